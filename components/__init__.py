@@ -1,0 +1,1 @@
+"""mlplatform components: clusters, platform add-ons, ModelService, catalog, naming, versions, the offline plan."""

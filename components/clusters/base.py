@@ -1,0 +1,148 @@
+"""The cluster seam: what every cluster offers the platform and the models, and nothing cloud-specific.
+
+``KubernetesCluster`` is the only thing the rest of the package knows about a cluster. EKS, GKE, AKS and an
+existing cluster implement it in their own modules; nothing outside ``components/clusters/`` branches on the cloud.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal, Protocol, runtime_checkable
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.naming import (
+    ACCELERATOR_LABEL,
+    GPU_TAINT_EFFECT,
+    GPU_TAINT_KEY,
+    GPU_TAINT_VALUE,
+    POOL_LABEL,
+)
+
+Cloud = Literal["aws", "gcp", "azure", "existing"]
+
+
+@dataclass(frozen=True)
+class Taint:
+    """A node taint in Kubernetes spelling (effect ``NoSchedule``, ``PreferNoSchedule`` or ``NoExecute``)."""
+
+    key: str
+    value: str
+    effect: str
+
+    def toleration(self) -> dict[str, str]:
+        """The pod toleration that matches this taint exactly."""
+        return {"key": self.key, "operator": "Equal", "value": self.value, "effect": self.effect}
+
+    def __str__(self) -> str:
+        return f"{self.key}={self.value}:{self.effect}"
+
+
+GPU_TAINT = Taint(GPU_TAINT_KEY, GPU_TAINT_VALUE, GPU_TAINT_EFFECT)
+"""The taint on every GPU node, on every cloud."""
+
+
+@dataclass(frozen=True)
+class GpuPoolInfo:
+    """What a GPU pool offers to workloads, after the catalog resolved it."""
+
+    name: str
+    accelerator: str
+    gpus_per_node: int
+    instance_type: str
+    min_nodes: int
+    max_nodes: int
+    spot: bool
+    sharing: str = "none"
+
+
+@dataclass(frozen=True)
+class GpuScheduling:
+    """How to get a pod onto a GPU node of this cluster, and what the platform must install for GPUs.
+
+    ``needs_device_plugin``: the cluster does not advertise ``nvidia.com/gpu`` by itself, so the platform installs
+    the NVIDIA device plugin (EKS, AKS with the driver installed on the pool). ``needs_dcgm_exporter``: the cloud
+    does not run a managed DCGM exporter.
+    """
+
+    pools: Mapping[str, GpuPoolInfo] = field(default_factory=dict)
+    taints: tuple[Taint, ...] = (GPU_TAINT,)
+    accelerator_label: str = ACCELERATOR_LABEL
+    pool_label: str = POOL_LABEL
+    needs_device_plugin: bool = True
+    needs_dcgm_exporter: bool = True
+
+    def tolerations(self) -> list[dict[str, str]]:
+        """Tolerations for every taint a GPU node carries."""
+        return [t.toleration() for t in self.taints]
+
+    def node_selector(self, accelerator: str) -> dict[str, str]:
+        """The node selector that lands a pod on nodes with ``accelerator``."""
+        return {self.accelerator_label: accelerator}
+
+    def node_labels(self, pool: GpuPoolInfo) -> dict[str, str]:
+        """The labels every node of ``pool`` carries."""
+        return {self.accelerator_label: pool.accelerator, self.pool_label: pool.name}
+
+    def pools_offering(self, accelerator: str) -> list[GpuPoolInfo]:
+        """The pools whose nodes carry ``accelerator``."""
+        return [p for p in self.pools.values() if p.accelerator == accelerator]
+
+
+@dataclass(frozen=True)
+class StorageAccess:
+    """What a model's ServiceAccount and pods need to read their storage through the cloud's workload identity.
+
+    ``identity`` is the cloud identity (IAM role ARN, Google service account email, Azure client id), or ``None``
+    when no identity is needed (public buckets, PVCs, OCI images, Hugging Face).
+    """
+
+    service_account_annotations: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    service_account_labels: Mapping[str, str] = field(default_factory=dict)
+    pod_labels: Mapping[str, str] = field(default_factory=dict)
+    identity: pulumi.Output[str] | None = None
+
+
+@runtime_checkable
+class KubernetesCluster(Protocol):
+    """The seam between a cloud and everything that runs on Kubernetes.
+
+    Implementations: ``EksCluster``, ``GkeCluster``, ``AksCluster``, ``ExistingCluster``.
+    """
+
+    @property
+    def cloud(self) -> Cloud:
+        """Which cloud this cluster runs on (``existing`` for a cluster we did not create)."""
+        ...
+
+    @property
+    def provider(self) -> k8s.Provider:
+        """The Kubernetes provider for this cluster (kubeconfig held as a secret, ``cluster_identifier`` set)."""
+        ...
+
+    @property
+    def gpu(self) -> GpuScheduling:
+        """GPU scheduling facts: pools, taints, labels, and what the platform must install for GPUs."""
+        ...
+
+    @property
+    def system_node_selector(self) -> Mapping[str, str]:
+        """Node selector that keeps add-ons on the system pool (empty when the cluster has no such label)."""
+        ...
+
+    @property
+    def zones(self) -> int:
+        """How many zones the worker nodes span (for topology spread and HA decisions)."""
+        ...
+
+    def grant_storage_read(
+        self, name: str, namespace: str, service_account: str, storage_uri: str, parent: pulumi.Resource
+    ) -> StorageAccess:
+        """Give the ServiceAccount ``namespace/service_account`` read-only access to ``storage_uri``.
+
+        Creates the cloud identity resources (children of ``parent``, named ``f"{name}-..."``) and returns the
+        ServiceAccount annotations/labels and pod labels to use. Raises ``SpecError`` for storage on another cloud.
+        """
+        ...

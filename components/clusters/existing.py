@@ -1,0 +1,95 @@
+"""A Kubernetes cluster that already exists, reached through a kubeconfig file and context."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.clusters.base import Cloud, GpuScheduling, StorageAccess
+from components.errors import SpecError
+from components.naming import child_name, type_token
+from components.storage import parse_storage_uri
+
+
+@dataclass(frozen=True)
+class ExistingClusterArgs:
+    """Arguments of :class:`ExistingCluster`.
+
+    ``kubeconfig``: path to a kubeconfig file. Default: the ``KUBECONFIG`` environment variable, else
+    ``~/.kube/config``, read by the provider at deploy time. ``context``: the kubeconfig context. Default: the
+    file's current context. ``zones``: how many zones the nodes span. Default: 1.
+    """
+
+    kubeconfig: str | None = None
+    context: str | None = None
+    zones: int = 1
+
+
+class ExistingCluster(pulumi.ComponentResource):
+    """A cluster the platform team already runs (kind, k3d, an on-prem or a hand-made cloud cluster).
+
+    It has no cloud identity to hand out: models on it read public buckets, PVCs, OCI images or Hugging Face.
+    GPU pools are not managed here; the device plugin is installed by the platform when asked.
+    """
+
+    kubeconfig_path: pulumi.Output[str]
+
+    def __init__(self, name: str, args: ExistingClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(type_token("ExistingCluster"), name, None, opts)
+        self._args = args
+        path = args.kubeconfig or os.environ.get("KUBECONFIG") or "~/.kube/config"
+        self._provider = k8s.Provider(
+            child_name(name, "k8s"),
+            kubeconfig=pulumi.Output.secret(os.path.expanduser(path)) if args.kubeconfig else None,
+            context=args.context,
+            cluster_identifier=f"existing/{args.context or 'current-context'}",
+            delete_unreachable=False,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self._gpu = GpuScheduling()
+        self.kubeconfig_path = pulumi.Output.from_input(path)
+        self.register_outputs({"kubeconfig_path": self.kubeconfig_path})
+
+    @property
+    def cloud(self) -> Cloud:
+        """Always ``existing``."""
+        return "existing"
+
+    @property
+    def provider(self) -> k8s.Provider:
+        """The Kubernetes provider for the kubeconfig/context."""
+        return self._provider
+
+    @property
+    def gpu(self) -> GpuScheduling:
+        """No managed GPU pools: GPU models on an existing cluster need nodes labelled by the team."""
+        return self._gpu
+
+    @property
+    def system_node_selector(self) -> Mapping[str, str]:
+        """No system-pool label is known on a cluster we did not build."""
+        return {}
+
+    @property
+    def zones(self) -> int:
+        """Zones as declared in the arguments."""
+        return self._args.zones
+
+    def grant_storage_read(
+        self, name: str, namespace: str, service_account: str, storage_uri: str, parent: pulumi.Resource
+    ) -> StorageAccess:
+        """An existing cluster has no cloud identity to grant: only storage that needs none is accepted."""
+        loc = parse_storage_uri(storage_uri)
+        if loc.cloud is None:
+            return StorageAccess()
+        raise SpecError(
+            "storageUri",
+            storage_uri,
+            "an existing cluster has no cloud identity to read private "
+            f"{loc.scheme}:// storage; set publicStorage: true for a public bucket, or serve from pvc://, oci:// "
+            "or hf://",
+        )

@@ -1,0 +1,50 @@
+"""The one exception type for a user's mistake in component arguments.
+
+A :class:`SpecError` carries the key path (in the stack file's spelling), the value given and what is accepted, so
+``infra`` can prefix the stack file and ``mlplatform:`` and print one line, and a Python user of the components
+sees the same sentence.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+
+
+def show(value: Any) -> str:
+    """A value as the user wrote it: strings bare, numbers and booleans as YAML would show them."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return value if value else '""'
+    return str(value)
+
+
+class SpecError(pulumi.RunError, ValueError):
+    """Bad input to a component or in a stack file: one line, no traceback.
+
+    Subclasses ``pulumi.RunError`` so that ``pulumi up`` prints the message without a Python traceback.
+    """
+
+    def __init__(self, path: str, value: Any, accepted: str, *, prefix: str = "") -> None:
+        self.path = path
+        self.value = value
+        self.accepted = accepted
+        self.prefix = prefix
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        """The one-line message."""
+        where = f"{self.prefix}{self.path}" if self.path else self.prefix.rstrip(".: ")
+        return f"{where}: {show(self.value)} is not allowed; {self.accepted}"
+
+    def with_prefix(self, prefix: str) -> SpecError:
+        """The same error, with ``prefix`` put before the key path."""
+        return SpecError(self.path, self.value, self.accepted, prefix=prefix + self.prefix)
+
+    def __str__(self) -> str:
+        return self.message

@@ -1,0 +1,12 @@
+"""The offline plan: run a Pulumi program in process under the SDK's mocks and record what it declares."""
+
+from components.plan.engine import (
+    SECRET_TEXT,
+    UNKNOWN_TEXT,
+    PlanResult,
+    Registration,
+    run_function,
+    run_program,
+)
+
+__all__ = ["SECRET_TEXT", "UNKNOWN_TEXT", "PlanResult", "Registration", "run_function", "run_program"]

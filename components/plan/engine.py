@@ -1,0 +1,389 @@
+"""Run a Pulumi program in process under the SDK's mocks and record every registration.
+
+This is the engine behind ``mlplatform plan`` and most tests. It works on any Pulumi Python program: the program
+runs unchanged, against a mock resource monitor that records, for each resource, its type, name, parent, provider,
+dependencies and inputs (in Pulumi's wire names, exactly as the engine would receive them).
+
+Two ways to answer for outputs only a deploy knows:
+
+- ``outputs="unknown"`` (the plan's default): like ``pulumi preview``. A resource's outputs echo its inputs; what a
+  provider would compute (ids, ARNs, endpoints, kubeconfigs) is unknown and shown as ``(known after deploy)``.
+- ``outputs="fake"``: plausible, typed values from :mod:`components.plan.fakes` (ARNs, e-mails, kubeconfigs as
+  secrets), so that tests can look through values derived from them.
+"""
+
+from __future__ import annotations
+
+import os
+import runpy
+import sys
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import pulumi
+from google.protobuf import struct_pb2
+from pulumi.runtime import mocks as pmocks
+from pulumi.runtime import rpc, settings
+from pulumi.runtime.proto import resource_pb2
+from pulumi.runtime.stack import run_in_stack
+from pulumi.runtime.sync_await import _sync_await
+
+from components.plan import fakes
+
+UNKNOWN_TEXT = "(known after deploy)"
+SECRET_TEXT = "[secret]"
+OutputsMode = Literal["unknown", "fake"]
+
+
+class Unknown:
+    """Marks a value that is only known after a deploy."""
+
+    _instance: Unknown | None = None
+
+    def __new__(cls) -> Unknown:
+        """The one instance."""
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return UNKNOWN_TEXT
+
+
+UNKNOWN = Unknown()
+
+
+@dataclass(frozen=True)
+class Secret:
+    """Marks a value that Pulumi holds as a secret."""
+
+    value: Any
+
+    def __repr__(self) -> str:
+        return SECRET_TEXT
+
+
+@dataclass
+class Registration:
+    """One resource the program registered.
+
+    ``inputs`` keeps :data:`UNKNOWN` and :class:`Secret` markers; :meth:`plain_inputs` gives plain values
+    (secrets revealed, unknowns dropped) and :meth:`wire_inputs` the JSON form (secrets as ``"[secret]"``).
+    """
+
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    parent: str | None
+    provider: str | None
+    depends_on: list[str]
+    property_dependencies: dict[str, list[str]]
+    inputs: dict[str, Any]
+    protect: bool = False
+    retain_on_delete: bool = False
+    ignore_changes: list[str] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def provider_urn(self) -> str | None:
+        """The provider's URN (without the ``::<id>`` suffix), or None when the default provider is used."""
+        return self.provider.rsplit("::", 1)[0] if self.provider else None
+
+    def plain_inputs(self) -> dict[str, Any]:
+        """Inputs with secrets revealed and unknown values left out."""
+        return _plain(self.inputs)
+
+    def wire_inputs(self) -> dict[str, Any]:
+        """Inputs for JSON: secrets as ``"[secret]"``, unknowns as ``"(known after deploy)"``."""
+        return _wire(self.inputs)
+
+    def all_dependencies(self) -> set[str]:
+        """Every URN this resource waits on: ``depends_on`` plus the resources its inputs came from."""
+        deps = set(self.depends_on)
+        for urns in self.property_dependencies.values():
+            deps.update(urns)
+        if self.provider_urn:
+            deps.add(self.provider_urn)
+        return deps
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Secret):
+        return _plain(value.value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items() if v is not UNKNOWN}
+    if isinstance(value, list):
+        return [_plain(v) for v in value if v is not UNKNOWN]
+    return value
+
+
+def _wire(value: Any) -> Any:
+    if isinstance(value, Secret):
+        return SECRET_TEXT
+    if value is UNKNOWN:
+        return UNKNOWN_TEXT
+    if isinstance(value, dict):
+        return {k: _wire(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_wire(v) for v in value]
+    return value
+
+
+def contains_secret(value: Any) -> bool:
+    """True when ``value`` holds a :class:`Secret` anywhere."""
+    if isinstance(value, Secret):
+        return True
+    if isinstance(value, dict):
+        return any(contains_secret(v) for v in value.values())
+    if isinstance(value, list):
+        return any(contains_secret(v) for v in value)
+    return False
+
+
+def _from_proto(value: Any) -> Any:
+    """A protobuf value as plain Python with markers; resource references become their URN."""
+    if isinstance(value, struct_pb2.Struct):
+        sig = value.fields.get(rpc._special_sig_key)
+        if sig is not None:
+            kind = sig.string_value
+            if kind == rpc._special_secret_sig:
+                return Secret(_from_proto(value["value"]))
+            if kind == rpc._special_resource_sig:
+                return str(value["urn"])
+            if kind == rpc._special_output_value_sig:
+                if "value" not in value:
+                    return UNKNOWN
+                inner = _from_proto(value["value"])
+                return Secret(inner) if value.fields.get("secret") and value["secret"] else inner
+            if kind == rpc._special_asset_sig:
+                return {"asset": {k: value[k] for k in ("path", "text", "uri") if k in value}}
+            if kind == rpc._special_archive_sig:
+                return {"archive": {k: str(value[k]) for k in ("path", "uri") if k in value}}
+        return {k: _from_proto(v) for k, v in value.items()}
+    if isinstance(value, struct_pb2.ListValue):
+        return [_from_proto(v) for v in value]
+    if value == rpc.UNKNOWN:
+        return UNKNOWN
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+class PlanMocks(pmocks.Mocks):
+    """Answers the program's resource registrations and invokes (see the module docstring)."""
+
+    def __init__(self, outputs: OutputsMode = "unknown") -> None:
+        self.mode = outputs
+
+    def new_resource(self, args: pmocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        """Echo the inputs; computed outputs are unknown (plan) or fake (tests)."""
+        state = dict(args.inputs)
+        if self.mode == "fake":
+            state.update(fakes.fake_outputs(args.typ, args.name, args.inputs))
+            return fakes.fake_id(args.typ, args.name), state
+        return "", state
+
+    def call(self, args: pmocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        """Provider functions: unknown in a plan, fake answers in tests."""
+        if self.mode == "fake":
+            answer = fakes.CALLS.get(args.token)
+            if answer is not None:
+                return answer(args.args), None
+            return {}, None
+        return {"__unknown": rpc.UNKNOWN}, None
+
+
+class RecordingMonitor(pmocks.MockMonitor):
+    """A mock resource monitor that records every registration, supports resource methods (``Call``) and keeps
+    resource references as URNs (the stock monitor rehydrates them on its own thread, which can deadlock)."""
+
+    def __init__(self, mocks: PlanMocks) -> None:
+        super().__init__(mocks)
+        self.registrations: list[Registration] = []
+        self.by_urn: dict[str, Registration] = {}
+        self.stack_outputs: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """URNs as the Pulumi engine makes them: the parent's full qualified type, none for the stack's children."""
+        if parent and not _is_stack(parent):
+            type_ = parent.split("::")[2] + "$" + type_
+        return "urn:pulumi:" + "::".join([settings.get_stack(), settings.get_project(), type_, name])
+
+    def RegisterResource(self, request: Any) -> Any:
+        """Record the registration, then answer it like the stock mock monitor."""
+        urn = self.make_urn(request.parent, request.type, request.name)
+        if request.type == "pulumi:pulumi:Stack":
+            return resource_pb2.RegisterResourceResponse(urn=urn)
+        inputs = _from_proto(request.object)
+        reg = Registration(
+            urn=urn,
+            type=request.type,
+            name=request.name,
+            custom=bool(request.custom),
+            parent=None if _is_stack(request.parent) else request.parent,
+            provider=request.provider or None,
+            depends_on=sorted(set(request.dependencies)),
+            property_dependencies={k: sorted(set(v.urns)) for k, v in request.propertyDependencies.items() if v.urns},
+            inputs=inputs,
+            protect=bool(request.protect),
+            retain_on_delete=bool(request.retainOnDelete),
+            ignore_changes=list(request.ignoreChanges),
+        )
+        plain = _plain(inputs)
+        args = pmocks.MockResourceArgs(
+            typ=request.type,
+            name=request.name,
+            inputs=plain,
+            provider=request.provider,
+            resource_id=request.importId,
+            custom=request.custom or False,
+        )
+        id_, state = self.mocks.new_resource(args)
+        state = _reseal(state, inputs)
+        obj_proto = _sync_await(rpc.serialize_properties(state, {}))
+        with self._lock:
+            self.registrations.append(reg)
+            self.by_urn[urn] = reg
+            self.resources[urn] = pmocks.MockMonitor.ResourceRegistration(urn, id_ or "", state)
+        return resource_pb2.RegisterResourceResponse(urn=urn, id=id_ or "", object=obj_proto)
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:
+        """Record a component's (or the stack's) registered outputs."""
+        outputs = _from_proto(request.outputs)
+        with self._lock:
+            if _is_stack(request.urn):
+                self.stack_outputs = outputs
+            elif request.urn in self.by_urn:
+                self.by_urn[request.urn].outputs = outputs
+        return super().RegisterResourceOutputs(request)
+
+    def Call(self, request: Any) -> Any:
+        """Resource methods (e.g. ``eks.Cluster.get_kubeconfig``) answered like invokes."""
+        args = _plain(_from_proto(request.args))
+        ret, _ = self.mocks.call(pmocks.MockCallArgs(token=request.tok, args=args, provider=request.provider))
+        ret_proto = _sync_await(rpc.serialize_properties(ret, {}))
+        return resource_pb2.CallResponse(**{"return": ret_proto})
+
+    def Invoke(self, request: Any) -> Any:
+        """Provider functions through :class:`PlanMocks`, without rehydrating resource references."""
+        args = _plain(_from_proto(request.args))
+        ret, _ = self.mocks.call(pmocks.MockCallArgs(token=request.tok, args=args, provider=request.provider))
+        ret_proto = _sync_await(rpc.serialize_properties(ret, {}))
+        return resource_pb2.ResourceInvokeResponse(failures=None, **{"return": ret_proto})
+
+
+def _is_stack(urn: str) -> bool:
+    """True for the root stack's URN (or an empty parent)."""
+    return not urn or urn.split("::")[2] == "pulumi:pulumi:Stack"
+
+
+def _reseal(state: dict[str, Any], inputs: dict[str, Any]) -> dict[str, Any]:
+    """Put the input markers back on echoed outputs: secret inputs stay secret, unknown inputs stay unknown."""
+    out: dict[str, Any] = {}
+    for key, value in state.items():
+        original = inputs.get(key)
+        if isinstance(original, Secret):
+            out[key] = fakes.secret(value)
+        else:
+            out[key] = value
+    for key, value in inputs.items():
+        if value is UNKNOWN:
+            out[key] = rpc.UNKNOWN
+    return out
+
+
+@dataclass
+class PlanResult:
+    """What a program declared: its registrations (in order), its stack outputs, and its config."""
+
+    project: str
+    stack: str
+    resources: list[Registration]
+    stack_outputs: dict[str, Any]
+    context: dict[str, Any] = field(default_factory=dict)
+
+    def of_type(self, type_: str) -> list[Registration]:
+        """Registrations of one type token."""
+        return [r for r in self.resources if r.type == type_]
+
+    def one(self, type_: str, name: str | None = None) -> Registration:
+        """The single registration of ``type_`` (and ``name``); an AssertionError otherwise."""
+        found = [r for r in self.of_type(type_) if name is None or r.name == name]
+        if len(found) != 1:
+            names = [r.name for r in self.of_type(type_)]
+            raise AssertionError(f"expected one {type_} named {name!r}, found {len(found)} among {names}")
+        return found[0]
+
+    def by_urn(self, urn: str) -> Registration | None:
+        """The registration with ``urn``."""
+        return next((r for r in self.resources if r.urn == urn), None)
+
+    def children(self, parent: Registration) -> list[Registration]:
+        """Direct children of ``parent``."""
+        return [r for r in self.resources if r.parent == parent.urn]
+
+
+_RUN_LOCK = threading.Lock()
+
+
+def run_function(
+    program: Callable[[], Any],
+    *,
+    project: str = "mlplatform",
+    stack: str = "test",
+    config: Mapping[str, str] | None = None,
+    secret_keys: list[str] | None = None,
+    outputs: OutputsMode = "unknown",
+    context: dict[str, Any] | None = None,
+) -> PlanResult:
+    """Run ``program`` under the mocks with ``config`` (flat ``namespace:key`` -> string) and record it.
+
+    Exceptions the program raises propagate unchanged (after the runtime has drained).
+    """
+    with _RUN_LOCK:
+        mocks = PlanMocks(outputs)
+        monitor = RecordingMonitor(mocks)
+        settings.ROOT.set(None)
+        pulumi.runtime.set_all_config(dict(config or {}), list(secret_keys or []))
+        pmocks.set_mocks(mocks, project=project, stack=stack, preview=(outputs == "unknown"), monitor=monitor)
+        settings.ROOT.set(None)  # run_in_stack makes the root Stack, so exports become stack outputs
+        settings.SETTINGS.rpc_manager.clear()
+        settings.SETTINGS.outputs.clear()
+        _sync_await(run_in_stack(program))
+        regs = list(monitor.registrations)
+        return PlanResult(project, stack, regs, dict(monitor.stack_outputs), dict(context or {}))
+
+
+def run_program(
+    project_dir: Path,
+    stack: str,
+    config: Mapping[str, str],
+    secret_keys: list[str],
+    *,
+    main: str = ".",
+    project: str = "mlplatform",
+    outputs: OutputsMode = "unknown",
+) -> PlanResult:
+    """Run the Pulumi program at ``project_dir/main`` (a directory with ``__main__.py`` or a ``.py`` file)."""
+    target = (project_dir / main).resolve()
+    entry = target / "__main__.py" if target.is_dir() else target
+    if not entry.exists():
+        raise FileNotFoundError(f"{entry}: no Pulumi program there (Pulumi.yaml main: {main})")
+
+    def program() -> None:
+        old_cwd = os.getcwd()
+        old_path = list(sys.path)
+        try:
+            os.chdir(project_dir)
+            sys.path.insert(0, str(entry.parent))
+            runpy.run_path(str(entry), run_name="__main__")
+        finally:
+            os.chdir(old_cwd)
+            sys.path[:] = old_path
+
+    return run_function(program, project=project, stack=stack, config=config, secret_keys=secret_keys, outputs=outputs)

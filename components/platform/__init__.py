@@ -1,0 +1,1 @@
+"""Platform add-ons: what turns a bare cluster into a model-serving platform."""

@@ -1,0 +1,1 @@
+"""Serving: ModelService and the specs of one model."""

@@ -1,0 +1,1 @@
+"""The mlplatform Pulumi program (config reading and wiring only)."""

@@ -1,0 +1,76 @@
+"""Helpers shared by the tests: run the real program on a config dict, find upstream data, validate objects."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from components.plan.engine import OutputsMode, PlanResult, run_function
+
+ROOT = Path(__file__).resolve().parent.parent
+UPSTREAM_ENV = "MLPLATFORM_UPSTREAM"
+
+
+def flat_config(cfg: Mapping[str, Any], namespace: str = "mlplatform") -> dict[str, str]:
+    """A config dict (keys without namespace) flattened the way the Pulumi CLI hands it to a program."""
+    return {f"{namespace}:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in cfg.items()}
+
+
+def plan_config(
+    cfg: Mapping[str, Any],
+    *,
+    stack: str = "test",
+    outputs: OutputsMode = "unknown",
+    secrets: Mapping[str, str] | None = None,
+) -> PlanResult:
+    """Run the real program (``infra.program.main``) with ``cfg`` (+ ``secrets``, marked secret) under mocks."""
+    from infra.program import main
+
+    flat = flat_config(cfg)
+    secret_keys = []
+    for key, value in (secrets or {}).items():
+        flat[f"mlplatform:{key}"] = value
+        secret_keys.append(f"mlplatform:{key}")
+    return run_function(main, stack=stack, config=flat, secret_keys=secret_keys, outputs=outputs)
+
+
+def run(program: Callable[[], Any], outputs: OutputsMode = "fake") -> PlanResult:
+    """Run a small program (a component test) under mocks with fake outputs."""
+    return run_function(program, outputs=outputs)
+
+
+def upstream_dir() -> Path:
+    """The upstream reference data (CRD schemas, chart defaults); fails the test with a clear message if absent."""
+    path = Path(os.environ.get(UPSTREAM_ENV, ROOT.parent / "shared" / "upstream"))
+    if not (path / "crd-schemas").is_dir() or not (path / "chart-values").is_dir():
+        pytest.fail(
+            f"upstream reference data not found at {path} (expected crd-schemas/ and chart-values/); "
+            f"set {UPSTREAM_ENV} to the folder that holds them",
+            pytrace=False,
+        )
+    return path
+
+
+@cache
+def crd_schema(api_version: str, kind: str) -> dict[str, Any]:
+    """The upstream JSON schema for ``kind`` at ``api_version`` (group/version)."""
+    group, version = api_version.split("/")
+    path = upstream_dir() / "crd-schemas" / group / f"{kind.lower()}_{version}.json"
+    if not path.exists():
+        pytest.fail(f"no upstream CRD schema for {api_version} {kind} at {path}", pytrace=False)
+    return json.loads(path.read_text())  # type: ignore[no-any-return]
+
+
+def validate_custom_resource(obj: Mapping[str, Any]) -> list[str]:
+    """Strict validation of a custom resource against its upstream CRD schema: the list of problems."""
+    from jsonschema import Draft7Validator
+
+    schema = crd_schema(str(obj["apiVersion"]), str(obj["kind"]))
+    validator = Draft7Validator(schema)
+    return [f"{'.'.join(str(p) for p in e.absolute_path)}: {e.message}" for e in validator.iter_errors(dict(obj))]
