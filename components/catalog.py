@@ -1,0 +1,387 @@
+"""Accelerator catalog: cloud-neutral GPU names mapped to each cloud's machine types, shapes and on-demand prices.
+
+The data lives in ``catalog.yaml`` beside this module. It is read and validated once, at import, into frozen
+dataclasses. Every price carries its region, date, source and how it was priced; a price that could not be sourced
+is ``None`` (shown as unknown), never 0. On GCP the GPU is billed apart from the VM, so a GCP machine's price is the
+VM part plus ``gpus`` x the per-GPU price, and is unknown if either part is.
+
+Lookups that cannot be answered raise :class:`CatalogError` with one line that lists what exists.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NoReturn
+
+import yaml
+
+ACCELERATORS: tuple[str, ...] = (
+    "nvidia-t4",
+    "nvidia-l4",
+    "nvidia-a10g",
+    "nvidia-l40s",
+    "nvidia-a100-40gb",
+    "nvidia-a100-80gb",
+    "nvidia-h100-80gb",
+    "nvidia-h200",
+)
+CLOUDS: tuple[str, ...] = ("aws", "gcp", "azure")
+PRICE_REGIONS: Mapping[str, str] = {"aws": "us-east-1", "gcp": "us-central1", "azure": "eastus"}
+DATA_FILE = Path(__file__).with_name("catalog.yaml")
+INSTANCE_METHOD = "instance on-demand list price"
+
+
+class CatalogError(ValueError):
+    """A lookup the catalog cannot answer, or bad catalog data; the message is one line and lists what exists."""
+
+
+@dataclass(frozen=True)
+class Price:
+    """An on-demand price in USD per hour; ``usd_per_hour`` is ``None`` when it could not be sourced."""
+
+    usd_per_hour: float | None
+    region: str
+    date: str | None
+    source: str | None
+    method: str
+
+    @property
+    def known(self) -> bool:
+        """Whether the price was sourced (``usd_per_hour`` is a number)."""
+        return self.usd_per_hour is not None
+
+
+@dataclass(frozen=True)
+class Machine:
+    """One cloud machine type carrying ``gpus`` x ``accelerator``.
+
+    ``gpu_memory_gib`` is per GPU. ``gpu_type`` is the cloud's own accelerator name where node pools need one
+    (GKE ``guest_accelerator`` type); it is empty on aws and azure. ``spot_discount`` is a fraction (0.6 = 60%
+    cheaper), only when sourced. ``on_demand`` is False for shapes sold only as Spot / flex-start capacity.
+    """
+
+    cloud: str
+    accelerator: str
+    gpus: int
+    instance_type: str
+    vcpus: int
+    memory_gib: float
+    gpu_memory_gib: float
+    price: Price
+    spot_discount: float | None
+    mig: bool
+    gpu_type: str
+    on_demand: bool = True
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class SystemMachine:
+    """The default machine of the system (non-GPU) node pool of a cloud."""
+
+    cloud: str
+    instance_type: str
+    vcpus: int
+    memory_gib: float
+    price: Price
+    spot_discount: float | None = None
+
+
+@dataclass(frozen=True)
+class Fixed:
+    """A fixed hourly charge (control plane, load balancer); ``usd_per_hour`` is ``None`` when not sourced."""
+
+    name: str
+    usd_per_hour: float | None
+    date: str | None
+    source: str | None
+    note: str
+
+    @property
+    def known(self) -> bool:
+        """Whether the charge was sourced."""
+        return self.usd_per_hour is not None
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """The whole validated catalog, as :func:`load` returns it."""
+
+    machines: tuple[Machine, ...]
+    system_machines: Mapping[str, SystemMachine]
+    control_planes: Mapping[str, Mapping[str, Fixed]]
+    load_balancers: Mapping[str, Fixed]
+
+
+@dataclass(frozen=True)
+class _Source:
+    date: str
+    citation: str
+
+
+_Amount = tuple[float | None, _Source | None, str]
+_TOP = {"sources", "accelerators", "spec_sources", "gcp_gpu_prices", "machines"}
+_TOP |= {"system_machines", "control_planes", "load_balancers"}
+_MACHINE = {"cloud", "accelerator", "gpus", "type", "vcpus", "memory_gib"}
+
+
+def _fail(where: str, problem: str) -> NoReturn:
+    raise CatalogError(f"catalog data: {where}: {problem}")
+
+
+def _mapping(value: object, where: str, required: set[str], optional: set[str] | None = None) -> dict[str, object]:
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        _fail(where, "must be a mapping with string keys")
+    if missing := sorted(required - value.keys()):
+        _fail(where, f"missing {', '.join(missing)}")
+    if extra := sorted(value.keys() - required - (optional or set())):
+        _fail(where, f"unknown key {', '.join(extra)}")
+    return value
+
+
+def _items(value: object, where: str) -> list[tuple[str, object]]:
+    if not isinstance(value, dict) or not value or not all(isinstance(k, str) for k in value):
+        _fail(where, "must be a non-empty mapping with string keys")
+    return list(value.items())
+
+
+def _choice(value: object, allowed: tuple[str, ...], where: str) -> str:
+    if not isinstance(value, str) or value not in allowed:
+        _fail(where, f"must be one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
+def _text(value: object, where: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        _fail(where, "must be a non-empty string")
+    return " ".join(value.split())
+
+
+def _count(value: object, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        _fail(where, f"must be a positive integer, got {value!r}")
+    return value
+
+
+def _number(value: object, where: str, *, zero_ok: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0 or (value == 0 and not zero_ok):
+        _fail(where, f"must be a {'non-negative' if zero_ok else 'positive'} number, got {value!r}")
+    return float(value)
+
+
+def _flag(value: object, where: str) -> bool:
+    if not isinstance(value, bool):
+        _fail(where, f"must be true or false, got {value!r}")
+    return value
+
+
+def _amount(raw: object, where: str, sources: Mapping[str, _Source], *, zero_ok: bool = False) -> _Amount:
+    """(usd, source, why) of a price entry: a number with a source, or null with a reason."""
+    entry = _mapping(raw, where, {"usd"}, {"source", "why", "name", "note"})
+    if entry["usd"] is None:
+        if "source" in entry:
+            _fail(where, "a price of null must not name a source")
+        return None, None, _text(entry.get("why"), f"{where}.why")
+    if "why" in entry:
+        _fail(where, "a sourced price must not have a why")
+    key = _text(entry.get("source"), f"{where}.source")
+    if key not in sources:
+        _fail(f"{where}.source", f"unknown source {key!r}; give one of {', '.join(sources)}")
+    return _number(entry["usd"], f"{where}.usd", zero_ok=zero_ok), sources[key], ""
+
+
+def _usd(value: float) -> str:
+    return f"{value:.6f}".rstrip("0").rstrip(".")
+
+
+def _price(raw: object, where: str, region: str, sources: Mapping[str, _Source]) -> Price:
+    _mapping(raw, where, {"usd"}, {"source", "why"})
+    usd, src, why = _amount(raw, where, sources)
+    method = INSTANCE_METHOD if src else f"{INSTANCE_METHOD}; unknown: {why}"
+    return Price(usd, region, src.date if src else None, src.citation if src else None, method)
+
+
+def _gcp_price(vm: _Amount, gpu: _Amount, kind: str, gpus: int, gpu_type: str) -> Price:
+    """VM part + gpus x GPU part, billed separately; unknown unless both parts are sourced."""
+    (vm_usd, vm_src, _), (gpu_usd, gpu_src, _) = vm, gpu
+    vm_text = f"VM {kind} " + (f"${_usd(vm_usd)}/h" if vm_usd is not None else "(price not sourced)")
+    each = f"at ${_usd(gpu_usd)}/h each" if gpu_usd is not None else "(price not sourced)"
+    parts = f"{vm_text} + {gpus} x {gpu_type} GPU {each}, billed separately"
+    region = PRICE_REGIONS["gcp"]
+    if vm_usd is None or gpu_usd is None or vm_src is None or gpu_src is None:
+        return Price(None, region, None, None, f"{parts}; total unknown")
+    total = round(vm_usd + gpus * gpu_usd, 6)
+    source = "; ".join(dict.fromkeys([vm_src.citation, gpu_src.citation]))
+    return Price(total, region, min(vm_src.date, gpu_src.date), source, f"{parts} = ${_usd(total)}/h")
+
+
+def _spot(raw: object, where: str, sources: Mapping[str, _Source]) -> float | None:
+    if raw is None:
+        return None
+    entry = _mapping(raw, where, {"discount", "source"})
+    discount, _, _ = _amount({"usd": entry["discount"], "source": entry["source"]}, where, sources)
+    if discount is None or discount >= 1:
+        _fail(f"{where}.discount", f"must be a fraction between 0 and 1, got {discount!r}")
+    return discount
+
+
+def _fixed(raw: object, where: str, sources: Mapping[str, _Source]) -> Fixed:
+    entry = _mapping(raw, where, {"name", "usd"}, {"source", "why", "note"})
+    usd, src, why = _amount(entry, where, sources, zero_ok=True)
+    note = _text(entry["note"], f"{where}.note") if "note" in entry else ""
+    note = "; ".join(part for part in (note, f"unknown: {why}" if why else "") if part)
+    name = _text(entry["name"], f"{where}.name")
+    return Fixed(name, usd, src.date if src else None, src.citation if src else None, note)
+
+
+def _machine(
+    raw: object, where: str, shape: Mapping[str, tuple[float, bool]], gcp_gpu: Mapping[str, _Amount],
+    sources: Mapping[str, _Source],
+) -> Machine:  # fmt: skip
+    cloud = _choice(raw.get("cloud") if isinstance(raw, dict) else None, CLOUDS, f"{where}.cloud")
+    extra = {"gpu_type", "vm_price"} if cloud == "gcp" else {"price"}
+    entry = _mapping(raw, where, _MACHINE | extra, {"spot", "on_demand", "note"})
+    accelerator = _choice(entry["accelerator"], ACCELERATORS, f"{where}.accelerator")
+    gpus, kind = _count(entry["gpus"], f"{where}.gpus"), _text(entry["type"], f"{where}.type")
+    if cloud == "gcp":
+        gpu_type = _text(entry["gpu_type"], f"{where}.gpu_type")
+        if accelerator not in gcp_gpu:
+            _fail(f"{where}.accelerator", f"{accelerator} has no entry in gcp_gpu_prices")
+        _mapping(entry["vm_price"], f"{where}.vm_price", {"usd"}, {"source", "why"})
+        vm = _amount(entry["vm_price"], f"{where}.vm_price", sources)
+        price = _gcp_price(vm, gcp_gpu[accelerator], kind, gpus, gpu_type)
+    else:
+        gpu_type, price = "", _price(entry["price"], f"{where}.price", PRICE_REGIONS[cloud], sources)
+    gpu_memory, mig = shape[accelerator]
+    return Machine(
+        cloud=cloud, accelerator=accelerator, gpus=gpus, instance_type=kind,
+        vcpus=_count(entry["vcpus"], f"{where}.vcpus"), memory_gib=_number(entry["memory_gib"], f"{where}.memory_gib"),
+        gpu_memory_gib=gpu_memory, price=price, spot_discount=_spot(entry.get("spot"), f"{where}.spot", sources),
+        mig=mig, gpu_type=gpu_type, on_demand=_flag(entry.get("on_demand", True), f"{where}.on_demand"),
+        note=_text(entry["note"], f"{where}.note") if "note" in entry else "",
+    )  # fmt: skip
+
+
+def parse(data: object) -> Catalog:
+    """Validate catalog data (the parsed YAML) and build the :class:`Catalog`; raises :class:`CatalogError`."""
+    top = _mapping(data, "top level", _TOP)
+    sources: dict[str, _Source] = {}
+    for key, raw in _items(top["sources"], "sources"):
+        src = _mapping(raw, f"sources.{key}", {"date", "citation"})
+        date = _text(src["date"], f"sources.{key}.date")
+        try:
+            datetime.date.fromisoformat(date)
+        except ValueError:
+            _fail(f"sources.{key}.date", f"must be YYYY-MM-DD, got {date!r}")
+        sources[key] = _Source(date, _text(src["citation"], f"sources.{key}.citation"))
+    accel = _mapping(top["accelerators"], "accelerators", set(ACCELERATORS))
+    shape: dict[str, tuple[float, bool]] = {}
+    for name in ACCELERATORS:
+        entry = _mapping(accel[name], f"accelerators.{name}", {"gpu_memory_gib", "mig"})
+        memory = _number(entry["gpu_memory_gib"], f"accelerators.{name}.gpu_memory_gib")
+        shape[name] = (memory, _flag(entry["mig"], f"accelerators.{name}.mig"))
+    for cloud, text in _mapping(top["spec_sources"], "spec_sources", set(CLOUDS)).items():
+        _text(text, f"spec_sources.{cloud}")
+    gcp_gpu: dict[str, _Amount] = {}
+    for name, raw in _items(top["gcp_gpu_prices"], "gcp_gpu_prices"):
+        where = f"gcp_gpu_prices.{name}"
+        _mapping(raw, where, {"usd"}, {"source", "why"})
+        gcp_gpu[_choice(name, ACCELERATORS, where)] = _amount(raw, where, sources)
+    if not isinstance(top["machines"], list) or not top["machines"]:
+        _fail("machines", "must be a non-empty list")
+    found = [_machine(raw, f"machines[{i}]", shape, gcp_gpu, sources) for i, raw in enumerate(top["machines"])]
+    seen: set[tuple[str, str, int]] = set()
+    for m in found:
+        if (m.cloud, m.accelerator, m.gpus) in seen:
+            _fail("machines", f"two machines for {m.gpus} x {m.accelerator} on {m.cloud}")
+        seen.add((m.cloud, m.accelerator, m.gpus))
+    found.sort(key=lambda m: (CLOUDS.index(m.cloud), ACCELERATORS.index(m.accelerator), m.gpus))
+    system: dict[str, SystemMachine] = {}
+    for cloud, raw in _mapping(top["system_machines"], "system_machines", set(CLOUDS)).items():
+        where = f"system_machines.{cloud}"
+        entry = _mapping(raw, where, {"type", "vcpus", "memory_gib", "price"}, {"spot"})
+        system[cloud] = SystemMachine(
+            cloud, _text(entry["type"], f"{where}.type"), _count(entry["vcpus"], f"{where}.vcpus"),
+            _number(entry["memory_gib"], f"{where}.memory_gib"),
+            _price(entry["price"], f"{where}.price", PRICE_REGIONS[cloud], sources),
+            _spot(entry.get("spot"), f"{where}.spot", sources),
+        )  # fmt: skip
+    planes: dict[str, dict[str, Fixed]] = {}
+    for cloud, tiers in _mapping(top["control_planes"], "control_planes", set(CLOUDS)).items():
+        where = f"control_planes.{cloud}"
+        planes[cloud] = {tier: _fixed(raw, f"{where}.{tier}", sources) for tier, raw in _items(tiers, where)}
+        if "standard" not in planes[cloud]:
+            _fail(where, "must have a standard tier")
+    balancers = _mapping(top["load_balancers"], "load_balancers", set(CLOUDS))
+    lbs = {cloud: _fixed(raw, f"load_balancers.{cloud}", sources) for cloud, raw in balancers.items()}
+    return Catalog(tuple(found), system, planes, lbs)
+
+
+def load(path: Path | None = None) -> Catalog:
+    """Read and validate a catalog file (``catalog.yaml`` beside this module by default)."""
+    with (path or DATA_FILE).open(encoding="utf-8") as stream:
+        return parse(yaml.safe_load(stream))
+
+
+_CATALOG = load()
+_INDEX = {(m.cloud, m.accelerator, m.gpus): m for m in _CATALOG.machines}
+
+
+def _check_cloud(cloud: str) -> None:
+    if cloud not in CLOUDS:
+        raise CatalogError(f"unknown cloud {cloud!r}; give one of {', '.join(CLOUDS)}")
+
+
+def machines(cloud: str | None = None) -> tuple[Machine, ...]:
+    """All machines, or those of one cloud, ordered by cloud, accelerator (as in ``ACCELERATORS``) and GPUs."""
+    if cloud is None:
+        return _CATALOG.machines
+    _check_cloud(cloud)
+    return tuple(m for m in _CATALOG.machines if m.cloud == cloud)
+
+
+def offered(cloud: str) -> dict[str, tuple[int, ...]]:
+    """Accelerator -> GPU counts per node available on ``cloud``, in ``ACCELERATORS`` order."""
+    result: dict[str, tuple[int, ...]] = {}
+    for m in machines(cloud):
+        result[m.accelerator] = (*result.get(m.accelerator, ()), m.gpus)
+    return result
+
+
+def machine_for(cloud: str, accelerator: str, gpus_per_node: int) -> Machine:
+    """The machine of ``cloud`` with ``gpus_per_node`` x ``accelerator``; raises :class:`CatalogError` if none."""
+    _check_cloud(cloud)
+    if accelerator not in ACCELERATORS:
+        raise CatalogError(f"unknown accelerator {accelerator!r}; give one of {', '.join(ACCELERATORS)}")
+    have = offered(cloud)
+    if accelerator not in have:
+        raise CatalogError(f"{accelerator} is not offered on {cloud}; {cloud} offers {', '.join(have)}")
+    found = _INDEX.get((cloud, accelerator, gpus_per_node))
+    if found is None or isinstance(gpus_per_node, bool):
+        counts = ", ".join(str(n) for n in have[accelerator])
+        raise CatalogError(f"no {cloud} machine has {gpus_per_node} x {accelerator}; give gpusPerNode one of {counts}")
+    return found
+
+
+def system_machine(cloud: str) -> SystemMachine:
+    """The default system node pool machine of ``cloud`` with its price."""
+    _check_cloud(cloud)
+    return _CATALOG.system_machines[cloud]
+
+
+def control_plane(cloud: str, tier: str = "standard") -> Fixed:
+    """The managed control plane charge of ``cloud`` for ``tier`` (aws: standard, extended; azure: free, ...)."""
+    _check_cloud(cloud)
+    tiers = _CATALOG.control_planes[cloud]
+    if tier not in tiers:
+        raise CatalogError(f"unknown control plane tier {tier!r} for {cloud}; give one of {', '.join(tiers)}")
+    return tiers[tier]
+
+
+def load_balancer(cloud: str) -> Fixed:
+    """The hourly charge of the ingress load balancer of ``cloud`` (``usd_per_hour`` is None when not sourced)."""
+    _check_cloud(cloud)
+    return _CATALOG.load_balancers[cloud]

@@ -1,0 +1,284 @@
+"""Accelerator catalog: lookups, error texts, price provenance and validation of catalog.yaml."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import datetime
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
+
+from components import catalog
+from components.catalog import CatalogError, machine_for
+
+RAW: dict[str, Any] = yaml.safe_load(catalog.DATA_FILE.read_text(encoding="utf-8"))
+ALL_OFFERED = [(c, a, n) for c in catalog.CLOUDS for a, counts in catalog.offered(c).items() for n in counts]
+
+
+@pytest.mark.parametrize(
+    ("cloud", "accelerator", "gpus", "instance_type", "vcpus", "memory_gib", "gpu_memory_gib"),
+    [
+        ("aws", "nvidia-t4", 1, "g4dn.xlarge", 4, 16, 16),
+        ("aws", "nvidia-l4", 1, "g6.xlarge", 4, 16, 24),
+        ("aws", "nvidia-l4", 4, "g6.12xlarge", 48, 192, 24),
+        ("aws", "nvidia-a10g", 1, "g5.xlarge", 4, 16, 24),
+        ("aws", "nvidia-a10g", 8, "g5.48xlarge", 192, 768, 24),
+        ("aws", "nvidia-l40s", 1, "g6e.xlarge", 4, 32, 48),
+        ("aws", "nvidia-a100-40gb", 8, "p4d.24xlarge", 96, 1152, 40),
+        ("aws", "nvidia-a100-80gb", 8, "p4de.24xlarge", 96, 1152, 80),
+        ("aws", "nvidia-h100-80gb", 1, "p5.4xlarge", 16, 256, 80),
+        ("aws", "nvidia-h100-80gb", 8, "p5.48xlarge", 192, 2048, 80),
+        ("aws", "nvidia-h200", 8, "p5en.48xlarge", 192, 2048, 141),
+        ("gcp", "nvidia-t4", 1, "n1-standard-4", 4, 15, 16),
+        ("gcp", "nvidia-l4", 1, "g2-standard-4", 4, 16, 24),
+        ("gcp", "nvidia-l4", 2, "g2-standard-24", 24, 96, 24),
+        ("gcp", "nvidia-a100-40gb", 1, "a2-highgpu-1g", 12, 85, 40),
+        ("gcp", "nvidia-a100-40gb", 16, "a2-megagpu-16g", 96, 1360, 40),
+        ("gcp", "nvidia-a100-80gb", 8, "a2-ultragpu-8g", 96, 1360, 80),
+        ("gcp", "nvidia-h100-80gb", 8, "a3-highgpu-8g", 208, 1872, 80),
+        ("gcp", "nvidia-h200", 8, "a3-ultragpu-8g", 224, 2952, 141),
+        ("azure", "nvidia-t4", 1, "Standard_NC4as_T4_v3", 4, 28, 16),
+        ("azure", "nvidia-a100-40gb", 8, "Standard_ND96asr_v4", 96, 900, 40),
+        ("azure", "nvidia-a100-80gb", 1, "Standard_NC24ads_A100_v4", 24, 220, 80),
+        ("azure", "nvidia-a100-80gb", 8, "Standard_ND96amsr_A100_v4", 96, 1800, 80),
+        ("azure", "nvidia-h100-80gb", 8, "Standard_ND96isr_H100_v5", 96, 1900, 80),
+        ("azure", "nvidia-h200", 8, "Standard_ND96isr_H200_v5", 96, 1850, 141),
+    ],
+)
+def test_lookup(
+    cloud: str, accelerator: str, gpus: int, instance_type: str, vcpus: int, memory_gib: float, gpu_memory_gib: float
+) -> None:
+    m = machine_for(cloud, accelerator, gpus)
+    assert (m.cloud, m.accelerator, m.gpus, m.instance_type) == (cloud, accelerator, gpus, instance_type)
+    assert (m.vcpus, m.memory_gib, m.gpu_memory_gib) == (vcpus, memory_gib, gpu_memory_gib)
+    assert m.price.region == catalog.PRICE_REGIONS[cloud]
+
+
+@pytest.mark.parametrize(
+    ("cloud", "accelerator", "gpus", "usd"),
+    [
+        ("aws", "nvidia-t4", 1, 0.526),
+        ("aws", "nvidia-l4", 4, 4.6016),
+        ("aws", "nvidia-h100-80gb", 8, 55.04),
+        ("gcp", "nvidia-t4", 1, 0.54),
+        ("gcp", "nvidia-l4", 1, 0.70683),
+        ("gcp", "nvidia-a100-40gb", 1, 3.673388),
+        ("azure", "nvidia-a100-80gb", 1, 3.673),
+        ("azure", "nvidia-h100-80gb", 8, 98.32),
+    ],
+)
+def test_prices(cloud: str, accelerator: str, gpus: int, usd: float) -> None:
+    assert machine_for(cloud, accelerator, gpus).price.usd_per_hour == pytest.approx(usd)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ("aws", "nvidia-x", 1),
+            "unknown accelerator 'nvidia-x'; give one of nvidia-t4, nvidia-l4, nvidia-a10g, nvidia-l40s, "
+            "nvidia-a100-40gb, nvidia-a100-80gb, nvidia-h100-80gb, nvidia-h200",
+        ),
+        (
+            ("azure", "nvidia-l40s", 1),
+            "nvidia-l40s is not offered on azure; azure offers nvidia-t4, nvidia-a100-40gb, nvidia-a100-80gb, "
+            "nvidia-h100-80gb, nvidia-h200",
+        ),
+        (
+            ("gcp", "nvidia-a10g", 1),
+            "nvidia-a10g is not offered on gcp; gcp offers nvidia-t4, nvidia-l4, nvidia-a100-40gb, nvidia-a100-80gb, "
+            "nvidia-h100-80gb, nvidia-h200",
+        ),
+        (("aws", "nvidia-l4", 3), "no aws machine has 3 x nvidia-l4; give gpusPerNode one of 1, 4, 8"),
+        (("gcp", "nvidia-h200", 1), "no gcp machine has 1 x nvidia-h200; give gpusPerNode one of 8"),
+        (("azure", "nvidia-t4", 0), "no azure machine has 0 x nvidia-t4; give gpusPerNode one of 1, 4"),
+        (("oci", "nvidia-l4", 1), "unknown cloud 'oci'; give one of aws, gcp, azure"),
+    ],
+)
+def test_error_texts(args: tuple[str, str, int], message: str) -> None:
+    with pytest.raises(CatalogError) as caught:
+        machine_for(*args)
+    assert str(caught.value) == message
+    assert isinstance(caught.value, ValueError)
+
+
+def test_other_error_texts() -> None:
+    with pytest.raises(CatalogError) as caught:
+        catalog.control_plane("azure", "gold")
+    assert str(caught.value) == "unknown control plane tier 'gold' for azure; give one of free, standard, premium"
+    for call in (catalog.offered, catalog.machines, catalog.system_machine, catalog.load_balancer):
+        with pytest.raises(CatalogError, match=r"^unknown cloud 'gke'; give one of aws, gcp, azure$"):
+            call("gke")
+
+
+def _all_prices() -> list[catalog.Price]:
+    return [m.price for m in catalog.machines()] + [catalog.system_machine(c).price for c in catalog.CLOUDS]
+
+
+def test_every_known_price_has_date_and_source() -> None:
+    for price in _all_prices():
+        if price.known:
+            assert price.usd_per_hour is not None and price.usd_per_hour > 0
+            assert price.source and price.method
+            assert datetime.date.fromisoformat(price.date or "") <= datetime.date(2026, 11, 28)
+
+
+def test_unknown_prices_are_none_not_zero() -> None:
+    unknown = [p for p in _all_prices() if not p.known]
+    assert unknown, "the catalog has unsourced prices; they must show as unknown"
+    for price in unknown:
+        assert price.usd_per_hour is None and price.date is None and price.source is None
+        assert "unknown" in price.method
+    for cloud, accelerator, gpus in [
+        ("gcp", "nvidia-h100-80gb", 8),
+        ("gcp", "nvidia-h200", 8),
+        ("azure", "nvidia-h200", 8),
+    ]:
+        assert machine_for(cloud, accelerator, gpus).price.usd_per_hour is None
+
+
+def test_gcp_price_is_vm_plus_gpus() -> None:
+    gpu_prices = RAW["gcp_gpu_prices"]
+    for m in catalog.machines("gcp"):
+        assert "billed separately" in m.price.method and m.instance_type in m.price.method
+        raw = next(r for r in RAW["machines"] if r["cloud"] == "gcp" and r["type"] == m.instance_type)
+        gpu = gpu_prices[m.accelerator]["usd"]
+        if raw["vm_price"]["usd"] is None or gpu is None:
+            assert m.price.usd_per_hour is None and m.price.method.endswith("total unknown")
+        else:
+            assert m.price.usd_per_hour == pytest.approx(raw["vm_price"]["usd"] + m.gpus * gpu)
+            assert m.price.method.endswith(
+                f"billed separately = ${m.price.usd_per_hour:.6f}".rstrip("0").rstrip(".") + "/h"
+            )
+
+
+def test_machine_fields() -> None:
+    for m in catalog.machines():
+        assert m.accelerator in catalog.ACCELERATORS and m.cloud in catalog.CLOUDS
+        assert m.gpus > 0 and m.vcpus > 0 and m.memory_gib > 0 and m.gpu_memory_gib > 0
+        assert m.mig == (m.accelerator in {"nvidia-a100-40gb", "nvidia-a100-80gb", "nvidia-h100-80gb", "nvidia-h200"})
+        assert bool(m.gpu_type) == (m.cloud == "gcp")
+        assert m.spot_discount is None or 0 < m.spot_discount < 1
+    assert [m.gpu_type for m in catalog.machines("gcp") if m.gpus == 1] == [
+        "nvidia-tesla-t4", "nvidia-l4", "nvidia-tesla-a100", "nvidia-a100-80gb", "nvidia-h100-80gb",
+    ]  # fmt: skip
+    assert not machine_for("gcp", "nvidia-h100-80gb", 1).on_demand
+    assert machine_for("gcp", "nvidia-h100-80gb", 8).on_demand
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        machine_for("aws", "nvidia-t4", 1).gpus = 2  # type: ignore[misc]
+
+
+def test_ordering_and_constants() -> None:
+    assert catalog.ACCELERATORS == (
+        "nvidia-t4", "nvidia-l4", "nvidia-a10g", "nvidia-l40s", "nvidia-a100-40gb", "nvidia-a100-80gb",
+        "nvidia-h100-80gb", "nvidia-h200",
+    )  # fmt: skip
+    assert catalog.CLOUDS == ("aws", "gcp", "azure")
+    assert dict(catalog.PRICE_REGIONS) == {"aws": "us-east-1", "gcp": "us-central1", "azure": "eastus"}
+    keys = [
+        (catalog.CLOUDS.index(m.cloud), catalog.ACCELERATORS.index(m.accelerator), m.gpus) for m in catalog.machines()
+    ]
+    assert keys == sorted(keys)
+    assert catalog.machines() == tuple(m for c in catalog.CLOUDS for m in catalog.machines(c))
+    assert list(catalog.offered("aws")) == list(catalog.ACCELERATORS)
+    assert "nvidia-a10g" not in catalog.offered("azure") and "nvidia-l40s" not in catalog.offered("gcp")
+
+
+def test_system_machines_control_planes_load_balancers() -> None:
+    assert [catalog.system_machine(c).instance_type for c in catalog.CLOUDS] == [
+        "m7i.xlarge", "e2-standard-4", "Standard_D4s_v5",
+    ]  # fmt: skip
+    for cloud in catalog.CLOUDS:
+        system = catalog.system_machine(cloud)
+        assert system.vcpus == 4 and system.memory_gib == 16 and system.price.known
+        assert catalog.control_plane(cloud).usd_per_hour == pytest.approx(0.10)
+        lb = catalog.load_balancer(cloud)
+        assert lb.known and lb.source and lb.date
+    assert catalog.control_plane("aws", "extended").usd_per_hour == pytest.approx(0.60)
+    free = catalog.control_plane("azure", "free")
+    assert free.usd_per_hour == 0.0 and free.known and free.source
+    premium = catalog.control_plane("azure", "premium")
+    assert premium.usd_per_hour is None and not premium.known and premium.source is None
+    assert "free tier" in catalog.control_plane("gcp").note
+
+
+def test_data_file_round_trips() -> None:
+    dumped = yaml.safe_dump(RAW, sort_keys=False)
+    again = yaml.safe_load(dumped)
+    assert again == RAW
+    assert catalog.parse(again) == catalog.parse(RAW) == catalog.load()
+    assert catalog.load().machines == catalog.machines()
+
+
+def _broken(path: list[Any], value: Any) -> dict[str, Any]:
+    data = copy.deepcopy(RAW)
+    target = data
+    for step in path[:-1]:
+        target = target[step]
+    if value is _DELETE:
+        del target[path[-1]]
+    else:
+        target[path[-1]] = value
+    return data
+
+
+_DELETE = object()
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "fragment"),
+    [
+        (["machines", 0, "accelerator"], "nvidia-a10", "machines[0].accelerator: must be one of nvidia-t4"),
+        (["machines", 0, "cloud"], "oci", "machines[0].cloud: must be one of aws, gcp, azure"),
+        (["machines", 0, "vcpus"], 0, "machines[0].vcpus: must be a positive integer, got 0"),
+        (["machines", 0, "memory_gib"], -1, "machines[0].memory_gib: must be a positive number"),
+        (["machines", 0, "gpus"], True, "machines[0].gpus: must be a positive integer, got True"),
+        (["machines", 0, "price"], {"usd": 0.5}, "machines[0].price.source: must be a non-empty string"),
+        (["machines", 0, "price"], {"usd": None}, "machines[0].price.why: must be a non-empty string"),
+        (["machines", 0, "price"], {"usd": 0.5, "source": "blog"}, "unknown source 'blog'"),
+        (["machines", 0, "price"], {"usd": 0, "source": "aws-vantage"}, "must be a positive number, got 0"),
+        (["machines", 0, "price"], {"usd": None, "source": "aws-vantage", "why": "x"}, "must not name a source"),
+        (["machines", 0, "gpu_type"], "nvidia-tesla-t4", "machines[0]: unknown key gpu_type"),
+        (["machines", 1], {**RAW["machines"][0]}, "two machines for 1 x nvidia-t4 on aws"),
+        (["sources", "aws-vantage", "date"], "Aug 2026", "sources.aws-vantage.date: must be YYYY-MM-DD"),
+        (["accelerators", "nvidia-h200"], _DELETE, "accelerators: missing nvidia-h200"),
+        (["gcp_gpu_prices", "nvidia-b200"], {"usd": None, "why": "x"}, "gcp_gpu_prices.nvidia-b200: must be one of"),
+        (["control_planes", "gcp"], {"autopilot": {"name": "x", "usd": None, "why": "y"}}, "must have a standard"),
+        (["load_balancers", "azure"], _DELETE, "load_balancers: missing azure"),
+        (["spec_sources"], _DELETE, "top level: missing spec_sources"),
+    ],
+)
+def test_validation(path: list[Any], value: Any, fragment: str) -> None:
+    with pytest.raises(CatalogError) as caught:
+        catalog.parse(_broken(path, value))
+    message = str(caught.value)
+    assert message.startswith("catalog data: ") and fragment in message and "\n" not in message
+
+
+def test_spot_discount_validation() -> None:
+    ok = _broken(["machines", 0, "spot"], {"discount": 0.6, "source": "aws-vantage"})
+    assert catalog.parse(ok).machines[0].spot_discount == pytest.approx(0.6)
+    with pytest.raises(CatalogError, match="must be a fraction between 0 and 1"):
+        catalog.parse(_broken(["machines", 0, "spot"], {"discount": 1.5, "source": "aws-vantage"}))
+
+
+@given(st.sampled_from(ALL_OFFERED))
+def test_everything_offered_resolves(key: tuple[str, str, int]) -> None:
+    cloud, accelerator, gpus = key
+    m = machine_for(cloud, accelerator, gpus)
+    assert (m.cloud, m.accelerator, m.gpus) == key
+    assert m in catalog.machines(cloud)
+
+
+@given(st.sampled_from(catalog.CLOUDS), st.sampled_from(catalog.ACCELERATORS), st.integers(-4, 40))
+def test_lookup_is_total(cloud: str, accelerator: str, gpus: int) -> None:
+    counts = catalog.offered(cloud).get(accelerator)
+    if counts and gpus in counts:
+        assert machine_for(cloud, accelerator, gpus).gpus == gpus
+    else:
+        with pytest.raises(CatalogError):
+            machine_for(cloud, accelerator, gpus)
