@@ -1,0 +1,164 @@
+"""The `mlplatform plan` contract: JSON shape, manifest files, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+
+from components.plan.cli import main
+from support import ROOT
+
+TINY_PROGRAM = """
+import pulumi
+import pulumi_kubernetes as k8s
+
+cfg = pulumi.Config()
+token = cfg.require_secret("token")
+p = k8s.Provider("k8s", kubeconfig=pulumi.Output.secret("kc"))
+ns = k8s.core.v1.Namespace("ns", metadata={"name": "demo"}, opts=pulumi.ResourceOptions(provider=p))
+k8s.core.v1.Secret("tok", metadata={"name": "tok", "namespace": "demo"}, string_data={"token": token},
+                   opts=pulumi.ResourceOptions(provider=p, depends_on=[ns]))
+k8s.rbac.v1.ClusterRole("reader", metadata={"name": "reader"}, rules=[],
+                        opts=pulumi.ResourceOptions(provider=p))
+k8s.helm.v3.Release("certs", name="cert-manager", chart="cert-manager", version="v1.21.1", namespace="cert-manager",
+                    repository_opts={"repo": "https://charts.jetstack.io"}, values={"crds": {"enabled": True}},
+                    opts=pulumi.ResourceOptions(provider=p))
+pulumi.export("namespace", ns.metadata.name)
+"""
+
+
+@pytest.fixture
+def tiny(tmp_path: Path) -> Path:
+    (tmp_path / "Pulumi.yaml").write_text("name: tiny\nruntime: python\nmain: prog/\nstackConfigDir: stacks\n")
+    (tmp_path / "prog").mkdir()
+    (tmp_path / "prog" / "__main__.py").write_text(TINY_PROGRAM)
+    (tmp_path / "stacks").mkdir()
+    (tmp_path / "stacks" / "Pulumi.dev.yaml").write_text("config:\n  tiny:token:\n    secure: AAABAHNlY3JldA==\n")
+    return tmp_path
+
+
+def test_json_document_shape(tiny: Path, tmp_path: Path) -> None:
+    out = tmp_path / "plan.json"
+    assert main(["plan", "--project", str(tiny), "--json", str(out), "--no-tree"]) == 0
+    doc = json.loads(out.read_text())
+    assert doc["project"] == "tiny"
+    (stack,) = doc["stacks"]
+    assert set(stack) >= {"stack", "cloud", "resources", "policies", "cost"}
+    assert stack["stack"] == "dev"
+    first = stack["resources"][0]
+    assert set(first) >= {"urn", "type", "name", "parent", "provider", "dependsOn", "inputs"}
+    by_name = {r["name"]: r for r in stack["resources"]}
+    assert by_name["tok"]["inputs"]["stringData"] == "[secret]"  # the SDK makes all of stringData secret
+    assert by_name["tok"]["dependsOn"] == [by_name["ns"]["urn"]]
+    assert by_name["tok"]["provider"] == by_name["k8s"]["urn"]
+    assert stack["outputs"] == {"namespace": "demo"}
+
+
+def test_manifests_one_file_per_object_and_release(tiny: Path, tmp_path: Path) -> None:
+    out = tmp_path / "m"
+    assert main(["plan", "--project", str(tiny), "--stack", "dev", "--manifests", str(out), "--no-tree"]) == 0
+    files = sorted(str(p.relative_to(out)) for p in out.rglob("*.yaml"))
+    assert files == [
+        "dev/_cluster/clusterrole-reader.yaml",
+        "dev/_cluster/namespace-demo.yaml",
+        "dev/_helm/cert-manager.yaml",
+        "dev/demo/secret-tok.yaml",
+    ]
+    secret = yaml.safe_load((out / "dev/demo/secret-tok.yaml").read_text())
+    assert secret["stringData"] == "[secret]"
+    assert secret["apiVersion"] == "v1" and secret["kind"] == "Secret"
+    release = yaml.safe_load((out / "dev/_helm/cert-manager.yaml").read_text())
+    assert release == {
+        "release": "cert-manager",
+        "chart": "cert-manager",
+        "repository": "https://charts.jetstack.io",
+        "version": "v1.21.1",
+        "namespace": "cert-manager",
+        "values": {"crds": {"enabled": True}},
+    }
+
+
+def test_unknown_stack_is_exit_2_with_one_line(tiny: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plan", "--project", str(tiny), "--stack", "prod"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "stacks/Pulumi.prod.yaml: no such stack file; stacks here: dev"
+
+
+def test_yaml_syntax_error_is_exit_2(tiny: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tiny / "stacks" / "Pulumi.dev.yaml").write_text("config:\n  tiny:token: [1\n")
+    assert main(["plan", "--project", str(tiny)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("stacks/Pulumi.dev.yaml: line 3: YAML syntax error:")
+    assert "\n" not in err
+
+
+def test_no_project_is_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["plan"]) == 2
+    assert "no Pulumi.yaml here or in any folder above" in capsys.readouterr().err
+
+
+@pytest.fixture
+def project_copy(tmp_path: Path) -> Path:
+    """This project's Pulumi.yaml, program and stacks, in a folder of their own."""
+    dest = tmp_path / "proj"
+    dest.mkdir()
+    shutil.copy(ROOT / "Pulumi.yaml", dest)
+    shutil.copytree(ROOT / "stacks", dest / "stacks")
+    shutil.copytree(ROOT / "infra", dest / "infra", ignore=shutil.ignore_patterns("__pycache__"))
+    return dest
+
+
+def test_local_stack_plans_with_json_and_manifests(project_copy: Path) -> None:
+    """The issue's contract, as a user types it, in a subprocess: exit 0, a JSON document, manifest files."""
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "components.plan.cli",
+            "plan",
+            "--stack",
+            "local",
+            "--json",
+            "out.json",
+            "--manifests",
+            "m",
+        ],
+        cwd=project_copy / "stacks",  # found upward
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads((project_copy / "stacks" / "out.json").read_text())
+    assert [s["stack"] for s in doc["stacks"]] == ["local"]
+    assert doc["stacks"][0]["cloud"] == "existing"
+    types = {r["type"] for r in doc["stacks"][0]["resources"]}
+    assert "mlplatform:index:ExistingCluster" in types
+
+
+def test_broken_stack_file_is_exit_2_one_line_no_traceback(project_copy: Path) -> None:
+    stack = project_copy / "stacks" / "Pulumi.local.yaml"
+    stack.write_text(stack.read_text().replace("deploymentMode: Knative", "deploymentMode: Serverless"))
+    proc = subprocess.run(
+        [sys.executable, "-m", "components.plan.cli", "plan", "--stack", "local"],
+        cwd=project_copy,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert proc.stderr.strip() == textwrap.dedent(
+        "stacks/Pulumi.local.yaml: mlplatform:platform.deploymentMode: Serverless is not allowed; "
+        "give one of Knative, Standard"
+    )
