@@ -2,7 +2,8 @@
 
 Specs are pydantic models with camelCase aliases (the stack file's spelling) that also accept the snake_case
 field names from Python. Unknown keys are errors. A check that needs two fields raises :func:`field_error`, which
-names the offending field so the message points at the right key.
+names the offending field so the message points at the right key. A string right below a field is its
+description: it appears in the generated key reference of docs/configuration.md.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ class Spec(BaseModel):
         populate_by_name=True,
         frozen=True,
         validate_default=True,
+        use_attribute_docstrings=True,
     )
 
 
