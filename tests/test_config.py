@@ -57,7 +57,7 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
         "typo nested",
         {**AWS, "cluster": {"gpuPool": {}}},
         f"{FILE}: mlplatform:cluster.gpuPool: unknown key; did you mean gpuPools? accepted keys: name, "
-        "kubernetesVersion, apiAccess, systemPool, gpuPools, deletionProtection, existing, aws, gcp, azure",
+        "kubernetesVersion, zones, apiAccess, systemPool, gpuPools, deletionProtection, existing, aws, gcp, azure",
     ),
     (
         "maxNodes negative",

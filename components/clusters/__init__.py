@@ -9,6 +9,7 @@ from collections.abc import Mapping
 
 import pulumi
 
+from components.clusters._common import ManagedClusterArgs
 from components.clusters.base import (
     GPU_TAINT,
     GpuPoolInfo,
@@ -18,6 +19,7 @@ from components.clusters.base import (
     Taint,
 )
 from components.clusters.spec import ClusterSpec
+from components.errors import SpecError
 
 __all__ = [
     "GPU_TAINT",
@@ -25,6 +27,7 @@ __all__ = [
     "GpuPoolInfo",
     "GpuScheduling",
     "KubernetesCluster",
+    "ManagedClusterArgs",
     "StorageAccess",
     "Taint",
     "create_cluster",
@@ -42,7 +45,14 @@ def create_cluster(
     cluster_name: str,
     opts: pulumi.ResourceOptions | None = None,
 ) -> KubernetesCluster:
-    """The cluster for ``cloud``, built from ``spec``: the one place that branches on the cloud."""
+    """The cluster for ``cloud``, built from ``spec``: the one place that branches on the cloud.
+
+    ``cloud``: ``aws`` (:class:`~components.clusters.eks.EksCluster`), ``gcp`` (``GkeCluster``), ``azure``
+    (``AksCluster``) or ``existing`` (``ExistingCluster``). Each cloud's module (and SDK) is imported only in its
+    branch. ``region``: required on the three clouds. ``environment``: prod turns deletion protection on (unless
+    ``spec.deletionProtection`` is set). ``tags``: stack tags put on every cloud resource. ``cluster_name``: the
+    cloud's cluster name (ignored for ``existing``).
+    """
     if cloud == "existing":
         from components.clusters.existing import ExistingCluster, ExistingClusterArgs
 
@@ -56,4 +66,21 @@ def create_cluster(
             ),
             opts,
         )
-    raise NotImplementedError(f"cloud {cloud!r}: cluster not built yet")
+    if cloud not in ("aws", "gcp", "azure"):
+        raise SpecError("cloud", cloud, "give one of aws, gcp, azure, existing")
+    if not region:
+        raise SpecError("region", region, f"give the {cloud} region")
+    args = ManagedClusterArgs(
+        cluster_name=cluster_name, region=region, spec=spec, environment=environment, tags=dict(tags)
+    )
+    if cloud == "aws":
+        from components.clusters.eks import EksCluster
+
+        return EksCluster(name, args, opts)
+    if cloud == "gcp":
+        from components.clusters.gke import GkeCluster
+
+        return GkeCluster(name, args, opts)
+    from components.clusters.aks import AksCluster
+
+    return AksCluster(name, args, opts)

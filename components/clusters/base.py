@@ -6,9 +6,9 @@ existing cluster implement it in their own modules; nothing outside ``components
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -43,10 +43,21 @@ class Taint:
 GPU_TAINT = Taint(GPU_TAINT_KEY, GPU_TAINT_VALUE, GPU_TAINT_EFFECT)
 """The taint on every GPU node, on every cloud."""
 
+DEVICE_PLUGIN_CONFIG_LABEL = "nvidia.com/device-plugin.config"
+"""Node label that selects, per node, which named configuration the NVIDIA device plugin serves (its README,
+"Updating Per-Node Configuration With a Node Label"; unlabelled nodes get the chart's ``config.default``)."""
+SHARED_STRATEGIES = ("time-slicing", "mps")
+"""Sharing strategies the NVIDIA device plugin applies (MIG is partitioned by the cloud or the GPU operator)."""
+
 
 @dataclass(frozen=True)
 class GpuPoolInfo:
-    """What a GPU pool offers to workloads, after the catalog resolved it."""
+    """What a GPU pool offers to workloads, after the catalog resolved it.
+
+    ``sharing``: ``none``, ``time-slicing``, ``mps`` or ``mig``. ``max_clients_per_gpu``: pods per GPU for
+    time-slicing/MPS (1 otherwise). ``mig_profile``: the MIG partition (``1g.10gb``) when ``sharing`` is ``mig``.
+    Where :attr:`GpuScheduling.needs_device_plugin` is true, the platform's device plugin applies the sharing.
+    """
 
     name: str
     accelerator: str
@@ -56,6 +67,31 @@ class GpuPoolInfo:
     max_nodes: int
     spot: bool
     sharing: str = "none"
+    max_clients_per_gpu: int = 1
+    mig_profile: str | None = None
+
+    @property
+    def device_plugin_config_name(self) -> str | None:
+        """The device plugin configuration this pool's nodes select (``time-slicing-4``, ``mps-2``), or None when
+        the pool does not share GPUs through the device plugin. Pools that share the same way share a config."""
+        if self.sharing not in SHARED_STRATEGIES:
+            return None
+        return f"{self.sharing}-{self.max_clients_per_gpu}"
+
+    def device_plugin_config(self) -> dict[str, Any] | None:
+        """The device plugin configuration (``version: v1``) that applies this pool's sharing, or None.
+
+        Time-slicing and MPS advertise ``max_clients_per_gpu`` replicas of each ``nvidia.com/gpu`` (the resource
+        name kept, so models request ``nvidia.com/gpu: 1`` as on any GPU). Time-slicing also sets
+        ``failRequestsGreaterThanOne``, as the plugin's README recommends: two replicas of one shared GPU are not
+        twice the compute.
+        """
+        if self.sharing not in SHARED_STRATEGIES:
+            return None
+        resources: dict[str, Any] = {"resources": [{"name": "nvidia.com/gpu", "replicas": self.max_clients_per_gpu}]}
+        if self.sharing == "time-slicing":
+            return {"version": "v1", "sharing": {"timeSlicing": {"failRequestsGreaterThanOne": True, **resources}}}
+        return {"version": "v1", "sharing": {"mps": resources}}
 
 
 @dataclass(frozen=True)
@@ -83,8 +119,25 @@ class GpuScheduling:
         return {self.accelerator_label: accelerator}
 
     def node_labels(self, pool: GpuPoolInfo) -> dict[str, str]:
-        """The labels every node of ``pool`` carries."""
-        return {self.accelerator_label: pool.accelerator, self.pool_label: pool.name}
+        """The labels every node of ``pool`` carries: accelerator and pool, plus
+        :data:`DEVICE_PLUGIN_CONFIG_LABEL` when the platform's device plugin applies the pool's sharing."""
+        labels = {self.accelerator_label: pool.accelerator, self.pool_label: pool.name}
+        config = pool.device_plugin_config_name
+        if self.needs_device_plugin and config is not None:
+            labels[DEVICE_PLUGIN_CONFIG_LABEL] = config
+        return labels
+
+    def device_plugin_configs(self) -> dict[str, dict[str, Any]]:
+        """The device plugin configurations the pools' nodes select, by name (empty when nothing shares GPUs
+        through the device plugin, or the cluster needs no device plugin: GKE shares GPUs itself)."""
+        if not self.needs_device_plugin:
+            return {}
+        out: dict[str, dict[str, Any]] = {}
+        for pool in self.pools.values():
+            name, config = pool.device_plugin_config_name, pool.device_plugin_config()
+            if name is not None and config is not None:
+                out[name] = config
+        return out
 
     def pools_offering(self, accelerator: str) -> list[GpuPoolInfo]:
         """The pools whose nodes carry ``accelerator``."""
@@ -96,13 +149,17 @@ class StorageAccess:
     """What a model's ServiceAccount and pods need to read their storage through the cloud's workload identity.
 
     ``identity`` is the cloud identity (IAM role ARN, Google service account email, Azure client id), or ``None``
-    when no identity is needed (public buckets, PVCs, OCI images, Hugging Face).
+    when no identity is needed (public buckets, PVCs, OCI images, Hugging Face). ``resources``: the cloud resources
+    that make the grant (role and its policy, service account and its IAM members, identity with its federated
+    credential and role assignment); pods that read the storage depend on them, so the first download does not
+    race the grant.
     """
 
     service_account_annotations: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     service_account_labels: Mapping[str, str] = field(default_factory=dict)
     pod_labels: Mapping[str, str] = field(default_factory=dict)
     identity: pulumi.Output[str] | None = None
+    resources: Sequence[pulumi.Resource] = ()
 
 
 @runtime_checkable
@@ -135,6 +192,12 @@ class KubernetesCluster(Protocol):
     @property
     def zones(self) -> int:
         """How many zones the worker nodes span (for topology spread and HA decisions)."""
+        ...
+
+    @property
+    def cni_bin_dir(self) -> str | None:
+        """Where the nodes keep CNI plugin binaries, when not the usual ``/opt/cni/bin`` (GKE:
+        ``/home/kubernetes/bin``); None for the default. Istio CNI installs its plugin there."""
         ...
 
     def grant_storage_read(

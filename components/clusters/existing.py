@@ -34,6 +34,11 @@ class ExistingCluster(pulumi.ComponentResource):
 
     It has no cloud identity to hand out: models on it read public buckets, PVCs, OCI images or Hugging Face.
     GPU pools are not managed here; the device plugin is installed by the platform when asked.
+
+    Outputs (same keys as the managed clusters): ``cloud`` (``existing``), ``cluster_name`` (the context),
+    ``kubeconfig`` (the kubeconfig path, as a secret), ``kubeconfig_path``, ``zones``; ``region``, ``endpoint``,
+    ``oidc_issuer``, ``control_plane_tier`` and ``system_instance_type`` are None (not known for a cluster we did
+    not build: the cost estimate prices nothing for it), ``system_pool`` and ``gpu_pools`` are empty.
     """
 
     kubeconfig_path: pulumi.Output[str]
@@ -42,7 +47,7 @@ class ExistingCluster(pulumi.ComponentResource):
         super().__init__(type_token("ExistingCluster"), name, None, opts)
         self._args = args
         path = args.kubeconfig or os.environ.get("KUBECONFIG") or "~/.kube/config"
-        self._provider = k8s.Provider(
+        self._provider: k8s.Provider = k8s.Provider(
             child_name(name, "k8s"),
             kubeconfig=pulumi.Output.secret(os.path.expanduser(path)) if args.kubeconfig else None,
             context=args.context,
@@ -52,7 +57,31 @@ class ExistingCluster(pulumi.ComponentResource):
         )
         self._gpu = GpuScheduling()
         self.kubeconfig_path = pulumi.Output.from_input(path)
-        self.register_outputs({"kubeconfig_path": self.kubeconfig_path})
+        self.region: str | None = None
+        self.cluster_name = args.context or "current-context"
+        self.endpoint: pulumi.Output[str] | None = None
+        self.kubeconfig = pulumi.Output.secret(path)
+        self.oidc_issuer: pulumi.Output[str] | None = None
+        self.control_plane_tier: str | None = None
+        self.system_instance_type: str | None = None
+        self.system_pool: dict[str, object] = {}
+        self.gpu_pools: dict[str, dict[str, object]] = {}
+        self.register_outputs(
+            {
+                "cloud": "existing",
+                "region": None,
+                "cluster_name": self.cluster_name,
+                "endpoint": None,
+                "kubeconfig": self.kubeconfig,
+                "kubeconfig_path": self.kubeconfig_path,
+                "oidc_issuer": None,
+                "control_plane_tier": None,
+                "system_instance_type": None,
+                "system_pool": {},
+                "gpu_pools": {},
+                "zones": args.zones,
+            }
+        )
 
     @property
     def cloud(self) -> Cloud:
@@ -78,6 +107,11 @@ class ExistingCluster(pulumi.ComponentResource):
     def zones(self) -> int:
         """Zones as declared in the arguments."""
         return self._args.zones
+
+    @property
+    def cni_bin_dir(self) -> str | None:
+        """None: the usual ``/opt/cni/bin`` (kind, k3d and most distributions)."""
+        return None
 
     def grant_storage_read(
         self, name: str, namespace: str, service_account: str, storage_uri: str, parent: pulumi.Resource

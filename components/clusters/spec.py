@@ -48,7 +48,7 @@ class GpuPoolSpec(Spec):
     min_nodes: int = Field(0, ge=0, le=1000)
     max_nodes: int = Field(le=1000)
     spot: bool = False
-    sharing: GpuSharing = GpuSharing()
+    sharing: GpuSharing = Field(default_factory=lambda: GpuSharing.model_validate({}))
     disk_size_gib: int = Field(200, ge=50, le=16384)
 
     @field_validator("accelerator")
@@ -122,10 +122,20 @@ class ExistingSpec(Spec):
 
 class AwsSpec(Spec):
     """AWS-only settings. ``vpcCidr``: Default 10.0.0.0/16. ``gpuProvisioner``: ``karpenter`` (default) or
-    ``node-groups`` (managed node groups + cluster-autoscaler tags)."""
+    ``node-groups`` (managed node groups + cluster-autoscaler tags). ``amiVersion``: the AL2023 AMI release Karpenter
+    launches GPU nodes with (``al2023@<amiVersion>``); Default ``latest``, which drifts to each new AMI: pin a
+    release such as ``v20251120`` in production."""
 
     vpc_cidr: str = "10.0.0.0/16"
     gpu_provisioner: Literal["karpenter", "node-groups"] = "karpenter"
+    ami_version: str = "latest"
+
+    @field_validator("ami_version")
+    @classmethod
+    def _ami_version(cls, v: str) -> str:
+        if v != "latest" and not re.fullmatch(r"v\d{8}", v):
+            raise value_error("give latest or an EKS AL2023 AMI release such as v20251120")
+        return v
 
     @field_validator("vpc_cidr")
     @classmethod
@@ -140,27 +150,66 @@ class AwsSpec(Spec):
 
 
 class GcpSpec(Spec):
-    """GCP-only settings. ``project``: the Google Cloud project id (required on gcp)."""
+    """GCP-only settings. ``project``: the Google Cloud project id (required on gcp).
+
+    ``networkCidr``: node subnet, Default 10.10.0.0/20. ``podsCidr``: pod secondary range, Default 10.16.0.0/14.
+    ``servicesCidr``: service secondary range, Default 10.20.0.0/20. ``masterCidr``: the control plane's private
+    /28, Default 172.16.0.32/28. ``releaseChannel``: ``RAPID``, ``REGULAR`` (default) or ``STABLE``.
+    """
 
     project: str
     network_cidr: str = "10.10.0.0/20"
+    pods_cidr: str = "10.16.0.0/14"
+    services_cidr: str = "10.20.0.0/20"
+    master_cidr: str = "172.16.0.32/28"
+    release_channel: Literal["RAPID", "REGULAR", "STABLE"] = "REGULAR"
+
+    @field_validator("network_cidr", "pods_cidr", "services_cidr", "master_cidr")
+    @classmethod
+    def _cidr(cls, v: str) -> str:
+        try:
+            ipaddress.ip_network(v, strict=True)
+        except ValueError:
+            raise value_error("give a private IPv4 CIDR such as 10.10.0.0/20") from None
+        return v
 
 
 class AzureSpec(Spec):
-    """Azure-only settings. ``resourceGroup``: Default: one is created. ``tier``: AKS tier, Default ``standard``."""
+    """Azure-only settings. ``resourceGroup``: Default: one is created. ``tier``: AKS tier, Default ``standard``.
+
+    ``vnetCidr``: Default 10.20.0.0/16 (nodes get its first /20). ``storageResourceGroup``: resource group of the
+    storage accounts models read from. Default: the cluster's resource group.
+    """
 
     resource_group: str | None = None
     tier: Literal["free", "standard", "premium"] = "standard"
     vnet_cidr: str = "10.20.0.0/16"
+    storage_resource_group: str | None = None
+
+    @field_validator("vnet_cidr")
+    @classmethod
+    def _cidr(cls, v: str) -> str:
+        try:
+            net = ipaddress.ip_network(v, strict=True)
+        except ValueError:
+            raise value_error("give a private IPv4 CIDR such as 10.20.0.0/16") from None
+        if net.prefixlen > 24:
+            raise value_error("give a CIDR of /24 or larger so the node subnet fits")
+        return v
 
 
 class ClusterSpec(Spec):
-    """``mlplatform:cluster``: the Kubernetes cluster and its node pools."""
+    """``mlplatform:cluster``: the Kubernetes cluster and its node pools.
+
+    ``zones``: how many zones the worker nodes span (2 or 3). Default 3. ``deletionProtection``: Default: on when
+    the environment is prod.
+    """
 
     name: str | None = None
     kubernetes_version: str = KUBERNETES_VERSION
-    api_access: ApiAccess = ApiAccess()
-    system_pool: SystemPoolSpec = SystemPoolSpec()
+    zones: int = Field(default=3, ge=2, le=3)
+    api_access: ApiAccess = Field(default_factory=ApiAccess)
+    system_pool: SystemPoolSpec = Field(default_factory=lambda: SystemPoolSpec.model_validate({}))
     gpu_pools: dict[str, GpuPoolSpec] = {}
     deletion_protection: bool | None = None
     existing: ExistingSpec | None = None

@@ -68,12 +68,7 @@ def _eks_cluster(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
         "oidcIssuer": f"https://{oidc}",
         "clusterSecurityGroupId": "sg-0123456789abcdef0",
         "nodeSecurityGroupId": "sg-0fedcba9876543210",
-        "eksCluster": {
-            "name": f"{name}-eksCluster",
-            "arn": f"arn:aws:eks:{AWS_REGION}:{ACCOUNT}:cluster/{name}",
-            "endpoint": server,
-        },
-        "core": {},
+        "core": {"endpoint": server},
     }
 
 
@@ -99,16 +94,72 @@ def _gsa(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     return {"email": f"{account}@{project}.iam.gserviceaccount.com", "name": f"projects/{project}/serviceAccounts/x"}
 
 
+_AZURE_NAME_KEYS = (
+    "name",
+    "resourceName",
+    "resourceGroupName",
+    "virtualNetworkName",
+    "subnetName",
+    "workspaceName",
+    "vaultName",
+    "keyName",
+    "agentPoolName",
+)
+"""Inputs that carry an azure-native resource's own name (the first present wins; the resource group last)."""
+
+
 def _azure_id(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
-    return {"id": f"/subscriptions/{AZURE_SUB}/resourceGroups/rg/providers/x/{name}", "name": inputs.get("name", name)}
+    own = [k for k in _AZURE_NAME_KEYS if k != "resourceGroupName" and inputs.get(k)]
+    physical = inputs[own[-1]] if own else inputs.get("resourceGroupName", name)
+    return {"id": f"/subscriptions/{AZURE_SUB}/resourceGroups/rg/providers/x/{name}", "name": physical}
 
 
 def _aks(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     out = _azure_id(name, inputs)
     out["oidcIssuerProfile"] = {"enabled": True, "issuerURL": f"https://eastus.oic.prod-aks.azure.com/{_uuid(name)}/"}
-    out["fqdn"] = f"{name}.hcp.eastus.azmk8s.io"
-    out["privateFQDN"] = f"{name}.privatelink.eastus.azmk8s.io"
+    out["fqdn"] = f"{out['name']}.hcp.eastus.azmk8s.io"
+    out["privateFQDN"] = f"{out['name']}.privatelink.eastus.azmk8s.io"
+    identity = inputs.get("identity") or {}
+    ids = identity.get("userAssignedIdentities") or []
+    if isinstance(ids, list):  # the input is a list of ids; the output is a map by id
+        out["identity"] = {
+            "type": identity.get("type", "UserAssigned"),
+            "userAssignedIdentities": {i: {"clientId": _uuid(i + "c"), "principalId": _uuid(i + "p")} for i in ids},
+        }
     return out
+
+
+def _vpc(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    zones = int(inputs.get("numberOfAvailabilityZones") or 3)
+    return {
+        "vpcId": f"vpc-{hashlib.sha1(name.encode()).hexdigest()[:17]}",
+        "privateSubnetIds": [f"subnet-private{i}{hashlib.sha1(name.encode()).hexdigest()[:9]}" for i in range(zones)],
+        "publicSubnetIds": [f"subnet-public{i}{hashlib.sha1(name.encode()).hexdigest()[:10]}" for i in range(zones)],
+        "isolatedSubnetIds": [],
+    }
+
+
+def _sqs(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    physical = inputs.get("name") or name
+    return {
+        "arn": f"arn:aws:sqs:{AWS_REGION}:{ACCOUNT}:{physical}",
+        "url": f"https://sqs.{AWS_REGION}.amazonaws.com/{ACCOUNT}/{physical}",
+        "name": physical,
+    }
+
+
+def _kv_key(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    out = _azure_id(name, inputs)
+    uri = f"https://{inputs.get('vaultName', 'vault')}.vault.azure.net/keys/{inputs.get('keyName', name)}"
+    out.update({"keyUri": uri, "keyUriWithVersion": f"{uri}/0123456789abcdef0123456789abcdef"})
+    return out
+
+
+def _aks_credentials(args: dict[str, Any]) -> dict[str, Any]:
+    name = str(args.get("resourceName", "aks"))
+    server = f"https://{name}.privatelink.eastus.azmk8s.io:443"
+    config = _kubeconfig(name, server).replace("fake-credential-plugin", "kubelogin")
+    return {"kubeconfigs": [{"name": "clusterUser", "value": base64.b64encode(config.encode()).decode()}]}
 
 
 def _uami(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
@@ -123,7 +174,9 @@ FAKES: dict[str, Fake] = {
     "eks:index:Cluster": _eks_cluster,
     "aws:iam/role:Role": _aws_arn("iam", "role"),
     "aws:iam/policy:Policy": _aws_arn("iam", "policy"),
-    "aws:sqs/queue:Queue": _aws_arn("sqs", "queue"),
+    "aws:sqs/queue:Queue": _sqs,
+    "awsx:ec2:Vpc": _vpc,
+    "azure-native:keyvault:Key": _kv_key,
     "aws:kms/key:Key": _aws_arn("kms", "key"),
     "gcp:container/cluster:Cluster": _gke_cluster,
     "gcp:serviceaccount/account:Account": _gsa,
@@ -164,6 +217,14 @@ CALLS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "aws:index/getPartition:getPartition": lambda a: {"partition": "aws", "dnsSuffix": "amazonaws.com"},
     "aws:index/getRegion:getRegion": lambda a: {"name": AWS_REGION, "region": AWS_REGION},
     "gcp:organizations/getClientConfig:getClientConfig": lambda a: {"project": GCP_PROJECT},
+    "gcp:organizations/getProject:getProject": lambda a: {
+        "projectId": a.get("projectId", GCP_PROJECT),
+        "number": "123456789012",
+    },
+    "gcp:compute/getZones:getZones": lambda a: {
+        "names": [f"{a.get('region', 'us-central1')}-{z}" for z in ("f", "c", "a", "b")],
+    },
+    "azure-native:containerservice:listManagedClusterUserCredentials": _aks_credentials,
     "azure-native:authorization:getClientConfig": lambda a: {
         "subscriptionId": AZURE_SUB,
         "tenantId": _uuid("tenant"),

@@ -55,7 +55,8 @@ def test_json_document_shape(tiny: Path, tmp_path: Path) -> None:
     first = stack["resources"][0]
     assert set(first) >= {"urn", "type", "name", "parent", "provider", "dependsOn", "inputs"}
     by_name = {r["name"]: r for r in stack["resources"]}
-    assert by_name["tok"]["inputs"]["stringData"] == "[secret]"  # the SDK makes all of stringData secret
+    # the SDK makes all of stringData secret; the plan keeps its keys and hides every value
+    assert by_name["tok"]["inputs"]["stringData"] == {"token": "[secret]"}
     assert by_name["tok"]["dependsOn"] == [by_name["ns"]["urn"]]
     assert by_name["tok"]["provider"] == by_name["k8s"]["urn"]
     assert stack["outputs"] == {"namespace": "demo"}
@@ -72,7 +73,7 @@ def test_manifests_one_file_per_object_and_release(tiny: Path, tmp_path: Path) -
         "dev/demo/secret-tok.yaml",
     ]
     secret = yaml.safe_load((out / "dev/demo/secret-tok.yaml").read_text())
-    assert secret["stringData"] == "[secret]"
+    assert secret["stringData"] == {"token": "[secret]"}
     assert secret["apiVersion"] == "v1" and secret["kind"] == "Secret"
     release = yaml.safe_load((out / "dev/_helm/cert-manager.yaml").read_text())
     assert release == {

@@ -1,0 +1,331 @@
+"""What the managed clusters (EKS, GKE, AKS) share: arguments, GPU pool resolution, kubeconfig, provider, outputs.
+
+Private to ``components/clusters/``: nothing here imports a cloud SDK, so every cloud module can use it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components import catalog
+from components.clusters.base import GPU_TAINT, Cloud, GpuPoolInfo, GpuScheduling, StorageAccess, Taint
+from components.clusters.spec import ClusterSpec, GpuPoolSpec
+from components.errors import SpecError
+from components.naming import POOL_LABEL, child_name, type_token
+from components.storage import StorageLocation, parse_storage_uri
+
+SYSTEM_POOL = "system"
+"""Value of the ``mlplatform.io/pool`` label on every system node."""
+
+SYSTEM_NODE_SELECTOR: Mapping[str, str] = {POOL_LABEL: SYSTEM_POOL}
+"""Node selector that keeps add-ons on the system pool (the label every system node carries)."""
+
+_SHARING_SUPPORT: Mapping[str, tuple[str, ...]] = {
+    "aws": ("none", "time-slicing", "mps"),
+    "gcp": ("none", "time-slicing", "mps", "mig"),
+    "azure": ("none", "time-slicing", "mps", "mig"),
+}
+_SHARING_WHY: Mapping[str, str] = {
+    "aws": "EKS GPU pools share GPUs by time-slicing or mps (NVIDIA device plugin); MIG on EKS needs the GPU "
+    "operator's MIG manager, which this platform does not configure",
+}
+
+
+@dataclass(frozen=True)
+class ManagedClusterArgs:
+    """Arguments shared by :class:`EksCluster`, :class:`GkeCluster` and :class:`AksCluster`.
+
+    ``cluster_name``: the cloud's cluster name (physical name). ``region``: the cloud region (required).
+    ``spec``: the validated ``mlplatform:cluster`` settings. ``environment``: ``dev``, ``staging`` or ``prod``; prod
+    turns deletion protection on unless ``spec.deletionProtection`` says otherwise. ``tags``: stack tags/labels,
+    merged onto every cloud resource.
+    """
+
+    cluster_name: str
+    region: str
+    spec: ClusterSpec
+    environment: str = "dev"
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def protect(self) -> bool:
+        """Deletion protection: ``spec.deletionProtection`` when set, else on for prod."""
+        if self.spec.deletion_protection is not None:
+            return self.spec.deletion_protection
+        return self.environment == "prod"
+
+    @property
+    def prod(self) -> bool:
+        """Whether the environment is prod (HA choices such as one NAT gateway per zone)."""
+        return self.environment == "prod"
+
+
+def pool_path(pool: str, key: str) -> str:
+    """The stack-file path of a GPU pool key, for error messages."""
+    return f"cluster.gpuPools.{pool}.{key}"
+
+
+def resolve_pools(cloud: str, pools: Mapping[str, GpuPoolSpec]) -> dict[str, GpuPoolInfo]:
+    """GPU pools with their catalog machine, or a :class:`SpecError` naming the pool key at fault."""
+    out: dict[str, GpuPoolInfo] = {}
+    for name, pool in pools.items():
+        try:
+            machine = catalog.machine_for(cloud, pool.accelerator, pool.gpus_per_node)
+        except catalog.CatalogError as e:
+            offered = pool.accelerator in catalog.offered(cloud)
+            key, value = ("gpusPerNode", pool.gpus_per_node) if offered else ("accelerator", pool.accelerator)
+            raise SpecError(pool_path(name, key), value, str(e)) from None
+        strategy = pool.sharing.strategy
+        if strategy not in _SHARING_SUPPORT[cloud]:
+            why = _SHARING_WHY.get(cloud, f"{cloud} does not offer {strategy}")
+            accepted = ", ".join(_SHARING_SUPPORT[cloud])
+            raise SpecError(pool_path(name, "sharing.strategy"), strategy, f"{why}; give one of {accepted}")
+        if strategy == "mig" and not machine.mig:
+            raise SpecError(
+                pool_path(name, "sharing.strategy"), "mig", f"{pool.accelerator} has no MIG; give time-slicing"
+            )
+        out[name] = GpuPoolInfo(
+            name=name,
+            accelerator=pool.accelerator,
+            gpus_per_node=pool.gpus_per_node,
+            instance_type=machine.instance_type,
+            min_nodes=pool.min_nodes,
+            max_nodes=pool.max_nodes,
+            spot=pool.spot,
+            sharing=strategy,
+            max_clients_per_gpu=pool.sharing.max_clients_per_gpu if strategy in ("time-slicing", "mps") else 1,
+            mig_profile=pool.sharing.mig_profile,
+        )
+    return out
+
+
+def gpu_node_labels(pool: GpuPoolInfo, *, device_plugin: bool) -> dict[str, str]:
+    """The labels every node of a GPU pool carries: accelerator + pool, and with ``device_plugin`` (the platform
+    installs the NVIDIA device plugin) the device plugin config label that applies the pool's sharing."""
+    return GpuScheduling(needs_device_plugin=device_plugin).node_labels(pool)
+
+
+def system_instance_type(cloud: str, spec: ClusterSpec) -> str:
+    """The system pool machine: the stack's choice, else the catalog default of ``cloud``."""
+    return spec.system_pool.instance_type or catalog.system_machine(cloud).instance_type
+
+
+def short_name(base: str, max_length: int, *, salt: str = "") -> str:
+    """A lowercase name of at most ``max_length`` characters: ``base`` cut, with a hash suffix when cut."""
+    clean = re.sub(r"[^a-z0-9-]", "-", base.lower()).strip("-")
+    if len(clean) <= max_length and not salt:
+        return clean
+    digest = hashlib.sha1((base + salt).encode()).hexdigest()[:6]
+    return f"{clean[: max_length - 7].rstrip('-')}-{digest}"
+
+
+def storage_for(cloud: Cloud, storage_uri: str) -> StorageLocation | None:
+    """The parsed location when ``cloud``'s identity must grant it; ``None`` when no identity applies.
+
+    Storage on another cloud is a :class:`SpecError` naming both clouds.
+    """
+    loc = parse_storage_uri(storage_uri)
+    if loc.cloud is None:
+        return None
+    if loc.cloud != cloud:
+        raise SpecError(
+            "storageUri",
+            storage_uri,
+            f"{loc.scheme}:// storage is on {loc.cloud} but this cluster is on {cloud}; use {cloud} storage, or "
+            "set publicStorage: true for a public bucket",
+        )
+    return loc
+
+
+def exec_kubeconfig(
+    cluster_name: str, server: str, ca_data: str, command: str, args: Sequence[str], *, install_hint: str
+) -> str:
+    """A kubeconfig (JSON) whose user runs the cloud's exec credential plugin; it never holds a token."""
+    return json.dumps(
+        {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{"name": cluster_name, "cluster": {"server": server, "certificate-authority-data": ca_data}}],
+            "contexts": [{"name": cluster_name, "context": {"cluster": cluster_name, "user": cluster_name}}],
+            "current-context": cluster_name,
+            "preferences": {},
+            "users": [
+                {
+                    "name": cluster_name,
+                    "user": {
+                        "exec": {
+                            "apiVersion": "client.authentication.k8s.io/v1beta1",
+                            "command": command,
+                            "args": list(args),
+                            "interactiveMode": "Never",
+                            "provideClusterInfo": False,
+                            "installHint": install_hint,
+                        }
+                    },
+                }
+            ],
+        }
+    )
+
+
+def cluster_provider(
+    name: str, parent: pulumi.Resource, kubeconfig: pulumi.Output[str], cluster_identifier: pulumi.Input[str]
+) -> k8s.Provider:
+    """The Kubernetes provider of a cluster: kubeconfig as a secret, a stable ``cluster_identifier``."""
+    secret: pulumi.Output[str] = pulumi.Output.secret(kubeconfig)
+    return k8s.Provider(
+        child_name(name, "k8s"),
+        kubeconfig=secret,
+        cluster_identifier=cluster_identifier,
+        enable_server_side_apply=True,
+        delete_unreachable=False,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
+class ManagedCluster(pulumi.ComponentResource):
+    """Base of the managed clusters: the seam's properties and the outputs every cluster registers.
+
+    Subclasses create the cloud resources, then call :meth:`_finish` as the last line of ``__init__``.
+    """
+
+    region: str
+    cluster_name: str
+    endpoint: pulumi.Output[str]
+    kubeconfig: pulumi.Output[str]
+    oidc_issuer: pulumi.Output[str]
+    control_plane_tier: str
+    system_instance_type: str
+    system_pool: dict[str, Any]
+    gpu_pools: dict[str, dict[str, Any]]
+
+    _cloud: Cloud
+    _provider: k8s.Provider
+    _gpu: GpuScheduling
+    _zones: int
+    _cni_bin_dir: str | None = None
+
+    def __init__(self, cls_name: str, name: str, args: ManagedClusterArgs, opts: pulumi.ResourceOptions | None) -> None:
+        super().__init__(type_token(cls_name), name, None, opts)
+        self._args = args
+        self.region = args.region
+        self.cluster_name = args.cluster_name
+
+    @property
+    def cloud(self) -> Cloud:
+        """The cloud this cluster runs on."""
+        return self._cloud
+
+    @property
+    def provider(self) -> k8s.Provider:
+        """The Kubernetes provider (kubeconfig secret, exec credential plugin, stable ``cluster_identifier``)."""
+        return self._provider
+
+    @property
+    def gpu(self) -> GpuScheduling:
+        """GPU pools, taints, labels and what the platform must install for GPUs."""
+        return self._gpu
+
+    @property
+    def system_node_selector(self) -> Mapping[str, str]:
+        """``{"mlplatform.io/pool": "system"}``: the label every system node carries."""
+        return SYSTEM_NODE_SELECTOR
+
+    @property
+    def zones(self) -> int:
+        """How many zones the system nodes span."""
+        return self._zones
+
+    @property
+    def cni_bin_dir(self) -> str | None:
+        """The nodes' CNI binary folder when not ``/opt/cni/bin`` (set by the subclass), else None."""
+        return self._cni_bin_dir
+
+    def _finish(
+        self,
+        *,
+        cloud: Cloud,
+        provider: k8s.Provider,
+        pools: Mapping[str, GpuPoolInfo],
+        endpoint: pulumi.Input[str],
+        kubeconfig: pulumi.Output[str],
+        oidc_issuer: pulumi.Input[str],
+        control_plane_tier: str,
+        needs_device_plugin: bool,
+        needs_dcgm_exporter: bool,
+        extra_taints: Sequence[Taint] = (),
+        extra_outputs: Mapping[str, Any] | None = None,
+        cni_bin_dir: str | None = None,
+    ) -> None:
+        """Set the seam's values and register the outputs (the last call of a subclass's ``__init__``)."""
+        spec = self._args.spec
+        self._cloud = cloud
+        self._provider = provider
+        self._zones = spec.zones
+        self._cni_bin_dir = cni_bin_dir
+        self._gpu = GpuScheduling(
+            pools=dict(pools),
+            taints=(GPU_TAINT, *extra_taints),
+            needs_device_plugin=needs_device_plugin,
+            needs_dcgm_exporter=needs_dcgm_exporter,
+        )
+        self.endpoint = pulumi.Output.from_input(endpoint)
+        self.kubeconfig = pulumi.Output.secret(kubeconfig)
+        self.oidc_issuer = pulumi.Output.from_input(oidc_issuer)
+        self.control_plane_tier = control_plane_tier
+        self.system_instance_type = system_instance_type(cloud, spec)
+        self.system_pool = {
+            "instance_type": self.system_instance_type,
+            "min_nodes": spec.system_pool.min_nodes,
+            "max_nodes": spec.system_pool.max_nodes,
+        }
+        self.gpu_pools = {
+            p.name: {
+                "accelerator": p.accelerator,
+                "instance_type": p.instance_type,
+                "gpus_per_node": p.gpus_per_node,
+                "min_nodes": p.min_nodes,
+                "max_nodes": p.max_nodes,
+                "spot": p.spot,
+                "sharing": p.sharing,
+            }
+            for p in pools.values()
+        }
+        self.register_outputs(
+            {
+                "cloud": cloud,
+                "region": self.region,
+                "cluster_name": self.cluster_name,
+                "endpoint": self.endpoint,
+                "kubeconfig": self.kubeconfig,
+                "oidc_issuer": self.oidc_issuer,
+                "control_plane_tier": control_plane_tier,
+                "system_instance_type": self.system_instance_type,
+                "system_pool": self.system_pool,
+                "gpu_pools": self.gpu_pools,
+                "zones": spec.zones,
+                **(extra_outputs or {}),
+            }
+        )
+
+    def grant_storage_read(
+        self, name: str, namespace: str, service_account: str, storage_uri: str, parent: pulumi.Resource
+    ) -> StorageAccess:
+        """Read-only access for ``namespace/service_account`` to ``storage_uri`` (see the subclasses)."""
+        loc = storage_for(self._cloud, storage_uri)
+        if loc is None:
+            return StorageAccess()
+        return self._grant(name, namespace, service_account, loc, parent)
+
+    def _grant(
+        self, name: str, namespace: str, service_account: str, loc: StorageLocation, parent: pulumi.Resource
+    ) -> StorageAccess:
+        raise NotImplementedError

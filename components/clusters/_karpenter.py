@@ -1,0 +1,403 @@
+"""Karpenter on EKS: interruption queue and rules, controller IAM role, Helm release, EC2NodeClass + NodePool per pool.
+
+The node role (and its EC2_LINUX access entry) is created by :class:`~components.clusters.eks.EksCluster`; this
+module only references it. The custom resources are validated in the tests against Karpenter's own CRD schemas.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from components.clusters._aws_iam import irsa_trust_policy
+from components.clusters.base import GPU_TAINT, GpuPoolInfo, GpuScheduling
+from components.naming import child_name, child_opts, standard_labels
+from components.versions import chart
+
+NAMESPACE = "kube-system"
+SERVICE_ACCOUNT = "karpenter"
+INTERRUPTION_EVENTS: Mapping[str, dict[str, list[str]]] = {
+    "health": {"source": ["aws.health"], "detail-type": ["AWS Health Event"]},
+    "spot": {"source": ["aws.ec2"], "detail-type": ["EC2 Spot Instance Interruption Warning"]},
+    "rebalance": {"source": ["aws.ec2"], "detail-type": ["EC2 Instance Rebalance Recommendation"]},
+    "state": {"source": ["aws.ec2"], "detail-type": ["EC2 Instance State-change Notification"]},
+}
+"""EventBridge patterns Karpenter handles (interruption, rebalance, health, state change)."""
+
+AMI_FAMILY = "al2023"
+"""EC2NodeClass AMI alias family: Karpenter picks the AL2023 NVIDIA variant for NVIDIA instance types."""
+
+
+def queue_name(cluster_name: str) -> str:
+    """The interruption queue's name (known before deploy, so the Helm values stay known in a preview)."""
+    return f"{cluster_name}-karpenter"
+
+
+def queue_policy(queue_arn: str) -> str:
+    """Let EventBridge and SQS deliver to the interruption queue; refuse non-TLS access."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "EventBridgeWrite",
+                    "Effect": "Allow",
+                    "Principal": {"Service": ["events.amazonaws.com", "sqs.amazonaws.com"]},
+                    "Action": "sqs:SendMessage",
+                    "Resource": queue_arn,
+                },
+                {
+                    "Sid": "DenyHTTP",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "sqs:*",
+                    "Resource": queue_arn,
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                },
+            ],
+        },
+        sort_keys=True,
+    )
+
+
+def controller_policy(cluster_name: str, region: str, queue_arn: str, node_role_arn: str) -> str:
+    """The Karpenter controller's permissions, scoped to this cluster's tags, region, queue and node role."""
+    owned = {f"aws:ResourceTag/kubernetes.io/cluster/{cluster_name}": "owned"}
+    request_owned = {
+        f"aws:RequestTag/kubernetes.io/cluster/{cluster_name}": "owned",
+        "aws:RequestTag/eks:eks-cluster-name": cluster_name,
+    }
+    in_region = {"aws:RequestedRegion": region}
+    ec2 = f"arn:aws:ec2:{region}:*"
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "AllowScopedEC2InstanceAccessActions",
+            "Effect": "Allow",
+            "Action": ["ec2:RunInstances", "ec2:CreateFleet"],
+            "Resource": [f"{ec2}::image/*", f"{ec2}::snapshot/*", f"{ec2}:*:security-group/*", f"{ec2}:*:subnet/*"],
+        },
+        {
+            "Sid": "AllowScopedEC2LaunchTemplateAccessActions",
+            "Effect": "Allow",
+            "Action": ["ec2:RunInstances", "ec2:CreateFleet"],
+            "Resource": f"{ec2}:*:launch-template/*",
+            "Condition": {"StringEquals": owned, "StringLike": {"aws:ResourceTag/karpenter.sh/nodepool": "*"}},
+        },
+        {
+            "Sid": "AllowScopedEC2InstanceActionsWithTags",
+            "Effect": "Allow",
+            "Action": ["ec2:RunInstances", "ec2:CreateFleet", "ec2:CreateLaunchTemplate"],
+            "Resource": [
+                f"{ec2}:*:fleet/*",
+                f"{ec2}:*:instance/*",
+                f"{ec2}:*:volume/*",
+                f"{ec2}:*:network-interface/*",
+                f"{ec2}:*:launch-template/*",
+                f"{ec2}:*:spot-instances-request/*",
+            ],
+            "Condition": {"StringEquals": request_owned, "StringLike": {"aws:RequestTag/karpenter.sh/nodepool": "*"}},
+        },
+        {
+            "Sid": "AllowScopedResourceCreationTagging",
+            "Effect": "Allow",
+            "Action": "ec2:CreateTags",
+            "Resource": [
+                f"{ec2}:*:fleet/*",
+                f"{ec2}:*:instance/*",
+                f"{ec2}:*:volume/*",
+                f"{ec2}:*:network-interface/*",
+                f"{ec2}:*:launch-template/*",
+                f"{ec2}:*:spot-instances-request/*",
+            ],
+            "Condition": {
+                "StringEquals": {
+                    **request_owned,
+                    "ec2:CreateAction": ["RunInstances", "CreateFleet", "CreateLaunchTemplate"],
+                },
+                "StringLike": {"aws:RequestTag/karpenter.sh/nodepool": "*"},
+            },
+        },
+        {
+            "Sid": "AllowScopedResourceTagging",
+            "Effect": "Allow",
+            "Action": "ec2:CreateTags",
+            "Resource": f"{ec2}:*:instance/*",
+            "Condition": {
+                "StringEquals": owned,
+                "StringLike": {"aws:ResourceTag/karpenter.sh/nodepool": "*"},
+                "StringEqualsIfExists": {"aws:RequestTag/eks:eks-cluster-name": cluster_name},
+                "ForAllValues:StringEquals": {
+                    "aws:TagKeys": ["eks:eks-cluster-name", "karpenter.sh/nodeclaim", "Name"]
+                },
+            },
+        },
+        {
+            "Sid": "AllowScopedDeletion",
+            "Effect": "Allow",
+            "Action": ["ec2:TerminateInstances", "ec2:DeleteLaunchTemplate"],
+            "Resource": [f"{ec2}:*:instance/*", f"{ec2}:*:launch-template/*"],
+            "Condition": {"StringEquals": owned, "StringLike": {"aws:ResourceTag/karpenter.sh/nodepool": "*"}},
+        },
+        {
+            "Sid": "AllowRegionalReadActions",
+            "Effect": "Allow",
+            "Action": [
+                "ec2:DescribeCapacityReservations",
+                "ec2:DescribeImages",
+                "ec2:DescribeInstances",
+                "ec2:DescribeInstanceTypeOfferings",
+                "ec2:DescribeInstanceTypes",
+                "ec2:DescribeLaunchTemplates",
+                "ec2:DescribePlacementGroups",
+                "ec2:DescribeSecurityGroups",
+                "ec2:DescribeSpotPriceHistory",
+                "ec2:DescribeSubnets",
+            ],
+            "Resource": "*",
+            "Condition": {"StringEquals": in_region},
+        },
+        {
+            "Sid": "AllowSSMReadActions",
+            "Effect": "Allow",
+            "Action": "ssm:GetParameter",
+            "Resource": f"arn:aws:ssm:{region}::parameter/aws/service/*",
+        },
+        {"Sid": "AllowPricingReadActions", "Effect": "Allow", "Action": "pricing:GetProducts", "Resource": "*"},
+        {
+            "Sid": "AllowInterruptionQueueActions",
+            "Effect": "Allow",
+            "Action": ["sqs:DeleteMessage", "sqs:GetQueueUrl", "sqs:ReceiveMessage"],
+            "Resource": queue_arn,
+        },
+        {
+            "Sid": "AllowPassingInstanceRole",
+            "Effect": "Allow",
+            "Action": "iam:PassRole",
+            "Resource": node_role_arn,
+            "Condition": {"StringEquals": {"iam:PassedToService": ["ec2.amazonaws.com"]}},
+        },
+        {
+            "Sid": "AllowScopedInstanceProfileActions",
+            "Effect": "Allow",
+            "Action": [
+                "iam:CreateInstanceProfile",
+                "iam:TagInstanceProfile",
+                "iam:AddRoleToInstanceProfile",
+                "iam:RemoveRoleFromInstanceProfile",
+                "iam:DeleteInstanceProfile",
+            ],
+            "Resource": "arn:aws:iam::*:instance-profile/*",
+            "Condition": {
+                "StringEquals": {**owned, "aws:ResourceTag/topology.kubernetes.io/region": region},
+                "StringLikeIfExists": {"aws:ResourceTag/karpenter.k8s.aws/ec2nodeclass": "*"},
+            },
+        },
+        {
+            "Sid": "AllowInstanceProfileCreationTagged",
+            "Effect": "Allow",
+            "Action": ["iam:CreateInstanceProfile", "iam:TagInstanceProfile"],
+            "Resource": "arn:aws:iam::*:instance-profile/*",
+            "Condition": {
+                "StringEquals": {**request_owned, "aws:RequestTag/topology.kubernetes.io/region": region},
+                "StringLike": {"aws:RequestTag/karpenter.k8s.aws/ec2nodeclass": "*"},
+            },
+        },
+        {
+            "Sid": "AllowInstanceProfileReadActions",
+            "Effect": "Allow",
+            "Action": ["iam:GetInstanceProfile", "iam:ListInstanceProfiles"],
+            "Resource": "*",
+        },
+        {
+            "Sid": "AllowAPIServerEndpointDiscovery",
+            "Effect": "Allow",
+            "Action": "eks:DescribeCluster",
+            "Resource": f"arn:aws:eks:{region}:*:cluster/{cluster_name}",
+        },
+    ]
+    return json.dumps({"Version": "2012-10-17", "Statement": statements}, sort_keys=True)
+
+
+def node_class(
+    cluster_name: str, node_role_name: str, *, disk_gib: int, tags: Mapping[str, str], ami_version: str = "latest"
+) -> dict[str, Any]:
+    """The EC2NodeClass spec of a GPU pool: AL2023 (NVIDIA variant), private subnets, IMDSv2, encrypted gp3 root."""
+    return {
+        "amiSelectorTerms": [{"alias": f"{AMI_FAMILY}@{ami_version}"}],
+        "role": node_role_name,
+        "subnetSelectorTerms": [{"tags": {"karpenter.sh/discovery": cluster_name}}],
+        "securityGroupSelectorTerms": [{"tags": {"aws:eks:cluster-name": cluster_name}}],
+        "associatePublicIPAddress": False,
+        "metadataOptions": {
+            "httpEndpoint": "enabled",
+            "httpProtocolIPv6": "disabled",
+            "httpPutResponseHopLimit": 1,
+            "httpTokens": "required",
+        },
+        "blockDeviceMappings": [
+            {
+                "deviceName": "/dev/xvda",
+                "rootVolume": True,
+                "ebs": {
+                    "volumeSize": f"{disk_gib}Gi",
+                    "volumeType": "gp3",
+                    "encrypted": True,
+                    "deleteOnTermination": True,
+                },
+            }
+        ],
+        "tags": dict(tags),
+    }
+
+
+def node_pool(pool: GpuPoolInfo, node_class_name: str) -> dict[str, Any]:
+    """The NodePool spec of a GPU pool: its instance type and capacity type, GPU taint and labels, limits."""
+    # EKS always gets the platform's device plugin: the labels include its config label when the pool shares GPUs.
+    labels = GpuScheduling(needs_device_plugin=True).node_labels(pool)
+    return {
+        "template": {
+            "metadata": {"labels": labels},
+            "spec": {
+                "nodeClassRef": {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass", "name": node_class_name},
+                "requirements": [
+                    {"key": "node.kubernetes.io/instance-type", "operator": "In", "values": [pool.instance_type]},
+                    {"key": "karpenter.sh/capacity-type", "operator": "In", "values": [capacity_type(pool)]},
+                    {"key": "kubernetes.io/arch", "operator": "In", "values": ["amd64"]},
+                    {"key": "kubernetes.io/os", "operator": "In", "values": ["linux"]},
+                ],
+                "taints": [{"key": GPU_TAINT.key, "value": GPU_TAINT.value, "effect": GPU_TAINT.effect}],
+                "expireAfter": "720h",
+            },
+        },
+        "limits": {"nodes": pool.max_nodes, "nvidia.com/gpu": pool.max_nodes * pool.gpus_per_node},
+        "disruption": {
+            "consolidationPolicy": "WhenEmpty",
+            "consolidateAfter": "10m",
+            "budgets": [{"nodes": "1"}],
+        },
+    }
+
+
+def capacity_type(pool: GpuPoolInfo) -> str:
+    """Karpenter's capacity type for a pool."""
+    return "spot" if pool.spot else "on-demand"
+
+
+class Karpenter:
+    """Everything Karpenter needs, created as children of the cluster component (a plain builder, not a resource)."""
+
+    def __init__(
+        self,
+        name: str,
+        parent: pulumi.Resource,
+        *,
+        cluster_name: str,
+        region: str,
+        oidc_provider_arn: pulumi.Input[str],
+        oidc_provider_url: pulumi.Input[str],
+        node_role: aws.iam.Role,
+        node_role_name: str,
+        provider: k8s.Provider,
+        pools: Mapping[str, GpuPoolInfo],
+        disks: Mapping[str, int],
+        tags: Mapping[str, str],
+        depends_on: Sequence[pulumi.Resource],
+        chart_versions: Mapping[str, str] | None = None,
+        ami_version: str = "latest",
+    ) -> None:
+        self.queue = aws.sqs.Queue(
+            child_name(name, "karpenter-interruption"),
+            name=queue_name(cluster_name),
+            message_retention_seconds=300,
+            sqs_managed_sse_enabled=True,
+            tags=dict(tags),
+            opts=child_opts(parent),
+        )
+        aws.sqs.QueuePolicy(
+            child_name(name, "karpenter-interruption-policy"),
+            queue_url=self.queue.url,
+            policy=self.queue.arn.apply(queue_policy),
+            opts=child_opts(parent),
+        )
+        for key, pattern in INTERRUPTION_EVENTS.items():
+            rule = aws.cloudwatch.EventRule(
+                child_name(name, f"karpenter-{key}"),
+                description=f"Karpenter interruption handling for {cluster_name}: {pattern['detail-type'][0]}",
+                event_pattern=json.dumps(pattern, sort_keys=True),
+                tags=dict(tags),
+                opts=child_opts(parent),
+            )
+            aws.cloudwatch.EventTarget(
+                child_name(name, f"karpenter-{key}-target"),
+                rule=rule.name,
+                arn=self.queue.arn,
+                opts=child_opts(parent),
+            )
+        trust = pulumi.Output.all(oidc_provider_arn, oidc_provider_url).apply(
+            lambda a: irsa_trust_policy(str(a[0]), str(a[1]), NAMESPACE, SERVICE_ACCOUNT)
+        )
+        self.role = aws.iam.Role(
+            child_name(name, "karpenter-controller"),
+            description=f"Karpenter controller of EKS cluster {cluster_name}",
+            assume_role_policy=trust,
+            tags=dict(tags),
+            opts=child_opts(parent),
+        )
+        aws.iam.RolePolicy(
+            child_name(name, "karpenter-controller-policy"),
+            role=self.role.id,
+            policy=pulumi.Output.all(self.queue.arn, node_role.arn).apply(
+                lambda a: controller_policy(cluster_name, region, str(a[0]), str(a[1]))
+            ),
+            opts=child_opts(parent),
+        )
+        ref = chart("karpenter", dict(chart_versions or {}))
+        self.release = k8s.helm.v3.Release(
+            child_name(name, "karpenter"),
+            name="karpenter",
+            chart=ref.chart,
+            version=ref.version,
+            namespace=NAMESPACE,
+            values={
+                "settings": {"clusterName": cluster_name, "interruptionQueue": queue_name(cluster_name)},
+                "serviceAccount": {
+                    "name": SERVICE_ACCOUNT,
+                    "annotations": {"eks.amazonaws.com/role-arn": self.role.arn},
+                },
+                "replicas": 2,
+                "nodeSelector": {"kubernetes.io/os": "linux", "mlplatform.io/pool": "system"},
+                "controller": {
+                    "resources": {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"memory": "1Gi"}}
+                },
+            },
+            atomic=True,
+            timeout=600,
+            opts=child_opts(parent, provider=provider, depends_on=depends_on),
+        )
+        self.node_classes: dict[str, k8s.apiextensions.CustomResource] = {}
+        self.node_pools: dict[str, k8s.apiextensions.CustomResource] = {}
+        labels = standard_labels("karpenter", name)
+        for pool in pools.values():
+            cls_name = f"gpu-{pool.name}"
+            disk_gib = disks.get(pool.name, 200)
+            self.node_classes[pool.name] = k8s.apiextensions.CustomResource(
+                child_name(name, f"nodeclass-{pool.name}"),
+                api_version="karpenter.k8s.aws/v1",
+                kind="EC2NodeClass",
+                metadata={"name": cls_name, "labels": labels},
+                spec=node_class(cluster_name, node_role_name, disk_gib=disk_gib, tags=tags, ami_version=ami_version),
+                opts=child_opts(parent, provider=provider, depends_on=[self.release, node_role]),
+            )
+            self.node_pools[pool.name] = k8s.apiextensions.CustomResource(
+                child_name(name, f"nodepool-{pool.name}"),
+                api_version="karpenter.sh/v1",
+                kind="NodePool",
+                metadata={"name": cls_name, "labels": labels},
+                spec=node_pool(pool, cls_name),
+                opts=child_opts(parent, provider=provider, depends_on=[self.release, self.node_classes[pool.name]]),
+            )

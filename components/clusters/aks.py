@@ -1,0 +1,394 @@
+"""AKS: Entra-only, workload-identity cluster with Azure CNI overlay + Cilium, KMS etcd encryption, GPU AgentPools."""
+
+from __future__ import annotations
+
+import base64
+import ipaddress
+from typing import Any
+
+import pulumi
+import pulumi_azure_native as azure
+import yaml
+
+from components.clusters._common import (
+    SYSTEM_NODE_SELECTOR,
+    ManagedCluster,
+    ManagedClusterArgs,
+    cluster_provider,
+    exec_kubeconfig,
+    gpu_node_labels,
+    resolve_pools,
+    short_name,
+    system_instance_type,
+)
+from components.clusters.base import GPU_TAINT, GpuPoolInfo, StorageAccess, Taint
+from components.clusters.spec import AzureSpec
+from components.naming import child_name, child_opts, merge_tags
+from components.storage import StorageLocation
+
+SPOT_TAINT = Taint("kubernetes.azure.com/scalesetpriority", "spot", "NoSchedule")
+"""The taint AKS puts on spot pools; GPU pods tolerate it too (it is declared explicitly on our spot pools)."""
+AUDIT_LOGS = ("kube-audit-admin", "kube-apiserver", "guard")
+ROLE_BLOB_READER = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"
+ROLE_KV_CRYPTO_USER = "12338af0-0e69-4776-bea7-57ae8d297424"
+ROLE_NETWORK_CONTRIBUTOR = "4d97b98b-1d4f-4787-a291-c67834d212e7"
+AKS_AAD_SERVER_ID = "6dae42f8-4368-4678-94ff-3960e28e3630"
+"""The Entra application id of the AKS API server (kubelogin's ``--server-id``)."""
+TOKEN_AUDIENCE = "api://AzureADTokenExchange"
+CLIENT_ID_ANNOTATION = "azure.workload.identity/client-id"
+USE_LABEL = "azure.workload.identity/use"
+MIG_PROFILES = {"1g": "MIG1g", "2g": "MIG2g", "3g": "MIG3g", "4g": "MIG4g", "7g": "MIG7g"}
+POD_CIDR = "10.244.0.0/16"
+SERVICE_CIDR = "172.16.0.0/16"
+DNS_SERVICE_IP = "172.16.0.10"
+NEEDS_DEVICE_PLUGIN = True
+"""AKS installs the GPU driver on the pool (``gpuProfile.driver: Install``) but no device plugin: the platform
+installs the NVIDIA device plugin, which also applies time-slicing/MPS through the pools' device plugin config
+label."""
+
+
+def role_definition(subscription_id: str, role: str) -> str:
+    """The full id of a built-in role definition."""
+    return f"/subscriptions/{subscription_id}/providers/Microsoft.Authorization/roleDefinitions/{role}"
+
+
+def kubeconfig_from_credentials(cluster_name: str, encoded: str) -> str:
+    """The AKS user kubeconfig with its user replaced by ``kubelogin get-token --login azurecli`` (no tokens)."""
+    raw = yaml.safe_load(base64.b64decode(encoded).decode())
+    cluster = raw["clusters"][0]["cluster"]
+    return exec_kubeconfig(
+        cluster_name,
+        cluster["server"],
+        cluster.get("certificate-authority-data", ""),
+        "kubelogin",
+        ["get-token", "--login", "azurecli", "--server-id", AKS_AAD_SERVER_ID],
+        install_hint="Install kubelogin: az aks install-cli (set AAD_LOGIN_METHOD for workload identity or SPN)",
+    )
+
+
+def gpu_taints(pool: GpuPoolInfo) -> list[str]:
+    """Node taints of an AKS GPU pool in AKS's ``key=value:Effect`` spelling."""
+    taints = [str(GPU_TAINT)]
+    if pool.spot:
+        taints.append(str(SPOT_TAINT))
+    return taints
+
+
+class AksCluster(ManagedCluster):
+    """An AKS cluster after Microsoft's AKS baseline architecture.
+
+    - Resource group (created unless ``cluster.azure.resourceGroup``), VNet + node subnet, Log Analytics workspace.
+    - Control plane identity (user-assigned), ``spec.azure.tier`` SKU, Kubernetes ``spec.kubernetesVersion`` with
+      the patch auto-upgrade channel and NodeImage OS upgrades, Entra ID with Azure RBAC and local accounts off,
+      private cluster unless ``spec.apiAccess.publicCidrs`` (then authorized IP ranges), Azure CNI overlay with Cilium
+      dataplane and network policy, OIDC issuer + workload identity, etcd encryption with a Key Vault key (KMS),
+      Azure Policy add-on, image cleaner, audit logs to Log Analytics.
+    - System pool inline (the only one: ``ignore_changes`` on ``agentPoolProfiles``) over the zones; GPU pools as
+      separate ``AgentPool`` resources with the GPU taint, labels, autoscaling from ``minNodes``, spot and MIG.
+    """
+
+    def __init__(self, name: str, args: ManagedClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("AksCluster", name, args, opts)
+        spec = args.spec
+        az = spec.azure or AzureSpec()
+        pools = resolve_pools("azure", spec.gpu_pools)
+        cluster_name, location, protect = args.cluster_name, args.region, args.protect
+        self._tags = merge_tags(args.tags, {"mlplatform.io/cluster": cluster_name})
+        tags = self._tags
+        client = azure.authorization.get_client_config_output()
+        self._subscription = client.subscription_id
+
+        if az.resource_group:
+            self.resource_group_name: pulumi.Output[str] = pulumi.Output.from_input(az.resource_group)
+            rg_name = az.resource_group
+        else:
+            rg_name = f"{cluster_name}-rg"
+            rg = azure.resources.ResourceGroup(
+                child_name(name, "rg"), resource_group_name=rg_name, location=location, tags=tags, opts=child_opts(self)
+            )
+            self.resource_group_name = rg.name
+        rg_out = self.resource_group_name
+        self._storage_rg = az.storage_resource_group or rg_name
+
+        workspace = azure.operationalinsights.Workspace(
+            child_name(name, "logs"),
+            workspace_name=f"{cluster_name}-logs",
+            resource_group_name=rg_out,
+            location=location,
+            sku=azure.operationalinsights.WorkspaceSkuArgs(name="PerGB2018"),
+            retention_in_days=90 if args.prod else 30,
+            tags=tags,
+            opts=child_opts(self),
+        )
+        vnet = azure.network.VirtualNetwork(
+            child_name(name, "vnet"),
+            virtual_network_name=f"{cluster_name}-vnet",
+            resource_group_name=rg_out,
+            location=location,
+            address_space=azure.network.AddressSpaceArgs(address_prefixes=[az.vnet_cidr]),
+            tags=tags,
+            opts=child_opts(self, ignore_changes=["subnets"]),
+        )
+        prefix = int(az.vnet_cidr.split("/")[1])
+        subnet = azure.network.Subnet(
+            child_name(name, "nodes"),
+            subnet_name="nodes",
+            resource_group_name=rg_out,
+            virtual_network_name=vnet.name,
+            address_prefix=_first_subnet(az.vnet_cidr, prefix + 4),
+            opts=child_opts(self),
+        )
+        self.control_plane_identity = azure.managedidentity.UserAssignedIdentity(
+            child_name(name, "control-plane"),
+            resource_name_=f"{cluster_name}-control-plane",
+            resource_group_name=rg_out,
+            location=location,
+            tags=tags,
+            opts=child_opts(self, protect=protect),
+        )
+        net_role = azure.authorization.RoleAssignment(
+            child_name(name, "control-plane-network"),
+            principal_id=self.control_plane_identity.principal_id,
+            principal_type="ServicePrincipal",
+            role_definition_id=self._subscription.apply(lambda s: role_definition(s, ROLE_NETWORK_CONTRIBUTOR)),
+            scope=subnet.id,
+            opts=child_opts(self),
+        )
+        vault = azure.keyvault.Vault(
+            child_name(name, "vault"),
+            vault_name=short_name(f"{cluster_name}-kms", 24, salt=rg_name),
+            resource_group_name=rg_out,
+            location=location,
+            properties=azure.keyvault.VaultPropertiesArgs(
+                tenant_id=client.tenant_id,
+                sku=azure.keyvault.SkuArgs(family="A", name=azure.keyvault.SkuName.STANDARD),
+                enable_rbac_authorization=True,
+                enable_soft_delete=True,
+                soft_delete_retention_in_days=90,
+                enable_purge_protection=True,
+            ),
+            tags=tags,
+            opts=child_opts(self, protect=protect),
+        )
+        self.secrets_key = azure.keyvault.Key(
+            child_name(name, "secrets-key"),
+            key_name="aks-etcd",
+            vault_name=vault.name,
+            resource_group_name=rg_out,
+            properties=azure.keyvault.KeyPropertiesArgs(kty="RSA", key_size=2048),
+            tags=tags,
+            opts=child_opts(self, protect=protect),
+        )
+        kv_role = azure.authorization.RoleAssignment(
+            child_name(name, "control-plane-kms"),
+            principal_id=self.control_plane_identity.principal_id,
+            principal_type="ServicePrincipal",
+            role_definition_id=self._subscription.apply(lambda s: role_definition(s, ROLE_KV_CRYPTO_USER)),
+            scope=vault.id,
+            opts=child_opts(self),
+        )
+
+        cidrs = list(spec.api_access.public_cidrs)
+        system = spec.system_pool
+        zones = [str(z) for z in range(1, spec.zones + 1)]
+        self.aks = azure.containerservice.ManagedCluster(
+            child_name(name, "aks"),
+            resource_name_=cluster_name,
+            resource_group_name=rg_out,
+            location=location,
+            dns_prefix=cluster_name,
+            kubernetes_version=spec.kubernetes_version,
+            sku=azure.containerservice.ManagedClusterSKUArgs(name="Base", tier=az.tier.capitalize()),
+            identity=azure.containerservice.ManagedClusterIdentityArgs(
+                type=azure.containerservice.ResourceIdentityType.USER_ASSIGNED,
+                # One Output for the whole list: the SDK mocks echo inputs as outputs, and this input (a list of
+                # ids) and the output (a map by id) differ in shape; an unknown whole list is echoed as unknown.
+                user_assigned_identities=self.control_plane_identity.id.apply(lambda i: [i]),
+            ),
+            agent_pool_profiles=[
+                azure.containerservice.ManagedClusterAgentPoolProfileArgs(
+                    name="system",
+                    mode=azure.containerservice.AgentPoolMode.SYSTEM,
+                    vm_size=system_instance_type("azure", spec),
+                    count=system.min_nodes,
+                    min_count=system.min_nodes,
+                    max_count=system.max_nodes,
+                    enable_auto_scaling=True,
+                    availability_zones=zones,
+                    vnet_subnet_id=subnet.id,
+                    os_type="Linux",
+                    os_sku="AzureLinux",
+                    os_disk_size_gb=128,
+                    enable_node_public_ip=False,
+                    max_pods=50,
+                    node_labels=dict(SYSTEM_NODE_SELECTOR),
+                    type="VirtualMachineScaleSets",
+                    upgrade_settings=azure.containerservice.AgentPoolUpgradeSettingsArgs(max_surge="33%"),
+                    tags=tags,
+                )
+            ],
+            enable_rbac=True,
+            disable_local_accounts=True,
+            aad_profile=azure.containerservice.ManagedClusterAADProfileArgs(managed=True, enable_azure_rbac=True),
+            oidc_issuer_profile=azure.containerservice.ManagedClusterOIDCIssuerProfileArgs(enabled=True),
+            security_profile=azure.containerservice.ManagedClusterSecurityProfileArgs(
+                workload_identity=azure.containerservice.ManagedClusterSecurityProfileWorkloadIdentityArgs(
+                    enabled=True
+                ),
+                azure_key_vault_kms=azure.containerservice.AzureKeyVaultKmsArgs(
+                    enabled=True,
+                    key_id=self.secrets_key.key_uri_with_version,
+                    key_vault_network_access="Public",
+                ),
+                image_cleaner=azure.containerservice.ManagedClusterSecurityProfileImageCleanerArgs(
+                    enabled=True, interval_hours=168
+                ),
+            ),
+            network_profile=azure.containerservice.ContainerServiceNetworkProfileArgs(
+                network_plugin="azure",
+                network_plugin_mode="overlay",
+                network_dataplane="cilium",
+                network_policy="cilium",
+                pod_cidr=POD_CIDR,
+                service_cidr=SERVICE_CIDR,
+                dns_service_ip=DNS_SERVICE_IP,
+                load_balancer_sku="standard",
+                outbound_type="loadBalancer",
+            ),
+            api_server_access_profile=azure.containerservice.ManagedClusterAPIServerAccessProfileArgs(
+                enable_private_cluster=not cidrs,
+                authorized_ip_ranges=cidrs or None,
+            ),
+            auto_upgrade_profile=azure.containerservice.ManagedClusterAutoUpgradeProfileArgs(
+                upgrade_channel="patch", node_os_upgrade_channel="NodeImage"
+            ),
+            addon_profiles={"azurepolicy": azure.containerservice.ManagedClusterAddonProfileArgs(enabled=True)},
+            tags=tags,
+            opts=child_opts(
+                self, protect=protect, depends_on=[net_role, kv_role], ignore_changes=["agentPoolProfiles"]
+            ),
+        )
+        azure.monitor.DiagnosticSetting(
+            child_name(name, "audit"),
+            name=f"{cluster_name}-audit",
+            resource_uri=self.aks.id,
+            workspace_id=workspace.id,
+            log_analytics_destination_type="Dedicated",
+            logs=[azure.monitor.DiagnosticsLogSettingsArgs(category=c, enabled=True) for c in AUDIT_LOGS],
+            opts=child_opts(self),
+        )
+
+        self.agent_pools: dict[str, azure.containerservice.AgentPool] = {}
+        for pool in pools.values():
+            self.agent_pools[pool.name] = self._gpu_pool(name, pool, subnet.id, spec.gpu_pools[pool.name].disk_size_gib)
+
+        creds = azure.containerservice.list_managed_cluster_user_credentials_output(
+            resource_group_name=rg_out, resource_name=self.aks.name
+        )
+        kubeconfig = creds.kubeconfigs.apply(
+            lambda k: kubeconfig_from_credentials(cluster_name, str(k[0].value)) if k else ""
+        )
+        provider = cluster_provider(name, self, kubeconfig, f"aks/{rg_name}/{cluster_name}")
+        fqdn = self.aks.private_fqdn if not cidrs else self.aks.fqdn
+        self._finish(
+            cloud="azure",
+            provider=provider,
+            pools=pools,
+            endpoint=fqdn.apply(lambda f: f"https://{f}:443"),
+            kubeconfig=kubeconfig,
+            oidc_issuer=self.aks.oidc_issuer_profile.apply(lambda p: p.issuer_url if p else ""),
+            control_plane_tier=az.tier,
+            needs_device_plugin=NEEDS_DEVICE_PLUGIN,
+            needs_dcgm_exporter=True,
+            extra_taints=(SPOT_TAINT,) if any(p.spot for p in pools.values()) else (),
+            extra_outputs={"resource_group": rg_out},
+        )
+
+    def _gpu_pool(
+        self, name: str, pool: GpuPoolInfo, subnet_id: pulumi.Input[str], disk_gib: int
+    ) -> azure.containerservice.AgentPool:
+        """A GPU AgentPool: driver installed by AKS, GPU taint and labels, autoscaling, spot and MIG options."""
+        extra: dict[str, Any] = {}
+        if pool.spot:
+            extra.update(
+                scale_set_priority=azure.containerservice.ScaleSetPriority.SPOT,
+                scale_set_eviction_policy=azure.containerservice.ScaleSetEvictionPolicy.DELETE,
+                spot_max_price=-1,
+            )
+        else:
+            extra["upgrade_settings"] = azure.containerservice.AgentPoolUpgradeSettingsArgs(max_surge="1")
+        if pool.sharing == "mig" and pool.mig_profile:
+            extra["gpu_instance_profile"] = MIG_PROFILES[pool.mig_profile.split(".")[0]]
+        return azure.containerservice.AgentPool(
+            child_name(name, f"gpu-{pool.name}"),
+            agent_pool_name=pool.name,
+            resource_name_=self.aks.name,
+            resource_group_name=self.resource_group_name,
+            mode=azure.containerservice.AgentPoolMode.USER,
+            vm_size=pool.instance_type,
+            os_type="Linux",
+            os_sku="Ubuntu",
+            os_disk_size_gb=disk_gib,
+            count=pool.min_nodes,
+            min_count=pool.min_nodes,
+            max_count=pool.max_nodes,
+            enable_auto_scaling=True,
+            enable_node_public_ip=False,
+            vnet_subnet_id=subnet_id,
+            node_taints=gpu_taints(pool),
+            node_labels=gpu_node_labels(pool, device_plugin=NEEDS_DEVICE_PLUGIN),
+            gpu_profile=azure.containerservice.GPUProfileArgs(driver=azure.containerservice.GPUDriver.INSTALL),
+            type="VirtualMachineScaleSets",
+            tags=self._tags,
+            opts=child_opts(self, ignore_changes=["count"]),
+            **extra,
+        )
+
+    def _grant(
+        self, name: str, namespace: str, service_account: str, loc: StorageLocation, parent: pulumi.Resource
+    ) -> StorageAccess:
+        """A user-assigned identity federated with ``namespace/service_account``, Blob Data Reader on the container."""
+        identity = azure.managedidentity.UserAssignedIdentity(
+            child_name(name, "identity"),
+            resource_name_=short_name(f"{self._args.cluster_name}-{name}", 128),
+            resource_group_name=self.resource_group_name,
+            location=self._args.region,
+            tags=self._tags,
+            opts=child_opts(parent),
+        )
+        federated = azure.managedidentity.FederatedIdentityCredential(
+            child_name(name, "federated"),
+            federated_identity_credential_resource_name=short_name(f"{namespace}-{service_account}", 120),
+            resource_name_=identity.name,
+            resource_group_name=self.resource_group_name,
+            issuer=self.oidc_issuer,
+            subject=f"system:serviceaccount:{namespace}:{service_account}",
+            audiences=[TOKEN_AUDIENCE],
+            opts=child_opts(parent),
+        )
+        rg = self._storage_rg
+        reader = azure.authorization.RoleAssignment(
+            child_name(name, "storage-read"),
+            principal_id=identity.principal_id,
+            principal_type="ServicePrincipal",
+            role_definition_id=self._subscription.apply(lambda s: role_definition(s, ROLE_BLOB_READER)),
+            scope=self._subscription.apply(
+                lambda s: (
+                    f"/subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.Storage/storageAccounts/"
+                    f"{loc.account}/blobServices/default/containers/{loc.bucket}"
+                )
+            ),
+            opts=child_opts(parent),
+        )
+        return StorageAccess(
+            service_account_annotations={CLIENT_ID_ANNOTATION: identity.client_id},
+            service_account_labels={USE_LABEL: "true"},
+            pod_labels={USE_LABEL: "true"},
+            identity=identity.client_id,
+            resources=(identity, federated, reader),
+        )
+
+
+def _first_subnet(cidr: str, new_prefix: int) -> str:
+    """The first subnet of ``cidr`` with ``new_prefix`` (the node subnet)."""
+    return str(next(ipaddress.ip_network(cidr).subnets(new_prefix=new_prefix)))

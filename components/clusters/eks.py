@@ -1,0 +1,424 @@
+"""EKS: a private, KMS-encrypted cluster in its own VPC, a system node group, and GPU capacity from zero.
+
+GPU capacity comes from Karpenter (default; ``cluster.aws.gpuProvisioner: karpenter``) or from managed node groups
+carrying the cluster-autoscaler node-template tags (``node-groups``). See docs/gpu-provisioning.md for the choice.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_awsx as awsx
+import pulumi_eks as eks
+import pulumi_kubernetes as k8s
+
+from components.clusters._aws_iam import NODE_POLICIES, ec2_trust_policy, irsa_trust_policy, s3_read_policy
+from components.clusters._common import (
+    SYSTEM_NODE_SELECTOR,
+    ManagedCluster,
+    ManagedClusterArgs,
+    cluster_provider,
+    gpu_node_labels,
+    pool_path,
+    resolve_pools,
+    short_name,
+    system_instance_type,
+)
+from components.clusters._karpenter import Karpenter
+from components.clusters.base import GPU_TAINT, GpuPoolInfo, StorageAccess
+from components.clusters.spec import AwsSpec
+from components.errors import SpecError
+from components.naming import child_name, child_opts, merge_tags
+from components.versions import chart
+from components.storage import StorageLocation
+
+LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
+"""Every EKS control-plane log type (CIS EKS 2.1.1 asks for audit at least)."""
+SYSTEM_AMI = "AL2023_x86_64_STANDARD"
+GPU_AMI = "AL2023_x86_64_NVIDIA"
+AUTOSCALER_SA = ("kube-system", "cluster-autoscaler")
+NEEDS_DEVICE_PLUGIN = True
+"""The AL2023 NVIDIA AMI carries the driver but nothing advertises ``nvidia.com/gpu``: the platform installs the
+NVIDIA device plugin, which also applies time-slicing/MPS through the pools' device plugin config label."""
+ROLE_ARN_ANNOTATION = "eks.amazonaws.com/role-arn"
+
+
+def autoscaler_tags(cluster_name: str, pool: GpuPoolInfo) -> dict[str, str]:
+    """Cluster-autoscaler node-template tags so a GPU node group can scale from zero (kubernetes/autoscaler#3869)."""
+    prefix = "k8s.io/cluster-autoscaler/node-template"
+    tags = {
+        "k8s.io/cluster-autoscaler/enabled": "true",
+        f"k8s.io/cluster-autoscaler/{cluster_name}": "owned",
+        f"{prefix}/taint/{GPU_TAINT.key}": f"{GPU_TAINT.value}:{GPU_TAINT.effect}",
+        f"{prefix}/resources/nvidia.com/gpu": str(pool.gpus_per_node),
+    }
+    for key, value in gpu_node_labels(pool, device_plugin=NEEDS_DEVICE_PLUGIN).items():
+        tags[f"{prefix}/label/{key}"] = value
+    return tags
+
+
+def autoscaler_policy(cluster_name: str) -> str:
+    """Cluster-autoscaler permissions: read anywhere, scale only the ASGs tagged as owned by this cluster."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": [
+                        "autoscaling:DescribeAutoScalingGroups",
+                        "autoscaling:DescribeAutoScalingInstances",
+                        "autoscaling:DescribeLaunchConfigurations",
+                        "autoscaling:DescribeScalingActivities",
+                        "autoscaling:DescribeTags",
+                        "ec2:DescribeImages",
+                        "ec2:DescribeInstanceTypes",
+                        "ec2:DescribeLaunchTemplateVersions",
+                        "ec2:GetInstanceTypesFromInstanceRequirements",
+                        "eks:DescribeNodegroup",
+                    ],
+                    "Resource": "*",
+                },
+                {
+                    "Effect": "Allow",
+                    "Action": ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"],
+                    "Resource": "*",
+                    "Condition": {
+                        "StringEquals": {f"aws:ResourceTag/k8s.io/cluster-autoscaler/{cluster_name}": "owned"}
+                    },
+                },
+            ],
+        },
+        sort_keys=True,
+    )
+
+
+def autoscaler_values(cluster_name: str, region: str, role_arn: pulumi.Input[str]) -> dict[str, Any]:
+    """cluster-autoscaler chart values: auto-discovery of this cluster's tagged groups, the IRSA ServiceAccount the
+    role trusts, on the system pool. Every key exists in the chart's values.yaml at the pinned version
+    (kubernetes/autoscaler, cluster-autoscaler-chart-9.53.0, cluster-autoscaler/charts/cluster-autoscaler/
+    values.yaml); the chart's default ``autoDiscovery.tags`` are the two tags :func:`autoscaler_tags` sets."""
+    return {
+        "cloudProvider": "aws",
+        "awsRegion": region,
+        "autoDiscovery": {"clusterName": cluster_name},
+        "rbac": {
+            "serviceAccount": {"name": AUTOSCALER_SA[1], "annotations": {ROLE_ARN_ANNOTATION: role_arn}},
+        },
+        "nodeSelector": dict(SYSTEM_NODE_SELECTOR),
+    }
+
+
+def _asg_name(node_group: Any) -> Any:
+    """The Auto Scaling group name of a managed node group (an output of its ``aws.eks.NodeGroup``)."""
+    if node_group is None:
+        return None
+    return node_group.resources.apply(lambda r: r[0].autoscaling_groups[0].name)
+
+
+class EksCluster(ManagedCluster):
+    """An EKS cluster built the way the EKS Best Practices Guide asks.
+
+    - VPC (awsx) over ``spec.zones`` zones: nodes in private subnets, one NAT gateway per zone.
+    - Control plane: Kubernetes ``spec.kubernetesVersion``, access entries (authentication mode API), OIDC provider
+      (IRSA), private endpoint plus a public one only for ``spec.apiAccess.publicCidrs``, secrets encrypted with a
+      KMS key that rotates, every control-plane log type, VPC CNI network policy, EKS deletion protection in prod.
+    - System managed node group (on-demand, AL2023, IMDSv2 hop limit 1, encrypted gp3) labelled
+      ``mlplatform.io/pool=system``.
+    - GPU pools through Karpenter (NodePool + EC2NodeClass per pool) or managed node groups (AL2023 NVIDIA AMI).
+    """
+
+    def __init__(self, name: str, args: ManagedClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("EksCluster", name, args, opts)
+        spec = args.spec
+        aws_spec = spec.aws or AwsSpec()
+        pools = resolve_pools("aws", spec.gpu_pools)
+        if aws_spec.gpu_provisioner == "karpenter":
+            for pool in pools.values():
+                if pool.min_nodes > 0:
+                    raise SpecError(
+                        pool_path(pool.name, "minNodes"),
+                        pool.min_nodes,
+                        "Karpenter starts GPU nodes for pending pods and keeps no minimum; give 0, or set "
+                        "cluster.aws.gpuProvisioner: node-groups",
+                    )
+        cluster_name = args.cluster_name
+        self._tags = merge_tags(args.tags, {"mlplatform.io/cluster": cluster_name})
+        tags = self._tags
+        protect = args.protect
+
+        self.secrets_key = aws.kms.Key(
+            child_name(name, "secrets-key"),
+            description=f"Envelope encryption of Kubernetes secrets of EKS cluster {cluster_name}",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            tags=tags,
+            opts=child_opts(self, protect=protect),
+        )
+        aws.kms.Alias(
+            child_name(name, "secrets-key-alias"),
+            name=f"alias/{cluster_name}-secrets",
+            target_key_id=self.secrets_key.key_id,
+            opts=child_opts(self),
+        )
+
+        prefix = int(aws_spec.vpc_cidr.split("/")[1])
+        self.vpc = awsx.ec2.Vpc(
+            child_name(name, "vpc"),
+            cidr_block=aws_spec.vpc_cidr,
+            number_of_availability_zones=spec.zones,
+            enable_dns_hostnames=True,
+            enable_dns_support=True,
+            subnet_strategy=awsx.ec2.SubnetAllocationStrategy.AUTO,
+            subnet_specs=[
+                awsx.ec2.SubnetSpecArgs(
+                    type=awsx.ec2.SubnetType.PRIVATE,
+                    cidr_mask=prefix + 3,
+                    tags={"kubernetes.io/role/internal-elb": "1", "karpenter.sh/discovery": cluster_name},
+                ),
+                awsx.ec2.SubnetSpecArgs(
+                    type=awsx.ec2.SubnetType.PUBLIC, cidr_mask=prefix + 6, tags={"kubernetes.io/role/elb": "1"}
+                ),
+            ],
+            # nat_gateways left at awsx's default, one NAT gateway per zone (an explicit value collides with the
+            # component's own nat_gateways output under the SDK mocks).
+            vpc_endpoint_specs=[
+                awsx.ec2.VpcEndpointSpecArgs(
+                    service_name=f"com.amazonaws.{args.region}.s3", vpc_endpoint_type="Gateway", tags=tags
+                )
+            ],
+            tags=tags,
+            opts=child_opts(self),
+        )
+
+        self.node_role = aws.iam.Role(
+            child_name(name, "node-role"),
+            name=short_name(f"{cluster_name}-node", 64),
+            description=f"Worker nodes of EKS cluster {cluster_name} (system node group and Karpenter nodes)",
+            assume_role_policy=ec2_trust_policy(),
+            tags=tags,
+            opts=child_opts(self),
+        )
+        for policy in NODE_POLICIES:
+            aws.iam.RolePolicyAttachment(
+                child_name(name, f"node-{policy.lower().replace('_', '-')}"),
+                role=self.node_role.name,
+                policy_arn=f"arn:aws:iam::aws:policy/{policy}",
+                opts=child_opts(self),
+            )
+
+        cidrs = list(spec.api_access.public_cidrs)
+        self.eks = eks.Cluster(
+            child_name(name, "eks"),
+            name=cluster_name,
+            version=spec.kubernetes_version,
+            vpc_id=self.vpc.vpc_id,
+            private_subnet_ids=self.vpc.private_subnet_ids,
+            public_subnet_ids=self.vpc.public_subnet_ids,
+            node_associate_public_ip_address=False,
+            skip_default_node_group=True,
+            skip_default_security_groups=True,
+            authentication_mode=eks.AuthenticationMode.API,
+            create_oidc_provider=True,
+            endpoint_private_access=True,
+            endpoint_public_access=bool(cidrs),
+            public_access_cidrs=cidrs or None,
+            encryption_config_key_arn=self.secrets_key.arn,
+            enabled_cluster_log_types=list(LOG_TYPES),
+            instance_roles=[self.node_role],
+            vpc_cni_options=eks.VpcCniOptionsArgs(enable_network_policy=True),
+            deletion_protection=protect,
+            tags=tags,
+            opts=child_opts(self, protect=protect),
+        )
+
+        system = spec.system_pool
+        self.system_node_group = eks.ManagedNodeGroup(
+            child_name(name, "system"),
+            cluster=self.eks,
+            node_role=self.node_role,
+            node_group_name=f"{cluster_name}-system",
+            instance_types=[system_instance_type("aws", spec)],
+            ami_type=SYSTEM_AMI,
+            capacity_type="ON_DEMAND",
+            scaling_config=aws.eks.NodeGroupScalingConfigArgs(
+                min_size=system.min_nodes, desired_size=system.min_nodes, max_size=system.max_nodes
+            ),
+            subnet_ids=self.vpc.private_subnet_ids,
+            labels=dict(SYSTEM_NODE_SELECTOR),
+            launch_template=self._launch_template(name, "system", 100),
+            tags=tags,
+            opts=child_opts(self),
+        )
+
+        self.karpenter: Karpenter | None = None
+        self.autoscaler_role: aws.iam.Role | None = None
+        self.autoscaler_release: k8s.helm.v3.Release | None = None
+        kubeconfig = self.eks.kubeconfig_json
+        provider = cluster_provider(name, self, kubeconfig, f"eks/{args.region}/{cluster_name}")
+        if aws_spec.gpu_provisioner == "karpenter":
+            if pools:
+                self.karpenter = Karpenter(
+                    name,
+                    self,
+                    cluster_name=cluster_name,
+                    region=args.region,
+                    oidc_provider_arn=self.eks.oidc_provider_arn,
+                    oidc_provider_url=self.eks.oidc_provider_url,
+                    node_role=self.node_role,
+                    node_role_name=short_name(f"{cluster_name}-node", 64),
+                    provider=provider,
+                    pools=pools,
+                    disks={k: p.disk_size_gib for k, p in spec.gpu_pools.items()},
+                    tags=tags,
+                    depends_on=[self.system_node_group],
+                    ami_version=aws_spec.ami_version,
+                )
+        else:
+            self._node_groups(name, pools, provider)
+
+        self._finish(
+            cloud="aws",
+            provider=provider,
+            pools=pools,
+            endpoint=self.eks.core.endpoint,
+            kubeconfig=kubeconfig,
+            oidc_issuer=self.eks.oidc_issuer,
+            control_plane_tier="standard",
+            needs_device_plugin=NEEDS_DEVICE_PLUGIN,
+            needs_dcgm_exporter=True,
+            extra_outputs={
+                "gpu_provisioner": aws_spec.gpu_provisioner,
+                "oidc_provider_arn": self.eks.oidc_provider_arn,
+                "vpc_id": self.vpc.vpc_id,
+            },
+        )
+
+    def _launch_template(self, name: str, role: str, disk_gib: int) -> aws.eks.NodeGroupLaunchTemplateArgs:
+        """IMDSv2 only (hop limit 1), encrypted gp3 root volume, no public IP, tags on instances and volumes."""
+        tags = self._tags
+        lt = aws.ec2.LaunchTemplate(
+            child_name(name, f"{role}-lt"),
+            description=f"{self._args.cluster_name} {role} nodes",
+            metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
+                http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=1
+            ),
+            block_device_mappings=[
+                aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
+                    device_name="/dev/xvda",
+                    ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
+                        volume_size=disk_gib, volume_type="gp3", encrypted="true", delete_on_termination="true"
+                    ),
+                )
+            ],
+            tag_specifications=[
+                aws.ec2.LaunchTemplateTagSpecificationArgs(resource_type=kind, tags=tags)
+                for kind in ("instance", "volume", "network-interface")
+            ],
+            update_default_version=True,
+            tags=tags,
+            opts=child_opts(self),
+        )
+        return aws.eks.NodeGroupLaunchTemplateArgs(id=lt.id, version=lt.latest_version.apply(str))
+
+    def _node_groups(self, name: str, pools: Mapping[str, GpuPoolInfo], provider: k8s.Provider) -> None:
+        """GPU managed node groups with cluster-autoscaler node-template tags on their Auto Scaling groups, and the
+        cluster-autoscaler itself (IRSA role, Helm release on the system pool) that scales them from zero."""
+        cluster_name = self._args.cluster_name
+        asg_tags: list[aws.autoscaling.Tag] = []
+        for pool in pools.values():
+            ca_tags = autoscaler_tags(cluster_name, pool)
+            group = eks.ManagedNodeGroup(
+                child_name(name, f"gpu-{pool.name}"),
+                cluster=self.eks,
+                node_role=self.node_role,
+                node_group_name=f"{cluster_name}-gpu-{pool.name}",
+                instance_types=[pool.instance_type],
+                ami_type=GPU_AMI,
+                capacity_type="SPOT" if pool.spot else "ON_DEMAND",
+                scaling_config=aws.eks.NodeGroupScalingConfigArgs(
+                    min_size=pool.min_nodes, desired_size=pool.min_nodes, max_size=pool.max_nodes
+                ),
+                ignore_scaling_changes=True,
+                subnet_ids=self.vpc.private_subnet_ids,
+                labels=gpu_node_labels(pool, device_plugin=NEEDS_DEVICE_PLUGIN),
+                taints=[aws.eks.NodeGroupTaintArgs(key=GPU_TAINT.key, value=GPU_TAINT.value, effect="NO_SCHEDULE")],
+                launch_template=self._launch_template(
+                    name, f"gpu-{pool.name}", self._args.spec.gpu_pools[pool.name].disk_size_gib
+                ),
+                tags=merge_tags(self._tags, ca_tags),
+                opts=child_opts(self),
+            )
+            # Managed node group tags do not reach the Auto Scaling group; the autoscaler reads them there.
+            asg_name: pulumi.Output[str] = group.node_group.apply(_asg_name)
+            for i, (key, value) in enumerate(sorted(ca_tags.items())):
+                tag = aws.autoscaling.Tag(
+                    child_name(name, f"gpu-{pool.name}-asg-tag-{i}"),
+                    autoscaling_group_name=asg_name,
+                    tag=aws.autoscaling.TagTagArgs(key=key, value=value, propagate_at_launch=False),
+                    opts=child_opts(self),
+                )
+                asg_tags.append(tag)
+        if pools:
+            trust = pulumi.Output.all(self.eks.oidc_provider_arn, self.eks.oidc_provider_url).apply(
+                lambda a: irsa_trust_policy(str(a[0]), str(a[1]), *AUTOSCALER_SA)
+            )
+            self.autoscaler_role = aws.iam.Role(
+                child_name(name, "cluster-autoscaler"),
+                description=f"cluster-autoscaler of EKS cluster {cluster_name}",
+                assume_role_policy=trust,
+                tags=self._tags,
+                opts=child_opts(self),
+            )
+            ca_policy = aws.iam.RolePolicy(
+                child_name(name, "cluster-autoscaler-policy"),
+                role=self.autoscaler_role.id,
+                policy=autoscaler_policy(cluster_name),
+                opts=child_opts(self),
+            )
+            ref = chart("cluster-autoscaler")
+            self.autoscaler_release = k8s.helm.v3.Release(
+                child_name(name, "cluster-autoscaler"),
+                name="cluster-autoscaler",
+                chart=ref.chart,
+                version=ref.version,
+                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=ref.repository),
+                namespace=AUTOSCALER_SA[0],
+                values=autoscaler_values(cluster_name, self._args.region, self.autoscaler_role.arn),
+                atomic=True,
+                timeout=600,
+                opts=child_opts(
+                    self,
+                    provider=provider,
+                    depends_on=[self.system_node_group, ca_policy, *asg_tags],
+                ),
+            )
+
+    def _grant(
+        self, name: str, namespace: str, service_account: str, loc: StorageLocation, parent: pulumi.Resource
+    ) -> StorageAccess:
+        """An IAM role trusted (IRSA) by exactly ``namespace/service_account``, reading ``s3://bucket/prefix*``."""
+        trust = pulumi.Output.all(self.eks.oidc_provider_arn, self.eks.oidc_provider_url).apply(
+            lambda a: irsa_trust_policy(str(a[0]), str(a[1]), namespace, service_account)
+        )
+        role = aws.iam.Role(
+            child_name(name, "storage-role"),
+            name=short_name(f"{self._args.cluster_name}-{name}-read", 64, salt=f"{namespace}/{service_account}"),
+            description=f"Read {loc.uri} for ServiceAccount {namespace}/{service_account}",
+            assume_role_policy=trust,
+            tags=self._tags,
+            opts=child_opts(parent),
+        )
+        policy = aws.iam.RolePolicy(
+            child_name(name, "storage-read"),
+            role=role.id,
+            policy=s3_read_policy(loc.bucket, loc.prefix),
+            opts=child_opts(parent),
+        )
+        return StorageAccess(
+            service_account_annotations={ROLE_ARN_ANNOTATION: role.arn}, identity=role.arn, resources=(role, policy)
+        )

@@ -1,0 +1,381 @@
+"""GKE: a regional, private, Dataplane V2 cluster with Cloud KMS secrets encryption and GPU node pools from zero."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import pulumi
+import pulumi_gcp as gcp
+
+from components import catalog
+from components.clusters._common import (
+    SYSTEM_NODE_SELECTOR,
+    ManagedCluster,
+    ManagedClusterArgs,
+    cluster_provider,
+    exec_kubeconfig,
+    gpu_node_labels,
+    resolve_pools,
+    short_name,
+    system_instance_type,
+)
+from components.clusters.base import GPU_TAINT, GpuPoolInfo, StorageAccess
+from components.naming import child_name, child_opts, gcp_labels, merge_tags
+from components.storage import StorageLocation
+
+CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
+NODE_ROLES = (
+    "roles/logging.logWriter",
+    "roles/monitoring.metricWriter",
+    "roles/monitoring.viewer",
+    "roles/stackdriver.resourceMetadata.writer",
+    "roles/autoscaling.metricsWriter",
+    "roles/artifactregistry.reader",
+)
+"""The node service account's roles: Google's minimal set for GKE nodes, plus pulling from Artifact Registry."""
+LOG_COMPONENTS = ("SYSTEM_COMPONENTS", "APISERVER", "CONTROLLER_MANAGER", "SCHEDULER", "WORKLOADS")
+KEY_ROTATION = "7776000s"
+"""Cloud KMS rotation period of the secrets key: 90 days."""
+GPU_DRIVER_VERSION = "LATEST"
+SHARING_STRATEGY = {"time-slicing": "TIME_SHARING", "mps": "MPS"}
+GSA_ANNOTATION = "iam.gke.io/gcp-service-account"
+CNI_BIN_DIR = "/home/kubernetes/bin"
+"""Where GKE nodes keep CNI binaries (COS mounts /opt read-only); Istio's GKE platform notes set the istio-cni
+chart's ``cniBinDir`` to it."""
+
+
+def gsa_account_id(base: str, salt: str = "") -> str:
+    """A Google service account id (6-30 of ``[a-z0-9-]``, starting with a letter) derived from ``base``."""
+    clean = re.sub(r"[^a-z0-9-]", "-", base.lower()).strip("-")
+    if not clean or not clean[0].isalpha():
+        clean = f"m-{clean}".rstrip("-")
+    clean = clean.ljust(6, "0")
+    return short_name(clean, 30, salt=salt) if (len(clean) > 30 or salt) else clean
+
+
+def guest_accelerator(pool: GpuPoolInfo, gpu_type: str) -> dict[str, Any]:
+    """The ``guest_accelerators`` entry of a GPU pool: explicit driver installation and sharing settings."""
+    accel: dict[str, Any] = {
+        "type": gpu_type,
+        "count": pool.gpus_per_node,
+        "gpu_driver_installation_config": {"gpu_driver_version": GPU_DRIVER_VERSION},
+    }
+    if pool.sharing in SHARING_STRATEGY:
+        accel["gpu_sharing_config"] = {
+            "gpu_sharing_strategy": SHARING_STRATEGY[pool.sharing],
+            "max_shared_clients_per_gpu": pool.max_clients_per_gpu,
+        }
+    if pool.sharing == "mig":
+        accel["gpu_partition_size"] = pool.mig_profile
+    return accel
+
+
+def kubeconfig_for(cluster_name: str, endpoint: str, ca_data: str) -> str:
+    """A kubeconfig that authenticates with ``gke-gcloud-auth-plugin``."""
+    return exec_kubeconfig(
+        cluster_name,
+        f"https://{endpoint}",
+        ca_data,
+        "gke-gcloud-auth-plugin",
+        [],
+        install_hint="Install gke-gcloud-auth-plugin: gcloud components install gke-gcloud-auth-plugin",
+    )
+
+
+class GkeCluster(ManagedCluster):
+    """A GKE Standard cluster as Google's hardening guide describes it.
+
+    - Own VPC and subnet (VPC-native, Private Google Access, flow logs), Cloud Router + NAT for egress.
+    - Regional control plane on ``spec.kubernetesVersion`` in a release channel, private nodes, private endpoint
+      unless ``spec.apiAccess.publicCidrs`` (then master authorized networks), Dataplane V2 (network policy), Shielded
+      nodes, Workload Identity, secrets encrypted with a rotating Cloud KMS key, API server/scheduler/controller logs.
+    - A least-privilege node service account; every pool with auto-repair, auto-upgrade, COS, ``GKE_METADATA``.
+    - System pool labelled ``mlplatform.io/pool=system``; GPU pools with explicit driver installation, taint, labels,
+      spot, time-sharing/MPS/MIG, autoscaling from ``minNodes`` (0 allowed).
+    """
+
+    def __init__(self, name: str, args: ManagedClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("GkeCluster", name, args, opts)
+        spec = args.spec
+        assert spec.gcp is not None, "cluster.gcp.project is required on gcp (checked by the stack config)"
+        gcp_spec = spec.gcp
+        project, region, cluster_name = gcp_spec.project, args.region, args.cluster_name
+        self.project = project
+        pools = resolve_pools("gcp", spec.gpu_pools)
+        self._labels = gcp_labels(merge_tags(args.tags, {"mlplatform.io/cluster": cluster_name}))
+        labels = self._labels
+        protect = args.protect
+
+        ring = gcp.kms.KeyRing(
+            child_name(name, "keyring"),
+            name=f"{cluster_name}-keyring",
+            location=region,
+            project=project,
+            opts=child_opts(self, protect=protect),
+        )
+        self.secrets_key = gcp.kms.CryptoKey(
+            child_name(name, "secrets-key"),
+            name=f"{cluster_name}-secrets",
+            key_ring=ring.id,
+            purpose="ENCRYPT_DECRYPT",
+            rotation_period=KEY_ROTATION,
+            labels=labels,
+            opts=child_opts(self, protect=protect),
+        )
+        number = gcp.organizations.get_project_output(project_id=project).number
+        key_user = gcp.kms.CryptoKeyIAMMember(
+            child_name(name, "secrets-key-gke"),
+            crypto_key_id=self.secrets_key.id,
+            role="roles/cloudkms.cryptoKeyEncrypterDecrypter",
+            member=number.apply(lambda n: f"serviceAccount:service-{n}@container-engine-robot.iam.gserviceaccount.com"),
+            opts=child_opts(self),
+        )
+
+        network = gcp.compute.Network(
+            child_name(name, "network"),
+            name=cluster_name,
+            project=project,
+            auto_create_subnetworks=False,
+            routing_mode="REGIONAL",
+            opts=child_opts(self),
+        )
+        subnet = gcp.compute.Subnetwork(
+            child_name(name, "subnet"),
+            name=f"{cluster_name}-nodes",
+            project=project,
+            region=region,
+            network=network.id,
+            ip_cidr_range=gcp_spec.network_cidr,
+            private_ip_google_access=True,
+            secondary_ip_ranges=[
+                gcp.compute.SubnetworkSecondaryIpRangeArgs(range_name="pods", ip_cidr_range=gcp_spec.pods_cidr),
+                gcp.compute.SubnetworkSecondaryIpRangeArgs(range_name="services", ip_cidr_range=gcp_spec.services_cidr),
+            ],
+            log_config=gcp.compute.SubnetworkLogConfigArgs(
+                aggregation_interval="INTERVAL_5_SEC", flow_sampling=0.5, metadata="INCLUDE_ALL_METADATA"
+            ),
+            opts=child_opts(self),
+        )
+        router = gcp.compute.Router(
+            child_name(name, "router"),
+            name=f"{cluster_name}-router",
+            project=project,
+            region=region,
+            network=network.id,
+            opts=child_opts(self),
+        )
+        gcp.compute.RouterNat(
+            child_name(name, "nat"),
+            name=f"{cluster_name}-nat",
+            project=project,
+            region=region,
+            router=router.name,
+            nat_ip_allocate_option="AUTO_ONLY",
+            source_subnetwork_ip_ranges_to_nat="ALL_SUBNETWORKS_ALL_IP_RANGES",
+            log_config=gcp.compute.RouterNatLogConfigArgs(enable=True, filter="ERRORS_ONLY"),
+            opts=child_opts(self),
+        )
+
+        self.node_service_account = gcp.serviceaccount.Account(
+            child_name(name, "nodes"),
+            account_id=gsa_account_id(f"{cluster_name}-nodes"),
+            display_name=f"GKE nodes of {cluster_name}",
+            project=project,
+            opts=child_opts(self, protect=protect),
+        )
+        node_member = self.node_service_account.email.apply(lambda e: f"serviceAccount:{e}")
+        for role in NODE_ROLES:
+            gcp.projects.IAMMember(
+                child_name(name, f"nodes-{role.split('/')[1].replace('.', '-').lower()}"),
+                project=project,
+                role=role,
+                member=node_member,
+                opts=child_opts(self),
+            )
+
+        cidrs = list(spec.api_access.public_cidrs)
+        zones = gcp.compute.get_zones_output(project=project, region=region).names.apply(
+            lambda names: sorted(names)[: spec.zones] if names else None
+        )
+        self.gke = gcp.container.Cluster(
+            child_name(name, "gke"),
+            name=cluster_name,
+            project=project,
+            location=region,
+            node_locations=zones,
+            network=network.id,
+            subnetwork=subnet.id,
+            remove_default_node_pool=True,
+            initial_node_count=1,
+            deletion_protection=protect,
+            min_master_version=spec.kubernetes_version,
+            release_channel=gcp.container.ClusterReleaseChannelArgs(channel=gcp_spec.release_channel),
+            workload_identity_config=gcp.container.ClusterWorkloadIdentityConfigArgs(
+                workload_pool=f"{project}.svc.id.goog"
+            ),
+            private_cluster_config=gcp.container.ClusterPrivateClusterConfigArgs(
+                enable_private_nodes=True,
+                enable_private_endpoint=not cidrs,
+                master_ipv4_cidr_block=gcp_spec.master_cidr,
+            ),
+            master_authorized_networks_config=gcp.container.ClusterMasterAuthorizedNetworksConfigArgs(
+                cidr_blocks=[
+                    gcp.container.ClusterMasterAuthorizedNetworksConfigCidrBlockArgs(
+                        cidr_block=cidr, display_name=f"allowed-{i}"
+                    )
+                    for i, cidr in enumerate(cidrs)
+                ],
+                gcp_public_cidrs_access_enabled=False,
+            ),
+            ip_allocation_policy=gcp.container.ClusterIpAllocationPolicyArgs(
+                cluster_secondary_range_name="pods", services_secondary_range_name="services"
+            ),
+            datapath_provider="ADVANCED_DATAPATH",
+            database_encryption=gcp.container.ClusterDatabaseEncryptionArgs(
+                state="ENCRYPTED", key_name=self.secrets_key.id
+            ),
+            logging_config=gcp.container.ClusterLoggingConfigArgs(enable_components=list(LOG_COMPONENTS)),
+            enable_shielded_nodes=True,
+            enable_legacy_abac=False,
+            master_auth=gcp.container.ClusterMasterAuthArgs(
+                client_certificate_config=gcp.container.ClusterMasterAuthClientCertificateConfigArgs(
+                    issue_client_certificate=False
+                )
+            ),
+            addons_config=gcp.container.ClusterAddonsConfigArgs(
+                gce_persistent_disk_csi_driver_config=gcp.container.ClusterAddonsConfigGcePersistentDiskCsiDriverConfigArgs(
+                    enabled=True
+                ),
+                gcs_fuse_csi_driver_config=gcp.container.ClusterAddonsConfigGcsFuseCsiDriverConfigArgs(enabled=True),
+            ),
+            resource_labels=labels,
+            opts=child_opts(self, protect=protect, depends_on=[key_user]),
+        )
+
+        system = spec.system_pool
+        self.system_pool_resource = gcp.container.NodePool(
+            child_name(name, "system"),
+            name="system",
+            project=project,
+            location=region,
+            cluster=self.gke.name,
+            initial_node_count=1,
+            autoscaling=gcp.container.NodePoolAutoscalingArgs(
+                total_min_node_count=system.min_nodes, total_max_node_count=system.max_nodes, location_policy="BALANCED"
+            ),
+            management=gcp.container.NodePoolManagementArgs(auto_repair=True, auto_upgrade=True),
+            upgrade_settings=gcp.container.NodePoolUpgradeSettingsArgs(max_surge=1, max_unavailable=0),
+            node_config=self._node_config(system_instance_type("gcp", spec), 100, dict(SYSTEM_NODE_SELECTOR)),
+            opts=child_opts(self, ignore_changes=["initialNodeCount"]),
+        )
+        self.gpu_node_pools: dict[str, gcp.container.NodePool] = {}
+        for pool in pools.values():
+            self.gpu_node_pools[pool.name] = self._gpu_pool(name, pool, spec.gpu_pools[pool.name].disk_size_gib)
+
+        kubeconfig = pulumi.Output.all(self.gke.endpoint, self.gke.master_auth.cluster_ca_certificate).apply(
+            lambda a: kubeconfig_for(cluster_name, str(a[0]), str(a[1] or ""))
+        )
+        provider = cluster_provider(name, self, kubeconfig, f"gke/{project}/{region}/{cluster_name}")
+        self._finish(
+            cloud="gcp",
+            provider=provider,
+            pools=pools,
+            endpoint=self.gke.endpoint.apply(lambda e: f"https://{e}"),
+            kubeconfig=kubeconfig,
+            oidc_issuer=(
+                f"https://container.googleapis.com/v1/projects/{project}/locations/{region}/clusters/{cluster_name}"
+            ),
+            control_plane_tier="standard",
+            needs_device_plugin=False,
+            needs_dcgm_exporter=True,
+            extra_outputs={"project": project, "workload_pool": f"{project}.svc.id.goog"},
+            cni_bin_dir=CNI_BIN_DIR,
+        )
+
+    def _node_config(
+        self,
+        machine_type: str,
+        disk_gib: int,
+        labels: Mapping[str, str],
+        **extra: Any,
+    ) -> gcp.container.NodePoolNodeConfigArgs:
+        """Node settings every pool shares: COS, least-privilege SA, GKE metadata server, Shielded VM."""
+        return gcp.container.NodePoolNodeConfigArgs(
+            machine_type=machine_type,
+            disk_size_gb=disk_gib,
+            disk_type="pd-balanced",
+            image_type="COS_CONTAINERD",
+            service_account=self.node_service_account.email,
+            oauth_scopes=[CLOUD_PLATFORM],
+            labels=dict(labels),
+            resource_labels=self._labels,
+            metadata={"disable-legacy-endpoints": "true"},
+            workload_metadata_config=gcp.container.NodePoolNodeConfigWorkloadMetadataConfigArgs(mode="GKE_METADATA"),
+            shielded_instance_config=gcp.container.NodePoolNodeConfigShieldedInstanceConfigArgs(
+                enable_secure_boot=True, enable_integrity_monitoring=True
+            ),
+            **extra,
+        )
+
+    def _gpu_pool(self, name: str, pool: GpuPoolInfo, disk_gib: int) -> gcp.container.NodePool:
+        """A GPU pool: accelerator with explicit driver installation, GPU taint and labels, autoscaling."""
+        machine = catalog.machine_for("gcp", pool.accelerator, pool.gpus_per_node)
+        return gcp.container.NodePool(
+            child_name(name, f"gpu-{pool.name}"),
+            name=pool.name,
+            project=self.project,
+            location=self._args.region,
+            cluster=self.gke.name,
+            initial_node_count=0,
+            autoscaling=gcp.container.NodePoolAutoscalingArgs(
+                total_min_node_count=pool.min_nodes, total_max_node_count=pool.max_nodes, location_policy="ANY"
+            ),
+            management=gcp.container.NodePoolManagementArgs(auto_repair=True, auto_upgrade=True),
+            upgrade_settings=gcp.container.NodePoolUpgradeSettingsArgs(max_surge=1, max_unavailable=0),
+            node_config=self._node_config(
+                pool.instance_type,
+                disk_gib,
+                gpu_node_labels(pool, device_plugin=False),
+                spot=pool.spot,
+                guest_accelerators=[guest_accelerator(pool, machine.gpu_type)],
+                taints=[
+                    gcp.container.NodePoolNodeConfigTaintArgs(
+                        key=GPU_TAINT.key, value=GPU_TAINT.value, effect="NO_SCHEDULE"
+                    )
+                ],
+            ),
+            opts=child_opts(self, ignore_changes=["initialNodeCount"]),
+        )
+
+    def _grant(
+        self, name: str, namespace: str, service_account: str, loc: StorageLocation, parent: pulumi.Resource
+    ) -> StorageAccess:
+        """A Google service account for ``namespace/service_account`` (Workload Identity) reading the bucket."""
+        project = self.project
+        gsa = gcp.serviceaccount.Account(
+            child_name(name, "gsa"),
+            account_id=gsa_account_id(name, salt=f"{namespace}/{service_account}"),
+            display_name=f"Reads {loc.uri}"[:100],
+            description=f"Workload Identity of Kubernetes ServiceAccount {namespace}/{service_account}",
+            project=project,
+            opts=child_opts(parent),
+        )
+        wi = gcp.serviceaccount.IAMMember(
+            child_name(name, "workload-identity"),
+            service_account_id=gsa.name,
+            role="roles/iam.workloadIdentityUser",
+            member=f"serviceAccount:{project}.svc.id.goog[{namespace}/{service_account}]",
+            opts=child_opts(parent),
+        )
+        read = gcp.storage.BucketIAMMember(
+            child_name(name, "storage-read"),
+            bucket=loc.bucket,
+            role="roles/storage.objectViewer",
+            member=gsa.email.apply(lambda e: f"serviceAccount:{e}"),
+            opts=child_opts(parent),
+        )
+        return StorageAccess(
+            service_account_annotations={GSA_ANNOTATION: gsa.email}, identity=gsa.email, resources=(gsa, wi, read)
+        )

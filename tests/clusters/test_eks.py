@@ -1,0 +1,404 @@
+"""EksCluster under mocks: the AWS resources, the inputs that matter, Karpenter and node groups, identity, errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from cluster_support import TAGS, assert_tree, build, policy_json
+from support import upstream_dir, validate_custom_resource
+
+from components.clusters._karpenter import INTERRUPTION_EVENTS
+from components.errors import SpecError
+
+EKS = "eks:index:Cluster"
+MNG = "eks:index:ManagedNodeGroup"
+ROLE = "aws:iam/role:Role"
+RELEASE = "kubernetes:helm.sh/v3:Release"
+NODEPOOL = "kubernetes:karpenter.sh/v1:NodePool"
+NODECLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
+L4_SPOT = {"l4": {"accelerator": "nvidia-l4", "maxNodes": 4, "spot": True}}
+GPU_TAINT = {"key": "nvidia.com/gpu", "value": "present", "effect": "NoSchedule"}
+OIDC_HOST = "oidc.eks.us-east-1.amazonaws.com/id/"
+
+
+@pytest.fixture(scope="module")
+def karpenter() -> Any:
+    return build(
+        "aws",
+        {"gpuPools": L4_SPOT},
+        grants=[("iris", "models", "iris-sa", "s3://model-bucket/sklearn/iris")],
+    )
+
+
+@pytest.fixture(scope="module")
+def node_groups() -> Any:
+    pools = {
+        "l4": {"accelerator": "nvidia-l4", "minNodes": 1, "maxNodes": 4, "spot": True},
+        "a10g": {"accelerator": "nvidia-a10g", "gpusPerNode": 4, "maxNodes": 2, "diskSizeGib": 400},
+    }
+    return build("aws", {"gpuPools": pools, "aws": {"gpuProvisioner": "node-groups"}})
+
+
+def test_kms_key_rotates_and_encrypts_secrets(karpenter: Any) -> None:
+    key = karpenter.one("aws:kms/key:Key", "mlp-secrets-key")
+    assert key.plain_inputs()["enableKeyRotation"] is True
+    assert key.plain_inputs()["deletionWindowInDays"] == 30
+    assert key.protect is False
+    alias = karpenter.inputs("aws:kms/alias:Alias", "mlp-secrets-key-alias")
+    assert alias["name"] == "alias/mlp-test-secrets"
+    cluster = karpenter.inputs(EKS, "mlp-eks")
+    assert cluster["encryptionConfigKeyArn"].startswith("arn:aws:kms::123456789012:key/")
+
+
+def test_vpc_spans_three_zones_with_private_subnets_for_nodes(karpenter: Any) -> None:
+    vpc = karpenter.inputs("awsx:ec2:Vpc", "mlp-vpc")
+    assert vpc["cidrBlock"] == "10.0.0.0/16"
+    assert vpc["numberOfAvailabilityZones"] == 3
+    assert vpc["subnetStrategy"] == "Auto"
+    private, public = vpc["subnetSpecs"]
+    assert private == {
+        "type": "Private",
+        "cidrMask": 19,
+        "tags": {"kubernetes.io/role/internal-elb": "1", "karpenter.sh/discovery": "mlp-test"},
+    }
+    assert public == {"type": "Public", "cidrMask": 22, "tags": {"kubernetes.io/role/elb": "1"}}
+    assert vpc["vpcEndpointSpecs"][0]["serviceName"] == "com.amazonaws.us-east-1.s3"
+    cluster = karpenter.inputs(EKS, "mlp-eks")
+    assert cluster["privateSubnetIds"][0].startswith("subnet-private")
+    assert cluster["nodeAssociatePublicIpAddress"] is False
+
+
+def test_control_plane_is_private_audited_and_uses_access_entries(karpenter: Any) -> None:
+    cluster = karpenter.inputs(EKS, "mlp-eks")
+    assert cluster["name"] == "mlp-test"
+    assert cluster["version"] == "1.34"
+    assert cluster["endpointPrivateAccess"] is True
+    assert cluster["endpointPublicAccess"] is False
+    assert "publicAccessCidrs" not in cluster
+    assert cluster["authenticationMode"] == "API"
+    assert cluster["createOidcProvider"] is True
+    assert cluster["skipDefaultNodeGroup"] is True
+    assert cluster["enabledClusterLogTypes"] == ["api", "audit", "authenticator", "controllerManager", "scheduler"]
+    assert cluster["vpcCniOptions"]["enableNetworkPolicy"] is True
+    assert cluster["deletionProtection"] is False
+    assert cluster["instanceRoles"] == [karpenter.one(ROLE, "mlp-node-role").urn]
+    assert cluster["tags"] == {**TAGS, "mlplatform.io/cluster": "mlp-test"}
+
+
+def test_public_endpoint_only_for_listed_cidrs() -> None:
+    built = build("aws", {"apiAccess": {"publicCidrs": ["203.0.113.0/24"]}}, outputs="unknown")
+    cluster = built.inputs(EKS, "mlp-eks")
+    assert cluster["endpointPublicAccess"] is True
+    assert cluster["publicAccessCidrs"] == ["203.0.113.0/24"]
+
+
+def test_prod_protects_cluster_and_key() -> None:
+    built = build("aws", {}, environment="prod", outputs="unknown")
+    assert built.one(EKS, "mlp-eks").protect is True
+    assert built.one("aws:kms/key:Key").protect is True
+    assert built.inputs(EKS, "mlp-eks")["deletionProtection"] is True
+    off = build("aws", {"deletionProtection": False}, environment="prod", outputs="unknown")
+    assert off.one(EKS, "mlp-eks").protect is False
+
+
+def test_node_role_has_only_the_node_policies(karpenter: Any) -> None:
+    role = karpenter.inputs(ROLE, "mlp-node-role")
+    assert policy_json(role["assumeRolePolicy"])["Statement"] == [
+        {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    ]
+    attached = sorted(
+        r.plain_inputs()["policyArn"]
+        for r in karpenter.result.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+    )
+    assert attached == [
+        "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
+        "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
+        "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
+        "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+    ]
+
+
+def test_system_node_group_is_on_demand_labelled_and_imdsv2(karpenter: Any) -> None:
+    mng = karpenter.inputs(MNG, "mlp-system")
+    assert mng["instanceTypes"] == ["m7i.xlarge"]
+    assert mng["amiType"] == "AL2023_x86_64_STANDARD"
+    assert mng["capacityType"] == "ON_DEMAND"
+    assert mng["scalingConfig"] == {"minSize": 2, "desiredSize": 2, "maxSize": 4}
+    assert mng["labels"] == {"mlplatform.io/pool": "system"}
+    lt = karpenter.inputs("aws:ec2/launchTemplate:LaunchTemplate", "mlp-system-lt")
+    assert lt["metadataOptions"] == {"httpEndpoint": "enabled", "httpTokens": "required", "httpPutResponseHopLimit": 1}
+    ebs = lt["blockDeviceMappings"][0]["ebs"]
+    assert ebs == {"volumeSize": 100, "volumeType": "gp3", "encrypted": "true", "deleteOnTermination": "true"}
+
+
+def test_karpenter_interruption_queue_and_rules(karpenter: Any) -> None:
+    queue = karpenter.inputs("aws:sqs/queue:Queue", "mlp-karpenter-interruption")
+    assert queue["name"] == "mlp-test-karpenter"
+    assert queue["messageRetentionSeconds"] == 300
+    assert queue["sqsManagedSseEnabled"] is True
+    rules = {r.name: r.plain_inputs() for r in karpenter.result.of_type("aws:cloudwatch/eventRule:EventRule")}
+    assert {k: json.loads(v["eventPattern"]) for k, v in rules.items()} == {
+        f"mlp-karpenter-{k}": v for k, v in INTERRUPTION_EVENTS.items()
+    }
+    targets = karpenter.result.of_type("aws:cloudwatch/eventTarget:EventTarget")
+    assert len(targets) == 4
+    assert {t.plain_inputs()["arn"] for t in targets} == {"arn:aws:sqs:us-east-1:123456789012:mlp-test-karpenter"}
+    policy = policy_json(karpenter.inputs("aws:sqs/queuePolicy:QueuePolicy")["policy"])
+    assert policy["Statement"][0]["Principal"] == {"Service": ["events.amazonaws.com", "sqs.amazonaws.com"]}
+
+
+def test_karpenter_controller_role_trusts_only_its_service_account(karpenter: Any) -> None:
+    role = karpenter.inputs(ROLE, "mlp-karpenter-controller")
+    (statement,) = policy_json(role["assumeRolePolicy"])["Statement"]
+    assert statement["Principal"]["Federated"].startswith(f"arn:aws:iam::123456789012:oidc-provider/{OIDC_HOST}")
+    cond = statement["Condition"]["StringEquals"]
+    host = next(iter(cond)).rsplit(":", 1)[0]
+    assert host.startswith(OIDC_HOST)
+    assert cond == {f"{host}:sub": "system:serviceaccount:kube-system:karpenter", f"{host}:aud": "sts.amazonaws.com"}
+    policy = policy_json(karpenter.inputs("aws:iam/rolePolicy:RolePolicy", "mlp-karpenter-controller-policy")["policy"])
+    sids = {s["Sid"]: s for s in policy["Statement"]}
+    assert sids["AllowPassingInstanceRole"]["Resource"].startswith("arn:aws:iam::123456789012:role/")
+    assert sids["AllowInterruptionQueueActions"]["Resource"] == "arn:aws:sqs:us-east-1:123456789012:mlp-test-karpenter"
+    assert sids["AllowAPIServerEndpointDiscovery"]["Resource"] == "arn:aws:eks:us-east-1:*:cluster/mlp-test"
+
+
+def _paths(values: Any, prefix: str = "") -> list[str]:
+    if not isinstance(values, dict):
+        return [prefix]
+    out: list[str] = []
+    for k, v in values.items():
+        out += (
+            _paths(v, f"{prefix}.{k}" if prefix else k) if isinstance(v, dict) and v else [f"{prefix}.{k}".strip(".")]
+        )
+    return out
+
+
+def test_karpenter_release_is_pinned_and_its_values_exist_upstream(karpenter: Any) -> None:
+    release = karpenter.one(RELEASE, "mlp-karpenter")
+    inputs = release.plain_inputs()
+    assert inputs["chart"] == "oci://public.ecr.aws/karpenter/karpenter"
+    assert inputs["version"] == "1.14.1"
+    assert inputs["namespace"] == "kube-system"
+    values = inputs["values"]
+    assert values["settings"] == {"clusterName": "mlp-test", "interruptionQueue": "mlp-test-karpenter"}
+    assert values["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"].startswith("arn:aws:iam::")
+    assert values["nodeSelector"] == {"kubernetes.io/os": "linux", "mlplatform.io/pool": "system"}
+    assert karpenter.one(MNG, "mlp-system").urn in release.depends_on
+    defaults = yaml.safe_load((upstream_dir() / "chart-values" / "karpenter-1.14.1.yaml").read_text())
+    free_form = ("serviceAccount.annotations", "nodeSelector", "controller.resources")
+    for path in _paths(values):
+        if path.startswith(free_form):
+            continue
+        node: Any = defaults
+        for part in path.split("."):
+            assert isinstance(node, dict) and part in node, f"{path} is not a value of the karpenter chart"
+            node = node[part]
+
+
+def test_karpenter_custom_resources_match_upstream_schemas(karpenter: Any) -> None:
+    for type_ in (NODEPOOL, NODECLASS):
+        reg = karpenter.one(type_)
+        inputs = reg.plain_inputs()
+        assert validate_custom_resource(inputs) == [], type_
+        assert karpenter.one(RELEASE).urn in reg.depends_on
+
+
+def test_karpenter_gpu_nodes_are_tainted_labelled_and_spot(karpenter: Any) -> None:
+    pool = karpenter.inputs(NODEPOOL)["spec"]
+    template = pool["template"]
+    assert template["metadata"]["labels"] == {"mlplatform.io/accelerator": "nvidia-l4", "mlplatform.io/pool": "l4"}
+    assert template["spec"]["taints"] == [GPU_TAINT]
+    assert {r["key"]: r["values"] for r in template["spec"]["requirements"]} == {
+        "node.kubernetes.io/instance-type": ["g6.xlarge"],
+        "karpenter.sh/capacity-type": ["spot"],
+        "kubernetes.io/arch": ["amd64"],
+        "kubernetes.io/os": ["linux"],
+    }
+    assert template["spec"]["nodeClassRef"] == {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass", "name": "gpu-l4"}
+    assert pool["limits"] == {"nodes": 4, "nvidia.com/gpu": 4}
+    node_class = karpenter.inputs(NODECLASS)["spec"]
+    assert node_class["amiSelectorTerms"] == [{"alias": "al2023@latest"}]
+    assert node_class["role"] == "mlp-test-node"
+    assert karpenter.inputs(ROLE, "mlp-node-role")["name"] == "mlp-test-node"
+    assert node_class["metadataOptions"]["httpTokens"] == "required"
+    assert node_class["blockDeviceMappings"][0]["ebs"]["volumeSize"] == "200Gi"
+    assert node_class["subnetSelectorTerms"] == [{"tags": {"karpenter.sh/discovery": "mlp-test"}}]
+
+
+def test_pinned_ami_release_and_its_error() -> None:
+    built = build("aws", {"gpuPools": L4_SPOT, "aws": {"amiVersion": "v20251120"}}, outputs="unknown")
+    spec = built.inputs(NODECLASS)["spec"]
+    assert spec["amiSelectorTerms"] == [{"alias": "al2023@v20251120"}]
+    assert validate_custom_resource(built.inputs(NODECLASS)) == []
+    with pytest.raises(ValueError, match="give latest or an EKS AL2023 AMI release such as v20251120"):
+        build("aws", {"aws": {"amiVersion": "2025"}})
+
+
+def test_node_groups_use_the_nvidia_ami_with_autoscaler_tags(node_groups: Any) -> None:
+    l4 = node_groups.inputs(MNG, "mlp-gpu-l4")
+    assert l4["amiType"] == "AL2023_x86_64_NVIDIA"
+    assert l4["capacityType"] == "SPOT"
+    assert l4["instanceTypes"] == ["g6.xlarge"]
+    assert l4["scalingConfig"] == {"minSize": 1, "desiredSize": 1, "maxSize": 4}
+    assert l4["ignoreScalingChanges"] is True
+    assert l4["labels"] == {"mlplatform.io/accelerator": "nvidia-l4", "mlplatform.io/pool": "l4"}
+    assert l4["taints"] == [{"key": "nvidia.com/gpu", "value": "present", "effect": "NO_SCHEDULE"}]
+    a10g = node_groups.inputs(MNG, "mlp-gpu-a10g")
+    assert a10g["capacityType"] == "ON_DEMAND"
+    assert a10g["instanceTypes"] == ["g5.12xlarge"]
+    assert (
+        node_groups.inputs("aws:ec2/launchTemplate:LaunchTemplate", "mlp-gpu-a10g-lt")["blockDeviceMappings"][0]["ebs"][
+            "volumeSize"
+        ]
+        == 400
+    )
+    tags = {
+        r.plain_inputs()["tag"]["key"]: r.plain_inputs()["tag"]["value"]
+        for r in node_groups.result.of_type("aws:autoscaling/tag:Tag")
+        if r.name.startswith("mlp-gpu-a10g-")
+    }
+    prefix = "k8s.io/cluster-autoscaler/node-template"
+    assert tags == {
+        "k8s.io/cluster-autoscaler/enabled": "true",
+        "k8s.io/cluster-autoscaler/mlp-test": "owned",
+        f"{prefix}/label/mlplatform.io/accelerator": "nvidia-a10g",
+        f"{prefix}/label/mlplatform.io/pool": "a10g",
+        f"{prefix}/taint/nvidia.com/gpu": "present:NoSchedule",
+        f"{prefix}/resources/nvidia.com/gpu": "4",
+    }
+    assert node_groups.result.of_type(NODEPOOL) == []
+    role = node_groups.inputs(ROLE, "mlp-cluster-autoscaler")
+    cond = policy_json(role["assumeRolePolicy"])["Statement"][0]["Condition"]["StringEquals"]
+    assert "system:serviceaccount:kube-system:cluster-autoscaler" in cond.values()
+
+
+def test_storage_grant_is_least_privilege_irsa(karpenter: Any) -> None:
+    role = karpenter.one(ROLE, "iris-storage-role")
+    parent = karpenter.one("test:index:Parent", "iris-parent")
+    assert role.parent == parent.urn
+    (statement,) = policy_json(role.plain_inputs()["assumeRolePolicy"])["Statement"]
+    assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+    cond = statement["Condition"]
+    host = next(iter(cond["StringEquals"])).rsplit(":", 1)[0]
+    assert cond == {
+        "StringEquals": {f"{host}:sub": "system:serviceaccount:models:iris-sa", f"{host}:aud": "sts.amazonaws.com"}
+    }
+    assert statement["Principal"] == {"Federated": f"arn:aws:iam::123456789012:oidc-provider/{host}"}
+    policy = karpenter.one("aws:iam/rolePolicy:RolePolicy", "iris-storage-read")
+    assert policy.parent == parent.urn
+    assert policy_json(policy.plain_inputs()["policy"])["Statement"] == [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::model-bucket/sklearn/iris*"},
+        {
+            "Effect": "Allow",
+            "Action": "s3:ListBucket",
+            "Resource": "arn:aws:s3:::model-bucket",
+            "Condition": {"StringLike": {"s3:prefix": ["sklearn/iris*"]}},
+        },
+    ]
+    arn = karpenter.resolved["iris"]["eks.amazonaws.com/role-arn"]
+    assert arn.startswith("arn:aws:iam::123456789012:role/mlp-test-iris-read-")
+
+
+def test_whole_bucket_grant_lists_without_condition() -> None:
+    built = build("aws", {}, grants=[("m", "ns", "sa", "s3://whole-bucket")])
+    policy = policy_json(built.inputs("aws:iam/rolePolicy:RolePolicy", "m-storage-read")["policy"])
+    assert policy["Statement"][0]["Resource"] == "arn:aws:s3:::whole-bucket/*"
+    assert "Condition" not in policy["Statement"][1]
+
+
+def test_storage_without_identity_creates_nothing() -> None:
+    built = build("aws", {}, grants=[("hf", "ns", "sa", "hf://meta/llama")])
+    assert built.grants["hf"].service_account_annotations == {}
+    assert [r for r in built.result.resources if r.name.startswith("hf-") and r.custom] == []
+
+
+def test_storage_on_another_cloud_is_an_error() -> None:
+    with pytest.raises(SpecError) as info:
+        build("aws", {}, grants=[("m", "ns", "sa", "gs://other-bucket/model")])
+    assert str(info.value) == (
+        "storageUri: gs://other-bucket/model is not allowed; gs:// storage is on gcp but this cluster is on aws; "
+        "use aws storage, or set publicStorage: true for a public bucket"
+    )
+
+
+def test_karpenter_keeps_no_minimum() -> None:
+    with pytest.raises(SpecError) as info:
+        build("aws", {"gpuPools": {"l4": {"accelerator": "nvidia-l4", "minNodes": 1, "maxNodes": 2}}})
+    assert str(info.value) == (
+        "cluster.gpuPools.l4.minNodes: 1 is not allowed; Karpenter starts GPU nodes for pending pods and keeps no "
+        "minimum; give 0, or set cluster.aws.gpuProvisioner: node-groups"
+    )
+
+
+def test_mig_is_not_offered_on_eks() -> None:
+    pools = {"a100": {"accelerator": "nvidia-a100-40gb", "gpusPerNode": 8, "maxNodes": 1,
+                      "sharing": {"strategy": "mig", "migProfile": "1g.5gb"}}}  # fmt: skip
+    with pytest.raises(SpecError) as info:
+        build("aws", {"gpuPools": pools})
+    assert str(info.value) == (
+        "cluster.gpuPools.a100.sharing.strategy: mig is not allowed; EKS GPU pools share GPUs by time-slicing or mps "
+        "(NVIDIA device plugin); MIG on EKS needs the GPU operator's MIG manager, which this platform does not "
+        "configure; give one of none, time-slicing, mps"
+    )
+
+
+def test_seam_and_outputs(karpenter: Any) -> None:
+    c = karpenter.cluster
+    assert c.cloud == "aws"
+    assert c.zones == 3
+    assert c.system_node_selector == {"mlplatform.io/pool": "system"}
+    assert c.gpu.needs_device_plugin is True and c.gpu.needs_dcgm_exporter is True
+    assert c.gpu.tolerations() == [{"key": "nvidia.com/gpu", "operator": "Equal", "value": "present",
+                                   "effect": "NoSchedule"}]  # fmt: skip
+    out = karpenter.component.outputs
+    assert out["cloud"] == "aws" and out["region"] == "us-east-1" and out["cluster_name"] == "mlp-test"
+    assert out["control_plane_tier"] == "standard"
+    assert out["system_instance_type"] == "m7i.xlarge"
+    assert out["system_pool"] == {"instance_type": "m7i.xlarge", "min_nodes": 2, "max_nodes": 4}
+    assert out["gpu_pools"] == {
+        "l4": {"accelerator": "nvidia-l4", "instance_type": "g6.xlarge", "gpus_per_node": 1, "min_nodes": 0,
+               "max_nodes": 4, "spot": True, "sharing": "none"}
+    }  # fmt: skip
+    assert out["endpoint"].startswith("https://") and out["endpoint"].endswith(".eks.amazonaws.com")
+    assert out["oidc_issuer"].startswith(f"https://{OIDC_HOST}")
+    assert type(out["kubeconfig"]).__name__ == "Secret"
+
+
+def test_provider_holds_kubeconfig_as_secret_with_stable_identifier(karpenter: Any) -> None:
+    provider = karpenter.one("pulumi:providers:kubernetes", "mlp-k8s")
+    assert type(provider.inputs["kubeconfig"]).__name__ == "Secret"
+    assert provider.plain_inputs()["clusterIdentifier"] == "eks/us-east-1/mlp-test"
+    assert provider.parent == karpenter.component.urn
+
+
+def test_every_resource_in_the_tree_and_kubernetes_uses_the_cluster_provider(karpenter: Any, node_groups: Any) -> None:
+    assert_tree(karpenter)
+    assert_tree(node_groups)
+
+
+def test_every_taggable_aws_resource_carries_the_stack_tags(karpenter: Any) -> None:
+    for r in karpenter.result.resources:
+        if r.type.startswith(("aws:", "eks:", "awsx:")) and r.type not in (
+            "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+            "aws:iam/rolePolicy:RolePolicy",
+            "aws:kms/alias:Alias",
+            "aws:sqs/queuePolicy:QueuePolicy",
+            "aws:cloudwatch/eventTarget:EventTarget",
+        ):
+            tags = r.plain_inputs().get("tags")
+            assert tags is not None and {"environment", "owner"} <= set(tags), r.name
+
+
+def test_aws_dev_stack_file() -> None:
+    cfg = yaml.safe_load(Path(__file__).resolve().parents[2].joinpath("stacks/Pulumi.aws-dev.yaml").read_text())
+    conf = cfg["config"]
+    assert conf["mlplatform:region"] == "us-east-1"
+    pools = conf["mlplatform:cluster"]["gpuPools"]
+    assert [(p["accelerator"], p["minNodes"], p["maxNodes"], p["spot"]) for p in pools.values()] == [
+        ("nvidia-l4", 0, 4, True)
+    ]
+    assert {"environment", "owner"} <= set(conf["mlplatform:tags"])

@@ -1,0 +1,226 @@
+"""GkeCluster under mocks: network, KMS, hardened control plane, node pools with GPUs, Workload Identity grants."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from cluster_support import assert_tree, build
+
+from components.errors import SpecError
+
+GKE = "gcp:container/cluster:Cluster"
+POOL = "gcp:container/nodePool:NodePool"
+POOLS = {
+    "l4": {"accelerator": "nvidia-l4", "maxNodes": 8, "sharing": {"strategy": "time-slicing", "maxClientsPerGpu": 4}},
+    "a100": {"accelerator": "nvidia-a100-40gb", "maxNodes": 2, "spot": True,
+             "sharing": {"strategy": "mig", "migProfile": "1g.5gb"}},
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def gke() -> Any:
+    return build(
+        "gcp", {"gpuPools": POOLS}, environment="prod", grants=[("iris", "models", "iris-sa", "gs://model-bucket/iris")]
+    )
+
+
+def test_secrets_encrypted_with_a_rotating_cloud_kms_key(gke: Any) -> None:
+    key = gke.one("gcp:kms/cryptoKey:CryptoKey", "mlp-secrets-key")
+    assert key.plain_inputs()["rotationPeriod"] == "7776000s"
+    assert key.protect is True
+    assert gke.one("gcp:kms/keyRing:KeyRing").protect is True
+    member = gke.inputs("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember")
+    assert member["role"] == "roles/cloudkms.cryptoKeyEncrypterDecrypter"
+    assert member["member"] == "serviceAccount:service-123456789012@container-engine-robot.iam.gserviceaccount.com"
+    cluster = gke.inputs(GKE)
+    assert cluster["databaseEncryption"] == {"state": "ENCRYPTED", "keyName": "mlp-secrets-key-id"}
+    assert gke.one("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember").urn in gke.one(GKE).depends_on
+
+
+def test_network_is_vpc_native_with_private_google_access_and_nat(gke: Any) -> None:
+    subnet = gke.inputs("gcp:compute/subnetwork:Subnetwork")
+    assert subnet["ipCidrRange"] == "10.10.0.0/20"
+    assert subnet["privateIpGoogleAccess"] is True
+    assert subnet["secondaryIpRanges"] == [
+        {"rangeName": "pods", "ipCidrRange": "10.16.0.0/14"},
+        {"rangeName": "services", "ipCidrRange": "10.20.0.0/20"},
+    ]
+    assert gke.inputs("gcp:compute/network:Network")["autoCreateSubnetworks"] is False
+    nat = gke.inputs("gcp:compute/routerNat:RouterNat")
+    assert nat["sourceSubnetworkIpRangesToNat"] == "ALL_SUBNETWORKS_ALL_IP_RANGES"
+
+
+def test_control_plane_is_private_hardened_and_regional(gke: Any) -> None:
+    c = gke.inputs(GKE)
+    assert c["name"] == "mlp-test" and c["location"] == "us-central1" and c["project"] == "mlp-test"
+    assert c["nodeLocations"] == ["us-central1-a", "us-central1-b", "us-central1-c"]
+    assert c["minMasterVersion"] == "1.34"
+    assert c["releaseChannel"] == {"channel": "REGULAR"}
+    assert c["removeDefaultNodePool"] is True
+    assert c["deletionProtection"] is True
+    assert gke.one(GKE).protect is True
+    assert c["workloadIdentityConfig"] == {"workloadPool": "mlp-test.svc.id.goog"}
+    assert c["privateClusterConfig"] == {
+        "enablePrivateNodes": True,
+        "enablePrivateEndpoint": True,
+        "masterIpv4CidrBlock": "172.16.0.32/28",
+    }
+    assert c["masterAuthorizedNetworksConfig"] == {"cidrBlocks": [], "gcpPublicCidrsAccessEnabled": False}
+    assert c["datapathProvider"] == "ADVANCED_DATAPATH"
+    assert c["loggingConfig"] == {
+        "enableComponents": ["SYSTEM_COMPONENTS", "APISERVER", "CONTROLLER_MANAGER", "SCHEDULER", "WORKLOADS"]
+    }
+    assert c["enableShieldedNodes"] is True
+    assert c["masterAuth"] == {"clientCertificateConfig": {"issueClientCertificate": False}}
+    assert c["resourceLabels"] == {"environment": "dev", "owner": "platform-team", "mlplatform_io_cluster": "mlp-test"}
+
+
+def test_public_endpoint_only_for_authorized_networks() -> None:
+    built = build("gcp", {"apiAccess": {"publicCidrs": ["198.51.100.0/24"]}}, outputs="unknown")
+    c = built.inputs(GKE)
+    assert c["privateClusterConfig"]["enablePrivateEndpoint"] is False
+    assert c["masterAuthorizedNetworksConfig"]["cidrBlocks"] == [
+        {"cidrBlock": "198.51.100.0/24", "displayName": "allowed-0"}
+    ]
+    assert c["deletionProtection"] is False
+
+
+def test_node_service_account_is_least_privilege(gke: Any) -> None:
+    roles = sorted(r.plain_inputs()["role"] for r in gke.result.of_type("gcp:projects/iAMMember:IAMMember"))
+    assert roles == sorted(
+        [
+            "roles/logging.logWriter",
+            "roles/monitoring.metricWriter",
+            "roles/monitoring.viewer",
+            "roles/stackdriver.resourceMetadata.writer",
+            "roles/autoscaling.metricsWriter",
+            "roles/artifactregistry.reader",
+        ]
+    )
+
+
+def test_system_pool(gke: Any) -> None:
+    pool = gke.inputs(POOL, "mlp-system")
+    assert pool["autoscaling"] == {"totalMinNodeCount": 2, "totalMaxNodeCount": 4, "locationPolicy": "BALANCED"}
+    assert pool["management"] == {"autoRepair": True, "autoUpgrade": True}
+    cfg = pool["nodeConfig"]
+    assert cfg["machineType"] == "e2-standard-4"
+    assert cfg["labels"] == {"mlplatform.io/pool": "system"}
+    assert cfg["imageType"] == "COS_CONTAINERD"
+    assert cfg["workloadMetadataConfig"] == {"mode": "GKE_METADATA"}
+    assert cfg["shieldedInstanceConfig"] == {"enableSecureBoot": True, "enableIntegrityMonitoring": True}
+    assert cfg["serviceAccount"] == "mlp-test-nodes@mlp-test.iam.gserviceaccount.com"
+    assert "guestAccelerators" not in cfg
+
+
+def test_gpu_pools_have_explicit_driver_taint_labels_and_sharing(gke: Any) -> None:
+    l4 = gke.inputs(POOL, "mlp-gpu-l4")
+    assert l4["name"] == "l4"
+    assert l4["autoscaling"] == {"totalMinNodeCount": 0, "totalMaxNodeCount": 8, "locationPolicy": "ANY"}
+    assert l4["initialNodeCount"] == 0
+    cfg = l4["nodeConfig"]
+    assert cfg["machineType"] == "g2-standard-4"
+    assert cfg["spot"] is False
+    assert cfg["guestAccelerators"] == [
+        {
+            "type": "nvidia-l4",
+            "count": 1,
+            "gpuDriverInstallationConfig": {"gpuDriverVersion": "LATEST"},
+            "gpuSharingConfig": {"gpuSharingStrategy": "TIME_SHARING", "maxSharedClientsPerGpu": 4},
+        }
+    ]
+    assert cfg["taints"] == [{"key": "nvidia.com/gpu", "value": "present", "effect": "NO_SCHEDULE"}]
+    assert cfg["labels"] == {"mlplatform.io/accelerator": "nvidia-l4", "mlplatform.io/pool": "l4"}
+    assert cfg["workloadMetadataConfig"] == {"mode": "GKE_METADATA"}
+    assert cfg["resourceLabels"]["owner"] == "platform-team"
+    a100 = gke.inputs(POOL, "mlp-gpu-a100")["nodeConfig"]
+    assert a100["spot"] is True
+    assert a100["machineType"] == "a2-highgpu-1g"
+    assert a100["guestAccelerators"] == [
+        {
+            "type": "nvidia-tesla-a100",
+            "count": 1,
+            "gpuDriverInstallationConfig": {"gpuDriverVersion": "LATEST"},
+            "gpuPartitionSize": "1g.5gb",
+        }
+    ]
+
+
+def test_workload_identity_grant(gke: Any) -> None:
+    parent = gke.one("test:index:Parent", "iris-parent")
+    gsa = gke.one("gcp:serviceaccount/account:Account", "iris-gsa")
+    assert gsa.parent == parent.urn
+    account_id = gsa.plain_inputs()["accountId"]
+    assert 6 <= len(account_id) <= 30 and account_id[0].isalpha()
+    binding = gke.one("gcp:serviceaccount/iAMMember:IAMMember", "iris-workload-identity")
+    assert binding.parent == parent.urn
+    assert binding.plain_inputs() == {
+        "serviceAccountId": "projects/mlp-test/serviceAccounts/x",
+        "role": "roles/iam.workloadIdentityUser",
+        "member": "serviceAccount:mlp-test.svc.id.goog[models/iris-sa]",
+    }
+    bucket = gke.one("gcp:storage/bucketIAMMember:BucketIAMMember", "iris-storage-read")
+    email = f"{account_id}@mlp-test.iam.gserviceaccount.com"
+    assert bucket.plain_inputs() == {
+        "bucket": "model-bucket",
+        "role": "roles/storage.objectViewer",
+        "member": f"serviceAccount:{email}",
+    }
+    assert gke.resolved["iris"] == {"iam.gke.io/gcp-service-account": email}
+
+
+def test_s3_storage_on_gke_is_an_error() -> None:
+    with pytest.raises(SpecError) as info:
+        build("gcp", {}, grants=[("m", "ns", "sa", "s3://bucket-x/m")])
+    assert str(info.value) == (
+        "storageUri: s3://bucket-x/m is not allowed; s3:// storage is on aws but this cluster is on gcp; use gcp "
+        "storage, or set publicStorage: true for a public bucket"
+    )
+
+
+def test_kubeconfig_uses_the_gke_auth_plugin(gke: Any) -> None:
+    kubeconfig = json.loads(gke.resolved["kubeconfig"])
+    assert kubeconfig["clusters"][0]["cluster"]["server"] == "https://203.0.113.10"
+    user = kubeconfig["users"][0]["user"]
+    assert set(user) == {"exec"}
+    assert user["exec"]["command"] == "gke-gcloud-auth-plugin"
+    provider = gke.one("pulumi:providers:kubernetes")
+    assert type(provider.inputs["kubeconfig"]).__name__ == "Secret"
+    assert provider.plain_inputs()["clusterIdentifier"] == "gke/mlp-test/us-central1/mlp-test"
+
+
+def test_seam_and_outputs(gke: Any) -> None:
+    c = gke.cluster
+    assert c.cloud == "gcp"
+    assert c.gpu.needs_device_plugin is False
+    assert c.gpu.pools["l4"].max_clients_per_gpu == 4
+    assert c.gpu.pools["a100"].mig_profile == "1g.5gb"
+    out = gke.component.outputs
+    assert out["gpu_pools"]["a100"] == {"accelerator": "nvidia-a100-40gb", "instance_type": "a2-highgpu-1g",
+                                       "gpus_per_node": 1, "min_nodes": 0, "max_nodes": 2, "spot": True,
+                                       "sharing": "mig"}  # fmt: skip
+    assert out["oidc_issuer"] == (
+        "https://container.googleapis.com/v1/projects/mlp-test/locations/us-central1/clusters/mlp-test"
+    )
+    assert out["endpoint"] == "https://203.0.113.10"
+    assert out["control_plane_tier"] == "standard"
+
+
+def test_tree_and_provider(gke: Any) -> None:
+    assert_tree(gke)
+
+
+def test_gcp_prod_stack_file() -> None:
+    cfg = yaml.safe_load(Path(__file__).resolve().parents[2].joinpath("stacks/Pulumi.gcp-prod.yaml").read_text())
+    conf = cfg["config"]
+    assert conf["mlplatform:environment"] == "prod" and conf["mlplatform:region"] == "us-central1"
+    assert conf["mlplatform:platform"]["ha"] is True
+    pools = conf["mlplatform:cluster"]["gpuPools"]
+    assert pools["l4"]["sharing"]["strategy"] == "time-slicing"
+    assert (pools["l4"]["minNodes"], pools["l4"]["maxNodes"]) == (0, 8)
+    assert pools["a100"]["accelerator"].startswith("nvidia-a100")
+    assert (pools["a100"]["minNodes"], pools["a100"]["maxNodes"]) == (0, 2)
