@@ -16,11 +16,16 @@ class PlatformHandles:
     """The platform as ModelService sees it.
 
     ``cluster``: the cluster (provider, GPU scheduling, storage grants). ``domain``: models are served at
-    ``<name>.<namespace>.<domain>``. ``gateway``: the Istio ingress gateway as ``<namespace>/<name>``.
-    ``gateway_selector``: labels of the gateway pods (for AuthorizationPolicies on the gateway).
-    ``deployment_mode``: KServe's ``Knative`` or ``Standard``. ``monitoring``: whether the Prometheus Operator CRDs
-    (ServiceMonitor, PodMonitor, PrometheusRule) and Grafana's dashboard sidecar exist. ``ready``: resources every
-    model waits on (the last add-on releases). ``environment``: dev, staging or prod.
+    :meth:`host` (``<name>-<namespace>.<domain>``: KServe's default host template, which Knative's routes follow
+    too, so one wildcard certificate and one wildcard DNS record cover every model). ``gateway``: the Istio
+    ingress gateway as ``<namespace>/<name>``. ``gateway_selector``: labels of the gateway pods (for
+    AuthorizationPolicies on the gateway). ``deployment_mode``: KServe's ``Knative`` or ``Standard``.
+    ``monitoring``: whether the Prometheus Operator CRDs (ServiceMonitor, PodMonitor, PrometheusRule) and Grafana's
+    dashboard sidecar exist. ``ready``: resources every model waits on (the last add-on releases). ``environment``:
+    dev, staging or prod. ``pod_security``: the Pod Security level a namespace with Istio sidecars can enforce
+    (``restricted`` with Istio CNI, else ``privileged``: the sidecar's init container needs NET_ADMIN).
+    ``cluster_issuer``: the platform's cert-manager ClusterIssuer (for extra certificates). ``ha``: whether the
+    platform runs highly available.
     """
 
     cluster: KubernetesCluster
@@ -33,3 +38,10 @@ class PlatformHandles:
     monitoring_namespace: str = "monitoring"
     ready: Sequence[pulumi.Resource] = ()
     environment: str = "dev"
+    pod_security: str = "restricted"
+    cluster_issuer: str = "mlplatform-ca"
+    ha: bool = False
+
+    def host(self, name: str, namespace: str) -> str:
+        """The public host of model ``name`` in ``namespace``."""
+        return f"{name}-{namespace}.{self.domain}"

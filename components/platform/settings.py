@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -17,16 +17,28 @@ _QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?$")
 
 class TlsSpec(Spec):
     """TLS for the ingress gateway. ``issuer``: ``self-signed`` (default) or ``acme`` (Let's Encrypt; needs
-    ``acmeEmail``). ``acmeServer``: Default Let's Encrypt production."""
+    ``acmeEmail`` and ``acmeDns01``). ``acmeServer``: Default Let's Encrypt production. ``acmeDns01``: the
+    cert-manager DNS-01 solver (e.g. ``{route53: {region: us-east-1}}``, ``{cloudDNS: {project: p}}``,
+    ``{azureDNS: {...}}``): the gateway's certificate is a wildcard for the domain, which ACME issues only through
+    DNS-01."""
 
     issuer: Literal["self-signed", "acme"] = "self-signed"
     acme_email: str | None = None
     acme_server: str = "https://acme-v02.api.letsencrypt.org/directory"
+    acme_dns01: dict[str, Any] | None = None
+    """cert-manager ACME DNS-01 solver settings (the ``dns01`` map of a ClusterIssuer solver)."""
 
     @model_validator(mode="after")
     def _email(self) -> TlsSpec:
         if self.issuer == "acme" and not self.acme_email:
             raise field_error("acmeEmail", None, "give the e-mail address ACME registers with when issuer is acme")
+        if self.issuer == "acme" and not self.acme_dns01:
+            raise field_error(
+                "acmeDns01",
+                None,
+                "give the cert-manager DNS-01 solver (e.g. {route53: {region: us-east-1}}): the gateway's wildcard "
+                "certificate can only be issued through DNS-01",
+            )
         if self.acme_email is not None and "@" not in self.acme_email:
             raise field_error("acmeEmail", self.acme_email, "give an e-mail address")
         return self
@@ -65,6 +77,8 @@ class PlatformSettings(Spec):
     ``domain``: models are served at ``<model>.<namespace>.<domain>``. Default ``example.com``.
     ``gpuSupport``: ``device-plugin`` (default) or ``gpu-operator`` (driver off; toolkit and DCGM included).
     ``istioCni``: Istio CNI instead of privileged init containers. Default true.
+    ``gatewayServiceType``: the ingress gateway's Service type. Default ``LoadBalancer``; give ``NodePort`` on a
+    cluster without a load-balancer controller (kind, k3d), where Helm would otherwise wait for an address forever.
     ``versions``: chart version overrides by chart key (see components/versions.py).
     ``allowUnsupportedVersions``: accept versions outside the compatibility table. Default false.
     """
@@ -76,6 +90,8 @@ class PlatformSettings(Spec):
     monitoring: MonitoringSpec = MonitoringSpec()
     gpu_support: Literal["device-plugin", "gpu-operator"] = "device-plugin"
     istio_cni: bool = True
+    gateway_service_type: Literal["LoadBalancer", "NodePort", "ClusterIP"] = "LoadBalancer"
+    """The ingress gateway's Service type (NodePort where no load-balancer controller runs)."""
     versions: dict[str, str] = Field(default_factory=dict)
     allow_unsupported_versions: bool = False
 

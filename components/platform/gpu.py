@@ -1,0 +1,156 @@
+"""GPU support: the NVIDIA device plugin (or the GPU operator) and the DCGM exporter, only on GPU nodes.
+
+- ``platform.gpuSupport: device-plugin`` (default): the device plugin is installed when the cluster says it needs
+  one (``cluster.gpu.needs_device_plugin``: EKS's NVIDIA AMI and AKS pools carry the driver but do not advertise
+  ``nvidia.com/gpu``) and has GPU pools. It is one small DaemonSet, where the GPU operator would add NFD, GFD and an
+  operator: the drivers already come with the node images of all three clouds.
+- ``gpu-operator``: the operator with the driver and container toolkit off (the node image has them), for teams
+  that want MIG management, GFD labels and the operator's DCGM exporter.
+- DCGM exporter: when the cluster has no managed one (``needs_dcgm_exporter``), monitoring is on, the stack did not
+  choose the cloud's managed DCGM (``monitoring.managedDcgm``) and GPU pools exist.
+
+Every GPU DaemonSet requires the accelerator label (node affinity) and tolerates the GPU taint, so it runs on GPU
+nodes and nowhere else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+import yaml
+
+from components.platform.common import AddonContext, drop_empty
+
+PLUGIN_NAMESPACE = "nvidia-device-plugin"
+OPERATOR_NAMESPACE = "gpu-operator"
+DCGM_NAMESPACE = "monitoring"
+"""The DCGM exporter runs beside Prometheus (it only exists when monitoring is on)."""
+DCGM_LABELS = {"app.kubernetes.io/name": "dcgm-exporter"}
+
+
+@dataclass(frozen=True)
+class Gpu:
+    """What the GPU step installed (each None when not needed)."""
+
+    device_plugin: k8s.helm.v3.Release | None
+    operator: k8s.helm.v3.Release | None
+    dcgm_exporter: k8s.helm.v3.Release | None
+
+
+def wants_device_plugin(ctx: AddonContext) -> bool:
+    """Device plugin: chosen, needed by the cluster, and the cluster has GPU pools."""
+    gpu = ctx.cluster.gpu
+    return ctx.settings.gpu_support == "device-plugin" and gpu.needs_device_plugin and bool(gpu.pools)
+
+
+def wants_operator(ctx: AddonContext) -> bool:
+    """GPU operator: chosen explicitly (it finds GPU nodes itself through node feature discovery)."""
+    return ctx.settings.gpu_support == "gpu-operator"
+
+
+def wants_dcgm_exporter(ctx: AddonContext) -> bool:
+    """Standalone DCGM exporter: device-plugin mode, GPU pools, monitoring on, no managed DCGM."""
+    gpu = ctx.cluster.gpu
+    mon = ctx.settings.monitoring
+    return (
+        ctx.settings.gpu_support == "device-plugin"
+        and bool(gpu.pools)
+        and gpu.needs_dcgm_exporter
+        and mon.enabled
+        and not mon.managed_dcgm
+    )
+
+
+DEFAULT_CONFIG = "default"
+"""The device plugin configuration of nodes without a config label: whole GPUs, no sharing."""
+
+
+def device_plugin_config(ctx: AddonContext) -> dict[str, Any]:
+    """The chart's ``config`` when some pool shares GPUs (time-slicing or MPS), else empty.
+
+    The chart builds one ConfigMap from ``config.map`` (name -> config file) and its config-manager sidecar serves,
+    on each node, the config its ``nvidia.com/device-plugin.config`` label names; the cluster puts that label on
+    the pool's nodes (:meth:`GpuScheduling.node_labels`). Unlabelled GPU nodes get ``default`` (no sharing).
+    """
+    configs = ctx.cluster.gpu.device_plugin_configs()
+    if not configs:
+        return {}
+    files = {DEFAULT_CONFIG: yaml.safe_dump({"version": "v1"}, sort_keys=True)}
+    files.update({name: yaml.safe_dump(config, sort_keys=True) for name, config in sorted(configs.items())})
+    return {"map": files, "default": DEFAULT_CONFIG}
+
+
+def device_plugin_values(ctx: AddonContext) -> dict[str, Any]:
+    """Device plugin values: GPU nodes only (accelerator label required), GPU taint tolerated, and the per-pool
+    sharing configs when a pool time-slices or uses MPS."""
+    return drop_empty(
+        {"affinity": ctx.gpu_affinity(), "tolerations": ctx.gpu_tolerations(), "config": device_plugin_config(ctx)}
+    )
+
+
+def dcgm_values(ctx: AddonContext) -> dict[str, Any]:
+    """DCGM exporter values: GPU nodes only; the platform declares its ServiceMonitor (the chart's is off)."""
+    return {
+        "affinity": ctx.gpu_affinity(),
+        "tolerations": ctx.gpu_tolerations(),
+        "serviceMonitor": {"enabled": False},
+    }
+
+
+def operator_values(ctx: AddonContext) -> dict[str, Any]:
+    """GPU operator values: driver and toolkit off (node images carry them), operator on the system pool, operand
+    DaemonSets tolerate the GPU taint, DCGM exporter and its ServiceMonitor only with monitoring."""
+    mon = ctx.settings.monitoring
+    dcgm = mon.enabled and not mon.managed_dcgm and ctx.cluster.gpu.needs_dcgm_exporter
+    return drop_empty(
+        {
+            "driver": {"enabled": False},
+            "toolkit": {"enabled": False},
+            "operator": {"nodeSelector": ctx.system_selector},
+            "daemonsets": {"tolerations": ctx.gpu_tolerations()},
+            "dcgmExporter": {"enabled": dcgm, "serviceMonitor": {"enabled": dcgm}},
+        }
+    )
+
+
+def install(
+    ctx: AddonContext, monitoring_namespace: pulumi.Resource | None, monitoring_release: pulumi.Resource | None
+) -> Gpu:
+    """The GPU add-ons, in parallel with the serving chain, each in its own namespace (privileged: they mount host
+    paths); the DCGM exporter goes into the monitoring namespace. The GPU operator waits for ``monitoring_release``
+    when monitoring is on (its DCGM ServiceMonitor needs the CRD)."""
+    plugin = operator = dcgm = None
+    if wants_device_plugin(ctx):
+        ns = ctx.namespace("ns-nvidia-device-plugin", PLUGIN_NAMESPACE, pod_security="privileged")
+        plugin = ctx.release(
+            "nvidia-device-plugin",
+            "nvidia-device-plugin",
+            release_name="nvidia-device-plugin",
+            namespace=PLUGIN_NAMESPACE,
+            values=device_plugin_values(ctx),
+            depends_on=[ns],
+        )
+    if wants_operator(ctx):
+        ns = ctx.namespace("ns-gpu-operator", OPERATOR_NAMESPACE, pod_security="privileged")
+        operator = ctx.release(
+            "gpu-operator",
+            "gpu-operator",
+            release_name="gpu-operator",
+            namespace=OPERATOR_NAMESPACE,
+            values=operator_values(ctx),
+            depends_on=[ns, *([monitoring_release] if monitoring_release is not None else [])],
+            timeout=900,
+        )
+    if wants_dcgm_exporter(ctx) and monitoring_namespace is not None:
+        dcgm = ctx.release(
+            "dcgm-exporter",
+            "dcgm-exporter",
+            release_name="dcgm-exporter",
+            namespace=DCGM_NAMESPACE,
+            values=dcgm_values(ctx),
+            depends_on=[monitoring_namespace],
+        )
+    return Gpu(plugin, operator, dcgm)

@@ -1,0 +1,151 @@
+"""Istio: base (CRDs) -> [CNI] -> istiod -> the ingress gateway, mesh-wide mTLS STRICT.
+
+The gateway is released as ``istio-ingressgateway`` in ``istio-system``: its pods carry ``istio: ingressgateway``,
+the selector Knative's ``knative-ingress-gateway`` and KServe expect by default. Istio CNI (``platform.istioCni``)
+moves the traffic redirection out of the pods' privileged ``istio-init`` container, so namespaces with sidecars can
+enforce the ``restricted`` Pod Security level.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.platform.common import AddonContext, drop_empty
+
+NAMESPACE = "istio-system"
+CNI_NAMESPACE = "kube-system"
+GATEWAY_RELEASE = "istio-ingressgateway"
+GATEWAY_SELECTOR = {"istio": "ingressgateway"}
+STANDARD_GATEWAY = "mlplatform-gateway"
+TLS_SECRET = "mlplatform-gateway-tls"
+SECURITY_API = "security.istio.io/v1"
+NETWORKING_API = "networking.istio.io/v1"
+
+
+@dataclass(frozen=True)
+class Istio:
+    """What the Istio step leaves: each release (``cni`` is None without Istio CNI) and the mesh-wide policy."""
+
+    base: k8s.helm.v3.Release
+    cni: k8s.helm.v3.Release | None
+    istiod: k8s.helm.v3.Release
+    gateway: k8s.helm.v3.Release
+    peer_authentication: k8s.apiextensions.CustomResource
+
+
+def istiod_values(ctx: AddonContext) -> dict[str, Any]:
+    """istiod values: replicas (HPA floor too), PDB only with HA (a PDB on one replica blocks node drains), CNI, and
+    with CNI a RuntimeDefault seccomp profile on injected sidecars (the ``restricted`` Pod Security level needs it)."""
+    proxy = {"seccompProfile": {"type": "RuntimeDefault"}} if ctx.settings.istio_cni else {}
+    return drop_empty(
+        {
+            "replicaCount": ctx.replicas,
+            "autoscaleMin": ctx.replicas,
+            "nodeSelector": ctx.system_selector,
+            "topologySpreadConstraints": ctx.spread({"app": "istiod"}),
+            "cni": {"enabled": ctx.settings.istio_cni},
+            "global": {"defaultPodDisruptionBudget": {"enabled": ctx.ha}, "proxy": proxy},
+        }
+    )
+
+
+def cni_values(ctx: AddonContext) -> dict[str, Any]:
+    """istio-cni values: the node's CNI binary folder when the cluster says it is not the default ``/opt/cni/bin``
+    (:attr:`KubernetesCluster.cni_bin_dir`; GKE keeps it in ``/home/kubernetes/bin``). The chart reads it as the
+    top-level ``cniBinDir`` (its defaults sit under ``_internal_defaults_do_not_set``, not under ``cni:``)."""
+    bin_dir = ctx.cluster.cni_bin_dir
+    return {"cniBinDir": bin_dir} if bin_dir else {}
+
+
+def gateway_values(ctx: AddonContext) -> dict[str, Any]:
+    """Ingress gateway values: Service type, replicas (HPA floor too), a PDB allowing one eviction with HA."""
+    return drop_empty(
+        {
+            "service": {"type": ctx.settings.gateway_service_type},
+            "replicaCount": ctx.replicas,
+            "autoscaling": {"minReplicas": ctx.replicas},
+            "podDisruptionBudget": {"minAvailable": ctx.replicas - 1} if ctx.ha else {},
+            "nodeSelector": ctx.system_selector,
+            "topologySpreadConstraints": ctx.spread(GATEWAY_SELECTOR),
+        }
+    )
+
+
+def install(ctx: AddonContext, namespace: pulumi.Resource, after: pulumi.Resource) -> Istio:
+    """Istio's releases in order (each waits for the one before), starting after ``after`` (cert-manager)."""
+    base = ctx.release(
+        "istio-base",
+        "istio-base",
+        release_name="istio-base",
+        namespace=NAMESPACE,
+        values={"defaultRevision": "default"},
+        depends_on=[namespace, after],
+    )
+    cni = None
+    before_istiod: list[pulumi.Resource] = [base]
+    if ctx.settings.istio_cni:
+        cni = ctx.release(
+            "istio-cni",
+            "istio-cni",
+            release_name="istio-cni",
+            namespace=CNI_NAMESPACE,
+            values=cni_values(ctx),
+            depends_on=[base],
+        )
+        before_istiod = [cni]
+    istiod = ctx.release(
+        "istiod",
+        "istiod",
+        release_name="istiod",
+        namespace=NAMESPACE,
+        values=istiod_values(ctx),
+        depends_on=before_istiod,
+    )
+    gateway = ctx.release(
+        "istio-gateway",
+        "istio-gateway",
+        release_name=GATEWAY_RELEASE,
+        namespace=NAMESPACE,
+        values=gateway_values(ctx),
+        depends_on=[istiod],
+    )
+    peer = ctx.custom_resource(
+        "mesh-mtls",
+        SECURITY_API,
+        "PeerAuthentication",
+        name="default",
+        namespace=NAMESPACE,
+        spec={"mtls": {"mode": "STRICT"}},
+        depends_on=[base],
+    )
+    return Istio(base, cni, istiod, gateway, peer)
+
+
+def gateway_servers(domain: str, secret_name: str) -> list[dict[str, Any]]:
+    """The gateway's servers: HTTP redirected to HTTPS, HTTPS terminated with the cert-manager certificate."""
+    hosts = [domain, f"*.{domain}"]
+    return [
+        {"hosts": hosts, "port": {"name": "http", "number": 80, "protocol": "HTTP"}, "tls": {"httpsRedirect": True}},
+        {
+            "hosts": hosts,
+            "port": {"name": "https", "number": 443, "protocol": "HTTPS"},
+            "tls": {"mode": "SIMPLE", "credentialName": secret_name},
+        },
+    ]
+
+
+def standard_gateway(ctx: AddonContext, istio: Istio, certificate: pulumi.Resource) -> k8s.apiextensions.CustomResource:
+    """In the Standard mode (no Knative), the platform's own Gateway on the ingress gateway pods, with TLS."""
+    return ctx.custom_resource(
+        "gateway",
+        NETWORKING_API,
+        "Gateway",
+        name=STANDARD_GATEWAY,
+        namespace=NAMESPACE,
+        spec={"selector": dict(GATEWAY_SELECTOR), "servers": gateway_servers(ctx.settings.domain, TLS_SECRET)},
+        depends_on=[istio.gateway, certificate],
+    )

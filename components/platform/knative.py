@@ -1,0 +1,166 @@
+"""Knative Serving through the Knative operator: the operator chart, then a ``KnativeServing`` resource.
+
+The resource turns on what GPU models need and what a GPU cold start takes:
+
+- ``kubernetes.podspec-nodeselector``, ``-tolerations`` and ``-affinity``: without them Knative's webhook rejects
+  the node selector and GPU toleration of a GPU model (kserve#1425).
+- ``progress-deadline`` 30 min (:data:`PROGRESS_DEADLINE`): a revision that scales a GPU pool from zero needs the
+  node (2-11 min), the image (0.3-4 min), the weights and the engine start: 3-20 min end to end (research:
+  performance.md). Knative's default 10 min fails such revisions (kserve#1247, ai-accelerator#22).
+- ``scale-to-zero-pod-retention-period`` 10 min: the last pod of a model stays a while after traffic stops, so a
+  short pause does not cost another GPU cold start.
+- ``max-revision-timeout-seconds`` 30 min: a model may raise its request timeout to cover a cold start.
+- Hosts ``<name>-<namespace>.<domain>`` (KServe's default template, used for Knative's own routes too), so one
+  wildcard certificate covers every model.
+
+The activator and autoscaler get Istio sidecars (mesh-wide mTLS is STRICT, and the activator sits on the request
+path); the webhooks and controllers do not (the API server calls webhooks without mTLS). Prometheus scrapes the two
+meshed components through a port-level PERMISSIVE exception on their metrics port.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.platform import istio
+from components.platform.common import HA_ACTIVATORS, AddonContext, drop_empty
+from components.versions import knative_serving_version
+
+OPERATOR_NAMESPACE = "knative-operator"
+NAMESPACE = "knative-serving"
+GATEWAY = f"{NAMESPACE}/knative-ingress-gateway"
+API = "operator.knative.dev/v1beta1"
+PROGRESS_DEADLINE = "1800s"
+RETENTION = "10m"
+MAX_REVISION_TIMEOUT = "1800"
+DOMAIN_TEMPLATE = "{{.Name}}-{{.Namespace}}.{{.Domain}}"
+METRICS_PORT = 9090
+MESHED = ("activator", "autoscaler")
+"""Knative components with a sidecar (on the data path); the rest opt out of injection."""
+UNMESHED = ("controller", "webhook", "autoscaler-hpa", "net-istio-controller", "net-istio-webhook")
+MIGRATION_JOB = "storage-version-migration-serving-"
+"""The operator's post-install Job (matched by ``generateName``): no sidecar, or the Job would never complete."""
+GPU_FEATURES = ("kubernetes.podspec-nodeselector", "kubernetes.podspec-tolerations", "kubernetes.podspec-affinity")
+
+
+@dataclass(frozen=True)
+class Knative:
+    """What the Knative step leaves: the operator release and the KnativeServing resource."""
+
+    operator: k8s.helm.v3.Release
+    serving: k8s.apiextensions.CustomResource
+
+
+def operator_values(ctx: AddonContext) -> dict[str, Any]:
+    """knative-operator chart values: the operator on the system pool.
+
+    The chart has no ``nodeSelector``; its ``affinity`` default is empty for the operator (so a node affinity is
+    set) but not for the operator webhook (which keeps the chart's anti-affinity; like every add-on it has no GPU
+    toleration, so the GPU taint keeps it off GPU nodes).
+    """
+    return drop_empty({"knative_operator": {"knative_operator": {"affinity": ctx.system_affinity()}}})
+
+
+def activators(ctx: AddonContext) -> int:
+    """Activator replicas: 3 with HA (request buffering during scale from zero must survive a drain), else 1."""
+    return HA_ACTIVATORS if ctx.ha else 1
+
+
+def serving_spec(ctx: AddonContext, tls_secret: str) -> dict[str, Any]:
+    """The KnativeServing spec (see the module docstring for each choice)."""
+    domain = ctx.settings.domain
+    workloads: list[dict[str, Any]] = []
+    for name in (*MESHED, *UNMESHED):
+        entry: dict[str, Any] = {"name": name}
+        if name == "activator":
+            entry["replicas"] = activators(ctx)
+        if name in UNMESHED:
+            entry["annotations"] = {"sidecar.istio.io/inject": "false"}
+        if ctx.system_selector:
+            entry["nodeSelector"] = ctx.system_selector
+        spread = ctx.spread({"app": name})
+        if spread:
+            entry["topologySpreadConstraints"] = spread
+        workloads.append(entry)
+    workloads.append({"name": MIGRATION_JOB, "annotations": {"sidecar.istio.io/inject": "false"}})
+    return {
+        "version": knative_serving_version(ctx.chart("knative-operator").version),
+        "high-availability": {"replicas": ctx.replicas},
+        "ingress": {
+            "istio": {
+                "enabled": True,
+                "knative-ingress-gateway": {
+                    "selector": dict(istio.GATEWAY_SELECTOR),
+                    "servers": istio.gateway_servers(domain, tls_secret),
+                },
+            }
+        },
+        "config": {
+            "domain": {domain: ""},
+            "network": {"domain-template": DOMAIN_TEMPLATE},
+            "features": {flag: "enabled" for flag in GPU_FEATURES},
+            "deployment": {"progress-deadline": PROGRESS_DEADLINE},
+            "autoscaler": {"scale-to-zero-pod-retention-period": RETENTION},
+            "defaults": {"max-revision-timeout-seconds": MAX_REVISION_TIMEOUT},
+        },
+        "workloads": workloads,
+        "podDisruptionBudgets": [
+            {"name": "activator-pdb", "minAvailable": activators(ctx) - 1},
+            {"name": "webhook-pdb", "minAvailable": ctx.replicas - 1},
+        ],
+    }
+
+
+def install(
+    ctx: AddonContext,
+    *,
+    operator_namespace: pulumi.Resource,
+    serving_namespace: pulumi.Resource,
+    after: pulumi.Resource,
+    istio_base: pulumi.Resource,
+    certificate: pulumi.Resource,
+    tls_secret: str,
+) -> Knative:
+    """The operator (after ``after``, the ingress gateway), then KnativeServing, which waits until it is Ready."""
+    operator = ctx.release(
+        "knative-operator",
+        "knative-operator",
+        release_name="knative-operator",
+        namespace=OPERATOR_NAMESPACE,
+        values=operator_values(ctx),
+        depends_on=[operator_namespace, after],
+    )
+    serving = ctx.custom_resource(
+        "knative-serving",
+        API,
+        "KnativeServing",
+        name="knative-serving",
+        namespace=NAMESPACE,
+        annotations={"pulumi.com/waitFor": "condition=Ready", "pulumi.com/timeoutSeconds": "900"},
+        spec=serving_spec(ctx, tls_secret),
+        depends_on=[operator, serving_namespace, certificate],
+    )
+    for name in MESHED:
+        ctx.custom_resource(
+            f"knative-{name}-metrics",
+            istio.SECURITY_API,
+            "PeerAuthentication",
+            name=f"{name}-metrics",
+            namespace=NAMESPACE,
+            spec={
+                "selector": {"matchLabels": {"app": name}},
+                "mtls": {"mode": "STRICT"},
+                "portLevelMtls": {str(METRICS_PORT): {"mode": "PERMISSIVE"}},
+            },
+            depends_on=[istio_base, serving_namespace],
+        )
+    return Knative(operator, serving)
+
+
+def serving_namespace_labels() -> dict[str, str]:
+    """Labels of the knative-serving namespace: sidecar injection on (for the activator and autoscaler)."""
+    return {"istio-injection": "enabled"}

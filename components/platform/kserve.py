@@ -1,0 +1,121 @@
+"""KServe: ``kserve-crd`` -> ``kserve-resources`` (released as ``kserve``) -> ``kserve-runtime-configs``.
+
+The controller's gateway and domain settings match the Istio and Knative install (the same gateway, the same domain,
+HTTPS URLs). The resources chart has no replica setting: with HA a HorizontalPodAutoscaler pinned to two replicas
+(min = max; the HPA controller raises a Deployment below its minimum even without metrics, and Helm leaves
+``replicas`` alone since the chart does not set it) runs two controllers (leader election picks one; both serve the
+admission webhook, whose absence is what breaks installs: kserve#1893), and a PodDisruptionBudget lets one be
+evicted at a time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.naming import child_name, child_opts
+from components.platform.common import AddonContext, drop_empty
+
+NAMESPACE = "kserve"
+RELEASE = "kserve"
+CONTROLLER = "kserve-controller-manager"
+CONTROLLER_LABELS = {"control-plane": CONTROLLER}
+
+
+@dataclass(frozen=True)
+class KServe:
+    """What the KServe step leaves: the three releases in install order."""
+
+    crd: k8s.helm.v3.Release
+    resources: k8s.helm.v3.Release
+    runtimes: k8s.helm.v3.Release
+
+
+def resources_values(ctx: AddonContext, gateway: str) -> dict[str, Any]:
+    """kserve-resources values: deployment mode, the ingress gateway and domain, HTTPS URLs, system pool."""
+    return drop_empty(
+        {
+            "kserve": {
+                "controller": {
+                    "deploymentMode": ctx.settings.deployment_mode,
+                    "gateway": {
+                        "domain": ctx.settings.domain,
+                        "urlScheme": "https",
+                        "ingressGateway": {"gateway": gateway, "className": "istio"},
+                    },
+                    "nodeSelector": ctx.system_selector,
+                    "topologySpreadConstraints": ctx.spread(CONTROLLER_LABELS),
+                }
+            }
+        }
+    )
+
+
+RUNTIME_VALUES: dict[str, Any] = {"kserve": {"servingruntime": {"enabled": True}}}
+"""kserve-runtime-configs values: the chart installs the ClusterServingRuntimes only when this is on (default off)."""
+
+
+def install(ctx: AddonContext, namespace: pulumi.Resource, after: pulumi.Resource, gateway: str) -> KServe:
+    """The three KServe releases in order after ``after`` (KnativeServing, or the ingress gateway without Knative)."""
+    crd = ctx.release(
+        "kserve-crd",
+        "kserve-crd",
+        release_name="kserve-crd",
+        namespace=NAMESPACE,
+        values={},
+        depends_on=[namespace, after],
+    )
+    resources = ctx.release(
+        "kserve-resources",
+        "kserve-resources",
+        release_name=RELEASE,
+        namespace=NAMESPACE,
+        values=resources_values(ctx, gateway),
+        depends_on=[crd],
+    )
+    if ctx.ha:
+        k8s.autoscaling.v2.HorizontalPodAutoscaler(
+            child_name(ctx.name, "kserve-controller-replicas"),
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=CONTROLLER, namespace=NAMESPACE, labels=ctx.labels("kserve-controller")
+            ),
+            spec=k8s.autoscaling.v2.HorizontalPodAutoscalerSpecArgs(
+                scale_target_ref=k8s.autoscaling.v2.CrossVersionObjectReferenceArgs(
+                    api_version="apps/v1", kind="Deployment", name=CONTROLLER
+                ),
+                min_replicas=ctx.replicas,
+                max_replicas=ctx.replicas,
+                metrics=[
+                    k8s.autoscaling.v2.MetricSpecArgs(
+                        type="Resource",
+                        resource=k8s.autoscaling.v2.ResourceMetricSourceArgs(
+                            name="cpu",
+                            target=k8s.autoscaling.v2.MetricTargetArgs(type="Utilization", average_utilization=80),
+                        ),
+                    )
+                ],
+            ),
+            opts=child_opts(ctx.parent, provider=ctx.cluster.provider, depends_on=[resources]),
+        )
+        k8s.policy.v1.PodDisruptionBudget(
+            child_name(ctx.name, "kserve-controller-pdb"),
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=CONTROLLER, namespace=NAMESPACE, labels=ctx.labels("kserve-controller")
+            ),
+            spec=k8s.policy.v1.PodDisruptionBudgetSpecArgs(
+                max_unavailable=1, selector=k8s.meta.v1.LabelSelectorArgs(match_labels=dict(CONTROLLER_LABELS))
+            ),
+            opts=child_opts(ctx.parent, provider=ctx.cluster.provider, depends_on=[resources]),
+        )
+    runtimes = ctx.release(
+        "kserve-runtime-configs",
+        "kserve-runtime-configs",
+        release_name="kserve-runtime-configs",
+        namespace=NAMESPACE,
+        values=RUNTIME_VALUES,
+        depends_on=[resources],
+    )
+    return KServe(crd, resources, runtimes)

@@ -1,0 +1,164 @@
+"""The ``Platform`` component: what turns a bare cluster into a model-serving platform, in one ``pulumi up``.
+
+Install order (each step's Helm release or resource ``depends_on`` the one before)::
+
+    cert-manager -> istio-base -> [istio-cni] -> istiod -> istio-ingressgateway
+      -> knative-operator -> KnativeServing (Knative mode) -> kserve-crd -> kserve -> kserve-runtime-configs
+
+in parallel: kube-prometheus-stack -> monitors, rules, dashboards; GPU device plugin (or operator), DCGM exporter.
+Custom resources wait for the release that installs their CRD. Models wait on :attr:`PlatformHandles.ready`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pulumi
+
+from components.clusters.base import KubernetesCluster
+from components.errors import SpecError
+from components.naming import type_token
+from components.platform import certmanager, gpu, istio, knative, kserve, monitoring
+from components.platform.common import AddonContext
+from components.platform.compat import check_versions
+from components.platform.handles import PlatformHandles
+from components.platform.settings import PlatformSettings
+from components.versions import KUBERNETES_VERSION
+
+ENVIRONMENTS = ("dev", "staging", "prod")
+
+
+@dataclass(frozen=True)
+class PlatformArgs:
+    """Arguments of :class:`Platform`.
+
+    ``cluster``: the cluster to install on (its provider is used for every Kubernetes resource). ``settings``: the
+    add-on settings (``mlplatform:platform``). Default: :class:`PlatformSettings` defaults. ``environment``: dev,
+    staging or prod; HA defaults to on in prod. Default ``dev``. ``kubernetes_version``: the cluster's Kubernetes
+    minor, for the compatibility check. Default: the pinned version.
+    """
+
+    cluster: KubernetesCluster
+    settings: PlatformSettings = field(default_factory=PlatformSettings)
+    environment: str = "dev"
+    kubernetes_version: str = KUBERNETES_VERSION
+
+    def __post_init__(self) -> None:
+        if self.environment not in ENVIRONMENTS:
+            raise SpecError("environment", self.environment, "give one of " + ", ".join(ENVIRONMENTS))
+
+
+def ha_enabled(settings: PlatformSettings, environment: str) -> bool:
+    """Whether the add-ons run highly available: ``settings.ha`` when given, else true in prod."""
+    return settings.ha if settings.ha is not None else environment == "prod"
+
+
+class Platform(pulumi.ComponentResource):
+    """cert-manager, Istio, Knative (Knative mode), KServe, monitoring and GPU support on one cluster.
+
+    The version compatibility check runs first, before this component or any child is registered: an unknown or
+    known-bad combination raises a one-line :class:`~components.errors.SpecError`.
+    """
+
+    handles: PlatformHandles
+    """What models need: domain, gateway, deployment mode, monitoring, and the resources to wait on."""
+
+    def __init__(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        settings = args.settings
+        check_versions(settings, args.kubernetes_version)
+        super().__init__(type_token("Platform"), name, None, opts)
+        ctx = AddonContext(self, name, args.cluster, settings, ha_enabled(settings, args.environment), args.environment)
+        knative_mode = settings.deployment_mode == "Knative"
+        mesh_level = "restricted" if settings.istio_cni else "privileged"
+
+        ns_cert = ctx.namespace("ns-cert-manager", certmanager.NAMESPACE, pod_security="restricted")
+        ns_istio = ctx.namespace("ns-istio-system", istio.NAMESPACE, pod_security="baseline")
+        ns_kserve = ctx.namespace("ns-kserve", kserve.NAMESPACE, pod_security="restricted")
+
+        cm = certmanager.install(ctx, ns_cert)
+        mesh = istio.install(ctx, ns_istio, after=cm.release)
+        certificate = certmanager.gateway_certificate(ctx, cm, ns_istio, istio.TLS_SECRET, istio.NAMESPACE)
+
+        kn: knative.Knative | None = None
+        if knative_mode:
+            ns_operator = ctx.namespace("ns-knative-operator", knative.OPERATOR_NAMESPACE, pod_security="baseline")
+            ns_serving = ctx.namespace(
+                "ns-knative-serving",
+                knative.NAMESPACE,
+                pod_security=mesh_level,
+                labels=knative.serving_namespace_labels(),
+            )
+            kn = knative.install(
+                ctx,
+                operator_namespace=ns_operator,
+                serving_namespace=ns_serving,
+                after=mesh.gateway,
+                istio_base=mesh.base,
+                certificate=certificate,
+                tls_secret=istio.TLS_SECRET,
+            )
+            gateway = knative.GATEWAY
+            before_kserve: pulumi.Resource = kn.serving
+        else:
+            istio.standard_gateway(ctx, mesh, certificate)
+            gateway = f"{istio.NAMESPACE}/{istio.STANDARD_GATEWAY}"
+            before_kserve = mesh.gateway
+        ks = kserve.install(ctx, ns_kserve, after=before_kserve, gateway=gateway)
+
+        mon: monitoring.Monitoring | None = None
+        ns_mon: pulumi.Resource | None = None
+        if settings.monitoring.enabled:
+            ns_mon = ctx.namespace("ns-monitoring", monitoring.NAMESPACE, pod_security="privileged")
+            mon = monitoring.install(ctx, ns_mon)
+        gpu.install(ctx, ns_mon, mon.release if mon else None)
+
+        ready: list[pulumi.Resource] = [ks.resources, ks.runtimes]
+        if kn is not None:
+            ready.append(kn.serving)
+        if mon is not None:
+            ready.append(mon.release)
+        self.handles = PlatformHandles(
+            cluster=args.cluster,
+            domain=settings.domain,
+            gateway=gateway,
+            gateway_selector=dict(istio.GATEWAY_SELECTOR),
+            deployment_mode=settings.deployment_mode,
+            monitoring=mon is not None,
+            dashboards_label=monitoring.DASHBOARD_LABEL,
+            monitoring_namespace=monitoring.NAMESPACE,
+            ready=tuple(ready),
+            environment=args.environment,
+            pod_security=mesh_level,
+            cluster_issuer=cm.issuer_name,
+            ha=ctx.ha,
+        )
+        self.register_outputs(
+            {
+                "domain": settings.domain,
+                "gateway": gateway,
+                "deploymentMode": settings.deployment_mode,
+                "monitoring": mon is not None,
+                "ha": ctx.ha,
+                "versions": {key: ctx.chart(key).version for key in installed_charts(ctx)},
+            }
+        )
+
+
+def installed_charts(ctx: AddonContext) -> list[str]:
+    """The chart keys this platform installs, in install order (for outputs and docs)."""
+    keys = ["cert-manager", "istio-base"]
+    if ctx.settings.istio_cni:
+        keys.append("istio-cni")
+    keys += ["istiod", "istio-gateway"]
+    if ctx.settings.deployment_mode == "Knative":
+        keys.append("knative-operator")
+    keys += ["kserve-crd", "kserve-resources", "kserve-runtime-configs"]
+    if ctx.settings.monitoring.enabled:
+        keys.append("kube-prometheus-stack")
+    if gpu.wants_device_plugin(ctx):
+        keys.append("nvidia-device-plugin")
+    if gpu.wants_operator(ctx):
+        keys.append("gpu-operator")
+    if gpu.wants_dcgm_exporter(ctx):
+        keys.append("dcgm-exporter")
+    return keys

@@ -1,0 +1,50 @@
+"""Check Helm values against a chart's default values: a key the chart does not know is silently ignored by Helm.
+
+:func:`unknown_keys` walks the values a release sets and returns every key path that does not exist in the chart's
+defaults. A key below a default that is an empty map (``nodeSelector: {}``) or not a map at all (a list, a string,
+``null``) is free: the chart takes that value as a whole. Istio's charts keep their defaults under
+``_internal_defaults_do_not_set`` (:func:`chart_defaults` unwraps them). A key in :data:`FREE_FORM` holds a
+Kubernetes string map (node selector, labels, annotations) that charts render whole, so its entries are free even
+when the chart's default map is not empty (cert-manager's ``nodeSelector: {kubernetes.io/os: linux}``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ISTIO_WRAPPER = "_internal_defaults_do_not_set"
+FREE_FORM = frozenset({"nodeSelector", "labels", "annotations", "podLabels", "podAnnotations"})
+"""Keys whose value is a free-form Kubernetes string map (its entries are the user's, not the chart's)."""
+
+
+def chart_defaults(folder: Path, key: str, version: str) -> dict[str, Any]:
+    """The default values of the chart ``key`` (components/versions.py) at ``version``: ``folder/<key>-<version>.yaml``.
+
+    Raises ``FileNotFoundError`` when the file is missing (the data for an overridden version is not there).
+    """
+    path = folder / f"{key}-{version}.yaml"
+    data = yaml.safe_load(path.read_text()) or {}
+    if isinstance(data, dict) and ISTIO_WRAPPER in data:
+        inner = data[ISTIO_WRAPPER]
+        return dict(inner) if isinstance(inner, dict) else {}
+    return dict(data) if isinstance(data, dict) else {}
+
+
+def unknown_keys(values: Mapping[str, Any], defaults: Mapping[str, Any], prefix: str = "") -> list[str]:
+    """Key paths (dotted) set in ``values`` that ``defaults`` does not have."""
+    problems: list[str] = []
+    for key, value in values.items():
+        path = f"{prefix}{key}"
+        if key not in defaults:
+            problems.append(path)
+            continue
+        default = defaults[key]
+        if key in FREE_FORM and isinstance(value, Mapping) and all(isinstance(v, str) for v in value.values()):
+            continue
+        if isinstance(value, Mapping) and isinstance(default, Mapping) and default:
+            problems.extend(unknown_keys(value, default, prefix=f"{path}."))
+    return problems

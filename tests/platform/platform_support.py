@@ -1,0 +1,173 @@
+"""Helpers for the Platform tests: a cluster double with a system pool and GPU pools, planning a Platform on it,
+planning every stack file, and reading releases/custom resources out of a plan."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cache
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+from support import ROOT, plan_config, run
+
+from components.clusters.base import Cloud, GpuPoolInfo, GpuScheduling, StorageAccess
+from components.plan.engine import PlanResult, Registration
+from components.plan.report import helm_releases, kubernetes_objects
+from components.platform import Platform, PlatformArgs, PlatformSettings
+
+RELEASE = "kubernetes:helm.sh/v3:Release"
+PLATFORM = "mlplatform:index:Platform"
+SYSTEM_SELECTOR = {"mlplatform.io/pool": "system"}
+L4_POOL = GpuPoolInfo("l4", "nvidia-l4", 1, "g6.xlarge", 0, 4, False)
+LOCAL = {
+    "cloud": "existing",
+    "environment": "dev",
+    "cluster": {"existing": {"context": "kind-test"}},
+    "platform": {"domain": "models.example.com"},
+    "tags": {"owner": "platform-team"},
+}
+
+
+class FakeCluster(pulumi.ComponentResource):
+    """A cluster double: a provider, a system-pool selector, GPU pools and the device plugin/DCGM needs."""
+
+    def __init__(
+        self,
+        pools: Mapping[str, GpuPoolInfo] | None = None,
+        needs_device_plugin: bool = True,
+        needs_dcgm_exporter: bool = True,
+        selector: Mapping[str, str] | None = None,
+        zones: int = 3,
+    ) -> None:
+        super().__init__("test:index:FakeCluster", "fake", None, None)
+        self._provider = k8s.Provider("fake-k8s", opts=pulumi.ResourceOptions(parent=self))
+        self._gpu = GpuScheduling(
+            pools=dict({"l4": L4_POOL} if pools is None else pools),
+            needs_device_plugin=needs_device_plugin,
+            needs_dcgm_exporter=needs_dcgm_exporter,
+        )
+        self._selector = dict(SYSTEM_SELECTOR if selector is None else selector)
+        self._zones = zones
+
+    @property
+    def cloud(self) -> Cloud:
+        """Pretends to be AWS."""
+        return "aws"
+
+    @property
+    def provider(self) -> k8s.Provider:
+        """The fake provider."""
+        return self._provider
+
+    @property
+    def gpu(self) -> GpuScheduling:
+        """GPU facts given to the double."""
+        return self._gpu
+
+    @property
+    def system_node_selector(self) -> Mapping[str, str]:
+        """The system-pool selector given to the double."""
+        return self._selector
+
+    @property
+    def zones(self) -> int:
+        """Zones given to the double."""
+        return self._zones
+
+    def grant_storage_read(
+        self, name: str, namespace: str, service_account: str, storage_uri: str, parent: pulumi.Resource
+    ) -> StorageAccess:
+        """No identity."""
+        return StorageAccess()
+
+
+def plan_platform(
+    settings: Mapping[str, Any] | None = None,
+    *,
+    environment: str = "dev",
+    cluster: Mapping[str, Any] | None = None,
+) -> PlanResult:
+    """Plan one Platform named ``p`` on a :class:`FakeCluster` (kwargs in ``cluster``)."""
+    parsed = PlatformSettings.model_validate(dict(settings or {}))
+
+    def program() -> None:
+        fake = FakeCluster(**dict(cluster or {}))
+        Platform("p", PlatformArgs(cluster=fake, settings=parsed, environment=environment))
+
+    return run(program)
+
+
+def stack_names() -> list[str]:
+    """Every stack file in stacks/ (the cloud stacks included as they land)."""
+    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in (ROOT / "stacks").glob("Pulumi.*.yaml"))
+
+
+@cache
+def plan_stack_file(stack: str) -> PlanResult:
+    """Plan ``stacks/Pulumi.<stack>.yaml`` with the real program, the way ``mlplatform plan`` does."""
+    from components.plan.cli import plan_stack
+    from components.plan.project import load_project
+
+    return plan_stack(load_project(ROOT), stack).result
+
+
+@cache
+def plan_variant(name: str) -> PlanResult:
+    """Plan one of :data:`VARIANTS` (configs that exercise what the stack files may not)."""
+    return plan_config(VARIANTS[name])
+
+
+VARIANTS: dict[str, dict[str, Any]] = {
+    "local-dev": LOCAL,
+    "local-prod-ha": {**LOCAL, "environment": "prod"},
+    "standard": {**LOCAL, "platform": {"domain": "models.example.com", "deploymentMode": "Standard"}},
+    "no-cni-no-monitoring": {
+        **LOCAL,
+        "platform": {"domain": "models.example.com", "istioCni": False, "monitoring": {"enabled": False}},
+    },
+    "gpu-operator-acme": {
+        **LOCAL,
+        "platform": {
+            "domain": "models.example.com",
+            "gpuSupport": "gpu-operator",
+            "tls": {
+                "issuer": "acme",
+                "acmeEmail": "ops@example.com",
+                "acmeDns01": {"route53": {"region": "us-east-1"}},
+            },
+        },
+    },
+}
+
+
+def platform_children(result: PlanResult) -> list[Registration]:
+    """Every resource under the Platform component (direct children)."""
+    platform = result.one(PLATFORM)
+    return result.children(platform)
+
+
+def releases(result: PlanResult) -> dict[str, dict[str, Any]]:
+    """Helm releases by release name: chart, repository, version, namespace, values."""
+    return {str(rel["release"]): rel for _reg, rel in helm_releases(result)}
+
+
+def release_reg(result: PlanResult, release: str) -> Registration:
+    """The registration of the Helm release named ``release``."""
+    for reg, rel in helm_releases(result):
+        if rel["release"] == release:
+            return reg
+    raise AssertionError(f"no release {release!r} in {sorted(releases(result))}")
+
+
+def objects(result: PlanResult, kind: str | None = None) -> list[dict[str, Any]]:
+    """Kubernetes objects the Platform declares (not the models'), optionally of one kind."""
+    ours = {r.urn for r in platform_children(result)}
+    return [obj for reg, obj in kubernetes_objects(result) if reg.urn in ours and (kind is None or obj["kind"] == kind)]
+
+
+def obj_named(result: PlanResult, kind: str, name: str) -> dict[str, Any]:
+    """The one Platform object of ``kind`` named ``name``."""
+    found = [o for o in objects(result, kind) if o["metadata"]["name"] == name]
+    assert len(found) == 1, f"{kind} {name}: found {len(found)}"
+    return found[0]

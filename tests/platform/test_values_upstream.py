@@ -1,0 +1,82 @@
+"""Every Helm values key of every release of every stack exists in the chart's upstream defaults at that version.
+
+Helm silently ignores a key the chart does not know; this walks every release that `mlplatform plan` records for
+each stacks/Pulumi.*.yaml (and for configs that turn on what the stack files may not: prod HA, Standard mode, no
+CNI, the GPU operator) and checks each key path against ../shared/upstream/chart-values/<chart>-<version>.yaml.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from platform_support import VARIANTS, plan_platform, plan_stack_file, plan_variant, releases, stack_names
+from support import upstream_dir
+
+from components.plan.engine import PlanResult
+from components.platform.values import chart_defaults, unknown_keys
+from components.versions import CHARTS
+
+CHART_KEYS = {ref.chart: key for key, ref in CHARTS.items()}
+
+
+def _check_all(result: PlanResult) -> list[str]:
+    problems: list[str] = []
+    folder = upstream_dir() / "chart-values"
+    for name, rel in releases(result).items():
+        key = CHART_KEYS.get(rel["chart"])
+        assert key is not None, f"release {name}: chart {rel['chart']} is not one of components/versions.py"
+        values: dict[str, Any] = rel["values"] or {}
+        if key == "kserve-crd":
+            assert values == {}, "kserve-crd has no values"
+            continue
+        path = folder / f"{key}-{rel['version']}.yaml"
+        assert path.exists(), f"release {name}: no upstream defaults for {key} {rel['version']}: add {path.name}"
+        defaults = chart_defaults(folder, key, rel["version"])
+        problems += [f"{name} ({key}-{rel['version']}): {path}" for path in unknown_keys(values, defaults)]
+    return problems
+
+
+@pytest.mark.parametrize("stack", stack_names())
+def test_every_stack_sets_only_known_keys(stack: str) -> None:
+    result = plan_stack_file(stack)
+    assert releases(result), f"{stack}: no Helm releases planned"
+    assert _check_all(result) == []
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_every_variant_sets_only_known_keys(variant: str) -> None:
+    assert _check_all(plan_variant(variant)) == []
+
+
+@pytest.mark.parametrize("environment", ["dev", "prod"])
+def test_gpu_and_system_pool_values_are_known(environment: str) -> None:
+    # The fake cluster has a system-pool label and a GPU pool: node selectors, affinities, device plugin, DCGM.
+    assert _check_all(plan_platform(environment=environment)) == []
+    assert _check_all(plan_platform({"gpuSupport": "gpu-operator"}, environment=environment)) == []
+
+
+def test_an_override_without_upstream_defaults_is_reported() -> None:
+    from platform_support import LOCAL
+    from support import plan_config
+
+    cfg = {**LOCAL, "platform": {"domain": "models.example.com", "versions": {"kube-prometheus-stack": "88.4.0"}}}
+    with pytest.raises(AssertionError, match=r"no upstream defaults for kube-prometheus-stack 88\.4\.0"):
+        _check_all(plan_config(cfg))
+
+
+def test_the_walker_catches_a_typo_and_allows_free_maps() -> None:
+    defaults = {"a": {"b": 1, "free": {}}, "lst": [1], "nothing": None}
+    assert unknown_keys({"a": {"b": 2, "free": {"x": {"y": 1}}}, "lst": [2, 3], "nothing": {"k": 1}}, defaults) == []
+    assert unknown_keys({"a": {"bb": 2}, "c": 1}, defaults) == ["a.bb", "c"]
+
+
+def test_free_form_string_maps_take_any_key_but_nothing_else() -> None:
+    defaults = {"nodeSelector": {"kubernetes.io/os": "linux"}}
+    assert unknown_keys({"nodeSelector": {"mlplatform.io/pool": "system"}}, defaults) == []
+    assert unknown_keys({"nodeSelector": {"x": {"nested": "map"}}}, defaults) == ["nodeSelector.x"]
+
+
+def test_istio_defaults_are_read_under_their_wrapper() -> None:
+    defaults = chart_defaults(upstream_dir() / "chart-values", "istiod", CHARTS["istiod"].version)
+    assert "replicaCount" in defaults and "_internal_defaults_do_not_set" not in defaults
