@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pulumi
 
 from components.clusters import create_cluster
+from components.errors import SpecError
+from components.platform import Platform, PlatformArgs
+from components.platform.handles import PlatformHandles
+from components.serving.model_service import ModelService, ModelServiceArgs
+from components.serving.namespace import ModelNamespace, ModelNamespaceArgs
 from infra.config import NAMESPACE, LoadedConfig, load
 
 STACK_CONFIG_DIR = "stacks"
@@ -40,9 +47,48 @@ def build(loaded: LoadedConfig) -> None:
         tags={"environment": cfg.environment, **cfg.tags},
         cluster_name=cfg.cluster.name or f"mlp-{pulumi.get_stack()}",
     )
+    platform = Platform(
+        name,
+        PlatformArgs(
+            cluster=cluster,
+            settings=cfg.platform,
+            environment=cfg.environment,
+            kubernetes_version=cfg.cluster.kubernetes_version,
+        ),
+    ).handles
+    models = serve_models(loaded, platform)
     pulumi.export("cloud", cfg.cloud)
     pulumi.export("environment", cfg.environment)
     pulumi.export("gpuPools", {k: v.instance_type for k, v in cluster.gpu.pools.items()})
+    pulumi.export("models", {k: {"url": m.url, "internalUrl": m.internal_url} for k, m in models.items()})
+
+
+def serve_models(loaded: LoadedConfig, platform: PlatformHandles) -> dict[str, ModelService]:
+    """One ModelService per ``mlplatform:models`` entry; one ModelNamespace per namespace they create.
+
+    A ``SpecError`` from a model (e.g. its storage on another cloud) gets the stack file and key path in front.
+    """
+    cfg = loaded.config
+    namespaces = {
+        ns: ModelNamespace(ns, ModelNamespaceArgs(platform=platform, namespace=ns))
+        for ns in sorted({m.namespace for m in cfg.models.values() if m.create_namespace})
+    }
+    services: dict[str, ModelService] = {}
+    for model_name, spec in cfg.models.items():
+        created = namespaces.get(spec.namespace)
+        key = spec.llm.huggingface_token_key if spec.llm else None
+        try:
+            services[model_name] = ModelService(
+                model_name,
+                ModelServiceArgs(
+                    platform=replace(platform, ready=[*platform.ready, created]) if created else platform,
+                    spec=spec.model_copy(update={"create_namespace": False}) if created else spec,
+                    hf_token=pulumi.Output.secret(loaded.secrets[key]) if key else None,
+                ),
+            )
+        except SpecError as e:
+            raise e.with_prefix(f"{loaded.stack_file}: {NAMESPACE}:models.{model_name}.") from None
+    return services
 
 
 def main() -> None:

@@ -23,7 +23,7 @@ class ResourcesSpec(Spec):
 
     cpu: str = "1"
     memory: str = "2Gi"
-    gpus: int = Field(0, ge=0, le=16)
+    gpus: int = Field(default=0, ge=0, le=16)
     accelerator: str | None = None
 
     @field_validator("cpu", "memory", mode="before")
@@ -46,15 +46,21 @@ class ResourcesSpec(Spec):
         return self
 
 
+DEFAULT_TARGETS = {"concurrency": 10, "rps": 50, "cpu": 80}
+"""The per-replica target used when ``scaling.target`` is not given, by metric."""
+
+
 class ScalingSpec(Spec):
     """Autoscaling. ``minReplicas``: Default 1 (0 = scale to zero, Knative mode only). ``maxReplicas``: Default 3.
-    ``metric``: ``concurrency`` (default), ``rps`` or ``cpu``. ``target``: per replica, Default 10 (cpu: percent).
-    ``scaleDownDelay``: Default 5m."""
+    ``metric``: ``concurrency``, ``rps`` (Knative mode) or ``cpu`` (both modes). Default: concurrency in Knative
+    mode, cpu in Standard mode. ``target``: per replica; Default 10 in-flight requests (concurrency), 50 requests/s
+    (rps) or 80 percent (cpu). ``scaleDownDelay``: how long demand must stay low before replicas are removed,
+    Default 5m (Knative mode)."""
 
-    min_replicas: int = Field(1, ge=0, le=1000)
-    max_replicas: int = Field(3, ge=1, le=1000)
-    metric: Literal["concurrency", "rps", "cpu"] = "concurrency"
-    target: int = Field(10, ge=1, le=100000)
+    min_replicas: int = Field(default=1, ge=0, le=1000)
+    max_replicas: int = Field(default=3, ge=1, le=1000)
+    metric: Literal["concurrency", "rps", "cpu"] | None = None
+    target: int | None = Field(default=None, ge=1, le=100000)
     scale_down_delay: str = "5m"
 
     @field_validator("scale_down_delay")
@@ -68,9 +74,23 @@ class ScalingSpec(Spec):
     def _bounds(self) -> ScalingSpec:
         if self.max_replicas < self.min_replicas:
             raise field_error("maxReplicas", self.max_replicas, f"give an integer >= minReplicas ({self.min_replicas})")
-        if self.metric == "cpu" and self.target > 100:
+        if self.metric == "cpu" and self.target is not None and self.target > 100:
             raise field_error("target", self.target, "give a CPU utilisation percent from 1 to 100")
+        if self.metric == "cpu" and self.min_replicas == 0:
+            raise field_error(
+                "minReplicas", 0, "cpu scaling (HPA) cannot scale to zero; give >= 1, or metric concurrency or rps"
+            )
         return self
+
+    def resolved_metric(self, deployment_mode: str) -> str:
+        """The metric in effect: the given one, else concurrency (Knative mode) or cpu (Standard mode)."""
+        if self.metric is not None:
+            return self.metric
+        return "concurrency" if deployment_mode == "Knative" else "cpu"
+
+    def resolved_target(self, deployment_mode: str) -> int:
+        """The target in effect: the given one, else the default for the metric in effect."""
+        return self.target if self.target is not None else DEFAULT_TARGETS[self.resolved_metric(deployment_mode)]
 
 
 class JwtSpec(Spec):
@@ -120,22 +140,30 @@ class SloSpec(Spec):
     """Service-level objectives that become alerts. ``latencyP95Ms``: p95 latency target in ms.
     ``errorRatePercent``: 5xx share target in percent. Default: neither (no SLO alerts)."""
 
-    latency_p95_ms: int | None = Field(None, ge=1, le=600000)
-    error_rate_percent: float | None = Field(None, gt=0, le=100)
+    latency_p95_ms: int | None = Field(default=None, ge=1, le=600000)
+    error_rate_percent: float | None = Field(default=None, gt=0, le=100)
 
 
 class LlmSpec(Spec):
-    """Options for ``format: huggingface`` (vLLM backend). ``maxModelLength``: context length cap.
+    """Options for ``format: huggingface`` (vLLM backend on GPUs). ``maxModelLength``: context length cap (vLLM).
     ``huggingfaceTokenKey``: name of a secret config key (``mlplatform:<key>``) holding a Hugging Face token."""
 
-    max_model_length: int | None = Field(None, ge=128, le=1048576)
+    max_model_length: int | None = Field(default=None, ge=128, le=1048576)
     huggingface_token_key: str | None = None
 
 
 class ModelSpec(Spec):
-    """One model to serve. See docs/components/model-service.md for every field with an example."""
+    """One model to serve. See docs/components/model-service.md for every field with an example.
+
+    ``namespace``: Default ``models``. ``createNamespace``: create the namespace (Pod Security labels, Istio
+    injection) with this model; Default true. Give false when the namespace exists already or another component
+    creates it (the stack program creates one ``ModelNamespace`` per namespace and sets false on every model).
+    ``publicStorage``: the bucket is readable anonymously, so no cloud identity is wired. Default false.
+    ``protocol``: Default v1 (v2 for triton, openai for huggingface).
+    """
 
     namespace: str = "models"
+    create_namespace: bool = True
     format: (
         Literal["sklearn", "xgboost", "lightgbm", "pytorch", "tensorflow", "onnx", "triton", "huggingface"] | None
     ) = None
@@ -147,7 +175,7 @@ class ModelSpec(Spec):
     env: dict[str, str] = {}
     resources: ResourcesSpec = ResourcesSpec()
     scaling: ScalingSpec = ScalingSpec()
-    canary_traffic_percent: int | None = Field(None, ge=0, le=100)
+    canary_traffic_percent: int | None = Field(default=None, ge=0, le=100)
     access: AccessSpec
     slo: SloSpec = SloSpec()
     llm: LlmSpec | None = None
@@ -172,15 +200,68 @@ class ModelSpec(Spec):
 
     @model_validator(mode="after")
     def _what(self) -> ModelSpec:
-        if (self.format is None) == (self.runtime is None):
+        if self.format is None:
+            if self.runtime is None:
+                raise field_error("format", None, "give the model format: one of " + ", ".join(FORMATS))
             raise field_error(
-                "format", self.format, "give exactly one of format (" + ", ".join(FORMATS) + ") or runtime"
+                "format",
+                None,
+                f"give the format runtime {self.runtime} serves (KServe matches it against the runtime's "
+                "supportedModelFormats): one of " + ", ".join(FORMATS),
             )
+        if self.runtime is not None and not is_dns_label(self.runtime):
+            raise field_error("runtime", self.runtime, "give the name of a ServingRuntime or ClusterServingRuntime")
         if self.llm is not None and self.format != "huggingface":
             raise field_error("llm", "...", "llm settings apply to format: huggingface only")
         if self.protocol == "openai" and self.format != "huggingface":
             raise field_error("protocol", "openai", "the openai protocol is served by format: huggingface only")
+        if self.protocol == "v1" and self.format == "triton":
+            raise field_error("protocol", "v1", "triton serves the v2 protocol only; give v2 or leave it out")
+        if self.format == "huggingface" and self.resources.gpus == 0 and self.llm and self.llm.max_model_length:
+            raise field_error(
+                "llm.maxModelLength",
+                self.llm.max_model_length,
+                "applies to the vLLM backend, which needs GPUs; give resources.gpus >= 1 and an accelerator",
+            )
         return self
+
+    @property
+    def effective_protocol(self) -> str:
+        """The protocol in effect: the given one, else openai (huggingface), v2 (triton) or v1."""
+        if self.protocol is not None:
+            return self.protocol
+        return {"huggingface": "openai", "triton": "v2"}.get(self.format or "", "v1")
+
+
+def platform_problems(spec: ModelSpec, deployment_mode: str) -> list[tuple[str, object, str]]:
+    """What in ``spec`` the platform's KServe ``deployment_mode`` cannot serve: (key path, value, accepted).
+
+    Shared by ``ModelService`` (raised as ``SpecError``) and the stack config check (raised before anything is
+    registered), so both give the same sentence.
+    """
+    problems: list[tuple[str, object, str]] = []
+    if deployment_mode != "Standard":
+        return problems
+    scaling = spec.scaling
+    if scaling.min_replicas == 0:
+        problems.append(("scaling.minReplicas", 0, "scale to zero needs platform.deploymentMode: Knative; give >= 1"))
+    if scaling.metric in ("concurrency", "rps"):
+        problems.append(
+            (
+                "scaling.metric",
+                scaling.metric,
+                "Standard mode scales on cpu (HPA); give cpu, or use platform.deploymentMode: Knative",
+            )
+        )
+    if spec.canary_traffic_percent is not None:
+        problems.append(
+            (
+                "canaryTrafficPercent",
+                spec.canary_traffic_percent,
+                "canary rollouts need revisions (platform.deploymentMode: Knative); remove it in Standard mode",
+            )
+        )
+    return problems
 
 
 def check_model_name(name: str, namespace: str) -> str | None:

@@ -1,0 +1,200 @@
+"""The InferenceService a ModelSpec becomes: predictor, autoscaling annotations and cold-start deadlines.
+
+Pure functions (no resources), so the translation is tested on its own and the component stays short.
+
+Cold-start budget for a GPU model scaled to zero on a GPU pool at zero nodes (research/performance.md §3):
+
+- GPU node boot: 11 min, the top of the observed range (AKS A100 pool 10-11 min; Karpenter ~100 s plus ~1 min
+  before GPUs are allocatable).
+- Image pull: 4 min (a cold 2-5 GB runtime image 30-60 s; a deep-learning image without streaming 3 min 50 s).
+- Model load: 3 min for predictive models (~1 GB from object storage "1 min+"), 8 min for LLMs on vLLM (weights
+  ~3 min plus a 3.5-4.5 min engine start: torch.compile, CUDA graphs).
+
+The Knative per-revision progress deadline is that sum (18 min; 23 min for LLMs), so Knative does not fail a
+revision that is still waiting for its GPU node (kserve#1247, kserve#1641). Pulumi waits 5 minutes longer, so the
+Knative failure reason is what ``pulumi up`` reports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from components.clusters.base import GpuScheduling
+from components.serving.spec import ModelSpec
+
+GPU_NODE_BOOT_SECONDS = 660
+IMAGE_PULL_SECONDS = 240
+MODEL_LOAD_SECONDS = 180
+LLM_LOAD_SECONDS = 480
+CPU_READY_SECONDS = 600
+"""The progress deadline of a CPU model (Knative's own default), set per revision so it does not depend on the
+platform's global value."""
+PULUMI_MARGIN_SECONDS = 300
+
+ISVC_API_VERSION = "serving.kserve.io/v1beta1"
+ISVC_LABEL = "serving.kserve.io/inferenceservice"
+"""The label KServe puts on every pod of an InferenceService (predictor, canary and default revisions)."""
+GPU_RESOURCE = "nvidia.com/gpu"
+HF_TOKEN_ENV = "HF_TOKEN"
+HF_TOKEN_KEY = "HF_TOKEN"
+
+KNATIVE = "autoscaling.knative.dev"
+PROGRESS_DEADLINE = "serving.knative.dev/progress-deadline"
+RETENTION = f"{KNATIVE}/scale-to-zero-pod-retention-period"
+SCALE_DOWN_DELAY = f"{KNATIVE}/scale-down-delay"
+AUTOSCALING_CLASS = f"{KNATIVE}/class"
+TARGET_BURST_CAPACITY = f"{KNATIVE}/target-burst-capacity"
+HPA_CLASS = "hpa.autoscaling.knative.dev"
+DEPLOYMENT_MODE = "serving.kserve.io/deploymentMode"
+KSERVE_AUTOSCALER_CLASS = "serving.kserve.io/autoscalerClass"
+VISIBILITY_LABEL = "networking.kserve.io/visibility"
+
+
+def cold_start_seconds(spec: ModelSpec) -> int | None:
+    """The Knative progress deadline a GPU model needs (node boot + image pull + model load); None for CPU."""
+    if spec.resources.gpus == 0:
+        return None
+    load = LLM_LOAD_SECONDS if spec.format == "huggingface" else MODEL_LOAD_SECONDS
+    return GPU_NODE_BOOT_SECONDS + IMAGE_PULL_SECONDS + load
+
+
+def pulumi_timeout_seconds(spec: ModelSpec) -> int:
+    """How long ``pulumi up`` waits for the InferenceService to become Ready."""
+    return (cold_start_seconds(spec) or CPU_READY_SECONDS) + PULUMI_MARGIN_SECONDS
+
+
+def _duration(seconds: int) -> str:
+    return f"{seconds // 60}m" if seconds % 60 == 0 else f"{seconds}s"
+
+
+def isvc_annotations(spec: ModelSpec, deployment_mode: str) -> dict[str, str]:
+    """InferenceService annotations: Pulumi readiness, deployment mode, and autoscaling knobs KServe passes on."""
+    out = {
+        "pulumi.com/waitFor": "condition=Ready",
+        "pulumi.com/timeoutSeconds": str(pulumi_timeout_seconds(spec)),
+        DEPLOYMENT_MODE: deployment_mode,
+    }
+    scaling = spec.scaling
+    if deployment_mode == "Standard":
+        out[KSERVE_AUTOSCALER_CLASS] = "hpa"
+        return out
+    out[SCALE_DOWN_DELAY] = scaling.scale_down_delay
+    if scaling.resolved_metric(deployment_mode) == "cpu":
+        out[AUTOSCALING_CLASS] = HPA_CLASS
+    if spec.access.mode == "internal" and scaling.min_replicas >= 1:
+        # Take Knative's activator off the request path, so Istio sees the caller's namespace, not the
+        # activator's (knative/net-istio#554); a model at zero needs the activator (see _auth).
+        out[TARGET_BURST_CAPACITY] = "0"
+    deadline = cold_start_seconds(spec)
+    out[PROGRESS_DEADLINE] = f"{deadline or CPU_READY_SECONDS}s"
+    if deadline is not None and scaling.min_replicas == 0:
+        # Keep the last pod at least as long as a cold start takes, so a pod that waited for its node and model
+        # is not dropped the moment traffic pauses.
+        out[RETENTION] = _duration(deadline)
+    return out
+
+
+def isvc_labels(spec: ModelSpec, base: Mapping[str, str]) -> dict[str, str]:
+    """InferenceService labels: ours, plus cluster-local visibility for internal models."""
+    out = dict(base)
+    if spec.access.mode == "internal":
+        out[VISIBILITY_LABEL] = "cluster-local"
+    return out
+
+
+def security_context(spec: ModelSpec) -> dict[str, Any]:
+    """The model container's security context (PSS restricted).
+
+    Every built-in runtime of our formats runs as a non-root user (kserve-runtime-configs v0.20.0 sets
+    ``runAsNonRoot: true`` on each); for an explicit ``runtime`` we cannot know, so ``runAsNonRoot`` is left to
+    that runtime's own definition.
+    """
+    ctx: dict[str, Any] = {
+        "allowPrivilegeEscalation": False,
+        "capabilities": {"drop": ["ALL"]},
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+    if spec.runtime is None:
+        ctx["runAsNonRoot"] = True
+    return ctx
+
+
+def resources(spec: ModelSpec) -> dict[str, Any]:
+    """Requests equal to limits (Guaranteed QoS); GPUs in both, as the device plugin requires."""
+    res = spec.resources
+    amounts: dict[str, Any] = {"cpu": res.cpu, "memory": res.memory}
+    if res.gpus:
+        amounts[GPU_RESOURCE] = str(res.gpus)
+    return {"requests": dict(amounts), "limits": dict(amounts)}
+
+
+def runtime_args(spec: ModelSpec) -> list[str]:
+    """Arguments for the model server: vLLM settings for huggingface on GPUs, then the user's own.
+
+    Without GPUs the Hugging Face server picks its Transformers backend (CPU: small encoders, classifiers).
+    """
+    args: list[str] = []
+    if spec.format == "huggingface" and spec.resources.gpus:
+        args.append("--backend=vllm")
+        if spec.llm is not None and spec.llm.max_model_length is not None:
+            args.append(f"--max-model-len={spec.llm.max_model_length}")
+        args.append(f"--tensor-parallel-size={spec.resources.gpus}")
+    return [*args, *spec.args]
+
+
+def env(spec: ModelSpec, hf_secret_name: str | None) -> list[dict[str, Any]]:
+    """Container environment: the user's variables, then the Hugging Face token from its Secret."""
+    out: list[dict[str, Any]] = [{"name": k, "value": v} for k, v in sorted(spec.env.items())]
+    if hf_secret_name is not None:
+        out.append({"name": HF_TOKEN_ENV, "valueFrom": {"secretKeyRef": {"name": hf_secret_name, "key": HF_TOKEN_KEY}}})
+    return out
+
+
+@dataclass(frozen=True)
+class PredictorInputs:
+    """What the predictor needs besides the spec."""
+
+    deployment_mode: str
+    service_account: str
+    gpu: GpuScheduling
+    pod_labels: Mapping[str, str]
+    hf_secret_name: str | None = None
+
+
+def predictor(spec: ModelSpec, given: PredictorInputs) -> dict[str, Any]:
+    """The ``spec.predictor`` of the InferenceService."""
+    mode = given.deployment_mode
+    scaling = spec.scaling
+    model: dict[str, Any] = {"modelFormat": {"name": spec.format}, "storageUri": spec.storage_uri}
+    if spec.runtime is not None:
+        model["runtime"] = spec.runtime
+    protocol = spec.effective_protocol
+    if protocol != "openai":
+        model["protocolVersion"] = protocol
+    args = runtime_args(spec)
+    if args:
+        model["args"] = args
+    variables = env(spec, given.hf_secret_name)
+    if variables:
+        model["env"] = variables
+    model["resources"] = resources(spec)
+    model["securityContext"] = security_context(spec)
+
+    out: dict[str, Any] = {
+        "serviceAccountName": given.service_account,
+        "minReplicas": scaling.min_replicas,
+        "maxReplicas": scaling.max_replicas,
+        "scaleMetric": scaling.resolved_metric(mode),
+        "scaleTarget": scaling.resolved_target(mode),
+        "model": model,
+    }
+    if spec.canary_traffic_percent is not None:
+        out["canaryTrafficPercent"] = spec.canary_traffic_percent
+    if given.pod_labels:
+        out["labels"] = dict(given.pod_labels)
+    if spec.resources.gpus and spec.resources.accelerator:
+        out["nodeSelector"] = given.gpu.node_selector(spec.resources.accelerator)
+        out["tolerations"] = given.gpu.tolerations()
+    return out

@@ -1,0 +1,323 @@
+"""ModelService: one model in a bucket becomes a secured, autoscaled, monitored HTTPS endpoint, on any cluster.
+
+Children (every one on the cluster's provider, after ``platform.ready``, named ``<name>-<role>``):
+
+- ``namespace`` + ``mtls``: the model's namespace and its STRICT mTLS PeerAuthentication, unless
+  ``createNamespace: false``;
+- cloud identity resources from ``cluster.grant_storage_read`` (IRSA role, Google service account, Azure identity),
+  unless the storage needs none (``publicStorage``, ``hf://``, ``pvc://``, ``oci://``);
+- ``sa``: the model's ServiceAccount (no token automount), annotated for that identity;
+- ``hf-token``: a Secret with the Hugging Face token, when one is given;
+- ``isvc``: the InferenceService (waits for ``Ready``);
+- ``jwt`` + ``authz``: Istio RequestAuthentication (public JWT models) and the ALLOW AuthorizationPolicy;
+- ``pdb``: a PodDisruptionBudget when ``minReplicas >= 2``;
+- ``metrics``, ``alerts``, ``dashboard``: PodMonitor, PrometheusRule (with SLOs) and Grafana dashboard ConfigMap,
+  when the platform runs monitoring.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.clusters.base import StorageAccess
+from components.errors import SpecError
+from components.naming import child_name, child_opts, standard_labels, type_token
+from components.platform.handles import PlatformHandles
+from components.serving import _auth, _monitoring, _runtime
+from components.serving.namespace import create_namespace
+from components.serving.spec import ModelSpec, check_model_name, platform_problems
+from components.storage import parse_storage_uri
+
+ISVC_TOKEN = f"kubernetes:{_runtime.ISVC_API_VERSION}:InferenceService"
+ISTIO_SECURITY = "security.istio.io/v1"
+MONITORING = "monitoring.coreos.com/v1"
+HOST_ANNOTATION = "mlplatform.io/host"
+ACCESS_ANNOTATION = "mlplatform.io/access"
+ANONYMOUS_ANNOTATION = "mlplatform.io/allow-anonymous"
+"""Where the model answers, shown by ``mlplatform plan``."""
+
+
+class InferenceService(pulumi.CustomResource):
+    """A KServe ``serving.kserve.io/v1beta1`` InferenceService.
+
+    ``pulumi_kubernetes.apiextensions.CustomResource`` exposes no ``status`` in Python (pulumi-kubernetes#1836);
+    this registers the same type token with ``status`` as an output.
+    """
+
+    api_version: pulumi.Output[str]
+    kind: pulumi.Output[str]
+    metadata: pulumi.Output[Any]
+    spec: pulumi.Output[Any]
+    status: pulumi.Output[Any]
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        metadata: pulumi.Input[Any],
+        spec: pulumi.Input[Any],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        props = {
+            "apiVersion": _runtime.ISVC_API_VERSION,
+            "kind": "InferenceService",
+            "metadata": metadata,
+            "spec": spec,
+            "status": None,
+        }
+        super().__init__(ISVC_TOKEN, resource_name, props, opts)
+
+    def translate_output_property(self, prop: str) -> str:
+        """``apiVersion`` is ``api_version`` in Python."""
+        return "api_version" if prop == "apiVersion" else prop
+
+
+@dataclass(frozen=True)
+class ModelServiceArgs:
+    """Arguments of :class:`ModelService`.
+
+    ``platform``: what the platform offers models (cluster, domain, deployment mode, monitoring, ready).
+    ``spec``: the model (see :class:`components.serving.spec.ModelSpec`). ``hf_token``: a Hugging Face token for
+    gated models and ``hf://`` storage, as a secret Output (e.g. ``pulumi.Output.secret(value)``). Default: none.
+    """
+
+    platform: PlatformHandles
+    spec: ModelSpec
+    hf_token: pulumi.Input[str] | None = None
+
+
+def check(name: str, spec: ModelSpec, platform: PlatformHandles, has_hf_token: bool) -> None:
+    """Raise :class:`SpecError` for what this platform and cluster cannot serve."""
+    why = check_model_name(name, spec.namespace)
+    if why:
+        raise SpecError("name", name, why)
+    for path, value, accepted in platform_problems(spec, platform.deployment_mode):
+        raise SpecError(path, value, accepted)
+    res = spec.resources
+    pools = platform.cluster.gpu.pools
+    if res.gpus and res.accelerator and pools:
+        offering = platform.cluster.gpu.pools_offering(res.accelerator)
+        if not offering:
+            have = ", ".join(f"{k} ({p.accelerator})" for k, p in pools.items())
+            raise SpecError("resources.accelerator", res.accelerator, f"no GPU pool offers it; pools: {have}")
+        most = max(p.gpus_per_node for p in offering)
+        if res.gpus > most:
+            raise SpecError(
+                "resources.gpus", res.gpus, f"give at most {most} (GPUs per node of the {res.accelerator} pools)"
+            )
+    if spec.llm is not None and spec.llm.huggingface_token_key and not has_hf_token:
+        raise SpecError(
+            "llm.huggingfaceTokenKey",
+            spec.llm.huggingface_token_key,
+            "pass the token's value as ModelServiceArgs.hf_token (a secret Output)",
+        )
+
+
+def needs_identity(spec: ModelSpec) -> bool:
+    """True when reading ``spec.storage_uri`` needs a cloud identity (a private bucket on a cloud)."""
+    return not spec.public_storage and parse_storage_uri(spec.storage_uri).cloud is not None
+
+
+def host(name: str, spec: ModelSpec, platform: PlatformHandles) -> str:
+    """The host the model answers on: the platform's public host, or the in-cluster one for internal models."""
+    if spec.access.mode == "internal":
+        return cluster_url(name, spec, platform).removeprefix("http://")
+    return platform.host(name, spec.namespace)
+
+
+def access_annotations(spec: ModelSpec) -> dict[str, str]:
+    """How the model may be called, for the policy pack: ``mlplatform.io/access`` and, when chosen explicitly,
+    ``mlplatform.io/allow-anonymous``."""
+    out: dict[str, str] = {ACCESS_ANNOTATION: spec.access.mode}
+    if spec.access.mode == "public" and spec.access.allow_anonymous:
+        out[ANONYMOUS_ANNOTATION] = "true"
+    return out
+
+
+def public_url(name: str, spec: ModelSpec, platform: PlatformHandles) -> str:
+    """The model's URL through the gateway (public models)."""
+    return f"https://{host(name, spec, platform)}"
+
+
+def cluster_url(name: str, spec: ModelSpec, platform: PlatformHandles) -> str:
+    """The model's in-cluster URL: KServe's top-level Service (Knative) or the predictor Service (Standard)."""
+    service = name if platform.deployment_mode == "Knative" else f"{name}-predictor"
+    return f"http://{service}.{spec.namespace}.svc.cluster.local"
+
+
+class ModelService(pulumi.ComponentResource):
+    """Serve one model: InferenceService, identity, auth, disruption budget, metrics, alerts and dashboard.
+
+    Outputs: ``url`` (public URL, or the in-cluster URL for internal models), ``internal_url``,
+    ``service_account`` (the ServiceAccount's name), ``identity`` (the cloud identity, or None).
+    """
+
+    url: pulumi.Output[str]
+    internal_url: pulumi.Output[str]
+    service_account: pulumi.Output[str]
+    identity: pulumi.Output[str | None]
+
+    def __init__(self, name: str, args: ModelServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        spec, platform = args.spec, args.platform
+        check(name, spec, platform, args.hf_token is not None)
+        super().__init__(type_token("ModelService"), name, None, opts)
+        cluster = platform.cluster
+        ns = spec.namespace
+        labels = standard_labels("model", name, name=name)
+        deps: list[pulumi.Resource] = list(platform.ready)
+        if spec.create_namespace:
+            deps.extend(create_namespace(name, ns, platform, self))
+
+        def opts_(*extra: pulumi.Resource) -> pulumi.ResourceOptions:
+            return child_opts(self, depends_on=[*deps, *extra], provider=cluster.provider)
+
+        def meta(
+            role: str,
+            extra_labels: Mapping[str, str] | None = None,
+            annotations: Mapping[str, pulumi.Input[str]] | None = None,
+        ) -> k8s.meta.v1.ObjectMetaArgs:
+            return k8s.meta.v1.ObjectMetaArgs(
+                name=child_name(name, role),
+                namespace=ns,
+                labels={**labels, **(extra_labels or {})},
+                annotations=dict(annotations) if annotations else None,
+            )
+
+        sa_name = child_name(name, "sa")
+        access = (
+            cluster.grant_storage_read(name, ns, sa_name, spec.storage_uri, self)
+            if needs_identity(spec)
+            else StorageAccess()
+        )
+        # The InferenceService waits for the grant itself (role + policy, IAM members, federated credential + role
+        # assignment), not only for the ServiceAccount: the first model download must not race the IAM grant.
+        isvc_deps: list[pulumi.Resource] = list(access.resources)
+        hf_secret_name: str | None = None
+        if args.hf_token is not None:
+            hf_secret_name = child_name(name, "hf-token")
+            isvc_deps.append(
+                k8s.core.v1.Secret(
+                    hf_secret_name,
+                    metadata=meta("hf-token"),
+                    type="Opaque",
+                    string_data={_runtime.HF_TOKEN_KEY: pulumi.Output.secret(args.hf_token)},
+                    opts=opts_(),
+                )
+            )
+        # KServe gives the storage initializer the credentials of the Secrets the ServiceAccount lists (an HF_TOKEN
+        # key becomes its HF_TOKEN variable: pkg/credentials/service_account_credentials.go, v0.20.0).
+        sa = k8s.core.v1.ServiceAccount(
+            sa_name,
+            metadata=meta("sa", access.service_account_labels, access.service_account_annotations),
+            automount_service_account_token=False,
+            secrets=[k8s.core.v1.ObjectReferenceArgs(name=hf_secret_name)] if hf_secret_name else None,
+            opts=opts_(*isvc_deps),
+        )
+        isvc_deps.append(sa)
+
+        predictor = _runtime.predictor(
+            spec,
+            _runtime.PredictorInputs(
+                deployment_mode=platform.deployment_mode,
+                service_account=sa_name,
+                gpu=cluster.gpu,
+                pod_labels={**labels, **access.pod_labels},
+                hf_secret_name=hf_secret_name,
+            ),
+        )
+        self.inference_service = InferenceService(
+            child_name(name, "isvc"),
+            metadata={
+                "name": name,
+                "namespace": ns,
+                "labels": _runtime.isvc_labels(spec, labels),
+                "annotations": {
+                    **_runtime.isvc_annotations(spec, platform.deployment_mode),
+                    **access_annotations(spec),
+                    HOST_ANNOTATION: host(name, spec, platform),
+                },
+            },
+            spec={"predictor": predictor},
+            opts=opts_(*isvc_deps),
+        )
+
+        jwt = _auth.request_authentication(name, spec)
+        if jwt is not None:
+            k8s.apiextensions.CustomResource(
+                child_name(name, "jwt"),
+                api_version=ISTIO_SECURITY,
+                kind="RequestAuthentication",
+                metadata=meta("jwt"),
+                spec=jwt,
+                opts=opts_(),
+            )
+        k8s.apiextensions.CustomResource(
+            child_name(name, "authz"),
+            api_version=ISTIO_SECURITY,
+            kind="AuthorizationPolicy",
+            metadata=meta("authz"),
+            spec=_auth.authorization_policy(name, spec),
+            opts=opts_(),
+        )
+
+        if spec.scaling.min_replicas >= 2:
+            k8s.policy.v1.PodDisruptionBudget(
+                child_name(name, "pdb"),
+                metadata=meta("pdb"),
+                spec=k8s.policy.v1.PodDisruptionBudgetSpecArgs(
+                    max_unavailable=1,
+                    selector=k8s.meta.v1.LabelSelectorArgs(match_labels={_runtime.ISVC_LABEL: name}),
+                ),
+                opts=opts_(),
+            )
+
+        if platform.monitoring:
+            k8s.apiextensions.CustomResource(
+                child_name(name, "metrics"),
+                api_version=MONITORING,
+                kind="PodMonitor",
+                metadata=meta("metrics"),
+                spec=_monitoring.pod_monitor(name),
+                opts=opts_(),
+            )
+            rules = _monitoring.prometheus_rules(name, spec, platform.environment)
+            if rules is not None:
+                k8s.apiextensions.CustomResource(
+                    child_name(name, "alerts"),
+                    api_version=MONITORING,
+                    kind="PrometheusRule",
+                    metadata=meta("alerts"),
+                    spec=rules,
+                    opts=opts_(),
+                )
+            k8s.core.v1.ConfigMap(
+                child_name(name, "dashboard"),
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=f"{ns}-{name}-dashboard",
+                    namespace=platform.monitoring_namespace,
+                    labels={**labels, platform.dashboards_label: "1"},
+                ),
+                data={f"{ns}-{name}.json": _monitoring.dashboard(name, ns)},
+                opts=child_opts(self, depends_on=list(platform.ready), provider=cluster.provider),
+            )
+
+        internal = cluster_url(name, spec, platform)
+        self.internal_url = pulumi.Output.from_input(internal)
+        self.url = pulumi.Output.from_input(
+            internal if spec.access.mode == "internal" else public_url(name, spec, platform)
+        )
+        self.service_account = sa.metadata.apply(lambda _: sa_name)
+        self.identity = access.identity if access.identity is not None else pulumi.Output.from_input(None)
+        self.register_outputs(
+            {
+                "url": self.url,
+                "internal_url": self.internal_url,
+                "service_account": self.service_account,
+                "identity": self.identity,
+            }
+        )
