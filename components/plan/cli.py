@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from components.errors import SpecError
@@ -26,7 +27,19 @@ def plan_stack(project: Project, stack: str, secret_values: dict[str, str] | Non
     result.context["config"] = cfg.config
     result.context["stack_file"] = cfg.path
     cloud = str(cfg.config.get(f"{project.name}:cloud", "unknown"))
-    return StackPlan(stack=stack, cloud=cloud, result=result)
+    plan = StackPlan(stack=stack, cloud=cloud, result=result)
+    from components.cost import estimate
+    from components.deploytime import critical_path
+
+    plan.cost = estimate(result).to_json()
+    plan.deploy_time = critical_path(result).to_json()
+    from policy.rules import StackSettings, evaluate
+    from policy.rules.budget import with_cost
+
+    settings = StackSettings.from_config(cfg.config, namespace=project.name)
+    facts = with_cost(settings.facts, cfg.config, plan.cost, namespace=project.name)
+    plan.policies = evaluate(result, replace(settings, facts=facts))
+    return plan
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -55,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         stacks = [args.stack] if args.stack else project.stacks()
         plans = [plan_stack(project, s) for s in stacks]
     except SpecError as e:
-        err.print(str(e), markup=False, highlight=False, soft_wrap=True)
+        err.print(str(e), markup=False, highlight=False, emoji=False, soft_wrap=True)
         return EXIT_INVALID
     from components.plan.view import render
 

@@ -24,10 +24,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pulumi
-from google.protobuf import struct_pb2
+from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime import mocks as pmocks
 from pulumi.runtime import rpc, settings
-from pulumi.runtime.proto import resource_pb2
+from pulumi.runtime.proto import provider_pb2, resource_pb2
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
@@ -95,11 +95,13 @@ class Registration:
 
     def plain_inputs(self) -> dict[str, Any]:
         """Inputs with secrets revealed and unknown values left out."""
-        return _plain(self.inputs)
+        plain: dict[str, Any] = _plain(self.inputs)
+        return plain
 
     def wire_inputs(self) -> dict[str, Any]:
         """Inputs for JSON: secrets as ``"[secret]"``, unknowns as ``"(known after deploy)"``."""
-        return _wire(self.inputs)
+        wire: dict[str, Any] = _wire(self.inputs)
+        return wire
 
     def all_dependencies(self) -> set[str]:
         """Every URN this resource waits on: ``depends_on`` plus the resources its inputs came from."""
@@ -269,14 +271,16 @@ class RecordingMonitor(pmocks.MockMonitor):
                 self.stack_outputs = outputs
             elif request.urn in self.by_urn:
                 self.by_urn[request.urn].outputs = outputs
-        return super().RegisterResourceOutputs(request)
+        return empty_pb2.Empty()
 
     def Call(self, request: Any) -> Any:
         """Resource methods (e.g. ``eks.Cluster.get_kubeconfig``) answered like invokes."""
         args = _plain(_from_proto(request.args))
         ret, _ = self.mocks.call(pmocks.MockCallArgs(token=request.tok, args=args, provider=request.provider))
         ret_proto = _sync_await(rpc.serialize_properties(ret, {}))
-        return resource_pb2.CallResponse(**{"return": ret_proto})
+        resp = provider_pb2.CallResponse()
+        getattr(resp, "return").CopyFrom(ret_proto)
+        return resp
 
     def Invoke(self, request: Any) -> Any:
         """Provider functions through :class:`PlanMocks`, without rehydrating resource references."""
@@ -286,10 +290,16 @@ class RecordingMonitor(pmocks.MockMonitor):
             if found is None:
                 raise KeyError(f"unknown resource {args['urn']}")
             ret_proto = _sync_await(rpc.serialize_properties(found._asdict(), {}))
-            return resource_pb2.ResourceInvokeResponse(failures=None, **{"return": ret_proto})
+            return _invoke_response(ret_proto)
         ret, _ = self.mocks.call(pmocks.MockCallArgs(token=request.tok, args=args, provider=request.provider))
         ret_proto = _sync_await(rpc.serialize_properties(ret, {}))
-        return resource_pb2.ResourceInvokeResponse(failures=None, **{"return": ret_proto})
+        return _invoke_response(ret_proto)
+
+
+def _invoke_response(ret: struct_pb2.Struct) -> resource_pb2.ResourceInvokeResponse:
+    resp = resource_pb2.ResourceInvokeResponse()
+    getattr(resp, "return").CopyFrom(ret)
+    return resp
 
 
 def _is_stack(urn: str) -> bool:

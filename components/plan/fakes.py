@@ -216,6 +216,7 @@ CALLS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     },
     "aws:index/getPartition:getPartition": lambda a: {"partition": "aws", "dnsSuffix": "amazonaws.com"},
     "aws:index/getRegion:getRegion": lambda a: {"name": AWS_REGION, "region": AWS_REGION},
+    "eks:index:Cluster/getKubeconfig": lambda a: {"result": secret(_kubeconfig("eks", "https://eks.example"))},
     "gcp:organizations/getClientConfig:getClientConfig": lambda a: {"project": GCP_PROJECT},
     "gcp:organizations/getProject:getProject": lambda a: {
         "projectId": a.get("projectId", GCP_PROJECT),

@@ -88,7 +88,7 @@ def kubernetes_objects(result: PlanResult) -> list[tuple[Registration, dict[str,
         obj = dict(reg.wire_inputs())
         obj.setdefault("apiVersion", _api_version(reg.type))
         obj.setdefault("kind", reg.type.rsplit(":", 1)[-1])
-        ordered = {k: obj[k] for k in ("apiVersion", "kind", "metadata") if k in obj}
+        ordered: dict[str, Any] = {k: obj[k] for k in ("apiVersion", "kind", "metadata") if k in obj}
         ordered.update({k: v for k, v in obj.items() if k not in ordered})
         out.append((reg, ordered))
     return out

@@ -113,22 +113,121 @@ def models_table(plan: StackPlan) -> Table | None:
     return t
 
 
+def _resource_label(urn: str | None) -> str:
+    """``Kind name`` from a URN (the last type segment and the resource name), or ``stack``."""
+    if not urn:
+        return "stack"
+    parts = urn.split("::")
+    return f"{parts[-2].rsplit('$', 1)[-1].rsplit(':', 1)[-1]} {parts[-1]}" if len(parts) >= 4 else urn
+
+
 def policy_table(plan: StackPlan) -> Table:
-    """Policy results: failures first."""
-    t = Table(title="Policies", title_justify="left")
+    """Policy results: failures, then warnings, then one row per rule that passed (or was disabled)."""
+    from rich.markup import escape
+
+    failed = [p for p in plan.policies if not p.get("passed") and p.get("enforcement") == "mandatory"]
+    warned = [p for p in plan.policies if not p.get("passed") and p.get("enforcement") != "mandatory"]
+    rules = len({p.get("policy") for p in plan.policies})
+    t = Table(title=f"Policies: {rules} rules, {len(failed)} failed, {len(warned)} warnings", title_justify="left")
     for col in ("policy", "enforcement", "result", "resource", "message"):
         t.add_column(col)
     if not plan.policies:
         t.add_row("-", "-", "no policies ran", "-", "-")
-    for p in sorted(plan.policies, key=lambda p: (p.get("passed", False), p.get("policy", ""))):
-        result = (
-            "[green]pass[/]"
-            if p.get("passed")
-            else "[red]FAIL[/]"
-            if p.get("enforcement") == "mandatory"
-            else "[yellow]warn[/]"
+    for p in [*failed, *warned, *(p for p in plan.policies if p.get("passed"))]:
+        if p.get("passed"):
+            result = "[dim]disabled[/]" if p.get("enforcement") == "disabled" else "[green]pass[/]"
+            message = p.get("reason", "") if p.get("enforcement") == "disabled" or p.get("reason") else ""
+        else:
+            result = "[red]FAIL[/]" if p.get("enforcement") == "mandatory" else "[yellow]warn[/]"
+            message = p.get("message", "") + (f" (override: {p['reason']})" if p.get("reason") else "")
+        resource = _resource_label(p.get("urn")) if not p.get("passed") else "-"
+        t.add_row(escape(p.get("policy", "")), p.get("enforcement", ""), result, escape(resource), escape(message))
+    return t
+
+
+def _money(value: Any) -> str:
+    return "unknown" if value is None else f"${value:,.2f}"
+
+
+def cost_table(plan: StackPlan) -> Table | None:
+    """The monthly estimate (from ``plan.cost``, the same numbers as the JSON): one row per priced item, then totals."""
+    cost = plan.cost
+    if not cost or not cost.get("clusters"):
+        return None
+    t = Table(title=f"Monthly cost ({cost.get('currency')}, {cost.get('hoursPerMonth')} h)", title_justify="left")
+    for col in ("item", "detail", "$/h each", "units", "min/month", "max/month"):
+        t.add_column(col, justify="left" if col in ("item", "detail") else "right")
+    notes: list[str] = []
+    for line in cost.get("lines", []):
+        lo, hi = line["unitsMin"], line["unitsMax"]
+        price = "unknown" if line["usdPerHour"] is None else f"{line['usdPerHour']:g}"
+        t.add_row(
+            line["item"], line["detail"], price, str(lo) if lo == hi else f"{lo}..{hi}",
+            _money(line["monthlyMin"]), _money(line["monthlyMax"]),
+        )  # fmt: skip
+        spot = line.get("spot")
+        if spot and spot.get("discount") is not None:
+            notes.append(
+                f"{line['item']} at the spot discount ({spot['discount']:.0%}): "
+                f"{_money(spot['monthlyMin'])}..{_money(spot['monthlyMax'])}"
+            )
+        if line.get("note"):
+            notes.append(f"{line['item']}: {line['note']}")
+    totals = cost.get("totals", {}) if any(x["known"] for x in cost.get("lines", [])) else {}
+    for key in totals:
+        total = totals.get(key) or {}
+        shown = ("at least " if total.get("lowerBound") else "") + _money(total.get("usd"))
+        t.add_row(
+            f"[bold]total {key}[/]", "", "", "", "" if key == "ceiling" else shown, shown if key == "ceiling" else ""
         )
-        t.add_row(p.get("policy", ""), p.get("enforcement", ""), result, p.get("urn", "") or "-", p.get("message", ""))
+    notes += cost.get("notes", [])
+    if cost.get("unknown"):
+        notes.append("unknown prices: " + ", ".join(cost["unknown"]) + "; the totals are lower bounds")
+    dates = cost.get("priceDates") or []
+    head = (
+        "idle: pools at their minimum; baseline: plus the GPU nodes the models' minimum replicas need; ceiling: every "
+        "pool at its maximum. On-demand list prices"
+        + (f" dated {dates[0]}" + (f" to {dates[-1]}" if dates[-1] != dates[0] else "") if dates else "")
+        + "; spot pools priced at on-demand."
+    )
+    t.caption = "\n".join([head, *notes])
+    t.caption_justify = "left"
+    return t
+
+
+def model_cost_table(plan: StackPlan) -> Table | None:
+    """The GPU cost of each GPU model's minimum replicas (a share of its pool's node price)."""
+    models = [m for m in plan.cost.get("models", []) if m.get("gpusPerReplica")] if plan.cost else []
+    if not models:
+        return None
+    t = Table(title="Model GPU cost at minimum replicas (per month)", title_justify="left")
+    for col in ("model", "pool", "GPUs x replicas", "share of node", "monthly", "note"):
+        t.add_column(col, justify="right" if col in ("monthly", "share of node") else "left")
+    for m in models:
+        share = f"{m['gpusPerReplica']}/{m['gpusPerNode']}" if m.get("gpusPerNode") else "-"
+        t.add_row(
+            f"{m['namespace']}/{m['model']}",
+            m.get("pool") or "-",
+            f"{m['gpusPerReplica']} x {m['minReplicas']}",
+            share,
+            _money(m.get("monthly")),
+            m.get("note") or "",
+        )
+    return t
+
+
+def deploy_time_table(plan: StackPlan) -> Table | None:
+    """The critical path of a first deploy, with the estimated start and duration of each step."""
+    dt = plan.deploy_time
+    if not dt or not dt.get("criticalPath"):
+        return None
+    t = Table(title=f"Estimated deploy time: {dt.get('summary')}", title_justify="left")
+    for col in ("starts at (min)", "takes (min)", "resource", "type"):
+        t.add_column(col, justify="right" if "min" in col else "left")
+    for step in dt["criticalPath"]:
+        t.add_row(f"{step['startMinutes']:g}", f"{step['minutes']:g}", step["name"], step["type"])
+    t.caption = "typical creation times per type, with sources: components/deploy_times.yaml"
+    t.caption_justify = "left"
     return t
 
 
@@ -140,8 +239,9 @@ def render(plan: StackPlan, console: Console, *, show_tree: bool = True) -> None
         if table is not None:
             console.print(table)
     console.print(policy_table(plan))
-    if plan.cost:
-        console.print(f"[bold]Cost[/]: {plan.cost.get('summary', plan.cost)}")
+    for table in (cost_table(plan), model_cost_table(plan), deploy_time_table(plan)):
+        if table is not None:
+            console.print(table)
     outputs = plan.result.stack_outputs
     if outputs:
         t = Table(title="Stack outputs", title_justify="left")

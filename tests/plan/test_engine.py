@@ -90,3 +90,15 @@ def test_runs_are_independent() -> None:
     second = run_function(program, stack="b")
     assert len(first.resources) == len(second.resources) == 4
     assert all(r.urn.startswith("urn:pulumi:b::") for r in second.resources)
+
+
+def test_resource_methods_are_answered_under_mocks() -> None:
+    """The stock mock monitor has no Call(): a resource method such as eks.Cluster.get_kubeconfig failed."""
+    import pulumi_eks as eks
+
+    def prog() -> None:
+        cluster = eks.Cluster("c", skip_default_node_group=True)
+        pulumi.export("kubeconfig", cluster.get_kubeconfig())
+
+    result = run_function(prog, outputs="fake")
+    assert '"current-context": "eks"' in result.stack_outputs["kubeconfig"].value
