@@ -46,6 +46,10 @@ GPU_TAINT = Taint(GPU_TAINT_KEY, GPU_TAINT_VALUE, GPU_TAINT_EFFECT)
 DEVICE_PLUGIN_CONFIG_LABEL = "nvidia.com/device-plugin.config"
 """Node label that selects, per node, which named configuration the NVIDIA device plugin serves (its README,
 "Updating Per-Node Configuration With a Node Label"; unlabelled nodes get the chart's ``config.default``)."""
+MPS_CAPABLE_LABEL = "nvidia.com/mps.capable"
+"""The device plugin chart runs its MPS control daemon only on nodes with this label set to ``"true"``
+(templates/daemonset-mps-control-daemon.yml ``nodeSelector``); GPU feature discovery would set it, but the platform
+does not install GFD, so MPS pools carry it from the start."""
 SHARED_STRATEGIES = ("time-slicing", "mps")
 """Sharing strategies the NVIDIA device plugin applies (MIG is partitioned by the cloud or the GPU operator)."""
 
@@ -120,11 +124,14 @@ class GpuScheduling:
 
     def node_labels(self, pool: GpuPoolInfo) -> dict[str, str]:
         """The labels every node of ``pool`` carries: accelerator and pool, plus
-        :data:`DEVICE_PLUGIN_CONFIG_LABEL` when the platform's device plugin applies the pool's sharing."""
+        :data:`DEVICE_PLUGIN_CONFIG_LABEL` when the platform's device plugin applies the pool's sharing (and
+        :data:`MPS_CAPABLE_LABEL` for MPS, so the chart's MPS control daemon runs there)."""
         labels = {self.accelerator_label: pool.accelerator, self.pool_label: pool.name}
         config = pool.device_plugin_config_name
         if self.needs_device_plugin and config is not None:
             labels[DEVICE_PLUGIN_CONFIG_LABEL] = config
+            if pool.sharing == "mps":
+                labels[MPS_CAPABLE_LABEL] = "true"
         return labels
 
     def device_plugin_configs(self) -> dict[str, dict[str, Any]]:

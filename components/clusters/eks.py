@@ -33,8 +33,8 @@ from components.clusters.base import GPU_TAINT, GpuPoolInfo, StorageAccess
 from components.clusters.spec import AwsSpec
 from components.errors import SpecError
 from components.naming import child_name, child_opts, merge_tags
-from components.versions import chart
 from components.storage import StorageLocation
+from components.versions import chart
 
 LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 """Every EKS control-plane log type (CIS EKS 2.1.1 asks for audit at least)."""

@@ -44,6 +44,7 @@ MESHED = ("activator", "autoscaler")
 UNMESHED = ("controller", "webhook", "autoscaler-hpa", "net-istio-controller", "net-istio-webhook")
 MIGRATION_JOB = "storage-version-migration-serving-"
 """The operator's post-install Job (matched by ``generateName``): no sidecar, or the Job would never complete."""
+SECURE_POD_DEFAULTS = "secure-pod-defaults"
 GPU_FEATURES = ("kubernetes.podspec-nodeselector", "kubernetes.podspec-tolerations", "kubernetes.podspec-affinity")
 
 
@@ -102,7 +103,7 @@ def serving_spec(ctx: AddonContext, tls_secret: str) -> dict[str, Any]:
         "config": {
             "domain": {domain: ""},
             "network": {"domain-template": DOMAIN_TEMPLATE},
-            "features": {flag: "enabled" for flag in GPU_FEATURES},
+            "features": features(ctx),
             "deployment": {"progress-deadline": PROGRESS_DEADLINE},
             "autoscaler": {"scale-to-zero-pod-retention-period": RETENTION},
             "defaults": {"max-revision-timeout-seconds": MAX_REVISION_TIMEOUT},
@@ -113,6 +114,16 @@ def serving_spec(ctx: AddonContext, tls_secret: str) -> dict[str, Any]:
             {"name": "webhook-pdb", "minAvailable": ctx.replicas - 1},
         ],
     }
+
+
+def features(ctx: AddonContext) -> dict[str, str]:
+    """Knative feature flags: the GPU pod-spec flags, and with Istio CNI (model namespaces then enforce the
+    ``restricted`` Pod Security level) ``secure-pod-defaults: enabled``, which gives the queue-proxy sidecar the
+    RuntimeDefault seccomp profile ``restricted`` requires (Knative's secure-pod-defaults docs)."""
+    out = {flag: "enabled" for flag in GPU_FEATURES}
+    if ctx.settings.istio_cni:
+        out[SECURE_POD_DEFAULTS] = "enabled"
+    return out
 
 
 def install(

@@ -34,11 +34,27 @@ class KServe:
     runtimes: k8s.helm.v3.Release
 
 
+STORAGE_INITIALIZER_SECURITY_CONTEXT: dict[str, Any] = {
+    "allowPrivilegeEscalation": False,
+    "privileged": False,
+    "runAsNonRoot": True,
+    "capabilities": {"drop": ["ALL"]},
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+"""The storage-initializer's container security context: the chart's default plus the RuntimeDefault seccomp
+profile, which makes it meet the ``restricted`` Pod Security level. The chart renders the whole map into the
+``default`` ClusterStorageContainer (templates/clusterstoragecontainer.yaml: ``securityContext: toYaml
+.Values.kserve.storage.containerSecurityContext``), and KServe's pod webhook merges that container spec into the
+injected init container."""
+
+
 def resources_values(ctx: AddonContext, gateway: str) -> dict[str, Any]:
-    """kserve-resources values: deployment mode, the ingress gateway and domain, HTTPS URLs, system pool."""
+    """kserve-resources values: deployment mode, the ingress gateway and domain, HTTPS URLs, system pool, and a
+    ``restricted``-compliant security context for the storage-initializer."""
     return drop_empty(
         {
             "kserve": {
+                "storage": {"containerSecurityContext": STORAGE_INITIALIZER_SECURITY_CONTEXT},
                 "controller": {
                     "deploymentMode": ctx.settings.deployment_mode,
                     "gateway": {
@@ -48,7 +64,7 @@ def resources_values(ctx: AddonContext, gateway: str) -> dict[str, Any]:
                     },
                     "nodeSelector": ctx.system_selector,
                     "topologySpreadConstraints": ctx.spread(CONTROLLER_LABELS),
-                }
+                },
             }
         }
     )

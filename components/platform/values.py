@@ -20,6 +20,14 @@ ISTIO_WRAPPER = "_internal_defaults_do_not_set"
 FREE_FORM = frozenset({"nodeSelector", "labels", "annotations", "podLabels", "podAnnotations"})
 """Keys whose value is a free-form Kubernetes string map (its entries are the user's, not the chart's)."""
 
+RENDERED_WHOLE: Mapping[str, frozenset[str]] = {
+    "kserve-resources": frozenset({"kserve.storage.containerSecurityContext"}),
+}
+"""Per chart key, value paths whose map the chart renders whole with ``toYaml`` (a Kubernetes object, so any of
+its fields is known even when the chart's default lists only some). kserve-resources v0.20.0:
+templates/clusterstoragecontainer.yaml renders ``kserve.storage.containerSecurityContext`` as the container's
+``securityContext``."""
+
 
 def chart_defaults(folder: Path, key: str, version: str) -> dict[str, Any]:
     """The default values of the chart ``key`` (components/versions.py) at ``version``: ``folder/<key>-<version>.yaml``.
@@ -34,8 +42,14 @@ def chart_defaults(folder: Path, key: str, version: str) -> dict[str, Any]:
     return dict(data) if isinstance(data, dict) else {}
 
 
-def unknown_keys(values: Mapping[str, Any], defaults: Mapping[str, Any], prefix: str = "") -> list[str]:
-    """Key paths (dotted) set in ``values`` that ``defaults`` does not have."""
+def unknown_keys(
+    values: Mapping[str, Any],
+    defaults: Mapping[str, Any],
+    prefix: str = "",
+    whole: frozenset[str] = frozenset(),
+) -> list[str]:
+    """Key paths (dotted) set in ``values`` that ``defaults`` does not have. ``whole``: dotted paths the chart
+    renders whole (:data:`RENDERED_WHOLE`), whose own keys are not checked."""
     problems: list[str] = []
     for key, value in values.items():
         path = f"{prefix}{key}"
@@ -43,8 +57,10 @@ def unknown_keys(values: Mapping[str, Any], defaults: Mapping[str, Any], prefix:
             problems.append(path)
             continue
         default = defaults[key]
+        if path in whole:
+            continue
         if key in FREE_FORM and isinstance(value, Mapping) and all(isinstance(v, str) for v in value.values()):
             continue
         if isinstance(value, Mapping) and isinstance(default, Mapping) and default:
-            problems.extend(unknown_keys(value, default, prefix=f"{path}."))
+            problems.extend(unknown_keys(value, default, prefix=f"{path}.", whole=whole))
     return problems

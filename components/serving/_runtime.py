@@ -104,19 +104,20 @@ def isvc_labels(spec: ModelSpec, base: Mapping[str, str]) -> dict[str, str]:
     return out
 
 
-def security_context(spec: ModelSpec) -> dict[str, Any]:
+def security_context(spec: ModelSpec, enforce_restricted: bool = False) -> dict[str, Any]:
     """The model container's security context (PSS restricted).
 
     Every built-in runtime of our formats runs as a non-root user (kserve-runtime-configs v0.20.0 sets
     ``runAsNonRoot: true`` on each); for an explicit ``runtime`` we cannot know, so ``runAsNonRoot`` is left to
-    that runtime's own definition.
+    that runtime's own definition, unless the namespace enforces ``restricted`` (``enforce_restricted``): then a
+    root image fails at the kubelet with a clear reason instead of being rejected at admission.
     """
     ctx: dict[str, Any] = {
         "allowPrivilegeEscalation": False,
         "capabilities": {"drop": ["ALL"]},
         "seccompProfile": {"type": "RuntimeDefault"},
     }
-    if spec.runtime is None:
+    if spec.runtime is None or enforce_restricted:
         ctx["runAsNonRoot"] = True
     return ctx
 
@@ -161,6 +162,8 @@ class PredictorInputs:
     gpu: GpuScheduling
     pod_labels: Mapping[str, str]
     hf_secret_name: str | None = None
+    enforce_restricted: bool = False
+    """Whether the model's namespace enforces the ``restricted`` Pod Security level."""
 
 
 def predictor(spec: ModelSpec, given: PredictorInputs) -> dict[str, Any]:
@@ -180,7 +183,7 @@ def predictor(spec: ModelSpec, given: PredictorInputs) -> dict[str, Any]:
     if variables:
         model["env"] = variables
     model["resources"] = resources(spec)
-    model["securityContext"] = security_context(spec)
+    model["securityContext"] = security_context(spec, given.enforce_restricted)
 
     out: dict[str, Any] = {
         "serviceAccountName": given.service_account,

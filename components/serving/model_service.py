@@ -110,6 +110,18 @@ def check(name: str, spec: ModelSpec, platform: PlatformHandles, has_hf_token: b
             raise SpecError(
                 "resources.gpus", res.gpus, f"give at most {most} (GPUs per node of the {res.accelerator} pools)"
             )
+        gpu = platform.cluster.gpu
+        sliced = [p for p in offering if p.sharing == "time-slicing" and gpu.needs_device_plugin]
+        if res.gpus > 1 and len(sliced) == len(offering):
+            # The device plugin's time-slicing config sets failRequestsGreaterThanOne: the pod would fail at
+            # admission on the node (UnexpectedAdmissionError), so say it here.
+            names = ", ".join(p.name for p in sliced)
+            raise SpecError(
+                "resources.gpus",
+                res.gpus,
+                f"give 1: the {res.accelerator} pools ({names}) time-slice their GPUs, and a share is requested as "
+                "one GPU",
+            )
     if spec.llm is not None and spec.llm.huggingface_token_key and not has_hf_token:
         raise SpecError(
             "llm.huggingfaceTokenKey",
@@ -228,6 +240,7 @@ class ModelService(pulumi.ComponentResource):
                 gpu=cluster.gpu,
                 pod_labels={**labels, **access.pod_labels},
                 hf_secret_name=hf_secret_name,
+                enforce_restricted=platform.pod_security == "restricted",
             ),
         )
         self.inference_service = InferenceService(

@@ -4,12 +4,19 @@
 namespace, create one :class:`ModelNamespace` and give every model ``createNamespace: false`` with the namespace in
 ``PlatformHandles.ready`` (the stack program does this).
 
-Pod Security: ``enforce: baseline`` with ``audit``/``warn: restricted``. Model pods themselves meet ``restricted``
-(ModelService sets their security context), but KServe's storage-initializer does not yet (kserve#5373), so
-enforcing ``restricted`` would reject every model that downloads from storage. ``baseline`` forbids Istio's
-``istio-init`` container (NET_ADMIN, NET_RAW), so without Istio CNI (``PlatformHandles.pod_security`` is then
-``privileged``) the namespace enforces ``privileged``. Once the platform gives the storage-initializer a seccomp
-profile (``kserve.storage.containerSecurityContext``), ``restricted`` can be enforced.
+Pod Security: model namespaces audit and warn at ``restricted``, and enforce:
+
+- with Istio CNI (the default), ``baseline``. Every container we render meets ``restricted``: the model container
+  gets its security context from ModelService; the storage-initializer from the platform
+  (``kserve.storage.containerSecurityContext`` with a RuntimeDefault seccomp profile, for KServe's ``default``
+  ClusterStorageContainer); the Istio sidecar from istiod (``global.proxy`` seccomp profile; with CNI there is no
+  ``istio-init``); Knative's queue-proxy from ``secure-pod-defaults``. We do not *enforce* ``restricted`` yet
+  because KServe v0.20.0's pod webhook may not apply the ClusterStorageContainer's security context to the injected
+  storage-initializer (kserve#5373; the fix, kserve#5855, came after v0.20.0): enforcing would reject every model
+  pod that downloads from storage. ``ENFORCE_RESTRICTED`` flips this once the pinned KServe carries the fix; until
+  then a violation shows as a warning and an audit event, and tests check that our pods meet ``restricted``.
+- without Istio CNI, ``privileged``: Istio's ``istio-init`` init container needs NET_ADMIN and NET_RAW, which
+  even ``baseline`` forbids.
 """
 
 from __future__ import annotations
@@ -23,14 +30,20 @@ from components.errors import SpecError
 from components.naming import child_name, child_opts, is_dns_label, standard_labels, type_token
 from components.platform.handles import PlatformHandles
 
-POD_SECURITY_ENFORCE = "baseline"
 POD_SECURITY_AUDIT = "restricted"
+LEVELS = ("privileged", "baseline", "restricted")
+ENFORCE_RESTRICTED = False
+"""Enforce ``restricted`` (not only audit/warn) where the platform allows it; see the module docstring."""
 
 
 def enforce_level(platform: PlatformHandles) -> str:
-    """The Pod Security level model namespaces enforce: ``baseline``, or ``privileged`` when the platform's sidecars
-    need it (no Istio CNI)."""
-    return POD_SECURITY_ENFORCE if platform.pod_security in ("restricted", "baseline") else platform.pod_security
+    """The Pod Security level model namespaces enforce: ``baseline`` where the platform allows ``restricted``
+    (see the module docstring), ``privileged`` without Istio CNI."""
+    if platform.pod_security not in LEVELS:
+        raise SpecError("platform.podSecurity", platform.pod_security, "give one of " + ", ".join(LEVELS))
+    if platform.pod_security == "restricted" and not ENFORCE_RESTRICTED:
+        return "baseline"
+    return platform.pod_security
 
 
 def namespace_labels(namespace: str, platform: PlatformHandles) -> dict[str, str]:

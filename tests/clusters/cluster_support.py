@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
-from support import run
 
 from components.clusters import ClusterSpec, StorageAccess, create_cluster
 from components.plan.engine import UNKNOWN, PlanResult, Registration, Secret
+from support import run
 
 TAGS = {"environment": "dev", "owner": "platform-team"}
 REGIONS = {"aws": "us-east-1", "gcp": "us-central1", "azure": "eastus"}
@@ -33,6 +33,8 @@ class Built:
     cluster: Any = None
     grants: dict[str, StorageAccess] = field(default_factory=dict)
     resolved: dict[str, Any] = field(default_factory=dict)
+    grant_urns: dict[str, list[str]] = field(default_factory=dict)
+    """URNs of each grant's ``StorageAccess.resources``, in order."""
 
     def one(self, type_: str, name: str | None = None) -> Registration:
         return self.result.one(type_, name)
@@ -83,6 +85,9 @@ def build(
             parent = Parent(f"{name}-parent")
             access = c.grant_storage_read(name, ns, sa, uri, parent)
             built.grants[name] = access
+            built.grant_urns[name] = []
+            for res in access.resources:
+                res.urn.apply(built.grant_urns[name].append)
             for key, value in access.service_account_annotations.items():
                 pulumi.Output.from_input(value).apply(
                     lambda v, k=key, n=name: built.resolved.setdefault(n, {}).update({k: v})

@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 from cluster_support import build
-from support import run
 
 from components.clusters import KubernetesCluster, create_cluster
 from components.clusters.spec import ClusterSpec
 from components.errors import SpecError
 from components.plan.engine import UNKNOWN, Secret
+from support import run
 
 ROOT = Path(__file__).resolve().parents[2]
 KEYS = {

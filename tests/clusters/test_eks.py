@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 import yaml
 from cluster_support import TAGS, assert_tree, build, policy_json
-from support import upstream_dir, validate_custom_resource
 
 from components.clusters._karpenter import INTERRUPTION_EVENTS
 from components.errors import SpecError
+from support import upstream_dir, validate_custom_resource
 
 EKS = "eks:index:Cluster"
 MNG = "eks:index:ManagedNodeGroup"

@@ -6,12 +6,12 @@ from typing import Any
 
 import pytest
 from cluster_support import Parent
-from support import run
 
 from components.clusters import create_cluster
 from components.clusters.existing import ExistingCluster, ExistingClusterArgs
 from components.clusters.spec import ClusterSpec
 from components.errors import SpecError
+from support import run
 
 KEYS = {
     "cloud", "region", "cluster_name", "endpoint", "kubeconfig", "oidc_issuer", "control_plane_tier",

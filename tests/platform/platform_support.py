@@ -9,12 +9,12 @@ from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
-from support import ROOT, plan_config, run
 
 from components.clusters.base import Cloud, GpuPoolInfo, GpuScheduling, StorageAccess
 from components.plan.engine import PlanResult, Registration
 from components.plan.report import helm_releases, kubernetes_objects
 from components.platform import Platform, PlatformArgs, PlatformSettings
+from support import ROOT, plan_config, run
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 PLATFORM = "mlplatform:index:Platform"
@@ -39,6 +39,7 @@ class FakeCluster(pulumi.ComponentResource):
         needs_dcgm_exporter: bool = True,
         selector: Mapping[str, str] | None = None,
         zones: int = 3,
+        cni_bin_dir: str | None = None,
     ) -> None:
         super().__init__("test:index:FakeCluster", "fake", None, None)
         self._provider = k8s.Provider("fake-k8s", opts=pulumi.ResourceOptions(parent=self))
@@ -49,6 +50,7 @@ class FakeCluster(pulumi.ComponentResource):
         )
         self._selector = dict(SYSTEM_SELECTOR if selector is None else selector)
         self._zones = zones
+        self._cni_bin_dir = cni_bin_dir
 
     @property
     def cloud(self) -> Cloud:
@@ -74,6 +76,11 @@ class FakeCluster(pulumi.ComponentResource):
     def zones(self) -> int:
         """Zones given to the double."""
         return self._zones
+
+    @property
+    def cni_bin_dir(self) -> str | None:
+        """The CNI binary folder given to the double (None: the default)."""
+        return self._cni_bin_dir
 
     def grant_storage_read(
         self, name: str, namespace: str, service_account: str, storage_uri: str, parent: pulumi.Resource

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 from platform_support import LOCAL, PLATFORM
-from support import plan_config
 
 from components.errors import SpecError
 from components.platform.compat import check_versions, minor
 from components.platform.settings import PlatformSettings
 from components.versions import COMPATIBILITY, COMPONENT_CHARTS, ISTIO_CHARTS, KSERVE_CHARTS, KUBERNETES_VERSION
+from support import plan_config
 
 ESCAPE = "or set platform.allowUnsupportedVersions: true"
 

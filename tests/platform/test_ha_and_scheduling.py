@@ -226,15 +226,13 @@ def test_istio_cni_on_by_default_and_istiod_told_so() -> None:
 
 def test_istio_cni_uses_the_cluster_cni_folder_when_it_gives_one() -> None:
     from platform_support import FakeCluster
-    from support import run
 
     from components.platform import Platform, PlatformArgs, PlatformSettings
-
-    class GkeLike(FakeCluster):
-        cni_bin_dir = "/home/kubernetes/bin"
+    from support import run
 
     def program() -> None:
-        Platform("p", PlatformArgs(cluster=GkeLike(), settings=PlatformSettings()))
+        gke_like = FakeCluster(cni_bin_dir="/home/kubernetes/bin")
+        Platform("p", PlatformArgs(cluster=gke_like, settings=PlatformSettings()))
 
     assert releases(run(program))["istio-cni"]["values"] == {"cniBinDir": "/home/kubernetes/bin"}
     assert _values("dev")["istio-cni"] == {}

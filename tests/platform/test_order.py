@@ -122,9 +122,9 @@ def test_monitoring_and_gpu_run_in_parallel_with_the_serving_chain() -> None:
 def _ready_names(settings: dict[str, object]) -> list[str]:
     import pulumi
     from platform_support import FakeCluster
-    from support import run
 
     from components.platform import Platform, PlatformArgs, PlatformSettings
+    from support import run
 
     names: list[str] = []
 

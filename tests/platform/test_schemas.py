@@ -8,10 +8,10 @@ from typing import Any
 import kubernetes_validate
 import pytest
 from platform_support import VARIANTS, obj_named, objects, plan_platform, plan_stack_file, plan_variant, stack_names
-from support import validate_custom_resource
 
 from components.plan.engine import PlanResult
 from components.platform import knative
+from support import validate_custom_resource
 
 CORE_GROUPS = ("v1", "apps/v1", "policy/v1", "autoscaling/v2")
 K8S_VALIDATE_VERSION = "1.34.0"
@@ -75,6 +75,7 @@ def test_knative_serving_enables_gpu_scheduling_and_sizes_deadlines_for_gpu_cold
         "kubernetes.podspec-nodeselector": "enabled",
         "kubernetes.podspec-tolerations": "enabled",
         "kubernetes.podspec-affinity": "enabled",
+        "secure-pod-defaults": "enabled",  # queue-proxy gets RuntimeDefault seccomp: model namespaces are restricted
     }
     assert spec["config"]["deployment"] == {"progress-deadline": "1800s"}
     assert spec["config"]["autoscaler"] == {"scale-to-zero-pod-retention-period": "10m"}
@@ -184,10 +185,10 @@ def test_dashboards_query_the_datasource_kube_prometheus_stack_provisions() -> N
     import json
 
     import yaml
-    from support import upstream_dir
 
     from components.platform.common import DATA_DIR
     from components.versions import CHARTS
+    from support import upstream_dir
 
     kps = yaml.safe_load(
         (

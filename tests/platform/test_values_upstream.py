@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 from platform_support import VARIANTS, plan_platform, plan_stack_file, plan_variant, releases, stack_names
-from support import upstream_dir
 
 from components.plan.engine import PlanResult
-from components.platform.values import chart_defaults, unknown_keys
+from components.platform.values import RENDERED_WHOLE, chart_defaults, unknown_keys
 from components.versions import CHARTS
+from support import upstream_dir
 
 CHART_KEYS = {ref.chart: key for key, ref in CHARTS.items()}
 
@@ -33,7 +33,8 @@ def _check_all(result: PlanResult) -> list[str]:
         path = folder / f"{key}-{rel['version']}.yaml"
         assert path.exists(), f"release {name}: no upstream defaults for {key} {rel['version']}: add {path.name}"
         defaults = chart_defaults(folder, key, rel["version"])
-        problems += [f"{name} ({key}-{rel['version']}): {path}" for path in unknown_keys(values, defaults)]
+        whole = RENDERED_WHOLE.get(key, frozenset())
+        problems += [f"{name} ({key}-{rel['version']}): {path}" for path in unknown_keys(values, defaults, whole=whole)]
     return problems
 
 
@@ -58,6 +59,7 @@ def test_gpu_and_system_pool_values_are_known(environment: str) -> None:
 
 def test_an_override_without_upstream_defaults_is_reported() -> None:
     from platform_support import LOCAL
+
     from support import plan_config
 
     cfg = {**LOCAL, "platform": {"domain": "models.example.com", "versions": {"kube-prometheus-stack": "88.4.0"}}}

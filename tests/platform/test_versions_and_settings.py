@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 from platform_support import LOCAL, PLATFORM, plan_stack_file, plan_variant, release_reg, releases, stack_names
-from support import plan_config
 
 from components.errors import SpecError
 from components.platform.handles import PlatformHandles
 from components.versions import CHARTS, KNATIVE_SERVING_VERSION, knative_serving_version
+from support import plan_config
 
 EXPECTED = {
     # release name: (chart key, namespace)
@@ -116,6 +116,7 @@ def test_an_unknown_gateway_service_type_is_rejected() -> None:
 
 def test_handles_give_the_host_kserve_serves_a_model_at() -> None:
     from platform_support import FakeCluster
+
     from support import run
 
     hosts: list[str] = []
@@ -128,9 +129,8 @@ def test_handles_give_the_host_kserve_serves_a_model_at() -> None:
 
 
 def test_docs_versions_lists_the_pinned_set_and_every_table_line() -> None:
-    from support import ROOT
-
     from components.versions import COMPATIBILITY
+    from support import ROOT
 
     text = (ROOT / "docs" / "versions.md").read_text()
     for key, ref in CHARTS.items():
@@ -143,9 +143,9 @@ def test_docs_versions_lists_the_pinned_set_and_every_table_line() -> None:
 
 def test_platform_args_reject_an_unknown_environment() -> None:
     from platform_support import FakeCluster
-    from support import run
 
     from components.platform import PlatformArgs
+    from support import run
 
     errors: list[str] = []
 

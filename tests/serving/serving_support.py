@@ -8,7 +8,6 @@ from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
-from support import run
 
 from components.clusters.base import Cloud, GpuPoolInfo, GpuScheduling, StorageAccess
 from components.plan.engine import PlanResult, Registration
@@ -16,6 +15,7 @@ from components.plan.report import kubernetes_objects
 from components.platform.handles import PlatformHandles
 from components.serving.model_service import ModelService, ModelServiceArgs
 from components.serving.spec import ModelSpec
+from support import run
 
 ISVC = "kubernetes:serving.kserve.io/v1beta1:InferenceService"
 AUTHZ = "kubernetes:security.istio.io/v1:AuthorizationPolicy"
@@ -74,6 +74,10 @@ class FakeCluster(pulumi.ComponentResource):
     @property
     def zones(self) -> int:
         return 2
+
+    @property
+    def cni_bin_dir(self) -> str | None:
+        return None
 
     def grant_storage_read(
         self, name: str, namespace: str, service_account: str, storage_uri: str, parent: pulumi.Resource

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from serving_support import AUTHZ, ISVC, SERVICE
-from support import ROOT, validate_custom_resource
 
 from components.plan.engine import run_program
 from components.plan.project import load_project, read_stack_file
+from support import ROOT, validate_custom_resource
 
 EXAMPLE = ROOT / "examples" / "model-on-existing-cluster"
 

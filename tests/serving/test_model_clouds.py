@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 from serving_support import ISVC, SA, SERVICE
-from support import ROOT
 
 from components.plan.engine import PlanResult, Registration, run_program
 from components.plan.project import load_project, read_stack_file
+from support import ROOT
 
 PROJECT = load_project(ROOT)
 
@@ -135,3 +135,44 @@ def test_gcp_prod_llm_on_vllm_with_jwt_slo_alerts_and_the_secret_token() -> None
     assert [r["alert"] for r in rules] == ["ModelLatencyP95High", "ModelErrorRateHigh"]
     secret = kids["kubernetes:core/v1:Secret"]
     assert secret.wire_inputs()["stringData"] == {"HF_TOKEN": "[secret]"}
+
+
+@pytest.mark.parametrize(
+    ("stack", "model", "grant_types"),
+    [
+        ("aws-dev", "resnet50", {"aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy"}),
+        (
+            "gcp-prod",
+            "resnet-triton",
+            {
+                "gcp:serviceaccount/account:Account",
+                "gcp:serviceaccount/iAMMember:IAMMember",
+                "gcp:storage/bucketIAMMember:BucketIAMMember",
+            },
+        ),
+        (
+            "azure-staging",
+            "bert-onnx",
+            {
+                "azure-native:managedidentity:UserAssignedIdentity",
+                "azure-native:managedidentity:FederatedIdentityCredential",
+                "azure-native:authorization:RoleAssignment",
+            },
+        ),
+    ],
+)
+def test_inference_service_waits_for_the_storage_grant(stack: str, model: str, grant_types: set[str]) -> None:
+    # The first model download must not race the IAM grant: the ISVC depends on the policy / IAM members /
+    # federated credential + role assignment themselves, not only on the ServiceAccount that names the identity.
+    result = planned(stack)
+    grant = [r for r in result.children(result.one(SERVICE, model)) if r.type in grant_types]
+    assert {r.type for r in grant} == grant_types
+    isvc = result.one(ISVC, f"{model}-isvc")
+    assert {r.urn for r in grant} <= set(isvc.depends_on)
+
+
+def test_a_model_without_a_grant_waits_only_on_kubernetes_resources() -> None:
+    result = planned("aws-dev")
+    isvc = result.one(ISVC, "sklearn-iris-isvc")
+    types = {r.urn: r.type for r in result.resources}
+    assert {types[u].split(":")[0] for u in isvc.depends_on} == {"kubernetes"}

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 from serving_support import JWT, L4_POOL, L4X4_POOL, model, plan
-from support import plan_config
 
 from components.errors import SpecError
+from support import plan_config
 
 GPU = {"gpus": 1, "accelerator": "nvidia-l4"}
 
@@ -71,6 +71,22 @@ def test_gpus_must_fit_on_one_node() -> None:
     )
 
 
+def test_a_time_sliced_gpu_is_requested_as_one() -> None:
+    from dataclasses import replace
+
+    sliced = replace(L4X4_POOL, sharing="time-slicing", max_clients_per_gpu=4)
+    spec = model(resources={"gpus": 2, "accelerator": "nvidia-l4"})
+    assert error_of(spec, pools={"l4x4": sliced}) == (
+        "resources.gpus: 2 is not allowed; give 1: the nvidia-l4 pools (l4x4) time-slice their GPUs, and a share is "
+        "requested as one GPU"
+    )
+    # One pool that does not slice is enough for a two-GPU model; one shared GPU is fine anywhere.
+    assert plan(spec, pools={"l4x4": sliced, "whole": replace(L4X4_POOL, name="whole")}).predictor()["nodeSelector"]
+    assert plan(model(resources=GPU), pools={"l4x4": sliced}).predictor()["model"]["resources"]["limits"] == {
+        "cpu": "1", "memory": "2Gi", "nvidia.com/gpu": "1",
+    }  # fmt: skip
+
+
 def test_token_key_without_a_token() -> None:
     spec = model(
         format="huggingface",
@@ -85,12 +101,11 @@ def test_token_key_without_a_token() -> None:
 
 
 def test_private_cloud_bucket_on_an_existing_cluster() -> None:
-    from support import run
-
     from components.clusters.existing import ExistingCluster, ExistingClusterArgs
     from components.platform.handles import PlatformHandles
     from components.serving.model_service import ModelService, ModelServiceArgs
     from components.serving.spec import ModelSpec
+    from support import run
 
     def program() -> None:
         platform = PlatformHandles(cluster=ExistingCluster("kind", ExistingClusterArgs()), domain="example.com")

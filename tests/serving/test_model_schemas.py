@@ -8,6 +8,7 @@ from typing import Any
 import kubernetes_validate
 import pytest
 from serving_support import JWT, L4X4_POOL, model, plan
+
 from support import validate_custom_resource
 
 CORE_API_VERSIONS = ("v1", "policy/v1")

@@ -9,13 +9,13 @@ import kubernetes_validate
 import pytest
 import yaml
 from serving_support import ISVC, NAMESPACE, SECRET, SERVICE, model
-from support import ROOT, plan_config, validate_custom_resource
 
 from components.errors import SpecError
 from components.plan.cli import main as cli
 from components.plan.cli import plan_stack
 from components.plan.engine import contains_secret
 from components.plan.project import load_project
+from support import ROOT, plan_config, validate_custom_resource
 
 MODEL_NAMESPACE = "mlplatform:index:ModelNamespace"
 BASE: dict[str, Any] = {"cloud": "existing", "platform": {"domain": "models.example.com"}}

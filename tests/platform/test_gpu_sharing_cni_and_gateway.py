@@ -1,0 +1,133 @@
+"""The platform side of GPU sharing (device plugin configs), Istio CNI's binary folder, the storage-initializer's
+security context, secure pod defaults, and the local stack's NodePort gateway."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from platform_support import (
+    L4_POOL,
+    RELEASE,
+    objects,
+    plan_platform,
+    plan_stack_file,
+    plan_variant,
+    release_reg,
+    releases,
+)
+
+from components.clusters.base import DEVICE_PLUGIN_CONFIG_LABEL, GpuPoolInfo
+from components.platform.values import RENDERED_WHOLE, chart_defaults, unknown_keys
+from components.versions import CHARTS
+from support import ROOT, plan_config, upstream_dir
+
+TS4 = GpuPoolInfo("l4", "nvidia-l4", 1, "g6.xlarge", 0, 4, False, sharing="time-slicing", max_clients_per_gpu=4)
+MPS2 = GpuPoolInfo("t4", "nvidia-t4", 1, "g4dn.xlarge", 0, 2, False, sharing="mps", max_clients_per_gpu=2)
+
+
+def plugin_values(pools: dict[str, GpuPoolInfo], **cluster: Any) -> dict[str, Any] | None:
+    rel = releases(plan_platform(cluster={"pools": pools, **cluster})).get("nvidia-device-plugin")
+    return None if rel is None else rel["values"]  # type: ignore[no-any-return]
+
+
+def test_device_plugin_serves_one_config_per_sharing_and_a_plain_default() -> None:
+    values = plugin_values({"l4": TS4, "t4": MPS2, "plain": L4_POOL})
+    assert values is not None
+    config = values["config"]
+    assert config["default"] == "default"
+    assert sorted(config["map"]) == ["default", "mps-2", "time-slicing-4"]
+    files = {name: yaml.safe_load(text) for name, text in config["map"].items()}
+    assert files == {
+        "default": {"version": "v1"},
+        "time-slicing-4": {
+            "version": "v1",
+            "sharing": {
+                "timeSlicing": {
+                    "failRequestsGreaterThanOne": True,
+                    "resources": [{"name": "nvidia.com/gpu", "replicas": 4}],
+                }
+            },
+        },
+        "mps-2": {"version": "v1", "sharing": {"mps": {"resources": [{"name": "nvidia.com/gpu", "replicas": 2}]}}},
+    }
+    # The chart knows config.map and config.default (nvidia-device-plugin-0.20.0 values.yaml).
+    defaults = chart_defaults(upstream_dir() / "chart-values", "nvidia-device-plugin", "0.20.0")
+    assert unknown_keys(values, defaults) == []
+    assert defaults["config"] == {"name": "", "map": {}, "default": "", "fallbackStrategies": ["named", "single"]}
+
+
+def test_device_plugin_without_sharing_keeps_the_chart_config() -> None:
+    values = plugin_values({"plain": L4_POOL})
+    assert values is not None and "config" not in values
+
+
+def test_a_cluster_that_shares_gpus_itself_gets_no_device_plugin() -> None:
+    assert plugin_values({"l4": TS4}, needs_device_plugin=False) is None
+
+
+def _aws_config(sharing: dict[str, Any]) -> dict[str, Any]:
+    raw = yaml.safe_load((ROOT / "stacks" / "Pulumi.aws-dev.yaml").read_text())["config"]
+    cfg = {k.removeprefix("mlplatform:"): v for k, v in raw.items()}
+    cfg["cluster"]["gpuPools"]["l4"]["sharing"] = sharing
+    return cfg
+
+
+def test_eks_pool_label_selects_a_config_the_device_plugin_serves() -> None:
+    result = plan_config(_aws_config({"strategy": "time-slicing", "maxClientsPerGpu": 3}))
+    node_pool = result.one("kubernetes:karpenter.sh/v1:NodePool").plain_inputs()
+    label = node_pool["spec"]["template"]["metadata"]["labels"][DEVICE_PLUGIN_CONFIG_LABEL]
+    served = releases(result)["nvidia-device-plugin"]["values"]["config"]["map"]
+    assert label == "time-slicing-3"
+    assert yaml.safe_load(served[label])["sharing"]["timeSlicing"]["resources"] == [
+        {"name": "nvidia.com/gpu", "replicas": 3}
+    ]
+
+
+def test_gke_istio_cni_uses_the_gke_cni_folder() -> None:
+    assert releases(plan_stack_file("gcp-prod"))["istio-cni"]["values"] == {"cniBinDir": "/home/kubernetes/bin"}
+    assert releases(plan_stack_file("aws-dev"))["istio-cni"]["values"] == {}
+    # The istio-cni 1.30.3 chart reads cniBinDir at the top level (defaults wrapped in _internal_defaults_do_not_set).
+    defaults = chart_defaults(upstream_dir() / "chart-values", "istio-cni", CHARTS["istio-cni"].version)
+    assert defaults["cniBinDir"] == "/opt/cni/bin" and "cni" not in defaults
+
+
+STORAGE_CONTEXT = {
+    "allowPrivilegeEscalation": False,
+    "privileged": False,
+    "runAsNonRoot": True,
+    "capabilities": {"drop": ["ALL"]},
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+
+
+def test_storage_initializer_gets_a_restricted_security_context() -> None:
+    for stack in ("local", "aws-dev", "gcp-prod", "azure-staging"):
+        values = releases(plan_stack_file(stack))["kserve"]["values"]
+        assert values["kserve"]["storage"] == {"containerSecurityContext": STORAGE_CONTEXT}, stack
+    defaults = chart_defaults(upstream_dir() / "chart-values", "kserve-resources", "v0.20.0")
+    chart_default = defaults["kserve"]["storage"]["containerSecurityContext"]
+    assert {k: v for k, v in STORAGE_CONTEXT.items() if k != "seccompProfile"} == chart_default
+    # seccompProfile is not among the chart's defaults: only the rendered-whole rule admits it.
+    values = {"kserve": {"storage": {"containerSecurityContext": STORAGE_CONTEXT}}}
+    assert unknown_keys(values, defaults) == ["kserve.storage.containerSecurityContext.seccompProfile"]
+    assert unknown_keys(values, defaults, whole=RENDERED_WHOLE["kserve-resources"]) == []
+
+
+def test_queue_proxy_gets_secure_pod_defaults_only_with_istio_cni() -> None:
+    def features(variant: str) -> dict[str, str]:
+        kn = [o for o in objects(plan_variant(variant), "KnativeServing")]
+        return kn[0]["spec"]["config"]["features"]  # type: ignore[no-any-return]
+
+    assert features("local-dev")["secure-pod-defaults"] == "enabled"
+    assert "secure-pod-defaults" not in features("no-cni-no-monitoring")
+
+
+def test_local_stack_gateway_is_a_node_port_and_clouds_keep_load_balancers() -> None:
+    local = plan_stack_file("local")
+    assert releases(local)["istio-ingressgateway"]["values"]["service"] == {"type": "NodePort"}
+    assert release_reg(local, "istio-ingressgateway").type == RELEASE
+    for stack in ("aws-dev", "gcp-prod", "azure-staging"):
+        assert releases(plan_stack_file(stack))["istio-ingressgateway"]["values"]["service"] == {
+            "type": "LoadBalancer"
+        }, stack
