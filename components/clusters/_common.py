@@ -177,9 +177,17 @@ def exec_kubeconfig(
 
 
 def cluster_provider(
-    name: str, parent: pulumi.Resource, kubeconfig: pulumi.Output[str], cluster_identifier: pulumi.Input[str]
+    name: str,
+    parent: pulumi.Resource,
+    kubeconfig: pulumi.Output[str],
+    cluster_identifier: pulumi.Input[str],
+    depends_on: Sequence[pulumi.Resource] = (),
 ) -> k8s.Provider:
-    """The Kubernetes provider of a cluster: kubeconfig as a secret, a stable ``cluster_identifier``."""
+    """The Kubernetes provider of a cluster: kubeconfig as a secret, a stable ``cluster_identifier``.
+
+    ``depends_on``: what must exist before anything is installed (the system nodes), so that add-on releases that
+    wait for their pods do not start on a cluster with no node to schedule them on.
+    """
     secret: pulumi.Output[str] = pulumi.Output.secret(kubeconfig)
     return k8s.Provider(
         child_name(name, "k8s"),
@@ -187,7 +195,7 @@ def cluster_provider(
         cluster_identifier=cluster_identifier,
         enable_server_side_apply=True,
         delete_unreachable=False,
-        opts=pulumi.ResourceOptions(parent=parent),
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on)),
     )
 
 
@@ -296,6 +304,7 @@ class ManagedCluster(pulumi.ComponentResource):
                 "max_nodes": p.max_nodes,
                 "spot": p.spot,
                 "sharing": p.sharing,
+                "max_clients_per_gpu": p.max_clients_per_gpu,
             }
             for p in pools.values()
         }

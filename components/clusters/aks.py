@@ -288,7 +288,7 @@ class AksCluster(ManagedCluster):
         kubeconfig = creds.kubeconfigs.apply(
             lambda k: kubeconfig_from_credentials(cluster_name, str(k[0].value)) if k else ""
         )
-        provider = cluster_provider(name, self, kubeconfig, f"aks/{rg_name}/{cluster_name}")
+        provider = cluster_provider(name, self, kubeconfig, f"aks/{rg_name}/{cluster_name}", depends_on=[self.aks])
         fqdn = self.aks.private_fqdn if not cidrs else self.aks.fqdn
         self._finish(
             cloud="azure",

@@ -259,7 +259,9 @@ class EksCluster(ManagedCluster):
         self.autoscaler_role: aws.iam.Role | None = None
         self.autoscaler_release: k8s.helm.v3.Release | None = None
         kubeconfig = self.eks.kubeconfig_json
-        provider = cluster_provider(name, self, kubeconfig, f"eks/{args.region}/{cluster_name}")
+        provider = cluster_provider(
+            name, self, kubeconfig, f"eks/{args.region}/{cluster_name}", depends_on=[self.system_node_group]
+        )
         if aws_spec.gpu_provisioner == "karpenter":
             if pools:
                 self.karpenter = Karpenter(

@@ -277,7 +277,9 @@ class GkeCluster(ManagedCluster):
         kubeconfig = pulumi.Output.all(self.gke.endpoint, self.gke.master_auth.cluster_ca_certificate).apply(
             lambda a: kubeconfig_for(cluster_name, str(a[0]), str(a[1] or ""))
         )
-        provider = cluster_provider(name, self, kubeconfig, f"gke/{project}/{region}/{cluster_name}")
+        provider = cluster_provider(
+            name, self, kubeconfig, f"gke/{project}/{region}/{cluster_name}", depends_on=[self.system_pool_resource]
+        )
         self._finish(
             cloud="gcp",
             provider=provider,

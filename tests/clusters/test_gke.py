@@ -202,7 +202,7 @@ def test_seam_and_outputs(gke: Any) -> None:
     out = gke.component.outputs
     assert out["gpu_pools"]["a100"] == {"accelerator": "nvidia-a100-40gb", "instance_type": "a2-highgpu-1g",
                                        "gpus_per_node": 1, "min_nodes": 0, "max_nodes": 2, "spot": True,
-                                       "sharing": "mig"}  # fmt: skip
+                                       "sharing": "mig", "max_clients_per_gpu": 1}  # fmt: skip
     assert out["oidc_issuer"] == (
         "https://container.googleapis.com/v1/projects/mlp-test/locations/us-central1/clusters/mlp-test"
     )
