@@ -1,0 +1,211 @@
+"""The estimated deploy time: the critical path through the recorded dependency graph."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import pulumi
+import pytest
+
+from components import deploytime
+from components.deploytime import DeployTimeError, TimeEntry, critical_path, entry_for, load, parse
+from components.plan.cli import plan_stack
+from components.plan.engine import PlanResult
+from components.plan.project import load_project
+from support import ROOT, run
+
+# A small table so that the expected figures are plain arithmetic.
+TABLE = (
+    TimeEntry("cloud:index:Cluster", 10, 8, 15, "test"),
+    TimeEntry("cloud:index:NodePool", 3, 2, 5, "test", serialize_by="cluster"),
+    TimeEntry("remote:index:Bundle", 4, 3, 6, "test"),
+    TimeEntry("kubernetes:helm.sh/v3:Release", 5, 4, 9, "test", chart="slow-chart"),
+    TimeEntry("kubernetes:helm.sh/v3:Release", 2, 1, 5, "test"),
+    TimeEntry("pulumi:providers:*", 0, 0, 0, "test"),
+    TimeEntry("*", 0.5, 0.1, 1, "test"),
+)
+
+
+def res(type_: str, name: str, props: dict[str, object] | None = None, **opts: object) -> pulumi.CustomResource:
+    return pulumi.CustomResource(type_, name, props or {}, pulumi.ResourceOptions(**opts))  # type: ignore[arg-type]
+
+
+def release(name: str, chart: str = "chart", **opts: object) -> pulumi.CustomResource:
+    return res("kubernetes:helm.sh/v3:Release", name, {"chart": chart}, **opts)
+
+
+def path_of(program: object) -> deploytime.CriticalPath:
+    return critical_path(run(program, outputs="unknown"), TABLE)  # type: ignore[arg-type]
+
+
+def names(path: deploytime.CriticalPath) -> list[str]:
+    return [s.name for s in path.steps]
+
+
+def test_parallel_installs_take_the_longest_one() -> None:
+    def program() -> None:
+        cluster = res("cloud:index:Cluster", "k")
+        for n in ("a", "b", "c"):
+            release(n, depends_on=[cluster])
+
+    path = path_of(program)
+    assert path.minutes == 12 and (path.low, path.high) == (9, 20)
+    assert names(path) == ["k", "a"]
+
+
+def test_serialised_installs_show_up_in_the_path() -> None:
+    def program() -> None:
+        cluster = res("cloud:index:Cluster", "k")
+        a = release("a", depends_on=[cluster])
+        b = release("b", depends_on=[a])
+        release("c", "slow-chart", depends_on=[b])
+
+    path = path_of(program)
+    assert path.minutes == 10 + 2 + 2 + 5
+    assert [(s.name, s.start, s.minutes) for s in path.steps] == [
+        ("k", 0, 10),
+        ("a", 10, 2),
+        ("b", 12, 2),
+        ("c", 14, 5),
+    ]
+
+
+def test_output_dependencies_count_like_depends_on() -> None:
+    def program() -> None:
+        cluster = res("cloud:index:Cluster", "k", {"name": "k"})
+        provider = pulumi.ProviderResource("kubernetes", "p", {"kubeconfig": cluster.urn})  # an input from the cluster
+        release("a", provider=provider)
+
+    path = path_of(program)
+    assert names(path) == ["k", "a"] and path.minutes == 12
+
+
+class Group(pulumi.ComponentResource):
+    def __init__(self, name: str, children: int, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("test:index:Group", name, None, opts)
+        prev = None
+        for i in range(children):
+            prev = release(f"{name}-{i}", parent=self, depends_on=[prev] if prev else None)
+        self.register_outputs({})
+
+
+def test_depending_on_a_component_waits_for_all_its_children() -> None:
+    def program() -> None:
+        group = Group("g", 3)  # 3 chained releases: 6 min
+        res("test:index:Thing", "after", depends_on=[group])
+
+    path = path_of(program)
+    assert names(path) == ["g-0", "g-1", "g-2", "after"] and path.minutes == 6.5
+
+
+def test_children_of_a_component_wait_for_what_the_component_waits_on() -> None:
+    def program() -> None:
+        cluster = res("cloud:index:Cluster", "k")
+        Group("g", 1, pulumi.ResourceOptions(depends_on=[cluster]))
+
+    path = path_of(program)
+    assert names(path) == ["k", "g-0"] and path.minutes == 12
+
+
+def test_a_remote_component_without_children_takes_its_own_time() -> None:
+    def program() -> None:
+        bundle = pulumi.ComponentResource("remote:index:Bundle", "eks", None, remote=True)
+        res("test:index:Thing", "after", depends_on=[bundle])
+
+    path = path_of(program)
+    assert [(s.name, s.minutes) for s in path.steps] == [("eks", 4), ("after", 0.5)]
+
+
+def test_resource_references_in_inputs_are_waited_on() -> None:
+    def program() -> None:
+        cluster = res("cloud:index:Cluster", "k")
+        res("test:index:Thing", "uses", {"cluster": "placeholder"})
+        # a resource passed as an input (as pulumi-eks node groups take cluster=): recorded as its URN
+        pulumi.ComponentResource("remote:index:Bundle", "ng", {"cluster": cluster}, remote=True)
+
+    path = path_of(program)
+    assert names(path) == ["k", "ng"] and path.minutes == 14
+
+
+def test_node_pools_of_one_cluster_are_created_one_after_another() -> None:
+    def program() -> None:
+        cluster = res("cloud:index:Cluster", "k", {"name": "k"})
+        other = res("cloud:index:Cluster", "k2", {"name": "k2"})
+        for n in ("p1", "p2", "p3"):
+            res("cloud:index:NodePool", n, {"cluster": "k"}, depends_on=[cluster])
+        res("cloud:index:NodePool", "q1", {"cluster": "k2"}, depends_on=[other])
+
+    path = path_of(program)
+    assert [(s.name, s.start) for s in path.steps] == [("k", 0), ("p1", 10), ("p2", 13), ("p3", 16)]
+    assert path.minutes == 19
+
+
+def test_json_shape_and_summary() -> None:
+    def program() -> None:
+        release("a", depends_on=[res("cloud:index:Cluster", "k")])
+
+    doc = path_of(program).to_json()
+    assert doc["minutes"] == 12 and doc["low"] == 9 and doc["high"] == 20 and doc["resources"] == 2
+    assert doc["criticalPath"][1] == {
+        "name": "a", "type": "kubernetes:helm.sh/v3:Release",
+        "urn": "urn:pulumi:test::mlplatform::kubernetes:helm.sh/v3:Release::a",
+        "startMinutes": 10, "minutes": 2, "low": 1, "high": 5, "source": "test",
+    }  # fmt: skip
+    assert doc["summary"] == "about 12 min (9.0 min to 20 min) along 2 resources that wait on each other, of 2"
+    assert critical_path(PlanResult("p", "s", [], {}), TABLE).summary() == "nothing to create"
+
+
+def test_table_entries_have_sources_and_sane_ranges() -> None:
+    table = load()
+    assert table[-1].match == "*"
+    for entry in table:
+        assert entry.source and entry.low <= entry.minutes <= entry.high
+    assert entry_for_type("eks:index:Cluster").minutes == 10
+    assert entry_for_type("azure-native:containerservice:ManagedCluster").minutes == 9
+    assert entry_for_type("kubernetes:core/v1:ConfigMap").match == "kubernetes:*"
+    assert entry_for_type("pulumi:providers:kubernetes").minutes == 0
+
+
+def entry_for_type(type_: str) -> TimeEntry:
+    from components.plan.engine import Registration
+
+    return entry_for(Registration("urn", type_, "n", True, None, None, [], {}, {}))
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"entries": [{"match": "*", "minutes": 1, "low": 2, "high": 3, "source": "x"}]},
+         "deploy times: entries[0]: give low <= minutes <= high, got 2, 1, 3"),
+        ({"entries": [{"match": "*", "minutes": 1, "low": 0, "high": 3, "source": " "}]},
+         "deploy times: entries[0]: source must name where the figure comes from"),
+        ({"entries": [{"match": "a:b:C", "minutes": 1, "low": 0, "high": 3, "source": "x"}]},
+         "deploy times: the last entry must be the catch-all match: '*'"),
+        ({"entries": [{"match": "*", "minutes": 1, "low": 0, "high": 3, "source": "x", "typo": 1}]},
+         "deploy times: entries[0]: unknown key typo"),
+        ({"entries": [{"match": "*", "minutes": 1}]},
+         "deploy times: entries[0]: give match, minutes, low, high and source"),
+    ],
+)  # fmt: skip
+def test_bad_table_data_is_one_line(data: object, message: str) -> None:
+    with pytest.raises(DeployTimeError) as e:
+        parse(data)
+    assert str(e.value) == message
+
+
+@cache
+def stack_path(stack: str) -> deploytime.CriticalPath:
+    return critical_path(plan_stack(load_project(ROOT), stack).result)
+
+
+def test_aws_dev_path_runs_through_the_cluster_and_the_install_chain() -> None:
+    path = stack_path("aws-dev")
+    types = [s.type for s in path.steps]
+    assert types[:2] == ["awsx:ec2:Vpc", "eks:index:Cluster"]
+    releases = [s.name for s in path.steps if s.type == "kubernetes:helm.sh/v3:Release"]
+    # the design's install order: cert-manager -> Istio -> Knative -> kserve-crd -> kserve-resources
+    assert releases[0] == "mlplatform-cert-manager"
+    assert releases.index("mlplatform-istiod") < releases.index("mlplatform-kserve-crd")
+    assert releases.index("mlplatform-kserve-crd") < releases.index("mlplatform-kserve-resources")
+    assert path.minutes == pytest.approx(sum(s.minutes for s in path.steps))
+    assert 20 <= path.minutes <= 40  # research/performance.md: ~20-30 min for a cold EKS + add-ons deploy
