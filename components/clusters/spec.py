@@ -17,15 +17,17 @@ _POOL_NAME = re.compile(r"^[a-z][a-z0-9]{0,11}$")
 
 
 class GpuSharing(Spec):
-    """How pods share one GPU. ``strategy``: ``none`` (default), ``time-slicing``, ``mps`` or ``mig``.
-
-    ``maxClientsPerGpu``: pods per GPU for time-slicing/MPS. Default: 2. ``migProfile``: MIG partition such as
-    ``1g.10gb``, for ``mig`` (A100/H100/H200 only).
-    """
+    """How pods share one GPU of a pool: a ``strategy``, with ``maxClientsPerGpu`` or ``migProfile``."""
 
     strategy: Literal["none", "time-slicing", "mps", "mig"] = "none"
+    (
+        "``none`` (a pod gets whole GPUs), ``time-slicing``, ``mps`` or ``mig``. EKS pools accept none, time-slicing "
+        "or mps; ``mig`` needs an accelerator with MIG (A100, H100, H200)."
+    )
     max_clients_per_gpu: int = Field(2, ge=2, le=48)
+    """Pods per GPU (2-48) for time-slicing and mps; ignored by the other strategies."""
     mig_profile: str | None = None
+    """MIG partition such as ``1g.10gb``; required with strategy ``mig`` and refused with the others."""
 
     @model_validator(mode="after")
     def _mig_profile(self) -> GpuSharing:
@@ -37,19 +39,25 @@ class GpuSharing(Spec):
 
 
 class GpuPoolSpec(Spec):
-    """One GPU node pool (a value of ``cluster.gpuPools``; the key is the pool name).
-
-    ``accelerator``: catalog name, e.g. ``nvidia-l4``. ``gpusPerNode``: Default 1. ``minNodes``: Default 0 (scale
-    from zero). ``maxNodes``: required. ``spot``: Default false. ``diskSizeGib``: Default 200 (images + models).
-    """
+    """One GPU node pool (a value of ``cluster.gpuPools``; the key is the pool name)."""
 
     accelerator: str
+    """Catalog accelerator of the nodes, e.g. ``nvidia-l4`` (docs/catalog.md); the stack's cloud must offer it."""
     gpus_per_node: int = Field(1, ge=1, le=16)
+    """GPUs per node (1-16); the catalog must have a machine with that many of the accelerator on the stack's cloud."""
     min_nodes: int = Field(0, ge=0, le=1000)
+    (
+        "Fewest nodes the pool keeps (0-1000); 0 scales the pool to zero. Karpenter pools on EKS "
+        "(``aws.gpuProvisioner: karpenter``) accept only 0."
+    )
     max_nodes: int = Field(le=1000)
+    """Most nodes the pool may grow to (1-1000, at least ``minNodes``)."""
     spot: bool = False
+    """Run the pool on spot (preemptible) capacity instead of on-demand."""
     sharing: GpuSharing = Field(default_factory=lambda: GpuSharing.model_validate({}))
+    """How pods share a GPU on this pool's nodes."""
     disk_size_gib: int = Field(200, ge=50, le=16384)
+    """Boot disk of each node in GiB (50-16384); it holds container images and downloaded models."""
 
     @field_validator("accelerator")
     @classmethod
@@ -68,14 +76,14 @@ class GpuPoolSpec(Spec):
 
 
 class SystemPoolSpec(Spec):
-    """The on-demand pool that runs the add-ons. ``instanceType``: Default: the cloud's default from the catalog.
-
-    ``minNodes``: Default 2. ``maxNodes``: Default 4.
-    """
+    """The on-demand pool that runs the add-ons (every node carries ``mlplatform.io/pool: system``)."""
 
     instance_type: str | None = None
+    """Machine type of the system nodes. Default: the cloud's system machine in the catalog."""
     min_nodes: int = Field(2, ge=1, le=100)
+    """Fewest system nodes (1-100)."""
     max_nodes: int = Field(4, ge=1, le=100)
+    """Most system nodes (1-100, at least ``minNodes``)."""
 
     @model_validator(mode="after")
     def _bounds(self) -> SystemPoolSpec:
@@ -85,13 +93,15 @@ class SystemPoolSpec(Spec):
 
 
 class ApiAccess(Spec):
-    """Who may reach the Kubernetes API. ``publicCidrs``: Default [] (private endpoint only).
-
-    ``0.0.0.0/0`` is refused unless ``allowWorld: true`` is set too (and the policy pack still flags it).
-    """
+    """Who may reach the Kubernetes API endpoint."""
 
     public_cidrs: list[str] = []
+    (
+        "CIDRs allowed to reach a public API endpoint; empty keeps the endpoint private only. ``0.0.0.0/0`` is refused "
+        "unless ``allowWorld: true``."
+    )
     allow_world: bool = False
+    """Accept ``0.0.0.0/0`` in ``publicCidrs`` (the policy pack still flags it)."""
 
     @field_validator("public_cidrs")
     @classmethod
@@ -113,22 +123,31 @@ class ApiAccess(Spec):
 
 
 class ExistingSpec(Spec):
-    """How to reach a cluster that exists (cloud ``existing``). Default: ``$KUBECONFIG`` and its current context."""
+    """How to reach a cluster that exists (cloud ``existing``)."""
 
     kubeconfig: str | None = None
+    """Path to the kubeconfig file. Default: ``$KUBECONFIG``, else ``~/.kube/config``."""
     context: str | None = None
+    """Kubeconfig context to use. Default: the file's current context."""
     zones: int = Field(1, ge=1, le=10)
+    """How many zones the cluster's nodes span (1-10); reported in the cluster's outputs."""
 
 
 class AwsSpec(Spec):
-    """AWS-only settings. ``vpcCidr``: Default 10.0.0.0/16. ``gpuProvisioner``: ``karpenter`` (default) or
-    ``node-groups`` (managed node groups + cluster-autoscaler tags). ``amiVersion``: the AL2023 AMI release Karpenter
-    launches GPU nodes with (``al2023@<amiVersion>``); Default ``latest``, which drifts to each new AMI: pin a
-    release such as ``v20251120`` in production."""
+    """AWS-only settings (cloud ``aws``)."""
 
     vpc_cidr: str = "10.0.0.0/16"
+    """IPv4 CIDR of the cluster's VPC, /20 or larger (private and public subnets in every zone)."""
     gpu_provisioner: Literal["karpenter", "node-groups"] = "karpenter"
+    (
+        "Who starts GPU nodes: ``karpenter`` (NodePools, from zero) or ``node-groups`` (managed node groups with "
+        "cluster-autoscaler tags). See docs/gpu-provisioning.md."
+    )
     ami_version: str = "latest"
+    (
+        "AL2023 AMI release Karpenter launches GPU nodes with (``al2023@<amiVersion>``): ``latest`` drifts to each new "
+        "AMI; pin a release such as ``v20251120`` in production."
+    )
 
     @field_validator("ami_version")
     @classmethod
@@ -150,19 +169,20 @@ class AwsSpec(Spec):
 
 
 class GcpSpec(Spec):
-    """GCP-only settings. ``project``: the Google Cloud project id (required on gcp).
-
-    ``networkCidr``: node subnet, Default 10.10.0.0/20. ``podsCidr``: pod secondary range, Default 10.16.0.0/14.
-    ``servicesCidr``: service secondary range, Default 10.20.0.0/20. ``masterCidr``: the control plane's private
-    /28, Default 172.16.0.32/28. ``releaseChannel``: ``RAPID``, ``REGULAR`` (default) or ``STABLE``.
-    """
+    """GCP-only settings (cloud ``gcp``; ``project`` is required there)."""
 
     project: str
+    """Google Cloud project id the cluster and its network are created in."""
     network_cidr: str = "10.10.0.0/20"
+    """Primary IPv4 range of the node subnet."""
     pods_cidr: str = "10.16.0.0/14"
+    """Secondary IPv4 range of the subnet for pods."""
     services_cidr: str = "10.20.0.0/20"
+    """Secondary IPv4 range of the subnet for Services."""
     master_cidr: str = "172.16.0.32/28"
+    """Private /28 range of the GKE control plane."""
     release_channel: Literal["RAPID", "REGULAR", "STABLE"] = "REGULAR"
+    """GKE release channel: ``RAPID``, ``REGULAR`` or ``STABLE``."""
 
     @field_validator("network_cidr", "pods_cidr", "services_cidr", "master_cidr")
     @classmethod
@@ -175,16 +195,22 @@ class GcpSpec(Spec):
 
 
 class AzureSpec(Spec):
-    """Azure-only settings. ``resourceGroup``: Default: one is created. ``tier``: AKS tier, Default ``standard``.
-
-    ``vnetCidr``: Default 10.20.0.0/16 (nodes get its first /20). ``storageResourceGroup``: resource group of the
-    storage accounts models read from. Default: the cluster's resource group.
-    """
+    """Azure-only settings (cloud ``azure``)."""
 
     resource_group: str | None = None
+    """Resource group to create the cluster in (it must exist). Default: a new one named ``<cluster name>-rg``."""
     tier: Literal["free", "standard", "premium"] = "standard"
+    """AKS pricing tier of the control plane: ``free``, ``standard`` or ``premium``."""
     vnet_cidr: str = "10.20.0.0/16"
+    (
+        "IPv4 CIDR of the cluster's VNet, /24 or larger; the node subnet is its first block 16 times smaller (a /20 of "
+        "the default /16)."
+    )
     storage_resource_group: str | None = None
+    (
+        "Resource group of the storage accounts models read from (model identities get blob read there). Default: the "
+        "cluster's resource group."
+    )
 
     @field_validator("vnet_cidr")
     @classmethod
@@ -199,23 +225,42 @@ class AzureSpec(Spec):
 
 
 class ClusterSpec(Spec):
-    """``mlplatform:cluster``: the Kubernetes cluster and its node pools.
-
-    ``zones``: how many zones the worker nodes span (2 or 3). Default 3. ``deletionProtection``: Default: on when
-    the environment is prod.
-    """
+    """``mlplatform:cluster``: the Kubernetes cluster and its node pools."""
 
     name: str | None = None
+    (
+        "The cloud's cluster name: 1-40 lowercase letters, digits and '-', starting with a letter. Default: "
+        "``mlp-<stack>``. Not used on cloud existing."
+    )
     kubernetes_version: str = KUBERNETES_VERSION
+    (
+        "Kubernetes minor of the control plane; quote it in YAML (1.30 unquoted reads as 1.3). Checked against the "
+        "add-ons' compatibility table."
+    )
     zones: int = Field(default=3, ge=2, le=3)
+    """How many zones the worker nodes span: 2 or 3."""
     api_access: ApiAccess = Field(default_factory=ApiAccess)
+    """Who may reach the Kubernetes API endpoint."""
     system_pool: SystemPoolSpec = Field(default_factory=lambda: SystemPoolSpec.model_validate({}))
+    """The on-demand node pool that runs the add-ons."""
     gpu_pools: dict[str, GpuPoolSpec] = {}
+    (
+        "GPU node pools by name (1-12 lowercase letters and digits, starting with a letter). Not allowed on cloud "
+        "existing."
+    )
     deletion_protection: bool | None = None
+    (
+        "Protect the cluster and its key resources from deletion (Pulumi protect, plus EKS and GKE deletion "
+        "protection). Default: true when environment is prod."
+    )
     existing: ExistingSpec | None = None
+    """How to reach the cluster on cloud existing; refused with another cloud."""
     aws: AwsSpec | None = None
+    """AWS-only settings; refused with another cloud."""
     gcp: GcpSpec | None = None
+    """GCP-only settings; required with cloud gcp (for ``project``), refused with another cloud."""
     azure: AzureSpec | None = None
+    """Azure-only settings; refused with another cloud."""
 
     @field_validator("kubernetes_version", mode="before")
     @classmethod

@@ -16,17 +16,23 @@ _QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?$")
 
 
 class TlsSpec(Spec):
-    """TLS for the ingress gateway. ``issuer``: ``self-signed`` (default) or ``acme`` (Let's Encrypt; needs
-    ``acmeEmail`` and ``acmeDns01``). ``acmeServer``: Default Let's Encrypt production. ``acmeDns01``: the
-    cert-manager DNS-01 solver (e.g. ``{route53: {region: us-east-1}}``, ``{cloudDNS: {project: p}}``,
-    ``{azureDNS: {...}}``): the gateway's certificate is a wildcard for the domain, which ACME issues only through
-    DNS-01."""
+    """TLS for the ingress gateway: who signs its wildcard certificate for the domain."""
 
     issuer: Literal["self-signed", "acme"] = "self-signed"
+    (
+        "``self-signed`` (a CA made by cert-manager signs the certificate) or ``acme`` (Let's Encrypt; needs "
+        "``acmeEmail`` and ``acmeDns01``)."
+    )
     acme_email: str | None = None
+    """E-mail address the ACME account registers with; required when issuer is ``acme``."""
     acme_server: str = "https://acme-v02.api.letsencrypt.org/directory"
+    """ACME directory URL. Default: Let's Encrypt production."""
     acme_dns01: dict[str, Any] | None = None
-    """cert-manager ACME DNS-01 solver settings (the ``dns01`` map of a ClusterIssuer solver)."""
+    (
+        "cert-manager DNS-01 solver (the ``dns01`` map of a ClusterIssuer solver), e.g. "
+        "``{route53: {region: us-east-1}}``; required when issuer is ``acme``, since ACME issues the wildcard "
+        "certificate only through DNS-01."
+    )
 
     @model_validator(mode="after")
     def _email(self) -> TlsSpec:
@@ -45,14 +51,19 @@ class TlsSpec(Spec):
 
 
 class MonitoringSpec(Spec):
-    """Prometheus, Alertmanager, Grafana and GPU metrics. ``enabled``: Default true. ``retention``: Default 15d.
-    ``storageSize``: Prometheus volume, Default 50Gi. ``managedDcgm``: use the cloud's DCGM exporter where it has
-    one instead of installing ours. Default false."""
+    """Prometheus, Alertmanager, Grafana and GPU metrics (kube-prometheus-stack)."""
 
     enabled: bool = True
+    (
+        "Install kube-prometheus-stack, the DCGM exporter where needed, and each model's PodMonitor, SLO alerts and "
+        "dashboard."
+    )
     retention: str = "15d"
+    """How long Prometheus keeps metrics: a Prometheus duration such as ``15d`` or ``720h``."""
     storage_size: str = "50Gi"
+    """Size of Prometheus's persistent volume: a Kubernetes quantity such as ``50Gi``."""
     managed_dcgm: bool = False
+    """The cloud runs a DCGM exporter (GKE managed DCGM, AKS managed GPU pools): do not install ours."""
 
     @field_validator("retention")
     @classmethod
@@ -70,30 +81,46 @@ class MonitoringSpec(Spec):
 
 
 class PlatformSettings(Spec):
-    """``mlplatform:platform``: the add-ons that make a cluster a model-serving platform.
-
-    ``deploymentMode``: ``Knative`` (default; scale to zero) or ``Standard`` (plain Deployments + HPA).
-    ``ha``: replicas, PDBs and zone spread for the add-ons. Default: true when environment is prod.
-    ``domain``: models are served at ``<model>.<namespace>.<domain>``. Default ``example.com``.
-    ``gpuSupport``: ``device-plugin`` (default) or ``gpu-operator`` (driver off; toolkit and DCGM included).
-    ``istioCni``: Istio CNI instead of privileged init containers. Default true.
-    ``gatewayServiceType``: the ingress gateway's Service type. Default ``LoadBalancer``; give ``NodePort`` on a
-    cluster without a load-balancer controller (kind, k3d), where Helm would otherwise wait for an address forever.
-    ``versions``: chart version overrides by chart key (see components/versions.py).
-    ``allowUnsupportedVersions``: accept versions outside the compatibility table. Default false.
-    """
+    """``mlplatform:platform``: the add-ons that make a cluster a model-serving platform."""
 
     deployment_mode: Literal["Knative", "Standard"] = "Knative"
+    (
+        "KServe's deployment mode: ``Knative`` (scale to zero, revisions, canaries) or ``Standard`` (Deployments and "
+        "HPA)."
+    )
     ha: bool | None = None
+    (
+        "Run the add-ons highly available: extra replicas, PodDisruptionBudgets and zone spread. Default: true when "
+        "environment is prod."
+    )
     domain: str = "example.com"
+    """Lowercase DNS domain of the public models, served at ``https://<model>-<namespace>.<domain>``."""
     tls: TlsSpec = TlsSpec()
+    """TLS for the ingress gateway."""
     monitoring: MonitoringSpec = MonitoringSpec()
+    """Metrics, alerts and dashboards."""
     gpu_support: Literal["device-plugin", "gpu-operator"] = "device-plugin"
+    (
+        "``device-plugin`` (NVIDIA device plugin, where the cluster needs it) or ``gpu-operator`` (NVIDIA GPU operator "
+        "with driver and toolkit off)."
+    )
     istio_cni: bool = True
+    (
+        "Use Istio CNI instead of privileged init containers, so model namespaces can enforce the ``restricted`` Pod "
+        "Security level."
+    )
     gateway_service_type: Literal["LoadBalancer", "NodePort", "ClusterIP"] = "LoadBalancer"
-    """The ingress gateway's Service type (NodePort where no load-balancer controller runs)."""
+    (
+        "The ingress gateway's Service type; give ``NodePort`` where no load-balancer controller runs (kind, k3d), or "
+        "Helm waits for an address forever."
+    )
     versions: dict[str, str] = Field(default_factory=dict)
+    (
+        "Chart version overrides by chart key of components/versions.py, as quoted strings; charts released together "
+        "(Istio's, KServe's) need one version."
+    )
     allow_unsupported_versions: bool = False
+    """Accept chart and Kubernetes versions outside the compatibility table (docs/versions.md)."""
 
     @field_validator("domain")
     @classmethod

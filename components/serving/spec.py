@@ -18,13 +18,19 @@ _DURATION = re.compile(r"^[0-9]+(s|m|h)$")
 
 
 class ResourcesSpec(Spec):
-    """Per-replica resources. ``cpu``: Default "1". ``memory``: Default "2Gi". ``gpus``: Default 0.
-    ``accelerator``: catalog name; required when gpus > 0 and offered by a GPU pool of the stack."""
+    """Per-replica resources; requests equal limits (Guaranteed QoS)."""
 
     cpu: str = "1"
+    """CPU request and limit: a Kubernetes quantity such as ``500m`` or ``2``."""
     memory: str = "2Gi"
+    """Memory request and limit: a Kubernetes quantity such as ``4Gi``."""
     gpus: int = Field(default=0, ge=0, le=16)
+    """``nvidia.com/gpu`` request and limit (0-16); at most the GPUs per node of the pools offering the accelerator."""
     accelerator: str | None = None
+    (
+        "Catalog accelerator the GPUs must be, e.g. ``nvidia-l4``; required when gpus > 0. Where the stack has GPU "
+        "pools, one must offer it."
+    )
 
     @field_validator("cpu", "memory", mode="before")
     @classmethod
@@ -51,17 +57,30 @@ DEFAULT_TARGETS = {"concurrency": 10, "rps": 50, "cpu": 80}
 
 
 class ScalingSpec(Spec):
-    """Autoscaling. ``minReplicas``: Default 1 (0 = scale to zero, Knative mode only). ``maxReplicas``: Default 3.
-    ``metric``: ``concurrency``, ``rps`` (Knative mode) or ``cpu`` (both modes). Default: concurrency in Knative
-    mode, cpu in Standard mode. ``target``: per replica; Default 10 in-flight requests (concurrency), 50 requests/s
-    (rps) or 80 percent (cpu). ``scaleDownDelay``: how long demand must stay low before replicas are removed,
-    Default 5m (Knative mode)."""
+    """Autoscaling of the model's replicas."""
 
     min_replicas: int = Field(default=1, ge=0, le=1000)
+    (
+        "Fewest replicas; 0 scales to zero (Knative mode only, not with metric cpu). 2 or more adds a "
+        "PodDisruptionBudget."
+    )
     max_replicas: int = Field(default=3, ge=1, le=1000)
+    """Most replicas, at least ``minReplicas``."""
     metric: Literal["concurrency", "rps", "cpu"] | None = None
+    (
+        "What replicas scale on: ``concurrency`` or ``rps`` (Knative mode) or ``cpu`` (HPA, both modes). Default: "
+        "concurrency in Knative mode, cpu in Standard mode."
+    )
     target: int | None = Field(default=None, ge=1, le=100000)
+    (
+        "Per-replica target of the metric. Default: 10 in-flight requests (concurrency), 50 requests/s (rps) or 80 "
+        "percent (cpu, at most 100)."
+    )
     scale_down_delay: str = "5m"
+    (
+        "How long demand must stay low before replicas are removed, such as ``30s``, ``5m`` or ``1h`` (Knative mode "
+        "only)."
+    )
 
     @field_validator("scale_down_delay")
     @classmethod
@@ -97,8 +116,11 @@ class JwtSpec(Spec):
     """Who may call a public model: tokens from ``issuer``, keys at ``jwksUri``, one of ``audiences``."""
 
     issuer: str
+    """Token issuer (the ``iss`` claim): an https:// URL."""
     jwks_uri: str
+    """https:// URL of the issuer's signing keys (JWKS)."""
     audiences: list[str] = []
+    """Accepted ``aud`` values, passed to Istio's RequestAuthentication; left out when empty."""
 
     @field_validator("issuer", "jwks_uri")
     @classmethod
@@ -109,13 +131,22 @@ class JwtSpec(Spec):
 
 
 class AccessSpec(Spec):
-    """Who can reach the model. ``mode``: ``public`` (default; through the gateway, JWT required unless
-    ``allowAnonymous: true``) or ``internal`` (only from ``allowedNamespaces``)."""
+    """Who can reach the model."""
 
     mode: Literal["public", "internal"] = "public"
+    (
+        "``public``: through the Istio gateway, with ``jwt`` or ``allowAnonymous: true``; ``internal``: in-cluster "
+        "only, from ``allowedNamespaces``."
+    )
     jwt: JwtSpec | None = None
+    """JWT authentication of a public model; required unless ``allowAnonymous: true``."""
     allow_anonymous: bool = False
+    """Serve a public model without authentication (an explicit allow-all); not with ``jwt``."""
     allowed_namespaces: list[str] = []
+    (
+        "Namespaces that may call an internal model (required for ``internal``); the model's own namespace may always "
+        "call it."
+    )
 
     @model_validator(mode="after")
     def _rules(self) -> AccessSpec:
@@ -137,48 +168,77 @@ class AccessSpec(Spec):
 
 
 class SloSpec(Spec):
-    """Service-level objectives that become alerts. ``latencyP95Ms``: p95 latency target in ms.
-    ``errorRatePercent``: 5xx share target in percent. Default: neither (no SLO alerts)."""
+    """Service-level objectives; each becomes a Prometheus alert when monitoring is on."""
 
     latency_p95_ms: int | None = Field(default=None, ge=1, le=600000)
+    """Alert when the model's p95 latency stays above this many milliseconds for 10 minutes."""
     error_rate_percent: float | None = Field(default=None, gt=0, le=100)
+    """Alert when more than this percent (0-100) of requests get a 5xx for 10 minutes."""
 
 
 class LlmSpec(Spec):
-    """Options for ``format: huggingface`` (vLLM backend on GPUs). ``maxModelLength``: context length cap (vLLM).
-    ``huggingfaceTokenKey``: name of a secret config key (``mlplatform:<key>``) holding a Hugging Face token."""
+    """Options for ``format: huggingface`` (vLLM backend on GPUs)."""
 
     max_model_length: int | None = Field(default=None, ge=128, le=1048576)
+    """Context length cap in tokens (128-1048576), passed to vLLM as ``--max-model-len``; needs GPUs."""
     huggingface_token_key: str | None = None
+    (
+        "Name of a config key (``mlplatform:<key>``) set with ``pulumi config set --secret`` to a Hugging Face token; "
+        "the model reads it as ``HF_TOKEN``."
+    )
 
 
 class ModelSpec(Spec):
-    """One model to serve. See docs/components/model-service.md for every field with an example.
-
-    ``namespace``: Default ``models``. ``createNamespace``: create the namespace (Pod Security labels, Istio
-    injection) with this model; Default true. Give false when the namespace exists already or another component
-    creates it (the stack program creates one ``ModelNamespace`` per namespace and sets false on every model).
-    ``publicStorage``: the bucket is readable anonymously, so no cloud identity is wired. Default false.
-    ``protocol``: Default v1 (v2 for triton, openai for huggingface).
-    """
+    """One model to serve. See docs/components/model-service.md for every field with an example."""
 
     namespace: str = "models"
+    """Kubernetes namespace the model runs in (a DNS-1123 label)."""
     create_namespace: bool = True
+    (
+        "Create the namespace (Pod Security labels, Istio injection) with this model; give false when it exists or "
+        "another component creates it (the stack program does, per namespace)."
+    )
     format: (
         Literal["sklearn", "xgboost", "lightgbm", "pytorch", "tensorflow", "onnx", "triton", "huggingface"] | None
     ) = None
+    (
+        "Required: the model format KServe serves, one of sklearn, xgboost, lightgbm, pytorch, tensorflow, onnx, "
+        "triton, huggingface."
+    )
     runtime: str | None = None
+    """Name of the ServingRuntime or ClusterServingRuntime to use. Default: KServe picks one for the format."""
     storage_uri: str
+    (
+        "Where the model is: ``s3://``, ``gs://``, ``https://<account>.blob.core.windows.net/``, "
+        "``hf://<org>/<model>``, ``pvc://<claim>/<path>`` or ``oci://``. A private bucket must be on the stack's "
+        "cloud."
+    )
     public_storage: bool = False
+    (
+        "The bucket is readable anonymously: no cloud identity is created, so it may be on another cloud or serve an "
+        "existing cluster."
+    )
     protocol: Literal["v1", "v2", "openai"] | None = None
+    (
+        "KServe inference protocol: ``v1``, ``v2`` or ``openai`` (huggingface only). Default: openai for huggingface, "
+        "v2 for triton, else v1."
+    )
     args: list[str] = []
+    """Extra arguments for the model server, after ours."""
     env: dict[str, str] = {}
+    """Extra environment variables for the model server."""
     resources: ResourcesSpec = ResourcesSpec()
+    """Per-replica CPU, memory and GPUs."""
     scaling: ScalingSpec = ScalingSpec()
+    """Replica counts and the autoscaling metric."""
     canary_traffic_percent: int | None = Field(default=None, ge=0, le=100)
+    """Percent of traffic (0-100) for the newest revision; Knative mode only."""
     access: AccessSpec
+    """Who can reach the model: ``public`` or ``internal``, and how callers authenticate."""
     slo: SloSpec = SloSpec()
+    """Latency and error-rate objectives that become alerts."""
     llm: LlmSpec | None = None
+    """vLLM options; ``format: huggingface`` only."""
 
     @field_validator("namespace")
     @classmethod
