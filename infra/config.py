@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -18,12 +19,16 @@ from components import catalog
 from components.clusters.spec import ClusterSpec
 from components.errors import SpecError, show
 from components.platform.settings import PlatformSettings
-from components.serving.spec import ModelSpec, check_model_name
+from components.serving.spec import ModelSpec, check_model_name, platform_problems
 from components.spec import Spec, field_error, value_error
 from components.storage import parse_storage_uri
 
 NAMESPACE = "mlplatform"
 REGION_EXAMPLES = {"aws": "us-east-1", "gcp": "us-central1", "azure": "eastus"}
+_CLUSTER_NAME = re.compile(r"^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$")
+_STORAGE_KIND = {"s3": "s3://", "gs": "gs://", "azure": "Azure Blob"}
+TAG_LIMITS = {"aws": (128, 256), "gcp": (63, 63), "azure": (512, 256), "existing": (63, 63)}
+"""Longest tag key and value per cloud (GCP label rules; AWS and Azure tag rules)."""
 SECRET_KEY_HINT = "set it with: pulumi config set --secret {key} <value>"
 
 
@@ -40,7 +45,28 @@ class PolicySpec(Spec):
 
     required_tags: list[str] = ["environment", "owner"]
     overrides: dict[str, PolicyOverride] = {}
-    max_gpus: int = Field(64, ge=0, le=100000)
+    max_gpus: int = Field(default=64, ge=0, le=100000)
+
+    @field_validator("required_tags")
+    @classmethod
+    def _tag_keys(cls, v: list[str]) -> list[str]:
+        for key in v:
+            if not key or len(key) > 63:
+                raise value_error(f"tag key {key!r}: give 1 to 63 characters")
+        return v
+
+    @model_validator(mode="after")
+    def _known_rules(self) -> PolicySpec:
+        from policy.rules import rule_names
+
+        names = rule_names()
+        for key in self.overrides:
+            if key not in names:
+                hint = _did_you_mean(key, names).rstrip()
+                raise field_error(
+                    f"overrides.{key}", "an override", f"no such policy; {hint or 'policies: ' + ', '.join(names)}"
+                )
+        return self
 
 
 class StackConfig(Spec):
@@ -54,7 +80,7 @@ class StackConfig(Spec):
     models: dict[str, ModelSpec] = {}
     tags: dict[str, str] = {}
     budget: float | None = Field(None, gt=0, description="Monthly ceiling in USD for this stack's estimate.")
-    policy: PolicySpec = PolicySpec()
+    policy: PolicySpec = Field(default_factory=PolicySpec)
 
     @field_validator("tags")
     @classmethod
@@ -74,6 +100,14 @@ class StackConfig(Spec):
         for other in ("aws", "gcp", "azure", "existing"):
             if getattr(self.cluster, other) is not None and other != cloud:
                 raise field_error(f"cluster.{other}", "...", f"settings for {other} do not apply to cloud {cloud}")
+        name = self.cluster.name
+        if name is not None and not _CLUSTER_NAME.match(name):
+            raise field_error(
+                "cluster.name",
+                name,
+                "give 1-40 lowercase letters, digits and '-', starting with a letter (GKE's rule, on every cloud)",
+            )
+        self._check_tags()
         if cloud == "gcp" and self.cluster.gcp is None:
             raise field_error("cluster.gcp.project", None, "give the Google Cloud project id")
         if cloud == "existing" and self.cluster.gpu_pools:
@@ -82,7 +116,32 @@ class StackConfig(Spec):
             )
         self._check_pools()
         self._check_models()
+        self._check_versions()
         return self
+
+    def _check_versions(self) -> None:
+        """The platform's chart versions against the compatibility table, before anything is registered."""
+        from components.platform.compat import check_versions
+
+        try:
+            check_versions(self.platform, self.cluster.kubernetes_version)
+        except SpecError as e:
+            raise field_error(e.path, e.value, e.accepted) from None
+
+    def _check_tags(self) -> None:
+        """Tag keys and values every cloud of the stack accepts (GCP labels are the strictest)."""
+        key_max, value_max = TAG_LIMITS.get(self.cloud, (128, 256))
+
+        def shown(text: str) -> str:
+            return text if len(text) <= 24 else f"{text[:24]}... ({len(text)} characters)"
+
+        for key, value in self.tags.items():
+            if not key or len(key) > key_max:
+                raise field_error("tags", shown(key), f"give tag keys of 1 to {key_max} characters on {self.cloud}")
+            if len(value) > value_max:
+                raise field_error(f"tags.{key}", shown(value), f"give at most {value_max} characters on {self.cloud}")
+            if self.cloud == "aws" and key.lower().startswith("aws:"):
+                raise field_error("tags", key, "keys starting with aws: are reserved by AWS")
 
     def _check_pools(self) -> None:
         if self.cloud == "existing":
@@ -107,21 +166,20 @@ class StackConfig(Spec):
             why = check_model_name(name, model.namespace)
             if why:
                 raise field_error(base, name, why)
-            host = f"{name}.{model.namespace}"
+            host = f"{name}-{model.namespace}"  # KServe's host: <name>-<namespace>.<domain>
             if host in hosts:
                 raise field_error(base, name, f"{host}.{self.platform.domain} is already served by model {hosts[host]}")
             hosts[host] = name
-            if model.scaling.min_replicas == 0 and self.platform.deployment_mode == "Standard":
-                raise field_error(
-                    f"{base}.scaling.minReplicas", 0, "scale to zero needs platform.deploymentMode: Knative; give >= 1"
-                )
+            for path, value, accepted in platform_problems(model, self.platform.deployment_mode):
+                raise field_error(f"{base}.{path}", value, accepted)
             self._check_model_gpus(base, model)
             loc = parse_storage_uri(model.storage_uri)
             if loc.cloud and loc.cloud != self.cloud and not model.public_storage:
                 raise field_error(
                     f"{base}.storageUri",
                     model.storage_uri,
-                    f"{loc.scheme}:// storage is on {loc.cloud} but this stack's cluster is on {self.cloud}; use "
+                    f"{_STORAGE_KIND.get(loc.scheme, loc.scheme)} storage is on {loc.cloud} but this stack's cluster "
+                    f"is on {self.cloud}; use "
                     f"{self.cloud} storage, or set publicStorage: true for a public bucket",
                 )
             if self.cloud == "existing" and loc.cloud and not model.public_storage:
@@ -209,6 +267,8 @@ def _hint(err: Mapping[str, Any]) -> str:
         word = {"greater_than_equal": ">=", "greater_than": ">", "less_than_equal": "<=", "less_than": "<"}[typ]
         bound = next(iter(ctx.values()))
         kind = "an integer" if isinstance(bound, int) else "a number"
+        if isinstance(bound, float) and bound.is_integer():
+            bound = int(bound)
         return f"give {kind} {word} {bound}"
     if typ == "string_too_short":
         return f"give at least {ctx.get('min_length')} characters"
@@ -222,7 +282,8 @@ def _path(loc: tuple[Any, ...]) -> str:
 def format_validation_error(exc: ValidationError, stack_file: str, model: type[Spec] = StackConfig) -> str:
     """The one line for the first problem of ``exc`` (and how many more there are)."""
     errors = exc.errors()
-    err = errors[0]
+    # A misspelt key also makes the key it should have been "missing": name the misspelling first.
+    err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     loc = tuple(err["loc"])
     value = err.get("input")
     ctx = err.get("ctx") or {}

@@ -28,6 +28,20 @@ class ProjectError(SpecError):
         return self._line
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe loader that refuses a key given twice in one map: PyYAML keeps the last silently, the Pulumi CLI
+    refuses the file (and a model declared twice is a mistake worth one clear line)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            if key in seen:
+                raise yaml.constructor.ConstructorError(None, None, f"{key} is given twice", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
 @dataclass(frozen=True)
 class Project:
     """A Pulumi project: its directory, name, program and stack config folder."""
@@ -116,7 +130,7 @@ def read_stack_file(project: Project, stack: str, secret_values: dict[str, str] 
         known = ", ".join(project.stacks()) or "none"
         raise ProjectError(f"{rel}: no such stack file; stacks here: {known}")
     try:
-        doc = yaml.safe_load(path.read_text())
+        doc = yaml.load(path.read_text(), Loader=_UniqueKeyLoader)  # a SafeLoader subclass: safe
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""

@@ -1,0 +1,227 @@
+"""The vocabulary every rule shares: a resource as a policy sees it, the stack's facts, findings and rules.
+
+Rules are pure functions over wire-name properties (camelCase, exactly what the Pulumi engine and CrossGuard see),
+so the same function runs inside the CrossGuard pack (``pulumi preview --policy-pack policy/``) and offline over the
+registrations ``mlplatform plan`` records. Nothing here imports Pulumi.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Enforcement = Literal["mandatory", "advisory", "disabled"]
+ENFORCEMENTS: tuple[Enforcement, ...] = ("mandatory", "advisory", "disabled")
+
+
+class Unknown:
+    """A value only known after a deploy (an ARN, an endpoint): present, but not inspectable."""
+
+    _instance: Unknown | None = None
+
+    def __new__(cls) -> Unknown:
+        """The one instance."""
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "(known after deploy)"
+
+
+UNKNOWN = Unknown()
+"""The marker rules see for a computed value (the plan's unknowns and CrossGuard's unknown sentinels)."""
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One resource as a rule sees it.
+
+    ``props``: the inputs in wire names (secrets revealed, computed values as :data:`UNKNOWN`). ``protect``: the
+    ``protect`` resource option. ``provider_props``: the inputs of the resource's explicit provider, if any (AWS
+    ``defaultTags``, GCP ``defaultLabels``). ``parent``: the parent's URN.
+    """
+
+    type: str
+    name: str
+    urn: str
+    props: Mapping[str, Any]
+    protect: bool = False
+    parent: str | None = None
+    provider_props: Mapping[str, Any] = field(default_factory=dict)
+
+    def get(self, path: str, default: Any = None) -> Any:
+        """The property at dotted ``path`` (e.g. ``spec.predictor.minReplicas``), or ``default``."""
+        return dig(self.props, path, default)
+
+    @property
+    def metadata(self) -> Mapping[str, Any]:
+        """A Kubernetes object's metadata (empty when absent or unknown)."""
+        meta = self.props.get("metadata")
+        return meta if isinstance(meta, Mapping) else {}
+
+    @property
+    def namespace(self) -> str | None:
+        """A Kubernetes object's namespace, when known."""
+        ns = self.metadata.get("namespace")
+        return ns if isinstance(ns, str) else None
+
+    @property
+    def k8s_name(self) -> str:
+        """A Kubernetes object's ``metadata.name``, else the Pulumi name."""
+        name = self.metadata.get("name")
+        return name if isinstance(name, str) else self.name
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What a rule may know about the stack beyond its resources (from ``mlplatform:`` config, or pack config).
+
+    ``environment``: dev, staging or prod. ``required_tags``: tag keys every cloud resource must carry.
+    ``max_gpus``: the GPU budget (sum over GPU pools of max nodes x GPUs per node). ``allow_public_api``: the
+    stack opted in to a Kubernetes API open to 0.0.0.0/0 (``cluster.apiAccess.allowWorld``). ``anonymous_models``:
+    ``namespace/name`` of models whose stack entry sets ``access.allowAnonymous: true`` (used when the
+    InferenceService itself carries no opt-in annotation).
+    """
+
+    environment: str = "dev"
+    required_tags: tuple[str, ...] = ("environment", "owner")
+    max_gpus: int = 64
+    allow_public_api: bool = False
+    anonymous_models: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One violation: the offending resource's URN (None for the stack as a whole) and one sentence."""
+
+    urn: str | None
+    message: str
+
+
+ResourceCheck = Callable[[Resource, Facts], Iterable[str]]
+StackCheck = Callable[[Sequence[Resource], Facts], Iterable[Finding]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A named policy with a default enforcement level and one of two check shapes.
+
+    ``check_resource`` looks at one resource at a time (a CrossGuard ``ResourceValidationPolicy``; props are the
+    resource's inputs). ``check_stack`` looks at every resource at once (a ``StackValidationPolicy``), for rules that
+    relate resources to each other (an AuthorizationPolicy for each public model, a GPU budget over all pools).
+    ``applies_to`` lists the resource types the rule reads, for the docs.
+    """
+
+    name: str
+    description: str
+    enforcement: Enforcement
+    area: str
+    applies_to: tuple[str, ...] = ()
+    check_resource: ResourceCheck | None = None
+    check_stack: StackCheck | None = None
+    remediation: str = ""
+
+    def run(self, resources: Sequence[Resource], facts: Facts) -> list[Finding]:
+        """Every finding of this rule over ``resources``."""
+        found: list[Finding] = []
+        if self.check_resource is not None:
+            for res in resources:
+                found.extend(Finding(res.urn, msg) for msg in self.check_resource(res, facts))
+        if self.check_stack is not None:
+            found.extend(self.check_stack(resources, facts))
+        return found
+
+
+# ------------------------------------------------------------------------------------------------ helpers
+
+
+def dig(value: Any, path: str, default: Any = None) -> Any:
+    """``value[a][b][c]`` for ``path`` ``a.b.c``; ``default`` when a step is missing or not a map."""
+    current = value
+    for part in path.split("."):
+        if not isinstance(current, Mapping) or part not in current:
+            return default
+        current = current[part]
+    return current
+
+
+def as_list(value: Any) -> list[Any]:
+    """``value`` when it is a list, else an empty list (unknowns and absent values included)."""
+    return list(value) if isinstance(value, list | tuple) else []
+
+
+def as_map(value: Any) -> Mapping[str, Any]:
+    """``value`` when it is a map, else an empty map."""
+    return value if isinstance(value, Mapping) else {}
+
+
+def is_set(value: Any) -> bool:
+    """True for a value that is given: unknown (computed) counts as given; None, "" and empty collections do not."""
+    if value is UNKNOWN:
+        return True
+    return value not in (None, "", [], {}) and value is not False
+
+
+def is_true(value: Any) -> bool:
+    """True for ``True`` and ``"true"`` (Kubernetes annotations are strings)."""
+    return value is True or (isinstance(value, str) and value.lower() == "true")
+
+
+def is_k8s(res: Resource, *kinds: str) -> bool:
+    """True when ``res`` is a Kubernetes object of one of ``kinds`` (any group/version)."""
+    return res.type.startswith("kubernetes:") and res.type.rsplit(":", 1)[-1] in kinds
+
+
+def pod_specs(res: Resource) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """Every pod spec inside a Kubernetes workload or InferenceService, with the path it sits at.
+
+    For an InferenceService each component (predictor, transformer, explainer) is a pod spec whose ``model`` (and
+    other framework keys) is a container too; those are yielded as containers by :func:`containers`.
+    """
+    kind = res.type.rsplit(":", 1)[-1].removesuffix("Patch")  # Server-Side Apply patches carry partial pod specs
+    if not res.type.startswith("kubernetes:"):
+        return
+    if kind == "Pod":
+        yield "spec", as_map(res.props.get("spec"))
+    elif kind in ("Deployment", "DaemonSet", "StatefulSet", "ReplicaSet", "Job", "ReplicationController"):
+        yield "spec.template.spec", as_map(res.get("spec.template.spec"))
+    elif kind == "PodTemplate":
+        yield "template.spec", as_map(res.get("template.spec"))
+    elif kind == "CronJob":
+        yield "spec.jobTemplate.spec.template.spec", as_map(res.get("spec.jobTemplate.spec.template.spec"))
+    elif kind == "InferenceService":
+        for component in ("predictor", "transformer", "explainer"):
+            spec = res.get(f"spec.{component}")
+            if isinstance(spec, Mapping):
+                yield f"spec.{component}", spec
+
+
+ISVC_FRAMEWORK_KEYS = (
+    "model",
+    "sklearn",
+    "xgboost",
+    "lightgbm",
+    "pytorch",
+    "tensorflow",
+    "onnx",
+    "triton",
+    "huggingface",
+    "paddle",
+    "pmml",
+)
+"""Keys of an InferenceService component that hold the serving container."""
+
+
+def containers(spec: Mapping[str, Any], *, init: bool = True) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """Every container of a pod spec (``containers``, ``initContainers``, an InferenceService's ``model``...)."""
+    keys = ("containers", "initContainers") if init else ("containers",)
+    for key in keys:
+        for i, c in enumerate(as_list(spec.get(key))):
+            if isinstance(c, Mapping):
+                yield f"{key}[{i}]", c
+    for key in ISVC_FRAMEWORK_KEYS:
+        c = spec.get(key)
+        if isinstance(c, Mapping):
+            yield key, c

@@ -1,0 +1,344 @@
+"""Control-plane rules: who can reach the API, secrets encryption, audit logs, workload identity, protection.
+
+Each rule reads the cluster resource of every cloud in its wire names: ``eks:index:Cluster`` (the pulumi-eks
+component, which is what a plan records) and ``aws:eks/cluster:Cluster`` (its child, which ``pulumi preview``
+shows the pack), ``gcp:container/cluster:Cluster`` and ``azure-native:containerservice:ManagedCluster``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from policy.rules.base import (
+    UNKNOWN,
+    Facts,
+    Finding,
+    Resource,
+    Rule,
+    as_list,
+    as_map,
+    is_set,
+)
+
+EKS = "eks:index:Cluster"
+AWS_EKS = "aws:eks/cluster:Cluster"
+GKE = "gcp:container/cluster:Cluster"
+GKE_POOL = "gcp:container/nodePool:NodePool"
+AKS = "azure-native:containerservice:ManagedCluster"
+DIAGNOSTIC_SETTINGS = ("azure-native:monitor:DiagnosticSetting", "azure-native:insights:DiagnosticSetting")
+OIDC_PROVIDER = "aws:iam/openIdConnectProvider:OpenIdConnectProvider"
+POD_IDENTITY = "aws:eks/podIdentityAssociation:PodIdentityAssociation"
+CLUSTERS = (EKS, AWS_EKS, GKE, AKS)
+
+WORLD = ("0.0.0.0/0", "::/0")
+EKS_LOGS = ("api", "audit", "authenticator")
+AKS_AUDIT = ("kube-audit", "kube-audit-admin")
+
+
+def _world(cidrs: Any) -> bool:
+    return any(c in WORLD for c in as_list(cidrs))
+
+
+def _api_exposure(res: Resource) -> str | None:
+    """Why ``res`` (a cluster) has an API endpoint open to the whole internet, or None when it has not."""
+    p = res.props
+    if res.type in (EKS, AWS_EKS):
+        vpc = as_map(p.get("vpcConfig")) if res.type == AWS_EKS else p
+        public = vpc.get("endpointPublicAccess", True)  # both default to a public endpoint
+        if public is False:
+            return None
+        cidrs = vpc.get("publicAccessCidrs")
+        if cidrs is UNKNOWN:
+            return None
+        if not as_list(cidrs):
+            return "the public endpoint is on and publicAccessCidrs is not set (AWS allows 0.0.0.0/0)"
+        if _world(cidrs):
+            return "the public endpoint allows 0.0.0.0/0 (publicAccessCidrs)"
+        return None
+    if res.type == GKE:
+        private = as_map(p.get("privateClusterConfig"))
+        if private.get("enablePrivateEndpoint") is True:
+            return None
+        man = p.get("masterAuthorizedNetworksConfig")
+        if not isinstance(man, dict) and man is not UNKNOWN:
+            return "neither privateClusterConfig.enablePrivateEndpoint nor masterAuthorizedNetworksConfig is set"
+        if isinstance(man, dict):
+            blocks = [b.get("cidrBlock") for b in as_list(man.get("cidrBlocks")) if isinstance(b, dict)]
+            if _world(blocks):
+                return "masterAuthorizedNetworksConfig allows 0.0.0.0/0"
+            if man.get("gcpPublicCidrsAccessEnabled") is True:
+                return "masterAuthorizedNetworksConfig.gcpPublicCidrsAccessEnabled lets every Google Cloud IP in"
+        return None
+    if res.type == AKS:
+        access = as_map(p.get("apiServerAccessProfile"))
+        if access.get("enablePrivateCluster") is True:
+            return None
+        ranges = access.get("authorizedIPRanges")
+        if ranges is UNKNOWN:
+            return None
+        if not as_list(ranges):
+            return "apiServerAccessProfile has neither enablePrivateCluster nor authorizedIPRanges"
+        if _world(ranges):
+            return "apiServerAccessProfile.authorizedIPRanges allows 0.0.0.0/0"
+    return None
+
+
+def _api_restricted(res: Resource, facts: Facts) -> Iterator[str]:
+    why = _api_exposure(res)
+    if why and not facts.allow_public_api:
+        yield (
+            f"Kubernetes API endpoint open to the internet: {why}; keep it private or list CIDRs in "
+            "cluster.apiAccess.publicCidrs (opening it to the world needs cluster.apiAccess.allowWorld: true)"
+        )
+
+
+def _api_world_opt_in(res: Resource, facts: Facts) -> Iterator[str]:
+    why = _api_exposure(res)
+    if why and facts.allow_public_api:
+        yield f"Kubernetes API endpoint open to the internet by this stack's opt-in (allowWorld): {why}"
+
+
+def _secrets_encryption(res: Resource, facts: Facts) -> Iterator[str]:
+    p = res.props
+    if res.type == EKS and not is_set(p.get("encryptionConfigKeyArn")):
+        yield "Kubernetes Secrets are not envelope-encrypted: set encryptionConfigKeyArn to a customer-managed KMS key"
+    elif res.type == AWS_EKS:
+        configs = [c for c in as_list(p.get("encryptionConfig")) if isinstance(c, dict)] or (
+            [p["encryptionConfig"]] if isinstance(p.get("encryptionConfig"), dict) else []
+        )
+        ok = any(
+            "secrets" in as_list(c.get("resources")) and is_set(as_map(c.get("provider")).get("keyArn"))
+            for c in configs
+        )
+        if not ok and p.get("encryptionConfig") is not UNKNOWN:
+            yield "Kubernetes Secrets are not envelope-encrypted: encryptionConfig needs resources [secrets], a keyArn"
+    elif res.type == GKE:
+        enc = p.get("databaseEncryption")
+        if enc is UNKNOWN:
+            return
+        enc = as_map(enc)
+        if enc.get("state") != "ENCRYPTED" or not is_set(enc.get("keyName")):
+            yield "application-layer Secrets encryption is off: set databaseEncryption {state: ENCRYPTED, keyName}"
+    elif res.type == AKS:
+        kms = as_map(as_map(p.get("securityProfile")).get("azureKeyVaultKms"))
+        if kms.get("enabled") is not True:
+            yield "Key Vault KMS encryption of Secrets is off: set securityProfile.azureKeyVaultKms.enabled"
+
+
+def _audit_logs(res: Resource, facts: Facts) -> Iterator[str]:
+    p = res.props
+    if res.type in (EKS, AWS_EKS):
+        types = p.get("enabledClusterLogTypes")
+        if types is UNKNOWN:
+            return
+        missing = [t for t in EKS_LOGS if t not in as_list(types)]
+        if missing:
+            yield f"control-plane logs missing from enabledClusterLogTypes: {', '.join(missing)}"
+    elif res.type == GKE:
+        if p.get("loggingService") == "none":
+            yield "control-plane logging is off (loggingService: none)"
+            return
+        comps = as_map(p.get("loggingConfig")).get("enableComponents")
+        if comps is not UNKNOWN and "APISERVER" not in as_list(comps):
+            yield "API server logs are off: loggingConfig.enableComponents must include APISERVER"
+
+
+def _aks_audit(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    clusters = [r for r in resources if r.type == AKS]
+    if not clusters:
+        return
+    ok = False
+    for ds in (r for r in resources if r.type in DIAGNOSTIC_SETTINGS):
+        for log in as_list(ds.props.get("logs")):
+            if not isinstance(log, dict) or log.get("enabled") is False:
+                continue
+            if log.get("category") in AKS_AUDIT or log.get("categoryGroup") in ("audit", "allLogs"):
+                ok = True
+    if not ok:
+        for c in clusters:
+            yield Finding(
+                c.urn,
+                "no diagnostic setting sends the AKS kube-audit (or kube-audit-admin) log anywhere: "
+                "add a DiagnosticSetting on the cluster with that category enabled",
+            )
+
+
+def _workload_identity(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    has_oidc = any(r.type in (OIDC_PROVIDER, POD_IDENTITY) for r in resources)
+    for r in resources:
+        p = r.props
+        if r.type == EKS and p.get("createOidcProvider") is not True and not has_oidc:
+            yield Finding(r.urn, "no IAM OIDC provider for IRSA: set createOidcProvider: true")
+        elif r.type == AWS_EKS and not has_oidc and not any(x.type == EKS for x in resources):
+            yield Finding(r.urn, "no IAM OIDC provider (IRSA) or EKS Pod Identity association in the stack")
+        elif r.type == GKE:
+            wi = p.get("workloadIdentityConfig")
+            if wi is not UNKNOWN and not is_set(as_map(wi).get("workloadPool")):
+                yield Finding(r.urn, "Workload Identity is off: set workloadIdentityConfig.workloadPool")
+        elif r.type == GKE_POOL:
+            meta = p.get("nodeConfig")
+            mode = as_map(as_map(meta).get("workloadMetadataConfig")).get("mode")
+            if meta is not UNKNOWN and mode is not UNKNOWN and mode != "GKE_METADATA":
+                yield Finding(
+                    r.urn, f"node pool metadata mode is {mode or 'unset'}: set workloadMetadataConfig.mode GKE_METADATA"
+                )
+        elif r.type == AKS:
+            oidc = as_map(p.get("oidcIssuerProfile")).get("enabled")
+            wi = as_map(as_map(p.get("securityProfile")).get("workloadIdentity")).get("enabled")
+            if oidc is not True or wi is not True:
+                yield Finding(
+                    r.urn,
+                    "workload identity is off: set oidcIssuerProfile.enabled and "
+                    "securityProfile.workloadIdentity.enabled",
+                )
+
+
+# ------------------------------------------------------------------------------------------------ nodes and keys
+
+LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+EC2_NODE_CLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
+KMS_KEYS = ("aws:kms/key:Key", "gcp:kms/cryptoKey:CryptoKey", "azure-native:keyvault:Key")
+
+
+def _imds(res: Resource, facts: Facts) -> Iterator[str]:
+    if res.type == LAUNCH_TEMPLATE:
+        opts = res.props.get("metadataOptions")
+        where = "metadataOptions"
+    elif res.type == EC2_NODE_CLASS:
+        opts = res.get("spec.metadataOptions")
+        where = "spec.metadataOptions"
+        if res.props.get("spec") is UNKNOWN:
+            return
+    else:
+        return
+    if opts is UNKNOWN:
+        return
+    opts = as_map(opts)
+    if opts.get("httpTokens") != "required":
+        yield f"{where}.httpTokens is {opts.get('httpTokens') or 'unset'}: require IMDSv2 (httpTokens: required)"
+    hops = opts.get("httpPutResponseHopLimit")
+    if hops is not UNKNOWN and (not isinstance(hops, int) or hops > 1):
+        yield f"{where}.httpPutResponseHopLimit is {hops}: give 1 so pods cannot reach the node's credentials"
+
+
+def _key_rotation(res: Resource, facts: Facts) -> Iterator[str]:
+    p = res.props
+    if res.type == "aws:kms/key:Key" and p.get("enableKeyRotation") not in (True, UNKNOWN):
+        yield "KMS key rotation is off: set enableKeyRotation: true"
+    elif res.type == "gcp:kms/cryptoKey:CryptoKey" and not is_set(p.get("rotationPeriod")):
+        yield "Cloud KMS key has no rotationPeriod"
+    elif res.type == "azure-native:keyvault:Key":
+        policy = as_map(p.get("properties")).get("rotationPolicy")
+        if policy is UNKNOWN:
+            return
+        actions = as_list(as_map(policy).get("lifetimeActions"))
+        if not any(str(as_map(as_map(a).get("action")).get("type", "")).lower() == "rotate" for a in actions):
+            yield "Key Vault key has no rotationPolicy with a rotate action (AKS KMS then needs the new keyId)"
+
+
+# ------------------------------------------------------------------------------------------------ protection
+
+STATEFUL = (
+    EKS,
+    AWS_EKS,
+    GKE,
+    AKS,
+    "aws:kms/key:Key",
+    "gcp:kms/cryptoKey:CryptoKey",
+    "azure-native:keyvault:Vault",
+    "azure-native:keyvault:Key",
+    OIDC_PROVIDER,
+    "gcp:serviceaccount/account:Account",
+    "azure-native:managedidentity:UserAssignedIdentity",
+)
+"""Resources whose loss is not recoverable by another ``pulumi up``: clusters, KMS keys and cluster identities."""
+
+PER_MODEL = "mlplatform:index:ModelService"
+"""Identities inside a ModelService are per model and recreated with it: not protected."""
+
+
+def _deletion_protected(res: Resource) -> bool:
+    if res.protect:
+        return True
+    return res.props.get("deletionProtection") is True
+
+
+def _prod_protect(res: Resource, facts: Facts) -> Iterator[str]:
+    if facts.environment != "prod" or res.type not in STATEFUL or PER_MODEL in res.urn:
+        return
+    if not _deletion_protected(res):
+        yield (
+            f"{res.type.rsplit(':', 1)[-1]} {res.name} can be destroyed by accident on a prod stack: "
+            "register it with protect=True (or deletionProtection: true)"
+        )
+
+
+RULES = [
+    Rule(
+        name="api-endpoint-restricted",
+        description="The Kubernetes API endpoint is private or limited to listed CIDRs, unless the stack opts in.",
+        enforcement="mandatory",
+        area="cluster",
+        applies_to=CLUSTERS,
+        check_resource=_api_restricted,
+        remediation="cluster.apiAccess.publicCidrs: [your CIDRs], or no public endpoint",
+    ),
+    Rule(
+        name="api-endpoint-world-opt-in",
+        description="A stack that opted in to a world-open API endpoint (allowWorld) is still flagged.",
+        enforcement="advisory",
+        area="cluster",
+        applies_to=CLUSTERS,
+        check_resource=_api_world_opt_in,
+    ),
+    Rule(
+        name="secrets-encryption",
+        description="Kubernetes Secrets are envelope-encrypted with a customer-managed key (CIS EKS 5.3.1).",
+        enforcement="mandatory",
+        area="cluster",
+        applies_to=CLUSTERS,
+        check_resource=_secrets_encryption,
+    ),
+    Rule(
+        name="audit-logs",
+        description="Control-plane audit logs are on (EKS api/audit/authenticator, GKE API server, AKS kube-audit).",
+        enforcement="mandatory",
+        area="cluster",
+        applies_to=(EKS, AWS_EKS, GKE, AKS, *DIAGNOSTIC_SETTINGS),
+        check_resource=_audit_logs,
+        check_stack=_aks_audit,
+    ),
+    Rule(
+        name="workload-identity",
+        description="Pods get cloud credentials through workload identity (IRSA, GKE_METADATA, AKS OIDC).",
+        enforcement="mandatory",
+        area="cluster",
+        applies_to=(EKS, AWS_EKS, GKE, GKE_POOL, AKS, OIDC_PROVIDER),
+        check_stack=_workload_identity,
+    ),
+    Rule(
+        name="imdsv2-required",
+        description="EKS nodes require IMDSv2 with a hop limit of 1 (launch templates, Karpenter EC2NodeClass).",
+        enforcement="mandatory",
+        area="cluster",
+        applies_to=(LAUNCH_TEMPLATE, EC2_NODE_CLASS),
+        check_resource=_imds,
+    ),
+    Rule(
+        name="kms-key-rotation",
+        description="Customer-managed keys that encrypt Secrets rotate (AWS KMS, Cloud KMS, Key Vault).",
+        enforcement="advisory",
+        area="cluster",
+        applies_to=KMS_KEYS,
+        check_resource=_key_rotation,
+    ),
+    Rule(
+        name="prod-protect-stateful",
+        description="On prod stacks, clusters, KMS keys and cluster identities are protected against destroy.",
+        enforcement="mandatory",
+        area="cluster",
+        applies_to=STATEFUL,
+        check_resource=_prod_protect,
+    ),
+]

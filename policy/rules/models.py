@@ -1,0 +1,295 @@
+"""Rules over served models: GPU scheduling, container limits, authentication, mTLS and prod replicas.
+
+Models are KServe ``InferenceService`` objects (``kubernetes:serving.kserve.io/v1beta1:InferenceService``). A model
+is public unless it is cluster-local (label ``networking.knative.dev/visibility: cluster-local``) or annotated
+``mlplatform.io/access: internal``; a public model opts into anonymous access with the annotation
+``mlplatform.io/allow-anonymous: "true"`` (or its stack entry's ``access.allowAnonymous: true``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from policy.rules.base import (
+    UNKNOWN,
+    Facts,
+    Finding,
+    Resource,
+    Rule,
+    as_list,
+    as_map,
+    containers,
+    is_k8s,
+    is_true,
+    pod_specs,
+)
+from policy.rules.gpu import ACCELERATOR_LABEL, GPU_RESOURCE, GPU_TAINT
+
+ISVC = "kubernetes:serving.kserve.io/v1beta1:InferenceService"
+ACCESS_ANNOTATION = "mlplatform.io/access"
+ANONYMOUS_ANNOTATION = "mlplatform.io/allow-anonymous"
+HOST_ANNOTATION = "mlplatform.io/host"
+VISIBILITY_LABEL = "networking.knative.dev/visibility"
+ISVC_POD_LABEL = "serving.kserve.io/inferenceservice"
+MESH_ROOT = "istio-system"
+PROD_MIN_REPLICAS = 2
+
+
+def _gpus(c: Mapping[str, Any]) -> int:
+    res = as_map(c.get("resources"))
+    for kind in ("limits", "requests"):
+        v = as_map(res.get(kind)).get(GPU_RESOURCE)
+        try:
+            n = int(v) if v is not None and v is not UNKNOWN else 0
+        except (TypeError, ValueError):
+            n = 0
+        if n:
+            return n
+    return 0
+
+
+def _isvcs(resources: Sequence[Resource]) -> list[Resource]:
+    return [r for r in resources if r.type == ISVC or is_k8s(r, "InferenceService")]
+
+
+def _gpu_scheduling(res: Resource, facts: Facts) -> Iterator[str]:
+    if not is_k8s(res, "InferenceService"):
+        return
+    for path, pod in pod_specs(res):
+        if not any(_gpus(c) for _, c in containers(pod)):
+            continue
+        tolerated = False
+        for t in as_list(pod.get("tolerations")):
+            t = as_map(t)
+            if t.get("key") != GPU_TAINT[0] or t.get("effect") not in (GPU_TAINT[2], None, ""):
+                continue
+            if t.get("operator") == "Exists" or t.get("value") == GPU_TAINT[1]:
+                tolerated = True
+        if not tolerated:
+            yield f"{path} requests GPUs but does not tolerate {GPU_TAINT[0]}={GPU_TAINT[1]}:{GPU_TAINT[2]}"
+        selected = bool(as_map(pod.get("nodeSelector")).get(ACCELERATOR_LABEL))
+        if not selected:
+            terms = as_list(
+                as_map(
+                    as_map(as_map(pod.get("affinity")).get("nodeAffinity")).get(
+                        "requiredDuringSchedulingIgnoredDuringExecution"
+                    )
+                ).get("nodeSelectorTerms")
+            )
+            selected = any(
+                as_map(e).get("key") == ACCELERATOR_LABEL
+                for term in terms
+                for e in as_list(as_map(term).get("matchExpressions"))
+            )
+        if not selected:
+            yield f"{path} requests GPUs but does not select an accelerator (nodeSelector {ACCELERATOR_LABEL})"
+
+
+def _limits(res: Resource, facts: Facts) -> Iterator[str]:
+    if not is_k8s(res, "InferenceService"):
+        return
+    for path, pod in pod_specs(res):
+        for cpath, c in containers(pod, init=False):
+            if c.get("resources") is UNKNOWN:
+                continue
+            resources = as_map(c.get("resources"))
+            limits = as_map(resources.get("limits"))
+            requests = as_map(resources.get("requests"))
+            missing = [f"limits.{k}" for k in ("cpu", "memory") if k not in limits]
+            missing += [f"requests.{k}" for k in ("cpu", "memory") if k not in requests]
+            if missing:
+                yield f"{path}.{cpath} has no resources {', '.join(missing)}"
+            if GPU_RESOURCE in requests and requests.get(GPU_RESOURCE) != limits.get(GPU_RESOURCE):
+                yield f"{path}.{cpath} requests {GPU_RESOURCE} different from its limit"
+
+
+def _prod_replicas(res: Resource, facts: Facts) -> Iterator[str]:
+    if facts.environment != "prod" or not is_k8s(res, "InferenceService"):
+        return
+    n = res.get("spec.predictor.minReplicas")
+    if n is UNKNOWN:
+        return
+    if not isinstance(n, int) or n < PROD_MIN_REPLICAS:
+        shown = "unset (KServe's default is 1)" if n is None else str(n)
+        yield (
+            f"model {res.namespace}/{res.k8s_name} keeps minReplicas {shown} on a prod stack; give scaling.minReplicas "
+            f">= {PROD_MIN_REPLICAS} (or override policy prod-model-replicas with a reason)"
+        )
+
+
+# ------------------------------------------------------------------------------------------------ auth
+
+
+def is_public(res: Resource) -> bool:
+    """True when the model is reachable through the ingress gateway."""
+    labels = as_map(res.metadata.get("labels"))
+    ann = as_map(res.metadata.get("annotations"))
+    if labels.get(VISIBILITY_LABEL) == "cluster-local":
+        return False
+    return bool(ann.get(ACCESS_ANNOTATION, labels.get(ACCESS_ANNOTATION)) != "internal")
+
+
+def is_anonymous(res: Resource, facts: Facts) -> bool:
+    """True when the model explicitly opted into anonymous access."""
+    ann = as_map(res.metadata.get("annotations"))
+    return is_true(ann.get(ANONYMOUS_ANNOTATION)) or f"{res.namespace}/{res.k8s_name}" in facts.anonymous_models
+
+
+def _covers(policy: Resource, model: Resource) -> bool:
+    """Whether an Istio policy object applies to the model's pods (or to the gateway in front of it)."""
+    selector = as_map(as_map(policy.props.get("spec")).get("selector")).get("matchLabels")
+    if policy.namespace == model.namespace:
+        if not selector:
+            return True
+        labels = as_map(selector)
+        return labels.get(ISVC_POD_LABEL) == model.k8s_name or str(labels.get("app", "")).startswith(
+            f"{model.k8s_name}-predictor"
+        )
+    if policy.namespace == MESH_ROOT and not selector:
+        return True  # mesh-wide
+    if policy.namespace == MESH_ROOT:
+        hosts = [
+            str(h)
+            for rule in as_list(policy.get("spec.rules"))
+            for to in as_list(as_map(rule).get("to"))
+            for h in as_list(as_map(as_map(to).get("operation")).get("hosts"))
+        ]
+        own = as_map(model.metadata.get("annotations")).get(HOST_ANNOTATION)
+        prefixes = (f"{model.k8s_name}.{model.namespace}.", f"{model.k8s_name}-{model.namespace}.")
+        return not hosts or any(h == "*" or h == own or h.startswith(prefixes) for h in hosts)
+    return False
+
+
+def requires_principal(policy: Resource) -> bool:
+    """True when an AuthorizationPolicy lets in only requests with a validated JWT (a request principal)."""
+    spec = as_map(policy.props.get("spec"))
+    action = spec.get("action", "ALLOW")
+    rules = [as_map(r) for r in as_list(spec.get("rules"))]
+    sources = [as_map(as_map(f).get("source")) for r in rules for f in as_list(r.get("from"))]
+    if action == "DENY":
+        return any(as_list(s.get("notRequestPrincipals")) for s in sources)
+    if action != "ALLOW" or not rules:
+        return False
+    if any(not r for r in rules):
+        return False  # an empty rule allows everything
+    return any(bool(as_list(s.get("requestPrincipals"))) for s in sources)
+
+
+def _endpoint_auth(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    authz = [r for r in resources if is_k8s(r, "AuthorizationPolicy")]
+    authn = [r for r in resources if is_k8s(r, "RequestAuthentication")]
+    for model in _isvcs(resources):
+        if not is_public(model) or is_anonymous(model, facts):
+            continue
+        where = f"{model.namespace}/{model.k8s_name}"
+        if not any(requires_principal(p) and _covers(p, model) for p in authz):
+            yield Finding(
+                model.urn,
+                f"public model {where} has no AuthorizationPolicy requiring a request principal (JWT); "
+                "RequestAuthentication alone lets token-less requests through. Set access.jwt, or "
+                "access.allowAnonymous: true explicitly",
+            )
+        elif not any(as_list(r.get("spec.jwtRules")) and _covers(r, model) for r in authn):
+            yield Finding(model.urn, f"public model {where} has no RequestAuthentication with jwtRules")
+
+
+# ------------------------------------------------------------------------------------------------ mTLS
+
+
+def _mode(pa: Resource) -> Any:
+    return as_map(as_map(pa.props.get("spec")).get("mtls")).get("mode")
+
+
+def _mtls(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    pas = [r for r in resources if is_k8s(r, "PeerAuthentication")]
+    mesh_strict = any(p.namespace == MESH_ROOT and not p.get("spec.selector") and _mode(p) == "STRICT" for p in pas)
+    namespaces = sorted({m.namespace for m in _isvcs(resources) if m.namespace})
+    for ns in namespaces:
+        here = [p for p in pas if p.namespace == ns]
+        weak = [p for p in here if _mode(p) not in (None, "STRICT", "UNSET")]
+        weak += [
+            p
+            for p in here
+            for port in as_map(p.get("spec.portLevelMtls")).values()
+            if as_map(port).get("mode") not in (None, "STRICT", "UNSET")
+        ]
+        for p in weak:
+            yield Finding(p.urn, f"PeerAuthentication {ns}/{p.k8s_name} weakens mTLS below STRICT in model namespace")
+        ns_strict = any(not p.get("spec.selector") and _mode(p) == "STRICT" for p in here)
+        if not (mesh_strict or ns_strict):
+            yield Finding(
+                None,
+                f"model namespace {ns} is not covered by a STRICT PeerAuthentication (mesh-wide in {MESH_ROOT} or in "
+                "the namespace)",
+            )
+
+
+POD_SECURITY = "pod-security.kubernetes.io/enforce"
+
+
+def _namespace_pod_security(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    model_namespaces = {m.namespace for m in _isvcs(resources) if m.namespace}
+    for ns in (r for r in resources if is_k8s(r, "Namespace") and r.k8s_name in model_namespaces):
+        level = as_map(ns.metadata.get("labels")).get(POD_SECURITY)
+        if level not in ("restricted", "baseline"):
+            yield Finding(
+                ns.urn,
+                f"model namespace {ns.k8s_name} enforces Pod Security level {level or 'none'}; "
+                "enforce restricted (or baseline while sidecars need it)",
+            )
+
+
+RULES = [
+    Rule(
+        name="isvc-gpu-scheduling",
+        description="Every GPU InferenceService tolerates the GPU taint and selects an accelerator.",
+        enforcement="mandatory",
+        area="models",
+        applies_to=(ISVC,),
+        check_resource=_gpu_scheduling,
+    ),
+    Rule(
+        name="model-container-limits",
+        description="Every model container sets CPU and memory requests and limits (GPU requests = limits).",
+        enforcement="mandatory",
+        area="models",
+        applies_to=(ISVC,),
+        check_resource=_limits,
+    ),
+    Rule(
+        name="model-endpoint-auth",
+        description=(
+            "Every public model has an AuthorizationPolicy requiring a request principal (plus a "
+            "RequestAuthentication), unless it opts into anonymous access."
+        ),
+        enforcement="mandatory",
+        area="models",
+        applies_to=(ISVC, "AuthorizationPolicy", "RequestAuthentication"),
+        check_stack=_endpoint_auth,
+    ),
+    Rule(
+        name="mesh-mtls-strict",
+        description="Every model namespace is under STRICT mTLS (mesh-wide or namespace PeerAuthentication).",
+        enforcement="mandatory",
+        area="models",
+        applies_to=(ISVC, "PeerAuthentication"),
+        check_stack=_mtls,
+    ),
+    Rule(
+        name="model-namespace-pod-security",
+        description="Namespaces we create for models enforce the restricted (or baseline) Pod Security level.",
+        enforcement="mandatory",
+        area="models",
+        applies_to=(ISVC, "Namespace"),
+        check_stack=_namespace_pod_security,
+    ),
+    Rule(
+        name="prod-model-replicas",
+        description="On prod stacks every model keeps at least 2 replicas (no scale to zero, no single replica).",
+        enforcement="mandatory",
+        area="models",
+        applies_to=(ISVC,),
+        check_resource=_prod_replicas,
+    ),
+]

@@ -1,0 +1,125 @@
+"""Every taggable cloud resource carries the stack's required tags (AWS tags, GCP labels, Azure tags).
+
+Whether a type takes tags, and under which input, is read from the provider SDK the resource comes from (its
+constructor has a ``tags``, ``labels`` or ``resource_labels`` argument); a handful of types keep them elsewhere
+(:data:`TAG_PATHS`). Provider-level defaults count: AWS ``defaultTags.tags`` and GCP ``defaultLabels`` on the
+resource's explicit provider.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+import re
+from collections.abc import Iterator, Mapping
+from functools import cache
+from typing import Any
+
+from policy.rules.base import UNKNOWN, Facts, Resource, Rule, as_map, dig
+
+PACKAGES = {
+    "aws": "pulumi_aws",
+    "gcp": "pulumi_gcp",
+    "azure-native": "pulumi_azure_native",
+    "eks": "pulumi_eks",
+    "awsx": "pulumi_awsx",
+}
+"""Cloud type-token prefixes and the Python SDK that defines them."""
+
+TAG_PATHS = {
+    "gcp:container/cluster:Cluster": "resourceLabels",
+    "gcp:container/nodePool:NodePool": "nodeConfig.resourceLabels",
+}
+"""Types whose tags are not under the SDK's ``tags``/``labels`` argument: wire path of the tag map."""
+
+_SDK_TAG_ARGS = {"tags": "tags", "labels": "labels"}
+_GCP_BAD = re.compile(r"[^a-z0-9_-]")
+
+
+def _cloud(type_: str) -> str | None:
+    prefix = type_.split(":", 1)[0]
+    return prefix if prefix in PACKAGES else None
+
+
+@cache
+def tag_path(type_: str) -> str | None:
+    """The wire path of the tag map of ``type_``, or None when the type cannot carry tags."""
+    if type_ in TAG_PATHS:
+        return TAG_PATHS[type_]
+    cloud = _cloud(type_)
+    if cloud is None:
+        return None
+    _, module, cls_name = type_.split(":")
+    module = module.split("/")[0]
+    try:
+        mod = importlib.import_module(PACKAGES[cloud] if module == "index" else f"{PACKAGES[cloud]}.{module}")
+        cls = getattr(mod, cls_name)
+        params = inspect.signature(cls._internal_init).parameters
+    except (ImportError, AttributeError, TypeError, ValueError):
+        return None
+    for arg, wire in _SDK_TAG_ARGS.items():
+        if arg in params:
+            return wire
+    return None
+
+
+def _json_map(value: Any) -> Mapping[str, Any]:
+    """Provider config arrives as JSON text for nested values."""
+    if isinstance(value, str) and value.startswith("{"):
+        try:
+            loaded = json.loads(value)
+        except json.JSONDecodeError:
+            return {}
+        return loaded if isinstance(loaded, Mapping) else {}
+    return as_map(value)
+
+
+def _provider_tags(res: Resource) -> Mapping[str, Any]:
+    prov = res.provider_props
+    if not prov:
+        return {}
+    default_tags = _json_map(prov.get("defaultTags"))
+    tags = dict(_json_map(default_tags.get("tags")))
+    tags.update(_json_map(prov.get("defaultLabels")))
+    return tags
+
+
+def _tag_map(value: Any) -> Mapping[str, Any]:
+    """A tag map; AWS Auto Scaling spells tags as a list of ``{key, value}``."""
+    if isinstance(value, list):
+        return {str(t.get("key")): t.get("value") for t in value if isinstance(t, Mapping)}
+    return as_map(value)
+
+
+def gcp_key(key: str) -> str:
+    """A tag key as GCP accepts it as a label key (the same rule as components.naming.gcp_labels)."""
+    return _GCP_BAD.sub("_", key.lower())[:63]
+
+
+def _required_tags(res: Resource, facts: Facts) -> Iterator[str]:
+    path = tag_path(res.type)
+    if path is None or not facts.required_tags:
+        return
+    tags = dig(res.props, path)
+    if tags is UNKNOWN:
+        return
+    have = {**_provider_tags(res), **_tag_map(tags)}
+    gcp = res.type.startswith("gcp:")
+    wanted = [gcp_key(k) if gcp else k for k in facts.required_tags]
+    missing = [k for k in wanted if not have.get(k)]
+    if missing:
+        word = "labels" if gcp else "tags"
+        yield f"missing required {word} {', '.join(missing)} (under {path}; set them in mlplatform:tags)"
+
+
+RULES = [
+    Rule(
+        name="required-tags",
+        description="Every taggable cloud resource carries the stack's required tags (policy.requiredTags).",
+        enforcement="mandatory",
+        area="tags",
+        applies_to=("aws:*", "gcp:*", "azure-native:*", "eks:*", "awsx:*"),
+        check_resource=_required_tags,
+    ),
+]

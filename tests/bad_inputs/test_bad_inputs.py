@@ -1,0 +1,156 @@
+"""The bad-input corpus: every broken stack file in cases/ is refused with exactly one line naming the file and the key
+path, exit status 2, no traceback, and nothing registered, through `mlplatform plan` (in process and as a subprocess)
+and through the program itself (what `pulumi up` runs).
+
+Each case file starts with a comment saying what is wrong and ``# expect: <the exact line>``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from components.errors import SpecError
+from components.plan import engine
+from components.plan.cli import EXIT_INVALID, main
+from components.plan.project import load_project, read_stack_file
+
+ROOT = Path(__file__).resolve().parents[2]
+CASES = sorted((Path(__file__).parent / "cases").glob("*.yaml"))
+EXPECT = "# expect: "
+
+
+def expected(case: Path) -> str:
+    for line in case.read_text().splitlines():
+        if line.startswith(EXPECT):
+            return line[len(EXPECT) :]
+    raise AssertionError(f"{case.name}: no '{EXPECT}' line")
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A project whose program is this repository's infra/ and whose stacks/ folder is empty."""
+    (tmp_path / "stacks").mkdir()
+    (tmp_path / "Pulumi.yaml").write_text(
+        f"name: mlplatform\nruntime: python\nmain: {ROOT / 'infra'}/\nstackConfigDir: stacks\n"
+    )
+    return tmp_path
+
+
+def install(project: Path, case: Path) -> str:
+    shutil.copy(case, project / "stacks" / f"Pulumi.{case.stem}.yaml")
+    return case.stem
+
+
+@pytest.fixture
+def registered(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Every resource registration the mock monitor receives during the test (type::name)."""
+    seen: list[str] = []
+    original = engine.RecordingMonitor.RegisterResource
+
+    def spy(self: engine.RecordingMonitor, request: Any) -> Any:
+        if request.type != "pulumi:pulumi:Stack":
+            seen.append(f"{request.type}::{request.name}")
+        return original(self, request)
+
+    monkeypatch.setattr(engine.RecordingMonitor, "RegisterResource", spy)
+    yield seen
+
+
+def test_corpus_size_and_every_case_has_an_expected_line() -> None:
+    assert len(CASES) >= 40
+    lines = [expected(c) for c in CASES]
+    for case, line in zip(CASES, lines, strict=True):
+        assert line.startswith(f"stacks/Pulumi.{case.stem}.yaml: "), case.name
+    assert len(set(lines)) == len(lines), "two cases give the same line: one of them tests nothing new"
+
+
+CATEGORIES = {
+    "wrong types": "type-",
+    "out-of-range numbers": "range-",
+    "unknown and misspelt keys": "key-",
+    "missing required keys": "missing-",
+    "unknown accelerator": "accelerator-unknown",
+    "accelerator not offered on that cloud": "accelerator-not-on-cloud",
+    "more GPUs than a node has": "model-gpus-over-node",
+    "no machine with that many GPUs": "gpus-per-node-no-machine",
+    "a model asking for an accelerator no pool has": "model-accelerator-no-pool",
+    "scale to zero in Standard mode": "scale-to-zero-standard",
+    "bad storage URI scheme": "storage-ftp",
+    "a bucket on another cloud": "storage-other-cloud",
+    "names too long or not DNS-safe": "name-",
+    "invalid CIDRs": "cidr-",
+    "versions outside the compatibility table": "version-",
+    "a secret in plain text": "secret-plain-text",
+    "an empty file": "empty-file",
+    "YAML syntax errors": "yaml-syntax-",
+}
+
+
+@pytest.mark.parametrize("category", sorted(CATEGORIES))
+def test_corpus_covers(category: str) -> None:
+    assert any(c.stem.startswith(CATEGORIES[category]) for c in CASES), category
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.stem for c in CASES])
+def test_plan_refuses_with_one_line(
+    case: Path, project: Path, registered: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    stack = install(project, case)
+    code = main(["plan", "--project", str(project), "--stack", stack, "--no-tree"])
+    out, err = capsys.readouterr()
+    assert code == EXIT_INVALID
+    assert err == expected(case) + "\n"
+    assert "Traceback" not in out + err
+    assert registered == []
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.stem for c in CASES])
+def test_program_refuses_with_the_same_error(case: Path, project: Path, registered: list[str]) -> None:
+    """What `pulumi up` runs: the stack file as the CLI hands it over, then the program; one SpecError."""
+    stack = install(project, case)
+    proj = load_project(project)
+    try:
+        cfg = read_stack_file(proj, stack)
+    except SpecError as e:  # the file itself is unreadable: the Pulumi CLI refuses it before the program runs
+        assert str(e) == expected(case)
+        return
+    with pytest.raises(SpecError) as info:
+        engine.run_program(project, stack, cfg.config, cfg.secret_keys, main=proj.main)
+    assert str(info.value) == expected(case)
+    assert "\n" not in str(info.value)
+    assert registered == []
+
+
+@pytest.mark.parametrize(
+    "name", ["missing-cloud", "yaml-syntax-indent", "storage-other-cloud", "version-outside-table"]
+)
+def test_plan_subprocess(name: str, project: Path) -> None:
+    case = next(c for c in CASES if c.stem == name)
+    install(project, case)
+    exe = Path(sys.executable).with_name("mlplatform")
+    proc = subprocess.run(
+        [str(exe), "plan", "--project", str(project), "--stack", name],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == EXIT_INVALID
+    assert proc.stderr == expected(case) + "\n"
+    assert "Traceback" not in proc.stdout + proc.stderr
+
+
+def test_the_registration_spy_sees_a_valid_stack(project: Path, registered: list[str]) -> None:
+    """Control: the same spy records registrations when the stack is valid (so `registered == []` means something)."""
+    shutil.copy(ROOT / "stacks" / "Pulumi.local.yaml", project / "stacks" / "Pulumi.ok.yaml")
+    proj = load_project(project)
+    cfg = read_stack_file(proj, "ok")
+    engine.run_program(project, "ok", cfg.config, cfg.secret_keys, main=proj.main)
+    assert any(r.startswith("kubernetes:serving.kserve.io/v1beta1:InferenceService::") for r in registered)
