@@ -14,7 +14,6 @@ from typing import Any
 
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
-from pydantic_core import PydanticUndefined
 
 from infra.config import NAMESPACE, StackConfig
 

@@ -22,7 +22,9 @@ KEYS = {
     "cloud", "region", "cluster_name", "endpoint", "kubeconfig", "oidc_issuer", "control_plane_tier",
     "system_instance_type", "system_pool", "gpu_pools",
 }  # fmt: skip
-POOL_KEYS = {"accelerator", "instance_type", "gpus_per_node", "min_nodes", "max_nodes", "spot", "sharing", "max_clients_per_gpu"}
+POOL_KEYS = {
+    "accelerator", "instance_type", "gpus_per_node", "min_nodes", "max_nodes", "spot", "sharing", "max_clients_per_gpu"
+}  # fmt: skip
 POOLS = {
     "aws": {"l4": {"accelerator": "nvidia-l4", "maxNodes": 2}},
     "gcp": {"l4": {"accelerator": "nvidia-l4", "maxNodes": 2}},
