@@ -8,7 +8,7 @@ is public unless it is cluster-local (label ``networking.knative.dev/visibility:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from policy.rules.base import (
@@ -176,21 +176,49 @@ def requires_principal(policy: Resource) -> bool:
     return any(bool(as_list(s.get("requestPrincipals"))) for s in sources)
 
 
+def _target(policy: Resource) -> str | None:
+    """The model an Istio policy selects by KServe's pod label, or None (namespace-wide or another selector)."""
+    selector = as_map(as_map(policy.props.get("spec")).get("selector")).get("matchLabels")
+    target = as_map(selector).get(ISVC_POD_LABEL) if selector else None
+    return str(target) if target is not None else None
+
+
+def _index(policies: Iterable[Resource]) -> dict[tuple[str | None, str | None], list[Resource]]:
+    """Policies by (namespace, model they select); a policy applies only in its namespace or the mesh root's."""
+    out: dict[tuple[str | None, str | None], list[Resource]] = {}
+    for p in policies:
+        out.setdefault((p.namespace, _target(p)), []).append(p)
+    return out
+
+
+def _near(index: dict[tuple[str | None, str | None], list[Resource]], model: Resource) -> list[Resource]:
+    """The policies that may cover ``model``: those selecting it, namespace-wide ones, and the mesh root's."""
+    ns = model.namespace
+    return [
+        *index.get((ns, model.k8s_name), []),
+        *index.get((ns, None), []),
+        *(p for (pns, _), ps in index.items() if pns == MESH_ROOT for p in ps),
+    ]
+
+
 def _endpoint_auth(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
-    authz = [r for r in resources if is_k8s(r, "AuthorizationPolicy")]
-    authn = [r for r in resources if is_k8s(r, "RequestAuthentication")]
+    # Indexed once, so that the rule stays linear in the number of models (it was quadratic).
+    authz = _index(r for r in resources if is_k8s(r, "AuthorizationPolicy") and requires_principal(r))
+    authn = _index(r for r in resources if is_k8s(r, "RequestAuthentication") and as_list(r.get("spec.jwtRules")))
     for model in _isvcs(resources):
         if not is_public(model) or is_anonymous(model, facts):
             continue
         where = f"{model.namespace}/{model.k8s_name}"
-        if not any(requires_principal(p) and _covers(p, model) for p in authz):
+        near_authz = _near(authz, model)
+        near_authn = _near(authn, model)
+        if not any(_covers(p, model) for p in near_authz):
             yield Finding(
                 model.urn,
                 f"public model {where} has no AuthorizationPolicy requiring a request principal (JWT); "
                 "RequestAuthentication alone lets token-less requests through. Set access.jwt, or "
                 "access.allowAnonymous: true explicitly",
             )
-        elif not any(as_list(r.get("spec.jwtRules")) and _covers(r, model) for r in authn):
+        elif not any(_covers(r, model) for r in near_authn):
             yield Finding(model.urn, f"public model {where} has no RequestAuthentication with jwtRules")
 
 
