@@ -35,29 +35,14 @@ from pulumi.runtime.proto import provider_pb2, resource_pb2, source_pb2
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
+from components import markers
 from components.plan import fakes
 
-UNKNOWN_TEXT = "(known after deploy)"
+UNKNOWN = markers.UNKNOWN
+"""Marks a value only known after a deploy (shared with the policy rules)."""
+UNKNOWN_TEXT = markers.UNKNOWN_TEXT
 SECRET_TEXT = "[secret]"
 OutputsMode = Literal["unknown", "fake"]
-
-
-class Unknown:
-    """Marks a value that is only known after a deploy."""
-
-    _instance: Unknown | None = None
-
-    def __new__(cls) -> Unknown:
-        """The one instance."""
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __repr__(self) -> str:
-        return UNKNOWN_TEXT
-
-
-UNKNOWN = Unknown()
 
 
 @dataclass(frozen=True)

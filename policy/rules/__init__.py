@@ -147,13 +147,11 @@ def _entry(
 
 
 def _props(value: Any) -> Any:
-    from components.plan.engine import UNKNOWN as PLAN_UNKNOWN
+    """Recorded inputs as rules see them: secrets revealed (rules read them, never print them), unknowns kept."""
     from components.plan.engine import Secret
 
     if isinstance(value, Secret):
         return _props(value.value)
-    if value is PLAN_UNKNOWN:
-        return UNKNOWN
     if isinstance(value, dict):
         return {k: _props(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -164,6 +162,7 @@ def _props(value: Any) -> Any:
 def resources_from_plan(result: PlanResult) -> list[Resource]:
     """The plan's registrations as rules see them (wire-name inputs, protect, provider inputs)."""
     by_urn = {r.urn: r for r in result.resources}
+    provider_props: dict[str, Any] = {}
     out = []
     for reg in result.resources:
         if reg.type.startswith("pulumi:providers:"):
@@ -177,7 +176,7 @@ def resources_from_plan(result: PlanResult) -> list[Resource]:
                 props=_props(reg.inputs),
                 protect=reg.protect,
                 parent=reg.parent,
-                provider_props=_props(provider.inputs) if provider else {},
+                provider_props=provider_props.setdefault(provider.urn, _props(provider.inputs)) if provider else {},
             )
         )
     return out

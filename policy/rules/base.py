@@ -11,26 +11,13 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from components import markers
+
 Enforcement = Literal["mandatory", "advisory", "disabled"]
 ENFORCEMENTS: tuple[Enforcement, ...] = ("mandatory", "advisory", "disabled")
 
 
-class Unknown:
-    """A value only known after a deploy (an ARN, an endpoint): present, but not inspectable."""
-
-    _instance: Unknown | None = None
-
-    def __new__(cls) -> Unknown:
-        """The one instance."""
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __repr__(self) -> str:
-        return "(known after deploy)"
-
-
-UNKNOWN = Unknown()
+UNKNOWN = markers.UNKNOWN
 """The marker rules see for a computed value (the plan's unknowns and CrossGuard's unknown sentinels)."""
 
 
