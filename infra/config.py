@@ -16,7 +16,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from components import catalog
-from components.clusters.spec import ClusterSpec
+from components.clusters.spec import ClusterSpec, tag_problem
 from components.errors import SpecError, show
 from components.platform.settings import PlatformSettings
 from components.serving.spec import ModelSpec, check_model_name, platform_problems
@@ -27,7 +27,6 @@ NAMESPACE = "mlplatform"
 REGION_EXAMPLES = {"aws": "us-east-1", "gcp": "us-central1", "azure": "eastus"}
 _CLUSTER_NAME = re.compile(r"^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$")
 _STORAGE_KIND = {"s3": "s3://", "gs": "gs://", "azure": "Azure Blob"}
-TAG_LIMITS = {"aws": (128, 256), "gcp": (63, 63), "azure": (512, 256), "existing": (63, 63)}
 """Longest tag key and value per cloud (GCP label rules; AWS and Azure tag rules)."""
 SECRET_KEY_HINT = "set it with: pulumi config set --secret {key} <value>"
 
@@ -129,19 +128,11 @@ class StackConfig(Spec):
             raise field_error(e.path, e.value, e.accepted) from None
 
     def _check_tags(self) -> None:
-        """Tag keys and values every cloud of the stack accepts (GCP labels are the strictest)."""
-        key_max, value_max = TAG_LIMITS.get(self.cloud, (128, 256))
-
-        def shown(text: str) -> str:
-            return text if len(text) <= 24 else f"{text[:24]}... ({len(text)} characters)"
-
+        """Tag keys and values the stack's cloud accepts (the cloud's rules live with the clusters)."""
         for key, value in self.tags.items():
-            if not key or len(key) > key_max:
-                raise field_error("tags", shown(key), f"give tag keys of 1 to {key_max} characters on {self.cloud}")
-            if len(value) > value_max:
-                raise field_error(f"tags.{key}", shown(value), f"give at most {value_max} characters on {self.cloud}")
-            if self.cloud == "aws" and key.lower().startswith("aws:"):
-                raise field_error("tags", key, "keys starting with aws: are reserved by AWS")
+            problem = tag_problem(self.cloud, key, value)
+            if problem is not None:
+                raise field_error(*problem)
 
     def _check_pools(self) -> None:
         if self.cloud == "existing":

@@ -5,6 +5,7 @@ Private to ``components/clusters/``: nothing here imports a cloud SDK, so every 
 
 from __future__ import annotations
 
+import abc
 import hashlib
 import json
 import re
@@ -199,7 +200,7 @@ def cluster_provider(
     )
 
 
-class ManagedCluster(pulumi.ComponentResource):
+class ManagedCluster(pulumi.ComponentResource, abc.ABC):
     """Base of the managed clusters: the seam's properties and the outputs every cluster registers.
 
     Subclasses create the cloud resources, then call :meth:`_finish` as the last line of ``__init__``.
@@ -334,7 +335,8 @@ class ManagedCluster(pulumi.ComponentResource):
             return StorageAccess()
         return self._grant(name, namespace, service_account, loc, parent)
 
+    @abc.abstractmethod
     def _grant(
         self, name: str, namespace: str, service_account: str, loc: StorageLocation, parent: pulumi.Resource
     ) -> StorageAccess:
-        raise NotImplementedError
+        """Create the cloud's identity resources for ``loc`` (each cloud's own way)."""

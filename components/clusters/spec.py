@@ -279,3 +279,23 @@ class ClusterSpec(Spec):
                     "(AKS's rule for node pools, applied on every cloud)"
                 )
         return v
+
+
+TAG_LIMITS = {"aws": (128, 256), "gcp": (63, 63), "azure": (512, 256), "existing": (63, 63)}
+"""Longest tag key and value each cloud accepts (GCP labels are the strictest; existing clusters get GCP's)."""
+
+
+def tag_problem(cloud: str, key: str, value: str) -> tuple[str, str, str] | None:
+    """Why ``key: value`` cannot be a tag on ``cloud``: (key path under ``tags``, value shown, what is accepted)."""
+    key_max, value_max = TAG_LIMITS.get(cloud, (128, 256))
+
+    def shown(text: str) -> str:
+        return text if len(text) <= 24 else f"{text[:24]}... ({len(text)} characters)"
+
+    if not key or len(key) > key_max:
+        return "tags", shown(key), f"give tag keys of 1 to {key_max} characters on {cloud}"
+    if len(value) > value_max:
+        return f"tags.{key}", shown(value), f"give at most {value_max} characters on {cloud}"
+    if cloud == "aws" and key.lower().startswith("aws:"):
+        return "tags", key, "keys starting with aws: are reserved by AWS"
+    return None
