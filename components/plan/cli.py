@@ -19,8 +19,12 @@ EXIT_OK, EXIT_POLICY, EXIT_INVALID = 0, 1, 2
 
 
 def plan_stack(project: Project, stack: str, secret_values: dict[str, str] | None = None) -> StackPlan:
-    """Plan one stack of ``project``: run its program under the mocks, then the policies and the cost."""
-    from components.plan.engine import run_program
+    """Plan one stack of ``project``: run its program under the mocks, then the cost, deploy time and policies."""
+    from components.cost import estimate
+    from components.deploytime import critical_path
+    from components.plan.engine import fewer_gc_passes, run_program
+    from policy.rules import StackSettings, evaluate
+    from policy.rules.budget import with_cost
 
     cfg = read_stack_file(project, stack, secret_values)
     result = run_program(project.root, stack, cfg.config, cfg.secret_keys, main=project.main, project=project.name)
@@ -28,17 +32,12 @@ def plan_stack(project: Project, stack: str, secret_values: dict[str, str] | Non
     result.context["stack_file"] = cfg.path
     cloud = str(cfg.config.get(f"{project.name}:cloud", "unknown"))
     plan = StackPlan(stack=stack, cloud=cloud, result=result)
-    from components.cost import estimate
-    from components.deploytime import critical_path
-
-    plan.cost = estimate(result).to_json()
-    plan.deploy_time = critical_path(result).to_json()
-    from policy.rules import StackSettings, evaluate
-    from policy.rules.budget import with_cost
-
-    settings = StackSettings.from_config(cfg.config, namespace=project.name)
-    facts = with_cost(settings.facts, cfg.config, plan.cost, namespace=project.name)
-    plan.policies = evaluate(result, replace(settings, facts=facts))
+    with fewer_gc_passes():
+        plan.cost = estimate(result).to_json()
+        plan.deploy_time = critical_path(result).to_json()
+        settings = StackSettings.from_config(cfg.config, namespace=project.name)
+        facts = with_cost(settings.facts, cfg.config, plan.cost, namespace=project.name)
+        plan.policies = evaluate(result, replace(settings, facts=facts))
     return plan
 
 
@@ -59,6 +58,13 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit status (also used as the process exit code)."""
     args = _parser().parse_args(argv)
+    from components.plan.engine import fewer_gc_passes
+
+    with fewer_gc_passes():  # the plans stay alive until the output is written
+        return _plan(args)
+
+
+def _plan(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     console = Console()

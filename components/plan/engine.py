@@ -374,17 +374,30 @@ def _plan_speedups() -> Iterator[None]:
       hundreds of thousands of objects: collect less often while planning.
     - The SDK records a Python stack trace per registration for the engine's diagnostics; a plan never shows it.
     """
-    threshold = gc.get_threshold()
     trace = getattr(sdk_resource, "_get_stack_trace", None)
-    gc.set_threshold(10_000, 50, 100)
     if trace is not None:
         sdk_resource._get_stack_trace = source_pb2.StackTrace
+    try:
+        with fewer_gc_passes():
+            yield
+    finally:
+        if trace is not None:
+            sdk_resource._get_stack_trace = trace
+
+
+@contextlib.contextmanager
+def fewer_gc_passes() -> Iterator[None]:
+    """Collect garbage less often while a plan's large, long-lived object graph is alive (restored after).
+
+    Each full collection walks every tracked object: with thousands of recorded resources, the default thresholds
+    made the policies and cost over a plan grow faster than the plan itself.
+    """
+    threshold = gc.get_threshold()
+    gc.set_threshold(10_000, 50, 100)
     try:
         yield
     finally:
         gc.set_threshold(*threshold)
-        if trace is not None:
-            sdk_resource._get_stack_trace = trace
 
 
 def run_function(
