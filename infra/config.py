@@ -180,8 +180,6 @@ class StackConfig(Spec):
                     "an existing cluster has no cloud identity; set "
                     "publicStorage: true for a public bucket, or serve from pvc://, oci:// or hf://",
                 )
-            if self.environment == "prod" and model.scaling.min_replicas < 2:
-                pass  # reported by the policy pack (prod keeps >= 2 replicas), which may be overridden per stack
 
     def _check_model_gpus(self, base: str, model: ModelSpec) -> None:
         res = model.resources
