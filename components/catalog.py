@@ -5,12 +5,19 @@ dataclasses. Every price carries its region, date, source and how it was priced;
 is ``None`` (shown as unknown), never 0. On GCP the GPU is billed apart from the VM, so a GCP machine's price is the
 VM part plus ``gpus`` x the per-GPU price, and is unknown if either part is.
 
+Every machine also carries where it is offered: the regions of its cloud and, where the source lists them (gcp),
+the zones of each region. Lookups may name a region (``machine_for(cloud, accelerator, gpus, region)``); a machine
+the region does not have is refused like one the cloud does not have.
+
 Lookups that cannot be answered raise :class:`CatalogError` with one line that lists what exists.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
+import difflib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,6 +68,8 @@ class Machine:
     ``gpu_memory_gib`` is per GPU. ``gpu_type`` is the cloud's own accelerator name where node pools need one
     (GKE ``guest_accelerator`` type); it is empty on aws and azure. ``spot_discount`` is a fraction (0.6 = 60%
     cheaper), only when sourced. ``on_demand`` is False for shapes sold only as Spot / flex-start capacity.
+    ``offered_in`` is where the type is offered: (region, zones) pairs sorted by region, zones empty where the source
+    lists none (aws, azure), or None when no source says; see :attr:`regions`, :meth:`offered_at`, :meth:`zones_in`.
     """
 
     cloud: str
@@ -76,6 +85,21 @@ class Machine:
     gpu_type: str
     on_demand: bool = True
     note: str = ""
+    offered_in: tuple[tuple[str, tuple[str, ...]], ...] | None = None
+
+    @property
+    def regions(self) -> tuple[str, ...]:
+        """The regions where this type is offered, sorted; empty when not known (``offered_in`` is None)."""
+        return tuple(region for region, _ in self.offered_in or ())
+
+    def offered_at(self, region: str) -> bool | None:
+        """Whether this type is offered in ``region``: None when the catalog does not know where it is offered."""
+        return None if self.offered_in is None else region in self.regions
+
+    def zones_in(self, region: str) -> tuple[str, ...]:
+        """The zones of ``region`` where this type is offered; empty if the source lists no zones or the region
+        does not offer it."""
+        return dict(self.offered_in or ()).get(region, ())
 
 
 @dataclass(frozen=True)
@@ -88,6 +112,16 @@ class SystemMachine:
     memory_gib: float
     price: Price
     spot_discount: float | None = None
+    offered_in: tuple[tuple[str, tuple[str, ...]], ...] | None = None
+
+    @property
+    def regions(self) -> tuple[str, ...]:
+        """The regions where this type is offered, sorted; empty when not known."""
+        return tuple(region for region, _ in self.offered_in or ())
+
+    def offered_at(self, region: str) -> bool | None:
+        """Whether this type is offered in ``region``: None when the catalog does not know where it is offered."""
+        return None if self.offered_in is None else region in self.regions
 
 
 @dataclass(frozen=True)
@@ -114,6 +148,8 @@ class Catalog:
     system_machines: Mapping[str, SystemMachine]
     control_planes: Mapping[str, Mapping[str, Fixed]]
     load_balancers: Mapping[str, Fixed]
+    availability_sources: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    """Per cloud, the citation (with its date) of the region data."""
 
 
 @dataclass(frozen=True)
@@ -124,7 +160,9 @@ class _Source:
 
 _Amount = tuple[float | None, _Source | None, str]
 _TOP = {"sources", "accelerators", "spec_sources", "gcp_gpu_prices", "machines"}
-_TOP |= {"system_machines", "control_planes", "load_balancers"}
+_TOP |= {"system_machines", "control_planes", "load_balancers", "availability"}
+_Places = tuple[tuple[str, tuple[str, ...]], ...]
+_REGION = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$")
 _MACHINE = {"cloud", "accelerator", "gpus", "type", "vcpus", "memory_gib"}
 
 
@@ -265,6 +303,62 @@ def _machine(
     )  # fmt: skip
 
 
+def _places(raw: object, where: str, cloud: str) -> _Places:
+    """(region, zones) pairs of one type: a list of regions, or on gcp a mapping region -> zones."""
+    if cloud == "gcp":
+        pairs: list[tuple[str, tuple[str, ...]]] = []
+        for region, zones in _items(raw, where):
+            if not isinstance(zones, list) or not zones or not all(isinstance(z, str) for z in zones):
+                _fail(f"{where}.{region}", "must be a non-empty list of zone names")
+            if bad := [z for z in zones if not z.startswith(f"{region}-")]:
+                _fail(f"{where}.{region}", f"zone {bad[0]!r} is not in region {region}")
+            if len(set(zones)) != len(zones):
+                _fail(f"{where}.{region}", "lists a zone twice")
+            pairs.append((region, tuple(sorted(zones))))
+    else:
+        if not isinstance(raw, list) or not raw or not all(isinstance(r, str) for r in raw):
+            _fail(where, "must be a non-empty list of region names")
+        if len(set(raw)) != len(raw):
+            _fail(where, "lists a region twice")
+        pairs = [(region, ()) for region in raw]
+    for region, _ in pairs:
+        if not _REGION.match(region):
+            _fail(where, f"{region!r} is not a region name")
+    return tuple(sorted(pairs))
+
+
+def _availability(
+    raw: object, sources: Mapping[str, _Source]
+) -> tuple[dict[str, dict[str, _Places | None]], dict[str, str]]:
+    """Per cloud: machine type -> where it is offered (None: not known, with a reason in the data); and per cloud the
+    citation of the region data."""
+    top = _mapping(raw, "availability", set(CLOUDS))
+    places: dict[str, dict[str, _Places | None]] = {}
+    cites: dict[str, str] = {}
+    for cloud in CLOUDS:
+        where = f"availability.{cloud}"
+        entry = _mapping(top[cloud], where, {"source", "types"}, {"unknown"})
+        key = _text(entry["source"], f"{where}.source")
+        if key not in sources:
+            _fail(f"{where}.source", f"unknown source {key!r}; give one of {', '.join(sources)}")
+        cites[cloud] = f"{sources[key].citation} ({sources[key].date})"
+        types = _items(entry["types"], f"{where}.types")
+        places[cloud] = {kind: _places(value, f"{where}.types.{kind}", cloud) for kind, value in types}
+        unknown = _items(entry["unknown"], f"{where}.unknown") if "unknown" in entry else []
+        for kind, why in unknown:
+            if kind in places[cloud]:
+                _fail(f"{where}.unknown.{kind}", "is also under types")
+            _text(why, f"{where}.unknown.{kind}")
+            places[cloud][kind] = None
+    return places, cites
+
+
+def _where(places: Mapping[str, Mapping[str, _Places | None]], cloud: str, kind: str, owner: str) -> _Places | None:
+    if kind not in places[cloud]:
+        _fail(f"availability.{cloud}.types", f"no entry for {kind} ({owner}); every machine says where it is offered")
+    return places[cloud][kind]
+
+
 def parse(data: object) -> Catalog:
     """Validate catalog data (the parsed YAML) and build the :class:`Catalog`; raises :class:`CatalogError`."""
     top = _mapping(data, "top level", _TOP)
@@ -292,7 +386,12 @@ def parse(data: object) -> Catalog:
         gcp_gpu[_choice(name, ACCELERATORS, where)] = _amount(raw, where, sources)
     if not isinstance(top["machines"], list) or not top["machines"]:
         _fail("machines", "must be a non-empty list")
+    places, cites = _availability(top["availability"], sources)
     found = [_machine(raw, f"machines[{i}]", shape, gcp_gpu, sources) for i, raw in enumerate(top["machines"])]
+    found = [
+        dataclasses.replace(m, offered_in=_where(places, m.cloud, m.instance_type, f"machines[{i}]"))
+        for i, m in enumerate(found)
+    ]
     seen: set[tuple[str, str, int]] = set()
     for m in found:
         if (m.cloud, m.accelerator, m.gpus) in seen:
@@ -309,6 +408,8 @@ def parse(data: object) -> Catalog:
             _price(entry["price"], f"{where}.price", PRICE_REGIONS[cloud], sources),
             _spot(entry.get("spot"), f"{where}.spot", sources),
         )  # fmt: skip
+        kind = system[cloud].instance_type
+        system[cloud] = dataclasses.replace(system[cloud], offered_in=_where(places, cloud, kind, where))
     planes: dict[str, dict[str, Fixed]] = {}
     for cloud, tiers in _mapping(top["control_planes"], "control_planes", set(CLOUDS)).items():
         where = f"control_planes.{cloud}"
@@ -317,7 +418,11 @@ def parse(data: object) -> Catalog:
             _fail(where, "must have a standard tier")
     balancers = _mapping(top["load_balancers"], "load_balancers", set(CLOUDS))
     lbs = {cloud: _fixed(raw, f"load_balancers.{cloud}", sources) for cloud, raw in balancers.items()}
-    return Catalog(tuple(found), system, planes, lbs)
+    used = {(m.cloud, m.instance_type) for m in found} | {(c, m.instance_type) for c, m in system.items()}
+    for cloud, kinds in places.items():
+        if extra := sorted(kind for kind in kinds if (cloud, kind) not in used):
+            _fail(f"availability.{cloud}.types.{extra[0]}", "no machine of this type in the catalog")
+    return Catalog(tuple(found), system, planes, lbs, cites)
 
 
 def load(path: Path | None = None) -> Catalog:
@@ -328,6 +433,13 @@ def load(path: Path | None = None) -> Catalog:
 
 _CATALOG = load()
 _INDEX = {(m.cloud, m.accelerator, m.gpus): m for m in _CATALOG.machines}
+
+REGION_NAMES: Mapping[str, tuple[re.Pattern[str], str]] = {
+    "aws": (re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$"), "us-east-1"),
+    "gcp": (re.compile(r"^[a-z]+-[a-z]+\d{1,2}$"), "us-central1"),
+    "azure": (re.compile(r"^[a-z][a-z0-9]*$"), "eastus"),
+}
+"""Per cloud: the shape of a region name, and an example."""
 
 
 def _check_cloud(cloud: str) -> None:
@@ -343,26 +455,83 @@ def machines(cloud: str | None = None) -> tuple[Machine, ...]:
     return tuple(m for m in _CATALOG.machines if m.cloud == cloud)
 
 
-def offered(cloud: str) -> dict[str, tuple[int, ...]]:
-    """Accelerator -> GPU counts per node available on ``cloud``, in ``ACCELERATORS`` order."""
+def regions(cloud: str) -> tuple[str, ...]:
+    """The regions of ``cloud`` the availability data covers (it lists at least one catalog machine there), sorted.
+
+    Outside these regions the catalog cannot say what is offered, so lookups there do not check the region."""
+    _check_cloud(cloud)
+    return _COVERED[cloud]
+
+
+def covers(cloud: str, region: str) -> bool:
+    """Whether the availability data covers ``region`` of ``cloud`` (see :func:`regions`)."""
+    return region in regions(cloud)
+
+
+def check_region(cloud: str, region: str) -> None:
+    """Raise :class:`CatalogError` if ``region`` is not shaped like a region name of ``cloud`` (``us-east1`` on
+    aws, ``East US`` on azure), with the closest covered region as a hint."""
+    _check_cloud(cloud)
+    pattern, example = REGION_NAMES[cloud]
+    if isinstance(region, str) and pattern.match(region):
+        return
+    close = difflib.get_close_matches(str(region).lower().replace(" ", ""), _COVERED[cloud], n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]}?" if close else f"regions with GPU data: {', '.join(_COVERED[cloud])}"
+    raise CatalogError(f"not a region name on {cloud} (like {example}); {hint}")
+
+
+def offered(cloud: str, region: str | None = None) -> dict[str, tuple[int, ...]]:
+    """Accelerator -> GPU counts per node available on ``cloud``, in ``ACCELERATORS`` order; with ``region`` (one
+    the data covers), only what that region offers."""
     result: dict[str, tuple[int, ...]] = {}
+    here = region is not None and covers(cloud, region)
     for m in machines(cloud):
-        result[m.accelerator] = (*result.get(m.accelerator, ()), m.gpus)
+        if not here or m.offered_at(str(region)) is not False:
+            result[m.accelerator] = (*result.get(m.accelerator, ()), m.gpus)
     return result
 
 
-def machine_for(cloud: str, accelerator: str, gpus_per_node: int) -> Machine:
-    """The machine of ``cloud`` with ``gpus_per_node`` x ``accelerator``; raises :class:`CatalogError` if none."""
+def _listed(names: tuple[str, ...] | list[str]) -> str:
+    return ", ".join(names) if names else "none"
+
+
+def machine_for(cloud: str, accelerator: str, gpus_per_node: int, region: str | None = None) -> Machine:
+    """The machine of ``cloud`` with ``gpus_per_node`` x ``accelerator``; raises :class:`CatalogError` if none.
+
+    With ``region``, the machine must also be offered there, when the availability data covers that region (see
+    :func:`regions`); a region the data does not cover is not checked."""
     _check_cloud(cloud)
     if accelerator not in ACCELERATORS:
         raise CatalogError(f"unknown accelerator {accelerator!r}; give one of {', '.join(ACCELERATORS)}")
     have = offered(cloud)
     if accelerator not in have:
         raise CatalogError(f"{accelerator} is not offered on {cloud}; {cloud} offers {', '.join(have)}")
-    found = _INDEX.get((cloud, accelerator, gpus_per_node))
-    if found is None or isinstance(gpus_per_node, bool):
-        counts = ", ".join(str(n) for n in have[accelerator])
-        raise CatalogError(f"no {cloud} machine has {gpus_per_node} x {accelerator}; give gpusPerNode one of {counts}")
+    found = None if isinstance(gpus_per_node, bool) else _INDEX.get((cloud, accelerator, gpus_per_node))
+    if region is None or not covers(cloud, region):
+        if found is None:
+            counts = ", ".join(str(n) for n in have[accelerator])
+            raise CatalogError(
+                f"no {cloud} machine has {gpus_per_node} x {accelerator}; give gpusPerNode one of {counts}"
+            )
+        return found
+    here = offered(cloud, region)
+    if accelerator not in here:
+        where = sorted({r for m in machines(cloud) if m.accelerator == accelerator for r in m.regions})
+        raise CatalogError(
+            f"{accelerator} is not offered in {cloud} region {region}; {region} offers {_listed(list(here))}; "
+            f"{accelerator} is offered in {_listed(where)}"
+        )
+    counts = ", ".join(str(n) for n in here[accelerator])
+    if found is None:
+        raise CatalogError(
+            f"no {cloud} machine has {gpus_per_node} x {accelerator}; "
+            f"give gpusPerNode one of {counts} (offered in {region})"
+        )
+    if found.offered_at(region) is False:
+        raise CatalogError(
+            f"{found.instance_type} ({gpus_per_node} x {accelerator}) is not offered in {cloud} region {region}; give "
+            f"gpusPerNode one of {counts}, or a region that has it: {_listed(found.regions)}"
+        )
     return found
 
 
@@ -385,3 +554,9 @@ def load_balancer(cloud: str) -> Fixed:
     """The hourly charge of the ingress load balancer of ``cloud`` (``usd_per_hour`` is None when not sourced)."""
     _check_cloud(cloud)
     return _CATALOG.load_balancers[cloud]
+
+
+_COVERED = {
+    cloud: tuple(sorted({r for m in machines(cloud) for r in m.regions} | set(system_machine(cloud).regions)))
+    for cloud in CLOUDS
+}

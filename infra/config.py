@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from components import catalog
+from components.clusters import check_cluster
 from components.clusters.spec import ClusterSpec, tag_problem
 from components.errors import SpecError, show
 from components.platform.settings import PlatformSettings
@@ -135,20 +136,13 @@ class StackConfig(Spec):
                 raise field_error(*problem)
 
     def _check_pools(self) -> None:
-        if self.cloud == "existing":
+        """The region, the default system machine and the GPU pools, by the same check the cluster makes."""
+        if self.cloud == "existing" or self.region is None:
             return
-        for pool_name, pool in self.cluster.gpu_pools.items():
-            base = f"cluster.gpuPools.{pool_name}"
-            try:
-                machine = catalog.machine_for(self.cloud, pool.accelerator, pool.gpus_per_node)
-            except catalog.CatalogError as e:
-                field = "gpusPerNode" if pool.accelerator in catalog.offered(self.cloud) else "accelerator"
-                value = pool.gpus_per_node if field == "gpusPerNode" else pool.accelerator
-                raise field_error(f"{base}.{field}", value, str(e)) from None
-            if pool.sharing.strategy == "mig" and not machine.mig:
-                raise field_error(
-                    f"{base}.sharing.strategy", "mig", f"{pool.accelerator} has no MIG; give time-slicing"
-                )
+        try:
+            check_cluster(self.cloud, self.region, self.cluster)
+        except SpecError as e:
+            raise field_error(e.path, e.value, e.accepted) from None
 
     def _check_models(self) -> None:
         hosts: dict[str, str] = {}

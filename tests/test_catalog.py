@@ -282,3 +282,167 @@ def test_lookup_is_total(cloud: str, accelerator: str, gpus: int) -> None:
     else:
         with pytest.raises(CatalogError):
             machine_for(cloud, accelerator, gpus)
+
+
+# ------------------------------------------------------------------------------------------------ regions
+
+UNKNOWN_AVAILABILITY = {("aws", "p5.4xlarge"), ("azure", "Standard_ND96isr_H200_v5")}
+
+
+def test_every_machine_says_where_it_is_offered() -> None:
+    for m in catalog.machines():
+        if (m.cloud, m.instance_type) in UNKNOWN_AVAILABILITY:
+            assert m.offered_in is None and m.regions == () and m.offered_at("us-east-1") is None
+            continue
+        assert m.offered_in, m.instance_type
+        for region, zones in m.offered_in:
+            assert catalog.REGION_NAMES[m.cloud][0].match(region), region
+            if m.cloud == "gcp":
+                assert zones and all(z.startswith(f"{region}-") for z in zones)
+            else:
+                assert zones == ()
+
+
+def test_every_price_is_for_a_region_that_offers_the_machine() -> None:
+    """The reference-region prices are only meaningful where the machine exists."""
+    for m in catalog.machines():
+        if m.offered_in is not None:
+            assert m.offered_at(catalog.PRICE_REGIONS[m.cloud]), (m.instance_type, m.regions)
+
+
+def test_regions_covered() -> None:
+    assert catalog.regions("azure") == (
+        "centralus", "eastus", "eastus2", "northcentralus", "southcentralus", "westcentralus", "westus", "westus2",
+        "westus3",
+    )  # fmt: skip
+    assert len(catalog.regions("aws")) == 22 and "af-south-1" in catalog.regions("aws")
+    assert len(catalog.regions("gcp")) == 31 and "us-south1" in catalog.regions("gcp")
+    assert catalog.covers("aws", "eu-north-1") and not catalog.covers("azure", "westeurope")
+
+
+def test_zones() -> None:
+    g2 = machine_for("gcp", "nvidia-l4", 1, "europe-west4")
+    assert g2.zones_in("europe-west4") == ("europe-west4-a", "europe-west4-b", "europe-west4-c")
+    assert g2.zones_in("us-east5") == ()  # not offered there
+    assert machine_for("gcp", "nvidia-h200", 8).zones_in("us-central1") == ("us-central1-b",)
+    assert machine_for("aws", "nvidia-l4", 1).zones_in("us-east-1") == ()  # aws zones are not in the data
+
+
+def test_offered_in_a_region() -> None:
+    assert catalog.offered("aws", "eu-north-1") == {
+        "nvidia-t4": (1, 4, 8),
+        "nvidia-l4": (1, 4, 8),
+        "nvidia-a10g": (1, 4, 8),
+        "nvidia-l40s": (1, 4, 8),
+        "nvidia-h100-80gb": (1, 8),
+    }  # fmt: skip  (p5.4xlarge: regions unknown, so not excluded)
+    assert catalog.offered("gcp", "us-east1")["nvidia-a100-40gb"] == (1, 2, 4, 8)
+    assert catalog.offered("azure", "westeurope") == catalog.offered("azure")  # not covered: what the cloud offers
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ("aws", "nvidia-l40s", 1, "ap-south-1"),
+            "nvidia-l40s is not offered in aws region ap-south-1; ap-south-1 offers nvidia-t4, nvidia-l4, nvidia-a10g, "
+            "nvidia-a100-40gb, nvidia-h100-80gb, nvidia-h200; nvidia-l40s is offered in ap-northeast-1, "
+            "ap-northeast-2, eu-central-1, eu-north-1, us-east-1, us-east-2, us-west-2",
+        ),
+        (
+            ("gcp", "nvidia-a100-80gb", 8, "europe-west1"),
+            "nvidia-a100-80gb is not offered in gcp region europe-west1; europe-west1 offers nvidia-t4, nvidia-l4, "
+            "nvidia-h100-80gb, nvidia-h200; nvidia-a100-80gb is offered in asia-southeast1, europe-west4, "
+            "us-central1, us-east4, us-east5",
+        ),
+        (
+            ("gcp", "nvidia-a100-40gb", 16, "us-east1"),
+            "a2-megagpu-16g (16 x nvidia-a100-40gb) is not offered in gcp region us-east1; give gpusPerNode one of "
+            "1, 2, 4, 8, or a region that has it: asia-southeast1, europe-west4, us-central1",
+        ),
+        (
+            ("gcp", "nvidia-a100-40gb", 3, "us-east1"),
+            "no gcp machine has 3 x nvidia-a100-40gb; give gpusPerNode one of 1, 2, 4, 8 (offered in us-east1)",
+        ),
+        (
+            ("gcp", "nvidia-a10g", 1, "us-east1"),
+            "nvidia-a10g is not offered on gcp; gcp offers nvidia-t4, nvidia-l4, "
+            "nvidia-a100-40gb, nvidia-a100-80gb, nvidia-h100-80gb, nvidia-h200",
+        ),
+    ],
+)
+def test_region_error_texts(args: tuple[str, str, int, str], message: str) -> None:
+    with pytest.raises(CatalogError) as caught:
+        machine_for(*args)
+    assert str(caught.value) == message
+
+
+def test_what_the_data_cannot_tell_is_not_refused() -> None:
+    assert machine_for("azure", "nvidia-h100-80gb", 8, "westeurope").instance_type == "Standard_ND96isr_H100_v5"
+    assert machine_for("aws", "nvidia-h100-80gb", 1, "eu-west-1").instance_type == "p5.4xlarge"  # regions unknown
+    assert machine_for("azure", "nvidia-h200", 8, "westus2").instance_type == "Standard_ND96isr_H200_v5"
+
+
+@pytest.mark.parametrize(
+    ("cloud", "region", "message"),
+    [
+        ("aws", "us-east1", "not a region name on aws (like us-east-1); did you mean us-east-1?"),
+        ("gcp", "us-central-1", "not a region name on gcp (like us-central1); did you mean us-central1?"),
+        ("azure", "East US 2", "not a region name on azure (like eastus); did you mean eastus2?"),
+        (
+            "azure",
+            "",
+            "not a region name on azure (like eastus); regions with GPU data: centralus, eastus, eastus2, "
+            "northcentralus, southcentralus, westcentralus, westus, westus2, westus3",
+        ),
+    ],
+)
+def test_region_name_errors(cloud: str, region: str, message: str) -> None:
+    with pytest.raises(CatalogError) as caught:
+        catalog.check_region(cloud, region)
+    assert str(caught.value) == message
+
+
+@pytest.mark.parametrize(
+    ("cloud", "region"),
+    [("aws", "us-gov-west-1"), ("aws", "mx-central-1"), ("gcp", "europe-west10"), ("azure", "swedencentral")],
+)
+def test_real_regions_outside_the_data_are_names(cloud: str, region: str) -> None:
+    catalog.check_region(cloud, region)
+    assert not catalog.covers(cloud, region)
+
+
+_AVAIL = ["availability"]
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "fragment"),
+    [
+        ([*_AVAIL, "aws", "types", "g6.xlarge"], _DELETE, "availability.aws.types: no entry for g6.xlarge (machines["),
+        ([*_AVAIL, "aws", "types", "g9.xlarge"], ["us-east-1"], "availability.aws.types.g9.xlarge: no machine of this"),
+        ([*_AVAIL, "aws", "types", "g6.xlarge"], ["us-east-1", "us-east-1"], "g6.xlarge: lists a region twice"),
+        ([*_AVAIL, "aws", "types", "g6.xlarge"], ["US East"], "g6.xlarge: 'US East' is not a region name"),
+        ([*_AVAIL, "aws", "types", "g6.xlarge"], [], "g6.xlarge: must be a non-empty list of region names"),
+        ([*_AVAIL, "gcp", "types", "g2-standard-4", "us-east1"], ["us-east4-a"], "zone 'us-east4-a' is not in region"),
+        ([*_AVAIL, "gcp", "types", "g2-standard-4", "us-east1"], [], "us-east1: must be a non-empty list of zone"),
+        ([*_AVAIL, "aws", "unknown", "g6.xlarge"], "why", "availability.aws.unknown.g6.xlarge: is also under types"),
+        ([*_AVAIL, "aws", "source"], "someone", "availability.aws.source: unknown source 'someone'"),
+        ([*_AVAIL, "azure"], _DELETE, "availability: missing azure"),
+    ],
+)
+def test_availability_validation(path: list[Any], value: Any, fragment: str) -> None:
+    with pytest.raises(CatalogError) as caught:
+        catalog.parse(_broken(path, value))
+    message = str(caught.value)
+    assert message.startswith("catalog data: ") and fragment in message and "\n" not in message
+
+
+@given(st.sampled_from(ALL_OFFERED), st.sampled_from(sorted({r for c in catalog.CLOUDS for r in catalog.regions(c)})))
+def test_region_lookup_agrees_with_the_data(key: tuple[str, str, int], region: str) -> None:
+    cloud, accelerator, gpus = key
+    m = machine_for(cloud, accelerator, gpus)
+    if not catalog.covers(cloud, region) or m.offered_at(region) is not False:
+        assert machine_for(cloud, accelerator, gpus, region) == m
+    else:
+        with pytest.raises(CatalogError, match=f"in {cloud} region {region}"):
+            machine_for(cloud, accelerator, gpus, region)

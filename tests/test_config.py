@@ -90,7 +90,7 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
         "too many GPUs per node",
         {**AWS, "cluster": {"gpuPools": {"l4": {**POOL, "gpusPerNode": 3}}}},
         f"{FILE}: mlplatform:cluster.gpuPools.l4.gpusPerNode: 3 is not allowed; no aws machine has 3 x nvidia-l4; "
-        "give gpusPerNode one of 1, 4, 8",
+        "give gpusPerNode one of 1, 4, 8 (offered in us-east-1)",
     ),
     (
         "pool name",

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 
 import pulumi
 
-from components.clusters._common import ManagedClusterArgs
+from components.clusters._common import ManagedClusterArgs, check_region, resolve_pools
 from components.clusters.base import (
     GPU_TAINT,
     GpuPoolInfo,
@@ -30,8 +30,17 @@ __all__ = [
     "ManagedClusterArgs",
     "StorageAccess",
     "Taint",
+    "check_cluster",
     "create_cluster",
 ]
+
+
+def check_cluster(cloud: str, region: str, spec: ClusterSpec) -> dict[str, GpuPoolInfo]:
+    """What a managed cluster checks before it registers anything: the region's name, the default system machine and
+    every GPU pool offered in the region (where the catalog covers it), sharing the cloud supports. Returns the
+    resolved pools; raises :class:`SpecError` naming the stack key at fault."""
+    check_region(cloud, region, spec)
+    return resolve_pools(cloud, region, spec.gpu_pools)
 
 
 def create_cluster(

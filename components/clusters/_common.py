@@ -74,14 +74,49 @@ def pool_path(pool: str, key: str) -> str:
     return f"cluster.gpuPools.{pool}.{key}"
 
 
-def resolve_pools(cloud: str, pools: Mapping[str, GpuPoolSpec]) -> dict[str, GpuPoolInfo]:
-    """GPU pools with their catalog machine, or a :class:`SpecError` naming the pool key at fault."""
+def check_region(cloud: str, region: str, spec: ClusterSpec) -> None:
+    """The region's name, and that the default system machine is offered there (where the catalog covers the
+    region); a :class:`SpecError` otherwise."""
+    try:
+        catalog.check_region(cloud, region)
+    except catalog.CatalogError as e:
+        raise SpecError("region", region, str(e)) from None
+    system = catalog.system_machine(cloud)
+    if spec.system_pool.instance_type is None and catalog.covers(cloud, region) and system.offered_at(region) is False:
+        raise SpecError(
+            "cluster.systemPool.instanceType",
+            f"{system.instance_type} (the default)",
+            f"{system.instance_type} is not offered in {cloud} region {region}; give a type offered there "
+            f"(the default is offered in {', '.join(system.regions)})",
+        )
+
+
+def unchecked_regions(cloud: str, region: str, pools: Mapping[str, GpuPoolInfo]) -> str | None:
+    """Why the GPU pools' availability in ``region`` could not be checked, or None when it was."""
+    if not pools:
+        return None
+    if not catalog.covers(cloud, region):
+        return (
+            f"GPU availability in {cloud} region {region} is not checked: the catalog's region data covers "
+            f"{', '.join(catalog.regions(cloud))}"
+        )
+    machines = [catalog.machine_for(cloud, p.accelerator, p.gpus_per_node) for p in pools.values()]
+    if unknown := sorted({m.instance_type for m in machines if m.offered_in is None}):
+        types = ", ".join(unknown)
+        why = "the catalog does not know its regions"
+        return f"availability of {types} in {cloud} region {region} is not checked: {why}"
+    return None
+
+
+def resolve_pools(cloud: str, region: str, pools: Mapping[str, GpuPoolSpec]) -> dict[str, GpuPoolInfo]:
+    """GPU pools with their catalog machine offered in ``region``, or a :class:`SpecError` naming the pool key at
+    fault. A machine the region does not offer is refused where the catalog covers the region."""
     out: dict[str, GpuPoolInfo] = {}
     for name, pool in pools.items():
         try:
-            machine = catalog.machine_for(cloud, pool.accelerator, pool.gpus_per_node)
+            machine = catalog.machine_for(cloud, pool.accelerator, pool.gpus_per_node, region)
         except catalog.CatalogError as e:
-            offered = pool.accelerator in catalog.offered(cloud)
+            offered = pool.accelerator in catalog.offered(cloud, region)
             key, value = ("gpusPerNode", pool.gpus_per_node) if offered else ("accelerator", pool.accelerator)
             raise SpecError(pool_path(name, key), value, str(e)) from None
         strategy = pool.sharing.strategy
@@ -104,6 +139,7 @@ def resolve_pools(cloud: str, pools: Mapping[str, GpuPoolSpec]) -> dict[str, Gpu
             sharing=strategy,
             max_clients_per_gpu=pool.sharing.max_clients_per_gpu if strategy in ("time-slicing", "mps") else 1,
             mig_profile=pool.sharing.mig_profile,
+            zones=machine.zones_in(region),
         )
     return out
 
@@ -227,6 +263,16 @@ class ManagedCluster(pulumi.ComponentResource, abc.ABC):
         self._args = args
         self.region = args.region
         self.cluster_name = args.cluster_name
+
+    def _resolve_pools(self, cloud: Cloud) -> dict[str, GpuPoolInfo]:
+        """Check the region and resolve the GPU pools before any child is registered (a :class:`SpecError` names
+        the key at fault); warn when the catalog cannot check the pools' availability in the region."""
+        spec = self._args.spec
+        check_region(cloud, self.region, spec)
+        pools = resolve_pools(cloud, self.region, spec.gpu_pools)
+        if why := unchecked_regions(cloud, self.region, pools):
+            pulumi.log.warn(why, resource=self)
+        return pools
 
     @property
     def cloud(self) -> Cloud:

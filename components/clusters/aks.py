@@ -17,7 +17,6 @@ from components.clusters._common import (
     cluster_provider,
     exec_kubeconfig,
     gpu_node_labels,
-    resolve_pools,
     short_name,
     system_instance_type,
 )
@@ -91,7 +90,7 @@ class AksCluster(ManagedCluster):
         super().__init__("AksCluster", name, args, opts)
         spec = args.spec
         az = spec.azure or AzureSpec()
-        pools = resolve_pools("azure", spec.gpu_pools)
+        pools = self._resolve_pools("azure")
         cluster_name, location, protect = args.cluster_name, args.region, args.protect
         self._tags = merge_tags(args.tags, {"mlplatform.io/cluster": cluster_name})
         tags = self._tags

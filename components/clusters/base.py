@@ -73,6 +73,9 @@ class GpuPoolInfo:
     sharing: str = "none"
     max_clients_per_gpu: int = 1
     mig_profile: str | None = None
+    zones: tuple[str, ...] = ()
+    """The zones of the cluster's region where the pool's machine is offered, where the catalog lists zones (gcp);
+    empty: the cloud chooses among the cluster's zones."""
 
     @property
     def device_plugin_config_name(self) -> str | None:

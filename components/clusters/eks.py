@@ -24,7 +24,6 @@ from components.clusters._common import (
     cluster_provider,
     gpu_node_labels,
     pool_path,
-    resolve_pools,
     short_name,
     system_instance_type,
 )
@@ -136,7 +135,7 @@ class EksCluster(ManagedCluster):
         super().__init__("EksCluster", name, args, opts)
         spec = args.spec
         aws_spec = spec.aws or AwsSpec()
-        pools = resolve_pools("aws", spec.gpu_pools)
+        pools = self._resolve_pools("aws")
         if aws_spec.gpu_provisioner == "karpenter":
             for pool in pools.values():
                 if pool.min_nodes > 0:

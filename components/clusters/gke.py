@@ -17,7 +17,6 @@ from components.clusters._common import (
     cluster_provider,
     exec_kubeconfig,
     gpu_node_labels,
-    resolve_pools,
     short_name,
     system_instance_type,
 )
@@ -93,7 +92,8 @@ class GkeCluster(ManagedCluster):
       nodes, Workload Identity, secrets encrypted with a rotating Cloud KMS key, API server/scheduler/controller logs.
     - A least-privilege node service account; every pool with auto-repair, auto-upgrade, COS, ``GKE_METADATA``.
     - System pool labelled ``mlplatform.io/pool=system``; GPU pools with explicit driver installation, taint, labels,
-      spot, time-sharing/MPS/MIG, autoscaling from ``minNodes`` (0 allowed).
+      spot, time-sharing/MPS/MIG, autoscaling from ``minNodes`` (0 allowed), in the zones of the region that offer the
+      pool's machine (catalog data), so a GPU missing from the cluster's default zones still gets nodes.
     """
 
     def __init__(self, name: str, args: ManagedClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -103,7 +103,7 @@ class GkeCluster(ManagedCluster):
         gcp_spec = spec.gcp
         project, region, cluster_name = gcp_spec.project, args.region, args.cluster_name
         self.project = project
-        pools = resolve_pools("gcp", spec.gpu_pools)
+        pools = self._resolve_pools("gcp")
         self._labels = gcp_labels(merge_tags(args.tags, {"mlplatform.io/cluster": cluster_name}))
         labels = self._labels
         protect = args.protect
@@ -322,7 +322,8 @@ class GkeCluster(ManagedCluster):
         )
 
     def _gpu_pool(self, name: str, pool: GpuPoolInfo, disk_gib: int) -> gcp.container.NodePool:
-        """A GPU pool: accelerator with explicit driver installation, GPU taint and labels, autoscaling."""
+        """A GPU pool: accelerator with explicit driver installation, GPU taint and labels, autoscaling; in every zone
+        of the region that offers its machine (the catalog's zones), not only the cluster's default zones."""
         machine = catalog.machine_for("gcp", pool.accelerator, pool.gpus_per_node)
         return gcp.container.NodePool(
             child_name(name, f"gpu-{pool.name}"),
@@ -330,6 +331,7 @@ class GkeCluster(ManagedCluster):
             project=self.project,
             location=self._args.region,
             cluster=self.gke.name,
+            node_locations=list(pool.zones) or None,
             initial_node_count=0,
             autoscaling=gcp.container.NodePoolAutoscalingArgs(
                 total_min_node_count=pool.min_nodes, total_max_node_count=pool.max_nodes, location_policy="ANY"

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import gc
+import logging
 import os
 import runpy
 import sys
@@ -320,6 +321,8 @@ class PlanResult:
     resources: list[Registration]
     stack_outputs: dict[str, Any]
     context: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    """What the program logged as warnings or errors (``pulumi.log.warn``), in the order the engine received them."""
 
     def of_type(self, type_: str) -> list[Registration]:
         """Registrations of one type token."""
@@ -400,6 +403,20 @@ def fewer_gc_passes() -> Iterator[None]:
         gc.set_threshold(*threshold)
 
 
+class _Warnings(logging.Handler):
+    """Collects what the program logs at warning level or above (the mock engine sends ``pulumi.log`` here)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+        self.logger = logging.Logger("mlplatform.plan.program")
+        self.logger.propagate = False
+        self.logger.addHandler(self)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
 def run_function(
     program: Callable[[], Any],
     *,
@@ -417,16 +434,19 @@ def run_function(
     with _RUN_LOCK:
         mocks = PlanMocks(outputs)
         monitor = RecordingMonitor(mocks)
+        logged = _Warnings()
         settings.ROOT.set(None)
         pulumi.runtime.set_all_config(dict(config or {}), list(secret_keys or []))
-        pmocks.set_mocks(mocks, project=project, stack=stack, preview=(outputs == "unknown"), monitor=monitor)
+        pmocks.set_mocks(
+            mocks, project=project, stack=stack, preview=(outputs == "unknown"), monitor=monitor, logger=logged.logger
+        )
         settings.ROOT.set(None)  # run_in_stack makes the root Stack, so exports become stack outputs
         settings.SETTINGS.rpc_manager.clear()
         settings.SETTINGS.outputs.clear()
         with _plan_speedups():
             _sync_await(run_in_stack(_without_aliases(program)))
         regs = list(monitor.registrations)
-        return PlanResult(project, stack, regs, dict(monitor.stack_outputs), dict(context or {}))
+        return PlanResult(project, stack, regs, dict(monitor.stack_outputs), dict(context or {}), logged.messages)
 
 
 def run_program(

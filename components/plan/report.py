@@ -57,6 +57,7 @@ def plan_json(project: str, plans: Iterable[StackPlan]) -> dict[str, Any]:
                 "cloud": p.cloud,
                 "resources": [resource_json(r) for r in p.result.resources],
                 "outputs": _wire_outputs(p.result.stack_outputs),
+                "warnings": p.result.warnings,
                 "policies": p.policies,
                 "cost": p.cost,
                 "deployTime": p.deploy_time,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
@@ -123,7 +124,6 @@ def _resource_label(urn: str | None) -> str:
 
 def policy_table(plan: StackPlan) -> Table:
     """Policy results: failures, then warnings, then one row per rule that passed (or was disabled)."""
-    from rich.markup import escape
 
     failed = [p for p in plan.policies if not p.get("passed") and p.get("enforcement") == "mandatory"]
     warned = [p for p in plan.policies if not p.get("passed") and p.get("enforcement") != "mandatory"]
@@ -239,6 +239,8 @@ def render(plan: StackPlan, console: Console, *, show_tree: bool = True) -> None
         if table is not None:
             console.print(table)
     console.print(policy_table(plan))
+    for message in plan.result.warnings:
+        console.print(f"[yellow]warning:[/] {escape(message)}")
     for table in (cost_table(plan), model_cost_table(plan), deploy_time_table(plan)):
         if table is not None:
             console.print(table)

@@ -62,6 +62,7 @@ def build(
     grants: Sequence[tuple[str, str, str, str]] = (),
     outputs: str = "fake",
     tags: Mapping[str, str] | None = None,
+    region: str | None = None,
 ) -> Built:
     """Create the cluster of ``cloud`` from ``cluster`` (stack-file keys) and call ``grant_storage_read`` per grant.
 
@@ -74,7 +75,7 @@ def build(
         c = create_cluster(
             "mlp",
             cloud=cloud,
-            region=REGIONS.get(cloud),
+            region=region or REGIONS.get(cloud),
             spec=spec(cloud, **dict(cluster or {})),
             environment=environment,
             tags=dict(tags or TAGS),

@@ -50,7 +50,8 @@ def test_json_document_shape(tiny: Path, tmp_path: Path) -> None:
     doc = json.loads(out.read_text())
     assert doc["project"] == "tiny"
     (stack,) = doc["stacks"]
-    assert set(stack) >= {"stack", "cloud", "resources", "policies", "cost"}
+    assert set(stack) >= {"stack", "cloud", "resources", "warnings", "policies", "cost"}
+    assert stack["warnings"] == []
     assert stack["stack"] == "dev"
     first = stack["resources"][0]
     assert set(first) >= {"urn", "type", "name", "parent", "provider", "dependsOn", "inputs"}
@@ -60,6 +61,18 @@ def test_json_document_shape(tiny: Path, tmp_path: Path) -> None:
     assert by_name["tok"]["dependsOn"] == [by_name["ns"]["urn"]]
     assert by_name["tok"]["provider"] == by_name["k8s"]["urn"]
     assert stack["outputs"] == {"namespace": "demo"}
+
+
+def test_program_warnings_are_in_the_view_and_the_json(
+    tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main_py = tiny / "prog" / "__main__.py"
+    main_py.write_text(TINY_PROGRAM + "pulumi.log.warn('GPU availability in [westeurope] is not checked')\n")
+    out = tmp_path / "plan.json"
+    assert main(["plan", "--project", str(tiny), "--json", str(out), "--no-tree"]) == 0
+    assert "warning: GPU availability in [westeurope] is not checked" in capsys.readouterr().out
+    (stack,) = json.loads(out.read_text())["stacks"]
+    assert stack["warnings"] == ["GPU availability in [westeurope] is not checked"]
 
 
 def test_manifests_one_file_per_object_and_release(tiny: Path, tmp_path: Path) -> None:

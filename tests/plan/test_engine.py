@@ -85,6 +85,18 @@ def test_program_errors_propagate_and_nothing_after_them_is_registered() -> None
         run_function(bad)
 
 
+def test_warnings_the_program_logs_are_kept_in_order() -> None:
+    def warns() -> None:
+        box = Box("box")
+        pulumi.log.warn("first, about the box", resource=box)
+        pulumi.log.info("not a warning")
+        pulumi.log.error("second")
+
+    result = run_function(warns)
+    assert sorted(result.warnings) == ["first, about the box", "second"]
+    assert run_function(program).warnings == []
+
+
 def test_runs_are_independent() -> None:
     first = run_function(program, stack="a")
     second = run_function(program, stack="b")
