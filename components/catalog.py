@@ -463,6 +463,12 @@ def regions(cloud: str) -> tuple[str, ...]:
     return _COVERED[cloud]
 
 
+def availability_source(cloud: str) -> str:
+    """The citation (and date) of the region data of ``cloud``."""
+    _check_cloud(cloud)
+    return _CATALOG.availability_sources[cloud]
+
+
 def covers(cloud: str, region: str) -> bool:
     """Whether the availability data covers ``region`` of ``cloud`` (see :func:`regions`)."""
     return region in regions(cloud)

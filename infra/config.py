@@ -74,7 +74,11 @@ class StackConfig(Spec):
 
     cloud: Literal["aws", "gcp", "azure", "existing"]
     environment: Literal["dev", "staging", "prod"] = "dev"
-    region: str | None = None
+    region: str | None = Field(
+        None,
+        description="The cloud region (required on aws, gcp, azure). Its name is checked for the cloud's shape; every "
+        "GPU pool must be offered there where the catalog has region data (docs/catalog.md, Regions).",
+    )
     cluster: ClusterSpec = ClusterSpec()
     platform: PlatformSettings = PlatformSettings()
     models: dict[str, ModelSpec] = {}

@@ -1,7 +1,8 @@
-"""Generate the key reference of docs/configuration.md from the config models, so the doc cannot drift.
+"""Generate the parts of the docs that restate code or data, so they cannot drift: the key reference of
+docs/configuration.md (from the config models) and the region table of docs/catalog.md (from the catalog).
 
-Run ``python -m infra.docs`` to rewrite the generated part of docs/configuration.md (between the markers);
-tests/test_docs.py fails when the committed doc differs from what the models say.
+Run ``python -m infra.docs`` to rewrite the generated parts (between the markers); tests/test_docs.py fails when a
+committed doc differs from what the code says.
 """
 
 from __future__ import annotations
@@ -15,11 +16,15 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from components import catalog
 from infra.config import NAMESPACE, StackConfig
 
 START = "<!-- config-reference:start -->"
 END = "<!-- config-reference:end -->"
 DOC = Path(__file__).resolve().parent.parent / "docs" / "configuration.md"
+REGIONS_START = "<!-- catalog-regions:start -->"
+REGIONS_END = "<!-- catalog-regions:end -->"
+CATALOG_DOC = DOC.with_name("catalog.md")
 
 
 def _type_name(annotation: Any) -> str:
@@ -89,16 +94,55 @@ def reference() -> str:
     return "\n".join(lines)
 
 
+def _where(m: catalog.Machine | catalog.SystemMachine) -> str:
+    if m.offered_in is None:
+        return "not known (never refused)"
+    return ", ".join(
+        f"{region} ({', '.join(z.removeprefix(region + '-') for z in zones)})" if zones else region
+        for region, zones in m.offered_in
+    )
+
+
+def regions_table() -> str:
+    """Per cloud: every machine (and the system machine) with the regions, and on gcp the zones, that offer it."""
+    lines: list[str] = []
+    for cloud in catalog.CLOUDS:
+        covered = catalog.regions(cloud)
+        lines += [
+            f"### Regions: {cloud}",
+            "",
+            f"Source: {catalog.availability_source(cloud)}. Regions covered ({len(covered)}): {', '.join(covered)}.",
+            "",
+            "| Accelerator | GPUs | Type | Regions |",
+            "|---|---|---|---|",
+        ]
+        for m in catalog.machines(cloud):
+            lines.append(f"| {m.accelerator} | {m.gpus} | `{m.instance_type}` | {_where(m)} |")
+        system = catalog.system_machine(cloud)
+        lines += [f"| system pool | - | `{system.instance_type}` | {_where(system)} |", ""]
+    return "\n".join(lines).rstrip()
+
+
+def _replace(doc: str, start: str, end: str, body: str) -> str:
+    head, rest = doc.split(start, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{start}\n{body}\n{end}{tail}"
+
+
 def render(doc: str) -> str:
-    """``doc`` with the generated part replaced."""
-    head, rest = doc.split(START, 1)
-    _, tail = rest.split(END, 1)
-    return f"{head}{START}\n{reference()}\n{END}{tail}"
+    """``doc`` (docs/configuration.md) with the generated part replaced."""
+    return _replace(doc, START, END, reference())
+
+
+def render_catalog(doc: str) -> str:
+    """``doc`` (docs/catalog.md) with the generated region table replaced."""
+    return _replace(doc, REGIONS_START, REGIONS_END, regions_table())
 
 
 def main() -> int:
-    """Rewrite docs/configuration.md's generated part."""
+    """Rewrite the generated parts of docs/configuration.md and docs/catalog.md."""
     DOC.write_text(render(DOC.read_text()))
+    CATALOG_DOC.write_text(render_catalog(CATALOG_DOC.read_text()))
     return 0
 
 
