@@ -482,7 +482,7 @@ def check_region(cloud: str, region: str) -> None:
     if isinstance(region, str) and pattern.match(region):
         return
     close = difflib.get_close_matches(str(region).lower().replace(" ", ""), _COVERED[cloud], n=1, cutoff=0.6)
-    hint = f"did you mean {close[0]}?" if close else f"regions with GPU data: {', '.join(_COVERED[cloud])}"
+    hint = f"did you mean {close[0]}?" if close else f"the catalog lists {len(_COVERED[cloud])} (docs/catalog.md)"
     raise CatalogError(f"not a region name on {cloud} (like {example}); {hint}")
 
 

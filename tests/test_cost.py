@@ -192,7 +192,7 @@ def test_unknown_prices_are_shown_and_make_totals_lower_bounds() -> None:
     assert premium.usd_per_hour is None and premium.monthly_min is None
     assert "no source found for the Premium tier price" in premium.note
     assert h200.usd_per_hour is None and (h200.monthly_min, h200.monthly_max) == (0.0, None)  # 0 nodes cost 0
-    assert "no eastus price found" in h200.note
+    assert "not offered in eastus" in h200.note
     assert est.unknown == ("aks control plane", "aks GPU pool h200", "model models/llm")
     # known part: 280.32 (0.192 x 730 x 2) + 383.98 (0.526 x 730) + 18.25 (0.025 x 730)
     assert est.idle == cost.Total(682.55, True)

@@ -14,7 +14,7 @@ def test_catalog_region_table_matches_the_data() -> None:
     committed = docs.CATALOG_DOC.read_text()
     assert committed == docs.render_catalog(committed), "docs/catalog.md is stale: run `python -m infra.docs`"
     assert "| nvidia-h200 | 8 | `a3-ultragpu-8g` | asia-south2 (c), europe-west1 (b), us-central1 (b)," in committed
-    assert "| nvidia-h100-80gb | 1 | `p5.4xlarge` | not known (never refused) |" in committed
+    assert "| system pool | - | `e2-standard-4` | not known (never refused) |" in committed
 
 
 def test_every_key_has_a_type_and_default_column() -> None:

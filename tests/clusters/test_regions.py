@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -61,11 +62,14 @@ def test_gke_pool_zones_come_from_the_catalog() -> None:
         ),
         (
             "azure",
-            "westus2",
-            {"h100": {"accelerator": "nvidia-h100-80gb", "gpusPerNode": 8, "maxNodes": 1}},
-            "cluster.gpuPools.h100.accelerator: nvidia-h100-80gb is not allowed; nvidia-h100-80gb is not offered in "
-            "azure region westus2; westus2 offers nvidia-t4, nvidia-a100-40gb, nvidia-a100-80gb, nvidia-h200; "
-            "nvidia-h100-80gb is offered in eastus, eastus2, westus",
+            "eastus",
+            {"h200": {"accelerator": "nvidia-h200", "gpusPerNode": 8, "maxNodes": 1}},
+            "cluster.gpuPools.h200.accelerator: nvidia-h200 is not allowed; nvidia-h200 is not offered in azure "
+            "region eastus; eastus offers nvidia-t4, nvidia-a100-40gb, nvidia-a100-80gb, nvidia-h100-80gb; "
+            "nvidia-h200 is offered in australiaeast, australiasoutheast, brazilsouth, centralus, eastus2, "
+            "francecentral, germanywestcentral, indonesiacentral, italynorth, japaneast, japanwest, koreasouth, "
+            "malaysiawest, mexicocentral, northcentralus, northeurope, norwayeast, polandcentral, southafricanorth, "
+            "southeastasia, spaincentral, swedencentral, uaenorth, uksouth, ukwest, westus, westus2, westus3",
         ),
         (
             "aws",
@@ -98,31 +102,27 @@ def test_a_chosen_system_machine_is_the_users_call() -> None:
     assert pools == {}
 
 
-@pytest.mark.parametrize(
-    ("cloud", "region", "pools", "warning"),
-    [
-        (
-            "azure",
-            "westeurope",
-            {"t4": {"accelerator": "nvidia-t4", "maxNodes": 1}},
-            "GPU availability in azure region westeurope is not checked: the catalog's region data covers centralus, "
-            "eastus, eastus2, northcentralus, southcentralus, westcentralus, westus, westus2, westus3",
-        ),
-        (
-            "aws",
-            "us-east-1",
-            {"h100": {"accelerator": "nvidia-h100-80gb", "maxNodes": 1}},
-            "availability of p5.4xlarge in aws region us-east-1 is not checked: the catalog does not know its regions",
-        ),
-    ],
-)
-def test_what_cannot_be_checked_is_a_warning_in_the_plan(
-    cloud: str, region: str, pools: dict[str, Any], warning: str
-) -> None:
-    built = build(cloud, {"gpuPools": pools}, region=region)
-    assert built.result.warnings == [warning]
+def test_a_region_the_data_does_not_cover_is_a_warning_in_the_plan() -> None:
+    built = build("azure", {"gpuPools": {"t4": {"accelerator": "nvidia-t4", "maxNodes": 1}}}, region="usgovvirginia")
+    assert built.result.warnings == [
+        "GPU availability in azure region usgovvirginia is not checked: the catalog's region data covers "
+        + ", ".join(catalog.regions("azure"))
+    ]
+
+
+def test_a_machine_with_unknown_regions_is_a_warning_in_the_plan(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As when a machine is added before any source lists its regions (``availability.<cloud>.unknown``)."""
+    key = ("aws", "nvidia-h100-80gb", 1)
+    unknown = dataclasses.replace(catalog._INDEX[key], offered_in=None)
+    machines = tuple(unknown if (m.cloud, m.accelerator, m.gpus) == key else m for m in catalog.machines())
+    monkeypatch.setattr(catalog, "_CATALOG", dataclasses.replace(catalog._CATALOG, machines=machines))
+    monkeypatch.setitem(catalog._INDEX, key, unknown)
+    built = build("aws", {"gpuPools": {"h100": {"accelerator": "nvidia-h100-80gb", "maxNodes": 1}}}, region="eu-west-1")
+    assert built.result.warnings == [
+        "availability of p5.4xlarge in aws region eu-west-1 is not checked: the catalog does not know its regions"
+    ]
 
 
 def test_no_warning_without_gpu_pools_or_in_a_covered_region() -> None:
-    assert build("azure", {}, region="westeurope").result.warnings == []
+    assert build("azure", {}, region="usgovvirginia").result.warnings == []
     assert build("aws", {"gpuPools": {"l4": {"accelerator": "nvidia-l4", "maxNodes": 1}}}).result.warnings == []
