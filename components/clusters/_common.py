@@ -352,6 +352,7 @@ class ManagedCluster(pulumi.ComponentResource, abc.ABC):
                 "spot": p.spot,
                 "sharing": p.sharing,
                 "max_clients_per_gpu": p.max_clients_per_gpu,
+                "zones": list(p.zones),
             }
             for p in pools.values()
         }

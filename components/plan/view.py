@@ -49,12 +49,20 @@ def cluster_table(plan: StackPlan) -> Table | None:
     if not clusters:
         return None
     t = Table(title="Cluster and GPU pools", title_justify="left")
-    for col in ("cluster", "pool", "accelerator", "instance type", "GPUs/node", "nodes", "spot", "sharing"):
+    for col in ("cluster", "pool", "accelerator", "instance type", "GPUs/node", "nodes", "spot", "sharing", "zones"):
         t.add_column(col)
     for c in clusters:
         pools = c.outputs.get("gpu_pools") or {}
         t.add_row(
-            c.type.rsplit(":", 1)[-1], "system", "-", _show(c.outputs.get("system_instance_type")), "-", "-", "no", "-"
+            c.type.rsplit(":", 1)[-1],
+            "system",
+            "-",
+            _show(c.outputs.get("system_instance_type")),
+            "-",
+            "-",
+            "no",
+            "-",
+            "-",
         )
         if isinstance(pools, dict):
             for name, p in pools.items():
@@ -67,6 +75,7 @@ def cluster_table(plan: StackPlan) -> Table | None:
                     f"{_show(p.get('min_nodes'))}..{_show(p.get('max_nodes'))}",
                     _show(p.get("spot")),
                     _show(p.get("sharing")),
+                    ", ".join(p.get("zones") or []) or "any",
                 )
     return t
 

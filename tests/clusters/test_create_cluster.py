@@ -23,7 +23,8 @@ KEYS = {
     "system_instance_type", "system_pool", "gpu_pools",
 }  # fmt: skip
 POOL_KEYS = {
-    "accelerator", "instance_type", "gpus_per_node", "min_nodes", "max_nodes", "spot", "sharing", "max_clients_per_gpu"
+    "accelerator", "instance_type", "gpus_per_node", "min_nodes", "max_nodes", "spot", "sharing", "max_clients_per_gpu",
+    "zones",
 }  # fmt: skip
 POOLS = {
     "aws": {"l4": {"accelerator": "nvidia-l4", "maxNodes": 2}},

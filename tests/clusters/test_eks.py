@@ -361,7 +361,7 @@ def test_seam_and_outputs(karpenter: Any) -> None:
     assert out["system_pool"] == {"instance_type": "m7i.xlarge", "min_nodes": 2, "max_nodes": 4}
     assert out["gpu_pools"] == {
         "l4": {"accelerator": "nvidia-l4", "instance_type": "g6.xlarge", "gpus_per_node": 1, "min_nodes": 0,
-               "max_nodes": 4, "spot": True, "sharing": "none", "max_clients_per_gpu": 1}
+               "max_nodes": 4, "spot": True, "sharing": "none", "max_clients_per_gpu": 1, "zones": []}
     }  # fmt: skip
     assert out["endpoint"].startswith("https://") and out["endpoint"].endswith(".eks.amazonaws.com")
     assert out["oidc_issuer"].startswith(f"https://{OIDC_HOST}")

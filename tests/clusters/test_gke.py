@@ -200,9 +200,17 @@ def test_seam_and_outputs(gke: Any) -> None:
     assert c.gpu.pools["l4"].max_clients_per_gpu == 4
     assert c.gpu.pools["a100"].mig_profile == "1g.5gb"
     out = gke.component.outputs
-    assert out["gpu_pools"]["a100"] == {"accelerator": "nvidia-a100-40gb", "instance_type": "a2-highgpu-1g",
-                                       "gpus_per_node": 1, "min_nodes": 0, "max_nodes": 2, "spot": True,
-                                       "sharing": "mig", "max_clients_per_gpu": 1}  # fmt: skip
+    assert out["gpu_pools"]["a100"] == {
+        "accelerator": "nvidia-a100-40gb",
+        "instance_type": "a2-highgpu-1g",
+        "gpus_per_node": 1,
+        "min_nodes": 0,
+        "max_nodes": 2,
+        "spot": True,
+        "sharing": "mig",
+        "max_clients_per_gpu": 1,
+        "zones": ["us-central1-a", "us-central1-b", "us-central1-c", "us-central1-f"],
+    }
     assert out["oidc_issuer"] == (
         "https://container.googleapis.com/v1/projects/mlp-test/locations/us-central1/clusters/mlp-test"
     )
