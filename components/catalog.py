@@ -70,6 +70,7 @@ class Machine:
     cheaper), only when sourced. ``on_demand`` is False for shapes sold only as Spot / flex-start capacity.
     ``offered_in`` is where the type is offered: (region, zones) pairs sorted by region, zones empty where the source
     lists none (aws, azure), or None when no source says; see :attr:`regions`, :meth:`offered_at`, :meth:`zones_in`.
+    ``regional_prices``: (region, price) pairs for the regions the catalog prices (see :meth:`price_in`).
     """
 
     cloud: str
@@ -86,6 +87,12 @@ class Machine:
     on_demand: bool = True
     note: str = ""
     offered_in: tuple[tuple[str, tuple[str, ...]], ...] | None = None
+    regional_prices: tuple[tuple[str, Price], ...] = ()
+
+    def price_in(self, region: str | None) -> Price:
+        """The on-demand price in ``region`` when the catalog has one there, else :attr:`price` (whose ``region``
+        is the reference region: compare it with ``region`` to tell)."""
+        return dict(self.regional_prices).get(region or "", self.price)
 
     @property
     def regions(self) -> tuple[str, ...]:
@@ -113,6 +120,11 @@ class SystemMachine:
     price: Price
     spot_discount: float | None = None
     offered_in: tuple[tuple[str, tuple[str, ...]], ...] | None = None
+    regional_prices: tuple[tuple[str, Price], ...] = ()
+
+    def price_in(self, region: str | None) -> Price:
+        """The on-demand price in ``region`` when the catalog has one there, else :attr:`price`."""
+        return dict(self.regional_prices).get(region or "", self.price)
 
     @property
     def regions(self) -> tuple[str, ...]:
@@ -160,7 +172,7 @@ class _Source:
 
 _Amount = tuple[float | None, _Source | None, str]
 _TOP = {"sources", "accelerators", "spec_sources", "gcp_gpu_prices", "machines"}
-_TOP |= {"system_machines", "control_planes", "load_balancers", "availability"}
+_TOP |= {"system_machines", "control_planes", "load_balancers", "availability", "regional_prices"}
 _Places = tuple[tuple[str, tuple[str, ...]], ...]
 _REGION = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$")
 _MACHINE = {"cloud", "accelerator", "gpus", "type", "vcpus", "memory_gib"}
@@ -359,6 +371,68 @@ def _where(places: Mapping[str, Mapping[str, _Places | None]], cloud: str, kind:
     return places[cloud][kind]
 
 
+_Table = dict[tuple[str, str, str], dict[str, tuple[float, _Source]]]
+
+
+def _regional_table(raw: object, sources: Mapping[str, _Source]) -> _Table:
+    """(cloud, "type" or "gpu", name) -> region -> (usd per hour, source), from the ``regional_prices`` blocks."""
+    if not isinstance(raw, list):
+        _fail("regional_prices", "must be a list of blocks")
+    table: _Table = {}
+    for i, block in enumerate(raw):
+        where = f"regional_prices[{i}]"
+        cloud = _choice(block.get("cloud") if isinstance(block, dict) else None, CLOUDS, f"{where}.cloud")
+        entry = _mapping(block, where, {"cloud", "source"}, {"types", "gpus"} if cloud == "gcp" else {"types"})
+        key = _text(entry["source"], f"{where}.source")
+        if key not in sources:
+            _fail(f"{where}.source", f"unknown source {key!r}; give one of {', '.join(sources)}")
+        for part in ("types", "gpus"):
+            for name, prices in _items(entry[part], f"{where}.{part}") if part in entry else []:
+                if part == "gpus":
+                    _choice(name, ACCELERATORS, f"{where}.gpus.{name}")
+                slot = table.setdefault((cloud, part[:-1], name), {})
+                for region, usd in _items(prices, f"{where}.{part}.{name}"):
+                    here = f"{where}.{part}.{name}.{region}"
+                    if not _REGION.match(region):
+                        _fail(here, f"{region!r} is not a region name")
+                    if region in slot:
+                        _fail(here, "priced twice")
+                    slot[region] = (_number(usd, here), sources[key])
+    return table
+
+
+def _regional(
+    cloud: str, kind: str, offered_in: _Places | None, reference: Price, table: _Table,
+    gpu: tuple[str, int, str] | None = None,
+) -> tuple[tuple[str, Price], ...]:  # fmt: skip
+    """A type's prices per region, checked against where it is offered and its reference-region price. On gcp a GPU
+    machine (``gpu`` = accelerator, count, GKE name) is its VM part plus the GPUs, in the regions that price both."""
+    vm = table.pop((cloud, "type", kind), {})
+    per_gpu = table.get((cloud, "gpu", gpu[0]), {}) if gpu and cloud == "gcp" else {}
+    out: list[tuple[str, Price]] = []
+    for region, (usd, src) in sorted(vm.items()):
+        where = f"regional_prices: {kind} in {region}"
+        if offered_in is not None and region not in dict(offered_in):
+            _fail(where, "priced in a region that does not offer it (see availability)")
+        price = Price(usd, region, src.date, src.citation, INSTANCE_METHOD)
+        if gpu and cloud == "gcp":
+            if region not in per_gpu:
+                continue
+            (_, count, gpu_type), (each, gsrc) = gpu, per_gpu[region]
+            total = round(usd + count * each, 6)
+            method = (
+                f"VM {kind} ${_usd(usd)}/h + {count} x {gpu_type} GPU at ${_usd(each)}/h each, billed separately "
+                f"= ${_usd(total)}/h"
+            )
+            cite = "; ".join(dict.fromkeys([src.citation, gsrc.citation]))
+            price = Price(total, region, min(src.date, gsrc.date), cite, method)
+        known, ref = price.usd_per_hour or 0.0, reference.usd_per_hour
+        if region == reference.region and ref is not None and abs(ref - known) > 1e-6:
+            _fail(where, f"{_usd(known)} differs from its price {_usd(ref)}")
+        out.append((region, price))
+    return tuple(out)
+
+
 def parse(data: object) -> Catalog:
     """Validate catalog data (the parsed YAML) and build the :class:`Catalog`; raises :class:`CatalogError`."""
     top = _mapping(data, "top level", _TOP)
@@ -392,6 +466,16 @@ def parse(data: object) -> Catalog:
         dataclasses.replace(m, offered_in=_where(places, m.cloud, m.instance_type, f"machines[{i}]"))
         for i, m in enumerate(found)
     ]
+    table = _regional_table(top["regional_prices"], sources)
+    found = [
+        dataclasses.replace(
+            m,
+            regional_prices=_regional(
+                m.cloud, m.instance_type, m.offered_in, m.price, table, (m.accelerator, m.gpus, m.gpu_type)
+            ),
+        )
+        for m in found
+    ]
     seen: set[tuple[str, str, int]] = set()
     for m in found:
         if (m.cloud, m.accelerator, m.gpus) in seen:
@@ -410,6 +494,8 @@ def parse(data: object) -> Catalog:
         )  # fmt: skip
         kind = system[cloud].instance_type
         system[cloud] = dataclasses.replace(system[cloud], offered_in=_where(places, cloud, kind, where))
+        sm = system[cloud]
+        system[cloud] = dataclasses.replace(sm, regional_prices=_regional(cloud, kind, sm.offered_in, sm.price, table))
     planes: dict[str, dict[str, Fixed]] = {}
     for cloud, tiers in _mapping(top["control_planes"], "control_planes", set(CLOUDS)).items():
         where = f"control_planes.{cloud}"
@@ -418,6 +504,8 @@ def parse(data: object) -> Catalog:
             _fail(where, "must have a standard tier")
     balancers = _mapping(top["load_balancers"], "load_balancers", set(CLOUDS))
     lbs = {cloud: _fixed(raw, f"load_balancers.{cloud}", sources) for cloud, raw in balancers.items()}
+    if leftover := sorted(name for (cloud, part, name) in table if part == "type"):
+        _fail("regional_prices", f"no machine of type {leftover[0]} in the catalog")
     used = {(m.cloud, m.instance_type) for m in found} | {(c, m.instance_type) for c, m in system.items()}
     for cloud, kinds in places.items():
         if extra := sorted(kind for kind in kinds if (cloud, kind) not in used):

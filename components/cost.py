@@ -1,6 +1,7 @@
 """Monthly cost estimate of a stack, computed from its recorded plan and the catalog's dated prices.
 
-What is priced, per cluster (730 hours a month, on-demand list prices of the catalog's reference region):
+What is priced, per cluster (730 hours a month, on-demand list prices of the cluster's region where the catalog has
+them, else of the catalog's reference region, which the line's ``price_region`` names):
 
 - the managed control plane (by the tier the cluster component registers);
 - the system pool at its minimum and its maximum node count;
@@ -63,6 +64,7 @@ class CostLine:
     note: str = ""
     spot: bool = False
     spot_discount: float | None = None
+    price_region: str | None = None
 
     @property
     def known(self) -> bool:
@@ -109,6 +111,7 @@ class CostLine:
             "known": self.known,
             "priceDate": self.price_date,
             "priceSource": self.price_source,
+            "priceRegion": self.price_region,
             "note": self.note,
         }
         if self.spot:
@@ -160,7 +163,8 @@ class ModelCost:
 
 @dataclass(frozen=True)
 class ClusterPricing:
-    """Where a cluster's prices come from: its cloud and region, and the region the catalog prices."""
+    """Where a cluster's prices come from: its cloud and region, and the catalog's reference region for ``cloud``
+    (the price of anything the catalog does not price in ``region``)."""
 
     name: str
     cloud: str
@@ -326,7 +330,7 @@ def _control_plane(name: str, cloud: str, tier: str) -> CostLine:
     )  # fmt: skip
 
 
-def _system_pool(name: str, cloud: str, pool: Mapping[str, Any]) -> CostLine:
+def _system_pool(name: str, cloud: str, region: str | None, pool: Mapping[str, Any]) -> CostLine:
     kind = str(pool.get("instance_type") or "")
     lo, hi = _int(pool.get("min_nodes")), _int(pool.get("max_nodes"))
     detail = f"{kind or '(instance type unknown)'} x {lo}..{hi}"
@@ -334,12 +338,15 @@ def _system_pool(name: str, cloud: str, pool: Mapping[str, Any]) -> CostLine:
     if kind != machine.instance_type:
         why = f"{kind or 'the instance type'} is not in the catalog (its system machine is {machine.instance_type})"
         return CostLine(name, "system-pool", "system pool", detail, None, lo, hi, note=why)
-    p = machine.price
+    p = machine.price_in(region)
     note = "" if p.known else p.method
-    return CostLine(name, "system-pool", "system pool", detail, p.usd_per_hour, lo, hi, p.date, p.source, note)
+    return CostLine(
+        name, "system-pool", "system pool", detail, p.usd_per_hour, lo, hi, p.date, p.source, note,
+        price_region=p.region,
+    )  # fmt: skip
 
 
-def _gpu_pool(name: str, cloud: str, pool_name: str, pool: Mapping[str, Any]) -> CostLine:
+def _gpu_pool(name: str, cloud: str, region: str | None, pool_name: str, pool: Mapping[str, Any]) -> CostLine:
     acc, gpn = str(pool.get("accelerator") or ""), _int(pool.get("gpus_per_node"), 1)
     kind = str(pool.get("instance_type") or "")
     lo, hi, spot = _int(pool.get("min_nodes")), _int(pool.get("max_nodes")), bool(pool.get("spot"))
@@ -352,7 +359,7 @@ def _gpu_pool(name: str, cloud: str, pool_name: str, pool: Mapping[str, Any]) ->
     if kind and kind != machine.instance_type:
         why = f"{kind} is not the catalog's machine for {gpn} x {acc} ({machine.instance_type})"
         return CostLine(name, "gpu-pool", item, detail, None, lo, hi, note=why, spot=spot)
-    p = machine.price
+    p = machine.price_in(region)
     notes = [] if p.known else [p.method]
     if machine.note:
         notes.append(machine.note)
@@ -366,7 +373,7 @@ def _gpu_pool(name: str, cloud: str, pool_name: str, pool: Mapping[str, Any]) ->
         notes.append(f"GPUs shared ({_sharing_text(sharing)}" + (f", {clients} pods per GPU)" if clients > 1 else ")"))
     return CostLine(
         name, "gpu-pool", item, detail, p.usd_per_hour, lo, hi, p.date, p.source, "; ".join(notes), spot,
-        machine.spot_discount if spot else None,
+        machine.spot_discount if spot else None, p.region,
     )  # fmt: skip
 
 
@@ -463,13 +470,23 @@ def estimate(result: PlanResult) -> CostEstimate:
         if cloud not in catalog.CLOUDS:
             notes.append(f"{c.name}: this stack does not create the cluster ({cloud}); its nodes are billed elsewhere")
             continue
-        if region and price_region and region != price_region:
-            notes.append(f"{c.name}: prices are the catalog's {price_region} list prices; {region} may differ")
-        lines.append(_control_plane(c.name, cloud, str(out.get("control_plane_tier") or "standard")))
+        where = region if isinstance(region, str) else None
+        mine = [_control_plane(c.name, cloud, str(out.get("control_plane_tier") or "standard"))]
         if isinstance(out.get("system_pool"), dict):
-            lines.append(_system_pool(c.name, cloud, out["system_pool"]))
+            mine.append(_system_pool(c.name, cloud, where, out["system_pool"]))
         for pool_name, pool in pools_of[c.urn].items():
-            lines.append(_gpu_pool(c.name, cloud, pool_name, pool))
+            mine.append(_gpu_pool(c.name, cloud, where, pool_name, pool))
+        lines.extend(mine)
+        if where and price_region and where != price_region:
+            elsewhere = [x.item for x in mine if x.kind != "control-plane" and x.known and x.price_region != where]
+            if elsewhere:
+                notes.append(
+                    f"{c.name}: {', '.join(elsewhere)} priced at the catalog's {price_region} list prices (it has "
+                    f"none for {where}); {where} may differ"
+                )
+            notes.append(
+                f"{c.name}: control plane and load balancer at the catalog's single list price ({price_region})"
+            )
     by_cluster: dict[str, list[str]] = {}
     for reg, what in sorted(load_balancers(result), key=lambda found: found[1]):
         owner = owners.of(reg)

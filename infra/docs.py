@@ -103,6 +103,13 @@ def _where(m: catalog.Machine | catalog.SystemMachine) -> str:
     )
 
 
+def _priced(m: catalog.Machine | catalog.SystemMachine) -> str:
+    """How many regions have their own price (``regional_prices``), else the reference region."""
+    if m.regional_prices:
+        return f"{len(m.regional_prices)} regions"
+    return f"{m.price.region} only" if m.price.known else "-"
+
+
 def regions_table() -> str:
     """Per cloud: every machine (and the system machine) with the regions, and on gcp the zones, that offer it."""
     lines: list[str] = []
@@ -113,13 +120,13 @@ def regions_table() -> str:
             "",
             f"Source: {catalog.availability_source(cloud)}. Regions covered ({len(covered)}): {', '.join(covered)}.",
             "",
-            "| Accelerator | GPUs | Type | Regions |",
-            "|---|---|---|---|",
+            "| Accelerator | GPUs | Type | Regions | Priced in |",
+            "|---|---|---|---|---|",
         ]
         for m in catalog.machines(cloud):
-            lines.append(f"| {m.accelerator} | {m.gpus} | `{m.instance_type}` | {_where(m)} |")
+            lines.append(f"| {m.accelerator} | {m.gpus} | `{m.instance_type}` | {_where(m)} | {_priced(m)} |")
         system = catalog.system_machine(cloud)
-        lines += [f"| system pool | - | `{system.instance_type}` | {_where(system)} |", ""]
+        lines += [f"| system pool | - | `{system.instance_type}` | {_where(system)} | {_priced(system)} |", ""]
     return "\n".join(lines).rstrip()
 
 

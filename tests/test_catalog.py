@@ -449,3 +449,45 @@ def test_region_lookup_agrees_with_the_data(key: tuple[str, str, int], region: s
     else:
         with pytest.raises(CatalogError, match=f"in {cloud} region {region}"):
             machine_for(cloud, accelerator, gpus, region)
+
+
+# ------------------------------------------------------------------------------------------------ regional prices
+
+
+def test_price_in_a_region() -> None:
+    t4 = machine_for("azure", "nvidia-t4", 1)
+    assert t4.price_in("westeurope").usd_per_hour == 0.658 and t4.price_in("westeurope").region == "westeurope"
+    assert t4.price_in("eastus") == dataclasses.replace(t4.price_in("eastus"), usd_per_hour=0.526)
+    assert t4.price_in("usgovvirginia") is t4.price and t4.price_in(None) is t4.price
+    assert catalog.system_machine("azure").price_in("swedencentral").usd_per_hour == 0.204
+
+
+@pytest.mark.parametrize(
+    ("change", "fragment"),
+    [
+        ({"Standard_NC4as_T4_v3": {"eastus": 0.6}}, "Standard_NC4as_T4_v3 in eastus: 0.6 differs from its price 0.526"),
+        (
+            {"Standard_ND96asr_v4": {"japaneast": 30.0}},
+            "ND96asr_v4 in japaneast: priced in a region that does not offer",
+        ),
+        ({"Standard_NC99_v9": {"eastus": 1.0}}, "regional_prices: no machine of type Standard_NC99_v9 in the catalog"),
+        ({"Standard_NC4as_T4_v3": {"East US": 1.0}}, "'East US' is not a region name"),
+        ({"Standard_NC4as_T4_v3": {"westeurope": 0}}, "must be a positive number, got 0"),
+    ],
+)
+def test_regional_price_validation(change: dict[str, Any], fragment: str) -> None:
+    data = copy.deepcopy(RAW)
+    block = next(b for b in data["regional_prices"] if b["cloud"] == "azure")
+    for kind, prices in change.items():
+        block["types"].setdefault(kind, {}).update(prices)
+    with pytest.raises(CatalogError) as caught:
+        catalog.parse(data)
+    assert fragment in str(caught.value) and str(caught.value).startswith("catalog data: ")
+
+
+def test_a_type_priced_by_two_blocks_is_refused() -> None:
+    data = copy.deepcopy(RAW)
+    data["regional_prices"].append({"cloud": "azure", "source": "skypilot-azure",
+                                    "types": {"Standard_NC4as_T4_v3": {"westeurope": 0.658}}})  # fmt: skip
+    with pytest.raises(CatalogError, match=r"Standard_NC4as_T4_v3\.westeurope: priced twice"):
+        catalog.parse(data)

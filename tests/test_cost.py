@@ -177,8 +177,8 @@ def test_json_carries_currency_regions_dates_and_sources() -> None:
     assert all(src in doc["priceSources"] for src in {x["priceSource"] for x in doc["lines"]})
 
 
-def azure_program() -> None:
-    c = FakeCluster("aks", cluster_outputs("azure", "westeurope", "premium", ("Standard_D4s_v5", 2, 4), {
+def azure_program(region: str = "eastus") -> None:
+    c = FakeCluster("aks", cluster_outputs("azure", region, "premium", ("Standard_D4s_v5", 2, 4), {
         "t4": pool("nvidia-t4", "Standard_NC4as_T4_v3", 1, 1, 3),
         "h200": pool("nvidia-h200", "Standard_ND96isr_H200_v5", 8, 0, 1),
     }))  # fmt: skip
@@ -201,9 +201,34 @@ def test_unknown_prices_are_shown_and_make_totals_lower_bounds() -> None:
     assert est.summary().endswith(
         "unknown prices: aks control plane, aks GPU pool h200, model models/llm (totals are lower bounds)"
     )
-    assert est.notes == ("aks: prices are the catalog's eastus list prices; westeurope may differ",)
+    assert est.notes == ()
     llm = est.to_json()["models"][0]
     assert llm["monthly"] is None and llm["known"] is False and llm["note"] == "the pool's price is unknown"
+
+
+def test_machines_are_priced_in_the_clusters_region() -> None:
+    """swedencentral has its own prices for every machine (karpenter-azure), even the H200 eastus does not sell."""
+    est = estimate(run(lambda: azure_program("swedencentral"), outputs="unknown"))
+    system, t4, h200 = line(est, "system pool"), line(est, "GPU pool t4"), line(est, "GPU pool h200")
+    assert (system.usd_per_hour, t4.usd_per_hour, h200.usd_per_hour) == (0.204, 0.558, 110.272)
+    assert {system.price_region, t4.price_region, h200.price_region} == {"swedencentral"}
+    assert system.price_date == "2026-06-18" and "karpenter-provider-azure" in str(system.price_source)
+    assert est.unknown == ("aks control plane",)
+    assert est.notes == ("aks: control plane and load balancer at the catalog's single list price (eastus)",)
+    llm = est.to_json()["models"][0]
+    assert llm["monthly"] == round(110.272 * 730, 2)
+    assert est.to_json()["lines"][1]["priceRegion"] == "swedencentral"
+
+
+def test_a_region_without_prices_falls_back_to_the_reference_and_says_so() -> None:
+    est = estimate(run(lambda: azure_program("usgovvirginia"), outputs="unknown"))
+    t4 = line(est, "GPU pool t4")
+    assert (t4.usd_per_hour, t4.price_region) == (0.526, "eastus")
+    assert est.notes == (
+        "aks: system pool, GPU pool t4 priced at the catalog's eastus list prices (it has none for usgovvirginia); "
+        "usgovvirginia may differ",
+        "aks: control plane and load balancer at the catalog's single list price (eastus)",
+    )
 
 
 def test_instance_type_outside_the_catalog_is_unknown_not_zero() -> None:
