@@ -427,7 +427,7 @@ def _regional(
             cite = "; ".join(dict.fromkeys([src.citation, gsrc.citation]))
             price = Price(total, region, min(src.date, gsrc.date), cite, method)
         known, ref = price.usd_per_hour or 0.0, reference.usd_per_hour
-        if region == reference.region and ref is not None and abs(ref - known) > 1e-6:
+        if region == reference.region and ref is not None and abs(ref - known) > 1e-5:  # sources round to 5-6 places
             _fail(where, f"{_usd(known)} differs from its price {_usd(ref)}")
         out.append((region, price))
     return tuple(out)

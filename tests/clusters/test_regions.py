@@ -45,12 +45,12 @@ def test_gke_pool_zones_come_from_the_catalog() -> None:
     [
         (
             "aws",
-            "eu-north-1",
+            "eu-west-1",
             {"llm": {"accelerator": "nvidia-h200", "gpusPerNode": 8, "maxNodes": 1}},
             "cluster.gpuPools.llm.accelerator: nvidia-h200 is not allowed; nvidia-h200 is not offered in aws region "
-            "eu-north-1; eu-north-1 offers nvidia-t4, nvidia-l4, nvidia-a10g, nvidia-l40s, nvidia-h100-80gb; "
-            "nvidia-h200 is offered in ap-northeast-1, ap-northeast-2, ap-south-1, ap-southeast-3, us-east-1, "
-            "us-east-2, us-west-1, us-west-2",
+            "eu-west-1; eu-west-1 offers nvidia-t4, nvidia-a10g, nvidia-a100-40gb; nvidia-h200 is offered in "
+            "ap-northeast-1, ap-northeast-2, ap-south-1, ap-southeast-3, eu-north-1, eu-south-2, me-central-1, "
+            "us-east-1, us-east-2, us-gov-west-1, us-west-1, us-west-2",
         ),
         (
             "gcp",
