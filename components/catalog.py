@@ -61,8 +61,36 @@ class Price:
         return self.usd_per_hour is not None
 
 
+class _Placed:
+    """Where a machine type is offered and what it costs there: shared by :class:`Machine` and
+    :class:`SystemMachine`, which hold the fields."""
+
+    price: Price
+    offered_in: tuple[tuple[str, tuple[str, ...]], ...] | None
+    regional_prices: tuple[tuple[str, Price], ...]
+
+    def price_in(self, region: str | None) -> Price:
+        """The on-demand price in ``region`` when the catalog has one there, else :attr:`price` (whose ``region``
+        is the reference region: compare it with ``region`` to tell)."""
+        return dict(self.regional_prices).get(region or "", self.price)
+
+    @property
+    def regions(self) -> tuple[str, ...]:
+        """The regions where this type is offered, sorted; empty when not known (``offered_in`` is None)."""
+        return tuple(region for region, _ in self.offered_in or ())
+
+    def offered_at(self, region: str) -> bool | None:
+        """Whether this type is offered in ``region``: None when the catalog does not know where it is offered."""
+        return None if self.offered_in is None else region in self.regions
+
+    def zones_in(self, region: str) -> tuple[str, ...]:
+        """The zones of ``region`` where this type is offered; empty if the source lists no zones or the region
+        does not offer it."""
+        return dict(self.offered_in or ()).get(region, ())
+
+
 @dataclass(frozen=True)
-class Machine:
+class Machine(_Placed):
     """One cloud machine type carrying ``gpus`` x ``accelerator``.
 
     ``gpu_memory_gib`` is per GPU. ``gpu_type`` is the cloud's own accelerator name where node pools need one
@@ -89,28 +117,9 @@ class Machine:
     offered_in: tuple[tuple[str, tuple[str, ...]], ...] | None = None
     regional_prices: tuple[tuple[str, Price], ...] = ()
 
-    def price_in(self, region: str | None) -> Price:
-        """The on-demand price in ``region`` when the catalog has one there, else :attr:`price` (whose ``region``
-        is the reference region: compare it with ``region`` to tell)."""
-        return dict(self.regional_prices).get(region or "", self.price)
-
-    @property
-    def regions(self) -> tuple[str, ...]:
-        """The regions where this type is offered, sorted; empty when not known (``offered_in`` is None)."""
-        return tuple(region for region, _ in self.offered_in or ())
-
-    def offered_at(self, region: str) -> bool | None:
-        """Whether this type is offered in ``region``: None when the catalog does not know where it is offered."""
-        return None if self.offered_in is None else region in self.regions
-
-    def zones_in(self, region: str) -> tuple[str, ...]:
-        """The zones of ``region`` where this type is offered; empty if the source lists no zones or the region
-        does not offer it."""
-        return dict(self.offered_in or ()).get(region, ())
-
 
 @dataclass(frozen=True)
-class SystemMachine:
+class SystemMachine(_Placed):
     """The default machine of the system (non-GPU) node pool of a cloud."""
 
     cloud: str
@@ -121,19 +130,6 @@ class SystemMachine:
     spot_discount: float | None = None
     offered_in: tuple[tuple[str, tuple[str, ...]], ...] | None = None
     regional_prices: tuple[tuple[str, Price], ...] = ()
-
-    def price_in(self, region: str | None) -> Price:
-        """The on-demand price in ``region`` when the catalog has one there, else :attr:`price`."""
-        return dict(self.regional_prices).get(region or "", self.price)
-
-    @property
-    def regions(self) -> tuple[str, ...]:
-        """The regions where this type is offered, sorted; empty when not known."""
-        return tuple(region for region, _ in self.offered_in or ())
-
-    def offered_at(self, region: str) -> bool | None:
-        """Whether this type is offered in ``region``: None when the catalog does not know where it is offered."""
-        return None if self.offered_in is None else region in self.regions
 
 
 @dataclass(frozen=True)
