@@ -7,6 +7,7 @@ month, each line rounded to cents before the totals are summed).
 from __future__ import annotations
 
 import dataclasses
+import io
 from functools import cache
 from typing import Any
 
@@ -14,12 +15,15 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pytest
 import yaml
+from rich.console import Console
 
 from components import catalog, cost
 from components.cost import LOAD_BALANCER_CHARTS, estimate
 from components.plan.cli import plan_stack
 from components.plan.engine import PlanResult
 from components.plan.project import load_project
+from components.plan.report import StackPlan
+from components.plan.view import cost_table
 from policy.rules import Facts, StackSettings, resources_from_plan, run_rules
 from policy.rules.budget import RULES as BUDGET_RULES
 from policy.rules.budget import CostFacts, check_budget, with_cost
@@ -218,6 +222,17 @@ def test_machines_are_priced_in_the_clusters_region() -> None:
     llm = est.to_json()["models"][0]
     assert llm["monthly"] == round(110.272 * 730, 2)
     assert est.to_json()["lines"][1]["priceRegion"] == "swedencentral"
+
+
+def test_the_view_shows_where_each_price_is_from() -> None:
+    result = run(lambda: azure_program("swedencentral"), outputs="unknown")
+    table = cost_table(StackPlan("s", "azure", result, cost=estimate(result).to_json()))
+    assert table is not None
+    screen = io.StringIO()
+    Console(file=screen, width=200, color_system=None).print(table)
+    rows = {line.split("│")[1].strip(): line for line in screen.getvalue().splitlines() if line.count("│") > 3}
+    assert "swedencentral" in rows["GPU pool t4"] and "0.558" in rows["GPU pool t4"]
+    assert "│ -" in rows["control plane"]
 
 
 def test_a_region_without_prices_falls_back_to_the_reference_and_says_so() -> None:

@@ -164,14 +164,14 @@ def cost_table(plan: StackPlan) -> Table | None:
     if not cost or not cost.get("clusters"):
         return None
     t = Table(title=f"Monthly cost ({cost.get('currency')}, {cost.get('hoursPerMonth')} h)", title_justify="left")
-    for col in ("item", "detail", "$/h each", "units", "min/month", "max/month"):
-        t.add_column(col, justify="left" if col in ("item", "detail") else "right")
+    for col in ("item", "detail", "$/h each", "priced in", "units", "min/month", "max/month"):
+        t.add_column(col, justify="left" if col in ("item", "detail", "priced in") else "right")
     notes: list[str] = []
     for line in cost.get("lines", []):
         lo, hi = line["unitsMin"], line["unitsMax"]
         price = "unknown" if line["usdPerHour"] is None else f"{line['usdPerHour']:g}"
         t.add_row(
-            line["item"], line["detail"], price, str(lo) if lo == hi else f"{lo}..{hi}",
+            line["item"], line["detail"], price, line.get("priceRegion") or "-", str(lo) if lo == hi else f"{lo}..{hi}",
             _money(line["monthlyMin"]), _money(line["monthlyMax"]),
         )  # fmt: skip
         spot = line.get("spot")
@@ -186,9 +186,8 @@ def cost_table(plan: StackPlan) -> Table | None:
     for key in totals:
         total = totals.get(key) or {}
         shown = ("at least " if total.get("lowerBound") else "") + _money(total.get("usd"))
-        t.add_row(
-            f"[bold]total {key}[/]", "", "", "", "" if key == "ceiling" else shown, shown if key == "ceiling" else ""
-        )
+        lo_shown, hi_shown = ("", shown) if key == "ceiling" else (shown, "")
+        t.add_row(f"[bold]total {key}[/]", "", "", "", "", lo_shown, hi_shown)
     notes += cost.get("notes", [])
     if cost.get("unknown"):
         notes.append("unknown prices: " + ", ".join(cost["unknown"]) + "; the totals are lower bounds")
