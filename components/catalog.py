@@ -512,7 +512,7 @@ def parse(data: object) -> Catalog:
 def load(path: Path | None = None) -> Catalog:
     """Read and validate a catalog file (``catalog.yaml`` beside this module by default)."""
     with (path or DATA_FILE).open(encoding="utf-8") as stream:
-        return parse(yaml.safe_load(stream))
+        return parse(yaml.load(stream, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))  # libyaml when built
 
 
 _CATALOG = load()
