@@ -1,6 +1,7 @@
 """``mlplatform plan``: see exactly what a stack declares, with no cloud, no Pulumi CLI and no cluster.
 
 Exit status: 0 planned; 1 a mandatory policy failed; 2 invalid configuration or project (one line on stderr).
+``mlplatform where ACCELERATOR``: the regions that offer it, cheapest first, from the catalog.
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from components.errors import SpecError
@@ -52,6 +53,13 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--manifests", type=Path, metavar="DIR", help="write every Kubernetes object and Helm release")
     plan.add_argument("--project", type=Path, metavar="DIR", help="the project folder (default: found upward)")
     plan.add_argument("--no-tree", action="store_true", help="summary tables only")
+    where = sub.add_parser(
+        "where", help="the regions that offer an accelerator, cheapest first (from the catalog, no cloud call)"
+    )
+    where.add_argument("accelerator", help="a catalog accelerator name, e.g. nvidia-l4")
+    where.add_argument("--gpus", type=int, metavar="N", help="GPUs per node (default: every size)")
+    where.add_argument("--cloud", choices=("aws", "gcp", "azure"), help="one cloud only (default: all)")
+    where.add_argument("--json", action="store_true", help="print the rows as JSON instead of a table")
     return p
 
 
@@ -60,8 +68,104 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from components.plan.engine import fewer_gc_passes
 
+    if args.command == "where":
+        return _where(args)
     with fewer_gc_passes():  # the plans stay alive until the output is written
         return _plan(args)
+
+
+@dataclass(frozen=True)
+class Offer:
+    """One machine in one region: ``usd_per_hour`` is None when unknown; ``price_region`` is where the price is from
+    (the region itself, or the catalog's reference region when it has no price there); ``region`` is None when the
+    catalog does not know the machine's regions; ``zones`` only on gcp."""
+
+    cloud: str
+    region: str | None
+    instance_type: str
+    gpus: int
+    usd_per_hour: float | None
+    price_region: str
+    zones: tuple[str, ...]
+    note: str
+
+    @property
+    def priced_here(self) -> bool:
+        """Whether the price is known and is the region's own."""
+        return self.usd_per_hour is not None and self.price_region == self.region
+
+    def to_json(self) -> dict[str, object]:
+        """The row as ``mlplatform where --json`` prints it (camelCase keys)."""
+        return {
+            "cloud": self.cloud, "region": self.region, "instanceType": self.instance_type, "gpus": self.gpus,
+            "usdPerHour": self.usd_per_hour, "priceRegion": self.price_region, "zones": list(self.zones),
+            "note": self.note,
+        }  # fmt: skip
+
+
+def offers(accelerator: str, gpus: int | None = None, cloud: str | None = None) -> list[Offer]:
+    """Every (machine, region) offering ``accelerator`` (``gpus`` per node, on ``cloud``): those priced in their own
+    region first, cheapest first; then the rest by cloud and region. A machine whose regions the catalog does not
+    know is one offer with region None. Raises :class:`SpecError` for an accelerator or size the catalog lacks."""
+    from components import catalog
+
+    if accelerator not in catalog.ACCELERATORS:
+        raise SpecError("accelerator", accelerator, f"give one of {', '.join(catalog.ACCELERATORS)}")
+    sizes = sorted({m.gpus for m in catalog.machines(cloud) if m.accelerator == accelerator})
+    if not sizes:
+        raise SpecError("accelerator", accelerator, f"not offered on {cloud}; give another accelerator or cloud")
+    if gpus is not None and gpus not in sizes:
+        raise SpecError("--gpus", gpus, f"give one of {', '.join(map(str, sizes))} (GPUs per node of {accelerator})")
+    found: list[Offer] = []
+    for m in catalog.machines(cloud):
+        if m.accelerator != accelerator or gpus not in (None, m.gpus):
+            continue
+        for region in m.regions or (None,):
+            price = m.price_in(region)
+            note = "" if price.known else price.method.split("unknown: ")[-1]
+            if price.known and region and price.region != region:
+                note = f"no {region} price in the catalog: the {price.region} price"
+            if region is None:
+                note = "the catalog does not know its regions"
+            found.append(
+                Offer(
+                    m.cloud,
+                    region,
+                    m.instance_type,
+                    m.gpus,
+                    price.usd_per_hour,
+                    price.region,
+                    m.zones_in(region) if region else (),
+                    note,
+                )
+            )
+    here = sorted((o for o in found if o.priced_here), key=lambda o: (o.usd_per_hour or 0.0, o.cloud, o.region or ""))
+    rest = sorted((o for o in found if not o.priced_here), key=lambda o: (o.cloud, o.region or "", o.gpus))
+    return here + rest
+
+
+def _where(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    try:
+        found = offers(args.accelerator, args.gpus, args.cloud)
+    except SpecError as e:
+        Console(stderr=True).print(str(e), markup=False, highlight=False, emoji=False, soft_wrap=True)
+        return EXIT_INVALID
+    if args.json:
+        print(json.dumps([o.to_json() for o in found], indent=1))
+        return EXIT_OK
+    title = f"{args.accelerator}: {len(found)} offers, those priced in their own region first, cheapest first"
+    t = Table(title=title, title_justify="left")
+    for col in ("cloud", "region", "type", "GPUs", "$/h", "zones", "note"):
+        t.add_column(col, justify="right" if col in ("GPUs", "$/h") else "left", overflow="fold")
+    for o in found:
+        price = "unknown" if o.usd_per_hour is None else f"{o.usd_per_hour:g}"
+        zones = ", ".join(z.rsplit("-", 1)[-1] for z in o.zones)
+        t.add_row(o.cloud, o.region or "?", o.instance_type, str(o.gpus), price, zones, o.note)
+    Console().print(t)
+    return EXIT_OK
 
 
 def _plan(args: argparse.Namespace) -> int:

@@ -176,3 +176,45 @@ def test_broken_stack_file_is_exit_2_one_line_no_traceback(project_copy: Path) -
         "stacks/Pulumi.local.yaml: mlplatform:platform.deploymentMode: Serverless is not allowed; "
         "give one of Knative, Standard"
     )
+
+
+# ------------------------------------------------------------------------------------------------ mlplatform where
+
+
+def test_where_lists_regions_cheapest_first(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["where", "nvidia-l4", "--gpus", "1", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    priced = [r for r in rows if r["priceRegion"] == r["region"]]
+    assert priced and [r["usdPerHour"] for r in priced] == sorted(r["usdPerHour"] for r in priced)
+    assert {r["cloud"] for r in rows} == {"aws", "gcp"}  # no L4 machine on azure in the catalog
+    g2 = next(r for r in rows if r["cloud"] == "gcp" and r["region"] == "europe-west4")
+    assert g2 == {
+        "cloud": "gcp", "region": "europe-west4", "instanceType": "g2-standard-4", "gpus": 1, "usdPerHour": 0.74233,
+        "priceRegion": "europe-west4", "zones": ["europe-west4-a", "europe-west4-b", "europe-west4-c"], "note": "",
+    }  # fmt: skip
+    assert priced[0]["usdPerHour"] == min(r["usdPerHour"] for r in priced)
+
+
+def test_where_says_when_a_price_is_not_the_regions_own(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["where", "nvidia-a100-40gb", "--cloud", "gcp", "--gpus", "1", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    east = next(r for r in rows if r["region"] == "us-east1")
+    assert east["usdPerHour"] == 3.673388 and east["priceRegion"] == "us-central1"
+    assert east["note"] == "no us-east1 price in the catalog: the us-central1 price"
+    assert rows[0]["region"] == "us-central1"  # the only one priced in its own region comes first
+
+
+def test_where_table_and_errors(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["where", "nvidia-h200", "--cloud", "azure"]) == 0
+    out = capsys.readouterr().out
+    assert "Standard_ND96isr_" in out and "H200_v5" in out  # folded, never cut
+    assert "eastus2" in out and "swedencentral" in out and "84.8" in out
+    assert main(["where", "nvidia-x"]) == 2
+    assert capsys.readouterr().err.startswith("accelerator: nvidia-x is not allowed; give one of nvidia-t4, ")
+    assert main(["where", "nvidia-l4", "--gpus", "3"]) == 2
+    assert (
+        capsys.readouterr().err.strip()
+        == "--gpus: 3 is not allowed; give one of 1, 2, 4, 8 (GPUs per node of nvidia-l4)"
+    )
+    assert main(["where", "nvidia-a10g", "--cloud", "gcp"]) == 2
+    assert "not offered on gcp" in capsys.readouterr().err
