@@ -97,8 +97,8 @@ def unchecked_regions(cloud: str, region: str, pools: Mapping[str, GpuPoolInfo])
         return None
     if not catalog.covers(cloud, region):
         return (
-            f"GPU availability in {cloud} region {region} is not checked: the catalog's region data covers "
-            f"{', '.join(catalog.regions(cloud))}"
+            f"GPU availability in {cloud} region {region} is not checked: the catalog has region data for "
+            f"{len(catalog.regions(cloud))} {cloud} regions, not this one (docs/catalog.md)"
         )
     machines = [catalog.machine_for(cloud, p.accelerator, p.gpus_per_node) for p in pools.values()]
     if unknown := sorted({m.instance_type for m in machines if m.offered_in is None}):
