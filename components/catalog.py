@@ -233,10 +233,16 @@ def _amount(raw: object, where: str, sources: Mapping[str, _Source], *, zero_ok:
         return None, None, _text(entry.get("why"), f"{where}.why")
     if "why" in entry:
         _fail(where, "a sourced price must not have a why")
-    key = _text(entry.get("source"), f"{where}.source")
+    source = _source(entry.get("source"), where, sources)
+    return _number(entry["usd"], f"{where}.usd", zero_ok=zero_ok), source, ""
+
+
+def _source(raw: object, where: str, sources: Mapping[str, _Source]) -> _Source:
+    """The source a ``source:`` key of the entry at ``where`` names."""
+    key = _text(raw, f"{where}.source")
     if key not in sources:
         _fail(f"{where}.source", f"unknown source {key!r}; give one of {', '.join(sources)}")
-    return _number(entry["usd"], f"{where}.usd", zero_ok=zero_ok), sources[key], ""
+    return sources[key]
 
 
 def _usd(value: float) -> str:
@@ -346,10 +352,8 @@ def _availability(
     for cloud in CLOUDS:
         where = f"availability.{cloud}"
         entry = _mapping(top[cloud], where, {"source", "types"}, {"unknown"})
-        key = _text(entry["source"], f"{where}.source")
-        if key not in sources:
-            _fail(f"{where}.source", f"unknown source {key!r}; give one of {', '.join(sources)}")
-        cites[cloud] = f"{sources[key].citation} ({sources[key].date})"
+        source = _source(entry["source"], where, sources)
+        cites[cloud] = f"{source.citation} ({source.date})"
         types = _items(entry["types"], f"{where}.types")
         places[cloud] = {kind: _places(value, f"{where}.types.{kind}", cloud) for kind, value in types}
         unknown = _items(entry["unknown"], f"{where}.unknown") if "unknown" in entry else []
@@ -379,9 +383,7 @@ def _regional_table(raw: object, sources: Mapping[str, _Source]) -> _Table:
         where = f"regional_prices[{i}]"
         cloud = _choice(block.get("cloud") if isinstance(block, dict) else None, CLOUDS, f"{where}.cloud")
         entry = _mapping(block, where, {"cloud", "source"}, {"types", "gpus"} if cloud == "gcp" else {"types"})
-        key = _text(entry["source"], f"{where}.source")
-        if key not in sources:
-            _fail(f"{where}.source", f"unknown source {key!r}; give one of {', '.join(sources)}")
+        source = _source(entry["source"], where, sources)
         for part in ("types", "gpus"):
             for name, prices in _items(entry[part], f"{where}.{part}") if part in entry else []:
                 if part == "gpus":
@@ -393,7 +395,7 @@ def _regional_table(raw: object, sources: Mapping[str, _Source]) -> _Table:
                         _fail(here, f"{region!r} is not a region name")
                     if region in slot:
                         _fail(here, "priced twice")
-                    slot[region] = (_number(usd, here), sources[key])
+                    slot[region] = (_number(usd, here), source)
     return table
 
 

@@ -12,6 +12,7 @@ import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from components.catalog import CLOUDS
 from components.errors import SpecError
 from components.plan.project import Project, find_project, load_project, read_stack_file
 from components.plan.report import StackPlan, plan_json, write_manifests
@@ -58,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     where.add_argument("accelerator", help="a catalog accelerator name, e.g. nvidia-l4")
     where.add_argument("--gpus", type=int, metavar="N", help="GPUs per node (default: every size)")
-    where.add_argument("--cloud", choices=("aws", "gcp", "azure"), help="one cloud only (default: all)")
+    where.add_argument("--cloud", choices=CLOUDS, help="one cloud only (default: all)")
     where.add_argument("--json", action="store_true", help="print the rows as JSON instead of a table")
     return p
 
