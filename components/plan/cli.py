@@ -20,8 +20,13 @@ from components.plan.report import StackPlan, plan_json, write_manifests
 EXIT_OK, EXIT_POLICY, EXIT_INVALID = 0, 1, 2
 
 
-def plan_stack(project: Project, stack: str, secret_values: dict[str, str] | None = None) -> StackPlan:
-    """Plan one stack of ``project``: run its program under the mocks, then the cost, deploy time and policies."""
+def plan_stack(
+    project: Project, stack: str, secret_values: dict[str, str] | None = None, *, placeholders: bool = False
+) -> StackPlan:
+    """Plan one stack of ``project``: run its program under the mocks, then the cost, deploy time and policies.
+
+    ``placeholders``: fill values known only after deploy with typed placeholders (see docs/plan.md).
+    """
     from components.cost import estimate
     from components.deploytime import critical_path
     from components.plan.engine import fewer_gc_passes, run_program
@@ -29,7 +34,15 @@ def plan_stack(project: Project, stack: str, secret_values: dict[str, str] | Non
     from policy.rules.budget import with_cost
 
     cfg = read_stack_file(project, stack, secret_values)
-    result = run_program(project.root, stack, cfg.config, cfg.secret_keys, main=project.main, project=project.name)
+    result = run_program(
+        project.root,
+        stack,
+        cfg.config,
+        cfg.secret_keys,
+        main=project.main,
+        project=project.name,
+        outputs="fake" if placeholders else "unknown",
+    )
     result.context["config"] = cfg.config
     result.context["stack_file"] = cfg.path
     cloud = str(cfg.config.get(f"{project.name}:cloud", "unknown"))
@@ -54,6 +67,11 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--manifests", type=Path, metavar="DIR", help="write every Kubernetes object and Helm release")
     plan.add_argument("--project", type=Path, metavar="DIR", help="the project folder (default: found upward)")
     plan.add_argument("--no-tree", action="store_true", help="summary tables only")
+    plan.add_argument(
+        "--placeholders",
+        action="store_true",
+        help="fill values known only after deploy (ARNs, account ids, kubeconfigs) with typed placeholders",
+    )
     where = sub.add_parser(
         "where", help="the regions that offer an accelerator, cheapest first (from the catalog, no cloud call)"
     )
@@ -177,7 +195,7 @@ def _plan(args: argparse.Namespace) -> int:
     try:
         project = load_project(args.project) if args.project else find_project(Path.cwd())
         stacks = [args.stack] if args.stack else project.stacks()
-        plans = [plan_stack(project, s) for s in stacks]
+        plans = [plan_stack(project, s, placeholders=args.placeholders) for s in stacks]
     except SpecError as e:
         err.print(str(e), markup=False, highlight=False, emoji=False, soft_wrap=True)
         return EXIT_INVALID

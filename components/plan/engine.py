@@ -8,8 +8,10 @@ Two ways to answer for outputs only a deploy knows:
 
 - ``outputs="unknown"`` (the plan's default): like ``pulumi preview``. A resource's outputs echo its inputs; what a
   provider would compute (ids, ARNs, endpoints, kubeconfigs) is unknown and shown as ``(known after deploy)``.
-- ``outputs="fake"``: plausible, typed values from :mod:`components.plan.fakes` (ARNs, e-mails, kubeconfigs as
-  secrets), so that tests can look through values derived from them.
+- ``outputs="fake"`` (``mlplatform plan --placeholders``): typed placeholders from :mod:`components.plan.fakes`
+  (ARNs in the stack region's partition, account ``123456789012``, e-mails, kubeconfigs as secrets), so that
+  documents built from outputs (IAM and trust policies, kubeconfigs) are rendered in full; the result says so
+  (:attr:`PlanResult.placeholders`).
 """
 
 from __future__ import annotations
@@ -184,8 +186,9 @@ class PlanMocks(pmocks.Mocks):
         """
         state = dict(args.inputs) if args.custom else {}
         if self.mode == "fake":
-            state.update(fakes.fake_outputs(args.typ, args.name, args.inputs))
-            return fakes.fake_id(args.typ, args.name), state
+            placeholders = fakes.fake_outputs(args.typ, args.name, args.inputs)
+            state.update(placeholders)
+            return fakes.fake_id(args.typ, args.name, placeholders), state
         return "", state
 
     def call(self, args: pmocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
@@ -323,6 +326,8 @@ class PlanResult:
     context: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     """What the program logged as warnings or errors (``pulumi.log.warn``), in the order the engine received them."""
+    placeholders: dict[str, str] | None = None
+    """None for a preview-like plan; with placeholders, the values they use (account, region, partition, ...)."""
 
     def of_type(self, type_: str) -> list[Registration]:
         """Registrations of one type token."""
@@ -430,8 +435,10 @@ def run_function(
     """Run ``program`` under the mocks with ``config`` (flat ``namespace:key`` -> string) and record it.
 
     Exceptions the program raises propagate unchanged (after the runtime has drained).
+    With ``outputs="fake"`` AWS placeholders use the region of ``aws:region`` or ``<project>:region`` in ``config``.
     """
     with _RUN_LOCK:
+        marker = _use_placeholders(config or {}, project) if outputs == "fake" else None
         mocks = PlanMocks(outputs)
         monitor = RecordingMonitor(mocks)
         logged = _Warnings()
@@ -446,7 +453,23 @@ def run_function(
         with _plan_speedups():
             _sync_await(run_in_stack(_without_aliases(program)))
         regs = list(monitor.registrations)
-        return PlanResult(project, stack, regs, dict(monitor.stack_outputs), dict(context or {}), logged.messages)
+        return PlanResult(
+            project, stack, regs, dict(monitor.stack_outputs), dict(context or {}), logged.messages, marker
+        )
+
+
+def _use_placeholders(config: Mapping[str, str], project: str) -> dict[str, str]:
+    """Point the placeholders at the stack's AWS region; what the plan says about them."""
+    own = config.get(f"{project}:region") if config.get(f"{project}:cloud") == "aws" else None
+    shape = fakes.use_region(config.get("aws:region") or own)
+    return {
+        "note": "values known only after deploy are placeholders, not real",
+        "awsAccount": fakes.ACCOUNT,
+        "awsRegion": shape.region,
+        "awsPartition": shape.partition,
+        "gcpProject": fakes.GCP_PROJECT,
+        "azureSubscription": fakes.AZURE_SUB,
+    }
 
 
 def run_program(

@@ -49,12 +49,15 @@ def resource_json(reg: Registration) -> dict[str, Any]:
 
 def plan_json(project: str, plans: Iterable[StackPlan]) -> dict[str, Any]:
     """The ``--json`` document: one per run, every stack planned."""
+    plans = list(plans)
     return {
         "project": project,
+        "placeholders": any(p.result.placeholders for p in plans),
         "stacks": [
             {
                 "stack": p.stack,
                 "cloud": p.cloud,
+                "placeholders": p.result.placeholders,
                 "resources": [resource_json(r) for r in p.result.resources],
                 "outputs": _wire_outputs(p.result.stack_outputs),
                 "warnings": p.result.warnings,

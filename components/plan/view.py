@@ -241,6 +241,12 @@ def deploy_time_table(plan: StackPlan) -> Table | None:
 
 def render(plan: StackPlan, console: Console, *, show_tree: bool = True) -> None:
     """Print one stack's plan."""
+    marker = plan.result.placeholders
+    if marker:
+        console.print(
+            f"[bold yellow]placeholders:[/] values known only after deploy are placeholders (AWS account "
+            f"{marker['awsAccount']}, {marker['awsPartition']} {marker['awsRegion']}), not real"
+        )
     if show_tree:
         console.print(tree(plan))
     for table in (cluster_table(plan), addons_table(plan), models_table(plan)):
