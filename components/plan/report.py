@@ -44,6 +44,7 @@ def resource_json(reg: Registration) -> dict[str, Any]:
         "dependsOn": sorted(reg.all_dependencies() - ({reg.provider_urn} if reg.provider_urn else set())),
         "inputs": reg.wire_inputs(),
         "protect": reg.protect,
+        **({"modelledFrom": reg.modelled} if reg.modelled else {}),
     }
 
 
@@ -61,6 +62,7 @@ def plan_json(project: str, plans: Iterable[StackPlan]) -> dict[str, Any]:
                 "resources": [resource_json(r) for r in p.result.resources],
                 "outputs": _wire_outputs(p.result.stack_outputs),
                 "warnings": p.result.warnings,
+                "modelNotes": p.result.model_notes,
                 "policies": p.policies,
                 "cost": p.cost,
                 "deployTime": p.deploy_time,
