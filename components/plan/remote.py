@@ -266,7 +266,17 @@ def _service_role(
     """``ServiceRole`` (servicerole.ts): a component with the role and one attachment per managed policy.
 
     Returns the component's URN, the role's outputs and the URNs of role and attachments (``resolvedRole``)."""
-    component, _ = create(Child("eks:index:ServiceRole", name, {}, parent, custom=False))
+    # A Node.js component sends its args as its inputs (@pulumi/pulumi resource.js, ComponentResource)
+    arns = [
+        {
+            "id": f"arn:aws:iam::aws:policy/{p}",
+            "arn": f"arn:{partition}:iam::aws:policy/{p}" if _known(partition) else UNKNOWN,
+        }
+        for p in policies
+    ]
+    args = {"service": service, "description": description, "managedPolicyArns": arns, "tags": tags}
+    args["assumeRoleActions"] = actions
+    component, _ = create(Child("eks:index:ServiceRole", name, _without_none(args), parent, custom=False))
     trust = {
         "Version": "2012-10-17",
         "Statement": [
@@ -604,7 +614,14 @@ def expand_cluster(
     if (not use_default_cni) if use_default_cni is not None else not auto_mode:
         cni = _map(a.get("vpcCniOptions"))
         cni_urn, _ = create(
-            Child("eks:index:VpcCniAddon", f"{name}-vpc-cni", {}, reg_urn, custom=False, depends_on=auth_deps)
+            Child(
+                "eks:index:VpcCniAddon",
+                f"{name}-vpc-cni",
+                _without_none({**cni, "clusterName": cluster_name, "clusterVersion": cluster_version, "tags": tags}),
+                reg_urn,
+                custom=False,
+                depends_on=auth_deps,
+            )
         )
         create(
             Child(
