@@ -15,7 +15,7 @@ import pytest
 
 from components.plan import remote
 from components.plan.cli import main
-from components.plan.engine import UNKNOWN_TEXT, PlanResult, run_function
+from components.plan.engine import UNKNOWN_TEXT, PlanResult, Registration, run_function
 from components.plan.report import plan_json
 
 API_REFUSAL = (
@@ -254,3 +254,47 @@ def test_json_marks_modelled_children() -> None:
     assert resources["c-eksCluster"]["parent"] == resources["c"]["urn"]
     assert "modelledFrom" not in resources["c"]
     assert doc["stacks"][0]["modelNotes"] == result.model_notes
+
+
+def test_aws_dev_plan_shows_pulumi_eks_children() -> None:
+    """The shipped aws-dev stack: pulumi-eks's aws:eks/cluster:Cluster and the system node group's NodeGroup are in
+    the plan, under their components, with the inputs pulumi-eks gives them.
+
+    Needs eks.py to stop passing instanceRoles with authenticationMode API (issue 11 defect 1): until then this plan
+    fails with pulumi-eks's message (test_instance_roles_with_api_authentication_fails_the_plan_...)."""
+    from components.plan.cli import plan_stack
+    from components.plan.project import load_project
+    from support import ROOT
+
+    plan = plan_stack(load_project(ROOT), "aws-dev")
+    component = plan.result.one("eks:index:Cluster")
+    cluster = plan.result.one("aws:eks/cluster:Cluster")
+    assert cluster.parent == component.urn and cluster.modelled == remote.SOURCE
+    inputs = cluster.wire_inputs()
+    assert inputs["name"] == "mlp-aws-dev"
+    assert inputs["accessConfig"] == {"authenticationMode": "API", "bootstrapClusterCreatorAdminPermissions": True}
+    assert inputs["vpcConfig"]["endpointPrivateAccess"] is True
+    assert inputs["encryptionConfig"] == UNKNOWN_TEXT  # the KMS key's ARN is known after deploy
+    assert set(inputs["enabledClusterLogTypes"]) == {"api", "audit", "authenticator", "controllerManager", "scheduler"}
+    types = {r.type for r in _descendants(plan.result, component.urn)}
+    assert {"aws:eks/addon:Addon", "aws:iam/openIdConnectProvider:OpenIdConnectProvider", "aws:iam/role:Role"} <= types
+    group = plan.result.one("aws:eks/nodeGroup:NodeGroup")
+    assert group.parent == plan.result.one("eks:index:ManagedNodeGroup", "mlplatform-system").urn
+    assert group.wire_inputs()["instanceTypes"] == ["m7i.xlarge"]
+
+
+def _descendants(result: PlanResult, urn: str) -> list[Registration]:
+    found = [r for r in result.resources if r.parent == urn]
+    return found + [d for r in found for d in _descendants(result, r.urn)]
+
+
+def test_policies_read_the_modelled_children() -> None:
+    """The secrets-encryption rule flags pulumi-eks's aws:eks/cluster:Cluster too (its encryptionConfig)."""
+    from policy.rules import evaluate
+
+    def program() -> None:
+        eks.Cluster("c", authentication_mode=eks.AuthenticationMode.API, skip_default_node_group=True)
+
+    result = run_function(program)
+    failed = {p["urn"] for p in evaluate(result, {}) if p["policy"] == "secrets-encryption" and not p["passed"]}
+    assert failed == {result.one("eks:index:Cluster").urn, result.one("aws:eks/cluster:Cluster").urn}
