@@ -255,6 +255,8 @@ def render(plan: StackPlan, console: Console, *, show_tree: bool = True) -> None
     console.print(policy_table(plan))
     for message in plan.result.warnings:
         console.print(f"[yellow]warning:[/] {escape(message)}")
+    for note in plan.result.model_notes:
+        console.print(f"[dim]note: {escape(note)}[/]")
     for table in (cost_table(plan), model_cost_table(plan), deploy_time_table(plan)):
         if table is not None:
             console.print(table)
