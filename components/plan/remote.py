@@ -15,9 +15,9 @@ only in the provider plugin (a GitHub release download, which needs the Pulumi C
   the mutually exclusive arguments of ``createCore`` and ``publicAccessCidrs`` (``cluster/cluster.ts``), the checks of
   ``createManagedNodeGroup`` (``nodes/nodegroup.ts``);
 - children, with their names, parents and inputs: the EKS service role (``servicerole.ts``), the default cluster
-  security group, the ``aws:eks/cluster:Cluster``, the kube-proxy, coredns and vpc-cni add-ons, the Kubernetes
-  provider, the aws-auth ConfigMap, access entries and policy associations, the OIDC provider, an instance role, and
-  a managed node group's ``aws:eks/nodeGroup:NodeGroup``.
+  security group, the ``aws:eks/cluster:Cluster``, the kube-proxy, coredns and vpc-cni add-ons, the aws-auth
+  ConfigMap (with pulumi-eks's own Kubernetes provider, recorded only then), access entries and policy
+  associations, the OIDC provider, an instance role, and a managed node group's ``aws:eks/nodeGroup:NodeGroup``.
 
 Source: pulumi/pulumi-eks tag v4.3.0 (the newest tag published; the Python SDK we pin is 4.4.0, whose tag is not in
 the repository, and the commits after v4.3.0 change no file under ``nodejs/eks`` but ``yarn.lock``). What the model
@@ -497,17 +497,6 @@ def expand_cluster(
     if kube_proxy.get("enabled", not auto_mode):
         addon("kube-proxy", kube_proxy)
 
-    create(
-        Child(
-            "pulumi:providers:kubernetes",
-            f"{name}-eks-k8s",
-            _without_none({"kubeconfig": UNKNOWN, "enableConfigMapMutable": a.get("enableConfigMapMutable")}),
-            reg_urn,
-            depends_on=[eks_urn],
-        )
-    )
-    k8s_provider = f"{reg_urn.rsplit('::', 2)[0]}$pulumi:providers:kubernetes::{name}-eks-k8s"
-
     skip_default_ng = _set(a.get("skipDefaultNodeGroup")) or _set(a.get("fargate")) or auto_mode
     instance_roles: Any = []
     default_role_arn: Any = None
@@ -537,6 +526,16 @@ def expand_cluster(
 
     node_access: str | None = None
     if supports_config_map(mode):
+        # pulumi-eks's own Kubernetes provider (``<name>-eks-k8s``); recorded only for the ConfigMap that uses it
+        k8s_provider, _ = create(
+            Child(
+                "pulumi:providers:kubernetes",
+                f"{name}-eks-k8s",
+                _without_none({"kubeconfig": UNKNOWN, "enableConfigMapMutable": a.get("enableConfigMapMutable")}),
+                reg_urn,
+                depends_on=[eks_urn],
+            )
+        )
         node_access, _ = create(
             Child(
                 "kubernetes:core/v1:ConfigMap",

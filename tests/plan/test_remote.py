@@ -145,7 +145,6 @@ def test_children_of_cluster_and_managed_node_group_with_their_inputs() -> None:
         ("eks:index:ServiceRole", "c-eksRole"),
         ("aws:eks/cluster:Cluster", "c-eksCluster"),
         ("aws:eks/addon:Addon", "c-kube-proxy"),
-        ("pulumi:providers:kubernetes", "c-eks-k8s"),
         ("aws:eks/accessEntry:AccessEntry", "c-nodes"),
         ("eks:index:VpcCniAddon", "c-vpc-cni"),
         ("aws:iam/openIdConnectProvider:OpenIdConnectProvider", "c-oidcProvider"),
