@@ -506,7 +506,7 @@ def run_function(
     with _RUN_LOCK:
         marker = _use_placeholders(config or {}, project) if outputs == "fake" else None
         mocks = PlanMocks(outputs)
-        monitor = RecordingMonitor(mocks, _aws_shape(config or {}, project).partition)
+        monitor = RecordingMonitor(mocks, _partition(config or {}, project, outputs))
         logged = _Warnings()
         settings.ROOT.set(None)
         pulumi.runtime.set_all_config(dict(config or {}), list(secret_keys or []))
@@ -531,6 +531,15 @@ def run_function(
             marker,
             list(dict.fromkeys(monitor.expansion.not_modelled)),
         )
+
+
+def _partition(config: Mapping[str, str], project: str, outputs: OutputsMode) -> str | None:
+    """The AWS partition pulumi-eks's ``getPartition`` would answer: the stack region's, a placeholder's, or None
+    (unknown) when a preview-like plan has no region in its config."""
+    shape = _aws_shape(config, project)
+    if config.get("aws:region") or config.get(f"{project}:cloud") == "aws" or outputs == "fake":
+        return shape.partition
+    return None
 
 
 def _aws_shape(config: Mapping[str, str], project: str) -> fakes.AwsShape:
