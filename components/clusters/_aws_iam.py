@@ -82,21 +82,19 @@ def managed_policy_arn(partition: str, name: str) -> str:
 
 
 NODE_POLICIES = (
-    "AmazonEKSWorkerNodePolicy",
-    "AmazonEKS_CNI_Policy",
-    "AmazonEC2ContainerRegistryReadOnly",
-    "AmazonSSMManagedInstanceCore",
-)
-"""AWS managed policies of the system node group's role, and nothing else (no application permissions on nodes)."""
-
-KARPENTER_NODE_POLICIES = (
     "AmazonEKS_CNI_Policy",
     "AmazonEKSWorkerNodePolicy",
     "AmazonEC2ContainerRegistryPullOnly",
     "AmazonSSMManagedInstanceCore",
 )
-"""The managed policies of Karpenter's node role, as Karpenter's v1.14 getting-started template attaches them to
-``KarpenterNodeRole`` (``cloudformation.yaml``, ``ManagedPolicyArns``)."""
+"""The AWS managed policies of every node role, and nothing else (no application permissions on nodes): the set
+Karpenter's v1.14 getting-started template attaches to ``KarpenterNodeRole`` (``cloudformation.yaml``,
+``ManagedPolicyArns``). The EKS User Guide's node role asks for AmazonEKSWorkerNodePolicy and
+AmazonEC2ContainerRegistryPullOnly, and the CNI policy here or on the ``aws-node`` ServiceAccount
+(``latest/ug/security/iam-reference/create-node-role.adoc``); SSM is for Session Manager access to nodes."""
+
+KARPENTER_NODE_POLICIES = NODE_POLICIES
+"""Karpenter's node role gets the same policies as the managed node groups' role."""
 
 EBS_CSI_POLICY = "service-role/AmazonEBSCSIDriverPolicy"
 """The AWS managed policy of the EBS CSI driver's controller role (EKS User Guide, ``csi-iam-role.adoc``:

@@ -167,19 +167,18 @@ def test_node_roles_have_only_the_node_policies(karpenter: Any) -> None:
         assert policy_json(role["assumeRolePolicy"])["Statement"] == [
             {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
         ]
-    assert _attached(karpenter, "mlp-node-role") == [
-        "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
-        "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
-        "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
-        "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
-    ]
-    # Karpenter's node role gets what Karpenter's v1.14 template attaches to KarpenterNodeRole (ManagedPolicyArns).
-    assert _attached(karpenter, "mlp-karpenter-node-role") == [
-        "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly",
-        "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
-        "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
-        "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
-    ]
+    # Both roles get what Karpenter's v1.14 template attaches to KarpenterNodeRole (ManagedPolicyArns); the EKS User
+    # Guide's node role (create-node-role.adoc) asks for the ECR pull-only policy, not ReadOnly.
+    assert (
+        _attached(karpenter, "mlp-node-role")
+        == _attached(karpenter, "mlp-karpenter-node-role")
+        == [
+            "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly",
+            "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
+            "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
+            "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+        ]
+    )
 
 
 def test_system_node_group_is_on_demand_labelled_and_imdsv2(karpenter: Any) -> None:
