@@ -40,6 +40,10 @@ def check_cluster(cloud: str, region: str, spec: ClusterSpec) -> dict[str, GpuPo
     every GPU pool offered in the region (where the catalog covers it), sharing the cloud supports. Returns the
     resolved pools; raises :class:`SpecError` naming the stack key at fault."""
     check_region(cloud, region, spec)
+    if cloud == "aws":
+        from components.clusters._aws_iam import partition_of
+
+        partition_of(region)
     return resolve_pools(cloud, region, spec.gpu_pools)
 
 
