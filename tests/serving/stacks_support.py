@@ -37,14 +37,29 @@ def _standard(config: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _flipped(config: dict[str, Any]) -> dict[str, Any]:
+    """Knative mode with every model's minReplicas flipped (0 -> 1, else 0), so each access mode is seen both at
+    zero and running."""
+    out = dict(config)
+    models = json.loads(out["mlplatform:models"])
+    for spec in models.values():
+        scaling = spec.setdefault("scaling", {})
+        scaling["minReplicas"] = 1 if scaling.get("minReplicas", 1) == 0 else 0
+    out["mlplatform:models"] = json.dumps(models)
+    return out
+
+
 @cache
 def planned(stack: str, mode: str = "Knative") -> PlanResult:
-    """Plan ``stacks/Pulumi.<stack>.yaml`` with the real program; ``mode`` Standard plans its Standard variant."""
+    """Plan ``stacks/Pulumi.<stack>.yaml`` with the real program; ``mode`` Standard plans its Standard variant,
+    ``Knative-flipped`` the stack with every model's minReplicas flipped between 0 and 1."""
     project = load_project(ROOT)
     cfg = read_stack_file(project, stack)
     config = dict(cfg.config)
     if mode == "Standard":
         config = _standard(config)
+    elif mode == "Knative-flipped":
+        config = _flipped(config)
     return run_program(project.root, stack, config, cfg.secret_keys, main=project.main, project=project.name)
 
 
@@ -54,9 +69,12 @@ def objects(stack: str, mode: str = "Knative") -> tuple[dict[str, Any], ...]:
     return tuple({**obj, **reg.plain_inputs()} for reg, obj in kubernetes_objects(planned(stack, mode)))
 
 
+MODES = ("Knative", "Knative-flipped", "Standard")
+
+
 def variants() -> list[tuple[str, str]]:
-    """(stack, mode) for every shipped stack in Knative mode (as shipped) and its Standard variant."""
-    return [(s, m) for s in STACKS for m in ("Knative", "Standard")]
+    """(stack, mode) for every shipped stack as shipped, with minReplicas flipped, and its Standard variant."""
+    return [(s, m) for s in STACKS for m in MODES]
 
 
 def every_stack_isvc() -> Iterator[tuple[str, dict[str, Any]]]:

@@ -21,8 +21,6 @@ from components.serving.spec import FORMATS, ModelSpec, runtimes_problem
 from support import plan_config, upstream_dir
 
 
-
-
 def upstream_runtimes() -> tuple[runtimes.Runtime, ...]:
     """The ClusterServingRuntimes of the upstream file, in the shape of :data:`runtimes.RUNTIMES`."""
     path = upstream_dir() / "reference" / "kserve-v0.20.0-clusterservingruntimes.yaml"
@@ -116,7 +114,7 @@ def test_every_shipped_model_gets_a_runtime() -> None:
     checked = 0
     for stack, isvc in every_stack_isvc():
         mdl = isvc["spec"]["predictor"]["model"]
-        name, why = runtimes.select(mdl["modelFormat"]["name"], mdl.get("protocolVersion"), mdl.get("runtime"))
+        _, why = runtimes.select(mdl["modelFormat"]["name"], mdl.get("protocolVersion"), mdl.get("runtime"))
         assert why is None, (stack, isvc["metadata"]["name"], why)
         checked += 1
     assert checked >= 8
