@@ -64,9 +64,11 @@ def _check_model(objs: tuple[dict[str, Any], ...], isvc: dict[str, Any]) -> list
             return rp.routes(objs, isvc, caller, at_zero=at_zero, **kw)  # noqa: B023
 
         if ann["mlplatform.io/access"] == "internal":
-            allowed = [ns for ns in _allowed(objs, isvc)]
-            for ns in allowed:
-                expect(f"{state}: pod in {ns} on the documented URL", rp.reaches(go(rp.in_namespace(ns)), "mesh"), True)
+            m = rp.model_of(isvc)
+            documented = {m.predictor_host: "mesh", m.top_host: "local gateway"}.get(ann["mlplatform.io/host"], "?")
+            for ns in _allowed(objs, isvc):
+                reached = rp.reaches(go(rp.in_namespace(ns)), documented)
+                expect(f"{state}: pod in {ns} on the documented URL ({documented})", reached, True)
             expect(f"{state}: internet", rp.reaches(go(rp.INTERNET)), False)
             expect(f"{state}: other namespace, any route", rp.reaches(go(STRANGER)), False)
             expect(f"{state}: other namespace, probe agent", rp.reaches(go(STRANGER, headers=PROBE_UA)), False)
