@@ -15,9 +15,11 @@ Pure (dicts in, verdicts out), so the tests and, later, the policy pack can run 
    (``istio-system``), and its ``selector`` (absent: every workload) matches the workload's labels.
 4. A rule matches when one of its ``from`` entries, one of its ``to`` entries and all of its ``when`` conditions
    match (an absent list matches). Values match exactly, by prefix (``abc*``), suffix (``*abc``) or presence
-   (``*``); hosts case-insensitively; ``not*`` fields match when no value does. A plaintext peer has no principal
-   and no namespace: ``principals``/``namespaces`` never match it, ``notPrincipals``/``notNamespaces`` always do
-   (Envoy RBAC's ``not_id`` of a failed ``authenticated`` matcher).
+   (``*``: the header is there); hosts case-insensitively, port included; ``not*`` fields and ``notValues`` match
+   when no value does, so ``notValues: ["*"]`` matches a missing header (Istio 1.30.3
+   pilot/pkg/security/authz/matcher/header.go ``HeaderMatcher``/``HostMatcher``, model/model.go wraps ``not*`` in
+   a negation). A plaintext peer has no principal and no namespace: ``principals``/``namespaces`` never match it,
+   ``notPrincipals``/``notNamespaces`` always do (the negation of a failed ``authenticated`` matcher).
 
 **The hops** (Knative mode; sources in the functions below): the public gateway and knative-local-gateway are the
 same Envoy pods (``istio: ingressgateway`` in ``istio-system``; net-istio 1.21 config/203-local-gateway.yaml: port
@@ -163,9 +165,9 @@ def _source(source: Mapping[str, Any], peer: Peer, request_principal: str | None
 
 
 def _operation(op: Mapping[str, Any], request: Request) -> bool:
-    host = request.host.split(":", 1)[0]
+    # the Host header as sent, port included (Istio's HostMatcher matches the whole authority, ignoring case)
     return (
-        _field(op, "hosts", host, fold=True)
+        _field(op, "hosts", request.host, fold=True)
         and _field(op, "ports", str(request.port))
         and _field(op, "paths", request.path.split("?", 1)[0])
         and _field(op, "methods", request.method)

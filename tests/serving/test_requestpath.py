@@ -280,6 +280,8 @@ def test_ports_paths_hosts_and_header_conditions() -> None:
     }
     p = [_ap("ALLOW", [rule])]
     assert rp.decide(p, W, rp.PLAINTEXT, rp.Request("M.models", 8012, path="/v1/x")).allowed
+    exact = [_ap("ALLOW", [{"to": [{"operation": {"hosts": ["m.models"]}}]}])]
+    assert not rp.decide(exact, W, rp.PLAINTEXT, rp.Request("m.models:80", 8012)).allowed  # the authority as sent
     assert not rp.decide(p, W, rp.PLAINTEXT, rp.Request("m.models", 8013, path="/v1/x")).allowed
     assert not rp.decide(p, W, rp.PLAINTEXT, rp.Request("m.models", 8012, path="/v2/x")).allowed
     assert not rp.decide(p, W, rp.PLAINTEXT, rp.Request("m.models", 8012, path="/v1/x", headers={"x-a": "1"})).allowed
