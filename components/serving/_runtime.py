@@ -95,8 +95,9 @@ def isvc_annotations(spec: ModelSpec, deployment_mode: str) -> dict[str, str]:
     if scaling.resolved_metric(deployment_mode) == "cpu":
         out[AUTOSCALING_CLASS] = HPA_CLASS
     if spec.access.mode == "internal" and scaling.min_replicas >= 1:
-        # Take Knative's activator off the request path, so Istio sees the caller's namespace, not the
-        # activator's (knative/net-istio#554); a model at zero needs the activator (see _auth).
+        # Take Knative's activator off the request path once pods run, so the model's sidecar decides on the
+        # caller itself; while the activator is in the path (at zero), the caller is decided at the activator
+        # (_auth.activator_policy).
         out[TARGET_BURST_CAPACITY] = "0"
     deadline = cold_start_seconds(spec)
     out[PROGRESS_DEADLINE] = f"{deadline or CPU_READY_SECONDS}s"
