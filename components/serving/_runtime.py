@@ -135,7 +135,8 @@ def request_timeout_seconds(spec: ModelSpec) -> int:
     ``timeoutSeconds`` to the whole of it, the wait included (cmd/activator/main.go, knative/serving 1.21); KServe
     v0.20.0 copies the predictor's ``timeout`` to both ``timeoutSeconds`` and ``responseStartTimeoutSeconds``
     (reconcilers/knative/ksvc_reconciler.go), so a request is not cut by the 300 s defaults while the GPU node
-    boots. Knative's webhook rejects a timeout above ``max-revision-timeout-seconds``.
+    boots. Knative's webhook rejects a timeout above ``max-revision-timeout-seconds``
+    (pkg/apis/serving/v1/revision_validation.go ``validateTimeoutSeconds``).
     """
     return min(cold_start_budget_seconds(spec) + REQUEST_SECONDS, int(MAX_REVISION_TIMEOUT))
 
