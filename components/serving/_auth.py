@@ -139,7 +139,11 @@ def activator_policy(name: str, spec: ModelSpec) -> dict[str, Any] | None:
     send to this model's revisions are denied unless they come from :func:`callers`. The activator picks the
     revision from the ``Knative-Serving-Namespace``/``-Revision`` headers, or, when either is missing, from the Host
     (pkg/activator/handler/context_handler.go); the rules cover both. A DENY policy on the activator does not affect
-    other models (Istio: DENY is evaluated before ALLOW and only for requests its rules match).
+    other models (Istio: DENY is evaluated before ALLOW and only for requests its rules match), with one edge: a
+    request *without* the revision headers (never sent by Knative's routes, which set both:
+    pkg/reconciler/route/resources/ingress.go) whose Host starts with ``<name>-predictor-`` is refused to other
+    namespaces even when it names a model ``<name>-predictor-...`` elsewhere (Istio host matching has no
+    prefix-and-suffix form).
     """
     if spec.access.mode != "internal":
         return None
