@@ -21,6 +21,7 @@ from components.clusters._common import (
     system_instance_type,
 )
 from components.clusters.base import GPU_TAINT, GpuPoolInfo, StorageAccess
+from components.clusters.spec import CLUSTER_TAG, api_endpoint
 from components.naming import child_name, child_opts, gcp_labels, merge_tags
 from components.storage import StorageLocation
 
@@ -43,6 +44,21 @@ GSA_ANNOTATION = "iam.gke.io/gcp-service-account"
 CNI_BIN_DIR = "/home/kubernetes/bin"
 """Where GKE nodes keep CNI binaries (COS mounts /opt read-only); Istio's GKE platform notes set the istio-cni
 chart's ``cniBinDir`` to it."""
+WEBHOOK_PORTS: Mapping[str, int] = {
+    # istio/istio manifests/charts/istio-control/istio-discovery/templates/service.yaml: port 443 -> targetPort 15017
+    # (https-webhook: sidecar injection and validation).
+    "istiod": 15017,
+    # kserve/kserve charts/kserve-resources/templates/kserve/deployment_kserve-controller-manager.yaml: containerPort
+    # 9443 named webhook-server, the targetPort of kserve-webhook-server-service.
+    "kserve": 9443,
+    # knative/serving config/core/deployments/webhook.yaml (WEBHOOK_PORT 8443, Service 443 -> 8443) and
+    # knative-extensions/net-istio config/500-webhook-service.yaml (443 -> 8443).
+    "knative": 8443,
+}
+"""Admission webhook ports the GKE control plane must reach on the nodes. GKE's automatic firewall rule for a
+private cluster opens only tcp 443 and 10250 from the control plane (cert-manager's chart values, pinned in
+upstream/chart-values/cert-manager-v1.21.1.yaml, say so and set its webhook to 10250); every other webhook needs a
+rule (https://cloud.google.com/kubernetes-engine/docs/how-to/private-clusters#add_firewall_rules)."""
 
 
 def gsa_account_id(base: str, salt: str = "") -> str:
@@ -104,20 +120,20 @@ class GkeCluster(ManagedCluster):
         project, region, cluster_name = gcp_spec.project, args.region, args.cluster_name
         self.project = project
         pools = self._resolve_pools("gcp")
-        self._labels = gcp_labels(merge_tags(args.tags, {"mlplatform.io/cluster": cluster_name}))
+        self._labels = gcp_labels(merge_tags(args.tags, {CLUSTER_TAG["gcp"]: cluster_name}))
         labels = self._labels
         protect = args.protect
 
         ring = gcp.kms.KeyRing(
             child_name(name, "keyring"),
-            name=f"{cluster_name}-keyring",
+            name=f"{cluster_name}-keyring-g{spec.key_generation}",
             location=region,
             project=project,
             opts=child_opts(self, protect=protect),
         )
         self.secrets_key = gcp.kms.CryptoKey(
             child_name(name, "secrets-key"),
-            name=f"{cluster_name}-secrets",
+            name=f"{cluster_name}-secrets-g{spec.key_generation}",
             key_ring=ring.id,
             purpose="ENCRYPT_DECRYPT",
             rotation_period=KEY_ROTATION,
@@ -195,7 +211,25 @@ class GkeCluster(ManagedCluster):
                 opts=child_opts(self),
             )
 
-        cidrs = list(spec.api_access.public_cidrs)
+        gcp.compute.Firewall(
+            child_name(name, "webhooks"),
+            name=f"{cluster_name}-webhooks",
+            project=project,
+            network=network.id,
+            direction="INGRESS",
+            description="GKE control plane to admission webhooks on the nodes (Istio, KServe, Knative)",
+            source_ranges=[gcp_spec.master_cidr],
+            target_service_accounts=[self.node_service_account.email],
+            allows=[
+                gcp.compute.FirewallAllowArgs(
+                    protocol="tcp", ports=[str(p) for p in sorted(set(WEBHOOK_PORTS.values()))]
+                )
+            ],
+            opts=child_opts(self),
+        )
+
+        reach = api_endpoint(spec)
+        cidrs = list(reach.allowed) if reach.public else []
         zones = gcp.compute.get_zones_output(project=project, region=region).names.apply(
             lambda names: sorted(names)[: spec.zones] if names else None
         )
@@ -217,7 +251,7 @@ class GkeCluster(ManagedCluster):
             ),
             private_cluster_config=gcp.container.ClusterPrivateClusterConfigArgs(
                 enable_private_nodes=True,
-                enable_private_endpoint=not cidrs,
+                enable_private_endpoint=not reach.public,
                 master_ipv4_cidr_block=gcp_spec.master_cidr,
             ),
             master_authorized_networks_config=gcp.container.ClusterMasterAuthorizedNetworksConfigArgs(
@@ -253,6 +287,11 @@ class GkeCluster(ManagedCluster):
             resource_labels=labels,
             opts=child_opts(self, protect=protect, depends_on=[key_user]),
         )
+
+        self.workload_pool: pulumi.Output[str] = self.gke.workload_identity_config.apply(
+            lambda c: c.workload_pool if c and c.workload_pool else f"{project}.svc.id.goog"
+        )
+        """The cluster's Workload Identity pool (an output of the cluster, so users of it wait for the cluster)."""
 
         system = spec.system_pool
         self.system_pool_resource = gcp.container.NodePool(
@@ -292,7 +331,7 @@ class GkeCluster(ManagedCluster):
             control_plane_tier="standard",
             needs_device_plugin=False,
             needs_dcgm_exporter=True,
-            extra_outputs={"project": project, "workload_pool": f"{project}.svc.id.goog"},
+            extra_outputs={"project": project, "workload_pool": self.workload_pool},
             cni_bin_dir=CNI_BIN_DIR,
         )
 
@@ -366,12 +405,15 @@ class GkeCluster(ManagedCluster):
             project=project,
             opts=child_opts(parent),
         )
+        # The member names the cluster's workload pool output, so the binding waits for the cluster that creates
+        # the pool: before any Workload Identity cluster exists in the project, IAM refuses the member with
+        # "Identity Pool does not exist" (terraform-google-modules/terraform-google-kubernetes-engine#916).
         wi = gcp.serviceaccount.IAMMember(
             child_name(name, "workload-identity"),
             service_account_id=gsa.name,
             role="roles/iam.workloadIdentityUser",
-            member=f"serviceAccount:{project}.svc.id.goog[{namespace}/{service_account}]",
-            opts=child_opts(parent),
+            member=self.workload_pool.apply(lambda pool: f"serviceAccount:{pool}[{namespace}/{service_account}]"),
+            opts=child_opts(parent, depends_on=[self.gke]),
         )
         read = gcp.storage.BucketIAMMember(
             child_name(name, "storage-read"),
