@@ -48,7 +48,7 @@ def check_cluster(
     buckets). Returns the resolved pools; raises :class:`SpecError` naming the stack key at fault."""
     check_region(cloud, region, spec)
     pools = resolve_pools(cloud, region, spec.gpu_pools)
-    if problem := api_access_problem(spec):
+    if problem := api_access_problem(cloud, spec):
         raise SpecError(*problem)
     if cloud == "azure":
         check_storage_resource_group(spec, storage_uris or {})

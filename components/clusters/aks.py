@@ -193,7 +193,7 @@ class AksCluster(ManagedCluster):
             opts=child_opts(self),
         )
 
-        reach = api_endpoint(spec)
+        reach = api_endpoint("azure", spec)
         cidrs = list(reach.allowed) if reach.public else []
         system = spec.system_pool
         zones = [str(z) for z in range(1, spec.zones + 1)]

@@ -228,7 +228,7 @@ class GkeCluster(ManagedCluster):
             opts=child_opts(self),
         )
 
-        reach = api_endpoint(spec)
+        reach = api_endpoint("gcp", spec)
         cidrs = list(reach.allowed) if reach.public else []
         zones = gcp.compute.get_zones_output(project=project, region=region).names.apply(
             lambda names: sorted(names)[: spec.zones] if names else None

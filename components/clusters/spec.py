@@ -466,11 +466,12 @@ class ApiEndpoint:
     private: bool
 
 
-def api_endpoint(spec: ClusterSpec) -> ApiEndpoint:
-    """The endpoint every managed cloud renders from ``spec.apiAccess`` (EKS, GKE and AKS all build theirs from this):
-    private always; public, limited to ``publicCidrs``, when ``publicCidrs`` is not empty."""
+def api_endpoint(cloud: str, spec: ClusterSpec) -> ApiEndpoint:
+    """The endpoint each managed cloud renders from ``spec.apiAccess`` (EKS, GKE and AKS build theirs from this):
+    public, limited to ``publicCidrs``, when ``publicCidrs`` is not empty; a private endpoint always on EKS and GKE,
+    and on AKS only without a public one (an AKS private cluster has no public endpoint, a public one no private)."""
     cidrs = tuple(spec.api_access.public_cidrs)
-    return ApiEndpoint(public=bool(cidrs), allowed=cidrs, private=True)
+    return ApiEndpoint(public=bool(cidrs), allowed=cidrs, private=cloud != "azure" or not cidrs)
 
 
 def rendered_endpoint(resource_type: str, inputs: Mapping[str, Any]) -> ApiEndpoint | None:
@@ -483,7 +484,7 @@ def rendered_endpoint(resource_type: str, inputs: Mapping[str, Any]) -> ApiEndpo
       off; ``masterAuthorizedNetworksConfig.cidrBlocks`` limits it (absent: open) (GKE API
       ``MasterAuthorizedNetworksConfig``).
     - ``azure-native:containerservice:ManagedCluster``: ``apiServerAccessProfile.enablePrivateCluster`` has no public
-      endpoint; ``authorizedIpRanges`` limits a public one (absent: open) (AKS API
+      endpoint; ``authorizedIPRanges`` limits a public one (absent: open) (AKS API
       ``ManagedClusterAPIServerAccessProfile``).
     """
     if resource_type in ("eks:index:Cluster", "aws:eks/cluster:Cluster"):
@@ -503,7 +504,7 @@ def rendered_endpoint(resource_type: str, inputs: Mapping[str, Any]) -> ApiEndpo
     if resource_type == "azure-native:containerservice:ManagedCluster":
         profile = inputs.get("apiServerAccessProfile") or {}
         private = profile.get("enablePrivateCluster") is True
-        return ApiEndpoint(not private, tuple(profile.get("authorizedIpRanges") or ()), private)
+        return ApiEndpoint(not private, tuple(profile.get("authorizedIPRanges") or ()), private)
     return None
 
 
@@ -529,7 +530,7 @@ def _inside(net: ipaddress.IPv4Network | ipaddress.IPv6Network, cidr: str) -> bo
     return net.version == outer.version and net.subnet_of(outer)  # type: ignore[arg-type]
 
 
-def api_access_problem(spec: ClusterSpec) -> tuple[str, Any, str] | None:
+def api_access_problem(cloud: str, spec: ClusterSpec) -> tuple[str, Any, str] | None:
     """Why the deploy machine of a managed-cluster stack cannot reach its API: (key path, value, what to give)."""
     access = spec.api_access
     guide = "docs/deploying.md"
@@ -540,7 +541,7 @@ def api_access_problem(spec: ClusterSpec) -> tuple[str, Any, str] | None:
             "give the public egress CIDRs of the machine that runs pulumi up (e.g. [203.0.113.0/24]) and allow them "
             f"in cluster.apiAccess.publicCidrs: the same up creates Kubernetes resources through the API ({guide})",
         )
-    why = unreachable(api_endpoint(spec), access.deploy_from)
+    why = unreachable(api_endpoint(cloud, spec), access.deploy_from)
     if why is None:
         return None
     if not access.public_cidrs:
@@ -549,5 +550,5 @@ def api_access_problem(spec: ClusterSpec) -> tuple[str, Any, str] | None:
             "[] (a private-only API endpoint)",
             f"{why}; list deployFrom's CIDRs here ({guide})",
         )
-    outside = next(c for c in access.deploy_from if unreachable(api_endpoint(spec), [c]))
+    outside = next(c for c in access.deploy_from if unreachable(api_endpoint(cloud, spec), [c]))
     return "cluster.apiAccess.deployFrom", outside, f"{why}; add it to cluster.apiAccess.publicCidrs ({guide})"

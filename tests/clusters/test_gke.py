@@ -232,3 +232,75 @@ def test_gcp_prod_stack_file() -> None:
     assert (pools["l4"]["minNodes"], pools["l4"]["maxNodes"]) == (0, 8)
     assert pools["a100"]["accelerator"].startswith("nvidia-a100")
     assert (pools["a100"]["minNodes"], pools["a100"]["maxNodes"]) == (0, 2)
+
+
+# ------------------------------------------------------------------------------------------------ issue #11
+
+WEBHOOKS = {"istiod": 15017, "kserve": 9443, "knative": 8443}
+"""Admission webhook ports the control plane calls on the nodes, read from upstream at the pinned versions:
+istio/istio manifests/charts/istio-control/istio-discovery/templates/service.yaml (https-webhook 443 -> 15017);
+kserve/kserve charts/kserve-resources/templates/kserve/deployment_kserve-controller-manager.yaml (containerPort 9443,
+webhook-server); knative/serving config/core/deployments/webhook.yaml and knative-extensions/net-istio
+config/500-webhook-service.yaml (443 -> 8443)."""
+GKE_AUTOMATIC_PORTS = {443, 10250}
+"""What GKE's automatic rule opens from the control plane to the nodes of a private cluster (Google, "Adding
+firewall rules for specific use cases"; cert-manager's pinned chart values say the same and put its webhook on
+10250)."""
+
+
+def firewall_ports(built: Any, source: str, node_sa: str) -> set[int]:
+    """Ports the rendered firewall rules open from ``source`` to nodes running as ``node_sa`` (ingress, tcp)."""
+    ports: set[int] = set()
+    for reg in built.result.resources:
+        if reg.type != "gcp:compute/firewall:Firewall":
+            continue
+        rule = reg.plain_inputs()
+        if rule.get("direction", "INGRESS") != "INGRESS" or source not in rule.get("sourceRanges", []):
+            continue
+        if rule.get("targetServiceAccounts") not in (None, [node_sa]):
+            continue
+        for allow in rule.get("allows", []):
+            if allow["protocol"] in ("tcp", "all"):
+                for p in allow.get("ports", []):
+                    low, _, high = str(p).partition("-")
+                    ports.update(range(int(low), int(high or low) + 1))
+    return ports
+
+
+def test_control_plane_reaches_every_admission_webhook_on_the_nodes(gke: Any) -> None:
+    """Defect 6: a private cluster's control plane reaches each webhook port through GKE's rule or ours."""
+    master = "172.16.0.32/28"
+    assert gke.inputs(GKE)["privateClusterConfig"]["masterIpv4CidrBlock"] == master
+    node_sa = "mlp-test-nodes@mlp-test.iam.gserviceaccount.com"
+    assert gke.inputs(POOL, "mlp-system")["nodeConfig"]["serviceAccount"] == node_sa
+    open_ports = GKE_AUTOMATIC_PORTS | firewall_ports(gke, master, node_sa)
+    for name, port in WEBHOOKS.items():
+        assert port in open_ports, f"{name} webhook port {port} unreachable from the control plane"
+    rule = gke.one("gcp:compute/firewall:Firewall")
+    assert rule.property_dependencies["network"] == [gke.one("gcp:compute/network:Network").urn]
+    assert rule.property_dependencies["targetServiceAccounts"] == [
+        gke.one("gcp:serviceaccount/account:Account", "mlp-nodes").urn
+    ]
+    assert rule.plain_inputs()["allows"] == [{"protocol": "tcp", "ports": ["8443", "9443", "15017"]}]
+
+
+def test_workload_identity_binding_waits_for_the_clusters_pool(gke: Any) -> None:
+    """Defect 7: the binding's member comes from the cluster's workload pool and the binding depends on the cluster,
+    so it cannot run before the pool exists ("Identity Pool does not exist", terraform-google-kubernetes-engine#916)."""
+    binding = gke.one("gcp:serviceaccount/iAMMember:IAMMember", "iris-workload-identity")
+    cluster = gke.one(GKE)
+    assert cluster.urn in binding.all_dependencies()
+    assert cluster.urn in binding.property_dependencies.get("member", [])
+    assert cluster.plain_inputs()["workloadIdentityConfig"] == {"workloadPool": "mlp-test.svc.id.goog"}
+    assert binding.plain_inputs()["member"] == "serviceAccount:mlp-test.svc.id.goog[models/iris-sa]"
+
+
+def test_kms_names_carry_the_key_generation() -> None:
+    """Defect 11: key rings and keys cannot be deleted (pulumi-gcp kms/key_ring.py and crypto_key.py: destroy only
+    drops them from state), so a re-deploy after destroy needs new names: keyGeneration is in both."""
+    first = build("gcp", {}, outputs="unknown")
+    second = build("gcp", {"keyGeneration": 2}, outputs="unknown")
+    assert first.inputs("gcp:kms/keyRing:KeyRing")["name"] == "mlp-test-keyring-g1"
+    assert first.inputs("gcp:kms/cryptoKey:CryptoKey")["name"] == "mlp-test-secrets-g1"
+    assert second.inputs("gcp:kms/keyRing:KeyRing")["name"] == "mlp-test-keyring-g2"
+    assert second.inputs("gcp:kms/cryptoKey:CryptoKey")["name"] == "mlp-test-secrets-g2"
