@@ -22,6 +22,7 @@ from components.clusters._common import (
 )
 from components.clusters.base import GPU_TAINT, GpuPoolInfo, StorageAccess, Taint
 from components.clusters.spec import CLUSTER_TAG, AzureSpec, api_endpoint
+from components.errors import SpecError
 from components.naming import child_name, child_opts, merge_tags
 from components.storage import StorageLocation
 
@@ -111,8 +112,8 @@ class AksCluster(ManagedCluster):
             )
             self.resource_group_name = rg.name
         rg_out = self.resource_group_name
-        # check_cluster refuses Azure blob models without storageResourceGroup when this stack creates the group.
-        self._storage_rg = az.storage_resource_group or az.resource_group or rg_name
+        # None when this stack creates the cluster's group: no storage account can be in it (see _grant).
+        self._storage_rg = az.storage_resource_group or az.resource_group
 
         workspace = azure.operationalinsights.Workspace(
             child_name(name, "logs"),
@@ -401,6 +402,14 @@ class AksCluster(ManagedCluster):
             opts=child_opts(parent),
         )
         rg = self._storage_rg
+        if rg is None:
+            # The same refusal as check_cluster's (at config time), for programs that use the component directly.
+            raise SpecError(
+                "cluster.azure.storageResourceGroup",
+                "not set",
+                f"{loc.uri} is Azure blob storage; give the resource group of that storage account (this stack "
+                "creates its own resource group, which holds no storage account)",
+            )
         reader = azure.authorization.RoleAssignment(
             child_name(name, "storage-read"),
             principal_id=identity.principal_id,
