@@ -341,9 +341,7 @@ def test_blob_storage_in_the_stacks_own_new_resource_group_is_refused() -> None:
 def test_key_vault_name_changes_with_the_key_generation() -> None:
     """Defect 11: a purge-protected vault's name stays reserved for 90 days after deletion (soft delete), so a
     re-deploy after destroy needs a new name: keyGeneration changes it, within Key Vault's 3-24 characters."""
-    names = {
-        gen: build("azure", {"keyGeneration": gen}, outputs="unknown").inputs("azure-native:keyvault:Vault")["vaultName"]
-        for gen in (1, 2)
-    }
+    vault = "azure-native:keyvault:Vault"
+    names = {g: build("azure", {"keyGeneration": g}, outputs="unknown").inputs(vault)["vaultName"] for g in (1, 2)}
     assert names[1] != names[2]
     assert all(3 <= len(n) <= 24 and n[0].isalpha() for n in names.values())

@@ -10,13 +10,12 @@ answer that machine, and what each cloud renders is the endpoint the check reaso
 from __future__ import annotations
 
 import json
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from cluster_support import build
+from cluster_support import build, stack_plan
 
 from components.clusters.spec import (
     ApiEndpoint,
@@ -27,9 +26,6 @@ from components.clusters.spec import (
     unreachable,
 )
 from components.errors import SpecError
-from components.plan.cli import plan_stack
-from components.plan.engine import PlanResult
-from components.plan.project import load_project
 from infra.config import load
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -127,12 +123,12 @@ def test_an_existing_cluster_needs_no_deploy_location() -> None:
 
 def test_deploy_from_takes_cidrs_only() -> None:
     assert error(base("aws", {"publicCidrs": [OFFICE], "deployFrom": ["my-laptop"]})) == (
-        f'{FILE}: mlplatform:cluster.apiAccess.deployFrom: ["my-laptop"] is not allowed; \'my-laptop\' is not a CIDR; '
+        f"{FILE}: mlplatform:cluster.apiAccess.deployFrom: [\"my-laptop\"] is not allowed; 'my-laptop' is not a CIDR; "
         "give CIDRs such as 203.0.113.0/24"
     )
 
 
-# ------------------------------------------------------------------------------------------------ what the clouds render
+# ---------------------------------------------------------------------------------------------- what the clouds render
 
 
 @pytest.mark.parametrize("cloud", ["aws", "gcp", "azure"])
@@ -156,11 +152,6 @@ def test_rendered_endpoint_reads_each_clouds_defaults() -> None:
 
 
 # ------------------------------------------------------------------------------------------------ the shipped stacks
-
-
-@cache
-def stack_plan(stack: str) -> PlanResult:
-    return plan_stack(load_project(ROOT), stack).result
 
 
 def deploy_from(stack: str) -> list[str]:
