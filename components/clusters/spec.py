@@ -291,7 +291,7 @@ class ClusterSpec(Spec):
         "GPU node pools by name (1-12 lowercase letters and digits, starting with a letter). Not allowed on cloud "
         "existing."
     )
-    key_generation: int = Field(1, ge=1, le=99)
+    key_generation: int = Field(default=1, ge=1, le=99)
     (
         "Generation (1-99) in the names of the secrets-encryption keys: the GKE KMS key ring and key, the AKS Key "
         "Vault. GKE key rings and keys cannot be deleted and a purge-protected Key Vault's name stays reserved for 90 "
