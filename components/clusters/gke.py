@@ -20,7 +20,7 @@ from components.clusters._common import (
     short_name,
     system_instance_type,
 )
-from components.clusters.base import GPU_TAINT, GpuPoolInfo, StorageAccess
+from components.clusters.base import GpuPoolInfo, StorageAccess
 from components.clusters.spec import CLUSTER_TAG, api_endpoint
 from components.naming import child_name, child_opts, gcp_labels, merge_tags
 from components.storage import StorageLocation
@@ -87,14 +87,23 @@ def guest_accelerator(pool: GpuPoolInfo, gpu_type: str) -> dict[str, Any]:
     return accel
 
 
+AUTH_PLUGIN_ARGS = ("--use_application_default_credentials",)
+"""gke-gcloud-auth-plugin takes its token from ``gcloud config config-helper`` (gcloud's own login) unless given
+``--use_application_default_credentials``, which makes it use Application Default Credentials
+(kubernetes/cloud-provider-gcp cmd/gke-gcloud-auth-plugin/cred/cred.go, ``accessToken``; gcloud writes the same flag
+when ``container/use_application_default_credentials`` is set, googlecloudsdk/api_lib/container/kubeconfig.py). The
+Google provider of the same ``pulumi up`` uses ADC, so the Kubernetes calls use that identity too, and a CI runner
+with ADC only (no gcloud login) can deploy."""
+
+
 def kubeconfig_for(cluster_name: str, endpoint: str, ca_data: str) -> str:
-    """A kubeconfig that authenticates with ``gke-gcloud-auth-plugin``."""
+    """A kubeconfig that authenticates with ``gke-gcloud-auth-plugin`` on Application Default Credentials."""
     return exec_kubeconfig(
         cluster_name,
         f"https://{endpoint}",
         ca_data,
         "gke-gcloud-auth-plugin",
-        [],
+        list(AUTH_PLUGIN_ARGS),
         install_hint="Install gke-gcloud-auth-plugin: gcloud components install gke-gcloud-auth-plugin",
     )
 
@@ -361,8 +370,16 @@ class GkeCluster(ManagedCluster):
         )
 
     def _gpu_pool(self, name: str, pool: GpuPoolInfo, disk_gib: int) -> gcp.container.NodePool:
-        """A GPU pool: accelerator with explicit driver installation, GPU taint and labels, autoscaling; in every zone
-        of the region that offers its machine (the catalog's zones), not only the cluster's default zones."""
+        """A GPU pool: accelerator with explicit driver installation, labels, autoscaling; in every zone of the region
+        that offers its machine (the catalog's zones), not only the cluster's default zones.
+
+        The GPU taint is GKE's: GKE taints a GPU pool ``nvidia.com/gpu=present:NoSchedule`` (our ``GPU_TAINT``) when
+        it is added to a cluster that runs a non-GPU pool (Google, "Run GPUs in GKE Standard node pools", taint;
+        terraform-google-modules/terraform-google-kubernetes-engine#703 when it is not), and the same taint declared
+        again is refused as a duplicate ("Found more than one taint with key nvidia.com/gpu and effect
+        NO_SCHEDULE", hashicorp/terraform-provider-google#7928). So the pool declares no GPU taint and waits for the
+        system pool; the provider leaves server-added taints alone (terraform-provider-google version 5 upgrade
+        guide, ``taint`` manages only its own keys; ``effectiveTaints`` shows GKE's)."""
         machine = catalog.machine_for("gcp", pool.accelerator, pool.gpus_per_node)
         return gcp.container.NodePool(
             child_name(name, f"gpu-{pool.name}"),
@@ -383,13 +400,8 @@ class GkeCluster(ManagedCluster):
                 gpu_node_labels(pool, device_plugin=False),
                 spot=pool.spot,
                 guest_accelerators=[guest_accelerator(pool, machine.gpu_type)],
-                taints=[
-                    gcp.container.NodePoolNodeConfigTaintArgs(
-                        key=GPU_TAINT.key, value=GPU_TAINT.value, effect="NO_SCHEDULE"
-                    )
-                ],
             ),
-            opts=child_opts(self, ignore_changes=["initialNodeCount"]),
+            opts=child_opts(self, ignore_changes=["initialNodeCount"], depends_on=[self.system_pool_resource]),
         )
 
     def _grant(
