@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
-from cluster_support import assert_tree, build
+from cluster_support import assert_tree, build, stack_plan
 
 from components.clusters.aks import kubeconfig_from_credentials
 from components.errors import SpecError
@@ -345,3 +345,15 @@ def test_key_vault_name_changes_with_the_key_generation() -> None:
     names = {g: build("azure", {"keyGeneration": g}, outputs="unknown").inputs(vault)["vaultName"] for g in (1, 2)}
     assert names[1] != names[2]
     assert all(3 <= len(n) <= 24 and n[0].isalpha() for n in names.values())
+
+
+def test_azure_staging_reads_its_model_from_the_storage_accounts_group() -> None:
+    """Defect 8 on the shipped stack: bert-onnx's reader role is scoped to the storage account in
+    storageResourceGroup, not into the resource group the stack creates for the cluster."""
+    plan = stack_plan("azure-staging")
+    created = {r.plain_inputs()["resourceGroupName"] for r in plan.of_type("azure-native:resources:ResourceGroup")}
+    roles = plan.of_type("azure-native:authorization:RoleAssignment")
+    (reader,) = [r for r in roles if r.name.endswith("storage-read")]
+    scope = reader.plain_inputs()["scope"]
+    assert "/resourceGroups/mlp-staging-models/providers/Microsoft.Storage/storageAccounts/mlpstagingmodels/" in scope
+    assert not any(f"/resourceGroups/{rg}/" in scope for rg in created)
