@@ -17,7 +17,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from components import catalog
 from components.clusters import check_cluster
-from components.clusters.spec import ClusterSpec, tag_problem
+from components.clusters.spec import ClusterSpec, tags_problem
 from components.errors import SpecError, show
 from components.platform.settings import PlatformSettings
 from components.serving.spec import ModelSpec, check_model_name, platform_problems
@@ -118,9 +118,9 @@ class StackConfig(Spec):
             raise field_error(
                 "cluster.gpuPools", "...", "an existing cluster's GPU nodes are not managed here; remove gpuPools"
             )
-        self._check_pools()
         self._check_models()
         self._check_versions()
+        self._check_pools()
         return self
 
     def _check_versions(self) -> None:
@@ -134,17 +134,17 @@ class StackConfig(Spec):
 
     def _check_tags(self) -> None:
         """Tag keys and values the stack's cloud accepts (the cloud's rules live with the clusters)."""
-        for key, value in self.tags.items():
-            problem = tag_problem(self.cloud, key, value)
-            if problem is not None:
-                raise field_error(*problem)
+        problem = tags_problem(self.cloud, self.tags)
+        if problem is not None:
+            raise field_error(*problem)
 
     def _check_pools(self) -> None:
         """The region, the default system machine and the GPU pools, by the same check the cluster makes."""
         if self.cloud == "existing" or self.region is None:
             return
         try:
-            check_cluster(self.cloud, self.region, self.cluster)
+            uris = {f"models.{n}.storageUri": m.storage_uri for n, m in self.models.items() if not m.public_storage}
+            check_cluster(self.cloud, self.region, self.cluster, storage_uris=uris)
         except SpecError as e:
             raise field_error(e.path, e.value, e.accepted) from None
 

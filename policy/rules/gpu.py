@@ -202,11 +202,14 @@ def gpu_pools(res: Resource) -> list[Pool]:
             max_nodes = per_zone * _gke_zones(res)
         else:
             max_nodes = fixed * _gke_zones(res) if fixed is not None else None
+        # GKE taints every GPU pool nvidia.com/gpu=present:NoSchedule itself when the cluster runs a non-GPU pool, and
+        # refuses the same taint declared again (hashicorp/terraform-provider-google#7928); GkeCluster's GPU pools
+        # wait for the system pool (tests/clusters/test_gke.py::test_gpu_taint_is_gkes_own).
         return [
             Pool(
                 res,
                 f"node pool {res.name}",
-                _taints_list(node.get("taints")),
+                tuple(dict.fromkeys((*_taints_list(node.get("taints")), GPU_TAINT))),
                 as_map(node.get("labels")),
                 per_node or None,
                 max_nodes,
