@@ -7,19 +7,23 @@ sees the same sentence.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pulumi
 
 
 def show(value: Any) -> str:
-    """A value as the user wrote it: strings bare, numbers and booleans as YAML would show them."""
+    """A value as the user wrote it: strings bare (in JSON quotes when empty or with invisible characters, so the
+    line stays one line and shows them), numbers and booleans as YAML would show them."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:
         return "null"
     if isinstance(value, str):
-        return value if value else '""'
+        if not value or value != value.strip() or not value.isprintable():
+            return json.dumps(value)  # empty, a trailing newline, a tab, a control character: escaped, in quotes
+        return value
     return str(value)
 
 

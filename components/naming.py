@@ -26,7 +26,7 @@ GPU_TAINT_KEY = "nvidia.com/gpu"
 GPU_TAINT_VALUE = "present"
 GPU_TAINT_EFFECT = "NoSchedule"
 
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_DNS_LABEL = re.compile(r"\A[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z", re.ASCII)
 
 
 def type_token(cls_name: str) -> str:
@@ -80,7 +80,7 @@ def merge_tags(*layers: Mapping[str, str] | None) -> dict[str, str]:
     return merged
 
 
-_GCP_LABEL_BAD = re.compile(r"[^a-z0-9_-]")
+_GCP_LABEL_BAD = re.compile(r"[^a-z0-9_-]", re.ASCII)
 
 
 def gcp_labels(tags: Mapping[str, str]) -> dict[str, str]:

@@ -10,11 +10,12 @@ from components.errors import SpecError
 SCHEMES = ("s3://", "gs://", "https://<account>.blob.core.windows.net/", "hf://", "pvc://", "oci://")
 """The storage URI forms a model may use, as shown in error messages."""
 
-_BUCKET = re.compile(r"^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$")
+_BUCKET = re.compile(r"\A[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]\Z", re.ASCII)
 _AZURE = re.compile(
-    r"^https://(?P<account>[a-z0-9]{3,24})\.blob\.core\.windows\.net/(?P<container>[a-z0-9-]{3,63})(/(?P<path>.*))?$"
+    r"\Ahttps://(?P<account>[a-z0-9]{3,24})\.blob\.core\.windows\.net/(?P<container>[a-z0-9-]{3,63})(/(?P<path>.*))?\Z",
+    re.ASCII,
 )
-_SIMPLE = re.compile(r"^(?P<scheme>s3|gs|hf|pvc|oci)://(?P<bucket>[^/]+)(/(?P<path>.*))?$")
+_SIMPLE = re.compile(r"\A(?P<scheme>s3|gs|hf|pvc|oci)://(?P<bucket>[^/]+)(/(?P<path>.*))?\Z", re.ASCII)
 
 _CLOUD_OF_SCHEME = {"s3": "aws", "gs": "gcp", "azure": "azure"}
 

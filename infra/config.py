@@ -7,7 +7,6 @@ A mistake gives exactly one line naming the stack file, the key path, the value 
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from collections.abc import Mapping
@@ -15,18 +14,19 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from components import catalog
 from components.clusters import check_cluster
 from components.clusters.spec import ClusterSpec, tag_problem
-from components.errors import SpecError, show
+from components.errors import SpecError
 from components.platform.settings import PlatformSettings
 from components.serving.spec import ModelSpec, check_model_name, platform_problems
-from components.spec import Spec, field_error, value_error
+from components.spec import Spec, did_you_mean, field_error, validate_as, value_error
+from components.spec import format_validation_error as spec_format
 from components.storage import parse_storage_uri
 
 NAMESPACE = "mlplatform"
 REGION_EXAMPLES = {"aws": "us-east-1", "gcp": "us-central1", "azure": "eastus"}
-_CLUSTER_NAME = re.compile(r"^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$")
+_CLUSTER_NAME = re.compile(r"\A[a-z]([-a-z0-9]{0,38}[a-z0-9])?\Z", re.ASCII)
+_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?", re.ASCII)
 _STORAGE_KIND = {"s3": "s3://", "gs": "gs://", "azure": "Azure Blob"}
 """Longest tag key and value per cloud (GCP label rules; AWS and Azure tag rules)."""
 SECRET_KEY_HINT = "set it with: pulumi config set --secret {key} <value>"
@@ -62,7 +62,7 @@ class PolicySpec(Spec):
         names = rule_names()
         for key in self.overrides:
             if key not in names:
-                hint = _did_you_mean(key, names).rstrip()
+                hint = did_you_mean(key, names).rstrip()
                 raise field_error(
                     f"overrides.{key}", "an override", f"no such policy; {hint or 'policies: ' + ', '.join(names)}"
                 )
@@ -85,6 +85,15 @@ class StackConfig(Spec):
     tags: dict[str, str] = {}
     budget: float | None = Field(None, gt=0, description="Monthly ceiling in USD for this stack's estimate.")
     policy: PolicySpec = Field(default_factory=PolicySpec)
+
+    @field_validator("budget", mode="before")
+    @classmethod
+    def _budget_text(cls, v: object) -> object:
+        """A top-level value reaches the program as text (the Pulumi CLI passes ``budget: 5000`` as ``"5000"``): read
+        it as a YAML decimal number; ``1_000``, ``0x10``, ``.inf`` and ``.nan`` stay text and are refused."""
+        if isinstance(v, str) and _DECIMAL.fullmatch(v):
+            return int(v) if v.lstrip("-").isdigit() else float(v)
+        return v
 
     @field_validator("tags")
     @classmethod
@@ -221,113 +230,9 @@ class LoadedConfig:
 # ------------------------------------------------------------------------------------------------ errors
 
 
-def _did_you_mean(word: str, choices: list[str]) -> str:
-    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    return f"did you mean {close[0]}? " if close else ""
-
-
-_HINTS = {
-    "int_parsing": "give an integer",
-    "int_type": "give an integer",
-    "int_from_float": "give a whole number",
-    "float_parsing": "give a number",
-    "float_type": "give a number",
-    "bool_parsing": "give true or false",
-    "bool_type": "give true or false",
-    "string_type": "give a string (quote it in YAML)",
-    "dict_type": "give a map of keys to values",
-    "model_type": "give a map of keys to values",
-    "model_attributes_type": "give a map of keys to values",
-    "list_type": "give a list",
-}
-
-
-def _hint(err: Mapping[str, Any]) -> str:
-    typ = err["type"]
-    ctx = err.get("ctx") or {}
-    if typ in ("mlplatform_field", "mlplatform_value"):
-        return str(ctx["accepted"])
-    if typ == "literal_error":
-        expected = str(ctx.get("expected", "")).replace("'", "")
-        return "give one of " + expected.replace(" or ", ", ")
-    if typ in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
-        word = {"greater_than_equal": ">=", "greater_than": ">", "less_than_equal": "<=", "less_than": "<"}[typ]
-        bound = next(iter(ctx.values()))
-        kind = "an integer" if isinstance(bound, int) else "a number"
-        if isinstance(bound, float) and bound.is_integer():
-            bound = int(bound)
-        return f"give {kind} {word} {bound}"
-    if typ == "string_too_short":
-        return f"give at least {ctx.get('min_length')} characters"
-    return _HINTS.get(typ, str(err.get("msg", "invalid")))
-
-
-def _path(loc: tuple[Any, ...]) -> str:
-    return ".".join(str(p) for p in loc)
-
-
 def format_validation_error(exc: ValidationError, stack_file: str, model: type[Spec] = StackConfig) -> str:
-    """The one line for the first problem of ``exc`` (and how many more there are)."""
-    errors = exc.errors()
-    # A misspelt key also makes the key it should have been "missing": name the misspelling first.
-    err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
-    loc = tuple(err["loc"])
-    value = err.get("input")
-    ctx = err.get("ctx") or {}
-    if err["type"] == "mlplatform_field":
-        loc = loc + tuple(str(ctx["path"]).split("."))
-        value = ctx["value"]
-    where = f"{stack_file}: {NAMESPACE}:{_path(loc)}"
-    if err["type"] == "extra_forbidden":
-        accepted = _accepted_keys(model, loc[:-1])
-        msg = f"{where}: unknown key; {_did_you_mean(str(loc[-1]), accepted)}accepted keys: {', '.join(accepted)}"
-    elif err["type"] == "missing":
-        msg = f"{where}: missing; {_missing_hint(loc)}"
-    else:
-        msg = f"{where}: {_show_input(value)} is not allowed; {_hint(err)}"
-    if len(errors) > 1:
-        msg += f" (+{len(errors) - 1} more)"
-    return msg
-
-
-def _show_input(value: Any) -> str:
-    if isinstance(value, dict | list):
-        return "..." if len(json.dumps(value)) > 40 else json.dumps(value)
-    return show(value)
-
-
-def _missing_hint(loc: tuple[Any, ...]) -> str:
-    last = str(loc[-1])
-    if last == "accelerator":
-        return "give one of " + ", ".join(catalog.ACCELERATORS)
-    if last == "cloud":
-        return "give one of aws, gcp, azure, existing"
-    return f"give {last}"
-
-
-def _accepted_keys(model: type[Spec], loc: tuple[Any, ...]) -> list[str]:
-    """The keys accepted at ``loc`` (walking the models, skipping map keys)."""
-    current: Any = model
-    for part in loc:
-        fields = getattr(current, "model_fields", None)
-        if fields is None:
-            break
-        match = next((f for n, f in fields.items() if (f.alias or n) == part), None)
-        if match is None:
-            continue  # a map key, e.g. a pool or model name
-        current = _model_of(match.annotation)
-    fields = getattr(current, "model_fields", {})
-    return [f.alias or n for n, f in fields.items()]
-
-
-def _model_of(annotation: Any) -> Any:
-    for arg in (*getattr(annotation, "__args__", ()), annotation):
-        if isinstance(arg, type) and issubclass(arg, Spec):
-            return arg
-        inner = _model_of(arg) if getattr(arg, "__args__", None) else None
-        if inner is not None:
-            return inner
-    return None
+    """The one line for the first problem of ``exc`` in ``stack_file`` (and how many more there are)."""
+    return spec_format(exc, f"{stack_file}: {NAMESPACE}:", model)
 
 
 # ------------------------------------------------------------------------------------------------ loading
@@ -363,13 +268,13 @@ def load(raw: Mapping[str, Any], secret_keys: set[str] | frozenset[str], stack_f
     referenced = _secret_references(values.get("models"))
     for key in values:
         if key not in TOP_LEVEL_KEYS and key not in referenced:
-            hint = _did_you_mean(key, [*TOP_LEVEL_KEYS, *referenced])
+            hint = did_you_mean(key, [*TOP_LEVEL_KEYS, *referenced])
             raise _FormattedError(
                 f"{stack_file}: {NAMESPACE}:{key}: unknown key; {hint}accepted keys: {', '.join(TOP_LEVEL_KEYS)}"
             )
     structured = {k: v for k, v in values.items() if k in TOP_LEVEL_KEYS}
     try:
-        cfg = StackConfig.model_validate(structured)
+        cfg = validate_as(StackConfig, structured)
     except ValidationError as e:
         raise _FormattedError(format_validation_error(e, stack_file)) from None
     secret_refs = cfg.secret_keys_used()

@@ -13,7 +13,7 @@ from components.spec import Spec, field_error, value_error
 from components.versions import KUBERNETES_VERSION
 
 WORLD = "0.0.0.0/0"
-_POOL_NAME = re.compile(r"^[a-z][a-z0-9]{0,11}$")
+_POOL_NAME = re.compile(r"\A[a-z][a-z0-9]{0,11}\Z", re.ASCII)
 
 
 class GpuSharing(Spec):
@@ -152,7 +152,7 @@ class AwsSpec(Spec):
     @field_validator("ami_version")
     @classmethod
     def _ami_version(cls, v: str) -> str:
-        if v != "latest" and not re.fullmatch(r"v\d{8}", v):
+        if v != "latest" and not re.fullmatch(r"v[0-9]{8}", v, re.ASCII):
             raise value_error("give latest or an EKS AL2023 AMI release such as v20251120")
         return v
 

@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INVALID
     except KeyboardInterrupt:
         return 130
-    except Exception as e:  # noqa: BLE001 - the top-level guard: a bug is reported as one, never as bad input
+    except Exception as e:
         import traceback
 
         traceback.print_exc(file=sys.stderr)

@@ -13,8 +13,8 @@ from components.spec import Spec, field_error, value_error
 from components.storage import parse_storage_uri
 
 FORMATS = ("sklearn", "xgboost", "lightgbm", "pytorch", "tensorflow", "onnx", "triton", "huggingface")
-_QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$")
-_DURATION = re.compile(r"^[0-9]+(s|m|h)$")
+_QUANTITY = re.compile(r"\A[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?\Z", re.ASCII)
+_DURATION = re.compile(r"\A[0-9]+(s|m|h)\Z", re.ASCII)
 
 
 class ResourcesSpec(Spec):
