@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -139,14 +140,19 @@ def _hint(err: Mapping[str, Any]) -> str:
     return _HINTS.get(typ, str(err.get("msg", "invalid")))
 
 
-def _show_input(value: Any) -> str:
+def _show_input(value: Any, typ: str = "") -> str:
     if isinstance(value, dict | list):
         try:
             text = json.dumps(value)
         except (TypeError, ValueError):
             return "..."
         return "..." if len(text) > 40 else text
+    if typ.endswith("_type") and isinstance(value, str) and _LOOKS_TYPED.match(value):
+        return json.dumps(value)  # "4" or "true" given as text: quoted, so the line says why it is refused
     return show(value)
+
+
+_LOOKS_TYPED = re.compile(r"\A([-+]?[0-9][0-9._]*([eE][-+]?[0-9]+)?|true|false|yes|no|on|off|null|~)\Z", re.I | re.A)
 
 
 def _missing_hint(loc: tuple[Any, ...]) -> str:
@@ -205,7 +211,7 @@ def format_validation_error(exc: ValidationError, where: str, model: type[Spec])
     elif err["type"] == "missing":
         msg = f"{head}: missing; {_missing_hint(loc)}"
     else:
-        msg = f"{head}: {_show_input(value)} is not allowed; {_hint(err)}"
+        msg = f"{head}: {_show_input(value, err['type'])} is not allowed; {_hint(err)}"
     if len(errors) > 1:
         msg += f" (+{len(errors) - 1} more)"
     return msg
