@@ -27,6 +27,15 @@ def show(value: Any) -> str:
     return str(value)
 
 
+def show_key(key: object) -> str:
+    """A map key in a key path: as written, or in JSON quotes when it would hide characters (a newline, a tab, edge
+    spaces) or break the line."""
+    text = str(key)
+    if not text or text != text.strip() or not text.isprintable() or "." in text:
+        return json.dumps(text)
+    return text
+
+
 class SpecError(pulumi.RunError, ValueError):
     """Bad input to a component or in a stack file: one line, no traceback.
 

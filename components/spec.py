@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
-from components.errors import SpecError, show
+from components.errors import SpecError, show, show_key
 
 
 class SpecInvalid(SpecError):
@@ -203,7 +203,7 @@ def format_validation_error(exc: ValidationError, where: str, model: type[Spec])
     if err["type"] == "mlplatform_field":
         loc = loc + tuple(str(ctx["path"]).split("."))
         value = ctx["value"]
-    path = ".".join(str(p) for p in loc)
+    path = ".".join(show_key(p) for p in loc)
     head = f"{where}{path}" if path else where.rstrip(".: ")
     if err["type"] == "extra_forbidden":
         accepted = accepted_keys(model, loc[:-1])

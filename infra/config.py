@@ -17,7 +17,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from components.clusters import check_cluster, shares_one_gpu_per_request
 from components.clusters.spec import ClusterSpec, tag_problem
-from components.errors import SpecError, show
+from components.errors import SpecError, show, show_key
 from components.platform.settings import PlatformSettings
 from components.serving.spec import ModelSpec, check_model_name, platform_problems
 from components.spec import Spec, did_you_mean, field_error, validate_as, value_error
@@ -163,7 +163,7 @@ class StackConfig(Spec):
         hosts: dict[str, str] = {}
         dashboards: dict[str, str] = {}
         for name, model in self.models.items():
-            base = f"models.{name}"
+            base = f"models.{show_key(name)}"
             why = check_model_name(name, model.namespace)
             if why:
                 raise field_error(base, name, why)

@@ -207,11 +207,17 @@ def parse_stack_text(data: bytes, rel: str) -> dict[str, Any]:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
         raise ProjectError(
-            f"{rel}: byte 0x{data[e.start]:02x} at offset {e.start} is not UTF-8; save the file as UTF-8 text"
+            f"{rel}: line {line}: byte 0x{data[e.start]:02x} is not UTF-8; save the file as UTF-8 text"
         ) from None
     try:
         doc = yaml.load(text, Loader=_StackLoader)  # a SafeLoader subclass: safe
+    except yaml.reader.ReaderError as e:  # a control character: the reader has a position, not a mark
+        line = text[: e.position].count("\n") + 1
+        raise ProjectError(
+            f"{rel}: line {line}: YAML syntax error: character #x{e.character:04x} is not allowed in YAML"
+        ) from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""
@@ -229,7 +235,7 @@ def parse_stack_text(data: bytes, rel: str) -> dict[str, Any]:
 
 
 def _too_deep(rel: str) -> str:
-    return f"{rel}: maps and lists nested more than {MAX_DEPTH} deep are not allowed; a stack file needs at most 8"
+    return f"{rel}: maps and lists nested more than {MAX_DEPTH} deep are not allowed; give a flatter file"
 
 
 def read_stack_file(project: Project, stack: str, secret_values: dict[str, str] | None = None) -> StackConfigFile:
