@@ -39,6 +39,13 @@ class PolicyOverride(Spec):
     enforcement: Literal["mandatory", "advisory", "disabled"]
     reason: str = Field(min_length=10)
 
+    @field_validator("reason")
+    @classmethod
+    def _said(cls, v: str) -> str:
+        if len(v.strip()) < 10:
+            raise value_error("give the reason in words (at least 10 characters besides spaces); it is recorded")
+        return v
+
 
 class PolicySpec(Spec):
     """``mlplatform:policy``: ``requiredTags`` every cloud resource must carry (Default: environment, owner);

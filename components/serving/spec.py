@@ -125,7 +125,7 @@ class JwtSpec(Spec):
     @field_validator("issuer", "jwks_uri")
     @classmethod
     def _https(cls, v: str) -> str:
-        if not v.startswith("https://"):
+        if not re.fullmatch(r"https://[!-~]+", v, re.ASCII):  # whole and printable: no final newline or space
             raise value_error("give an https:// URL")
         return v
 
