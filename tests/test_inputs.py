@@ -279,3 +279,23 @@ def test_cluster_errors_carry_the_stack_file(monkeypatch: pytest.MonkeyPatch) ->
         "stacks/Pulumi.t.yaml: mlplatform:cluster.existing.context: nope is not allowed; give a context of the "
         "kubeconfig"
     )
+
+
+def test_rendered_objects_are_unique_when_names_overlap() -> None:
+    """Models named like each other's children (``a`` and ``a-sa``, ``a-jwt`` ...) still render distinct objects:
+    within a namespace every kind has one role, so (apiVersion/kind, namespace, name) never repeats."""
+    jwt = {"mode": "public", "jwt": {"issuer": "https://i.example.com", "jwksUri": "https://i.example.com/k"}}
+    base = {"format": "sklearn", "storageUri": "pvc://models/m", "access": jwt, "scaling": {"minReplicas": 2}}
+    names = ["a", "a-sa", "a-jwt", "a-authz", "a-pdb", "a-metrics", "a-alerts", "a-isvc"]
+    result = plan_config({"cloud": "existing", "tags": {"owner": "ml"}, "models": {n: base for n in names}})
+    seen: dict[tuple[str, str, str], str] = {}
+    for reg in result.resources:
+        if not reg.type.startswith("kubernetes:") or "helm" in reg.type:
+            continue
+        inputs = reg.plain_inputs()
+        meta = inputs.get("metadata") or {}
+        kind = f"{inputs.get('apiVersion', '')}/{inputs.get('kind', reg.type)}"
+        key = (kind, str(meta.get("namespace")), str(meta.get("name")))
+        assert key not in seen, f"{key} rendered by {seen[key]} and {reg.name}"
+        seen[key] = reg.name
+    assert sum(1 for k in seen if k[0].endswith("InferenceService")) == len(names)
