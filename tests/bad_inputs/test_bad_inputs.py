@@ -149,7 +149,17 @@ def test_program_refuses_with_the_same_error(case: Path, project: Path, register
 
 
 @pytest.mark.parametrize(
-    "name", ["missing-cloud", "yaml-syntax-indent", "storage-other-cloud", "version-outside-table"]
+    "name",
+    [
+        "missing-cloud",
+        "yaml-syntax-indent",
+        "storage-other-cloud",
+        "version-outside-table",
+        "yaml-deep-nesting",
+        "yaml-invalid-utf8",
+        "yaml-python-tag",
+        "pool-karpenter-min-nodes",
+    ],
 )
 def test_plan_subprocess(name: str, project: Path) -> None:
     case = next(c for c in CASES if c.stem == name)
