@@ -275,7 +275,7 @@ pools = st.dictionaries(
 @given(pools=pools, env=st.sampled_from(["dev", "staging", "prod"]))
 def test_valid_configs_round_trip(pools: dict[str, Any], env: str) -> None:
     """Whatever validates, dumped by alias and validated again, gives the same config."""
-    cluster = {"gpuPools": pools, "apiAccess": REACH}
+    cluster = {"gpuPools": pools, "apiAccess": REACH, "aws": {"gpuProvisioner": "node-groups"}}  # Karpenter: minNodes 0
     cfg = load(raw({**AWS, "environment": env, "cluster": cluster}), frozenset(), FILE).config
     again = StackConfig.model_validate(json.loads(cfg.model_dump_json(by_alias=True)))
     assert again == cfg

@@ -33,6 +33,7 @@ __all__ = [
     "Taint",
     "check_cluster",
     "create_cluster",
+    "shares_one_gpu_per_request",
 ]
 
 
@@ -52,6 +53,15 @@ def check_cluster(
 
         partition_of(region)
     pools = resolve_pools(cloud, region, spec.gpu_pools)
+    if cloud == "aws" and (spec.aws is None or spec.aws.gpu_provisioner == "karpenter"):
+        for pool in pools.values():
+            if pool.min_nodes > 0:  # the same rule EksCluster applies, here before anything is registered
+                raise SpecError(
+                    f"cluster.gpuPools.{pool.name}.minNodes",
+                    pool.min_nodes,
+                    "Karpenter starts GPU nodes for pending pods and keeps no minimum; give 0, or set "
+                    "cluster.aws.gpuProvisioner: node-groups",
+                )
     if problem := api_access_problem(cloud, spec):
         raise SpecError(*problem)
     if cloud == "azure":
@@ -74,6 +84,17 @@ def check_storage_resource_group(spec: ClusterSpec, storage_uris: Mapping[str, s
                 f"{path} reads Azure blob storage ({uri}); give the resource group of that storage account (this stack "
                 "creates its own resource group, which holds no storage account)",
             )
+
+
+_DEVICE_PLUGIN_SHARES = {"aws": True, "azure": True, "gcp": False}
+"""Whether the platform's NVIDIA device plugin applies a pool's GPU sharing (``NEEDS_DEVICE_PLUGIN`` of eks.py, aks.py;
+GKE shares GPUs itself), kept here so the stack check needs no cloud SDK; tests/clusters check they agree."""
+
+
+def shares_one_gpu_per_request(cloud: str, strategy: str) -> bool:
+    """Whether a pool with sharing ``strategy`` on ``cloud`` serves a pod at most one GPU (a share): the device
+    plugin's time-slicing config sets ``failRequestsGreaterThanOne`` (see components/serving/model_service.py)."""
+    return strategy == "time-slicing" and _DEVICE_PLUGIN_SHARES.get(cloud, False)
 
 
 def create_cluster(

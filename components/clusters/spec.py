@@ -15,7 +15,9 @@ from components.spec import Spec, field_error, value_error
 from components.versions import KUBERNETES_VERSION
 
 WORLD = "0.0.0.0/0"
-_POOL_NAME = re.compile(r"^[a-z][a-z0-9]{0,11}$")
+_CLUSTER_NAME = re.compile(r"\A[a-z]([-a-z0-9]{0,38}[a-z0-9])?\Z", re.ASCII)
+_MINOR = re.compile(r"\A[0-9]+\.[0-9]+\Z", re.ASCII)
+_POOL_NAME = re.compile(r"\A[a-z][a-z0-9]{0,11}\Z", re.ASCII)
 
 
 class GpuSharing(Spec):
@@ -160,7 +162,7 @@ class AwsSpec(Spec):
     @field_validator("ami_version")
     @classmethod
     def _ami_version(cls, v: str) -> str:
-        if v != "latest" and not re.fullmatch(r"v\d{8}", v):
+        if v != "latest" and not re.fullmatch(r"v[0-9]{8}", v, re.ASCII):
             raise value_error("give latest or an EKS AL2023 AMI release such as v20251120")
         return v
 
@@ -316,6 +318,17 @@ class ClusterSpec(Spec):
     def _version(cls, v: object) -> object:
         if isinstance(v, float):
             raise value_error(f'quote it: give a string such as "{KUBERNETES_VERSION}" (YAML reads 1.30 as 1.3)')
+        if isinstance(v, str) and not _MINOR.match(v):
+            raise value_error(f'give a Kubernetes minor such as "{KUBERNETES_VERSION}"')
+        return v
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str | None) -> str | None:
+        if v is not None and not _CLUSTER_NAME.match(v):
+            raise value_error(
+                "give 1-40 lowercase letters, digits and '-', starting with a letter (GKE's rule, on every cloud)"
+            )
         return v
 
     @field_validator("gpu_pools")

@@ -68,7 +68,7 @@ def _int(value: Any) -> int | None:
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if isinstance(value, str) and re.fullmatch(r"[0-9]+", value):
+    if isinstance(value, str) and re.fullmatch(r"[0-9]+", value, re.ASCII):
         return int(value)
     return None
 
@@ -80,7 +80,7 @@ def _taints_list(value: Any) -> tuple[tuple[str, str, str], ...]:
             effect = str(t.get("effect", ""))
             out.append((str(t.get("key", "")), str(t.get("value", "")), _EFFECT.get(effect, effect)))
         elif isinstance(t, str):  # AKS: "key=value:Effect"
-            m = re.fullmatch(r"([^=:]+)(?:=([^:]*))?:(\w+)", t)
+            m = re.fullmatch(r"([^=:]+)(?:=([^:]*))?:(\w+)", t, re.ASCII)
             if m:
                 out.append((m[1], m[2] or "", m[3]))
     return tuple(out)
