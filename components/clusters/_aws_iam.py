@@ -1,4 +1,5 @@
-"""IAM documents for EKS: trust policies for IRSA and EC2, and the read-only S3 policy of a model.
+"""IAM documents for EKS: the partition of a region, ARNs, trust policies for IRSA and EC2, managed policy ARNs and
+the read-only S3 policy of a model.
 
 Pure functions returning JSON text, so tests can check them without running a program.
 """
@@ -6,16 +7,98 @@ Pure functions returning JSON text, so tests can check them without running a pr
 from __future__ import annotations
 
 import json
+import re
+from dataclasses import dataclass
+
+from components.errors import SpecError
 
 STS_AUDIENCE = "sts.amazonaws.com"
 
+
+@dataclass(frozen=True)
+class Partition:
+    """An AWS partition: its name (the second field of every ARN), the regions it holds and its DNS suffix."""
+
+    name: str
+    region_regex: str
+    dns_suffix: str
+
+
+PARTITIONS: tuple[Partition, ...] = (
+    Partition("aws", r"^(us|eu|ap|sa|ca|me|af|il|mx)\-\w+\-\d+$", "amazonaws.com"),
+    Partition("aws-cn", r"^cn\-\w+\-\d+$", "amazonaws.com.cn"),
+    Partition("aws-us-gov", r"^us\-gov\-\w+\-\d+$", "amazonaws.com"),
+    Partition("aws-iso", r"^us\-iso\-\w+\-\d+$", "c2s.ic.gov"),
+    Partition("aws-iso-b", r"^us\-isob\-\w+\-\d+$", "sc2s.sgov.gov"),
+    Partition("aws-iso-e", r"^eu\-isoe\-\w+\-\d+$", "cloud.adc-e.uk"),
+    Partition("aws-iso-f", r"^us\-isof\-\w+\-\d+$", "csp.hci.ic.gov"),
+    Partition("aws-eusc", r"^eusc\-(de)\-\w+\-\d+$", "amazonaws.eu"),
+)
+"""Every partition's ``regionRegex`` and ``dnsSuffix`` as botocore 1.44.8 ships them (``botocore/data/
+endpoints.json``, ``partitions[*]``; the SDKs resolve a region's partition with these). A test compares this table
+with the file in the venv."""
+
+SUPPORTED_PARTITIONS = ("aws", "aws-us-gov")
+"""Partitions whose DNS suffix is ``amazonaws.com``, the one the documents here are written for: the EC2 service
+principal (Karpenter's own template writes ``ec2.${AWS::URLSuffix}`` and lists ``ec2.amazonaws.com.cn`` beside
+``ec2.amazonaws.com``: aws/karpenter-provider-aws v1.14 getting-started ``cloudformation.yaml``), the IRSA audience
+``sts.amazonaws.com`` and the S3 gateway endpoint's ``com.amazonaws.<region>.s3`` (aws/aws-cdk
+``aws-ec2/lib/vpc-endpoint.ts`` gives China and the ISO partitions other prefixes). The others are refused."""
+
+
+def partition_of(region: str) -> Partition:
+    """The partition of ``region`` by botocore's rule (the first ``regionRegex`` that matches); a
+    :class:`SpecError` on ``region`` when none does or the partition is not one of :data:`SUPPORTED_PARTITIONS`."""
+    for partition in PARTITIONS:
+        if re.match(partition.region_regex, region):
+            if partition.name not in SUPPORTED_PARTITIONS:
+                raise SpecError(
+                    "region",
+                    region,
+                    f"{region} is in AWS partition {partition.name} (DNS suffix {partition.dns_suffix}); EKS stacks "
+                    f"here support the {' and '.join(SUPPORTED_PARTITIONS)} partitions only",
+                )
+            return partition
+    raise SpecError("region", region, "no AWS partition holds this region (botocore's endpoints.json)")
+
+
+def arn(partition: str, service: str, region: str, account: str, resource: str) -> str:
+    """``arn:partition:service:region:account-id:resource`` (AWS IAM User Guide, "IAM identifiers", ARN format;
+    which fields a service leaves empty is in its "Resource types" table of the Service Authorization Reference)."""
+    return f"arn:{partition}:{service}:{region}:{account}:{resource}"
+
+
+def arn_account(value: str) -> str:
+    """The account field (the fifth) of an ARN."""
+    parts = value.split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn":
+        raise ValueError(f"not an ARN: {value!r}")
+    return parts[4]
+
+
+def managed_policy_arn(partition: str, name: str) -> str:
+    """The ARN of an AWS managed policy: IAM has no region, and the account field of AWS's policies is ``aws``."""
+    return arn(partition, "iam", "", "aws", f"policy/{name}")
+
+
 NODE_POLICIES = (
-    "AmazonEKSWorkerNodePolicy",
     "AmazonEKS_CNI_Policy",
-    "AmazonEC2ContainerRegistryReadOnly",
+    "AmazonEKSWorkerNodePolicy",
+    "AmazonEC2ContainerRegistryPullOnly",
     "AmazonSSMManagedInstanceCore",
 )
-"""AWS managed policies of the node role, and nothing else (no application permissions on nodes)."""
+"""The AWS managed policies of every node role, and nothing else (no application permissions on nodes): the set
+Karpenter's v1.14 getting-started template attaches to ``KarpenterNodeRole`` (``cloudformation.yaml``,
+``ManagedPolicyArns``). The EKS User Guide's node role asks for AmazonEKSWorkerNodePolicy and
+AmazonEC2ContainerRegistryPullOnly, and the CNI policy here or on the ``aws-node`` ServiceAccount
+(``latest/ug/security/iam-reference/create-node-role.adoc``); SSM is for Session Manager access to nodes."""
+
+KARPENTER_NODE_POLICIES = NODE_POLICIES
+"""Karpenter's node role gets the same policies as the managed node groups' role."""
+
+EBS_CSI_POLICY = "service-role/AmazonEBSCSIDriverPolicy"
+"""The AWS managed policy of the EBS CSI driver's controller role (EKS User Guide, ``csi-iam-role.adoc``:
+``arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy``)."""
 
 
 def issuer_host(oidc_url: str) -> str:
@@ -48,7 +131,7 @@ def irsa_trust_policy(oidc_provider_arn: str, oidc_url: str, namespace: str, ser
 
 
 def ec2_trust_policy() -> str:
-    """Trust for EC2 instances (the node role)."""
+    """Trust for EC2 instances (a node role)."""
     return json.dumps(
         {
             "Version": "2012-10-17",
@@ -60,16 +143,20 @@ def ec2_trust_policy() -> str:
     )
 
 
-def s3_read_policy(bucket: str, prefix: str) -> str:
-    """``s3:GetObject`` on ``<bucket>/<prefix>*`` and ``s3:ListBucket`` on the bucket limited to that prefix."""
-    listing: dict[str, object] = {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": f"arn:aws:s3:::{bucket}"}
+def s3_read_policy(bucket: str, prefix: str, partition: str = "aws") -> str:
+    """``s3:GetObject`` on ``<bucket>/<prefix>*`` and ``s3:ListBucket`` on the bucket limited to that prefix.
+
+    S3 bucket and object ARNs have neither region nor account (``arn:${Partition}:s3:::${BucketName}``, Service
+    Authorization Reference, Amazon S3 resource types)."""
+    bucket_arn = arn(partition, "s3", "", "", bucket)
+    listing: dict[str, object] = {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": bucket_arn}
     if prefix:
         listing["Condition"] = {"StringLike": {"s3:prefix": [f"{prefix}*"]}}
     return json.dumps(
         {
             "Version": "2012-10-17",
             "Statement": [
-                {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/{prefix}*"},
+                {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"{bucket_arn}/{prefix}*"},
                 listing,
             ],
         },

@@ -1,7 +1,8 @@
 """Karpenter on EKS: interruption queue and rules, controller IAM role, Helm release, EC2NodeClass + NodePool per pool.
 
-The node role (and its EC2_LINUX access entry) is created by :class:`~components.clusters.eks.EksCluster`; this
-module only references it. The custom resources are validated in the tests against Karpenter's own CRD schemas.
+Karpenter's node role (and its EC2_LINUX access entry on the cluster) is created by
+:class:`~components.clusters.eks.EksCluster`, before the cluster; this module only references it. The custom
+resources are validated in the tests against Karpenter's own CRD schemas.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.clusters._aws_iam import irsa_trust_policy
+from components.clusters._aws_iam import arn, arn_account, irsa_trust_policy
 from components.clusters.base import GPU_TAINT, GpuPoolInfo, GpuScheduling
 from components.naming import child_name, child_opts, standard_labels
 from components.versions import chart
@@ -26,8 +27,10 @@ INTERRUPTION_EVENTS: Mapping[str, dict[str, list[str]]] = {
     "spot": {"source": ["aws.ec2"], "detail-type": ["EC2 Spot Instance Interruption Warning"]},
     "rebalance": {"source": ["aws.ec2"], "detail-type": ["EC2 Instance Rebalance Recommendation"]},
     "state": {"source": ["aws.ec2"], "detail-type": ["EC2 Instance State-change Notification"]},
+    "reservation": {"source": ["aws.ec2"], "detail-type": ["EC2 Capacity Reservation Instance Interruption Warning"]},
 }
-"""EventBridge patterns Karpenter handles (interruption, rebalance, health, state change)."""
+"""EventBridge patterns Karpenter handles (health, spot interruption, rebalance, state change, capacity reservation
+interruption): the five rules of Karpenter's v1.14 getting-started template (``cloudformation.yaml``)."""
 
 AMI_FAMILY = "al2023"
 """EC2NodeClass AMI alias family: Karpenter picks the AL2023 NVIDIA variant for NVIDIA instance types."""
@@ -65,55 +68,72 @@ def queue_policy(queue_arn: str) -> str:
     )
 
 
-def controller_policy(cluster_name: str, region: str, queue_arn: str, node_role_arn: str) -> str:
-    """The Karpenter controller's permissions, scoped to this cluster's tags, region, queue and node role."""
+def controller_policy(
+    cluster_name: str, region: str, queue_arn: str, node_role_arn: str, *, partition: str = "aws"
+) -> str:
+    """The Karpenter controller's permissions: statement for statement the six controller policies of Karpenter's
+    v1.14 getting-started template (aws/karpenter-provider-aws ``website/content/en/v1.14/getting-started/
+    getting-started-with-karpenter/cloudformation.yaml``: NodeLifecycle, IAMIntegration, EKSIntegration,
+    Interruption, ZonalShift, ResourceDiscovery), with the template's ``${AWS::Partition}``, ``${AWS::Region}``,
+    ``${AWS::AccountId}`` and ``${ClusterName}`` filled in, as one inline policy. The account is the node role's.
+    ``tests/clusters/test_aws_iam.py`` compares it with the template, statement by statement."""
+    account = arn_account(node_role_arn)
     owned = {f"aws:ResourceTag/kubernetes.io/cluster/{cluster_name}": "owned"}
     request_owned = {
         f"aws:RequestTag/kubernetes.io/cluster/{cluster_name}": "owned",
         "aws:RequestTag/eks:eks-cluster-name": cluster_name,
     }
-    in_region = {"aws:RequestedRegion": region}
-    ec2 = f"arn:aws:ec2:{region}:*"
+    nodepool_tagged = {"aws:ResourceTag/karpenter.sh/nodepool": "*"}
+
+    def ec2(resource: str, *, account_field: str = "*") -> str:
+        # EC2 resource ARNs: arn:${Partition}:ec2:${Region}:${Account}:<type>/<id>; images and snapshots have an
+        # empty account field (Service Authorization Reference, Amazon EC2 resource types).
+        return arn(partition, "ec2", region, account_field, resource)
+
+    instance_profiles = arn(partition, "iam", "", account, "instance-profile/*")
+    cluster_arn = arn(partition, "eks", region, account, f"cluster/{cluster_name}")
+    launched = [
+        ec2("fleet/*"),
+        ec2("instance/*"),
+        ec2("volume/*"),
+        ec2("network-interface/*"),
+        ec2("launch-template/*"),
+        ec2("spot-instances-request/*"),
+    ]
     statements: list[dict[str, Any]] = [
+        # NodeLifecyclePolicy
         {
             "Sid": "AllowScopedEC2InstanceAccessActions",
             "Effect": "Allow",
+            "Resource": [
+                ec2("image/*", account_field=""),
+                ec2("snapshot/*", account_field=""),
+                ec2("security-group/*"),
+                ec2("subnet/*"),
+                ec2("capacity-reservation/*"),
+                ec2("placement-group/*"),
+            ],
             "Action": ["ec2:RunInstances", "ec2:CreateFleet"],
-            "Resource": [f"{ec2}::image/*", f"{ec2}::snapshot/*", f"{ec2}:*:security-group/*", f"{ec2}:*:subnet/*"],
         },
         {
             "Sid": "AllowScopedEC2LaunchTemplateAccessActions",
             "Effect": "Allow",
+            "Resource": ec2("launch-template/*"),
             "Action": ["ec2:RunInstances", "ec2:CreateFleet"],
-            "Resource": f"{ec2}:*:launch-template/*",
-            "Condition": {"StringEquals": owned, "StringLike": {"aws:ResourceTag/karpenter.sh/nodepool": "*"}},
+            "Condition": {"StringEquals": owned, "StringLike": nodepool_tagged},
         },
         {
             "Sid": "AllowScopedEC2InstanceActionsWithTags",
             "Effect": "Allow",
+            "Resource": launched,
             "Action": ["ec2:RunInstances", "ec2:CreateFleet", "ec2:CreateLaunchTemplate"],
-            "Resource": [
-                f"{ec2}:*:fleet/*",
-                f"{ec2}:*:instance/*",
-                f"{ec2}:*:volume/*",
-                f"{ec2}:*:network-interface/*",
-                f"{ec2}:*:launch-template/*",
-                f"{ec2}:*:spot-instances-request/*",
-            ],
             "Condition": {"StringEquals": request_owned, "StringLike": {"aws:RequestTag/karpenter.sh/nodepool": "*"}},
         },
         {
             "Sid": "AllowScopedResourceCreationTagging",
             "Effect": "Allow",
+            "Resource": launched,
             "Action": "ec2:CreateTags",
-            "Resource": [
-                f"{ec2}:*:fleet/*",
-                f"{ec2}:*:instance/*",
-                f"{ec2}:*:volume/*",
-                f"{ec2}:*:network-interface/*",
-                f"{ec2}:*:launch-template/*",
-                f"{ec2}:*:spot-instances-request/*",
-            ],
             "Condition": {
                 "StringEquals": {
                     **request_owned,
@@ -125,11 +145,11 @@ def controller_policy(cluster_name: str, region: str, queue_arn: str, node_role_
         {
             "Sid": "AllowScopedResourceTagging",
             "Effect": "Allow",
+            "Resource": ec2("instance/*"),
             "Action": "ec2:CreateTags",
-            "Resource": f"{ec2}:*:instance/*",
             "Condition": {
                 "StringEquals": owned,
-                "StringLike": {"aws:ResourceTag/karpenter.sh/nodepool": "*"},
+                "StringLike": nodepool_tagged,
                 "StringEqualsIfExists": {"aws:RequestTag/eks:eks-cluster-name": cluster_name},
                 "ForAllValues:StringEquals": {
                     "aws:TagKeys": ["eks:eks-cluster-name", "karpenter.sh/nodeclaim", "Name"]
@@ -139,17 +159,92 @@ def controller_policy(cluster_name: str, region: str, queue_arn: str, node_role_
         {
             "Sid": "AllowScopedDeletion",
             "Effect": "Allow",
+            "Resource": [ec2("instance/*"), ec2("launch-template/*")],
             "Action": ["ec2:TerminateInstances", "ec2:DeleteLaunchTemplate"],
-            "Resource": [f"{ec2}:*:instance/*", f"{ec2}:*:launch-template/*"],
-            "Condition": {"StringEquals": owned, "StringLike": {"aws:ResourceTag/karpenter.sh/nodepool": "*"}},
+            "Condition": {"StringEquals": owned, "StringLike": nodepool_tagged},
         },
+        # IAMIntegrationPolicy
+        {
+            "Sid": "AllowPassingInstanceRole",
+            "Effect": "Allow",
+            "Resource": node_role_arn,
+            "Action": "iam:PassRole",
+            "Condition": {"StringEquals": {"iam:PassedToService": ["ec2.amazonaws.com", "ec2.amazonaws.com.cn"]}},
+        },
+        {
+            "Sid": "AllowScopedInstanceProfileCreationActions",
+            "Effect": "Allow",
+            "Resource": instance_profiles,
+            "Action": ["iam:CreateInstanceProfile"],
+            "Condition": {
+                "StringEquals": {**request_owned, "aws:RequestTag/topology.kubernetes.io/region": region},
+                "StringLike": {"aws:RequestTag/karpenter.k8s.aws/ec2nodeclass": "*"},
+            },
+        },
+        {
+            "Sid": "AllowScopedInstanceProfileTagActions",
+            "Effect": "Allow",
+            "Resource": instance_profiles,
+            "Action": ["iam:TagInstanceProfile"],
+            "Condition": {
+                "StringEquals": {
+                    **owned,
+                    "aws:ResourceTag/topology.kubernetes.io/region": region,
+                    **request_owned,
+                    "aws:RequestTag/topology.kubernetes.io/region": region,
+                },
+                "StringLike": {
+                    "aws:ResourceTag/karpenter.k8s.aws/ec2nodeclass": "*",
+                    "aws:RequestTag/karpenter.k8s.aws/ec2nodeclass": "*",
+                },
+            },
+        },
+        {
+            "Sid": "AllowScopedInstanceProfileActions",
+            "Effect": "Allow",
+            "Resource": instance_profiles,
+            "Action": [
+                "iam:AddRoleToInstanceProfile",
+                "iam:RemoveRoleFromInstanceProfile",
+                "iam:DeleteInstanceProfile",
+            ],
+            "Condition": {
+                "StringEquals": {**owned, "aws:ResourceTag/topology.kubernetes.io/region": region},
+                "StringLike": {"aws:ResourceTag/karpenter.k8s.aws/ec2nodeclass": "*"},
+            },
+        },
+        # EKSIntegrationPolicy
+        {
+            "Sid": "AllowAPIServerEndpointDiscovery",
+            "Effect": "Allow",
+            "Resource": cluster_arn,
+            "Action": "eks:DescribeCluster",
+        },
+        # InterruptionPolicy
+        {
+            "Sid": "AllowInterruptionQueueActions",
+            "Effect": "Allow",
+            "Resource": queue_arn,
+            "Action": ["sqs:DeleteMessage", "sqs:GetQueueUrl", "sqs:ReceiveMessage"],
+        },
+        # ZonalShiftPolicy
+        {
+            "Sid": "AllowZonalShiftStatusReadOnly",
+            "Effect": "Allow",
+            "Resource": "*",
+            "Action": ["arc-zonal-shift:GetManagedResource"],
+            "Condition": {"StringEquals": {"arc-zonal-shift:ResourceIdentifier": cluster_arn}},
+        },
+        # ResourceDiscoveryPolicy
         {
             "Sid": "AllowRegionalReadActions",
             "Effect": "Allow",
+            "Resource": "*",
             "Action": [
                 "ec2:DescribeCapacityReservations",
                 "ec2:DescribeImages",
                 "ec2:DescribeInstances",
+                "ec2:DescribeInstanceStatus",
                 "ec2:DescribeInstanceTypeOfferings",
                 "ec2:DescribeInstanceTypes",
                 "ec2:DescribeLaunchTemplates",
@@ -158,66 +253,27 @@ def controller_policy(cluster_name: str, region: str, queue_arn: str, node_role_
                 "ec2:DescribeSpotPriceHistory",
                 "ec2:DescribeSubnets",
             ],
-            "Resource": "*",
-            "Condition": {"StringEquals": in_region},
+            "Condition": {"StringEquals": {"aws:RequestedRegion": region}},
         },
         {
             "Sid": "AllowSSMReadActions",
             "Effect": "Allow",
+            # AWS's public parameters have an empty account field, as the template writes them.
+            "Resource": arn(partition, "ssm", region, "", "parameter/aws/service/*"),
             "Action": "ssm:GetParameter",
-            "Resource": f"arn:aws:ssm:{region}::parameter/aws/service/*",
         },
-        {"Sid": "AllowPricingReadActions", "Effect": "Allow", "Action": "pricing:GetProducts", "Resource": "*"},
+        {"Sid": "AllowPricingReadActions", "Effect": "Allow", "Resource": "*", "Action": "pricing:GetProducts"},
         {
-            "Sid": "AllowInterruptionQueueActions",
+            "Sid": "AllowUnscopedInstanceProfileListAction",
             "Effect": "Allow",
-            "Action": ["sqs:DeleteMessage", "sqs:GetQueueUrl", "sqs:ReceiveMessage"],
-            "Resource": queue_arn,
-        },
-        {
-            "Sid": "AllowPassingInstanceRole",
-            "Effect": "Allow",
-            "Action": "iam:PassRole",
-            "Resource": node_role_arn,
-            "Condition": {"StringEquals": {"iam:PassedToService": ["ec2.amazonaws.com"]}},
-        },
-        {
-            "Sid": "AllowScopedInstanceProfileActions",
-            "Effect": "Allow",
-            "Action": [
-                "iam:CreateInstanceProfile",
-                "iam:TagInstanceProfile",
-                "iam:AddRoleToInstanceProfile",
-                "iam:RemoveRoleFromInstanceProfile",
-                "iam:DeleteInstanceProfile",
-            ],
-            "Resource": "arn:aws:iam::*:instance-profile/*",
-            "Condition": {
-                "StringEquals": {**owned, "aws:ResourceTag/topology.kubernetes.io/region": region},
-                "StringLikeIfExists": {"aws:ResourceTag/karpenter.k8s.aws/ec2nodeclass": "*"},
-            },
-        },
-        {
-            "Sid": "AllowInstanceProfileCreationTagged",
-            "Effect": "Allow",
-            "Action": ["iam:CreateInstanceProfile", "iam:TagInstanceProfile"],
-            "Resource": "arn:aws:iam::*:instance-profile/*",
-            "Condition": {
-                "StringEquals": {**request_owned, "aws:RequestTag/topology.kubernetes.io/region": region},
-                "StringLike": {"aws:RequestTag/karpenter.k8s.aws/ec2nodeclass": "*"},
-            },
+            "Resource": "*",
+            "Action": "iam:ListInstanceProfiles",
         },
         {
             "Sid": "AllowInstanceProfileReadActions",
             "Effect": "Allow",
-            "Action": ["iam:GetInstanceProfile", "iam:ListInstanceProfiles"],
-            "Resource": "*",
-        },
-        {
-            "Sid": "AllowAPIServerEndpointDiscovery",
-            "Effect": "Allow",
-            "Action": "eks:DescribeCluster",
-            "Resource": f"arn:aws:eks:{region}:*:cluster/{cluster_name}",
+            "Resource": instance_profiles,
+            "Action": "iam:GetInstanceProfile",
         },
     ]
     return json.dumps({"Version": "2012-10-17", "Statement": statements}, sort_keys=True)
@@ -298,6 +354,7 @@ class Karpenter:
         *,
         cluster_name: str,
         region: str,
+        partition: str,
         oidc_provider_arn: pulumi.Input[str],
         oidc_provider_url: pulumi.Input[str],
         node_role: aws.iam.Role,
@@ -352,7 +409,7 @@ class Karpenter:
             child_name(name, "karpenter-controller-policy"),
             role=self.role.id,
             policy=pulumi.Output.all(self.queue.arn, node_role.arn).apply(
-                lambda a: controller_policy(cluster_name, region, str(a[0]), str(a[1]))
+                lambda a: controller_policy(cluster_name, region, str(a[0]), str(a[1]), partition=partition)
             ),
             opts=child_opts(parent),
         )

@@ -7,7 +7,7 @@ carrying the cluster-autoscaler node-template tags (``node-groups``). See docs/g
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pulumi
@@ -16,7 +16,16 @@ import pulumi_awsx as awsx
 import pulumi_eks as eks
 import pulumi_kubernetes as k8s
 
-from components.clusters._aws_iam import NODE_POLICIES, ec2_trust_policy, irsa_trust_policy, s3_read_policy
+from components.clusters._aws_iam import (
+    EBS_CSI_POLICY,
+    KARPENTER_NODE_POLICIES,
+    NODE_POLICIES,
+    ec2_trust_policy,
+    irsa_trust_policy,
+    managed_policy_arn,
+    partition_of,
+    s3_read_policy,
+)
 from components.clusters._common import (
     SYSTEM_NODE_SELECTOR,
     ManagedCluster,
@@ -44,6 +53,47 @@ NEEDS_DEVICE_PLUGIN = True
 """The AL2023 NVIDIA AMI carries the driver but nothing advertises ``nvidia.com/gpu``: the platform installs the
 NVIDIA device plugin, which also applies time-slicing/MPS through the pools' device plugin config label."""
 ROLE_ARN_ANNOTATION = "eks.amazonaws.com/role-arn"
+EBS_CSI_ADDON = "aws-ebs-csi-driver"
+EBS_CSI_SA = ("kube-system", "ebs-csi-controller-sa")
+"""The EKS add-on of the EBS CSI driver and the ServiceAccount its controller runs as, the one its IRSA role must
+trust (EKS User Guide ``latest/ug/storage/ebs-csi.adoc``, "Step 1: Create an IAM role")."""
+EBS_PROVISIONER = "ebs.csi.aws.com"
+DEFAULT_STORAGE_CLASS = "gp3"
+DEFAULT_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class"
+SPOT_SLR_WARNING = (
+    "{pools}: spot capacity needs the service-linked role AWSServiceRoleForEC2Spot in the account; unless the account "
+    "has used EC2 Spot before, create it once with `aws iam create-service-linked-role --aws-service-name "
+    "spot.amazonaws.com`, else nodes fail with AuthFailure.ServiceLinkedRoleCreationNotPermitted "
+    "(docs/components/eks-cluster.md#before-the-first-deploy)"
+)
+"""Karpenter v1.14 ``troubleshooting.md``, "Missing Service Linked Role". The stack does not create the role: it is
+one per account, shared with everything else there, and creating it where it exists fails ("Service role name
+AWSServiceRoleForEC2Spot has been taken in this account", chanzuckerberg/cztack#897)."""
+
+
+def nat_gateway_strategy(environment: str) -> awsx.ec2.NatGatewayStrategy:
+    """awsx's NAT gateway strategy: one gateway for dev (``Single``: every private subnet routes through the first
+    zone's gateway), one per zone elsewhere (``OnePerAz``, awsx's default), so a zone outage does not cut the others'
+    egress (pulumi/pulumi-awsx ``awsx/ec2/vpc.ts``, ``shouldCreateNatGateway`` and the private subnets' routes)."""
+    return awsx.ec2.NatGatewayStrategy.SINGLE if environment == "dev" else awsx.ec2.NatGatewayStrategy.ONE_PER_AZ
+
+
+def default_storage_class() -> dict[str, Any]:
+    """The cluster's default StorageClass: encrypted gp3 EBS volumes from the EBS CSI driver, bound where the pod is
+    scheduled (``WaitForFirstConsumer``: an EBS volume lives in one zone). Parameters ``type`` and ``encrypted``:
+    kubernetes-sigs/aws-ebs-csi-driver ``docs/parameters.md``. EKS marks no StorageClass default on clusters created
+    at 1.30 or later (EKS User Guide, Kubernetes 1.30 release notes), so without this a PVC with no class stays
+    Pending."""
+    return {
+        "apiVersion": "storage.k8s.io/v1",
+        "kind": "StorageClass",
+        "metadata": {"name": DEFAULT_STORAGE_CLASS, "annotations": {DEFAULT_CLASS_ANNOTATION: "true"}},
+        "provisioner": EBS_PROVISIONER,
+        "parameters": {"type": "gp3", "encrypted": "true"},
+        "volumeBindingMode": "WaitForFirstConsumer",
+        "allowVolumeExpansion": True,
+        "reclaimPolicy": "Delete",
+    }
 
 
 def autoscaler_tags(cluster_name: str, pool: GpuPoolInfo) -> dict[str, str]:
@@ -122,13 +172,16 @@ def _asg_name(node_group: Any) -> Any:
 class EksCluster(ManagedCluster):
     """An EKS cluster built the way the EKS Best Practices Guide asks.
 
-    - VPC (awsx) over ``spec.zones`` zones: nodes in private subnets, one NAT gateway per zone.
+    - VPC (awsx) over ``spec.zones`` zones: nodes in private subnets; one NAT gateway for dev, one per zone
+      elsewhere; an S3 gateway endpoint on every route table of the VPC.
     - Control plane: Kubernetes ``spec.kubernetesVersion``, access entries (authentication mode API), OIDC provider
       (IRSA), private endpoint plus a public one only for ``spec.apiAccess.publicCidrs``, secrets encrypted with a
       KMS key that rotates, every control-plane log type, VPC CNI network policy, EKS deletion protection in prod.
     - System managed node group (on-demand, AL2023, IMDSv2 hop limit 1, encrypted gp3) labelled
       ``mlplatform.io/pool=system``.
-    - GPU pools through Karpenter (NodePool + EC2NodeClass per pool) or managed node groups (AL2023 NVIDIA AMI).
+    - GPU pools through Karpenter (own node role with an EC2_LINUX access entry; NodePool + EC2NodeClass per pool)
+      or managed node groups (AL2023 NVIDIA AMI, the system node group's role).
+    - The EBS CSI driver add-on (IRSA role) and a default encrypted gp3 StorageClass.
     """
 
     def __init__(self, name: str, args: ManagedClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -146,6 +199,10 @@ class EksCluster(ManagedCluster):
                         "cluster.aws.gpuProvisioner: node-groups",
                     )
         cluster_name = args.cluster_name
+        partition = partition_of(args.region).name
+        karpenter = aws_spec.gpu_provisioner == "karpenter" and bool(pools)
+        if spot := sorted(p.name for p in pools.values() if p.spot):
+            pulumi.log.warn(SPOT_SLR_WARNING.format(pools=", ".join(pool_path(p, "spot") for p in spot)), resource=self)
         self._tags = merge_tags(args.tags, {"mlplatform.io/cluster": cluster_name})
         tags = self._tags
         protect = args.protect
@@ -183,8 +240,11 @@ class EksCluster(ManagedCluster):
                     type=awsx.ec2.SubnetType.PUBLIC, cidr_mask=prefix + 6, tags={"kubernetes.io/role/elb": "1"}
                 ),
             ],
-            # nat_gateways left at awsx's default, one NAT gateway per zone (an explicit value collides with the
-            # component's own nat_gateways output under the SDK mocks).
+            nat_gateways=awsx.ec2.NatGatewayConfigurationArgs(strategy=nat_gateway_strategy(args.environment)),
+            # "Auto" gives a gateway endpoint without routeTableIds every route table the Vpc creates; the default
+            # ("Legacy") passes routeTableIds through, so the endpoint would route nothing and S3 would go through NAT
+            # (pulumi/pulumi-awsx awsx/ec2/vpc.ts, vpcEndpointSpecs loop; "Auto" added in #2028, in 3.11).
+            vpc_endpoint_strategy=awsx.ec2.VpcEndpointStrategy.AUTO,
             vpc_endpoint_specs=[
                 awsx.ec2.VpcEndpointSpecArgs(
                     service_name=f"com.amazonaws.{args.region}.s3", vpc_endpoint_type="Gateway", tags=tags
@@ -194,20 +254,29 @@ class EksCluster(ManagedCluster):
             opts=child_opts(self),
         )
 
-        self.node_role = aws.iam.Role(
-            child_name(name, "node-role"),
-            name=short_name(f"{cluster_name}-node", 64),
-            description=f"Worker nodes of EKS cluster {cluster_name} (system node group and Karpenter nodes)",
-            assume_role_policy=ec2_trust_policy(),
-            tags=tags,
-            opts=child_opts(self),
+        # The managed node groups' role: EKS creates its EC2_LINUX access entry when it creates a managed node
+        # group, and an IAM principal can be in one access entry only (EKS User Guide, manage-access/k8s-access/
+        # creating-access-entries.adoc). So it gets no entry of ours, and Karpenter's nodes get a role of their own.
+        self.node_role = self._node_role(
+            name, "node-role", short_name(f"{cluster_name}-node", 64), "managed node groups", NODE_POLICIES, "node"
         )
-        for policy in NODE_POLICIES:
-            aws.iam.RolePolicyAttachment(
-                child_name(name, f"node-{policy.lower().replace('_', '-')}"),
-                role=self.node_role.name,
-                policy_arn=f"arn:aws:iam::aws:policy/{policy}",
-                opts=child_opts(self),
+        self.karpenter_node_role: aws.iam.Role | None = None
+        access_entries: dict[str, eks.AccessEntryArgs] = {}
+        if karpenter:
+            # Karpenter's node role, as Karpenter's getting-started template makes it (KarpenterNodeRole), with the
+            # EC2_LINUX access entry that lets its nodes join: pulumi-eks creates access entries only for its own
+            # default instance role or for accessEntries (pulumi/pulumi-eks nodejs/eks/cluster/cluster.ts), and
+            # refuses instanceRoles when authenticationMode is API (nodejs/eks/cluster/authenticationMode.ts).
+            self.karpenter_node_role = self._node_role(
+                name,
+                "karpenter-node-role",
+                short_name(f"{cluster_name}-karpenter-node", 64),
+                "Karpenter",
+                KARPENTER_NODE_POLICIES,
+                "karpenter-node",
+            )
+            access_entries["karpenter-nodes"] = eks.AccessEntryArgs(
+                principal_arn=self.karpenter_node_role.arn, type=eks.AccessEntryType.EC2_LINUX
             )
 
         cidrs = list(spec.api_access.public_cidrs)
@@ -228,7 +297,7 @@ class EksCluster(ManagedCluster):
             public_access_cidrs=cidrs or None,
             encryption_config_key_arn=self.secrets_key.arn,
             enabled_cluster_log_types=list(LOG_TYPES),
-            instance_roles=[self.node_role],
+            access_entries=access_entries or None,
             vpc_cni_options=eks.VpcCniOptionsArgs(enable_network_policy=True),
             deletion_protection=protect,
             tags=tags,
@@ -261,25 +330,26 @@ class EksCluster(ManagedCluster):
         provider = cluster_provider(
             name, self, kubeconfig, f"eks/{args.region}/{cluster_name}", depends_on=[self.system_node_group]
         )
-        if aws_spec.gpu_provisioner == "karpenter":
-            if pools:
-                self.karpenter = Karpenter(
-                    name,
-                    self,
-                    cluster_name=cluster_name,
-                    region=args.region,
-                    oidc_provider_arn=self.eks.oidc_provider_arn,
-                    oidc_provider_url=self.eks.oidc_provider_url,
-                    node_role=self.node_role,
-                    node_role_name=short_name(f"{cluster_name}-node", 64),
-                    provider=provider,
-                    pools=pools,
-                    disks={k: p.disk_size_gib for k, p in spec.gpu_pools.items()},
-                    tags=tags,
-                    depends_on=[self.system_node_group],
-                    ami_version=aws_spec.ami_version,
-                )
-        else:
+        self._ebs_csi(name, provider, partition)
+        if self.karpenter_node_role is not None:
+            self.karpenter = Karpenter(
+                name,
+                self,
+                cluster_name=cluster_name,
+                region=args.region,
+                partition=partition,
+                oidc_provider_arn=self.eks.oidc_provider_arn,
+                oidc_provider_url=self.eks.oidc_provider_url,
+                node_role=self.karpenter_node_role,
+                node_role_name=short_name(f"{cluster_name}-karpenter-node", 64),
+                provider=provider,
+                pools=pools,
+                disks={k: p.disk_size_gib for k, p in spec.gpu_pools.items()},
+                tags=tags,
+                depends_on=[self.system_node_group],
+                ami_version=aws_spec.ami_version,
+            )
+        elif aws_spec.gpu_provisioner == "node-groups":
             self._node_groups(name, pools, provider)
 
         self._finish(
@@ -297,6 +367,71 @@ class EksCluster(ManagedCluster):
                 "oidc_provider_arn": self.eks.oidc_provider_arn,
                 "vpc_id": self.vpc.vpc_id,
             },
+        )
+
+    def _node_role(
+        self, name: str, role: str, physical: str, used_by: str, policies: Sequence[str], attach_prefix: str
+    ) -> aws.iam.Role:
+        """An EC2 node role with exactly ``policies`` (AWS managed, in the region's partition) attached."""
+        cluster_name = self._args.cluster_name
+        partition = partition_of(self._args.region).name
+        node_role = aws.iam.Role(
+            child_name(name, role),
+            name=physical,
+            description=f"Worker nodes of EKS cluster {cluster_name} ({used_by})",
+            assume_role_policy=ec2_trust_policy(),
+            tags=self._tags,
+            opts=child_opts(self),
+        )
+        for policy in policies:
+            aws.iam.RolePolicyAttachment(
+                child_name(name, f"{attach_prefix}-{policy.lower().replace('_', '-')}"),
+                role=node_role.name,
+                policy_arn=managed_policy_arn(partition, policy),
+                opts=child_opts(self),
+            )
+        return node_role
+
+    def _ebs_csi(self, name: str, provider: k8s.Provider, partition: str) -> None:
+        """The EBS CSI driver as an EKS add-on, its controller's IRSA role (trusted by exactly
+        ``kube-system:ebs-csi-controller-sa``, with AmazonEBSCSIDriverPolicy) and the default StorageClass (EKS User
+        Guide ``latest/ug/storage/ebs-csi.adoc``: the add-on with an IAM role given as its service account role)."""
+        cluster_name = self._args.cluster_name
+        trust = pulumi.Output.all(self.eks.oidc_provider_arn, self.eks.oidc_provider_url).apply(
+            lambda a: irsa_trust_policy(str(a[0]), str(a[1]), *EBS_CSI_SA)
+        )
+        self.ebs_csi_role = aws.iam.Role(
+            child_name(name, "ebs-csi"),
+            description=f"EBS CSI driver controller of EKS cluster {cluster_name}",
+            assume_role_policy=trust,
+            tags=self._tags,
+            opts=child_opts(self),
+        )
+        attachment = aws.iam.RolePolicyAttachment(
+            child_name(name, "ebs-csi-policy"),
+            role=self.ebs_csi_role.name,
+            policy_arn=managed_policy_arn(partition, EBS_CSI_POLICY),
+            opts=child_opts(self),
+        )
+        self.ebs_csi_addon = aws.eks.Addon(
+            child_name(name, "ebs-csi-addon"),
+            cluster_name=cluster_name,
+            addon_name=EBS_CSI_ADDON,
+            service_account_role_arn=self.ebs_csi_role.arn,
+            tags=self._tags,
+            # After the cluster (its name is known before it exists) and the nodes its controller pods run on.
+            opts=child_opts(self, depends_on=[self.eks, attachment, self.system_node_group]),
+        )
+        sc = default_storage_class()
+        self.storage_class = k8s.storage.v1.StorageClass(
+            child_name(name, "default-storage-class"),
+            metadata=sc["metadata"],
+            provisioner=sc["provisioner"],
+            parameters=sc["parameters"],
+            volume_binding_mode=sc["volumeBindingMode"],
+            allow_volume_expansion=sc["allowVolumeExpansion"],
+            reclaim_policy=sc["reclaimPolicy"],
+            opts=child_opts(self, provider=provider, depends_on=[self.ebs_csi_addon]),
         )
 
     def _launch_template(self, name: str, role: str, disk_gib: int) -> aws.eks.NodeGroupLaunchTemplateArgs:
@@ -417,7 +552,7 @@ class EksCluster(ManagedCluster):
         policy = aws.iam.RolePolicy(
             child_name(name, "storage-read"),
             role=role.id,
-            policy=s3_read_policy(loc.bucket, loc.prefix),
+            policy=s3_read_policy(loc.bucket, loc.prefix, partition_of(self._args.region).name),
             opts=child_opts(parent),
         )
         return StorageAccess(

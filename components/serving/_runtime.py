@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.clusters.base import GpuScheduling
+from components.platform.knative import MAX_REVISION_TIMEOUT
 from components.serving.spec import ModelSpec
 
 GPU_NODE_BOOT_SECONDS = 660
@@ -49,7 +50,17 @@ TARGET_BURST_CAPACITY = f"{KNATIVE}/target-burst-capacity"
 HPA_CLASS = "hpa.autoscaling.knative.dev"
 DEPLOYMENT_MODE = "serving.kserve.io/deploymentMode"
 KSERVE_AUTOSCALER_CLASS = "serving.kserve.io/autoscalerClass"
-VISIBILITY_LABEL = "networking.kserve.io/visibility"
+KNATIVE_VISIBILITY_LABEL = "networking.knative.dev/visibility"
+"""What KServe v0.20.0 reads in Knative mode: ``constants.VisibilityLabel`` (pkg/constants/constants.go), read by
+``ingress_reconciler.go`` (``createIngress``: a cluster-local model gets no route on the public gateway) and copied
+to the Knative Service, whose Route Knative then makes cluster-local."""
+STANDARD_VISIBILITY_LABEL = "networking.kserve.io/visibility"
+"""What KServe v0.20.0 reads in Standard mode: ``constants.NetworkVisibility``, read only by
+``kube_ingress_reconciler.go`` and ``httproute_reconciler.go``."""
+CLUSTER_LOCAL = "cluster-local"
+REQUEST_SECONDS = 300
+"""What a request may take once a pod answers: Knative's default revision timeout (``revision-timeout-seconds``
+300, config/core/configmaps/defaults.yaml, knative/serving 1.21)."""
 
 
 def cold_start_seconds(spec: ModelSpec) -> int | None:
@@ -84,8 +95,9 @@ def isvc_annotations(spec: ModelSpec, deployment_mode: str) -> dict[str, str]:
     if scaling.resolved_metric(deployment_mode) == "cpu":
         out[AUTOSCALING_CLASS] = HPA_CLASS
     if spec.access.mode == "internal" and scaling.min_replicas >= 1:
-        # Take Knative's activator off the request path, so Istio sees the caller's namespace, not the
-        # activator's (knative/net-istio#554); a model at zero needs the activator (see _auth).
+        # Take Knative's activator off the request path once pods run, so the model's sidecar decides on the
+        # caller itself; while the activator is in the path (at zero), the caller is decided at the activator
+        # (_auth.activator_policy).
         out[TARGET_BURST_CAPACITY] = "0"
     deadline = cold_start_seconds(spec)
     out[PROGRESS_DEADLINE] = f"{deadline or CPU_READY_SECONDS}s"
@@ -96,12 +108,37 @@ def isvc_annotations(spec: ModelSpec, deployment_mode: str) -> dict[str, str]:
     return out
 
 
-def isvc_labels(spec: ModelSpec, base: Mapping[str, str]) -> dict[str, str]:
-    """InferenceService labels: ours, plus cluster-local visibility for internal models."""
+def visibility_label(deployment_mode: str) -> str:
+    """The label that makes a model cluster-local in ``deployment_mode`` (each mode reads only its own)."""
+    return KNATIVE_VISIBILITY_LABEL if deployment_mode == "Knative" else STANDARD_VISIBILITY_LABEL
+
+
+def isvc_labels(spec: ModelSpec, base: Mapping[str, str], deployment_mode: str) -> dict[str, str]:
+    """InferenceService labels: ours, plus cluster-local visibility for internal models, with the label the
+    deployment mode's reconcilers read."""
     out = dict(base)
     if spec.access.mode == "internal":
-        out[VISIBILITY_LABEL] = "cluster-local"
+        out[visibility_label(deployment_mode)] = CLUSTER_LOCAL
     return out
+
+
+def cold_start_budget_seconds(spec: ModelSpec) -> int:
+    """How long the first pod may take from zero: a GPU model's cold start, else the CPU progress deadline."""
+    return cold_start_seconds(spec) or CPU_READY_SECONDS
+
+
+def request_timeout_seconds(spec: ModelSpec) -> int:
+    """The predictor's ``timeout`` (Knative mode): the cold-start budget plus :data:`REQUEST_SECONDS`, at most
+    the platform's ``max-revision-timeout-seconds``.
+
+    Knative's activator holds a request that arrives at zero replicas until a pod is up and applies the revision's
+    ``timeoutSeconds`` to the whole of it, the wait included (cmd/activator/main.go, knative/serving 1.21); KServe
+    v0.20.0 copies the predictor's ``timeout`` to both ``timeoutSeconds`` and ``responseStartTimeoutSeconds``
+    (reconcilers/knative/ksvc_reconciler.go), so a request is not cut by the 300 s defaults while the GPU node
+    boots. Knative's webhook rejects a timeout above ``max-revision-timeout-seconds``
+    (pkg/apis/serving/v1/revision_validation.go ``validateTimeoutSeconds``).
+    """
+    return min(cold_start_budget_seconds(spec) + REQUEST_SECONDS, int(MAX_REVISION_TIMEOUT))
 
 
 def security_context(spec: ModelSpec, enforce_restricted: bool = False) -> dict[str, Any]:
@@ -193,6 +230,8 @@ def predictor(spec: ModelSpec, given: PredictorInputs) -> dict[str, Any]:
         "scaleTarget": scaling.resolved_target(mode),
         "model": model,
     }
+    if mode == "Knative":
+        out["timeout"] = request_timeout_seconds(spec)
     if spec.canary_traffic_percent is not None:
         out["canaryTrafficPercent"] = spec.canary_traffic_percent
     if given.pod_labels:

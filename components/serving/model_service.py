@@ -10,6 +10,8 @@ Children (every one on the cluster's provider, after ``platform.ready``, named `
 - ``hf-token``: a Secret with the Hugging Face token, when one is given;
 - ``isvc``: the InferenceService (waits for ``Ready``);
 - ``jwt`` + ``authz``: Istio RequestAuthentication (public JWT models) and the ALLOW AuthorizationPolicy;
+- ``activator-authz``: for an internal model in Knative mode, a DENY AuthorizationPolicy on Knative's activator (in
+  ``knative-serving``) that keeps other namespaces from reaching the model through it (see ``_auth``);
 - ``pdb``: a PodDisruptionBudget when ``minReplicas >= 2``;
 - ``metrics``, ``alerts``, ``dashboard``: PodMonitor, PrometheusRule (with SLOs) and Grafana dashboard ConfigMap,
   when the platform runs monitoring.
@@ -157,9 +159,15 @@ def public_url(name: str, spec: ModelSpec, platform: PlatformHandles) -> str:
 
 
 def cluster_url(name: str, spec: ModelSpec, platform: PlatformHandles) -> str:
-    """The model's in-cluster URL: KServe's top-level Service (Knative) or the predictor Service (Standard)."""
-    service = name if platform.deployment_mode == "Knative" else f"{name}-predictor"
-    return f"http://{service}.{spec.namespace}.svc.cluster.local"
+    """The model's in-cluster URL, for callers with an Istio sidecar: the predictor's host ``<name>-predictor``.
+
+    Knative mode: net-istio's mesh VirtualService routes that host from the caller's sidecar straight to the
+    revision (pods, or the activator at zero), so the model sees the caller (MakeMeshVirtualService,
+    pkg/reconciler/ingress/resources/virtual_service.go, net-istio 1.21). KServe's top-level host ``<name>`` is an
+    ExternalName to knative-local-gateway (ingress_reconciler.go ``reconcileExternalService``, v0.20.0): through it
+    the model sees the gateway, and an internal model answers 403. Standard mode: the predictor Service.
+    """
+    return f"http://{name}-predictor.{spec.namespace}.svc.cluster.local"
 
 
 class ModelService(pulumi.ComponentResource):
@@ -248,7 +256,7 @@ class ModelService(pulumi.ComponentResource):
             metadata={
                 "name": name,
                 "namespace": ns,
-                "labels": _runtime.isvc_labels(spec, labels),
+                "labels": _runtime.isvc_labels(spec, labels, platform.deployment_mode),
                 "annotations": {
                     **_runtime.isvc_annotations(spec, platform.deployment_mode),
                     **access_annotations(spec),
@@ -274,9 +282,23 @@ class ModelService(pulumi.ComponentResource):
             api_version=ISTIO_SECURITY,
             kind="AuthorizationPolicy",
             metadata=meta("authz"),
-            spec=_auth.authorization_policy(name, spec),
+            spec=_auth.authorization_policy(name, spec, platform.deployment_mode),
             opts=opts_(),
         )
+        guard = _auth.activator_policy(name, spec) if platform.deployment_mode == "Knative" else None
+        if guard is not None:
+            k8s.apiextensions.CustomResource(
+                child_name(name, "activator-authz"),
+                api_version=ISTIO_SECURITY,
+                kind="AuthorizationPolicy",
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=f"{ns}-{name}-callers",
+                    namespace=_auth.KNATIVE_NAMESPACE,
+                    labels=labels,
+                ),
+                spec=guard,
+                opts=child_opts(self, depends_on=list(platform.ready), provider=cluster.provider),
+            )
 
         if spec.scaling.min_replicas >= 2:
             k8s.policy.v1.PodDisruptionBudget(

@@ -9,12 +9,13 @@ from pydantic import Field, field_validator, model_validator
 
 from components import catalog
 from components.naming import is_dns_label
+from components.serving import runtimes
 from components.spec import Spec, field_error, value_error
 from components.storage import parse_storage_uri
 
 FORMATS = ("sklearn", "xgboost", "lightgbm", "pytorch", "tensorflow", "onnx", "triton", "huggingface")
-_QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$")
-_DURATION = re.compile(r"^[0-9]+(s|m|h)$")
+_QUANTITY = re.compile(r"\A[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?\Z", re.ASCII)
+_DURATION = re.compile(r"\A[0-9]+(s|m|h)\Z", re.ASCII)
 
 
 class ResourcesSpec(Spec):
@@ -125,7 +126,7 @@ class JwtSpec(Spec):
     @field_validator("issuer", "jwks_uri")
     @classmethod
     def _https(cls, v: str) -> str:
-        if not v.startswith("https://"):
+        if not re.fullmatch(r"https://[!-~]+", v, re.ASCII):  # whole and printable: no final newline or space
             raise value_error("give an https:// URL")
         return v
 
@@ -221,7 +222,7 @@ class ModelSpec(Spec):
     protocol: Literal["v1", "v2", "openai"] | None = None
     (
         "KServe inference protocol: ``v1``, ``v2`` or ``openai`` (huggingface only). Default: openai for huggingface, "
-        "v2 for triton, else v1."
+        "v2 for triton and onnx (KServe v0.20.0 serves onnx only on Triton, over v2), else v1."
     )
     args: list[str] = []
     """Extra arguments for the model server, after ours."""
@@ -287,10 +288,14 @@ class ModelSpec(Spec):
 
     @property
     def effective_protocol(self) -> str:
-        """The protocol in effect: the given one, else openai (huggingface), v2 (triton) or v1."""
+        """The protocol in effect: the given one, else openai (huggingface), v2 (triton, onnx) or v1.
+
+        onnx is v2 because the only v0.20.0 runtime that auto-selects it, kserve-tritonserver, serves v2 and grpc-v2
+        (see :mod:`components.serving.runtimes`).
+        """
         if self.protocol is not None:
             return self.protocol
-        return {"huggingface": "openai", "triton": "v2"}.get(self.format or "", "v1")
+        return {"huggingface": "openai", "triton": "v2", "onnx": "v2"}.get(self.format or "", "v1")
 
 
 def platform_problems(spec: ModelSpec, deployment_mode: str) -> list[tuple[str, object, str]]:
@@ -300,6 +305,9 @@ def platform_problems(spec: ModelSpec, deployment_mode: str) -> list[tuple[str, 
     registered), so both give the same sentence.
     """
     problems: list[tuple[str, object, str]] = []
+    runtime_problem = runtimes_problem(spec)
+    if runtime_problem is not None:
+        problems.append(runtime_problem)
     if deployment_mode != "Standard":
         return problems
     scaling = spec.scaling
@@ -322,6 +330,21 @@ def platform_problems(spec: ModelSpec, deployment_mode: str) -> list[tuple[str, 
             )
         )
     return problems
+
+
+def runtimes_problem(spec: ModelSpec) -> tuple[str, object, str] | None:
+    """Why no KServe v0.20.0 runtime would serve ``spec`` (key path, value, accepted), or None.
+
+    The predictor's ``protocolVersion`` is the effective protocol, left out for ``openai`` (KServe then matches on
+    v1), as :func:`components.serving._runtime.predictor` renders it.
+    """
+    protocol = None if spec.effective_protocol == "openai" else spec.effective_protocol
+    _, why = runtimes.select(spec.format or "", protocol, spec.runtime)
+    if why is None:
+        return None
+    if spec.runtime is not None:
+        return ("runtime", spec.runtime, why)
+    return ("format", spec.format, why)
 
 
 def check_model_name(name: str, namespace: str) -> str | None:

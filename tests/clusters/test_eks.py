@@ -85,8 +85,55 @@ def test_control_plane_is_private_audited_and_uses_access_entries(karpenter: Any
     assert cluster["enabledClusterLogTypes"] == ["api", "audit", "authenticator", "controllerManager", "scheduler"]
     assert cluster["vpcCniOptions"]["enableNetworkPolicy"] is True
     assert cluster["deletionProtection"] is False
-    assert cluster["instanceRoles"] == [karpenter.one(ROLE, "mlp-node-role").urn]
     assert cluster["tags"] == {**TAGS, "mlplatform.io/cluster": "mlp-test"}
+
+
+def pulumi_eks_auth_errors(cluster: dict[str, Any]) -> list[str]:
+    """What pulumi-eks's ``validateAuthenticationMode`` refuses in a Cluster's inputs (pulumi/pulumi-eks
+    nodejs/eks/cluster/authenticationMode.ts at 7bf0c1b1, unchanged since 2025-01: without aws-auth support (mode API)
+    a non-empty roleMappings, userMappings or instanceRoles is an error; without access entry support (mode unset or
+    CONFIG_MAP) any accessEntries is)."""
+    mode = cluster.get("authenticationMode")
+    errors: list[str] = []
+    if mode == "API":
+        errors += [f"{p} with API" for p in ("roleMappings", "userMappings", "instanceRoles") if cluster.get(p)]
+    if mode not in ("API", "API_AND_CONFIG_MAP") and cluster.get("accessEntries") is not None:
+        errors.append("accessEntries without access entries")
+    return errors
+
+
+def test_pulumi_eks_accepts_the_cluster_and_karpenter_nodes_get_an_ec2_linux_entry(karpenter: Any) -> None:
+    cluster = karpenter.inputs(EKS, "mlp-eks")
+    assert pulumi_eks_auth_errors(cluster) == []
+    assert pulumi_eks_auth_errors({"authenticationMode": "API", "instanceRoles": ["urn"]}) == ["instanceRoles with API"]
+    assert "instanceRoles" not in cluster
+    # Karpenter's nodes join through the EC2_LINUX access entry of their own role (pulumi-eks creates entries only
+    # for its default role or for accessEntries: nodejs/eks/cluster/cluster.ts).
+    node_role = karpenter.one(ROLE, "mlp-karpenter-node-role")
+    assert set(cluster["accessEntries"]) == {"karpenter-nodes"}
+    entry = cluster["accessEntries"]["karpenter-nodes"]
+    assert entry == {"principalArn": "arn:aws:iam::123456789012:role/mlp-test-karpenter-node", "type": "EC2_LINUX"}
+    assert node_role.plain_inputs()["name"] == "mlp-test-karpenter-node"
+    # The managed node groups' role is in no entry of ours: EKS makes its entry, and a principal can be in one
+    # entry only (EKS User Guide, creating-access-entries.adoc).
+    system_role = karpenter.inputs(ROLE, "mlp-node-role")["name"]
+    assert system_role == "mlp-test-node"
+    assert all(system_role not in e["principalArn"].rsplit("/", 1)[1:] for e in cluster["accessEntries"].values())
+    assert karpenter.inputs(MNG, "mlp-system")["nodeRole"] == karpenter.one(ROLE, "mlp-node-role").urn
+    # Karpenter launches its nodes with that role and may pass only it.
+    assert karpenter.inputs(NODECLASS)["spec"]["role"] == "mlp-test-karpenter-node"
+    policy = policy_json(karpenter.inputs("aws:iam/rolePolicy:RolePolicy", "mlp-karpenter-controller-policy")["policy"])
+    (passrole,) = [s for s in policy["Statement"] if s["Sid"] == "AllowPassingInstanceRole"]
+    assert passrole["Resource"] == entry["principalArn"]
+
+
+def test_node_groups_need_no_access_entry(node_groups: Any) -> None:
+    cluster = node_groups.inputs(EKS, "mlp-eks")
+    assert pulumi_eks_auth_errors(cluster) == []
+    assert "accessEntries" not in cluster and "instanceRoles" not in cluster
+    node_role = node_groups.one(ROLE, "mlp-node-role").urn
+    assert {r.plain_inputs()["nodeRole"] for r in node_groups.result.of_type(MNG)} == {node_role}
+    assert [r.name for r in node_groups.result.of_type(ROLE) if "karpenter" in r.name] == []
 
 
 def test_public_endpoint_only_for_listed_cidrs() -> None:
@@ -105,21 +152,33 @@ def test_prod_protects_cluster_and_key() -> None:
     assert off.one(EKS, "mlp-eks").protect is False
 
 
-def test_node_role_has_only_the_node_policies(karpenter: Any) -> None:
-    role = karpenter.inputs(ROLE, "mlp-node-role")
-    assert policy_json(role["assumeRolePolicy"])["Statement"] == [
-        {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
-    ]
-    attached = sorted(
+def _attached(built: Any, role: str) -> list[str]:
+    urn = built.one(ROLE, role).urn
+    return sorted(
         r.plain_inputs()["policyArn"]
-        for r in karpenter.result.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+        for r in built.result.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+        if r.property_dependencies.get("role") == [urn]
     )
-    assert attached == [
-        "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
-        "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
-        "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
-        "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
-    ]
+
+
+def test_node_roles_have_only_the_node_policies(karpenter: Any) -> None:
+    for name in ("mlp-node-role", "mlp-karpenter-node-role"):
+        role = karpenter.inputs(ROLE, name)
+        assert policy_json(role["assumeRolePolicy"])["Statement"] == [
+            {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ]
+    # Both roles get what Karpenter's v1.14 template attaches to KarpenterNodeRole (ManagedPolicyArns); the EKS User
+    # Guide's node role (create-node-role.adoc) asks for the ECR pull-only policy, not ReadOnly.
+    assert (
+        _attached(karpenter, "mlp-node-role")
+        == _attached(karpenter, "mlp-karpenter-node-role")
+        == [
+            "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly",
+            "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
+            "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
+            "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+        ]
+    )
 
 
 def test_system_node_group_is_on_demand_labelled_and_imdsv2(karpenter: Any) -> None:
@@ -145,7 +204,7 @@ def test_karpenter_interruption_queue_and_rules(karpenter: Any) -> None:
         f"mlp-karpenter-{k}": v for k, v in INTERRUPTION_EVENTS.items()
     }
     targets = karpenter.result.of_type("aws:cloudwatch/eventTarget:EventTarget")
-    assert len(targets) == 4
+    assert len(targets) == 5  # the five rules of Karpenter's v1.14 template, capacity reservations included
     assert {t.plain_inputs()["arn"] for t in targets} == {"arn:aws:sqs:us-east-1:123456789012:mlp-test-karpenter"}
     policy = policy_json(karpenter.inputs("aws:sqs/queuePolicy:QueuePolicy")["policy"])
     assert policy["Statement"][0]["Principal"] == {"Service": ["events.amazonaws.com", "sqs.amazonaws.com"]}
@@ -163,7 +222,8 @@ def test_karpenter_controller_role_trusts_only_its_service_account(karpenter: An
     sids = {s["Sid"]: s for s in policy["Statement"]}
     assert sids["AllowPassingInstanceRole"]["Resource"].startswith("arn:aws:iam::123456789012:role/")
     assert sids["AllowInterruptionQueueActions"]["Resource"] == "arn:aws:sqs:us-east-1:123456789012:mlp-test-karpenter"
-    assert sids["AllowAPIServerEndpointDiscovery"]["Resource"] == "arn:aws:eks:us-east-1:*:cluster/mlp-test"
+    cluster_arn = "arn:aws:eks:us-east-1:123456789012:cluster/mlp-test"
+    assert sids["AllowAPIServerEndpointDiscovery"]["Resource"] == cluster_arn
 
 
 def _paths(values: Any, prefix: str = "") -> list[str]:
@@ -222,8 +282,8 @@ def test_karpenter_gpu_nodes_are_tainted_labelled_and_spot(karpenter: Any) -> No
     assert pool["limits"] == {"nodes": 4, "nvidia.com/gpu": 4}
     node_class = karpenter.inputs(NODECLASS)["spec"]
     assert node_class["amiSelectorTerms"] == [{"alias": "al2023@latest"}]
-    assert node_class["role"] == "mlp-test-node"
-    assert karpenter.inputs(ROLE, "mlp-node-role")["name"] == "mlp-test-node"
+    assert node_class["role"] == "mlp-test-karpenter-node"
+    assert karpenter.inputs(ROLE, "mlp-karpenter-node-role")["name"] == "mlp-test-karpenter-node"
     assert node_class["metadataOptions"]["httpTokens"] == "required"
     assert node_class["blockDeviceMappings"][0]["ebs"]["volumeSize"] == "200Gi"
     assert node_class["subnetSelectorTerms"] == [{"tags": {"karpenter.sh/discovery": "mlp-test"}}]

@@ -100,6 +100,7 @@ def test_cpu_model_scaled_to_zero_in_knative_mode() -> None:
         "maxReplicas": 3,
         "scaleMetric": "concurrency",
         "scaleTarget": 10,
+        "timeout": 900,
         "labels": {
             "app.kubernetes.io/name": "iris",
             "app.kubernetes.io/instance": "iris",
@@ -220,23 +221,16 @@ def test_public_jwt_model_gets_request_authentication_and_a_policy_requiring_a_p
             }
         ],
     }
-    assert p.inputs(AUTHZ)["spec"] == {
-        "selector": {"matchLabels": {"serving.kserve.io/inferenceservice": "iris"}},
-        "action": "ALLOW",
-        "rules": [
-            {"from": [{"source": {"requestPrincipals": ["*"]}}]},
-            {
-                "from": [{"source": {"namespaces": ["knative-serving"]}}],
-                "to": [
-                    {"operation": {"methods": ["GET"], "paths": ["/metrics", "/healthz", "/ready", "/wait-for-drain"]}}
-                ],
-            },
-        ],
-    }
+    assert p.inputs(AUTHZ)["spec"]["rules"][0] == {
+        "from": [{"source": {"requestPrincipals": ["*"]}}],
+        "to": [{"operation": {"ports": ["8012", "8013"]}}],
+    }  # the other rules: test_requestpath.test_policies_name_knative_principals_and_ports
     ann = p.annotations()
     assert ann["mlplatform.io/access"] == "public"
     assert "mlplatform.io/allow-anonymous" not in ann
-    assert "networking.kserve.io/visibility" not in p.inputs(ISVC)["metadata"]["labels"]
+    labels = p.inputs(ISVC)["metadata"]["labels"]
+    assert "networking.kserve.io/visibility" not in labels
+    assert "networking.knative.dev/visibility" not in labels
 
 
 def test_no_path_is_open_without_a_token() -> None:
@@ -250,27 +244,39 @@ def test_anonymous_public_model_is_an_explicit_allow_all_without_request_authent
     assert p.inputs(AUTHZ)["spec"] == {
         "selector": {"matchLabels": {"serving.kserve.io/inferenceservice": "iris"}},
         "action": "ALLOW",
-        "rules": [{}],
+        "rules": [
+            {"to": [{"operation": {"ports": ["8012", "8013"]}}]},
+            {
+                "from": [{"source": {"principals": ["cluster.local/ns/knative-serving/sa/controller"]}}],
+                "to": [{"operation": {"ports": ["9090"], "methods": ["GET"], "paths": ["/metrics"]}}],
+            },
+        ],
     }
 
 
 def test_internal_model_allows_only_listed_namespaces_and_leaves_the_gateway() -> None:
     p = plan(model(access={"mode": "internal", "allowedNamespaces": ["apps", "batch"]}, scaling={"minReplicas": 1}))
-    spec = p.inputs(AUTHZ)["spec"]
-    assert spec["rules"][0] == {"from": [{"source": {"namespaces": ["apps", "batch", "models"]}}]}
+    spec = p.inputs(AUTHZ, "iris-authz")["spec"]
+    assert spec["rules"][0] == {
+        "from": [{"source": {"namespaces": ["apps", "batch", "models"]}}],
+        "to": [{"operation": {"ports": ["8012", "8013"]}}],
+    }
     assert REQ_AUTHN not in p.types()
-    assert p.inputs(ISVC)["metadata"]["labels"]["networking.kserve.io/visibility"] == "cluster-local"
+    assert p.inputs(ISVC)["metadata"]["labels"]["networking.knative.dev/visibility"] == "cluster-local"
     # the activator leaves the request path, so Istio sees the caller's namespace
     assert p.annotations()["autoscaling.knative.dev/target-burst-capacity"] == "0"
     assert p.annotations()["mlplatform.io/access"] == "internal"
     outputs = p.one(SERVICE).outputs
-    assert outputs["url"] == outputs["internal_url"] == "http://iris.models.svc.cluster.local"
+    assert outputs["url"] == outputs["internal_url"] == "http://iris-predictor.models.svc.cluster.local"
 
 
-def test_internal_model_at_zero_admits_the_knative_activator() -> None:
+def test_internal_model_at_zero_admits_the_knative_activator_by_principal() -> None:
     p = plan(model(access={"mode": "internal", "allowedNamespaces": ["apps"]}, scaling={"minReplicas": 0}))
-    assert p.inputs(AUTHZ)["spec"]["rules"][0] == {
-        "from": [{"source": {"namespaces": ["apps", "knative-serving", "models"]}}]
+    rules = p.inputs(AUTHZ, "iris-authz")["spec"]["rules"]
+    assert rules[0]["from"] == [{"source": {"namespaces": ["apps", "models"]}}]
+    assert rules[1] == {
+        "from": [{"source": {"principals": ["cluster.local/ns/knative-serving/sa/activator"]}}],
+        "to": [{"operation": {"ports": ["8012", "8013"]}}],
     }
     assert "autoscaling.knative.dev/target-burst-capacity" not in p.annotations()
 
@@ -370,13 +376,13 @@ def test_huggingface_on_cpu_uses_the_transformers_backend() -> None:
 
 
 def test_explicit_runtime_keeps_its_own_user_where_the_namespace_allows_root() -> None:
-    mdl = plan(model(runtime="kserve-mlserver"), pod_security="privileged").predictor()["model"]
+    mdl = plan(model(runtime="kserve-mlserver", protocol="v2"), pod_security="privileged").predictor()["model"]
     assert mdl["runtime"] == "kserve-mlserver"
     assert mdl["securityContext"] == {k: v for k, v in SECURITY_CONTEXT.items() if k != "runAsNonRoot"}
 
 
 def test_explicit_runtime_runs_as_non_root_in_a_restricted_namespace() -> None:
-    mdl = plan(model(runtime="kserve-mlserver"), pod_security="restricted").predictor()["model"]
+    mdl = plan(model(runtime="kserve-mlserver", protocol="v2"), pod_security="restricted").predictor()["model"]
     assert mdl["securityContext"] == SECURITY_CONTEXT
 
 
@@ -427,7 +433,7 @@ def test_outputs() -> None:
     out = plan(model(access={"jwt": JWT})).one(SERVICE).outputs
     assert out == {
         "url": "https://iris-models.models.example.com",
-        "internal_url": "http://iris.models.svc.cluster.local",
+        "internal_url": "http://iris-predictor.models.svc.cluster.local",
         "service_account": "iris-sa",
     }
 

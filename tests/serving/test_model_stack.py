@@ -97,11 +97,11 @@ def test_stack_outputs_list_every_model() -> None:
     assert result.stack_outputs["models"] == {
         "iris": {
             "url": "https://iris-models.models.example.com",
-            "internalUrl": "http://iris.models.svc.cluster.local",
+            "internalUrl": "http://iris-predictor.models.svc.cluster.local",
         },
         "inner": {
-            "url": "http://inner.models.svc.cluster.local",
-            "internalUrl": "http://inner.models.svc.cluster.local",
+            "url": "http://inner-predictor.models.svc.cluster.local",
+            "internalUrl": "http://inner-predictor.models.svc.cluster.local",
         },
     }
 

@@ -136,7 +136,7 @@ def test_every_model_pod_of_every_stack_passes_restricted(stack: str) -> None:
 
 
 def test_an_explicit_runtime_in_a_restricted_namespace_passes_too() -> None:
-    p = plan(model(runtime="kserve-mlserver"), pod_security="restricted")
+    p = plan(model(runtime="kserve-mlserver", protocol="v2"), pod_security="restricted")
     assert p.inputs(NAMESPACE)["metadata"]["labels"]["pod-security.kubernetes.io/warn"] == "restricted"
     context = yaml.safe_load("{allowPrivilegeEscalation: false, privileged: false, runAsNonRoot: true, "
                              "capabilities: {drop: [ALL]}, seccompProfile: {type: RuntimeDefault}}")  # fmt: skip

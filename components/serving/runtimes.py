@@ -1,0 +1,185 @@
+"""Which KServe runtime serves a model: KServe v0.20.0's selection over the ClusterServingRuntimes we install.
+
+Pure data and functions. :data:`RUNTIMES` is what the ``kserve-runtime-configs`` chart v0.20.0 installs
+(``charts/kserve-runtime-configs/files/runtimes/resources.yaml`` at kserve/kserve v0.20.0, copied to
+``upstream/reference/kserve-v0.20.0-clusterservingruntimes.yaml``; a test keeps the two equal): per runtime the
+protocol versions, whether it is multi-model or multi-node, and per supported model format its version,
+``autoSelect`` and ``priority``.
+
+:func:`select` follows ``pkg/apis/serving/v1beta1/predictor_model.go`` at v0.20.0:
+
+- the model's protocol is its ``protocolVersion``, else ``v1`` (``GetProtocol``);
+- without an explicit runtime, a runtime is a candidate when it is not disabled, not multi-model (``isMMS`` false
+  for single-model serving), not multi-node (no ``workerSpec``; we never ask for workers), lists the model's format
+  with ``autoSelect: true`` (``getServingRuntimeSupportedModelFormatLabelSet``; the format is matched by name
+  because we give no format version), and supports the protocol (``IsProtocolVersionSupported``: an empty
+  ``protocolVersions`` supports every protocol);
+- candidates are ordered by their lowest protocol version (``sortClusterServingRuntimeList``: v1 < v2 < grpc-v1 <
+  grpc-v2 < unknown), then by name (all are created by one chart release), then by the format's ``priority``,
+  highest first, a runtime with a priority before one without (``sortSupportedRuntimeByPriority``); the first one
+  wins (``components/predictor.go`` ``reconcileModel``). No candidate: the InferenceService fails with
+  ``NoSupportingRuntime`` and never becomes Ready.
+- with an explicit runtime (``reconcileModel``): it must not be disabled, must support the protocol when one is
+  given, and must list the format (``autoSelect`` does not matter then). A runtime we do not install (the user's
+  own ServingRuntime) is not checked here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+PROTOCOL_ORDER = {"v1": 1, "v2": 2, "grpc-v1": 3, "grpc-v2": 4}
+"""``constants.GetProtocolVersionInt`` (pkg/constants/constants.go v0.20.0); anything else is ``Unknown`` (5)."""
+UNKNOWN_PROTOCOL = 5
+DEFAULT_PROTOCOL = "v1"
+"""``ModelSpec.GetProtocol``: a predictor without ``protocolVersion`` speaks v1."""
+
+
+@dataclass(frozen=True)
+class Format:
+    """One ``supportedModelFormats`` entry of a runtime."""
+
+    name: str
+    version: str | None = None
+    auto_select: bool = False
+    priority: int | None = None
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """One ClusterServingRuntime, as far as selection goes."""
+
+    name: str
+    formats: tuple[Format, ...]
+    protocols: tuple[str, ...] = ()
+    multi_model: bool = False
+    multi_node: bool = False
+    disabled: bool = False
+
+    def supports_protocol(self, protocol: str) -> bool:
+        """``IsProtocolVersionSupported``."""
+        return not protocol or not self.protocols or protocol in self.protocols
+
+    def lists(self, fmt: str, *, explicit: bool) -> bool:
+        """``RuntimeSupportsModel`` for a model format without a version."""
+        return any(f.name == fmt and (explicit or f.auto_select) for f in self.formats)
+
+    def priority(self, fmt: str) -> int | None:
+        """``GetPriority``: the priority of the first entry named ``fmt``."""
+        for f in self.formats:
+            if f.name == fmt:
+                return f.priority
+        return None
+
+    def protocol_rank(self) -> int:
+        """``GetProtocolVersionPriority``: the rank of the runtime's lowest protocol version."""
+        if not self.protocols:
+            return UNKNOWN_PROTOCOL
+        return min(PROTOCOL_ORDER.get(p, UNKNOWN_PROTOCOL) for p in self.protocols)
+
+
+def _f(name: str, version: str, priority: int | None = 1, auto: bool = True) -> Format:
+    return Format(name, version, auto, priority)
+
+
+RUNTIMES: tuple[Runtime, ...] = (
+    Runtime("kserve-autogluonserver", (_f("autogluon", "1"),), ("v1", "v2")),
+    Runtime("kserve-huggingfaceserver", (_f("huggingface", "1"),), ("v2", "v1")),
+    Runtime("kserve-huggingfaceserver-multinode", (_f("huggingface", "1", 2),), ("v2", "v1"), multi_node=True),
+    Runtime("kserve-lgbserver", (_f("lightgbm", "4"),), ("v1", "v2")),
+    Runtime(
+        "kserve-mlserver",
+        (
+            _f("sklearn", "0", 2),
+            _f("sklearn", "1", 2),
+            _f("xgboost", "1", 2),
+            _f("xgboost", "2", 2),
+            _f("lightgbm", "3", 2),
+            _f("lightgbm", "4", 2),
+            _f("mlflow", "1"),
+            _f("mlflow", "2"),
+        ),
+        ("v2",),
+    ),
+    Runtime("kserve-paddleserver", (_f("paddle", "2"),), ("v1", "v2")),
+    Runtime("kserve-pmmlserver", (_f("pmml", "3"), _f("pmml", "4")), ("v1", "v2")),
+    Runtime(
+        "kserve-predictiveserver",
+        (_f("sklearn", "1", 3, False), _f("xgboost", "2", 3, False), _f("lightgbm", "4", 3, False)),
+        ("v1", "v2"),
+    ),
+    Runtime("kserve-sklearnserver", (_f("sklearn", "1"),), ("v1", "v2")),
+    Runtime("kserve-tensorflow-serving", (_f("tensorflow", "1", 2), _f("tensorflow", "2", 2)), ("v1", "grpc-v1")),
+    Runtime("kserve-torchserve", (_f("pytorch", "1", 2),), ("v1", "v2", "grpc-v2")),
+    Runtime(
+        "kserve-tritonserver",
+        (
+            _f("tensorrt", "8"),
+            _f("tensorflow", "1"),
+            _f("tensorflow", "2"),
+            _f("onnx", "1"),
+            Format("pytorch", "1"),
+            _f("triton", "2"),
+        ),
+        ("v2", "grpc-v2"),
+    ),
+    Runtime("kserve-vllmserver", (_f("vLLM", "1"),)),
+    Runtime("kserve-xgbserver", (_f("xgboost", "2"),), ("v1", "v2")),
+)
+"""The ClusterServingRuntimes of kserve-runtime-configs v0.20.0 (see the module docstring)."""
+
+BY_NAME = {r.name: r for r in RUNTIMES}
+
+
+def kserve_protocol(protocol: str | None) -> str:
+    """The protocol KServe matches runtimes on for a predictor whose ``protocolVersion`` is ``protocol``."""
+    return protocol or DEFAULT_PROTOCOL
+
+
+def candidates(fmt: str, protocol: str | None, runtimes: tuple[Runtime, ...] = RUNTIMES) -> list[Runtime]:
+    """The runtimes KServe would auto-select for ``fmt`` at ``protocol``, best first (see the module docstring)."""
+    proto = kserve_protocol(protocol)
+    found = [
+        r
+        for r in runtimes
+        if not r.disabled
+        and not r.multi_model
+        and not r.multi_node
+        and r.lists(fmt, explicit=False)
+        and r.supports_protocol(proto)
+    ]
+    found.sort(key=lambda r: (r.protocol_rank(), r.name))
+    # sortSupportedRuntimeByPriority: a runtime with a priority first, higher priority first; Python's sort is
+    # stable, KServe's sort.Slice is not, so runtimes of equal priority may come out in another order there.
+    found.sort(key=lambda r: (r.priority(fmt) is None, -(r.priority(fmt) or 0)))
+    return found
+
+
+def select(fmt: str, protocol: str | None, runtime: str | None = None) -> tuple[str | None, str | None]:
+    """``(runtime name, None)`` for the runtime KServe would use, or ``(None, why)`` when none would serve.
+
+    ``protocol`` is the predictor's ``protocolVersion`` (None when not set). An explicit ``runtime`` that is not one
+    we install gives ``(runtime, None)``: the cluster's own ServingRuntimes are not known here.
+    """
+    if runtime is not None:
+        r = BY_NAME.get(runtime)
+        if r is None:
+            return runtime, None
+        if r.disabled:
+            return None, f"runtime {runtime} is disabled"
+        if protocol is not None and not r.supports_protocol(protocol):
+            return None, f"runtime {runtime} serves protocol {', '.join(r.protocols)}, not {protocol}"
+        if not r.lists(fmt, explicit=True):
+            served = ", ".join(sorted({f.name for f in r.formats}))
+            return None, f"runtime {runtime} serves {served}, not {fmt}"
+        return runtime, None
+    found = candidates(fmt, protocol)
+    if found:
+        return found[0].name, None
+    proto = kserve_protocol(protocol)
+    able = sorted({p for r in RUNTIMES if r.lists(fmt, explicit=False) and not r.multi_node for p in r.protocols})
+    if able:
+        return None, f"no KServe v0.20.0 runtime serves format {fmt} over protocol {proto}; give protocol " + (
+            " or ".join(p for p in able if not p.startswith("grpc-"))
+        )
+    return None, f"no KServe v0.20.0 runtime auto-selects format {fmt}; name a runtime"

@@ -1,0 +1,292 @@
+"""Who reaches each model through which hop: the promised matrix over every shipped stack (issue 12.1-12.3).
+
+The request-path model (components/serving/requestpath.py) evaluates Istio's AuthorizationPolicy and
+RequestAuthentication semantics over the rendered objects, along the hops KServe v0.20.0, net-istio 1.21 and
+Knative 1.21 create (sources in that module). Promise (docs/components/model-service.md), at minReplicas 0 and 1:
+
+- public JWT model: no token denied, a bad token denied, a valid token allowed, on every route;
+- internal model: the allowed namespaces in (on the documented URL), other namespaces and the internet out on
+  every route, the activator included;
+- anonymous model: anyone;
+- metrics: the queue-proxy's autoscaler port only to Knative's autoscaler.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+from serving_support import AUTHZ, ISVC, JWT, SERVICE, model, plan
+from stacks_support import objects, variants
+
+from components.serving import _auth
+from components.serving import requestpath as rp
+
+STRANGER = rp.in_namespace("intruder")
+PREDICT = {"path": "/v1/models/m:predict", "method": "POST"}
+METRICS = {"path": "/metrics", "method": "GET"}
+PROBE_UA = {"User-Agent": "Knative-Activator-Probe"}
+
+
+def _isvcs(objs: tuple[dict[str, Any], ...]) -> list[dict[str, Any]]:
+    return [o for o in objs if o["kind"] == "InferenceService"]
+
+
+def _jwt_rule(objs: tuple[dict[str, Any], ...], isvc: Mapping[str, Any]) -> dict[str, Any]:
+    name, ns = isvc["metadata"]["name"], isvc["metadata"]["namespace"]
+    for o in objs:
+        selected = o.get("spec", {}).get("selector", {}).get("matchLabels", {})
+        mine = selected.get("serving.kserve.io/inferenceservice") == name and o["metadata"]["namespace"] == ns
+        if o["kind"] == "RequestAuthentication" and mine:
+            return o["spec"]["jwtRules"][0]  # type: ignore[no-any-return]
+    raise AssertionError(f"no RequestAuthentication for {ns}/{name}")
+
+
+def _zero_states(isvc: Mapping[str, Any]) -> list[bool]:
+    return [True, False] if isvc["spec"]["predictor"]["minReplicas"] == 0 else [False]
+
+
+def _check_model(objs: tuple[dict[str, Any], ...], isvc: dict[str, Any]) -> list[str]:
+    """The promise for one model: a list of broken promises (empty when kept)."""
+    ann = isvc["metadata"]["annotations"]
+    name = isvc["metadata"]["name"]
+    broken: list[str] = []
+
+    def expect(what: str, got: bool, want: bool) -> None:
+        if got != want:
+            broken.append(f"{name}: {what}: {'reached' if got else 'not reached'}")
+
+    for at_zero in _zero_states(isvc):
+        state = "at zero" if at_zero else "running"
+
+        def go(caller: rp.Caller, **kw: Any) -> dict[str, list[rp.Outcome]]:
+            return rp.routes(objs, isvc, caller, at_zero=at_zero, **kw)  # noqa: B023
+
+        if ann["mlplatform.io/access"] == "internal":
+            m = rp.model_of(isvc)
+            documented = {m.predictor_host: "mesh", m.top_host: "local gateway"}.get(ann["mlplatform.io/host"], "?")
+            for ns in _allowed(objs, isvc):
+                reached = rp.reaches(go(rp.in_namespace(ns)), documented)
+                expect(f"{state}: pod in {ns} on the documented URL ({documented})", reached, True)
+            expect(f"{state}: internet", rp.reaches(go(rp.INTERNET)), False)
+            expect(f"{state}: other namespace, any route", rp.reaches(go(STRANGER)), False)
+            expect(f"{state}: other namespace, probe agent", rp.reaches(go(STRANGER, headers=PROBE_UA)), False)
+        elif ann.get("mlplatform.io/allow-anonymous") == "true":
+            expect(f"{state}: internet", rp.reaches(go(rp.INTERNET), "public gateway"), True)
+            expect(f"{state}: any pod on the documented URL", rp.reaches(go(STRANGER), "mesh"), True)
+        else:
+            rule = _jwt_rule(objs, isvc)
+            aud = (rule.get("audiences") or [None])[0]
+            good = rp.Token(rule["issuer"], aud)
+            forged = rp.Token(rule["issuer"], aud, signed=False)
+            other_aud = rp.Token(rule["issuer"], "someone-else") if aud else None
+            for caller in (rp.INTERNET, STRANGER):
+                expect(f"{state}: {caller.label}, no token", rp.reaches(go(caller, **PREDICT)), False)
+                expect(f"{state}: {caller.label}, no token, GET /metrics", rp.reaches(go(caller, **METRICS)), False)
+                probe = rp.reaches(go(caller, headers=PROBE_UA))
+                expect(f"{state}: {caller.label}, no token, probe agent", probe, False)
+                expect(f"{state}: {caller.label}, forged token", rp.reaches(go(caller, token=forged)), False)
+                if other_aud is not None:
+                    expect(f"{state}: {caller.label}, other audience", rp.reaches(go(caller, token=other_aud)), False)
+            expect(f"{state}: internet, valid token", rp.reaches(go(rp.INTERNET, token=good), "public gateway"), True)
+            expect(f"{state}: pod, valid token, documented URL", rp.reaches(go(STRANGER, token=good), "mesh"), True)
+    # metrics: the autoscaler's port only to the autoscaler
+    scrapes = rp.metrics_scrapers(objs, isvc, STRANGER)
+    if "9090" in scrapes:
+        expect("other pod reads queue-proxy metrics", scrapes["9090"], False)
+        autoscaler = rp.Caller("autoscaler", rp.Peer(_auth.AUTOSCALER, _auth.KNATIVE_NAMESPACE))
+        expect("autoscaler reads queue-proxy metrics", rp.metrics_scrapers(objs, isvc, autoscaler)["9090"], True)
+    prometheus = rp.Caller("prometheus", rp.PLAINTEXT)
+    expect("prometheus reads the sidecar's metrics", rp.metrics_scrapers(objs, isvc, prometheus)["15090"], True)
+    return broken
+
+
+def _allowed(objs: tuple[dict[str, Any], ...], isvc: Mapping[str, Any]) -> list[str]:
+    """The namespaces the model's config allows (from its ALLOW policy's first rule: what the user listed)."""
+    name, ns = isvc["metadata"]["name"], isvc["metadata"]["namespace"]
+    for o in objs:
+        if o["kind"] == "AuthorizationPolicy" and (o["metadata"]["name"], o["metadata"]["namespace"]) == (
+            f"{name}-authz",
+            ns,
+        ):
+            return list(o["spec"]["rules"][0]["from"][0]["source"]["namespaces"])
+    raise AssertionError(f"no policy for {ns}/{name}")
+
+
+@pytest.mark.parametrize(("stack", "mode"), variants())
+def test_every_shipped_model_keeps_its_access_promise(stack: str, mode: str) -> None:
+    objs = objects(stack, mode)
+    isvcs = _isvcs(objs)
+    assert isvcs
+    broken = [b for isvc in isvcs for b in _check_model(objs, isvc)]
+    assert broken == []
+
+
+def _objs(**overrides: Any) -> tuple[dict[str, Any], ...]:
+    name = overrides.pop("name", "iris")
+    mode = overrides.pop("deployment_mode", "Knative")
+    return tuple(plan(model(**overrides), name=name, deployment_mode=mode).revealed())
+
+
+INTERNAL = {"mode": "internal", "allowedNamespaces": ["apps"]}
+
+
+@pytest.mark.parametrize("replicas", [0, 1])
+def test_internal_model_matrix(replicas: int) -> None:
+    objs = _objs(access=INTERNAL, scaling={"minReplicas": replicas})
+    assert _check_model(objs, _isvcs(objs)[0]) == []
+
+
+@pytest.mark.parametrize("replicas", [0, 1])
+def test_public_jwt_model_matrix(replicas: int) -> None:
+    objs = _objs(access={"jwt": {**JWT, "audiences": ["iris"]}}, scaling={"minReplicas": replicas})
+    assert _check_model(objs, _isvcs(objs)[0]) == []
+
+
+@pytest.mark.parametrize("mode", ["Knative", "Standard"])
+def test_internal_model_is_not_published_on_the_public_gateway(mode: str) -> None:
+    # Regression (12.1): in Knative mode KServe reads networking.knative.dev/visibility, not networking.kserve.io.
+    objs = _objs(access=INTERNAL, deployment_mode=mode)
+    isvc = _isvcs(objs)[0]
+    label = "networking.knative.dev/visibility" if mode == "Knative" else "networking.kserve.io/visibility"
+    assert isvc["metadata"]["labels"][label] == "cluster-local"
+    assert "public gateway" not in rp.routes(objs, isvc, rp.INTERNET, at_zero=False)
+
+
+def test_public_jwt_model_at_zero_opens_nothing_through_the_activator() -> None:
+    # Regression (12.2): the policy admitted all of knative-serving for GET /metrics, /healthz, /ready on any port,
+    # so an internet caller reached the model through the activator without a token.
+    objs = _objs(access={"jwt": JWT}, scaling={"minReplicas": 0})
+    isvc = _isvcs(objs)[0]
+    for path in ("/metrics", "/healthz", "/ready"):
+        assert not rp.reaches(rp.routes(objs, isvc, rp.INTERNET, at_zero=True, path=path, method="GET"))
+    authz = next(o for o in objs if o["kind"] == "AuthorizationPolicy")
+    assert all("namespaces" not in f["source"] for r in authz["spec"]["rules"] for f in r.get("from", []))
+
+
+def test_internal_model_at_zero_admits_no_other_namespace_through_the_activator() -> None:
+    # Regression (12.2): every workload of knative-serving was admitted, so any pod reached the model through the
+    # activator; now the activator is admitted and the caller is decided at the activator.
+    objs = _objs(access=INTERNAL, scaling={"minReplicas": 0})
+    isvc = _isvcs(objs)[0]
+    outcomes = rp.routes(objs, isvc, STRANGER, at_zero=True)
+    assert {k: rp.reaches(outcomes, k) for k in outcomes} == {
+        "local gateway": False,
+        "mesh": False,
+        "activator": False,
+    }
+    guard = next(
+        o for o in objs if o["kind"] == "AuthorizationPolicy" and o["metadata"]["namespace"] == "knative-serving"
+    )
+    assert guard["spec"]["action"] == "DENY"
+    assert guard["spec"]["selector"] == {"matchLabels": {"app": "activator"}}
+
+
+@pytest.mark.parametrize("replicas", [0, 1])
+def test_internal_callers_reach_the_model_on_the_documented_url(replicas: int) -> None:
+    # Regression (12.3): the documented URL went through knative-local-gateway, so every caller got 403.
+    p = plan(model(access=INTERNAL, scaling={"minReplicas": replicas}))
+    outputs = p.one(SERVICE).outputs
+    assert outputs["url"] == outputs["internal_url"] == "http://iris-predictor.models.svc.cluster.local"
+    objs = tuple(p.revealed())
+    isvc = _isvcs(objs)[0]
+    outcomes = rp.routes(objs, isvc, rp.in_namespace("apps"), at_zero=replicas == 0)
+    assert rp.reaches(outcomes, "mesh")
+    assert rp.model_of(isvc).predictor_host == "iris-predictor.models.svc.cluster.local"
+    # the KServe top-level host goes through the local gateway: the model sees the gateway and refuses
+    assert not rp.reaches(outcomes, "local gateway")
+
+
+def test_policies_name_knative_principals_and_ports() -> None:
+    spec = plan(model(access={"jwt": JWT})).inputs(AUTHZ)["spec"]
+    assert spec["rules"] == [
+        {"from": [{"source": {"requestPrincipals": ["*"]}}], "to": [{"operation": {"ports": ["8012", "8013"]}}]},
+        {
+            "from": [{"source": {"principals": ["cluster.local/ns/knative-serving/sa/activator"]}}],
+            "to": [{"operation": {"ports": ["8012", "8013"], "methods": ["GET"]}}],
+            "when": [{"key": "request.headers[User-Agent]", "values": ["Knative-Activator-Probe"]}],
+        },
+        {
+            "from": [{"source": {"principals": ["cluster.local/ns/knative-serving/sa/controller"]}}],
+            "to": [{"operation": {"ports": ["9090"], "methods": ["GET"], "paths": ["/metrics"]}}],
+        },
+    ]
+
+
+def test_standard_mode_policy_is_on_the_model_port_only() -> None:
+    p = plan(model(access=INTERNAL), deployment_mode="Standard")
+    assert p.inputs(AUTHZ)["spec"]["rules"] == [
+        {"from": [{"source": {"namespaces": ["apps", "models"]}}], "to": [{"operation": {"ports": ["8080"]}}]}
+    ]
+    assert ISVC in p.types()
+
+
+# ------------------------------------------------------------------------------ Istio semantics of the evaluator
+
+
+def _ap(action: str, rules: list[dict[str, Any]], ns: str = "models") -> dict[str, Any]:
+    return {
+        "apiVersion": "security.istio.io/v1",
+        "kind": "AuthorizationPolicy",
+        "metadata": {"name": f"p-{action}", "namespace": ns},
+        "spec": {"selector": {"matchLabels": {"app": "m"}}, "action": action, "rules": rules},
+    }
+
+
+W = rp.Workload("models", {"app": "m"}, "m")
+REQ = rp.Request(host="m.models.svc.cluster.local", port=8012)
+
+
+def test_no_allow_policy_allows_and_an_empty_allow_rule_allows_all() -> None:
+    assert rp.decide([], W, rp.PLAINTEXT, REQ).allowed
+    assert rp.decide([_ap("ALLOW", [{}])], W, rp.PLAINTEXT, REQ).allowed
+    assert not rp.decide([_ap("ALLOW", [])], W, rp.PLAINTEXT, REQ).allowed
+
+
+def test_deny_wins_over_allow_and_not_fields_match_plaintext() -> None:
+    deny = _ap("DENY", [{"from": [{"source": {"notNamespaces": ["apps"]}}]}])
+    allow = _ap("ALLOW", [{}])
+    assert not rp.decide([deny, allow], W, rp.PLAINTEXT, REQ).allowed
+    assert rp.decide([deny, allow], W, rp.pod("apps"), REQ).allowed
+    assert not rp.decide([deny, allow], W, rp.pod("other"), REQ).allowed
+
+
+def test_policies_of_other_namespaces_or_selectors_do_not_apply() -> None:
+    assert rp.decide([_ap("ALLOW", [], ns="other")], W, rp.PLAINTEXT, REQ).allowed
+    root = _ap("ALLOW", [], ns="istio-system")
+    assert not rp.decide([root], W, rp.PLAINTEXT, REQ).allowed
+
+
+def test_tokens_invalid_rejected_missing_passes_without_principal() -> None:
+    ra = {
+        "apiVersion": "security.istio.io/v1",
+        "kind": "RequestAuthentication",
+        "metadata": {"name": "ra", "namespace": "models"},
+        "spec": {"selector": {"matchLabels": {"app": "m"}}, "jwtRules": [{"issuer": "https://i", "audiences": ["a"]}]},
+    }
+    need = _ap("ALLOW", [{"from": [{"source": {"requestPrincipals": ["*"]}}]}])
+    assert not rp.decide([ra], W, rp.PLAINTEXT, rp.Request("h", 1, token=rp.Token("https://i", "b"))).allowed
+    assert not rp.decide([ra], W, rp.PLAINTEXT, rp.Request("h", 1, token=rp.Token("https://x", "a"))).allowed
+    assert rp.decide([ra], W, rp.PLAINTEXT, REQ).allowed  # no token: authentication passes
+    assert not rp.decide([ra, need], W, rp.PLAINTEXT, REQ).allowed  # ... with no request principal
+    assert rp.decide([ra, need], W, rp.PLAINTEXT, rp.Request("h", 1, token=rp.Token("https://i", "a"))).allowed
+
+
+def test_ports_paths_hosts_and_header_conditions() -> None:
+    rule = {
+        "to": [{"operation": {"ports": ["8012"], "paths": ["/v1/*"], "hosts": ["m.*"]}}],
+        "when": [{"key": "request.headers[X-A]", "notValues": ["*"]}],
+    }
+    p = [_ap("ALLOW", [rule])]
+    assert rp.decide(p, W, rp.PLAINTEXT, rp.Request("M.models", 8012, path="/v1/x")).allowed
+    exact = [_ap("ALLOW", [{"to": [{"operation": {"hosts": ["m.models"]}}]}])]
+    assert not rp.decide(exact, W, rp.PLAINTEXT, rp.Request("m.models:80", 8012)).allowed  # the authority as sent
+    assert not rp.decide(p, W, rp.PLAINTEXT, rp.Request("m.models", 8013, path="/v1/x")).allowed
+    assert not rp.decide(p, W, rp.PLAINTEXT, rp.Request("m.models", 8012, path="/v2/x")).allowed
+    assert not rp.decide(p, W, rp.PLAINTEXT, rp.Request("m.models", 8012, path="/v1/x", headers={"x-a": "1"})).allowed
+
+
+def test_custom_policies_are_not_guessed() -> None:
+    with pytest.raises(rp.Unsupported):
+        rp.decide([_ap("CUSTOM", [{}])], W, rp.PLAINTEXT, REQ)

@@ -1,0 +1,55 @@
+"""The request timeout chain covers each model's cold start (issue 12.5).
+
+Sources: Knative serving 1.21 cmd/activator/main.go (the activator applies the revision's timeoutSeconds and
+responseStartTimeoutSeconds to the whole request, the wait for a pod included) and config/core/configmaps/defaults.yaml
+(both default to 300 s); KServe v0.20.0 reconcilers/knative/ksvc_reconciler.go (``timeout`` -> both);
+components/platform/knative.py MAX_REVISION_TIMEOUT (the platform's max-revision-timeout-seconds).
+"""
+
+from __future__ import annotations
+
+import pytest
+from serving_support import model, plan
+from stacks_support import STACKS, objects
+
+from components.platform.knative import MAX_REVISION_TIMEOUT
+from components.serving import timeouts
+
+GPU = {"gpus": 1, "accelerator": "nvidia-l4"}
+
+
+def test_gpu_model_at_zero_waits_for_its_cold_start() -> None:
+    # Regression: without a predictor timeout the activator cut the request at Knative's default 300 s while the
+    # cold start is budgeted at 18 min.
+    p = plan(model(resources=GPU, scaling={"minReplicas": 0}))
+    isvc = p.inputs("kubernetes:serving.kserve.io/v1beta1:InferenceService")
+    assert p.predictor()["timeout"] == 1080 + 300
+    assert timeouts.problems(isvc) == []
+
+
+def test_llm_timeout_is_its_cold_start_plus_a_request_within_the_platform_max() -> None:
+    p = plan(
+        model(format="huggingface", storageUri="hf://Qwen/Qwen2.5-1.5B-Instruct", resources=GPU),
+    )
+    assert p.predictor()["timeout"] == 1380 + 300 <= int(MAX_REVISION_TIMEOUT)
+
+
+def test_default_chain_is_reported_short() -> None:
+    p = plan(model(resources=GPU, scaling={"minReplicas": 0}))
+    isvc = p.inputs("kubernetes:serving.kserve.io/v1beta1:InferenceService")
+    del isvc["spec"]["predictor"]["timeout"]
+    assert timeouts.problems(isvc)[0] == (
+        "models/iris: activator timeoutSeconds 300s < cold start 1080s + request 300s"
+    )
+
+
+def test_standard_mode_has_no_activator_timeout() -> None:
+    assert "timeout" not in plan(model(), deployment_mode="Standard").predictor()
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_shipped_model_chain_covers_its_cold_start(stack: str) -> None:
+    isvcs = [o for o in objects(stack) if o["kind"] == "InferenceService"]
+    assert isvcs
+    for isvc in isvcs:
+        assert timeouts.problems(isvc) == [], isvc["metadata"]["name"]
