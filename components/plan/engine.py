@@ -216,6 +216,9 @@ class RecordingMonitor(pmocks.MockMonitor):
         self.expansion = remote.Expansion()
         self.refused: list[remote.ComponentRefused] = []
         self.partition: Any = partition or UNKNOWN
+        self._inherited: list[str] = []
+        self._protect = False
+        self._providers: dict[str, str] = {}
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         """URNs as the Pulumi engine makes them: the parent's full qualified type, none for the stack's children."""
@@ -260,11 +263,21 @@ class RecordingMonitor(pmocks.MockMonitor):
             self.by_urn[urn] = reg
             self.resources[urn] = pmocks.MockMonitor.ResourceRegistration(urn, id_ or "", state)
         if request.type in remote.MODELLED:
+            self._providers = {k: v for k, v in request.providers.items() if v}
+            if request.provider:
+                self._providers.setdefault(request.type.split(":")[0], request.provider)
             self._expand(reg)
         return resource_pb2.RegisterResourceResponse(urn=urn, id=id_ or "", object=obj_proto)
 
     def _expand(self, reg: Registration) -> None:
-        """Record the children pulumi-eks would register for ``reg`` (or why it refuses its inputs)."""
+        """Record the children pulumi-eks would register for ``reg`` (or why it refuses its inputs).
+
+        Each child also waits for what the component's inputs came from (the VPC's subnets, the KMS key): pulumi-eks
+        hands those inputs on to its children.
+        """
+        self._inherited = sorted(reg.all_dependencies())
+        # a child takes its parent's protect when it gives none (@pulumi/pulumi resource.js, Resource constructor)
+        self._protect = reg.protect
         try:
             if reg.type == remote.CLUSTER:
                 remote.expand_cluster(
@@ -290,10 +303,16 @@ class RecordingMonitor(pmocks.MockMonitor):
             name=child.name,
             custom=child.custom,
             parent=child.parent,
-            provider=f"{child.provider}::{child.provider.rsplit('::', 1)[-1]}-id" if child.provider else None,
-            depends_on=sorted(set(child.depends_on)),
+            provider=f"{child.provider}::{child.provider.rsplit('::', 1)[-1]}-id"
+            if child.provider
+            # a child takes its parent's provider for its package (@pulumi/pulumi resource.js, __providers)
+            else self._providers.get(child.type.split(":")[0])
+            if child.custom
+            else None,
+            depends_on=sorted(set(child.depends_on) | set(self._inherited)),
             property_dependencies={},
             inputs=child.inputs,
+            protect=self._protect,
             ignore_changes=list(child.ignore_changes),
             modelled=remote.SOURCE,
         )
