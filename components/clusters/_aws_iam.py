@@ -75,3 +75,37 @@ def s3_read_policy(bucket: str, prefix: str) -> str:
         },
         sort_keys=True,
     )
+
+
+def route53_zone_policy(zone_id: str) -> str:
+    """Record changes in the hosted zone ``zone_id`` only, plus the read-only calls that cannot be scoped.
+
+    cert-manager's DNS-01 policy (cert-manager.io/docs/configuration/acme/dns01/route53/: ``GetChange`` on
+    ``change/*``, ``ChangeResourceRecordSets`` and ``ListResourceRecordSets`` on the hosted zone, which that page
+    advises narrowing to one zone) and external-dns's (kubernetes-sigs/external-dns docs/tutorials/aws.md: the
+    same two and ``ListTagsForResources`` on the zone, ``ListHostedZones`` on ``*``). Listing hosted zones takes no
+    resource, so those two stay on ``*``.
+    """
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Action": "route53:GetChange", "Resource": "arn:aws:route53:::change/*"},
+                {
+                    "Effect": "Allow",
+                    "Action": [
+                        "route53:ChangeResourceRecordSets",
+                        "route53:ListResourceRecordSets",
+                        "route53:ListTagsForResources",
+                    ],
+                    "Resource": f"arn:aws:route53:::hostedzone/{zone_id}",
+                },
+                {
+                    "Effect": "Allow",
+                    "Action": ["route53:ListHostedZones", "route53:ListHostedZonesByName"],
+                    "Resource": "*",
+                },
+            ],
+        },
+        sort_keys=True,
+    )
