@@ -69,6 +69,9 @@ CHARTS: MappingProxyType[str, ChartRef] = MappingProxyType(
                 "https://nvidia.github.io/k8s-device-plugin",
             ),
             ChartRef("gpu-operator", "gpu-operator", "v26.7.0", "https://helm.ngc.nvidia.com/nvidia"),
+            # kubernetes-sigs/external-dns tag external-dns-helm-chart-1.21.1 (app v0.21.0), the newest chart
+            # release seen (Aug 2026); its repository is the one the chart's README names.
+            ChartRef("external-dns", "external-dns", "1.21.1", "https://kubernetes-sigs.github.io/external-dns/"),
             ChartRef("karpenter", "oci://public.ecr.aws/karpenter/karpenter", "1.14.1"),
             # 9.53.0 ships cluster-autoscaler v1.34.2: its minor matches the default Kubernetes 1.34 (the
             # autoscaler supports only its own Kubernetes minor).

@@ -62,10 +62,14 @@ def cni_values(ctx: AddonContext) -> dict[str, Any]:
 
 
 def gateway_values(ctx: AddonContext) -> dict[str, Any]:
-    """Ingress gateway values: Service type, replicas (HPA floor too), a PDB allowing one eviction with HA."""
+    """Ingress gateway values: Service type, replicas (HPA floor too), a PDB allowing one eviction with HA, and with
+    external-dns the Service annotation naming ``<domain>`` and ``*.<domain>`` (components/platform/dns.py)."""
+    from components.platform import dns
+
+    annotations = {dns.HOSTNAME_ANNOTATION: dns.gateway_hostnames(ctx)} if dns.wants_external_dns(ctx) else {}
     return drop_empty(
         {
-            "service": {"type": ctx.settings.gateway_service_type},
+            "service": {"type": ctx.settings.gateway_service_type, "annotations": annotations},
             "replicaCount": ctx.replicas,
             "autoscaling": {"minReplicas": ctx.replicas},
             "podDisruptionBudget": {"minAvailable": ctx.replicas - 1} if ctx.ha else {},
@@ -149,3 +153,28 @@ def standard_gateway(ctx: AddonContext, istio: Istio, certificate: pulumi.Resour
         spec={"selector": dict(GATEWAY_SELECTOR), "servers": gateway_servers(ctx.settings.domain, TLS_SECRET)},
         depends_on=[istio.gateway, certificate],
     )
+
+
+def gateway_address(ctx: AddonContext, mesh: Istio) -> pulumi.Output[str]:
+    """The gateway Service's address from its status (``status.loadBalancer.ingress[0]``: ``ip`` on GKE and AKS,
+    ``hostname`` on EKS's load balancers; Kubernetes API LoadBalancerIngress), read after the gateway release.
+    Empty for a NodePort or ClusterIP gateway, unknown in an offline plan."""
+    service = k8s.core.v1.Service.get(
+        f"{ctx.name}-gateway-service",
+        f"{NAMESPACE}/{GATEWAY_RELEASE}",
+        opts=pulumi.ResourceOptions(parent=ctx.parent, provider=ctx.cluster.provider, depends_on=[mesh.gateway]),
+    )
+
+    def first(status: Any) -> str:
+        ingress = ((status or {}).get("load_balancer") or {}).get("ingress") or [] if isinstance(status, dict) else []
+        if not ingress:
+            lb = getattr(status, "load_balancer", None)
+            ingress = list(getattr(lb, "ingress", None) or [])
+        if not ingress:
+            return ""
+        entry = ingress[0]
+        if isinstance(entry, dict):
+            return str(entry.get("ip") or entry.get("hostname") or "")
+        return str(getattr(entry, "ip", None) or getattr(entry, "hostname", None) or "")
+
+    return service.status.apply(first)
