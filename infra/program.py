@@ -47,16 +47,22 @@ def build(loaded: LoadedConfig) -> None:
         tags={"environment": cfg.environment, **cfg.tags},
         cluster_name=cfg.cluster.name or f"mlp-{pulumi.get_stack()}",
     )
-    platform = Platform(
+    platform_component = Platform(
         name,
         PlatformArgs(
             cluster=cluster,
             settings=cfg.platform,
             environment=cfg.environment,
             kubernetes_version=cfg.cluster.kubernetes_version,
+            secrets={k: pulumi.Output.secret(loaded.secrets[k]) for k in cfg.platform.secret_keys()},
+            slo_alerts=[k for k, m in cfg.models.items() if m.slo.latency_p95_ms or m.slo.error_rate_percent],
         ),
-    ).handles
+    )
+    platform = platform_component.handles
     models = serve_models(loaded, platform)
+    # Point <domain> and *.<domain> at this address (A record for an IP, CNAME for a host name), unless
+    # platform.dns lets external-dns do it: docs/components/platform.md, DNS.
+    pulumi.export("gatewayAddress", platform_component.gateway_address)
     pulumi.export("cloud", cfg.cloud)
     pulumi.export("environment", cfg.environment)
     pulumi.export("gpuPools", {k: v.instance_type for k, v in cluster.gpu.pools.items()})

@@ -54,6 +54,17 @@ def test_every_platform_object_validates_strictly(label: str) -> None:
 def test_objects_on_a_cluster_with_pools_validate(environment: str) -> None:
     assert _check(plan_platform(environment=environment)) == []
     assert _check(plan_platform({"deploymentMode": "Standard"}, environment=environment)) == []
+    # A zone (ACME issuer, external-dns), alert receivers (Secret), GKE-like GPU facts (ResourceQuota).
+    zone_and_alerts = {
+        "domain": "models.example.com",
+        "dns": {"zone": "example.com", "id": "Z123"},
+        "tls": {"issuer": "acme", "acmeEmail": "ops@example.com"},
+        "monitoring": {"alerting": {"pagerduty": {"routingKeyKey": "pd"}}},
+    }
+    gke_like = {"driver_root": "/home/kubernetes/bin/nvidia", "critical_priority_needs_quota": True}
+    result = plan_platform(zone_and_alerts, environment=environment, cluster=gke_like, secrets={"pd": "k"})
+    assert objects(result, "ResourceQuota") and objects(result, "Secret")
+    assert _check(result) == []
 
 
 def test_a_typo_in_a_custom_resource_is_caught() -> None:

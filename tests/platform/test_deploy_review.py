@@ -1,0 +1,287 @@
+"""Regression tests for the platform defects of issue #12 (deploy review: /work/shared/research/deploy-review.md).
+
+Each test states the upstream behaviour that decides the outcome and asserts what the platform must render so the
+promise holds at runtime: cert-manager can prove the zone (7), the DCGM exporter runs and reads the GPUs on GKE (8),
+metrics are scraped once with the right labels and no alert fires forever (9), alerts reach someone (10), and the
+endpoint can be found (11).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from functools import cache
+from typing import Any
+
+import pytest
+import yaml
+from platform_support import PLATFORM, obj_named, objects, plan_platform, plan_stack_file, releases
+
+from components.plan.engine import PlanResult, Secret
+from components.platform import gpu, monitoring
+from support import ROOT, plan_config
+
+AWS_ZONE = {"zone": "dev.example.com", "id": "Z0123456789ABCDEFGHIJ"}
+ACME = {"issuer": "acme", "acmeEmail": "ops@example.com"}
+
+
+def stack_config(stack: str) -> dict[str, Any]:
+    """The ``mlplatform:`` values of a shipped stack file, without the namespace."""
+    raw = yaml.safe_load((ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text())["config"]
+    return {k.split(":", 1)[1]: v for k, v in raw.items()}
+
+
+@cache
+def aws_dev_with_zone() -> PlanResult:
+    """aws-dev with a Route 53 zone, ACME through the stack's route53 shape, and an alert receiver."""
+    cfg = copy.deepcopy(stack_config("aws-dev"))
+    cfg["platform"].update(
+        {
+            "dns": AWS_ZONE,
+            "tls": {**ACME, "acmeDns01": {"route53": {"region": "us-east-1"}}},
+            "monitoring": {"alerting": {"slack": {"apiUrlKey": "slackUrl"}}},
+        }
+    )
+    return plan_config(cfg, stack="aws-dev-zone", secrets={"slackUrl": "https://hooks.slack.com/services/T/B/X"})
+
+
+def _values(result: PlanResult, release: str) -> dict[str, Any]:
+    return dict(releases(result)[release]["values"] or {})
+
+
+# ------------------------------------------------------------------------------------------------ 7: ACME identity
+
+
+def test_cert_manager_gets_a_cloud_identity_scoped_to_the_zone() -> None:
+    # cert-manager's Route 53 solver uses the controller's ambient credentials (ClusterIssuers may, by default):
+    # without a role on its ServiceAccount the DNS-01 challenge can never be written (EKS nodes block IMDS).
+    result = aws_dev_with_zone()
+    values = _values(result, "cert-manager")
+    role_arn = values["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"]
+    assert role_arn  # the IRSA role's ARN (unknown in a plan, present as a value)
+    role = result.one("aws:iam/role:Role", "mlplatform-cert-manager-dns-role")
+    trust = json.loads(role.inputs["assumeRolePolicy"]) if isinstance(role.inputs["assumeRolePolicy"], str) else None
+    if trust is not None:
+        cond = trust["Statement"][0]["Condition"]["StringEquals"]
+        assert [v for k, v in cond.items() if k.endswith(":sub")] == ["system:serviceaccount:cert-manager:cert-manager"]
+    policy = json.loads(
+        result.one("aws:iam/rolePolicy:RolePolicy", "mlplatform-cert-manager-dns-records").inputs["policy"]
+    )
+    writes = [s for s in policy["Statement"] if "route53:ChangeResourceRecordSets" in s["Action"]]
+    assert [s["Resource"] for s in writes] == [f"arn:aws:route53:::hostedzone/{AWS_ZONE['id']}"]
+    # The release waits for the grant, so the controller never starts without its identity.
+    cm = next(reg for reg in result.of_type("kubernetes:helm.sh/v3:Release") if reg.name == "mlplatform-cert-manager")
+    assert role.urn in cm.depends_on
+
+
+def test_the_stacks_route53_shape_keeps_working_and_gains_the_zone() -> None:
+    issuer = obj_named(aws_dev_with_zone(), "ClusterIssuer", "mlplatform-acme")
+    # The stack's {route53: {region}} is kept; the zone id comes from platform.dns, so cert-manager needs no
+    # ListHostedZonesByName and the role can be scoped to the zone (cert-manager route53 docs).
+    assert issuer["spec"]["acme"]["solvers"] == [
+        {"dns01": {"route53": {"region": "us-east-1", "hostedZoneID": AWS_ZONE["id"]}}}
+    ]
+
+
+def test_acme_with_only_a_zone_derives_the_solver() -> None:
+    result = plan_platform({"domain": "models.example.com", "dns": {"zone": "example.com", "id": "ZONE1"}, "tls": ACME})
+    issuer = obj_named(result, "ClusterIssuer", "mlplatform-acme")
+    assert issuer["spec"]["acme"]["solvers"] == [
+        {"dns01": {"route53": {"region": "us-east-1", "hostedZoneID": "ZONE1"}}}
+    ]
+
+
+def test_a_zone_must_hold_the_domain() -> None:
+    from components.platform.settings import PlatformSettings
+
+    with pytest.raises(ValueError, match=r"give the zone of the domain models\.example\.com"):
+        PlatformSettings.model_validate({"domain": "models.example.com", "dns": {"zone": "example.org"}})
+
+
+def _doc_example() -> dict[str, Any]:
+    text = (ROOT / "docs" / "configuration.md").read_text()
+    block = re.search(r"## A complete example\s+```yaml\n(.*?)```", text, re.S)
+    assert block, "docs/configuration.md: no complete example"
+    raw = yaml.safe_load(block.group(1))["config"]
+    return {k: v for k, v in raw.items()}
+
+
+def test_the_configuration_docs_example_passes_validation() -> None:
+    from infra.config import load
+
+    raw = _doc_example()
+    secrets = {k for k, v in raw.items() if isinstance(v, dict) and "secure" in v}
+    values = {k: ("[secret]" if k in secrets else v) for k, v in raw.items()}
+    loaded = load(values, frozenset(secrets), "docs/configuration.md")
+    assert loaded.config.platform.tls.issuer == "acme"
+    assert loaded.config.platform.dns is not None
+
+
+# ------------------------------------------------------------------------------------------------ 8: GKE DCGM
+
+
+def test_gke_dcgm_exporter_finds_the_driver_and_is_admitted() -> None:
+    result = plan_stack_file("gcp-prod")
+    values = _values(result, "dcgm-exporter")
+    # NVIDIA/dcgm-exporter#484, #59: on COS the libraries are in /home/kubernetes/bin/nvidia, not injected.
+    assert values["extraHostVolumes"] == [{"name": "nvidia-driver", "hostPath": "/home/kubernetes/bin/nvidia"}]
+    assert {"name": "nvidia-driver", "mountPath": "/usr/local/nvidia", "readOnly": True} in values["extraVolumeMounts"]
+    assert gpu.DCGM_METRICS_MOUNT in values["extraVolumeMounts"]  # the chart's own mount, kept
+    assert {"name": "LD_LIBRARY_PATH", "value": "/usr/local/nvidia/lib64"} in values["extraEnv"]
+    # The chart's DaemonSet always runs at system-node-critical; GKE admits that only against a matching quota.
+    quota = obj_named(result, "ResourceQuota", "dcgm-exporter-critical-pods")
+    assert quota["metadata"]["namespace"] == gpu.DCGM_NAMESPACE
+    assert quota["spec"]["scopeSelector"]["matchExpressions"] == [
+        {"scopeName": "PriorityClass", "operator": "In", "values": ["system-node-critical"]}
+    ]
+
+
+def test_other_clusters_keep_the_chart_defaults_for_dcgm() -> None:
+    result = plan_stack_file("aws-dev")
+    values = _values(result, "dcgm-exporter")
+    assert "extraHostVolumes" not in values and "extraEnv" not in values
+    assert not objects(result, "ResourceQuota")
+
+
+# ------------------------------------------------------------------------------------------------ 9: scraping
+
+
+def test_dcgm_service_monitor_honors_the_exporters_pod_labels() -> None:
+    monitor = obj_named(plan_platform(), "ServiceMonitor", "dcgm-exporter")
+    assert all(e.get("honorLabels") is True for e in monitor["spec"]["endpoints"])
+
+
+def test_model_sidecars_are_scraped_once_and_the_gateway_is_scraped() -> None:
+    result = plan_platform()
+    pod_monitors = objects(result, "PodMonitor")
+    # No platform-wide monitor over every sidecar: each model's own PodMonitor scrapes its pods' 15090.
+    for pm in pod_monitors:
+        exprs = pm["spec"]["selector"].get("matchExpressions", [])
+        assert not any(e["key"] == "security.istio.io/tlsMode" for e in exprs), pm["metadata"]["name"]
+    gateway = obj_named(result, "PodMonitor", "istio-ingressgateway")
+    assert gateway["spec"]["namespaceSelector"] == {"matchNames": ["istio-system"]}
+    assert gateway["spec"]["selector"] == {"matchLabels": {"istio": "ingressgateway"}}
+    assert gateway["spec"]["podMetricsEndpoints"][0]["port"] == "http-envoy-prom"
+
+
+def test_managed_control_planes_are_not_scraped() -> None:
+    managed = _values(plan_platform(), "kube-prometheus-stack")
+    for key in monitoring.MANAGED_CONTROL_PLANE:
+        assert managed[key] == {"enabled": False}, key
+    own = _values(plan_platform(cluster={"control_plane_managed": False}), "kube-prometheus-stack")
+    assert not set(monitoring.MANAGED_CONTROL_PLANE) & set(own)
+
+
+# ------------------------------------------------------------------------------------------------ 10: alerts
+
+
+def test_alerts_go_to_the_stacks_receiver_with_credentials_from_a_secret() -> None:
+    result = aws_dev_with_zone()
+    am = _values(result, "kube-prometheus-stack")["alertmanager"]
+    config = am["config"]
+    assert config["route"]["receiver"] == "mlplatform"
+    ours = next(r for r in config["receivers"] if r["name"] == "mlplatform")
+    path = f"/etc/alertmanager/secrets/{monitoring.ALERT_SECRET}/slackUrl"
+    assert ours["slack_configs"] == [{"api_url_file": path, "send_resolved": True}]
+    assert "https://hooks" not in json.dumps(am)  # the URL is in no Helm value
+    assert am["alertmanagerSpec"]["secrets"] == [monitoring.ALERT_SECRET]
+    secret = result.one("kubernetes:core/v1:Secret", "mlplatform-alerting-secret")
+    assert secret.inputs["metadata"]["namespace"] == monitoring.NAMESPACE
+    data = secret.inputs["stringData"]
+    assert isinstance(data, Secret)  # held as a Pulumi secret, never plain in the state
+    assert set(data.value) == {"slackUrl"}
+
+
+def test_every_receiver_kind_renders() -> None:
+    alerting = {
+        "email": {
+            "to": "ops@example.com",
+            "from": "am@example.com",
+            "smarthost": "smtp.example.com:587",
+            "authUsername": "am",
+            "authPasswordKey": "smtpPassword",
+        },
+        "pagerduty": {"routingKeyKey": "pdKey"},
+        "webhook": {"urlKey": "hookUrl"},
+    }
+    result = plan_platform(
+        {"monitoring": {"alerting": alerting}}, secrets={"smtpPassword": "p", "pdKey": "k", "hookUrl": "https://h"}
+    )
+    ours = next(
+        r
+        for r in _values(result, "kube-prometheus-stack")["alertmanager"]["config"]["receivers"]
+        if r["name"] == "mlplatform"
+    )
+    base = f"/etc/alertmanager/secrets/{monitoring.ALERT_SECRET}"
+    assert ours["email_configs"][0]["auth_password_file"] == f"{base}/smtpPassword"
+    assert ours["pagerduty_configs"] == [{"routing_key_file": f"{base}/pdKey", "send_resolved": True}]
+    assert ours["webhook_configs"] == [{"url_file": f"{base}/hookUrl", "send_resolved": True}]
+
+
+def test_slo_alerts_without_a_receiver_are_warned_in_the_plan() -> None:
+    warnings = plan_stack_file("aws-dev").warnings
+    assert any("SLO alerts" in w and "no alert receiver" in w for w in warnings), warnings
+    assert not any("no alert receiver" in w for w in aws_dev_with_zone().warnings)
+
+
+def test_a_receiver_secret_must_be_set_as_a_secret() -> None:
+    from components.errors import SpecError
+
+    cfg = copy.deepcopy(stack_config("aws-dev"))
+    cfg["platform"]["monitoring"] = {"alerting": {"pagerduty": {"routingKeyKey": "pdKey"}}}
+    with pytest.raises(
+        SpecError, match=r"mlplatform:platform.monitoring.alerting.pagerduty.routingKeyKey: pdKey is not set"
+    ):
+        plan_config(cfg, stack="t")
+    cfg["pdKey"] = "plain"
+    with pytest.raises(SpecError, match="a plain-text value is not allowed for a secret"):
+        plan_config(cfg, stack="t")
+
+
+# ------------------------------------------------------------------------------------------------ 11: the endpoint
+
+
+def test_the_gateway_address_is_a_stack_output() -> None:
+    result = plan_stack_file("aws-dev")
+    assert "gatewayAddress" in result.stack_outputs
+    assert "gatewayAddress" in result.one(PLATFORM).outputs
+
+
+def test_a_zone_gets_the_wildcard_record_through_external_dns() -> None:
+    result = aws_dev_with_zone()
+    values = _values(result, "external-dns")
+    assert values["provider"] == {"name": "aws"}
+    assert values["sources"] == ["service"]
+    assert values["domainFilters"] == [AWS_ZONE["zone"]]
+    assert f"--zone-id-filter={AWS_ZONE['id']}" in values["extraArgs"]
+    assert values["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"]
+    gateway = _values(result, "istio-ingressgateway")
+    assert gateway["service"]["annotations"] == {
+        "external-dns.alpha.kubernetes.io/hostname": "models.dev.example.com,*.models.dev.example.com"
+    }
+    # external-dns has its own role, trusted by its ServiceAccount only.
+    role = result.one("aws:iam/role:Role", "mlplatform-external-dns-dns-role")
+    assert "external-dns/external-dns" in role.inputs["description"]
+
+
+def test_no_zone_no_external_dns() -> None:
+    assert "external-dns" not in releases(plan_stack_file("aws-dev"))
+
+
+def test_docs_say_which_record_to_create() -> None:
+    text = (ROOT / "docs" / "components" / "platform.md").read_text()
+    assert "gatewayAddress" in text and "*.<domain>" in text
+
+
+def test_existing_clusters_refuse_a_zone() -> None:
+    from components.errors import SpecError
+
+    cfg = {
+        "cloud": "existing",
+        "cluster": {"existing": {"context": "kind-test"}},
+        "platform": {"domain": "models.example.com", "dns": {"zone": "example.com"}},
+        "tags": {"owner": "platform-team"},
+    }
+    with pytest.raises(SpecError, match="an existing cluster has no cloud identity to change DNS records"):
+        plan_config(cfg, stack="t")
