@@ -285,3 +285,15 @@ def test_existing_clusters_refuse_a_zone() -> None:
     }
     with pytest.raises(SpecError, match="an existing cluster has no cloud identity to change DNS records"):
         plan_config(cfg, stack="t")
+
+
+# ------------------------------------------------------------------------------------------------ 12: tag resolution
+
+
+def test_knative_skips_tag_resolution_where_kserve_does() -> None:
+    # KServe v0.20.0's KnativeServing (hack/setup/infra/knative/templates/knative-serving-istio.yaml) skips digest
+    # resolution for nvcr.io and index.docker.io; the value replaces Knative's default list, which must stay.
+    serving = obj_named(plan_platform(), "KnativeServing", "knative-serving")
+    skipped = serving["spec"]["config"]["deployment"]["registries-skipping-tag-resolving"].split(",")
+    assert {"nvcr.io", "index.docker.io"} <= set(skipped)
+    assert {"kind.local", "ko.local", "dev.local"} <= set(skipped)
