@@ -15,6 +15,16 @@ KUBERNETES_VERSION = "1.34"
 KNATIVE_SERVING_VERSION = "1.21"
 """Knative Serving version that the KnativeServing resource asks the operator for."""
 
+GATEWAY_API_VERSION = "v1.5.1"
+"""Kubernetes Gateway API CRDs (standard channel) for the Standard mode: the release KServe v0.20.0 builds against
+(go.mod ``sigs.k8s.io/gateway-api v1.5.1``) and installs in its own setup (hack/setup/quick-install/*.sh
+``GATEWAY_API_VERSION=v1.5.1``)."""
+GATEWAY_API_CRDS = (
+    f"https://github.com/kubernetes-sigs/gateway-api/releases/download/{GATEWAY_API_VERSION}/standard-install.yaml"
+)
+"""The release's standard-channel CRD bundle, as KServe's hack/setup/infra/gateway-api/manage.gateway-api-crd.sh
+applies it."""
+
 
 @dataclass(frozen=True)
 class ChartRef:

@@ -131,9 +131,9 @@ class Platform(pulumi.ComponentResource):
             gateway = knative.GATEWAY
             before_kserve: pulumi.Resource = kn.serving
         else:
-            istio.standard_gateway(ctx, mesh, certificate)
+            crds = istio.gateway_api_crds(ctx, after=mesh.base)
+            before_kserve = istio.standard_gateway(ctx, mesh, certificate, crds)
             gateway = f"{istio.NAMESPACE}/{istio.STANDARD_GATEWAY}"
-            before_kserve = mesh.gateway
         ks = kserve.install(ctx, ns_kserve, after=before_kserve, gateway=gateway)
 
         mon: monitoring.Monitoring | None = None

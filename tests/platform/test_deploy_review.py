@@ -297,3 +297,54 @@ def test_knative_skips_tag_resolution_where_kserve_does() -> None:
     skipped = serving["spec"]["config"]["deployment"]["registries-skipping-tag-resolving"].split(",")
     assert {"nvcr.io", "index.docker.io"} <= set(skipped)
     assert {"kind.local", "ko.local", "dev.local"} <= set(skipped)
+
+
+# ------------------------------------------------------------------------------------------------ 6: Standard mode
+
+
+def _standard() -> PlanResult:
+    return plan_platform({"deploymentMode": "Standard", "domain": "models.example.com"})
+
+
+def test_standard_mode_publishes_models_through_gateway_api_with_tls() -> None:
+    # KServe v0.20.0 Standard mode: without enableGatewayApi it makes an Ingress of class istio (no IngressClass
+    # exists, Istio ignores it; no spec.tls). With it, HTTPRoutes whose parent is kserveIngressGateway.
+    gw_values = _values(_standard(), "kserve")["kserve"]["controller"]["gateway"]["ingressGateway"]
+    assert gw_values["enableGatewayApi"] is True
+    assert gw_values["kserveGateway"] == "istio-system/mlplatform-gateway"
+    gateway = obj_named(_standard(), "Gateway", "mlplatform-gateway")
+    assert gateway["apiVersion"] == "gateway.networking.k8s.io/v1"
+    spec = gateway["spec"]
+    assert spec["gatewayClassName"] == "istio"
+    # One Hostname address: Istio binds the Gateway to the existing istio-ingressgateway Service (manual deployment).
+    assert spec["addresses"] == [{"type": "Hostname", "value": "istio-ingressgateway.istio-system.svc.cluster.local"}]
+    https, http = spec["listeners"]
+    # KServe's HTTPRoutes carry no sectionName: they attach to every listener that admits them. Only the HTTPS one
+    # admits other namespaces, so models are never served over plain HTTP.
+    assert https["protocol"] == "HTTPS" and https["port"] == 443 and https["hostname"] == "*.models.example.com"
+    assert https["tls"] == {
+        "mode": "Terminate",
+        "certificateRefs": [{"kind": "Secret", "name": "mlplatform-gateway-tls"}],
+    }
+    assert https["allowedRoutes"] == {"namespaces": {"from": "All"}}
+    assert http["protocol"] == "HTTP" and http["allowedRoutes"] == {"namespaces": {"from": "Same"}}
+    # The certificate the listener names is stored in the Gateway's namespace (no ReferenceGrant needed).
+    cert = obj_named(_standard(), "Certificate", "mlplatform-gateway-tls")
+    assert cert["metadata"]["namespace"] == gateway["metadata"]["namespace"] == "istio-system"
+    redirect = obj_named(_standard(), "HTTPRoute", "https-redirect")
+    assert redirect["metadata"]["namespace"] == "istio-system"
+    assert redirect["spec"]["parentRefs"][0]["sectionName"] == "http"
+    assert redirect["spec"]["rules"] == [
+        {"filters": [{"type": "RequestRedirect", "requestRedirect": {"scheme": "https", "statusCode": 301}}]}
+    ]
+
+
+def test_standard_mode_has_no_istio_gateway_competing_for_the_same_ports() -> None:
+    kinds = {(o["apiVersion"], o["kind"]) for o in objects(_standard())}
+    assert ("networking.istio.io/v1", "Gateway") not in kinds
+
+
+def test_knative_mode_keeps_the_istio_ingress_path() -> None:
+    values = _values(plan_platform(), "kserve")["kserve"]["controller"]["gateway"]["ingressGateway"]
+    assert "enableGatewayApi" not in values
+    assert not [o for o in objects(plan_platform()) if o["apiVersion"].startswith("gateway.networking.k8s.io")]
