@@ -47,17 +47,20 @@ def build(loaded: LoadedConfig) -> None:
         tags={"environment": cfg.environment, **cfg.tags},
         cluster_name=cfg.cluster.name or f"mlp-{pulumi.get_stack()}",
     )
-    platform_component = Platform(
-        name,
-        PlatformArgs(
-            cluster=cluster,
-            settings=cfg.platform,
-            environment=cfg.environment,
-            kubernetes_version=cfg.cluster.kubernetes_version,
-            secrets={k: pulumi.Output.secret(loaded.secrets[k]) for k in cfg.platform.secret_keys()},
-            slo_alerts=[k for k, m in cfg.models.items() if m.slo.latency_p95_ms or m.slo.error_rate_percent],
-        ),
-    )
+    try:
+        platform_component = Platform(
+            name,
+            PlatformArgs(
+                cluster=cluster,
+                settings=cfg.platform,
+                environment=cfg.environment,
+                kubernetes_version=cfg.cluster.kubernetes_version,
+                secrets={k: pulumi.Output.secret(loaded.secrets[k]) for k in cfg.platform.secret_keys()},
+                slo_alerts=[k for k, m in cfg.models.items() if m.slo.latency_p95_ms or m.slo.error_rate_percent],
+            ),
+        )
+    except SpecError as e:  # e.g. the cluster cannot grant on platform.dns as given
+        raise e.with_prefix(f"{loaded.stack_file}: {NAMESPACE}:") from None
     platform = platform_component.handles
     models = serve_models(loaded, platform)
     # Point <domain> and *.<domain> at this address (A record for an IP, CNAME for a host name), unless

@@ -348,3 +348,16 @@ def test_knative_mode_keeps_the_istio_ingress_path() -> None:
     values = _values(plan_platform(), "kserve")["kserve"]["controller"]["gateway"]["ingressGateway"]
     assert "enableGatewayApi" not in values
     assert not [o for o in objects(plan_platform()) if o["apiVersion"].startswith("gateway.networking.k8s.io")]
+
+
+def test_a_zone_the_cloud_cannot_find_is_one_line_naming_the_key() -> None:
+    from components.errors import SpecError
+
+    cfg = copy.deepcopy(stack_config("aws-dev"))
+    cfg["platform"]["dns"] = {"zone": "dev.example.com"}
+    with pytest.raises(SpecError) as e:
+        plan_config(cfg, stack="t")
+    assert str(e.value) == (
+        "stacks/Pulumi.t.yaml: mlplatform:platform.dns.id: null is not allowed; give the Route 53 hosted zone id of "
+        "the zone (Z...)"
+    )
