@@ -361,3 +361,62 @@ def test_a_zone_the_cloud_cannot_find_is_one_line_naming_the_key() -> None:
         "stacks/Pulumi.t.yaml: mlplatform:platform.dns.id: null is not allowed; give the Route 53 hosted zone id of "
         "the zone (Z...)"
     )
+
+
+# ------------------------------------------------------------------------------------------------ 7/11 per cloud
+
+
+def _with_zone(stack: str, dns: dict[str, Any]) -> PlanResult:
+    cfg = copy.deepcopy(stack_config(stack))
+    cfg["platform"].update({"dns": dns, "tls": ACME})
+    return plan_config(cfg, stack=f"{stack}-zone", secrets={"hfToken": "x"} if "hfToken" in cfg else None)
+
+
+def test_the_route53_policy_passes_the_iam_linter() -> None:
+    import parliament
+
+    from components.clusters._aws_iam import route53_zone_policy
+
+    assert [
+        f.issue for f in parliament.analyze_policy_string(route53_zone_policy("Z0123456789ABCDEFGHIJ")).findings
+    ] == []
+
+
+def test_gke_grants_dns_admin_on_the_managed_zone_only() -> None:
+    result = _with_zone("gcp-prod", {"zone": "example.com", "id": "example-com"})
+    admins = result.of_type("gcp:dns/dnsManagedZoneIamMember:DnsManagedZoneIamMember")
+    assert {(r.inputs["managedZone"], r.inputs["role"], r.inputs["project"]) for r in admins} == {
+        ("example-com", "roles/dns.admin", "mlplatform-prod")
+    }
+    assert len(admins) == 2  # cert-manager's and external-dns's service accounts
+    members = {r.inputs["member"] for r in result.of_type("gcp:serviceaccount/iAMMember:IAMMember")}
+    for sa in ("cert-manager/cert-manager", "external-dns/external-dns"):
+        assert f"serviceAccount:mlplatform-prod.svc.id.goog[{sa}]" in members
+    issuer = obj_named(result, "ClusterIssuer", "mlplatform-acme")
+    assert issuer["spec"]["acme"]["solvers"] == [
+        {"dns01": {"cloudDNS": {"project": "mlplatform-prod", "hostedZoneName": "example-com"}}}
+    ]
+    assert _values(result, "external-dns")["provider"] == {"name": "google"}
+
+
+def test_aks_grants_dns_zone_contributor_and_external_dns_reads_its_azure_json() -> None:
+    result = _with_zone("azure-staging", {"zone": "example.com", "resourceGroup": "dns-rg"})
+    contributors = [
+        r
+        for r in result.of_type("azure-native:authorization:RoleAssignment")
+        if "befefa01-2a29-4197-83a8-272ff33ce314" in str(r.inputs.get("roleDefinitionId", ""))
+    ]
+    assert len(contributors) == 2
+    subjects = {r.inputs["subject"] for r in result.of_type("azure-native:managedidentity:FederatedIdentityCredential")}
+    assert {"system:serviceaccount:cert-manager:cert-manager", "system:serviceaccount:external-dns:external-dns"} <= (
+        subjects
+    )
+    cm = _values(result, "cert-manager")
+    assert cm["podLabels"] == {"azure.workload.identity/use": "true"}
+    assert "azure.workload.identity/client-id" in cm["serviceAccount"]["annotations"]
+    solver = obj_named(result, "ClusterIssuer", "mlplatform-acme")["spec"]["acme"]["solvers"][0]["dns01"]["azureDNS"]
+    assert solver["resourceGroupName"] == "dns-rg" and solver["hostedZoneName"] == "example.com"
+    assert "clientID" in solver["managedIdentity"]
+    ext = _values(result, "external-dns")
+    assert ext["extraVolumeMounts"] == [{"name": "provider-config", "mountPath": "/etc/kubernetes", "readOnly": True}]
+    assert result.one("kubernetes:core/v1:Secret", "mlplatform-external-dns-config")
