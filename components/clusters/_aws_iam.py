@@ -6,6 +6,7 @@ Pure functions returning JSON text, so tests can check them without running a pr
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 STS_AUDIENCE = "sts.amazonaws.com"
 
@@ -77,29 +78,34 @@ def s3_read_policy(bucket: str, prefix: str) -> str:
     )
 
 
-def route53_zone_policy(zone_id: str) -> str:
+def route53_zone_policy(zone_id: str, record_types: Sequence[str] = ()) -> str:
     """Record changes in the hosted zone ``zone_id`` only, plus the read-only calls that cannot be scoped.
 
     cert-manager's DNS-01 policy (cert-manager.io/docs/configuration/acme/dns01/route53/: ``GetChange`` on
     ``change/*``, ``ChangeResourceRecordSets`` and ``ListResourceRecordSets`` on the hosted zone, which that page
     advises narrowing to one zone) and external-dns's (kubernetes-sigs/external-dns docs/tutorials/aws.md: the
     same two and ``ListTagsForResources`` on the zone, ``ListHostedZones`` on ``*``). Listing hosted zones takes no
-    resource, so those two stay on ``*``.
+    resource, so those two stay on ``*``. ``record_types``: only these record types may be changed (cert-manager's
+    page: ``ForAllValues:StringEquals`` on ``route53:ChangeResourceRecordSetsRecordTypes``, ``["TXT"]``).
     """
+    zone = f"arn:aws:route53:::hostedzone/{zone_id}"
+    change: dict[str, object] = {"Effect": "Allow", "Action": "route53:ChangeResourceRecordSets", "Resource": zone}
+    if record_types:
+        change["Condition"] = {
+            "ForAllValues:StringEquals": {"route53:ChangeResourceRecordSetsRecordTypes": sorted(record_types)}
+        }
+    read: dict[str, object] = {
+        "Effect": "Allow",
+        "Action": ["route53:ListResourceRecordSets", "route53:ListTagsForResources"],
+        "Resource": zone,
+    }
     return json.dumps(
         {
             "Version": "2012-10-17",
             "Statement": [
                 {"Effect": "Allow", "Action": "route53:GetChange", "Resource": "arn:aws:route53:::change/*"},
-                {
-                    "Effect": "Allow",
-                    "Action": [
-                        "route53:ChangeResourceRecordSets",
-                        "route53:ListResourceRecordSets",
-                        "route53:ListTagsForResources",
-                    ],
-                    "Resource": f"arn:aws:route53:::hostedzone/{zone_id}",
-                },
+                change,
+                read,
                 {
                     "Effect": "Allow",
                     "Action": ["route53:ListHostedZones", "route53:ListHostedZonesByName"],

@@ -267,9 +267,18 @@ class KubernetesCluster(Protocol):
         ...
 
     def grant_dns_admin(
-        self, name: str, namespace: str, service_account: str, zone: DnsZone, parent: pulumi.Resource
+        self,
+        name: str,
+        namespace: str,
+        service_account: str,
+        zone: DnsZone,
+        parent: pulumi.Resource,
+        record_types: Sequence[str] = (),
     ) -> DnsAccess:
         """Let the ServiceAccount ``namespace/service_account`` change records in ``zone``, and nothing else.
+
+        ``record_types``: the only record types it may change (cert-manager: ``("TXT",)``), where the cloud's IAM
+        can say so (Route 53's ``route53:ChangeResourceRecordSetsRecordTypes`` condition); empty: any type.
 
         Creates the cloud identity (children of ``parent``, named ``f"{name}-..."``) scoped to the zone: an IRSA
         role (EKS), a Google service account with Workload Identity and DNS admin on the managed zone (GKE), a

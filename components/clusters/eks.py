@@ -7,7 +7,7 @@ carrying the cluster-autoscaler node-template tags (``node-groups``). See docs/g
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pulumi
@@ -431,14 +431,21 @@ class EksCluster(ManagedCluster):
         )
 
     def grant_dns_admin(
-        self, name: str, namespace: str, service_account: str, zone: DnsZone, parent: pulumi.Resource
+        self,
+        name: str,
+        namespace: str,
+        service_account: str,
+        zone: DnsZone,
+        parent: pulumi.Resource,
+        record_types: Sequence[str] = (),
     ) -> DnsAccess:
         """An IRSA role for ``namespace/service_account`` that changes records in the Route 53 hosted zone
         ``zone.id`` only (IRSA reads a projected token, so the nodes' IMDS hop limit of 1 does not matter).
 
         The policy is cert-manager's Route 53 policy (cert-manager.io/docs/configuration/acme/dns01/route53/,
         narrowed to the hosted zone as that page advises) plus the zone listing external-dns needs
-        (kubernetes-sigs/external-dns docs/tutorials/aws.md: ListHostedZones, ListTagsForResources)."""
+        (kubernetes-sigs/external-dns docs/tutorials/aws.md: ListHostedZones, ListTagsForResources); with
+        ``record_types`` the record changes are limited to those types, as cert-manager's page does for TXT."""
         if not zone.id:
             raise SpecError("platform.dns.id", None, "give the Route 53 hosted zone id of the zone (Z...)")
         trust = pulumi.Output.all(self.eks.oidc_provider_arn, self.eks.oidc_provider_url).apply(
@@ -455,7 +462,7 @@ class EksCluster(ManagedCluster):
         policy = aws.iam.RolePolicy(
             child_name(name, "dns-records"),
             role=role.id,
-            policy=route53_zone_policy(zone.id),
+            policy=route53_zone_policy(zone.id, record_types),
             opts=child_opts(parent),
         )
         return DnsAccess(

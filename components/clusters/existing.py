@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -134,7 +134,13 @@ class ExistingCluster(pulumi.ComponentResource):
         return False
 
     def grant_dns_admin(
-        self, name: str, namespace: str, service_account: str, zone: DnsZone, parent: pulumi.Resource
+        self,
+        name: str,
+        namespace: str,
+        service_account: str,
+        zone: DnsZone,
+        parent: pulumi.Resource,
+        record_types: Sequence[str] = (),
     ) -> DnsAccess:
         """An existing cluster has no cloud identity to grant: a DNS zone cannot be managed from here."""
         raise SpecError(

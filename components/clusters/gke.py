@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -397,7 +397,13 @@ class GkeCluster(ManagedCluster):
         return replace(self._gpu, driver_root=NVIDIA_DRIVER_ROOT, critical_priority_needs_quota=True)
 
     def grant_dns_admin(
-        self, name: str, namespace: str, service_account: str, zone: DnsZone, parent: pulumi.Resource
+        self,
+        name: str,
+        namespace: str,
+        service_account: str,
+        zone: DnsZone,
+        parent: pulumi.Resource,
+        record_types: Sequence[str] = (),
     ) -> DnsAccess:
         """A Google service account for ``namespace/service_account`` (Workload Identity) with ``roles/dns.admin``
         on the Cloud DNS managed zone ``zone.id`` only, and ``roles/dns.reader`` on the zone's project (external-dns

@@ -34,6 +34,8 @@ class CertManager:
     issuer: k8s.apiextensions.CustomResource
 
 
+RECORD_TYPES = ("TXT",)
+"""The only records cert-manager writes: the DNS-01 challenge's TXT records (ACME, RFC 8555 section 8.4)."""
 SERVICE_ACCOUNT = "cert-manager"
 """The controller's ServiceAccount: the chart names it after the release's full name (cert-manager v1.21.1
 deploy/charts/cert-manager/templates/_helpers.tpl ``cert-manager.serviceAccountName``), here ``cert-manager``."""

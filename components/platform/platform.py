@@ -101,7 +101,12 @@ class Platform(pulumi.ComponentResource):
         zone = dns.zone(ctx)
         cm_identity = (
             args.cluster.grant_dns_admin(
-                child_name(name, "cert-manager"), certmanager.NAMESPACE, certmanager.SERVICE_ACCOUNT, zone, self
+                child_name(name, "cert-manager"),
+                certmanager.NAMESPACE,
+                certmanager.SERVICE_ACCOUNT,
+                zone,
+                self,
+                record_types=certmanager.RECORD_TYPES,
             )
             if zone is not None
             else None

@@ -3,7 +3,7 @@ planning every stack file, and reading releases/custom resources out of a plan."
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
 
@@ -101,7 +101,13 @@ class FakeCluster(pulumi.ComponentResource):
         return StorageAccess()
 
     def grant_dns_admin(
-        self, name: str, namespace: str, service_account: str, zone: DnsZone, parent: pulumi.Resource
+        self,
+        name: str,
+        namespace: str,
+        service_account: str,
+        zone: DnsZone,
+        parent: pulumi.Resource,
+        record_types: Sequence[str] = (),
     ) -> DnsAccess:
         """Records the grant and answers like an IRSA role (annotation, Route 53 solver, aws provider)."""
         self.dns_grants.append((namespace, service_account, zone))

@@ -68,8 +68,17 @@ def test_cert_manager_gets_a_cloud_identity_scoped_to_the_zone() -> None:
     policy = json.loads(
         result.one("aws:iam/rolePolicy:RolePolicy", "mlplatform-cert-manager-dns-records").inputs["policy"]
     )
-    writes = [s for s in policy["Statement"] if "route53:ChangeResourceRecordSets" in s["Action"]]
+    writes = [s for s in policy["Statement"] if s["Action"] == "route53:ChangeResourceRecordSets"]
     assert [s["Resource"] for s in writes] == [f"arn:aws:route53:::hostedzone/{AWS_ZONE['id']}"]
+    # cert-manager writes only DNS-01 TXT records (the condition cert-manager's Route 53 page uses).
+    assert writes[0]["Condition"] == {
+        "ForAllValues:StringEquals": {"route53:ChangeResourceRecordSetsRecordTypes": ["TXT"]}
+    }
+    ext = json.loads(
+        result.one("aws:iam/rolePolicy:RolePolicy", "mlplatform-external-dns-dns-records").inputs["policy"]
+    )
+    ext_writes = [s for s in ext["Statement"] if s["Action"] == "route53:ChangeResourceRecordSets"]
+    assert "Condition" not in ext_writes[0]  # external-dns writes A/CNAME and its TXT ownership records
     # The release waits for the grant, so the controller never starts without its identity.
     cm = next(reg for reg in result.of_type("kubernetes:helm.sh/v3:Release") if reg.name == "mlplatform-cert-manager")
     assert role.urn in cm.depends_on
@@ -377,9 +386,9 @@ def test_the_route53_policy_passes_the_iam_linter() -> None:
 
     from components.clusters._aws_iam import route53_zone_policy
 
-    assert [
-        f.issue for f in parliament.analyze_policy_string(route53_zone_policy("Z0123456789ABCDEFGHIJ")).findings
-    ] == []
+    for types in ((), ("TXT",)):
+        findings = parliament.analyze_policy_string(route53_zone_policy("Z0123456789ABCDEFGHIJ", types)).findings
+        assert [f.issue for f in findings] == [], types
 
 
 def test_gke_grants_dns_admin_on_the_managed_zone_only() -> None:
