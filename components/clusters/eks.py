@@ -24,6 +24,7 @@ from components.clusters._aws_iam import (
     irsa_trust_policy,
     managed_policy_arn,
     partition_of,
+    route53_zone_policy,
     s3_read_policy,
 )
 from components.clusters._common import (
@@ -37,7 +38,7 @@ from components.clusters._common import (
     system_instance_type,
 )
 from components.clusters._karpenter import Karpenter
-from components.clusters.base import GPU_TAINT, GpuPoolInfo, StorageAccess
+from components.clusters.base import GPU_TAINT, DnsAccess, DnsZone, GpuPoolInfo, StorageAccess
 from components.clusters.spec import AwsSpec
 from components.errors import SpecError
 from components.naming import child_name, child_opts, merge_tags
@@ -557,4 +558,51 @@ class EksCluster(ManagedCluster):
         )
         return StorageAccess(
             service_account_annotations={ROLE_ARN_ANNOTATION: role.arn}, identity=role.arn, resources=(role, policy)
+        )
+
+    def grant_dns_admin(
+        self,
+        name: str,
+        namespace: str,
+        service_account: str,
+        zone: DnsZone,
+        parent: pulumi.Resource,
+        record_types: Sequence[str] = (),
+    ) -> DnsAccess:
+        """An IRSA role for ``namespace/service_account`` that changes records in the Route 53 hosted zone
+        ``zone.id`` only (IRSA reads a projected token, so the nodes' IMDS hop limit of 1 does not matter).
+
+        The policy is cert-manager's Route 53 policy (cert-manager.io/docs/configuration/acme/dns01/route53/,
+        narrowed to the hosted zone as that page advises) plus the zone listing external-dns needs
+        (kubernetes-sigs/external-dns docs/tutorials/aws.md: ListHostedZones, ListTagsForResources); with
+        ``record_types`` the record changes are limited to those types, as cert-manager's page does for TXT."""
+        if not zone.id:
+            raise SpecError("platform.dns.id", None, "give the Route 53 hosted zone id of the zone (Z...)")
+        trust = pulumi.Output.all(self.eks.oidc_provider_arn, self.eks.oidc_provider_url).apply(
+            lambda a: irsa_trust_policy(str(a[0]), str(a[1]), namespace, service_account)
+        )
+        role = aws.iam.Role(
+            child_name(name, "dns-role"),
+            name=short_name(f"{self._args.cluster_name}-{name}-dns", 64, salt=f"{namespace}/{service_account}"),
+            description=f"Change records in Route 53 zone {zone.name} for ServiceAccount {namespace}/{service_account}",
+            assume_role_policy=trust,
+            tags=self._tags,
+            opts=child_opts(parent),
+        )
+        policy = aws.iam.RolePolicy(
+            child_name(name, "dns-records"),
+            role=role.id,
+            policy=route53_zone_policy(zone.id, record_types),
+            opts=child_opts(parent),
+        )
+        return DnsAccess(
+            service_account_annotations={ROLE_ARN_ANNOTATION: role.arn},
+            identity=role.arn,
+            resources=(role, policy),
+            acme_dns01={"route53": {"region": self.region, "hostedZoneID": zone.id}},
+            external_dns={
+                "provider": {"name": "aws"},
+                "env": [{"name": "AWS_DEFAULT_REGION", "value": self.region}],
+                "extraArgs": [f"--zone-id-filter={zone.id}"],
+            },
         )
