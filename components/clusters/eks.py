@@ -415,11 +415,12 @@ class EksCluster(ManagedCluster):
         )
         self.ebs_csi_addon = aws.eks.Addon(
             child_name(name, "ebs-csi-addon"),
-            cluster_name=cluster_name,
+            cluster_name=self.eks.eks_cluster.name,
             addon_name=EBS_CSI_ADDON,
             service_account_role_arn=self.ebs_csi_role.arn,
             tags=self._tags,
-            # After the cluster (its name is known before it exists) and the nodes its controller pods run on.
+            # The cluster's name as the aws.eks.Cluster reports it (pulumi_eks 4.4.0 ``Cluster.eks_cluster``), so
+            # the add-on's input flows from the cluster; and after the nodes its controller pods run on.
             opts=child_opts(self, depends_on=[self.eks, attachment, self.system_node_group]),
         )
         sc = default_storage_class()

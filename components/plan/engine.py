@@ -245,6 +245,7 @@ class RecordingMonitor(pmocks.MockMonitor):
             custom=request.custom or False,
         )
         id_, state = self.mocks.new_resource(args)
+        state = {k: self._child(urn, v) for k, v in state.items()}
         state = _reseal(state, inputs)
         obj_proto = _sync_await(rpc.serialize_properties(state, {}))
         with self._lock:
@@ -252,6 +253,17 @@ class RecordingMonitor(pmocks.MockMonitor):
             self.by_urn[urn] = reg
             self.resources[urn] = pmocks.MockMonitor.ResourceRegistration(urn, id_ or "", state)
         return resource_pb2.RegisterResourceResponse(urn=urn, id=id_ or "", object=obj_proto)
+
+    def _child(self, parent: str, value: Any) -> Any:
+        """A fake's child resource (:func:`fakes.child`) recorded for ``getResource`` and given as a reference."""
+        if not (isinstance(value, dict) and fakes.CHILD in value):
+            return value
+        spec = value[fakes.CHILD]
+        urn = self.make_urn(parent, spec["type"], spec["name"])
+        id_ = fakes.fake_id(spec["type"], spec["name"])
+        with self._lock:
+            self.resources[urn] = pmocks.MockMonitor.ResourceRegistration(urn, id_, spec["state"])
+        return {rpc._special_sig_key: rpc._special_resource_sig, "urn": urn, "id": id_}
 
     def RegisterResourceOutputs(self, request: Any) -> Any:
         """Record a component's (or the stack's) registered outputs."""

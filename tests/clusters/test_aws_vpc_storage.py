@@ -80,6 +80,12 @@ def test_ebs_csi_add_on_with_its_irsa_role() -> None:
     inputs = addon.plain_inputs()
     assert inputs["addonName"] == "aws-ebs-csi-driver"
     assert inputs["clusterName"] == "mlp-test"
+    # the name comes from the cluster pulumi-eks created (its eksCluster output), not from a string known before
+    eks = built.one("eks:index:Cluster").urn
+    assert set(addon.property_dependencies["clusterName"]) == {
+        eks,
+        eks.replace("::mlp-eks", "$aws:eks/cluster:Cluster::mlp-eks-eksCluster"),
+    }
     role = built.one(ROLE, "mlp-ebs-csi")
     assert inputs["serviceAccountRoleArn"].startswith("arn:aws:iam::123456789012:role/mlp-ebs-csi-")
     assert role.urn in addon.property_dependencies["serviceAccountRoleArn"]
@@ -96,6 +102,13 @@ def test_ebs_csi_add_on_with_its_irsa_role() -> None:
     assert policy.urn in addon.depends_on
     assert built.one("eks:index:Cluster").urn in addon.depends_on
     assert built.one("eks:index:ManagedNodeGroup", "mlp-system").urn in addon.depends_on
+
+
+def test_ebs_csi_add_on_cluster_name_is_known_after_deploy_in_a_plan() -> None:
+    # like `pulumi preview` of a new stack: pulumi-eks's eksCluster output (and so its name) is not known yet
+    addon = build("aws", {}, outputs="unknown").one(ADDON, "mlp-ebs-csi-addon")
+    assert "clusterName" not in addon.plain_inputs()
+    assert addon.wire_inputs()["clusterName"] == "(known after deploy)"
 
 
 def test_ebs_csi_policy_arn_uses_the_partition() -> None:
