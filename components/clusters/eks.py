@@ -61,14 +61,20 @@ EBS_PROVISIONER = "ebs.csi.aws.com"
 DEFAULT_STORAGE_CLASS = "gp3"
 DEFAULT_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class"
 SPOT_SLR_WARNING = (
-    "{pools}: spot capacity needs the service-linked role AWSServiceRoleForEC2Spot in the account; unless the account "
-    "has used EC2 Spot before, create it once with `aws iam create-service-linked-role --aws-service-name "
-    "spot.amazonaws.com`, else nodes fail with AuthFailure.ServiceLinkedRoleCreationNotPermitted "
+    "{pools}: Karpenter's spot capacity needs the service-linked role AWSServiceRoleForEC2Spot in the account; unless "
+    "the account has used EC2 Spot before, create it once with `aws iam create-service-linked-role "
+    "--aws-service-name spot.amazonaws.com`, else nodes fail with AuthFailure.ServiceLinkedRoleCreationNotPermitted "
     "(docs/components/eks-cluster.md#before-the-first-deploy)"
 )
-"""Karpenter v1.14 ``troubleshooting.md``, "Missing Service Linked Role". The stack does not create the role: it is
-one per account, shared with everything else there, and creating it where it exists fails ("Service role name
-AWSServiceRoleForEC2Spot has been taken in this account", chanzuckerberg/cztack#897)."""
+"""Karpenter v1.14 ``troubleshooting.md``, "Missing Service Linked Role": Karpenter's CreateFleet needs the role to
+exist. Only for ``gpuProvisioner: karpenter``: a managed node group launches through its Auto Scaling group (eksctl
+User Guide, "Spot instances": EKS "will configure and launch an EC2 Autoscaling group of Spot Instances"), which acts
+as the account's AWSServiceRoleForAutoScaling (Amazon EC2 Auto Scaling User Guide, autoscaling-service-linked-
+role.html), whose policy AutoScalingServiceRolePolicy (v10) lets it create the Spot role itself (statement
+``EC2SpotManagement``: ``iam:CreateServiceLinkedRole`` with ``iam:AWSServiceName`` = ``spot.amazonaws.com``;
+https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AutoScalingServiceRolePolicy.html). The stack does
+not create the role: it is one per account, shared with everything else there, and creating it where it exists fails
+("Service role name AWSServiceRoleForEC2Spot has been taken in this account", chanzuckerberg/cztack#897)."""
 
 
 def nat_gateway_strategy(environment: str) -> awsx.ec2.NatGatewayStrategy:
@@ -201,7 +207,7 @@ class EksCluster(ManagedCluster):
         cluster_name = args.cluster_name
         partition = partition_of(args.region).name
         karpenter = aws_spec.gpu_provisioner == "karpenter" and bool(pools)
-        if spot := sorted(p.name for p in pools.values() if p.spot):
+        if karpenter and (spot := sorted(p.name for p in pools.values() if p.spot)):
             pulumi.log.warn(SPOT_SLR_WARNING.format(pools=", ".join(pool_path(p, "spot") for p in spot)), resource=self)
         self._tags = merge_tags(args.tags, {"mlplatform.io/cluster": cluster_name})
         tags = self._tags
