@@ -405,7 +405,7 @@ class Karpenter:
             tags=dict(tags),
             opts=child_opts(parent),
         )
-        aws.iam.RolePolicy(
+        self.policy = aws.iam.RolePolicy(
             child_name(name, "karpenter-controller-policy"),
             role=self.role.id,
             policy=pulumi.Output.all(self.queue.arn, node_role.arn).apply(
@@ -434,7 +434,10 @@ class Karpenter:
             },
             atomic=True,
             timeout=600,
-            opts=child_opts(parent, provider=provider, depends_on=depends_on),
+            # The controller's permissions before the controller: the role ARN in the values makes the release wait
+            # for the role only, and until the inline policy exists every AWS call of the controller is implicitly
+            # denied (IAM User Guide, "Policy evaluation logic").
+            opts=child_opts(parent, provider=provider, depends_on=[*depends_on, self.policy]),
         )
         self.node_classes: dict[str, k8s.apiextensions.CustomResource] = {}
         self.node_pools: dict[str, k8s.apiextensions.CustomResource] = {}

@@ -248,6 +248,9 @@ def test_karpenter_release_is_pinned_and_its_values_exist_upstream(karpenter: An
     assert values["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"].startswith("arn:aws:iam::")
     assert values["nodeSelector"] == {"kubernetes.io/os": "linux", "mlplatform.io/pool": "system"}
     assert karpenter.one(MNG, "mlp-system").urn in release.depends_on
+    # its IAM permissions exist before the controller starts (the role ARN in the values waits for the role only)
+    policy = karpenter.one("aws:iam/rolePolicy:RolePolicy", "mlp-karpenter-controller-policy")
+    assert policy.urn in release.all_dependencies()
     defaults = yaml.safe_load((upstream_dir() / "chart-values" / "karpenter-1.14.1.yaml").read_text())
     free_form = ("serviceAccount.annotations", "nodeSelector", "controller.resources")
     for path in _paths(values):
