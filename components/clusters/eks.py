@@ -84,18 +84,55 @@ def nat_gateway_strategy(environment: str) -> awsx.ec2.NatGatewayStrategy:
     return awsx.ec2.NatGatewayStrategy.SINGLE if environment == "dev" else awsx.ec2.NatGatewayStrategy.ONE_PER_AZ
 
 
-def default_storage_class() -> dict[str, Any]:
+EBS_TAG_PARAMETER = "tagSpecification"
+"""StorageClass parameters whose key starts with this are tags for the volumes the EBS CSI driver provisions, each
+value ``key=value`` (kubernetes-sigs/aws-ebs-csi-driver ``docs/tagging.md``, "StorageClass Tagging"; the prefix is
+``TagKeyPrefix`` in ``pkg/driver/constants.go``; read at 429e202e, 2026-08-19)."""
+EBS_RESERVED_TAG_KEYS = ("CSIVolumeName", "CSIVolumeSnapshotName", "ebs.csi.aws.com/cluster-name")
+EBS_RESERVED_TAG_PREFIXES = ("kubernetes.io", "ebs.csi.aws.com/")
+"""Tag keys the driver refuses on a volume (``validateExtraTags`` in ``pkg/driver/validation.go``: its own
+``CSIVolumeName``, ``CSIVolumeSnapshotName``, ``ebs.csi.aws.com/cluster-name``; any key starting with
+``kubernetes.io`` or ``ebs.csi.aws.com/``): CreateVolume fails with InvalidArgument."""
+
+
+def ebs_tag_parameters(tags: Mapping[str, str]) -> dict[str, str]:
+    """``tagSpecification_1..N`` (tags sorted by key) so every dynamically provisioned volume carries ``tags``.
+
+    The driver splits each value at its first ``=`` and runs the value part through Go's ``text/template``
+    (``pkg/util/template/template.go``, ``Evaluate``), so a key holding ``=`` or a value holding ``{{`` would come out
+    as another tag; those, and keys the driver reserves, are a :class:`SpecError` on ``tags.<key>``."""
+    params: dict[str, str] = {}
+    for i, key in enumerate(sorted(tags), start=1):
+        value = tags[key]
+        if "=" in key:
+            raise SpecError(f"tags.{key}", value, "the EBS CSI driver reads a volume tag as key=value: no = in the key")
+        if "{{" in value:
+            raise SpecError(
+                f"tags.{key}", value, "the EBS CSI driver expands {{ in volume tag values as a Go template: remove it"
+            )
+        if key in EBS_RESERVED_TAG_KEYS or key.startswith(EBS_RESERVED_TAG_PREFIXES):
+            raise SpecError(
+                f"tags.{key}",
+                value,
+                f"the EBS CSI driver reserves this tag key on volumes ({', '.join(EBS_RESERVED_TAG_KEYS)}, and the "
+                f"prefixes {', '.join(EBS_RESERVED_TAG_PREFIXES)}); use another key",
+            )
+        params[f"{EBS_TAG_PARAMETER}_{i}"] = f"{key}={value}"
+    return params
+
+
+def default_storage_class(tags: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The cluster's default StorageClass: encrypted gp3 EBS volumes from the EBS CSI driver, bound where the pod is
-    scheduled (``WaitForFirstConsumer``: an EBS volume lives in one zone). Parameters ``type`` and ``encrypted``:
-    kubernetes-sigs/aws-ebs-csi-driver ``docs/parameters.md``. EKS marks no StorageClass default on clusters created
-    at 1.30 or later (EKS User Guide, Kubernetes 1.30 release notes), so without this a PVC with no class stays
-    Pending."""
+    scheduled (``WaitForFirstConsumer``: an EBS volume lives in one zone), tagged with ``tags``
+    (:func:`ebs_tag_parameters`). Parameters ``type`` and ``encrypted``: kubernetes-sigs/aws-ebs-csi-driver
+    ``docs/parameters.md``. EKS marks no StorageClass default on clusters created at 1.30 or later (EKS User Guide,
+    Kubernetes 1.30 release notes), so without this a PVC with no class stays Pending."""
     return {
         "apiVersion": "storage.k8s.io/v1",
         "kind": "StorageClass",
         "metadata": {"name": DEFAULT_STORAGE_CLASS, "annotations": {DEFAULT_CLASS_ANNOTATION: "true"}},
         "provisioner": EBS_PROVISIONER,
-        "parameters": {"type": "gp3", "encrypted": "true"},
+        "parameters": {"type": "gp3", "encrypted": "true", **ebs_tag_parameters(tags or {})},
         "volumeBindingMode": "WaitForFirstConsumer",
         "allowVolumeExpansion": True,
         "reclaimPolicy": "Delete",
@@ -211,6 +248,7 @@ class EksCluster(ManagedCluster):
             pulumi.log.warn(SPOT_SLR_WARNING.format(pools=", ".join(pool_path(p, "spot") for p in spot)), resource=self)
         self._tags = merge_tags(args.tags, {"mlplatform.io/cluster": cluster_name})
         tags = self._tags
+        storage_class = default_storage_class(tags)  # checks the tags before anything is registered
         protect = args.protect
 
         self.secrets_key = aws.kms.Key(
@@ -336,7 +374,7 @@ class EksCluster(ManagedCluster):
         provider = cluster_provider(
             name, self, kubeconfig, f"eks/{args.region}/{cluster_name}", depends_on=[self.system_node_group]
         )
-        self._ebs_csi(name, provider, partition)
+        self._ebs_csi(name, provider, partition, storage_class)
         if self.karpenter_node_role is not None:
             self.karpenter = Karpenter(
                 name,
@@ -398,7 +436,7 @@ class EksCluster(ManagedCluster):
             )
         return node_role
 
-    def _ebs_csi(self, name: str, provider: k8s.Provider, partition: str) -> None:
+    def _ebs_csi(self, name: str, provider: k8s.Provider, partition: str, sc: Mapping[str, Any]) -> None:
         """The EBS CSI driver as an EKS add-on, its controller's IRSA role (trusted by exactly
         ``kube-system:ebs-csi-controller-sa``, with AmazonEBSCSIDriverPolicy) and the default StorageClass (EKS User
         Guide ``latest/ug/storage/ebs-csi.adoc``: the add-on with an IAM role given as its service account role)."""
@@ -429,7 +467,6 @@ class EksCluster(ManagedCluster):
             # the add-on's input flows from the cluster; and after the nodes its controller pods run on.
             opts=child_opts(self, depends_on=[self.eks, attachment, self.system_node_group]),
         )
-        sc = default_storage_class()
         self.storage_class = k8s.storage.v1.StorageClass(
             child_name(name, "default-storage-class"),
             metadata=sc["metadata"],
