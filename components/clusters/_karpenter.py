@@ -1,7 +1,7 @@
 """Karpenter on EKS: interruption queue and rules, controller IAM role, Helm release, EC2NodeClass + NodePool per pool.
 
-Karpenter's node role (and its EC2_LINUX access entry on the cluster) is created by
-:class:`~components.clusters.eks.EksCluster`, before the cluster; this module only references it. The custom
+Karpenter's node role (before the cluster) and its EC2_LINUX access entry on the cluster (after it) are created by
+:class:`~components.clusters.eks.EksCluster`; this module only references them. The custom
 resources are validated in the tests against Karpenter's own CRD schemas.
 """
 
@@ -366,6 +366,7 @@ class Karpenter:
         depends_on: Sequence[pulumi.Resource],
         chart_versions: Mapping[str, str] | None = None,
         ami_version: str = "latest",
+        node_access: pulumi.Resource | None = None,
     ) -> None:
         self.queue = aws.sqs.Queue(
             child_name(name, "karpenter-interruption"),
@@ -451,7 +452,12 @@ class Karpenter:
                 kind="EC2NodeClass",
                 metadata={"name": cls_name, "labels": labels},
                 spec=node_class(cluster_name, node_role_name, disk_gib=disk_gib, tags=tags, ami_version=ami_version),
-                opts=child_opts(parent, provider=provider, depends_on=[self.release, node_role]),
+                # Nodes launched from it join through the node role's access entry (``node_access``).
+                opts=child_opts(
+                    parent,
+                    provider=provider,
+                    depends_on=[self.release, node_role, *([node_access] if node_access else [])],
+                ),
             )
             self.node_pools[pool.name] = k8s.apiextensions.CustomResource(
                 child_name(name, f"nodepool-{pool.name}"),

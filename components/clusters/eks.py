@@ -77,6 +77,17 @@ not create the role: it is one per account, shared with everything else there, a
 ("Service role name AWSServiceRoleForEC2Spot has been taken in this account", chanzuckerberg/cztack#897)."""
 
 
+KARPENTER_ENTRY = "karpenter-nodes"
+"""The key under which pulumi-eks's ``accessEntries`` held Karpenter's node entry before the entry became ours."""
+
+
+def pulumi_eks_access_entry_name(cluster_resource_name: str, key: str) -> str:
+    """The Pulumi name pulumi-eks gives the ``aws.eks.AccessEntry`` of ``accessEntries[key]`` of an ``eks.Cluster``
+    named ``cluster_resource_name`` (``${componentName}-${name}``, parented to that component: pulumi/pulumi-eks
+    nodejs/eks/cluster/authenticationMode.ts ``createAccessEntries``, called from cluster.ts ``createCore``)."""
+    return f"{cluster_resource_name}-{key}"
+
+
 def nat_gateway_strategy(environment: str) -> awsx.ec2.NatGatewayStrategy:
     """awsx's NAT gateway strategy: one gateway for dev (``Single``: every private subnet routes through the first
     zone's gateway), one per zone elsewhere (``OnePerAz``, awsx's default), so a zone outage does not cut the others'
@@ -305,12 +316,10 @@ class EksCluster(ManagedCluster):
             name, "node-role", short_name(f"{cluster_name}-node", 64), "managed node groups", NODE_POLICIES, "node"
         )
         self.karpenter_node_role: aws.iam.Role | None = None
-        access_entries: dict[str, eks.AccessEntryArgs] = {}
         if karpenter:
-            # Karpenter's node role, as Karpenter's getting-started template makes it (KarpenterNodeRole), with the
-            # EC2_LINUX access entry that lets its nodes join: pulumi-eks creates access entries only for its own
-            # default instance role or for accessEntries (pulumi/pulumi-eks nodejs/eks/cluster/cluster.ts), and
-            # refuses instanceRoles when authenticationMode is API (nodejs/eks/cluster/authenticationMode.ts).
+            # Karpenter's node role, as Karpenter's getting-started template makes it (KarpenterNodeRole). Its nodes
+            # join through an EC2_LINUX access entry (below): pulumi-eks refuses instanceRoles when
+            # authenticationMode is API (nodejs/eks/cluster/authenticationMode.ts).
             self.karpenter_node_role = self._node_role(
                 name,
                 "karpenter-node-role",
@@ -318,9 +327,6 @@ class EksCluster(ManagedCluster):
                 "Karpenter",
                 KARPENTER_NODE_POLICIES,
                 "karpenter-node",
-            )
-            access_entries["karpenter-nodes"] = eks.AccessEntryArgs(
-                principal_arn=self.karpenter_node_role.arn, type=eks.AccessEntryType.EC2_LINUX
             )
 
         cidrs = list(spec.api_access.public_cidrs)
@@ -341,12 +347,15 @@ class EksCluster(ManagedCluster):
             public_access_cidrs=cidrs or None,
             encryption_config_key_arn=self.secrets_key.arn,
             enabled_cluster_log_types=list(LOG_TYPES),
-            access_entries=access_entries or None,
             vpc_cni_options=eks.VpcCniOptionsArgs(enable_network_policy=True),
             deletion_protection=protect,
             tags=tags,
             opts=child_opts(self, protect=protect),
         )
+
+        self.karpenter_access: aws.eks.AccessEntry | None = None
+        if self.karpenter_node_role is not None:
+            self.karpenter_access = self._karpenter_access(name, self.karpenter_node_role)
 
         system = spec.system_pool
         self.system_node_group = eks.ManagedNodeGroup(
@@ -391,6 +400,7 @@ class EksCluster(ManagedCluster):
                 disks={k: p.disk_size_gib for k, p in spec.gpu_pools.items()},
                 tags=tags,
                 depends_on=[self.system_node_group],
+                node_access=self.karpenter_access,
                 ami_version=aws_spec.ami_version,
             )
         elif aws_spec.gpu_provisioner == "node-groups":
@@ -435,6 +445,36 @@ class EksCluster(ManagedCluster):
                 opts=child_opts(self),
             )
         return node_role
+
+    def _karpenter_access(self, name: str, role: aws.iam.Role) -> aws.eks.AccessEntry:
+        """The EC2_LINUX access entry that lets Karpenter's nodes join, replaced whenever their role is.
+
+        EKS stores the principal's unique id with an entry: a role deleted and re-created with the same ARN does not
+        work with the old entry (EKS API Reference, ``AccessEntry.principalArn``), and nothing in the entry's inputs
+        changes then. So this is our own ``aws.eks.AccessEntry`` with ``replace_with=[role]`` (Pulumi resource option
+        replaceWith: replaced whenever the role is), not one of pulumi-eks's ``accessEntries``, which get the
+        cluster component's options only (pulumi/pulumi-eks nodejs/eks/cluster/authenticationMode.ts
+        ``createAccessEntries``). Deleted before its replacement is created: an IAM principal can be in one access
+        entry only (EKS User Guide, creating-access-entries.adoc). Aliased to the entry pulumi-eks made under the
+        key ``karpenter-nodes`` (``${clusterName}-${key}``, parent the eks.Cluster component), which it replaces in
+        place."""
+        return aws.eks.AccessEntry(
+            child_name(name, KARPENTER_ENTRY),
+            cluster_name=self.eks.eks_cluster.name,
+            principal_arn=role.arn,
+            type="EC2_LINUX",
+            tags=self._tags,
+            opts=child_opts(
+                self,
+                replace_with=[role],
+                delete_before_replace=True,
+                aliases=[
+                    pulumi.Alias(
+                        name=pulumi_eks_access_entry_name(child_name(name, "eks"), KARPENTER_ENTRY), parent=self.eks
+                    )
+                ],
+            ),
+        )
 
     def _ebs_csi(self, name: str, provider: k8s.Provider, partition: str, sc: Mapping[str, Any]) -> None:
         """The EBS CSI driver as an EKS add-on, its controller's IRSA role (trusted by exactly

@@ -77,6 +77,9 @@ class Registration:
     retain_on_delete: bool = False
     ignore_changes: list[str] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
+    replace_with: list[str] = field(default_factory=list)
+    """URNs whose replacement replaces this resource too (the ``replace_with`` option)."""
+    delete_before_replace: bool = False
 
     @property
     def provider_urn(self) -> str | None:
@@ -234,6 +237,8 @@ class RecordingMonitor(pmocks.MockMonitor):
             protect=bool(request.protect),
             retain_on_delete=bool(request.retainOnDelete),
             ignore_changes=list(request.ignoreChanges),
+            replace_with=list(request.replace_with),
+            delete_before_replace=bool(request.deleteBeforeReplace),
         )
         plain = _plain(inputs)
         args = pmocks.MockResourceArgs(

@@ -39,6 +39,7 @@ DOCUMENT_INPUTS: Mapping[str, tuple[str, ...]] = {
 ARN_INPUTS: Mapping[str, tuple[str, ...]] = {
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": ("policyArn",),
     "aws:eks/addon:Addon": ("serviceAccountRoleArn",),
+    "aws:eks/accessEntry:AccessEntry": ("principalArn",),
 }
 """Inputs that hold one ARN."""
 
