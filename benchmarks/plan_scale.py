@@ -54,7 +54,7 @@ STACK: dict[str, dict[str, Any]] = {
     },
     "azure": {
         "region": "eastus",
-        "cluster": {},
+        "cluster": {"azure": {"storageResourceGroup": "bench-models-rg"}},
         "storage": "https://benchmodels.blob.core.windows.net/models/m{i}",
     },
 }
@@ -70,6 +70,8 @@ def stack_config(cloud: str, models: int) -> dict[str, Any]:
         "region": spec["region"],
         "cluster": {
             **spec["cluster"],
+            # Where pulumi up would run from (docs/deploying.md): a documentation range, as in the shipped stacks.
+            "apiAccess": {"publicCidrs": ["203.0.113.0/24"], "deployFrom": ["203.0.113.0/24"]},
             "systemPool": {"minNodes": 2, "maxNodes": 4},
             "gpuPools": {"t4": {"accelerator": "nvidia-t4", "gpusPerNode": 1, "minNodes": 0, "maxNodes": 8}},
         },

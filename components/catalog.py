@@ -170,7 +170,7 @@ _Amount = tuple[float | None, _Source | None, str]
 _TOP = {"sources", "accelerators", "spec_sources", "gcp_gpu_prices", "machines"}
 _TOP |= {"system_machines", "control_planes", "load_balancers", "availability", "regional_prices"}
 _Places = tuple[tuple[str, tuple[str, ...]], ...]
-_REGION = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$")
+_REGION = re.compile(r"\A[a-z][a-z0-9-]*[a-z0-9]\Z", re.ASCII)
 _MACHINE = {"cloud", "accelerator", "gpus", "type", "vcpus", "memory_gib"}
 
 
@@ -521,9 +521,9 @@ _CATALOG = load()
 _INDEX = {(m.cloud, m.accelerator, m.gpus): m for m in _CATALOG.machines}
 
 REGION_NAMES: Mapping[str, tuple[re.Pattern[str], str]] = {
-    "aws": (re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$"), "us-east-1"),
-    "gcp": (re.compile(r"^[a-z]+-[a-z]+\d{1,2}$"), "us-central1"),
-    "azure": (re.compile(r"^[a-z][a-z0-9]*$"), "eastus"),
+    "aws": (re.compile(r"\A[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}\Z", re.ASCII), "us-east-1"),
+    "gcp": (re.compile(r"\A[a-z]+-[a-z]+[0-9]{1,2}\Z", re.ASCII), "us-central1"),
+    "azure": (re.compile(r"\A[a-z][a-z0-9]*\Z", re.ASCII), "eastus"),
 }
 """Per cloud: the shape of a region name, and an example."""
 

@@ -7,20 +7,33 @@ sees the same sentence.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pulumi
 
 
 def show(value: Any) -> str:
-    """A value as the user wrote it: strings bare, numbers and booleans as YAML would show them."""
+    """A value as the user wrote it: strings bare (in JSON quotes when empty or with invisible characters, so the
+    line stays one line and shows them), numbers and booleans as YAML would show them."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:
         return "null"
     if isinstance(value, str):
-        return value if value else '""'
+        if not value or value != value.strip() or not value.isprintable():
+            return json.dumps(value)  # empty, a trailing newline, a tab, a control character: escaped, in quotes
+        return value
     return str(value)
+
+
+def show_key(key: object) -> str:
+    """A map key in a key path: as written, or in JSON quotes when it would hide characters (a newline, a tab, edge
+    spaces) or break the line."""
+    text = str(key)
+    if not text or text != text.strip() or not text.isprintable() or "." in text:
+        return json.dumps(text)
+    return text
 
 
 class SpecError(pulumi.RunError, ValueError):

@@ -26,7 +26,7 @@ GPU_TAINT_KEY = "nvidia.com/gpu"
 GPU_TAINT_VALUE = "present"
 GPU_TAINT_EFFECT = "NoSchedule"
 
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_DNS_LABEL = re.compile(r"\A[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z", re.ASCII)
 
 
 def type_token(cls_name: str) -> str:
@@ -60,6 +60,12 @@ def is_dns_label(value: str, max_length: int = 63) -> bool:
     return len(value) <= max_length and bool(_DNS_LABEL.match(value))
 
 
+def is_dns_subdomain(value: str) -> bool:
+    """True when ``value`` is an RFC 1123 subdomain (dot-separated DNS labels, at most 253 characters), the rule for
+    most Kubernetes object names (kubernetes apimachinery pkg/util/validation/validation.go, IsDNS1123Subdomain)."""
+    return 0 < len(value) <= 253 and all(is_dns_label(part) for part in value.split("."))
+
+
 def standard_labels(component: str, instance: str, *, name: str | None = None) -> dict[str, str]:
     """The ``app.kubernetes.io/*`` labels every Kubernetes object we render carries."""
     return {
@@ -80,7 +86,7 @@ def merge_tags(*layers: Mapping[str, str] | None) -> dict[str, str]:
     return merged
 
 
-_GCP_LABEL_BAD = re.compile(r"[^a-z0-9_-]")
+_GCP_LABEL_BAD = re.compile(r"[^a-z0-9_-]", re.ASCII)
 
 
 def gcp_labels(tags: Mapping[str, str]) -> dict[str, str]:

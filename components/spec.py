@@ -1,22 +1,49 @@
 """Base for the typed, validated specs that stack config and Python callers share.
 
 Specs are pydantic models with camelCase aliases (the stack file's spelling) that also accept the snake_case
-field names from Python. Unknown keys are errors. A check that needs two fields raises :func:`field_error`, which
-names the offending field so the message points at the right key. A string right below a field is its
-description: it appears in the generated key reference of docs/configuration.md.
+field names from Python. Unknown keys are errors. Types are strict, as YAML gives them: ``true`` is not a count,
+``"1"`` is not a boolean, ``8.0`` is not an integer, and ``.inf``/``.nan`` are not numbers. A check that needs two
+fields raises :func:`field_error`, which names the offending field so the message points at the right key. A string
+right below a field is its description: it appears in the generated key reference of docs/configuration.md.
+
+A Python caller (``ClusterSpec(...)``, ``ModelSpec(...)``) gets the same one line as a stack file, as a
+:class:`SpecInvalid` (a :class:`SpecError`), e.g. ``ClusterSpec.name: NOT A NAME!! is not allowed; give 1-40 ...``.
 """
 
 from __future__ import annotations
 
+import difflib
+import json
+import re
+from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
+from components.errors import SpecError, show, show_key
+
+
+class SpecInvalid(SpecError):
+    """A spec refused by validation: one complete line (the first problem, and how many more there are)."""
+
+    def __init__(self, line: str, path: str = "", value: Any = None, accepted: str = "") -> None:
+        self._line = line
+        super().__init__(path, value, accepted)
+
+    @property
+    def message(self) -> str:
+        """The complete line."""
+        return self._line
+
+    def with_prefix(self, prefix: str) -> SpecError:
+        """The same error with ``prefix`` in front of the line."""
+        return SpecInvalid(prefix + self._line, self.path, self.value, self.accepted)
+
 
 class Spec(BaseModel):
-    """Frozen, strict-keyed base for every spec."""
+    """Frozen, strict-keyed, strictly typed base for every spec."""
 
     model_config = ConfigDict(
         extra="forbid",
@@ -25,7 +52,31 @@ class Spec(BaseModel):
         frozen=True,
         validate_default=True,
         use_attribute_docstrings=True,
+        strict=True,
+        allow_inf_nan=False,
     )
+
+    def __init__(self, /, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as e:
+            raise SpecInvalid(format_validation_error(e, f"{type(self).__name__}.", type(self))) from None
+
+    # pydantic calls a model's own __init__ when it validates it inside another model; marked as its base __init__,
+    # this one runs for a Python caller only, so a nested model's problem is still reported from the outer model.
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
+
+    @classmethod
+    def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: D102 - pydantic's, one line on error
+        try:
+            return super().model_validate(obj, *args, **kwargs)
+        except ValidationError as e:
+            raise SpecInvalid(format_validation_error(e, f"{cls.__name__}.", cls)) from None
+
+
+def validate_as(model: type[Spec], data: Any) -> Any:
+    """Validate ``data`` as ``model``, raising pydantic's ``ValidationError`` (for a caller that formats it)."""
+    return model.__pydantic_validator__.validate_python(data)
 
 
 def field_error(path: str, value: Any, accepted: str) -> PydanticCustomError:
@@ -39,3 +90,128 @@ def field_error(path: str, value: Any, accepted: str) -> PydanticCustomError:
 def value_error(accepted: str) -> PydanticCustomError:
     """An error about the field being validated itself; ``accepted`` says what to give instead."""
     return PydanticCustomError("mlplatform_value", "{accepted}", {"accepted": accepted})
+
+
+# ------------------------------------------------------------------------------------------------ one line
+
+
+def did_you_mean(word: str, choices: list[str]) -> str:
+    """``"did you mean X? "`` for the closest of ``choices``, or ``""``."""
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f"did you mean {close[0]}? " if close else ""
+
+
+_HINTS = {
+    "int_parsing": "give an integer",
+    "int_type": "give an integer",
+    "int_from_float": "give a whole number",
+    "float_parsing": "give a number",
+    "float_type": "give a number",
+    "finite_number": "give a finite number",
+    "bool_parsing": "give true or false",
+    "bool_type": "give true or false",
+    "string_type": "give a string (quote it in YAML)",
+    "dict_type": "give a map of keys to values",
+    "model_type": "give a map of keys to values",
+    "model_attributes_type": "give a map of keys to values",
+    "list_type": "give a list",
+}
+
+
+def _hint(err: Mapping[str, Any]) -> str:
+    typ = err["type"]
+    ctx = err.get("ctx") or {}
+    if typ in ("mlplatform_field", "mlplatform_value"):
+        return str(ctx["accepted"])
+    if typ == "literal_error":
+        expected = str(ctx.get("expected", "")).replace("'", "")
+        return "give one of " + expected.replace(" or ", ", ")
+    if typ in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        word = {"greater_than_equal": ">=", "greater_than": ">", "less_than_equal": "<=", "less_than": "<"}[typ]
+        bound = next(iter(ctx.values()))
+        kind = "an integer" if isinstance(bound, int) else "a number"
+        if isinstance(bound, float) and bound.is_integer():
+            bound = int(bound)
+        return f"give {kind} {word} {bound}"
+    if typ == "int_type" and isinstance(err.get("input"), float):
+        return "give a whole number"
+    if typ == "string_too_short":
+        return f"give at least {ctx.get('min_length')} characters"
+    return _HINTS.get(typ, str(err.get("msg", "invalid")))
+
+
+def _show_input(value: Any, typ: str = "") -> str:
+    if isinstance(value, dict | list):
+        try:
+            text = json.dumps(value)
+        except (TypeError, ValueError):
+            return "..."
+        return "..." if len(text) > 40 else text
+    if typ.endswith("_type") and isinstance(value, str) and _LOOKS_TYPED.match(value):
+        return json.dumps(value)  # "4" or "true" given as text: quoted, so the line says why it is refused
+    return show(value)
+
+
+_LOOKS_TYPED = re.compile(r"\A([-+]?[0-9][0-9._]*([eE][-+]?[0-9]+)?|true|false|yes|no|on|off|null|~)\Z", re.I | re.A)
+
+
+def _missing_hint(loc: tuple[Any, ...]) -> str:
+    last = str(loc[-1])
+    if last == "accelerator":
+        from components import catalog
+
+        return "give one of " + ", ".join(catalog.ACCELERATORS)
+    if last == "cloud":
+        return "give one of aws, gcp, azure, existing"
+    return f"give {last}"
+
+
+def accepted_keys(model: type[Spec], loc: tuple[Any, ...]) -> list[str]:
+    """The keys accepted at ``loc`` (walking the models, skipping map keys)."""
+    current: Any = model
+    for part in loc:
+        fields = getattr(current, "model_fields", None)
+        if fields is None:
+            break
+        match = next((f for n, f in fields.items() if (f.alias or n) == part), None)
+        if match is None:
+            continue  # a map key, e.g. a pool or model name
+        current = _model_of(match.annotation)
+    fields = getattr(current, "model_fields", {})
+    return [f.alias or n for n, f in fields.items()]
+
+
+def _model_of(annotation: Any) -> Any:
+    for arg in (*getattr(annotation, "__args__", ()), annotation):
+        if isinstance(arg, type) and issubclass(arg, Spec):
+            return arg
+        inner = _model_of(arg) if getattr(arg, "__args__", None) else None
+        if inner is not None:
+            return inner
+    return None
+
+
+def format_validation_error(exc: ValidationError, where: str, model: type[Spec]) -> str:
+    """The one line for the first problem of ``exc`` (and how many more there are); ``where`` goes before the key
+    path (``"stacks/Pulumi.dev.yaml: mlplatform:"`` for a stack file, ``"ClusterSpec."`` for a Python caller)."""
+    errors = exc.errors()
+    # A misspelt key also makes the key it should have been "missing": name the misspelling first.
+    err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+    loc = tuple(err["loc"])
+    value = err.get("input")
+    ctx = err.get("ctx") or {}
+    if err["type"] == "mlplatform_field":
+        loc = loc + tuple(str(ctx["path"]).split("."))
+        value = ctx["value"]
+    path = ".".join(show_key(p) for p in loc)
+    head = f"{where}{path}" if path else where.rstrip(".: ")
+    if err["type"] == "extra_forbidden":
+        accepted = accepted_keys(model, loc[:-1])
+        msg = f"{head}: unknown key; {did_you_mean(str(loc[-1]), accepted)}accepted keys: {', '.join(accepted)}"
+    elif err["type"] == "missing":
+        msg = f"{head}: missing; {_missing_hint(loc)}"
+    else:
+        msg = f"{head}: {_show_input(value, err['type'])} is not allowed; {_hint(err)}"
+    if len(errors) > 1:
+        msg += f" (+{len(errors) - 1} more)"
+    return msg

@@ -6,15 +6,17 @@ import re
 from dataclasses import dataclass
 
 from components.errors import SpecError
+from components.naming import is_dns_subdomain
 
 SCHEMES = ("s3://", "gs://", "https://<account>.blob.core.windows.net/", "hf://", "pvc://", "oci://")
 """The storage URI forms a model may use, as shown in error messages."""
 
-_BUCKET = re.compile(r"^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$")
+_BUCKET = re.compile(r"\A[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]\Z", re.ASCII)
 _AZURE = re.compile(
-    r"^https://(?P<account>[a-z0-9]{3,24})\.blob\.core\.windows\.net/(?P<container>[a-z0-9-]{3,63})(/(?P<path>.*))?$"
+    r"\Ahttps://(?P<account>[a-z0-9]{3,24})\.blob\.core\.windows\.net/(?P<container>[a-z0-9-]{3,63})(/(?P<path>.*))?\Z",
+    re.ASCII,
 )
-_SIMPLE = re.compile(r"^(?P<scheme>s3|gs|hf|pvc|oci)://(?P<bucket>[^/]+)(/(?P<path>.*))?$")
+_SIMPLE = re.compile(r"\A(?P<scheme>s3|gs|hf|pvc|oci)://(?P<bucket>[^/]+)(/(?P<path>.*))?\Z", re.ASCII)
 
 _CLOUD_OF_SCHEME = {"s3": "aws", "gs": "gcp", "azure": "azure"}
 
@@ -40,18 +42,86 @@ class StorageLocation:
         return _CLOUD_OF_SCHEME.get(self.scheme)
 
 
+# S3 general purpose bucket naming rules (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html):
+# 3-63 of a-z 0-9 . -, starting and ending with a letter or digit, no two adjacent periods, not an IP address, and
+# reserved prefixes and suffixes.
+_S3_BUCKET = re.compile(r"\A[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\Z", re.ASCII)
+_S3_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+_S3_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+_IPV4 = re.compile(r"\A[0-9]{1,3}(\.[0-9]{1,3}){3}\Z", re.ASCII)
+
+
+def s3_bucket_problem(bucket: str) -> str | None:
+    """Why ``bucket`` cannot be an S3 general purpose bucket name, or None."""
+    if not _S3_BUCKET.match(bucket):
+        return f"{bucket!r} is not a valid s3 bucket name (3-63 of a-z 0-9 . -, starting and ending with a-z or 0-9)"
+    if ".." in bucket:
+        return f"{bucket!r} is not a valid s3 bucket name (two adjacent periods)"
+    if _IPV4.match(bucket):
+        return f"{bucket!r} is not a valid s3 bucket name (formatted as an IP address)"
+    for prefix in _S3_RESERVED_PREFIXES:
+        if bucket.startswith(prefix):
+            return f"{bucket!r} is not a valid s3 bucket name (the prefix {prefix} is reserved by S3)"
+    for suffix in _S3_RESERVED_SUFFIXES:
+        if bucket.endswith(suffix):
+            return f"{bucket!r} is not a valid s3 bucket name (the suffix {suffix} is reserved by S3)"
+    return None
+
+
+def _plain_text_problem(uri: str) -> str | None:
+    """Why ``uri`` cannot be a storage URI whatever its scheme: characters, credentials, a query or a fragment.
+
+    The URI is written into the InferenceService, the IAM grants and the state in plain text: a SAS token (``sig=``)
+    or ``user:password@`` in it is a credential in plain text, and a query or fragment would also end up in a grant.
+    """
+    if any(not (" " < c <= "~") for c in uri):
+        return "give a URI of printable ASCII characters, without spaces"
+    rest = uri.partition("://")[2]
+    authority = rest.split("/", 1)[0]
+    if "@" in authority:
+        return (
+            "credentials in the URI (user:password@) would be stored in plain text in the manifests and the state; "
+            "remove them: private storage is read with the model's cloud identity"
+        )
+    if "?" in uri or "#" in uri:
+        query = uri.partition("?")[2]
+        if "sig=" in query:
+            return (
+                "a SAS token (sig=) in the URI would be stored in plain text in the manifests and the state; remove "
+                "the query: the model reads the container with its own Azure identity"
+            )
+        return "give a URI without a query (?...) or fragment (#...)"
+    return None
+
+
 def parse_storage_uri(uri: str, path: str = "storageUri") -> StorageLocation:
     """Parse ``uri`` or raise a :class:`SpecError` that lists the accepted forms."""
     accepted = "give a URI starting with " + ", ".join(SCHEMES)
+    if not isinstance(uri, str):
+        raise SpecError(path, uri, accepted)
+    why = _plain_text_problem(uri)
+    if why:
+        raise SpecError(path, uri, why)
     m = _AZURE.match(uri)
     if m:
-        return StorageLocation(uri, "azure", m["container"], (m["path"] or "").strip("/"), m["account"])
-    m = _SIMPLE.match(uri)
-    if not m:
-        raise SpecError(path, uri, accepted)
-    scheme, bucket, prefix = m["scheme"], m["bucket"], (m["path"] or "").strip("/")
-    if scheme in ("s3", "gs") and not _BUCKET.match(bucket):
-        raise SpecError(path, uri, f"{bucket!r} is not a valid {scheme} bucket name (3-63 of a-z 0-9 . - _)")
+        loc = StorageLocation(uri, "azure", m["container"], (m["path"] or "").strip("/"), m["account"])
+    else:
+        m = _SIMPLE.match(uri)
+        if not m:
+            raise SpecError(path, uri, accepted)
+        loc = StorageLocation(uri, m["scheme"], m["bucket"], (m["path"] or "").strip("/"))
+    scheme, bucket, prefix = loc.scheme, loc.bucket, loc.prefix
+    if scheme == "s3" and (problem := s3_bucket_problem(bucket)):
+        raise SpecError(path, uri, problem)
+    if scheme == "gs" and not _BUCKET.match(bucket):
+        raise SpecError(path, uri, f"{bucket!r} is not a valid gs bucket name (3-63 of a-z 0-9 . - _)")
+    if scheme == "pvc" and not is_dns_subdomain(bucket):
+        raise SpecError(path, uri, f"{bucket!r} is not a PersistentVolumeClaim name (a DNS-1123 subdomain)")
+    segments = (m["path"] or "").split("/") if m["path"] else []
+    if any(seg in (".", "..") for seg in segments) or "//" in (m["path"] or "").rstrip("/"):
+        raise SpecError(
+            path, uri, "give a path without '.', '..' or empty segments (it must stay inside " + bucket + ")"
+        )
     if scheme == "hf" and not prefix:
         raise SpecError(path, uri, "give hf://<organisation>/<model>")
-    return StorageLocation(uri, scheme, bucket, prefix)
+    return loc

@@ -15,18 +15,19 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from components import catalog
-from components.clusters import check_cluster
-from components.clusters.spec import ClusterSpec, tag_problem
-from components.errors import SpecError, show
+from components.clusters import check_cluster, shares_one_gpu_per_request
+from components.clusters.spec import ClusterSpec, tags_problem
+from components.errors import SpecError, show, show_key
 from components.platform.settings import PlatformSettings
 from components.serving.spec import ModelSpec, check_model_name, platform_problems
-from components.spec import Spec, field_error, value_error
+from components.spec import Spec, did_you_mean, field_error, validate_as, value_error
+from components.spec import format_validation_error as spec_format
 from components.storage import parse_storage_uri
 
 NAMESPACE = "mlplatform"
 REGION_EXAMPLES = {"aws": "us-east-1", "gcp": "us-central1", "azure": "eastus"}
-_CLUSTER_NAME = re.compile(r"^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$")
+_CONFIG_KEY = re.compile(r"\A[A-Za-z][A-Za-z0-9_-]{0,99}\Z", re.ASCII)
+_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?", re.ASCII)
 _STORAGE_KIND = {"s3": "s3://", "gs": "gs://", "azure": "Azure Blob"}
 """Longest tag key and value per cloud (GCP label rules; AWS and Azure tag rules)."""
 SECRET_KEY_HINT = "set it with: pulumi config set --secret {key} <value>"
@@ -37,6 +38,13 @@ class PolicyOverride(Spec):
 
     enforcement: Literal["mandatory", "advisory", "disabled"]
     reason: str = Field(min_length=10)
+
+    @field_validator("reason")
+    @classmethod
+    def _said(cls, v: str) -> str:
+        if len(v.strip()) < 10:
+            raise value_error("give the reason in words (at least 10 characters besides spaces); it is recorded")
+        return v
 
 
 class PolicySpec(Spec):
@@ -62,7 +70,7 @@ class PolicySpec(Spec):
         names = rule_names()
         for key in self.overrides:
             if key not in names:
-                hint = _did_you_mean(key, names).rstrip()
+                hint = did_you_mean(key, names).rstrip()
                 raise field_error(
                     f"overrides.{key}", "an override", f"no such policy; {hint or 'policies: ' + ', '.join(names)}"
                 )
@@ -86,6 +94,15 @@ class StackConfig(Spec):
     budget: float | None = Field(None, gt=0, description="Monthly ceiling in USD for this stack's estimate.")
     policy: PolicySpec = Field(default_factory=PolicySpec)
 
+    @field_validator("budget", mode="before")
+    @classmethod
+    def _budget_text(cls, v: object) -> object:
+        """A top-level value reaches the program as text (the Pulumi CLI passes ``budget: 5000`` as ``"5000"``): read
+        it as a YAML decimal number; ``1_000``, ``0x10``, ``.inf`` and ``.nan`` stay text and are refused."""
+        if isinstance(v, str) and _DECIMAL.fullmatch(v):
+            return int(v) if v.lstrip("-").isdigit() else float(v)
+        return v
+
     @field_validator("tags")
     @classmethod
     def _tags(cls, v: dict[str, str]) -> dict[str, str]:
@@ -104,23 +121,24 @@ class StackConfig(Spec):
         for other in ("aws", "gcp", "azure", "existing"):
             if getattr(self.cluster, other) is not None and other != cloud:
                 raise field_error(f"cluster.{other}", "...", f"settings for {other} do not apply to cloud {cloud}")
-        name = self.cluster.name
-        if name is not None and not _CLUSTER_NAME.match(name):
-            raise field_error(
-                "cluster.name",
-                name,
-                "give 1-40 lowercase letters, digits and '-', starting with a letter (GKE's rule, on every cloud)",
-            )
         self._check_tags()
+        found = acme_credential_problem(self.platform.tls.acme_dns01)
+        if found:
+            raise field_error(
+                f"platform.tls.acmeDns01.{found[0]}",
+                "[plain text]",
+                f"a credential here would be stored in plain text in the ClusterIssuer and the state; give {found[1]} "
+                "(the name and key of a Kubernetes Secret in the cert-manager namespace)",
+            )
         if cloud == "gcp" and self.cluster.gcp is None:
             raise field_error("cluster.gcp.project", None, "give the Google Cloud project id")
         if cloud == "existing" and self.cluster.gpu_pools:
             raise field_error(
                 "cluster.gpuPools", "...", "an existing cluster's GPU nodes are not managed here; remove gpuPools"
             )
-        self._check_pools()
         self._check_models()
         self._check_versions()
+        self._check_pools()
         return self
 
     def _check_versions(self) -> None:
@@ -134,33 +152,57 @@ class StackConfig(Spec):
 
     def _check_tags(self) -> None:
         """Tag keys and values the stack's cloud accepts (the cloud's rules live with the clusters)."""
-        for key, value in self.tags.items():
-            problem = tag_problem(self.cloud, key, value)
-            if problem is not None:
-                raise field_error(*problem)
+        problem = tags_problem(self.cloud, self.tags)
+        if problem is not None:
+            raise field_error(*problem)
 
     def _check_pools(self) -> None:
         """The region, the default system machine and the GPU pools, by the same check the cluster makes."""
         if self.cloud == "existing" or self.region is None:
             return
         try:
-            check_cluster(self.cloud, self.region, self.cluster)
+            uris = {f"models.{n}.storageUri": m.storage_uri for n, m in self.models.items() if not m.public_storage}
+            check_cluster(self.cloud, self.region, self.cluster, storage_uris=uris)
         except SpecError as e:
             raise field_error(e.path, e.value, e.accepted) from None
 
     def _check_models(self) -> None:
         hosts: dict[str, str] = {}
+        dashboards: dict[str, str] = {}
         for name, model in self.models.items():
-            base = f"models.{name}"
+            base = f"models.{show_key(name)}"
             why = check_model_name(name, model.namespace)
             if why:
                 raise field_error(base, name, why)
-            host = f"{name}-{model.namespace}"  # KServe's host: <name>-<namespace>.<domain>
-            if host in hosts:
-                raise field_error(base, name, f"{host}.{self.platform.domain} is already served by model {hosts[host]}")
-            hosts[host] = name
+            if model.namespace in reserved_namespaces():
+                raise field_error(
+                    f"{base}.namespace",
+                    model.namespace,
+                    "a platform or Kubernetes system namespace is not a model's (the model would declare it, and "
+                    "removing the model would delete it); give a namespace of your own, e.g. models",
+                )
+            # KServe's hosts: <name>-<namespace>.<domain> and the predictor's <name>-predictor-<namespace>.<domain>.
+            for host in (f"{name}-{model.namespace}", f"{name}-predictor-{model.namespace}"):
+                if host in hosts:
+                    raise field_error(
+                        base, name, f"{host}.{self.platform.domain} is already served by model {hosts[host]}"
+                    )
+                hosts[host] = name
+            dashboard = f"{model.namespace}-{name}-dashboard"  # the model's Grafana ConfigMap (ModelService)
+            if dashboard in dashboards or dashboard in platform_dashboards():
+                owner = f"model {dashboards[dashboard]}" if dashboard in dashboards else "the platform"
+                raise field_error(
+                    base,
+                    name,
+                    f"its dashboard ConfigMap {dashboard} (<namespace>-<name>-dashboard) is already {owner}'s; "
+                    "rename the model or move it to another namespace",
+                )
+            dashboards[dashboard] = name
             for path, value, accepted in platform_problems(model, self.platform.deployment_mode):
                 raise field_error(f"{base}.{path}", value, accepted)
+            for path, value, accepted in model_problems(model):
+                raise field_error(f"{base}.{path}", value, accepted)
+            self._check_token_key(base, model)
             self._check_model_gpus(base, model)
             loc = parse_storage_uri(model.storage_uri)
             if loc.cloud and loc.cloud != self.cloud and not model.public_storage:
@@ -179,6 +221,28 @@ class StackConfig(Spec):
                     "publicStorage: true for a public bucket, or serve from pvc://, oci:// or hf://",
                 )
 
+    @staticmethod
+    def _check_token_key(base: str, model: ModelSpec) -> None:
+        """``llm.huggingfaceTokenKey`` names a key of its own, never one of this stack's settings."""
+        key = model.llm.huggingface_token_key if model.llm else None
+        if key is None:
+            return
+        path = f"{base}.llm.huggingfaceTokenKey"
+        if key in TOP_LEVEL_KEYS:
+            raise field_error(
+                path,
+                key,
+                f"{NAMESPACE}:{key} is a setting of this stack, not a secret; give a key of its own, e.g. hfToken, "
+                "set with: pulumi config set --secret hfToken <value>",
+            )
+        if not _CONFIG_KEY.match(key):
+            raise field_error(
+                path,
+                key,
+                "give a config key name (letters, digits, '-' and '_', starting with a letter), without the "
+                f"{NAMESPACE}: namespace",
+            )
+
     def _check_model_gpus(self, base: str, model: ModelSpec) -> None:
         res = model.resources
         if res.gpus == 0 or res.accelerator is None:
@@ -196,6 +260,15 @@ class StackConfig(Spec):
                 res.gpus,
                 f"give at most {most} (GPUs per node of the {res.accelerator} pools)",
             )
+        sliced = [k for k, p in pools.items() if shares_one_gpu_per_request(self.cloud, p.sharing.strategy)]
+        if res.gpus > 1 and len(sliced) == len(pools):
+            # The same rule ModelService applies (components/serving/model_service.py), here before registration.
+            raise field_error(
+                f"{base}.resources.gpus",
+                res.gpus,
+                f"give 1: the {res.accelerator} pools ({', '.join(sliced)}) time-slice their GPUs, and a share is "
+                "requested as one GPU",
+            )
 
     def secret_keys_used(self) -> dict[str, str]:
         """Config keys that must hold secrets, by the key path that names them."""
@@ -204,6 +277,115 @@ class StackConfig(Spec):
             if model.llm and model.llm.huggingface_token_key:
                 out[model.llm.huggingface_token_key] = f"models.{name}.llm.huggingfaceTokenKey"
         return out
+
+
+# ------------------------------------------------------------------------------------------------ rules
+
+
+def reserved_namespaces() -> frozenset[str]:
+    """Namespaces a model may not take: the platform's own (each add-on's ``NAMESPACE``) and Kubernetes' system
+    namespaces. ``kube-*`` is reserved by Kubernetes ("Avoid creating namespaces with the prefix kube-",
+    https://kubernetes.io/docs/concepts/overview/working-with-objects/namespaces/); ``default`` has none of the labels
+    (Pod Security, Istio injection) a model namespace gets and cannot be deleted, so a model there is refused too."""
+    from components.clusters import _karpenter
+    from components.platform import certmanager, gpu, istio, knative, kserve, monitoring
+
+    return frozenset(
+        {
+            "default", "kube-system", "kube-public", "kube-node-lease",
+            istio.NAMESPACE, istio.CNI_NAMESPACE, certmanager.NAMESPACE, knative.NAMESPACE, knative.OPERATOR_NAMESPACE,
+            kserve.NAMESPACE, monitoring.NAMESPACE, gpu.PLUGIN_NAMESPACE, gpu.OPERATOR_NAMESPACE, gpu.DCGM_NAMESPACE,
+            _karpenter.NAMESPACE,
+        }
+    )  # fmt: skip
+
+
+def platform_dashboards() -> frozenset[str]:
+    """The platform's own dashboard ConfigMaps in the monitoring namespace (components/platform/monitoring.py)."""
+    from components.platform import monitoring
+
+    return frozenset(f"mlplatform-{key}-dashboard" for key in monitoring.DASHBOARDS)
+
+
+_ENV_NAME = re.compile(r"\A[-._a-zA-Z][-._a-zA-Z0-9]*\Z", re.ASCII)
+"""Kubernetes' environment variable name rule (kubernetes apimachinery pkg/util/validation/validation.go,
+``envVarNameFmt``); the relaxed rule behind the RelaxedEnvironmentVariableValidation gate accepts more, so a name that
+passes this one is accepted by every cluster version."""
+MAX_ARG_STRLEN = 32 * 4096
+"""Longest ``NAME=value`` string Linux passes to a new process (include/uapi/linux/binfmts.h: ``MAX_ARG_STRLEN
+(PAGE_SIZE * 32)``, 4 KiB pages): a longer variable makes the container's exec fail with E2BIG."""
+_CREDENTIAL_NAME = re.compile(r"(TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIAL)", re.I)
+_CREDENTIAL_VALUE = re.compile(
+    r"\A(hf_[A-Za-z0-9]{20,}|AKIA[0-9A-Z]{16}|ASIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{20,}|sk-[A-Za-z0-9_-]{20,}"
+    r"|xox[abposr]-[A-Za-z0-9-]{10,}|-----BEGIN [A-Z ]*PRIVATE KEY-----.*)\Z",
+    re.ASCII | re.S,
+)
+"""Token shapes: Hugging Face (hf_), AWS access key ids (AKIA/ASIA), GitHub (ghp_ ...), OpenAI-style (sk-), Slack
+(xox*-), PEM private keys."""
+_ZERO = re.compile(r"\A0+(\.0+)?[A-Za-z]*\Z", re.ASCII)
+
+
+def model_problems(model: ModelSpec) -> list[tuple[str, object, str]]:
+    """Cloud-independent rules on one model the types do not carry: (key path, value, accepted)."""
+    problems: list[tuple[str, object, str]] = []
+    for key in ("cpu", "memory"):
+        value = getattr(model.resources, key)
+        if _ZERO.match(value):
+            problems.append((f"resources.{key}", value, f"give a quantity above zero, such as {_EXAMPLE[key]}"))
+    for name, value in model.env.items():
+        path = f"env.{name}"
+        if not _ENV_NAME.match(name):
+            problems.append(
+                (
+                    "env",
+                    name,
+                    "give environment variable names of letters, digits, '_', '-' and '.', not starting with a digit",
+                )
+            )
+        elif len(name) + 1 + len(value.encode()) > MAX_ARG_STRLEN - 1:
+            problems.append(
+                (path, f"({len(value.encode())} bytes)", f"give at most {MAX_ARG_STRLEN - len(name) - 2} bytes (Linux)")
+            )
+        elif _CREDENTIAL_NAME.search(name) or _CREDENTIAL_VALUE.match(value):
+            problems.append(
+                (
+                    path,
+                    "[plain text]",
+                    "a credential in env would be stored in plain text in the manifests and the state; give a Hugging "
+                    "Face token with llm.huggingfaceTokenKey (a secret), and read other credentials with the model's "
+                    "cloud identity",
+                )
+            )
+    return problems
+
+
+_EXAMPLE = {"cpu": "500m", "memory": "4Gi"}
+
+
+def acme_credential_problem(solver: Mapping[str, Any] | None, path: str = "") -> tuple[str, str] | None:
+    """A plain-text credential in the cert-manager DNS-01 solver map: (key path below acmeDns01, the field to give).
+
+    cert-manager takes every DNS provider credential from a Kubernetes Secret (``...SecretRef`` fields, e.g.
+    route53 ``accessKeyIDSecretRef`` and ``secretAccessKeySecretRef``: cert-manager pkg/apis/acme/v1/types_issuer.go,
+    ACMEIssuerDNS01ProviderRoute53); a value in the stack file would reach the ClusterIssuer and the state in plain
+    text.
+    """
+    if not isinstance(solver, Mapping):
+        return None
+    for key, value in solver.items():
+        here = f"{path}.{key}" if path else str(key)
+        if isinstance(value, Mapping):
+            if str(key).endswith(("SecretRef", "KeyRef")):
+                continue
+            found = acme_credential_problem(value, here)
+            if found:
+                return found
+        elif isinstance(value, str) and _CREDENTIAL_KEY.search(str(key)):
+            return here, f"{key}SecretRef"
+    return None
+
+
+_CREDENTIAL_KEY = re.compile(r"(secret|password|token|apikey|accesskey|privatekey)", re.I)
 
 
 TOP_LEVEL_KEYS = tuple(StackConfig.model_fields[f].alias or f for f in StackConfig.model_fields)
@@ -221,113 +403,9 @@ class LoadedConfig:
 # ------------------------------------------------------------------------------------------------ errors
 
 
-def _did_you_mean(word: str, choices: list[str]) -> str:
-    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    return f"did you mean {close[0]}? " if close else ""
-
-
-_HINTS = {
-    "int_parsing": "give an integer",
-    "int_type": "give an integer",
-    "int_from_float": "give a whole number",
-    "float_parsing": "give a number",
-    "float_type": "give a number",
-    "bool_parsing": "give true or false",
-    "bool_type": "give true or false",
-    "string_type": "give a string (quote it in YAML)",
-    "dict_type": "give a map of keys to values",
-    "model_type": "give a map of keys to values",
-    "model_attributes_type": "give a map of keys to values",
-    "list_type": "give a list",
-}
-
-
-def _hint(err: Mapping[str, Any]) -> str:
-    typ = err["type"]
-    ctx = err.get("ctx") or {}
-    if typ in ("mlplatform_field", "mlplatform_value"):
-        return str(ctx["accepted"])
-    if typ == "literal_error":
-        expected = str(ctx.get("expected", "")).replace("'", "")
-        return "give one of " + expected.replace(" or ", ", ")
-    if typ in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
-        word = {"greater_than_equal": ">=", "greater_than": ">", "less_than_equal": "<=", "less_than": "<"}[typ]
-        bound = next(iter(ctx.values()))
-        kind = "an integer" if isinstance(bound, int) else "a number"
-        if isinstance(bound, float) and bound.is_integer():
-            bound = int(bound)
-        return f"give {kind} {word} {bound}"
-    if typ == "string_too_short":
-        return f"give at least {ctx.get('min_length')} characters"
-    return _HINTS.get(typ, str(err.get("msg", "invalid")))
-
-
-def _path(loc: tuple[Any, ...]) -> str:
-    return ".".join(str(p) for p in loc)
-
-
 def format_validation_error(exc: ValidationError, stack_file: str, model: type[Spec] = StackConfig) -> str:
-    """The one line for the first problem of ``exc`` (and how many more there are)."""
-    errors = exc.errors()
-    # A misspelt key also makes the key it should have been "missing": name the misspelling first.
-    err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
-    loc = tuple(err["loc"])
-    value = err.get("input")
-    ctx = err.get("ctx") or {}
-    if err["type"] == "mlplatform_field":
-        loc = loc + tuple(str(ctx["path"]).split("."))
-        value = ctx["value"]
-    where = f"{stack_file}: {NAMESPACE}:{_path(loc)}"
-    if err["type"] == "extra_forbidden":
-        accepted = _accepted_keys(model, loc[:-1])
-        msg = f"{where}: unknown key; {_did_you_mean(str(loc[-1]), accepted)}accepted keys: {', '.join(accepted)}"
-    elif err["type"] == "missing":
-        msg = f"{where}: missing; {_missing_hint(loc)}"
-    else:
-        msg = f"{where}: {_show_input(value)} is not allowed; {_hint(err)}"
-    if len(errors) > 1:
-        msg += f" (+{len(errors) - 1} more)"
-    return msg
-
-
-def _show_input(value: Any) -> str:
-    if isinstance(value, dict | list):
-        return "..." if len(json.dumps(value)) > 40 else json.dumps(value)
-    return show(value)
-
-
-def _missing_hint(loc: tuple[Any, ...]) -> str:
-    last = str(loc[-1])
-    if last == "accelerator":
-        return "give one of " + ", ".join(catalog.ACCELERATORS)
-    if last == "cloud":
-        return "give one of aws, gcp, azure, existing"
-    return f"give {last}"
-
-
-def _accepted_keys(model: type[Spec], loc: tuple[Any, ...]) -> list[str]:
-    """The keys accepted at ``loc`` (walking the models, skipping map keys)."""
-    current: Any = model
-    for part in loc:
-        fields = getattr(current, "model_fields", None)
-        if fields is None:
-            break
-        match = next((f for n, f in fields.items() if (f.alias or n) == part), None)
-        if match is None:
-            continue  # a map key, e.g. a pool or model name
-        current = _model_of(match.annotation)
-    fields = getattr(current, "model_fields", {})
-    return [f.alias or n for n, f in fields.items()]
-
-
-def _model_of(annotation: Any) -> Any:
-    for arg in (*getattr(annotation, "__args__", ()), annotation):
-        if isinstance(arg, type) and issubclass(arg, Spec):
-            return arg
-        inner = _model_of(arg) if getattr(arg, "__args__", None) else None
-        if inner is not None:
-            return inner
-    return None
+    """The one line for the first problem of ``exc`` in ``stack_file`` (and how many more there are)."""
+    return spec_format(exc, f"{stack_file}: {NAMESPACE}:", model)
 
 
 # ------------------------------------------------------------------------------------------------ loading
@@ -348,11 +426,31 @@ def parse_raw(raw: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def load(raw: Mapping[str, Any], secret_keys: set[str] | frozenset[str], stack_file: str) -> LoadedConfig:
-    """Validate the ``mlplatform:*`` config ``raw`` (keys with the namespace) of one stack.
+    """Validate the stack config ``raw`` (every key with its namespace, as the Pulumi CLI hands them over).
 
+    Only ``mlplatform:`` keys are read; other providers' namespaces (``aws:``, ``kubernetes:`` ...) are left to them,
+    except a namespace that looks like a misspelling of ours, and a provider region that disagrees with ours.
     Raises :class:`SpecError` with the one-line message; nothing is registered before this returns.
     """
-    values = parse_raw({k.split(":", 1)[1]: v for k, v in raw.items() if k.startswith(f"{NAMESPACE}:")})
+    ours: dict[str, Any] = {}
+    for key, value in raw.items():
+        namespace, _, rest = key.partition(":")
+        if namespace == NAMESPACE:
+            ours[rest] = value
+        elif _looks_like_ours(namespace):
+            raise _FormattedError(
+                f"{stack_file}: {key}: unknown namespace {namespace}; did you mean {NAMESPACE}:{rest}? (other "
+                "providers' namespaces, such as aws: or kubernetes:, are left to them)"
+            )
+    try:
+        values = parse_raw(ours)
+    except RecursionError:
+        values = {"": _TOO_DEEP}
+    for key, value in values.items():
+        if value is _TOO_DEEP or _depth(value) > MAX_DEPTH:
+            raise _FormattedError(
+                f"{stack_file}: {NAMESPACE}:{key}: maps and lists nested more than {MAX_DEPTH} deep are not allowed"
+            )
     if not values:
         raise SpecError(
             "",
@@ -363,15 +461,23 @@ def load(raw: Mapping[str, Any], secret_keys: set[str] | frozenset[str], stack_f
     referenced = _secret_references(values.get("models"))
     for key in values:
         if key not in TOP_LEVEL_KEYS and key not in referenced:
-            hint = _did_you_mean(key, [*TOP_LEVEL_KEYS, *referenced])
+            hint = did_you_mean(key, [*TOP_LEVEL_KEYS, *referenced])
             raise _FormattedError(
                 f"{stack_file}: {NAMESPACE}:{key}: unknown key; {hint}accepted keys: {', '.join(TOP_LEVEL_KEYS)}"
             )
+    for full in sorted(secret_keys):
+        namespace, _, key = full.partition(":")
+        if namespace == NAMESPACE and key in values and (key in TOP_LEVEL_KEYS or key not in referenced):
+            raise _FormattedError(
+                f"{stack_file}: {full}: a secret (secure:) is not allowed here; only keys named by a model's "
+                "llm.huggingfaceTokenKey hold secrets (docs/configuration.md, Secrets)"
+            )
     structured = {k: v for k, v in values.items() if k in TOP_LEVEL_KEYS}
     try:
-        cfg = StackConfig.model_validate(structured)
+        cfg = validate_as(StackConfig, structured)
     except ValidationError as e:
         raise _FormattedError(format_validation_error(e, stack_file)) from None
+    _check_provider_config(cfg, raw, stack_file)
     secret_refs = cfg.secret_keys_used()
     secrets: dict[str, str] = {}
     for key, used_at in secret_refs.items():
@@ -385,8 +491,69 @@ def load(raw: Mapping[str, Any], secret_keys: set[str] | frozenset[str], stack_f
                 f"{stack_file}: {full}: a plain-text value is not allowed for a secret; "
                 + SECRET_KEY_HINT.format(key=key)
             )
-        secrets[key] = str(values[key])
+        if not isinstance(values[key], str):
+            raise _FormattedError(f"{stack_file}: {full}: a secret holds one string; give the token as text")
+        secrets[key] = values[key]
     return LoadedConfig(cfg, secrets, stack_file)
+
+
+MAX_DEPTH = 32
+"""Deepest nesting of maps and lists in one value (the stack file reader refuses the same)."""
+_TOO_DEEP = object()
+
+
+def _depth(value: Any) -> int:
+    """How deeply maps and lists nest in ``value`` (iterative: any depth is measured without recursion)."""
+    deepest, todo = 0, [(value, 1)]
+    while todo:
+        item, level = todo.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, level)
+        if level > MAX_DEPTH:
+            break
+        todo.extend((c, level + 1) for c in children)
+    return deepest
+
+
+def _looks_like_ours(namespace: str) -> bool:
+    """A namespace that is a misspelling of ``mlplatform`` (case, a separator, two letters swapped or one off)."""
+    folded = namespace.lower().replace("-", "").replace("_", "")
+    if namespace == NAMESPACE:
+        return False
+    return folded == NAMESPACE or difflib.SequenceMatcher(None, folded, NAMESPACE).ratio() >= 0.8
+
+
+PROVIDER_REGION_KEYS = {"aws": "aws:region", "gcp": "gcp:region", "azure": "azure-native:location"}
+"""The default provider's region setting per cloud. The program makes no explicit cloud provider, so each cloud
+resource is built where its default provider's config says ("By default, each provider uses its package's global
+configuration settings, which are controlled by your stack's configuration":
+https://pulumi.com/docs/concepts/resources/providers). A value there that differs from ``mlplatform:region`` would
+build the cluster somewhere other than where the catalog checked and priced it."""
+
+
+def _check_provider_config(cfg: StackConfig, raw: Mapping[str, Any], stack_file: str) -> None:
+    """The cloud provider's own region (and GCP project) settings agree with ours, where given."""
+    key = PROVIDER_REGION_KEYS.get(cfg.cloud)
+    if key is not None and key in raw and cfg.region is not None:
+        given = raw[key]
+
+        def norm(text: object) -> str:
+            return str(text).lower().replace(" ", "") if cfg.cloud == "azure" else str(text)
+
+        if norm(given) != norm(cfg.region):
+            raise _FormattedError(
+                f"{stack_file}: {key}: {show(given)} is not allowed; give {cfg.region} ({NAMESPACE}:region), or "
+                f"remove {key}: the {cfg.cloud} provider builds where it says, and the stack is checked and priced "
+                f"for {cfg.region}"
+            )
+    project = cfg.cluster.gcp.project if cfg.cloud == "gcp" and cfg.cluster.gcp is not None else None
+    if project is not None and "gcp:project" in raw and str(raw["gcp:project"]) != project:
+        raise _FormattedError(
+            f"{stack_file}: gcp:project: {show(raw['gcp:project'])} is not allowed; give {project} "
+            f"({NAMESPACE}:cluster.gcp.project), or remove gcp:project"
+        )
 
 
 def _secret_references(models: Any) -> set[str]:

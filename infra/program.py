@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pulumi
 
-from components.clusters import create_cluster
+from components.clusters import KubernetesCluster, create_cluster
 from components.errors import SpecError
 from components.platform import Platform, PlatformArgs
 from components.platform.handles import PlatformHandles
@@ -30,14 +30,26 @@ def load_from_runtime() -> LoadedConfig:
     raw.update(rc.get_config_env())
     raw.update(rc.CONFIG.get())
     secret_keys = set(rc.get_config_secret_keys_env()) | set(rc._SECRET_KEYS.get())
-    ours = {k: v for k, v in raw.items() if k.startswith(f"{NAMESPACE}:")}
-    return load(ours, frozenset(secret_keys), stack_file(pulumi.get_stack()))
+    return load(raw, frozenset(secret_keys), stack_file(pulumi.get_stack()))
 
 
 def build(loaded: LoadedConfig) -> None:
     """Declare the stack: the cluster, then (as they land) the platform add-ons and the models."""
     cfg = loaded.config
     name = "mlplatform"
+    try:
+        cluster, platform = _cluster_and_platform(loaded, name)
+    except SpecError as e:  # a cluster's or the platform's own check: the stack file and namespace in front
+        raise e.with_prefix(f"{loaded.stack_file}: {NAMESPACE}:") from None
+    models = serve_models(loaded, platform)
+    pulumi.export("cloud", cfg.cloud)
+    pulumi.export("environment", cfg.environment)
+    pulumi.export("gpuPools", {k: v.instance_type for k, v in cluster.gpu.pools.items()})
+    pulumi.export("models", {k: {"url": m.url, "internalUrl": m.internal_url} for k, m in models.items()})
+
+
+def _cluster_and_platform(loaded: LoadedConfig, name: str) -> tuple[KubernetesCluster, PlatformHandles]:
+    cfg = loaded.config
     cluster = create_cluster(
         name,
         cloud=cfg.cloud,
@@ -56,11 +68,7 @@ def build(loaded: LoadedConfig) -> None:
             kubernetes_version=cfg.cluster.kubernetes_version,
         ),
     ).handles
-    models = serve_models(loaded, platform)
-    pulumi.export("cloud", cfg.cloud)
-    pulumi.export("environment", cfg.environment)
-    pulumi.export("gpuPools", {k: v.instance_type for k, v in cluster.gpu.pools.items()})
-    pulumi.export("models", {k: {"url": m.url, "internalUrl": m.internal_url} for k, m in models.items()})
+    return cluster, platform
 
 
 def serve_models(loaded: LoadedConfig, platform: PlatformHandles) -> dict[str, ModelService]:

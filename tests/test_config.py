@@ -16,6 +16,8 @@ from infra.config import StackConfig, load
 FILE = "stacks/Pulumi.t.yaml"
 POOL = {"accelerator": "nvidia-l4", "maxNodes": 2}
 AWS = {"cloud": "aws", "region": "us-east-1"}
+REACH = {"publicCidrs": ["203.0.113.0/24"], "deployFrom": ["203.0.113.0/24"]}
+"""Where the deploy machine reaches the API from: every valid managed-cloud stack says it (docs/deploying.md)."""
 ANON = {"mode": "public", "allowAnonymous": True}
 IRIS = {"format": "sklearn", "storageUri": "s3://models-bucket/iris", "access": ANON}
 
@@ -57,7 +59,8 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
         "typo nested",
         {**AWS, "cluster": {"gpuPool": {}}},
         f"{FILE}: mlplatform:cluster.gpuPool: unknown key; did you mean gpuPools? accepted keys: name, "
-        "kubernetesVersion, zones, apiAccess, systemPool, gpuPools, deletionProtection, existing, aws, gcp, azure",
+        "kubernetesVersion, zones, apiAccess, systemPool, gpuPools, keyGeneration, deletionProtection, existing, aws, "
+        "gcp, azure",
     ),
     (
         "maxNodes negative",
@@ -123,7 +126,7 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
     ),
     (
         "other cloud's settings",
-        {**AWS, "cluster": {"gcp": {"project": "p"}}},
+        {**AWS, "cluster": {"gcp": {"project": "my-project"}}},
         f"{FILE}: mlplatform:cluster.gcp: ... is not allowed; settings for gcp do not apply to cloud aws",
     ),
     (
@@ -180,6 +183,7 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
         "secret in plain text",
         {
             **AWS,
+            "cluster": {"apiAccess": REACH},
             "models": {
                 "llm": {
                     **IRIS,
@@ -212,6 +216,7 @@ def test_more_problems_are_counted_on_the_same_line() -> None:
 def test_secret_given_as_secret_is_accepted_and_kept_apart() -> None:
     cfg = {
         **AWS,
+        "cluster": {"apiAccess": REACH},
         "models": {
             "llm": {
                 **IRIS,
@@ -239,7 +244,14 @@ def test_defaults_of_a_minimal_stack() -> None:
 def test_strings_from_the_cli_are_read_as_numbers_and_booleans() -> None:
     """The CLI hands nested values as JSON but top-level scalars as strings."""
     cfg = load(
-        {"mlplatform:cloud": "aws", "mlplatform:region": "us-east-1", "mlplatform:budget": "1500"}, frozenset(), FILE
+        {
+            "mlplatform:cloud": "aws",
+            "mlplatform:region": "us-east-1",
+            "mlplatform:budget": "1500",
+            "mlplatform:cluster": json.dumps({"apiAccess": REACH}),
+        },
+        frozenset(),
+        FILE,
     ).config
     assert cfg.budget == 1500.0
 
@@ -263,7 +275,8 @@ pools = st.dictionaries(
 @given(pools=pools, env=st.sampled_from(["dev", "staging", "prod"]))
 def test_valid_configs_round_trip(pools: dict[str, Any], env: str) -> None:
     """Whatever validates, dumped by alias and validated again, gives the same config."""
-    cfg = load(raw({**AWS, "environment": env, "cluster": {"gpuPools": pools}}), frozenset(), FILE).config
+    cluster = {"gpuPools": pools, "apiAccess": REACH, "aws": {"gpuProvisioner": "node-groups"}}  # Karpenter: minNodes 0
+    cfg = load(raw({**AWS, "environment": env, "cluster": cluster}), frozenset(), FILE).config
     again = StackConfig.model_validate(json.loads(cfg.model_dump_json(by_alias=True)))
     assert again == cfg
     assert set(again.cluster.gpu_pools) == set(pools)

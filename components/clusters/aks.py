@@ -21,7 +21,8 @@ from components.clusters._common import (
     system_instance_type,
 )
 from components.clusters.base import GPU_TAINT, GpuPoolInfo, StorageAccess, Taint
-from components.clusters.spec import AzureSpec
+from components.clusters.spec import CLUSTER_TAG, AzureSpec, api_endpoint
+from components.errors import SpecError
 from components.naming import child_name, child_opts, merge_tags
 from components.storage import StorageLocation
 
@@ -31,6 +32,10 @@ AUDIT_LOGS = ("kube-audit-admin", "kube-apiserver", "guard")
 ROLE_BLOB_READER = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"
 ROLE_KV_CRYPTO_USER = "12338af0-0e69-4776-bea7-57ae8d297424"
 ROLE_NETWORK_CONTRIBUTOR = "4d97b98b-1d4f-4787-a291-c67834d212e7"
+ROLE_AKS_RBAC_CLUSTER_ADMIN = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b"
+""""Azure Kubernetes Service RBAC Cluster Admin": DataActions ``Microsoft.ContainerService/managedClusters/*``. With
+Azure RBAC for Kubernetes on and local accounts off, only data-plane roles let a principal call the Kubernetes API;
+Owner and Contributor carry none (MicrosoftDocs/azure-docs articles/aks/manage-azure-rbac.md)."""
 AKS_AAD_SERVER_ID = "6dae42f8-4368-4678-94ff-3960e28e3630"
 """The Entra application id of the AKS API server (kubelogin's ``--server-id``)."""
 TOKEN_AUDIENCE = "api://AzureADTokenExchange"
@@ -92,7 +97,7 @@ class AksCluster(ManagedCluster):
         az = spec.azure or AzureSpec()
         pools = self._resolve_pools("azure")
         cluster_name, location, protect = args.cluster_name, args.region, args.protect
-        self._tags = merge_tags(args.tags, {"mlplatform.io/cluster": cluster_name})
+        self._tags = merge_tags(args.tags, {CLUSTER_TAG["azure"]: cluster_name})
         tags = self._tags
         client = azure.authorization.get_client_config_output()
         self._subscription = client.subscription_id
@@ -107,7 +112,8 @@ class AksCluster(ManagedCluster):
             )
             self.resource_group_name = rg.name
         rg_out = self.resource_group_name
-        self._storage_rg = az.storage_resource_group or rg_name
+        # None when this stack creates the cluster's group: no storage account can be in it (see _grant).
+        self._storage_rg = az.storage_resource_group or az.resource_group
 
         workspace = azure.operationalinsights.Workspace(
             child_name(name, "logs"),
@@ -155,7 +161,8 @@ class AksCluster(ManagedCluster):
         )
         vault = azure.keyvault.Vault(
             child_name(name, "vault"),
-            vault_name=short_name(f"{cluster_name}-kms", 24, salt=rg_name),
+            # Generation in the name: a purge-protected vault's name stays reserved 90 days after deletion.
+            vault_name=short_name(f"{cluster_name}-kms", 24, salt=f"{rg_name}/g{spec.key_generation}"),
             resource_group_name=rg_out,
             location=location,
             properties=azure.keyvault.VaultPropertiesArgs(
@@ -187,7 +194,8 @@ class AksCluster(ManagedCluster):
             opts=child_opts(self),
         )
 
-        cidrs = list(spec.api_access.public_cidrs)
+        reach = api_endpoint("azure", spec)
+        cidrs = list(reach.allowed) if reach.public else []
         system = spec.system_pool
         zones = [str(z) for z in range(1, spec.zones + 1)]
         self.aks = azure.containerservice.ManagedCluster(
@@ -255,7 +263,7 @@ class AksCluster(ManagedCluster):
                 outbound_type="loadBalancer",
             ),
             api_server_access_profile=azure.containerservice.ManagedClusterAPIServerAccessProfileArgs(
-                enable_private_cluster=not cidrs,
+                enable_private_cluster=not reach.public,
                 authorized_ip_ranges=cidrs or None,
             ),
             auto_upgrade_profile=azure.containerservice.ManagedClusterAutoUpgradeProfileArgs(
@@ -281,14 +289,42 @@ class AksCluster(ManagedCluster):
         for pool in pools.values():
             self.agent_pools[pool.name] = self._gpu_pool(name, pool, subnet.id, spec.gpu_pools[pool.name].disk_size_gib)
 
+        # The deploying identity (and any admin groups) may call the Kubernetes API: a data-plane role on the cluster.
+        admins = [
+            azure.authorization.RoleAssignment(
+                child_name(name, "deployer-admin"),
+                principal_id=client.object_id,
+                role_definition_id=self._subscription.apply(lambda s: role_definition(s, ROLE_AKS_RBAC_CLUSTER_ADMIN)),
+                scope=self.aks.id,
+                opts=child_opts(self),
+            )
+        ]
+        for i, group in enumerate(az.admin_group_ids):
+            admins.append(
+                azure.authorization.RoleAssignment(
+                    child_name(name, f"admin-group-{i}"),
+                    principal_id=group,
+                    principal_type="Group",
+                    role_definition_id=self._subscription.apply(
+                        lambda s: role_definition(s, ROLE_AKS_RBAC_CLUSTER_ADMIN)
+                    ),
+                    scope=self.aks.id,
+                    opts=child_opts(self),
+                )
+            )
+
         creds = azure.containerservice.list_managed_cluster_user_credentials_output(
             resource_group_name=rg_out, resource_name=self.aks.name
         )
         kubeconfig = creds.kubeconfigs.apply(
             lambda k: kubeconfig_from_credentials(cluster_name, str(k[0].value)) if k else ""
         )
-        provider = cluster_provider(name, self, kubeconfig, f"aks/{rg_name}/{cluster_name}", depends_on=[self.aks])
-        fqdn = self.aks.private_fqdn if not cidrs else self.aks.fqdn
+        # Role assignments take up to five minutes to reach the AKS authorization server (manage-azure-rbac.md): a
+        # first `up` that meets 403 succeeds when run again (docs/deploying.md).
+        provider = cluster_provider(
+            name, self, kubeconfig, f"aks/{rg_name}/{cluster_name}", depends_on=[self.aks, *admins]
+        )
+        fqdn = self.aks.fqdn if reach.public else self.aks.private_fqdn
         self._finish(
             cloud="azure",
             provider=provider,
@@ -366,6 +402,14 @@ class AksCluster(ManagedCluster):
             opts=child_opts(parent),
         )
         rg = self._storage_rg
+        if rg is None:
+            # The same refusal as check_cluster's (at config time), for programs that use the component directly.
+            raise SpecError(
+                "cluster.azure.storageResourceGroup",
+                "not set",
+                f"{loc.uri} is Azure blob storage; give the resource group of that storage account (this stack "
+                "creates its own resource group, which holds no storage account)",
+            )
         reader = azure.authorization.RoleAssignment(
             child_name(name, "storage-read"),
             principal_id=identity.principal_id,

@@ -20,7 +20,8 @@ from components.clusters._common import (
     short_name,
     system_instance_type,
 )
-from components.clusters.base import GPU_TAINT, GpuPoolInfo, StorageAccess
+from components.clusters.base import GpuPoolInfo, StorageAccess
+from components.clusters.spec import CLUSTER_TAG, api_endpoint
 from components.naming import child_name, child_opts, gcp_labels, merge_tags
 from components.storage import StorageLocation
 
@@ -43,6 +44,21 @@ GSA_ANNOTATION = "iam.gke.io/gcp-service-account"
 CNI_BIN_DIR = "/home/kubernetes/bin"
 """Where GKE nodes keep CNI binaries (COS mounts /opt read-only); Istio's GKE platform notes set the istio-cni
 chart's ``cniBinDir`` to it."""
+WEBHOOK_PORTS: Mapping[str, int] = {
+    # istio/istio manifests/charts/istio-control/istio-discovery/templates/service.yaml: port 443 -> targetPort 15017
+    # (https-webhook: sidecar injection and validation).
+    "istiod": 15017,
+    # kserve/kserve charts/kserve-resources/templates/kserve/deployment_kserve-controller-manager.yaml: containerPort
+    # 9443 named webhook-server, the targetPort of kserve-webhook-server-service.
+    "kserve": 9443,
+    # knative/serving config/core/deployments/webhook.yaml (WEBHOOK_PORT 8443, Service 443 -> 8443) and
+    # knative-extensions/net-istio config/500-webhook-service.yaml (443 -> 8443).
+    "knative": 8443,
+}
+"""Admission webhook ports the GKE control plane must reach on the nodes. GKE's automatic firewall rule for a
+private cluster opens only tcp 443 and 10250 from the control plane (cert-manager's chart values, pinned in
+upstream/chart-values/cert-manager-v1.21.1.yaml, say so and set its webhook to 10250); every other webhook needs a
+rule (https://cloud.google.com/kubernetes-engine/docs/how-to/private-clusters#add_firewall_rules)."""
 
 
 def gsa_account_id(base: str, salt: str = "") -> str:
@@ -71,14 +87,23 @@ def guest_accelerator(pool: GpuPoolInfo, gpu_type: str) -> dict[str, Any]:
     return accel
 
 
+AUTH_PLUGIN_ARGS = ("--use_application_default_credentials",)
+"""gke-gcloud-auth-plugin takes its token from ``gcloud config config-helper`` (gcloud's own login) unless given
+``--use_application_default_credentials``, which makes it use Application Default Credentials
+(kubernetes/cloud-provider-gcp cmd/gke-gcloud-auth-plugin/cred/cred.go, ``accessToken``; gcloud writes the same flag
+when ``container/use_application_default_credentials`` is set, googlecloudsdk/api_lib/container/kubeconfig.py). The
+Google provider of the same ``pulumi up`` uses ADC, so the Kubernetes calls use that identity too, and a CI runner
+with ADC only (no gcloud login) can deploy."""
+
+
 def kubeconfig_for(cluster_name: str, endpoint: str, ca_data: str) -> str:
-    """A kubeconfig that authenticates with ``gke-gcloud-auth-plugin``."""
+    """A kubeconfig that authenticates with ``gke-gcloud-auth-plugin`` on Application Default Credentials."""
     return exec_kubeconfig(
         cluster_name,
         f"https://{endpoint}",
         ca_data,
         "gke-gcloud-auth-plugin",
-        [],
+        list(AUTH_PLUGIN_ARGS),
         install_hint="Install gke-gcloud-auth-plugin: gcloud components install gke-gcloud-auth-plugin",
     )
 
@@ -104,20 +129,20 @@ class GkeCluster(ManagedCluster):
         project, region, cluster_name = gcp_spec.project, args.region, args.cluster_name
         self.project = project
         pools = self._resolve_pools("gcp")
-        self._labels = gcp_labels(merge_tags(args.tags, {"mlplatform.io/cluster": cluster_name}))
+        self._labels = gcp_labels(merge_tags(args.tags, {CLUSTER_TAG["gcp"]: cluster_name}))
         labels = self._labels
         protect = args.protect
 
         ring = gcp.kms.KeyRing(
             child_name(name, "keyring"),
-            name=f"{cluster_name}-keyring",
+            name=f"{cluster_name}-keyring-g{spec.key_generation}",
             location=region,
             project=project,
             opts=child_opts(self, protect=protect),
         )
         self.secrets_key = gcp.kms.CryptoKey(
             child_name(name, "secrets-key"),
-            name=f"{cluster_name}-secrets",
+            name=f"{cluster_name}-secrets-g{spec.key_generation}",
             key_ring=ring.id,
             purpose="ENCRYPT_DECRYPT",
             rotation_period=KEY_ROTATION,
@@ -195,7 +220,25 @@ class GkeCluster(ManagedCluster):
                 opts=child_opts(self),
             )
 
-        cidrs = list(spec.api_access.public_cidrs)
+        gcp.compute.Firewall(
+            child_name(name, "webhooks"),
+            name=f"{cluster_name}-webhooks",
+            project=project,
+            network=network.id,
+            direction="INGRESS",
+            description="GKE control plane to admission webhooks on the nodes (Istio, KServe, Knative)",
+            source_ranges=[gcp_spec.master_cidr],
+            target_service_accounts=[self.node_service_account.email],
+            allows=[
+                gcp.compute.FirewallAllowArgs(
+                    protocol="tcp", ports=[str(p) for p in sorted(set(WEBHOOK_PORTS.values()))]
+                )
+            ],
+            opts=child_opts(self),
+        )
+
+        reach = api_endpoint("gcp", spec)
+        cidrs = list(reach.allowed) if reach.public else []
         zones = gcp.compute.get_zones_output(project=project, region=region).names.apply(
             lambda names: sorted(names)[: spec.zones] if names else None
         )
@@ -217,7 +260,7 @@ class GkeCluster(ManagedCluster):
             ),
             private_cluster_config=gcp.container.ClusterPrivateClusterConfigArgs(
                 enable_private_nodes=True,
-                enable_private_endpoint=not cidrs,
+                enable_private_endpoint=not reach.public,
                 master_ipv4_cidr_block=gcp_spec.master_cidr,
             ),
             master_authorized_networks_config=gcp.container.ClusterMasterAuthorizedNetworksConfigArgs(
@@ -253,6 +296,11 @@ class GkeCluster(ManagedCluster):
             resource_labels=labels,
             opts=child_opts(self, protect=protect, depends_on=[key_user]),
         )
+
+        self.workload_pool: pulumi.Output[str] = self.gke.workload_identity_config.apply(
+            lambda c: c.workload_pool if c and c.workload_pool else f"{project}.svc.id.goog"
+        )
+        """The cluster's Workload Identity pool (an output of the cluster, so users of it wait for the cluster)."""
 
         system = spec.system_pool
         self.system_pool_resource = gcp.container.NodePool(
@@ -292,7 +340,7 @@ class GkeCluster(ManagedCluster):
             control_plane_tier="standard",
             needs_device_plugin=False,
             needs_dcgm_exporter=True,
-            extra_outputs={"project": project, "workload_pool": f"{project}.svc.id.goog"},
+            extra_outputs={"project": project, "workload_pool": self.workload_pool},
             cni_bin_dir=CNI_BIN_DIR,
         )
 
@@ -322,8 +370,16 @@ class GkeCluster(ManagedCluster):
         )
 
     def _gpu_pool(self, name: str, pool: GpuPoolInfo, disk_gib: int) -> gcp.container.NodePool:
-        """A GPU pool: accelerator with explicit driver installation, GPU taint and labels, autoscaling; in every zone
-        of the region that offers its machine (the catalog's zones), not only the cluster's default zones."""
+        """A GPU pool: accelerator with explicit driver installation, labels, autoscaling; in every zone of the region
+        that offers its machine (the catalog's zones), not only the cluster's default zones.
+
+        The GPU taint is GKE's: GKE taints a GPU pool ``nvidia.com/gpu=present:NoSchedule`` (our ``GPU_TAINT``) when
+        it is added to a cluster that runs a non-GPU pool (Google, "Run GPUs in GKE Standard node pools", taint;
+        terraform-google-modules/terraform-google-kubernetes-engine#703 when it is not), and the same taint declared
+        again is refused as a duplicate ("Found more than one taint with key nvidia.com/gpu and effect
+        NO_SCHEDULE", hashicorp/terraform-provider-google#7928). So the pool declares no GPU taint and waits for the
+        system pool; the provider leaves server-added taints alone (terraform-provider-google version 5 upgrade
+        guide, ``taint`` manages only its own keys; ``effectiveTaints`` shows GKE's)."""
         machine = catalog.machine_for("gcp", pool.accelerator, pool.gpus_per_node)
         return gcp.container.NodePool(
             child_name(name, f"gpu-{pool.name}"),
@@ -344,13 +400,8 @@ class GkeCluster(ManagedCluster):
                 gpu_node_labels(pool, device_plugin=False),
                 spot=pool.spot,
                 guest_accelerators=[guest_accelerator(pool, machine.gpu_type)],
-                taints=[
-                    gcp.container.NodePoolNodeConfigTaintArgs(
-                        key=GPU_TAINT.key, value=GPU_TAINT.value, effect="NO_SCHEDULE"
-                    )
-                ],
             ),
-            opts=child_opts(self, ignore_changes=["initialNodeCount"]),
+            opts=child_opts(self, ignore_changes=["initialNodeCount"], depends_on=[self.system_pool_resource]),
         )
 
     def _grant(
@@ -366,12 +417,15 @@ class GkeCluster(ManagedCluster):
             project=project,
             opts=child_opts(parent),
         )
+        # The member names the cluster's workload pool output, so the binding waits for the cluster that creates
+        # the pool: before any Workload Identity cluster exists in the project, IAM refuses the member with
+        # "Identity Pool does not exist" (terraform-google-modules/terraform-google-kubernetes-engine#916).
         wi = gcp.serviceaccount.IAMMember(
             child_name(name, "workload-identity"),
             service_account_id=gsa.name,
             role="roles/iam.workloadIdentityUser",
-            member=f"serviceAccount:{project}.svc.id.goog[{namespace}/{service_account}]",
-            opts=child_opts(parent),
+            member=self.workload_pool.apply(lambda pool: f"serviceAccount:{pool}[{namespace}/{service_account}]"),
+            opts=child_opts(parent, depends_on=[self.gke]),
         )
         read = gcp.storage.BucketIAMMember(
             child_name(name, "storage-read"),

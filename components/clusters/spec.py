@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Literal
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -13,7 +15,9 @@ from components.spec import Spec, field_error, value_error
 from components.versions import KUBERNETES_VERSION
 
 WORLD = "0.0.0.0/0"
-_POOL_NAME = re.compile(r"^[a-z][a-z0-9]{0,11}$")
+_CLUSTER_NAME = re.compile(r"\A[a-z]([-a-z0-9]{0,38}[a-z0-9])?\Z", re.ASCII)
+_MINOR = re.compile(r"\A[0-9]+\.[0-9]+\Z", re.ASCII)
+_POOL_NAME = re.compile(r"\A[a-z][a-z0-9]{0,11}\Z", re.ASCII)
 
 
 class GpuSharing(Spec):
@@ -93,7 +97,7 @@ class SystemPoolSpec(Spec):
 
 
 class ApiAccess(Spec):
-    """Who may reach the Kubernetes API endpoint."""
+    """Who may reach the Kubernetes API endpoint, and from where ``pulumi up`` reaches it."""
 
     public_cidrs: list[str] = []
     (
@@ -102,8 +106,14 @@ class ApiAccess(Spec):
     )
     allow_world: bool = False
     """Accept ``0.0.0.0/0`` in ``publicCidrs`` (the policy pack still flags it)."""
+    deploy_from: list[str] = []
+    (
+        "Public egress CIDRs of the machine that runs ``pulumi up``/``destroy`` (a laptop's VPN range, a CI runner's "
+        "NAT address). Required on aws, gcp and azure; each must lie inside ``publicCidrs``, because the Kubernetes "
+        "resources of the same ``up`` are created through the API endpoint (docs/deploying.md)."
+    )
 
-    @field_validator("public_cidrs")
+    @field_validator("public_cidrs", "deploy_from")
     @classmethod
     def _cidrs(cls, v: list[str]) -> list[str]:
         for cidr in v:
@@ -152,7 +162,7 @@ class AwsSpec(Spec):
     @field_validator("ami_version")
     @classmethod
     def _ami_version(cls, v: str) -> str:
-        if v != "latest" and not re.fullmatch(r"v\d{8}", v):
+        if v != "latest" and not re.fullmatch(r"v[0-9]{8}", v, re.ASCII):
             raise value_error("give latest or an EKS AL2023 AMI release such as v20251120")
         return v
 
@@ -184,6 +194,16 @@ class GcpSpec(Spec):
     release_channel: Literal["RAPID", "REGULAR", "STABLE"] = "REGULAR"
     """GKE release channel: ``RAPID``, ``REGULAR`` or ``STABLE``."""
 
+    @field_validator("project")
+    @classmethod
+    def _project(cls, v: str) -> str:
+        if not GCP_PROJECT_ID.match(v):
+            raise value_error(
+                "give a project id: 6-30 lowercase letters, digits and '-', starting with a letter, not ending with "
+                "'-' (https://cloud.google.com/resource-manager/reference/rest/v1/projects)"
+            )
+        return v
+
     @field_validator("network_cidr", "pods_cidr", "services_cidr", "master_cidr")
     @classmethod
     def _cidr(cls, v: str) -> str:
@@ -208,9 +228,34 @@ class AzureSpec(Spec):
     )
     storage_resource_group: str | None = None
     (
-        "Resource group of the storage accounts models read from (model identities get blob read there). Default: the "
-        "cluster's resource group."
+        "Resource group of the storage accounts models read from (model identities get blob read there). Required "
+        "when a model reads Azure blob storage and ``resourceGroup`` is not set (the stack's own new resource group "
+        "holds no storage account); else defaults to ``resourceGroup``."
     )
+
+    admin_group_ids: list[str] = []
+    (
+        'Entra ID group object ids granted "Azure Kubernetes Service RBAC Cluster Admin" on the cluster, besides the '
+        "identity that runs ``pulumi up`` (always granted)."
+    )
+
+    @field_validator("admin_group_ids")
+    @classmethod
+    def _guids(cls, v: list[str]) -> list[str]:
+        for gid in v:
+            if not re.fullmatch(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}", gid):
+                raise value_error(f"{gid!r} is not an object id; give group object ids (GUIDs)")
+        return v
+
+    @field_validator("resource_group", "storage_resource_group")
+    @classmethod
+    def _rg_name(cls, v: str | None) -> str | None:
+        if v is not None and not AZURE_RESOURCE_GROUP.match(v):
+            raise value_error(
+                "give 1-90 letters, digits, '_', '-', '.', '(' or ')', not ending with '.' (Azure's resource group "
+                "rule, learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules)"
+            )
+        return v
 
     @field_validator("vnet_cidr")
     @classmethod
@@ -248,6 +293,12 @@ class ClusterSpec(Spec):
         "GPU node pools by name (1-12 lowercase letters and digits, starting with a letter). Not allowed on cloud "
         "existing."
     )
+    key_generation: int = Field(default=1, ge=1, le=99)
+    (
+        "Generation (1-99) in the names of the secrets-encryption keys: the GKE KMS key ring and key, the AKS Key "
+        "Vault. GKE key rings and keys cannot be deleted and a purge-protected Key Vault's name stays reserved for 90 "
+        "days, so raise it by one after ``pulumi destroy`` before the next ``up`` (docs/deploying.md)."
+    )
     deletion_protection: bool | None = None
     (
         "Protect the cluster and its key resources from deletion (Pulumi protect, plus EKS and GKE deletion "
@@ -267,6 +318,17 @@ class ClusterSpec(Spec):
     def _version(cls, v: object) -> object:
         if isinstance(v, float):
             raise value_error(f'quote it: give a string such as "{KUBERNETES_VERSION}" (YAML reads 1.30 as 1.3)')
+        if isinstance(v, str) and not _MINOR.match(v):
+            raise value_error(f'give a Kubernetes minor such as "{KUBERNETES_VERSION}"')
+        return v
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str | None) -> str | None:
+        if v is not None and not _CLUSTER_NAME.match(v):
+            raise value_error(
+                "give 1-40 lowercase letters, digits and '-', starting with a letter (GKE's rule, on every cloud)"
+            )
         return v
 
     @field_validator("gpu_pools")
@@ -281,21 +343,225 @@ class ClusterSpec(Spec):
         return v
 
 
-TAG_LIMITS = {"aws": (128, 256), "gcp": (63, 63), "azure": (512, 256), "existing": (63, 63)}
-"""Longest tag key and value each cloud accepts (GCP labels are the strictest; existing clusters get GCP's)."""
+# ------------------------------------------------------------------------------------------------ naming rules
+# Each cloud's rules for the tags/labels and names this package puts on resources, as data with their sources. They
+# are checked when the stack is read (one line naming the key), so no `pulumi up` stops at the first resource.
+
+
+@dataclass(frozen=True)
+class TagRule:
+    """One cloud's tag (label) rule: lengths, characters, reserved prefixes, and where it is written."""
+
+    key_max: int
+    value_max: int
+    max_tags: int
+    source: str
+    key_forbidden: str = ""
+    """Characters a key may not contain."""
+    reserved_prefix: str | None = None
+    """A case-insensitive prefix keys and values may not start with."""
+    allowed_symbols: str | None = None
+    """When set, keys and values may hold only letters, digits, white space and these symbols."""
+
+
+TAG_RULES: Mapping[str, TagRule] = {
+    # https://docs.aws.amazon.com/awsaccountbilling/latest/aboutv2/allocation-tag-restrictions.html (key <= 128,
+    # value <= 256 Unicode characters, 50 per resource, aws: reserved) and the tagging APIs' pattern
+    # ^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$ (e.g. https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_Tag.html).
+    "aws": TagRule(
+        128,
+        256,
+        50,
+        "https://docs.aws.amazon.com/awsaccountbilling/latest/aboutv2/allocation-tag-restrictions.html",
+        reserved_prefix="aws:",
+        allowed_symbols="_.:/=+-@",
+    ),
+    # MicrosoftDocs/azure-docs articles/azure-resource-manager/management/tag-resources.md, "Limitations": names
+    # <= 512 (128 on storage accounts, which this package does not create), values <= 256, 50 per resource, names
+    # can't contain < > % & \ ? /. Also Azure/azure-resource-manager-rpc v1.0/resource-api-reference.md.
+    "azure": TagRule(
+        512,
+        256,
+        50,
+        "https://learn.microsoft.com/azure/azure-resource-manager/management/tag-resources#limitations",
+        key_forbidden="<>%&\\?/",
+    ),
+    # https://cloud.google.com/resource-manager/docs/labels-overview#requirements: keys 1-63, values 0-63, only
+    # lowercase letters, digits, '_' and '-', keys start with a lowercase letter, at most 64 labels. Tags become
+    # labels through components.naming.gcp_labels (lowercased, other characters turned into '_'), checked below.
+    "gcp": TagRule(63, 63, 64, "https://cloud.google.com/resource-manager/docs/labels-overview#requirements"),
+    # An existing cluster gets no cloud tags; GCP's limits (the strictest) keep a stack portable.
+    "existing": TagRule(63, 63, 64, "https://cloud.google.com/resource-manager/docs/labels-overview#requirements"),
+}
+TAG_LIMITS = {cloud: (rule.key_max, rule.value_max) for cloud, rule in TAG_RULES.items()}
+"""Longest tag key and value each cloud accepts."""
+
+CLUSTER_TAG = {"aws": "mlplatform.io/cluster", "gcp": "mlplatform.io/cluster", "azure": "mlplatform.io_cluster"}
+"""The tag naming the cluster on every cloud resource. Azure tag names may not contain '/' (TAG_RULES['azure']);
+on GCP the key becomes the label ``mlplatform_io_cluster``."""
+PROGRAM_TAGS = 1
+"""How many tags the program adds to the stack's (the cluster tag), counted against each cloud's tag limit."""
+
+_GCP_LABEL_BAD = re.compile(r"[^a-z0-9_-]")
+
+
+def _gcp_label(text: str) -> str:
+    """``text`` as components.naming.gcp_labels turns it into a label key or value."""
+    return _GCP_LABEL_BAD.sub("_", text.lower())[:63]
+
+
+def _shown(text: str) -> str:
+    return text if len(text) <= 24 else f"{text[:24]}... ({len(text)} characters)"
 
 
 def tag_problem(cloud: str, key: str, value: str) -> tuple[str, str, str] | None:
     """Why ``key: value`` cannot be a tag on ``cloud``: (key path under ``tags``, value shown, what is accepted)."""
-    key_max, value_max = TAG_LIMITS.get(cloud, (128, 256))
-
-    def shown(text: str) -> str:
-        return text if len(text) <= 24 else f"{text[:24]}... ({len(text)} characters)"
-
-    if not key or len(key) > key_max:
-        return "tags", shown(key), f"give tag keys of 1 to {key_max} characters on {cloud}"
-    if len(value) > value_max:
-        return f"tags.{key}", shown(value), f"give at most {value_max} characters on {cloud}"
-    if cloud == "aws" and key.lower().startswith("aws:"):
-        return "tags", key, "keys starting with aws: are reserved by AWS"
+    rule = TAG_RULES.get(cloud, TAG_RULES["aws"])
+    where = f" ({rule.source})"
+    if not key or len(key) > rule.key_max:
+        return "tags", _shown(key), f"give tag keys of 1 to {rule.key_max} characters on {cloud}"
+    if len(value) > rule.value_max:
+        return f"tags.{key}", _shown(value), f"give at most {rule.value_max} characters on {cloud}"
+    if rule.reserved_prefix and key.lower().startswith(rule.reserved_prefix):
+        return "tags", key, f"keys starting with {rule.reserved_prefix} are reserved by AWS"
+    if rule.reserved_prefix and value.lower().startswith(rule.reserved_prefix):
+        return f"tags.{key}", value, f"values starting with {rule.reserved_prefix} are reserved by AWS{where}"
+    if bad := sorted({c for c in key if c in rule.key_forbidden}):
+        return "tags", key, f"{cloud} tag names may not contain {' '.join(bad)}{where}"
+    if rule.allowed_symbols is not None:
+        for text, path in ((key, "tags"), (value, f"tags.{key}")):
+            if bad := sorted({c for c in text if not (c.isalnum() or c.isspace() or c in rule.allowed_symbols)}):
+                what = f"{cloud} tags hold letters, digits, spaces and {rule.allowed_symbols} only"
+                return path, text, f"{what}, not {' '.join(bad)}{where}"
+    if cloud == "gcp" and not _gcp_label(key)[:1].isalpha():
+        return "tags", key, f"GCP label keys must start with a letter{where}"
     return None
+
+
+def tags_problem(cloud: str, tags: Mapping[str, str]) -> tuple[str, str, str] | None:
+    """The first tag of ``tags`` that ``cloud`` refuses (see :func:`tag_problem`), keys that become the same GCP
+    label, or too many tags with the program's own; None when all pass."""
+    for key, value in tags.items():
+        if problem := tag_problem(cloud, key, value):
+            return problem
+    rule = TAG_RULES.get(cloud, TAG_RULES["aws"])
+    if len(tags) + PROGRAM_TAGS > rule.max_tags:
+        return "tags", f"{len(tags)} tags", f"give at most {rule.max_tags - PROGRAM_TAGS} on {cloud} ({rule.source})"
+    if cloud == "gcp":
+        seen: dict[str, str] = {_gcp_label(CLUSTER_TAG["gcp"]): CLUSTER_TAG["gcp"]}
+        for key in tags:
+            label = _gcp_label(key)
+            if label in seen and seen[label] != key:
+                why = f"it becomes the GCP label {label}, as {seen[label]} does; rename one"
+                return "tags", key, f"{why} ({rule.source})"
+            seen[label] = key
+    return None
+
+
+GCP_PROJECT_ID = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
+"""A Google Cloud project id: 6-30 lowercase letters, digits or hyphens, starting with a letter, no trailing hyphen
+(https://cloud.google.com/resource-manager/reference/rest/v1/projects, field projectId)."""
+AZURE_RESOURCE_GROUP = re.compile(r"^[-\w.()]{0,89}[-\w()]$")
+"""An Azure resource group name: 1-90 letters, digits, '_', '-', '.', '(' or ')', not ending with '.'
+(MicrosoftDocs/azure-docs articles/azure-resource-manager/management/resource-name-rules.md, Microsoft.Resources)."""
+
+
+# ------------------------------------------------------------------------------------------------ API reachability
+
+
+@dataclass(frozen=True)
+class ApiEndpoint:
+    """Where a cluster's Kubernetes API answers: a public endpoint open to ``allowed`` (empty: to everyone) when
+    ``public``, and a private one inside the cluster's own network when ``private``."""
+
+    public: bool
+    allowed: tuple[str, ...]
+    private: bool
+
+
+def api_endpoint(cloud: str, spec: ClusterSpec) -> ApiEndpoint:
+    """The endpoint each managed cloud renders from ``spec.apiAccess`` (EKS, GKE and AKS build theirs from this):
+    public, limited to ``publicCidrs``, when ``publicCidrs`` is not empty; a private endpoint always on EKS and GKE,
+    and on AKS only without a public one (an AKS private cluster has no public endpoint, a public one no private)."""
+    cidrs = tuple(spec.api_access.public_cidrs)
+    return ApiEndpoint(public=bool(cidrs), allowed=cidrs, private=cloud != "azure" or not cidrs)
+
+
+def rendered_endpoint(resource_type: str, inputs: Mapping[str, Any]) -> ApiEndpoint | None:
+    """The endpoint a rendered cluster resource declares (inputs in Pulumi's wire names), read with each cloud's
+    defaults for what is left out; None for other types.
+
+    - ``eks:index:Cluster`` / ``aws:eks/cluster:Cluster``: ``endpointPublicAccess`` (default true) and
+      ``publicAccessCidrs`` (default 0.0.0.0/0) (AWS EKS API ``VpcConfigRequest``).
+    - ``gcp:container/cluster:Cluster``: ``privateClusterConfig.enablePrivateEndpoint`` turns the public endpoint
+      off; ``masterAuthorizedNetworksConfig.cidrBlocks`` limits it (absent: open) (GKE API
+      ``MasterAuthorizedNetworksConfig``).
+    - ``azure-native:containerservice:ManagedCluster``: ``apiServerAccessProfile.enablePrivateCluster`` has no public
+      endpoint; ``authorizedIPRanges`` limits a public one (absent: open) (AKS API
+      ``ManagedClusterAPIServerAccessProfile``).
+    """
+    if resource_type in ("eks:index:Cluster", "aws:eks/cluster:Cluster"):
+        vpc = inputs.get("vpcConfig") if resource_type == "aws:eks/cluster:Cluster" else inputs
+        vpc = vpc if isinstance(vpc, Mapping) else {}
+        public = vpc.get("endpointPublicAccess", True) is not False
+        allowed = tuple(vpc.get("publicAccessCidrs") or (WORLD,))
+        return ApiEndpoint(public, () if WORLD in allowed else allowed, vpc.get("endpointPrivateAccess") is True)
+    if resource_type == "gcp:container/cluster:Cluster":
+        private_cfg = inputs.get("privateClusterConfig") or {}
+        networks = inputs.get("masterAuthorizedNetworksConfig")
+        public = private_cfg.get("enablePrivateEndpoint") is not True
+        allowed = tuple(b["cidrBlock"] for b in (networks or {}).get("cidrBlocks") or ())
+        if networks is not None and not allowed:
+            public = False  # authorized networks on with no block: no outside address may connect
+        return ApiEndpoint(public, allowed, private_cfg.get("enablePrivateNodes") is True)
+    if resource_type == "azure-native:containerservice:ManagedCluster":
+        profile = inputs.get("apiServerAccessProfile") or {}
+        private = profile.get("enablePrivateCluster") is True
+        return ApiEndpoint(not private, tuple(profile.get("authorizedIPRanges") or ()), private)
+    return None
+
+
+def unreachable(endpoint: ApiEndpoint, deploy_from: Sequence[str]) -> str | None:
+    """Why a deploy machine whose egress addresses lie in ``deploy_from`` cannot reach ``endpoint``, or None.
+
+    The machine is outside the cluster's network (this stack creates that network, so nothing of the user's is in
+    it at the first ``up``): only a public endpoint whose allow-list holds every one of its CIDRs answers it.
+    """
+    if not deploy_from:
+        return "the stack does not say where pulumi up runs from"
+    if not endpoint.public:
+        return "the API endpoint is private, and the deploy machine is outside the network this stack creates"
+    for cidr in deploy_from:
+        net = ipaddress.ip_network(cidr, strict=False)
+        if endpoint.allowed and not any(_inside(net, a) for a in endpoint.allowed):
+            return f"{cidr} is not inside the endpoint's allowed CIDRs ({', '.join(endpoint.allowed)})"
+    return None
+
+
+def _inside(net: ipaddress.IPv4Network | ipaddress.IPv6Network, cidr: str) -> bool:
+    outer = ipaddress.ip_network(cidr, strict=False)
+    return net.version == outer.version and net.subnet_of(outer)  # type: ignore[arg-type]
+
+
+def api_access_problem(cloud: str, spec: ClusterSpec) -> tuple[str, Any, str] | None:
+    """Why the deploy machine of a managed-cluster stack cannot reach its API: (key path, value, what to give)."""
+    access = spec.api_access
+    guide = "docs/deploying.md"
+    if not access.deploy_from:
+        return (
+            "cluster.apiAccess.deployFrom",
+            "not set",
+            "give the public egress CIDRs of the machine that runs pulumi up (e.g. [203.0.113.0/24]) and allow them "
+            f"in cluster.apiAccess.publicCidrs: the same up creates Kubernetes resources through the API ({guide})",
+        )
+    why = unreachable(api_endpoint(cloud, spec), access.deploy_from)
+    if why is None:
+        return None
+    if not access.public_cidrs:
+        return (
+            "cluster.apiAccess.publicCidrs",
+            "[] (a private-only API endpoint)",
+            f"{why}; list deployFrom's CIDRs here ({guide})",
+        )
+    outside = next(c for c in access.deploy_from if unreachable(api_endpoint(cloud, spec), [c]))
+    return "cluster.apiAccess.deployFrom", outside, f"{why}; add it to cluster.apiAccess.publicCidrs ({guide})"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -18,6 +19,8 @@ from components.plan.project import Project, find_project, load_project, read_st
 from components.plan.report import StackPlan, plan_json, write_manifests
 
 EXIT_OK, EXIT_POLICY, EXIT_INVALID = 0, 1, 2
+EXIT_INTERNAL = 70
+"""A bug in mlplatform, not the user's input (BSD sysexits EX_SOFTWARE): the traceback is printed to report it."""
 
 
 def plan_stack(project: Project, stack: str, secret_values: dict[str, str] | None = None) -> StackPlan:
@@ -65,8 +68,33 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; returns the exit status (also used as the process exit code)."""
+    """Run the CLI; returns the exit status (also used as the process exit code).
+
+    The guard: a user's mistake (:class:`SpecError`, including a path that cannot be written) is one line on stderr
+    and exit 2; anything else is a bug in mlplatform, said to be one, with its traceback, and exit 70.
+    """
     args = _parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except SpecError as e:
+        _say(str(e))
+        return EXIT_INVALID
+    except KeyboardInterrupt:
+        return 130
+    except Exception as e:
+        import traceback
+
+        traceback.print_exc(file=sys.stderr)
+        _say(f"mlplatform: internal error (a bug in mlplatform, not in your input): {type(e).__name__}: {e}")
+        return EXIT_INTERNAL
+
+
+def _say(line: str) -> None:
+    """One line on stderr, as written (no markup, no wrapping)."""
+    print(" ".join(line.split("\n")), file=sys.stderr, flush=True)
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     from components.plan.engine import fewer_gc_passes
 
     if args.command == "where":
@@ -169,33 +197,77 @@ def _where(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+class OutputError(SpecError):
+    """An output path given on the command line cannot be written; the message is one complete line."""
+
+    def __init__(self, option: str, path: Path, why: str) -> None:
+        self._line = f"{option}: {path}: {why}"
+        super().__init__(option, str(path), why)
+
+    @property
+    def message(self) -> str:
+        """The complete line."""
+        return self._line
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Refuse output paths that cannot be written before planning (a full disk is only found when writing)."""
+    if args.json is not None:
+        if args.json.is_dir():
+            raise OutputError("--json", args.json, "is a folder; give a file path such as plan.json")
+        parent = args.json.parent
+        if parent.exists() and not parent.is_dir():
+            raise OutputError("--json", args.json, f"{parent} is a file, not a folder; give a path in a folder")
+    if args.manifests is not None and args.manifests.exists() and not args.manifests.is_dir():
+        raise OutputError("--manifests", args.manifests, "is a file; give a folder (it is created when missing)")
+
+
+def _write(option: str, path: Path, write: Callable[[], object]) -> None:
+    try:
+        write()
+    except OSError as e:
+        raise OutputError(option, path, f"cannot be written: {e.strerror or e}") from None
+
+
 def _plan(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     console = Console()
-    err = Console(stderr=True)
-    try:
-        project = load_project(args.project) if args.project else find_project(Path.cwd())
-        stacks = [args.stack] if args.stack else project.stacks()
-        plans = [plan_stack(project, s) for s in stacks]
-    except SpecError as e:
-        err.print(str(e), markup=False, highlight=False, emoji=False, soft_wrap=True)
-        return EXIT_INVALID
+    _check_outputs(args)
+    project = load_project(args.project) if args.project else find_project(Path.cwd())
+    if args.stack is not None:
+        stacks = [args.stack]
+    else:
+        stacks = project.stacks()
+        if not stacks:
+            folder = project.root / project.stack_config_dir
+            raise OutputError(
+                "--all",
+                folder,
+                "has no stack files (Pulumi.<stack>.yaml); create one, or give --project with the project folder",
+            )
+    plans = [plan_stack(project, s) for s in stacks]
     from components.plan.view import render
 
     for p in plans:
         render(p, console, show_tree=not args.no_tree)
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(plan_json(project.name, plans), indent=1, sort_keys=False))
+        text = json.dumps(plan_json(project.name, plans), indent=1, sort_keys=False)
+        _write("--json", args.json, lambda: _write_text(args.json, text))
     if args.manifests:
-        for p in plans:
-            write_manifests(args.manifests, p)
+        _write("--manifests", args.manifests, lambda: [write_manifests(args.manifests, p) for p in plans])
     failed = [f for p in plans for f in p.mandatory_failures]
     if failed:
-        err.print(f"{len(failed)} mandatory policy violation(s); see the Policies table", markup=False)
+        Console(stderr=True).print(f"{len(failed)} mandatory policy violation(s); see the Policies table", markup=False)
         return EXIT_POLICY
     return EXIT_OK
+
+
+def _write_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as f:
+        f.write(text)
+        f.flush()  # a full disk (ENOSPC) shows here, inside the guard
 
 
 if __name__ == "__main__":

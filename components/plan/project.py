@@ -28,18 +28,82 @@ class ProjectError(SpecError):
         return self._line
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A safe loader that refuses a key given twice in one map: PyYAML keeps the last silently, the Pulumi CLI
-    refuses the file (and a model declared twice is a mistake worth one clear line)."""
+MAX_DEPTH = 32
+"""Deepest nesting of maps and lists a stack file may have (ours needs 7); deeper is refused in one line."""
+
+
+class _StackLoader(yaml.SafeLoader):
+    """A safe loader for stack files that reads what the Pulumi CLI reads, or refuses it with a marked error.
+
+    - A key given twice in one map is refused: PyYAML keeps the last silently, the Pulumi CLI refuses the file (and a
+      model declared twice is a mistake worth one clear line).
+    - Keys are the text written (``1.30:`` stays ``"1.30"``); a list or map as a key is refused (a config key is text).
+    - Merge keys (``<<: *anchor``) merge as in go-yaml, which the Pulumi CLI reads stack files with
+      (pulumi/pulumi sdk/go/common/encoding/marshal.go imports gopkg.in/yaml.v2; its README lists map merging).
+    - A timestamp-looking value stays the string written, as go-yaml decodes it into an interface{}
+      (go-yaml v2 decode.go, ``d.scalar``: "It looks like a timestamp but for backward compatibility reasons we set
+      it as a string").
+    - Values that are no JSON type (``!!binary``, ``!!set``, ``!!omap``, ``!!pairs``, any other tag) are refused:
+      config reaches a program as JSON text.
+    """
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[Any] = set()
+        if not isinstance(node, yaml.MappingNode):
+            raise yaml.constructor.ConstructorError(None, None, "expected a map", node.start_mark)
+        seen: set[str] = set()
         for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self._key(key_node)
             if key in seen:
                 raise yaml.constructor.ConstructorError(None, None, f"{key} is given twice", key_node.start_mark)
             seen.add(key)
-        return super().construct_mapping(node, deep)
+        self.flatten_mapping(node)  # merged keys first, then the map's own: its own win, as in go-yaml
+        mapping: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            mapping[self._key(key_node)] = self.construct_object(value_node, deep=deep)  # type: ignore[no-untyped-call]
+        return mapping
+
+    @staticmethod
+    def _key(node: yaml.Node) -> str:
+        if not isinstance(node, yaml.ScalarNode) or node.tag not in _PLAIN_KEY_TAGS:
+            raise yaml.constructor.ConstructorError(
+                None, None, "a list, map or tagged value as a key is not allowed; give a plain key", node.start_mark
+            )
+        return str(node.value)
+
+    def construct_as_text(self, node: yaml.Node) -> str:
+        """A timestamp-looking scalar: the text written."""
+        return str(self.construct_scalar(node))  # type: ignore[arg-type]
+
+    def refuse(self, node: yaml.Node) -> Any:
+        """A value of a type config cannot carry."""
+        tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{tag} values are not allowed; give a string, number, true/false, list or map", node.start_mark
+        )
+
+
+_PLAIN_KEY_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "timestamp")}
+_StackLoader.add_constructor("tag:yaml.org,2002:timestamp", _StackLoader.construct_as_text)
+for _tag in ("binary", "set", "omap", "pairs"):
+    _StackLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _StackLoader.refuse)
+_StackLoader.add_constructor(None, _StackLoader.refuse)  # any other tag: !foo, !!python/...
+
+
+def _depth(value: Any) -> int:
+    """How deeply maps and lists nest in ``value`` (a scalar is 0); iterative, so any depth is measured."""
+    deepest, todo = 0, [(value, 1)]
+    while todo:
+        item, level = todo.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, level)
+        if level > MAX_DEPTH:
+            break
+        todo.extend((c, level + 1) for c in children)
+    return deepest
 
 
 @dataclass(frozen=True)
@@ -84,18 +148,24 @@ def find_project(start: Path) -> Project:
 
 
 def load_project(root: Path) -> Project:
-    """Read ``root/Pulumi.yaml``."""
+    """Read ``root/Pulumi.yaml``; its ``main`` must exist (the Pulumi CLI runs the program there)."""
     path = root / "Pulumi.yaml"
     try:
-        doc = yaml.safe_load(path.read_text()) or {}
-    except (OSError, yaml.YAMLError) as e:
-        raise ProjectError(f"{path}: cannot be read: {_one_line(e)}") from None
+        doc = yaml.safe_load(path.read_bytes().decode("utf-8")) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError) as e:
+        raise ProjectError(f"{path}: cannot be read: {_one_line(e) or type(e).__name__}") from None
     if not isinstance(doc, dict) or "name" not in doc:
         raise ProjectError(f"{path}: name: missing; give the project name")
+    for key in ("name", "main", "stackConfigDir"):
+        if key in doc and not isinstance(doc[key], str):
+            raise ProjectError(f"{path}: {key}: {_cli_string(doc[key])} is not allowed; give a string")
+    main = str(doc.get("main", "."))
+    if not (root / main).exists():
+        raise ProjectError(f"{path}: main: {main} does not exist; give the folder or file of the Pulumi program")
     return Project(
         root=root.resolve(),
         name=str(doc["name"]),
-        main=str(doc.get("main", ".")),
+        main=main,
         stack_config_dir=str(doc.get("stackConfigDir", ".")),
     )
 
@@ -111,53 +181,110 @@ def _cli_string(value: Any) -> str:
     return json.dumps(value)
 
 
-def _strip_secure(value: Any, found: list[bool]) -> Any:
+def _secure_paths(value: Any, path: str = "") -> list[str]:
+    """Where ``value`` holds ``secure:`` values (dotted paths below the key; "" for the value itself)."""
     if isinstance(value, dict):
         if set(value) == {"secure"}:
-            found.append(True)
-            return SECRET_PLACEHOLDER
-        return {k: _strip_secure(v, found) for k, v in value.items()}
+            return [path]
+        return [p for k, v in value.items() for p in _secure_paths(v, f"{path}.{k}" if path else str(k))]
     if isinstance(value, list):
-        return [_strip_secure(v, found) for v in value]
+        return [p for i, v in enumerate(value) for p in _secure_paths(v, f"{path}[{i}]")]
+    return []
+
+
+def _strip_secure(value: Any) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {"secure"}:
+            return SECRET_PLACEHOLDER
+        return {k: _strip_secure(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_strip_secure(v) for v in value]
     return value
 
 
-def read_stack_file(project: Project, stack: str, secret_values: dict[str, str] | None = None) -> StackConfigFile:
-    """Read and flatten one stack file; ``secret_values`` stand in for ``secure:`` values (by full key)."""
-    path = project.stack_path(stack)
-    rel = str(path.relative_to(project.root))
-    if not path.exists():
-        known = ", ".join(project.stacks()) or "none"
-        raise ProjectError(f"{rel}: no such stack file; stacks here: {known}")
+def parse_stack_text(data: bytes, rel: str) -> dict[str, Any]:
+    """The stack file's YAML document as a map, or a :class:`ProjectError` naming the file (and the line)."""
     try:
-        doc = yaml.load(path.read_text(), Loader=_UniqueKeyLoader)  # a SafeLoader subclass: safe
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise ProjectError(
+            f"{rel}: line {line}: byte 0x{data[e.start]:02x} is not UTF-8; save the file as UTF-8 text"
+        ) from None
+    try:
+        doc = yaml.load(text, Loader=_StackLoader)  # a SafeLoader subclass: safe
+    except yaml.reader.ReaderError as e:  # a control character: the reader has a position, not a mark
+        line = text[: e.position].count("\n") + 1
+        raise ProjectError(
+            f"{rel}: line {line}: YAML syntax error: character #x{e.character:04x} is not allowed in YAML"
+        ) from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""
         problem = getattr(e, "problem", None) or _one_line(e)
         raise ProjectError(f"{rel}: {where}YAML syntax error: {problem}") from None
+    except RecursionError:  # deeper than the parser follows: refused like any file deeper than MAX_DEPTH
+        raise ProjectError(_too_deep(rel)) from None
     if doc is None:
         doc = {}
     if not isinstance(doc, dict):
         raise ProjectError(f"{rel}: the file is not a YAML map; give `config:` with mlplatform: keys under it")
+    if _depth(doc) > MAX_DEPTH:
+        raise ProjectError(_too_deep(rel))
+    return doc
+
+
+def _too_deep(rel: str) -> str:
+    return f"{rel}: maps and lists nested more than {MAX_DEPTH} deep are not allowed; give a flatter file"
+
+
+def read_stack_file(project: Project, stack: str, secret_values: dict[str, str] | None = None) -> StackConfigFile:
+    """Read and flatten one stack file; ``secret_values`` stand in for ``secure:`` values (by full key)."""
+    if not stack or stack != stack.strip() or "/" in stack:
+        known = ", ".join(project.stacks()) or "none"
+        raise ProjectError(f"--stack: {json.dumps(stack)} is not a stack name; stacks here: {known}")
+    path = project.stack_path(stack)
+    rel = str(path.relative_to(project.root))
+    if not path.is_file():
+        known = ", ".join(project.stacks()) or "none"
+        raise ProjectError(f"{rel}: no such stack file; stacks here: {known}")
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise ProjectError(f"{rel}: cannot be read: {e.strerror or _one_line(e)}") from None
+    doc = parse_stack_text(data, rel)
     unknown = sorted(set(doc) - {"config", "environment", "secretsprovider", "encryptedkey", "encryptionsalt"})
     if unknown:
         raise ProjectError(f"{rel}: {unknown[0]}: unknown top-level key; accepted: config, environment")
+    envs = doc.get("environment") or []
+    if envs:
+        # The Pulumi CLI opens imported Pulumi ESC environments through Pulumi Cloud and merges their values into the
+        # config (https://www.pulumi.com/docs/esc/integrations/infrastructure/pulumi-iac/); offline we cannot, so a
+        # plan without them would be of another stack.
+        names = ", ".join(map(str, envs)) if isinstance(envs, list) else _cli_string(envs)
+        raise ProjectError(
+            f"{rel}: environment: {names}: Pulumi ESC environments are not read offline; put the values they give "
+            "under config: to plan this stack, or run pulumi preview"
+        )
     config = doc.get("config") or {}
     if not isinstance(config, dict):
         raise ProjectError(f"{rel}: config: {_cli_string(config)} is not allowed; give a map of namespace:key values")
     flat: dict[str, str] = {}
+    written: dict[str, str] = {}
     secret_keys: list[str] = []
     for key, value in config.items():
-        key = str(key)
+        given = key = str(key)
         if ":" not in key:
-            key = f"{project.name}:{key}"
-        found: list[bool] = []
-        stripped = _strip_secure(value, found)
-        if found:
+            key = f"{project.name}:{key}"  # the Pulumi CLI puts a bare key in the project's namespace
+        if key in flat:
+            raise ProjectError(
+                f"{rel}: config: {key} is given twice (as {written[key]} and {given}); give it once, as {key}"
+            )
+        written[key] = given
+        stripped = _strip_secure(value)
+        if _secure_paths(value):
             secret_keys.append(key)
             if secret_values and key in secret_values:
                 stripped = secret_values[key]
         flat[key] = _cli_string(stripped)
-    envs = doc.get("environment") or []
-    return StackConfigFile(stack, rel, flat, secret_keys, dict(secret_values or {}), [str(e) for e in envs])
+    return StackConfigFile(stack, rel, flat, secret_keys, dict(secret_values or {}), [])

@@ -13,8 +13,8 @@ from components.errors import SpecError
 from components.platform.settings import PlatformSettings
 from components.versions import CHARTS, COMPATIBILITY, COMPONENT_CHARTS, Line, chart
 
-_VERSION = re.compile(r"^v?(\d+)\.(\d+)(\.\d+)?([-+][0-9A-Za-z.-]+)?$")
-_MINOR = re.compile(r"^v?(\d+)\.(\d+)(\.\d+)?$")
+_VERSION = re.compile(r"\Av?([0-9]+)\.([0-9]+)(\.[0-9]+)?([-+][0-9A-Za-z.-]+)?\Z", re.ASCII)
+_MINOR = re.compile(r"\Av?([0-9]+)\.([0-9]+)(\.[0-9]+)?\Z", re.ASCII)
 ESCAPE = "or set platform.allowUnsupportedVersions: true"
 
 

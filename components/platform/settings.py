@@ -10,9 +10,10 @@ from pydantic import Field, field_validator, model_validator
 from components.spec import Spec, field_error, value_error
 from components.versions import CHARTS
 
-_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
-_DURATION = re.compile(r"^[0-9]+(s|m|h|d|w|y)$")
-_QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?$")
+_DOMAIN = re.compile(r"\A(?=.{1,253}\Z)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}\Z", re.ASCII)
+_EMAIL = re.compile(r"\A[!-?A-~]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,63}\Z", re.ASCII)
+_DURATION = re.compile(r"\A[0-9]+(s|m|h|d|w|y)\Z", re.ASCII)
+_QUANTITY = re.compile(r"\A[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?\Z", re.ASCII)
 
 
 class TlsSpec(Spec):
@@ -45,7 +46,7 @@ class TlsSpec(Spec):
                 "give the cert-manager DNS-01 solver (e.g. {route53: {region: us-east-1}}): the gateway's wildcard "
                 "certificate can only be issued through DNS-01",
             )
-        if self.acme_email is not None and "@" not in self.acme_email:
+        if self.acme_email is not None and not _EMAIL.match(self.acme_email):
             raise field_error("acmeEmail", self.acme_email, "give an e-mail address")
         return self
 

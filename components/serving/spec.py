@@ -14,8 +14,8 @@ from components.spec import Spec, field_error, value_error
 from components.storage import parse_storage_uri
 
 FORMATS = ("sklearn", "xgboost", "lightgbm", "pytorch", "tensorflow", "onnx", "triton", "huggingface")
-_QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$")
-_DURATION = re.compile(r"^[0-9]+(s|m|h)$")
+_QUANTITY = re.compile(r"\A[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?\Z", re.ASCII)
+_DURATION = re.compile(r"\A[0-9]+(s|m|h)\Z", re.ASCII)
 
 
 class ResourcesSpec(Spec):
@@ -126,7 +126,7 @@ class JwtSpec(Spec):
     @field_validator("issuer", "jwks_uri")
     @classmethod
     def _https(cls, v: str) -> str:
-        if not v.startswith("https://"):
+        if not re.fullmatch(r"https://[!-~]+", v, re.ASCII):  # whole and printable: no final newline or space
             raise value_error("give an https:// URL")
         return v
 

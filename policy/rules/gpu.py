@@ -68,7 +68,7 @@ def _int(value: Any) -> int | None:
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if isinstance(value, str) and re.fullmatch(r"[0-9]+", value):
+    if isinstance(value, str) and re.fullmatch(r"[0-9]+", value, re.ASCII):
         return int(value)
     return None
 
@@ -80,7 +80,7 @@ def _taints_list(value: Any) -> tuple[tuple[str, str, str], ...]:
             effect = str(t.get("effect", ""))
             out.append((str(t.get("key", "")), str(t.get("value", "")), _EFFECT.get(effect, effect)))
         elif isinstance(t, str):  # AKS: "key=value:Effect"
-            m = re.fullmatch(r"([^=:]+)(?:=([^:]*))?:(\w+)", t)
+            m = re.fullmatch(r"([^=:]+)(?:=([^:]*))?:(\w+)", t, re.ASCII)
             if m:
                 out.append((m[1], m[2] or "", m[3]))
     return tuple(out)
@@ -202,11 +202,14 @@ def gpu_pools(res: Resource) -> list[Pool]:
             max_nodes = per_zone * _gke_zones(res)
         else:
             max_nodes = fixed * _gke_zones(res) if fixed is not None else None
+        # GKE taints every GPU pool nvidia.com/gpu=present:NoSchedule itself when the cluster runs a non-GPU pool, and
+        # refuses the same taint declared again (hashicorp/terraform-provider-google#7928); GkeCluster's GPU pools
+        # wait for the system pool (tests/clusters/test_gke.py::test_gpu_taint_is_gkes_own).
         return [
             Pool(
                 res,
                 f"node pool {res.name}",
-                _taints_list(node.get("taints")),
+                tuple(dict.fromkeys((*_taints_list(node.get("taints")), GPU_TAINT))),
                 as_map(node.get("labels")),
                 per_node or None,
                 max_nodes,

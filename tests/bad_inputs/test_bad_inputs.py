@@ -27,7 +27,7 @@ EXPECT = "# expect: "
 
 
 def expected(case: Path) -> str:
-    for line in case.read_text().splitlines():
+    for line in case.read_bytes().decode("utf-8", "replace").splitlines():  # a case may be deliberately not UTF-8
         if line.startswith(EXPECT):
             return line[len(EXPECT) :]
     raise AssertionError(f"{case.name}: no '{EXPECT}' line")
@@ -64,7 +64,7 @@ def registered(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
 
 
 def test_corpus_size_and_every_case_has_an_expected_line() -> None:
-    assert len(CASES) >= 40
+    assert len(CASES) >= 150
     lines = [expected(c) for c in CASES]
     for case, line in zip(CASES, lines, strict=True):
         assert line.startswith(f"stacks/Pulumi.{case.stem}.yaml: "), case.name
@@ -90,6 +90,26 @@ CATEGORIES = {
     "a secret in plain text": "secret-plain-text",
     "an empty file": "empty-file",
     "YAML syntax errors": "yaml-syntax-",
+    "YAML values that are no JSON type": "yaml-binary-value",
+    "a list as a mapping key": "yaml-list-as-key",
+    "bytes that are not UTF-8": "yaml-invalid-utf8",
+    "nesting deeper than the parser follows": "yaml-deep-nesting",
+    "a key given bare and namespaced": "yaml-bare-and-namespaced-region",
+    "a Pulumi ESC environment": "yaml-esc-environment",
+    "a merge key (read as Pulumi reads it)": "yaml-merge-key-override",
+    "lookalikes: a final newline, non-ASCII digits": "lookalike-",
+    "a misspelt namespace": "key-namespace-",
+    "a provider region disagreeing with ours": "provider-",
+    "secure: where no secret belongs": "secret-in-",
+    "credentials in plain text": "secret-env-",
+    "a model in a platform or system namespace": "collision-namespace-",
+    "two models on one host": "collision-predictor-host",
+    "two dashboards with one ConfigMap name": "collision-dashboard",
+    "environment variable names Kubernetes refuses": "env-name-",
+    "zero memory": "range-memory-zero",
+    "pvc paths leaving the claim": "storage-pvc-dotdot",
+    "S3 bucket names S3 refuses": "storage-s3-",
+    "checks that ran after registration": "pool-karpenter-min-nodes",
 }
 
 
@@ -129,7 +149,17 @@ def test_program_refuses_with_the_same_error(case: Path, project: Path, register
 
 
 @pytest.mark.parametrize(
-    "name", ["missing-cloud", "yaml-syntax-indent", "storage-other-cloud", "version-outside-table"]
+    "name",
+    [
+        "missing-cloud",
+        "yaml-syntax-indent",
+        "storage-other-cloud",
+        "version-outside-table",
+        "yaml-deep-nesting",
+        "yaml-invalid-utf8",
+        "yaml-python-tag",
+        "pool-karpenter-min-nodes",
+    ],
 )
 def test_plan_subprocess(name: str, project: Path) -> None:
     case = next(c for c in CASES if c.stem == name)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -13,6 +15,7 @@ from components.clusters import ClusterSpec, StorageAccess, create_cluster
 from components.plan.engine import UNKNOWN, PlanResult, Registration, Secret
 from support import run
 
+ROOT = Path(__file__).resolve().parents[2]
 TAGS = {"environment": "dev", "owner": "platform-team"}
 REGIONS = {"aws": "us-east-1", "gcp": "us-central1", "azure": "eastus"}
 
@@ -139,3 +142,12 @@ def is_unknown(value: Any) -> bool:
 
 def is_secret(value: Any) -> bool:
     return isinstance(value, Secret)
+
+
+@cache
+def stack_plan(stack: str) -> PlanResult:
+    """The offline plan of a shipped stack (``stacks/Pulumi.<stack>.yaml``), computed once per test session."""
+    from components.plan.cli import plan_stack
+    from components.plan.project import load_project
+
+    return plan_stack(load_project(ROOT), stack).result

@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 import yaml
-from cluster_support import assert_tree, build
+from cluster_support import assert_tree, build, stack_plan
 
 from components.clusters.aks import kubeconfig_from_credentials
 from components.errors import SpecError
+from components.plan import fakes
 
 AKS = "azure-native:containerservice:ManagedCluster"
 POOL = "azure-native:containerservice:AgentPool"
@@ -28,7 +29,7 @@ POOLS = {
 def aks() -> Any:
     return build(
         "azure",
-        {"gpuPools": POOLS},
+        {"gpuPools": POOLS, "azure": {"storageResourceGroup": "models-rg"}},
         grants=[("iris", "models", "iris-sa", "https://modelstore.blob.core.windows.net/models/sklearn/iris")],
     )
 
@@ -163,7 +164,7 @@ def test_workload_identity_grant(aks: Any) -> None:
         f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions/2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"
     )
     assert r["scope"] == (
-        f"/subscriptions/{SUB}/resourceGroups/mlp-test-rg/providers/Microsoft.Storage/storageAccounts/modelstore"
+        f"/subscriptions/{SUB}/resourceGroups/models-rg/providers/Microsoft.Storage/storageAccounts/modelstore"
         "/blobServices/default/containers/models"
     )
     assert r["principalType"] == "ServicePrincipal"
@@ -253,3 +254,106 @@ def test_azure_staging_stack_file() -> None:
     (pool,) = conf["mlplatform:cluster"]["gpuPools"].values()
     assert pool["accelerator"] in ("nvidia-t4", "nvidia-a100-40gb", "nvidia-a100-80gb")
     assert (pool["minNodes"], pool["maxNodes"]) == (0, 3)
+
+
+# ------------------------------------------------------------------------------------------------ issue #11
+
+ROLE_AKS_RBAC_CLUSTER_ADMIN = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b"
+"""Azure Kubernetes Service RBAC Cluster Admin (DataActions Microsoft.ContainerService/managedClusters/*): with Azure
+RBAC on and local accounts off, only data-plane roles let a principal call the API (Microsoft docs,
+aks/manage-azure-rbac)."""
+AZURE_TAG_NAME_FORBIDDEN = set("<>%&\\?/")
+"""MicrosoftDocs/azure-docs articles/azure-resource-manager/management/tag-resources.md, Limitations; the same rule in
+Azure/azure-resource-manager-rpc v1.0/resource-api-reference.md."""
+
+
+def test_the_deploying_identity_may_call_the_kubernetes_api(aks: Any) -> None:
+    """Defect 5: the identity running pulumi up gets RBAC Cluster Admin on the cluster, and the Kubernetes provider
+    (so every Helm release and object) waits for that assignment."""
+    admin = aks.one("azure-native:authorization:RoleAssignment", "mlp-deployer-admin")
+    a = admin.plain_inputs()
+    assert a["roleDefinitionId"] == (
+        f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions/{ROLE_AKS_RBAC_CLUSTER_ADMIN}"
+    )
+    assert admin.property_dependencies["scope"] == [aks.one(AKS).urn]
+    client = fakes.CALLS["azure-native:authorization:getClientConfig"]({})
+    assert a["principalId"] == client["objectId"]
+    provider = aks.one("pulumi:providers:kubernetes")
+    assert admin.urn in provider.depends_on
+
+
+def test_admin_groups_from_config_get_the_role_too() -> None:
+    group = "3f2504e0-4f89-11d3-9a0c-0305e82c3301"
+    built = build("azure", {"azure": {"adminGroupIds": [group]}}, outputs="unknown")
+    g = built.one("azure-native:authorization:RoleAssignment", "mlp-admin-group-0")
+    assert g.plain_inputs()["principalId"] == group
+    assert g.plain_inputs()["principalType"] == "Group"
+    assert g.urn in built.one("pulumi:providers:kubernetes").depends_on
+
+
+def test_every_tag_the_cluster_puts_on_azure_resources_is_an_azure_tag_name(aks: Any) -> None:
+    """Defect 4: no tag name holds < > % & \\ ? / (Azure refuses the resource), names <= 512, values <= 256."""
+    seen = 0
+    for reg in aks.result.resources:
+        if not reg.type.startswith("azure-native:"):
+            continue
+        for tags in _tag_maps(reg.plain_inputs()):
+            seen += 1
+            assert len(tags) <= 50, reg.name
+            for key, value in tags.items():
+                assert not set(key) & AZURE_TAG_NAME_FORBIDDEN, f"{reg.name}: tag {key}"
+                assert 1 <= len(key) <= 512 and len(str(value)) <= 256, f"{reg.name}: tag {key}"
+    assert seen > 5
+    assert aks.inputs(AKS)["tags"]["mlplatform.io_cluster"] == "mlp-test"
+
+
+def _tag_maps(value: Any) -> list[dict[str, Any]]:
+    """Every ``tags`` map anywhere in a resource's inputs (the managed cluster's inline pool has its own)."""
+    found: list[dict[str, Any]] = []
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if k == "tags" and isinstance(v, dict):
+                found.append(v)
+            else:
+                found.extend(_tag_maps(v))
+    elif isinstance(value, list):
+        for v in value:
+            found.extend(_tag_maps(v))
+    return found
+
+
+def test_blob_storage_in_the_stacks_own_new_resource_group_is_refused() -> None:
+    """Defect 8: the reader role's scope would be a storage account in the group this stack creates (it cannot
+    exist); the component refuses as the config does, and uses resourceGroup when the cluster goes into an existing
+    one."""
+    uri = "https://modelstore.blob.core.windows.net/models/iris"
+    with pytest.raises(SpecError) as info:
+        build("azure", {}, grants=[("iris", "models", "iris-sa", uri)])
+    assert str(info.value) == (
+        f"cluster.azure.storageResourceGroup: not set is not allowed; {uri} is Azure blob storage; give the resource "
+        "group of that storage account (this stack creates its own resource group, which holds no storage account)"
+    )
+    built = build("azure", {"azure": {"resourceGroup": "shared-rg"}}, grants=[("iris", "models", "iris-sa", uri)])
+    scope = built.inputs("azure-native:authorization:RoleAssignment", "iris-storage-read")["scope"]
+    assert "/resourceGroups/shared-rg/" in scope
+
+
+def test_key_vault_name_changes_with_the_key_generation() -> None:
+    """Defect 11: a purge-protected vault's name stays reserved for 90 days after deletion (soft delete), so a
+    re-deploy after destroy needs a new name: keyGeneration changes it, within Key Vault's 3-24 characters."""
+    vault = "azure-native:keyvault:Vault"
+    names = {g: build("azure", {"keyGeneration": g}, outputs="unknown").inputs(vault)["vaultName"] for g in (1, 2)}
+    assert names[1] != names[2]
+    assert all(3 <= len(n) <= 24 and n[0].isalpha() for n in names.values())
+
+
+def test_azure_staging_reads_its_model_from_the_storage_accounts_group() -> None:
+    """Defect 8 on the shipped stack: bert-onnx's reader role is scoped to the storage account in
+    storageResourceGroup, not into the resource group the stack creates for the cluster."""
+    plan = stack_plan("azure-staging")
+    created = {r.plain_inputs()["resourceGroupName"] for r in plan.of_type("azure-native:resources:ResourceGroup")}
+    roles = plan.of_type("azure-native:authorization:RoleAssignment")
+    (reader,) = [r for r in roles if r.name.endswith("storage-read")]
+    scope = reader.plain_inputs()["scope"]
+    assert "/resourceGroups/mlp-staging-models/providers/Microsoft.Storage/storageAccounts/mlpstagingmodels/" in scope
+    assert not any(f"/resourceGroups/{rg}/" in scope for rg in created)

@@ -133,7 +133,7 @@ def test_gpu_pools_have_explicit_driver_taint_labels_and_sharing(gke: Any) -> No
             "gpuSharingConfig": {"gpuSharingStrategy": "TIME_SHARING", "maxSharedClientsPerGpu": 4},
         }
     ]
-    assert cfg["taints"] == [{"key": "nvidia.com/gpu", "value": "present", "effect": "NO_SCHEDULE"}]
+    assert "taints" not in cfg  # GKE adds nvidia.com/gpu=present:NoSchedule itself (test_gpu_taint_is_gkes_own)
     assert cfg["labels"] == {"mlplatform.io/accelerator": "nvidia-l4", "mlplatform.io/pool": "l4"}
     assert cfg["workloadMetadataConfig"] == {"mode": "GKE_METADATA"}
     assert cfg["resourceLabels"]["owner"] == "platform-team"
@@ -188,6 +188,9 @@ def test_kubeconfig_uses_the_gke_auth_plugin(gke: Any) -> None:
     user = kubeconfig["users"][0]["user"]
     assert set(user) == {"exec"}
     assert user["exec"]["command"] == "gke-gcloud-auth-plugin"
+    # The plugin uses gcloud's own login unless told to use Application Default Credentials, which the Google
+    # provider of the same `up` uses (kubernetes/cloud-provider-gcp cmd/gke-gcloud-auth-plugin/cred/cred.go).
+    assert user["exec"]["args"] == ["--use_application_default_credentials"]
     provider = gke.one("pulumi:providers:kubernetes")
     assert type(provider.inputs["kubeconfig"]).__name__ == "Secret"
     assert provider.plain_inputs()["clusterIdentifier"] == "gke/mlp-test/us-central1/mlp-test"
@@ -232,3 +235,89 @@ def test_gcp_prod_stack_file() -> None:
     assert (pools["l4"]["minNodes"], pools["l4"]["maxNodes"]) == (0, 8)
     assert pools["a100"]["accelerator"].startswith("nvidia-a100")
     assert (pools["a100"]["minNodes"], pools["a100"]["maxNodes"]) == (0, 2)
+
+
+# ------------------------------------------------------------------------------------------------ issue #11
+
+WEBHOOKS = {"istiod": 15017, "kserve": 9443, "knative": 8443}
+"""Admission webhook ports the control plane calls on the nodes, read from upstream at the pinned versions:
+istio/istio manifests/charts/istio-control/istio-discovery/templates/service.yaml (https-webhook 443 -> 15017);
+kserve/kserve charts/kserve-resources/templates/kserve/deployment_kserve-controller-manager.yaml (containerPort 9443,
+webhook-server); knative/serving config/core/deployments/webhook.yaml and knative-extensions/net-istio
+config/500-webhook-service.yaml (443 -> 8443)."""
+GKE_AUTOMATIC_PORTS = {443, 10250}
+"""What GKE's automatic rule opens from the control plane to the nodes of a private cluster (Google, "Adding
+firewall rules for specific use cases"; cert-manager's pinned chart values say the same and put its webhook on
+10250)."""
+
+
+def firewall_ports(built: Any, source: str, node_sa: str) -> set[int]:
+    """Ports the rendered firewall rules open from ``source`` to nodes running as ``node_sa`` (ingress, tcp)."""
+    ports: set[int] = set()
+    for reg in built.result.resources:
+        if reg.type != "gcp:compute/firewall:Firewall":
+            continue
+        rule = reg.plain_inputs()
+        if rule.get("direction", "INGRESS") != "INGRESS" or source not in rule.get("sourceRanges", []):
+            continue
+        if rule.get("targetServiceAccounts") not in (None, [node_sa]):
+            continue
+        for allow in rule.get("allows", []):
+            if allow["protocol"] in ("tcp", "all"):
+                for p in allow.get("ports", []):
+                    low, _, high = str(p).partition("-")
+                    ports.update(range(int(low), int(high or low) + 1))
+    return ports
+
+
+def test_control_plane_reaches_every_admission_webhook_on_the_nodes(gke: Any) -> None:
+    """Defect 6: a private cluster's control plane reaches each webhook port through GKE's rule or ours."""
+    master = "172.16.0.32/28"
+    assert gke.inputs(GKE)["privateClusterConfig"]["masterIpv4CidrBlock"] == master
+    node_sa = "mlp-test-nodes@mlp-test.iam.gserviceaccount.com"
+    assert gke.inputs(POOL, "mlp-system")["nodeConfig"]["serviceAccount"] == node_sa
+    open_ports = GKE_AUTOMATIC_PORTS | firewall_ports(gke, master, node_sa)
+    for name, port in WEBHOOKS.items():
+        assert port in open_ports, f"{name} webhook port {port} unreachable from the control plane"
+    rule = gke.one("gcp:compute/firewall:Firewall")
+    assert rule.property_dependencies["network"] == [gke.one("gcp:compute/network:Network").urn]
+    assert rule.property_dependencies["targetServiceAccounts"] == [
+        gke.one("gcp:serviceaccount/account:Account", "mlp-nodes").urn
+    ]
+    assert rule.plain_inputs()["allows"] == [{"protocol": "tcp", "ports": ["8443", "9443", "15017"]}]
+
+
+def test_workload_identity_binding_waits_for_the_clusters_pool(gke: Any) -> None:
+    """Defect 7: the binding's member comes from the cluster's workload pool and the binding depends on the cluster,
+    so it cannot run before the pool exists ("Identity Pool does not exist", terraform-google-kubernetes-engine#916)."""
+    binding = gke.one("gcp:serviceaccount/iAMMember:IAMMember", "iris-workload-identity")
+    cluster = gke.one(GKE)
+    assert cluster.urn in binding.all_dependencies()
+    assert cluster.urn in binding.property_dependencies.get("member", [])
+    assert cluster.plain_inputs()["workloadIdentityConfig"] == {"workloadPool": "mlp-test.svc.id.goog"}
+    assert binding.plain_inputs()["member"] == "serviceAccount:mlp-test.svc.id.goog[models/iris-sa]"
+
+
+def test_kms_names_carry_the_key_generation() -> None:
+    """Defect 11: key rings and keys cannot be deleted (pulumi-gcp kms/key_ring.py and crypto_key.py: destroy only
+    drops them from state), so a re-deploy after destroy needs new names: keyGeneration is in both."""
+    first = build("gcp", {}, outputs="unknown")
+    second = build("gcp", {"keyGeneration": 2}, outputs="unknown")
+    assert first.inputs("gcp:kms/keyRing:KeyRing")["name"] == "mlp-test-keyring-g1"
+    assert first.inputs("gcp:kms/cryptoKey:CryptoKey")["name"] == "mlp-test-secrets-g1"
+    assert second.inputs("gcp:kms/keyRing:KeyRing")["name"] == "mlp-test-keyring-g2"
+    assert second.inputs("gcp:kms/cryptoKey:CryptoKey")["name"] == "mlp-test-secrets-g2"
+
+
+def test_gpu_taint_is_gkes_own(gke: Any) -> None:
+    """Defect 13 (confirmed): GKE taints a GPU pool nvidia.com/gpu=present:NoSchedule when the cluster already runs a
+    non-GPU pool, and refuses the same taint declared again ("Found more than one taint with key nvidia.com/gpu",
+    hashicorp/terraform-provider-google#7928). So each GPU pool waits for the system pool (GKE's condition holds)
+    and declares no GPU taint; the seam still tells ModelService to tolerate exactly GKE's taint."""
+    system = gke.one(POOL, "mlp-system")
+    for pool in ("mlp-gpu-l4", "mlp-gpu-a100"):
+        reg = gke.one(POOL, pool)
+        assert system.urn in reg.depends_on, pool
+        assert "taints" not in reg.plain_inputs()["nodeConfig"], pool
+    taints = {(t.key, t.value, t.effect) for t in gke.cluster.gpu.taints}
+    assert ("nvidia.com/gpu", "present", "NoSchedule") in taints

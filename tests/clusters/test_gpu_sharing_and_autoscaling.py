@@ -225,7 +225,8 @@ GRANTS = {
 @pytest.mark.parametrize("cloud", sorted(GRANTS))
 def test_storage_grant_returns_the_resources_it_created(cloud: str) -> None:
     uri, types = GRANTS[cloud]
-    built = build(cloud, grants=[("iris", "models", "iris-sa", uri)])
+    cluster = {"azure": {"storageResourceGroup": "models-rg"}} if cloud == "azure" else {}
+    built = build(cloud, cluster, grants=[("iris", "models", "iris-sa", uri)])
     parent = built.result.one("test:index:Parent", "iris-parent")
     created = built.result.children(parent)
     assert sorted(r.type for r in created) == sorted(types)

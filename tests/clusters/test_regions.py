@@ -98,7 +98,8 @@ def test_the_cluster_refuses_what_its_region_does_not_offer(
 
 
 def test_a_chosen_system_machine_is_the_users_call() -> None:
-    pools = check_cluster("aws", "af-south-1", spec("aws", systemPool={"instanceType": "m5.xlarge"}))
+    reach = {"publicCidrs": ["203.0.113.0/24"], "deployFrom": ["203.0.113.0/24"]}
+    pools = check_cluster("aws", "af-south-1", spec("aws", systemPool={"instanceType": "m5.xlarge"}, apiAccess=reach))
     assert pools == {}
 
 

@@ -348,7 +348,9 @@ CASES = [
     ),
     one("gpu-pool-taint-label", "eks:index:ManagedNodeGroup", {"instanceTypes": ["m6i.large"]}),
     Case("gpu-pool-taint-label:gke:pass", "gpu-pool-taint-label", (gke_pool([GPU_TAINT_CLOUD], GPU_LABELS),)),
-    Case("gpu-pool-taint-label:gke:fail", "gpu-pool-taint-label", (gke_pool([], GPU_LABELS),), ("has no taint",)),
+    # GKE adds the GPU taint itself (policy/rules/gpu.py): an untainted GKE GPU pool passes, an unlabelled one fails.
+    Case("gpu-pool-taint-label:gke:gke-taint", "gpu-pool-taint-label", (gke_pool([], GPU_LABELS),)),
+    Case("gpu-pool-taint-label:gke:fail", "gpu-pool-taint-label", (gke_pool([], {}),), ("lacks node label",)),
     one(
         "gpu-pool-taint-label",
         "azure-native:containerservice:AgentPool",

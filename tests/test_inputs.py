@@ -1,0 +1,302 @@
+"""Every input handled (issue #13) beyond the corpus: the command line's own mistakes, the top-level guard, the Python
+API's one-line errors, YAML read the way the Pulumi CLI reads it, and rules whose inputs do not fit a stack file."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from components.clusters import shares_one_gpu_per_request
+from components.errors import SpecError
+from components.plan import cli
+from components.plan.cli import EXIT_INTERNAL, EXIT_INVALID, main
+from components.plan.project import load_project, parse_stack_text, read_stack_file
+from components.spec import SpecInvalid
+from infra.config import MAX_ARG_STRLEN, load, reserved_namespaces
+from support import ROOT, flat_config, plan_config
+
+FILE = "stacks/Pulumi.t.yaml"
+ANON = {"mode": "public", "allowAnonymous": True}
+REACH = {"publicCidrs": ["203.0.113.0/24"], "deployFrom": ["203.0.113.0/24"]}
+AWS = {"cloud": "aws", "region": "us-east-1", "tags": {"owner": "ml"}, "cluster": {"apiAccess": REACH}}
+IRIS = {"format": "sklearn", "storageUri": "s3://models-bucket/iris", "access": ANON}
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A project whose program is this repository's infra/, with the local stack as ``ok``."""
+    (tmp_path / "stacks").mkdir()
+    (tmp_path / "Pulumi.yaml").write_text(
+        f"name: mlplatform\nruntime: python\nmain: {ROOT / 'infra'}/\nstackConfigDir: stacks\n"
+    )
+    shutil.copy(ROOT / "stacks" / "Pulumi.local.yaml", tmp_path / "stacks" / "Pulumi.ok.yaml")
+    return tmp_path
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    code = main(["plan", *argv])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err or code == EXIT_INTERNAL
+    return code, err
+
+
+# ------------------------------------------------------------------------------------------------ command line
+
+
+def test_json_into_a_folder(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, err = run(capsys, "--project", str(project), "--stack", "ok", "--json", str(project))
+    assert (code, err) == (EXIT_INVALID, f"--json: {project}: is a folder; give a file path such as plan.json\n")
+
+
+def test_json_on_a_full_disk(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, err = run(capsys, "--project", str(project), "--stack", "ok", "--no-tree", "--json", "/dev/full")
+    assert (code, err) == (EXIT_INVALID, "--json: /dev/full: cannot be written: No space left on device\n")
+
+
+def test_json_where_no_folder_can_be_made(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, err = run(capsys, "--project", str(project), "--stack", "ok", "--no-tree", "--json", "/proc/nope/p.json")
+    assert (code, err) == (EXIT_INVALID, "--json: /proc/nope/p.json: cannot be written: No such file or directory\n")
+
+
+def test_manifests_into_a_file(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = project / "Pulumi.yaml"
+    code, err = run(capsys, "--project", str(project), "--stack", "ok", "--manifests", str(target))
+    assert (code, err) == (
+        EXIT_INVALID,
+        f"--manifests: {target}: is a file; give a folder (it is created when missing)\n",
+    )
+
+
+def test_empty_stack_name_is_refused_not_every_stack(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, err = run(capsys, "--project", str(project), "--stack", "")
+    assert (code, err) == (EXIT_INVALID, '--stack: "" is not a stack name; stacks here: ok\n')
+
+
+def test_all_with_no_stacks_is_refused(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "stacks" / "Pulumi.ok.yaml").unlink()
+    code, err = run(capsys, "--project", str(project), "--all")
+    assert code == EXIT_INVALID
+    assert err == (
+        f"--all: {project.resolve() / 'stacks'}: has no stack files (Pulumi.<stack>.yaml); create one, or give "
+        "--project with the project folder\n"
+    )
+
+
+def test_a_main_that_does_not_exist(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "Pulumi.yaml").write_text("name: mlplatform\nruntime: python\nmain: nowhere/\nstackConfigDir: stacks\n")
+    code, err = run(capsys, "--project", str(project), "--all")
+    assert code == EXIT_INVALID
+    assert (
+        err
+        == f"{project / 'Pulumi.yaml'}: main: nowhere/ does not exist; give the folder or file of the Pulumi program\n"
+    )
+
+
+def test_a_bug_is_reported_as_one_not_as_bad_input(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_: Any, **__: Any) -> None:
+        raise KeyError("boom")
+
+    monkeypatch.setattr(cli, "plan_stack", broken)
+    code = main(["plan", "--project", str(project), "--stack", "ok"])
+    _, err = capsys.readouterr()
+    assert code == EXIT_INTERNAL
+    assert "Traceback" in err
+    assert err.splitlines()[-1] == (
+        "mlplatform: internal error (a bug in mlplatform, not in your input): KeyError: 'boom'"
+    )
+
+
+# ------------------------------------------------------------------------------------------------ Python API
+
+
+def test_python_api_errors_read_like_the_stack_ones() -> None:
+    from components.clusters.spec import ClusterSpec
+
+    with pytest.raises(SpecError) as info:
+        ClusterSpec(name="NOT A NAME!!", kubernetes_version="banana")
+    assert isinstance(info.value, SpecInvalid) and isinstance(info.value, ValueError)
+    assert str(info.value) == (
+        "ClusterSpec.name: NOT A NAME!! is not allowed; give 1-40 lowercase letters, digits and '-', starting with a "
+        "letter (GKE's rule, on every cloud) (+1 more)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("build", "line"),
+    [
+        (
+            lambda: __import__("components.serving.spec", fromlist=["ModelSpec"]).ModelSpec(
+                **{**IRIS, "resources": {"gpus": True, "accelerator": "nvidia-l4"}}
+            ),
+            "ModelSpec.resources.gpus: true is not allowed; give an integer",
+        ),
+        (
+            lambda: __import__("components.platform.settings", fromlist=["PlatformSettings"]).PlatformSettings(
+                domain="models.example.com\n"
+            ),
+            'PlatformSettings.domain: "models.example.com\\n" is not allowed; give a DNS domain such as '
+            "models.example.com (lowercase)",
+        ),
+        (
+            lambda: __import__("components.clusters.spec", fromlist=["ClusterSpec"]).ClusterSpec(zones="3"),
+            'ClusterSpec.zones: "3" is not allowed; give an integer',
+        ),
+        (
+            lambda: __import__("components.clusters.spec", fromlist=["GpuPoolSpec"]).GpuPoolSpec.model_validate(
+                {"accelerator": "nvidia-l4", "maxNodes": 8.0}
+            ),
+            "GpuPoolSpec.maxNodes: 8.0 is not allowed; give a whole number",
+        ),
+    ],
+)
+def test_python_api_is_strict_and_one_line(build: Any, line: str) -> None:
+    with pytest.raises(SpecError) as info:
+        build()
+    assert str(info.value) == line
+
+
+# ------------------------------------------------------------------------------------------------ YAML, as Pulumi
+
+
+def test_a_date_stays_the_text_written() -> None:
+    doc = parse_stack_text(b"config:\n  mlplatform:tags:\n    expires: 2026-12-31\n    at: 2026-12-31T10:00:00Z\n", "f")
+    assert doc["config"]["mlplatform:tags"] == {"expires": "2026-12-31", "at": "2026-12-31T10:00:00Z"}
+
+
+def test_merge_keys_merge_and_own_keys_win() -> None:
+    text = (
+        b"config:\n  mlplatform:models:\n    a: &m {format: sklearn, namespace: x}\n"
+        b"    b:\n      <<: *m\n      namespace: y\n"
+    )
+    models = parse_stack_text(text, "f")["config"]["mlplatform:models"]
+    assert models["b"] == {"format": "sklearn", "namespace": "y"}
+
+
+def test_keys_are_the_text_written() -> None:
+    assert parse_stack_text(b"config:\n  x: {1.30: a, true: b}\n", "f")["config"]["x"] == {"1.30": "a", "true": "b"}
+
+
+def test_a_merged_key_is_not_a_duplicate_but_a_repeated_own_key_is() -> None:
+    with pytest.raises(SpecError) as info:
+        parse_stack_text(b"a: &m {k: 1}\nb:\n  <<: *m\n  k: 2\n  k: 3\n", "f")
+    assert str(info.value) == "f: line 5: YAML syntax error: k is given twice"
+
+
+def test_a_stack_with_merge_keys_plans(project: Path) -> None:
+    (project / "stacks" / "Pulumi.ok.yaml").write_text(
+        "config:\n  mlplatform:cloud: existing\n  mlplatform:tags: {owner: ml}\n  mlplatform:models:\n"
+        "    iris: &base\n      format: sklearn\n      storageUri: pvc://models/iris\n"
+        "      access: {mode: public, allowAnonymous: true}\n"
+        "    iris2:\n      <<: *base\n      storageUri: pvc://models/iris2\n"
+    )
+    cfg = read_stack_file(load_project(project), "ok")
+    loaded = load(cfg.config, frozenset(cfg.secret_keys), FILE)
+    assert loaded.config.models["iris2"].storage_uri == "pvc://models/iris2"
+    assert loaded.config.models["iris2"].format == "sklearn"
+
+
+# ------------------------------------------------------------------------------------------------ rules
+
+
+def test_other_providers_namespaces_are_left_alone() -> None:
+    raw = {
+        **flat_config(AWS),
+        "aws:region": "us-east-1",
+        "aws:profile": "ml",
+        "kubernetes:context": "kind",
+        "pulumi:tags": '{"a": "b"}',
+        "gcp:project": "x",
+        "azure-native:location": "westeurope",
+        "mlflow:x": "1",
+    }
+    assert load(raw, frozenset(), FILE).config.region == "us-east-1"
+
+
+def test_azure_location_spelling_is_normalised() -> None:
+    raw = {**flat_config({**AWS, "cloud": "azure", "region": "eastus"}), "azure-native:location": "East US"}
+    assert load(raw, frozenset(), FILE).config.region == "eastus"
+
+
+def test_a_huge_env_value_is_refused() -> None:
+    big = "x" * MAX_ARG_STRLEN
+    with pytest.raises(SpecError) as info:
+        load(flat_config({**AWS, "models": {"iris": {**IRIS, "env": {"BIG": big}}}}), frozenset(), FILE)
+    assert str(info.value) == (
+        f"{FILE}: mlplatform:models.iris.env.BIG: ({MAX_ARG_STRLEN} bytes) is not allowed; give at most "
+        f"{MAX_ARG_STRLEN - 5} bytes (Linux)"
+    )
+
+
+def test_a_secret_token_key_still_works() -> None:
+    model = {**IRIS, "format": "huggingface", "storageUri": "hf://org/model", "llm": {"huggingfaceTokenKey": "hfToken"}}
+    raw = {**flat_config({**AWS, "models": {"llm": model}}), "mlplatform:hfToken": "hf_secret"}
+    loaded = load(raw, frozenset({"mlplatform:hfToken"}), FILE)
+    assert loaded.secrets == {"hfToken": "hf_secret"}
+
+
+def test_reserved_namespaces_cover_every_namespace_the_platform_declares() -> None:
+    """Every Namespace the program declares that no model asked for is one a model may not take."""
+    for stack in ("local", "aws-dev"):
+        path = ROOT / "stacks" / f"Pulumi.{stack}.yaml"
+        if not path.exists():
+            continue
+        cfg = read_stack_file(load_project(ROOT), stack)
+        from components.plan.engine import run_program
+
+        result = run_program(ROOT, stack, cfg.config, cfg.secret_keys, main=load_project(ROOT).main)
+        models = json.loads(cfg.config.get("mlplatform:models", "{}"))
+        model_ns = {m.get("namespace", "models") for m in models.values()}
+        declared = {
+            r.plain_inputs()["metadata"]["name"] for r in result.resources if r.type == "kubernetes:core/v1:Namespace"
+        }
+        assert declared - model_ns <= reserved_namespaces(), stack
+
+
+def test_time_slicing_rule_matches_the_clusters() -> None:
+    from components.clusters import aks, eks
+
+    assert shares_one_gpu_per_request("aws", "time-slicing") is eks.NEEDS_DEVICE_PLUGIN
+    assert shares_one_gpu_per_request("azure", "time-slicing") is aks.NEEDS_DEVICE_PLUGIN
+    assert not shares_one_gpu_per_request("aws", "mps")
+
+
+def test_cluster_errors_carry_the_stack_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A check a cluster makes itself (here forced) reaches the user with the stack file and namespace in front."""
+    from components.clusters import existing
+
+    def refuse(self: Any, *_: Any, **__: Any) -> None:
+        raise SpecError("cluster.existing.context", "nope", "give a context of the kubeconfig")
+
+    monkeypatch.setattr(existing.ExistingCluster, "__init__", refuse)
+    with pytest.raises(SpecError) as info:
+        plan_config({"cloud": "existing", "tags": {"owner": "ml"}}, stack="t")
+    assert str(info.value) == (
+        "stacks/Pulumi.t.yaml: mlplatform:cluster.existing.context: nope is not allowed; give a context of the "
+        "kubeconfig"
+    )
+
+
+def test_rendered_objects_are_unique_when_names_overlap() -> None:
+    """Models named like each other's children (``a`` and ``a-sa``, ``a-jwt`` ...) still render distinct objects:
+    within a namespace every kind has one role, so (apiVersion/kind, namespace, name) never repeats."""
+    jwt = {"mode": "public", "jwt": {"issuer": "https://i.example.com", "jwksUri": "https://i.example.com/k"}}
+    base = {"format": "sklearn", "storageUri": "pvc://models/m", "access": jwt, "scaling": {"minReplicas": 2}}
+    names = ["a", "a-sa", "a-jwt", "a-authz", "a-pdb", "a-metrics", "a-alerts", "a-isvc"]
+    result = plan_config({"cloud": "existing", "tags": {"owner": "ml"}, "models": {n: base for n in names}})
+    seen: dict[tuple[str, str, str], str] = {}
+    for reg in result.resources:
+        if not reg.type.startswith("kubernetes:") or "helm" in reg.type:
+            continue
+        inputs = reg.plain_inputs()
+        meta = inputs.get("metadata") or {}
+        kind = f"{inputs.get('apiVersion', '')}/{inputs.get('kind', reg.type)}"
+        key = (kind, str(meta.get("namespace")), str(meta.get("name")))
+        assert key not in seen, f"{key} rendered by {seen[key]} and {reg.name}"
+        seen[key] = reg.name
+    assert sum(1 for k in seen if k[0].endswith("InferenceService")) == len(names)
