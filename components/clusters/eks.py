@@ -69,8 +69,9 @@ SPOT_SLR_WARNING = (
 """Karpenter v1.14 ``troubleshooting.md``, "Missing Service Linked Role": Karpenter's CreateFleet needs the role to
 exist. Only for ``gpuProvisioner: karpenter``: a managed node group launches through its Auto Scaling group (eksctl
 User Guide, "Spot instances": EKS "will configure and launch an EC2 Autoscaling group of Spot Instances"), which acts
-as the account's AWSServiceRoleForAutoScaling (Amazon EC2 Auto Scaling User Guide, autoscaling-service-linked-
-role.html), whose policy AutoScalingServiceRolePolicy (v10) lets it create the Spot role itself (statement
+as an EC2 Auto Scaling service-linked role: AWSServiceRoleForAutoScaling unless another is given, and a custom-suffix
+one has identical permissions (Amazon EC2 Auto Scaling User Guide, autoscaling-service-linked-role.html). Their
+policy AutoScalingServiceRolePolicy (v10) lets the group create the Spot role itself (statement
 ``EC2SpotManagement``: ``iam:CreateServiceLinkedRole`` with ``iam:AWSServiceName`` = ``spot.amazonaws.com``;
 https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AutoScalingServiceRolePolicy.html). The stack does
 not create the role: it is one per account, shared with everything else there, and creating it where it exists fails
