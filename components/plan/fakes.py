@@ -57,7 +57,19 @@ def _kubeconfig(name: str, server: str) -> str:
     )
 
 
+CHILD = "__mlplatform_child__"
+"""Marks, in a fake's outputs, a resource the remote component creates itself: the engine registers it as the
+component's child (so ``pulumi:pulumi:getResource`` answers for it) and replaces the marker with a resource
+reference, as the engine does for a component's resource outputs."""
+
+
+def child(type_: str, name: str, state: dict[str, Any]) -> dict[str, Any]:
+    """A child resource ``name`` of type ``type_`` with ``state``, to stand in a fake's outputs."""
+    return {CHILD: {"type": type_, "name": name, "state": state}}
+
+
 def _eks_cluster(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    cluster_name = inputs.get("name") or f"{name}-eksCluster-{hashlib.sha1(name.encode()).hexdigest()[:7]}"
     oidc = f"oidc.eks.{AWS_REGION}.amazonaws.com/id/{hashlib.sha1(name.encode()).hexdigest()[:32].upper()}"
     server = f"https://{hashlib.md5(name.encode()).hexdigest().upper()}.gr7.{AWS_REGION}.eks.amazonaws.com"
     return {
@@ -69,6 +81,13 @@ def _eks_cluster(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
         "clusterSecurityGroupId": "sg-0123456789abcdef0",
         "nodeSecurityGroupId": "sg-0fedcba9876543210",
         "core": {"endpoint": server},
+        # pulumi-eks names its aws.eks.Cluster `${name}-eksCluster` and passes `name: args.name` (pulumi/pulumi-eks
+        # nodejs/eks/cluster/cluster.ts, createCore); the output `eksCluster` is that resource.
+        "eksCluster": child(
+            "aws:eks/cluster:Cluster",
+            f"{name}-eksCluster",
+            {"name": cluster_name, "arn": f"arn:aws:eks:{AWS_REGION}:{ACCOUNT}:cluster/{cluster_name}"},
+        ),
     }
 
 
