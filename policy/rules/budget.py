@@ -15,7 +15,6 @@ cannot prove the stack fits, which is a finding too.
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -36,14 +35,19 @@ class CostFacts(Facts):
 def with_cost(
     facts: Facts, flat_config: Mapping[str, Any], cost: Mapping[str, Any] | None, namespace: str = "mlplatform"
 ) -> CostFacts:
-    """``facts`` plus the budget read from the stack's flat config (``mlplatform:budget``) and the cost estimate."""
-    raw = flat_config.get(f"{namespace}:budget")
-    if isinstance(raw, str):
-        try:
-            raw = json.loads(raw)
-        except json.JSONDecodeError:
-            raw = None
-    budget = float(raw) if isinstance(raw, int | float) and not isinstance(raw, bool) else None
+    """``facts`` plus the stack's budget and the cost estimate.
+
+    The budget is the validated ``mlplatform:budget`` (infra/config.py reads ``"1_000"`` or ``1000.0`` the same way
+    the program does): one parse of the stack config, shared with the program.
+    """
+    from policy.rules import validated_config
+
+    cfg = validated_config(flat_config, namespace)
+    return with_budget(facts, cfg.budget if cfg is not None else None, cost)
+
+
+def with_budget(facts: Facts, budget: float | None, cost: Mapping[str, Any] | None) -> CostFacts:
+    """``facts`` plus ``budget`` (USD per month, None for none) and the plan's cost estimate ``cost``."""
     base = {f.name: getattr(facts, f.name) for f in dataclasses.fields(Facts)}
     return CostFacts(**base, budget=budget, cost=cost)
 
