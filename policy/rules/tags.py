@@ -12,11 +12,11 @@ import importlib
 import inspect
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from functools import cache
 from typing import Any
 
-from policy.rules.base import UNKNOWN, Facts, Resource, Rule, as_map, dig
+from policy.rules.base import UNKNOWN, Facts, Finding, Resource, Rule, as_map, dig
 
 PACKAGES = {
     "aws": "pulumi_aws",
@@ -113,6 +113,16 @@ def _required_tags(res: Resource, facts: Facts) -> Iterator[str]:
         yield f"missing required {word} {', '.join(missing)} (under {path}; set them in mlplatform:tags)"
 
 
+def _none_required(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    """An empty list would turn this mandatory rule off without a recorded reason: it is a finding instead."""
+    if not facts.required_tags:
+        yield Finding(
+            None,
+            "policy.requiredTags is empty, so no tag would be checked: list the tag keys, or disable required-tags "
+            "with an override and its reason",
+        )
+
+
 RULES = [
     Rule(
         name="required-tags",
@@ -121,5 +131,6 @@ RULES = [
         area="tags",
         applies_to=("aws:*", "gcp:*", "azure-native:*", "eks:*", "awsx:*"),
         check_resource=_required_tags,
+        check_stack=_none_required,
     ),
 ]

@@ -649,14 +649,85 @@ CASES = [
     # ---- mesh-mtls-strict
     Case("mtls:mesh:pass", "mesh-mtls-strict", (isvc(), MESH_STRICT)),
     Case(
-        "mtls:namespace:pass", "mesh-mtls-strict", (isvc(), k8s(PA, "models", "strict", {"mtls": {"mode": "STRICT"}}))
+        "mtls:namespace-unset-inherits:pass",
+        "mesh-mtls-strict",
+        (isvc(), MESH_STRICT, k8s(PA, "models", "default", {"mtls": {"mode": "UNSET"}})),
     ),
-    Case("mtls:none:fail", "mesh-mtls-strict", (isvc(),), ("model namespace models is not covered",)),
+    Case(
+        "mtls:namespace-only:fail",
+        "mesh-mtls-strict",
+        (isvc(), k8s(PA, "models", "strict", {"mtls": {"mode": "STRICT"}})),
+        ("no mesh-wide PeerAuthentication",),
+    ),
+    Case("mtls:none:fail", "mesh-mtls-strict", (isvc(),), ("no mesh-wide PeerAuthentication",)),
+    Case(
+        "mtls:mesh-permissive:fail",
+        "mesh-mtls-strict",
+        (isvc(), k8s(PA, "istio-system", "default", {"mtls": {"mode": "PERMISSIVE"}})),
+        ("mesh-wide PeerAuthentication istio-system/default mode is PERMISSIVE",),
+    ),
+    Case(
+        "mtls:mesh-unset:fail",
+        "mesh-mtls-strict",
+        (isvc(), k8s(PA, "istio-system", "default", {})),
+        ("mode is UNSET (PERMISSIVE)",),
+    ),
+    Case(
+        "mtls:mesh-empty-matchlabels-is-mesh-wide:fail",
+        "mesh-mtls-strict",
+        (isvc(), k8s(PA, "istio-system", "default", {"selector": {"matchLabels": {}}, "mtls": {"mode": "DISABLE"}})),
+        ("mode is DISABLE",),
+    ),
+    Case(
+        "mtls:namespace-permissive-not-models:fail",
+        "mesh-mtls-strict",
+        (isvc(), MESH_STRICT, k8s(PA, "knative-serving", "default", {"mtls": {"mode": "PERMISSIVE"}})),
+        ("sets namespace knative-serving to PERMISSIVE",),
+    ),
+    Case(
+        "mtls:workload-port-outside-models:pass",
+        "mesh-mtls-strict",
+        (
+            isvc(),
+            MESH_STRICT,
+            k8s(
+                PA,
+                "knative-serving",
+                "activator-metrics",
+                {
+                    "selector": {"matchLabels": {"app": "activator"}},
+                    "mtls": {"mode": "STRICT"},
+                    "portLevelMtls": {"9090": {"mode": "PERMISSIVE"}},
+                },
+            ),
+        ),
+    ),
     Case(
         "mtls:permissive:fail",
         "mesh-mtls-strict",
         (isvc(), MESH_STRICT, k8s(PA, "models", "loose", {"mtls": {"mode": "PERMISSIVE"}})),
-        ("PeerAuthentication models/loose weakens mTLS",),
+        ("PeerAuthentication models/loose sets namespace models to PERMISSIVE",),
+    ),
+    Case(
+        "mtls:workload-permissive-in-models:fail",
+        "mesh-mtls-strict",
+        (
+            isvc(),
+            MESH_STRICT,
+            k8s(PA, "models", "m", {"selector": {"matchLabels": {"app": "m"}}, "mtls": {"mode": "PERMISSIVE"}}),
+        ),
+        ("PeerAuthentication models/m weakens mTLS below STRICT in model namespace",),
+    ),
+    Case(
+        "mtls:two-namespace-wide:fail",
+        "mesh-mtls-strict",
+        (
+            isvc(),
+            MESH_STRICT,
+            k8s(PA, "models", "a", {"mtls": {"mode": "STRICT"}}),
+            k8s(PA, "models", "b", {"mtls": {"mode": "STRICT"}}),
+        ),
+        ("namespace models has 2 namespace-wide PeerAuthentications (a, b): Istio keeps only the oldest",),
     ),
     # ---- prod-model-replicas
     Case("replicas:prod:pass", "prod-model-replicas", (isvc(minReplicas=2),), facts=PROD),
@@ -918,17 +989,19 @@ def test_run_rules_entries_overrides_and_disabled() -> None:
 
 def test_stack_settings_from_flat_config() -> None:
     flat = {
+        "mlplatform:cloud": "existing",
         "mlplatform:environment": "prod",
         "mlplatform:policy": '{"requiredTags": ["owner", "team"], "maxGpus": 8, "overrides": '
         '{"gpu-budget": {"enforcement": "advisory", "reason": "burst week for a launch"}}}',
         "mlplatform:cluster": '{"apiAccess": {"publicCidrs": ["0.0.0.0/0"], "allowWorld": true}}',
-        "mlplatform:models": '{"iris": {"namespace": "demo", "access": {"allowAnonymous": true}}, '
-        '"llm": {"access": {"jwt": {}}}}',
+        "mlplatform:models": '{"iris": {"namespace": "demo", "format": "sklearn", "storageUri": "pvc://m/iris", '
+        '"access": {"mode": "public", "allowAnonymous": true}}}',
     }
     s = StackSettings.from_config(flat)
     assert s.facts == Facts("prod", ("owner", "team"), 8, True, frozenset({"demo/iris"}))
     assert s.overrides == {"gpu-budget": Override("advisory", "burst week for a launch")}
     assert StackSettings.from_config({}).facts == Facts()
+    assert StackSettings.from_json(s.to_json()) == s
 
 
 def test_pack_builds_one_policy_per_rule_with_levels_and_schema() -> None:
