@@ -287,7 +287,8 @@ def _helm_pdbs(res: Resource) -> Iterator[str]:
         replicas = _int_or_none(_value(values, known.min_path if auto else known.replicas_path, d)) or 0
         if enabled is True and spec and replicas > 1:
             if known.chart == "istiod" and "maxUnavailable" in spec:
-                spec = {"maxUnavailable": spec["maxUnavailable"]}
+                # the template writes maxUnavailable only when it is truthy, and then no minAvailable
+                spec = {"maxUnavailable": spec["maxUnavailable"]} if spec["maxUnavailable"] else {}
             why = _blocks(spec, replicas)
             if why:
                 yield f"Helm release {release} ({chart}) renders a PodDisruptionBudget with {why}: drains would hang"

@@ -12,11 +12,11 @@ import importlib
 import inspect
 import json
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from functools import cache
 from typing import Any
 
-from policy.rules.base import UNKNOWN, Facts, Finding, Resource, Rule, as_map, dig
+from policy.rules.base import UNKNOWN, Facts, Resource, Rule, as_map, dig
 
 PACKAGES = {
     "aws": "pulumi_aws",
@@ -99,7 +99,14 @@ def gcp_key(key: str) -> str:
 
 def _required_tags(res: Resource, facts: Facts) -> Iterator[str]:
     path = tag_path(res.type)
-    if path is None or not facts.required_tags:
+    if path is None:
+        return
+    if not facts.required_tags:
+        # an empty list would turn this mandatory rule off without a recorded reason: a finding instead
+        yield (
+            "policy.requiredTags is empty, so no tag would be checked: list the tag keys, or disable required-tags "
+            "with an override and its reason"
+        )
         return
     tags = dig(res.props, path)
     if tags is UNKNOWN:
@@ -113,16 +120,6 @@ def _required_tags(res: Resource, facts: Facts) -> Iterator[str]:
         yield f"missing required {word} {', '.join(missing)} (under {path}; set them in mlplatform:tags)"
 
 
-def _none_required(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
-    """An empty list would turn this mandatory rule off without a recorded reason: it is a finding instead."""
-    if not facts.required_tags:
-        yield Finding(
-            None,
-            "policy.requiredTags is empty, so no tag would be checked: list the tag keys, or disable required-tags "
-            "with an override and its reason",
-        )
-
-
 RULES = [
     Rule(
         name="required-tags",
@@ -131,6 +128,5 @@ RULES = [
         area="tags",
         applies_to=("aws:*", "gcp:*", "azure-native:*", "eks:*", "awsx:*"),
         check_resource=_required_tags,
-        check_stack=_none_required,
     ),
 ]
