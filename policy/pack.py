@@ -65,7 +65,9 @@ def pack_config(settings: StackSettings, rules: Iterable[Rule] | None = None) ->
     out: dict[str, Any] = {}
     for rule in ALL_RULES if rules is None else rules:
         override = settings.overrides.get(rule.name)
-        out[rule.name] = {"enforcementLevel": override.enforcement if override else rule.enforcement, **facts}
+        # a blank reason changes nothing, as in the plan
+        level = override.enforcement if override is not None and override.applies else rule.enforcement
+        out[rule.name] = {"enforcementLevel": level, **facts}
     return out
 
 

@@ -293,8 +293,8 @@ def _helm_pdbs(res: Resource) -> Iterator[str]:
             if why:
                 yield f"Helm release {release} ({chart}) renders a PodDisruptionBudget with {why}: drains would hang"
         return
-    for path, spec, replicas in _generic_pdbs(values):
-        why = _blocks(spec, replicas)
+    for path, found, count in _generic_pdbs(values):
+        why = _blocks(found, count)
         if why:
             yield f"Helm release {release} ({chart}) values {path}: {why}; drains would hang"
 

@@ -165,7 +165,7 @@ def marked_internal(res: Resource) -> bool:
     """True when the model is declared internal (``mlplatform.io/access: internal``)."""
     labels = as_map(res.metadata.get("labels"))
     ann = as_map(res.metadata.get("annotations"))
-    return ann.get(ACCESS_ANNOTATION, labels.get(ACCESS_ANNOTATION)) == "internal"
+    return bool(ann.get(ACCESS_ANNOTATION, labels.get(ACCESS_ANNOTATION)) == "internal")
 
 
 def is_public(res: Resource, default_mode: str = DEFAULT_MODE) -> bool:
