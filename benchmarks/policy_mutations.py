@@ -104,6 +104,8 @@ MUTATIONS = (
     Mutation("istio-version-short", "platform", "components/versions.py",
              'ChartRef("istio-gateway", "gateway", "1.30.3", _ISTIO_REPO)',
              'ChartRef("istio-gateway", "gateway", "1.30", _ISTIO_REPO)', "chart version 1.30 (a range)"),
+    Mutation("release-version-short", "platform", "components/platform/common.py", "version=ref.version,",
+             'version=ref.version.rsplit(".", 1)[0],', "every Helm release pinned to X.Y (a range to Helm)"),
     Mutation("internal-visibility-lost", "serving", "components/serving/_runtime.py",
              'out[VISIBILITY_LABEL] = "cluster-local"', "pass", "internal model loses its cluster-local label"),
     Mutation("internal-visibility-wrong-label", "serving", "components/serving/_runtime.py",
@@ -231,20 +233,30 @@ def main(argv: list[str] | None = None) -> int:
                 by = {"tests": how}
             else:
                 new = failures(work, modes) - baseline
-                caught = any(f[0] == "fake" for f in new)
-                plain = any(f[0] == "unknown" for f in new)
+                refused = {f for f in new if f[2] == "(program)"}
+                caught = any(f[0] == "fake" for f in new - refused)
+                plain = any(f[0] == "unknown" for f in new - refused)
+                if refused and not caught:
+                    caught = None  # the program itself refused the slip: the policies never saw it
+                    by_program = sorted({f[3] for f in refused})[0][:160]
                 how = "; ".join(sorted({f"{f[1]} {f[2]}" for f in new}))[:160]
                 by = {"plan": how, "plainPlan": plain} if args.plain else {"plan": how}
+            if caught is None:
+                by = {"refusedByProgram": by_program}
+                how = f"refused by the program before any policy ran: {by_program}"
             rows.append({**asdict(m), "caught": caught, **by, "seconds": round(time.monotonic() - start, 1)})
-            print(f"{m.id:34} {'CAUGHT' if caught else 'missed'} {m.area:9} {how}", flush=True)
+            word = "CAUGHT" if caught else "missed" if caught is False else "n/a   "
+            print(f"{m.id:34} {word} {m.area:9} {how}", flush=True)
             shutil.rmtree(work.parent, ignore_errors=True)
     src = [r for r in rows if r["area"] != "policy" and r["caught"] is not None]
+    refused = [r["id"] for r in rows if r.get("refusedByProgram")]
     rules = [r for r in rows if r["area"] == "policy" and r["caught"] is not None]
     plain = sum(bool(r.get("plainPlan")) for r in src)
     print(
         f"\nsource slips caught by the plan's policies: {sum(bool(r['caught']) for r in src)}/{len(src)}"
         + (f" (plain plan, values unknown: {plain}/{len(src)})" if args.plain else "")
         + f"; rule slips caught by the rule tests: {sum(bool(r['caught']) for r in rules)}/{len(rules)}"
+        + (f"; refused by the program before the policies (not counted): {', '.join(refused)}" if refused else "")
     )
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))

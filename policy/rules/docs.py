@@ -236,10 +236,14 @@ same validation.
 ## Mutation run
 
 `benchmarks/policy_mutations.py` applies realistic one-line slips to a temporary copy of the project (clusters,
-platform, serving and the rules themselves), plans every shipped stack with fake outputs under the mutated code,
-and records whether the plan's policies catch each slip (a mandatory failure the unmutated code does not have). Run
-it with `PYTHONPATH=. .venv/bin/python benchmarks/policy_mutations.py` (a few minutes; not part of `make test`); it
-prints one line per mutation and the count caught.
+platform, serving and the rules themselves: IRSA trust without `sub`, S3 read on every bucket, mesh-wide mTLS
+PERMISSIVE, an internal model losing its visibility label, a model ServiceAccount mounting its token, a gateway PDB
+in Helm values that blocks drains, a chart version `X.Y`, a PreferNoSchedule GPU taint, ...), plans every shipped
+stack with fake outputs under the mutated code and records whether the plan's policies catch each slip (a mandatory
+failure the unmutated code does not have). Slips in `policy/rules` are judged by the rule boundary tests instead; a
+slip the program itself refuses before any policy runs is listed apart and not counted. Run it with
+`PYTHONPATH=. .venv/bin/python benchmarks/policy_mutations.py [--plain] [--json rows.json]` (`--plain` also plans
+with unknown values, as `mlplatform plan` does; several minutes; not part of `make test`).
 
 ## Rendered manifests
 
