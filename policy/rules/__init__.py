@@ -189,7 +189,8 @@ def validated_config(
     """The stack's ``namespace:`` config validated by :class:`infra.config.StackConfig` (None when there is none).
 
     The one parse of the stack config: the same model, the same checks and the same one-line error as the program
-    (``infra.config.load``). Keys that only name secrets (a model's ``huggingfaceTokenKey`` target) are not part of
+    (``infra.config.load``). A config without ``cloud`` is not an mlplatform stack's (another Pulumi program planned
+    by the same engine): None. Keys that only name secrets (a model's ``huggingfaceTokenKey`` target) are not part of
     the model and are left out.
     """
     from pydantic import ValidationError
@@ -197,7 +198,9 @@ def validated_config(
     from infra.config import TOP_LEVEL_KEYS, StackConfig, _FormattedError, format_validation_error, parse_raw
 
     values = parse_raw({k.split(":", 1)[1]: v for k, v in flat.items() if k.startswith(f"{namespace}:")})
-    if not values:
+    if "cloud" not in values:
+        # not an mlplatform stack (the plan engine runs any Pulumi program; ours refuses a config without cloud
+        # before anything is registered, so a plan of ours always has it): the documented defaults apply
         return None
     try:
         return StackConfig.model_validate({k: v for k, v in values.items() if k in TOP_LEVEL_KEYS})

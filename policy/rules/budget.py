@@ -37,13 +37,31 @@ def with_cost(
 ) -> CostFacts:
     """``facts`` plus the stack's budget and the cost estimate.
 
-    The budget is the validated ``mlplatform:budget`` (infra/config.py reads ``"1_000"`` or ``1000.0`` the same way
-    the program does): one parse of the stack config, shared with the program.
+    The budget is ``mlplatform:budget`` as :class:`infra.config.StackConfig` validates it (its own field definition:
+    ``"1_000"`` or ``1000.0`` read the way the program reads them), one parse shared with the program. Raises
+    :class:`components.errors.SpecError` for a value the stack file would refuse.
     """
-    from policy.rules import validated_config
+    return with_budget(facts, validated_budget(flat_config.get(f"{namespace}:budget")), cost)
 
-    cfg = validated_config(flat_config, namespace)
-    return with_budget(facts, cfg.budget if cfg is not None else None, cost)
+
+def validated_budget(raw: Any) -> float | None:
+    """``mlplatform:budget`` (as the Pulumi CLI hands it: text or a number) through StackConfig's ``budget`` field."""
+    from pydantic import ValidationError, create_model
+
+    from components.errors import SpecError
+    from infra.config import StackConfig, parse_raw
+
+    if raw is None:
+        return None
+    info = StackConfig.model_fields["budget"]
+    # StackConfig's own field definition, so the budget parses exactly as the program parses it
+    only = create_model("BudgetOnly", budget=(info.annotation, info))  # type: ignore[call-overload,arg-type]
+    value = parse_raw({"budget": raw})["budget"]
+    try:
+        budget: float | None = only.model_validate({"budget": value}).budget  # type: ignore[attr-defined]
+    except ValidationError as e:
+        raise SpecError("mlplatform:budget", raw, str(e.errors()[0]["msg"])) from None
+    return budget
 
 
 def with_budget(facts: Facts, budget: float | None, cost: Mapping[str, Any] | None) -> CostFacts:
