@@ -402,6 +402,40 @@ def _model_service_accounts(resources: Sequence[Resource]) -> Iterator[Finding]:
             )
 
 
+PREDICTOR_POD_LABELS = ("component", "predictor")
+"""KServe v0.20.0 labels every predictor pod with ``serving.kserve.io/inferenceservice: <name>``
+(``constants.InferenceServicePodLabelKey``, components/predictor.go) and ``component: predictor``
+(``constants.KServiceComponentLabel``)."""
+
+
+def _selects_model(pdb: Resource, model: Resource) -> bool:
+    """Whether a PodDisruptionBudget's matchLabels select the model's predictor pods (labels KServe sets on them, or
+    the InferenceService's own labels, which KServe copies to the pods)."""
+    match = as_map(as_map(pdb.get("spec.selector")).get("matchLabels"))
+    if not match or pdb.get("spec.selector.matchExpressions"):
+        return False
+    pod_labels = {
+        **{str(k): v for k, v in as_map(model.metadata.get("labels")).items()},
+        ISVC_POD_LABEL: model.k8s_name,
+        PREDICTOR_POD_LABELS[0]: PREDICTOR_POD_LABELS[1],
+    }
+    return all(pod_labels.get(str(k)) == v for k, v in match.items())
+
+
+def _model_pdb(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    pdbs = [r for r in resources if is_k8s(r, "PodDisruptionBudget")]
+    for model in _isvcs(resources):
+        n = model.get("spec.predictor.minReplicas")
+        if not isinstance(n, int) or isinstance(n, bool) or n < PROD_MIN_REPLICAS:
+            continue
+        if not any(p.namespace == model.namespace and _selects_model(p, model) for p in pdbs):
+            yield Finding(
+                model.urn,
+                f"model {model.namespace}/{model.k8s_name} keeps {n} replicas but no PodDisruptionBudget selects its "
+                f"pods ({ISVC_POD_LABEL}: {model.k8s_name}): a drain may evict them all at once",
+            )
+
+
 def _no_token(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
     yield from _model_service_accounts(resources)
 
@@ -481,6 +515,17 @@ RULES = [
         area="models",
         applies_to=(ISVC, "ServiceAccount"),
         check_stack=_no_token,
+    ),
+    Rule(
+        name="model-pdb",
+        description=(
+            "Every model with minReplicas >= 2 has a PodDisruptionBudget in its namespace whose selector matches its "
+            "predictor pods."
+        ),
+        enforcement="mandatory",
+        area="models",
+        applies_to=(ISVC, "PodDisruptionBudget"),
+        check_stack=_model_pdb,
     ),
     Rule(
         name="model-namespace-pod-security",

@@ -284,6 +284,16 @@ def test_istiod_pdb_in_helm_values_blocks_drains_gcp_prod() -> None:
     )  # fmt: skip
 
 
+def test_model_pdb_selects_nothing_gcp_prod() -> None:
+    def typo(props: dict[str, Any]) -> None:
+        props["spec"]["selector"]["matchLabels"] = {"serving.kserve.io/inferenceservices": "qwen-chat"}
+
+    assert_caught(
+        "gcp-prod", "model-pdb", named("PodDisruptionBudget", "qwen-chat-pdb"), typo,
+        "model models/qwen-chat keeps 2 replicas but no PodDisruptionBudget selects its pods",
+    )  # fmt: skip
+
+
 def test_chart_version_shortened_aws_dev() -> None:
     def shorter(props: dict[str, Any]) -> None:
         props["version"] = "v0.20"
@@ -345,6 +355,7 @@ SECURITY_RULES = {
     "internal-model-cluster-local": "mandatory",
     "model-service-account": "mandatory",
     "model-namespace-pod-security": "mandatory",
+    "model-pdb": "mandatory",
 }
 """The enforcement level of every security, isolation and availability rule, pinned here (not only in the docs)."""
 

@@ -838,6 +838,7 @@ ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 SA = "kubernetes:core/v1:ServiceAccount"
 REL = "kubernetes:helm.sh/v3:Release"
+PDB_T = "kubernetes:policy/v1:PodDisruptionBudget"
 
 
 def trust(
@@ -1281,6 +1282,68 @@ CASES += [
         "model-service-account",
         (isvc(name="a", serviceAccountName="m-sa"), isvc(name="b", serviceAccountName="m-sa"), sa()),
         ("models models/a, models/b share ServiceAccount models/m-sa",),
+    ),
+    # ---- model-pdb
+    Case(
+        "model-pdb:selects:pass",
+        "model-pdb",
+        (
+            isvc(minReplicas=2),
+            k8s(
+                PDB_T,
+                "models",
+                "m-pdb",
+                {"selector": {"matchLabels": {"serving.kserve.io/inferenceservice": "m"}}, "maxUnavailable": 1},
+            ),
+        ),
+    ),
+    Case("model-pdb:one-replica-needs-none:pass", "model-pdb", (isvc(minReplicas=1),)),
+    Case(
+        "model-pdb:missing:fail", "model-pdb", (isvc(minReplicas=2),), ("keeps 2 replicas but no PodDisruptionBudget",)
+    ),
+    Case(
+        "model-pdb:wrong-selector:fail",
+        "model-pdb",
+        (
+            isvc(minReplicas=3),
+            k8s(
+                PDB_T,
+                "models",
+                "m-pdb",
+                {"selector": {"matchLabels": {"serving.kserve.io/inferenceservice": "other"}}, "maxUnavailable": 1},
+            ),
+        ),
+        ("keeps 3 replicas but no PodDisruptionBudget",),
+    ),
+    Case(
+        "model-pdb:other-namespace:fail",
+        "model-pdb",
+        (
+            isvc(minReplicas=2),
+            k8s(
+                PDB_T,
+                "other",
+                "m-pdb",
+                {"selector": {"matchLabels": {"serving.kserve.io/inferenceservice": "m"}}, "maxUnavailable": 1},
+            ),
+        ),
+        ("no PodDisruptionBudget",),
+    ),
+    Case(
+        "model-pdb:component-label:pass",
+        "model-pdb",
+        (
+            isvc(minReplicas=2),
+            k8s(
+                PDB_T,
+                "models",
+                "m-pdb",
+                {
+                    "selector": {"matchLabels": {"serving.kserve.io/inferenceservice": "m", "component": "predictor"}},
+                    "maxUnavailable": 1,
+                },
+            ),
+        ),
     ),
     # ---- pdb-allows-eviction from Helm values (Istio 1.30.3 charts)
     helm("gateway", {"autoscaling": {"minReplicas": 2}, "podDisruptionBudget": {"minAvailable": 1}}),

@@ -267,7 +267,10 @@ def k8s_stack(good: bool) -> Callable[[], None]:
         k8s.policy.v1.PodDisruptionBudget(
             "pdb",
             metadata={"name": "m", "namespace": "models"},
-            spec={"maxUnavailable": 1 if good else 0, "selector": {"matchLabels": {"app": "m"}}},
+            spec={
+                "maxUnavailable": 1 if good else 0,
+                "selector": {"matchLabels": {"serving.kserve.io/inferenceservice": "m"}},
+            },
         )
         k8s.core.v1.Namespace(
             "ns",
