@@ -88,9 +88,19 @@ SOURCES: tuple[tuple[str, str], ...] = (
     (
         "model-service-account",
         (
-            "Kubernetes: a pod mounts its ServiceAccount token unless the ServiceAccount or the pod sets "
-            "`automountServiceAccountToken: false`, and the pod's setting wins "
-            "(kubernetes.io/docs/tasks/configure-pod-container/configure-service-account/)."
+            'Kubernetes core/v1 ServiceAccount `automountServiceAccountToken`: "indicates whether pods running as '
+            "this service account should have an API token automatically mounted. Can be overridden at the pod "
+            'level." (API field documentation, as the pulumi-kubernetes SDK reproduces it): false on the '
+            "ServiceAccount, and not true on the pod. A model runs as its own ServiceAccount, never `default`, "
+            "never shared (each carries one model's cloud identity)."
+        ),
+    ),
+    (
+        "model-pdb",
+        (
+            "KServe v0.20.0 labels predictor pods `serving.kserve.io/inferenceservice: <name>` "
+            "(`constants.InferenceServicePodLabelKey`, `components/predictor.go`) and `component: predictor`; a "
+            "PodDisruptionBudget selecting anything else protects nothing."
         ),
     ),
     (
