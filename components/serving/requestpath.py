@@ -20,8 +20,9 @@ Pure (dicts in, verdicts out), so the tests and, later, the policy pack can run 
    ``notValues: ["*"]`` matches only a missing header (Istio 1.30.3 pilot/pkg/security/authz/matcher/header.go
    ``HeaderMatcher``/``HostMatcher``, model/model.go wraps ``not*`` in a negation). A header sent more than once
    is matched as its values joined with ``,`` (Envoy 1.15.1 release notes, CVE-2020-25017: "Multiple individual
-   headers will be logically concatenated with ','" for route and RBAC header matching). A plaintext peer has no principal and no namespace: ``principals``/``namespaces`` never match it,
-   ``notPrincipals``/``notNamespaces`` always do (the negation of a failed ``authenticated`` matcher).
+   headers will be logically concatenated with ','" for route and RBAC header matching). A plaintext peer has no
+   principal and no namespace: ``principals``/``namespaces`` never match it, ``notPrincipals``/``notNamespaces``
+   always do (the negation of a failed ``authenticated`` matcher).
 
 **The hops** (Knative mode; sources in the functions below): the public gateway and knative-local-gateway are the
 same Envoy pods (``istio: ingressgateway`` in ``istio-system``; net-istio 1.21 config/203-local-gateway.yaml: port
@@ -545,9 +546,9 @@ def metrics_scrapers(objects: Sequence[Mapping[str, Any]], isvc: Mapping[str, An
 
     - Envoy's 15090: not intercepted by Istio (the injector excludes it from inbound redirection: ``-d
       15090,15021,...``, manifests/charts/istio-control/istio-discovery/files/injection-template.yaml, Istio
-      1.30.3), so no Istio policy applies; only a Kubernetes NetworkPolicy selecting the pods could restrict it. Without one, every in-cluster
-      caller (a pod on the pod network) reads it; a NetworkPolicy in the model's namespace is not evaluated here
-      and raises :class:`Unsupported`.
+      1.30.3), so no Istio policy applies; only a Kubernetes NetworkPolicy selecting the pods could restrict it.
+      Without one, every in-cluster caller (a pod on the pod network) reads it; a NetworkPolicy in the model's
+      namespace is not evaluated here and raises :class:`Unsupported`.
     - in Knative mode, the queue-proxy's 9090 (autoscaler metrics), through the sidecar: a caller without a sidecar
       (Prometheus) is plaintext, which STRICT mTLS rejects on intercepted ports; else the model's policies decide.
     """

@@ -261,7 +261,7 @@ def test_policies_name_knative_principals_and_ports() -> None:
 
 def test_internal_model_in_standard_mode_may_scale_to_one_only() -> None:
     # Standard mode has no activator; minReplicas 0 is refused there for its own reason.
-    with pytest.raises(SpecError, match="scale to zero needs platform.deploymentMode: Knative"):
+    with pytest.raises(SpecError, match=r"scale to zero needs platform\.deploymentMode: Knative"):
         _objs(access=INTERNAL, scaling={"minReplicas": 0}, deployment_mode="Standard")
 
 
