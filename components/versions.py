@@ -15,6 +15,16 @@ KUBERNETES_VERSION = "1.34"
 KNATIVE_SERVING_VERSION = "1.21"
 """Knative Serving version that the KnativeServing resource asks the operator for."""
 
+GATEWAY_API_VERSION = "v1.5.1"
+"""Kubernetes Gateway API CRDs (standard channel) for the Standard mode: the release KServe v0.20.0 builds against
+(go.mod ``sigs.k8s.io/gateway-api v1.5.1``) and installs in its own setup (hack/setup/quick-install/*.sh
+``GATEWAY_API_VERSION=v1.5.1``)."""
+GATEWAY_API_CRDS = (
+    f"https://github.com/kubernetes-sigs/gateway-api/releases/download/{GATEWAY_API_VERSION}/standard-install.yaml"
+)
+"""The release's standard-channel CRD bundle, as KServe's hack/setup/infra/gateway-api/manage.gateway-api-crd.sh
+applies it."""
+
 
 @dataclass(frozen=True)
 class ChartRef:
@@ -69,6 +79,9 @@ CHARTS: MappingProxyType[str, ChartRef] = MappingProxyType(
                 "https://nvidia.github.io/k8s-device-plugin",
             ),
             ChartRef("gpu-operator", "gpu-operator", "v26.7.0", "https://helm.ngc.nvidia.com/nvidia"),
+            # kubernetes-sigs/external-dns tag external-dns-helm-chart-1.21.1 (app v0.21.0), the newest chart
+            # release seen (Aug 2026); its repository is the one the chart's README names.
+            ChartRef("external-dns", "external-dns", "1.21.1", "https://kubernetes-sigs.github.io/external-dns/"),
             ChartRef("karpenter", "oci://public.ecr.aws/karpenter/karpenter", "1.14.1"),
             # 9.53.0 ships cluster-autoscaler v1.34.2: its minor matches the default Kubernetes 1.34 (the
             # autoscaler supports only its own Kubernetes minor).

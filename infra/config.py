@@ -272,7 +272,7 @@ class StackConfig(Spec):
 
     def secret_keys_used(self) -> dict[str, str]:
         """Config keys that must hold secrets, by the key path that names them."""
-        out: dict[str, str] = {}
+        out: dict[str, str] = self.platform.secret_keys()
         for name, model in self.models.items():
             if model.llm and model.llm.huggingface_token_key:
                 out[model.llm.huggingface_token_key] = f"models.{name}.llm.huggingfaceTokenKey"
@@ -458,7 +458,7 @@ def load(raw: Mapping[str, Any], secret_keys: set[str] | frozenset[str], stack_f
             f"give at least {NAMESPACE}:cloud (aws, gcp, azure or existing)",
             prefix=f"{stack_file}: ",
         )
-    referenced = _secret_references(values.get("models"))
+    referenced = _secret_references(values.get("models")) | _alerting_references(values.get("platform"))
     for key in values:
         if key not in TOP_LEVEL_KEYS and key not in referenced:
             hint = did_you_mean(key, [*TOP_LEVEL_KEYS, *referenced])
@@ -470,7 +470,7 @@ def load(raw: Mapping[str, Any], secret_keys: set[str] | frozenset[str], stack_f
         if namespace == NAMESPACE and key in values and (key in TOP_LEVEL_KEYS or key not in referenced):
             raise _FormattedError(
                 f"{stack_file}: {full}: a secret (secure:) is not allowed here; only keys named by a model's "
-                "llm.huggingfaceTokenKey hold secrets (docs/configuration.md, Secrets)"
+                "llm.huggingfaceTokenKey or an alert receiver's ...Key hold secrets (docs/configuration.md, Secrets)"
             )
     structured = {k: v for k, v in values.items() if k in TOP_LEVEL_KEYS}
     try:
@@ -565,6 +565,17 @@ def _secret_references(models: Any) -> set[str]:
             key = llm.get("huggingfaceTokenKey") if isinstance(llm, dict) else None
             if isinstance(key, str):
                 refs.add(key)
+    return refs
+
+
+def _alerting_references(platform: Any) -> set[str]:
+    """Top-level keys that the alert receivers name as their secrets (``platform.monitoring.alerting.*.*Key``)."""
+    mon = platform.get("monitoring") if isinstance(platform, dict) else None
+    alerting = mon.get("alerting") if isinstance(mon, dict) else None
+    refs: set[str] = set()
+    for receiver in (alerting or {}).values() if isinstance(alerting, dict) else ():
+        if isinstance(receiver, dict):
+            refs |= {v for k, v in receiver.items() if k.endswith("Key") and isinstance(v, str)}
     return refs
 
 

@@ -39,16 +39,19 @@ def build(loaded: LoadedConfig) -> None:
     name = "mlplatform"
     try:
         cluster, platform = _cluster_and_platform(loaded, name)
-    except SpecError as e:  # a cluster's or the platform's own check: the stack file and namespace in front
+    except SpecError as e:  # a cluster's or the platform's own check (e.g. platform.dns): file and namespace in front
         raise e.with_prefix(f"{loaded.stack_file}: {NAMESPACE}:") from None
-    models = serve_models(loaded, platform)
+    models = serve_models(loaded, platform.handles)
+    # Point <domain> and *.<domain> at this address (A record for an IP, CNAME for a host name), unless
+    # platform.dns lets external-dns do it: docs/components/platform.md, DNS.
+    pulumi.export("gatewayAddress", platform.gateway_address)
     pulumi.export("cloud", cfg.cloud)
     pulumi.export("environment", cfg.environment)
     pulumi.export("gpuPools", {k: v.instance_type for k, v in cluster.gpu.pools.items()})
     pulumi.export("models", {k: {"url": m.url, "internalUrl": m.internal_url} for k, m in models.items()})
 
 
-def _cluster_and_platform(loaded: LoadedConfig, name: str) -> tuple[KubernetesCluster, PlatformHandles]:
+def _cluster_and_platform(loaded: LoadedConfig, name: str) -> tuple[KubernetesCluster, Platform]:
     cfg = loaded.config
     cluster = create_cluster(
         name,
@@ -66,8 +69,10 @@ def _cluster_and_platform(loaded: LoadedConfig, name: str) -> tuple[KubernetesCl
             settings=cfg.platform,
             environment=cfg.environment,
             kubernetes_version=cfg.cluster.kubernetes_version,
+            secrets={k: pulumi.Output.secret(loaded.secrets[k]) for k in cfg.platform.secret_keys()},
+            slo_alerts=[k for k, m in cfg.models.items() if m.slo.latency_p95_ms or m.slo.error_rate_percent],
         ),
-    ).handles
+    )
     return cluster, platform
 
 

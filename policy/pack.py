@@ -39,15 +39,17 @@ CONFIG_SCHEMA = PolicyConfigSchema(
 """The config every policy of the pack accepts (the stack's facts; see :class:`policy.rules.Facts`)."""
 
 
+FACT_KEYS = ("environment", "requiredTags", "maxGpus", "allowPublicApi", "anonymousModels")
+
+
 def facts_from_pack_config(config: Mapping[str, Any]) -> Facts:
-    """Stack facts from one policy's CrossGuard config (defaults for what is not given)."""
-    return Facts(
-        environment=str(config.get("environment", _DEFAULTS.environment)),
-        required_tags=tuple(config.get("requiredTags", _DEFAULTS.required_tags)),
-        max_gpus=int(config.get("maxGpus", _DEFAULTS.max_gpus)),
-        allow_public_api=config.get("allowPublicApi", False) is True,
-        anonymous_models=frozenset(config.get("anonymousModels", ())),
-    )
+    """Stack facts from one policy's CrossGuard config (defaults for what is not given).
+
+    Read through the same validation as the stack file and the saved plan (:meth:`StackSettings.from_json`, which
+    validates ``requiredTags`` and ``maxGpus`` with infra.config's ``PolicySpec``): ``maxGpus: 8.0`` means 8 in all
+    three places, and a value the stack file would refuse raises (the policy errors) instead of switching a rule off.
+    """
+    return StackSettings.from_json({k: config[k] for k in FACT_KEYS if k in config}).facts
 
 
 def pack_config(settings: StackSettings, rules: Iterable[Rule] | None = None) -> dict[str, Any]:
@@ -63,7 +65,9 @@ def pack_config(settings: StackSettings, rules: Iterable[Rule] | None = None) ->
     out: dict[str, Any] = {}
     for rule in ALL_RULES if rules is None else rules:
         override = settings.overrides.get(rule.name)
-        out[rule.name] = {"enforcementLevel": override.enforcement if override else rule.enforcement, **facts}
+        # a blank reason changes nothing, as in the plan
+        level = override.enforcement if override is not None and override.applies else rule.enforcement
+        out[rule.name] = {"enforcementLevel": level, **facts}
     return out
 
 

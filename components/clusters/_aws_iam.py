@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from components.errors import SpecError
@@ -158,6 +159,45 @@ def s3_read_policy(bucket: str, prefix: str, partition: str = "aws") -> str:
             "Statement": [
                 {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"{bucket_arn}/{prefix}*"},
                 listing,
+            ],
+        },
+        sort_keys=True,
+    )
+
+
+def route53_zone_policy(zone_id: str, record_types: Sequence[str] = ()) -> str:
+    """Record changes in the hosted zone ``zone_id`` only, plus the read-only calls that cannot be scoped.
+
+    cert-manager's DNS-01 policy (cert-manager.io/docs/configuration/acme/dns01/route53/: ``GetChange`` on
+    ``change/*``, ``ChangeResourceRecordSets`` and ``ListResourceRecordSets`` on the hosted zone, which that page
+    advises narrowing to one zone) and external-dns's (kubernetes-sigs/external-dns docs/tutorials/aws.md: the
+    same two and ``ListTagsForResources`` on the zone, ``ListHostedZones`` on ``*``). Listing hosted zones takes no
+    resource, so those two stay on ``*``. ``record_types``: only these record types may be changed (cert-manager's
+    page: ``ForAllValues:StringEquals`` on ``route53:ChangeResourceRecordSetsRecordTypes``, ``["TXT"]``).
+    """
+    zone = f"arn:aws:route53:::hostedzone/{zone_id}"
+    change: dict[str, object] = {"Effect": "Allow", "Action": "route53:ChangeResourceRecordSets", "Resource": zone}
+    if record_types:
+        change["Condition"] = {
+            "ForAllValues:StringEquals": {"route53:ChangeResourceRecordSetsRecordTypes": sorted(record_types)}
+        }
+    read: dict[str, object] = {
+        "Effect": "Allow",
+        "Action": ["route53:ListResourceRecordSets", "route53:ListTagsForResources"],
+        "Resource": zone,
+    }
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Action": "route53:GetChange", "Resource": "arn:aws:route53:::change/*"},
+                change,
+                read,
+                {
+                    "Effect": "Allow",
+                    "Action": ["route53:ListHostedZones", "route53:ListHostedZonesByName"],
+                    "Resource": "*",
+                },
             ],
         },
         sort_keys=True,

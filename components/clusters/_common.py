@@ -304,6 +304,11 @@ class ManagedCluster(pulumi.ComponentResource, abc.ABC):
         """The nodes' CNI binary folder when not ``/opt/cni/bin`` (set by the subclass), else None."""
         return self._cni_bin_dir
 
+    @property
+    def control_plane_managed(self) -> bool:
+        """True: EKS, GKE and AKS run the control plane; its components are not scrapable from the cluster."""
+        return True
+
     def _finish(
         self,
         *,

@@ -1,7 +1,7 @@
 """Karpenter on EKS: interruption queue and rules, controller IAM role, Helm release, EC2NodeClass + NodePool per pool.
 
-Karpenter's node role (and its EC2_LINUX access entry on the cluster) is created by
-:class:`~components.clusters.eks.EksCluster`, before the cluster; this module only references it. The custom
+Karpenter's node role (before the cluster) and its EC2_LINUX access entry on the cluster (after it) are created by
+:class:`~components.clusters.eks.EksCluster`; this module only references them. The custom
 resources are validated in the tests against Karpenter's own CRD schemas.
 """
 
@@ -366,6 +366,7 @@ class Karpenter:
         depends_on: Sequence[pulumi.Resource],
         chart_versions: Mapping[str, str] | None = None,
         ami_version: str = "latest",
+        node_access: pulumi.Resource | None = None,
     ) -> None:
         self.queue = aws.sqs.Queue(
             child_name(name, "karpenter-interruption"),
@@ -405,7 +406,7 @@ class Karpenter:
             tags=dict(tags),
             opts=child_opts(parent),
         )
-        aws.iam.RolePolicy(
+        self.policy = aws.iam.RolePolicy(
             child_name(name, "karpenter-controller-policy"),
             role=self.role.id,
             policy=pulumi.Output.all(self.queue.arn, node_role.arn).apply(
@@ -434,7 +435,10 @@ class Karpenter:
             },
             atomic=True,
             timeout=600,
-            opts=child_opts(parent, provider=provider, depends_on=depends_on),
+            # The controller's permissions before the controller: the role ARN in the values makes the release wait
+            # for the role only, and until the inline policy exists every AWS call of the controller is implicitly
+            # denied (IAM User Guide, "Policy evaluation logic").
+            opts=child_opts(parent, provider=provider, depends_on=[*depends_on, self.policy]),
         )
         self.node_classes: dict[str, k8s.apiextensions.CustomResource] = {}
         self.node_pools: dict[str, k8s.apiextensions.CustomResource] = {}
@@ -448,7 +452,12 @@ class Karpenter:
                 kind="EC2NodeClass",
                 metadata={"name": cls_name, "labels": labels},
                 spec=node_class(cluster_name, node_role_name, disk_gib=disk_gib, tags=tags, ami_version=ami_version),
-                opts=child_opts(parent, provider=provider, depends_on=[self.release, node_role]),
+                # Nodes launched from it join through the node role's access entry (``node_access``).
+                opts=child_opts(
+                    parent,
+                    provider=provider,
+                    depends_on=[self.release, node_role, *([node_access] if node_access else [])],
+                ),
             )
             self.node_pools[pool.name] = k8s.apiextensions.CustomResource(
                 child_name(name, f"nodepool-{pool.name}"),

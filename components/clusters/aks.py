@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import ipaddress
+import json
+from collections.abc import Sequence
 from typing import Any
 
 import pulumi
@@ -20,7 +22,7 @@ from components.clusters._common import (
     short_name,
     system_instance_type,
 )
-from components.clusters.base import GPU_TAINT, GpuPoolInfo, StorageAccess, Taint
+from components.clusters.base import GPU_TAINT, DnsAccess, DnsZone, GpuPoolInfo, StorageAccess, Taint
 from components.clusters.spec import CLUSTER_TAG, AzureSpec, api_endpoint
 from components.errors import SpecError
 from components.naming import child_name, child_opts, merge_tags
@@ -36,6 +38,10 @@ ROLE_AKS_RBAC_CLUSTER_ADMIN = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b"
 """"Azure Kubernetes Service RBAC Cluster Admin": DataActions ``Microsoft.ContainerService/managedClusters/*``. With
 Azure RBAC for Kubernetes on and local accounts off, only data-plane roles let a principal call the Kubernetes API;
 Owner and Contributor carry none (MicrosoftDocs/azure-docs articles/aks/manage-azure-rbac.md)."""
+ROLE_DNS_ZONE_CONTRIBUTOR = "befefa01-2a29-4197-83a8-272ff33ce314"
+"""Azure built-in role "DNS Zone Contributor" (Microsoft docs, role-based-access-control/built-in-roles)."""
+ROLE_READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
+"""Azure built-in role "Reader" (same page)."""
 AKS_AAD_SERVER_ID = "6dae42f8-4368-4678-94ff-3960e28e3630"
 """The Entra application id of the AKS API server (kubelogin's ``--server-id``)."""
 TOKEN_AUDIENCE = "api://AzureADTokenExchange"
@@ -429,6 +435,88 @@ class AksCluster(ManagedCluster):
             pod_labels={USE_LABEL: "true"},
             identity=identity.client_id,
             resources=(identity, federated, reader),
+        )
+
+    def grant_dns_admin(
+        self,
+        name: str,
+        namespace: str,
+        service_account: str,
+        zone: DnsZone,
+        parent: pulumi.Resource,
+        record_types: Sequence[str] = (),
+    ) -> DnsAccess:
+        """A user-assigned identity federated with ``namespace/service_account`` with DNS Zone Contributor on the
+        Azure DNS zone and Reader on its resource group (kubernetes-sigs/external-dns docs/tutorials/azure.md,
+        "Managed identity using Workload Identity"; cert-manager.io/docs/configuration/acme/dns01/azuredns/)."""
+        if not zone.resource_group:
+            raise SpecError("platform.dns.resourceGroup", None, "give the resource group of the Azure DNS zone")
+        zone_name = zone.id or zone.name
+        rg = zone.resource_group
+        identity = azure.managedidentity.UserAssignedIdentity(
+            child_name(name, "dns-identity"),
+            resource_name_=short_name(f"{self._args.cluster_name}-{name}-dns", 128),
+            resource_group_name=self.resource_group_name,
+            location=self._args.region,
+            tags=self._tags,
+            opts=child_opts(parent),
+        )
+        federated = azure.managedidentity.FederatedIdentityCredential(
+            child_name(name, "dns-federated"),
+            federated_identity_credential_resource_name=short_name(f"{namespace}-{service_account}", 120),
+            resource_name_=identity.name,
+            resource_group_name=self.resource_group_name,
+            issuer=self.oidc_issuer,
+            subject=f"system:serviceaccount:{namespace}:{service_account}",
+            audiences=[TOKEN_AUDIENCE],
+            opts=child_opts(parent),
+        )
+        rg_scope = self._subscription.apply(lambda s: f"/subscriptions/{s}/resourceGroups/{rg}")
+        contributor = azure.authorization.RoleAssignment(
+            child_name(name, "dns-zone-contributor"),
+            principal_id=identity.principal_id,
+            principal_type="ServicePrincipal",
+            role_definition_id=self._subscription.apply(lambda s: role_definition(s, ROLE_DNS_ZONE_CONTRIBUTOR)),
+            scope=rg_scope.apply(lambda r: f"{r}/providers/Microsoft.Network/dnszones/{zone_name}"),
+            opts=child_opts(parent),
+        )
+        reader = azure.authorization.RoleAssignment(
+            child_name(name, "dns-reader"),
+            principal_id=identity.principal_id,
+            principal_type="ServicePrincipal",
+            role_definition_id=self._subscription.apply(lambda s: role_definition(s, ROLE_READER)),
+            scope=rg_scope,
+            opts=child_opts(parent),
+        )
+        client = azure.authorization.get_client_config_output()
+        config = pulumi.Output.all(client.tenant_id, self._subscription).apply(
+            lambda a: json.dumps(
+                {
+                    "tenantId": a[0],
+                    "subscriptionId": a[1],
+                    "resourceGroup": rg,
+                    "useWorkloadIdentityExtension": True,
+                },
+                sort_keys=True,
+            )
+        )
+        return DnsAccess(
+            service_account_annotations={CLIENT_ID_ANNOTATION: identity.client_id},
+            service_account_labels={USE_LABEL: "true"},
+            pod_labels={USE_LABEL: "true"},
+            identity=identity.client_id,
+            resources=(identity, federated, contributor, reader),
+            acme_dns01={
+                "azureDNS": {
+                    "subscriptionID": self._subscription,
+                    "resourceGroupName": rg,
+                    "hostedZoneName": zone_name,
+                    "environment": "AzurePublicCloud",
+                    "managedIdentity": {"clientID": identity.client_id},
+                }
+            },
+            external_dns={"provider": {"name": "azure"}},
+            external_dns_files={"azure.json": config},
         )
 
 

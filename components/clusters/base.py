@@ -116,6 +116,14 @@ class GpuScheduling:
     pool_label: str = POOL_LABEL
     needs_device_plugin: bool = True
     needs_dcgm_exporter: bool = True
+    driver_root: str | None = None
+    """Host folder that holds the NVIDIA driver's libraries (``lib64/``) and tools, where the node's container
+    runtime does not inject them into pods that do not request a GPU (GKE's Container-Optimized OS:
+    ``/home/kubernetes/bin/nvidia``, NVIDIA/dcgm-exporter#59 and #484). None: the runtime provides them."""
+    critical_priority_needs_quota: bool = False
+    """The cluster admits pods with the ``system-node-critical`` priority outside ``kube-system`` only in namespaces
+    with a ResourceQuota whose scope selects that PriorityClass (GKE; Kubernetes docs, "Resource Quotas: Limit
+    Priority Class consumption by default"). A DaemonSet with that priority must then bring the quota."""
 
     def tolerations(self) -> list[dict[str, str]]:
         """Tolerations for every taint a GPU node carries."""
@@ -172,6 +180,38 @@ class StorageAccess:
     resources: Sequence[pulumi.Resource] = ()
 
 
+@dataclass(frozen=True)
+class DnsZone:
+    """A public DNS zone that the platform writes records in (``mlplatform:platform.dns``), cloud-neutral.
+
+    ``name``: the zone's DNS name (the platform's domain or a parent of it). ``id``: how the cloud names the zone:
+    the Route 53 hosted zone id (aws), the Cloud DNS managed zone name (gcp) or the Azure DNS zone's name (azure,
+    usually ``name``). ``resource_group``: the Azure resource group of the zone. ``project``: the Google Cloud
+    project of the zone (default: the cluster's).
+    """
+
+    name: str
+    id: str | None = None
+    resource_group: str | None = None
+    project: str | None = None
+
+
+@dataclass(frozen=True)
+class DnsAccess(StorageAccess):
+    """What a ServiceAccount needs to write records in one DNS zone through the cloud's workload identity.
+
+    Besides :class:`StorageAccess`'s ServiceAccount annotations/labels, pod labels, identity and resources:
+    ``acme_dns01``: the cert-manager ``dns01`` solver for the zone that uses this identity (ambient credentials,
+    no secret); ``external_dns``: the external-dns chart values (``provider`` and what it needs) for the zone.
+    """
+
+    acme_dns01: Mapping[str, Any] = field(default_factory=dict)
+    external_dns: Mapping[str, Any] = field(default_factory=dict)
+    external_dns_files: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """Files external-dns's provider reads from ``/etc/kubernetes`` (Azure: ``azure.json``); the platform puts
+    them in a Secret mounted there."""
+
+
 @runtime_checkable
 class KubernetesCluster(Protocol):
     """The seam between a cloud and everything that runs on Kubernetes.
@@ -210,6 +250,12 @@ class KubernetesCluster(Protocol):
         ``/home/kubernetes/bin``); None for the default. Istio CNI installs its plugin there."""
         ...
 
+    @property
+    def control_plane_managed(self) -> bool:
+        """The cloud runs the control plane (EKS, GKE, AKS): its scheduler, controller manager and etcd are not
+        reachable from the cluster, so nothing scrapes them (their "Down" alerts would never clear)."""
+        ...
+
     def grant_storage_read(
         self, name: str, namespace: str, service_account: str, storage_uri: str, parent: pulumi.Resource
     ) -> StorageAccess:
@@ -217,5 +263,26 @@ class KubernetesCluster(Protocol):
 
         Creates the cloud identity resources (children of ``parent``, named ``f"{name}-..."``) and returns the
         ServiceAccount annotations/labels and pod labels to use. Raises ``SpecError`` for storage on another cloud.
+        """
+        ...
+
+    def grant_dns_admin(
+        self,
+        name: str,
+        namespace: str,
+        service_account: str,
+        zone: DnsZone,
+        parent: pulumi.Resource,
+        record_types: Sequence[str] = (),
+    ) -> DnsAccess:
+        """Let the ServiceAccount ``namespace/service_account`` change records in ``zone``, and nothing else.
+
+        ``record_types``: the only record types it may change (cert-manager: ``("TXT",)``), where the cloud's IAM
+        can say so (Route 53's ``route53:ChangeResourceRecordSetsRecordTypes`` condition); empty: any type.
+
+        Creates the cloud identity (children of ``parent``, named ``f"{name}-..."``) scoped to the zone: an IRSA
+        role (EKS), a Google service account with Workload Identity and DNS admin on the managed zone (GKE), a
+        user-assigned identity with a federated credential and DNS Zone Contributor on the zone (AKS). Raises
+        ``SpecError`` when the zone lacks what the cloud needs to find it, or the cluster has no cloud identity.
         """
         ...

@@ -24,6 +24,7 @@ from components.clusters._aws_iam import (
     irsa_trust_policy,
     managed_policy_arn,
     partition_of,
+    route53_zone_policy,
     s3_read_policy,
 )
 from components.clusters._common import (
@@ -37,7 +38,7 @@ from components.clusters._common import (
     system_instance_type,
 )
 from components.clusters._karpenter import Karpenter
-from components.clusters.base import GPU_TAINT, GpuPoolInfo, StorageAccess
+from components.clusters.base import GPU_TAINT, DnsAccess, DnsZone, GpuPoolInfo, StorageAccess
 from components.clusters.spec import AwsSpec
 from components.errors import SpecError
 from components.naming import child_name, child_opts, merge_tags
@@ -61,14 +62,32 @@ EBS_PROVISIONER = "ebs.csi.aws.com"
 DEFAULT_STORAGE_CLASS = "gp3"
 DEFAULT_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class"
 SPOT_SLR_WARNING = (
-    "{pools}: spot capacity needs the service-linked role AWSServiceRoleForEC2Spot in the account; unless the account "
-    "has used EC2 Spot before, create it once with `aws iam create-service-linked-role --aws-service-name "
-    "spot.amazonaws.com`, else nodes fail with AuthFailure.ServiceLinkedRoleCreationNotPermitted "
+    "{pools}: Karpenter's spot capacity needs the service-linked role AWSServiceRoleForEC2Spot in the account; unless "
+    "the account has used EC2 Spot before, create it once with `aws iam create-service-linked-role "
+    "--aws-service-name spot.amazonaws.com`, else nodes fail with AuthFailure.ServiceLinkedRoleCreationNotPermitted "
     "(docs/components/eks-cluster.md#before-the-first-deploy)"
 )
-"""Karpenter v1.14 ``troubleshooting.md``, "Missing Service Linked Role". The stack does not create the role: it is
-one per account, shared with everything else there, and creating it where it exists fails ("Service role name
-AWSServiceRoleForEC2Spot has been taken in this account", chanzuckerberg/cztack#897)."""
+"""Karpenter v1.14 ``troubleshooting.md``, "Missing Service Linked Role": Karpenter's CreateFleet needs the role to
+exist. Only for ``gpuProvisioner: karpenter``: a managed node group launches through its Auto Scaling group (eksctl
+User Guide, "Spot instances": EKS "will configure and launch an EC2 Autoscaling group of Spot Instances"), which acts
+as an EC2 Auto Scaling service-linked role: AWSServiceRoleForAutoScaling unless another is given, and a custom-suffix
+one has identical permissions (Amazon EC2 Auto Scaling User Guide, autoscaling-service-linked-role.html). Their
+policy AutoScalingServiceRolePolicy (v10) lets the group create the Spot role itself (statement
+``EC2SpotManagement``: ``iam:CreateServiceLinkedRole`` with ``iam:AWSServiceName`` = ``spot.amazonaws.com``;
+https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AutoScalingServiceRolePolicy.html). The stack does
+not create the role: it is one per account, shared with everything else there, and creating it where it exists fails
+("Service role name AWSServiceRoleForEC2Spot has been taken in this account", chanzuckerberg/cztack#897)."""
+
+
+KARPENTER_ENTRY = "karpenter-nodes"
+"""The key under which pulumi-eks's ``accessEntries`` held Karpenter's node entry before the entry became ours."""
+
+
+def pulumi_eks_access_entry_name(cluster_resource_name: str, key: str) -> str:
+    """The Pulumi name pulumi-eks gives the ``aws.eks.AccessEntry`` of ``accessEntries[key]`` of an ``eks.Cluster``
+    named ``cluster_resource_name`` (``${componentName}-${name}``, parented to that component: pulumi/pulumi-eks
+    nodejs/eks/cluster/authenticationMode.ts ``createAccessEntries``, called from cluster.ts ``createCore``)."""
+    return f"{cluster_resource_name}-{key}"
 
 
 def nat_gateway_strategy(environment: str) -> awsx.ec2.NatGatewayStrategy:
@@ -78,18 +97,55 @@ def nat_gateway_strategy(environment: str) -> awsx.ec2.NatGatewayStrategy:
     return awsx.ec2.NatGatewayStrategy.SINGLE if environment == "dev" else awsx.ec2.NatGatewayStrategy.ONE_PER_AZ
 
 
-def default_storage_class() -> dict[str, Any]:
+EBS_TAG_PARAMETER = "tagSpecification"
+"""StorageClass parameters whose key starts with this are tags for the volumes the EBS CSI driver provisions, each
+value ``key=value`` (kubernetes-sigs/aws-ebs-csi-driver ``docs/tagging.md``, "StorageClass Tagging"; the prefix is
+``TagKeyPrefix`` in ``pkg/driver/constants.go``; read at 429e202e, 2026-08-19)."""
+EBS_RESERVED_TAG_KEYS = ("CSIVolumeName", "CSIVolumeSnapshotName", "ebs.csi.aws.com/cluster-name")
+EBS_RESERVED_TAG_PREFIXES = ("kubernetes.io", "ebs.csi.aws.com/")
+"""Tag keys the driver refuses on a volume (``validateExtraTags`` in ``pkg/driver/validation.go``: its own
+``CSIVolumeName``, ``CSIVolumeSnapshotName``, ``ebs.csi.aws.com/cluster-name``; any key starting with
+``kubernetes.io`` or ``ebs.csi.aws.com/``): CreateVolume fails with InvalidArgument."""
+
+
+def ebs_tag_parameters(tags: Mapping[str, str]) -> dict[str, str]:
+    """``tagSpecification_1..N`` (tags sorted by key) so every dynamically provisioned volume carries ``tags``.
+
+    The driver splits each value at its first ``=`` and runs the value part through Go's ``text/template``
+    (``pkg/util/template/template.go``, ``Evaluate``), so a key holding ``=`` or a value holding ``{{`` would come out
+    as another tag; those, and keys the driver reserves, are a :class:`SpecError` on ``tags.<key>``."""
+    params: dict[str, str] = {}
+    for i, key in enumerate(sorted(tags), start=1):
+        value = tags[key]
+        if "=" in key:
+            raise SpecError(f"tags.{key}", value, "the EBS CSI driver reads a volume tag as key=value: no = in the key")
+        if "{{" in value:
+            raise SpecError(
+                f"tags.{key}", value, "the EBS CSI driver expands {{ in volume tag values as a Go template: remove it"
+            )
+        if key in EBS_RESERVED_TAG_KEYS or key.startswith(EBS_RESERVED_TAG_PREFIXES):
+            raise SpecError(
+                f"tags.{key}",
+                value,
+                f"the EBS CSI driver reserves this tag key on volumes ({', '.join(EBS_RESERVED_TAG_KEYS)}, and the "
+                f"prefixes {', '.join(EBS_RESERVED_TAG_PREFIXES)}); use another key",
+            )
+        params[f"{EBS_TAG_PARAMETER}_{i}"] = f"{key}={value}"
+    return params
+
+
+def default_storage_class(tags: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The cluster's default StorageClass: encrypted gp3 EBS volumes from the EBS CSI driver, bound where the pod is
-    scheduled (``WaitForFirstConsumer``: an EBS volume lives in one zone). Parameters ``type`` and ``encrypted``:
-    kubernetes-sigs/aws-ebs-csi-driver ``docs/parameters.md``. EKS marks no StorageClass default on clusters created
-    at 1.30 or later (EKS User Guide, Kubernetes 1.30 release notes), so without this a PVC with no class stays
-    Pending."""
+    scheduled (``WaitForFirstConsumer``: an EBS volume lives in one zone), tagged with ``tags``
+    (:func:`ebs_tag_parameters`). Parameters ``type`` and ``encrypted``: kubernetes-sigs/aws-ebs-csi-driver
+    ``docs/parameters.md``. EKS marks no StorageClass default on clusters created at 1.30 or later (EKS User Guide,
+    Kubernetes 1.30 release notes), so without this a PVC with no class stays Pending."""
     return {
         "apiVersion": "storage.k8s.io/v1",
         "kind": "StorageClass",
         "metadata": {"name": DEFAULT_STORAGE_CLASS, "annotations": {DEFAULT_CLASS_ANNOTATION: "true"}},
         "provisioner": EBS_PROVISIONER,
-        "parameters": {"type": "gp3", "encrypted": "true"},
+        "parameters": {"type": "gp3", "encrypted": "true", **ebs_tag_parameters(tags or {})},
         "volumeBindingMode": "WaitForFirstConsumer",
         "allowVolumeExpansion": True,
         "reclaimPolicy": "Delete",
@@ -201,10 +257,11 @@ class EksCluster(ManagedCluster):
         cluster_name = args.cluster_name
         partition = partition_of(args.region).name
         karpenter = aws_spec.gpu_provisioner == "karpenter" and bool(pools)
-        if spot := sorted(p.name for p in pools.values() if p.spot):
+        if karpenter and (spot := sorted(p.name for p in pools.values() if p.spot)):
             pulumi.log.warn(SPOT_SLR_WARNING.format(pools=", ".join(pool_path(p, "spot") for p in spot)), resource=self)
         self._tags = merge_tags(args.tags, {"mlplatform.io/cluster": cluster_name})
         tags = self._tags
+        storage_class = default_storage_class(tags)  # checks the tags before anything is registered
         protect = args.protect
 
         self.secrets_key = aws.kms.Key(
@@ -261,12 +318,10 @@ class EksCluster(ManagedCluster):
             name, "node-role", short_name(f"{cluster_name}-node", 64), "managed node groups", NODE_POLICIES, "node"
         )
         self.karpenter_node_role: aws.iam.Role | None = None
-        access_entries: dict[str, eks.AccessEntryArgs] = {}
         if karpenter:
-            # Karpenter's node role, as Karpenter's getting-started template makes it (KarpenterNodeRole), with the
-            # EC2_LINUX access entry that lets its nodes join: pulumi-eks creates access entries only for its own
-            # default instance role or for accessEntries (pulumi/pulumi-eks nodejs/eks/cluster/cluster.ts), and
-            # refuses instanceRoles when authenticationMode is API (nodejs/eks/cluster/authenticationMode.ts).
+            # Karpenter's node role, as Karpenter's getting-started template makes it (KarpenterNodeRole). Its nodes
+            # join through an EC2_LINUX access entry (below): pulumi-eks refuses instanceRoles when
+            # authenticationMode is API (nodejs/eks/cluster/authenticationMode.ts).
             self.karpenter_node_role = self._node_role(
                 name,
                 "karpenter-node-role",
@@ -274,9 +329,6 @@ class EksCluster(ManagedCluster):
                 "Karpenter",
                 KARPENTER_NODE_POLICIES,
                 "karpenter-node",
-            )
-            access_entries["karpenter-nodes"] = eks.AccessEntryArgs(
-                principal_arn=self.karpenter_node_role.arn, type=eks.AccessEntryType.EC2_LINUX
             )
 
         cidrs = list(spec.api_access.public_cidrs)
@@ -297,12 +349,15 @@ class EksCluster(ManagedCluster):
             public_access_cidrs=cidrs or None,
             encryption_config_key_arn=self.secrets_key.arn,
             enabled_cluster_log_types=list(LOG_TYPES),
-            access_entries=access_entries or None,
             vpc_cni_options=eks.VpcCniOptionsArgs(enable_network_policy=True),
             deletion_protection=protect,
             tags=tags,
             opts=child_opts(self, protect=protect),
         )
+
+        self.karpenter_access: aws.eks.AccessEntry | None = None
+        if self.karpenter_node_role is not None:
+            self.karpenter_access = self._karpenter_access(name, self.karpenter_node_role)
 
         system = spec.system_pool
         self.system_node_group = eks.ManagedNodeGroup(
@@ -330,7 +385,7 @@ class EksCluster(ManagedCluster):
         provider = cluster_provider(
             name, self, kubeconfig, f"eks/{args.region}/{cluster_name}", depends_on=[self.system_node_group]
         )
-        self._ebs_csi(name, provider, partition)
+        self._ebs_csi(name, provider, partition, storage_class)
         if self.karpenter_node_role is not None:
             self.karpenter = Karpenter(
                 name,
@@ -347,6 +402,7 @@ class EksCluster(ManagedCluster):
                 disks={k: p.disk_size_gib for k, p in spec.gpu_pools.items()},
                 tags=tags,
                 depends_on=[self.system_node_group],
+                node_access=self.karpenter_access,
                 ami_version=aws_spec.ami_version,
             )
         elif aws_spec.gpu_provisioner == "node-groups":
@@ -392,7 +448,37 @@ class EksCluster(ManagedCluster):
             )
         return node_role
 
-    def _ebs_csi(self, name: str, provider: k8s.Provider, partition: str) -> None:
+    def _karpenter_access(self, name: str, role: aws.iam.Role) -> aws.eks.AccessEntry:
+        """The EC2_LINUX access entry that lets Karpenter's nodes join, replaced whenever their role is.
+
+        EKS stores the principal's unique id with an entry: a role deleted and re-created with the same ARN does not
+        work with the old entry (EKS API Reference, ``AccessEntry.principalArn``), and nothing in the entry's inputs
+        changes then. So this is our own ``aws.eks.AccessEntry`` with ``replace_with=[role]`` (Pulumi resource option
+        replaceWith: replaced whenever the role is), not one of pulumi-eks's ``accessEntries``, which get the
+        cluster component's options only (pulumi/pulumi-eks nodejs/eks/cluster/authenticationMode.ts
+        ``createAccessEntries``). Deleted before its replacement is created: an IAM principal can be in one access
+        entry only (EKS User Guide, creating-access-entries.adoc). Aliased to the entry pulumi-eks made under the
+        key ``karpenter-nodes`` (``${clusterName}-${key}``, parent the eks.Cluster component), which it replaces in
+        place."""
+        return aws.eks.AccessEntry(
+            child_name(name, KARPENTER_ENTRY),
+            cluster_name=self.eks.eks_cluster.name,
+            principal_arn=role.arn,
+            type="EC2_LINUX",
+            tags=self._tags,
+            opts=child_opts(
+                self,
+                replace_with=[role],
+                delete_before_replace=True,
+                aliases=[
+                    pulumi.Alias(
+                        name=pulumi_eks_access_entry_name(child_name(name, "eks"), KARPENTER_ENTRY), parent=self.eks
+                    )
+                ],
+            ),
+        )
+
+    def _ebs_csi(self, name: str, provider: k8s.Provider, partition: str, sc: Mapping[str, Any]) -> None:
         """The EBS CSI driver as an EKS add-on, its controller's IRSA role (trusted by exactly
         ``kube-system:ebs-csi-controller-sa``, with AmazonEBSCSIDriverPolicy) and the default StorageClass (EKS User
         Guide ``latest/ug/storage/ebs-csi.adoc``: the add-on with an IAM role given as its service account role)."""
@@ -415,14 +501,14 @@ class EksCluster(ManagedCluster):
         )
         self.ebs_csi_addon = aws.eks.Addon(
             child_name(name, "ebs-csi-addon"),
-            cluster_name=cluster_name,
+            cluster_name=self.eks.eks_cluster.name,
             addon_name=EBS_CSI_ADDON,
             service_account_role_arn=self.ebs_csi_role.arn,
             tags=self._tags,
-            # After the cluster (its name is known before it exists) and the nodes its controller pods run on.
+            # The cluster's name as the aws.eks.Cluster reports it (pulumi_eks 4.4.0 ``Cluster.eks_cluster``), so
+            # the add-on's input flows from the cluster; and after the nodes its controller pods run on.
             opts=child_opts(self, depends_on=[self.eks, attachment, self.system_node_group]),
         )
-        sc = default_storage_class()
         self.storage_class = k8s.storage.v1.StorageClass(
             child_name(name, "default-storage-class"),
             metadata=sc["metadata"],
@@ -557,4 +643,51 @@ class EksCluster(ManagedCluster):
         )
         return StorageAccess(
             service_account_annotations={ROLE_ARN_ANNOTATION: role.arn}, identity=role.arn, resources=(role, policy)
+        )
+
+    def grant_dns_admin(
+        self,
+        name: str,
+        namespace: str,
+        service_account: str,
+        zone: DnsZone,
+        parent: pulumi.Resource,
+        record_types: Sequence[str] = (),
+    ) -> DnsAccess:
+        """An IRSA role for ``namespace/service_account`` that changes records in the Route 53 hosted zone
+        ``zone.id`` only (IRSA reads a projected token, so the nodes' IMDS hop limit of 1 does not matter).
+
+        The policy is cert-manager's Route 53 policy (cert-manager.io/docs/configuration/acme/dns01/route53/,
+        narrowed to the hosted zone as that page advises) plus the zone listing external-dns needs
+        (kubernetes-sigs/external-dns docs/tutorials/aws.md: ListHostedZones, ListTagsForResources); with
+        ``record_types`` the record changes are limited to those types, as cert-manager's page does for TXT."""
+        if not zone.id:
+            raise SpecError("platform.dns.id", None, "give the Route 53 hosted zone id of the zone (Z...)")
+        trust = pulumi.Output.all(self.eks.oidc_provider_arn, self.eks.oidc_provider_url).apply(
+            lambda a: irsa_trust_policy(str(a[0]), str(a[1]), namespace, service_account)
+        )
+        role = aws.iam.Role(
+            child_name(name, "dns-role"),
+            name=short_name(f"{self._args.cluster_name}-{name}-dns", 64, salt=f"{namespace}/{service_account}"),
+            description=f"Change records in Route 53 zone {zone.name} for ServiceAccount {namespace}/{service_account}",
+            assume_role_policy=trust,
+            tags=self._tags,
+            opts=child_opts(parent),
+        )
+        policy = aws.iam.RolePolicy(
+            child_name(name, "dns-records"),
+            role=role.id,
+            policy=route53_zone_policy(zone.id, record_types),
+            opts=child_opts(parent),
+        )
+        return DnsAccess(
+            service_account_annotations={ROLE_ARN_ANNOTATION: role.arn},
+            identity=role.arn,
+            resources=(role, policy),
+            acme_dns01={"route53": {"region": self.region, "hostedZoneID": zone.id}},
+            external_dns={
+                "provider": {"name": "aws"},
+                "env": [{"name": "AWS_DEFAULT_REGION", "value": self.region}],
+                "extraArgs": [f"--zone-id-filter={zone.id}"],
+            },
         )

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.clusters.base import Cloud, GpuScheduling, StorageAccess
+from components.clusters.base import Cloud, DnsAccess, DnsZone, GpuScheduling, StorageAccess
 from components.errors import SpecError
 from components.naming import child_name, type_token
 from components.storage import parse_storage_uri
@@ -126,4 +126,26 @@ class ExistingCluster(pulumi.ComponentResource):
             "an existing cluster has no cloud identity to read private "
             f"{loc.scheme}:// storage; set publicStorage: true for a public bucket, or serve from pvc://, oci:// "
             "or hf://",
+        )
+
+    @property
+    def control_plane_managed(self) -> bool:
+        """False: on a cluster we did not build the control plane is assumed to run where Prometheus reaches it."""
+        return False
+
+    def grant_dns_admin(
+        self,
+        name: str,
+        namespace: str,
+        service_account: str,
+        zone: DnsZone,
+        parent: pulumi.Resource,
+        record_types: Sequence[str] = (),
+    ) -> DnsAccess:
+        """An existing cluster has no cloud identity to grant: a DNS zone cannot be managed from here."""
+        raise SpecError(
+            "platform.dns",
+            zone.name,
+            "an existing cluster has no cloud identity to change DNS records; remove platform.dns and create the "
+            "wildcard record by hand (docs/components/platform.md, DNS)",
         )

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import pulumi
@@ -20,8 +21,9 @@ from components.clusters._common import (
     short_name,
     system_instance_type,
 )
-from components.clusters.base import GpuPoolInfo, StorageAccess
+from components.clusters.base import DnsAccess, DnsZone, GpuPoolInfo, GpuScheduling, StorageAccess
 from components.clusters.spec import CLUSTER_TAG, api_endpoint
+from components.errors import SpecError
 from components.naming import child_name, child_opts, gcp_labels, merge_tags
 from components.storage import StorageLocation
 
@@ -42,6 +44,9 @@ GPU_DRIVER_VERSION = "LATEST"
 SHARING_STRATEGY = {"time-slicing": "TIME_SHARING", "mps": "MPS"}
 GSA_ANNOTATION = "iam.gke.io/gcp-service-account"
 CNI_BIN_DIR = "/home/kubernetes/bin"
+NVIDIA_DRIVER_ROOT = "/home/kubernetes/bin/nvidia"
+"""Where GKE's driver installer puts the NVIDIA libraries (lib64/) and tools on COS nodes (NVIDIA/dcgm-exporter#59:
+mounted at /usr/local/nvidia in the pod)."""
 """Where GKE nodes keep CNI binaries (COS mounts /opt read-only); Istio's GKE platform notes set the istio-cni
 chart's ``cniBinDir`` to it."""
 WEBHOOK_PORTS: Mapping[str, int] = {
@@ -436,4 +441,67 @@ class GkeCluster(ManagedCluster):
         )
         return StorageAccess(
             service_account_annotations={GSA_ANNOTATION: gsa.email}, identity=gsa.email, resources=(gsa, wi, read)
+        )
+
+    @property
+    def gpu(self) -> GpuScheduling:
+        """GPU facts, plus what GKE's Container-Optimized OS nodes need from a GPU DaemonSet: the driver's libraries
+        are in :data:`NVIDIA_DRIVER_ROOT` (GKE installs them there; NVIDIA/dcgm-exporter#59, #484), and
+        ``system-node-critical`` pods are admitted outside kube-system only with a matching ResourceQuota."""
+        return replace(self._gpu, driver_root=NVIDIA_DRIVER_ROOT, critical_priority_needs_quota=True)
+
+    def grant_dns_admin(
+        self,
+        name: str,
+        namespace: str,
+        service_account: str,
+        zone: DnsZone,
+        parent: pulumi.Resource,
+        record_types: Sequence[str] = (),
+    ) -> DnsAccess:
+        """A Google service account for ``namespace/service_account`` (Workload Identity) with ``roles/dns.admin``
+        on the Cloud DNS managed zone ``zone.id`` only, and ``roles/dns.reader`` on the zone's project (external-dns
+        lists the project's managed zones: kubernetes-sigs/external-dns docs/tutorials/gke.md grants dns.admin on
+        the project; the write half is narrowed here to the zone with pulumi-gcp's
+        ``dns.DnsManagedZoneIamMember``)."""
+        if not zone.id:
+            raise SpecError("platform.dns.id", None, "give the Cloud DNS managed zone name (not its DNS name)")
+        project = zone.project or self.project
+        gsa = gcp.serviceaccount.Account(
+            child_name(name, "dns-gsa"),
+            account_id=gsa_account_id(f"{name}-dns", salt=f"{namespace}/{service_account}"),
+            display_name=f"Changes records in {zone.name}"[:100],
+            description=f"Workload Identity of Kubernetes ServiceAccount {namespace}/{service_account}",
+            project=self.project,
+            opts=child_opts(parent),
+        )
+        wi = gcp.serviceaccount.IAMMember(
+            child_name(name, "dns-workload-identity"),
+            service_account_id=gsa.name,
+            role="roles/iam.workloadIdentityUser",
+            member=f"serviceAccount:{self.project}.svc.id.goog[{namespace}/{service_account}]",
+            opts=child_opts(parent),
+        )
+        member = gsa.email.apply(lambda e: f"serviceAccount:{e}")
+        admin = gcp.dns.DnsManagedZoneIamMember(
+            child_name(name, "dns-zone-admin"),
+            project=project,
+            managed_zone=zone.id,
+            role="roles/dns.admin",
+            member=member,
+            opts=child_opts(parent),
+        )
+        reader = gcp.projects.IAMMember(
+            child_name(name, "dns-reader"),
+            project=project,
+            role="roles/dns.reader",
+            member=member,
+            opts=child_opts(parent),
+        )
+        return DnsAccess(
+            service_account_annotations={GSA_ANNOTATION: gsa.email},
+            identity=gsa.email,
+            resources=(gsa, wi, admin, reader),
+            acme_dns01={"cloudDNS": {"project": project, "hostedZoneName": zone.id}},
+            external_dns={"provider": {"name": "google"}, "extraArgs": [f"--google-project={project}"]},
         )

@@ -83,6 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     where.add_argument("--gpus", type=int, metavar="N", help="GPUs per node (default: every size)")
     where.add_argument("--cloud", choices=CLOUDS, help="one cloud only (default: all)")
     where.add_argument("--json", action="store_true", help="print the rows as JSON instead of a table")
+    _check_parser(sub)
     return p
 
 
@@ -118,6 +119,8 @@ def _dispatch(args: argparse.Namespace) -> int:
 
     if args.command == "where":
         return _where(args)
+    if args.command == "check":
+        return _check(args)
     with fewer_gc_passes():  # the plans stay alive until the output is written
         return _plan(args)
 
@@ -287,6 +290,44 @@ def _write_text(path: Path, text: str) -> None:
     with path.open("w") as f:
         f.write(text)
         f.flush()  # a full disk (ENOSPC) shows here, inside the guard
+
+
+# ------------------------------------------------------------------------------------------------ check
+
+
+def _check_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    check = sub.add_parser(
+        "check", help="run the policy pack over a plan saved with plan --json (exit 1 on a mandatory failure)"
+    )
+    check.add_argument("plan_file", type=Path, metavar="PLAN.json", help="a plan written by mlplatform plan --json")
+    check.add_argument("--stack", help="check this stack of the plan only (default: every stack in it)")
+
+
+def _check(args: argparse.Namespace) -> int:
+    """``mlplatform check PLAN.json [--stack NAME]``: the Policies table per stack; 1 on a mandatory failure, 2 for
+    a file that is not a plan (one line)."""
+    from rich.console import Console
+
+    from components.plan.engine import PlanResult
+    from components.plan.view import policy_table
+    from policy.check import check, load_plan, select
+
+    console, err = Console(), Console(stderr=True)
+    try:
+        stacks = select(args.plan_file, load_plan(args.plan_file), args.stack)
+    except SpecError as e:
+        err.print(str(e), markup=False, highlight=False, emoji=False, soft_wrap=True)
+        return EXIT_INVALID
+    failed = 0
+    for saved in stacks:
+        plan = StackPlan(saved.stack, saved.cloud, PlanResult("", saved.stack, [], {}), policies=check(saved))
+        console.rule(f"{saved.stack} ({saved.cloud}), from {args.plan_file}")
+        console.print(policy_table(plan))
+        failed += len(plan.mandatory_failures)
+    if failed:
+        err.print(f"{failed} mandatory policy violation(s); see the Policies table", markup=False)
+        return EXIT_POLICY
+    return EXIT_OK
 
 
 if __name__ == "__main__":

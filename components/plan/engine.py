@@ -81,6 +81,9 @@ class Registration:
     outputs: dict[str, Any] = field(default_factory=dict)
     modelled: str | None = None
     """For a child of a remote component that the plan models (:mod:`components.plan.remote`): the source."""
+    replace_with: list[str] = field(default_factory=list)
+    """URNs whose replacement replaces this resource too (the ``replace_with`` option)."""
+    delete_before_replace: bool = False
 
     @property
     def provider_urn(self) -> str | None:
@@ -245,6 +248,8 @@ class RecordingMonitor(pmocks.MockMonitor):
             protect=bool(request.protect),
             retain_on_delete=bool(request.retainOnDelete),
             ignore_changes=list(request.ignoreChanges),
+            replace_with=list(request.replace_with),
+            delete_before_replace=bool(request.deleteBeforeReplace),
         )
         plain = _plain(inputs)
         args = pmocks.MockResourceArgs(
@@ -256,6 +261,7 @@ class RecordingMonitor(pmocks.MockMonitor):
             custom=request.custom or False,
         )
         id_, state = self.mocks.new_resource(args)
+        state = {k: self._child(urn, v) for k, v in state.items()}
         state = _reseal(state, inputs)
         obj_proto = _sync_await(rpc.serialize_properties(state, {}))
         with self._lock:
@@ -333,6 +339,17 @@ class RecordingMonitor(pmocks.MockMonitor):
         out = _outputs(state)
         out["id"] = id_ or UNKNOWN
         return urn, out
+
+    def _child(self, parent: str, value: Any) -> Any:
+        """A fake's child resource (:func:`fakes.child`) recorded for ``getResource`` and given as a reference."""
+        if not (isinstance(value, dict) and fakes.CHILD in value):
+            return value
+        spec = value[fakes.CHILD]
+        urn = self.make_urn(parent, spec["type"], spec["name"])
+        id_ = fakes.fake_id(spec["type"], spec["name"])
+        with self._lock:
+            self.resources[urn] = pmocks.MockMonitor.ResourceRegistration(urn, id_, spec["state"])
+        return {rpc._special_sig_key: rpc._special_resource_sig, "urn": urn, "id": id_}
 
     def RegisterResourceOutputs(self, request: Any) -> Any:
         """Record a component's (or the stack's) registered outputs."""

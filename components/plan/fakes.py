@@ -133,7 +133,19 @@ def _eks_endpoint(name: str) -> str:
     return f"https://{hashlib.md5(name.encode()).hexdigest().upper()}.gr7.{AWS.region}.eks.{AWS.dns_suffix}"
 
 
+CHILD = "__mlplatform_child__"
+"""Marks, in a fake's outputs, a resource the remote component creates itself: the engine registers it as the
+component's child (so ``pulumi:pulumi:getResource`` answers for it) and replaces the marker with a resource
+reference, as the engine does for a component's resource outputs."""
+
+
+def child(type_: str, name: str, state: dict[str, Any]) -> dict[str, Any]:
+    """A child resource ``name`` of type ``type_`` with ``state``, to stand in a fake's outputs."""
+    return {CHILD: {"type": type_, "name": name, "state": state}}
+
+
 def _eks_cluster(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    cluster_name = _physical(f"{name}-eksCluster", inputs)
     oidc = _oidc_host(name)
     server = _eks_endpoint(name)
     return {
@@ -145,18 +157,26 @@ def _eks_cluster(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
         "clusterSecurityGroupId": f"sg-{_hex(name + 'cluster', 17)}",
         "nodeSecurityGroupId": f"sg-{_hex(name + 'node', 17)}",
         "core": {"endpoint": server},
+        # pulumi-eks names its aws.eks.Cluster `${name}-eksCluster` and passes `name: args.name` (pulumi/pulumi-eks
+        # nodejs/eks/cluster/cluster.ts, createCore); the output `eksCluster` is that resource.
+        "eksCluster": child(
+            "aws:eks/cluster:Cluster",
+            f"{name}-eksCluster",
+            {"name": cluster_name, "arn": AWS.arn("eks", f"cluster/{cluster_name}")},
+        ),
     }
 
 
 def _aws_cluster(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     """``aws:eks/cluster:Cluster`` (a pulumi-eks child): ARN, endpoint, CA, OIDC issuer, cluster security group."""
     physical = _physical(name, inputs)
+    component = name.removesuffix("-eksCluster")  # the same endpoint and issuer as the component's placeholders
     return {
         "arn": AWS.arn("eks", f"cluster/{physical}"),
         "name": physical,
-        "endpoint": _eks_endpoint(name),
+        "endpoint": _eks_endpoint(component),
         "certificateAuthority": {"data": "LS0tLS1DQQ=="},
-        "identities": [{"oidcs": [{"issuer": f"https://{_oidc_host(name)}"}]}],
+        "identities": [{"oidcs": [{"issuer": f"https://{_oidc_host(component)}"}]}],
         "vpcConfig": {**(inputs.get("vpcConfig") or {}), "clusterSecurityGroupId": f"sg-{_hex(name, 17)}"},
         "status": "ACTIVE",
     }

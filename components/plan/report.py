@@ -49,7 +49,12 @@ def resource_json(reg: Registration) -> dict[str, Any]:
 
 
 def plan_json(project: str, plans: Iterable[StackPlan]) -> dict[str, Any]:
-    """The ``--json`` document: one per run, every stack planned."""
+    """The ``--json`` document: one per run, every stack planned.
+
+    ``settings`` per stack: what the policies read besides the resources (environment, required tags, GPU budget,
+    API opt-in, anonymous models, monthly budget, overrides with reasons), from the validated stack config; with
+    ``resources`` (providers included) and ``cost`` it is what ``mlplatform check`` needs to run the policies again.
+    """
     plans = list(plans)
     return {
         "project": project,
@@ -66,6 +71,7 @@ def plan_json(project: str, plans: Iterable[StackPlan]) -> dict[str, Any]:
                 "policies": p.policies,
                 "cost": p.cost,
                 "deployTime": p.deploy_time,
+                "settings": p.result.context.get("policySettings"),
             }
             for p in plans
         ],

@@ -146,6 +146,7 @@ def policy_table(plan: StackPlan) -> Table:
         if p.get("passed"):
             result = "[dim]disabled[/]" if p.get("enforcement") == "disabled" else "[green]pass[/]"
             message = p.get("reason", "") if p.get("enforcement") == "disabled" or p.get("reason") else ""
+            message = message or p.get("unchecked", "")
         else:
             result = "[red]FAIL[/]" if p.get("enforcement") == "mandatory" else "[yellow]warn[/]"
             message = p.get("message", "") + (f" (override: {p['reason']})" if p.get("reason") else "")

@@ -13,6 +13,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.clusters.base import DnsAccess
 from components.platform.common import AddonContext, drop_empty
 
 NAMESPACE = "cert-manager"
@@ -33,8 +34,18 @@ class CertManager:
     issuer: k8s.apiextensions.CustomResource
 
 
-def values(ctx: AddonContext) -> dict[str, Any]:
-    """cert-manager chart values: CRDs installed (and kept on uninstall), system pool, HA replicas and PDBs."""
+RECORD_TYPES = ("TXT",)
+"""The only records cert-manager writes: the DNS-01 challenge's TXT records (ACME, RFC 8555 section 8.4)."""
+SERVICE_ACCOUNT = "cert-manager"
+"""The controller's ServiceAccount: the chart names it after the release's full name (cert-manager v1.21.1
+deploy/charts/cert-manager/templates/_helpers.tpl ``cert-manager.serviceAccountName``), here ``cert-manager``."""
+
+
+def values(ctx: AddonContext, identity: DnsAccess | None = None) -> dict[str, Any]:
+    """cert-manager chart values: CRDs installed (and kept on uninstall), system pool, HA replicas and PDBs, and,
+    with a DNS zone (``identity``), the controller's cloud identity: ServiceAccount annotations and labels (IRSA
+    role, GKE service account, Azure client id) and pod labels (Azure Workload Identity's
+    ``azure.workload.identity/use``; cert-manager.io/docs/configuration/acme/dns01/azuredns/ sets ``podLabels``)."""
     sel = ctx.system_selector
     pdb = {"enabled": ctx.ha}  # the chart's PDB defaults to minAvailable 1: with 2 replicas one may be evicted
     out: dict[str, Any] = {
@@ -52,18 +63,41 @@ def values(ctx: AddonContext) -> dict[str, Any]:
         "cainjector": {"replicaCount": ctx.replicas, "podDisruptionBudget": pdb, "nodeSelector": sel},
         "startupapicheck": {"nodeSelector": sel},
     }
+    if identity is not None:
+        out["serviceAccount"] = {
+            "annotations": dict(identity.service_account_annotations),
+            "labels": dict(identity.service_account_labels),
+        }
+        out["podLabels"] = dict(identity.pod_labels)
     return drop_empty(out)
 
 
-def install(ctx: AddonContext, namespace: pulumi.Resource) -> CertManager:
-    """The cert-manager release, then the ClusterIssuer(s); the issuer waits until cert-manager reports it Ready."""
+def acme_solver(ctx: AddonContext, identity: DnsAccess | None) -> dict[str, Any]:
+    """The ClusterIssuer's ``dns01`` solver: the one the cluster derives for the zone (ambient credentials of the
+    identity above), with the stack's ``tls.acmeDns01`` laid over it key by key; the stack's alone without a zone."""
+    given = dict(ctx.settings.tls.acme_dns01 or {})
+    derived = dict(identity.acme_dns01) if identity is not None else {}
+    for provider, fields in given.items():
+        base = derived.get(provider)
+        if isinstance(base, dict) and isinstance(fields, dict):
+            derived[provider] = {**base, **fields}
+        else:
+            derived[provider] = fields
+    if given and identity is not None and not set(given) & set(identity.acme_dns01):
+        derived = {k: v for k, v in derived.items() if k in given}
+    return derived
+
+
+def install(ctx: AddonContext, namespace: pulumi.Resource, identity: DnsAccess | None = None) -> CertManager:
+    """The cert-manager release, then the ClusterIssuer(s); the issuer waits until cert-manager reports it Ready.
+    ``identity``: cert-manager's grant on the stack's DNS zone (the release waits for its cloud resources)."""
     release = ctx.release(
         "cert-manager",
         "cert-manager",
         release_name=RELEASE,
         namespace=NAMESPACE,
-        values=values(ctx),
-        depends_on=[namespace],
+        values=values(ctx, identity),
+        depends_on=[namespace, *(identity.resources if identity is not None else ())],
     )
     tls = ctx.settings.tls
     if tls.issuer == "acme":
@@ -78,7 +112,7 @@ def install(ctx: AddonContext, namespace: pulumi.Resource) -> CertManager:
                     "email": tls.acme_email,
                     "server": tls.acme_server,
                     "privateKeySecretRef": {"name": f"{ACME_ISSUER}-account"},
-                    "solvers": [{"dns01": dict(tls.acme_dns01 or {})}],
+                    "solvers": [{"dns01": acme_solver(ctx, identity)}],
                 }
             },
             depends_on=[release],

@@ -22,6 +22,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
+from components.naming import child_name, child_opts
 from components.platform.common import AddonContext, drop_empty
 
 PLUGIN_NAMESPACE = "nvidia-device-plugin"
@@ -91,13 +92,71 @@ def device_plugin_values(ctx: AddonContext) -> dict[str, Any]:
     )
 
 
+DCGM_PRIORITY = "system-node-critical"
+"""The DCGM exporter's priority class: the chart's (dcgm-exporter 4.8.2 values ``priorityClassName``; its DaemonSet
+template falls back to it even when the value is empty: ``.Values.priorityClassName | default
+"system-node-critical"``)."""
+DRIVER_MOUNT = "/usr/local/nvidia"
+"""Where the node's NVIDIA driver folder is mounted in the exporter, where the cluster names one
+(:attr:`GpuScheduling.driver_root`): NVIDIA/dcgm-exporter#59 mounts GKE's ``/home/kubernetes/bin/nvidia`` there."""
+DCGM_METRICS_MOUNT = {
+    "name": "exporter-metrics-volume",
+    "mountPath": "/etc/dcgm-exporter/default-counters.csv",
+    "subPath": "default-counters.csv",
+}
+"""The chart's own ``extraVolumeMounts`` entry (dcgm-exporter 4.8.2 values): a list value replaces the default, so
+it is repeated when the platform adds a mount."""
+
+
 def dcgm_values(ctx: AddonContext) -> dict[str, Any]:
-    """DCGM exporter values: GPU nodes only; the platform declares its ServiceMonitor (the chart's is off)."""
-    return {
+    """DCGM exporter values: GPU nodes only; the platform declares its ServiceMonitor (the chart's is off).
+
+    Where the cluster keeps the NVIDIA libraries in a host folder the container runtime does not inject
+    (:attr:`GpuScheduling.driver_root`, GKE's COS nodes), that folder is mounted read-only at :data:`DRIVER_MOUNT`
+    and its ``lib64`` put on ``LD_LIBRARY_PATH``: otherwise NVML is not found and no GPU metric is exported
+    (NVIDIA/dcgm-exporter#484 "Cannot init NVML library; err: ERROR_LIBRARY_NOT_FOUND - GKE Cluster", #59).
+    """
+    out: dict[str, Any] = {
         "affinity": ctx.gpu_affinity(),
         "tolerations": ctx.gpu_tolerations(),
         "serviceMonitor": {"enabled": False},
     }
+    root = ctx.cluster.gpu.driver_root
+    if root:
+        out["extraHostVolumes"] = [{"name": "nvidia-driver", "hostPath": root}]
+        out["extraVolumeMounts"] = [
+            dict(DCGM_METRICS_MOUNT),
+            {"name": "nvidia-driver", "mountPath": DRIVER_MOUNT, "readOnly": True},
+        ]
+        out["extraEnv"] = [{"name": "LD_LIBRARY_PATH", "value": f"{DRIVER_MOUNT}/lib64"}]
+    return out
+
+
+def critical_priority_quota(ctx: AddonContext, namespace: pulumi.Resource) -> k8s.core.v1.ResourceQuota | None:
+    """Where the cluster admits ``system-node-critical`` pods outside kube-system only against a matching quota
+    (:attr:`GpuScheduling.critical_priority_needs_quota`, GKE), a ResourceQuota in the exporter's namespace whose
+    scope selects that PriorityClass (Kubernetes docs, concepts/policy/resource-quotas, "Limit Priority Class
+    consumption by default": such pods are admitted "if and only if a matching quota object exists"). Its limit is
+    a pod count no DaemonSet on a platform's GPU pools reaches."""
+    if not ctx.cluster.gpu.critical_priority_needs_quota:
+        return None
+    return k8s.core.v1.ResourceQuota(
+        child_name(ctx.name, "dcgm-priority-quota"),
+        metadata=k8s.meta.v1.ObjectMetaArgs(
+            name="dcgm-exporter-critical-pods", namespace=DCGM_NAMESPACE, labels=ctx.labels("dcgm")
+        ),
+        spec=k8s.core.v1.ResourceQuotaSpecArgs(
+            hard={"pods": "1000"},
+            scope_selector=k8s.core.v1.ScopeSelectorArgs(
+                match_expressions=[
+                    k8s.core.v1.ScopedResourceSelectorRequirementArgs(
+                        scope_name="PriorityClass", operator="In", values=[DCGM_PRIORITY]
+                    )
+                ]
+            ),
+        ),
+        opts=child_opts(ctx.parent, provider=ctx.cluster.provider, depends_on=[namespace]),
+    )
 
 
 def operator_values(ctx: AddonContext) -> dict[str, Any]:
@@ -145,12 +204,13 @@ def install(
             timeout=900,
         )
     if wants_dcgm_exporter(ctx) and monitoring_namespace is not None:
+        quota = critical_priority_quota(ctx, monitoring_namespace)
         dcgm = ctx.release(
             "dcgm-exporter",
             "dcgm-exporter",
             release_name="dcgm-exporter",
             namespace=DCGM_NAMESPACE,
             values=dcgm_values(ctx),
-            depends_on=[monitoring_namespace],
+            depends_on=[monitoring_namespace, *([quota] if quota is not None else [])],
         )
     return Gpu(plugin, operator, dcgm)

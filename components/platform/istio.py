@@ -14,7 +14,9 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.naming import child_name, child_opts
 from components.platform.common import AddonContext, drop_empty
+from components.versions import GATEWAY_API_CRDS
 
 NAMESPACE = "istio-system"
 CNI_NAMESPACE = "kube-system"
@@ -62,10 +64,14 @@ def cni_values(ctx: AddonContext) -> dict[str, Any]:
 
 
 def gateway_values(ctx: AddonContext) -> dict[str, Any]:
-    """Ingress gateway values: Service type, replicas (HPA floor too), a PDB allowing one eviction with HA."""
+    """Ingress gateway values: Service type, replicas (HPA floor too), a PDB allowing one eviction with HA, and with
+    external-dns the Service annotation naming ``<domain>`` and ``*.<domain>`` (components/platform/dns.py)."""
+    from components.platform import dns
+
+    annotations = {dns.HOSTNAME_ANNOTATION: dns.gateway_hostnames(ctx)} if dns.wants_external_dns(ctx) else {}
     return drop_empty(
         {
-            "service": {"type": ctx.settings.gateway_service_type},
+            "service": {"type": ctx.settings.gateway_service_type, "annotations": annotations},
             "replicaCount": ctx.replicas,
             "autoscaling": {"minReplicas": ctx.replicas},
             "podDisruptionBudget": {"minAvailable": ctx.replicas - 1} if ctx.ha else {},
@@ -125,6 +131,25 @@ def install(ctx: AddonContext, namespace: pulumi.Resource, after: pulumi.Resourc
     return Istio(base, cni, istiod, gateway, peer)
 
 
+GATEWAY_API = "gateway.networking.k8s.io/v1"
+GATEWAY_SERVICE = f"{GATEWAY_RELEASE}.{NAMESPACE}.svc.cluster.local"
+"""The ingress gateway's Service: the Standard mode's Gateway API Gateway binds to it instead of making its own."""
+
+
+def gateway_api_crds(ctx: AddonContext, after: pulumi.Resource) -> k8s.yaml.v2.ConfigFile:
+    """The Gateway API CRDs (components/versions.py :data:`GATEWAY_API_CRDS`), for the Standard mode. Istio does not
+    install them (istio.io "Kubernetes Gateway API": "The Gateway APIs do not come installed by default on most
+    Kubernetes clusters. Install the Gateway API CRDs if they are not present"); KServe's controller refuses to start
+    in Gateway API mode without the HTTPRoute CRD (v0.20.0 pkg/controller/v1beta1/inferenceservice/controller.go:
+    "gateway API mode requires gateway.networking.k8s.io/v1 HTTPRoute CRD"). istiod need not wait for them: it
+    starts watching a CRD when it appears (Istio 1.30.3 pkg/kube/kclient/crdwatcher.go ``KnownOrCallback``)."""
+    return k8s.yaml.v2.ConfigFile(
+        child_name(ctx.name, "gateway-api-crds"),
+        file=GATEWAY_API_CRDS,
+        opts=child_opts(ctx.parent, provider=ctx.cluster.provider, depends_on=[after]),
+    )
+
+
 def gateway_servers(domain: str, secret_name: str) -> list[dict[str, Any]]:
     """The gateway's servers: HTTP redirected to HTTPS, HTTPS terminated with the cert-manager certificate."""
     hosts = [domain, f"*.{domain}"]
@@ -138,14 +163,106 @@ def gateway_servers(domain: str, secret_name: str) -> list[dict[str, Any]]:
     ]
 
 
-def standard_gateway(ctx: AddonContext, istio: Istio, certificate: pulumi.Resource) -> k8s.apiextensions.CustomResource:
-    """In the Standard mode (no Knative), the platform's own Gateway on the ingress gateway pods, with TLS."""
-    return ctx.custom_resource(
+def standard_gateway_spec(domain: str, secret_name: str) -> dict[str, Any]:
+    """The Standard mode's Gateway API Gateway ``istio-system/mlplatform-gateway`` (class ``istio``).
+
+    KServe v0.20.0 in Standard mode with ``enableGatewayApi`` publishes each model as an HTTPRoute whose parent is
+    ``kserveIngressGateway`` with no ``sectionName`` (httproute_reconciler.go ``createRawPredictorHTTPRoute``), so
+    the route attaches to every listener that admits it. The ``https`` listener (443, ``*.<domain>``, TLS
+    terminated with the cert-manager certificate, a Secret in this namespace) admits routes from every namespace;
+    the ``http`` listener (80) admits only this namespace's routes, i.e. :func:`https_redirect_spec`: models are
+    never served in plain HTTP. ``addresses`` names the ``istio-ingressgateway`` Service, so Istio configures those
+    pods (the same load balancer as the Knative mode) instead of deploying a gateway of its own: Istio 1.30.3
+    pilot/pkg/config/kube/gatewaycommon/gateway_utils.go ``IsManaged`` is false for one Hostname address
+    (``ENABLE_GATEWAY_API_MANUAL_DEPLOYMENT`` defaults to true), and conversion.go ``extractGatewayServices`` binds
+    to that Service.
+    """
+    return {
+        "gatewayClassName": "istio",
+        "addresses": [{"type": "Hostname", "value": GATEWAY_SERVICE}],
+        "listeners": [
+            {
+                "name": "https",
+                "port": 443,
+                "protocol": "HTTPS",
+                "hostname": f"*.{domain}",
+                "tls": {"mode": "Terminate", "certificateRefs": [{"kind": "Secret", "name": secret_name}]},
+                "allowedRoutes": {"namespaces": {"from": "All"}},
+            },
+            {
+                "name": "http",
+                "port": 80,
+                "protocol": "HTTP",
+                "allowedRoutes": {"namespaces": {"from": "Same"}},
+            },
+        ],
+    }
+
+
+def https_redirect_spec() -> dict[str, Any]:
+    """The HTTPRoute on the Gateway's ``http`` listener that redirects every request to HTTPS (301; Gateway API
+    ``RequestRedirect`` filter)."""
+    return {
+        "parentRefs": [
+            {
+                "group": "gateway.networking.k8s.io",
+                "kind": "Gateway",
+                "name": STANDARD_GATEWAY,
+                "sectionName": "http",
+            }
+        ],
+        "rules": [
+            {"filters": [{"type": "RequestRedirect", "requestRedirect": {"scheme": "https", "statusCode": 301}}]}
+        ],
+    }
+
+
+def standard_gateway(
+    ctx: AddonContext, istio: Istio, certificate: pulumi.Resource, crds: pulumi.Resource
+) -> k8s.apiextensions.CustomResource:
+    """In the Standard mode (no Knative), the platform's Gateway API Gateway on the ingress gateway pods, with TLS,
+    and the HTTP-to-HTTPS redirect (:func:`standard_gateway_spec`)."""
+    gateway = ctx.custom_resource(
         "gateway",
-        NETWORKING_API,
+        GATEWAY_API,
         "Gateway",
         name=STANDARD_GATEWAY,
         namespace=NAMESPACE,
-        spec={"selector": dict(GATEWAY_SELECTOR), "servers": gateway_servers(ctx.settings.domain, TLS_SECRET)},
-        depends_on=[istio.gateway, certificate],
+        spec=standard_gateway_spec(ctx.settings.domain, TLS_SECRET),
+        depends_on=[istio.gateway, certificate, crds],
     )
+    ctx.custom_resource(
+        "https-redirect",
+        GATEWAY_API,
+        "HTTPRoute",
+        name="https-redirect",
+        namespace=NAMESPACE,
+        spec=https_redirect_spec(),
+        depends_on=[gateway],
+    )
+    return gateway
+
+
+def gateway_address(ctx: AddonContext, mesh: Istio) -> pulumi.Output[str]:
+    """The gateway Service's address from its status (``status.loadBalancer.ingress[0]``: ``ip`` on GKE and AKS,
+    ``hostname`` on EKS's load balancers; Kubernetes API LoadBalancerIngress), read after the gateway release.
+    Empty for a NodePort or ClusterIP gateway, unknown in an offline plan."""
+    service = k8s.core.v1.Service.get(
+        f"{ctx.name}-gateway-service",
+        f"{NAMESPACE}/{GATEWAY_RELEASE}",
+        opts=pulumi.ResourceOptions(parent=ctx.parent, provider=ctx.cluster.provider, depends_on=[mesh.gateway]),
+    )
+
+    def first(status: Any) -> str:
+        ingress = ((status or {}).get("load_balancer") or {}).get("ingress") or [] if isinstance(status, dict) else []
+        if not ingress:
+            lb = getattr(status, "load_balancer", None)
+            ingress = list(getattr(lb, "ingress", None) or [])
+        if not ingress:
+            return ""
+        entry = ingress[0]
+        if isinstance(entry, dict):
+            return str(entry.get("ip") or entry.get("hostname") or "")
+        return str(getattr(entry, "ip", None) or getattr(entry, "hostname", None) or "")
+
+    return service.status.apply(first)

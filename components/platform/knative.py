@@ -10,6 +10,8 @@ The resource turns on what GPU models need and what a GPU cold start takes:
 - ``scale-to-zero-pod-retention-period`` 10 min: the last pod of a model stays a while after traffic stops, so a
   short pause does not cost another GPU cold start.
 - ``max-revision-timeout-seconds`` 30 min: a model may raise its request timeout to cover a cold start.
+- ``registries-skipping-tag-resolving``: KServe's own list (nvcr.io, index.docker.io) on top of Knative's
+  (:data:`SKIP_TAG_RESOLUTION`).
 - Hosts ``<name>-<namespace>.<domain>`` (KServe's default template, used for Knative's own routes too), so one
   wildcard certificate covers every model.
 
@@ -46,6 +48,14 @@ MIGRATION_JOB = "storage-version-migration-serving-"
 """The operator's post-install Job (matched by ``generateName``): no sidecar, or the Job would never complete."""
 SECURE_POD_DEFAULTS = "secure-pod-defaults"
 GPU_FEATURES = ("kubernetes.podspec-nodeselector", "kubernetes.podspec-tolerations", "kubernetes.podspec-affinity")
+SKIP_TAG_RESOLUTION = ("kind.local", "ko.local", "dev.local", "nvcr.io", "index.docker.io")
+"""Registries whose image tags Knative does not resolve to digests when it creates a revision: Knative 1.21's
+defaults (knative/serving config/core/configmaps/deployment.yaml ``registries-skipping-tag-resolving``) plus the two
+KServe v0.20.0 adds in its own KnativeServing (hack/setup/infra/knative/templates/knative-serving-istio.yaml:
+``nvcr.io,index.docker.io``), where the runtimes' images live (Triton on nvcr.io; KServe's servers and vLLM on
+Docker Hub). Resolving them costs a registry round trip per revision, against Docker Hub's rate limits and
+nvcr.io's authentication, within ``digest-resolution-timeout`` (10 s); a failed resolution fails the revision. The
+value replaces Knative's list, so its defaults are repeated."""
 
 
 @dataclass(frozen=True)
@@ -104,7 +114,10 @@ def serving_spec(ctx: AddonContext, tls_secret: str) -> dict[str, Any]:
             "domain": {domain: ""},
             "network": {"domain-template": DOMAIN_TEMPLATE},
             "features": features(ctx),
-            "deployment": {"progress-deadline": PROGRESS_DEADLINE},
+            "deployment": {
+                "progress-deadline": PROGRESS_DEADLINE,
+                "registries-skipping-tag-resolving": ",".join(SKIP_TAG_RESOLUTION),
+            },
             "autoscaler": {"scale-to-zero-pod-retention-period": RETENTION},
             "defaults": {"max-revision-timeout-seconds": MAX_REVISION_TIMEOUT},
         },

@@ -60,7 +60,7 @@ def resources_values(ctx: AddonContext, gateway: str) -> dict[str, Any]:
                     "gateway": {
                         "domain": ctx.settings.domain,
                         "urlScheme": "https",
-                        "ingressGateway": {"gateway": gateway, "className": "istio"},
+                        "ingressGateway": ingress_gateway(ctx, gateway),
                     },
                     "nodeSelector": ctx.system_selector,
                     "topologySpreadConstraints": ctx.spread(CONTROLLER_LABELS),
@@ -68,6 +68,19 @@ def resources_values(ctx: AddonContext, gateway: str) -> dict[str, Any]:
             }
         }
     )
+
+
+def ingress_gateway(ctx: AddonContext, gateway: str) -> dict[str, Any]:
+    """The ``kserve.controller.gateway.ingressGateway`` values. Knative mode: the Istio gateway Knative's routes use.
+    Standard mode: Gateway API (``enableGatewayApi``) with ``kserveGateway`` the platform's TLS Gateway, so KServe
+    publishes HTTPRoutes on it. Without it KServe v0.20.0 makes an Ingress of class ``istio``
+    (kube_ingress_reconciler.go ``IngressClassName: ingressConfig.IngressClassName``) that Istio ignores without an
+    IngressClass, and that would carry no TLS (the reconciler sets no ``spec.tls``). The chart maps these keys to
+    the inferenceservice-config ``ingress`` entries ``enableGatewayApi`` and ``kserveIngressGateway``
+    (v0.20.0 charts/_common/common-patches/configmap-patch.yaml)."""
+    if ctx.settings.deployment_mode == "Standard":
+        return {"enableGatewayApi": True, "kserveGateway": gateway, "gateway": gateway, "className": "istio"}
+    return {"gateway": gateway, "className": "istio"}
 
 
 RUNTIME_VALUES: dict[str, Any] = {"kserve": {"servingruntime": {"enabled": True}}}

@@ -2,9 +2,15 @@
 
 - Prometheus with the stack's retention and a persistent volume; it selects every ServiceMonitor, PodMonitor and
   PrometheusRule in the cluster (not only those labelled with the release), so models' own monitors are found.
-- Scraping: istiod (ServiceMonitor), every Envoy sidecar and gateway (PodMonitor: request rate, latency and errors
-  of every model with a sidecar), Knative's activator and autoscaler (PodMonitor, Knative mode), the KServe
-  controller (ServiceMonitor through its kube-rbac-proxy) and the DCGM exporter (ServiceMonitor).
+- Scraping: istiod (ServiceMonitor), the ingress gateway's Envoy (PodMonitor on 15090; gateway pods carry no
+  ``security.istio.io/tlsMode`` label, istio 1.30.3 gateway-injection-template.yaml), Knative's activator and
+  autoscaler (PodMonitor, Knative mode), the KServe controller (ServiceMonitor through its kube-rbac-proxy) and the
+  DCGM exporter (ServiceMonitor with ``honorLabels``). Model sidecars are scraped once, by each model's own
+  PodMonitor (components/serving/_monitoring.py), not by a platform-wide one as well.
+- On a cluster whose control plane the cloud runs (:attr:`KubernetesCluster.control_plane_managed`), the chart's
+  scheduler, controller-manager and etcd scrapes (and their "Down" alerts, which could never clear) are off.
+- Alertmanager sends every alert to the stack's receiver (``monitoring.alerting``: e-mail, Slack, PagerDuty,
+  webhook); credentials are in a Secret mounted into Alertmanager and referenced as ``*_file``.
 - Alerts (``rules/platform.yaml``): GPU pods pending too long, GPU memory near full, node not ready, KServe
   controller down.
 - Dashboards (``dashboards/*.json``) as ConfigMaps with Grafana's sidecar label, loaded from the files.
@@ -12,6 +18,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +26,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
+from components.errors import SpecError
 from components.naming import child_name, child_opts
 from components.platform import gpu, istio, knative, kserve
 from components.platform.common import DATA_DIR, AddonContext, drop_empty, load_json
@@ -40,14 +48,78 @@ class Monitoring:
     rules: k8s.apiextensions.CustomResource
 
 
+ALERT_SECRET = "mlplatform-alerting"
+"""Secret with the receivers' credentials; Alertmanager mounts it at :data:`ALERT_SECRET_DIR` (kube-prometheus-stack
+88.5.3 values ``alertmanager.alertmanagerSpec.secrets``: "mounted into /etc/alertmanager/secrets/")."""
+ALERT_SECRET_DIR = f"/etc/alertmanager/secrets/{ALERT_SECRET}"
+RECEIVER = "mlplatform"
+MANAGED_CONTROL_PLANE = ("kubeScheduler", "kubeControllerManager", "kubeEtcd")
+"""kube-prometheus-stack components that scrape the control plane (values ``<key>.enabled``); each also brings its
+"Down" alert. Unreachable where the cloud runs the control plane."""
+
+
+def alertmanager_config(ctx: AddonContext) -> dict[str, Any]:
+    """The ``alertmanager.config`` values: every alert to the stack's receiver, except the chart's always-firing
+    ``Watchdog`` (kept on the chart's ``null`` receiver); ``{}`` (the chart's default) when no receiver is set.
+
+    Field names from prometheus/alertmanager v0.34.0 docs/configuration.md (the chart's Alertmanager image):
+    ``email_configs`` (``to``, ``from``, ``smarthost``, ``auth_username``, ``auth_password_file``),
+    ``slack_configs`` (``api_url_file``, ``channel``), ``pagerduty_configs`` (``routing_key_file``),
+    ``webhook_configs`` (``url_file``). Credentials are read from files, so they are in no Helm value.
+    """
+    alerting = ctx.settings.monitoring.alerting
+    if not alerting.configured:
+        return {}
+    receiver: dict[str, Any] = {"name": RECEIVER}
+    if alerting.email is not None:
+        email: dict[str, Any] = {
+            "to": alerting.email.to,
+            "from": alerting.email.sender,
+            "smarthost": alerting.email.smarthost,
+            "send_resolved": True,
+        }
+        if alerting.email.auth_username:
+            email["auth_username"] = alerting.email.auth_username
+        if alerting.email.auth_password_key:
+            email["auth_password_file"] = f"{ALERT_SECRET_DIR}/{alerting.email.auth_password_key}"
+        receiver["email_configs"] = [email]
+    if alerting.slack is not None:
+        slack: dict[str, Any] = {
+            "api_url_file": f"{ALERT_SECRET_DIR}/{alerting.slack.api_url_key}",
+            "send_resolved": True,
+        }
+        if alerting.slack.channel:
+            slack["channel"] = alerting.slack.channel
+        receiver["slack_configs"] = [slack]
+    if alerting.pagerduty is not None:
+        receiver["pagerduty_configs"] = [
+            {"routing_key_file": f"{ALERT_SECRET_DIR}/{alerting.pagerduty.routing_key_key}", "send_resolved": True}
+        ]
+    if alerting.webhook is not None:
+        receiver["webhook_configs"] = [
+            {"url_file": f"{ALERT_SECRET_DIR}/{alerting.webhook.url_key}", "send_resolved": True}
+        ]
+    return {
+        "route": {
+            "receiver": RECEIVER,
+            "routes": [{"receiver": "null", "matchers": ['alertname = "Watchdog"']}],
+        },
+        "receivers": [{"name": "null"}, receiver],
+    }
+
+
 def values(ctx: AddonContext) -> dict[str, Any]:
     """kube-prometheus-stack values: retention and storage from the settings, every monitor selected, Grafana's
-    dashboard sidecar on, system pool, HA replicas and PDBs for Prometheus and Alertmanager."""
+    dashboard sidecar on, system pool, HA replicas and PDBs for Prometheus and Alertmanager, the alert receiver,
+    and no control-plane scrapes where the cloud runs the control plane."""
     mon = ctx.settings.monitoring
     sel = ctx.system_selector
     pdb = {"enabled": True, "minAvailable": 1} if ctx.ha else {"enabled": False}
+    secrets = [ALERT_SECRET] if mon.alerting.secret_keys() else []
+    managed = {key: {"enabled": False} for key in MANAGED_CONTROL_PLANE} if ctx.cluster.control_plane_managed else {}
     return drop_empty(
         {
+            **managed,
             "crds": {"enabled": True},
             "prometheus": {
                 "prometheusSpec": {
@@ -71,7 +143,8 @@ def values(ctx: AddonContext) -> dict[str, Any]:
                 "podDisruptionBudget": pdb,
             },
             "alertmanager": {
-                "alertmanagerSpec": {"replicas": ctx.replicas, "nodeSelector": sel},
+                "config": alertmanager_config(ctx),
+                "alertmanagerSpec": {"replicas": ctx.replicas, "nodeSelector": sel, "secrets": secrets},
                 "podDisruptionBudget": pdb,
             },
             "prometheusOperator": {"nodeSelector": sel, "admissionWebhooks": {"patch": {"nodeSelector": sel}}},
@@ -98,15 +171,37 @@ def rule_groups() -> list[dict[str, Any]]:
     return groups
 
 
-def install(ctx: AddonContext, namespace: pulumi.Resource) -> Monitoring:
-    """The release (in parallel with the serving chain), then the monitors, rules and dashboards."""
+def install(
+    ctx: AddonContext, namespace: pulumi.Resource, secrets: Mapping[str, pulumi.Input[str]] | None = None
+) -> Monitoring:
+    """The release (in parallel with the serving chain), then the monitors, rules and dashboards. ``secrets``: the
+    values of the config keys the alert receivers name (:meth:`AlertingSpec.secret_keys`)."""
+    before: list[pulumi.Resource] = [namespace]
+    keys = ctx.settings.monitoring.alerting.secret_keys()
+    if keys:
+        given = dict(secrets or {})
+        missing = sorted(k for k in keys if k not in given)
+        if missing:
+            raise SpecError(
+                f"platform.monitoring.alerting.{keys[missing[0]]}",
+                missing[0],
+                f"the secret {missing[0]} was not passed to the Platform (PlatformArgs.secrets)",
+            )
+        before.append(
+            k8s.core.v1.Secret(
+                child_name(ctx.name, "alerting-secret"),
+                metadata={"name": ALERT_SECRET, "namespace": NAMESPACE, "labels": ctx.labels("alerting")},
+                string_data={k: pulumi.Output.secret(given[k]) for k in sorted(keys)},
+                opts=child_opts(ctx.parent, provider=ctx.cluster.provider, depends_on=[namespace]),
+            )
+        )
     release = ctx.release(
         "monitoring",
         "kube-prometheus-stack",
         release_name=RELEASE,
         namespace=NAMESPACE,
         values=values(ctx),
-        depends_on=[namespace],
+        depends_on=before,
         timeout=900,
     )
     after = [release]
@@ -125,14 +220,14 @@ def install(ctx: AddonContext, namespace: pulumi.Resource) -> Monitoring:
             depends_on=after,
         ),
         ctx.custom_resource(
-            "envoy-monitor",
+            "gateway-monitor",
             API,
             "PodMonitor",
-            name="envoy-stats",
+            name="istio-ingressgateway",
             namespace=NAMESPACE,
             spec={
-                "namespaceSelector": {"any": True},
-                "selector": {"matchExpressions": [{"key": "security.istio.io/tlsMode", "operator": "Exists"}]},
+                "namespaceSelector": {"matchNames": [istio.NAMESPACE]},
+                "selector": {"matchLabels": dict(istio.GATEWAY_SELECTOR)},
                 "podMetricsEndpoints": [{"port": "http-envoy-prom", "path": "/stats/prometheus", "interval": "30s"}],
             },
             depends_on=after,
@@ -188,7 +283,9 @@ def install(ctx: AddonContext, namespace: pulumi.Resource) -> Monitoring:
                 spec={
                     "namespaceSelector": {"matchNames": [gpu.DCGM_NAMESPACE]},
                     "selector": {"matchLabels": dict(gpu.DCGM_LABELS)},
-                    "endpoints": [{"port": "metrics", "interval": "15s"}],
+                    # honorLabels: the exporter's own pod/namespace/container labels name the GPU's workload
+                    # (dcgm-exporter internal/pkg/... const.go); without it Prometheus renames them exported_*.
+                    "endpoints": [{"port": "metrics", "interval": "15s", "honorLabels": True}],
                 },
                 depends_on=after,
             )

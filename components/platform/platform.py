@@ -11,14 +11,15 @@ Custom resources wait for the release that installs their CRD. Models wait on :a
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
 
 from components.clusters.base import KubernetesCluster
 from components.errors import SpecError
-from components.naming import type_token
-from components.platform import certmanager, gpu, istio, knative, kserve, monitoring
+from components.naming import child_name, type_token
+from components.platform import certmanager, dns, gpu, istio, knative, kserve, monitoring
 from components.platform.common import AddonContext
 from components.platform.compat import check_versions
 from components.platform.handles import PlatformHandles
@@ -42,10 +43,28 @@ class PlatformArgs:
     settings: PlatformSettings = field(default_factory=PlatformSettings)
     environment: str = "dev"
     kubernetes_version: str = KUBERNETES_VERSION
+    secrets: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """Values of the config keys the settings name as secrets (:meth:`PlatformSettings.secret_keys`: alert
+    receivers' credentials), kept as Pulumi secrets."""
+    slo_alerts: Sequence[str] = ()
+    """Models whose SLOs become alerts: with no alert receiver (``monitoring.alerting``) the plan warns."""
 
     def __post_init__(self) -> None:
         if self.environment not in ENVIRONMENTS:
             raise SpecError("environment", self.environment, "give one of " + ", ".join(ENVIRONMENTS))
+
+
+NO_RECEIVER = (
+    "{n} model(s) have SLO alerts ({names}) but no alert receiver is set: alerts reach no one. Set "
+    "platform.monitoring.alerting (email, slack, pagerduty or webhook; docs/components/platform.md, Alerts)"
+)
+
+
+def alerting_warning(settings: PlatformSettings, slo_alerts: Sequence[str]) -> str | None:
+    """The plan's warning when models have SLO alerts and Alertmanager has nowhere to send them, else None."""
+    if not slo_alerts or not settings.monitoring.enabled or settings.monitoring.alerting.configured:
+        return None
+    return NO_RECEIVER.format(n=len(slo_alerts), names=", ".join(sorted(slo_alerts)))
 
 
 def ha_enabled(settings: PlatformSettings, environment: str) -> bool:
@@ -62,6 +81,8 @@ class Platform(pulumi.ComponentResource):
 
     handles: PlatformHandles
     """What models need: domain, gateway, deployment mode, monitoring, and the resources to wait on."""
+    gateway_address: pulumi.Output[str]
+    """The ingress gateway's public address: point ``<domain>`` and ``*.<domain>`` at it (or let external-dns)."""
 
     def __init__(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         settings = args.settings
@@ -71,11 +92,26 @@ class Platform(pulumi.ComponentResource):
         knative_mode = settings.deployment_mode == "Knative"
         mesh_level = "restricted" if settings.istio_cni else "privileged"
 
+        if why := alerting_warning(settings, args.slo_alerts):
+            pulumi.log.warn(why, resource=self)
         ns_cert = ctx.namespace("ns-cert-manager", certmanager.NAMESPACE, pod_security="restricted")
         ns_istio = ctx.namespace("ns-istio-system", istio.NAMESPACE, pod_security="baseline")
         ns_kserve = ctx.namespace("ns-kserve", kserve.NAMESPACE, pod_security="restricted")
 
-        cm = certmanager.install(ctx, ns_cert)
+        zone = dns.zone(ctx)
+        cm_identity = (
+            args.cluster.grant_dns_admin(
+                child_name(name, "cert-manager"),
+                certmanager.NAMESPACE,
+                certmanager.SERVICE_ACCOUNT,
+                zone,
+                self,
+                record_types=certmanager.RECORD_TYPES,
+            )
+            if zone is not None
+            else None
+        )
+        cm = certmanager.install(ctx, ns_cert, cm_identity)
         mesh = istio.install(ctx, ns_istio, after=cm.release)
         certificate = certmanager.gateway_certificate(ctx, cm, ns_istio, istio.TLS_SECRET, istio.NAMESPACE)
 
@@ -100,17 +136,20 @@ class Platform(pulumi.ComponentResource):
             gateway = knative.GATEWAY
             before_kserve: pulumi.Resource = kn.serving
         else:
-            istio.standard_gateway(ctx, mesh, certificate)
+            crds = istio.gateway_api_crds(ctx, after=mesh.base)
+            before_kserve = istio.standard_gateway(ctx, mesh, certificate, crds)
             gateway = f"{istio.NAMESPACE}/{istio.STANDARD_GATEWAY}"
-            before_kserve = mesh.gateway
         ks = kserve.install(ctx, ns_kserve, after=before_kserve, gateway=gateway)
 
         mon: monitoring.Monitoring | None = None
         ns_mon: pulumi.Resource | None = None
         if settings.monitoring.enabled:
             ns_mon = ctx.namespace("ns-monitoring", monitoring.NAMESPACE, pod_security="privileged")
-            mon = monitoring.install(ctx, ns_mon)
+            mon = monitoring.install(ctx, ns_mon, args.secrets)
         gpu.install(ctx, ns_mon, mon.release if mon else None)
+        dns.install(ctx, after=mesh.gateway)
+        self.gateway_address = istio.gateway_address(ctx, mesh)
+        """The ingress gateway Service's load-balancer address (IP or host name; unknown until deployed)."""
 
         ready: list[pulumi.Resource] = [ks.resources, ks.runtimes]
         if kn is not None:
@@ -139,6 +178,7 @@ class Platform(pulumi.ComponentResource):
                 "deploymentMode": settings.deployment_mode,
                 "monitoring": mon is not None,
                 "ha": ctx.ha,
+                "gatewayAddress": self.gateway_address,
                 "versions": {key: ctx.chart(key).version for key in installed_charts(ctx)},
             }
         )
@@ -161,4 +201,6 @@ def installed_charts(ctx: AddonContext) -> list[str]:
         keys.append("gpu-operator")
     if gpu.wants_dcgm_exporter(ctx):
         keys.append("dcgm-exporter")
+    if dns.wants_external_dns(ctx):
+        keys.append("external-dns")
     return keys

@@ -16,6 +16,52 @@ _DURATION = re.compile(r"\A[0-9]+(s|m|h|d|w|y)\Z", re.ASCII)
 _QUANTITY = re.compile(r"\A[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?\Z", re.ASCII)
 
 
+_SECRET_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,62}$")
+_ZONE_ID = re.compile(r"^[A-Za-z0-9][-A-Za-z0-9_.]{0,127}$")
+
+
+def _secret_key(v: str | None) -> str | None:
+    if v is not None and not _SECRET_KEY.match(v):
+        raise value_error(
+            "give the name of a top-level config key (letters, digits, _), set with pulumi config set --secret"
+        )
+    return v
+
+
+class DnsSpec(Spec):
+    """A public DNS zone the platform may write in: cert-manager answers ACME DNS-01 challenges there, and
+    (``externalDns``) external-dns publishes the wildcard record of the domain on the gateway's address. Both get a
+    cloud identity scoped to this zone (IRSA, GKE Workload Identity, Azure Workload Identity)."""
+
+    zone: str
+    """DNS name of the zone: the platform's ``domain`` or a parent of it (e.g. ``example.com``)."""
+    id: str | None = None
+    (
+        "How the cloud names the zone: the Route 53 hosted zone id (aws, required), the Cloud DNS managed zone name "
+        "(gcp, required), the Azure DNS zone name (azure; default ``zone``)."
+    )
+    resource_group: str | None = None
+    """Resource group of the Azure DNS zone (azure, required)."""
+    project: str | None = None
+    """Google Cloud project of the managed zone (gcp). Default: the cluster's project."""
+    external_dns: bool = True
+    """Run external-dns (pinned chart) to create ``*.<domain>`` and ``<domain>`` on the gateway's address."""
+
+    @field_validator("zone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        if not _DOMAIN.match(v):
+            raise value_error("give the zone's DNS name such as example.com (lowercase)")
+        return v
+
+    @field_validator("id", "resource_group", "project")
+    @classmethod
+    def _ident(cls, v: str | None) -> str | None:
+        if v is not None and not _ZONE_ID.match(v):
+            raise value_error("give the cloud's name of the zone: letters, digits, '-', '_', '.'")
+        return v
+
+
 class TlsSpec(Spec):
     """TLS for the ingress gateway: who signs its wildcard certificate for the domain."""
 
@@ -31,24 +77,129 @@ class TlsSpec(Spec):
     acme_dns01: dict[str, Any] | None = None
     (
         "cert-manager DNS-01 solver (the ``dns01`` map of a ClusterIssuer solver), e.g. "
-        "``{route53: {region: us-east-1}}``; required when issuer is ``acme``, since ACME issues the wildcard "
-        "certificate only through DNS-01."
+        "``{route53: {region: us-east-1}}``. With ``platform.dns`` it is derived from the zone (and cert-manager "
+        "gets a cloud identity on it); keys given here are laid over the derived solver. Without ``platform.dns`` "
+        "it is required for ``acme`` and must carry its own credentials (secret references)."
     )
 
     @model_validator(mode="after")
     def _email(self) -> TlsSpec:
         if self.issuer == "acme" and not self.acme_email:
             raise field_error("acmeEmail", None, "give the e-mail address ACME registers with when issuer is acme")
-        if self.issuer == "acme" and not self.acme_dns01:
+        if self.acme_dns01 is not None and len(self.acme_dns01) != 1:
             raise field_error(
                 "acmeDns01",
-                None,
-                "give the cert-manager DNS-01 solver (e.g. {route53: {region: us-east-1}}): the gateway's wildcard "
-                "certificate can only be issued through DNS-01",
+                ", ".join(sorted(self.acme_dns01)) or "{}",
+                "give exactly one cert-manager DNS-01 provider (route53, cloudDNS, azureDNS, cloudflare, ...)",
             )
         if self.acme_email is not None and not _EMAIL.match(self.acme_email):
             raise field_error("acmeEmail", self.acme_email, "give an e-mail address")
         return self
+
+
+class EmailAlerts(Spec):
+    """Alerts by e-mail (Alertmanager ``email_configs``)."""
+
+    to: str
+    """Recipient address(es), comma-separated."""
+    sender: str = Field(alias="from")
+    """Sender address."""
+    smarthost: str
+    """SMTP server as ``host:port`` (e.g. ``smtp.example.com:587``)."""
+    auth_username: str | None = None
+    """SMTP user name, when the server needs one."""
+    auth_password_key: str | None = None
+    """Top-level config key holding the SMTP password as a secret (``pulumi config set --secret``)."""
+
+    @field_validator("to", "sender")
+    @classmethod
+    def _address(cls, v: str) -> str:
+        if any("@" not in part for part in v.split(",")):
+            raise value_error("give e-mail addresses (comma-separated)")
+        return v
+
+    @field_validator("smarthost")
+    @classmethod
+    def _smarthost(cls, v: str) -> str:
+        host, _, port = v.rpartition(":")
+        if not host or not port.isdigit():
+            raise value_error("give host:port, e.g. smtp.example.com:587")
+        return v
+
+    @field_validator("auth_password_key")
+    @classmethod
+    def _key(cls, v: str | None) -> str | None:
+        return _secret_key(v)
+
+
+class SlackAlerts(Spec):
+    """Alerts to a Slack incoming webhook (Alertmanager ``slack_configs``)."""
+
+    api_url_key: str
+    """Top-level config key holding the incoming-webhook URL as a secret."""
+    channel: str | None = None
+    """Channel to post in (default: the webhook's)."""
+
+    @field_validator("api_url_key")
+    @classmethod
+    def _key(cls, v: str | None) -> str | None:
+        return _secret_key(v)
+
+
+class PagerDutyAlerts(Spec):
+    """Alerts to PagerDuty Events API v2 (Alertmanager ``pagerduty_configs``)."""
+
+    routing_key_key: str
+    """Top-level config key holding the integration (routing) key as a secret."""
+
+    @field_validator("routing_key_key")
+    @classmethod
+    def _key(cls, v: str | None) -> str | None:
+        return _secret_key(v)
+
+
+class WebhookAlerts(Spec):
+    """Alerts to any HTTP endpoint (Alertmanager ``webhook_configs``)."""
+
+    url_key: str
+    """Top-level config key holding the URL as a secret (URLs often carry tokens)."""
+
+    @field_validator("url_key")
+    @classmethod
+    def _key(cls, v: str | None) -> str | None:
+        return _secret_key(v)
+
+
+class AlertingSpec(Spec):
+    """Where alerts go: one Alertmanager receiver with every integration given here. Credentials are never in the
+    stack file: each ``...Key`` names a top-level config key set with ``pulumi config set --secret``."""
+
+    email: EmailAlerts | None = None
+    """Send alerts by e-mail."""
+    slack: SlackAlerts | None = None
+    """Post alerts to Slack."""
+    pagerduty: PagerDutyAlerts | None = None
+    """Page through PagerDuty."""
+    webhook: WebhookAlerts | None = None
+    """POST alerts to a webhook."""
+
+    @property
+    def configured(self) -> bool:
+        """Whether any receiver integration is given."""
+        return any(x is not None for x in (self.email, self.slack, self.pagerduty, self.webhook))
+
+    def secret_keys(self) -> dict[str, str]:
+        """Config keys that must hold secrets, by the key path (below ``platform.monitoring.alerting``) naming them."""
+        out: dict[str, str] = {}
+        if self.email is not None and self.email.auth_password_key:
+            out[self.email.auth_password_key] = "email.authPasswordKey"
+        if self.slack is not None:
+            out[self.slack.api_url_key] = "slack.apiUrlKey"
+        if self.pagerduty is not None:
+            out[self.pagerduty.routing_key_key] = "pagerduty.routingKeyKey"
+        if self.webhook is not None:
+            out[self.webhook.url_key] = "webhook.urlKey"
+        return out
 
 
 class MonitoringSpec(Spec):
@@ -65,6 +216,9 @@ class MonitoringSpec(Spec):
     """Size of Prometheus's persistent volume: a Kubernetes quantity such as ``50Gi``."""
     managed_dcgm: bool = False
     """The cloud runs a DCGM exporter (GKE managed DCGM, AKS managed GPU pools): do not install ours."""
+    alerting: AlertingSpec = AlertingSpec()
+    """Where Alertmanager sends alerts (platform alerts and every model's SLO alerts). Default: nowhere (the plan
+    warns when models have SLOs)."""
 
     @field_validator("retention")
     @classmethod
@@ -98,6 +252,12 @@ class PlatformSettings(Spec):
     """Lowercase DNS domain of the public models, served at ``https://<model>-<namespace>.<domain>``."""
     tls: TlsSpec = TlsSpec()
     """TLS for the ingress gateway."""
+    dns: DnsSpec | None = None
+    (
+        "The public DNS zone of ``domain``: cert-manager solves ACME there and external-dns publishes the wildcard "
+        "record, each with a cloud identity scoped to the zone. Default: none (create the record by hand: "
+        "docs/components/platform.md, DNS)."
+    )
     monitoring: MonitoringSpec = MonitoringSpec()
     """Metrics, alerts and dashboards."""
     gpu_support: Literal["device-plugin", "gpu-operator"] = "device-plugin"
@@ -129,6 +289,26 @@ class PlatformSettings(Spec):
         if not _DOMAIN.match(v):
             raise value_error("give a DNS domain such as models.example.com (lowercase)")
         return v
+
+    @model_validator(mode="after")
+    def _dns_and_acme(self) -> PlatformSettings:
+        dns = self.dns
+        if dns is not None and self.domain != dns.zone and not self.domain.endswith("." + dns.zone):
+            raise field_error("dns.zone", dns.zone, f"give the zone of the domain {self.domain} (it or a parent of it)")
+        if self.tls.issuer == "acme" and dns is None and not self.tls.acme_dns01:
+            raise field_error(
+                "tls.acmeDns01",
+                None,
+                "give platform.dns (the zone; cert-manager then gets a cloud identity on it) or a cert-manager DNS-01 "
+                "solver with its credentials: the gateway's wildcard certificate is issued only through DNS-01",
+            )
+        return self
+
+    def secret_keys(self) -> dict[str, str]:
+        """Config keys that must hold secrets, by the key path (below ``mlplatform:``) naming them."""
+        return {
+            key: f"platform.monitoring.alerting.{path}" for key, path in self.monitoring.alerting.secret_keys().items()
+        }
 
     @field_validator("versions")
     @classmethod

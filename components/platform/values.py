@@ -29,6 +29,25 @@ templates/clusterstoragecontainer.yaml renders ``kserve.storage.containerSecurit
 ``securityContext``."""
 
 
+DOCUMENTED: Mapping[str, Mapping[str, Any]] = {
+    "cert-manager": {"serviceAccount": {"annotations": {}, "labels": {}}},
+}
+"""Per chart key, values the chart documents but ships commented out, merged into its defaults. cert-manager
+v1.21.1 values.yaml documents ``serviceAccount.annotations`` ("Optional additional annotations to add to the
+controller's Service Account") and ``serviceAccount.labels`` as commented ``# +docs:property`` entries; the chart's
+templates/serviceaccount.yaml renders the annotations with ``with .Values.serviceAccount.annotations``."""
+
+
+def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = _merge(dict(out[key]), value)
+        elif key not in out:
+            out[key] = value
+    return out
+
+
 def chart_defaults(folder: Path, key: str, version: str) -> dict[str, Any]:
     """The default values of the chart ``key`` (components/versions.py) at ``version``: ``folder/<key>-<version>.yaml``.
 
@@ -39,7 +58,7 @@ def chart_defaults(folder: Path, key: str, version: str) -> dict[str, Any]:
     if isinstance(data, dict) and ISTIO_WRAPPER in data:
         inner = data[ISTIO_WRAPPER]
         return dict(inner) if isinstance(inner, dict) else {}
-    return dict(data) if isinstance(data, dict) else {}
+    return _merge(dict(data), DOCUMENTED.get(key, {})) if isinstance(data, dict) else {}
 
 
 def unknown_keys(

@@ -15,11 +15,14 @@ Pure (dicts in, verdicts out), so the tests and, later, the policy pack can run 
    (``istio-system``), and its ``selector`` (absent: every workload) matches the workload's labels.
 4. A rule matches when one of its ``from`` entries, one of its ``to`` entries and all of its ``when`` conditions
    match (an absent list matches). Values match exactly, by prefix (``abc*``), suffix (``*abc``) or presence
-   (``*``: the header is there); hosts case-insensitively, port included; ``not*`` fields and ``notValues`` match
-   when no value does, so ``notValues: ["*"]`` matches a missing header (Istio 1.30.3
-   pilot/pkg/security/authz/matcher/header.go ``HeaderMatcher``/``HostMatcher``, model/model.go wraps ``not*`` in
-   a negation). A plaintext peer has no principal and no namespace: ``principals``/``namespaces`` never match it,
-   ``notPrincipals``/``notNamespaces`` always do (the negation of a failed ``authenticated`` matcher).
+   (``*`` on a header or host: the header is there, an empty value included: Envoy's ``present_match``); hosts
+   case-insensitively, port included; ``not*`` fields and ``notValues`` match when no value does, so
+   ``notValues: ["*"]`` matches only a missing header (Istio 1.30.3 pilot/pkg/security/authz/matcher/header.go
+   ``HeaderMatcher``/``HostMatcher``, model/model.go wraps ``not*`` in a negation). A header sent more than once
+   is matched as its values joined with ``,`` (Envoy 1.15.1 release notes, CVE-2020-25017: "Multiple individual
+   headers will be logically concatenated with ','" for route and RBAC header matching). A plaintext peer has no
+   principal and no namespace: ``principals``/``namespaces`` never match it, ``notPrincipals``/``notNamespaces``
+   always do (the negation of a failed ``authenticated`` matcher).
 
 **The hops** (Knative mode; sources in the functions below): the public gateway and knative-local-gateway are the
 same Envoy pods (``istio: ingressgateway`` in ``istio-system``; net-istio 1.21 config/203-local-gateway.yaml: port
@@ -29,9 +32,14 @@ top-level cluster host ``<name>.<ns>.svc.cluster.local`` to knative-local-gatewa
 ``<name>-predictor.<ns>.svc.cluster.local`` (ingress_reconciler.go ``createIngress``); a cluster-local model gets
 no public route. net-istio's mesh VirtualService routes ``<name>-predictor.<ns>`` from a meshed caller's sidecar
 straight to the revision, whose endpoints are the pods, or Knative's activator while the model is at zero or while
-the activator buffers (target-burst-capacity other than 0). The activator keeps the caller's headers
-(``Authorization`` included) and calls the pods as itself. Prometheus (no sidecar) scrapes the sidecar's port
-15090, which Istio does not intercept, so no policy applies there.
+the activator buffers (target-burst-capacity other than 0). Knative's routes ``set`` the
+``Knative-Serving-Namespace``/``-Revision`` headers (net-istio 1.21 ``makeVirtualServiceRoute``: Istio's
+``headers.request.set`` overwrites any value the caller sent, istio.io/latest/docs/reference/config/networking/
+virtual-service/#Headers). The activator picks the revision as Go reads headers (the first value; the Host when
+either is empty: pkg/activator/handler/context_handler.go, knative/serving 1.21.3), keeps the caller's headers
+(``Authorization`` included) and calls the pods as itself. The queue-proxy answers probes itself (:func:`probe`).
+Prometheus (no sidecar) scrapes the sidecar's port 15090, which Istio does not intercept, so no Istio policy
+applies there: only a NetworkPolicy could (:func:`metrics_scrapers`).
 """
 
 from __future__ import annotations
@@ -53,8 +61,18 @@ PUBLIC_GATEWAY_PORT = 443
 """The gateway chart's https port (targetPort 443, manifests/charts/gateway/values.yaml)."""
 LOCAL_GATEWAY_PORT = 8081
 ENVOY_METRICS_PORT = 15090
-PROBE_AGENTS = (_auth.ACTIVATOR_PROBE_AGENT, "kube-probe/")
-"""User agents the queue-proxy answers itself, whatever the path (knative.dev/pkg network/handlers/drain.go)."""
+PROBE_AGENTS = (_auth.ACTIVATOR_PROBE_AGENT, "Knative-Autoscaling-Probe", "kube-probe/")
+"""User-agent prefixes the queue-proxy answers itself, whatever the path: ``HealthCheckUAPrefixes``
+(``ActivatorUserAgent``, ``AutoscalingUserAgent``: pkg/queue/sharedmain/handlers.go, knative/serving 1.21.3) and
+kubelet probes (``network.IsKubeletProbe``: ``KubeProbeUAPrefix``), in knative.dev/pkg network/handlers/drain.go
+``isHealthCheckRequest`` at the pkg serving 1.21.3 pins (011b23bf6dfe)."""
+NETWORK_PROBE_HEADER = ("K-Network-Probe", "probe")
+"""``isKProbe`` (drain.go): a request whose ``K-Network-Probe`` is ``probe`` is answered by the queue-proxy too.
+``K-Kubelet-Probe`` is not on this list: the drainer does not read it, and the queue-proxy's ``ProxyHandler``
+(pkg/queue/handler.go) passes such a request on to the model server (past the breaker only)."""
+
+Headers = tuple[tuple[str, str], ...]
+"""An HTTP header multimap: (name, value) pairs in the order sent, names case-insensitive."""
 
 
 class Unsupported(ValueError):
@@ -88,16 +106,32 @@ def pod(namespace: str, service_account: str = "default") -> Peer:
 PLAINTEXT = Peer()
 
 
+def headers_of(headers: Mapping[str, str] | Iterable[tuple[str, str]] | None) -> Headers:
+    """A :data:`Headers` multimap from a mapping (one value each) or (name, value) pairs (repeats kept)."""
+    if headers is None:
+        return ()
+    pairs = headers.items() if isinstance(headers, Mapping) else headers
+    return tuple((str(k), str(v)) for k, v in pairs)
+
+
+def set_header(headers: Headers, name: str, value: str) -> Headers:
+    """``headers`` after a route's ``set``: every value of ``name`` (any case) replaced by one ``value``."""
+    return (*((k, v) for k, v in headers if k.lower() != name.lower()), (name, value))
+
+
 @dataclass(frozen=True)
 class Request:
-    """One HTTP request as a workload sees it."""
+    """One HTTP request as a workload sees it (``headers``: a mapping or (name, value) pairs, kept as pairs)."""
 
     host: str
     port: int
     path: str = "/"
     method: str = "POST"
-    headers: Mapping[str, str] = field(default_factory=dict)
+    headers: Headers = field(default=())
     token: Token | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "headers", headers_of(self.headers))
 
 
 @dataclass(frozen=True)
@@ -117,13 +151,15 @@ class Verdict:
     why: str
 
 
-def _match(value: str | None, pattern: str, *, fold: bool = False) -> bool:
+def _match(value: str | None, pattern: str, *, fold: bool = False, presence: bool = False) -> bool:
+    """Istio's string match; ``presence``: ``*`` is Envoy's ``present_match`` (headers and hosts), which an empty
+    value satisfies."""
     if value is None:
         return False
     if fold:
         value, pattern = value.lower(), pattern.lower()
     if pattern == "*":
-        return value != ""
+        return presence or value != ""
     if pattern.endswith("*"):
         return value.startswith(pattern[:-1])
     if pattern.startswith("*"):
@@ -131,26 +167,49 @@ def _match(value: str | None, pattern: str, *, fold: bool = False) -> bool:
     return value == pattern
 
 
-def _any(value: str | None, patterns: Iterable[str], *, fold: bool = False) -> bool:
-    return any(_match(value, p, fold=fold) for p in patterns)
+def _any(value: str | None, patterns: Iterable[str], *, fold: bool = False, presence: bool = False) -> bool:
+    return any(_match(value, p, fold=fold, presence=presence) for p in patterns)
 
 
-def _field(spec: Mapping[str, Any], key: str, value: str | None, *, fold: bool = False) -> bool:
+def _field(spec: Mapping[str, Any], key: str, value: str | None, *, fold: bool = False, presence: bool = False) -> bool:
     """A positive field and its ``not`` twin, as Istio combines them (both must hold when both are given)."""
     ok = True
     if key in spec:
-        ok = _any(value, spec[key], fold=fold)
+        ok = _any(value, spec[key], fold=fold, presence=presence)
     neg = "not" + key[0].upper() + key[1:]
     if neg in spec:
-        ok = ok and not _any(value, spec[neg], fold=fold)
+        ok = ok and not _any(value, spec[neg], fold=fold, presence=presence)
     return ok
 
 
-def _header(request: Request, name: str) -> str | None:
-    for k, v in request.headers.items():
-        if k.lower() == name.lower():
-            return v
-    return None
+def envoy_header(request: Request, name: str) -> str | None:
+    """The header as Envoy's matchers see it: None when absent, else every value joined with ``,``."""
+    values = [v for k, v in request.headers if k.lower() == name.lower()]
+    return ",".join(values) if values else None
+
+
+def go_header(request: Request, name: str) -> str:
+    """The header as Go's ``http.Header.Get`` reads it (the activator, the queue-proxy): the first value, or ""."""
+    return next((v for k, v in request.headers if k.lower() == name.lower()), "")
+
+
+def probe(request: Request) -> bool:
+    """Whether the queue-proxy answers ``request`` itself instead of passing it to the model (drain.go
+    ``ServeHTTP``: :data:`PROBE_AGENTS`, :data:`NETWORK_PROBE_HEADER`)."""
+    agent = go_header(request, "User-Agent")
+    key, value = NETWORK_PROBE_HEADER
+    return any(agent.startswith(a) for a in PROBE_AGENTS) or go_header(request, key) == value
+
+
+def activator_target(request: Request) -> tuple[str, str]:
+    """(namespace, revision) the activator serves ``request`` for (context_handler.go ``ServeHTTP``)."""
+    namespace = go_header(request, _auth.NAMESPACE_HEADER)
+    name = go_header(request, _auth.REVISION_HEADER)
+    if name == "" or namespace == "":
+        parts = request.host.split(".", 3)
+        if len(parts) == 4 and parts[2] == "svc" and parts[3].split(":", 1)[0] == "cluster.local":
+            name, namespace = parts[0], parts[1]
+    return namespace, name
 
 
 def _source(source: Mapping[str, Any], peer: Peer, request_principal: str | None) -> bool:
@@ -167,7 +226,7 @@ def _source(source: Mapping[str, Any], peer: Peer, request_principal: str | None
 def _operation(op: Mapping[str, Any], request: Request) -> bool:
     # the Host header as sent, port included (Istio's HostMatcher matches the whole authority, ignoring case)
     return (
-        _field(op, "hosts", request.host, fold=True)
+        _field(op, "hosts", request.host, fold=True, presence=True)
         and _field(op, "ports", str(request.port))
         and _field(op, "paths", request.path.split("?", 1)[0])
         and _field(op, "methods", request.method)
@@ -177,8 +236,10 @@ def _operation(op: Mapping[str, Any], request: Request) -> bool:
 def _condition(cond: Mapping[str, Any], peer: Peer, request: Request, request_principal: str | None) -> bool:
     key = str(cond["key"])
     value: str | None
+    presence = False
     if key.startswith("request.headers[") and key.endswith("]"):
-        value = _header(request, key[len("request.headers[") : -1])
+        value = envoy_header(request, key[len("request.headers[") : -1])
+        presence = True
     elif key == "source.namespace":
         value = peer.namespace
     elif key == "source.principal":
@@ -191,9 +252,9 @@ def _condition(cond: Mapping[str, Any], peer: Peer, request: Request, request_pr
         raise Unsupported(f"when key {key}")
     ok = True
     if "values" in cond:
-        ok = _any(value, cond["values"])
+        ok = _any(value, cond["values"], presence=presence)
     if "notValues" in cond:
-        ok = ok and not _any(value, cond["notValues"])
+        ok = ok and not _any(value, cond["notValues"], presence=presence)
     return ok
 
 
@@ -351,7 +412,7 @@ class Outcome:
 
 def _at_model(objects: Sequence[Mapping[str, Any]], m: Model, peer: Peer, req: Request) -> tuple[bool, str]:
     v = decide(objects, m.pods, peer, req)
-    if v.allowed and m.mode == "Knative" and _any(_header(req, "User-Agent"), [f"{a}*" for a in PROBE_AGENTS]):
+    if v.allowed and m.mode == "Knative" and probe(req):
         return False, v.why + "; answered by the queue-proxy (probe), not the model"
     return v.allowed, v.why
 
@@ -362,6 +423,10 @@ def _through_activator(
     v = decide(objects, ACTIVATOR, peer, replace(req, port=8012))
     hops.append(v.why)
     if not v.allowed:
+        return False
+    target = activator_target(req)
+    if target != (m.namespace, m.revision):
+        hops.append(f"activator serves {target[0]}/{target[1]}, not {m.namespace}/{m.revision}")
         return False
     ok, why = _at_model(objects, m, _auth_peer_activator(), replace(req, port=m.port))
     hops.append(why)
@@ -374,7 +439,9 @@ def _auth_peer_activator() -> Peer:
 
 def _revision(objects: Sequence[Mapping[str, Any]], m: Model, peer: Peer, req: Request, at_zero: bool) -> list[Outcome]:
     """The revision's endpoints: the activator at zero (or while it buffers), else the pods."""
-    req = replace(req, headers={**req.headers, _auth.REVISION_HEADER: m.revision, _auth.NAMESPACE_HEADER: m.namespace})
+    # the route's ``set``: whatever the caller sent under these names (any case, any number) is replaced
+    headers = set_header(req.headers, _auth.REVISION_HEADER, m.revision)
+    req = replace(req, headers=set_header(headers, _auth.NAMESPACE_HEADER, m.namespace))
     out = []
     if at_zero or m.activator_when_running:
         hops: list[str] = []
@@ -394,18 +461,21 @@ def routes(
     path: str = "/v1/models/m:predict",
     method: str = "POST",
     token: Token | None = None,
-    headers: Mapping[str, str] | None = None,
+    headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
 ) -> dict[str, list[Outcome]]:
     """Every way ``caller`` can send one request to the model of ``isvc``, with the outcome of each.
 
     Keys: ``public gateway``, ``local gateway`` (KServe's ``<name>.<ns>`` host), ``mesh`` (the predictor host, the
-    documented in-cluster URL), ``activator`` (a request sent to the activator directly, naming the revision), and
-    ``pod`` (a pod IP). A route the caller cannot take (no public route, or a pod route at zero) is left out.
+    documented in-cluster URL), ``activator`` (requests sent to the activator directly that name the model's
+    revision: by both headers, by the Host alone, with the namespace header sent twice, with an empty revision
+    header), and ``pod`` (a pod IP). A route the caller cannot take (no public route, or a pod route at zero) is
+    left out. ``headers`` are the caller's own, sent on every route (a mapping, or (name, value) pairs to repeat a
+    name).
     """
     m = model_of(isvc)
     if at_zero and m.min_replicas > 0:
         raise ValueError(f"{m.name} has minReplicas {m.min_replicas}; it is never at zero")
-    base = Request(host="", port=0, path=path, method=method, headers=dict(headers or {}), token=token)
+    base = Request(host="", port=0, path=path, method=method, headers=headers_of(headers), token=token)
     out: dict[str, list[Outcome]] = {}
     if m.public_host is not None:
         gw = decide(objects, GATEWAY, PLAINTEXT, replace(base, host=m.public_host, port=PUBLIC_GATEWAY_PORT))
@@ -423,14 +493,20 @@ def routes(
             else [Outcome("gateway", False, (gw.why,))]
         )
         out["mesh"] = _revision(objects, m, caller.peer, replace(base, host=m.predictor_host), at_zero)
-        forged = replace(
-            base,
-            host=f"{m.revision}.{m.namespace}.svc.cluster.local",
-            headers={**base.headers, _auth.REVISION_HEADER: m.revision, _auth.NAMESPACE_HEADER: m.namespace},
-        )
-        bare = replace(base, host=f"{m.revision}.{m.namespace}.svc.cluster.local")
+        rev_host = f"{m.revision}.{m.namespace}.svc.cluster.local"
+        rev, ns = (_auth.REVISION_HEADER, m.revision), (_auth.NAMESPACE_HEADER, m.namespace)
+        forged = replace(base, host=rev_host, headers=(*base.headers, rev, ns))
+        bare = replace(base, host=rev_host)
+        # Envoy matches "<ns>,<ns>", Go reads "<ns>"; an empty header is "present" to Envoy, absent to the activator
+        twice = replace(base, host=rev_host, headers=(*base.headers, rev, ns, ns))
+        empty = replace(base, host=rev_host, headers=(*base.headers, (_auth.REVISION_HEADER, ""), ns))
         out["activator"] = []
-        for label, req in (("activator", forged), ("activator (Host)", bare)):
+        for label, req in (
+            ("activator", forged),
+            ("activator (Host)", bare),
+            ("activator (namespace header twice)", twice),
+            ("activator (empty revision header)", empty),
+        ):
             hops: list[str] = []
             reached = _through_activator(objects, m, caller.peer, req, hops)
             out["activator"].append(Outcome(label, reached, tuple(hops)))
@@ -466,10 +542,24 @@ def reaches(outcomes: Mapping[str, list[Outcome]], route: str | None = None) -> 
 
 
 def metrics_scrapers(objects: Sequence[Mapping[str, Any]], isvc: Mapping[str, Any], caller: Caller) -> dict[str, bool]:
-    """Which metrics ports of the model's pods ``caller`` can read: Envoy's 15090 (not intercepted by Istio, so
-    only the network decides) and, in Knative mode, the queue-proxy's 9090 (autoscaler metrics) through the
-    sidecar. A caller without a sidecar (Prometheus) is plaintext, which STRICT mTLS rejects on intercepted ports."""
+    """Which metrics ports of the model's pods ``caller`` can read.
+
+    - Envoy's 15090: not intercepted by Istio (the injector excludes it from inbound redirection: ``-d
+      15090,15021,...``, manifests/charts/istio-control/istio-discovery/files/injection-template.yaml, Istio
+      1.30.3), so no Istio policy applies; only a Kubernetes NetworkPolicy selecting the pods could restrict it.
+      Without one, every in-cluster caller (a pod on the pod network) reads it; a NetworkPolicy in the model's
+      namespace is not evaluated here and raises :class:`Unsupported`.
+    - in Knative mode, the queue-proxy's 9090 (autoscaler metrics), through the sidecar: a caller without a sidecar
+      (Prometheus) is plaintext, which STRICT mTLS rejects on intercepted ports; else the model's policies decide.
+    """
     m = model_of(isvc)
+    netpols = [
+        o
+        for o in objects
+        if o.get("kind") == "NetworkPolicy" and o.get("metadata", {}).get("namespace", "default") == m.namespace
+    ]
+    if netpols:
+        raise Unsupported(f"NetworkPolicy {netpols[0]['metadata'].get('name')} in {m.namespace}")
     out = {str(ENVOY_METRICS_PORT): not caller.internet}
     if m.mode == "Knative":
         port = int(_auth.AUTOSCALER_METRICS_PORT)

@@ -15,9 +15,13 @@ protocol versions, whether it is multi-model or multi-node, and per supported mo
   because we give no format version), and supports the protocol (``IsProtocolVersionSupported``: an empty
   ``protocolVersions`` supports every protocol);
 - candidates are ordered by their lowest protocol version (``sortClusterServingRuntimeList``: v1 < v2 < grpc-v1 <
-  grpc-v2 < unknown), then by name (all are created by one chart release), then by the format's ``priority``,
+  grpc-v2 < unknown), then the newer ``creationTimestamp`` first, then by name; then by the format's ``priority``,
   highest first, a runtime with a priority before one without (``sortSupportedRuntimeByPriority``); the first one
-  wins (``components/predictor.go`` ``reconcileModel``). No candidate: the InferenceService fails with
+  wins (``components/predictor.go`` ``reconcileModel``). Both sorts are Go's ``sort.Slice``, which is not stable,
+  so only the priority order is certain. We cannot know creation times (one chart release creates all the
+  runtimes, within the same second or not), so :func:`candidates` breaks protocol ties by name alone; that is
+  safe only because no format has two candidates sharing the top priority at any protocol (a test checks it), so
+  the winner never depends on the timestamp or name order. No candidate: the InferenceService fails with
   ``NoSupportingRuntime`` and never becomes Ready.
 - with an explicit runtime (``reconcileModel``): it must not be disabled, must support the protocol when one is
   given, and must list the format (``autoSelect`` does not matter then). A runtime we do not install (the user's

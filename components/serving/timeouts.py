@@ -3,11 +3,14 @@
 A request that reaches a model at zero replicas waits for the pod (GPU node boot, image pull, model load) on every
 hop before it gets an answer. Each hop and what bounds it (Knative mode):
 
-- ingress / local gateway route: no timeout. Istio's HTTPRoute ``timeout`` is disabled unless set
-  (istio.io/latest/docs/reference/config/networking/virtual-service/#HTTPRoute), net-istio 1.21 sets none
-  (pkg/reconciler/ingress/resources/virtual_service.go ``makeVirtualServiceRoute``: retries only), nor does KServe
-  v0.20.0 (ingress_reconciler.go ``createIngress``); Istio 1.30.3 turns the stream idle timeout off on its HTTP
-  listeners (pilot/pkg/networking/core/listener_builder.go: ``StreamIdleTimeout = 0``).
+- ingress / local gateway route: the ``timeout`` of a rendered VirtualService route for the model's hosts, if we
+  render one (:func:`gateway_route_timeout`; we render none today). The routes that carry a model's traffic are
+  KServe's and net-istio's, which set none: Istio's HTTPRoute ``timeout`` is disabled unless set
+  (istio.io/latest/docs/reference/config/networking/virtual-service/#HTTPRoute), net-istio knative-v1.21.3 sets
+  none (pkg/reconciler/ingress/resources/virtual_service.go ``makeVirtualServiceRoute``: retries only), nor does
+  KServe v0.20.0 (pkg/controller/v1beta1/inferenceservice/reconcilers/ingress/ingress_reconciler.go: no
+  ``Timeout`` anywhere in the file); Istio 1.30.3 turns the stream idle timeout off on its HTTP listeners
+  (pilot/pkg/networking/core/listener_builder.go: ``StreamIdleTimeout = 0``).
 - activator: the revision's ``timeoutSeconds`` for the whole request, the wait for a pod included, and its
   ``responseStartTimeoutSeconds`` (cmd/activator/main.go, knative/serving 1.21); KServe sets both from the
   predictor's ``timeout`` (reconcilers/knative/ksvc_reconciler.go, v0.20.0). Without it Knative's defaults apply:
@@ -20,7 +23,7 @@ hop before it gets an answer. Each hop and what bounds it (Knative mode):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from components.platform.knative import MAX_REVISION_TIMEOUT
@@ -28,16 +31,14 @@ from components.serving import _runtime
 
 KNATIVE_DEFAULT_TIMEOUT = 300
 """``revision-timeout-seconds`` (and the response-start default): Knative 1.21's defaults.yaml."""
-GATEWAY_ROUTE_TIMEOUT: int | None = None
-"""Istio route timeout on KServe's and net-istio's VirtualServices: none (see the module docstring)."""
 
 
 def _seconds(value: str) -> int:
-    if value.endswith("m"):
-        return int(value[:-1]) * 60
-    if value.endswith("h"):
-        return int(value[:-1]) * 3600
-    return int(value.removesuffix("s"))
+    """Whole seconds of a duration: ``90s``, ``1.5s``, ``500ms``, ``18m``, ``1h`` (Go/protobuf duration forms)."""
+    for unit, factor in (("ms", 0.001), ("s", 1.0), ("m", 60.0), ("h", 3600.0)):
+        if value.endswith(unit):
+            return int(float(value[: -len(unit)]) * factor)
+    return int(value)
 
 
 def budget(isvc: Mapping[str, Any]) -> int:
@@ -50,14 +51,39 @@ def budget(isvc: Mapping[str, Any]) -> int:
     return _runtime.GPU_NODE_BOOT_SECONDS + _runtime.IMAGE_PULL_SECONDS + load
 
 
-def chain(isvc: Mapping[str, Any]) -> dict[str, int | None]:
-    """Each hop's limit in seconds (None: unbounded) for a rendered InferenceService in Knative mode."""
+def _hosts(isvc: Mapping[str, Any]) -> set[str]:
+    meta = isvc["metadata"]
+    name, ns = meta["name"], meta.get("namespace", "default")
+    out = {f"{name}.{ns}.svc.cluster.local", f"{name}-predictor.{ns}.svc.cluster.local"}
+    host = meta.get("annotations", {}).get("mlplatform.io/host")
+    if host:
+        out.add(host)
+    return out
+
+
+def gateway_route_timeout(isvc: Mapping[str, Any], objects: Sequence[Mapping[str, Any]] = ()) -> int | None:
+    """The shortest route ``timeout`` (seconds) of a rendered VirtualService for one of the model's hosts (its
+    public host, ``<name>``, ``<name>-predictor``), or None when no rendered route bounds it (module docstring)."""
+    hosts = _hosts(isvc)
+    limits = [
+        _seconds(str(route["timeout"]))
+        for o in objects
+        if o.get("kind") == "VirtualService" and hosts & set((o.get("spec") or {}).get("hosts", []))
+        for route in (o.get("spec") or {}).get("http", [])
+        if route.get("timeout") is not None
+    ]
+    return min(limits) if limits else None
+
+
+def chain(isvc: Mapping[str, Any], objects: Sequence[Mapping[str, Any]] = ()) -> dict[str, int | None]:
+    """Each hop's limit in seconds (None: unbounded) for a rendered InferenceService in Knative mode, with the
+    rendered ``objects`` its routes are read from."""
     ann = isvc["metadata"].get("annotations", {})
     predictor = isvc["spec"]["predictor"]
     timeout = predictor.get("timeout")
     revision = int(timeout) if timeout is not None else KNATIVE_DEFAULT_TIMEOUT
     return {
-        "gateway route": GATEWAY_ROUTE_TIMEOUT,
+        "gateway route": gateway_route_timeout(isvc, objects),
         "activator timeoutSeconds": revision,
         "activator responseStartTimeoutSeconds": revision if timeout is not None else KNATIVE_DEFAULT_TIMEOUT,
         "progress deadline": _seconds(ann[_runtime.PROGRESS_DEADLINE]) if _runtime.PROGRESS_DEADLINE in ann else None,
@@ -65,12 +91,13 @@ def chain(isvc: Mapping[str, Any]) -> dict[str, int | None]:
     }
 
 
-def problems(isvc: Mapping[str, Any]) -> list[str]:
-    """Where the chain of a rendered Knative-mode InferenceService is shorter than the model's cold-start budget."""
+def problems(isvc: Mapping[str, Any], objects: Sequence[Mapping[str, Any]] = ()) -> list[str]:
+    """Where the chain of a rendered Knative-mode InferenceService (with the other rendered ``objects``) is shorter
+    than the model's cold-start budget."""
     need = budget(isvc)
     name = f"{isvc['metadata'].get('namespace')}/{isvc['metadata']['name']}"
     out = []
-    hops = chain(isvc)
+    hops = chain(isvc, objects)
     for hop in ("gateway route", "activator timeoutSeconds", "activator responseStartTimeoutSeconds"):
         limit = hops[hop]
         if limit is not None and limit < need + _runtime.REQUEST_SECONDS and limit < int(MAX_REVISION_TIMEOUT):

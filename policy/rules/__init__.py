@@ -3,19 +3,19 @@
 ``ALL_RULES`` is a plain list; a module adds its rules by appending (``ALL_RULES.extend(budget.RULES)``).
 :func:`evaluate` runs every rule over a recorded plan with the stack's settings and returns the plan's
 ``policies`` entries: ``{"policy", "enforcement", "urn", "message", "passed"}`` (plus ``"reason"`` when the stack
-overrides the rule's enforcement). A rule that finds nothing gives one passing entry (``urn`` None, the rule's
-description as message); a rule the stack disabled gives one passing entry saying so; every finding is its own
-failing entry.
+overrides the rule's enforcement, and ``"unchecked"`` on a passing entry when some document the rule reads is known
+only after deploy: the rule did not judge it, and says which). A rule that finds nothing gives one passing entry
+(``urn`` None, the rule's description as message); a rule the stack disabled gives one passing entry saying so;
+every finding is its own failing entry. An override whose reason is blank is not applied (the message says so).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from policy.rules import budget, cluster, gpu, kubernetes, models, tags
+from policy.rules import budget, cluster, gpu, identity, kubernetes, models, tags
 from policy.rules.base import (
     ENFORCEMENTS,
     UNKNOWN,
@@ -28,6 +28,7 @@ from policy.rules.base import (
 
 if TYPE_CHECKING:
     from components.plan.engine import PlanResult
+    from infra.config import StackConfig
 
 __all__ = [
     "ALL_RULES",
@@ -43,12 +44,23 @@ __all__ = [
     "resources_from_plan",
     "rule_names",
     "run_rules",
+    "validated_config",
 ]
 
-ALL_RULES: list[Rule] = [*cluster.RULES, *gpu.RULES, *tags.RULES, *kubernetes.RULES, *models.RULES, *budget.RULES]
+ALL_RULES: list[Rule] = [
+    *cluster.RULES,
+    *identity.RULES,
+    *gpu.RULES,
+    *tags.RULES,
+    *kubernetes.RULES,
+    *models.RULES,
+    *budget.RULES,
+]
 """Every rule, in the order the docs list them. Append to add rules."""
 
 NAMESPACE = "mlplatform"
+SETTINGS_KEY = "policySettings"
+"""Where :func:`evaluate` leaves the settings it used in the plan's context (the plan JSON's ``settings``)."""
 
 
 def rule_names() -> list[str]:
@@ -63,57 +75,137 @@ class Override:
     enforcement: Enforcement
     reason: str
 
+    @property
+    def applies(self) -> bool:
+        """Whether the override takes effect: a blank reason never changes a rule (the rule keeps its level)."""
+        return bool(self.reason.strip())
+
 
 @dataclass(frozen=True)
 class StackSettings:
-    """The stack-level facts rules read plus the stack's per-rule overrides."""
+    """The stack-level facts rules read, the stack's per-rule overrides and its monthly budget (USD, or None).
+
+    Built from the validated stack config (:meth:`from_stack_config`), never from the raw text: the plan, the
+    CrossGuard pack config and ``mlplatform check`` all read the values :class:`infra.config.StackConfig` accepted.
+    """
 
     facts: Facts = field(default_factory=Facts)
     overrides: Mapping[str, Override] = field(default_factory=dict)
+    budget: float | None = None
 
     @classmethod
-    def from_config(cls, flat: Mapping[str, Any], namespace: str = NAMESPACE) -> StackSettings:
-        """Settings from a stack's flat config (``mlplatform:key`` -> value or JSON text), as the plan records it.
-
-        The program has validated the config already (infra/config.py); absent keys take the documented defaults.
-        """
-
-        def value(key: str) -> Any:
-            raw = flat.get(f"{namespace}:{key}")
-            if isinstance(raw, str) and raw[:1] in ("{", "["):
-                try:
-                    return json.loads(raw)
-                except json.JSONDecodeError:
-                    return None
-            return raw
-
-        def as_dict(v: Any) -> dict[str, Any]:
-            return v if isinstance(v, dict) else {}
-
-        policy = as_dict(value("policy"))
-        cluster_cfg = as_dict(value("cluster"))
-        defaults = Facts()
-        required = policy.get("requiredTags", policy.get("required_tags", list(defaults.required_tags)))
-        max_gpus = policy.get("maxGpus", policy.get("max_gpus", defaults.max_gpus))
-        api = as_dict(cluster_cfg.get("apiAccess", cluster_cfg.get("api_access")))
-        anonymous = set()
-        for name, model in as_dict(value("models")).items():
-            model = as_dict(model)
-            access = as_dict(model.get("access"))
-            if access.get("allowAnonymous", access.get("allow_anonymous")) is True:
-                anonymous.add(f"{model.get('namespace', 'models')}/{name}")
-        overrides = {
-            str(rule): Override(str(as_dict(o).get("enforcement")), str(as_dict(o).get("reason", "")))  # type: ignore[arg-type]
-            for rule, o in as_dict(policy.get("overrides")).items()
-        }
-        facts = Facts(
-            environment=str(value("environment") or defaults.environment),
-            required_tags=tuple(str(t) for t in required) if isinstance(required, list) else defaults.required_tags,
-            max_gpus=int(max_gpus) if isinstance(max_gpus, int | str) and str(max_gpus).isdigit() else 64,
-            allow_public_api=api.get("allowWorld", api.get("allow_world")) is True,
-            anonymous_models=frozenset(anonymous),
+    def from_stack_config(cls, cfg: StackConfig) -> StackSettings:
+        """Settings from a validated stack config (infra/config.py)."""
+        anonymous = frozenset(
+            f"{m.namespace}/{name}" for name, m in cfg.models.items() if m.access.allow_anonymous is True
         )
-        return cls(facts, overrides)
+        facts = Facts(
+            environment=cfg.environment,
+            required_tags=tuple(cfg.policy.required_tags),
+            max_gpus=cfg.policy.max_gpus,
+            allow_public_api=cfg.cluster.api_access.allow_world,
+            anonymous_models=anonymous,
+        )
+        overrides = {k: Override(o.enforcement, o.reason) for k, o in cfg.policy.overrides.items()}
+        return cls(facts, overrides, cfg.budget)
+
+    @classmethod
+    def from_config(
+        cls, flat: Mapping[str, Any], namespace: str = NAMESPACE, stack_file: str = "stack config"
+    ) -> StackSettings:
+        """Settings from a stack's flat config (``namespace:key`` -> value or JSON text), as the plan records it.
+
+        The config goes through the same validation as the program (:func:`validated_config`); a config with no
+        key in ``namespace`` gives the documented defaults. Raises :class:`components.errors.SpecError` (one line)
+        for a config the program would refuse.
+        """
+        cfg = validated_config(flat, namespace, stack_file)
+        return cls() if cfg is None else cls.from_stack_config(cfg)
+
+    def to_json(self) -> dict[str, Any]:
+        """What ``mlplatform plan --json`` records per stack under ``settings`` (read back by :meth:`from_json`)."""
+        f = self.facts
+        return {
+            "environment": f.environment,
+            "requiredTags": list(f.required_tags),
+            "maxGpus": f.max_gpus,
+            "allowPublicApi": f.allow_public_api,
+            "anonymousModels": sorted(f.anonymous_models),
+            "budget": self.budget,
+            "overrides": {k: {"enforcement": o.enforcement, "reason": o.reason} for k, o in self.overrides.items()},
+        }
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> StackSettings:
+        """Settings from a saved plan's ``settings``; validated like the stack file's ``policy`` (one line on error).
+
+        Raises :class:`components.errors.SpecError` naming the key when a value is not what the stack file accepts.
+        """
+        from pydantic import ValidationError
+
+        from components.errors import SpecError
+        from infra.config import PolicySpec
+
+        if not isinstance(doc, Mapping):
+            raise SpecError("settings", doc, "give the map mlplatform plan --json writes")
+        known = {"environment", "requiredTags", "maxGpus", "allowPublicApi", "anonymousModels", "budget", "overrides"}
+        extra = sorted(set(doc) - known)
+        if extra:
+            raise SpecError(f"settings.{extra[0]}", doc[extra[0]], f"unknown key; accepted: {', '.join(sorted(known))}")
+        try:
+            policy = PolicySpec.model_validate(
+                {
+                    "requiredTags": doc.get("requiredTags", list(Facts().required_tags)),
+                    "maxGpus": doc.get("maxGpus", Facts().max_gpus),
+                    "overrides": doc.get("overrides", {}),
+                }
+            )
+        except ValidationError as e:
+            err = e.errors()[0]
+            where = ".".join(str(p) for p in err["loc"])
+            raise SpecError(f"settings.{where}", err.get("input"), str(err.get("msg"))) from None
+        env = doc.get("environment", "dev")
+        if env not in ("dev", "staging", "prod"):
+            raise SpecError("settings.environment", env, "give one of dev, staging, prod")
+        budget = doc.get("budget")
+        if budget is not None and (
+            isinstance(budget, bool) or not isinstance(budget, int | float) or not 0 < budget < float("inf")
+        ):
+            raise SpecError("settings.budget", budget, "give a number > 0, or null")
+        allow = doc.get("allowPublicApi", False)
+        anonymous = doc.get("anonymousModels", [])
+        if not isinstance(allow, bool):
+            raise SpecError("settings.allowPublicApi", allow, "give true or false")
+        if not isinstance(anonymous, list) or not all(isinstance(a, str) for a in anonymous):
+            raise SpecError("settings.anonymousModels", anonymous, "give a list of namespace/name strings")
+        facts = Facts(env, tuple(policy.required_tags), policy.max_gpus, allow, frozenset(anonymous))
+        overrides = {k: Override(o.enforcement, o.reason) for k, o in policy.overrides.items()}
+        return cls(facts, overrides, None if budget is None else float(budget))
+
+
+def validated_config(
+    flat: Mapping[str, Any], namespace: str = NAMESPACE, stack_file: str = "stack config"
+) -> StackConfig | None:
+    """The stack's ``namespace:`` config validated by :class:`infra.config.StackConfig` (None when there is none).
+
+    The one parse of the stack config: the same model, the same checks and the same one-line error as the program
+    (``infra.config.load``). A config without ``cloud`` is not an mlplatform stack's (another Pulumi program planned
+    by the same engine): None. Keys that only name secrets (a model's ``huggingfaceTokenKey`` target) are not part of
+    the model and are left out.
+    """
+    from pydantic import ValidationError
+
+    from infra.config import TOP_LEVEL_KEYS, StackConfig, _FormattedError, format_validation_error, parse_raw
+
+    values = parse_raw({k.split(":", 1)[1]: v for k, v in flat.items() if k.startswith(f"{namespace}:")})
+    if "cloud" not in values:
+        # not an mlplatform stack (the plan engine runs any Pulumi program; ours refuses a config without cloud
+        # before anything is registered, so a plan of ours always has it): the documented defaults apply
+        return None
+    try:
+        return StackConfig.model_validate({k: v for k, v in values.items() if k in TOP_LEVEL_KEYS})
+    except ValidationError as e:
+        raise _FormattedError(format_validation_error(e, stack_file)) from None
 
 
 def run_rules(
@@ -124,6 +216,10 @@ def run_rules(
     out: list[dict[str, Any]] = []
     for rule in ALL_RULES if rules is None else rules:
         override = settings.overrides.get(rule.name)
+        ignored = ""
+        if override is not None and not override.applies:
+            ignored = f" (the stack's override to {override.enforcement} is ignored: its reason is blank)"
+            override = None
         enforcement = override.enforcement if override else rule.enforcement
         extra = {"reason": override.reason} if override else {}
         if enforcement == "disabled":
@@ -131,9 +227,11 @@ def run_rules(
             continue
         findings = rule.run(resources, settings.facts)
         if not findings:
-            out.append(_entry(rule, enforcement, None, rule.description, True, extra))
+            unchecked = rule.unchecked(resources)
+            more = {**extra, "unchecked": unchecked} if unchecked else extra
+            out.append(_entry(rule, enforcement, None, rule.description + ignored, True, more))
         for f in findings:
-            out.append(_entry(rule, enforcement, f.urn, f.message, False, extra))
+            out.append(_entry(rule, enforcement, f.urn, f.message + ignored, False, extra))
     return out
 
 
@@ -194,4 +292,5 @@ def evaluate(
     settings = (
         stack_settings if isinstance(stack_settings, StackSettings) else StackSettings.from_config(stack_settings)
     )
+    result.context[SETTINGS_KEY] = settings.to_json()
     return run_rules(resources_from_plan(result), settings)

@@ -89,6 +89,7 @@ class Finding:
 
 ResourceCheck = Callable[[Resource, Facts], Iterable[str]]
 StackCheck = Callable[[Sequence[Resource], Facts], Iterable[Finding]]
+UnknownCheck = Callable[[Resource], str | None]
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,9 @@ class Rule:
     ``check_resource`` looks at one resource at a time (a CrossGuard ``ResourceValidationPolicy``; props are the
     resource's inputs). ``check_stack`` looks at every resource at once (a ``StackValidationPolicy``), for rules that
     relate resources to each other (an AuthorizationPolicy for each public model, a GPU budget over all pools).
-    ``applies_to`` lists the resource types the rule reads, for the docs.
+    ``applies_to`` lists the resource types the rule reads, for the docs. ``unknown`` names, for one resource, the
+    document the rule would read when it is known only after deploy (None otherwise): a rule cannot judge such a
+    document, and says so in its passing entry instead of passing silently (:meth:`unchecked`).
     """
 
     name: str
@@ -109,6 +112,7 @@ class Rule:
     check_resource: ResourceCheck | None = None
     check_stack: StackCheck | None = None
     remediation: str = ""
+    unknown: UnknownCheck | None = None
 
     def run(self, resources: Sequence[Resource], facts: Facts) -> list[Finding]:
         """Every finding of this rule over ``resources``."""
@@ -119,6 +123,16 @@ class Rule:
         if self.check_stack is not None:
             found.extend(self.check_stack(resources, facts))
         return found
+
+    def unchecked(self, resources: Sequence[Resource]) -> str:
+        """What this rule could not check because it is known only after deploy ("" when it saw everything)."""
+        if self.unknown is None:
+            return ""
+        names = [u for u in (self.unknown(r) for r in resources) if u]
+        if not names:
+            return ""
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        return f"not checked, known only after deploy: {shown}; the CrossGuard pack checks them during pulumi up"
 
 
 # ------------------------------------------------------------------------------------------------ helpers

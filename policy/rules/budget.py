@@ -15,7 +15,6 @@ cannot prove the stack fits, which is a finding too.
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -36,14 +35,37 @@ class CostFacts(Facts):
 def with_cost(
     facts: Facts, flat_config: Mapping[str, Any], cost: Mapping[str, Any] | None, namespace: str = "mlplatform"
 ) -> CostFacts:
-    """``facts`` plus the budget read from the stack's flat config (``mlplatform:budget``) and the cost estimate."""
-    raw = flat_config.get(f"{namespace}:budget")
-    if isinstance(raw, str):
-        try:
-            raw = json.loads(raw)
-        except json.JSONDecodeError:
-            raw = None
-    budget = float(raw) if isinstance(raw, int | float) and not isinstance(raw, bool) else None
+    """``facts`` plus the stack's budget and the cost estimate.
+
+    The budget is ``mlplatform:budget`` as :class:`infra.config.StackConfig` validates it (its own field definition:
+    ``"1_000"`` or ``1000.0`` read the way the program reads them), one parse shared with the program. Raises
+    :class:`components.errors.SpecError` for a value the stack file would refuse.
+    """
+    return with_budget(facts, validated_budget(flat_config.get(f"{namespace}:budget")), cost)
+
+
+def validated_budget(raw: Any) -> float | None:
+    """``mlplatform:budget`` (as the Pulumi CLI hands it: text or a number) through StackConfig's ``budget`` field."""
+    from pydantic import ValidationError, create_model
+
+    from components.errors import SpecError
+    from infra.config import StackConfig, parse_raw
+
+    if raw is None:
+        return None
+    info = StackConfig.model_fields["budget"]
+    # StackConfig's own field definition, so the budget parses exactly as the program parses it
+    only = create_model("BudgetOnly", budget=(info.annotation, info))  # type: ignore[call-overload,arg-type]
+    value = parse_raw({"budget": raw})["budget"]
+    try:
+        budget: float | None = only.model_validate({"budget": value}).budget  # type: ignore[attr-defined]
+    except ValidationError as e:
+        raise SpecError("mlplatform:budget", raw, str(e.errors()[0]["msg"])) from None
+    return budget
+
+
+def with_budget(facts: Facts, budget: float | None, cost: Mapping[str, Any] | None) -> CostFacts:
+    """``facts`` plus ``budget`` (USD per month, None for none) and the plan's cost estimate ``cost``."""
     base = {f.name: getattr(facts, f.name) for f in dataclasses.fields(Facts)}
     return CostFacts(**base, budget=budget, cost=cost)
 

@@ -40,15 +40,114 @@ def between_markers(text: str) -> str | None:
     return text[start : end + len(END)] + "\n"
 
 
+SOURCES: tuple[tuple[str, str], ...] = (
+    (
+        "workload-identity-trust",
+        (
+            "IRSA: `StringEquals` on `<issuer>:sub` = `system:serviceaccount:<ns>:<name>` and `<issuer>:aud` = "
+            "`sts.amazonaws.com`, the issuer being the `Principal.Federated` provider's (AWS EKS user guide, "
+            '"Assign IAM roles to Kubernetes service accounts"; not retrieved in the session that wrote the '
+            "rule). GKE: member `serviceAccount:<project>.svc.id.goog[<ns>/<name>]` with "
+            "`roles/iam.workloadIdentityUser`, pool equal to the cluster's `workloadIdentityConfig.workloadPool`."
+            " Azure: `subject` `system:serviceaccount:<ns>:<name>`, https `issuer`, `audiences` "
+            "`[api://AzureADTokenExchange]` (Microsoft Graph federatedIdentityCredential; "
+            "Azure/azure-workload-identity docs)."
+        ),
+    ),
+    (
+        "storage-read-least-privilege",
+        (
+            "S3: no `s3:*`/`*` action, no `*` or wildcard bucket, `s3:GetObject` on `<bucket>/<prefix>...`, "
+            "`s3:ListBucket` with an `s3:prefix` condition, no `AmazonS3FullAccess`/`AmazonS3ReadOnlyAccess`. "
+            "GCS: read role (`roles/storage.objectViewer`) on one bucket, no `allUsers`, no project-level "
+            "`roles/storage.*`. Azure: Storage Blob Data Reader (2a2b9908-6ea1-4ae2-8e65-a410df84e7d1) on "
+            "`.../blobServices/default/containers/<c>`. Not checked: a GCS grant covers the whole bucket (prefix "
+            "scoping would need an IAM condition the platform does not render)."
+        ),
+    ),
+    (
+        "mesh-mtls-strict",
+        (
+            "Istio 1.30.3 `pilot/pkg/model/authentication.go`: the mesh policy is the namespace-wide "
+            "PeerAuthentication in the root namespace (`istio-system`, `pkg/config/mesh/mesh.go`); absent or "
+            "UNSET means PERMISSIVE; a namespace UNSET inherits the mesh's; a selector with empty matchLabels is "
+            "namespace-wide; only the oldest namespace-wide policy of a namespace counts."
+        ),
+    ),
+    (
+        "internal-model-cluster-local",
+        (
+            "KServe v0.20.0: Knative mode reads `networking.knative.dev/visibility` (`pkg/constants/constants.go`"
+            " `VisibilityLabel`, `reconcilers/ingress/ingress_reconciler.go`); Standard mode reads "
+            "`networking.kserve.io/visibility` (`NetworkVisibility`, `kube_ingress_reconciler.go`, "
+            "`httproute_reconciler.go`). The mode is the InferenceService's `serving.kserve.io/deploymentMode` "
+            "(legacy Serverless/RawDeployment normalised by `ParseDeploymentMode`), else the kserve-resources "
+            "release's `kserve.controller.deploymentMode` (chart default Knative)."
+        ),
+    ),
+    (
+        "model-service-account",
+        (
+            'Kubernetes core/v1 ServiceAccount `automountServiceAccountToken`: "indicates whether pods running as '
+            "this service account should have an API token automatically mounted. Can be overridden at the pod "
+            'level." (API field documentation, as the pulumi-kubernetes SDK reproduces it): false on the '
+            "ServiceAccount, and not true on the pod. A model runs as its own ServiceAccount, never `default`, "
+            "never shared (each carries one model's cloud identity)."
+        ),
+    ),
+    (
+        "model-pdb",
+        (
+            "KServe v0.20.0 labels predictor pods `serving.kserve.io/inferenceservice: <name>` "
+            "(`constants.InferenceServicePodLabelKey`, `components/predictor.go`) and `component: predictor`; a "
+            "PodDisruptionBudget selecting anything else protects nothing."
+        ),
+    ),
+    (
+        "pdb-allows-eviction",
+        (
+            "Istio 1.30.3 charts: the gateway renders `podDisruptionBudget` only with more than one minimum "
+            "replica (`manifests/charts/gateway/templates/poddisruptionbudget.yaml`); istiod renders "
+            "`pdb.minAvailable` (default 1) or a truthy `pdb.maxUnavailable` when "
+            "`global.defaultPodDisruptionBudget.enabled` and more than one minimum replica "
+            "(`istio-discovery/templates/poddisruptionbudget.yaml`). Other charts: any "
+            "`podDisruptionBudget`/`pdb` map with `maxUnavailable: 0`, `minAvailable: 100%`, or `minAvailable` >="
+            " the replicas given beside it."
+        ),
+    ),
+    (
+        "helm-version-pinned",
+        (
+            'Helm reads `--version` as a constraint, "a specific tag (e.g. 1.1.1) or ... a valid range" '
+            "(helm/helm `cmd/helm/flags.go`): only a whole `X.Y.Z` (optional `v`, pre-release/build allowed, "
+            "ASCII digits, nothing after) names one chart."
+        ),
+    ),
+    (
+        "gpu-pool-taint-label",
+        (
+            "The taint must be exactly `nvidia.com/gpu=present:NoSchedule` (clouds spell the effect "
+            "`NO_SCHEDULE`); `PreferNoSchedule` lets CPU pods onto GPU nodes."
+        ),
+    ),
+)
+"""What each security rule relies on upstream, with the source (docs/policies.md)."""
+
+
 def policies_page() -> str:
     """docs/policies.md: how the pack runs, the rule table, overrides and the privileged-namespace list."""
     namespaces = "\n".join(f"| `{ns}` | {_cell(why)} |" for ns, why in PRIVILEGED_NAMESPACES.items())
+    sources = "\n".join(f"| `{name}` | {_cell(text)} |" for name, text in SOURCES)
     return f"""# Policies
 
-The guardrails are one set of rules (`policy/rules/`) run in two places:
+The guardrails are one set of rules (`policy/rules/`) run in three places, over the same resource shape
+(`policy.rules.Resource`: type, wire-name inputs, protect, provider inputs) with the same stack settings:
 
 - offline, by `mlplatform plan`, over every resource the stack registers (exit 1 when a mandatory rule fails; the
   JSON's `policies` list has one entry per finding, and one passing entry per rule that found nothing);
+- offline, by `mlplatform check PLAN.json [--stack NAME]`, over a plan saved with `mlplatform plan --json` (a CI
+  artefact made elsewhere): the same Policies table, exit 1 when a mandatory rule fails, 0 otherwise, 2 with one line
+  for a file that is not a plan (missing, not JSON, wrong shape, a stack the plan does not hold);
 - by the Pulumi CLI, as a CrossGuard pack: `pulumi preview --policy-pack policy/ --policy-pack-config cfg.json`,
   where `python -m policy.rules config stacks/Pulumi.<stack>.yaml > cfg.json` writes the stack's facts
   (environment, required tags, GPU budget, API opt-in, anonymous models) and enforcement levels.
@@ -56,6 +155,67 @@ The guardrails are one set of rules (`policy/rules/`) run in two places:
 Regenerate this page with `python -m policy.rules docs > docs/policies.md`; the table below is also in the README.
 
 {marked_table()}
+## Gating `pulumi up` on both
+
+A deploy pipeline runs the offline gate first and the CrossGuard pack on the real preview and update:
+
+```sh
+mlplatform plan --stack prod --json plan.json        # exit 1: a mandatory rule failed; the plan is the CI artefact
+mlplatform check plan.json --stack prod              # the gate, again, in the job that deploys (no program run)
+python -m policy.rules config stacks/Pulumi.prod.yaml > policy-config.json
+pulumi preview --stack prod --policy-pack policy/ --policy-pack-config policy-config.json
+pulumi up --stack prod --policy-pack policy/ --policy-pack-config policy-config.json   # mandatory violations stop it
+```
+
+Each step fails the job on a mandatory violation (`mlplatform` exits 1; `pulumi` exits non-zero and applies
+nothing). The offline gates see what the program declares before any cloud call; the pack sees the same rules again
+with the values only a deploy knows (ARNs, OIDC issuers, principal ids): during `pulumi up` Pulumi runs resource
+policies on each resource's inputs as they are resolved.
+
+## What the plan JSON keeps for `check`
+
+Per stack: `resources` (type, name, URN, parent, provider, inputs in wire names; secrets as `[secret]`, values known
+only after deploy as `(known after deploy)`), `cost` (for the budget rules) and `settings`:
+
+| Key | From the validated stack config (infra/config.py) |
+|---|---|
+| `environment` | `mlplatform:environment` |
+| `requiredTags`, `maxGpus`, `overrides` | `mlplatform:policy` (each override: `enforcement`, `reason`) |
+| `allowPublicApi` | `mlplatform:cluster.apiAccess.allowWorld` |
+| `anonymousModels` | models with `access.allowAnonymous: true`, as `namespace/name` |
+| `budget` | `mlplatform:budget` (USD per month, or null) |
+
+`check` validates `settings` as the stack file is validated (the same `PolicySpec`), so a hand-edited plan cannot
+turn a rule off with a value the stack file would refuse.
+
+## One parse of the stack config
+
+The rules never read the stack file's text. `mlplatform plan` reads the settings from the model the program
+validated (`infra.config.StackConfig`: `budget: "1_000"` is 1000, `maxGpus: 8.0` is 8, as the program reads them),
+records them in the plan, and `check` and the CrossGuard pack config read them back through the same validation.
+
+Two ways a mandatory rule could be switched off without a recorded reason are closed:
+
+- an override whose `reason` is blank (whitespace) is not applied: the rule keeps its default level and its entry
+  says "the stack's override to ... is ignored: its reason is blank";
+- `policy.requiredTags: []` does not switch `required-tags` off: every taggable resource then fails it with "policy.
+  requiredTags is empty"; to stop checking tags, disable the rule with an override and its reason.
+
+## Values known only after deploy
+
+A plain plan, like `pulumi preview`, does not know values a deploy computes. A rule never passes silently over a
+document it could not read: its passing entry carries `unchecked`, naming each such document (for example "trust
+policy of role resnet50-storage-role"), and the Policies table shows it. `workload-identity-trust` and
+`storage-read-least-privilege` read documents built from ARNs and e-mails: in a plain plan of aws-dev they are
+unknown. The tests render them in full with the plan engine's fake outputs (`components/plan/engine.py`,
+`outputs="fake"`), and the CrossGuard pack checks the real ones during `pulumi up`.
+
+## What each security rule relies on
+
+| Rule | Upstream semantics (source) |
+|---|---|
+{sources}
+
 ## Changing a rule's enforcement on one stack
 
 ```yaml
@@ -71,8 +231,9 @@ config:
 
 ## Stack facts the rules read
 
-Offline they come from the stack file; in the CrossGuard pack, from each policy's config (schema in
-`policy/pack.py`: `environment`, `requiredTags`, `maxGpus`, `allowPublicApi`, `anonymousModels`).
+Offline they come from the validated stack config; in the CrossGuard pack, from each policy's config (schema in
+`policy/pack.py`: `environment`, `requiredTags`, `maxGpus`, `allowPublicApi`, `anonymousModels`), read through the
+same validation.
 
 | Fact | From |
 |---|---|
@@ -81,6 +242,18 @@ Offline they come from the stack file; in the CrossGuard pack, from each policy'
 | GPU budget | `mlplatform:policy.maxGpus` (Karpenter: `spec.limits`; others: max nodes x GPUs per node) |
 | API opt-in | `mlplatform:cluster.apiAccess.allowWorld` |
 | anonymous models | a model's `access.allowAnonymous: true`, or annotation `mlplatform.io/allow-anonymous: "true"` |
+
+## Mutation run
+
+`benchmarks/policy_mutations.py` applies realistic one-line slips to a temporary copy of the project (clusters,
+platform, serving and the rules themselves: IRSA trust without `sub`, S3 read on every bucket, mesh-wide mTLS
+PERMISSIVE, an internal model losing its visibility label, a model ServiceAccount mounting its token, a gateway PDB
+in Helm values that blocks drains, a chart version `X.Y`, a PreferNoSchedule GPU taint, ...), plans every shipped
+stack with fake outputs under the mutated code and records whether the plan's policies catch each slip (a mandatory
+failure the unmutated code does not have). Slips in `policy/rules` are judged by the rule boundary tests instead; a
+slip the program itself refuses before any policy runs is listed apart and not counted. Run it with
+`PYTHONPATH=. .venv/bin/python benchmarks/policy_mutations.py [--plain] [--json rows.json]` (`--plain` also plans
+with unknown values, as `mlplatform plan` does; several minutes; not part of `make test`).
 
 ## Rendered manifests
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from policy.rules.base import (
@@ -23,6 +24,10 @@ HELM_TYPES = ("kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart")
 SERVICE = "kubernetes:core/v1:Service"
 NAMESPACE = "kubernetes:core/v1:Namespace"
 EXACT_VERSION = re.compile(r"\Av?[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?\Z", re.ASCII)
+"""An exact SemVer 2 version with an optional ``v``, matched whole (``fullmatch``: no trailing newline). Helm reads a
+chart version as a constraint: "This constraint can be a specific tag (e.g. 1.1.1) or it may reference a valid range
+(e.g. ^2.0.0). If this is not specified, the latest version is used" (helm/helm cmd/helm/flags.go,
+addChartPathOptionsFlags). Only a complete ``X.Y.Z`` names one chart; ``0.20`` is not one version."""
 
 PRIVILEGED_NAMESPACES: Mapping[str, str] = {
     "kube-system": (
@@ -59,7 +64,7 @@ def _helm_pinned(res: Resource, facts: Facts) -> Iterator[str]:
         return
     if not isinstance(version, str) or not version:
         yield f"Helm chart {chart} has no version: pin an exact version in components/versions.py"
-    elif not EXACT_VERSION.match(version):
+    elif not EXACT_VERSION.fullmatch(version):
         yield f"Helm chart {chart} version {version!r} is not an exact version (no ranges, no 'latest')"
 
 
@@ -156,7 +161,148 @@ def _no_load_balancer(res: Resource, facts: Facts) -> Iterator[str]:
 PDB = "kubernetes:policy/v1:PodDisruptionBudget"
 
 
+def _int_or_none(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"[0-9]+", value, re.ASCII):
+        return int(value)
+    return None
+
+
+def _blocks(spec: Mapping[str, Any], replicas: int | None) -> str | None:
+    """Why a PodDisruptionBudget spec lets no pod be evicted when the workload runs ``replicas`` pods (None: it lets
+    one go, or it cannot be told). Kubernetes: ``minAvailable`` an integer or percentage, ``maxUnavailable`` the same;
+    an eviction is refused when it would leave fewer than minAvailable (kubernetes.io/docs/tasks/run-application/
+    configure-pdb/)."""
+    max_u = spec.get("maxUnavailable")
+    min_a = spec.get("minAvailable")
+    if max_u in (0, "0", "0%"):
+        return "maxUnavailable 0"
+    if max_u is None and min_a == "100%":
+        return "minAvailable 100%"
+    n = _int_or_none(min_a)
+    if max_u is None and n is not None and replicas is not None and n >= replicas:
+        return f"minAvailable {n} with {replicas} replica(s)"
+    return None
+
+
+@dataclass(frozen=True)
+class HelmPdb:
+    """Where a chart renders a PodDisruptionBudget from its values (Istio 1.30.3 charts, istio/istio at 1.30.3):
+
+    - gateway (manifests/charts/gateway/templates/poddisruptionbudget.yaml): rendered when ``podDisruptionBudget``
+      is non-empty and (``autoscaling.enabled`` and ``autoscaling.minReplicas`` > 1, or not autoscaling and
+      ``replicaCount`` > 1); its spec is ``podDisruptionBudget`` as given. Defaults (values.yaml):
+      autoscaling.enabled true, minReplicas 1, replicaCount unset.
+    - istiod (manifests/charts/istio-control/istio-discovery/templates/poddisruptionbudget.yaml): rendered when
+      ``global.defaultPodDisruptionBudget.enabled`` and (``autoscaleEnabled`` and ``autoscaleMin`` > 1, or not
+      autoscaling and ``replicaCount`` > 1); spec ``minAvailable: pdb.minAvailable`` unless ``pdb.maxUnavailable``
+      is given. Defaults: enabled true, autoscaleEnabled true, autoscaleMin 1, replicaCount 1, pdb.minAvailable 1.
+    """
+
+    chart: str
+    spec_path: str
+    enabled_path: str | None
+    autoscale_path: str
+    min_path: str
+    replicas_path: str
+    defaults: Mapping[str, Any]
+
+
+HELM_PDBS = (
+    HelmPdb(
+        "gateway",
+        "podDisruptionBudget",
+        None,
+        "autoscaling.enabled",
+        "autoscaling.minReplicas",
+        "replicaCount",
+        {"autoscaling.enabled": True, "autoscaling.minReplicas": 1, "replicaCount": None},
+    ),
+    HelmPdb(
+        "istiod",
+        "pdb",
+        "global.defaultPodDisruptionBudget.enabled",
+        "autoscaleEnabled",
+        "autoscaleMin",
+        "replicaCount",
+        {
+            "global.defaultPodDisruptionBudget.enabled": True,
+            "autoscaleEnabled": True,
+            "autoscaleMin": 1,
+            "replicaCount": 1,
+            "pdb": {"minAvailable": 1},
+        },
+    ),
+)
+
+
+def _value(values: Mapping[str, Any], path: str, defaults: Mapping[str, Any]) -> Any:
+    current: Any = values
+    for part in path.split("."):
+        if not isinstance(current, Mapping) or part not in current:
+            return defaults.get(path)
+        current = current[part]
+    return current
+
+
+def _generic_pdbs(values: Any, path: str = "") -> Iterator[tuple[str, Mapping[str, Any], int | None]]:
+    """Every ``podDisruptionBudget``/``pdb`` map in ``values`` with the replica count given beside it, if any."""
+    if not isinstance(values, Mapping):
+        return
+    for key, sub in values.items():
+        here = f"{path}.{key}" if path else str(key)
+        if key in ("podDisruptionBudget", "pdb") and isinstance(sub, Mapping):
+            if sub.get("enabled") is not False:
+                replicas = next(
+                    (
+                        _int_or_none(values[k])
+                        for k in ("replicaCount", "replicas", "minReplicas")
+                        if _int_or_none(values.get(k)) is not None
+                    ),
+                    None,
+                )
+                spec_holder = as_map(values.get("prometheusSpec") or values.get("alertmanagerSpec"))
+                if replicas is None and _int_or_none(spec_holder.get("replicas")) is not None:
+                    replicas = _int_or_none(spec_holder.get("replicas"))
+                yield here, sub, replicas
+        elif isinstance(sub, Mapping):
+            yield from _generic_pdbs(sub, here)
+
+
+def _helm_pdbs(res: Resource) -> Iterator[str]:
+    values = res.props.get("values")
+    if not isinstance(values, Mapping):
+        return
+    chart = str(res.props.get("chart", "")).rstrip("/").rsplit("/", 1)[-1]
+    release = res.props.get("name", res.name)
+    known = next((h for h in HELM_PDBS if h.chart == chart), None)
+    if known is not None:
+        d = known.defaults
+        enabled = _value(values, known.enabled_path, d) if known.enabled_path else True
+        spec = as_map(_value(values, known.spec_path, d))
+        auto = _value(values, known.autoscale_path, d) is not False
+        replicas = _int_or_none(_value(values, known.min_path if auto else known.replicas_path, d)) or 0
+        if enabled is True and spec and replicas > 1:
+            if known.chart == "istiod" and "maxUnavailable" in spec:
+                # the template writes maxUnavailable only when it is truthy, and then no minAvailable
+                spec = {"maxUnavailable": spec["maxUnavailable"]} if spec["maxUnavailable"] else {}
+            why = _blocks(spec, replicas)
+            if why:
+                yield f"Helm release {release} ({chart}) renders a PodDisruptionBudget with {why}: drains would hang"
+        return
+    for path, found, count in _generic_pdbs(values):
+        why = _blocks(found, count)
+        if why:
+            yield f"Helm release {release} ({chart}) values {path}: {why}; drains would hang"
+
+
 def _pdb_allows_eviction(res: Resource, facts: Facts) -> Iterator[str]:
+    if res.type in HELM_TYPES:
+        yield from _helm_pdbs(res)
+        return
     if res.type != PDB:
         return
     spec = as_map(res.props.get("spec"))
@@ -197,10 +343,13 @@ RULES = [
     ),
     Rule(
         name="pdb-allows-eviction",
-        description="Every PodDisruptionBudget lets at least one pod be evicted (no maxUnavailable 0).",
+        description=(
+            "Every PodDisruptionBudget, declared or rendered from Helm values (Istio gateway and istiod, any "
+            "podDisruptionBudget/pdb values), lets at least one pod be evicted."
+        ),
         enforcement="mandatory",
         area="kubernetes",
-        applies_to=(PDB,),
+        applies_to=(PDB, *HELM_TYPES),
         check_resource=_pdb_allows_eviction,
     ),
     Rule(

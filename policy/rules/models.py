@@ -31,6 +31,18 @@ ACCESS_ANNOTATION = "mlplatform.io/access"
 ANONYMOUS_ANNOTATION = "mlplatform.io/allow-anonymous"
 HOST_ANNOTATION = "mlplatform.io/host"
 VISIBILITY_LABEL = "networking.knative.dev/visibility"
+CLUSTER_LOCAL = "cluster-local"
+MODE_ANNOTATION = "serving.kserve.io/deploymentMode"
+DEFAULT_MODE = "Knative"
+"""kserve-resources v0.20.0 values.yaml ``kserve.controller.deploymentMode: Knative`` (upstream/chart-values)."""
+LEGACY_MODES = {"Serverless": "Knative", "RawDeployment": "Standard"}
+"""KServe v0.20.0 pkg/constants/constants.go ``ParseDeploymentMode``: legacy mode names."""
+VISIBILITY_LABELS = {"Knative": VISIBILITY_LABEL, "Standard": "networking.kserve.io/visibility"}
+"""The label each KServe v0.20.0 deployment mode reads to keep a model cluster-local (kserve/kserve v0.20.0): Knative
+mode ``constants.VisibilityLabel`` = networking.knative.dev/visibility, read by reconcilers/ingress/
+ingress_reconciler.go (line 519); Standard mode ``constants.NetworkVisibility`` = networking.kserve.io/visibility, read
+by kube_ingress_reconciler.go (66) and httproute_reconciler.go (1027)."""
+HELM_TYPES = ("kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart")
 ISVC_POD_LABEL = "serving.kserve.io/inferenceservice"
 MESH_ROOT = "istio-system"
 PROD_MIN_REPLICAS = 2
@@ -121,13 +133,47 @@ def _prod_replicas(res: Resource, facts: Facts) -> Iterator[str]:
 # ------------------------------------------------------------------------------------------------ auth
 
 
-def is_public(res: Resource) -> bool:
-    """True when the model is reachable through the ingress gateway."""
+def deployment_mode(model: Resource, default: str = DEFAULT_MODE) -> str:
+    """The KServe deployment mode that reconciles ``model``: its ``serving.kserve.io/deploymentMode`` annotation
+    (legacy names normalised as KServe v0.20.0 ``constants.ParseDeploymentMode`` does), else ``default`` (the
+    platform's ``kserve.controller.deploymentMode``)."""
+    given = as_map(model.metadata.get("annotations")).get(MODE_ANNOTATION)
+    if not isinstance(given, str) or not given:
+        return default
+    return LEGACY_MODES.get(given, given)
+
+
+def platform_mode(resources: Sequence[Resource]) -> str:
+    """The deployment mode KServe's controller defaults to: ``kserve.controller.deploymentMode`` in the
+    kserve-resources Helm release values, else the chart's default (Knative, kserve-resources v0.20.0 values.yaml)."""
+    for r in resources:
+        if r.type in HELM_TYPES and str(r.props.get("chart", "")).rstrip("/").endswith("kserve-resources"):
+            mode = as_map(as_map(as_map(r.props.get("values")).get("kserve")).get("controller")).get("deploymentMode")
+            if isinstance(mode, str) and mode:
+                return LEGACY_MODES.get(mode, mode)
+    return DEFAULT_MODE
+
+
+def cluster_local(res: Resource, mode: str = DEFAULT_MODE) -> bool:
+    """True when KServe, in ``mode``, keeps the model off the ingress gateway: the visibility label that mode reads
+    is ``cluster-local`` (:data:`VISIBILITY_LABELS`)."""
+    labels = as_map(res.metadata.get("labels"))
+    return labels.get(VISIBILITY_LABELS.get(mode, VISIBILITY_LABEL)) == CLUSTER_LOCAL
+
+
+def marked_internal(res: Resource) -> bool:
+    """True when the model is declared internal (``mlplatform.io/access: internal``)."""
     labels = as_map(res.metadata.get("labels"))
     ann = as_map(res.metadata.get("annotations"))
-    if labels.get(VISIBILITY_LABEL) == "cluster-local":
+    return bool(ann.get(ACCESS_ANNOTATION, labels.get(ACCESS_ANNOTATION)) == "internal")
+
+
+def is_public(res: Resource, default_mode: str = DEFAULT_MODE) -> bool:
+    """True when the model is reachable through the ingress gateway (a model declared internal is judged by
+    ``internal-model-cluster-local``, which fails when KServe would publish it)."""
+    if cluster_local(res, deployment_mode(res, default_mode)):
         return False
-    return bool(ann.get(ACCESS_ANNOTATION, labels.get(ACCESS_ANNOTATION)) != "internal")
+    return not marked_internal(res)
 
 
 def is_anonymous(res: Resource, facts: Facts) -> bool:
@@ -205,8 +251,9 @@ def _endpoint_auth(resources: Sequence[Resource], facts: Facts) -> Iterator[Find
     # Indexed once, so that the rule stays linear in the number of models (it was quadratic).
     authz = _index(r for r in resources if is_k8s(r, "AuthorizationPolicy") and requires_principal(r))
     authn = _index(r for r in resources if is_k8s(r, "RequestAuthentication") and as_list(r.get("spec.jwtRules")))
+    mode = platform_mode(resources)
     for model in _isvcs(resources):
-        if not is_public(model) or is_anonymous(model, facts):
+        if not is_public(model, mode) or is_anonymous(model, facts):
             continue
         where = f"{model.namespace}/{model.k8s_name}"
         near_authz = _near(authz, model)
@@ -229,28 +276,168 @@ def _mode(pa: Resource) -> Any:
     return as_map(as_map(pa.props.get("spec")).get("mtls")).get("mode")
 
 
+def _namespace_wide(pa: Resource) -> bool:
+    """Istio treats a PeerAuthentication without selector, or with empty matchLabels, as namespace (or mesh) level."""
+    return not as_map(as_map(pa.get("spec.selector")).get("matchLabels"))
+
+
+def _weak(mode: Any) -> bool:
+    return mode not in (None, "UNSET", "STRICT", UNKNOWN)
+
+
 def _mtls(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    """Istio 1.30.3 pilot/pkg/model/authentication.go: the mesh-level policy is the namespace-wide one in the root
+    namespace (istio-system, pkg/config/mesh/mesh.go); absent or UNSET it means PERMISSIVE; a namespace-level UNSET
+    inherits it; only one namespace-level policy per namespace counts (the oldest)."""
     pas = [r for r in resources if is_k8s(r, "PeerAuthentication")]
-    mesh_strict = any(p.namespace == MESH_ROOT and not p.get("spec.selector") and _mode(p) == "STRICT" for p in pas)
-    namespaces = sorted({m.namespace for m in _isvcs(resources) if m.namespace})
-    for ns in namespaces:
-        here = [p for p in pas if p.namespace == ns]
-        weak = [p for p in here if _mode(p) not in (None, "STRICT", "UNSET")]
-        weak += [
-            p
-            for p in here
-            for port in as_map(p.get("spec.portLevelMtls")).values()
-            if as_map(port).get("mode") not in (None, "STRICT", "UNSET")
-        ]
-        for p in weak:
-            yield Finding(p.urn, f"PeerAuthentication {ns}/{p.k8s_name} weakens mTLS below STRICT in model namespace")
-        ns_strict = any(not p.get("spec.selector") and _mode(p) == "STRICT" for p in here)
-        if not (mesh_strict or ns_strict):
+    models = _isvcs(resources)
+    if not pas and not models:
+        return
+    mesh = [p for p in pas if p.namespace == MESH_ROOT and _namespace_wide(p)]
+    if not mesh:
+        yield Finding(
+            None,
+            f"no mesh-wide PeerAuthentication (namespace-wide in {MESH_ROOT}): Istio then accepts plain text "
+            "(PERMISSIVE) everywhere no namespace says otherwise",
+        )
+    for p in mesh:
+        if _mode(p) is not UNKNOWN and _mode(p) != "STRICT":
+            yield Finding(
+                p.urn,
+                f"mesh-wide PeerAuthentication {MESH_ROOT}/{p.k8s_name} mode is {_mode(p) or 'UNSET (PERMISSIVE)'}: "
+                "give STRICT",
+            )
+    by_ns: dict[str | None, list[Resource]] = {}
+    for p in pas:
+        if _namespace_wide(p):
+            by_ns.setdefault(p.namespace, []).append(p)
+    for ns, wide in sorted(by_ns.items(), key=lambda kv: str(kv[0])):
+        if len(wide) > 1:
+            names = ", ".join(p.k8s_name for p in wide)
+            yield Finding(
+                wide[1].urn,
+                f"namespace {ns} has {len(wide)} namespace-wide PeerAuthentications ({names}): "
+                "Istio keeps only the oldest",
+            )
+        for p in wide:
+            if ns != MESH_ROOT and _weak(_mode(p)):
+                yield Finding(
+                    p.urn,
+                    f"PeerAuthentication {ns}/{p.k8s_name} sets namespace {ns} to {_mode(p)}: give "
+                    "STRICT (or leave it UNSET to inherit the mesh's)",
+                )
+            for port, pm in as_map(p.get("spec.portLevelMtls")).items():
+                if _weak(as_map(pm).get("mode")):
+                    yield Finding(
+                        p.urn,
+                        f"PeerAuthentication {ns}/{p.k8s_name} sets port {port} of every workload in "
+                        f"{ns} to {as_map(pm).get('mode')}",
+                    )
+    for ns in sorted({m.namespace for m in models if m.namespace}):
+        for p in (p for p in pas if p.namespace == ns and not _namespace_wide(p)):
+            modes = [_mode(p), *(as_map(pm).get("mode") for pm in as_map(p.get("spec.portLevelMtls")).values())]
+            if any(_weak(m) for m in modes):
+                yield Finding(
+                    p.urn, f"PeerAuthentication {ns}/{p.k8s_name} weakens mTLS below STRICT in model namespace"
+                )
+
+
+# ------------------------------------------------------------------------------------------------ exposure and identity
+
+
+def _internal_visibility(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    default = platform_mode(resources)
+    for model in _isvcs(resources):
+        if not marked_internal(model):
+            continue
+        mode = deployment_mode(model, default)
+        if mode not in VISIBILITY_LABELS:
+            yield Finding(
+                model.urn, f"internal model {model.namespace}/{model.k8s_name}: unknown deployment mode {mode!r}"
+            )
+        elif not cluster_local(model, mode):
+            label = VISIBILITY_LABELS[mode]
+            have = {k: v for k, v in as_map(model.metadata.get("labels")).items() if "visibility" in str(k)}
+            yield Finding(
+                model.urn,
+                f"internal model {model.namespace}/{model.k8s_name} is published on the public gateway: KServe in "
+                f"{mode} mode reads the label {label}: {CLUSTER_LOCAL} (it has {have or 'none'})",
+            )
+
+
+def _service_account_name(model: Resource) -> Any:
+    return model.get("spec.predictor.serviceAccountName")
+
+
+def _model_service_accounts(resources: Sequence[Resource]) -> Iterator[Finding]:
+    sas = {(r.namespace, r.k8s_name): r for r in resources if is_k8s(r, "ServiceAccount")}
+    users: dict[tuple[str | None, str], list[str]] = {}
+    for model in _isvcs(resources):
+        where = f"{model.namespace}/{model.k8s_name}"
+        for path, pod in pod_specs(model):
+            if pod.get("automountServiceAccountToken") is True:
+                yield Finding(model.urn, f"model {where} {path} mounts its ServiceAccount token (automount true)")
+        name = _service_account_name(model)
+        if name is UNKNOWN:
+            continue
+        if not isinstance(name, str) or not name or name == "default":
+            yield Finding(model.urn, f"model {where} runs as the namespace's default ServiceAccount: give it its own")
+            continue
+        users.setdefault((model.namespace, name), []).append(where)
+        sa = sas.get((model.namespace, name))
+        if sa is not None and sa.props.get("automountServiceAccountToken") is not False:
+            pod_off = all(p.get("automountServiceAccountToken") is False for _, p in pod_specs(model))
+            if not pod_off:
+                yield Finding(
+                    sa.urn,
+                    f"ServiceAccount {model.namespace}/{name} of model {where} mounts its API token "
+                    f"(automountServiceAccountToken {sa.props.get('automountServiceAccountToken')}): set it false",
+                )
+    for (ns, name), models in users.items():
+        if len(models) > 1:
             yield Finding(
                 None,
-                f"model namespace {ns} is not covered by a STRICT PeerAuthentication (mesh-wide in {MESH_ROOT} or in "
-                "the namespace)",
+                f"models {', '.join(models)} share ServiceAccount {ns}/{name}: each model gets its own "
+                "(its cloud identity reads only its storage)",
             )
+
+
+PREDICTOR_POD_LABELS = ("component", "predictor")
+"""KServe v0.20.0 labels every predictor pod with ``serving.kserve.io/inferenceservice: <name>``
+(``constants.InferenceServicePodLabelKey``, components/predictor.go) and ``component: predictor``
+(``constants.KServiceComponentLabel``)."""
+
+
+def _selects_model(pdb: Resource, model: Resource) -> bool:
+    """Whether a PodDisruptionBudget's matchLabels select the model's predictor pods (labels KServe sets on them, or
+    the InferenceService's own labels, which KServe copies to the pods)."""
+    match = as_map(as_map(pdb.get("spec.selector")).get("matchLabels"))
+    if not match or pdb.get("spec.selector.matchExpressions"):
+        return False
+    pod_labels = {
+        **{str(k): v for k, v in as_map(model.metadata.get("labels")).items()},
+        ISVC_POD_LABEL: model.k8s_name,
+        PREDICTOR_POD_LABELS[0]: PREDICTOR_POD_LABELS[1],
+    }
+    return all(pod_labels.get(str(k)) == v for k, v in match.items())
+
+
+def _model_pdb(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    pdbs = [r for r in resources if is_k8s(r, "PodDisruptionBudget")]
+    for model in _isvcs(resources):
+        n = model.get("spec.predictor.minReplicas")
+        if not isinstance(n, int) or isinstance(n, bool) or n < PROD_MIN_REPLICAS:
+            continue
+        if not any(p.namespace == model.namespace and _selects_model(p, model) for p in pdbs):
+            yield Finding(
+                model.urn,
+                f"model {model.namespace}/{model.k8s_name} keeps {n} replicas but no PodDisruptionBudget selects its "
+                f"pods ({ISVC_POD_LABEL}: {model.k8s_name}): a drain may evict them all at once",
+            )
+
+
+def _no_token(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    yield from _model_service_accounts(resources)
 
 
 POD_SECURITY = "pod-security.kubernetes.io/enforce"
@@ -298,11 +485,47 @@ RULES = [
     ),
     Rule(
         name="mesh-mtls-strict",
-        description="Every model namespace is under STRICT mTLS (mesh-wide or namespace PeerAuthentication).",
+        description=(
+            "mTLS is STRICT mesh-wide (istio-system) and in every namespace-wide PeerAuthentication; no model "
+            "workload or port is set below STRICT."
+        ),
         enforcement="mandatory",
         area="models",
         applies_to=(ISVC, "PeerAuthentication"),
         check_stack=_mtls,
+    ),
+    Rule(
+        name="internal-model-cluster-local",
+        description=(
+            "Every model declared internal carries the cluster-local visibility label its KServe deployment mode "
+            "reads (Knative: networking.knative.dev/visibility; Standard: networking.kserve.io/visibility)."
+        ),
+        enforcement="mandatory",
+        area="models",
+        applies_to=(ISVC, "kserve-resources Helm release"),
+        check_stack=_internal_visibility,
+    ),
+    Rule(
+        name="model-service-account",
+        description=(
+            "Every model runs as its own ServiceAccount (not default, not shared) that mounts no API token "
+            "(automountServiceAccountToken false, not turned back on in the pod spec)."
+        ),
+        enforcement="mandatory",
+        area="models",
+        applies_to=(ISVC, "ServiceAccount"),
+        check_stack=_no_token,
+    ),
+    Rule(
+        name="model-pdb",
+        description=(
+            "Every model with minReplicas >= 2 has a PodDisruptionBudget in its namespace whose selector matches its "
+            "predictor pods."
+        ),
+        enforcement="mandatory",
+        area="models",
+        applies_to=(ISVC, "PodDisruptionBudget"),
+        check_stack=_model_pdb,
     ),
     Rule(
         name="model-namespace-pod-security",

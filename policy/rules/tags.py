@@ -99,7 +99,14 @@ def gcp_key(key: str) -> str:
 
 def _required_tags(res: Resource, facts: Facts) -> Iterator[str]:
     path = tag_path(res.type)
-    if path is None or not facts.required_tags:
+    if path is None:
+        return
+    if not facts.required_tags:
+        # an empty list would turn this mandatory rule off without a recorded reason: a finding instead
+        yield (
+            "policy.requiredTags is empty, so no tag would be checked: list the tag keys, or disable required-tags "
+            "with an override and its reason"
+        )
         return
     tags = dig(res.props, path)
     if tags is UNKNOWN:

@@ -39,6 +39,7 @@ DOCUMENT_INPUTS: Mapping[str, tuple[str, ...]] = {
 ARN_INPUTS: Mapping[str, tuple[str, ...]] = {
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": ("policyArn",),
     "aws:eks/addon:Addon": ("serviceAccountRoleArn",),
+    "aws:eks/accessEntry:AccessEntry": ("principalArn",),
 }
 """Inputs that hold one ARN."""
 
@@ -154,9 +155,16 @@ def _field_ok(value: str, pattern: str) -> bool:
     return value == pattern
 
 
+def region_partition(region: str) -> str | None:
+    """The partition holding ``region`` by botocore's rule (the first ``regionRegex`` that matches, the table in
+    ``components/clusters/_aws_iam.py``), whether or not the stacks support it; None when none matches."""
+    return next((p.name for p in PARTITIONS if re.match(p.region_regex, region)), None)
+
+
 def arn_problems(value: str) -> list[str]:
-    """What is wrong with ``value`` as an ARN: its shape, partition, and whether its region, account and resource
-    fields fit one of the service's ARN formats (empty []: nothing)."""
+    """What is wrong with ``value`` as an ARN: its shape, its partition (known, and the one its region is in when the
+    region is neither empty nor ``*``: a region belongs to exactly one partition, botocore ``endpoints.json``), and
+    whether its region, account and resource fields fit one of the service's ARN formats (empty []: nothing)."""
     parts = value.split(":", 5)
     if len(parts) != 6 or parts[0] != "arn":
         return [f"{value}: not arn:partition:service:region:account:resource"]
@@ -164,6 +172,8 @@ def arn_problems(value: str) -> list[str]:
     problems: list[str] = []
     if partition not in {p.name for p in PARTITIONS}:
         problems.append(f"{value}: unknown partition {partition!r}")
+    elif region not in ("", "*") and region_partition(region) != partition:
+        problems.append(f"{value}: region {region!r} is in partition {region_partition(region)!r}, not {partition!r}")
     formats = arn_formats().get(service)
     if not formats:
         return [*problems, f"{value}: unknown service {service!r}"]

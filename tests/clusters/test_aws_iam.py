@@ -97,6 +97,10 @@ def _controller_policy_text() -> str:
         ("arn:aws:ssm:us-east-1::parameter/mine", False),
         ("arn:aws-us-gov:eks:us-gov-west-1:123456789012:cluster/c", True),
         ("arn:aws-moon:eks:us-east-1:123456789012:cluster/c", False),
+        ("arn:aws-us-gov:ec2:us-east-1:*:instance/*", False),  # us-east-1 is in partition aws
+        ("arn:aws:ec2:us-gov-west-1:*:instance/*", False),
+        ("arn:aws-us-gov:ec2:*:*:instance/*", True),
+        ("arn:aws-us-gov:iam::123456789012:role/x", True),  # no region: nothing to compare
         ("arn:aws:eks:us-east-1:123456789012", False),
     ],
 )
@@ -209,10 +213,12 @@ def test_the_accepted_findings_are_still_found() -> None:
 # --- Karpenter's controller policy against Karpenter's template -----------------------------------------------------
 
 
-def _upstream_values(node_role_arn: str, queue_arn: str, cluster: str, partition: str = "aws") -> dict[str, str]:
+def _upstream_values(
+    node_role_arn: str, queue_arn: str, cluster: str, partition: str = "aws", region: str = "us-east-1"
+) -> dict[str, str]:
     return {
         "AWS::Partition": partition,
-        "AWS::Region": "us-east-1",
+        "AWS::Region": region,
         "AWS::AccountId": ACCOUNT,
         "ClusterName": cluster,
         "KarpenterNodeRole.Arn": node_role_arn,
@@ -236,10 +242,10 @@ def test_karpenter_policy_is_upstreams_statement_by_statement() -> None:
 
 def test_karpenter_policy_in_govcloud_uses_its_partition() -> None:
     node_role = f"arn:aws-us-gov:iam::{ACCOUNT}:role/n"
-    queue = f"arn:aws-us-gov:sqs:us-east-1:{ACCOUNT}:q"
-    ours = json.loads(_karpenter.controller_policy("c", "us-east-1", queue, node_role, partition="aws-us-gov"))
+    queue = f"arn:aws-us-gov:sqs:us-gov-west-1:{ACCOUNT}:q"
+    ours = json.loads(_karpenter.controller_policy("c", "us-gov-west-1", queue, node_role, partition="aws-us-gov"))
     upstream = upstream_karpenter_policies(
-        upstream_dir() / KARPENTER_TEMPLATE, _upstream_values(node_role, queue, "c", "aws-us-gov")
+        upstream_dir() / KARPENTER_TEMPLATE, _upstream_values(node_role, queue, "c", "aws-us-gov", "us-gov-west-1")
     )
     assert [normalized(s) for s in statements(ours)] == [normalized(s) for d in upstream for s in statements(d)]
     doc = Document("gov", json.dumps(ours))
@@ -247,6 +253,17 @@ def test_karpenter_policy_in_govcloud_uses_its_partition() -> None:
     assert {a.split(":")[1] for st in statements(ours) for a in json.dumps(st).split('"') if a.startswith("arn:")} == {
         "aws-us-gov"
     }
+
+
+def test_the_checks_catch_a_region_outside_the_arns_partition() -> None:
+    """What the GovCloud test used to render (partition aws-us-gov, region us-east-1) is caught: every regional ARN
+    names a region of another partition."""
+    node_role = f"arn:aws-us-gov:iam::{ACCOUNT}:role/n"
+    queue = f"arn:aws-us-gov:sqs:us-east-1:{ACCOUNT}:q"
+    mixed = _karpenter.controller_policy("c", "us-east-1", queue, node_role, partition="aws-us-gov")
+    problems = document_arn_problems([Document("mixed", mixed)])
+    assert f"mixed: {queue}: region 'us-east-1' is in partition 'aws', not 'aws-us-gov'" in problems
+    assert any("arn:aws-us-gov:ec2:us-east-1:*:instance/*" in p for p in problems)
 
 
 def test_inline_policy_fits_the_iam_quota() -> None:

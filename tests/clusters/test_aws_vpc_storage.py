@@ -12,9 +12,10 @@ from typing import Any
 
 import kubernetes_validate
 import pytest
-from cluster_support import build, policy_json
+from cluster_support import TAGS, build, policy_json
 
-from components.clusters.eks import SPOT_SLR_WARNING
+from components.clusters.eks import SPOT_SLR_WARNING, ebs_tag_parameters
+from components.errors import SpecError
 
 VPC = "awsx:ec2:Vpc"
 ROLE = "aws:iam/role:Role"
@@ -80,6 +81,12 @@ def test_ebs_csi_add_on_with_its_irsa_role() -> None:
     inputs = addon.plain_inputs()
     assert inputs["addonName"] == "aws-ebs-csi-driver"
     assert inputs["clusterName"] == "mlp-test"
+    # the name comes from the cluster pulumi-eks created (its eksCluster output), not from a string known before
+    eks = built.one("eks:index:Cluster").urn
+    assert set(addon.property_dependencies["clusterName"]) == {
+        eks,
+        eks.replace("::mlp-eks", "$aws:eks/cluster:Cluster::mlp-eks-eksCluster"),
+    }
     role = built.one(ROLE, "mlp-ebs-csi")
     assert inputs["serviceAccountRoleArn"].startswith("arn:aws:iam::123456789012:role/mlp-ebs-csi-")
     assert role.urn in addon.property_dependencies["serviceAccountRoleArn"]
@@ -96,6 +103,13 @@ def test_ebs_csi_add_on_with_its_irsa_role() -> None:
     assert policy.urn in addon.depends_on
     assert built.one("eks:index:Cluster").urn in addon.depends_on
     assert built.one("eks:index:ManagedNodeGroup", "mlp-system").urn in addon.depends_on
+
+
+def test_ebs_csi_add_on_cluster_name_is_known_after_deploy_in_a_plan() -> None:
+    # like `pulumi preview` of a new stack: pulumi-eks's eksCluster output (and so its name) is not known yet
+    addon = build("aws", {}, outputs="unknown").one(ADDON, "mlp-ebs-csi-addon")
+    assert "clusterName" not in addon.plain_inputs()
+    assert addon.wire_inputs()["clusterName"] == "(known after deploy)"
 
 
 def test_ebs_csi_policy_arn_uses_the_partition() -> None:
@@ -120,7 +134,10 @@ def test_default_storage_class_is_encrypted_gp3_and_valid() -> None:
         "annotations": {"storageclass.kubernetes.io/is-default-class": "true"},
     }
     assert obj["provisioner"] == "ebs.csi.aws.com"
-    assert obj["parameters"] == {"type": "gp3", "encrypted": "true"}
+    assert {k: v for k, v in obj["parameters"].items() if not k.startswith("tagSpecification")} == {
+        "type": "gp3",
+        "encrypted": "true",
+    }
     assert obj["volumeBindingMode"] == "WaitForFirstConsumer"
     assert sc.provider_urn == built.one("pulumi:providers:kubernetes").urn
     assert built.one(ADDON, "mlp-ebs-csi-addon").urn in sc.depends_on
@@ -133,7 +150,53 @@ def test_default_storage_class_is_encrypted_gp3_and_valid() -> None:
     assert defaults == [sc]
 
 
-def test_spot_pools_warn_about_the_service_linked_role() -> None:
+def ebs_csi_volume_tags(parameters: dict[str, str]) -> dict[str, str]:
+    """The tags the EBS CSI driver puts on a volume it provisions from a StorageClass's ``parameters`` (kubernetes-
+    sigs/aws-ebs-csi-driver at 429e202e: ``pkg/driver/controller.go`` collects the values of keys starting with
+    ``tagSpecification``; ``pkg/util/template/template.go`` ``Evaluate`` splits each at its first ``=`` and runs the
+    value through Go's text/template, here only checked to hold no action; ``validateExtraTags`` refuses its reserved
+    keys; any other parameter key is ``Invalid parameter key``)."""
+    known = {"type", "encrypted", "csi.storage.k8s.io/fstype", "iops", "throughput", "kmskeyid"}
+    tags: dict[str, str] = {}
+    for key, value in parameters.items():
+        if key.startswith("tagSpecification"):
+            tag, sep, text = value.partition("=")
+            assert sep, f"the key-value pair doesn't contain a value (string: {value})"
+            assert "{{" not in text, f"{value}: a template action"
+            assert tag not in ("CSIVolumeName", "CSIVolumeSnapshotName", "ebs.csi.aws.com/cluster-name"), tag
+            assert not tag.startswith(("kubernetes.io", "ebs.csi.aws.com/")), tag
+            tags[tag] = text
+        else:
+            assert key.lower() in known, f"Invalid parameter key {key} for CreateVolume"
+    return tags
+
+
+def test_provisioned_volumes_carry_the_stack_tags() -> None:
+    built = build("aws", {})
+    params = built.inputs(STORAGE_CLASS)["parameters"]
+    assert ebs_csi_volume_tags(params) == {**TAGS, "mlplatform.io/cluster": "mlp-test"}
+    # the same tags as every AWS resource of the stack (the KMS key, for one)
+    assert ebs_csi_volume_tags(params) == built.inputs("aws:kms/key:Key")["tags"]
+    assert ebs_tag_parameters({"b": "2", "a": "x=y"}) == {"tagSpecification_1": "a=x=y", "tagSpecification_2": "b=2"}
+    assert ebs_csi_volume_tags(ebs_tag_parameters({"a": "x=y"})) == {"a": "x=y"}
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "reason"),
+    [
+        ("cost=center", "1", "the EBS CSI driver reads a volume tag as key=value: no = in the key"),
+        ("team", "{{ .PVCName }}", "the EBS CSI driver expands {{ in volume tag values as a Go template: remove it"),
+        ("kubernetes.io/cluster/x", "owned", "the EBS CSI driver reserves this tag key on volumes"),
+        ("CSIVolumeName", "x", "the EBS CSI driver reserves this tag key on volumes"),
+    ],
+)
+def test_tags_the_ebs_csi_driver_cannot_carry_are_refused(key: str, value: str, reason: str) -> None:
+    with pytest.raises(SpecError) as info:
+        build("aws", {}, tags={key: value})
+    assert str(info.value).startswith(f"tags.{key}: {value} is not allowed; {reason}")
+
+
+def test_karpenter_spot_pools_warn_about_the_service_linked_role() -> None:
     spot = build("aws", {"gpuPools": {"l4": {**L4["l4"], "spot": True}}}, outputs="unknown")
     assert spot.result.warnings == [SPOT_SLR_WARNING.format(pools="cluster.gpuPools.l4.spot")]
     assert "aws iam create-service-linked-role --aws-service-name spot.amazonaws.com" in spot.result.warnings[0]
@@ -143,4 +206,6 @@ def test_spot_pools_warn_about_the_service_linked_role() -> None:
         "aws", {"gpuPools": {"l4": {**L4["l4"], "spot": True}}, "aws": {"gpuProvisioner": "node-groups"}},
         outputs="unknown",
     )  # fmt: skip
-    assert groups.result.warnings == [SPOT_SLR_WARNING.format(pools="cluster.gpuPools.l4.spot")]
+    # A managed node group's Auto Scaling group creates the Spot role itself: AWSServiceRoleForAutoScaling's policy
+    # allows iam:CreateServiceLinkedRole for spot.amazonaws.com (AutoScalingServiceRolePolicy, EC2SpotManagement).
+    assert groups.result.warnings == []

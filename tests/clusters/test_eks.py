@@ -11,6 +11,7 @@ import yaml
 from cluster_support import TAGS, assert_tree, build, policy_json
 
 from components.clusters._karpenter import INTERRUPTION_EVENTS
+from components.clusters.eks import KARPENTER_ENTRY, pulumi_eks_access_entry_name
 from components.errors import SpecError
 from support import upstream_dir, validate_custom_resource
 
@@ -20,6 +21,7 @@ ROLE = "aws:iam/role:Role"
 RELEASE = "kubernetes:helm.sh/v3:Release"
 NODEPOOL = "kubernetes:karpenter.sh/v1:NodePool"
 NODECLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
+ACCESS_ENTRY = "aws:eks/accessEntry:AccessEntry"
 L4_SPOT = {"l4": {"accelerator": "nvidia-l4", "maxNodes": 4, "spot": True}}
 GPU_TAINT = {"key": "nvidia.com/gpu", "value": "present", "effect": "NoSchedule"}
 OIDC_HOST = "oidc.eks.us-east-1.amazonaws.com/id/"
@@ -88,51 +90,128 @@ def test_control_plane_is_private_audited_and_uses_access_entries(karpenter: Any
     assert cluster["tags"] == {**TAGS, "mlplatform.io/cluster": "mlp-test"}
 
 
+PULUMI_EKS_SOURCE = (
+    "pulumi/pulumi-eks, read in the mirror at tag v4.3.0 (0f5a5447, 2026-07-28) and at its newest commit 7bf0c1b1 "
+    "(2026-08-12); the mirror has no v4.4.0 tag (the pinned SDK is 4.4.0). Both files are identical at the two: "
+    "nodejs/eks/cluster/authenticationMode.ts last changed in 3328fbef (2025-01-24), nodejs/eks/nodes/nodegroup.ts "
+    "in 56022373 (2026-05-27)."
+)
+"""Where the two pulumi-eks rules below were read. Whether 4.4.0 differs is not checked here; a run of the real
+@pulumi/eks under Node mocks (another helper's work) does that."""
+ACCESS_ENTRY_MODES = ("API", "API_AND_CONFIG_MAP")
+
+
 def pulumi_eks_auth_errors(cluster: dict[str, Any]) -> list[str]:
-    """What pulumi-eks's ``validateAuthenticationMode`` refuses in a Cluster's inputs (pulumi/pulumi-eks
-    nodejs/eks/cluster/authenticationMode.ts at 7bf0c1b1, unchanged since 2025-01: without aws-auth support (mode API)
-    a non-empty roleMappings, userMappings or instanceRoles is an error; without access entry support (mode unset or
-    CONFIG_MAP) any accessEntries is)."""
+    """What pulumi-eks's ``validateAuthenticationMode`` refuses in a Cluster's inputs (authenticationMode.ts, see
+    :data:`PULUMI_EKS_SOURCE`): an unknown mode; without aws-auth support (mode API) a non-empty roleMappings,
+    userMappings or instanceRoles; without access entry support (mode unset or CONFIG_MAP) any accessEntries."""
     mode = cluster.get("authenticationMode")
+    if mode not in (None, "CONFIG_MAP", *ACCESS_ENTRY_MODES):
+        return [f"Invalid value for authenticationMode: {mode}"]
     errors: list[str] = []
     if mode == "API":
         errors += [f"{p} with API" for p in ("roleMappings", "userMappings", "instanceRoles") if cluster.get(p)]
-    if mode not in ("API", "API_AND_CONFIG_MAP") and cluster.get("accessEntries") is not None:
+    if mode not in ACCESS_ENTRY_MODES and cluster.get("accessEntries") is not None:
         errors.append("accessEntries without access entries")
     return errors
 
 
-def test_pulumi_eks_accepts_the_cluster_and_karpenter_nodes_get_an_ec2_linux_entry(karpenter: Any) -> None:
-    cluster = karpenter.inputs(EKS, "mlp-eks")
-    assert pulumi_eks_auth_errors(cluster) == []
+def pulumi_eks_node_group_errors(cluster: dict[str, Any], group: dict[str, Any]) -> list[str]:
+    """What pulumi-eks refuses when it creates a ManagedNodeGroup (nodegroup.ts, ``createManagedNodeGroupInternal``,
+    around L1915-1953; see :data:`PULUMI_EKS_SOURCE`): no ``nodeRole`` nor ``nodeRoleArn``; or, when the cluster's
+    authentication mode does not support access entries (unset or CONFIG_MAP, read back from the aws.eks.Cluster's
+    ``accessConfig``, which pulumi-eks sets from the input), a role that is not among the cluster's
+    ``instanceRoles`` (compared by ARN upstream; here the role as the inputs name it)."""
+    role = group.get("nodeRoleArn") or group.get("nodeRole")
+    if not role:
+        return ["nodeRole: An IAM role, or role ARN must be provided to create a managed node group"]
+    if cluster.get("authenticationMode") not in ACCESS_ENTRY_MODES and role not in (cluster.get("instanceRoles") or []):
+        return ["nodeRole: A managed node group cannot be created without first setting its role in the cluster's "
+                "instanceRoles"]  # fmt: skip
+    return []
+
+
+def test_the_pulumi_eks_models_refuse_what_pulumi_eks_refuses() -> None:
     assert pulumi_eks_auth_errors({"authenticationMode": "API", "instanceRoles": ["urn"]}) == ["instanceRoles with API"]
-    assert "instanceRoles" not in cluster
-    # Karpenter's nodes join through the EC2_LINUX access entry of their own role (pulumi-eks creates entries only
-    # for its default role or for accessEntries: nodejs/eks/cluster/cluster.ts).
-    node_role = karpenter.one(ROLE, "mlp-karpenter-node-role")
-    assert set(cluster["accessEntries"]) == {"karpenter-nodes"}
-    entry = cluster["accessEntries"]["karpenter-nodes"]
-    assert entry == {"principalArn": "arn:aws:iam::123456789012:role/mlp-test-karpenter-node", "type": "EC2_LINUX"}
-    assert node_role.plain_inputs()["name"] == "mlp-test-karpenter-node"
-    # The managed node groups' role is in no entry of ours: EKS makes its entry, and a principal can be in one
-    # entry only (EKS User Guide, creating-access-entries.adoc).
-    system_role = karpenter.inputs(ROLE, "mlp-node-role")["name"]
-    assert system_role == "mlp-test-node"
-    assert all(system_role not in e["principalArn"].rsplit("/", 1)[1:] for e in cluster["accessEntries"].values())
-    assert karpenter.inputs(MNG, "mlp-system")["nodeRole"] == karpenter.one(ROLE, "mlp-node-role").urn
-    # Karpenter launches its nodes with that role and may pass only it.
+    assert pulumi_eks_auth_errors({"authenticationMode": "API", "instanceRoles": []}) == []
+    assert pulumi_eks_auth_errors({"accessEntries": {}}) == ["accessEntries without access entries"]
+    assert pulumi_eks_auth_errors({"authenticationMode": "api"}) == ["Invalid value for authenticationMode: api"]
+    group = {"nodeRole": "role-urn"}
+    refused = "nodeRole: A managed node group cannot be created without first setting its role in the cluster's "
+    assert pulumi_eks_node_group_errors({}, group) == [refused + "instanceRoles"]
+    assert pulumi_eks_node_group_errors({"authenticationMode": "CONFIG_MAP", "instanceRoles": ["other"]}, group) == [
+        refused + "instanceRoles"
+    ]
+    assert pulumi_eks_node_group_errors({"instanceRoles": ["role-urn"]}, group) == []
+    assert pulumi_eks_node_group_errors({"authenticationMode": "API_AND_CONFIG_MAP"}, group) == []
+    assert pulumi_eks_node_group_errors({"authenticationMode": "API"}, {}) == [
+        "nodeRole: An IAM role, or role ARN must be provided to create a managed node group"
+    ]
+
+
+def test_pulumi_eks_accepts_the_cluster_and_its_managed_node_groups(karpenter: Any, node_groups: Any) -> None:
+    for built in (karpenter, node_groups):
+        cluster = built.inputs(EKS, "mlp-eks")
+        assert pulumi_eks_auth_errors(cluster) == []
+        groups = built.result.of_type(MNG)
+        assert groups and all(pulumi_eks_node_group_errors(cluster, g.plain_inputs()) == [] for g in groups)
+        # our node groups are accepted because of the mode: under CONFIG_MAP each would need instanceRoles
+        config_map = {k: v for k, v in cluster.items() if k != "authenticationMode"}
+        assert all(pulumi_eks_node_group_errors(config_map, g.plain_inputs()) != [] for g in groups)
+
+
+def pulumi_replaced(result: Any, replaced: set[str]) -> set[str]:
+    """Every URN a deploy replaces when the resources ``replaced`` are replaced, through the ``replaceWith`` option
+    (Pulumi docs, resource option replaceWith: a resource is also replaced whenever any resource it names is)."""
+    out = set(replaced)
+    while True:
+        more = {r.urn for r in result.resources if set(r.replace_with) & out} - out
+        if not more:
+            return out
+        out |= more
+
+
+def test_karpenter_nodes_join_through_their_roles_access_entry(karpenter: Any) -> None:
+    cluster = karpenter.inputs(EKS, "mlp-eks")
+    assert "instanceRoles" not in cluster and "accessEntries" not in cluster
+    role = karpenter.one(ROLE, "mlp-karpenter-node-role")
+    assert role.plain_inputs()["name"] == "mlp-test-karpenter-node"
+    entry = karpenter.one(ACCESS_ENTRY, "mlp-karpenter-nodes")
+    inputs = entry.plain_inputs()
+    assert inputs["principalArn"] == "arn:aws:iam::123456789012:role/mlp-test-karpenter-node"
+    assert role.urn in entry.property_dependencies["principalArn"]
+    assert inputs["type"] == "EC2_LINUX"
+    assert inputs["tags"] == {**TAGS, "mlplatform.io/cluster": "mlp-test"}
+    assert inputs["clusterName"] == "mlp-test"
+    eks = karpenter.one(EKS, "mlp-eks")
+    assert eks.urn in entry.property_dependencies["clusterName"]
+    # EKS keeps the principal's unique id with the entry: a role re-created with the same ARN does not work with the
+    # old entry (EKS API Reference, AccessEntry.principalArn). Replacing the role replaces the entry, old one first
+    # (one entry per principal: EKS User Guide, creating-access-entries.adoc).
+    assert entry.urn in pulumi_replaced(karpenter.result, {role.urn})
+    assert entry.delete_before_replace is True
+    assert entry.urn not in pulumi_replaced(karpenter.result, {karpenter.one(ROLE, "mlp-node-role").urn})
+    # Its alias names the entry pulumi-eks made for accessEntries["karpenter-nodes"], a child of the eks.Cluster
+    # named `${name}-${key}` (the plan engine drops aliases, so the name rule is what is checked here).
+    assert pulumi_eks_access_entry_name(eks.name, KARPENTER_ENTRY) == "mlp-eks-karpenter-nodes"
+    # Karpenter launches nodes only once the entry exists, with that role, and may pass only it
+    assert entry.urn in karpenter.one(NODECLASS).depends_on
     assert karpenter.inputs(NODECLASS)["spec"]["role"] == "mlp-test-karpenter-node"
     policy = policy_json(karpenter.inputs("aws:iam/rolePolicy:RolePolicy", "mlp-karpenter-controller-policy")["policy"])
     (passrole,) = [s for s in policy["Statement"] if s["Sid"] == "AllowPassingInstanceRole"]
-    assert passrole["Resource"] == entry["principalArn"]
+    assert passrole["Resource"] == inputs["principalArn"]
 
 
-def test_node_groups_need_no_access_entry(node_groups: Any) -> None:
-    cluster = node_groups.inputs(EKS, "mlp-eks")
-    assert pulumi_eks_auth_errors(cluster) == []
-    assert "accessEntries" not in cluster and "instanceRoles" not in cluster
-    node_role = node_groups.one(ROLE, "mlp-node-role").urn
-    assert {r.plain_inputs()["nodeRole"] for r in node_groups.result.of_type(MNG)} == {node_role}
+def test_managed_node_groups_role_gets_no_entry_of_ours(karpenter: Any, node_groups: Any) -> None:
+    # EKS makes the managed node groups' role its entry, and a principal can be in one entry only (EKS User Guide,
+    # creating-access-entries.adoc).
+    for built in (karpenter, node_groups):
+        node_role = built.one(ROLE, "mlp-node-role")
+        assert node_role.plain_inputs()["name"] == "mlp-test-node"
+        assert {r.plain_inputs()["nodeRole"] for r in built.result.of_type(MNG)} == {node_role.urn}
+        entries = built.result.of_type(ACCESS_ENTRY)
+        assert all(node_role.urn not in e.property_dependencies["principalArn"] for e in entries)
+    assert node_groups.result.of_type(ACCESS_ENTRY) == []
     assert [r.name for r in node_groups.result.of_type(ROLE) if "karpenter" in r.name] == []
 
 
@@ -248,6 +327,9 @@ def test_karpenter_release_is_pinned_and_its_values_exist_upstream(karpenter: An
     assert values["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"].startswith("arn:aws:iam::")
     assert values["nodeSelector"] == {"kubernetes.io/os": "linux", "mlplatform.io/pool": "system"}
     assert karpenter.one(MNG, "mlp-system").urn in release.depends_on
+    # its IAM permissions exist before the controller starts (the role ARN in the values waits for the role only)
+    policy = karpenter.one("aws:iam/rolePolicy:RolePolicy", "mlp-karpenter-controller-policy")
+    assert policy.urn in release.all_dependencies()
     defaults = yaml.safe_load((upstream_dir() / "chart-values" / "karpenter-1.14.1.yaml").read_text())
     free_form = ("serviceAccount.annotations", "nodeSelector", "controller.resources")
     for path in _paths(values):

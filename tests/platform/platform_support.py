@@ -3,14 +3,14 @@ planning every stack file, and reading releases/custom resources out of a plan."
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.clusters.base import Cloud, GpuPoolInfo, GpuScheduling, StorageAccess
+from components.clusters.base import Cloud, DnsAccess, DnsZone, GpuPoolInfo, GpuScheduling, StorageAccess
 from components.plan.engine import PlanResult, Registration
 from components.plan.report import helm_releases, kubernetes_objects
 from components.platform import Platform, PlatformArgs, PlatformSettings
@@ -40,6 +40,9 @@ class FakeCluster(pulumi.ComponentResource):
         selector: Mapping[str, str] | None = None,
         zones: int = 3,
         cni_bin_dir: str | None = None,
+        control_plane_managed: bool = True,
+        driver_root: str | None = None,
+        critical_priority_needs_quota: bool = False,
     ) -> None:
         super().__init__("test:index:FakeCluster", "fake", None, None)
         self._provider = k8s.Provider("fake-k8s", opts=pulumi.ResourceOptions(parent=self))
@@ -47,7 +50,11 @@ class FakeCluster(pulumi.ComponentResource):
             pools=dict({"l4": L4_POOL} if pools is None else pools),
             needs_device_plugin=needs_device_plugin,
             needs_dcgm_exporter=needs_dcgm_exporter,
+            driver_root=driver_root,
+            critical_priority_needs_quota=critical_priority_needs_quota,
         )
+        self._control_plane_managed = control_plane_managed
+        self.dns_grants: list[tuple[str, str, DnsZone]] = []
         self._selector = dict(SYSTEM_SELECTOR if selector is None else selector)
         self._zones = zones
         self._cni_bin_dir = cni_bin_dir
@@ -82,11 +89,34 @@ class FakeCluster(pulumi.ComponentResource):
         """The CNI binary folder given to the double (None: the default)."""
         return self._cni_bin_dir
 
+    @property
+    def control_plane_managed(self) -> bool:
+        """Whether the double's control plane is the cloud's (default: yes, like EKS/GKE/AKS)."""
+        return self._control_plane_managed
+
     def grant_storage_read(
         self, name: str, namespace: str, service_account: str, storage_uri: str, parent: pulumi.Resource
     ) -> StorageAccess:
         """No identity."""
         return StorageAccess()
+
+    def grant_dns_admin(
+        self,
+        name: str,
+        namespace: str,
+        service_account: str,
+        zone: DnsZone,
+        parent: pulumi.Resource,
+        record_types: Sequence[str] = (),
+    ) -> DnsAccess:
+        """Records the grant and answers like an IRSA role (annotation, Route 53 solver, aws provider)."""
+        self.dns_grants.append((namespace, service_account, zone))
+        arn = f"arn:aws:iam::123456789012:role/{name}"
+        return DnsAccess(
+            service_account_annotations={"eks.amazonaws.com/role-arn": arn},
+            acme_dns01={"route53": {"region": "us-east-1", "hostedZoneID": zone.id}},
+            external_dns={"provider": {"name": "aws"}, "extraArgs": [f"--zone-id-filter={zone.id}"]},
+        )
 
 
 def plan_platform(
@@ -94,13 +124,24 @@ def plan_platform(
     *,
     environment: str = "dev",
     cluster: Mapping[str, Any] | None = None,
+    secrets: Mapping[str, str] | None = None,
+    slo_alerts: tuple[str, ...] = (),
 ) -> PlanResult:
     """Plan one Platform named ``p`` on a :class:`FakeCluster` (kwargs in ``cluster``)."""
     parsed = PlatformSettings.model_validate(dict(settings or {}))
 
     def program() -> None:
         fake = FakeCluster(**dict(cluster or {}))
-        Platform("p", PlatformArgs(cluster=fake, settings=parsed, environment=environment))
+        Platform(
+            "p",
+            PlatformArgs(
+                cluster=fake,
+                settings=parsed,
+                environment=environment,
+                secrets=dict(secrets or {}),
+                slo_alerts=slo_alerts,
+            ),
+        )
 
     return run(program)
 

@@ -57,7 +57,13 @@ def test_standard_mode_skips_knative_and_kserve_waits_for_the_gateway() -> None:
     result = plan_variant("standard")
     assert result.of_type(SERVING) == []
     assert not [r for r in result.resources if r.name.endswith("knative-operator")]
-    _assert_chain(result, ["cert-manager", "istio-base", "istio-cni", "istiod", "istio-ingressgateway", "kserve-crd"])
+    _assert_chain(result, ["cert-manager", "istio-base", "istio-cni", "istiod", "istio-ingressgateway"])
+    # KServe waits for the Gateway API Gateway, which waits for the gateway release, its certificate and the CRDs.
+    gateway = result.one("kubernetes:gateway.networking.k8s.io/v1:Gateway")
+    crds = result.one("kubernetes:yaml/v2:ConfigFile")
+    assert release_reg(result, "istio-ingressgateway").urn in gateway.depends_on
+    assert crds.urn in gateway.depends_on
+    assert gateway.urn in release_reg(result, "kserve-crd").depends_on
     _assert_chain(result, ["kserve-crd", "kserve", "kserve-runtime-configs"])
 
 

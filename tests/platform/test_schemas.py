@@ -29,10 +29,18 @@ def _is_core(obj: dict[str, Any]) -> bool:
     return obj["apiVersion"] in CORE_GROUPS
 
 
+NO_SHARED_SCHEMA = ("gateway.networking.k8s.io/",)
+"""API groups whose CRD schemas ../shared/upstream/crd-schemas does not hold yet (Gateway API v1.5.1, the Standard
+mode's Gateway and HTTPRoute): checked field by field in test_deploy_review.py against the Gateway API v1.5.1 spec
+instead. Drop the entry once the shared data has config/crd/standard from kubernetes-sigs/gateway-api v1.5.1."""
+
+
 def _check(result: PlanResult) -> list[str]:
     problems: list[str] = []
     for obj in objects(result):
         where = f"{obj['kind']} {obj['metadata'].get('name')}"
+        if str(obj["apiVersion"]).startswith(NO_SHARED_SCHEMA):
+            continue
         if _is_core(obj):
             try:
                 kubernetes_validate.validate(obj, K8S_VALIDATE_VERSION, strict=True)
@@ -54,6 +62,17 @@ def test_every_platform_object_validates_strictly(label: str) -> None:
 def test_objects_on_a_cluster_with_pools_validate(environment: str) -> None:
     assert _check(plan_platform(environment=environment)) == []
     assert _check(plan_platform({"deploymentMode": "Standard"}, environment=environment)) == []
+    # A zone (ACME issuer, external-dns), alert receivers (Secret), GKE-like GPU facts (ResourceQuota).
+    zone_and_alerts = {
+        "domain": "models.example.com",
+        "dns": {"zone": "example.com", "id": "Z123"},
+        "tls": {"issuer": "acme", "acmeEmail": "ops@example.com"},
+        "monitoring": {"alerting": {"pagerduty": {"routingKeyKey": "pd"}}},
+    }
+    gke_like = {"driver_root": "/home/kubernetes/bin/nvidia", "critical_priority_needs_quota": True}
+    result = plan_platform(zone_and_alerts, environment=environment, cluster=gke_like, secrets={"pd": "k"})
+    assert objects(result, "ResourceQuota") and objects(result, "Secret")
+    assert _check(result) == []
 
 
 def test_a_typo_in_a_custom_resource_is_caught() -> None:
@@ -77,7 +96,7 @@ def test_knative_serving_enables_gpu_scheduling_and_sizes_deadlines_for_gpu_cold
         "kubernetes.podspec-affinity": "enabled",
         "secure-pod-defaults": "enabled",  # queue-proxy gets RuntimeDefault seccomp: model namespaces are restricted
     }
-    assert spec["config"]["deployment"] == {"progress-deadline": "1800s"}
+    assert spec["config"]["deployment"]["progress-deadline"] == "1800s"
     assert spec["config"]["autoscaler"] == {"scale-to-zero-pod-retention-period": "10m"}
     assert spec["config"]["defaults"] == {"max-revision-timeout-seconds": "1800"}
     assert spec["config"]["domain"] == {"models.example.com": ""}
@@ -133,9 +152,15 @@ def test_acme_uses_the_stack_dns01_solver() -> None:
 def test_standard_mode_declares_its_own_tls_gateway() -> None:
     result = plan_variant("standard")
     gw = obj_named(result, "Gateway", "mlplatform-gateway")
+    assert gw["apiVersion"] == "gateway.networking.k8s.io/v1"
     assert gw["metadata"]["namespace"] == "istio-system"
-    assert gw["spec"]["selector"] == {"istio": "ingressgateway"}
-    assert [s["port"]["number"] for s in gw["spec"]["servers"]] == [80, 443]
+    assert gw["spec"]["addresses"] == [
+        {"type": "Hostname", "value": "istio-ingressgateway.istio-system.svc.cluster.local"}
+    ]
+    assert [(listener["name"], listener["port"]) for listener in gw["spec"]["listeners"]] == [
+        ("https", 443),
+        ("http", 80),
+    ]
 
 
 def test_namespaces_enforce_pod_security_levels() -> None:

@@ -98,9 +98,9 @@ def test_acme_needs_a_dns01_solver() -> None:
     with pytest.raises(SpecError) as e:
         plan_config(cfg, stack="t")
     assert str(e.value) == (
-        "stacks/Pulumi.t.yaml: mlplatform:platform.tls.acmeDns01: null is not allowed; give the cert-manager DNS-01 "
-        "solver (e.g. {route53: {region: us-east-1}}): the gateway's wildcard certificate can only be issued through "
-        "DNS-01"
+        "stacks/Pulumi.t.yaml: mlplatform:platform.tls.acmeDns01: null is not allowed; give platform.dns (the zone; "
+        "cert-manager then gets a cloud identity on it) or a cert-manager DNS-01 solver with its credentials: the "
+        "gateway's wildcard certificate is issued only through DNS-01"
     )
 
 

@@ -4,6 +4,7 @@ pure rule (the way ``mlplatform plan`` calls it). Both must agree, finding for f
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -651,14 +652,85 @@ CASES = [
     # ---- mesh-mtls-strict
     Case("mtls:mesh:pass", "mesh-mtls-strict", (isvc(), MESH_STRICT)),
     Case(
-        "mtls:namespace:pass", "mesh-mtls-strict", (isvc(), k8s(PA, "models", "strict", {"mtls": {"mode": "STRICT"}}))
+        "mtls:namespace-unset-inherits:pass",
+        "mesh-mtls-strict",
+        (isvc(), MESH_STRICT, k8s(PA, "models", "default", {"mtls": {"mode": "UNSET"}})),
     ),
-    Case("mtls:none:fail", "mesh-mtls-strict", (isvc(),), ("model namespace models is not covered",)),
+    Case(
+        "mtls:namespace-only:fail",
+        "mesh-mtls-strict",
+        (isvc(), k8s(PA, "models", "strict", {"mtls": {"mode": "STRICT"}})),
+        ("no mesh-wide PeerAuthentication",),
+    ),
+    Case("mtls:none:fail", "mesh-mtls-strict", (isvc(),), ("no mesh-wide PeerAuthentication",)),
+    Case(
+        "mtls:mesh-permissive:fail",
+        "mesh-mtls-strict",
+        (isvc(), k8s(PA, "istio-system", "default", {"mtls": {"mode": "PERMISSIVE"}})),
+        ("mesh-wide PeerAuthentication istio-system/default mode is PERMISSIVE",),
+    ),
+    Case(
+        "mtls:mesh-unset:fail",
+        "mesh-mtls-strict",
+        (isvc(), k8s(PA, "istio-system", "default", {})),
+        ("mode is UNSET (PERMISSIVE)",),
+    ),
+    Case(
+        "mtls:mesh-empty-matchlabels-is-mesh-wide:fail",
+        "mesh-mtls-strict",
+        (isvc(), k8s(PA, "istio-system", "default", {"selector": {"matchLabels": {}}, "mtls": {"mode": "DISABLE"}})),
+        ("mode is DISABLE",),
+    ),
+    Case(
+        "mtls:namespace-permissive-not-models:fail",
+        "mesh-mtls-strict",
+        (isvc(), MESH_STRICT, k8s(PA, "knative-serving", "default", {"mtls": {"mode": "PERMISSIVE"}})),
+        ("sets namespace knative-serving to PERMISSIVE",),
+    ),
+    Case(
+        "mtls:workload-port-outside-models:pass",
+        "mesh-mtls-strict",
+        (
+            isvc(),
+            MESH_STRICT,
+            k8s(
+                PA,
+                "knative-serving",
+                "activator-metrics",
+                {
+                    "selector": {"matchLabels": {"app": "activator"}},
+                    "mtls": {"mode": "STRICT"},
+                    "portLevelMtls": {"9090": {"mode": "PERMISSIVE"}},
+                },
+            ),
+        ),
+    ),
     Case(
         "mtls:permissive:fail",
         "mesh-mtls-strict",
         (isvc(), MESH_STRICT, k8s(PA, "models", "loose", {"mtls": {"mode": "PERMISSIVE"}})),
-        ("PeerAuthentication models/loose weakens mTLS",),
+        ("PeerAuthentication models/loose sets namespace models to PERMISSIVE",),
+    ),
+    Case(
+        "mtls:workload-permissive-in-models:fail",
+        "mesh-mtls-strict",
+        (
+            isvc(),
+            MESH_STRICT,
+            k8s(PA, "models", "m", {"selector": {"matchLabels": {"app": "m"}}, "mtls": {"mode": "PERMISSIVE"}}),
+        ),
+        ("PeerAuthentication models/m weakens mTLS below STRICT in model namespace",),
+    ),
+    Case(
+        "mtls:two-namespace-wide:fail",
+        "mesh-mtls-strict",
+        (
+            isvc(),
+            MESH_STRICT,
+            k8s(PA, "models", "a", {"mtls": {"mode": "STRICT"}}),
+            k8s(PA, "models", "b", {"mtls": {"mode": "STRICT"}}),
+        ),
+        ("namespace models has 2 namespace-wide PeerAuthentications (a, b): Istio keeps only the oldest",),
     ),
     # ---- prod-model-replicas
     Case("replicas:prod:pass", "prod-model-replicas", (isvc(minReplicas=2),), facts=PROD),
@@ -758,6 +830,629 @@ CASES = [
         "ns-pss:other-namespace:pass",
         "model-namespace-pod-security",
         (isvc(), R("kubernetes:core/v1:Namespace", {"metadata": {"name": "apps"}})),
+    ),
+]
+
+# ------------------------------------------------------------------------------------------------ issue 17: boundaries
+ISSUER = "oidc.eks.us-east-1.amazonaws.com/id/ABC"
+PROVIDER_ARN = f"arn:aws:iam::123456789012:oidc-provider/{ISSUER}"
+ROLE = "aws:iam/role:Role"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+SA = "kubernetes:core/v1:ServiceAccount"
+REL = "kubernetes:helm.sh/v3:Release"
+PDB_T = "kubernetes:policy/v1:PodDisruptionBudget"
+
+
+def trust(
+    condition: dict[str, Any], federated: Any = PROVIDER_ARN, action: Any = "sts:AssumeRoleWithWebIdentity"
+) -> str:
+    st = {"Effect": "Allow", "Principal": {"Federated": federated}, "Action": action, "Condition": condition}
+    return json.dumps({"Version": "2012-10-17", "Statement": [st]})
+
+
+GOOD_COND = {
+    "StringEquals": {f"{ISSUER}:sub": "system:serviceaccount:models:m-sa", f"{ISSUER}:aud": "sts.amazonaws.com"}
+}
+
+
+def irsa(condition: dict[str, Any], *expect: str, **kw: Any) -> Case:
+    return Case(
+        f"trust:irsa:{'fail' if expect else 'pass'}:{expect[0][:30] if expect else json.dumps(condition)[:40]}",
+        "workload-identity-trust",
+        (R(ROLE, {"name": "m-read", "assumeRolePolicy": trust(condition, **kw)}),),
+        expect,
+    )
+
+
+def s3(statement: dict[str, Any], *expect: str) -> Case:
+    doc = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", **statement}]})
+    return Case(
+        f"storage:s3:{'fail' if expect else 'pass'}:{json.dumps(statement)[:60]}",
+        "storage-read-least-privilege",
+        (R(ROLE_POLICY, {"policy": doc, "role": "m-read"}),),
+        expect,
+    )
+
+
+GET = {"Action": "s3:GetObject", "Resource": "arn:aws:s3:::models/resnet50/v1*"}
+LIST = {
+    "Action": "s3:ListBucket",
+    "Resource": "arn:aws:s3:::models",
+    "Condition": {"StringLike": {"s3:prefix": ["resnet50/v1*"]}},
+}
+AZ_SCOPE = (
+    "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/acct/blobServices/default"
+    "/containers/models"
+)
+AZ_READER = "/subscriptions/s/providers/Microsoft.Authorization/roleDefinitions/2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"
+AZ_CONTRIB = "/subscriptions/s/providers/Microsoft.Authorization/roleDefinitions/ba92f5b4-2d11-453d-a403-e96b0029c9fe"
+FIC = "azure-native:managedidentity:FederatedIdentityCredential"
+GOOD_FIC = {
+    "subject": "system:serviceaccount:models:m-sa",
+    "issuer": "https://eastus.oic.prod-aks.azure.com/t/c/",
+    "audiences": ["api://AzureADTokenExchange"],
+}
+WI = "gcp:serviceaccount/iAMMember:IAMMember"
+WI_ROLE = "roles/iam.workloadIdentityUser"
+
+
+def internal(labels: dict[str, str], mode: str | None = "Knative", name: str = "m") -> R:
+    ann = {"mlplatform.io/access": "internal"}
+    if mode is not None:
+        ann["serving.kserve.io/deploymentMode"] = mode
+    return isvc(name=name, metadata={"labels": labels, "annotations": ann})
+
+
+KNATIVE_LOCAL = {"networking.knative.dev/visibility": "cluster-local"}
+KSERVE_LOCAL = {"networking.kserve.io/visibility": "cluster-local"}
+
+
+def kserve_release(mode: str) -> R:
+    return R(
+        REL,
+        {
+            "chart": "oci://ghcr.io/kserve/charts/kserve-resources",
+            "version": "v0.20.0",
+            "values": {"kserve": {"controller": {"deploymentMode": mode}}},
+        },
+    )
+
+
+def sa(name: str = "m-sa", automount: Any = False) -> R:
+    props: dict[str, Any] = {"metadata": {"name": name, "namespace": "models"}}
+    if automount is not None:
+        props["automountServiceAccountToken"] = automount
+    return R(SA, props, name=name)
+
+
+def helm(chart: str, values: dict[str, Any], *expect: str) -> Case:
+    return Case(
+        f"pdb:helm:{chart}:{'fail' if expect else 'pass'}:{json.dumps(values)[:60]}",
+        "pdb-allows-eviction",
+        (R(REL, {"chart": chart, "version": "1.30.3", "name": chart, "values": values}),),
+        expect,
+    )
+
+
+def version(v: Any, *expect: str) -> Case:
+    return Case(
+        f"version:{'fail' if expect else 'pass'}:{v!r}",
+        "helm-version-pinned",
+        (R(REL, {"chart": "kserve-crd", "version": v}),),
+        expect,
+    )
+
+
+def taint(effect: str, *expect: str) -> Case:
+    t = {**GPU_TAINT_K8S, "effect": effect}
+    return Case(
+        f"gpu-taint:karpenter:{effect}",
+        "gpu-pool-taint-label",
+        (karpenter([t], GPU_LABELS, {"nvidia.com/gpu": 4}),),
+        expect,
+    )
+
+
+CASES += [
+    # ---- workload-identity-trust: IRSA
+    irsa(GOOD_COND),
+    irsa({"StringEquals": {f"{ISSUER}:aud": "sts.amazonaws.com"}}, f"has no StringEquals {ISSUER}:sub"),
+    irsa(
+        {
+            "StringEquals": {f"{ISSUER}:aud": "sts.amazonaws.com"},
+            "StringLike": {f"{ISSUER}:sub": "system:serviceaccount:models:*"},
+        },
+        f"StringLike {ISSUER}:sub: only StringEquals pins one ServiceAccount",
+    ),
+    irsa(
+        {"StringEquals": {f"{ISSUER}:sub": "system:serviceaccount:models:*", f"{ISSUER}:aud": "sts.amazonaws.com"}},
+        "is not one ServiceAccount",
+    ),
+    irsa(
+        {
+            "StringEquals": {
+                f"{ISSUER}:sub": ["system:serviceaccount:models:a", "system:serviceaccount:models:b"],
+                f"{ISSUER}:aud": "sts.amazonaws.com",
+            }
+        },
+        "trusts 2 ServiceAccounts",
+    ),
+    irsa({"StringEquals": {f"{ISSUER}:sub": "system:serviceaccount:models:m-sa"}}, f"{ISSUER}:aud is missing"),
+    irsa(
+        {"StringEquals": {f"{ISSUER}:sub": "system:serviceaccount:models:m-sa", f"{ISSUER}:aud": "sts.example.com"}},
+        "give exactly sts.amazonaws.com",
+    ),
+    irsa(
+        {
+            "StringEquals": {
+                "oidc.eks.us-east-1.amazonaws.com/id/OTHER:sub": "system:serviceaccount:models:m-sa",
+                f"{ISSUER}:aud": "sts.amazonaws.com",
+            }
+        },
+        f"has no StringEquals {ISSUER}:sub",
+    ),
+    irsa(GOOD_COND, "give exactly one OIDC provider ARN", federated="*"),
+    irsa(GOOD_COND, "give exactly one OIDC provider ARN", federated=[PROVIDER_ARN, PROVIDER_ARN.replace("ABC", "DEF")]),
+    irsa({}, "has no StringEquals", action="sts:*"),
+    Case("trust:irsa:unknown:pass", "workload-identity-trust", (R(ROLE, {"assumeRolePolicy": UNKNOWN}),)),
+    Case(
+        "trust:irsa:ec2-role:pass",
+        "workload-identity-trust",
+        (
+            R(
+                ROLE,
+                {
+                    "assumeRolePolicy": json.dumps(
+                        {
+                            "Statement": [
+                                {
+                                    "Effect": "Allow",
+                                    "Action": "sts:AssumeRole",
+                                    "Principal": {"Service": "ec2.amazonaws.com"},
+                                }
+                            ]
+                        }
+                    )
+                },
+            ),
+        ),
+    ),
+    Case(
+        "trust:irsa:sa-uses-role-of-another:fail",
+        "workload-identity-trust",
+        (
+            R(ROLE, {"name": "m-read", "assumeRolePolicy": trust(GOOD_COND)}),
+            R(
+                SA,
+                {
+                    "metadata": {
+                        "name": "other-sa",
+                        "namespace": "models",
+                        "annotations": {"eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/m-read"},
+                    }
+                },
+            ),
+        ),
+        ("ServiceAccount models/other-sa uses role",),
+    ),
+    # ---- workload-identity-trust: GKE
+    one("workload-identity-trust", WI, {"role": WI_ROLE, "member": "serviceAccount:p.svc.id.goog[models/m-sa]"}),
+    one(
+        "workload-identity-trust",
+        WI,
+        {"role": WI_ROLE, "member": "serviceAccount:p.svc.id.goog[models/*]"},
+        "one Kubernetes ServiceAccount",
+    ),
+    one(
+        "workload-identity-trust",
+        WI,
+        {"role": WI_ROLE, "member": "serviceAccount:p.svc.id.goog"},
+        "one Kubernetes ServiceAccount",
+    ),
+    one(
+        "workload-identity-trust",
+        WI,
+        {
+            "role": WI_ROLE,
+            "member": "principalSet://iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p.svc.id.goog/namespace/models",
+        },
+        "one Kubernetes ServiceAccount",
+    ),
+    one(
+        "workload-identity-trust",
+        WI,
+        {"role": WI_ROLE, "member": "serviceAccount:p.svc.id.goog[models/m-sa]\n"},
+        "one Kubernetes ServiceAccount",
+    ),
+    one("workload-identity-trust", WI, {"role": "roles/iam.serviceAccountUser", "member": "user:a@b.c"}),
+    Case(
+        "trust:gke:pool-of-another-project:fail",
+        "workload-identity-trust",
+        (
+            R("gcp:container/cluster:Cluster", {"workloadIdentityConfig": {"workloadPool": "prod.svc.id.goog"}}),
+            R(WI, {"role": WI_ROLE, "member": "serviceAccount:dev.svc.id.goog[models/m-sa]"}),
+        ),
+        ("names workload pool dev.svc.id.goog, not the cluster's (prod.svc.id.goog)",),
+    ),
+    one(
+        "workload-identity-trust",
+        "gcp:serviceaccount/iAMBinding:IAMBinding",
+        {
+            "role": WI_ROLE,
+            "members": ["serviceAccount:p.svc.id.goog[models/a]", "serviceAccount:p.svc.id.goog[models/b]"],
+        },
+        "binds roles/iam.workloadIdentityUser to 2 members",
+    ),
+    # ---- workload-identity-trust: Azure
+    one("workload-identity-trust", FIC, GOOD_FIC),
+    one(
+        "workload-identity-trust",
+        FIC,
+        {**GOOD_FIC, "subject": "system:serviceaccount:models:*"},
+        "is not one ServiceAccount",
+    ),
+    one(
+        "workload-identity-trust",
+        FIC,
+        {**GOOD_FIC, "subject": "system:serviceaccount:models"},
+        "is not one ServiceAccount",
+    ),
+    one(
+        "workload-identity-trust", FIC, {**GOOD_FIC, "audiences": ["api://other"]}, "give [api://AzureADTokenExchange]"
+    ),
+    one(
+        "workload-identity-trust",
+        FIC,
+        {**GOOD_FIC, "audiences": ["api://AzureADTokenExchange", "x"]},
+        "give [api://AzureADTokenExchange]",
+    ),
+    one(
+        "workload-identity-trust", FIC, {**GOOD_FIC, "issuer": "http://insecure/"}, "is not the cluster's https issuer"
+    ),
+    one("workload-identity-trust", FIC, {**GOOD_FIC, "issuer": UNKNOWN}),
+    # ---- storage-read-least-privilege: S3
+    s3(GET),
+    s3(LIST),
+    s3({**GET, "Resource": "arn:aws:s3:::*"}, "a bucket wildcard reaches every bucket"),
+    s3({**GET, "Resource": "arn:aws:s3:::*/resnet50/v1*"}, "a bucket wildcard reaches every bucket"),
+    s3({**GET, "Resource": "arn:aws:s3:::models-*/resnet50/v1*"}, "a bucket wildcard"),
+    s3({**GET, "Resource": "arn:aws:s3:::models/*"}, "reads every object of bucket models"),
+    s3({**GET, "Resource": "*"}, "name the bucket and prefix"),
+    s3({**GET, "Action": "s3:*"}, "grants s3:*"),
+    s3({**GET, "Action": ["s3:Get*"]}, "grants s3:Get*"),
+    s3({**GET, "Action": "*"}, "grants *"),
+    s3({"Action": "s3:ListBucket", "Resource": "arn:aws:s3:::models"}, "add a Condition on s3:prefix"),
+    s3({**LIST, "Condition": {"StringLike": {"s3:prefix": ["*"]}}}, "add a Condition on s3:prefix"),
+    s3({"Action": "s3:GetObject", "NotResource": "arn:aws:s3:::secret/*"}, "NotResource"),
+    s3({"Action": "ec2:DescribeInstances", "Resource": "*"}),
+    one(
+        "storage-read-least-privilege",
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+        {"policyArn": "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"},
+        "grants every bucket of the account",
+    ),
+    one(
+        "storage-read-least-privilege",
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+        {"policyArn": "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy"},
+    ),
+    # ---- storage-read-least-privilege: GCS
+    one(
+        "storage-read-least-privilege",
+        "gcp:storage/bucketIAMMember:BucketIAMMember",
+        {
+            "bucket": "models",
+            "role": "roles/storage.objectViewer",
+            "member": "serviceAccount:m@p.iam.gserviceaccount.com",
+        },
+    ),
+    one(
+        "storage-read-least-privilege",
+        "gcp:storage/bucketIAMMember:BucketIAMMember",
+        {
+            "bucket": "models",
+            "role": "roles/storage.objectAdmin",
+            "member": "serviceAccount:m@p.iam.gserviceaccount.com",
+        },
+        "grants roles/storage.objectAdmin",
+    ),
+    one(
+        "storage-read-least-privilege",
+        "gcp:storage/bucketIAMMember:BucketIAMMember",
+        {"bucket": "models", "role": "roles/storage.objectViewer", "member": "allUsers"},
+        "to allUsers",
+    ),
+    one(
+        "storage-read-least-privilege",
+        "gcp:projects/iAMMember:IAMMember",
+        {"project": "p", "role": "roles/storage.objectViewer", "member": "serviceAccount:m@p.iam.gserviceaccount.com"},
+        "on the whole project",
+    ),
+    one(
+        "storage-read-least-privilege",
+        "gcp:projects/iAMMember:IAMMember",
+        {"project": "p", "role": "roles/logging.logWriter", "member": "serviceAccount:n@p.iam.gserviceaccount.com"},
+    ),
+    # ---- storage-read-least-privilege: Azure
+    one(
+        "storage-read-least-privilege",
+        "azure-native:authorization:RoleAssignment",
+        {"roleDefinitionId": AZ_READER, "scope": AZ_SCOPE},
+    ),
+    one(
+        "storage-read-least-privilege",
+        "azure-native:authorization:RoleAssignment",
+        {"roleDefinitionId": AZ_READER, "scope": AZ_SCOPE.rsplit("/blobServices", 1)[0]},
+        "scope it to one blob container",
+    ),
+    one(
+        "storage-read-least-privilege",
+        "azure-native:authorization:RoleAssignment",
+        {"roleDefinitionId": AZ_READER, "scope": "/subscriptions/s/resourceGroups/rg"},
+        "scope it to one blob container",
+    ),
+    one(
+        "storage-read-least-privilege",
+        "azure-native:authorization:RoleAssignment",
+        {"roleDefinitionId": AZ_CONTRIB, "scope": AZ_SCOPE},
+        "grants Storage Blob Data Contributor",
+    ),
+    one(
+        "storage-read-least-privilege",
+        "azure-native:authorization:RoleAssignment",
+        {"roleDefinitionId": AZ_READER, "scope": UNKNOWN},
+    ),
+    one(
+        "storage-read-least-privilege",
+        "azure-native:authorization:RoleAssignment",
+        {"roleDefinitionId": "/x/roleDefinitions/4d97b98b-1d4f-4787-a291-c67834d212e7", "scope": "/subscriptions/s"},
+    ),
+    # ---- internal-model-cluster-local
+    Case("internal:knative:pass", "internal-model-cluster-local", (internal(KNATIVE_LOCAL),)),
+    Case(
+        "internal:knative-reads-kserve-label:fail",
+        "internal-model-cluster-local",
+        (internal(KSERVE_LOCAL),),
+        ("KServe in Knative mode reads the label networking.knative.dev/visibility",),
+    ),
+    Case(
+        "internal:no-label:fail",
+        "internal-model-cluster-local",
+        (internal({}),),
+        ("is published on the public gateway",),
+    ),
+    Case("internal:standard:pass", "internal-model-cluster-local", (internal(KSERVE_LOCAL, "Standard"),)),
+    Case(
+        "internal:standard-reads-kserve-label:fail",
+        "internal-model-cluster-local",
+        (internal(KNATIVE_LOCAL, "Standard"),),
+        ("KServe in Standard mode reads the label networking.kserve.io/visibility",),
+    ),
+    Case(
+        "internal:legacy-serverless:fail",
+        "internal-model-cluster-local",
+        (internal(KSERVE_LOCAL, "Serverless"),),
+        ("Knative mode",),
+    ),
+    Case("internal:legacy-raw:pass", "internal-model-cluster-local", (internal(KSERVE_LOCAL, "RawDeployment"),)),
+    Case(
+        "internal:platform-standard:pass",
+        "internal-model-cluster-local",
+        (internal(KSERVE_LOCAL, None), kserve_release("Standard")),
+    ),
+    Case(
+        "internal:platform-knative:fail",
+        "internal-model-cluster-local",
+        (internal(KSERVE_LOCAL, None), kserve_release("Knative")),
+        ("Knative mode",),
+    ),
+    Case(
+        "internal:platform-default-knative:fail",
+        "internal-model-cluster-local",
+        (internal(KSERVE_LOCAL, None),),
+        ("Knative mode",),
+    ),
+    Case("internal:public-model:pass", "internal-model-cluster-local", (isvc(),)),
+    # ---- model-service-account
+    Case("sa:own-no-token:pass", "model-service-account", (isvc(serviceAccountName="m-sa"), sa())),
+    Case(
+        "sa:token-true:fail",
+        "model-service-account",
+        (isvc(serviceAccountName="m-sa"), sa(automount=True)),
+        ("ServiceAccount models/m-sa of model models/m mounts its API token",),
+    ),
+    Case(
+        "sa:token-unset:fail",
+        "model-service-account",
+        (isvc(serviceAccountName="m-sa"), sa(automount=None)),
+        ("mounts its API token (automountServiceAccountToken None)",),
+    ),
+    Case(
+        "sa:token-off-in-pod:pass",
+        "model-service-account",
+        (isvc(serviceAccountName="m-sa", automountServiceAccountToken=False), sa(automount=None)),
+    ),
+    Case(
+        "sa:pod-turns-token-on:fail",
+        "model-service-account",
+        (isvc(serviceAccountName="m-sa", automountServiceAccountToken=True), sa()),
+        ("mounts its ServiceAccount token",),
+    ),
+    Case("sa:default:fail", "model-service-account", (isvc(),), ("runs as the namespace's default ServiceAccount",)),
+    Case(
+        "sa:shared:fail",
+        "model-service-account",
+        (isvc(name="a", serviceAccountName="m-sa"), isvc(name="b", serviceAccountName="m-sa"), sa()),
+        ("models models/a, models/b share ServiceAccount models/m-sa",),
+    ),
+    # ---- model-pdb
+    Case(
+        "model-pdb:selects:pass",
+        "model-pdb",
+        (
+            isvc(minReplicas=2),
+            k8s(
+                PDB_T,
+                "models",
+                "m-pdb",
+                {"selector": {"matchLabels": {"serving.kserve.io/inferenceservice": "m"}}, "maxUnavailable": 1},
+            ),
+        ),
+    ),
+    Case("model-pdb:one-replica-needs-none:pass", "model-pdb", (isvc(minReplicas=1),)),
+    Case(
+        "model-pdb:missing:fail", "model-pdb", (isvc(minReplicas=2),), ("keeps 2 replicas but no PodDisruptionBudget",)
+    ),
+    Case(
+        "model-pdb:wrong-selector:fail",
+        "model-pdb",
+        (
+            isvc(minReplicas=3),
+            k8s(
+                PDB_T,
+                "models",
+                "m-pdb",
+                {"selector": {"matchLabels": {"serving.kserve.io/inferenceservice": "other"}}, "maxUnavailable": 1},
+            ),
+        ),
+        ("keeps 3 replicas but no PodDisruptionBudget",),
+    ),
+    Case(
+        "model-pdb:other-namespace:fail",
+        "model-pdb",
+        (
+            isvc(minReplicas=2),
+            k8s(
+                PDB_T,
+                "other",
+                "m-pdb",
+                {"selector": {"matchLabels": {"serving.kserve.io/inferenceservice": "m"}}, "maxUnavailable": 1},
+            ),
+        ),
+        ("no PodDisruptionBudget",),
+    ),
+    Case(
+        "model-pdb:component-label:pass",
+        "model-pdb",
+        (
+            isvc(minReplicas=2),
+            k8s(
+                PDB_T,
+                "models",
+                "m-pdb",
+                {
+                    "selector": {"matchLabels": {"serving.kserve.io/inferenceservice": "m", "component": "predictor"}},
+                    "maxUnavailable": 1,
+                },
+            ),
+        ),
+    ),
+    # ---- pdb-allows-eviction from Helm values (Istio 1.30.3 charts)
+    helm("gateway", {"autoscaling": {"minReplicas": 2}, "podDisruptionBudget": {"minAvailable": 1}}),
+    helm(
+        "gateway",
+        {"autoscaling": {"minReplicas": 2}, "podDisruptionBudget": {"minAvailable": 2}},
+        "minAvailable 2 with 2 replica(s)",
+    ),
+    helm(
+        "gateway", {"autoscaling": {"minReplicas": 2}, "podDisruptionBudget": {"maxUnavailable": 0}}, "maxUnavailable 0"
+    ),
+    helm(
+        "gateway",
+        {"autoscaling": {"minReplicas": 2}, "podDisruptionBudget": {"minAvailable": "100%"}},
+        "minAvailable 100%",
+    ),
+    helm("gateway", {"autoscaling": {"minReplicas": 1}, "podDisruptionBudget": {"minAvailable": 1}}),  # not rendered
+    helm(
+        "gateway",
+        {"autoscaling": {"enabled": False}, "replicaCount": 3, "podDisruptionBudget": {"minAvailable": 3}},
+        "minAvailable 3 with 3 replica(s)",
+    ),
+    helm("gateway", {"autoscaling": {"enabled": False}, "replicaCount": 3, "podDisruptionBudget": {"minAvailable": 2}}),
+    helm("istiod", {"autoscaleMin": 2}),
+    helm("istiod", {"autoscaleMin": 2, "pdb": {"minAvailable": 2}}, "minAvailable 2 with 2 replica(s)"),
+    helm("istiod", {"autoscaleEnabled": False, "replicaCount": 2, "pdb": {"minAvailable": 2}}, "minAvailable 2"),
+    helm(
+        "istiod",
+        {"autoscaleMin": 2, "pdb": {"minAvailable": 2}, "global": {"defaultPodDisruptionBudget": {"enabled": False}}},
+    ),
+    helm("istiod", {"autoscaleMin": 2, "pdb": {"minAvailable": 2, "maxUnavailable": 1}}),
+    helm(
+        "kube-prometheus-stack",
+        {
+            "prometheus": {
+                "prometheusSpec": {"replicas": 2},
+                "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
+            }
+        },
+    ),
+    helm(
+        "kube-prometheus-stack",
+        {
+            "prometheus": {
+                "prometheusSpec": {"replicas": 2},
+                "podDisruptionBudget": {"enabled": True, "minAvailable": 2},
+            }
+        },
+        "values prometheus.podDisruptionBudget: minAvailable 2 with 2 replica(s)",
+    ),
+    helm(
+        "cert-manager",
+        {"replicaCount": 2, "podDisruptionBudget": {"enabled": True, "maxUnavailable": "0%"}},
+        "maxUnavailable 0",
+    ),
+    helm("cert-manager", {"replicaCount": 2, "podDisruptionBudget": {"enabled": False, "maxUnavailable": 0}}),
+    # ---- helm-version-pinned: exact versions only
+    version("0.20.0"),
+    version("v0.20.0"),
+    version("1.30.3-rc.1"),
+    version("0.20", "is not an exact version"),
+    version("v0.20", "is not an exact version"),
+    version("1", "is not an exact version"),
+    version("1.30.3\n", "is not an exact version"),
+    version("^1.30.3", "is not an exact version"),
+    version("1.30.x", "is not an exact version"),
+    version("~1.30.3", "is not an exact version"),
+    version("\uff11.30.3", "is not an exact version"),  # FULLWIDTH DIGIT ONE
+    version(">=1.30.3 <2", "is not an exact version"),
+    # ---- gpu-pool-taint-label: the effect must be NoSchedule
+    taint("NoSchedule"),
+    taint("PreferNoSchedule", "has no taint nvidia.com/gpu=present:NoSchedule"),
+    taint("NoExecute", "has no taint nvidia.com/gpu=present:NoSchedule"),
+    Case(
+        "gpu-taint:gke:PREFER_NO_SCHEDULE",
+        "gpu-pool-taint-label",
+        (gke_pool([{**GPU_TAINT_CLOUD, "effect": "PREFER_NO_SCHEDULE"}], GPU_LABELS),),
+        ("has no taint",),
+    ),
+    one(
+        "gpu-pool-taint-label",
+        "azure-native:containerservice:AgentPool",
+        {
+            "vmSize": "Standard_NC4as_T4_v3",
+            "nodeTaints": ["nvidia.com/gpu=present:PreferNoSchedule"],
+            "nodeLabels": GPU_LABELS,
+            "maxCount": 1,
+        },
+        "has no taint",
+    ),
+    one(
+        "gpu-pool-taint-label",
+        "azure-native:containerservice:AgentPool",
+        {
+            "vmSize": "Standard_NC4as_T4_v3",
+            "nodeTaints": ["nvidia.com/gpu=present:NoSchedule"],
+            "nodeLabels": GPU_LABELS,
+            "maxCount": 1,
+        },
+    ),
+    # ---- required-tags: an empty list is a finding
+    Case(
+        "required-tags:empty:fail",
+        "required-tags",
+        (R("aws:kms/key:Key", {"tags": {}}),),
+        ("policy.requiredTags is empty",),
+        Facts(required_tags=()),
     ),
 ]
 
@@ -920,17 +1615,19 @@ def test_run_rules_entries_overrides_and_disabled() -> None:
 
 def test_stack_settings_from_flat_config() -> None:
     flat = {
+        "mlplatform:cloud": "existing",
         "mlplatform:environment": "prod",
         "mlplatform:policy": '{"requiredTags": ["owner", "team"], "maxGpus": 8, "overrides": '
         '{"gpu-budget": {"enforcement": "advisory", "reason": "burst week for a launch"}}}',
         "mlplatform:cluster": '{"apiAccess": {"publicCidrs": ["0.0.0.0/0"], "allowWorld": true}}',
-        "mlplatform:models": '{"iris": {"namespace": "demo", "access": {"allowAnonymous": true}}, '
-        '"llm": {"access": {"jwt": {}}}}',
+        "mlplatform:models": '{"iris": {"namespace": "demo", "format": "sklearn", "storageUri": "pvc://m/iris", '
+        '"access": {"mode": "public", "allowAnonymous": true}}}',
     }
     s = StackSettings.from_config(flat)
     assert s.facts == Facts("prod", ("owner", "team"), 8, True, frozenset({"demo/iris"}))
     assert s.overrides == {"gpu-budget": Override("advisory", "burst week for a launch")}
     assert StackSettings.from_config({}).facts == Facts()
+    assert StackSettings.from_json(s.to_json()) == s
 
 
 def test_pack_builds_one_policy_per_rule_with_levels_and_schema() -> None:

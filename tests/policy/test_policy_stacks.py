@@ -227,6 +227,10 @@ def k8s_stack(good: bool) -> Callable[[], None]:
             del model["resources"]["limits"]["memory"]
         predictor: dict[str, Any] = {"model": model, "minReplicas": 2 if good else 1}
         if good:
+            predictor["serviceAccountName"] = "m-sa"
+            k8s.core.v1.ServiceAccount(
+                "sa", metadata={"name": "m-sa", "namespace": "models"}, automount_service_account_token=False
+            )
             predictor["tolerations"] = [
                 {"key": "nvidia.com/gpu", "operator": "Equal", "value": "present", "effect": "NoSchedule"}
             ]
@@ -272,7 +276,10 @@ def k8s_stack(good: bool) -> Callable[[], None]:
         k8s.policy.v1.PodDisruptionBudget(
             "pdb",
             metadata={"name": "m", "namespace": "models"},
-            spec={"maxUnavailable": 1 if good else 0, "selector": {"matchLabels": {"app": "m"}}},
+            spec={
+                "maxUnavailable": 1 if good else 0,
+                "selector": {"matchLabels": {"serving.kserve.io/inferenceservice": "m"}},
+            },
         )
         k8s.core.v1.Namespace(
             "ns",
@@ -309,6 +316,7 @@ def test_kubernetes_stack() -> None:
         "model-container-limits",
         "model-endpoint-auth",
         "model-namespace-pod-security",
+        "model-service-account",
         "no-load-balancer-services",
         "no-privileged-containers",
         "pdb-allows-eviction",

@@ -38,28 +38,42 @@ def _standard(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def _flipped(config: dict[str, Any]) -> dict[str, Any]:
-    """Knative mode with every model's minReplicas flipped (0 -> 1, else 0), so each access mode is seen both at
-    zero and running."""
+    """Knative mode with every public model's minReplicas flipped (0 -> 1, else 0), so each public access mode is
+    seen both at zero and running (an internal model cannot scale to zero in Knative mode: it keeps its value)."""
     out = dict(config)
     models = json.loads(out["mlplatform:models"])
     for spec in models.values():
+        if spec.get("access", {}).get("mode") == "internal":
+            continue
         scaling = spec.setdefault("scaling", {})
         scaling["minReplicas"] = 1 if scaling.get("minReplicas", 1) == 0 else 0
     out["mlplatform:models"] = json.dumps(models)
     return out
 
 
-@cache
-def planned(stack: str, mode: str = "Knative") -> PlanResult:
-    """Plan ``stacks/Pulumi.<stack>.yaml`` with the real program; ``mode`` Standard plans its Standard variant,
-    ``Knative-flipped`` the stack with every model's minReplicas flipped between 0 and 1."""
-    project = load_project(ROOT)
-    cfg = read_stack_file(project, stack)
+def _config(stack: str, mode: str) -> dict[str, Any]:
+    cfg = read_stack_file(load_project(ROOT), stack)
     config = dict(cfg.config)
     if mode == "Standard":
         config = _standard(config)
     elif mode == "Knative-flipped":
         config = _flipped(config)
+    return config
+
+
+def model_configs(stack: str, mode: str = "Knative") -> dict[str, dict[str, Any]]:
+    """``mlplatform:models`` of the variant, as written (the user's promise, not what was rendered)."""
+    models: dict[str, dict[str, Any]] = json.loads(_config(stack, mode)["mlplatform:models"])
+    return models
+
+
+@cache
+def planned(stack: str, mode: str = "Knative") -> PlanResult:
+    """Plan ``stacks/Pulumi.<stack>.yaml`` with the real program; ``mode`` Standard plans its Standard variant,
+    ``Knative-flipped`` the stack with every public model's minReplicas flipped between 0 and 1."""
+    project = load_project(ROOT)
+    cfg = read_stack_file(project, stack)
+    config = _config(stack, mode)
     return run_program(project.root, stack, config, cfg.secret_keys, main=project.main, project=project.name)
 
 

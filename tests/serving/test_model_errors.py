@@ -194,6 +194,12 @@ PREFIX = "stacks/Pulumi.test.yaml: mlplatform:models.iris"
             ".access.allowedNamespaces: [] is not allowed; an internal model needs the namespaces that may call it",
         ),
         (
+            {"access": {"mode": "internal", "allowedNamespaces": ["apps"]}, "scaling": {"minReplicas": 0}},
+            ".scaling.minReplicas: 0 is not allowed; an internal model cannot scale to zero in Knative mode "
+            "(Knative's activator would stand between caller and model and hide the caller); give >= 1, or use "
+            "platform.deploymentMode: Standard",
+        ),
+        (
             {"access": {"jwt": {"issuer": "http://auth.example.com", "jwksUri": "https://auth.example.com/k"}}},
             ".access.jwt.issuer: http://auth.example.com is not allowed; give an https:// URL",
         ),

@@ -270,15 +270,18 @@ def test_internal_model_allows_only_listed_namespaces_and_leaves_the_gateway() -
     assert outputs["url"] == outputs["internal_url"] == "http://iris-predictor.models.svc.cluster.local"
 
 
-def test_internal_model_at_zero_admits_the_knative_activator_by_principal() -> None:
-    p = plan(model(access={"mode": "internal", "allowedNamespaces": ["apps"]}, scaling={"minReplicas": 0}))
+def test_internal_model_admits_the_knative_activator_for_probes_only() -> None:
+    # The activator's choice of revision cannot be guarded by a policy (components/serving/_auth.py), so an internal
+    # model never needs it: minReplicas >= 1 (0 is refused), the activator kept out of the path, probes only.
+    p = plan(model(access={"mode": "internal", "allowedNamespaces": ["apps"]}, scaling={"minReplicas": 1}))
     rules = p.inputs(AUTHZ, "iris-authz")["spec"]["rules"]
     assert rules[0]["from"] == [{"source": {"namespaces": ["apps", "models"]}}]
     assert rules[1] == {
         "from": [{"source": {"principals": ["cluster.local/ns/knative-serving/sa/activator"]}}],
-        "to": [{"operation": {"ports": ["8012", "8013"]}}],
+        "to": [{"operation": {"ports": ["8012", "8013"], "methods": ["GET"]}}],
+        "when": [{"key": "request.headers[User-Agent]", "values": ["Knative-Activator-Probe"]}],
     }
-    assert "autoscaling.knative.dev/target-burst-capacity" not in p.annotations()
+    assert p.annotations()["autoscaling.knative.dev/target-burst-capacity"] == "0"
 
 
 @pytest.mark.parametrize(("replicas", "has_pdb"), [(0, False), (1, False), (2, True), (5, True)])

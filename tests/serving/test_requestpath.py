@@ -5,10 +5,12 @@ RequestAuthentication semantics over the rendered objects, along the hops KServe
 Knative 1.21 create (sources in that module). Promise (docs/components/model-service.md), at minReplicas 0 and 1:
 
 - public JWT model: no token denied, a bad token denied, a valid token allowed, on every route;
-- internal model: the allowed namespaces in (on the documented URL), other namespaces and the internet out on
-  every route, the activator included;
+- internal model: the namespaces its config allows in (on the documented URL), other namespaces and the internet
+  out on every route, the activator included, also with a header sent twice, an empty header, or Knative's routing
+  headers spoofed;
 - anonymous model: anyone;
-- metrics: the queue-proxy's autoscaler port only to Knative's autoscaler.
+- metrics: the queue-proxy's autoscaler port only to Knative's autoscaler; Envoy's 15090 to any pod (not
+  protected: no NetworkPolicy is rendered).
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from typing import Any
 
 import pytest
 from serving_support import AUTHZ, ISVC, JWT, SERVICE, model, plan
-from stacks_support import objects, variants
+from stacks_support import model_configs, objects, variants
 
+from components.errors import SpecError
 from components.serving import _auth
 from components.serving import requestpath as rp
 
@@ -27,6 +30,8 @@ STRANGER = rp.in_namespace("intruder")
 PREDICT = {"path": "/v1/models/m:predict", "method": "POST"}
 METRICS = {"path": "/metrics", "method": "GET"}
 PROBE_UA = {"User-Agent": "Knative-Activator-Probe"}
+SPOOFED = (("knative-serving-namespace", "apps"), ("knative-serving-revision", "other-predictor-00001"))
+"""Knative's routing headers as a caller may send them (any case); the routes ``set`` them, replacing these."""
 
 
 def _isvcs(objs: tuple[dict[str, Any], ...]) -> list[dict[str, Any]]:
@@ -47,8 +52,8 @@ def _zero_states(isvc: Mapping[str, Any]) -> list[bool]:
     return [True, False] if isvc["spec"]["predictor"]["minReplicas"] == 0 else [False]
 
 
-def _check_model(objs: tuple[dict[str, Any], ...], isvc: dict[str, Any]) -> list[str]:
-    """The promise for one model: a list of broken promises (empty when kept)."""
+def _check_model(objs: tuple[dict[str, Any], ...], isvc: dict[str, Any], allowed: list[str]) -> list[str]:
+    """The promise for one model (``allowed``: the namespaces its config lets in): the broken promises."""
     ann = isvc["metadata"]["annotations"]
     name = isvc["metadata"]["name"]
     broken: list[str] = []
@@ -66,12 +71,15 @@ def _check_model(objs: tuple[dict[str, Any], ...], isvc: dict[str, Any]) -> list
         if ann["mlplatform.io/access"] == "internal":
             m = rp.model_of(isvc)
             documented = {m.predictor_host: "mesh", m.top_host: "local gateway"}.get(ann["mlplatform.io/host"], "?")
-            for ns in _allowed(objs, isvc):
+            for ns in allowed:
                 reached = rp.reaches(go(rp.in_namespace(ns)), documented)
                 expect(f"{state}: pod in {ns} on the documented URL ({documented})", reached, True)
             expect(f"{state}: internet", rp.reaches(go(rp.INTERNET)), False)
             expect(f"{state}: other namespace, any route", rp.reaches(go(STRANGER)), False)
             expect(f"{state}: other namespace, probe agent", rp.reaches(go(STRANGER, headers=PROBE_UA)), False)
+            expect(
+                f"{state}: other namespace, spoofed routing headers", rp.reaches(go(STRANGER, headers=SPOOFED)), False
+            )
         elif ann.get("mlplatform.io/allow-anonymous") == "true":
             expect(f"{state}: internet", rp.reaches(go(rp.INTERNET), "public gateway"), True)
             expect(f"{state}: any pod on the documented URL", rp.reaches(go(STRANGER), "mesh"), True)
@@ -97,29 +105,23 @@ def _check_model(objs: tuple[dict[str, Any], ...], isvc: dict[str, Any]) -> list
         expect("other pod reads queue-proxy metrics", scrapes["9090"], False)
         autoscaler = rp.Caller("autoscaler", rp.Peer(_auth.AUTOSCALER, _auth.KNATIVE_NAMESPACE))
         expect("autoscaler reads queue-proxy metrics", rp.metrics_scrapers(objs, isvc, autoscaler)["9090"], True)
-    prometheus = rp.Caller("prometheus", rp.PLAINTEXT)
-    expect("prometheus reads the sidecar's metrics", rp.metrics_scrapers(objs, isvc, prometheus)["15090"], True)
+    # documented exposure (docs: 15090 is not protected): nothing rendered restricts it
+    expect("another pod reads the sidecar's 15090", rp.metrics_scrapers(objs, isvc, STRANGER)["15090"], True)
     return broken
 
 
-def _allowed(objs: tuple[dict[str, Any], ...], isvc: Mapping[str, Any]) -> list[str]:
-    """The namespaces the model's config allows (from its ALLOW policy's first rule: what the user listed)."""
-    name, ns = isvc["metadata"]["name"], isvc["metadata"]["namespace"]
-    for o in objs:
-        if o["kind"] == "AuthorizationPolicy" and (o["metadata"]["name"], o["metadata"]["namespace"]) == (
-            f"{name}-authz",
-            ns,
-        ):
-            return list(o["spec"]["rules"][0]["from"][0]["source"]["namespaces"])
-    raise AssertionError(f"no policy for {ns}/{name}")
+def _allowed(config: Mapping[str, Any], isvc: Mapping[str, Any]) -> list[str]:
+    """The namespaces a model's config lets in: ``access.allowedNamespaces`` and the namespace it runs in."""
+    return sorted({*config.get("access", {}).get("allowedNamespaces", []), isvc["metadata"]["namespace"]})
 
 
 @pytest.mark.parametrize(("stack", "mode"), variants())
 def test_every_shipped_model_keeps_its_access_promise(stack: str, mode: str) -> None:
     objs = objects(stack, mode)
+    configs = model_configs(stack, mode)
     isvcs = _isvcs(objs)
     assert isvcs
-    broken = [b for isvc in isvcs for b in _check_model(objs, isvc)]
+    broken = [b for isvc in isvcs for b in _check_model(objs, isvc, _allowed(configs[isvc["metadata"]["name"]], isvc))]
     assert broken == []
 
 
@@ -130,18 +132,37 @@ def _objs(**overrides: Any) -> tuple[dict[str, Any], ...]:
 
 
 INTERNAL = {"mode": "internal", "allowedNamespaces": ["apps"]}
+INTERNAL_CALLERS = ["apps", "models"]
 
 
-@pytest.mark.parametrize("replicas", [0, 1])
+@pytest.mark.parametrize("replicas", [1, 2])
 def test_internal_model_matrix(replicas: int) -> None:
+    # Regression: the model admitted the activator for every request, and the DENY on the activator missed a
+    # namespace header sent twice (Envoy matched "models,models", the activator read "models") and an empty revision
+    # header ("present" to Envoy's "*", absent to the activator, which then read the Host).
     objs = _objs(access=INTERNAL, scaling={"minReplicas": replicas})
-    assert _check_model(objs, _isvcs(objs)[0]) == []
+    assert _check_model(objs, _isvcs(objs)[0], INTERNAL_CALLERS) == []
 
 
 @pytest.mark.parametrize("replicas", [0, 1])
 def test_public_jwt_model_matrix(replicas: int) -> None:
     objs = _objs(access={"jwt": {**JWT, "audiences": ["iris"]}}, scaling={"minReplicas": replicas})
-    assert _check_model(objs, _isvcs(objs)[0]) == []
+    assert _check_model(objs, _isvcs(objs)[0], []) == []
+
+
+def test_header_tricks_at_the_activator_do_not_reach_an_internal_model() -> None:
+    # Regression (the bypass itself): each of these reached the model through the activator.
+    objs = _objs(access=INTERNAL)
+    isvc = _isvcs(objs)[0]
+    outcomes = {o.route: o.reached for o in rp.routes(objs, isvc, STRANGER, at_zero=False)["activator"]}
+    assert outcomes == {
+        "activator": False,
+        "activator (Host)": False,
+        "activator (namespace header twice)": False,
+        "activator (empty revision header)": False,
+    }
+    # ... and an allowed caller cannot use the activator either: the model admits it for probes only
+    assert not rp.reaches(rp.routes(objs, isvc, rp.in_namespace("apps"), at_zero=False), "activator")
 
 
 @pytest.mark.parametrize("mode", ["Knative", "Standard"])
@@ -165,25 +186,49 @@ def test_public_jwt_model_at_zero_opens_nothing_through_the_activator() -> None:
     assert all("namespaces" not in f["source"] for r in authz["spec"]["rules"] for f in r.get("from", []))
 
 
-def test_internal_model_at_zero_admits_no_other_namespace_through_the_activator() -> None:
-    # Regression (12.2): every workload of knative-serving was admitted, so any pod reached the model through the
-    # activator; now the activator is admitted and the caller is decided at the activator.
-    objs = _objs(access=INTERNAL, scaling={"minReplicas": 0})
-    isvc = _isvcs(objs)[0]
-    outcomes = rp.routes(objs, isvc, STRANGER, at_zero=True)
-    assert {k: rp.reaches(outcomes, k) for k in outcomes} == {
-        "local gateway": False,
-        "mesh": False,
-        "activator": False,
-    }
-    guard = next(
-        o for o in objs if o["kind"] == "AuthorizationPolicy" and o["metadata"]["namespace"] == "knative-serving"
+def test_internal_model_admits_the_activator_for_probes_only_and_keeps_it_out_of_the_path() -> None:
+    # Regression: an internal model admitted the activator for every request (the caller was decided by a DENY
+    # policy on the activator, which header tricks evade); now as for public JWT models: probes only.
+    objs = _objs(access=INTERNAL)
+    authz = next(o for o in objs if o["kind"] == "AuthorizationPolicy")
+    activator_rules = [
+        r for r in authz["spec"]["rules"] if r["from"][0]["source"].get("principals") == [_auth.ACTIVATOR]
+    ]
+    assert activator_rules == [
+        {
+            "from": [{"source": {"principals": [_auth.ACTIVATOR]}}],
+            "to": [{"operation": {"ports": ["8012", "8013"], "methods": ["GET"]}}],
+            "when": [{"key": "request.headers[User-Agent]", "values": ["Knative-Activator-Probe"]}],
+        }
+    ]
+    assert not [o for o in objs if o["metadata"].get("namespace") == "knative-serving"]
+    assert _isvcs(objs)[0]["metadata"]["annotations"]["autoscaling.knative.dev/target-burst-capacity"] == "0"
+
+
+def test_internal_model_cannot_scale_to_zero_in_knative_mode() -> None:
+    # Regression: at zero the activator stands between caller and model, so the model cannot see the caller.
+    with pytest.raises(SpecError) as info:
+        _objs(access=INTERNAL, scaling={"minReplicas": 0})
+    assert str(info.value) == (
+        "scaling.minReplicas: 0 is not allowed; an internal model cannot scale to zero in Knative mode (Knative's "
+        "activator would stand between caller and model and hide the caller); give >= 1, or use "
+        "platform.deploymentMode: Standard"
     )
-    assert guard["spec"]["action"] == "DENY"
-    assert guard["spec"]["selector"] == {"matchLabels": {"app": "activator"}}
 
 
-@pytest.mark.parametrize("replicas", [0, 1])
+def test_a_sibling_model_named_like_a_revision_is_not_affected() -> None:
+    # Regression: the activator DENY for "iris" matched revisions "iris-predictor-*", so a public model named
+    # "iris-predictor-x" in the same namespace was refused at zero to everyone outside iris's callers.
+    iris = _objs(access=INTERNAL)
+    sibling = _objs(name="iris-predictor-x", access={"jwt": JWT}, scaling={"minReplicas": 0})
+    objs = (*iris, *sibling)
+    isvc = next(i for i in _isvcs(sibling) if i["metadata"]["name"] == "iris-predictor-x")
+    token = rp.Token(JWT["issuer"])
+    assert rp.reaches(rp.routes(objs, isvc, rp.INTERNET, at_zero=True, token=token), "public gateway")
+    assert rp.reaches(rp.routes(objs, isvc, STRANGER, at_zero=True, token=token), "mesh")
+
+
+@pytest.mark.parametrize("replicas", [1, 2])
 def test_internal_callers_reach_the_model_on_the_documented_url(replicas: int) -> None:
     # Regression (12.3): the documented URL went through knative-local-gateway, so every caller got 403.
     p = plan(model(access=INTERNAL, scaling={"minReplicas": replicas}))
@@ -191,7 +236,7 @@ def test_internal_callers_reach_the_model_on_the_documented_url(replicas: int) -
     assert outputs["url"] == outputs["internal_url"] == "http://iris-predictor.models.svc.cluster.local"
     objs = tuple(p.revealed())
     isvc = _isvcs(objs)[0]
-    outcomes = rp.routes(objs, isvc, rp.in_namespace("apps"), at_zero=replicas == 0)
+    outcomes = rp.routes(objs, isvc, rp.in_namespace("apps"), at_zero=False)
     assert rp.reaches(outcomes, "mesh")
     assert rp.model_of(isvc).predictor_host == "iris-predictor.models.svc.cluster.local"
     # the KServe top-level host goes through the local gateway: the model sees the gateway and refuses
@@ -212,6 +257,12 @@ def test_policies_name_knative_principals_and_ports() -> None:
             "to": [{"operation": {"ports": ["9090"], "methods": ["GET"], "paths": ["/metrics"]}}],
         },
     ]
+
+
+def test_internal_model_in_standard_mode_may_scale_to_one_only() -> None:
+    # Standard mode has no activator; minReplicas 0 is refused there for its own reason.
+    with pytest.raises(SpecError, match=r"scale to zero needs platform\.deploymentMode: Knative"):
+        _objs(access=INTERNAL, scaling={"minReplicas": 0}, deployment_mode="Standard")
 
 
 def test_standard_mode_policy_is_on_the_model_port_only() -> None:
@@ -285,6 +336,73 @@ def test_ports_paths_hosts_and_header_conditions() -> None:
     assert not rp.decide(p, W, rp.PLAINTEXT, rp.Request("m.models", 8013, path="/v1/x")).allowed
     assert not rp.decide(p, W, rp.PLAINTEXT, rp.Request("m.models", 8012, path="/v2/x")).allowed
     assert not rp.decide(p, W, rp.PLAINTEXT, rp.Request("m.models", 8012, path="/v1/x", headers={"x-a": "1"})).allowed
+
+
+def test_repeated_headers_are_joined_and_empty_headers_are_present() -> None:
+    # Envoy (CVE-2020-25017 fix): duplicates are matched as "a,b"; Istio's "*" is present_match (empty counts).
+    exact = [_ap("DENY", [{"when": [{"key": "request.headers[X-A]", "values": ["a"]}]}]), _ap("ALLOW", [{}])]
+    assert not rp.decide(exact, W, rp.PLAINTEXT, rp.Request("h", 1, headers={"x-a": "a"})).allowed
+    assert rp.decide(exact, W, rp.PLAINTEXT, rp.Request("h", 1, headers=(("X-A", "a"), ("x-a", "a")))).allowed
+    absent = [_ap("DENY", [{"when": [{"key": "request.headers[X-A]", "notValues": ["*"]}]}]), _ap("ALLOW", [{}])]
+    assert not rp.decide(absent, W, rp.PLAINTEXT, REQ).allowed
+    assert rp.decide(absent, W, rp.PLAINTEXT, rp.Request("h", 1, headers={"X-A": ""})).allowed
+    both = rp.Request("h", 1, headers=(("X-A", "a"), ("X-A", "b")))
+    assert rp.envoy_header(both, "x-a") == "a,b"
+    assert rp.go_header(both, "x-a") == "a"
+
+
+def test_the_activator_reads_the_first_header_value_and_the_host_when_one_is_empty() -> None:
+    host = "iris-predictor-00001.models.svc.cluster.local"
+    ns, rev = (_auth.NAMESPACE_HEADER, "models"), (_auth.REVISION_HEADER, "r-00001")
+    assert rp.activator_target(rp.Request(host, 8012, headers=(ns, rev))) == ("models", "r-00001")
+    assert rp.activator_target(rp.Request(host, 8012, headers=(ns, ns, rev))) == ("models", "r-00001")
+    empty = (ns, (_auth.REVISION_HEADER, ""), rev)
+    assert rp.activator_target(rp.Request(host, 8012, headers=empty)) == ("models", "iris-predictor-00001")
+    assert rp.activator_target(rp.Request("other:8012", 8012, headers=(ns,))) == ("models", "")
+
+
+def test_a_route_set_header_replaces_the_callers_in_any_case() -> None:
+    caller = (("knative-serving-revision", "x"), ("Knative-Serving-Revision", "y"), ("Other", "z"))
+    assert rp.set_header(caller, "Knative-Serving-Revision", "r") == (("Other", "z"), ("Knative-Serving-Revision", "r"))
+
+
+@pytest.mark.parametrize(
+    ("headers", "answered"),
+    [
+        ({"User-Agent": "Knative-Activator-Probe"}, True),
+        ({"User-Agent": "Knative-Autoscaling-Probe"}, True),
+        ({"User-Agent": "kube-probe/1.33"}, True),
+        ({"K-Network-Probe": "probe"}, True),
+        ({"K-Network-Probe": "queue"}, False),
+        ({"K-Kubelet-Probe": "1"}, False),
+        ({"User-Agent": "curl/8"}, False),
+    ],
+)
+def test_what_the_queue_proxy_answers_itself(headers: dict[str, str], answered: bool) -> None:
+    # Regression: Knative-Autoscaling-Probe and K-Network-Probe were counted as reaching the model.
+    assert rp.probe(rp.Request("h", 8012, headers=headers)) is answered
+
+
+def test_a_probe_agent_request_is_not_counted_as_reaching_an_anonymous_model() -> None:
+    objs = _objs(access={"allowAnonymous": True})
+    isvc = _isvcs(objs)[0]
+    for agent in ("Knative-Autoscaling-Probe", "Knative-Activator-Probe"):
+        assert not rp.reaches(rp.routes(objs, isvc, STRANGER, at_zero=False, headers={"User-Agent": agent}), "mesh")
+    assert rp.reaches(rp.routes(objs, isvc, STRANGER, at_zero=False, headers={"K-Kubelet-Probe": "x"}), "mesh")
+
+
+def test_sidecar_metrics_port_is_open_unless_a_network_policy_is_rendered() -> None:
+    objs = _objs(access=INTERNAL)
+    isvc = _isvcs(objs)[0]
+    assert rp.metrics_scrapers(objs, isvc, STRANGER)["15090"]
+    assert not rp.metrics_scrapers(objs, isvc, rp.INTERNET)["15090"]
+    netpol = {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": "np", "namespace": "models"},
+    }
+    with pytest.raises(rp.Unsupported):
+        rp.metrics_scrapers((*objs, netpol), isvc, STRANGER)
 
 
 def test_custom_policies_are_not_guessed() -> None:

@@ -123,3 +123,14 @@ def test_every_shipped_model_gets_a_runtime() -> None:
 def test_runtimes_problem_is_none_for_the_sample() -> None:
     assert runtimes_problem(ModelSpec.model_validate(model())) is None
     assert plan(model()).one(ISVC)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("protocol", [None, "v1", "v2", "grpc-v1", "grpc-v2"])
+def test_the_winner_never_rests_on_creation_time_or_name(fmt: str, protocol: str | None) -> None:
+    # KServe orders equal-protocol runtimes by newer creationTimestamp, then name (sortClusterServingRuntimeList),
+    # and both sorts are sort.Slice (unstable): only a unique top priority makes the winner certain.
+    found = runtimes.candidates(fmt, protocol)
+    if len(found) > 1:
+        top = found[0].priority(fmt)
+        assert [r.name for r in found if r.priority(fmt) == top] == [found[0].name]

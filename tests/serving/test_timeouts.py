@@ -49,7 +49,31 @@ def test_standard_mode_has_no_activator_timeout() -> None:
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_every_shipped_model_chain_covers_its_cold_start(stack: str) -> None:
-    isvcs = [o for o in objects(stack) if o["kind"] == "InferenceService"]
+    objs = objects(stack)
+    isvcs = [o for o in objs if o["kind"] == "InferenceService"]
     assert isvcs
     for isvc in isvcs:
-        assert timeouts.problems(isvc) == [], isvc["metadata"]["name"]
+        assert timeouts.problems(isvc, objs) == [], isvc["metadata"]["name"]
+
+
+def test_a_rendered_route_timeout_for_the_model_is_read() -> None:
+    # Regression: the gateway hop was a constant (None), so a route timeout we rendered could never be reported.
+    p = plan(model(resources=GPU, scaling={"minReplicas": 0}))
+    objs = tuple(p.revealed())
+    isvc = next(o for o in objs if o["kind"] == "InferenceService")
+    route = {
+        "apiVersion": "networking.istio.io/v1",
+        "kind": "VirtualService",
+        "metadata": {"name": "edge", "namespace": "models"},
+        "spec": {"hosts": ["iris-predictor.models.svc.cluster.local"], "http": [{"timeout": "60s"}]},
+    }
+    other = {**route, "spec": {"hosts": ["other.models.svc.cluster.local"], "http": [{"timeout": "1s"}]}}
+    assert timeouts.chain(isvc, (*objs, other))["gateway route"] is None
+    assert timeouts.chain(isvc, (*objs, route))["gateway route"] == 60
+    assert "models/iris: gateway route 60s < cold start 1080s" in timeouts.problems(isvc, (*objs, route))
+
+
+def test_we_render_no_route_of_our_own_for_a_model() -> None:
+    # The gateway hop is KServe's and net-istio's VirtualServices, which set no timeout (timeouts module docstring).
+    objs = tuple(plan(model()).revealed())
+    assert not [o for o in objs if o["kind"] == "VirtualService"]

@@ -1,0 +1,155 @@
+"""``mlplatform check PLAN.json``: the policy pack over a plan saved with ``mlplatform plan --json``.
+
+A platform team can gate a plan made elsewhere (a CI artefact) without running the program again. The saved plan
+keeps, per stack, every registration with its wire-name inputs (providers included, for default tags), the cost
+estimate (for the budget rules) and ``settings`` (what the rules read besides resources: environment, required
+tags, GPU budget, API opt-in, anonymous models, monthly budget, overrides with reasons). The rules and the
+resource shape are the same as in ``mlplatform plan`` and in the CrossGuard pack: :func:`policy.rules.run_rules`
+over :class:`policy.rules.Resource`.
+
+In the JSON, values known only after deploy are the text ``(known after deploy)`` and secrets ``[secret]``; they
+are read back as the rules' unknown marker and as an opaque string.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from components.errors import SpecError
+from policy.rules import UNKNOWN, Resource, StackSettings, run_rules
+from policy.rules.budget import with_budget
+
+UNKNOWN_TEXT = "(known after deploy)"
+"""How the plan JSON spells a value known only after deploy (components.plan.engine.UNKNOWN_TEXT)."""
+
+
+class PlanFileError(SpecError):
+    """A file that is not a saved plan: one line naming the file and what is wrong."""
+
+    def __init__(self, path: Path | str, problem: str) -> None:
+        self._line = f"{path}: {problem}"
+        super().__init__("", "", "")
+
+    @property
+    def message(self) -> str:
+        """The complete line."""
+        return self._line
+
+
+@dataclass(frozen=True)
+class SavedStack:
+    """One stack of a saved plan: its name, cloud, resources as rules see them, settings and cost estimate."""
+
+    stack: str
+    cloud: str
+    resources: list[Resource]
+    settings: StackSettings
+    cost: Mapping[str, Any] | None
+
+
+def _unwire(value: Any) -> Any:
+    """JSON values back into what rules see: the unknown text becomes :data:`UNKNOWN`."""
+    if value == UNKNOWN_TEXT:
+        return UNKNOWN
+    if isinstance(value, dict):
+        return {k: _unwire(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unwire(v) for v in value]
+    return value
+
+
+def _resources(path: Path, name: str, docs: Any) -> list[Resource]:
+    if not isinstance(docs, list):
+        raise PlanFileError(path, f"stack {name}: resources is not a list; this is not a plan from mlplatform plan")
+    by_urn: dict[str, Mapping[str, Any]] = {}
+    for i, r in enumerate(docs):
+        if not isinstance(r, dict) or not isinstance(r.get("urn"), str) or not isinstance(r.get("type"), str):
+            raise PlanFileError(path, f"stack {name}: resources[{i}] has no urn and type; not a plan resource")
+        if not isinstance(r.get("inputs", {}), dict):
+            raise PlanFileError(path, f"stack {name}: resources[{i}].inputs is not a map")
+        by_urn[r["urn"]] = r
+    out = []
+    for r in docs:
+        if r["type"].startswith("pulumi:providers:"):
+            continue
+        provider = by_urn.get(r.get("provider") or "")
+        out.append(
+            Resource(
+                type=r["type"],
+                name=str(r.get("name", "")),
+                urn=r["urn"],
+                props=_unwire(r.get("inputs") or {}),
+                protect=r.get("protect") is True,
+                parent=r.get("parent") if isinstance(r.get("parent"), str) else None,
+                provider_props=_unwire(provider.get("inputs") or {}) if provider else {},
+            )
+        )
+    return out
+
+
+def load_plan(path: Path) -> list[SavedStack]:
+    """The stacks of the plan saved at ``path``; :class:`PlanFileError` (one line) for a file that is not one."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PlanFileError(path, "no such file; give a plan written by mlplatform plan --json") from None
+    except IsADirectoryError:
+        raise PlanFileError(path, "is a directory; give a plan written by mlplatform plan --json") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise PlanFileError(
+            path, f"cannot be read ({type(e).__name__}); give a plan written by mlplatform plan --json"
+        ) from None
+    try:
+        doc = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as e:
+        where = f" (line {e.lineno})" if isinstance(e, json.JSONDecodeError) else ""
+        raise PlanFileError(path, f"not JSON{where}; give a plan written by mlplatform plan --json") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("stacks"), list):
+        raise PlanFileError(path, "not a plan: expected a JSON object with stacks, as mlplatform plan --json writes")
+    out = []
+    for i, s in enumerate(doc["stacks"]):
+        if not isinstance(s, dict) or not isinstance(s.get("stack"), str):
+            raise PlanFileError(path, f"stacks[{i}] has no stack name; not a plan from mlplatform plan --json")
+        name = s["stack"]
+        if "settings" not in s or s["settings"] is None:
+            raise PlanFileError(
+                path,
+                f"stack {name} has no settings (the stack's policy settings): plan it again with this version of "
+                "mlplatform plan --json",
+            )
+        try:
+            settings = StackSettings.from_json(s["settings"])
+        except SpecError as e:
+            raise PlanFileError(path, f"stack {name}: {e.message}") from None
+        cost = s.get("cost")
+        out.append(
+            SavedStack(
+                name,
+                str(s.get("cloud", "unknown")),
+                _resources(path, name, s.get("resources")),
+                settings,
+                cost if isinstance(cost, dict) else None,
+            )
+        )
+    return out
+
+
+def select(path: Path, stacks: list[SavedStack], name: str | None) -> list[SavedStack]:
+    """``stacks``, or only the one named ``name`` (:class:`PlanFileError` when the plan does not hold it)."""
+    if name is None:
+        return stacks
+    chosen = [s for s in stacks if s.stack == name]
+    if not chosen:
+        held = ", ".join(s.stack for s in stacks) or "none"
+        raise PlanFileError(path, f"no stack {name!r} in this plan; stacks here: {held}")
+    return chosen
+
+
+def check(stack: SavedStack) -> list[dict[str, Any]]:
+    """The policies entries for one saved stack: the same rules, facts and overrides as ``mlplatform plan``."""
+    facts = with_budget(stack.settings.facts, stack.settings.budget, stack.cost)
+    return run_rules(stack.resources, replace(stack.settings, facts=facts))

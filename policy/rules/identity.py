@@ -1,0 +1,404 @@
+"""Workload identity and storage grants: each model's cloud identity trusts exactly one Kubernetes ServiceAccount,
+and reads only its own storage location.
+
+What each cloud checks when a pod exchanges its ServiceAccount token, and so what must be exact:
+
+- AWS IRSA: an IAM role whose trust policy allows ``sts:AssumeRoleWithWebIdentity`` to the cluster's OIDC
+  provider (``Principal.Federated`` = ``arn:<partition>:iam::<account>:oidc-provider/<issuer>``) under
+  ``StringEquals`` on ``<issuer>:sub`` = ``system:serviceaccount:<namespace>:<name>`` and ``<issuer>:aud`` =
+  ``sts.amazonaws.com``. Without the ``sub`` condition every ServiceAccount of the cluster (any pod) may assume
+  the role. Source: AWS EKS user guide, "Assign IAM roles to Kubernetes service accounts"
+  (docs.aws.amazon.com/eks/latest/userguide/associate-service-account-role.html, the trust policy it creates);
+  condition keys on another issuer than the Federated principal's constrain nothing (IAM evaluates the keys of the
+  token's own issuer). The page itself was not in this session's search corpus; the shape matches the trust that
+  the deploy review found correct for Karpenter (shared/research/deploy-review.md).
+- GKE Workload Identity: ``roles/iam.workloadIdentityUser`` on the Google service account for the member
+  ``serviceAccount:<workload pool>[<namespace>/<name>]``, the pool being ``<project>.svc.id.goog`` (Google Cloud,
+  "Authenticate to Google Cloud APIs from GKE workloads", cloud.google.com/kubernetes-engine/docs/how-to/
+  workload-identity; the pool is the cluster's ``workloadIdentityConfig.workloadPool``).
+- AKS workload identity: a federated identity credential on the user-assigned identity with ``subject``
+  ``system:serviceaccount:<namespace>:<name>``, ``issuer`` the cluster's OIDC issuer URL and ``audiences``
+  ``["api://AzureADTokenExchange"]`` (Microsoft Graph ``federatedIdentityCredential`` resource type,
+  learn.microsoft.com/graph/api/resources/federatedidentitycredential: "audiences ... should be set to
+  api://AzureADTokenExchange"; Azure/azure-workload-identity docs/book/src/topics/federated-identity-credential.md).
+
+Storage grants (what a model's identity may read):
+
+- S3 (IAM policy documents): no ``s3:*`` or ``*`` action, no ``*`` resource, no wildcard in a bucket name; object
+  reads (``s3:GetObject*``) on ``arn:...:s3:::<bucket>/<prefix>...`` with a non-empty prefix; ``s3:ListBucket``
+  limited by an ``s3:prefix`` condition; no AWS-managed S3 policy attached (``AmazonS3FullAccess``,
+  ``AmazonS3ReadOnlyAccess`` grant every bucket of the account).
+- GCS: bucket-level grants use a read-only role and no public member; no project-level ``roles/storage.*`` grant
+  (it covers every bucket of the project). A bucket-level grant covers the whole bucket: prefix scoping would need
+  an IAM condition and is not checked (stated gap, docs/policies.md).
+- Azure: a storage data role assignment is ``Storage Blob Data Reader`` scoped to one blob container
+  (``.../storageAccounts/<a>/blobServices/default/containers/<c>``), not to the account, resource group or
+  subscription. Role ids: Azure built-in roles (learn.microsoft.com/azure/role-based-access-control/built-in-roles).
+
+Values known only after deploy (a trust policy built from the OIDC provider's ARN, a member built from a service
+account's e-mail) are unknown in a plain plan: the rule cannot judge them and says so in its passing entry
+(``unchecked``); the CrossGuard pack sees them in full during ``pulumi up``, and tests render them with the plan
+engine's fake outputs.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from policy.rules.base import UNKNOWN, Facts, Finding, Resource, Rule, as_list, as_map
+
+IAM_ROLE = "aws:iam/role:Role"
+IAM_ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+IAM_POLICY = "aws:iam/policy:Policy"
+IAM_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+K8S_SA = "kubernetes:core/v1:ServiceAccount"
+GSA_MEMBER = "gcp:serviceaccount/iAMMember:IAMMember"
+GSA_BINDING = "gcp:serviceaccount/iAMBinding:IAMBinding"
+GKE = "gcp:container/cluster:Cluster"
+GCS_MEMBER = "gcp:storage/bucketIAMMember:BucketIAMMember"
+GCS_BINDING = "gcp:storage/bucketIAMBinding:BucketIAMBinding"
+PROJECT_MEMBER = "gcp:projects/iAMMember:IAMMember"
+PROJECT_BINDING = "gcp:projects/iAMBinding:IAMBinding"
+AZ_FIC = "azure-native:managedidentity:FederatedIdentityCredential"
+AZ_ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
+
+WEB_IDENTITY = "sts:AssumeRoleWithWebIdentity"
+STS_AUDIENCE = "sts.amazonaws.com"
+AZURE_AUDIENCE = "api://AzureADTokenExchange"
+WI_USER = "roles/iam.workloadIdentityUser"
+IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
+
+_NAME = r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?"
+K8S_SUBJECT = re.compile(rf"system:serviceaccount:(?P<ns>{_NAME}):(?P<sa>{_NAME})", re.ASCII)
+"""A Kubernetes ServiceAccount token's ``sub``: one namespace, one name (DNS names; no wildcard)."""
+GKE_MEMBER = re.compile(
+    rf"serviceAccount:(?P<pool>[a-z][-a-z0-9.:]*\.svc\.id\.goog)\[(?P<ns>{_NAME})/(?P<sa>{_NAME})\]", re.ASCII
+)
+OIDC_PROVIDER_ARN = re.compile(r"arn:aws[a-z-]*:iam::[0-9]{12}:oidc-provider/(?P<issuer>[^\s*?]+)", re.ASCII)
+
+ROLE_BLOB_READER = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"
+"""Storage Blob Data Reader (Azure built-in roles)."""
+STORAGE_DATA_ROLES = {
+    ROLE_BLOB_READER: "Storage Blob Data Reader",
+    "ba92f5b4-2d11-453d-a403-e96b0029c9fe": "Storage Blob Data Contributor",
+    "b7e6dc6d-f1e8-4753-8033-0f276bb0955b": "Storage Blob Data Owner",
+    "c12c1c16-33a1-487b-954d-41c89c60f349": "Reader and Data Access",
+    "17d1049b-9a84-46fb-8f53-869881c3d3ab": "Storage Account Contributor",
+}
+"""Azure built-in roles that reach blob data (by role definition id): the three blob data roles, and the two that
+may list the account keys (Microsoft.Storage/storageAccounts/listkeys/action)."""
+AZURE_CONTAINER_SCOPE = re.compile(
+    r"/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Storage/storageAccounts/[a-z0-9]{3,24}"
+    r"/blobServices/default/containers/[a-z0-9]([-a-z0-9]*[a-z0-9])?",
+    re.ASCII | re.IGNORECASE,
+)
+GCS_READ_ROLES = ("roles/storage.objectViewer", "roles/storage.legacyObjectReader")
+PUBLIC_MEMBERS = ("allUsers", "allAuthenticatedUsers")
+S3_MANAGED = ("AmazonS3FullAccess", "AmazonS3ReadOnlyAccess")
+_S3_ARN = re.compile(r"arn:aws[a-z-]*:s3:::(?P<bucket>[^/]*)(?:/(?P<key>.*))?", re.ASCII | re.DOTALL)
+
+
+def policy_document(value: Any) -> Mapping[str, Any] | None:
+    """An IAM policy document given as JSON text or a map; None when it is unknown or not a document."""
+    if value is UNKNOWN:
+        return None
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            return None
+    return value if isinstance(value, Mapping) else None
+
+
+def statements(doc: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """A policy document's statements (``Statement`` may be one map or a list)."""
+    st = doc.get("Statement")
+    return [s for s in (st if isinstance(st, list) else [st]) if isinstance(s, Mapping)]
+
+
+def _strings(value: Any) -> list[str]:
+    return [str(v) for v in (value if isinstance(value, list) else [value]) if v is not None]
+
+
+def _unknown_doc(res: Resource) -> str | None:
+    if res.type == IAM_ROLE and res.props.get("assumeRolePolicy") is UNKNOWN:
+        return f"trust policy of role {res.name}"
+    if res.type in (IAM_ROLE_POLICY, IAM_POLICY) and res.props.get("policy") is UNKNOWN:
+        return f"policy {res.name}"
+    if res.type in (GSA_MEMBER, GCS_MEMBER, PROJECT_MEMBER) and res.props.get("member") is UNKNOWN:
+        return f"member of {res.name}"
+    if res.type == AZ_FIC and res.props.get("subject") is UNKNOWN:
+        return f"subject of {res.name}"
+    if res.type == AZ_FIC and res.props.get("issuer") in (None, "", UNKNOWN):
+        # the plan's mocks echo the cluster's inputs, so the issuer URL (an output) arrives empty
+        return f"issuer of {res.name}"
+    role_id = str(res.props.get("roleDefinitionId", "")).rsplit("/", 1)[-1].lower()
+    if res.type == AZ_ROLE_ASSIGNMENT and role_id in STORAGE_DATA_ROLES and res.props.get("scope") is UNKNOWN:
+        return f"scope of {res.name}"
+    return None
+
+
+# ------------------------------------------------------------------------------------------------ trust
+
+
+def irsa_problems(doc: Mapping[str, Any]) -> list[str]:
+    """Why an IAM trust policy lets more than one ServiceAccount (or a token for another audience) assume the role."""
+    problems = []
+    for i, st in enumerate(statements(doc)):
+        if st.get("Effect", "Allow") != "Allow":
+            continue
+        actions = _strings(st.get("Action"))
+        if not any(a in (WEB_IDENTITY, "sts:*", "*") for a in actions):
+            continue
+        where = f"Statement[{i}]"
+        federated = _strings(as_map(st.get("Principal")).get("Federated"))
+        issuers = [m["issuer"] for f in federated if (m := OIDC_PROVIDER_ARN.fullmatch(f))]
+        if len(issuers) != 1 or len(federated) != 1:
+            problems.append(f"{where} trusts Federated {federated or 'nothing'}: give exactly one OIDC provider ARN")
+            continue
+        issuer = issuers[0]
+        cond = as_map(st.get("Condition"))
+        equals = as_map(cond.get("StringEquals"))
+        loose = [
+            f"{op} {key}"
+            for op, keys in cond.items()
+            if op != "StringEquals"
+            for key in as_map(keys)
+            if str(key).endswith((":sub", ":aud"))
+        ]
+        if loose:
+            problems.append(f"{where} matches {', '.join(loose)}: only StringEquals pins one ServiceAccount")
+        sub = _strings(equals.get(f"{issuer}:sub"))
+        if not sub:
+            problems.append(
+                f"{where} has no StringEquals {issuer}:sub: every ServiceAccount of the cluster may assume the role"
+            )
+        elif len(sub) > 1:
+            problems.append(f"{where} trusts {len(sub)} ServiceAccounts ({', '.join(sub)}): give one")
+        elif not K8S_SUBJECT.fullmatch(sub[0]):
+            problems.append(f"{where} sub {sub[0]!r} is not one ServiceAccount (system:serviceaccount:<ns>:<name>)")
+        aud = _strings(equals.get(f"{issuer}:aud"))
+        if aud != [STS_AUDIENCE]:
+            problems.append(f"{where} StringEquals {issuer}:aud is {aud or 'missing'}: give exactly {STS_AUDIENCE}")
+    return problems
+
+
+def irsa_subject(doc: Mapping[str, Any]) -> str | None:
+    """The one ``sub`` a trust policy pins, when it pins exactly one."""
+    for st in statements(doc):
+        for key, value in as_map(as_map(st.get("Condition")).get("StringEquals")).items():
+            if str(key).endswith(":sub") and len(_strings(value)) == 1:
+                return _strings(value)[0]
+    return None
+
+
+def _gke_pools(resources: Sequence[Resource]) -> set[str]:
+    pools = set()
+    for r in resources:
+        if r.type == GKE:
+            pool = as_map(r.props.get("workloadIdentityConfig")).get("workloadPool")
+            if isinstance(pool, str) and pool:
+                pools.add(pool)
+    return pools
+
+
+def _trust(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    roles: dict[str, tuple[Resource, Mapping[str, Any]]] = {}
+    pools = _gke_pools(resources)
+    for r in resources:
+        p = r.props
+        if r.type == IAM_ROLE:
+            doc = policy_document(p.get("assumeRolePolicy"))
+            if doc is None:
+                continue
+            if isinstance(p.get("name"), str):
+                roles[p["name"]] = (r, doc)
+            for problem in irsa_problems(doc):
+                yield Finding(r.urn, f"IAM role {r.name} trust policy: {problem}")
+        elif r.type in (GSA_MEMBER, GSA_BINDING) and p.get("role") == WI_USER:
+            members = [p.get("member")] if r.type == GSA_MEMBER else as_list(p.get("members"))
+            if r.type == GSA_BINDING and len(members) != 1:
+                yield Finding(r.urn, f"{r.name} binds {WI_USER} to {len(members)} members: give one ServiceAccount")
+            for m in members:
+                if m is UNKNOWN:
+                    continue
+                match = GKE_MEMBER.fullmatch(str(m))
+                if not match:
+                    yield Finding(
+                        r.urn,
+                        f"{r.name} grants {WI_USER} to {m!r}: give serviceAccount:<project>.svc.id.goog[<namespace>/"
+                        "<name>] (one Kubernetes ServiceAccount)",
+                    )
+                elif pools and match["pool"] not in pools:
+                    yield Finding(
+                        r.urn,
+                        f"{r.name} names workload pool {match['pool']}, not the cluster's ({', '.join(sorted(pools))})",
+                    )
+        elif r.type == AZ_FIC:
+            subject = p.get("subject")
+            if subject is not UNKNOWN and not K8S_SUBJECT.fullmatch(str(subject)):
+                yield Finding(
+                    r.urn,
+                    f"federated credential {r.name} subject {subject!r} is not one ServiceAccount "
+                    "(system:serviceaccount:<namespace>:<name>)",
+                )
+            issuer = p.get("issuer")
+            if isinstance(issuer, str) and issuer and not re.fullmatch(r"https://[^\s/]+/\S*", issuer, re.ASCII):
+                yield Finding(
+                    r.urn, f"federated credential {r.name} issuer {issuer!r} is not the cluster's https issuer"
+                )
+            audiences = p.get("audiences")
+            if audiences is not UNKNOWN and _strings(audiences) != [AZURE_AUDIENCE]:
+                yield Finding(r.urn, f"federated credential {r.name} audiences {audiences!r}: give [{AZURE_AUDIENCE}]")
+    # the ServiceAccount annotated with a role is the one that role trusts
+    for sa in (r for r in resources if r.type == K8S_SA):
+        arn = as_map(sa.metadata.get("annotations")).get(IRSA_ANNOTATION)
+        if not isinstance(arn, str) or "role/" not in arn:
+            continue
+        found = roles.get(arn.rsplit("/", 1)[-1])
+        if found is None:
+            continue
+        want = f"system:serviceaccount:{sa.namespace}:{sa.k8s_name}"
+        got = irsa_subject(found[1])
+        if got is not None and got != want:
+            yield Finding(
+                sa.urn, f"ServiceAccount {sa.namespace}/{sa.k8s_name} uses role {found[0].name}, which trusts {got}"
+            )
+
+
+# ------------------------------------------------------------------------------------------------ storage
+
+
+def _s3_actions(st: Mapping[str, Any]) -> list[str]:
+    return [a for a in _strings(st.get("Action")) if a == "*" or a.lower().startswith("s3:")]
+
+
+def s3_problems(doc: Mapping[str, Any]) -> list[str]:
+    """Why an IAM policy document grants S3 access wider than one bucket prefix."""
+    problems = []
+    for i, st in enumerate(statements(doc)):
+        if st.get("Effect", "Allow") != "Allow":
+            continue
+        actions = _s3_actions(st)
+        if not actions:
+            continue
+        where = f"Statement[{i}]"
+        if "NotResource" in st or "NotAction" in st:
+            problems.append(f"{where} uses NotResource/NotAction with S3: grants everything not listed")
+            continue
+        wild = [a for a in actions if "*" in a or "?" in a]
+        if wild:
+            problems.append(f"{where} grants {', '.join(wild)}: name the read actions")
+        for res in _strings(st.get("Resource")):
+            m = _S3_ARN.fullmatch(res)
+            if res == "*" or m is None:
+                problems.append(f"{where} grants S3 on {res!r}: name the bucket and prefix")
+                continue
+            if not m["bucket"] or any(c in m["bucket"] for c in "*?"):
+                problems.append(f"{where} grants S3 on {res!r}: a bucket wildcard reaches every bucket")
+                continue
+            key = m["key"]
+            reads = [a for a in actions if a.lower().startswith("s3:getobject")]
+            if key is not None and reads and (key == "" or key[0] in "*?"):
+                problems.append(f"{where} reads every object of bucket {m['bucket']} ({res}): scope it to the prefix")
+            if key is None and any(a.lower() == "s3:listbucket" for a in actions):
+                cond = st.get("Condition")
+                prefixes = [
+                    v
+                    for op, keys in as_map(cond).items()
+                    for k, vals in as_map(keys).items()
+                    if k == "s3:prefix"
+                    for v in _strings(vals)
+                ]
+                if not prefixes or any(p in ("", "*") or p[0] in "*?" for p in prefixes):
+                    problems.append(f"{where} lists all of bucket {m['bucket']}: add a Condition on s3:prefix")
+    return problems
+
+
+def _storage(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    for r in resources:
+        p = r.props
+        if r.type in (IAM_ROLE_POLICY, IAM_POLICY):
+            doc = policy_document(p.get("policy"))
+            for problem in s3_problems(doc) if doc is not None else []:
+                yield Finding(r.urn, f"IAM policy {r.name}: {problem}")
+        elif r.type == IAM_ROLE:
+            for inline in as_list(p.get("inlinePolicies")):
+                doc = policy_document(as_map(inline).get("policy"))
+                for problem in s3_problems(doc) if doc is not None else []:
+                    yield Finding(r.urn, f"IAM role {r.name} inline policy: {problem}")
+        elif r.type == IAM_ATTACHMENT:
+            arn = p.get("policyArn")
+            if isinstance(arn, str) and arn.rsplit("/", 1)[-1] in S3_MANAGED:
+                yield Finding(r.urn, f"{r.name} attaches {arn}: it grants every bucket of the account")
+        elif r.type in (GCS_MEMBER, GCS_BINDING):
+            role = p.get("role")
+            members = [p.get("member")] if r.type == GCS_MEMBER else as_list(p.get("members"))
+            bucket = p.get("bucket")
+            if isinstance(bucket, str) and any(c in bucket for c in "*?"):
+                yield Finding(r.urn, f"{r.name} grants on bucket {bucket!r}: name one bucket")
+            if role is not UNKNOWN and role not in GCS_READ_ROLES:
+                yield Finding(
+                    r.urn, f"{r.name} grants {role} on bucket {bucket}: a model reads; give {GCS_READ_ROLES[0]}"
+                )
+            public = [m for m in members if m in PUBLIC_MEMBERS]
+            if public:
+                yield Finding(r.urn, f"{r.name} grants bucket {bucket} to {', '.join(map(str, public))}")
+        elif r.type in (PROJECT_MEMBER, PROJECT_BINDING):
+            role = p.get("role")
+            if isinstance(role, str) and role.startswith("roles/storage."):
+                yield Finding(r.urn, f"{r.name} grants {role} on the whole project: grant it on the bucket")
+        elif r.type == AZ_ROLE_ASSIGNMENT:
+            role_id = str(p.get("roleDefinitionId", "")).rsplit("/", 1)[-1].lower()
+            scope = p.get("scope")
+            if role_id not in STORAGE_DATA_ROLES or scope is UNKNOWN:
+                continue
+            if role_id != ROLE_BLOB_READER:
+                yield Finding(
+                    r.urn,
+                    f"{r.name} grants {STORAGE_DATA_ROLES[role_id]}: a model reads; give Storage Blob Data Reader",
+                )
+            if not isinstance(scope, str) or not AZURE_CONTAINER_SCOPE.fullmatch(scope):
+                yield Finding(r.urn, f"{r.name} is scoped to {scope!r}: scope it to one blob container")
+
+
+RULES = [
+    Rule(
+        name="workload-identity-trust",
+        description=(
+            "Each cloud identity trusts exactly one Kubernetes ServiceAccount: IRSA StringEquals sub and aud on the "
+            "provider's issuer, GKE member serviceAccount:<pool>[ns/sa], Azure subject, issuer and audience."
+        ),
+        enforcement="mandatory",
+        area="identity",
+        applies_to=(IAM_ROLE, GSA_MEMBER, GSA_BINDING, AZ_FIC, K8S_SA),
+        check_stack=_trust,
+        unknown=lambda r: _unknown_doc(r) if r.type in (IAM_ROLE, GSA_MEMBER, AZ_FIC) else None,
+        remediation="scope the trust to system:serviceaccount:<namespace>:<name> of the model's ServiceAccount",
+    ),
+    Rule(
+        name="storage-read-least-privilege",
+        description=(
+            "Storage grants name one bucket (or container) and read only: no s3:*, no bucket or account wildcard, "
+            "S3 reads and lists scoped to the prefix, GCS read roles on the bucket, Azure Blob Data Reader on one "
+            "container."
+        ),
+        enforcement="mandatory",
+        area="identity",
+        applies_to=(
+            IAM_ROLE_POLICY,
+            IAM_POLICY,
+            IAM_ATTACHMENT,
+            GCS_MEMBER,
+            GCS_BINDING,
+            PROJECT_MEMBER,
+            AZ_ROLE_ASSIGNMENT,
+        ),
+        check_stack=_storage,
+        unknown=lambda r: _unknown_doc(r) if r.type in (IAM_ROLE_POLICY, IAM_POLICY, AZ_ROLE_ASSIGNMENT) else None,
+        remediation="grant read on the model's own bucket prefix (or container) only",
+    ),
+]

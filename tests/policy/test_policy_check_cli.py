@@ -1,0 +1,128 @@
+"""``mlplatform check PLAN.json``: the same policies as the plan over a saved plan; exit 1 on a mandatory failure,
+2 with one line for a file that is not a plan."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from components.plan.cli import EXIT_INVALID, EXIT_OK, EXIT_POLICY, main
+from support import ROOT
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    """Every shipped stack planned once, saved with --json."""
+    out = tmp_path_factory.mktemp("plan") / "plan.json"
+    main(["plan", "--project", str(ROOT), "--all", "--no-tree", "--json", str(out)])
+    return out, json.loads(out.read_text())
+
+
+def _write(tmp: Path, doc: Any) -> Path:
+    path = tmp / "p.json"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def test_check_gives_the_plans_policies(saved: tuple[Path, dict[str, Any]]) -> None:
+    from policy.check import check, load_plan
+
+    path, doc = saved
+    stacks = load_plan(path)
+    assert [s.stack for s in stacks] == [s["stack"] for s in doc["stacks"]]
+    for s, d in zip(stacks, doc["stacks"], strict=True):
+        assert check(s) == d["policies"], s.stack
+
+
+def test_check_exit_codes_follow_the_mandatory_failures(
+    saved: tuple[Path, dict[str, Any]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path, doc = saved
+    assert main(["check", str(path), "--stack", "aws-dev"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "Policies:" in out and "0 failed" in out
+    # a careless edit in the saved plan: mesh-wide mTLS to PERMISSIVE
+    stack = next(s for s in doc["stacks"] if s["stack"] == "aws-dev")
+    mesh = next(r for r in stack["resources"] if r["name"] == "mlplatform-mesh-mtls")
+    mesh["inputs"]["spec"]["mtls"]["mode"] = "PERMISSIVE"
+    code = main(["check", str(_write(tmp_path, {**doc, "stacks": [stack]}))])
+    text = capsys.readouterr()
+    assert code == EXIT_POLICY
+    assert "FAIL" in text.out and "mesh-mtls-strict" in text.out
+    assert "1 mandatory policy violation(s)" in text.err
+
+
+def test_check_reads_overrides_from_the_saved_settings(
+    saved: tuple[Path, dict[str, Any]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, doc = saved
+    stack = json.loads(json.dumps(next(s for s in doc["stacks"] if s["stack"] == "aws-dev")))
+    next(r for r in stack["resources"] if r["name"] == "mlplatform-mesh-mtls")["inputs"]["spec"]["mtls"]["mode"] = (
+        "PERMISSIVE"
+    )
+    reason = "migration week: legacy clients without sidecars"
+    stack["settings"]["overrides"] = {"mesh-mtls-strict": {"enforcement": "advisory", "reason": reason}}
+    assert main(["check", str(_write(tmp_path, {"project": "mlplatform", "stacks": [stack]}))]) == EXIT_OK
+    assert "warn" in capsys.readouterr().out
+    stack["settings"]["overrides"]["mesh-mtls-strict"]["reason"] = "   "
+    assert main(["check", str(_write(tmp_path, {"project": "mlplatform", "stacks": [stack]}))]) == EXIT_INVALID
+    assert "settings.overrides.mesh-mtls-strict.reason" in capsys.readouterr().err
+
+
+def test_the_plan_records_validated_settings(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "stacks").mkdir()
+    (tmp_path / "Pulumi.yaml").write_text(
+        f"name: mlplatform\nruntime: python\nmain: {ROOT / 'infra'}/\nstackConfigDir: stacks\n"
+    )
+    doc = yaml.safe_load((ROOT / "stacks" / "Pulumi.local.yaml").read_text())
+    doc["config"]["mlplatform:budget"] = "1_000"
+    doc["config"]["mlplatform:policy"] = {"maxGpus": 8.0, "requiredTags": ["owner"]}
+    (tmp_path / "stacks" / "Pulumi.t.yaml").write_text(yaml.safe_dump(doc))
+    out = tmp_path / "plan.json"
+    main(["plan", "--project", str(tmp_path), "--stack", "t", "--no-tree", "--json", str(out)])
+    capsys.readouterr()
+    settings = json.loads(out.read_text())["stacks"][0]["settings"]
+    assert settings["budget"] == 1000.0 and settings["maxGpus"] == 8 and settings["requiredTags"] == ["owner"]
+    assert settings["environment"] == "dev" and settings["anonymousModels"] == ["models/sklearn-iris"]
+
+
+@pytest.mark.parametrize(
+    ("content", "line"),
+    [
+        (None, "no such file"),
+        ("{not json", "not JSON (line 1)"),
+        ("[]", "not a plan: expected a JSON object with stacks"),
+        ('{"stacks": [{"cloud": "aws"}]}', "stacks[0] has no stack name"),
+        ('{"stacks": [{"stack": "s", "resources": []}]}', "stack s has no settings"),
+        ('{"stacks": [{"stack": "s", "settings": {}, "resources": {}}]}', "stack s: resources is not a list"),
+        ('{"stacks": [{"stack": "s", "settings": {}, "resources": [{"x": 1}]}]}', "resources[0] has no urn and type"),
+        ('{"stacks": [{"stack": "s", "settings": {"maxGpus": "lots"}, "resources": []}]}', "settings.maxGpus: lots"),
+        ('{"stacks": [{"stack": "s", "settings": {"environment": "qa"}, "resources": []}]}', "settings.environment"),
+        ('{"stacks": [{"stack": "s", "settings": {"maxGPUs": 8}, "resources": []}]}', "settings.maxGPUs"),
+        ('{"stacks": [{"stack": "s", "settings": {"budget": true}, "resources": []}]}', "settings.budget"),
+    ],
+)
+def test_not_a_plan_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str | None, line: str
+) -> None:
+    path = tmp_path / "p.json"
+    if content is not None:
+        path.write_text(content)
+    assert main(["check", str(path)]) == EXIT_INVALID
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and err.startswith(str(path)) and line in err, err
+
+
+def test_a_directory_or_an_unknown_stack_is_exit_2(
+    saved: tuple[Path, dict[str, Any]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["check", str(tmp_path)]) == EXIT_INVALID
+    assert "is a directory" in capsys.readouterr().err
+    path, _ = saved
+    assert main(["check", str(path), "--stack", "nope"]) == EXIT_INVALID
+    err = capsys.readouterr().err.strip()
+    assert err == f"{path}: no stack 'nope' in this plan; stacks here: aws-dev, azure-staging, gcp-prod, local"

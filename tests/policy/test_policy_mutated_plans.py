@@ -1,0 +1,398 @@
+"""Each new rule over a shipped stack's real plan, mutated the way the rule guards against.
+
+The plans are rendered with the engine's fake outputs (components/plan/engine.py ``outputs="fake"``), so documents
+built from values known only after deploy (IRSA trust policies, Workload Identity members, Azure scopes) are there
+in full. Each test checks that the rule passes on the shipped plan and that it saw the document (nothing left
+unchecked), then changes one thing in one recorded resource and expects that rule, and only that rule, to fail.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from dataclasses import replace
+from functools import cache
+from typing import Any
+
+import pytest
+
+from components.plan.engine import run_program
+from components.plan.project import find_project, read_stack_file
+from policy.rules import ALL_RULES, Facts, Resource, StackSettings, resources_from_plan, run_rules
+from support import ROOT
+
+PROJECT = find_project(ROOT)
+OPEN_DEFECTS = {("local", "internal-model-cluster-local")}  # issue #12 defect 1, fixed in components/serving
+
+
+@cache
+def shipped(stack: str, outputs: str = "fake") -> tuple[tuple[Resource, ...], StackSettings]:
+    cfg = read_stack_file(PROJECT, stack)
+    result = run_program(
+        PROJECT.root, stack, cfg.config, cfg.secret_keys, main=PROJECT.main, project=PROJECT.name, outputs=outputs
+    )
+    return tuple(resources_from_plan(result)), StackSettings.from_config(cfg.config)
+
+
+def mutate(
+    resources: tuple[Resource, ...], pick: Callable[[Resource], bool], change: Callable[[dict[str, Any]], None]
+) -> list[Resource]:
+    """The resources with ``change`` applied to a copy of the props of every one ``pick`` selects (at least one)."""
+    out, hit = [], 0
+    for r in resources:
+        if pick(r):
+            props = copy.deepcopy(dict(r.props))
+            change(props)
+            r = replace(r, props=props)
+            hit += 1
+        out.append(r)
+    assert hit, "the mutation found nothing to change: the plan's shape moved"
+    return out
+
+
+def entries(
+    resources: list[Resource] | tuple[Resource, ...], settings: StackSettings
+) -> dict[str, list[dict[str, Any]]]:
+    by_rule: dict[str, list[dict[str, Any]]] = {}
+    for e in run_rules(list(resources), settings):
+        by_rule.setdefault(e["policy"], []).append(e)
+    return by_rule
+
+
+def failed(
+    resources: list[Resource] | tuple[Resource, ...], settings: StackSettings, stack: str
+) -> dict[str, list[str]]:
+    return {
+        rule: [e["message"] for e in es if not e["passed"]]
+        for rule, es in entries(resources, settings).items()
+        if any(not e["passed"] for e in es) and (stack, rule) not in OPEN_DEFECTS and rule != "kms-key-rotation"
+    }
+
+
+def assert_caught(
+    stack: str, rule: str, pick: Callable[[Resource], bool], change: Callable[[dict[str, Any]], None], fragment: str
+) -> None:
+    resources, settings = shipped(stack)
+    base = entries(resources, settings)[rule]
+    assert all(e["passed"] for e in base), base
+    assert not any(e.get("unchecked") for e in base), f"{rule} left documents unchecked on the fake-output plan"
+    found = failed(mutate(resources, pick, change), settings, stack)
+    assert list(found) == [rule], found
+    assert any(fragment in m for m in found[rule]), found[rule]
+
+
+def named(type_suffix: str, name: str) -> Callable[[Resource], bool]:
+    return lambda r: r.type.endswith(type_suffix) and r.name == name
+
+
+def edit_json(key: str, fn: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any]], None]:
+    def change(props: dict[str, Any]) -> None:
+        doc = json.loads(props[key])
+        fn(doc)
+        props[key] = json.dumps(doc)
+
+    return change
+
+
+# ------------------------------------------------------------------------------------------------ identity
+
+
+def _drop_sub(doc: dict[str, Any]) -> None:
+    equals = doc["Statement"][0]["Condition"]["StringEquals"]
+    for k in [k for k in equals if k.endswith(":sub")]:
+        del equals[k]
+
+
+def test_irsa_trust_without_sub_aws_dev() -> None:
+    assert_caught(
+        "aws-dev", "workload-identity-trust", named(":Role", "resnet50-storage-role"),
+        edit_json("assumeRolePolicy", _drop_sub), "every ServiceAccount of the cluster may assume the role",
+    )  # fmt: skip
+
+
+def test_irsa_trust_loosened_to_stringlike_aws_dev() -> None:
+    def loosen(doc: dict[str, Any]) -> None:
+        cond = doc["Statement"][0]["Condition"]
+        sub = next(k for k in cond["StringEquals"] if k.endswith(":sub"))
+        cond["StringLike"] = {sub: "system:serviceaccount:models:*"}
+        del cond["StringEquals"][sub]
+
+    assert_caught(
+        "aws-dev", "workload-identity-trust", named(":Role", "mlplatform-karpenter-controller"),
+        edit_json("assumeRolePolicy", loosen), "only StringEquals pins one ServiceAccount",
+    )  # fmt: skip
+
+
+def test_gke_member_for_a_whole_namespace_gcp_prod() -> None:
+    def widen(props: dict[str, Any]) -> None:
+        props["member"] = props["member"].split("[")[0] + "[models/*]"
+
+    assert_caught(
+        "gcp-prod", "workload-identity-trust", named("iAMMember:IAMMember", "resnet-triton-workload-identity"), widen,
+        "one Kubernetes ServiceAccount",
+    )  # fmt: skip
+
+
+def test_azure_subject_widened_azure_staging() -> None:
+    def widen(props: dict[str, Any]) -> None:
+        props["subject"] = "system:serviceaccount:models:*"
+
+    assert_caught(
+        "azure-staging", "workload-identity-trust", lambda r: r.type.endswith("FederatedIdentityCredential"), widen,
+        "is not one ServiceAccount",
+    )  # fmt: skip
+
+
+def test_plain_plan_says_what_it_could_not_check() -> None:
+    resources, settings = shipped("aws-dev", "unknown")
+    (entry,) = entries(resources, settings)["workload-identity-trust"]
+    assert entry["passed"]
+    assert "trust policy of role resnet50-storage-role" in entry["unchecked"]
+
+
+# ------------------------------------------------------------------------------------------------ storage
+
+
+def test_s3_grant_to_every_bucket_aws_dev() -> None:
+    def every_bucket(doc: dict[str, Any]) -> None:
+        doc["Statement"][0]["Resource"] = "arn:aws:s3:::*"
+
+    assert_caught(
+        "aws-dev", "storage-read-least-privilege", named(":RolePolicy", "resnet50-storage-read"),
+        edit_json("policy", every_bucket), "a bucket wildcard reaches every bucket",
+    )  # fmt: skip
+
+
+def test_s3_list_without_prefix_aws_dev() -> None:
+    def unscoped(doc: dict[str, Any]) -> None:
+        del doc["Statement"][1]["Condition"]
+
+    assert_caught(
+        "aws-dev", "storage-read-least-privilege", named(":RolePolicy", "resnet50-storage-read"),
+        edit_json("policy", unscoped), "add a Condition on s3:prefix",
+    )  # fmt: skip
+
+
+def test_gcs_admin_role_gcp_prod() -> None:
+    def admin(props: dict[str, Any]) -> None:
+        props["role"] = "roles/storage.objectAdmin"
+
+    assert_caught(
+        "gcp-prod", "storage-read-least-privilege", lambda r: r.type.endswith("bucketIAMMember:BucketIAMMember"),
+        admin, "a model reads",
+    )  # fmt: skip
+
+
+def test_azure_grant_on_the_account_azure_staging() -> None:
+    def account(props: dict[str, Any]) -> None:
+        props["scope"] = props["scope"].split("/blobServices")[0]
+
+    assert_caught(
+        "azure-staging", "storage-read-least-privilege", named(":RoleAssignment", "bert-onnx-storage-read"), account,
+        "scope it to one blob container",
+    )  # fmt: skip
+
+
+# ------------------------------------------------------------------------------------------------ mesh and models
+
+
+@pytest.mark.parametrize("stack", ["aws-dev", "gcp-prod", "azure-staging"])
+def test_mesh_wide_permissive(stack: str) -> None:
+    def permissive(props: dict[str, Any]) -> None:
+        props["spec"]["mtls"]["mode"] = "PERMISSIVE"
+
+    assert_caught(
+        stack, "mesh-mtls-strict", named("PeerAuthentication", "mlplatform-mesh-mtls"), permissive,
+        "mesh-wide PeerAuthentication istio-system/default mode is PERMISSIVE",
+    )  # fmt: skip
+
+
+def test_model_namespace_permissive_gcp_prod() -> None:
+    def permissive(props: dict[str, Any]) -> None:
+        props["spec"]["mtls"]["mode"] = "PERMISSIVE"
+
+    assert_caught(
+        "gcp-prod", "mesh-mtls-strict", named("PeerAuthentication", "models-mtls"), permissive,
+        "sets namespace models to PERMISSIVE",
+    )  # fmt: skip
+
+
+def test_internal_model_visibility_local() -> None:
+    resources, settings = shipped("local")
+    isvc = "InferenceService"
+
+    def knative_label(props: dict[str, Any]) -> None:
+        labels = props["metadata"]["labels"]
+        labels.pop("networking.kserve.io/visibility", None)
+        labels["networking.knative.dev/visibility"] = "cluster-local"
+
+    fixed = mutate(resources, named(isvc, "xgboost-iris-isvc"), knative_label)
+    assert all(e["passed"] for e in entries(fixed, settings)["internal-model-cluster-local"])
+
+    def lose_label(props: dict[str, Any]) -> None:
+        del props["metadata"]["labels"]["networking.knative.dev/visibility"]
+
+    broken = mutate(tuple(fixed), named(isvc, "xgboost-iris-isvc"), lose_label)
+    msgs = [e["message"] for e in entries(broken, settings)["internal-model-cluster-local"] if not e["passed"]]
+    assert msgs == [
+        "internal model models/xgboost-iris is published on the public gateway: KServe in Knative mode reads the "
+        "label networking.knative.dev/visibility: cluster-local (it has none)"
+    ]
+
+
+def test_model_service_account_mounts_its_token_gcp_prod() -> None:
+    def mount(props: dict[str, Any]) -> None:
+        props["automountServiceAccountToken"] = True
+
+    assert_caught(
+        "gcp-prod", "model-service-account", named("ServiceAccount", "qwen-chat-sa"), mount,
+        "ServiceAccount models/qwen-chat-sa of model models/qwen-chat mounts its API token",
+    )  # fmt: skip
+
+
+def test_models_share_a_service_account_aws_dev() -> None:
+    def share(props: dict[str, Any]) -> None:
+        props["spec"]["predictor"]["serviceAccountName"] = "resnet50-sa"
+
+    assert_caught(
+        "aws-dev", "model-service-account", named("InferenceService", "sklearn-iris-isvc"), share,
+        "share ServiceAccount models/resnet50-sa",
+    )  # fmt: skip
+
+
+# ------------------------------------------------------------------------------------------------ availability
+
+
+def test_gateway_pdb_in_helm_values_blocks_drains_gcp_prod() -> None:
+    def block(props: dict[str, Any]) -> None:
+        props["values"]["podDisruptionBudget"] = {"minAvailable": 2}
+
+    assert_caught(
+        "gcp-prod", "pdb-allows-eviction", named("helm.sh/v3:Release", "mlplatform-istio-gateway"), block,
+        "renders a PodDisruptionBudget with minAvailable 2 with 2 replica(s)",
+    )  # fmt: skip
+
+
+def test_istiod_pdb_in_helm_values_blocks_drains_gcp_prod() -> None:
+    def block(props: dict[str, Any]) -> None:
+        props["values"]["pdb"] = {"minAvailable": 2}
+
+    assert_caught(
+        "gcp-prod", "pdb-allows-eviction", named("helm.sh/v3:Release", "mlplatform-istiod"), block,
+        "(istiod) renders a PodDisruptionBudget with minAvailable 2",
+    )  # fmt: skip
+
+
+def test_model_pdb_selects_nothing_gcp_prod() -> None:
+    def typo(props: dict[str, Any]) -> None:
+        props["spec"]["selector"]["matchLabels"] = {"serving.kserve.io/inferenceservices": "qwen-chat"}
+
+    assert_caught(
+        "gcp-prod", "model-pdb", named("PodDisruptionBudget", "qwen-chat-pdb"), typo,
+        "model models/qwen-chat keeps 2 replicas but no PodDisruptionBudget selects its pods",
+    )  # fmt: skip
+
+
+def test_chart_version_shortened_aws_dev() -> None:
+    def shorter(props: dict[str, Any]) -> None:
+        props["version"] = "v0.20"
+
+    assert_caught(
+        "aws-dev", "helm-version-pinned", lambda r: r.type.endswith("helm.sh/v3:Release") and
+        str(r.props.get("chart", "")).endswith("kserve-resources"), shorter, "'v0.20' is not an exact version",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("stack", "pick", "effect"),
+    [
+        ("aws-dev", lambda r: r.type == "kubernetes:karpenter.sh/v1:NodePool", "PreferNoSchedule"),
+        ("gcp-prod", lambda r: r.type == "gcp:container/nodePool:NodePool" and "guestAccelerators" in
+         r.props.get("nodeConfig", {}), "PREFER_NO_SCHEDULE"),
+    ],
+)  # fmt: skip
+def test_gpu_taint_prefer_no_schedule(stack: str, pick: Callable[[Resource], bool], effect: str) -> None:
+    def soften(props: dict[str, Any]) -> None:
+        spec = props["spec"]["template"]["spec"] if "spec" in props else props["nodeConfig"]
+        for t in spec["taints"]:
+            t["effect"] = effect
+
+    assert_caught(stack, "gpu-pool-taint-label", pick, soften, "has no taint nvidia.com/gpu=present:NoSchedule")
+
+
+def test_empty_required_tags_on_a_shipped_stack() -> None:
+    resources, settings = shipped("aws-dev")
+    emptied = replace(settings, facts=replace(settings.facts, required_tags=()))
+    found = failed(resources, emptied, "aws-dev")
+    assert list(found) == ["required-tags"]
+    assert all(m.startswith("policy.requiredTags is empty") for m in found["required-tags"])
+
+
+# ------------------------------------------------------------------------------------------------ enforcement
+
+SECURITY_RULES = {
+    "api-endpoint-restricted": "mandatory",
+    "api-endpoint-world-opt-in": "advisory",  # the stack opted in (allowWorld); still shown
+    "secrets-encryption": "mandatory",
+    "audit-logs": "mandatory",
+    "workload-identity": "mandatory",
+    "workload-identity-trust": "mandatory",
+    "storage-read-least-privilege": "mandatory",
+    "imdsv2-required": "mandatory",
+    "kms-key-rotation": "advisory",  # rotation is hygiene; AKS KMS needs the new key id after a rotation
+    "prod-protect-stateful": "mandatory",
+    "gpu-pool-taint-label": "mandatory",
+    "required-tags": "mandatory",
+    "helm-version-pinned": "mandatory",
+    "no-privileged-containers": "mandatory",
+    "privileged-namespaces-listed": "mandatory",
+    "pdb-allows-eviction": "mandatory",
+    "no-load-balancer-services": "mandatory",
+    "isvc-gpu-scheduling": "mandatory",
+    "model-endpoint-auth": "mandatory",
+    "mesh-mtls-strict": "mandatory",
+    "internal-model-cluster-local": "mandatory",
+    "model-service-account": "mandatory",
+    "model-namespace-pod-security": "mandatory",
+    "model-pdb": "mandatory",
+}
+"""The enforcement level of every security, isolation and availability rule, pinned here (not only in the docs)."""
+
+
+def test_enforcement_of_every_security_rule_is_pinned() -> None:
+    from policy.pack import build_policies
+
+    levels = {r.name: r.enforcement for r in ALL_RULES}
+    assert {k: levels.get(k) for k in SECURITY_RULES} == SECURITY_RULES
+    pack = {p.name: p.enforcement_level.value for p in build_policies() if p.enforcement_level is not None}
+    assert {k: pack.get(k) for k in SECURITY_RULES} == SECURITY_RULES
+    others = set(levels) - set(SECURITY_RULES)
+    assert others == {"gpu-budget", "model-container-limits", "prod-model-replicas", "budget", "budget-advisory"}
+
+
+def test_a_blank_override_reason_keeps_the_rule() -> None:
+    from policy.rules import Override
+
+    resources, settings = shipped("aws-dev")
+    mutated = mutate(resources, named("PeerAuthentication", "mlplatform-mesh-mtls"),
+                     lambda p: p["spec"]["mtls"].update(mode="PERMISSIVE"))  # fmt: skip
+    blank = replace(settings, overrides={"mesh-mtls-strict": Override("disabled", "          ")})
+    (entry, *_) = [e for e in entries(mutated, blank)["mesh-mtls-strict"] if not e["passed"]]
+    assert entry["enforcement"] == "mandatory" and "reason" not in entry
+    assert entry["message"].endswith("(the stack's override to disabled is ignored: its reason is blank)")
+
+
+def test_settings_come_from_the_validated_config() -> None:
+    cfg = dict(read_stack_file(PROJECT, "gcp-prod").config)
+    cfg["mlplatform:budget"] = "1_000"
+    cfg["mlplatform:policy"] = json.dumps({"maxGpus": 8.0})
+    from infra.config import TOP_LEVEL_KEYS, StackConfig, parse_raw
+
+    values = parse_raw({k.split(":", 1)[1]: v for k, v in cfg.items()})
+    model = StackConfig.model_validate({k: v for k, v in values.items() if k in TOP_LEVEL_KEYS})
+    s = StackSettings.from_config(cfg)
+    assert (s.budget, s.facts.max_gpus) == (model.budget, model.policy.max_gpus)
+    assert s.facts == StackSettings.from_stack_config(model).facts
+    assert s.facts.max_gpus == 8 and isinstance(s.facts.max_gpus, int)
+    assert isinstance(Facts().max_gpus, int)
