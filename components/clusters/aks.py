@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import base64
 import ipaddress
+import time
 from typing import Any
 
 import pulumi
+import pulumi.dynamic
 import pulumi_azure_native as azure
 import yaml
 
@@ -49,6 +51,41 @@ NEEDS_DEVICE_PLUGIN = True
 """AKS installs the GPU driver on the pool (``gpuProfile.driver: Install``) but no device plugin: the platform
 installs the NVIDIA device plugin, which also applies time-slicing/MPS through the pools' device plugin config
 label."""
+
+
+RBAC_PROPAGATION_SECONDS = 300
+"""How long a new role assignment may take to reach the AKS authorization server: "New role assignments can take up
+to five minutes to propagate and be updated by the authorization server" (MicrosoftDocs/azure-docs
+articles/aks/manage-azure-rbac.md, Before you begin)."""
+
+
+class _PropagationWaitProvider(pulumi.dynamic.ResourceProvider):
+    """Waits ``seconds`` when created (and when the role assignments it follows are replaced), never on later runs:
+    the first ``up`` after an assignment is created waits for it to propagate before any Kubernetes call."""
+
+    def create(self, props: dict[str, Any]) -> pulumi.dynamic.CreateResult:
+        time.sleep(int(props["seconds"]))
+        return pulumi.dynamic.CreateResult(id_="rbac-propagated", outs=props)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.DiffResult:
+        changed = olds.get("assignments") != news.get("assignments")
+        return pulumi.dynamic.DiffResult(
+            changes=changed, replaces=["assignments"] if changed else [], delete_before_replace=False
+        )
+
+
+class RbacPropagationWait(pulumi.dynamic.Resource):
+    """A wait of :data:`RBAC_PROPAGATION_SECONDS` after the role assignments ``assignments`` are created (a Pulumi
+    dynamic resource: nothing in the cloud; it sleeps on create only, so later ``up`` runs do not wait)."""
+
+    def __init__(
+        self,
+        name: str,
+        assignments: list[pulumi.Input[str]],
+        seconds: int = RBAC_PROPAGATION_SECONDS,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__(_PropagationWaitProvider(), name, {"assignments": assignments, "seconds": seconds}, opts)
 
 
 def role_definition(subscription_id: str, role: str) -> str:
@@ -294,6 +331,10 @@ class AksCluster(ManagedCluster):
             azure.authorization.RoleAssignment(
                 child_name(name, "deployer-admin"),
                 principal_id=client.object_id,
+                # pulumi-azure-native 3.29 sends principalType "User" when none is given
+                # (authorization/role_assignment.py, RoleAssignmentArgs); Azure refuses an assignment whose type is not
+                # the principal's with UnmatchedPrincipalType (Azure/modern-web-app-pattern-dotnet#129).
+                principal_type=az.deployer_principal_type,
                 role_definition_id=self._subscription.apply(lambda s: role_definition(s, ROLE_AKS_RBAC_CLUSTER_ADMIN)),
                 scope=self.aks.id,
                 opts=child_opts(self),
@@ -319,10 +360,15 @@ class AksCluster(ManagedCluster):
         kubeconfig = creds.kubeconfigs.apply(
             lambda k: kubeconfig_from_credentials(cluster_name, str(k[0].value)) if k else ""
         )
-        # Role assignments take up to five minutes to reach the AKS authorization server (manage-azure-rbac.md): a
-        # first `up` that meets 403 succeeds when run again (docs/deploying.md).
+        # Role assignments take up to five minutes to reach the AKS authorization server (manage-azure-rbac.md): the
+        # Kubernetes provider waits that long after they are created (once; docs/deploying.md).
+        self.rbac_wait = RbacPropagationWait(
+            child_name(name, "rbac-propagation"),
+            assignments=[a.id for a in admins],
+            opts=child_opts(self, depends_on=admins),
+        )
         provider = cluster_provider(
-            name, self, kubeconfig, f"aks/{rg_name}/{cluster_name}", depends_on=[self.aks, *admins]
+            name, self, kubeconfig, f"aks/{rg_name}/{cluster_name}", depends_on=[self.aks, *admins, self.rbac_wait]
         )
         fqdn = self.aks.fqdn if reach.public else self.aks.private_fqdn
         self._finish(

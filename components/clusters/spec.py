@@ -238,6 +238,12 @@ class AzureSpec(Spec):
         'Entra ID group object ids granted "Azure Kubernetes Service RBAC Cluster Admin" on the cluster, besides the '
         "identity that runs ``pulumi up`` (always granted)."
     )
+    deployer_principal_type: Literal["User", "ServicePrincipal"] = "User"
+    (
+        "What the identity that runs ``pulumi up`` is: ``User`` (``az login`` as a person) or ``ServicePrincipal`` "
+        "(a CI service principal or managed identity). Its cluster-admin role assignment names this type, and Azure "
+        "refuses a type that is not the principal's (UnmatchedPrincipalType). Default: ``User``."
+    )
 
     @field_validator("admin_group_ids")
     @classmethod

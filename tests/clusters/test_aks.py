@@ -357,3 +357,46 @@ def test_azure_staging_reads_its_model_from_the_storage_accounts_group() -> None
     scope = reader.plain_inputs()["scope"]
     assert "/resourceGroups/mlp-staging-models/providers/Microsoft.Storage/storageAccounts/mlpstagingmodels/" in scope
     assert not any(f"/resourceGroups/{rg}/" in scope for rg in created)
+
+
+@pytest.mark.parametrize("given", [None, "User", "ServicePrincipal"])
+def test_the_deployer_role_assignment_names_the_configured_principal_type(given: str | None) -> None:
+    """Review 1: pulumi-azure-native 3.29 sends principalType "User" when none is given (authorization/
+    role_assignment.py); a CI service principal or managed identity then gets UnmatchedPrincipalType
+    (Azure/modern-web-app-pattern-dotnet#129). The type comes from cluster.azure.deployerPrincipalType (default User),
+    passed explicitly."""
+    azure = {} if given is None else {"deployerPrincipalType": given}
+    built = build("azure", {"azure": azure}, outputs="unknown")
+    admin = built.one("azure-native:authorization:RoleAssignment", "mlp-deployer-admin")
+    assert admin.plain_inputs()["principalType"] == (given or "User")
+    assert "principalType" in admin.inputs  # sent by us, not filled in by the SDK's default
+
+
+def test_the_deployer_principal_type_accepts_user_or_service_principal_only() -> None:
+    with pytest.raises(Exception, match=r"deployerPrincipalType|deployer_principal_type"):
+        build("azure", {"azure": {"deployerPrincipalType": "MSI"}}, outputs="unknown")
+
+
+def test_kubernetes_calls_wait_for_the_role_assignments_to_propagate(aks: Any) -> None:
+    """Review 2: new role assignments take up to five minutes to reach the AKS authorization server
+    (MicrosoftDocs/azure-docs articles/aks/manage-azure-rbac.md): the Kubernetes provider depends on a wait that
+    follows every admin assignment and sleeps 300 s when created, and only then."""
+    from components.clusters import aks as aks_module
+
+    wait = aks.one("pulumi-python:dynamic:Resource", "mlp-rbac-propagation")
+    provider = aks.one("pulumi:providers:kubernetes")
+    assert wait.urn in provider.depends_on
+    admin = aks.one("azure-native:authorization:RoleAssignment", "mlp-deployer-admin")
+    assert admin.urn in wait.depends_on
+    assert wait.plain_inputs()["seconds"] == 300
+    slept: list[float] = []
+    impl = aks_module._PropagationWaitProvider()
+    orig = aks_module.time.sleep
+    aks_module.time.sleep = slept.append  # type: ignore[assignment]
+    try:
+        impl.create({"assignments": ["a"], "seconds": 300})
+    finally:
+        aks_module.time.sleep = orig
+    assert slept == [300]
+    assert impl.diff("x", {"assignments": ["a"]}, {"assignments": ["a"]}).changes is False
+    assert impl.diff("x", {"assignments": ["a"]}, {"assignments": ["b"]}).replaces == ["assignments"]
