@@ -213,3 +213,21 @@ def test_the_shipped_stacks_are_deployable_from_where_they_say(cloud: str) -> No
     assert deploy_from(stack) == [OFFICE]
     assert unreachable(endpoint, deploy_from(stack)) is None
     assert endpoint.allowed == (OFFICE,)  # open to that range only, never to the world
+
+
+@pytest.mark.parametrize("cloud", ["gcp", "azure"])
+def test_the_kubeconfig_names_the_public_endpoint_the_deploy_machine_reaches(cloud: str) -> None:
+    """Review 7: with a public endpoint and deployFrom inside it, the Kubernetes provider's kubeconfig server is the
+    public endpoint: GKE's cluster ``endpoint`` (the external address when ``enablePrivateEndpoint`` is false, "Whether
+    the master's internal IP address is used as the cluster endpoint", GKE API PrivateClusterConfig), AKS's ``fqdn``
+    (not ``privateFQDN``, nor whatever server the listed credentials carry)."""
+    built = build(cloud, {"apiAccess": {"publicCidrs": [OFFICE], "deployFrom": [OFFICE]}})
+    cluster = built.one(CLUSTER_TYPES[cloud])
+    kubeconfig = built.one("pulumi:providers:kubernetes").plain_inputs()["kubeconfig"]
+    server = json.loads(kubeconfig)["clusters"][0]["cluster"]["server"]
+    if cloud == "gcp":
+        assert cluster.plain_inputs()["privateClusterConfig"]["enablePrivateEndpoint"] is False
+        assert server == "https://203.0.113.10"  # the mocked cluster's ``endpoint`` output (components/plan/fakes.py)
+    else:
+        assert server == "https://mlp-test.hcp.eastus.azmk8s.io:443"
+        assert "privatelink" not in server
