@@ -220,7 +220,7 @@ class GkeCluster(ManagedCluster):
                 opts=child_opts(self),
             )
 
-        gcp.compute.Firewall(
+        webhooks = gcp.compute.Firewall(
             child_name(name, "webhooks"),
             name=f"{cluster_name}-webhooks",
             project=project,
@@ -325,8 +325,14 @@ class GkeCluster(ManagedCluster):
         kubeconfig = pulumi.Output.all(self.gke.endpoint, self.gke.master_auth.cluster_ca_certificate).apply(
             lambda a: kubeconfig_for(cluster_name, str(a[0]), str(a[1] or ""))
         )
+        # The webhook rule is a dependency of the provider, so of every Kubernetes object: it exists before the first
+        # webhook is called, and a destroy removes it only after the objects whose deletion calls webhooks.
         provider = cluster_provider(
-            name, self, kubeconfig, f"gke/{project}/{region}/{cluster_name}", depends_on=[self.system_pool_resource]
+            name,
+            self,
+            kubeconfig,
+            f"gke/{project}/{region}/{cluster_name}",
+            depends_on=[self.system_pool_resource, webhooks],
         )
         self._finish(
             cloud="gcp",
