@@ -15,26 +15,11 @@ istio.io/latest/docs/reference/config/security/authorization-policy/#Source):
 - the activator (``sa/activator``) forwards requests while a model is at zero (and while it buffers bursts), so the
   model's sidecar sees the activator, not the caller. It forwards the caller's ``Authorization`` header
   (pkg/activator/handler/handler.go: a header-pruning reverse proxy that removes only Knative's revision headers),
-  so a public JWT model still checks the caller's token. On every model the activator itself is admitted only for
-  its readiness probes (``User-Agent: Knative-Activator-Probe``, pkg/activator/net/revision_backends.go), which the
-  queue-proxy answers itself and never passes to the model (knative.dev/pkg network/handlers/drain.go: probes by
-  user agent are answered "regardless of path"; the user agents are pkg/queue/sharedmain/handlers.go
-  ``HealthCheckUAPrefixes``, knative/serving 1.21.3).
-
-  An internal model therefore cannot be called through the activator, and in Knative mode it must never need it:
-  :func:`components.serving.spec.platform_problems` refuses ``access.mode: internal`` with ``minReplicas: 0`` in
-  Knative mode, and such a model gets ``target-burst-capacity: "0"`` (:mod:`components.serving._runtime`), so the
-  activator leaves the data path once pods exist (pkg/reconciler/autoscaling/kpa/kpa.go: Serve mode when the
-  wanted scale is above 0 and the excess burst capacity is >= 0). Deciding the caller *at the activator* cannot be
-  done safely with an AuthorizationPolicy: the activator picks the revision from the first value of the
-  ``Knative-Serving-Namespace``/``-Revision`` headers and falls back to the Host when either is empty (Go's
-  ``Header.Get``, pkg/activator/handler/context_handler.go, knative/serving 1.21.3), while Envoy's RBAC matches
-  duplicate headers joined with ``,`` (Envoy 1.15.1 release notes, CVE-2020-25017) and Istio compiles ``"*"`` to
-  a presence match that an empty header satisfies (pilot/pkg/security/authz/matcher/header.go, Istio 1.30.3), so a
-  caller who sends a header twice or empty evades every rule on those headers. The activator still forwards a
-  request sent to it straight to the pods (with ``containerConcurrency`` 0 it never queues: pkg/activator/net/
-  throttler.go ``infiniteBreaker``), which the model's sidecar then refuses (403): the activator is only admitted
-  for probes.
+  so a public JWT model still checks the caller's token; the activator itself is admitted only for its readiness
+  probes (``User-Agent: Knative-Activator-Probe``, pkg/activator/net/revision_backends.go), which the queue-proxy
+  answers itself and never passes to the model (knative.dev/pkg network/handlers/drain.go: probes by user agent
+  are answered "regardless of path"). An internal model admits the activator for requests, and its caller is
+  decided at the activator instead (:func:`activator_policy`).
 - the autoscaler (``sa/controller``) scrapes the queue-proxy's ``/metrics`` on 9090
   (pkg/autoscaler/metrics/stats_scraper.go).
 
@@ -56,7 +41,7 @@ TRUST_DOMAIN = "cluster.local"
 ACTIVATOR_SERVICE_ACCOUNT = "activator"
 AUTOSCALER_SERVICE_ACCOUNT = "controller"
 ACTIVATOR_LABELS = {"app": "activator"}
-"""The activator pods' labels (config/core/deployments/activator.yaml, knative/serving 1.21.3)."""
+"""The activator pods' labels (config/core/deployments/activator.yaml)."""
 QUEUE_PORTS = ["8012", "8013"]
 STANDARD_PORTS = ["8080"]
 AUTOSCALER_METRICS_PORT = "9090"
@@ -64,10 +49,8 @@ ACTIVATOR_PROBE_AGENT = "Knative-Activator-Probe"
 """``header.ActivatorUserAgent`` (knative.dev/networking pkg/http/header)."""
 REVISION_HEADER = "Knative-Serving-Revision"
 NAMESPACE_HEADER = "Knative-Serving-Namespace"
-"""How the activator finds the revision (pkg/activator/activator.go): the first value of each (Go's
-``Header.Get``); when either is empty it reads the Host ``<revision>.<namespace>.svc.<cluster domain>``
-(pkg/activator/handler/context_handler.go, knative/serving 1.21.3). Knative's routes ``set`` both
-(pkg/reconciler/route/resources/ingress.go; net-istio 1.21 virtual_service.go ``makeVirtualServiceRoute``)."""
+"""How the activator finds the revision (pkg/activator/activator.go); without them it reads the Host
+``<revision>.<namespace>.svc.<cluster domain>`` (pkg/activator/handler/context_handler.go)."""
 
 
 def principal(namespace: str, service_account: str) -> str:
@@ -115,9 +98,9 @@ def authorization_policy(name: str, spec: ModelSpec, deployment_mode: str = "Kna
     - public + jwt: requests with a valid token's principal (``requestPrincipals: ["*"]``), on the serving ports;
     - public + allowAnonymous: everyone, on the serving ports (an explicit allow, so a namespace default-deny does
       not hide it);
-    - internal: the listed namespaces and the model's own, on the serving ports.
-    In Knative mode the activator's probes (never its requests: module docstring) and the autoscaler's scrapes are
-    admitted by principal.
+    - internal: the listed namespaces and the model's own, on the serving ports; in Knative mode also the activator,
+      whose callers :func:`activator_policy` checks.
+    In Knative mode the activator's probes and the autoscaler's scrapes are admitted by principal (module docstring).
     """
     access = spec.access
     ports = serving_ports(deployment_mode)
@@ -129,7 +112,9 @@ def authorization_policy(name: str, spec: ModelSpec, deployment_mode: str = "Kna
     else:
         rules = [{"from": [{"source": {"namespaces": callers(spec)}}], "to": _to(ports)}]
     if deployment_mode == "Knative":
-        if not (access.mode == "public" and access.allow_anonymous):
+        if access.mode == "internal":
+            rules.append({"from": [{"source": {"principals": [ACTIVATOR]}}], "to": _to(ports)})
+        elif not access.allow_anonymous:
             rules.append(
                 {
                     "from": [{"source": {"principals": [ACTIVATOR]}}],
@@ -144,3 +129,46 @@ def authorization_policy(name: str, spec: ModelSpec, deployment_mode: str = "Kna
             }
         )
     return {"selector": selector(name), "action": "ALLOW", "rules": rules}
+
+
+def activator_policy(name: str, spec: ModelSpec) -> dict[str, Any] | None:
+    """The DENY AuthorizationPolicy on Knative's activator for an internal model (Knative mode), or None.
+
+    The activator's sidecar sees the caller (a meshed pod calling the model's revision, which routes to the
+    activator while the model is at zero), so the caller's namespace is decided there: requests the activator would
+    send to this model's revisions are denied unless they come from :func:`callers`. The activator picks the
+    revision from the ``Knative-Serving-Namespace``/``-Revision`` headers, or, when either is missing, from the Host
+    (pkg/activator/handler/context_handler.go); the rules cover both. A DENY policy on the activator does not affect
+    other models (Istio: DENY is evaluated before ALLOW and only for requests its rules match), with one edge: a
+    request *without* the revision headers (never sent by Knative's routes, which set both:
+    pkg/reconciler/route/resources/ingress.go) whose Host starts with ``<name>-predictor-`` is refused to other
+    namespaces even when it names a model ``<name>-predictor-...`` elsewhere (Istio host matching has no
+    prefix-and-suffix form).
+    """
+    if spec.access.mode != "internal":
+        return None
+    source = [{"source": {"notNamespaces": callers(spec)}}]
+    revisions = f"{name}-predictor-*"
+    return {
+        "selector": {"matchLabels": dict(ACTIVATOR_LABELS)},
+        "action": "DENY",
+        "rules": [
+            {
+                "from": source,
+                "when": [
+                    {"key": f"request.headers[{NAMESPACE_HEADER}]", "values": [spec.namespace]},
+                    {"key": f"request.headers[{REVISION_HEADER}]", "values": [revisions]},
+                ],
+            },
+            {
+                "from": source,
+                "to": [{"operation": {"hosts": [revisions]}}],
+                "when": [{"key": f"request.headers[{REVISION_HEADER}]", "notValues": ["*"]}],
+            },
+            {
+                "from": source,
+                "to": [{"operation": {"hosts": [revisions]}}],
+                "when": [{"key": f"request.headers[{NAMESPACE_HEADER}]", "notValues": ["*"]}],
+            },
+        ],
+    }

@@ -94,11 +94,10 @@ def isvc_annotations(spec: ModelSpec, deployment_mode: str) -> dict[str, str]:
     out[SCALE_DOWN_DELAY] = scaling.scale_down_delay
     if scaling.resolved_metric(deployment_mode) == "cpu":
         out[AUTOSCALING_CLASS] = HPA_CLASS
-    if spec.access.mode == "internal":
-        # Keep Knative's activator off the request path while pods exist (KPA Serve mode: wanted scale > 0 and
-        # excess burst capacity >= 0, pkg/reconciler/autoscaling/kpa/kpa.go, knative/serving 1.21.3), so the model's
-        # sidecar sees the caller. The model admits the activator only for probes (_auth), and an internal model
-        # never scales to zero in Knative mode (spec.platform_problems), so it never needs the activator.
+    if spec.access.mode == "internal" and scaling.min_replicas >= 1:
+        # Take Knative's activator off the request path once pods run, so the model's sidecar decides on the
+        # caller itself; while the activator is in the path (at zero), the caller is decided at the activator
+        # (_auth.activator_policy).
         out[TARGET_BURST_CAPACITY] = "0"
     deadline = cold_start_seconds(spec)
     out[PROGRESS_DEADLINE] = f"{deadline or CPU_READY_SECONDS}s"

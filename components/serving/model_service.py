@@ -10,6 +10,8 @@ Children (every one on the cluster's provider, after ``platform.ready``, named `
 - ``hf-token``: a Secret with the Hugging Face token, when one is given;
 - ``isvc``: the InferenceService (waits for ``Ready``);
 - ``jwt`` + ``authz``: Istio RequestAuthentication (public JWT models) and the ALLOW AuthorizationPolicy;
+- ``activator-authz``: for an internal model in Knative mode, a DENY AuthorizationPolicy on Knative's activator (in
+  ``knative-serving``) that keeps other namespaces from reaching the model through it (see ``_auth``);
 - ``pdb``: a PodDisruptionBudget when ``minReplicas >= 2``;
 - ``metrics``, ``alerts``, ``dashboard``: PodMonitor, PrometheusRule (with SLOs) and Grafana dashboard ConfigMap,
   when the platform runs monitoring.
@@ -160,19 +162,10 @@ def cluster_url(name: str, spec: ModelSpec, platform: PlatformHandles) -> str:
     """The model's in-cluster URL, for callers with an Istio sidecar: the predictor's host ``<name>-predictor``.
 
     Knative mode: net-istio's mesh VirtualService routes that host from the caller's sidecar straight to the
-    revision (pods; the activator only at zero, which internal models never are), so the model sees the caller
-    (MakeMeshVirtualService, pkg/reconciler/ingress/resources/virtual_service.go, net-istio knative-v1.21.3).
-    That route does apply although ``<name>-predictor`` is Knative's ExternalName placeholder to
-    knative-local-gateway (pkg/reconciler/route/resources/service.go ``MakeK8sService``, knative/serving 1.21.3) and
-    Istio >= 1.21 treats ExternalName Services as aliases (releasenotes/notes/external-name-on.yaml): the alias is a
-    registry service of its own (pilot/pkg/serviceregistry/kube/conversion.go: ``Resolution: Alias``, ports kept:
-    80), so the mesh VirtualService's host matches it (route/route.go ``separateVSHostsAndServices``), its virtual
-    host is built before the services without a VirtualService (``BuildSidecarVirtualHostWrapper``), and
-    ``dedupeDomains`` (httproute.go) keeps that first claim on the domain, not the alias domain knative-local-gateway's
-    virtual host adds (Istio 1.30.3). KServe's top-level host ``<name>`` is an ExternalName to knative-local-gateway
-    (ingress_reconciler.go ``reconcileExternalService``, v0.20.0) whose VirtualService, mesh included, sends it to
-    knative-local-gateway with the Host ``set`` to the predictor's (the predict route there): through it the model
-    sees the gateway, and an internal model answers 403. Standard mode: the predictor Service.
+    revision (pods, or the activator at zero), so the model sees the caller (MakeMeshVirtualService,
+    pkg/reconciler/ingress/resources/virtual_service.go, net-istio 1.21). KServe's top-level host ``<name>`` is an
+    ExternalName to knative-local-gateway (ingress_reconciler.go ``reconcileExternalService``, v0.20.0): through it
+    the model sees the gateway, and an internal model answers 403. Standard mode: the predictor Service.
     """
     return f"http://{name}-predictor.{spec.namespace}.svc.cluster.local"
 
@@ -292,6 +285,21 @@ class ModelService(pulumi.ComponentResource):
             spec=_auth.authorization_policy(name, spec, platform.deployment_mode),
             opts=opts_(),
         )
+        guard = _auth.activator_policy(name, spec) if platform.deployment_mode == "Knative" else None
+        if guard is not None:
+            k8s.apiextensions.CustomResource(
+                child_name(name, "activator-authz"),
+                api_version=ISTIO_SECURITY,
+                kind="AuthorizationPolicy",
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=f"{ns}-{name}-callers",
+                    namespace=_auth.KNATIVE_NAMESPACE,
+                    labels=labels,
+                ),
+                spec=guard,
+                opts=child_opts(self, depends_on=list(platform.ready), provider=cluster.provider),
+            )
+
         if spec.scaling.min_replicas >= 2:
             k8s.policy.v1.PodDisruptionBudget(
                 child_name(name, "pdb"),

@@ -309,18 +309,6 @@ def platform_problems(spec: ModelSpec, deployment_mode: str) -> list[tuple[str, 
     if runtime_problem is not None:
         problems.append(runtime_problem)
     if deployment_mode != "Standard":
-        if spec.access.mode == "internal" and spec.scaling.min_replicas == 0:
-            # At zero Knative's activator holds the request and calls the model as itself, so the model's sidecar
-            # cannot see the caller, and the activator's own choice of revision (first header value, Host fallback)
-            # cannot be guarded by an AuthorizationPolicy (components.serving._auth).
-            problems.append(
-                (
-                    "scaling.minReplicas",
-                    0,
-                    "an internal model cannot scale to zero in Knative mode (Knative's activator would stand between "
-                    "caller and model and hide the caller); give >= 1, or use platform.deploymentMode: Standard",
-                )
-            )
         return problems
     scaling = spec.scaling
     if scaling.min_replicas == 0:
