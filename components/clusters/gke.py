@@ -61,6 +61,12 @@ upstream/chart-values/cert-manager-v1.21.1.yaml, say so and set its webhook to 1
 rule (https://cloud.google.com/kubernetes-engine/docs/how-to/private-clusters#add_firewall_rules)."""
 
 
+def generation_suffix(generation: int) -> str:
+    """``""`` for key generation 1 (the names stacks had before ``keyGeneration`` existed, so an existing cluster's
+    key ring and key are not replaced), ``-g<n>`` for later generations."""
+    return "" if generation == 1 else f"-g{generation}"
+
+
 def gsa_account_id(base: str, salt: str = "") -> str:
     """A Google service account id (6-30 of ``[a-z0-9-]``, starting with a letter) derived from ``base``."""
     clean = re.sub(r"[^a-z0-9-]", "-", base.lower()).strip("-")
@@ -135,14 +141,14 @@ class GkeCluster(ManagedCluster):
 
         ring = gcp.kms.KeyRing(
             child_name(name, "keyring"),
-            name=f"{cluster_name}-keyring-g{spec.key_generation}",
+            name=f"{cluster_name}-keyring{generation_suffix(spec.key_generation)}",
             location=region,
             project=project,
             opts=child_opts(self, protect=protect),
         )
         self.secrets_key = gcp.kms.CryptoKey(
             child_name(name, "secrets-key"),
-            name=f"{cluster_name}-secrets-g{spec.key_generation}",
+            name=f"{cluster_name}-secrets{generation_suffix(spec.key_generation)}",
             key_ring=ring.id,
             purpose="ENCRYPT_DECRYPT",
             rotation_period=KEY_ROTATION,

@@ -335,8 +335,9 @@ class ClusterSpec(Spec):
     key_generation: int = Field(default=1, ge=1, le=99)
     (
         "Generation (1-99) in the names of the secrets-encryption keys: the GKE KMS key ring and key, the AKS Key "
-        "Vault. GKE key rings and keys cannot be deleted and a purge-protected Key Vault's name stays reserved for 90 "
-        "days, so raise it by one after ``pulumi destroy`` before the next ``up`` (docs/deploying.md)."
+        "Vault (1 keeps the names stacks had before this setting; 2 and later change them). GKE key rings and keys "
+        "cannot be deleted and a purge-protected Key Vault's name stays reserved for 90 days, so raise it by one after "
+        "``pulumi destroy`` before the next ``up`` (docs/deploying.md)."
     )
     deletion_protection: bool | None = None
     (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ import pytest
 import yaml
 from cluster_support import assert_tree, build, stack_plan
 
-from components.clusters.aks import kubeconfig_from_credentials
+from components.clusters.aks import key_vault_name, kubeconfig_from_credentials
 from components.errors import SpecError
 from components.plan import fakes
 
@@ -340,11 +341,37 @@ def test_blob_storage_in_the_stacks_own_new_resource_group_is_refused() -> None:
 
 def test_key_vault_name_changes_with_the_key_generation() -> None:
     """Defect 11: a purge-protected vault's name stays reserved for 90 days after deletion (soft delete), so a
-    re-deploy after destroy needs a new name: keyGeneration changes it, within Key Vault's 3-24 characters."""
+    re-deploy after destroy needs a new name: keyGeneration changes it, within Key Vault's 3-24 characters. Review 9:
+    generation 1 keeps the name the vault had before keyGeneration existed (hashed with the resource group only)."""
     vault = "azure-native:keyvault:Vault"
     names = {g: build("azure", {"keyGeneration": g}, outputs="unknown").inputs(vault)["vaultName"] for g in (1, 2)}
-    assert names[1] != names[2]
-    assert all(3 <= len(n) <= 24 and n[0].isalpha() for n in names.values())
+    assert names[1] == "mlp-test-kms-799e9e"  # short_name("mlp-test-kms", 24, salt="mlp-test-rg"), as before
+    assert names[2] != names[1]
+    assert all(KEY_VAULT_NAME.match(n) for n in names.values())
+
+
+KEY_VAULT_NAME = re.compile(r"^[a-zA-Z](?!.*--)[a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$")
+"""Key Vault names: 3-24 alphanumerics and hyphens, start with a letter, end with a letter or digit, no consecutive
+hyphens (MicrosoftDocs/azure-docs articles/azure-resource-manager/management/resource-name-rules.md,
+Microsoft.KeyVault vaults)."""
+
+
+@pytest.mark.parametrize(
+    "cluster", ["a", "a--b", "mlp---x", "a-b-c-d-e-f-g-h-i-j-k-l-m", "x" * 40, "abcdefghijklmnop--q"]
+)
+@pytest.mark.parametrize("generation", [1, 2, 99])
+def test_every_key_vault_name_follows_azures_rule(cluster: str, generation: int) -> None:
+    """Review 8: cluster names may hold '--' (GKE's rule allows it) but a Key Vault name may not: collapsed."""
+    name = key_vault_name(cluster, f"{cluster}-rg", generation, SUB)
+    assert KEY_VAULT_NAME.match(name), name
+
+
+def test_later_key_vault_generations_are_unique_per_subscription() -> None:
+    """Review 8: vault names are global; from generation 2 the subscription is in the hash, so the same cluster and
+    resource group names in two subscriptions get two names (generation 1 keeps its pre-keyGeneration name)."""
+    other = "11111111-1111-1111-1111-111111111111"
+    assert key_vault_name("mlp", "rg", 2, SUB) != key_vault_name("mlp", "rg", 2, other)
+    assert key_vault_name("mlp", "rg", 1, SUB) == key_vault_name("mlp", "rg", 1, other)
 
 
 def test_azure_staging_reads_its_model_from_the_storage_accounts_group() -> None:

@@ -303,11 +303,12 @@ def test_workload_identity_binding_waits_for_the_clusters_pool(gke: Any) -> None
 
 def test_kms_names_carry_the_key_generation() -> None:
     """Defect 11: key rings and keys cannot be deleted (pulumi-gcp kms/key_ring.py and crypto_key.py: destroy only
-    drops them from state), so a re-deploy after destroy needs new names: keyGeneration is in both."""
+    drops them from state), so a re-deploy after destroy needs new names: keyGeneration is in both. Review 9:
+    generation 1 (the default) keeps the names stacks had before keyGeneration, so no existing key is replaced."""
     first = build("gcp", {}, outputs="unknown")
     second = build("gcp", {"keyGeneration": 2}, outputs="unknown")
-    assert first.inputs("gcp:kms/keyRing:KeyRing")["name"] == "mlp-test-keyring-g1"
-    assert first.inputs("gcp:kms/cryptoKey:CryptoKey")["name"] == "mlp-test-secrets-g1"
+    assert first.inputs("gcp:kms/keyRing:KeyRing")["name"] == "mlp-test-keyring"
+    assert first.inputs("gcp:kms/cryptoKey:CryptoKey")["name"] == "mlp-test-secrets"
     assert second.inputs("gcp:kms/keyRing:KeyRing")["name"] == "mlp-test-keyring-g2"
     assert second.inputs("gcp:kms/cryptoKey:CryptoKey")["name"] == "mlp-test-secrets-g2"
 
