@@ -38,7 +38,7 @@ from components.clusters._common import (
 )
 from components.clusters._karpenter import Karpenter
 from components.clusters.base import GPU_TAINT, GpuPoolInfo, StorageAccess
-from components.clusters.spec import AwsSpec
+from components.clusters.spec import CLUSTER_TAG, AwsSpec
 from components.errors import SpecError
 from components.naming import child_name, child_opts, merge_tags
 from components.storage import StorageLocation
@@ -203,7 +203,7 @@ class EksCluster(ManagedCluster):
         karpenter = aws_spec.gpu_provisioner == "karpenter" and bool(pools)
         if spot := sorted(p.name for p in pools.values() if p.spot):
             pulumi.log.warn(SPOT_SLR_WARNING.format(pools=", ".join(pool_path(p, "spot") for p in spot)), resource=self)
-        self._tags = merge_tags(args.tags, {"mlplatform.io/cluster": cluster_name})
+        self._tags = merge_tags(args.tags, {CLUSTER_TAG["aws"]: cluster_name})
         tags = self._tags
         protect = args.protect
 

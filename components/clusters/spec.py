@@ -487,6 +487,15 @@ def tags_problem(cloud: str, tags: Mapping[str, str]) -> tuple[str, str, str] | 
     rule = TAG_RULES.get(cloud, TAG_RULES["aws"])
     if len(tags) + PROGRAM_TAGS > rule.max_tags:
         return "tags", f"{len(tags)} tags", f"give at most {rule.max_tags - PROGRAM_TAGS} on {cloud} ({rule.source})"
+    if cloud == "azure":
+        # "Tag names are case-insensitive for operations" (learn.microsoft.com/azure/azure-resource-manager/management/
+        # tag-resources#tag-usage-and-recommendations): two names equal but for case are one tag, one value lost.
+        names: dict[str, str] = {CLUSTER_TAG["azure"].casefold(): CLUSTER_TAG["azure"]}
+        for key in tags:
+            other = names.setdefault(key.casefold(), key)
+            if other != key:
+                why = f"Azure tag names are case-insensitive: it is the same tag as {other}; rename one"
+                return "tags", key, f"{why} ({rule.source})"
     if cloud == "gcp":
         seen: dict[str, str] = {_gcp_label(CLUSTER_TAG["gcp"]): CLUSTER_TAG["gcp"]}
         for key in tags:
