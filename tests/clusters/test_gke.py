@@ -325,3 +325,32 @@ def test_gpu_taint_is_gkes_own(gke: Any) -> None:
         assert "taints" not in reg.plain_inputs()["nodeConfig"], pool
     taints = {(t.key, t.value, t.effect) for t in gke.cluster.gpu.taints}
     assert ("nvidia.com/gpu", "present", "NoSchedule") in taints
+
+
+@pytest.mark.parametrize("key", ["gcp:credentials", "gcp:accessToken", "gcp:impersonateServiceAccount"])
+def test_google_provider_credentials_other_than_adc_are_refused(key: str) -> None:
+    """Review 3: the kubeconfig authenticates with gke-gcloud-auth-plugin --use_application_default_credentials,
+    which reads ADC only (kubernetes/cloud-provider-gcp cred.go -> golang/oauth2 google/default.go); a Google provider
+    given other credentials would create the cluster as one identity and call Kubernetes as another. One line, the
+    value (a credential) not shown."""
+    from infra.config import load
+
+    raw = {
+        "mlplatform:cloud": "gcp",
+        "mlplatform:region": "us-central1",
+        "mlplatform:cluster": json.dumps(
+            {
+                "gcp": {"project": "mlp-project"},
+                "apiAccess": {"publicCidrs": ["203.0.113.0/24"], "deployFrom": ["203.0.113.0/24"]},
+            }
+        ),
+        key: "s3cret-value",
+    }
+    with pytest.raises(SpecError) as info:
+        load(raw, frozenset({key}), "stacks/Pulumi.t.yaml")
+    message = str(info.value)
+    assert message.startswith(f"stacks/Pulumi.t.yaml: {key}: a value is not allowed; ")
+    assert "Application Default Credentials" in message and "\n" not in message
+    assert "s3cret-value" not in message
+    del raw[key]
+    load(raw, frozenset(), "stacks/Pulumi.t.yaml")  # without it the stack loads
