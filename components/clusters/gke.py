@@ -20,7 +20,7 @@ from components.clusters._common import (
     short_name,
     system_instance_type,
 )
-from components.clusters.base import GpuPoolInfo, StorageAccess
+from components.clusters.base import GPU_TAINT, GpuPoolInfo, StorageAccess
 from components.clusters.spec import CLUSTER_TAG, api_endpoint
 from components.naming import child_name, child_opts, gcp_labels, merge_tags
 from components.storage import StorageLocation
@@ -382,16 +382,17 @@ class GkeCluster(ManagedCluster):
         )
 
     def _gpu_pool(self, name: str, pool: GpuPoolInfo, disk_gib: int) -> gcp.container.NodePool:
-        """A GPU pool: accelerator with explicit driver installation, labels, autoscaling; in every zone of the region
-        that offers its machine (the catalog's zones), not only the cluster's default zones.
+        """A GPU pool: accelerator with explicit driver installation, GPU taint and labels, autoscaling; in every zone
+        of the region that offers its machine (the catalog's zones), not only the cluster's default zones.
 
-        The GPU taint is GKE's: GKE taints a GPU pool ``nvidia.com/gpu=present:NoSchedule`` (our ``GPU_TAINT``) when
-        it is added to a cluster that runs a non-GPU pool (Google, "Run GPUs in GKE Standard node pools", taint;
-        terraform-google-modules/terraform-google-kubernetes-engine#703 when it is not), and the same taint declared
-        again is refused as a duplicate ("Found more than one taint with key nvidia.com/gpu and effect
-        NO_SCHEDULE", hashicorp/terraform-provider-google#7928). So the pool declares no GPU taint and waits for the
-        system pool; the provider leaves server-added taints alone (terraform-provider-google version 5 upgrade
-        guide, ``taint`` manages only its own keys; ``effectiveTaints`` shows GKE's)."""
+        The pool declares the GPU taint ``nvidia.com/gpu=present:NoSchedule`` itself. GKE adds the same taint only
+        when a non-GPU pool already runs (Google, "Run GPUs in GKE Standard node pools";
+        terraform-google-modules/terraform-google-kubernetes-engine#703 when it does not), so relying on it is
+        fragile. Declaring it is accepted: Google's own GoogleCloudPlatform/cluster-toolkit
+        modules/compute/gke-node-pool/main.tf declares exactly this taint on every GPU pool, and the "more than one
+        taint" refusal reported in hashicorp/terraform-provider-google#7928 was not reproduced by the maintainer.
+        Since provider v5 ``taint`` reports drift only on the keys it manages, and ``effectiveTaints`` shows GKE's
+        (node_pool ``taint`` docs). The pool still waits for the system pool."""
         machine = catalog.machine_for("gcp", pool.accelerator, pool.gpus_per_node)
         return gcp.container.NodePool(
             child_name(name, f"gpu-{pool.name}"),
@@ -412,6 +413,11 @@ class GkeCluster(ManagedCluster):
                 gpu_node_labels(pool, device_plugin=False),
                 spot=pool.spot,
                 guest_accelerators=[guest_accelerator(pool, machine.gpu_type)],
+                taints=[
+                    gcp.container.NodePoolNodeConfigTaintArgs(
+                        key=GPU_TAINT.key, value=GPU_TAINT.value, effect="NO_SCHEDULE"
+                    )
+                ],
             ),
             opts=child_opts(self, ignore_changes=["initialNodeCount"], depends_on=[self.system_pool_resource]),
         )
