@@ -427,3 +427,29 @@ def test_kubernetes_calls_wait_for_the_role_assignments_to_propagate(aks: Any) -
     assert slept == [300]
     assert impl.diff("x", {"assignments": ["a"]}, {"assignments": ["a"]}).changes is False
     assert impl.diff("x", {"assignments": ["a"]}, {"assignments": ["b"]}).replaces == ["assignments"]
+
+
+def test_the_propagation_wait_provider_survives_pulumis_serialization() -> None:
+    """Review 2: a dynamic provider reaches `pulumi up` as the SDK's dill serialization (pulumi/dynamic/dynamic.py,
+    serialize_provider), loaded by a separate Python process; the wait's provider round-trips and runs there."""
+    import os
+    import subprocess
+    import sys
+
+    from pulumi.dynamic.dynamic import serialize_provider
+
+    from components.clusters.aks import _PropagationWaitProvider
+
+    blob = serialize_provider(_PropagationWaitProvider())
+    code = (
+        "import base64, sys, dill\n"
+        "p = dill.loads(base64.b64decode(sys.argv[1]))\n"
+        "r = p.create({'assignments': ['a'], 'seconds': 0})\n"
+        "print(r.id, p.diff('x', {'assignments': ['a']}, {'assignments': ['b']}).replaces)\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # only the project directory, as for pulumi
+    out = subprocess.run(
+        [sys.executable, "-c", code, blob], cwd=root, env=env, capture_output=True, text=True, check=True, timeout=120
+    )
+    assert out.stdout.split() == ["rbac-propagated", "['assignments']"]
