@@ -533,6 +533,14 @@ https://pulumi.com/docs/concepts/resources/providers). A value there that differ
 build the cluster somewhere other than where the catalog checked and priced it."""
 
 
+GCP_NON_ADC_KEYS = ("gcp:credentials", "gcp:accessToken", "gcp:impersonateServiceAccount")
+"""Google provider settings (pulumi-gcp config/vars.py) that make it authenticate as something other than Application
+Default Credentials. gke-gcloud-auth-plugin with --use_application_default_credentials takes its token from
+golang.org/x/oauth2/google's default token source (kubernetes/cloud-provider-gcp cmd/gke-gcloud-auth-plugin/cred/
+cred.go, defaultAccessToken), which reads GOOGLE_APPLICATION_CREDENTIALS, gcloud's well-known ADC file, then the
+metadata server (golang/oauth2 google/default.go, FindDefaultCredentialsWithParams): none of these settings."""
+
+
 def _check_provider_config(cfg: StackConfig, raw: Mapping[str, Any], stack_file: str) -> None:
     """The cloud provider's own region (and GCP project) settings agree with ours, where given."""
     key = PROVIDER_REGION_KEYS.get(cfg.cloud)
@@ -548,6 +556,16 @@ def _check_provider_config(cfg: StackConfig, raw: Mapping[str, Any], stack_file:
                 f"remove {key}: the {cfg.cloud} provider builds where it says, and the stack is checked and priced "
                 f"for {cfg.region}"
             )
+    if cfg.cloud == "gcp":
+        for key in GCP_NON_ADC_KEYS:
+            if key in raw:  # the value is not shown: it may be a credential
+                raise _FormattedError(
+                    f"{stack_file}: {key}: a value is not allowed; remove it and give the Google provider Application "
+                    "Default Credentials (GOOGLE_APPLICATION_CREDENTIALS, gcloud auth application-default login, or "
+                    "the metadata server): the cluster's kubeconfig runs gke-gcloud-auth-plugin "
+                    "--use_application_default_credentials, which reads ADC only, so Kubernetes calls would run as "
+                    "another identity (docs/deploying.md)"
+                )
     project = cfg.cluster.gcp.project if cfg.cloud == "gcp" and cfg.cluster.gcp is not None else None
     if project is not None and "gcp:project" in raw and str(raw["gcp:project"]) != project:
         raise _FormattedError(

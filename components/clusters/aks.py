@@ -5,10 +5,13 @@ from __future__ import annotations
 import base64
 import ipaddress
 import json
+import re
+import time
 from collections.abc import Sequence
 from typing import Any
 
 import pulumi
+import pulumi.dynamic
 import pulumi_azure_native as azure
 import yaml
 
@@ -57,18 +60,66 @@ installs the NVIDIA device plugin, which also applies time-slicing/MPS through t
 label."""
 
 
+RBAC_PROPAGATION_SECONDS = 300
+"""How long a new role assignment may take to reach the AKS authorization server: "New role assignments can take up
+to five minutes to propagate and be updated by the authorization server" (MicrosoftDocs/azure-docs
+articles/aks/manage-azure-rbac.md, Before you begin)."""
+
+
+class _PropagationWaitProvider(pulumi.dynamic.ResourceProvider):
+    """Waits ``seconds`` when created (and when the role assignments it follows are replaced), never on later runs:
+    the first ``up`` after an assignment is created waits for it to propagate before any Kubernetes call."""
+
+    def create(self, props: dict[str, Any]) -> pulumi.dynamic.CreateResult:
+        time.sleep(int(props["seconds"]))
+        return pulumi.dynamic.CreateResult(id_="rbac-propagated", outs=props)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.DiffResult:
+        changed = olds.get("assignments") != news.get("assignments")
+        return pulumi.dynamic.DiffResult(
+            changes=changed, replaces=["assignments"] if changed else [], delete_before_replace=False
+        )
+
+
+class RbacPropagationWait(pulumi.dynamic.Resource):
+    """A wait of :data:`RBAC_PROPAGATION_SECONDS` after the role assignments ``assignments`` are created (a Pulumi
+    dynamic resource: nothing in the cloud; it sleeps on create only, so later ``up`` runs do not wait)."""
+
+    def __init__(
+        self,
+        name: str,
+        assignments: list[pulumi.Input[str]],
+        seconds: int = RBAC_PROPAGATION_SECONDS,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__(_PropagationWaitProvider(), name, {"assignments": assignments, "seconds": seconds}, opts)
+
+
+def key_vault_name(cluster_name: str, resource_group: str, generation: int, subscription_id: str) -> str:
+    """The Key Vault's name: 3-24 alphanumerics and hyphens, starting with a letter, ending with a letter or digit, no
+    consecutive hyphens, unique across Azure (MicrosoftDocs/azure-docs articles/azure-resource-manager/management/
+    resource-name-rules.md, Microsoft.KeyVault vaults).
+
+    Generation 1 keeps the name stacks had before ``keyGeneration`` (hashed with the resource group only), so an
+    existing vault is not replaced; later generations also hash the subscription, so the same cluster and group
+    names in two subscriptions do not collide on the global name."""
+    salt = resource_group if generation == 1 else f"{subscription_id}/{resource_group}/g{generation}"
+    return re.sub("-{2,}", "-", short_name(f"{cluster_name}-kms", 24, salt=salt))
+
+
 def role_definition(subscription_id: str, role: str) -> str:
     """The full id of a built-in role definition."""
     return f"/subscriptions/{subscription_id}/providers/Microsoft.Authorization/roleDefinitions/{role}"
 
 
-def kubeconfig_from_credentials(cluster_name: str, encoded: str) -> str:
-    """The AKS user kubeconfig with its user replaced by ``kubelogin get-token --login azurecli`` (no tokens)."""
+def kubeconfig_from_credentials(cluster_name: str, encoded: str, server: str | None = None) -> str:
+    """The AKS user kubeconfig with its user replaced by ``kubelogin get-token --login azurecli`` (no tokens), and
+    its server replaced by ``server`` when given (the public endpoint, for a cluster that has one)."""
     raw = yaml.safe_load(base64.b64decode(encoded).decode())
     cluster = raw["clusters"][0]["cluster"]
     return exec_kubeconfig(
         cluster_name,
-        cluster["server"],
+        server or cluster["server"],
         cluster.get("certificate-authority-data", ""),
         "kubelogin",
         ["get-token", "--login", "azurecli", "--server-id", AKS_AAD_SERVER_ID],
@@ -168,7 +219,9 @@ class AksCluster(ManagedCluster):
         vault = azure.keyvault.Vault(
             child_name(name, "vault"),
             # Generation in the name: a purge-protected vault's name stays reserved 90 days after deletion.
-            vault_name=short_name(f"{cluster_name}-kms", 24, salt=f"{rg_name}/g{spec.key_generation}"),
+            vault_name=self._subscription.apply(
+                lambda sub: key_vault_name(cluster_name, rg_name, spec.key_generation, sub)
+            ),
             resource_group_name=rg_out,
             location=location,
             properties=azure.keyvault.VaultPropertiesArgs(
@@ -300,6 +353,10 @@ class AksCluster(ManagedCluster):
             azure.authorization.RoleAssignment(
                 child_name(name, "deployer-admin"),
                 principal_id=client.object_id,
+                # pulumi-azure-native 3.29 sends principalType "User" when none is given
+                # (authorization/role_assignment.py, RoleAssignmentArgs); Azure refuses an assignment whose type is not
+                # the principal's with UnmatchedPrincipalType (Azure/modern-web-app-pattern-dotnet#129).
+                principal_type=az.deployer_principal_type,
                 role_definition_id=self._subscription.apply(lambda s: role_definition(s, ROLE_AKS_RBAC_CLUSTER_ADMIN)),
                 scope=self.aks.id,
                 opts=child_opts(self),
@@ -322,13 +379,25 @@ class AksCluster(ManagedCluster):
         creds = azure.containerservice.list_managed_cluster_user_credentials_output(
             resource_group_name=rg_out, resource_name=self.aks.name
         )
-        kubeconfig = creds.kubeconfigs.apply(
-            lambda k: kubeconfig_from_credentials(cluster_name, str(k[0].value)) if k else ""
+        # A public API server is reached at the cluster's ``fqdn`` ("The FQDN of the master pool"; ``privateFQDN`` is
+        # the private cluster's, AKS API ManagedClusterProperties): the deploy machine is outside the VNet, so the
+        # kubeconfig names the public endpoint explicitly rather than whatever server the credentials carry.
+        public_server: pulumi.Output[str | None] = (
+            self.aks.fqdn.apply(lambda f: f"https://{f}:443") if reach.public else pulumi.Output.from_input(None)
         )
-        # Role assignments take up to five minutes to reach the AKS authorization server (manage-azure-rbac.md): a
-        # first `up` that meets 403 succeeds when run again (docs/deploying.md).
+        encoded = creds.kubeconfigs.apply(lambda k: str(k[0].value) if k else "")
+        kubeconfig = pulumi.Output.all(encoded, public_server).apply(
+            lambda a: kubeconfig_from_credentials(cluster_name, a[0], a[1]) if a[0] else ""
+        )
+        # Role assignments take up to five minutes to reach the AKS authorization server (manage-azure-rbac.md): the
+        # Kubernetes provider waits that long after they are created (once; docs/deploying.md).
+        self.rbac_wait = RbacPropagationWait(
+            child_name(name, "rbac-propagation"),
+            assignments=[a.id for a in admins],
+            opts=child_opts(self, depends_on=admins),
+        )
         provider = cluster_provider(
-            name, self, kubeconfig, f"aks/{rg_name}/{cluster_name}", depends_on=[self.aks, *admins]
+            name, self, kubeconfig, f"aks/{rg_name}/{cluster_name}", depends_on=[self.aks, *admins, self.rbac_wait]
         )
         fqdn = self.aks.fqdn if reach.public else self.aks.private_fqdn
         self._finish(

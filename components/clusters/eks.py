@@ -39,7 +39,7 @@ from components.clusters._common import (
 )
 from components.clusters._karpenter import Karpenter
 from components.clusters.base import GPU_TAINT, DnsAccess, DnsZone, GpuPoolInfo, StorageAccess
-from components.clusters.spec import AwsSpec
+from components.clusters.spec import CLUSTER_TAG, AwsSpec
 from components.errors import SpecError
 from components.naming import child_name, child_opts, merge_tags
 from components.storage import StorageLocation
@@ -259,7 +259,7 @@ class EksCluster(ManagedCluster):
         karpenter = aws_spec.gpu_provisioner == "karpenter" and bool(pools)
         if karpenter and (spot := sorted(p.name for p in pools.values() if p.spot)):
             pulumi.log.warn(SPOT_SLR_WARNING.format(pools=", ".join(pool_path(p, "spot") for p in spot)), resource=self)
-        self._tags = merge_tags(args.tags, {"mlplatform.io/cluster": cluster_name})
+        self._tags = merge_tags(args.tags, {CLUSTER_TAG["aws"]: cluster_name})
         tags = self._tags
         storage_class = default_storage_class(tags)  # checks the tags before anything is registered
         protect = args.protect

@@ -21,7 +21,7 @@ from components.clusters._common import (
     short_name,
     system_instance_type,
 )
-from components.clusters.base import DnsAccess, DnsZone, GpuPoolInfo, GpuScheduling, StorageAccess
+from components.clusters.base import GPU_TAINT, DnsAccess, DnsZone, GpuPoolInfo, GpuScheduling, StorageAccess
 from components.clusters.spec import CLUSTER_TAG, api_endpoint
 from components.errors import SpecError
 from components.naming import child_name, child_opts, gcp_labels, merge_tags
@@ -64,6 +64,12 @@ WEBHOOK_PORTS: Mapping[str, int] = {
 private cluster opens only tcp 443 and 10250 from the control plane (cert-manager's chart values, pinned in
 upstream/chart-values/cert-manager-v1.21.1.yaml, say so and set its webhook to 10250); every other webhook needs a
 rule (https://cloud.google.com/kubernetes-engine/docs/how-to/private-clusters#add_firewall_rules)."""
+
+
+def generation_suffix(generation: int) -> str:
+    """``""`` for key generation 1 (the names stacks had before ``keyGeneration`` existed, so an existing cluster's
+    key ring and key are not replaced), ``-g<n>`` for later generations."""
+    return "" if generation == 1 else f"-g{generation}"
 
 
 def gsa_account_id(base: str, salt: str = "") -> str:
@@ -140,14 +146,14 @@ class GkeCluster(ManagedCluster):
 
         ring = gcp.kms.KeyRing(
             child_name(name, "keyring"),
-            name=f"{cluster_name}-keyring-g{spec.key_generation}",
+            name=f"{cluster_name}-keyring{generation_suffix(spec.key_generation)}",
             location=region,
             project=project,
             opts=child_opts(self, protect=protect),
         )
         self.secrets_key = gcp.kms.CryptoKey(
             child_name(name, "secrets-key"),
-            name=f"{cluster_name}-secrets-g{spec.key_generation}",
+            name=f"{cluster_name}-secrets{generation_suffix(spec.key_generation)}",
             key_ring=ring.id,
             purpose="ENCRYPT_DECRYPT",
             rotation_period=KEY_ROTATION,
@@ -225,7 +231,7 @@ class GkeCluster(ManagedCluster):
                 opts=child_opts(self),
             )
 
-        gcp.compute.Firewall(
+        webhooks = gcp.compute.Firewall(
             child_name(name, "webhooks"),
             name=f"{cluster_name}-webhooks",
             project=project,
@@ -330,8 +336,14 @@ class GkeCluster(ManagedCluster):
         kubeconfig = pulumi.Output.all(self.gke.endpoint, self.gke.master_auth.cluster_ca_certificate).apply(
             lambda a: kubeconfig_for(cluster_name, str(a[0]), str(a[1] or ""))
         )
+        # The webhook rule is a dependency of the provider, so of every Kubernetes object: it exists before the first
+        # webhook is called, and a destroy removes it only after the objects whose deletion calls webhooks.
         provider = cluster_provider(
-            name, self, kubeconfig, f"gke/{project}/{region}/{cluster_name}", depends_on=[self.system_pool_resource]
+            name,
+            self,
+            kubeconfig,
+            f"gke/{project}/{region}/{cluster_name}",
+            depends_on=[self.system_pool_resource, webhooks],
         )
         self._finish(
             cloud="gcp",
@@ -375,16 +387,17 @@ class GkeCluster(ManagedCluster):
         )
 
     def _gpu_pool(self, name: str, pool: GpuPoolInfo, disk_gib: int) -> gcp.container.NodePool:
-        """A GPU pool: accelerator with explicit driver installation, labels, autoscaling; in every zone of the region
-        that offers its machine (the catalog's zones), not only the cluster's default zones.
+        """A GPU pool: accelerator with explicit driver installation, GPU taint and labels, autoscaling; in every zone
+        of the region that offers its machine (the catalog's zones), not only the cluster's default zones.
 
-        The GPU taint is GKE's: GKE taints a GPU pool ``nvidia.com/gpu=present:NoSchedule`` (our ``GPU_TAINT``) when
-        it is added to a cluster that runs a non-GPU pool (Google, "Run GPUs in GKE Standard node pools", taint;
-        terraform-google-modules/terraform-google-kubernetes-engine#703 when it is not), and the same taint declared
-        again is refused as a duplicate ("Found more than one taint with key nvidia.com/gpu and effect
-        NO_SCHEDULE", hashicorp/terraform-provider-google#7928). So the pool declares no GPU taint and waits for the
-        system pool; the provider leaves server-added taints alone (terraform-provider-google version 5 upgrade
-        guide, ``taint`` manages only its own keys; ``effectiveTaints`` shows GKE's)."""
+        The pool declares the GPU taint ``nvidia.com/gpu=present:NoSchedule`` itself. GKE adds the same taint only
+        when a non-GPU pool already runs (Google, "Run GPUs in GKE Standard node pools";
+        terraform-google-modules/terraform-google-kubernetes-engine#703 when it does not), so relying on it is
+        fragile. Declaring it is accepted: Google's own GoogleCloudPlatform/cluster-toolkit
+        modules/compute/gke-node-pool/main.tf declares exactly this taint on every GPU pool, and the "more than one
+        taint" refusal reported in hashicorp/terraform-provider-google#7928 was not reproduced by the maintainer.
+        Since provider v5 ``taint`` reports drift only on the keys it manages, and ``effectiveTaints`` shows GKE's
+        (node_pool ``taint`` docs). The pool still waits for the system pool."""
         machine = catalog.machine_for("gcp", pool.accelerator, pool.gpus_per_node)
         return gcp.container.NodePool(
             child_name(name, f"gpu-{pool.name}"),
@@ -405,6 +418,11 @@ class GkeCluster(ManagedCluster):
                 gpu_node_labels(pool, device_plugin=False),
                 spot=pool.spot,
                 guest_accelerators=[guest_accelerator(pool, machine.gpu_type)],
+                taints=[
+                    gcp.container.NodePoolNodeConfigTaintArgs(
+                        key=GPU_TAINT.key, value=GPU_TAINT.value, effect="NO_SCHEDULE"
+                    )
+                ],
             ),
             opts=child_opts(self, ignore_changes=["initialNodeCount"], depends_on=[self.system_pool_resource]),
         )

@@ -101,7 +101,8 @@ class ApiAccess(Spec):
 
     public_cidrs: list[str] = []
     (
-        "CIDRs allowed to reach a public API endpoint; empty keeps the endpoint private only. ``0.0.0.0/0`` is refused "
+        "Public IPv4 CIDRs allowed to reach a public API endpoint (at most 50 on gcp, 200 on azure); empty keeps the "
+        "endpoint private only. Private and special-purpose ranges and IPv6 are refused; ``0.0.0.0/0`` is refused "
         "unless ``allowWorld: true``."
     )
     allow_world: bool = False
@@ -109,7 +110,8 @@ class ApiAccess(Spec):
     deploy_from: list[str] = []
     (
         "Public egress CIDRs of the machine that runs ``pulumi up``/``destroy`` (a laptop's VPN range, a CI runner's "
-        "NAT address). Required on aws, gcp and azure; each must lie inside ``publicCidrs``, because the Kubernetes "
+        "NAT address): public IPv4 ranges only. Required on aws, gcp and azure; each must lie inside ``publicCidrs``, "
+        "because the Kubernetes "
         "resources of the same ``up`` are created through the API endpoint (docs/deploying.md)."
     )
 
@@ -118,9 +120,11 @@ class ApiAccess(Spec):
     def _cidrs(cls, v: list[str]) -> list[str]:
         for cidr in v:
             try:
-                ipaddress.ip_network(cidr, strict=True)
+                net = ipaddress.ip_network(cidr, strict=True)
             except ValueError:
                 raise value_error(f"{cidr!r} is not a CIDR; give CIDRs such as 203.0.113.0/24") from None
+            if problem := _public_cidr_problem(net):
+                raise value_error(f"{cidr!r} {problem}")
         return v
 
     @model_validator(mode="after")
@@ -130,6 +134,35 @@ class ApiAccess(Spec):
                 "publicCidrs", WORLD, "opening the API to the world needs allowWorld: true; give your office/VPN CIDRs"
             )
         return self
+
+
+DOCUMENTATION_NETS = tuple(ipaddress.IPv4Network(n) for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"))
+"""TEST-NET-1/2/3 (RFC 5737), reserved for examples: accepted as placeholders (the shipped stacks use
+203.0.113.0/24), although no machine's egress address lies in them."""
+
+
+def _public_cidr_problem(net: ipaddress.IPv4Network | ipaddress.IPv6Network) -> str | None:
+    """Why ``net`` cannot be where an API endpoint sees a client come from: IPv6, or not globally routable.
+
+    An API endpoint's allow-list sees the public source address of a connection, so a private (RFC 1918), shared
+    (100.64.0.0/10), loopback or other special-purpose range (``ipaddress``'s ``is_global``, IANA's special-purpose
+    registry) never matches. IPv4 only: AKS takes IPv4 authorized ranges only (Azure/azure-cli-extensions#675, "should
+    be list of IPv4 addresses or CIDRs"), and no source was found that GKE authorized networks or EKS
+    ``publicAccessCidrs`` take IPv6."""
+    if net.version != 4:
+        return "is IPv6; give IPv4 CIDRs (the clusters' API allow-lists take IPv4)"
+    if str(net) == WORLD or any(net.subnet_of(d) for d in DOCUMENTATION_NETS):  # type: ignore[arg-type]
+        return None
+    if not net.is_global:
+        return "is not a public (globally routable) range; give the public egress CIDRs the API endpoint sees"
+    return None
+
+
+MAX_PUBLIC_CIDRS = {"gcp": 50, "azure": 200}
+"""Most API allow-list entries each cloud takes: GKE "up to 50 authorized networks (allowed CIDR blocks)"
+(https://cloud.google.com/kubernetes-engine/docs/best-practices/enterprise-multitenancy, "Restrict network access to
+the control plane"; the regional-clusters page says the same); AKS "up to 200 authorized IP ranges" (MicrosoftDocs/
+azure-docs articles/aks/api-server-authorized-ip-ranges.md, Limitations)."""
 
 
 class ExistingSpec(Spec):
@@ -238,6 +271,12 @@ class AzureSpec(Spec):
         'Entra ID group object ids granted "Azure Kubernetes Service RBAC Cluster Admin" on the cluster, besides the '
         "identity that runs ``pulumi up`` (always granted)."
     )
+    deployer_principal_type: Literal["User", "ServicePrincipal"] = "User"
+    (
+        "What the identity that runs ``pulumi up`` is: ``User`` (``az login`` as a person) or ``ServicePrincipal`` "
+        "(a CI service principal or managed identity). Its cluster-admin role assignment names this type, and Azure "
+        "refuses a type that is not the principal's (UnmatchedPrincipalType). Default: ``User``."
+    )
 
     @field_validator("admin_group_ids")
     @classmethod
@@ -296,8 +335,9 @@ class ClusterSpec(Spec):
     key_generation: int = Field(default=1, ge=1, le=99)
     (
         "Generation (1-99) in the names of the secrets-encryption keys: the GKE KMS key ring and key, the AKS Key "
-        "Vault. GKE key rings and keys cannot be deleted and a purge-protected Key Vault's name stays reserved for 90 "
-        "days, so raise it by one after ``pulumi destroy`` before the next ``up`` (docs/deploying.md)."
+        "Vault (1 keeps the names stacks had before this setting; 2 and later change them). GKE key rings and keys "
+        "cannot be deleted and a purge-protected Key Vault's name stays reserved for 90 days, so raise it by one after "
+        "``pulumi destroy`` before the next ``up`` (docs/deploying.md)."
     )
     deletion_protection: bool | None = None
     (
@@ -447,6 +487,15 @@ def tags_problem(cloud: str, tags: Mapping[str, str]) -> tuple[str, str, str] | 
     rule = TAG_RULES.get(cloud, TAG_RULES["aws"])
     if len(tags) + PROGRAM_TAGS > rule.max_tags:
         return "tags", f"{len(tags)} tags", f"give at most {rule.max_tags - PROGRAM_TAGS} on {cloud} ({rule.source})"
+    if cloud == "azure":
+        # "Tag names are case-insensitive for operations" (learn.microsoft.com/azure/azure-resource-manager/management/
+        # tag-resources#tag-usage-and-recommendations): two names equal but for case are one tag, one value lost.
+        names: dict[str, str] = {CLUSTER_TAG["azure"].casefold(): CLUSTER_TAG["azure"]}
+        for key in tags:
+            other = names.setdefault(key.casefold(), key)
+            if other != key:
+                why = f"Azure tag names are case-insensitive: it is the same tag as {other}; rename one"
+                return "tags", key, f"{why} ({rule.source})"
     if cloud == "gcp":
         seen: dict[str, str] = {_gcp_label(CLUSTER_TAG["gcp"]): CLUSTER_TAG["gcp"]}
         for key in tags:
@@ -553,6 +602,13 @@ def api_access_problem(cloud: str, spec: ClusterSpec) -> tuple[str, Any, str] | 
             "not set",
             "give the public egress CIDRs of the machine that runs pulumi up (e.g. [203.0.113.0/24]) and allow them "
             f"in cluster.apiAccess.publicCidrs: the same up creates Kubernetes resources through the API ({guide})",
+        )
+    cap = MAX_PUBLIC_CIDRS.get(cloud)
+    if cap is not None and len(access.public_cidrs) > cap:
+        return (
+            "cluster.apiAccess.publicCidrs",
+            f"{len(access.public_cidrs)} CIDRs",
+            f"give at most {cap} on {cloud} (the cloud's limit on API allow-list entries; docs/deploying.md)",
         )
     why = unreachable(api_endpoint(cloud, spec), access.deploy_from)
     if why is None:

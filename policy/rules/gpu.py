@@ -202,14 +202,14 @@ def gpu_pools(res: Resource) -> list[Pool]:
             max_nodes = per_zone * _gke_zones(res)
         else:
             max_nodes = fixed * _gke_zones(res) if fixed is not None else None
-        # GKE taints every GPU pool nvidia.com/gpu=present:NoSchedule itself when the cluster runs a non-GPU pool, and
-        # refuses the same taint declared again (hashicorp/terraform-provider-google#7928); GkeCluster's GPU pools
-        # wait for the system pool (tests/clusters/test_gke.py::test_gpu_taint_is_gkes_own).
+        # The taint must be declared: GKE adds its own only when a non-GPU pool already runs
+        # (terraform-google-kubernetes-engine#703), and a declared one is accepted (GoogleCloudPlatform/cluster-toolkit
+        # gke-node-pool declares it; tests/clusters/test_gke.py::test_gpu_pools_declare_the_gpu_taint).
         return [
             Pool(
                 res,
                 f"node pool {res.name}",
-                tuple(dict.fromkeys((*_taints_list(node.get("taints")), GPU_TAINT))),
+                _taints_list(node.get("taints")),
                 as_map(node.get("labels")),
                 per_node or None,
                 max_nodes,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ import pytest
 import yaml
 from cluster_support import assert_tree, build, stack_plan
 
-from components.clusters.aks import kubeconfig_from_credentials
+from components.clusters.aks import key_vault_name, kubeconfig_from_credentials
 from components.errors import SpecError
 from components.plan import fakes
 
@@ -340,11 +341,37 @@ def test_blob_storage_in_the_stacks_own_new_resource_group_is_refused() -> None:
 
 def test_key_vault_name_changes_with_the_key_generation() -> None:
     """Defect 11: a purge-protected vault's name stays reserved for 90 days after deletion (soft delete), so a
-    re-deploy after destroy needs a new name: keyGeneration changes it, within Key Vault's 3-24 characters."""
+    re-deploy after destroy needs a new name: keyGeneration changes it, within Key Vault's 3-24 characters. Review 9:
+    generation 1 keeps the name the vault had before keyGeneration existed (hashed with the resource group only)."""
     vault = "azure-native:keyvault:Vault"
     names = {g: build("azure", {"keyGeneration": g}, outputs="unknown").inputs(vault)["vaultName"] for g in (1, 2)}
-    assert names[1] != names[2]
-    assert all(3 <= len(n) <= 24 and n[0].isalpha() for n in names.values())
+    assert names[1] == "mlp-test-kms-799e9e"  # short_name("mlp-test-kms", 24, salt="mlp-test-rg"), as before
+    assert names[2] != names[1]
+    assert all(KEY_VAULT_NAME.match(n) for n in names.values())
+
+
+KEY_VAULT_NAME = re.compile(r"^[a-zA-Z](?!.*--)[a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$")
+"""Key Vault names: 3-24 alphanumerics and hyphens, start with a letter, end with a letter or digit, no consecutive
+hyphens (MicrosoftDocs/azure-docs articles/azure-resource-manager/management/resource-name-rules.md,
+Microsoft.KeyVault vaults)."""
+
+
+@pytest.mark.parametrize(
+    "cluster", ["a", "a--b", "mlp---x", "a-b-c-d-e-f-g-h-i-j-k-l-m", "x" * 40, "abcdefghijklmnop--q"]
+)
+@pytest.mark.parametrize("generation", [1, 2, 99])
+def test_every_key_vault_name_follows_azures_rule(cluster: str, generation: int) -> None:
+    """Review 8: cluster names may hold '--' (GKE's rule allows it) but a Key Vault name may not: collapsed."""
+    name = key_vault_name(cluster, f"{cluster}-rg", generation, SUB)
+    assert KEY_VAULT_NAME.match(name), name
+
+
+def test_later_key_vault_generations_are_unique_per_subscription() -> None:
+    """Review 8: vault names are global; from generation 2 the subscription is in the hash, so the same cluster and
+    resource group names in two subscriptions get two names (generation 1 keeps its pre-keyGeneration name)."""
+    other = "11111111-1111-1111-1111-111111111111"
+    assert key_vault_name("mlp", "rg", 2, SUB) != key_vault_name("mlp", "rg", 2, other)
+    assert key_vault_name("mlp", "rg", 1, SUB) == key_vault_name("mlp", "rg", 1, other)
 
 
 def test_azure_staging_reads_its_model_from_the_storage_accounts_group() -> None:
@@ -357,3 +384,72 @@ def test_azure_staging_reads_its_model_from_the_storage_accounts_group() -> None
     scope = reader.plain_inputs()["scope"]
     assert "/resourceGroups/mlp-staging-models/providers/Microsoft.Storage/storageAccounts/mlpstagingmodels/" in scope
     assert not any(f"/resourceGroups/{rg}/" in scope for rg in created)
+
+
+@pytest.mark.parametrize("given", [None, "User", "ServicePrincipal"])
+def test_the_deployer_role_assignment_names_the_configured_principal_type(given: str | None) -> None:
+    """Review 1: pulumi-azure-native 3.29 sends principalType "User" when none is given (authorization/
+    role_assignment.py); a CI service principal or managed identity then gets UnmatchedPrincipalType
+    (Azure/modern-web-app-pattern-dotnet#129). The type comes from cluster.azure.deployerPrincipalType (default User),
+    passed explicitly."""
+    azure = {} if given is None else {"deployerPrincipalType": given}
+    built = build("azure", {"azure": azure}, outputs="unknown")
+    admin = built.one("azure-native:authorization:RoleAssignment", "mlp-deployer-admin")
+    assert admin.plain_inputs()["principalType"] == (given or "User")
+    assert "principalType" in admin.inputs  # sent by us, not filled in by the SDK's default
+
+
+def test_the_deployer_principal_type_accepts_user_or_service_principal_only() -> None:
+    with pytest.raises(Exception, match=r"deployerPrincipalType|deployer_principal_type"):
+        build("azure", {"azure": {"deployerPrincipalType": "MSI"}}, outputs="unknown")
+
+
+def test_kubernetes_calls_wait_for_the_role_assignments_to_propagate(aks: Any) -> None:
+    """Review 2: new role assignments take up to five minutes to reach the AKS authorization server
+    (MicrosoftDocs/azure-docs articles/aks/manage-azure-rbac.md): the Kubernetes provider depends on a wait that
+    follows every admin assignment and sleeps 300 s when created, and only then."""
+    from components.clusters import aks as aks_module
+
+    wait = aks.one("pulumi-python:dynamic:Resource", "mlp-rbac-propagation")
+    provider = aks.one("pulumi:providers:kubernetes")
+    assert wait.urn in provider.depends_on
+    admin = aks.one("azure-native:authorization:RoleAssignment", "mlp-deployer-admin")
+    assert admin.urn in wait.depends_on
+    assert wait.plain_inputs()["seconds"] == 300
+    slept: list[float] = []
+    impl = aks_module._PropagationWaitProvider()
+    orig = aks_module.time.sleep
+    aks_module.time.sleep = slept.append  # type: ignore[assignment]
+    try:
+        impl.create({"assignments": ["a"], "seconds": 300})
+    finally:
+        aks_module.time.sleep = orig
+    assert slept == [300]
+    assert impl.diff("x", {"assignments": ["a"]}, {"assignments": ["a"]}).changes is False
+    assert impl.diff("x", {"assignments": ["a"]}, {"assignments": ["b"]}).replaces == ["assignments"]
+
+
+def test_the_propagation_wait_provider_survives_pulumis_serialization() -> None:
+    """Review 2: a dynamic provider reaches `pulumi up` as the SDK's dill serialization (pulumi/dynamic/dynamic.py,
+    serialize_provider), loaded by a separate Python process; the wait's provider round-trips and runs there."""
+    import os
+    import subprocess
+    import sys
+
+    from pulumi.dynamic.dynamic import serialize_provider
+
+    from components.clusters.aks import _PropagationWaitProvider
+
+    blob = serialize_provider(_PropagationWaitProvider())
+    code = (
+        "import base64, sys, dill\n"
+        "p = dill.loads(base64.b64decode(sys.argv[1]))\n"
+        "r = p.create({'assignments': ['a'], 'seconds': 0})\n"
+        "print(r.id, p.diff('x', {'assignments': ['a']}, {'assignments': ['b']}).replaces)\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # only the project directory, as for pulumi
+    out = subprocess.run(
+        [sys.executable, "-c", code, blob], cwd=root, env=env, capture_output=True, text=True, check=True, timeout=120
+    )
+    assert out.stdout.split() == ["rbac-propagated", "['assignments']"]

@@ -72,6 +72,18 @@ CASES = [
         f"{FILE}: mlplatform:tags: 50 tags is not allowed; give at most 49 on azure ({AZ_TAGS})",
     ),
     (
+        "azure: tag names equal but for case (Azure tag names are case-insensitive, review 10)",
+        stack("azure", tags={"Owner": "a", "owner": "b"}),
+        f"{FILE}: mlplatform:tags: owner is not allowed; Azure tag names are case-insensitive: it is the same tag as "
+        f"Owner; rename one ({AZ_TAGS})",
+    ),
+    (
+        "azure: a tag name that is the program's cluster tag but for case",
+        stack("azure", tags={"MLPlatform.io_Cluster": "x"}),
+        f"{FILE}: mlplatform:tags: MLPlatform.io_Cluster is not allowed; Azure tag names are case-insensitive: it is "
+        f"the same tag as mlplatform.io_cluster; rename one ({AZ_TAGS})",
+    ),
+    (
         "aws: reserved prefix in a value",
         stack("aws", tags={"owner": "AWS:team"}),
         f"{FILE}: mlplatform:tags.owner: AWS:team is not allowed; values starting with aws: are reserved by AWS "
@@ -175,7 +187,9 @@ def test_gcp_tags_that_pass_become_valid_distinct_labels(tags: dict[str, str]) -
 @given(tags=st.dictionaries(tag_text, tag_text, max_size=6))
 def test_azure_and_aws_tags_that_pass_meet_each_clouds_rule(tags: dict[str, str]) -> None:
     if tags_problem("azure", tags) is None:
-        for key, value in merge_tags(tags, {CLUSTER_TAG["azure"]: "mlp"}).items():
+        merged = merge_tags(tags, {CLUSTER_TAG["azure"]: "mlp"})
+        assert len({k.casefold() for k in merged}) == len(merged)  # one Azure tag per name (case-insensitive)
+        for key, value in merged.items():
             assert key and not set(key) & AZURE_FORBIDDEN and len(key) <= 512 and len(value) <= 256
     if tags_problem("aws", tags) is None:
         for key, value in merge_tags(tags, {CLUSTER_TAG["aws"]: "mlp"}).items():

@@ -128,6 +128,49 @@ def test_deploy_from_takes_cidrs_only() -> None:
     )
 
 
+@pytest.mark.parametrize("key", ["publicCidrs", "deployFrom"])
+@pytest.mark.parametrize(
+    ("cidr", "why"),
+    [
+        ("192.168.10.0/24", "is not a public (globally routable) range"),
+        ("10.0.0.0/8", "is not a public (globally routable) range"),
+        ("100.64.0.0/10", "is not a public (globally routable) range"),
+        ("127.0.0.1/32", "is not a public (globally routable) range"),
+        ("2001:4860::/32", "is IPv6; give IPv4 CIDRs"),
+    ],
+)
+def test_a_range_the_endpoint_never_sees_a_client_come_from_is_refused(key: str, cidr: str, why: str) -> None:
+    """Review 6: an API allow-list sees the connection's public source address, so private, shared, loopback
+    ranges never match (Python ipaddress is_global, IANA special-purpose registry); AKS takes IPv4 ranges only
+    (Azure/azure-cli-extensions#675)."""
+    access = {"publicCidrs": [OFFICE], "deployFrom": [OFFICE]}
+    access[key] = [cidr]
+    message = error(base("azure", access))
+    assert message.startswith(f"{FILE}: mlplatform:cluster.apiAccess.{key}: ")
+    assert f"'{cidr}' {why}" in message
+
+
+def test_public_ranges_and_documentation_placeholders_are_accepted() -> None:
+    spec = ClusterSpec.model_validate(
+        {"apiAccess": {"publicCidrs": ["8.8.8.0/24", OFFICE], "deployFrom": ["8.8.8.8/32"]}}
+    )
+    assert api_access_problem("gcp", spec) is None
+
+
+@pytest.mark.parametrize(("cloud", "cap"), [("gcp", 50), ("azure", 200)])
+def test_more_allow_list_entries_than_the_cloud_takes_are_refused(cloud: str, cap: int) -> None:
+    """Review 6: GKE takes up to 50 authorized networks (cloud.google.com GKE enterprise-multitenancy best practices),
+    AKS up to 200 authorized IP ranges (MicrosoftDocs/azure-docs articles/aks/api-server-authorized-ip-ranges.md)."""
+    cidrs = [f"8.{i // 256}.{i % 256}.0/24" for i in range(cap + 1)]
+    over = {"publicCidrs": cidrs, "deployFrom": [cidrs[0]]}
+    assert error(base(cloud, over)) == (
+        f"{FILE}: mlplatform:cluster.apiAccess.publicCidrs: {cap + 1} CIDRs is not allowed; give at most {cap} on "
+        f"{cloud} (the cloud's limit on API allow-list entries; docs/deploying.md)"
+    )
+    at_cap = ClusterSpec.model_validate({"apiAccess": {"publicCidrs": cidrs[:cap], "deployFrom": [cidrs[0]]}})
+    assert api_access_problem(cloud, at_cap) is None
+
+
 # ---------------------------------------------------------------------------------------------- what the clouds render
 
 
@@ -170,3 +213,21 @@ def test_the_shipped_stacks_are_deployable_from_where_they_say(cloud: str) -> No
     assert deploy_from(stack) == [OFFICE]
     assert unreachable(endpoint, deploy_from(stack)) is None
     assert endpoint.allowed == (OFFICE,)  # open to that range only, never to the world
+
+
+@pytest.mark.parametrize("cloud", ["gcp", "azure"])
+def test_the_kubeconfig_names_the_public_endpoint_the_deploy_machine_reaches(cloud: str) -> None:
+    """Review 7: with a public endpoint and deployFrom inside it, the Kubernetes provider's kubeconfig server is the
+    public endpoint: GKE's cluster ``endpoint`` (the external address when ``enablePrivateEndpoint`` is false, "Whether
+    the master's internal IP address is used as the cluster endpoint", GKE API PrivateClusterConfig), AKS's ``fqdn``
+    (not ``privateFQDN``, nor whatever server the listed credentials carry)."""
+    built = build(cloud, {"apiAccess": {"publicCidrs": [OFFICE], "deployFrom": [OFFICE]}})
+    cluster = built.one(CLUSTER_TYPES[cloud])
+    kubeconfig = built.one("pulumi:providers:kubernetes").plain_inputs()["kubeconfig"]
+    server = json.loads(kubeconfig)["clusters"][0]["cluster"]["server"]
+    if cloud == "gcp":
+        assert cluster.plain_inputs()["privateClusterConfig"]["enablePrivateEndpoint"] is False
+        assert server == "https://203.0.113.10"  # the mocked cluster's ``endpoint`` output (components/plan/fakes.py)
+    else:
+        assert server == "https://mlp-test.hcp.eastus.azmk8s.io:443"
+        assert "privatelink" not in server

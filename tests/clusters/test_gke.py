@@ -133,7 +133,7 @@ def test_gpu_pools_have_explicit_driver_taint_labels_and_sharing(gke: Any) -> No
             "gpuSharingConfig": {"gpuSharingStrategy": "TIME_SHARING", "maxSharedClientsPerGpu": 4},
         }
     ]
-    assert "taints" not in cfg  # GKE adds nvidia.com/gpu=present:NoSchedule itself (test_gpu_taint_is_gkes_own)
+    assert cfg["taints"] == [{"key": "nvidia.com/gpu", "value": "present", "effect": "NO_SCHEDULE"}]
     assert cfg["labels"] == {"mlplatform.io/accelerator": "nvidia-l4", "mlplatform.io/pool": "l4"}
     assert cfg["workloadMetadataConfig"] == {"mode": "GKE_METADATA"}
     assert cfg["resourceLabels"]["owner"] == "platform-team"
@@ -285,6 +285,9 @@ def test_control_plane_reaches_every_admission_webhook_on_the_nodes(gke: Any) ->
         gke.one("gcp:serviceaccount/account:Account", "mlp-nodes").urn
     ]
     assert rule.plain_inputs()["allows"] == [{"protocol": "tcp", "ports": ["8443", "9443", "15017"]}]
+    # Review 4: the rule is in the Kubernetes provider's depends_on, so it exists before any Kubernetes object (and
+    # its webhooks) is created and is deleted only after them.
+    assert rule.urn in gke.one("pulumi:providers:kubernetes").depends_on
 
 
 def test_workload_identity_binding_waits_for_the_clusters_pool(gke: Any) -> None:
@@ -300,24 +303,58 @@ def test_workload_identity_binding_waits_for_the_clusters_pool(gke: Any) -> None
 
 def test_kms_names_carry_the_key_generation() -> None:
     """Defect 11: key rings and keys cannot be deleted (pulumi-gcp kms/key_ring.py and crypto_key.py: destroy only
-    drops them from state), so a re-deploy after destroy needs new names: keyGeneration is in both."""
+    drops them from state), so a re-deploy after destroy needs new names: keyGeneration is in both. Review 9:
+    generation 1 (the default) keeps the names stacks had before keyGeneration, so no existing key is replaced."""
     first = build("gcp", {}, outputs="unknown")
     second = build("gcp", {"keyGeneration": 2}, outputs="unknown")
-    assert first.inputs("gcp:kms/keyRing:KeyRing")["name"] == "mlp-test-keyring-g1"
-    assert first.inputs("gcp:kms/cryptoKey:CryptoKey")["name"] == "mlp-test-secrets-g1"
+    assert first.inputs("gcp:kms/keyRing:KeyRing")["name"] == "mlp-test-keyring"
+    assert first.inputs("gcp:kms/cryptoKey:CryptoKey")["name"] == "mlp-test-secrets"
     assert second.inputs("gcp:kms/keyRing:KeyRing")["name"] == "mlp-test-keyring-g2"
     assert second.inputs("gcp:kms/cryptoKey:CryptoKey")["name"] == "mlp-test-secrets-g2"
 
 
-def test_gpu_taint_is_gkes_own(gke: Any) -> None:
-    """Defect 13 (confirmed): GKE taints a GPU pool nvidia.com/gpu=present:NoSchedule when the cluster already runs a
-    non-GPU pool, and refuses the same taint declared again ("Found more than one taint with key nvidia.com/gpu",
-    hashicorp/terraform-provider-google#7928). So each GPU pool waits for the system pool (GKE's condition holds)
-    and declares no GPU taint; the seam still tells ModelService to tolerate exactly GKE's taint."""
+def test_gpu_pools_declare_the_gpu_taint(gke: Any) -> None:
+    """Defect 13, review 5: GKE adds nvidia.com/gpu=present:NoSchedule to a GPU pool only when a non-GPU pool already
+    runs (terraform-google-kubernetes-engine#703), so each GPU pool declares the taint itself (accepted: Google's
+    GoogleCloudPlatform/cluster-toolkit gke-node-pool module declares the same taint; the duplicate-taint refusal of
+    hashicorp/terraform-provider-google#7928 was not reproduced by its maintainer, so it is not evidence) and still
+    waits for the system pool. The seam tells ModelService to tolerate exactly that taint."""
     system = gke.one(POOL, "mlp-system")
     for pool in ("mlp-gpu-l4", "mlp-gpu-a100"):
         reg = gke.one(POOL, pool)
         assert system.urn in reg.depends_on, pool
-        assert "taints" not in reg.plain_inputs()["nodeConfig"], pool
+        assert reg.plain_inputs()["nodeConfig"]["taints"] == [
+            {"key": "nvidia.com/gpu", "value": "present", "effect": "NO_SCHEDULE"}
+        ], pool
+    assert "taints" not in system.plain_inputs()["nodeConfig"]
     taints = {(t.key, t.value, t.effect) for t in gke.cluster.gpu.taints}
     assert ("nvidia.com/gpu", "present", "NoSchedule") in taints
+
+
+@pytest.mark.parametrize("key", ["gcp:credentials", "gcp:accessToken", "gcp:impersonateServiceAccount"])
+def test_google_provider_credentials_other_than_adc_are_refused(key: str) -> None:
+    """Review 3: the kubeconfig authenticates with gke-gcloud-auth-plugin --use_application_default_credentials,
+    which reads ADC only (kubernetes/cloud-provider-gcp cred.go -> golang/oauth2 google/default.go); a Google provider
+    given other credentials would create the cluster as one identity and call Kubernetes as another. One line, the
+    value (a credential) not shown."""
+    from infra.config import load
+
+    raw = {
+        "mlplatform:cloud": "gcp",
+        "mlplatform:region": "us-central1",
+        "mlplatform:cluster": json.dumps(
+            {
+                "gcp": {"project": "mlp-project"},
+                "apiAccess": {"publicCidrs": ["203.0.113.0/24"], "deployFrom": ["203.0.113.0/24"]},
+            }
+        ),
+        key: "s3cret-value",
+    }
+    with pytest.raises(SpecError) as info:
+        load(raw, frozenset({key}), "stacks/Pulumi.t.yaml")
+    message = str(info.value)
+    assert message.startswith(f"stacks/Pulumi.t.yaml: {key}: a value is not allowed; ")
+    assert "Application Default Credentials" in message and "\n" not in message
+    assert "s3cret-value" not in message
+    del raw[key]
+    load(raw, frozenset(), "stacks/Pulumi.t.yaml")  # without it the stack loads

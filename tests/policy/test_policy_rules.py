@@ -349,9 +349,14 @@ CASES = [
     ),
     one("gpu-pool-taint-label", "eks:index:ManagedNodeGroup", {"instanceTypes": ["m6i.large"]}),
     Case("gpu-pool-taint-label:gke:pass", "gpu-pool-taint-label", (gke_pool([GPU_TAINT_CLOUD], GPU_LABELS),)),
-    # GKE adds the GPU taint itself (policy/rules/gpu.py): an untainted GKE GPU pool passes, an unlabelled one fails.
-    Case("gpu-pool-taint-label:gke:gke-taint", "gpu-pool-taint-label", (gke_pool([], GPU_LABELS),)),
-    Case("gpu-pool-taint-label:gke:fail", "gpu-pool-taint-label", (gke_pool([], {}),), ("lacks node label",)),
+    # Review 5: a GKE GPU pool must declare the taint (GKE adds its own only when a non-GPU pool already runs).
+    Case("gpu-pool-taint-label:gke:fail", "gpu-pool-taint-label", (gke_pool([], GPU_LABELS),), ("has no taint",)),
+    Case(
+        "gpu-pool-taint-label:gke:unlabelled",
+        "gpu-pool-taint-label",
+        (gke_pool([GPU_TAINT_CLOUD], {}),),
+        ("lacks node label",),
+    ),
     one(
         "gpu-pool-taint-label",
         "azure-native:containerservice:AgentPool",
