@@ -1,6 +1,7 @@
 """``mlplatform plan``: see exactly what a stack declares, with no cloud, no Pulumi CLI and no cluster.
 
-Exit status: 0 planned; 1 a mandatory policy failed; 2 invalid configuration or project (one line on stderr).
+Exit status: 0 planned; 1 a mandatory policy failed; 2 invalid configuration or project, or a component's own
+validation (pulumi-eks, modelled in components/plan/remote.py) refuses the program's inputs (one line on stderr).
 ``mlplatform where ACCELERATOR``: the regions that offer it, cheapest first, from the catalog.
 """
 
@@ -23,8 +24,13 @@ EXIT_INTERNAL = 70
 """A bug in mlplatform, not the user's input (BSD sysexits EX_SOFTWARE): the traceback is printed to report it."""
 
 
-def plan_stack(project: Project, stack: str, secret_values: dict[str, str] | None = None) -> StackPlan:
-    """Plan one stack of ``project``: run its program under the mocks, then the cost, deploy time and policies."""
+def plan_stack(
+    project: Project, stack: str, secret_values: dict[str, str] | None = None, *, placeholders: bool = False
+) -> StackPlan:
+    """Plan one stack of ``project``: run its program under the mocks, then the cost, deploy time and policies.
+
+    ``placeholders``: fill values known only after deploy with typed placeholders (see docs/plan.md).
+    """
     from components.cost import estimate
     from components.deploytime import critical_path
     from components.plan.engine import fewer_gc_passes, run_program
@@ -32,7 +38,15 @@ def plan_stack(project: Project, stack: str, secret_values: dict[str, str] | Non
     from policy.rules.budget import with_cost
 
     cfg = read_stack_file(project, stack, secret_values)
-    result = run_program(project.root, stack, cfg.config, cfg.secret_keys, main=project.main, project=project.name)
+    result = run_program(
+        project.root,
+        stack,
+        cfg.config,
+        cfg.secret_keys,
+        main=project.main,
+        project=project.name,
+        outputs="fake" if placeholders else "unknown",
+    )
     result.context["config"] = cfg.config
     result.context["stack_file"] = cfg.path
     cloud = str(cfg.config.get(f"{project.name}:cloud", "unknown"))
@@ -57,6 +71,11 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--manifests", type=Path, metavar="DIR", help="write every Kubernetes object and Helm release")
     plan.add_argument("--project", type=Path, metavar="DIR", help="the project folder (default: found upward)")
     plan.add_argument("--no-tree", action="store_true", help="summary tables only")
+    plan.add_argument(
+        "--placeholders",
+        action="store_true",
+        help="fill values known only after deploy (ARNs, account ids, kubeconfigs) with typed placeholders",
+    )
     where = sub.add_parser(
         "where", help="the regions that offer an accelerator, cheapest first (from the catalog, no cloud call)"
     )
@@ -249,7 +268,7 @@ def _plan(args: argparse.Namespace) -> int:
                 folder,
                 "has no stack files (Pulumi.<stack>.yaml); create one, or give --project with the project folder",
             )
-    plans = [plan_stack(project, s) for s in stacks]
+    plans = [plan_stack(project, s, placeholders=args.placeholders) for s in stacks]
     from components.plan.view import render
 
     for p in plans:

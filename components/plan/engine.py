@@ -8,8 +8,10 @@ Two ways to answer for outputs only a deploy knows:
 
 - ``outputs="unknown"`` (the plan's default): like ``pulumi preview``. A resource's outputs echo its inputs; what a
   provider would compute (ids, ARNs, endpoints, kubeconfigs) is unknown and shown as ``(known after deploy)``.
-- ``outputs="fake"``: plausible, typed values from :mod:`components.plan.fakes` (ARNs, e-mails, kubeconfigs as
-  secrets), so that tests can look through values derived from them.
+- ``outputs="fake"`` (``mlplatform plan --placeholders``): typed placeholders from :mod:`components.plan.fakes`
+  (ARNs in the stack region's partition, account ``123456789012``, e-mails, kubeconfigs as secrets), so that
+  documents built from outputs (IAM and trust policies, kubeconfigs) are rendered in full; the result says so
+  (:attr:`PlanResult.placeholders`).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
 from components import markers
-from components.plan import fakes
+from components.plan import fakes, remote
 
 UNKNOWN = markers.UNKNOWN
 """Marks a value only known after a deploy (shared with the policy rules)."""
@@ -77,6 +79,8 @@ class Registration:
     retain_on_delete: bool = False
     ignore_changes: list[str] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
+    modelled: str | None = None
+    """For a child of a remote component that the plan models (:mod:`components.plan.remote`): the source."""
     replace_with: list[str] = field(default_factory=list)
     """URNs whose replacement replaces this resource too (the ``replace_with`` option)."""
     delete_before_replace: bool = False
@@ -187,8 +191,9 @@ class PlanMocks(pmocks.Mocks):
         """
         state = dict(args.inputs) if args.custom else {}
         if self.mode == "fake":
-            state.update(fakes.fake_outputs(args.typ, args.name, args.inputs))
-            return fakes.fake_id(args.typ, args.name), state
+            placeholders = fakes.fake_outputs(args.typ, args.name, args.inputs)
+            state.update(placeholders)
+            return fakes.fake_id(args.typ, args.name, placeholders), state
         return "", state
 
     def call(self, args: pmocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
@@ -205,12 +210,18 @@ class RecordingMonitor(pmocks.MockMonitor):
     """A mock resource monitor that records every registration, supports resource methods (``Call``) and keeps
     resource references as URNs (the stock monitor rehydrates them on its own thread, which can deadlock)."""
 
-    def __init__(self, mocks: PlanMocks) -> None:
+    def __init__(self, mocks: PlanMocks, partition: str | None = None) -> None:
         super().__init__(mocks)
         self.registrations: list[Registration] = []
         self.by_urn: dict[str, Registration] = {}
         self.stack_outputs: dict[str, Any] = {}
         self._lock = threading.Lock()
+        self.expansion = remote.Expansion()
+        self.refused: list[remote.ComponentRefused] = []
+        self.partition: Any = partition or UNKNOWN
+        self._inherited: list[str] = []
+        self._protect = False
+        self._providers: dict[str, str] = {}
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         """URNs as the Pulumi engine makes them: the parent's full qualified type, none for the stack's children."""
@@ -257,7 +268,77 @@ class RecordingMonitor(pmocks.MockMonitor):
             self.registrations.append(reg)
             self.by_urn[urn] = reg
             self.resources[urn] = pmocks.MockMonitor.ResourceRegistration(urn, id_ or "", state)
+        if request.type in remote.MODELLED:
+            self._providers = {k: v for k, v in request.providers.items() if v}
+            if request.provider:
+                self._providers.setdefault(request.type.split(":")[0], request.provider)
+            self._expand(reg)
         return resource_pb2.RegisterResourceResponse(urn=urn, id=id_ or "", object=obj_proto)
+
+    def _expand(self, reg: Registration) -> None:
+        """Record the children pulumi-eks would register for ``reg`` (or why it refuses its inputs).
+
+        Each child also waits for what the component's inputs came from (the VPC's subnets, the KMS key): pulumi-eks
+        hands those inputs on to its children.
+        """
+        self._inherited = sorted(reg.all_dependencies())
+        # a child takes its parent's protect when it gives none (@pulumi/pulumi resource.js, Resource constructor)
+        self._protect = reg.protect
+        try:
+            if reg.type == remote.CLUSTER:
+                remote.expand_cluster(
+                    reg.urn, reg.name, reg.inputs, self._create, self.expansion, self.partition, self._state_of
+                )
+            else:
+                remote.expand_managed_node_group(
+                    reg.urn, reg.name, reg.inputs, self._create, self.expansion, self._state_of
+                )
+        except remote.ComponentRefused as e:
+            self.refused.append(e)
+
+    def _state_of(self, urn: str) -> dict[str, Any]:
+        found = self.resources.get(urn)
+        return _outputs(found.state) if found is not None else {}
+
+    def _create(self, child: remote.Child) -> tuple[str, dict[str, Any]]:
+        """Record a modelled child and answer it like a registration; its outputs with :data:`UNKNOWN` markers."""
+        urn = self.make_urn(child.parent, child.type, child.name)
+        reg = Registration(
+            urn=urn,
+            type=child.type,
+            name=child.name,
+            custom=child.custom,
+            parent=child.parent,
+            provider=f"{child.provider}::{child.provider.rsplit('::', 1)[-1]}-id"
+            if child.provider
+            # a child takes its parent's provider for its package (@pulumi/pulumi resource.js, __providers)
+            else self._providers.get(child.type.split(":")[0])
+            if child.custom
+            else None,
+            depends_on=sorted(set(child.depends_on) | set(self._inherited)),
+            property_dependencies={},
+            inputs=child.inputs,
+            protect=self._protect,
+            ignore_changes=list(child.ignore_changes),
+            modelled=remote.SOURCE,
+        )
+        args = pmocks.MockResourceArgs(
+            typ=child.type,
+            name=child.name,
+            inputs=_plain(child.inputs),
+            provider="",
+            resource_id="",
+            custom=child.custom,
+        )
+        id_, state = self.mocks.new_resource(args)
+        state = _reseal(state, child.inputs)
+        with self._lock:
+            self.registrations.append(reg)
+            self.by_urn[urn] = reg
+            self.resources[urn] = pmocks.MockMonitor.ResourceRegistration(urn, id_ or "", state)
+        out = _outputs(state)
+        out["id"] = id_ or UNKNOWN
+        return urn, out
 
     def _child(self, parent: str, value: Any) -> Any:
         """A fake's child resource (:func:`fakes.child`) recorded for ``getResource`` and given as a reference."""
@@ -303,6 +384,11 @@ class RecordingMonitor(pmocks.MockMonitor):
         return _invoke_response(ret_proto)
 
 
+def _outputs(state: Mapping[str, Any]) -> dict[str, Any]:
+    """A mock state with :data:`UNKNOWN` markers where the wire form has unknowns."""
+    return {k: UNKNOWN if v == rpc.UNKNOWN else v for k, v in state.items()}
+
+
 def _invoke_response(ret: struct_pb2.Struct) -> resource_pb2.ResourceInvokeResponse:
     resp = resource_pb2.ResourceInvokeResponse()
     getattr(resp, "return").CopyFrom(ret)
@@ -340,6 +426,10 @@ class PlanResult:
     context: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     """What the program logged as warnings or errors (``pulumi.log.warn``), in the order the engine received them."""
+    placeholders: dict[str, str] | None = None
+    """None for a preview-like plan; with placeholders, the values they use (account, region, partition, ...)."""
+    model_notes: list[str] = field(default_factory=list)
+    """What the model of remote components (:mod:`components.plan.remote`) does not cover in this program."""
 
     def of_type(self, type_: str) -> list[Registration]:
         """Registrations of one type token."""
@@ -447,10 +537,12 @@ def run_function(
     """Run ``program`` under the mocks with ``config`` (flat ``namespace:key`` -> string) and record it.
 
     Exceptions the program raises propagate unchanged (after the runtime has drained).
+    With ``outputs="fake"`` AWS placeholders use the region of ``aws:region`` or ``<project>:region`` in ``config``.
     """
     with _RUN_LOCK:
+        marker = _use_placeholders(config or {}, project) if outputs == "fake" else None
         mocks = PlanMocks(outputs)
-        monitor = RecordingMonitor(mocks)
+        monitor = RecordingMonitor(mocks, _partition(config or {}, project, outputs))
         logged = _Warnings()
         settings.ROOT.set(None)
         pulumi.runtime.set_all_config(dict(config or {}), list(secret_keys or []))
@@ -462,8 +554,47 @@ def run_function(
         settings.SETTINGS.outputs.clear()
         with _plan_speedups():
             _sync_await(run_in_stack(_without_aliases(program)))
+        if monitor.refused:
+            raise monitor.refused[0]
         regs = list(monitor.registrations)
-        return PlanResult(project, stack, regs, dict(monitor.stack_outputs), dict(context or {}), logged.messages)
+        return PlanResult(
+            project,
+            stack,
+            regs,
+            dict(monitor.stack_outputs),
+            dict(context or {}),
+            logged.messages,
+            marker,
+            list(dict.fromkeys(monitor.expansion.not_modelled)),
+        )
+
+
+def _partition(config: Mapping[str, str], project: str, outputs: OutputsMode) -> str | None:
+    """The AWS partition pulumi-eks's ``getPartition`` would answer: the stack region's, a placeholder's, or None
+    (unknown) when a preview-like plan has no region in its config."""
+    shape = _aws_shape(config, project)
+    if config.get("aws:region") or config.get(f"{project}:cloud") == "aws" or outputs == "fake":
+        return shape.partition
+    return None
+
+
+def _aws_shape(config: Mapping[str, str], project: str) -> fakes.AwsShape:
+    """Region and partition of an AWS stack (``aws:region``, else ``<project>:region`` when the cloud is aws)."""
+    own = config.get(f"{project}:region") if config.get(f"{project}:cloud") == "aws" else None
+    return fakes.AwsShape.for_region(config.get("aws:region") or own)
+
+
+def _use_placeholders(config: Mapping[str, str], project: str) -> dict[str, str]:
+    """Point the placeholders at the stack's AWS region; what the plan says about them."""
+    shape = fakes.use_region(_aws_shape(config, project).region)
+    return {
+        "note": "values known only after deploy are placeholders, not real",
+        "awsAccount": fakes.ACCOUNT,
+        "awsRegion": shape.region,
+        "awsPartition": shape.partition,
+        "gcpProject": fakes.GCP_PROJECT,
+        "azureSubscription": fakes.AZURE_SUB,
+    }
 
 
 def run_program(

@@ -44,6 +44,7 @@ def resource_json(reg: Registration) -> dict[str, Any]:
         "dependsOn": sorted(reg.all_dependencies() - ({reg.provider_urn} if reg.provider_urn else set())),
         "inputs": reg.wire_inputs(),
         "protect": reg.protect,
+        **({"modelledFrom": reg.modelled} if reg.modelled else {}),
     }
 
 
@@ -54,15 +55,19 @@ def plan_json(project: str, plans: Iterable[StackPlan]) -> dict[str, Any]:
     API opt-in, anonymous models, monthly budget, overrides with reasons), from the validated stack config; with
     ``resources`` (providers included) and ``cost`` it is what ``mlplatform check`` needs to run the policies again.
     """
+    plans = list(plans)
     return {
         "project": project,
+        "placeholders": any(p.result.placeholders for p in plans),
         "stacks": [
             {
                 "stack": p.stack,
                 "cloud": p.cloud,
+                "placeholders": p.result.placeholders,
                 "resources": [resource_json(r) for r in p.result.resources],
                 "outputs": _wire_outputs(p.result.stack_outputs),
                 "warnings": p.result.warnings,
+                "modelNotes": p.result.model_notes,
                 "policies": p.policies,
                 "cost": p.cost,
                 "deployTime": p.deploy_time,

@@ -242,6 +242,12 @@ def deploy_time_table(plan: StackPlan) -> Table | None:
 
 def render(plan: StackPlan, console: Console, *, show_tree: bool = True) -> None:
     """Print one stack's plan."""
+    marker = plan.result.placeholders
+    if marker:
+        console.print(
+            f"[bold yellow]placeholders:[/] values known only after deploy are placeholders (AWS account "
+            f"{marker['awsAccount']}, {marker['awsPartition']} {marker['awsRegion']}), not real"
+        )
     if show_tree:
         console.print(tree(plan))
     for table in (cluster_table(plan), addons_table(plan), models_table(plan)):
@@ -250,6 +256,8 @@ def render(plan: StackPlan, console: Console, *, show_tree: bool = True) -> None
     console.print(policy_table(plan))
     for message in plan.result.warnings:
         console.print(f"[yellow]warning:[/] {escape(message)}")
+    for note in plan.result.model_notes:
+        console.print(f"[dim]note: {escape(note)}[/]")
     for table in (cost_table(plan), model_cost_table(plan), deploy_time_table(plan)):
         if table is not None:
             console.print(table)

@@ -216,6 +216,10 @@ def trust_problems(doc: Mapping[str, Any]) -> list[str]:
         elif principal == {"Service": "ec2.amazonaws.com"} and action == "sts:AssumeRole":
             if "Condition" in st:
                 problems.append(f"statement {i}: unexpected condition on EC2 trust")
+        elif principal == {"Service": ["eks.amazonaws.com"]} and action == ["sts:AssumeRole", "sts:TagSession"]:
+            # the cluster role pulumi-eks creates (pulumi/pulumi-eks v4.3.0 nodejs/eks/cluster/cluster.ts, eksRole)
+            if "Condition" in st:
+                problems.append(f"statement {i}: unexpected condition on the EKS service trust")
         elif set(principal) == {"Federated"} and action == "sts:AssumeRoleWithWebIdentity":
             provider = principal["Federated"]
             host = provider.split(":oidc-provider/", 1)[-1]

@@ -53,7 +53,7 @@ def test_kms_key_rotates_and_encrypts_secrets(karpenter: Any) -> None:
     alias = karpenter.inputs("aws:kms/alias:Alias", "mlp-secrets-key-alias")
     assert alias["name"] == "alias/mlp-test-secrets"
     cluster = karpenter.inputs(EKS, "mlp-eks")
-    assert cluster["encryptionConfigKeyArn"].startswith("arn:aws:kms::123456789012:key/")
+    assert cluster["encryptionConfigKeyArn"].startswith("arn:aws:kms:us-east-1:123456789012:key/")
 
 
 def test_vpc_spans_three_zones_with_private_subnets_for_nodes(karpenter: Any) -> None:

@@ -57,10 +57,19 @@ def aws_stack(good: bool) -> Callable[[], None]:
             if good
             else {"tags": TAGS}
         )
-        cluster = eks.Cluster("cluster", skip_default_node_group=True, **cluster_args)
+        # pulumi-eks refuses a managed node group without a role, and (CONFIG_MAP) one whose role is not mapped
+        nodes = aws.iam.Role("nodes", assume_role_policy="{}", tags=TAGS)
+        # hardened: pulumi-eks's children are protected with it and tagged by the provider's default tags (its OIDC
+        # provider takes no tags of its own: pulumi/pulumi-eks v4.3.0 nodejs/eks/cluster/cluster.ts)
+        tagging = aws.Provider("aws", region="us-east-1", default_tags={"tags": TAGS})
+        cluster_opts = pulumi.ResourceOptions(protect=True, providers={"aws": tagging}) if good else None
+        cluster = eks.Cluster(
+            "cluster", skip_default_node_group=True, instance_roles=[nodes], **cluster_args, opts=cluster_opts
+        )
         eks.ManagedNodeGroup(
             "gpu",
             cluster=cluster,
+            node_role=nodes,
             instance_types=["g6.xlarge"],
             scaling_config={"min_size": 0, "desired_size": 0, "max_size": 4},
             labels=GPU_LABELS if good else {},
