@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from components.credentials import redact_uri
 from components.errors import SpecError
 from components.naming import is_dns_subdomain
 
@@ -99,6 +100,14 @@ def parse_storage_uri(uri: str, path: str = "storageUri") -> StorageLocation:
     accepted = "give a URI starting with " + ", ".join(SCHEMES)
     if not isinstance(uri, str):
         raise SpecError(path, uri, accepted)
+    try:
+        return _parse(uri, path, accepted)
+    except SpecError as e:
+        # A refused URI may hold a credential (user:password@, a SAS token in the query): never echo it.
+        raise SpecError(e.path, redact_uri(uri), e.accepted) from None
+
+
+def _parse(uri: str, path: str, accepted: str) -> StorageLocation:
     why = _plain_text_problem(uri)
     if why:
         raise SpecError(path, uri, why)
