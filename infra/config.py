@@ -301,10 +301,17 @@ def format_validation_error(exc: ValidationError, stack_file: str, model: type[S
 # ------------------------------------------------------------------------------------------------ loading
 
 
+_MAP_KEYS = frozenset({"cluster", "platform", "models", "tags", "policy"})
+"""Top-level keys whose value is a map."""
+
+
 def parse_raw(raw: Mapping[str, Any]) -> dict[str, Any]:
     """Values as the Pulumi CLI hands them to a program (objects as JSON text) back into Python values."""
     out: dict[str, Any] = {}
     for key, value in raw.items():
+        if value == "null" and key in _MAP_KEYS:
+            out[key] = None  # `models:` with no value: the CLI passes JSON null as text; shown as null, not "null"
+            continue
         if isinstance(value, str) and value[:1] in ("{", "["):
             try:
                 out[key] = json.loads(value)
