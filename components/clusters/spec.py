@@ -145,7 +145,7 @@ def covers_world(cidrs: Sequence[str]) -> str | None:
     ``128.0.0.0/1`` do), else None."""
     nets = [ipaddress.ip_network(c, strict=False) for c in cidrs]
     for version, world in ((4, "0.0.0.0/0"), (6, "::/0")):
-        merged = list(ipaddress.collapse_addresses(n for n in nets if n.version == version))  # type: ignore[misc]
+        merged = list(ipaddress.collapse_addresses(n for n in nets if n.version == version))  # type: ignore[type-var]
         if any(n.prefixlen == 0 for n in merged):
             return world
     return None
