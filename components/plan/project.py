@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from components.errors import SpecError
+from components.errors import SpecError, show
 
 SECRET_PLACEHOLDER = "[secret]"
 """What a ``secure:`` value becomes offline: the real value needs the stack's secrets provider."""
@@ -303,6 +303,15 @@ def read_stack_file(project: Project, stack: str, secret_values: dict[str, str] 
             )
         written[key] = given
         stripped = _strip_secure(value)
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            cipher = value["secure"]
+            if not isinstance(cipher, str) or not cipher.strip():
+                # `pulumi config set --secret` writes the ciphertext as text; an empty or numeric `secure:` is no
+                # secret at all (hand-edited), and would reach the program as an empty or made-up token.
+                raise ProjectError(
+                    f"{rel}: {key}: secure: {show(cipher)} is not allowed; give the ciphertext that "
+                    f"pulumi config set --secret {key.partition(':')[2] or key} <value> writes"
+                )
         if _secure_paths(value):
             secret_keys.append(key)
             if secret_values and key in secret_values:
