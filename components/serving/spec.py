@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -454,6 +455,13 @@ def model_problems(model: ModelSpec) -> list[tuple[str, object, str]]:
         value = getattr(model.resources, key)
         if _ZERO.match(value):
             problems.append((f"resources.{key}", value, f"give a quantity above zero, such as {_EXAMPLE[key]}"))
+    cpu = model.resources.cpu
+    if re.fullmatch(r"[0-9.]+m?", cpu, re.ASCII) and not _ZERO.match(cpu):
+        millis = Decimal(cpu[:-1]) if cpu.endswith("m") else Decimal(cpu) * 1000
+        if millis != millis.to_integral_value():
+            # "Precision finer than 1m is not allowed" (kubernetes.io/docs/tasks/configure-pod-container/
+            # assign-cpu-resource, CPU units).
+            problems.append(("resources.cpu", cpu, "give whole millicores (1m = 0.001): Kubernetes refuses finer"))
     for name, value in model.env.items():
         path = f"env.{name}"
         if not _ENV_NAME.match(name):
