@@ -87,9 +87,10 @@ class TlsSpec(Spec):
     def _email(self) -> TlsSpec:
         if self.issuer == "acme" and not self.acme_email:
             raise field_error("acmeEmail", None, "give the e-mail address ACME registers with when issuer is acme")
-        given = [f for f in ("acme_email", "acme_server", "acme_dns01") if f in self.model_fields_set]
+        fields = type(self).model_fields
+        given = [f for f in ("acme_email", "acme_server", "acme_dns01") if getattr(self, f) != fields[f].default]
         if self.issuer == "self-signed" and given:
-            key = type(self).model_fields[given[0]].alias or given[0]
+            key = fields[given[0]].alias or given[0]
             raise field_error(key, "...", "ACME settings apply to issuer: acme only; give issuer: acme or remove them")
         if not re.fullmatch(r"https://[a-z0-9.-]+(:[0-9]{1,5})?(/[!-~]*)?", self.acme_server, re.ASCII):
             raise field_error("acmeServer", redact_uri(self.acme_server), "give the https:// URL of an ACME directory")
