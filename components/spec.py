@@ -87,9 +87,16 @@ def field_error(path: str, value: Any, accepted: str) -> PydanticCustomError:
     return PydanticCustomError("mlplatform_field", "{accepted}", {"accepted": accepted, "path": path, "value": value})
 
 
-def value_error(accepted: str) -> PydanticCustomError:
-    """An error about the field being validated itself; ``accepted`` says what to give instead."""
-    return PydanticCustomError("mlplatform_value", "{accepted}", {"accepted": accepted})
+_GIVEN = object()
+
+
+def value_error(accepted: str, shown: Any = _GIVEN) -> PydanticCustomError:
+    """An error about the field being validated itself; ``accepted`` says what to give instead. ``shown`` replaces
+    the value in the line (a URI with its credential part redacted, say); by default the value given is shown."""
+    ctx: dict[str, Any] = {"accepted": accepted}
+    if shown is not _GIVEN:
+        ctx["value"] = shown
+    return PydanticCustomError("mlplatform_value", "{accepted}", ctx)
 
 
 # ------------------------------------------------------------------------------------------------ one line
@@ -202,6 +209,8 @@ def format_validation_error(exc: ValidationError, where: str, model: type[Spec])
     ctx = err.get("ctx") or {}
     if err["type"] == "mlplatform_field":
         loc = loc + tuple(str(ctx["path"]).split("."))
+        value = ctx["value"]
+    elif err["type"] == "mlplatform_value" and "value" in ctx:
         value = ctx["value"]
     path = ".".join(show_key(p) for p in loc)
     head = f"{where}{path}" if path else where.rstrip(".: ")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from components.credentials import redact_uri
 from components.errors import SpecError
 from components.naming import is_dns_subdomain
 
@@ -48,6 +49,11 @@ class StorageLocation:
 _S3_BUCKET = re.compile(r"\A[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\Z", re.ASCII)
 _S3_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 _S3_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+_OCI_REPOSITORY = re.compile(r"\A[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*\Z", re.A)
+"""The repository ``<name>`` pattern of the OCI distribution spec (opencontainers/distribution-spec spec.md)."""
+_HF_REPO_ID = re.compile(r"\A(?=\w)[\w.-]+(?<=\w)/(?=\w)[\w.-]{1,96}(?<=\w)\Z", re.A)
+"""huggingface_hub's ``REPO_ID_REGEX`` (utils/_validators.py: ``(\\b[\\w\\-.]+\\b/)?\\b[\\w\\-.]{1,96}\\b``) for
+``<org>/<name>``, in ASCII; the word boundaries make each part start and end with a letter, digit or '_'."""
 _IPV4 = re.compile(r"\A[0-9]{1,3}(\.[0-9]{1,3}){3}\Z", re.ASCII)
 
 
@@ -99,6 +105,14 @@ def parse_storage_uri(uri: str, path: str = "storageUri") -> StorageLocation:
     accepted = "give a URI starting with " + ", ".join(SCHEMES)
     if not isinstance(uri, str):
         raise SpecError(path, uri, accepted)
+    try:
+        return _parse(uri, path, accepted)
+    except SpecError as e:
+        # A refused URI may hold a credential (user:password@, a SAS token in the query): never echo it.
+        raise SpecError(e.path, redact_uri(uri), e.accepted) from None
+
+
+def _parse(uri: str, path: str, accepted: str) -> StorageLocation:
     why = _plain_text_problem(uri)
     if why:
         raise SpecError(path, uri, why)
@@ -115,6 +129,36 @@ def parse_storage_uri(uri: str, path: str = "storageUri") -> StorageLocation:
         raise SpecError(path, uri, problem)
     if scheme == "gs" and not _BUCKET.match(bucket):
         raise SpecError(path, uri, f"{bucket!r} is not a valid gs bucket name (3-63 of a-z 0-9 . - _)")
+    if scheme == "gs" and _IPV4.match(bucket):
+        # "Bucket names cannot be represented as an IP address in dotted-decimal notation"
+        # (https://cloud.google.com/storage/docs/buckets#naming). The "goog" prefix rule is not checked: Google's own
+        # gsutil skips it too, "since Google can create such buckets and they may be read from" (gsutil
+        # storage_url.py).
+        raise SpecError(path, uri, f"{bucket!r} is not a valid gs bucket name (formatted as an IP address)")
+    if scheme == "azure" and ("--" in bucket or bucket.startswith("-") or bucket.endswith("-")):
+        # "Every hyphen (-) character must be immediately preceded and followed by a letter or number; consecutive
+        # hyphens aren't permitted in container names"; names "must start or end with a letter or number"
+        # (https://learn.microsoft.com/rest/api/storageservices/naming-and-referencing-containers--blobs--and-metadata).
+        raise SpecError(
+            path,
+            uri,
+            f"{bucket!r} is not a valid Azure container name (3-63 of a-z 0-9 -, starting and ending with a letter or "
+            "digit, no two hyphens in a row)",
+        )
+    if scheme == "oci" and not _OCI_REPOSITORY.match(prefix.rsplit("@", 1)[0].rsplit(":", 1)[0] if prefix else ""):
+        raise SpecError(
+            path,
+            uri,
+            "give oci://<registry>/<repository>[:tag]: the repository is lowercase letters, digits and . _ __ - "
+            "separators, in / parts (OCI distribution spec, spec.md, the <name> pattern)",
+        )
+    if scheme == "hf" and prefix and not _HF_REPO_ID.match(f"{bucket}/{prefix.split('/')[0].split(':')[0]}"):
+        raise SpecError(
+            path,
+            uri,
+            "give hf://<organisation>/<model>: letters, digits, '-', '_' and '.', starting and ending with a letter "
+            "or digit, the model name at most 96 characters (huggingface_hub utils/_validators.py, REPO_ID_REGEX)",
+        )
     if scheme == "pvc" and not is_dns_subdomain(bucket):
         raise SpecError(path, uri, f"{bucket!r} is not a PersistentVolumeClaim name (a DNS-1123 subdomain)")
     segments = (m["path"] or "").split("/") if m["path"] else []

@@ -19,7 +19,13 @@ from components.clusters import check_cluster, shares_one_gpu_per_request
 from components.clusters.spec import ClusterSpec, tags_problem
 from components.errors import SpecError, show, show_key
 from components.platform.settings import PlatformSettings
-from components.serving.spec import ModelSpec, check_model_name, platform_problems
+from components.serving.spec import (  # noqa: F401 - reserved_namespaces, MAX_ARG_STRLEN: re-exported
+    MAX_ARG_STRLEN,
+    ModelSpec,
+    check_model_name,
+    platform_problems,
+    reserved_namespaces,
+)
 from components.spec import Spec, did_you_mean, field_error, validate_as, value_error
 from components.spec import format_validation_error as spec_format
 from components.storage import parse_storage_uri
@@ -122,14 +128,6 @@ class StackConfig(Spec):
             if getattr(self.cluster, other) is not None and other != cloud:
                 raise field_error(f"cluster.{other}", "...", f"settings for {other} do not apply to cloud {cloud}")
         self._check_tags()
-        found = acme_credential_problem(self.platform.tls.acme_dns01)
-        if found:
-            raise field_error(
-                f"platform.tls.acmeDns01.{found[0]}",
-                "[plain text]",
-                f"a credential here would be stored in plain text in the ClusterIssuer and the state; give {found[1]} "
-                "(the name and key of a Kubernetes Secret in the cert-manager namespace)",
-            )
         if cloud == "gcp" and self.cluster.gcp is None:
             raise field_error("cluster.gcp.project", None, "give the Google Cloud project id")
         if cloud == "existing" and self.cluster.gpu_pools:
@@ -174,13 +172,6 @@ class StackConfig(Spec):
             why = check_model_name(name, model.namespace)
             if why:
                 raise field_error(base, name, why)
-            if model.namespace in reserved_namespaces():
-                raise field_error(
-                    f"{base}.namespace",
-                    model.namespace,
-                    "a platform or Kubernetes system namespace is not a model's (the model would declare it, and "
-                    "removing the model would delete it); give a namespace of your own, e.g. models",
-                )
             # KServe's hosts: <name>-<namespace>.<domain> and the predictor's <name>-predictor-<namespace>.<domain>.
             for host in (f"{name}-{model.namespace}", f"{name}-predictor-{model.namespace}"):
                 if host in hosts:
@@ -199,8 +190,6 @@ class StackConfig(Spec):
                 )
             dashboards[dashboard] = name
             for path, value, accepted in platform_problems(model, self.platform.deployment_mode):
-                raise field_error(f"{base}.{path}", value, accepted)
-            for path, value, accepted in model_problems(model):
                 raise field_error(f"{base}.{path}", value, accepted)
             self._check_token_key(base, model)
             self._check_model_gpus(base, model)
@@ -282,110 +271,11 @@ class StackConfig(Spec):
 # ------------------------------------------------------------------------------------------------ rules
 
 
-def reserved_namespaces() -> frozenset[str]:
-    """Namespaces a model may not take: the platform's own (each add-on's ``NAMESPACE``) and Kubernetes' system
-    namespaces. ``kube-*`` is reserved by Kubernetes ("Avoid creating namespaces with the prefix kube-",
-    https://kubernetes.io/docs/concepts/overview/working-with-objects/namespaces/); ``default`` has none of the labels
-    (Pod Security, Istio injection) a model namespace gets and cannot be deleted, so a model there is refused too."""
-    from components.clusters import _karpenter
-    from components.platform import certmanager, gpu, istio, knative, kserve, monitoring
-
-    return frozenset(
-        {
-            "default", "kube-system", "kube-public", "kube-node-lease",
-            istio.NAMESPACE, istio.CNI_NAMESPACE, certmanager.NAMESPACE, knative.NAMESPACE, knative.OPERATOR_NAMESPACE,
-            kserve.NAMESPACE, monitoring.NAMESPACE, gpu.PLUGIN_NAMESPACE, gpu.OPERATOR_NAMESPACE, gpu.DCGM_NAMESPACE,
-            _karpenter.NAMESPACE,
-        }
-    )  # fmt: skip
-
-
 def platform_dashboards() -> frozenset[str]:
     """The platform's own dashboard ConfigMaps in the monitoring namespace (components/platform/monitoring.py)."""
     from components.platform import monitoring
 
     return frozenset(f"mlplatform-{key}-dashboard" for key in monitoring.DASHBOARDS)
-
-
-_ENV_NAME = re.compile(r"\A[-._a-zA-Z][-._a-zA-Z0-9]*\Z", re.ASCII)
-"""Kubernetes' environment variable name rule (kubernetes apimachinery pkg/util/validation/validation.go,
-``envVarNameFmt``); the relaxed rule behind the RelaxedEnvironmentVariableValidation gate accepts more, so a name that
-passes this one is accepted by every cluster version."""
-MAX_ARG_STRLEN = 32 * 4096
-"""Longest ``NAME=value`` string Linux passes to a new process (include/uapi/linux/binfmts.h: ``MAX_ARG_STRLEN
-(PAGE_SIZE * 32)``, 4 KiB pages): a longer variable makes the container's exec fail with E2BIG."""
-_CREDENTIAL_NAME = re.compile(r"(TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIAL)", re.I)
-_CREDENTIAL_VALUE = re.compile(
-    r"\A(hf_[A-Za-z0-9]{20,}|AKIA[0-9A-Z]{16}|ASIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{20,}|sk-[A-Za-z0-9_-]{20,}"
-    r"|xox[abposr]-[A-Za-z0-9-]{10,}|-----BEGIN [A-Z ]*PRIVATE KEY-----.*)\Z",
-    re.ASCII | re.S,
-)
-"""Token shapes: Hugging Face (hf_), AWS access key ids (AKIA/ASIA), GitHub (ghp_ ...), OpenAI-style (sk-), Slack
-(xox*-), PEM private keys."""
-_ZERO = re.compile(r"\A0+(\.0+)?[A-Za-z]*\Z", re.ASCII)
-
-
-def model_problems(model: ModelSpec) -> list[tuple[str, object, str]]:
-    """Cloud-independent rules on one model the types do not carry: (key path, value, accepted)."""
-    problems: list[tuple[str, object, str]] = []
-    for key in ("cpu", "memory"):
-        value = getattr(model.resources, key)
-        if _ZERO.match(value):
-            problems.append((f"resources.{key}", value, f"give a quantity above zero, such as {_EXAMPLE[key]}"))
-    for name, value in model.env.items():
-        path = f"env.{name}"
-        if not _ENV_NAME.match(name):
-            problems.append(
-                (
-                    "env",
-                    name,
-                    "give environment variable names of letters, digits, '_', '-' and '.', not starting with a digit",
-                )
-            )
-        elif len(name) + 1 + len(value.encode()) > MAX_ARG_STRLEN - 1:
-            problems.append(
-                (path, f"({len(value.encode())} bytes)", f"give at most {MAX_ARG_STRLEN - len(name) - 2} bytes (Linux)")
-            )
-        elif _CREDENTIAL_NAME.search(name) or _CREDENTIAL_VALUE.match(value):
-            problems.append(
-                (
-                    path,
-                    "[plain text]",
-                    "a credential in env would be stored in plain text in the manifests and the state; give a Hugging "
-                    "Face token with llm.huggingfaceTokenKey (a secret), and read other credentials with the model's "
-                    "cloud identity",
-                )
-            )
-    return problems
-
-
-_EXAMPLE = {"cpu": "500m", "memory": "4Gi"}
-
-
-def acme_credential_problem(solver: Mapping[str, Any] | None, path: str = "") -> tuple[str, str] | None:
-    """A plain-text credential in the cert-manager DNS-01 solver map: (key path below acmeDns01, the field to give).
-
-    cert-manager takes every DNS provider credential from a Kubernetes Secret (``...SecretRef`` fields, e.g.
-    route53 ``accessKeyIDSecretRef`` and ``secretAccessKeySecretRef``: cert-manager pkg/apis/acme/v1/types_issuer.go,
-    ACMEIssuerDNS01ProviderRoute53); a value in the stack file would reach the ClusterIssuer and the state in plain
-    text.
-    """
-    if not isinstance(solver, Mapping):
-        return None
-    for key, value in solver.items():
-        here = f"{path}.{key}" if path else str(key)
-        if isinstance(value, Mapping):
-            if str(key).endswith(("SecretRef", "KeyRef")):
-                continue
-            found = acme_credential_problem(value, here)
-            if found:
-                return found
-        elif isinstance(value, str) and _CREDENTIAL_KEY.search(str(key)):
-            return here, f"{key}SecretRef"
-    return None
-
-
-_CREDENTIAL_KEY = re.compile(r"(secret|password|token|apikey|accesskey|privatekey)", re.I)
 
 
 TOP_LEVEL_KEYS = tuple(StackConfig.model_fields[f].alias or f for f in StackConfig.model_fields)
@@ -411,10 +301,17 @@ def format_validation_error(exc: ValidationError, stack_file: str, model: type[S
 # ------------------------------------------------------------------------------------------------ loading
 
 
+_MAP_KEYS = frozenset({"cluster", "platform", "models", "tags", "policy"})
+"""Top-level keys whose value is a map."""
+
+
 def parse_raw(raw: Mapping[str, Any]) -> dict[str, Any]:
     """Values as the Pulumi CLI hands them to a program (objects as JSON text) back into Python values."""
     out: dict[str, Any] = {}
     for key, value in raw.items():
+        if value == "null" and key in _MAP_KEYS:
+            out[key] = None  # `models:` with no value: the CLI passes JSON null as text; shown as null, not "null"
+            continue
         if isinstance(value, str) and value[:1] in ("{", "["):
             try:
                 out[key] = json.loads(value)

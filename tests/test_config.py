@@ -170,8 +170,9 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
     (
         "model name not DNS",
         {**AWS, "models": {"Iris_Model": IRIS}},
-        f"{FILE}: mlplatform:models.Iris_Model: Iris_Model is not allowed; give a DNS-1123 label: lowercase letters, "
-        "digits and '-', starting and ending with a letter or digit",
+        f"{FILE}: mlplatform:models.Iris_Model: Iris_Model is not allowed; give a DNS-1035 label: lowercase letters, "
+        "digits and '-', starting with a letter and ending with a letter or digit (KServe's InferenceService name "
+        "rule)",
     ),
     (
         "public model without auth",

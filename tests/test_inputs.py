@@ -11,10 +11,14 @@ from typing import Any
 import pytest
 
 from components.clusters import shares_one_gpu_per_request
+from components.clusters.spec import covers_world
+from components.credentials import looks_like_credential, redact_uri
 from components.errors import SpecError
 from components.plan import cli
 from components.plan.cli import EXIT_INTERNAL, EXIT_INVALID, main
 from components.plan.project import load_project, parse_stack_text, read_stack_file
+from components.platform.settings import ACME_DNS01_FIELDS, ACME_DNS01_PROVIDERS, PlatformSettings
+from components.serving.spec import ModelSpec
 from components.spec import SpecInvalid
 from infra.config import MAX_ARG_STRLEN, load, reserved_namespaces
 from support import ROOT, flat_config, plan_config
@@ -171,11 +175,11 @@ def test_a_date_stays_the_text_written() -> None:
 
 def test_merge_keys_merge_and_own_keys_win() -> None:
     text = (
-        b"config:\n  mlplatform:models:\n    a: &m {format: sklearn, namespace: x}\n"
-        b"    b:\n      <<: *m\n      namespace: y\n"
-    )
+        b"config:\n  mlplatform:models:\n    a: &m {format: sklearn, namespace: ns-a}\n"
+        b"    b:\n      <<: *m\n      namespace: ns-b\n"
+    )  # not x/y: go-yaml v2 reads a bare y as true (test_y_and_n_are_booleans_and_a_bom_may_start_a_line)
     models = parse_stack_text(text, "f")["config"]["mlplatform:models"]
-    assert models["b"] == {"format": "sklearn", "namespace": "y"}
+    assert models["b"] == {"format": "sklearn", "namespace": "ns-b"}
 
 
 def test_keys_are_the_text_written() -> None:
@@ -300,3 +304,137 @@ def test_rendered_objects_are_unique_when_names_overlap() -> None:
         assert key not in seen, f"{key} rendered by {seen[key]} and {reg.name}"
         seen[key] = reg.name
     assert sum(1 for k in seen if k[0].endswith("InferenceService")) == len(names)
+
+
+# ---------------------------------------------------------------------------------------- red team (#13, round 2)
+
+
+@pytest.mark.parametrize(
+    ("argv", "line"),
+    [
+        (["import", "x"], "mlplatform: argument command: invalid choice: 'import'"),
+        (["plan", "--bogus"], "mlplatform: unrecognized arguments: --bogus; see mlplatform --help"),
+        (["plan", "--stack", "a", "--stack", "b"], "mlplatform plan: --stack given twice (a, b); give it once"),
+    ],
+)
+def test_argparse_errors_are_one_line_exit_2(argv: list[str], line: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(argv)
+    out, err = capsys.readouterr()
+    assert code == EXIT_INVALID
+    assert err.count("\n") == 1 and err.startswith(line), err
+    assert "usage:" not in out + err
+
+
+@pytest.mark.parametrize(
+    ("build", "line"),
+    [
+        (
+            lambda: ModelSpec(storage_uri="hf://a/b", format="huggingface", namespace="kube-system", access=ANON),
+            "ModelSpec.namespace: kube-system is not allowed; a platform or Kubernetes system namespace",
+        ),
+        (
+            lambda: ModelSpec(storage_uri="hf://a/b", format="huggingface", namespace="kube-flannel", access=ANON),
+            "ModelSpec.namespace: kube-flannel is not allowed; a platform or Kubernetes system namespace",
+        ),
+        (
+            lambda: ModelSpec(storage_uri="hf://a/b", format="huggingface", resources={"memory": "0"}, access=ANON),
+            "ModelSpec.resources.memory: 0 is not allowed; give a quantity above zero",
+        ),
+        (
+            lambda: (
+                ModelSpec(storage_uri="hf://a/b", format="huggingface", env={"GH": "x " * 3}, access=ANON)
+                and ModelSpec(storage_uri="hf://a/b", format="huggingface", env={"X": " hf_" + "a" * 30}, access=ANON)
+            ),
+            "ModelSpec.env.X: [plain text] is not allowed; a credential in env",
+        ),
+        (
+            lambda: ModelSpec(storage_uri="s3://AKIA:pw@bucket/x", format="sklearn", access=ANON),
+            "ModelSpec.storage_uri: s3://[plain text]@bucket/x is not allowed; credentials in the URI",
+        ),
+        (
+            lambda: (
+                PlatformSettings(
+                    tls={"issuer": "acme", "acme_email": "a@b.io", "acme_dns01": {"webhook": {"config": [{"k": 1}]}}}
+                )
+                and PlatformSettings(
+                    tls={"issuer": "acme", "acme_email": "a@b.io", "acme_dns01": {"cloudflare": {"apiToken": 12345}}}
+                )
+            ),
+            "PlatformSettings.tls.acmeDns01.cloudflare.apiToken: [plain text] is not allowed; a credential here",
+        ),
+    ],
+)
+def test_model_and_platform_rules_run_in_the_specs(build: Any, line: str) -> None:
+    """The rules config.py used to run alone now run in the specs: a Python caller gets the stack file's line."""
+    with pytest.raises(SpecInvalid) as info:
+        build()
+    assert str(info.value).startswith(line), str(info.value)
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz0123456789",
+        "glpat-abcdefghij0123456789",
+        "AIzaSyA1234567890abcdefghijklmnopqrstuv",
+        "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig_part",
+        "Bearer abcdef0123456789",
+        "DefaultEndpointsProtocol=https;AccountName=a;AccountKey=bXlrZXk=;EndpointSuffix=core.windows.net",
+        "postgres://admin:hunter2@db.internal:5432/feast",
+        "  hf_abcdefghijklmnopqrstuvwxyz  ",
+        "--token=ghp_abcdefghijklmnopqrstuvwxyz",
+    ],
+)
+def test_credential_shapes_are_recognised(value: str) -> None:
+    assert looks_like_credential(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "https://huggingface.co/Qwen/Qwen2.5",  # a URL without user:password
+        "postgres://db.internal:5432/feast",
+        "bearer-token-path",  # a word, not an Authorization value
+        "eyJ-not-a-jwt",
+        "info",
+        "sk-short",
+        "--max-model-len=4096",
+        "AccountKeyName",  # no '='
+        "my_hf_home",
+    ],
+)
+def test_ordinary_values_are_not_credentials(value: str) -> None:
+    assert not looks_like_credential(value)
+
+
+def test_redaction_keeps_what_is_not_a_credential() -> None:
+    assert redact_uri("s3://AKIA:pw@bucket/x?versionId=3") == "s3://[plain text]@bucket/x?versionId=3"
+    assert (
+        redact_uri("https://a.blob.core.windows.net/c/x?sv=1&sig=abc")
+        == "https://a.blob.core.windows.net/c/x?[plain text]"
+    )
+    assert redact_uri("gs://bucket/x") == "gs://bucket/x"
+
+
+def test_acme_providers_are_the_cert_manager_crds() -> None:
+    """ACME_DNS01_PROVIDERS is the dns01 solver's object fields in cert-manager v1.21.1's ClusterIssuer schema."""
+    schema = json.loads((ROOT.parent / "shared/upstream/crd-schemas/cert-manager.io/clusterissuer_v1.json").read_text())
+    solver = schema["properties"]["spec"]["properties"]["acme"]["properties"]["solvers"]["items"]["properties"]
+    fields = solver["dns01"]["properties"]
+    assert set(ACME_DNS01_PROVIDERS) == {k for k, v in fields.items() if v.get("type") == "object"}
+    assert set(ACME_DNS01_FIELDS) == set(fields)
+
+
+@pytest.mark.parametrize(
+    ("cidrs", "world"),
+    [(["0.0.0.0/1", "128.0.0.0/1"], "0.0.0.0/0"), (["::/1", "8000::/1"], "::/0"), (["203.0.113.0/24"], None)],
+)
+def test_cidr_sets_that_cover_the_world(cidrs: list[str], world: str | None) -> None:
+    assert covers_world(cidrs) == world
+
+
+def test_y_and_n_are_booleans_and_a_bom_may_start_a_line() -> None:
+    """go-yaml v2 (the Pulumi CLI's reader) resolves y/Y/n/N as booleans and skips a BOM at a line's start."""
+    doc = parse_stack_text("a: y\nb: N\nc: yes\nd: 'y'\n\ufeffe: 1\n".encode(), FILE)
+    assert doc == {"a": True, "b": False, "c": True, "d": "y", "e": 1}

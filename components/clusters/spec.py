@@ -133,6 +133,14 @@ class ApiAccess(Spec):
             raise field_error(
                 "publicCidrs", WORLD, "opening the API to the world needs allowWorld: true; give your office/VPN CIDRs"
             )
+        world = covers_world(self.public_cidrs)
+        if world is not None and not self.allow_world:
+            raise field_error(
+                "publicCidrs",
+                ", ".join(self.public_cidrs),
+                f"together these cover {world}, the whole internet; opening the API to the world needs allowWorld: "
+                "true; give your office/VPN CIDRs",
+            )
         return self
 
 
@@ -163,6 +171,17 @@ MAX_PUBLIC_CIDRS = {"gcp": 50, "azure": 200}
 (https://cloud.google.com/kubernetes-engine/docs/best-practices/enterprise-multitenancy, "Restrict network access to
 the control plane"; the regional-clusters page says the same); AKS "up to 200 authorized IP ranges" (MicrosoftDocs/
 azure-docs articles/aks/api-server-authorized-ip-ranges.md, Limitations)."""
+
+
+def covers_world(cidrs: Sequence[str]) -> str | None:
+    """``0.0.0.0/0`` or ``::/0`` when ``cidrs`` together cover all of IPv4 or IPv6 (``0.0.0.0/1`` and
+    ``128.0.0.0/1`` do), else None."""
+    nets = [ipaddress.ip_network(c, strict=False) for c in cidrs]
+    for version, world in ((4, "0.0.0.0/0"), (6, "::/0")):
+        merged = list(ipaddress.collapse_addresses(n for n in nets if n.version == version))  # type: ignore[type-var]
+        if any(n.prefixlen == 0 for n in merged):
+            return world
+    return None
 
 
 class ExistingSpec(Spec):
@@ -206,6 +225,12 @@ class AwsSpec(Spec):
             net = ipaddress.ip_network(v, strict=True)
         except ValueError:
             raise value_error("give a private IPv4 CIDR such as 10.0.0.0/16") from None
+        if net.version != 4:
+            raise value_error("give an IPv4 CIDR such as 10.0.0.0/16 (a VPC's primary block is IPv4)")
+        if net.prefixlen < 16:
+            # "The smallest VPC you can create uses a /28 netmask, and the largest uses a /16 netmask" (EC2 CreateVpc,
+            # https://docs.aws.amazon.com/sdkfornet/latest/apidocs/items/TEC2CreateVpcRequestNET45.html).
+            raise value_error("give a CIDR from /16 to /20: AWS VPCs are at most /16")
         if net.prefixlen > 20:
             raise value_error("give a CIDR of /20 or larger so private and public subnets fit in 3 zones")
         return v
@@ -245,6 +270,30 @@ class GcpSpec(Spec):
         except ValueError:
             raise value_error("give a private IPv4 CIDR such as 10.10.0.0/20") from None
         return v
+
+    @model_validator(mode="after")
+    def _disjoint(self) -> GcpSpec:
+        """The subnet's ranges and the control plane's never overlap: a subnet's secondary ranges "must be unique and
+        non-overlapping with all primary and secondary IP ranges within a network" (Compute API,
+        SubnetworkSecondaryRange.ipCidrRange, cloud.google.com/python/docs/reference/google-cloud-compute-v1beta/
+        latest/google.cloud.compute_v1beta.types.SubnetworkSecondaryRange), and the control plane's range "must not
+        overlap with any other ranges in use within the cluster's network" (masterIpv4ReservedRange,
+        cloud.google.com/python/docs/reference/composer/1.7.0/google.cloud.orchestration.airflow.service_v1beta1.types.
+        PrivateClusterConfig)."""
+        ranges = {
+            "networkCidr": self.network_cidr,
+            "podsCidr": self.pods_cidr,
+            "servicesCidr": self.services_cidr,
+            "masterCidr": self.master_cidr,
+        }
+        keys = list(ranges)
+        for i, key in enumerate(keys):
+            for other in keys[:i]:
+                if ipaddress.ip_network(ranges[key]).overlaps(ipaddress.ip_network(ranges[other])):
+                    raise field_error(
+                        key, ranges[key], f"it overlaps {other} ({ranges[other]}); give a range of its own"
+                    )
+        return self
 
 
 class AzureSpec(Spec):
@@ -305,6 +354,12 @@ class AzureSpec(Spec):
             raise value_error("give a private IPv4 CIDR such as 10.20.0.0/16") from None
         if net.prefixlen > 24:
             raise value_error("give a CIDR of /24 or larger so the node subnet fits")
+        from components.clusters.aks import SERVICE_CIDR
+
+        if net.overlaps(ipaddress.ip_network(SERVICE_CIDR)):
+            # AKS: the service CIDR "must not overlap with any Subnet IP ranges" (AKS networking configuration,
+            # https://learn.microsoft.com/javascript/api/@azure/arm-machinelearning/aksnetworkingconfiguration).
+            raise value_error(f"give a range outside {SERVICE_CIDR}, the cluster's Kubernetes Service CIDR")
         return v
 
 

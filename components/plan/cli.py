@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any, NoReturn
 
 from components.catalog import CLOUDS
 from components.errors import SpecError
@@ -60,12 +61,35 @@ def plan_stack(
     return plan
 
 
+class _UsageError(Exception):
+    """A command line argparse refuses: said in one line by :func:`main`, exit 2."""
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse, with a refused command line said in one line (argparse prints the usage and the error on two lines
+    and exits itself); subcommand parsers inherit it (``add_subparsers`` makes parsers of its parser's class)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise _UsageError(f"{self.prog}: {message}; see {self.prog} --help")
+
+
+class _Once(argparse.Action):
+    """An option that may be given once: a second ``--stack`` would silently replace the first."""
+
+    def __call__(
+        self, parser: argparse.ArgumentParser, ns: argparse.Namespace, value: Any, opt: str | None = None
+    ) -> None:
+        if getattr(ns, self.dest, None) is not None:
+            parser.error(f"{opt} given twice ({getattr(ns, self.dest)}, {value}); give it once, or plan every stack")
+        setattr(ns, self.dest, value)
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="mlplatform", description=__doc__.splitlines()[0] if __doc__ else None)
+    p = _OneLineParser(prog="mlplatform", description=__doc__.splitlines()[0] if __doc__ else None)
     sub = p.add_subparsers(dest="command", required=True)
     plan = sub.add_parser("plan", help="plan stacks offline and show what they declare")
     which = plan.add_mutually_exclusive_group()
-    which.add_argument("--stack", help="plan this stack only (default: every stack)")
+    which.add_argument("--stack", action=_Once, help="plan this stack only (default: every stack)")
     which.add_argument("--all", action="store_true", help="plan every stack in the stack config folder (default)")
     plan.add_argument("--json", type=Path, metavar="PATH", help="write the plan as one JSON document")
     plan.add_argument("--manifests", type=Path, metavar="DIR", help="write every Kubernetes object and Helm release")
@@ -93,7 +117,11 @@ def main(argv: list[str] | None = None) -> int:
     The guard: a user's mistake (:class:`SpecError`, including a path that cannot be written) is one line on stderr
     and exit 2; anything else is a bug in mlplatform, said to be one, with its traceback, and exit 70.
     """
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
+    except _UsageError as e:
+        _say(str(e))
+        return EXIT_INVALID
     try:
         return _dispatch(args)
     except SpecError as e:

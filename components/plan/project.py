@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from components.errors import SpecError
+from components.errors import SpecError, show
 
 SECRET_PLACEHOLDER = "[secret]"
 """What a ``secure:`` value becomes offline: the real value needs the stack's secrets provider."""
@@ -85,6 +86,20 @@ class _StackLoader(yaml.SafeLoader):
 
 
 _PLAIN_KEY_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "timestamp")}
+# go-yaml v2 (gopkg.in/yaml.v2, which the Pulumi CLI reads stack files with: pulumi/pulumi
+# sdk/go/common/encoding/marshal.go) resolves y, Y, yes, Yes, YES, true, True, TRUE, on, On, ON (and their false
+# counterparts n, N, no ... off) to booleans (go-yaml v2 resolve.go, resolveMapList). PyYAML's SafeLoader already
+# reads yes/no/on/off as booleans; y/Y/n/N it reads as text: add them, so ``spot: y`` is true as for the CLI.
+_YN = {"y": True, "Y": True, "n": False, "N": False}
+_StackLoader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"\A[yYnN]\Z"), list("yYnN"))
+
+
+def _construct_bool(loader: _StackLoader, node: yaml.ScalarNode) -> bool:
+    text = str(loader.construct_scalar(node))
+    return _YN[text] if text in _YN else bool(loader.bool_values[text.lower()])
+
+
+_StackLoader.add_constructor("tag:yaml.org,2002:bool", _construct_bool)  # type: ignore[arg-type]
 _StackLoader.add_constructor("tag:yaml.org,2002:timestamp", _StackLoader.construct_as_text)
 for _tag in ("binary", "set", "omap", "pairs"):
     _StackLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _StackLoader.refuse)
@@ -202,6 +217,9 @@ def _strip_secure(value: Any) -> Any:
     return value
 
 
+_LINE_BOM = re.compile("^\ufeff", re.M)
+
+
 def parse_stack_text(data: bytes, rel: str) -> dict[str, Any]:
     """The stack file's YAML document as a map, or a :class:`ProjectError` naming the file (and the line)."""
     try:
@@ -211,6 +229,9 @@ def parse_stack_text(data: bytes, rel: str) -> dict[str, Any]:
         raise ProjectError(
             f"{rel}: line {line}: byte 0x{data[e.start]:02x} is not UTF-8; save the file as UTF-8 text"
         ) from None
+    # go-yaml "allow[s] the BOM mark to start a line" (go-yaml scannerc.go, yaml_parser_scan_to_next_token); PyYAML
+    # skips one at the start of the stream only: drop a BOM that starts a line, as the Pulumi CLI's reader does.
+    text = _LINE_BOM.sub("", text)
     try:
         doc = yaml.load(text, Loader=_StackLoader)  # a SafeLoader subclass: safe
     except yaml.reader.ReaderError as e:  # a control character: the reader has a position, not a mark
@@ -282,6 +303,15 @@ def read_stack_file(project: Project, stack: str, secret_values: dict[str, str] 
             )
         written[key] = given
         stripped = _strip_secure(value)
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            cipher = value["secure"]
+            if not isinstance(cipher, str) or not cipher.strip():
+                # `pulumi config set --secret` writes the ciphertext as text; an empty or numeric `secure:` is no
+                # secret at all (hand-edited), and would reach the program as an empty or made-up token.
+                raise ProjectError(
+                    f"{rel}: {key}: secure: {show(cipher)} is not allowed; give the ciphertext that "
+                    f"pulumi config set --secret {key.partition(':')[2] or key} <value> writes"
+                )
         if _secure_paths(value):
             secret_keys.append(key)
             if secret_values and key in secret_values:

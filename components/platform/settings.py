@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from components.credentials import PLAIN_TEXT, acme_credential_problem, redact_uri
 from components.spec import Spec, field_error, value_error
 from components.versions import CHARTS
 
@@ -86,15 +87,63 @@ class TlsSpec(Spec):
     def _email(self) -> TlsSpec:
         if self.issuer == "acme" and not self.acme_email:
             raise field_error("acmeEmail", None, "give the e-mail address ACME registers with when issuer is acme")
-        if self.acme_dns01 is not None and len(self.acme_dns01) != 1:
-            raise field_error(
-                "acmeDns01",
-                ", ".join(sorted(self.acme_dns01)) or "{}",
-                "give exactly one cert-manager DNS-01 provider (route53, cloudDNS, azureDNS, cloudflare, ...)",
-            )
-        if self.acme_email is not None and not _EMAIL.match(self.acme_email):
-            raise field_error("acmeEmail", self.acme_email, "give an e-mail address")
+        fields = type(self).model_fields
+        given = [f for f in ("acme_email", "acme_server", "acme_dns01") if getattr(self, f) != fields[f].default]
+        if self.issuer == "self-signed" and given:
+            key = fields[given[0]].alias or given[0]
+            raise field_error(key, "...", "ACME settings apply to issuer: acme only; give issuer: acme or remove them")
+        if not re.fullmatch(r"https://[a-z0-9.-]+(:[0-9]{1,5})?(/[!-~]*)?", self.acme_server, re.ASCII):
+            raise field_error("acmeServer", redact_uri(self.acme_server), "give the https:// URL of an ACME directory")
+        dns01 = self.acme_dns01
+        if dns01 is not None:
+            unknown = sorted(str(k) for k in dns01 if k not in ACME_DNS01_FIELDS)
+            providers = [k for k in dns01 if k != "cnameStrategy"]
+            if unknown:
+                raise field_error(
+                    f"acmeDns01.{unknown[0]}",
+                    "...",
+                    "not a field of cert-manager's DNS-01 solver; give one of " + ", ".join(ACME_DNS01_PROVIDERS),
+                )
+            if len(providers) != 1:
+                raise field_error(
+                    "acmeDns01",
+                    ", ".join(sorted(providers)) or "{}",
+                    "give exactly one cert-manager DNS-01 provider: one of " + ", ".join(ACME_DNS01_PROVIDERS),
+                )
+            found = acme_credential_problem(dns01)
+            if found:
+                raise field_error(
+                    f"acmeDns01.{found[0]}",
+                    PLAIN_TEXT,
+                    f"a credential here would be stored in plain text in the ClusterIssuer and the state; give "
+                    f"{found[1]} (the name and key of a Kubernetes Secret in the cert-manager namespace)",
+                )
+        if self.acme_email is not None:
+            if not _EMAIL.match(self.acme_email):
+                raise field_error("acmeEmail", self.acme_email, "give an e-mail address")
+            domain = self.acme_email.rpartition("@")[2].lower()
+            if _LETSENCRYPT.match(self.acme_server) and domain in LETSENCRYPT_FORBIDDEN_MAIL_DOMAINS:
+                raise field_error(
+                    "acmeEmail",
+                    self.acme_email,
+                    f"Let's Encrypt refuses contact addresses at {domain} (a domain reserved for examples); give an "
+                    "address that receives mail",
+                )
         return self
+
+
+ACME_DNS01_PROVIDERS = (
+    "acmeDNS", "akamai", "azureDNS", "cloudDNS", "cloudflare", "digitalocean", "rfc2136", "route53", "webhook"
+)  # fmt: skip
+"""cert-manager's DNS-01 providers: the object fields of ``spec.acme.solvers[].dns01`` in the ClusterIssuer v1 CRD
+schema at cert-manager v1.21.1 (/work/shared/upstream/crd-schemas/cert-manager.io/clusterissuer_v1.json; a test
+compares this list with it)."""
+ACME_DNS01_FIELDS = (*ACME_DNS01_PROVIDERS, "cnameStrategy")
+"""Every field of the ``dns01`` solver: the providers and ``cnameStrategy`` (a string)."""
+LETSENCRYPT_FORBIDDEN_MAIL_DOMAINS = frozenset({"example.com", "example.net", "example.org"})
+"""Domains Let's Encrypt refuses in a contact address (letsencrypt/boulder policy/pa.go, ``forbiddenMailDomains``:
+the RFC 2606 section 3 example domains)."""
+_LETSENCRYPT = re.compile(r"\Ahttps://acme(-staging)?(-v02)?\.api\.letsencrypt\.org/", re.ASCII)
 
 
 class EmailAlerts(Spec):

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from components import catalog
+from components.credentials import PLAIN_TEXT, env_credential, looks_like_credential, redact_uri
 from components.naming import is_dns_label
 from components.serving import runtimes
 from components.spec import Spec, field_error, value_error
@@ -88,6 +90,11 @@ class ScalingSpec(Spec):
     def _delay(cls, v: str) -> str:
         if not _DURATION.match(v):
             raise value_error("give a duration such as 30s, 5m or 1h")
+        seconds = int(v[:-1]) * {"s": 1, "m": 60, "h": 3600}[v[-1]]
+        if seconds > 3600:
+            # Knative refuses autoscaling.knative.dev/scale-down-delay above WindowMax, 1h (knative/serving
+            # pkg/apis/autoscaling/annotation_validation.go, validateScaleDownDelay).
+            raise value_error("give at most 1h (Knative's limit for scale-down-delay)")
         return v
 
     @model_validator(mode="after")
@@ -127,7 +134,25 @@ class JwtSpec(Spec):
     @classmethod
     def _https(cls, v: str) -> str:
         if not re.fullmatch(r"https://[!-~]+", v, re.ASCII):  # whole and printable: no final newline or space
-            raise value_error("give an https:// URL")
+            raise value_error("give an https:// URL", redact_uri(v))
+        authority = v[len("https://") :].split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+        if "@" in authority:
+            raise value_error(
+                "credentials in the URL (user:password@) would be stored in plain text in the RequestAuthentication "
+                "and the state; give the URL without them",
+                redact_uri(v),
+            )
+        host = authority.rsplit(":", 1)[0] if not authority.endswith("]") else authority
+        if not host:
+            raise value_error("give an https:// URL with a host", v)
+        return v
+
+    @field_validator("audiences")
+    @classmethod
+    def _audiences(cls, v: list[str]) -> list[str]:
+        for aud in v:
+            if not aud or aud != aud.strip() or not aud.isprintable():
+                raise value_error("give audiences as non-empty text without edge spaces or line breaks", aud)
         return v
 
 
@@ -246,6 +271,11 @@ class ModelSpec(Spec):
     def _ns(cls, v: str) -> str:
         if not is_dns_label(v):
             raise value_error("give a Kubernetes namespace name: lowercase letters, digits and '-', at most 63")
+        if v in reserved_namespaces() or v.startswith(RESERVED_NAMESPACE_PREFIXES):
+            raise value_error(
+                "a platform or Kubernetes system namespace is not a model's (the model would declare it, and "
+                "removing the model would delete it); give a namespace of your own, e.g. models"
+            )
         return v
 
     @field_validator("storage_uri")
@@ -256,7 +286,7 @@ class ModelSpec(Spec):
         try:
             parse_storage_uri(v)
         except SpecError as e:
-            raise value_error(e.accepted) from None
+            raise value_error(e.accepted, e.value) from None  # e.value: the URI with any credential redacted
         return v
 
     @model_validator(mode="after")
@@ -284,6 +314,8 @@ class ModelSpec(Spec):
                 self.llm.max_model_length,
                 "applies to the vLLM backend, which needs GPUs; give resources.gpus >= 1 and an accelerator",
             )
+        for path, value, accepted in model_problems(self):
+            raise field_error(path, value, accepted)
         return self
 
     @property
@@ -359,15 +391,106 @@ def runtimes_problem(spec: ModelSpec) -> tuple[str, object, str] | None:
     return ("format", spec.format, why)
 
 
+_ISVC_NAME = re.compile(r"\A[a-z]([-a-z0-9]*[a-z0-9])?\Z", re.ASCII)
+"""KServe's InferenceService name rule, ``IsvcNameFmt = "[a-z]([-a-z0-9]*[a-z0-9])?"`` (kserve/kserve
+pkg/apis/serving/v1beta1/inference_service_validation.go, validateInferenceServiceName): a DNS-1035 label, so a name
+starting with a digit is refused by KServe's admission webhook."""
+
+
 def check_model_name(name: str, namespace: str) -> str | None:
     """Why ``name`` cannot be a model name in ``namespace``, or None when it can.
 
-    KServe names the predictor's Service ``<name>-predictor`` and Knative hosts ``<name>-predictor-<namespace>``;
-    both must stay within a 63-character DNS label.
+    KServe admits InferenceService names of lowercase letters, digits and '-' starting with a letter (``_ISVC_NAME``);
+    it names the predictor's Service ``<name>-predictor`` and Knative hosts ``<name>-predictor-<namespace>``; both
+    must stay within a 63-character DNS label.
     """
-    if not is_dns_label(name):
-        return "give a DNS-1123 label: lowercase letters, digits and '-', starting and ending with a letter or digit"
+    if not is_dns_label(name) or not _ISVC_NAME.match(name):
+        return (
+            "give a DNS-1035 label: lowercase letters, digits and '-', starting with a letter and ending with a "
+            "letter or digit (KServe's InferenceService name rule)"
+        )
     host = f"{name}-predictor-{namespace}"
     if len(host) > 63:
         return f"'{host}' is {len(host)} characters; keep <name>-predictor-<namespace> within 63"
     return None
+
+
+# ------------------------------------------------------------------------------------------------ shared rules
+
+RESERVED_NAMESPACE_PREFIXES = ("kube-",)
+"""Namespace prefixes a model may not take: ``kube-`` is reserved for Kubernetes system namespaces ("Avoid creating
+namespaces with the prefix kube-, since it is reserved for Kubernetes system namespaces":
+https://kubernetes.io/docs/concepts/overview/working-with-objects/namespaces/)."""
+
+
+def reserved_namespaces() -> frozenset[str]:
+    """Namespaces a model may not take: the platform's own (each add-on's ``NAMESPACE``), Kubernetes' system
+    namespaces (and every ``kube-*``: :data:`RESERVED_NAMESPACE_PREFIXES`), ``default`` (it has none of the labels,
+    Pod Security and Istio injection, a model namespace gets, and cannot be deleted), and Google Cloud Managed Service
+    for Prometheus' ``gmp-system`` and ``gmp-public`` ("Do not modify or deploy anything in this namespace":
+    https://cloud.google.com/kubernetes-engine/multi-cloud/docs/azure/how-to/managed-service-prometheus)."""
+    from components.clusters import _karpenter
+    from components.platform import certmanager, gpu, istio, knative, kserve, monitoring
+
+    return frozenset(
+        {
+            "default", "kube-system", "kube-public", "kube-node-lease", "gmp-system", "gmp-public",
+            istio.NAMESPACE, istio.CNI_NAMESPACE, certmanager.NAMESPACE, knative.NAMESPACE, knative.OPERATOR_NAMESPACE,
+            kserve.NAMESPACE, monitoring.NAMESPACE, gpu.PLUGIN_NAMESPACE, gpu.OPERATOR_NAMESPACE, gpu.DCGM_NAMESPACE,
+            _karpenter.NAMESPACE,
+        }
+    )  # fmt: skip
+
+
+_ENV_NAME = re.compile(r"\A[-._a-zA-Z][-._a-zA-Z0-9]*\Z", re.ASCII)
+"""Kubernetes' environment variable name rule (kubernetes apimachinery pkg/util/validation/validation.go,
+``envVarNameFmt``); the relaxed rule behind the RelaxedEnvironmentVariableValidation gate accepts more, so a name that
+passes this one is accepted by every cluster version."""
+MAX_ARG_STRLEN = 32 * 4096
+"""Longest ``NAME=value`` string Linux passes to a new process (include/uapi/linux/binfmts.h: ``MAX_ARG_STRLEN
+(PAGE_SIZE * 32)``, 4 KiB pages): a longer variable makes the container's exec fail with E2BIG."""
+_ZERO = re.compile(r"\A0+(\.0+)?[A-Za-z]*\Z", re.ASCII)
+_EXAMPLE = {"cpu": "500m", "memory": "4Gi"}
+_CREDENTIAL_HINT = (
+    "would be stored in plain text in the manifests and the state; give a Hugging Face token with "
+    "llm.huggingfaceTokenKey (a secret), and read other credentials with the model's cloud identity"
+)
+
+
+def model_problems(model: ModelSpec) -> list[tuple[str, object, str]]:
+    """Cloud-independent rules on one model the types do not carry: (key path, value, accepted).
+
+    Run by ``ModelSpec`` itself, so a Python caller, ``ModelService`` and a stack file get the same line.
+    """
+    problems: list[tuple[str, object, str]] = []
+    for key in ("cpu", "memory"):
+        value = getattr(model.resources, key)
+        if _ZERO.match(value):
+            problems.append((f"resources.{key}", value, f"give a quantity above zero, such as {_EXAMPLE[key]}"))
+    cpu = model.resources.cpu
+    if re.fullmatch(r"[0-9.]+m?", cpu, re.ASCII) and not _ZERO.match(cpu):
+        millis = Decimal(cpu[:-1]) if cpu.endswith("m") else Decimal(cpu) * 1000
+        if millis != millis.to_integral_value():
+            # "Precision finer than 1m is not allowed" (kubernetes.io/docs/tasks/configure-pod-container/
+            # assign-cpu-resource, CPU units).
+            problems.append(("resources.cpu", cpu, "give whole millicores (1m = 0.001): Kubernetes refuses finer"))
+    for name, value in model.env.items():
+        path = f"env.{name}"
+        if not _ENV_NAME.match(name):
+            problems.append(
+                (
+                    "env",
+                    name,
+                    "give environment variable names of letters, digits, '_', '-' and '.', not starting with a digit",
+                )
+            )
+        elif len(name) + 1 + len(value.encode()) > MAX_ARG_STRLEN - 1:
+            problems.append(
+                (path, f"({len(value.encode())} bytes)", f"give at most {MAX_ARG_STRLEN - len(name) - 2} bytes (Linux)")
+            )
+        elif env_credential(name, value):
+            problems.append((path, PLAIN_TEXT, "a credential in env " + _CREDENTIAL_HINT))
+    for i, arg in enumerate(model.args):
+        if looks_like_credential(arg):
+            problems.append((f"args.{i}", PLAIN_TEXT, "a credential in args " + _CREDENTIAL_HINT))
+    return problems

@@ -110,6 +110,18 @@ CATEGORIES = {
     "pvc paths leaving the claim": "storage-pvc-dotdot",
     "S3 bucket names S3 refuses": "storage-s3-",
     "checks that ran after registration": "pool-karpenter-min-nodes",
+    "a refused credential is never echoed": "secret-echo-",
+    "token shapes in env values": "secret-env-github-pat",
+    "credentials in args": "secret-args-",
+    "credentials deep in the DNS-01 solver": "secret-acme-webhook-list",
+    "DNS-01 providers cert-manager has": "acme-dns01-unknown-provider",
+    "contact domains Let's Encrypt refuses": "acme-email-example-domain",
+    "CIDRs that cover the world together": "cidr-two-halves-world",
+    "overlapping cluster ranges": "cidr-gcp-",
+    "KServe's InferenceService name rule": "name-model-starts-digit",
+    "reserved namespace prefixes": "collision-namespace-kube-prefix",
+    "Knative's scale-down-delay limit": "scaling-delay-2h",
+    "storage names the clouds refuse": "storage-azure-container-",
 }
 
 

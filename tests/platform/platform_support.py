@@ -181,7 +181,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
             "gpuSupport": "gpu-operator",
             "tls": {
                 "issuer": "acme",
-                "acmeEmail": "ops@example.com",
+                "acmeEmail": "ops@mycorp.io",
                 "acmeDns01": {"route53": {"region": "us-east-1"}},
             },
         },

@@ -23,7 +23,7 @@ from components.platform import gpu, monitoring
 from support import ROOT, plan_config
 
 AWS_ZONE = {"zone": "dev.example.com", "id": "Z0123456789ABCDEFGHIJ"}
-ACME = {"issuer": "acme", "acmeEmail": "ops@example.com"}
+ACME = {"issuer": "acme", "acmeEmail": "ops@mycorp.io"}
 
 
 def stack_config(stack: str) -> dict[str, Any]:

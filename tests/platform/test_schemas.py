@@ -66,7 +66,7 @@ def test_objects_on_a_cluster_with_pools_validate(environment: str) -> None:
     zone_and_alerts = {
         "domain": "models.example.com",
         "dns": {"zone": "example.com", "id": "Z123"},
-        "tls": {"issuer": "acme", "acmeEmail": "ops@example.com"},
+        "tls": {"issuer": "acme", "acmeEmail": "ops@mycorp.io"},
         "monitoring": {"alerting": {"pagerduty": {"routingKeyKey": "pd"}}},
     }
     gke_like = {"driver_root": "/home/kubernetes/bin/nvidia", "critical_priority_needs_quota": True}
@@ -139,7 +139,7 @@ def test_acme_uses_the_stack_dns01_solver() -> None:
     spec = obj_named(result, "ClusterIssuer", "mlplatform-acme")["spec"]
     assert spec == {
         "acme": {
-            "email": "ops@example.com",
+            "email": "ops@mycorp.io",
             "server": "https://acme-v02.api.letsencrypt.org/directory",
             "privateKeySecretRef": {"name": "mlplatform-acme-account"},
             "solvers": [{"dns01": {"route53": {"region": "us-east-1"}}}],

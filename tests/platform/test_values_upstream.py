@@ -127,7 +127,7 @@ def test_istio_defaults_are_read_under_their_wrapper() -> None:
 ZONE_AND_ALERTS: dict[str, Any] = {
     "domain": "models.example.com",
     "dns": {"zone": "example.com", "id": "Z123"},
-    "tls": {"issuer": "acme", "acmeEmail": "ops@example.com"},
+    "tls": {"issuer": "acme", "acmeEmail": "ops@mycorp.io"},
     "monitoring": {
         "alerting": {
             "email": {"to": "ops@example.com", "from": "am@example.com", "smarthost": "smtp.example.com:587"},

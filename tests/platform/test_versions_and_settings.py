@@ -94,7 +94,7 @@ def test_platform_outputs_list_the_installed_versions() -> None:
 
 
 def test_acme_needs_a_dns01_solver() -> None:
-    cfg = {**LOCAL, "platform": {"tls": {"issuer": "acme", "acmeEmail": "ops@example.com"}}}
+    cfg = {**LOCAL, "platform": {"tls": {"issuer": "acme", "acmeEmail": "ops@mycorp.io"}}}
     with pytest.raises(SpecError) as e:
         plan_config(cfg, stack="t")
     assert str(e.value) == (

@@ -32,8 +32,8 @@ def test_name_must_fit_the_predictor_host() -> None:
 
 def test_name_must_be_a_dns_label() -> None:
     assert error_of(model(), name="Iris_Model") == (
-        "name: Iris_Model is not allowed; give a DNS-1123 label: lowercase letters, digits and '-', starting and "
-        "ending with a letter or digit"
+        "name: Iris_Model is not allowed; give a DNS-1035 label: lowercase letters, digits and '-', starting with a "
+        "letter and ending with a letter or digit (KServe's InferenceService name rule)"
     )
 
 

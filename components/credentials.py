@@ -1,0 +1,120 @@
+"""Plain-text credentials: recognise them where a secret reference belongs, and keep them out of error lines.
+
+Pure functions shared by the specs (``ModelSpec``, ``PlatformSettings``, ``ModelService``'s storage check) and the
+stack config loader, so a Python caller and a stack file are refused with the same line.
+
+What counts as a credential is deliberately narrow, to keep false positives low (docs/configuration.md, "What is
+refused, and why"):
+
+- a value whose name says it is one (``TOKEN``, ``SECRET``, ``PASSWORD``, ``API_KEY`` ... in an env name);
+- a value, or a word inside it, shaped like a vendor token with a fixed prefix: Hugging Face ``hf_``, AWS access key
+  ids ``AKIA``/``ASIA``, GitHub ``ghp_``/``gho_``/``ghu_``/``ghs_``/``ghr_`` and ``github_pat_``, GitLab ``glpat-``,
+  Google API keys ``AIza`` + 35 characters, OpenAI-style ``sk-``, Slack ``xox?-``, a PEM private key;
+- a JSON Web Token (``eyJ<base64url>.eyJ<base64url>.<signature>``: a JOSE header and a JSON claims set, both objects,
+  so both start with ``{"`` which base64url-encodes to ``eyJ``);
+- an HTTP ``Bearer <token>`` value; an Azure Storage connection string's ``AccountKey=`` or
+  ``SharedAccessSignature=`` part; a URL with ``user:password@``.
+
+Leading and trailing whitespace is ignored when matching (a token with a space in front is still a token).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+PLAIN_TEXT = "[plain text]"
+"""What an error line shows instead of a credential."""
+
+_CREDENTIAL_NAME = re.compile(r"(TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIAL)", re.I)
+_TOKEN = re.compile(
+    r"(?<![A-Za-z0-9])("
+    r"hf_[A-Za-z0-9]{20,}|(AKIA|ASIA)[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{22,}"
+    r"|glpat-[A-Za-z0-9_-]{20,}|AIza[0-9A-Za-z_-]{35}|sk-[A-Za-z0-9_-]{20,}|xox[abposr]-[A-Za-z0-9-]{10,}"
+    r"|eyJ[A-Za-z0-9_-]{2,}\.eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*"
+    r")(?![A-Za-z0-9])"
+    r"|-----BEGIN [A-Z ]*PRIVATE KEY-----"
+    r"|\A[A-Za-z][A-Za-z0-9+.-]*://[^/?#@\s:]*:[^/?#@\s]+@",
+    re.ASCII,
+)
+"""Token shapes with a fixed, case-sensitive prefix, searched in a value."""
+_TOKEN_ANY_CASE = re.compile(
+    r"\ABearer\s+\S{8}|(?<![A-Za-z])(AccountKey|SharedAccessKey|SharedAccessSignature)=", re.I | re.A
+)
+"""An HTTP ``Authorization`` value of the form ``Bearer <token>``, and the key parts of an Azure Storage connection
+string (``AccountKey=``: learn.microsoft.com/azure/storage/common/storage-configure-connection-string;
+``SharedAccessSignature=``: the Azure SDK's connection string keys, e.g. azure_storage src/connection_string.rs)."""
+
+
+def looks_like_credential(value: str) -> bool:
+    """Whether ``value`` (stripped) holds a token of a known shape (see the module docstring)."""
+    text = value.strip()
+    return _TOKEN.search(text) is not None or _TOKEN_ANY_CASE.search(text) is not None
+
+
+def env_credential(name: str, value: str) -> bool:
+    """Whether the environment variable ``name=value`` carries a credential: by its name or its value's shape."""
+    return bool(_CREDENTIAL_NAME.search(name)) or looks_like_credential(value)
+
+
+def redact_uri(uri: str) -> str:
+    """``uri`` with its user information (``user:password@``), and a query or fragment that may hold a credential,
+    replaced by ``[plain text]``, for an error line that must not show a credential."""
+    scheme, sep, rest = uri.partition("://")
+    if not sep:
+        scheme, rest = "", uri
+    head = f"{scheme}{sep}"
+    cut = min((i for i in (rest.find("?"), rest.find("#")) if i >= 0), default=-1)
+    tail = ""
+    if cut >= 0:
+        tail = rest[cut:]
+        rest = rest[:cut]
+        if _QUERY_CREDENTIAL.search(tail) or looks_like_credential(tail[1:]):
+            tail = tail[0] + PLAIN_TEXT
+    authority, slash, path = rest.partition("/")
+    if "@" in authority:
+        authority = PLAIN_TEXT + "@" + authority.rpartition("@")[2]
+    return f"{head}{authority}{slash}{path}{tail}"
+
+
+_QUERY_CREDENTIAL = re.compile(r"sig=|signature|token|key|password|passwd|secret|credential|auth", re.I | re.A)
+"""A query or fragment that may carry a credential (an Azure SAS ``sig=``, presigned-URL signatures, tokens): the
+whole of it is redacted; any other query (``?versionId=3``) is shown."""
+
+_ACME_CREDENTIAL_KEY = re.compile(
+    r"(secret|password|passwd|token|apikey|api_key|accesskey|access_key|privatekey|credential|\Aauth\Z|\Akey\Z)", re.I
+)
+
+
+def acme_credential_problem(solver: Any, path: str = "") -> tuple[str, str] | None:
+    """A plain-text credential in the cert-manager DNS-01 solver map: (key path below acmeDns01, the field to give).
+
+    cert-manager takes every DNS provider credential from a Kubernetes Secret (``...SecretRef`` fields, e.g.
+    route53 ``accessKeyIDSecretRef`` and ``secretAccessKeySecretRef``: cert-manager pkg/apis/acme/v1/types_issuer.go,
+    ACMEIssuerDNS01ProviderRoute53); a value in the stack file would reach the ClusterIssuer and the state in plain
+    text. Maps and lists are searched to any depth; a scalar of any type (a number too) under a credential-named key
+    counts, and so does a string of a known token shape (:func:`looks_like_credential`) under any key.
+    """
+    items: list[tuple[str, Any]]
+    if isinstance(solver, Mapping):
+        items = [(str(k), v) for k, v in solver.items()]
+    elif isinstance(solver, list):
+        items = [(str(i), v) for i, v in enumerate(solver)]
+    else:
+        return None
+    for key, value in items:
+        here = f"{path}.{key}" if path else key
+        if isinstance(value, Mapping | list):
+            if key.endswith(("SecretRef", "KeyRef")):
+                continue
+            found = acme_credential_problem(value, here)
+            if found:
+                return found
+        elif value is None or isinstance(value, bool):
+            continue
+        elif _ACME_CREDENTIAL_KEY.search(key) and not key.isdigit():
+            return here, f"{key}SecretRef"
+        elif isinstance(value, str) and looks_like_credential(value):
+            return here, "a ...SecretRef field"
+    return None
