@@ -8,6 +8,10 @@ STAMP  := $(VENV)/.installed
 
 # uv uses the .venv made from $(PYTHON) and never downloads an interpreter of its own.
 export UV_PYTHON_DOWNLOADS := never
+# uv installs without compiling bytecode (compiling all 20,000 modules of the SDKs costs minutes), so Python writes
+# the .pyc of what it imports on first use; a PYTHONDONTWRITEBYTECODE in the caller's environment would make every
+# process compile the SDKs again (docs/performance.md, "Set-up").
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: setup plan test lint typecheck unit bench lock clean
 
@@ -15,11 +19,12 @@ export UV_PYTHON_DOWNLOADS := never
 setup: $(STAMP)
 
 # uv itself first, into the project's venv, from the pinned hashes in tools/uv-bootstrap.txt (the same files as
-# uv.lock's uv entry; tests/test_setup.py checks they agree).
+# uv.lock's uv entry; tests/test_setup.py checks they agree). The venv gets no pip of its own (ensurepip costs
+# seconds): $(PYTHON)'s pip installs into it with --python (pip >= 22.3, which Python 3.11 ships).
 $(UV):
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes \
-		-r tools/uv-bootstrap.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv --without-pip $(VENV)
+	$(PYTHON) -m pip --python $(BIN)/python install --quiet --disable-pip-version-check --no-deps \
+		--require-hashes -r tools/uv-bootstrap.txt
 
 # Then everything else, exactly as locked (packages not in the lock are removed), the project itself editable.
 # --locked fails, instead of re-resolving, when uv.lock is out of step with pyproject.toml.
