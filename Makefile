@@ -36,21 +36,18 @@ $(STAMP): uv.lock pyproject.toml | $(UV)
 plan: setup
 	$(BIN)/mlplatform plan --all
 
-## test: ruff, then mypy and the whole pytest suite side by side (offline)
-# mypy (about 2 minutes of one core on a fresh clone: it reads every module of the three cloud SDKs) and pytest use
-# one core each, so they run in parallel; with GNU make 4 each one's output is printed whole when it ends.
-test: lint
-	$(MAKE) --no-print-directory -j2 $(if $(filter output-sync,$(.FEATURES)),--output-sync=target) typecheck unit
-
-lint: setup
+## test: ruff, mypy, then the whole pytest suite (offline)
+test: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/pytest -q
+
+lint: setup
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
 typecheck: setup
 	$(BIN)/mypy
-
-unit: setup
-	$(BIN)/pytest -q
 
 ## bench: plan scaling against the SDK floor (not part of make test)
 bench: setup
