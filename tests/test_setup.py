@@ -52,13 +52,17 @@ def _pyproject() -> dict[str, Any]:
     return tomllib.loads((ROOT / "pyproject.toml").read_text())
 
 
-def _packages() -> dict[str, dict[str, Any]]:
-    packages: dict[str, dict[str, Any]] = {}
+def _entries() -> dict[str, list[dict[str, Any]]]:
+    """uv.lock's packages by name: a name has several entries when the lock forks by Python version or platform."""
+    entries: dict[str, list[dict[str, Any]]] = {}
     for package in _lock()["package"]:
-        name = _canonical(package["name"])
-        assert name not in packages, f"uv.lock has two versions of {name}: the walk below assumes one"
-        packages[name] = package
-    return packages
+        entries.setdefault(_canonical(package["name"]), []).append(package)
+    return entries
+
+
+def _packages() -> dict[str, dict[str, Any]]:
+    """The packages the lock holds in one version only (every package the tests below look up by name)."""
+    return {name: versions[0] for name, versions in _entries().items() if len(versions) == 1}
 
 
 def _installed_version(name: str) -> str | None:
@@ -70,8 +74,8 @@ def _installed_version(name: str) -> str | None:
 
 def _needed_here() -> dict[str, str]:
     """Every package uv.lock installs on this interpreter and platform (the project, its deps and the dev group)."""
-    packages = _packages()
-    project = packages["mlplatform"]
+    entries = _entries()
+    project = entries["mlplatform"][0]
     todo = [*project.get("dependencies", []), *project.get("dev-dependencies", {}).get("dev", [])]
     needed: dict[str, str] = {}
     while todo:
@@ -79,7 +83,8 @@ def _needed_here() -> dict[str, str]:
         if "marker" in dep and not Marker(dep["marker"]).evaluate():
             continue
         name = _canonical(dep["name"])
-        package = packages[name]
+        # A dependency on a forked package names the version it means (uv.lock's `version` key).
+        package = next(p for p in entries[name] if dep.get("version", p["version"]) == p["version"])
         for extra in dep.get("extra", []):
             todo.extend(package.get("optional-dependencies", {}).get(extra, []))
         if name in needed:
@@ -91,6 +96,7 @@ def _needed_here() -> dict[str, str]:
 
 def test_engine_sdks_are_the_locked_and_installed_ones() -> None:
     packages = _packages()
+    assert ENGINE_SDKS.keys() <= packages.keys(), "uv.lock holds one of the engine's SDKs in several versions"
     locked = {name: packages[name]["version"] for name in ENGINE_SDKS}
     installed = {name: _installed_version(name) for name in ENGINE_SDKS}
     assert installed == locked, "the venv is not the locked one: run `make setup`"
@@ -112,7 +118,7 @@ def test_venv_has_every_locked_package_at_its_locked_version() -> None:
 
 
 def test_every_locked_package_comes_from_pypi_with_hashes() -> None:
-    for name, package in _packages().items():
+    for name, package in ((name, p) for name, versions in _entries().items() for p in versions):
         if name == "mlplatform":
             assert package["source"] == {"editable": "."}
             continue
