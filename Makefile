@@ -1,37 +1,64 @@
 # mlplatform: the two commands of the quick start, and the few around them.
+# Every Python dependency is installed from uv.lock (exact versions, sha256 hashes); `make lock` rewrites the lock.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
+UV     := $(BIN)/uv
 STAMP  := $(VENV)/.installed
 
-.PHONY: plan test lint typecheck unit bench clean
+# uv uses the .venv made from $(PYTHON) and never downloads an interpreter of its own.
+export UV_PYTHON_DOWNLOADS := never
+# uv installs without compiling bytecode (compiling all 20,000 modules of the SDKs costs minutes), so Python writes
+# the .pyc of what it imports on first use; a PYTHONDONTWRITEBYTECODE in the caller's environment would make every
+# process compile the SDKs again (docs/performance.md, "Set-up").
+unexport PYTHONDONTWRITEBYTECODE
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+.PHONY: setup plan test lint typecheck unit bench lock clean
+
+## setup: .venv with exactly the locked set (plan and test do this first)
+setup: $(STAMP)
+
+# uv itself first, into the project's venv, from the pinned hashes in tools/uv-bootstrap.txt (the same files as
+# uv.lock's uv entry; tests/test_setup.py checks they agree). The venv gets no pip of its own (ensurepip costs
+# seconds): $(PYTHON)'s pip installs into it with --python (pip >= 22.3, which Python 3.11 ships).
+$(UV):
+	test -x $(BIN)/python || $(PYTHON) -m venv --without-pip $(VENV)
+	$(PYTHON) -m pip --python $(BIN)/python install --quiet --disable-pip-version-check --no-deps \
+		--require-hashes -r tools/uv-bootstrap.txt
+
+# Then everything else, exactly as locked (packages not in the lock are removed), the project itself editable.
+# --locked fails, instead of re-resolving, when uv.lock is out of step with pyproject.toml.
+$(STAMP): uv.lock pyproject.toml | $(UV)
+	$(UV) sync --locked
 	touch $(STAMP)
 
 ## plan: plan every stack in stacks/ offline (no cloud, no Pulumi CLI) and print the result
-plan: $(STAMP)
+plan: setup
 	$(BIN)/mlplatform plan --all
 
 ## test: ruff, mypy, then the whole pytest suite (offline)
-test: $(STAMP)
+test: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/pytest -q
 
-lint: $(STAMP)
+lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
-typecheck: $(STAMP)
+typecheck: setup
 	$(BIN)/mypy
 
 ## bench: plan scaling against the SDK floor (not part of make test)
-bench: $(STAMP)
+bench: setup
 	$(BIN)/python benchmarks/plan_scale.py
+
+## lock: upgrade every dependency within pyproject.toml's ranges, rewrite uv.lock, install it (docs/upgrading.md)
+lock: | $(UV)
+	$(UV) lock --upgrade
+	$(BIN)/python tools/uv_bootstrap.py
+	$(UV) sync --locked
+	touch $(STAMP)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

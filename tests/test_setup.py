@@ -1,0 +1,192 @@
+"""The set-up promise: every dependency comes from uv.lock, and the venv that runs the plan is the locked one.
+
+`make` installs uv from tools/uv-bootstrap.txt, then `uv sync --locked` installs exactly uv.lock; the Pulumi CLI does
+the same through Pulumi.yaml's `toolchain: uv`. These tests check the lock itself (from PyPI, hashed, in step with
+pyproject.toml), the venv against it, and the SDK versions the plan engine was written against.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from packaging.markers import Marker
+from packaging.requirements import Requirement
+
+ROOT = Path(__file__).resolve().parent.parent
+PYPI = "https://pypi.org/simple"
+
+# The SDK releases the plan engine (components/plan/engine.py) was written and tested against. The engine reaches into
+# the pulumi SDK's runtime internals (rpc's signature keys, resource._get_stack_trace, sync_await._sync_await,
+# mocks, settings) and registers every provider SDK's typed resources under mocks, so a new release of any of these
+# may change what a plan shows. `make lock` that moves one of them fails here until someone has read the SDK's
+# changelog for those names, run the suite and updated this table (docs/upgrading.md, "Upgrading dependencies").
+ENGINE_SDKS = {
+    "pulumi": "3.272.0",
+    "pulumi-kubernetes": "4.34.2",
+    "pulumi-aws": "7.51.1",
+    "pulumi-eks": "4.4.0",
+    "pulumi-gcp": "10.2.0",
+    "pulumi-azure-native": "3.29.0",
+}
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _lock() -> dict[str, Any]:
+    return tomllib.loads((ROOT / "uv.lock").read_text())
+
+
+def _pyproject() -> dict[str, Any]:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())
+
+
+def _entries() -> dict[str, list[dict[str, Any]]]:
+    """uv.lock's packages by name: a name has several entries when the lock forks by Python version or platform."""
+    entries: dict[str, list[dict[str, Any]]] = {}
+    for package in _lock()["package"]:
+        entries.setdefault(_canonical(package["name"]), []).append(package)
+    return entries
+
+
+def _packages() -> dict[str, dict[str, Any]]:
+    """The packages the lock holds in one version only (every package the tests below look up by name)."""
+    return {name: versions[0] for name, versions in _entries().items() if len(versions) == 1}
+
+
+def _installed_version(name: str) -> str | None:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def _needed_here() -> dict[str, str]:
+    """Every package uv.lock installs on this interpreter and platform (the project, its deps and the dev group)."""
+    entries = _entries()
+    project = entries["mlplatform"][0]
+    todo = [*project.get("dependencies", []), *project.get("dev-dependencies", {}).get("dev", [])]
+    needed: dict[str, str] = {}
+    while todo:
+        dep = todo.pop()
+        if "marker" in dep and not Marker(dep["marker"]).evaluate():
+            continue
+        name = _canonical(dep["name"])
+        # A dependency on a forked package names the version it means (uv.lock's `version` key).
+        package = next(p for p in entries[name] if dep.get("version", p["version"]) == p["version"])
+        for extra in dep.get("extra", []):
+            todo.extend(package.get("optional-dependencies", {}).get(extra, []))
+        if name in needed:
+            continue
+        needed[name] = package["version"]
+        todo.extend(package.get("dependencies", []))
+    return needed
+
+
+def test_engine_sdks_are_the_locked_and_installed_ones() -> None:
+    packages = _packages()
+    assert ENGINE_SDKS.keys() <= packages.keys(), "uv.lock holds one of the engine's SDKs in several versions"
+    locked = {name: packages[name]["version"] for name in ENGINE_SDKS}
+    installed = {name: _installed_version(name) for name in ENGINE_SDKS}
+    assert installed == locked, "the venv is not the locked one: run `make setup`"
+    assert locked == ENGINE_SDKS, (
+        "uv.lock moved an SDK the plan engine relies on: check the engine against its changelog, then update "
+        "ENGINE_SDKS (docs/upgrading.md)"
+    )
+
+
+def test_venv_has_every_locked_package_at_its_locked_version() -> None:
+    needed = _needed_here()
+    assert {"pulumi", "checkov", "pytest", "uv"} <= needed.keys()
+    wrong = {
+        name: (version, _installed_version(name))
+        for name, version in needed.items()
+        if name != "mlplatform" and _installed_version(name) != version
+    }
+    assert wrong == {}, f"(locked, installed) differ: run `make setup` ({len(wrong)} packages)"
+
+
+def test_every_locked_package_comes_from_pypi_with_hashes() -> None:
+    for name, package in ((name, p) for name, versions in _entries().items() for p in versions):
+        if name == "mlplatform":
+            assert package["source"] == {"editable": "."}
+            continue
+        assert package["source"] == {"registry": PYPI}, f"{name} is locked from {package['source']}, not PyPI"
+        files = [*package.get("wheels", []), *([package["sdist"]] if "sdist" in package else [])]
+        assert files, f"{name} has no files in uv.lock"
+        for f in files:
+            assert f["url"].startswith("https://files.pythonhosted.org/"), f"{name}: {f['url']}"
+            assert re.fullmatch(r"sha256:[0-9a-f]{64}", f["hash"]), f"{name}: {f['url']} has no sha256"
+
+
+def _requirements(items: list[str]) -> set[tuple[str, str, str]]:
+    reqs = [Requirement(item) for item in items]
+    return {(_canonical(r.name), str(r.specifier), str(r.marker or "")) for r in reqs}
+
+
+def _locked_requirements(items: list[dict[str, str]]) -> set[tuple[str, str, str]]:
+    reqs = [Requirement(item["name"] + item.get("specifier", "")) for item in items]
+    return {(_canonical(r.name), str(r.specifier), item.get("marker", "")) for r, item in zip(reqs, items, strict=True)}
+
+
+def test_lock_was_resolved_from_this_pyproject() -> None:
+    """The requirements the lock was resolved from are the ones pyproject.toml states today (no uv needed)."""
+    pyproject = _pyproject()
+    metadata = _packages()["mlplatform"]["metadata"]
+    assert _locked_requirements(metadata["requires-dist"]) == _requirements(pyproject["project"]["dependencies"])
+    assert _locked_requirements(metadata["requires-dev"]["dev"]) == _requirements(
+        pyproject["dependency-groups"]["dev"]
+    ), "pyproject.toml's dev group changed since uv.lock was written: run `make lock`"
+    assert _lock()["requires-python"] == pyproject["project"]["requires-python"]
+
+
+def test_uv_lock_check_offline() -> None:
+    """uv's own check that uv.lock satisfies pyproject.toml, without the network."""
+    uv = Path(sys.executable).with_name("uv")
+    if not uv.exists():
+        found = shutil.which("uv")
+        if found is None:
+            pytest.skip("no uv next to this Python or on PATH (a venv built by `make setup` has one)")
+        uv = Path(found)
+    result = subprocess.run(
+        [str(uv), "lock", "--check", "--offline", "--no-progress"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(Path.home()), "UV_PYTHON_DOWNLOADS": "never"},
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_uv_bootstrap_file_is_the_locked_uv() -> None:
+    spec = importlib.util.spec_from_file_location("uv_bootstrap", ROOT / "tools" / "uv_bootstrap.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    lock_text = (ROOT / "uv.lock").read_text()
+    version, hashes = module.locked_uv(lock_text)
+    assert (ROOT / "tools" / "uv-bootstrap.txt").read_text() == module.render(version, hashes), (
+        "tools/uv-bootstrap.txt is out of step with uv.lock: run `python tools/uv_bootstrap.py`"
+    )
+    assert len(hashes) > 1 and version == _packages()["uv"]["version"]
+
+
+@pytest.mark.parametrize(("project_file", "venv"), [("Pulumi.yaml", ".venv"), ("policy/PulumiPolicy.yaml", "../.venv")])
+def test_pulumi_installs_the_program_and_the_pack_from_the_lock(project_file: str, venv: str) -> None:
+    """The Pulumi CLI's uv toolchain runs `uv sync` (from uv.lock) into the venv `make` builds."""
+    runtime = yaml.safe_load((ROOT / project_file).read_text())["runtime"]
+    assert runtime["name"] == "python"
+    assert runtime["options"] == {"toolchain": "uv", "virtualenv": venv}
+    assert (ROOT / project_file).parent.joinpath(venv).resolve() == (ROOT / ".venv").resolve()
