@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from components.errors import SpecError
 from components.plan.engine import run_program
 from components.plan.project import find_project, read_stack_file
 from policy.rules import ALL_RULES, Facts, Resource, StackSettings, resources_from_plan, run_rules
@@ -384,15 +385,27 @@ def test_a_blank_override_reason_keeps_the_rule() -> None:
 
 
 def test_settings_come_from_the_validated_config() -> None:
-    cfg = dict(read_stack_file(PROJECT, "gcp-prod").config)
-    cfg["mlplatform:budget"] = "1_000"
-    cfg["mlplatform:policy"] = json.dumps({"maxGpus": 8.0})
+    """The rules read what infra.config.StackConfig accepted, refused with the program's own line otherwise."""
+    from components.spec import validate_as
     from infra.config import TOP_LEVEL_KEYS, StackConfig, parse_raw
 
+    base = dict(read_stack_file(PROJECT, "gcp-prod").config)
+    # "1_000" is text YAML 1.1 would read as 1000 but the Pulumi CLI passes as a string; the config refuses it
+    refused = {**base, "mlplatform:budget": "1_000"}
+    with pytest.raises(SpecError) as e:
+        StackSettings.from_config(refused)
+    assert e.value.message == 'stack config: mlplatform:budget: "1_000" is not allowed; give a number'
+    # maxGpus must be an integer as the stack file gives it (strict): 8.0 is refused, as the program refuses it
+    with pytest.raises(SpecError) as e:
+        StackSettings.from_config({**base, "mlplatform:policy": json.dumps({"maxGpus": 8.0})})
+    assert e.value.message == "stack config: mlplatform:policy.maxGpus: 8.0 is not allowed; give a whole number"
+    # a decimal top-level value reaches the program as text ("2500.5"): the rules get the validated number
+    cfg = {**base, "mlplatform:budget": "2500.5", "mlplatform:policy": json.dumps({"maxGpus": 8})}
     values = parse_raw({k.split(":", 1)[1]: v for k, v in cfg.items()})
-    model = StackConfig.model_validate({k: v for k, v in values.items() if k in TOP_LEVEL_KEYS})
+    model: StackConfig = validate_as(StackConfig, {k: v for k, v in values.items() if k in TOP_LEVEL_KEYS})
     s = StackSettings.from_config(cfg)
-    assert (s.budget, s.facts.max_gpus) == (model.budget, model.policy.max_gpus)
+    assert (s.budget, s.facts.max_gpus) == (model.budget, model.policy.max_gpus) == (2500.5, 8)
+    assert isinstance(s.budget, float) and isinstance(s.facts.max_gpus, int)
     assert s.facts == StackSettings.from_stack_config(model).facts
-    assert s.facts.max_gpus == 8 and isinstance(s.facts.max_gpus, int)
+    assert StackSettings.from_config({**cfg, "mlplatform:budget": "1000"}).budget == 1000.0
     assert isinstance(Facts().max_gpus, int)
