@@ -68,11 +68,11 @@ def check_versions(settings: PlatformSettings, kubernetes_version: str) -> None:
     versions = _versions(settings)
     for keys in COMPONENT_CHARTS.values():
         if len(keys) > 1 and len({versions[k] for k in keys}) > 1:
-            overridden = [k for k in keys if k in settings.versions]
+            given = [k for k in keys if k in settings.versions]
             # none overridden: the pinned defaults themselves disagree (components/versions.py); blame the first
             # chart whose pinned version differs from the group's first, so the line still names a key and a value
-            odd = (overridden or [k for k in keys if versions[k] != versions[keys[0]]])[0]
-            where = "" if overridden else f" (the pinned {keys[0]} is {versions[keys[0]]})"
+            odd = (given or [k for k in keys if versions[k] != versions[keys[0]]])[0]
+            where = "" if given else f" (the pinned {keys[0]} is {versions[keys[0]]})"
             raise SpecError(
                 f"platform.versions.{odd}",
                 versions[odd],
