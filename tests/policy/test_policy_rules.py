@@ -643,6 +643,40 @@ CASES = [
         ),
         ("public model models/m has no AuthorizationPolicy",),
     ),
+    # Review: Istio allows a request that any ALLOW rule matches; a namespace-wide allow-all beside the model's JWT
+    # policy opens it (components/serving/requestpath.py decides the token-less internet request).
+    Case(
+        "auth:jwt-plus-allow-all:fail",
+        "model-endpoint-auth",
+        (isvc(), JWT_AP, JWT_RA, k8s(AP, "models", "allow-all", {"action": "ALLOW", "rules": [{}]})),
+        ("public model models/m answers a request from the internet without a token, through the public gateway",),
+    ),
+    Case(
+        "auth:allow-all-in-another-namespace:pass",
+        "model-endpoint-auth",
+        (isvc(), JWT_AP, JWT_RA, k8s(AP, "other", "allow-all", {"action": "ALLOW", "rules": [{}]})),
+    ),
+    # The access annotation does not make a model internal: KServe publishes it unless the label its mode reads says
+    # cluster-local (kserve v0.20.0 ingress_reconciler.go), so its endpoint is judged.
+    Case(
+        "auth:annotated-internal-but-published:fail",
+        "model-endpoint-auth",
+        (isvc(metadata={"annotations": {"mlplatform.io/access": "internal"}}), OPEN_AP),
+        ("public model models/m has no AuthorizationPolicy requiring a request principal",),
+    ),
+    Case(
+        "auth:internal-cluster-local:pass",
+        "model-endpoint-auth",
+        (
+            isvc(
+                metadata={
+                    "annotations": {"mlplatform.io/access": "internal"},
+                    "labels": {"networking.knative.dev/visibility": "cluster-local"},
+                }
+            ),
+            OPEN_AP,
+        ),
+    ),
     Case(
         "auth:other-model-policy:fail",
         "model-endpoint-auth",
