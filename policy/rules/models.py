@@ -538,8 +538,9 @@ RULES = [
     Rule(
         name="model-endpoint-auth",
         description=(
-            "Every public model has an AuthorizationPolicy requiring a request principal (plus a "
-            "RequestAuthentication), unless it opts into anonymous access."
+            "Every public model (KServe publishes it) has an AuthorizationPolicy requiring a request principal "
+            "(plus a RequestAuthentication), and a token-less request from the internet does not reach it, unless "
+            "it opts into anonymous access."
         ),
         enforcement="mandatory",
         area="models",
