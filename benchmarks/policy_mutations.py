@@ -46,11 +46,10 @@ class Mutation:
     weakens: bool = True
 
 
-BASELINE_FIXES = (
-    # issue #12 defect 1 (components/serving is fixing it): Knative mode reads networking.knative.dev/visibility
-    ("components/serving/_runtime.py", 'VISIBILITY_LABEL = "networking.kserve.io/visibility"',
-     'VISIBILITY_LABEL = "networking.knative.dev/visibility"'),
-)  # fmt: skip
+BASELINE_FIXES: tuple[tuple[str, str, str], ...] = ()
+"""None now: issue #12 defect 1 (Knative mode reads networking.knative.dev/visibility) is merged, and its old text
+``VISIBILITY_LABEL = "networking.kserve.io/visibility"`` is now a substring of the correct
+``STANDARD_VISIBILITY_LABEL`` line, so applying it would break Standard mode in the baseline."""
 
 SUB = 'f"{host}:sub": f"system:serviceaccount:{namespace}:{service_account}",'
 MUTATIONS = (
