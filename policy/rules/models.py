@@ -278,7 +278,8 @@ def _endpoint_auth(resources: Sequence[Resource], facts: Facts) -> Iterator[Find
                 yield Finding(
                     model.urn,
                     f"public model {where} answers a request from the internet without a token, through "
-                    f"{reached}: another ALLOW policy admits it (Istio allows a request any ALLOW rule matches)",
+                    f"{reached}: an ALLOW rule admits it without a request principal (Istio allows a request that any "
+                    "ALLOW rule matches)",
                 )
 
 
