@@ -294,6 +294,16 @@ def _known(value: Any) -> bool:
     return True
 
 
+def _unknown_request_path(res: Resource) -> str | None:
+    """What the request-path check of ``model-endpoint-auth`` reads that is known only after deploy: an Istio
+    policy's spec, a model's metadata or ``minReplicas``."""
+    if is_k8s(res, "AuthorizationPolicy", "RequestAuthentication") and not _known(res.props):
+        return f"{res.type.rsplit(':', 1)[-1]} {res.namespace}/{res.k8s_name}"
+    if res.type == ISVC and not (_known(res.props.get("metadata")) and _known(res.get("spec.predictor.minReplicas"))):
+        return f"InferenceService {res.namespace}/{res.k8s_name}"
+    return None
+
+
 def _object(res: Resource) -> dict[str, Any]:
     """A Kubernetes object as :mod:`components.serving.requestpath` reads it (apiVersion and kind from the type)."""
     group_version, kind = res.type.removeprefix("kubernetes:").rsplit(":", 1)
@@ -312,7 +322,7 @@ def _reached_without_token(istio: Sequence[Resource], model: Resource, mode: str
 
     objects = [_object(r) for r in istio if r.namespace in (model.namespace, MESH_ROOT)]
     isvc = _object(model)
-    if not _known(objects) or not _known(isvc):
+    if not _known(objects) or _unknown_request_path(model):
         return ""
     meta = dict(as_map(isvc.get("metadata")))
     annotations = {**as_map(meta.get("annotations")), MODE_ANNOTATION: mode}
@@ -547,6 +557,7 @@ RULES = [
         area="models",
         applies_to=(ISVC, "AuthorizationPolicy", "RequestAuthentication"),
         check_stack=_endpoint_auth,
+        unknown=_unknown_request_path,
     ),
     Rule(
         name="mesh-mtls-strict",

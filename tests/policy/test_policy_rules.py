@@ -1715,3 +1715,15 @@ def test_where_tags_live(type_: str, path: str | None) -> None:
     from policy.rules.tags import tag_path
 
     assert tag_path(type_) == path
+
+
+def test_endpoint_auth_says_which_policy_it_could_not_evaluate() -> None:
+    """An ALLOW policy known only after deploy could open a JWT model: the request-path check cannot run, and the
+    passing entry says so (it does not pass silently)."""
+    rule = next(r for r in ALL_RULES if r.name == "model-endpoint-auth")
+    later = k8s(AP, "models", "later", {"action": "ALLOW", "rules": UNKNOWN})
+    (entry,) = run_rules(_resources(Case("", rule.name, (isvc(), JWT_AP, JWT_RA, later))), rules=[rule])
+    assert entry["passed"] and "AuthorizationPolicy models/later" in entry["unchecked"], entry
+    opened = k8s(AP, "models", "later", {"action": "ALLOW", "rules": [{"to": [{"operation": {"ports": ["8012"]}}]}]})
+    (entry,) = run_rules(_resources(Case("", rule.name, (isvc(), JWT_AP, JWT_RA, opened))), rules=[rule])
+    assert not entry["passed"] and "answers a request from the internet without a token" in entry["message"], entry
