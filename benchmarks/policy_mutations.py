@@ -46,11 +46,10 @@ class Mutation:
     weakens: bool = True
 
 
-BASELINE_FIXES = (
-    # issue #12 defect 1 (components/serving is fixing it): Knative mode reads networking.knative.dev/visibility
-    ("components/serving/_runtime.py", 'VISIBILITY_LABEL = "networking.kserve.io/visibility"',
-     'VISIBILITY_LABEL = "networking.knative.dev/visibility"'),
-)  # fmt: skip
+BASELINE_FIXES: tuple[tuple[str, str, str], ...] = ()
+"""None now: issue #12 defect 1 (Knative mode reads networking.knative.dev/visibility) is merged, and its old text
+``VISIBILITY_LABEL = "networking.kserve.io/visibility"`` is now a substring of the correct
+``STANDARD_VISIBILITY_LABEL`` line, so applying it would break Standard mode in the baseline."""
 
 SUB = 'f"{host}:sub": f"system:serviceaccount:{namespace}:{service_account}",'
 MUTATIONS = (
@@ -61,16 +60,16 @@ MUTATIONS = (
              '"system:serviceaccount:{namespace}:{service_account}"', '"system:serviceaccount:{namespace}:*"',
              "IRSA sub for every ServiceAccount of the namespace"),
     Mutation("s3-every-bucket", "clusters", "components/clusters/_aws_iam.py",
-             '"Resource": f"arn:aws:s3:::{bucket}/{prefix}*"', '"Resource": "arn:aws:s3:::*/*"',
+             '"Resource": f"{bucket_arn}/{prefix}*"', '"Resource": "arn:aws:s3:::*/*"',
              "S3 read granted on every bucket"),
     Mutation("s3-whole-bucket", "clusters", "components/clusters/_aws_iam.py",
-             '"Resource": f"arn:aws:s3:::{bucket}/{prefix}*"', '"Resource": f"arn:aws:s3:::{bucket}/*"',
+             '"Resource": f"{bucket_arn}/{prefix}*"', '"Resource": f"{bucket_arn}/*"',
              "S3 read on the whole bucket, not the model's prefix"),
     Mutation("s3-list-unscoped", "clusters", "components/clusters/_aws_iam.py",
              'listing["Condition"] = {"StringLike": {"s3:prefix": [f"{prefix}*"]}}', "pass",
              "S3 ListBucket without the prefix condition"),
     Mutation("gke-wi-namespace", "clusters", "components/clusters/gke.py",
-             'svc.id.goog[{namespace}/{service_account}]"', 'svc.id.goog[{namespace}/*]"',
+             'f"serviceAccount:{pool}[{namespace}/{service_account}]"', 'f"serviceAccount:{pool}[{namespace}/*]"',
              "GKE Workload Identity member for a whole namespace"),
     Mutation("gcs-object-admin", "clusters", "components/clusters/gke.py", 'role="roles/storage.objectViewer"',
              'role="roles/storage.objectAdmin"', "GCS grant widened to objectAdmin"),
@@ -107,7 +106,8 @@ MUTATIONS = (
     Mutation("release-version-short", "platform", "components/platform/common.py", "version=ref.version,",
              'version=ref.version.rsplit(".", 1)[0],', "every Helm release pinned to X.Y (a range to Helm)"),
     Mutation("internal-visibility-lost", "serving", "components/serving/_runtime.py",
-             'out[VISIBILITY_LABEL] = "cluster-local"', "pass", "internal model loses its cluster-local label"),
+             "out[visibility_label(deployment_mode)] = CLUSTER_LOCAL", "pass",
+             "internal model loses its cluster-local label"),
     Mutation("internal-visibility-wrong-label", "serving", "components/serving/_runtime.py",
              'VISIBILITY_LABEL = "networking.knative.dev/visibility"',
              'VISIBILITY_LABEL = "networking.kserve.io/visibility"',
@@ -124,7 +124,7 @@ MUTATIONS = (
              "match_labels={_runtime.ISVC_LABEL: name}", 'match_labels={"app": name}',
              "model PDB selector matches none of the model's pods"),
     Mutation("rule-version-accepts-0.20", "policy", "policy/rules/kubernetes.py",
-             r'r"v?[0-9]+\.[0-9]+\.[0-9]+(-', r'r"v?[0-9]+\.[0-9]+(\.[0-9]+)?(-', "version rule accepts 0.20"),
+             r'r"\Av?[0-9]+\.[0-9]+\.[0-9]+(-', r'r"\Av?[0-9]+\.[0-9]+(\.[0-9]+)?(-', "version rule accepts 0.20"),
     Mutation("rule-taint-accepts-prefer", "policy", "policy/rules/gpu.py", "if GPU_TAINT not in pool.taints:",
              "if not any(t[:2] == GPU_TAINT[:2] for t in pool.taints):", "taint rule accepts any effect"),
     Mutation("rule-mesh-accepts-permissive", "policy", "policy/rules/models.py",

@@ -68,11 +68,15 @@ def check_versions(settings: PlatformSettings, kubernetes_version: str) -> None:
     versions = _versions(settings)
     for keys in COMPONENT_CHARTS.values():
         if len(keys) > 1 and len({versions[k] for k in keys}) > 1:
-            odd = next(k for k in keys if k in settings.versions)
+            given = [k for k in keys if k in settings.versions]
+            # none overridden: the pinned defaults themselves disagree (components/versions.py); blame the first
+            # chart whose pinned version differs from the group's first, so the line still names a key and a value
+            odd = (given or [k for k in keys if versions[k] != versions[keys[0]]])[0]
+            where = "" if given else f" (the pinned {keys[0]} is {versions[keys[0]]})"
             raise SpecError(
                 f"platform.versions.{odd}",
                 versions[odd],
-                f"{', '.join(keys)} are released together; give them the same version",
+                f"{', '.join(keys)} are released together{where}; give them the same version",
             )
     components = [c for c in COMPONENT_CHARTS if c != "knative" or settings.deployment_mode == "Knative"]
     lines: dict[str, Line] = {}

@@ -144,6 +144,7 @@ class StackSettings:
         from pydantic import ValidationError
 
         from components.errors import SpecError
+        from components.spec import SpecInvalid, format_validation_error, validate_as
         from infra.config import PolicySpec
 
         if not isinstance(doc, Mapping):
@@ -153,17 +154,18 @@ class StackSettings:
         if extra:
             raise SpecError(f"settings.{extra[0]}", doc[extra[0]], f"unknown key; accepted: {', '.join(sorted(known))}")
         try:
-            policy = PolicySpec.model_validate(
+            # validate_as raises pydantic's error (PolicySpec.model_validate would give a line naming the Python
+            # class): formatted here with the key path as the saved plan spells it, e.g. ``settings.maxGpus``
+            policy: PolicySpec = validate_as(
+                PolicySpec,
                 {
                     "requiredTags": doc.get("requiredTags", list(Facts().required_tags)),
                     "maxGpus": doc.get("maxGpus", Facts().max_gpus),
                     "overrides": doc.get("overrides", {}),
-                }
+                },
             )
         except ValidationError as e:
-            err = e.errors()[0]
-            where = ".".join(str(p) for p in err["loc"])
-            raise SpecError(f"settings.{where}", err.get("input"), str(err.get("msg"))) from None
+            raise SpecInvalid(format_validation_error(e, "settings.", PolicySpec)) from None
         env = doc.get("environment", "dev")
         if env not in ("dev", "staging", "prod"):
             raise SpecError("settings.environment", env, "give one of dev, staging, prod")
@@ -195,6 +197,7 @@ def validated_config(
     """
     from pydantic import ValidationError
 
+    from components.spec import validate_as
     from infra.config import TOP_LEVEL_KEYS, StackConfig, _FormattedError, format_validation_error, parse_raw
 
     values = parse_raw({k.split(":", 1)[1]: v for k, v in flat.items() if k.startswith(f"{namespace}:")})
@@ -203,9 +206,12 @@ def validated_config(
         # before anything is registered, so a plan of ours always has it): the documented defaults apply
         return None
     try:
-        return StackConfig.model_validate({k: v for k, v in values.items() if k in TOP_LEVEL_KEYS})
+        # as infra.config.load does: pydantic's error, formatted with the stack file and the mlplatform: key path
+        # (StackConfig.model_validate would raise a line naming the Python class instead)
+        cfg: StackConfig = validate_as(StackConfig, {k: v for k, v in values.items() if k in TOP_LEVEL_KEYS})
     except ValidationError as e:
         raise _FormattedError(format_validation_error(e, stack_file)) from None
+    return cfg
 
 
 def run_rules(

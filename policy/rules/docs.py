@@ -86,6 +86,18 @@ SOURCES: tuple[tuple[str, str], ...] = (
         ),
     ),
     (
+        "model-endpoint-auth",
+        (
+            "A model is public when KServe publishes it: the visibility label its deployment mode reads (as for "
+            "`internal-model-cluster-local`) is not `cluster-local`; the `mlplatform.io/access` annotation is ours "
+            "and KServe does not read it. Istio (istio.io/latest/docs/concepts/security/#authorization-policies): "
+            "RequestAuthentication alone lets token-less requests through; a request is allowed when any ALLOW "
+            "rule matches. Besides an ALLOW policy requiring a request principal, a token-less request from the "
+            "internet is sent through the public gateway, the local gateway, the activator and the pods by "
+            "`components/serving/requestpath.py` over the plan's policies; it must not reach the model."
+        ),
+    ),
+    (
         "model-service-account",
         (
             'Kubernetes core/v1 ServiceAccount `automountServiceAccountToken`: "indicates whether pods running as '

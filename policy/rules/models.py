@@ -1,9 +1,13 @@
 """Rules over served models: GPU scheduling, container limits, authentication, mTLS and prod replicas.
 
 Models are KServe ``InferenceService`` objects (``kubernetes:serving.kserve.io/v1beta1:InferenceService``). A model
-is public unless it is cluster-local (label ``networking.knative.dev/visibility: cluster-local``) or annotated
-``mlplatform.io/access: internal``; a public model opts into anonymous access with the annotation
-``mlplatform.io/allow-anonymous: "true"`` (or its stack entry's ``access.allowAnonymous: true``).
+is public unless it is cluster-local: the visibility label its KServe deployment mode reads is ``cluster-local``
+(:data:`VISIBILITY_LABELS`); the ``mlplatform.io/access: internal`` annotation declares the intent
+(``internal-model-cluster-local`` checks that the label follows it) but does not make a model internal. A public model
+opts into anonymous access with the annotation ``mlplatform.io/allow-anonymous: "true"`` (or its stack entry's
+``access.allowAnonymous: true``). ``model-endpoint-auth`` also sends a token-less request from the internet through
+:mod:`components.serving.requestpath` (Istio's authorization over the plan's policies) and fails when it reaches the
+model.
 """
 
 from __future__ import annotations
@@ -169,11 +173,11 @@ def marked_internal(res: Resource) -> bool:
 
 
 def is_public(res: Resource, default_mode: str = DEFAULT_MODE) -> bool:
-    """True when the model is reachable through the ingress gateway (a model declared internal is judged by
-    ``internal-model-cluster-local``, which fails when KServe would publish it)."""
-    if cluster_local(res, deployment_mode(res, default_mode)):
-        return False
-    return not marked_internal(res)
+    """True when KServe publishes the model on the ingress gateway: the visibility label its deployment mode reads
+    is not ``cluster-local`` (:data:`VISIBILITY_LABELS`). The ``mlplatform.io/access`` annotation does not decide
+    it (KServe never reads it): a model declared internal but published is public here too, so its endpoint is
+    judged even when ``internal-model-cluster-local`` is overridden."""
+    return not cluster_local(res, deployment_mode(res, default_mode))
 
 
 def is_anonymous(res: Resource, facts: Facts) -> bool:
@@ -252,6 +256,7 @@ def _endpoint_auth(resources: Sequence[Resource], facts: Facts) -> Iterator[Find
     authz = _index(r for r in resources if is_k8s(r, "AuthorizationPolicy") and requires_principal(r))
     authn = _index(r for r in resources if is_k8s(r, "RequestAuthentication") and as_list(r.get("spec.jwtRules")))
     mode = platform_mode(resources)
+    istio = [r for r in resources if is_k8s(r, "AuthorizationPolicy", "RequestAuthentication")]
     for model in _isvcs(resources):
         if not is_public(model, mode) or is_anonymous(model, facts):
             continue
@@ -267,6 +272,75 @@ def _endpoint_auth(resources: Sequence[Resource], facts: Facts) -> Iterator[Find
             )
         elif not any(_covers(r, model) for r in near_authn):
             yield Finding(model.urn, f"public model {where} has no RequestAuthentication with jwtRules")
+        else:
+            reached = _reached_without_token(istio, model, mode)
+            if reached:
+                yield Finding(
+                    model.urn,
+                    f"public model {where} answers a request from the internet without a token, through "
+                    f"{reached}: an ALLOW rule admits it without a request principal (Istio allows a request that any "
+                    "ALLOW rule matches)",
+                )
+
+
+def _known(value: Any) -> bool:
+    """True when ``value`` holds no value known only after deploy."""
+    if value is UNKNOWN:
+        return False
+    if isinstance(value, Mapping):
+        return all(_known(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return all(_known(v) for v in value)
+    return True
+
+
+def _unknown_request_path(res: Resource) -> str | None:
+    """What the request-path check of ``model-endpoint-auth`` reads that is known only after deploy: an Istio
+    policy's spec, a model's metadata or ``minReplicas``."""
+    if is_k8s(res, "AuthorizationPolicy", "RequestAuthentication") and not _known(res.props):
+        return f"{res.type.rsplit(':', 1)[-1]} {res.namespace}/{res.k8s_name}"
+    if res.type == ISVC and not (_known(res.props.get("metadata")) and _known(res.get("spec.predictor.minReplicas"))):
+        return f"InferenceService {res.namespace}/{res.k8s_name}"
+    return None
+
+
+def _object(res: Resource) -> dict[str, Any]:
+    """A Kubernetes object as :mod:`components.serving.requestpath` reads it (apiVersion and kind from the type)."""
+    group_version, kind = res.type.removeprefix("kubernetes:").rsplit(":", 1)
+    return {"apiVersion": group_version, "kind": kind, **res.props}
+
+
+def _reached_without_token(istio: Sequence[Resource], model: Resource, mode: str) -> str:
+    """The route by which a token-less request from the internet reaches ``model``'s server, or ``""``.
+
+    Evaluated with :func:`components.serving.requestpath.routes` (Istio's RequestAuthentication and ALLOW/DENY
+    evaluation, KServe's and Knative's hops) over the plan's Istio policies, so that an ALLOW policy the structural
+    checks above do not weigh (a namespace-wide allow-all beside the model's JWT policy) is seen. Not judged (``""``)
+    when a document is known only after deploy or uses what the evaluator does not model (CUSTOM, IP blocks).
+    """
+    from components.serving import requestpath
+
+    objects = [_object(r) for r in istio if r.namespace in (model.namespace, MESH_ROOT)]
+    isvc = _object(model)
+    if not _known(objects) or _unknown_request_path(model):
+        return ""
+    meta = dict(as_map(isvc.get("metadata")))
+    annotations = {**as_map(meta.get("annotations")), MODE_ANNOTATION: mode}
+    # the public host the gateway sees; without our annotation, KServe's default domainTemplate
+    # "{{ .Name }}-{{ .Namespace }}.{{ .IngressDomain }}" over its default domain example.com (kserve-resources
+    # v0.20.0 values.yaml gateway.domainTemplate, gateway.domain: upstream/chart-values/kserve-resources-v0.20.0.yaml)
+    annotations.setdefault(HOST_ANNOTATION, f"{model.k8s_name}-{model.namespace}.example.com")
+    isvc = {**isvc, "metadata": {**meta, "namespace": model.namespace, "annotations": annotations}}
+    predictor = as_map(as_map(isvc.get("spec")).get("predictor"))
+    min_replicas = predictor.get("minReplicas", 1)
+    try:
+        found = []
+        for at_zero in (False, True) if isinstance(min_replicas, int) and min_replicas == 0 else (False,):
+            outcomes = requestpath.routes(objects, isvc, requestpath.INTERNET, at_zero=at_zero)
+            found += [o.route for o in outcomes.get("public gateway", []) if o.reached]
+    except (requestpath.Unsupported, KeyError, TypeError, ValueError, AttributeError):
+        return ""
+    return ", ".join(f"the public gateway to the {route}" for route in dict.fromkeys(found))
 
 
 # ------------------------------------------------------------------------------------------------ mTLS
@@ -475,13 +549,15 @@ RULES = [
     Rule(
         name="model-endpoint-auth",
         description=(
-            "Every public model has an AuthorizationPolicy requiring a request principal (plus a "
-            "RequestAuthentication), unless it opts into anonymous access."
+            "Every public model (KServe publishes it) has an AuthorizationPolicy requiring a request principal "
+            "(plus a RequestAuthentication), and a token-less request from the internet does not reach it, unless "
+            "it opts into anonymous access."
         ),
         enforcement="mandatory",
         area="models",
         applies_to=(ISVC, "AuthorizationPolicy", "RequestAuthentication"),
         check_stack=_endpoint_auth,
+        unknown=_unknown_request_path,
     ),
     Rule(
         name="mesh-mtls-strict",

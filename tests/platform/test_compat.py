@@ -161,3 +161,37 @@ def test_the_cluster_version_is_checked_against_the_pinned_set() -> None:
         "stacks/Pulumi.t.yaml: mlplatform:cluster.kubernetesVersion: 1.31 is not allowed; istio 1.30 supports "
         f"Kubernetes 1.32 to 1.36; give one of those {ESCAPE}"
     )
+
+
+@pytest.mark.parametrize(
+    ("bumped", "line"),
+    [
+        (
+            {"kserve-resources": "v0.99.0"},
+            "platform.versions.kserve-resources: v0.99.0 is not allowed; kserve-crd, kserve-resources, "
+            "kserve-runtime-configs are released together (the pinned kserve-crd is {kserve-crd}); give them the same "
+            "version",
+        ),
+        (
+            {key: "v0.99.0" for key in KSERVE_CHARTS},
+            "platform.versions.kserve-crd: v0.99.0 is not allowed; kserve 0.99 is not in the compatibility table; "
+            f"give {', '.join(f'{v}.x' for v, e in COMPATIBILITY['kserve'].items() if not e.bad)} {ESCAPE}",
+        ),
+    ],
+)
+def test_a_pinned_default_outside_the_table_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, bumped: dict[str, str], line: str
+) -> None:
+    """A maintainer who bumps one default chart of a group released together (or a group to a line the table does
+    not list) gets the one line, not a StopIteration traceback."""
+    from dataclasses import replace
+    from types import MappingProxyType
+
+    from components import versions
+    from components.platform import compat
+
+    pinned = dict(versions.CHARTS)
+    charts = MappingProxyType({k: replace(c, version=bumped.get(k, c.version)) for k, c in pinned.items()})
+    monkeypatch.setattr(versions, "CHARTS", charts)
+    monkeypatch.setattr(compat, "CHARTS", charts)
+    assert _error({}) == line.replace("{kserve-crd}", pinned["kserve-crd"].version)

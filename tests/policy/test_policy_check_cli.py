@@ -70,7 +70,10 @@ def test_check_reads_overrides_from_the_saved_settings(
     assert "warn" in capsys.readouterr().out
     stack["settings"]["overrides"]["mesh-mtls-strict"]["reason"] = "   "
     assert main(["check", str(_write(tmp_path, {"project": "mlplatform", "stacks": [stack]}))]) == EXIT_INVALID
-    assert "settings.overrides.mesh-mtls-strict.reason" in capsys.readouterr().err
+    err = capsys.readouterr().err.strip()
+    assert err.endswith(
+        'stack aws-dev: settings.overrides.mesh-mtls-strict.reason: "   " is not allowed; give at least 10 characters'
+    ), err
 
 
 def test_the_plan_records_validated_settings(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -79,14 +82,22 @@ def test_the_plan_records_validated_settings(tmp_path: Path, capsys: pytest.Capt
         f"name: mlplatform\nruntime: python\nmain: {ROOT / 'infra'}/\nstackConfigDir: stacks\n"
     )
     doc = yaml.safe_load((ROOT / "stacks" / "Pulumi.local.yaml").read_text())
-    doc["config"]["mlplatform:budget"] = "1_000"
-    doc["config"]["mlplatform:policy"] = {"maxGpus": 8.0, "requiredTags": ["owner"]}
-    (tmp_path / "stacks" / "Pulumi.t.yaml").write_text(yaml.safe_dump(doc))
     out = tmp_path / "plan.json"
+    # "1_000" is not a decimal number as the Pulumi CLI passes it (text): refused before anything is planned
+    doc["config"]["mlplatform:budget"] = "1_000"
+    (tmp_path / "stacks" / "Pulumi.t.yaml").write_text(yaml.safe_dump(doc))
+    assert main(["plan", "--project", str(tmp_path), "--stack", "t", "--no-tree", "--json", str(out)]) == EXIT_INVALID
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and err.endswith('mlplatform:budget: "1_000" is not allowed; give a number'), err
+    assert not out.exists()
+    # the text "2500.5" and the policy map reach the rules as the numbers the config validated
+    doc["config"]["mlplatform:budget"] = "2500.5"
+    doc["config"]["mlplatform:policy"] = {"maxGpus": 8, "requiredTags": ["owner"]}
+    (tmp_path / "stacks" / "Pulumi.t.yaml").write_text(yaml.safe_dump(doc))
     main(["plan", "--project", str(tmp_path), "--stack", "t", "--no-tree", "--json", str(out)])
     capsys.readouterr()
     settings = json.loads(out.read_text())["stacks"][0]["settings"]
-    assert settings["budget"] == 1000.0 and settings["maxGpus"] == 8 and settings["requiredTags"] == ["owner"]
+    assert settings["budget"] == 2500.5 and settings["maxGpus"] == 8 and settings["requiredTags"] == ["owner"]
     assert settings["environment"] == "dev" and settings["anonymousModels"] == ["models/sklearn-iris"]
 
 
@@ -100,7 +111,10 @@ def test_the_plan_records_validated_settings(tmp_path: Path, capsys: pytest.Capt
         ('{"stacks": [{"stack": "s", "resources": []}]}', "stack s has no settings"),
         ('{"stacks": [{"stack": "s", "settings": {}, "resources": {}}]}', "stack s: resources is not a list"),
         ('{"stacks": [{"stack": "s", "settings": {}, "resources": [{"x": 1}]}]}', "resources[0] has no urn and type"),
-        ('{"stacks": [{"stack": "s", "settings": {"maxGpus": "lots"}, "resources": []}]}', "settings.maxGpus: lots"),
+        (
+            '{"stacks": [{"stack": "s", "settings": {"maxGpus": "lots"}, "resources": []}]}',
+            "settings.maxGpus: lots is not allowed; give an integer",
+        ),
         ('{"stacks": [{"stack": "s", "settings": {"environment": "qa"}, "resources": []}]}', "settings.environment"),
         ('{"stacks": [{"stack": "s", "settings": {"maxGPUs": 8}, "resources": []}]}', "settings.maxGPUs"),
         ('{"stacks": [{"stack": "s", "settings": {"budget": true}, "resources": []}]}', "settings.budget"),

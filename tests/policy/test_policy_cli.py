@@ -20,11 +20,6 @@ def _project(tmp: Path, extra: dict[str, object]) -> Path:
     )
     doc = yaml.safe_load((ROOT / "stacks" / "Pulumi.local.yaml").read_text())
     doc["config"].update(extra)
-    models = doc["config"]["mlplatform:models"]
-    for name in [n for n, m in models.items() if (m.get("access") or {}).get("mode") == "internal"]:
-        # The local stack's internal model fails internal-model-cluster-local until issue #12 defect 1 is fixed in
-        # components/serving; these tests are about other rules.
-        del models[name]
     (tmp / "stacks" / "Pulumi.t.yaml").write_text(yaml.safe_dump(doc))
     return tmp
 

@@ -20,18 +20,9 @@ def planned(request: pytest.FixtureRequest) -> StackPlan:
     return plan_stack(PROJECT, request.param)
 
 
-OPEN_DEFECTS = {("local", "internal-model-cluster-local")}
-"""Mandatory failures the policies find in a shipped stack while the defect is being fixed elsewhere: issue #12,
-defect 1 (an internal model labelled networking.kserve.io/visibility, which KServe's Knative mode does not read;
-components/serving). Each entry may only disappear: the test fails on any failure not listed here."""
-
-
 def test_no_mandatory_failures(planned: StackPlan) -> None:
-    failures = [
-        f"{p['policy']}: {p['message']} ({p['urn']})"
-        for p in planned.mandatory_failures
-        if (planned.stack, p["policy"]) not in OPEN_DEFECTS
-    ]
+    """No allowance: every shipped stack passes every mandatory rule (the local stack's internal model included)."""
+    failures = [f"{p['policy']}: {p['message']} ({p['urn']})" for p in planned.mandatory_failures]
     assert failures == []
 
 

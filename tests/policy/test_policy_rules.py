@@ -648,6 +648,40 @@ CASES = [
         ),
         ("public model models/m has no AuthorizationPolicy",),
     ),
+    # Review: Istio allows a request that any ALLOW rule matches; a namespace-wide allow-all beside the model's JWT
+    # policy opens it (components/serving/requestpath.py decides the token-less internet request).
+    Case(
+        "auth:jwt-plus-allow-all:fail",
+        "model-endpoint-auth",
+        (isvc(), JWT_AP, JWT_RA, k8s(AP, "models", "allow-all", {"action": "ALLOW", "rules": [{}]})),
+        ("public model models/m answers a request from the internet without a token, through the public gateway",),
+    ),
+    Case(
+        "auth:allow-all-in-another-namespace:pass",
+        "model-endpoint-auth",
+        (isvc(), JWT_AP, JWT_RA, k8s(AP, "other", "allow-all", {"action": "ALLOW", "rules": [{}]})),
+    ),
+    # The access annotation does not make a model internal: KServe publishes it unless the label its mode reads says
+    # cluster-local (kserve v0.20.0 ingress_reconciler.go), so its endpoint is judged.
+    Case(
+        "auth:annotated-internal-but-published:fail",
+        "model-endpoint-auth",
+        (isvc(metadata={"annotations": {"mlplatform.io/access": "internal"}}), OPEN_AP),
+        ("public model models/m has no AuthorizationPolicy requiring a request principal",),
+    ),
+    Case(
+        "auth:internal-cluster-local:pass",
+        "model-endpoint-auth",
+        (
+            isvc(
+                metadata={
+                    "annotations": {"mlplatform.io/access": "internal"},
+                    "labels": {"networking.knative.dev/visibility": "cluster-local"},
+                }
+            ),
+            OPEN_AP,
+        ),
+    ),
     Case(
         "auth:other-model-policy:fail",
         "model-endpoint-auth",
@@ -1686,3 +1720,15 @@ def test_where_tags_live(type_: str, path: str | None) -> None:
     from policy.rules.tags import tag_path
 
     assert tag_path(type_) == path
+
+
+def test_endpoint_auth_says_which_policy_it_could_not_evaluate() -> None:
+    """An ALLOW policy known only after deploy could open a JWT model: the request-path check cannot run, and the
+    passing entry says so (it does not pass silently)."""
+    rule = next(r for r in ALL_RULES if r.name == "model-endpoint-auth")
+    later = k8s(AP, "models", "later", {"action": "ALLOW", "rules": UNKNOWN})
+    (entry,) = run_rules(_resources(Case("", rule.name, (isvc(), JWT_AP, JWT_RA, later))), rules=[rule])
+    assert entry["passed"] and "AuthorizationPolicy models/later" in entry["unchecked"], entry
+    opened = k8s(AP, "models", "later", {"action": "ALLOW", "rules": [{"to": [{"operation": {"ports": ["8012"]}}]}]})
+    (entry,) = run_rules(_resources(Case("", rule.name, (isvc(), JWT_AP, JWT_RA, opened))), rules=[rule])
+    assert not entry["passed"] and "answers a request from the internet without a token" in entry["message"], entry
