@@ -13,8 +13,12 @@ from cluster_support import TAGS, assert_tree, build, policy_json
 from components.clusters._karpenter import INTERRUPTION_EVENTS
 from components.clusters.eks import KARPENTER_ENTRY, PULUMI_EKS_OIDC_PROVIDER, pulumi_eks_access_entry_name
 from components.errors import SpecError
+from components.plan.cli import plan_stack
 from components.plan.fakes import FAKES
-from support import upstream_dir, validate_custom_resource
+from components.plan.project import find_project
+from policy.rules.base import dig
+from policy.rules.tags import tag_path
+from support import ROOT, upstream_dir, validate_custom_resource
 
 EKS = "eks:index:Cluster"
 MNG = "eks:index:ManagedNodeGroup"
@@ -83,7 +87,7 @@ def test_control_plane_is_private_audited_and_uses_access_entries(karpenter: Any
     assert cluster["endpointPublicAccess"] is False
     assert "publicAccessCidrs" not in cluster
     assert cluster["authenticationMode"] == "API"
-    # pulumi-eks's OIDC provider would carry no tags; the stack makes its own (test_irsa_trusts_our_tagged_...)
+    # pulumi-eks's OIDC provider would carry no tags: the stack makes its own
     assert cluster["createOidcProvider"] is False
     assert cluster["skipDefaultNodeGroup"] is True
     assert cluster["enabledClusterLogTypes"] == ["api", "audit", "authenticator", "controllerManager", "scheduler"]
@@ -545,7 +549,7 @@ OIDC_PROVIDER = "aws:iam/openIdConnectProvider:OpenIdConnectProvider"
 
 
 @pytest.mark.parametrize("fixture", ["karpenter", "node_groups"])
-def test_irsa_trusts_our_tagged_oidc_provider_for_the_clusters_issuer(fixture: str, request: pytest.FixtureRequest) -> None:
+def test_irsa_trusts_our_tagged_oidc_provider(fixture: str, request: pytest.FixtureRequest) -> None:
     """One IAM OIDC provider, ours, tagged, for the issuer of pulumi-eks's aws.eks.Cluster, with the STS audience;
     every IRSA role trusts exactly it. pulumi-eks's own (``<eks>-oidcProvider``, untagged: pulumi/pulumi-eks v4.3.0
     nodejs/eks/cluster/cluster.ts createCore) is not created, and ours is aliased to it so a stack holding it takes
@@ -596,3 +600,21 @@ def test_aws_dev_stack_file() -> None:
         ("nvidia-l4", 0, 4, True)
     ]
     assert {"environment", "owner"} <= set(conf["mlplatform:tags"])
+
+
+def test_every_taggable_resource_of_the_aws_dev_plan_carries_the_required_tags() -> None:
+    """The aws-dev plan, pulumi-eks's modelled children included (their ``modelled`` source set): every resource
+    whose type has a tag map (the policy pack's ``tag_path``) carries ``environment`` and ``owner`` there, the
+    ``required-tags`` rule's default keys (infra/config.py). pulumi-eks's ``createOidcProvider`` gave its OIDC provider
+    none (pulumi/pulumi-eks v4.3.0 nodejs/eks/cluster/cluster.ts createCore), which failed this stack's plan."""
+    planned = plan_stack(find_project(ROOT), "aws-dev")
+    checked: list[Any] = []
+    for r in planned.result.resources:
+        path = tag_path(r.type)
+        if path is None:
+            continue
+        tags = dig(r.plain_inputs(), path)
+        assert isinstance(tags, dict) and {"environment", "owner"} <= set(tags), (r.type, r.name, tags)
+        checked.append(r)
+    assert any(r.modelled for r in checked)  # pulumi-eks's children were among them
+    assert OIDC_PROVIDER in {r.type for r in checked}
