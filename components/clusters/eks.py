@@ -471,8 +471,12 @@ class EksCluster(ManagedCluster):
         pulumi-aws 7.51.1 (``iam/open_id_connect_provider.py``: "if no ``thumbprint_list`` is provided, IAM
         automatically retrieves and uses the top intermediate CA thumbprint"). Aliased to pulumi-eks's provider
         (``<eks>-oidcProvider`` under the eks.Cluster component), so a stack that has it takes it over in place
-        (IAM holds one provider per URL: creating a second one for the issuer would fail). Protected with the
-        cluster, whose protection pulumi-eks's child inherited from its parent."""
+        (IAM holds one provider per URL, so a second one for the issuer could not be created: IAM API
+        CreateOpenIDConnectProvider, ``Url``: "You cannot register the same provider multiple times in a single Amazon
+        Web Services account", read in the AWS SDK for Kotlin reference, docs.aws.amazon.com/sdk-for-kotlin/api/latest/
+        iam/aws.sdk.kotlin.services.iam.model/-create-open-id-connect-provider-request/url.html). Protected with the
+        cluster, as pulumi-eks's child was: a Node.js resource without ``protect`` takes its parent's (@pulumi/pulumi
+        ``resource.ts``, Resource constructor: ``opts.protect = parent.__protect``)."""
         self.oidc_provider_issuer: pulumi.Output[str] = self.eks.eks_cluster.identities.apply(
             lambda ids: ids[0].oidcs[0].issuer  # type: ignore[index]
         )
