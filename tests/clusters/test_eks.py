@@ -232,9 +232,11 @@ def test_prod_protects_cluster_and_key() -> None:
     built = build("aws", {}, environment="prod", outputs="unknown")
     assert built.one(EKS, "mlp-eks").protect is True
     assert built.one("aws:kms/key:Key").protect is True
+    assert built.one("aws:iam/openIdConnectProvider:OpenIdConnectProvider").protect is True
     assert built.inputs(EKS, "mlp-eks")["deletionProtection"] is True
     off = build("aws", {"deletionProtection": False}, environment="prod", outputs="unknown")
     assert off.one(EKS, "mlp-eks").protect is False
+    assert off.one("aws:iam/openIdConnectProvider:OpenIdConnectProvider").protect is False
 
 
 def _attached(built: Any, role: str) -> list[str]:
