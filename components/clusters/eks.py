@@ -20,6 +20,7 @@ from components.clusters._aws_iam import (
     EBS_CSI_POLICY,
     KARPENTER_NODE_POLICIES,
     NODE_POLICIES,
+    STS_AUDIENCE,
     ec2_trust_policy,
     irsa_trust_policy,
     managed_policy_arn,
@@ -78,6 +79,10 @@ https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AutoScalingServi
 not create the role: it is one per account, shared with everything else there, and creating it where it exists fails
 ("Service role name AWSServiceRoleForEC2Spot has been taken in this account", chanzuckerberg/cztack#897)."""
 
+
+PULUMI_EKS_OIDC_PROVIDER = "oidcProvider"
+"""The name pulumi-eks gives the OIDC provider it creates with ``createOidcProvider`` (``${name}-oidcProvider``,
+parent the eks.Cluster component: pulumi/pulumi-eks v4.3.0 nodejs/eks/cluster/cluster.ts ``createCore``)."""
 
 KARPENTER_ENTRY = "karpenter-nodes"
 """The key under which pulumi-eks's ``accessEntries`` held Karpenter's node entry before the entry became ours."""
@@ -343,7 +348,8 @@ class EksCluster(ManagedCluster):
             skip_default_node_group=True,
             skip_default_security_groups=True,
             authentication_mode=eks.AuthenticationMode.API,
-            create_oidc_provider=True,
+            # pulumi-eks's own OIDC provider carries no tags (see _oidc_provider): the stack creates it instead
+            create_oidc_provider=False,
             endpoint_private_access=True,
             endpoint_public_access=bool(cidrs),
             public_access_cidrs=cidrs or None,
@@ -354,6 +360,10 @@ class EksCluster(ManagedCluster):
             tags=tags,
             opts=child_opts(self, protect=protect),
         )
+
+        self.oidc_provider = self._oidc_provider(name, protect)
+        self.oidc_provider_arn: pulumi.Output[str] = self.oidc_provider.arn
+        self.oidc_provider_url: pulumi.Output[str] = self.oidc_provider_issuer
 
         self.karpenter_access: aws.eks.AccessEntry | None = None
         if self.karpenter_node_role is not None:
@@ -393,8 +403,8 @@ class EksCluster(ManagedCluster):
                 cluster_name=cluster_name,
                 region=args.region,
                 partition=partition,
-                oidc_provider_arn=self.eks.oidc_provider_arn,
-                oidc_provider_url=self.eks.oidc_provider_url,
+                oidc_provider_arn=self.oidc_provider_arn,
+                oidc_provider_url=self.oidc_provider_url,
                 node_role=self.karpenter_node_role,
                 node_role_name=short_name(f"{cluster_name}-karpenter-node", 64),
                 provider=provider,
@@ -420,7 +430,7 @@ class EksCluster(ManagedCluster):
             needs_dcgm_exporter=True,
             extra_outputs={
                 "gpu_provisioner": aws_spec.gpu_provisioner,
-                "oidc_provider_arn": self.eks.oidc_provider_arn,
+                "oidc_provider_arn": self.oidc_provider_arn,
                 "vpc_id": self.vpc.vpc_id,
             },
         )
@@ -447,6 +457,45 @@ class EksCluster(ManagedCluster):
                 opts=child_opts(self),
             )
         return node_role
+
+    def _oidc_provider(self, name: str, protect: bool) -> aws.iam.OpenIdConnectProvider:
+        """The cluster's IAM OIDC provider (IRSA), with the stack's tags.
+
+        pulumi-eks's ``createOidcProvider`` creates ``aws.iam.OpenIdConnectProvider`` with ``clientIdLists``, ``url``
+        and ``thumbprintLists`` only, no ``tags`` (pulumi/pulumi-eks v4.3.0 nodejs/eks/cluster/cluster.ts
+        ``createCore``), while every other child it makes for us gets ``args.tags`` (its service role, servicerole.ts;
+        the ``aws.eks.Cluster``, the kube-proxy add-on, cluster.ts; the vpc-cni add-on, addons/cni-addon.ts; a managed
+        node group's ``aws.eks.NodeGroup`` through ``...nodeGroupArgs``, nodes/nodegroup.ts). So the provider is
+        ours: the same ``url`` (the cluster's issuer, ``identities[0].oidcs[0].issuer``, from which pulumi-eks also
+        derives ``oidcProviderUrl``) and client id ``sts.amazonaws.com``. ``thumbprintLists`` is left out: optional in
+        pulumi-aws 7.51.1 (``iam/open_id_connect_provider.py``: "if no ``thumbprint_list`` is provided, IAM
+        automatically retrieves and uses the top intermediate CA thumbprint"). Aliased to pulumi-eks's provider
+        (``<eks>-oidcProvider`` under the eks.Cluster component), so a stack that has it takes it over in place
+        (IAM holds one provider per URL, so a second one for the issuer could not be created: IAM API
+        CreateOpenIDConnectProvider, ``Url``: "You cannot register the same provider multiple times in a single Amazon
+        Web Services account", read in the AWS SDK for Kotlin reference, docs.aws.amazon.com/sdk-for-kotlin/api/latest/
+        iam/aws.sdk.kotlin.services.iam.model/-create-open-id-connect-provider-request/url.html). Protected with the
+        cluster, as pulumi-eks's child was: a Node.js resource without ``protect`` takes its parent's (@pulumi/pulumi
+        ``resource.ts``, Resource constructor: ``opts.protect = parent.__protect``)."""
+        self.oidc_provider_issuer: pulumi.Output[str] = self.eks.eks_cluster.identities.apply(
+            lambda ids: ids[0].oidcs[0].issuer  # type: ignore[index]
+        )
+        return aws.iam.OpenIdConnectProvider(
+            child_name(name, "oidc-provider"),
+            url=self.oidc_provider_issuer,
+            client_id_lists=[STS_AUDIENCE],
+            tags=self._tags,
+            opts=child_opts(
+                self,
+                protect=protect,
+                aliases=[
+                    pulumi.Alias(
+                        name=f"{child_name(name, 'eks')}-{PULUMI_EKS_OIDC_PROVIDER}",
+                        parent=self.eks,
+                    )
+                ],
+            ),
+        )
 
     def _karpenter_access(self, name: str, role: aws.iam.Role) -> aws.eks.AccessEntry:
         """The EC2_LINUX access entry that lets Karpenter's nodes join, replaced whenever their role is.
@@ -483,7 +532,7 @@ class EksCluster(ManagedCluster):
         ``kube-system:ebs-csi-controller-sa``, with AmazonEBSCSIDriverPolicy) and the default StorageClass (EKS User
         Guide ``latest/ug/storage/ebs-csi.adoc``: the add-on with an IAM role given as its service account role)."""
         cluster_name = self._args.cluster_name
-        trust = pulumi.Output.all(self.eks.oidc_provider_arn, self.eks.oidc_provider_url).apply(
+        trust = pulumi.Output.all(self.oidc_provider_arn, self.oidc_provider_url).apply(
             lambda a: irsa_trust_policy(str(a[0]), str(a[1]), *EBS_CSI_SA)
         )
         self.ebs_csi_role = aws.iam.Role(
@@ -586,7 +635,7 @@ class EksCluster(ManagedCluster):
                 )
                 asg_tags.append(tag)
         if pools:
-            trust = pulumi.Output.all(self.eks.oidc_provider_arn, self.eks.oidc_provider_url).apply(
+            trust = pulumi.Output.all(self.oidc_provider_arn, self.oidc_provider_url).apply(
                 lambda a: irsa_trust_policy(str(a[0]), str(a[1]), *AUTOSCALER_SA)
             )
             self.autoscaler_role = aws.iam.Role(
@@ -624,7 +673,7 @@ class EksCluster(ManagedCluster):
         self, name: str, namespace: str, service_account: str, loc: StorageLocation, parent: pulumi.Resource
     ) -> StorageAccess:
         """An IAM role trusted (IRSA) by exactly ``namespace/service_account``, reading ``s3://bucket/prefix*``."""
-        trust = pulumi.Output.all(self.eks.oidc_provider_arn, self.eks.oidc_provider_url).apply(
+        trust = pulumi.Output.all(self.oidc_provider_arn, self.oidc_provider_url).apply(
             lambda a: irsa_trust_policy(str(a[0]), str(a[1]), namespace, service_account)
         )
         role = aws.iam.Role(
@@ -663,7 +712,7 @@ class EksCluster(ManagedCluster):
         ``record_types`` the record changes are limited to those types, as cert-manager's page does for TXT."""
         if not zone.id:
             raise SpecError("platform.dns.id", None, "give the Route 53 hosted zone id of the zone (Z...)")
-        trust = pulumi.Output.all(self.eks.oidc_provider_arn, self.eks.oidc_provider_url).apply(
+        trust = pulumi.Output.all(self.oidc_provider_arn, self.oidc_provider_url).apply(
             lambda a: irsa_trust_policy(str(a[0]), str(a[1]), namespace, service_account)
         )
         role = aws.iam.Role(

@@ -11,9 +11,14 @@ import yaml
 from cluster_support import TAGS, assert_tree, build, policy_json
 
 from components.clusters._karpenter import INTERRUPTION_EVENTS
-from components.clusters.eks import KARPENTER_ENTRY, pulumi_eks_access_entry_name
+from components.clusters.eks import KARPENTER_ENTRY, PULUMI_EKS_OIDC_PROVIDER, pulumi_eks_access_entry_name
 from components.errors import SpecError
-from support import upstream_dir, validate_custom_resource
+from components.plan.cli import plan_stack
+from components.plan.fakes import FAKES
+from components.plan.project import find_project
+from policy.rules.base import dig
+from policy.rules.tags import tag_path
+from support import ROOT, upstream_dir, validate_custom_resource
 
 EKS = "eks:index:Cluster"
 MNG = "eks:index:ManagedNodeGroup"
@@ -82,7 +87,8 @@ def test_control_plane_is_private_audited_and_uses_access_entries(karpenter: Any
     assert cluster["endpointPublicAccess"] is False
     assert "publicAccessCidrs" not in cluster
     assert cluster["authenticationMode"] == "API"
-    assert cluster["createOidcProvider"] is True
+    # pulumi-eks's OIDC provider would carry no tags: the stack makes its own
+    assert cluster["createOidcProvider"] is False
     assert cluster["skipDefaultNodeGroup"] is True
     assert cluster["enabledClusterLogTypes"] == ["api", "audit", "authenticator", "controllerManager", "scheduler"]
     assert cluster["vpcCniOptions"]["enableNetworkPolicy"] is True
@@ -226,9 +232,11 @@ def test_prod_protects_cluster_and_key() -> None:
     built = build("aws", {}, environment="prod", outputs="unknown")
     assert built.one(EKS, "mlp-eks").protect is True
     assert built.one("aws:kms/key:Key").protect is True
+    assert built.one("aws:iam/openIdConnectProvider:OpenIdConnectProvider").protect is True
     assert built.inputs(EKS, "mlp-eks")["deletionProtection"] is True
     off = build("aws", {"deletionProtection": False}, environment="prod", outputs="unknown")
     assert off.one(EKS, "mlp-eks").protect is False
+    assert off.one("aws:iam/openIdConnectProvider:OpenIdConnectProvider").protect is False
 
 
 def _attached(built: Any, role: str) -> list[str]:
@@ -522,17 +530,67 @@ def test_every_resource_in_the_tree_and_kubernetes_uses_the_cluster_provider(kar
     assert_tree(node_groups)
 
 
-def test_every_taggable_aws_resource_carries_the_stack_tags(karpenter: Any) -> None:
-    for r in karpenter.result.resources:
+@pytest.mark.parametrize("fixture", ["karpenter", "node_groups"])
+def test_every_taggable_aws_resource_carries_the_stack_tags(fixture: str, request: pytest.FixtureRequest) -> None:
+    """Modelled pulumi-eks children included (``modelledFrom``): createCore gave its OIDC provider no tags."""
+    built = request.getfixturevalue(fixture)
+    for r in built.result.resources:
         if r.type.startswith(("aws:", "eks:", "awsx:")) and r.type not in (
             "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
             "aws:iam/rolePolicy:RolePolicy",
             "aws:kms/alias:Alias",
             "aws:sqs/queuePolicy:QueuePolicy",
             "aws:cloudwatch/eventTarget:EventTarget",
+            "aws:autoscaling/tag:Tag",  # one tag on an Auto Scaling group, no tag map
         ):
             tags = r.plain_inputs().get("tags")
             assert tags is not None and {"environment", "owner"} <= set(tags), r.name
+
+
+OIDC_PROVIDER = "aws:iam/openIdConnectProvider:OpenIdConnectProvider"
+
+
+@pytest.mark.parametrize("fixture", ["karpenter", "node_groups"])
+def test_irsa_trusts_our_tagged_oidc_provider(fixture: str, request: pytest.FixtureRequest) -> None:
+    """One IAM OIDC provider, ours, tagged, for the issuer of pulumi-eks's aws.eks.Cluster, with the STS audience;
+    every IRSA role trusts exactly it. pulumi-eks's own (``<eks>-oidcProvider``, untagged: pulumi/pulumi-eks v4.3.0
+    nodejs/eks/cluster/cluster.ts createCore) is not created, and ours is aliased to it so a stack holding it takes
+    it over in place."""
+    built = request.getfixturevalue(fixture)
+    providers = [r for r in built.result.resources if r.type == OIDC_PROVIDER]
+    assert [r.name for r in providers] == ["mlp-oidc-provider"]
+    ours = providers[0]
+    assert ours.parent == built.component.urn
+    inputs = ours.plain_inputs()
+    eks_cluster = built.one("aws:eks/cluster:Cluster", "mlp-eks-eksCluster")
+    assert eks_cluster.modelled  # pulumi-eks's child, whose identities[0].oidcs[0].issuer the url is
+    assert eks_cluster.urn in ours.property_dependencies["url"]
+    issuer = inputs["url"]
+    assert issuer == FAKES["aws:eks/cluster:Cluster"](eks_cluster.name, {})["identities"][0]["oidcs"][0]["issuer"]
+    assert issuer.startswith(f"https://{OIDC_HOST}")
+    assert inputs["clientIdLists"] == ["sts.amazonaws.com"]
+    assert "thumbprintLists" not in inputs
+    assert inputs["tags"] == {**TAGS, "mlplatform.io/cluster": "mlp-test"}
+    # its alias names pulumi-eks's provider, `${name}-oidcProvider` under the eks.Cluster (the plan engine drops
+    # aliases, so the name rule is what is checked here)
+    assert f"{built.one(EKS, 'mlp-eks').name}-{PULUMI_EKS_OIDC_PROVIDER}" == "mlp-eks-oidcProvider"
+    host = issuer.removeprefix("https://")
+    arn = f"arn:aws:iam::123456789012:oidc-provider/{host}"
+    trusting = 0
+    for role in built.result.resources:
+        if role.type != ROLE:
+            continue
+        for statement in json.loads(role.plain_inputs()["assumeRolePolicy"])["Statement"]:
+            federated = statement["Principal"].get("Federated")
+            if federated is None:
+                continue
+            trusting += 1
+            assert federated == arn, role.name
+            assert ours.urn in role.property_dependencies["assumeRolePolicy"], role.name
+            assert set(statement["Condition"]) == {"StringEquals"}, role.name
+            assert set(statement["Condition"]["StringEquals"]) == {f"{host}:sub", f"{host}:aud"}, role.name
+            assert statement["Condition"]["StringEquals"][f"{host}:aud"] == "sts.amazonaws.com", role.name
+    assert trusting >= 2  # the EBS CSI role and Karpenter's controller or the cluster-autoscaler at least
 
 
 def test_aws_dev_stack_file() -> None:
@@ -544,3 +602,21 @@ def test_aws_dev_stack_file() -> None:
         ("nvidia-l4", 0, 4, True)
     ]
     assert {"environment", "owner"} <= set(conf["mlplatform:tags"])
+
+
+def test_every_taggable_resource_of_the_aws_dev_plan_carries_the_required_tags() -> None:
+    """The aws-dev plan, pulumi-eks's modelled children included (their ``modelled`` source set): every resource
+    whose type has a tag map (the policy pack's ``tag_path``) carries ``environment`` and ``owner`` there, the
+    ``required-tags`` rule's default keys (infra/config.py). pulumi-eks's ``createOidcProvider`` gave its OIDC provider
+    none (pulumi/pulumi-eks v4.3.0 nodejs/eks/cluster/cluster.ts createCore), which failed this stack's plan."""
+    planned = plan_stack(find_project(ROOT), "aws-dev")
+    checked: list[Any] = []
+    for r in planned.result.resources:
+        path = tag_path(r.type)
+        if path is None:
+            continue
+        tags = dig(r.plain_inputs(), path)
+        assert isinstance(tags, dict) and {"environment", "owner"} <= set(tags), (r.type, r.name, tags)
+        checked.append(r)
+    assert any(r.modelled for r in checked)  # pulumi-eks's children were among them
+    assert OIDC_PROVIDER in {r.type for r in checked}

@@ -280,7 +280,10 @@ def test_aws_dev_plan_shows_pulumi_eks_children() -> None:
     assert inputs["encryptionConfig"] == UNKNOWN_TEXT  # the KMS key's ARN is known after deploy
     assert set(inputs["enabledClusterLogTypes"]) == {"api", "audit", "authenticator", "controllerManager", "scheduler"}
     types = {r.type for r in _descendants(plan.result, component.urn)}
-    assert {"aws:eks/addon:Addon", "aws:iam/openIdConnectProvider:OpenIdConnectProvider", "aws:iam/role:Role"} <= types
+    assert {"aws:eks/addon:Addon", "aws:iam/role:Role"} <= types
+    # the OIDC provider is EksCluster's own, tagged (pulumi-eks's createOidcProvider gives its provider no tags)
+    oidc = plan.result.one("aws:iam/openIdConnectProvider:OpenIdConnectProvider")
+    assert oidc.modelled is None and oidc.parent == component.parent and oidc.wire_inputs()["tags"]
     group = plan.result.one("aws:eks/nodeGroup:NodeGroup")
     assert group.parent == plan.result.one("eks:index:ManagedNodeGroup", "mlplatform-system").urn
     assert group.wire_inputs()["instanceTypes"] == ["m7i.xlarge"]
