@@ -243,26 +243,46 @@ def standard_gateway(
     return gateway
 
 
+def load_balancer_address(status: Any) -> str:
+    """The first ``status.loadBalancer.ingress`` entry of a Service: its ``ip`` (GKE and AKS load balancers) or
+    its ``hostname`` (EKS's ELB/NLB), per the Kubernetes API ``LoadBalancerIngress``; ``""`` when the Service has
+    no load-balancer ingress (NodePort, ClusterIP, or a load balancer not provisioned yet). Takes the SDK's typed
+    ``ServiceStatus`` or a plain dict (camelCase or snake_case keys)."""
+    if status is None:
+        return ""
+    if isinstance(status, dict):
+        lb = status.get("load_balancer") or status.get("loadBalancer") or {}
+        ingress = list((lb.get("ingress") if isinstance(lb, dict) else getattr(lb, "ingress", None)) or [])
+    else:
+        lb = getattr(status, "load_balancer", None)
+        ingress = list(getattr(lb, "ingress", None) or [])
+    if not ingress:
+        return ""
+    entry = ingress[0]
+    if isinstance(entry, dict):
+        return str(entry.get("ip") or entry.get("hostname") or "")
+    return str(getattr(entry, "ip", None) or getattr(entry, "hostname", None) or "")
+
+
+def gateway_service_id(gateway: k8s.helm.v3.Release) -> pulumi.Output[str]:
+    """The id (``namespace/name``) under which the gateway Service is read, known only once the release exists.
+
+    Pulumi ignores ``depends_on`` for a ``.get`` during a preview and reads right away, so a constant id fails the
+    first preview, when the Service does not exist yet (pulumi/pulumi#16395, pulumi-kubernetes#2358 and #2789).
+    Deriving the id from the release's ``status`` (computed by the provider, unknown until the release is
+    deployed) makes the id unknown in that preview, and the engine skips a read whose id is unknown (pulumi/pulumi
+    pkg/resource/deploy/step.go ``ReadStep.Apply``: "Read steps run during previews. The only time we can't run
+    is if the ID we are given is unknown")."""
+    return gateway.status.apply(lambda _status: f"{NAMESPACE}/{GATEWAY_RELEASE}")
+
+
 def gateway_address(ctx: AddonContext, mesh: Istio) -> pulumi.Output[str]:
-    """The gateway Service's address from its status (``status.loadBalancer.ingress[0]``: ``ip`` on GKE and AKS,
-    ``hostname`` on EKS's load balancers; Kubernetes API LoadBalancerIngress), read after the gateway release.
-    Empty for a NodePort or ClusterIP gateway, unknown in an offline plan."""
+    """The gateway Service's address (:func:`load_balancer_address`), read once the gateway release exists
+    (:func:`gateway_service_id`). Empty for a NodePort or ClusterIP gateway, unknown in an offline plan and in the
+    first preview."""
     service = k8s.core.v1.Service.get(
         f"{ctx.name}-gateway-service",
-        f"{NAMESPACE}/{GATEWAY_RELEASE}",
+        gateway_service_id(mesh.gateway),
         opts=pulumi.ResourceOptions(parent=ctx.parent, provider=ctx.cluster.provider, depends_on=[mesh.gateway]),
     )
-
-    def first(status: Any) -> str:
-        ingress = ((status or {}).get("load_balancer") or {}).get("ingress") or [] if isinstance(status, dict) else []
-        if not ingress:
-            lb = getattr(status, "load_balancer", None)
-            ingress = list(getattr(lb, "ingress", None) or [])
-        if not ingress:
-            return ""
-        entry = ingress[0]
-        if isinstance(entry, dict):
-            return str(entry.get("ip") or entry.get("hostname") or "")
-        return str(getattr(entry, "ip", None) or getattr(entry, "hostname", None) or "")
-
-    return service.status.apply(first)
+    return service.status.apply(load_balancer_address)
