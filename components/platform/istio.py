@@ -65,7 +65,7 @@ def cni_values(ctx: AddonContext) -> dict[str, Any]:
 
 def gateway_values(ctx: AddonContext) -> dict[str, Any]:
     """Ingress gateway values: Service type, replicas (HPA floor too), a PDB allowing one eviction with HA, and with
-    external-dns the Service annotation naming ``<domain>`` and ``*.<domain>`` (components/platform/dns.py)."""
+    external-dns the Service annotation naming ``*.<domain>`` (components/platform/dns.py)."""
     from components.platform import dns
 
     annotations = {dns.HOSTNAME_ANNOTATION: dns.gateway_hostnames(ctx)} if dns.wants_external_dns(ctx) else {}

@@ -3,14 +3,18 @@ managed-cluster alerts, alert routing, DNS grants, gateway load balancer timeout
 
 from __future__ import annotations
 
+import copy
+from functools import cache
 from typing import Any
 
 import pytest
+import yaml
 from platform_support import plan_platform, releases
 
 from components.plan import engine
 from components.plan.engine import PlanMocks, PlanResult
 from components.platform import istio
+from support import ROOT, plan_config
 
 SERVICE = "kubernetes:core/v1:Service"
 
@@ -87,3 +91,47 @@ def test_the_gateway_address_reads_the_sdk_types() -> None:
         )
     )
     assert istio.load_balancer_address(typed) == "20.1.2.3"
+
+
+# ------------------------------------------------------------------------------ 2 and 10: external-dns on every cloud
+
+ZONES = {
+    "aws-dev": {"zone": "dev.example.com", "id": "Z0123456789ABCDEFGHIJ"},
+    "gcp-prod": {"zone": "example.com", "id": "example-com"},
+    "azure-staging": {"zone": "example.com", "resourceGroup": "dns-rg"},
+}
+
+
+@cache
+def with_zone(stack: str) -> PlanResult:
+    """A shipped stack with a DNS zone (external-dns on) and ACME through the zone."""
+    raw = yaml.safe_load((ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text())["config"]
+    cfg = copy.deepcopy({k.split(":", 1)[1]: v for k, v in raw.items()})
+    cfg["platform"].update({"dns": ZONES[stack], "tls": {"issuer": "acme", "acmeEmail": "ops@example.com"}})
+    if stack == "aws-dev":
+        cfg["platform"]["domain"] = "models.dev.example.com"
+    return plan_config(cfg, stack=f"{stack}-zone", secrets={"hfToken": "x"} if "hfToken" in cfg else None)
+
+
+@pytest.mark.parametrize("stack", sorted(ZONES))
+def test_external_dns_can_own_the_wildcard_record(stack: str) -> None:
+    # The TXT ownership record of `*.<domain>` is `a-*.<domain>` (external-dns registry/mapper/mapper.go
+    # ToTXTName puts `<type>-` before the first label), rejected by Cloud DNS and Azure DNS unless
+    # --txt-wildcard-replacement replaces the `*` (docs/registry/txt.md "Wildcard Replacement").
+    result = with_zone(stack)
+    args = _values(result, "external-dns")["extraArgs"]
+    assert [a for a in args if a.startswith("--txt-wildcard-replacement=")] == ["--txt-wildcard-replacement=wildcard"]
+    if stack == "aws-dev":
+        assert "--zone-id-filter=Z0123456789ABCDEFGHIJ" in args  # the cloud's own arguments are kept
+    if stack == "gcp-prod":
+        assert "--google-project=mlplatform-prod" in args
+
+
+@pytest.mark.parametrize("stack", sorted(ZONES))
+def test_external_dns_publishes_only_what_the_gateway_serves(stack: str) -> None:
+    # The gateway serves `*.<domain>` (the Standard HTTPS listener's hostname; model hosts are
+    # <name>-<namespace>.<domain>): publishing the apex would point a name at a listener that refuses it.
+    result = with_zone(stack)
+    domain = releases(result)["istio-ingressgateway"]["values"]
+    annotation = domain["service"]["annotations"]["external-dns.alpha.kubernetes.io/hostname"]
+    assert annotation.split(",") == [annotation] and annotation.startswith("*.")
