@@ -224,7 +224,9 @@ def test_every_receiver_kind_renders() -> None:
     )
     base = f"/etc/alertmanager/secrets/{monitoring.ALERT_SECRET}"
     assert ours["email_configs"][0]["auth_password_file"] == f"{base}/smtpPassword"
-    assert ours["pagerduty_configs"] == [{"routing_key_file": f"{base}/pdKey", "send_resolved": True}]
+    receivers = _values(result, "kube-prometheus-stack")["alertmanager"]["config"]["receivers"]
+    pager = next(r for r in receivers if r["name"] == monitoring.PAGER)
+    assert pager["pagerduty_configs"] == [{"routing_key_file": f"{base}/pdKey", "send_resolved": True}]
     assert ours["webhook_configs"] == [{"url_file": f"{base}/hookUrl", "send_resolved": True}]
 
 

@@ -135,3 +135,53 @@ def test_external_dns_publishes_only_what_the_gateway_serves(stack: str) -> None
     domain = releases(result)["istio-ingressgateway"]["values"]
     annotation = domain["service"]["annotations"]["external-dns.alpha.kubernetes.io/hostname"]
     assert annotation.split(",") == [annotation] and annotation.startswith("*.")
+
+
+# ------------------------------------------------------------------------------ 5: alert routing
+
+
+def _matches(matcher: str, labels: dict[str, str]) -> bool:
+    name, value = (part.strip() for part in matcher.split("=", 1))
+    return labels.get(name) == value.strip('"')
+
+
+def receivers_for(config: dict[str, Any], labels: dict[str, str]) -> set[str]:
+    """Alertmanager's routing (prometheus/alertmanager docs/configuration.md `<route>`): the first child route whose
+    matchers all match takes the alert, and the walk goes on past it only with `continue: true`; an alert no child
+    took stops at the parent's receiver."""
+    found: set[str] = set()
+    for route in config["route"].get("routes", []):
+        if all(_matches(m, labels) for m in route.get("matchers", [])):
+            found.add(route["receiver"])
+            if not route.get("continue", False):
+                return found
+    return found | {config["route"]["receiver"]}
+
+
+ALERTING = {
+    "monitoring": {
+        "alerting": {"slack": {"apiUrlKey": "slackUrl"}, "pagerduty": {"routingKeyKey": "pdKey"}},
+    }
+}
+
+
+@pytest.mark.parametrize(
+    ("labels", "expected"),
+    [
+        # kube-prometheus-stack's always-firing alerts and info alerts reach nobody (runbooks.prometheus-operator.dev
+        # general/infoinhibitor: "This alert should be routed to a null receiver").
+        ({"alertname": "Watchdog", "severity": "none"}, {"null"}),
+        ({"alertname": "InfoInhibitor", "severity": "none"}, {"null"}),
+        ({"alertname": "CPUThrottlingHigh", "severity": "info"}, {"null"}),
+        # A warning goes to the team's channels, not to PagerDuty.
+        ({"alertname": "KubePodCrashLooping", "severity": "warning"}, {"mlplatform"}),
+        # A critical alert pages and reaches the channels too.
+        ({"alertname": "KubeNodeNotReady", "severity": "critical"}, {"mlplatform", "mlplatform-pager"}),
+    ],
+)
+def test_alerts_reach_the_right_receivers(labels: dict[str, str], expected: set[str]) -> None:
+    result = plan_platform(ALERTING, secrets={"slackUrl": "https://hooks.slack.com/x", "pdKey": "k"})
+    config = _values(result, "kube-prometheus-stack")["alertmanager"]["config"]
+    assert receivers_for(config, labels) == expected
+    pager = [r for r in config["receivers"] if "pagerduty_configs" in r]
+    assert [r["name"] for r in pager] == ["mlplatform-pager"]
