@@ -185,3 +185,42 @@ def test_alerts_reach_the_right_receivers(labels: dict[str, str], expected: set[
     assert receivers_for(config, labels) == expected
     pager = [r for r in config["receivers"] if "pagerduty_configs" in r]
     assert [r["name"] for r in pager] == ["mlplatform-pager"]
+
+
+# ------------------------------------------------------------------------------ 3: DCGM on GKE
+
+
+def _helm_merge(base: Any, extra: Any) -> Any:
+    """Helm's values merge: maps merge key by key, anything else replaces."""
+    if isinstance(base, dict) and isinstance(extra, dict):
+        return {**base, **{k: _helm_merge(base.get(k), v) for k, v in extra.items()}}
+    return extra
+
+
+def _valid_security_context(sc: dict[str, Any]) -> bool:
+    # kubernetes pkg/apis/core/validation ValidateSecurityContext: "cannot set `allowPrivilegeEscalation` to false
+    # and `privileged` to true".
+    return not (sc.get("allowPrivilegeEscalation") is False and sc.get("privileged") is True)
+
+
+@pytest.mark.parametrize("driver_root", ["/home/kubernetes/bin/nvidia", None])
+def test_the_dcgm_exporter_sees_gpus_it_does_not_request(driver_root: str | None) -> None:
+    # On GKE a pod that requests no nvidia.com/gpu gets no /dev/nvidia* devices: the exporter must be privileged
+    # (NVIDIA/dcgm-exporter#59, NVIDIA/gpu-monitoring-tools#96). The chart renders securityContext whole
+    # (templates/daemonset.yaml), merged by Helm with its default (allowPrivilegeEscalation: false).
+    from support import upstream_dir
+
+    from components.platform.values import chart_defaults
+
+    result = plan_platform(cluster={"driver_root": driver_root})
+    rel = releases(result)["dcgm-exporter"]
+    defaults = chart_defaults(upstream_dir() / "chart-values", "dcgm-exporter", rel["version"])
+    rendered = _helm_merge(defaults, dict(rel["values"] or {}))["securityContext"]
+    assert _valid_security_context(rendered), rendered
+    assert rendered.get("privileged", False) is (driver_root is not None)
+    # The namespace it runs in may run privileged pods under the policy pack.
+    from policy.rules.kubernetes import PRIVILEGED_NAMESPACES
+
+    from components.platform import gpu
+
+    assert gpu.DCGM_NAMESPACE in PRIVILEGED_NAMESPACES
