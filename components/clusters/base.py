@@ -22,6 +22,9 @@ from components.naming import (
 )
 
 Cloud = Literal["aws", "gcp", "azure", "existing"]
+ClusterDns = Literal["coredns", "kube-dns"]
+"""The cluster DNS server the nodes' pods use: CoreDNS (EKS, AKS, most distributions) or kube-dns (GKE Standard's
+default DNS provider)."""
 
 
 @dataclass(frozen=True)
@@ -254,6 +257,24 @@ class KubernetesCluster(Protocol):
     def control_plane_managed(self) -> bool:
         """The cloud runs the control plane (EKS, GKE, AKS): its scheduler, controller manager and etcd are not
         reachable from the cluster, so nothing scrapes them (their "Down" alerts would never clear)."""
+        ...
+
+    @property
+    def kube_proxy_scrapable(self) -> bool:
+        """Prometheus can scrape kube-proxy's metrics on every node (``:10249`` reachable from the pod network).
+        False where no kube-proxy runs (an eBPF dataplane serves Services) or it binds its metrics to
+        ``127.0.0.1``: its scrape, and its "Down" alert, would never succeed."""
+        ...
+
+    @property
+    def cluster_dns(self) -> ClusterDns:
+        """Which cluster DNS server runs (:data:`ClusterDns`), so its metrics are scraped from the right ports."""
+        ...
+
+    def load_balancer_annotations(self, idle_timeout_seconds: int) -> Mapping[str, str]:
+        """Annotations for a ``LoadBalancer`` Service that keep an idle connection open for ``idle_timeout_seconds``
+        on the load balancer the cloud creates for it, capped at what the cloud allows; empty where the cloud's
+        load balancer has no such setting (or no load balancer is created)."""
         ...
 
     def grant_storage_read(

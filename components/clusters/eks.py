@@ -225,6 +225,12 @@ def _asg_name(node_group: Any) -> Any:
     return node_group.resources.apply(lambda r: r[0].autoscaling_groups[0].name)
 
 
+ELB_IDLE_TIMEOUT_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-connection-idle-timeout"
+ELB_MAX_IDLE_TIMEOUT = 3600
+"""The Classic Load Balancer's longest idle timeout, seconds (CloudFormation ``ConnectionSettings`` ``IdleTimeout``
+maximum)."""
+
+
 class EksCluster(ManagedCluster):
     """An EKS cluster built the way the EKS Best Practices Guide asks.
 
@@ -239,6 +245,13 @@ class EksCluster(ManagedCluster):
       or managed node groups (AL2023 NVIDIA AMI, the system node group's role).
     - The EBS CSI driver add-on (IRSA role) and a default encrypted gp3 StorageClass.
     """
+
+    _kube_proxy_scrapable = False
+    """EKS's kube-proxy add-on serves its metrics on ``127.0.0.1:10249``, out of Prometheus's reach: kube-proxy's
+    ``metricsBindAddress`` defaults to ``127.0.0.1:10249`` (kubernetes.io kube-proxy configuration v1alpha1, cited in
+    aws/eks-anywhere#4299) and EKS's ``kube-proxy-config`` keeps it (terraform-aws-modules/terraform-aws-eks#742:
+    "kube-proxy is configured by default to ``metricsBindAddress: 127.0.0.1:10249``"; aws/containers-roadmap#657
+    asks EKS to make it configurable)."""
 
     def __init__(self, name: str, args: ManagedClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("EksCluster", name, args, opts)
@@ -644,6 +657,17 @@ class EksCluster(ManagedCluster):
         return StorageAccess(
             service_account_annotations={ROLE_ARN_ANNOTATION: role.arn}, identity=role.arn, resources=(role, policy)
         )
+
+    def load_balancer_annotations(self, idle_timeout_seconds: int) -> Mapping[str, str]:
+        """The Classic Load Balancer EKS's cloud provider (kubernetes/cloud-provider-aws) creates for a
+        ``LoadBalancer`` Service (no AWS Load Balancer Controller is installed) closes a connection idle for 60 s
+        by default; the annotation
+        ``service.beta.kubernetes.io/aws-load-balancer-connection-idle-timeout`` (kubernetes/cloud-provider-aws
+        ``ServiceAnnotationLoadBalancerConnectionIdleTimeout``) sets it, from 1 to 3600 s (AWS CloudFormation
+        ``AWS::ElasticLoadBalancing::LoadBalancer ConnectionSettings`` ``IdleTimeout``; Classic Load Balancer guide,
+        "Configure the idle connection timeout")."""
+        seconds = max(1, min(idle_timeout_seconds, ELB_MAX_IDLE_TIMEOUT))
+        return {ELB_IDLE_TIMEOUT_ANNOTATION: str(seconds)}
 
     def grant_dns_admin(
         self,

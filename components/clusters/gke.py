@@ -126,6 +126,15 @@ class GkeCluster(ManagedCluster):
       pool's machine (catalog data), so a GPU missing from the cluster's default zones still gets nodes.
     """
 
+    _kube_proxy_scrapable = False
+    """GKE Dataplane V2 (``datapath_provider="ADVANCED_DATAPATH"``, set below) serves Services with Cilium's eBPF
+    programs and runs no kube-proxy DaemonSet. No first-party page saying so was found; secondary sources:
+    oneuptime.com "GKE Dataplane V2 ... Cilium eBPF" (2026-02-09: "It replaces kube-proxy entirely"),
+    techleague.io "GKE Dataplane V2" ("the traditional kube-proxy daemonset is gone")."""
+    _cluster_dns = "kube-dns"
+    """GKE Standard's default DNS provider is kube-dns (docs.cloud.google.com/kubernetes-engine/docs/concepts/
+    service-discovery: "kube-dns is the default DNS provider for Standard clusters"); no ``dns_config`` is set here."""
+
     def __init__(self, name: str, args: ManagedClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("GkeCluster", name, args, opts)
         spec = args.spec

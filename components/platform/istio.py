@@ -26,6 +26,11 @@ STANDARD_GATEWAY = "mlplatform-gateway"
 TLS_SECRET = "mlplatform-gateway-tls"
 SECURITY_API = "security.istio.io/v1"
 NETWORKING_API = "networking.istio.io/v1"
+LONGEST_REQUEST_SECONDS = 1800
+"""The longest a request may wait on a model: Knative's ``max-revision-timeout-seconds``
+(components/platform/knative.py :data:`MAX_REVISION_TIMEOUT`, which imports this module, so the figure is
+repeated here and tests/platform/test_platform_review.py checks that both agree). A cold start waits this long
+with no byte on the connection, so the load balancer in front of the gateway must not close it as idle sooner."""
 
 
 @dataclass(frozen=True)
@@ -64,11 +69,17 @@ def cni_values(ctx: AddonContext) -> dict[str, Any]:
 
 
 def gateway_values(ctx: AddonContext) -> dict[str, Any]:
-    """Ingress gateway values: Service type, replicas (HPA floor too), a PDB allowing one eviction with HA, and with
-    external-dns the Service annotation naming ``*.<domain>`` (components/platform/dns.py)."""
+    """Ingress gateway values: Service type, replicas (HPA floor too), a PDB allowing one eviction with HA, with a
+    ``LoadBalancer`` Service the cloud's idle-timeout annotations covering :data:`LONGEST_REQUEST_SECONDS`
+    (:meth:`KubernetesCluster.load_balancer_annotations`; capped where the cloud's load balancer allows less), and
+    with external-dns the Service annotation naming ``*.<domain>`` (components/platform/dns.py)."""
     from components.platform import dns
 
-    annotations = {dns.HOSTNAME_ANNOTATION: dns.gateway_hostnames(ctx)} if dns.wants_external_dns(ctx) else {}
+    annotations: dict[str, str] = {}
+    if ctx.settings.gateway_service_type == "LoadBalancer":
+        annotations.update(ctx.cluster.load_balancer_annotations(LONGEST_REQUEST_SECONDS))
+    if dns.wants_external_dns(ctx):
+        annotations[dns.HOSTNAME_ANNOTATION] = dns.gateway_hostnames(ctx)
     return drop_empty(
         {
             "service": {"type": ctx.settings.gateway_service_type, "annotations": annotations},

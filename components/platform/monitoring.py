@@ -8,9 +8,12 @@
   DCGM exporter (ServiceMonitor with ``honorLabels``). Model sidecars are scraped once, by each model's own
   PodMonitor (components/serving/_monitoring.py), not by a platform-wide one as well.
 - On a cluster whose control plane the cloud runs (:attr:`KubernetesCluster.control_plane_managed`), the chart's
-  scheduler, controller-manager and etcd scrapes (and their "Down" alerts, which could never clear) are off.
+  scheduler, controller-manager and etcd scrapes (and their "Down" alerts, which could never clear) are off; the
+  kube-proxy scrape is on only where kube-proxy can be scraped, and the DNS scrape matches the cluster's DNS server
+  (:func:`node_component_scrapes`).
 - Alertmanager sends warning and critical alerts to the stack's receiver (``monitoring.alerting``: e-mail, Slack,
-  webhook; PagerDuty for critical only), ``Watchdog``, ``InfoInhibitor`` and ``info`` alerts to none; credentials are in a Secret mounted into Alertmanager and referenced as ``*_file``.
+  webhook; PagerDuty for critical only), ``Watchdog``, ``InfoInhibitor`` and ``info`` alerts to none; credentials
+  are in a Secret mounted into Alertmanager and referenced as ``*_file``.
 - Alerts (``rules/platform.yaml``): GPU pods pending too long, GPU memory near full, node not ready, KServe
   controller down.
 - Dashboards (``dashboards/*.json``) as ConfigMaps with Grafana's sidecar label, loaded from the files.
@@ -119,6 +122,23 @@ def alertmanager_config(ctx: AddonContext) -> dict[str, Any]:
     return {"route": {"receiver": RECEIVER, "routes": routes}, "receivers": receivers}
 
 
+def node_component_scrapes(ctx: AddonContext) -> dict[str, Any]:
+    """The chart's kube-proxy and cluster-DNS scrapes, on only where the cluster runs what they scrape.
+
+    ``kubeProxy`` (kube-prometheus-stack 88.5.3 values, on by default) brings the critical ``KubeProxyDown`` alert
+    (``absent(up{job="kube-proxy"} == 1)``), which never clears where no kube-proxy runs or its metrics are on
+    ``127.0.0.1`` (:attr:`KubernetesCluster.kube_proxy_scrapable`). ``coreDns`` (on by default, port 9153) and
+    ``kubeDns`` (off by default, ports 10054/10055): "Use either this or kubeDns" (the values' comment); the cluster
+    says which DNS server it runs (:attr:`KubernetesCluster.cluster_dns`; kube-dns serves metrics on 10055 and its
+    sidecar on 10054, kubernetes cluster/addons/dns/kube-dns/kube-dns.yaml.base)."""
+    dns = ctx.cluster.cluster_dns
+    return {
+        "kubeProxy": {"enabled": ctx.cluster.kube_proxy_scrapable},
+        "coreDns": {"enabled": dns == "coredns"},
+        "kubeDns": {"enabled": dns == "kube-dns"},
+    }
+
+
 def values(ctx: AddonContext) -> dict[str, Any]:
     """kube-prometheus-stack values: retention and storage from the settings, every monitor selected, Grafana's
     dashboard sidecar on, system pool, HA replicas and PDBs for Prometheus and Alertmanager, the alert receiver,
@@ -131,6 +151,7 @@ def values(ctx: AddonContext) -> dict[str, Any]:
     return drop_empty(
         {
             **managed,
+            **node_component_scrapes(ctx),
             "crds": {"enabled": True},
             "prometheus": {
                 "prometheusSpec": {

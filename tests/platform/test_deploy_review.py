@@ -268,9 +268,7 @@ def test_a_zone_gets_the_wildcard_record_through_external_dns() -> None:
     assert f"--zone-id-filter={AWS_ZONE['id']}" in values["extraArgs"]
     assert values["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"]
     gateway = _values(result, "istio-ingressgateway")
-    assert gateway["service"]["annotations"] == {
-        "external-dns.alpha.kubernetes.io/hostname": "*.models.dev.example.com"
-    }
+    assert gateway["service"]["annotations"]["external-dns.alpha.kubernetes.io/hostname"] == "*.models.dev.example.com"
     # external-dns has its own role, trusted by its ServiceAccount only.
     role = result.one("aws:iam/role:Role", "mlplatform-external-dns-dns-role")
     assert "external-dns/external-dns" in role.inputs["description"]

@@ -208,9 +208,8 @@ def test_the_dcgm_exporter_sees_gpus_it_does_not_request(driver_root: str | None
     # On GKE a pod that requests no nvidia.com/gpu gets no /dev/nvidia* devices: the exporter must be privileged
     # (NVIDIA/dcgm-exporter#59, NVIDIA/gpu-monitoring-tools#96). The chart renders securityContext whole
     # (templates/daemonset.yaml), merged by Helm with its default (allowPrivilegeEscalation: false).
-    from support import upstream_dir
-
     from components.platform.values import chart_defaults
+    from support import upstream_dir
 
     result = plan_platform(cluster={"driver_root": driver_root})
     rel = releases(result)["dcgm-exporter"]
@@ -219,8 +218,97 @@ def test_the_dcgm_exporter_sees_gpus_it_does_not_request(driver_root: str | None
     assert _valid_security_context(rendered), rendered
     assert rendered.get("privileged", False) is (driver_root is not None)
     # The namespace it runs in may run privileged pods under the policy pack.
+    from components.platform import gpu
     from policy.rules.kubernetes import PRIVILEGED_NAMESPACES
 
-    from components.platform import gpu
-
     assert gpu.DCGM_NAMESPACE in PRIVILEGED_NAMESPACES
+
+
+# ------------------------------------------------------------------------------ 4: node components on managed clusters
+
+
+@pytest.mark.parametrize(
+    ("cluster", "proxy", "coredns", "kubedns"),
+    [
+        ({}, True, True, False),  # the chart's defaults where kube-proxy and CoreDNS are reachable
+        ({"kube_proxy_scrapable": False}, False, True, False),  # EKS (127.0.0.1:10249), AKS (Cilium)
+        ({"kube_proxy_scrapable": False, "cluster_dns": "kube-dns"}, False, False, True),  # GKE
+    ],
+)
+def test_no_scrape_of_what_the_cluster_does_not_run(
+    cluster: dict[str, Any], proxy: bool, coredns: bool, kubedns: bool
+) -> None:
+    # kube-prometheus-stack 88.5.3: kubeProxy on by default with KubeProxyDown = absent(up{job="kube-proxy"} == 1)
+    # (critical); coreDns on, kubeDns off by default ("Use either this or kubeDns").
+    from components.platform.values import chart_defaults
+    from support import upstream_dir
+
+    rel = releases(plan_platform(cluster=cluster))["kube-prometheus-stack"]
+    defaults = chart_defaults(upstream_dir() / "chart-values", "kube-prometheus-stack", rel["version"])
+    merged = _helm_merge(defaults, dict(rel["values"] or {}))
+    assert merged["kubeProxy"]["enabled"] is proxy
+    assert merged["coreDns"]["enabled"] is coredns
+    assert merged["kubeDns"]["enabled"] is kubedns
+
+
+def test_each_cloud_says_what_runs_on_its_nodes() -> None:
+    from components.clusters.aks import AksCluster
+    from components.clusters.eks import EksCluster
+    from components.clusters.gke import GkeCluster
+
+    assert (EksCluster._kube_proxy_scrapable, EksCluster._cluster_dns) == (False, "coredns")
+    assert (GkeCluster._kube_proxy_scrapable, GkeCluster._cluster_dns) == (False, "kube-dns")
+    assert (AksCluster._kube_proxy_scrapable, AksCluster._cluster_dns) == (False, "coredns")
+
+
+@pytest.mark.parametrize("stack", sorted(ZONES))
+def test_the_shipped_stacks_scrape_only_what_runs(stack: str) -> None:
+    values = _values(with_zone(stack), "kube-prometheus-stack")
+    assert values["kubeProxy"] == {"enabled": False}
+    assert values["kubeDns"] == {"enabled": stack == "gcp-prod"}
+    assert values["coreDns"] == {"enabled": stack != "gcp-prod"}
+
+
+# ------------------------------------------------------------------------------ 11: load balancer idle timeout
+
+
+def test_the_gateway_timeout_figure_is_knatives() -> None:
+    from components.platform import knative
+
+    assert int(knative.MAX_REVISION_TIMEOUT) == istio.LONGEST_REQUEST_SECONDS
+
+
+@pytest.mark.parametrize(
+    ("stack", "annotation", "value"),
+    [
+        # Classic ELB: 60 s by default, 1-3600 s (CloudFormation ConnectionSettings IdleTimeout).
+        ("aws-dev", "service.beta.kubernetes.io/aws-load-balancer-connection-idle-timeout", "1800"),
+        # Azure Standard LB: 4 min by default, 4-100 min (load-balancer-tcp-idle-timeout).
+        ("azure-staging", "service.beta.kubernetes.io/azure-load-balancer-tcp-idle-timeout", "30"),
+    ],
+)
+def test_the_load_balancer_keeps_a_cold_start_wait_open(stack: str, annotation: str, value: str) -> None:
+    annotations = _values(with_zone(stack), "istio-ingressgateway")["service"]["annotations"]
+    assert annotations[annotation] == value
+    seconds = int(value) * (60 if "azure" in annotation else 1)
+    assert seconds >= istio.LONGEST_REQUEST_SECONDS
+
+
+def test_the_idle_timeouts_are_capped_at_what_the_cloud_allows() -> None:
+    from components.clusters.aks import AksCluster
+    from components.clusters.eks import EksCluster
+
+    # Unbound methods on a bare instance: the annotations depend on nothing the constructor sets.
+    eks = object.__new__(EksCluster)
+    aks = object.__new__(AksCluster)
+    assert list(eks.load_balancer_annotations(7200).values()) == ["3600"]
+    assert list(aks.load_balancer_annotations(7200 * 60).values()) == ["100"]
+    assert list(aks.load_balancer_annotations(30).values()) == ["4"]
+    assert list(aks.load_balancer_annotations(1801).values()) == ["31"]
+
+
+def test_no_idle_annotation_without_a_load_balancer() -> None:
+    result = plan_platform({"gatewayServiceType": "NodePort"}, cluster={"lb_annotation": "x/idle"})
+    assert "x/idle" not in (_values(result, "istio-ingressgateway")["service"].get("annotations") or {})
+    result = plan_platform(cluster={"lb_annotation": "x/idle"})
+    assert _values(result, "istio-ingressgateway")["service"]["annotations"]["x/idle"] == "1800"
