@@ -467,6 +467,7 @@ class AksCluster(ManagedCluster):
         zone: DnsZone,
         parent: pulumi.Resource,
         record_types: Sequence[str] = (),
+        list_zones: bool = True,
     ) -> DnsAccess:
         """A user-assigned identity federated with ``namespace/service_account`` with DNS Zone Contributor on the
         Azure DNS zone and Reader on its resource group (kubernetes-sigs/external-dns docs/tutorials/azure.md,
@@ -502,14 +503,18 @@ class AksCluster(ManagedCluster):
             scope=rg_scope.apply(lambda r: f"{r}/providers/Microsoft.Network/dnszones/{zone_name}"),
             opts=child_opts(parent),
         )
-        reader = azure.authorization.RoleAssignment(
-            child_name(name, "dns-reader"),
-            principal_id=identity.principal_id,
-            principal_type="ServicePrincipal",
-            role_definition_id=self._subscription.apply(lambda s: role_definition(s, ROLE_READER)),
-            scope=rg_scope,
-            opts=child_opts(parent),
-        )
+        resources: list[pulumi.Resource] = [identity, federated, contributor]
+        if list_zones:  # cert-manager is given hostedZoneName: DNS Zone Contributor on the zone is enough
+            resources.append(
+                azure.authorization.RoleAssignment(
+                    child_name(name, "dns-reader"),
+                    principal_id=identity.principal_id,
+                    principal_type="ServicePrincipal",
+                    role_definition_id=self._subscription.apply(lambda s: role_definition(s, ROLE_READER)),
+                    scope=rg_scope,
+                    opts=child_opts(parent),
+                )
+            )
         client = azure.authorization.get_client_config_output()
         config = pulumi.Output.all(client.tenant_id, self._subscription).apply(
             lambda a: json.dumps(
@@ -527,7 +532,7 @@ class AksCluster(ManagedCluster):
             service_account_labels={USE_LABEL: "true"},
             pod_labels={USE_LABEL: "true"},
             identity=identity.client_id,
-            resources=(identity, federated, contributor, reader),
+            resources=tuple(resources),
             acme_dns01={
                 "azureDNS": {
                     "subscriptionID": self._subscription,

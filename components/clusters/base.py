@@ -295,11 +295,14 @@ class KubernetesCluster(Protocol):
         zone: DnsZone,
         parent: pulumi.Resource,
         record_types: Sequence[str] = (),
+        list_zones: bool = True,
     ) -> DnsAccess:
         """Let the ServiceAccount ``namespace/service_account`` change records in ``zone``, and nothing else.
 
         ``record_types``: the only record types it may change (cert-manager: ``("TXT",)``), where the cloud's IAM
         can say so (Route 53's ``route53:ChangeResourceRecordSetsRecordTypes`` condition); empty: any type.
+        ``list_zones``: the identity may also list the zones (external-dns finds its zone by listing); False for a
+        caller given the zone's id (cert-manager's solver names the zone), which then gets no read beyond the zone.
 
         Creates the cloud identity (children of ``parent``, named ``f"{name}-..."``) scoped to the zone: an IRSA
         role (EKS), a Google service account with Workload Identity and DNS admin on the managed zone (GKE), a

@@ -677,6 +677,7 @@ class EksCluster(ManagedCluster):
         zone: DnsZone,
         parent: pulumi.Resource,
         record_types: Sequence[str] = (),
+        list_zones: bool = True,
     ) -> DnsAccess:
         """An IRSA role for ``namespace/service_account`` that changes records in the Route 53 hosted zone
         ``zone.id`` only (IRSA reads a projected token, so the nodes' IMDS hop limit of 1 does not matter).
@@ -684,7 +685,10 @@ class EksCluster(ManagedCluster):
         The policy is cert-manager's Route 53 policy (cert-manager.io/docs/configuration/acme/dns01/route53/,
         narrowed to the hosted zone as that page advises) plus the zone listing external-dns needs
         (kubernetes-sigs/external-dns docs/tutorials/aws.md: ListHostedZones, ListTagsForResources); with
-        ``record_types`` the record changes are limited to those types, as cert-manager's page does for TXT."""
+        ``record_types`` the record changes are limited to those types, as cert-manager's page does for TXT; without
+        ``list_zones`` no ``ListHostedZones*`` (cert-manager calls ``ListHostedZonesByName`` only to find a zone
+        whose ``hostedZoneID`` it was not given: cert-manager pkg/issuer/acme/dns/route53/route53.go
+        ``getHostedZoneID`` returns the given id first)."""
         if not zone.id:
             raise SpecError("platform.dns.id", None, "give the Route 53 hosted zone id of the zone (Z...)")
         trust = pulumi.Output.all(self.eks.oidc_provider_arn, self.eks.oidc_provider_url).apply(
@@ -701,7 +705,7 @@ class EksCluster(ManagedCluster):
         policy = aws.iam.RolePolicy(
             child_name(name, "dns-records"),
             role=role.id,
-            policy=route53_zone_policy(zone.id, record_types),
+            policy=route53_zone_policy(zone.id, record_types, list_zones=list_zones),
             opts=child_opts(parent),
         )
         return DnsAccess(

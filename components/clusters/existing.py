@@ -156,6 +156,7 @@ class ExistingCluster(pulumi.ComponentResource):
         zone: DnsZone,
         parent: pulumi.Resource,
         record_types: Sequence[str] = (),
+        list_zones: bool = True,
     ) -> DnsAccess:
         """An existing cluster has no cloud identity to grant: a DNS zone cannot be managed from here."""
         raise SpecError(

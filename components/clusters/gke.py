@@ -467,6 +467,7 @@ class GkeCluster(ManagedCluster):
         zone: DnsZone,
         parent: pulumi.Resource,
         record_types: Sequence[str] = (),
+        list_zones: bool = True,
     ) -> DnsAccess:
         """A Google service account for ``namespace/service_account`` (Workload Identity) with ``roles/dns.admin``
         on the Cloud DNS managed zone ``zone.id`` only, and ``roles/dns.reader`` on the zone's project (external-dns
@@ -500,17 +501,21 @@ class GkeCluster(ManagedCluster):
             member=member,
             opts=child_opts(parent),
         )
-        reader = gcp.projects.IAMMember(
-            child_name(name, "dns-reader"),
-            project=project,
-            role="roles/dns.reader",
-            member=member,
-            opts=child_opts(parent),
-        )
+        resources: list[pulumi.Resource] = [gsa, wi, admin]
+        if list_zones:  # cert-manager is given hostedZoneName and lists nothing
+            resources.append(
+                gcp.projects.IAMMember(
+                    child_name(name, "dns-reader"),
+                    project=project,
+                    role="roles/dns.reader",
+                    member=member,
+                    opts=child_opts(parent),
+                )
+            )
         return DnsAccess(
             service_account_annotations={GSA_ANNOTATION: gsa.email},
             identity=gsa.email,
-            resources=(gsa, wi, admin, reader),
+            resources=tuple(resources),
             acme_dns01={"cloudDNS": {"project": project, "hostedZoneName": zone.id}},
             external_dns={"provider": {"name": "google"}, "extraArgs": [f"--google-project={project}"]},
         )

@@ -128,6 +128,7 @@ class FakeCluster(pulumi.ComponentResource):
         zone: DnsZone,
         parent: pulumi.Resource,
         record_types: Sequence[str] = (),
+        list_zones: bool = True,
     ) -> DnsAccess:
         """Records the grant and answers like an IRSA role (annotation, Route 53 solver, aws provider)."""
         self.dns_grants.append((namespace, service_account, zone))

@@ -4,6 +4,7 @@ managed-cluster alerts, alert routing, DNS grants, gateway load balancer timeout
 from __future__ import annotations
 
 import copy
+import json
 from functools import cache
 from typing import Any
 
@@ -312,3 +313,41 @@ def test_no_idle_annotation_without_a_load_balancer() -> None:
     assert "x/idle" not in (_values(result, "istio-ingressgateway")["service"].get("annotations") or {})
     result = plan_platform(cluster={"lb_annotation": "x/idle"})
     assert _values(result, "istio-ingressgateway")["service"]["annotations"]["x/idle"] == "1800"
+
+
+# ------------------------------------------------------------------------------ 10: cert-manager reads less
+
+
+def test_cert_manager_cannot_list_route53_zones_external_dns_can() -> None:
+    # cert-manager's solver is given hostedZoneID and never lists zones (cert-manager
+    # pkg/issuer/acme/dns/route53/route53.go getHostedZoneID); external-dns lists them (docs/tutorials/aws.md).
+    result = with_zone("aws-dev")
+
+    def actions(name: str) -> set[str]:
+        policy = json.loads(result.one("aws:iam/rolePolicy:RolePolicy", name).inputs["policy"])
+        out: set[str] = set()
+        for statement in policy["Statement"]:
+            acts = statement["Action"]
+            out.update([acts] if isinstance(acts, str) else acts)
+        return out
+
+    assert not {a for a in actions("mlplatform-cert-manager-dns-records") if a.startswith("route53:ListHostedZones")}
+    assert {"route53:ListHostedZones", "route53:ListHostedZonesByName"} <= actions(
+        "mlplatform-external-dns-dns-records"
+    )
+
+
+def test_cert_manager_gets_no_project_wide_dns_reader_on_gke() -> None:
+    result = with_zone("gcp-prod")
+    readers = [
+        r.name for r in result.of_type("gcp:projects/iAMMember:IAMMember") if r.inputs.get("role") == "roles/dns.reader"
+    ]
+    assert readers == ["mlplatform-external-dns-dns-reader"]
+
+
+def test_cert_manager_gets_no_resource_group_reader_on_aks() -> None:
+    result = with_zone("azure-staging")
+    names = {r.name for r in result.of_type("azure-native:authorization:RoleAssignment")}
+    assert "mlplatform-external-dns-dns-reader" in names
+    assert "mlplatform-cert-manager-dns-reader" not in names
+    assert "mlplatform-cert-manager-dns-zone-contributor" in names
