@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from functools import cache
 from typing import Any
 
@@ -351,3 +352,20 @@ def test_cert_manager_gets_no_resource_group_reader_on_aks() -> None:
     assert "mlplatform-external-dns-dns-reader" in names
     assert "mlplatform-cert-manager-dns-reader" not in names
     assert "mlplatform-cert-manager-dns-zone-contributor" in names
+
+
+# ------------------------------------------------------------------------------ 13: Entra v2.0 audiences
+
+GUID = re.compile(r"\A[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
+
+
+@pytest.mark.parametrize("stack", ["aws-dev", "azure-staging", "gcp-prod", "local"])
+def test_entra_v2_audiences_are_client_ids(stack: str) -> None:
+    # Entra v2.0 access tokens (issuer https://login.microsoftonline.com/<tenant>/v2.0) carry aud = the API's client
+    # id: "In v2.0 tokens, this value is always the client ID of the API" (Microsoft identity platform, access token
+    # claims reference). An api:// audience would make every such token fail Istio's RequestAuthentication.
+    raw = yaml.safe_load((ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text())["config"]
+    for name, model in (raw.get("mlplatform:models") or {}).items():
+        jwt = ((model or {}).get("access") or {}).get("jwt") or {}
+        if re.fullmatch(r"https://login\.microsoftonline\.com/[^/]+/v2\.0", str(jwt.get("issuer", ""))):
+            assert all(GUID.fullmatch(str(a)) for a in jwt.get("audiences", [])), (stack, name, jwt["audiences"])
