@@ -290,6 +290,10 @@ class GkeCluster(ManagedCluster):
                 cluster_secondary_range_name="pods", services_secondary_range_name="services"
             ),
             datapath_provider="ADVANCED_DATAPATH",
+            # The platform installs the Gateway API CRDs itself (components/platform/istio.py gateway_api_crds), so
+            # GKE's Gateway API support, which installs the standard CRDs (GKE API GatewayAPIConfig.Channel
+            # CHANNEL_STANDARD: "standard CRDs are installed"), is off explicitly (docs/upgrading.md).
+            gateway_api_config=gcp.container.ClusterGatewayApiConfigArgs(channel="CHANNEL_DISABLED"),
             database_encryption=gcp.container.ClusterDatabaseEncryptionArgs(
                 state="ENCRYPTED", key_name=self.secrets_key.id
             ),

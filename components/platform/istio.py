@@ -153,11 +153,15 @@ def gateway_api_crds(ctx: AddonContext, after: pulumi.Resource) -> k8s.yaml.v2.C
     Kubernetes clusters. Install the Gateway API CRDs if they are not present"); KServe's controller refuses to start
     in Gateway API mode without the HTTPRoute CRD (v0.20.0 pkg/controller/v1beta1/inferenceservice/controller.go:
     "gateway API mode requires gateway.networking.k8s.io/v1 HTTPRoute CRD"). istiod need not wait for them: it
-    starts watching a CRD when it appears (Istio 1.30.3 pkg/kube/kclient/crdwatcher.go ``KnownOrCallback``)."""
+    starts watching a CRD when it appears (Istio 1.30.3 pkg/kube/kclient/crdwatcher.go ``KnownOrCallback``).
+
+    The CRDs are cluster-wide and deleting one deletes every Gateway and HTTPRoute in the cluster, so they are
+    retained when the stack lets go of them (``retain_on_delete`` on the component "propagates to every child
+    custom resource of the component", pulumi.com docs/iac/concepts/resources/options/retainondelete)."""
     return k8s.yaml.v2.ConfigFile(
         child_name(ctx.name, "gateway-api-crds"),
         file=GATEWAY_API_CRDS,
-        opts=child_opts(ctx.parent, provider=ctx.cluster.provider, depends_on=[after]),
+        opts=child_opts(ctx.parent, provider=ctx.cluster.provider, depends_on=[after], retain_on_delete=True),
     )
 
 

@@ -369,3 +369,19 @@ def test_entra_v2_audiences_are_client_ids(stack: str) -> None:
         jwt = ((model or {}).get("access") or {}).get("jwt") or {}
         if re.fullmatch(r"https://login\.microsoftonline\.com/[^/]+/v2\.0", str(jwt.get("issuer", ""))):
             assert all(GUID.fullmatch(str(a)) for a in jwt.get("audiences", [])), (stack, name, jwt["audiences"])
+
+
+# ------------------------------------------------------------------------------ 8: Gateway API CRDs
+
+
+def test_the_gateway_api_crds_are_retained_on_delete() -> None:
+    # Deleting a CRD deletes every object of its kind cluster-wide; retainOnDelete on the ConfigFile component
+    # propagates to its children (pulumi.com resource option retainOnDelete).
+    result = plan_platform({"domain": "models.example.com", "deploymentMode": "Standard"})
+    (crds,) = [r for r in result.of_type("kubernetes:yaml/v2:ConfigFile") if r.name.endswith("gateway-api-crds")]
+    assert crds.retain_on_delete
+
+
+def test_gke_leaves_the_gateway_api_crds_to_the_platform() -> None:
+    (cluster,) = with_zone("gcp-prod").of_type("gcp:container/cluster:Cluster")
+    assert cluster.inputs["gatewayApiConfig"] == {"channel": "CHANNEL_DISABLED"}
