@@ -165,7 +165,7 @@ def s3_read_policy(bucket: str, prefix: str, partition: str = "aws") -> str:
     )
 
 
-def route53_zone_policy(zone_id: str, record_types: Sequence[str] = ()) -> str:
+def route53_zone_policy(zone_id: str, record_types: Sequence[str] = (), *, list_zones: bool = True) -> str:
     """Record changes in the hosted zone ``zone_id`` only, plus the read-only calls that cannot be scoped.
 
     cert-manager's DNS-01 policy (cert-manager.io/docs/configuration/acme/dns01/route53/: ``GetChange`` on
@@ -174,6 +174,7 @@ def route53_zone_policy(zone_id: str, record_types: Sequence[str] = ()) -> str:
     same two and ``ListTagsForResources`` on the zone, ``ListHostedZones`` on ``*``). Listing hosted zones takes no
     resource, so those two stay on ``*``. ``record_types``: only these record types may be changed (cert-manager's
     page: ``ForAllValues:StringEquals`` on ``route53:ChangeResourceRecordSetsRecordTypes``, ``["TXT"]``).
+    ``list_zones=False`` leaves out the zone listing (a caller that is given the zone id).
     """
     zone = f"arn:aws:route53:::hostedzone/{zone_id}"
     change: dict[str, object] = {"Effect": "Allow", "Action": "route53:ChangeResourceRecordSets", "Resource": zone}
@@ -186,19 +187,17 @@ def route53_zone_policy(zone_id: str, record_types: Sequence[str] = ()) -> str:
         "Action": ["route53:ListResourceRecordSets", "route53:ListTagsForResources"],
         "Resource": zone,
     }
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {"Effect": "Allow", "Action": "route53:GetChange", "Resource": "arn:aws:route53:::change/*"},
-                change,
-                read,
-                {
-                    "Effect": "Allow",
-                    "Action": ["route53:ListHostedZones", "route53:ListHostedZonesByName"],
-                    "Resource": "*",
-                },
-            ],
-        },
-        sort_keys=True,
-    )
+    statements: list[dict[str, object]] = [
+        {"Effect": "Allow", "Action": "route53:GetChange", "Resource": "arn:aws:route53:::change/*"},
+        change,
+        read,
+    ]
+    if list_zones:
+        statements.append(
+            {
+                "Effect": "Allow",
+                "Action": ["route53:ListHostedZones", "route53:ListHostedZonesByName"],
+                "Resource": "*",
+            }
+        )
+    return json.dumps({"Version": "2012-10-17", "Statement": statements}, sort_keys=True)

@@ -17,7 +17,15 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import catalog
-from components.clusters.base import GPU_TAINT, Cloud, GpuPoolInfo, GpuScheduling, StorageAccess, Taint
+from components.clusters.base import (
+    GPU_TAINT,
+    Cloud,
+    ClusterDns,
+    GpuPoolInfo,
+    GpuScheduling,
+    StorageAccess,
+    Taint,
+)
 from components.clusters.spec import ClusterSpec, GpuPoolSpec
 from components.errors import SpecError
 from components.naming import POOL_LABEL, child_name, type_token
@@ -257,6 +265,10 @@ class ManagedCluster(pulumi.ComponentResource, abc.ABC):
     _gpu: GpuScheduling
     _zones: int
     _cni_bin_dir: str | None = None
+    _kube_proxy_scrapable: bool = True
+    """Set False as a class attribute by a cloud whose kube-proxy cannot be scraped (see the property)."""
+    _cluster_dns: ClusterDns = "coredns"
+    """Set by a cloud whose cluster DNS is not CoreDNS (GKE: ``kube-dns``)."""
 
     def __init__(self, cls_name: str, name: str, args: ManagedClusterArgs, opts: pulumi.ResourceOptions | None) -> None:
         super().__init__(type_token(cls_name), name, None, opts)
@@ -308,6 +320,20 @@ class ManagedCluster(pulumi.ComponentResource, abc.ABC):
     def control_plane_managed(self) -> bool:
         """True: EKS, GKE and AKS run the control plane; its components are not scrapable from the cluster."""
         return True
+
+    @property
+    def kube_proxy_scrapable(self) -> bool:
+        """Whether kube-proxy's metrics can be scraped (each cloud sets ``_kube_proxy_scrapable`` in its module)."""
+        return self._kube_proxy_scrapable
+
+    @property
+    def cluster_dns(self) -> ClusterDns:
+        """The cluster DNS server (each cloud sets ``_cluster_dns`` in its module; default CoreDNS)."""
+        return self._cluster_dns
+
+    def load_balancer_annotations(self, idle_timeout_seconds: int) -> Mapping[str, str]:
+        """Default: none; each cloud names its load balancer's idle-timeout annotation in its module."""
+        return {}
 
     def _finish(
         self,

@@ -7,7 +7,7 @@ import ipaddress
 import json
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pulumi
@@ -135,6 +135,13 @@ def gpu_taints(pool: GpuPoolInfo) -> list[str]:
     return taints
 
 
+AZURE_LB_IDLE_TIMEOUT_ANNOTATION = "service.beta.kubernetes.io/azure-load-balancer-tcp-idle-timeout"
+AZURE_LB_MIN_IDLE_MINUTES = 4
+AZURE_LB_MAX_IDLE_MINUTES = 100
+"""The Azure Load Balancer rule's idle timeout range, minutes (load-balancer-tcp-idle-timeout: "4 minutes to 100
+minutes")."""
+
+
 class AksCluster(ManagedCluster):
     """An AKS cluster after Microsoft's AKS baseline architecture.
 
@@ -147,6 +154,13 @@ class AksCluster(ManagedCluster):
     - System pool inline (the only one: ``ignore_changes`` on ``agentPoolProfiles``) over the zones; GPU pools as
       separate ``AgentPool`` resources with the GPU taint, labels, autoscaling from ``minNodes``, spot and MIG.
     """
+
+    _kube_proxy_scrapable = False
+    """Azure CNI powered by Cilium (``network_dataplane="cilium"``, set below) serves Services with eBPF
+    (Azure/azure-container-networking docs/cilium.md: "high performance service load balancing with eBPF"), and
+    AKS allows disabling kube-proxy only for BYO CNI (Azure/AKS#4563, ``KubeProxyConfigDisabledBYOCNIOnly``). Whether
+    AKS still runs a kube-proxy DaemonSet next to managed Cilium was not confirmed from a first-party source; if it
+    does, its metrics bind address is not documented, so no scrape (and no "Down" alert that might never clear)."""
 
     def __init__(self, name: str, args: ManagedClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("AksCluster", name, args, opts)
@@ -506,6 +520,14 @@ class AksCluster(ManagedCluster):
             resources=(identity, federated, reader),
         )
 
+    def load_balancer_annotations(self, idle_timeout_seconds: int) -> Mapping[str, str]:
+        """The Azure Standard Load Balancer's rules drop a flow idle for 4 minutes by default, settable from 4 to 100
+        minutes (learn.microsoft.com azure/load-balancer/load-balancer-tcp-idle-timeout); the cloud provider sets
+        it from ``service.beta.kubernetes.io/azure-load-balancer-tcp-idle-timeout``, in minutes
+        (kubernetes-sigs/cloud-provider-azure ``ServiceAnnotationLoadBalancerIdleTimeout``)."""
+        minutes = max(AZURE_LB_MIN_IDLE_MINUTES, min(-(-idle_timeout_seconds // 60), AZURE_LB_MAX_IDLE_MINUTES))
+        return {AZURE_LB_IDLE_TIMEOUT_ANNOTATION: str(minutes)}
+
     def grant_dns_admin(
         self,
         name: str,
@@ -514,6 +536,7 @@ class AksCluster(ManagedCluster):
         zone: DnsZone,
         parent: pulumi.Resource,
         record_types: Sequence[str] = (),
+        list_zones: bool = True,
     ) -> DnsAccess:
         """A user-assigned identity federated with ``namespace/service_account`` with DNS Zone Contributor on the
         Azure DNS zone and Reader on its resource group (kubernetes-sigs/external-dns docs/tutorials/azure.md,
@@ -549,14 +572,18 @@ class AksCluster(ManagedCluster):
             scope=rg_scope.apply(lambda r: f"{r}/providers/Microsoft.Network/dnszones/{zone_name}"),
             opts=child_opts(parent),
         )
-        reader = azure.authorization.RoleAssignment(
-            child_name(name, "dns-reader"),
-            principal_id=identity.principal_id,
-            principal_type="ServicePrincipal",
-            role_definition_id=self._subscription.apply(lambda s: role_definition(s, ROLE_READER)),
-            scope=rg_scope,
-            opts=child_opts(parent),
-        )
+        resources: list[pulumi.Resource] = [identity, federated, contributor]
+        if list_zones:  # cert-manager is given hostedZoneName: DNS Zone Contributor on the zone is enough
+            resources.append(
+                azure.authorization.RoleAssignment(
+                    child_name(name, "dns-reader"),
+                    principal_id=identity.principal_id,
+                    principal_type="ServicePrincipal",
+                    role_definition_id=self._subscription.apply(lambda s: role_definition(s, ROLE_READER)),
+                    scope=rg_scope,
+                    opts=child_opts(parent),
+                )
+            )
         client = azure.authorization.get_client_config_output()
         config = pulumi.Output.all(client.tenant_id, self._subscription).apply(
             lambda a: json.dumps(
@@ -574,7 +601,7 @@ class AksCluster(ManagedCluster):
             service_account_labels={USE_LABEL: "true"},
             pod_labels={USE_LABEL: "true"},
             identity=identity.client_id,
-            resources=(identity, federated, contributor, reader),
+            resources=tuple(resources),
             acme_dns01={
                 "azureDNS": {
                     "subscriptionID": self._subscription,

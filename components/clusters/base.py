@@ -22,6 +22,9 @@ from components.naming import (
 )
 
 Cloud = Literal["aws", "gcp", "azure", "existing"]
+ClusterDns = Literal["coredns", "kube-dns"]
+"""The cluster DNS server the nodes' pods use: CoreDNS (EKS, AKS, most distributions) or kube-dns (GKE Standard's
+default DNS provider)."""
 
 
 @dataclass(frozen=True)
@@ -256,6 +259,24 @@ class KubernetesCluster(Protocol):
         reachable from the cluster, so nothing scrapes them (their "Down" alerts would never clear)."""
         ...
 
+    @property
+    def kube_proxy_scrapable(self) -> bool:
+        """Prometheus can scrape kube-proxy's metrics on every node (``:10249`` reachable from the pod network).
+        False where no kube-proxy runs (an eBPF dataplane serves Services) or it binds its metrics to
+        ``127.0.0.1``: its scrape, and its "Down" alert, would never succeed."""
+        ...
+
+    @property
+    def cluster_dns(self) -> ClusterDns:
+        """Which cluster DNS server runs (:data:`ClusterDns`), so its metrics are scraped from the right ports."""
+        ...
+
+    def load_balancer_annotations(self, idle_timeout_seconds: int) -> Mapping[str, str]:
+        """Annotations for a ``LoadBalancer`` Service that keep an idle connection open for ``idle_timeout_seconds``
+        on the load balancer the cloud creates for it, capped at what the cloud allows; empty where the cloud's
+        load balancer has no such setting (or no load balancer is created)."""
+        ...
+
     def grant_storage_read(
         self, name: str, namespace: str, service_account: str, storage_uri: str, parent: pulumi.Resource
     ) -> StorageAccess:
@@ -274,11 +295,14 @@ class KubernetesCluster(Protocol):
         zone: DnsZone,
         parent: pulumi.Resource,
         record_types: Sequence[str] = (),
+        list_zones: bool = True,
     ) -> DnsAccess:
         """Let the ServiceAccount ``namespace/service_account`` change records in ``zone``, and nothing else.
 
         ``record_types``: the only record types it may change (cert-manager: ``("TXT",)``), where the cloud's IAM
         can say so (Route 53's ``route53:ChangeResourceRecordSetsRecordTypes`` condition); empty: any type.
+        ``list_zones``: the identity may also list the zones (external-dns finds its zone by listing); False for a
+        caller given the zone's id (cert-manager's solver names the zone), which then gets no read beyond the zone.
 
         Creates the cloud identity (children of ``parent``, named ``f"{name}-..."``) scoped to the zone: an IRSA
         role (EKS), a Google service account with Workload Identity and DNS admin on the managed zone (GKE), a

@@ -230,6 +230,12 @@ def _asg_name(node_group: Any) -> Any:
     return node_group.resources.apply(lambda r: r[0].autoscaling_groups[0].name)
 
 
+ELB_IDLE_TIMEOUT_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-connection-idle-timeout"
+ELB_MAX_IDLE_TIMEOUT = 3600
+"""The Classic Load Balancer's longest idle timeout, seconds (CloudFormation ``ConnectionSettings`` ``IdleTimeout``
+maximum)."""
+
+
 class EksCluster(ManagedCluster):
     """An EKS cluster built the way the EKS Best Practices Guide asks.
 
@@ -244,6 +250,13 @@ class EksCluster(ManagedCluster):
       or managed node groups (AL2023 NVIDIA AMI, the system node group's role).
     - The EBS CSI driver add-on (IRSA role) and a default encrypted gp3 StorageClass.
     """
+
+    _kube_proxy_scrapable = False
+    """EKS's kube-proxy add-on serves its metrics on ``127.0.0.1:10249``, out of Prometheus's reach: kube-proxy's
+    ``metricsBindAddress`` defaults to ``127.0.0.1:10249`` (kubernetes.io kube-proxy configuration v1alpha1, cited in
+    aws/eks-anywhere#4299) and EKS's ``kube-proxy-config`` keeps it (terraform-aws-modules/terraform-aws-eks#742:
+    "kube-proxy is configured by default to ``metricsBindAddress: 127.0.0.1:10249``"; aws/containers-roadmap#657
+    asks EKS to make it configurable)."""
 
     def __init__(self, name: str, args: ManagedClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("EksCluster", name, args, opts)
@@ -694,6 +707,17 @@ class EksCluster(ManagedCluster):
             service_account_annotations={ROLE_ARN_ANNOTATION: role.arn}, identity=role.arn, resources=(role, policy)
         )
 
+    def load_balancer_annotations(self, idle_timeout_seconds: int) -> Mapping[str, str]:
+        """The Classic Load Balancer EKS's cloud provider (kubernetes/cloud-provider-aws) creates for a
+        ``LoadBalancer`` Service (no AWS Load Balancer Controller is installed) closes a connection idle for 60 s
+        by default; the annotation
+        ``service.beta.kubernetes.io/aws-load-balancer-connection-idle-timeout`` (kubernetes/cloud-provider-aws
+        ``ServiceAnnotationLoadBalancerConnectionIdleTimeout``) sets it, from 1 to 3600 s (AWS CloudFormation
+        ``AWS::ElasticLoadBalancing::LoadBalancer ConnectionSettings`` ``IdleTimeout``; Classic Load Balancer guide,
+        "Configure the idle connection timeout")."""
+        seconds = max(1, min(idle_timeout_seconds, ELB_MAX_IDLE_TIMEOUT))
+        return {ELB_IDLE_TIMEOUT_ANNOTATION: str(seconds)}
+
     def grant_dns_admin(
         self,
         name: str,
@@ -702,6 +726,7 @@ class EksCluster(ManagedCluster):
         zone: DnsZone,
         parent: pulumi.Resource,
         record_types: Sequence[str] = (),
+        list_zones: bool = True,
     ) -> DnsAccess:
         """An IRSA role for ``namespace/service_account`` that changes records in the Route 53 hosted zone
         ``zone.id`` only (IRSA reads a projected token, so the nodes' IMDS hop limit of 1 does not matter).
@@ -709,7 +734,10 @@ class EksCluster(ManagedCluster):
         The policy is cert-manager's Route 53 policy (cert-manager.io/docs/configuration/acme/dns01/route53/,
         narrowed to the hosted zone as that page advises) plus the zone listing external-dns needs
         (kubernetes-sigs/external-dns docs/tutorials/aws.md: ListHostedZones, ListTagsForResources); with
-        ``record_types`` the record changes are limited to those types, as cert-manager's page does for TXT."""
+        ``record_types`` the record changes are limited to those types, as cert-manager's page does for TXT; without
+        ``list_zones`` no ``ListHostedZones*`` (cert-manager calls ``ListHostedZonesByName`` only to find a zone
+        whose ``hostedZoneID`` it was not given: cert-manager pkg/issuer/acme/dns/route53/route53.go
+        ``getHostedZoneID`` returns the given id first)."""
         if not zone.id:
             raise SpecError("platform.dns.id", None, "give the Route 53 hosted zone id of the zone (Z...)")
         trust = pulumi.Output.all(self.oidc_provider_arn, self.oidc_provider_url).apply(
@@ -726,7 +754,7 @@ class EksCluster(ManagedCluster):
         policy = aws.iam.RolePolicy(
             child_name(name, "dns-records"),
             role=role.id,
-            policy=route53_zone_policy(zone.id, record_types),
+            policy=route53_zone_policy(zone.id, record_types, list_zones=list_zones),
             opts=child_opts(parent),
         )
         return DnsAccess(

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.clusters.base import Cloud, DnsAccess, DnsZone, GpuScheduling, StorageAccess
+from components.clusters.base import Cloud, ClusterDns, DnsAccess, DnsZone, GpuScheduling, StorageAccess
 from components.errors import SpecError
 from components.naming import child_name, type_token
 from components.storage import parse_storage_uri
@@ -129,6 +129,21 @@ class ExistingCluster(pulumi.ComponentResource):
         )
 
     @property
+    def kube_proxy_scrapable(self) -> bool:
+        """True: a cluster we did not build is assumed to expose kube-proxy's metrics (kube-prometheus-stack's
+        default)."""
+        return True
+
+    @property
+    def cluster_dns(self) -> ClusterDns:
+        """CoreDNS, the DNS server kubeadm, kind and k3s install."""
+        return "coredns"
+
+    def load_balancer_annotations(self, idle_timeout_seconds: int) -> Mapping[str, str]:
+        """None: the load balancer of a cluster we did not build is unknown."""
+        return {}
+
+    @property
     def control_plane_managed(self) -> bool:
         """False: on a cluster we did not build the control plane is assumed to run where Prometheus reaches it."""
         return False
@@ -141,6 +156,7 @@ class ExistingCluster(pulumi.ComponentResource):
         zone: DnsZone,
         parent: pulumi.Resource,
         record_types: Sequence[str] = (),
+        list_zones: bool = True,
     ) -> DnsAccess:
         """An existing cluster has no cloud identity to grant: a DNS zone cannot be managed from here."""
         raise SpecError(

@@ -132,6 +132,15 @@ class GkeCluster(ManagedCluster):
       pool's machine (catalog data), so a GPU missing from the cluster's default zones still gets nodes.
     """
 
+    _kube_proxy_scrapable = False
+    """GKE Dataplane V2 (``datapath_provider="ADVANCED_DATAPATH"``, set below) serves Services with Cilium's eBPF
+    programs and runs no kube-proxy DaemonSet. No first-party page saying so was found; secondary sources:
+    oneuptime.com "GKE Dataplane V2 ... Cilium eBPF" (2026-02-09: "It replaces kube-proxy entirely"),
+    techleague.io "GKE Dataplane V2" ("the traditional kube-proxy daemonset is gone")."""
+    _cluster_dns = "kube-dns"
+    """GKE Standard's default DNS provider is kube-dns (docs.cloud.google.com/kubernetes-engine/docs/concepts/
+    service-discovery: "kube-dns is the default DNS provider for Standard clusters"); no ``dns_config`` is set here."""
+
     def __init__(self, name: str, args: ManagedClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("GkeCluster", name, args, opts)
         spec = args.spec
@@ -287,6 +296,10 @@ class GkeCluster(ManagedCluster):
                 cluster_secondary_range_name="pods", services_secondary_range_name="services"
             ),
             datapath_provider="ADVANCED_DATAPATH",
+            # The platform installs the Gateway API CRDs itself (components/platform/istio.py gateway_api_crds), so
+            # GKE's Gateway API support, which installs the standard CRDs (GKE API GatewayAPIConfig.Channel
+            # CHANNEL_STANDARD: "standard CRDs are installed"), is off explicitly (docs/upgrading.md).
+            gateway_api_config=gcp.container.ClusterGatewayApiConfigArgs(channel="CHANNEL_DISABLED"),
             database_encryption=gcp.container.ClusterDatabaseEncryptionArgs(
                 state="ENCRYPTED", key_name=self.secrets_key.id
             ),
@@ -476,6 +489,7 @@ class GkeCluster(ManagedCluster):
         zone: DnsZone,
         parent: pulumi.Resource,
         record_types: Sequence[str] = (),
+        list_zones: bool = True,
     ) -> DnsAccess:
         """A Google service account for ``namespace/service_account`` (Workload Identity) with ``roles/dns.admin``
         on the Cloud DNS managed zone ``zone.id`` only, and ``roles/dns.reader`` on the zone's project (external-dns
@@ -509,17 +523,21 @@ class GkeCluster(ManagedCluster):
             member=member,
             opts=child_opts(parent),
         )
-        reader = gcp.projects.IAMMember(
-            child_name(name, "dns-reader"),
-            project=project,
-            role="roles/dns.reader",
-            member=member,
-            opts=child_opts(parent),
-        )
+        resources: list[pulumi.Resource] = [gsa, wi, admin]
+        if list_zones:  # cert-manager is given hostedZoneName and lists nothing
+            resources.append(
+                gcp.projects.IAMMember(
+                    child_name(name, "dns-reader"),
+                    project=project,
+                    role="roles/dns.reader",
+                    member=member,
+                    opts=child_opts(parent),
+                )
+            )
         return DnsAccess(
             service_account_annotations={GSA_ANNOTATION: gsa.email},
             identity=gsa.email,
-            resources=(gsa, wi, admin, reader),
+            resources=tuple(resources),
             acme_dns01={"cloudDNS": {"project": project, "hostedZoneName": zone.id}},
             external_dns={"provider": {"name": "google"}, "extraArgs": [f"--google-project={project}"]},
         )

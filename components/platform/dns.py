@@ -3,9 +3,13 @@
 With a zone, the cluster grants (:meth:`KubernetesCluster.grant_dns_admin`) two ServiceAccounts rights on that zone
 only: cert-manager's (ACME DNS-01 TXT records) and external-dns's. external-dns (chart pinned in
 components/versions.py) watches Services (``sources: [service]``) and publishes, for the ingress gateway's Service,
-the names in its ``external-dns.alpha.kubernetes.io/hostname`` annotation (``<domain>`` and ``*.<domain>``) on the
-Service's load-balancer address, with TXT ownership records (``txtOwnerId``) so it never touches records it did not
-create (kubernetes-sigs/external-dns docs/annotations/annotations.md and docs/registry/txt.md, chart 1.21.1).
+the names in its ``external-dns.alpha.kubernetes.io/hostname`` annotation (``*.<domain>``: models are served at
+``<name>-<namespace>.<domain>``, and the Standard mode's HTTPS listener admits ``*.<domain>`` only, so the apex is not
+published) on the Service's load-balancer address, with TXT ownership records (``txtOwnerId``) so it never touches
+records it did not create (kubernetes-sigs/external-dns docs/annotations/annotations.md and docs/registry/txt.md,
+chart 1.21.1). The ownership record of ``*.<domain>`` would be named with a literal ``*`` inside a label
+(``a-*.<domain>``, registry/mapper/mapper.go ``ToTXTName``), which most providers reject (docs/registry/txt.md
+"Wildcard Replacement"), so ``--txt-wildcard-replacement`` is set on every cloud (:data:`TXT_WILDCARD_REPLACEMENT`).
 """
 
 from __future__ import annotations
@@ -26,6 +30,11 @@ SERVICE_ACCOUNT = "external-dns"
 ``external-dns.serviceAccountName``), here ``external-dns``."""
 HOSTNAME_ANNOTATION = "external-dns.alpha.kubernetes.io/hostname"
 """Names external-dns publishes for a Service, comma-separated (external-dns docs/annotations/annotations.md)."""
+TXT_WILDCARD_REPLACEMENT = "wildcard"
+"""What replaces ``*`` in the TXT ownership record's name (external-dns docs/registry/txt.md "Wildcard Replacement":
+"Without using this, registry TXT records for wildcard domains will have invalid domain syntax and be rejected by
+most providers"). Must not be a real first label in the zone; never change it once records exist (external-dns
+would no longer recognise its own records)."""
 CONFIG_SECRET = "external-dns-provider-config"
 CONFIG_DIR = "/etc/kubernetes"
 """Where external-dns's Azure provider reads ``azure.json`` by default (docs/tutorials/azure.md)."""
@@ -45,18 +54,21 @@ def wants_external_dns(ctx: AddonContext) -> bool:
 
 
 def gateway_hostnames(ctx: AddonContext) -> str:
-    """The annotation value on the gateway's Service: the domain and its wildcard."""
-    domain = ctx.settings.domain
-    return f"{domain},*.{domain}"
+    """The annotation value on the gateway's Service: the wildcard ``*.<domain>`` that every model host is under.
+    Not the apex: nothing serves ``<domain>`` itself (the Standard mode's HTTPS listener is ``*.<domain>`` only)."""
+    return f"*.{ctx.settings.domain}"
 
 
 def values(ctx: AddonContext, access: DnsAccess) -> dict[str, Any]:
     """external-dns chart values: the provider and its settings from the cluster, the identity on the zone, only
-    this zone (``domainFilters``), only Services, TXT ownership, system pool."""
+    this zone (``domainFilters``), only Services, TXT ownership with the wildcard replacement (the cloud's
+    ``extraArgs`` kept), system pool."""
     spec = ctx.settings.dns
     assert spec is not None
+    cloud_args = [str(a) for a in access.external_dns.get("extraArgs", [])]
     out: dict[str, Any] = {
         **{k: v for k, v in access.external_dns.items()},
+        "extraArgs": [*cloud_args, f"--txt-wildcard-replacement={TXT_WILDCARD_REPLACEMENT}"],
         "sources": ["service"],
         "domainFilters": [spec.zone],
         "txtOwnerId": f"mlplatform-{ctx.name}-{ctx.settings.domain}",

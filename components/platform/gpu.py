@@ -108,13 +108,26 @@ DCGM_METRICS_MOUNT = {
 it is repeated when the platform adds a mount."""
 
 
+DCGM_PRIVILEGED = {"privileged": True, "allowPrivilegeEscalation": True}
+"""The exporter's container securityContext where the cluster names a driver folder: a pod that does not request
+``nvidia.com/gpu`` gets no ``/dev/nvidia*`` device on GKE, so the exporter sees no GPU unless privileged (the
+working GKE values in NVIDIA/dcgm-exporter#59 and NVIDIA/gpu-monitoring-tools#96 set ``privileged: true``). Helm
+merges this map into the chart's (dcgm-exporter 4.8.2 values ``securityContext``: ``allowPrivilegeEscalation:
+false``, ``SYS_ADMIN``), and the API server rejects ``privileged`` with ``allowPrivilegeEscalation: false``
+(kubernetes pkg/apis/core/validation ``ValidateSecurityContext``: "cannot set `allowPrivilegeEscalation` to false and
+`privileged` to true"), so both are set. The chart renders ``securityContext`` whole (templates/daemonset.yaml
+``toYaml .Values.securityContext``); the ``monitoring`` namespace is privileged and listed in the policy pack's
+exceptions (policy/rules/kubernetes.py ``PRIVILEGED_NAMESPACES``)."""
+
+
 def dcgm_values(ctx: AddonContext) -> dict[str, Any]:
     """DCGM exporter values: GPU nodes only; the platform declares its ServiceMonitor (the chart's is off).
 
     Where the cluster keeps the NVIDIA libraries in a host folder the container runtime does not inject
     (:attr:`GpuScheduling.driver_root`, GKE's COS nodes), that folder is mounted read-only at :data:`DRIVER_MOUNT`
     and its ``lib64`` put on ``LD_LIBRARY_PATH``: otherwise NVML is not found and no GPU metric is exported
-    (NVIDIA/dcgm-exporter#484 "Cannot init NVML library; err: ERROR_LIBRARY_NOT_FOUND - GKE Cluster", #59).
+    (NVIDIA/dcgm-exporter#484 "Cannot init NVML library; err: ERROR_LIBRARY_NOT_FOUND - GKE Cluster", #59), and
+    the container is privileged (:data:`DCGM_PRIVILEGED`) so it sees the GPUs it does not request.
     """
     out: dict[str, Any] = {
         "affinity": ctx.gpu_affinity(),
@@ -129,6 +142,7 @@ def dcgm_values(ctx: AddonContext) -> dict[str, Any]:
             {"name": "nvidia-driver", "mountPath": DRIVER_MOUNT, "readOnly": True},
         ]
         out["extraEnv"] = [{"name": "LD_LIBRARY_PATH", "value": f"{DRIVER_MOUNT}/lib64"}]
+        out["securityContext"] = dict(DCGM_PRIVILEGED)
     return out
 
 

@@ -26,6 +26,11 @@ STANDARD_GATEWAY = "mlplatform-gateway"
 TLS_SECRET = "mlplatform-gateway-tls"
 SECURITY_API = "security.istio.io/v1"
 NETWORKING_API = "networking.istio.io/v1"
+LONGEST_REQUEST_SECONDS = 1800
+"""The longest a request may wait on a model: Knative's ``max-revision-timeout-seconds``
+(components/platform/knative.py :data:`MAX_REVISION_TIMEOUT`, which imports this module, so the figure is
+repeated here and tests/platform/test_platform_review.py checks that both agree). A cold start waits this long
+with no byte on the connection, so the load balancer in front of the gateway must not close it as idle sooner."""
 
 
 @dataclass(frozen=True)
@@ -64,11 +69,17 @@ def cni_values(ctx: AddonContext) -> dict[str, Any]:
 
 
 def gateway_values(ctx: AddonContext) -> dict[str, Any]:
-    """Ingress gateway values: Service type, replicas (HPA floor too), a PDB allowing one eviction with HA, and with
-    external-dns the Service annotation naming ``<domain>`` and ``*.<domain>`` (components/platform/dns.py)."""
+    """Ingress gateway values: Service type, replicas (HPA floor too), a PDB allowing one eviction with HA, with a
+    ``LoadBalancer`` Service the cloud's idle-timeout annotations covering :data:`LONGEST_REQUEST_SECONDS`
+    (:meth:`KubernetesCluster.load_balancer_annotations`; capped where the cloud's load balancer allows less), and
+    with external-dns the Service annotation naming ``*.<domain>`` (components/platform/dns.py)."""
     from components.platform import dns
 
-    annotations = {dns.HOSTNAME_ANNOTATION: dns.gateway_hostnames(ctx)} if dns.wants_external_dns(ctx) else {}
+    annotations: dict[str, str] = {}
+    if ctx.settings.gateway_service_type == "LoadBalancer":
+        annotations.update(ctx.cluster.load_balancer_annotations(LONGEST_REQUEST_SECONDS))
+    if dns.wants_external_dns(ctx):
+        annotations[dns.HOSTNAME_ANNOTATION] = dns.gateway_hostnames(ctx)
     return drop_empty(
         {
             "service": {"type": ctx.settings.gateway_service_type, "annotations": annotations},
@@ -142,11 +153,15 @@ def gateway_api_crds(ctx: AddonContext, after: pulumi.Resource) -> k8s.yaml.v2.C
     Kubernetes clusters. Install the Gateway API CRDs if they are not present"); KServe's controller refuses to start
     in Gateway API mode without the HTTPRoute CRD (v0.20.0 pkg/controller/v1beta1/inferenceservice/controller.go:
     "gateway API mode requires gateway.networking.k8s.io/v1 HTTPRoute CRD"). istiod need not wait for them: it
-    starts watching a CRD when it appears (Istio 1.30.3 pkg/kube/kclient/crdwatcher.go ``KnownOrCallback``)."""
+    starts watching a CRD when it appears (Istio 1.30.3 pkg/kube/kclient/crdwatcher.go ``KnownOrCallback``).
+
+    The CRDs are cluster-wide and deleting one deletes every Gateway and HTTPRoute in the cluster, so they are
+    retained when the stack lets go of them (``retain_on_delete`` on the component "propagates to every child
+    custom resource of the component", pulumi.com docs/iac/concepts/resources/options/retainondelete)."""
     return k8s.yaml.v2.ConfigFile(
         child_name(ctx.name, "gateway-api-crds"),
         file=GATEWAY_API_CRDS,
-        opts=child_opts(ctx.parent, provider=ctx.cluster.provider, depends_on=[after]),
+        opts=child_opts(ctx.parent, provider=ctx.cluster.provider, depends_on=[after], retain_on_delete=True),
     )
 
 
@@ -243,26 +258,46 @@ def standard_gateway(
     return gateway
 
 
+def load_balancer_address(status: Any) -> str:
+    """The first ``status.loadBalancer.ingress`` entry of a Service: its ``ip`` (GKE and AKS load balancers) or
+    its ``hostname`` (EKS's ELB/NLB), per the Kubernetes API ``LoadBalancerIngress``; ``""`` when the Service has
+    no load-balancer ingress (NodePort, ClusterIP, or a load balancer not provisioned yet). Takes the SDK's typed
+    ``ServiceStatus`` or a plain dict (camelCase or snake_case keys)."""
+    if status is None:
+        return ""
+    if isinstance(status, dict):
+        lb = status.get("load_balancer") or status.get("loadBalancer") or {}
+        ingress = list((lb.get("ingress") if isinstance(lb, dict) else getattr(lb, "ingress", None)) or [])
+    else:
+        lb = getattr(status, "load_balancer", None)
+        ingress = list(getattr(lb, "ingress", None) or [])
+    if not ingress:
+        return ""
+    entry = ingress[0]
+    if isinstance(entry, dict):
+        return str(entry.get("ip") or entry.get("hostname") or "")
+    return str(getattr(entry, "ip", None) or getattr(entry, "hostname", None) or "")
+
+
+def gateway_service_id(gateway: k8s.helm.v3.Release) -> pulumi.Output[str]:
+    """The id (``namespace/name``) under which the gateway Service is read, known only once the release exists.
+
+    Pulumi ignores ``depends_on`` for a ``.get`` during a preview and reads right away, so a constant id fails the
+    first preview, when the Service does not exist yet (pulumi/pulumi#16395, pulumi-kubernetes#2358 and #2789).
+    Deriving the id from the release's ``status`` (computed by the provider, unknown until the release is
+    deployed) makes the id unknown in that preview, and the engine skips a read whose id is unknown (pulumi/pulumi
+    pkg/resource/deploy/step.go ``ReadStep.Apply``: "Read steps run during previews. The only time we can't run
+    is if the ID we are given is unknown")."""
+    return gateway.status.apply(lambda _status: f"{NAMESPACE}/{GATEWAY_RELEASE}")
+
+
 def gateway_address(ctx: AddonContext, mesh: Istio) -> pulumi.Output[str]:
-    """The gateway Service's address from its status (``status.loadBalancer.ingress[0]``: ``ip`` on GKE and AKS,
-    ``hostname`` on EKS's load balancers; Kubernetes API LoadBalancerIngress), read after the gateway release.
-    Empty for a NodePort or ClusterIP gateway, unknown in an offline plan."""
+    """The gateway Service's address (:func:`load_balancer_address`), read once the gateway release exists
+    (:func:`gateway_service_id`). Empty for a NodePort or ClusterIP gateway, unknown in an offline plan and in the
+    first preview."""
     service = k8s.core.v1.Service.get(
         f"{ctx.name}-gateway-service",
-        f"{NAMESPACE}/{GATEWAY_RELEASE}",
+        gateway_service_id(mesh.gateway),
         opts=pulumi.ResourceOptions(parent=ctx.parent, provider=ctx.cluster.provider, depends_on=[mesh.gateway]),
     )
-
-    def first(status: Any) -> str:
-        ingress = ((status or {}).get("load_balancer") or {}).get("ingress") or [] if isinstance(status, dict) else []
-        if not ingress:
-            lb = getattr(status, "load_balancer", None)
-            ingress = list(getattr(lb, "ingress", None) or [])
-        if not ingress:
-            return ""
-        entry = ingress[0]
-        if isinstance(entry, dict):
-            return str(entry.get("ip") or entry.get("hostname") or "")
-        return str(getattr(entry, "ip", None) or getattr(entry, "hostname", None) or "")
-
-    return service.status.apply(first)
+    return service.status.apply(load_balancer_address)

@@ -8,9 +8,12 @@
   DCGM exporter (ServiceMonitor with ``honorLabels``). Model sidecars are scraped once, by each model's own
   PodMonitor (components/serving/_monitoring.py), not by a platform-wide one as well.
 - On a cluster whose control plane the cloud runs (:attr:`KubernetesCluster.control_plane_managed`), the chart's
-  scheduler, controller-manager and etcd scrapes (and their "Down" alerts, which could never clear) are off.
-- Alertmanager sends every alert to the stack's receiver (``monitoring.alerting``: e-mail, Slack, PagerDuty,
-  webhook); credentials are in a Secret mounted into Alertmanager and referenced as ``*_file``.
+  scheduler, controller-manager and etcd scrapes (and their "Down" alerts, which could never clear) are off; the
+  kube-proxy scrape is on only where kube-proxy can be scraped, and the DNS scrape matches the cluster's DNS server
+  (:func:`node_component_scrapes`).
+- Alertmanager sends warning and critical alerts to the stack's receiver (``monitoring.alerting``: e-mail, Slack,
+  webhook; PagerDuty for critical only), ``Watchdog``, ``InfoInhibitor`` and ``info`` alerts to none; credentials
+  are in a Secret mounted into Alertmanager and referenced as ``*_file``.
 - Alerts (``rules/platform.yaml``): GPU pods pending too long, GPU memory near full, node not ready, KServe
   controller down.
 - Dashboards (``dashboards/*.json``) as ConfigMaps with Grafana's sidecar label, loaded from the files.
@@ -58,14 +61,29 @@ MANAGED_CONTROL_PLANE = ("kubeScheduler", "kubeControllerManager", "kubeEtcd")
 "Down" alert. Unreachable where the cloud runs the control plane."""
 
 
+PAGER = "mlplatform-pager"
+NULL_ROUTES = ('alertname = "Watchdog"', 'alertname = "InfoInhibitor"', 'severity = "info"')
+"""Alerts kept on the chart's ``null`` receiver: ``Watchdog`` fires always (a dead-man's switch for an external
+check), ``InfoInhibitor`` exists only to inhibit ``severity=info`` alerts, and ``info`` alerts are not actionable
+(kube-prometheus-stack 88.5.3 values ``alertmanager.config``: its route sends everything to ``null``, and its
+inhibit rules use ``InfoInhibitor`` as a source only; kube-prometheus runbooks "InfoInhibitor": "This alert should be
+routed to a null receiver")."""
+
+
 def alertmanager_config(ctx: AddonContext) -> dict[str, Any]:
-    """The ``alertmanager.config`` values: every alert to the stack's receiver, except the chart's always-firing
-    ``Watchdog`` (kept on the chart's ``null`` receiver); ``{}`` (the chart's default) when no receiver is set.
+    """The ``alertmanager.config`` values; ``{}`` (the chart's default) when no receiver is set.
+
+    Routes, first match wins: :data:`NULL_ROUTES` to the chart's ``null`` receiver; with PagerDuty, ``critical``
+    alerts to PagerDuty (``continue``: they also reach the other channels); everything else (``warning``,
+    ``critical``) to e-mail, Slack and the webhook. PagerDuty pages for ``critical`` only: a ``warning`` should not
+    wake anyone. With PagerDuty as the only channel, warnings are sent nowhere (docs/components/platform.md).
+    Helm merges maps, so the chart's ``inhibit_rules`` and route timings stay.
 
     Field names from prometheus/alertmanager v0.34.0 docs/configuration.md (the chart's Alertmanager image):
     ``email_configs`` (``to``, ``from``, ``smarthost``, ``auth_username``, ``auth_password_file``),
     ``slack_configs`` (``api_url_file``, ``channel``), ``pagerduty_configs`` (``routing_key_file``),
-    ``webhook_configs`` (``url_file``). Credentials are read from files, so they are in no Helm value.
+    ``webhook_configs`` (``url_file``), route ``matchers`` and ``continue``. Credentials are read from files, so
+    they are in no Helm value.
     """
     alerting = ctx.settings.monitoring.alerting
     if not alerting.configured:
@@ -91,20 +109,33 @@ def alertmanager_config(ctx: AddonContext) -> dict[str, Any]:
         if alerting.slack.channel:
             slack["channel"] = alerting.slack.channel
         receiver["slack_configs"] = [slack]
-    if alerting.pagerduty is not None:
-        receiver["pagerduty_configs"] = [
-            {"routing_key_file": f"{ALERT_SECRET_DIR}/{alerting.pagerduty.routing_key_key}", "send_resolved": True}
-        ]
     if alerting.webhook is not None:
         receiver["webhook_configs"] = [
             {"url_file": f"{ALERT_SECRET_DIR}/{alerting.webhook.url_key}", "send_resolved": True}
         ]
+    routes: list[dict[str, Any]] = [{"receiver": "null", "matchers": [m]} for m in NULL_ROUTES]
+    receivers: list[dict[str, Any]] = [{"name": "null"}, receiver]
+    if alerting.pagerduty is not None:
+        pager_key = f"{ALERT_SECRET_DIR}/{alerting.pagerduty.routing_key_key}"
+        receivers.append({"name": PAGER, "pagerduty_configs": [{"routing_key_file": pager_key, "send_resolved": True}]})
+        routes.append({"receiver": PAGER, "matchers": ['severity = "critical"'], "continue": True})
+    return {"route": {"receiver": RECEIVER, "routes": routes}, "receivers": receivers}
+
+
+def node_component_scrapes(ctx: AddonContext) -> dict[str, Any]:
+    """The chart's kube-proxy and cluster-DNS scrapes, on only where the cluster runs what they scrape.
+
+    ``kubeProxy`` (kube-prometheus-stack 88.5.3 values, on by default) brings the critical ``KubeProxyDown`` alert
+    (``absent(up{job="kube-proxy"} == 1)``), which never clears where no kube-proxy runs or its metrics are on
+    ``127.0.0.1`` (:attr:`KubernetesCluster.kube_proxy_scrapable`). ``coreDns`` (on by default, port 9153) and
+    ``kubeDns`` (off by default, ports 10054/10055): "Use either this or kubeDns" (the values' comment); the cluster
+    says which DNS server it runs (:attr:`KubernetesCluster.cluster_dns`; kube-dns serves metrics on 10055 and its
+    sidecar on 10054, kubernetes cluster/addons/dns/kube-dns/kube-dns.yaml.base)."""
+    dns = ctx.cluster.cluster_dns
     return {
-        "route": {
-            "receiver": RECEIVER,
-            "routes": [{"receiver": "null", "matchers": ['alertname = "Watchdog"']}],
-        },
-        "receivers": [{"name": "null"}, receiver],
+        "kubeProxy": {"enabled": ctx.cluster.kube_proxy_scrapable},
+        "coreDns": {"enabled": dns == "coredns"},
+        "kubeDns": {"enabled": dns == "kube-dns"},
     }
 
 
@@ -120,6 +151,7 @@ def values(ctx: AddonContext) -> dict[str, Any]:
     return drop_empty(
         {
             **managed,
+            **node_component_scrapes(ctx),
             "crds": {"enabled": True},
             "prometheus": {
                 "prometheusSpec": {

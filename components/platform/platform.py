@@ -107,6 +107,8 @@ class Platform(pulumi.ComponentResource):
                 zone,
                 self,
                 record_types=certmanager.RECORD_TYPES,
+                # cert-manager's solver is given the zone (hostedZoneID / hostedZoneName): no zone listing.
+                list_zones=False,
             )
             if zone is not None
             else None

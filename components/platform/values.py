@@ -22,11 +22,13 @@ FREE_FORM = frozenset({"nodeSelector", "labels", "annotations", "podLabels", "po
 
 RENDERED_WHOLE: Mapping[str, frozenset[str]] = {
     "kserve-resources": frozenset({"kserve.storage.containerSecurityContext"}),
+    "dcgm-exporter": frozenset({"securityContext"}),
 }
 """Per chart key, value paths whose map the chart renders whole with ``toYaml`` (a Kubernetes object, so any of
 its fields is known even when the chart's default lists only some). kserve-resources v0.20.0:
 templates/clusterstoragecontainer.yaml renders ``kserve.storage.containerSecurityContext`` as the container's
-``securityContext``."""
+``securityContext``; dcgm-exporter 4.8.2 templates/daemonset.yaml renders ``securityContext`` as the exporter's
+(``toYaml .Values.securityContext``)."""
 
 
 DOCUMENTED: Mapping[str, Mapping[str, Any]] = {

@@ -10,7 +10,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.clusters.base import Cloud, DnsAccess, DnsZone, GpuPoolInfo, GpuScheduling, StorageAccess
+from components.clusters.base import Cloud, ClusterDns, DnsAccess, DnsZone, GpuPoolInfo, GpuScheduling, StorageAccess
 from components.plan.engine import PlanResult, Registration
 from components.plan.report import helm_releases, kubernetes_objects
 from components.platform import Platform, PlatformArgs, PlatformSettings
@@ -43,6 +43,9 @@ class FakeCluster(pulumi.ComponentResource):
         control_plane_managed: bool = True,
         driver_root: str | None = None,
         critical_priority_needs_quota: bool = False,
+        kube_proxy_scrapable: bool = True,
+        cluster_dns: ClusterDns = "coredns",
+        lb_annotation: str | None = None,
     ) -> None:
         super().__init__("test:index:FakeCluster", "fake", None, None)
         self._provider = k8s.Provider("fake-k8s", opts=pulumi.ResourceOptions(parent=self))
@@ -58,6 +61,9 @@ class FakeCluster(pulumi.ComponentResource):
         self._selector = dict(SYSTEM_SELECTOR if selector is None else selector)
         self._zones = zones
         self._cni_bin_dir = cni_bin_dir
+        self._kube_proxy_scrapable = kube_proxy_scrapable
+        self._cluster_dns: ClusterDns = cluster_dns
+        self._lb_annotation = lb_annotation
 
     @property
     def cloud(self) -> Cloud:
@@ -94,6 +100,20 @@ class FakeCluster(pulumi.ComponentResource):
         """Whether the double's control plane is the cloud's (default: yes, like EKS/GKE/AKS)."""
         return self._control_plane_managed
 
+    @property
+    def kube_proxy_scrapable(self) -> bool:
+        """Whether the double's kube-proxy can be scraped (default: yes)."""
+        return self._kube_proxy_scrapable
+
+    @property
+    def cluster_dns(self) -> ClusterDns:
+        """The double's cluster DNS (default CoreDNS)."""
+        return self._cluster_dns
+
+    def load_balancer_annotations(self, idle_timeout_seconds: int) -> Mapping[str, str]:
+        """With ``lb_annotation``: that annotation set to the seconds asked (an idle-timeout annotation double)."""
+        return {self._lb_annotation: str(idle_timeout_seconds)} if self._lb_annotation else {}
+
     def grant_storage_read(
         self, name: str, namespace: str, service_account: str, storage_uri: str, parent: pulumi.Resource
     ) -> StorageAccess:
@@ -108,6 +128,7 @@ class FakeCluster(pulumi.ComponentResource):
         zone: DnsZone,
         parent: pulumi.Resource,
         record_types: Sequence[str] = (),
+        list_zones: bool = True,
     ) -> DnsAccess:
         """Records the grant and answers like an IRSA role (annotation, Route 53 solver, aws provider)."""
         self.dns_grants.append((namespace, service_account, zone))

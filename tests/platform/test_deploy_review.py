@@ -46,6 +46,14 @@ def aws_dev_with_zone() -> PlanResult:
     return plan_config(cfg, stack="aws-dev-zone", secrets={"slackUrl": "https://hooks.slack.com/services/T/B/X"})
 
 
+@cache
+def aws_dev_with_zone_fake() -> PlanResult:
+    """aws-dev with a Route 53 zone, planned with the engine's fake outputs (ARNs and URLs known)."""
+    cfg = copy.deepcopy(stack_config("aws-dev"))
+    cfg["platform"].update({"dns": AWS_ZONE, "tls": {**ACME, "acmeDns01": {"route53": {"region": "us-east-1"}}}})
+    return plan_config(cfg, stack="aws-dev-zone", outputs="fake")
+
+
 def _values(result: PlanResult, release: str) -> dict[str, Any]:
     return dict(releases(result)[release]["values"] or {})
 
@@ -61,10 +69,6 @@ def test_cert_manager_gets_a_cloud_identity_scoped_to_the_zone() -> None:
     role_arn = values["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"]
     assert role_arn  # the IRSA role's ARN (unknown in a plan, present as a value)
     role = result.one("aws:iam/role:Role", "mlplatform-cert-manager-dns-role")
-    trust = json.loads(role.inputs["assumeRolePolicy"]) if isinstance(role.inputs["assumeRolePolicy"], str) else None
-    if trust is not None:
-        cond = trust["Statement"][0]["Condition"]["StringEquals"]
-        assert [v for k, v in cond.items() if k.endswith(":sub")] == ["system:serviceaccount:cert-manager:cert-manager"]
     policy = json.loads(
         result.one("aws:iam/rolePolicy:RolePolicy", "mlplatform-cert-manager-dns-records").inputs["policy"]
     )
@@ -82,6 +86,31 @@ def test_cert_manager_gets_a_cloud_identity_scoped_to_the_zone() -> None:
     # The release waits for the grant, so the controller never starts without its identity.
     cm = next(reg for reg in result.of_type("kubernetes:helm.sh/v3:Release") if reg.name == "mlplatform-cert-manager")
     assert role.urn in cm.depends_on
+
+
+@pytest.mark.parametrize(
+    ("role", "subject"),
+    [
+        ("mlplatform-cert-manager-dns-role", "system:serviceaccount:cert-manager:cert-manager"),
+        ("mlplatform-external-dns-dns-role", "system:serviceaccount:external-dns:external-dns"),
+    ],
+)
+def test_each_dns_role_trusts_only_its_service_account(role: str, subject: str) -> None:
+    # With the engine's fake outputs the OIDC provider's ARN and URL are known, so the trust policy is a value:
+    # IRSA lets a pod assume the role only if its token's sub and aud match (EKS "Configure a role to assume
+    # with IRSA": StringEquals on <issuer>:sub and <issuer>:aud = sts.amazonaws.com).
+    result = aws_dev_with_zone_fake()
+    trust = json.loads(result.one("aws:iam/role:Role", role).inputs["assumeRolePolicy"])
+    (statement,) = trust["Statement"]
+    assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+    assert statement["Principal"]["Federated"].startswith("arn:aws:iam::")
+    assert ":oidc-provider/" in statement["Principal"]["Federated"]
+    cond = statement["Condition"]["StringEquals"]
+    assert sorted(k.rsplit(":", 1)[1] for k in cond) == ["aud", "sub"]
+    issuers = {k.rsplit(":", 1)[0] for k in cond}
+    assert len(issuers) == 1 and statement["Principal"]["Federated"].endswith(issuers.pop())
+    assert [v for k, v in cond.items() if k.endswith(":sub")] == [subject]
+    assert [v for k, v in cond.items() if k.endswith(":aud")] == ["sts.amazonaws.com"]
 
 
 def test_the_stacks_route53_shape_keeps_working_and_gains_the_zone() -> None:
@@ -224,7 +253,9 @@ def test_every_receiver_kind_renders() -> None:
     )
     base = f"/etc/alertmanager/secrets/{monitoring.ALERT_SECRET}"
     assert ours["email_configs"][0]["auth_password_file"] == f"{base}/smtpPassword"
-    assert ours["pagerduty_configs"] == [{"routing_key_file": f"{base}/pdKey", "send_resolved": True}]
+    receivers = _values(result, "kube-prometheus-stack")["alertmanager"]["config"]["receivers"]
+    pager = next(r for r in receivers if r["name"] == monitoring.PAGER)
+    assert pager["pagerduty_configs"] == [{"routing_key_file": f"{base}/pdKey", "send_resolved": True}]
     assert ours["webhook_configs"] == [{"url_file": f"{base}/hookUrl", "send_resolved": True}]
 
 
@@ -266,9 +297,7 @@ def test_a_zone_gets_the_wildcard_record_through_external_dns() -> None:
     assert f"--zone-id-filter={AWS_ZONE['id']}" in values["extraArgs"]
     assert values["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"]
     gateway = _values(result, "istio-ingressgateway")
-    assert gateway["service"]["annotations"] == {
-        "external-dns.alpha.kubernetes.io/hostname": "models.dev.example.com,*.models.dev.example.com"
-    }
+    assert gateway["service"]["annotations"]["external-dns.alpha.kubernetes.io/hostname"] == "*.models.dev.example.com"
     # external-dns has its own role, trusted by its ServiceAccount only.
     role = result.one("aws:iam/role:Role", "mlplatform-external-dns-dns-role")
     assert "external-dns/external-dns" in role.inputs["description"]
