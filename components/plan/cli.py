@@ -323,7 +323,7 @@ def _write_text(path: Path, text: str) -> None:
 # ------------------------------------------------------------------------------------------------ check
 
 
-def _check_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _check_parser(sub: argparse._SubParsersAction[_OneLineParser]) -> None:
     check = sub.add_parser(
         "check", help="run the policy pack over a plan saved with plan --json (exit 1 on a mandatory failure)"
     )

@@ -109,7 +109,7 @@ def with_zone(stack: str) -> PlanResult:
     """A shipped stack with a DNS zone (external-dns on) and ACME through the zone."""
     raw = yaml.safe_load((ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text())["config"]
     cfg = copy.deepcopy({k.split(":", 1)[1]: v for k, v in raw.items()})
-    cfg["platform"].update({"dns": ZONES[stack], "tls": {"issuer": "acme", "acmeEmail": "ops@example.com"}})
+    cfg["platform"].update({"dns": ZONES[stack], "tls": {"issuer": "acme", "acmeEmail": "ops@mycorp.io"}})
     if stack == "aws-dev":
         cfg["platform"]["domain"] = "models.dev.example.com"
     return plan_config(cfg, stack=f"{stack}-zone", secrets={"hfToken": "x"} if "hfToken" in cfg else None)
