@@ -17,13 +17,17 @@ its reason). Cloud-specific figures are keyed by the cluster's cloud name, read 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from components.clusters.base import GpuScheduling
+from components.serving import runtimes
+from components.serving.spec import ModelSpec
 
 DATA_FILE = Path(__file__).with_name("coldstart.yaml")
 GPU_RESOURCE = "nvidia.com/gpu"
@@ -38,6 +42,9 @@ class ModelFacts:
     gpus: int
     storage_uri: str
     model_size_gb: float | None = None
+    protocol: str | None = None
+    runtime: str | None = None
+    """An explicit runtime (``spec.runtime``); None: the one KServe selects for the format and protocol."""
 
 
 @dataclass(frozen=True)
@@ -55,10 +62,17 @@ class Step:
     step: str
     minutes: float
     source: str
+    high: float | None = None
+    """The slow end of the source's range (None: the source gives one figure, the same as ``minutes``)."""
+
+    @property
+    def slow(self) -> float:
+        """The slow end: ``high``, else ``minutes``."""
+        return self.minutes if self.high is None else self.high
 
     def to_json(self) -> dict[str, Any]:
         """The step in the plan JSON."""
-        return {"step": self.step, "minutes": self.minutes, "source": self.source}
+        return {"step": self.step, "minutes": self.minutes, "high": self.slow, "source": self.source}
 
 
 @dataclass(frozen=True)
@@ -73,13 +87,18 @@ class Case:
         return round(sum(s.minutes for s in self.steps), 2)
 
     @property
+    def high(self) -> float:
+        """The total with every step at the slow end of its source's range (what deadlines must cover)."""
+        return round(sum(s.slow for s in self.steps), 2)
+
+    @property
     def dominant(self) -> Step:
         """The longest step."""
         return max(self.steps, key=lambda s: s.minutes)
 
     def to_json(self) -> dict[str, Any]:
         """The case in the plan JSON."""
-        return {"minutes": self.minutes, "steps": [s.to_json() for s in self.steps]}
+        return {"minutes": self.minutes, "high": self.high, "steps": [s.to_json() for s in self.steps]}
 
 
 @dataclass(frozen=True)
@@ -113,6 +132,10 @@ def _src(entry: Mapping[str, Any]) -> str:
     return " ".join(str(entry["source"]).split())
 
 
+def _high(entry: Mapping[str, Any]) -> float | None:
+    return float(entry["high"]) if "high" in entry else None
+
+
 def storage_kind(uri: str) -> str:
     """``object`` (s3://, gs://, Azure blob https://), ``hf``, ``pvc`` or ``oci``: how the model reaches the pod."""
     scheme = uri.split("://", 1)[0].lower() if "://" in uri else ""
@@ -123,9 +146,10 @@ def estimate(model: ModelFacts, cluster: ClusterFacts, data: Mapping[str, Any] |
     """The cold start of ``model`` on ``cluster`` (module docstring), from ``data`` (``coldstart.yaml`` by default)."""
     d = load() if data is None else data
     fmt = model.format
-    if fmt not in d["images"] or fmt not in d["load"] or fmt not in d["modelSize"]:
+    if fmt not in d["load"] or fmt not in d["modelSize"]:
         raise ColdStartError(f"cold start: no figures for format {fmt!r} in {DATA_FILE.name}")
-    image = d["images"][fmt]
+    runtime, _ = runtimes.select(fmt, model.protocol, model.runtime)
+    image = d["images"].get(runtime or "default", d["images"]["default"])
     pull = d["imagePull"]
     if model.model_size_gb is not None:
         size, size_src = model.model_size_gb, "modelSizeGb from the model spec"
@@ -133,11 +157,13 @@ def estimate(model: ModelFacts, cluster: ClusterFacts, data: Mapping[str, Any] |
         size, size_src = float(d["modelSize"][fmt]["gb"]), _src(d["modelSize"][fmt])
     kind = storage_kind(model.storage_uri)
     rate = d["download"][kind]
+    gb = float(image["gb"])
     warm: list[Step] = [
         Step(
-            f"image pull ({image['image']}, {image['gb']} GB at {pull['gbPerMinute']} GB/min)",
-            round(float(image["gb"]) / float(pull["gbPerMinute"]), 2),
+            f"image pull ({image['image']}, {gb:g} GB at {pull['gbPerMinute']} GB/min)",
+            round(gb / float(pull["gbPerMinute"]), 2),
             f"size: {_src(image)}; rate: {_src(pull)}",
+            round(gb / float(pull["gbPerMinuteSlow"]), 2),
         )
     ]
     if float(rate["gbPerMinute"]) > 0:
@@ -146,26 +172,46 @@ def estimate(model: ModelFacts, cluster: ClusterFacts, data: Mapping[str, Any] |
                 f"model download ({kind}, {size:g} GB at {rate['gbPerMinute']} GB/min)",
                 round(size / float(rate["gbPerMinute"]), 2),
                 f"size: {size_src}; rate: {_src(rate)}",
+                round(size / float(rate["gbPerMinuteSlow"]), 2) if "gbPerMinuteSlow" in rate else None,
             )
         )
-    warm.append(Step(f"load ({fmt})", float(d["load"][fmt]["minutes"]), _src(d["load"][fmt])))
-    warm.append(Step("readiness", float(d["readiness"]["minutes"]), _src(d["readiness"])))
+    load_ = d["load"][fmt]
+    warm.append(Step(f"load ({fmt})", float(load_["minutes"]), _src(load_), _high(load_)))
+    ready = d["readiness"]
+    warm.append(Step("readiness", float(ready["minutes"]), _src(ready), _high(ready)))
     node: list[Step] = []
     if model.gpus > 0:
-        boots = d["nodeBoot"].get(cluster.cloud)
-        if boots:
-            provisioner = cluster.gpu_provisioner or d["defaultProvisioner"][cluster.cloud]
-            boot = boots.get(provisioner)
-            if boot is None:
-                raise ColdStartError(f"cold start: no node boot figure for {cluster.cloud}/{provisioner}")
-            node.append(Step(f"GPU node provisioning and boot ({provisioner})", float(boot["minutes"]), _src(boot)))
-        node.append(Step("GPU driver and device plugin ready", float(d["gpuReady"]["minutes"]), _src(d["gpuReady"])))
+        provisioner = cluster.gpu_provisioner or d["defaultProvisioner"].get(cluster.cloud, "none")
+        steps = (d["nodeSteps"].get(cluster.cloud) or {}).get(provisioner)
+        if steps is None:
+            raise ColdStartError(f"cold start: no node steps for {cluster.cloud}/{provisioner} in {DATA_FILE.name}")
+        node = [Step(str(s["step"]), float(s["minutes"]), _src(s), _high(s)) for s in steps]
     return Estimate(model.name, Case((*node, *warm)), Case(tuple(warm)))
 
 
-def from_zero_seconds(model: ModelFacts, cluster: ClusterFacts) -> int:
-    """Whole seconds (rounded up) of ``model``'s ``fromZero`` estimate on ``cluster``."""
-    return math.ceil(estimate(model, cluster).from_zero.minutes * 60)
+def deadline_seconds(model: ModelFacts, cluster: ClusterFacts) -> int:
+    """Whole seconds (rounded up) of ``model``'s ``fromZero`` estimate on ``cluster`` with every step at the slow end
+    of its source's range: what a deadline for the first pod must cover."""
+    return math.ceil(estimate(model, cluster).from_zero.high * 60)
+
+
+def facts_from_spec(name: str, spec: ModelSpec) -> ModelFacts:
+    """A model's facts from its validated spec."""
+    protocol = spec.effective_protocol
+    return ModelFacts(
+        name=name,
+        format=spec.format or "",
+        gpus=spec.resources.gpus,
+        storage_uri=spec.storage_uri,
+        model_size_gb=spec.model_size_gb,
+        protocol=None if protocol == "openai" else protocol,
+        runtime=spec.runtime,
+    )
+
+
+def cluster_facts(cloud: str, gpu: GpuScheduling) -> ClusterFacts:
+    """The cluster facts from the seam: its ``cloud`` and its GPU scheduling's ``provisioner``."""
+    return ClusterFacts(cloud, gpu.provisioner)
 
 
 def facts_from_isvc(isvc: Mapping[str, Any]) -> ModelFacts:
@@ -180,6 +226,8 @@ def facts_from_isvc(isvc: Mapping[str, Any]) -> ModelFacts:
         gpus=int(limits.get(GPU_RESOURCE, 0) or 0),
         storage_uri=str(model.get("storageUri") or ""),
         model_size_gb=float(size) if size is not None else None,
+        protocol=model.get("protocolVersion"),
+        runtime=model.get("runtime"),
     )
 
 
@@ -193,7 +241,7 @@ def can_scale_to_zero(isvc: Mapping[str, Any]) -> bool:
     return pred.get("minReplicas") == 0
 
 
-def plan_estimates(isvcs: list[Mapping[str, Any]], cluster: ClusterFacts | None) -> list[Estimate]:
+def plan_estimates(isvcs: Sequence[Mapping[str, Any]], cluster: ClusterFacts | None) -> list[Estimate]:
     """Estimates for every GPU model and every model that can scale to zero among rendered ``isvcs``."""
     if cluster is None:
         cluster = ClusterFacts("existing")
