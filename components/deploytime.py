@@ -253,9 +253,7 @@ def _starts_from_zero(isvc: Mapping[str, Any], pools: Mapping[str, Any]) -> bool
     accelerator) starts at zero nodes."""
     selector = (((isvc.get("spec") or {}).get("predictor") or {}).get("nodeSelector") or {}).values()
     matching = [
-        p
-        for name, p in pools.items()
-        if isinstance(p, dict) and (name in selector or p.get("accelerator") in selector)
+        p for name, p in pools.items() if isinstance(p, dict) and (name in selector or p.get("accelerator") in selector)
     ]
     return not any(int(p.get("min_nodes") or 0) > 0 for p in matching)
 
