@@ -242,7 +242,7 @@ def can_scale_to_zero(isvc: Mapping[str, Any]) -> bool:
 
 
 def plan_estimates(isvcs: Sequence[Mapping[str, Any]], cluster: ClusterFacts | None) -> list[Estimate]:
-    """Estimates for every GPU model and every model that can scale to zero among rendered ``isvcs``."""
+    """Estimates for every GPU model and every model that can scale to zero among rendered ``isvcs``, by name."""
     if cluster is None:
         cluster = ClusterFacts("existing")
     out = []
@@ -250,4 +250,4 @@ def plan_estimates(isvcs: Sequence[Mapping[str, Any]], cluster: ClusterFacts | N
         facts = facts_from_isvc(isvc)
         if facts.gpus > 0 or can_scale_to_zero(isvc):
             out.append(estimate(facts, cluster))
-    return out
+    return sorted(out, key=lambda e: e.model)

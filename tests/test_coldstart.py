@@ -145,8 +145,8 @@ def test_every_figure_in_the_data_has_a_source() -> None:
 def test_plan_json_has_the_cold_start_of_each_model() -> None:
     doc = json.loads(json.dumps(plan_json("mlplatform", [planned("aws-dev")])))
     entries = doc["stacks"][0]["coldStart"]
-    assert [e["model"] for e in entries] == ["sklearn-iris", "resnet50"]
-    resnet = entries[1]
+    assert [e["model"] for e in entries] == ["resnet50", "sklearn-iris"]  # by name
+    resnet = entries[0]
     assert set(resnet) == {"model", "fromZero", "warmNode"}
     assert resnet["fromZero"]["minutes"] == 4.33 and resnet["warmNode"]["minutes"] == 1.66
     assert [s["step"] for s in resnet["fromZero"]["steps"]][:2] == [
