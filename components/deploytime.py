@@ -9,7 +9,13 @@ its source) and starts when everything it waits on has finished:
 - a dependency on a component means waiting for every resource under it: a component completes when its children
   do. A component without recorded children (a remote component such as ``eks:index:Cluster`` under the mocks)
   takes the time its type has in the table;
-- entries with ``serialize_by: <input>`` (GKE node pools) run one after another for the same value of that input.
+- entries with ``serialize_by: <input>`` (GKE node pools) run one after another for the same value of that input;
+- entries with ``model_start: true`` (InferenceService): when the object waits for Ready (``pulumi.com/waitFor``), its
+  model's start is added to the API call: the cold-start estimate of :mod:`components.coldstart` for the stack's
+  cluster, ``fromZero`` when a GPU model's pools start at zero nodes, ``warmNode`` otherwise (a CPU model, or a GPU
+  pool with ``minNodes`` >= 1, whose node the deploy creates with the pool). KServe creates the first pod even at
+  ``minReplicas: 0`` (Knative's ``initial-scale`` 1, config/core/configmaps/autoscaler.yaml, knative/serving 1.21),
+  so a scale-to-zero model starts once during the deploy as well.
 
 The critical path is the chain of resources that ends last; its length is the estimate. A change that serialises
 installs (a new ``depends_on`` between Helm releases) lengthens the path and shows in ``mlplatform plan``.
@@ -26,6 +32,7 @@ from typing import Any
 
 import yaml
 
+from components import coldstart
 from components.plan.engine import UNKNOWN, PlanResult, Registration, Secret
 
 DATA_FILE = Path(__file__).with_name("deploy_times.yaml")
@@ -47,6 +54,7 @@ class TimeEntry:
     source: str
     chart: str | None = None
     serialize_by: str | None = None
+    model_start: bool = False
 
     def matches(self, type_: str, chart: str | None) -> bool:
         """Whether this entry applies to a resource of ``type_`` (installing ``chart``)."""
@@ -60,7 +68,7 @@ def parse(data: object) -> tuple[TimeEntry, ...]:
     if not isinstance(data, dict) or set(data) != {"entries"} or not isinstance(data["entries"], list):
         raise DeployTimeError("deploy times: the top level must be a mapping with one key, entries (a list)")
     out: list[TimeEntry] = []
-    allowed = {"match", "chart", "minutes", "low", "high", "source", "serialize_by"}
+    allowed = {"match", "chart", "minutes", "low", "high", "source", "serialize_by", "model_start"}
     for i, raw in enumerate(data["entries"]):
         where = f"deploy times: entries[{i}]"
         if not isinstance(raw, dict) or not {"match", "minutes", "low", "high", "source"} <= raw.keys():
@@ -83,6 +91,7 @@ def parse(data: object) -> tuple[TimeEntry, ...]:
                 " ".join(raw["source"].split()),
                 raw.get("chart"),
                 raw.get("serialize_by"),
+                bool(raw.get("model_start", False)),
             )
         )
     if not out or out[-1].match != "*":
@@ -230,6 +239,52 @@ def _references(value: Any, known: Mapping[str, Registration]) -> set[str]:
     return found
 
 
+def _cluster_outputs(result: PlanResult) -> dict[str, Any]:
+    """The registered outputs of the stack's cluster component (the one that outputs ``cloud``), or {}."""
+    for reg in result.resources:
+        outputs = reg.outputs if isinstance(reg.outputs, dict) else {}
+        if not reg.custom and isinstance(outputs.get("cloud"), str):
+            return outputs
+    return {}
+
+
+def _starts_from_zero(isvc: Mapping[str, Any], pools: Mapping[str, Any]) -> bool:
+    """Whether a GPU model's first pod needs a new node: every pool its node selector matches (by pool name or
+    accelerator) starts at zero nodes."""
+    selector = (((isvc.get("spec") or {}).get("predictor") or {}).get("nodeSelector") or {}).values()
+    matching = [
+        p for name, p in pools.items() if isinstance(p, dict) and (name in selector or p.get("accelerator") in selector)
+    ]
+    return not any(int(p.get("min_nodes") or 0) > 0 for p in matching)
+
+
+def model_start_entry(reg: Registration, entry: TimeEntry, cluster: Mapping[str, Any]) -> TimeEntry:
+    """``entry`` plus the model's start when the InferenceService ``reg`` waits for Ready (module docstring)."""
+    isvc = reg.plain_inputs()
+    annotations = (isvc.get("metadata") or {}).get("annotations") or {}
+    if "pulumi.com/waitFor" not in annotations:
+        return entry
+    provisioner = cluster.get("gpu_provisioner")
+    facts = coldstart.ClusterFacts(
+        str(cluster.get("cloud") or "existing"), provisioner if isinstance(provisioner, str) else None
+    )
+    model = coldstart.facts_from_isvc(isvc)
+    est = coldstart.estimate(model, facts)
+    pools = cluster.get("gpu_pools") if isinstance(cluster.get("gpu_pools"), dict) else {}
+    from_zero = model.gpus > 0 and _starts_from_zero(isvc, pools or {})
+    case, label = (est.from_zero, "fromZero") if from_zero else (est.warm_node, "warmNode")
+    return TimeEntry(
+        entry.match,
+        round(entry.minutes + case.minutes, 2),
+        round(entry.low + case.minutes, 2),
+        round(entry.high + case.high, 2),
+        f"{entry.source}; model start {label} {case.minutes:g} min (high {case.high:g}): components/coldstart.yaml",
+        entry.chart,
+        entry.serialize_by,
+        entry.model_start,
+    )
+
+
 def critical_path(result: PlanResult, table: Sequence[TimeEntry] | None = None) -> CriticalPath:
     """The critical path of ``result``'s creations (see the module docstring)."""
     return _Schedule(result, load() if table is None else tuple(table)).path()
@@ -256,6 +311,12 @@ class _Schedule:
         self.own: dict[str, TimeEntry | None] = {
             r.urn: None if (not r.custom and r.urn in self.children) else entry_for(r, entries) for r in self.regs
         }
+        cluster: dict[str, Any] | None = None
+        for r in self.regs:
+            entry = self.own[r.urn]
+            if entry is not None and entry.model_start:
+                cluster = _cluster_outputs(result) if cluster is None else cluster
+                self.own[r.urn] = model_start_entry(r, entry, cluster)
         self.start: dict[str, float] = {}
         self.start_why: dict[str, _Why] = {}
         self.registered_at: dict[str, float] = {}

@@ -210,3 +210,70 @@ def test_aws_dev_path_runs_through_the_cluster_and_the_install_chain() -> None:
     assert releases.index("mlplatform-kserve-crd") < releases.index("mlplatform-kserve-resources")
     assert path.minutes == pytest.approx(sum(s.minutes for s in path.steps))
     assert 20 <= path.minutes <= 40  # research/performance.md: ~20-30 min for a cold EKS + add-ons deploy
+
+
+ISVC = "kubernetes:serving.kserve.io/v1beta1:InferenceService"
+MODEL_TABLE = (
+    TimeEntry(ISVC, 0.05, 0.02, 0.2, "test", model_start=True),
+    TimeEntry("pulumi:providers:*", 0, 0, 0, "test"),
+    TimeEntry("*", 0.5, 0.1, 1, "test"),
+)
+
+
+class _Cluster(pulumi.ComponentResource):
+    def __init__(self, min_nodes: int) -> None:
+        super().__init__("test:index:Cluster", "k")
+        pools = {"l4": {"accelerator": "nvidia-l4", "min_nodes": min_nodes, "max_nodes": 2}}
+        self.register_outputs({"cloud": "aws", "gpu_provisioner": "karpenter", "gpu_pools": pools})
+
+
+def _isvc_program(min_nodes: int, gpus: int = 1, wait: bool = True) -> object:
+    def program() -> None:
+        cluster = _Cluster(min_nodes)
+        model: dict[str, object] = {"modelFormat": {"name": "pytorch"}, "storageUri": "s3://b/resnet"}
+        predictor: dict[str, object] = {"minReplicas": 0, "model": model}
+        if gpus:
+            model["resources"] = {"limits": {"nvidia.com/gpu": gpus}}
+            predictor["nodeSelector"] = {"cloud.google.com/gke-accelerator": "nvidia-l4"}
+        annotations = {"pulumi.com/waitFor": "condition=Ready"} if wait else {}
+        res(ISVC, "m", {"metadata": {"name": "m", "annotations": annotations}, "spec": {"predictor": predictor}},
+            depends_on=[cluster])  # fmt: skip
+
+    return program
+
+
+def _isvc_step(program: object) -> deploytime.Step:
+    path = critical_path(run(program, outputs="unknown"), MODEL_TABLE)  # type: ignore[arg-type]
+    return next(s for s in path.steps if s.type == ISVC)
+
+
+def test_an_isvc_that_waits_for_ready_counts_its_model_start() -> None:
+    # Regression: the InferenceService was one API call (0.05 min) although pulumi waits for its model to start.
+    # pytorch on aws/Karpenter from zero (components/coldstart.yaml): 1.67 + 1.0 + 0.85 + 0.1 + 0.5 + 0.21 = 4.33
+    step = _isvc_step(_isvc_program(min_nodes=0))
+    assert step.minutes == pytest.approx(0.05 + 4.33)
+    assert "model start fromZero 4.33 min" in step.source
+
+
+def test_a_pool_with_a_node_up_gives_the_warm_node_start() -> None:
+    # minNodes 1: the deploy creates the node with the pool, so the model starts on a warm node: 0.85 + 0.1 + 0.5 + 0.21
+    step = _isvc_step(_isvc_program(min_nodes=1))
+    assert step.minutes == pytest.approx(0.05 + 1.66)
+    assert "warmNode" in step.source
+
+
+def test_an_isvc_that_does_not_wait_stays_one_api_call() -> None:
+    result = run(_isvc_program(min_nodes=0, wait=False), outputs="unknown")  # type: ignore[arg-type]
+    reg = next(r for r in result.resources if r.type == ISVC)
+    assert deploytime.model_start_entry(reg, MODEL_TABLE[0], {"cloud": "aws"}) == MODEL_TABLE[0]
+
+
+def test_shipped_stacks_count_their_models_start() -> None:
+    # aws-dev: resnet50's pool l4 has minNodes 0, so its start is fromZero (4.33 min, tests/test_coldstart.py)
+    aws = [s for s in stack_path("aws-dev").steps if s.type == ISVC]
+    assert [(s.name, s.minutes) for s in aws] == [("resnet50-isvc", pytest.approx(0.05 + 4.33))]
+
+
+def test_the_shipped_table_marks_inference_services() -> None:
+    reg_type = next(e for e in load() if e.match == ISVC)
+    assert reg_type.model_start and reg_type.minutes == 0.05

@@ -350,6 +350,7 @@ class ManagedCluster(pulumi.ComponentResource, abc.ABC):
         extra_taints: Sequence[Taint] = (),
         extra_outputs: Mapping[str, Any] | None = None,
         cni_bin_dir: str | None = None,
+        gpu_provisioner: str | None = None,
     ) -> None:
         """Set the seam's values and register the outputs (the last call of a subclass's ``__init__``)."""
         spec = self._args.spec
@@ -362,6 +363,7 @@ class ManagedCluster(pulumi.ComponentResource, abc.ABC):
             taints=(GPU_TAINT, *extra_taints),
             needs_device_plugin=needs_device_plugin,
             needs_dcgm_exporter=needs_dcgm_exporter,
+            provisioner=gpu_provisioner,
         )
         self.endpoint = pulumi.Output.from_input(endpoint)
         self.kubeconfig = pulumi.Output.secret(kubeconfig)

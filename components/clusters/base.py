@@ -123,6 +123,9 @@ class GpuScheduling:
     """Host folder that holds the NVIDIA driver's libraries (``lib64/``) and tools, where the node's container
     runtime does not inject them into pods that do not request a GPU (GKE's Container-Optimized OS:
     ``/home/kubernetes/bin/nvidia``, NVIDIA/dcgm-exporter#59 and #484). None: the runtime provides them."""
+    provisioner: str | None = None
+    """Who starts GPU nodes (``karpenter``, ``node-groups``), where the cluster offers a choice; None: the cloud's
+    only way (components/coldstart.yaml ``defaultProvisioner``). Read by the cold-start estimate."""
     critical_priority_needs_quota: bool = False
     """The cluster admits pods with the ``system-node-critical`` priority outside ``kube-system`` only in namespaces
     with a ResourceQuota whose scope selects that PriorityClass (GKE; Kubernetes docs, "Resource Quotas: Limit

@@ -441,6 +441,7 @@ class EksCluster(ManagedCluster):
             control_plane_tier="standard",
             needs_device_plugin=NEEDS_DEVICE_PLUGIN,
             needs_dcgm_exporter=True,
+            gpu_provisioner=aws_spec.gpu_provisioner,
             extra_outputs={
                 "gpu_provisioner": aws_spec.gpu_provisioner,
                 "oidc_provider_arn": self.oidc_provider_arn,

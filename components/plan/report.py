@@ -10,10 +10,12 @@ from typing import Any
 
 import yaml
 
+from components import coldstart
 from components.plan.engine import UNKNOWN_TEXT, PlanResult, Registration
 
 HELM_TYPES = ("kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart")
 K8S_PROVIDER = "pulumi:providers:kubernetes"
+ISVC_TYPE = "kubernetes:serving.kserve.io/v1beta1:InferenceService"
 
 
 @dataclass
@@ -71,11 +73,28 @@ def plan_json(project: str, plans: Iterable[StackPlan]) -> dict[str, Any]:
                 "policies": p.policies,
                 "cost": p.cost,
                 "deployTime": p.deploy_time,
+                "coldStart": [e.to_json() for e in cold_start(p)],
                 "settings": p.result.context.get("policySettings"),
             }
             for p in plans
         ],
     }
+
+
+def cluster_facts(plan: StackPlan) -> coldstart.ClusterFacts:
+    """The cluster facts cold starts depend on: the stack's cloud and the cluster's ``gpu_provisioner`` output."""
+    provisioner = None
+    for reg in plan.result.resources:
+        outputs = reg.outputs if isinstance(reg.outputs, dict) else {}
+        if not reg.custom and isinstance(outputs.get("gpu_provisioner"), str):
+            provisioner = outputs["gpu_provisioner"]
+    return coldstart.ClusterFacts(plan.cloud, provisioner)
+
+
+def cold_start(plan: StackPlan) -> list[coldstart.Estimate]:
+    """Cold-start estimates of the stack's GPU models and models that can scale to zero (:mod:`coldstart`)."""
+    isvcs = [r.wire_inputs() for r in plan.result.resources if r.type == ISVC_TYPE]
+    return coldstart.plan_estimates(isvcs, cluster_facts(plan))
 
 
 def _wire_outputs(outputs: dict[str, Any]) -> dict[str, Any]:

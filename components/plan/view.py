@@ -240,6 +240,25 @@ def deploy_time_table(plan: StackPlan) -> Table | None:
     return t
 
 
+def cold_start_table(plan: StackPlan) -> Table | None:
+    """Each GPU model's (and scale-to-zero model's) time to a first answer from zero replicas, with the longest
+    step; the steps and their sources are in the plan JSON (``coldStart``) and docs/performance.md."""
+    from components.plan.report import cold_start
+
+    estimates = cold_start(plan)
+    if not estimates:
+        return None
+    t = Table(title="Cold start from zero replicas (min)", title_justify="left")
+    for col in ("model", "from zero", "warm node", "longest step (from zero)"):
+        t.add_column(col, justify="right" if col in ("from zero", "warm node") else "left")
+    for e in estimates:
+        top = e.from_zero.dominant
+        t.add_row(e.model, f"{e.from_zero.minutes:g}", f"{e.warm_node.minutes:g}", f"{top.step}: {top.minutes:g}")
+    t.caption = "step times with sources: components/coldstart.yaml"
+    t.caption_justify = "left"
+    return t
+
+
 def render(plan: StackPlan, console: Console, *, show_tree: bool = True) -> None:
     """Print one stack's plan."""
     marker = plan.result.placeholders
@@ -258,7 +277,7 @@ def render(plan: StackPlan, console: Console, *, show_tree: bool = True) -> None
         console.print(f"[yellow]warning:[/] {escape(message)}")
     for note in plan.result.model_notes:
         console.print(f"[dim]note: {escape(note)}[/]")
-    for table in (cost_table(plan), model_cost_table(plan), deploy_time_table(plan)):
+    for table in (cost_table(plan), model_cost_table(plan), deploy_time_table(plan), cold_start_table(plan)):
         if table is not None:
             console.print(table)
     outputs = plan.result.stack_outputs

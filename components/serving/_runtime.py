@@ -2,17 +2,16 @@
 
 Pure functions (no resources), so the translation is tested on its own and the component stays short.
 
-Cold-start budget for a GPU model scaled to zero on a GPU pool at zero nodes (research/performance.md §3):
+Cold-start budget of a GPU model: :func:`components.coldstart.deadline_seconds`, the estimate from zero GPU nodes
+(node provisioning and boot per cloud and provisioner, GPU driver, the runtime's image pull, the model download,
+load, readiness) with every step at the slow end of its source's range (components/coldstart.yaml, each figure
+cited). It is a pure function of the model spec and the cluster's facts (cloud, GPU provisioner), so the serving
+layer does not depend on the plan.
 
-- GPU node boot: 11 min, the top of the observed range (AKS A100 pool 10-11 min; Karpenter ~100 s plus ~1 min
-  before GPUs are allocatable).
-- Image pull: 4 min (a cold 2-5 GB runtime image 30-60 s; a deep-learning image without streaming 3 min 50 s).
-- Model load: 3 min for predictive models (~1 GB from object storage "1 min+"), 8 min for LLMs on vLLM (weights
-  ~3 min plus a 3.5-4.5 min engine start: torch.compile, CUDA graphs).
-
-The Knative per-revision progress deadline is that sum (18 min; 23 min for LLMs), so Knative does not fail a
-revision that is still waiting for its GPU node (kserve#1247, kserve#1641). Pulumi waits 5 minutes longer, so the
-Knative failure reason is what ``pulumi up`` reports.
+The Knative per-revision progress deadline is that budget, so Knative does not fail a revision that is still
+waiting for its GPU node (kserve#1247, kserve#1641). Pulumi waits 5 minutes longer, so the Knative failure reason
+is what ``pulumi up`` reports. The rendered InferenceService carries the budget in :data:`COLD_START_ANNOTATION`, so
+the timeout chain (:mod:`components.serving.timeouts`) is checked against it from the rendered object alone.
 """
 
 from __future__ import annotations
@@ -21,18 +20,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from components import coldstart
 from components.clusters.base import GpuScheduling
 from components.platform.knative import MAX_REVISION_TIMEOUT
 from components.serving.spec import ModelSpec
 
-GPU_NODE_BOOT_SECONDS = 660
-IMAGE_PULL_SECONDS = 240
-MODEL_LOAD_SECONDS = 180
-LLM_LOAD_SECONDS = 480
 CPU_READY_SECONDS = 600
 """The progress deadline of a CPU model (Knative's own default), set per revision so it does not depend on the
 platform's global value."""
 PULUMI_MARGIN_SECONDS = 300
+COLD_START_ANNOTATION = "mlplatform.io/cold-start-seconds"
+"""A GPU model's cold-start budget in seconds (:func:`cold_start_seconds`), on the rendered InferenceService."""
 
 ISVC_API_VERSION = "serving.kserve.io/v1beta1"
 ISVC_LABEL = "serving.kserve.io/inferenceservice"
@@ -63,30 +61,36 @@ REQUEST_SECONDS = 300
 300, config/core/configmaps/defaults.yaml, knative/serving 1.21)."""
 
 
-def cold_start_seconds(spec: ModelSpec) -> int | None:
-    """The Knative progress deadline a GPU model needs (node boot + image pull + model load); None for CPU."""
+def cold_start_seconds(spec: ModelSpec, cluster: coldstart.ClusterFacts) -> int | None:
+    """The Knative progress deadline a GPU model needs on ``cluster``: its cold start from zero GPU nodes at the
+    slow end of every step (:func:`components.coldstart.deadline_seconds`); None for CPU."""
     if spec.resources.gpus == 0:
         return None
-    load = LLM_LOAD_SECONDS if spec.format == "huggingface" else MODEL_LOAD_SECONDS
-    return GPU_NODE_BOOT_SECONDS + IMAGE_PULL_SECONDS + load
+    return coldstart.deadline_seconds(coldstart.facts_from_spec("model", spec), cluster)
 
 
-def pulumi_timeout_seconds(spec: ModelSpec) -> int:
+def pulumi_timeout_seconds(spec: ModelSpec, cluster: coldstart.ClusterFacts) -> int:
     """How long ``pulumi up`` waits for the InferenceService to become Ready."""
-    return (cold_start_seconds(spec) or CPU_READY_SECONDS) + PULUMI_MARGIN_SECONDS
+    return cold_start_budget_seconds(spec, cluster) + PULUMI_MARGIN_SECONDS
 
 
 def _duration(seconds: int) -> str:
     return f"{seconds // 60}m" if seconds % 60 == 0 else f"{seconds}s"
 
 
-def isvc_annotations(spec: ModelSpec, deployment_mode: str) -> dict[str, str]:
-    """InferenceService annotations: Pulumi readiness, deployment mode, and autoscaling knobs KServe passes on."""
+def isvc_annotations(spec: ModelSpec, deployment_mode: str, cluster: coldstart.ClusterFacts) -> dict[str, str]:
+    """InferenceService annotations: Pulumi readiness, deployment mode, the cold-start budget and model size the
+    estimate used, and autoscaling knobs KServe passes on."""
     out = {
         "pulumi.com/waitFor": "condition=Ready",
-        "pulumi.com/timeoutSeconds": str(pulumi_timeout_seconds(spec)),
+        "pulumi.com/timeoutSeconds": str(pulumi_timeout_seconds(spec, cluster)),
         DEPLOYMENT_MODE: deployment_mode,
     }
+    deadline = cold_start_seconds(spec, cluster)
+    if deadline is not None:
+        out[COLD_START_ANNOTATION] = str(deadline)
+    if spec.model_size_gb is not None:
+        out[coldstart.MODEL_SIZE_ANNOTATION] = f"{spec.model_size_gb:g}"
     scaling = spec.scaling
     if deployment_mode == "Standard":
         out[KSERVE_AUTOSCALER_CLASS] = "hpa"
@@ -100,7 +104,6 @@ def isvc_annotations(spec: ModelSpec, deployment_mode: str) -> dict[str, str]:
         # sidecar sees the caller. The model admits the activator only for probes (_auth), and an internal model
         # never scales to zero in Knative mode (spec.platform_problems), so it never needs the activator.
         out[TARGET_BURST_CAPACITY] = "0"
-    deadline = cold_start_seconds(spec)
     out[PROGRESS_DEADLINE] = f"{deadline or CPU_READY_SECONDS}s"
     if deadline is not None and scaling.min_replicas == 0:
         # Keep the last pod at least as long as a cold start takes, so a pod that waited for its node and model
@@ -123,12 +126,12 @@ def isvc_labels(spec: ModelSpec, base: Mapping[str, str], deployment_mode: str) 
     return out
 
 
-def cold_start_budget_seconds(spec: ModelSpec) -> int:
+def cold_start_budget_seconds(spec: ModelSpec, cluster: coldstart.ClusterFacts) -> int:
     """How long the first pod may take from zero: a GPU model's cold start, else the CPU progress deadline."""
-    return cold_start_seconds(spec) or CPU_READY_SECONDS
+    return cold_start_seconds(spec, cluster) or CPU_READY_SECONDS
 
 
-def request_timeout_seconds(spec: ModelSpec) -> int:
+def request_timeout_seconds(spec: ModelSpec, cluster: coldstart.ClusterFacts) -> int:
     """The predictor's ``timeout`` (Knative mode): the cold-start budget plus :data:`REQUEST_SECONDS`, at most
     the platform's ``max-revision-timeout-seconds``.
 
@@ -139,7 +142,7 @@ def request_timeout_seconds(spec: ModelSpec) -> int:
     boots. Knative's webhook rejects a timeout above ``max-revision-timeout-seconds``
     (pkg/apis/serving/v1/revision_validation.go ``validateTimeoutSeconds``).
     """
-    return min(cold_start_budget_seconds(spec) + REQUEST_SECONDS, int(MAX_REVISION_TIMEOUT))
+    return min(cold_start_budget_seconds(spec, cluster) + REQUEST_SECONDS, int(MAX_REVISION_TIMEOUT))
 
 
 def security_context(spec: ModelSpec, enforce_restricted: bool = False) -> dict[str, Any]:
@@ -199,6 +202,8 @@ class PredictorInputs:
     service_account: str
     gpu: GpuScheduling
     pod_labels: Mapping[str, str]
+    cloud: str
+    """The cluster's cloud (the seam's ``cloud``): the cold-start estimate's node steps are keyed by it."""
     hf_secret_name: str | None = None
     enforce_restricted: bool = False
     """Whether the model's namespace enforces the ``restricted`` Pod Security level."""
@@ -232,7 +237,7 @@ def predictor(spec: ModelSpec, given: PredictorInputs) -> dict[str, Any]:
         "model": model,
     }
     if mode == "Knative":
-        out["timeout"] = request_timeout_seconds(spec)
+        out["timeout"] = request_timeout_seconds(spec, coldstart.cluster_facts(given.cloud, given.gpu))
     if spec.canary_traffic_percent is not None:
         out["canaryTrafficPercent"] = spec.canary_traffic_percent
     if given.pod_labels:

@@ -24,6 +24,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components import coldstart
 from components.clusters.base import StorageAccess
 from components.errors import SpecError
 from components.naming import child_name, child_opts, standard_labels, type_token
@@ -254,6 +255,7 @@ class ModelService(pulumi.ComponentResource):
                 service_account=sa_name,
                 gpu=cluster.gpu,
                 pod_labels={**labels, **access.pod_labels},
+                cloud=cluster.cloud,
                 hf_secret_name=hf_secret_name,
                 enforce_restricted=platform.pod_security == "restricted",
             ),
@@ -265,7 +267,9 @@ class ModelService(pulumi.ComponentResource):
                 "namespace": ns,
                 "labels": _runtime.isvc_labels(spec, labels, platform.deployment_mode),
                 "annotations": {
-                    **_runtime.isvc_annotations(spec, platform.deployment_mode),
+                    **_runtime.isvc_annotations(
+                        spec, platform.deployment_mode, coldstart.cluster_facts(cluster.cloud, cluster.gpu)
+                    ),
                     **access_annotations(spec),
                     HOST_ANNOTATION: host(name, spec, platform),
                 },

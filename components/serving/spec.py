@@ -239,6 +239,11 @@ class ModelSpec(Spec):
         "``hf://<org>/<model>``, ``pvc://<claim>/<path>`` or ``oci://``. A private bucket must be on the stack's "
         "cloud."
     )
+    model_size_gb: float | None = Field(default=None, gt=0, le=10000)
+    (
+        "Size of the model's files in GB, for the cold-start estimate (download time). Default: a typical size for "
+        "the format, from components/coldstart.yaml."
+    )
     public_storage: bool = False
     (
         "The bucket is readable anonymously: no cloud identity is created, so it may be on another cloud or serve an "

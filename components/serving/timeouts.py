@@ -42,13 +42,18 @@ def _seconds(value: str) -> int:
 
 
 def budget(isvc: Mapping[str, Any]) -> int:
-    """The cold-start budget of a rendered InferenceService (GPUs and format decide it, as in :mod:`_runtime`)."""
+    """The cold-start budget of a rendered InferenceService: a GPU model's estimate from zero GPU nodes, which
+    :mod:`_runtime` renders in ``mlplatform.io/cold-start-seconds`` (components/coldstart.py, per cloud, runtime
+    image, model size and storage); a CPU model's progress deadline otherwise.
+
+    A GPU model without the annotation was not rendered by us: its budget is unknown, so it is taken as the
+    platform's ``max-revision-timeout-seconds`` (the longest any hop may be) rather than a guess."""
     model = isvc["spec"]["predictor"]["model"]
     gpus = int(model.get("resources", {}).get("limits", {}).get(_runtime.GPU_RESOURCE, 0))
     if gpus == 0:
         return _runtime.CPU_READY_SECONDS
-    load = _runtime.LLM_LOAD_SECONDS if model["modelFormat"]["name"] == "huggingface" else _runtime.MODEL_LOAD_SECONDS
-    return _runtime.GPU_NODE_BOOT_SECONDS + _runtime.IMAGE_PULL_SECONDS + load
+    value = isvc["metadata"].get("annotations", {}).get(_runtime.COLD_START_ANNOTATION)
+    return int(value) if value is not None else int(MAX_REVISION_TIMEOUT)
 
 
 def _hosts(isvc: Mapping[str, Any]) -> set[str]:

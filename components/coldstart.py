@@ -1,0 +1,253 @@
+"""Cold start of a model: the time from a request at zero replicas to the first answer, step by step.
+
+Two cases per model (pure functions of the model's facts and the cluster's facts, no resources, no plan):
+
+- ``fromZero``: no node can take the pod. A GPU model waits for a GPU node (provisioning and boot, per cloud and
+  provisioner), then for its GPUs to be allocatable (driver, device plugin); then every model pulls its serving
+  runtime's image, downloads its model from storage, loads it, and becomes Ready behind Knative.
+- ``warmNode``: the same without the node steps (a node with free capacity is up, the image is not cached).
+
+A CPU model has no GPU steps: the system pool is always up, so its ``fromZero`` equals ``warmNode``.
+
+Every figure comes from ``coldstart.yaml`` beside this module, each with its source (or marked as a judgement with
+its reason). Cloud-specific figures are keyed by the cluster's cloud name, read through the cluster seam's
+``cloud`` property or a plan's cluster ``cloud`` output: nothing here branches on a cloud in code.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from components.clusters.base import GpuScheduling
+from components.serving import runtimes
+from components.serving.spec import ModelSpec
+
+DATA_FILE = Path(__file__).with_name("coldstart.yaml")
+GPU_RESOURCE = "nvidia.com/gpu"
+
+
+@dataclass(frozen=True)
+class ModelFacts:
+    """What decides a model's cold start: format (its runtime image), GPUs, storage URI, size if known."""
+
+    name: str
+    format: str
+    gpus: int
+    storage_uri: str
+    model_size_gb: float | None = None
+    protocol: str | None = None
+    runtime: str | None = None
+    """An explicit runtime (``spec.runtime``); None: the one KServe selects for the format and protocol."""
+
+
+@dataclass(frozen=True)
+class ClusterFacts:
+    """What decides the node steps: the cluster's cloud and, where it says, its GPU provisioner."""
+
+    cloud: str
+    gpu_provisioner: str | None = None
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a cold start."""
+
+    step: str
+    minutes: float
+    source: str
+    high: float | None = None
+    """The slow end of the source's range (None: the source gives one figure, the same as ``minutes``)."""
+
+    @property
+    def slow(self) -> float:
+        """The slow end: ``high``, else ``minutes``."""
+        return self.minutes if self.high is None else self.high
+
+    def to_json(self) -> dict[str, Any]:
+        """The step in the plan JSON."""
+        return {"step": self.step, "minutes": self.minutes, "high": self.slow, "source": self.source}
+
+
+@dataclass(frozen=True)
+class Case:
+    """The steps of one case, in order; their sum is the case's duration."""
+
+    steps: tuple[Step, ...]
+
+    @property
+    def minutes(self) -> float:
+        """The total, rounded to 0.01 min."""
+        return round(sum(s.minutes for s in self.steps), 2)
+
+    @property
+    def high(self) -> float:
+        """The total with every step at the slow end of its source's range (what deadlines must cover)."""
+        return round(sum(s.slow for s in self.steps), 2)
+
+    @property
+    def dominant(self) -> Step:
+        """The longest step."""
+        return max(self.steps, key=lambda s: s.minutes)
+
+    def to_json(self) -> dict[str, Any]:
+        """The case in the plan JSON."""
+        return {"minutes": self.minutes, "high": self.high, "steps": [s.to_json() for s in self.steps]}
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A model's cold start from zero nodes and on a warm node."""
+
+    model: str
+    from_zero: Case
+    warm_node: Case
+
+    def to_json(self) -> dict[str, Any]:
+        """The model's entry in the stack's ``coldStart`` list."""
+        return {"model": self.model, "fromZero": self.from_zero.to_json(), "warmNode": self.warm_node.to_json()}
+
+
+class ColdStartError(ValueError):
+    """Bad data in ``coldstart.yaml`` or a fact it has no figure for; the message is one line."""
+
+
+@cache
+def load(path: Path = DATA_FILE) -> dict[str, Any]:
+    """The data table (``coldstart.yaml`` beside this module by default)."""
+    with path.open(encoding="utf-8") as stream:
+        data = yaml.safe_load(stream)
+    if not isinstance(data, dict):
+        raise ColdStartError(f"{path.name}: the top level must be a mapping")
+    return data
+
+
+def _src(entry: Mapping[str, Any]) -> str:
+    return " ".join(str(entry["source"]).split())
+
+
+def _high(entry: Mapping[str, Any]) -> float | None:
+    return float(entry["high"]) if "high" in entry else None
+
+
+def storage_kind(uri: str) -> str:
+    """``object`` (s3://, gs://, Azure blob https://), ``hf``, ``pvc`` or ``oci``: how the model reaches the pod."""
+    scheme = uri.split("://", 1)[0].lower() if "://" in uri else ""
+    return {"hf": "hf", "pvc": "pvc", "oci": "oci"}.get(scheme, "object")
+
+
+def estimate(model: ModelFacts, cluster: ClusterFacts, data: Mapping[str, Any] | None = None) -> Estimate:
+    """The cold start of ``model`` on ``cluster`` (module docstring), from ``data`` (``coldstart.yaml`` by default)."""
+    d = load() if data is None else data
+    fmt = model.format
+    if fmt not in d["load"] or fmt not in d["modelSize"]:
+        raise ColdStartError(f"cold start: no figures for format {fmt!r} in {DATA_FILE.name}")
+    runtime, _ = runtimes.select(fmt, model.protocol, model.runtime)
+    image = d["images"].get(runtime or "default", d["images"]["default"])
+    pull = d["imagePull"]
+    if model.model_size_gb is not None:
+        size, size_src = model.model_size_gb, "modelSizeGb from the model spec"
+    else:
+        size, size_src = float(d["modelSize"][fmt]["gb"]), _src(d["modelSize"][fmt])
+    kind = storage_kind(model.storage_uri)
+    rate = d["download"][kind]
+    gb = float(image["gb"])
+    warm: list[Step] = [
+        Step(
+            f"image pull ({image['image']}, {gb:g} GB at {pull['gbPerMinute']} GB/min)",
+            round(gb / float(pull["gbPerMinute"]), 2),
+            f"size: {_src(image)}; rate: {_src(pull)}",
+            round(gb / float(pull["gbPerMinuteSlow"]), 2),
+        )
+    ]
+    if float(rate["gbPerMinute"]) > 0:
+        warm.append(
+            Step(
+                f"model download ({kind}, {size:g} GB at {rate['gbPerMinute']} GB/min)",
+                round(size / float(rate["gbPerMinute"]), 2),
+                f"size: {size_src}; rate: {_src(rate)}",
+                round(size / float(rate["gbPerMinuteSlow"]), 2) if "gbPerMinuteSlow" in rate else None,
+            )
+        )
+    load_ = d["load"][fmt]
+    warm.append(Step(f"load ({fmt})", float(load_["minutes"]), _src(load_), _high(load_)))
+    ready = d["readiness"]
+    warm.append(Step("readiness", float(ready["minutes"]), _src(ready), _high(ready)))
+    node: list[Step] = []
+    if model.gpus > 0:
+        provisioner = cluster.gpu_provisioner or d["defaultProvisioner"].get(cluster.cloud, "none")
+        steps = (d["nodeSteps"].get(cluster.cloud) or {}).get(provisioner)
+        if steps is None:
+            raise ColdStartError(f"cold start: no node steps for {cluster.cloud}/{provisioner} in {DATA_FILE.name}")
+        node = [Step(str(s["step"]), float(s["minutes"]), _src(s), _high(s)) for s in steps]
+    return Estimate(model.name, Case((*node, *warm)), Case(tuple(warm)))
+
+
+def deadline_seconds(model: ModelFacts, cluster: ClusterFacts) -> int:
+    """Whole seconds (rounded up) of ``model``'s ``fromZero`` estimate on ``cluster`` with every step at the slow end
+    of its source's range: what a deadline for the first pod must cover."""
+    return math.ceil(estimate(model, cluster).from_zero.high * 60)
+
+
+def facts_from_spec(name: str, spec: ModelSpec) -> ModelFacts:
+    """A model's facts from its validated spec."""
+    protocol = spec.effective_protocol
+    return ModelFacts(
+        name=name,
+        format=spec.format or "",
+        gpus=spec.resources.gpus,
+        storage_uri=spec.storage_uri,
+        model_size_gb=spec.model_size_gb,
+        protocol=None if protocol == "openai" else protocol,
+        runtime=spec.runtime,
+    )
+
+
+def cluster_facts(cloud: str, gpu: GpuScheduling) -> ClusterFacts:
+    """The cluster facts from the seam: its ``cloud`` and its GPU scheduling's ``provisioner``."""
+    return ClusterFacts(cloud, gpu.provisioner)
+
+
+def facts_from_isvc(isvc: Mapping[str, Any]) -> ModelFacts:
+    """A model's facts from a rendered InferenceService (``metadata`` and ``spec.predictor.model``)."""
+    meta = isvc.get("metadata") or {}
+    model = ((isvc.get("spec") or {}).get("predictor") or {}).get("model") or {}
+    limits = (model.get("resources") or {}).get("limits") or {}
+    size = (meta.get("annotations") or {}).get(MODEL_SIZE_ANNOTATION)
+    return ModelFacts(
+        name=str(meta.get("name")),
+        format=str((model.get("modelFormat") or {}).get("name")),
+        gpus=int(limits.get(GPU_RESOURCE, 0) or 0),
+        storage_uri=str(model.get("storageUri") or ""),
+        model_size_gb=float(size) if size is not None else None,
+        protocol=model.get("protocolVersion"),
+        runtime=model.get("runtime"),
+    )
+
+
+MODEL_SIZE_ANNOTATION = "mlplatform.io/model-size-gb"
+"""Where a rendered InferenceService carries the spec's ``modelSizeGb`` (set only when given)."""
+
+
+def can_scale_to_zero(isvc: Mapping[str, Any]) -> bool:
+    """Whether a rendered InferenceService's ``minReplicas`` is 0."""
+    pred = (isvc.get("spec") or {}).get("predictor") or {}
+    return pred.get("minReplicas") == 0
+
+
+def plan_estimates(isvcs: Sequence[Mapping[str, Any]], cluster: ClusterFacts | None) -> list[Estimate]:
+    """Estimates for every GPU model and every model that can scale to zero among rendered ``isvcs``, by name."""
+    if cluster is None:
+        cluster = ClusterFacts("existing")
+    out = []
+    for isvc in isvcs:
+        facts = facts_from_isvc(isvc)
+        if facts.gpus > 0 or can_scale_to_zero(isvc):
+            out.append(estimate(facts, cluster))
+    return sorted(out, key=lambda e: e.model)

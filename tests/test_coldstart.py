@@ -1,0 +1,169 @@
+"""The cold-start estimate: per model, from zero GPU nodes and on a warm node, each step from coldstart.yaml.
+
+Expected figures are the data's, written out as arithmetic so that a change to the data or the sum shows here.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import replace
+from functools import cache
+from typing import Any
+
+import pytest
+from rich.console import Console
+
+from components import coldstart
+from components.coldstart import ClusterFacts, ModelFacts, estimate
+from components.plan.cli import plan_stack
+from components.plan.project import load_project
+from components.plan.report import StackPlan, cold_start, plan_json
+from components.plan.view import cold_start_table
+from support import ROOT
+
+RESNET = ModelFacts("resnet50", "pytorch", 1, "s3://bucket/resnet50")
+IRIS = ModelFacts("sklearn-iris", "sklearn", 0, "gs://kfserving-examples/models/sklearn/1.0/model")
+AWS = ClusterFacts("aws")
+
+
+@cache
+def planned(stack: str) -> StackPlan:
+    return plan_stack(load_project(ROOT), stack)
+
+
+def figures(stack: str) -> dict[str, tuple[float, float]]:
+    return {e.model: (e.from_zero.minutes, e.warm_node.minutes) for e in cold_start(planned(stack))}
+
+
+# Shipped stacks. Steps (minutes, components/coldstart.yaml): image = runtime image GB / 4.7 GB/min; download = model
+# GB / 1 GB/min; readiness 0.21.
+SHIPPED = {
+    "aws-dev": {
+        # kserve-sklearnserver 1.0/4.7 = 0.21, 0.01 GB, load 0.1, readiness 0.21; CPU: no node steps
+        "sklearn-iris": (0.53, 0.53),
+        # Karpenter 1.67 + GPU ready 1.0; kserve-torchserve 4.0/4.7 = 0.85, 0.1 GB, load 0.5, readiness 0.21
+        "resnet50": (4.33, 1.66),
+    },
+    "azure-staging": {
+        "sklearn-iris": (0.53, 0.53),
+        # autoscaler delay 0.5 + AKS 7.5 + GPU ready 1.0; kserve-tritonserver 15.5/4.7 = 3.3, BERT 0.44, load 0.5,
+        # readiness 0.21
+        "bert-onnx": (13.45, 4.45),
+    },
+    "gcp-prod": {
+        # delay 0.5 + GKE 5.5 + GPU ready 1.0; tritonserver 3.3, 0.1 GB, load 0.5, readiness 0.21
+        "resnet-triton": (11.11, 4.11),
+        # delay 0.5 + GKE 5.5 + GPU ready 1.0; kserve-huggingfaceserver 12/4.7 = 2.55, Qwen2.5-1.5B 3.1 GB from hf,
+        # vLLM start 1.5, readiness 0.21 (sklearn-iris there keeps 2 replicas on CPU: not listed)
+        "qwen-chat": (14.36, 7.36),
+    },
+    "local": {"sklearn-iris": (0.53, 0.53)},  # xgboost-iris keeps 1 replica on CPU: not listed
+}
+
+
+@pytest.mark.parametrize("stack", sorted(SHIPPED))
+def test_shipped_models_cold_starts(stack: str) -> None:
+    assert figures(stack) == SHIPPED[stack]
+
+
+def test_the_node_dominates_from_zero_on_the_autoscaler_clouds() -> None:
+    by_model = {e.model: e for s in ("azure-staging", "gcp-prod") for e in cold_start(planned(s))}
+    for name in ("bert-onnx", "resnet-triton", "qwen-chat"):
+        assert by_model[name].from_zero.dominant.step.startswith("GPU node provisioning and boot"), name
+    # on a warm node the image pull (tritonserver) or the download (Qwen) is the longest step
+    assert by_model["bert-onnx"].warm_node.dominant.step.startswith("image pull (nvcr.io/nvidia/tritonserver")
+    assert by_model["qwen-chat"].warm_node.dominant.step.startswith("model download (hf, 3.1 GB")
+
+
+def test_bigger_model_downloads_longer() -> None:
+    small, big = estimate(RESNET, AWS), estimate(replace(RESNET, model_size_gb=20), AWS)
+    step = {s.step.split(" (")[0]: s.minutes for s in big.warm_node.steps}
+    assert step["model download"] == 20.0
+    assert big.warm_node.minutes - small.warm_node.minutes == pytest.approx(20 - 0.1)
+
+
+def test_warm_node_is_faster_than_from_zero_for_a_gpu_model() -> None:
+    for cloud in ("aws", "azure", "gcp", "existing"):
+        e = estimate(RESNET, ClusterFacts(cloud))
+        assert e.warm_node.minutes < e.from_zero.minutes
+        assert e.from_zero.steps[-len(e.warm_node.steps) :] == e.warm_node.steps
+
+
+def test_cpu_model_has_no_gpu_steps() -> None:
+    e = estimate(IRIS, AWS)
+    assert e.from_zero == e.warm_node
+    assert not any("GPU" in s.step or "node" in s.step for s in e.from_zero.steps)
+
+
+def test_provisioner_and_cloud_choose_the_node_steps() -> None:
+    karpenter = estimate(RESNET, ClusterFacts("aws", "karpenter")).from_zero
+    groups = estimate(RESNET, ClusterFacts("aws", "node-groups")).from_zero
+    # node-groups: autoscaler delay 0.5 + 5.0 (driver included, kubernetes/autoscaler#3464) vs 1.67 + 1.0
+    assert groups.minutes - karpenter.minutes == pytest.approx(5.5 - 2.67)
+    assert estimate(RESNET, ClusterFacts("aws")) == estimate(RESNET, ClusterFacts("aws", "karpenter"))
+    with pytest.raises(coldstart.ColdStartError):
+        estimate(RESNET, ClusterFacts("aws", "fargate"))
+
+
+def test_storage_kind_and_runtime_scale_the_steps() -> None:
+    pvc = estimate(replace(RESNET, storage_uri="pvc://claim/resnet"), AWS).warm_node
+    assert not any(s.step.startswith("model download") for s in pvc.steps)
+    assert coldstart.storage_kind("https://acct.blob.core.windows.net/c/m") == "object"
+    assert coldstart.storage_kind("hf://Qwen/Qwen2.5-1.5B-Instruct") == "hf"
+    # the protocol picks the runtime, the runtime the image: sklearn over v2 is kserve-mlserver (3.74 GB)
+    v2 = estimate(replace(IRIS, protocol="v2"), AWS).warm_node.steps[0]
+    assert v2.step.startswith("image pull (docker.io/seldonio/mlserver:1.7.1, 3.74 GB")
+    mine = estimate(replace(IRIS, runtime="my-runtime"), AWS).warm_node.steps[0]
+    assert mine.step.startswith("image pull (a runtime we do not install, 15.5 GB")
+
+
+def test_deadline_is_from_zero_at_the_slow_end() -> None:
+    e = estimate(RESNET, AWS)
+    # Karpenter 1.67 + GPU ready high 3.0 + torchserve 4.0 GB at 2.0 GB/min 2.0 + 0.1 + 0.5 + readiness high 0.25
+    assert e.from_zero.high == pytest.approx(7.52)
+    assert coldstart.deadline_seconds(RESNET, AWS) == 452  # 451.2 s rounded up
+
+
+def test_every_figure_in_the_data_has_a_source() -> None:
+    def walk(node: Any, where: str) -> None:
+        if isinstance(node, dict):
+            numbers = [k for k, v in node.items() if isinstance(v, int | float) and not isinstance(v, bool)]
+            if numbers:
+                assert str(node.get("source", "")).strip(), f"{where}: {numbers} without a source"
+            for k, v in node.items():
+                walk(v, f"{where}.{k}")
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                walk(v, f"{where}[{i}]")
+
+    walk(coldstart.load(), "coldstart.yaml")
+    for e in (estimate(RESNET, ClusterFacts(c)) for c in ("aws", "azure", "gcp", "existing")):
+        assert all(s.source for s in e.from_zero.steps)
+
+
+def test_plan_json_has_the_cold_start_of_each_model() -> None:
+    doc = json.loads(json.dumps(plan_json("mlplatform", [planned("aws-dev")])))
+    entries = doc["stacks"][0]["coldStart"]
+    assert [e["model"] for e in entries] == ["resnet50", "sklearn-iris"]  # by name
+    resnet = entries[0]
+    assert set(resnet) == {"model", "fromZero", "warmNode"}
+    assert resnet["fromZero"]["minutes"] == 4.33 and resnet["warmNode"]["minutes"] == 1.66
+    assert [s["step"] for s in resnet["fromZero"]["steps"]][:2] == [
+        "GPU node provisioning and boot (Karpenter)",
+        "GPU driver and device plugin ready",
+    ]
+    for step in resnet["fromZero"]["steps"]:
+        assert set(step) == {"step", "minutes", "high", "source"} and step["source"]
+    assert sum(s["minutes"] for s in resnet["fromZero"]["steps"]) == pytest.approx(4.33)
+
+
+def test_view_prints_the_cold_start_table() -> None:
+    table = cold_start_table(planned("gcp-prod"))
+    assert table is not None
+    out = io.StringIO()
+    Console(file=out, width=200).print(table)
+    text = out.getvalue()
+    assert "Cold start from zero replicas (min)" in text
+    assert "qwen-chat" in text and "14.36" in text and "7.36" in text
+    assert "resnet-triton" in text and "11.11" in text
