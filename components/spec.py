@@ -224,3 +224,24 @@ def format_validation_error(exc: ValidationError, where: str, model: type[Spec])
     if len(errors) > 1:
         msg += f" (+{len(errors) - 1} more)"
     return msg
+
+
+MAX_DEPTH = 32
+"""Deepest nesting of maps and lists in one stack value: the stack file reader (components/plan/project.py) and the
+program's config reader (infra/config.py) refuse deeper values with one line."""
+
+
+def nesting_depth(value: Any) -> int:
+    """How deeply maps and lists nest in ``value`` (a scalar is 0); iterative, so any depth is measured without
+    recursion (it stops counting past :data:`MAX_DEPTH`)."""
+    deepest, todo = 0, [(value, 1)]
+    while todo:
+        item, level = todo.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, level)
+        if level > MAX_DEPTH:
+            break
+        todo.extend((c, level + 1) for c in children)
+    return deepest

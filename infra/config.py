@@ -26,7 +26,7 @@ from components.serving.spec import (  # noqa: F401 - reserved_namespaces, MAX_A
     platform_problems,
     reserved_namespaces,
 )
-from components.spec import Spec, did_you_mean, field_error, validate_as, value_error
+from components.spec import MAX_DEPTH, Spec, did_you_mean, field_error, nesting_depth, validate_as, value_error
 from components.spec import format_validation_error as spec_format
 from components.storage import parse_storage_uri
 
@@ -344,7 +344,7 @@ def load(raw: Mapping[str, Any], secret_keys: set[str] | frozenset[str], stack_f
     except RecursionError:
         values = {"": _TOO_DEEP}
     for key, value in values.items():
-        if value is _TOO_DEEP or _depth(value) > MAX_DEPTH:
+        if value is _TOO_DEEP or nesting_depth(value) > MAX_DEPTH:
             raise _FormattedError(
                 f"{stack_file}: {NAMESPACE}:{key}: maps and lists nested more than {MAX_DEPTH} deep are not allowed"
             )
@@ -394,24 +394,7 @@ def load(raw: Mapping[str, Any], secret_keys: set[str] | frozenset[str], stack_f
     return LoadedConfig(cfg, secrets, stack_file)
 
 
-MAX_DEPTH = 32
-"""Deepest nesting of maps and lists in one value (the stack file reader refuses the same)."""
 _TOO_DEEP = object()
-
-
-def _depth(value: Any) -> int:
-    """How deeply maps and lists nest in ``value`` (iterative: any depth is measured without recursion)."""
-    deepest, todo = 0, [(value, 1)]
-    while todo:
-        item, level = todo.pop()
-        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
-        if children is None:
-            continue
-        deepest = max(deepest, level)
-        if level > MAX_DEPTH:
-            break
-        todo.extend((c, level + 1) for c in children)
-    return deepest
 
 
 def _looks_like_ours(namespace: str) -> bool:

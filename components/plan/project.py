@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from components.errors import SpecError, show
+from components.spec import MAX_DEPTH, nesting_depth
 
 SECRET_PLACEHOLDER = "[secret]"
 """What a ``secure:`` value becomes offline: the real value needs the stack's secrets provider."""
@@ -27,10 +28,6 @@ class ProjectError(SpecError):
     def message(self) -> str:
         """The complete line."""
         return self._line
-
-
-MAX_DEPTH = 32
-"""Deepest nesting of maps and lists a stack file may have (ours needs 7); deeper is refused in one line."""
 
 
 class _StackLoader(yaml.SafeLoader):
@@ -104,21 +101,6 @@ _StackLoader.add_constructor("tag:yaml.org,2002:timestamp", _StackLoader.constru
 for _tag in ("binary", "set", "omap", "pairs"):
     _StackLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _StackLoader.refuse)
 _StackLoader.add_constructor(None, _StackLoader.refuse)  # any other tag: !foo, !!python/...
-
-
-def _depth(value: Any) -> int:
-    """How deeply maps and lists nest in ``value`` (a scalar is 0); iterative, so any depth is measured."""
-    deepest, todo = 0, [(value, 1)]
-    while todo:
-        item, level = todo.pop()
-        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
-        if children is None:
-            continue
-        deepest = max(deepest, level)
-        if level > MAX_DEPTH:
-            break
-        todo.extend((c, level + 1) for c in children)
-    return deepest
 
 
 @dataclass(frozen=True)
@@ -250,7 +232,7 @@ def parse_stack_text(data: bytes, rel: str) -> dict[str, Any]:
         doc = {}
     if not isinstance(doc, dict):
         raise ProjectError(f"{rel}: the file is not a YAML map; give `config:` with mlplatform: keys under it")
-    if _depth(doc) > MAX_DEPTH:
+    if nesting_depth(doc) > MAX_DEPTH:
         raise ProjectError(_too_deep(rel))
     return doc
 
