@@ -468,20 +468,23 @@ class AksCluster(ManagedCluster):
             **extra,
         )
 
-    def _grant(
-        self, name: str, namespace: str, service_account: str, loc: StorageLocation, parent: pulumi.Resource
-    ) -> StorageAccess:
-        """A user-assigned identity federated with ``namespace/service_account``, Blob Data Reader on the container."""
+    def _federated_identity(
+        self, name: str, role: str, namespace: str, service_account: str, parent: pulumi.Resource
+    ) -> tuple[azure.managedidentity.UserAssignedIdentity, azure.managedidentity.FederatedIdentityCredential]:
+        """A user-assigned identity that exactly ``namespace/service_account`` may use through workload identity: the
+        federated credential trusts the cluster's OIDC issuer for that subject and the token exchange audience.
+        ``role`` prefixes the children's roles (``dns`` gives ``<name>-dns-identity``)."""
+        prefix = f"{role}-" if role else ""
         identity = azure.managedidentity.UserAssignedIdentity(
-            child_name(name, "identity"),
-            resource_name_=short_name(f"{self._args.cluster_name}-{name}", 128),
+            child_name(name, f"{prefix}identity"),
+            resource_name_=short_name(f"{self._args.cluster_name}-{name}" + (f"-{role}" if role else ""), 128),
             resource_group_name=self.resource_group_name,
             location=self._args.region,
             tags=self._tags,
             opts=child_opts(parent),
         )
         federated = azure.managedidentity.FederatedIdentityCredential(
-            child_name(name, "federated"),
+            child_name(name, f"{prefix}federated"),
             federated_identity_credential_resource_name=short_name(f"{namespace}-{service_account}", 120),
             resource_name_=identity.name,
             resource_group_name=self.resource_group_name,
@@ -490,6 +493,13 @@ class AksCluster(ManagedCluster):
             audiences=[TOKEN_AUDIENCE],
             opts=child_opts(parent),
         )
+        return identity, federated
+
+    def _grant(
+        self, name: str, namespace: str, service_account: str, loc: StorageLocation, parent: pulumi.Resource
+    ) -> StorageAccess:
+        """A user-assigned identity federated with ``namespace/service_account``, Blob Data Reader on the container."""
+        identity, federated = self._federated_identity(name, "", namespace, service_account, parent)
         rg = self._storage_rg
         if rg is None:
             # The same refusal as check_cluster's (at config time), for programs that use the component directly.
@@ -545,24 +555,7 @@ class AksCluster(ManagedCluster):
             raise SpecError("platform.dns.resourceGroup", None, "give the resource group of the Azure DNS zone")
         zone_name = zone.id or zone.name
         rg = zone.resource_group
-        identity = azure.managedidentity.UserAssignedIdentity(
-            child_name(name, "dns-identity"),
-            resource_name_=short_name(f"{self._args.cluster_name}-{name}-dns", 128),
-            resource_group_name=self.resource_group_name,
-            location=self._args.region,
-            tags=self._tags,
-            opts=child_opts(parent),
-        )
-        federated = azure.managedidentity.FederatedIdentityCredential(
-            child_name(name, "dns-federated"),
-            federated_identity_credential_resource_name=short_name(f"{namespace}-{service_account}", 120),
-            resource_name_=identity.name,
-            resource_group_name=self.resource_group_name,
-            issuer=self.oidc_issuer,
-            subject=f"system:serviceaccount:{namespace}:{service_account}",
-            audiences=[TOKEN_AUDIENCE],
-            opts=child_opts(parent),
-        )
+        identity, federated = self._federated_identity(name, "dns", namespace, service_account, parent)
         rg_scope = self._subscription.apply(lambda s: f"/subscriptions/{s}/resourceGroups/{rg}")
         contributor = azure.authorization.RoleAssignment(
             child_name(name, "dns-zone-contributor"),
