@@ -22,6 +22,7 @@ from components.clusters._common import (
     system_instance_type,
 )
 from components.clusters.base import GPU_TAINT, DnsAccess, DnsZone, GpuPoolInfo, GpuScheduling, StorageAccess
+from components.clusters.reachability import GKE_AUTOMATIC_PORTS, WEBHOOKS
 from components.clusters.spec import CLUSTER_TAG, api_endpoint
 from components.errors import SpecError
 from components.naming import child_name, child_opts, gcp_labels, merge_tags
@@ -49,21 +50,11 @@ NVIDIA_DRIVER_ROOT = "/home/kubernetes/bin/nvidia"
 mounted at /usr/local/nvidia in the pod)."""
 """Where GKE nodes keep CNI binaries (COS mounts /opt read-only); Istio's GKE platform notes set the istio-cni
 chart's ``cniBinDir`` to it."""
-WEBHOOK_PORTS: Mapping[str, int] = {
-    # istio/istio manifests/charts/istio-control/istio-discovery/templates/service.yaml: port 443 -> targetPort 15017
-    # (https-webhook: sidecar injection and validation).
-    "istiod": 15017,
-    # kserve/kserve charts/kserve-resources/templates/kserve/deployment_kserve-controller-manager.yaml: containerPort
-    # 9443 named webhook-server, the targetPort of kserve-webhook-server-service.
-    "kserve": 9443,
-    # knative/serving config/core/deployments/webhook.yaml (WEBHOOK_PORT 8443, Service 443 -> 8443) and
-    # knative-extensions/net-istio config/500-webhook-service.yaml (443 -> 8443).
-    "knative": 8443,
-}
-"""Admission webhook ports the GKE control plane must reach on the nodes. GKE's automatic firewall rule for a
-private cluster opens only tcp 443 and 10250 from the control plane (cert-manager's chart values, pinned in
-upstream/chart-values/cert-manager-v1.21.1.yaml, say so and set its webhook to 10250); every other webhook needs a
-rule (https://cloud.google.com/kubernetes-engine/docs/how-to/private-clusters#add_firewall_rules)."""
+WEBHOOK_PORTS: Mapping[str, int] = {w.name: w.port for w in WEBHOOKS if w.port not in GKE_AUTOMATIC_PORTS}
+"""Admission webhook ports the GKE control plane must reach on the nodes and GKE's automatic rule (tcp 443, 10250)
+does not open: every webhook of the platform (``reachability.WEBHOOKS``, each cited there) but cert-manager's and
+the Prometheus operator's, which their pinned charts put on 10250 (https://cloud.google.com/kubernetes-engine/docs/
+how-to/private-clusters#add_firewall_rules). ``reachability.webhook_problems`` checks the rendered rule."""
 
 
 def generation_suffix(generation: int) -> str:
