@@ -13,11 +13,15 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from components.catalog import CLOUDS
 from components.errors import SpecError
-from components.plan.project import Project, find_project, load_project, read_stack_file
+from components.plan.project import Project, StackConfigFile, find_project, load_project, read_stack_file
 from components.plan.report import StackPlan, plan_json, write_manifests
+
+if TYPE_CHECKING:
+    from policy.rules import Facts
 
 EXIT_OK, EXIT_POLICY, EXIT_INVALID = 0, 1, 2
 EXIT_INTERNAL = 70
@@ -34,6 +38,7 @@ def plan_stack(
     from components.cost import estimate
     from components.deploytime import critical_path
     from components.plan.engine import fewer_gc_passes, run_program
+    from policy.judged import judge_unknown_documents
     from policy.rules import StackSettings, evaluate
     from policy.rules.budget import with_cost
 
@@ -57,7 +62,24 @@ def plan_stack(
         settings = StackSettings.from_config(cfg.config, namespace=project.name)
         facts = with_cost(settings.facts, cfg.config, plan.cost, namespace=project.name)
         plan.policies = evaluate(result, replace(settings, facts=facts))
+        if not placeholders:
+            # documents built from outputs are unknown here: judge them over a placeholder rendering (policy/judged.py)
+            plan.policies = judge_unknown_documents(
+                plan.policies, lambda: _placeholder_policies(project, stack, cfg, facts)
+            )
     return plan
+
+
+def _placeholder_policies(project: Project, stack: str, cfg: StackConfigFile, facts: Facts) -> list[dict[str, Any]]:
+    """The policies entries of the stack planned again with typed placeholders (``outputs="fake"``)."""
+    from components.plan.engine import run_program
+    from policy.rules import StackSettings, evaluate
+
+    result = run_program(
+        project.root, stack, cfg.config, cfg.secret_keys, main=project.main, project=project.name, outputs="fake"
+    )
+    settings = StackSettings.from_config(cfg.config, namespace=project.name)
+    return evaluate(result, replace(settings, facts=facts))
 
 
 def _parser() -> argparse.ArgumentParser:
