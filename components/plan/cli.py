@@ -323,6 +323,12 @@ def _check_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     check.add_argument("plan_file", type=Path, metavar="PLAN.json", help="a plan written by mlplatform plan --json")
     check.add_argument("--stack", help="check this stack of the plan only (default: every stack in it)")
+    check.add_argument(
+        "--strict", action="store_true", help="fail a mandatory rule that left documents unchecked (known after deploy)"
+    )
+    check.add_argument(
+        "--no-overrides", action="store_true", help="ignore the overrides saved in the plan (default enforcement)"
+    )
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -332,7 +338,7 @@ def _check(args: argparse.Namespace) -> int:
 
     from components.plan.engine import PlanResult
     from components.plan.view import policy_table
-    from policy.check import check, load_plan, select
+    from policy.check import check, load_plan, select, strict
 
     console, err = Console(), Console(stderr=True)
     try:
@@ -342,7 +348,10 @@ def _check(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     failed = 0
     for saved in stacks:
-        plan = StackPlan(saved.stack, saved.cloud, PlanResult("", saved.stack, [], {}), policies=check(saved))
+        entries = check(saved, no_overrides=args.no_overrides)
+        if args.strict:
+            entries = strict(entries)
+        plan = StackPlan(saved.stack, saved.cloud, PlanResult("", saved.stack, [], {}), policies=entries)
         console.rule(f"{saved.stack} ({saved.cloud}), from {args.plan_file}")
         console.print(policy_table(plan))
         failed += len(plan.mandatory_failures)
