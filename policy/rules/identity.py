@@ -43,6 +43,7 @@ engine's fake outputs.
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -144,14 +145,25 @@ def _unknown_doc(res: Resource) -> str | None:
 # ------------------------------------------------------------------------------------------------ trust
 
 
+def action_matches(pattern: str, action: str) -> bool:
+    """True when the IAM ``Action`` entry ``pattern`` covers ``action``.
+
+    "The prefix and the action name are case insensitive" and an entry may use the multi-character (``*``) and
+    single-character (``?``) wildcards anywhere in the name (AWS IAM User Guide, "IAM JSON policy elements: Action",
+    docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_action.html): ``STS:assumerolewith*``
+    covers ``sts:AssumeRoleWithWebIdentity``. ``fnmatchcase`` on lower-cased text gives exactly ``*`` and ``?``
+    (``[`` cannot occur in an action name, so its character classes never apply).
+    """
+    return fnmatch.fnmatchcase(action.lower(), pattern.lower())
+
+
 def irsa_problems(doc: Mapping[str, Any]) -> list[str]:
     """Why an IAM trust policy lets more than one ServiceAccount (or a token for another audience) assume the role."""
     problems = []
     for i, st in enumerate(statements(doc)):
         if st.get("Effect", "Allow") != "Allow":
             continue
-        actions = _strings(st.get("Action"))
-        if not any(a in (WEB_IDENTITY, "sts:*", "*") for a in actions):
+        if not any(action_matches(a, WEB_IDENTITY) for a in _strings(st.get("Action"))):
             continue
         where = f"Statement[{i}]"
         federated = _strings(as_map(st.get("Principal")).get("Federated"))
@@ -272,26 +284,45 @@ def _trust(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
 # ------------------------------------------------------------------------------------------------ storage
 
 
+S3_READ_ACTIONS = ("s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket")
+"""The only S3 actions a model's identity needs: read an object (or a version of it) and list its prefix."""
+
+
 def _s3_actions(st: Mapping[str, Any]) -> list[str]:
-    return [a for a in _strings(st.get("Action")) if a == "*" or a.lower().startswith("s3:")]
+    return [a for a in _strings(st.get("Action")) if action_matches(a, "s3:x") or a.lower().startswith("s3:")]
+
+
+def _bounded(value: str) -> bool:
+    """A key or ``s3:prefix`` value that stays under one folder: no wildcard (one exact key or prefix), or a
+    non-empty text ending in ``/`` before the first wildcard (``resnet50/v1/*``, never ``resnet50/v1*``)."""
+    cut = min((i for i in (value.find("*"), value.find("?")) if i >= 0), default=-1)
+    if cut < 0:
+        return value != ""
+    head = value[:cut]
+    return head.endswith("/") and head.strip("/") != ""
 
 
 def s3_problems(doc: Mapping[str, Any]) -> list[str]:
-    """Why an IAM policy document grants S3 access wider than one bucket prefix."""
+    """Why an IAM policy document grants S3 access beyond reading one bucket prefix."""
     problems = []
     for i, st in enumerate(statements(doc)):
         if st.get("Effect", "Allow") != "Allow":
             continue
+        where = f"Statement[{i}]"
+        if "NotAction" in st:
+            problems.append(f"{where} uses NotAction: it grants every action not listed, S3 included")
+            continue
         actions = _s3_actions(st)
         if not actions:
             continue
-        where = f"Statement[{i}]"
-        if "NotResource" in st or "NotAction" in st:
-            problems.append(f"{where} uses NotResource/NotAction with S3: grants everything not listed")
+        if "NotResource" in st:
+            problems.append(f"{where} uses NotResource with S3: grants everything not listed")
             continue
-        wild = [a for a in actions if "*" in a or "?" in a]
-        if wild:
-            problems.append(f"{where} grants {', '.join(wild)}: name the read actions")
+        wider = [a for a in actions if a.lower() not in {r.lower() for r in S3_READ_ACTIONS}]
+        if wider:
+            problems.append(
+                f"{where} grants {', '.join(wider)}: a model reads; allow only {', '.join(S3_READ_ACTIONS)}"
+            )
         for res in _strings(st.get("Resource")):
             m = _S3_ARN.fullmatch(res)
             if res == "*" or m is None:
@@ -304,6 +335,11 @@ def s3_problems(doc: Mapping[str, Any]) -> list[str]:
             reads = [a for a in actions if a.lower().startswith("s3:getobject")]
             if key is not None and reads and (key == "" or key[0] in "*?"):
                 problems.append(f"{where} reads every object of bucket {m['bucket']} ({res}): scope it to the prefix")
+            elif key is not None and reads and not _bounded(key):
+                problems.append(
+                    f"{where} reads {res}: the prefix has no / boundary before its wildcard, so it also reaches "
+                    "sibling prefixes (resnet50/v1* matches resnet50/v10/); end it with /*"
+                )
             if key is None and any(a.lower() == "s3:listbucket" for a in actions):
                 cond = st.get("Condition")
                 prefixes = [
@@ -315,7 +351,25 @@ def s3_problems(doc: Mapping[str, Any]) -> list[str]:
                 ]
                 if not prefixes or any(p in ("", "*") or p[0] in "*?" for p in prefixes):
                     problems.append(f"{where} lists all of bucket {m['bucket']}: add a Condition on s3:prefix")
+                elif not all(_bounded(p) for p in prefixes):
+                    problems.append(
+                        f"{where} lists bucket {m['bucket']} under s3:prefix {prefixes}: end a wildcard prefix "
+                        "with /* (a / boundary)"
+                    )
     return problems
+
+
+WIDE_MANAGED = ("AdministratorAccess", "PowerUserAccess", "ReadOnlyAccess", *S3_MANAGED)
+"""AWS managed policies that reach every bucket of the account: AmazonS3ReadOnlyAccess allows ``s3:Get*``,
+``s3:List*`` on ``*`` (AWS Managed Policy reference, docs.aws.amazon.com/aws-managed-policy/latest/reference/
+AmazonS3ReadOnlyAccess.html); AmazonS3FullAccess, AdministratorAccess, PowerUserAccess and ReadOnlyAccess are
+wider still (same reference, pages of those names; only the AmazonS3ReadOnlyAccess page was read in this session)."""
+
+
+def _managed_problem(arn: Any) -> str | None:
+    if isinstance(arn, str) and ":iam::aws:policy/" in arn and arn.rsplit("/", 1)[-1] in WIDE_MANAGED:
+        return f"attaches {arn}: it grants every bucket of the account"
+    return None
 
 
 def _storage(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
@@ -326,14 +380,16 @@ def _storage(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
             for problem in s3_problems(doc) if doc is not None else []:
                 yield Finding(r.urn, f"IAM policy {r.name}: {problem}")
         elif r.type == IAM_ROLE:
+            for arn in as_list(p.get("managedPolicyArns")):
+                if problem := _managed_problem(arn):
+                    yield Finding(r.urn, f"IAM role {r.name} {problem}")
             for inline in as_list(p.get("inlinePolicies")):
                 doc = policy_document(as_map(inline).get("policy"))
                 for problem in s3_problems(doc) if doc is not None else []:
                     yield Finding(r.urn, f"IAM role {r.name} inline policy: {problem}")
         elif r.type == IAM_ATTACHMENT:
-            arn = p.get("policyArn")
-            if isinstance(arn, str) and arn.rsplit("/", 1)[-1] in S3_MANAGED:
-                yield Finding(r.urn, f"{r.name} attaches {arn}: it grants every bucket of the account")
+            if problem := _managed_problem(p.get("policyArn")):
+                yield Finding(r.urn, f"{r.name} {problem}")
         elif r.type in (GCS_MEMBER, GCS_BINDING):
             role = p.get("role")
             members = [p.get("member")] if r.type == GCS_MEMBER else as_list(p.get("members"))
@@ -389,6 +445,7 @@ RULES = [
         enforcement="mandatory",
         area="identity",
         applies_to=(
+            IAM_ROLE,
             IAM_ROLE_POLICY,
             IAM_POLICY,
             IAM_ATTACHMENT,

@@ -879,11 +879,11 @@ def s3(statement: dict[str, Any], *expect: str) -> Case:
     )
 
 
-GET = {"Action": "s3:GetObject", "Resource": "arn:aws:s3:::models/resnet50/v1*"}
+GET = {"Action": "s3:GetObject", "Resource": "arn:aws:s3:::models/resnet50/v1/*"}
 LIST = {
     "Action": "s3:ListBucket",
     "Resource": "arn:aws:s3:::models",
-    "Condition": {"StringLike": {"s3:prefix": ["resnet50/v1*"]}},
+    "Condition": {"StringLike": {"s3:prefix": ["resnet50/v1", "resnet50/v1/*"]}},
 }
 AZ_SCOPE = (
     "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/acct/blobServices/default"
@@ -1119,8 +1119,8 @@ CASES += [
     s3(GET),
     s3(LIST),
     s3({**GET, "Resource": "arn:aws:s3:::*"}, "a bucket wildcard reaches every bucket"),
-    s3({**GET, "Resource": "arn:aws:s3:::*/resnet50/v1*"}, "a bucket wildcard reaches every bucket"),
-    s3({**GET, "Resource": "arn:aws:s3:::models-*/resnet50/v1*"}, "a bucket wildcard"),
+    s3({**GET, "Resource": "arn:aws:s3:::*/resnet50/v1/*"}, "a bucket wildcard reaches every bucket"),
+    s3({**GET, "Resource": "arn:aws:s3:::models-*/resnet50/v1/*"}, "a bucket wildcard"),
     s3({**GET, "Resource": "arn:aws:s3:::models/*"}, "reads every object of bucket models"),
     s3({**GET, "Resource": "*"}, "name the bucket and prefix"),
     s3({**GET, "Action": "s3:*"}, "grants s3:*"),
