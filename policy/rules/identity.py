@@ -131,6 +131,12 @@ def _unknown_doc(res: Resource) -> str | None:
         return f"policy {res.name}"
     if res.type in (GSA_MEMBER, GCS_MEMBER, PROJECT_MEMBER) and res.props.get("member") is UNKNOWN:
         return f"member of {res.name}"
+    if res.type == GCS_BINDING and (
+        res.props.get("members") is UNKNOWN or any(m is UNKNOWN for m in as_list(res.props.get("members")))
+    ):
+        return f"members of {res.name}"
+    if res.type in (GCS_MEMBER, GCS_BINDING) and res.props.get("role") is UNKNOWN:
+        return f"role of {res.name}"
     if res.type == AZ_FIC and res.props.get("subject") is UNKNOWN:
         return f"subject of {res.name}"
     if res.type == AZ_FIC and res.props.get("issuer") in (None, "", UNKNOWN):
@@ -455,7 +461,11 @@ RULES = [
             AZ_ROLE_ASSIGNMENT,
         ),
         check_stack=_storage,
-        unknown=lambda r: _unknown_doc(r) if r.type in (IAM_ROLE_POLICY, IAM_POLICY, AZ_ROLE_ASSIGNMENT) else None,
+        unknown=lambda r: (
+            _unknown_doc(r)
+            if r.type in (IAM_ROLE_POLICY, IAM_POLICY, AZ_ROLE_ASSIGNMENT, GCS_MEMBER, GCS_BINDING)
+            else None
+        ),
         remediation="grant read on the model's own bucket prefix (or container) only",
     ),
 ]
