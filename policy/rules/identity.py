@@ -387,15 +387,15 @@ def _storage(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
                 yield Finding(r.urn, f"IAM policy {r.name}: {problem}")
         elif r.type == IAM_ROLE:
             for arn in as_list(p.get("managedPolicyArns")):
-                if problem := _managed_problem(arn):
-                    yield Finding(r.urn, f"IAM role {r.name} {problem}")
+                if wide := _managed_problem(arn):
+                    yield Finding(r.urn, f"IAM role {r.name} {wide}")
             for inline in as_list(p.get("inlinePolicies")):
                 doc = policy_document(as_map(inline).get("policy"))
                 for problem in s3_problems(doc) if doc is not None else []:
                     yield Finding(r.urn, f"IAM role {r.name} inline policy: {problem}")
         elif r.type == IAM_ATTACHMENT:
-            if problem := _managed_problem(p.get("policyArn")):
-                yield Finding(r.urn, f"{r.name} {problem}")
+            if wide := _managed_problem(p.get("policyArn")):
+                yield Finding(r.urn, f"{r.name} {wide}")
         elif r.type in (GCS_MEMBER, GCS_BINDING):
             role = p.get("role")
             members = [p.get("member")] if r.type == GCS_MEMBER else as_list(p.get("members"))
