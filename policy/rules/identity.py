@@ -223,55 +223,60 @@ def _gke_pools(resources: Sequence[Resource]) -> set[str]:
     return pools
 
 
-def _trust(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+def _trust(res: Resource, facts: Facts) -> Iterator[str]:
+    """What one resource's trust says on its own (a CrossGuard ResourceValidationPolicy: judged as each resource is
+    registered, before it is created)."""
+    p = res.props
+    if res.type == IAM_ROLE:
+        doc = policy_document(p.get("assumeRolePolicy"))
+        for problem in irsa_problems(doc) if doc is not None else []:
+            yield f"IAM role {res.name} trust policy: {problem}"
+    elif res.type in (GSA_MEMBER, GSA_BINDING) and p.get("role") == WI_USER:
+        members = [p.get("member")] if res.type == GSA_MEMBER else as_list(p.get("members"))
+        if res.type == GSA_BINDING and len(members) != 1:
+            yield f"{res.name} binds {WI_USER} to {len(members)} members: give one ServiceAccount"
+        for m in members:
+            if m is not UNKNOWN and not GKE_MEMBER.fullmatch(str(m)):
+                yield (
+                    f"{res.name} grants {WI_USER} to {m!r}: give serviceAccount:<project>.svc.id.goog[<namespace>/"
+                    "<name>] (one Kubernetes ServiceAccount)"
+                )
+    elif res.type == AZ_FIC:
+        subject = p.get("subject")
+        if subject is not UNKNOWN and not K8S_SUBJECT.fullmatch(str(subject)):
+            yield (
+                f"federated credential {res.name} subject {subject!r} is not one ServiceAccount "
+                "(system:serviceaccount:<namespace>:<name>)"
+            )
+        issuer = p.get("issuer")
+        if isinstance(issuer, str) and issuer and not re.fullmatch(r"https://[^\s/]+/\S*", issuer, re.ASCII):
+            yield f"federated credential {res.name} issuer {issuer!r} is not the cluster's https issuer"
+        audiences = p.get("audiences")
+        if audiences is not UNKNOWN and _strings(audiences) != [AZURE_AUDIENCE]:
+            yield f"federated credential {res.name} audiences {audiences!r}: give [{AZURE_AUDIENCE}]"
+
+
+def _binding(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    """What only several resources together say (a StackValidationPolicy: CrossGuard runs it after the resources are
+    registered): the GKE member names the cluster's workload pool; the ServiceAccount annotated with a role is the
+    one that role trusts."""
     roles: dict[str, tuple[Resource, Mapping[str, Any]]] = {}
     pools = _gke_pools(resources)
     for r in resources:
         p = r.props
         if r.type == IAM_ROLE:
             doc = policy_document(p.get("assumeRolePolicy"))
-            if doc is None:
-                continue
-            if isinstance(p.get("name"), str):
+            if doc is not None and isinstance(p.get("name"), str):
                 roles[p["name"]] = (r, doc)
-            for problem in irsa_problems(doc):
-                yield Finding(r.urn, f"IAM role {r.name} trust policy: {problem}")
-        elif r.type in (GSA_MEMBER, GSA_BINDING) and p.get("role") == WI_USER:
+        elif r.type in (GSA_MEMBER, GSA_BINDING) and p.get("role") == WI_USER and pools:
             members = [p.get("member")] if r.type == GSA_MEMBER else as_list(p.get("members"))
-            if r.type == GSA_BINDING and len(members) != 1:
-                yield Finding(r.urn, f"{r.name} binds {WI_USER} to {len(members)} members: give one ServiceAccount")
             for m in members:
-                if m is UNKNOWN:
-                    continue
-                match = GKE_MEMBER.fullmatch(str(m))
-                if not match:
-                    yield Finding(
-                        r.urn,
-                        f"{r.name} grants {WI_USER} to {m!r}: give serviceAccount:<project>.svc.id.goog[<namespace>/"
-                        "<name>] (one Kubernetes ServiceAccount)",
-                    )
-                elif pools and match["pool"] not in pools:
+                match = GKE_MEMBER.fullmatch(str(m)) if m is not UNKNOWN else None
+                if match and match["pool"] not in pools:
                     yield Finding(
                         r.urn,
                         f"{r.name} names workload pool {match['pool']}, not the cluster's ({', '.join(sorted(pools))})",
                     )
-        elif r.type == AZ_FIC:
-            subject = p.get("subject")
-            if subject is not UNKNOWN and not K8S_SUBJECT.fullmatch(str(subject)):
-                yield Finding(
-                    r.urn,
-                    f"federated credential {r.name} subject {subject!r} is not one ServiceAccount "
-                    "(system:serviceaccount:<namespace>:<name>)",
-                )
-            issuer = p.get("issuer")
-            if isinstance(issuer, str) and issuer and not re.fullmatch(r"https://[^\s/]+/\S*", issuer, re.ASCII):
-                yield Finding(
-                    r.urn, f"federated credential {r.name} issuer {issuer!r} is not the cluster's https issuer"
-                )
-            audiences = p.get("audiences")
-            if audiences is not UNKNOWN and _strings(audiences) != [AZURE_AUDIENCE]:
-                yield Finding(r.urn, f"federated credential {r.name} audiences {audiences!r}: give [{AZURE_AUDIENCE}]")
-    # the ServiceAccount annotated with a role is the one that role trusts
     for sa in (r for r in resources if r.type == K8S_SA):
         arn = as_map(sa.metadata.get("annotations")).get(IRSA_ANNOTATION)
         if not isinstance(arn, str) or "role/" not in arn:
@@ -378,53 +383,48 @@ def _managed_problem(arn: Any) -> str | None:
     return None
 
 
-def _storage(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
-    for r in resources:
-        p = r.props
-        if r.type in (IAM_ROLE_POLICY, IAM_POLICY):
-            doc = policy_document(p.get("policy"))
+def _storage(r: Resource, facts: Facts) -> Iterator[str]:
+    """One grant on its own (a CrossGuard ResourceValidationPolicy)."""
+    p = r.props
+    if r.type in (IAM_ROLE_POLICY, IAM_POLICY):
+        doc = policy_document(p.get("policy"))
+        for problem in s3_problems(doc) if doc is not None else []:
+            yield (f"IAM policy {r.name}: {problem}")
+    elif r.type == IAM_ROLE:
+        for arn in as_list(p.get("managedPolicyArns")):
+            if wide := _managed_problem(arn):
+                yield (f"IAM role {r.name} {wide}")
+        for inline in as_list(p.get("inlinePolicies")):
+            doc = policy_document(as_map(inline).get("policy"))
             for problem in s3_problems(doc) if doc is not None else []:
-                yield Finding(r.urn, f"IAM policy {r.name}: {problem}")
-        elif r.type == IAM_ROLE:
-            for arn in as_list(p.get("managedPolicyArns")):
-                if wide := _managed_problem(arn):
-                    yield Finding(r.urn, f"IAM role {r.name} {wide}")
-            for inline in as_list(p.get("inlinePolicies")):
-                doc = policy_document(as_map(inline).get("policy"))
-                for problem in s3_problems(doc) if doc is not None else []:
-                    yield Finding(r.urn, f"IAM role {r.name} inline policy: {problem}")
-        elif r.type == IAM_ATTACHMENT:
-            if wide := _managed_problem(p.get("policyArn")):
-                yield Finding(r.urn, f"{r.name} {wide}")
-        elif r.type in (GCS_MEMBER, GCS_BINDING):
-            role = p.get("role")
-            members = [p.get("member")] if r.type == GCS_MEMBER else as_list(p.get("members"))
-            bucket = p.get("bucket")
-            if isinstance(bucket, str) and any(c in bucket for c in "*?"):
-                yield Finding(r.urn, f"{r.name} grants on bucket {bucket!r}: name one bucket")
-            if role is not UNKNOWN and role not in GCS_READ_ROLES:
-                yield Finding(
-                    r.urn, f"{r.name} grants {role} on bucket {bucket}: a model reads; give {GCS_READ_ROLES[0]}"
-                )
-            public = [m for m in members if m in PUBLIC_MEMBERS]
-            if public:
-                yield Finding(r.urn, f"{r.name} grants bucket {bucket} to {', '.join(map(str, public))}")
-        elif r.type in (PROJECT_MEMBER, PROJECT_BINDING):
-            role = p.get("role")
-            if isinstance(role, str) and role.startswith("roles/storage."):
-                yield Finding(r.urn, f"{r.name} grants {role} on the whole project: grant it on the bucket")
-        elif r.type == AZ_ROLE_ASSIGNMENT:
-            role_id = str(p.get("roleDefinitionId", "")).rsplit("/", 1)[-1].lower()
-            scope = p.get("scope")
-            if role_id not in STORAGE_DATA_ROLES or scope is UNKNOWN:
-                continue
-            if role_id != ROLE_BLOB_READER:
-                yield Finding(
-                    r.urn,
-                    f"{r.name} grants {STORAGE_DATA_ROLES[role_id]}: a model reads; give Storage Blob Data Reader",
-                )
-            if not isinstance(scope, str) or not AZURE_CONTAINER_SCOPE.fullmatch(scope):
-                yield Finding(r.urn, f"{r.name} is scoped to {scope!r}: scope it to one blob container")
+                yield (f"IAM role {r.name} inline policy: {problem}")
+    elif r.type == IAM_ATTACHMENT:
+        if wide := _managed_problem(p.get("policyArn")):
+            yield (f"{r.name} {wide}")
+    elif r.type in (GCS_MEMBER, GCS_BINDING):
+        role = p.get("role")
+        members = [p.get("member")] if r.type == GCS_MEMBER else as_list(p.get("members"))
+        bucket = p.get("bucket")
+        if isinstance(bucket, str) and any(c in bucket for c in "*?"):
+            yield (f"{r.name} grants on bucket {bucket!r}: name one bucket")
+        if role is not UNKNOWN and role not in GCS_READ_ROLES:
+            yield (f"{r.name} grants {role} on bucket {bucket}: a model reads; give {GCS_READ_ROLES[0]}")
+        public = [m for m in members if m in PUBLIC_MEMBERS]
+        if public:
+            yield (f"{r.name} grants bucket {bucket} to {', '.join(map(str, public))}")
+    elif r.type in (PROJECT_MEMBER, PROJECT_BINDING):
+        role = p.get("role")
+        if isinstance(role, str) and role.startswith("roles/storage."):
+            yield (f"{r.name} grants {role} on the whole project: grant it on the bucket")
+    elif r.type == AZ_ROLE_ASSIGNMENT:
+        role_id = str(p.get("roleDefinitionId", "")).rsplit("/", 1)[-1].lower()
+        scope = p.get("scope")
+        if role_id not in STORAGE_DATA_ROLES or scope is UNKNOWN:
+            return
+        if role_id != ROLE_BLOB_READER:
+            yield f"{r.name} grants {STORAGE_DATA_ROLES[role_id]}: a model reads; give Storage Blob Data Reader"
+        if not isinstance(scope, str) or not AZURE_CONTAINER_SCOPE.fullmatch(scope):
+            yield (f"{r.name} is scoped to {scope!r}: scope it to one blob container")
 
 
 RULES = [
@@ -436,8 +436,8 @@ RULES = [
         ),
         enforcement="mandatory",
         area="identity",
-        applies_to=(IAM_ROLE, GSA_MEMBER, GSA_BINDING, AZ_FIC, K8S_SA),
-        check_stack=_trust,
+        applies_to=(IAM_ROLE, GSA_MEMBER, GSA_BINDING, AZ_FIC),
+        check_resource=_trust,
         unknown=lambda r: _unknown_doc(r) if r.type in (IAM_ROLE, GSA_MEMBER, AZ_FIC) else None,
         remediation="scope the trust to system:serviceaccount:<namespace>:<name> of the model's ServiceAccount",
     ),
@@ -460,12 +460,24 @@ RULES = [
             PROJECT_MEMBER,
             AZ_ROLE_ASSIGNMENT,
         ),
-        check_stack=_storage,
+        check_resource=_storage,
         unknown=lambda r: (
             _unknown_doc(r)
             if r.type in (IAM_ROLE_POLICY, IAM_POLICY, AZ_ROLE_ASSIGNMENT, GCS_MEMBER, GCS_BINDING)
             else None
         ),
         remediation="grant read on the model's own bucket prefix (or container) only",
+    ),
+    Rule(
+        name="workload-identity-binding",
+        description=(
+            "Each identity binding agrees with the rest of the stack: a ServiceAccount annotated with an IAM role is "
+            "the one that role trusts; a GKE Workload Identity member names the cluster's workload pool."
+        ),
+        enforcement="mandatory",
+        area="identity",
+        applies_to=(IAM_ROLE, K8S_SA, GSA_MEMBER, GSA_BINDING, GKE),
+        check_stack=_binding,
+        remediation="annotate the model's ServiceAccount with the role that trusts it; use the cluster's pool",
     ),
 ]

@@ -1024,7 +1024,7 @@ CASES += [
     ),
     Case(
         "trust:irsa:sa-uses-role-of-another:fail",
-        "workload-identity-trust",
+        "workload-identity-binding",
         (
             R(ROLE, {"name": "m-read", "assumeRolePolicy": trust(GOOD_COND)}),
             R(
@@ -1072,12 +1072,21 @@ CASES += [
     one("workload-identity-trust", WI, {"role": "roles/iam.serviceAccountUser", "member": "user:a@b.c"}),
     Case(
         "trust:gke:pool-of-another-project:fail",
-        "workload-identity-trust",
+        "workload-identity-binding",
         (
             R("gcp:container/cluster:Cluster", {"workloadIdentityConfig": {"workloadPool": "prod.svc.id.goog"}}),
             R(WI, {"role": WI_ROLE, "member": "serviceAccount:dev.svc.id.goog[models/m-sa]"}),
         ),
         ("names workload pool dev.svc.id.goog, not the cluster's (prod.svc.id.goog)",),
+    ),
+    Case(
+        "trust:gke:pool-of-the-cluster:pass",
+        "workload-identity-binding",
+        (
+            R("gcp:container/cluster:Cluster", {"workloadIdentityConfig": {"workloadPool": "prod.svc.id.goog"}}),
+            R(WI, {"role": WI_ROLE, "member": "serviceAccount:prod.svc.id.goog[models/m-sa]"}),
+        ),
+        (),
     ),
     one(
         "workload-identity-trust",
