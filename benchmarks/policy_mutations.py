@@ -91,7 +91,7 @@ MUTATIONS = (
              'listing["Condition"] = {"StringLike": {"s3:prefix": [base, f"{base}/*"]}}', "pass",
              "S3 ListBucket without the prefix condition", STORAGE),
     Mutation("gke-wi-namespace", "clusters", "components/clusters/gke.py",
-             'svc.id.goog[{namespace}/{service_account}]"', 'svc.id.goog[{namespace}/*]"',
+             'f"serviceAccount:{pool}[{namespace}/{service_account}]"', 'f"serviceAccount:{pool}[{namespace}/*]"',
              "GKE Workload Identity member for a whole namespace", TRUST),
     Mutation("gcs-object-admin", "clusters", "components/clusters/gke.py", 'role="roles/storage.objectViewer"',
              'role="roles/storage.objectAdmin"', "GCS grant widened to objectAdmin", STORAGE),
@@ -267,6 +267,10 @@ def _run_one(m: Mutation, base: Path, tmp: Path, baseline: set[tuple[str, ...]],
             + ([f"other rules only: {', '.join(others)}"] if others else [])
             + ([f"program refused: {refused[0][:120]}"] if refused else [])
         )
+        if refused and not by_rule["fake"] and not by_rule["unknown"]:
+            # the program itself refused the slip before any policy ran: not counted either way
+            return {**asdict(m), "applied": True, "caught": None, "plainCaught": None,
+                    "refusedByProgram": refused[0][:160], "how": how[:300]}  # fmt: skip
         return {**asdict(m), "applied": True, "caught": bool(by_rule["fake"]), "plainCaught": bool(by_rule["unknown"]),
                 "refusedByProgram": refused[0][:160] if refused else "", "how": how[:300],
                 "seconds": round(time.monotonic() - start, 1)}  # fmt: skip
@@ -297,12 +301,15 @@ def main(argv: list[str] | None = None) -> int:
     for r in rows:
         if not r["applied"]:
             word = "NOT APPLIED"
+        elif r["caught"] is None:
+            word = "refused by the program"
         elif r["area"] == "policy":
             word = "CAUGHT" if r["caught"] else "missed"
         else:
             word = f"plain {'CAUGHT' if r['plainCaught'] else 'missed'} / fake {'CAUGHT' if r['caught'] else 'missed'}"
         print(f"{r['id']:32} {word:30} {r['area']:9} {r['how']}", flush=True)
-    src = [r for r in rows if r["area"] != "policy" and r["applied"]]
+    src = [r for r in rows if r["area"] != "policy" and r["applied"] and r["caught"] is not None]
+    refused = [str(r["id"]) for r in rows if r.get("refusedByProgram") and r["caught"] is None]
     rules = [r for r in rows if r["area"] == "policy" and r["applied"]]
     missing = [str(r["id"]) for r in rows if not r["applied"]]
     print(
@@ -310,6 +317,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{sum(bool(r['plainCaught']) for r in src)}/{len(src)}"
         f"; with --placeholders: {sum(bool(r['caught']) for r in src)}/{len(src)}"
         f"; rule slips caught by the rule tests: {sum(bool(r['caught']) for r in rules)}/{len(rules)}"
+        + (f"; refused by the program before the policies (not counted): {', '.join(refused)}" if refused else "")
     )
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))
