@@ -241,6 +241,13 @@ def _trust(res: Resource, facts: Facts) -> Iterator[str]:
                     f"{res.name} grants {WI_USER} to {m!r}: give serviceAccount:<project>.svc.id.goog[<namespace>/"
                     "<name>] (one Kubernetes ServiceAccount)"
                 )
+    elif res.type in (PROJECT_MEMBER, PROJECT_BINDING) and p.get("role") == WI_USER:
+        # the role belongs on one Google service account (cloud.google.com/kubernetes-engine/docs/how-to/
+        # workload-identity); on the project it lets the member impersonate every service account of the project
+        yield (
+            f"{res.name} grants {WI_USER} on the whole project: every Google service account of the project may "
+            "then be impersonated; grant it on the model's service account"
+        )
     elif res.type == AZ_FIC:
         subject = p.get("subject")
         if subject is not UNKNOWN and not K8S_SUBJECT.fullmatch(str(subject)):
@@ -436,7 +443,7 @@ RULES = [
         ),
         enforcement="mandatory",
         area="identity",
-        applies_to=(IAM_ROLE, GSA_MEMBER, GSA_BINDING, AZ_FIC),
+        applies_to=(IAM_ROLE, GSA_MEMBER, GSA_BINDING, PROJECT_MEMBER, PROJECT_BINDING, AZ_FIC),
         check_resource=_trust,
         unknown=lambda r: _unknown_doc(r) if r.type in (IAM_ROLE, GSA_MEMBER, AZ_FIC) else None,
         remediation="scope the trust to system:serviceaccount:<namespace>:<name> of the model's ServiceAccount",

@@ -115,3 +115,37 @@ def test_irsa_trust_without_sub_fails_whatever_the_action_spelling(action: Any) 
 @pytest.mark.parametrize("action", ["sts:AssumeRole", "sts:TagSession", "sts:AssumeRoleWithSAML"])
 def test_other_sts_actions_are_not_web_identity_trust(action: str) -> None:
     assert _fails("workload-identity-trust", _trust(action)) == []
+
+
+@pytest.mark.parametrize(
+    ("typ", "props", "fails"),
+    [
+        (
+            "gcp:projects/iAMMember:IAMMember",
+            {
+                "project": "p",
+                "role": "roles/iam.workloadIdentityUser",
+                "member": "serviceAccount:p.svc.id.goog[models/m-sa]",
+            },
+            True,
+        ),
+        (
+            "gcp:projects/iAMBinding:IAMBinding",
+            {
+                "project": "p",
+                "role": "roles/iam.workloadIdentityUser",
+                "members": ["serviceAccount:p.svc.id.goog[models/m-sa]"],
+            },
+            True,
+        ),
+        (
+            "gcp:projects/iAMMember:IAMMember",
+            {"project": "p", "role": "roles/logging.logWriter", "member": "serviceAccount:n@p.iam.gserviceaccount.com"},
+            False,
+        ),
+    ],
+)
+def test_project_level_workload_identity_user_fails(typ: str, props: dict[str, Any], fails: bool) -> None:
+    found = _fails("workload-identity-trust", Resource(typ, "wi", "urn:wi", props))
+    assert bool(found) is fails, found
+    assert all("on the whole project" in f for f in found)
