@@ -263,6 +263,58 @@ def _trust(res: Resource, facts: Facts) -> Iterator[str]:
             yield f"federated credential {res.name} audiences {audiences!r}: give [{AZURE_AUDIENCE}]"
 
 
+GKE_SA_ANNOTATION = "iam.gke.io/gcp-service-account"
+"""The KSA annotation naming the Google service account it acts as (the GKE Workload Identity page cited above)."""
+AZURE_SA_ANNOTATION = "azure.workload.identity/client-id"
+"""The KSA annotation naming the user-assigned identity it acts as (Azure/azure-workload-identity; the same key
+components/clusters/aks.py sets)."""
+
+
+def _ksa_bindings(resources: Sequence[Resource]) -> Iterator[Finding]:
+    """GKE and AKS, as the IRSA branch: the Kubernetes ServiceAccounts annotated to act as a cloud identity and the
+    subjects the Workload Identity bindings (GKE members) and federated credentials (AKS subjects) trust are the same
+    ServiceAccounts. A binding for a ServiceAccount the stack does not annotate trusts a name nobody meant; an
+    annotated ServiceAccount no binding names gets no credentials (or someone else's)."""
+    for key, kinds in ((GKE_SA_ANNOTATION, "gke"), (AZURE_SA_ANNOTATION, "azure")):
+        annotated = {
+            (sa.namespace, sa.k8s_name): sa
+            for sa in resources
+            if sa.type == K8S_SA and as_map(sa.metadata.get("annotations")).get(key) not in (None, "")
+        }
+        trusted: dict[tuple[str, str], Resource] = {}
+        complete = True
+        for r in resources:
+            if kinds == "gke" and r.type in (GSA_MEMBER, GSA_BINDING) and r.props.get("role") == WI_USER:
+                members = [r.props.get("member")] if r.type == GSA_MEMBER else as_list(r.props.get("members"))
+                for m in members:
+                    match = GKE_MEMBER.fullmatch(str(m)) if m is not UNKNOWN else None
+                    complete = complete and m is not UNKNOWN
+                    if match:
+                        trusted[(match["ns"], match["sa"])] = r
+            elif kinds == "azure" and r.type == AZ_FIC:
+                subject = r.props.get("subject")
+                match = K8S_SUBJECT.fullmatch(str(subject)) if subject is not UNKNOWN else None
+                complete = complete and subject is not UNKNOWN
+                if match:
+                    trusted[(match["ns"], match["sa"])] = r
+        if not annotated and not trusted:
+            continue
+        for (t_ns, t_name), r in sorted(trusted.items()):
+            if annotated and (t_ns, t_name) not in annotated:
+                yield Finding(
+                    r.urn,
+                    f"{r.name} trusts ServiceAccount {t_ns}/{t_name}, which no ServiceAccount of this stack "
+                    f"annotated with {key} is: it trusts a name nobody meant",
+                )
+        for (a_ns, a_name), sa in sorted(annotated.items(), key=lambda kv: (str(kv[0][0]), kv[0][1])):
+            if complete and (str(a_ns), a_name) not in trusted:
+                yield Finding(
+                    sa.urn,
+                    f"ServiceAccount {a_ns}/{a_name} is annotated with {key} but no "
+                    f"{'Workload Identity binding' if kinds == 'gke' else 'federated credential'} trusts it",
+                )
+
+
 def _binding(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
     """What only several resources together say (a StackValidationPolicy: CrossGuard runs it after the resources are
     registered): the GKE member names the cluster's workload pool; the ServiceAccount annotated with a role is the
@@ -284,6 +336,7 @@ def _binding(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
                         r.urn,
                         f"{r.name} names workload pool {match['pool']}, not the cluster's ({', '.join(sorted(pools))})",
                     )
+    yield from _ksa_bindings(resources)
     for sa in (r for r in resources if r.type == K8S_SA):
         arn = as_map(sa.metadata.get("annotations")).get(IRSA_ANNOTATION)
         if not isinstance(arn, str) or "role/" not in arn:
@@ -483,7 +536,7 @@ RULES = [
         ),
         enforcement="mandatory",
         area="identity",
-        applies_to=(IAM_ROLE, K8S_SA, GSA_MEMBER, GSA_BINDING, GKE),
+        applies_to=(IAM_ROLE, K8S_SA, GSA_MEMBER, GSA_BINDING, AZ_FIC, GKE),
         check_stack=_binding,
         remediation="annotate the model's ServiceAccount with the role that trusts it; use the cluster's pool",
     ),
