@@ -356,6 +356,7 @@ SECURITY_RULES = {
     "model-service-account": "mandatory",
     "workload-identity-binding": "mandatory",
     "model-sidecar-injection": "mandatory",
+    "model-tokenless-denied": "mandatory",
     "model-namespace-pod-security": "mandatory",
     "model-pdb": "mandatory",
 }
