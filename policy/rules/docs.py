@@ -42,6 +42,23 @@ def between_markers(text: str) -> str | None:
 
 SOURCES: tuple[tuple[str, str], ...] = (
     (
+        "model-sidecar-injection",
+        (
+            "Istio's injector webhook selects namespaces labelled `istio-injection: enabled` (default revision) and "
+            'skips pods labelled `sidecar.istio.io/inject: "false"` (istio/istio manifests/charts/istio-control/'
+            "istio-discovery/templates/mutatingwebhook.yaml, an older version than 1.30.3; istio.io analyzer "
+            "IST0102 NamespaceNotInjected); a pod without a sidecar is outside mTLS and authorization."
+        ),
+    ),
+    (
+        "model-tokenless-denied",
+        (
+            "Istio allows a request when any ALLOW rule matches (components/serving/requestpath.py `decide`, which "
+            "models Istio 1.30.3's evaluation); the rule evaluates a token-less internet request through the "
+            "gateway and activator hops with `routes`."
+        ),
+    ),
+    (
         "workload-identity-trust",
         (
             "IRSA: `StringEquals` on `<issuer>:sub` = `system:serviceaccount:<ns>:<name>` and `<issuer>:aud` = "
