@@ -288,13 +288,15 @@ def _ksa_bindings(resources: Sequence[Resource]) -> Iterator[Finding]:
                 members = [r.props.get("member")] if r.type == GSA_MEMBER else as_list(r.props.get("members"))
                 for m in members:
                     match = GKE_MEMBER.fullmatch(str(m)) if m is not UNKNOWN else None
-                    complete = complete and m is not UNKNOWN
+                    # an unknown member, or one that is not one ServiceAccount (workload-identity-trust fails it):
+                    # which ServiceAccounts it trusts cannot be told
+                    complete = complete and match is not None
                     if match:
                         trusted[(match["ns"], match["sa"])] = r
             elif kinds == "azure" and r.type == AZ_FIC:
                 subject = r.props.get("subject")
                 match = K8S_SUBJECT.fullmatch(str(subject)) if subject is not UNKNOWN else None
-                complete = complete and subject is not UNKNOWN
+                complete = complete and match is not None
                 if match:
                     trusted[(match["ns"], match["sa"])] = r
         if not annotated and not trusted:
