@@ -1,19 +1,21 @@
 """Mutation run: do the plan's policies catch realistic one-line slips?
 
 Each mutation is one small edit to the source (clusters, platform, serving) or to the rules themselves, the kind of
-slip a careless change makes. For each, the project is copied to a temporary folder, the edit applied, and:
+slip a careless change makes, with the rule that must catch it. For each, the project is copied to a temporary
+folder, the edit applied, and:
 
-- source mutations: every shipped stack is planned under the mutated code (``outputs="fake"``: documents built from
-  values known only after deploy are rendered in full; ``--plain`` also plans like ``mlplatform plan``) and the
-  policies run; the slip is *caught* when some mandatory entry fails that does not fail on the unmutated code;
-- rule mutations: the rule boundary tests (tests/policy/test_policy_rules.py) run on the mutated rules; the slip is
-  caught when they fail.
+- source mutations: every shipped stack is planned under the mutated code twice, like ``mlplatform plan`` (values
+  known only after deploy unknown; the plan judges unchecked mandatory documents over a placeholder rendering,
+  policy/judged.py) and like ``mlplatform plan --placeholders``; the slip is *caught* in a mode when the mutation's
+  expected rule fails mandatory on some stack where it does not fail on the unmutated code (another rule failing
+  does not count: it is not the guard the slip was aimed at);
+- rule mutations: the rule boundary tests run on the mutated rules; the slip is caught when they fail.
 
-The baseline applies ``BASELINE_FIXES`` first when their text is still there (fixes other branches are making), so
-a shipped defect does not hide a slip in the same place.
+A mutation whose text is not in its file (the source moved) fails the run (exit 1): a slip that is never applied
+measures nothing. The headline is the plain-plan count (what ``mlplatform plan`` and ``mlplatform check`` gate).
 
-Run: ``PYTHONPATH=. .venv/bin/python benchmarks/policy_mutations.py [--plain] [--only ID,...]`` (a few minutes;
-not part of ``make test``). It prints one line per mutation and the count caught; ``--json FILE`` writes the rows.
+Run: ``PYTHONPATH=. .venv/bin/python benchmarks/policy_mutations.py [--only ID,...] [--jobs N]`` (several minutes;
+not part of ``make test``). It prints one line per mutation and the counts; ``--json FILE`` writes the rows.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -35,7 +38,8 @@ COPY = ("components", "infra", "policy", "stacks", "tests", "Pulumi.yaml", "pypr
 
 @dataclass(frozen=True)
 class Mutation:
-    """One slip: replace ``old`` by ``new`` (once) in ``path``. ``weakens``: security, isolation or availability."""
+    """One slip: replace ``old`` by ``new`` (exactly one occurrence) in ``path``. ``rule``: the policy that must
+    catch it (source mutations). ``weakens``: security, isolation or availability."""
 
     id: str
     area: str
@@ -43,88 +47,116 @@ class Mutation:
     old: str
     new: str
     what: str
+    rule: str = ""
     weakens: bool = True
 
 
 BASELINE_FIXES: tuple[tuple[str, str, str], ...] = ()
-"""None now: issue #12 defect 1 (Knative mode reads networking.knative.dev/visibility) is merged, and its old text
-``VISIBILITY_LABEL = "networking.kserve.io/visibility"`` is now a substring of the correct
-``STANDARD_VISIBILITY_LABEL`` line, so applying it would break Standard mode in the baseline."""
+"""Fixes other branches are making, applied to the baseline when their text is still there (one exact occurrence),
+so a shipped defect does not hide a slip in the same place. Empty: issue #12 defect 1 is merged (KServe's two
+visibility labels are KNATIVE_VISIBILITY_LABEL and STANDARD_VISIBILITY_LABEL in components/serving/_runtime.py);
+its old entry replaced ``VISIBILITY_LABEL = "networking.kserve.io/visibility"`` as a substring and so rewrote
+STANDARD_VISIBILITY_LABEL by accident."""
 
+TRUST, STORAGE = "workload-identity-trust", "storage-read-least-privilege"
 SUB = 'f"{host}:sub": f"system:serviceaccount:{namespace}:{service_account}",'
+AKS_MODEL_FIC = (
+    'child_name(name, "federated"),\n'
+    '            federated_identity_credential_resource_name=short_name(f"{namespace}-{service_account}", 120),\n'
+    "            resource_name_=identity.name,\n"
+    "            resource_group_name=self.resource_group_name,\n"
+    "            issuer=self.oidc_issuer,\n"
+    '            subject=f"system:serviceaccount:{namespace}:{service_account}",'
+)
+"""The model's federated credential (not the DNS one) in components/clusters/aks.py."""
+S3_OBJECTS = '[f"{bucket_arn}/{base}", f"{bucket_arn}/{base}/*"] if base else'
 MUTATIONS = (
-    Mutation("irsa-no-sub", "clusters", "components/clusters/_aws_iam.py", SUB, "", "IRSA trust without its sub"),
+    Mutation("irsa-no-sub", "clusters", "components/clusters/_aws_iam.py", SUB, "", "IRSA trust without its sub",
+             TRUST),
     Mutation("irsa-no-aud", "clusters", "components/clusters/_aws_iam.py", 'f"{host}:aud": STS_AUDIENCE,', "",
-             "IRSA trust without its aud"),
+             "IRSA trust without its aud", TRUST),
     Mutation("irsa-namespace-wildcard", "clusters", "components/clusters/_aws_iam.py",
              '"system:serviceaccount:{namespace}:{service_account}"', '"system:serviceaccount:{namespace}:*"',
-             "IRSA sub for every ServiceAccount of the namespace"),
+             "IRSA sub for every ServiceAccount of the namespace", TRUST),
     Mutation("s3-every-bucket", "clusters", "components/clusters/_aws_iam.py",
-             '"Resource": f"{bucket_arn}/{prefix}*"', '"Resource": "arn:aws:s3:::*/*"',
-             "S3 read granted on every bucket"),
-    Mutation("s3-whole-bucket", "clusters", "components/clusters/_aws_iam.py",
-             '"Resource": f"{bucket_arn}/{prefix}*"', '"Resource": f"{bucket_arn}/*"',
-             "S3 read on the whole bucket, not the model's prefix"),
+             'bucket_arn = arn(partition, "s3", "", "", bucket)', 'bucket_arn = arn(partition, "s3", "", "", "*")',
+             "S3 read granted on every bucket", STORAGE),
+    Mutation("s3-whole-bucket", "clusters", "components/clusters/_aws_iam.py", S3_OBJECTS,
+             '[f"{bucket_arn}/*"] if base else', "S3 read on the whole bucket, not the model's prefix", STORAGE),
+    Mutation("s3-no-boundary", "clusters", "components/clusters/_aws_iam.py", 'f"{bucket_arn}/{base}/*"]',
+             'f"{bucket_arn}/{base}*"]', "S3 read prefix without its / boundary (v1* reaches v10/)", STORAGE),
+    Mutation("s3-write", "clusters", "components/clusters/_aws_iam.py", '"Action": "s3:GetObject", "Resource": objects',
+             '"Action": ["s3:GetObject", "s3:PutObject"], "Resource": objects', "S3 grant adds PutObject", STORAGE),
     Mutation("s3-list-unscoped", "clusters", "components/clusters/_aws_iam.py",
-             'listing["Condition"] = {"StringLike": {"s3:prefix": [f"{prefix}*"]}}', "pass",
-             "S3 ListBucket without the prefix condition"),
+             'listing["Condition"] = {"StringLike": {"s3:prefix": [base, f"{base}/*"]}}', "pass",
+             "S3 ListBucket without the prefix condition", STORAGE),
     Mutation("gke-wi-namespace", "clusters", "components/clusters/gke.py",
              'f"serviceAccount:{pool}[{namespace}/{service_account}]"', 'f"serviceAccount:{pool}[{namespace}/*]"',
-             "GKE Workload Identity member for a whole namespace"),
+             "GKE Workload Identity member for a whole namespace", TRUST),
     Mutation("gcs-object-admin", "clusters", "components/clusters/gke.py", 'role="roles/storage.objectViewer"',
-             'role="roles/storage.objectAdmin"', "GCS grant widened to objectAdmin"),
+             'role="roles/storage.objectAdmin"', "GCS grant widened to objectAdmin", STORAGE),
     Mutation("azure-subject-wildcard", "clusters", "components/clusters/aks.py",
-             'subject=f"system:serviceaccount:{namespace}:{service_account}"',
-             'subject=f"system:serviceaccount:{namespace}:*"', "Azure federated subject for a whole namespace"),
+             AKS_MODEL_FIC,
+             AKS_MODEL_FIC.replace(':{service_account}",', ':*",'), "Azure federated subject for a whole namespace",
+             TRUST),
     Mutation("azure-scope-account", "clusters", "components/clusters/aks.py",
              'f"{loc.account}/blobServices/default/containers/{loc.bucket}"', 'f"{loc.account}"',
-             "Azure Blob Data Reader on the whole storage account"),
+             "Azure Blob Data Reader on the whole storage account", STORAGE),
     Mutation("gpu-taint-prefer-karpenter", "clusters", "components/naming.py", 'GPU_TAINT_EFFECT = "NoSchedule"',
-             'GPU_TAINT_EFFECT = "PreferNoSchedule"', "GPU taint effect PreferNoSchedule (Karpenter, AKS)"),
+             'GPU_TAINT_EFFECT = "PreferNoSchedule"', "GPU taint effect PreferNoSchedule (Karpenter, AKS)",
+             "gpu-pool-taint-label"),
     Mutation("gpu-taint-prefer-gke", "clusters", "components/clusters/gke.py",
              'key=GPU_TAINT.key, value=GPU_TAINT.value, effect="NO_SCHEDULE"',
              'key=GPU_TAINT.key, value=GPU_TAINT.value, effect="PREFER_NO_SCHEDULE"',
-             "GPU taint effect PREFER_NO_SCHEDULE (GKE)"),
+             "GPU taint effect PREFER_NO_SCHEDULE (GKE)", "gpu-pool-taint-label"),
     Mutation("mesh-permissive", "platform", "components/platform/istio.py",
              'spec={"mtls": {"mode": "STRICT"}},\n        depends_on=[base],',
-             'spec={"mtls": {"mode": "PERMISSIVE"}},\n        depends_on=[base],', "mesh-wide mTLS PERMISSIVE"),
+             'spec={"mtls": {"mode": "PERMISSIVE"}},\n        depends_on=[base],', "mesh-wide mTLS PERMISSIVE",
+             "mesh-mtls-strict"),
     Mutation("gateway-pdb-blocks", "platform", "components/platform/istio.py",
              '{"minAvailable": ctx.replicas - 1}', '{"minAvailable": ctx.replicas}',
-             "gateway PDB (Helm values) minAvailable = replicas: blocks every drain"),
+             "gateway PDB (Helm values) minAvailable = replicas: blocks every drain", "pdb-allows-eviction"),
     Mutation("gateway-pdb-max0", "platform", "components/platform/istio.py",
-             '{"minAvailable": ctx.replicas - 1}', '{"maxUnavailable": 0}', "gateway PDB maxUnavailable 0"),
+             '{"minAvailable": ctx.replicas - 1}', '{"maxUnavailable": 0}', "gateway PDB maxUnavailable 0",
+             "pdb-allows-eviction"),
     Mutation("istiod-pdb-blocks", "platform", "components/platform/istio.py", '"autoscaleMin": ctx.replicas,',
              '"autoscaleMin": ctx.replicas, "pdb": {"minAvailable": ctx.replicas},',
-             "istiod PDB (Helm values) minAvailable = replicas"),
+             "istiod PDB (Helm values) minAvailable = replicas", "pdb-allows-eviction"),
     Mutation("kserve-version-short", "platform", "components/versions.py",
              'ChartRef("kserve-resources", f"{_KSERVE_OCI}/kserve-resources", "v0.20.0")',
              'ChartRef("kserve-resources", f"{_KSERVE_OCI}/kserve-resources", "v0.20")',
-             "chart version v0.20 (a range)"),
+             "chart version v0.20 (a range)", "helm-version-pinned"),
     Mutation("istio-version-short", "platform", "components/versions.py",
              'ChartRef("istio-gateway", "gateway", "1.30.3", _ISTIO_REPO)',
-             'ChartRef("istio-gateway", "gateway", "1.30", _ISTIO_REPO)', "chart version 1.30 (a range)"),
+             'ChartRef("istio-gateway", "gateway", "1.30", _ISTIO_REPO)', "chart version 1.30 (a range)",
+             "helm-version-pinned"),
     Mutation("release-version-short", "platform", "components/platform/common.py", "version=ref.version,",
-             'version=ref.version.rsplit(".", 1)[0],', "every Helm release pinned to X.Y (a range to Helm)"),
+             'version=ref.version.rsplit(".", 1)[0],', "every Helm release pinned to X.Y (a range to Helm)",
+             "helm-version-pinned"),
     Mutation("internal-visibility-lost", "serving", "components/serving/_runtime.py",
              "out[visibility_label(deployment_mode)] = CLUSTER_LOCAL", "pass",
-             "internal model loses its cluster-local label"),
+             "internal model loses its cluster-local label", "internal-model-cluster-local"),
     Mutation("internal-visibility-wrong-label", "serving", "components/serving/_runtime.py",
-             'VISIBILITY_LABEL = "networking.knative.dev/visibility"',
-             'VISIBILITY_LABEL = "networking.kserve.io/visibility"',
-             "internal model labelled for Standard mode on a Knative platform"),
+             'return KNATIVE_VISIBILITY_LABEL if deployment_mode == "Knative" else STANDARD_VISIBILITY_LABEL',
+             "return STANDARD_VISIBILITY_LABEL",
+             "internal model labelled for Standard mode on a Knative platform", "internal-model-cluster-local"),
     Mutation("sa-mounts-token", "serving", "components/serving/model_service.py",
              "automount_service_account_token=False,", "automount_service_account_token=True,",
-             "model ServiceAccount mounts its token"),
+             "model ServiceAccount mounts its token", "model-service-account"),
     Mutation("namespace-permissive", "serving", "components/serving/namespace.py",
              'spec={"mtls": {"mode": "STRICT"}},', 'spec={"mtls": {"mode": "PERMISSIVE"}},',
-             "model namespace mTLS PERMISSIVE"),
+             "model namespace mTLS PERMISSIVE", "mesh-mtls-strict"),
+    Mutation("namespace-no-injection", "serving", "components/serving/namespace.py",
+             '"istio-injection": "enabled",', "", "model namespace loses istio-injection: enabled",
+             "model-sidecar-injection"),
     Mutation("model-default-sa", "serving", "components/serving/_runtime.py",
-             '"serviceAccountName": given.service_account,', "", "model runs as the default ServiceAccount"),
+             '"serviceAccountName": given.service_account,', "", "model runs as the default ServiceAccount",
+             "model-service-account"),
     Mutation("model-pdb-selects-nothing", "serving", "components/serving/model_service.py",
              "match_labels={_runtime.ISVC_LABEL: name}", 'match_labels={"app": name}',
-             "model PDB selector matches none of the model's pods"),
+             "model PDB selector matches none of the model's pods", "model-pdb"),
     Mutation("rule-version-accepts-0.20", "policy", "policy/rules/kubernetes.py",
-             r'r"\Av?[0-9]+\.[0-9]+\.[0-9]+(-', r'r"\Av?[0-9]+\.[0-9]+(\.[0-9]+)?(-', "version rule accepts 0.20"),
+             r'\Av?[0-9]+\.[0-9]+\.[0-9]+(-', r'\Av?[0-9]+\.[0-9]+(\.[0-9]+)?(-', "version rule accepts 0.20"),
     Mutation("rule-taint-accepts-prefer", "policy", "policy/rules/gpu.py", "if GPU_TAINT not in pool.taints:",
              "if not any(t[:2] == GPU_TAINT[:2] for t in pool.taints):", "taint rule accepts any effect"),
     Mutation("rule-mesh-accepts-permissive", "policy", "policy/rules/models.py",
@@ -134,27 +166,36 @@ MUTATIONS = (
              'if op not in ("StringEquals", "StringLike")', "trust rule accepts StringLike on sub"),
     Mutation("rule-pdb-ignores-helm", "policy", "policy/rules/kubernetes.py", "        yield from _helm_pdbs(res)\n",
              "", "PDB rule ignores Helm values"),
+    Mutation("rule-irsa-action-case", "policy", "policy/rules/identity.py",
+             "return fnmatch.fnmatchcase(action.lower(), pattern.lower())", "return action == pattern",
+             "trust rule matches the action case-sensitively, no wildcards"),
+    Mutation("rule-s3-no-boundary", "policy", "policy/rules/identity.py",
+             'return head.endswith("/") and head.strip("/") != ""', 'return head != ""',
+             "storage rule accepts a prefix without / boundary"),
 )  # fmt: skip
+RULE_TESTS = (
+    "tests/policy/test_policy_rules.py",
+    "tests/policy/test_policy_identity_bounds.py",
+    "tests/policy/test_policy_vacuous.py",
+    "tests/policy/test_policy_mesh_injection.py",
+)
 
 PLAN_SCRIPT = r"""
 import json, sys
 from pathlib import Path
-from components.plan.engine import run_program
-from components.plan.project import find_project, read_stack_file
-from policy.rules import StackSettings, evaluate
+from components.plan.cli import plan_stack
+from components.plan.project import find_project
 modes = sys.argv[1].split(",")
 project = find_project(Path.cwd())
 out = []
 for mode in modes:
     for stack in project.stacks():
-        cfg = read_stack_file(project, stack)
         try:
-            result = run_program(project.root, stack, cfg.config, cfg.secret_keys, main=project.main,
-                                 project=project.name, outputs=mode)
+            plan = plan_stack(project, stack, placeholders=mode == "fake")
         except Exception as e:  # a slip the program itself refuses
             out.append([mode, stack, "(program)", f"{type(e).__name__}: {str(e)[:200]}"])
             continue
-        for e in evaluate(result, StackSettings.from_config(cfg.config)):
+        for e in plan.policies:
             if not e["passed"] and e["enforcement"] == "mandatory":
                 out.append([mode, stack, e["policy"], e["message"]])
 print(json.dumps(out))
@@ -171,11 +212,12 @@ def _copy(dst: Path) -> None:
 
 
 def _edit(root: Path, path: str, old: str, new: str) -> bool:
+    """Replace the one occurrence of ``old`` in ``path``; False when it is absent or not unique."""
     f = root / path
     if not f.exists():
         return False
     text = f.read_text()
-    if old not in text:
+    if text.count(old) != 1:
         return False
     f.write_text(text.replace(old, new, 1))
     return True
@@ -198,71 +240,90 @@ def failures(root: Path, modes: str) -> set[tuple[str, ...]]:
 
 def rule_tests_fail(root: Path) -> tuple[bool, str]:
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "tests/policy/test_policy_rules.py"],
+        [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *RULE_TESTS],
         cwd=root, env=_env(root), capture_output=True, text=True, timeout=1200,
     )  # fmt: skip
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("FAILED")]
     return proc.returncode != 0, (lines[0][:160] if lines else proc.stdout.strip().splitlines()[-1][:160])
 
 
+def _run_one(m: Mutation, base: Path, tmp: Path, baseline: set[tuple[str, ...]], modes: str) -> dict[str, object]:
+    start = time.monotonic()
+    work = tmp / m.id / "project"
+    shutil.copytree(base, work)
+    try:
+        if not _edit(work, m.path, m.old, m.new):
+            return {**asdict(m), "applied": False, "caught": None, "plainCaught": None, "how": ""}
+        if m.area == "policy":
+            caught, how = rule_tests_fail(work)
+            return {**asdict(m), "applied": True, "caught": caught, "plainCaught": caught, "how": how,
+                    "seconds": round(time.monotonic() - start, 1)}  # fmt: skip
+        new = failures(work, modes) - baseline
+        refused = sorted({f[3] for f in new if f[2] == "(program)"})
+        by_rule = {mode: {f[1] for f in new if f[0] == mode and f[2] == m.rule} for mode in ("fake", "unknown")}
+        others = sorted({f"{f[0]}:{f[1]} {f[2]}" for f in new if f[2] not in (m.rule, "(program)")})
+        how = "; ".join(
+            [f"{mode} {m.rule} on {', '.join(sorted(st))}" for mode, st in by_rule.items() if st]
+            + ([f"other rules only: {', '.join(others)}"] if others else [])
+            + ([f"program refused: {refused[0][:120]}"] if refused else [])
+        )
+        if refused and not by_rule["fake"] and not by_rule["unknown"]:
+            # the program itself refused the slip before any policy ran: not counted either way
+            return {**asdict(m), "applied": True, "caught": None, "plainCaught": None,
+                    "refusedByProgram": refused[0][:160], "how": how[:300]}  # fmt: skip
+        return {**asdict(m), "applied": True, "caught": bool(by_rule["fake"]), "plainCaught": bool(by_rule["unknown"]),
+                "refusedByProgram": refused[0][:160] if refused else "", "how": how[:300],
+                "seconds": round(time.monotonic() - start, 1)}  # fmt: skip
+    finally:
+        shutil.rmtree(work.parent, ignore_errors=True)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the mutations; print one row each and the totals."""
+    """Run the mutations; print one row each and the counts; exit 1 when a mutation could not be applied."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    p.add_argument("--plain", action="store_true", help="also plan like mlplatform plan (values unknown)")
     p.add_argument("--only", help="comma-separated mutation ids")
+    p.add_argument("--jobs", type=int, default=1, help="mutations run at once (default 1)")
     p.add_argument("--json", type=Path, help="write the rows as JSON")
     args = p.parse_args(argv)
-    modes = "fake,unknown" if args.plain else "fake"
+    modes = "unknown,fake"
     chosen = [m for m in MUTATIONS if not args.only or m.id in args.only.split(",")]
-    rows = []
-    with tempfile.TemporaryDirectory(prefix="mlp-mutations-") as tmp:
-        base = Path(tmp) / "base" / "project"
+    with tempfile.TemporaryDirectory(prefix="mlp-mutations-") as tmp_dir:
+        tmp = Path(tmp_dir)
+        base = tmp / "base" / "project"
         base.mkdir(parents=True)
         _copy(base)
         applied = [path for path, old, new in BASELINE_FIXES if _edit(base, path, old, new)]
         print(f"baseline fixes applied: {applied or 'none'}", flush=True)
         baseline = failures(base, modes)
         print(f"baseline: {len(baseline)} mandatory failure(s)", *sorted(baseline), sep="\n  ", flush=True)
-        for m in chosen:
-            start = time.monotonic()
-            work = Path(tmp) / m.id / "project"
-            shutil.copytree(base, work)
-            if not _edit(work, m.path, m.old, m.new):
-                rows.append({**asdict(m), "result": "not applicable (source moved)", "caught": None, "by": ""})
-                print(f"{m.id:34} n/a    (the line is not in {m.path})", flush=True)
-                continue
-            if m.area == "policy":
-                caught, how = rule_tests_fail(work)
-                by = {"tests": how}
-            else:
-                new = failures(work, modes) - baseline
-                refused = {f for f in new if f[2] == "(program)"}
-                caught = any(f[0] == "fake" for f in new - refused)
-                plain = any(f[0] == "unknown" for f in new - refused)
-                if refused and not caught:
-                    caught = None  # the program itself refused the slip: the policies never saw it
-                    by_program = sorted({f[3] for f in refused})[0][:160]
-                how = "; ".join(sorted({f"{f[1]} {f[2]}" for f in new}))[:160]
-                by = {"plan": how, "plainPlan": plain} if args.plain else {"plan": how}
-            if caught is None:
-                by = {"refusedByProgram": by_program}
-                how = f"refused by the program before any policy ran: {by_program}"
-            rows.append({**asdict(m), "caught": caught, **by, "seconds": round(time.monotonic() - start, 1)})
-            word = "CAUGHT" if caught else "missed" if caught is False else "n/a   "
-            print(f"{m.id:34} {word} {m.area:9} {how}", flush=True)
-            shutil.rmtree(work.parent, ignore_errors=True)
-    src = [r for r in rows if r["area"] != "policy" and r["caught"] is not None]
-    refused = [r["id"] for r in rows if r.get("refusedByProgram")]
-    rules = [r for r in rows if r["area"] == "policy" and r["caught"] is not None]
-    plain = sum(bool(r.get("plainPlan")) for r in src)
+        with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+            rows = list(pool.map(lambda m: _run_one(m, base, tmp, baseline, modes), chosen))
+    for r in rows:
+        if not r["applied"]:
+            word = "NOT APPLIED"
+        elif r["caught"] is None:
+            word = "refused by the program"
+        elif r["area"] == "policy":
+            word = "CAUGHT" if r["caught"] else "missed"
+        else:
+            word = f"plain {'CAUGHT' if r['plainCaught'] else 'missed'} / fake {'CAUGHT' if r['caught'] else 'missed'}"
+        print(f"{r['id']:32} {word:30} {r['area']:9} {r['how']}", flush=True)
+    src = [r for r in rows if r["area"] != "policy" and r["applied"] and r["caught"] is not None]
+    refused = [str(r["id"]) for r in rows if r.get("refusedByProgram") and r["caught"] is None]
+    rules = [r for r in rows if r["area"] == "policy" and r["applied"]]
+    missing = [str(r["id"]) for r in rows if not r["applied"]]
     print(
-        f"\nsource slips caught by the plan's policies: {sum(bool(r['caught']) for r in src)}/{len(src)}"
-        + (f" (plain plan, values unknown: {plain}/{len(src)})" if args.plain else "")
-        + f"; rule slips caught by the rule tests: {sum(bool(r['caught']) for r in rules)}/{len(rules)}"
+        f"\nsource slips caught by their rule in the plain plan (mlplatform plan): "
+        f"{sum(bool(r['plainCaught']) for r in src)}/{len(src)}"
+        f"; with --placeholders: {sum(bool(r['caught']) for r in src)}/{len(src)}"
+        f"; rule slips caught by the rule tests: {sum(bool(r['caught']) for r in rules)}/{len(rules)}"
         + (f"; refused by the program before the policies (not counted): {', '.join(refused)}" if refused else "")
     )
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))
+    if missing:
+        print(f"NOT APPLIED (the text is not in its file exactly once): {', '.join(missing)}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -7,8 +7,16 @@ tags, GPU budget, API opt-in, anonymous models, monthly budget, overrides with r
 resource shape are the same as in ``mlplatform plan`` and in the CrossGuard pack: :func:`policy.rules.run_rules`
 over :class:`policy.rules.Resource`.
 
-In the JSON, values known only after deploy are the text ``(known after deploy)`` and secrets ``[secret]``; they
-are read back as the rules' unknown marker and as an opaque string.
+In the JSON, values known only after deploy are the text ``(known after deploy)`` and secrets ``[secret]``; both are
+read back as the rules' unknown marker (a secret's value is not in the file, so a rule cannot judge it: it reports
+it unchecked, never compares the text ``[secret]`` as if it were the value).
+
+What ``check`` trusts and what it refuses: a file with no stacks, or a stack with no resources, is refused (exit 2,
+one line): an empty plan would pass every rule vacuously. The ``overrides`` saved in a stack's settings are trusted
+as written (a hand-edited plan can disable a rule with a reason); ``--no-overrides`` ignores them and applies every
+rule at its default enforcement. Over a plain plan, documents known only after deploy stay unchecked; ``--strict``
+fails (exit 1) a mandatory rule that left documents unchecked (save the plan with ``--placeholders`` to judge them,
+policy/judged.py).
 """
 
 from __future__ import annotations
@@ -25,6 +33,8 @@ from policy.rules.budget import with_budget
 
 UNKNOWN_TEXT = "(known after deploy)"
 """How the plan JSON spells a value known only after deploy (components.plan.engine.UNKNOWN_TEXT)."""
+SECRET_TEXT = "[secret]"
+"""How the plan JSON spells a secret (components/plan/report.py): its value is not in the file."""
 
 
 class PlanFileError(SpecError):
@@ -52,8 +62,8 @@ class SavedStack:
 
 
 def _unwire(value: Any) -> Any:
-    """JSON values back into what rules see: the unknown text becomes :data:`UNKNOWN`."""
-    if value == UNKNOWN_TEXT:
+    """JSON values back into what rules see: the unknown and secret texts become :data:`UNKNOWN`."""
+    if value in (UNKNOWN_TEXT, SECRET_TEXT):
         return UNKNOWN
     if isinstance(value, dict):
         return {k: _unwire(v) for k, v in value.items()}
@@ -72,6 +82,8 @@ def _resources(path: Path, name: str, docs: Any) -> list[Resource]:
         if not isinstance(r.get("inputs", {}), dict):
             raise PlanFileError(path, f"stack {name}: resources[{i}].inputs is not a map")
         by_urn[r["urn"]] = r
+    if not any(not r["type"].startswith("pulumi:providers:") for r in docs):
+        raise PlanFileError(path, f"stack {name} has no resources: an empty plan passes every rule; refusing it")
     out = []
     for r in docs:
         if r["type"].startswith("pulumi:providers:"):
@@ -110,6 +122,8 @@ def load_plan(path: Path) -> list[SavedStack]:
         raise PlanFileError(path, f"not JSON{where}; give a plan written by mlplatform plan --json") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("stacks"), list):
         raise PlanFileError(path, "not a plan: expected a JSON object with stacks, as mlplatform plan --json writes")
+    if not doc["stacks"]:
+        raise PlanFileError(path, "the plan holds no stacks: nothing to check; refusing an empty plan")
     out = []
     for i, s in enumerate(doc["stacks"]):
         if not isinstance(s, dict) or not isinstance(s.get("stack"), str):
@@ -149,7 +163,23 @@ def select(path: Path, stacks: list[SavedStack], name: str | None) -> list[Saved
     return chosen
 
 
-def check(stack: SavedStack) -> list[dict[str, Any]]:
-    """The policies entries for one saved stack: the same rules, facts and overrides as ``mlplatform plan``."""
+def check(stack: SavedStack, *, no_overrides: bool = False) -> list[dict[str, Any]]:
+    """The policies entries for one saved stack: the same rules, facts and overrides as ``mlplatform plan``.
+
+    ``no_overrides``: ignore the overrides saved in the plan (every rule at its default enforcement).
+    """
     facts = with_budget(stack.settings.facts, stack.settings.budget, stack.cost)
-    return run_rules(stack.resources, replace(stack.settings, facts=facts))
+    settings = replace(stack.settings, facts=facts)
+    if no_overrides:
+        settings = replace(settings, overrides={})
+    return run_rules(stack.resources, settings)
+
+
+def strict(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``--strict``: ``entries`` with each mandatory rule that passed with documents it could not check failed."""
+    return [
+        {**e, "passed": False, "message": f"--strict: {e['unchecked']}"}
+        if e.get("enforcement") == "mandatory" and e.get("passed") and e.get("unchecked")
+        else e
+        for e in entries
+    ]

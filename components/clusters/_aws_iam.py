@@ -145,19 +145,26 @@ def ec2_trust_policy() -> str:
 
 
 def s3_read_policy(bucket: str, prefix: str, partition: str = "aws") -> str:
-    """``s3:GetObject`` on ``<bucket>/<prefix>*`` and ``s3:ListBucket`` on the bucket limited to that prefix.
+    """``s3:GetObject`` under ``<bucket>/<prefix>/`` (and the object ``<prefix>`` itself, for a single-file model),
+    and ``s3:ListBucket`` on the bucket limited to that prefix.
 
-    S3 bucket and object ARNs have neither region nor account (``arn:${Partition}:s3:::${BucketName}``, Service
-    Authorization Reference, Amazon S3 resource types)."""
+    The grant stops at a ``/`` boundary: ``<prefix>*`` would also match ``<prefix>0...`` (``resnet50/v1*`` reaches
+    ``resnet50/v10/``), another model's files. KServe's storage initializer lists with ``Prefix=<path of the URI>``
+    (no trailing slash) and then gets each key it found (kserve/kserve python/storage/kserve_storage/kserve_storage.py,
+    ``_download_s3``), so the listing allows exactly ``<prefix>`` and ``<prefix>/*``. S3 bucket and object ARNs have
+    neither region nor account (``arn:${Partition}:s3:::${BucketName}``, Service Authorization Reference, Amazon S3
+    resource types)."""
     bucket_arn = arn(partition, "s3", "", "", bucket)
+    base = prefix.strip("/")
     listing: dict[str, object] = {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": bucket_arn}
-    if prefix:
-        listing["Condition"] = {"StringLike": {"s3:prefix": [f"{prefix}*"]}}
+    if base:
+        listing["Condition"] = {"StringLike": {"s3:prefix": [base, f"{base}/*"]}}
+    objects: object = [f"{bucket_arn}/{base}", f"{bucket_arn}/{base}/*"] if base else f"{bucket_arn}/*"
     return json.dumps(
         {
             "Version": "2012-10-17",
             "Statement": [
-                {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"{bucket_arn}/{prefix}*"},
+                {"Effect": "Allow", "Action": "s3:GetObject", "Resource": objects},
                 listing,
             ],
         },

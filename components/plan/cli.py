@@ -13,12 +13,15 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from components.catalog import CLOUDS
 from components.errors import SpecError
-from components.plan.project import Project, find_project, load_project, read_stack_file
+from components.plan.project import Project, StackConfigFile, find_project, load_project, read_stack_file
 from components.plan.report import StackPlan, plan_json, write_manifests
+
+if TYPE_CHECKING:
+    from policy.rules import Facts
 
 EXIT_OK, EXIT_POLICY, EXIT_INVALID = 0, 1, 2
 EXIT_INTERNAL = 70
@@ -35,6 +38,7 @@ def plan_stack(
     from components.cost import estimate
     from components.deploytime import critical_path
     from components.plan.engine import fewer_gc_passes, run_program
+    from policy.judged import judge_unknown_documents
     from policy.rules import StackSettings, evaluate
     from policy.rules.budget import with_cost
 
@@ -58,6 +62,11 @@ def plan_stack(
         settings = StackSettings.from_config(cfg.config, namespace=project.name)
         facts = with_cost(settings.facts, cfg.config, plan.cost, namespace=project.name)
         plan.policies = evaluate(result, replace(settings, facts=facts))
+        if not placeholders:
+            # documents built from outputs are unknown here: judge them over a placeholder rendering (policy/judged.py)
+            plan.policies = judge_unknown_documents(
+                plan.policies, lambda: _placeholder_policies(project, stack, cfg, facts)
+            )
     return plan
 
 
@@ -82,6 +91,18 @@ class _Once(argparse.Action):
         if getattr(ns, self.dest, None) is not None:
             parser.error(f"{opt} given twice ({getattr(ns, self.dest)}, {value}); give it once, or plan every stack")
         setattr(ns, self.dest, value)
+
+
+def _placeholder_policies(project: Project, stack: str, cfg: StackConfigFile, facts: Facts) -> list[dict[str, Any]]:
+    """The policies entries of the stack planned again with typed placeholders (``outputs="fake"``)."""
+    from components.plan.engine import run_program
+    from policy.rules import StackSettings, evaluate
+
+    result = run_program(
+        project.root, stack, cfg.config, cfg.secret_keys, main=project.main, project=project.name, outputs="fake"
+    )
+    settings = StackSettings.from_config(cfg.config, namespace=project.name)
+    return evaluate(result, replace(settings, facts=facts))
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -329,6 +350,12 @@ def _check_parser(sub: argparse._SubParsersAction[_OneLineParser]) -> None:
     )
     check.add_argument("plan_file", type=Path, metavar="PLAN.json", help="a plan written by mlplatform plan --json")
     check.add_argument("--stack", help="check this stack of the plan only (default: every stack in it)")
+    check.add_argument(
+        "--strict", action="store_true", help="fail a mandatory rule that left documents unchecked (known after deploy)"
+    )
+    check.add_argument(
+        "--no-overrides", action="store_true", help="ignore the overrides saved in the plan (default enforcement)"
+    )
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -338,7 +365,7 @@ def _check(args: argparse.Namespace) -> int:
 
     from components.plan.engine import PlanResult
     from components.plan.view import policy_table
-    from policy.check import check, load_plan, select
+    from policy.check import check, load_plan, select, strict
 
     console, err = Console(), Console(stderr=True)
     try:
@@ -348,7 +375,10 @@ def _check(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     failed = 0
     for saved in stacks:
-        plan = StackPlan(saved.stack, saved.cloud, PlanResult("", saved.stack, [], {}), policies=check(saved))
+        entries = check(saved, no_overrides=args.no_overrides)
+        if args.strict:
+            entries = strict(entries)
+        plan = StackPlan(saved.stack, saved.cloud, PlanResult("", saved.stack, [], {}), policies=entries)
         console.rule(f"{saved.stack} ({saved.cloud}), from {args.plan_file}")
         console.print(policy_table(plan))
         failed += len(plan.mandatory_failures)

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from policy.rules import budget, cluster, gpu, identity, kubernetes, models, tags
+from policy.rules import budget, cluster, gpu, identity, kubernetes, mesh, models, tags
 from policy.rules.base import (
     ENFORCEMENTS,
     UNKNOWN,
@@ -54,6 +54,7 @@ ALL_RULES: list[Rule] = [
     *tags.RULES,
     *kubernetes.RULES,
     *models.RULES,
+    *mesh.RULES,
     *budget.RULES,
 ]
 """Every rule, in the order the docs list them. Append to add rules."""

@@ -42,6 +42,23 @@ def between_markers(text: str) -> str | None:
 
 SOURCES: tuple[tuple[str, str], ...] = (
     (
+        "model-sidecar-injection",
+        (
+            "Istio's injector webhook selects namespaces labelled `istio-injection: enabled` (default revision) and "
+            'skips pods labelled `sidecar.istio.io/inject: "false"` (istio/istio manifests/charts/istio-control/'
+            "istio-discovery/templates/mutatingwebhook.yaml, an older version than 1.30.3; istio.io analyzer "
+            "IST0102 NamespaceNotInjected); a pod without a sidecar is outside mTLS and authorization."
+        ),
+    ),
+    (
+        "model-tokenless-denied",
+        (
+            "Istio allows a request when any ALLOW rule matches (components/serving/requestpath.py `decide`, which "
+            "models Istio 1.30.3's evaluation); the rule evaluates a token-less internet request through the "
+            "gateway and activator hops with `routes`."
+        ),
+    ),
+    (
         "workload-identity-trust",
         (
             "IRSA: `StringEquals` on `<issuer>:sub` = `system:serviceaccount:<ns>:<name>` and `<issuer>:aud` = "
@@ -169,20 +186,37 @@ Regenerate this page with `python -m policy.rules docs > docs/policies.md`; the 
 {marked_table()}
 ## Gating `pulumi up` on both
 
-A deploy pipeline runs the offline gate first and the CrossGuard pack on the real preview and update:
+A deploy pipeline runs the offline gates first, then the CrossGuard pack on the real preview, and only then the
+update:
 
 ```sh
 mlplatform plan --stack prod --json plan.json        # exit 1: a mandatory rule failed; the plan is the CI artefact
-mlplatform check plan.json --stack prod              # the gate, again, in the job that deploys (no program run)
+mlplatform check plan.json --stack prod --strict --no-overrides   # the gate again in the deploying job
 python -m policy.rules config stacks/Pulumi.prod.yaml > policy-config.json
-pulumi preview --stack prod --policy-pack policy/ --policy-pack-config policy-config.json
-pulumi up --stack prod --policy-pack policy/ --policy-pack-config policy-config.json   # mandatory violations stop it
+pulumi preview --stack prod --policy-pack policy/ --policy-pack-config policy-config.json   # stack rules gate here
+pulumi up --stack prod --policy-pack policy/ --policy-pack-config policy-config.json
 ```
 
-Each step fails the job on a mandatory violation (`mlplatform` exits 1; `pulumi` exits non-zero and applies
-nothing). The offline gates see what the program declares before any cloud call; the pack sees the same rules again
-with the values only a deploy knows (ARNs, OIDC issuers, principal ids): during `pulumi up` Pulumi runs resource
-policies on each resource's inputs as they are resolved.
+What each step can stop, and when:
+
+- The offline gates (`mlplatform plan`, `mlplatform check`) run before any cloud call and exit 1 on a mandatory
+  failure; nothing has been applied.
+- In the pack, a rule that can decide from one resource is a `ResourceValidationPolicy`: it runs once for each
+  resource on its inputs (Pulumi docs, "Policies": www.pulumi.com/docs/discovery-governance/concepts/policy-as-code/
+  policies/), "immediately before they are created or updated", and during an update "the first policy violation
+  will halt the deployment" (pulumi/pulumi-policy README). The identity rules are of this kind: an IAM trust
+  document, an S3 policy document, a storage role assignment or a federated credential that fails
+  `workload-identity-trust` or `storage-read-least-privilege` stops `pulumi up` before that resource is created.
+- A rule that relates resources is a `StackValidationPolicy`: it runs once with every resource of the stack, after
+  they are registered (pulumi/docs#11508: stack policies run after the resources are known, so they are "most
+  useful during a preview"). During `pulumi up` a mandatory stack violation makes the command fail, but the
+  resources it saw may already exist. These rules gate on `pulumi preview --policy-pack` and on the offline gates,
+  not on the update: `workload-identity-binding`, `model-endpoint-auth`, `mesh-mtls-strict`,
+  `internal-model-cluster-local`, `model-service-account`, `model-pdb`, `model-sidecar-injection`, the GPU budget
+  and the other rules listed as stack rules in `policy/pack.py` (a rule with a stack check is built as a stack
+  policy).
+
+So `pulumi up` must run only after `pulumi preview` with the pack passed, in the same job, on the same commit.
 
 ## What the plan JSON keeps for `check`
 
@@ -219,8 +253,28 @@ A plain plan, like `pulumi preview`, does not know values a deploy computes. A r
 document it could not read: its passing entry carries `unchecked`, naming each such document (for example "trust
 policy of role resnet50-storage-role"), and the Policies table shows it. `workload-identity-trust` and
 `storage-read-least-privilege` read documents built from ARNs and e-mails: in a plain plan of aws-dev they are
-unknown. The tests render them in full with the plan engine's fake outputs (`components/plan/engine.py`,
-`outputs="fake"`), and the CrossGuard pack checks the real ones during `pulumi up`.
+unknown.
+
+The offline gates still judge them (policy/judged.py):
+
+- `mlplatform plan` runs the program a second time with typed placeholders (`outputs="fake"`,
+  `components/plan/fakes.py`, the values `--placeholders` shows) when a mandatory rule reports unchecked documents,
+  and those rules judge the placeholder rendering; their entries carry `judgedOver: "placeholders"`. The structure
+  of each document (statements, actions, condition keys, the ServiceAccount it names) is what the code builds and is
+  the same in both renderings; only deploy-computed values are placeholders. A trust policy without its `sub`
+  condition fails the plain aws-dev plan.
+- `mlplatform check` runs no program: over a plain saved plan those rules stay `unchecked`, and `--strict` fails a
+  mandatory rule that left documents unchecked (exit 1). Save the plan with `mlplatform plan --placeholders --json`
+  to let `check` judge the documents.
+- A secret in the saved plan (`[secret]`) is read as unknown, never compared as if it were the value.
+
+## What `check` trusts
+
+`check` refuses (exit 2, one line) a plan with no stacks or a stack with no resources: an empty plan would pass
+every rule. The `overrides` saved in a stack's `settings` are trusted as written: whoever can edit the plan file can
+lower a rule's enforcement (with a reason). A gate that must not trust them runs `check --no-overrides`: every rule
+at its default enforcement; the stack's reviewed overrides then live in the stack file, and the plan job is where
+they apply.
 
 ## What each security rule relies on
 
@@ -258,14 +312,16 @@ same validation.
 ## Mutation run
 
 `benchmarks/policy_mutations.py` applies realistic one-line slips to a temporary copy of the project (clusters,
-platform, serving and the rules themselves: IRSA trust without `sub`, S3 read on every bucket, mesh-wide mTLS
-PERMISSIVE, an internal model losing its visibility label, a model ServiceAccount mounting its token, a gateway PDB
-in Helm values that blocks drains, a chart version `X.Y`, a PreferNoSchedule GPU taint, ...), plans every shipped
-stack with fake outputs under the mutated code and records whether the plan's policies catch each slip (a mandatory
-failure the unmutated code does not have). Slips in `policy/rules` are judged by the rule boundary tests instead; a
-slip the program itself refuses before any policy runs is listed apart and not counted. Run it with
-`PYTHONPATH=. .venv/bin/python benchmarks/policy_mutations.py [--plain] [--json rows.json]` (`--plain` also plans
-with unknown values, as `mlplatform plan` does; several minutes; not part of `make test`).
+platform, serving and the rules themselves: IRSA trust without `sub`, S3 read on every bucket or without its `/`
+boundary, mesh-wide mTLS PERMISSIVE, an internal model losing its visibility label, a model namespace losing
+`istio-injection`, a model ServiceAccount mounting its token, a gateway PDB in Helm values that blocks drains, a
+chart version `X.Y`, a PreferNoSchedule GPU taint, ...). Each mutation names the rule that must catch it; every
+shipped stack is planned under the mutated code like `mlplatform plan` (the headline count) and like
+`mlplatform plan --placeholders`, and the slip counts as caught only when that rule fails mandatory where it does
+not on the unmutated code. A mutation whose text is not exactly once in its file fails the run (exit 1). Slips in
+`policy/rules` are judged by the rule boundary tests instead. Run it with
+`PYTHONPATH=. .venv/bin/python benchmarks/policy_mutations.py [--jobs N] [--json rows.json]` (several minutes; not
+part of `make test`).
 
 ## Rendered manifests
 

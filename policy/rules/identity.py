@@ -43,6 +43,7 @@ engine's fake outputs.
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -130,6 +131,12 @@ def _unknown_doc(res: Resource) -> str | None:
         return f"policy {res.name}"
     if res.type in (GSA_MEMBER, GCS_MEMBER, PROJECT_MEMBER) and res.props.get("member") is UNKNOWN:
         return f"member of {res.name}"
+    if res.type == GCS_BINDING and (
+        res.props.get("members") is UNKNOWN or any(m is UNKNOWN for m in as_list(res.props.get("members")))
+    ):
+        return f"members of {res.name}"
+    if res.type in (GCS_MEMBER, GCS_BINDING) and res.props.get("role") is UNKNOWN:
+        return f"role of {res.name}"
     if res.type == AZ_FIC and res.props.get("subject") is UNKNOWN:
         return f"subject of {res.name}"
     if res.type == AZ_FIC and res.props.get("issuer") in (None, "", UNKNOWN):
@@ -144,14 +151,25 @@ def _unknown_doc(res: Resource) -> str | None:
 # ------------------------------------------------------------------------------------------------ trust
 
 
+def action_matches(pattern: str, action: str) -> bool:
+    """True when the IAM ``Action`` entry ``pattern`` covers ``action``.
+
+    "The prefix and the action name are case insensitive" and an entry may use the multi-character (``*``) and
+    single-character (``?``) wildcards anywhere in the name (AWS IAM User Guide, "IAM JSON policy elements: Action",
+    docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_action.html): ``STS:assumerolewith*``
+    covers ``sts:AssumeRoleWithWebIdentity``. ``fnmatchcase`` on lower-cased text gives exactly ``*`` and ``?``
+    (``[`` cannot occur in an action name, so its character classes never apply).
+    """
+    return fnmatch.fnmatchcase(action.lower(), pattern.lower())
+
+
 def irsa_problems(doc: Mapping[str, Any]) -> list[str]:
     """Why an IAM trust policy lets more than one ServiceAccount (or a token for another audience) assume the role."""
     problems = []
     for i, st in enumerate(statements(doc)):
         if st.get("Effect", "Allow") != "Allow":
             continue
-        actions = _strings(st.get("Action"))
-        if not any(a in (WEB_IDENTITY, "sts:*", "*") for a in actions):
+        if not any(action_matches(a, WEB_IDENTITY) for a in _strings(st.get("Action"))):
             continue
         where = f"Statement[{i}]"
         federated = _strings(as_map(st.get("Principal")).get("Federated"))
@@ -205,55 +223,122 @@ def _gke_pools(resources: Sequence[Resource]) -> set[str]:
     return pools
 
 
-def _trust(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+def _trust(res: Resource, facts: Facts) -> Iterator[str]:
+    """What one resource's trust says on its own (a CrossGuard ResourceValidationPolicy: judged as each resource is
+    registered, before it is created)."""
+    p = res.props
+    if res.type == IAM_ROLE:
+        doc = policy_document(p.get("assumeRolePolicy"))
+        for problem in irsa_problems(doc) if doc is not None else []:
+            yield f"IAM role {res.name} trust policy: {problem}"
+    elif res.type in (GSA_MEMBER, GSA_BINDING) and p.get("role") == WI_USER:
+        members = [p.get("member")] if res.type == GSA_MEMBER else as_list(p.get("members"))
+        if res.type == GSA_BINDING and len(members) != 1:
+            yield f"{res.name} binds {WI_USER} to {len(members)} members: give one ServiceAccount"
+        for m in members:
+            if m is not UNKNOWN and not GKE_MEMBER.fullmatch(str(m)):
+                yield (
+                    f"{res.name} grants {WI_USER} to {m!r}: give serviceAccount:<project>.svc.id.goog[<namespace>/"
+                    "<name>] (one Kubernetes ServiceAccount)"
+                )
+    elif res.type in (PROJECT_MEMBER, PROJECT_BINDING) and p.get("role") == WI_USER:
+        # the role belongs on one Google service account (cloud.google.com/kubernetes-engine/docs/how-to/
+        # workload-identity); on the project it lets the member impersonate every service account of the project
+        yield (
+            f"{res.name} grants {WI_USER} on the whole project: every Google service account of the project may "
+            "then be impersonated; grant it on the model's service account"
+        )
+    elif res.type == AZ_FIC:
+        subject = p.get("subject")
+        if subject is not UNKNOWN and not K8S_SUBJECT.fullmatch(str(subject)):
+            yield (
+                f"federated credential {res.name} subject {subject!r} is not one ServiceAccount "
+                "(system:serviceaccount:<namespace>:<name>)"
+            )
+        issuer = p.get("issuer")
+        if isinstance(issuer, str) and issuer and not re.fullmatch(r"https://[^\s/]+/\S*", issuer, re.ASCII):
+            yield f"federated credential {res.name} issuer {issuer!r} is not the cluster's https issuer"
+        audiences = p.get("audiences")
+        if audiences is not UNKNOWN and _strings(audiences) != [AZURE_AUDIENCE]:
+            yield f"federated credential {res.name} audiences {audiences!r}: give [{AZURE_AUDIENCE}]"
+
+
+GKE_SA_ANNOTATION = "iam.gke.io/gcp-service-account"
+"""The KSA annotation naming the Google service account it acts as (the GKE Workload Identity page cited above)."""
+AZURE_SA_ANNOTATION = "azure.workload.identity/client-id"
+"""The KSA annotation naming the user-assigned identity it acts as (Azure/azure-workload-identity; the same key
+components/clusters/aks.py sets)."""
+
+
+def _ksa_bindings(resources: Sequence[Resource]) -> Iterator[Finding]:
+    """GKE and AKS, as the IRSA branch: the Kubernetes ServiceAccounts annotated to act as a cloud identity and the
+    subjects the Workload Identity bindings (GKE members) and federated credentials (AKS subjects) trust are the same
+    ServiceAccounts. A binding for a ServiceAccount the stack does not annotate trusts a name nobody meant; an
+    annotated ServiceAccount no binding names gets no credentials (or someone else's)."""
+    for key, kinds in ((GKE_SA_ANNOTATION, "gke"), (AZURE_SA_ANNOTATION, "azure")):
+        annotated = {
+            (sa.namespace, sa.k8s_name): sa
+            for sa in resources
+            if sa.type == K8S_SA and as_map(sa.metadata.get("annotations")).get(key) not in (None, "")
+        }
+        trusted: dict[tuple[str, str], Resource] = {}
+        complete = True
+        for r in resources:
+            if kinds == "gke" and r.type in (GSA_MEMBER, GSA_BINDING) and r.props.get("role") == WI_USER:
+                members = [r.props.get("member")] if r.type == GSA_MEMBER else as_list(r.props.get("members"))
+                for m in members:
+                    match = GKE_MEMBER.fullmatch(str(m)) if m is not UNKNOWN else None
+                    # an unknown member, or one that is not one ServiceAccount (workload-identity-trust fails it):
+                    # which ServiceAccounts it trusts cannot be told
+                    complete = complete and match is not None
+                    if match:
+                        trusted[(match["ns"], match["sa"])] = r
+            elif kinds == "azure" and r.type == AZ_FIC:
+                subject = r.props.get("subject")
+                match = K8S_SUBJECT.fullmatch(str(subject)) if subject is not UNKNOWN else None
+                complete = complete and match is not None
+                if match:
+                    trusted[(match["ns"], match["sa"])] = r
+        if not annotated and not trusted:
+            continue
+        for (t_ns, t_name), r in sorted(trusted.items()):
+            if annotated and (t_ns, t_name) not in annotated:
+                yield Finding(
+                    r.urn,
+                    f"{r.name} trusts ServiceAccount {t_ns}/{t_name}, which no ServiceAccount of this stack "
+                    f"annotated with {key} is: it trusts a name nobody meant",
+                )
+        for (a_ns, a_name), sa in sorted(annotated.items(), key=lambda kv: (str(kv[0][0]), kv[0][1])):
+            if complete and (str(a_ns), a_name) not in trusted:
+                yield Finding(
+                    sa.urn,
+                    f"ServiceAccount {a_ns}/{a_name} is annotated with {key} but no "
+                    f"{'Workload Identity binding' if kinds == 'gke' else 'federated credential'} trusts it",
+                )
+
+
+def _binding(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    """What only several resources together say (a StackValidationPolicy: CrossGuard runs it after the resources are
+    registered): the GKE member names the cluster's workload pool; the ServiceAccount annotated with a role is the
+    one that role trusts."""
     roles: dict[str, tuple[Resource, Mapping[str, Any]]] = {}
     pools = _gke_pools(resources)
     for r in resources:
         p = r.props
         if r.type == IAM_ROLE:
             doc = policy_document(p.get("assumeRolePolicy"))
-            if doc is None:
-                continue
-            if isinstance(p.get("name"), str):
+            if doc is not None and isinstance(p.get("name"), str):
                 roles[p["name"]] = (r, doc)
-            for problem in irsa_problems(doc):
-                yield Finding(r.urn, f"IAM role {r.name} trust policy: {problem}")
-        elif r.type in (GSA_MEMBER, GSA_BINDING) and p.get("role") == WI_USER:
+        elif r.type in (GSA_MEMBER, GSA_BINDING) and p.get("role") == WI_USER and pools:
             members = [p.get("member")] if r.type == GSA_MEMBER else as_list(p.get("members"))
-            if r.type == GSA_BINDING and len(members) != 1:
-                yield Finding(r.urn, f"{r.name} binds {WI_USER} to {len(members)} members: give one ServiceAccount")
             for m in members:
-                if m is UNKNOWN:
-                    continue
-                match = GKE_MEMBER.fullmatch(str(m))
-                if not match:
-                    yield Finding(
-                        r.urn,
-                        f"{r.name} grants {WI_USER} to {m!r}: give serviceAccount:<project>.svc.id.goog[<namespace>/"
-                        "<name>] (one Kubernetes ServiceAccount)",
-                    )
-                elif pools and match["pool"] not in pools:
+                match = GKE_MEMBER.fullmatch(str(m)) if m is not UNKNOWN else None
+                if match and match["pool"] not in pools:
                     yield Finding(
                         r.urn,
                         f"{r.name} names workload pool {match['pool']}, not the cluster's ({', '.join(sorted(pools))})",
                     )
-        elif r.type == AZ_FIC:
-            subject = p.get("subject")
-            if subject is not UNKNOWN and not K8S_SUBJECT.fullmatch(str(subject)):
-                yield Finding(
-                    r.urn,
-                    f"federated credential {r.name} subject {subject!r} is not one ServiceAccount "
-                    "(system:serviceaccount:<namespace>:<name>)",
-                )
-            issuer = p.get("issuer")
-            if isinstance(issuer, str) and issuer and not re.fullmatch(r"https://[^\s/]+/\S*", issuer, re.ASCII):
-                yield Finding(
-                    r.urn, f"federated credential {r.name} issuer {issuer!r} is not the cluster's https issuer"
-                )
-            audiences = p.get("audiences")
-            if audiences is not UNKNOWN and _strings(audiences) != [AZURE_AUDIENCE]:
-                yield Finding(r.urn, f"federated credential {r.name} audiences {audiences!r}: give [{AZURE_AUDIENCE}]")
-    # the ServiceAccount annotated with a role is the one that role trusts
+    yield from _ksa_bindings(resources)
     for sa in (r for r in resources if r.type == K8S_SA):
         arn = as_map(sa.metadata.get("annotations")).get(IRSA_ANNOTATION)
         if not isinstance(arn, str) or "role/" not in arn:
@@ -272,26 +357,45 @@ def _trust(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
 # ------------------------------------------------------------------------------------------------ storage
 
 
+S3_READ_ACTIONS = ("s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket")
+"""The only S3 actions a model's identity needs: read an object (or a version of it) and list its prefix."""
+
+
 def _s3_actions(st: Mapping[str, Any]) -> list[str]:
-    return [a for a in _strings(st.get("Action")) if a == "*" or a.lower().startswith("s3:")]
+    return [a for a in _strings(st.get("Action")) if action_matches(a, "s3:x") or a.lower().startswith("s3:")]
+
+
+def _bounded(value: str) -> bool:
+    """A key or ``s3:prefix`` value that stays under one folder: no wildcard (one exact key or prefix), or a
+    non-empty text ending in ``/`` before the first wildcard (``resnet50/v1/*``, never ``resnet50/v1*``)."""
+    cut = min((i for i in (value.find("*"), value.find("?")) if i >= 0), default=-1)
+    if cut < 0:
+        return value != ""
+    head = value[:cut]
+    return head.endswith("/") and head.strip("/") != ""
 
 
 def s3_problems(doc: Mapping[str, Any]) -> list[str]:
-    """Why an IAM policy document grants S3 access wider than one bucket prefix."""
+    """Why an IAM policy document grants S3 access beyond reading one bucket prefix."""
     problems = []
     for i, st in enumerate(statements(doc)):
         if st.get("Effect", "Allow") != "Allow":
             continue
+        where = f"Statement[{i}]"
+        if "NotAction" in st:
+            problems.append(f"{where} uses NotAction: it grants every action not listed, S3 included")
+            continue
         actions = _s3_actions(st)
         if not actions:
             continue
-        where = f"Statement[{i}]"
-        if "NotResource" in st or "NotAction" in st:
-            problems.append(f"{where} uses NotResource/NotAction with S3: grants everything not listed")
+        if "NotResource" in st:
+            problems.append(f"{where} uses NotResource with S3: grants everything not listed")
             continue
-        wild = [a for a in actions if "*" in a or "?" in a]
-        if wild:
-            problems.append(f"{where} grants {', '.join(wild)}: name the read actions")
+        wider = [a for a in actions if a.lower() not in {r.lower() for r in S3_READ_ACTIONS}]
+        if wider:
+            problems.append(
+                f"{where} grants {', '.join(wider)}: a model reads; allow only {', '.join(S3_READ_ACTIONS)}"
+            )
         for res in _strings(st.get("Resource")):
             m = _S3_ARN.fullmatch(res)
             if res == "*" or m is None:
@@ -304,6 +408,11 @@ def s3_problems(doc: Mapping[str, Any]) -> list[str]:
             reads = [a for a in actions if a.lower().startswith("s3:getobject")]
             if key is not None and reads and (key == "" or key[0] in "*?"):
                 problems.append(f"{where} reads every object of bucket {m['bucket']} ({res}): scope it to the prefix")
+            elif key is not None and reads and not _bounded(key):
+                problems.append(
+                    f"{where} reads {res}: the prefix has no / boundary before its wildcard, so it also reaches "
+                    "sibling prefixes (resnet50/v1* matches resnet50/v10/); end it with /*"
+                )
             if key is None and any(a.lower() == "s3:listbucket" for a in actions):
                 cond = st.get("Condition")
                 prefixes = [
@@ -315,54 +424,69 @@ def s3_problems(doc: Mapping[str, Any]) -> list[str]:
                 ]
                 if not prefixes or any(p in ("", "*") or p[0] in "*?" for p in prefixes):
                     problems.append(f"{where} lists all of bucket {m['bucket']}: add a Condition on s3:prefix")
+                elif not all(_bounded(p) for p in prefixes):
+                    problems.append(
+                        f"{where} lists bucket {m['bucket']} under s3:prefix {prefixes}: end a wildcard prefix "
+                        "with /* (a / boundary)"
+                    )
     return problems
 
 
-def _storage(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
-    for r in resources:
-        p = r.props
-        if r.type in (IAM_ROLE_POLICY, IAM_POLICY):
-            doc = policy_document(p.get("policy"))
+WIDE_MANAGED = ("AdministratorAccess", "PowerUserAccess", "ReadOnlyAccess", *S3_MANAGED)
+"""AWS managed policies that reach every bucket of the account: AmazonS3ReadOnlyAccess allows ``s3:Get*``,
+``s3:List*`` on ``*`` (AWS Managed Policy reference, docs.aws.amazon.com/aws-managed-policy/latest/reference/
+AmazonS3ReadOnlyAccess.html); AmazonS3FullAccess, AdministratorAccess, PowerUserAccess and ReadOnlyAccess are
+wider still (same reference, pages of those names; only the AmazonS3ReadOnlyAccess page was read in this session)."""
+
+
+def _managed_problem(arn: Any) -> str | None:
+    if isinstance(arn, str) and ":iam::aws:policy/" in arn and arn.rsplit("/", 1)[-1] in WIDE_MANAGED:
+        return f"attaches {arn}: it grants every bucket of the account"
+    return None
+
+
+def _storage(r: Resource, facts: Facts) -> Iterator[str]:
+    """One grant on its own (a CrossGuard ResourceValidationPolicy)."""
+    p = r.props
+    if r.type in (IAM_ROLE_POLICY, IAM_POLICY):
+        doc = policy_document(p.get("policy"))
+        for problem in s3_problems(doc) if doc is not None else []:
+            yield (f"IAM policy {r.name}: {problem}")
+    elif r.type == IAM_ROLE:
+        for arn in as_list(p.get("managedPolicyArns")):
+            if wide := _managed_problem(arn):
+                yield (f"IAM role {r.name} {wide}")
+        for inline in as_list(p.get("inlinePolicies")):
+            doc = policy_document(as_map(inline).get("policy"))
             for problem in s3_problems(doc) if doc is not None else []:
-                yield Finding(r.urn, f"IAM policy {r.name}: {problem}")
-        elif r.type == IAM_ROLE:
-            for inline in as_list(p.get("inlinePolicies")):
-                doc = policy_document(as_map(inline).get("policy"))
-                for problem in s3_problems(doc) if doc is not None else []:
-                    yield Finding(r.urn, f"IAM role {r.name} inline policy: {problem}")
-        elif r.type == IAM_ATTACHMENT:
-            arn = p.get("policyArn")
-            if isinstance(arn, str) and arn.rsplit("/", 1)[-1] in S3_MANAGED:
-                yield Finding(r.urn, f"{r.name} attaches {arn}: it grants every bucket of the account")
-        elif r.type in (GCS_MEMBER, GCS_BINDING):
-            role = p.get("role")
-            members = [p.get("member")] if r.type == GCS_MEMBER else as_list(p.get("members"))
-            bucket = p.get("bucket")
-            if isinstance(bucket, str) and any(c in bucket for c in "*?"):
-                yield Finding(r.urn, f"{r.name} grants on bucket {bucket!r}: name one bucket")
-            if role is not UNKNOWN and role not in GCS_READ_ROLES:
-                yield Finding(
-                    r.urn, f"{r.name} grants {role} on bucket {bucket}: a model reads; give {GCS_READ_ROLES[0]}"
-                )
-            public = [m for m in members if m in PUBLIC_MEMBERS]
-            if public:
-                yield Finding(r.urn, f"{r.name} grants bucket {bucket} to {', '.join(map(str, public))}")
-        elif r.type in (PROJECT_MEMBER, PROJECT_BINDING):
-            role = p.get("role")
-            if isinstance(role, str) and role.startswith("roles/storage."):
-                yield Finding(r.urn, f"{r.name} grants {role} on the whole project: grant it on the bucket")
-        elif r.type == AZ_ROLE_ASSIGNMENT:
-            role_id = str(p.get("roleDefinitionId", "")).rsplit("/", 1)[-1].lower()
-            scope = p.get("scope")
-            if role_id not in STORAGE_DATA_ROLES or scope is UNKNOWN:
-                continue
-            if role_id != ROLE_BLOB_READER:
-                yield Finding(
-                    r.urn,
-                    f"{r.name} grants {STORAGE_DATA_ROLES[role_id]}: a model reads; give Storage Blob Data Reader",
-                )
-            if not isinstance(scope, str) or not AZURE_CONTAINER_SCOPE.fullmatch(scope):
-                yield Finding(r.urn, f"{r.name} is scoped to {scope!r}: scope it to one blob container")
+                yield (f"IAM role {r.name} inline policy: {problem}")
+    elif r.type == IAM_ATTACHMENT:
+        if wide := _managed_problem(p.get("policyArn")):
+            yield (f"{r.name} {wide}")
+    elif r.type in (GCS_MEMBER, GCS_BINDING):
+        role = p.get("role")
+        members = [p.get("member")] if r.type == GCS_MEMBER else as_list(p.get("members"))
+        bucket = p.get("bucket")
+        if isinstance(bucket, str) and any(c in bucket for c in "*?"):
+            yield (f"{r.name} grants on bucket {bucket!r}: name one bucket")
+        if role is not UNKNOWN and role not in GCS_READ_ROLES:
+            yield (f"{r.name} grants {role} on bucket {bucket}: a model reads; give {GCS_READ_ROLES[0]}")
+        public = [m for m in members if m in PUBLIC_MEMBERS]
+        if public:
+            yield (f"{r.name} grants bucket {bucket} to {', '.join(map(str, public))}")
+    elif r.type in (PROJECT_MEMBER, PROJECT_BINDING):
+        role = p.get("role")
+        if isinstance(role, str) and role.startswith("roles/storage."):
+            yield (f"{r.name} grants {role} on the whole project: grant it on the bucket")
+    elif r.type == AZ_ROLE_ASSIGNMENT:
+        role_id = str(p.get("roleDefinitionId", "")).rsplit("/", 1)[-1].lower()
+        scope = p.get("scope")
+        if role_id not in STORAGE_DATA_ROLES or scope is UNKNOWN:
+            return
+        if role_id != ROLE_BLOB_READER:
+            yield f"{r.name} grants {STORAGE_DATA_ROLES[role_id]}: a model reads; give Storage Blob Data Reader"
+        if not isinstance(scope, str) or not AZURE_CONTAINER_SCOPE.fullmatch(scope):
+            yield (f"{r.name} is scoped to {scope!r}: scope it to one blob container")
 
 
 RULES = [
@@ -374,8 +498,8 @@ RULES = [
         ),
         enforcement="mandatory",
         area="identity",
-        applies_to=(IAM_ROLE, GSA_MEMBER, GSA_BINDING, AZ_FIC, K8S_SA),
-        check_stack=_trust,
+        applies_to=(IAM_ROLE, GSA_MEMBER, GSA_BINDING, PROJECT_MEMBER, PROJECT_BINDING, AZ_FIC),
+        check_resource=_trust,
         unknown=lambda r: _unknown_doc(r) if r.type in (IAM_ROLE, GSA_MEMBER, AZ_FIC) else None,
         remediation="scope the trust to system:serviceaccount:<namespace>:<name> of the model's ServiceAccount",
     ),
@@ -389,6 +513,7 @@ RULES = [
         enforcement="mandatory",
         area="identity",
         applies_to=(
+            IAM_ROLE,
             IAM_ROLE_POLICY,
             IAM_POLICY,
             IAM_ATTACHMENT,
@@ -397,8 +522,24 @@ RULES = [
             PROJECT_MEMBER,
             AZ_ROLE_ASSIGNMENT,
         ),
-        check_stack=_storage,
-        unknown=lambda r: _unknown_doc(r) if r.type in (IAM_ROLE_POLICY, IAM_POLICY, AZ_ROLE_ASSIGNMENT) else None,
+        check_resource=_storage,
+        unknown=lambda r: (
+            _unknown_doc(r)
+            if r.type in (IAM_ROLE_POLICY, IAM_POLICY, AZ_ROLE_ASSIGNMENT, GCS_MEMBER, GCS_BINDING)
+            else None
+        ),
         remediation="grant read on the model's own bucket prefix (or container) only",
+    ),
+    Rule(
+        name="workload-identity-binding",
+        description=(
+            "Each identity binding agrees with the rest of the stack: a ServiceAccount annotated with an IAM role is "
+            "the one that role trusts; a GKE Workload Identity member names the cluster's workload pool."
+        ),
+        enforcement="mandatory",
+        area="identity",
+        applies_to=(IAM_ROLE, K8S_SA, GSA_MEMBER, GSA_BINDING, AZ_FIC, GKE),
+        check_stack=_binding,
+        remediation="annotate the model's ServiceAccount with the role that trusts it; use the cluster's pool",
     ),
 ]

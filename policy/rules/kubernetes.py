@@ -4,13 +4,14 @@ outside the namespaces that need them, and no LoadBalancer except the ingress ga
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from policy.rules.base import (
     UNKNOWN,
     Facts,
+    Finding,
     Resource,
     Rule,
     as_list,
@@ -313,6 +314,32 @@ def _pdb_allows_eviction(res: Resource, facts: Facts) -> Iterator[str]:
         yield f"PodDisruptionBudget {name} sets minAvailable 100%: node drains and upgrades would hang"
 
 
+def _model_pdbs(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    """A declared PodDisruptionBudget that selects a model's predictor pods and keeps ``minAvailable`` at or above
+    the model's ``minReplicas``: with the model at its minimum (where the autoscaler leaves it when idle) an eviction
+    would leave fewer than minAvailable, so Kubernetes refuses every one and node drains hang
+    (kubernetes.io/docs/tasks/run-application/configure-pdb/)."""
+    from policy.rules.models import _isvcs, _selects_model
+
+    models = _isvcs(resources)
+    for pdb in (r for r in resources if r.type == PDB or is_k8s(r, "PodDisruptionBudget")):
+        spec = as_map(pdb.props.get("spec"))
+        need = _int_or_none(spec.get("minAvailable"))
+        if spec.get("maxUnavailable") is not None or need is None:
+            continue
+        for model in models:
+            n = model.get("spec.predictor.minReplicas")
+            if model.namespace != pdb.namespace or not isinstance(n, int) or isinstance(n, bool) or n < 1:
+                continue
+            if _selects_model(pdb, model) and need >= n:
+                yield Finding(
+                    pdb.urn,
+                    f"PodDisruptionBudget {pdb.namespace}/{pdb.k8s_name} keeps minAvailable {need} for model "
+                    f"{model.k8s_name}, whose minReplicas is {n}: at its minimum no pod may be evicted and node "
+                    f"drains hang; give minAvailable {n - 1} or less (or maxUnavailable 1)",
+                )
+
+
 RULES = [
     Rule(
         name="helm-version-pinned",
@@ -321,6 +348,11 @@ RULES = [
         area="kubernetes",
         applies_to=HELM_TYPES,
         check_resource=_helm_pinned,
+        unknown=lambda r: (
+            f"version of Helm chart {r.props.get('chart', r.name)}"
+            if r.type in HELM_TYPES and r.props.get("version") is UNKNOWN
+            else None
+        ),
     ),
     Rule(
         name="no-privileged-containers",
@@ -351,6 +383,7 @@ RULES = [
         area="kubernetes",
         applies_to=(PDB, *HELM_TYPES),
         check_resource=_pdb_allows_eviction,
+        check_stack=_model_pdbs,
     ),
     Rule(
         name="no-load-balancer-services",

@@ -300,7 +300,10 @@ def test_partition_of_a_region() -> None:
     cni = managed_policy_arn("aws-us-gov", "AmazonEKS_CNI_Policy")
     assert cni == "arn:aws-us-gov:iam::aws:policy/AmazonEKS_CNI_Policy"
     s3 = json.loads(s3_read_policy("b", "p/", "aws-us-gov"))
-    assert [st["Resource"] for st in s3["Statement"]] == ["arn:aws-us-gov:s3:::b/p/*", "arn:aws-us-gov:s3:::b"]
+    assert [st["Resource"] for st in s3["Statement"]] == [
+        ["arn:aws-us-gov:s3:::b/p", "arn:aws-us-gov:s3:::b/p/*"],
+        "arn:aws-us-gov:s3:::b",
+    ]
 
 
 def test_a_china_region_is_refused_before_anything_is_registered() -> None:

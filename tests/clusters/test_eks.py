@@ -441,12 +441,17 @@ def test_storage_grant_is_least_privilege_irsa(karpenter: Any) -> None:
     policy = karpenter.one("aws:iam/rolePolicy:RolePolicy", "iris-storage-read")
     assert policy.parent == parent.urn
     assert policy_json(policy.plain_inputs()["policy"])["Statement"] == [
-        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::model-bucket/sklearn/iris*"},
+        # a / boundary: sklearn/iris* would also reach sklearn/iris2/ (issue #17)
+        {
+            "Effect": "Allow",
+            "Action": "s3:GetObject",
+            "Resource": ["arn:aws:s3:::model-bucket/sklearn/iris", "arn:aws:s3:::model-bucket/sklearn/iris/*"],
+        },
         {
             "Effect": "Allow",
             "Action": "s3:ListBucket",
             "Resource": "arn:aws:s3:::model-bucket",
-            "Condition": {"StringLike": {"s3:prefix": ["sklearn/iris*"]}},
+            "Condition": {"StringLike": {"s3:prefix": ["sklearn/iris", "sklearn/iris/*"]}},
         },
     ]
     arn = karpenter.resolved["iris"]["eks.amazonaws.com/role-arn"]

@@ -374,6 +374,9 @@ SECURITY_RULES = {
     "mesh-mtls-strict": "mandatory",
     "internal-model-cluster-local": "mandatory",
     "model-service-account": "mandatory",
+    "workload-identity-binding": "mandatory",
+    "model-sidecar-injection": "mandatory",
+    "model-tokenless-denied": "mandatory",
     "model-namespace-pod-security": "mandatory",
     "model-pdb": "mandatory",
 }

@@ -913,11 +913,11 @@ def s3(statement: dict[str, Any], *expect: str) -> Case:
     )
 
 
-GET = {"Action": "s3:GetObject", "Resource": "arn:aws:s3:::models/resnet50/v1*"}
+GET = {"Action": "s3:GetObject", "Resource": "arn:aws:s3:::models/resnet50/v1/*"}
 LIST = {
     "Action": "s3:ListBucket",
     "Resource": "arn:aws:s3:::models",
-    "Condition": {"StringLike": {"s3:prefix": ["resnet50/v1*"]}},
+    "Condition": {"StringLike": {"s3:prefix": ["resnet50/v1", "resnet50/v1/*"]}},
 }
 AZ_SCOPE = (
     "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/acct/blobServices/default"
@@ -1058,7 +1058,7 @@ CASES += [
     ),
     Case(
         "trust:irsa:sa-uses-role-of-another:fail",
-        "workload-identity-trust",
+        "workload-identity-binding",
         (
             R(ROLE, {"name": "m-read", "assumeRolePolicy": trust(GOOD_COND)}),
             R(
@@ -1106,12 +1106,21 @@ CASES += [
     one("workload-identity-trust", WI, {"role": "roles/iam.serviceAccountUser", "member": "user:a@b.c"}),
     Case(
         "trust:gke:pool-of-another-project:fail",
-        "workload-identity-trust",
+        "workload-identity-binding",
         (
             R("gcp:container/cluster:Cluster", {"workloadIdentityConfig": {"workloadPool": "prod.svc.id.goog"}}),
             R(WI, {"role": WI_ROLE, "member": "serviceAccount:dev.svc.id.goog[models/m-sa]"}),
         ),
         ("names workload pool dev.svc.id.goog, not the cluster's (prod.svc.id.goog)",),
+    ),
+    Case(
+        "trust:gke:pool-of-the-cluster:pass",
+        "workload-identity-binding",
+        (
+            R("gcp:container/cluster:Cluster", {"workloadIdentityConfig": {"workloadPool": "prod.svc.id.goog"}}),
+            R(WI, {"role": WI_ROLE, "member": "serviceAccount:prod.svc.id.goog[models/m-sa]"}),
+        ),
+        (),
     ),
     one(
         "workload-identity-trust",
@@ -1153,8 +1162,8 @@ CASES += [
     s3(GET),
     s3(LIST),
     s3({**GET, "Resource": "arn:aws:s3:::*"}, "a bucket wildcard reaches every bucket"),
-    s3({**GET, "Resource": "arn:aws:s3:::*/resnet50/v1*"}, "a bucket wildcard reaches every bucket"),
-    s3({**GET, "Resource": "arn:aws:s3:::models-*/resnet50/v1*"}, "a bucket wildcard"),
+    s3({**GET, "Resource": "arn:aws:s3:::*/resnet50/v1/*"}, "a bucket wildcard reaches every bucket"),
+    s3({**GET, "Resource": "arn:aws:s3:::models-*/resnet50/v1/*"}, "a bucket wildcard"),
     s3({**GET, "Resource": "arn:aws:s3:::models/*"}, "reads every object of bucket models"),
     s3({**GET, "Resource": "*"}, "name the bucket and prefix"),
     s3({**GET, "Action": "s3:*"}, "grants s3:*"),

@@ -285,7 +285,10 @@ def k8s_stack(good: bool) -> Callable[[], None]:
             "ns",
             metadata={
                 "name": "models",
-                "labels": {"pod-security.kubernetes.io/enforce": "restricted" if good else "privileged"},
+                "labels": {
+                    "pod-security.kubernetes.io/enforce": "restricted" if good else "privileged",
+                    "istio-injection": "enabled" if good else "disabled",
+                },
             },
         )
         k8s.apps.v1.Deployment(
@@ -317,6 +320,7 @@ def test_kubernetes_stack() -> None:
         "model-endpoint-auth",
         "model-namespace-pod-security",
         "model-service-account",
+        "model-sidecar-injection",
         "no-load-balancer-services",
         "no-privileged-containers",
         "pdb-allows-eviction",
