@@ -51,14 +51,6 @@ SOURCES: tuple[tuple[str, str], ...] = (
         ),
     ),
     (
-        "model-tokenless-denied",
-        (
-            "Istio allows a request when any ALLOW rule matches (components/serving/requestpath.py `decide`, which "
-            "models Istio 1.30.3's evaluation); the rule evaluates a token-less internet request through the "
-            "gateway and activator hops with `routes`."
-        ),
-    ),
-    (
         "workload-identity-trust",
         (
             "IRSA: `StringEquals` on `<issuer>:sub` = `system:serviceaccount:<ns>:<name>` and `<issuer>:aud` = "

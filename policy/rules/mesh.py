@@ -60,37 +60,6 @@ def _injection(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]
             )
 
 
-def _tokenless(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
-    """A token-less request from the internet, through the public gateway (and the activator when the model can be
-    at zero), evaluated with the Istio semantics of components/serving/requestpath.py (``routes``/``decide``) over
-    the rendered objects: it must not reach a public model that does not opt into anonymous access. This judges
-    every ALLOW rule together, as Istio does, instead of looking for one rule that names a request principal."""
-    from components.serving import requestpath
-    from policy.rules.models import is_anonymous, is_public, platform_mode
-
-    objects = [dict(r.props) for r in resources if r.type.startswith("kubernetes:")]
-    mode = platform_mode(resources)
-    for model in (r for r in resources if r.type == ISVC or is_k8s(r, "InferenceService")):
-        if not is_public(model, mode) or is_anonymous(model, facts):
-            continue
-        isvc = dict(model.props)
-        try:
-            m = requestpath.model_of(isvc)
-            reached = []
-            for at_zero in (False, True) if m.min_replicas == 0 else (False,):
-                outcomes = requestpath.routes(objects, isvc, requestpath.INTERNET, at_zero=at_zero)
-                reached += [o for os in outcomes.values() for o in os if o.reached]
-        except (requestpath.Unsupported, KeyError, TypeError, ValueError):
-            continue  # a shape the evaluator does not model: model-endpoint-auth still applies
-        if reached:
-            yield Finding(
-                model.urn,
-                f"a request without a token from the internet reaches public model {model.namespace}/"
-                f"{model.k8s_name} ({'; '.join(reached[0].hops)[:200]}): every ALLOW rule on its serving ports must "
-                "require a request principal",
-            )
-
-
 RULES = [
     Rule(
         name="model-sidecar-injection",
@@ -103,17 +72,5 @@ RULES = [
         applies_to=(NAMESPACE, ISVC),
         check_stack=_injection,
         remediation="label model namespaces istio-injection: enabled; remove sidecar.istio.io/inject from models",
-    ),
-    Rule(
-        name="model-tokenless-denied",
-        description=(
-            "A request without a token from the internet reaches no public model (unless it opts into anonymous "
-            "access), evaluated over the rendered Istio policies with the gateway and activator hops."
-        ),
-        enforcement="mandatory",
-        area="models",
-        applies_to=(ISVC, "AuthorizationPolicy", "RequestAuthentication"),
-        check_stack=_tokenless,
-        remediation="require a request principal in every ALLOW rule on the model's serving ports",
     ),
 ]

@@ -376,7 +376,6 @@ SECURITY_RULES = {
     "model-service-account": "mandatory",
     "workload-identity-binding": "mandatory",
     "model-sidecar-injection": "mandatory",
-    "model-tokenless-denied": "mandatory",
     "model-namespace-pod-security": "mandatory",
     "model-pdb": "mandatory",
 }
