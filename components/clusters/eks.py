@@ -683,21 +683,36 @@ class EksCluster(ManagedCluster):
                 ),
             )
 
-    def _grant(
-        self, name: str, namespace: str, service_account: str, loc: StorageLocation, parent: pulumi.Resource
-    ) -> StorageAccess:
-        """An IAM role trusted (IRSA) by exactly ``namespace/service_account``, reading ``s3://bucket/prefix*``."""
+    def _irsa_role(
+        self,
+        name: str,
+        role: str,
+        suffix: str,
+        namespace: str,
+        service_account: str,
+        purpose: str,
+        parent: pulumi.Resource,
+    ) -> aws.iam.Role:
+        """An IAM role (child ``<name>-<role>``, named ``<cluster>-<name>-<suffix>``) that exactly
+        ``namespace/service_account`` may assume through IRSA (:func:`irsa_trust_policy`: StringEquals on the
+        issuer's ``sub`` and ``aud``), trusting this cluster's OIDC provider."""
         trust = pulumi.Output.all(self.oidc_provider_arn, self.oidc_provider_url).apply(
             lambda a: irsa_trust_policy(str(a[0]), str(a[1]), namespace, service_account)
         )
-        role = aws.iam.Role(
-            child_name(name, "storage-role"),
-            name=short_name(f"{self._args.cluster_name}-{name}-read", 64, salt=f"{namespace}/{service_account}"),
-            description=f"Read {loc.uri} for ServiceAccount {namespace}/{service_account}",
+        return aws.iam.Role(
+            child_name(name, role),
+            name=short_name(f"{self._args.cluster_name}-{name}-{suffix}", 64, salt=f"{namespace}/{service_account}"),
+            description=f"{purpose} for ServiceAccount {namespace}/{service_account}",
             assume_role_policy=trust,
             tags=self._tags,
             opts=child_opts(parent),
         )
+
+    def _grant(
+        self, name: str, namespace: str, service_account: str, loc: StorageLocation, parent: pulumi.Resource
+    ) -> StorageAccess:
+        """An IAM role trusted (IRSA) by exactly ``namespace/service_account``, reading ``s3://bucket/prefix*``."""
+        role = self._irsa_role(name, "storage-role", "read", namespace, service_account, f"Read {loc.uri}", parent)
         policy = aws.iam.RolePolicy(
             child_name(name, "storage-read"),
             role=role.id,
@@ -741,16 +756,8 @@ class EksCluster(ManagedCluster):
         ``getHostedZoneID`` returns the given id first)."""
         if not zone.id:
             raise SpecError("platform.dns.id", None, "give the Route 53 hosted zone id of the zone (Z...)")
-        trust = pulumi.Output.all(self.oidc_provider_arn, self.oidc_provider_url).apply(
-            lambda a: irsa_trust_policy(str(a[0]), str(a[1]), namespace, service_account)
-        )
-        role = aws.iam.Role(
-            child_name(name, "dns-role"),
-            name=short_name(f"{self._args.cluster_name}-{name}-dns", 64, salt=f"{namespace}/{service_account}"),
-            description=f"Change records in Route 53 zone {zone.name} for ServiceAccount {namespace}/{service_account}",
-            assume_role_policy=trust,
-            tags=self._tags,
-            opts=child_opts(parent),
+        role = self._irsa_role(
+            name, "dns-role", "dns", namespace, service_account, f"Change records in Route 53 zone {zone.name}", parent
         )
         policy = aws.iam.RolePolicy(
             child_name(name, "dns-records"),
