@@ -60,15 +60,9 @@ STANDARD_VISIBILITY_LABEL by accident."""
 
 TRUST, STORAGE = "workload-identity-trust", "storage-read-least-privilege"
 SUB = 'f"{host}:sub": f"system:serviceaccount:{namespace}:{service_account}",'
-AKS_MODEL_FIC = (
-    'child_name(name, "federated"),\n'
-    '            federated_identity_credential_resource_name=short_name(f"{namespace}-{service_account}", 120),\n'
-    "            resource_name_=identity.name,\n"
-    "            resource_group_name=self.resource_group_name,\n"
-    "            issuer=self.oidc_issuer,\n"
-    '            subject=f"system:serviceaccount:{namespace}:{service_account}",'
-)
-"""The model's federated credential (not the DNS one) in components/clusters/aks.py."""
+AKS_MODEL_FIC = '            subject=f"system:serviceaccount:{namespace}:{service_account}",'
+"""The federated credential's subject in components/clusters/aks.py (one helper makes the models' and the DNS
+identities' credentials, so the slip reaches both)."""
 S3_OBJECTS = '[f"{bucket_arn}/{base}", f"{bucket_arn}/{base}/*"] if base else'
 MUTATIONS = (
     Mutation("irsa-no-sub", "clusters", "components/clusters/_aws_iam.py", SUB, "", "IRSA trust without its sub",
