@@ -437,7 +437,8 @@ class EksCluster(ManagedCluster):
             pools=pools,
             endpoint=self.eks.core.endpoint,
             kubeconfig=kubeconfig,
-            oidc_issuer=self.eks.oidc_issuer,
+            # the issuer URL with its https scheme, as AKS gives it (pulumi-eks oidcIssuer drops the scheme)
+            oidc_issuer=self.oidc_provider_issuer,
             control_plane_tier="standard",
             needs_device_plugin=NEEDS_DEVICE_PLUGIN,
             needs_dcgm_exporter=True,

@@ -152,8 +152,10 @@ def _eks_cluster(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
         "kubeconfig": secret(json.loads(_kubeconfig(name, server))),
         "kubeconfigJson": secret(_kubeconfig(name, server)),
         "oidcProviderArn": AWS.arn("iam", f"oidc-provider/{oidc}", regional=False),
-        "oidcProviderUrl": oidc,
-        "oidcIssuer": f"https://{oidc}",
+        # pulumi/pulumi-eks v4.3.0 nodejs/eks/cluster/cluster.ts: oidcProviderUrl is the issuer URL, oidcIssuer the
+        # same without "https://"
+        "oidcProviderUrl": f"https://{oidc}",
+        "oidcIssuer": oidc,
         "clusterSecurityGroupId": f"sg-{_hex(name + 'cluster', 17)}",
         "nodeSecurityGroupId": f"sg-{_hex(name + 'node', 17)}",
         "core": {"endpoint": server},
