@@ -547,15 +547,8 @@ class EksCluster(ManagedCluster):
         ``kube-system:ebs-csi-controller-sa``, with AmazonEBSCSIDriverPolicy) and the default StorageClass (EKS User
         Guide ``latest/ug/storage/ebs-csi.adoc``: the add-on with an IAM role given as its service account role)."""
         cluster_name = self._args.cluster_name
-        trust = pulumi.Output.all(self.oidc_provider_arn, self.oidc_provider_url).apply(
-            lambda a: irsa_trust_policy(str(a[0]), str(a[1]), *EBS_CSI_SA)
-        )
-        self.ebs_csi_role = aws.iam.Role(
-            child_name(name, "ebs-csi"),
-            description=f"EBS CSI driver controller of EKS cluster {cluster_name}",
-            assume_role_policy=trust,
-            tags=self._tags,
-            opts=child_opts(self),
+        self.ebs_csi_role = self._irsa_role(
+            child_name(name, "ebs-csi"), *EBS_CSI_SA, f"EBS CSI driver controller of EKS cluster {cluster_name}", self
         )
         attachment = aws.iam.RolePolicyAttachment(
             child_name(name, "ebs-csi-policy"),
@@ -650,15 +643,11 @@ class EksCluster(ManagedCluster):
                 )
                 asg_tags.append(tag)
         if pools:
-            trust = pulumi.Output.all(self.oidc_provider_arn, self.oidc_provider_url).apply(
-                lambda a: irsa_trust_policy(str(a[0]), str(a[1]), *AUTOSCALER_SA)
-            )
-            self.autoscaler_role = aws.iam.Role(
+            self.autoscaler_role = self._irsa_role(
                 child_name(name, "cluster-autoscaler"),
-                description=f"cluster-autoscaler of EKS cluster {cluster_name}",
-                assume_role_policy=trust,
-                tags=self._tags,
-                opts=child_opts(self),
+                *AUTOSCALER_SA,
+                f"cluster-autoscaler of EKS cluster {cluster_name}",
+                self,
             )
             ca_policy = aws.iam.RolePolicy(
                 child_name(name, "cluster-autoscaler-policy"),
@@ -686,6 +675,30 @@ class EksCluster(ManagedCluster):
 
     def _irsa_role(
         self,
+        child: str,
+        namespace: str,
+        service_account: str,
+        description: str,
+        parent: pulumi.Resource,
+        physical_name: str | None = None,
+    ) -> aws.iam.Role:
+        """An IAM role (child ``child``, physical name ``physical_name`` or one Pulumi picks) that exactly
+        ``namespace/service_account`` may assume through IRSA (:func:`irsa_trust_policy`: StringEquals on the
+        issuer's ``sub`` and ``aud``), trusting this cluster's OIDC provider."""
+        trust = pulumi.Output.all(self.oidc_provider_arn, self.oidc_provider_url).apply(
+            lambda a: irsa_trust_policy(str(a[0]), str(a[1]), namespace, service_account)
+        )
+        return aws.iam.Role(
+            child,
+            name=physical_name,
+            description=description,
+            assume_role_policy=trust,
+            tags=self._tags,
+            opts=child_opts(parent),
+        )
+
+    def _grant_role(
+        self,
         name: str,
         role: str,
         suffix: str,
@@ -694,26 +707,22 @@ class EksCluster(ManagedCluster):
         purpose: str,
         parent: pulumi.Resource,
     ) -> aws.iam.Role:
-        """An IAM role (child ``<name>-<role>``, named ``<cluster>-<name>-<suffix>``) that exactly
-        ``namespace/service_account`` may assume through IRSA (:func:`irsa_trust_policy`: StringEquals on the
-        issuer's ``sub`` and ``aud``), trusting this cluster's OIDC provider."""
-        trust = pulumi.Output.all(self.oidc_provider_arn, self.oidc_provider_url).apply(
-            lambda a: irsa_trust_policy(str(a[0]), str(a[1]), namespace, service_account)
-        )
-        return aws.iam.Role(
+        """:meth:`_irsa_role` for a grant to one model's or add-on's ServiceAccount: child ``<name>-<role>``, named
+        ``<cluster>-<name>-<suffix>`` (salted by the ServiceAccount, within IAM's 64 characters)."""
+        return self._irsa_role(
             child_name(name, role),
-            name=short_name(f"{self._args.cluster_name}-{name}-{suffix}", 64, salt=f"{namespace}/{service_account}"),
-            description=f"{purpose} for ServiceAccount {namespace}/{service_account}",
-            assume_role_policy=trust,
-            tags=self._tags,
-            opts=child_opts(parent),
+            namespace,
+            service_account,
+            f"{purpose} for ServiceAccount {namespace}/{service_account}",
+            parent,
+            short_name(f"{self._args.cluster_name}-{name}-{suffix}", 64, salt=f"{namespace}/{service_account}"),
         )
 
     def _grant(
         self, name: str, namespace: str, service_account: str, loc: StorageLocation, parent: pulumi.Resource
     ) -> StorageAccess:
         """An IAM role trusted (IRSA) by exactly ``namespace/service_account``, reading ``s3://bucket/prefix*``."""
-        role = self._irsa_role(name, "storage-role", "read", namespace, service_account, f"Read {loc.uri}", parent)
+        role = self._grant_role(name, "storage-role", "read", namespace, service_account, f"Read {loc.uri}", parent)
         policy = aws.iam.RolePolicy(
             child_name(name, "storage-read"),
             role=role.id,
@@ -757,7 +766,7 @@ class EksCluster(ManagedCluster):
         ``getHostedZoneID`` returns the given id first)."""
         if not zone.id:
             raise SpecError("platform.dns.id", None, "give the Route 53 hosted zone id of the zone (Z...)")
-        role = self._irsa_role(
+        role = self._grant_role(
             name, "dns-role", "dns", namespace, service_account, f"Change records in Route 53 zone {zone.name}", parent
         )
         policy = aws.iam.RolePolicy(
