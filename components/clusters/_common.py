@@ -26,6 +26,7 @@ from components.clusters.base import (
     StorageAccess,
     Taint,
 )
+from components.clusters.mig import mig_profile_problem
 from components.clusters.spec import ClusterSpec, GpuPoolSpec
 from components.errors import SpecError
 from components.naming import POOL_LABEL, child_name, type_token
@@ -136,6 +137,8 @@ def resolve_pools(cloud: str, region: str, pools: Mapping[str, GpuPoolSpec]) -> 
             raise SpecError(
                 pool_path(name, "sharing.strategy"), "mig", f"{pool.accelerator} has no MIG; give time-slicing"
             )
+        if strategy == "mig" and (why := mig_profile_problem(cloud, pool.accelerator, pool.sharing.mig_profile or "")):
+            raise SpecError(pool_path(name, "sharing.migProfile"), pool.sharing.mig_profile, why)
         out[name] = GpuPoolInfo(
             name=name,
             accelerator=pool.accelerator,
