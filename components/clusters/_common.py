@@ -137,8 +137,9 @@ def resolve_pools(cloud: str, region: str, pools: Mapping[str, GpuPoolSpec]) -> 
             raise SpecError(
                 pool_path(name, "sharing.strategy"), "mig", f"{pool.accelerator} has no MIG; give time-slicing"
             )
-        if strategy == "mig" and (why := mig_profile_problem(cloud, pool.accelerator, pool.sharing.mig_profile or "")):
-            raise SpecError(pool_path(name, "sharing.migProfile"), pool.sharing.mig_profile, why)
+        mig_problem = mig_profile_problem(cloud, pool.accelerator, pool.sharing.mig_profile or "")
+        if strategy == "mig" and mig_problem:
+            raise SpecError(pool_path(name, "sharing.migProfile"), pool.sharing.mig_profile, mig_problem)
         out[name] = GpuPoolInfo(
             name=name,
             accelerator=pool.accelerator,

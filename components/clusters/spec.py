@@ -193,10 +193,12 @@ def _public_cidr_problem(net: ipaddress.IPv4Network | ipaddress.IPv6Network) -> 
 
     An API endpoint's allow-list sees the public source address of a connection, so a private (RFC 1918), shared
     (100.64.0.0/10), loopback or other special-purpose range (``ipaddress``'s ``is_global``, IANA's special-purpose
-    registry) never matches. IPv4 only: AKS takes IPv4 authorized ranges only (Azure/azure-cli-extensions#675, "should
-    be list of IPv4 addresses or CIDRs"); EKS takes IPv6 ``publicAccessCidrs`` only on IPv6 clusters made after
-    October 2024 ("You can't add IPv6 CIDR blocks to IPv4 clusters", EKS API ``VpcConfigRequest.publicAccessCidrs``),
-    and the clusters here are IPv4; no source was found that GKE authorized networks take IPv6."""
+    registry) never matches; EKS refuses them outright ("These CIDR blocks can't include reserved addresses", AWS
+    knowledge center, repost.aws/knowledge-center/eks-lock-api-access-IP-addresses). IPv4 only: AKS takes IPv4
+    authorized ranges only (Azure/azure-cli-extensions#675, "should be list of IPv4 addresses or CIDRs"); EKS takes
+    IPv6 ``publicAccessCidrs`` only on IPv6 clusters made after October 2024 ("You can't add IPv6 CIDR blocks to IPv4
+    clusters", EKS API ``VpcConfigRequest.publicAccessCidrs``), and the clusters here are IPv4; no source was found
+    that GKE authorized networks take IPv6."""
     if net.version != 4:
         return "is IPv6; give IPv4 CIDRs (the clusters' API allow-lists take IPv4)"
     if str(net) == WORLD or any(net.subnet_of(d) for d in DOCUMENTATION_NETS):  # type: ignore[arg-type]

@@ -53,7 +53,7 @@ def quantity_value(text: str) -> Decimal:
     number = Decimal(m["number"])  # "1.", ".5", "+2" are Decimal literals too
     suffix = m["suffix"] or ""
     if suffix in _BINARY:
-        return number * (2 ** _BINARY[suffix])
+        return number * Decimal(2 ** _BINARY[suffix])
     if suffix in _DECIMAL:
         return number.scaleb(_DECIMAL[suffix])
     return number.scaleb(int(suffix[1:]))
