@@ -590,10 +590,6 @@ def tag_problem(cloud: str, key: str, value: str) -> tuple[str, str, str] | None
                 return path, text, f"{what}, not {' '.join(bad)}{where}"
     if cloud == "gcp" and not _gcp_label(key)[:1].isalpha():
         return "tags", key, f"GCP label keys must start with a letter{where}"
-    if cloud == "gcp" and key != key.lower():
-        # Label keys "can contain only lowercase letters" (same page): lowercasing it silently would put another key
-        # on every resource than the stack (and policy.requiredTags) names.
-        return "tags", key, f"GCP label keys are lowercase; give {key.lower()}{where}"
     return None
 
 

@@ -135,7 +135,6 @@ CATEGORIES = {
     "MIG profiles the GPU or the cloud does not have": "pool-mig-profile-",
     "a jwksUri istiod must not fetch": "jwt-jwks-",
     "GKE-managed namespaces": "collision-namespace-gke-managed",
-    "upper-case GCP label keys": "tags-gcp-uppercase-key",
 }
 
 
