@@ -26,11 +26,14 @@ Kubernetes NetworkPolicy can close them. This one selects the model's pods (``se
 
 2. from the platform's Prometheus only (its namespace, by the ``kubernetes.io/metadata.name`` label the API server
    sets on every namespace, and its pods by the labels kube-prometheus-stack selects them with), the metrics ports:
-   15090 (Envoy's ``/stats/prometheus``, what the model's PodMonitor scrapes), 15020 (pilot-agent's merged
-   Prometheus stats, with ``meshConfig.enablePrometheusMerge: true``, the istiod 1.30.3 chart default; it also
-   answers the kubelet's rewritten app probes ``/app-health/...``) and, in Knative mode, 9091 (the queue-proxy's
-   request metrics, ``UserQueueMetricsPort``; Istio intercepts it and STRICT mTLS refuses a sidecar-less Prometheus
-   there anyway).
+   15090 (Envoy's ``/stats/prometheus``, what the model's PodMonitor scrapes), 15020 (pilot-agent's status
+   server: ``/stats/prometheus`` and ``/metrics`` serve Envoy's stats merged with the application's,
+   pilot/cmd/pilot-agent/status/server.go ``handleStats``, and the injector points ``prometheus.io/port`` at it,
+   pkg/kube/inject/webhook.go, with ``meshConfig.enablePrometheusMerge: true``, the istiod 1.30.3 chart default; it
+   also answers the kubelet's rewritten app probes ``/app-health/<container>/readyz``) and, in Knative mode, 9091
+   (the queue-proxy's request metrics, ``UserQueueMetricsPort``, served when ``request-metrics-protocol`` is
+   prometheus, pkg/queue/sharedmain/otel.go; Istio intercepts it and STRICT mTLS refuses a sidecar-less
+   Prometheus there anyway).
 
 The kubelet's probes and preStop hooks keep working on every port: traffic to and from the node where a pod runs is
 always allowed, whatever the pod's or the node's IP address (kubernetes.io/docs/concepts/services-networking/
