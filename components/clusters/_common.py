@@ -324,7 +324,7 @@ class ManagedCluster(pulumi.ComponentResource, abc.ABC):
     @property
     def network_policy_enforced(self) -> bool | None:
         """True: every managed cluster is built with a network plugin that enforces NetworkPolicy (EKS: the VPC
-        CNI's ``enableNetworkPolicy``, eks.py; GKE: Dataplane V2, where "Kubernetes NetworkPolicy is always on",
+        CNI's ``enableNetworkPolicy``, eks.py; GKE: Dataplane V2, with which Kubernetes NetworkPolicy is always on,
         cloud.google.com/kubernetes-engine/docs/concepts/dataplane-v2; AKS: ``network_policy="cilium"``, aks.py)."""
         return True
 
