@@ -51,8 +51,8 @@ A rule allows when one of its ``from`` peers matches (absent or empty: every sou
 ``namespaceSelector`` alone, every pod of the selected namespaces; both, the selected pods of the selected
 namespaces. A port matches on ``protocol`` (default TCP) and ``port``, or the range ``port``..``endPort``; an absent
 ``port`` matches every port. Traffic from the node the pod runs on (the kubelet's probes) is always allowed.
-Named ports and ``ipBlock`` peers are not evaluated (:class:`Unsupported`). Namespaces carry the
-``kubernetes.io/metadata.name`` label the API server sets.
+Named ports, ``ipBlock`` peers and namespace selectors on labels other than ``kubernetes.io/metadata.name`` (the
+label the API server sets on every namespace to its name) are not evaluated (:class:`Unsupported`).
 """
 
 from __future__ import annotations
@@ -218,8 +218,13 @@ def _peer(peer: Mapping[str, Any], policy_namespace: str, src: Source) -> bool:
     pods, namespaces = peer.get("podSelector"), peer.get("namespaceSelector")
     if namespaces is None and src.namespace != policy_namespace:
         return False
-    if namespaces is not None and not selects(namespaces, {NAMESPACE_NAME_LABEL: src.namespace}):
-        return False
+    if namespaces is not None:
+        keys = {*(namespaces.get("matchLabels") or {})} | {e["key"] for e in namespaces.get("matchExpressions") or []}
+        if keys - {NAMESPACE_NAME_LABEL}:
+            # only the label every namespace carries is known here; another would be guessed
+            raise Unsupported(f"namespaceSelector on {sorted(keys - {NAMESPACE_NAME_LABEL})}")
+        if not selects(namespaces, {NAMESPACE_NAME_LABEL: src.namespace}):
+            return False
     return pods is None or selects(pods, src.label_map())
 
 

@@ -533,6 +533,9 @@ def test_network_policy_semantics() -> None:
         rp.admits([_np({**APP, "ingress": [{"ports": [{"port": "http"}]}]})], W, pod_a, 80)
     with pytest.raises(rp.Unsupported):
         rp.admits([_np({**APP, "ingress": [{"from": [{"ipBlock": {"cidr": "10.0.0.0/8"}}]}]})], W, pod_a, 80)
+    with pytest.raises(rp.Unsupported):
+        team = {"namespaceSelector": {"matchLabels": {"team": "a"}}}
+        rp.admits([_np({**APP, "ingress": [{"from": [team]}]})], W, pod_a, 80)
 
 
 def test_a_network_policy_that_closed_the_serving_port_would_be_caught() -> None:
