@@ -55,6 +55,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pulumi_kubernetes as k8s
+
 from components.platform import monitoring
 from components.serving._auth import AUTOSCALER_METRICS_PORT, serving_ports
 from components.serving._runtime import ISVC_LABEL
@@ -117,3 +119,31 @@ def network_policy(name: str, deployment_mode: str, monitoring_namespace: str | 
             }
         )
     return {"podSelector": {"matchLabels": {ISVC_LABEL: name}}, "policyTypes": ["Ingress"], "ingress": rules}
+
+
+def _selector(sel: dict[str, Any] | None) -> k8s.meta.v1.LabelSelectorArgs | None:
+    return None if sel is None else k8s.meta.v1.LabelSelectorArgs(match_labels=sel.get("matchLabels"))
+
+
+def network_policy_args(spec: dict[str, Any]) -> k8s.networking.v1.NetworkPolicySpecArgs:
+    """:func:`network_policy`'s spec as the Kubernetes SDK's typed arguments (field names checked by mypy)."""
+    net = k8s.networking.v1
+    return net.NetworkPolicySpecArgs(
+        pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=spec["podSelector"]["matchLabels"]),
+        policy_types=list(spec["policyTypes"]),
+        ingress=[
+            net.NetworkPolicyIngressRuleArgs(
+                from_=[
+                    net.NetworkPolicyPeerArgs(
+                        namespace_selector=_selector(peer.get("namespaceSelector")),
+                        pod_selector=_selector(peer.get("podSelector")),
+                    )
+                    for peer in rule["from"]
+                ]
+                if "from" in rule
+                else None,
+                ports=[net.NetworkPolicyPortArgs(protocol=p["protocol"], port=p["port"]) for p in rule["ports"]],
+            )
+            for rule in spec["ingress"]
+        ],
+    )

@@ -315,8 +315,10 @@ class ModelService(pulumi.ComponentResource):
         k8s.networking.v1.NetworkPolicy(
             child_name(name, "netpol"),
             metadata=meta("netpol"),
-            spec=_netpol.network_policy(
-                name, platform.deployment_mode, platform.monitoring_namespace if platform.monitoring else None
+            spec=_netpol.network_policy_args(
+                _netpol.network_policy(
+                    name, platform.deployment_mode, platform.monitoring_namespace if platform.monitoring else None
+                )
             ),
             opts=opts_(),
         )
