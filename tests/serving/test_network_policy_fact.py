@@ -11,7 +11,7 @@ import yaml
 from stacks_support import STACKS, planned
 
 from components.errors import SpecError
-from support import ROOT, plan_config
+from support import ROOT, plan_config, upstream_dir
 
 WARNING = (
     "model models/sklearn-iris: the cluster {state} NetworkPolicy, so any pod that reaches a model pod's IP can read "
@@ -56,3 +56,45 @@ def test_a_wrong_value_is_one_line() -> None:
         plan_config(_local("yes"), stack="local")
     assert "cluster.existing.networkPolicy" in str(info.value)
     assert "\n" not in str(info.value)
+
+
+def _chart_defaults() -> dict[str, Any]:
+    path = upstream_dir() / "chart-values" / "kube-prometheus-stack-88.5.3.yaml"
+    data: dict[str, Any] = yaml.safe_load(path.read_text())
+    return data
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_network_policy_names_the_prometheus_the_platform_installs(stack: str) -> None:
+    # The Prometheus pods' labels follow from the release: kube-prometheus-stack selects them with
+    # app.kubernetes.io/name: prometheus and prometheus: <fullname>-prometheus (templates/prometheus/networkpolicy.yaml;
+    # the fullname is the release name when it contains the chart name and no override is set, _helpers.tpl). A
+    # renamed release or an override in the platform's values would change them: the policy must follow.
+    result = planned(stack)
+    release = next(
+        r.plain_inputs()
+        for r in result.resources
+        if r.type == "kubernetes:helm.sh/v3:Release" and r.plain_inputs().get("chart") == "kube-prometheus-stack"
+    )
+    values = release.get("values") or {}
+    defaults = _chart_defaults()
+    for key in ("fullnameOverride", "nameOverride", "cleanPrometheusOperatorObjectNames", "namespaceOverride"):
+        assert key not in values, key
+    assert defaults["fullnameOverride"] == "" and defaults["nameOverride"] == ""
+    assert defaults["cleanPrometheusOperatorObjectNames"] is False
+    assert "kube-prometheus-stack" in release["name"]
+    netpols = [r.plain_inputs() for r in result.resources if r.type.endswith(":NetworkPolicy")]
+    assert netpols
+    for netpol in netpols:
+        peers = [p for rule in netpol["spec"]["ingress"] for p in rule.get("from", [])]
+        assert peers == [
+            {
+                "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": release["namespace"]}},
+                "podSelector": {
+                    "matchLabels": {
+                        "app.kubernetes.io/name": "prometheus",
+                        "prometheus": f"{release['name']}-prometheus",
+                    }
+                },
+            }
+        ]
