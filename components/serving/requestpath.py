@@ -634,8 +634,10 @@ def routes(
             out["public gateway"] = [Outcome("gateway", False, (gw.why,))]
         else:
             out["public gateway"] = _via_local_gateway(objects, m, base, at_zero, gw.why)
-    if caller.internet or caller.src is None:
+    if caller.internet:
         return out
+    if caller.src is None:
+        raise ValueError(f"caller {caller.label}: a pod caller needs its src (namespace and labels)")
     src = caller.src
     if m.mode == "Knative":
         gw = decide(objects, GATEWAY, PLAINTEXT, replace(base, host=m.top_host, port=LOCAL_GATEWAY_PORT))
