@@ -193,10 +193,26 @@ def _one_line(e: BaseException) -> str:
 
 
 def _cli_string(value: Any) -> str:
-    """How the Pulumi CLI passes a config value: strings as-is, everything else as JSON."""
+    """How the Pulumi CLI passes a config value: strings as-is, everything else as JSON written by Go's encoding/json
+    (pulumi/pulumi sdk/go/common/resource/config/plaintext.go ``marshalText``: ``json.Marshal(c.GoValue())``)."""
     if isinstance(value, str):
         return value
-    return json.dumps(value)
+    if isinstance(value, float) and value == 0 and math.copysign(1, value) < 0:
+        return "-0"  # Go writes negative zero as -0
+    return json.dumps(_go_json(value))
+
+
+def _go_json(value: Any) -> Any:
+    """``value`` with each float as Go's encoding/json writes it: a whole float64 below 1e21 has no fraction
+    (``floatEncoder`` formats with 'f' and the shortest precision), so ``maxGpus: 8.0`` in a stack file reaches the
+    program as ``8``, an integer, under ``pulumi up``; the offline plan hands it over the same way."""
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer() and abs(value) < 1e21:
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _go_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_go_json(v) for v in value]
+    return value
 
 
 def _secure_paths(value: Any, path: str = "") -> list[str]:

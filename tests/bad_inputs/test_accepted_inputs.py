@@ -95,3 +95,18 @@ def test_an_upper_case_gcp_tag_key_becomes_the_lowercase_label_required_tags_exp
     labels = gcp_labels({"Owner": "ML-Team", "environment": "prod"})
     assert labels == {"owner": "ml-team", "environment": "prod"}
     assert {gcp_key("Owner"), gcp_key("owner")} <= set(labels)
+
+
+def test_a_whole_float_reaches_the_program_as_the_pulumi_cli_hands_it_over() -> None:
+    """go-yaml reads ``maxGpus: 8.0`` as float64 8 and the Pulumi CLI hands config to the program as Go's
+    encoding/json writes it (pulumi/pulumi sdk/go/common/resource/config/plaintext.go ``marshalText``), which is
+    ``8``: the program cannot tell 8.0 from 8 under ``pulumi up``, so the offline plan, which must refuse exactly what
+    ``pulumi up`` refuses, accepts it too. Negative zero is written ``-0``, the same number as 0."""
+    from components.plan.project import _cli_string
+
+    assert _cli_string({"maxGpus": 8.0, "ratio": 0.5, "big": 1e21}) == '{"maxGpus": 8, "ratio": 0.5, "big": 1e+21}'
+    assert _cli_string(-0.0) == "-0"
+    cfg = load(
+        {**flat_config(stack()), "mlplatform:policy": _cli_string({"maxGpus": 8.0})}, set(), "stacks/Pulumi.t.yaml"
+    ).config
+    assert cfg.policy.max_gpus == 8
