@@ -204,7 +204,8 @@ def _cli_string(value: Any) -> str:
 
 def _go_json(value: Any) -> Any:
     """``value`` with each float as Go's encoding/json writes it: a whole float64 below 1e21 has no fraction
-    (``floatEncoder`` formats with 'f' and the shortest precision), so ``maxGpus: 8.0`` in a stack file reaches the
+    (golang/go src/encoding/json/encode.go ``floatEncoder``: 'f' format, shortest precision, unless abs < 1e-6 or
+    >= 1e21), so ``maxGpus: 8.0`` in a stack file reaches the
     program as ``8``, an integer, under ``pulumi up``; the offline plan hands it over the same way."""
     if isinstance(value, float) and math.isfinite(value) and value.is_integer() and abs(value) < 1e21:
         return int(value)
