@@ -40,7 +40,7 @@ from components.clusters._common import (
 )
 from components.clusters._karpenter import Karpenter
 from components.clusters.base import GPU_TAINT, DnsAccess, DnsZone, GpuPoolInfo, StorageAccess
-from components.clusters.spec import CLUSTER_TAG, AwsSpec
+from components.clusters.spec import CLUSTER_TAG, AwsSpec, ClusterSpec
 from components.errors import SpecError
 from components.naming import child_name, child_opts, merge_tags
 from components.storage import StorageLocation
@@ -86,6 +86,22 @@ parent the eks.Cluster component: pulumi/pulumi-eks v4.3.0 nodejs/eks/cluster/cl
 
 KARPENTER_ENTRY = "karpenter-nodes"
 """The key under which pulumi-eks's ``accessEntries`` held Karpenter's node entry before the entry became ours."""
+
+
+def precheck(region: str, spec: ClusterSpec, pools: Mapping[str, GpuPoolInfo], storage_uris: Mapping[str, str]) -> None:
+    """What an EKS stack checks before anything is registered (``components.clusters.check_cluster`` calls it): the
+    region's AWS partition is one this package builds in, and Karpenter GPU pools keep no minimum (the rule
+    :class:`EksCluster` applies)."""
+    partition_of(region)
+    if spec.aws is None or spec.aws.gpu_provisioner == "karpenter":
+        for pool in pools.values():
+            if pool.min_nodes > 0:
+                raise SpecError(
+                    f"cluster.gpuPools.{pool.name}.minNodes",
+                    pool.min_nodes,
+                    "Karpenter starts GPU nodes for pending pods and keeps no minimum; give 0, or set "
+                    "cluster.aws.gpuProvisioner: node-groups",
+                )
 
 
 def pulumi_eks_access_entry_name(cluster_resource_name: str, key: str) -> str:
