@@ -100,6 +100,10 @@ class Cloud:
     """The catalog prices a GPU machine as its VM plus its GPUs (``gpu_type``, ``vm_price``)."""
     zones_in_catalog: bool = False
     """The catalog's availability lists the zones of each region."""
+    cluster_charts: tuple[str, ...] = ()
+    """Charts its cluster layer installs (keys of ``components.versions.CLUSTER_CHARTS``): the keys
+    ``cluster.versions`` takes on this cloud. Which of them a stack installs, its module's ``cluster_charts(spec)``
+    says."""
 
 
 _REGISTRY: dict[str, Cloud] = {}
@@ -223,6 +227,7 @@ AWS = register(
         cluster_tag="mlplatform.io/cluster",
         cluster_types=("eks:index:Cluster", "aws:eks/cluster:Cluster"),
         tag_packages={"aws": "pulumi_aws", "eks": "pulumi_eks", "awsx": "pulumi_awsx"},
+        cluster_charts=("karpenter", "cluster-autoscaler"),
         # No source was found that EKS limits its publicAccessCidrs (components/clusters/spec.py, ApiAccess).
     )
 )

@@ -16,7 +16,12 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from components import clouds
-from components.clusters import check_cluster, provider_config_problem, shares_one_gpu_per_request
+from components.clusters import (
+    check_cluster,
+    check_cluster_versions,
+    provider_config_problem,
+    shares_one_gpu_per_request,
+)
 from components.clusters.spec import ClusterSpec, tags_problem
 from components.errors import SpecError, show_key
 from components.platform.settings import PlatformSettings
@@ -30,6 +35,7 @@ from components.serving.spec import (  # noqa: F401 - reserved_namespaces, MAX_A
 from components.spec import MAX_DEPTH, Spec, did_you_mean, field_error, nesting_depth, validate_as, value_error
 from components.spec import format_validation_error as spec_format
 from components.storage import parse_storage_uri
+from components.versions import CLUSTER_CHARTS
 
 NAMESPACE = "mlplatform"
 _CONFIG_KEY = re.compile(r"\A[A-Za-z][A-Za-z0-9_-]{0,99}\Z", re.ASCII)
@@ -89,8 +95,9 @@ class StackConfig(Spec):
     environment: Literal["dev", "staging", "prod"] = "dev"
     region: str | None = Field(
         None,
-        description=f"The cloud region (required on {', '.join(clouds.names(managed=True))}). Its name is checked for the cloud's shape; every "
-        "GPU pool must be offered there where the catalog has region data (docs/catalog.md, Regions).",
+        description=f"The cloud region (required on {', '.join(clouds.names(managed=True))}). Its name is checked "
+        "for the cloud's shape; every GPU pool must be offered there where the catalog has region data "
+        "(docs/catalog.md, Regions).",
     )
     cluster: ClusterSpec = ClusterSpec()
     platform: PlatformSettings = PlatformSettings()
@@ -98,6 +105,24 @@ class StackConfig(Spec):
     tags: dict[str, str] = {}
     budget: float | None = Field(None, gt=0, description="Monthly ceiling in USD for this stack's estimate.")
     policy: PolicySpec = Field(default_factory=PolicySpec)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _cluster_charts_not_platform(cls, data: Any) -> Any:
+        """Karpenter's and cluster-autoscaler's versions belong to the cluster (``cluster.versions``): refused under
+        ``platform.versions``, which the platform's charts take."""
+        platform = data.get("platform") if isinstance(data, dict) else None
+        versions = platform.get("versions") if isinstance(platform, dict) else None
+        if not isinstance(versions, dict):
+            return data
+        for key in versions:
+            if key in CLUSTER_CHARTS:
+                raise field_error(
+                    f"platform.versions.{key}",
+                    versions[key],
+                    f"{key} is installed with the cluster, not the platform: set cluster.versions.{key}",
+                )
+        return data
 
     @field_validator("cloud", mode="before")
     @classmethod
@@ -150,11 +175,14 @@ class StackConfig(Spec):
         return self
 
     def _check_versions(self) -> None:
-        """The platform's chart versions against the compatibility table, before anything is registered."""
+        """The platform's chart versions against the compatibility table, and the cluster's charts against the
+        Kubernetes minor, before anything is registered."""
         from components.platform.compat import check_versions
 
         try:
             check_versions(self.platform, self.cluster.kubernetes_version)
+            allow = self.platform.allow_unsupported_versions
+            check_cluster_versions(self.cloud, self.cluster, allow_unsupported=allow)
         except SpecError as e:
             raise field_error(e.path, e.value, e.accepted) from None
 

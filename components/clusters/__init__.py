@@ -26,6 +26,7 @@ from components.clusters.base import (
 )
 from components.clusters.spec import ClusterSpec, api_access_problem
 from components.errors import SpecError, show
+from components.versions import chart, cluster_chart_problem
 
 __all__ = [
     "GPU_TAINT",
@@ -37,6 +38,7 @@ __all__ = [
     "StorageAccess",
     "Taint",
     "check_cluster",
+    "check_cluster_versions",
     "cluster_class",
     "cluster_module",
     "create_cluster",
@@ -101,6 +103,26 @@ def provider_config_problem(cloud: str, region: str | None, spec: ClusterSpec, r
         return None
     check = getattr(cluster_module(cloud), "provider_config_problem", None)
     return check(raw, spec) if check is not None else None
+
+
+def check_cluster_versions(cloud: str, spec: ClusterSpec, *, allow_unsupported: bool = False) -> None:
+    """The cluster charts' versions (``cluster.versions``): only charts the cloud installs
+    (:attr:`components.clouds.Cloud.cluster_charts`), and unless ``allow_unsupported``, each chart the stack
+    installs (its module's ``cluster_charts(spec)``) or overrides fits the cluster's Kubernetes minor
+    (:func:`components.versions.cluster_chart_problem`). Raises :class:`SpecError` naming the key."""
+    entry = clouds.get(cloud)
+    for key, version in spec.versions.items():
+        if key not in entry.cluster_charts:
+            takes = f"give versions for {', '.join(entry.cluster_charts)}" if entry.cluster_charts else "remove it"
+            raise SpecError(f"cluster.versions.{key}", version, f"{cloud} clusters install no {key}; {takes}")
+    if allow_unsupported:
+        return
+    installed = getattr(cluster_module(cloud), "cluster_charts", None)
+    for key in dict.fromkeys([*(installed(spec) if installed else ()), *spec.versions]):
+        version = chart(key, spec.versions).version
+        if why := cluster_chart_problem(key, version, spec.kubernetes_version):
+            shown = version if key in spec.versions else f"{version} (the default)"
+            raise SpecError(f"cluster.versions.{key}", shown, why)
 
 
 def shares_one_gpu_per_request(cloud: str, strategy: str) -> bool:

@@ -104,6 +104,14 @@ def precheck(region: str, spec: ClusterSpec, pools: Mapping[str, GpuPoolInfo], s
                 )
 
 
+def cluster_charts(spec: ClusterSpec) -> tuple[str, ...]:
+    """The cluster charts an EKS stack installs (``components.clusters.check_cluster_versions`` checks them):
+    Karpenter, or with ``gpuProvisioner: node-groups`` cluster-autoscaler when there are GPU pools."""
+    if spec.aws is None or spec.aws.gpu_provisioner == "karpenter":
+        return ("karpenter",)
+    return ("cluster-autoscaler",) if spec.gpu_pools else ()
+
+
 def pulumi_eks_access_entry_name(cluster_resource_name: str, key: str) -> str:
     """The Pulumi name pulumi-eks gives the ``aws.eks.AccessEntry`` of ``accessEntries[key]`` of an ``eks.Cluster``
     named ``cluster_resource_name`` (``${componentName}-${name}``, parented to that component: pulumi/pulumi-eks
@@ -443,6 +451,7 @@ class EksCluster(ManagedCluster):
                 depends_on=[self.system_node_group],
                 node_access=self.karpenter_access,
                 ami_version=aws_spec.ami_version,
+                chart_versions=spec.versions,
             )
         elif aws_spec.gpu_provisioner == "node-groups":
             self._node_groups(name, pools, provider)
@@ -671,7 +680,7 @@ class EksCluster(ManagedCluster):
                 policy=autoscaler_policy(cluster_name),
                 opts=child_opts(self),
             )
-            ref = chart("cluster-autoscaler")
+            ref = chart("cluster-autoscaler", self._args.spec.versions)
             self.autoscaler_release = k8s.helm.v3.Release(
                 child_name(name, "cluster-autoscaler"),
                 name="cluster-autoscaler",

@@ -13,7 +13,7 @@ from pydantic import Field, field_validator, model_validator
 from components import catalog, clouds
 from components.clouds import TagRule
 from components.spec import Spec, field_error, value_error
-from components.versions import KUBERNETES_VERSION
+from components.versions import CLUSTER_CHARTS, KUBERNETES_VERSION
 
 WORLD = "0.0.0.0/0"
 _CLUSTER_NAME = re.compile(r"\A[a-z]([-a-z0-9]{0,38}[a-z0-9])?\Z", re.ASCII)
@@ -405,6 +405,21 @@ class ClusterSpec(Spec):
     """GCP-only settings; required with cloud gcp (for ``project``), refused with another cloud."""
     azure: AzureSpec | None = None
     """Azure-only settings; refused with another cloud."""
+    versions: dict[str, str] = Field(default_factory=dict)
+    (
+        "Version overrides of the charts the cluster installs (``karpenter``, ``cluster-autoscaler`` on aws; pinned "
+        "in components/versions.py), as quoted strings; checked against the Kubernetes minor (docs/versions.md)."
+    )
+
+    @field_validator("versions")
+    @classmethod
+    def _chart_versions(cls, v: dict[str, str]) -> dict[str, str]:
+        for key, version in v.items():
+            if key not in CLUSTER_CHARTS:
+                raise value_error(f"unknown cluster chart {key!r}; give versions for " + ", ".join(CLUSTER_CHARTS))
+            if not isinstance(version, str) or not version:
+                raise value_error(f"give {key}'s version as a quoted string")
+        return v
 
     @field_validator("kubernetes_version", mode="before")
     @classmethod
