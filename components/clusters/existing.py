@@ -22,12 +22,14 @@ class ExistingClusterArgs:
 
     ``kubeconfig``: path to a kubeconfig file. Default: the ``KUBECONFIG`` environment variable, else
     ``~/.kube/config``, read by the provider at deploy time. ``context``: the kubeconfig context. Default: the
-    file's current context. ``zones``: how many zones the nodes span. Default: 1.
+    file's current context. ``zones``: how many zones the nodes span. Default: 1. ``network_policy_enforced``:
+    whether the cluster's network plugin enforces NetworkPolicy (True, False, or None: not known). Default: None.
     """
 
     kubeconfig: str | None = None
     context: str | None = None
     zones: int = 1
+    network_policy_enforced: bool | None = None
 
 
 class ExistingCluster(pulumi.ComponentResource):
@@ -49,7 +51,10 @@ class ExistingCluster(pulumi.ComponentResource):
         """The cluster ``spec.existing`` describes (every setting at its default when it is not given)."""
         ex = spec.existing
         args = ExistingClusterArgs(
-            kubeconfig=ex.kubeconfig if ex else None, context=ex.context if ex else None, zones=ex.zones if ex else 1
+            kubeconfig=ex.kubeconfig if ex else None,
+            context=ex.context if ex else None,
+            zones=ex.zones if ex else 1,
+            network_policy_enforced={"enforced": True, "not-enforced": False}.get(ex.network_policy) if ex else None,
         )
         return cls(name, args, opts)
 
@@ -137,6 +142,12 @@ class ExistingCluster(pulumi.ComponentResource):
             f"{loc.scheme}:// storage; set publicStorage: true for a public bucket, or serve from pvc://, oci:// "
             "or hf://",
         )
+
+    @property
+    def network_policy_enforced(self) -> bool | None:
+        """As the arguments say (``cluster.existing.networkPolicy``); None by default: a cluster we did not build
+        may run a network plugin without NetworkPolicy support."""
+        return self._args.network_policy_enforced
 
     @property
     def kube_proxy_scrapable(self) -> bool:
