@@ -228,7 +228,7 @@ class StackConfig(Spec):
         """Each model's replica against the largest node that may run it (components/serving/fit.py)."""
         from components.serving.fit import node_fit_problem
 
-        if self.cloud == "existing" or self.region is None:
+        if not clouds.get(self.cloud).managed or self.region is None:
             return  # an existing cluster's nodes are not known here
         for name, model in self.models.items():
             if problem := node_fit_problem(self.cloud, self.region, self.cluster, model):

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from components import clouds
+
 MIG_PROFILES: Mapping[str, tuple[str, ...]] = {
     "nvidia-a100-40gb": ("1g.5gb", "1g.5gb+me", "1g.10gb", "2g.10gb", "3g.20gb", "4g.20gb", "7g.40gb"),
     "nvidia-a100-80gb": ("1g.10gb", "1g.10gb+me", "1g.20gb", "2g.20gb", "3g.40gb", "4g.40gb", "7g.80gb"),
@@ -46,9 +48,9 @@ def mig_profile_problem(cloud: str, accelerator: str, profile: str) -> str | Non
     known = MIG_PROFILES.get(accelerator, ())
     if profile not in known:
         return f"{accelerator} has the MIG profiles {', '.join(known)} (NVIDIA MIG user guide); give one of them"
-    if cloud == "azure" and profile not in (able := aks_profiles(accelerator)):
+    if clouds.get(cloud).mig_by_compute_slices and profile not in (able := aks_profiles(accelerator)):
         return (
-            f"AKS asks for a MIG profile by its compute slices only (MIG1g ... MIG7g), which on {accelerator} are "
-            f"{', '.join(able)}; give one of them"
+            f"{clouds.get(cloud).title} pools ask for a MIG profile by its compute slices only (MIG1g ... MIG7g), "
+            f"which on {accelerator} are {', '.join(able)}; give one of them"
         )
     return None
