@@ -1,12 +1,18 @@
 """The ``Platform`` component: what turns a bare cluster into a model-serving platform, in one ``pulumi up``.
 
-Install order (each step's Helm release or resource ``depends_on`` the one before)::
+Install graph: every add-on waits only on what it needs, each edge with its upstream reason in the module that
+makes it (docs/performance.md, "Deploy in parallel"; tests/platform/test_order.py lists every edge)::
 
-    cert-manager -> istio-base -> [istio-cni] -> istiod -> istio-ingressgateway
-      -> knative-operator -> KnativeServing (Knative mode) -> kserve-crd -> kserve -> kserve-runtime-configs
+    cert-manager ----------------------------------------------+
+    istio-base -> istiod -> istio-ingressgateway               |
+    istio-base -> [istio-cni]                                  |
+    knative-operator -> KnativeServing (after istiod, [cni]) --+-> kserve -> kserve-runtime-configs
+    kserve-crd ------------------------------------------------+
+    kube-prometheus-stack -> monitors, rules, dashboards; GPU device plugin (or operator), DCGM exporter
 
-in parallel: kube-prometheus-stack -> monitors, rules, dashboards; GPU device plugin (or operator), DCGM exporter.
-Custom resources wait for the release that installs their CRD. Models wait on :attr:`PlatformHandles.ready`.
+Custom resources wait for the release that installs their CRD. Models wait on :attr:`PlatformHandles.ready`: the
+KServe releases, KnativeServing, istiod (and CNI) for their sidecars, the ingress gateway and its certificate, and
+monitoring's CRDs.
 """
 
 from __future__ import annotations
@@ -114,8 +120,9 @@ class Platform(pulumi.ComponentResource):
             else None
         )
         cm = certmanager.install(ctx, ns_cert, cm_identity)
-        mesh = istio.install(ctx, ns_istio, after=cm.release)
+        mesh = istio.install(ctx, ns_istio)
         certificate = certmanager.gateway_certificate(ctx, cm, ns_istio, istio.TLS_SECRET, istio.NAMESPACE)
+        ready: list[pulumi.Resource] = []
 
         kn: knative.Knative | None = None
         if knative_mode:
@@ -130,18 +137,18 @@ class Platform(pulumi.ComponentResource):
                 ctx,
                 operator_namespace=ns_operator,
                 serving_namespace=ns_serving,
-                after=mesh.gateway,
                 istio_base=mesh.base,
-                certificate=certificate,
+                injection=mesh.injection,
                 tls_secret=istio.TLS_SECRET,
             )
             gateway = knative.GATEWAY
-            before_kserve: pulumi.Resource = kn.serving
+            controller_needs: list[pulumi.Resource] = [kn.serving, mesh.base]
         else:
-            crds = istio.gateway_api_crds(ctx, after=mesh.base)
-            before_kserve = istio.standard_gateway(ctx, mesh, certificate, crds)
+            crds = istio.gateway_api_crds(ctx)
+            ready.append(istio.standard_gateway(ctx, crds))
             gateway = f"{istio.NAMESPACE}/{istio.STANDARD_GATEWAY}"
-        ks = kserve.install(ctx, ns_kserve, after=before_kserve, gateway=gateway)
+            controller_needs = [crds, mesh.base]
+        ks = kserve.install(ctx, ns_kserve, cert_manager=cm.release, controller_needs=controller_needs, gateway=gateway)
 
         mon: monitoring.Monitoring | None = None
         ns_mon: pulumi.Resource | None = None
@@ -149,15 +156,20 @@ class Platform(pulumi.ComponentResource):
             ns_mon = ctx.namespace("ns-monitoring", monitoring.NAMESPACE, pod_security="privileged")
             mon = monitoring.install(ctx, ns_mon, args.secrets)
         gpu.install(ctx, ns_mon, mon.release if mon else None)
-        dns.install(ctx, after=mesh.gateway)
+        dns.install(ctx)
         self.gateway_address = istio.gateway_address(ctx, mesh)
         """The ingress gateway Service's load-balancer address (IP or host name; unknown until deployed)."""
 
-        ready: list[pulumi.Resource] = [ks.resources, ks.runtimes]
+        # What a model needs before it is created: KServe's controller and webhooks and its runtimes, KnativeServing
+        # (Knative mode), istiod and the CNI agent (its pods' sidecars), the ingress gateway and its certificate (a
+        # Knative route is Ready only once the gateway answers its probe; HTTPS), the Standard mode's Gateway (above)
+        # and the monitoring CRDs (models declare PodMonitors and PrometheusRules).
+        ready[:0] = [ks.resources, ks.runtimes]
         if kn is not None:
             ready.append(kn.serving)
         if mon is not None:
             ready.append(mon.release)
+        ready += [*mesh.injection, mesh.gateway, certificate]
         self.handles = PlatformHandles(
             cluster=args.cluster,
             domain=settings.domain,
