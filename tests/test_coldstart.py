@@ -147,8 +147,10 @@ def test_plan_json_has_the_cold_start_of_each_model() -> None:
     entries = doc["stacks"][0]["coldStart"]
     assert [e["model"] for e in entries] == ["resnet50", "sklearn-iris"]  # by name
     resnet = entries[0]
-    assert set(resnet) == {"model", "fromZero", "warmNode"}
+    assert set(resnet) == {"model", "fromZero", "warmNode", "warmCapacity", "expected"}
     assert resnet["fromZero"]["minutes"] == 4.33 and resnet["warmNode"]["minutes"] == 1.66
+    # aws-dev asks for no warm capacity: the fromZero figure applies
+    assert resnet["warmCapacity"] is None and resnet["expected"] == {"case": "fromZero", "minutes": 4.33, "high": 7.52}
     assert [s["step"] for s in resnet["fromZero"]["steps"]][:2] == [
         "GPU node provisioning and boot (Karpenter)",
         "GPU driver and device plugin ready",

@@ -25,7 +25,7 @@ import pulumi
 from components.clusters.base import KubernetesCluster
 from components.errors import SpecError
 from components.naming import child_name, type_token
-from components.platform import certmanager, dns, gpu, istio, knative, kserve, monitoring
+from components.platform import certmanager, dns, gpu, istio, knative, kserve, monitoring, warm
 from components.platform.common import AddonContext
 from components.platform.compat import check_versions
 from components.platform.handles import PlatformHandles
@@ -73,6 +73,14 @@ def alerting_warning(settings: PlatformSettings, slo_alerts: Sequence[str]) -> s
     return NO_RECEIVER.format(n=len(slo_alerts), names=", ".join(sorted(slo_alerts)))
 
 
+def check_warm_capacity(settings: PlatformSettings, cluster: KubernetesCluster) -> None:
+    """Refuse ``platform.warmCapacity`` for a pool the cluster does not have, or beyond its ``maxNodes``, with one
+    :class:`SpecError` (:func:`components.platform.warm.problems`), before anything of the platform registers."""
+    pools = {name: pool.max_nodes for name, pool in cluster.gpu.pools.items()}
+    for path, value, accepted in warm.problems(settings.warm_capacity, pools):
+        raise SpecError(f"platform.{path}", value, accepted)
+
+
 def ha_enabled(settings: PlatformSettings, environment: str) -> bool:
     """Whether the add-ons run highly available: ``settings.ha`` when given, else true in prod."""
     return settings.ha if settings.ha is not None else environment == "prod"
@@ -93,6 +101,7 @@ class Platform(pulumi.ComponentResource):
     def __init__(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         settings = args.settings
         check_versions(settings, args.kubernetes_version)
+        check_warm_capacity(settings, args.cluster)
         super().__init__(type_token("Platform"), name, None, opts)
         ctx = AddonContext(self, name, args.cluster, settings, ha_enabled(settings, args.environment), args.environment)
         knative_mode = settings.deployment_mode == "Knative"
@@ -156,6 +165,7 @@ class Platform(pulumi.ComponentResource):
             ns_mon = ctx.namespace("ns-monitoring", monitoring.NAMESPACE, pod_security="privileged")
             mon = monitoring.install(ctx, ns_mon, args.secrets)
         gpu.install(ctx, ns_mon, mon.release if mon else None)
+        warm.install(ctx)
         dns.install(ctx)
         self.gateway_address = istio.gateway_address(ctx, mesh)
         """The ingress gateway Service's load-balancer address (IP or host name; unknown until deployed)."""
@@ -194,6 +204,7 @@ class Platform(pulumi.ComponentResource):
                 "ha": ctx.ha,
                 "gatewayAddress": self.gateway_address,
                 "versions": {key: ctx.chart(key).version for key in installed_charts(ctx)},
+                "warmCapacity": {pool: n for pool, n in sorted(settings.warm_capacity.items()) if n > 0},
             }
         )
 
