@@ -78,8 +78,10 @@ def gpus_requested(pool: GpuPoolInfo) -> int:
 
 
 def pod_spec(ctx: AddonContext, pool: GpuPoolInfo) -> dict[str, Any]:
-    """The placeholder pod: pause, the pool's GPUs, its node labels and taints, one per node, low priority, and a
-    security context that meets the ``restricted`` Pod Security level."""
+    """The placeholder pod: pause, the pool's GPUs, its nodes (the accelerator and pool labels every node of the pool
+    carries, :meth:`GpuScheduling.node_labels`, which the clusters put on the nodes and into the autoscalers' node
+    templates) and taints, one per node, low priority, and a security context that meets the ``restricted`` Pod
+    Security level."""
     labels = {POOL_LABEL: pool.name}
     gpus = str(gpus_requested(pool))
     small = {"cpu": "10m", "memory": "16Mi"}
@@ -87,7 +89,7 @@ def pod_spec(ctx: AddonContext, pool: GpuPoolInfo) -> dict[str, Any]:
         "priorityClassName": PRIORITY_CLASS,
         "terminationGracePeriodSeconds": 0,
         "automountServiceAccountToken": False,
-        "nodeSelector": dict(ctx.cluster.gpu.node_labels(pool)),
+        "nodeSelector": {ctx.cluster.gpu.accelerator_label: pool.accelerator, ctx.cluster.gpu.pool_label: pool.name},
         "tolerations": ctx.gpu_tolerations(),
         "affinity": {
             "podAntiAffinity": {
