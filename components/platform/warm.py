@@ -133,8 +133,13 @@ def install(ctx: AddonContext) -> list[k8s.apps.v1.Deployment]:
     for name, nodes in wanted.items():
         pool = ctx.cluster.gpu.pools[name]
         labels = {**ctx.labels("warm-capacity"), POOL_LABEL: name}
+        spec: dict[str, Any] = {
+            "replicas": nodes,
+            "selector": {"matchLabels": {POOL_LABEL: name}},
+            "template": {"metadata": {"labels": labels}, "spec": pod_spec(ctx, pool)},
+        }
         out.append(
-            k8s.apps.v1.Deployment(
+            k8s.apps.v1.Deployment(  # type: ignore[call-overload]  # the camelCase spec, see below
                 child_name(ctx.name, f"warm-{name}"),
                 metadata={
                     "name": f"warm-{name}",
@@ -142,11 +147,9 @@ def install(ctx: AddonContext) -> list[k8s.apps.v1.Deployment]:
                     "labels": labels,
                     "annotations": {"pulumi.com/skipAwait": "true"},
                 },
-                spec={
-                    "replicas": nodes,
-                    "selector": {"matchLabels": {POOL_LABEL: name}},
-                    "template": {"metadata": {"labels": labels}, "spec": pod_spec(ctx, pool)},
-                },
+                # The spec in Kubernetes' own (camelCase) field names, as the plan records it: the SDK's TypedDicts
+                # spell them in snake_case, so mypy cannot check this dict against them.
+                spec=spec,
                 opts=child_opts(ctx.parent, provider=ctx.cluster.provider, depends_on=[ns, priority]),
             )
         )
