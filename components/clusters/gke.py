@@ -53,6 +53,7 @@ def pool_name(base: str, forcing: Mapping[str, Any]) -> str:
     """
     return f"{base}-{replacement_suffix(forcing, POOL_SUFFIX_LENGTH)}"
 
+
 NODE_ROLES = (
     "roles/logging.logWriter",
     "roles/monitoring.metricWriter",

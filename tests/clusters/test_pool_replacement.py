@@ -47,9 +47,10 @@ def test_a_gke_pool_gets_a_new_name_exactly_when_it_is_replaced() -> None:
     """ForceNew inputs (spot, the accelerator's sharing) rename the pool; in-place ones (size, disk) do not."""
     before = _gke_names({"l4": L4})["mlp-gpu-l4"]
     assert _gke_names({"l4": {**L4, "spot": True}})["mlp-gpu-l4"] != before
-    assert _gke_names({"l4": {**L4, "sharing": {"strategy": "time-slicing", "maxClientsPerGpu": 2}}})[
-        "mlp-gpu-l4"
-    ] != before
+    assert (
+        _gke_names({"l4": {**L4, "sharing": {"strategy": "time-slicing", "maxClientsPerGpu": 2}}})["mlp-gpu-l4"]
+        != before
+    )
     assert _gke_names({"l4": {**L4, "maxNodes": 8, "minNodes": 1}})["mlp-gpu-l4"] == before
     assert _gke_names({"l4": {**L4, "diskSizeGib": 300}})["mlp-gpu-l4"] == before
 
