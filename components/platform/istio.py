@@ -26,6 +26,18 @@ STANDARD_GATEWAY = "mlplatform-gateway"
 TLS_SECRET = "mlplatform-gateway-tls"
 SECURITY_API = "security.istio.io/v1"
 NETWORKING_API = "networking.istio.io/v1"
+PATH_NORMALIZATION = "DECODE_AND_MERGE_SLASHES"
+"""``meshConfig.pathNormalization.normalization``: how every Envoy of the mesh (sidecars and gateways) normalizes a
+request's path before matching AuthorizationPolicy ``paths`` and forwarding it (the same path goes to the
+application: istio.io/latest/docs/reference/config/security/normalization/). The models' policies are allow-lists
+of inference paths (components/serving/_auth.py), so Envoy must see the path the model server routes on. Istio's
+default ``BASE`` decodes unreserved ``%XX``, turns ``\\`` into ``/`` and resolves ``.``/``..`` (RFC 3986) but keeps
+``%2F`` and does not merge slashes; KServe's server (uvicorn) percent-decodes the whole path, ``%2F`` included,
+before routing. ``DECODE_AND_MERGE_SLASHES`` first decodes ``%2F``/``%5C``, then does ``BASE``, then merges slashes
+(istio.io/latest/docs/ops/best-practices/security/ "Customize your system on path normalization": the order, and
+"This setting is recommended"); Istio 1.30.3 pilot/pkg/networking/core/listener_builder.go sets Envoy's
+``normalize_path``, ``merge_slashes`` and ``path_with_escaped_slashes: UNESCAPE_AND_FORWARD`` for it. The istiod chart
+merges ``meshConfig`` over its mesh config (templates/configmap.yaml: "meshConfig.foo becomes the API")."""
 LONGEST_REQUEST_SECONDS = 1800
 """The longest a request may wait on a model: Knative's ``max-revision-timeout-seconds``
 (components/platform/knative.py :data:`MAX_REVISION_TIMEOUT`, which imports this module, so the figure is
@@ -45,8 +57,9 @@ class Istio:
 
 
 def istiod_values(ctx: AddonContext) -> dict[str, Any]:
-    """istiod values: replicas (HPA floor too), PDB only with HA (a PDB on one replica blocks node drains), CNI, and
-    with CNI a RuntimeDefault seccomp profile on injected sidecars (the ``restricted`` Pod Security level needs it)."""
+    """istiod values: replicas (HPA floor too), PDB only with HA (a PDB on one replica blocks node drains), CNI,
+    with CNI a RuntimeDefault seccomp profile on injected sidecars (the ``restricted`` Pod Security level needs it),
+    and the mesh's path normalization (:data:`PATH_NORMALIZATION`)."""
     proxy = {"seccompProfile": {"type": "RuntimeDefault"}} if ctx.settings.istio_cni else {}
     return drop_empty(
         {
@@ -56,6 +69,7 @@ def istiod_values(ctx: AddonContext) -> dict[str, Any]:
             "topologySpreadConstraints": ctx.spread({"app": "istiod"}),
             "cni": {"enabled": ctx.settings.istio_cni},
             "global": {"defaultPodDisruptionBudget": {"enabled": ctx.ha}, "proxy": proxy},
+            "meshConfig": {"pathNormalization": {"normalization": PATH_NORMALIZATION}},
         }
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import yaml
 from platform_support import (
     L4_POOL,
@@ -132,3 +133,12 @@ def test_local_stack_gateway_is_a_node_port_and_clouds_keep_load_balancers() -> 
         assert releases(plan_stack_file(stack))["istio-ingressgateway"]["values"]["service"]["type"] == (
             "LoadBalancer"
         ), stack
+
+
+@pytest.mark.parametrize("environment", ["dev", "prod"])
+def test_the_mesh_normalizes_paths_before_the_models_path_allow_lists(environment: str) -> None:
+    # Regression (issue 12 review): the models' AuthorizationPolicies became allow-lists of inference paths; with
+    # Istio's default BASE, "%2F" stays encoded and "//" unmerged for Envoy while the model server (uvicorn) decodes
+    # the whole path. DECODE_AND_MERGE_SLASHES is what components/serving/requestpath.py evaluates with.
+    istiod = releases(plan_platform(environment=environment))["istiod"]["values"]
+    assert istiod["meshConfig"] == {"pathNormalization": {"normalization": "DECODE_AND_MERGE_SLASHES"}}
