@@ -514,9 +514,13 @@ def test_the_network_policy_shape_and_schema() -> None:
     assert netpol["metadata"]["namespace"] == "models"
     assert netpol["spec"]["podSelector"] == {"matchLabels": {"serving.kserve.io/inferenceservice": "iris"}}
     assert netpol["spec"]["policyTypes"] == ["Ingress"]  # egress untouched
-    open_rule, prometheus_rule = netpol["spec"]["ingress"]
+    open_rule, admin_rule, prometheus_rule = netpol["spec"]["ingress"]
     assert "from" not in open_rule
-    assert [p["port"] for p in open_rule["ports"]] == [8012, 8013, 8022, 8112, 9090, 15008, 15021]
+    assert [p["port"] for p in open_rule["ports"]] == [8012, 8013, 8112, 9090, 15008, 15021]
+    assert admin_rule == {
+        "from": [{"podSelector": {"matchLabels": {"serving.kserve.io/inferenceservice": "iris"}}}],
+        "ports": [{"protocol": "TCP", "port": 8022}],
+    }
     assert prometheus_rule == {
         "from": [
             {
@@ -524,7 +528,7 @@ def test_the_network_policy_shape_and_schema() -> None:
                 "podSelector": {
                     "matchLabels": {
                         "app.kubernetes.io/name": "prometheus",
-                        "prometheus": "kube-prometheus-stack-prometheus",
+                        "operator.prometheus.io/name": "kube-prometheus-stack-prometheus",
                     }
                 },
             }
@@ -724,3 +728,30 @@ def test_path_templates_exact_prefix_suffix_and_not_paths() -> None:
         assert not rp.decide(affixes, W, rp.PLAINTEXT, replace(REQ, path=no)).allowed
     # matched after normalization: "/v1/../metrics" is "/metrics"
     assert not rp.decide(affixes, W, rp.PLAINTEXT, replace(REQ, path="/v1/../metrics")).allowed
+
+
+@pytest.mark.parametrize(
+    "access", [{"jwt": JWT}, {"allowAnonymous": True}, INTERNAL], ids=["jwt", "anonymous", "internal"]
+)
+def test_only_the_pod_itself_and_its_node_reach_the_queue_proxy_admin_port(access: dict[str, Any]) -> None:
+    # Regression (issue 12 review, item 3): 8022 was open to every pod for "the kubelet's preStop", but Istio 1.30
+    # rewrites the preStop hook to 15020 (pkg/kube/inject/app_probe.go) and pilot-agent calls 8022 from inside the
+    # pod; 8022's one handler drains the queue-proxy (pkg/queue/sharedmain/handlers.go adminHandler).
+    objs = _objs(access=access)
+    m = rp.model_of(_isvcs(objs)[0])
+    assert STRANGER.src is not None
+    assert not rp.admits(objs, m.pods, STRANGER.src, 8022).allowed
+    assert not rp.admits(objs, m.pods, rp.source("models", {"app": "other"}), 8022).allowed
+    assert rp.admits(objs, m.pods, rp.source("models", dict(m.pods.labels)), 8022).allowed
+    assert rp.admits(objs, m.pods, rp.NODE, 8022).allowed
+    assert rp.admits(objs, m.pods, rp.NODE, 15020).allowed  # the rewritten preStop and app probes
+
+
+def test_prometheus_is_named_by_the_label_the_chart_selects_it_with() -> None:
+    # Regression (issue 12 review, item 2): the citation said the chart selects "prometheus: <crname>"; at 88.5.3 it
+    # selects operator.prometheus.io/name, the label prometheus-operator documents as naming the resource.
+    assert rp.PROMETHEUS.src is not None
+    assert dict(rp.PROMETHEUS.src.labels) == {
+        "app.kubernetes.io/name": "prometheus",
+        "operator.prometheus.io/name": "kube-prometheus-stack-prometheus",
+    }
