@@ -79,21 +79,8 @@ from components.serving._runtime import ISVC_LABEL
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 """Set by the API server on every namespace to its name (Kubernetes >= 1.22, kubernetes.io/docs/reference/labels-
 annotations-taints/#kubernetes-io-metadata-name)."""
-PROMETHEUS_POD_LABELS = {
-    "app.kubernetes.io/name": "prometheus",
-    "operator.prometheus.io/name": f"{monitoring.RELEASE}-prometheus",
-}
-"""The Prometheus pods of the platform's kube-prometheus-stack release, by the labels the chart's own NetworkPolicy
-selects them with at 88.5.3 (prometheus-community/helm-charts tag kube-prometheus-stack-88.5.3,
-charts/kube-prometheus-stack/templates/prometheus/networkpolicy.yaml: ``app.kubernetes.io/name: prometheus`` and
-``operator.prometheus.io/name: <crname>``). The operator (appVersion v0.93.1; read at v0.93.0) puts both on every
-Prometheus pod as selector labels, which it avoids changing (pkg/prometheus/server/operator.go
-``makeSelectorLabels``: ``app.kubernetes.io/name: prometheus``, ``operator.prometheus.io/name``, ``prometheus``, each
-the CR's name; statefulset.go copies them into the pod template); ``operator.prometheus.io/name`` is the one it
-documents as "identifying the Prometheus/PrometheusAgent resource" (pkg/prometheus/common.go
-``PrometheusNameLabelName``). ``kube-prometheus-stack.prometheus.crname`` is ``<fullname>-prometheus``, and the
-fullname is the release name when it contains the chart name (_helpers.tpl; ``cleanPrometheusOperatorObjectNames:
-false`` at 88.5.3)."""
+PROMETHEUS_POD_LABELS = monitoring.PROMETHEUS_POD_LABELS
+"""The platform's Prometheus pods (:data:`components.platform.monitoring.PROMETHEUS_POD_LABELS`, with sources)."""
 ENVOY_STATS_PORT = 15090
 AGENT_STATUS_PORT = 15020
 ISTIO_HEALTH_PORT = 15021

@@ -175,11 +175,14 @@ class Verdict:
 
 @dataclass(frozen=True)
 class Source:
-    """Who opens a TCP connection, as a NetworkPolicy sees it: a pod (its namespace and labels), or the node the
-    destination pod runs on (``namespace`` None: the kubelet)."""
+    """Who opens a TCP connection, as a NetworkPolicy sees it: a pod (its namespace and labels), the node the
+    destination pod runs on (``namespace`` None: the kubelet), or an address outside the cluster's pods
+    (``external``: the internet through a load balancer, or another node's NodePort), which only a rule without
+    ``from`` (or an ``ipBlock``, not evaluated) admits."""
 
     namespace: str | None
     labels: tuple[tuple[str, str], ...] = ()
+    external: bool = False
 
     def label_map(self) -> dict[str, str]:
         """The pod's labels."""
@@ -188,6 +191,8 @@ class Source:
 
 NODE = Source(None)
 """The destination pod's node (the kubelet's probes and lifecycle hooks)."""
+EXTERNAL = Source(None, external=True)
+"""A client outside the cluster's pods: the internet through the load balancer, its health checks."""
 
 
 def source(namespace: str, labels: Mapping[str, str] | None = None) -> Source:
@@ -222,7 +227,7 @@ NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 def _peer(peer: Mapping[str, Any], policy_namespace: str, src: Source) -> bool:
     if "ipBlock" in peer:
         raise Unsupported("NetworkPolicy ipBlock peer")
-    if src.namespace is None:
+    if src.namespace is None:  # the node, or an external address: no pod or namespace selector matches it
         return False
     pods, namespaces = peer.get("podSelector"), peer.get("namespaceSelector")
     if namespaces is None and src.namespace != policy_namespace:
@@ -270,7 +275,7 @@ def admits(
     ]
     if not policies:
         return Verdict(True, f"{workload.name}:{port} not isolated by any NetworkPolicy")
-    if src.namespace is None:
+    if src.namespace is None and not src.external:
         return Verdict(True, f"{workload.name}:{port} from its node (always allowed)")
     for policy in policies:
         ns = policy["metadata"].get("namespace", "default")
@@ -706,7 +711,12 @@ def routes(
     base = Request(host="", port=0, path=path, method=method, headers=headers_of(headers), token=token)
     out: dict[str, list[Outcome]] = {}
     if m.public_host is not None:
-        gw = decide(objects, GATEWAY, PLAINTEXT, replace(base, host=m.public_host, port=PUBLIC_GATEWAY_PORT))
+        l4 = admits(objects, GATEWAY, EXTERNAL, PUBLIC_GATEWAY_PORT)
+        gw = (
+            decide(objects, GATEWAY, PLAINTEXT, replace(base, host=m.public_host, port=PUBLIC_GATEWAY_PORT))
+            if l4.allowed
+            else l4
+        )
         if not gw.allowed:
             out["public gateway"] = [Outcome("gateway", False, (gw.why,))]
         else:
@@ -717,7 +727,12 @@ def routes(
         raise ValueError(f"caller {caller.label}: a pod caller needs its src (namespace and labels)")
     src = caller.src
     if m.mode == "Knative":
-        gw = decide(objects, GATEWAY, PLAINTEXT, replace(base, host=m.top_host, port=LOCAL_GATEWAY_PORT))
+        l4 = admits(objects, GATEWAY, src, LOCAL_GATEWAY_PORT)
+        gw = (
+            decide(objects, GATEWAY, PLAINTEXT, replace(base, host=m.top_host, port=LOCAL_GATEWAY_PORT))
+            if l4.allowed
+            else l4
+        )
         out["local gateway"] = (
             _via_local_gateway(objects, m, base, at_zero, gw.why)
             if gw.allowed
@@ -847,3 +862,11 @@ def ingress_probe(objects: Sequence[Mapping[str, Any]], isvc: Mapping[str, Any],
         pods = admits(objects, m.pods, GATEWAY_SOURCE, m.port).allowed and decide(objects, m.pods, gateway, req).allowed
         answered = answered and pods and probe(req)
     return answered
+
+
+def gateway_metrics_scrapers(objects: Sequence[Mapping[str, Any]], caller: Caller) -> dict[str, bool]:
+    """Which metrics ports of the ingress gateway pods (Envoy's 15090, pilot-agent's 15020: not intercepted, no
+    sidecar policy) ``caller`` can connect to; the internet comes as an external address (through a load balancer
+    that forwarded the port, which ours do not)."""
+    src = EXTERNAL if caller.internet or caller.src is None else caller.src
+    return {str(p): admits(objects, GATEWAY, src, p).allowed for p in istio.GATEWAY_METRICS_PORTS}

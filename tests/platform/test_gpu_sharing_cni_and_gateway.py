@@ -10,6 +10,7 @@ import yaml
 from platform_support import (
     L4_POOL,
     RELEASE,
+    obj_named,
     objects,
     plan_platform,
     plan_stack_file,
@@ -142,3 +143,35 @@ def test_the_mesh_normalizes_paths_before_the_models_path_allow_lists(environmen
     # the whole path. DECODE_AND_MERGE_SLASHES is what components/serving/requestpath.py evaluates with.
     istiod = releases(plan_platform(environment=environment))["istiod"]["values"]
     assert istiod["meshConfig"] == {"pathNormalization": {"normalization": "DECODE_AND_MERGE_SLASHES"}}
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_gateway_metrics_ports_are_for_the_platforms_prometheus_only(enabled: bool) -> None:
+    # Regression (issue 12 review, item 5): istio-system had no NetworkPolicy, so any pod read the ingress gateway's
+    # Envoy stats (every model's request metrics). Without monitoring no scraper is admitted at all.
+    import kubernetes_validate
+
+    netpol = obj_named(
+        plan_platform({"monitoring": {"enabled": enabled}}), "NetworkPolicy", "istio-ingressgateway-netpol"
+    )
+    kubernetes_validate.validate(netpol, "1.34", strict=True)
+    assert netpol["metadata"]["namespace"] == "istio-system"
+    assert netpol["spec"]["podSelector"] == {"matchLabels": {"istio": "ingressgateway"}}
+    assert netpol["spec"]["policyTypes"] == ["Ingress"]
+    traffic, *metrics = netpol["spec"]["ingress"]
+    assert traffic == {"ports": [{"protocol": "TCP", "port": p} for p in (80, 443, 8081, 8444, 15021)]}
+    prometheus = {
+        "from": [
+            {
+                "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}},
+                "podSelector": {
+                    "matchLabels": {
+                        "app.kubernetes.io/name": "prometheus",
+                        "operator.prometheus.io/name": "kube-prometheus-stack-prometheus",
+                    }
+                },
+            }
+        ],
+        "ports": [{"protocol": "TCP", "port": 15020}, {"protocol": "TCP", "port": 15090}],
+    }
+    assert metrics == ([prometheus] if enabled else [])

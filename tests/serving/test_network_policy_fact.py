@@ -54,7 +54,9 @@ def test_no_warning_where_the_cluster_enforces_network_policy() -> None:
     result = plan_config(_local("enforced"), stack="local")
     assert not [w for w in result.warnings if "NetworkPolicy" in w]
     kinds = [r.type for r in result.resources]
-    assert kinds.count("kubernetes:networking.k8s.io/v1:NetworkPolicy") == 2  # one per model of the stack
+    assert (
+        kinds.count("kubernetes:networking.k8s.io/v1:NetworkPolicy") == 3
+    )  # one per model of the stack, the gateway's
 
 
 @pytest.mark.parametrize("stack", [s for s in STACKS if s != "local"])

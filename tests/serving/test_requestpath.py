@@ -755,3 +755,51 @@ def test_prometheus_is_named_by_the_label_the_chart_selects_it_with() -> None:
         "app.kubernetes.io/name": "prometheus",
         "operator.prometheus.io/name": "kube-prometheus-stack-prometheus",
     }
+
+
+@pytest.mark.parametrize(("stack", "mode"), variants())
+def test_gateway_metrics_are_readable_by_prometheus_only(stack: str, mode: str) -> None:
+    # Regression (issue 12 review, item 5): istio-system had no NetworkPolicy, so any pod read every model's request
+    # metrics from the ingress gateway's Envoy (15090) and pilot-agent (15020), which the platform's PodMonitor
+    # scrapes. The traffic ports stay open to every source (load balancers, their health checks, meshed callers).
+    objs = objects(stack, mode)
+    assert [
+        o["metadata"]["name"]
+        for o in objs
+        if o["kind"] == "NetworkPolicy" and o["metadata"]["namespace"] == "istio-system"
+    ] == ["istio-ingressgateway-netpol"]
+    monitored = any(o["kind"] == "PodMonitor" and o["metadata"]["name"] == "istio-ingressgateway" for o in objs)
+    assert rp.gateway_metrics_scrapers(objs, rp.PROMETHEUS) == {"15020": monitored, "15090": monitored}
+    others = [
+        STRANGER,
+        rp.INTERNET,
+        rp.in_namespace(rp.GATEWAY_NAMESPACE, {"app": "istiod"}),
+        rp.in_namespace("monitoring", {"app.kubernetes.io/name": "grafana"}),
+        rp.in_namespace(_auth.KNATIVE_NAMESPACE, _auth.ACTIVATOR_LABELS),
+    ]
+    for other in others:
+        assert rp.gateway_metrics_scrapers(objs, other) == {"15020": False, "15090": False}, other.label
+    for port in (80, 443, 15021):
+        assert rp.admits(objs, rp.GATEWAY, rp.EXTERNAL, port).allowed, port
+    for port in (80, 8081):
+        assert rp.admits(objs, rp.GATEWAY, STRANGER.src or rp.NODE, port).allowed, port
+    assert rp.admits(objs, rp.GATEWAY, rp.NODE, 15021).allowed  # the kubelet's readiness probe
+
+
+def test_a_gateway_policy_that_closed_a_traffic_port_would_be_caught() -> None:
+    # The matrix compares every route with and without NetworkPolicies: a gateway policy without 8081 or 443 breaks it.
+    objs = objects("gcp-prod", "Knative")
+    configs = model_configs("gcp-prod", "Knative")
+    for closed in (8081, 443):
+        changed = [dict(o) for o in objs]
+        for o in changed:
+            if o["kind"] == "NetworkPolicy" and o["metadata"]["namespace"] == "istio-system":
+                rule = dict(o["spec"]["ingress"][0])
+                rule["ports"] = [p for p in rule["ports"] if p["port"] != closed]
+                o["spec"] = {**o["spec"], "ingress": [rule, *o["spec"]["ingress"][1:]]}
+        broken = [
+            b
+            for isvc in _isvcs(tuple(changed))
+            for b in _check_model(tuple(changed), isvc, _allowed(configs[isvc["metadata"]["name"]], isvc))
+        ]
+        assert any("changes the serving path" in b for b in broken), closed
