@@ -843,9 +843,10 @@ net-istio knative-v1.21.3: ``GET /healthz``, ``User-Agent: Knative-Ingress-Probe
 
 def ingress_probe(objects: Sequence[Mapping[str, Any]], isvc: Mapping[str, Any], *, at_zero: bool) -> bool:
     """Whether Knative's ingress readiness probe for the model (Knative mode) is answered by every backend of the
-    revision: the activator at zero (or while it buffers), which answers it itself, and the pods, where the model's
-    policies must let the gateway's probe reach the queue-proxy, which answers it itself (:func:`probe`). A Route
-    whose probe is refused never becomes Ready, and neither does the InferenceService."""
+    revision: the activator at zero (or while it buffers), which answers it itself (pkg/activator/handler/
+    probe_handler.go ``ProbeHandler``, cmd/activator/main.go, knative/serving knative-v1.21.3), and the pods, where
+    the model's policies must let the gateway's probe reach the queue-proxy, which answers it itself
+    (:func:`probe`). A Route whose probe is refused never becomes Ready, and neither does the InferenceService."""
     m = model_of(isvc)
     if m.mode != "Knative":
         raise ValueError(f"{m.name}: Knative's ingress probe exists in Knative mode only")
