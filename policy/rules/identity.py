@@ -49,7 +49,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from policy.rules.base import UNKNOWN, Facts, Finding, Resource, Rule, as_list, as_map
+from policy.rules.base import UNKNOWN, Facts, Finding, Resource, Rule, as_list, as_map, dig, is_k8s
 
 IAM_ROLE = "aws:iam/role:Role"
 IAM_ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
@@ -65,6 +65,8 @@ PROJECT_MEMBER = "gcp:projects/iAMMember:IAMMember"
 PROJECT_BINDING = "gcp:projects/iAMBinding:IAMBinding"
 AZ_FIC = "azure-native:managedidentity:FederatedIdentityCredential"
 AZ_ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
+AKS = "azure-native:containerservice:ManagedCluster"
+ISVC = "kubernetes:serving.kserve.io/v1beta1:InferenceService"
 
 WEB_IDENTITY = "sts:AssumeRoleWithWebIdentity"
 STS_AUDIENCE = "sts.amazonaws.com"
@@ -91,6 +93,40 @@ STORAGE_DATA_ROLES = {
 }
 """Azure built-in roles that reach blob data (by role definition id): the three blob data roles, and the two that
 may list the account keys (Microsoft.Storage/storageAccounts/listkeys/action)."""
+WIDE_AZURE_ROLES = {
+    "8e3af657-a8ff-443c-a75c-2fe8c4bcb635": "Owner",
+    "b24988ac-6180-42a0-ab88-20f7382dd24c": "Contributor",
+    "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9": "User Access Administrator",
+    "f58310d9-a9f6-439a-9e8d-f62e7b41a168": "Role Based Access Control Administrator",
+}
+"""Azure built-in roles that reach every storage account under their scope: Owner and Contributor allow the actions
+``*`` (so ``Microsoft.Storage/storageAccounts/listKeys/action``, and an account key reads every blob); User Access
+Administrator (``Microsoft.Authorization/*``) and Role Based Access Control Administrator
+(``roleAssignments/write``) may assign themselves any data role. Ids and actions: MicrosoftDocs/azure-docs
+articles/role-based-access-control/built-in-roles/privileged.md (the role JSON of each)."""
+_STORAGE_PROVIDER = "/providers/microsoft.storage/"
+_SUB_OR_RG = re.compile(r"/subscriptions/[^/]+(/resourceGroups/[^/]+)?/?", re.ASCII | re.IGNORECASE)
+
+
+def _reaches_storage(scope: str) -> bool:
+    """True when an assignment at ``scope`` covers storage accounts: the root, a management group, a subscription, a
+    resource group, or a storage account (or anything inside one). Azure RBAC: "Scopes are structured in a
+    parent-child relationship ... You can assign roles at any of these levels" and lower levels inherit
+    (learn.microsoft.com/azure/role-based-access-control/scope-overview)."""
+    low = scope.lower()
+    return (
+        low in ("", "/")
+        or low.startswith("/providers/microsoft.management/managementgroups/")
+        or _SUB_OR_RG.fullmatch(scope) is not None
+        or _STORAGE_PROVIDER in low
+    )
+
+
+def _role_id(res: Resource) -> str:
+    """The role definition GUID of a role assignment (the last segment of ``roleDefinitionId``), lower case."""
+    return str(res.props.get("roleDefinitionId", "")).rsplit("/", 1)[-1].lower()
+
+
 AZURE_CONTAINER_SCOPE = re.compile(
     r"/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Storage/storageAccounts/[a-z0-9]{3,24}"
     r"/blobServices/default/containers/[a-z0-9]([-a-z0-9]*[a-z0-9])?",
@@ -142,9 +178,12 @@ def _unknown_doc(res: Resource) -> str | None:
     if res.type == AZ_FIC and res.props.get("issuer") in (None, "", UNKNOWN):
         # the plan's mocks echo the cluster's inputs, so the issuer URL (an output) arrives empty
         return f"issuer of {res.name}"
-    role_id = str(res.props.get("roleDefinitionId", "")).rsplit("/", 1)[-1].lower()
-    if res.type == AZ_ROLE_ASSIGNMENT and role_id in STORAGE_DATA_ROLES and res.props.get("scope") is UNKNOWN:
-        return f"scope of {res.name}"
+    if res.type == AZ_ROLE_ASSIGNMENT:
+        if res.props.get("roleDefinitionId") is UNKNOWN:
+            return f"role of {res.name}"
+        role_id = _role_id(res)
+        if (role_id in STORAGE_DATA_ROLES or role_id in WIDE_AZURE_ROLES) and res.props.get("scope") is UNKNOWN:
+            return f"scope of {res.name}"
     return None
 
 
@@ -317,6 +356,78 @@ def _ksa_bindings(resources: Sequence[Resource]) -> Iterator[Finding]:
                 )
 
 
+def _fic_issuers(resources: Sequence[Resource]) -> Iterator[Finding]:
+    """Each federated credential trusts the OIDC issuer of the AKS cluster of this stack, not any https URL.
+
+    Microsoft's workload identity walk-through sets the credential's ``issuer`` to the cluster's own
+    ``oidcIssuerProfile.issuerUrl`` (``az aks show ... --query oidcIssuerProfile.issuerUrl``; MicrosoftDocs/azure-docs
+    articles/aks/workload-identity-deploy-cluster.md, "Establish federated identity credential"): Entra then
+    accepts only tokens that cluster signed for the subject. When the cluster's issuer URL is visible (CrossGuard's
+    stack policies see outputs) the credential's issuer must equal it; in a plan (inputs only) it must at least be
+    taken from the cluster (the credential depends on the ManagedCluster), so a fixed string fails."""
+    fics = [r for r in resources if r.type == AZ_FIC]
+    if not fics:
+        return
+    clusters = [r for r in resources if r.type == AKS]
+    urns = {c.urn for c in clusters}
+    known = {u for c in clusters if isinstance(u := dig(c.props, "oidcIssuerProfile.issuerURL"), str) and u}
+    for f in fics:
+        issuer = f.props.get("issuer")
+        if issuer in (None, "") or issuer is UNKNOWN:
+            continue  # unchecked (the rule's unknown says so); judged over placeholders in the plan
+        if not clusters:
+            yield Finding(
+                f.urn, f"federated credential {f.name} trusts issuer {issuer!r}: this stack has no AKS cluster"
+            )
+        elif known and issuer not in known:
+            yield Finding(
+                f.urn,
+                f"federated credential {f.name} trusts issuer {issuer!r}, not the cluster's OIDC issuer "
+                f"({', '.join(sorted(known))})",
+            )
+        elif not known and not urns & set(f.depends_on):
+            yield Finding(
+                f.urn,
+                f"federated credential {f.name} trusts issuer {issuer!r}, which is not taken from the AKS cluster's "
+                "oidcIssuerProfile.issuerURL: give the cluster's issuer output",
+            )
+
+
+def _models_run_as_bound(resources: Sequence[Resource]) -> Iterator[Finding]:
+    """The ServiceAccount each model runs as is the one its cloud identity is bound to.
+
+    A pod naming a ServiceAccount that does not exist is refused ("It ensures the ServiceAccount referenced by the
+    pod exists": kubernetes/kubernetes plugin/pkg/admission/serviceaccount/admission.go, ``NewServiceAccount``), and
+    a ServiceAccount that carries a cloud identity in a model namespace but that no model runs as hands that identity
+    to nobody we meant (the model runs without it). With the annotation and binding checks above this ties the chain
+    InferenceService -> ServiceAccount -> annotation -> binding (IRSA sub, GKE member, Azure subject)."""
+    sas = {(r.namespace, r.k8s_name): r for r in resources if r.type == K8S_SA}
+    used: set[tuple[str | None, str]] = set()
+    models = [r for r in resources if r.type == ISVC or is_k8s(r, "InferenceService")]
+    for model in models:
+        name = model.get("spec.predictor.serviceAccountName")
+        if not isinstance(name, str) or name in ("", "default"):
+            continue  # model-service-account judges the default ServiceAccount
+        used.add((model.namespace, name))
+        if (model.namespace, name) not in sas:
+            yield Finding(
+                model.urn,
+                f"model {model.namespace}/{model.k8s_name} runs as ServiceAccount {model.namespace}/{name}, which this "
+                "stack does not declare: its pods are refused, and its cloud identity is bound to another",
+            )
+    namespaces = {m.namespace for m in models}
+    keys = (IRSA_ANNOTATION, GKE_SA_ANNOTATION, AZURE_SA_ANNOTATION)
+    for (ns, name), sa in sorted(sas.items(), key=lambda kv: (str(kv[0][0]), kv[0][1])):
+        annotations = as_map(sa.metadata.get("annotations"))
+        key = next((k for k in keys if annotations.get(k) not in (None, "")), None)
+        if ns in namespaces and key is not None and (ns, name) not in used:
+            yield Finding(
+                sa.urn,
+                f"ServiceAccount {ns}/{name} carries a cloud identity ({key}) but no model in {ns} runs as it: the "
+                "identity reaches no model, and the model it was made for runs without it",
+            )
+
+
 def _binding(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
     """What only several resources together say (a StackValidationPolicy: CrossGuard runs it after the resources are
     registered): the GKE member names the cluster's workload pool; the ServiceAccount annotated with a role is the
@@ -339,6 +450,8 @@ def _binding(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
                         f"{r.name} names workload pool {match['pool']}, not the cluster's ({', '.join(sorted(pools))})",
                     )
     yield from _ksa_bindings(resources)
+    yield from _fic_issuers(resources)
+    yield from _models_run_as_bound(resources)
     for sa in (r for r in resources if r.type == K8S_SA):
         arn = as_map(sa.metadata.get("annotations")).get(IRSA_ANNOTATION)
         if not isinstance(arn, str) or "role/" not in arn:
@@ -479,12 +592,23 @@ def _storage(r: Resource, facts: Facts) -> Iterator[str]:
         if isinstance(role, str) and role.startswith("roles/storage."):
             yield (f"{r.name} grants {role} on the whole project: grant it on the bucket")
     elif r.type == AZ_ROLE_ASSIGNMENT:
-        role_id = str(p.get("roleDefinitionId", "")).rsplit("/", 1)[-1].lower()
-        scope = p.get("scope")
-        if role_id not in STORAGE_DATA_ROLES or scope is UNKNOWN:
+        role_id, scope = _role_id(r), p.get("scope")
+        if scope is UNKNOWN or p.get("roleDefinitionId") is UNKNOWN:
+            return
+        if role_id in WIDE_AZURE_ROLES:
+            if not isinstance(scope, str) or _reaches_storage(scope):
+                yield (
+                    f"{r.name} grants {WIDE_AZURE_ROLES[role_id]} on {scope!r}: that reaches every storage account "
+                    "under it (account keys, or any role it assigns itself); a model reads: give Storage Blob Data "
+                    "Reader on its container"
+                )
+            return
+        in_storage = isinstance(scope, str) and _STORAGE_PROVIDER in scope.lower()
+        if role_id not in STORAGE_DATA_ROLES and not in_storage:
             return
         if role_id != ROLE_BLOB_READER:
-            yield f"{r.name} grants {STORAGE_DATA_ROLES[role_id]}: a model reads; give Storage Blob Data Reader"
+            what = STORAGE_DATA_ROLES.get(role_id, f"role {role_id}")
+            yield f"{r.name} grants {what} on storage: a model reads; give Storage Blob Data Reader"
         if not isinstance(scope, str) or not AZURE_CONTAINER_SCOPE.fullmatch(scope):
             yield (f"{r.name} is scoped to {scope!r}: scope it to one blob container")
 
@@ -533,13 +657,20 @@ RULES = [
     Rule(
         name="workload-identity-binding",
         description=(
-            "Each identity binding agrees with the rest of the stack: a ServiceAccount annotated with an IAM role is "
-            "the one that role trusts; a GKE Workload Identity member names the cluster's workload pool."
+            "Each identity binding agrees with the rest of the stack: the ServiceAccount a model runs as is declared "
+            "and is the one its IRSA role, GKE Workload Identity member or Azure federated credential trusts (and "
+            "no cloud identity sits on a ServiceAccount no model uses); a GKE member names the cluster's workload "
+            "pool; an Azure federated credential trusts the AKS cluster's own OIDC issuer."
         ),
         enforcement="mandatory",
         area="identity",
-        applies_to=(IAM_ROLE, K8S_SA, GSA_MEMBER, GSA_BINDING, AZ_FIC, GKE),
+        applies_to=(IAM_ROLE, K8S_SA, GSA_MEMBER, GSA_BINDING, AZ_FIC, GKE, AKS, ISVC),
         check_stack=_binding,
+        unknown=lambda r: (
+            f"issuer of {r.name}"
+            if r.type == AZ_FIC and (r.props.get("issuer") in (None, "") or r.props.get("issuer") is UNKNOWN)
+            else None
+        ),
         remediation="annotate the model's ServiceAccount with the role that trusts it; use the cluster's pool",
     ),
 ]
