@@ -1,0 +1,287 @@
+"""Azure storage grants beyond read, federated credentials tied to the AKS cluster's own issuer, and each model's
+ServiceAccount tied to the identity bound for it (issue #17, the review's gaps 1-3).
+
+Boundary cases run through the pure rules and through the CrossGuard pack (the same verdicts; a stack policy's
+resources carry their dependencies the way pulumi-policy hands them over), then the shipped stacks' plans, rendered
+with the engine's fake outputs, mutated the way each check guards against.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import replace
+from functools import cache
+from typing import Any
+
+import pytest
+from pulumi_policy import (
+    PolicyCustomTimeouts,
+    PolicyResource,
+    PolicyResourceOptions,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+)
+from pulumi_policy.proxy import unknown_checking_proxy
+
+from components.plan.engine import run_program
+from components.plan.project import find_project, read_stack_file
+from policy.pack import build_policies, pack_config
+from policy.rules import ALL_RULES, UNKNOWN, Resource, StackSettings, resources_from_plan, run_rules
+from support import ROOT
+
+STORAGE, BINDING = "storage-read-least-privilege", "workload-identity-binding"
+RA = "azure-native:authorization:RoleAssignment"
+FIC = "azure-native:managedidentity:FederatedIdentityCredential"
+AKS = "azure-native:containerservice:ManagedCluster"
+SA = "kubernetes:core/v1:ServiceAccount"
+ISVC = "kubernetes:serving.kserve.io/v1beta1:InferenceService"
+SUB = "/subscriptions/s"
+ACCOUNT = f"{SUB}/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/acct"
+CONTAINER = f"{ACCOUNT}/blobServices/default/containers/models"
+# role definition ids: MicrosoftDocs/azure-docs articles/role-based-access-control/built-in-roles/privileged.md and
+# the storage page of the same folder; Reader: general.md
+READER_BLOB, CONTRIB_BLOB = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1", "ba92f5b4-2d11-453d-a403-e96b0029c9fe"
+OWNER, CONTRIBUTOR = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635", "b24988ac-6180-42a0-ab88-20f7382dd24c"
+UAA, READER = "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9", "acdd72a7-3385-48ef-bd42-f606fba81ae7"
+QUEUE_CONTRIB = "974c5e8b-45b9-4653-ba55-5f855dd0fb88"
+"""Storage Queue Data Contributor: a storage role the rule does not list by name (it is not Blob Data Reader)."""
+ISSUER = "https://eastus.oic.prod-aks.azure.com/t/c/"
+
+
+def _role(role: str, scope: Any) -> Resource:
+    rid = role if role is UNKNOWN else f"{SUB}/providers/Microsoft.Authorization/roleDefinitions/{role}"
+    return Resource(RA, "grant", "urn:grant", {"roleDefinitionId": rid, "scope": scope})
+
+
+def _messages(rule: str, resources: list[Resource]) -> list[str]:
+    found = next(r for r in ALL_RULES if r.name == rule).run(resources, StackSettings().facts)
+    return [f.message for f in found]
+
+
+def _opts() -> PolicyResourceOptions:
+    return PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])
+
+
+def _crossguard(rule: str, resources: list[Resource]) -> list[str]:
+    """The same resources through the pack: per-resource policies see each one's props, stack policies get
+    PolicyResources whose ``dependencies`` name what each waits on (as pulumi-policy fills them)."""
+    policy = next(p for p in build_policies() if p.name == rule)
+    config = pack_config(StackSettings())[rule]
+    found: list[str] = []
+
+    def report(message: str, urn: str | None = None) -> None:
+        found.append(message)
+
+    if isinstance(policy, ResourceValidationPolicy):
+        for r in resources:
+            args = ResourceValidationArgs(r.type, unknown_checking_proxy(r.props), r.urn, r.name, _opts(), None, config)
+            policy.validate(args, report)
+        return found
+    by_urn = {
+        r.urn: PolicyResource(r.type, unknown_checking_proxy(r.props), r.urn, r.name, _opts(), None, None, [], {})
+        for r in resources
+    }
+    for r in resources:
+        by_urn[r.urn].dependencies.extend(by_urn[d] for d in r.depends_on if d in by_urn)
+    policy.validate(StackValidationArgs(list(by_urn.values()), config), report)
+    return found
+
+
+def _check(rule: str, resources: list[Resource], fragment: str | None) -> None:
+    pure = _messages(rule, resources)
+    assert _crossguard(rule, resources) == pure
+    if fragment is None:
+        assert pure == []
+    else:
+        assert any(fragment in m for m in pure), pure
+
+
+# ------------------------------------------------------------------------------------------------ Azure storage roles
+
+
+@pytest.mark.parametrize(
+    ("role", "scope", "fragment"),
+    [
+        (READER_BLOB, CONTAINER, None),
+        (READER_BLOB, ACCOUNT, "scope it to one blob container"),
+        (CONTRIB_BLOB, CONTAINER, "Storage Blob Data Contributor"),
+        # the boundary of "a role that reaches blobs": Owner on the cluster does not, on the resource group it does
+        (OWNER, f"{SUB}/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/aks", None),
+        (OWNER, f"{SUB}/resourceGroups/rg", "grants Owner"),
+        (CONTRIBUTOR, SUB, "grants Contributor"),
+        (CONTRIBUTOR, CONTAINER, "grants Contributor"),
+        (UAA, ACCOUNT, "grants User Access Administrator"),
+        (OWNER, "/providers/Microsoft.Management/managementGroups/mg", "grants Owner"),
+        # a role the rule names nowhere, but on a storage scope: only Blob Data Reader is accepted there
+        (QUEUE_CONTRIB, CONTAINER, f"grants role {QUEUE_CONTRIB} on storage"),
+        (READER, ACCOUNT, f"grants role {READER} on storage"),
+        # Reader on a resource group (the DNS grant's second role) reads no data
+        (READER, f"{SUB}/resourceGroups/rg", None),
+    ],
+)
+def test_azure_role_assignment_bounds(role: str, scope: str, fragment: str | None) -> None:
+    _check(STORAGE, [_role(role, scope)], fragment)
+
+
+def test_azure_role_unknown_is_said_not_passed() -> None:
+    rule = next(r for r in ALL_RULES if r.name == STORAGE)
+    assert "role of grant" in rule.unchecked([_role(UNKNOWN, CONTAINER)])  # type: ignore[arg-type]
+    assert "scope of grant" in rule.unchecked([_role(OWNER, UNKNOWN)])
+
+
+# ------------------------------------------------------------------------------------------------ issuer
+
+
+def _aks(issuer: str | None = None) -> Resource:
+    profile: dict[str, Any] = {"enabled": True, **({"issuerURL": issuer} if issuer else {})}
+    return Resource(AKS, "aks", "urn:aks", {"oidcIssuerProfile": profile})
+
+
+def _fic(issuer: Any, depends: tuple[str, ...] = ("urn:aks",)) -> Resource:
+    props = {
+        "issuer": issuer,
+        "subject": "system:serviceaccount:models:m-sa",
+        "audiences": ["api://AzureADTokenExchange"],
+    }
+    return Resource(FIC, "fic", "urn:fic", props, depends_on=depends)
+
+
+@pytest.mark.parametrize(
+    ("resources", "fragment"),
+    [
+        # a plan: the cluster's issuer is an output, so the credential must be taken from the cluster
+        ([_aks(), _fic(ISSUER)], None),
+        ([_aks(), _fic(ISSUER, depends=())], "not taken from the AKS cluster"),
+        ([_aks(), _fic(ISSUER, depends=("urn:other",))], "not taken from the AKS cluster"),
+        # CrossGuard's stack view: the cluster's issuer is known, so the credential's must equal it exactly
+        ([_aks(ISSUER), _fic(ISSUER)], None),
+        ([_aks(ISSUER), _fic(ISSUER.rstrip("/"))], "not the cluster's OIDC issuer"),
+        ([_aks(ISSUER), _fic("https://kubernetes-oauth.azure.com/")], "not the cluster's OIDC issuer"),
+        ([_fic(ISSUER, depends=())], "this stack has no AKS cluster"),
+    ],
+)
+def test_federated_issuer_is_the_clusters(resources: list[Resource], fragment: str | None) -> None:
+    _check(BINDING, resources, fragment)
+
+
+def test_unknown_issuer_is_said_not_passed() -> None:
+    rule = next(r for r in ALL_RULES if r.name == BINDING)
+    assert _messages(BINDING, [_aks(), _fic(None)]) == []
+    assert "issuer of fic" in rule.unchecked([_aks(), _fic(None)])
+    assert "issuer of fic" in rule.unchecked([_aks(), _fic(UNKNOWN)])
+
+
+# ------------------------------------------------------------------------------------------------ model -> ServiceAccount
+
+
+def _sa(name: str, ns: str = "models", key: str | None = "azure.workload.identity/client-id") -> Resource:
+    meta: dict[str, Any] = {"name": name, "namespace": ns, **({"annotations": {key: "x"}} if key else {})}
+    return Resource(SA, name, f"urn:sa:{ns}:{name}", {"metadata": meta, "automountServiceAccountToken": False})
+
+
+def _isvc(sa: str, name: str = "m", ns: str = "models") -> Resource:
+    props = {"metadata": {"name": name, "namespace": ns}, "spec": {"predictor": {"serviceAccountName": sa}}}
+    return Resource(ISVC, name, f"urn:isvc:{name}", props)
+
+
+def _bound(sa: str) -> Resource:
+    return replace(_fic(None), props={"subject": f"system:serviceaccount:models:{sa}"})
+
+
+@pytest.mark.parametrize(
+    ("resources", "fragment"),
+    [
+        ([_sa("m-sa"), _bound("m-sa"), _isvc("m-sa")], None),
+        # the model runs as a ServiceAccount nobody declared (pods refused; the identity is on m-sa)
+        ([_sa("m-sa"), _bound("m-sa"), _isvc("m")], "which this stack does not declare"),
+        # the model runs as a declared ServiceAccount without the identity, the identity's is unused
+        ([_sa("m-sa"), _sa("plain", key=None), _bound("m-sa"), _isvc("plain")], "no model in models runs as it"),
+        # an identity outside the model namespaces (a controller's) is not a model's
+        ([_sa("ctrl", ns="kube-system", key="eks.amazonaws.com/role-arn"), _sa("m-sa", key=None), _isvc("m-sa")], None),
+        ([_sa("m-sa", key="eks.amazonaws.com/role-arn"), _isvc("other", name="o")], "no model in models runs as it"),
+    ],
+)
+def test_model_runs_as_the_bound_service_account(resources: list[Resource], fragment: str | None) -> None:
+    _check(BINDING, resources, fragment)
+
+
+# ------------------------------------------------------------------------------------------------ shipped plans
+
+PROJECT = find_project(ROOT)
+
+
+@cache
+def shipped(stack: str) -> tuple[tuple[Resource, ...], StackSettings]:
+    cfg = read_stack_file(PROJECT, stack)
+    result = run_program(
+        PROJECT.root, stack, cfg.config, cfg.secret_keys, main=PROJECT.main, project=PROJECT.name, outputs="fake"
+    )
+    return tuple(resources_from_plan(result)), StackSettings.from_config(cfg.config)
+
+
+def _fails(resources: list[Resource] | tuple[Resource, ...], settings: StackSettings) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for e in run_rules(list(resources), settings):
+        if not e["passed"] and e["policy"] != "kms-key-rotation":
+            out.setdefault(e["policy"], []).append(e["message"])
+    return out
+
+
+def _edit(stack: str, type_suffix: str, name: str, change: Any) -> tuple[list[Resource], StackSettings]:
+    resources, settings = shipped(stack)
+    assert _fails(resources, settings) == {}
+    out, hit = [], 0
+    for r in resources:
+        if r.type.endswith(type_suffix) and r.name == name:
+            props = copy.deepcopy(dict(r.props))
+            r = change(r, props) or replace(r, props=props)
+            hit += 1
+        out.append(r)
+    assert hit == 1, f"{stack}: no {type_suffix} {name}: the plan's shape moved"
+    return out, settings
+
+
+def test_shipped_plans_see_the_documents() -> None:
+    """The new checks judge the fake-output plans: nothing unchecked, so the mutations below are seen."""
+    for stack in ("azure-staging", "gcp-prod", "aws-dev"):
+        resources, settings = shipped(stack)
+        for e in run_rules(list(resources), settings):
+            if e["policy"] in (STORAGE, BINDING):
+                assert e["passed"] and not e.get("unchecked"), (stack, e)
+
+
+def test_azure_storage_grant_as_contributor_on_the_resource_group() -> None:
+    def contributor(r: Resource, props: dict[str, Any]) -> None:
+        props["roleDefinitionId"] = props["roleDefinitionId"].rsplit("/", 1)[0] + "/" + CONTRIBUTOR
+        props["scope"] = props["scope"].split("/providers/Microsoft.Storage")[0]
+
+    found = _fails(*_edit("azure-staging", ":RoleAssignment", "bert-onnx-storage-read", contributor))
+    assert list(found) == [STORAGE] and "grants Contributor" in found[STORAGE][0], found
+
+
+def test_azure_federated_issuer_fixed_string() -> None:
+    """The slip ``issuer="https://kubernetes-oauth.azure.com/"`` (the PowerShell example's issuer): a fixed string,
+    so the credential no longer depends on the cluster."""
+
+    def fixed(r: Resource, props: dict[str, Any]) -> Resource:
+        props["issuer"] = "https://kubernetes-oauth.azure.com/"
+        return replace(r, props=props, depends_on=tuple(d for d in r.depends_on if "ManagedCluster" not in d))
+
+    found = _fails(*_edit("azure-staging", "FederatedIdentityCredential", "bert-onnx-federated", fixed))
+    assert list(found) == [BINDING] and "not taken from the AKS cluster" in found[BINDING][0], found
+
+
+@pytest.mark.parametrize(("stack", "model"), [("azure-staging", "bert-onnx"), ("gcp-prod", "resnet-triton"),
+                                              ("aws-dev", "resnet50")])  # fmt: skip
+def test_model_runs_as_another_service_account(stack: str, model: str) -> None:
+    """The slip ``service_account=name`` in the predictor: the InferenceService names a ServiceAccount the stack
+    does not declare, while the bound one (IRSA role, GKE member, Azure subject) is used by no model."""
+
+    def rename(r: Resource, props: dict[str, Any]) -> None:
+        props["spec"]["predictor"]["serviceAccountName"] = model
+
+    found = _fails(*_edit(stack, "InferenceService", f"{model}-isvc", rename))
+    assert list(found) == [BINDING], found
+    joined = "\n".join(found[BINDING])
+    assert "which this stack does not declare" in joined and "no model in models runs as it" in joined
