@@ -309,6 +309,55 @@ AZURE_SA_ANNOTATION = "azure.workload.identity/client-id"
 components/clusters/aks.py sets)."""
 
 
+HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+
+
+def helm_service_account(release: Resource) -> tuple[str | None, str, Mapping[str, Any]] | None:
+    """The controller ServiceAccount a Helm release's chart creates, with the annotations its values give it:
+    ``(namespace, name, annotations)``, or None when the values annotate none or a name is unknown.
+
+    cert-manager and external-dns (the charts our DNS grants annotate) name it alike: ``serviceAccount.name``, else,
+    when ``serviceAccount.create``, the chart's fullname (``fullnameOverride``; else the release name when it
+    contains the chart name, ``nameOverride`` if given; else ``<release>-<chart>``), else ``default``
+    (cert-manager/cert-manager deploy/charts/cert-manager/templates/_helpers.tpl ``cert-manager.serviceAccountName``
+    and ``cert-manager.fullname``; kubernetes-sigs/external-dns charts/external-dns/templates/_helpers.tpl, the same
+    two templates)."""
+    values = as_map(release.props.get("values"))
+    sa = as_map(values.get("serviceAccount"))
+    annotations = as_map(sa.get("annotations"))
+    release_name, namespace, chart = (
+        release.props.get("name"),
+        release.props.get("namespace"),
+        release.props.get("chart"),
+    )
+    if not annotations or not isinstance(release_name, str) or not isinstance(chart, str):
+        return None
+    ns = namespace if isinstance(namespace, str) else None
+    if isinstance(sa.get("name"), str) and sa["name"]:
+        return ns, sa["name"], annotations
+    if sa.get("create", True) is False:
+        return ns, "default", annotations
+    if isinstance(values.get("fullnameOverride"), str) and values["fullnameOverride"]:
+        return ns, values["fullnameOverride"][:63].rstrip("-"), annotations
+    name = values.get("nameOverride") or chart.rstrip("/").rsplit("/", 1)[-1]
+    full = release_name if str(name) in release_name else f"{release_name}-{name}"
+    return ns, full[:63].rstrip("-"), annotations
+
+
+def annotated_service_accounts(
+    resources: Sequence[Resource],
+) -> list[tuple[str | None, str, Mapping[str, Any], Resource]]:
+    """Every ServiceAccount the stack declares with its annotations: ServiceAccount objects and those Helm charts
+    create from their values (:func:`helm_service_account`), each with the resource that declares it."""
+    out: list[tuple[str | None, str, Mapping[str, Any], Resource]] = []
+    for r in resources:
+        if r.type == K8S_SA:
+            out.append((r.namespace, r.k8s_name, as_map(r.metadata.get("annotations")), r))
+        elif r.type == HELM_RELEASE and (found := helm_service_account(r)) is not None:
+            out.append((*found, r))
+    return out
+
+
 def _ksa_bindings(resources: Sequence[Resource]) -> Iterator[Finding]:
     """GKE and AKS, as the IRSA branch: the Kubernetes ServiceAccounts annotated to act as a cloud identity and the
     subjects the Workload Identity bindings (GKE members) and federated credentials (AKS subjects) trust are the same
@@ -316,9 +365,9 @@ def _ksa_bindings(resources: Sequence[Resource]) -> Iterator[Finding]:
     annotated ServiceAccount no binding names gets no credentials (or someone else's)."""
     for key, kinds in ((GKE_SA_ANNOTATION, "gke"), (AZURE_SA_ANNOTATION, "azure")):
         annotated = {
-            (sa.namespace, sa.k8s_name): sa
-            for sa in resources
-            if sa.type == K8S_SA and as_map(sa.metadata.get("annotations")).get(key) not in (None, "")
+            (ns, name): declared
+            for ns, name, marks, declared in annotated_service_accounts(resources)
+            if marks.get(key) not in (None, "")
         }
         trusted: dict[tuple[str, str], Resource] = {}
         complete = True
@@ -452,19 +501,17 @@ def _binding(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
     yield from _ksa_bindings(resources)
     yield from _fic_issuers(resources)
     yield from _models_run_as_bound(resources)
-    for sa in (r for r in resources if r.type == K8S_SA):
-        arn = as_map(sa.metadata.get("annotations")).get(IRSA_ANNOTATION)
+    for ns, name, marks, declared in annotated_service_accounts(resources):
+        arn = marks.get(IRSA_ANNOTATION)
         if not isinstance(arn, str) or "role/" not in arn:
             continue
         found = roles.get(arn.rsplit("/", 1)[-1])
         if found is None:
             continue
-        want = f"system:serviceaccount:{sa.namespace}:{sa.k8s_name}"
+        want = f"system:serviceaccount:{ns}:{name}"
         got = irsa_subject(found[1])
         if got is not None and got != want:
-            yield Finding(
-                sa.urn, f"ServiceAccount {sa.namespace}/{sa.k8s_name} uses role {found[0].name}, which trusts {got}"
-            )
+            yield Finding(declared.urn, f"ServiceAccount {ns}/{name} uses role {found[0].name}, which trusts {got}")
 
 
 # ------------------------------------------------------------------------------------------------ storage
@@ -664,7 +711,7 @@ RULES = [
         ),
         enforcement="mandatory",
         area="identity",
-        applies_to=(IAM_ROLE, K8S_SA, GSA_MEMBER, GSA_BINDING, AZ_FIC, GKE, AKS, ISVC),
+        applies_to=(IAM_ROLE, K8S_SA, HELM_RELEASE, GSA_MEMBER, GSA_BINDING, AZ_FIC, GKE, AKS, ISVC),
         check_stack=_binding,
         unknown=lambda r: (
             f"issuer of {r.name}"

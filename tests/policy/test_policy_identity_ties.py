@@ -9,6 +9,7 @@ with the engine's fake outputs, mutated the way each check guards against.
 from __future__ import annotations
 
 import copy
+import json
 from dataclasses import replace
 from functools import cache
 from typing import Any
@@ -172,7 +173,7 @@ def test_unknown_issuer_is_said_not_passed() -> None:
     assert "issuer of fic" in rule.unchecked([_aks(), _fic(UNKNOWN)])
 
 
-# ------------------------------------------------------------------------------------------------ model -> ServiceAccount
+# ---------------------------------------------------------------------------------------------- model ServiceAccount
 
 
 def _sa(name: str, ns: str = "models", key: str | None = "azure.workload.identity/client-id") -> Resource:
@@ -285,3 +286,98 @@ def test_model_runs_as_another_service_account(stack: str, model: str) -> None:
     assert list(found) == [BINDING], found
     joined = "\n".join(found[BINDING])
     assert "which this stack does not declare" in joined and "no model in models runs as it" in joined
+
+
+# ------------------------------------------------------------------------------------------------ DNS grants
+
+
+HELM = "kubernetes:helm.sh/v3:Release"
+
+
+def _release(name: str, chart: str, sa: dict[str, Any], **values: Any) -> Resource:
+    props = {"name": name, "chart": chart, "namespace": "cert-manager", "values": {"serviceAccount": sa, **values}}
+    return Resource(HELM, name, f"urn:helm:{name}", props)
+
+
+NOTE = {"annotations": {"azure.workload.identity/client-id": "x"}}
+
+
+@pytest.mark.parametrize(
+    ("release", "want"),
+    [
+        # the release name contains the chart name: the release name (cert-manager's fullname template)
+        (_release("cert-manager", "cert-manager", NOTE), "cert-manager"),
+        (_release("my-cert-manager", "cert-manager", NOTE), "my-cert-manager"),
+        # it does not: <release>-<chart>
+        (_release("certs", "cert-manager", NOTE), "certs-cert-manager"),
+        (_release("dns", "oci://example.com/charts/external-dns", NOTE), "dns-external-dns"),
+        (_release("certs", "cert-manager", NOTE, nameOverride="certs"), "certs"),
+        (_release("certs", "cert-manager", NOTE, fullnameOverride="cm"), "cm"),
+        (_release("certs", "cert-manager", {**NOTE, "name": "given"}), "given"),
+        (_release("certs", "cert-manager", {**NOTE, "create": False}), "default"),
+    ],
+)
+def test_helm_service_account_name(release: Resource, want: str) -> None:
+    from policy.rules.identity import helm_service_account
+
+    found = helm_service_account(release)
+    assert found is not None and found[:2] == ("cert-manager", want)
+
+
+def test_helm_release_without_annotations_declares_nothing() -> None:
+    from policy.rules.identity import helm_service_account
+
+    assert helm_service_account(_release("cert-manager", "cert-manager", {"labels": {"a": "b"}})) is None
+
+
+def _dns_subject(sa: str) -> Resource:
+    return replace(_bound(sa), props={"subject": f"system:serviceaccount:cert-manager:{sa}"})
+
+
+@pytest.mark.parametrize(
+    ("resources", "fragment"),
+    [
+        ([_release("cert-manager", "cert-manager", NOTE), _dns_subject("cert-manager")], None),
+        # the credential trusts a name the chart does not create
+        ([_release("certs", "cert-manager", NOTE), _dns_subject("cert-manager")], "which no ServiceAccount"),
+        ([_release("cert-manager", "cert-manager", NOTE)], "no federated credential trusts it"),
+    ],
+)
+def test_dns_credential_trusts_the_charts_service_account(resources: list[Resource], fragment: str | None) -> None:
+    _check(BINDING, resources, fragment)
+
+
+@cache
+def azure_with_dns() -> tuple[tuple[Resource, ...], StackSettings]:
+    """azure-staging with an Azure DNS zone: cert-manager and external-dns get federated identities on it."""
+    cfg = read_stack_file(PROJECT, "azure-staging")
+    config = copy.deepcopy(cfg.config)
+    platform = json.loads(config["mlplatform:platform"])
+    platform["dns"] = {"zone": "staging.example.com", "resourceGroup": "dns-rg"}
+    config["mlplatform:platform"] = json.dumps(platform)
+    result = run_program(
+        PROJECT.root, "azure-staging", config, cfg.secret_keys, main=PROJECT.main, project=PROJECT.name, outputs="fake"
+    )
+    return tuple(resources_from_plan(result)), StackSettings.from_config(config)
+
+
+def test_dns_identities_pass_and_a_wrong_subject_fails() -> None:
+    resources, settings = azure_with_dns()
+    fics = [r for r in resources if r.type == FIC]
+    assert {r.props["subject"] for r in fics} >= {
+        "system:serviceaccount:cert-manager:cert-manager",
+        "system:serviceaccount:external-dns:external-dns",
+    }
+    assert _fails(resources, settings) == {}
+    for e in run_rules(list(resources), settings):
+        if e["policy"] == BINDING:
+            assert not e.get("unchecked"), e
+
+    def other(r: Resource) -> Resource:
+        if r.type == FIC and r.props["subject"].endswith("cert-manager:cert-manager"):
+            return replace(r, props={**r.props, "subject": "system:serviceaccount:cert-manager:cert-manager-webhook"})
+        return r
+
+    found = _fails([other(r) for r in resources], settings)
+    assert list(found) == [BINDING], found
+    assert any("cert-manager/cert-manager is annotated" in m for m in found[BINDING]), found
