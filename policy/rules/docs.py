@@ -70,8 +70,38 @@ SOURCES: tuple[tuple[str, str], ...] = (
             "`s3:ListBucket` with an `s3:prefix` condition, no `AmazonS3FullAccess`/`AmazonS3ReadOnlyAccess`. "
             "GCS: read role (`roles/storage.objectViewer`) on one bucket, no `allUsers`, no project-level "
             "`roles/storage.*`. Azure: Storage Blob Data Reader (2a2b9908-6ea1-4ae2-8e65-a410df84e7d1) on "
-            "`.../blobServices/default/containers/<c>`. Not checked: a GCS grant covers the whole bucket (prefix "
-            "scoping would need an IAM condition the platform does not render)."
+            "`.../blobServices/default/containers/<c>`; any other role on a storage scope fails, and so do Owner "
+            "(8e3af657-a8ff-443c-a75c-2fe8c4bcb635), Contributor (b24988ac-6180-42a0-ab88-20f7382dd24c), User Access "
+            "Administrator and Role Based Access Control Administrator on a management group, subscription, resource "
+            "group or storage account: `*` actions include listing the account keys, and the two administrators may "
+            "assign themselves any data role (MicrosoftDocs/azure-docs articles/role-based-access-control/"
+            "built-in-roles/privileged.md; lower scopes inherit: scope-overview.md). Not checked: a GCS grant covers "
+            "the whole bucket (prefix scoping would need an IAM condition the platform does not render)."
+        ),
+    ),
+    (
+        "workload-identity-binding",
+        (
+            "The chain a model's cloud access depends on: the InferenceService's `serviceAccountName` names a "
+            "ServiceAccount the stack declares (the ServiceAccount admission plugin refuses pods naming one that "
+            "does not exist: kubernetes/kubernetes plugin/pkg/admission/serviceaccount/admission.go), that "
+            "ServiceAccount carries the cloud's annotation, and the IRSA trust `sub`, GKE member or Azure subject "
+            "names exactly it; a cloud identity on a ServiceAccount no model in that namespace runs as fails. "
+            "ServiceAccounts created by Helm charts from their values count (cert-manager and external-dns: "
+            "`serviceAccount.name`, else the chart's fullname template; their `_helpers.tpl`), so the DNS identities "
+            "are tied the same way. An Azure federated credential's `issuer` is the AKS cluster's own "
+            "`oidcIssuerProfile.issuerUrl` (MicrosoftDocs/azure-docs articles/aks/workload-identity-deploy-cluster.md):"
+            " equal to it where the cluster's outputs are visible (CrossGuard stack policies), taken from the cluster "
+            "(a dependency on the ManagedCluster) in a plan, so a fixed string fails."
+        ),
+    ),
+    (
+        "model-jwt-rules",
+        (
+            "Istio 1.30.3's RequestAuthentication CRD (shared/upstream/crd-schemas/security.istio.io/"
+            'requestauthentication_v1.json): `issuer` "Identifies the issuer that issued the JWT", `jwksUri` is the '
+            '"URL of the provider\'s public key set"; `forwardOriginalToken` "If set to true, the original token will '
+            "be kept for the upstream request\" (the model would hold every caller's bearer token)."
         ),
     ),
     (

@@ -514,6 +514,31 @@ def _no_token(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
     yield from _model_service_accounts(resources)
 
 
+def _jwt_rules(res: Resource, facts: Facts) -> Iterator[str]:
+    """What each JWT rule of a RequestAuthentication must say (Istio 1.30.3's CRD,
+    shared/upstream/crd-schemas/security.istio.io/requestauthentication_v1.json): ``issuer`` "Identifies the issuer
+    that issued the JWT" (the token's ``iss``), ``jwksUri`` is the "URL of the provider's public key set" (a
+    different document: a rule whose issuer is its key set URL matches no token, so every call is refused), and
+    ``forwardOriginalToken`` "If set to true, the original token will be kept for the upstream request" (the
+    model's container then holds every caller's bearer token, replayable against whatever else accepts it)."""
+    if not is_k8s(res, "RequestAuthentication"):
+        return
+    for i, rule in enumerate(as_list(res.get("spec.jwtRules"))):
+        rule = as_map(rule)
+        where = f"RequestAuthentication {res.namespace}/{res.k8s_name} jwtRules[{i}]"
+        issuer, jwks_uri = rule.get("issuer"), rule.get("jwksUri")
+        if issuer is UNKNOWN or jwks_uri is UNKNOWN:
+            continue
+        if not isinstance(issuer, str) or not issuer.startswith("https://"):
+            yield f"{where} issuer {issuer!r}: give the token issuer's https URL (the iss claim)"
+        if not rule.get("jwks") and (not isinstance(jwks_uri, str) or not jwks_uri.startswith("https://")):
+            yield f"{where} jwksUri {jwks_uri!r}: give the issuer's https key set URL"
+        if isinstance(issuer, str) and issuer and issuer == jwks_uri:
+            yield f"{where} issuer is its key set URL {issuer!r}: no token carries that iss, every call is refused"
+        if rule.get("forwardOriginalToken") is True:
+            yield f"{where} forwards the caller's token to the model (forwardOriginalToken true): leave it false"
+
+
 POD_SECURITY = "pod-security.kubernetes.io/enforce"
 
 
@@ -558,6 +583,17 @@ RULES = [
         applies_to=(ISVC, "AuthorizationPolicy", "RequestAuthentication"),
         check_stack=_endpoint_auth,
         unknown=_unknown_request_path,
+    ),
+    Rule(
+        name="model-jwt-rules",
+        description=(
+            "Every JWT rule of a RequestAuthentication names an https issuer and key set that differ (the issuer is "
+            "the token's iss, not its JWKS URL) and does not forward the caller's token to the model."
+        ),
+        enforcement="mandatory",
+        area="models",
+        applies_to=("RequestAuthentication",),
+        check_resource=_jwt_rules,
     ),
     Rule(
         name="mesh-mtls-strict",

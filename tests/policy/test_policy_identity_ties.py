@@ -381,3 +381,46 @@ def test_dns_identities_pass_and_a_wrong_subject_fails() -> None:
     found = _fails([other(r) for r in resources], settings)
     assert list(found) == [BINDING], found
     assert any("cert-manager/cert-manager is annotated" in m for m in found[BINDING]), found
+
+
+# ------------------------------------------------------------------------------------------------ JWT rules
+
+REQ_AUTHN = "kubernetes:security.istio.io/v1:RequestAuthentication"
+JWT = {"issuer": "https://auth.example.com/realms/models", "jwksUri": "https://auth.example.com/realms/models/certs"}
+
+
+def _ra(**rule: Any) -> Resource:
+    meta = {"name": "m-jwt", "namespace": "models"}
+    return Resource(REQ_AUTHN, "jwt", "urn:jwt", {"metadata": meta, "spec": {"jwtRules": [{**JWT, **rule}]}})
+
+
+@pytest.mark.parametrize(
+    ("resource", "fragment"),
+    [
+        (_ra(), None),
+        (_ra(forwardOriginalToken=False), None),
+        (_ra(forwardOriginalToken=True), "forwards the caller's token"),
+        (_ra(issuer=JWT["jwksUri"]), "issuer is its key set URL"),
+        (_ra(issuer="http://auth.example.com/realms/models"), "give the token issuer's https URL"),
+        (_ra(jwksUri="http://auth.example.com/certs"), "give the issuer's https key set URL"),
+        (_ra(jwksUri=None, jwks='{"keys": []}'), None),
+        (_ra(issuer=UNKNOWN), None),
+    ],
+)
+def test_jwt_rule_bounds(resource: Resource, fragment: str | None) -> None:
+    _check("model-jwt-rules", [resource], fragment)
+
+
+@pytest.mark.parametrize(
+    ("change", "fragment"),
+    [
+        (lambda rule: rule.update(issuer=rule["jwksUri"]), "issuer is its key set URL"),
+        (lambda rule: rule.update(forwardOriginalToken=True), "forwards the caller's token"),
+    ],
+)
+def test_jwt_slip_in_a_shipped_plan(change: Any, fragment: str) -> None:
+    def edit(r: Resource, props: dict[str, Any]) -> None:
+        change(props["spec"]["jwtRules"][0])
+
+    found = _fails(*_edit("gcp-prod", "RequestAuthentication", "resnet-triton-jwt", edit))
+    assert list(found) == ["model-jwt-rules"] and fragment in found["model-jwt-rules"][0], found

@@ -378,6 +378,7 @@ SECURITY_RULES = {
     "model-sidecar-injection": "mandatory",
     "model-namespace-pod-security": "mandatory",
     "model-pdb": "mandatory",
+    "model-jwt-rules": "mandatory",
 }
 """The enforcement level of every security, isolation and availability rule, pinned here (not only in the docs)."""
 
