@@ -96,6 +96,15 @@ SOURCES: tuple[tuple[str, str], ...] = (
         ),
     ),
     (
+        "internal-model-callers",
+        (
+            'Istio (istio.io/latest/docs/reference/config/security/authorization-policy/): "If there are no ALLOW '
+            'policies for the workload, allow the request"; a rule without `from` matches every source and `*` is a '
+            "wildcard. An internal model is covered by an ALLOW policy (its own, namespace-wide or the mesh root's) "
+            "and every ALLOW rule covering it names its callers by namespace or principal."
+        ),
+    ),
+    (
         "model-jwt-rules",
         (
             "Istio 1.30.3's RequestAuthentication CRD (shared/upstream/crd-schemas/security.istio.io/"

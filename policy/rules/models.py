@@ -439,6 +439,57 @@ def _internal_visibility(resources: Sequence[Resource], facts: Facts) -> Iterato
             )
 
 
+def _open_rule(rule: Mapping[str, Any]) -> str | None:
+    """Why an ALLOW rule admits callers from anywhere in the mesh, or None when every ``from`` names its callers.
+
+    Istio (istio.io/latest/docs/reference/config/security/authorization-policy/): a rule without ``from`` matches
+    every source, a source field left out matches anything, and ``*`` (alone, or as a prefix or suffix) is a
+    wildcard; only ``namespaces`` and ``principals`` name mTLS-authenticated callers."""
+    froms = [as_map(f) for f in as_list(rule.get("from"))]
+    if not froms:
+        return "a rule without from (every caller)"
+    for f in froms:
+        source = as_map(f.get("source"))
+        named = [str(v) for key in ("namespaces", "principals") for v in as_list(source.get(key))]
+        if not named:
+            return f"a source that names no namespace or principal ({dict(source) or 'empty'})"
+        if any("*" in v for v in named):
+            return f"a wildcard caller ({', '.join(v for v in named if '*' in v)})"
+    return None
+
+
+def _internal_callers(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    """An internal model is called only from the namespaces it names: some ALLOW AuthorizationPolicy covers it (with
+    none, Istio allows every request: "If there are no ALLOW policies for the workload, allow the request",
+    istio.io/latest/docs/reference/config/security/authorization-policy/, the evaluation rules), and every ALLOW rule
+    covering it names its callers by namespace or principal, without wildcards."""
+    policies = [r for r in resources if is_k8s(r, "AuthorizationPolicy")]
+    for model in _isvcs(resources):
+        if not marked_internal(model):
+            continue
+        where = f"{model.namespace}/{model.k8s_name}"
+        allow = [
+            p for p in policies if _covers(p, model) and as_map(p.props.get("spec")).get("action", "ALLOW") == "ALLOW"
+        ]
+        if any(not _known(p.props) for p in allow):
+            continue
+        if not allow:
+            yield Finding(
+                model.urn,
+                f"internal model {where} has no ALLOW AuthorizationPolicy: every caller of the mesh may call it",
+            )
+        for p in allow:
+            rules = [as_map(r) for r in as_list(p.get("spec.rules"))]
+            for i, rule in enumerate(rules):
+                why = _open_rule(rule)
+                if why:
+                    yield Finding(
+                        p.urn,
+                        f"AuthorizationPolicy {p.namespace}/{p.k8s_name} rules[{i}] admits {why} to internal model "
+                        f"{where}: name the calling namespaces",
+                    )
+
+
 def _service_account_name(model: Resource) -> Any:
     return model.get("spec.predictor.serviceAccountName")
 
@@ -616,6 +667,18 @@ RULES = [
         area="models",
         applies_to=(ISVC, "kserve-resources Helm release"),
         check_stack=_internal_visibility,
+    ),
+    Rule(
+        name="internal-model-callers",
+        description=(
+            "Every internal model is covered by an ALLOW AuthorizationPolicy whose rules each name their callers by "
+            "namespace or principal, without wildcards (no rule open to the whole mesh)."
+        ),
+        enforcement="mandatory",
+        area="models",
+        applies_to=(ISVC, "AuthorizationPolicy"),
+        check_stack=_internal_callers,
+        unknown=_unknown_request_path,
     ),
     Rule(
         name="model-service-account",

@@ -424,3 +424,62 @@ def test_jwt_slip_in_a_shipped_plan(change: Any, fragment: str) -> None:
 
     found = _fails(*_edit("gcp-prod", "RequestAuthentication", "resnet-triton-jwt", edit))
     assert list(found) == ["model-jwt-rules"] and fragment in found["model-jwt-rules"][0], found
+
+
+# ------------------------------------------------------------------------------------------------ internal callers
+
+AUTHZ = "kubernetes:security.istio.io/v1:AuthorizationPolicy"
+CALLERS = "internal-model-callers"
+
+
+def _internal_model() -> Resource:
+    meta = {"name": "m", "namespace": "models", "annotations": {"mlplatform.io/access": "internal"}}
+    return Resource(ISVC, "m", "urn:isvc:m", {"metadata": meta, "spec": {"predictor": {"minReplicas": 1}}})
+
+
+def _authz(*rules: dict[str, Any], action: str = "ALLOW", selector: bool = True) -> Resource:
+    spec: dict[str, Any] = {"action": action, "rules": list(rules)}
+    if selector:
+        spec["selector"] = {"matchLabels": {"serving.kserve.io/inferenceservice": "m"}}
+    return Resource(AUTHZ, "authz", "urn:authz", {"metadata": {"name": "m-authz", "namespace": "models"}, "spec": spec})
+
+
+TO = {"to": [{"operation": {"ports": ["8012"]}}]}
+
+
+@pytest.mark.parametrize(
+    ("resources", "fragment"),
+    [
+        ([_internal_model(), _authz({"from": [{"source": {"namespaces": ["models", "apps"]}}], **TO})], None),
+        ([_internal_model(), _authz({"from": [{"source": {"principals": ["cluster.local/ns/a/sa/b"]}}]})], None),
+        ([_internal_model()], "has no ALLOW AuthorizationPolicy"),
+        # a DENY policy is not an ALLOW one: Istio still allows everything it does not deny
+        ([_internal_model(), _authz({"from": [{"source": {"namespaces": ["x"]}}]}, action="DENY")], "no ALLOW"),
+        ([_internal_model(), _authz(TO)], "a rule without from"),
+        ([_internal_model(), _authz({"from": [{"source": {"namespaces": ["*"]}}], **TO})], "a wildcard caller"),
+        ([_internal_model(), _authz({"from": [{"source": {"namespaces": ["team-*"]}}]})], "a wildcard caller"),
+        ([_internal_model(), _authz({"from": [{"source": {"ipBlocks": ["10.0.0.0/8"]}}]})], "names no namespace"),
+        # a namespace-wide allow-all beside the model's own policy opens it too
+        (
+            [
+                _internal_model(),
+                _authz({"from": [{"source": {"namespaces": ["models"]}}]}),
+                replace(_authz(TO, selector=False), urn="urn:wide"),
+            ],
+            "a rule without from",
+        ),
+        ([_internal_model(), _authz({"from": [{"source": {"namespaces": UNKNOWN}}]})], None),
+    ],
+)
+def test_internal_model_callers_bounds(resources: list[Resource], fragment: str | None) -> None:
+    _check(CALLERS, resources, fragment)
+
+
+def test_internal_model_open_to_the_mesh_local() -> None:
+    """The slip ``rules = [{"to": _to(ports)}]`` for an internal model, over the shipped local plan."""
+
+    def open_(r: Resource, props: dict[str, Any]) -> None:
+        del props["spec"]["rules"][0]["from"]
+
+    found = _fails(*_edit("local", "AuthorizationPolicy", "xgboost-iris-authz", open_))
+    assert list(found) == [CALLERS] and "a rule without from" in found[CALLERS][0], found

@@ -379,6 +379,7 @@ SECURITY_RULES = {
     "model-namespace-pod-security": "mandatory",
     "model-pdb": "mandatory",
     "model-jwt-rules": "mandatory",
+    "internal-model-callers": "mandatory",
 }
 """The enforcement level of every security, isolation and availability rule, pinned here (not only in the docs)."""
 
