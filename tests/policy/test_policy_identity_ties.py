@@ -483,3 +483,45 @@ def test_internal_model_open_to_the_mesh_local() -> None:
 
     found = _fails(*_edit("local", "AuthorizationPolicy", "xgboost-iris-authz", open_))
     assert list(found) == [CALLERS] and "a rule without from" in found[CALLERS][0], found
+
+
+# ------------------------------------------------------------------------------------------------ Standard mode
+
+
+@cache
+def local_standard() -> tuple[tuple[Resource, ...], StackSettings]:
+    """The shipped local stack in KServe's Standard mode (no shipped stack is): its internal model must carry
+    ``networking.kserve.io/visibility``, the label the Standard-mode reconcilers read."""
+    cfg = read_stack_file(PROJECT, "local")
+    config = copy.deepcopy(cfg.config)
+    platform = json.loads(config["mlplatform:platform"])
+    platform["deploymentMode"] = "Standard"
+    config["mlplatform:platform"] = json.dumps(platform)
+    models = json.loads(config["mlplatform:models"])
+    for model in models.values():  # scale to zero is Knative's
+        scaling = model.setdefault("scaling", {})
+        scaling["minReplicas"] = max(1, scaling.get("minReplicas", 1))
+    config["mlplatform:models"] = json.dumps(models)
+    result = run_program(
+        PROJECT.root, "local", config, cfg.secret_keys, main=PROJECT.main, project=PROJECT.name, outputs="fake"
+    )
+    return tuple(resources_from_plan(result)), StackSettings.from_config(config)
+
+
+def test_standard_mode_internal_model_labelled_for_knative() -> None:
+    """The slip ``return KNATIVE_VISIBILITY_LABEL`` in the serving code, on a Standard-mode platform: KServe's
+    Standard reconcilers read only ``networking.kserve.io/visibility``, so the model is published."""
+    resources, settings = local_standard()
+    assert _fails(resources, settings) == {}
+
+    def knative_label(r: Resource) -> Resource:
+        if not r.type.endswith("InferenceService") or r.name != "xgboost-iris-isvc":
+            return r
+        props = copy.deepcopy(dict(r.props))
+        labels = props["metadata"]["labels"]
+        labels["networking.knative.dev/visibility"] = labels.pop("networking.kserve.io/visibility")
+        return replace(r, props=props)
+
+    found = _fails([knative_label(r) for r in resources], settings)
+    assert "internal-model-cluster-local" in found, found
+    assert any("networking.kserve.io/visibility" in m for m in found["internal-model-cluster-local"]), found
