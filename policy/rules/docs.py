@@ -176,6 +176,23 @@ SOURCES: tuple[tuple[str, str], ...] = (
         ),
     ),
     (
+        "prod-mesh-replicas",
+        (
+            "Istio 1.30.3 gateway chart values (shared/upstream/chart-values/istio-gateway-1.30.3.yaml): autoscaling "
+            'is on by default with `minReplicas: 1`, and the PodDisruptionBudget "can be only enabled if autoscaling '
+            'is enabled with minReplicas > 1 or if autoscaling is disabled but replicaCount > 1"; istiod alike '
+            "(`autoscaleMin`, `global.defaultPodDisruptionBudget.enabled`). On prod the floor is 2 with a PDB."
+        ),
+    ),
+    (
+        "aks-entra-only",
+        (
+            '`disableLocalAccounts`: "If set to true, getting static credentials will be disabled for this cluster" '
+            "(ManagedCluster.DisableLocalAccounts, learn.microsoft.com .NET API reference); with Azure RBAC only "
+            "data-plane roles grant API access (MicrosoftDocs/azure-docs articles/aks/manage-azure-rbac.md)."
+        ),
+    ),
+    (
         "helm-version-pinned",
         (
             'Helm reads `--version` as a constraint, "a specific tag (e.g. 1.1.1) or ... a valid range" '

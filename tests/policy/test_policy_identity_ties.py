@@ -525,3 +525,87 @@ def test_standard_mode_internal_model_labelled_for_knative() -> None:
     found = _fails([knative_label(r) for r in resources], settings)
     assert "internal-model-cluster-local" in found, found
     assert any("networking.kserve.io/visibility" in m for m in found["internal-model-cluster-local"]), found
+
+
+# ------------------------------------------------------------------------------------------------ prod mesh replicas
+
+MESH = "prod-mesh-replicas"
+HA_GATEWAY = {"replicaCount": 2, "autoscaling": {"minReplicas": 2}, "podDisruptionBudget": {"minAvailable": 1}}
+
+
+def _mesh(chart: str, values: dict[str, Any]) -> Resource:
+    return Resource(HELM, chart, f"urn:helm:{chart}", {"name": chart, "chart": chart, "values": values})
+
+
+def _mesh_messages(resource: Resource, environment: str = "prod") -> list[str]:
+    rule = next(r for r in ALL_RULES if r.name == MESH)
+    return [f.message for f in rule.run([resource], replace(StackSettings().facts, environment=environment))]
+
+
+@pytest.mark.parametrize(
+    ("resource", "fragment"),
+    [
+        (_mesh("gateway", HA_GATEWAY), None),
+        # the HPA floor is what counts while autoscaling (the chart's default)
+        (_mesh("gateway", {**HA_GATEWAY, "autoscaling": {"minReplicas": 1}}), "may run 1 replica(s)"),
+        (_mesh("gateway", {"replicaCount": 2, "podDisruptionBudget": {"minAvailable": 1}}), "may run 1 replica(s)"),
+        (
+            _mesh("gateway", {"replicaCount": 2, "autoscaling": {"enabled": False}, "podDisruptionBudget": {"a": 1}}),
+            None,
+        ),
+        (_mesh("gateway", {"replicaCount": 1, "autoscaling": {"enabled": False}}), "may run 1 replica(s)"),
+        (_mesh("gateway", {**HA_GATEWAY, "podDisruptionBudget": {}}), "renders no PodDisruptionBudget"),
+        (_mesh("istiod", {"autoscaleMin": 2, "replicaCount": 2}), None),
+        (_mesh("istiod", {"autoscaleMin": 1, "replicaCount": 2}), "may run 1 replica(s)"),
+        (
+            _mesh("istiod", {"autoscaleMin": 2, "global": {"defaultPodDisruptionBudget": {"enabled": False}}}),
+            "renders no PodDisruptionBudget",
+        ),
+        (_mesh("kube-prometheus-stack", {"replicaCount": 1}), None),
+    ],
+)
+def test_prod_mesh_replicas_bounds(resource: Resource, fragment: str | None) -> None:
+    found = _mesh_messages(resource)
+    if fragment is None:
+        assert found == []
+    else:
+        assert any(fragment in m for m in found), found
+    assert _mesh_messages(resource, environment="staging") == []
+
+
+def test_prod_gateway_hpa_floor_one_gcp_prod() -> None:
+    """The slip ``"autoscaling": {"minReplicas": 1}`` in the gateway values, over the shipped prod plan."""
+
+    def floor(r: Resource, props: dict[str, Any]) -> None:
+        props["values"]["autoscaling"]["minReplicas"] = 1
+
+    found = _fails(*_edit("gcp-prod", "helm.sh/v3:Release", "mlplatform-istio-gateway", floor))
+    assert list(found) == [MESH] and "may run 1 replica(s)" in found[MESH][0], found
+
+
+# ------------------------------------------------------------------------------------------------ AKS sign-in
+
+ENTRA = {"disableLocalAccounts": True, "enableRBAC": True, "aadProfile": {"managed": True, "enableAzureRBAC": True}}
+
+
+@pytest.mark.parametrize(
+    ("props", "fragment"),
+    [
+        (ENTRA, None),
+        ({**ENTRA, "disableLocalAccounts": False}, "keeps local accounts"),
+        ({k: v for k, v in ENTRA.items() if k != "disableLocalAccounts"}, "keeps local accounts"),
+        ({**ENTRA, "enableRBAC": False}, "turns Kubernetes RBAC off"),
+        ({**ENTRA, "aadProfile": {"managed": True}}, "Azure RBAC"),
+        ({**ENTRA, "disableLocalAccounts": UNKNOWN, "aadProfile": UNKNOWN}, None),
+    ],
+)
+def test_aks_entra_only_bounds(props: dict[str, Any], fragment: str | None) -> None:
+    _check("aks-entra-only", [Resource(AKS, "aks", "urn:aks", props)], fragment)
+
+
+def test_aks_local_accounts_back_azure_staging() -> None:
+    def local(r: Resource, props: dict[str, Any]) -> None:
+        props["disableLocalAccounts"] = False
+
+    found = _fails(*_edit("azure-staging", "ManagedCluster", "mlplatform-aks", local))
+    assert list(found) == ["aks-entra-only"], found

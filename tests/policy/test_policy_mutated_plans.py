@@ -380,6 +380,8 @@ SECURITY_RULES = {
     "model-pdb": "mandatory",
     "model-jwt-rules": "mandatory",
     "internal-model-callers": "mandatory",
+    "prod-mesh-replicas": "mandatory",
+    "aks-entra-only": "mandatory",
 }
 """The enforcement level of every security, isolation and availability rule, pinned here (not only in the docs)."""
 
