@@ -259,17 +259,27 @@ What each step can stop, and when:
   they are registered (pulumi/docs#11508: stack policies run after the resources are known, so they are "most
   useful during a preview"). During `pulumi up` a mandatory stack violation makes the command fail, but the
   resources it saw may already exist. These rules gate on `pulumi preview --policy-pack` and on the offline gates,
-  not on the update: `workload-identity-binding`, `model-endpoint-auth`, `mesh-mtls-strict`,
-  `internal-model-cluster-local`, `model-service-account`, `model-pdb`, `model-sidecar-injection`, the GPU budget
-  and the other rules listed as stack rules in `policy/pack.py` (a rule with a stack check is built as a stack
-  policy).
+  not on the update: `workload-identity-binding`, `model-endpoint-auth`, `internal-model-callers`,
+  `mesh-mtls-strict`, `internal-model-cluster-local`, `model-service-account`, `model-pdb`,
+  `model-sidecar-injection`, the GPU budget and the other rules listed as stack rules in `policy/pack.py` (a rule
+  with a stack check is built as a stack policy).
+- Stack policies see each resource's outputs and what it depends on (pulumi-policy's `PolicyResource.props`,
+  `dependencies`, `property_dependencies`); the offline gates see inputs and the plan's `dependsOn`. Where that
+  differs the rule says how it decides in each: an Azure federated credential's issuer must equal the AKS cluster's
+  `oidcIssuerProfile.issuerURL` output in the pack, and must be taken from that cluster (depend on it) offline.
 
-So `pulumi up` must run only after `pulumi preview` with the pack passed, in the same job, on the same commit.
+So `pulumi up` must run only after `pulumi preview` with the pack passed, in the same job, on the same commit. In
+CI that is three jobs in order on one commit, each failing the pipeline on a non-zero exit:
+
+1. `plan` (no cloud credentials): `mlplatform plan --stack prod --json plan.json`, kept as the artefact;
+2. `gate` (no cloud credentials): `mlplatform check plan.json --stack prod --strict --no-overrides`;
+3. `deploy` (cloud credentials): the pack config, `pulumi preview --policy-pack ...`, then `pulumi up --policy-pack
+   ...` with the same pack and config, so the per-resource identity rules stop the update itself.
 
 ## What the plan JSON keeps for `check`
 
-Per stack: `resources` (type, name, URN, parent, provider, inputs in wire names; secrets as `[secret]`, values known
-only after deploy as `(known after deploy)`), `cost` (for the budget rules) and `settings`:
+Per stack: `resources` (type, name, URN, parent, provider, `dependsOn`, inputs in wire names; secrets as `[secret]`,
+values known only after deploy as `(known after deploy)`), `cost` (for the budget rules) and `settings`:
 
 | Key | From the validated stack config (infra/config.py) |
 |---|---|
@@ -329,6 +339,18 @@ they apply.
 | Rule | Upstream semantics (source) |
 |---|---|
 {sources}
+
+## Not checked (yet)
+
+- Which Google service account a GKE Workload Identity member is granted on is not matched with the e-mail in the
+  ServiceAccount's `iam.gke.io/gcp-service-account` annotation: bindings and annotations are matched by the
+  Kubernetes ServiceAccount they name (the plan's placeholders carry no e-mail for the binding's account).
+- A RequestAuthentication without `audiences` passes `model-jwt-rules`: the stack file allows a JWT without
+  audiences (`access.jwt.audiences` is optional), and every shipped stack sets them.
+- The models' per-model NetworkPolicy (metrics port 15090 readable by Prometheus only) has no rule yet; one should
+  follow the change that renders it.
+- No shipped stack runs KServe in Standard mode, so the mutation run does not reach a Standard-mode visibility slip;
+  `tests/policy/test_policy_identity_ties.py` plans the local stack in Standard mode and checks that slip.
 
 ## Changing a rule's enforcement on one stack
 
