@@ -393,6 +393,16 @@ not on the unmutated code. A mutation whose text is not exactly once in its file
 `PYTHONPATH=. .venv/bin/python benchmarks/policy_mutations.py [--jobs N] [--json rows.json]` (several minutes; not
 part of `make test`).
 
+Besides those, the run holds the slips the issue #17 review asked for: an Azure federated credential with a fixed
+issuer or IRSA's audience, the Azure storage grant as Blob Data Contributor or Owner, a GKE member or an identity
+grant naming another namespace or the model's name instead of its ServiceAccount, a model running as another
+ServiceAccount, a model AuthorizationPolicy flipped to DENY, an internal model open to every caller, a JWT rule
+whose issuer is its JWKS URL or that forwards the token, the prod gateway's or istiod's autoscaler floor at 1, AKS
+local accounts, GKE node metadata, Karpenter's IMDS hop limit and the mesh PeerAuthentication in the wrong
+namespace. Last run (58 mutations, 46 in the source): caught by their rule in the plain plan 44/44, with
+`--placeholders` 44/44, rule slips caught by the rule tests 12/12; two chart-version slips are refused by the
+program before any policy runs (the stack config validation) and are not counted.
+
 ## Rendered manifests
 
 `make test` also renders every stack (`mlplatform plan --all --manifests DIR`) and scans the output: checkov's
