@@ -609,3 +609,30 @@ def test_aks_local_accounts_back_azure_staging() -> None:
 
     found = _fails(*_edit("azure-staging", "ManagedCluster", "mlplatform-aks", local))
     assert list(found) == ["aks-entra-only"], found
+
+
+# ------------------------------------------------------------------------------------------------ mlplatform check
+
+
+def test_check_over_a_saved_plan_ties_the_issuer(tmp_path: Any) -> None:
+    """``mlplatform check`` reads the saved plan's ``dependsOn``: the placeholder plan of azure-staging passes, and
+    the same plan with a fixed issuer (no dependency on the cluster) fails workload-identity-binding."""
+    from components.plan.cli import plan_stack
+    from components.plan.report import plan_json
+    from policy.check import check, load_plan
+
+    doc = plan_json(PROJECT.name, [plan_stack(PROJECT, "azure-staging", placeholders=True)])
+    saved = tmp_path / "plan.json"
+    saved.write_text(json.dumps(doc))
+    (stack,) = load_plan(saved)
+    assert [e for e in check(stack) if not e["passed"] and e["enforcement"] == "mandatory"] == []
+
+    for r in doc["stacks"][0]["resources"]:
+        if r["type"] == FIC and r["name"] == "bert-onnx-federated":
+            r["inputs"]["issuer"] = "https://kubernetes-oauth.azure.com/"
+            r["dependsOn"] = [d for d in r["dependsOn"] if "ManagedCluster" not in d]
+    saved.write_text(json.dumps(doc))
+    (stack,) = load_plan(saved)
+    failed = [e for e in check(stack) if not e["passed"] and e["enforcement"] == "mandatory"]
+    assert [e["policy"] for e in failed] == [BINDING], failed
+    assert "not taken from the AKS cluster" in failed[0]["message"]
