@@ -92,7 +92,11 @@ SOURCES: tuple[tuple[str, str], ...] = (
             "are tied the same way. An Azure federated credential's `issuer` is the AKS cluster's own "
             "`oidcIssuerProfile.issuerUrl` (MicrosoftDocs/azure-docs articles/aks/workload-identity-deploy-cluster.md):"
             " equal to it where the cluster's outputs are visible (CrossGuard stack policies), taken from the cluster "
-            "(a dependency on the ManagedCluster) in a plan, so a fixed string fails."
+            "(a dependency on the ManagedCluster) in a plan, so a fixed string fails. Where the identities' outputs "
+            "are visible (CrossGuard), each ServiceAccount must be trusted by the binding of the very identity its "
+            "annotation names (the Google service account's `email`, the identity's `clientId`; a binding belongs to "
+            "the identity it depends on, or to the e-mail in `projects/{PROJECT_ID}/serviceAccounts/{EMAIL}`, IAM "
+            "API projects.serviceAccounts.get), so swapped bindings fail."
         ),
     ),
     (
@@ -342,9 +346,9 @@ they apply.
 
 ## Not checked (yet)
 
-- Which Google service account a GKE Workload Identity member is granted on is not matched with the e-mail in the
-  ServiceAccount's `iam.gke.io/gcp-service-account` annotation: bindings and annotations are matched by the
-  Kubernetes ServiceAccount they name (the plan's placeholders carry no e-mail for the binding's account).
+- Offline, a GKE member or Azure federated credential is matched with the ServiceAccounts by the name it trusts,
+  not with the identity the ServiceAccount's annotation names: the plan has no e-mail or client id (outputs). Two
+  bindings swapped between two models therefore pass the offline gates and fail only the CrossGuard pack.
 - A RequestAuthentication without `audiences` passes `model-jwt-rules`: the stack file allows a JWT without
   audiences (`access.jwt.audiences` is optional), and every shipped stack sets them.
 - The models' per-model NetworkPolicy (metrics port 15090 readable by Prometheus only) has no rule yet; one should

@@ -477,6 +477,55 @@ def _models_run_as_bound(resources: Sequence[Resource]) -> Iterator[Finding]:
             )
 
 
+GSA = "gcp:serviceaccount/account:Account"
+AZ_IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
+_GSA_NAME = re.compile(r"projects/[^/]+/serviceAccounts/(?P<email>[^/@]+@[^/]+)", re.ASCII)
+
+
+def _paired_bindings(resources: Sequence[Resource]) -> Iterator[Finding]:
+    """Where the identities' own values are visible (CrossGuard's stack policies see outputs: a Google service
+    account's ``email``, a user-assigned identity's ``clientId``), each Kubernetes ServiceAccount is trusted by the
+    binding of the very identity its annotation names, not only by some binding: two models whose bindings name
+    each other's ServiceAccount pass the name checks above but fail here. A binding belongs to the identity it
+    depends on (an IAMMember on ``gsa.name``, a federated credential under ``identity.name``), or, on GKE, to the
+    e-mail in its ``serviceAccountId`` (``projects/{PROJECT_ID}/serviceAccounts/{EMAIL_ADDRESS}``: IAM API
+    projects.serviceAccounts.get, docs.cloud.google.com/iam/docs/reference/rest/v1/projects.serviceAccounts/get). In a
+    plan those values are unknown and nothing is paired."""
+    owners: dict[str, tuple[str, str]] = {}  # identity URN -> (annotation key, the value the annotation carries)
+    for r in resources:
+        if r.type == GSA and isinstance(r.props.get("email"), str) and r.props["email"]:
+            owners[r.urn] = (GKE_SA_ANNOTATION, r.props["email"])
+        elif r.type == AZ_IDENTITY and isinstance(r.props.get("clientId"), str) and r.props["clientId"]:
+            owners[r.urn] = (AZURE_SA_ANNOTATION, r.props["clientId"])
+    trusts: dict[tuple[str, str], set[tuple[str, str]]] = {}
+    for r in resources:
+        found: tuple[str, str] | None = None
+        subject: re.Match[str] | None = None
+        if r.type in (GSA_MEMBER, GSA_BINDING) and r.props.get("role") == WI_USER:
+            sa_id = r.props.get("serviceAccountId")
+            m = _GSA_NAME.fullmatch(sa_id) if isinstance(sa_id, str) else None
+            found = (GKE_SA_ANNOTATION, m["email"]) if m else None
+            members = [r.props.get("member")] if r.type == GSA_MEMBER else as_list(r.props.get("members"))
+            subject = next((g for x in members if isinstance(x, str) and (g := GKE_MEMBER.fullmatch(x))), None)
+        elif r.type == AZ_FIC and isinstance(r.props.get("subject"), str):
+            subject = K8S_SUBJECT.fullmatch(r.props["subject"])
+        if found is None:
+            found = next((owners[d] for d in r.depends_on if d in owners), None)
+        if found is not None and subject is not None:
+            trusts.setdefault(found, set()).add((subject["ns"], subject["sa"]))
+    for ns, name, marks, declared in annotated_service_accounts(resources):
+        for key in (GKE_SA_ANNOTATION, AZURE_SA_ANNOTATION):
+            value = marks.get(key)
+            if not isinstance(value, str) or (key, value) not in trusts:
+                continue
+            if (str(ns), name) not in trusts[(key, value)]:
+                others = ", ".join(f"{a}/{b}" for a, b in sorted(trusts[(key, value)]))
+                yield Finding(
+                    declared.urn,
+                    f"ServiceAccount {ns}/{name} acts as {value} ({key}), whose binding trusts {others}, not it",
+                )
+
+
 def _binding(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
     """What only several resources together say (a StackValidationPolicy: CrossGuard runs it after the resources are
     registered): the GKE member names the cluster's workload pool; the ServiceAccount annotated with a role is the
@@ -500,6 +549,7 @@ def _binding(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
                     )
     yield from _ksa_bindings(resources)
     yield from _fic_issuers(resources)
+    yield from _paired_bindings(resources)
     yield from _models_run_as_bound(resources)
     for ns, name, marks, declared in annotated_service_accounts(resources):
         arn = marks.get(IRSA_ANNOTATION)
@@ -711,7 +761,7 @@ RULES = [
         ),
         enforcement="mandatory",
         area="identity",
-        applies_to=(IAM_ROLE, K8S_SA, HELM_RELEASE, GSA_MEMBER, GSA_BINDING, AZ_FIC, GKE, AKS, ISVC),
+        applies_to=(IAM_ROLE, K8S_SA, HELM_RELEASE, GSA, GSA_MEMBER, GSA_BINDING, AZ_IDENTITY, AZ_FIC, GKE, AKS, ISVC),
         check_stack=_binding,
         unknown=lambda r: (
             f"issuer of {r.name}"

@@ -636,3 +636,59 @@ def test_check_over_a_saved_plan_ties_the_issuer(tmp_path: Any) -> None:
     failed = [e for e in check(stack) if not e["passed"] and e["enforcement"] == "mandatory"]
     assert [e["policy"] for e in failed] == [BINDING], failed
     assert "not taken from the AKS cluster" in failed[0]["message"]
+
+
+# ------------------------------------------------------------------------------------------------ paired identities
+
+GSA_T = "gcp:serviceaccount/account:Account"
+WI_T = "gcp:serviceaccount/iAMMember:IAMMember"
+UAI_T = "azure-native:managedidentity:UserAssignedIdentity"
+
+
+def _annotated(name: str, key: str, value: str) -> Resource:
+    meta = {"name": name, "namespace": "models", "annotations": {key: value}}
+    return Resource(SA, name, f"urn:sa:{name}", {"metadata": meta, "automountServiceAccountToken": False})
+
+
+def _gke(pairs: dict[str, str], by_id: bool = False) -> list[Resource]:
+    """Two Google service accounts (outputs visible, as CrossGuard's stack view has them), the KSAs annotated with
+    their e-mails, and for each GSA a member trusting the KSA ``pairs`` maps it to."""
+    out: list[Resource] = []
+    for g in ("a", "b"):
+        email = f"{g}@p.iam.gserviceaccount.com"
+        out.append(Resource(GSA_T, g, f"urn:gsa:{g}", {"accountId": g, "email": email}))
+        out.append(_annotated(f"m-{g}", "iam.gke.io/gcp-service-account", email))
+        member = {
+            "role": "roles/iam.workloadIdentityUser",
+            "member": f"serviceAccount:p.svc.id.goog[models/{pairs[g]}]",
+            "serviceAccountId": f"projects/p/serviceAccounts/{email}" if by_id else "projects/p/serviceAccounts/x",
+        }
+        out.append(Resource(WI_T, f"wi-{g}", f"urn:wi:{g}", member, depends_on=() if by_id else (f"urn:gsa:{g}",)))
+    return out
+
+
+def _azure(pairs: dict[str, str]) -> list[Resource]:
+    out: list[Resource] = [_aks(ISSUER)]
+    for g in ("a", "b"):
+        out.append(Resource(UAI_T, g, f"urn:uai:{g}", {"name": g, "clientId": f"client-{g}"}))
+        out.append(_annotated(f"m-{g}", "azure.workload.identity/client-id", f"client-{g}"))
+        props = {"issuer": ISSUER, "subject": f"system:serviceaccount:models:{pairs[g]}"}
+        out.append(Resource(FIC, f"fic-{g}", f"urn:fic:{g}", props, depends_on=("urn:aks", f"urn:uai:{g}")))
+    return out
+
+
+@pytest.mark.parametrize(
+    ("resources", "fragment"),
+    [
+        (_gke({"a": "m-a", "b": "m-b"}), None),
+        (_gke({"a": "m-b", "b": "m-a"}), "acts as a@p.iam.gserviceaccount.com"),
+        (_gke({"a": "m-a", "b": "m-b"}, by_id=True), None),
+        (_gke({"a": "m-b", "b": "m-a"}, by_id=True), "whose binding trusts models/m-b, not it"),
+        (_azure({"a": "m-a", "b": "m-b"}), None),
+        (_azure({"a": "m-b", "b": "m-a"}), "acts as client-a"),
+    ],
+)
+def test_each_service_account_is_trusted_by_its_own_identity(resources: list[Resource], fragment: str | None) -> None:
+    """Swapped bindings (each model's identity trusting the other model's ServiceAccount) pass every name check; the
+    pairing by the identity's own e-mail or client id (visible to CrossGuard) fails them."""
+    _check(BINDING, resources, fragment)
