@@ -403,8 +403,8 @@ grant naming another namespace or the model's name instead of its ServiceAccount
 ServiceAccount, a model AuthorizationPolicy flipped to DENY, an internal model open to every caller, a JWT rule
 whose issuer is its JWKS URL or that forwards the token, the prod gateway's or istiod's autoscaler floor at 1, AKS
 local accounts, GKE node metadata, Karpenter's IMDS hop limit and the mesh PeerAuthentication in the wrong
-namespace. Last run (58 mutations, 46 in the source): caught by their rule in the plain plan 44/44, with
-`--placeholders` 44/44, rule slips caught by the rule tests 12/12; two chart-version slips are refused by the
+namespace. Last run (59 mutations, 46 in the source): caught by their rule in the plain plan 44/44, with
+`--placeholders` 44/44, rule slips caught by the rule tests 13/13; two chart-version slips are refused by the
 program before any policy runs (the stack config validation) and are not counted.
 
 ## Rendered manifests
