@@ -126,6 +126,9 @@ def create_cluster(
                 kubeconfig=ex.kubeconfig if ex else None,
                 context=ex.context if ex else None,
                 zones=ex.zones if ex else 1,
+                network_policy_enforced={"enforced": True, "not-enforced": False}.get(ex.network_policy)
+                if ex
+                else None,
             ),
             opts,
         )

@@ -322,6 +322,13 @@ class ManagedCluster(pulumi.ComponentResource, abc.ABC):
         return True
 
     @property
+    def network_policy_enforced(self) -> bool | None:
+        """True: every managed cluster is built with a network plugin that enforces NetworkPolicy (EKS: the VPC
+        CNI's ``enableNetworkPolicy``, eks.py; GKE: Dataplane V2, with which Kubernetes NetworkPolicy is always on,
+        cloud.google.com/kubernetes-engine/docs/concepts/dataplane-v2; AKS: ``network_policy="cilium"``, aks.py)."""
+        return True
+
+    @property
     def kube_proxy_scrapable(self) -> bool:
         """Whether kube-proxy's metrics can be scraped (each cloud sets ``_kube_proxy_scrapable`` in its module)."""
         return self._kube_proxy_scrapable

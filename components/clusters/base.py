@@ -274,6 +274,15 @@ class KubernetesCluster(Protocol):
         """Which cluster DNS server runs (:data:`ClusterDns`), so its metrics are scraped from the right ports."""
         ...
 
+    @property
+    def network_policy_enforced(self) -> bool | None:
+        """Whether Kubernetes NetworkPolicy is enforced on this cluster's pods: True where the cluster's network
+        plugin enforces it (EKS with the VPC CNI's network policy agent, GKE Dataplane V2, AKS with Cilium), False
+        where it does not, None where it is not known (an existing cluster that does not say). Each model's
+        NetworkPolicy is rendered either way; where this is not True the plan says that the metrics ports stay
+        open."""
+        ...
+
     def load_balancer_annotations(self, idle_timeout_seconds: int) -> Mapping[str, str]:
         """Annotations for a ``LoadBalancer`` Service that keep an idle connection open for ``idle_timeout_seconds``
         on the load balancer the cloud creates for it, capped at what the cloud allows; empty where the cloud's

@@ -21,12 +21,14 @@ class ExistingClusterArgs:
 
     ``kubeconfig``: path to a kubeconfig file. Default: the ``KUBECONFIG`` environment variable, else
     ``~/.kube/config``, read by the provider at deploy time. ``context``: the kubeconfig context. Default: the
-    file's current context. ``zones``: how many zones the nodes span. Default: 1.
+    file's current context. ``zones``: how many zones the nodes span. Default: 1. ``network_policy_enforced``:
+    whether the cluster's network plugin enforces NetworkPolicy (True, False, or None: not known). Default: None.
     """
 
     kubeconfig: str | None = None
     context: str | None = None
     zones: int = 1
+    network_policy_enforced: bool | None = None
 
 
 class ExistingCluster(pulumi.ComponentResource):
@@ -127,6 +129,12 @@ class ExistingCluster(pulumi.ComponentResource):
             f"{loc.scheme}:// storage; set publicStorage: true for a public bucket, or serve from pvc://, oci:// "
             "or hf://",
         )
+
+    @property
+    def network_policy_enforced(self) -> bool | None:
+        """As the arguments say (``cluster.existing.networkPolicy``); None by default: a cluster we did not build
+        may run a network plugin without NetworkPolicy support."""
+        return self._args.network_policy_enforced
 
     @property
     def kube_proxy_scrapable(self) -> bool:

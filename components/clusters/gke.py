@@ -472,6 +472,23 @@ class GkeCluster(ManagedCluster):
         ``system-node-critical`` pods are admitted outside kube-system only with a matching ResourceQuota."""
         return replace(self._gpu, driver_root=NVIDIA_DRIVER_ROOT, critical_priority_needs_quota=True)
 
+    def load_balancer_annotations(self, idle_timeout_seconds: int) -> Mapping[str, str]:
+        """None: nothing to set, and nothing settable. A ``LoadBalancer`` Service on GKE gets an external passthrough
+        Network Load Balancer, which is not a proxy: "The load balancer itself doesn't terminate user connections"
+        and the backends answer the clients directly (cloud.google.com/load-balancing/docs/network, "Backend
+        service-based external passthrough Network Load Balancer overview"), so unlike the Classic ELB (60 s) and the
+        Azure Load Balancer (4 min) it has no idle timeout that closes a connection. It keeps each connection's
+        backend in a connection tracking table (.../network/ext-netlb-traffic-distribution, "Backend selection and
+        connection tracking": a backend chosen by consistent hashing, then recorded); an entry idle for 60 s is
+        dropped ("For external passthrough Network Load Balancers the default is 60 seconds. This option is not
+        available publicly", Compute API ``BackendServiceConnectionTrackingPolicy.idleTimeoutSec``), so GKE cannot
+        raise it, and the connection's next packet is hashed again: to the same node while the load balancer's set
+        of backends is unchanged. A request waiting for a cold start therefore keeps its connection unless the
+        backends change in the wait (whether a node that a cold start adds joins them depends on how GKE builds the
+        backends, not checked here); a client that sends TCP keepalives more often than every 60 s keeps the entry.
+        ``idle_timeout_seconds`` is not used."""
+        return {}
+
     def grant_dns_admin(
         self,
         name: str,

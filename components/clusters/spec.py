@@ -193,6 +193,13 @@ class ExistingSpec(Spec):
     """Kubeconfig context to use. Default: the file's current context."""
     zones: int = Field(1, ge=1, le=10)
     """How many zones the cluster's nodes span (1-10); reported in the cluster's outputs."""
+    network_policy: Literal["enforced", "not-enforced", "unknown"] = "unknown"
+    (
+        "Whether the cluster's network plugin enforces Kubernetes NetworkPolicy: ``enforced``, ``not-enforced`` or "
+        "``unknown`` (a NetworkPolicy has no effect without a network plugin that implements it: Kubernetes docs, "
+        "Network Policies, Prerequisites). Each model's NetworkPolicy keeps its metrics ports to Prometheus; unless "
+        "``enforced``, the plan warns that they are open."
+    )
 
 
 class AwsSpec(Spec):

@@ -11,6 +11,9 @@ Children (every one on the cluster's provider, after ``platform.ready``, named `
 - ``isvc``: the InferenceService (waits for ``Ready``);
 - ``jwt`` + ``authz``: Istio RequestAuthentication (public JWT models) and the ALLOW AuthorizationPolicy;
 - ``pdb``: a PodDisruptionBudget when ``minReplicas >= 2``;
+- ``netpol``: a NetworkPolicy that lets only the platform's Prometheus read the pods' metrics ports and leaves the
+  serving ports to Istio (:mod:`components.serving._netpol`); where the cluster may not enforce NetworkPolicy
+  (:attr:`KubernetesCluster.network_policy_enforced` not True) the plan says the metrics stay open;
 - ``metrics``, ``alerts``, ``dashboard``: PodMonitor, PrometheusRule (with SLOs) and Grafana dashboard ConfigMap,
   when the platform runs monitoring.
 """
@@ -29,7 +32,7 @@ from components.clusters.base import StorageAccess
 from components.errors import SpecError
 from components.naming import child_name, child_opts, standard_labels, type_token
 from components.platform.handles import PlatformHandles
-from components.serving import _auth, _monitoring, _runtime
+from components.serving import _auth, _monitoring, _netpol, _runtime
 from components.serving.namespace import create_namespace
 from components.serving.spec import ModelSpec, check_model_name, platform_problems
 from components.storage import parse_storage_uri
@@ -178,6 +181,19 @@ def cluster_url(name: str, spec: ModelSpec, platform: PlatformHandles) -> str:
     return f"http://{name}-predictor.{spec.namespace}.svc.cluster.local"
 
 
+def metrics_exposure_warning(name: str, spec: ModelSpec, enforced: bool | None) -> str | None:
+    """What the plan says when the cluster may not enforce the model's NetworkPolicy (``enforced`` not True): then
+    any pod that reaches a model pod's IP reads its request metrics (ports 15090, 15020, 9091)."""
+    if enforced is True:
+        return None
+    state = "does not enforce" if enforced is False else "may not enforce"
+    return (
+        f"model {spec.namespace}/{name}: the cluster {state} NetworkPolicy, so any pod that reaches a model pod's IP "
+        "can read its request metrics (ports 15090, 15020, 9091); serving is unaffected. If the cluster's network "
+        "plugin enforces NetworkPolicy, set cluster.existing.networkPolicy: enforced"
+    )
+
+
 class ModelService(pulumi.ComponentResource):
     """Serve one model: InferenceService, identity, auth, disruption budget, metrics, alerts and dashboard.
 
@@ -296,6 +312,18 @@ class ModelService(pulumi.ComponentResource):
             spec=_auth.authorization_policy(name, spec, platform.deployment_mode),
             opts=opts_(),
         )
+        k8s.networking.v1.NetworkPolicy(
+            child_name(name, "netpol"),
+            metadata=meta("netpol"),
+            spec=_netpol.network_policy_args(
+                _netpol.network_policy(
+                    name, platform.deployment_mode, platform.monitoring_namespace if platform.monitoring else None
+                )
+            ),
+            opts=opts_(),
+        )
+        if why := metrics_exposure_warning(name, spec, cluster.network_policy_enforced):
+            pulumi.log.warn(why, resource=self)
         if spec.scaling.min_replicas >= 2:
             k8s.policy.v1.PodDisruptionBudget(
                 child_name(name, "pdb"),

@@ -39,7 +39,20 @@ virtual-service/#Headers). The activator picks the revision as Go reads headers 
 either is empty: pkg/activator/handler/context_handler.go, knative/serving 1.21.3), keeps the caller's headers
 (``Authorization`` included) and calls the pods as itself. The queue-proxy answers probes itself (:func:`probe`).
 Prometheus (no sidecar) scrapes the sidecar's port 15090, which Istio does not intercept, so no Istio policy
-applies there: only a NetworkPolicy could (:func:`metrics_scrapers`).
+applies there: the model's NetworkPolicy does (:func:`metrics_scrapers`).
+
+**Kubernetes NetworkPolicy** (kubernetes.io/docs/concepts/services-networking/network-policies/ and the
+``networking.k8s.io/v1`` API reference), checked before Istio on every connection that reaches a pod
+(:func:`admits`): a pod is isolated for ingress when a NetworkPolicy in its namespace selects it (``podSelector``;
+``{}`` selects every pod) and lists ``Ingress`` in ``policyTypes`` (absent: Ingress always, Egress only with egress
+rules); an isolated pod accepts a connection that some ingress rule of some such policy allows (policies add up).
+A rule allows when one of its ``from`` peers matches (absent or empty: every source) and one of its ``ports`` does
+(absent or empty: every port). A peer with ``podSelector`` alone selects pods in the policy's namespace;
+``namespaceSelector`` alone, every pod of the selected namespaces; both, the selected pods of the selected
+namespaces. A port matches on ``protocol`` (default TCP) and ``port``, or the range ``port``..``endPort``; an absent
+``port`` matches every port. Traffic from the node the pod runs on (the kubelet's probes) is always allowed.
+Named ports, ``ipBlock`` peers and namespace selectors on labels other than ``kubernetes.io/metadata.name`` (the
+label the API server sets on every namespace to its name) are not evaluated (:class:`Unsupported`).
 """
 
 from __future__ import annotations
@@ -48,8 +61,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from components.platform import istio
-from components.serving import _auth, _runtime
+from components.platform import istio, monitoring
+from components.serving import _auth, _netpol, _runtime
 
 ROOT_NAMESPACE = istio.NAMESPACE
 GATEWAY_NAMESPACE = istio.NAMESPACE
@@ -149,6 +162,117 @@ class Verdict:
 
     allowed: bool
     why: str
+
+
+@dataclass(frozen=True)
+class Source:
+    """Who opens a TCP connection, as a NetworkPolicy sees it: a pod (its namespace and labels), or the node the
+    destination pod runs on (``namespace`` None: the kubelet)."""
+
+    namespace: str | None
+    labels: tuple[tuple[str, str], ...] = ()
+
+    def label_map(self) -> dict[str, str]:
+        """The pod's labels."""
+        return dict(self.labels)
+
+
+NODE = Source(None)
+"""The destination pod's node (the kubelet's probes and lifecycle hooks)."""
+
+
+def source(namespace: str, labels: Mapping[str, str] | None = None) -> Source:
+    """A pod in ``namespace`` with ``labels``."""
+    return Source(namespace, tuple(sorted((labels or {}).items())))
+
+
+def selects(selector: Mapping[str, Any] | None, labels: Mapping[str, str]) -> bool:
+    """Whether a Kubernetes label selector (``matchLabels``, ``matchExpressions`` with In, NotIn, Exists,
+    DoesNotExist) selects ``labels``; an empty selector selects everything."""
+    selector = selector or {}
+    if any(labels.get(k) != v for k, v in (selector.get("matchLabels") or {}).items()):
+        return False
+    for expr in selector.get("matchExpressions") or []:
+        key, op, values = expr["key"], expr["operator"], expr.get("values") or []
+        if op == "In" and labels.get(key) not in values:
+            return False
+        if op == "NotIn" and key in labels and labels[key] in values:
+            return False
+        if op == "Exists" and key not in labels:
+            return False
+        if op == "DoesNotExist" and key in labels:
+            return False
+        if op not in ("In", "NotIn", "Exists", "DoesNotExist"):
+            raise Unsupported(f"label selector operator {op}")
+    return True
+
+
+NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
+
+
+def _peer(peer: Mapping[str, Any], policy_namespace: str, src: Source) -> bool:
+    if "ipBlock" in peer:
+        raise Unsupported("NetworkPolicy ipBlock peer")
+    if src.namespace is None:
+        return False
+    pods, namespaces = peer.get("podSelector"), peer.get("namespaceSelector")
+    if namespaces is None and src.namespace != policy_namespace:
+        return False
+    if namespaces is not None:
+        keys = {*(namespaces.get("matchLabels") or {})} | {e["key"] for e in namespaces.get("matchExpressions") or []}
+        if keys - {NAMESPACE_NAME_LABEL}:
+            # only the label every namespace carries is known here; another would be guessed
+            raise Unsupported(f"namespaceSelector on {sorted(keys - {NAMESPACE_NAME_LABEL})}")
+        if not selects(namespaces, {NAMESPACE_NAME_LABEL: src.namespace}):
+            return False
+    return pods is None or selects(pods, src.label_map())
+
+
+def _port(spec: Mapping[str, Any], port: int, protocol: str) -> bool:
+    if spec.get("protocol", "TCP") != protocol:
+        return False
+    first = spec.get("port")
+    if first is None:
+        return True
+    if isinstance(first, str):
+        raise Unsupported(f"NetworkPolicy named port {first}")
+    return int(first) <= port <= int(spec.get("endPort", first))
+
+
+def _ingress_isolating(policy: Mapping[str, Any], workload: Workload) -> bool:
+    spec = policy.get("spec") or {}
+    if policy.get("metadata", {}).get("namespace", "default") != workload.namespace:
+        return False
+    if not selects(spec.get("podSelector"), workload.labels):
+        return False
+    return "Ingress" in (spec.get("policyTypes") or ["Ingress"])
+
+
+def admits(
+    objects: Sequence[Mapping[str, Any]], workload: Workload, src: Source, port: int, protocol: str = "TCP"
+) -> Verdict:
+    """Whether the NetworkPolicies let ``src`` connect to ``workload`` on ``port`` (see the module docstring)."""
+    policies = [
+        o
+        for o in objects
+        if o.get("kind") == "NetworkPolicy"
+        and str(o.get("apiVersion", "networking.k8s.io/v1")).startswith("networking.k8s.io")
+        and _ingress_isolating(o, workload)
+    ]
+    if not policies:
+        return Verdict(True, f"{workload.name}:{port} not isolated by any NetworkPolicy")
+    if src.namespace is None:
+        return Verdict(True, f"{workload.name}:{port} from its node (always allowed)")
+    for policy in policies:
+        ns = policy["metadata"].get("namespace", "default")
+        for rule in policy["spec"].get("ingress") or []:
+            froms = rule.get("from") or []
+            ports = rule.get("ports") or []
+            if (not froms or any(_peer(p, ns, src) for p in froms)) and (
+                not ports or any(_port(p, port, protocol) for p in ports)
+            ):
+                return Verdict(True, f"{workload.name}:{port} allowed by NetworkPolicy {policy['metadata']['name']}")
+    return Verdict(False, f"connection refused at {workload.name}:{port}: no NetworkPolicy rule allows it")
 
 
 def _match(value: str | None, pattern: str, *, fold: bool = False, presence: bool = False) -> bool:
@@ -365,6 +489,8 @@ class Model:
 
 ACTIVATOR = Workload(_auth.KNATIVE_NAMESPACE, dict(_auth.ACTIVATOR_LABELS), "activator")
 GATEWAY = Workload(GATEWAY_NAMESPACE, GATEWAY_LABELS, "gateway")
+ACTIVATOR_SOURCE = source(_auth.KNATIVE_NAMESPACE, _auth.ACTIVATOR_LABELS)
+GATEWAY_SOURCE = source(GATEWAY_NAMESPACE, GATEWAY_LABELS)
 
 
 def model_of(isvc: Mapping[str, Any]) -> Model:
@@ -386,19 +512,33 @@ def model_of(isvc: Mapping[str, Any]) -> Model:
 
 @dataclass(frozen=True)
 class Caller:
-    """Who calls: a pod in a namespace (meshed), or the internet (only through the public gateway)."""
+    """Who calls: a pod in a namespace (its mesh identity ``peer``, its ``src`` for NetworkPolicies), or the
+    internet (only through the public gateway: no ``src``)."""
 
     label: str
     peer: Peer
     internet: bool = False
+    src: Source | None = None
 
 
 INTERNET = Caller("internet", PLAINTEXT, internet=True)
 
 
-def in_namespace(namespace: str) -> Caller:
-    """A meshed pod in ``namespace``."""
-    return Caller(f"pod in {namespace}", pod(namespace))
+def in_namespace(namespace: str, labels: Mapping[str, str] | None = None) -> Caller:
+    """A meshed pod in ``namespace`` (with ``labels``)."""
+    return Caller(f"pod in {namespace}", pod(namespace), src=source(namespace, labels))
+
+
+PROMETHEUS = Caller("prometheus", PLAINTEXT, src=source(monitoring.NAMESPACE, _netpol.PROMETHEUS_POD_LABELS))
+"""The platform's Prometheus: no sidecar (plaintext to Istio), in the monitoring namespace, with the labels
+kube-prometheus-stack gives its pods (:data:`components.serving._netpol.PROMETHEUS_POD_LABELS`)."""
+AUTOSCALER = Caller(
+    "autoscaler",
+    Peer(_auth.AUTOSCALER, _auth.KNATIVE_NAMESPACE),
+    src=source(_auth.KNATIVE_NAMESPACE, {"app": "autoscaler"}),
+)
+"""Knative's autoscaler (``sa/controller``; pod label ``app: autoscaler``, config/core/deployments/autoscaler.yaml,
+knative/serving 1.21.3)."""
 
 
 @dataclass(frozen=True)
@@ -410,7 +550,12 @@ class Outcome:
     hops: tuple[str, ...]
 
 
-def _at_model(objects: Sequence[Mapping[str, Any]], m: Model, peer: Peer, req: Request) -> tuple[bool, str]:
+def _at_model(
+    objects: Sequence[Mapping[str, Any]], m: Model, peer: Peer, src: Source, req: Request
+) -> tuple[bool, str]:
+    l4 = admits(objects, m.pods, src, req.port)
+    if not l4.allowed:
+        return False, l4.why
     v = decide(objects, m.pods, peer, req)
     if v.allowed and m.mode == "Knative" and probe(req):
         return False, v.why + "; answered by the queue-proxy (probe), not the model"
@@ -418,8 +563,12 @@ def _at_model(objects: Sequence[Mapping[str, Any]], m: Model, peer: Peer, req: R
 
 
 def _through_activator(
-    objects: Sequence[Mapping[str, Any]], m: Model, peer: Peer, req: Request, hops: list[str]
+    objects: Sequence[Mapping[str, Any]], m: Model, peer: Peer, src: Source, req: Request, hops: list[str]
 ) -> bool:
+    l4 = admits(objects, ACTIVATOR, src, 8012)
+    if not l4.allowed:
+        hops.append(l4.why)
+        return False
     v = decide(objects, ACTIVATOR, peer, replace(req, port=8012))
     hops.append(v.why)
     if not v.allowed:
@@ -428,7 +577,7 @@ def _through_activator(
     if target != (m.namespace, m.revision):
         hops.append(f"activator serves {target[0]}/{target[1]}, not {m.namespace}/{m.revision}")
         return False
-    ok, why = _at_model(objects, m, _auth_peer_activator(), replace(req, port=m.port))
+    ok, why = _at_model(objects, m, _auth_peer_activator(), ACTIVATOR_SOURCE, replace(req, port=m.port))
     hops.append(why)
     return ok
 
@@ -437,7 +586,9 @@ def _auth_peer_activator() -> Peer:
     return Peer(_auth.ACTIVATOR, _auth.KNATIVE_NAMESPACE)
 
 
-def _revision(objects: Sequence[Mapping[str, Any]], m: Model, peer: Peer, req: Request, at_zero: bool) -> list[Outcome]:
+def _revision(
+    objects: Sequence[Mapping[str, Any]], m: Model, peer: Peer, src: Source, req: Request, at_zero: bool
+) -> list[Outcome]:
     """The revision's endpoints: the activator at zero (or while it buffers), else the pods."""
     # the route's ``set``: whatever the caller sent under these names (any case, any number) is replaced
     headers = set_header(req.headers, _auth.REVISION_HEADER, m.revision)
@@ -445,9 +596,9 @@ def _revision(objects: Sequence[Mapping[str, Any]], m: Model, peer: Peer, req: R
     out = []
     if at_zero or m.activator_when_running:
         hops: list[str] = []
-        out.append(Outcome("activator", _through_activator(objects, m, peer, req, hops), tuple(hops)))
+        out.append(Outcome("activator", _through_activator(objects, m, peer, src, req, hops), tuple(hops)))
     if not at_zero:
-        ok, why = _at_model(objects, m, peer, replace(req, port=m.port))
+        ok, why = _at_model(objects, m, peer, src, replace(req, port=m.port))
         out.append(Outcome("pods", ok, (why,)))
     return out
 
@@ -485,6 +636,9 @@ def routes(
             out["public gateway"] = _via_local_gateway(objects, m, base, at_zero, gw.why)
     if caller.internet:
         return out
+    if caller.src is None:
+        raise ValueError(f"caller {caller.label}: a pod caller needs its src (namespace and labels)")
+    src = caller.src
     if m.mode == "Knative":
         gw = decide(objects, GATEWAY, PLAINTEXT, replace(base, host=m.top_host, port=LOCAL_GATEWAY_PORT))
         out["local gateway"] = (
@@ -492,7 +646,7 @@ def routes(
             if gw.allowed
             else [Outcome("gateway", False, (gw.why,))]
         )
-        out["mesh"] = _revision(objects, m, caller.peer, replace(base, host=m.predictor_host), at_zero)
+        out["mesh"] = _revision(objects, m, caller.peer, src, replace(base, host=m.predictor_host), at_zero)
         rev_host = f"{m.revision}.{m.namespace}.svc.cluster.local"
         rev, ns = (_auth.REVISION_HEADER, m.revision), (_auth.NAMESPACE_HEADER, m.namespace)
         forged = replace(base, host=rev_host, headers=(*base.headers, rev, ns))
@@ -508,13 +662,13 @@ def routes(
             ("activator (empty revision header)", empty),
         ):
             hops: list[str] = []
-            reached = _through_activator(objects, m, caller.peer, req, hops)
+            reached = _through_activator(objects, m, caller.peer, src, req, hops)
             out["activator"].append(Outcome(label, reached, tuple(hops)))
     else:
-        ok, why = _at_model(objects, m, caller.peer, replace(base, host=m.predictor_host, port=m.port))
+        ok, why = _at_model(objects, m, caller.peer, src, replace(base, host=m.predictor_host, port=m.port))
         out["mesh"] = [Outcome("pods", ok, (why,))]
     if not at_zero:
-        ok, why = _at_model(objects, m, caller.peer, replace(base, host=m.predictor_host, port=m.port))
+        ok, why = _at_model(objects, m, caller.peer, src, replace(base, host=m.predictor_host, port=m.port))
         out["pod"] = [Outcome("pods", ok, (why,))]
     return out
 
@@ -526,12 +680,13 @@ def _via_local_gateway(
     the revision, with the gateway as the peer. Standard mode: the gateway calls the predictor's pods."""
     req = replace(base, host=m.predictor_host)
     if m.mode != "Knative":
-        ok, why = _at_model(objects, m, pod(GATEWAY_NAMESPACE, istio.GATEWAY_RELEASE), replace(req, port=m.port))
+        gateway = pod(GATEWAY_NAMESPACE, istio.GATEWAY_RELEASE)
+        ok, why = _at_model(objects, m, gateway, GATEWAY_SOURCE, replace(req, port=m.port))
         return [Outcome("pods", ok, (first, why))]
     local = decide(objects, GATEWAY, PLAINTEXT, replace(req, port=LOCAL_GATEWAY_PORT))
     if not local.allowed:
         return [Outcome("local gateway", False, (first, local.why))]
-    outcomes = _revision(objects, m, Peer(GATEWAY_PRINCIPAL, GATEWAY_NAMESPACE), req, at_zero)
+    outcomes = _revision(objects, m, Peer(GATEWAY_PRINCIPAL, GATEWAY_NAMESPACE), GATEWAY_SOURCE, req, at_zero)
     return [Outcome(o.route, o.reached, (first, local.why, *o.hops)) for o in outcomes]
 
 
@@ -542,30 +697,29 @@ def reaches(outcomes: Mapping[str, list[Outcome]], route: str | None = None) -> 
 
 
 def metrics_scrapers(objects: Sequence[Mapping[str, Any]], isvc: Mapping[str, Any], caller: Caller) -> dict[str, bool]:
-    """Which metrics ports of the model's pods ``caller`` can read.
+    """Which metrics ports of the model's pods ``caller`` can read, by port.
 
-    - Envoy's 15090: not intercepted by Istio (the injector excludes it from inbound redirection: ``-d
-      15090,15021,...``, manifests/charts/istio-control/istio-discovery/files/injection-template.yaml, Istio
-      1.30.3), so no Istio policy applies; only a Kubernetes NetworkPolicy selecting the pods could restrict it.
-      Without one, every in-cluster caller (a pod on the pod network) reads it; a NetworkPolicy in the model's
-      namespace is not evaluated here and raises :class:`Unsupported`.
-    - in Knative mode, the queue-proxy's 9090 (autoscaler metrics), through the sidecar: a caller without a sidecar
-      (Prometheus) is plaintext, which STRICT mTLS rejects on intercepted ports; else the model's policies decide.
+    - Envoy's 15090 and pilot-agent's 15020 (merged Prometheus stats): not intercepted by Istio (the injector
+      excludes them from inbound redirection: ``-d 15090,15021,15020``, manifests/charts/istio-control/
+      istio-discovery/files/injection-template.yaml, Istio 1.30.3), so no Istio policy applies: the NetworkPolicies
+      decide (:func:`admits`).
+    - in Knative mode, the queue-proxy's 9090 (autoscaler metrics) and 9091 (request metrics): intercepted, so the
+      NetworkPolicies and then Istio decide; a caller without a sidecar (Prometheus) is plaintext, which STRICT mTLS
+      rejects on intercepted ports.
+
+    The internet has no route to a pod IP: every port is False.
     """
     m = model_of(isvc)
-    netpols = [
-        o
-        for o in objects
-        if o.get("kind") == "NetworkPolicy" and o.get("metadata", {}).get("namespace", "default") == m.namespace
-    ]
-    if netpols:
-        raise Unsupported(f"NetworkPolicy {netpols[0]['metadata'].get('name')} in {m.namespace}")
-    out = {str(ENVOY_METRICS_PORT): not caller.internet}
-    if m.mode == "Knative":
-        port = int(_auth.AUTOSCALER_METRICS_PORT)
-        if caller.peer.principal is None:
+    plain = (_netpol.AGENT_STATUS_PORT, _netpol.ENVOY_STATS_PORT)
+    meshed = (int(_auth.AUTOSCALER_METRICS_PORT), _netpol.QUEUE_USER_METRICS_PORT) if m.mode == "Knative" else ()
+    src = caller.src
+    if caller.internet or src is None:
+        return {str(p): False for p in (*plain, *meshed)}
+    out = {str(p): admits(objects, m.pods, src, p).allowed for p in plain}
+    for port in meshed:
+        if not admits(objects, m.pods, src, port).allowed or caller.peer.principal is None:
             out[str(port)] = False
-        else:
-            req = Request(host=m.predictor_host, port=port, path="/metrics", method="GET")
-            out[str(port)] = decide(objects, m.pods, caller.peer, req).allowed
+            continue
+        req = Request(host=m.predictor_host, port=port, path="/metrics", method="GET")
+        out[str(port)] = decide(objects, m.pods, caller.peer, req).allowed
     return out

@@ -101,6 +101,11 @@ class FakeCluster(pulumi.ComponentResource):
         return self._control_plane_managed
 
     @property
+    def network_policy_enforced(self) -> bool | None:
+        """The double enforces NetworkPolicy (like EKS/GKE/AKS)."""
+        return True
+
+    @property
     def kube_proxy_scrapable(self) -> bool:
         """Whether the double's kube-proxy can be scraped (default: yes)."""
         return self._kube_proxy_scrapable

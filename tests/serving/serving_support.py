@@ -79,6 +79,10 @@ class FakeCluster(pulumi.ComponentResource):
     def cni_bin_dir(self) -> str | None:
         return None
 
+    @property
+    def network_policy_enforced(self) -> bool | None:
+        return True
+
     def grant_storage_read(
         self, name: str, namespace: str, service_account: str, storage_uri: str, parent: pulumi.Resource
     ) -> StorageAccess:

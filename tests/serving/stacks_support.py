@@ -1,7 +1,10 @@
-"""Every shipped stack, planned once, and a Standard-mode variant of each: the rendered objects the model checks read.
+"""Every shipped stack, planned once, and its variants: the rendered objects the model checks read.
 
 The Standard variant is the stack file with ``platform.deploymentMode: Standard`` and what that mode cannot serve
-changed the way its error messages ask (minReplicas 0 -> 1, request metrics -> cpu, no canary).
+changed the way its error messages ask (minReplicas 0 -> 1, request metrics -> cpu, no canary). The ACME variant
+is the stack with ``platform.tls.issuer: acme`` as docs/configuration.md documents it: with ``platform.dns`` (the
+zone of the domain; cert-manager gets a cloud identity on it) on the clouds, and with an ``acmeDns01`` solver that
+brings its own credentials as a secret reference on an existing cluster (which has no cloud identity to grant).
 """
 
 from __future__ import annotations
@@ -51,6 +54,31 @@ def _flipped(config: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+ACME_EMAIL = "platform@mycorp.io"
+ACME_ZONES: dict[str, dict[str, str]] = {
+    "aws": {"id": "Z0123456789ABCDEFGHIJ"},
+    "gcp": {"id": "models-zone"},
+    "azure": {"resourceGroup": "dns-rg"},
+}
+"""What each cloud needs to find the zone (docs/configuration.md ``platform.dns``: Route 53 hosted zone id, Cloud DNS
+managed zone name, Azure DNS resource group); the zone is the platform's domain."""
+EXISTING_DNS01 = {"cloudflare": {"apiTokenSecretRef": {"name": "cloudflare-api-token", "key": "api-token"}}}
+
+
+def _acme(config: dict[str, Any]) -> dict[str, Any]:
+    out = dict(config)
+    platform = json.loads(out["mlplatform:platform"])
+    cloud = str(out["mlplatform:cloud"]).strip('"')
+    tls: dict[str, Any] = {"issuer": "acme", "acmeEmail": ACME_EMAIL}
+    if cloud in ACME_ZONES:
+        platform["dns"] = {"zone": platform["domain"], **ACME_ZONES[cloud]}
+    else:
+        tls["acmeDns01"] = EXISTING_DNS01
+    platform["tls"] = tls
+    out["mlplatform:platform"] = json.dumps(platform)
+    return out
+
+
 def _config(stack: str, mode: str) -> dict[str, Any]:
     cfg = read_stack_file(load_project(ROOT), stack)
     config = dict(cfg.config)
@@ -58,6 +86,10 @@ def _config(stack: str, mode: str) -> dict[str, Any]:
         config = _standard(config)
     elif mode == "Knative-flipped":
         config = _flipped(config)
+    elif mode == "ACME":
+        config = _acme(config)
+    elif mode == "Standard-ACME":
+        config = _acme(_standard(config))
     return config
 
 
@@ -70,7 +102,8 @@ def model_configs(stack: str, mode: str = "Knative") -> dict[str, dict[str, Any]
 @cache
 def planned(stack: str, mode: str = "Knative") -> PlanResult:
     """Plan ``stacks/Pulumi.<stack>.yaml`` with the real program; ``mode`` Standard plans its Standard variant,
-    ``Knative-flipped`` the stack with every public model's minReplicas flipped between 0 and 1."""
+    ``Knative-flipped`` the stack with every public model's minReplicas flipped between 0 and 1, ``ACME`` its ACME
+    variant, ``Standard-ACME`` both."""
     project = load_project(ROOT)
     cfg = read_stack_file(project, stack)
     config = _config(stack, mode)
@@ -83,11 +116,12 @@ def objects(stack: str, mode: str = "Knative") -> tuple[dict[str, Any], ...]:
     return tuple({**obj, **reg.plain_inputs()} for reg, obj in kubernetes_objects(planned(stack, mode)))
 
 
-MODES = ("Knative", "Knative-flipped", "Standard")
+MODES = ("Knative", "Knative-flipped", "Standard", "ACME", "Standard-ACME")
 
 
 def variants() -> list[tuple[str, str]]:
-    """(stack, mode) for every shipped stack as shipped, with minReplicas flipped, and its Standard variant."""
+    """(stack, mode) for every shipped stack as shipped, with minReplicas flipped, its Standard variant, its ACME
+    variant, and both."""
     return [(s, m) for s in STACKS for m in MODES]
 
 

@@ -23,6 +23,7 @@ def test_example_plans_with_its_own_stack_file() -> None:
         "ServiceAccount",
         "InferenceService",
         "AuthorizationPolicy",
+        "NetworkPolicy",
         "PodMonitor",
         "PrometheusRule",
         "ConfigMap",
@@ -37,6 +38,8 @@ def test_example_plans_with_its_own_stack_file() -> None:
     assert validate_custom_resource(result.one(AUTHZ).plain_inputs()) == []
     assert result.stack_outputs["url"] == "https://sklearn-iris-demo.127.0.0.1.sslip.io"
     assert result.stack_outputs["serviceAccount"] == "sklearn-iris-sa"
+    # an existing cluster does not say whether its network plugin enforces NetworkPolicy: the plan says so
+    assert any("demo/sklearn-iris: the cluster may not enforce NetworkPolicy" in w for w in result.warnings)
 
 
 def test_example_without_monitoring_skips_the_monitoring_objects() -> None:

@@ -11,7 +11,7 @@ from serving_support import JWT, L4X4_POOL, model, plan
 
 from support import validate_custom_resource
 
-CORE_API_VERSIONS = ("v1", "policy/v1")
+CORE_API_VERSIONS = ("v1", "policy/v1", "networking.k8s.io/v1")
 GPU = {"cpu": "8", "memory": "32Gi", "gpus": 2, "accelerator": "nvidia-l4"}
 
 CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
@@ -73,7 +73,7 @@ def test_custom_resources_validate_against_upstream_crds(case: str) -> None:
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_core_objects_pass_kubernetes_validate_strict(case: str) -> None:
     core = [o for o in objects(case) if o["apiVersion"] in CORE_API_VERSIONS]
-    assert {"ServiceAccount", "Namespace", "ConfigMap"} <= {o["kind"] for o in core}
+    assert {"ServiceAccount", "Namespace", "ConfigMap", "NetworkPolicy"} <= {o["kind"] for o in core}
     for obj in core:
         kubernetes_validate.validate(obj, "1.34", strict=True)
 
@@ -89,6 +89,7 @@ def test_every_kind_is_covered() -> None:
         "PeerAuthentication",
         "AuthorizationPolicy",
         "PodDisruptionBudget",
+        "NetworkPolicy",
         "PodMonitor",
         "PrometheusRule",
         "ConfigMap",

@@ -56,6 +56,7 @@ def test_children_are_named_by_role_parented_on_the_cluster_provider_and_wait_fo
         (ISVC, "iris-isvc"),
         (AUTHZ, "iris-authz"),
         (PDB, "iris-pdb"),
+        ("kubernetes:networking.k8s.io/v1:NetworkPolicy", "iris-netpol"),
         (POD_MONITOR, "iris-metrics"),
         (RULES, "iris-alerts"),
         (CONFIGMAP, "iris-dashboard"),

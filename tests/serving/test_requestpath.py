@@ -9,8 +9,13 @@ Knative 1.21 create (sources in that module). Promise (docs/components/model-ser
   out on every route, the activator included, also with a header sent twice, an empty header, or Knative's routing
   headers spoofed;
 - anonymous model: anyone;
-- metrics: the queue-proxy's autoscaler port only to Knative's autoscaler; Envoy's 15090 to any pod (not
-  protected: no NetworkPolicy is rendered).
+- metrics: Envoy's 15090 and pilot-agent's 15020 to the platform's Prometheus only, the queue-proxy's 9090 only to
+  Knative's autoscaler, its 9091 to no one (the model's NetworkPolicy, then Istio);
+- the serving path unchanged by the NetworkPolicy: every route reaches the model exactly when it does without it,
+  and the kubelet reaches the probe ports.
+
+The shipped stacks run as shipped, with public models' minReplicas flipped, in Standard mode, with ACME
+(``platform.tls.issuer: acme``) and with both (stacks_support.py).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import kubernetes_validate
 import pytest
 from serving_support import AUTHZ, ISVC, JWT, SERVICE, model, plan
 from stacks_support import model_configs, objects, variants
@@ -48,6 +54,14 @@ def _jwt_rule(objs: tuple[dict[str, Any], ...], isvc: Mapping[str, Any]) -> dict
     raise AssertionError(f"no RequestAuthentication for {ns}/{name}")
 
 
+def _without_netpols(objs: tuple[dict[str, Any], ...]) -> tuple[dict[str, Any], ...]:
+    return tuple(o for o in objs if o["kind"] != "NetworkPolicy")
+
+
+def _reached(outcomes: Mapping[str, list[rp.Outcome]]) -> dict[str, list[tuple[str, bool]]]:
+    return {k: [(o.route, o.reached) for o in v] for k, v in outcomes.items()}
+
+
 def _zero_states(isvc: Mapping[str, Any]) -> list[bool]:
     return [True, False] if isvc["spec"]["predictor"]["minReplicas"] == 0 else [False]
 
@@ -66,7 +80,11 @@ def _check_model(objs: tuple[dict[str, Any], ...], isvc: dict[str, Any], allowed
         state = "at zero" if at_zero else "running"
 
         def go(caller: rp.Caller, **kw: Any) -> dict[str, list[rp.Outcome]]:
-            return rp.routes(objs, isvc, caller, at_zero=at_zero, **kw)  # noqa: B023
+            got = rp.routes(objs, isvc, caller, at_zero=at_zero, **kw)  # noqa: B023
+            before = rp.routes(_without_netpols(objs), isvc, caller, at_zero=at_zero, **kw)  # noqa: B023
+            if _reached(got) != _reached(before):
+                broken.append(f"{name}: {state}: the NetworkPolicy changes the serving path for {caller.label}")  # noqa: B023
+            return got
 
         if ann["mlplatform.io/access"] == "internal":
             m = rp.model_of(isvc)
@@ -99,14 +117,30 @@ def _check_model(objs: tuple[dict[str, Any], ...], isvc: dict[str, Any], allowed
                     expect(f"{state}: {caller.label}, other audience", rp.reaches(go(caller, token=other_aud)), False)
             expect(f"{state}: internet, valid token", rp.reaches(go(rp.INTERNET, token=good), "public gateway"), True)
             expect(f"{state}: pod, valid token, documented URL", rp.reaches(go(STRANGER, token=good), "mesh"), True)
-    # metrics: the autoscaler's port only to the autoscaler
-    scrapes = rp.metrics_scrapers(objs, isvc, STRANGER)
-    if "9090" in scrapes:
-        expect("other pod reads queue-proxy metrics", scrapes["9090"], False)
-        autoscaler = rp.Caller("autoscaler", rp.Peer(_auth.AUTOSCALER, _auth.KNATIVE_NAMESPACE))
-        expect("autoscaler reads queue-proxy metrics", rp.metrics_scrapers(objs, isvc, autoscaler)["9090"], True)
-    # documented exposure (docs: 15090 is not protected): nothing rendered restricts it
-    expect("another pod reads the sidecar's 15090", rp.metrics_scrapers(objs, isvc, STRANGER)["15090"], True)
+    # metrics: Prometheus only; the queue-proxy's autoscaler port only to the autoscaler, its request metrics to no one
+    prometheus = rp.metrics_scrapers(objs, isvc, rp.PROMETHEUS)
+    for port in ("15090", "15020"):
+        expect(f"prometheus reads {port}", prometheus[port], True)
+    expect("prometheus reads the queue-proxy's 9091", prometheus.get("9091", False), False)
+    ns = isvc["metadata"]["namespace"]
+    others = [
+        STRANGER,
+        rp.in_namespace(ns, {"serving.kserve.io/inferenceservice": f"{name}-other"}),
+        rp.in_namespace(rp.GATEWAY_NAMESPACE, rp.GATEWAY_LABELS),
+        rp.in_namespace(_auth.KNATIVE_NAMESPACE, _auth.ACTIVATOR_LABELS),
+        rp.in_namespace("monitoring", {"app.kubernetes.io/name": "grafana"}),
+        rp.INTERNET,
+    ]
+    for other in others:
+        for port, read in rp.metrics_scrapers(objs, isvc, other).items():
+            expect(f"{other.label} reads metrics port {port}", read, False)
+    autoscaler = rp.metrics_scrapers(objs, isvc, rp.AUTOSCALER)
+    if "9090" in autoscaler:
+        expect("autoscaler reads queue-proxy metrics", autoscaler["9090"], True)
+    # the kubelet's probes and preStop hook (from the node) and the probe ports
+    m = rp.model_of(isvc)
+    for port in (15020, 15021, m.port, *([8022] if m.mode == "Knative" else [])):
+        expect(f"kubelet reaches {port}", rp.admits(objs, m.pods, rp.NODE, port).allowed, True)
     return broken
 
 
@@ -391,18 +425,126 @@ def test_a_probe_agent_request_is_not_counted_as_reaching_an_anonymous_model() -
     assert rp.reaches(rp.routes(objs, isvc, STRANGER, at_zero=False, headers={"K-Kubelet-Probe": "x"}), "mesh")
 
 
-def test_sidecar_metrics_port_is_open_unless_a_network_policy_is_rendered() -> None:
-    objs = _objs(access=INTERNAL)
+@pytest.mark.parametrize("mode", ["Knative", "Standard"])
+def test_metrics_ports_are_readable_by_prometheus_only(mode: str) -> None:
+    # Regression (12, "metrics: Prometheus only"): Envoy's 15090 is not intercepted by Istio, and no NetworkPolicy
+    # was rendered, so any pod that reached the pod IP read the model's request metrics.
+    objs = _objs(access={"jwt": JWT}, deployment_mode=mode)
     isvc = _isvcs(objs)[0]
-    assert rp.metrics_scrapers(objs, isvc, STRANGER)["15090"]
-    assert not rp.metrics_scrapers(objs, isvc, rp.INTERNET)["15090"]
-    netpol = {
+    assert [o["kind"] for o in objs].count("NetworkPolicy") == 1
+    stranger = rp.metrics_scrapers(objs, isvc, STRANGER)
+    assert stranger["15090"] is False and stranger["15020"] is False
+    prometheus = rp.metrics_scrapers(objs, isvc, rp.PROMETHEUS)
+    assert prometheus["15090"] is True and prometheus["15020"] is True
+    # a pod labelled like Prometheus in another namespace is not Prometheus
+    lookalike = rp.in_namespace("models", dict(rp.PROMETHEUS.src.labels if rp.PROMETHEUS.src else ()))
+    assert rp.metrics_scrapers(objs, isvc, lookalike)["15090"] is False
+
+
+def test_the_network_policy_shape_and_schema() -> None:
+    objs = _objs(access=INTERNAL)
+    netpol = next(o for o in objs if o["kind"] == "NetworkPolicy")
+    kubernetes_validate.validate(netpol, "1.34", strict=True)
+    assert netpol["metadata"]["namespace"] == "models"
+    assert netpol["spec"]["podSelector"] == {"matchLabels": {"serving.kserve.io/inferenceservice": "iris"}}
+    assert netpol["spec"]["policyTypes"] == ["Ingress"]  # egress untouched
+    open_rule, prometheus_rule = netpol["spec"]["ingress"]
+    assert "from" not in open_rule
+    assert [p["port"] for p in open_rule["ports"]] == [8012, 8013, 8022, 8112, 9090, 15008, 15021]
+    assert prometheus_rule == {
+        "from": [
+            {
+                "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}},
+                "podSelector": {
+                    "matchLabels": {
+                        "app.kubernetes.io/name": "prometheus",
+                        "prometheus": "kube-prometheus-stack-prometheus",
+                    }
+                },
+            }
+        ],
+        "ports": [{"protocol": "TCP", "port": p} for p in (9091, 15020, 15090)],
+    }
+    assert all("endPort" not in p for rule in netpol["spec"]["ingress"] for p in rule["ports"])
+
+
+def _np(spec: dict[str, Any], ns: str = "models") -> dict[str, Any]:
+    return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
-        "metadata": {"name": "np", "namespace": "models"},
+        "metadata": {"name": "np", "namespace": ns},
+        "spec": spec,
     }
+
+
+APP = {"podSelector": {"matchLabels": {"app": "m"}}}
+
+
+def test_network_policy_semantics() -> None:
+    pod_a = rp.source("a", {"role": "x"})
+    # not selected, or another namespace, or Egress only: not isolated
+    assert rp.admits([_np({"podSelector": {"matchLabels": {"app": "n"}}})], W, pod_a, 80).allowed
+    assert rp.admits([_np(APP, ns="other")], W, pod_a, 80).allowed
+    assert rp.admits([_np({**APP, "policyTypes": ["Egress"]})], W, pod_a, 80).allowed
+    # selected without rules: isolated, but the node always gets in
+    assert not rp.admits([_np(APP)], W, pod_a, 80).allowed
+    assert rp.admits([_np(APP)], W, rp.NODE, 80).allowed
+    # podSelector alone: the policy's namespace only; namespaceSelector alone: any pod there; both: AND
+    same_ns = [_np({**APP, "ingress": [{"from": [{"podSelector": {}}]}]})]
+    assert rp.admits(same_ns, W, rp.source("models"), 80).allowed
+    assert not rp.admits(same_ns, W, pod_a, 80).allowed
+    ns_only = [
+        _np({**APP, "ingress": [{"from": [{"namespaceSelector": {"matchLabels": {rp.NAMESPACE_NAME_LABEL: "a"}}}]}]})
+    ]
+    assert rp.admits(ns_only, W, pod_a, 80).allowed
+    both = [
+        _np(
+            {
+                **APP,
+                "ingress": [
+                    {
+                        "from": [
+                            {
+                                "namespaceSelector": {
+                                    "matchExpressions": [
+                                        {"key": rp.NAMESPACE_NAME_LABEL, "operator": "In", "values": ["a"]}
+                                    ]
+                                },
+                                "podSelector": {"matchLabels": {"role": "y"}},
+                            }
+                        ]
+                    }
+                ],
+            }
+        )
+    ]
+    assert not rp.admits(both, W, pod_a, 80).allowed
+    assert rp.admits(both, W, rp.source("a", {"role": "y"}), 80).allowed
+    # ports: protocol (TCP by default), single port, endPort range; policies add up
+    ranged = [
+        _np({**APP, "ingress": [{"ports": [{"port": 8000, "endPort": 8100}]}]}),
+        _np({**APP, "ingress": [{"ports": [{"protocol": "UDP", "port": 53}]}]}),
+    ]
+    assert rp.admits(ranged, W, pod_a, 8050).allowed
+    assert not rp.admits(ranged, W, pod_a, 8101).allowed
+    assert not rp.admits(ranged, W, pod_a, 53).allowed
+    assert rp.admits(ranged, W, pod_a, 53, "UDP").allowed
     with pytest.raises(rp.Unsupported):
-        rp.metrics_scrapers((*objs, netpol), isvc, STRANGER)
+        rp.admits([_np({**APP, "ingress": [{"ports": [{"port": "http"}]}]})], W, pod_a, 80)
+    with pytest.raises(rp.Unsupported):
+        rp.admits([_np({**APP, "ingress": [{"from": [{"ipBlock": {"cidr": "10.0.0.0/8"}}]}]})], W, pod_a, 80)
+    with pytest.raises(rp.Unsupported):
+        team = {"namespaceSelector": {"matchLabels": {"team": "a"}}}
+        rp.admits([_np({**APP, "ingress": [{"from": [team]}]})], W, pod_a, 80)
+
+
+def test_a_network_policy_that_closed_the_serving_port_would_be_caught() -> None:
+    # The matrix compares every route with and without the NetworkPolicies: one that forgot 8012 breaks it.
+    objs = list(_objs(access=INTERNAL))
+    netpol = next(o for o in objs if o["kind"] == "NetworkPolicy")
+    netpol["spec"]["ingress"][0]["ports"] = [p for p in netpol["spec"]["ingress"][0]["ports"] if p["port"] != 8012]
+    broken = _check_model(tuple(objs), _isvcs(tuple(objs))[0], INTERNAL_CALLERS)
+    assert any("changes the serving path" in b for b in broken)
 
 
 def test_custom_policies_are_not_guessed() -> None:

@@ -1,0 +1,100 @@
+"""The existing cluster says whether NetworkPolicy is enforced (``cluster.existing.networkPolicy``); the plan says
+when a model's metrics stay open (issue 12, "metrics: Prometheus only")."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+import yaml
+from stacks_support import STACKS, planned
+
+from components.errors import SpecError
+from support import ROOT, plan_config, upstream_dir
+
+WARNING = (
+    "model models/sklearn-iris: the cluster {state} NetworkPolicy, so any pod that reaches a model pod's IP can read "
+    "its request metrics (ports 15090, 15020, 9091); serving is unaffected. If the cluster's network plugin enforces "
+    "NetworkPolicy, set cluster.existing.networkPolicy: enforced"
+)
+
+
+def _local(network_policy: str | None) -> dict[str, Any]:
+    raw = yaml.safe_load((ROOT / "stacks" / "Pulumi.local.yaml").read_text())["config"]
+    cfg = copy.deepcopy({k.split(":", 1)[1]: v for k, v in raw.items()})
+    if network_policy is not None:
+        cfg["cluster"]["existing"]["networkPolicy"] = network_policy
+    return cfg
+
+
+@pytest.mark.parametrize(
+    ("fact", "state"), [(None, "may not enforce"), ("unknown", "may not enforce"), ("not-enforced", "does not enforce")]
+)
+def test_the_plan_says_the_metrics_are_open_unless_the_cluster_enforces_network_policy(
+    fact: str | None, state: str
+) -> None:
+    warnings = plan_config(_local(fact), stack="local").warnings
+    assert WARNING.format(state=state) in warnings
+
+
+def test_no_warning_where_the_cluster_enforces_network_policy() -> None:
+    result = plan_config(_local("enforced"), stack="local")
+    assert not [w for w in result.warnings if "NetworkPolicy" in w]
+    kinds = [r.type for r in result.resources]
+    assert kinds.count("kubernetes:networking.k8s.io/v1:NetworkPolicy") == 2  # one per model of the stack
+
+
+@pytest.mark.parametrize("stack", [s for s in STACKS if s != "local"])
+def test_managed_clusters_enforce_network_policy_so_the_plan_is_silent(stack: str) -> None:
+    # EKS (VPC CNI network policy agent), GKE (Dataplane V2), AKS (Cilium): KubernetesCluster.network_policy_enforced
+    assert not [w for w in planned(stack).warnings if "NetworkPolicy" in w]
+
+
+def test_a_wrong_value_is_one_line() -> None:
+    with pytest.raises(SpecError) as info:
+        plan_config(_local("yes"), stack="local")
+    assert "cluster.existing.networkPolicy" in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def _chart_defaults() -> dict[str, Any]:
+    path = upstream_dir() / "chart-values" / "kube-prometheus-stack-88.5.3.yaml"
+    data: dict[str, Any] = yaml.safe_load(path.read_text())
+    return data
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_network_policy_names_the_prometheus_the_platform_installs(stack: str) -> None:
+    # The Prometheus pods' labels follow from the release: kube-prometheus-stack selects them with
+    # app.kubernetes.io/name: prometheus and prometheus: <fullname>-prometheus (templates/prometheus/networkpolicy.yaml;
+    # the fullname is the release name when it contains the chart name and no override is set, _helpers.tpl). A
+    # renamed release or an override in the platform's values would change them: the policy must follow.
+    result = planned(stack)
+    release = next(
+        r.plain_inputs()
+        for r in result.resources
+        if r.type == "kubernetes:helm.sh/v3:Release" and r.plain_inputs().get("chart") == "kube-prometheus-stack"
+    )
+    values = release.get("values") or {}
+    defaults = _chart_defaults()
+    for key in ("fullnameOverride", "nameOverride", "cleanPrometheusOperatorObjectNames", "namespaceOverride"):
+        assert key not in values, key
+    assert defaults["fullnameOverride"] == "" and defaults["nameOverride"] == ""
+    assert defaults["cleanPrometheusOperatorObjectNames"] is False
+    assert "kube-prometheus-stack" in release["name"]
+    netpols = [r.plain_inputs() for r in result.resources if r.type.endswith(":NetworkPolicy")]
+    assert netpols
+    for netpol in netpols:
+        peers = [p for rule in netpol["spec"]["ingress"] for p in rule.get("from", [])]
+        assert peers == [
+            {
+                "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": release["namespace"]}},
+                "podSelector": {
+                    "matchLabels": {
+                        "app.kubernetes.io/name": "prometheus",
+                        "prometheus": f"{release['name']}-prometheus",
+                    }
+                },
+            }
+        ]
