@@ -25,6 +25,8 @@ from typing import NoReturn
 
 import yaml
 
+from components import clouds
+
 ACCELERATORS: tuple[str, ...] = (
     "nvidia-t4",
     "nvidia-l4",
@@ -35,10 +37,18 @@ ACCELERATORS: tuple[str, ...] = (
     "nvidia-h100-80gb",
     "nvidia-h200",
 )
-CLOUDS: tuple[str, ...] = ("aws", "gcp", "azure")
-PRICE_REGIONS: Mapping[str, str] = {"aws": "us-east-1", "gcp": "us-central1", "azure": "eastus"}
+CLOUDS: tuple[str, ...] = clouds.names(managed=True)
+"""The managed clouds of the registry (:mod:`components.clouds`) when this module was imported; lookups read the
+registry itself, so a cloud registered later is looked up too once its catalog data is installed."""
+PRICE_REGIONS: Mapping[str, str] = clouds.View(lambda c: c.price_region)
+"""Per cloud: the region of its reference prices (:attr:`components.clouds.Cloud.price_region`)."""
 DATA_FILE = Path(__file__).with_name("catalog.yaml")
 INSTANCE_METHOD = "instance on-demand list price"
+
+
+def _clouds() -> tuple[str, ...]:
+    """The clouds the catalog holds: the registry's managed clouds."""
+    return clouds.names(managed=True)
 
 
 class CatalogError(ValueError):
@@ -256,13 +266,12 @@ def _price(raw: object, where: str, region: str, sources: Mapping[str, _Source])
     return Price(usd, region, src.date if src else None, src.citation if src else None, method)
 
 
-def _gcp_price(vm: _Amount, gpu: _Amount, kind: str, gpus: int, gpu_type: str) -> Price:
+def _gcp_price(vm: _Amount, gpu: _Amount, kind: str, gpus: int, gpu_type: str, region: str) -> Price:
     """VM part + gpus x GPU part, billed separately; unknown unless both parts are sourced."""
     (vm_usd, vm_src, _), (gpu_usd, gpu_src, _) = vm, gpu
     vm_text = f"VM {kind} " + (f"${_usd(vm_usd)}/h" if vm_usd is not None else "(price not sourced)")
     each = f"at ${_usd(gpu_usd)}/h each" if gpu_usd is not None else "(price not sourced)"
     parts = f"{vm_text} + {gpus} x {gpu_type} GPU {each}, billed separately"
-    region = PRICE_REGIONS["gcp"]
     if vm_usd is None or gpu_usd is None or vm_src is None or gpu_src is None:
         return Price(None, region, None, None, f"{parts}; total unknown")
     total = round(vm_usd + gpus * gpu_usd, 6)
@@ -293,18 +302,19 @@ def _machine(
     raw: object, where: str, shape: Mapping[str, tuple[float, bool]], gcp_gpu: Mapping[str, _Amount],
     sources: Mapping[str, _Source],
 ) -> Machine:  # fmt: skip
-    cloud = _choice(raw.get("cloud") if isinstance(raw, dict) else None, CLOUDS, f"{where}.cloud")
-    extra = {"gpu_type", "vm_price"} if cloud == "gcp" else {"price"}
+    cloud = _choice(raw.get("cloud") if isinstance(raw, dict) else None, _clouds(), f"{where}.cloud")
+    billed_apart = clouds.get(cloud).gpu_billed_apart
+    extra = {"gpu_type", "vm_price"} if billed_apart else {"price"}
     entry = _mapping(raw, where, _MACHINE | extra, {"spot", "on_demand", "note"})
     accelerator = _choice(entry["accelerator"], ACCELERATORS, f"{where}.accelerator")
     gpus, kind = _count(entry["gpus"], f"{where}.gpus"), _text(entry["type"], f"{where}.type")
-    if cloud == "gcp":
+    if billed_apart:
         gpu_type = _text(entry["gpu_type"], f"{where}.gpu_type")
         if accelerator not in gcp_gpu:
             _fail(f"{where}.accelerator", f"{accelerator} has no entry in gcp_gpu_prices")
         _mapping(entry["vm_price"], f"{where}.vm_price", {"usd"}, {"source", "why"})
         vm = _amount(entry["vm_price"], f"{where}.vm_price", sources)
-        price = _gcp_price(vm, gcp_gpu[accelerator], kind, gpus, gpu_type)
+        price = _gcp_price(vm, gcp_gpu[accelerator], kind, gpus, gpu_type, PRICE_REGIONS[cloud])
     else:
         gpu_type, price = "", _price(entry["price"], f"{where}.price", PRICE_REGIONS[cloud], sources)
     gpu_memory, mig = shape[accelerator]
@@ -318,8 +328,9 @@ def _machine(
 
 
 def _places(raw: object, where: str, cloud: str) -> _Places:
-    """(region, zones) pairs of one type: a list of regions, or on gcp a mapping region -> zones."""
-    if cloud == "gcp":
+    """(region, zones) pairs of one type: a list of regions, or on gcp (``zones_in_catalog``) a mapping region ->
+    zones."""
+    if clouds.get(cloud).zones_in_catalog:
         pairs: list[tuple[str, tuple[str, ...]]] = []
         for region, zones in _items(raw, where):
             if not isinstance(zones, list) or not zones or not all(isinstance(z, str) for z in zones):
@@ -346,10 +357,10 @@ def _availability(
 ) -> tuple[dict[str, dict[str, _Places | None]], dict[str, str]]:
     """Per cloud: machine type -> where it is offered (None: not known, with a reason in the data); and per cloud the
     citation of the region data."""
-    top = _mapping(raw, "availability", set(CLOUDS))
+    top = _mapping(raw, "availability", set(_clouds()))
     places: dict[str, dict[str, _Places | None]] = {}
     cites: dict[str, str] = {}
-    for cloud in CLOUDS:
+    for cloud in _clouds():
         where = f"availability.{cloud}"
         entry = _mapping(top[cloud], where, {"source", "types"}, {"unknown"})
         source = _source(entry["source"], where, sources)
@@ -381,8 +392,9 @@ def _regional_table(raw: object, sources: Mapping[str, _Source]) -> _Table:
     table: _Table = {}
     for i, block in enumerate(raw):
         where = f"regional_prices[{i}]"
-        cloud = _choice(block.get("cloud") if isinstance(block, dict) else None, CLOUDS, f"{where}.cloud")
-        entry = _mapping(block, where, {"cloud", "source"}, {"types", "gpus"} if cloud == "gcp" else {"types"})
+        cloud = _choice(block.get("cloud") if isinstance(block, dict) else None, _clouds(), f"{where}.cloud")
+        parts = {"types", "gpus"} if clouds.get(cloud).gpu_billed_apart else {"types"}
+        entry = _mapping(block, where, {"cloud", "source"}, parts)
         source = _source(entry["source"], where, sources)
         for part in ("types", "gpus"):
             for name, prices in _items(entry[part], f"{where}.{part}") if part in entry else []:
@@ -406,14 +418,15 @@ def _regional(
     """A type's prices per region, checked against where it is offered and its reference-region price. On gcp a GPU
     machine (``gpu`` = accelerator, count, GKE name) is its VM part plus the GPUs, in the regions that price both."""
     vm = table.pop((cloud, "type", kind), {})
-    per_gpu = table.get((cloud, "gpu", gpu[0]), {}) if gpu and cloud == "gcp" else {}
+    billed_apart = clouds.get(cloud).gpu_billed_apart
+    per_gpu = table.get((cloud, "gpu", gpu[0]), {}) if gpu and billed_apart else {}
     out: list[tuple[str, Price]] = []
     for region, (usd, src) in sorted(vm.items()):
         where = f"regional_prices: {kind} in {region}"
         if offered_in is not None and region not in dict(offered_in):
             _fail(where, "priced in a region that does not offer it (see availability)")
         price = Price(usd, region, src.date, src.citation, INSTANCE_METHOD)
-        if gpu and cloud == "gcp":
+        if gpu and billed_apart:
             if region not in per_gpu:
                 continue
             (_, count, gpu_type), (each, gsrc) = gpu, per_gpu[region]
@@ -449,7 +462,7 @@ def parse(data: object) -> Catalog:
         entry = _mapping(accel[name], f"accelerators.{name}", {"gpu_memory_gib", "mig"})
         memory = _number(entry["gpu_memory_gib"], f"accelerators.{name}.gpu_memory_gib")
         shape[name] = (memory, _flag(entry["mig"], f"accelerators.{name}.mig"))
-    for cloud, text in _mapping(top["spec_sources"], "spec_sources", set(CLOUDS)).items():
+    for cloud, text in _mapping(top["spec_sources"], "spec_sources", set(_clouds())).items():
         _text(text, f"spec_sources.{cloud}")
     gcp_gpu: dict[str, _Amount] = {}
     for name, raw in _items(top["gcp_gpu_prices"], "gcp_gpu_prices"):
@@ -479,9 +492,9 @@ def parse(data: object) -> Catalog:
         if (m.cloud, m.accelerator, m.gpus) in seen:
             _fail("machines", f"two machines for {m.gpus} x {m.accelerator} on {m.cloud}")
         seen.add((m.cloud, m.accelerator, m.gpus))
-    found.sort(key=lambda m: (CLOUDS.index(m.cloud), ACCELERATORS.index(m.accelerator), m.gpus))
+    found.sort(key=lambda m: (_clouds().index(m.cloud), ACCELERATORS.index(m.accelerator), m.gpus))
     system: dict[str, SystemMachine] = {}
-    for cloud, raw in _mapping(top["system_machines"], "system_machines", set(CLOUDS)).items():
+    for cloud, raw in _mapping(top["system_machines"], "system_machines", set(_clouds())).items():
         where = f"system_machines.{cloud}"
         entry = _mapping(raw, where, {"type", "vcpus", "memory_gib", "price"}, {"spot"})
         system[cloud] = SystemMachine(
@@ -495,12 +508,12 @@ def parse(data: object) -> Catalog:
         sm = system[cloud]
         system[cloud] = dataclasses.replace(sm, regional_prices=_regional(cloud, kind, sm.offered_in, sm.price, table))
     planes: dict[str, dict[str, Fixed]] = {}
-    for cloud, tiers in _mapping(top["control_planes"], "control_planes", set(CLOUDS)).items():
+    for cloud, tiers in _mapping(top["control_planes"], "control_planes", set(_clouds())).items():
         where = f"control_planes.{cloud}"
         planes[cloud] = {tier: _fixed(raw, f"{where}.{tier}", sources) for tier, raw in _items(tiers, where)}
         if "standard" not in planes[cloud]:
             _fail(where, "must have a standard tier")
-    balancers = _mapping(top["load_balancers"], "load_balancers", set(CLOUDS))
+    balancers = _mapping(top["load_balancers"], "load_balancers", set(_clouds()))
     lbs = {cloud: _fixed(raw, f"load_balancers.{cloud}", sources) for cloud, raw in balancers.items()}
     if leftover := sorted(name for (cloud, part, name) in table if part == "type"):
         _fail("regional_prices", f"no machine of type {leftover[0]} in the catalog")
@@ -519,18 +532,17 @@ def load(path: Path | None = None) -> Catalog:
 
 _CATALOG = load()
 _INDEX = {(m.cloud, m.accelerator, m.gpus): m for m in _CATALOG.machines}
+_COVERED: dict[str, tuple[str, ...]] = {}  # filled by install() below
 
-REGION_NAMES: Mapping[str, tuple[re.Pattern[str], str]] = {
-    "aws": (re.compile(r"\A[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}\Z", re.ASCII), "us-east-1"),
-    "gcp": (re.compile(r"\A[a-z]+-[a-z]+[0-9]{1,2}\Z", re.ASCII), "us-central1"),
-    "azure": (re.compile(r"\A[a-z][a-z0-9]*\Z", re.ASCII), "eastus"),
-}
-"""Per cloud: the shape of a region name, and an example."""
+REGION_NAMES: Mapping[str, tuple[re.Pattern[str], str]] = clouds.View(
+    lambda c: (c.region_pattern, c.region_example or "") if c.region_pattern is not None else None
+)
+"""Per cloud: the shape of a region name, and an example (:attr:`components.clouds.Cloud.region_pattern`)."""
 
 
 def _check_cloud(cloud: str) -> None:
-    if cloud not in CLOUDS:
-        raise CatalogError(f"unknown cloud {cloud!r}; give one of {', '.join(CLOUDS)}")
+    if cloud not in _clouds():
+        raise CatalogError(f"unknown cloud {cloud!r}; give one of {', '.join(_clouds())}")
 
 
 def machines(cloud: str | None = None) -> tuple[Machine, ...]:
@@ -648,7 +660,17 @@ def load_balancer(cloud: str) -> Fixed:
     return _CATALOG.load_balancers[cloud]
 
 
-_COVERED = {
-    cloud: tuple(sorted({r for m in machines(cloud) for r in m.regions} | set(system_machine(cloud).regions)))
-    for cloud in CLOUDS
-}
+def install(data: Catalog) -> Catalog:
+    """Make ``data`` the catalog every lookup reads and return the one it replaces (``catalog.yaml``'s at import).
+    Tests use it to add the machines of a cloud they register (tests/test_clouds.py)."""
+    global _CATALOG, _INDEX, _COVERED
+    old, _CATALOG = _CATALOG, data
+    _INDEX = {(m.cloud, m.accelerator, m.gpus): m for m in data.machines}
+    _COVERED = {
+        cloud: tuple(sorted({r for m in machines(cloud) for r in m.regions} | set(system_machine(cloud).regions)))
+        for cloud in _clouds()
+    }
+    return old
+
+
+install(_CATALOG)

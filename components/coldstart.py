@@ -25,6 +25,7 @@ from typing import Any
 
 import yaml
 
+from components import clouds
 from components.clusters.base import GpuScheduling
 from components.serving import runtimes
 from components.serving.spec import ModelSpec
@@ -244,7 +245,7 @@ def can_scale_to_zero(isvc: Mapping[str, Any]) -> bool:
 def plan_estimates(isvcs: Sequence[Mapping[str, Any]], cluster: ClusterFacts | None) -> list[Estimate]:
     """Estimates for every GPU model and every model that can scale to zero among rendered ``isvcs``, by name."""
     if cluster is None:
-        cluster = ClusterFacts("existing")
+        cluster = ClusterFacts(clouds.EXISTING.name)
     out = []
     for isvc in isvcs:
         facts = facts_from_isvc(isvc)

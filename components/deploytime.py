@@ -32,7 +32,7 @@ from typing import Any
 
 import yaml
 
-from components import coldstart
+from components import clouds, coldstart
 from components.plan.engine import UNKNOWN, PlanResult, Registration, Secret
 
 DATA_FILE = Path(__file__).with_name("deploy_times.yaml")
@@ -266,7 +266,7 @@ def model_start_entry(reg: Registration, entry: TimeEntry, cluster: Mapping[str,
         return entry
     provisioner = cluster.get("gpu_provisioner")
     facts = coldstart.ClusterFacts(
-        str(cluster.get("cloud") or "existing"), provisioner if isinstance(provisioner, str) else None
+        str(cluster.get("cloud") or clouds.EXISTING.name), provisioner if isinstance(provisioner, str) else None
     )
     model = coldstart.facts_from_isvc(isvc)
     est = coldstart.estimate(model, facts)

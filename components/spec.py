@@ -169,7 +169,9 @@ def _missing_hint(loc: tuple[Any, ...]) -> str:
 
         return "give one of " + ", ".join(catalog.ACCELERATORS)
     if last == "cloud":
-        return "give one of aws, gcp, azure, existing"
+        from components import clouds
+
+        return "give one of " + ", ".join(clouds.names())
     return f"give {last}"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from components import clouds
 from components.credentials import redact_uri
 from components.errors import SpecError
 from components.naming import is_dns_subdomain
@@ -18,8 +19,6 @@ _AZURE = re.compile(
     re.ASCII,
 )
 _SIMPLE = re.compile(r"\A(?P<scheme>s3|gs|hf|pvc|oci)://(?P<bucket>[^/]+)(/(?P<path>.*))?\Z", re.ASCII)
-
-_CLOUD_OF_SCHEME = {"s3": "aws", "gs": "gcp", "azure": "azure"}
 
 
 @dataclass(frozen=True)
@@ -40,7 +39,8 @@ class StorageLocation:
     @property
     def cloud(self) -> str | None:
         """The cloud that owns this storage, or None when no cloud identity applies."""
-        return _CLOUD_OF_SCHEME.get(self.scheme)
+        owner = clouds.of_scheme(self.scheme)  # the registry's storage_schemes
+        return owner.name if owner is not None else None
 
 
 # S3 general purpose bucket naming rules (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html):

@@ -1,11 +1,14 @@
 """Every chart and Kubernetes version the platform installs, pinned in one place.
 
-Stacks may override a version (``mlplatform:platform.versions``); :mod:`components.platform.compat` checks the
-resulting combination against the compatibility table (:data:`COMPATIBILITY` below) before anything is registered.
+Stacks may override a version (``mlplatform:platform.versions`` for the platform's charts,
+``mlplatform:cluster.versions`` for the cluster layer's, :data:`CLUSTER_CHARTS`); :mod:`components.platform.compat`
+checks the platform's combination against the compatibility table (:data:`COMPATIBILITY` below), and
+:func:`cluster_chart_problem` the cluster charts against the Kubernetes minor, before anything is registered.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
@@ -82,22 +85,139 @@ CHARTS: MappingProxyType[str, ChartRef] = MappingProxyType(
             # kubernetes-sigs/external-dns tag external-dns-helm-chart-1.21.1 (app v0.21.0), the newest chart
             # release seen (Aug 2026); its repository is the one the chart's README names.
             ChartRef("external-dns", "external-dns", "1.21.1", "https://kubernetes-sigs.github.io/external-dns/"),
+        )
+    }
+)
+"""The platform's pinned charts by key. The key is also the name of the override under ``platform.versions``."""
+
+CLUSTER_CHARTS: MappingProxyType[str, ChartRef] = MappingProxyType(
+    {
+        c.key: c
+        for c in (
             ChartRef("karpenter", "oci://public.ecr.aws/karpenter/karpenter", "1.14.1"),
-            # 9.53.0 ships cluster-autoscaler v1.34.2: its minor matches the default Kubernetes 1.34 (the
-            # autoscaler supports only its own Kubernetes minor).
+            # 9.53.0 ships cluster-autoscaler v1.34.2 (its Chart.yaml appVersion): its minor matches the default
+            # Kubernetes 1.34 (the autoscaler supports only its own Kubernetes minor; AUTOSCALER_CHARTS below).
             ChartRef("cluster-autoscaler", "cluster-autoscaler", "9.53.0", "https://kubernetes.github.io/autoscaler"),
         )
     }
 )
-"""Pinned charts by key. The key is also the name of the override under ``platform.versions``."""
+"""Charts the cluster layer installs (EKS: Karpenter, or cluster-autoscaler with managed node groups), pinned here
+beside the platform's but overridden per stack under ``cluster.versions`` (which a cloud takes: its registry entry's
+``cluster_charts``), never ``platform.versions``; checked by :func:`cluster_chart_problem`."""
 
 
-def chart(key: str, overrides: dict[str, str] | None = None) -> ChartRef:
-    """The pinned chart ``key``, with its version replaced when ``overrides`` names it."""
-    ref = CHARTS[key]
+def chart(key: str, overrides: Mapping[str, str] | None = None) -> ChartRef:
+    """The pinned chart ``key`` (a platform or a cluster chart), with its version replaced when ``overrides`` names
+    it (``platform.versions`` for the platform's charts, ``cluster.versions`` for the cluster's)."""
+    ref = CHARTS[key] if key in CHARTS else CLUSTER_CHARTS[key]
     if overrides and key in overrides:
         return replace(ref, version=overrides[key])
     return ref
+
+
+# ------------------------------------------------------------------------------------------------ cluster charts
+
+KARPENTER_KUBERNETES: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
+    {
+        "1.0": ("1.25", "1.30"),
+        "1.1": ("1.25", "1.31"),
+        "1.2": ("1.25", "1.32"),
+        "1.3": ("1.25", "1.32"),
+        "1.4": ("1.25", "1.32"),
+        "1.5": ("1.26", "1.33"),
+        "1.6": ("1.26", "1.34"),
+        "1.7": ("1.26", "1.34"),
+        "1.8": ("1.26", "1.34"),
+        "1.9": ("1.26", "1.35"),
+        "1.10": ("1.26", "1.35"),
+        "1.11": ("1.26", "1.35"),
+        "1.12": ("1.26", "1.35"),
+        "1.13": ("1.26", "1.36"),
+        "1.14": ("1.26", "1.36"),
+    }
+)
+"""Karpenter line -> the Kubernetes minors it supports (inclusive), from the data Karpenter's compatibility matrix is
+generated from: aws/karpenter-provider-aws hack/docs/compatibilitymatrix_gen/compatibility.yaml at 1d927085 (docs for
+v1.14.1), rendered at https://karpenter.sh/docs/upgrading/compatibility/ ("Compatibility Matrix": 1.34 >= 1.6, 1.35
+>= 1.9, 1.36 >= 1.13). 1.0.x is listed up to 1.30 (1.0.5 and later reach 1.31). Lines before 1.0 are left out: the
+NodePools and EC2NodeClasses here use the ``karpenter.sh/v1`` and ``karpenter.k8s.aws/v1`` APIs, which come with 1.0
+(website/content/en/v1.0/upgrading/v1-migration.md: "Karpenter v1.0.x only supports Karpenter v1 and v1beta1 APIs",
+migrating from v0.33-v0.37)."""
+
+AUTOSCALER_CHARTS: tuple[tuple[str, str], ...] = (
+    ("9.34.0", "1.28"),
+    ("9.35.0", "1.29"),
+    ("9.37.0", "1.30"),
+    ("9.38.0", "1.31"),
+    ("9.45.0", "1.32"),
+    ("9.47.0", "1.33"),
+    ("9.52.0", "1.34"),
+    ("9.54.0", "1.35"),
+)
+"""cluster-autoscaler chart versions from which each Kubernetes minor's autoscaler ships, up to the next row: the
+``appVersion`` of ``charts/cluster-autoscaler/Chart.yaml`` (``cluster-autoscaler/charts/...`` from 9.52.0) at every
+``cluster-autoscaler-chart-9.*`` tag of kubernetes/autoscaler (e.g. 9.51.0: 1.33.0, 9.52.0: 1.34.1, 9.53.0: 1.34.2,
+9.54.0: 1.35.0). The README's "Releases" table gives 9.51.0+ for 1.34, but chart 9.51.0 ships 1.33.0; the tags are
+followed. The README's rule: "versioning scheme was changed to match Kubernetes minor releases exactly" and "We
+recommend using Cluster Autoscaler with the Kubernetes control plane ... version for which it was meant ... We don't do
+cross version testing" (kubernetes/autoscaler cluster-autoscaler/README.md, Releases)."""
+
+AUTOSCALER_NEWEST_CHART = "9.59.0"
+"""The newest cluster-autoscaler chart whose ``appVersion`` was read (tag ``cluster-autoscaler-chart-9.59.0``: 1.35.0);
+a newer chart's Kubernetes minor is not known here."""
+
+
+def _numbers(version: str) -> tuple[int, ...] | None:
+    parts = version.lstrip("v").split(".")
+    return tuple(int(p) for p in parts) if all(p.isdigit() for p in parts) and len(parts) == 3 else None
+
+
+def autoscaler_kubernetes(chart_version: str) -> str | None:
+    """The Kubernetes minor the cluster-autoscaler chart ``chart_version`` ships the autoscaler for, or None when it
+    is not known (:data:`AUTOSCALER_CHARTS`)."""
+    given = _numbers(chart_version)
+    if given is None or given > (_numbers(AUTOSCALER_NEWEST_CHART) or ()):
+        return None
+    found = None
+    for first, kubernetes in AUTOSCALER_CHARTS:
+        if given >= (_numbers(first) or ()):
+            found = kubernetes
+    return found
+
+
+def cluster_chart_problem(key: str, version: str, kubernetes: str) -> str | None:
+    """Why the cluster chart ``key`` at ``version`` does not fit the Kubernetes minor ``kubernetes`` (what to give
+    instead), or None: Karpenter's line must support it (:data:`KARPENTER_KUBERNETES`); cluster-autoscaler's minor
+    must be the cluster's (:data:`AUTOSCALER_CHARTS`)."""
+    if _numbers(version) is None:
+        return "give a version such as 1.2.3"
+    if key == "karpenter":
+        line = ".".join(version.lstrip("v").split(".")[:2])
+        bounds = KARPENTER_KUBERNETES.get(line)
+        if bounds is None:
+            known = ", ".join(KARPENTER_KUBERNETES)
+            return f"Karpenter {line} is not in the compatibility table (lines {known}; docs/versions.md)"
+        low, high = (tuple(int(p) for p in b.split(".")) for b in bounds)
+        if not low <= tuple(int(p) for p in kubernetes.split(".")) <= high:
+            return (
+                f"Karpenter {line} supports Kubernetes {bounds[0]} to {bounds[1]}, not {kubernetes} (karpenter.sh "
+                "compatibility matrix; docs/versions.md)"
+            )
+        return None
+    ships = autoscaler_kubernetes(version)
+    if ships is None:
+        return (
+            f"the Kubernetes minor of cluster-autoscaler chart {version} is not known (charts 9.34.0 to "
+            f"{AUTOSCALER_NEWEST_CHART} are; docs/versions.md)"
+        )
+    if ships != kubernetes:
+        first = [c for c, k in AUTOSCALER_CHARTS if k == kubernetes]
+        hint = f"give a chart from {first[0]} for Kubernetes {kubernetes}" if first else "no chart for it is known"
+        return (
+            f"chart {version} ships cluster-autoscaler {ships}, and the autoscaler's minor must be the cluster's "
+            f"({kubernetes}): {hint} (kubernetes/autoscaler cluster-autoscaler/README.md, Releases)"
+        )
+    return None
 
 
 # ------------------------------------------------------------------------------------------------ compatibility

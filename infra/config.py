@@ -15,9 +15,15 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from components.clusters import check_cluster, shares_one_gpu_per_request
+from components import clouds
+from components.clusters import (
+    check_cluster,
+    check_cluster_versions,
+    provider_config_problem,
+    shares_one_gpu_per_request,
+)
 from components.clusters.spec import ClusterSpec, tags_problem
-from components.errors import SpecError, show, show_key
+from components.errors import SpecError, show_key
 from components.platform.settings import PlatformSettings
 from components.serving.spec import (  # noqa: F401 - reserved_namespaces, MAX_ARG_STRLEN: re-exported
     MAX_ARG_STRLEN,
@@ -29,13 +35,11 @@ from components.serving.spec import (  # noqa: F401 - reserved_namespaces, MAX_A
 from components.spec import MAX_DEPTH, Spec, did_you_mean, field_error, nesting_depth, validate_as, value_error
 from components.spec import format_validation_error as spec_format
 from components.storage import parse_storage_uri
+from components.versions import CLUSTER_CHARTS
 
 NAMESPACE = "mlplatform"
-REGION_EXAMPLES = {"aws": "us-east-1", "gcp": "us-central1", "azure": "eastus"}
 _CONFIG_KEY = re.compile(r"\A[A-Za-z][A-Za-z0-9_-]{0,99}\Z", re.ASCII)
 _DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?", re.ASCII)
-_STORAGE_KIND = {"s3": "s3://", "gs": "gs://", "azure": "Azure Blob"}
-"""Longest tag key and value per cloud (GCP label rules; AWS and Azure tag rules)."""
 SECRET_KEY_HINT = "set it with: pulumi config set --secret {key} <value>"
 
 
@@ -86,12 +90,14 @@ class PolicySpec(Spec):
 class StackConfig(Spec):
     """The whole ``mlplatform:`` namespace of one stack file, validated."""
 
-    cloud: Literal["aws", "gcp", "azure", "existing"]
+    cloud: str = Field(json_schema_extra={"enum": list(clouds.names())})
+    """Where the cluster runs: a cloud of the registry (components/clouds.py; docs/extending.md)."""
     environment: Literal["dev", "staging", "prod"] = "dev"
     region: str | None = Field(
         None,
-        description="The cloud region (required on aws, gcp, azure). Its name is checked for the cloud's shape; every "
-        "GPU pool must be offered there where the catalog has region data (docs/catalog.md, Regions).",
+        description=f"The cloud region (required on {', '.join(clouds.names(managed=True))}). Its name is checked "
+        "for the cloud's shape; every GPU pool must be offered there where the catalog has region data "
+        "(docs/catalog.md, Regions).",
     )
     cluster: ClusterSpec = ClusterSpec()
     platform: PlatformSettings = PlatformSettings()
@@ -99,6 +105,32 @@ class StackConfig(Spec):
     tags: dict[str, str] = {}
     budget: float | None = Field(None, gt=0, description="Monthly ceiling in USD for this stack's estimate.")
     policy: PolicySpec = Field(default_factory=PolicySpec)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _cluster_charts_not_platform(cls, data: Any) -> Any:
+        """Karpenter's and cluster-autoscaler's versions belong to the cluster (``cluster.versions``): refused under
+        ``platform.versions``, which the platform's charts take."""
+        platform = data.get("platform") if isinstance(data, dict) else None
+        versions = platform.get("versions") if isinstance(platform, dict) else None
+        if not isinstance(versions, dict):
+            return data
+        for key in versions:
+            if key in CLUSTER_CHARTS:
+                raise field_error(
+                    f"platform.versions.{key}",
+                    versions[key],
+                    f"{key} is installed with the cluster, not the platform: set cluster.versions.{key}",
+                )
+        return data
+
+    @field_validator("cloud", mode="before")
+    @classmethod
+    def _registered_cloud(cls, v: object) -> object:
+        """A cloud of the registry (:mod:`components.clouds`)."""
+        if clouds.find(v) is None:
+            raise value_error(f"give one of {', '.join(clouds.names())}")
+        return v
 
     @field_validator("budget", mode="before")
     @classmethod
@@ -119,18 +151,21 @@ class StackConfig(Spec):
 
     @model_validator(mode="after")
     def _cross_checks(self) -> StackConfig:
-        cloud = self.cloud
-        if cloud != "existing" and not self.region:
-            raise field_error("region", None, f"give the {cloud} region, e.g. {REGION_EXAMPLES[cloud]}")
-        if cloud == "existing" and self.region:
+        cloud, entry = self.cloud, clouds.get(self.cloud)
+        if entry.managed and not self.region:
+            raise field_error("region", None, f"give the {cloud} region, e.g. {entry.region_example}")
+        if not entry.managed and self.region:
             raise field_error("region", self.region, "an existing cluster has no region; remove it")
-        for other in ("aws", "gcp", "azure", "existing"):
-            if getattr(self.cluster, other) is not None and other != cloud:
-                raise field_error(f"cluster.{other}", "...", f"settings for {other} do not apply to cloud {cloud}")
+        for other in clouds.all_clouds():
+            if getattr(self.cluster, other.spec_field, None) is not None and other.name != cloud:
+                raise field_error(
+                    f"cluster.{other.spec_field}", "...", f"settings for {other.name} do not apply to cloud {cloud}"
+                )
         self._check_tags()
-        if cloud == "gcp" and self.cluster.gcp is None:
-            raise field_error("cluster.gcp.project", None, "give the Google Cloud project id")
-        if cloud == "existing" and self.cluster.gpu_pools:
+        if entry.required_setting and getattr(self.cluster, entry.spec_field, None) is None:
+            key, what = entry.required_setting
+            raise field_error(f"cluster.{entry.spec_field}.{key}", None, what)
+        if not entry.managed and self.cluster.gpu_pools:
             raise field_error(
                 "cluster.gpuPools", "...", "an existing cluster's GPU nodes are not managed here; remove gpuPools"
             )
@@ -140,11 +175,14 @@ class StackConfig(Spec):
         return self
 
     def _check_versions(self) -> None:
-        """The platform's chart versions against the compatibility table, before anything is registered."""
+        """The platform's chart versions against the compatibility table, and the cluster's charts against the
+        Kubernetes minor, before anything is registered."""
         from components.platform.compat import check_versions
 
         try:
             check_versions(self.platform, self.cluster.kubernetes_version)
+            allow = self.platform.allow_unsupported_versions
+            check_cluster_versions(self.cloud, self.cluster, allow_unsupported=allow)
         except SpecError as e:
             raise field_error(e.path, e.value, e.accepted) from None
 
@@ -156,7 +194,7 @@ class StackConfig(Spec):
 
     def _check_pools(self) -> None:
         """The region, the default system machine and the GPU pools, by the same check the cluster makes."""
-        if self.cloud == "existing" or self.region is None:
+        if not clouds.get(self.cloud).managed or self.region is None:
             return
         try:
             uris = {f"models.{n}.storageUri": m.storage_uri for n, m in self.models.items() if not m.public_storage}
@@ -198,11 +236,11 @@ class StackConfig(Spec):
                 raise field_error(
                     f"{base}.storageUri",
                     model.storage_uri,
-                    f"{_STORAGE_KIND.get(loc.scheme, loc.scheme)} storage is on {loc.cloud} but this stack's cluster "
+                    f"{_storage_kind(loc.scheme)} storage is on {loc.cloud} but this stack's cluster "
                     f"is on {self.cloud}; use "
                     f"{self.cloud} storage, or set publicStorage: true for a public bucket",
                 )
-            if self.cloud == "existing" and loc.cloud and not model.public_storage:
+            if not clouds.get(self.cloud).managed and loc.cloud and not model.public_storage:
                 raise field_error(
                     f"{base}.storageUri",
                     model.storage_uri,
@@ -236,7 +274,7 @@ class StackConfig(Spec):
         res = model.resources
         if res.gpus == 0 or res.accelerator is None:
             return
-        if self.cloud == "existing":
+        if not clouds.get(self.cloud).managed:
             return
         pools = {k: p for k, p in self.cluster.gpu_pools.items() if p.accelerator == res.accelerator}
         if not pools:
@@ -352,7 +390,7 @@ def load(raw: Mapping[str, Any], secret_keys: set[str] | frozenset[str], stack_f
         raise SpecError(
             "",
             "an empty configuration",
-            f"give at least {NAMESPACE}:cloud (aws, gcp, azure or existing)",
+            f"give at least {NAMESPACE}:cloud ({', '.join(clouds.names()[:-1])} or {clouds.names()[-1]})",
             prefix=f"{stack_file}: ",
         )
     referenced = _secret_references(values.get("models")) | _alerting_references(values.get("platform"))
@@ -405,53 +443,22 @@ def _looks_like_ours(namespace: str) -> bool:
     return folded == NAMESPACE or difflib.SequenceMatcher(None, folded, NAMESPACE).ratio() >= 0.8
 
 
-PROVIDER_REGION_KEYS = {"aws": "aws:region", "gcp": "gcp:region", "azure": "azure-native:location"}
-"""The default provider's region setting per cloud. The program makes no explicit cloud provider, so each cloud
-resource is built where its default provider's config says ("By default, each provider uses its package's global
-configuration settings, which are controlled by your stack's configuration":
-https://pulumi.com/docs/concepts/resources/providers). A value there that differs from ``mlplatform:region`` would
-build the cluster somewhere other than where the catalog checked and priced it."""
-
-
-GCP_NON_ADC_KEYS = ("gcp:credentials", "gcp:accessToken", "gcp:impersonateServiceAccount")
-"""Google provider settings (pulumi-gcp config/vars.py) that make it authenticate as something other than Application
-Default Credentials. gke-gcloud-auth-plugin with --use_application_default_credentials takes its token from
-golang.org/x/oauth2/google's default token source (kubernetes/cloud-provider-gcp cmd/gke-gcloud-auth-plugin/cred/
-cred.go, defaultAccessToken), which reads GOOGLE_APPLICATION_CREDENTIALS, gcloud's well-known ADC file, then the
-metadata server (golang/oauth2 google/default.go, FindDefaultCredentialsWithParams): none of these settings."""
+def _storage_kind(scheme: str) -> str:
+    """How messages name the storage of ``scheme`` (:attr:`components.clouds.Cloud.storage_kind`)."""
+    owner = clouds.of_scheme(scheme)
+    return owner.storage_kind if owner is not None and owner.storage_kind else scheme
 
 
 def _check_provider_config(cfg: StackConfig, raw: Mapping[str, Any], stack_file: str) -> None:
-    """The cloud provider's own region (and GCP project) settings agree with ours, where given."""
-    key = PROVIDER_REGION_KEYS.get(cfg.cloud)
-    if key is not None and key in raw and cfg.region is not None:
-        given = raw[key]
-
-        def norm(text: object) -> str:
-            return str(text).lower().replace(" ", "") if cfg.cloud == "azure" else str(text)
-
-        if norm(given) != norm(cfg.region):
-            raise _FormattedError(
-                f"{stack_file}: {key}: {show(given)} is not allowed; give {cfg.region} ({NAMESPACE}:region), or "
-                f"remove {key}: the {cfg.cloud} provider builds where it says, and the stack is checked and priced "
-                f"for {cfg.region}"
-            )
-    if cfg.cloud == "gcp":
-        for key in GCP_NON_ADC_KEYS:
-            if key in raw:  # the value is not shown: it may be a credential
-                raise _FormattedError(
-                    f"{stack_file}: {key}: a value is not allowed; remove it and give the Google provider Application "
-                    "Default Credentials (GOOGLE_APPLICATION_CREDENTIALS, gcloud auth application-default login, or "
-                    "the metadata server): the cluster's kubeconfig runs gke-gcloud-auth-plugin "
-                    "--use_application_default_credentials, which reads ADC only, so Kubernetes calls would run as "
-                    "another identity (docs/deploying.md)"
-                )
-    project = cfg.cluster.gcp.project if cfg.cloud == "gcp" and cfg.cluster.gcp is not None else None
-    if project is not None and "gcp:project" in raw and str(raw["gcp:project"]) != project:
-        raise _FormattedError(
-            f"{stack_file}: gcp:project: {show(raw['gcp:project'])} is not allowed; give {project} "
-            f"({NAMESPACE}:cluster.gcp.project), or remove gcp:project"
-        )
+    """The cloud provider's own region (and, per cloud, other) settings agree with ours, where given
+    (:func:`components.clusters.provider_config_problem`). The program makes no explicit cloud provider, so each cloud
+    resource is built where its default provider's config says ("By default, each provider uses its package's global
+    configuration settings, which are controlled by your stack's configuration":
+    https://pulumi.com/docs/concepts/resources/providers). A region there that differs from ``mlplatform:region``
+    would build the cluster somewhere other than where the catalog checked and priced it."""
+    problem = provider_config_problem(cfg.cloud, cfg.region, cfg.cluster, raw)
+    if problem is not None:
+        raise _FormattedError(f"{stack_file}: {problem}")
 
 
 def _secret_references(models: Any) -> set[str]:

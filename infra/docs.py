@@ -76,7 +76,10 @@ def rows(model: type[BaseModel] = StackConfig, prefix: str = f"{NAMESPACE}:") ->
         key = field.alias or name
         path = f"{prefix}{key}"
         annotation = field.annotation
-        out.append((path, _type_name(annotation), _default(field), field.description or ""))
+        extra = field.json_schema_extra
+        choices = extra.get("enum") if isinstance(extra, dict) else None  # e.g. cloud: the registry's names
+        typ = " \\| ".join(f"`{c}`" for c in choices) if isinstance(choices, list) else _type_name(annotation)
+        out.append((path, typ, _default(field), field.description or ""))
         sub = _model_of(annotation)
         if sub is not None:
             is_map = typing.get_origin(annotation) is dict or any(

@@ -60,7 +60,7 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
         {**AWS, "cluster": {"gpuPool": {}}},
         f"{FILE}: mlplatform:cluster.gpuPool: unknown key; did you mean gpuPools? accepted keys: name, "
         "kubernetesVersion, zones, apiAccess, systemPool, gpuPools, keyGeneration, deletionProtection, existing, aws, "
-        "gcp, azure",
+        "gcp, azure, versions",
     ),
     (
         "maxNodes negative",

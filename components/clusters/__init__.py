@@ -1,14 +1,20 @@
 """Clusters: the only package that knows about clouds. ``create_cluster`` picks the implementation.
 
-Cloud SDKs are imported only for the cloud in use, so planning an AWS stack never imports the GCP or Azure SDKs.
+Which implementation serves a cloud, and every other fact about it, comes from the cloud registry
+(:mod:`components.clouds`). Cloud SDKs are imported only for the cloud in use, so planning an AWS stack never imports
+the GCP or Azure SDKs.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping
+from types import ModuleType
+from typing import Any
 
 import pulumi
 
+from components import clouds
 from components.clusters._common import ManagedClusterArgs, check_region, resolve_pools
 from components.clusters.base import (
     GPU_TAINT,
@@ -19,8 +25,8 @@ from components.clusters.base import (
     Taint,
 )
 from components.clusters.spec import ClusterSpec, api_access_problem
-from components.errors import SpecError
-from components.storage import parse_storage_uri
+from components.errors import SpecError, show
+from components.versions import chart, cluster_chart_problem
 
 __all__ = [
     "GPU_TAINT",
@@ -32,9 +38,25 @@ __all__ = [
     "StorageAccess",
     "Taint",
     "check_cluster",
+    "check_cluster_versions",
+    "cluster_class",
+    "cluster_module",
     "create_cluster",
+    "provider_config_problem",
     "shares_one_gpu_per_request",
 ]
+
+
+def cluster_module(cloud: str) -> ModuleType:
+    """The module of ``cloud``'s cluster implementation (:attr:`components.clouds.Cloud.cluster`), imported now: only
+    the cloud in use is ever imported, so planning one cloud never imports another's SDK."""
+    return importlib.import_module(clouds.get(cloud).cluster.split(":")[0])
+
+
+def cluster_class(cloud: str) -> type[KubernetesCluster]:
+    """``cloud``'s :class:`KubernetesCluster` implementation (e.g. :class:`~components.clusters.eks.EksCluster`)."""
+    cls: type[KubernetesCluster] = getattr(cluster_module(cloud), clouds.get(cloud).cluster.split(":")[1])
+    return cls
 
 
 def check_cluster(
@@ -42,59 +64,73 @@ def check_cluster(
 ) -> dict[str, GpuPoolInfo]:
     """What a managed cluster checks before it registers anything: the region's name, the default system machine and
     every GPU pool offered in the region (where the catalog covers it), sharing the cloud supports; that the machine
-    running ``pulumi up`` can reach the API endpoint (:func:`~components.clusters.spec.api_access_problem`); on
-    Azure, that models reading blob storage name the resource group of their storage accounts.
+    running ``pulumi up`` can reach the API endpoint (:func:`~components.clusters.spec.api_access_problem`); and
+    what the cloud's own module checks (its ``precheck(region, spec, pools, storage_uris)``, when it has one: the
+    AWS partition and Karpenter's minimum on EKS, the storage accounts' resource group on AKS).
 
     ``storage_uris``: by stack key path, the storage URIs models read through the cluster's identity (not public
     buckets). Returns the resolved pools; raises :class:`SpecError` naming the stack key at fault."""
     check_region(cloud, region, spec)
-    if cloud == "aws":
-        from components.clusters._aws_iam import partition_of
-
-        partition_of(region)
+    module = cluster_module(cloud)
     pools = resolve_pools(cloud, region, spec.gpu_pools)
-    if cloud == "aws" and (spec.aws is None or spec.aws.gpu_provisioner == "karpenter"):
-        for pool in pools.values():
-            if pool.min_nodes > 0:  # the same rule EksCluster applies, here before anything is registered
-                raise SpecError(
-                    f"cluster.gpuPools.{pool.name}.minNodes",
-                    pool.min_nodes,
-                    "Karpenter starts GPU nodes for pending pods and keeps no minimum; give 0, or set "
-                    "cluster.aws.gpuProvisioner: node-groups",
-                )
+    precheck = getattr(module, "precheck", None)
+    if precheck is not None:
+        precheck(region, spec, pools, storage_uris or {})
     if problem := api_access_problem(cloud, spec):
         raise SpecError(*problem)
-    if cloud == "azure":
-        check_storage_resource_group(spec, storage_uris or {})
     return pools
 
 
-def check_storage_resource_group(spec: ClusterSpec, storage_uris: Mapping[str, str]) -> None:
-    """Refuse an Azure blob model whose storage account's resource group is unknown: without
-    ``cluster.azure.storageResourceGroup`` the role assignment would be scoped into the resource group this stack
-    creates, where no storage account exists yet (the assignment's scope must exist)."""
-    az = spec.azure
-    if az is not None and (az.storage_resource_group or az.resource_group):
-        return
-    for path, uri in storage_uris.items():
-        if parse_storage_uri(uri).cloud == "azure":
-            raise SpecError(
-                "cluster.azure.storageResourceGroup",
-                "not set",
-                f"{path} reads Azure blob storage ({uri}); give the resource group of that storage account (this stack "
-                "creates its own resource group, which holds no storage account)",
+def provider_config_problem(cloud: str, region: str | None, spec: ClusterSpec, raw: Mapping[str, Any]) -> str | None:
+    """Why the cloud provider's own settings in the stack file (``raw``: every key, namespaced) disagree with ours:
+    its region key (:attr:`components.clouds.Cloud.provider_region_key`) against ``mlplatform:region``, then what
+    the cloud's module checks (its ``provider_config_problem(raw, spec)``, when it has one). The line starts at the
+    key; None when all agree."""
+    entry = clouds.get(cloud)
+    key = entry.provider_region_key
+    if key is not None and key in raw and region is not None:
+        given = raw[key]
+
+        def norm(text: object) -> str:
+            return str(text).lower().replace(" ", "") if entry.region_ignores_case_and_spaces else str(text)
+
+        if norm(given) != norm(region):
+            return (
+                f"{key}: {show(given)} is not allowed; give {region} (mlplatform:region), or remove {key}: the "
+                f"{cloud} provider builds where it says, and the stack is checked and priced for {region}"
             )
+    if not entry.managed:
+        return None
+    check = getattr(cluster_module(cloud), "provider_config_problem", None)
+    return check(raw, spec) if check is not None else None
 
 
-_DEVICE_PLUGIN_SHARES = {"aws": True, "azure": True, "gcp": False}
-"""Whether the platform's NVIDIA device plugin applies a pool's GPU sharing (``NEEDS_DEVICE_PLUGIN`` of eks.py, aks.py;
-GKE shares GPUs itself), kept here so the stack check needs no cloud SDK; tests/clusters check they agree."""
+def check_cluster_versions(cloud: str, spec: ClusterSpec, *, allow_unsupported: bool = False) -> None:
+    """The cluster charts' versions (``cluster.versions``): only charts the cloud installs
+    (:attr:`components.clouds.Cloud.cluster_charts`), and unless ``allow_unsupported``, each chart the stack
+    installs (its module's ``cluster_charts(spec)``) or overrides fits the cluster's Kubernetes minor
+    (:func:`components.versions.cluster_chart_problem`). Raises :class:`SpecError` naming the key."""
+    entry = clouds.get(cloud)
+    for key, version in spec.versions.items():
+        if key not in entry.cluster_charts:
+            takes = f"give versions for {', '.join(entry.cluster_charts)}" if entry.cluster_charts else "remove it"
+            raise SpecError(f"cluster.versions.{key}", version, f"{cloud} clusters install no {key}; {takes}")
+    if allow_unsupported:
+        return
+    installed = getattr(cluster_module(cloud), "cluster_charts", None)
+    for key in dict.fromkeys([*(installed(spec) if installed else ()), *spec.versions]):
+        version = chart(key, spec.versions).version
+        if why := cluster_chart_problem(key, version, spec.kubernetes_version):
+            shown = version if key in spec.versions else f"{version} (the default)"
+            raise SpecError(f"cluster.versions.{key}", shown, why)
 
 
 def shares_one_gpu_per_request(cloud: str, strategy: str) -> bool:
     """Whether a pool with sharing ``strategy`` on ``cloud`` serves a pod at most one GPU (a share): the device
-    plugin's time-slicing config sets ``failRequestsGreaterThanOne`` (see components/serving/model_service.py)."""
-    return strategy == "time-slicing" and _DEVICE_PLUGIN_SHARES.get(cloud, False)
+    plugin's time-slicing config sets ``failRequestsGreaterThanOne`` (see components/serving/model_service.py), where
+    the platform's device plugin applies the sharing (:attr:`components.clouds.Cloud.device_plugin_shares`)."""
+    entry = clouds.find(cloud)
+    return strategy == "time-slicing" and entry is not None and entry.device_plugin_shares
 
 
 def create_cluster(
@@ -108,45 +144,26 @@ def create_cluster(
     cluster_name: str,
     opts: pulumi.ResourceOptions | None = None,
 ) -> KubernetesCluster:
-    """The cluster for ``cloud``, built from ``spec``: the one place that branches on the cloud.
+    """The cluster for ``cloud``, built from ``spec`` by the implementation the registry names
+    (:attr:`components.clouds.Cloud.cluster`): the one place that picks a cluster class.
 
-    ``cloud``: ``aws`` (:class:`~components.clusters.eks.EksCluster`), ``gcp`` (``GkeCluster``), ``azure``
-    (``AksCluster``) or ``existing`` (``ExistingCluster``). Each cloud's module (and SDK) is imported only in its
-    branch. ``region``: required on the three clouds. ``environment``: prod turns deletion protection on (unless
-    ``spec.deletionProtection`` is set). ``tags``: stack tags put on every cloud resource. ``cluster_name``: the
-    cloud's cluster name (ignored for ``existing``).
+    ``cloud``: a registered cloud: ``aws`` (:class:`~components.clusters.eks.EksCluster`), ``gcp``
+    (``GkeCluster``), ``azure`` (``AksCluster``) or ``existing`` (``ExistingCluster``, built by its
+    ``from_spec``). Only that cloud's module (and SDK) is imported. ``region``: required on managed clouds.
+    ``environment``: prod turns deletion protection on (unless ``spec.deletionProtection`` is set). ``tags``: stack
+    tags put on every cloud resource. ``cluster_name``: the cloud's cluster name (ignored for ``existing``).
     """
-    if cloud == "existing":
-        from components.clusters.existing import ExistingCluster, ExistingClusterArgs
-
-        ex = spec.existing
-        return ExistingCluster(
-            name,
-            ExistingClusterArgs(
-                kubeconfig=ex.kubeconfig if ex else None,
-                context=ex.context if ex else None,
-                zones=ex.zones if ex else 1,
-                network_policy_enforced={"enforced": True, "not-enforced": False}.get(ex.network_policy)
-                if ex
-                else None,
-            ),
-            opts,
-        )
-    if cloud not in ("aws", "gcp", "azure"):
-        raise SpecError("cloud", cloud, "give one of aws, gcp, azure, existing")
+    entry = clouds.find(cloud)
+    if entry is None:
+        raise SpecError("cloud", cloud, f"give one of {', '.join(clouds.names())}")
+    cls: Any = cluster_class(cloud)
+    if not entry.managed:
+        built: KubernetesCluster = cls.from_spec(name, spec, opts)
+        return built
     if not region:
         raise SpecError("region", region, f"give the {cloud} region")
     args = ManagedClusterArgs(
         cluster_name=cluster_name, region=region, spec=spec, environment=environment, tags=dict(tags)
     )
-    if cloud == "aws":
-        from components.clusters.eks import EksCluster
-
-        return EksCluster(name, args, opts)
-    if cloud == "gcp":
-        from components.clusters.gke import GkeCluster
-
-        return GkeCluster(name, args, opts)
-    from components.clusters.aks import AksCluster
-
-    return AksCluster(name, args, opts)
+    managed: KubernetesCluster = cls(name, args, opts)
+    return managed

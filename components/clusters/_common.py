@@ -16,7 +16,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import catalog
+from components import catalog, clouds
 from components.clusters.base import (
     GPU_TAINT,
     Cloud,
@@ -36,16 +36,6 @@ SYSTEM_POOL = "system"
 
 SYSTEM_NODE_SELECTOR: Mapping[str, str] = {POOL_LABEL: SYSTEM_POOL}
 """Node selector that keeps add-ons on the system pool (the label every system node carries)."""
-
-_SHARING_SUPPORT: Mapping[str, tuple[str, ...]] = {
-    "aws": ("none", "time-slicing", "mps"),
-    "gcp": ("none", "time-slicing", "mps", "mig"),
-    "azure": ("none", "time-slicing", "mps", "mig"),
-}
-_SHARING_WHY: Mapping[str, str] = {
-    "aws": "EKS GPU pools share GPUs by time-slicing or mps (NVIDIA device plugin); MIG on EKS needs the GPU "
-    "operator's MIG manager, which this platform does not configure",
-}
 
 
 @dataclass(frozen=True)
@@ -128,9 +118,10 @@ def resolve_pools(cloud: str, region: str, pools: Mapping[str, GpuPoolSpec]) -> 
             key, value = ("gpusPerNode", pool.gpus_per_node) if offered else ("accelerator", pool.accelerator)
             raise SpecError(pool_path(name, key), value, str(e)) from None
         strategy = pool.sharing.strategy
-        if strategy not in _SHARING_SUPPORT[cloud]:
-            why = _SHARING_WHY.get(cloud, f"{cloud} does not offer {strategy}")
-            accepted = ", ".join(_SHARING_SUPPORT[cloud])
+        entry = clouds.get(cloud)
+        if strategy not in entry.sharing:
+            why = entry.sharing_why or f"{cloud} does not offer {strategy}"
+            accepted = ", ".join(entry.sharing)
             raise SpecError(pool_path(name, "sharing.strategy"), strategy, f"{why}; give one of {accepted}")
         if strategy == "mig" and not machine.mig:
             raise SpecError(

@@ -26,10 +26,10 @@ from components.clusters._common import (
     system_instance_type,
 )
 from components.clusters.base import GPU_TAINT, DnsAccess, DnsZone, GpuPoolInfo, StorageAccess, Taint
-from components.clusters.spec import CLUSTER_TAG, AzureSpec, api_endpoint
+from components.clusters.spec import CLUSTER_TAG, AzureSpec, ClusterSpec, api_endpoint
 from components.errors import SpecError
 from components.naming import child_name, child_opts, merge_tags
-from components.storage import StorageLocation
+from components.storage import StorageLocation, parse_storage_uri
 
 SPOT_TAINT = Taint("kubernetes.azure.com/scalesetpriority", "spot", "NoSchedule")
 """The taint AKS puts on spot pools; GPU pods tolerate it too (it is declared explicitly on our spot pools)."""
@@ -58,6 +58,24 @@ NEEDS_DEVICE_PLUGIN = True
 """AKS installs the GPU driver on the pool (``gpuProfile.driver: Install``) but no device plugin: the platform
 installs the NVIDIA device plugin, which also applies time-slicing/MPS through the pools' device plugin config
 label."""
+
+
+def precheck(region: str, spec: ClusterSpec, pools: Mapping[str, GpuPoolInfo], storage_uris: Mapping[str, str]) -> None:
+    """What an AKS stack checks before anything is registered (``components.clusters.check_cluster`` calls it):
+    refuse an Azure blob model whose storage account's resource group is unknown. Without
+    ``cluster.azure.storageResourceGroup`` the role assignment would be scoped into the resource group this stack
+    creates, where no storage account exists yet (the assignment's scope must exist)."""
+    az = spec.azure
+    if az is not None and (az.storage_resource_group or az.resource_group):
+        return
+    for path, uri in storage_uris.items():
+        if parse_storage_uri(uri).cloud == "azure":
+            raise SpecError(
+                "cluster.azure.storageResourceGroup",
+                "not set",
+                f"{path} reads Azure blob storage ({uri}); give the resource group of that storage account (this stack "
+                "creates its own resource group, which holds no storage account)",
+            )
 
 
 RBAC_PROPAGATION_SECONDS = 300

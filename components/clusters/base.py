@@ -21,7 +21,8 @@ from components.naming import (
     POOL_LABEL,
 )
 
-Cloud = Literal["aws", "gcp", "azure", "existing"]
+Cloud = str
+"""The name of a cloud of the registry (:mod:`components.clouds`), ``existing`` for a cluster the package is given."""
 ClusterDns = Literal["coredns", "kube-dns"]
 """The cluster DNS server the nodes' pods use: CoreDNS (EKS, AKS, most distributions) or kube-dns (GKE Standard's
 default DNS provider)."""

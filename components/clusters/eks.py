@@ -40,7 +40,7 @@ from components.clusters._common import (
 )
 from components.clusters._karpenter import Karpenter
 from components.clusters.base import GPU_TAINT, DnsAccess, DnsZone, GpuPoolInfo, StorageAccess
-from components.clusters.spec import CLUSTER_TAG, AwsSpec
+from components.clusters.spec import CLUSTER_TAG, AwsSpec, ClusterSpec
 from components.errors import SpecError
 from components.naming import child_name, child_opts, merge_tags
 from components.storage import StorageLocation
@@ -86,6 +86,30 @@ parent the eks.Cluster component: pulumi/pulumi-eks v4.3.0 nodejs/eks/cluster/cl
 
 KARPENTER_ENTRY = "karpenter-nodes"
 """The key under which pulumi-eks's ``accessEntries`` held Karpenter's node entry before the entry became ours."""
+
+
+def precheck(region: str, spec: ClusterSpec, pools: Mapping[str, GpuPoolInfo], storage_uris: Mapping[str, str]) -> None:
+    """What an EKS stack checks before anything is registered (``components.clusters.check_cluster`` calls it): the
+    region's AWS partition is one this package builds in, and Karpenter GPU pools keep no minimum (the rule
+    :class:`EksCluster` applies)."""
+    partition_of(region)
+    if spec.aws is None or spec.aws.gpu_provisioner == "karpenter":
+        for pool in pools.values():
+            if pool.min_nodes > 0:
+                raise SpecError(
+                    f"cluster.gpuPools.{pool.name}.minNodes",
+                    pool.min_nodes,
+                    "Karpenter starts GPU nodes for pending pods and keeps no minimum; give 0, or set "
+                    "cluster.aws.gpuProvisioner: node-groups",
+                )
+
+
+def cluster_charts(spec: ClusterSpec) -> tuple[str, ...]:
+    """The cluster charts an EKS stack installs (``components.clusters.check_cluster_versions`` checks them):
+    Karpenter, or with ``gpuProvisioner: node-groups`` cluster-autoscaler when there are GPU pools."""
+    if spec.aws is None or spec.aws.gpu_provisioner == "karpenter":
+        return ("karpenter",)
+    return ("cluster-autoscaler",) if spec.gpu_pools else ()
 
 
 def pulumi_eks_access_entry_name(cluster_resource_name: str, key: str) -> str:
@@ -427,6 +451,7 @@ class EksCluster(ManagedCluster):
                 depends_on=[self.system_node_group],
                 node_access=self.karpenter_access,
                 ami_version=aws_spec.ami_version,
+                chart_versions=spec.versions,
             )
         elif aws_spec.gpu_provisioner == "node-groups":
             self._node_groups(name, pools, provider)
@@ -655,7 +680,7 @@ class EksCluster(ManagedCluster):
                 policy=autoscaler_policy(cluster_name),
                 opts=child_opts(self),
             )
-            ref = chart("cluster-autoscaler")
+            ref = chart("cluster-autoscaler", self._args.spec.versions)
             self.autoscaler_release = k8s.helm.v3.Release(
                 child_name(name, "cluster-autoscaler"),
                 name="cluster-autoscaler",

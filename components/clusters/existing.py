@@ -10,6 +10,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.clusters.base import Cloud, ClusterDns, DnsAccess, DnsZone, GpuScheduling, StorageAccess
+from components.clusters.spec import ClusterSpec
 from components.errors import SpecError
 from components.naming import child_name, type_token
 from components.storage import parse_storage_uri
@@ -44,6 +45,18 @@ class ExistingCluster(pulumi.ComponentResource):
     """
 
     kubeconfig_path: pulumi.Output[str]
+
+    @classmethod
+    def from_spec(cls, name: str, spec: ClusterSpec, opts: pulumi.ResourceOptions | None = None) -> ExistingCluster:
+        """The cluster ``spec.existing`` describes (every setting at its default when it is not given)."""
+        ex = spec.existing
+        args = ExistingClusterArgs(
+            kubeconfig=ex.kubeconfig if ex else None,
+            context=ex.context if ex else None,
+            zones=ex.zones if ex else 1,
+            network_policy_enforced={"enforced": True, "not-enforced": False}.get(ex.network_policy) if ex else None,
+        )
+        return cls(name, args, opts)
 
     def __init__(self, name: str, args: ExistingClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(type_token("ExistingCluster"), name, None, opts)

@@ -23,8 +23,8 @@ from components.clusters._common import (
 )
 from components.clusters.base import GPU_TAINT, DnsAccess, DnsZone, GpuPoolInfo, GpuScheduling, StorageAccess
 from components.clusters.reachability import GKE_AUTOMATIC_PORTS, WEBHOOKS
-from components.clusters.spec import CLUSTER_TAG, api_endpoint
-from components.errors import SpecError
+from components.clusters.spec import CLUSTER_TAG, ClusterSpec, api_endpoint
+from components.errors import SpecError, show
 from components.naming import child_name, child_opts, gcp_labels, merge_tags
 from components.storage import StorageLocation
 
@@ -55,6 +55,36 @@ WEBHOOK_PORTS: Mapping[str, int] = {w.name: w.port for w in WEBHOOKS if w.port n
 does not open: every webhook of the platform (``reachability.WEBHOOKS``, each cited there) but cert-manager's and
 the Prometheus operator's, which their pinned charts put on 10250 (https://cloud.google.com/kubernetes-engine/docs/
 how-to/private-clusters#add_firewall_rules). ``reachability.webhook_problems`` checks the rendered rule."""
+
+
+NON_ADC_KEYS = ("gcp:credentials", "gcp:accessToken", "gcp:impersonateServiceAccount")
+"""Google provider settings (pulumi-gcp config/vars.py) that make it authenticate as something other than Application
+Default Credentials. gke-gcloud-auth-plugin with --use_application_default_credentials takes its token from
+golang.org/x/oauth2/google's default token source (kubernetes/cloud-provider-gcp cmd/gke-gcloud-auth-plugin/cred/
+cred.go, defaultAccessToken), which reads GOOGLE_APPLICATION_CREDENTIALS, gcloud's well-known ADC file, then the
+metadata server (golang/oauth2 google/default.go, FindDefaultCredentialsWithParams): none of these settings."""
+
+
+def provider_config_problem(raw: Mapping[str, Any], spec: ClusterSpec) -> str | None:
+    """The Google provider's own settings in the stack file (``components.clusters.provider_config_problem`` calls
+    it): no credentials other than Application Default Credentials, and ``gcp:project`` (when given) is
+    ``cluster.gcp.project``. The line starts at the key; None when all agree."""
+    for key in NON_ADC_KEYS:
+        if key in raw:  # the value is not shown: it may be a credential
+            return (
+                f"{key}: a value is not allowed; remove it and give the Google provider Application "
+                "Default Credentials (GOOGLE_APPLICATION_CREDENTIALS, gcloud auth application-default login, or "
+                "the metadata server): the cluster's kubeconfig runs gke-gcloud-auth-plugin "
+                "--use_application_default_credentials, which reads ADC only, so Kubernetes calls would run as "
+                "another identity (docs/deploying.md)"
+            )
+    project = spec.gcp.project if spec.gcp is not None else None
+    if project is not None and "gcp:project" in raw and str(raw["gcp:project"]) != project:
+        return (
+            f"gcp:project: {show(raw['gcp:project'])} is not allowed; give {project} "
+            "(mlplatform:cluster.gcp.project), or remove gcp:project"
+        )
+    return None
 
 
 def generation_suffix(generation: int) -> str:

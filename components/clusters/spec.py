@@ -10,9 +10,10 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from components import catalog
+from components import catalog, clouds
+from components.clouds import TagRule
 from components.spec import Spec, field_error, value_error
-from components.versions import KUBERNETES_VERSION
+from components.versions import CLUSTER_CHARTS, KUBERNETES_VERSION
 
 WORLD = "0.0.0.0/0"
 _CLUSTER_NAME = re.compile(r"\A[a-z]([-a-z0-9]{0,38}[a-z0-9])?\Z", re.ASCII)
@@ -166,11 +167,8 @@ def _public_cidr_problem(net: ipaddress.IPv4Network | ipaddress.IPv6Network) -> 
     return None
 
 
-MAX_PUBLIC_CIDRS = {"gcp": 50, "azure": 200}
-"""Most API allow-list entries each cloud takes: GKE "up to 50 authorized networks (allowed CIDR blocks)"
-(https://cloud.google.com/kubernetes-engine/docs/best-practices/enterprise-multitenancy, "Restrict network access to
-the control plane"; the regional-clusters page says the same); AKS "up to 200 authorized IP ranges" (MicrosoftDocs/
-azure-docs articles/aks/api-server-authorized-ip-ranges.md, Limitations)."""
+MAX_PUBLIC_CIDRS: Mapping[str, int] = clouds.View(lambda c: c.max_public_cidrs)
+"""Most API allow-list entries each cloud takes (:attr:`components.clouds.Cloud.max_public_cidrs`, with sources)."""
 
 
 def covers_world(cidrs: Sequence[str]) -> str | None:
@@ -414,6 +412,21 @@ class ClusterSpec(Spec):
     """GCP-only settings; required with cloud gcp (for ``project``), refused with another cloud."""
     azure: AzureSpec | None = None
     """Azure-only settings; refused with another cloud."""
+    versions: dict[str, str] = Field(default_factory=dict)
+    (
+        "Version overrides of the charts the cluster installs (``karpenter``, ``cluster-autoscaler`` on aws; pinned "
+        "in components/versions.py), as quoted strings; checked against the Kubernetes minor (docs/versions.md)."
+    )
+
+    @field_validator("versions")
+    @classmethod
+    def _chart_versions(cls, v: dict[str, str]) -> dict[str, str]:
+        for key, version in v.items():
+            if key not in CLUSTER_CHARTS:
+                raise value_error(f"unknown cluster chart {key!r}; give versions for " + ", ".join(CLUSTER_CHARTS))
+            if not isinstance(version, str) or not version:
+                raise value_error(f"give {key}'s version as a quoted string")
+        return v
 
     @field_validator("kubernetes_version", mode="before")
     @classmethod
@@ -450,57 +463,14 @@ class ClusterSpec(Spec):
 # are checked when the stack is read (one line naming the key), so no `pulumi up` stops at the first resource.
 
 
-@dataclass(frozen=True)
-class TagRule:
-    """One cloud's tag (label) rule: lengths, characters, reserved prefixes, and where it is written."""
-
-    key_max: int
-    value_max: int
-    max_tags: int
-    source: str
-    key_forbidden: str = ""
-    """Characters a key may not contain."""
-    reserved_prefix: str | None = None
-    """A case-insensitive prefix keys and values may not start with."""
-    allowed_symbols: str | None = None
-    """When set, keys and values may hold only letters, digits, white space and these symbols."""
-
-
-TAG_RULES: Mapping[str, TagRule] = {
-    # https://docs.aws.amazon.com/awsaccountbilling/latest/aboutv2/allocation-tag-restrictions.html (key <= 128,
-    # value <= 256 Unicode characters, 50 per resource, aws: reserved) and the tagging APIs' pattern
-    # ^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$ (e.g. https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_Tag.html).
-    "aws": TagRule(
-        128,
-        256,
-        50,
-        "https://docs.aws.amazon.com/awsaccountbilling/latest/aboutv2/allocation-tag-restrictions.html",
-        reserved_prefix="aws:",
-        allowed_symbols="_.:/=+-@",
-    ),
-    # MicrosoftDocs/azure-docs articles/azure-resource-manager/management/tag-resources.md, "Limitations": names
-    # <= 512 (128 on storage accounts, which this package does not create), values <= 256, 50 per resource, names
-    # can't contain < > % & \ ? /. Also Azure/azure-resource-manager-rpc v1.0/resource-api-reference.md.
-    "azure": TagRule(
-        512,
-        256,
-        50,
-        "https://learn.microsoft.com/azure/azure-resource-manager/management/tag-resources#limitations",
-        key_forbidden="<>%&\\?/",
-    ),
-    # https://cloud.google.com/resource-manager/docs/labels-overview#requirements: keys 1-63, values 0-63, only
-    # lowercase letters, digits, '_' and '-', keys start with a lowercase letter, at most 64 labels. Tags become
-    # labels through components.naming.gcp_labels (lowercased, other characters turned into '_'), checked below.
-    "gcp": TagRule(63, 63, 64, "https://cloud.google.com/resource-manager/docs/labels-overview#requirements"),
-    # An existing cluster gets no cloud tags; GCP's limits (the strictest) keep a stack portable.
-    "existing": TagRule(63, 63, 64, "https://cloud.google.com/resource-manager/docs/labels-overview#requirements"),
-}
-TAG_LIMITS = {cloud: (rule.key_max, rule.value_max) for cloud, rule in TAG_RULES.items()}
+TAG_RULES: Mapping[str, TagRule] = clouds.View(lambda c: c.tag_rule)
+"""Each cloud's tag rule (:attr:`components.clouds.Cloud.tag_rule`, with its sources)."""
+TAG_LIMITS: Mapping[str, tuple[int, int]] = clouds.View(lambda c: (c.tag_rule.key_max, c.tag_rule.value_max))
 """Longest tag key and value each cloud accepts."""
 
-CLUSTER_TAG = {"aws": "mlplatform.io/cluster", "gcp": "mlplatform.io/cluster", "azure": "mlplatform.io_cluster"}
-"""The tag naming the cluster on every cloud resource. Azure tag names may not contain '/' (TAG_RULES['azure']);
-on GCP the key becomes the label ``mlplatform_io_cluster``."""
+CLUSTER_TAG: Mapping[str, str] = clouds.View(lambda c: c.cluster_tag)
+"""The tag naming the cluster on every cloud resource (:attr:`components.clouds.Cloud.cluster_tag`). Azure tag names
+may not contain '/'; on GCP the key becomes the label ``mlplatform_io_cluster``."""
 PROGRAM_TAGS = 1
 """How many tags the program adds to the stack's (the cluster tag), counted against each cloud's tag limit."""
 
@@ -518,16 +488,17 @@ def _shown(text: str) -> str:
 
 def tag_problem(cloud: str, key: str, value: str) -> tuple[str, str, str] | None:
     """Why ``key: value`` cannot be a tag on ``cloud``: (key path under ``tags``, value shown, what is accepted)."""
-    rule = TAG_RULES.get(cloud, TAG_RULES["aws"])
+    entry = clouds.get(cloud)
+    rule = entry.tag_rule
     where = f" ({rule.source})"
     if not key or len(key) > rule.key_max:
         return "tags", _shown(key), f"give tag keys of 1 to {rule.key_max} characters on {cloud}"
     if len(value) > rule.value_max:
         return f"tags.{key}", _shown(value), f"give at most {rule.value_max} characters on {cloud}"
     if rule.reserved_prefix and key.lower().startswith(rule.reserved_prefix):
-        return "tags", key, f"keys starting with {rule.reserved_prefix} are reserved by AWS"
+        return "tags", key, f"keys starting with {rule.reserved_prefix} are reserved by {entry.title}"
     if rule.reserved_prefix and value.lower().startswith(rule.reserved_prefix):
-        return f"tags.{key}", value, f"values starting with {rule.reserved_prefix} are reserved by AWS{where}"
+        return f"tags.{key}", value, f"values starting with {rule.reserved_prefix} are reserved by {entry.title}{where}"
     if bad := sorted({c for c in key if c in rule.key_forbidden}):
         return "tags", key, f"{cloud} tag names may not contain {' '.join(bad)}{where}"
     if rule.allowed_symbols is not None:
@@ -535,8 +506,8 @@ def tag_problem(cloud: str, key: str, value: str) -> tuple[str, str, str] | None
             if bad := sorted({c for c in text if not (c.isalnum() or c.isspace() or c in rule.allowed_symbols)}):
                 what = f"{cloud} tags hold letters, digits, spaces and {rule.allowed_symbols} only"
                 return path, text, f"{what}, not {' '.join(bad)}{where}"
-    if cloud == "gcp" and not _gcp_label(key)[:1].isalpha():
-        return "tags", key, f"GCP label keys must start with a letter{where}"
+    if rule.labels and not _gcp_label(key)[:1].isalpha():
+        return "tags", key, f"{entry.title} label keys must start with a letter{where}"
     return None
 
 
@@ -546,24 +517,26 @@ def tags_problem(cloud: str, tags: Mapping[str, str]) -> tuple[str, str, str] | 
     for key, value in tags.items():
         if problem := tag_problem(cloud, key, value):
             return problem
-    rule = TAG_RULES.get(cloud, TAG_RULES["aws"])
+    entry = clouds.get(cloud)
+    rule = entry.tag_rule
     if len(tags) + PROGRAM_TAGS > rule.max_tags:
         return "tags", f"{len(tags)} tags", f"give at most {rule.max_tags - PROGRAM_TAGS} on {cloud} ({rule.source})"
-    if cloud == "azure":
+    cluster_tag = entry.cluster_tag or ""
+    if rule.case_insensitive:
         # "Tag names are case-insensitive for operations" (learn.microsoft.com/azure/azure-resource-manager/management/
         # tag-resources#tag-usage-and-recommendations): two names equal but for case are one tag, one value lost.
-        names: dict[str, str] = {CLUSTER_TAG["azure"].casefold(): CLUSTER_TAG["azure"]}
+        names: dict[str, str] = {cluster_tag.casefold(): cluster_tag}
         for key in tags:
             other = names.setdefault(key.casefold(), key)
             if other != key:
-                why = f"Azure tag names are case-insensitive: it is the same tag as {other}; rename one"
+                why = f"{entry.title} tag names are case-insensitive: it is the same tag as {other}; rename one"
                 return "tags", key, f"{why} ({rule.source})"
-    if cloud == "gcp":
-        seen: dict[str, str] = {_gcp_label(CLUSTER_TAG["gcp"]): CLUSTER_TAG["gcp"]}
+    if rule.labels:
+        seen: dict[str, str] = {_gcp_label(cluster_tag): cluster_tag}
         for key in tags:
             label = _gcp_label(key)
             if label in seen and seen[label] != key:
-                why = f"it becomes the GCP label {label}, as {seen[label]} does; rename one"
+                why = f"it becomes the {entry.title} label {label}, as {seen[label]} does; rename one"
                 return "tags", key, f"{why} ({rule.source})"
             seen[label] = key
     return None
@@ -595,7 +568,8 @@ def api_endpoint(cloud: str, spec: ClusterSpec) -> ApiEndpoint:
     public, limited to ``publicCidrs``, when ``publicCidrs`` is not empty; a private endpoint always on EKS and GKE,
     and on AKS only without a public one (an AKS private cluster has no public endpoint, a public one no private)."""
     cidrs = tuple(spec.api_access.public_cidrs)
-    return ApiEndpoint(public=bool(cidrs), allowed=cidrs, private=cloud != "azure" or not cidrs)
+    private = clouds.get(cloud).private_endpoint_with_public or not cidrs
+    return ApiEndpoint(public=bool(cidrs), allowed=cidrs, private=private)
 
 
 def rendered_endpoint(resource_type: str, inputs: Mapping[str, Any]) -> ApiEndpoint | None:

@@ -38,7 +38,7 @@ from pulumi.runtime.proto import provider_pb2, resource_pb2, source_pb2
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
-from components import markers
+from components import clouds, markers
 from components.plan import fakes, remote
 
 UNKNOWN = markers.UNKNOWN
@@ -573,14 +573,21 @@ def _partition(config: Mapping[str, str], project: str, outputs: OutputsMode) ->
     """The AWS partition pulumi-eks's ``getPartition`` would answer: the stack region's, a placeholder's, or None
     (unknown) when a preview-like plan has no region in its config."""
     shape = _aws_shape(config, project)
-    if config.get("aws:region") or config.get(f"{project}:cloud") == "aws" or outputs == "fake":
+    if config.get("aws:region") or _region_key(config, project) == "aws:region" or outputs == "fake":
         return shape.partition
     return None
 
 
+def _region_key(config: Mapping[str, str], project: str) -> str | None:
+    """The provider region setting of the stack's cloud (:attr:`components.clouds.Cloud.provider_region_key`): where
+    ``<project>:region`` is the AWS provider's region, it is ``aws:region``."""
+    cloud = clouds.find(config.get(f"{project}:cloud"))
+    return cloud.provider_region_key if cloud is not None else None
+
+
 def _aws_shape(config: Mapping[str, str], project: str) -> fakes.AwsShape:
     """Region and partition of an AWS stack (``aws:region``, else ``<project>:region`` when the cloud is aws)."""
-    own = config.get(f"{project}:region") if config.get(f"{project}:cloud") == "aws" else None
+    own = config.get(f"{project}:region") if _region_key(config, project) == "aws:region" else None
     return fakes.AwsShape.for_region(config.get("aws:region") or own)
 
 

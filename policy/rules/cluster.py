@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from components import clouds
 from policy.rules.base import (
     UNKNOWN,
     Facts,
@@ -29,11 +30,25 @@ AKS = "azure-native:containerservice:ManagedCluster"
 DIAGNOSTIC_SETTINGS = ("azure-native:monitor:DiagnosticSetting", "azure-native:insights:DiagnosticSetting")
 OIDC_PROVIDER = "aws:iam/openIdConnectProvider:OpenIdConnectProvider"
 POD_IDENTITY = "aws:eks/podIdentityAssociation:PodIdentityAssociation"
-CLUSTERS = (EKS, AWS_EKS, GKE, AKS)
+CHECKED = (EKS, AWS_EKS, GKE, AKS)
+"""The cluster types these rules know how to read."""
+CLUSTERS = clouds.cluster_types()
+"""Every registered cloud's cluster types (:attr:`components.clouds.Cloud.cluster_types`)."""
 
 WORLD = ("0.0.0.0/0", "::/0")
 EKS_LOGS = ("api", "audit", "authenticator")
 AKS_AUDIT = ("kube-audit", "kube-audit-admin")
+
+
+def _unchecked_cluster(res: Resource) -> Iterator[str]:
+    """Fail closed: a cluster of a registered cloud (read from the registry when the rule runs) that these rules
+    have no branch for is a finding, never a silent pass."""
+    cloud = clouds.of_cluster_type(res.type)
+    if cloud is not None and res.type not in CHECKED:
+        yield (
+            f"cluster type {res.type} (cloud {cloud.name}) has no check in policy/rules/cluster.py: add its branch "
+            "before deploying it"
+        )
 
 
 def _world(cidrs: Any) -> bool:
@@ -85,6 +100,7 @@ def _api_exposure(res: Resource) -> str | None:
 
 
 def _api_restricted(res: Resource, facts: Facts) -> Iterator[str]:
+    yield from _unchecked_cluster(res)
     why = _api_exposure(res)
     if why and not facts.allow_public_api:
         yield (
@@ -100,6 +116,7 @@ def _api_world_opt_in(res: Resource, facts: Facts) -> Iterator[str]:
 
 
 def _secrets_encryption(res: Resource, facts: Facts) -> Iterator[str]:
+    yield from _unchecked_cluster(res)
     p = res.props
     if res.type == EKS and not is_set(p.get("encryptionConfigKeyArn")):
         yield "Kubernetes Secrets are not envelope-encrypted: set encryptionConfigKeyArn to a customer-managed KMS key"
@@ -127,6 +144,7 @@ def _secrets_encryption(res: Resource, facts: Facts) -> Iterator[str]:
 
 
 def _audit_logs(res: Resource, facts: Facts) -> Iterator[str]:
+    yield from _unchecked_cluster(res)
     p = res.props
     if res.type in (EKS, AWS_EKS):
         types = p.get("enabledClusterLogTypes")
@@ -167,6 +185,7 @@ def _aks_audit(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]
 def _workload_identity(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
     has_oidc = any(r.type in (OIDC_PROVIDER, POD_IDENTITY) for r in resources)
     for r in resources:
+        yield from (Finding(r.urn, why) for why in _unchecked_cluster(r))
         p = r.props
         if r.type == EKS and p.get("createOidcProvider") is not True and not has_oidc:
             yield Finding(r.urn, "no IAM OIDC provider for IRSA: set createOidcProvider: true")
@@ -283,7 +302,8 @@ def _deletion_protected(res: Resource) -> bool:
 
 
 def _prod_protect(res: Resource, facts: Facts) -> Iterator[str]:
-    if facts.environment != "prod" or res.type not in STATEFUL or PER_MODEL in res.urn:
+    stateful = res.type in STATEFUL or clouds.of_cluster_type(res.type) is not None
+    if facts.environment != "prod" or not stateful or PER_MODEL in res.urn:
         return
     if not _deletion_protected(res):
         yield (
@@ -323,7 +343,7 @@ RULES = [
         description="Control-plane audit logs are on (EKS api/audit/authenticator, GKE API server, AKS kube-audit).",
         enforcement="mandatory",
         area="cluster",
-        applies_to=(EKS, AWS_EKS, GKE, AKS, *DIAGNOSTIC_SETTINGS),
+        applies_to=(*CLUSTERS, *DIAGNOSTIC_SETTINGS),
         check_resource=_audit_logs,
         check_stack=_aks_audit,
     ),

@@ -363,7 +363,7 @@ def _ksa_bindings(resources: Sequence[Resource]) -> Iterator[Finding]:
     subjects the Workload Identity bindings (GKE members) and federated credentials (AKS subjects) trust are the same
     ServiceAccounts. A binding for a ServiceAccount the stack does not annotate trusts a name nobody meant; an
     annotated ServiceAccount no binding names gets no credentials (or someone else's)."""
-    for key, kinds in ((GKE_SA_ANNOTATION, "gke"), (AZURE_SA_ANNOTATION, "azure")):
+    for key, kinds in ((GKE_SA_ANNOTATION, "member"), (AZURE_SA_ANNOTATION, "subject")):
         annotated = {
             (ns, name): declared
             for ns, name, marks, declared in annotated_service_accounts(resources)
@@ -372,7 +372,7 @@ def _ksa_bindings(resources: Sequence[Resource]) -> Iterator[Finding]:
         trusted: dict[tuple[str, str], Resource] = {}
         complete = True
         for r in resources:
-            if kinds == "gke" and r.type in (GSA_MEMBER, GSA_BINDING) and r.props.get("role") == WI_USER:
+            if kinds == "member" and r.type in (GSA_MEMBER, GSA_BINDING) and r.props.get("role") == WI_USER:
                 members = [r.props.get("member")] if r.type == GSA_MEMBER else as_list(r.props.get("members"))
                 for m in members:
                     match = GKE_MEMBER.fullmatch(str(m)) if m is not UNKNOWN else None
@@ -381,7 +381,7 @@ def _ksa_bindings(resources: Sequence[Resource]) -> Iterator[Finding]:
                     complete = complete and match is not None
                     if match:
                         trusted[(match["ns"], match["sa"])] = r
-            elif kinds == "azure" and r.type == AZ_FIC:
+            elif kinds == "subject" and r.type == AZ_FIC:
                 subject = r.props.get("subject")
                 match = K8S_SUBJECT.fullmatch(str(subject)) if subject is not UNKNOWN else None
                 complete = complete and match is not None
@@ -401,7 +401,7 @@ def _ksa_bindings(resources: Sequence[Resource]) -> Iterator[Finding]:
                 yield Finding(
                     sa.urn,
                     f"ServiceAccount {a_ns}/{a_name} is annotated with {key} but no "
-                    f"{'Workload Identity binding' if kinds == 'gke' else 'federated credential'} trusts it",
+                    f"{'Workload Identity binding' if kinds == 'member' else 'federated credential'} trusts it",
                 )
 
 

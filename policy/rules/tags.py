@@ -16,16 +16,11 @@ from collections.abc import Iterator, Mapping
 from functools import cache
 from typing import Any
 
+from components import clouds
 from policy.rules.base import UNKNOWN, Facts, Resource, Rule, as_map, dig
 
-PACKAGES = {
-    "aws": "pulumi_aws",
-    "gcp": "pulumi_gcp",
-    "azure-native": "pulumi_azure_native",
-    "eks": "pulumi_eks",
-    "awsx": "pulumi_awsx",
-}
-"""Cloud type-token prefixes and the Python SDK that defines them."""
+PACKAGES = clouds.tag_packages()
+"""Cloud type-token prefixes and the Python SDK that defines them (:attr:`components.clouds.Cloud.tag_packages`)."""
 
 TAG_PATHS = {
     "gcp:container/cluster:Cluster": "resourceLabels",

@@ -15,7 +15,7 @@ import pytest
 from cluster_support import build
 
 from components.clusters.base import DEVICE_PLUGIN_CONFIG_LABEL, MPS_CAPABLE_LABEL, GpuPoolInfo
-from components.versions import CHARTS
+from components.versions import CLUSTER_CHARTS
 
 MNG = "eks:index:ManagedNodeGroup"
 NODEPOOL = "kubernetes:karpenter.sh/v1:NodePool"
@@ -156,7 +156,7 @@ def _paths(values: dict[str, Any], prefix: str = "") -> set[str]:
 def test_node_groups_install_the_cluster_autoscaler(eks_node_groups: Any) -> None:
     reg = eks_node_groups.one(RELEASE, "mlp-cluster-autoscaler")
     inputs = reg.plain_inputs()
-    ref = CHARTS["cluster-autoscaler"]
+    ref = CLUSTER_CHARTS["cluster-autoscaler"]
     assert (ref.chart, ref.version, ref.repository) == (
         "cluster-autoscaler",
         "9.53.0",

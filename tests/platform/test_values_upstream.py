@@ -14,10 +14,10 @@ from platform_support import VARIANTS, plan_platform, plan_stack_file, plan_vari
 
 from components.plan.engine import PlanResult
 from components.platform.values import RENDERED_WHOLE, chart_defaults, unknown_keys
-from components.versions import CHARTS
+from components.versions import CHARTS, CLUSTER_CHARTS
 from support import upstream_dir
 
-CHART_KEYS = {ref.chart: key for key, ref in CHARTS.items()}
+CHART_KEYS = {ref.chart: key for key, ref in (*CHARTS.items(), *CLUSTER_CHARTS.items())}
 
 NOT_IN_SHARED_DATA: dict[str, frozenset[str]] = {
     "external-dns-1.21.1": frozenset(

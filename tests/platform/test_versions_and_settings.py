@@ -7,7 +7,7 @@ from platform_support import LOCAL, PLATFORM, plan_stack_file, plan_variant, rel
 
 from components.errors import SpecError
 from components.platform.handles import PlatformHandles
-from components.versions import CHARTS, KNATIVE_SERVING_VERSION, knative_serving_version
+from components.versions import CHARTS, CLUSTER_CHARTS, KNATIVE_SERVING_VERSION, knative_serving_version
 from support import plan_config
 
 EXPECTED = {
@@ -74,7 +74,7 @@ def test_releases_are_atomic_and_wait_for_hook_jobs() -> None:
 @pytest.mark.parametrize("stack", stack_names())
 def test_every_stack_uses_pinned_versions_unless_it_overrides(stack: str) -> None:
     result = plan_stack_file(stack)
-    pinned = {(ref.chart, ref.version) for ref in CHARTS.values()}
+    pinned = {(ref.chart, ref.version) for ref in (*CHARTS.values(), *CLUSTER_CHARTS.values())}
     for name, rel in releases(result).items():
         assert (rel["chart"], rel["version"]) in pinned, f"{stack}: {name} {rel['version']} is not pinned"
 
@@ -133,7 +133,7 @@ def test_docs_versions_lists_the_pinned_set_and_every_table_line() -> None:
     from support import ROOT
 
     text = (ROOT / "docs" / "versions.md").read_text()
-    for key, ref in CHARTS.items():
+    for key, ref in (*CHARTS.items(), *CLUSTER_CHARTS.items()):
         assert f"| `{key}` |" in text and f"`{ref.version}`" in text, key
     for component, lines in COMPATIBILITY.items():
         for line, facts in lines.items():

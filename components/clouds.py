@@ -1,0 +1,314 @@
+"""The cloud registry: every fact about a cloud that code outside its own modules needs, in one entry per cloud.
+
+Config validation, the catalog, storage URIs, the cluster factory, the tag/label rules and the policy pack's cluster
+rules all read this registry instead of naming clouds. Adding a cloud is: its cluster module (a
+:class:`~components.clusters.base.KubernetesCluster` implementation under ``components/clusters/``), one
+:func:`register` call below, a settings field on ``ClusterSpec`` named by :attr:`Cloud.spec_field`, and its machines in
+``components/catalog.yaml`` (docs/extending.md walks through it file by file).
+
+This module imports nothing but the standard library, so the catalog, storage and the policy pack can read it
+without importing Pulumi or a cloud SDK. ``tests/test_clouds.py`` checks that outside the registry and each cloud's
+own modules (:attr:`Cloud.modules`) at most two files name a cloud, and registers a fake fourth cloud to show the
+config, the catalog and the policy rules take it from here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class TagRule:
+    """One cloud's tag (label) rule: lengths, characters, reserved prefixes, and where it is written."""
+
+    key_max: int
+    value_max: int
+    max_tags: int
+    source: str
+    key_forbidden: str = ""
+    """Characters a key may not contain."""
+    reserved_prefix: str | None = None
+    """A case-insensitive prefix keys and values may not start with."""
+    allowed_symbols: str | None = None
+    """When set, keys and values may hold only letters, digits, white space and these symbols."""
+    labels: bool = False
+    """Tags become labels (``components.naming.gcp_labels``: lowercased, other characters turned into '_'): a key
+    must still start with a letter, and two keys that become the same label are refused."""
+    case_insensitive: bool = False
+    """Two tag names equal but for case are one tag (one value would be lost): refused."""
+
+
+@dataclass(frozen=True)
+class Cloud:
+    """One cloud the package can put a cluster on (or ``existing``: a cluster it is given).
+
+    Everything outside the cloud's own modules reads these fields instead of writing the cloud's name.
+    """
+
+    name: str
+    """The value of ``mlplatform:cloud``."""
+    title: str
+    """How messages name the cloud (``AWS``)."""
+    cluster: str
+    """``module:Class`` of its :class:`~components.clusters.base.KubernetesCluster` implementation, imported only
+    when a stack uses this cloud (so planning one cloud never imports another's SDK)."""
+    modules: tuple[str, ...]
+    """Its own modules (dotted names): the only files besides this one that may name it."""
+    tag_rule: TagRule
+    spec_field: str
+    """The ``mlplatform:cluster`` key holding this cloud's own settings (refused on every other cloud)."""
+    managed: bool = True
+    """The package creates the cluster (False: ``existing``, no region, no GPU pools, no cloud identity)."""
+    region_pattern: re.Pattern[str] | None = None
+    """The shape of a region name."""
+    region_example: str | None = None
+    price_region: str | None = None
+    """The region the catalog's reference prices are for."""
+    provider_region_key: str | None = None
+    """The default provider's region setting (it must agree with ``mlplatform:region`` when given)."""
+    region_ignores_case_and_spaces: bool = False
+    """The provider reads ``East US`` and ``eastus`` as one region."""
+    required_setting: tuple[str, str] | None = None
+    """(key under :attr:`spec_field`, what to give) when the cloud's settings block is required."""
+    sharing: tuple[str, ...] = ("none",)
+    """GPU sharing strategies its pools support."""
+    sharing_why: str = ""
+    """Why a strategy is missing from :attr:`sharing` (shown when one is asked for)."""
+    device_plugin_shares: bool = False
+    """The platform's NVIDIA device plugin applies a pool's sharing (else the cloud shares GPUs itself)."""
+    storage_schemes: tuple[str, ...] = ()
+    """Schemes of ``components.storage`` whose buckets this cloud's identity can grant."""
+    storage_kind: str = ""
+    """How messages name its storage."""
+    cluster_tag: str | None = None
+    """The tag naming the cluster on every cloud resource."""
+    cluster_types: tuple[str, ...] = ()
+    """Wire type tokens of its cluster resources: the policy pack's cluster rules apply to them."""
+    tag_packages: Mapping[str, str] = field(default_factory=dict)
+    """Type-token prefixes of its resources and the Python SDK that defines them (the required-tags rule)."""
+    max_public_cidrs: int | None = None
+    """Most API allow-list entries the cloud takes (None: no limit found)."""
+    private_endpoint_with_public: bool = True
+    """The cluster keeps a private API endpoint beside a public one."""
+    gpu_billed_apart: bool = False
+    """The catalog prices a GPU machine as its VM plus its GPUs (``gpu_type``, ``vm_price``)."""
+    zones_in_catalog: bool = False
+    """The catalog's availability lists the zones of each region."""
+    cluster_charts: tuple[str, ...] = ()
+    """Charts its cluster layer installs (keys of ``components.versions.CLUSTER_CHARTS``): the keys
+    ``cluster.versions`` takes on this cloud. Which of them a stack installs, its module's ``cluster_charts(spec)``
+    says."""
+
+
+_REGISTRY: dict[str, Cloud] = {}
+
+
+def register(cloud: Cloud) -> Cloud:
+    """Add ``cloud`` to the registry (its name must be new) and return it."""
+    if cloud.name in _REGISTRY:
+        raise ValueError(f"cloud {cloud.name!r} is registered already")
+    _REGISTRY[cloud.name] = cloud
+    return cloud
+
+
+@contextmanager
+def registered(cloud: Cloud) -> Iterator[Cloud]:
+    """``cloud`` in the registry for the ``with`` block only (tests)."""
+    register(cloud)
+    try:
+        yield cloud
+    finally:
+        del _REGISTRY[cloud.name]
+
+
+def all_clouds() -> tuple[Cloud, ...]:
+    """Every registered cloud, in registration order."""
+    return tuple(_REGISTRY.values())
+
+
+def names(*, managed: bool | None = None) -> tuple[str, ...]:
+    """Registered cloud names (only managed or only unmanaged ones when ``managed`` is given)."""
+    return tuple(c.name for c in _REGISTRY.values() if managed is None or c.managed == managed)
+
+
+def find(name: object) -> Cloud | None:
+    """The registered cloud called ``name``, or None."""
+    return _REGISTRY.get(name) if isinstance(name, str) else None
+
+
+def get(name: str) -> Cloud:
+    """The registered cloud called ``name``; a ``KeyError`` listing the registered ones otherwise."""
+    cloud = find(name)
+    if cloud is None:
+        raise KeyError(f"unknown cloud {name!r}; give one of {', '.join(names())}")
+    return cloud
+
+
+def of_scheme(scheme: str) -> Cloud | None:
+    """The cloud whose identity grants storage of ``scheme`` (``s3``), or None (``hf``, ``pvc``, ``oci``)."""
+    return next((c for c in _REGISTRY.values() if scheme in c.storage_schemes), None)
+
+
+def of_cluster_type(type_: str) -> Cloud | None:
+    """The cloud whose cluster resources have the wire type ``type_``, or None."""
+    return next((c for c in _REGISTRY.values() if type_ in c.cluster_types), None)
+
+
+def cluster_types() -> tuple[str, ...]:
+    """Every registered cloud's cluster resource types."""
+    return tuple(t for c in _REGISTRY.values() for t in c.cluster_types)
+
+
+def tag_packages() -> dict[str, str]:
+    """Type-token prefix -> Python SDK module, over every registered cloud."""
+    return {prefix: module for c in _REGISTRY.values() for prefix, module in c.tag_packages.items()}
+
+
+class View(Mapping[str, _T]):
+    """A live, read-only mapping cloud name -> one field, over the clouds for which ``pick`` gives a value."""
+
+    def __init__(self, pick: Callable[[Cloud], _T | None]) -> None:
+        self._pick = pick
+
+    def _items(self) -> dict[str, _T]:
+        return {c.name: v for c in _REGISTRY.values() if (v := self._pick(c)) is not None}
+
+    def __getitem__(self, key: str) -> _T:
+        return self._items()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items())
+
+    def __len__(self) -> int:
+        return len(self._items())
+
+    def __repr__(self) -> str:
+        return repr(self._items())
+
+
+# ------------------------------------------------------------------------------------------------ the clouds
+
+_GCP_LABELS = "https://cloud.google.com/resource-manager/docs/labels-overview#requirements"
+
+AWS = register(
+    Cloud(
+        name="aws",
+        title="AWS",
+        cluster="components.clusters.eks:EksCluster",
+        modules=("components.clusters.eks", "components.clusters._aws_iam", "components.clusters._karpenter"),
+        spec_field="aws",
+        # https://docs.aws.amazon.com/awsaccountbilling/latest/aboutv2/allocation-tag-restrictions.html (key <= 128,
+        # value <= 256 Unicode characters, 50 per resource, aws: reserved) and the tagging APIs' pattern
+        # ^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$ (e.g. https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_Tag.html).
+        tag_rule=TagRule(
+            128,
+            256,
+            50,
+            "https://docs.aws.amazon.com/awsaccountbilling/latest/aboutv2/allocation-tag-restrictions.html",
+            reserved_prefix="aws:",
+            allowed_symbols="_.:/=+-@",
+        ),
+        region_pattern=re.compile(r"\A[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}\Z", re.ASCII),
+        region_example="us-east-1",
+        price_region="us-east-1",
+        provider_region_key="aws:region",
+        sharing=("none", "time-slicing", "mps"),
+        sharing_why="EKS GPU pools share GPUs by time-slicing or mps (NVIDIA device plugin); MIG on EKS needs the GPU "
+        "operator's MIG manager, which this platform does not configure",
+        device_plugin_shares=True,
+        storage_schemes=("s3",),
+        storage_kind="s3://",
+        cluster_tag="mlplatform.io/cluster",
+        cluster_types=("eks:index:Cluster", "aws:eks/cluster:Cluster"),
+        tag_packages={"aws": "pulumi_aws", "eks": "pulumi_eks", "awsx": "pulumi_awsx"},
+        cluster_charts=("karpenter", "cluster-autoscaler"),
+        # No source was found that EKS limits its publicAccessCidrs (components/clusters/spec.py, ApiAccess).
+    )
+)
+GCP = register(
+    Cloud(
+        name="gcp",
+        title="GCP",
+        cluster="components.clusters.gke:GkeCluster",
+        modules=("components.clusters.gke",),
+        spec_field="gcp",
+        # https://cloud.google.com/resource-manager/docs/labels-overview#requirements: keys 1-63, values 0-63, only
+        # lowercase letters, digits, '_' and '-', keys start with a lowercase letter, at most 64 labels. Tags become
+        # labels through components.naming.gcp_labels (lowercased, other characters turned into '_').
+        tag_rule=TagRule(63, 63, 64, _GCP_LABELS, labels=True),
+        region_pattern=re.compile(r"\A[a-z]+-[a-z]+[0-9]{1,2}\Z", re.ASCII),
+        region_example="us-central1",
+        price_region="us-central1",
+        provider_region_key="gcp:region",
+        required_setting=("project", "give the Google Cloud project id"),
+        sharing=("none", "time-slicing", "mps", "mig"),
+        storage_schemes=("gs",),
+        storage_kind="gs://",
+        cluster_tag="mlplatform.io/cluster",
+        cluster_types=("gcp:container/cluster:Cluster",),
+        tag_packages={"gcp": "pulumi_gcp"},
+        # GKE "up to 50 authorized networks (allowed CIDR blocks)" (https://cloud.google.com/kubernetes-engine/docs/
+        # best-practices/enterprise-multitenancy, "Restrict network access to the control plane"; the
+        # regional-clusters page says the same).
+        max_public_cidrs=50,
+        gpu_billed_apart=True,
+        zones_in_catalog=True,
+    )
+)
+AZURE = register(
+    Cloud(
+        name="azure",
+        title="Azure",
+        cluster="components.clusters.aks:AksCluster",
+        modules=("components.clusters.aks",),
+        spec_field="azure",
+        # MicrosoftDocs/azure-docs articles/azure-resource-manager/management/tag-resources.md, "Limitations": names
+        # <= 512 (128 on storage accounts, which this package does not create), values <= 256, 50 per resource, names
+        # can't contain < > % & \ ? /. Also Azure/azure-resource-manager-rpc v1.0/resource-api-reference.md. "Tag
+        # names are case-insensitive for operations" (same page, #tag-usage-and-recommendations).
+        tag_rule=TagRule(
+            512,
+            256,
+            50,
+            "https://learn.microsoft.com/azure/azure-resource-manager/management/tag-resources#limitations",
+            key_forbidden="<>%&\\?/",
+            case_insensitive=True,
+        ),
+        region_pattern=re.compile(r"\A[a-z][a-z0-9]*\Z", re.ASCII),
+        region_example="eastus",
+        price_region="eastus",
+        provider_region_key="azure-native:location",
+        region_ignores_case_and_spaces=True,
+        sharing=("none", "time-slicing", "mps", "mig"),
+        device_plugin_shares=True,
+        storage_schemes=("azure",),
+        storage_kind="Azure Blob",
+        # Azure tag names may not contain '/' (tag_rule above).
+        cluster_tag="mlplatform.io_cluster",
+        cluster_types=("azure-native:containerservice:ManagedCluster",),
+        tag_packages={"azure-native": "pulumi_azure_native"},
+        # AKS "up to 200 authorized IP ranges" (MicrosoftDocs/azure-docs
+        # articles/aks/api-server-authorized-ip-ranges.md, Limitations).
+        max_public_cidrs=200,
+        # An AKS private cluster has no public endpoint, a public one no private (components/clusters/spec.py).
+        private_endpoint_with_public=False,
+    )
+)
+EXISTING = register(
+    Cloud(
+        name="existing",
+        title="an existing cluster",
+        cluster="components.clusters.existing:ExistingCluster",
+        modules=("components.clusters.existing",),
+        spec_field="existing",
+        managed=False,
+        # An existing cluster gets no cloud tags; GCP's limits (the strictest) keep a stack portable.
+        tag_rule=TagRule(63, 63, 64, _GCP_LABELS),
+    )
+)
