@@ -103,16 +103,47 @@ class Case:
 
 
 @dataclass(frozen=True)
+class WarmCover:
+    """Warm capacity that covers a GPU model: ``nodes`` GPU nodes of ``pool`` kept up by placeholder pods
+    (``platform.warmCapacity``, components/platform/warm.py) that the model pre-empts."""
+
+    pool: str
+    nodes: int
+
+
+@dataclass(frozen=True)
 class Estimate:
-    """A model's cold start from zero nodes and on a warm node."""
+    """A model's cold start from zero nodes and on a warm node; ``warm``: the warm capacity that covers it, if any.
+
+    :attr:`expected` is the case that applies: ``warmNode`` when warm capacity covers the model (a warm node is up for
+    it, up to ``nodes`` cold starts at once; the next waits for a replacement node), else ``fromZero`` for a GPU
+    model. A CPU model's two cases are equal (the system pool is always up).
+    """
 
     model: str
     from_zero: Case
     warm_node: Case
+    warm: WarmCover | None = None
+
+    @property
+    def expected_case(self) -> str:
+        """``warmNode`` when warm capacity covers the model, else ``fromZero``."""
+        return "warmNode" if self.warm is not None else "fromZero"
+
+    @property
+    def expected(self) -> Case:
+        """The case that applies (:attr:`expected_case`)."""
+        return self.warm_node if self.warm is not None else self.from_zero
 
     def to_json(self) -> dict[str, Any]:
         """The model's entry in the stack's ``coldStart`` list."""
-        return {"model": self.model, "fromZero": self.from_zero.to_json(), "warmNode": self.warm_node.to_json()}
+        return {
+            "model": self.model,
+            "fromZero": self.from_zero.to_json(),
+            "warmNode": self.warm_node.to_json(),
+            "warmCapacity": {"pool": self.warm.pool, "nodes": self.warm.nodes} if self.warm else None,
+            "expected": {"case": self.expected_case, "minutes": self.expected.minutes, "high": self.expected.high},
+        }
 
 
 class ColdStartError(ValueError):
@@ -242,13 +273,44 @@ def can_scale_to_zero(isvc: Mapping[str, Any]) -> bool:
     return pred.get("minReplicas") == 0
 
 
-def plan_estimates(isvcs: Sequence[Mapping[str, Any]], cluster: ClusterFacts | None) -> list[Estimate]:
-    """Estimates for every GPU model and every model that can scale to zero among rendered ``isvcs``, by name."""
+@dataclass(frozen=True)
+class WarmPool:
+    """A GPU pool with warm capacity, as the plan declares it: ``nodes`` kept warm, the pool's ``accelerator`` and
+    ``gpus_per_node``."""
+
+    pool: str
+    nodes: int
+    accelerator: str | None
+    gpus_per_node: int
+
+
+def warm_cover(isvc: Mapping[str, Any], gpus: int, warm: Sequence[WarmPool]) -> WarmCover | None:
+    """The warm capacity a rendered GPU InferenceService lands on: a pool with warm nodes that its node selector
+    matches (by pool name or accelerator) and whose nodes have its GPUs. A model that finds no free GPU pre-empts
+    a placeholder there instead of waiting for a new node (kubernetes/autoscaler cluster-autoscaler/FAQ.md: the
+    autoscaler "doesn't trigger scale-up if an unschedulable pod is already waiting for a lower priority pod
+    preemption"), so its cold start is the warm-node one."""
+    if gpus <= 0:
+        return None
+    selector = set((((isvc.get("spec") or {}).get("predictor") or {}).get("nodeSelector") or {}).values())
+    for w in warm:
+        if w.nodes > 0 and (w.pool in selector or w.accelerator in selector) and w.gpus_per_node >= gpus:
+            return WarmCover(w.pool, w.nodes)
+    return None
+
+
+def plan_estimates(
+    isvcs: Sequence[Mapping[str, Any]], cluster: ClusterFacts | None, warm: Sequence[WarmPool] = ()
+) -> list[Estimate]:
+    """Estimates for every GPU model and every model that can scale to zero among rendered ``isvcs``, by name; a GPU
+    model that ``warm`` capacity covers (:func:`warm_cover`) is marked so (:attr:`Estimate.expected`)."""
     if cluster is None:
         cluster = ClusterFacts(clouds.EXISTING.name)
     out = []
     for isvc in isvcs:
         facts = facts_from_isvc(isvc)
         if facts.gpus > 0 or can_scale_to_zero(isvc):
-            out.append(estimate(facts, cluster))
+            est = estimate(facts, cluster)
+            cover = warm_cover(isvc, facts.gpus, warm)
+            out.append(Estimate(est.model, est.from_zero, est.warm_node, cover) if cover else est)
     return sorted(out, key=lambda e: e.model)

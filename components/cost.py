@@ -9,10 +9,15 @@ them, else of the catalog's reference region, which the line's ``price_region`` 
   the upper bound; the spot discount, when the catalog has one, is shown separately;
 - one load balancer per ``LoadBalancer`` Service, and per Helm release of a chart whose default Service is a
   ``LoadBalancer`` (the Istio ingress gateway) unless its values change the type;
-- per model, the GPU cost of its minimum replicas: ``minReplicas x gpus / gpusPerNode x node price``.
+- per model, the GPU cost of its minimum replicas: ``minReplicas x gpus / gpusPerNode x node price``;
+- warm capacity (``platform.warmCapacity``, components/platform/warm.py): per GPU pool, the ``N`` nodes its
+  placeholder pods keep up, at the pool's hourly price (a ``warm-capacity`` line of ``N`` nodes).
 
-Totals: ``idle`` (pools at their minimum), ``baseline`` (each GPU pool at the larger of its minimum and the nodes
-the models' minimum replicas need) and ``ceiling`` (every pool at its maximum). A price the catalog does not know is
+Totals: ``idle`` (pools at their minimum, or at their warm nodes where more), ``baseline`` (each GPU pool at the
+larger of its minimum and the nodes the models' minimum replicas need plus its warm nodes: placeholders that models
+pre-empt are rescheduled on new nodes, so the warm nodes stay spare) and ``ceiling`` (every pool at its maximum; warm
+nodes are within it). Pool counts never exceed the pool's maximum. The warm-capacity line shows ``N`` nodes at the
+pool's price; the totals count it through its pool's node count, never twice. A price the catalog does not know is
 shown as unknown and never counted as 0: a total that leaves out an unknown price is marked as a lower bound.
 
 Everything is read from the plan: the cluster components' registered outputs (``cloud``, ``region``,
@@ -41,7 +46,8 @@ LOAD_BALANCER_CHARTS: Mapping[str, tuple[str, ...]] = {"gateway": ("service", "t
 """Charts whose default Service type is ``LoadBalancer``, and the values path of that type. Source: the Istio
 ``gateway`` chart 1.30.3 values.yaml (``service.type: LoadBalancer``), checked against the upstream copy in tests."""
 
-LineKind = Literal["control-plane", "system-pool", "gpu-pool", "load-balancer"]
+LineKind = Literal["control-plane", "system-pool", "gpu-pool", "load-balancer", "warm-capacity"]
+DEPLOYMENT_TYPE = "kubernetes:apps/v1:Deployment"
 
 
 @dataclass(frozen=True)
@@ -440,6 +446,68 @@ def _isvc(reg: Registration) -> _Isvc:
     )  # fmt: skip
 
 
+@dataclass(frozen=True)
+class WarmPool:
+    """Warm capacity the plan declares for one GPU pool: ``nodes`` kept up by placeholder pods
+    (components/platform/warm.py), with the pool's accelerator and GPUs per node from the cluster's outputs."""
+
+    cluster: str
+    pool: str
+    nodes: int
+    accelerator: str | None
+    gpus_per_node: int
+
+
+def warm_capacity(result: PlanResult) -> list[WarmPool]:
+    """Every pool's warm capacity in the plan: the placeholder Deployments (label
+    :data:`components.platform.warm.POOL_LABEL`, ``spec.replicas`` nodes) and their cluster's ``gpu_pools``."""
+    from components.platform.warm import POOL_LABEL as WARM_LABEL
+
+    clusters = cluster_components(result)
+    owners = _Owners(result, clusters)
+    out: list[WarmPool] = []
+    for reg in result.of_type(DEPLOYMENT_TYPE):
+        inputs = _plain(reg.inputs)
+        pool = _dig(inputs, "metadata", "labels", WARM_LABEL)
+        owner = owners.of(reg)
+        if not isinstance(pool, str) or owner is None:
+            continue
+        pools = _plain(owner.outputs).get("gpu_pools") or {}
+        info = pools.get(pool) if isinstance(pools, dict) else None
+        info = info if isinstance(info, dict) else {}
+        accelerator = info.get("accelerator")
+        out.append(
+            WarmPool(
+                owner.name,
+                pool,
+                _int(_dig(inputs, "spec", "replicas"), 1),
+                accelerator if isinstance(accelerator, str) else None,
+                _int(info.get("gpus_per_node"), 1),
+            )
+        )
+    return sorted(out, key=lambda w: (w.cluster, w.pool))
+
+
+def _warm_line(warm: WarmPool, lines: list[CostLine]) -> CostLine:
+    """The warm-capacity line of ``warm``: its nodes at the price of its pool's line."""
+    item = f"warm capacity {warm.pool}"
+    pool = next((x for x in lines if x.cluster == warm.cluster and x.item == f"GPU pool {warm.pool}"), None)
+    if pool is None:
+        why = f"GPU pool {warm.pool} is not priced (not a pool of {warm.cluster} in the catalog)"
+        return CostLine(warm.cluster, "warm-capacity", item, f"{warm.nodes} node(s)", None, warm.nodes, warm.nodes,
+                        note=why)  # fmt: skip
+    kind = pool.detail.split(" (", 1)[0]
+    note = (
+        f"counted in the totals through GPU pool {warm.pool}: idle max(minNodes, {warm.nodes}) nodes, baseline "
+        f"the models' minimum nodes + {warm.nodes}, at most maxNodes"
+    )
+    return CostLine(
+        warm.cluster, "warm-capacity", item, f"{kind} x {warm.nodes}, held by placeholder pods that models pre-empt",
+        pool.usd_per_hour, warm.nodes, warm.nodes, pool.price_date, pool.price_source, note, pool.spot,
+        pool.spot_discount, pool.price_region,
+    )  # fmt: skip
+
+
 def _pick_pool(pools: Mapping[str, Mapping[str, Any]], model: _Isvc) -> str | None:
     """The pool a model lands on: the one its selector names, else the first offering its accelerator and GPUs."""
     if model.pool in pools:
@@ -496,6 +564,7 @@ def estimate(result: PlanResult) -> CostEstimate:
         if c.urn in by_cluster:
             found = by_cluster[c.urn]
             lines.append(_load_balancer(c.name, cloud_of[c.urn], len(found), ", ".join(found)))
+    lines.extend(_warm_line(w, lines) for w in warm_capacity(result))
     models = [_model_cost(reg, owners, pools_of, cloud_of, lines) for reg in result.of_type(ISVC_TYPE)]
     models.sort(key=lambda m: (m.cluster, m.namespace, m.name))
     return _finish(result.stack, pricing, lines, models, notes)
@@ -544,12 +613,17 @@ def _finish(
     idle = ceiling = baseline = 0.0
     idle_lb = ceiling_lb = baseline_lb = False
     unknown: list[str] = []
+    warm = {(x.cluster, x.item.removeprefix("warm capacity ")): x.units_min for x in lines if x.kind == "warm-capacity"}
     for line in lines:
+        if line.kind == "warm-capacity":
+            continue  # counted through its pool's node count (module docstring)
         lo, hi = line.monthly_min, line.monthly_max
         base_units = line.units_min
         if line.kind == "gpu-pool":
             needed = _nodes_needed(line, models)
-            base_units = min(max(line.units_min, needed), line.units_max)
+            spare = warm.get((line.cluster, line.item.removeprefix("GPU pool ")), 0)
+            base_units = min(max(line.units_min, needed + spare), line.units_max)
+            lo = line.monthly(min(max(line.units_min, spare), line.units_max))
         base = line.monthly(base_units)
         if not line.known and line.units_max > 0:
             unknown.append(f"{line.cluster} {line.item}")

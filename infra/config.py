@@ -172,7 +172,17 @@ class StackConfig(Spec):
         self._check_models()
         self._check_versions()
         self._check_pools()
+        self._check_warm_capacity()
         return self
+
+    def _check_warm_capacity(self) -> None:
+        """``platform.warmCapacity`` names GPU pools of this cluster, each within its maxNodes (the Platform's check,
+        components/platform/warm.py ``problems``, made here before anything is registered)."""
+        from components.platform.warm import problems
+
+        pools = {name: pool.max_nodes for name, pool in self.cluster.gpu_pools.items()}
+        for path, value, accepted in problems(self.platform.warm_capacity, pools):
+            raise field_error(f"platform.{path}", value, accepted)
 
     def _check_versions(self) -> None:
         """The platform's chart versions against the compatibility table, and the cluster's charts against the

@@ -147,8 +147,10 @@ def test_plan_json_has_the_cold_start_of_each_model() -> None:
     entries = doc["stacks"][0]["coldStart"]
     assert [e["model"] for e in entries] == ["resnet50", "sklearn-iris"]  # by name
     resnet = entries[0]
-    assert set(resnet) == {"model", "fromZero", "warmNode"}
+    assert set(resnet) == {"model", "fromZero", "warmNode", "warmCapacity", "expected"}
     assert resnet["fromZero"]["minutes"] == 4.33 and resnet["warmNode"]["minutes"] == 1.66
+    # aws-dev asks for no warm capacity: the fromZero figure applies
+    assert resnet["warmCapacity"] is None and resnet["expected"] == {"case": "fromZero", "minutes": 4.33, "high": 7.52}
     assert [s["step"] for s in resnet["fromZero"]["steps"]][:2] == [
         "GPU node provisioning and boot (Karpenter)",
         "GPU driver and device plugin ready",
@@ -167,3 +169,61 @@ def test_view_prints_the_cold_start_table() -> None:
     assert "Cold start from zero replicas (min)" in text
     assert "qwen-chat" in text and "14.36" in text and "7.36" in text
     assert "resnet-triton" in text and "11.11" in text
+
+
+# ------------------------------------------------------------------------------------------------ warm capacity
+
+
+@cache
+def aws_dev_warm(nodes: int) -> StackPlan:
+    """aws-dev with ``platform.warmCapacity: {l4: nodes}`` (through the real program)."""
+    import yaml
+
+    from support import plan_config
+
+    raw = yaml.safe_load((ROOT / "stacks" / "Pulumi.aws-dev.yaml").read_text())["config"]
+    cfg = {k.split(":", 1)[1]: v for k, v in raw.items() if k.startswith("mlplatform:")}
+    cfg["platform"] = {**cfg["platform"], "warmCapacity": {"l4": nodes}}
+    return StackPlan("aws-dev-warm", "aws", plan_config(cfg))
+
+
+def test_warm_capacity_gives_covered_gpu_models_the_warm_node_figure() -> None:
+    # Issue 16: with a warm L4 node, resnet50 (1 x L4) pre-empts its placeholder instead of waiting for a node.
+    by_model = {e.model: e for e in cold_start(aws_dev_warm(1))}
+    resnet, iris = by_model["resnet50"], by_model["sklearn-iris"]
+    assert resnet.warm == coldstart.WarmCover("l4", 1)
+    assert resnet.expected_case == "warmNode" and resnet.expected.minutes == 1.66  # not fromZero's 4.33
+    entry = resnet.to_json()
+    assert entry["warmCapacity"] == {"pool": "l4", "nodes": 1} and entry["expected"]["case"] == "warmNode"
+    assert iris.warm is None and iris.expected_case == "fromZero"  # CPU: no GPU node involved
+
+
+def test_the_view_shows_the_expected_figure() -> None:
+    out = io.StringIO()
+    table = cold_start_table(aws_dev_warm(1))
+    assert table is not None
+    Console(file=out, width=200).print(table)
+    assert "1.66 (warm l4)" in out.getvalue()
+
+
+def test_warm_capacity_covers_only_models_that_fit_its_pool() -> None:
+    isvc = {"spec": {"predictor": {"nodeSelector": {"mlplatform.io/accelerator": "nvidia-l4"}}}}
+    l4 = coldstart.WarmPool("l4", 1, "nvidia-l4", 1)
+    assert coldstart.warm_cover(isvc, 1, [l4]) == coldstart.WarmCover("l4", 1)
+    assert coldstart.warm_cover(isvc, 2, [l4]) is None  # two GPUs do not fit a 1-GPU node
+    assert coldstart.warm_cover(isvc, 1, [coldstart.WarmPool("t4", 1, "nvidia-t4", 1)]) is None  # another pool
+    assert coldstart.warm_cover(isvc, 1, [coldstart.WarmPool("l4", 0, "nvidia-l4", 1)]) is None  # no warm node
+    assert coldstart.warm_cover(isvc, 0, [l4]) is None  # a CPU model
+
+
+def test_request_timeouts_keep_the_from_zero_budget_with_warm_capacity() -> None:
+    # Warm capacity does not guarantee a warm node (N + 1 cold starts at once, or a replacement node still booting),
+    # so the deadlines on the request path (components/serving/timeouts.py, from the InferenceService's
+    # mlplatform.io/cold-start-seconds) stay sized for a start from zero nodes.
+    def isvcs(plan: StackPlan) -> dict[str, Any]:
+        return {r.name: r.wire_inputs() for r in plan.result.resources if r.type.endswith(":InferenceService")}
+
+    with_warm, without = isvcs(aws_dev_warm(1)), isvcs(planned("aws-dev"))
+    assert with_warm == without
+    budget = with_warm["resnet50-isvc"]["metadata"]["annotations"]["mlplatform.io/cold-start-seconds"]
+    assert int(budget) == coldstart.deadline_seconds(RESNET, ClusterFacts("aws", "karpenter"))

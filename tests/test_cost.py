@@ -419,3 +419,54 @@ def test_budget_rules_on_the_aws_dev_plan(environment: str, budget: float | None
 def test_budget_rules_find_nothing_without_cost_facts() -> None:
     entries = run_rules(resources_from_plan(stack_result("aws-dev")), StackSettings(Facts("prod")), BUDGET_RULES)
     assert all(e["passed"] for e in entries)
+
+
+# ------------------------------------------------------------------------------------------------ warm capacity
+
+
+def warm(c: FakeCluster, pool_name: str, nodes: int) -> None:
+    """A placeholder Deployment as components/platform/warm.py declares it (its pool label and replicas)."""
+    from components.platform.warm import POOL_LABEL
+
+    k8s.apps.v1.Deployment(
+        f"warm-{pool_name}",
+        metadata={"name": f"warm-{pool_name}", "namespace": "w", "labels": {POOL_LABEL: pool_name}},
+        spec={"replicas": nodes, "selector": {"matchLabels": {POOL_LABEL: pool_name}},
+              "template": {"metadata": {"labels": {POOL_LABEL: pool_name}}, "spec": {"containers": []}}},
+        opts=pulumi.ResourceOptions(provider=c.provider),
+    )  # fmt: skip
+
+
+def warm_program() -> None:
+    c = FakeCluster("mlp", cluster_outputs("aws", "us-east-1", "standard", ("m7i.xlarge", 2, 4), {
+        "l4": pool("nvidia-l4", "g6.xlarge", 1, 0, 4),
+        "l4b": pool("nvidia-l4", "g6.xlarge", 1, 1, 4),
+    }))  # fmt: skip
+    isvc(c, "chat", gpus=1, accelerator="nvidia-l4", min_replicas=1)  # lands on l4 (the first pool offering it)
+    warm(c, "l4", 2)
+    warm(c, "l4b", 1)
+
+
+def test_warm_capacity_is_priced_at_its_pools_price() -> None:
+    # Issue 16: keeping N GPU nodes warm costs N nodes at the pool's hourly price, shown in the plan.
+    est = estimate(run(warm_program, outputs="unknown"))
+    l4, l4b = line(est, "warm capacity l4"), line(est, "warm capacity l4b")
+    assert l4.kind == "warm-capacity" and l4.usd_per_hour == G6_XLARGE and (l4.units_min, l4.units_max) == (2, 2)
+    assert (l4.monthly_min, l4.monthly_max) == (1175.01, 1175.01)  # 2 x 0.8048 x 730 = 1175.008
+    assert l4.detail.startswith("g6.xlarge x 2")
+    assert (l4b.monthly_min, l4b.units_min) == (587.50, 1)
+
+
+def test_warm_capacity_totals_count_each_node_once() -> None:
+    est = estimate(run(warm_program, outputs="unknown"))
+    # idle: system 294.34 + control plane 73; l4 at max(min 0, warm 2) = 2 nodes = 1175.01; l4b at max(min 1, warm 1)
+    # = 1 node = 587.50 (the placeholder sits on the minimum node: not 2 nodes)
+    assert est.idle == cost.Total(round(73 + 294.34 + 1175.01 + 587.50, 2), False)
+    # baseline: l4 needs 1 node for chat plus 2 spare = 3 (1762.51); l4b: max(1, 0 + 1) = 1 (587.50)
+    assert est.baseline == cost.Total(round(73 + 294.34 + 1762.51 + 587.50, 2), False)
+    # ceiling: every pool at its maximum, which already holds the warm nodes
+    assert est.ceiling == cost.Total(round(73 + 588.67 + 2350.02 + 2350.02, 2), False)
+
+
+def test_without_warm_capacity_nothing_changes() -> None:
+    assert not [x for x in aws_estimate().lines if x.kind == "warm-capacity"]

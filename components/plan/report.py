@@ -92,9 +92,13 @@ def cluster_facts(plan: StackPlan) -> coldstart.ClusterFacts:
 
 
 def cold_start(plan: StackPlan) -> list[coldstart.Estimate]:
-    """Cold-start estimates of the stack's GPU models and models that can scale to zero (:mod:`coldstart`)."""
+    """Cold-start estimates of the stack's GPU models and models that can scale to zero (:mod:`coldstart`), with the
+    warm capacity the plan declares (:func:`components.cost.warm_capacity`)."""
+    from components.cost import warm_capacity
+
     isvcs = [r.wire_inputs() for r in plan.result.resources if r.type == ISVC_TYPE]
-    return coldstart.plan_estimates(isvcs, cluster_facts(plan))
+    warm = [coldstart.WarmPool(w.pool, w.nodes, w.accelerator, w.gpus_per_node) for w in warm_capacity(plan.result)]
+    return coldstart.plan_estimates(isvcs, cluster_facts(plan), warm)
 
 
 def _wire_outputs(outputs: dict[str, Any]) -> dict[str, Any]:

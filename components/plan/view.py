@@ -249,12 +249,18 @@ def cold_start_table(plan: StackPlan) -> Table | None:
     if not estimates:
         return None
     t = Table(title="Cold start from zero replicas (min)", title_justify="left")
-    for col in ("model", "from zero", "warm node", "longest step (from zero)"):
-        t.add_column(col, justify="right" if col in ("from zero", "warm node") else "left")
+    for col in ("model", "expected", "from zero", "warm node", "longest step (from zero)"):
+        t.add_column(col, justify="right" if col in ("expected", "from zero", "warm node") else "left")
     for e in estimates:
         top = e.from_zero.dominant
-        t.add_row(e.model, f"{e.from_zero.minutes:g}", f"{e.warm_node.minutes:g}", f"{top.step}: {top.minutes:g}")
-    t.caption = "step times with sources: components/coldstart.yaml"
+        expected = f"{e.expected.minutes:g}" + (f" (warm {e.warm.pool})" if e.warm else "")
+        t.add_row(
+            e.model, expected, f"{e.from_zero.minutes:g}", f"{e.warm_node.minutes:g}", f"{top.step}: {top.minutes:g}"
+        )
+    t.caption = (
+        "expected: the warm-node figure where platform.warmCapacity keeps a node of the model's pool up, else from "
+        "zero; step times with sources: components/coldstart.yaml"
+    )
     t.caption_justify = "left"
     return t
 

@@ -85,8 +85,10 @@ def values(ctx: AddonContext, access: DnsAccess) -> dict[str, Any]:
     return drop_empty(out)
 
 
-def install(ctx: AddonContext, after: pulumi.Resource) -> k8s.helm.v3.Release | None:
-    """The namespace, external-dns's identity on the zone and the release (after ``after``, the gateway), or None."""
+def install(ctx: AddonContext) -> k8s.helm.v3.Release | None:
+    """The namespace, external-dns's identity on the zone and the release, or None. The release does not wait for
+    the gateway: external-dns watches Services and publishes the annotated gateway Service whenever it appears
+    (``sources: [service]``, module docstring), so nothing in its install needs the gateway first."""
     if not wants_external_dns(ctx):
         return None
     target = zone(ctx)
@@ -95,7 +97,7 @@ def install(ctx: AddonContext, after: pulumi.Resource) -> k8s.helm.v3.Release | 
         child_name(ctx.name, "external-dns"), NAMESPACE, SERVICE_ACCOUNT, target, ctx.parent
     )
     ns = ctx.namespace("ns-external-dns", NAMESPACE, pod_security="restricted")
-    before: list[pulumi.Resource] = [ns, after, *access.resources]
+    before: list[pulumi.Resource] = [ns, *access.resources]
     if access.external_dns_files:
         before.append(
             k8s.core.v1.Secret(

@@ -1,4 +1,16 @@
-"""Istio: base (CRDs) -> [CNI] -> istiod -> the ingress gateway, mesh-wide mTLS STRICT.
+"""Istio: base (CRDs) -> istiod -> the ingress gateway, and base -> [CNI], mesh-wide mTLS STRICT.
+
+Each release waits only on what it needs (docs/performance.md, "Deploy in parallel"): base first ("This should be
+installed prior to any other Istio component", istio.io docs/ambient/install/helm, "Base components"); istiod after
+the CRDs base installs (istio.io docs/setup/install/helm: the base chart "contains cluster-wide Custom Resource
+Definitions (CRDs) which must be installed prior to the deployment of the Istio control plane"); the gateway after
+istiod, whose injector builds its pods (the gateway chart 1.30.3 values give its pods ``sidecar.istio.io/inject:
+"true"`` and ``inject.istio.io/templates: gateway``, ../shared/upstream/chart-values/istio-gateway-1.30.3.yaml: the
+proxy is the injected container, so the pods need istiod's webhook). Istio CNI waits for base only: istiod and the
+gateway capture no traffic and need no CNI agent, but every injected workload does (pods started before the agent
+is ready are evicted by its race-condition repair, istio.io docs/ops/diagnostic-tools/cni "Race condition &
+mitigation"), so :attr:`Istio.injection` (istiod, and the CNI agent when on) is what injected workloads (Knative's
+activator, models) wait on.
 
 The gateway is released as ``istio-ingressgateway`` in ``istio-system``: its pods carry ``istio: ingressgateway``,
 the selector Knative's ``knative-ingress-gateway`` and KServe expect by default. Istio CNI (``platform.istioCni``)
@@ -42,6 +54,12 @@ class Istio:
     istiod: k8s.helm.v3.Release
     gateway: k8s.helm.v3.Release
     peer_authentication: k8s.apiextensions.CustomResource
+
+    @property
+    def injection(self) -> list[pulumi.Resource]:
+        """What a workload with an Istio sidecar waits on: istiod (its injection webhook exists only once the istiod
+        release does; a pod created before it gets no sidecar) and, with Istio CNI, the CNI agent (module docstring)."""
+        return [self.istiod, *([self.cni] if self.cni is not None else [])]
 
 
 def istiod_values(ctx: AddonContext) -> dict[str, Any]:
@@ -92,18 +110,18 @@ def gateway_values(ctx: AddonContext) -> dict[str, Any]:
     )
 
 
-def install(ctx: AddonContext, namespace: pulumi.Resource, after: pulumi.Resource) -> Istio:
-    """Istio's releases in order (each waits for the one before), starting after ``after`` (cert-manager)."""
+def install(ctx: AddonContext, namespace: pulumi.Resource) -> Istio:
+    """Istio's releases, each after what it needs (module docstring); nothing else in the platform is waited on:
+    Istio uses no cert-manager certificate (istiod signs the mesh's own)."""
     base = ctx.release(
         "istio-base",
         "istio-base",
         release_name="istio-base",
         namespace=NAMESPACE,
         values={"defaultRevision": "default"},
-        depends_on=[namespace, after],
+        depends_on=[namespace],
     )
     cni = None
-    before_istiod: list[pulumi.Resource] = [base]
     if ctx.settings.istio_cni:
         cni = ctx.release(
             "istio-cni",
@@ -113,14 +131,13 @@ def install(ctx: AddonContext, namespace: pulumi.Resource, after: pulumi.Resourc
             values=cni_values(ctx),
             depends_on=[base],
         )
-        before_istiod = [cni]
     istiod = ctx.release(
         "istiod",
         "istiod",
         release_name="istiod",
         namespace=NAMESPACE,
         values=istiod_values(ctx),
-        depends_on=before_istiod,
+        depends_on=[base],
     )
     gateway = ctx.release(
         "istio-gateway",
@@ -147,13 +164,14 @@ GATEWAY_SERVICE = f"{GATEWAY_RELEASE}.{NAMESPACE}.svc.cluster.local"
 """The ingress gateway's Service: the Standard mode's Gateway API Gateway binds to it instead of making its own."""
 
 
-def gateway_api_crds(ctx: AddonContext, after: pulumi.Resource) -> k8s.yaml.v2.ConfigFile:
+def gateway_api_crds(ctx: AddonContext) -> k8s.yaml.v2.ConfigFile:
     """The Gateway API CRDs (components/versions.py :data:`GATEWAY_API_CRDS`), for the Standard mode. Istio does not
     install them (istio.io "Kubernetes Gateway API": "The Gateway APIs do not come installed by default on most
     Kubernetes clusters. Install the Gateway API CRDs if they are not present"); KServe's controller refuses to start
     in Gateway API mode without the HTTPRoute CRD (v0.20.0 pkg/controller/v1beta1/inferenceservice/controller.go:
-    "gateway API mode requires gateway.networking.k8s.io/v1 HTTPRoute CRD"). istiod need not wait for them: it
-    starts watching a CRD when it appears (Istio 1.30.3 pkg/kube/kclient/crdwatcher.go ``KnownOrCallback``).
+    "gateway API mode requires gateway.networking.k8s.io/v1 HTTPRoute CRD"), so KServe's release waits for them.
+    They wait on nothing, and istiod need not wait for them: it starts watching a CRD when it appears (Istio 1.30.3
+    pkg/kube/kclient/crdwatcher.go ``KnownOrCallback``).
 
     The CRDs are cluster-wide and deleting one deletes every Gateway and HTTPRoute in the cluster, so they are
     retained when the stack lets go of them (``retain_on_delete`` on the component "propagates to every child
@@ -161,7 +179,7 @@ def gateway_api_crds(ctx: AddonContext, after: pulumi.Resource) -> k8s.yaml.v2.C
     return k8s.yaml.v2.ConfigFile(
         child_name(ctx.name, "gateway-api-crds"),
         file=GATEWAY_API_CRDS,
-        opts=child_opts(ctx.parent, provider=ctx.cluster.provider, depends_on=[after], retain_on_delete=True),
+        opts=child_opts(ctx.parent, provider=ctx.cluster.provider, retain_on_delete=True),
     )
 
 
@@ -232,11 +250,13 @@ def https_redirect_spec() -> dict[str, Any]:
     }
 
 
-def standard_gateway(
-    ctx: AddonContext, istio: Istio, certificate: pulumi.Resource, crds: pulumi.Resource
-) -> k8s.apiextensions.CustomResource:
+def standard_gateway(ctx: AddonContext, crds: pulumi.Resource) -> k8s.apiextensions.CustomResource:
     """In the Standard mode (no Knative), the platform's Gateway API Gateway on the ingress gateway pods, with TLS,
-    and the HTTP-to-HTTPS redirect (:func:`standard_gateway_spec`)."""
+    and the HTTP-to-HTTPS redirect (:func:`standard_gateway_spec`).
+
+    The Gateway waits only for its CRD (``crds``). istiod binds it to the gateway Service and resolves its
+    certificate Secret whenever they appear (it watches Services and Secrets), so neither is waited on here;
+    models wait for the gateway release and the certificate (:attr:`PlatformHandles.ready`)."""
     gateway = ctx.custom_resource(
         "gateway",
         GATEWAY_API,
@@ -244,7 +264,7 @@ def standard_gateway(
         name=STANDARD_GATEWAY,
         namespace=NAMESPACE,
         spec=standard_gateway_spec(ctx.settings.domain, TLS_SECRET),
-        depends_on=[istio.gateway, certificate, crds],
+        depends_on=[crds],
     )
     ctx.custom_resource(
         "https-redirect",

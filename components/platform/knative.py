@@ -22,6 +22,7 @@ meshed components through a port-level PERMISSIVE exception on their metrics por
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -144,19 +145,34 @@ def install(
     *,
     operator_namespace: pulumi.Resource,
     serving_namespace: pulumi.Resource,
-    after: pulumi.Resource,
     istio_base: pulumi.Resource,
-    certificate: pulumi.Resource,
+    injection: Sequence[pulumi.Resource],
     tls_secret: str,
 ) -> Knative:
-    """The operator (after ``after``, the ingress gateway), then KnativeServing, which waits until it is Ready."""
+    """The operator, then KnativeServing, which waits until it is Ready.
+
+    The operator waits on nothing but its namespace: its chart brings the ``KnativeServing`` CRD and the operator
+    Deployment and uses neither Istio nor cert-manager (knative-operator chart v1.21.4). KnativeServing waits for:
+
+    - the operator release: the release installs the ``knativeservings.operator.knative.dev`` CRD (a custom
+      resource after its CRD);
+    - its namespace;
+    - ``injection`` (istiod, and the Istio CNI agent when on, :attr:`Istio.injection`): the ``knative-serving``
+      namespace has ``istio-injection: enabled`` and the activator and autoscaler must start with their sidecars
+      (:data:`MESHED`); net-istio, which ``ingress.istio.enabled`` installs, creates Istio ``Gateway`` and
+      ``VirtualService`` objects, whose CRDs istio-base installs before istiod.
+
+    It does not wait for the ingress gateway or the gateway's certificate: neither is one of KnativeServing's Ready
+    conditions (its Gateway selects the gateway pods by label and names the TLS Secret; Istio serves it when both
+    exist). Models wait for both (:attr:`PlatformHandles.ready`).
+    """
     operator = ctx.release(
         "knative-operator",
         "knative-operator",
         release_name="knative-operator",
         namespace=OPERATOR_NAMESPACE,
         values=operator_values(ctx),
-        depends_on=[operator_namespace, after],
+        depends_on=[operator_namespace],
     )
     serving = ctx.custom_resource(
         "knative-serving",
@@ -166,7 +182,7 @@ def install(
         namespace=NAMESPACE,
         annotations={"pulumi.com/waitFor": "condition=Ready", "pulumi.com/timeoutSeconds": "900"},
         spec=serving_spec(ctx, tls_secret),
-        depends_on=[operator, serving_namespace, certificate],
+        depends_on=[operator, serving_namespace, *injection],
     )
     for name in MESHED:
         ctx.custom_resource(

@@ -1,4 +1,5 @@
-"""KServe: ``kserve-crd`` -> ``kserve-resources`` (released as ``kserve``) -> ``kserve-runtime-configs``.
+"""KServe: ``kserve-crd`` -> ``kserve-resources`` (released as ``kserve``) -> ``kserve-runtime-configs`` (each waits
+only on what it needs, :func:`install`).
 
 The controller's gateway and domain settings match the Istio and Knative install (the same gateway, the same domain,
 HTTPS URLs). The resources chart has no replica setting: with HA a HorizontalPodAutoscaler pinned to two replicas
@@ -10,6 +11,7 @@ evicted at a time.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,15 +89,39 @@ RUNTIME_VALUES: dict[str, Any] = {"kserve": {"servingruntime": {"enabled": True}
 """kserve-runtime-configs values: the chart installs the ClusterServingRuntimes only when this is on (default off)."""
 
 
-def install(ctx: AddonContext, namespace: pulumi.Resource, after: pulumi.Resource, gateway: str) -> KServe:
-    """The three KServe releases in order after ``after`` (KnativeServing, or the ingress gateway without Knative)."""
+def install(
+    ctx: AddonContext,
+    namespace: pulumi.Resource,
+    *,
+    cert_manager: pulumi.Resource,
+    controller_needs: Sequence[pulumi.Resource],
+    gateway: str,
+) -> KServe:
+    """The three KServe releases, each after what it needs.
+
+    - ``kserve-crd`` (CRDs only) waits for its namespace alone.
+    - ``kserve`` (kserve-resources) waits for: the CRDs (the chart declares a ``ClusterStorageContainer``, a
+      custom resource of kserve-crd, templates/common/clusterstoragecontainer.yaml, and the controller watches the
+      KServe kinds); ``cert_manager``, the cert-manager release: the chart's webhook certificate is a cert-manager
+      ``Certificate`` (``serving-cert``, templates/kserve/certificate_serving-cert.yaml) that the controller pod
+      mounts, and its webhook configurations take their CA from cert-manager's cainjector
+      (``cert-manager.io/inject-ca-from``); and ``controller_needs``: the resources whose CRDs the controller looks
+      for once, when it starts (v0.20.0 cmd/manager/main.go: ``IsCrdAvailable`` for the Knative ``Service``, which
+      KnativeServing Ready brings, for Istio's ``VirtualService``, from istio-base, and in the Standard mode's
+      Gateway API the ``HTTPRoute`` CRD, components/platform/istio.py :func:`gateway_api_crds`). A controller started
+      before them never reconciles those kinds.
+    - ``kserve-runtime-configs`` waits for ``kserve``: its ClusterServingRuntimes pass KServe's validating webhook
+      (``clusterservingruntime.serving.kserve.io``, ``failurePolicy: Fail``,
+      templates/kserve/validatingwebhookconfiguration_clusterservingruntime.serving.kserve.io.yaml), served by the
+      controller that release starts.
+    """
     crd = ctx.release(
         "kserve-crd",
         "kserve-crd",
         release_name="kserve-crd",
         namespace=NAMESPACE,
         values={},
-        depends_on=[namespace, after],
+        depends_on=[namespace],
     )
     resources = ctx.release(
         "kserve-resources",
@@ -103,7 +129,7 @@ def install(ctx: AddonContext, namespace: pulumi.Resource, after: pulumi.Resourc
         release_name=RELEASE,
         namespace=NAMESPACE,
         values=resources_values(ctx, gateway),
-        depends_on=[crd],
+        depends_on=[crd, cert_manager, *controller_needs],
     )
     if ctx.ha:
         k8s.autoscaling.v2.HorizontalPodAutoscaler(

@@ -1,12 +1,18 @@
 """The ``Platform`` component: what turns a bare cluster into a model-serving platform, in one ``pulumi up``.
 
-Install order (each step's Helm release or resource ``depends_on`` the one before)::
+Install graph: every add-on waits only on what it needs, each edge with its upstream reason in the module that
+makes it (docs/performance.md, "Deploy in parallel"; tests/platform/test_order.py lists every edge)::
 
-    cert-manager -> istio-base -> [istio-cni] -> istiod -> istio-ingressgateway
-      -> knative-operator -> KnativeServing (Knative mode) -> kserve-crd -> kserve -> kserve-runtime-configs
+    cert-manager ----------------------------------------------+
+    istio-base -> istiod -> istio-ingressgateway               |
+    istio-base -> [istio-cni]                                  |
+    knative-operator -> KnativeServing (after istiod, [cni]) --+-> kserve -> kserve-runtime-configs
+    kserve-crd ------------------------------------------------+
+    kube-prometheus-stack -> monitors, rules, dashboards; GPU device plugin (or operator), DCGM exporter
 
-in parallel: kube-prometheus-stack -> monitors, rules, dashboards; GPU device plugin (or operator), DCGM exporter.
-Custom resources wait for the release that installs their CRD. Models wait on :attr:`PlatformHandles.ready`.
+Custom resources wait for the release that installs their CRD. Models wait on :attr:`PlatformHandles.ready`: the
+KServe releases, KnativeServing, istiod (and CNI) for their sidecars, the ingress gateway and its certificate, and
+monitoring's CRDs.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import pulumi
 from components.clusters.base import KubernetesCluster
 from components.errors import SpecError
 from components.naming import child_name, type_token
-from components.platform import certmanager, dns, gpu, istio, knative, kserve, monitoring
+from components.platform import certmanager, dns, gpu, istio, knative, kserve, monitoring, warm
 from components.platform.common import AddonContext
 from components.platform.compat import check_versions
 from components.platform.handles import PlatformHandles
@@ -67,6 +73,14 @@ def alerting_warning(settings: PlatformSettings, slo_alerts: Sequence[str]) -> s
     return NO_RECEIVER.format(n=len(slo_alerts), names=", ".join(sorted(slo_alerts)))
 
 
+def check_warm_capacity(settings: PlatformSettings, cluster: KubernetesCluster) -> None:
+    """Refuse ``platform.warmCapacity`` for a pool the cluster does not have, or beyond its ``maxNodes``, with one
+    :class:`SpecError` (:func:`components.platform.warm.problems`), before anything of the platform registers."""
+    pools = {name: pool.max_nodes for name, pool in cluster.gpu.pools.items()}
+    for path, value, accepted in warm.problems(settings.warm_capacity, pools):
+        raise SpecError(f"platform.{path}", value, accepted)
+
+
 def ha_enabled(settings: PlatformSettings, environment: str) -> bool:
     """Whether the add-ons run highly available: ``settings.ha`` when given, else true in prod."""
     return settings.ha if settings.ha is not None else environment == "prod"
@@ -87,6 +101,7 @@ class Platform(pulumi.ComponentResource):
     def __init__(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         settings = args.settings
         check_versions(settings, args.kubernetes_version)
+        check_warm_capacity(settings, args.cluster)
         super().__init__(type_token("Platform"), name, None, opts)
         ctx = AddonContext(self, name, args.cluster, settings, ha_enabled(settings, args.environment), args.environment)
         knative_mode = settings.deployment_mode == "Knative"
@@ -114,8 +129,9 @@ class Platform(pulumi.ComponentResource):
             else None
         )
         cm = certmanager.install(ctx, ns_cert, cm_identity)
-        mesh = istio.install(ctx, ns_istio, after=cm.release)
+        mesh = istio.install(ctx, ns_istio)
         certificate = certmanager.gateway_certificate(ctx, cm, ns_istio, istio.TLS_SECRET, istio.NAMESPACE)
+        ready: list[pulumi.Resource] = []
 
         kn: knative.Knative | None = None
         if knative_mode:
@@ -130,18 +146,18 @@ class Platform(pulumi.ComponentResource):
                 ctx,
                 operator_namespace=ns_operator,
                 serving_namespace=ns_serving,
-                after=mesh.gateway,
                 istio_base=mesh.base,
-                certificate=certificate,
+                injection=mesh.injection,
                 tls_secret=istio.TLS_SECRET,
             )
             gateway = knative.GATEWAY
-            before_kserve: pulumi.Resource = kn.serving
+            controller_needs: list[pulumi.Resource] = [kn.serving, mesh.base]
         else:
-            crds = istio.gateway_api_crds(ctx, after=mesh.base)
-            before_kserve = istio.standard_gateway(ctx, mesh, certificate, crds)
+            crds = istio.gateway_api_crds(ctx)
+            ready.append(istio.standard_gateway(ctx, crds))
             gateway = f"{istio.NAMESPACE}/{istio.STANDARD_GATEWAY}"
-        ks = kserve.install(ctx, ns_kserve, after=before_kserve, gateway=gateway)
+            controller_needs = [crds, mesh.base]
+        ks = kserve.install(ctx, ns_kserve, cert_manager=cm.release, controller_needs=controller_needs, gateway=gateway)
 
         mon: monitoring.Monitoring | None = None
         ns_mon: pulumi.Resource | None = None
@@ -149,15 +165,21 @@ class Platform(pulumi.ComponentResource):
             ns_mon = ctx.namespace("ns-monitoring", monitoring.NAMESPACE, pod_security="privileged")
             mon = monitoring.install(ctx, ns_mon, args.secrets)
         gpu.install(ctx, ns_mon, mon.release if mon else None)
-        dns.install(ctx, after=mesh.gateway)
+        warm.install(ctx)
+        dns.install(ctx)
         self.gateway_address = istio.gateway_address(ctx, mesh)
         """The ingress gateway Service's load-balancer address (IP or host name; unknown until deployed)."""
 
-        ready: list[pulumi.Resource] = [ks.resources, ks.runtimes]
+        # What a model needs before it is created: KServe's controller and webhooks and its runtimes, KnativeServing
+        # (Knative mode), istiod and the CNI agent (its pods' sidecars), the ingress gateway and its certificate (a
+        # Knative route is Ready only once the gateway answers its probe; HTTPS), the Standard mode's Gateway (above)
+        # and the monitoring CRDs (models declare PodMonitors and PrometheusRules).
+        ready[:0] = [ks.resources, ks.runtimes]
         if kn is not None:
             ready.append(kn.serving)
         if mon is not None:
             ready.append(mon.release)
+        ready += [*mesh.injection, mesh.gateway, certificate]
         self.handles = PlatformHandles(
             cluster=args.cluster,
             domain=settings.domain,
@@ -182,6 +204,7 @@ class Platform(pulumi.ComponentResource):
                 "ha": ctx.ha,
                 "gatewayAddress": self.gateway_address,
                 "versions": {key: ctx.chart(key).version for key in installed_charts(ctx)},
+                "warmCapacity": {pool: n for pool, n in sorted(settings.warm_capacity.items()) if n > 0},
             }
         )
 

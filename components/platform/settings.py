@@ -331,6 +331,12 @@ class PlatformSettings(Spec):
     )
     allow_unsupported_versions: bool = False
     """Accept chart and Kubernetes versions outside the compatibility table (docs/versions.md)."""
+    warm_capacity: dict[str, int] = Field(default_factory=dict)
+    (
+        "GPU nodes kept warm per GPU pool (``{<pool>: <nodes>}``, at most the pool's ``maxNodes``): low-priority "
+        "placeholder pods hold them and any model pre-empts them, so its cold start skips the node boot. Each warm "
+        "node costs its pool's hourly price all the time (docs/performance.md, Warm capacity). Default: none."
+    )
 
     @field_validator("domain")
     @classmethod
@@ -358,6 +364,17 @@ class PlatformSettings(Spec):
         return {
             key: f"platform.monitoring.alerting.{path}" for key, path in self.monitoring.alerting.secret_keys().items()
         }
+
+    @model_validator(mode="after")
+    def _warm(self) -> PlatformSettings:
+        for pool, nodes in self.warm_capacity.items():
+            if nodes < 0:
+                raise field_error(
+                    f"warmCapacity.{pool}",
+                    nodes,
+                    "give the GPU nodes to keep warm, an integer from 0 to the pool's maxNodes",
+                )
+        return self
 
     @field_validator("versions")
     @classmethod

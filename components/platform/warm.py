@@ -1,0 +1,156 @@
+"""Warm GPU capacity: placeholder pods that keep ``N`` nodes of a GPU pool up, for real models to pre-empt.
+
+A stack asks for it per GPU pool (``platform.warmCapacity: {<pool>: <nodes>}``). For each such pool the platform runs
+a Deployment of ``N`` pause pods that request the pool's GPUs, tolerate its taint, select its nodes (labels and taints
+from the cluster seam, :class:`~components.clusters.base.GpuScheduling`) and spread one per node. They carry a
+PriorityClass of value :data:`PRIORITY` (-10), so:
+
+- the node autoscaler starts nodes for them: the cluster autoscaler ignores pods below its
+  ``--expendable-pods-priority-cutoff`` (default -10: "Pods with priority below cutoff will be expendable ... they
+  don't cause scale up"), and its FAQ reserves -10 for overprovisioning pods "as it is the lowest priority that
+  triggers scaling clusters" (kubernetes/autoscaler cluster-autoscaler/FAQ.md, "How can I configure overprovisioning
+  with Cluster Autoscaler?" and "How does Cluster Autoscaler work with Pod Priority and Preemption?"). Karpenter has
+  no such cutoff and provisions for pending low-priority placeholder pods the same way (aws-samples
+  karpenter-blueprints, "Overprovision capacity in advance": a dummy workload with a low PriorityClass reserves
+  capacity and "the dummy pods are preempted and your pods start on already-provisioned nodes"). The Kubernetes
+  docs' own example uses -1000 (kubernetes.io docs/tasks/administer-cluster/node-overprovisioning), which the
+  cluster autoscaler would treat as expendable: not used here;
+- a model pod (priority 0, the default) that finds no free GPU pre-empts a placeholder and takes its node at once
+  (Kubernetes docs, concepts/scheduling-eviction/pod-priority-preemption: "If a Pod cannot be scheduled, the scheduler
+  tries to preempt (evict) lower priority Pods to make scheduling of the pending Pod possible"). The evicted
+  placeholder becomes pending and the autoscaler starts a replacement node, so ``N`` nodes are warm again after one
+  node boot. ``preemptionPolicy: Never`` keeps placeholders from pre-empting anything themselves, and a grace period
+  of 0 frees the GPU at once (the FAQ's example sets ``terminationGracePeriodSeconds: 0``).
+
+A placeholder requests every GPU of its node (``gpusPerNode``) when the pool does not share GPUs, so a model of any
+size that fits the pool pre-empts it. On a pool that shares GPUs (time-slicing, MPS, MIG) it requests one share: the
+device plugin refuses larger requests there (``failRequestsGreaterThanOne``, components/clusters/base.py), so a model
+may start beside it without pre-empting; the node is warm either way.
+
+The Deployment does not hold up ``pulumi up``: ``pulumi.com/skipAwait`` (pulumi/pulumi-kubernetes#417) skips the wait
+for its pods, which need GPU nodes the autoscaler is still starting. What warm capacity costs (``N`` nodes at the
+pool's price) is in the plan's cost (components/cost.py); which models start on a warm node is in its cold-start view
+(components/coldstart.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pulumi_kubernetes as k8s
+
+from components.clusters.base import GpuPoolInfo
+from components.naming import child_name, child_opts
+from components.platform.common import HOSTNAME_KEY, AddonContext
+
+NAMESPACE = "mlplatform-warm-capacity"
+PRIORITY_CLASS = "mlplatform-warm-capacity"
+PRIORITY = -10
+"""The placeholders' priority: the lowest that still makes the cluster autoscaler start nodes (module docstring)."""
+POOL_LABEL = "mlplatform.io/warm-capacity-pool"
+"""Label on each placeholder Deployment and pod: the GPU pool it keeps warm (the plan's cost and cold-start views
+read it)."""
+PAUSE_IMAGE = "registry.k8s.io/pause:3.9"
+"""The container that does nothing: the cluster autoscaler FAQ's overprovisioning example uses this image."""
+GPU_RESOURCE = "nvidia.com/gpu"
+NOT_SHARED = ("none",)
+
+
+def problems(warm: Mapping[str, int], pools: Mapping[str, int]) -> list[tuple[str, object, str]]:
+    """``(key path, value, what to give)`` for each ``platform.warmCapacity`` entry that cannot be met: a pool the
+    cluster does not have (``pools``: pool name -> maxNodes), or more warm nodes than the pool's ``maxNodes`` (the
+    autoscaler never starts more, so the rest would stay pending)."""
+    out: list[tuple[str, object, str]] = []
+    for pool, nodes in warm.items():
+        path = f"warmCapacity.{pool}"
+        if pool not in pools:
+            have = ", ".join(sorted(pools)) or "none"
+            out.append((path, nodes, f"no GPU pool {pool} in cluster.gpuPools; pools: {have}"))
+        elif nodes > pools[pool]:
+            out.append((path, nodes, f"give at most {pools[pool]} (the pool's maxNodes)"))
+    return out
+
+
+def gpus_requested(pool: GpuPoolInfo) -> int:
+    """GPUs one placeholder requests: the whole node on a pool that does not share GPUs, else one share."""
+    return pool.gpus_per_node if pool.sharing in NOT_SHARED else 1
+
+
+def pod_spec(ctx: AddonContext, pool: GpuPoolInfo) -> dict[str, Any]:
+    """The placeholder pod: pause, the pool's GPUs, its nodes (the accelerator and pool labels every node of the pool
+    carries, :meth:`GpuScheduling.node_labels`, which the clusters put on the nodes and into the autoscalers' node
+    templates) and taints, one per node, low priority, and a security context that meets the ``restricted`` Pod
+    Security level."""
+    labels = {POOL_LABEL: pool.name}
+    gpus = str(gpus_requested(pool))
+    small = {"cpu": "10m", "memory": "16Mi"}
+    return {
+        "priorityClassName": PRIORITY_CLASS,
+        "terminationGracePeriodSeconds": 0,
+        "automountServiceAccountToken": False,
+        "nodeSelector": {ctx.cluster.gpu.accelerator_label: pool.accelerator, ctx.cluster.gpu.pool_label: pool.name},
+        "tolerations": ctx.gpu_tolerations(),
+        "affinity": {
+            "podAntiAffinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": [
+                    {"labelSelector": {"matchLabels": labels}, "topologyKey": HOSTNAME_KEY}
+                ]
+            }
+        },
+        "securityContext": {"runAsNonRoot": True, "runAsUser": 65535, "seccompProfile": {"type": "RuntimeDefault"}},
+        "containers": [
+            {
+                "name": "placeholder",
+                "image": PAUSE_IMAGE,
+                "resources": {"requests": {**small, GPU_RESOURCE: gpus}, "limits": {**small, GPU_RESOURCE: gpus}},
+                "securityContext": {
+                    "allowPrivilegeEscalation": False,
+                    "readOnlyRootFilesystem": True,
+                    "capabilities": {"drop": ["ALL"]},
+                },
+            }
+        ],
+    }
+
+
+def install(ctx: AddonContext) -> list[k8s.apps.v1.Deployment]:
+    """The PriorityClass, the namespace and one placeholder Deployment per pool with warm nodes (none without)."""
+    wanted = {name: n for name, n in sorted(ctx.settings.warm_capacity.items()) if n > 0}
+    if not wanted:
+        return []
+    priority = k8s.scheduling.v1.PriorityClass(
+        child_name(ctx.name, "warm-capacity-priority"),
+        metadata={"name": PRIORITY_CLASS, "labels": ctx.labels("warm-capacity")},
+        value=PRIORITY,
+        global_default=False,
+        preemption_policy="Never",
+        description="Placeholder pods that keep GPU nodes warm; any model pre-empts them (mlplatform).",
+        opts=child_opts(ctx.parent, provider=ctx.cluster.provider),
+    )
+    ns = ctx.namespace("ns-warm-capacity", NAMESPACE, pod_security="restricted")
+    out = []
+    for name, nodes in wanted.items():
+        pool = ctx.cluster.gpu.pools[name]
+        labels = {**ctx.labels("warm-capacity"), POOL_LABEL: name}
+        spec: dict[str, Any] = {
+            "replicas": nodes,
+            "selector": {"matchLabels": {POOL_LABEL: name}},
+            "template": {"metadata": {"labels": labels}, "spec": pod_spec(ctx, pool)},
+        }
+        out.append(
+            k8s.apps.v1.Deployment(  # type: ignore[call-overload]  # the camelCase spec, see below
+                child_name(ctx.name, f"warm-{name}"),
+                metadata={
+                    "name": f"warm-{name}",
+                    "namespace": NAMESPACE,
+                    "labels": labels,
+                    "annotations": {"pulumi.com/skipAwait": "true"},
+                },
+                # The spec in Kubernetes' own (camelCase) field names, as the plan records it: the SDK's TypedDicts
+                # spell them in snake_case, so mypy cannot check this dict against them.
+                spec=spec,
+                opts=child_opts(ctx.parent, provider=ctx.cluster.provider, depends_on=[ns, priority]),
+            )
+        )
+    return out
