@@ -182,12 +182,24 @@ INFERENCE_API: dict[str, tuple[Api, ...]] = {"v1": (ROOT, V1), "v2": (ROOT, V2),
 """The APIs callers may use, by the model's protocol. ``openai`` is the Hugging Face server, which KServe matches as
 v1 (the predictor has no ``protocolVersion``) and which serves ``/v1/models/{name}:predict`` for its non-generative
 tasks beside the OpenAI routes."""
+HUGGINGFACE_API = (OPENAI, TIME_SERIES)
+"""What the Hugging Face server serves whatever the model's protocol: the predictor's ``protocolVersion`` only picks
+the runtime (pkg/apis/serving/v1beta1/predictor_model.go, kserve v0.20.0) and reaches no argument of the server
+(kserve-huggingfaceserver's args are ``--model_name`` only, upstream/reference/kserve-v0.20.0-
+clusterservingruntimes.yaml; python/huggingfaceserver/huggingfaceserver/__main__.py has no protocol switch), while the
+server registers the OpenAI routes by model type: ``maybe_register_openai_endpoints``
+(python/kserve/kserve/protocol/rest/openai/config.py) does when a model is an ``OpenAIModel``, as the server's
+generative and encoder models are (generative_model.py ``HuggingfaceGenerativeModel(OpenAIChatAdapterModel)``,
+encoder_model.py ``HuggingfaceEncoderModel(Model, OpenAIEncoderModel)``)."""
 
 
 def inference_api(spec: ModelSpec) -> tuple[Api, ...]:
-    """The inference APIs of ``spec``'s protocol (and the time-series API of the Hugging Face server)."""
+    """The inference APIs of ``spec``'s protocol and, for the Hugging Face server, its OpenAI and time-series APIs
+    whatever the protocol (:data:`HUGGINGFACE_API`)."""
     apis = INFERENCE_API[spec.effective_protocol]
-    return (*apis, TIME_SERIES) if spec.format == "huggingface" else apis
+    if spec.format != "huggingface":
+        return apis
+    return (*apis, *(a for a in HUGGINGFACE_API if a not in apis))
 
 
 def inference_operations(spec: ModelSpec, ports: list[str]) -> list[dict[str, Any]]:

@@ -817,18 +817,20 @@ def metrics_scrapers(objects: Sequence[Mapping[str, Any]], isvc: Mapping[str, An
     return out
 
 
-def inference_request(isvc: Mapping[str, Any]) -> tuple[str, str]:
-    """(method, path) of an inference call in the protocol of the model of ``isvc``: v2 ``/v2/models/<name>/infer``,
-    the Hugging Face server without ``protocolVersion`` (openai) ``/openai/v1/chat/completions``, else v1
-    ``/v1/models/<name>:predict`` (KServe v0.20.0 REST routers, :mod:`components.serving._auth`)."""
+def inference_requests(isvc: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(method, path) of the inference calls a caller makes to the model of ``isvc``, in its protocol: v2
+    ``/v2/models/<name>/infer``, else v1 ``/v1/models/<name>:predict``; and on the Hugging Face server
+    ``/openai/v1/chat/completions`` whatever the ``protocolVersion``, which only picks the runtime: the server
+    registers its OpenAI routes by model type (python/kserve/kserve/protocol/rest/openai/config.py
+    ``maybe_register_openai_endpoints``; python/huggingfaceserver/huggingfaceserver/__main__.py has no protocol
+    switch; KServe v0.20.0 REST routers, :mod:`components.serving._auth`)."""
     name = isvc["metadata"]["name"]
     model = isvc["spec"]["predictor"]["model"]
     protocol = model.get("protocolVersion")
-    if protocol == "v2":
-        return "POST", f"/v2/models/{name}/infer"
-    if protocol is None and model.get("modelFormat", {}).get("name") == "huggingface":
-        return "POST", "/openai/v1/chat/completions"
-    return "POST", f"/v1/models/{name}:predict"
+    calls = [("POST", f"/v2/models/{name}/infer" if protocol == "v2" else f"/v1/models/{name}:predict")]
+    if model.get("modelFormat", {}).get("name") == "huggingface":
+        calls.append(("POST", "/openai/v1/chat/completions"))
+    return calls
 
 
 INGRESS_PROBE_HEADERS: Headers = (
