@@ -848,7 +848,11 @@ def ingress_probe(objects: Sequence[Mapping[str, Any]], isvc: Mapping[str, Any],
     revision: the activator at zero (or while it buffers), which answers it itself (pkg/activator/handler/
     probe_handler.go ``ProbeHandler``, cmd/activator/main.go, knative/serving knative-v1.21.3), and the pods, where
     the model's policies must let the gateway's probe reach the queue-proxy, which answers it itself
-    (:func:`probe`). A Route whose probe is refused never becomes Ready, and neither does the InferenceService."""
+    (:func:`probe`). A refused probe (403) does not keep the Route from becoming Ready: the prober fails a probe only
+    on 404 or 503 and counts any other status as "abandoned", a success, without comparing the ``K-Network-Hash``
+    the queue-proxy echoes (knative.dev/networking pkg/status/status.go ``probeVerifier``, commit a7cdca238a0d,
+    pinned by net-istio knative-v1.21.3's go.mod), so a config change (a canary split) could be marked Ready before
+    every gateway pod has the new VirtualService."""
     m = model_of(isvc)
     if m.mode != "Knative":
         raise ValueError(f"{m.name}: Knative's ingress probe exists in Knative mode only")

@@ -693,7 +693,10 @@ def test_the_unload_request_reached_the_model_before() -> None:
 def test_knative_ingress_probe_is_answered_for_every_access_mode() -> None:
     # Regression: the model's policy refused the gateway's ingress readiness probe (GET /healthz, K-Network-Probe:
     # probe) whenever it reached the pods (an internal model always: target-burst-capacity 0 keeps the activator
-    # out), so Knative never marked the Route Ready. The queue-proxy answers the probe itself.
+    # out). The prober counts a 403 as "abandoned", a success, without comparing K-Network-Hash (knative.dev/
+    # networking pkg/status/status.go probeVerifier, commit a7cdca238a0d, pinned by net-istio knative-v1.21.3), so a
+    # config change (a canary split) could be marked Ready before every gateway pod had the new VirtualService.
+    # The queue-proxy answers the probe itself, with the hash.
     for access in ({"jwt": JWT}, {"allowAnonymous": True}, INTERNAL):
         objs = _objs(access=access)
         isvc = _isvcs(objs)[0]
