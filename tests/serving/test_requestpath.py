@@ -676,6 +676,32 @@ def test_the_huggingface_server_keeps_its_openai_routes_with_any_protocol(protoc
         assert rp.reaches(got, "public gateway"), (method, path)
 
 
+def test_the_allow_list_limits_are_as_documented() -> None:
+    # docs/components/model-service.md "Known limits of the allow-list": a trailing slash, a method other than GET
+    # and POST, and routes outside the table (a vLLM OpenAI image's /v1/..., TF Serving's metadata) get 403.
+    def reached(objs: tuple[dict[str, Any], ...], method: str, path: str) -> bool:
+        isvc = _isvcs(objs)[0]
+        return rp.reaches(rp.routes(objs, isvc, rp.INTERNET, at_zero=False, method=method, path=path), "public gateway")
+
+    anonymous = {"access": {"allowAnonymous": True}, "scaling": {"minReplicas": 1}}
+    v2 = _objs(format="sklearn", protocol="v2", **anonymous)
+    assert reached(v2, "POST", "/v2/models/iris/infer") and reached(v2, "GET", "/v2/models")
+    for method, path in (
+        ("POST", "/v2/models/iris/infer/"),
+        ("GET", "/v2/models/"),
+        ("HEAD", "/v2/models/iris/ready"),
+        ("OPTIONS", "/v2/models/iris/infer"),
+    ):
+        assert not reached(v2, method, path), (method, path)
+    llm = _objs(format="huggingface", storageUri="hf://Qwen/Qwen2.5-0.5B-Instruct", **anonymous)
+    assert reached(llm, "POST", "/openai/v1/chat/completions")
+    assert not reached(llm, "POST", "/v1/chat/completions") and not reached(llm, "POST", "/v1/completions")
+    tf = _objs(format="tensorflow", **anonymous)
+    assert reached(tf, "POST", "/v1/models/iris:predict") and reached(tf, "GET", "/v1/models/iris")
+    assert not reached(tf, "GET", "/v1/models/iris/metadata")
+    assert not reached(tf, "POST", "/v1/models/iris/versions/1:predict")
+
+
 def test_the_unload_request_reached_the_model_before() -> None:
     # The shape of the bypass itself, on the rendered policy: a token holder's unload request is refused at the
     # model's sidecar, and the model's own inference path is not.
