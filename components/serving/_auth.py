@@ -53,10 +53,11 @@ unload), ``/v2/logging``, ``/v2/trace/setting`` and ``/v2/models/<m>/trace/setti
 the paths of the model's protocol, as an allow-list (:data:`INFERENCE_API`), taken from KServe v0.20.0's REST
 routers: ``v1_endpoints.py`` ``register_v1_endpoints``, ``v2_endpoints.py`` ``register_v2_endpoints``, ``/`` (server
 liveness, server.py), ``openai/endpoints.py`` ``register_openai_endpoints`` (prefix ``/openai``,
-``KSERVE_OPENAI_ROUTE_PREFIX`` unset) and, for the Hugging Face server, ``timeseries/endpoints.py``
-``register_time_series_endpoints``. Model names are path templates (``{*}``: exactly one path segment, Istio >= 1.22
-``pkg/config/security/security.go`` ``CheckValidPathTemplate``, compiled to Envoy's ``uri_template`` matcher,
-pilot/pkg/security/authz/matcher/template.go, Istio 1.30.3), because Triton and TorchServe name a model after its
+``KSERVE_OPENAI_ROUTE_PREFIX`` unset) and, for the Hugging Face server whatever its protocol
+(:data:`HUGGINGFACE_API`), the OpenAI routes and ``timeseries/endpoints.py`` ``register_time_series_endpoints``.
+Model names are path templates (``{*}``: exactly one path segment, Istio >= 1.22 ``pkg/config/security/security.go``
+``CheckValidPathTemplate``, compiled to Envoy's ``uri_template`` matcher, pilot/pkg/security/authz/matcher/
+template.go, Istio 1.30.3), because Triton and TorchServe name a model after its
 directory in the model repository, not after the InferenceService. Triton's ``/v2/models/stats`` (the statistics of
 every model) has the shape of a model's metadata path and is excluded by ``notPaths``. A request is matched on its
 path after the mesh's path normalization (``meshConfig.pathNormalization: DECODE_AND_MERGE_SLASHES``,
