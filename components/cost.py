@@ -34,7 +34,7 @@ from typing import Any, Literal
 
 from components import catalog
 from components.naming import ACCELERATOR_LABEL, POOL_LABEL
-from components.plan.engine import UNKNOWN, PlanResult, Registration, Secret
+from components.records import UNKNOWN, PlanResult, Registration, Secret
 
 HOURS_PER_MONTH = 730
 CURRENCY = "USD"

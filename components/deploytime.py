@@ -33,7 +33,7 @@ from typing import Any
 import yaml
 
 from components import clouds, coldstart
-from components.plan.engine import UNKNOWN, PlanResult, Registration, Secret
+from components.records import UNKNOWN, PlanResult, Registration, Secret
 
 DATA_FILE = Path(__file__).with_name("deploy_times.yaml")
 HELM_TYPES = ("kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart")

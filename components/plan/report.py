@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 
 from components import coldstart
-from components.plan.engine import UNKNOWN_TEXT, PlanResult, Registration
+from components.records import UNKNOWN_TEXT, PlanResult, Registration, wire
 
 HELM_TYPES = ("kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart")
 K8S_PROVIDER = "pulumi:providers:kubernetes"
@@ -102,9 +102,7 @@ def cold_start(plan: StackPlan) -> list[coldstart.Estimate]:
 
 
 def _wire_outputs(outputs: dict[str, Any]) -> dict[str, Any]:
-    from components.plan.engine import _wire
-
-    return {k: _wire(v) for k, v in outputs.items()}
+    return {k: wire(v) for k, v in outputs.items()}
 
 
 # ------------------------------------------------------------------------------------------------ manifests

@@ -9,8 +9,8 @@ from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
-from components.plan.engine import UNKNOWN_TEXT, Registration
 from components.plan.report import HELM_TYPES, StackPlan
+from components.records import UNKNOWN_TEXT, Registration, wire
 
 ISVC = "kubernetes:serving.kserve.io/v1beta1:InferenceService"
 
@@ -291,8 +291,6 @@ def render(plan: StackPlan, console: Console, *, show_tree: bool = True) -> None
         t = Table(title="Stack outputs", title_justify="left")
         t.add_column("output")
         t.add_column("value")
-        from components.plan.engine import _wire
-
         for k, v in outputs.items():
-            t.add_row(k, str(_wire(v)))
+            t.add_row(k, str(wire(v)))
         console.print(t)
