@@ -42,7 +42,7 @@ MODULES = _all_modules()
 
 
 def imports_of(module: str) -> set[str]:
-    """The project modules ``module`` imports anywhere in its text (``from a import b`` counts ``a.b`` when b is one)."""
+    """The project modules ``module`` imports anywhere (``from a import b`` counts ``a.b`` when b is a module)."""
     tree = ast.parse(MODULES[module].read_text(), filename=str(MODULES[module]))
     package = module if MODULES[module].name == "__init__.py" else module.rpartition(".")[0]
     found: set[str] = set()
@@ -84,9 +84,7 @@ def test_the_engine_imports_no_reader_nor_the_report(module: str) -> None:
     assert not bad, f"{module} (engine layer) imports {sorted(bad)}, which sit above it"
 
 
-@pytest.mark.parametrize(
-    "module", [*READERS, *(m for m in MODULES if _within(m, ("policy",)))], ids=lambda m: str(m)
-)
+@pytest.mark.parametrize("module", [*READERS, *(m for m in MODULES if _within(m, ("policy",)))], ids=lambda m: str(m))
 def test_readers_of_a_plan_import_records_not_the_engine_report_or_cli(module: str) -> None:
     bad = {m for m in imports_of(module) if _within(m, (*ENGINE, *TOP))}
     assert not bad, f"{module} reads plans: import components.records, not {sorted(bad)}"

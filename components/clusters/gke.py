@@ -391,7 +391,7 @@ class GkeCluster(ManagedCluster):
             control_plane_tier="standard",
             needs_device_plugin=False,
             needs_dcgm_exporter=True,
-            extra_outputs={"project": project, "workload_pool": self.workload_pool},
+            extra_outputs={"project": project, "workloadPool": self.workload_pool},
             cni_bin_dir=CNI_BIN_DIR,
         )
 

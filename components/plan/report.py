@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from components import coldstart
+from components.outputs import cluster_outputs
 from components.records import UNKNOWN_TEXT, PlanResult, Registration, wire
 
 HELM_TYPES = ("kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart")
@@ -82,12 +83,13 @@ def plan_json(project: str, plans: Iterable[StackPlan]) -> dict[str, Any]:
 
 
 def cluster_facts(plan: StackPlan) -> coldstart.ClusterFacts:
-    """The cluster facts cold starts depend on: the stack's cloud and the cluster's ``gpu_provisioner`` output."""
+    """The cluster facts cold starts depend on: the stack's cloud and the cluster's ``gpuProvisioner`` output."""
     provisioner = None
     for reg in plan.result.resources:
-        outputs = reg.outputs if isinstance(reg.outputs, dict) else {}
-        if not reg.custom and isinstance(outputs.get("gpu_provisioner"), str):
-            provisioner = outputs["gpu_provisioner"]
+        outputs = cluster_outputs(reg.outputs if isinstance(reg.outputs, dict) else {})
+        found = outputs["gpuProvisioner"]
+        if not reg.custom and isinstance(found, str):
+            provisioner = found
     return coldstart.ClusterFacts(plan.cloud, provisioner)
 
 
