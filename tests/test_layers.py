@@ -10,6 +10,9 @@ a dependency, and a cycle through one is still a cycle.
 from __future__ import annotations
 
 import ast
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -101,3 +104,16 @@ def test_no_cycle_between_the_plan_package_and_its_readers() -> None:
         if _within(i, ("components.plan",)) and i not in ("components.plan", "components.plan.project")
     }
     assert not back, f"imports that run back up into components.plan: {sorted(back)}"
+
+
+def test_importing_a_reader_does_not_load_the_engine() -> None:
+    # At run time too: the package face (components/plan/__init__.py) loads the engine only when asked for it.
+    code = (
+        "import sys\n"
+        "import components.records, components.outputs, components.cost, components.deploytime\n"
+        "import components.plan.project, policy.rules\n"
+        "print(sorted(m for m in sys.modules if m.startswith('components.plan.')))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert done.stdout.strip() == "['components.plan.project']", done.stdout + done.stderr
