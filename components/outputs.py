@@ -1,10 +1,13 @@
 """The outputs contract: what each layer's component registers (``register_outputs``) and what the stack exports.
 
-One naming for every output, camelCase, as the stack file's keys are (``gpuPools``, ``minNodes``) and as Pulumi's
-own wire names are: the Python SDK translates snake_case Python names "to Pulumi camelCase names" when it serializes
-typed inputs (pulumi 3.272.0, ``sdk/python/lib/pulumi/runtime/rpc.py``, ``serialize_properties``), and Pulumi's
-maintainers hold that "Python properties are snake_cased, but dict keys are not"
-(https://github.com/pulumi/pulumi-kubernetes/issues/730). Python attributes of the components stay snake_case.
+One naming for every output, camelCase, as the stack file's keys are (``gpuPools``, ``minNodes``) and as Pulumi
+names a Python component's outputs itself: its component provider turns a component's snake_case output attributes
+into camelCase schema properties (``rsa_bits`` -> ``rsaBits``; pulumi 3.272.0,
+``pulumi/provider/experimental/analyzer.py`` ``analyze_type``, and ``component.py`` ``get_state``: "remapping Python
+snake_case names to Pulumi schema camelCase names"); the SDK likewise translates typed inputs "to Pulumi camelCase
+names" on the wire (``pulumi/runtime/rpc.py`` ``serialize_properties``), and Pulumi's maintainers hold that "Python
+properties are snake_cased, but dict keys are not" (https://github.com/pulumi/pulumi-kubernetes/issues/730).
+Python attributes of the components stay snake_case.
 
 Each layer has one ``TypedDict`` here. The component builds its outputs as that type and registers them; the readers
 of a plan (the cost and deploy-time estimates, the report and the view) read a component's recorded outputs through
