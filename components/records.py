@@ -56,6 +56,14 @@ class Registration:
     replace_with: list[str] = field(default_factory=list)
     """URNs whose replacement replaces this resource too (the ``replace_with`` option)."""
     delete_before_replace: bool = False
+    delete_before_replace_defined: bool = False
+    """True when the program set ``delete_before_replace`` (even to False): the engine then ignores the provider's
+    choice (pulumi/pulumi pkg/resource/deploy/step_generator.go: ``goal.DeleteBeforeReplace`` overrides
+    ``diff.DeleteBeforeReplace``)."""
+    aliases: list[dict[str, Any]] = field(default_factory=list)
+    """The ``aliases`` option as the engine receives it: ``{"urn": ...}`` or an alias spec (``name``, ``type``,
+    ``parentUrn``, ``noParent``, ``project``, ``stack``; empty when not given). Recorded only when the program runs
+    with ``keep_aliases=True``: a plan drops aliases (``components.plan.engine._drop_aliases``)."""
 
     @property
     def provider_urn(self) -> str | None:

@@ -172,6 +172,8 @@ class RecordingMonitor(pmocks.MockMonitor):
             ignore_changes=list(request.ignoreChanges),
             replace_with=list(request.replace_with),
             delete_before_replace=bool(request.deleteBeforeReplace),
+            delete_before_replace_defined=bool(request.deleteBeforeReplaceDefined),
+            aliases=_aliases(request),
         )
         plain = _plain(inputs)
         args = pmocks.MockResourceArgs(
@@ -306,6 +308,27 @@ class RecordingMonitor(pmocks.MockMonitor):
         return _invoke_response(ret_proto)
 
 
+def _aliases(request: Any) -> list[dict[str, Any]]:
+    """The aliases of a registration: full specs (the mock monitor supports ``aliasSpecs``) or alias URNs."""
+    found: list[dict[str, Any]] = [{"urn": urn} for urn in request.aliasURNs]
+    for alias in request.aliases:
+        if alias.WhichOneof("alias") == "urn":
+            found.append({"urn": alias.urn})
+        else:
+            spec = alias.spec
+            found.append(
+                {
+                    "name": spec.name,
+                    "type": spec.type,
+                    "parentUrn": spec.parentUrn,
+                    "noParent": spec.noParent,
+                    "project": spec.project,
+                    "stack": spec.stack,
+                }
+            )
+    return found
+
+
 def _outputs(state: Mapping[str, Any]) -> dict[str, Any]:
     """A mock state with :data:`UNKNOWN` markers where the wire form has unknowns."""
     return {k: UNKNOWN if v == rpc.UNKNOWN else v for k, v in state.items()}
@@ -418,11 +441,14 @@ def run_function(
     secret_keys: list[str] | None = None,
     outputs: OutputsMode = "unknown",
     context: dict[str, Any] | None = None,
+    keep_aliases: bool = False,
 ) -> PlanResult:
     """Run ``program`` under the mocks with ``config`` (flat ``namespace:key`` -> string) and record it.
 
     Exceptions the program raises propagate unchanged (after the runtime has drained).
     With ``outputs="fake"`` AWS placeholders use the region of ``aws:region`` or ``<project>:region`` in ``config``.
+    ``keep_aliases``: send and record each resource's ``aliases`` (:attr:`Registration.aliases`; the URN golden
+    test, tests/urns.py, needs them); a plan drops them, which is faster.
     """
     with _RUN_LOCK:
         marker = _use_placeholders(config or {}, project) if outputs == "fake" else None
@@ -438,7 +464,7 @@ def run_function(
         settings.SETTINGS.rpc_manager.clear()
         settings.SETTINGS.outputs.clear()
         with _plan_speedups():
-            _sync_await(run_in_stack(_without_aliases(program)))
+            _sync_await(run_in_stack(program if keep_aliases else _without_aliases(program)))
         if monitor.refused:
             raise monitor.refused[0]
         regs = list(monitor.registrations)
@@ -498,6 +524,7 @@ def run_program(
     main: str = ".",
     project: str = "mlplatform",
     outputs: OutputsMode = "unknown",
+    keep_aliases: bool = False,
 ) -> PlanResult:
     """Run the Pulumi program at ``project_dir/main`` (a directory with ``__main__.py`` or a ``.py`` file)."""
     target = (project_dir / main).resolve()
@@ -516,4 +543,12 @@ def run_program(
             os.chdir(old_cwd)
             sys.path[:] = old_path
 
-    return run_function(program, project=project, stack=stack, config=config, secret_keys=secret_keys, outputs=outputs)
+    return run_function(
+        program,
+        project=project,
+        stack=stack,
+        config=config,
+        secret_keys=secret_keys,
+        outputs=outputs,
+        keep_aliases=keep_aliases,
+    )
