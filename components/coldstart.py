@@ -17,9 +17,9 @@ its reason). Cloud-specific figures are keyed by the cluster's cloud name, read 
 from __future__ import annotations
 
 import math
-from fnmatch import fnmatch
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from fnmatch import fnmatch
 from functools import cache
 from pathlib import Path
 from typing import Any
