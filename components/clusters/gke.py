@@ -475,7 +475,9 @@ class GkeCluster(ManagedCluster):
                 # met here: COS with containerd (``image_type``), Private Google Access on the nodes' subnet (private
                 # nodes), Service Usage Consumer for the node service account (NODE_ROLES); the Container File
                 # System API must be enabled in the project (docs/deploying.md). Source:
-                # cloud.google.com/kubernetes-engine/docs/how-to/image-streaming, "Requirements".
+                # cloud.google.com/kubernetes-engine/docs/how-to/image-streaming, "Requirements". Turning it on for
+                # an existing pool updates the pool in place, not a replacement (GoogleCloudPlatform/magic-modules
+                # PR #11553 removed ForceNew, PR #11717 added the in-place update, 2024; pulumi-gcp 10 is later).
                 gcfs_config=gcp.container.NodePoolNodeConfigGcfsConfigArgs(enabled=True),
             ),
             opts=child_opts(self, ignore_changes=["initialNodeCount"], depends_on=[self.system_pool_resource]),
