@@ -82,6 +82,9 @@ class Cloud:
     """Why a strategy is missing from :attr:`sharing` (shown when one is asked for)."""
     device_plugin_shares: bool = False
     """The platform's NVIDIA device plugin applies a pool's sharing (else the cloud shares GPUs itself)."""
+    mig_by_compute_slices: bool = False
+    """A pool asks for a MIG profile by its compute slices only (AKS ``gpuInstanceProfile`` MIG1g ... MIG7g), so
+    only one profile per compute size can be had (components/clusters/mig.py)."""
     storage_schemes: tuple[str, ...] = ()
     """Schemes of ``components.storage`` whose buckets this cloud's identity can grant."""
     storage_kind: str = ""
@@ -228,7 +231,10 @@ AWS = register(
         cluster_types=("eks:index:Cluster", "aws:eks/cluster:Cluster"),
         tag_packages={"aws": "pulumi_aws", "eks": "pulumi_eks", "awsx": "pulumi_awsx"},
         cluster_charts=("karpenter", "cluster-autoscaler"),
-        # No source was found that EKS limits its publicAccessCidrs (components/clusters/spec.py, ApiAccess).
+        # EKS takes 40 publicAccessCidrs: no AWS page states it; users report the limit in
+        # aws/containers-roadmap#2174 ("Current one only supports 40 CIDR blocks") and #1349 ("EKS access lists are
+        # limited to 40 CIDRs").
+        max_public_cidrs=40,
     )
 )
 GCP = register(
@@ -287,6 +293,7 @@ AZURE = register(
         region_ignores_case_and_spaces=True,
         sharing=("none", "time-slicing", "mps", "mig"),
         device_plugin_shares=True,
+        mig_by_compute_slices=True,
         storage_schemes=("azure",),
         storage_kind="Azure Blob",
         # Azure tag names may not contain '/' (tag_rule above).

@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -53,6 +55,17 @@ def child_opts(
         provider=provider,
         **kwargs,
     )
+
+
+def replacement_suffix(forcing: Mapping[str, Any], length: int) -> str:
+    """``length`` hex digits that change whenever a value in ``forcing`` changes (sha256 of its sorted JSON).
+
+    For a cloud resource whose physical name is fixed by the program: append it to the name, with ``forcing`` the
+    inputs that make the provider replace the resource, so that a replacement has a new name and can be created
+    before the old resource is deleted (docs/upgrading.md, "Node pools are replaced new-first").
+    """
+    text = json.dumps(forcing, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:length]
 
 
 def is_dns_label(value: str, max_length: int = 63) -> bool:

@@ -161,6 +161,11 @@ def _parse(uri: str, path: str, accepted: str) -> StorageLocation:
         )
     if scheme == "pvc" and not is_dns_subdomain(bucket):
         raise SpecError(path, uri, f"{bucket!r} is not a PersistentVolumeClaim name (a DNS-1123 subdomain)")
+    if "%" in (m["path"] or ""):
+        # KServe reads the path as written: an S3 prefix as given (kserve_storage.py ``_download_s3``, ``Prefix=``),
+        # a pvc:// path as the volume's subPath (pkg/utils/storage.go ``ParsePvcURI``), so %2e%2e names an object
+        # called "%2e%2e", not "..", and the grant and the download would name something else than meant.
+        raise SpecError(path, uri, "give the path as the objects are named, without percent-encoding (%)")
     segments = (m["path"] or "").split("/") if m["path"] else []
     if any(seg in (".", "..") for seg in segments) or "//" in (m["path"] or "").rstrip("/"):
         raise SpecError(

@@ -11,9 +11,10 @@ import difflib
 import json
 import re
 from collections.abc import Mapping
-from typing import Any, Literal
+from decimal import Decimal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, Field, ValidationError, field_validator, model_validator
 
 from components import clouds
 from components.clusters import (
@@ -41,6 +42,24 @@ NAMESPACE = "mlplatform"
 _CONFIG_KEY = re.compile(r"\A[A-Za-z][A-Za-z0-9_-]{0,99}\Z", re.ASCII)
 _DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?", re.ASCII)
 SECRET_KEY_HINT = "set it with: pulumi config set --secret {key} <value>"
+
+
+MAX_BUDGET = 2**53 // 100
+"""Largest monthly budget, 90071992547409 USD: the largest amount a double (the estimate's type) still holds to the
+cent (53-bit significand: Python docs, ``sys.float_info.mant_dig``). A larger ceiling is no ceiling; leave ``budget``
+out to have none."""
+
+
+def _budget_amount(v: float) -> float:
+    """A budget is an amount of USD to the cent, at most :data:`MAX_BUDGET`."""
+    if v > MAX_BUDGET:
+        raise value_error(
+            f"give at most {MAX_BUDGET} (USD a month; larger amounts are no ceiling: leave budget out for none)"
+        )
+    exponent = Decimal(repr(v)).normalize().as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -2:
+        raise value_error("give an amount in USD to the cent (at most 2 decimals), such as 5000 or 19.99")
+    return v
 
 
 class PolicyOverride(Spec):
@@ -103,7 +122,9 @@ class StackConfig(Spec):
     platform: PlatformSettings = PlatformSettings()
     models: dict[str, ModelSpec] = {}
     tags: dict[str, str] = {}
-    budget: float | None = Field(None, gt=0, description="Monthly ceiling in USD for this stack's estimate.")
+    budget: Annotated[float, AfterValidator(_budget_amount)] | None = Field(
+        None, gt=0.0, description="Monthly ceiling in USD for this stack's estimate (to the cent)."
+    )
     policy: PolicySpec = Field(default_factory=PolicySpec)
 
     @model_validator(mode="before")
@@ -172,6 +193,7 @@ class StackConfig(Spec):
         self._check_models()
         self._check_versions()
         self._check_pools()
+        self._check_fits()
         self._check_warm_capacity()
         return self
 
@@ -211,6 +233,16 @@ class StackConfig(Spec):
             check_cluster(self.cloud, self.region, self.cluster, storage_uris=uris)
         except SpecError as e:
             raise field_error(e.path, e.value, e.accepted) from None
+
+    def _check_fits(self) -> None:
+        """Each model's replica against the largest node that may run it (components/serving/fit.py)."""
+        from components.serving.fit import node_fit_problem
+
+        if not clouds.get(self.cloud).managed or self.region is None:
+            return  # an existing cluster's nodes are not known here
+        for name, model in self.models.items():
+            if problem := node_fit_problem(self.cloud, self.region, self.cluster, model):
+                raise field_error(f"models.{show_key(name)}.{problem[0]}", problem[1], problem[2])
 
     def _check_models(self) -> None:
         hosts: dict[str, str] = {}

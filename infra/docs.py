@@ -33,6 +33,8 @@ def _type_name(annotation: Any) -> str:
     if origin in (typing.Union, types.UnionType):
         names = [_type_name(a) for a in args if a is not type(None)]
         return " or ".join(names) + (" (optional)" if type(None) in args else "")
+    if origin is typing.Annotated:  # a type with its own validators: named by the type
+        return _type_name(args[0])
     if origin is typing.Literal:
         return " \\| ".join(f"`{a}`" for a in args)
     if origin is dict:

@@ -26,6 +26,7 @@ from components.clusters.base import (
     StorageAccess,
     Taint,
 )
+from components.clusters.mig import mig_profile_problem
 from components.clusters.spec import ClusterSpec, GpuPoolSpec
 from components.errors import SpecError
 from components.naming import POOL_LABEL, child_name, type_token
@@ -127,6 +128,9 @@ def resolve_pools(cloud: str, region: str, pools: Mapping[str, GpuPoolSpec]) -> 
             raise SpecError(
                 pool_path(name, "sharing.strategy"), "mig", f"{pool.accelerator} has no MIG; give time-slicing"
             )
+        mig_problem = mig_profile_problem(cloud, pool.accelerator, pool.sharing.mig_profile or "")
+        if strategy == "mig" and mig_problem:
+            raise SpecError(pool_path(name, "sharing.migProfile"), pool.sharing.mig_profile, mig_problem)
         out[name] = GpuPoolInfo(
             name=name,
             accelerator=pool.accelerator,

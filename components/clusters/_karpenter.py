@@ -459,6 +459,11 @@ class Karpenter:
                     depends_on=[self.release, node_role, *([node_access] if node_access else [])],
                 ),
             )
+            # Neither object needs a replacement-safe name: pulumi-kubernetes replaces a custom resource only when its
+            # metadata.name or namespace changes (provider/pkg/provider/forcenew.go: metadata fields plus a table of
+            # built-in kinds, no karpenter.sh ones), and a changed name is created before the old object is deleted
+            # (it deletes first only for a replacement under the same name; pulumi/pulumi-terraform#383 quotes the
+            # rule). Spec changes are patches; Karpenter then replaces drifted nodes itself.
             self.node_pools[pool.name] = k8s.apiextensions.CustomResource(
                 child_name(name, f"nodepool-{pool.name}"),
                 api_version="karpenter.sh/v1",

@@ -28,7 +28,7 @@ from components.clusters._common import (
 from components.clusters.base import GPU_TAINT, DnsAccess, DnsZone, GpuPoolInfo, StorageAccess, Taint
 from components.clusters.spec import CLUSTER_TAG, AzureSpec, ClusterSpec, api_endpoint
 from components.errors import SpecError
-from components.naming import child_name, child_opts, merge_tags
+from components.naming import child_name, child_opts, merge_tags, replacement_suffix
 from components.storage import StorageLocation, parse_storage_uri
 
 SPOT_TAINT = Taint("kubernetes.azure.com/scalesetpriority", "spot", "NoSchedule")
@@ -50,6 +50,30 @@ AKS_AAD_SERVER_ID = "6dae42f8-4368-4678-94ff-3960e28e3630"
 TOKEN_AUDIENCE = "api://AzureADTokenExchange"
 CLIENT_ID_ANNOTATION = "azure.workload.identity/client-id"
 USE_LABEL = "azure.workload.identity/use"
+AGENT_POOL_SUFFIX_LENGTH = 4
+AGENT_POOL_NAME_LENGTH = 12
+"""A Linux agent pool's name: 1-12 lowercase letters and digits (the ``cluster.gpuPools`` key rule, spec.py)."""
+
+
+def agent_pool_name(pool: str, forcing: Mapping[str, Any]) -> str:
+    """The ``agentPoolName`` of a GPU pool: the pool name (cut to 8 characters) and 4 hex digits that change with
+    every input that makes azure-native replace the pool, so that a replacement gets a new name.
+
+    azure-native deletes an AgentPool before creating its replacement when its name was given by the program
+    (pulumi/pulumi-azure-native provider/pkg/provider/provider.go ``Diff``: ``deleteBeforeReplace := len(replaces) >
+    0`` unless the name was randomly auto-named): the GPU pool would be gone before the new one exists. The pool
+    sets ``delete_before_replace=False``, which the engine obeys over the provider (pulumi/pulumi
+    pkg/resource/deploy/step_generator.go), and its name changes with the replacement, so the two pools coexist.
+
+    ``forcing``: ``vmSize`` and ``gpuInstanceProfile``, which azure-native replaces on (pulumi/pulumi-azure-native#3655,
+    after learn.microsoft.com/azure/aks/manage-node-pools "You can't change the VM size of a node pool after you create
+    it" and azure/aks/gpu-multi-instance "You can't change the applied GPU instance profile after node pool
+    creation"). Not found in azure-native's sources here: its full list of replace-forcing AgentPool properties.
+    """
+    keep = AGENT_POOL_NAME_LENGTH - AGENT_POOL_SUFFIX_LENGTH
+    return pool[:keep] + replacement_suffix({"pool": pool, **forcing}, AGENT_POOL_SUFFIX_LENGTH)
+
+
 MIG_PROFILES = {"1g": "MIG1g", "2g": "MIG2g", "3g": "MIG3g", "4g": "MIG4g", "7g": "MIG7g"}
 POD_CIDR = "10.244.0.0/16"
 SERVICE_CIDR = "172.16.0.0/16"
@@ -461,9 +485,10 @@ class AksCluster(ManagedCluster):
             extra["upgrade_settings"] = azure.containerservice.AgentPoolUpgradeSettingsArgs(max_surge="1")
         if pool.sharing == "mig" and pool.mig_profile:
             extra["gpu_instance_profile"] = MIG_PROFILES[pool.mig_profile.split(".")[0]]
+        forcing = {"vmSize": pool.instance_type, "gpuInstanceProfile": extra.get("gpu_instance_profile")}
         return azure.containerservice.AgentPool(
             child_name(name, f"gpu-{pool.name}"),
-            agent_pool_name=pool.name,
+            agent_pool_name=agent_pool_name(pool.name, forcing),
             resource_name_=self.aks.name,
             resource_group_name=self.resource_group_name,
             mode=azure.containerservice.AgentPoolMode.USER,
@@ -482,7 +507,7 @@ class AksCluster(ManagedCluster):
             gpu_profile=azure.containerservice.GPUProfileArgs(driver=azure.containerservice.GPUDriver.INSTALL),
             type="VirtualMachineScaleSets",
             tags=self._tags,
-            opts=child_opts(self, ignore_changes=["count"]),
+            opts=child_opts(self, ignore_changes=["count"], delete_before_replace=False),
             **extra,
         )
 

@@ -407,11 +407,17 @@ class EksCluster(ManagedCluster):
             self.karpenter_access = self._karpenter_access(name, self.karpenter_node_role)
 
         system = spec.system_pool
+        # No nodeGroupName: pulumi-aws auto-names it (provider/resources.go, aws_eks_node_group ``node_group_name``:
+        # tfbridge.AutoName), and only an auto-named node group is replaced new-first. Its ForceNew inputs
+        # (hashicorp/terraform-provider-aws internal/service/eks/node_group.go: ami_type, capacity_type, disk_size,
+        # instance_types, launch_template id/name, node_group_name, node_role_arn, subnet_ids, remote_access) replace
+        # it, and with a name given by the program the bridge deletes the old group first
+        # (pulumi-terraform-bridge pkg/tfbridge/schema.go nameRequiresDeleteBeforeReplace). pulumi-eks creates the
+        # aws.eks.NodeGroup itself, so delete_before_replace cannot be set on it from here (docs/upgrading.md).
         self.system_node_group = eks.ManagedNodeGroup(
             child_name(name, "system"),
             cluster=self.eks,
             node_role=self.node_role,
-            node_group_name=f"{cluster_name}-system",
             instance_types=[system_instance_type("aws", spec)],
             ami_type=SYSTEM_AMI,
             capacity_type="ON_DEMAND",
@@ -639,8 +645,7 @@ class EksCluster(ManagedCluster):
             group = eks.ManagedNodeGroup(
                 child_name(name, f"gpu-{pool.name}"),
                 cluster=self.eks,
-                node_role=self.node_role,
-                node_group_name=f"{cluster_name}-gpu-{pool.name}",
+                node_role=self.node_role,  # auto-named node group, replaced new-first (see the system group)
                 instance_types=[pool.instance_type],
                 ami_type=GPU_AMI,
                 capacity_type="SPOT" if pool.spot else "ON_DEMAND",

@@ -25,10 +25,35 @@ from components.clusters.base import GPU_TAINT, DnsAccess, DnsZone, GpuPoolInfo,
 from components.clusters.reachability import GKE_AUTOMATIC_PORTS, WEBHOOKS
 from components.clusters.spec import CLUSTER_TAG, ClusterSpec, api_endpoint
 from components.errors import SpecError, show
-from components.naming import child_name, child_opts, gcp_labels, merge_tags
+from components.naming import child_name, child_opts, gcp_labels, merge_tags, replacement_suffix
 from components.storage import StorageLocation
 
 CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
+NODE_METADATA = {"disable-legacy-endpoints": "true"}
+SHIELDED_NODES = {"enable_secure_boot": True, "enable_integrity_monitoring": True}
+POOL_SUFFIX_LENGTH = 6
+"""Hex digits of :func:`pool_name`'s suffix (a GKE node pool name has at most 40 characters)."""
+
+
+def pool_name(base: str, forcing: Mapping[str, Any]) -> str:
+    """The physical name of a node pool: ``<base>-<6 hex digits>`` that change with every input that replaces it.
+
+    A node pool's ``name`` is auto-named by pulumi-gcp (provider/resources.go ``prov.SetAutonaming(255, "-")``), so a
+    pool with a name given by the program is deleted BEFORE its replacement is created (pulumi-terraform-bridge
+    pkg/tfbridge/schema.go ``nameRequiresDeleteBeforeReplace``; pulumi/pulumi-terraform#465). The pools therefore set
+    ``delete_before_replace=False``, which the engine obeys over the provider (pulumi/pulumi
+    pkg/resource/deploy/step_generator.go: "The user can override the provider's decision"), and take a name that
+    changes whenever a replacement is forced, so the new pool does not clash with the old one.
+
+    ``forcing``: the pool's inputs that are ``ForceNew`` in the Google provider (hashicorp/terraform-provider-google
+    google/services/container/resource_container_node_pool.go and node_config.go): ``guest_accelerator`` (type,
+    count, driver, sharing, partition), ``spot``, ``service_account``, ``oauth_scopes``, ``metadata``,
+    ``shielded_instance_config``. ``machine_type``, ``disk_size_gb``, ``disk_type``, labels, taints, autoscaling and
+    ``node_locations`` are updated in place and stay out of it, so changing them keeps the pool.
+    """
+    return f"{base}-{replacement_suffix(forcing, POOL_SUFFIX_LENGTH)}"
+
+
 NODE_ROLES = (
     "roles/logging.logWriter",
     "roles/monitoring.metricWriter",
@@ -361,9 +386,10 @@ class GkeCluster(ManagedCluster):
         """The cluster's Workload Identity pool (an output of the cluster, so users of it wait for the cluster)."""
 
         system = spec.system_pool
+        self._node_sa_id = gsa_account_id(f"{cluster_name}-nodes")
         self.system_pool_resource = gcp.container.NodePool(
             child_name(name, "system"),
-            name="system",
+            name=pool_name("system", self._forcing()),
             project=project,
             location=region,
             cluster=self.gke.name,
@@ -374,7 +400,7 @@ class GkeCluster(ManagedCluster):
             management=gcp.container.NodePoolManagementArgs(auto_repair=True, auto_upgrade=True),
             upgrade_settings=gcp.container.NodePoolUpgradeSettingsArgs(max_surge=1, max_unavailable=0),
             node_config=self._node_config(system_instance_type("gcp", spec), 100, dict(SYSTEM_NODE_SELECTOR)),
-            opts=child_opts(self, ignore_changes=["initialNodeCount"]),
+            opts=child_opts(self, ignore_changes=["initialNodeCount"], delete_before_replace=False),
         )
         self.gpu_node_pools: dict[str, gcp.container.NodePool] = {}
         for pool in pools.values():
@@ -426,13 +452,22 @@ class GkeCluster(ManagedCluster):
             oauth_scopes=[CLOUD_PLATFORM],
             labels=dict(labels),
             resource_labels=self._labels,
-            metadata={"disable-legacy-endpoints": "true"},
+            metadata=dict(NODE_METADATA),
             workload_metadata_config=gcp.container.NodePoolNodeConfigWorkloadMetadataConfigArgs(mode="GKE_METADATA"),
-            shielded_instance_config=gcp.container.NodePoolNodeConfigShieldedInstanceConfigArgs(
-                enable_secure_boot=True, enable_integrity_monitoring=True
-            ),
+            shielded_instance_config=gcp.container.NodePoolNodeConfigShieldedInstanceConfigArgs(**SHIELDED_NODES),
             **extra,
         )
+
+    def _forcing(self, accelerators: Sequence[Mapping[str, Any]] = (), spot: bool = False) -> dict[str, Any]:
+        """The ``ForceNew`` inputs of a pool (see :func:`pool_name`); the node service account by its account id."""
+        return {
+            "guest_accelerators": list(accelerators),
+            "spot": spot,
+            "service_account": self._node_sa_id,
+            "oauth_scopes": [CLOUD_PLATFORM],
+            "metadata": NODE_METADATA,
+            "shielded_instance_config": SHIELDED_NODES,
+        }
 
     def _gpu_pool(self, name: str, pool: GpuPoolInfo, disk_gib: int) -> gcp.container.NodePool:
         """A GPU pool: accelerator with explicit driver installation, GPU taint and labels, autoscaling; in every zone
@@ -447,9 +482,10 @@ class GkeCluster(ManagedCluster):
         Since provider v5 ``taint`` reports drift only on the keys it manages, and ``effectiveTaints`` shows GKE's
         (node_pool ``taint`` docs). The pool still waits for the system pool."""
         machine = catalog.machine_for("gcp", pool.accelerator, pool.gpus_per_node)
+        accelerator = guest_accelerator(pool, machine.gpu_type)
         return gcp.container.NodePool(
             child_name(name, f"gpu-{pool.name}"),
-            name=pool.name,
+            name=pool_name(pool.name, self._forcing([accelerator], pool.spot)),
             project=self.project,
             location=self._args.region,
             cluster=self.gke.name,
@@ -465,7 +501,7 @@ class GkeCluster(ManagedCluster):
                 disk_gib,
                 gpu_node_labels(pool, device_plugin=False),
                 spot=pool.spot,
-                guest_accelerators=[guest_accelerator(pool, machine.gpu_type)],
+                guest_accelerators=[accelerator],
                 taints=[
                     gcp.container.NodePoolNodeConfigTaintArgs(
                         key=GPU_TAINT.key, value=GPU_TAINT.value, effect="NO_SCHEDULE"
@@ -480,7 +516,12 @@ class GkeCluster(ManagedCluster):
                 # PR #11553 removed ForceNew, PR #11717 added the in-place update, 2024; pulumi-gcp 10 is later).
                 gcfs_config=gcp.container.NodePoolNodeConfigGcfsConfigArgs(enabled=True),
             ),
-            opts=child_opts(self, ignore_changes=["initialNodeCount"], depends_on=[self.system_pool_resource]),
+            opts=child_opts(
+                self,
+                ignore_changes=["initialNodeCount"],
+                depends_on=[self.system_pool_resource],
+                delete_before_replace=False,
+            ),
         )
 
     def _grant(

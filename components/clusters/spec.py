@@ -126,6 +126,8 @@ class ApiAccess(Spec):
                 raise value_error(f"{cidr!r} is not a CIDR; give CIDRs such as 203.0.113.0/24") from None
             if problem := _public_cidr_problem(net):
                 raise value_error(f"{cidr!r} {problem}")
+        if problem := repeated_cidr_problem(v):
+            raise value_error(problem)
         return v
 
     @model_validator(mode="after")
@@ -150,14 +152,54 @@ DOCUMENTATION_NETS = tuple(ipaddress.IPv4Network(n) for n in ("192.0.2.0/24", "1
 203.0.113.0/24), although no machine's egress address lies in them."""
 
 
+def repeated_cidr_problem(cidrs: Sequence[str]) -> str | None:
+    """Why a CIDR list names an address range twice: the same CIDR twice, or one inside another already listed. Each
+    entry counts against the cloud's allow-list limit (:data:`MAX_PUBLIC_CIDRS`) and adds nothing; a repeat is most
+    often a typo for another range."""
+    nets = [ipaddress.ip_network(c, strict=False) for c in cidrs]
+    for i, net in enumerate(nets):
+        for j, other in enumerate(nets):
+            if i == j or net.version != other.version:
+                continue
+            if net == other and j < i:
+                return f"{cidrs[i]!r} is given twice; give each CIDR once"
+            if net != other and net.subnet_of(other):  # type: ignore[arg-type]
+                return f"{cidrs[i]!r} lies inside {cidrs[j]!r}, also given; give the larger one only"
+    return None
+
+
+PRIVATE_NETS = tuple(
+    ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")
+)
+"""Ranges a cluster's own network may use: RFC 1918 private space and RFC 6598 shared space (100.64.0.0/10, which GKE
+lists among valid internal ranges). A VPC or VNet in public space is allowed by the clouds ("You can create a VPC
+with a publicly routable CIDR block that falls outside of the private IPv4 address ranges specified in RFC 1918",
+docs.aws.amazon.com/vpc/latest/userguide/vpc-cidr-blocks.html, which recommends RFC 1918), but traffic to those
+addresses then stays inside the network: the cluster could no longer reach the real hosts there (a registry, a model
+hub, an identity provider), and nothing in the stack says which hosts those are. Refused here."""
+
+
+def private_range_problem(net: ipaddress.IPv4Network | ipaddress.IPv6Network) -> str | None:
+    """Why ``net`` cannot be (part of) the cluster's own network: not inside :data:`PRIVATE_NETS`."""
+    if net.version == 4 and any(net.subnet_of(p) for p in PRIVATE_NETS):  # type: ignore[arg-type]
+        return None
+    return (
+        "give a private range inside 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 or 100.64.0.0/10: a public range in "
+        "the cluster's network hides the real hosts at those addresses from the cluster"
+    )
+
+
 def _public_cidr_problem(net: ipaddress.IPv4Network | ipaddress.IPv6Network) -> str | None:
     """Why ``net`` cannot be where an API endpoint sees a client come from: IPv6, or not globally routable.
 
     An API endpoint's allow-list sees the public source address of a connection, so a private (RFC 1918), shared
     (100.64.0.0/10), loopback or other special-purpose range (``ipaddress``'s ``is_global``, IANA's special-purpose
-    registry) never matches. IPv4 only: AKS takes IPv4 authorized ranges only (Azure/azure-cli-extensions#675, "should
-    be list of IPv4 addresses or CIDRs"), and no source was found that GKE authorized networks or EKS
-    ``publicAccessCidrs`` take IPv6."""
+    registry) never matches; EKS refuses them outright ("These CIDR blocks can't include reserved addresses", AWS
+    knowledge center, repost.aws/knowledge-center/eks-lock-api-access-IP-addresses). IPv4 only: AKS takes IPv4
+    authorized ranges only (Azure/azure-cli-extensions#675, "should be list of IPv4 addresses or CIDRs"); EKS takes
+    IPv6 ``publicAccessCidrs`` only on IPv6 clusters made after October 2024 ("You can't add IPv6 CIDR blocks to IPv4
+    clusters", EKS API ``VpcConfigRequest.publicAccessCidrs``), and the clusters here are IPv4; no source was found
+    that GKE authorized networks take IPv6."""
     if net.version != 4:
         return "is IPv6; give IPv4 CIDRs (the clusters' API allow-lists take IPv4)"
     if str(net) == WORLD or any(net.subnet_of(d) for d in DOCUMENTATION_NETS):  # type: ignore[arg-type]
@@ -238,6 +280,8 @@ class AwsSpec(Spec):
             raise value_error("give a CIDR from /16 to /20: AWS VPCs are at most /16")
         if net.prefixlen > 20:
             raise value_error("give a CIDR of /20 or larger so private and public subnets fit in 3 zones")
+        if problem := private_range_problem(net):
+            raise value_error(problem)
         return v
 
 
@@ -271,9 +315,21 @@ class GcpSpec(Spec):
     @classmethod
     def _cidr(cls, v: str) -> str:
         try:
-            ipaddress.ip_network(v, strict=True)
+            net = ipaddress.ip_network(v, strict=True)
         except ValueError:
             raise value_error("give a private IPv4 CIDR such as 10.10.0.0/20") from None
+        if problem := private_range_problem(net):
+            raise value_error(problem)
+        return v
+
+    @field_validator("master_cidr")
+    @classmethod
+    def _master_28(cls, v: str) -> str:
+        # "it must be a /28 subnet" (GKE masterIpv4CidrBlock; hashicorp/terraform-provider-google
+        # google/services/container/resource_container_cluster.go validates it with IsCIDRNetwork(28, 28), and
+        # pulumi-gcp, built from it, refuses any other size).
+        if ipaddress.ip_network(v).prefixlen != 28:
+            raise value_error("give a /28 range such as 172.16.0.32/28 (GKE's control-plane range is a /28)")
         return v
 
     @model_validator(mode="after")
@@ -359,6 +415,8 @@ class AzureSpec(Spec):
             raise value_error("give a private IPv4 CIDR such as 10.20.0.0/16") from None
         if net.prefixlen > 24:
             raise value_error("give a CIDR of /24 or larger so the node subnet fits")
+        if problem := private_range_problem(net):
+            raise value_error(problem)
         from components.clusters.aks import SERVICE_CIDR
 
         if net.overlaps(ipaddress.ip_network(SERVICE_CIDR)):

@@ -84,6 +84,14 @@ class Registration:
     replace_with: list[str] = field(default_factory=list)
     """URNs whose replacement replaces this resource too (the ``replace_with`` option)."""
     delete_before_replace: bool = False
+    delete_before_replace_defined: bool = False
+    """True when the program set ``delete_before_replace`` (even to False): the engine then ignores the provider's
+    choice (pulumi/pulumi pkg/resource/deploy/step_generator.go: ``goal.DeleteBeforeReplace`` overrides
+    ``diff.DeleteBeforeReplace``)."""
+    aliases: list[dict[str, Any]] = field(default_factory=list)
+    """The ``aliases`` option as the engine receives it: ``{"urn": ...}`` or an alias spec (``name``, ``type``,
+    ``parentUrn``, ``noParent``, ``project``, ``stack``; empty when not given). Recorded only when the program runs
+    with ``keep_aliases=True``: a plan drops aliases (:func:`_drop_aliases`)."""
 
     @property
     def provider_urn(self) -> str | None:
@@ -250,6 +258,8 @@ class RecordingMonitor(pmocks.MockMonitor):
             ignore_changes=list(request.ignoreChanges),
             replace_with=list(request.replace_with),
             delete_before_replace=bool(request.deleteBeforeReplace),
+            delete_before_replace_defined=bool(request.deleteBeforeReplaceDefined),
+            aliases=_aliases(request),
         )
         plain = _plain(inputs)
         args = pmocks.MockResourceArgs(
@@ -382,6 +392,27 @@ class RecordingMonitor(pmocks.MockMonitor):
         ret, _ = self.mocks.call(pmocks.MockCallArgs(token=request.tok, args=args, provider=request.provider))
         ret_proto = _sync_await(rpc.serialize_properties(ret, {}))
         return _invoke_response(ret_proto)
+
+
+def _aliases(request: Any) -> list[dict[str, Any]]:
+    """The aliases of a registration: full specs (the mock monitor supports ``aliasSpecs``) or alias URNs."""
+    found: list[dict[str, Any]] = [{"urn": urn} for urn in request.aliasURNs]
+    for alias in request.aliases:
+        if alias.WhichOneof("alias") == "urn":
+            found.append({"urn": alias.urn})
+        else:
+            spec = alias.spec
+            found.append(
+                {
+                    "name": spec.name,
+                    "type": spec.type,
+                    "parentUrn": spec.parentUrn,
+                    "noParent": spec.noParent,
+                    "project": spec.project,
+                    "stack": spec.stack,
+                }
+            )
+    return found
 
 
 def _outputs(state: Mapping[str, Any]) -> dict[str, Any]:
@@ -533,11 +564,14 @@ def run_function(
     secret_keys: list[str] | None = None,
     outputs: OutputsMode = "unknown",
     context: dict[str, Any] | None = None,
+    keep_aliases: bool = False,
 ) -> PlanResult:
     """Run ``program`` under the mocks with ``config`` (flat ``namespace:key`` -> string) and record it.
 
     Exceptions the program raises propagate unchanged (after the runtime has drained).
     With ``outputs="fake"`` AWS placeholders use the region of ``aws:region`` or ``<project>:region`` in ``config``.
+    ``keep_aliases``: send and record each resource's ``aliases`` (:attr:`Registration.aliases`; the URN golden
+    test, tests/urns.py, needs them); a plan drops them, which is faster.
     """
     with _RUN_LOCK:
         marker = _use_placeholders(config or {}, project) if outputs == "fake" else None
@@ -553,7 +587,7 @@ def run_function(
         settings.SETTINGS.rpc_manager.clear()
         settings.SETTINGS.outputs.clear()
         with _plan_speedups():
-            _sync_await(run_in_stack(_without_aliases(program)))
+            _sync_await(run_in_stack(program if keep_aliases else _without_aliases(program)))
         if monitor.refused:
             raise monitor.refused[0]
         regs = list(monitor.registrations)
@@ -613,6 +647,7 @@ def run_program(
     main: str = ".",
     project: str = "mlplatform",
     outputs: OutputsMode = "unknown",
+    keep_aliases: bool = False,
 ) -> PlanResult:
     """Run the Pulumi program at ``project_dir/main`` (a directory with ``__main__.py`` or a ``.py`` file)."""
     target = (project_dir / main).resolve()
@@ -631,4 +666,12 @@ def run_program(
             os.chdir(old_cwd)
             sys.path[:] = old_path
 
-    return run_function(program, project=project, stack=stack, config=config, secret_keys=secret_keys, outputs=outputs)
+    return run_function(
+        program,
+        project=project,
+        stack=stack,
+        config=config,
+        secret_keys=secret_keys,
+        outputs=outputs,
+        keep_aliases=keep_aliases,
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,6 +98,26 @@ def _construct_bool(loader: _StackLoader, node: yaml.ScalarNode) -> bool:
 
 
 _StackLoader.add_constructor("tag:yaml.org,2002:bool", _construct_bool)  # type: ignore[arg-type]
+# go-yaml v2 reads a plain scalar matching ``yamlStyleFloat``,
+# ``^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$``, as a float (go-yaml v2.4.0 resolve.go), so ``1e-12`` and
+# ``1e3`` are numbers for the Pulumi CLI; PyYAML's YAML 1.1 float needs a dot and a signed exponent and reads them as
+# text. Add the exponent forms without a dot, so a value the program gets as a number under ``pulumi up`` is a number
+# here too. A value out of float range (``1e400``) stays text, as in go-yaml (``strconv.ParseFloat`` fails).
+_GO_FLOAT_TAG = "tag:mlplatform,2026:go-yaml-float"
+_StackLoader.add_implicit_resolver(_GO_FLOAT_TAG, re.compile(r"\A[-+]?[0-9]+[eE][-+]?[0-9]+\Z"), list("-+0123456789"))
+
+
+def _construct_go_float(loader: _StackLoader, node: yaml.ScalarNode) -> float | int | str:
+    """The value the program gets: Go's encoding/json writes a float64 below 1e21 without an exponent or a fraction
+    when it is whole (``floatEncoder``: 'f' format unless abs < 1e-6 or >= 1e21), so ``1e3`` reaches it as 1000."""
+    text = str(loader.construct_scalar(node))
+    value = float(text)
+    if not math.isfinite(value):
+        return text
+    return int(value) if value.is_integer() and abs(value) < 1e21 else value
+
+
+_StackLoader.add_constructor(_GO_FLOAT_TAG, _construct_go_float)  # type: ignore[arg-type]
 _StackLoader.add_constructor("tag:yaml.org,2002:timestamp", _StackLoader.construct_as_text)
 for _tag in ("binary", "set", "omap", "pairs"):
     _StackLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _StackLoader.refuse)
@@ -172,10 +193,27 @@ def _one_line(e: BaseException) -> str:
 
 
 def _cli_string(value: Any) -> str:
-    """How the Pulumi CLI passes a config value: strings as-is, everything else as JSON."""
+    """How the Pulumi CLI passes a config value: strings as-is, everything else as JSON written by Go's encoding/json
+    (pulumi/pulumi sdk/go/common/resource/config/plaintext.go ``marshalText``: ``json.Marshal(c.GoValue())``)."""
     if isinstance(value, str):
         return value
-    return json.dumps(value)
+    if isinstance(value, float) and value == 0 and math.copysign(1, value) < 0:
+        return "-0"  # Go writes negative zero as -0
+    return json.dumps(_go_json(value))
+
+
+def _go_json(value: Any) -> Any:
+    """``value`` with each float as Go's encoding/json writes it: a whole float64 below 1e21 has no fraction
+    (golang/go src/encoding/json/encode.go ``floatEncoder``: 'f' format, shortest precision, unless abs < 1e-6 or
+    >= 1e21), so ``maxGpus: 8.0`` in a stack file reaches the
+    program as ``8``, an integer, under ``pulumi up``; the offline plan hands it over the same way."""
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer() and abs(value) < 1e21:
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _go_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_go_json(v) for v in value]
+    return value
 
 
 def _secure_paths(value: Any, path: str = "") -> list[str]:

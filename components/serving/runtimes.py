@@ -134,6 +134,31 @@ RUNTIMES: tuple[Runtime, ...] = (
 
 BY_NAME = {r.name: r for r in RUNTIMES}
 
+SERVER_FLAGS: dict[str, tuple[str, ...]] = {
+    "kserve-autogluonserver": ("--model_name", "--model_dir", "--http_port"),
+    "kserve-huggingfaceserver": ("--model_name",),
+    "kserve-huggingfaceserver-multinode": ("--model_name",),
+    "kserve-lgbserver": ("--model_name", "--model_dir", "--http_port", "--nthread"),
+    "kserve-mlserver": (),
+    "kserve-paddleserver": ("--model_name", "--model_dir", "--http_port"),
+    "kserve-pmmlserver": ("--model_name", "--model_dir", "--http_port"),
+    "kserve-predictiveserver": ("--model_name", "--model_dir", "--http_port", "--framework", "--nthread"),
+    "kserve-sklearnserver": ("--model_name", "--model_dir", "--http_port"),
+    "kserve-tensorflow-serving": (
+        "--model_name", "--port", "--rest_api_port", "--model_base_path", "--rest_api_timeout_in_ms",
+    ),
+    "kserve-torchserve": ("--start", "--model-store", "--ts-config"),
+    "kserve-tritonserver": ("--model-store", "--grpc-port", "--http-port", "--allow-grpc", "--allow-http"),
+    "kserve-vllmserver": ("--port", "--served-model-name", "--model"),
+    "kserve-xgbserver": ("--model_name", "--model_dir", "--http_port", "--nthread"),
+}  # fmt: skip
+"""The flags each ClusterServingRuntime's container sets in its ``args`` (the same resources.yaml at v0.20.0; a test
+keeps the two equal). KServe puts an InferenceService's own args after them ("Args are concatenated (runtime + isvc)
+rather than replaced", pkg/controller/v1beta1/inferenceservice/utils/utils.go ``MergeRuntimeContainers`` at v0.20.0),
+and the servers' argument parsers keep the last value of a flag, so a model arg naming one of these overrides what the
+runtime wired up: ``--model_name=x`` serves the model under a name the InferenceService's URL does not ask for,
+``--http_port`` moves it off the port the Service and probes use."""
+
 
 def kserve_protocol(protocol: str | None) -> str:
     """The protocol KServe matches runtimes on for a predictor whose ``protocolVersion`` is ``protocol``."""

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
-from decimal import Decimal
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -12,11 +12,11 @@ from components import catalog
 from components.credentials import PLAIN_TEXT, env_credential, looks_like_credential, redact_uri
 from components.naming import is_dns_label
 from components.serving import runtimes
+from components.serving.quantity import is_quantity, quantity_value, suffix_of
 from components.spec import Spec, field_error, value_error
 from components.storage import parse_storage_uri
 
 FORMATS = ("sklearn", "xgboost", "lightgbm", "pytorch", "tensorflow", "onnx", "triton", "huggingface")
-_QUANTITY = re.compile(r"\A[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?\Z", re.ASCII)
 _DURATION = re.compile(r"\A[0-9]+(s|m|h)\Z", re.ASCII)
 
 
@@ -40,7 +40,7 @@ class ResourcesSpec(Spec):
     def _quantity(cls, v: object) -> object:
         if isinstance(v, int | float) and not isinstance(v, bool):
             v = str(v)
-        if not isinstance(v, str) or not _QUANTITY.match(v):
+        if not isinstance(v, str) or not is_quantity(v):
             raise value_error("give a Kubernetes quantity such as 500m, 2 or 4Gi")
         return v
 
@@ -147,6 +147,13 @@ class JwtSpec(Spec):
             raise value_error("give an https:// URL with a host", v)
         return v
 
+    @field_validator("jwks_uri")
+    @classmethod
+    def _fetchable(cls, v: str) -> str:
+        if why := jwks_host_problem(v):
+            raise value_error(why)
+        return v
+
     @field_validator("audiences")
     @classmethod
     def _audiences(cls, v: list[str]) -> list[str]:
@@ -154,6 +161,39 @@ class JwtSpec(Spec):
             if not aud or aud != aud.strip() or not aud.isprintable():
                 raise value_error("give audiences as non-empty text without edge spaces or line breaks", aud)
         return v
+
+
+_METADATA_HOSTS = ("metadata.google.internal", "metadata")
+"""Google's metadata server names (cloud.google.com/compute/docs/metadata/querying-metadata); AWS, Azure and Google
+also serve instance metadata at the link-local 169.254.169.254."""
+
+
+def jwks_host_problem(uri: str) -> str | None:
+    """Why istiod must not fetch signing keys from ``uri``'s host: a loopback, unspecified or link-local address, or a
+    cloud metadata name. istiod fetches a RequestAuthentication's ``jwksUri`` itself, from its own pod, and inlines
+    the keys into the proxies' configuration (istio/istio pilot/pkg/model/jwks_resolver.go, ``GetPublicKey`` /
+    ``getRemoteContent``): ``localhost`` is istiod itself, and 169.254.169.254 is the node's instance metadata
+    service (AWS IMDS, Azure IMDS, Google's metadata server), which hands out the node's cloud credentials."""
+    authority = uri.partition("://")[2].split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+    host = authority[1:].split("]", 1)[0] if authority.startswith("[") else authority.rsplit(":", 1)[0]
+    host = host.lower().rstrip(".")
+    why = (
+        "istiod fetches the keys from its own pod (istio pilot/pkg/model/jwks_resolver.go): {what}; give the identity "
+        "provider's https URL"
+    )
+    if host == "localhost" or host.endswith(".localhost"):
+        return why.format(what=f"{host} is istiod itself")
+    if host in _METADATA_HOSTS:
+        return why.format(what=f"{host} is the node's cloud metadata server")
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    if ip.is_loopback or ip.is_unspecified:
+        return why.format(what=f"{host} is istiod itself")
+    if ip.is_link_local:
+        return why.format(what=f"{host} is link-local, where the node's cloud metadata service answers")
+    return None
 
 
 class AccessSpec(Spec):
@@ -422,10 +462,14 @@ def check_model_name(name: str, namespace: str) -> str | None:
 
 # ------------------------------------------------------------------------------------------------ shared rules
 
-RESERVED_NAMESPACE_PREFIXES = ("kube-",)
+RESERVED_NAMESPACE_PREFIXES = ("kube-", "gke-managed-")
 """Namespace prefixes a model may not take: ``kube-`` is reserved for Kubernetes system namespaces ("Avoid creating
 namespaces with the prefix kube-, since it is reserved for Kubernetes system namespaces":
-https://kubernetes.io/docs/concepts/overview/working-with-objects/namespaces/)."""
+https://kubernetes.io/docs/concepts/overview/working-with-objects/namespaces/); ``gke-managed-`` is GKE's own. GKE
+documents "GKE managed namespaces" (the GKE API's ``ClusterPolicyConfig.noSystemMutation``: "preventing creation and
+mutation of resources in GKE managed namespaces") without listing them; the names seen on GKE clusters are
+``gke-managed-system``, ``gke-managed-cim``, ``gke-managed-filestorecsi``, ``gke-managed-volumepopulator`` and
+``gke-gmp-system`` (``kubectl get ns`` transcripts; no Google page lists them)."""
 
 
 def reserved_namespaces() -> frozenset[str]:
@@ -439,7 +483,7 @@ def reserved_namespaces() -> frozenset[str]:
 
     return frozenset(
         {
-            "default", "kube-system", "kube-public", "kube-node-lease", "gmp-system", "gmp-public",
+            "default", "kube-system", "kube-public", "kube-node-lease", "gmp-system", "gmp-public", "gke-gmp-system",
             istio.NAMESPACE, istio.CNI_NAMESPACE, certmanager.NAMESPACE, knative.NAMESPACE, knative.OPERATOR_NAMESPACE,
             kserve.NAMESPACE, monitoring.NAMESPACE, gpu.PLUGIN_NAMESPACE, gpu.OPERATOR_NAMESPACE, gpu.DCGM_NAMESPACE,
             _karpenter.NAMESPACE,
@@ -454,12 +498,52 @@ passes this one is accepted by every cluster version."""
 MAX_ARG_STRLEN = 32 * 4096
 """Longest ``NAME=value`` string Linux passes to a new process (include/uapi/linux/binfmts.h: ``MAX_ARG_STRLEN
 (PAGE_SIZE * 32)``, 4 KiB pages): a longer variable makes the container's exec fail with E2BIG."""
-_ZERO = re.compile(r"\A0+(\.0+)?[A-Za-z]*\Z", re.ASCII)
+MIN_MEMORY_BYTES = 12 * 2**20
+"""Least memory a model's container may be given, 12Mi. No runtime starts a container in less: CRI-O refuses a
+memory limit under 12 MiB with runc (cri-o/cri-o pkg/config/config.go, ``defaultContainerMinMemory = 12 * 1024 *
+1024``; internal/config/cgmgr/cgmgr_linux.go, "set memory limit %d too low"), Docker under 6 MiB because runc itself
+needs that much to start a container (moby/moby#41168, "Set minimum memory limit to 6M, to account for higher startup
+memory use"). Kubernetes accepts any positive quantity (``memory: "100"`` is 100 bytes), so the pod would be admitted
+and then fail to start."""
 _EXAMPLE = {"cpu": "500m", "memory": "4Gi"}
 _CREDENTIAL_HINT = (
     "would be stored in plain text in the manifests and the state; give a Hugging Face token with "
     "llm.huggingfaceTokenKey (a secret), and read other credentials with the model's cloud identity"
 )
+
+
+def _resource_problems(res: ResourcesSpec) -> list[tuple[str, object, str]]:
+    """CPU in whole millicores; memory in bytes a container can start in (not milli-bytes, at least 12Mi)."""
+    problems: list[tuple[str, object, str]] = []
+    cpu = quantity_value(res.cpu)
+    if cpu > 0 and cpu * 1000 != (cpu * 1000).to_integral_value():
+        # "Precision finer than 1m is not allowed" (kubernetes.io/docs/tasks/configure-pod-container/
+        # assign-cpu-resource, CPU units).
+        problems.append(("resources.cpu", res.cpu, "give whole millicores (1m = 0.001): Kubernetes refuses finer"))
+    memory = quantity_value(res.memory)
+    if memory <= 0:
+        return problems
+    if suffix_of(res.memory) in ("n", "u", "m"):
+        # Quantity suffixes are decimal SI (quantity.go: <decimalSI> ::= n | u | m | "" | k | M ...): "100m" of
+        # memory is 0.1 byte, a valid quantity nobody means.
+        problems.append(
+            (
+                "resources.memory",
+                res.memory,
+                f"{suffix_of(res.memory)} is a fraction of a byte ({memory.normalize():f} bytes); give mebibytes or "
+                "gibibytes with Mi or Gi, such as 512Mi or 4Gi",
+            )
+        )
+    elif memory < MIN_MEMORY_BYTES:
+        problems.append(
+            (
+                "resources.memory",
+                res.memory,
+                f"that is {memory.normalize():f} bytes; give at least 12Mi, such as 4Gi (no container runtime starts a "
+                "container in less; a quantity without a unit is bytes)",
+            )
+        )
+    return problems
 
 
 def model_problems(model: ModelSpec) -> list[tuple[str, object, str]]:
@@ -470,15 +554,9 @@ def model_problems(model: ModelSpec) -> list[tuple[str, object, str]]:
     problems: list[tuple[str, object, str]] = []
     for key in ("cpu", "memory"):
         value = getattr(model.resources, key)
-        if _ZERO.match(value):
+        if quantity_value(value) <= 0:
             problems.append((f"resources.{key}", value, f"give a quantity above zero, such as {_EXAMPLE[key]}"))
-    cpu = model.resources.cpu
-    if re.fullmatch(r"[0-9.]+m?", cpu, re.ASCII) and not _ZERO.match(cpu):
-        millis = Decimal(cpu[:-1]) if cpu.endswith("m") else Decimal(cpu) * 1000
-        if millis != millis.to_integral_value():
-            # "Precision finer than 1m is not allowed" (kubernetes.io/docs/tasks/configure-pod-container/
-            # assign-cpu-resource, CPU units).
-            problems.append(("resources.cpu", cpu, "give whole millicores (1m = 0.001): Kubernetes refuses finer"))
+    problems.extend(_resource_problems(model.resources))
     for name, value in model.env.items():
         path = f"env.{name}"
         if not _ENV_NAME.match(name):
@@ -495,7 +573,53 @@ def model_problems(model: ModelSpec) -> list[tuple[str, object, str]]:
             )
         elif env_credential(name, value):
             problems.append((path, PLAIN_TEXT, "a credential in env " + _CREDENTIAL_HINT))
+        elif "\0" in value:
+            problems.append((path, "(a value with a NUL character)", "give values without NUL characters " + _NUL_WHY))
     for i, arg in enumerate(model.args):
         if looks_like_credential(arg):
             problems.append((f"args.{i}", PLAIN_TEXT, "a credential in args " + _CREDENTIAL_HINT))
+        elif "\0" in arg:
+            problems.append((f"args.{i}", arg, "give arguments without NUL characters " + _NUL_WHY))
+        elif why := _overridden_flag(model, arg):
+            problems.append((f"args.{i}", arg, why))
     return problems
+
+
+_NUL_WHY = (
+    "(a process receives its arguments and environment as NUL-terminated strings, execve(2); the container runtime "
+    "refuses them: Go's syscall.ByteSliceFromString returns EINVAL)"
+)
+
+
+def _flag_key(flag: str) -> str:
+    return flag.replace("_", "-")
+
+
+def _overridden_flag(model: ModelSpec, arg: str) -> str | None:
+    """Why ``arg`` overrides a flag the model's KServe runtime (or this package) already sets, or None.
+
+    A flag matches when it names the same option, with ``-`` and ``_`` alike (vLLM's ``FlexibleArgumentParser``,
+    "ArgumentParser that allows both underscore and dash in names", vllm/utils/argparse_utils.py, which the Hugging
+    Face runtime uses; to the other servers the other spelling is at best an unknown flag) or as a prefix of it
+    (Python's argparse accepts unambiguous abbreviations, ``allow_abbrev`` is on by default).
+    """
+    if not arg.startswith("--") or len(arg) < 3:
+        return None
+    protocol = None if model.effective_protocol == "openai" else model.effective_protocol
+    runtime, _ = runtimes.select(model.format or "", protocol, model.runtime)
+    ours: list[tuple[str, str]] = []
+    if runtime in runtimes.SERVER_FLAGS:
+        ours += [(f, f"KServe's runtime {runtime}") for f in runtimes.SERVER_FLAGS[runtime]]
+    if model.format == "huggingface" and model.resources.gpus:
+        # components/serving/_runtime.py runtime_args: vLLM settings from the spec
+        ours += [("--backend", "mlplatform (vLLM on GPUs)"), ("--tensor-parallel-size", "mlplatform (resources.gpus)")]
+        if model.llm is not None and model.llm.max_model_length is not None:
+            ours.append(("--max-model-len", "mlplatform (llm.maxModelLength)"))
+    given = _flag_key(arg.split("=", 1)[0])
+    for flag, owner in ours:
+        if _flag_key(flag) == given or _flag_key(flag).startswith(given):
+            return (
+                f"it would override {flag}, which {owner} sets (KServe appends these args to the runtime's, and the "
+                "last value wins); remove it"
+            )
+    return None

@@ -122,6 +122,19 @@ CATEGORIES = {
     "reserved namespace prefixes": "collision-namespace-kube-prefix",
     "Knative's scale-down-delay limit": "scaling-delay-2h",
     "storage names the clouds refuse": "storage-azure-container-",
+    "budgets that are no ceiling or finer than a cent": "range-budget-",
+    "a replica larger than every node that may run it": "range-cpu-over-node",
+    "memory a container cannot start in": "range-memory-100-bytes",
+    "memory in milli-bytes": "range-memory-millibytes",
+    "NUL in env values and args": "env-value-nul",
+    "args overriding what KServe's runtime sets": "args-override-",
+    "percent-encoded storage paths": "storage-pvc-percent-dotdot",
+    "a CIDR given twice or inside another": "cidr-public-",
+    "a cluster network in public address space": "cidr-vpc-public",
+    "GKE's /28 control-plane range": "cidr-gcp-master-not-28",
+    "MIG profiles the GPU or the cloud does not have": "pool-mig-profile-",
+    "a jwksUri istiod must not fetch": "jwt-jwks-",
+    "GKE-managed namespaces": "collision-namespace-gke-managed",
 }
 
 
@@ -171,6 +184,7 @@ def test_program_refuses_with_the_same_error(case: Path, project: Path, register
         "yaml-invalid-utf8",
         "yaml-python-tag",
         "pool-karpenter-min-nodes",
+        "pool-mig-profile-aks-unknown",
     ],
 )
 def test_plan_subprocess(name: str, project: Path) -> None:

@@ -113,7 +113,7 @@ def test_audit_logs_go_to_log_analytics(aks: Any) -> None:
 def test_gpu_agent_pools(aks: Any) -> None:
     t4 = aks.one(POOL, "mlp-gpu-t4")
     inputs = t4.plain_inputs()
-    assert inputs["agentPoolName"] == "t4"
+    assert re.fullmatch(r"t4[0-9a-f]{4}", inputs["agentPoolName"])  # tests/clusters/test_pool_replacement.py
     assert inputs["resourceName"] == "mlp-test"
     assert inputs["mode"] == "User"
     assert inputs["vmSize"] == "Standard_NC4as_T4_v3"

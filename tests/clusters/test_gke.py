@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -138,7 +139,7 @@ def test_gpu_pools_stream_images_where_google_requires(gke: Any) -> None:
 
 def test_gpu_pools_have_explicit_driver_taint_labels_and_sharing(gke: Any) -> None:
     l4 = gke.inputs(POOL, "mlp-gpu-l4")
-    assert l4["name"] == "l4"
+    assert re.fullmatch(r"l4-[0-9a-f]{6}", l4["name"])  # tests/clusters/test_pool_replacement.py
     assert l4["autoscaling"] == {"totalMinNodeCount": 0, "totalMaxNodeCount": 8, "locationPolicy": "ANY"}
     assert l4["initialNodeCount"] == 0
     cfg = l4["nodeConfig"]

@@ -134,3 +134,15 @@ def test_the_winner_never_rests_on_creation_time_or_name(fmt: str, protocol: str
     if len(found) > 1:
         top = found[0].priority(fmt)
         assert [r.name for r in found if r.priority(fmt) == top] == [found[0].name]
+
+
+def test_server_flags_are_the_upstream_runtime_args() -> None:
+    """SERVER_FLAGS (what a model's args may not override) are the ``--flags`` of each runtime container's args."""
+    path = upstream_dir() / "reference" / "kserve-v0.20.0-clusterservingruntimes.yaml"
+    upstream: dict[str, tuple[str, ...]] = {}
+    for doc in yaml.safe_load_all(path.read_text()):
+        if not doc or doc.get("kind") != "ClusterServingRuntime":
+            continue
+        args = doc["spec"]["containers"][0].get("args") or []
+        upstream[doc["metadata"]["name"]] = tuple(a.split("=", 1)[0] for a in args if a.startswith("--"))
+    assert upstream == runtimes.SERVER_FLAGS

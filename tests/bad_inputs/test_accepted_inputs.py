@@ -1,0 +1,112 @@
+"""Hostile-looking inputs a platform engineer would expect to be ACCEPTED (and kept as written), next to the corpus
+of refused ones: refusing them would be the validators' taste, not a rule of Kubernetes, Linux or the clouds.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from components.plan.project import parse_stack_text
+from components.serving._monitoring import prometheus_rules
+from components.serving._runtime import env, runtime_args
+from components.serving.spec import ModelSpec
+from infra.config import MAX_BUDGET, load
+from support import flat_config
+
+IRIS: dict[str, Any] = {
+    "format": "sklearn",
+    "storageUri": "gs://kfserving-examples/models/sklearn/1.0/model",
+    "publicStorage": True,
+    "access": {"mode": "public", "allowAnonymous": True},
+}
+
+
+def model(**extra: Any) -> ModelSpec:
+    return ModelSpec.model_validate({**IRIS, **extra})
+
+
+def test_env_names_differing_only_in_case_are_two_variables() -> None:
+    """Linux and Kubernetes env names are case-sensitive (apimachinery envVarNameFmt has no case rule): FOO and foo
+    are two variables, both rendered."""
+    spec = model(env={"FOO": "a", "foo": "b"})
+    assert env(spec, None) == [{"name": "FOO", "value": "a"}, {"name": "foo", "value": "b"}]
+
+
+def test_newlines_in_env_values_and_args_are_kept() -> None:
+    """A value or argument may hold a newline (a PEM block, a multi-line prompt): execve passes it as written."""
+    spec = model(env={"CA": "line one\nline two"}, args=["--workers=2\n"])
+    assert env(spec, None) == [{"name": "CA", "value": "line one\nline two"}]
+    assert runtime_args(spec) == ["--workers=2\n"]
+
+
+def test_args_that_do_not_touch_runtime_flags_pass() -> None:
+    """Flags the runtime does not set, and values that merely contain a runtime flag's name, are the user's."""
+    spec = model(args=["--workers=2", "--extra=--model_name", "positional"])
+    assert runtime_args(spec) == ["--workers=2", "--extra=--model_name", "positional"]
+
+
+def test_a_tiny_error_rate_objective_alerts_on_any_5xx() -> None:
+    """errorRatePercent: 1e-12 means "alert on any 5xx"; PromQL reads the exponent form as a float literal."""
+    rules = prometheus_rules("iris", model(slo={"errorRatePercent": 1e-12}), "dev")
+    assert rules is not None
+    assert rules["groups"][0]["rules"][0]["expr"].endswith(" > 1e-12")
+
+
+def test_exponent_floats_are_numbers_as_for_the_pulumi_cli() -> None:
+    """go-yaml v2 (the Pulumi CLI's reader) reads 1e-12 and 1e3 as floats; 1e400 (out of range) stays text; Go's JSON
+    hands a whole float below 1e21 to the program without a fraction, so 1e3 arrives as 1000."""
+    doc = parse_stack_text(b"config:\n  a: 1e-12\n  b: 1e3\n  c: 1e400\n  d: '1e3'\n  e: 1.5\n", "stacks/x.yaml")
+    assert doc["config"] == {"a": 1e-12, "b": 1000, "c": "1e400", "d": "1e3", "e": 1.5}
+    assert isinstance(doc["config"]["b"], int)
+
+
+@pytest.mark.parametrize("cpu", ["1e3", "1E3", "1.", ".5", "+2"])
+def test_every_kubernetes_quantity_form_is_a_quantity(cpu: str) -> None:
+    """An existing cluster's nodes are not known, so any well-formed quantity above zero is accepted there."""
+    assert model(resources={"cpu": cpu}).resources.cpu == cpu
+
+
+def stack(**extra: Any) -> dict[str, Any]:
+    return {"cloud": "existing", "tags": {"owner": "ml-team"}, "models": {"iris": IRIS}, **extra}
+
+
+@pytest.mark.parametrize("budget", ["19.99", "0.01", str(MAX_BUDGET), "5000"])
+def test_budgets_to_the_cent_up_to_the_largest_exact_amount_pass(budget: str) -> None:
+    cfg = load(flat_config(stack(budget=budget)), set(), "stacks/Pulumi.t.yaml").config
+    assert cfg.budget == float(budget)
+
+
+def test_shared_address_space_is_a_private_vpc_range() -> None:
+    """100.64.0.0/10 (RFC 6598) is accepted like RFC 1918 space for the cluster's own network."""
+    from components.clusters.spec import AwsSpec
+
+    assert AwsSpec.model_validate({"vpcCidr": "100.64.0.0/16"}).vpc_cidr == "100.64.0.0/16"
+
+
+def test_an_upper_case_gcp_tag_key_becomes_the_lowercase_label_required_tags_expects() -> None:
+    """GCP label keys are lowercase (cloud.google.com/resource-manager/docs/labels-overview#requirements): the stack's
+    ``Owner`` becomes the label ``owner`` (components.naming.gcp_labels), and policy.requiredTags is matched the same
+    way (policy.rules.tags.gcp_key), so the normalised stack satisfies ``requiredTags: [Owner]`` and ``[owner]``."""
+    from components.naming import gcp_labels
+    from policy.rules.tags import gcp_key
+
+    labels = gcp_labels({"Owner": "ML-Team", "environment": "prod"})
+    assert labels == {"owner": "ml-team", "environment": "prod"}
+    assert {gcp_key("Owner"), gcp_key("owner")} <= set(labels)
+
+
+def test_a_whole_float_reaches_the_program_as_the_pulumi_cli_hands_it_over() -> None:
+    """go-yaml reads ``maxGpus: 8.0`` as float64 8 and the Pulumi CLI hands config to the program as Go's
+    encoding/json writes it (pulumi/pulumi sdk/go/common/resource/config/plaintext.go ``marshalText``), which is
+    ``8``: the program cannot tell 8.0 from 8 under ``pulumi up``, so the offline plan, which must refuse exactly what
+    ``pulumi up`` refuses, accepts it too. Negative zero is written ``-0``, the same number as 0."""
+    from components.plan.project import _cli_string
+
+    assert _cli_string({"maxGpus": 8.0, "ratio": 0.5, "big": 1e21}) == '{"maxGpus": 8, "ratio": 0.5, "big": 1e+21}'
+    assert _cli_string(-0.0) == "-0"
+    cfg = load(
+        {**flat_config(stack()), "mlplatform:policy": _cli_string({"maxGpus": 8.0})}, set(), "stacks/Pulumi.t.yaml"
+    ).config
+    assert cfg.policy.max_gpus == 8
