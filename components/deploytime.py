@@ -266,9 +266,11 @@ def model_start_entry(reg: Registration, entry: TimeEntry, cluster: ClusterOutpu
     if "pulumi.com/waitFor" not in annotations:
         return entry
     provisioner = cluster["gpuProvisioner"] if cluster else None
+    streamed = cluster["gpuStreamedRegistries"] if cluster else None
     facts = coldstart.ClusterFacts(
         str((cluster["cloud"] if cluster else None) or clouds.EXISTING.name),
         provisioner if isinstance(provisioner, str) else None,
+        tuple(str(r) for r in streamed) if isinstance(streamed, list) else (),
     )
     model = coldstart.facts_from_isvc(isvc)
     est = coldstart.estimate(model, facts)

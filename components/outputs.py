@@ -58,6 +58,9 @@ class ClusterExtras(TypedDict, total=False):
     workloadPool: Annotated[Any, "The workload identity pool (`<project>.svc.id.goog`)."]
     resourceGroup: Annotated[Any, "The resource group the cluster lives in."]
     kubeconfigPath: Annotated[Any, "The kubeconfig file an existing cluster is reached with."]
+    gpuStreamedRegistries: Annotated[
+        list[str], "Registry host patterns whose images the GPU pools stream (every cluster we build; may be empty)."
+    ]
 
 
 class ClusterOutputs(ClusterExtras):

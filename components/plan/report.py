@@ -83,14 +83,18 @@ def plan_json(project: str, plans: Iterable[StackPlan]) -> dict[str, Any]:
 
 
 def cluster_facts(plan: StackPlan) -> coldstart.ClusterFacts:
-    """The cluster facts cold starts depend on: the stack's cloud and the cluster's ``gpuProvisioner`` output."""
+    """The cluster facts cold starts depend on: the stack's cloud and the cluster's ``gpuProvisioner`` and
+    ``gpuStreamedRegistries`` outputs."""
     provisioner = None
+    streamed: tuple[str, ...] = ()
     for reg in plan.result.resources:
         outputs = cluster_outputs(reg.outputs if isinstance(reg.outputs, dict) else {})
-        found = outputs["gpuProvisioner"]
+        found, registries = outputs["gpuProvisioner"], outputs["gpuStreamedRegistries"]
         if not reg.custom and isinstance(found, str):
             provisioner = found
-    return coldstart.ClusterFacts(plan.cloud, provisioner)
+        if not reg.custom and isinstance(registries, list):
+            streamed = tuple(str(r) for r in registries)
+    return coldstart.ClusterFacts(plan.cloud, provisioner, streamed)
 
 
 def cold_start(plan: StackPlan) -> list[coldstart.Estimate]:
