@@ -100,6 +100,8 @@ def test_node_service_account_is_least_privilege(gke: Any) -> None:
             "roles/stackdriver.resourceMetadata.writer",
             "roles/autoscaling.metricsWriter",
             "roles/artifactregistry.reader",
+            # image streaming on nodes with a custom service account (image-streaming docs, "Requirements")
+            "roles/serviceusage.serviceUsageConsumer",
         ]
     )
 
@@ -116,6 +118,23 @@ def test_system_pool(gke: Any) -> None:
     assert cfg["shieldedInstanceConfig"] == {"enableSecureBoot": True, "enableIntegrityMonitoring": True}
     assert cfg["serviceAccount"] == "mlp-test-nodes@mlp-test.iam.gserviceaccount.com"
     assert "guestAccelerators" not in cfg
+    assert "gcfsConfig" not in cfg  # image streaming is for GPU pools only
+
+
+def test_gpu_pools_stream_images_where_google_requires(gke: Any) -> None:
+    """GKE image streaming (cloud.google.com/kubernetes-engine/docs/how-to/image-streaming, "Requirements"): on for
+    every GPU pool, with COS containerd nodes, Private Google Access on the private nodes' subnet and Service Usage
+    Consumer for the custom node service account; the seam and the outputs say which registries stream."""
+    for pool in ("mlp-gpu-l4", "mlp-gpu-a100"):
+        cfg = gke.inputs(POOL, pool)["nodeConfig"]
+        assert cfg["gcfsConfig"] == {"enabled": True}
+        assert cfg["imageType"] == "COS_CONTAINERD"
+    subnet = gke.result.of_type("gcp:compute/subnetwork:Subnetwork")[0].plain_inputs()
+    assert subnet["privateIpGoogleAccess"] is True
+    roles = {r.plain_inputs()["role"] for r in gke.result.of_type("gcp:projects/iAMMember:IAMMember")}
+    assert "roles/serviceusage.serviceUsageConsumer" in roles
+    assert gke.cluster.gpu.streamed_registries == ("docker.io", "*-docker.pkg.dev")
+    assert gke.component.outputs["gpuStreamedRegistries"] == ["docker.io", "*-docker.pkg.dev"]
 
 
 def test_gpu_pools_have_explicit_driver_taint_labels_and_sharing(gke: Any) -> None:
@@ -204,22 +223,22 @@ def test_seam_and_outputs(gke: Any) -> None:
     assert c.gpu.pools["l4"].max_clients_per_gpu == 4
     assert c.gpu.pools["a100"].mig_profile == "1g.5gb"
     out = gke.component.outputs
-    assert out["gpu_pools"]["a100"] == {
+    assert out["gpuPools"]["a100"] == {
         "accelerator": "nvidia-a100-40gb",
-        "instance_type": "a2-highgpu-1g",
-        "gpus_per_node": 1,
-        "min_nodes": 0,
-        "max_nodes": 2,
+        "instanceType": "a2-highgpu-1g",
+        "gpusPerNode": 1,
+        "minNodes": 0,
+        "maxNodes": 2,
         "spot": True,
         "sharing": "mig",
-        "max_clients_per_gpu": 1,
+        "maxClientsPerGpu": 1,
         "zones": ["us-central1-a", "us-central1-b", "us-central1-c", "us-central1-f"],
     }
-    assert out["oidc_issuer"] == (
+    assert out["oidcIssuer"] == (
         "https://container.googleapis.com/v1/projects/mlp-test/locations/us-central1/clusters/mlp-test"
     )
     assert out["endpoint"] == "https://203.0.113.10"
-    assert out["control_plane_tier"] == "standard"
+    assert out["controlPlaneTier"] == "standard"
 
 
 def test_tree_and_provider(gke: Any) -> None:
