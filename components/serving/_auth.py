@@ -53,10 +53,11 @@ unload), ``/v2/logging``, ``/v2/trace/setting`` and ``/v2/models/<m>/trace/setti
 the paths of the model's protocol, as an allow-list (:data:`INFERENCE_API`), taken from KServe v0.20.0's REST
 routers: ``v1_endpoints.py`` ``register_v1_endpoints``, ``v2_endpoints.py`` ``register_v2_endpoints``, ``/`` (server
 liveness, server.py), ``openai/endpoints.py`` ``register_openai_endpoints`` (prefix ``/openai``,
-``KSERVE_OPENAI_ROUTE_PREFIX`` unset) and, for the Hugging Face server, ``timeseries/endpoints.py``
-``register_time_series_endpoints``. Model names are path templates (``{*}``: exactly one path segment, Istio >= 1.22
-``pkg/config/security/security.go`` ``CheckValidPathTemplate``, compiled to Envoy's ``uri_template`` matcher,
-pilot/pkg/security/authz/matcher/template.go, Istio 1.30.3), because Triton and TorchServe name a model after its
+``KSERVE_OPENAI_ROUTE_PREFIX`` unset) and, for the Hugging Face server whatever its protocol
+(:data:`HUGGINGFACE_API`), the OpenAI routes and ``timeseries/endpoints.py`` ``register_time_series_endpoints``.
+Model names are path templates (``{*}``: exactly one path segment, Istio >= 1.22 ``pkg/config/security/security.go``
+``CheckValidPathTemplate``, compiled to Envoy's ``uri_template`` matcher, pilot/pkg/security/authz/matcher/
+template.go, Istio 1.30.3), because Triton and TorchServe name a model after its
 directory in the model repository, not after the InferenceService. Triton's ``/v2/models/stats`` (the statistics of
 every model) has the shape of a model's metadata path and is excluded by ``notPaths``. A request is matched on its
 path after the mesh's path normalization (``meshConfig.pathNormalization: DECODE_AND_MERGE_SLASHES``,
@@ -182,12 +183,24 @@ INFERENCE_API: dict[str, tuple[Api, ...]] = {"v1": (ROOT, V1), "v2": (ROOT, V2),
 """The APIs callers may use, by the model's protocol. ``openai`` is the Hugging Face server, which KServe matches as
 v1 (the predictor has no ``protocolVersion``) and which serves ``/v1/models/{name}:predict`` for its non-generative
 tasks beside the OpenAI routes."""
+HUGGINGFACE_API = (OPENAI, TIME_SERIES)
+"""What the Hugging Face server serves whatever the model's protocol: the predictor's ``protocolVersion`` only picks
+the runtime (pkg/apis/serving/v1beta1/predictor_model.go, kserve v0.20.0) and reaches no argument of the server
+(kserve-huggingfaceserver's args are ``--model_name`` only, upstream/reference/kserve-v0.20.0-
+clusterservingruntimes.yaml; python/huggingfaceserver/huggingfaceserver/__main__.py has no protocol switch), while the
+server registers the OpenAI routes by model type: ``maybe_register_openai_endpoints``
+(python/kserve/kserve/protocol/rest/openai/config.py) does when a model is an ``OpenAIModel``, as the server's
+generative and encoder models are (generative_model.py ``HuggingfaceGenerativeModel(OpenAIChatAdapterModel)``,
+encoder_model.py ``HuggingfaceEncoderModel(Model, OpenAIEncoderModel)``)."""
 
 
 def inference_api(spec: ModelSpec) -> tuple[Api, ...]:
-    """The inference APIs of ``spec``'s protocol (and the time-series API of the Hugging Face server)."""
+    """The inference APIs of ``spec``'s protocol and, for the Hugging Face server, its OpenAI and time-series APIs
+    whatever the protocol (:data:`HUGGINGFACE_API`)."""
     apis = INFERENCE_API[spec.effective_protocol]
-    return (*apis, TIME_SERIES) if spec.format == "huggingface" else apis
+    if spec.format != "huggingface":
+        return apis
+    return (*apis, *(a for a in HUGGINGFACE_API if a not in apis))
 
 
 def inference_operations(spec: ModelSpec, ports: list[str]) -> list[dict[str, Any]]:

@@ -817,18 +817,20 @@ def metrics_scrapers(objects: Sequence[Mapping[str, Any]], isvc: Mapping[str, An
     return out
 
 
-def inference_request(isvc: Mapping[str, Any]) -> tuple[str, str]:
-    """(method, path) of an inference call in the protocol of the model of ``isvc``: v2 ``/v2/models/<name>/infer``,
-    the Hugging Face server without ``protocolVersion`` (openai) ``/openai/v1/chat/completions``, else v1
-    ``/v1/models/<name>:predict`` (KServe v0.20.0 REST routers, :mod:`components.serving._auth`)."""
+def inference_requests(isvc: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(method, path) of the inference calls a caller makes to the model of ``isvc``, in its protocol: v2
+    ``/v2/models/<name>/infer``, else v1 ``/v1/models/<name>:predict``; and on the Hugging Face server
+    ``/openai/v1/chat/completions`` whatever the ``protocolVersion``, which only picks the runtime: the server
+    registers its OpenAI routes by model type (python/kserve/kserve/protocol/rest/openai/config.py
+    ``maybe_register_openai_endpoints``; python/huggingfaceserver/huggingfaceserver/__main__.py has no protocol
+    switch; KServe v0.20.0 REST routers, :mod:`components.serving._auth`)."""
     name = isvc["metadata"]["name"]
     model = isvc["spec"]["predictor"]["model"]
     protocol = model.get("protocolVersion")
-    if protocol == "v2":
-        return "POST", f"/v2/models/{name}/infer"
-    if protocol is None and model.get("modelFormat", {}).get("name") == "huggingface":
-        return "POST", "/openai/v1/chat/completions"
-    return "POST", f"/v1/models/{name}:predict"
+    calls = [("POST", f"/v2/models/{name}/infer" if protocol == "v2" else f"/v1/models/{name}:predict")]
+    if model.get("modelFormat", {}).get("name") == "huggingface":
+        calls.append(("POST", "/openai/v1/chat/completions"))
+    return calls
 
 
 INGRESS_PROBE_HEADERS: Headers = (
@@ -846,7 +848,11 @@ def ingress_probe(objects: Sequence[Mapping[str, Any]], isvc: Mapping[str, Any],
     revision: the activator at zero (or while it buffers), which answers it itself (pkg/activator/handler/
     probe_handler.go ``ProbeHandler``, cmd/activator/main.go, knative/serving knative-v1.21.3), and the pods, where
     the model's policies must let the gateway's probe reach the queue-proxy, which answers it itself
-    (:func:`probe`). A Route whose probe is refused never becomes Ready, and neither does the InferenceService."""
+    (:func:`probe`). A refused probe (403) does not keep the Route from becoming Ready: the prober fails a probe only
+    on 404 or 503 and counts any other status as "abandoned", a success, without comparing the ``K-Network-Hash``
+    the queue-proxy echoes (knative.dev/networking pkg/status/status.go ``probeVerifier``, commit a7cdca238a0d,
+    pinned by net-istio knative-v1.21.3's go.mod), so a config change (a canary split) could be marked Ready before
+    every gateway pod has the new VirtualService."""
     m = model_of(isvc)
     if m.mode != "Knative":
         raise ValueError(f"{m.name}: Knative's ingress probe exists in Knative mode only")

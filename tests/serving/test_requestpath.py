@@ -107,8 +107,7 @@ def _check_model(objs: tuple[dict[str, Any], ...], isvc: dict[str, Any], allowed
         if got != want:
             broken.append(f"{name}: {what}: {'reached' if got else 'not reached'}")
 
-    method, path = rp.inference_request(isvc)
-    infer = {"method": method, "path": path}
+    calls = [{"method": method, "path": path} for method, path in rp.inference_requests(isvc)]
     knative = rp.model_of(isvc).mode == "Knative"
     for at_zero in _zero_states(isvc):
         state = "at zero" if at_zero else "running"
@@ -131,8 +130,9 @@ def _check_model(objs: tuple[dict[str, Any], ...], isvc: dict[str, Any], allowed
             m = rp.model_of(isvc)
             documented = {m.predictor_host: "mesh", m.top_host: "local gateway"}.get(ann["mlplatform.io/host"], "?")
             for ns in allowed:
-                reached = rp.reaches(go(rp.in_namespace(ns), **infer), documented)
-                expect(f"{state}: pod in {ns} on the documented URL ({documented})", reached, True)
+                for infer in calls:
+                    reached = rp.reaches(go(rp.in_namespace(ns), **infer), documented)
+                    expect(f"{state}: pod in {ns} on the documented URL ({documented}), {infer}", reached, True)
                 only_inference(rp.in_namespace(ns))
             expect(f"{state}: internet", rp.reaches(go(rp.INTERNET)), False)
             expect(f"{state}: other namespace, any route", rp.reaches(go(STRANGER)), False)
@@ -141,8 +141,10 @@ def _check_model(objs: tuple[dict[str, Any], ...], isvc: dict[str, Any], allowed
                 f"{state}: other namespace, spoofed routing headers", rp.reaches(go(STRANGER, headers=SPOOFED)), False
             )
         elif ann.get("mlplatform.io/allow-anonymous") == "true":
-            expect(f"{state}: internet", rp.reaches(go(rp.INTERNET, **infer), "public gateway"), True)
-            expect(f"{state}: any pod on the documented URL", rp.reaches(go(STRANGER, **infer), "mesh"), True)
+            for infer in calls:
+                expect(f"{state}: internet, {infer}", rp.reaches(go(rp.INTERNET, **infer), "public gateway"), True)
+                pod = rp.reaches(go(STRANGER, **infer), "mesh")
+                expect(f"{state}: any pod on the documented URL, {infer}", pod, True)
             only_inference(rp.INTERNET)
             only_inference(STRANGER)
         else:
@@ -159,10 +161,11 @@ def _check_model(objs: tuple[dict[str, Any], ...], isvc: dict[str, Any], allowed
                 expect(f"{state}: {caller.label}, forged token", rp.reaches(go(caller, token=forged)), False)
                 if other_aud is not None:
                     expect(f"{state}: {caller.label}, other audience", rp.reaches(go(caller, token=other_aud)), False)
-            internet = rp.reaches(go(rp.INTERNET, token=good, **infer), "public gateway")
-            expect(f"{state}: internet, valid token", internet, True)
-            pod = rp.reaches(go(STRANGER, token=good, **infer), "mesh")
-            expect(f"{state}: pod, valid token, documented URL", pod, True)
+            for infer in calls:
+                internet = rp.reaches(go(rp.INTERNET, token=good, **infer), "public gateway")
+                expect(f"{state}: internet, valid token, {infer}", internet, True)
+                pod = rp.reaches(go(STRANGER, token=good, **infer), "mesh")
+                expect(f"{state}: pod, valid token, documented URL, {infer}", pod, True)
             only_inference(rp.INTERNET, good)
             only_inference(STRANGER, good)
     # metrics: Prometheus only; the queue-proxy's autoscaler port only to the autoscaler, its request metrics to no one
@@ -635,8 +638,10 @@ def test_custom_policies_are_not_guessed() -> None:
         {"format": "xgboost", "protocol": "v2"},
         {"format": "triton"},
         {"format": "huggingface", "storageUri": "hf://Qwen/Qwen2.5-0.5B-Instruct"},
+        {"format": "huggingface", "storageUri": "hf://Qwen/Qwen2.5-0.5B-Instruct", "protocol": "v1"},
+        {"format": "huggingface", "storageUri": "hf://Qwen/Qwen2.5-0.5B-Instruct", "protocol": "v2"},
     ],
-    ids=["v1", "v2", "triton", "openai"],
+    ids=["v1", "v2", "triton", "openai", "huggingface-v1", "huggingface-v2"],
 )
 @pytest.mark.parametrize("mode", ["Knative", "Standard"])
 def test_callers_reach_the_inference_api_only(access: dict[str, Any], served: dict[str, Any], mode: str) -> None:
@@ -649,6 +654,52 @@ def test_callers_reach_the_inference_api_only(access: dict[str, Any], served: di
         isvc = _isvcs(objs)[0]
         allowed = INTERNAL_CALLERS if access is INTERNAL else []
         assert _check_model(objs, isvc, allowed) == []
+
+
+@pytest.mark.parametrize("protocol", ["v1", "v2", None])
+def test_the_huggingface_server_keeps_its_openai_routes_with_any_protocol(protocol: str | None) -> None:
+    # Regression (second review of issue 12): the allow-list was picked by protocol alone, so a Hugging Face model
+    # with an explicit ``protocol: v1`` or ``v2`` lost the OpenAI routes its server still registers (by model type:
+    # python/kserve/kserve/protocol/rest/openai/config.py ``maybe_register_openai_endpoints``, KServe v0.20.0).
+    served = {"protocol": protocol} if protocol else {}
+    objs = _objs(
+        access={"jwt": JWT},
+        scaling={"minReplicas": 1},
+        format="huggingface",
+        storageUri="hf://Qwen/Qwen2.5-0.5B-Instruct",
+        **served,
+    )
+    isvc = _isvcs(objs)[0]
+    token = rp.Token(JWT["issuer"])
+    for method, path in (("POST", "/openai/v1/chat/completions"), ("GET", "/openai/v1/models")):
+        got = rp.routes(objs, isvc, rp.INTERNET, at_zero=False, method=method, path=path, token=token)
+        assert rp.reaches(got, "public gateway"), (method, path)
+
+
+def test_the_allow_list_limits_are_as_documented() -> None:
+    # docs/components/model-service.md "Known limits of the allow-list": a trailing slash, a method other than GET
+    # and POST, and routes outside the table (a vLLM OpenAI image's /v1/..., TF Serving's metadata) get 403.
+    def reached(objs: tuple[dict[str, Any], ...], method: str, path: str) -> bool:
+        isvc = _isvcs(objs)[0]
+        return rp.reaches(rp.routes(objs, isvc, rp.INTERNET, at_zero=False, method=method, path=path), "public gateway")
+
+    anonymous = {"access": {"allowAnonymous": True}, "scaling": {"minReplicas": 1}}
+    v2 = _objs(format="sklearn", protocol="v2", **anonymous)
+    assert reached(v2, "POST", "/v2/models/iris/infer") and reached(v2, "GET", "/v2/models")
+    for method, path in (
+        ("POST", "/v2/models/iris/infer/"),
+        ("GET", "/v2/models/"),
+        ("HEAD", "/v2/models/iris/ready"),
+        ("OPTIONS", "/v2/models/iris/infer"),
+    ):
+        assert not reached(v2, method, path), (method, path)
+    llm = _objs(format="huggingface", storageUri="hf://Qwen/Qwen2.5-0.5B-Instruct", **anonymous)
+    assert reached(llm, "POST", "/openai/v1/chat/completions")
+    assert not reached(llm, "POST", "/v1/chat/completions") and not reached(llm, "POST", "/v1/completions")
+    tf = _objs(format="tensorflow", **anonymous)
+    assert reached(tf, "POST", "/v1/models/iris:predict") and reached(tf, "GET", "/v1/models/iris")
+    assert not reached(tf, "GET", "/v1/models/iris/metadata")
+    assert not reached(tf, "POST", "/v1/models/iris/versions/1:predict")
 
 
 def test_the_unload_request_reached_the_model_before() -> None:
@@ -668,7 +719,10 @@ def test_the_unload_request_reached_the_model_before() -> None:
 def test_knative_ingress_probe_is_answered_for_every_access_mode() -> None:
     # Regression: the model's policy refused the gateway's ingress readiness probe (GET /healthz, K-Network-Probe:
     # probe) whenever it reached the pods (an internal model always: target-burst-capacity 0 keeps the activator
-    # out), so Knative never marked the Route Ready. The queue-proxy answers the probe itself.
+    # out). The prober counts a 403 as "abandoned", a success, without comparing K-Network-Hash (knative.dev/
+    # networking pkg/status/status.go probeVerifier, commit a7cdca238a0d, pinned by net-istio knative-v1.21.3), so a
+    # config change (a canary split) could be marked Ready before every gateway pod had the new VirtualService.
+    # The queue-proxy answers the probe itself, with the hash.
     for access in ({"jwt": JWT}, {"allowAnonymous": True}, INTERNAL):
         objs = _objs(access=access)
         isvc = _isvcs(objs)[0]
