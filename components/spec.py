@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
-from components.errors import SpecError, show, show_key
+from components.errors import SpecError, escape_line, show, show_key
 
 
 class SpecInvalid(SpecError):
@@ -225,7 +225,7 @@ def format_validation_error(exc: ValidationError, where: str, model: type[Spec])
         msg = f"{head}: {_show_input(value, err['type'])} is not allowed; {_hint(err)}"
     if len(errors) > 1:
         msg += f" (+{len(errors) - 1} more)"
-    return msg
+    return escape_line(msg)
 
 
 MAX_DEPTH = 32

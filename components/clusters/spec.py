@@ -13,7 +13,7 @@ from pydantic import Field, field_validator, model_validator
 from components import catalog, clouds
 from components.clouds import TagRule
 from components.spec import Spec, field_error, value_error
-from components.versions import CLUSTER_CHARTS, KUBERNETES_VERSION
+from components.versions import CLUSTER_CHARTS, KUBERNETES_VERSION, cluster_chart_version_problem
 
 WORLD = "0.0.0.0/0"
 _CLUSTER_NAME = re.compile(r"\A[a-z]([-a-z0-9]{0,38}[a-z0-9])?\Z", re.ASCII)
@@ -485,6 +485,14 @@ class ClusterSpec(Spec):
             if not isinstance(version, str) or not version:
                 raise value_error(f"give {key}'s version as a quoted string")
         return v
+
+    @model_validator(mode="after")
+    def _chart_version_forms(self) -> ClusterSpec:
+        # always, even with platform.allowUnsupportedVersions: the version is what Helm is asked for
+        for key, version in self.versions.items():
+            if why := cluster_chart_version_problem(key, version):
+                raise field_error(f"versions.{key}", version, why)
+        return self
 
     @field_validator("kubernetes_version", mode="before")
     @classmethod
