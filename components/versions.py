@@ -174,7 +174,7 @@ without leading zeros (semver.org, spec item 2). Karpenter's OCI chart tags carr
 OCI tags and Helm chart version are now valid semantic versions, meaning that the ``v`` prefix from the git tag has
 been removed": aws/karpenter-provider-aws website upgrading/upgrade-guide.md, Upgrading to 0.35.0+), and the
 cluster-autoscaler chart's versions are the ``X.Y.Z`` of its ``cluster-autoscaler-chart-X.Y.Z`` tags; so ``v1.8.1``
-names no chart, and ``1.8.１`` (full-width) or ``1.8.١`` (Arabic-Indic) are not digits Helm reads."""
+names no chart, and full-width or Arabic-Indic digits are not digits Helm reads."""
 
 
 def cluster_chart_version_problem(key: str, version: str) -> str | None:
