@@ -110,3 +110,25 @@ def test_a_whole_float_reaches_the_program_as_the_pulumi_cli_hands_it_over() -> 
         {**flat_config(stack()), "mlplatform:policy": _cli_string({"maxGpus": 8.0})}, set(), "stacks/Pulumi.t.yaml"
     ).config
     assert cfg.policy.max_gpus == 8
+
+
+def test_vllm_options_that_touch_nothing_mlplatform_sets_pass() -> None:
+    """``-O3`` is vLLM's --optimization-level (vllm 0.24.0 utils/argparse_utils.py) and ``-q`` its --quantization:
+    neither is one of the GPU-count options (components.serving.runtimes.VLLM_GPU_FLAGS), so both stay the user's."""
+    from components.serving.spec import model_problems
+
+    llm = {
+        "format": "huggingface",
+        "storageUri": "hf://org/model",
+        "resources": {"gpus": 2, "cpu": "4", "memory": "16Gi", "accelerator": "nvidia-l4"},
+        "access": {"mode": "public", "allowAnonymous": True},
+    }
+    spec = ModelSpec.model_validate({**llm, "args": ["-O3", "-q", "awq"]})
+    assert not [p for p in model_problems(spec) if p[0].startswith("args")]
+
+
+def test_every_alias_names_a_flag_its_runtime_sets() -> None:
+    from components.serving import runtimes
+
+    for runtime, aliases in runtimes.FLAG_ALIASES.items():
+        assert set(aliases) <= set(runtimes.SERVER_FLAGS[runtime]), runtime
