@@ -650,21 +650,4 @@ def _same_option(name: str, given: str) -> bool:
     if name.startswith("--"):
         return len(given) > 2 and _flag_key(name).startswith(_flag_key(given))
     return name.startswith(given)
-    protocol = None if model.effective_protocol == "openai" else model.effective_protocol
-    runtime, _ = runtimes.select(model.format or "", protocol, model.runtime)
-    ours: list[tuple[str, str]] = []
-    if runtime in runtimes.SERVER_FLAGS:
-        ours += [(f, f"KServe's runtime {runtime}") for f in runtimes.SERVER_FLAGS[runtime]]
-    if model.format == "huggingface" and model.resources.gpus:
-        # components/serving/_runtime.py runtime_args: vLLM settings from the spec
-        ours += [("--backend", "mlplatform (vLLM on GPUs)"), ("--tensor-parallel-size", "mlplatform (resources.gpus)")]
-        if model.llm is not None and model.llm.max_model_length is not None:
-            ours.append(("--max-model-len", "mlplatform (llm.maxModelLength)"))
-    given = _flag_key(arg.split("=", 1)[0])
-    for flag, owner in ours:
-        if _flag_key(flag) == given or _flag_key(flag).startswith(given):
-            return (
-                f"it would override {flag}, which {owner} sets (KServe appends these args to the runtime's, and the "
-                "last value wins); remove it"
-            )
     return None
