@@ -650,4 +650,3 @@ def _same_option(name: str, given: str) -> bool:
     if name.startswith("--"):
         return len(given) > 2 and _flag_key(name).startswith(_flag_key(given))
     return name.startswith(given)
-    return None
