@@ -122,7 +122,7 @@ def _parser() -> argparse.ArgumentParser:
     which.add_argument("--all", action="store_true", help="plan every stack in the stack config folder (default)")
     plan.add_argument("--json", metavar="PATH", help="write the plan as one JSON document (a file path; not -)")
     plan.add_argument(
-        "--manifests", metavar="DIR", help="write every Kubernetes object and Helm release (outside the project's inputs)"
+        "--manifests", metavar="DIR", help="write every Kubernetes object and Helm release (not into the stack folder)"
     )
     plan.add_argument("--project", type=Path, metavar="DIR", help="the project folder (default: found upward)")
     plan.add_argument("--no-tree", action="store_true", help="summary tables only")
