@@ -12,6 +12,7 @@ from pydantic import Field, field_validator, model_validator
 
 from components import catalog, clouds
 from components.clouds import TagRule
+from components.clusters import mig
 from components.spec import Spec, field_error, value_error
 from components.versions import CLUSTER_CHARTS, KUBERNETES_VERSION, cluster_chart_version_problem
 
@@ -19,6 +20,9 @@ WORLD = "0.0.0.0/0"
 _CLUSTER_NAME = re.compile(r"\A[a-z]([-a-z0-9]{0,38}[a-z0-9])?\Z", re.ASCII)
 _MINOR = re.compile(r"\A[0-9]+\.[0-9]+\Z", re.ASCII)
 _POOL_NAME = re.compile(r"\A[a-z][a-z0-9]{0,11}\Z", re.ASCII)
+_MIG_PROFILE = re.compile(r"\A[0-9]{1,2}g\.[0-9]{1,4}gb(\+me)?\Z", re.ASCII)
+"""NVIDIA's MIG profile names, ``<compute slices>g.<memory>gb`` with an optional ``+me`` (components/clusters/mig.py
+cites the MIG user guide); anchored and ASCII, so ``"1g.10gb\\n"`` or a full-width digit is no profile."""
 
 
 class GpuSharing(Spec):
@@ -36,6 +40,8 @@ class GpuSharing(Spec):
 
     @model_validator(mode="after")
     def _mig_profile(self) -> GpuSharing:
+        if self.mig_profile is not None and not _MIG_PROFILE.match(self.mig_profile):
+            raise field_error("migProfile", self.mig_profile, "give a MIG profile such as 1g.10gb or 1g.10gb+me")
         if self.strategy == "mig" and not self.mig_profile:
             raise field_error("migProfile", None, "give a MIG profile such as 1g.10gb when strategy is mig")
         if self.strategy != "mig" and self.mig_profile:
@@ -73,6 +79,17 @@ class GpuPoolSpec(Spec):
 
     @model_validator(mode="after")
     def _bounds(self) -> GpuPoolSpec:
+        known = mig.MIG_PROFILES.get(self.accelerator, ())
+        profile = self.sharing.mig_profile
+        if self.sharing.strategy == "mig" and known and profile not in known:
+            # the cloud-independent half of components.clusters.mig.mig_profile_problem, so a Python caller's pool
+            # is refused where it is built, as the stack path refuses it (an accelerator without MIG is refused
+            # per cloud, components/clusters/_common.py)
+            raise field_error(
+                "sharing.migProfile",
+                profile,
+                f"{self.accelerator} has the MIG profiles {', '.join(known)} (NVIDIA MIG user guide); give one of them",
+            )
         if self.max_nodes < self.min_nodes:
             raise field_error("maxNodes", self.max_nodes, f"give an integer >= minNodes ({self.min_nodes})")
         if self.max_nodes < 1:
