@@ -13,6 +13,7 @@ from pydantic import Field, field_validator, model_validator
 from components import catalog, clouds
 from components.clouds import TagRule
 from components.clusters import mig
+from components.credentials import PLAIN_TEXT
 from components.spec import Spec, field_error, value_error
 from components.versions import CLUSTER_CHARTS, KUBERNETES_VERSION, cluster_chart_version_problem
 
@@ -245,7 +246,11 @@ class ExistingSpec(Spec):
     """How to reach a cluster that exists (cloud ``existing``)."""
 
     kubeconfig: str | None = None
-    """Path to the kubeconfig file. Default: ``$KUBECONFIG``, else ``~/.kube/config``."""
+    (
+        "Path to the kubeconfig file. Default: ``$KUBECONFIG``, else ``~/.kube/config``. A path only: inline "
+        "kubeconfig content or a URL is refused (it holds credentials, which would sit in plain text in the stack "
+        "file and the state)."
+    )
     context: str | None = None
     """Kubeconfig context to use. Default: the file's current context."""
     zones: int = Field(1, ge=1, le=10)
@@ -257,6 +262,23 @@ class ExistingSpec(Spec):
         "Network Policies, Prerequisites). Each model's NetworkPolicy keeps its metrics ports to Prometheus; unless "
         "``enforced``, the plan warns that they are open."
     )
+
+    @field_validator("kubeconfig")
+    @classmethod
+    def _kubeconfig_path(cls, v: str | None) -> str | None:
+        # A kubeconfig holds the cluster's credentials (a bearer token, a client key): given inline, or as a URL with
+        # user:password@, it would be kept in plain text in the stack file, the plan and the state; a path keeps them
+        # in the file, read by the provider at deploy time. Never echoed (components/credentials.py PLAIN_TEXT).
+        if v is None:
+            return v
+        inline = not v.isprintable() or "apiVersion" in v or ": " in v or v.lstrip().startswith("{")
+        if inline or "://" in v:
+            raise value_error(
+                "give the path to a kubeconfig file: inline kubeconfig content or a URL would be stored in plain text "
+                "in the stack file and the state (a kubeconfig holds credentials)",
+                PLAIN_TEXT,
+            )
+        return v
 
 
 class AwsSpec(Spec):
