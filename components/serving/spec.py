@@ -512,9 +512,21 @@ _CREDENTIAL_HINT = (
 )
 
 
+MAX_QUANTITY = 2**63 - 1
+"""The largest quantity Kubernetes represents (apimachinery quantity.go); larger ones are capped."""
+
+
 def _resource_problems(res: ResourcesSpec) -> list[tuple[str, object, str]]:
     """CPU in whole millicores; memory in bytes a container can start in (not milli-bytes, at least 12Mi)."""
     problems: list[tuple[str, object, str]] = []
+    for key, text in (("resources.cpu", res.cpu), ("resources.memory", res.memory)):
+        if quantity_value(text) > MAX_QUANTITY:
+            # "no quantity may represent a number greater than 2^63-1 in magnitude ... Numbers larger ... will be
+            # capped" (kubernetes/apimachinery pkg/api/resource/quantity.go, the Quantity comment): the pod would
+            # ask for another amount than written. On an existing cluster (nodes unknown) nothing else bounds it.
+            problems.append((key, text, f"give at most {MAX_QUANTITY} (2^63-1): Kubernetes caps larger quantities"))
+    if problems:
+        return problems
     cpu = quantity_value(res.cpu)
     if cpu > 0 and cpu * 1000 != (cpu * 1000).to_integral_value():
         # "Precision finer than 1m is not allowed" (kubernetes.io/docs/tasks/configure-pod-container/
