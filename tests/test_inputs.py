@@ -268,7 +268,9 @@ def test_time_slicing_rule_matches_the_clusters() -> None:
 
     assert shares_one_gpu_per_request("aws", "time-slicing") is eks.NEEDS_DEVICE_PLUGIN
     assert shares_one_gpu_per_request("azure", "time-slicing") is aks.NEEDS_DEVICE_PLUGIN
-    assert not shares_one_gpu_per_request("aws", "mps")
+    # MPS too: k8s-device-plugin v0.20.0 api/config/v1/config.go sets failRequestsGreaterThanOne for MPS by default
+    assert shares_one_gpu_per_request("aws", "mps") is eks.NEEDS_DEVICE_PLUGIN
+    assert not shares_one_gpu_per_request("aws", "mig")
 
 
 def test_cluster_errors_carry_the_stack_file(monkeypatch: pytest.MonkeyPatch) -> None:

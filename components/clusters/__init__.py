@@ -18,11 +18,13 @@ from components import clouds
 from components.clusters._common import ManagedClusterArgs, check_region, resolve_pools
 from components.clusters.base import (
     GPU_TAINT,
+    ONE_SHARE_STRATEGIES,
     GpuPoolInfo,
     GpuScheduling,
     KubernetesCluster,
     StorageAccess,
     Taint,
+    one_share_why,
 )
 from components.clusters.spec import ClusterSpec, api_access_problem
 from components.errors import SpecError, show
@@ -42,6 +44,7 @@ __all__ = [
     "cluster_class",
     "cluster_module",
     "create_cluster",
+    "one_share_why",
     "provider_config_problem",
     "shares_one_gpu_per_request",
 ]
@@ -136,10 +139,10 @@ def check_cluster_versions(cloud: str, spec: ClusterSpec, *, allow_unsupported: 
 
 def shares_one_gpu_per_request(cloud: str, strategy: str) -> bool:
     """Whether a pool with sharing ``strategy`` on ``cloud`` serves a pod at most one GPU (a share): the device
-    plugin's time-slicing config sets ``failRequestsGreaterThanOne`` (see components/serving/model_service.py), where
-    the platform's device plugin applies the sharing (:attr:`components.clouds.Cloud.device_plugin_shares`)."""
+    plugin refuses larger requests (:data:`ONE_SHARE_STRATEGIES`), where the platform's device plugin applies the
+    sharing (:attr:`components.clouds.Cloud.device_plugin_shares`)."""
     entry = clouds.find(cloud)
-    return strategy == "time-slicing" and entry is not None and entry.device_plugin_shares
+    return strategy in ONE_SHARE_STRATEGIES and entry is not None and entry.device_plugin_shares
 
 
 def create_cluster(
