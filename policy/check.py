@@ -29,6 +29,7 @@ from typing import Any
 
 from components.errors import SpecError
 from policy.rules import UNKNOWN, Resource, StackSettings, run_rules
+from policy.rules.base import as_list
 from policy.rules.budget import with_budget
 
 UNKNOWN_TEXT = "(known after deploy)"
@@ -98,6 +99,7 @@ def _resources(path: Path, name: str, docs: Any) -> list[Resource]:
                 protect=r.get("protect") is True,
                 parent=r.get("parent") if isinstance(r.get("parent"), str) else None,
                 provider_props=_unwire(provider.get("inputs") or {}) if provider else {},
+                depends_on=tuple(str(d) for d in as_list(r.get("dependsOn"))),
             )
         )
     return out

@@ -91,7 +91,16 @@ def plain(value: Any) -> Any:
     return value
 
 
-def _resource(type_: str, name: str, urn: str, props: Any, protect: bool, parent: Any, provider: Any) -> Resource:
+def _resource(
+    type_: str,
+    name: str,
+    urn: str,
+    props: Any,
+    protect: bool,
+    parent: Any,
+    provider: Any,
+    depends_on: tuple[str, ...] = (),
+) -> Resource:
     return Resource(
         type=type_,
         name=name,
@@ -100,6 +109,7 @@ def _resource(type_: str, name: str, urn: str, props: Any, protect: bool, parent
         protect=bool(protect),
         parent=getattr(parent, "urn", parent if isinstance(parent, str) else None),
         provider_props=plain(provider.props) if provider is not None else {},
+        depends_on=depends_on,
     )
 
 
@@ -122,11 +132,20 @@ def _resource_validation(rule: Rule) -> Callable[[ResourceValidationArgs, Callab
     return validate
 
 
+def _depends_on(r: Any) -> tuple[str, ...]:
+    """The URNs a CrossGuard stack resource waits on: its ``dependencies`` and ``property_dependencies`` (pulumi-policy
+    fills both from the engine's AnalyzerResource before a stack policy runs; pulumi_policy/policy.py)."""
+    urns = {d.urn for d in (getattr(r, "dependencies", None) or [])}
+    for deps in (getattr(r, "property_dependencies", None) or {}).values():
+        urns.update(d.urn for d in deps)
+    return tuple(sorted(urns))
+
+
 def _stack_validation(rule: Rule) -> Callable[[StackValidationArgs, Callable[..., None]], None]:
     def validate(args: StackValidationArgs, report: Callable[..., None]) -> None:
         facts = facts_from_pack_config(args.get_config())
         resources = [
-            _resource(r.resource_type, r.name, r.urn, r.props, r.opts.protect, r.parent, r.provider)
+            _resource(r.resource_type, r.name, r.urn, r.props, r.opts.protect, r.parent, r.provider, _depends_on(r))
             for r in args.resources
         ]
         for finding in rule.run(resources, facts):

@@ -13,7 +13,9 @@ mitigation"), so :attr:`Istio.injection` (istiod, and the CNI agent when on) is 
 activator, models) wait on.
 
 The gateway is released as ``istio-ingressgateway`` in ``istio-system``: its pods carry ``istio: ingressgateway``,
-the selector Knative's ``knative-ingress-gateway`` and KServe expect by default. Istio CNI (``platform.istioCni``)
+the selector Knative's ``knative-ingress-gateway`` and KServe expect by default; a NetworkPolicy keeps their metrics
+ports to the platform's Prometheus (:func:`gateway_network_policy`). The mesh normalizes request paths with
+``DECODE_AND_MERGE_SLASHES`` (:data:`PATH_NORMALIZATION`). Istio CNI (``platform.istioCni``)
 moves the traffic redirection out of the pods' privileged ``istio-init`` container, so namespaces with sidecars can
 enforce the ``restricted`` Pod Security level.
 """
@@ -38,11 +40,62 @@ STANDARD_GATEWAY = "mlplatform-gateway"
 TLS_SECRET = "mlplatform-gateway-tls"
 SECURITY_API = "security.istio.io/v1"
 NETWORKING_API = "networking.istio.io/v1"
+PATH_NORMALIZATION = "DECODE_AND_MERGE_SLASHES"
+"""``meshConfig.pathNormalization.normalization``: how every Envoy of the mesh (sidecars and gateways) normalizes a
+request's path before matching AuthorizationPolicy ``paths`` and forwarding it (the same path goes to the
+application: istio.io/latest/docs/reference/config/security/normalization/). The models' policies are allow-lists
+of inference paths (components/serving/_auth.py), so Envoy must see the path the model server routes on. Istio's
+default ``BASE`` decodes unreserved ``%XX``, turns ``\\`` into ``/`` and resolves ``.``/``..`` (RFC 3986) but keeps
+``%2F`` and does not merge slashes; KServe's server (uvicorn) percent-decodes the whole path, ``%2F`` included,
+before routing. ``DECODE_AND_MERGE_SLASHES`` first decodes ``%2F``/``%5C``, then does ``BASE``, then merges slashes
+(istio.io/latest/docs/ops/best-practices/security/ "Customize your system on path normalization": the order, and
+"This setting is recommended"); Istio 1.30.3 pilot/pkg/networking/core/listener_builder.go sets Envoy's
+``normalize_path``, ``merge_slashes`` and ``path_with_escaped_slashes: UNESCAPE_AND_FORWARD`` for it. The istiod chart
+merges ``meshConfig`` over its mesh config (templates/configmap.yaml: "meshConfig.foo becomes the API")."""
 LONGEST_REQUEST_SECONDS = 1800
 """The longest a request may wait on a model: Knative's ``max-revision-timeout-seconds``
 (components/platform/knative.py :data:`MAX_REVISION_TIMEOUT`, which imports this module, so the figure is
 repeated here and tests/platform/test_platform_review.py checks that both agree). A cold start waits this long
 with no byte on the connection, so the load balancer in front of the gateway must not close it as idle sooner."""
+
+
+GATEWAY_TRAFFIC_PORTS = (80, 443, 8081, 8444, 15021)
+"""The ingress gateway pods' ports for traffic, open to every source: the gateway chart's Service ports 80, 443 and
+the status port 15021 (manifests/charts/gateway/values.yaml ``service.ports``, Istio 1.30.3: targetPorts 80, 443,
+15021, which load balancers health-check) and knative-local-gateway's targets 8081 and 8444 (net-istio
+knative-v1.21.3 config/203-local-gateway.yaml: Service ``knative-local-gateway`` ports 80 -> 8081, 443 -> 8444, and
+the Gateway's server on 8081). The Gateways the platform binds to these pods listen on 80 and 443
+(:func:`gateway_servers`, :func:`standard_gateway_spec`) and 8081. No ``from``: the load balancer's traffic and health
+checks may come from any address (through another node's NodePort, or straight to the pod)."""
+GATEWAY_METRICS_PORTS = (15020, 15090)
+"""The gateway pods' metrics ports: Envoy's stats (15090, ``http-envoy-prom`` in the chart's templates/
+deployment.yaml, what the platform's PodMonitor scrapes) and pilot-agent's merged stats (15020)."""
+
+
+def _tcp(ports: tuple[int, ...]) -> list[dict[str, Any]]:
+    return [{"protocol": "TCP", "port": p} for p in ports]
+
+
+def gateway_network_policy(monitoring_namespace: str | None, prometheus_labels: dict[str, str]) -> dict[str, Any]:
+    """The NetworkPolicy spec for the ingress gateway pods (``istio: ingressgateway``): traffic ports from anywhere,
+    the metrics ports from the platform's Prometheus only (none without monitoring), ingress only. The gateway's
+    Envoy metrics carry every model's request counts and latencies by destination, which the models' own
+    NetworkPolicies keep to Prometheus (components/serving/_netpol.py); this keeps the gateway's copy the same. The
+    kubelet's probes come from the node, which NetworkPolicy always admits."""
+    rules: list[dict[str, Any]] = [{"ports": _tcp(GATEWAY_TRAFFIC_PORTS)}]
+    if monitoring_namespace is not None:
+        rules.append(
+            {
+                "from": [
+                    {
+                        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": monitoring_namespace}},
+                        "podSelector": {"matchLabels": dict(prometheus_labels)},
+                    }
+                ],
+                "ports": _tcp(GATEWAY_METRICS_PORTS),
+            }
+        )
+    return {"podSelector": {"matchLabels": dict(GATEWAY_SELECTOR)}, "policyTypes": ["Ingress"], "ingress": rules}
 
 
 @dataclass(frozen=True)
@@ -63,8 +116,9 @@ class Istio:
 
 
 def istiod_values(ctx: AddonContext) -> dict[str, Any]:
-    """istiod values: replicas (HPA floor too), PDB only with HA (a PDB on one replica blocks node drains), CNI, and
-    with CNI a RuntimeDefault seccomp profile on injected sidecars (the ``restricted`` Pod Security level needs it)."""
+    """istiod values: replicas (HPA floor too), PDB only with HA (a PDB on one replica blocks node drains), CNI,
+    with CNI a RuntimeDefault seccomp profile on injected sidecars (the ``restricted`` Pod Security level needs it),
+    and the mesh's path normalization (:data:`PATH_NORMALIZATION`)."""
     proxy = {"seccompProfile": {"type": "RuntimeDefault"}} if ctx.settings.istio_cni else {}
     return drop_empty(
         {
@@ -74,6 +128,7 @@ def istiod_values(ctx: AddonContext) -> dict[str, Any]:
             "topologySpreadConstraints": ctx.spread({"app": "istiod"}),
             "cni": {"enabled": ctx.settings.istio_cni},
             "global": {"defaultPodDisruptionBudget": {"enabled": ctx.ha}, "proxy": proxy},
+            "meshConfig": {"pathNormalization": {"normalization": PATH_NORMALIZATION}},
         }
     )
 
@@ -155,6 +210,39 @@ def install(ctx: AddonContext, namespace: pulumi.Resource) -> Istio:
         namespace=NAMESPACE,
         spec={"mtls": {"mode": "STRICT"}},
         depends_on=[base],
+    )
+    from components.platform import monitoring
+
+    watched = ctx.settings.monitoring.enabled
+    spec = gateway_network_policy(monitoring.NAMESPACE if watched else None, monitoring.PROMETHEUS_POD_LABELS)
+    net = k8s.networking.v1
+    k8s.networking.v1.NetworkPolicy(
+        child_name(ctx.name, "gateway-netpol"),
+        metadata=k8s.meta.v1.ObjectMetaArgs(
+            name=f"{GATEWAY_RELEASE}-netpol", namespace=NAMESPACE, labels=ctx.labels("gateway-netpol")
+        ),
+        spec=net.NetworkPolicySpecArgs(
+            pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=dict(GATEWAY_SELECTOR)),
+            policy_types=["Ingress"],
+            ingress=[
+                net.NetworkPolicyIngressRuleArgs(
+                    from_=[
+                        net.NetworkPolicyPeerArgs(
+                            namespace_selector=k8s.meta.v1.LabelSelectorArgs(
+                                match_labels=peer["namespaceSelector"]["matchLabels"]
+                            ),
+                            pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=peer["podSelector"]["matchLabels"]),
+                        )
+                        for peer in rule["from"]
+                    ]
+                    if "from" in rule
+                    else None,
+                    ports=[net.NetworkPolicyPortArgs(protocol=p["protocol"], port=p["port"]) for p in rule["ports"]],
+                )
+                for rule in spec["ingress"]
+            ],
+        ),
+        opts=child_opts(ctx.parent, provider=ctx.cluster.provider, depends_on=[namespace]),
     )
     return Istio(base, cni, istiod, gateway, peer)
 

@@ -40,6 +40,21 @@ API = "monitoring.coreos.com/v1"
 DASHBOARD_LABEL = "grafana_dashboard"
 DASHBOARDS = {"gpu": "dashboards/gpu.json", "model-serving": "dashboards/model-serving.json"}
 RULES = "rules/platform.yaml"
+PROMETHEUS_POD_LABELS = {
+    "app.kubernetes.io/name": "prometheus",
+    "operator.prometheus.io/name": f"{RELEASE}-prometheus",
+}
+"""The Prometheus pods of the platform's kube-prometheus-stack release, by the labels the chart's own NetworkPolicy
+selects them with at 88.5.3 (prometheus-community/helm-charts tag kube-prometheus-stack-88.5.3,
+charts/kube-prometheus-stack/templates/prometheus/networkpolicy.yaml: ``app.kubernetes.io/name: prometheus`` and
+``operator.prometheus.io/name: <crname>``). The operator (the chart's appVersion v0.93.1; read at v0.93.0) puts both
+on every Prometheus pod as selector labels, which it avoids changing (pkg/prometheus/server/operator.go
+``makeSelectorLabels``: ``app.kubernetes.io/name: prometheus``, ``operator.prometheus.io/name``, ``prometheus``, the
+latter two the CR's name; statefulset.go copies them into the pod template); ``operator.prometheus.io/name`` is the
+one it documents as "identifying the Prometheus/PrometheusAgent resource" (pkg/prometheus/common.go
+``PrometheusNameLabelName``). ``kube-prometheus-stack.prometheus.crname`` is ``<fullname>-prometheus``, and the
+fullname is the release name when it contains the chart name (_helpers.tpl; ``cleanPrometheusOperatorObjectNames:
+false`` at 88.5.3). Model and gateway NetworkPolicies admit these pods to the metrics ports."""
 
 
 @dataclass(frozen=True)

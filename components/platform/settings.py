@@ -257,7 +257,9 @@ class MonitoringSpec(Spec):
     enabled: bool = True
     (
         "Install kube-prometheus-stack, the DCGM exporter where needed, and each model's PodMonitor, SLO alerts and "
-        "dashboard."
+        "dashboard. With ``false`` each model's NetworkPolicy admits no scraper at all on its metrics ports (15090, "
+        "15020, and 9091 in Knative mode): a Prometheus of your own cannot scrape the models, and Istio's app probes "
+        "on 15020 still work (the kubelet comes from the node)."
     )
     retention: str = "15d"
     """How long Prometheus keeps metrics: a Prometheus duration such as ``15d`` or ``720h``."""

@@ -23,12 +23,15 @@ FREE_FORM = frozenset({"nodeSelector", "labels", "annotations", "podLabels", "po
 RENDERED_WHOLE: Mapping[str, frozenset[str]] = {
     "kserve-resources": frozenset({"kserve.storage.containerSecurityContext"}),
     "dcgm-exporter": frozenset({"securityContext"}),
+    "istiod": frozenset({"meshConfig"}),
 }
 """Per chart key, value paths whose map the chart renders whole with ``toYaml`` (a Kubernetes object, so any of
 its fields is known even when the chart's default lists only some). kserve-resources v0.20.0:
 templates/clusterstoragecontainer.yaml renders ``kserve.storage.containerSecurityContext`` as the container's
 ``securityContext``; dcgm-exporter 4.8.2 templates/daemonset.yaml renders ``securityContext`` as the exporter's
-(``toYaml .Values.securityContext``)."""
+(``toYaml .Values.securityContext``); istiod 1.30.3 templates/configmap.yaml merges ``meshConfig`` over its mesh
+config and renders it whole (``mergeOverwrite``, ``toYaml``; values.yaml: "See
+https://istio.io/docs/reference/config/istio.mesh.v1alpha1/ for all available options")."""
 
 
 DOCUMENTED: Mapping[str, Mapping[str, Any]] = {

@@ -40,13 +40,35 @@ istio.io/latest/docs/reference/config/security/authorization-policy/#Source):
 
 Prometheus scrapes the sidecar's own port 15090, which Istio's iptables rules do not redirect, so no policy
 applies there (:mod:`components.serving._monitoring`).
+
+**Callers reach the inference API only.** The model server answers more than inference on the serving port: every
+KServe Python runtime (sklearn, xgboost, lightgbm, the Hugging Face server, the TorchServe wrapper) serves ``GET
+/metrics`` (python/kserve/kserve/protocol/rest/server.py ``_register_endpoints``, kserve v0.20.0) and ``POST
+/v2/repository/models/{name}/load`` and ``/unload`` (protocol/rest/v2_endpoints.py ``register_v2_endpoints``:
+unload deletes the model from the server, model_repository.py, and the pod stays Ready answering 404); Triton 23.05
+(the image of kserve-tritonserver, upstream/reference/kserve-v0.20.0-clusterservingruntimes.yaml; triton-inference-
+server/server v2.34.0 src/http_server.cc ``HTTPAPIServer::Handle``) also serves ``/v2/repository/...`` (index, load,
+unload), ``/v2/logging``, ``/v2/trace/setting`` and ``/v2/models/<m>/trace/setting``, ``/v2/systemsharedmemory/...``,
+``/v2/cudasharedmemory/...``, ``/v2/models/stats`` and ``/v2/models/<m>/config|stats``. So every caller rule names
+the paths of the model's protocol, as an allow-list (:data:`INFERENCE_API`), taken from KServe v0.20.0's REST
+routers: ``v1_endpoints.py`` ``register_v1_endpoints``, ``v2_endpoints.py`` ``register_v2_endpoints``, ``/`` (server
+liveness, server.py), ``openai/endpoints.py`` ``register_openai_endpoints`` (prefix ``/openai``,
+``KSERVE_OPENAI_ROUTE_PREFIX`` unset) and, for the Hugging Face server, ``timeseries/endpoints.py``
+``register_time_series_endpoints``. Model names are path templates (``{*}``: exactly one path segment, Istio >= 1.22
+``pkg/config/security/security.go`` ``CheckValidPathTemplate``, compiled to Envoy's ``uri_template`` matcher,
+pilot/pkg/security/authz/matcher/template.go, Istio 1.30.3), because Triton and TorchServe name a model after its
+directory in the model repository, not after the InferenceService. Triton's ``/v2/models/stats`` (the statistics of
+every model) has the shape of a model's metadata path and is excluded by ``notPaths``. A request is matched on its
+path after the mesh's path normalization (``meshConfig.pathNormalization: DECODE_AND_MERGE_SLASHES``,
+:mod:`components.platform.istio`), the same path Envoy forwards to the model server.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from components.platform import knative
+from components.platform import istio, knative
 from components.serving._runtime import ISVC_LABEL
 from components.serving.spec import ModelSpec
 
@@ -77,6 +99,16 @@ def principal(namespace: str, service_account: str) -> str:
 
 ACTIVATOR = principal(KNATIVE_NAMESPACE, ACTIVATOR_SERVICE_ACCOUNT)
 AUTOSCALER = principal(KNATIVE_NAMESPACE, AUTOSCALER_SERVICE_ACCOUNT)
+GATEWAY = principal(istio.NAMESPACE, istio.GATEWAY_RELEASE)
+"""The ingress gateway pods (public and knative-local-gateway): the gateway chart's service account is its release
+name (manifests/charts/gateway/templates/_helpers.tpl, Istio 1.30.3)."""
+NETWORK_PROBE_HEADER = "K-Network-Probe"
+NETWORK_PROBE_VALUE = "probe"
+"""Knative's ingress readiness probe (knative.dev/networking pkg/status/status.go, vendored by net-istio
+knative-v1.21.3: ``GET /healthz`` with ``K-Network-Probe: probe``, sent to each gateway pod and routed like a request
+to the revision's endpoints). The queue-proxy answers it itself whatever the path (knative.dev/pkg
+network/handlers/drain.go ``isKProbe``: ``Header.Get(K-Network-Probe) == "probe"``); Istio's exact match sees
+repeated headers joined with ``,``, so it matches only a request whose one value is ``probe``."""
 
 
 def selector(name: str) -> dict[str, Any]:
@@ -109,34 +141,104 @@ def _to(ports: list[str], **operation: Any) -> list[dict[str, Any]]:
     return [{"operation": {"ports": ports, **operation}}]
 
 
+@dataclass(frozen=True)
+class Api:
+    """The paths of one inference API, by method (Istio ``paths``: exact, ``prefix*``, ``*suffix`` or a template)."""
+
+    get: tuple[str, ...] = ()
+    post: tuple[str, ...] = ()
+    not_paths: tuple[str, ...] = ()
+
+
+ROOT = Api(get=("/",))
+"""KServe's server liveness ``GET /`` (server.py ``root_router``)."""
+V1 = Api(get=("/v1/models", "/v1/models/{*}"), post=("/v1/models/{*}",))
+"""``register_v1_endpoints``: ``GET /v1/models``, ``GET /v1/models/{name}`` and ``POST
+/v1/models/{name}:predict`` / ``:explain`` (``{name}:predict`` is one path segment)."""
+V2 = Api(
+    get=(
+        "/v2",
+        "/v2/health/live",
+        "/v2/health/ready",
+        "/v2/models",
+        "/v2/models/{*}",
+        "/v2/models/{*}/ready",
+        "/v2/models/{*}/versions/{*}",
+        "/v2/models/{*}/versions/{*}/ready",
+    ),
+    post=("/v2/models/{*}/infer", "/v2/models/{*}/versions/{*}/infer"),
+    not_paths=("/v2/models/stats",),
+)
+"""``register_v2_endpoints`` without the model repository (``/v2/repository/...``); ``/v2/models/stats`` is Triton's
+statistics of every model (http_server.cc ``Handle``), not a model called "stats"."""
+OPENAI = Api(
+    get=("/openai/v1/models", "/openai/v1/models/{*}"),
+    post=("/openai/v1/completions", "/openai/v1/chat/completions", "/openai/v1/embeddings", "/openai/v1/rerank"),
+)
+"""``register_openai_endpoints`` with the default prefix ``/openai`` (openai/endpoints.py ``OPENAI_ROUTE_PREFIX``)."""
+TIME_SERIES = Api(get=("/v1/timeseries/models",), post=("/v1/timeseries/forecast",))
+"""``register_time_series_endpoints`` (the Hugging Face server's time-series models)."""
+INFERENCE_API: dict[str, tuple[Api, ...]] = {"v1": (ROOT, V1), "v2": (ROOT, V2), "openai": (ROOT, OPENAI, V1)}
+"""The APIs callers may use, by the model's protocol. ``openai`` is the Hugging Face server, which KServe matches as
+v1 (the predictor has no ``protocolVersion``) and which serves ``/v1/models/{name}:predict`` for its non-generative
+tasks beside the OpenAI routes."""
+
+
+def inference_api(spec: ModelSpec) -> tuple[Api, ...]:
+    """The inference APIs of ``spec``'s protocol (and the time-series API of the Hugging Face server)."""
+    apis = INFERENCE_API[spec.effective_protocol]
+    return (*apis, TIME_SERIES) if spec.format == "huggingface" else apis
+
+
+def inference_operations(spec: ModelSpec, ports: list[str]) -> list[dict[str, Any]]:
+    """The ``to`` list of a caller rule: on ``ports``, the GET and the POST paths of the model's inference API."""
+    apis = inference_api(spec)
+    out: list[dict[str, Any]] = []
+    for method, paths in (("GET", [p for a in apis for p in a.get]), ("POST", [p for a in apis for p in a.post])):
+        operation: dict[str, Any] = {"ports": list(ports), "methods": [method], "paths": paths}
+        excluded = [p for a in apis for p in a.not_paths]
+        if excluded:
+            operation["notPaths"] = excluded
+        out.append({"operation": operation})
+    return out
+
+
 def authorization_policy(name: str, spec: ModelSpec, deployment_mode: str = "Knative") -> dict[str, Any]:
     """The ALLOW AuthorizationPolicy spec for the model's pods.
 
-    - public + jwt: requests with a valid token's principal (``requestPrincipals: ["*"]``), on the serving ports;
-    - public + allowAnonymous: everyone, on the serving ports (an explicit allow, so a namespace default-deny does
-      not hide it);
-    - internal: the listed namespaces and the model's own, on the serving ports.
-    In Knative mode the activator's probes (never its requests: module docstring) and the autoscaler's scrapes are
-    admitted by principal.
+    - public + jwt: requests with a valid token's principal (``requestPrincipals: ["*"]``);
+    - public + allowAnonymous: everyone (an explicit allow, so a namespace default-deny does not hide it);
+    - internal: the listed namespaces and the model's own;
+    each on the serving ports and the inference API's paths only (:func:`inference_operations`). In Knative mode the
+    activator's probes (never its requests: module docstring), the gateways' ingress readiness probes
+    (:data:`NETWORK_PROBE_VALUE`; both answered by the queue-proxy, never passed to the model) and the autoscaler's
+    scrapes are admitted by principal.
     """
     access = spec.access
     ports = serving_ports(deployment_mode)
     rules: list[dict[str, Any]]
+    api = inference_operations(spec, ports)
     if access.mode == "public" and access.allow_anonymous:
-        rules = [{"to": _to(ports)}]
+        rules = [{"to": api}]
     elif access.mode == "public":
-        rules = [{"from": [{"source": {"requestPrincipals": ["*"]}}], "to": _to(ports)}]
+        rules = [{"from": [{"source": {"requestPrincipals": ["*"]}}], "to": api}]
     else:
-        rules = [{"from": [{"source": {"namespaces": callers(spec)}}], "to": _to(ports)}]
+        rules = [{"from": [{"source": {"namespaces": callers(spec)}}], "to": api}]
     if deployment_mode == "Knative":
-        if not (access.mode == "public" and access.allow_anonymous):
-            rules.append(
-                {
-                    "from": [{"source": {"principals": [ACTIVATOR]}}],
-                    "to": _to(ports, methods=["GET"]),
-                    "when": [{"key": "request.headers[User-Agent]", "values": [ACTIVATOR_PROBE_AGENT]}],
-                }
-            )
+        rules.append(
+            {
+                "from": [{"source": {"principals": [ACTIVATOR]}}],
+                "to": _to(ports, methods=["GET"]),
+                "when": [{"key": "request.headers[User-Agent]", "values": [ACTIVATOR_PROBE_AGENT]}],
+            }
+        )
+        rules.append(
+            {
+                "from": [{"source": {"principals": [GATEWAY]}}],
+                "to": _to(ports, methods=["GET"]),
+                "when": [{"key": f"request.headers[{NETWORK_PROBE_HEADER}]", "values": [NETWORK_PROBE_VALUE]}],
+            }
+        )
         rules.append(
             {
                 "from": [{"source": {"principals": [AUTOSCALER]}}],

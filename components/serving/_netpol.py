@@ -5,17 +5,16 @@ Istio decides who may call a model (:mod:`components.serving._auth`), but the in
 15090,15021,15020``: manifests/charts/istio-control/istio-discovery/files/injection-template.yaml, Istio 1.30.3), so
 no Istio policy applies there and any pod that reaches the pod IP reads the model's request metrics. Only a
 Kubernetes NetworkPolicy can close them. This one selects the model's pods (``serving.kserve.io/inferenceservice:
-<name>``), has ``policyTypes: [Ingress]`` only (egress stays open) and two rules:
+<name>``), has ``policyTypes: [Ingress]`` only (egress stays open) and these rules:
 
 1. from anywhere, TCP, the ports the serving path uses (Istio decides there, as before):
 
    - Knative mode, the queue-proxy's ports (pkg/networking/constants.go, knative/serving knative-v1.21.3):
      8012 (HTTP/1) and 8013 (h2c): requests from the gateways, the activator and meshed callers, and the activator's
-     probes; 8112 (``BackendHTTPSPort``: the queue-proxy's TLS port when Knative's system-internal TLS is on); 8022
-     (``QueueAdminPort``: the user container's preStop ``/wait-for-drain``, pkg/reconciler/revision/resources/
-     deploy.go, called by the kubelet); 9090 (``AutoscalingQueueMetricsPort``: the autoscaler's scrape, admitted by
-     principal in the AuthorizationPolicy). The queue-proxy declares no other serving port (queue.go
-     ``queueNonServingPorts`` + the serving port + ``queueHTTPSPort``; profiling's 8008 only with profiling on).
+     probes; 8112 (``BackendHTTPSPort``: the queue-proxy's TLS port when Knative's system-internal TLS is on); 9090
+     (``AutoscalingQueueMetricsPort``: the autoscaler's scrape, admitted by principal in the AuthorizationPolicy).
+     The queue-proxy declares no other serving port (queue.go ``queueNonServingPorts`` + the serving port +
+     ``queueHTTPSPort``; profiling's 8008 only with profiling on).
    - Standard mode, the model server's 8080 (KServe ``InferenceServiceDefaultHttpPort``, v0.20.0; the runtimes we
      install declare no other port: upstream/reference/kserve-v0.20.0-clusterservingruntimes.yaml).
    - Istio: 15021 (the sidecar's readiness endpoint, ``/healthz/ready`` only) and 15008 (HBONE: "Sidecar workloads
@@ -24,7 +23,18 @@ Kubernetes NetworkPolicy can close them. This one selects the model's pods (``se
      it arrived on its original port; NetworkPolicy is enforced on the host, outside the pod (same page), so it sees
      8012, not 15006, and 15006 needs no rule.
 
-2. from the platform's Prometheus only (its namespace, by the ``kubernetes.io/metadata.name`` label the API server
+2. Knative mode, from the model's own pods only, 8022 (``QueueAdminPort``). Its one handler, ``/wait-for-drain``
+   (pkg/queue/sharedmain/handlers.go ``adminHandler``, knative/serving knative-v1.21.3), drains the queue-proxy: it
+   is the user container's preStop hook (pkg/reconciler/revision/resources/deploy.go ``userLifecycle``), which the
+   kubelet no longer calls on 8022: Istio rewrites lifecycle ``httpGet`` hooks to pilot-agent's status port,
+   ``15020/app-lifecycle/<container>/prestopz`` (Istio 1.30.3 pkg/kube/inject/app_probe.go
+   ``convertAppLifecycleHandler``; knative/serving#16164), and pilot-agent then calls ``<pod IP>:8022`` from inside
+   the pod (pilot/cmd/pilot-agent/status/server.go ``appProbersDestination`` is the pod IP). A connection from a
+   pod to its own IP stays in its network namespace, which a plugin enforcing at the pod's interface does not see
+   (our reading, not a documented guarantee: hence the rule admits the model's own pods rather than no one);
+   without Istio's rewrite the kubelet calls from the node, which is always allowed. No other pod has a reason to
+   reach 8022 (Istio refuses it at L7 too: no ALLOW rule names the port).
+3. from the platform's Prometheus only (its namespace, by the ``kubernetes.io/metadata.name`` label the API server
    sets on every namespace, and its pods by the labels kube-prometheus-stack selects them with), the metrics ports:
    15090 (Envoy's ``/stats/prometheus``, what the model's PodMonitor scrapes), 15020 (pilot-agent's status
    server: ``/stats/prometheus`` and ``/metrics`` serve Envoy's stats merged with the application's,
@@ -40,8 +50,13 @@ always allowed, whatever the pod's or the node's IP address (kubernetes.io/docs/
 network-policies/, the list of what a pod may be allowed to talk to; the same in the French translation,
 kubernetes.io/fr/docs/concepts/services-networking/network-policies/). The EKS network policy agent adds the node
 IP to every pod's ingress allow map (aws/aws-network-policy-agent PR #65, "Ignore policy restrictions against Node
-IP"); Cilium (GKE Dataplane V2, AKS) allows its local host's identity into every endpoint (cilium/cilium
-pkg/policy ``LabelAllowLocalHostIngress``).
+IP"). For GKE Dataplane V2 and AKS's Cilium this is inferred, not read: upstream Cilium allows its local host's
+identity into every endpoint (cilium/cilium pkg/policy ``LabelAllowLocalHostIngress``) and, in Kubernetes mode,
+turns ``allow-localhost``'s default ``auto`` into ``always`` unless it is set explicitly (cilium/cilium daemon/cmd
+``initAndValidateDaemonConfig``: "Kubernetes demands that the localhost can always reach local pods"), but neither
+cloud publishes the configuration of the Cilium it runs. Were the node not exempt there, the kubelet's probes on
+15020 (Istio's rewritten app probes; rule 3 admits only Prometheus there) would fail and the model would never
+become Ready: a failure the first deploy shows, not a silent opening.
 
 **Ports listed, not ranges.** "Allow everything but the metrics ports" would need ``endPort`` ranges, and a network
 plugin that does not support ``endPort`` applies such a rule "covering only the port field (single port)"
@@ -64,15 +79,8 @@ from components.serving._runtime import ISVC_LABEL
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 """Set by the API server on every namespace to its name (Kubernetes >= 1.22, kubernetes.io/docs/reference/labels-
 annotations-taints/#kubernetes-io-metadata-name)."""
-PROMETHEUS_POD_LABELS = {
-    "app.kubernetes.io/name": "prometheus",
-    "prometheus": f"{monitoring.RELEASE}-prometheus",
-}
-"""The Prometheus pods of the platform's kube-prometheus-stack release, as the chart itself selects them
-(charts/kube-prometheus-stack/templates/prometheus/networkpolicy.yaml: ``app.kubernetes.io/name: prometheus`` and
-``prometheus: <crname>``; ``kube-prometheus-stack.prometheus.crname`` is ``<fullname>-prometheus``, and the fullname
-is the release name when it contains the chart name, _helpers.tpl; values: ``cleanPrometheusOperatorObjectNames:
-false`` at 88.5.3)."""
+PROMETHEUS_POD_LABELS = monitoring.PROMETHEUS_POD_LABELS
+"""The platform's Prometheus pods (:data:`components.platform.monitoring.PROMETHEUS_POD_LABELS`, with sources)."""
 ENVOY_STATS_PORT = 15090
 AGENT_STATUS_PORT = 15020
 ISTIO_HEALTH_PORT = 15021
@@ -86,7 +94,7 @@ def open_ports(deployment_mode: str) -> list[int]:
     """The pod ports anyone may connect to (the mesh decides who may call): the serving path's."""
     ports = [int(p) for p in serving_ports(deployment_mode)]
     if deployment_mode == "Knative":
-        ports += [QUEUE_HTTPS_PORT, QUEUE_ADMIN_PORT, int(AUTOSCALER_METRICS_PORT)]
+        ports += [QUEUE_HTTPS_PORT, int(AUTOSCALER_METRICS_PORT)]
     return sorted([*ports, HBONE_PORT, ISTIO_HEALTH_PORT])
 
 
@@ -106,6 +114,10 @@ def network_policy(name: str, deployment_mode: str, monitoring_namespace: str | 
     """The NetworkPolicy spec for model ``name`` (see the module docstring). ``monitoring_namespace``: where the
     platform's Prometheus runs, or None when the platform runs no monitoring (then no pod reads the metrics ports)."""
     rules: list[dict[str, Any]] = [{"ports": _tcp(open_ports(deployment_mode))}]
+    if deployment_mode == "Knative":
+        rules.append(
+            {"from": [{"podSelector": {"matchLabels": {ISVC_LABEL: name}}}], "ports": _tcp([QUEUE_ADMIN_PORT])}
+        )
     if monitoring_namespace is not None:
         rules.append(
             {

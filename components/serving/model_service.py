@@ -175,17 +175,25 @@ def cluster_url(name: str, spec: ModelSpec, platform: PlatformHandles) -> str:
     return f"http://{name}-predictor.{spec.namespace}.svc.cluster.local"
 
 
-def metrics_exposure_warning(name: str, spec: ModelSpec, enforced: bool | None) -> str | None:
+def metrics_exposure_warning(
+    name: str, spec: ModelSpec, enforced: bool | None, deployment_mode: str = "Knative"
+) -> str | None:
     """What the plan says when the cluster may not enforce the model's NetworkPolicy (``enforced`` not True): then
-    any pod that reaches a model pod's IP reads its request metrics (ports 15090, 15020, 9091)."""
+    any pod that reaches a model pod's IP reads its request metrics on the ports the NetworkPolicy would close
+    (:func:`components.serving._netpol.metrics_ports`: 15090, 15020, and the queue-proxy's 9091 in Knative mode
+    only; Standard mode has no queue-proxy)."""
     if enforced is True:
         return None
     state = "does not enforce" if enforced is False else "may not enforce"
+    ports = ", ".join(str(p) for p in sorted(_netpol.metrics_ports(deployment_mode), key=_WARNING_ORDER.index))
     return (
         f"model {spec.namespace}/{name}: the cluster {state} NetworkPolicy, so any pod that reaches a model pod's IP "
-        "can read its request metrics (ports 15090, 15020, 9091); serving is unaffected. If the cluster's network "
+        f"can read its request metrics (ports {ports}); serving is unaffected. If the cluster's network "
         "plugin enforces NetworkPolicy, set cluster.existing.networkPolicy: enforced"
     )
+
+
+_WARNING_ORDER = [_netpol.ENVOY_STATS_PORT, _netpol.AGENT_STATUS_PORT, _netpol.QUEUE_USER_METRICS_PORT]
 
 
 class ModelService(pulumi.ComponentResource):
@@ -316,7 +324,7 @@ class ModelService(pulumi.ComponentResource):
             ),
             opts=opts_(),
         )
-        if why := metrics_exposure_warning(name, spec, cluster.network_policy_enforced):
+        if why := metrics_exposure_warning(name, spec, cluster.network_policy_enforced, platform.deployment_mode):
             pulumi.log.warn(why, resource=self)
         if spec.scaling.min_replicas >= 2:
             k8s.policy.v1.PodDisruptionBudget(

@@ -23,6 +23,14 @@ Pure (dicts in, verdicts out), so the tests and, later, the policy pack can run 
    headers will be logically concatenated with ','" for route and RBAC header matching). A plaintext peer has no
    principal and no namespace: ``principals``/``namespaces`` never match it, ``notPrincipals``/``notNamespaces``
    always do (the negation of a failed ``authenticated`` matcher).
+5. ``paths`` and ``notPaths`` are matched on the request's path without its query (istio.io/latest/docs/reference/
+   config/security/normalization/ "Path with query") after the mesh's path normalization (:func:`normalize_path`,
+   ``meshConfig.pathNormalization``; the normalized path is also what Envoy forwards), exactly, by prefix, by suffix,
+   or as a template: ``{*}`` is one path segment and ``{**}`` any number of them, at the end only (Istio 1.30.3
+   pkg/config/security/security.go ``CheckValidPathTemplate``; compiled to Envoy's ``uri_template`` matcher,
+   pilot/pkg/security/authz/matcher/template.go, where ``*`` is ``[a-zA-Z0-9-._~%!$&'()+,;:@]+`` and ``**`` the same
+   with ``/``, zero or more: envoyproxy/envoy source/extensions/path/uri_template_lib/uri_template_internal.cc
+   ``kLiteral``, ``toRegexPattern``).
 
 **The hops** (Knative mode; sources in the functions below): the public gateway and knative-local-gateway are the
 same Envoy pods (``istio: ingressgateway`` in ``istio-system``; net-istio 1.21 config/203-local-gateway.yaml: port
@@ -57,6 +65,7 @@ label the API server sets on every namespace to its name) are not evaluated (:cl
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -166,11 +175,14 @@ class Verdict:
 
 @dataclass(frozen=True)
 class Source:
-    """Who opens a TCP connection, as a NetworkPolicy sees it: a pod (its namespace and labels), or the node the
-    destination pod runs on (``namespace`` None: the kubelet)."""
+    """Who opens a TCP connection, as a NetworkPolicy sees it: a pod (its namespace and labels), the node the
+    destination pod runs on (``namespace`` None: the kubelet), or an address outside the cluster's pods
+    (``external``: the internet through a load balancer, or another node's NodePort), which only a rule without
+    ``from`` (or an ``ipBlock``, not evaluated) admits."""
 
     namespace: str | None
     labels: tuple[tuple[str, str], ...] = ()
+    external: bool = False
 
     def label_map(self) -> dict[str, str]:
         """The pod's labels."""
@@ -179,6 +191,8 @@ class Source:
 
 NODE = Source(None)
 """The destination pod's node (the kubelet's probes and lifecycle hooks)."""
+EXTERNAL = Source(None, external=True)
+"""A client outside the cluster's pods: the internet through the load balancer, its health checks."""
 
 
 def source(namespace: str, labels: Mapping[str, str] | None = None) -> Source:
@@ -213,7 +227,7 @@ NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 def _peer(peer: Mapping[str, Any], policy_namespace: str, src: Source) -> bool:
     if "ipBlock" in peer:
         raise Unsupported("NetworkPolicy ipBlock peer")
-    if src.namespace is None:
+    if src.namespace is None:  # the node, or an external address: no pod or namespace selector matches it
         return False
     pods, namespaces = peer.get("podSelector"), peer.get("namespaceSelector")
     if namespaces is None and src.namespace != policy_namespace:
@@ -261,7 +275,7 @@ def admits(
     ]
     if not policies:
         return Verdict(True, f"{workload.name}:{port} not isolated by any NetworkPolicy")
-    if src.namespace is None:
+    if src.namespace is None and not src.external:
         return Verdict(True, f"{workload.name}:{port} from its node (always allowed)")
     for policy in policies:
         ns = policy["metadata"].get("namespace", "default")
@@ -273,6 +287,66 @@ def admits(
             ):
                 return Verdict(True, f"{workload.name}:{port} allowed by NetworkPolicy {policy['metadata']['name']}")
     return Verdict(False, f"connection refused at {workload.name}:{port}: no NetworkPolicy rule allows it")
+
+
+PATH_NORMALIZATION = istio.PATH_NORMALIZATION
+"""The platform's ``meshConfig.pathNormalization`` (components/platform/istio.py)."""
+_UNRESERVED = frozenset("-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+_SEGMENT = "[a-zA-Z0-9\\-._~%!$&'()+,;:@]"
+"""Envoy's ``kLiteral`` (uri_template_internal.cc): what ``*`` of a path template matches, one or more of them."""
+
+
+def _remove_dot_segments(path: str) -> str:
+    """RFC 3986 section 5.2.4."""
+    out: list[str] = []
+    for segment in path.split("/")[1:]:
+        if segment == "..":
+            if out:
+                out.pop()
+        elif segment != ".":
+            out.append(segment)
+    trailing = path.endswith(("/.", "/..")) and (out or path.count("/") > 1)
+    return "/" + "/".join(out) + ("/" if trailing and out else "")
+
+
+def normalize_path(path: str, normalization: str = PATH_NORMALIZATION) -> str | None:
+    """The path (query excluded) after Istio's normalization, or None when Envoy rejects the request (``%00``: 400).
+
+    istio.io/latest/docs/reference/config/security/normalization/ and /docs/ops/best-practices/security/
+    ("Customize your system on path normalization"), in their order: ``DECODE_AND_MERGE_SLASHES`` first decodes
+    ``%2F``/``%5C``; ``BASE`` (the default) decodes the ``%XX`` of unreserved characters, turns ``\\`` into ``/``
+    and resolves ``.``/``..`` (RFC 3986); ``MERGE_SLASHES`` and ``DECODE_AND_MERGE_SLASHES`` then merge slashes;
+    ``NONE`` changes nothing."""
+    if "%00" in path:
+        return None
+    if normalization == "NONE":
+        return path
+    if normalization == "DECODE_AND_MERGE_SLASHES":
+        path = re.sub("%2[fF]", "/", path)
+        path = re.sub("%5[cC]", "\\\\", path)
+    path = re.sub(
+        "%([0-9A-Fa-f]{2})", lambda m: chr(int(m[1], 16)) if chr(int(m[1], 16)) in _UNRESERVED else m[0], path
+    )
+    path = _remove_dot_segments(path.replace("\\", "/"))
+    if normalization in ("MERGE_SLASHES", "DECODE_AND_MERGE_SLASHES"):
+        path = re.sub("/{2,}", "/", path)
+    return path
+
+
+def path_template(pattern: str) -> re.Pattern[str]:
+    """An Istio path template (``{*}``, ``{**}``) as the regular expression Envoy matches the whole path with."""
+    parts = re.split(r"(\{\*\*\}|\{\*\})", pattern)
+    regex = "".join(
+        f"{_SEGMENT}+" if part == "{*}" else f"(?:{_SEGMENT}|/)*" if part == "{**}" else re.escape(part)
+        for part in parts
+    )
+    return re.compile(regex)
+
+
+def _match_path(path: str | None, pattern: str) -> bool:
+    if path is not None and ("{*}" in pattern or "{**}" in pattern):
+        return path_template(pattern).fullmatch(path) is not None
+    return _match(path, pattern)
 
 
 def _match(value: str | None, pattern: str, *, fold: bool = False, presence: bool = False) -> bool:
@@ -304,6 +378,12 @@ def _field(spec: Mapping[str, Any], key: str, value: str | None, *, fold: bool =
     if neg in spec:
         ok = ok and not _any(value, spec[neg], fold=fold, presence=presence)
     return ok
+
+
+def _paths(spec: Mapping[str, Any], path: str | None) -> bool:
+    """``paths`` and ``notPaths`` (both must hold when both are given), on the normalized path."""
+    ok = "paths" not in spec or any(_match_path(path, p) for p in spec["paths"])
+    return ok and not ("notPaths" in spec and any(_match_path(path, p) for p in spec["notPaths"]))
 
 
 def envoy_header(request: Request, name: str) -> str | None:
@@ -352,7 +432,7 @@ def _operation(op: Mapping[str, Any], request: Request) -> bool:
     return (
         _field(op, "hosts", request.host, fold=True, presence=True)
         and _field(op, "ports", str(request.port))
-        and _field(op, "paths", request.path.split("?", 1)[0])
+        and _paths(op, normalize_path(request.path.split("?", 1)[0]))
         and _field(op, "methods", request.method)
     )
 
@@ -425,6 +505,8 @@ def authenticate(objects: Sequence[Mapping[str, Any]], workload: Workload, reque
 
 def decide(objects: Sequence[Mapping[str, Any]], workload: Workload, peer: Peer, request: Request) -> Verdict:
     """Istio's decision for ``request`` from ``peer`` at ``workload`` (see the module docstring)."""
+    if normalize_path(request.path.split("?", 1)[0]) is None:
+        return Verdict(False, f"400 at {workload.name}: path rejected by Envoy's normalization")
     accepted, request_principal = authenticate(objects, workload, request)
     if not accepted:
         return Verdict(False, f"401 at {workload.name}: token rejected by RequestAuthentication")
@@ -629,7 +711,12 @@ def routes(
     base = Request(host="", port=0, path=path, method=method, headers=headers_of(headers), token=token)
     out: dict[str, list[Outcome]] = {}
     if m.public_host is not None:
-        gw = decide(objects, GATEWAY, PLAINTEXT, replace(base, host=m.public_host, port=PUBLIC_GATEWAY_PORT))
+        l4 = admits(objects, GATEWAY, EXTERNAL, PUBLIC_GATEWAY_PORT)
+        gw = (
+            decide(objects, GATEWAY, PLAINTEXT, replace(base, host=m.public_host, port=PUBLIC_GATEWAY_PORT))
+            if l4.allowed
+            else l4
+        )
         if not gw.allowed:
             out["public gateway"] = [Outcome("gateway", False, (gw.why,))]
         else:
@@ -640,7 +727,12 @@ def routes(
         raise ValueError(f"caller {caller.label}: a pod caller needs its src (namespace and labels)")
     src = caller.src
     if m.mode == "Knative":
-        gw = decide(objects, GATEWAY, PLAINTEXT, replace(base, host=m.top_host, port=LOCAL_GATEWAY_PORT))
+        l4 = admits(objects, GATEWAY, src, LOCAL_GATEWAY_PORT)
+        gw = (
+            decide(objects, GATEWAY, PLAINTEXT, replace(base, host=m.top_host, port=LOCAL_GATEWAY_PORT))
+            if l4.allowed
+            else l4
+        )
         out["local gateway"] = (
             _via_local_gateway(objects, m, base, at_zero, gw.why)
             if gw.allowed
@@ -723,3 +815,59 @@ def metrics_scrapers(objects: Sequence[Mapping[str, Any]], isvc: Mapping[str, An
         req = Request(host=m.predictor_host, port=port, path="/metrics", method="GET")
         out[str(port)] = decide(objects, m.pods, caller.peer, req).allowed
     return out
+
+
+def inference_request(isvc: Mapping[str, Any]) -> tuple[str, str]:
+    """(method, path) of an inference call in the protocol of the model of ``isvc``: v2 ``/v2/models/<name>/infer``,
+    the Hugging Face server without ``protocolVersion`` (openai) ``/openai/v1/chat/completions``, else v1
+    ``/v1/models/<name>:predict`` (KServe v0.20.0 REST routers, :mod:`components.serving._auth`)."""
+    name = isvc["metadata"]["name"]
+    model = isvc["spec"]["predictor"]["model"]
+    protocol = model.get("protocolVersion")
+    if protocol == "v2":
+        return "POST", f"/v2/models/{name}/infer"
+    if protocol is None and model.get("modelFormat", {}).get("name") == "huggingface":
+        return "POST", "/openai/v1/chat/completions"
+    return "POST", f"/v1/models/{name}:predict"
+
+
+INGRESS_PROBE_HEADERS: Headers = (
+    ("User-Agent", "Knative-Ingress-Probe"),
+    (_auth.NETWORK_PROBE_HEADER, _auth.NETWORK_PROBE_VALUE),
+    ("K-Network-Hash", "override"),
+)
+"""What Knative's ingress prober sends (knative.dev/networking pkg/status/status.go ``processWorkItem``, vendored by
+net-istio knative-v1.21.3: ``GET /healthz``, ``User-Agent: Knative-Ingress-Probe``, ``K-Network-Probe: probe``,
+``K-Network-Hash: override``) to each gateway pod, which routes it like a request to the revision."""
+
+
+def ingress_probe(objects: Sequence[Mapping[str, Any]], isvc: Mapping[str, Any], *, at_zero: bool) -> bool:
+    """Whether Knative's ingress readiness probe for the model (Knative mode) is answered by every backend of the
+    revision: the activator at zero (or while it buffers), which answers it itself (pkg/activator/handler/
+    probe_handler.go ``ProbeHandler``, cmd/activator/main.go, knative/serving knative-v1.21.3), and the pods, where
+    the model's policies must let the gateway's probe reach the queue-proxy, which answers it itself
+    (:func:`probe`). A Route whose probe is refused never becomes Ready, and neither does the InferenceService."""
+    m = model_of(isvc)
+    if m.mode != "Knative":
+        raise ValueError(f"{m.name}: Knative's ingress probe exists in Knative mode only")
+    req = Request(m.predictor_host, m.port, path="/healthz", method="GET", headers=INGRESS_PROBE_HEADERS)
+    gateway = Peer(GATEWAY_PRINCIPAL, GATEWAY_NAMESPACE)
+    answered = True
+    if at_zero or m.activator_when_running:
+        activator = replace(req, port=8012)
+        answered = (
+            admits(objects, ACTIVATOR, GATEWAY_SOURCE, 8012).allowed
+            and decide(objects, ACTIVATOR, gateway, activator).allowed
+        )
+    if not at_zero:
+        pods = admits(objects, m.pods, GATEWAY_SOURCE, m.port).allowed and decide(objects, m.pods, gateway, req).allowed
+        answered = answered and pods and probe(req)
+    return answered
+
+
+def gateway_metrics_scrapers(objects: Sequence[Mapping[str, Any]], caller: Caller) -> dict[str, bool]:
+    """Which metrics ports of the ingress gateway pods (Envoy's 15090, pilot-agent's 15020: not intercepted, no
+    sidecar policy) ``caller`` can connect to; the internet comes as an external address (through a load balancer
+    that forwarded the port, which ours do not)."""
+    src = EXTERNAL if caller.internet or caller.src is None else caller.src
+    return {str(p): admits(objects, GATEWAY, src, p).allowed for p in istio.GATEWAY_METRICS_PORTS}

@@ -282,6 +282,7 @@ def resources_from_plan(result: PlanResult) -> list[Resource]:
                 protect=reg.protect,
                 parent=reg.parent,
                 provider_props=provider_props.setdefault(provider.urn, _props(provider.inputs)) if provider else {},
+                depends_on=tuple(sorted(reg.all_dependencies() - ({reg.provider_urn} if reg.provider_urn else set()))),
             )
         )
     return out

@@ -27,7 +27,9 @@ class Resource:
 
     ``props``: the inputs in wire names (secrets revealed, computed values as :data:`UNKNOWN`). ``protect``: the
     ``protect`` resource option. ``provider_props``: the inputs of the resource's explicit provider, if any (AWS
-    ``defaultTags``, GCP ``defaultLabels``). ``parent``: the parent's URN.
+    ``defaultTags``, GCP ``defaultLabels``). ``parent``: the parent's URN. ``depends_on``: the URNs of the resources
+    this one waits on, its inputs' sources included (the plan's ``dependsOn``; CrossGuard's ``dependencies`` and
+    ``property_dependencies`` in a stack policy), the explicit provider excluded; empty when not known.
     """
 
     type: str
@@ -37,6 +39,7 @@ class Resource:
     protect: bool = False
     parent: str | None = None
     provider_props: Mapping[str, Any] = field(default_factory=dict)
+    depends_on: tuple[str, ...] = ()
 
     def get(self, path: str, default: Any = None) -> Any:
         """The property at dotted ``path`` (e.g. ``spec.predictor.minReplicas``), or ``default``."""

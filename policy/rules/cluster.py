@@ -7,7 +7,7 @@ shows the pack), ``gcp:container/cluster:Cluster`` and ``azure-native:containers
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from components import clouds
@@ -220,6 +220,24 @@ EC2_NODE_CLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
 KMS_KEYS = ("aws:kms/key:Key", "gcp:kms/cryptoKey:CryptoKey", "azure-native:keyvault:Key")
 
 
+def _aks_entra_only(res: Resource, facts: Facts) -> Iterator[str]:
+    """AKS signs in through Entra ID only: ``disableLocalAccounts`` true ("If set to true, getting static credentials
+    will be disabled for this cluster": ManagedCluster.DisableLocalAccounts, learn.microsoft.com dotnet API
+    microsoft.azure.management.containerservice.models.managedcluster.disablelocalaccounts), Kubernetes RBAC on and
+    Azure RBAC deciding who may call the API (MicrosoftDocs/azure-docs articles/aks/manage-azure-rbac.md). A local
+    account's certificate kubeconfig is a cluster-admin credential outside Entra: no MFA, no revocation."""
+    if res.type != AKS:
+        return
+    p = res.props
+    if p.get("disableLocalAccounts") is not UNKNOWN and p.get("disableLocalAccounts") is not True:
+        yield f"AKS cluster {res.name} keeps local accounts (disableLocalAccounts not true): a static admin kubeconfig"
+    if p.get("enableRBAC") is False:
+        yield f"AKS cluster {res.name} turns Kubernetes RBAC off (enableRBAC false)"
+    aad = p.get("aadProfile")
+    if aad is not UNKNOWN and not (isinstance(aad, Mapping) and aad.get("enableAzureRBAC") in (True, UNKNOWN)):
+        yield f"AKS cluster {res.name} does not authorize through Azure RBAC (aadProfile.enableAzureRBAC)"
+
+
 def _imds(res: Resource, facts: Facts) -> Iterator[str]:
     if res.type == LAUNCH_TEMPLATE:
         opts = res.props.get("metadataOptions")
@@ -336,6 +354,14 @@ RULES = [
         area="cluster",
         applies_to=(EKS, AWS_EKS, GKE, GKE_POOL, AKS, OIDC_PROVIDER),
         check_stack=_workload_identity,
+    ),
+    Rule(
+        name="aks-entra-only",
+        description="AKS clusters keep no local accounts, Kubernetes RBAC on, and authorize through Azure RBAC.",
+        enforcement="mandatory",
+        area="cluster",
+        applies_to=(AKS,),
+        check_resource=_aks_entra_only,
     ),
     Rule(
         name="imdsv2-required",

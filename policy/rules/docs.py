@@ -70,8 +70,51 @@ SOURCES: tuple[tuple[str, str], ...] = (
             "`s3:ListBucket` with an `s3:prefix` condition, no `AmazonS3FullAccess`/`AmazonS3ReadOnlyAccess`. "
             "GCS: read role (`roles/storage.objectViewer`) on one bucket, no `allUsers`, no project-level "
             "`roles/storage.*`. Azure: Storage Blob Data Reader (2a2b9908-6ea1-4ae2-8e65-a410df84e7d1) on "
-            "`.../blobServices/default/containers/<c>`. Not checked: a GCS grant covers the whole bucket (prefix "
-            "scoping would need an IAM condition the platform does not render)."
+            "`.../blobServices/default/containers/<c>`; any other role on a storage scope fails, and so do Owner "
+            "(8e3af657-a8ff-443c-a75c-2fe8c4bcb635), Contributor (b24988ac-6180-42a0-ab88-20f7382dd24c), User Access "
+            "Administrator and Role Based Access Control Administrator on a management group, subscription, resource "
+            "group or storage account: `*` actions include listing the account keys, and the two administrators may "
+            "assign themselves any data role (MicrosoftDocs/azure-docs articles/role-based-access-control/"
+            "built-in-roles/privileged.md; lower scopes inherit: scope-overview.md). Not checked: a GCS grant covers "
+            "the whole bucket (prefix scoping would need an IAM condition the platform does not render)."
+        ),
+    ),
+    (
+        "workload-identity-binding",
+        (
+            "The chain a model's cloud access depends on: the InferenceService's `serviceAccountName` names a "
+            "ServiceAccount the stack declares (the ServiceAccount admission plugin refuses pods naming one that "
+            "does not exist: kubernetes/kubernetes plugin/pkg/admission/serviceaccount/admission.go), that "
+            "ServiceAccount carries the cloud's annotation, and the IRSA trust `sub`, GKE member or Azure subject "
+            "names exactly it; a cloud identity on a ServiceAccount no model in that namespace runs as fails. "
+            "ServiceAccounts created by Helm charts from their values count (cert-manager and external-dns: "
+            "`serviceAccount.name`, else the chart's fullname template; their `_helpers.tpl`), so the DNS identities "
+            "are tied the same way. An Azure federated credential's `issuer` is the AKS cluster's own "
+            "`oidcIssuerProfile.issuerUrl` (MicrosoftDocs/azure-docs articles/aks/workload-identity-deploy-cluster.md):"
+            " equal to it where the cluster's outputs are visible (CrossGuard stack policies), taken from the cluster "
+            "(a dependency on the ManagedCluster) in a plan, so a fixed string fails. Where the identities' outputs "
+            "are visible (CrossGuard), each ServiceAccount must be trusted by the binding of the very identity its "
+            "annotation names (the Google service account's `email`, the identity's `clientId`; a binding belongs to "
+            "the identity it depends on, or to the e-mail in `projects/{PROJECT_ID}/serviceAccounts/{EMAIL}`, IAM "
+            "API projects.serviceAccounts.get), so swapped bindings fail."
+        ),
+    ),
+    (
+        "internal-model-callers",
+        (
+            'Istio (istio.io/latest/docs/reference/config/security/authorization-policy/): "If there are no ALLOW '
+            'policies for the workload, allow the request"; a rule without `from` matches every source and `*` is a '
+            "wildcard. An internal model is covered by an ALLOW policy (its own, namespace-wide or the mesh root's) "
+            "and every ALLOW rule covering it names its callers by namespace or principal."
+        ),
+    ),
+    (
+        "model-jwt-rules",
+        (
+            "Istio 1.30.3's RequestAuthentication CRD (shared/upstream/crd-schemas/security.istio.io/"
+            'requestauthentication_v1.json): `issuer` "Identifies the issuer that issued the JWT", `jwksUri` is the '
+            '"URL of the provider\'s public key set"; `forwardOriginalToken` "If set to true, the original token will '
+            "be kept for the upstream request\" (the model would hold every caller's bearer token)."
         ),
     ),
     (
@@ -134,6 +177,23 @@ SOURCES: tuple[tuple[str, str], ...] = (
             "(`istio-discovery/templates/poddisruptionbudget.yaml`). Other charts: any "
             "`podDisruptionBudget`/`pdb` map with `maxUnavailable: 0`, `minAvailable: 100%`, or `minAvailable` >="
             " the replicas given beside it."
+        ),
+    ),
+    (
+        "prod-mesh-replicas",
+        (
+            "Istio 1.30.3 gateway chart values (shared/upstream/chart-values/istio-gateway-1.30.3.yaml): autoscaling "
+            'is on by default with `minReplicas: 1`, and the PodDisruptionBudget "can be only enabled if autoscaling '
+            'is enabled with minReplicas > 1 or if autoscaling is disabled but replicaCount > 1"; istiod alike '
+            "(`autoscaleMin`, `global.defaultPodDisruptionBudget.enabled`). On prod the floor is 2 with a PDB."
+        ),
+    ),
+    (
+        "aks-entra-only",
+        (
+            '`disableLocalAccounts`: "If set to true, getting static credentials will be disabled for this cluster" '
+            "(ManagedCluster.DisableLocalAccounts, learn.microsoft.com .NET API reference); with Azure RBAC only "
+            "data-plane roles grant API access (MicrosoftDocs/azure-docs articles/aks/manage-azure-rbac.md)."
         ),
     ),
     (
@@ -203,17 +263,27 @@ What each step can stop, and when:
   they are registered (pulumi/docs#11508: stack policies run after the resources are known, so they are "most
   useful during a preview"). During `pulumi up` a mandatory stack violation makes the command fail, but the
   resources it saw may already exist. These rules gate on `pulumi preview --policy-pack` and on the offline gates,
-  not on the update: `workload-identity-binding`, `model-endpoint-auth`, `mesh-mtls-strict`,
-  `internal-model-cluster-local`, `model-service-account`, `model-pdb`, `model-sidecar-injection`, the GPU budget
-  and the other rules listed as stack rules in `policy/pack.py` (a rule with a stack check is built as a stack
-  policy).
+  not on the update: `workload-identity-binding`, `model-endpoint-auth`, `internal-model-callers`,
+  `mesh-mtls-strict`, `internal-model-cluster-local`, `model-service-account`, `model-pdb`,
+  `model-sidecar-injection`, the GPU budget and the other rules listed as stack rules in `policy/pack.py` (a rule
+  with a stack check is built as a stack policy).
+- Stack policies see each resource's outputs and what it depends on (pulumi-policy's `PolicyResource.props`,
+  `dependencies`, `property_dependencies`); the offline gates see inputs and the plan's `dependsOn`. Where that
+  differs the rule says how it decides in each: an Azure federated credential's issuer must equal the AKS cluster's
+  `oidcIssuerProfile.issuerURL` output in the pack, and must be taken from that cluster (depend on it) offline.
 
-So `pulumi up` must run only after `pulumi preview` with the pack passed, in the same job, on the same commit.
+So `pulumi up` must run only after `pulumi preview` with the pack passed, in the same job, on the same commit. In
+CI that is three jobs in order on one commit, each failing the pipeline on a non-zero exit:
+
+1. `plan` (no cloud credentials): `mlplatform plan --stack prod --json plan.json`, kept as the artefact;
+2. `gate` (no cloud credentials): `mlplatform check plan.json --stack prod --strict --no-overrides`;
+3. `deploy` (cloud credentials): the pack config, `pulumi preview --policy-pack ...`, then `pulumi up --policy-pack
+   ...` with the same pack and config, so the per-resource identity rules stop the update itself.
 
 ## What the plan JSON keeps for `check`
 
-Per stack: `resources` (type, name, URN, parent, provider, inputs in wire names; secrets as `[secret]`, values known
-only after deploy as `(known after deploy)`), `cost` (for the budget rules) and `settings`:
+Per stack: `resources` (type, name, URN, parent, provider, `dependsOn`, inputs in wire names; secrets as `[secret]`,
+values known only after deploy as `(known after deploy)`), `cost` (for the budget rules) and `settings`:
 
 | Key | From the validated stack config (infra/config.py) |
 |---|---|
@@ -274,6 +344,18 @@ they apply.
 |---|---|
 {sources}
 
+## Not checked (yet)
+
+- Offline, a GKE member or Azure federated credential is matched with the ServiceAccounts by the name it trusts,
+  not with the identity the ServiceAccount's annotation names: the plan has no e-mail or client id (outputs). Two
+  bindings swapped between two models therefore pass the offline gates and fail only the CrossGuard pack.
+- A RequestAuthentication without `audiences` passes `model-jwt-rules`: the stack file allows a JWT without
+  audiences (`access.jwt.audiences` is optional), and every shipped stack sets them.
+- The models' per-model NetworkPolicy (metrics port 15090 readable by Prometheus only) has no rule yet; one should
+  follow the change that renders it.
+- No shipped stack runs KServe in Standard mode, so the mutation run does not reach a Standard-mode visibility slip;
+  `tests/policy/test_policy_identity_ties.py` plans the local stack in Standard mode and checks that slip.
+
 ## Changing a rule's enforcement on one stack
 
 ```yaml
@@ -314,6 +396,16 @@ not on the unmutated code. A mutation whose text is not exactly once in its file
 `policy/rules` are judged by the rule boundary tests instead. Run it with
 `PYTHONPATH=. .venv/bin/python benchmarks/policy_mutations.py [--jobs N] [--json rows.json]` (several minutes; not
 part of `make test`).
+
+Besides those, the run holds the slips the issue #17 review asked for: an Azure federated credential with a fixed
+issuer or IRSA's audience, the Azure storage grant as Blob Data Contributor or Owner, a GKE member or an identity
+grant naming another namespace or the model's name instead of its ServiceAccount, a model running as another
+ServiceAccount, a model AuthorizationPolicy flipped to DENY, an internal model open to every caller, a JWT rule
+whose issuer is its JWKS URL or that forwards the token, the prod gateway's or istiod's autoscaler floor at 1, AKS
+local accounts, GKE node metadata, Karpenter's IMDS hop limit and the mesh PeerAuthentication in the wrong
+namespace. Last run (59 mutations, 46 in the source): caught by their rule in the plain plan 44/44, with
+`--placeholders` 44/44, rule slips caught by the rule tests 13/13; two chart-version slips are refused by the
+program before any policy runs (the stack config validation) and are not counted.
 
 ## Rendered manifests
 

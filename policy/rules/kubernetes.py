@@ -300,6 +300,45 @@ def _helm_pdbs(res: Resource) -> Iterator[str]:
             yield f"Helm release {release} ({chart}) values {path}: {why}; drains would hang"
 
 
+PROD_MIN_MESH_REPLICAS = 2
+"""Replicas the ingress gateway and istiod keep at least on prod: one may be evicted (a drain, an upgrade) while the
+other serves, and only then do the charts render their PodDisruptionBudget (upstream/chart-values/
+istio-gateway-1.30.3.yaml ``podDisruptionBudget``: "can be only enabled if autoscaling is enabled with minReplicas >
+1 or if autoscaling is disabled but replicaCount > 1"; the istiod template alike, :class:`HelmPdb`)."""
+
+
+def _prod_mesh_replicas(res: Resource, facts: Facts) -> Iterator[str]:
+    """On prod, the ingress gateway (every public request) and istiod (every sidecar's configuration and
+    certificates) keep at least two replicas, the HPA's floor included (``autoscaling.minReplicas`` /
+    ``autoscaleMin`` when autoscaling, the charts' default), and a PodDisruptionBudget the chart renders."""
+    if facts.environment != "prod" or res.type not in HELM_TYPES:
+        return
+    values = res.props.get("values")
+    if not isinstance(values, Mapping):
+        return
+    chart = str(res.props.get("chart", "")).rstrip("/").rsplit("/", 1)[-1]
+    known = next((h for h in HELM_PDBS if h.chart == chart), None)
+    if known is None:
+        return
+    d = known.defaults
+    auto = _value(values, known.autoscale_path, d) is not False
+    path = known.min_path if auto else known.replicas_path
+    raw = _value(values, path, d)
+    floor = _int_or_none(raw)
+    release = res.props.get("name", res.name)
+    if raw is UNKNOWN:
+        return
+    if floor is None or floor < PROD_MIN_MESH_REPLICAS:
+        yield (
+            f"Helm release {release} ({chart}) may run {floor if floor is not None else raw!r} replica(s) on prod "
+            f"({path}): one eviction or node loss stops it; keep at least {PROD_MIN_MESH_REPLICAS}"
+        )
+        return
+    enabled = _value(values, known.enabled_path, d) if known.enabled_path else True
+    if enabled is not True or not as_map(_value(values, known.spec_path, d)):
+        yield f"Helm release {release} ({chart}) renders no PodDisruptionBudget on prod: a drain may evict them all"
+
+
 def _pdb_allows_eviction(res: Resource, facts: Facts) -> Iterator[str]:
     if res.type in HELM_TYPES:
         yield from _helm_pdbs(res)
@@ -384,6 +423,17 @@ RULES = [
         applies_to=(PDB, *HELM_TYPES),
         check_resource=_pdb_allows_eviction,
         check_stack=_model_pdbs,
+    ),
+    Rule(
+        name="prod-mesh-replicas",
+        description=(
+            "On prod stacks the Istio ingress gateway and istiod keep at least 2 replicas (the autoscaler's floor "
+            "included) and render their PodDisruptionBudget."
+        ),
+        enforcement="mandatory",
+        area="kubernetes",
+        applies_to=HELM_TYPES,
+        check_resource=_prod_mesh_replicas,
     ),
     Rule(
         name="no-load-balancer-services",

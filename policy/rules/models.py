@@ -439,6 +439,57 @@ def _internal_visibility(resources: Sequence[Resource], facts: Facts) -> Iterato
             )
 
 
+def _open_rule(rule: Mapping[str, Any]) -> str | None:
+    """Why an ALLOW rule admits callers from anywhere in the mesh, or None when every ``from`` names its callers.
+
+    Istio (istio.io/latest/docs/reference/config/security/authorization-policy/): a rule without ``from`` matches
+    every source, a source field left out matches anything, and ``*`` (alone, or as a prefix or suffix) is a
+    wildcard; only ``namespaces`` and ``principals`` name mTLS-authenticated callers."""
+    froms = [as_map(f) for f in as_list(rule.get("from"))]
+    if not froms:
+        return "a rule without from (every caller)"
+    for f in froms:
+        source = as_map(f.get("source"))
+        named = [str(v) for key in ("namespaces", "principals") for v in as_list(source.get(key))]
+        if not named:
+            return f"a source that names no namespace or principal ({dict(source) or 'empty'})"
+        if any("*" in v for v in named):
+            return f"a wildcard caller ({', '.join(v for v in named if '*' in v)})"
+    return None
+
+
+def _internal_callers(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    """An internal model is called only from the namespaces it names: some ALLOW AuthorizationPolicy covers it (with
+    none, Istio allows every request: "If there are no ALLOW policies for the workload, allow the request",
+    istio.io/latest/docs/reference/config/security/authorization-policy/, the evaluation rules), and every ALLOW rule
+    covering it names its callers by namespace or principal, without wildcards."""
+    policies = [r for r in resources if is_k8s(r, "AuthorizationPolicy")]
+    for model in _isvcs(resources):
+        if not marked_internal(model):
+            continue
+        where = f"{model.namespace}/{model.k8s_name}"
+        allow = [
+            p for p in policies if _covers(p, model) and as_map(p.props.get("spec")).get("action", "ALLOW") == "ALLOW"
+        ]
+        if any(not _known(p.props) for p in allow):
+            continue
+        if not allow:
+            yield Finding(
+                model.urn,
+                f"internal model {where} has no ALLOW AuthorizationPolicy: every caller of the mesh may call it",
+            )
+        for p in allow:
+            rules = [as_map(r) for r in as_list(p.get("spec.rules"))]
+            for i, rule in enumerate(rules):
+                why = _open_rule(rule)
+                if why:
+                    yield Finding(
+                        p.urn,
+                        f"AuthorizationPolicy {p.namespace}/{p.k8s_name} rules[{i}] admits {why} to internal model "
+                        f"{where}: name the calling namespaces",
+                    )
+
+
 def _service_account_name(model: Resource) -> Any:
     return model.get("spec.predictor.serviceAccountName")
 
@@ -514,6 +565,31 @@ def _no_token(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
     yield from _model_service_accounts(resources)
 
 
+def _jwt_rules(res: Resource, facts: Facts) -> Iterator[str]:
+    """What each JWT rule of a RequestAuthentication must say (Istio 1.30.3's CRD,
+    shared/upstream/crd-schemas/security.istio.io/requestauthentication_v1.json): ``issuer`` "Identifies the issuer
+    that issued the JWT" (the token's ``iss``), ``jwksUri`` is the "URL of the provider's public key set" (a
+    different document: a rule whose issuer is its key set URL matches no token, so every call is refused), and
+    ``forwardOriginalToken`` "If set to true, the original token will be kept for the upstream request" (the
+    model's container then holds every caller's bearer token, replayable against whatever else accepts it)."""
+    if not is_k8s(res, "RequestAuthentication"):
+        return
+    for i, rule in enumerate(as_list(res.get("spec.jwtRules"))):
+        rule = as_map(rule)
+        where = f"RequestAuthentication {res.namespace}/{res.k8s_name} jwtRules[{i}]"
+        issuer, jwks_uri = rule.get("issuer"), rule.get("jwksUri")
+        if issuer is UNKNOWN or jwks_uri is UNKNOWN:
+            continue
+        if not isinstance(issuer, str) or not issuer.startswith("https://"):
+            yield f"{where} issuer {issuer!r}: give the token issuer's https URL (the iss claim)"
+        if not rule.get("jwks") and (not isinstance(jwks_uri, str) or not jwks_uri.startswith("https://")):
+            yield f"{where} jwksUri {jwks_uri!r}: give the issuer's https key set URL"
+        if isinstance(issuer, str) and issuer and issuer == jwks_uri:
+            yield f"{where} issuer is its key set URL {issuer!r}: no token carries that iss, every call is refused"
+        if rule.get("forwardOriginalToken") is True:
+            yield f"{where} forwards the caller's token to the model (forwardOriginalToken true): leave it false"
+
+
 POD_SECURITY = "pod-security.kubernetes.io/enforce"
 
 
@@ -560,6 +636,17 @@ RULES = [
         unknown=_unknown_request_path,
     ),
     Rule(
+        name="model-jwt-rules",
+        description=(
+            "Every JWT rule of a RequestAuthentication names an https issuer and key set that differ (the issuer is "
+            "the token's iss, not its JWKS URL) and does not forward the caller's token to the model."
+        ),
+        enforcement="mandatory",
+        area="models",
+        applies_to=("RequestAuthentication",),
+        check_resource=_jwt_rules,
+    ),
+    Rule(
         name="mesh-mtls-strict",
         description=(
             "mTLS is STRICT mesh-wide (istio-system) and in every namespace-wide PeerAuthentication; no model "
@@ -580,6 +667,18 @@ RULES = [
         area="models",
         applies_to=(ISVC, "kserve-resources Helm release"),
         check_stack=_internal_visibility,
+    ),
+    Rule(
+        name="internal-model-callers",
+        description=(
+            "Every internal model is covered by an ALLOW AuthorizationPolicy whose rules each name their callers by "
+            "namespace or principal, without wildcards (no rule open to the whole mesh)."
+        ),
+        enforcement="mandatory",
+        area="models",
+        applies_to=(ISVC, "AuthorizationPolicy"),
+        check_stack=_internal_callers,
+        unknown=_unknown_request_path,
     ),
     Rule(
         name="model-service-account",

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import yaml
 from platform_support import (
     L4_POOL,
     RELEASE,
+    obj_named,
     objects,
     plan_platform,
     plan_stack_file,
@@ -136,3 +138,44 @@ def test_local_stack_gateway_is_a_node_port_and_clouds_keep_load_balancers() -> 
         assert releases(plan_stack_file(stack))["istio-ingressgateway"]["values"]["service"]["type"] == (
             "LoadBalancer"
         ), stack
+
+
+@pytest.mark.parametrize("environment", ["dev", "prod"])
+def test_the_mesh_normalizes_paths_before_the_models_path_allow_lists(environment: str) -> None:
+    # Regression (issue 12 review): the models' AuthorizationPolicies became allow-lists of inference paths; with
+    # Istio's default BASE, "%2F" stays encoded and "//" unmerged for Envoy while the model server (uvicorn) decodes
+    # the whole path. DECODE_AND_MERGE_SLASHES is what components/serving/requestpath.py evaluates with.
+    istiod = releases(plan_platform(environment=environment))["istiod"]["values"]
+    assert istiod["meshConfig"] == {"pathNormalization": {"normalization": "DECODE_AND_MERGE_SLASHES"}}
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_gateway_metrics_ports_are_for_the_platforms_prometheus_only(enabled: bool) -> None:
+    # Regression (issue 12 review, item 5): istio-system had no NetworkPolicy, so any pod read the ingress gateway's
+    # Envoy stats (every model's request metrics). Without monitoring no scraper is admitted at all.
+    import kubernetes_validate
+
+    netpol = obj_named(
+        plan_platform({"monitoring": {"enabled": enabled}}), "NetworkPolicy", "istio-ingressgateway-netpol"
+    )
+    kubernetes_validate.validate(netpol, "1.34", strict=True)
+    assert netpol["metadata"]["namespace"] == "istio-system"
+    assert netpol["spec"]["podSelector"] == {"matchLabels": {"istio": "ingressgateway"}}
+    assert netpol["spec"]["policyTypes"] == ["Ingress"]
+    traffic, *metrics = netpol["spec"]["ingress"]
+    assert traffic == {"ports": [{"protocol": "TCP", "port": p} for p in (80, 443, 8081, 8444, 15021)]}
+    prometheus = {
+        "from": [
+            {
+                "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}},
+                "podSelector": {
+                    "matchLabels": {
+                        "app.kubernetes.io/name": "prometheus",
+                        "operator.prometheus.io/name": "kube-prometheus-stack-prometheus",
+                    }
+                },
+            }
+        ],
+        "ports": [{"protocol": "TCP", "port": 15020}, {"protocol": "TCP", "port": 15090}],
+    }
+    assert metrics == ([prometheus] if enabled else [])

@@ -13,7 +13,7 @@ from components.plan.engine import PlanResult
 from components.platform import knative
 from support import validate_custom_resource
 
-CORE_GROUPS = ("v1", "apps/v1", "policy/v1", "autoscaling/v2")
+CORE_GROUPS = ("v1", "apps/v1", "policy/v1", "autoscaling/v2", "networking.k8s.io/v1")
 K8S_VALIDATE_VERSION = "1.34.0"
 
 

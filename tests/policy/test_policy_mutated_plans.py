@@ -378,6 +378,10 @@ SECURITY_RULES = {
     "model-sidecar-injection": "mandatory",
     "model-namespace-pod-security": "mandatory",
     "model-pdb": "mandatory",
+    "model-jwt-rules": "mandatory",
+    "internal-model-callers": "mandatory",
+    "prod-mesh-replicas": "mandatory",
+    "aks-entra-only": "mandatory",
 }
 """The enforcement level of every security, isolation and availability rule, pinned here (not only in the docs)."""
 

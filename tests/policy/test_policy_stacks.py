@@ -172,6 +172,8 @@ def azure_stack(good: bool) -> Callable[[], None]:
             tags=TAGS,
             api_server_access_profile={"authorized_ip_ranges": ["203.0.113.0/24" if good else "0.0.0.0/0"]},
             oidc_issuer_profile={"enabled": True},
+            disable_local_accounts=good,
+            aad_profile={"managed": True, "enable_azure_rbac": good},
             security_profile={
                 "workload_identity": {"enabled": good},
                 "azure_key_vault_kms": {"enabled": good, "key_id": "https://v.vault.azure.net/keys/k/1"},
@@ -203,6 +205,7 @@ def azure_stack(good: bool) -> Callable[[], None]:
 def test_azure_stack() -> None:
     assert failing(azure_stack(True)) == {}
     assert sorted(failing(azure_stack(False))) == [
+        "aks-entra-only",
         "api-endpoint-restricted",
         "audit-logs",
         "gpu-pool-taint-label",

@@ -214,6 +214,13 @@ def test_rps_metric_and_canary() -> None:
     assert (pred["scaleMetric"], pred["scaleTarget"], pred["canaryTrafficPercent"]) == ("rps", 50, 10)
 
 
+V1_API = [
+    {"operation": {"ports": ["8012", "8013"], "methods": ["GET"], "paths": ["/", "/v1/models", "/v1/models/{*}"]}},
+    {"operation": {"ports": ["8012", "8013"], "methods": ["POST"], "paths": ["/v1/models/{*}"]}},
+]
+"""A v1 model's inference API on the queue-proxy's ports (components/serving/_auth.py)."""
+
+
 def test_public_jwt_model_gets_request_authentication_and_a_policy_requiring_a_principal() -> None:
     p = plan(model(access={"jwt": {**JWT, "audiences": ["iris-clients"]}}), name="iris")
     assert p.inputs(REQ_AUTHN)["spec"] == {
@@ -228,7 +235,7 @@ def test_public_jwt_model_gets_request_authentication_and_a_policy_requiring_a_p
     }
     assert p.inputs(AUTHZ)["spec"]["rules"][0] == {
         "from": [{"source": {"requestPrincipals": ["*"]}}],
-        "to": [{"operation": {"ports": ["8012", "8013"]}}],
+        "to": V1_API,
     }  # the other rules: test_requestpath.test_policies_name_knative_principals_and_ports
     ann = p.annotations()
     assert ann["mlplatform.io/access"] == "public"
@@ -250,7 +257,17 @@ def test_anonymous_public_model_is_an_explicit_allow_all_without_request_authent
         "selector": {"matchLabels": {"serving.kserve.io/inferenceservice": "iris"}},
         "action": "ALLOW",
         "rules": [
-            {"to": [{"operation": {"ports": ["8012", "8013"]}}]},
+            {"to": V1_API},
+            {
+                "from": [{"source": {"principals": ["cluster.local/ns/knative-serving/sa/activator"]}}],
+                "to": [{"operation": {"ports": ["8012", "8013"], "methods": ["GET"]}}],
+                "when": [{"key": "request.headers[User-Agent]", "values": ["Knative-Activator-Probe"]}],
+            },
+            {
+                "from": [{"source": {"principals": ["cluster.local/ns/istio-system/sa/istio-ingressgateway"]}}],
+                "to": [{"operation": {"ports": ["8012", "8013"], "methods": ["GET"]}}],
+                "when": [{"key": "request.headers[K-Network-Probe]", "values": ["probe"]}],
+            },
             {
                 "from": [{"source": {"principals": ["cluster.local/ns/knative-serving/sa/controller"]}}],
                 "to": [{"operation": {"ports": ["9090"], "methods": ["GET"], "paths": ["/metrics"]}}],
@@ -264,7 +281,7 @@ def test_internal_model_allows_only_listed_namespaces_and_leaves_the_gateway() -
     spec = p.inputs(AUTHZ, "iris-authz")["spec"]
     assert spec["rules"][0] == {
         "from": [{"source": {"namespaces": ["apps", "batch", "models"]}}],
-        "to": [{"operation": {"ports": ["8012", "8013"]}}],
+        "to": V1_API,
     }
     assert REQ_AUTHN not in p.types()
     assert p.inputs(ISVC)["metadata"]["labels"]["networking.knative.dev/visibility"] == "cluster-local"

@@ -9,6 +9,10 @@ Knative 1.21 create (sources in that module). Promise (docs/components/model-ser
   out on every route, the activator included, also with a header sent twice, an empty header, or Knative's routing
   headers spoofed;
 - anonymous model: anyone;
+- every caller the policy admits reaches the inference API of the model's protocol only: not the model server's
+  ``GET /metrics``, not ``/v2/repository/models/<name>/load``/``unload`` (KServe v0.20.0 server.py,
+  v2_endpoints.py), not Triton's admin endpoints (triton-inference-server/server v2.34.0 src/http_server.cc), also
+  with the path disguised by ``//``, ``..``, ``%2F`` or ``%2e``; and Knative's ingress readiness probe is answered;
 - metrics: Envoy's 15090 and pilot-agent's 15020 to the platform's Prometheus only, the queue-proxy's 9090 only to
   Knative's autoscaler, its 9091 to no one (the model's NetworkPolicy, then Istio);
 - the serving path unchanged by the NetworkPolicy: every route reaches the model exactly when it does without it,
@@ -21,6 +25,7 @@ The shipped stacks run as shipped, with public models' minReplicas flipped, in S
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import kubernetes_validate
@@ -62,6 +67,32 @@ def _reached(outcomes: Mapping[str, list[rp.Outcome]]) -> dict[str, list[tuple[s
     return {k: [(o.route, o.reached) for o in v] for k, v in outcomes.items()}
 
 
+def admin_requests(name: str) -> list[tuple[str, str]]:
+    """Requests on the serving port that must never reach the model server (method, path)."""
+    return [
+        ("GET", "/metrics"),  # KServe python/kserve/kserve/protocol/rest/server.py root_router
+        ("POST", f"/v2/repository/models/{name}/unload"),  # KServe v2_endpoints.py; Triton modelcontrol_regex_
+        ("POST", f"/v2/repository/models/{name}/load"),
+        ("POST", "/v2/repository/index"),  # Triton http_server.cc (v2.34.0 = 23.05)
+        ("POST", "/v2/logging"),
+        ("POST", "/v2/trace/setting"),
+        ("POST", f"/v2/models/{name}/trace/setting"),
+        ("POST", "/v2/systemsharedmemory/region/r/register"),
+        ("POST", "/v2/cudasharedmemory/region/r/register"),
+        ("GET", "/v2/models/stats"),
+        ("GET", f"/v2/models/{name}/config"),
+        # the same, disguised: Envoy normalizes before matching and forwards what it matched
+        ("GET", "//metrics"),
+        ("GET", "/v1/models/..%2F..%2Fmetrics"),
+        ("GET", "/v1/models/%2e%2e/%2e%2e/metrics"),
+        ("GET", "/metrics?next=/v1/models/m"),
+        ("POST", f"/v2/models/{name}%2F..%2F..%2Frepository%2Fmodels%2F{name}%2Funload/infer"),
+        ("POST", f"/v2/models/{name}/infer/../../../repository/models/{name}/unload"),
+        ("POST", f"/v2//repository/models/{name}/unload"),
+        ("POST", f"/v2/repository/models/{name}%2Funload"),
+    ]
+
+
 def _zero_states(isvc: Mapping[str, Any]) -> list[bool]:
     return [True, False] if isvc["spec"]["predictor"]["minReplicas"] == 0 else [False]
 
@@ -76,8 +107,13 @@ def _check_model(objs: tuple[dict[str, Any], ...], isvc: dict[str, Any], allowed
         if got != want:
             broken.append(f"{name}: {what}: {'reached' if got else 'not reached'}")
 
+    method, path = rp.inference_request(isvc)
+    infer = {"method": method, "path": path}
+    knative = rp.model_of(isvc).mode == "Knative"
     for at_zero in _zero_states(isvc):
         state = "at zero" if at_zero else "running"
+        if knative:
+            expect(f"{state}: Knative's ingress probe answered", rp.ingress_probe(objs, isvc, at_zero=at_zero), True)
 
         def go(caller: rp.Caller, **kw: Any) -> dict[str, list[rp.Outcome]]:
             got = rp.routes(objs, isvc, caller, at_zero=at_zero, **kw)  # noqa: B023
@@ -86,12 +122,18 @@ def _check_model(objs: tuple[dict[str, Any], ...], isvc: dict[str, Any], allowed
                 broken.append(f"{name}: {state}: the NetworkPolicy changes the serving path for {caller.label}")  # noqa: B023
             return got
 
+        def only_inference(caller: rp.Caller, token: rp.Token | None = None) -> None:
+            for admin_method, admin_path in admin_requests(name):
+                reached = rp.reaches(go(caller, method=admin_method, path=admin_path, token=token))
+                expect(f"{state}: {caller.label}, {admin_method} {admin_path}", reached, False)  # noqa: B023
+
         if ann["mlplatform.io/access"] == "internal":
             m = rp.model_of(isvc)
             documented = {m.predictor_host: "mesh", m.top_host: "local gateway"}.get(ann["mlplatform.io/host"], "?")
             for ns in allowed:
-                reached = rp.reaches(go(rp.in_namespace(ns)), documented)
+                reached = rp.reaches(go(rp.in_namespace(ns), **infer), documented)
                 expect(f"{state}: pod in {ns} on the documented URL ({documented})", reached, True)
+                only_inference(rp.in_namespace(ns))
             expect(f"{state}: internet", rp.reaches(go(rp.INTERNET)), False)
             expect(f"{state}: other namespace, any route", rp.reaches(go(STRANGER)), False)
             expect(f"{state}: other namespace, probe agent", rp.reaches(go(STRANGER, headers=PROBE_UA)), False)
@@ -99,8 +141,10 @@ def _check_model(objs: tuple[dict[str, Any], ...], isvc: dict[str, Any], allowed
                 f"{state}: other namespace, spoofed routing headers", rp.reaches(go(STRANGER, headers=SPOOFED)), False
             )
         elif ann.get("mlplatform.io/allow-anonymous") == "true":
-            expect(f"{state}: internet", rp.reaches(go(rp.INTERNET), "public gateway"), True)
-            expect(f"{state}: any pod on the documented URL", rp.reaches(go(STRANGER), "mesh"), True)
+            expect(f"{state}: internet", rp.reaches(go(rp.INTERNET, **infer), "public gateway"), True)
+            expect(f"{state}: any pod on the documented URL", rp.reaches(go(STRANGER, **infer), "mesh"), True)
+            only_inference(rp.INTERNET)
+            only_inference(STRANGER)
         else:
             rule = _jwt_rule(objs, isvc)
             aud = (rule.get("audiences") or [None])[0]
@@ -115,8 +159,12 @@ def _check_model(objs: tuple[dict[str, Any], ...], isvc: dict[str, Any], allowed
                 expect(f"{state}: {caller.label}, forged token", rp.reaches(go(caller, token=forged)), False)
                 if other_aud is not None:
                     expect(f"{state}: {caller.label}, other audience", rp.reaches(go(caller, token=other_aud)), False)
-            expect(f"{state}: internet, valid token", rp.reaches(go(rp.INTERNET, token=good), "public gateway"), True)
-            expect(f"{state}: pod, valid token, documented URL", rp.reaches(go(STRANGER, token=good), "mesh"), True)
+            internet = rp.reaches(go(rp.INTERNET, token=good, **infer), "public gateway")
+            expect(f"{state}: internet, valid token", internet, True)
+            pod = rp.reaches(go(STRANGER, token=good, **infer), "mesh")
+            expect(f"{state}: pod, valid token, documented URL", pod, True)
+            only_inference(rp.INTERNET, good)
+            only_inference(STRANGER, good)
     # metrics: Prometheus only; the queue-proxy's autoscaler port only to the autoscaler, its request metrics to no one
     prometheus = rp.metrics_scrapers(objs, isvc, rp.PROMETHEUS)
     for port in ("15090", "15020"):
@@ -279,12 +327,24 @@ def test_internal_callers_reach_the_model_on_the_documented_url(replicas: int) -
 
 def test_policies_name_knative_principals_and_ports() -> None:
     spec = plan(model(access={"jwt": JWT})).inputs(AUTHZ)["spec"]
+    ports = ["8012", "8013"]
     assert spec["rules"] == [
-        {"from": [{"source": {"requestPrincipals": ["*"]}}], "to": [{"operation": {"ports": ["8012", "8013"]}}]},
+        {
+            "from": [{"source": {"requestPrincipals": ["*"]}}],
+            "to": [
+                {"operation": {"ports": ports, "methods": ["GET"], "paths": ["/", "/v1/models", "/v1/models/{*}"]}},
+                {"operation": {"ports": ports, "methods": ["POST"], "paths": ["/v1/models/{*}"]}},
+            ],
+        },
         {
             "from": [{"source": {"principals": ["cluster.local/ns/knative-serving/sa/activator"]}}],
-            "to": [{"operation": {"ports": ["8012", "8013"], "methods": ["GET"]}}],
+            "to": [{"operation": {"ports": ports, "methods": ["GET"]}}],
             "when": [{"key": "request.headers[User-Agent]", "values": ["Knative-Activator-Probe"]}],
+        },
+        {
+            "from": [{"source": {"principals": ["cluster.local/ns/istio-system/sa/istio-ingressgateway"]}}],
+            "to": [{"operation": {"ports": ports, "methods": ["GET"]}}],
+            "when": [{"key": "request.headers[K-Network-Probe]", "values": ["probe"]}],
         },
         {
             "from": [{"source": {"principals": ["cluster.local/ns/knative-serving/sa/controller"]}}],
@@ -302,7 +362,13 @@ def test_internal_model_in_standard_mode_may_scale_to_one_only() -> None:
 def test_standard_mode_policy_is_on_the_model_port_only() -> None:
     p = plan(model(access=INTERNAL), deployment_mode="Standard")
     assert p.inputs(AUTHZ)["spec"]["rules"] == [
-        {"from": [{"source": {"namespaces": ["apps", "models"]}}], "to": [{"operation": {"ports": ["8080"]}}]}
+        {
+            "from": [{"source": {"namespaces": ["apps", "models"]}}],
+            "to": [
+                {"operation": {"ports": ["8080"], "methods": ["GET"], "paths": ["/", "/v1/models", "/v1/models/{*}"]}},
+                {"operation": {"ports": ["8080"], "methods": ["POST"], "paths": ["/v1/models/{*}"]}},
+            ],
+        }
     ]
     assert ISVC in p.types()
 
@@ -448,9 +514,13 @@ def test_the_network_policy_shape_and_schema() -> None:
     assert netpol["metadata"]["namespace"] == "models"
     assert netpol["spec"]["podSelector"] == {"matchLabels": {"serving.kserve.io/inferenceservice": "iris"}}
     assert netpol["spec"]["policyTypes"] == ["Ingress"]  # egress untouched
-    open_rule, prometheus_rule = netpol["spec"]["ingress"]
+    open_rule, admin_rule, prometheus_rule = netpol["spec"]["ingress"]
     assert "from" not in open_rule
-    assert [p["port"] for p in open_rule["ports"]] == [8012, 8013, 8022, 8112, 9090, 15008, 15021]
+    assert [p["port"] for p in open_rule["ports"]] == [8012, 8013, 8112, 9090, 15008, 15021]
+    assert admin_rule == {
+        "from": [{"podSelector": {"matchLabels": {"serving.kserve.io/inferenceservice": "iris"}}}],
+        "ports": [{"protocol": "TCP", "port": 8022}],
+    }
     assert prometheus_rule == {
         "from": [
             {
@@ -458,7 +528,7 @@ def test_the_network_policy_shape_and_schema() -> None:
                 "podSelector": {
                     "matchLabels": {
                         "app.kubernetes.io/name": "prometheus",
-                        "prometheus": "kube-prometheus-stack-prometheus",
+                        "operator.prometheus.io/name": "kube-prometheus-stack-prometheus",
                     }
                 },
             }
@@ -550,3 +620,186 @@ def test_a_network_policy_that_closed_the_serving_port_would_be_caught() -> None
 def test_custom_policies_are_not_guessed() -> None:
     with pytest.raises(rp.Unsupported):
         rp.decide([_ap("CUSTOM", [{}])], W, rp.PLAINTEXT, REQ)
+
+
+# ------------------------------------------------------------------ issue 12 review: the inference API and nothing else
+
+
+@pytest.mark.parametrize(
+    "access", [{"jwt": JWT}, {"allowAnonymous": True}, INTERNAL], ids=["jwt", "anonymous", "internal"]
+)
+@pytest.mark.parametrize(
+    "served",
+    [
+        {"format": "sklearn"},
+        {"format": "xgboost", "protocol": "v2"},
+        {"format": "triton"},
+        {"format": "huggingface", "storageUri": "hf://Qwen/Qwen2.5-0.5B-Instruct"},
+    ],
+    ids=["v1", "v2", "triton", "openai"],
+)
+@pytest.mark.parametrize("mode", ["Knative", "Standard"])
+def test_callers_reach_the_inference_api_only(access: dict[str, Any], served: dict[str, Any], mode: str) -> None:
+    # Regression (review of main, issue 12): the ALLOW rules limited by port only, so every admitted caller (the
+    # internet on an anonymous model, any token holder, any allowed namespace) could GET /metrics and POST
+    # /v2/repository/models/<name>/unload (the pod stays Ready and answers 404) or Triton's admin endpoints.
+    replicas = [1] if mode == "Standard" or access is INTERNAL else [0, 1]
+    for n in replicas:
+        objs = _objs(access=access, scaling={"minReplicas": n}, deployment_mode=mode, **served)
+        isvc = _isvcs(objs)[0]
+        allowed = INTERNAL_CALLERS if access is INTERNAL else []
+        assert _check_model(objs, isvc, allowed) == []
+
+
+def test_the_unload_request_reached_the_model_before() -> None:
+    # The shape of the bypass itself, on the rendered policy: a token holder's unload request is refused at the
+    # model's sidecar, and the model's own inference path is not.
+    objs = _objs(access={"jwt": JWT}, scaling={"minReplicas": 1}, format="sklearn", protocol="v2")
+    isvc = _isvcs(objs)[0]
+    token = rp.Token(JWT["issuer"])
+    unload = rp.routes(
+        objs, isvc, rp.INTERNET, at_zero=False, method="POST", path="/v2/repository/models/iris/unload", token=token
+    )
+    infer = rp.routes(objs, isvc, rp.INTERNET, at_zero=False, method="POST", path="/v2/models/iris/infer", token=token)
+    assert not rp.reaches(unload) and rp.reaches(infer, "public gateway")
+    assert "403" in unload["public gateway"][0].hops[-1]
+
+
+def test_knative_ingress_probe_is_answered_for_every_access_mode() -> None:
+    # Regression: the model's policy refused the gateway's ingress readiness probe (GET /healthz, K-Network-Probe:
+    # probe) whenever it reached the pods (an internal model always: target-burst-capacity 0 keeps the activator
+    # out), so Knative never marked the Route Ready. The queue-proxy answers the probe itself.
+    for access in ({"jwt": JWT}, {"allowAnonymous": True}, INTERNAL):
+        objs = _objs(access=access)
+        isvc = _isvcs(objs)[0]
+        assert rp.ingress_probe(objs, isvc, at_zero=False)
+    # ... and a forged probe header does not let a request through to the model: Envoy sees "probe,probe", and a
+    # single "probe" is answered by the queue-proxy
+    objs = _objs(access=INTERNAL)
+    isvc = _isvcs(objs)[0]
+    for headers in ({"K-Network-Probe": "probe"}, (("K-Network-Probe", "probe"), ("K-Network-Probe", "probe"))):
+        assert not rp.reaches(rp.routes(objs, isvc, STRANGER, at_zero=False, method="GET", headers=headers))
+
+
+@pytest.mark.parametrize(
+    ("path", "normalized", "base"),
+    [
+        # istio.io/latest/docs/reference/config/security/normalization/ examples
+        ("/some%2fdata/%61%62%63", "/some/data/abc", "/some%2fdata/abc"),
+        ("/some\\data", "/some/data", "/some/data"),
+        ("/some//data///abc", "/some/data/abc", "/some//data///abc"),
+        ("/public/./data/abc/../xyz", "/public/data/xyz", "/public/data/xyz"),
+        # best-practices page: "/a/../b" -> "/b", "/a%2fb" -> "/a/b" (DECODE_AND_MERGE_SLASHES)
+        ("/a/../b", "/b", "/b"),
+        ("/a%2fb", "/a/b", "/a%2fb"),
+        # decoding comes before the dot segments
+        ("/v1/models/..%2F..%2Fmetrics", "/metrics", "/v1/models/..%2F..%2Fmetrics"),
+        ("/v1/models/%2e%2e/%2e%2e/metrics", "/metrics", "/metrics"),
+        ("/x%00", None, None),
+    ],
+)
+def test_path_normalization(path: str, normalized: str | None, base: str | None) -> None:
+    assert rp.normalize_path(path) == normalized
+    assert rp.normalize_path(path, "BASE") == base
+    assert rp.normalize_path(path, "NONE") == (None if "%00" in path else path)
+
+
+def test_the_platform_normalizes_paths_as_the_evaluator_assumes() -> None:
+    from components.platform import istio
+
+    assert rp.PATH_NORMALIZATION == istio.PATH_NORMALIZATION == "DECODE_AND_MERGE_SLASHES"
+
+
+def test_path_templates_exact_prefix_suffix_and_not_paths() -> None:
+    one = [_ap("ALLOW", [{"to": [{"operation": {"paths": ["/v2/models/{*}/infer"], "notPaths": ["/v2/models/x/*"]}}]}])]
+    assert rp.decide(one, W, rp.PLAINTEXT, replace(REQ, path="/v2/models/iris/infer")).allowed
+    assert rp.decide(one, W, rp.PLAINTEXT, replace(REQ, path="/v2/models/iris/infer?x=1")).allowed
+    assert not rp.decide(one, W, rp.PLAINTEXT, replace(REQ, path="/v2/models/a/b/infer")).allowed  # one segment
+    assert not rp.decide(one, W, rp.PLAINTEXT, replace(REQ, path="/v2/models//infer")).allowed  # not empty
+    assert not rp.decide(one, W, rp.PLAINTEXT, replace(REQ, path="/v2/models/x/infer")).allowed  # notPaths
+    assert not rp.decide(one, W, rp.PLAINTEXT, replace(REQ, path="/v2/models/a=b/infer")).allowed  # "=" not kLiteral
+    many = [_ap("ALLOW", [{"to": [{"operation": {"paths": ["/a/{**}"]}}]}])]
+    assert rp.decide(many, W, rp.PLAINTEXT, replace(REQ, path="/a/b/c")).allowed
+    assert rp.decide(many, W, rp.PLAINTEXT, replace(REQ, path="/a/")).allowed
+    affixes = [_ap("ALLOW", [{"to": [{"operation": {"paths": ["/v1/*", "*:predict", "/exact"]}}]}])]
+    for ok in ("/v1/x", "/m:predict", "/exact"):
+        assert rp.decide(affixes, W, rp.PLAINTEXT, replace(REQ, path=ok)).allowed
+    for no in ("/v2/x", "/exact/", "/m:explain"):
+        assert not rp.decide(affixes, W, rp.PLAINTEXT, replace(REQ, path=no)).allowed
+    # matched after normalization: "/v1/../metrics" is "/metrics"
+    assert not rp.decide(affixes, W, rp.PLAINTEXT, replace(REQ, path="/v1/../metrics")).allowed
+
+
+@pytest.mark.parametrize(
+    "access", [{"jwt": JWT}, {"allowAnonymous": True}, INTERNAL], ids=["jwt", "anonymous", "internal"]
+)
+def test_only_the_pod_itself_and_its_node_reach_the_queue_proxy_admin_port(access: dict[str, Any]) -> None:
+    # Regression (issue 12 review, item 3): 8022 was open to every pod for "the kubelet's preStop", but Istio 1.30
+    # rewrites the preStop hook to 15020 (pkg/kube/inject/app_probe.go) and pilot-agent calls 8022 from inside the
+    # pod; 8022's one handler drains the queue-proxy (pkg/queue/sharedmain/handlers.go adminHandler).
+    objs = _objs(access=access)
+    m = rp.model_of(_isvcs(objs)[0])
+    assert STRANGER.src is not None
+    assert not rp.admits(objs, m.pods, STRANGER.src, 8022).allowed
+    assert not rp.admits(objs, m.pods, rp.source("models", {"app": "other"}), 8022).allowed
+    assert rp.admits(objs, m.pods, rp.source("models", dict(m.pods.labels)), 8022).allowed
+    assert rp.admits(objs, m.pods, rp.NODE, 8022).allowed
+    assert rp.admits(objs, m.pods, rp.NODE, 15020).allowed  # the rewritten preStop and app probes
+
+
+def test_prometheus_is_named_by_the_label_the_chart_selects_it_with() -> None:
+    # Regression (issue 12 review, item 2): the citation said the chart selects "prometheus: <crname>"; at 88.5.3 it
+    # selects operator.prometheus.io/name, the label prometheus-operator documents as naming the resource.
+    assert rp.PROMETHEUS.src is not None
+    assert dict(rp.PROMETHEUS.src.labels) == {
+        "app.kubernetes.io/name": "prometheus",
+        "operator.prometheus.io/name": "kube-prometheus-stack-prometheus",
+    }
+
+
+@pytest.mark.parametrize(("stack", "mode"), variants())
+def test_gateway_metrics_are_readable_by_prometheus_only(stack: str, mode: str) -> None:
+    # Regression (issue 12 review, item 5): istio-system had no NetworkPolicy, so any pod read every model's request
+    # metrics from the ingress gateway's Envoy (15090) and pilot-agent (15020), which the platform's PodMonitor
+    # scrapes. The traffic ports stay open to every source (load balancers, their health checks, meshed callers).
+    objs = objects(stack, mode)
+    assert [
+        o["metadata"]["name"]
+        for o in objs
+        if o["kind"] == "NetworkPolicy" and o["metadata"]["namespace"] == "istio-system"
+    ] == ["istio-ingressgateway-netpol"]
+    monitored = any(o["kind"] == "PodMonitor" and o["metadata"]["name"] == "istio-ingressgateway" for o in objs)
+    assert rp.gateway_metrics_scrapers(objs, rp.PROMETHEUS) == {"15020": monitored, "15090": monitored}
+    others = [
+        STRANGER,
+        rp.INTERNET,
+        rp.in_namespace(rp.GATEWAY_NAMESPACE, {"app": "istiod"}),
+        rp.in_namespace("monitoring", {"app.kubernetes.io/name": "grafana"}),
+        rp.in_namespace(_auth.KNATIVE_NAMESPACE, _auth.ACTIVATOR_LABELS),
+    ]
+    for other in others:
+        assert rp.gateway_metrics_scrapers(objs, other) == {"15020": False, "15090": False}, other.label
+    for port in (80, 443, 15021):
+        assert rp.admits(objs, rp.GATEWAY, rp.EXTERNAL, port).allowed, port
+    for port in (80, 8081):
+        assert rp.admits(objs, rp.GATEWAY, STRANGER.src or rp.NODE, port).allowed, port
+    assert rp.admits(objs, rp.GATEWAY, rp.NODE, 15021).allowed  # the kubelet's readiness probe
+
+
+def test_a_gateway_policy_that_closed_a_traffic_port_would_be_caught() -> None:
+    # The matrix compares every route with and without NetworkPolicies: a gateway policy without 8081 or 443 breaks it.
+    objs = objects("gcp-prod", "Knative")
+    configs = model_configs("gcp-prod", "Knative")
+    for closed in (8081, 443):
+        changed = [dict(o) for o in objs]
+        for o in changed:
+            if o["kind"] == "NetworkPolicy" and o["metadata"]["namespace"] == "istio-system":
+                rule = dict(o["spec"]["ingress"][0])
+                rule["ports"] = [p for p in rule["ports"] if p["port"] != closed]
+                o["spec"] = {**o["spec"], "ingress": [rule, *o["spec"]["ingress"][1:]]}
+        broken = [
+            b
+            for isvc in _isvcs(tuple(changed))
+            for b in _check_model(tuple(changed), isvc, _allowed(configs[isvc["metadata"]["name"]], isvc))
+        ]
+        assert any("changes the serving path" in b for b in broken), closed
