@@ -21,17 +21,30 @@ def show(value: Any) -> str:
     if value is None:
         return "null"
     if isinstance(value, str):
-        if not value or value != value.strip() or not value.isprintable():
-            return json.dumps(value)  # empty, a trailing newline, a tab, a control character: escaped, in quotes
+        if not value or value != value.strip() or not value.isprintable() or not value.isascii():
+            # empty, a trailing newline, a tab, a control character, or any non-ASCII character (a full-width or
+            # Arabic-Indic digit, a Cyrillic letter, a zero-width space, a right-to-left override): escaped, in quotes,
+            # so a lookalike never reads as what it imitates
+            return json.dumps(value)
         return value
     return str(value)
+
+
+def escape_line(text: str) -> str:
+    """``text`` with every character outside printable ASCII written as its JSON escape (``\\u200b``, ``\\n``): the
+    escaping :func:`show` gives values, applied to whatever else a line echoes (a key in a path, a pool name or a
+    character quoted inside the message), so no fragment of the user's input prints raw. Idempotent: an escaped
+    value is ASCII already."""
+    if text.isascii() and text.isprintable():
+        return text
+    return "".join(c if " " <= c <= "~" else json.dumps(c)[1:-1] for c in text)
 
 
 def show_key(key: object) -> str:
     """A map key in a key path: as written, or in JSON quotes when it would hide characters (a newline, a tab, edge
     spaces) or break the line."""
     text = str(key)
-    if not text or text != text.strip() or not text.isprintable() or "." in text:
+    if not text or text != text.strip() or not text.isprintable() or not text.isascii() or "." in text:
         return json.dumps(text)
     return text
 
@@ -60,4 +73,4 @@ class SpecError(pulumi.RunError, ValueError):
         return SpecError(self.path, self.value, self.accepted, prefix=prefix + self.prefix)
 
     def __str__(self) -> str:
-        return self.message
+        return escape_line(self.message)

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
-from components.errors import SpecError, show, show_key
+from components.errors import SpecError, escape_line, show, show_key
 
 
 class SpecInvalid(SpecError):
@@ -70,6 +70,20 @@ class Spec(BaseModel):
     def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: D102 - pydantic's, one line on error
         try:
             return super().model_validate(obj, *args, **kwargs)
+        except ValidationError as e:
+            raise SpecInvalid(format_validation_error(e, f"{cls.__name__}.", cls)) from None
+
+    @classmethod
+    def model_validate_json(cls, json_data: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: D102 - as model_validate
+        try:
+            return super().model_validate_json(json_data, *args, **kwargs)
+        except ValidationError as e:
+            raise SpecInvalid(format_validation_error(e, f"{cls.__name__}.", cls)) from None
+
+    @classmethod
+    def model_validate_strings(cls, obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: D102 - as model_validate
+        try:
+            return super().model_validate_strings(obj, *args, **kwargs)
         except ValidationError as e:
             raise SpecInvalid(format_validation_error(e, f"{cls.__name__}.", cls)) from None
 
@@ -190,11 +204,45 @@ def accepted_keys(model: type[Spec], loc: tuple[Any, ...]) -> list[str]:
     return [f.alias or n for n, f in fields.items()]
 
 
+def _fields_at(model: type[Spec], loc: tuple[Any, ...]) -> dict[str, Any]:
+    """The fields of the model at ``loc`` (map keys skipped), or {} when ``loc`` leaves the models."""
+    current: Any = model
+    for part in loc:
+        fields = getattr(current, "model_fields", None)
+        if fields is None:
+            return {}
+        match = next((f for n, f in fields.items() if part in (n, f.alias)), None)
+        if match is None:
+            continue  # a map key, e.g. a pool or model name
+        current = _model_of(match.annotation)
+    return dict(getattr(current, "model_fields", {}))
+
+
+def _stack_spelling(model: type[Spec], loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """``loc`` with every field named as a stack file spells it (its camelCase alias): pydantic's location uses the
+    name the caller gave, so ``warm_capacity`` from Python and ``warmCapacity`` from a stack would be two paths."""
+    out: list[Any] = []
+    for i, part in enumerate(loc):
+        fields = _fields_at(model, loc[:i])
+        field = fields.get(part) if isinstance(part, str) else None
+        out.append(field.alias if field is not None and field.alias else part)
+    return tuple(out)
+
+
+def _alias_of(model: type[Spec], loc: tuple[Any, ...]) -> str | None:
+    """The alias of the field whose Python name ends ``loc`` when it differs from it (``storage_uri`` ->
+    ``storageUri``), else None."""
+    if not loc or not isinstance(loc[-1], str):
+        return None
+    field = _fields_at(model, loc[:-1]).get(loc[-1])
+    return field.alias if field is not None and field.alias and field.alias != loc[-1] else None
+
+
 def _model_of(annotation: Any) -> Any:
     for arg in (*getattr(annotation, "__args__", ()), annotation):
         if isinstance(arg, type) and issubclass(arg, Spec):
             return arg
-        inner = _model_of(arg) if getattr(arg, "__args__", None) else None
+        inner = _model_of(arg) if arg is not annotation and getattr(arg, "__args__", None) else None
         if inner is not None:
             return inner
     return None
@@ -214,9 +262,15 @@ def format_validation_error(exc: ValidationError, where: str, model: type[Spec])
         value = ctx["value"]
     elif err["type"] == "mlplatform_value" and "value" in ctx:
         value = ctx["value"]
+    alias = _alias_of(model, loc) if err["type"] == "extra_forbidden" else None
+    loc = _stack_spelling(model, loc)
     path = ".".join(show_key(p) for p in loc)
     head = f"{where}{path}" if path else where.rstrip(".: ")
-    if err["type"] == "extra_forbidden":
+    if alias is not None:
+        # a Python caller's field name next to its stack spelling: pydantic takes the alias and calls the name extra
+        given = path.rsplit(".", 1)[0] + "." if "." in path else ""
+        msg = f"{where}{given}{alias}: given twice (as {err['loc'][-1]} and {alias}); give it once"
+    elif err["type"] == "extra_forbidden":
         accepted = accepted_keys(model, loc[:-1])
         msg = f"{head}: unknown key; {did_you_mean(str(loc[-1]), accepted)}accepted keys: {', '.join(accepted)}"
     elif err["type"] == "missing":
@@ -225,7 +279,7 @@ def format_validation_error(exc: ValidationError, where: str, model: type[Spec])
         msg = f"{head}: {_show_input(value, err['type'])} is not allowed; {_hint(err)}"
     if len(errors) > 1:
         msg += f" (+{len(errors) - 1} more)"
-    return msg
+    return escape_line(msg)
 
 
 MAX_DEPTH = 32

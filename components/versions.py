@@ -8,6 +8,7 @@ checks the platform's combination against the compatibility table (:data:`COMPAT
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
@@ -167,9 +168,28 @@ AUTOSCALER_NEWEST_CHART = "9.59.0"
 a newer chart's Kubernetes minor is not known here."""
 
 
+CLUSTER_CHART_VERSION = re.compile(r"\A(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\Z", re.ASCII)
+"""A cluster chart's version as Helm is given it: ``MAJOR.MINOR.PATCH`` in ASCII digits, without a ``v`` and
+without leading zeros (semver.org, spec item 2). Karpenter's OCI chart tags carry no ``v`` since 0.35.0 ("Karpenter
+OCI tags and Helm chart version are now valid semantic versions, meaning that the ``v`` prefix from the git tag has
+been removed": aws/karpenter-provider-aws website upgrading/upgrade-guide.md, Upgrading to 0.35.0+), and the
+cluster-autoscaler chart's versions are the ``X.Y.Z`` of its ``cluster-autoscaler-chart-X.Y.Z`` tags; so ``v1.8.1``
+names no chart, and full-width or Arabic-Indic digits are not digits Helm reads."""
+
+
+def cluster_chart_version_problem(key: str, version: str) -> str | None:
+    """Why ``version`` cannot name a release of the cluster chart ``key`` (what to give instead), or None:
+    :data:`CLUSTER_CHART_VERSION`; a single leading ``v`` is named, so the line says what to write instead."""
+    if CLUSTER_CHART_VERSION.match(version):
+        return None
+    if version.startswith("v") and CLUSTER_CHART_VERSION.match(version[1:]):
+        return f"give {version[1:]}: {key}'s chart versions carry no 'v' (docs/versions.md)"
+    return "give a version such as 1.2.3 (ASCII digits, no 'v')"
+
+
 def _numbers(version: str) -> tuple[int, ...] | None:
-    parts = version.lstrip("v").split(".")
-    return tuple(int(p) for p in parts) if all(p.isdigit() for p in parts) and len(parts) == 3 else None
+    m = CLUSTER_CHART_VERSION.match(version)
+    return tuple(int(p) for p in m.groups()) if m else None
 
 
 def autoscaler_kubernetes(chart_version: str) -> str | None:
@@ -189,10 +209,10 @@ def cluster_chart_problem(key: str, version: str, kubernetes: str) -> str | None
     """Why the cluster chart ``key`` at ``version`` does not fit the Kubernetes minor ``kubernetes`` (what to give
     instead), or None: Karpenter's line must support it (:data:`KARPENTER_KUBERNETES`); cluster-autoscaler's minor
     must be the cluster's (:data:`AUTOSCALER_CHARTS`)."""
-    if _numbers(version) is None:
-        return "give a version such as 1.2.3"
+    if why := cluster_chart_version_problem(key, version):
+        return why
     if key == "karpenter":
-        line = ".".join(version.lstrip("v").split(".")[:2])
+        line = ".".join(version.split(".")[:2])
         bounds = KARPENTER_KUBERNETES.get(line)
         if bounds is None:
             known = ", ".join(KARPENTER_KUBERNETES)
@@ -310,5 +330,5 @@ COMPONENT_CHARTS: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
 
 def knative_serving_version(operator_version: str) -> str:
     """The Knative Serving ``major.minor`` that a knative-operator chart version installs (the same line)."""
-    parts = operator_version.lstrip("v").split(".")
+    parts = operator_version.removeprefix("v").split(".")
     return ".".join(parts[:2])

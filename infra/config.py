@@ -20,6 +20,7 @@ from components import clouds
 from components.clusters import (
     check_cluster,
     check_cluster_versions,
+    one_share_why,
     provider_config_problem,
     shares_one_gpu_per_request,
 )
@@ -332,12 +333,7 @@ class StackConfig(Spec):
         sliced = [k for k, p in pools.items() if shares_one_gpu_per_request(self.cloud, p.sharing.strategy)]
         if res.gpus > 1 and len(sliced) == len(pools):
             # The same rule ModelService applies (components/serving/model_service.py), here before registration.
-            raise field_error(
-                f"{base}.resources.gpus",
-                res.gpus,
-                f"give 1: the {res.accelerator} pools ({', '.join(sliced)}) time-slice their GPUs, and a share is "
-                "requested as one GPU",
-            )
+            raise field_error(f"{base}.resources.gpus", res.gpus, one_share_why(res.accelerator, sliced))
 
     def secret_keys_used(self) -> dict[str, str]:
         """Config keys that must hold secrets, by the key path that names them."""

@@ -18,11 +18,13 @@ from components import clouds
 from components.clusters._common import ManagedClusterArgs, check_region, resolve_pools
 from components.clusters.base import (
     GPU_TAINT,
+    ONE_SHARE_STRATEGIES,
     GpuPoolInfo,
     GpuScheduling,
     KubernetesCluster,
     StorageAccess,
     Taint,
+    one_share_why,
 )
 from components.clusters.spec import ClusterSpec, api_access_problem
 from components.errors import SpecError, show
@@ -42,6 +44,7 @@ __all__ = [
     "cluster_class",
     "cluster_module",
     "create_cluster",
+    "one_share_why",
     "provider_config_problem",
     "shares_one_gpu_per_request",
 ]
@@ -107,7 +110,8 @@ def provider_config_problem(cloud: str, region: str | None, spec: ClusterSpec, r
 
 def check_cluster_versions(cloud: str, spec: ClusterSpec, *, allow_unsupported: bool = False) -> None:
     """The cluster charts' versions (``cluster.versions``): only charts the cloud installs
-    (:attr:`components.clouds.Cloud.cluster_charts`), and unless ``allow_unsupported``, each chart the stack
+    (:attr:`components.clouds.Cloud.cluster_charts`) and this stack installs (its module's ``cluster_charts(spec)``,
+    with ``cluster_charts_why(spec)`` saying why), and unless ``allow_unsupported``, each chart the stack
     installs (its module's ``cluster_charts(spec)``) or overrides fits the cluster's Kubernetes minor
     (:func:`components.versions.cluster_chart_problem`). Raises :class:`SpecError` naming the key."""
     entry = clouds.get(cloud)
@@ -115,10 +119,18 @@ def check_cluster_versions(cloud: str, spec: ClusterSpec, *, allow_unsupported: 
         if key not in entry.cluster_charts:
             takes = f"give versions for {', '.join(entry.cluster_charts)}" if entry.cluster_charts else "remove it"
             raise SpecError(f"cluster.versions.{key}", version, f"{cloud} clusters install no {key}; {takes}")
+    module = cluster_module(cloud)
+    installed = getattr(module, "cluster_charts", None)
+    charts = installed(spec) if installed else ()
+    for key, version in spec.versions.items():
+        # a version for a chart this stack does not install would be accepted and then ignored
+        if key not in charts:
+            why = getattr(module, "cluster_charts_why", None)
+            reason = f" ({why(spec)})" if why else ""
+            raise SpecError(f"cluster.versions.{key}", version, f"this stack installs no {key}{reason}; remove it")
     if allow_unsupported:
         return
-    installed = getattr(cluster_module(cloud), "cluster_charts", None)
-    for key in dict.fromkeys([*(installed(spec) if installed else ()), *spec.versions]):
+    for key in dict.fromkeys([*charts, *spec.versions]):
         version = chart(key, spec.versions).version
         if why := cluster_chart_problem(key, version, spec.kubernetes_version):
             shown = version if key in spec.versions else f"{version} (the default)"
@@ -127,10 +139,10 @@ def check_cluster_versions(cloud: str, spec: ClusterSpec, *, allow_unsupported: 
 
 def shares_one_gpu_per_request(cloud: str, strategy: str) -> bool:
     """Whether a pool with sharing ``strategy`` on ``cloud`` serves a pod at most one GPU (a share): the device
-    plugin's time-slicing config sets ``failRequestsGreaterThanOne`` (see components/serving/model_service.py), where
-    the platform's device plugin applies the sharing (:attr:`components.clouds.Cloud.device_plugin_shares`)."""
+    plugin refuses larger requests (:data:`ONE_SHARE_STRATEGIES`), where the platform's device plugin applies the
+    sharing (:attr:`components.clouds.Cloud.device_plugin_shares`)."""
     entry = clouds.find(cloud)
-    return strategy == "time-slicing" and entry is not None and entry.device_plugin_shares
+    return strategy in ONE_SHARE_STRATEGIES and entry is not None and entry.device_plugin_shares
 
 
 def create_cluster(

@@ -93,16 +93,16 @@ class GpuPoolInfo:
         """The device plugin configuration (``version: v1``) that applies this pool's sharing, or None.
 
         Time-slicing and MPS advertise ``max_clients_per_gpu`` replicas of each ``nvidia.com/gpu`` (the resource
-        name kept, so models request ``nvidia.com/gpu: 1`` as on any GPU). Time-slicing also sets
-        ``failRequestsGreaterThanOne``, as the plugin's README recommends: two replicas of one shared GPU are not
-        twice the compute.
+        name kept, so models request ``nvidia.com/gpu: 1`` as on any GPU). Both set ``failRequestsGreaterThanOne``:
+        the plugin's README recommends it for time-slicing (two replicas of one shared GPU are not twice the
+        compute), and for MPS NVIDIA/k8s-device-plugin v0.20.0 sets it itself when it is left out
+        (api/config/v1/config.go), so writing it keeps the config saying what the plugin does.
         """
         if self.sharing not in SHARED_STRATEGIES:
             return None
         resources: dict[str, Any] = {"resources": [{"name": "nvidia.com/gpu", "replicas": self.max_clients_per_gpu}]}
-        if self.sharing == "time-slicing":
-            return {"version": "v1", "sharing": {"timeSlicing": {"failRequestsGreaterThanOne": True, **resources}}}
-        return {"version": "v1", "sharing": {"mps": resources}}
+        key = "timeSlicing" if self.sharing == "time-slicing" else "mps"
+        return {"version": "v1", "sharing": {key: {"failRequestsGreaterThanOne": True, **resources}}}
 
 
 @dataclass(frozen=True)
@@ -326,3 +326,19 @@ class KubernetesCluster(Protocol):
         ``SpecError`` when the zone lacks what the cloud needs to find it, or the cluster has no cloud identity.
         """
         ...
+
+
+ONE_SHARE_STRATEGIES = ("time-slicing", "mps")
+"""Sharing strategies whose device-plugin config refuses a request for more than one share: time-slicing sets
+``failRequestsGreaterThanOne`` (components/clusters/base.py), and for MPS NVIDIA/k8s-device-plugin v0.20.0 sets it
+when the config leaves it out (api/config/v1/config.go: "Preserve the historical MPS behavior unless the config
+explicitly relaxes it"), which base.py now also writes; internal/rm/rm.go ``ValidateRequest`` then fails the
+allocation ("maximum request size for shared resources is 1") for both strategies."""
+
+
+def one_share_why(accelerator: str, pools: list[str]) -> str:
+    """What to give instead of more than one GPU when every ``accelerator`` pool (``pools``) shares its GPUs."""
+    return (
+        f"give 1: the {accelerator} pools ({', '.join(pools)}) share their GPUs (time-slicing or MPS), and the NVIDIA "
+        "device plugin refuses a request for more than one share (failRequestsGreaterThanOne)"
+    )

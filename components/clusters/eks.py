@@ -112,6 +112,15 @@ def cluster_charts(spec: ClusterSpec) -> tuple[str, ...]:
     return ("cluster-autoscaler",) if spec.gpu_pools else ()
 
 
+def cluster_charts_why(spec: ClusterSpec) -> str:
+    """Why an EKS stack installs the charts :func:`cluster_charts` gives, for the line refusing a version of another."""
+    if spec.aws is None or spec.aws.gpu_provisioner == "karpenter":
+        return "cluster.aws.gpuProvisioner karpenter installs karpenter, not cluster-autoscaler"
+    if spec.gpu_pools:
+        return "cluster.aws.gpuProvisioner node-groups installs cluster-autoscaler, not karpenter"
+    return "cluster.aws.gpuProvisioner node-groups installs cluster-autoscaler only with GPU pools, and there are none"
+
+
 def pulumi_eks_access_entry_name(cluster_resource_name: str, key: str) -> str:
     """The Pulumi name pulumi-eks gives the ``aws.eks.AccessEntry`` of ``accessEntries[key]`` of an ``eks.Cluster``
     named ``cluster_resource_name`` (``${componentName}-${name}``, parented to that component: pulumi/pulumi-eks

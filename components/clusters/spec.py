@@ -12,13 +12,18 @@ from pydantic import Field, field_validator, model_validator
 
 from components import catalog, clouds
 from components.clouds import TagRule
+from components.clusters import mig
+from components.credentials import PLAIN_TEXT
 from components.spec import Spec, field_error, value_error
-from components.versions import CLUSTER_CHARTS, KUBERNETES_VERSION
+from components.versions import CLUSTER_CHARTS, KUBERNETES_VERSION, cluster_chart_version_problem
 
 WORLD = "0.0.0.0/0"
 _CLUSTER_NAME = re.compile(r"\A[a-z]([-a-z0-9]{0,38}[a-z0-9])?\Z", re.ASCII)
 _MINOR = re.compile(r"\A[0-9]+\.[0-9]+\Z", re.ASCII)
 _POOL_NAME = re.compile(r"\A[a-z][a-z0-9]{0,11}\Z", re.ASCII)
+_MIG_PROFILE = re.compile(r"\A[0-9]{1,2}g\.[0-9]{1,4}gb(\+me)?\Z", re.ASCII)
+"""NVIDIA's MIG profile names, ``<compute slices>g.<memory>gb`` with an optional ``+me`` (components/clusters/mig.py
+cites the MIG user guide); anchored and ASCII, so ``"1g.10gb\\n"`` or a full-width digit is no profile."""
 
 
 class GpuSharing(Spec):
@@ -36,6 +41,8 @@ class GpuSharing(Spec):
 
     @model_validator(mode="after")
     def _mig_profile(self) -> GpuSharing:
+        if self.mig_profile is not None and not _MIG_PROFILE.match(self.mig_profile):
+            raise field_error("migProfile", self.mig_profile, "give a MIG profile such as 1g.10gb or 1g.10gb+me")
         if self.strategy == "mig" and not self.mig_profile:
             raise field_error("migProfile", None, "give a MIG profile such as 1g.10gb when strategy is mig")
         if self.strategy != "mig" and self.mig_profile:
@@ -73,6 +80,17 @@ class GpuPoolSpec(Spec):
 
     @model_validator(mode="after")
     def _bounds(self) -> GpuPoolSpec:
+        known = mig.MIG_PROFILES.get(self.accelerator, ())
+        profile = self.sharing.mig_profile
+        if self.sharing.strategy == "mig" and known and profile not in known:
+            # the cloud-independent half of components.clusters.mig.mig_profile_problem, so a Python caller's pool
+            # is refused where it is built, as the stack path refuses it (an accelerator without MIG is refused
+            # per cloud, components/clusters/_common.py)
+            raise field_error(
+                "sharing.migProfile",
+                profile,
+                f"{self.accelerator} has the MIG profiles {', '.join(known)} (NVIDIA MIG user guide); give one of them",
+            )
         if self.max_nodes < self.min_nodes:
             raise field_error("maxNodes", self.max_nodes, f"give an integer >= minNodes ({self.min_nodes})")
         if self.max_nodes < 1:
@@ -228,7 +246,11 @@ class ExistingSpec(Spec):
     """How to reach a cluster that exists (cloud ``existing``)."""
 
     kubeconfig: str | None = None
-    """Path to the kubeconfig file. Default: ``$KUBECONFIG``, else ``~/.kube/config``."""
+    (
+        "Path to the kubeconfig file. Default: ``$KUBECONFIG``, else ``~/.kube/config``. A path only: inline "
+        "kubeconfig content or a URL is refused (it holds credentials, which would sit in plain text in the stack "
+        "file and the state)."
+    )
     context: str | None = None
     """Kubeconfig context to use. Default: the file's current context."""
     zones: int = Field(1, ge=1, le=10)
@@ -240,6 +262,23 @@ class ExistingSpec(Spec):
         "Network Policies, Prerequisites). Each model's NetworkPolicy keeps its metrics ports to Prometheus; unless "
         "``enforced``, the plan warns that they are open."
     )
+
+    @field_validator("kubeconfig")
+    @classmethod
+    def _kubeconfig_path(cls, v: str | None) -> str | None:
+        # A kubeconfig holds the cluster's credentials (a bearer token, a client key): given inline, or as a URL with
+        # user:password@, it would be kept in plain text in the stack file, the plan and the state; a path keeps them
+        # in the file, read by the provider at deploy time. Never echoed (components/credentials.py PLAIN_TEXT).
+        if v is None:
+            return v
+        inline = not v.isprintable() or "apiVersion" in v or ": " in v or v.lstrip().startswith("{")
+        if inline or "://" in v:
+            raise value_error(
+                "give the path to a kubeconfig file: inline kubeconfig content or a URL would be stored in plain text "
+                "in the stack file and the state (a kubeconfig holds credentials)",
+                PLAIN_TEXT,
+            )
+        return v
 
 
 class AwsSpec(Spec):
@@ -485,6 +524,14 @@ class ClusterSpec(Spec):
             if not isinstance(version, str) or not version:
                 raise value_error(f"give {key}'s version as a quoted string")
         return v
+
+    @model_validator(mode="after")
+    def _chart_version_forms(self) -> ClusterSpec:
+        # always, even with platform.allowUnsupportedVersions: the version is what Helm is asked for
+        for key, version in self.versions.items():
+            if why := cluster_chart_version_problem(key, version):
+                raise field_error(f"versions.{key}", version, why)
+        return self
 
     @field_validator("kubernetes_version", mode="before")
     @classmethod

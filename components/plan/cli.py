@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -105,6 +106,13 @@ def _placeholder_policies(project: Project, stack: str, cfg: StackConfigFile, fa
     return evaluate(result, replace(settings, facts=facts))
 
 
+def _ascii_int(text: str) -> int:
+    """A whole number in ASCII digits: Python's int() also reads other scripts' digits (``٨`` as 8) and spaces."""
+    if not re.fullmatch(r"[0-9]+", text, re.ASCII):
+        raise argparse.ArgumentTypeError(f"invalid number: {json.dumps(text)}; give ASCII digits such as 8")
+    return int(text)
+
+
 def _parser() -> argparse.ArgumentParser:
     p = _OneLineParser(prog="mlplatform", description=__doc__.splitlines()[0] if __doc__ else None)
     sub = p.add_subparsers(dest="command", required=True)
@@ -112,8 +120,10 @@ def _parser() -> argparse.ArgumentParser:
     which = plan.add_mutually_exclusive_group()
     which.add_argument("--stack", action=_Once, help="plan this stack only (default: every stack)")
     which.add_argument("--all", action="store_true", help="plan every stack in the stack config folder (default)")
-    plan.add_argument("--json", type=Path, metavar="PATH", help="write the plan as one JSON document")
-    plan.add_argument("--manifests", type=Path, metavar="DIR", help="write every Kubernetes object and Helm release")
+    plan.add_argument("--json", metavar="PATH", help="write the plan as one JSON document (a file path; not -)")
+    plan.add_argument(
+        "--manifests", metavar="DIR", help="write every Kubernetes object and Helm release (not into the stack folder)"
+    )
     plan.add_argument("--project", type=Path, metavar="DIR", help="the project folder (default: found upward)")
     plan.add_argument("--no-tree", action="store_true", help="summary tables only")
     plan.add_argument(
@@ -125,7 +135,7 @@ def _parser() -> argparse.ArgumentParser:
         "where", help="the regions that offer an accelerator, cheapest first (from the catalog, no cloud call)"
     )
     where.add_argument("accelerator", help="a catalog accelerator name, e.g. nvidia-l4")
-    where.add_argument("--gpus", type=int, metavar="N", help="GPUs per node (default: every size)")
+    where.add_argument("--gpus", type=_ascii_int, metavar="N", help="GPUs per node (default: every size)")
     where.add_argument("--cloud", choices=CLOUDS, help="one cloud only (default: all)")
     where.add_argument("--json", action="store_true", help="print the rows as JSON instead of a table")
     _check_parser(sub)
@@ -271,7 +281,7 @@ def _where(args: argparse.Namespace) -> int:
 class OutputError(SpecError):
     """An output path given on the command line cannot be written; the message is one complete line."""
 
-    def __init__(self, option: str, path: Path, why: str) -> None:
+    def __init__(self, option: str, path: Path | str, why: str) -> None:
         self._line = f"{option}: {path}: {why}"
         super().__init__(option, str(path), why)
 
@@ -281,16 +291,62 @@ class OutputError(SpecError):
         return self._line
 
 
-def _check_outputs(args: argparse.Namespace) -> None:
-    """Refuse output paths that cannot be written before planning (a full disk is only found when writing)."""
-    if args.json is not None:
-        if args.json.is_dir():
-            raise OutputError("--json", args.json, "is a folder; give a file path such as plan.json")
-        parent = args.json.parent
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def _check_outputs(args: argparse.Namespace, project: Project, stacks: list[str]) -> None:
+    """Refuse output paths before planning, every one before anything is written (a full disk is only found when
+    writing): an empty path (it would be the current folder); ``-`` (refused, not read as stdout: the plan's tables
+    are printed there, so the JSON would not be a document; a file named ``-`` is rarely meant); an output that is, or
+    is inside, one of the project's inputs (Pulumi.yaml, the stack config folder, a stack file: writing there would
+    destroy them); the two options naming one path, or one inside the other; then the shape of each path."""
+    outputs: list[tuple[str, str]] = [
+        (o, getattr(args, o.lstrip("-"))) for o in ("--json", "--manifests") if getattr(args, o.lstrip("-")) is not None
+    ]
+    inputs = [
+        project.root / "Pulumi.yaml",
+        project.root / "Pulumi.yml",
+        project.root / project.stack_config_dir,
+        *(project.stack_path(s) for s in stacks),
+    ]
+    resolved_inputs = [(i, i.resolve()) for i in inputs]
+    for option, text in outputs:
+        if text == "":
+            raise OutputError(option, '""', "is empty; give a path (an empty one would be the current folder)")
+        if text == "-":
+            raise OutputError(
+                option, text, "is not a path; give a file or folder path (the plan's tables go to stdout)"
+            )
+        out = Path(text).resolve()
+        # --manifests writes <DIR>/<stack>/...: an input inside one of those folders could be overwritten too
+        written = [out / s for s in stacks] if option == "--manifests" else []
+        for given, real in resolved_inputs:
+            if _inside(out, real) or any(_inside(real, w) for w in written):
+                raise OutputError(
+                    option,
+                    Path(text),
+                    f"would write over the project's input {given}; give a path outside Pulumi.yaml and "
+                    f"{project.stack_config_dir}/",
+                )
+    if len(outputs) == 2:
+        (_, json_text), (_, manifests_text) = outputs
+        j, m = Path(json_text).resolve(), Path(manifests_text).resolve()
+        if _inside(j, m) or _inside(m, j):
+            raise OutputError(
+                "--json", Path(json_text), f"is --manifests {manifests_text} or inside it; give the two apart"
+            )
+    if args.json:
+        json_path = Path(args.json)
+        if json_path.is_dir():
+            raise OutputError("--json", json_path, "is a folder; give a file path such as plan.json")
+        parent = json_path.parent
         if parent.exists() and not parent.is_dir():
-            raise OutputError("--json", args.json, f"{parent} is a file, not a folder; give a path in a folder")
-    if args.manifests is not None and args.manifests.exists() and not args.manifests.is_dir():
-        raise OutputError("--manifests", args.manifests, "is a file; give a folder (it is created when missing)")
+            raise OutputError("--json", json_path, f"{parent} is a file, not a folder; give a path in a folder")
+    if args.manifests:
+        manifests = Path(args.manifests)
+        if manifests.exists() and not manifests.is_dir():
+            raise OutputError("--manifests", manifests, "is a file; give a folder (it is created when missing)")
 
 
 def _write(option: str, path: Path, write: Callable[[], object]) -> None:
@@ -304,7 +360,6 @@ def _plan(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     console = Console()
-    _check_outputs(args)
     project = load_project(args.project) if args.project else find_project(Path.cwd())
     if args.stack is not None:
         stacks = [args.stack]
@@ -317,6 +372,7 @@ def _plan(args: argparse.Namespace) -> int:
                 folder,
                 "has no stack files (Pulumi.<stack>.yaml); create one, or give --project with the project folder",
             )
+    _check_outputs(args, project, stacks)
     plans = [plan_stack(project, s, placeholders=args.placeholders) for s in stacks]
     from components.plan.view import render
 
@@ -324,9 +380,11 @@ def _plan(args: argparse.Namespace) -> int:
         render(p, console, show_tree=not args.no_tree)
     if args.json:
         text = json.dumps(plan_json(project.name, plans), indent=1, sort_keys=False)
-        _write("--json", args.json, lambda: _write_text(args.json, text))
+        json_path = Path(args.json)
+        _write("--json", json_path, lambda: _write_text(json_path, text))
     if args.manifests:
-        _write("--manifests", args.manifests, lambda: [write_manifests(args.manifests, p) for p in plans])
+        folder = Path(args.manifests)
+        _write("--manifests", folder, lambda: [write_manifests(folder, p) for p in plans])
     failed = [f for p in plans for f in p.mandatory_failures]
     if failed:
         Console(stderr=True).print(f"{len(failed)} mandatory policy violation(s); see the Policies table", markup=False)

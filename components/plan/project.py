@@ -83,7 +83,9 @@ class _StackLoader(yaml.SafeLoader):
         )
 
 
-_PLAIN_KEY_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "timestamp")}
+_PLAIN_KEY_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "timestamp")} | {
+    "tag:mlplatform,2026:go-yaml-number"
+}
 # go-yaml v2 (gopkg.in/yaml.v2, which the Pulumi CLI reads stack files with: pulumi/pulumi
 # sdk/go/common/encoding/marshal.go) resolves y, Y, yes, Yes, YES, true, True, TRUE, on, On, ON (and their false
 # counterparts n, N, no ... off) to booleans (go-yaml v2 resolve.go, resolveMapList). PyYAML's SafeLoader already
@@ -98,26 +100,82 @@ def _construct_bool(loader: _StackLoader, node: yaml.ScalarNode) -> bool:
 
 
 _StackLoader.add_constructor("tag:yaml.org,2002:bool", _construct_bool)  # type: ignore[arg-type]
-# go-yaml v2 reads a plain scalar matching ``yamlStyleFloat``,
-# ``^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$``, as a float (go-yaml v2.4.0 resolve.go), so ``1e-12`` and
-# ``1e3`` are numbers for the Pulumi CLI; PyYAML's YAML 1.1 float needs a dot and a signed exponent and reads them as
-# text. Add the exponent forms without a dot, so a value the program gets as a number under ``pulumi up`` is a number
-# here too. A value out of float range (``1e400``) stays text, as in go-yaml (``strconv.ParseFloat`` fails).
-_GO_FLOAT_TAG = "tag:mlplatform,2026:go-yaml-float"
-_StackLoader.add_implicit_resolver(_GO_FLOAT_TAG, re.compile(r"\A[-+]?[0-9]+[eE][-+]?[0-9]+\Z"), list("-+0123456789"))
+# Numbers as go-yaml v2 resolves them (gopkg.in/yaml.v2 v2.4.0 resolve.go ``resolve``), not as YAML 1.1 (PyYAML):
+# a plain scalar starting with a digit or a sign (hints 'D', 'S') has its ``_`` removed and is tried with
+# ``strconv.ParseInt(plain, 0, 64)``, then ``strconv.ParseUint(plain, 0, 64)``, then, when it matches
+# ``yamlStyleFloat`` (``^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$``), ``strconv.ParseFloat``; one starting
+# with ``.`` is tried with ``ParseFloat`` as written; ``.inf``, ``-.Inf``, ``.nan`` ... come from its resolveMap.
+# Anything else is the string written. So, as for the Pulumi CLI: ``1:30`` is the string "1:30" (resolve.go: "Base 60
+# floats are a bad idea ... purposefully unsupported"; PyYAML reads 90), ``0o3`` is 3 and ``0b11`` is 3 (base 0 takes
+# the 0b, 0o, 0x prefixes since Go 1.13: pkg.go.dev/strconv#ParseInt "If the base argument is 0, the true base is
+# implied by the string's prefix following the sign (if present): 2 for "0b", 8 for "0" or "0o", 16 for "0x", and 10
+# otherwise"), ``08`` is the float 8 (not octal, but a yamlStyleFloat), ``1.5e3`` is 1500.0 (PyYAML needs a signed
+# exponent), and an integer past uint64 is a float; a float out of range (``1e400``) stays text (ParseFloat fails).
+_GO_NUMBER_TAG = "tag:mlplatform,2026:go-yaml-number"
+_GO_FLOAT = re.compile(r"\A[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?\Z", re.ASCII)
+_GO_DOT_FLOAT = re.compile(r"\A\.[0-9]+([eE][-+]?[0-9]+)?\Z", re.ASCII)
+_GO_SPECIAL_FLOATS = {
+    **{f"{sign}{word}": float(f"{sign or '+'}inf") for sign in ("", "+", "-") for word in (".inf", ".Inf", ".INF")},
+    **{word: math.nan for word in (".nan", ".NaN", ".NAN")},
+}
+_GO_DIGITS = {2: re.compile(r"\A[01]+\Z"), 8: re.compile(r"\A[0-7]*\Z"), 10: re.compile(r"\A[0-9]+\Z", re.ASCII)}
+_GO_DIGITS[16] = re.compile(r"\A[0-9a-fA-F]+\Z")
 
 
-def _construct_go_float(loader: _StackLoader, node: yaml.ScalarNode) -> float | int | str:
+def go_parse_int(text: str, *, signed: bool) -> int | None:
+    """Go's ``strconv.ParseInt(text, 0, 64)`` (``signed``) or ``strconv.ParseUint(text, 0, 64)``: the value, or None
+    where Go returns an error (a syntax error, or out of int64/uint64 range). Go 1.13+ base prefixes; no underscores
+    (go-yaml removed them before)."""
+    negative = False
+    if signed and text[:1] in ("+", "-"):
+        negative, text = text[0] == "-", text[1:]
+    if not text:
+        return None
+    base = 10
+    if text[0] == "0":
+        prefix = {"b": 2, "o": 8, "x": 16}.get(text[1:2].lower()) if len(text) >= 3 else None
+        base, text = (prefix, text[2:]) if prefix else (8, text[1:])
+    if not _GO_DIGITS[base].match(text):
+        return None
+    value = -int(text or "0", base) if negative else int(text or "0", base)
+    low, high = (-(2**63), 2**63 - 1) if signed else (0, 2**64 - 1)
+    return value if low <= value <= high else None
+
+
+def go_yaml_number(text: str) -> int | float | str:
+    """What go-yaml v2 resolves the plain scalar ``text`` (starting with a digit, a sign or ``.``) to, as the program
+    then gets it (see :func:`_construct_go_number`): an int, a float, or the text itself."""
+    if text in _GO_SPECIAL_FLOATS:
+        return _GO_SPECIAL_FLOATS[text]
+    if text.startswith("."):
+        return float(text) if _GO_DOT_FLOAT.match(text) and math.isfinite(float(text)) else text
+    plain = text.replace("_", "")
+    for signed in (True, False):
+        if (number := go_parse_int(plain, signed=signed)) is not None:
+            return number
+    if _GO_FLOAT.match(plain) and math.isfinite(value := float(plain)):
+        return value
+    return text
+
+
+_YAML11_NUMBERS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+_StackLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in _YAML11_NUMBERS]
+    for first, resolvers in _StackLoader.yaml_implicit_resolvers.items()
+}
+_StackLoader.add_implicit_resolver(_GO_NUMBER_TAG, re.compile(r"\A[-+.0-9].*\Z", re.S), list("-+.0123456789"))
+
+
+def _construct_go_number(loader: _StackLoader, node: yaml.ScalarNode) -> float | int | str:
     """The value the program gets: Go's encoding/json writes a float64 below 1e21 without an exponent or a fraction
     when it is whole (``floatEncoder``: 'f' format unless abs < 1e-6 or >= 1e21), so ``1e3`` reaches it as 1000."""
-    text = str(loader.construct_scalar(node))
-    value = float(text)
-    if not math.isfinite(value):
-        return text
-    return int(value) if value.is_integer() and abs(value) < 1e21 else value
+    value = go_yaml_number(str(loader.construct_scalar(node)))
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer() and abs(value) < 1e21:
+        return int(value)
+    return value
 
 
-_StackLoader.add_constructor(_GO_FLOAT_TAG, _construct_go_float)  # type: ignore[arg-type]
+_StackLoader.add_constructor(_GO_NUMBER_TAG, _construct_go_number)  # type: ignore[arg-type]
 _StackLoader.add_constructor("tag:yaml.org,2002:timestamp", _StackLoader.construct_as_text)
 for _tag in ("binary", "set", "omap", "pairs"):
     _StackLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _StackLoader.refuse)
@@ -253,7 +311,17 @@ def parse_stack_text(data: bytes, rel: str) -> dict[str, Any]:
     # skips one at the start of the stream only: drop a BOM that starts a line, as the Pulumi CLI's reader does.
     text = _LINE_BOM.sub("", text)
     try:
-        doc = yaml.load(text, Loader=_StackLoader)  # a SafeLoader subclass: safe
+        loader = _StackLoader(text)  # a SafeLoader subclass: safe
+        try:
+            root = loader.get_single_node()
+            if root is not None and excessive_aliasing(root):
+                raise ProjectError(
+                    f"{rel}: the document contains excessive aliasing (its aliases expand to most of what it holds, "
+                    "which the Pulumi CLI's YAML reader refuses); write the values out or use fewer aliases"
+                )
+            doc = loader.construct_document(root) if root is not None else None
+        finally:
+            loader.dispose()  # type: ignore[no-untyped-call]
     except yaml.reader.ReaderError as e:  # a control character: the reader has a position, not a mark
         line = text[: e.position].count("\n") + 1
         raise ProjectError(
@@ -273,6 +341,61 @@ def parse_stack_text(data: bytes, rel: str) -> dict[str, Any]:
     if nesting_depth(doc) > MAX_DEPTH:
         raise ProjectError(_too_deep(rel))
     return doc
+
+
+_ALIAS_RATIO_LOW, _ALIAS_RATIO_HIGH = 400_000, 4_000_000
+
+
+def _allowed_alias_ratio(decode_count: int) -> float:
+    """go-yaml v2.4.0 decode.go ``allowedAliasRatio``: 99% of the decode operations may come from alias expansion up
+    to 400,000 of them, 10% from 4,000,000, scaled linearly between."""
+    if decode_count <= _ALIAS_RATIO_LOW:
+        return 0.99
+    if decode_count >= _ALIAS_RATIO_HIGH:
+        return 0.10
+    return 0.99 - 0.89 * (decode_count - _ALIAS_RATIO_LOW) / (_ALIAS_RATIO_HIGH - _ALIAS_RATIO_LOW)
+
+
+def excessive_aliasing(root: yaml.Node) -> bool:
+    """Whether go-yaml v2 would stop decoding this document with "document contains excessive aliasing" (v2.4.0
+    decode.go ``unmarshal``: each node decoded counts, and a node decoded inside an alias's expansion counts as
+    aliased; it fails once more than 100 are aliased, more than 1000 decoded, and the aliased share exceeds
+    :func:`_allowed_alias_ratio`). The walk follows go-yaml's order (depth first, a merge key's value decoded without
+    its key) and stops at the limit, so a "billion laughs" document is refused after a few thousand steps instead of
+    being expanded. PyYAML's node graph has no alias nodes (an alias is the anchored node itself): a node met at a
+    place other than the one it was first met at (its anchor) is an alias there."""
+    decoded, aliased = 1, 0  # the document node
+    first_place: dict[int, tuple[int, int]] = {}
+    open_nodes: set[int] = set()
+    todo: list[tuple[yaml.Node | None, int, int, int, bool]] = [(root, -1, 0, 0, False)]
+    while todo:
+        node, parent, index, depth, is_key = todo.pop()
+        if node is None:  # leaving the node whose id is ``parent``
+            open_nodes.discard(parent)
+            continue
+        place = (parent, index)
+        if id(node) in open_nodes:
+            continue  # an anchor that contains itself: refused by the reader itself
+        if first_place.setdefault(id(node), place) != place:
+            decoded += 1  # the alias node
+            aliased += depth > 0
+            depth += 1
+        if not is_key or node.tag != "tag:yaml.org,2002:merge":
+            decoded += 1
+            aliased += depth > 0
+        if aliased > 100 and decoded > 1000 and aliased / decoded > _allowed_alias_ratio(decoded):
+            return True
+        if isinstance(node, yaml.MappingNode):
+            children = [c for pair in node.value for c in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        else:
+            continue
+        open_nodes.add(id(node))
+        todo.append((None, id(node), 0, depth, False))
+        mapping = isinstance(node, yaml.MappingNode)
+        todo.extend((c, id(node), i, depth, mapping and i % 2 == 0) for i, c in reversed(list(enumerate(children))))
+    return False
 
 
 def _too_deep(rel: str) -> str:

@@ -28,7 +28,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import coldstart
-from components.clusters.base import StorageAccess
+from components.clusters.base import ONE_SHARE_STRATEGIES, StorageAccess, one_share_why
 from components.errors import SpecError
 from components.naming import child_name, child_opts, standard_labels, type_token
 from components.outputs import ModelServiceOutputs
@@ -116,17 +116,11 @@ def check(name: str, spec: ModelSpec, platform: PlatformHandles, has_hf_token: b
                 "resources.gpus", res.gpus, f"give at most {most} (GPUs per node of the {res.accelerator} pools)"
             )
         gpu = platform.cluster.gpu
-        sliced = [p for p in offering if p.sharing == "time-slicing" and gpu.needs_device_plugin]
+        sliced = [p for p in offering if p.sharing in ONE_SHARE_STRATEGIES and gpu.needs_device_plugin]
         if res.gpus > 1 and len(sliced) == len(offering):
-            # The device plugin's time-slicing config sets failRequestsGreaterThanOne: the pod would fail at
+            # The device plugin's time-slicing and MPS configs fail requests greater than one: the pod would fail at
             # admission on the node (UnexpectedAdmissionError), so say it here.
-            names = ", ".join(p.name for p in sliced)
-            raise SpecError(
-                "resources.gpus",
-                res.gpus,
-                f"give 1: the {res.accelerator} pools ({names}) time-slice their GPUs, and a share is requested as "
-                "one GPU",
-            )
+            raise SpecError("resources.gpus", res.gpus, one_share_why(res.accelerator, [p.name for p in sliced]))
     if spec.llm is not None and spec.llm.huggingface_token_key and not has_hf_token:
         raise SpecError(
             "llm.huggingfaceTokenKey",

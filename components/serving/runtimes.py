@@ -160,6 +160,33 @@ runtime wired up: ``--model_name=x`` serves the model under a name the Inference
 ``--http_port`` moves it off the port the Service and probes use."""
 
 
+FLAG_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
+    # triton-inference-server/server src/command_line_parser.cc (SetupOptions): "model-store" and "model-repository"
+    # are one option (OPTION_MODEL_REPOSITORY; --model-store is "Equivalent to --model-repository"), which "may be
+    # specified multiple times to add multiple model repositories": a model's --model-repository adds a repository
+    # beside /mnt/models, and a model name found in both is then served by neither ("not unique").
+    "kserve-tritonserver": {"--model-store": ("--model-repository",)},
+}
+"""Other option strings of the flags in :data:`SERVER_FLAGS`, per runtime: a model arg naming any of them sets the
+same option, so each is refused like the flag itself."""
+
+VLLM_GPU_FLAGS: tuple[tuple[str, ...], ...] = (
+    ("--tensor-parallel-size", "-tp"),
+    ("--pipeline-parallel-size", "-pp"),
+    ("--data-parallel-size", "-dp"),
+    ("--prefill-context-parallel-size", "-pcp"),
+)
+"""vLLM's options that decide how many GPUs the engine uses, each with its short form (vllm 0.24.0, the version
+KServe v0.20.0's huggingfaceserver pins: python/huggingfaceserver/pyproject.toml ``vllm==0.24.0``;
+vllm/engine/arg_utils.py ``add_cli_args``: ``"--tensor-parallel-size", "-tp"``, ``"--pipeline-parallel-size",
+"-pp"``, ``"--data-parallel-size", "-dp"``, ``"--prefill-context-parallel-size", "-pcp"``). The engine's world size
+is their product (vllm/config/parallel.py ``ParallelConfig.__post_init__``: pipeline x tensor x prefill-context; x
+data with the external launcher, and each data-parallel rank takes a world of its own), and mlplatform sets
+``--tensor-parallel-size`` to the pod's GPUs (resources.gpus): any of them in a model's args asks for GPUs the pod does
+not have, or overrides that setting. ``-O`` (vLLM's ``--optimization-level``, argparse_utils.py) touches nothing
+mlplatform sets and stays the user's."""
+
+
 def kserve_protocol(protocol: str | None) -> str:
     """The protocol KServe matches runtimes on for a predictor whose ``protocolVersion`` is ``protocol``."""
     return protocol or DEFAULT_PROTOCOL

@@ -512,9 +512,21 @@ _CREDENTIAL_HINT = (
 )
 
 
+MAX_QUANTITY = 2**63 - 1
+"""The largest quantity Kubernetes represents (apimachinery quantity.go); larger ones are capped."""
+
+
 def _resource_problems(res: ResourcesSpec) -> list[tuple[str, object, str]]:
     """CPU in whole millicores; memory in bytes a container can start in (not milli-bytes, at least 12Mi)."""
     problems: list[tuple[str, object, str]] = []
+    for key, text in (("resources.cpu", res.cpu), ("resources.memory", res.memory)):
+        if quantity_value(text) > MAX_QUANTITY:
+            # "no quantity may represent a number greater than 2^63-1 in magnitude ... Numbers larger ... will be
+            # capped" (kubernetes/apimachinery pkg/api/resource/quantity.go, the Quantity comment): the pod would
+            # ask for another amount than written. On an existing cluster (nodes unknown) nothing else bounds it.
+            problems.append((key, text, f"give at most {MAX_QUANTITY} (2^63-1): Kubernetes caps larger quantities"))
+    if problems:
+        return problems
     cpu = quantity_value(res.cpu)
     if cpu > 0 and cpu * 1000 != (cpu * 1000).to_integral_value():
         # "Precision finer than 1m is not allowed" (kubernetes.io/docs/tasks/configure-pod-container/
@@ -598,28 +610,55 @@ def _flag_key(flag: str) -> str:
 def _overridden_flag(model: ModelSpec, arg: str) -> str | None:
     """Why ``arg`` overrides a flag the model's KServe runtime (or this package) already sets, or None.
 
-    A flag matches when it names the same option, with ``-`` and ``_`` alike (vLLM's ``FlexibleArgumentParser``,
+    A flag matches when it names the same option by any of its option strings (Triton's ``--model-repository`` is
+    its ``--model-store``, vLLM's ``-tp`` its ``--tensor-parallel-size``: :data:`runtimes.FLAG_ALIASES`,
+    :data:`runtimes.VLLM_GPU_FLAGS`), with ``-`` and ``_`` alike in long options (vLLM's ``FlexibleArgumentParser``,
     "ArgumentParser that allows both underscore and dash in names", vllm/utils/argparse_utils.py, which the Hugging
     Face runtime uses; to the other servers the other spelling is at best an unknown flag) or as a prefix of it
-    (Python's argparse accepts unambiguous abbreviations, ``allow_abbrev`` is on by default).
+    (Python's argparse accepts unambiguous abbreviations, ``allow_abbrev`` is on by default, for single-dash options
+    of more than one letter too).
     """
-    if not arg.startswith("--") or len(arg) < 3:
+    if not arg.startswith("-") or len(arg) < 2 or arg == "--":
         return None
     protocol = None if model.effective_protocol == "openai" else model.effective_protocol
     runtime, _ = runtimes.select(model.format or "", protocol, model.runtime)
-    ours: list[tuple[str, str]] = []
+    ours: list[tuple[tuple[str, ...], str]] = []
     if runtime in runtimes.SERVER_FLAGS:
-        ours += [(f, f"KServe's runtime {runtime}") for f in runtimes.SERVER_FLAGS[runtime]]
+        aliases = runtimes.FLAG_ALIASES.get(runtime, {})
+        ours += [((f, *aliases.get(f, ())), f"KServe's runtime {runtime}") for f in runtimes.SERVER_FLAGS[runtime]]
+    gpu_flags: tuple[tuple[str, ...], ...] = ()
     if model.format == "huggingface" and model.resources.gpus:
         # components/serving/_runtime.py runtime_args: vLLM settings from the spec
-        ours += [("--backend", "mlplatform (vLLM on GPUs)"), ("--tensor-parallel-size", "mlplatform (resources.gpus)")]
+        ours.append((("--backend",), "mlplatform (vLLM on GPUs)"))
+        gpu_flags = runtimes.VLLM_GPU_FLAGS
+        ours += [(names, "mlplatform (resources.gpus)") for names in gpu_flags]
         if model.llm is not None and model.llm.max_model_length is not None:
-            ours.append(("--max-model-len", "mlplatform (llm.maxModelLength)"))
-    given = _flag_key(arg.split("=", 1)[0])
-    for flag, owner in ours:
-        if _flag_key(flag) == given or _flag_key(flag).startswith(given):
+            ours.append((("--max-model-len",), "mlplatform (llm.maxModelLength)"))
+    given = arg.split("=", 1)[0]
+    for names, owner in ours:
+        matched = next((name for name in names if _same_option(name, given)), None)
+        if matched is None:
+            continue
+        flag = names[0]
+        if names in gpu_flags and flag != "--tensor-parallel-size":
             return (
-                f"it would override {flag}, which {owner} sets (KServe appends these args to the runtime's, and the "
-                "last value wins); remove it"
+                f"it would change how many GPUs vLLM uses ({flag}: the engine's world size is tensor x pipeline x "
+                "data parallel), and mlplatform (resources.gpus) sets --tensor-parallel-size to the pod's GPUs; "
+                "remove it"
             )
+        if matched != flag:
+            return f"{matched} is {flag} under another name, which {owner} sets; remove it"
+        return (
+            f"it would override {flag}, which {owner} sets (KServe appends these args to the runtime's, and the "
+            "last value wins); remove it"
+        )
     return None
+
+
+def _same_option(name: str, given: str) -> bool:
+    """Whether the argument's option part ``given`` names option string ``name``, as a whole or abbreviated."""
+    if name.startswith("--") != given.startswith("--") or len(given) < 2:
+        return False
+    if name.startswith("--"):
+        return len(given) > 2 and _flag_key(name).startswith(_flag_key(given))
+    return name.startswith(given)

@@ -110,3 +110,65 @@ def test_a_whole_float_reaches_the_program_as_the_pulumi_cli_hands_it_over() -> 
         {**flat_config(stack()), "mlplatform:policy": _cli_string({"maxGpus": 8.0})}, set(), "stacks/Pulumi.t.yaml"
     ).config
     assert cfg.policy.max_gpus == 8
+
+
+def test_vllm_options_that_touch_nothing_mlplatform_sets_pass() -> None:
+    """``-O3`` is vLLM's --optimization-level (vllm 0.24.0 utils/argparse_utils.py) and ``-q`` its --quantization:
+    neither is one of the GPU-count options (components.serving.runtimes.VLLM_GPU_FLAGS), so both stay the user's."""
+    from components.serving.spec import model_problems
+
+    llm = {
+        "format": "huggingface",
+        "storageUri": "hf://org/model",
+        "resources": {"gpus": 2, "cpu": "4", "memory": "16Gi", "accelerator": "nvidia-l4"},
+        "access": {"mode": "public", "allowAnonymous": True},
+    }
+    spec = ModelSpec.model_validate({**llm, "args": ["-O3", "-q", "awq"]})
+    assert not [p for p in model_problems(spec) if p[0].startswith("args")]
+
+
+def test_every_alias_names_a_flag_its_runtime_sets() -> None:
+    from components.serving import runtimes
+
+    for runtime, aliases in runtimes.FLAG_ALIASES.items():
+        assert set(aliases) <= set(runtimes.SERVER_FLAGS[runtime]), runtime
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("1:30", "1:30"),  # resolve.go: no base 60 ("purposefully unsupported"); YAML 1.1 reads 90
+        ("-1:30", "-1:30"),
+        ("190:20:30.15", "190:20:30.15"),
+        ("0o3", 3),  # strconv.ParseInt base 0: the 0o prefix (Go 1.13+)
+        ("0O17", 15),
+        ("0b11", 3),
+        ("-0b11", -3),
+        ("0x_1F", 31),  # the _ removed first
+        ("010", 8),  # a leading 0 is octal for ParseInt base 0
+        ("08", 8),  # not octal: ParseInt and ParseUint fail, yamlStyleFloat matches: the float 8, handed over as 8
+        ("1_000", 1000),
+        ("+3", 3),
+        ("-0", 0),
+        ("9223372036854775807", 2**63 - 1),
+        ("18446744073709551615", 2**64 - 1),  # past int64: ParseUint
+        ("18446744073709551616", 2**64),  # past uint64: the float 2^64, which Go's JSON writes whole
+        ("1.5e3", 1500),  # yamlStyleFloat needs no sign in the exponent (YAML 1.1 does)
+        ("1.", 1),
+        ("-.5", -0.5),
+        (".5", 0.5),
+        (".5_0", ".5_0"),  # '.' first: ParseFloat as written, which takes no _
+        ("1e400", "1e400"),
+        ("0x", "0x"),
+        ("0o", "0o"),
+        ("12abc", "12abc"),
+        ("1.2.3", "1.2.3"),
+        ("\uff13", "\uff13"),  # a full-width digit is no digit to Go
+    ],
+)
+def test_numbers_are_read_as_go_yaml_v2_reads_them(text: str, value: object) -> None:
+    """go-yaml v2.4.0 resolve.go (hints 'D' and 'S'): the ``_`` removed, then strconv.ParseInt(plain, 0, 64), then
+    ParseUint(plain, 0, 64), then ParseFloat when yamlStyleFloat matches; else the text (the Pulumi CLI's reader)."""
+    doc = parse_stack_text(f"config:\n  a: {text}\n".encode(), "stacks/x.yaml")
+    got = doc["config"]["a"]
+    assert got == value and type(got) is type(value)

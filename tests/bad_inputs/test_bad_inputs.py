@@ -135,6 +135,16 @@ CATEGORIES = {
     "MIG profiles the GPU or the cloud does not have": "pool-mig-profile-",
     "a jwksUri istiod must not fetch": "jwt-jwks-",
     "GKE-managed namespaces": "collision-namespace-gke-managed",
+    "cluster chart versions with a v, or non-ASCII digits": "lookalike-cluster-version-",
+    "cluster chart versions for charts the stack does not install": "version-cluster-karpenter-on-node-groups",
+    "reserved flags by another option string": "args-override-vllm-tp-short",
+    "Triton's --model-repository": "args-override-triton-model-repository",
+    "an alias bomb": "yaml-alias-bomb",
+    "base 60, which go-yaml does not read": "yaml-sexagesimal-is-text",
+    "lookalikes echoed inside the message": "lookalike-pool-name-fullwidth",
+    "a kubeconfig with credentials inline": "secret-kubeconfig-",
+    "quantities past 2^63-1": "range-cpu-1e1000-existing",
+    "a multi-GPU model on MPS pools": "model-gpus-mps",
 }
 
 

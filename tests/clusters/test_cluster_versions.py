@@ -135,3 +135,23 @@ def test_cluster_versions_only_for_charts_the_cloud_installs() -> None:
         f'{FILE}: mlplatform:cluster.versions: {{"istiod": "1.30.3"}} is not allowed; unknown cluster chart '
         "'istiod'; give versions for karpenter, cluster-autoscaler"
     )
+
+
+@pytest.mark.parametrize("version", ["v1.15.0", "1.15.\uff10", "1.15.\u0660", "vv1.15.0", "1.15.0\n"])
+def test_what_reaches_helm_is_a_chart_version_even_with_allow_unsupported(version: str) -> None:
+    """allowUnsupportedVersions skips the compatibility table, not the form: Helm is asked for the version as given,
+    and Karpenter's chart tags are ASCII ``x.y.z`` without a ``v`` (upgrade guide, Upgrading to 0.35.0+)."""
+    cfg = {**_aws(versions={"karpenter": version}), "platform": {"allowUnsupportedVersions": True}}
+    assert "is not allowed; give " in _refused(cfg)
+
+
+def test_a_version_for_a_chart_this_stack_does_not_install_is_refused_even_with_allow_unsupported() -> None:
+    cfg = {**_aws(versions={"cluster-autoscaler": "9.53.0"}), "platform": {"allowUnsupportedVersions": True}}
+    assert _refused(cfg) == (
+        f"{FILE}: mlplatform:cluster.versions.cluster-autoscaler: 9.53.0 is not allowed; this stack installs no "
+        "cluster-autoscaler (cluster.aws.gpuProvisioner karpenter installs karpenter, not cluster-autoscaler); "
+        "remove it"
+    )
+    no_pools = _aws(aws={"gpuProvisioner": "node-groups"}, versions={"cluster-autoscaler": "9.53.0"})
+    no_pools["cluster"]["gpuPools"] = {}
+    assert "installs cluster-autoscaler only with GPU pools, and there are none" in _refused(no_pools)

@@ -32,6 +32,10 @@ AZ_SHARED = {
 }  # fmt: skip
 
 
+# k8s-device-plugin v0.20.0 api/config/v1/config.go sets failRequestsGreaterThanOne for MPS; the config says so too
+MPS_2 = {"failRequestsGreaterThanOne": True, "resources": [{"name": "nvidia.com/gpu", "replicas": 2}]}
+
+
 def pool(sharing: str, clients: int) -> GpuPoolInfo:
     return GpuPoolInfo("p", "nvidia-l4", 1, "g6.xlarge", 0, 2, False, sharing=sharing, max_clients_per_gpu=clients)
 
@@ -51,7 +55,7 @@ def test_device_plugin_config_of_each_sharing_strategy() -> None:
     assert pool("mps", 2).device_plugin_config_name == "mps-2"
     assert pool("mps", 2).device_plugin_config() == {
         "version": "v1",
-        "sharing": {"mps": {"resources": [{"name": "nvidia.com/gpu", "replicas": 2}]}},
+        "sharing": {"mps": MPS_2},
     }
     for strategy in ("none", "mig"):
         assert pool(strategy, 1).device_plugin_config_name is None

@@ -143,9 +143,9 @@ def test_local_stack_plans_with_json_and_manifests(project_copy: Path) -> None:
             "--stack",
             "local",
             "--json",
-            "out.json",
+            "../out.json",  # outputs inside the stack folder are refused: it holds the inputs
             "--manifests",
-            "m",
+            "../m",
         ],
         cwd=project_copy / "stacks",  # found upward
         capture_output=True,
@@ -153,7 +153,7 @@ def test_local_stack_plans_with_json_and_manifests(project_copy: Path) -> None:
         timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
-    doc = json.loads((project_copy / "stacks" / "out.json").read_text())
+    doc = json.loads((project_copy / "out.json").read_text())
     assert [s["stack"] for s in doc["stacks"]] == ["local"]
     assert doc["stacks"][0]["cloud"] == "existing"
     types = {r["type"] for r in doc["stacks"][0]["resources"]}
@@ -218,3 +218,52 @@ def test_where_table_and_errors(capsys: pytest.CaptureFixture[str]) -> None:
     )
     assert main(["where", "nvidia-a10g", "--cloud", "gcp"]) == 2
     assert "not offered on gcp" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (["--json", "{p}/stacks/Pulumi.dev.yaml"], "--json: {p}/stacks/Pulumi.dev.yaml: would write over the "
+         "project's input {p}/stacks; give a path outside Pulumi.yaml and stacks/"),
+        (["--json", "{p}/Pulumi.yaml"], "--json: {p}/Pulumi.yaml: would write over the project's input "
+         "{p}/Pulumi.yaml; give a path outside Pulumi.yaml and stacks/"),
+        (["--manifests", "{p}/stacks"], "--manifests: {p}/stacks: would write over the project's input {p}/stacks; "
+         "give a path outside Pulumi.yaml and stacks/"),
+        (["--manifests", "{p}/stacks/sub"], "--manifests: {p}/stacks/sub: would write over the project's input "
+         "{p}/stacks; give a path outside Pulumi.yaml and stacks/"),
+        (["--manifests", ""], '--manifests: "": is empty; give a path (an empty one would be the current folder)'),
+        (["--json", ""], '--json: "": is empty; give a path (an empty one would be the current folder)'),
+        (["--json", "-"], "--json: -: is not a path; give a file or folder path (the plan's tables go to stdout)"),
+        (["--json", "{p}/out/x", "--manifests", "{p}/out/x"], "--json: {p}/out/x: is --manifests {p}/out/x or inside "
+         "it; give the two apart"),
+        (["--json", "{p}/out/plan.json", "--manifests", "{p}/out"], "--json: {p}/out/plan.json: is --manifests "
+         "{p}/out or inside it; give the two apart"),
+    ],
+)  # fmt: skip
+def test_outputs_that_would_destroy_inputs_are_refused_before_anything_is_written(
+    tiny: Path, args: list[str], line: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every output path is checked before planning and before either is written: the stack file, Pulumi.yaml and
+    the stack folder are the user's inputs; an empty path would be the current folder; ``-`` is refused (the tables
+    go to stdout, so it could not be a JSON document there); --json inside --manifests would be half written."""
+    monkeypatch.chdir(tiny)
+    before = {p: p.read_bytes() for p in tiny.rglob("*") if p.is_file()}
+    code = main(["plan", "--project", str(tiny), "--stack", "dev", *[a.format(p=tiny) for a in args]])
+    err = capsys.readouterr().err
+    assert (code, err) == (2, line.format(p=tiny) + "\n")
+    assert {p: p.read_bytes() for p in tiny.rglob("*") if p.is_file()} == before
+    assert not (tiny / "dev").exists() and not (tiny / "out").exists()
+
+
+def test_manifests_beside_the_inputs_are_written(tiny: Path, tmp_path: Path) -> None:
+    """A folder in the project root is no input: its <stack>/ folders hold no stack file."""
+    assert main(["plan", "--project", str(tiny), "--stack", "dev", "--no-tree", "--manifests", str(tiny / "out")]) == 0
+    assert (tiny / "out" / "dev").is_dir() and (tiny / "stacks" / "Pulumi.dev.yaml").is_file()
+
+
+@pytest.mark.parametrize("gpus", ["\u0668", "\uff18", " 8", "8.0", "+8"])
+def test_where_gpus_takes_ascii_digits_only(gpus: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Python's int() reads Arabic-Indic and full-width digits and edge spaces; the command line takes ASCII."""
+    assert main(["where", "nvidia-l4", "--gpus", gpus]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("mlplatform where: argument --gpus: invalid number: ") and err.count("\n") == 1

@@ -28,6 +28,10 @@ TS4 = GpuPoolInfo("l4", "nvidia-l4", 1, "g6.xlarge", 0, 4, False, sharing="time-
 MPS2 = GpuPoolInfo("t4", "nvidia-t4", 1, "g4dn.xlarge", 0, 2, False, sharing="mps", max_clients_per_gpu=2)
 
 
+# k8s-device-plugin v0.20.0 api/config/v1/config.go sets failRequestsGreaterThanOne for MPS; the config says so too
+MPS_2 = {"failRequestsGreaterThanOne": True, "resources": [{"name": "nvidia.com/gpu", "replicas": 2}]}
+
+
 def plugin_values(pools: dict[str, GpuPoolInfo], **cluster: Any) -> dict[str, Any] | None:
     rel = releases(plan_platform(cluster={"pools": pools, **cluster})).get("nvidia-device-plugin")
     return None if rel is None else rel["values"]  # type: ignore[no-any-return]
@@ -51,7 +55,7 @@ def test_device_plugin_serves_one_config_per_sharing_and_a_plain_default() -> No
                 }
             },
         },
-        "mps-2": {"version": "v1", "sharing": {"mps": {"resources": [{"name": "nvidia.com/gpu", "replicas": 2}]}}},
+        "mps-2": {"version": "v1", "sharing": {"mps": MPS_2}},
     }
     # The chart knows config.map and config.default (nvidia-device-plugin-0.20.0 values.yaml).
     defaults = chart_defaults(upstream_dir() / "chart-values", "nvidia-device-plugin", "0.20.0")

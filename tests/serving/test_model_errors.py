@@ -77,9 +77,11 @@ def test_a_time_sliced_gpu_is_requested_as_one() -> None:
     sliced = replace(L4X4_POOL, sharing="time-slicing", max_clients_per_gpu=4)
     spec = model(resources={"gpus": 2, "accelerator": "nvidia-l4"})
     assert error_of(spec, pools={"l4x4": sliced}) == (
-        "resources.gpus: 2 is not allowed; give 1: the nvidia-l4 pools (l4x4) time-slice their GPUs, and a share is "
-        "requested as one GPU"
+        "resources.gpus: 2 is not allowed; give 1: the nvidia-l4 pools (l4x4) share their GPUs (time-slicing or MPS), "
+        "and the NVIDIA device plugin refuses a request for more than one share (failRequestsGreaterThanOne)"
     )
+    mps = replace(L4X4_POOL, sharing="mps", max_clients_per_gpu=4)
+    assert "(l4x4) share their GPUs" in error_of(spec, pools={"l4x4": mps})
     # One pool that does not slice is enough for a two-GPU model; one shared GPU is fine anywhere.
     assert plan(spec, pools={"l4x4": sliced, "whole": replace(L4X4_POOL, name="whole")}).predictor()["nodeSelector"]
     assert plan(model(resources=GPU), pools={"l4x4": sliced}).predictor()["model"]["resources"]["limits"] == {
