@@ -382,6 +382,11 @@ SECURITY_RULES = {
     "internal-model-callers": "mandatory",
     "prod-mesh-replicas": "mandatory",
     "aks-entra-only": "mandatory",
+    "model-metrics-prometheus-only": "mandatory",
+    "model-inference-api-only": "mandatory",
+    "mesh-path-normalization": "mandatory",
+    "gateway-metrics-prometheus-only": "mandatory",
+    "network-policy-enforced": "advisory",  # the cluster's fact, recorded in the stack file; the program warns too
 }
 """The enforcement level of every security, isolation and availability rule, pinned here (not only in the docs)."""
 
