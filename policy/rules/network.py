@@ -117,7 +117,9 @@ def _prometheus(resources: Sequence[Resource]) -> tuple[str, dict[str, str]] | N
             ns = r.props.get("namespace")
             if not isinstance(release, str) or not isinstance(ns, str):
                 return None
-            crname = f"{release}-prometheus" if PROMETHEUS_CHART in release else f"{release}-{PROMETHEUS_CHART}-prometheus"
+            crname = (
+                f"{release}-prometheus" if PROMETHEUS_CHART in release else f"{release}-{PROMETHEUS_CHART}-prometheus"
+            )
             return ns, dict([PROMETHEUS_NAME_LABEL, ("operator.prometheus.io/name", crname)])
     return None
 
@@ -257,9 +259,7 @@ def _inference_only(resources: Sequence[Resource], facts: Facts) -> Iterator[Fin
         if _unknown_network(model) or not isinstance(model.namespace, str):
             continue
         ns = model.namespace
-        objects = _objects(
-            resources, {ns, MESH_ROOT}, "NetworkPolicy", "AuthorizationPolicy", "RequestAuthentication"
-        )
+        objects = _objects(resources, {ns, MESH_ROOT}, "NetworkPolicy", "AuthorizationPolicy", "RequestAuthentication")
         if not _known(objects):
             continue
         mode = deployment_mode(model, default)
@@ -375,7 +375,9 @@ def _gateway(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
         if prom is not None and not rp.admits(objects, gw, rp.source(*prom), ENVOY_STATS_PORT).allowed:
             yield Finding(None, f"the platform's Prometheus cannot scrape the ingress gateway's {ENVOY_STATS_PORT}")
         pod = rp.source(OTHER_NAMESPACE)
-        closed = [f"the internet on {p}" for p in GATEWAY_EXTERNAL_PORTS if not rp.admits(objects, gw, rp.EXTERNAL, p).allowed]
+        closed = [
+            f"the internet on {p}" for p in GATEWAY_EXTERNAL_PORTS if not rp.admits(objects, gw, rp.EXTERNAL, p).allowed
+        ]
         closed += [f"pods on {p}" for p in LOCAL_GATEWAY_PORTS if not rp.admits(objects, gw, pod, p).allowed]
         if closed:
             yield Finding(

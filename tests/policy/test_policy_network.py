@@ -25,7 +25,9 @@ METRICS, API, NORM, GATEWAY, ENFORCED = (
 )
 
 
-def failed(resources: list[Resource] | tuple[Resource, ...], settings: StackSettings, stack: str = "") -> dict[str, list[str]]:
+def failed(
+    resources: list[Resource] | tuple[Resource, ...], settings: StackSettings, stack: str = ""
+) -> dict[str, list[str]]:
     """The mandatory failures by rule (the local stack's advisory ``network-policy-enforced`` warning left out)."""
     out: dict[str, list[str]] = {}
     for e in run_rules(list(resources), settings):
@@ -232,7 +234,10 @@ def test_mesh_path_normalization_weaker_aws_dev(value: str | None) -> None:
 
     shown = value or "BASE (Istio's default)"
     assert_caught(
-        "aws-dev", NORM, named("helm.sh/v3:Release", "mlplatform-istiod"), weaken,
+        "aws-dev",
+        NORM,
+        named("helm.sh/v3:Release", "mlplatform-istiod"),
+        weaken,
         f"istiod meshConfig.pathNormalization.normalization is {shown}, weaker than DECODE_AND_MERGE_SLASHES",
     )
 
