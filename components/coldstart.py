@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from fnmatch import fnmatch
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,9 @@ class ClusterFacts:
 
     cloud: str
     gpu_provisioner: str | None = None
+    streamed_registries: tuple[str, ...] = ()
+    """Registry host patterns whose images the GPU pools stream (the seam's ``GpuScheduling.streamed_registries``,
+    a plan's cluster output ``gpu_streamed_registries``); empty: images are pulled whole."""
 
 
 @dataclass(frozen=True)
@@ -174,6 +178,36 @@ def storage_kind(uri: str) -> str:
     return {"hf": "hf", "pvc": "pvc", "oci": "oci"}.get(scheme, "object")
 
 
+def registry_host(image: str) -> str:
+    """The registry host of an image reference, as container runtimes resolve it: the first path component when it
+    has a ``.`` or ``:`` or is ``localhost``, else Docker Hub (``docker.io``; ``index.docker.io`` is the same)
+    (distribution/reference normalize.go ``splitDockerDomain``)."""
+    first, sep, _ = image.partition("/")
+    if not sep or (not any(c in first for c in ".:") and first != "localhost"):
+        return "docker.io"
+    return "docker.io" if first == "index.docker.io" else first
+
+
+def streams(image: str, cluster: ClusterFacts) -> bool:
+    """Whether ``cluster``'s GPU pools stream ``image`` (its registry matches one of the cluster's patterns)."""
+    host = registry_host(image)
+    return any(fnmatch(host, pattern) for pattern in cluster.streamed_registries)
+
+
+def _pull_step(image: Mapping[str, Any], d: Mapping[str, Any], streamed: bool) -> Step:
+    gb = float(image["gb"])
+    if streamed:
+        s = d["imageStreaming"]
+        return Step(f"image pull (streamed: {image['image']}, {gb:g} GB)", float(s["minutes"]), _src(s), _high(s))
+    pull = d["imagePull"]
+    return Step(
+        f"image pull ({image['image']}, {gb:g} GB at {pull['gbPerMinute']} GB/min)",
+        round(gb / float(pull["gbPerMinute"]), 2),
+        f"size: {_src(image)}; rate: {_src(pull)}",
+        round(gb / float(pull["gbPerMinuteSlow"]), 2),
+    )
+
+
 def estimate(model: ModelFacts, cluster: ClusterFacts, data: Mapping[str, Any] | None = None) -> Estimate:
     """The cold start of ``model`` on ``cluster`` (module docstring), from ``data`` (``coldstart.yaml`` by default)."""
     d = load() if data is None else data
@@ -181,23 +215,17 @@ def estimate(model: ModelFacts, cluster: ClusterFacts, data: Mapping[str, Any] |
     if fmt not in d["load"] or fmt not in d["modelSize"]:
         raise ColdStartError(f"cold start: no figures for format {fmt!r} in {DATA_FILE.name}")
     runtime, _ = runtimes.select(fmt, model.protocol, model.runtime)
-    image = d["images"].get(runtime or "default", d["images"]["default"])
-    pull = d["imagePull"]
+    known = runtime is not None and runtime in d["images"]
+    image = d["images"][runtime] if known else d["images"]["default"]
     if model.model_size_gb is not None:
         size, size_src = model.model_size_gb, "modelSizeGb from the model spec"
     else:
         size, size_src = float(d["modelSize"][fmt]["gb"]), _src(d["modelSize"][fmt])
     kind = storage_kind(model.storage_uri)
     rate = d["download"][kind]
-    gb = float(image["gb"])
-    warm: list[Step] = [
-        Step(
-            f"image pull ({image['image']}, {gb:g} GB at {pull['gbPerMinute']} GB/min)",
-            round(gb / float(pull["gbPerMinute"]), 2),
-            f"size: {_src(image)}; rate: {_src(pull)}",
-            round(gb / float(pull["gbPerMinuteSlow"]), 2),
-        )
-    ]
+    # Only GPU pools stream images (the cluster's GPU pools; a CPU model runs on the system pool), and only a runtime
+    # we install has an image we know.
+    warm: list[Step] = [_pull_step(image, d, known and model.gpus > 0 and streams(str(image["image"]), cluster))]
     if float(rate["gbPerMinute"]) > 0:
         warm.append(
             Step(
@@ -242,8 +270,9 @@ def facts_from_spec(name: str, spec: ModelSpec) -> ModelFacts:
 
 
 def cluster_facts(cloud: str, gpu: GpuScheduling) -> ClusterFacts:
-    """The cluster facts from the seam: its ``cloud`` and its GPU scheduling's ``provisioner``."""
-    return ClusterFacts(cloud, gpu.provisioner)
+    """The cluster facts from the seam: its ``cloud`` and its GPU scheduling's ``provisioner`` and
+    ``streamed_registries``."""
+    return ClusterFacts(cloud, gpu.provisioner, tuple(gpu.streamed_registries))
 
 
 def facts_from_isvc(isvc: Mapping[str, Any]) -> ModelFacts:

@@ -265,8 +265,11 @@ def model_start_entry(reg: Registration, entry: TimeEntry, cluster: Mapping[str,
     if "pulumi.com/waitFor" not in annotations:
         return entry
     provisioner = cluster.get("gpu_provisioner")
+    streamed = cluster.get("gpu_streamed_registries")
     facts = coldstart.ClusterFacts(
-        str(cluster.get("cloud") or clouds.EXISTING.name), provisioner if isinstance(provisioner, str) else None
+        str(cluster.get("cloud") or clouds.EXISTING.name),
+        provisioner if isinstance(provisioner, str) else None,
+        tuple(str(r) for r in streamed) if isinstance(streamed, list) else (),
     )
     model = coldstart.facts_from_isvc(isvc)
     est = coldstart.estimate(model, facts)

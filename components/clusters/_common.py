@@ -353,6 +353,7 @@ class ManagedCluster(pulumi.ComponentResource, abc.ABC):
         extra_outputs: Mapping[str, Any] | None = None,
         cni_bin_dir: str | None = None,
         gpu_provisioner: str | None = None,
+        streamed_registries: Sequence[str] = (),
     ) -> None:
         """Set the seam's values and register the outputs (the last call of a subclass's ``__init__``)."""
         spec = self._args.spec
@@ -366,6 +367,7 @@ class ManagedCluster(pulumi.ComponentResource, abc.ABC):
             needs_device_plugin=needs_device_plugin,
             needs_dcgm_exporter=needs_dcgm_exporter,
             provisioner=gpu_provisioner,
+            streamed_registries=tuple(streamed_registries),
         )
         self.endpoint = pulumi.Output.from_input(endpoint)
         self.kubeconfig = pulumi.Output.secret(kubeconfig)
@@ -404,6 +406,7 @@ class ManagedCluster(pulumi.ComponentResource, abc.ABC):
                 "system_pool": self.system_pool,
                 "gpu_pools": self.gpu_pools,
                 "zones": spec.zones,
+                "gpu_streamed_registries": list(streamed_registries),
                 **(extra_outputs or {}),
             }
         )

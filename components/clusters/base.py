@@ -127,6 +127,9 @@ class GpuScheduling:
     provisioner: str | None = None
     """Who starts GPU nodes (``karpenter``, ``node-groups``), where the cluster offers a choice; None: the cloud's
     only way (components/coldstart.yaml ``defaultProvisioner``). Read by the cold-start estimate."""
+    streamed_registries: tuple[str, ...] = ()
+    """Registry hosts (``fnmatch`` patterns) whose images the GPU pools stream instead of pulling whole (GKE image
+    streaming); empty: every image is pulled whole. Read by the cold-start estimate (components/coldstart.py)."""
     critical_priority_needs_quota: bool = False
     """The cluster admits pods with the ``system-node-critical`` priority outside ``kube-system`` only in namespaces
     with a ResourceQuota whose scope selects that PriorityClass (GKE; Kubernetes docs, "Resource Quotas: Limit

@@ -61,8 +61,20 @@ NODE_ROLES = (
     "roles/stackdriver.resourceMetadata.writer",
     "roles/autoscaling.metricsWriter",
     "roles/artifactregistry.reader",
+    "roles/serviceusage.serviceUsageConsumer",
 )
-"""The node service account's roles: Google's minimal set for GKE nodes, plus pulling from Artifact Registry."""
+"""The node service account's roles: Google's minimal set for GKE nodes, plus pulling from Artifact Registry, plus
+Service Usage Consumer, which image streaming needs on nodes that do not run as the default service account
+(cloud.google.com/kubernetes-engine/docs/how-to/image-streaming, "Requirements": the custom service account needs
+``roles/serviceusage.serviceUsageConsumer`` in the project that hosts the images)."""
+
+STREAMED_REGISTRIES = ("docker.io", "*-docker.pkg.dev")
+"""Registries whose images GKE image streaming streams: "standard or remote repositories in Artifact Registry, or a
+public registry on Docker Hub" (cloud.google.com/kubernetes-engine/docs/how-to/image-streaming, "Requirements").
+Artifact Registry's Docker hosts are ``LOCATION-docker.pkg.dev`` (cloud.google.com/artifact-registry/docs/
+integrate-gke, "Running an image"). Of the runtimes we install (kserve-runtime-configs v0.20.0,
+/work/shared/upstream/reference/kserve-v0.20.0-clusterservingruntimes.yaml) every image is on Docker Hub except
+Triton's (``nvcr.io``), which is pulled whole. Only public Docker Hub images stream; the shipped ones are public."""
 LOG_COMPONENTS = ("SYSTEM_COMPONENTS", "APISERVER", "CONTROLLER_MANAGER", "SCHEDULER", "WORKLOADS")
 KEY_ROTATION = "7776000s"
 """Cloud KMS rotation period of the secrets key: 90 days."""
@@ -175,7 +187,8 @@ class GkeCluster(ManagedCluster):
     - A least-privilege node service account; every pool with auto-repair, auto-upgrade, COS, ``GKE_METADATA``.
     - System pool labelled ``mlplatform.io/pool=system``; GPU pools with explicit driver installation, taint, labels,
       spot, time-sharing/MPS/MIG, autoscaling from ``minNodes`` (0 allowed), in the zones of the region that offer the
-      pool's machine (catalog data), so a GPU missing from the cluster's default zones still gets nodes.
+      pool's machine (catalog data), so a GPU missing from the cluster's default zones still gets nodes; GPU pools
+      stream eligible images (image streaming, :data:`STREAMED_REGISTRIES`).
     """
 
     _kube_proxy_scrapable = False
@@ -418,6 +431,7 @@ class GkeCluster(ManagedCluster):
             needs_device_plugin=False,
             needs_dcgm_exporter=True,
             extra_outputs={"project": project, "workload_pool": self.workload_pool},
+            streamed_registries=STREAMED_REGISTRIES,
             cni_bin_dir=CNI_BIN_DIR,
         )
 
@@ -493,6 +507,14 @@ class GkeCluster(ManagedCluster):
                         key=GPU_TAINT.key, value=GPU_TAINT.value, effect="NO_SCHEDULE"
                     )
                 ],
+                # Image streaming (GCFS): eligible images start without waiting for the whole pull. Its needs are
+                # met here: COS with containerd (``image_type``), Private Google Access on the nodes' subnet (private
+                # nodes), Service Usage Consumer for the node service account (NODE_ROLES); the Container File
+                # System API must be enabled in the project (docs/deploying.md). Source:
+                # cloud.google.com/kubernetes-engine/docs/how-to/image-streaming, "Requirements". Turning it on for
+                # an existing pool updates the pool in place, not a replacement (GoogleCloudPlatform/magic-modules
+                # PR #11553 removed ForceNew, PR #11717 added the in-place update, 2024; pulumi-gcp 10 is later).
+                gcfs_config=gcp.container.NodePoolNodeConfigGcfsConfigArgs(enabled=True),
             ),
             opts=child_opts(
                 self,

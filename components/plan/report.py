@@ -82,13 +82,17 @@ def plan_json(project: str, plans: Iterable[StackPlan]) -> dict[str, Any]:
 
 
 def cluster_facts(plan: StackPlan) -> coldstart.ClusterFacts:
-    """The cluster facts cold starts depend on: the stack's cloud and the cluster's ``gpu_provisioner`` output."""
+    """The cluster facts cold starts depend on: the stack's cloud and the cluster's ``gpu_provisioner`` and
+    ``gpu_streamed_registries`` outputs."""
     provisioner = None
+    streamed: tuple[str, ...] = ()
     for reg in plan.result.resources:
         outputs = reg.outputs if isinstance(reg.outputs, dict) else {}
         if not reg.custom and isinstance(outputs.get("gpu_provisioner"), str):
             provisioner = outputs["gpu_provisioner"]
-    return coldstart.ClusterFacts(plan.cloud, provisioner)
+        if not reg.custom and isinstance(outputs.get("gpu_streamed_registries"), list):
+            streamed = tuple(str(r) for r in outputs["gpu_streamed_registries"])
+    return coldstart.ClusterFacts(plan.cloud, provisioner, streamed)
 
 
 def cold_start(plan: StackPlan) -> list[coldstart.Estimate]:

@@ -100,6 +100,8 @@ def test_node_service_account_is_least_privilege(gke: Any) -> None:
             "roles/stackdriver.resourceMetadata.writer",
             "roles/autoscaling.metricsWriter",
             "roles/artifactregistry.reader",
+            # image streaming on nodes with a custom service account (image-streaming docs, "Requirements")
+            "roles/serviceusage.serviceUsageConsumer",
         ]
     )
 
@@ -116,6 +118,23 @@ def test_system_pool(gke: Any) -> None:
     assert cfg["shieldedInstanceConfig"] == {"enableSecureBoot": True, "enableIntegrityMonitoring": True}
     assert cfg["serviceAccount"] == "mlp-test-nodes@mlp-test.iam.gserviceaccount.com"
     assert "guestAccelerators" not in cfg
+    assert "gcfsConfig" not in cfg  # image streaming is for GPU pools only
+
+
+def test_gpu_pools_stream_images_where_google_requires(gke: Any) -> None:
+    """GKE image streaming (cloud.google.com/kubernetes-engine/docs/how-to/image-streaming, "Requirements"): on for
+    every GPU pool, with COS containerd nodes, Private Google Access on the private nodes' subnet and Service Usage
+    Consumer for the custom node service account; the seam and the outputs say which registries stream."""
+    for pool in ("mlp-gpu-l4", "mlp-gpu-a100"):
+        cfg = gke.inputs(POOL, pool)["nodeConfig"]
+        assert cfg["gcfsConfig"] == {"enabled": True}
+        assert cfg["imageType"] == "COS_CONTAINERD"
+    subnet = gke.result.of_type("gcp:compute/subnetwork:Subnetwork")[0].plain_inputs()
+    assert subnet["privateIpGoogleAccess"] is True
+    roles = {r.plain_inputs()["role"] for r in gke.result.of_type("gcp:projects/iAMMember:IAMMember")}
+    assert "roles/serviceusage.serviceUsageConsumer" in roles
+    assert gke.cluster.gpu.streamed_registries == ("docker.io", "*-docker.pkg.dev")
+    assert gke.component.outputs["gpu_streamed_registries"] == ["docker.io", "*-docker.pkg.dev"]
 
 
 def test_gpu_pools_have_explicit_driver_taint_labels_and_sharing(gke: Any) -> None:
