@@ -34,12 +34,13 @@ CONFIG_SCHEMA = PolicyConfigSchema(
         "maxGpus": {"type": "integer", "minimum": 0, "default": _DEFAULTS.max_gpus},
         "allowPublicApi": {"type": "boolean", "default": False},
         "anonymousModels": {"type": "array", "items": {"type": "string"}, "default": []},
+        "networkPolicy": {"type": "string", "enum": ["enforced", "not-enforced", "unknown"], "default": "unknown"},
     }
 )
 """The config every policy of the pack accepts (the stack's facts; see :class:`policy.rules.Facts`)."""
 
 
-FACT_KEYS = ("environment", "requiredTags", "maxGpus", "allowPublicApi", "anonymousModels")
+FACT_KEYS = ("environment", "requiredTags", "maxGpus", "allowPublicApi", "anonymousModels", "networkPolicy")
 
 
 def facts_from_pack_config(config: Mapping[str, Any]) -> Facts:
@@ -61,6 +62,7 @@ def pack_config(settings: StackSettings, rules: Iterable[Rule] | None = None) ->
         "maxGpus": f.max_gpus,
         "allowPublicApi": f.allow_public_api,
         "anonymousModels": sorted(f.anonymous_models),
+        "networkPolicy": f.network_policy,
     }
     out: dict[str, Any] = {}
     for rule in ALL_RULES if rules is None else rules:

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from policy.rules import budget, cluster, gpu, identity, kubernetes, mesh, models, tags
+from policy.rules import budget, cluster, gpu, identity, kubernetes, mesh, models, network, tags
 from policy.rules.base import (
     ENFORCEMENTS,
     UNKNOWN,
@@ -55,6 +55,7 @@ ALL_RULES: list[Rule] = [
     *kubernetes.RULES,
     *models.RULES,
     *mesh.RULES,
+    *network.RULES,
     *budget.RULES,
 ]
 """Every rule, in the order the docs list them. Append to add rules."""
@@ -106,6 +107,7 @@ class StackSettings:
             max_gpus=cfg.policy.max_gpus,
             allow_public_api=cfg.cluster.api_access.allow_world,
             anonymous_models=anonymous,
+            network_policy=network_policy_fact(cfg),
         )
         overrides = {k: Override(o.enforcement, o.reason) for k, o in cfg.policy.overrides.items()}
         return cls(facts, overrides, cfg.budget)
@@ -132,6 +134,7 @@ class StackSettings:
             "maxGpus": f.max_gpus,
             "allowPublicApi": f.allow_public_api,
             "anonymousModels": sorted(f.anonymous_models),
+            "networkPolicy": f.network_policy,
             "budget": self.budget,
             "overrides": {k: {"enforcement": o.enforcement, "reason": o.reason} for k, o in self.overrides.items()},
         }
@@ -150,7 +153,10 @@ class StackSettings:
 
         if not isinstance(doc, Mapping):
             raise SpecError("settings", doc, "give the map mlplatform plan --json writes")
-        known = {"environment", "requiredTags", "maxGpus", "allowPublicApi", "anonymousModels", "budget", "overrides"}
+        known = {
+            "environment", "requiredTags", "maxGpus", "allowPublicApi", "anonymousModels", "networkPolicy", "budget",
+            "overrides",
+        }  # fmt: skip
         extra = sorted(set(doc) - known)
         if extra:
             raise SpecError(f"settings.{extra[0]}", doc[extra[0]], f"unknown key; accepted: {', '.join(sorted(known))}")
@@ -181,9 +187,28 @@ class StackSettings:
             raise SpecError("settings.allowPublicApi", allow, "give true or false")
         if not isinstance(anonymous, list) or not all(isinstance(a, str) for a in anonymous):
             raise SpecError("settings.anonymousModels", anonymous, "give a list of namespace/name strings")
-        facts = Facts(env, tuple(policy.required_tags), policy.max_gpus, allow, frozenset(anonymous))
+        # a plan saved before the key existed says nothing about the cluster: unknown (the advisory rule warns)
+        netpol = doc.get("networkPolicy", "unknown")
+        if netpol not in NETWORK_POLICY_STATES:
+            raise SpecError("settings.networkPolicy", netpol, f"give one of {', '.join(NETWORK_POLICY_STATES)}")
+        facts = Facts(env, tuple(policy.required_tags), policy.max_gpus, allow, frozenset(anonymous), netpol)
         overrides = {k: Override(o.enforcement, o.reason) for k, o in policy.overrides.items()}
         return cls(facts, overrides, None if budget is None else float(budget))
+
+
+NETWORK_POLICY_STATES = ("enforced", "not-enforced", "unknown")
+
+
+def network_policy_fact(cfg: StackConfig) -> str:
+    """Whether the stack's cluster enforces NetworkPolicy: ``enforced`` on every managed cloud (each is built with a
+    plugin that enforces it: components/clusters/_common.py ``network_policy_enforced``), else the existing
+    cluster's ``cluster.existing.networkPolicy`` (default ``unknown``: components/clusters/spec.py)."""
+    from components import clouds
+
+    if clouds.get(cfg.cloud).managed:
+        return "enforced"
+    existing = cfg.cluster.existing
+    return existing.network_policy if existing is not None else "unknown"
 
 
 def validated_config(

@@ -72,7 +72,9 @@ class Facts:
     ``max_gpus``: the GPU budget (sum over GPU pools of max nodes x GPUs per node). ``allow_public_api``: the
     stack opted in to a Kubernetes API open to 0.0.0.0/0 (``cluster.apiAccess.allowWorld``). ``anonymous_models``:
     ``namespace/name`` of models whose stack entry sets ``access.allowAnonymous: true`` (used when the
-    InferenceService itself carries no opt-in annotation).
+    InferenceService itself carries no opt-in annotation). ``network_policy``: whether the cluster's network plugin
+    enforces NetworkPolicy: ``enforced`` (every managed cluster we build), ``not-enforced`` or ``unknown`` (an existing
+    cluster's ``cluster.existing.networkPolicy``).
     """
 
     environment: str = "dev"
@@ -80,6 +82,7 @@ class Facts:
     max_gpus: int = 64
     allow_public_api: bool = False
     anonymous_models: frozenset[str] = frozenset()
+    network_policy: str = "enforced"
 
 
 @dataclass(frozen=True)

@@ -205,6 +205,49 @@ SOURCES: tuple[tuple[str, str], ...] = (
         ),
     ),
     (
+        "model-metrics-prometheus-only",
+        (
+            "The injector excludes 15090, 15021 and 15020 from inbound redirection (`-d 15090,15021,15020`, istio/"
+            "istio manifests/charts/istio-control/istio-discovery/files/injection-template.yaml, 1.30.3): no Istio "
+            "policy applies there, only a NetworkPolicy. A pod is isolated for ingress when a NetworkPolicy of its "
+            "namespace selects it with `Ingress` in `policyTypes`; a peer with `podSelector` alone selects pods of "
+            "the policy's namespace, with `namespaceSelector` too, those pods of the selected namespaces "
+            "(kubernetes.io/docs/concepts/services-networking/network-policies/). Evaluated by "
+            "`components/serving/requestpath.py` `admits` (and Istio's `decide` on the intercepted 9091)."
+        ),
+    ),
+    (
+        "model-inference-api-only",
+        (
+            "KServe v0.20.0 model servers answer `GET /metrics` and `POST /v2/repository/models/{name}/load|unload` "
+            "beside inference (python/kserve/kserve/protocol/rest/server.py, v2_endpoints.py); Triton 23.05 also "
+            "`/v2/repository/index`, `/v2/logging`, `/v2/trace/setting`, `/v2/models/stats`, shared-memory paths "
+            "(triton-inference-server/server v2.34.0 src/http_server.cc). Istio allows a request any ALLOW rule "
+            "matches (istio.io/latest/docs/reference/config/security/authorization-policy/); every hop is "
+            "evaluated by `components/serving/requestpath.py` `routes`."
+        ),
+    ),
+    (
+        "mesh-path-normalization",
+        (
+            "`meshConfig.pathNormalization`: NONE, BASE (Istio's default), MERGE_SLASHES, DECODE_AND_MERGE_SLASHES, "
+            "each adding to the one before; `%2F`/`%5C` are decoded only by DECODE_AND_MERGE_SLASHES, and the "
+            "normalized path is both matched by authorization policies and sent to the server "
+            "(istio.io/latest/docs/reference/config/security/normalization/; istio.io/latest/docs/ops/"
+            'best-practices/security/ "Customize your system on path normalization": recommended, the strictest; '
+            "NONE and BASE are vulnerable to CVE-2021-31920 per Red Hat OpenShift Service Mesh docs, "
+            '"Updating the path normalization configuration").'
+        ),
+    ),
+    (
+        "gateway-metrics-prometheus-only",
+        (
+            "The gateway chart's Service targets 80, 443 and 15021 (manifests/charts/gateway/values.yaml, Istio "
+            "1.30.3), knative-local-gateway's 8081 and 8444 (net-istio knative-v1.21.3 config/203-local-gateway.yaml); "
+            "15090/15020 are Envoy's and pilot-agent's stats. NetworkPolicy semantics as for the models' rule."
+        ),
+    ),
+    (
         "gpu-pool-taint-label",
         (
             "The taint must be exactly `nvidia.com/gpu=present:NoSchedule` (clouds spell the effect "
@@ -351,8 +394,16 @@ they apply.
   bindings swapped between two models therefore pass the offline gates and fail only the CrossGuard pack.
 - A RequestAuthentication without `audiences` passes `model-jwt-rules`: the stack file allows a JWT without
   audiences (`access.jwt.audiences` is optional), and every shipped stack sets them.
-- The models' per-model NetworkPolicy (metrics port 15090 readable by Prometheus only) has no rule yet; one should
-  follow the change that renders it.
+- The request-path rules (`model-metrics-prometheus-only`, `model-inference-api-only`,
+  `gateway-metrics-prometheus-only`) judge the NetworkPolicies as rendered; whether the cluster enforces them is the
+  stack's fact (`cluster.existing.networkPolicy`; every managed cluster we build enforces it), and where it is not
+  `enforced` the advisory `network-policy-enforced` warns (a warning, not a failure: the stack file records the
+  fact and the program warns the same; the serving path stays under Istio either way). An ipBlock peer, a named port
+  or a namespace selected by another label than `kubernetes.io/metadata.name` is not evaluated: the rule fails
+  with "does not evaluate" rather than pass.
+- `model-inference-api-only` tries a fixed list of admin requests (and three encodings of them) with the mesh's
+  normalization as `components/serving/requestpath.py` models it; `mesh-path-normalization` keeps the rendered
+  normalization equal to that model.
 - No shipped stack runs KServe in Standard mode, so the mutation run does not reach a Standard-mode visibility slip;
   `tests/policy/test_policy_identity_ties.py` plans the local stack in Standard mode and checks that slip.
 
@@ -372,8 +423,8 @@ config:
 ## Stack facts the rules read
 
 Offline they come from the validated stack config; in the CrossGuard pack, from each policy's config (schema in
-`policy/pack.py`: `environment`, `requiredTags`, `maxGpus`, `allowPublicApi`, `anonymousModels`), read through the
-same validation.
+`policy/pack.py`: `environment`, `requiredTags`, `maxGpus`, `allowPublicApi`, `anonymousModels`, `networkPolicy`),
+read through the same validation.
 
 | Fact | From |
 |---|---|
@@ -382,6 +433,7 @@ same validation.
 | GPU budget | `mlplatform:policy.maxGpus` (Karpenter: `spec.limits`; others: max nodes x GPUs per node) |
 | API opt-in | `mlplatform:cluster.apiAccess.allowWorld` |
 | anonymous models | a model's `access.allowAnonymous: true`, or annotation `mlplatform.io/allow-anonymous: "true"` |
+| NetworkPolicy enforced | managed clouds: `enforced`; existing: `mlplatform:cluster.existing.networkPolicy` |
 
 ## Mutation run
 
@@ -406,6 +458,14 @@ local accounts, GKE node metadata, Karpenter's IMDS hop limit and the mesh PeerA
 namespace. Last run (59 mutations, 46 in the source): caught by their rule in the plain plan 44/44, with
 `--placeholders` 44/44, rule slips caught by the rule tests 13/13; two chart-version slips are refused by the
 program before any policy runs (the stack config validation) and are not counted.
+
+Since then the run holds 17 request-path slips (14 in the source, 3 in `policy/rules/network.py`), run with
+`--only`: a model NetworkPolicy opening 15090 to every source, admitting Prometheus-labelled pods of every namespace,
+isolating egress instead of ingress, selecting none of the model's pods or closing the serving ports; caller rules
+losing their path allow-list or Triton's `notPaths`, or widened to `/v2/*`; the mesh's path normalization BASE or
+dropped; the gateway NetworkPolicy opening its metrics ports, closing knative-local-gateway's ports, selecting no
+gateway pod or admitting Prometheus-labelled pods of every namespace. Last run of those: caught by their rule in the
+plain plan 14/14, with `--placeholders` 14/14, rule slips caught by the rule tests 3/3.
 
 ## Rendered manifests
 

@@ -19,6 +19,9 @@ def _project(tmp: Path, extra: dict[str, object]) -> Path:
         f"name: mlplatform\nruntime: python\nmain: {ROOT / 'infra'}/\nstackConfigDir: stacks\n"
     )
     doc = yaml.safe_load((ROOT / "stacks" / "Pulumi.local.yaml").read_text())
+    # a cluster that enforces NetworkPolicy: the local stack's advisory network-policy-enforced warning is tested in
+    # test_policy_network.py, and these tests count the other rules' entries
+    doc["config"]["mlplatform:cluster"]["existing"]["networkPolicy"] = "enforced"
     doc["config"].update(extra)
     (tmp / "stacks" / "Pulumi.t.yaml").write_text(yaml.safe_dump(doc))
     return tmp

@@ -48,6 +48,7 @@ def test_pack_config_command_for_a_stack() -> None:
         "maxGpus": 64,
         "allowPublicApi": False,
         "anonymousModels": ["models/sklearn-iris"],
+        "networkPolicy": "unknown",  # an existing cluster without cluster.existing.networkPolicy
     }
 
 

@@ -1672,7 +1672,8 @@ def test_stack_settings_from_flat_config() -> None:
         '"access": {"mode": "public", "allowAnonymous": true}}}',
     }
     s = StackSettings.from_config(flat)
-    assert s.facts == Facts("prod", ("owner", "team"), 8, True, frozenset({"demo/iris"}))
+    # an existing cluster without cluster.existing.networkPolicy: not known to enforce NetworkPolicy
+    assert s.facts == Facts("prod", ("owner", "team"), 8, True, frozenset({"demo/iris"}), "unknown")
     assert s.overrides == {"gpu-budget": Override("advisory", "burst week for a launch")}
     assert StackSettings.from_config({}).facts == Facts()
     assert StackSettings.from_json(s.to_json()) == s
@@ -1690,6 +1691,7 @@ def test_pack_builds_one_policy_per_rule_with_levels_and_schema() -> None:
             "maxGpus",
             "allowPublicApi",
             "anonymousModels",
+            "networkPolicy",
         }
 
 

@@ -252,7 +252,15 @@ def k8s_stack(good: bool) -> Callable[[], None]:
             metadata={"name": "m", "namespace": "models"},
             spec={
                 "selector": {"matchLabels": {"serving.kserve.io/inferenceservice": "m"}},
-                "rules": [{"from": [{"source": {"requestPrincipals": ["*"]}}]}] if good else [{}],
+                # the inference API only (model-inference-api-only)
+                "rules": [
+                    {
+                        "from": [{"source": {"requestPrincipals": ["*"]}}],
+                        "to": [{"operation": {"methods": ["POST"], "paths": ["/v1/models/{*}"]}}],
+                    }
+                ]
+                if good
+                else [{}],
             },
         )
         k8s.apiextensions.CustomResource(
@@ -263,6 +271,17 @@ def k8s_stack(good: bool) -> Callable[[], None]:
             spec={"jwtRules": [{"issuer": "https://issuer", "jwksUri": "https://issuer/jwks"}]},
         )
         if good:
+            # serving ports open, metrics ports closed to all but the platform's Prometheus
+            # (model-metrics-prometheus-only)
+            k8s.networking.v1.NetworkPolicy(
+                "netpol",
+                metadata={"name": "m", "namespace": "models"},
+                spec={
+                    "podSelector": {"matchLabels": {"serving.kserve.io/inferenceservice": "m"}},
+                    "policyTypes": ["Ingress"],
+                    "ingress": [{"ports": [{"protocol": "TCP", "port": 8012}, {"protocol": "TCP", "port": 8013}]}],
+                },
+            )
             k8s.apiextensions.CustomResource(
                 "mesh",
                 api_version="security.istio.io/v1",
@@ -321,6 +340,8 @@ def test_kubernetes_stack() -> None:
         "mesh-mtls-strict",
         "model-container-limits",
         "model-endpoint-auth",
+        "model-inference-api-only",
+        "model-metrics-prometheus-only",
         "model-namespace-pod-security",
         "model-service-account",
         "model-sidecar-injection",
