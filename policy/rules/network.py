@@ -274,7 +274,7 @@ def _inference_only(resources: Sequence[Resource], facts: Facts) -> Iterator[Fin
         zeros = (False, True) if min_replicas == 0 else (False,)
         istio = [o for o in objects if o.get("kind") != "NetworkPolicy"]
         try:
-            method, path = rp.inference_request(isvc)
+            method, path = rp.inference_requests(isvc)[0]  # the protocol's own call
             admitted = []
             for who, caller, token in _candidates(model, istio):
                 for at_zero in zeros:
