@@ -37,6 +37,10 @@ UNKNOWN_TEXT = "(known after deploy)"
 SECRET_TEXT = "[secret]"
 """How the plan JSON spells a secret (components/plan/report.py): its value is not in the file."""
 
+SETTINGS_KEYS = ("environment", "requiredTags", "maxGpus", "allowPublicApi", "anonymousModels", "budget", "overrides")
+"""Every key of a saved stack's ``settings`` (components/plan/report.py writes them all): ``check`` refuses a plan
+missing one rather than judge it by the key's default (a deleted ``environment`` would read as dev)."""
+
 
 class PlanFileError(SpecError):
     """A file that is not a saved plan: one line naming the file and what is wrong."""
@@ -141,6 +145,13 @@ def load_plan(path: Path) -> list[SavedStack]:
             settings = StackSettings.from_json(s["settings"])
         except SpecError as e:
             raise PlanFileError(path, f"stack {name}: {e.message}") from None
+        missing = [k for k in SETTINGS_KEYS if isinstance(s["settings"], dict) and k not in s["settings"]]
+        if missing:
+            raise PlanFileError(
+                path,
+                f"stack {name}: settings.{missing[0]} is missing (a saved plan holds every one of "
+                f"{', '.join(SETTINGS_KEYS)}; a missing key would be judged by its default): plan it again",
+            )
         cost = s.get("cost")
         out.append(
             SavedStack(
