@@ -273,7 +273,15 @@ def _endpoint_auth(resources: Sequence[Resource], facts: Facts) -> Iterator[Find
         elif not any(_covers(r, model) for r in near_authn):
             yield Finding(model.urn, f"public model {where} has no RequestAuthentication with jwtRules")
         else:
-            reached = _reached_without_token(istio, model, mode)
+            try:
+                reached = _reached_without_token(istio, model, mode)
+            except Exception as e:  # fail closed: a request path that could not be evaluated never passes
+                yield Finding(
+                    model.urn,
+                    f"public model {where}: the token-less request path could not be evaluated "
+                    f"({type(e).__name__}: {e}); failing closed",
+                )
+                continue
             if reached:
                 yield Finding(
                     model.urn,
@@ -310,13 +318,34 @@ def _object(res: Resource) -> dict[str, Any]:
     return {"apiVersion": group_version, "kind": kind, **res.props}
 
 
+TOKENLESS_REQUESTS = (
+    ("POST", "/v1/models/{m}:predict"),
+    ("GET", "/v1/models/{m}"),
+    ("GET", "/v1/models"),
+    ("POST", "/v2/models/{m}/infer"),
+    ("GET", "/v2/models/{m}/ready"),
+    ("GET", "/v2/models/stats"),
+    ("POST", "/openai/v1/chat/completions"),
+    ("GET", "/"),
+    ("POST", "/v2/repository/models/{m}/unload"),
+    ("GET", "/metrics"),
+)
+"""What ``model-endpoint-auth`` sends without a token from the internet (``{m}``: the model's name): GET and POST
+on the inference APIs the platform admits (components/serving/_auth.py ``INFERENCE_API``: KServe v0.20.0
+``register_v1_endpoints``/``register_v2_endpoints``/``register_openai_endpoints``; Triton's ``/v2/models/stats``),
+and admin paths outside them (the model repository's unload, ``/metrics``). A rule that admits only GETs (the
+activator's and the gateways' probe rules without their header condition) is seen by the GETs."""
+
+
 def _reached_without_token(istio: Sequence[Resource], model: Resource, mode: str) -> str:
-    """The route by which a token-less request from the internet reaches ``model``'s server, or ``""``.
+    """The routes by which a token-less request from the internet reaches ``model``'s server, or ``""``.
 
     Evaluated with :func:`components.serving.requestpath.routes` (Istio's RequestAuthentication and ALLOW/DENY
     evaluation, KServe's and Knative's hops) over the plan's Istio policies, so that an ALLOW policy the structural
-    checks above do not weigh (a namespace-wide allow-all beside the model's JWT policy) is seen. Not judged (``""``)
-    when a document is known only after deploy or uses what the evaluator does not model (CUSTOM, IP blocks).
+    checks above do not weigh (a namespace-wide allow-all beside the model's JWT policy) is seen; for each of
+    :data:`TOKENLESS_REQUESTS`, at ``minReplicas`` and, for a model that scales to zero, at zero as well. Not judged
+    (``""``) when a document is known only after deploy (the rule's ``unknown`` reports it unchecked); anything the
+    evaluator cannot decide (CUSTOM, IP blocks, a malformed document) raises, and the rule fails closed.
     """
     from components.serving import requestpath
 
@@ -333,13 +362,14 @@ def _reached_without_token(istio: Sequence[Resource], model: Resource, mode: str
     isvc = {**isvc, "metadata": {**meta, "namespace": model.namespace, "annotations": annotations}}
     predictor = as_map(as_map(isvc.get("spec")).get("predictor"))
     min_replicas = predictor.get("minReplicas", 1)
-    try:
-        found = []
-        for at_zero in (False, True) if isinstance(min_replicas, int) and min_replicas == 0 else (False,):
-            outcomes = requestpath.routes(objects, isvc, requestpath.INTERNET, at_zero=at_zero)
-            found += [o.route for o in outcomes.get("public gateway", []) if o.reached]
-    except (requestpath.Unsupported, KeyError, TypeError, ValueError, AttributeError):
-        return ""
+    found = []
+    for at_zero in (False, True) if isinstance(min_replicas, int) and min_replicas == 0 else (False,):
+        for method, path in TOKENLESS_REQUESTS:
+            request = path.format(m=model.k8s_name)
+            outcomes = requestpath.routes(
+                objects, isvc, requestpath.INTERNET, at_zero=at_zero, path=request, method=method
+            )
+            found += [f"{o.route} ({method} {request})" for o in outcomes.get("public gateway", []) if o.reached]
     return ", ".join(f"the public gateway to the {route}" for route in dict.fromkeys(found))
 
 
