@@ -57,7 +57,7 @@ class ClusterFacts:
     gpu_provisioner: str | None = None
     streamed_registries: tuple[str, ...] = ()
     """Registry host patterns whose images the GPU pools stream (the seam's ``GpuScheduling.streamed_registries``,
-    a plan's cluster output ``gpu_streamed_registries``); empty: images are pulled whole."""
+    a plan's cluster output ``gpuStreamedRegistries``); empty: images are pulled whole."""
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,9 @@ pool's price; the totals count it through its pool's node count, never twice. A 
 shown as unknown and never counted as 0: a total that leaves out an unknown price is marked as a lower bound.
 
 Everything is read from the plan: the cluster components' registered outputs (``cloud``, ``region``,
-``control_plane_tier``, ``system_pool``, ``gpu_pools``), the InferenceServices and the Services/Helm releases. The only
-per-cloud knowledge is what :mod:`components.catalog` keys by cloud.
+``controlPlaneTier``, ``systemPool``, ``gpuPools``, read as :class:`components.outputs.ClusterOutputs`), the
+InferenceServices and the Services/Helm releases. The only per-cloud knowledge is what :mod:`components.catalog` keys
+by cloud.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ from typing import Any, Literal
 
 from components import catalog
 from components.naming import ACCELERATOR_LABEL, POOL_LABEL
-from components.plan.engine import UNKNOWN, PlanResult, Registration, Secret
+from components.outputs import GpuPoolOutputs, SystemPoolOutputs, cluster_outputs
+from components.records import UNKNOWN, PlanResult, Registration, Secret
 
 HOURS_PER_MONTH = 730
 CURRENCY = "USD"
@@ -336,9 +338,11 @@ def _control_plane(name: str, cloud: str, tier: str) -> CostLine:
     )  # fmt: skip
 
 
-def _system_pool(name: str, cloud: str, region: str | None, pool: Mapping[str, Any]) -> CostLine:
-    kind = str(pool.get("instance_type") or "")
-    lo, hi = _int(pool.get("min_nodes")), _int(pool.get("max_nodes"))
+def _system_pool(name: str, cloud: str, region: str | None, pool: SystemPoolOutputs) -> CostLine:
+    # total=False: an existing cluster's is empty (never priced: its cloud is not in the catalog)
+    full: SystemPoolOutputs = {"instanceType": "", "minNodes": 0, "maxNodes": 0, **pool}
+    kind = str(full["instanceType"] or "")
+    lo, hi = _int(full["minNodes"]), _int(full["maxNodes"])
     detail = f"{kind or '(instance type unknown)'} x {lo}..{hi}"
     machine = catalog.system_machine(cloud)
     if kind != machine.instance_type:
@@ -352,10 +356,10 @@ def _system_pool(name: str, cloud: str, region: str | None, pool: Mapping[str, A
     )  # fmt: skip
 
 
-def _gpu_pool(name: str, cloud: str, region: str | None, pool_name: str, pool: Mapping[str, Any]) -> CostLine:
-    acc, gpn = str(pool.get("accelerator") or ""), _int(pool.get("gpus_per_node"), 1)
-    kind = str(pool.get("instance_type") or "")
-    lo, hi, spot = _int(pool.get("min_nodes")), _int(pool.get("max_nodes")), bool(pool.get("spot"))
+def _gpu_pool(name: str, cloud: str, region: str | None, pool_name: str, pool: GpuPoolOutputs) -> CostLine:
+    acc, gpn = str(pool["accelerator"] or ""), _int(pool["gpusPerNode"], 1)
+    kind = str(pool["instanceType"] or "")
+    lo, hi, spot = _int(pool["minNodes"]), _int(pool["maxNodes"]), bool(pool["spot"])
     detail = f"{kind} ({gpn} x {acc}) x {lo}..{hi}" + (", spot" if spot else "")
     item = f"GPU pool {pool_name}"
     try:
@@ -373,9 +377,9 @@ def _gpu_pool(name: str, cloud: str, region: str | None, pool_name: str, pool: M
         notes.append("priced at on-demand (upper bound)")
         if machine.spot_discount is None:
             notes.append("spot discount not in the catalog")
-    sharing = pool.get("sharing")
+    sharing = pool["sharing"]
     if sharing not in (None, "none", "", {}):
-        clients = _int(pool.get("max_clients_per_gpu"), 1)
+        clients = _int(pool["maxClientsPerGpu"], 1)
         notes.append(f"GPUs shared ({_sharing_text(sharing)}" + (f", {clients} pods per GPU)" if clients > 1 else ")"))
     return CostLine(
         name, "gpu-pool", item, detail, p.usd_per_hour, lo, hi, p.date, p.source, "; ".join(notes), spot,
@@ -460,7 +464,7 @@ class WarmPool:
 
 def warm_capacity(result: PlanResult) -> list[WarmPool]:
     """Every pool's warm capacity in the plan: the placeholder Deployments (label
-    :data:`components.platform.warm.POOL_LABEL`, ``spec.replicas`` nodes) and their cluster's ``gpu_pools``."""
+    :data:`components.platform.warm.POOL_LABEL`, ``spec.replicas`` nodes) and their cluster's ``gpuPools``."""
     from components.platform.warm import POOL_LABEL as WARM_LABEL
 
     clusters = cluster_components(result)
@@ -472,17 +476,17 @@ def warm_capacity(result: PlanResult) -> list[WarmPool]:
         owner = owners.of(reg)
         if not isinstance(pool, str) or owner is None:
             continue
-        pools = _plain(owner.outputs).get("gpu_pools") or {}
-        info = pools.get(pool) if isinstance(pools, dict) else None
-        info = info if isinstance(info, dict) else {}
-        accelerator = info.get("accelerator")
+        pools = cluster_outputs(_plain(owner.outputs))["gpuPools"] or {}
+        found = pools.get(pool) if isinstance(pools, dict) else None
+        info = found if isinstance(found, dict) else None
+        accelerator = info["accelerator"] if info else None
         out.append(
             WarmPool(
                 owner.name,
                 pool,
                 _int(_dig(inputs, "spec", "replicas"), 1),
                 accelerator if isinstance(accelerator, str) else None,
-                _int(info.get("gpus_per_node"), 1),
+                _int(info["gpusPerNode"] if info else None, 1),
             )
         )
     return sorted(out, key=lambda w: (w.cluster, w.pool))
@@ -508,12 +512,12 @@ def _warm_line(warm: WarmPool, lines: list[CostLine]) -> CostLine:
     )  # fmt: skip
 
 
-def _pick_pool(pools: Mapping[str, Mapping[str, Any]], model: _Isvc) -> str | None:
+def _pick_pool(pools: Mapping[str, GpuPoolOutputs], model: _Isvc) -> str | None:
     """The pool a model lands on: the one its selector names, else the first offering its accelerator and GPUs."""
     if model.pool in pools:
         return model.pool
     for name, pool in pools.items():
-        if pool.get("accelerator") == model.accelerator and _int(pool.get("gpus_per_node"), 1) >= model.gpus:
+        if pool["accelerator"] == model.accelerator and _int(pool["gpusPerNode"], 1) >= model.gpus:
             return name
     return None
 
@@ -525,23 +529,24 @@ def estimate(result: PlanResult) -> CostEstimate:
     lines: list[CostLine] = []
     pricing: list[ClusterPricing] = []
     notes: list[str] = []
-    pools_of: dict[str, dict[str, dict[str, Any]]] = {}
+    pools_of: dict[str, dict[str, GpuPoolOutputs]] = {}
     cloud_of: dict[str, str] = {}
     for c in clusters:
-        out = _plain(c.outputs)
-        cloud, region = str(out["cloud"]), out.get("region")
+        out = cluster_outputs(_plain(c.outputs))
+        cloud, region = str(out["cloud"]), out["region"]
         price_region = catalog.PRICE_REGIONS.get(cloud)
         pricing.append(ClusterPricing(c.name, cloud, region if isinstance(region, str) else None, price_region))
         cloud_of[c.urn] = cloud
-        pools = out.get("gpu_pools") or {}
+        pools = out["gpuPools"] or {}
         pools_of[c.urn] = {k: v for k, v in pools.items() if isinstance(v, dict)} if isinstance(pools, dict) else {}
         if cloud not in catalog.CLOUDS:
             notes.append(f"{c.name}: this stack does not create the cluster ({cloud}); its nodes are billed elsewhere")
             continue
         where = region if isinstance(region, str) else None
-        mine = [_control_plane(c.name, cloud, str(out.get("control_plane_tier") or "standard"))]
-        if isinstance(out.get("system_pool"), dict):
-            mine.append(_system_pool(c.name, cloud, where, out["system_pool"]))
+        mine = [_control_plane(c.name, cloud, str(out["controlPlaneTier"] or "standard"))]
+        system = out["systemPool"]
+        if isinstance(system, dict):
+            mine.append(_system_pool(c.name, cloud, where, system))
         for pool_name, pool in pools_of[c.urn].items():
             mine.append(_gpu_pool(c.name, cloud, where, pool_name, pool))
         lines.extend(mine)
@@ -571,7 +576,7 @@ def estimate(result: PlanResult) -> CostEstimate:
 
 
 def _model_cost(
-    reg: Registration, owners: _Owners, pools_of: Mapping[str, Mapping[str, Mapping[str, Any]]],
+    reg: Registration, owners: _Owners, pools_of: Mapping[str, Mapping[str, GpuPoolOutputs]],
     cloud_of: Mapping[str, str], lines: list[CostLine],
 ) -> ModelCost:  # fmt: skip
     m = _isvc(reg)
@@ -594,7 +599,7 @@ def _model_cost(
             why = f"GPU nodes of the {cloud_of.get(owner.urn)} cluster are not priced"
         return cost(None if m.min_replicas else 0.0, note=why)
     pool = pools_of[owner.urn][pool_name]
-    gpn = _int(pool.get("gpus_per_node"), 1) * max(_int(pool.get("max_clients_per_gpu"), 1), 1)
+    gpn = _int(pool["gpusPerNode"], 1) * max(_int(pool["maxClientsPerGpu"], 1), 1)
     line = next((x for x in lines if x.cluster == cluster and x.item == f"GPU pool {pool_name}"), None)
     price = line.usd_per_hour if line else None
     if m.min_replicas == 0:
@@ -602,7 +607,7 @@ def _model_cost(
     if price is None:
         return cost(None, pool_name, gpn, None, "the pool's price is unknown")
     monthly = round(m.min_replicas * m.gpus / gpn * price * HOURS_PER_MONTH, 2)
-    note = "spot pool priced at on-demand" if pool.get("spot") else ""
+    note = "spot pool priced at on-demand" if pool["spot"] else ""
     return cost(monthly, pool_name, gpn, price, note)
 
 

@@ -33,7 +33,8 @@ from typing import Any
 import yaml
 
 from components import clouds, coldstart
-from components.plan.engine import UNKNOWN, PlanResult, Registration, Secret
+from components.outputs import ClusterOutputs, GpuPoolOutputs, cluster_outputs
+from components.records import UNKNOWN, PlanResult, Registration, Secret
 
 DATA_FILE = Path(__file__).with_name("deploy_times.yaml")
 HELM_TYPES = ("kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart")
@@ -239,42 +240,42 @@ def _references(value: Any, known: Mapping[str, Registration]) -> set[str]:
     return found
 
 
-def _cluster_outputs(result: PlanResult) -> dict[str, Any]:
-    """The registered outputs of the stack's cluster component (the one that outputs ``cloud``), or {}."""
+def _cluster_outputs(result: PlanResult) -> ClusterOutputs | None:
+    """The registered outputs of the stack's cluster component (the one that outputs ``cloud``), or None."""
     for reg in result.resources:
         outputs = reg.outputs if isinstance(reg.outputs, dict) else {}
         if not reg.custom and isinstance(outputs.get("cloud"), str):
-            return outputs
-    return {}
+            return cluster_outputs(outputs)
+    return None
 
 
-def _starts_from_zero(isvc: Mapping[str, Any], pools: Mapping[str, Any]) -> bool:
+def _starts_from_zero(isvc: Mapping[str, Any], pools: Mapping[str, GpuPoolOutputs]) -> bool:
     """Whether a GPU model's first pod needs a new node: every pool its node selector matches (by pool name or
     accelerator) starts at zero nodes."""
     selector = (((isvc.get("spec") or {}).get("predictor") or {}).get("nodeSelector") or {}).values()
     matching = [
-        p for name, p in pools.items() if isinstance(p, dict) and (name in selector or p.get("accelerator") in selector)
+        p for name, p in pools.items() if isinstance(p, dict) and (name in selector or p["accelerator"] in selector)
     ]
-    return not any(int(p.get("min_nodes") or 0) > 0 for p in matching)
+    return not any(int(p["minNodes"] or 0) > 0 for p in matching)
 
 
-def model_start_entry(reg: Registration, entry: TimeEntry, cluster: Mapping[str, Any]) -> TimeEntry:
+def model_start_entry(reg: Registration, entry: TimeEntry, cluster: ClusterOutputs | None) -> TimeEntry:
     """``entry`` plus the model's start when the InferenceService ``reg`` waits for Ready (module docstring)."""
     isvc = reg.plain_inputs()
     annotations = (isvc.get("metadata") or {}).get("annotations") or {}
     if "pulumi.com/waitFor" not in annotations:
         return entry
-    provisioner = cluster.get("gpu_provisioner")
-    streamed = cluster.get("gpu_streamed_registries")
+    provisioner = cluster["gpuProvisioner"] if cluster else None
+    streamed = cluster["gpuStreamedRegistries"] if cluster else None
     facts = coldstart.ClusterFacts(
-        str(cluster.get("cloud") or clouds.EXISTING.name),
+        str((cluster["cloud"] if cluster else None) or clouds.EXISTING.name),
         provisioner if isinstance(provisioner, str) else None,
         tuple(str(r) for r in streamed) if isinstance(streamed, list) else (),
     )
     model = coldstart.facts_from_isvc(isvc)
     est = coldstart.estimate(model, facts)
-    pools = cluster.get("gpu_pools") if isinstance(cluster.get("gpu_pools"), dict) else {}
-    from_zero = model.gpus > 0 and _starts_from_zero(isvc, pools or {})
+    pools = cluster["gpuPools"] if cluster else None
+    from_zero = model.gpus > 0 and _starts_from_zero(isvc, pools if isinstance(pools, dict) else {})
     case, label = (est.from_zero, "fromZero") if from_zero else (est.warm_node, "warmNode")
     return TimeEntry(
         entry.match,
@@ -314,11 +315,13 @@ class _Schedule:
         self.own: dict[str, TimeEntry | None] = {
             r.urn: None if (not r.custom and r.urn in self.children) else entry_for(r, entries) for r in self.regs
         }
-        cluster: dict[str, Any] | None = None
+        cluster: ClusterOutputs | None = None
+        looked = False
         for r in self.regs:
             entry = self.own[r.urn]
             if entry is not None and entry.model_start:
-                cluster = _cluster_outputs(result) if cluster is None else cluster
+                if not looked:
+                    cluster, looked = _cluster_outputs(result), True
                 self.own[r.urn] = model_start_entry(r, entry, cluster)
         self.start: dict[str, float] = {}
         self.start_why: dict[str, _Why] = {}

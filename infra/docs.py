@@ -1,5 +1,6 @@
-"""Generate the parts of the docs that restate code or data, so they cannot drift: the key reference of
-docs/configuration.md (from the config models) and the region table of docs/catalog.md (from the catalog).
+"""Generate the parts of the docs that restate code or data, so they cannot drift: the key reference and the outputs
+reference of docs/configuration.md (from the config models and components/outputs.py) and the region table of
+docs/catalog.md (from the catalog).
 
 Run ``python -m infra.docs`` to rewrite the generated parts (between the markers); tests/test_docs.py fails when a
 committed doc differs from what the code says.
@@ -16,12 +17,14 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from components import catalog
+from components import catalog, outputs
 from infra.config import NAMESPACE, StackConfig
 
 START = "<!-- config-reference:start -->"
 END = "<!-- config-reference:end -->"
 DOC = Path(__file__).resolve().parent.parent / "docs" / "configuration.md"
+OUTPUTS_START = "<!-- outputs-reference:start -->"
+OUTPUTS_END = "<!-- outputs-reference:end -->"
 REGIONS_START = "<!-- catalog-regions:start -->"
 REGIONS_END = "<!-- catalog-regions:end -->"
 CATALOG_DOC = DOC.with_name("catalog.md")
@@ -99,6 +102,52 @@ def reference() -> str:
     return "\n".join(lines)
 
 
+def _is_typeddict(annotation: Any) -> bool:
+    return isinstance(annotation, type) and typing.is_typeddict(annotation)
+
+
+def _output_type(annotation: Any) -> str:
+    if _is_typeddict(annotation):
+        return "map"
+    if annotation is Any:
+        return "any"
+    if typing.get_origin(annotation) is dict and _is_typeddict(typing.get_args(annotation)[1]):
+        return "map of map"
+    return _type_name(annotation)
+
+
+def output_rows(cls: Any, prefix: str = "") -> list[tuple[str, str, str]]:
+    """(key path, type, description) for every key of the outputs class ``cls``, nested maps depth first."""
+    hints = typing.get_type_hints(cls, include_extras=True)
+    required = cls.__required_keys__
+    out: list[tuple[str, str, str]] = []
+    for key, hint in sorted(hints.items(), key=lambda item: item[0] not in required):  # required keys first
+        annotation, *meta = typing.get_args(hint) if typing.get_origin(hint) is typing.Annotated else (hint,)
+        text = " ".join(str(m) for m in meta)
+        typ = _output_type(annotation)
+        if key not in required and not typ.endswith("(optional)"):
+            typ += " (optional)"
+        out.append((f"{prefix}{key}", typ, text))
+        if _is_typeddict(annotation):
+            out.extend(output_rows(annotation, f"{prefix}{key}."))
+        for arg in typing.get_args(annotation):  # a map of a class: dict[str, GpuPoolOutputs]
+            if _is_typeddict(arg):
+                out.extend(output_rows(arg, f"{prefix}{key}.<name>."))
+    return out
+
+
+def outputs_reference() -> str:
+    """The generated outputs tables, one per layer (components/outputs.py, ``LAYERS``)."""
+    lines: list[str] = []
+    for layer, cls in outputs.LAYERS:
+        doc = (cls.__doc__ or "").strip().replace("``", "`")
+        lines += [f"### {layer.capitalize()} outputs (`{cls.__name__}`)", "", doc, ""]
+        lines += ["| key | type | notes |", "|---|---|---|"]
+        lines += [f"| `{path}` | {typ} | {text} |" for path, typ, text in output_rows(cls)]
+        lines.append("")
+    return "\n".join(lines).rstrip()
+
+
 def _where(m: catalog.Machine | catalog.SystemMachine) -> str:
     if m.offered_in is None:
         return "not known (never refused)"
@@ -142,8 +191,8 @@ def _replace(doc: str, start: str, end: str, body: str) -> str:
 
 
 def render(doc: str) -> str:
-    """``doc`` (docs/configuration.md) with the generated part replaced."""
-    return _replace(doc, START, END, reference())
+    """``doc`` (docs/configuration.md) with the generated parts (keys, outputs) replaced."""
+    return _replace(_replace(doc, START, END, reference()), OUTPUTS_START, OUTPUTS_END, outputs_reference())
 
 
 def render_catalog(doc: str) -> str:

@@ -8,6 +8,7 @@ import pulumi
 
 from components.clusters import KubernetesCluster, create_cluster
 from components.errors import SpecError
+from components.outputs import StackOutputs
 from components.platform import Platform, PlatformArgs
 from components.platform.handles import PlatformHandles
 from components.serving.model_service import ModelService, ModelServiceArgs
@@ -44,11 +45,15 @@ def build(loaded: LoadedConfig) -> None:
     models = serve_models(loaded, platform.handles)
     # Point <domain> and *.<domain> at this address (A record for an IP, CNAME for a host name), unless
     # platform.dns lets external-dns do it: docs/components/platform.md, DNS.
-    pulumi.export("gatewayAddress", platform.gateway_address)
-    pulumi.export("cloud", cfg.cloud)
-    pulumi.export("environment", cfg.environment)
-    pulumi.export("gpuPools", {k: v.instance_type for k, v in cluster.gpu.pools.items()})
-    pulumi.export("models", {k: {"url": m.url, "internalUrl": m.internal_url} for k, m in models.items()})
+    outputs: StackOutputs = {
+        "gatewayAddress": platform.gateway_address,
+        "cloud": cfg.cloud,
+        "environment": cfg.environment,
+        "gpuPools": {k: v.instance_type for k, v in cluster.gpu.pools.items()},
+        "models": {k: {"url": m.url, "internalUrl": m.internal_url} for k, m in models.items()},
+    }
+    for key, value in outputs.items():
+        pulumi.export(key, value)
 
 
 def _cluster_and_platform(loaded: LoadedConfig, name: str) -> tuple[KubernetesCluster, Platform]:

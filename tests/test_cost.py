@@ -39,8 +39,8 @@ NLB, GCP_LB, AZURE_LB = 0.0225, 0.025, 0.025
 
 
 def pool(accelerator: str, instance_type: str, gpus: int, lo: int, hi: int, spot: bool = False) -> dict[str, Any]:
-    return {"accelerator": accelerator, "instance_type": instance_type, "gpus_per_node": gpus, "min_nodes": lo,
-            "max_nodes": hi, "spot": spot, "sharing": "none"}  # fmt: skip
+    return {"accelerator": accelerator, "instanceType": instance_type, "gpusPerNode": gpus, "minNodes": lo,
+            "maxNodes": hi, "spot": spot, "sharing": "none", "maxClientsPerGpu": 1, "zones": []}  # fmt: skip
 
 
 class FakeCluster(pulumi.ComponentResource):
@@ -56,8 +56,8 @@ def cluster_outputs(
     cloud: str, region: str, tier: str, system: tuple[str, int, int], pools: dict[str, Any]
 ) -> dict[str, Any]:
     kind, lo, hi = system
-    return {"cloud": cloud, "region": region, "control_plane_tier": tier,
-            "system_pool": {"instance_type": kind, "min_nodes": lo, "max_nodes": hi}, "gpu_pools": pools}  # fmt: skip
+    return {"cloud": cloud, "region": region, "controlPlaneTier": tier,
+            "systemPool": {"instanceType": kind, "minNodes": lo, "maxNodes": hi}, "gpuPools": pools}  # fmt: skip
 
 
 def isvc(
@@ -258,7 +258,7 @@ def test_instance_type_outside_the_catalog_is_unknown_not_zero() -> None:
 
 
 def test_time_sliced_pool_shares_a_node_between_pods() -> None:
-    shared = {**pool("nvidia-l4", "g2-standard-4", 1, 0, 4), "sharing": "time-slicing", "max_clients_per_gpu": 2}
+    shared = {**pool("nvidia-l4", "g2-standard-4", 1, 0, 4), "sharing": "time-slicing", "maxClientsPerGpu": 2}
 
     def program() -> None:
         c = FakeCluster(
@@ -276,7 +276,7 @@ def test_time_sliced_pool_shares_a_node_between_pods() -> None:
 
 def test_existing_cluster_nothing_priced_but_load_balancer_unknown() -> None:
     def program() -> None:
-        c = FakeCluster("kind", {"cloud": "existing", "gpu_pools": {}})
+        c = FakeCluster("kind", {"cloud": "existing", "gpuPools": {}})
         gateway(c, "istio-ingressgateway")
         isvc(c, "gpu-model", gpus=1, accelerator="nvidia-t4", min_replicas=1)
 
@@ -330,7 +330,7 @@ def test_gcp_prod_stack() -> None:
     # the pool registers max_clients_per_gpu (2 nodes, 1031.97), else 4 nodes (2063.94).
     result = stack_result("gcp-prod")
     (cluster,) = cost.cluster_components(result)
-    clients = cluster.outputs["gpu_pools"]["l4"].get("max_clients_per_gpu", 1)
+    clients = cluster.outputs["gpuPools"]["l4"].get("maxClientsPerGpu", 1)
     baseline = {1: 73 + 293.50 + 2063.94 + 18.25, 2: 73 + 293.50 + 1031.97 + 18.25}[clients]
     assert totals("gcp-prod") == (384.75, round(baseline, 2), 10169.30)
     share = round(2 * 515.9859 / clients, 2)  # 2 replicas x 1 GPU of a g2-standard-4 node (or of half of one)

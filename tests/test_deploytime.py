@@ -246,8 +246,8 @@ MODEL_TABLE = (
 class _Cluster(pulumi.ComponentResource):
     def __init__(self, min_nodes: int) -> None:
         super().__init__("test:index:Cluster", "k")
-        pools = {"l4": {"accelerator": "nvidia-l4", "min_nodes": min_nodes, "max_nodes": 2}}
-        self.register_outputs({"cloud": "aws", "gpu_provisioner": "karpenter", "gpu_pools": pools})
+        pools = {"l4": {"accelerator": "nvidia-l4", "minNodes": min_nodes, "maxNodes": 2}}
+        self.register_outputs({"cloud": "aws", "gpuProvisioner": "karpenter", "gpuPools": pools})
 
 
 def _isvc_program(min_nodes: int, gpus: int = 1, wait: bool = True) -> object:

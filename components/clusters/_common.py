@@ -11,7 +11,6 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -30,6 +29,7 @@ from components.clusters.mig import mig_profile_problem
 from components.clusters.spec import ClusterSpec, GpuPoolSpec
 from components.errors import SpecError
 from components.naming import POOL_LABEL, child_name, type_token
+from components.outputs import ClusterExtras, ClusterOutputs, GpuPoolOutputs, SystemPoolOutputs
 from components.storage import StorageLocation, parse_storage_uri
 
 SYSTEM_POOL = "system"
@@ -252,8 +252,8 @@ class ManagedCluster(pulumi.ComponentResource, abc.ABC):
     oidc_issuer: pulumi.Output[str]
     control_plane_tier: str
     system_instance_type: str
-    system_pool: dict[str, Any]
-    gpu_pools: dict[str, dict[str, Any]]
+    system_pool: SystemPoolOutputs
+    gpu_pools: dict[str, GpuPoolOutputs]
 
     _cloud: Cloud
     _provider: k8s.Provider
@@ -350,7 +350,7 @@ class ManagedCluster(pulumi.ComponentResource, abc.ABC):
         needs_device_plugin: bool,
         needs_dcgm_exporter: bool,
         extra_taints: Sequence[Taint] = (),
-        extra_outputs: Mapping[str, Any] | None = None,
+        extra_outputs: ClusterExtras | None = None,
         cni_bin_dir: str | None = None,
         gpu_provisioner: str | None = None,
         streamed_registries: Sequence[str] = (),
@@ -375,41 +375,40 @@ class ManagedCluster(pulumi.ComponentResource, abc.ABC):
         self.control_plane_tier = control_plane_tier
         self.system_instance_type = system_instance_type(cloud, spec)
         self.system_pool = {
-            "instance_type": self.system_instance_type,
-            "min_nodes": spec.system_pool.min_nodes,
-            "max_nodes": spec.system_pool.max_nodes,
+            "instanceType": self.system_instance_type,
+            "minNodes": spec.system_pool.min_nodes,
+            "maxNodes": spec.system_pool.max_nodes,
         }
         self.gpu_pools = {
             p.name: {
                 "accelerator": p.accelerator,
-                "instance_type": p.instance_type,
-                "gpus_per_node": p.gpus_per_node,
-                "min_nodes": p.min_nodes,
-                "max_nodes": p.max_nodes,
+                "instanceType": p.instance_type,
+                "gpusPerNode": p.gpus_per_node,
+                "minNodes": p.min_nodes,
+                "maxNodes": p.max_nodes,
                 "spot": p.spot,
                 "sharing": p.sharing,
-                "max_clients_per_gpu": p.max_clients_per_gpu,
+                "maxClientsPerGpu": p.max_clients_per_gpu,
                 "zones": list(p.zones),
             }
             for p in pools.values()
         }
-        self.register_outputs(
-            {
-                "cloud": cloud,
-                "region": self.region,
-                "cluster_name": self.cluster_name,
-                "endpoint": self.endpoint,
-                "kubeconfig": self.kubeconfig,
-                "oidc_issuer": self.oidc_issuer,
-                "control_plane_tier": control_plane_tier,
-                "system_instance_type": self.system_instance_type,
-                "system_pool": self.system_pool,
-                "gpu_pools": self.gpu_pools,
-                "zones": spec.zones,
-                "gpu_streamed_registries": list(streamed_registries),
-                **(extra_outputs or {}),
-            }
-        )
+        outputs: ClusterOutputs = {
+            "cloud": cloud,
+            "region": self.region,
+            "clusterName": self.cluster_name,
+            "endpoint": self.endpoint,
+            "kubeconfig": self.kubeconfig,
+            "oidcIssuer": self.oidc_issuer,
+            "controlPlaneTier": control_plane_tier,
+            "systemInstanceType": self.system_instance_type,
+            "systemPool": self.system_pool,
+            "gpuPools": self.gpu_pools,
+            "zones": spec.zones,
+            "gpuStreamedRegistries": list(streamed_registries),
+            **(extra_outputs or ClusterExtras()),
+        }
+        self.register_outputs(dict(outputs))
 
     def grant_storage_read(
         self, name: str, namespace: str, service_account: str, storage_uri: str, parent: pulumi.Resource

@@ -467,7 +467,7 @@ class AksCluster(ManagedCluster):
             needs_device_plugin=NEEDS_DEVICE_PLUGIN,
             needs_dcgm_exporter=True,
             extra_taints=(SPOT_TAINT,) if any(p.spot for p in pools.values()) else (),
-            extra_outputs={"resource_group": rg_out},
+            extra_outputs={"resourceGroup": rg_out},
         )
 
     def _gpu_pool(

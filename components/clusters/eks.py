@@ -475,9 +475,9 @@ class EksCluster(ManagedCluster):
             needs_dcgm_exporter=True,
             gpu_provisioner=aws_spec.gpu_provisioner,
             extra_outputs={
-                "gpu_provisioner": aws_spec.gpu_provisioner,
-                "oidc_provider_arn": self.oidc_provider_arn,
-                "vpc_id": self.vpc.vpc_id,
+                "gpuProvisioner": aws_spec.gpu_provisioner,
+                "oidcProviderArn": self.oidc_provider_arn,
+                "vpcId": self.vpc.vpc_id,
             },
         )
 

@@ -13,6 +13,7 @@ from components.clusters.base import Cloud, ClusterDns, DnsAccess, DnsZone, GpuS
 from components.clusters.spec import ClusterSpec
 from components.errors import SpecError
 from components.naming import child_name, type_token
+from components.outputs import ClusterOutputs, GpuPoolOutputs, SystemPoolOutputs
 from components.storage import parse_storage_uri
 
 
@@ -79,24 +80,23 @@ class ExistingCluster(pulumi.ComponentResource):
         self.oidc_issuer: pulumi.Output[str] | None = None
         self.control_plane_tier: str | None = None
         self.system_instance_type: str | None = None
-        self.system_pool: dict[str, object] = {}
-        self.gpu_pools: dict[str, dict[str, object]] = {}
-        self.register_outputs(
-            {
-                "cloud": "existing",
-                "region": None,
-                "cluster_name": self.cluster_name,
-                "endpoint": None,
-                "kubeconfig": self.kubeconfig,
-                "kubeconfig_path": self.kubeconfig_path,
-                "oidc_issuer": None,
-                "control_plane_tier": None,
-                "system_instance_type": None,
-                "system_pool": {},
-                "gpu_pools": {},
-                "zones": args.zones,
-            }
-        )
+        self.system_pool: SystemPoolOutputs = {}
+        self.gpu_pools: dict[str, GpuPoolOutputs] = {}
+        outputs: ClusterOutputs = {
+            "cloud": "existing",
+            "region": None,
+            "clusterName": self.cluster_name,
+            "endpoint": None,
+            "kubeconfig": self.kubeconfig,
+            "kubeconfigPath": self.kubeconfig_path,
+            "oidcIssuer": None,
+            "controlPlaneTier": None,
+            "systemInstanceType": None,
+            "systemPool": {},
+            "gpuPools": {},
+            "zones": args.zones,
+        }
+        self.register_outputs(dict(outputs))
 
     @property
     def cloud(self) -> Cloud:

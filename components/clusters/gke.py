@@ -430,7 +430,7 @@ class GkeCluster(ManagedCluster):
             control_plane_tier="standard",
             needs_device_plugin=False,
             needs_dcgm_exporter=True,
-            extra_outputs={"project": project, "workload_pool": self.workload_pool},
+            extra_outputs={"project": project, "workloadPool": self.workload_pool},
             streamed_registries=STREAMED_REGISTRIES,
             cni_bin_dir=CNI_BIN_DIR,
         )

@@ -368,8 +368,8 @@ def _check(args: argparse.Namespace) -> int:
     a file that is not a plan (one line)."""
     from rich.console import Console
 
-    from components.plan.engine import PlanResult
     from components.plan.view import policy_table
+    from components.records import PlanResult
     from policy.check import check, load_plan, select, strict, unreproduced
 
     console, err = Console(), Console(stderr=True)

@@ -25,7 +25,6 @@ import runpy
 import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -38,122 +37,37 @@ from pulumi.runtime.proto import provider_pb2, resource_pb2, source_pb2
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
-from components import clouds, markers
+from components import clouds
 from components.plan import fakes, remote
+from components.records import (
+    SECRET_TEXT,
+    UNKNOWN,
+    UNKNOWN_TEXT,
+    PlanResult,
+    Registration,
+    Secret,
+    contains_secret,
+)
+from components.records import plain as _plain
+from components.records import wire as _wire
 
-UNKNOWN = markers.UNKNOWN
-"""Marks a value only known after a deploy (shared with the policy rules)."""
-UNKNOWN_TEXT = markers.UNKNOWN_TEXT
-SECRET_TEXT = "[secret]"
+__all__ = [
+    "SECRET_TEXT",
+    "UNKNOWN",
+    "UNKNOWN_TEXT",
+    "OutputsMode",
+    "PlanMocks",
+    "PlanResult",
+    "Registration",
+    "Secret",
+    "_wire",
+    "contains_secret",
+    "fewer_gc_passes",
+    "run_function",
+    "run_program",
+]
+
 OutputsMode = Literal["unknown", "fake"]
-
-
-@dataclass(frozen=True)
-class Secret:
-    """Marks a value that Pulumi holds as a secret."""
-
-    value: Any
-
-    def __repr__(self) -> str:
-        return SECRET_TEXT
-
-
-@dataclass
-class Registration:
-    """One resource the program registered.
-
-    ``inputs`` keeps :data:`UNKNOWN` and :class:`Secret` markers; :meth:`plain_inputs` gives plain values
-    (secrets revealed, unknowns dropped) and :meth:`wire_inputs` the JSON form (secrets as ``"[secret]"``).
-    """
-
-    urn: str
-    type: str
-    name: str
-    custom: bool
-    parent: str | None
-    provider: str | None
-    depends_on: list[str]
-    property_dependencies: dict[str, list[str]]
-    inputs: dict[str, Any]
-    protect: bool = False
-    retain_on_delete: bool = False
-    ignore_changes: list[str] = field(default_factory=list)
-    outputs: dict[str, Any] = field(default_factory=dict)
-    modelled: str | None = None
-    """For a child of a remote component that the plan models (:mod:`components.plan.remote`): the source."""
-    replace_with: list[str] = field(default_factory=list)
-    """URNs whose replacement replaces this resource too (the ``replace_with`` option)."""
-    delete_before_replace: bool = False
-    delete_before_replace_defined: bool = False
-    """True when the program set ``delete_before_replace`` (even to False): the engine then ignores the provider's
-    choice (pulumi/pulumi pkg/resource/deploy/step_generator.go: ``goal.DeleteBeforeReplace`` overrides
-    ``diff.DeleteBeforeReplace``)."""
-    aliases: list[dict[str, Any]] = field(default_factory=list)
-    """The ``aliases`` option as the engine receives it: ``{"urn": ...}`` or an alias spec (``name``, ``type``,
-    ``parentUrn``, ``noParent``, ``project``, ``stack``; empty when not given). Recorded only when the program runs
-    with ``keep_aliases=True``: a plan drops aliases (:func:`_drop_aliases`)."""
-
-    @property
-    def provider_urn(self) -> str | None:
-        """The provider's URN (without the ``::<id>`` suffix), or None when the default provider is used."""
-        return self.provider.rsplit("::", 1)[0] if self.provider else None
-
-    def plain_inputs(self) -> dict[str, Any]:
-        """Inputs with secrets revealed and unknown values left out."""
-        plain: dict[str, Any] = _plain(self.inputs)
-        return plain
-
-    def wire_inputs(self) -> dict[str, Any]:
-        """Inputs for JSON: secrets as ``"[secret]"``, unknowns as ``"(known after deploy)"``."""
-        wire: dict[str, Any] = _wire(self.inputs)
-        return wire
-
-    def all_dependencies(self) -> set[str]:
-        """Every URN this resource waits on: ``depends_on`` plus the resources its inputs came from."""
-        deps = set(self.depends_on)
-        for urns in self.property_dependencies.values():
-            deps.update(urns)
-        if self.provider_urn:
-            deps.add(self.provider_urn)
-        return deps
-
-
-def _is_unknown(value: Any) -> bool:
-    return value is UNKNOWN or (isinstance(value, Secret) and value.value is UNKNOWN)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Secret):
-        return _plain(value.value)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items() if not _is_unknown(v)}
-    if isinstance(value, list):
-        return [_plain(v) for v in value if not _is_unknown(v)]
-    return value
-
-
-def _wire(value: Any) -> Any:
-    if isinstance(value, Secret):
-        # A secret map (e.g. a Secret's whole stringData) keeps its keys, so manifests stay schema-valid.
-        return {k: SECRET_TEXT for k in value.value} if isinstance(value.value, dict) else SECRET_TEXT
-    if value is UNKNOWN:
-        return UNKNOWN_TEXT
-    if isinstance(value, dict):
-        return {k: _wire(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_wire(v) for v in value]
-    return value
-
-
-def contains_secret(value: Any) -> bool:
-    """True when ``value`` holds a :class:`Secret` anywhere."""
-    if isinstance(value, Secret):
-        return True
-    if isinstance(value, dict):
-        return any(contains_secret(v) for v in value.values())
-    if isinstance(value, list):
-        return any(contains_secret(v) for v in value)
-    return False
 
 
 def _from_proto(value: Any) -> Any:
@@ -444,43 +358,6 @@ def _reseal(state: dict[str, Any], inputs: dict[str, Any]) -> dict[str, Any]:
         if value is UNKNOWN:
             out[key] = rpc.UNKNOWN
     return out
-
-
-@dataclass
-class PlanResult:
-    """What a program declared: its registrations (in order), its stack outputs, and its config."""
-
-    project: str
-    stack: str
-    resources: list[Registration]
-    stack_outputs: dict[str, Any]
-    context: dict[str, Any] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-    """What the program logged as warnings or errors (``pulumi.log.warn``), in the order the engine received them."""
-    placeholders: dict[str, str] | None = None
-    """None for a preview-like plan; with placeholders, the values they use (account, region, partition, ...)."""
-    model_notes: list[str] = field(default_factory=list)
-    """What the model of remote components (:mod:`components.plan.remote`) does not cover in this program."""
-
-    def of_type(self, type_: str) -> list[Registration]:
-        """Registrations of one type token."""
-        return [r for r in self.resources if r.type == type_]
-
-    def one(self, type_: str, name: str | None = None) -> Registration:
-        """The single registration of ``type_`` (and ``name``); an AssertionError otherwise."""
-        found = [r for r in self.of_type(type_) if name is None or r.name == name]
-        if len(found) != 1:
-            names = [r.name for r in self.of_type(type_)]
-            raise AssertionError(f"expected one {type_} named {name!r}, found {len(found)} among {names}")
-        return found[0]
-
-    def by_urn(self, urn: str) -> Registration | None:
-        """The registration with ``urn``."""
-        return next((r for r in self.resources if r.urn == urn), None)
-
-    def children(self, parent: Registration) -> list[Registration]:
-        """Direct children of ``parent``."""
-        return [r for r in self.resources if r.parent == parent.urn]
 
 
 _RUN_LOCK = threading.Lock()

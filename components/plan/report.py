@@ -11,7 +11,8 @@ from typing import Any
 import yaml
 
 from components import coldstart
-from components.plan.engine import UNKNOWN_TEXT, PlanResult, Registration
+from components.outputs import cluster_outputs
+from components.records import UNKNOWN_TEXT, PlanResult, Registration, wire
 
 HELM_TYPES = ("kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart")
 K8S_PROVIDER = "pulumi:providers:kubernetes"
@@ -87,16 +88,17 @@ def plan_json(project: str, plans: Iterable[StackPlan]) -> dict[str, Any]:
 
 
 def cluster_facts(plan: StackPlan) -> coldstart.ClusterFacts:
-    """The cluster facts cold starts depend on: the stack's cloud and the cluster's ``gpu_provisioner`` and
-    ``gpu_streamed_registries`` outputs."""
+    """The cluster facts cold starts depend on: the stack's cloud and the cluster's ``gpuProvisioner`` and
+    ``gpuStreamedRegistries`` outputs."""
     provisioner = None
     streamed: tuple[str, ...] = ()
     for reg in plan.result.resources:
-        outputs = reg.outputs if isinstance(reg.outputs, dict) else {}
-        if not reg.custom and isinstance(outputs.get("gpu_provisioner"), str):
-            provisioner = outputs["gpu_provisioner"]
-        if not reg.custom and isinstance(outputs.get("gpu_streamed_registries"), list):
-            streamed = tuple(str(r) for r in outputs["gpu_streamed_registries"])
+        outputs = cluster_outputs(reg.outputs if isinstance(reg.outputs, dict) else {})
+        found, registries = outputs["gpuProvisioner"], outputs["gpuStreamedRegistries"]
+        if not reg.custom and isinstance(found, str):
+            provisioner = found
+        if not reg.custom and isinstance(registries, list):
+            streamed = tuple(str(r) for r in registries)
     return coldstart.ClusterFacts(plan.cloud, provisioner, streamed)
 
 
@@ -111,9 +113,7 @@ def cold_start(plan: StackPlan) -> list[coldstart.Estimate]:
 
 
 def _wire_outputs(outputs: dict[str, Any]) -> dict[str, Any]:
-    from components.plan.engine import _wire
-
-    return {k: _wire(v) for k, v in outputs.items()}
+    return {k: wire(v) for k, v in outputs.items()}
 
 
 # ------------------------------------------------------------------------------------------------ manifests

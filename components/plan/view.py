@@ -9,8 +9,9 @@ from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
-from components.plan.engine import UNKNOWN_TEXT, Registration
+from components.outputs import cluster_outputs
 from components.plan.report import HELM_TYPES, StackPlan
+from components.records import UNKNOWN_TEXT, Registration, wire
 
 ISVC = "kubernetes:serving.kserve.io/v1beta1:InferenceService"
 
@@ -52,12 +53,13 @@ def cluster_table(plan: StackPlan) -> Table | None:
     for col in ("cluster", "pool", "accelerator", "instance type", "GPUs/node", "nodes", "spot", "sharing", "zones"):
         t.add_column(col)
     for c in clusters:
-        pools = c.outputs.get("gpu_pools") or {}
+        out = cluster_outputs(c.outputs)
+        pools = out["gpuPools"] or {}
         t.add_row(
             c.type.rsplit(":", 1)[-1],
             "system",
             "-",
-            _show(c.outputs.get("system_instance_type")),
+            _show(out["systemInstanceType"]),
             "-",
             "-",
             "no",
@@ -69,13 +71,13 @@ def cluster_table(plan: StackPlan) -> Table | None:
                 t.add_row(
                     "",
                     name,
-                    _show(p.get("accelerator")),
-                    _show(p.get("instance_type")),
-                    _show(p.get("gpus_per_node")),
-                    f"{_show(p.get('min_nodes'))}..{_show(p.get('max_nodes'))}",
-                    _show(p.get("spot")),
-                    _show(p.get("sharing")),
-                    ", ".join(p.get("zones") or []) or "any",
+                    _show(p["accelerator"]),
+                    _show(p["instanceType"]),
+                    _show(p["gpusPerNode"]),
+                    f"{_show(p['minNodes'])}..{_show(p['maxNodes'])}",
+                    _show(p["spot"]),
+                    _show(p["sharing"]),
+                    ", ".join(p["zones"] or []) or "any",
                 )
     return t
 
@@ -291,8 +293,6 @@ def render(plan: StackPlan, console: Console, *, show_tree: bool = True) -> None
         t = Table(title="Stack outputs", title_justify="left")
         t.add_column("output")
         t.add_column("value")
-        from components.plan.engine import _wire
-
         for k, v in outputs.items():
-            t.add_row(k, str(_wire(v)))
+            t.add_row(k, str(wire(v)))
         console.print(t)

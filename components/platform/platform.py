@@ -25,6 +25,7 @@ import pulumi
 from components.clusters.base import KubernetesCluster
 from components.errors import SpecError
 from components.naming import child_name, type_token
+from components.outputs import PlatformOutputs
 from components.platform import certmanager, dns, gpu, istio, knative, kserve, monitoring, warm
 from components.platform.common import AddonContext
 from components.platform.compat import check_versions
@@ -195,18 +196,17 @@ class Platform(pulumi.ComponentResource):
             cluster_issuer=cm.issuer_name,
             ha=ctx.ha,
         )
-        self.register_outputs(
-            {
-                "domain": settings.domain,
-                "gateway": gateway,
-                "deploymentMode": settings.deployment_mode,
-                "monitoring": mon is not None,
-                "ha": ctx.ha,
-                "gatewayAddress": self.gateway_address,
-                "versions": {key: ctx.chart(key).version for key in installed_charts(ctx)},
-                "warmCapacity": {pool: n for pool, n in sorted(settings.warm_capacity.items()) if n > 0},
-            }
-        )
+        outputs: PlatformOutputs = {
+            "domain": settings.domain,
+            "gateway": gateway,
+            "deploymentMode": settings.deployment_mode,
+            "monitoring": mon is not None,
+            "ha": ctx.ha,
+            "gatewayAddress": self.gateway_address,
+            "versions": {key: ctx.chart(key).version for key in installed_charts(ctx)},
+            "warmCapacity": {pool: n for pool, n in sorted(settings.warm_capacity.items()) if n > 0},
+        }
+        self.register_outputs(dict(outputs))
 
 
 def installed_charts(ctx: AddonContext) -> list[str]:

@@ -31,6 +31,7 @@ from components import coldstart
 from components.clusters.base import StorageAccess
 from components.errors import SpecError
 from components.naming import child_name, child_opts, standard_labels, type_token
+from components.outputs import ModelServiceOutputs
 from components.platform.handles import PlatformHandles
 from components.serving import _auth, _monitoring, _netpol, _runtime
 from components.serving.namespace import create_namespace
@@ -380,11 +381,10 @@ class ModelService(pulumi.ComponentResource):
         )
         self.service_account = sa.metadata.apply(lambda _: sa_name)
         self.identity = access.identity if access.identity is not None else pulumi.Output.from_input(None)
-        self.register_outputs(
-            {
-                "url": self.url,
-                "internal_url": self.internal_url,
-                "service_account": self.service_account,
-                "identity": self.identity,
-            }
-        )
+        outputs: ModelServiceOutputs = {
+            "url": self.url,
+            "internalUrl": self.internal_url,
+            "serviceAccount": self.service_account,
+            "identity": self.identity,
+        }
+        self.register_outputs(dict(outputs))

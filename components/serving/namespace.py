@@ -28,6 +28,7 @@ import pulumi_kubernetes as k8s
 
 from components.errors import SpecError
 from components.naming import child_name, child_opts, is_dns_label, standard_labels, type_token
+from components.outputs import ModelNamespaceOutputs
 from components.platform.handles import PlatformHandles
 
 POD_SECURITY_AUDIT = "restricted"
@@ -111,4 +112,5 @@ class ModelNamespace(pulumi.ComponentResource):
         super().__init__(type_token("ModelNamespace"), name, None, opts)
         ns, _ = create_namespace(name, args.namespace, args.platform, self)
         self.namespace = ns.urn.apply(lambda _: args.namespace)
-        self.register_outputs({"namespace": self.namespace})
+        outputs: ModelNamespaceOutputs = {"namespace": self.namespace}
+        self.register_outputs(dict(outputs))

@@ -27,7 +27,7 @@ from policy.rules.base import (
 )
 
 if TYPE_CHECKING:
-    from components.plan.engine import PlanResult
+    from components.records import PlanResult
     from infra.config import StackConfig
 
 __all__ = [
@@ -253,7 +253,7 @@ def _entry(
 
 def _props(value: Any) -> Any:
     """Recorded inputs as rules see them: secrets revealed (rules read them, never print them), unknowns kept."""
-    from components.plan.engine import Secret
+    from components.records import Secret
 
     if isinstance(value, Secret):
         return _props(value.value)

@@ -155,7 +155,7 @@ def test_workload_identity_grant(aks: Any) -> None:
     f = fed.plain_inputs()
     assert f["subject"] == "system:serviceaccount:models:iris-sa"
     assert f["audiences"] == ["api://AzureADTokenExchange"]
-    assert f["issuer"] == aks.component.outputs["oidc_issuer"]
+    assert f["issuer"] == aks.component.outputs["oidcIssuer"]
     assert f["issuer"].startswith("https://eastus.oic.prod-aks.azure.com/")
     assert f["resourceName"] == "mlp-test-iris"
     role = aks.one("azure-native:authorization:RoleAssignment", "iris-storage-read")
@@ -224,15 +224,15 @@ def test_existing_resource_group_is_used() -> None:
     c = built.inputs(AKS)
     assert c["resourceGroupName"] == "shared-rg"
     assert c["sku"]["tier"] == "Premium"
-    assert built.component.outputs["control_plane_tier"] == "premium"
+    assert built.component.outputs["controlPlaneTier"] == "premium"
 
 
 def test_seam_outputs_tree_and_tags(aks: Any) -> None:
     out = aks.component.outputs
     assert out["cloud"] == "azure" and out["region"] == "eastus"
-    assert out["control_plane_tier"] == "standard"
+    assert out["controlPlaneTier"] == "standard"
     assert out["endpoint"] == "https://mlp-test.privatelink.eastus.azmk8s.io:443"
-    assert out["gpu_pools"]["t4"]["instance_type"] == "Standard_NC4as_T4_v3"
+    assert out["gpuPools"]["t4"]["instanceType"] == "Standard_NC4as_T4_v3"
     assert aks.cluster.gpu.needs_device_plugin is True
     assert_tree(aks)
     for r in aks.result.resources:

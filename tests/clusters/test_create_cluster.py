@@ -19,11 +19,11 @@ from support import run
 
 ROOT = Path(__file__).resolve().parents[2]
 KEYS = {
-    "cloud", "region", "cluster_name", "endpoint", "kubeconfig", "oidc_issuer", "control_plane_tier",
-    "system_instance_type", "system_pool", "gpu_pools",
+    "cloud", "region", "clusterName", "endpoint", "kubeconfig", "oidcIssuer", "controlPlaneTier",
+    "systemInstanceType", "systemPool", "gpuPools",
 }  # fmt: skip
 POOL_KEYS = {
-    "accelerator", "instance_type", "gpus_per_node", "min_nodes", "max_nodes", "spot", "sharing", "max_clients_per_gpu",
+    "accelerator", "instanceType", "gpusPerNode", "minNodes", "maxNodes", "spot", "sharing", "maxClientsPerGpu",
     "zones",
 }  # fmt: skip
 POOLS = {
@@ -42,10 +42,10 @@ def test_each_cloud_builds_its_cluster_with_the_shared_outputs(cloud: str, cls_n
     out = built.component.outputs
     assert set(out) >= KEYS
     assert out["cloud"] == cloud
-    assert set(out["system_pool"]) == {"instance_type", "min_nodes", "max_nodes"}
-    (pool,) = out["gpu_pools"].values()
+    assert set(out["systemPool"]) == {"instanceType", "minNodes", "maxNodes"}
+    (pool,) = out["gpuPools"].values()
     assert set(pool) == POOL_KEYS
-    assert built.cluster.gpu.pools[next(iter(POOLS[cloud]))].instance_type == pool["instance_type"]
+    assert built.cluster.gpu.pools[next(iter(POOLS[cloud]))].instance_type == pool["instanceType"]
     assert type(out["kubeconfig"]).__name__ == "Secret"
     assert "kubeconfig" not in json.dumps(built.component.wire_inputs())
 
@@ -56,7 +56,7 @@ def test_a_preview_never_invents_computed_outputs(cloud: str) -> None:
     out = built.component.outputs
     assert isinstance(out["kubeconfig"], Secret) and out["kubeconfig"].value is UNKNOWN
     assert out["endpoint"] is UNKNOWN
-    assert out["system_instance_type"] == built.cluster.system_instance_type
+    assert out["systemInstanceType"] == built.cluster.system_instance_type
 
 
 def _create(cloud: str, region: str | None) -> None:

@@ -510,16 +510,16 @@ def test_seam_and_outputs(karpenter: Any) -> None:
     assert c.gpu.tolerations() == [{"key": "nvidia.com/gpu", "operator": "Equal", "value": "present",
                                    "effect": "NoSchedule"}]  # fmt: skip
     out = karpenter.component.outputs
-    assert out["cloud"] == "aws" and out["region"] == "us-east-1" and out["cluster_name"] == "mlp-test"
-    assert out["control_plane_tier"] == "standard"
-    assert out["system_instance_type"] == "m7i.xlarge"
-    assert out["system_pool"] == {"instance_type": "m7i.xlarge", "min_nodes": 2, "max_nodes": 4}
-    assert out["gpu_pools"] == {
-        "l4": {"accelerator": "nvidia-l4", "instance_type": "g6.xlarge", "gpus_per_node": 1, "min_nodes": 0,
-               "max_nodes": 4, "spot": True, "sharing": "none", "max_clients_per_gpu": 1, "zones": []}
+    assert out["cloud"] == "aws" and out["region"] == "us-east-1" and out["clusterName"] == "mlp-test"
+    assert out["controlPlaneTier"] == "standard"
+    assert out["systemInstanceType"] == "m7i.xlarge"
+    assert out["systemPool"] == {"instanceType": "m7i.xlarge", "minNodes": 2, "maxNodes": 4}
+    assert out["gpuPools"] == {
+        "l4": {"accelerator": "nvidia-l4", "instanceType": "g6.xlarge", "gpusPerNode": 1, "minNodes": 0,
+               "maxNodes": 4, "spot": True, "sharing": "none", "maxClientsPerGpu": 1, "zones": []}
     }  # fmt: skip
     assert out["endpoint"].startswith("https://") and out["endpoint"].endswith(".eks.amazonaws.com")
-    assert out["oidc_issuer"].startswith(f"https://{OIDC_HOST}")
+    assert out["oidcIssuer"].startswith(f"https://{OIDC_HOST}")
     assert type(out["kubeconfig"]).__name__ == "Secret"
 
 

@@ -14,8 +14,8 @@ from components.errors import SpecError
 from support import run
 
 KEYS = {
-    "cloud", "region", "cluster_name", "endpoint", "kubeconfig", "oidc_issuer", "control_plane_tier",
-    "system_instance_type", "system_pool", "gpu_pools",
+    "cloud", "region", "clusterName", "endpoint", "kubeconfig", "oidcIssuer", "controlPlaneTier",
+    "systemInstanceType", "systemPool", "gpuPools",
 }  # fmt: skip
 
 
@@ -47,11 +47,11 @@ def test_existing_cluster_outputs_and_provider() -> None:
     out = component.outputs
     # None values (region, endpoint, oidc_issuer, control_plane_tier, system_instance_type) are not recorded by
     # Pulumi: readers get None for them.
-    assert set(out) == {"cloud", "cluster_name", "kubeconfig", "kubeconfig_path", "system_pool", "gpu_pools", "zones"}
-    assert KEYS - set(out) == {"region", "endpoint", "oidc_issuer", "control_plane_tier", "system_instance_type"}
+    assert set(out) == {"cloud", "clusterName", "kubeconfig", "kubeconfigPath", "systemPool", "gpuPools", "zones"}
+    assert KEYS - set(out) == {"region", "endpoint", "oidcIssuer", "controlPlaneTier", "systemInstanceType"}
     assert out["cloud"] == "existing"
-    assert out["cluster_name"] == "kind-mlp"
-    assert out["gpu_pools"] == {} and out["system_pool"] == {}
+    assert out["clusterName"] == "kind-mlp"
+    assert out["gpuPools"] == {} and out["systemPool"] == {}
     assert cluster.region is None and cluster.control_plane_tier is None
     assert type(out["kubeconfig"]).__name__ == "Secret"
     provider = result.one("pulumi:providers:kubernetes", "local-k8s")

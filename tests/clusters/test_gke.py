@@ -134,7 +134,7 @@ def test_gpu_pools_stream_images_where_google_requires(gke: Any) -> None:
     roles = {r.plain_inputs()["role"] for r in gke.result.of_type("gcp:projects/iAMMember:IAMMember")}
     assert "roles/serviceusage.serviceUsageConsumer" in roles
     assert gke.cluster.gpu.streamed_registries == ("docker.io", "*-docker.pkg.dev")
-    assert gke.component.outputs["gpu_streamed_registries"] == ["docker.io", "*-docker.pkg.dev"]
+    assert gke.component.outputs["gpuStreamedRegistries"] == ["docker.io", "*-docker.pkg.dev"]
 
 
 def test_gpu_pools_have_explicit_driver_taint_labels_and_sharing(gke: Any) -> None:
@@ -223,22 +223,22 @@ def test_seam_and_outputs(gke: Any) -> None:
     assert c.gpu.pools["l4"].max_clients_per_gpu == 4
     assert c.gpu.pools["a100"].mig_profile == "1g.5gb"
     out = gke.component.outputs
-    assert out["gpu_pools"]["a100"] == {
+    assert out["gpuPools"]["a100"] == {
         "accelerator": "nvidia-a100-40gb",
-        "instance_type": "a2-highgpu-1g",
-        "gpus_per_node": 1,
-        "min_nodes": 0,
-        "max_nodes": 2,
+        "instanceType": "a2-highgpu-1g",
+        "gpusPerNode": 1,
+        "minNodes": 0,
+        "maxNodes": 2,
         "spot": True,
         "sharing": "mig",
-        "max_clients_per_gpu": 1,
+        "maxClientsPerGpu": 1,
         "zones": ["us-central1-a", "us-central1-b", "us-central1-c", "us-central1-f"],
     }
-    assert out["oidc_issuer"] == (
+    assert out["oidcIssuer"] == (
         "https://container.googleapis.com/v1/projects/mlp-test/locations/us-central1/clusters/mlp-test"
     )
     assert out["endpoint"] == "https://203.0.113.10"
-    assert out["control_plane_tier"] == "standard"
+    assert out["controlPlaneTier"] == "standard"
 
 
 def test_tree_and_provider(gke: Any) -> None:

@@ -289,7 +289,7 @@ def test_internal_model_allows_only_listed_namespaces_and_leaves_the_gateway() -
     assert p.annotations()["autoscaling.knative.dev/target-burst-capacity"] == "0"
     assert p.annotations()["mlplatform.io/access"] == "internal"
     outputs = p.one(SERVICE).outputs
-    assert outputs["url"] == outputs["internal_url"] == "http://iris-predictor.models.svc.cluster.local"
+    assert outputs["url"] == outputs["internalUrl"] == "http://iris-predictor.models.svc.cluster.local"
 
 
 def test_internal_model_admits_the_knative_activator_for_probes_only() -> None:
@@ -458,11 +458,11 @@ def test_outputs() -> None:
     out = plan(model(access={"jwt": JWT})).one(SERVICE).outputs
     assert out == {
         "url": "https://iris-models.models.example.com",
-        "internal_url": "http://iris-predictor.models.svc.cluster.local",
-        "service_account": "iris-sa",
+        "internalUrl": "http://iris-predictor.models.svc.cluster.local",
+        "serviceAccount": "iris-sa",
     }
 
 
 def test_standard_mode_internal_url_is_the_predictor_service() -> None:
     out = plan(model(), deployment_mode="Standard").one(SERVICE).outputs
-    assert out["internal_url"] == "http://iris-predictor.models.svc.cluster.local"
+    assert out["internalUrl"] == "http://iris-predictor.models.svc.cluster.local"

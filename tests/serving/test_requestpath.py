@@ -315,7 +315,7 @@ def test_internal_callers_reach_the_model_on_the_documented_url(replicas: int) -
     # Regression (12.3): the documented URL went through knative-local-gateway, so every caller got 403.
     p = plan(model(access=INTERNAL, scaling={"minReplicas": replicas}))
     outputs = p.one(SERVICE).outputs
-    assert outputs["url"] == outputs["internal_url"] == "http://iris-predictor.models.svc.cluster.local"
+    assert outputs["url"] == outputs["internalUrl"] == "http://iris-predictor.models.svc.cluster.local"
     objs = tuple(p.revealed())
     isvc = _isvcs(objs)[0]
     outcomes = rp.routes(objs, isvc, rp.in_namespace("apps"), at_zero=False)

@@ -1,0 +1,93 @@
+"""The outputs contract (components/outputs.py, docs/configuration.md, Outputs): every shipped stack's components
+register exactly the keys of their layer's class, every key is camelCase, and the stack exports StackOutputs.
+
+Checked on the real program over every shipped stack, so a component that registers a key the contract does not
+name (or a snake_case one, as the cluster and model outputs did before) fails here, and a reader that indexes a key
+the contract does not name fails mypy.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from typing import Any
+
+import pytest
+
+from components import outputs
+from components.plan.engine import PlanResult, run_program
+from components.plan.project import load_project, read_stack_file
+from support import ROOT
+
+STACKS = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in (ROOT / "stacks").glob("Pulumi.*.yaml"))
+CAMEL = re.compile(r"^[a-z][a-zA-Z0-9]*$")
+# Keys a component may register as None (so Pulumi records nothing): the existing cluster's unknowns, a model's
+# identity when its storage needs none (docs/configuration.md, Outputs).
+NONE_ABLE = {"region", "endpoint", "oidcIssuer", "controlPlaneTier", "systemInstanceType", "identity"}
+
+# Component type token suffix -> its outputs class
+LAYER_OF: dict[str, Any] = {
+    "Cluster": outputs.ClusterOutputs,
+    "Platform": outputs.PlatformOutputs,
+    "ModelService": outputs.ModelServiceOutputs,
+    "ModelNamespace": outputs.ModelNamespaceOutputs,
+}
+
+
+@cache
+def planned(stack: str) -> PlanResult:
+    project = load_project(ROOT)
+    cfg = read_stack_file(project, stack)
+    return run_program(project.root, stack, cfg.config, cfg.secret_keys, main=project.main, project=project.name)
+
+
+def _layer(type_: str) -> Any:
+    name = type_.rsplit(":", 1)[-1]
+    return next((cls for suffix, cls in LAYER_OF.items() if name.endswith(suffix)), None)
+
+
+def _keys(cls: Any) -> tuple[frozenset[str], frozenset[str]]:
+    return frozenset(cls.__required_keys__), frozenset(cls.__required_keys__ | cls.__optional_keys__)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_component_registers_its_layers_keys(stack: str) -> None:
+    result = planned(stack)
+    seen: set[str] = set()
+    for reg in result.resources:
+        if reg.custom or not reg.type.startswith("mlplatform:"):
+            continue
+        cls = _layer(reg.type)
+        assert cls is not None, f"{reg.type} registers outputs no class of components/outputs.py describes"
+        seen.add(cls.__name__)
+        required, allowed = _keys(cls)
+        registered = set(reg.outputs)
+        # Pulumi records no None output: a required key registered as None is absent (an existing cluster's region)
+        nones = {k for k in required if k not in registered}
+        assert registered <= allowed, f"{reg.type} {reg.name}: keys outside {cls.__name__}: {registered - allowed}"
+        assert nones <= NONE_ABLE, f"{reg.type} {reg.name}: missing {sorted(nones)}"
+        if cls is outputs.ClusterOutputs:
+            for pool in reg.outputs["gpuPools"].values():
+                assert set(pool) == set(outputs.GpuPoolOutputs.__required_keys__)
+    assert {"ClusterOutputs", "PlatformOutputs", "ModelServiceOutputs"} <= seen
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_stack_exports_stack_outputs(stack: str) -> None:
+    exported = planned(stack).stack_outputs
+    assert set(exported) == set(outputs.StackOutputs.__required_keys__)
+    for urls in exported["models"].values():
+        assert set(urls) == set(outputs.ModelUrls.__required_keys__)
+
+
+def test_every_output_key_is_camel_case() -> None:
+    classes = [cls for _, cls in outputs.LAYERS] + [outputs.GpuPoolOutputs, outputs.SystemPoolOutputs]
+    classes += [outputs.ModelUrls]
+    bad = [(cls.__name__, k) for cls in classes for k in _keys(cls)[1] if not CAMEL.match(k)]
+    assert not bad, f"not camelCase: {bad}"
+
+
+def test_a_reader_sees_an_unrecorded_key_as_none() -> None:
+    # An existing cluster registers region None, which Pulumi does not record: readers index it and get None.
+    out = outputs.cluster_outputs({"cloud": "existing", "gpuPools": {}})
+    assert out["region"] is None and out["gpuProvisioner"] is None and out["gpuPools"] == {}
