@@ -274,7 +274,7 @@ def _endpoint_auth(resources: Sequence[Resource], facts: Facts) -> Iterator[Find
             yield Finding(model.urn, f"public model {where} has no RequestAuthentication with jwtRules")
         else:
             try:
-                reached = _reached_without_token(istio, model, mode)
+                reached, requests = _reached_without_token(istio, model, mode)
             except Exception as e:  # fail closed: a request path that could not be evaluated never passes
                 yield Finding(
                     model.urn,
@@ -287,7 +287,7 @@ def _endpoint_auth(resources: Sequence[Resource], facts: Facts) -> Iterator[Find
                     model.urn,
                     f"public model {where} answers a request from the internet without a token, through "
                     f"{reached}: an ALLOW rule admits it without a request principal (Istio allows a request that any "
-                    "ALLOW rule matches)",
+                    f"ALLOW rule matches); requests that reached it: {requests}",
                 )
 
 
@@ -337,22 +337,24 @@ and admin paths outside them (the model repository's unload, ``/metrics``). A ru
 activator's and the gateways' probe rules without their header condition) is seen by the GETs."""
 
 
-def _reached_without_token(istio: Sequence[Resource], model: Resource, mode: str) -> str:
-    """The routes by which a token-less request from the internet reaches ``model``'s server, or ``""``.
+def _reached_without_token(istio: Sequence[Resource], model: Resource, mode: str) -> tuple[str, str]:
+    """The routes by which a token-less request from the internet reaches ``model``'s server, and the requests that
+    did (``("", "")`` when none did).
 
     Evaluated with :func:`components.serving.requestpath.routes` (Istio's RequestAuthentication and ALLOW/DENY
     evaluation, KServe's and Knative's hops) over the plan's Istio policies, so that an ALLOW policy the structural
     checks above do not weigh (a namespace-wide allow-all beside the model's JWT policy) is seen; for each of
     :data:`TOKENLESS_REQUESTS`, at ``minReplicas`` and, for a model that scales to zero, at zero as well. Not judged
-    (``""``) when a document is known only after deploy (the rule's ``unknown`` reports it unchecked); anything the
-    evaluator cannot decide (CUSTOM, IP blocks, a malformed document) raises, and the rule fails closed.
+    (``("", "")``) when a document is known only after deploy (the rule's ``unknown`` reports it unchecked);
+    anything the evaluator cannot decide (CUSTOM, IP blocks, a malformed document) raises, and the rule fails
+    closed.
     """
     from components.serving import requestpath
 
     objects = [_object(r) for r in istio if r.namespace in (model.namespace, MESH_ROOT)]
     isvc = _object(model)
     if not _known(objects) or _unknown_request_path(model):
-        return ""
+        return "", ""
     meta = dict(as_map(isvc.get("metadata")))
     annotations = {**as_map(meta.get("annotations")), MODE_ANNOTATION: mode}
     # the public host the gateway sees; without our annotation, KServe's default domainTemplate
@@ -369,8 +371,10 @@ def _reached_without_token(istio: Sequence[Resource], model: Resource, mode: str
             outcomes = requestpath.routes(
                 objects, isvc, requestpath.INTERNET, at_zero=at_zero, path=request, method=method
             )
-            found += [f"{o.route} ({method} {request})" for o in outcomes.get("public gateway", []) if o.reached]
-    return ", ".join(f"the public gateway to the {route}" for route in dict.fromkeys(found))
+            reached = [o.route for o in outcomes.get("public gateway", []) if o.reached]
+            found += [(route, f"{method} {request}") for route in reached]
+    routes = ", ".join(f"the public gateway to the {route}" for route in dict.fromkeys(r for r, _ in found))
+    return routes, ", ".join(dict.fromkeys(q for _, q in found))
 
 
 # ------------------------------------------------------------------------------------------------ mTLS

@@ -95,7 +95,11 @@ def test_a_probe_rule_without_its_header_condition_lets_token_less_gets_in() -> 
         slipped, hit = _probe_slip(resources, principal, replicas)
         assert hit, f"no probe rule for {principal} in aws-dev: the plan's shape moved"
         found = _fails(slipped, settings)
-        assert any("without a token" in f and "(GET /" in f for f in found), (principal, replicas, found)
+        assert any("without a token" in f and "reached it: " in f and "GET /" in f for f in found), (
+            principal,
+            replicas,
+            found,
+        )
 
 
 def test_an_evaluator_error_fails_closed(monkeypatch: Any) -> None:
