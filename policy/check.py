@@ -14,9 +14,11 @@ it unchecked, never compares the text ``[secret]`` as if it were the value).
 What ``check`` trusts and what it refuses: a file with no stacks, or a stack with no resources, is refused (exit 2,
 one line): an empty plan would pass every rule vacuously. The ``overrides`` saved in a stack's settings are trusted
 as written (a hand-edited plan can disable a rule with a reason); ``--no-overrides`` ignores them and applies every
-rule at its default enforcement. Over a plain plan, documents known only after deploy stay unchecked; ``--strict``
-fails (exit 1) a mandatory rule that left documents unchecked (save the plan with ``--placeholders`` to judge them,
-policy/judged.py).
+rule at its default enforcement. Documents known only after deploy are judged, as the plan judged them, over the
+placeholder rendering the plan saved (``judgedResources``, policy/judged.py); a plan without it leaves them
+unchecked, and ``--strict`` fails (exit 1) a mandatory rule that left documents unchecked. A mandatory failure the
+saved ``policies`` recorded that ``check`` does not reproduce fails the check (:func:`unreproduced`). Every key of
+``settings`` is required (:data:`SETTINGS_KEYS`).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from components.errors import SpecError
+from policy.judged import judge_unknown_documents
 from policy.rules import UNKNOWN, Resource, StackSettings, run_rules
 from policy.rules.base import as_list
 from policy.rules.budget import with_budget
@@ -36,6 +39,10 @@ UNKNOWN_TEXT = "(known after deploy)"
 """How the plan JSON spells a value known only after deploy (components.plan.engine.UNKNOWN_TEXT)."""
 SECRET_TEXT = "[secret]"
 """How the plan JSON spells a secret (components/plan/report.py): its value is not in the file."""
+
+SETTINGS_KEYS = ("environment", "requiredTags", "maxGpus", "allowPublicApi", "anonymousModels", "budget", "overrides")
+"""Every key of a saved stack's ``settings`` (components/plan/report.py writes them all): ``check`` refuses a plan
+missing one rather than judge it by the key's default (a deleted ``environment`` would read as dev)."""
 
 
 class PlanFileError(SpecError):
@@ -60,6 +67,10 @@ class SavedStack:
     resources: list[Resource]
     settings: StackSettings
     cost: Mapping[str, Any] | None
+    judged: list[Resource] | None = None
+    """The placeholder rendering the plan judged unknown documents over (``judgedResources``), if it saved one."""
+    planned: list[dict[str, Any]] | None = None
+    """The ``policies`` entries the plan saved (its verdict), compared by :func:`unreproduced`."""
 
 
 def _unwire(value: Any) -> Any:
@@ -141,7 +152,20 @@ def load_plan(path: Path) -> list[SavedStack]:
             settings = StackSettings.from_json(s["settings"])
         except SpecError as e:
             raise PlanFileError(path, f"stack {name}: {e.message}") from None
+        missing = [k for k in SETTINGS_KEYS if isinstance(s["settings"], dict) and k not in s["settings"]]
+        if missing:
+            raise PlanFileError(
+                path,
+                f"stack {name}: settings.{missing[0]} is missing (a saved plan holds every one of "
+                f"{', '.join(SETTINGS_KEYS)}; a missing key would be judged by its default): plan it again",
+            )
         cost = s.get("cost")
+        judged = s.get("judgedResources")
+        planned = s.get("policies")
+        if planned is not None and not (
+            isinstance(planned, list) and all(isinstance(e, dict) and isinstance(e.get("policy"), str) for e in planned)
+        ):
+            raise PlanFileError(path, f"stack {name}: policies is not a list of policy entries")
         out.append(
             SavedStack(
                 name,
@@ -149,6 +173,8 @@ def load_plan(path: Path) -> list[SavedStack]:
                 _resources(path, name, s.get("resources")),
                 settings,
                 cost if isinstance(cost, dict) else None,
+                _resources(path, f"{name} (judgedResources)", judged) if judged is not None else None,
+                planned,
             )
         )
     return out
@@ -174,7 +200,30 @@ def check(stack: SavedStack, *, no_overrides: bool = False) -> list[dict[str, An
     settings = replace(stack.settings, facts=facts)
     if no_overrides:
         settings = replace(settings, overrides={})
-    return run_rules(stack.resources, settings)
+    entries = run_rules(stack.resources, settings)
+    judged = stack.judged
+    if judged is None:
+        return entries
+    # as mlplatform plan does: the mandatory rules left unchecked judged over the saved placeholder rendering
+    return judge_unknown_documents(entries, lambda: run_rules(judged, settings))
+
+
+def _key(entry: Mapping[str, Any]) -> tuple[str, str]:
+    return str(entry.get("policy")), str(entry.get("urn") or "")
+
+
+def unreproduced(stack: SavedStack) -> list[dict[str, Any]]:
+    """The mandatory failures the saved plan recorded that ``check`` (with the saved overrides) does not reproduce.
+
+    On an untampered plan this is empty: ``check`` runs the same rules over the same resources, judged over the same
+    placeholder rendering. A recorded failure that ``check`` does not find means the resources were edited after
+    the plan judged them (or ``judgedResources`` was dropped): the plan's own verdict stands.
+    """
+    failed = [e for e in stack.planned or [] if e.get("enforcement") == "mandatory" and e.get("passed") is False]
+    if not failed:
+        return []
+    found = {_key(e) for e in check(stack) if e.get("enforcement") == "mandatory" and not e.get("passed")}
+    return [e for e in failed if _key(e) not in found]
 
 
 def strict(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -11,9 +11,11 @@ then pass every offline gate. The design, and why it is honest:
   ServiceAccount it names) is what our code builds and is the same in both renderings; only the values a deploy
   computes (account, issuer host, ids) are placeholders. The entries that come from the placeholder run say so
   (``judgedOver: "placeholders"``); the entries of rules that had nothing unknown are the plain plan's.
-- ``mlplatform check`` has no program to run: over a plain saved plan those rules still report ``unchecked``;
-  ``--strict`` turns an unchecked document under a mandatory rule into a failure (exit 1). Save the plan with
-  ``mlplatform plan --placeholders --json`` to let ``check`` judge the documents.
+- ``mlplatform plan --json`` saves the placeholder rendering (``judgedResources``); ``mlplatform check`` has no
+  program to run and judges the same rules over that saved rendering (:func:`judge_unknown_documents`), reaching
+  the plan's verdict. Without it (an edited or older plan) those rules report ``unchecked``, ``--strict`` fails them
+  (exit 1), and a mandatory failure the saved ``policies`` recorded that ``check`` does not reproduce fails the
+  check (policy/check.py :func:`~policy.check.unreproduced`).
 """
 
 from __future__ import annotations

@@ -66,7 +66,7 @@ def plan_stack(
         if not placeholders:
             # documents built from outputs are unknown here: judge them over a placeholder rendering (policy/judged.py)
             plan.policies = judge_unknown_documents(
-                plan.policies, lambda: _placeholder_policies(project, stack, cfg, facts)
+                plan.policies, lambda: _placeholder_policies(project, stack, cfg, facts, plan)
             )
     return plan
 
@@ -94,14 +94,19 @@ class _Once(argparse.Action):
         setattr(ns, self.dest, value)
 
 
-def _placeholder_policies(project: Project, stack: str, cfg: StackConfigFile, facts: Facts) -> list[dict[str, Any]]:
-    """The policies entries of the stack planned again with typed placeholders (``outputs="fake"``)."""
+def _placeholder_policies(
+    project: Project, stack: str, cfg: StackConfigFile, facts: Facts, plan: StackPlan
+) -> list[dict[str, Any]]:
+    """The policies entries of the stack planned again with typed placeholders (``outputs="fake"``); the rendering
+    is kept on ``plan`` (``judged``) so the saved plan carries what these entries were judged over (policy/judged.py).
+    """
     from components.plan.engine import run_program
     from policy.rules import StackSettings, evaluate
 
     result = run_program(
         project.root, stack, cfg.config, cfg.secret_keys, main=project.main, project=project.name, outputs="fake"
     )
+    plan.judged = result
     settings = StackSettings.from_config(cfg.config, namespace=project.name)
     return evaluate(result, replace(settings, facts=facts))
 
@@ -423,7 +428,7 @@ def _check(args: argparse.Namespace) -> int:
 
     from components.plan.view import policy_table
     from components.records import PlanResult
-    from policy.check import check, load_plan, select, strict
+    from policy.check import check, load_plan, select, strict, unreproduced
 
     console, err = Console(), Console(stderr=True)
     try:
@@ -440,6 +445,17 @@ def _check(args: argparse.Namespace) -> int:
         console.rule(f"{saved.stack} ({saved.cloud}), from {args.plan_file}")
         console.print(policy_table(plan))
         failed += len(plan.mandatory_failures)
+        lost = unreproduced(saved)
+        if lost:
+            names = ", ".join(sorted({str(e["policy"]) for e in lost}))
+            err.print(
+                f"{saved.stack}: the saved plan recorded {len(lost)} mandatory failure(s) check does not reproduce "
+                f"({names}): the plan was edited after it was judged; failing",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
+            failed += len(lost)
     if failed:
         err.print(f"{failed} mandatory policy violation(s); see the Policies table", markup=False)
         return EXIT_POLICY

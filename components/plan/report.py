@@ -29,6 +29,8 @@ class StackPlan:
     policies: list[dict[str, Any]] = field(default_factory=list)
     cost: dict[str, Any] = field(default_factory=dict)
     deploy_time: dict[str, Any] = field(default_factory=dict)
+    judged: PlanResult | None = None
+    """The placeholder rendering the unchecked mandatory rules were judged over (policy/judged.py), if any."""
 
     @property
     def mandatory_failures(self) -> list[dict[str, Any]]:
@@ -57,6 +59,8 @@ def plan_json(project: str, plans: Iterable[StackPlan]) -> dict[str, Any]:
     ``settings`` per stack: what the policies read besides the resources (environment, required tags, GPU budget,
     API opt-in, anonymous models, monthly budget, overrides with reasons), from the validated stack config; with
     ``resources`` (providers included) and ``cost`` it is what ``mlplatform check`` needs to run the policies again.
+    ``judgedResources``: the placeholder rendering the entries marked ``judgedOver`` were judged over (present when
+    the plan judged documents known only after deploy, policy/judged.py), so ``check`` judges them the same way.
     """
     plans = list(plans)
     return {
@@ -76,6 +80,7 @@ def plan_json(project: str, plans: Iterable[StackPlan]) -> dict[str, Any]:
                 "deployTime": p.deploy_time,
                 "coldStart": [e.to_json() for e in cold_start(p)],
                 "settings": p.result.context.get("policySettings"),
+                **({"judgedResources": [resource_json(r) for r in p.judged.resources]} if p.judged else {}),
             }
             for p in plans
         ],

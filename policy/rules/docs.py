@@ -326,7 +326,11 @@ CI that is three jobs in order on one commit, each failing the pipeline on a non
 ## What the plan JSON keeps for `check`
 
 Per stack: `resources` (type, name, URN, parent, provider, `dependsOn`, inputs in wire names; secrets as `[secret]`,
-values known only after deploy as `(known after deploy)`), `cost` (for the budget rules) and `settings`:
+values known only after deploy as `(known after deploy)`), `policies` (the plan's verdict), `judgedResources` (the
+placeholder rendering the plan judged unknown documents over, in the same shape as `resources`; present when it
+judged any, see "Values known only after deploy"), `cost` (for the budget rules) and `settings`, every key of which
+`check` requires (a missing key is refused with one line, exit 2, never judged by a default: a plan without
+`environment` would otherwise be judged as dev):
 
 | Key | From the validated stack config (infra/config.py) |
 |---|---|
@@ -368,9 +372,13 @@ The offline gates still judge them (policy/judged.py):
   of each document (statements, actions, condition keys, the ServiceAccount it names) is what the code builds and is
   the same in both renderings; only deploy-computed values are placeholders. A trust policy without its `sub`
   condition fails the plain aws-dev plan.
-- `mlplatform check` runs no program: over a plain saved plan those rules stay `unchecked`, and `--strict` fails a
-  mandatory rule that left documents unchecked (exit 1). Save the plan with `mlplatform plan --placeholders --json`
-  to let `check` judge the documents.
+- `mlplatform plan --json` saves that rendering with the plan (`judgedResources`), and `mlplatform check` (which
+  runs no program) judges the same rules over it the same way: on an untampered plan `check` gives exactly the
+  plan's `policies` entries, `judgedOver` included, so `check --strict --no-overrides` passes every unmodified
+  shipped stack and fails the trust policy without its `sub` (tests/policy/test_policy_check_pipeline.py runs the
+  documented commands over every shipped stack). A plan saved with `--placeholders` is judged directly.
+- A saved plan without `judgedResources` (edited, or from an older version) leaves those rules `unchecked`, and
+  `--strict` fails a mandatory rule that left documents unchecked (exit 1).
 - A secret in the saved plan (`[secret]`) is read as unknown, never compared as if it were the value.
 
 ## What `check` trusts
@@ -380,6 +388,13 @@ every rule. The `overrides` saved in a stack's `settings` are trusted as written
 lower a rule's enforcement (with a reason). A gate that must not trust them runs `check --no-overrides`: every rule
 at its default enforcement; the stack's reviewed overrides then live in the stack file, and the plan job is where
 they apply.
+
+`check` also holds the plan to its own verdict: a mandatory failure recorded in the saved `policies` that `check`
+(with the saved overrides) does not reproduce fails the check (exit 1) with one line naming the rules ("the saved
+plan recorded N mandatory failure(s) check does not reproduce"): the resources or the judged rendering were edited
+after the plan judged them. A plan file is data its editor controls: whoever deletes both the failures and the
+documents can only leave the documents `unchecked`, which `--strict` fails; the CrossGuard pack judges the real
+documents during `pulumi up`.
 
 ## What each security rule relies on
 

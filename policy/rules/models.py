@@ -273,13 +273,21 @@ def _endpoint_auth(resources: Sequence[Resource], facts: Facts) -> Iterator[Find
         elif not any(_covers(r, model) for r in near_authn):
             yield Finding(model.urn, f"public model {where} has no RequestAuthentication with jwtRules")
         else:
-            reached = _reached_without_token(istio, model, mode)
+            try:
+                reached, requests = _reached_without_token(istio, model, mode)
+            except Exception as e:  # fail closed: a request path that could not be evaluated never passes
+                yield Finding(
+                    model.urn,
+                    f"public model {where}: the token-less request path could not be evaluated "
+                    f"({type(e).__name__}: {e}); failing closed",
+                )
+                continue
             if reached:
                 yield Finding(
                     model.urn,
                     f"public model {where} answers a request from the internet without a token, through "
                     f"{reached}: an ALLOW rule admits it without a request principal (Istio allows a request that any "
-                    "ALLOW rule matches)",
+                    f"ALLOW rule matches); requests that reached it: {requests}",
                 )
 
 
@@ -310,20 +318,43 @@ def _object(res: Resource) -> dict[str, Any]:
     return {"apiVersion": group_version, "kind": kind, **res.props}
 
 
-def _reached_without_token(istio: Sequence[Resource], model: Resource, mode: str) -> str:
-    """The route by which a token-less request from the internet reaches ``model``'s server, or ``""``.
+TOKENLESS_REQUESTS = (
+    ("POST", "/v1/models/{m}:predict"),
+    ("GET", "/v1/models/{m}"),
+    ("GET", "/v1/models"),
+    ("POST", "/v2/models/{m}/infer"),
+    ("GET", "/v2/models/{m}/ready"),
+    ("GET", "/v2/models/stats"),
+    ("POST", "/openai/v1/chat/completions"),
+    ("GET", "/"),
+    ("POST", "/v2/repository/models/{m}/unload"),
+    ("GET", "/metrics"),
+)
+"""What ``model-endpoint-auth`` sends without a token from the internet (``{m}``: the model's name): GET and POST
+on the inference APIs the platform admits (components/serving/_auth.py ``INFERENCE_API``: KServe v0.20.0
+``register_v1_endpoints``/``register_v2_endpoints``/``register_openai_endpoints``; Triton's ``/v2/models/stats``),
+and admin paths outside them (the model repository's unload, ``/metrics``). A rule that admits only GETs (the
+activator's and the gateways' probe rules without their header condition) is seen by the GETs."""
+
+
+def _reached_without_token(istio: Sequence[Resource], model: Resource, mode: str) -> tuple[str, str]:
+    """The routes by which a token-less request from the internet reaches ``model``'s server, and the requests that
+    did (``("", "")`` when none did).
 
     Evaluated with :func:`components.serving.requestpath.routes` (Istio's RequestAuthentication and ALLOW/DENY
     evaluation, KServe's and Knative's hops) over the plan's Istio policies, so that an ALLOW policy the structural
-    checks above do not weigh (a namespace-wide allow-all beside the model's JWT policy) is seen. Not judged (``""``)
-    when a document is known only after deploy or uses what the evaluator does not model (CUSTOM, IP blocks).
+    checks above do not weigh (a namespace-wide allow-all beside the model's JWT policy) is seen; for each of
+    :data:`TOKENLESS_REQUESTS`, at ``minReplicas`` and, for a model that scales to zero, at zero as well. Not judged
+    (``("", "")``) when a document is known only after deploy (the rule's ``unknown`` reports it unchecked);
+    anything the evaluator cannot decide (CUSTOM, IP blocks, a malformed document) raises, and the rule fails
+    closed.
     """
     from components.serving import requestpath
 
     objects = [_object(r) for r in istio if r.namespace in (model.namespace, MESH_ROOT)]
     isvc = _object(model)
     if not _known(objects) or _unknown_request_path(model):
-        return ""
+        return "", ""
     meta = dict(as_map(isvc.get("metadata")))
     annotations = {**as_map(meta.get("annotations")), MODE_ANNOTATION: mode}
     # the public host the gateway sees; without our annotation, KServe's default domainTemplate
@@ -333,14 +364,17 @@ def _reached_without_token(istio: Sequence[Resource], model: Resource, mode: str
     isvc = {**isvc, "metadata": {**meta, "namespace": model.namespace, "annotations": annotations}}
     predictor = as_map(as_map(isvc.get("spec")).get("predictor"))
     min_replicas = predictor.get("minReplicas", 1)
-    try:
-        found = []
-        for at_zero in (False, True) if isinstance(min_replicas, int) and min_replicas == 0 else (False,):
-            outcomes = requestpath.routes(objects, isvc, requestpath.INTERNET, at_zero=at_zero)
-            found += [o.route for o in outcomes.get("public gateway", []) if o.reached]
-    except (requestpath.Unsupported, KeyError, TypeError, ValueError, AttributeError):
-        return ""
-    return ", ".join(f"the public gateway to the {route}" for route in dict.fromkeys(found))
+    found = []
+    for at_zero in (False, True) if isinstance(min_replicas, int) and min_replicas == 0 else (False,):
+        for method, path in TOKENLESS_REQUESTS:
+            request = path.format(m=model.k8s_name)
+            outcomes = requestpath.routes(
+                objects, isvc, requestpath.INTERNET, at_zero=at_zero, path=request, method=method
+            )
+            reached = [o.route for o in outcomes.get("public gateway", []) if o.reached]
+            found += [(route, f"{method} {request}") for route in reached]
+    routes = ", ".join(f"the public gateway to the {route}" for route in dict.fromkeys(r for r, _ in found))
+    return routes, ", ".join(dict.fromkeys(q for _, q in found))
 
 
 # ------------------------------------------------------------------------------------------------ mTLS

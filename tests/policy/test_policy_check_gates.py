@@ -83,8 +83,16 @@ def test_strict_fails_unchecked_mandatory_documents(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    plain = _write(tmp_path, plans["plain"])
     identity = {"workload-identity-trust", "storage-read-least-privilege"}
+    # a plain plan saves the placeholder rendering its unknown documents were judged over (judgedResources):
+    # check judges them there as the plan did, and --strict has nothing unchecked to fail
+    assert "judgedResources" in plans["plain"]["stacks"][0]
+    plain = _write(tmp_path, plans["plain"])
+    assert not failing(capsys, monkeypatch, plain, "--strict") & identity
+    # without it (an edited or older plan) the documents stay unchecked: --strict fails them
+    bare = copy.deepcopy(plans["plain"])
+    del bare["stacks"][0]["judgedResources"]
+    plain = _write(tmp_path, bare)
     assert not failing(capsys, monkeypatch, plain) & identity
     assert failing(capsys, monkeypatch, plain, "--strict") >= identity
     # saved with placeholders, the documents are there: --strict has nothing more to fail

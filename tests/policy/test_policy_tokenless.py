@@ -59,3 +59,57 @@ def test_an_extra_allow_rule_without_principal_lets_token_less_requests_in_gcp_p
     assert hit, "no JWT AuthorizationPolicy in gcp-prod: the plan's shape moved"
     found = _fails(out, settings)
     assert any("answers a request from the internet without a token" in f for f in found), found
+
+
+def _probe_slip(resources: tuple[Resource, ...], principal: str, min_replicas: int) -> tuple[list[Resource], int]:
+    """Every model's AuthorizationPolicy with the header ``when`` deleted from the probe rule of ``principal``
+    (components/serving/_auth.py: the activator's and the gateways' GET probes), every model at ``min_replicas``."""
+    out, hit = [], 0
+    for r in resources:
+        if r.type.endswith(":AuthorizationPolicy"):
+            props: dict[str, Any] = copy.deepcopy(dict(r.props))
+            for rule in props.get("spec", {}).get("rules", []):
+                names = [p for f in rule.get("from", []) for p in f.get("source", {}).get("principals", [])]
+                if principal in names and "when" in rule:
+                    del rule["when"]
+                    hit += 1
+            r = replace(r, props=props)
+        elif r.type.endswith(":InferenceService"):
+            props = copy.deepcopy(dict(r.props))
+            props["spec"]["predictor"]["minReplicas"] = min_replicas
+            r = replace(r, props=props)
+        out.append(r)
+    return out, hit
+
+
+def test_a_probe_rule_without_its_header_condition_lets_token_less_gets_in() -> None:
+    """Issue #17 (hostile review) item 2: the rule sent only ``POST /v1/models/m:predict``; deleting the header
+    ``when`` of the activator's or the gateways' probe rule (each admits GETs only) let token-less internet GETs
+    reach the pods or the activator, and no rule failed. It now sends GET and POST on the API and admin paths."""
+    from components.serving._auth import ACTIVATOR, GATEWAY
+
+    resources, settings = _plan("aws-dev")
+    for principal, replicas in ((GATEWAY, 0), (GATEWAY, 1), (ACTIVATOR, 0)):
+        untouched, _ = _probe_slip(resources, "nobody", replicas)
+        assert _fails(untouched, settings) == [], replicas
+        slipped, hit = _probe_slip(resources, principal, replicas)
+        assert hit, f"no probe rule for {principal} in aws-dev: the plan's shape moved"
+        found = _fails(slipped, settings)
+        assert any("without a token" in f and "reached it: " in f and "GET /" in f for f in found), (
+            principal,
+            replicas,
+            found,
+        )
+
+
+def test_an_evaluator_error_fails_closed(monkeypatch: Any) -> None:
+    """An exception inside the request-path evaluation was read as "not reached" (a pass); it now fails the rule."""
+    from components.serving import requestpath
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise KeyError("spec")
+
+    resources, settings = _plan("aws-dev")
+    monkeypatch.setattr(requestpath, "routes", broken)
+    found = _fails(list(resources), settings)
+    assert found and all("could not be evaluated (KeyError" in f and "failing closed" in f for f in found), found
