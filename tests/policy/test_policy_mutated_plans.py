@@ -258,7 +258,10 @@ def test_a_port_rule_without_a_source_opens_a_jwt_model_aws_dev() -> None:
     assert found["model-endpoint-auth"] == [
         "public model models/resnet50 answers a request from the internet without a token, through the public "
         "gateway to the activator, the public gateway to the pods: an ALLOW rule admits it without a request "
-        "principal (Istio allows a request that any ALLOW rule matches)"
+        "principal (Istio allows a request that any ALLOW rule matches); requests that reached it: POST "
+        "/v1/models/resnet50:predict, GET /v1/models/resnet50, GET /v1/models, POST /v2/models/resnet50/infer, GET "
+        "/v2/models/resnet50/ready, GET /v2/models/stats, POST /openai/v1/chat/completions, GET /, POST "
+        "/v2/repository/models/resnet50/unload, GET /metrics"
     ]
     assert "the internet reaches POST /v2/repository/models/resnet50/unload" in found["model-inference-api-only"][0]
 
