@@ -190,3 +190,27 @@ def test_pulumi_installs_the_program_and_the_pack_from_the_lock(project_file: st
     assert runtime["name"] == "python"
     assert runtime["options"] == {"toolchain": "uv", "virtualenv": venv}
     assert (ROOT / project_file).parent.joinpath(venv).resolve() == (ROOT / ".venv").resolve()
+
+
+_SDKS = re.compile(
+    r"^\s*(?:import|from)\s+(pulumi_kubernetes|pulumi_aws|pulumi_awsx|pulumi_eks|pulumi_gcp|pulumi_azure_native)\b",
+    re.M,
+)
+_OVERLOAD_IGNORE = re.compile(r"type:\s*ignore\[[^\]]*call-overload")
+
+
+def test_no_provider_call_silences_a_failed_overload() -> None:
+    """A provider call that matches none of its overloads sends a cold mypy run through the SDK's nested TypedDict
+    unions: one `type: ignore[call-overload]` on a pulumi_kubernetes Deployment took `make test`'s mypy past 24 GB and
+    CI was killed (stop 19). Such a call is typed (the SDK's Args classes) or cast, never silenced."""
+    found = []
+    for path in sorted(ROOT.glob("*/**/*.py")):
+        if path.parts[len(ROOT.parts)] not in {"components", "infra", "policy"}:
+            continue
+        text = path.read_text()
+        if not _SDKS.search(text):
+            continue
+        for number, line in enumerate(text.splitlines(), 1):
+            if _OVERLOAD_IGNORE.search(line):
+                found.append(f"{path.relative_to(ROOT)}:{number}")
+    assert not found, f"provider calls with `type: ignore[call-overload]` (type the arguments or cast): {found}"
