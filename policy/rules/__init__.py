@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from policy.rules import budget, cluster, gpu, identity, kubernetes, mesh, models, network, tags
+from policy.rules import budget, cluster, gpu, iam, identity, kubernetes, mesh, models, network, tags
 from policy.rules.base import (
     ENFORCEMENTS,
     UNKNOWN,
@@ -50,6 +50,7 @@ __all__ = [
 ALL_RULES: list[Rule] = [
     *cluster.RULES,
     *identity.RULES,
+    *iam.RULES,
     *gpu.RULES,
     *tags.RULES,
     *kubernetes.RULES,
