@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from test_policy_mutated_plans import entries, failed, mutate, named, shipped
-from test_policy_rules import Case, R, crossguard_messages, one, rule_messages
+from test_policy_rules import Case, crossguard_messages, one, rule_messages
 
 from components.plan.cli import EXIT_POLICY, main
 from policy.rules import UNKNOWN, Facts, Resource
@@ -31,15 +31,20 @@ AKS, AKS_POOL, VAULT = (
     "azure-native:keyvault:Vault",
 )
 LT, NODE_CLASS = "aws:ec2/launchTemplate:LaunchTemplate", "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
-ROLE, ROLE_POLICY, QUEUE_POLICY = "aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy", "aws:sqs/queuePolicy:QueuePolicy"
+ROLE, ROLE_POLICY = "aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy"
+QUEUE_POLICY = "aws:sqs/queuePolicy:QueuePolicy"
 PROJECT_MEMBER, RA = "gcp:projects/iAMMember:IAMMember", "azure-native:authorization:RoleAssignment"
 PROD = Facts(environment="prod")
 
 OIDC = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC"
 ISSUER = "oidc.eks.us-east-1.amazonaws.com/id/ABC"
 IRSA_CONDITION = {
-    "StringEquals": {f"{ISSUER}:sub": "system:serviceaccount:kube-system:karpenter", f"{ISSUER}:aud": "sts.amazonaws.com"}
+    "StringEquals": {
+        f"{ISSUER}:sub": "system:serviceaccount:kube-system:karpenter",
+        f"{ISSUER}:aud": "sts.amazonaws.com",
+    }
 }
+WEB = "sts:AssumeRoleWithWebIdentity"
 NODE_ROLE_ARN = "arn:aws:iam::123456789012:role/mlp-aws-dev-karpenter-node"
 SUB = "/subscriptions/00000000-0000-0000-0000-000000000000"
 OWNER, CONTRIBUTOR, UAA = (
@@ -136,9 +141,7 @@ CASES: list[Case] = [
     one(NETPOL, AKS, {"networkProfile": {"networkPolicy": "azure"}}),
     one(NETPOL, AKS, {"networkProfile": {"networkPolicy": "none"}}, "networkPolicy is none"),
     one(NETPOL, AKS, {"networkProfile": {}}, "unset (none)"),
-    one(
-        NETPOL, AKS, {"networkProfile": {"networkPolicy": "cilium", "networkDataplane": "azure"}}, "networkDataplane"
-    ),
+    one(NETPOL, AKS, {"networkProfile": {"networkPolicy": "cilium", "networkDataplane": "azure"}}, "networkDataplane"),
     one(NETPOL, AKS, {"networkProfile": UNKNOWN}),
     # ---- cluster-hardening: GKE
     one(HARDEN, GKE, GKE_OK),
@@ -196,18 +199,18 @@ CASES: list[Case] = [
     one(
         IAM,
         ROLE,
-        {"assumeRolePolicy": doc(trust({"Federated": OIDC}, "sts:AssumeRoleWithWebIdentity", Condition=IRSA_CONDITION))},
+        {"assumeRolePolicy": doc(trust({"Federated": OIDC}, WEB, Condition=IRSA_CONDITION))},
     ),
     one(
         IAM,
         ROLE,
-        {"assumeRolePolicy": doc(trust({"Federated": OIDC}, "sts:AssumeRoleWithWebIdentity"))},
+        {"assumeRolePolicy": doc(trust({"Federated": OIDC}, WEB))},
         "without a Condition",
     ),
     one(
         IAM,
         ROLE,
-        {"assumeRolePolicy": doc(trust({"Federated": OIDC}, "sts:AssumeRoleWithWebIdentity", Condition={}))},
+        {"assumeRolePolicy": doc(trust({"Federated": OIDC}, WEB, Condition={}))},
         "without a Condition",
     ),
     one(IAM, ROLE, {"assumeRolePolicy": UNKNOWN}),
@@ -430,10 +433,8 @@ def test_karpenter_queue_open_to_everyone_aws_dev() -> None:
     def everyone(d: dict[str, Any]) -> None:
         sid(d, "EventBridgeWrite")["Principal"] = "*"
 
-    only(
-        "aws-dev", IAM, named(":QueuePolicy", "mlplatform-karpenter-interruption-policy"), edit_json("policy", everyone),
-        "Principal *",
-    )  # fmt: skip
+    queue = named(":QueuePolicy", "mlplatform-karpenter-interruption-policy")
+    only("aws-dev", IAM, queue, edit_json("policy", everyone), "Principal *")
 
 
 def test_azure_contributor_on_the_resource_group_azure_staging() -> None:
