@@ -523,6 +523,15 @@ dropped; the gateway NetworkPolicy opening its metrics ports, closing knative-lo
 gateway pod or admitting Prometheus-labelled pods of every namespace. Last run of those: caught by their rule in the
 plain plan 14/14, with `--placeholders` 14/14, rule slips caught by the rule tests 3/3.
 
+The cluster and IAM slips (29, run with `--only`): the NetworkPolicy enforcement of each cloud's network plugin
+turned off (EKS vpc-cni, GKE legacy datapath, AKS `none`); GKE legacy ABAC, a client certificate, public nodes,
+Shielded Nodes or Secure Boot off, deletion protection off on prod; EKS, Karpenter and AKS nodes with public IPs,
+unencrypted EKS and Karpenter volumes, the AKS Key Vault on access policies or without purge protection; node roles
+trusted by every AWS principal, Karpenter passing any role, its read list widened to `ec2:*` on `*`, its queue
+writable by everyone; the GKE node service account given `roles/editor` or `roles/container.admin`; the AKS
+control-plane identity given Contributor on the subscription; and 5 slips in the rules. Last run: caught by their
+rule in the plain plan 24/24, with `--placeholders` 24/24, rule slips caught by the rule tests 5/5.
+
 ## Rendered manifests
 
 `make test` also renders every stack (`mlplatform plan --all --manifests DIR`) and scans the output: checkov's
