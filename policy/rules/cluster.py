@@ -317,10 +317,11 @@ def _prod_protect(res: Resource, facts: Facts) -> Iterator[str]:
 
 VPC_CNI = "eks:index:VpcCniAddon"
 EKS_ADDON = "aws:eks/addon:Addon"
-NETWORK_POLICY_PLUGINS = ("azure", "calico", "cilium")
-"""AKS ``networkProfile.networkPolicy`` values that enforce NetworkPolicy (pulumi_azure_native 3.29
-containerservice/_enums.py ``NetworkPolicy``: ``none`` "Network policies will not be enforced. This is the default
-value when NetworkPolicy is not specified"; ``cilium`` "requires networkDataplane to be 'cilium'")."""
+NO_NETWORK_POLICY = (None, "", "none")
+"""AKS ``networkProfile.networkPolicy`` values that enforce nothing. pulumi_azure_native 3.29
+containerservice/_enums.py ``NetworkPolicy`` has four values: ``none`` ("Network policies will not be enforced. This
+is the default value when NetworkPolicy is not specified"), ``calico``, ``azure`` and ``cilium`` (which "requires
+networkDataplane to be 'cilium'"); the other three enforce it."""
 
 
 def _cni_setting(options: Mapping[str, Any]) -> Any:
@@ -359,7 +360,7 @@ def _network_policy(res: Resource, facts: Facts) -> Iterator[str]:
       always on, cloud.google.com/kubernetes-engine/docs/concepts/dataplane-v2), else ``networkPolicy.enabled``
       ("Whether network policy is enabled on the cluster", ``ClusterNetworkPolicyArgs``) with the
       ``addonsConfig.networkPolicyConfig`` add-on not disabled.
-    - AKS: ``networkProfile.networkPolicy`` one of :data:`NETWORK_POLICY_PLUGINS` (``cilium`` with
+    - AKS: ``networkProfile.networkPolicy`` set and not ``none`` (:data:`NO_NETWORK_POLICY`; ``cilium`` with
       ``networkDataplane: cilium``).
 
     An existing cluster has no cluster resource here: ``cluster.existing.networkPolicy`` states the fact and the
@@ -405,7 +406,7 @@ def _network_policy(res: Resource, facts: Facts) -> Iterator[str]:
         policy, dataplane = profile.get("networkPolicy"), profile.get("networkDataplane")
         if policy is UNKNOWN:
             return
-        if policy not in NETWORK_POLICY_PLUGINS:
+        if policy in NO_NETWORK_POLICY or not isinstance(policy, str):
             yield f"{off}: networkProfile.networkPolicy is {policy or 'unset (none)'}"
         elif policy == "cilium" and dataplane not in ("cilium", UNKNOWN):
             yield f"{off}: networkPolicy cilium needs networkProfile.networkDataplane cilium, not {dataplane}"

@@ -261,7 +261,7 @@ SOURCES: tuple[tuple[str, str], ...] = (
             '"Prerequisites"). EKS: vpc-cni `enableNetworkPolicy`, a `configurationValues.enableNetworkPolicy` '
             "winning over the flag (pulumi/pulumi-eks v4.3.0 nodejs/eks/addons/cni-addon.ts "
             "`mergeConfigurationValues`); GKE: `datapathProvider: ADVANCED_DATAPATH` (default `LEGACY_DATAPATH`, "
-            "pulumi_gcp 10.2) or `networkPolicy.enabled`; AKS: `networkProfile.networkPolicy` azure/calico/cilium "
+            "pulumi_gcp 10.2) or `networkPolicy.enabled`; AKS: `networkProfile.networkPolicy` Azure, Calico or Cilium "
             "(`none` is the default, pulumi_azure_native 3.29 `NetworkPolicy` enum). Existing clusters: the stack's "
             "`cluster.existing.networkPolicy`, warned by `network-policy-enforced`."
         ),
@@ -454,7 +454,7 @@ documents during `pulumi up`.
 - `cluster-hardening` guards only what the cluster components set today. Not hardened by the code, so not checked:
   AKS node disks use platform-managed keys (no `enableEncryptionAtHost`, no disk encryption set), the AKS Key Vault
   keeps `publicNetworkAccess: enabled`; EKS and GKE deletion protection on a dev or staging stack is off by design
-  (only prod is checked) and no shipped stack is an EKS prod stack. A bare `vpc-cni` `aws:eks/addon:Addon` without
+  (only prod is checked) and no shipped stack is an EKS prod stack. An EKS add-on resource for `vpc-cni` without
   `configurationValues` is not judged (the plan does not model pulumi-eks's computed values; the `eks:index:Cluster`
   and its `VpcCniAddon` are).
 - `model-inference-api-only` tries a fixed list of admin requests (and three encodings of them) with the mesh's
