@@ -190,6 +190,35 @@ def _sidecar_seccomp(res: Resource) -> Iterator[str]:
         )
 
 
+SECURE_POD_DEFAULTS = "secure-pod-defaults"
+
+
+def _queue_proxy(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    """With Istio CNI, Knative's queue-proxy (a container in every Knative-mode model pod) gets the restricted
+    hardening only from ``secure-pod-defaults: enabled`` in the KnativeServing's ``config.features``
+    (components/platform/knative.py ``features``). Knative docs, "Secure Pod Defaults"
+    (knative.dev/docs/serving/configuration/secure-pod-defaults): ``enabled`` "Aligns with the Kubernetes
+    restricted Pod Security Standard in addition to enforcing non-root execution"; ``root-allowed`` leaves out
+    ``runAsNonRoot``; ``disabled`` (the default) applies nothing."""
+    cni = any(
+        r.type in HELM_TYPES
+        and str(r.props.get("chart", "")).rstrip("/").rsplit("/", 1)[-1] == "istiod"
+        and isinstance(r.props.get("values"), Mapping)
+        and _value(r.props["values"], "cni.enabled", {}) is True
+        for r in resources
+    )
+    if not cni:
+        return
+    for ks in (r for r in resources if is_k8s(r, "KnativeServing")):
+        flag = as_map(ks.get("spec.config.features")).get(SECURE_POD_DEFAULTS)
+        if flag is not UNKNOWN and flag != "enabled":
+            yield Finding(
+                ks.urn,
+                f"KnativeServing {ks.namespace}/{ks.k8s_name} config.features.{SECURE_POD_DEFAULTS} is {flag!r}: "
+                "the queue-proxy in every model pod misses the restricted hardening; set it to enabled",
+            )
+
+
 def _restricted(res: Resource, facts: Facts) -> Iterator[str]:
     """Every pod the platform renders itself (its Deployments and the like, and each InferenceService's serving
     container), outside the privileged add-on namespaces, and the container security contexts our Helm values set,
@@ -503,12 +532,14 @@ RULES = [
         description=(
             "Every pod the platform renders itself (models' serving containers, warm-capacity placeholders) and every "
             "container security context our Helm values set keep allowPrivilegeEscalation: false, capabilities.drop "
-            "ALL, a RuntimeDefault seccomp profile and runAsNonRoot: true (the restricted Pod Security level)."
+            "ALL, a RuntimeDefault seccomp profile and runAsNonRoot: true (the restricted Pod Security level); with "
+            "Istio CNI, Knative's secure-pod-defaults stays enabled (the queue-proxy)."
         ),
         enforcement="mandatory",
         area="kubernetes",
         applies_to=("kubernetes:* workloads", "InferenceService", "kserve-resources Helm values"),
         check_resource=_restricted,
+        check_stack=_queue_proxy,
         remediation="restore the security context (components/serving/_runtime.py security_context, warm.py)",
     ),
     Rule(

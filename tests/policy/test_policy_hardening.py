@@ -328,6 +328,32 @@ def _warm(r: Resource) -> bool:
     return r.type == DEPLOYMENT and r.namespace == "mlplatform-warm-capacity"
 
 
+@pytest.mark.parametrize("value", ["disabled", "root-allowed", None])
+def test_queue_proxy_secure_pod_defaults_off_on_a_shipped_plan(value: str | None) -> None:
+    def off(props: dict[str, Any]) -> None:
+        features = props["spec"]["config"]["features"]
+        if value is None:
+            del features["secure-pod-defaults"]
+        else:
+            features["secure-pod-defaults"] = value
+
+    assert_caught("aws-dev", HARDENING, lambda r: r.type == KSVC, off, "secure-pod-defaults is")
+
+
+def test_secure_pod_defaults_needed_only_with_istio_cni() -> None:
+    istiod = Resource(
+        "kubernetes:helm.sh/v3:Release", "i", "urn:i", {"chart": "istiod", "values": {"cni": {"enabled": False}}}
+    )
+    ks = _ksvc([_http({"httpsRedirect": True})])
+    assert _fails([istiod, ks], HARDENING) == []
+    with_cni = Resource(
+        "kubernetes:helm.sh/v3:Release", "i", "urn:i", {"chart": "istiod", "values": {"cni": {"enabled": True},
+        "global": {"proxy": {"seccompProfile": {"type": "RuntimeDefault"}}}}}
+    )  # fmt: skip
+    (msg,) = _fails([with_cni, ks], HARDENING)
+    assert "config.features.secure-pod-defaults is None" in msg
+
+
 @pytest.mark.parametrize("key", ["allowPrivilegeEscalation", "capabilities"])
 def test_warm_placeholder_hardening_dropped_on_the_gcp_prod_plan(key: str) -> None:
     """No shipped stack keeps warm nodes: gcp-prod planned with one warm l4 node renders the placeholder."""
