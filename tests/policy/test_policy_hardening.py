@@ -1,5 +1,5 @@
 """Issue #17 review gaps: HTTPS only on the public gateway, the restricted hardening of the pods the platform renders,
-and the budget rules under CrossGuard.
+the budget rules under CrossGuard, and workload-level mTLS outside model namespaces.
 
 Boundary cases on hand-built resources, then each rule over a shipped stack's real plan (or the same stack with one
 platform setting changed, where no shipped stack renders the object) mutated the way the rule guards against."""
@@ -401,3 +401,47 @@ def test_budget_rules_say_they_did_not_run_under_crossguard(name: str) -> None:
         "budget", "budget-advisory")]  # fmt: skip
     for p in others:
         p.validate(StackValidationArgs([], config), lambda *a: None)
+
+
+# ------------------------------------------------------------------------------------------------ workload mTLS
+
+PA = "kubernetes:security.istio.io/v1:PeerAuthentication"
+
+
+def _workload_pa(mode: Any, port_mode: str = "PERMISSIVE", namespace: str = "knative-serving") -> Resource:
+    spec: dict[str, Any] = {"selector": {"matchLabels": {"app": "activator"}}, "portLevelMtls": {"9090": {"mode":
+                            port_mode}}}  # fmt: skip
+    if mode is not None:
+        spec["mtls"] = {"mode": mode}
+    props = {"metadata": {"name": "activator-metrics", "namespace": namespace}, "spec": spec}
+    return Resource(PA, "pa", "urn:pa", props)
+
+
+MESH_PA = Resource(
+    PA, "mesh", "urn:mesh", {"metadata": {"name": "default", "namespace": "istio-system"},
+                             "spec": {"mtls": {"mode": "STRICT"}}}
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("mode", "fails"),
+    [("STRICT", False), (None, False), ("UNSET", False), (UNKNOWN, False), ("PERMISSIVE", True), ("DISABLE", True)],
+)
+def test_workload_level_mode_outside_model_namespaces(mode: Any, fails: bool) -> None:
+    found = _fails([MESH_PA, _workload_pa(mode)], "mesh-mtls-strict")
+    assert bool(found) is fails, found
+    if fails:
+        assert found == [
+            f"PeerAuthentication knative-serving/activator-metrics sets the pods it selects to {mode}: they take plain "
+            "text on every port; give STRICT (a port-level exception for a metrics port stays allowed)"
+        ]
+
+
+def test_activator_permissive_on_a_shipped_plan() -> None:
+    def permissive(props: dict[str, Any]) -> None:
+        props["spec"]["mtls"]["mode"] = "PERMISSIVE"
+
+    assert_caught(
+        "aws-dev", "mesh-mtls-strict", named("PeerAuthentication", "mlplatform-knative-activator-metrics"), permissive,
+        "knative-serving/activator-metrics sets the pods it selects to PERMISSIVE",
+    )  # fmt: skip
