@@ -49,6 +49,10 @@ class Mutation:
     what: str
     rule: str = ""
     weakens: bool = True
+    platform: str = ""
+    """``STACK:JSON`` (``*`` for every stack): JSON merged into that shipped stack's ``mlplatform:platform`` before
+    planning, baseline and mutant alike, for a slip in code no shipped stack renders as shipped (the Standard mode's
+    Gateway, warm-capacity pods)."""
 
 
 BASELINE_FIXES: tuple[tuple[str, str, str], ...] = ()
@@ -66,6 +70,11 @@ AKS_MODEL_FIC = '            subject=f"system:serviceaccount:{namespace}:{servic
 """The federated credential's subject in components/clusters/aks.py (one helper makes the models' and the DNS
 identities' credentials, so the slip reaches both)."""
 S3_OBJECTS = '[f"{bucket_arn}/{base}", f"{bucket_arn}/{base}/*"] if base else'
+HTTP_LISTENER = '"port": 80,\n                "protocol": "HTTP",\n                '
+"""The Standard mode Gateway's http listener in components/platform/istio.py ``standard_gateway_spec``."""
+WARM_POD_CONTEXT = (
+    '"securityContext": {"runAsNonRoot": True, "runAsUser": 65535, "seccompProfile": {"type": "RuntimeDefault"}},'
+)
 MUTATIONS = (
     Mutation("irsa-no-sub", "clusters", "components/clusters/_aws_iam.py", SUB, "", "IRSA trust without its sub",
              TRUST),
@@ -393,6 +402,66 @@ MUTATIONS = (
     Mutation("rule-s3-no-boundary", "policy", "policy/rules/identity.py",
              'return head.endswith("/") and head.strip("/") != ""', 'return head != ""',
              "storage rule accepts a prefix without / boundary"),
+    # issue #17 review: HTTPS only on the public gateway, the restricted hardening of the pods the platform renders
+    Mutation("gateway-redirect-off", "platform", "components/platform/istio.py", '"tls": {"httpsRedirect": True}',
+             '"tls": {"httpsRedirect": False}', "Knative gateway's HTTP server stops redirecting to HTTPS",
+             "gateway-https-only"),
+    Mutation("gateway-redirect-dropped", "platform", "components/platform/istio.py",
+             ', "tls": {"httpsRedirect": True}}', "}", "Knative gateway's HTTP server loses its tls block",
+             "gateway-https-only"),
+    Mutation("gateway-https-as-http", "platform", "components/platform/istio.py",
+             '"port": {"name": "https", "number": 443, "protocol": "HTTPS"},',
+             '"port": {"name": "https", "number": 443, "protocol": "HTTP"},',
+             "Knative gateway's 443 server declared HTTP (served in plain text)", "gateway-https-only"),
+    Mutation("standard-http-listener-all", "platform", "components/platform/istio.py",
+             HTTP_LISTENER + '"allowedRoutes": {"namespaces": {"from": "Same"}},',
+             HTTP_LISTENER + '"allowedRoutes": {"namespaces": {"from": "All"}},',
+             "Standard mode: the Gateway's http listener admits the models' routes (plain HTTP)",
+             "gateway-https-only", platform='gcp-prod:{"deploymentMode": "Standard"}'),
+    Mutation("standard-redirect-scheme-http", "platform", "components/platform/istio.py",
+             '{"scheme": "https", "statusCode": 301}', '{"scheme": "http", "statusCode": 301}',
+             "Standard mode: the redirect route sends clients to http", "gateway-https-only",
+             platform='gcp-prod:{"deploymentMode": "Standard"}'),
+    Mutation("model-escalation-allowed", "serving", "components/serving/_runtime.py",
+             '        "allowPrivilegeEscalation": False,\n', "",
+             "model container loses allowPrivilegeEscalation: false",
+             "pod-restricted-hardening"),
+    Mutation("model-capabilities-kept", "serving", "components/serving/_runtime.py",
+             '        "capabilities": {"drop": ["ALL"]},\n', "", "model container keeps its capabilities",
+             "pod-restricted-hardening"),
+    Mutation("model-seccomp-dropped", "serving", "components/serving/_runtime.py",
+             '        "seccompProfile": {"type": "RuntimeDefault"},\n', "", "model container runs unconfined",
+             "pod-restricted-hardening"),
+    Mutation("model-run-as-root-allowed", "serving", "components/serving/_runtime.py",
+             'ctx["runAsNonRoot"] = True', "pass", "model container loses runAsNonRoot",
+             "pod-restricted-hardening"),
+    Mutation("storage-init-seccomp-dropped", "platform", "components/platform/kserve.py",
+             '    "seccompProfile": {"type": "RuntimeDefault"},\n', "",
+             "storage-initializer security context loses its seccomp profile", "pod-restricted-hardening"),
+    Mutation("sidecar-seccomp-dropped", "platform", "components/platform/istio.py",
+             'proxy = {"seccompProfile": {"type": "RuntimeDefault"}} if ctx.settings.istio_cni else {}',
+             "proxy: dict[str, Any] = {}", "injected sidecars lose the RuntimeDefault seccomp profile",
+             "pod-restricted-hardening"),
+    Mutation("queue-proxy-defaults-off", "platform", "components/platform/knative.py",
+             'out[SECURE_POD_DEFAULTS] = "enabled"', 'out[SECURE_POD_DEFAULTS] = "root-allowed"',
+             "Knative secure-pod-defaults root-allowed (queue-proxy may run as root)", "pod-restricted-hardening"),
+    Mutation("warm-escalation-allowed", "platform", "components/platform/warm.py",
+             '                    "allowPrivilegeEscalation": False,\n', "",
+             "warm-capacity placeholder loses allowPrivilegeEscalation: false", "pod-restricted-hardening",
+             platform='gcp-prod:{"warmCapacity": {"l4": 1}}'),
+    Mutation("warm-pod-context-dropped", "platform", "components/platform/warm.py",
+             WARM_POD_CONTEXT, '"securityContext": {"runAsUser": 65535},',
+             "warm-capacity placeholder loses runAsNonRoot and its seccomp profile", "pod-restricted-hardening",
+             platform='gcp-prod:{"warmCapacity": {"l4": 1}}'),
+    Mutation("activator-permissive", "platform", "components/platform/knative.py",
+             '"mtls": {"mode": "STRICT"},\n                "portLevelMtls"',
+             '"mtls": {"mode": "PERMISSIVE"},\n                "portLevelMtls"',
+             "Knative activator and autoscaler take plain text on every port", "mesh-mtls-strict"),
+    Mutation("rule-https-accepts-off", "policy", "policy/rules/mesh.py", "if redirect is True or redirect is UNKNOWN:",
+             "if True:", "HTTPS rule accepts an HTTP server without redirect"),
+    Mutation("rule-hardening-ignores-capabilities", "policy", "policy/rules/kubernetes.py",
+             'if drop is not UNKNOWN and "ALL" not in as_list(drop):', "if False:",
+             "hardening rule ignores capabilities"),
 )  # fmt: skip
 RULE_TESTS = (
     "tests/policy/test_policy_rules.py",
@@ -402,6 +471,7 @@ RULE_TESTS = (
     "tests/policy/test_policy_identity_ties.py",
     "tests/policy/test_policy_network.py",
     "tests/policy/test_policy_cluster_iam.py",
+    "tests/policy/test_policy_hardening.py",
 )
 
 PLAN_SCRIPT = r"""
@@ -447,6 +517,20 @@ def _edit(root: Path, path: str, old: str, new: str) -> bool:
     return True
 
 
+def _overlay(root: Path, platform: str) -> None:
+    """Merge ``STACK:JSON`` into the ``mlplatform:platform`` of that stack file (``*``: every one) under ``root``."""
+    import yaml
+
+    which, _, doc = platform.partition(":")
+    for f in sorted((root / "stacks").glob("Pulumi.*.yaml")):
+        if which not in ("*", f.name[len("Pulumi.") : -len(".yaml")]):
+            continue
+        data = yaml.safe_load(f.read_text())
+        config = data["config"]
+        config["mlplatform:platform"] = {**(config.get("mlplatform:platform") or {}), **json.loads(doc)}
+        f.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
 def _env(root: Path) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(root), "PYTHONDONTWRITEBYTECODE": "1"}
 
@@ -471,10 +555,15 @@ def rule_tests_fail(root: Path) -> tuple[bool, str]:
     return proc.returncode != 0, (lines[0][:160] if lines else proc.stdout.strip().splitlines()[-1][:160])
 
 
-def _run_one(m: Mutation, base: Path, tmp: Path, baseline: set[tuple[str, ...]], modes: str) -> dict[str, object]:
+def _run_one(
+    m: Mutation, base: Path, tmp: Path, baselines: dict[str, set[tuple[str, ...]]], modes: str
+) -> dict[str, object]:
     start = time.monotonic()
     work = tmp / m.id / "project"
     shutil.copytree(base, work)
+    baseline = baselines[m.platform]
+    if m.platform:
+        _overlay(work, m.platform)
     try:
         if not _edit(work, m.path, m.old, m.new):
             return {**asdict(m), "applied": False, "caught": None, "plainCaught": None, "how": ""}
@@ -518,10 +607,18 @@ def main(argv: list[str] | None = None) -> int:
         _copy(base)
         applied = [path for path, old, new in BASELINE_FIXES if _edit(base, path, old, new)]
         print(f"baseline fixes applied: {applied or 'none'}", flush=True)
-        baseline = failures(base, modes)
-        print(f"baseline: {len(baseline)} mandatory failure(s)", *sorted(baseline), sep="\n  ", flush=True)
+        baselines: dict[str, set[tuple[str, ...]]] = {}
+        for platform in sorted({m.platform for m in chosen if m.area != "policy"} | {""}):
+            root = base
+            if platform:
+                root = tmp / f"base-{len(baselines)}" / "project"
+                shutil.copytree(base, root)
+                _overlay(root, platform)
+            baselines[platform] = failures(root, modes)
+            print(f"baseline {platform or '(shipped)'}: {len(baselines[platform])} mandatory failure(s)",
+                  *sorted(baselines[platform]), sep="\n  ", flush=True)  # fmt: skip
         with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-            rows = list(pool.map(lambda m: _run_one(m, base, tmp, baseline, modes), chosen))
+            rows = list(pool.map(lambda m: _run_one(m, base, tmp, baselines, modes), chosen))
     for r in rows:
         if not r["applied"]:
             word = "NOT APPLIED"

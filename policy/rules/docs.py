@@ -168,6 +168,34 @@ SOURCES: tuple[tuple[str, str], ...] = (
         ),
     ),
     (
+        "gateway-https-only",
+        (
+            "Istio Gateway CRD (shared/upstream/crd-schemas/networking.istio.io/gateway_v1.json) "
+            '`servers[].tls.httpsRedirect`: "If set to true, the load balancer will send a 301 redirect for all '
+            "http connections, asking the clients to use HTTPS\"; the Knative operator's KnativeServing CRD "
+            "(knative-v1.21.4, crd-schemas/operator.knative.dev/knativeserving_v1beta1.json) overrides the "
+            "`knative-ingress-gateway` servers with the same field; without servers the operator applies "
+            "net-istio's default gateway, one plain HTTP server on port 80 (knative-extensions/net-istio "
+            "config/202-gateway.yaml, read on the main branch). Gateway API (kubernetes-sigs/gateway-api "
+            'apis/v1/gateway_types.go `RouteNamespaces`): `from` defaults to `Same`, "Only Routes in the same '
+            "namespace may be used by this Gateway\". Every shipped stack's TLS is on (self-signed or ACME), so "
+            "the rule applies to all."
+        ),
+    ),
+    (
+        "pod-restricted-hardening",
+        (
+            "Pod Security Standards, Restricted (kubernetes.io/docs/concepts/security/pod-security-standards): "
+            "every container sets `allowPrivilegeEscalation: false` and drops `ALL` capabilities; "
+            "`runAsNonRoot: true` and a `RuntimeDefault`/`Localhost` seccomp profile on the container or the pod. "
+            "Model namespaces audit and warn at restricted (components/serving/namespace.py); the storage-"
+            "initializer's context is kserve-resources v0.20.0 `kserve.storage.containerSecurityContext`; the "
+            "sidecars' seccomp profile is istiod 1.30.3 `global.proxy.seccompProfile` (default `{}`). Written "
+            "exception: a model with an explicit `runtime` leaves `runAsNonRoot` to that runtime "
+            "(components/serving/_runtime.py)."
+        ),
+    ),
+    (
         "pdb-allows-eviction",
         (
             "Istio 1.30.3 charts: the gateway renders `podDisruptionBudget` only with more than one minimum "
@@ -373,9 +401,24 @@ judged any, see "Values known only after deploy"), `cost` (for the budget rules)
 | `allowPublicApi` | `mlplatform:cluster.apiAccess.allowWorld` |
 | `anonymousModels` | models with `access.allowAnonymous: true`, as `namespace/name` |
 | `budget` | `mlplatform:budget` (USD per month, or null) |
+| `models` | per model (`namespace/name`), the objects the program renders for it (`Kind/namespace/name`) |
 
 `check` validates `settings` as the stack file is validated (the same `PolicySpec`), so a hand-edited plan cannot
-turn a rule off with a value the stack file would refuse.
+turn a rule off with a value the stack file would refuse. `models` lists, per model, its InferenceService,
+ServiceAccount, AuthorizationPolicy and NetworkPolicy, the RequestAuthentication of a public JWT model, the
+PodDisruptionBudget from 2 minimum replicas, and the Namespace and its PeerAuthentication when the model creates its
+namespace (`policy.rules.model_objects`). Rules iterate resources, so a plan with a model's objects deleted from
+`resources` would pass them vacuously: `check` fails (exit 1, one line per missing object naming the
+model and the kind) when an object `settings.models` declares is not in the plan.
+
+## The budget rules under CrossGuard
+
+`budget` and `budget-advisory` compare the plan's cost estimate (components/cost.py, built by `mlplatform plan`
+over the recorded plan with the catalog's prices) with `mlplatform:budget`. A CrossGuard stack policy receives
+neither: pulumi-policy 1.21.0 (`pulumi_policy/policy.py`) gives it `StackValidationArgs` with `resources`,
+`get_config()` and `stack_tags` only. The pack therefore marks both policies not applicable with the reason
+(`StackValidationArgs.not_applicable`, which "Marks the policy as not applicable"; the analyzer lists it under
+`not_applicable`), never as passed: the budget is gated by `mlplatform plan` or `mlplatform check PLAN.json`.
 
 ## One parse of the stack config
 

@@ -395,6 +395,8 @@ SECURITY_RULES = {
     "cluster-network-policy": "mandatory",  # read from the cluster resources the platform creates
     "cluster-hardening": "mandatory",
     "iam-least-privilege": "mandatory",
+    "gateway-https-only": "mandatory",
+    "pod-restricted-hardening": "mandatory",
 }
 """The enforcement level of every security, isolation and availability rule, pinned here (not only in the docs)."""
 

@@ -232,7 +232,12 @@ def k8s_stack(good: bool) -> Callable[[], None]:
         model = {
             "modelFormat": {"name": "sklearn"},
             "storageUri": "gs://b/m",
-            "securityContext": {"runAsNonRoot": True, "allowPrivilegeEscalation": False},
+            "securityContext": {
+                "runAsNonRoot": True,
+                "allowPrivilegeEscalation": False,
+                "capabilities": {"drop": ["ALL"]},
+                "seccompProfile": {"type": "RuntimeDefault"},
+            },
             "resources": {
                 "requests": {"cpu": "1", "memory": "2Gi", "nvidia.com/gpu": 1},
                 "limits": {"cpu": "1", "memory": "2Gi", "nvidia.com/gpu": 1},
@@ -333,8 +338,23 @@ def k8s_stack(good: bool) -> Callable[[], None]:
                 "template": {
                     "metadata": {"labels": {"app": "web"}},
                     "spec": {
-                        "securityContext": {"runAsNonRoot": True} if good else {},
-                        "containers": [{"name": "web", "image": "web:1", "securityContext": {"privileged": not good}}],
+                        # the namespace enforces restricted: the good pod meets it (pod-restricted-hardening)
+                        "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
+                        if good
+                        else {},
+                        "containers": [
+                            {
+                                "name": "web",
+                                "image": "web:1",
+                                "securityContext": {
+                                    "privileged": False,
+                                    "allowPrivilegeEscalation": False,
+                                    "capabilities": {"drop": ["ALL"]},
+                                }
+                                if good
+                                else {"privileged": True},
+                            }
+                        ],
                     },
                 },
             },
@@ -360,6 +380,7 @@ def test_kubernetes_stack() -> None:
         "no-load-balancer-services",
         "no-privileged-containers",
         "pdb-allows-eviction",
+        "pod-restricted-hardening",
         "privileged-namespaces-listed",
         "prod-model-replicas",
     ]
