@@ -33,7 +33,7 @@ from typing import Any
 import yaml
 
 from components import clouds, coldstart
-from components.outputs import ClusterOutputs, GpuPoolOutputs, cluster_outputs
+from components.outputs import ClusterOutputs, GpuPoolOutputs, cluster_outputs, is_cluster
 from components.records import UNKNOWN, PlanResult, Registration, Secret
 
 DATA_FILE = Path(__file__).with_name("deploy_times.yaml")
@@ -244,7 +244,7 @@ def _cluster_outputs(result: PlanResult) -> ClusterOutputs | None:
     """The registered outputs of the stack's cluster component (the one that outputs ``cloud``), or None."""
     for reg in result.resources:
         outputs = reg.outputs if isinstance(reg.outputs, dict) else {}
-        if not reg.custom and isinstance(outputs.get("cloud"), str):
+        if not reg.custom and is_cluster(outputs):
             return cluster_outputs(outputs)
     return None
 
