@@ -101,6 +101,8 @@ def test_the_cost_and_deploy_readers_find_exactly_the_cluster_component(stack: s
 
     found = cluster_components(planned(stack))
     assert [r.type for r in found] == [
-        r.type for r in planned(stack).resources if not r.custom and r.type.endswith("Cluster")
+        r.type
+        for r in planned(stack).resources
+        if not r.custom and r.type.startswith("mlplatform:index:") and r.type.endswith("Cluster")
     ]
     assert len(found) == 1 and found[0].type.startswith("mlplatform:index:")
