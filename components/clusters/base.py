@@ -80,6 +80,10 @@ class GpuPoolInfo:
     zones: tuple[str, ...] = ()
     """The zones of the cluster's region where the pool's machine is offered, where the catalog lists zones (gcp);
     empty: the cloud chooses among the cluster's zones."""
+    image_cache: str | None = None
+    """What the pool's image cache is made from (``imageCache.source``: a GKE disk image), None: no cache."""
+    cached_images: tuple[str, ...] = ()
+    """The images the pool's new nodes have preloaded (``imageCache.images``); read by the cold-start estimate."""
 
     @property
     def device_plugin_config_name(self) -> str | None:
