@@ -63,11 +63,12 @@ class ImageCache(Spec):
     """
 
     source: str
-    """What the cache is made from: on GKE the disk image's full resource id,
-    ``projects/<project>/global/images/<name>``."""
+    """What the cache is made from: on GKE a disk image's full id, ``projects/<project>/global/images/<name>``."""
     images: list[str] = Field(min_length=1, max_length=50)
-    """The image references the cache holds, exactly as the serving runtimes name them (e.g.
-    ``nvcr.io/nvidia/tritonserver:23.05-py3``)."""
+    (
+        "The image references the cache holds (1-50), exactly as the serving runtimes name them, e.g. "
+        "``nvcr.io/nvidia/tritonserver:23.05-py3``; only these count as preloaded in the cold-start estimate."
+    )
 
     @field_validator("images")
     @classmethod
