@@ -235,8 +235,10 @@ AWS = register(
         cluster_types=("eks:index:Cluster", "aws:eks/cluster:Cluster"),
         tag_packages={"aws": "pulumi_aws", "eks": "pulumi_eks", "awsx": "pulumi_awsx"},
         cluster_charts=("karpenter", "cluster-autoscaler"),
-        image_cache_give="EKS GPU pools take no image cache yet: the EBS-snapshot data volume needs Bottlerocket GPU "
-        "nodes, whose built-in NVIDIA device plugin the platform's own would duplicate (docs/performance.md)",
+        # EC2 snapshot ids: "snap-" and 8 (older) or 17 hex digits (the pinned EC2NodeClass CRD's snapshotID is a free
+        # string; aws-samples/bottlerocket-images-cache prints the id snapshot.sh made).
+        image_cache_source=re.compile(r"\Asnap-([0-9a-f]{8}|[0-9a-f]{17})\Z", re.ASCII),
+        image_cache_give="give the id of an EBS snapshot of a Bottlerocket data volume with the images, snap-...",
         # EKS takes 40 publicAccessCidrs: no AWS page states it; users report the limit in
         # aws/containers-roadmap#2174 ("Current one only supports 40 CIDR blocks") and #1349 ("EKS access lists are
         # limited to 40 CIDRs").

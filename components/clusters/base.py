@@ -56,6 +56,11 @@ MPS_CAPABLE_LABEL = "nvidia.com/mps.capable"
 does not install GFD, so MPS pools carry it from the start."""
 SHARED_STRATEGIES = ("time-slicing", "mps")
 """Sharing strategies the NVIDIA device plugin applies (MIG is partitioned by the cloud or the GPU operator)."""
+OS_DEVICE_PLUGIN_LABEL = "mlplatform.io/os-device-plugin"
+"""Node label (``"true"``) of a GPU pool whose OS runs the NVIDIA device plugin: Bottlerocket's NVIDIA variants run
+nvidia-k8s-device-plugin on the host (bottlerocket.dev/en/os/1.34.x/api/settings/kubelet-device-plugins; the device
+plugin "is pre-baked into the AMI", cookpad/terraform-aws-eks#295), so the platform's DaemonSet must not run there
+too (two plugins would register ``nvidia.com/gpu`` with one kubelet)."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,9 @@ class GpuPoolInfo:
     """What the pool's image cache is made from (``imageCache.source``: a GKE disk image), None: no cache."""
     cached_images: tuple[str, ...] = ()
     """The images the pool's new nodes have preloaded (``imageCache.images``); read by the cold-start estimate."""
+    os_device_plugin: bool = False
+    """The nodes' OS runs the NVIDIA device plugin itself (EKS Bottlerocket NVIDIA variant), so the platform's device
+    plugin stays off them (:data:`OS_DEVICE_PLUGIN_LABEL`)."""
 
     @property
     def device_plugin_config_name(self) -> str | None:
@@ -152,6 +160,8 @@ class GpuScheduling:
         :data:`DEVICE_PLUGIN_CONFIG_LABEL` when the platform's device plugin applies the pool's sharing (and
         :data:`MPS_CAPABLE_LABEL` for MPS, so the chart's MPS control daemon runs there)."""
         labels = {self.accelerator_label: pool.accelerator, self.pool_label: pool.name}
+        if pool.os_device_plugin:
+            return {**labels, OS_DEVICE_PLUGIN_LABEL: "true"}
         config = pool.device_plugin_config_name
         if self.needs_device_plugin and config is not None:
             labels[DEVICE_PLUGIN_CONFIG_LABEL] = config

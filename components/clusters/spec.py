@@ -57,13 +57,18 @@ class ImageCache(Spec):
     """Serving images preloaded on a GPU pool's new nodes (``gpuPools.<pool>.imageCache``), where the cloud offers it.
 
     GKE: a secondary boot disk in ``CONTAINER_IMAGE_CACHE`` mode made from a Compute Engine disk image you build
-    with the images (cloud.google.com/kubernetes-engine/docs/how-to/data-container-image-preloading). The other
-    clouds refuse it (docs/performance.md says why). The plan cannot look inside the disk image: ``images`` is your
-    statement of what it holds, and the cold-start estimate counts a preloaded pull only for those images.
+    with the images (cloud.google.com/kubernetes-engine/docs/how-to/data-container-image-preloading). EKS with
+    Karpenter: the pool runs Bottlerocket and its data volume is made from an EBS snapshot you build with the images
+    (aws-samples/bottlerocket-images-cache). AKS refuses it (docs/performance.md says why). The plan cannot look
+    inside a disk image or snapshot: ``images`` is your statement of what it holds, and the cold-start estimate
+    counts a preloaded pull only for those images.
     """
 
     source: str
-    """What the cache is made from: on GKE a disk image's full id, ``projects/<project>/global/images/<name>``."""
+    (
+        "What the cache is made from: on GKE a disk image's full id (``projects/<project>/global/images/<name>``), "
+        "on EKS the id of an EBS snapshot of a Bottlerocket data volume (``snap-...``)."
+    )
     images: list[str] = Field(min_length=1, max_length=50)
     (
         "The image references the cache holds (1-50), exactly as the serving runtimes name them, e.g. "
@@ -100,7 +105,10 @@ class GpuPoolSpec(Spec):
     disk_size_gib: int = Field(200, ge=50, le=16384)
     """Boot disk of each node in GiB (50-16384); it holds container images and downloaded models."""
     image_cache: ImageCache | None = None
-    """Serving images preloaded on the pool's new nodes (GKE secondary boot disk); none by default."""
+    (
+        "Serving images preloaded on the pool's new nodes (GKE secondary boot disk; EKS with Karpenter: Bottlerocket "
+        "nodes whose data volume is made from a snapshot); none by default."
+    )
 
     @field_validator("accelerator")
     @classmethod
@@ -327,6 +335,21 @@ class AwsSpec(Spec):
         "AL2023 AMI release Karpenter launches GPU nodes with (``al2023@<amiVersion>``): ``latest`` drifts to each new "
         "AMI; pin a release such as ``v20251120`` in production."
     )
+
+    bottlerocket_version: str = "latest"
+    (
+        "Bottlerocket release Karpenter launches the GPU nodes of a pool with an ``imageCache`` with "
+        "(``bottlerocket@<bottlerocketVersion>``, NVIDIA variant): ``latest`` drifts to each new release; pin one "
+        "such as ``v1.44.0`` in production."
+    )
+
+    @field_validator("bottlerocket_version")
+    @classmethod
+    def _bottlerocket_version(cls, v: str) -> str:
+        # the CRD's alias examples: "bottlerocket@v1.10.0" (EC2NodeClass v1 amiSelectorTerms.alias)
+        if v != "latest" and not re.fullmatch(r"v[0-9]+\.[0-9]+\.[0-9]+", v, re.ASCII):
+            raise value_error("give latest or a Bottlerocket release such as v1.44.0")
+        return v
 
     @field_validator("ami_version")
     @classmethod

@@ -416,7 +416,7 @@ def test_an_image_cache_is_a_secondary_boot_disk_on_its_pool_only(gke: Any) -> N
             "global/images/serving",
             "give a disk image's full id, projects/<project>/global/images/<name>",
         ),
-        ("aws", "nvidia-l4", "snap-0123456789abcdef0", "EKS GPU pools take no image cache yet"),
+        ("aws", "nvidia-l4", "ami-0123456789abcdef0", "give the id of an EBS snapshot of a Bottlerocket data volume"),
         ("azure", "nvidia-t4", "myacr.azurecr.io", "AKS GPU pools take no image cache: artifact streaming works only"),
     ],
 )
