@@ -303,9 +303,27 @@ def test_a_preloaded_image_counts_only_where_every_pool_of_the_models_accelerato
 
 
 def test_a_cache_on_a_cloud_without_a_figure_is_an_error_not_a_guess() -> None:
-    triton = ModelFacts("t", "triton", 1, "s3://b/m", protocol="v2", accelerator="nvidia-l4")
-    with pytest.raises(coldstart.ColdStartError, match="no imageCache figure for aws"):
-        estimate(triton, ClusterFacts("aws", "karpenter", (), L4_CACHE))
+    """AKS takes no image cache (components/clouds.py refuses it), so coldstart.yaml has no figure for it: facts that
+    claim one anyway are an error, never a borrowed figure."""
+    triton = ModelFacts("t", "triton", 1, "https://a.blob.core.windows.net/m", protocol="v2", accelerator="nvidia-l4")
+    with pytest.raises(coldstart.ColdStartError, match="no imageCache figure for azure"):
+        estimate(triton, ClusterFacts("azure", None, (), L4_CACHE))
+
+
+def test_an_eks_snapshot_counts_the_image_at_the_volume_initialization_rate() -> None:
+    """EKS (components/coldstart.yaml imageCache.aws): the image's GB at 300 MiB/s = 17.58 GiB/min, the node
+    class's volumeInitializationRate (components/clusters/_karpenter.py SNAPSHOT_INIT_MIB_PER_S)."""
+    from components.clusters._karpenter import SNAPSHOT_INIT_MIB_PER_S
+
+    assert round(SNAPSHOT_INIT_MIB_PER_S * 60 / 1024, 2) == coldstart.load()["imageCache"]["aws"]["gbPerMinute"]
+    cached = ClusterFacts("aws", "karpenter", (), (("nvidia-l4", ("pytorch/torchserve-kfs:0.9.0",)),))
+    step = estimate(replace(RESNET, accelerator="nvidia-l4"), cached).warm_node.steps[0]
+    assert (
+        step.step
+        == "image preloaded (EBS snapshot on the Bottlerocket data volume: pytorch/torchserve-kfs:0.9.0, 4 GB)"
+    )
+    assert step.minutes == round(4 / 17.58, 2) == 0.23
+    assert estimate(RESNET, cached) == estimate(RESNET, AWS)  # no accelerator: not on the cached pool
 
 
 def test_plan_facts_carry_the_pools_caches_and_the_models_accelerator() -> None:
