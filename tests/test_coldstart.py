@@ -369,3 +369,12 @@ def test_gcp_prod_with_an_image_cache_on_the_l4_pool_shortens_resnet_triton_only
     assert before["resnet-triton"].warm_node.steps[0].minutes == 3.3
     assert after["resnet-triton"].warm_node.steps[0].step.startswith("image preloaded (GKE secondary boot disk")
     assert after["resnet-triton"].warm_node.minutes == round(before["resnet-triton"].warm_node.minutes - 3.3 + 0.33, 2)
+
+    # the request-path deadlines follow the estimate (the slow end from zero): shorter for resnet-triton only
+    def timeouts(result: Any) -> dict[str, int]:
+        isvcs = result.of_type("kubernetes:serving.kserve.io/v1beta1:InferenceService")
+        return {r.name: r.plain_inputs()["spec"]["predictor"]["timeout"] for r in isvcs}
+
+    cached, shipped = timeouts(plan.result), timeouts(planned("gcp-prod").result)
+    assert cached["qwen-chat-isvc"] == shipped["qwen-chat-isvc"]
+    assert cached["resnet-triton-isvc"] < shipped["resnet-triton-isvc"]
