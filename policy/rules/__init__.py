@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from policy.rules import budget, cluster, gpu, identity, kubernetes, mesh, models, network, tags
+from policy.rules import budget, cluster, gpu, iam, identity, kubernetes, mesh, models, network, tags
 from policy.rules.base import (
     ENFORCEMENTS,
     UNKNOWN,
@@ -50,6 +50,7 @@ __all__ = [
 ALL_RULES: list[Rule] = [
     *cluster.RULES,
     *identity.RULES,
+    *iam.RULES,
     *gpu.RULES,
     *tags.RULES,
     *kubernetes.RULES,
@@ -201,8 +202,9 @@ NETWORK_POLICY_STATES = ("enforced", "not-enforced", "unknown")
 
 def network_policy_fact(cfg: StackConfig) -> str:
     """Whether the stack's cluster enforces NetworkPolicy: ``enforced`` on every managed cloud (each is built with a
-    plugin that enforces it: components/clusters/_common.py ``network_policy_enforced``), else the existing
-    cluster's ``cluster.existing.networkPolicy`` (default ``unknown``: components/clusters/spec.py)."""
+    plugin that enforces it: components/clusters/_common.py ``network_policy_enforced``; the mandatory
+    ``cluster-network-policy`` reads it back from the cluster resources, so a slip there fails the plan), else the
+    existing cluster's ``cluster.existing.networkPolicy`` (default ``unknown``: components/clusters/spec.py)."""
     from components import clouds
 
     if clouds.get(cfg.cloud).managed:

@@ -254,6 +254,40 @@ SOURCES: tuple[tuple[str, str], ...] = (
             "`NO_SCHEDULE`); `PreferNoSchedule` lets CPU pods onto GPU nodes."
         ),
     ),
+    (
+        "cluster-network-policy",
+        (
+            "A NetworkPolicy has no effect without a plugin that enforces it (kubernetes.io network-policies, "
+            '"Prerequisites"). EKS: vpc-cni `enableNetworkPolicy`, a `configurationValues.enableNetworkPolicy` '
+            "winning over the flag (pulumi/pulumi-eks v4.3.0 nodejs/eks/addons/cni-addon.ts "
+            "`mergeConfigurationValues`); GKE: `datapathProvider: ADVANCED_DATAPATH` (default `LEGACY_DATAPATH`, "
+            "pulumi_gcp 10.2) or `networkPolicy.enabled`; AKS: `networkProfile.networkPolicy` Azure, Calico or Cilium "
+            "(`none` is the default, pulumi_azure_native 3.29 `NetworkPolicy` enum). Existing clusters: the stack's "
+            "`cluster.existing.networkPolicy`, warned by `network-policy-enforced`."
+        ),
+    ),
+    (
+        "cluster-hardening",
+        (
+            "Each check guards a setting the cluster components make: GKE `enableLegacyAbac`, "
+            "`issueClientCertificate`, `enablePrivateNodes`, `enableShieldedNodes`, `enableSecureBoot`, prod "
+            "`deletionProtection` (pulumi_gcp 10.2 docstrings); EKS `nodeAssociatePublicIpAddress` (pulumi-eks "
+            "defaults it to true, nodes/nodegroup.ts), launch-template and EC2NodeClass `encrypted` and public IPs "
+            "(pulumi_aws 7.51; Karpenter ec2nodeclass_v1 CRD schema); AKS `enableNodePublicIP`, Key Vault "
+            "`enableRbacAuthorization` (default false) and `enablePurgeProtection` (pulumi_azure_native 3.29)."
+        ),
+    ),
+    (
+        "iam-least-privilege",
+        (
+            'Principal `*` / `{"AWS": "*"}` is everyone, anonymous included (AWS IAM User Guide, "Principal": "Do '
+            'not leave your role accessible to everyone!"); a Federated trust without Condition admits every '
+            "identity of the provider; `iam:PassRole` must name the role (Karpenter's reference policy "
+            '`AllowPassingInstanceRole`); GCP basic roles are "highly permissive" (cloud.google.com/iam/docs/'
+            "understanding-roles); Azure assignments inherit down from subscription and resource group "
+            "(learn.microsoft.com/azure/role-based-access-control/scope-overview)."
+        ),
+    ),
 )
 """What each security rule relies on upstream, with the source (docs/policies.md)."""
 
@@ -410,12 +444,19 @@ documents during `pulumi up`.
 - A RequestAuthentication without `audiences` passes `model-jwt-rules`: the stack file allows a JWT without
   audiences (`access.jwt.audiences` is optional), and every shipped stack sets them.
 - The request-path rules (`model-metrics-prometheus-only`, `model-inference-api-only`,
-  `gateway-metrics-prometheus-only`) judge the NetworkPolicies as rendered; whether the cluster enforces them is the
-  stack's fact (`cluster.existing.networkPolicy`; every managed cluster we build enforces it), and where it is not
-  `enforced` the advisory `network-policy-enforced` warns (a warning, not a failure: the stack file records the
-  fact and the program warns the same; the serving path stays under Istio either way). An ipBlock peer, a named port
-  or a namespace selected by another label than `kubernetes.io/metadata.name` is not evaluated: the rule fails
-  with "does not evaluate" rather than pass.
+  `gateway-metrics-prometheus-only`) judge the NetworkPolicies as rendered; whether the cluster enforces them is read
+  from the cluster the platform creates by the mandatory `cluster-network-policy` (EKS vpc-cni, GKE Dataplane V2,
+  AKS network policy); on an existing cluster it is the stack's fact (`cluster.existing.networkPolicy`), and where
+  it is not `enforced` the advisory `network-policy-enforced` warns (a warning, not a failure: the stack file
+  records the fact and the program warns the same; the serving path stays under Istio either way). An ipBlock
+  peer, a named port or a namespace selected by another label than `kubernetes.io/metadata.name` is not evaluated:
+  the rule fails with "does not evaluate" rather than pass.
+- `cluster-hardening` guards only what the cluster components set today. Not hardened by the code, so not checked:
+  AKS node disks use platform-managed keys (no `enableEncryptionAtHost`, no disk encryption set), the AKS Key Vault
+  keeps `publicNetworkAccess: enabled`; EKS and GKE deletion protection on a dev or staging stack is off by design
+  (only prod is checked) and no shipped stack is an EKS prod stack. An EKS add-on resource for `vpc-cni` without
+  `configurationValues` is not judged (the plan does not model pulumi-eks's computed values; the `eks:index:Cluster`
+  and its `VpcCniAddon` are).
 - `model-inference-api-only` tries a fixed list of admin requests (and three encodings of them) with the mesh's
   normalization as `components/serving/requestpath.py` models it; `mesh-path-normalization` keeps the rendered
   normalization equal to that model.
@@ -448,7 +489,7 @@ read through the same validation.
 | GPU budget | `mlplatform:policy.maxGpus` (Karpenter: `spec.limits`; others: max nodes x GPUs per node) |
 | API opt-in | `mlplatform:cluster.apiAccess.allowWorld` |
 | anonymous models | a model's `access.allowAnonymous: true`, or annotation `mlplatform.io/allow-anonymous: "true"` |
-| NetworkPolicy enforced | managed clouds: `enforced`; existing: `mlplatform:cluster.existing.networkPolicy` |
+| NetworkPolicy enforced | managed: read by `cluster-network-policy`; existing: `cluster.existing.networkPolicy` |
 
 ## Mutation run
 
@@ -481,6 +522,15 @@ losing their path allow-list or Triton's `notPaths`, or widened to `/v2/*`; the 
 dropped; the gateway NetworkPolicy opening its metrics ports, closing knative-local-gateway's ports, selecting no
 gateway pod or admitting Prometheus-labelled pods of every namespace. Last run of those: caught by their rule in the
 plain plan 14/14, with `--placeholders` 14/14, rule slips caught by the rule tests 3/3.
+
+The cluster and IAM slips (29, run with `--only`): the NetworkPolicy enforcement of each cloud's network plugin
+turned off (EKS vpc-cni, GKE legacy datapath, AKS `none`); GKE legacy ABAC, a client certificate, public nodes,
+Shielded Nodes or Secure Boot off, deletion protection off on prod; EKS, Karpenter and AKS nodes with public IPs,
+unencrypted EKS and Karpenter volumes, the AKS Key Vault on access policies or without purge protection; node roles
+trusted by every AWS principal, Karpenter passing any role, its read list widened to `ec2:*` on `*`, its queue
+writable by everyone; the GKE node service account given `roles/editor` or `roles/container.admin`; the AKS
+control-plane identity given Contributor on the subscription; and 5 slips in the rules. Last run: caught by their
+rule in the plain plan 24/24, with `--placeholders` 24/24, rule slips caught by the rule tests 5/5.
 
 ## Rendered manifests
 
