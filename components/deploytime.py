@@ -267,14 +267,15 @@ def model_start_entry(reg: Registration, entry: TimeEntry, cluster: ClusterOutpu
         return entry
     provisioner = cluster["gpuProvisioner"] if cluster else None
     streamed = cluster["gpuStreamedRegistries"] if cluster else None
+    pools = cluster["gpuPools"] if cluster else None
     facts = coldstart.ClusterFacts(
         str((cluster["cloud"] if cluster else None) or clouds.EXISTING.name),
         provisioner if isinstance(provisioner, str) else None,
         tuple(str(r) for r in streamed) if isinstance(streamed, list) else (),
+        coldstart.pool_caches(pools if isinstance(pools, dict) else None),
     )
     model = coldstart.facts_from_isvc(isvc)
     est = coldstart.estimate(model, facts)
-    pools = cluster["gpuPools"] if cluster else None
     from_zero = model.gpus > 0 and _starts_from_zero(isvc, pools if isinstance(pools, dict) else {})
     case, label = (est.from_zero, "fromZero") if from_zero else (est.warm_node, "warmNode")
     return TimeEntry(

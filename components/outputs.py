@@ -46,6 +46,7 @@ class GpuPoolOutputs(TypedDict):
     sharing: Annotated[str, "How pods share one GPU: `none`, `time-slicing`, `mps` or `mig`."]
     maxClientsPerGpu: Annotated[int, "Pods that may share one GPU (1 without sharing)."]
     zones: Annotated[list[str], "The zones the pool's nodes may use (empty: the cloud chooses)."]
+    cachedImages: Annotated[list[str], "Images preloaded on the pool's new nodes (`imageCache.images`; empty: none)."]
 
 
 class ClusterExtras(TypedDict, total=False):
