@@ -22,6 +22,10 @@ from components.versions import chart
 
 NAMESPACE = "kube-system"
 SERVICE_ACCOUNT = "karpenter"
+CRD_CHART = "oci://public.ecr.aws/karpenter/karpenter-crd"
+"""Karpenter's CRDs as a chart of their own, released with the controller at the same version (karpenter.sh
+"Upgrade Guide", CRD Upgrades: ``helm upgrade --install karpenter-crd oci://public.ecr.aws/karpenter/karpenter-crd
+--version x.y.z``)."""
 INTERRUPTION_EVENTS: Mapping[str, dict[str, list[str]]] = {
     "health": {"source": ["aws.health"], "detail-type": ["AWS Health Event"]},
     "spot": {"source": ["aws.ec2"], "detail-type": ["EC2 Spot Instance Interruption Warning"]},
@@ -476,6 +480,22 @@ class Karpenter:
             opts=child_opts(parent),
         )
         ref = chart("karpenter", dict(chart_versions or {}))
+        # The CRDs in a chart of their own, at the controller's version: Helm installs a chart's crds/ only on the
+        # first install and never upgrades them, so raising cluster.versions.karpenter through the karpenter chart
+        # alone would leave the old CRDs under the new controller. karpenter.sh "Upgrade Guide", CRD Upgrades: the
+        # independent karpenter-crd chart "can be used by Helm to manage the lifecycle of these CRDs"; the main
+        # chart's CRDs are then skipped (pulumi_kubernetes helm.v3.Release ``skip_crds``). A cluster deployed before
+        # this chart existed needs its CRDs adopted once (docs/upgrading.md, Karpenter's CRDs).
+        self.crd_release = k8s.helm.v3.Release(
+            child_name(name, "karpenter-crd"),
+            name="karpenter-crd",
+            chart=CRD_CHART,
+            version=ref.version,
+            namespace=NAMESPACE,
+            atomic=True,
+            timeout=300,
+            opts=child_opts(parent, provider=provider, depends_on=list(depends_on)),
+        )
         self.release = k8s.helm.v3.Release(
             child_name(name, "karpenter"),
             name="karpenter",
@@ -494,12 +514,13 @@ class Karpenter:
                     "resources": {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"memory": "1Gi"}}
                 },
             },
+            skip_crds=True,
             atomic=True,
             timeout=600,
             # The controller's permissions before the controller: the role ARN in the values makes the release wait
             # for the role only, and until the inline policy exists every AWS call of the controller is implicitly
-            # denied (IAM User Guide, "Policy evaluation logic").
-            opts=child_opts(parent, provider=provider, depends_on=[*depends_on, self.policy]),
+            # denied (IAM User Guide, "Policy evaluation logic"). Its CRDs before it (the chart above).
+            opts=child_opts(parent, provider=provider, depends_on=[*depends_on, self.policy, self.crd_release]),
         )
         self.node_classes: dict[str, k8s.apiextensions.CustomResource] = {}
         self.node_pools: dict[str, k8s.apiextensions.CustomResource] = {}

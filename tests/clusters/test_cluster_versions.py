@@ -60,6 +60,23 @@ def test_karpenter_release_gets_the_cluster_version() -> None:
     assert (rel["chart"], rel["version"]) == ("oci://public.ecr.aws/karpenter/karpenter", "1.13.2")
 
 
+def test_karpenter_crds_move_with_the_controller() -> None:
+    """Raising ``cluster.versions.karpenter`` upgrades the CRDs too: they come from the karpenter-crd chart at the
+    controller's version (Helm never upgrades a chart's crds/, karpenter.sh Upgrade Guide "CRD Upgrades"), the
+    controller's chart skips its own copy, and the controller waits for them (review of #15, finding 3)."""
+    built = build("aws", {"gpuPools": POOLS, "versions": {"karpenter": "1.13.2"}})
+    crds = built.one(RELEASE, "mlp-karpenter-crd")
+    inputs = crds.plain_inputs()
+    assert (inputs["chart"], inputs["version"], inputs["name"]) == (
+        "oci://public.ecr.aws/karpenter/karpenter-crd",
+        "1.13.2",
+        "karpenter-crd",
+    )
+    controller = built.one(RELEASE, "mlp-karpenter")
+    assert controller.plain_inputs()["skipCrds"] is True
+    assert crds.urn in controller.depends_on
+
+
 def test_autoscaler_release_gets_the_cluster_version() -> None:
     cluster = {
         "gpuPools": POOLS,

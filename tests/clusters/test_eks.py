@@ -354,7 +354,7 @@ def test_karpenter_custom_resources_match_upstream_schemas(karpenter: Any) -> No
         reg = karpenter.one(type_)
         inputs = reg.plain_inputs()
         assert validate_custom_resource(inputs) == [], type_
-        assert karpenter.one(RELEASE).urn in reg.depends_on
+        assert karpenter.one(RELEASE, "mlp-karpenter").urn in reg.depends_on
 
 
 def test_karpenter_gpu_nodes_are_tainted_labelled_and_spot(karpenter: Any) -> None:
