@@ -101,6 +101,14 @@ class ModelServiceOutputs(TypedDict):
     identity: Annotated[Any, "The cloud identity that reads the model's storage; none when none is needed."]
 
 
+class PipelineOutputs(TypedDict):
+    """What a Pipeline registers (``mlplatform:index:Pipeline``)."""
+
+    url: Annotated[Any, "The public URL; for an internal pipeline the in-cluster URL."]
+    internalUrl: Annotated[Any, "The in-cluster URL of the router, for callers with an Istio sidecar."]
+    serviceAccount: Annotated[Any, "The router's ServiceAccount, whose identity member models admit."]
+
+
 class ModelNamespaceOutputs(TypedDict):
     """What a ModelNamespace registers (``mlplatform:index:ModelNamespace``)."""
 
@@ -122,6 +130,7 @@ class StackOutputs(TypedDict):
     environment: Annotated[str, "`mlplatform:environment`."]
     gpuPools: Annotated[dict[str, str], "GPU pool name to its machine type."]
     models: Annotated[dict[str, ModelUrls], "Model name to its URLs."]
+    pipelines: Annotated[dict[str, ModelUrls], "Pipeline name to its URLs."]
 
 
 LAYERS: tuple[tuple[str, type[Any]], ...] = (
@@ -130,6 +139,7 @@ LAYERS: tuple[tuple[str, type[Any]], ...] = (
     ("platform", PlatformOutputs),
     ("model service", ModelServiceOutputs),
     ("model namespace", ModelNamespaceOutputs),
+    ("pipeline", PipelineOutputs),
 )
 """Each layer's outputs class, in the order the reference documents them (infra/docs.py)."""
 
