@@ -4,12 +4,9 @@ Children (on the cluster's provider, after ``platform.ready``, named ``<name>-<r
 
 - ``namespace`` + ``mtls``: the namespace and its STRICT mTLS, unless ``createNamespace: false``;
 - ``router``: the router's own ServiceAccount (no token automount), whose mesh identity
-  ``cluster.local/ns/<namespace>/sa/<name>-router`` is what member models admit;
+  ``cluster.local/ns/<namespace>/sa/<name>-router``, is how member models see its calls;
 - ``graph``: the InferenceGraph (waits for ``Ready``);
 - ``jwt`` + ``authz``: the router pods' RequestAuthentication (public ``jwt`` pipelines) and ALLOW policy;
-- ``member-<model>``: per member model that does not admit everyone, an ALLOW AuthorizationPolicy on the model's pods
-  for the router's principal, ``POST`` on the one path the router calls, on the serving ports; nothing else is
-  opened (the model's NetworkPolicy already lets any pod connect to the serving ports: :mod:`._netpol`, rule 1);
 - ``netpol``: the router pods' NetworkPolicy (the model's, by KServe's ``serving.kserve.io/inferencegraph`` label);
 - ``pdb``: a PodDisruptionBudget when ``minReplicas >= 2``.
 
@@ -40,8 +37,15 @@ Children (on the cluster's provider, after ``platform.ready``, named ``<name>-<r
   ``InvalidTargetError``), so the step carries only the URL.
 - The router POSTs each step (cmd/router/main.go ``callService``) and forwards only the headers matching
   ``PROPAGATE_HEADERS``, which the default router config leaves unset: the caller's ``Authorization`` is not
-  forwarded. Member models therefore admit the router by principal, and a pipeline may not be wider than its
-  members (:func:`components.serving.pipeline_spec.member_access_problem`).
+  forwarded. So a member model sees the router, not the caller, and a pipeline may not be wider than its members
+  (:func:`components.serving.pipeline_spec.member_access_problem`).
+
+**Member models admit the router with nothing new.** The router runs in the members' namespace (serviceName
+resolves there), and an internal model's AuthorizationPolicy always admits its own namespace on its inference API
+(:func:`components.serving._auth.callers`), which holds the paths the router calls; its NetworkPolicy lets any pod
+connect to the serving ports (:mod:`components.serving._netpol`, rule 1). A model with ``allowAnonymous`` admits
+everyone. A public ``jwt`` model would refuse the router's token-less calls, so it cannot be a member. The
+request-path tests (tests/serving/test_pipeline.py) check this over the rendered objects.
 """
 
 from __future__ import annotations
@@ -265,33 +269,6 @@ def authorization_policy(name: str, spec: PipelineSpec, deployment_mode: str) ->
     return {"selector": selector(name), "action": "ALLOW", "rules": rules}
 
 
-def member_policy(
-    name: str, spec: PipelineSpec, model_name: str, model: ModelSpec, deployment_mode: str
-) -> dict[str, Any] | None:
-    """The ALLOW policy that lets the router call member ``model_name``: its principal, ``POST`` on the path it
-    calls (:func:`step_path`), on the model's serving ports; None when the model admits everyone already."""
-    if model.access.mode == "public" and model.access.allow_anonymous:
-        return None
-    return {
-        "selector": _auth.selector(model_name),
-        "action": "ALLOW",
-        "rules": [
-            {
-                "from": [{"source": {"principals": [router_principal(name, spec)]}}],
-                "to": [
-                    {
-                        "operation": {
-                            "ports": _auth.serving_ports(deployment_mode),
-                            "methods": ["POST"],
-                            "paths": [step_path(model_name, model)],
-                        }
-                    }
-                ],
-            }
-        ],
-    }
-
-
 class Pipeline(pulumi.ComponentResource):
     """Serve a KServe InferenceGraph over the stack's models, with a model's access modes.
 
@@ -327,20 +304,6 @@ class Pipeline(pulumi.ComponentResource):
         internal = cluster_url(name, spec)
         annotations = graph_annotations(spec, platform)
         annotations[HOST_ANNOTATION] = host or internal.removeprefix("http://")
-        member_policies: list[pulumi.Resource] = []
-        for model_name in members(spec):
-            policy = member_policy(name, spec, model_name, args.models[model_name], mode)
-            if policy is not None:
-                member_policies.append(
-                    k8s.apiextensions.CustomResource(
-                        child_name(name, f"member-{model_name}"),
-                        api_version=ISTIO_SECURITY,
-                        kind="AuthorizationPolicy",
-                        metadata=meta(f"member-{model_name}"),
-                        spec=policy,
-                        opts=opts_(),
-                    )
-                )
         self.inference_graph = InferenceGraph(
             child_name(name, "graph"),
             metadata={
@@ -350,7 +313,7 @@ class Pipeline(pulumi.ComponentResource):
                 "annotations": annotations,
             },
             spec=graph_spec(name, spec, args.models),
-            opts=opts_(sa, *member_policies),
+            opts=opts_(sa),
         )
         jwt = request_authentication(name, spec)
         if jwt is not None:

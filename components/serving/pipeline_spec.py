@@ -34,7 +34,7 @@ from pydantic import Field, field_validator, model_validator
 from components.credentials import redact_uri
 from components.naming import is_dns_label
 from components.serving.spec import AccessSpec, ModelSpec
-from components.spec import Spec, field_error, value_error
+from components.spec import Spec, did_you_mean, field_error, value_error
 
 ROOT_NODE = "root"
 """``GraphRootNodeName`` (pkg/apis/serving/v1alpha1/inference_graph.go, KServe v0.20.0): where the router starts
@@ -214,7 +214,7 @@ class NodeSpec(Spec):
                 )
             if kind in ("Splitter", "Ensemble") and step.condition is not None:
                 raise field_error(
-                    f"{at}.condition", step.condition, f"the router ignores condition in a {kind} node; remove it"
+                    f"{at}.condition", step.condition, f"the router ignores condition in {kind} nodes; remove it"
                 )
             if kind != "Sequence":
                 for key, value in (
@@ -370,43 +370,32 @@ def _callers(namespace: str, allowed: list[str]) -> set[str]:
     return {*allowed, namespace}
 
 
-def member_access_problem(pipeline: PipelineSpec, model: ModelSpec, deployment_mode: str) -> str | None:
-    """Why the pipeline may not call ``model`` (it would open the model wider than its own access says), or None.
+def member_access_problem(pipeline: PipelineSpec, model: ModelSpec) -> str | None:
+    """Why the pipeline may not call ``model``, or None.
 
-    The router calls a member model as itself (its ServiceAccount's principal) and forwards no header of the caller's
-    (``PROPAGATE_HEADERS`` is unset in KServe v0.20.0's default router config, charts/kserve-resources/files/common/
-    configmap.yaml, so ``compiledHeaderPatterns`` is empty in cmd/router/main.go ``callService``): ``Authorization``
-    never reaches the model. So whoever may call the pipeline may, through it, call every member; the pipeline's
-    own access must therefore be as narrow as each member's:
+    The router calls a member model as itself (its ServiceAccount in the pipeline's namespace, which is the model's)
+    and forwards no header of the caller's: ``PROPAGATE_HEADERS`` is unset in KServe v0.20.0's default router config
+    (charts/kserve-resources/files/common/configmap.yaml, ``router`` has no ``headers``), so
+    ``compiledHeaderPatterns`` is empty in cmd/router/main.go ``callService`` and ``Authorization`` never reaches the
+    model. Hence:
 
-    - a model with ``allowAnonymous`` may be called by any pipeline;
-    - an internal model, by a public pipeline with ``jwt`` (the pipeline is then the model's authenticated front
-      door) or by an internal pipeline whose callers the model admits too;
-    - a public ``jwt`` model cannot be a member in Knative mode: the router's call carries no token, and while
-      Knative's activator stands in front of the model (at zero, or buffering a burst: ``target-burst-capacity``
-      other than 0) the model's sidecar sees the activator, not the router (pkg/activator/handler/handler.go,
-      knative/serving 1.21.3), so no rule can admit the router alone. In Standard mode it may be the member of a
-      public ``jwt`` pipeline.
+    - a public ``jwt`` model would refuse every call of the router (its ALLOW policy needs a token's principal);
+    - whoever may call the pipeline may, through it, call every member, so the pipeline's access must be as narrow as
+      each member's: a model with ``allowAnonymous`` may be called by any pipeline; an internal model by a public
+      pipeline with ``jwt`` (the pipeline is then the model's authenticated front door) or by an internal pipeline
+      whose callers the model admits too, never by an anonymous pipeline.
     """
     p, m = pipeline.access, model.access
     if m.mode == "public" and m.allow_anonymous:
         return None
-    if p.mode == "public" and p.allow_anonymous:
+    if m.mode == "public":
         return (
-            "an anonymous pipeline would open this model to everyone; give the pipeline jwt, or the model "
-            "allowAnonymous: true"
+            "a public jwt model refuses the router: KServe's router forwards no Authorization header "
+            "(PROPAGATE_HEADERS is unset); give the model access.mode: internal (the pipeline's namespace is "
+            "admitted) or allowAnonymous"
         )
-    if m.mode == "public":  # jwt
-        if deployment_mode == "Knative":
-            return (
-                "the router forwards no Authorization header and, in Knative mode, the activator may hide the router "
-                "from a public model; make the model access.mode: internal (the pipeline is then its front door)"
-            )
-        if p.mode == "internal":
-            return (
-                "an internal pipeline would let its callers reach this jwt model without a token; give the pipeline jwt"
-            )
-        return None
+    if p.mode == "public" and p.allow_anonymous:
+        return "an anonymous pipeline would open this internal model to everyone; give the pipeline jwt"
     if p.mode == "internal":
         wider = sorted(
             _callers(pipeline.namespace, p.allowed_namespaces) - _callers(model.namespace, m.allowed_namespaces)
@@ -471,12 +460,14 @@ def pipeline_problems(
             if step.service_name is not None:
                 model = models.get(step.service_name)
                 if model is None:
-                    have = ", ".join(sorted(k for k, v in models.items() if v.namespace == spec.namespace)) or "none"
+                    here = sorted(k for k, v in models.items() if v.namespace == spec.namespace)
+                    hint = did_you_mean(step.service_name, here)
                     problems.append(
                         (
                             f"{path}.serviceName",
                             step.service_name,
-                            f"give a model of this stack in {spec.namespace}: {have}",
+                            f"{hint}give a model of this stack in namespace {spec.namespace}: "
+                            + (", ".join(here) or "none"),
                         )
                     )
                 elif model.namespace != spec.namespace:
@@ -488,7 +479,7 @@ def pipeline_problems(
                             "resolves serviceName in the graph's namespace (inferencegraph/controller.go): move one",
                         )
                     )
-                elif why := member_access_problem(spec, model, deployment_mode):
+                elif why := member_access_problem(spec, model):
                     problems.append((f"{path}.serviceName", step.service_name, why))
             if step.service_url is not None:
                 host = step.service_url.split("://", 1)[1].split("/", 1)[0].split(":", 1)[0].lower()
@@ -501,7 +492,7 @@ def pipeline_problems(
                                 f"{path}.serviceUrl",
                                 step.service_url,
                                 f"this is model {model_name} of the stack; name it with serviceName: {model_name} (the "
-                                "platform then admits the router and checks the pipeline's access against the model's)",
+                                "pipeline's access is then checked against the model's)",
                             )
                         )
     return problems
