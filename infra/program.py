@@ -13,7 +13,7 @@ from components.platform import Platform, PlatformArgs
 from components.platform.handles import PlatformHandles
 from components.serving.model_service import ModelService, ModelServiceArgs
 from components.serving.namespace import ModelNamespace, ModelNamespaceArgs
-from components.serving.pipeline import Pipeline, PipelineArgs
+from components.serving.pipeline import Pipeline, PipelineArgs, members
 from infra.config import NAMESPACE, LoadedConfig, load
 
 STACK_CONFIG_DIR = "stacks"
@@ -130,21 +130,17 @@ def serve_pipelines(
     out: dict[str, Pipeline] = {}
     for name, spec in cfg.pipelines.items():
         created = namespaces.get(spec.namespace)
-        member_services: list[pulumi.Resource] = [
-            models[s.service_name]
-            for node in spec.nodes.values()
-            for s in node.steps
-            if s.service_name is not None and s.service_name in models
-        ]
+        # the graph waits for its members (and the namespace), as the models wait for the platform: through ready
+        waits: list[pulumi.Resource] = [created] if created else []
+        waits += [models[m] for m in members(spec) if m in models]
         try:
             out[name] = Pipeline(
                 name,
                 PipelineArgs(
-                    platform=replace(platform, ready=[*platform.ready, created]) if created else platform,
+                    platform=replace(platform, ready=[*platform.ready, *waits]),
                     spec=spec.model_copy(update={"create_namespace": False}) if created else spec,
                     models=cfg.models,
                 ),
-                opts=pulumi.ResourceOptions(depends_on=member_services),
             )
         except SpecError as e:
             raise e.with_prefix(f"{loaded.stack_file}: {NAMESPACE}:pipelines.{name}.") from None

@@ -30,7 +30,7 @@ from components.serving.model_service import ModelService, ModelServiceArgs
 from components.serving.pipeline import Pipeline, PipelineArgs
 from components.serving.pipeline_spec import PipelineSpec, gjson_problem
 from components.serving.spec import ModelSpec
-from support import run, validate_custom_resource
+from support import plan_config, run, validate_custom_resource
 
 INTERNAL = {**SKLEARN, "access": {"mode": "internal", "allowedNamespaces": ["apps"]}}
 V2_INTERNAL = {**INTERNAL, "format": "xgboost", "protocol": "v2"}
@@ -314,3 +314,102 @@ def test_the_router_admits_only_post() -> None:
     assert rp.decide(
         objs, router.pods, rp.Peer(rp.GATEWAY_PRINCIPAL, "istio-system"), replace(get, method="POST")
     ).allowed
+
+
+# ------------------------------------------------------------------------------------------------ stack and Python API
+
+PIPELINE = "mlplatform:index:Pipeline"
+BASE: dict[str, Any] = {"cloud": "existing", "platform": {"domain": "models.example.com"}}
+
+
+def test_a_stack_pipeline_waits_for_its_members_and_the_shared_namespace() -> None:
+    result = plan_config({**BASE, "models": {"a": INTERNAL, "b": ANONYMOUS}, "pipelines": {"chain": sequence("a")}})
+    pipeline = result.one(PIPELINE, "chain")
+    graph = result.one("kubernetes:serving.kserve.io/v1alpha1:InferenceGraph", "chain-graph")
+    assert graph.parent == pipeline.urn
+    # depending on a component means waiting for its children: the SDK sends their URNs
+    member = result.one("kubernetes:serving.kserve.io/v1beta1:InferenceService", "a-isvc")
+    namespace = result.one("kubernetes:core/v1:Namespace", "models-namespace")
+    assert {member.urn, namespace.urn} <= set(graph.depends_on)
+    assert not [c for c in result.children(pipeline) if c.type == "kubernetes:core/v1:Namespace"]
+    assert result.stack_outputs["pipelines"]["chain"]["url"] == "https://chain-models.models.example.com"
+    assert result.stack_outputs["pipelines"]["chain"]["internalUrl"] == "http://chain.models.svc.cluster.local"
+
+
+def test_the_python_api_refuses_with_the_stack_files_line_and_registers_nothing() -> None:
+    specs = {"a": ModelSpec.model_validate({**INTERNAL, "createNamespace": False})}
+    pspec = PipelineSpec.model_validate(sequence("a", allowAnonymous=True))
+    registered: list[str] = []
+
+    def program() -> None:
+        platform = PlatformHandles(cluster=FakeCluster(), domain="models.example.com")
+        try:
+            Pipeline("chain", PipelineArgs(platform=platform, spec=pspec, models=specs))
+        except SpecError as e:
+            registered.append(str(e))
+
+    result = run(program)
+    assert registered == [
+        "nodes.root.steps.0.serviceName: a is not allowed; an anonymous pipeline would open this internal model to "
+        "everyone; give the pipeline jwt"
+    ]
+    assert not [r for r in result.resources if r.type == PIPELINE]
+
+
+def test_a_python_spec_is_refused_in_one_line() -> None:
+    with pytest.raises(SpecError) as e:
+        PipelineSpec.model_validate(
+            {
+                "access": PUBLIC_JWT,
+                "nodes": {"root": {"routerType": "Splitter", "steps": [{"serviceName": "a", "weight": 7}]}},
+            }
+        )
+    assert str(e.value) == (
+        "PipelineSpec.nodes.root.steps: weights adding up to 7 is not allowed; give Splitter weights that add up to "
+        "100 (KServe's rule)"
+    )
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        # conditions in KServe v0.20.0's router tests (cmd/router/main_test.go), its graph samples
+        # (docs/samples/graph/README.md, switch.yaml) and e2e resources (test/e2e/graph/test-resources/
+        # ig_test_switch_scenario_*.yaml); then examples of GJSON v1.18.0's SYNTAX.md
+        'instances.#(modelId=="1")',
+        'predictions.#(label=="dog")',
+        "[@this].#(decision_picker==ERROR)",
+        "[@this].#(source==client)",
+        "instances.#(intval>10)",
+        "instances.#(strval%*red-server*)",
+        "predictions",
+        'friends.#(last=="Murphy")#.first',
+        'friends.#(nets.#(=="fb"))#.first',
+        "fav\\.movie",
+        '{name.first,age,"the_murphys":friends.#(last="Murphy")#.first}',
+        "children|@reverse|0",
+        "..#",
+    ],
+)
+def test_gjson_paths_the_router_reads_are_accepted(path: str) -> None:
+    assert gjson_problem(path) is None
+
+
+@pytest.mark.parametrize(
+    ("path", "why"),
+    [
+        ("", "give a GJSON path"),
+        ("instances.#(x==1", "unclosed"),
+        ('instances.#(x=="a)', "unclosed string"),
+        ("a)", "unmatched ')'"),
+        ("[a,b}", "unmatched '}'"),
+        ("a.", "cannot end with '.'"),
+        ("a|", "cannot end with '|'"),
+        ("a..b", "empty component"),
+        ("a\\", "escape character"),
+        ("a\u00e9", "printable ASCII"),
+    ],
+)
+def test_gjson_paths_that_cannot_parse_are_refused(path: str, why: str) -> None:
+    problem = gjson_problem(path)
+    assert problem is not None and why in problem, problem
