@@ -106,7 +106,7 @@ class PipelineOutputs(TypedDict):
 
     url: Annotated[Any, "The public URL; for an internal pipeline the in-cluster URL."]
     internalUrl: Annotated[Any, "The in-cluster URL of the router, for callers with an Istio sidecar."]
-    serviceAccount: Annotated[Any, "The router's ServiceAccount, whose identity member models admit."]
+    serviceAccount: Annotated[Any, "The router's ServiceAccount: the identity member models see its calls with."]
 
 
 class ModelNamespaceOutputs(TypedDict):
@@ -122,6 +122,13 @@ class ModelUrls(TypedDict):
     internalUrl: Annotated[Any, "The model's in-cluster URL."]
 
 
+class PipelineUrls(TypedDict):
+    """One pipeline's entry in the stack output ``pipelines``."""
+
+    url: Annotated[Any, "The pipeline's URL (as `Pipeline.url`)."]
+    internalUrl: Annotated[Any, "The router's in-cluster URL."]
+
+
 class StackOutputs(TypedDict):
     """What the stack exports (``pulumi stack output``), from infra/program.py."""
 
@@ -130,7 +137,7 @@ class StackOutputs(TypedDict):
     environment: Annotated[str, "`mlplatform:environment`."]
     gpuPools: Annotated[dict[str, str], "GPU pool name to its machine type."]
     models: Annotated[dict[str, ModelUrls], "Model name to its URLs."]
-    pipelines: Annotated[dict[str, ModelUrls], "Pipeline name to its URLs."]
+    pipelines: Annotated[dict[str, PipelineUrls], "Pipeline name to its URLs."]
 
 
 LAYERS: tuple[tuple[str, type[Any]], ...] = (

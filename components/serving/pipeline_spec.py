@@ -119,8 +119,10 @@ class StepSpec(Spec):
         "sequence stops before this step when the path finds nothing in the previous step's response."
     )
     data: Literal["$request", "$response"] | None = None
-    """Sequence only: what the step receives, the graph's request (``$request``, the default) or the previous
-    step's response (``$response``; not on the first step)."""
+    (
+        "Sequence only: what the step receives, the graph's request (``$request``, the default) or the previous "
+        "step's response (``$response``; not on the first step)."
+    )
     dependency: Literal["Soft", "Hard"] | None = None
     (
         "``Hard``: in a Sequence or Ensemble, a non-2xx answer of this step becomes the node's answer. Default "
