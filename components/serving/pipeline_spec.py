@@ -460,8 +460,8 @@ def pipeline_problems(
         for i, step in enumerate(node.steps):
             path = f"nodes.{node_name}.steps.{i}"
             if step.service_name is not None:
-                model = models.get(step.service_name)
-                if model is None:
+                member = models.get(step.service_name)
+                if member is None:
                     here = sorted(k for k, v in models.items() if v.namespace == spec.namespace)
                     hint = did_you_mean(step.service_name, here)
                     problems.append(
@@ -472,16 +472,16 @@ def pipeline_problems(
                             + (", ".join(here) or "none"),
                         )
                     )
-                elif model.namespace != spec.namespace:
+                elif member.namespace != spec.namespace:
                     problems.append(
                         (
                             f"{path}.serviceName",
                             step.service_name,
-                            f"the model is in namespace {model.namespace}, the pipeline in {spec.namespace}; KServe "
+                            f"the model is in namespace {member.namespace}, the pipeline in {spec.namespace}; KServe "
                             "resolves serviceName in the graph's namespace (inferencegraph/controller.go): move one",
                         )
                     )
-                elif why := member_access_problem(spec, model):
+                elif why := member_access_problem(spec, member):
                     problems.append((f"{path}.serviceName", step.service_name, why))
             if step.service_url is not None:
                 host = step.service_url.split("://", 1)[1].split("/", 1)[0].split(":", 1)[0].lower()
