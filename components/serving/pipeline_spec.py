@@ -432,6 +432,20 @@ def pipeline_problems(
                     "pipeline",
                 )
             )
+        elif re.fullmatch(rf"{re.escape(name)}-[0-9]{{5}}", model_name):
+            # Knative names the router's revisions <pipeline>-00001, -00002 ... (pkg/reconciler/configuration/
+            # resources/revision.go ``MakeRevision``: ChildName(config, "-%05d")) and gives each a Service of that
+            # name (the PodAutoscaler and ServerlessService take the revision's name, revision/resources/names and
+            # autoscaling/resources/names; serverlessservice/resources/services.go ``MakePublicService`` the SKS's;
+            # knative/serving knative-v1.21.3): KServe's Service <model> for such a model would be the same object
+            problems.append(
+                (
+                    "",
+                    name,
+                    f"Knative names the router's revisions {name}-00001, {name}-00002 ..., and model {model_name} in "
+                    f"namespace {spec.namespace} has one of those names; rename the pipeline or the model",
+                )
+            )
     if deployment_mode == "Standard":
         if spec.access.mode == "public":
             problems.append(
