@@ -33,7 +33,7 @@ from pydantic import Field, field_validator, model_validator
 
 from components.credentials import redact_uri
 from components.naming import is_dns_label
-from components.serving.spec import AccessSpec, ModelSpec
+from components.serving.spec import RESERVED_NAMESPACE_PREFIXES, AccessSpec, ModelSpec, reserved_namespaces
 from components.spec import Spec, did_you_mean, field_error, value_error
 
 ROOT_NODE = "root"
@@ -274,6 +274,11 @@ class PipelineSpec(Spec):
     def _ns(cls, v: str) -> str:
         if not is_dns_label(v):
             raise value_error("give a Kubernetes namespace name: lowercase letters, digits and '-', at most 63")
+        if v in reserved_namespaces() or v.startswith(RESERVED_NAMESPACE_PREFIXES):
+            raise value_error(
+                "a platform or Kubernetes system namespace is not a pipeline's (the pipeline would declare it, and "
+                "removing the pipeline would delete it); give a namespace of your own, e.g. models"
+            )
         return v
 
     @model_validator(mode="after")
