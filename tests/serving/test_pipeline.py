@@ -413,3 +413,16 @@ def test_gjson_paths_the_router_reads_are_accepted(path: str) -> None:
 def test_gjson_paths_that_cannot_parse_are_refused(path: str, why: str) -> None:
     problem = gjson_problem(path)
     assert problem is not None and why in problem, problem
+
+
+def test_knatives_ingress_probe_is_answered_at_the_router() -> None:
+    """Knative probes the router's revision through each gateway pod like any Knative Service (knative.dev/networking
+    pkg/status/status.go); the router pods admit the probe, which the queue-proxy answers itself."""
+    for access in (PUBLIC_JWT, {"mode": "internal", "allowedNamespaces": ["apps"]}):
+        objs = plan_objects({"a": INTERNAL}, {**sequence("a"), "access": access})
+        router = rp.router_of(kind(objs, "InferenceGraph"))
+        req = rp.Request(router.predictor_host, router.port, "/healthz", "GET", headers=rp.INGRESS_PROBE_HEADERS)
+        gateway = rp.Peer(rp.GATEWAY_PRINCIPAL, "istio-system")
+        assert rp.admits(objs, router.pods, rp.GATEWAY_SOURCE, router.port).allowed
+        assert rp.decide(objs, router.pods, gateway, req).allowed and rp.probe(req)
+        assert not rp.decide(objs, router.pods, gateway, replace(req, headers=())).allowed
