@@ -102,6 +102,14 @@ class ModelServiceOutputs(TypedDict):
     identity: Annotated[Any, "The cloud identity that reads the model's storage; none when none is needed."]
 
 
+class PipelineOutputs(TypedDict):
+    """What a Pipeline registers (``mlplatform:index:Pipeline``)."""
+
+    url: Annotated[Any, "The public URL; for an internal pipeline the in-cluster URL."]
+    internalUrl: Annotated[Any, "The in-cluster URL of the router, for callers with an Istio sidecar."]
+    serviceAccount: Annotated[Any, "The router's ServiceAccount: the identity member models see its calls with."]
+
+
 class ModelNamespaceOutputs(TypedDict):
     """What a ModelNamespace registers (``mlplatform:index:ModelNamespace``)."""
 
@@ -115,6 +123,13 @@ class ModelUrls(TypedDict):
     internalUrl: Annotated[Any, "The model's in-cluster URL."]
 
 
+class PipelineUrls(TypedDict):
+    """One pipeline's entry in the stack output ``pipelines``."""
+
+    url: Annotated[Any, "The pipeline's URL (as `Pipeline.url`)."]
+    internalUrl: Annotated[Any, "The router's in-cluster URL."]
+
+
 class StackOutputs(TypedDict):
     """What the stack exports (``pulumi stack output``), from infra/program.py."""
 
@@ -123,6 +138,7 @@ class StackOutputs(TypedDict):
     environment: Annotated[str, "`mlplatform:environment`."]
     gpuPools: Annotated[dict[str, str], "GPU pool name to its machine type."]
     models: Annotated[dict[str, ModelUrls], "Model name to its URLs."]
+    pipelines: Annotated[dict[str, PipelineUrls], "Pipeline name to its URLs."]
 
 
 LAYERS: tuple[tuple[str, type[Any]], ...] = (
@@ -131,6 +147,7 @@ LAYERS: tuple[tuple[str, type[Any]], ...] = (
     ("platform", PlatformOutputs),
     ("model service", ModelServiceOutputs),
     ("model namespace", ModelNamespaceOutputs),
+    ("pipeline", PipelineOutputs),
 )
 """Each layer's outputs class, in the order the reference documents them (infra/docs.py)."""
 

@@ -27,6 +27,7 @@ from components.clusters import (
 from components.clusters.spec import ClusterSpec, tags_problem
 from components.errors import SpecError, show_key
 from components.platform.settings import PlatformSettings
+from components.serving.pipeline_spec import PipelineSpec, pipeline_problems
 from components.serving.spec import (  # noqa: F401 - reserved_namespaces, MAX_ARG_STRLEN: re-exported
     MAX_ARG_STRLEN,
     ModelSpec,
@@ -122,6 +123,8 @@ class StackConfig(Spec):
     cluster: ClusterSpec = ClusterSpec()
     platform: PlatformSettings = PlatformSettings()
     models: dict[str, ModelSpec] = {}
+    pipelines: dict[str, PipelineSpec] = {}
+    """KServe InferenceGraphs over this stack's models, by name (docs/components/pipeline.md)."""
     tags: dict[str, str] = {}
     budget: Annotated[float, AfterValidator(_budget_amount)] | None = Field(
         None, gt=0.0, description="Monthly ceiling in USD for this stack's estimate (to the cent)."
@@ -192,6 +195,7 @@ class StackConfig(Spec):
                 "cluster.gpuPools", "...", "an existing cluster's GPU nodes are not managed here; remove gpuPools"
             )
         self._check_models()
+        self._check_pipelines()
         self._check_versions()
         self._check_pools()
         self._check_fits()
@@ -291,6 +295,20 @@ class StackConfig(Spec):
                     "publicStorage: true for a public bucket, or serve from pvc://, oci:// or hf://",
                 )
 
+    def _check_pipelines(self) -> None:
+        """Each pipeline against the stack's models and the platform's mode
+        (:func:`components.serving.pipeline_spec.pipeline_problems`), and its host against the models' hosts."""
+        hosts = {f"{n}-{m.namespace}": f"model {n}" for n, m in self.models.items()}
+        hosts |= {f"{n}-predictor-{m.namespace}": f"model {n}" for n, m in self.models.items()}
+        for name, pipeline in self.pipelines.items():
+            base = f"pipelines.{show_key(name)}"
+            for path, value, accepted in pipeline_problems(name, pipeline, self.models, self.platform.deployment_mode):
+                raise field_error(f"{base}.{path}" if path else base, value, accepted)
+            host = f"{name}-{pipeline.namespace}"
+            if host in hosts:
+                raise field_error(base, name, f"{host}.{self.platform.domain} is already served by {hosts[host]}")
+            hosts[host] = f"pipeline {name}"
+
     @staticmethod
     def _check_token_key(base: str, model: ModelSpec) -> None:
         """``llm.huggingfaceTokenKey`` names a key of its own, never one of this stack's settings."""
@@ -377,7 +395,7 @@ def format_validation_error(exc: ValidationError, stack_file: str, model: type[S
 # ------------------------------------------------------------------------------------------------ loading
 
 
-_MAP_KEYS = frozenset({"cluster", "platform", "models", "tags", "policy"})
+_MAP_KEYS = frozenset({"cluster", "platform", "models", "pipelines", "tags", "policy"})
 """Top-level keys whose value is a map."""
 
 

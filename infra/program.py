@@ -13,6 +13,7 @@ from components.platform import Platform, PlatformArgs
 from components.platform.handles import PlatformHandles
 from components.serving.model_service import ModelService, ModelServiceArgs
 from components.serving.namespace import ModelNamespace, ModelNamespaceArgs
+from components.serving.pipeline import Pipeline, PipelineArgs, members
 from infra.config import NAMESPACE, LoadedConfig, load
 
 STACK_CONFIG_DIR = "stacks"
@@ -42,7 +43,8 @@ def build(loaded: LoadedConfig) -> None:
         cluster, platform = _cluster_and_platform(loaded, name)
     except SpecError as e:  # a cluster's or the platform's own check (e.g. platform.dns): file and namespace in front
         raise e.with_prefix(f"{loaded.stack_file}: {NAMESPACE}:") from None
-    models = serve_models(loaded, platform.handles)
+    models, namespaces = serve_models(loaded, platform.handles)
+    pipelines = serve_pipelines(loaded, platform.handles, models, namespaces)
     # Point <domain> and *.<domain> at this address (A record for an IP, CNAME for a host name), unless
     # platform.dns lets external-dns do it: docs/components/platform.md, DNS.
     outputs: StackOutputs = {
@@ -51,6 +53,7 @@ def build(loaded: LoadedConfig) -> None:
         "environment": cfg.environment,
         "gpuPools": {k: v.instance_type for k, v in cluster.gpu.pools.items()},
         "models": {k: {"url": m.url, "internalUrl": m.internal_url} for k, m in models.items()},
+        "pipelines": {k: {"url": p.url, "internalUrl": p.internal_url} for k, p in pipelines.items()},
     }
     for key, value in outputs.items():
         pulumi.export(key, value)
@@ -81,15 +84,21 @@ def _cluster_and_platform(loaded: LoadedConfig, name: str) -> tuple[KubernetesCl
     return cluster, platform
 
 
-def serve_models(loaded: LoadedConfig, platform: PlatformHandles) -> dict[str, ModelService]:
-    """One ModelService per ``mlplatform:models`` entry; one ModelNamespace per namespace they create.
+def serve_models(
+    loaded: LoadedConfig, platform: PlatformHandles
+) -> tuple[dict[str, ModelService], dict[str, ModelNamespace]]:
+    """One ModelService per ``mlplatform:models`` entry; one ModelNamespace per namespace they (or the pipelines)
+    create.
 
     A ``SpecError`` from a model (e.g. its storage on another cloud) gets the stack file and key path in front.
     """
     cfg = loaded.config
     namespaces = {
         ns: ModelNamespace(ns, ModelNamespaceArgs(platform=platform, namespace=ns))
-        for ns in sorted({m.namespace for m in cfg.models.values() if m.create_namespace})
+        for ns in sorted(
+            {m.namespace for m in cfg.models.values() if m.create_namespace}
+            | {p.namespace for p in cfg.pipelines.values() if p.create_namespace}
+        )
     }
     services: dict[str, ModelService] = {}
     for model_name, spec in cfg.models.items():
@@ -106,7 +115,36 @@ def serve_models(loaded: LoadedConfig, platform: PlatformHandles) -> dict[str, M
             )
         except SpecError as e:
             raise e.with_prefix(f"{loaded.stack_file}: {NAMESPACE}:models.{model_name}.") from None
-    return services
+    return services, namespaces
+
+
+def serve_pipelines(
+    loaded: LoadedConfig,
+    platform: PlatformHandles,
+    models: dict[str, ModelService],
+    namespaces: dict[str, ModelNamespace],
+) -> dict[str, Pipeline]:
+    """One Pipeline per ``mlplatform:pipelines`` entry, after the models its steps name and in the namespace the
+    stack creates."""
+    cfg = loaded.config
+    out: dict[str, Pipeline] = {}
+    for name, spec in cfg.pipelines.items():
+        created = namespaces.get(spec.namespace)
+        # the graph waits for its members (and the namespace), as the models wait for the platform: through ready
+        waits: list[pulumi.Resource] = [created] if created else []
+        waits += [models[m] for m in members(spec) if m in models]
+        try:
+            out[name] = Pipeline(
+                name,
+                PipelineArgs(
+                    platform=replace(platform, ready=[*platform.ready, *waits]),
+                    spec=spec.model_copy(update={"create_namespace": False}) if created else spec,
+                    models=cfg.models,
+                ),
+            )
+        except SpecError as e:
+            raise e.with_prefix(f"{loaded.stack_file}: {NAMESPACE}:pipelines.{name}.") from None
+    return out
 
 
 def main() -> None:

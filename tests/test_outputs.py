@@ -31,6 +31,7 @@ LAYER_OF: dict[str, Any] = {
     "Platform": outputs.PlatformOutputs,
     "ModelService": outputs.ModelServiceOutputs,
     "ModelNamespace": outputs.ModelNamespaceOutputs,
+    "Pipeline": outputs.PipelineOutputs,
 }
 
 

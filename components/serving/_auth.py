@@ -238,24 +238,26 @@ def authorization_policy(name: str, spec: ModelSpec, deployment_mode: str = "Kna
     else:
         rules = [{"from": [{"source": {"namespaces": callers(spec)}}], "to": api}]
     if deployment_mode == "Knative":
-        rules.append(
-            {
-                "from": [{"source": {"principals": [ACTIVATOR]}}],
-                "to": _to(ports, methods=["GET"]),
-                "when": [{"key": "request.headers[User-Agent]", "values": [ACTIVATOR_PROBE_AGENT]}],
-            }
-        )
-        rules.append(
-            {
-                "from": [{"source": {"principals": [GATEWAY]}}],
-                "to": _to(ports, methods=["GET"]),
-                "when": [{"key": f"request.headers[{NETWORK_PROBE_HEADER}]", "values": [NETWORK_PROBE_VALUE]}],
-            }
-        )
-        rules.append(
-            {
-                "from": [{"source": {"principals": [AUTOSCALER]}}],
-                "to": _to([AUTOSCALER_METRICS_PORT], methods=["GET"], paths=["/metrics"]),
-            }
-        )
+        rules.extend(knative_rules(ports))
     return {"selector": selector(name), "action": "ALLOW", "rules": rules}
+
+
+def knative_rules(ports: list[str]) -> list[dict[str, Any]]:
+    """The rules every Knative-served workload needs on ``ports``: the activator's probes, the gateways' ingress
+    readiness probes (both answered by the queue-proxy) and the autoscaler's scrapes, each by principal."""
+    return [
+        {
+            "from": [{"source": {"principals": [ACTIVATOR]}}],
+            "to": _to(ports, methods=["GET"]),
+            "when": [{"key": "request.headers[User-Agent]", "values": [ACTIVATOR_PROBE_AGENT]}],
+        },
+        {
+            "from": [{"source": {"principals": [GATEWAY]}}],
+            "to": _to(ports, methods=["GET"]),
+            "when": [{"key": f"request.headers[{NETWORK_PROBE_HEADER}]", "values": [NETWORK_PROBE_VALUE]}],
+        },
+        {
+            "from": [{"source": {"principals": [AUTOSCALER]}}],
+            "to": _to([AUTOSCALER_METRICS_PORT], methods=["GET"], paths=["/metrics"]),
+        },
+    ]

@@ -110,14 +110,16 @@ def _tcp(ports: list[int]) -> list[dict[str, Any]]:
     return [{"protocol": "TCP", "port": p} for p in ports]
 
 
-def network_policy(name: str, deployment_mode: str, monitoring_namespace: str | None) -> dict[str, Any]:
+def network_policy(
+    name: str, deployment_mode: str, monitoring_namespace: str | None, label: str = ISVC_LABEL
+) -> dict[str, Any]:
     """The NetworkPolicy spec for model ``name`` (see the module docstring). ``monitoring_namespace``: where the
-    platform's Prometheus runs, or None when the platform runs no monitoring (then no pod reads the metrics ports)."""
+    platform's Prometheus runs, or None when the platform runs no monitoring (then no pod reads the metrics ports).
+    ``label``: the pod label whose value is ``name`` (a pipeline's router pods carry KServe's
+    ``serving.kserve.io/inferencegraph``)."""
     rules: list[dict[str, Any]] = [{"ports": _tcp(open_ports(deployment_mode))}]
     if deployment_mode == "Knative":
-        rules.append(
-            {"from": [{"podSelector": {"matchLabels": {ISVC_LABEL: name}}}], "ports": _tcp([QUEUE_ADMIN_PORT])}
-        )
+        rules.append({"from": [{"podSelector": {"matchLabels": {label: name}}}], "ports": _tcp([QUEUE_ADMIN_PORT])})
     if monitoring_namespace is not None:
         rules.append(
             {
@@ -130,7 +132,7 @@ def network_policy(name: str, deployment_mode: str, monitoring_namespace: str | 
                 "ports": _tcp(metrics_ports(deployment_mode)),
             }
         )
-    return {"podSelector": {"matchLabels": {ISVC_LABEL: name}}, "policyTypes": ["Ingress"], "ingress": rules}
+    return {"podSelector": {"matchLabels": {label: name}}, "policyTypes": ["Ingress"], "ingress": rules}
 
 
 def _selector(sel: dict[str, Any] | None) -> k8s.meta.v1.LabelSelectorArgs | None:

@@ -877,3 +877,178 @@ def gateway_metrics_scrapers(objects: Sequence[Mapping[str, Any]], caller: Calle
     that forwarded the port, which ours do not)."""
     src = EXTERNAL if caller.internet or caller.src is None else caller.src
     return {str(p): admits(objects, GATEWAY, src, p).allowed for p in istio.GATEWAY_METRICS_PORTS}
+
+
+# ------------------------------------------------------------------------------------------------ pipelines
+
+IG_LABEL = "serving.kserve.io/inferencegraph"
+"""The router pods' label (``constants.InferenceGraphLabel``, KServe v0.20.0; components/serving/pipeline.py)."""
+
+
+@dataclass(frozen=True)
+class Router(Model):
+    """A pipeline's router (KServe InferenceGraph): a Knative Service ``<name>`` in Knative mode (its revision
+    ``<name>-00001``, its cluster host ``<name>.<ns>.svc.cluster.local`` routed by net-istio's mesh VirtualService
+    like a predictor's), or a Deployment behind the Service ``<name>`` in Standard mode; it runs as
+    ``serviceAccountName``."""
+
+    service_account: str = "default"
+
+    @property
+    def predictor_host(self) -> str:
+        """The router's cluster host."""
+        return f"{self.name}.{self.namespace}.svc.cluster.local"
+
+    @property
+    def top_host(self) -> str:
+        """The router's cluster host (a Knative Service has no KServe top-level host)."""
+        return self.predictor_host
+
+    @property
+    def revision(self) -> str:
+        """The first revision of the router's Knative Service."""
+        return f"{self.name}-00001"
+
+    @property
+    def pods(self) -> Workload:
+        """The router pods."""
+        return Workload(self.namespace, {IG_LABEL: self.name}, f"{self.namespace}/{self.name} (router)")
+
+    @property
+    def peer(self) -> Peer:
+        """The router's mesh identity, as a member model sees it."""
+        return pod(self.namespace, self.service_account)
+
+    @property
+    def src(self) -> Source:
+        """The router pods, as a NetworkPolicy sees them."""
+        return source(self.namespace, {IG_LABEL: self.name})
+
+
+def router_of(graph: Mapping[str, Any]) -> Router:
+    """The :class:`Router` of a rendered InferenceGraph."""
+    meta = graph["metadata"]
+    ann = meta.get("annotations", {})
+    mode = ann.get(_runtime.DEPLOYMENT_MODE, "Knative")
+    local = meta.get("labels", {}).get(_runtime.visibility_label(mode)) == _runtime.CLUSTER_LOCAL
+    spec = graph["spec"]
+    return Router(
+        name=meta["name"],
+        namespace=meta.get("namespace", "default"),
+        mode=mode,
+        # KServe v0.20.0 makes no gateway route for a graph in Standard mode (raw_ig.go)
+        public_host=None if local or mode != "Knative" else ann.get("mlplatform.io/host"),
+        min_replicas=int(spec.get("minReplicas", 1)),
+        activator_when_running=ann.get(_runtime.TARGET_BURST_CAPACITY) != "0",
+        service_account=spec.get("serviceAccountName") or "default",
+    )
+
+
+def pipeline_routes(
+    objects: Sequence[Mapping[str, Any]],
+    graph: Mapping[str, Any],
+    caller: Caller,
+    *,
+    at_zero: bool = False,
+    token: Token | None = None,
+    path: str = "/",
+) -> dict[str, list[Outcome]]:
+    """Every way ``caller`` can send one request to the pipeline's router, with the outcome of each: ``public
+    gateway`` (Knative's route for the Knative Service on the public gateway, straight to the revision: net-istio's
+    ingress VirtualService), ``local gateway`` and ``mesh`` (the router's cluster host) in Knative mode; ``mesh``
+    (the Service) in Standard mode."""
+    r = router_of(graph)
+    if at_zero and r.min_replicas > 0:
+        raise ValueError(f"{r.name} has minReplicas {r.min_replicas}; it is never at zero")
+    base = Request(host=r.predictor_host, port=0, path=path, method="POST", token=token)
+    out: dict[str, list[Outcome]] = {}
+    gateway_peer = Peer(GATEWAY_PRINCIPAL, GATEWAY_NAMESPACE)
+    if r.public_host is not None:
+        l4 = admits(objects, GATEWAY, EXTERNAL, PUBLIC_GATEWAY_PORT)
+        public = replace(base, host=r.public_host)
+        gw = decide(objects, GATEWAY, PLAINTEXT, replace(public, port=PUBLIC_GATEWAY_PORT)) if l4.allowed else l4
+        out["public gateway"] = (
+            [
+                Outcome(o.route, o.reached, (gw.why, *o.hops))
+                for o in _revision(objects, r, gateway_peer, GATEWAY_SOURCE, public, at_zero)
+            ]
+            if gw.allowed
+            else [Outcome("gateway", False, (gw.why,))]
+        )
+    if caller.internet:
+        return out
+    if caller.src is None:
+        raise ValueError(f"caller {caller.label}: a pod caller needs its src (namespace and labels)")
+    if r.mode == "Knative":
+        l4 = admits(objects, GATEWAY, caller.src, LOCAL_GATEWAY_PORT)
+        gw = decide(objects, GATEWAY, PLAINTEXT, replace(base, port=LOCAL_GATEWAY_PORT)) if l4.allowed else l4
+        out["local gateway"] = (
+            [
+                Outcome(o.route, o.reached, (gw.why, *o.hops))
+                for o in _revision(objects, r, gateway_peer, GATEWAY_SOURCE, base, at_zero)
+            ]
+            if gw.allowed
+            else [Outcome("gateway", False, (gw.why,))]
+        )
+        out["mesh"] = _revision(objects, r, caller.peer, caller.src, base, at_zero)
+    else:
+        ok, why = _at_model(objects, r, caller.peer, caller.src, replace(base, port=r.port))
+        out["mesh"] = [Outcome("pods", ok, (why,))]
+    return out
+
+
+def step_request(graph: Mapping[str, Any], isvc: Mapping[str, Any]) -> Request:
+    """The request the router sends to member ``isvc``: ``POST`` to the step's ``serviceUrl`` on the model's
+    predictor host, with none of the caller's headers and so no token (cmd/router/main.go ``callService``: only the
+    ``PROPAGATE_HEADERS`` patterns, unset by default, are forwarded; components/serving/pipeline.py)."""
+    m = model_of(isvc)
+    for node in graph["spec"]["nodes"].values():
+        for step in node.get("steps", []):
+            url = str(step.get("serviceUrl", ""))
+            rest = url.split("://", 1)[-1]
+            host, _, path = rest.partition("/")
+            if host.split(":", 1)[0] == m.predictor_host:
+                return Request(host=m.predictor_host, port=m.port, path="/" + path, method="POST")
+    raise ValueError(f"no step of {graph['metadata']['name']} calls {m.namespace}/{m.name}")
+
+
+def router_call(
+    objects: Sequence[Mapping[str, Any]],
+    graph: Mapping[str, Any],
+    isvc: Mapping[str, Any],
+    request: Request | None = None,
+) -> Outcome:
+    """Whether the router's call (``request``, default :func:`step_request`) reaches member ``isvc``: through its
+    sidecar and net-istio's mesh route to the revision (Knative; the member is not at zero: an internal model never
+    is, components/serving/spec.py) or to the predictor's pods (Standard), with the router's identity."""
+    r, m = router_of(graph), model_of(isvc)
+    req = request if request is not None else step_request(graph, isvc)
+    if m.mode == "Knative":
+        outcomes = _revision(objects, m, r.peer, r.src, replace(req, host=m.predictor_host), at_zero=False)
+        reached = all(o.reached for o in outcomes)
+        return Outcome("router", reached, tuple(h for o in outcomes for h in o.hops))
+    ok, why = _at_model(objects, m, r.peer, r.src, replace(req, host=m.predictor_host, port=m.port))
+    return Outcome("router", ok, (why,))
+
+
+def through_pipeline(
+    objects: Sequence[Mapping[str, Any]],
+    graph: Mapping[str, Any],
+    isvc: Mapping[str, Any],
+    caller: Caller,
+    *,
+    at_zero: bool = False,
+    token: Token | None = None,
+) -> dict[str, list[Outcome]]:
+    """Every way ``caller`` can reach member ``isvc`` through the pipeline: each route to the router
+    (:func:`pipeline_routes`) followed, when the router was reached, by the router's call (:func:`router_call`)."""
+    out: dict[str, list[Outcome]] = {}
+    for route, outcomes in pipeline_routes(objects, graph, caller, at_zero=at_zero, token=token).items():
+        out[route] = []
+        for o in outcomes:
+            if not o.reached:
+                out[route].append(o)
+                continue
+            call = router_call(objects, graph, isvc)
+            out[route].append(Outcome(f"{o.route} -> router -> model", call.reached, (*o.hops, *call.hops)))
+    return out

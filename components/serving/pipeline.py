@@ -1,0 +1,363 @@
+"""Pipeline: a KServe InferenceGraph (sequence, switch, ensemble, splitter) over the stack's models, with access.
+
+Children (on the cluster's provider, after ``platform.ready``, named ``<name>-<role>``):
+
+- ``namespace`` + ``mtls``: the namespace and its STRICT mTLS, unless ``createNamespace: false``;
+- ``router``: the router's own ServiceAccount (no token automount), whose mesh identity
+  ``cluster.local/ns/<namespace>/sa/<name>-router``, is how member models see its calls;
+- ``graph``: the InferenceGraph (waits for ``Ready``);
+- ``jwt`` + ``authz``: the router pods' RequestAuthentication (public ``jwt`` pipelines) and ALLOW policy;
+- ``netpol``: the router pods' NetworkPolicy (the model's, by KServe's ``serving.kserve.io/inferencegraph`` label);
+- ``pdb``: a PodDisruptionBudget when ``minReplicas >= 2``.
+
+**What KServe v0.20.0 does with the graph** (kserve/kserve at v0.20.0):
+
+- The controller runs the router as a Knative Service named ``<name>`` in Knative mode, or as a Deployment, a
+  Service and an HPA in Standard mode (pkg/controller/v1alpha1/inferencegraph/controller.go ``Reconcile``, by
+  ``GetDeploymentMode`` of the ``serving.kserve.io/deploymentMode`` annotation, which we set to the platform's;
+  knative_reconciler.go ``createKnativeService``; raw_ig.go). The graph's labels become the Knative Service's (so
+  ``networking.knative.dev/visibility: cluster-local`` makes an internal pipeline cluster-local) and, with
+  ``serving.kserve.io/inferencegraph: <name>``, the router pods'; the graph's annotations become the revision's
+  (autoscaling, ``target-burst-capacity``). In Standard mode no route through the gateway is made, so a public
+  pipeline needs Knative mode (:func:`components.serving.pipeline_spec.pipeline_problems`).
+- The router container's security context is KServe's own (not privileged, non-root, read-only root filesystem,
+  no privilege escalation, every capability dropped) and the pod runs ``serviceAccountName`` with
+  ``automountServiceAccountToken: false`` (both reconcilers); the CRD offers no security context field, so that is
+  what runs. Its resources are the ``router`` entry of KServe's ``inferenceservice-config`` (100m/100Mi requests,
+  1/1Gi limits in the v0.20.0 chart).
+- A step with ``serviceName`` would be resolved by the controller to the InferenceService's ``status.address.url``
+  plus its predict path (``GetPredictorEndpoint``, pkg/controller/v1beta1/inferenceservice/utils/utils.go). That
+  address is ``http://<model>.<namespace>.svc.cluster.local`` (ingress_reconciler.go ``Reconcile``:
+  ``getHostPrefix`` is the ISVC name), KServe's ExternalName to knative-local-gateway in Knative mode: the model
+  would see the gateway, not the router, and an internal model refuses the gateway. So we render the step as
+  ``serviceUrl`` to the predictor host ``http://<model>-predictor.<namespace>.svc.cluster.local`` with the same
+  path KServe would add (``/v1/models/<model>:predict``, or ``/v2/models/<model>/infer`` for v2), which the
+  router's sidecar routes straight to the model's pods (:func:`components.serving.model_service.cluster_url`). The
+  webhook allows only one of serviceName/serviceUrl/nodeName per step (inference_graph_validation.go
+  ``InvalidTargetError``), so the step carries only the URL.
+- The router POSTs each step (cmd/router/main.go ``callService``) and forwards only the headers matching
+  ``PROPAGATE_HEADERS``, which the default router config leaves unset: the caller's ``Authorization`` is not
+  forwarded. So a member model sees the router, not the caller, and a pipeline may not be wider than its members
+  (:func:`components.serving.pipeline_spec.member_access_problem`).
+
+**Member models admit the router with nothing new.** The router runs in the members' namespace (serviceName
+resolves there), and an internal model's AuthorizationPolicy always admits its own namespace on its inference API
+(:func:`components.serving._auth.callers`), which holds the paths the router calls; its NetworkPolicy lets any pod
+connect to the serving ports (:mod:`components.serving._netpol`, rule 1). A model with ``allowAnonymous`` admits
+everyone. A public ``jwt`` model would refuse the router's token-less calls, so it cannot be a member. The
+request-path tests (tests/serving/test_pipeline.py) check this over the rendered objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.errors import SpecError
+from components.naming import child_name, child_opts, standard_labels, type_token
+from components.outputs import PipelineOutputs
+from components.platform.handles import PlatformHandles
+from components.serving import _auth, _netpol, _runtime
+from components.serving.model_service import ACCESS_ANNOTATION, ANONYMOUS_ANNOTATION, HOST_ANNOTATION, ISTIO_SECURITY
+from components.serving.namespace import create_namespace
+from components.serving.pipeline_spec import PipelineSpec, StepSpec, pipeline_problems
+from components.serving.spec import ModelSpec
+
+IG_API_VERSION = "serving.kserve.io/v1alpha1"
+IG_KIND = "InferenceGraph"
+IG_TOKEN = f"kubernetes:{IG_API_VERSION}:{IG_KIND}"
+IG_LABEL = "serving.kserve.io/inferencegraph"
+"""``constants.InferenceGraphLabel`` (pkg/constants/constants.go, v0.20.0): set on the router pods to the graph's
+name by both reconcilers."""
+ROUTER_ROLE = "router"
+READY_SECONDS = 600
+"""How long Pulumi waits for the graph's ``Ready`` (the router image pull and start; the members are separate)."""
+
+
+class InferenceGraph(pulumi.CustomResource):
+    """A KServe ``serving.kserve.io/v1alpha1`` InferenceGraph, with ``status`` as an output (as
+    :class:`components.serving.model_service.InferenceService`)."""
+
+    api_version: pulumi.Output[str]
+    kind: pulumi.Output[str]
+    metadata: pulumi.Output[Any]
+    spec: pulumi.Output[Any]
+    status: pulumi.Output[Any]
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        metadata: pulumi.Input[Any],
+        spec: pulumi.Input[Any],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        props = {"apiVersion": IG_API_VERSION, "kind": IG_KIND, "metadata": metadata, "spec": spec, "status": None}
+        super().__init__(IG_TOKEN, resource_name, props, opts)
+
+    def translate_output_property(self, prop: str) -> str:
+        """``apiVersion`` is ``api_version`` in Python."""
+        return "api_version" if prop == "apiVersion" else prop
+
+
+@dataclass(frozen=True)
+class PipelineArgs:
+    """Arguments of :class:`Pipeline`.
+
+    ``platform``: what the platform offers (cluster, domain, deployment mode, monitoring, ready). ``spec``: the graph
+    and its access (:class:`components.serving.pipeline_spec.PipelineSpec`). ``models``: the models its steps may
+    name with ``serviceName``, by model name (the stack's ``mlplatform:models``); pass the ModelServices in
+    ``opts.depends_on`` so the graph is created after them.
+    """
+
+    platform: PlatformHandles
+    spec: PipelineSpec
+    models: Mapping[str, ModelSpec]
+
+
+def check(name: str, args: PipelineArgs) -> None:
+    """Raise :class:`SpecError` for what this platform cannot run (the stack config makes the same check)."""
+    for path, value, accepted in pipeline_problems(name, args.spec, args.models, args.platform.deployment_mode):
+        raise SpecError(path or "name", value, accepted)
+
+
+def router_service_account(name: str) -> str:
+    """The router's ServiceAccount: ``<name>-router``."""
+    return child_name(name, ROUTER_ROLE)
+
+
+def router_principal(name: str, spec: PipelineSpec) -> str:
+    """The router's mesh identity."""
+    return _auth.principal(spec.namespace, router_service_account(name))
+
+
+def step_path(model_name: str, model: ModelSpec) -> str:
+    """The path the router calls on a member model: KServe's ``PredictPath`` for the model's protocol
+    (pkg/constants/constants.go: ``/v1/models/<name>:predict`` or ``/v2/models/<name>/infer``); a model without v2
+    (openai, v1) is called on v1, as ``GetPredictorEndpoint`` does for a predictor without ``protocolVersion``."""
+    if model.effective_protocol == "v2":
+        return f"/v2/models/{model_name}/infer"
+    return f"/v1/models/{model_name}:predict"
+
+
+def step_url(model_name: str, model: ModelSpec) -> str:
+    """The ``serviceUrl`` a ``serviceName`` step becomes (module docstring): the predictor host and the predict
+    path."""
+    return f"http://{model_name}-predictor.{model.namespace}.svc.cluster.local{step_path(model_name, model)}"
+
+
+def _step(step: StepSpec, models: Mapping[str, ModelSpec]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if step.service_name is not None:
+        out["serviceUrl"] = step_url(step.service_name, models[step.service_name])
+    elif step.node_name is not None:
+        out["nodeName"] = step.node_name
+    elif step.service_url is not None:
+        out["serviceUrl"] = step.service_url
+    for key, value in (
+        ("name", step.name),
+        ("weight", step.weight),
+        ("condition", step.condition),
+        ("data", step.data),
+        ("dependency", step.dependency),
+        ("mapPredictionsToInstances", step.map_predictions_to_instances),
+    ):
+        if value is not None:
+            out[key] = value
+    return out
+
+
+def graph_spec(name: str, spec: PipelineSpec, models: Mapping[str, ModelSpec]) -> dict[str, Any]:
+    """The InferenceGraph's ``spec``."""
+    return {
+        "nodes": {
+            node_name: {"routerType": node.router_type, "steps": [_step(s, models) for s in node.steps]}
+            for node_name, node in spec.nodes.items()
+        },
+        "serviceAccountName": router_service_account(name),
+        "minReplicas": spec.scaling.min_replicas,
+        "maxReplicas": spec.scaling.max_replicas,
+    }
+
+
+def members(spec: PipelineSpec) -> list[str]:
+    """The models the pipeline's steps name, sorted."""
+    return sorted({s.service_name for n in spec.nodes.values() for s in n.steps if s.service_name is not None})
+
+
+def public_host(name: str, spec: PipelineSpec, platform: PlatformHandles) -> str:
+    """The public host: Knative's route for the router's Knative Service, ``<name>-<namespace>.<domain>`` (the
+    platform's domain template, the same as models')."""
+    return platform.host(name, spec.namespace)
+
+
+def cluster_url(name: str, spec: PipelineSpec) -> str:
+    """The in-cluster URL: the router's Service ``<name>`` (Knative's cluster-local host of the Knative Service, or
+    the Standard mode's Service)."""
+    return f"http://{name}.{spec.namespace}.svc.cluster.local"
+
+
+def graph_annotations(spec: PipelineSpec, platform: PlatformHandles) -> dict[str, str]:
+    """The graph's annotations: Pulumi readiness, the deployment mode, access (for the policy pack and the plan) and,
+    for an internal pipeline in Knative mode, ``target-burst-capacity: "0"`` (as for internal models,
+    :func:`components.serving._runtime.isvc_annotations`: the activator leaves the path while pods exist, so the
+    router's sidecar sees the caller)."""
+    mode = platform.deployment_mode
+    out = {
+        "pulumi.com/waitFor": "condition=Ready",
+        "pulumi.com/timeoutSeconds": str(READY_SECONDS),
+        _runtime.DEPLOYMENT_MODE: mode,
+        ACCESS_ANNOTATION: spec.access.mode,
+    }
+    if spec.access.mode == "public" and spec.access.allow_anonymous:
+        out[ANONYMOUS_ANNOTATION] = "true"
+    if mode == "Standard":
+        out[_runtime.KSERVE_AUTOSCALER_CLASS] = "hpa"
+    elif spec.access.mode == "internal":
+        out[_runtime.TARGET_BURST_CAPACITY] = "0"
+    return out
+
+
+def graph_labels(spec: PipelineSpec, base: Mapping[str, str], deployment_mode: str) -> dict[str, str]:
+    """The graph's labels: ours, and cluster-local visibility for an internal pipeline (Knative reads it on the
+    Knative Service the labels are copied to)."""
+    out = dict(base)
+    if spec.access.mode == "internal":
+        out[_runtime.visibility_label(deployment_mode)] = _runtime.CLUSTER_LOCAL
+    return out
+
+
+def selector(name: str) -> dict[str, Any]:
+    """The router pods."""
+    return {"matchLabels": {IG_LABEL: name}}
+
+
+def request_authentication(name: str, spec: PipelineSpec) -> dict[str, Any] | None:
+    """The router pods' RequestAuthentication (public ``jwt`` pipelines), or None."""
+    jwt = spec.access.jwt
+    if spec.access.mode != "public" or jwt is None:
+        return None
+    rule: dict[str, Any] = {"issuer": jwt.issuer, "jwksUri": jwt.jwks_uri}
+    if jwt.audiences:
+        rule["audiences"] = list(jwt.audiences)
+    return {"selector": selector(name), "jwtRules": [rule]}
+
+
+def authorization_policy(name: str, spec: PipelineSpec, deployment_mode: str) -> dict[str, Any]:
+    """The router pods' ALLOW policy: callers (a token's principal, everyone, or the allowed namespaces and its own)
+    may ``POST`` on the serving ports, the only method the graph is called with (the router runs the graph for any
+    path: cmd/router/main.go registers ``graphHandler`` on ``/``); in Knative mode also Knative's probes and the
+    autoscaler (:func:`components.serving._auth.knative_rules`)."""
+    access = spec.access
+    ports = _auth.serving_ports(deployment_mode)
+    to = [{"operation": {"ports": ports, "methods": ["POST"]}}]
+    rule: dict[str, Any]
+    if access.mode == "public" and access.allow_anonymous:
+        rule = {"to": to}
+    elif access.mode == "public":
+        rule = {"from": [{"source": {"requestPrincipals": ["*"]}}], "to": to}
+    else:
+        namespaces = sorted({*access.allowed_namespaces, spec.namespace})
+        rule = {"from": [{"source": {"namespaces": namespaces}}], "to": to}
+    rules = [rule]
+    if deployment_mode == "Knative":
+        rules.extend(_auth.knative_rules(ports))
+    return {"selector": selector(name), "action": "ALLOW", "rules": rules}
+
+
+class Pipeline(pulumi.ComponentResource):
+    """Serve a KServe InferenceGraph over the stack's models, with a model's access modes.
+
+    Outputs: ``url`` (public URL, or the in-cluster URL for internal pipelines), ``internal_url``,
+    ``service_account`` (the router's ServiceAccount).
+    """
+
+    url: pulumi.Output[str]
+    internal_url: pulumi.Output[str]
+    service_account: pulumi.Output[str]
+
+    def __init__(self, name: str, args: PipelineArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        check(name, args)
+        super().__init__(type_token("Pipeline"), name, None, opts)
+        spec, platform = args.spec, args.platform
+        cluster, ns, mode = platform.cluster, spec.namespace, platform.deployment_mode
+        labels = standard_labels("pipeline", name, name=name)
+        deps: list[pulumi.Resource] = list(platform.ready)
+        if spec.create_namespace:
+            deps.extend(create_namespace(name, ns, platform, self))
+
+        def opts_(*extra: pulumi.Resource) -> pulumi.ResourceOptions:
+            return child_opts(self, depends_on=[*deps, *extra], provider=cluster.provider)
+
+        def meta(role: str) -> k8s.meta.v1.ObjectMetaArgs:
+            return k8s.meta.v1.ObjectMetaArgs(name=child_name(name, role), namespace=ns, labels=labels)
+
+        sa_name = router_service_account(name)
+        sa = k8s.core.v1.ServiceAccount(
+            sa_name, metadata=meta(ROUTER_ROLE), automount_service_account_token=False, opts=opts_()
+        )
+        host = public_host(name, spec, platform) if spec.access.mode == "public" else None
+        internal = cluster_url(name, spec)
+        annotations = graph_annotations(spec, platform)
+        annotations[HOST_ANNOTATION] = host or internal.removeprefix("http://")
+        self.inference_graph = InferenceGraph(
+            child_name(name, "graph"),
+            metadata={
+                "name": name,
+                "namespace": ns,
+                "labels": graph_labels(spec, labels, mode),
+                "annotations": annotations,
+            },
+            spec=graph_spec(name, spec, args.models),
+            opts=opts_(sa),
+        )
+        jwt = request_authentication(name, spec)
+        if jwt is not None:
+            k8s.apiextensions.CustomResource(
+                child_name(name, "jwt"),
+                api_version=ISTIO_SECURITY,
+                kind="RequestAuthentication",
+                metadata=meta("jwt"),
+                spec=jwt,
+                opts=opts_(),
+            )
+        k8s.apiextensions.CustomResource(
+            child_name(name, "authz"),
+            api_version=ISTIO_SECURITY,
+            kind="AuthorizationPolicy",
+            metadata=meta("authz"),
+            spec=authorization_policy(name, spec, mode),
+            opts=opts_(),
+        )
+        k8s.networking.v1.NetworkPolicy(
+            child_name(name, "netpol"),
+            metadata=meta("netpol"),
+            spec=_netpol.network_policy_args(
+                _netpol.network_policy(
+                    name, mode, platform.monitoring_namespace if platform.monitoring else None, label=IG_LABEL
+                )
+            ),
+            opts=opts_(),
+        )
+        if spec.scaling.min_replicas >= 2:
+            k8s.policy.v1.PodDisruptionBudget(
+                child_name(name, "pdb"),
+                metadata=meta("pdb"),
+                spec=k8s.policy.v1.PodDisruptionBudgetSpecArgs(
+                    max_unavailable=1, selector=k8s.meta.v1.LabelSelectorArgs(match_labels={IG_LABEL: name})
+                ),
+                opts=opts_(),
+            )
+        self.internal_url = pulumi.Output.from_input(internal)
+        self.url = pulumi.Output.from_input(f"https://{host}" if host else internal)
+        self.service_account = sa.metadata.apply(lambda _: sa_name)
+        outputs: PipelineOutputs = {
+            "url": self.url,
+            "internalUrl": self.internal_url,
+            "serviceAccount": self.service_account,
+        }
+        self.register_outputs(dict(outputs))

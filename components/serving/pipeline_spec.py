@@ -1,0 +1,519 @@
+"""Typed pipeline settings: one value of ``mlplatform:pipelines`` (the key is the pipeline name), or ``Pipeline`` args.
+
+A pipeline is KServe's ``InferenceGraph`` (``serving.kserve.io/v1alpha1``, KServe v0.20.0): a router pod that runs a
+graph of nodes, starting at the node ``root``. The fields keep the CRD's names and meaning (config/crd/full/
+serving.kserve.io_inferencegraphs.yaml; pkg/apis/serving/v1alpha1/inference_graph.go), and what the router does with
+them is read from its source, cmd/router/main.go at v0.20.0:
+
+- ``Sequence``: steps run in order (``routeStep``); a step's ``data: $response`` sends it the previous step's
+  response instead of the graph's request (only from the second step: ``step.Data == "$response" && i > 0``); a
+  step's ``condition`` is a GJSON path looked up in the previous response, and when it finds nothing the sequence
+  stops and returns that response; a ``Hard`` step that answers outside 2xx stops the sequence with its answer.
+- ``Switch``: the first step whose ``condition`` finds something in the *request* runs (``pickupRouteByCondition``:
+  ``gjson.GetBytes(input, route.Condition).Exists()``); none: 404.
+- ``Ensemble``: every step runs in parallel; the response maps each step's ``name`` (else its index) to its answer;
+  the first failed ``Hard`` step decides the response.
+- ``Splitter``: one step, picked at random by ``weight`` (``pickupRoute``: a number in [0, 100) against the
+  running sum of the weights), which must add up to 100 (the admission webhook, inference_graph_validation.go
+  ``validateInferenceGraphSplitterWeight``).
+
+A step names exactly one target (webhook ``validateInferenceGraphSingleStepTargets``): ``serviceName``, a model of
+the same stack in the pipeline's namespace (the controller looks it up in the graph's namespace,
+pkg/controller/v1alpha1/inferencegraph/controller.go ``Reconcile``); ``nodeName``, another node of this pipeline;
+or ``serviceUrl``, an http(s) URL outside the stack's models.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from components.credentials import redact_uri
+from components.naming import is_dns_label
+from components.serving.spec import RESERVED_NAMESPACE_PREFIXES, AccessSpec, ModelSpec, reserved_namespaces
+from components.spec import Spec, did_you_mean, field_error, value_error
+
+ROOT_NODE = "root"
+"""``GraphRootNodeName`` (pkg/apis/serving/v1alpha1/inference_graph.go, KServe v0.20.0): where the router starts
+(cmd/router/main.go ``graphHandler``); the webhook refuses a graph without it (``validateInferenceGraphRouterRoot``)."""
+ROUTER_TYPES = ("Sequence", "Splitter", "Ensemble", "Switch")
+"""The CRD's ``routerType`` enum (serving.kserve.io_inferencegraphs.yaml, v0.20.0)."""
+_NODE_NAME = re.compile(r"\A[A-Za-z0-9]([-_A-Za-z0-9]{0,61}[A-Za-z0-9])?\Z", re.ASCII)
+_GRAPH_NAME = re.compile(r"\A[a-z]([-a-z0-9]*[a-z0-9])?\Z", re.ASCII)
+"""KServe's ``GraphNameFmt`` (inference_graph_validation.go, v0.20.0)."""
+_PAIRS = {"(": ")", "[": "]", "{": "}"}
+
+
+def gjson_problem(path: str) -> str | None:
+    """Why ``path`` is not a GJSON path the router can use, or None.
+
+    Checked as far as the syntax is written down (tidwall/gjson v1.18.0, the version KServe v0.20.0's go.mod pins,
+    SYNTAX.md): components separated by ``.`` or ``|``; ``\\`` escapes the next character; queries ``#(...)`` and
+    ``#(...)#``, multipaths ``[...]`` and ``{...}``, and string literals ``"..."`` inside them must be closed. A
+    path this accepts may still find nothing in a given document: that is the condition's meaning, not an error.
+    """
+    if not path:
+        return "give a GJSON path, such as instances.0.kind or instances.#(score>0.5)"
+    if not path.isprintable() or not path.isascii():
+        return "give a GJSON path of printable ASCII characters"
+    stack: list[str] = []
+    in_string = False
+    separator_before = False
+    i = 0
+    while i < len(path):
+        c = path[i]
+        if c == "\\":
+            if i + 1 == len(path):
+                return "a GJSON path cannot end with the escape character \\ (it escapes the next character)"
+            i += 2
+            separator_before = False
+            continue
+        if not in_string and not stack and c in ".|":
+            if separator_before and i > 1:  # a leading ".." reads JSON Lines (SYNTAX.md); elsewhere it is empty
+                return "a GJSON path has an empty component (two separators in a row)"
+            separator_before = True
+            i += 1
+            continue
+        separator_before = False
+        if in_string:
+            in_string = c != '"'
+        elif c == '"' and stack:
+            in_string = True
+        elif c in _PAIRS:
+            stack.append(_PAIRS[c])
+        elif c in ")]}" and (not stack or stack.pop() != c):
+            return f"GJSON path has an unmatched {c!r} at character {i + 1}"
+        i += 1
+    if in_string:
+        return 'GJSON path has an unclosed string literal (")'
+    if stack:
+        return f"GJSON path has an unclosed query or multipath: {stack[-1]!r} missing"
+    if path[-1] in ".|" and not path.endswith(("\\.", "\\|")):
+        return f"a GJSON path cannot end with {path[-1]!r} (a separator needs a component after it)"
+    return None
+
+
+class StepSpec(Spec):
+    """One step of a node: exactly one of ``serviceName``, ``nodeName``, ``serviceUrl``, and how the router uses
+    it."""
+
+    service_name: str | None = None
+    """A model of this stack, in the pipeline's namespace, that the step calls (its inference endpoint)."""
+    node_name: str | None = None
+    """Another node of this pipeline that the step runs."""
+    service_url: str | None = None
+    (
+        "An http:// or https:// URL outside this stack's models that the router POSTs to; the platform adds no "
+        "access rule for it."
+    )
+    name: str | None = None
+    """The step's name (``stepName``): the key of its answer in an Ensemble's response; unique within the node."""
+    weight: int | None = Field(default=None, ge=0, le=100)
+    """Splitter only: percent of requests (0-100) this step gets; the node's weights add up to 100."""
+    condition: str | None = None
+    (
+        "A GJSON path. Switch (required): the step runs when the path finds something in the request. Sequence: the "
+        "sequence stops before this step when the path finds nothing in the previous step's response."
+    )
+    data: Literal["$request", "$response"] | None = None
+    (
+        "Sequence only: what the step receives, the graph's request (``$request``, the default) or the previous "
+        "step's response (``$response``; not on the first step)."
+    )
+    dependency: Literal["Soft", "Hard"] | None = None
+    (
+        "``Hard``: in a Sequence or Ensemble, a non-2xx answer of this step becomes the node's answer. Default "
+        "(``Soft``): it does not."
+    )
+    map_predictions_to_instances: bool | None = None
+    """Sequence only: send the previous response's ``predictions`` as this step's ``instances``."""
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str | None) -> str | None:
+        if v is not None and (not v or not v.isprintable() or v != v.strip()):
+            raise value_error("give a step name of printable characters without edge spaces")
+        return v
+
+    @field_validator("condition")
+    @classmethod
+    def _condition(cls, v: str | None) -> str | None:
+        if v is not None and (why := gjson_problem(v)):
+            raise value_error(why)
+        return v
+
+    @field_validator("service_url")
+    @classmethod
+    def _url(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        if not re.fullmatch(r"https?://[!-~]+", v, re.ASCII):
+            raise value_error("give an http:// or https:// URL", redact_uri(v))
+        authority = v.split("://", 1)[1].split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+        if "@" in authority:
+            raise value_error(
+                "credentials in the URL (user:password@) would be stored in plain text in the InferenceGraph and the "
+                "state; give the URL without them",
+                redact_uri(v),
+            )
+        if not authority.rsplit(":", 1)[0]:
+            raise value_error("give an http(s) URL with a host", v)
+        return v
+
+    @model_validator(mode="after")
+    def _one_target(self) -> StepSpec:
+        given = [k for k, v in (("serviceName", self.service_name), ("nodeName", self.node_name)) if v is not None]
+        if self.service_url is not None:
+            given.append("serviceUrl")
+        if not given:
+            raise field_error(
+                "serviceName", None, "give the step's target: one of serviceName (a model), nodeName or serviceUrl"
+            )
+        if len(given) > 1:
+            # KServe's webhook refuses more than one (InvalidTargetError, inference_graph_validation.go)
+            raise field_error(
+                given[1], "...", f"give one of serviceName, nodeName, serviceUrl, not {' and '.join(given)}"
+            )
+        return self
+
+    @property
+    def target(self) -> str:
+        """The step's target as written: the model, the node or the URL."""
+        return self.service_name or self.node_name or self.service_url or ""
+
+
+class NodeSpec(Spec):
+    """One node of the graph: a router type and its steps."""
+
+    router_type: Literal["Sequence", "Splitter", "Ensemble", "Switch"]
+    """How the node runs its steps: ``Sequence``, ``Splitter``, ``Ensemble`` or ``Switch`` (KServe's names)."""
+    steps: list[StepSpec] = Field(min_length=1, max_length=100)
+    """The steps (at least one)."""
+
+    @model_validator(mode="after")
+    def _steps(self) -> NodeSpec:
+        kind = self.router_type
+        names: set[str] = set()
+        for i, step in enumerate(self.steps):
+            at = f"steps.{i}"
+            if step.name is not None:
+                if step.name in names:
+                    # DuplicateStepNameError (inference_graph_validation.go)
+                    raise field_error(f"{at}.name", step.name, "give each step of a node its own name")
+                names.add(step.name)
+            if kind == "Splitter" and step.weight is None:
+                raise field_error(f"{at}.weight", None, "a Splitter step needs a weight (percent, 0-100)")
+            if kind != "Splitter" and step.weight is not None:
+                raise field_error(f"{at}.weight", step.weight, f"weight applies to Splitter steps only, not {kind}")
+            if kind == "Switch" and step.condition is None:
+                raise field_error(
+                    f"{at}.condition",
+                    None,
+                    "a Switch step needs a condition (a GJSON path the request must match to take this step)",
+                )
+            if kind in ("Splitter", "Ensemble") and step.condition is not None:
+                raise field_error(
+                    f"{at}.condition", step.condition, f"the router ignores condition in {kind} nodes; remove it"
+                )
+            if kind != "Sequence":
+                for key, value in (
+                    ("data", step.data),
+                    ("mapPredictionsToInstances", step.map_predictions_to_instances),
+                ):
+                    if value is not None:
+                        raise field_error(f"{at}.{key}", value, f"{key} applies to Sequence steps only, not {kind}")
+            elif i == 0 and step.data == "$response":
+                raise field_error(
+                    f"{at}.data",
+                    step.data,
+                    "the first step of a Sequence receives the request; give $request or drop it",
+                )
+        if kind == "Splitter":
+            total = sum(s.weight or 0 for s in self.steps)
+            if total != 100:
+                raise field_error(
+                    "steps", f"weights adding up to {total}", "give Splitter weights that add up to 100 (KServe's rule)"
+                )
+        return self
+
+
+class PipelineScalingSpec(Spec):
+    """Replicas of the pipeline's router."""
+
+    min_replicas: int = Field(default=1, ge=0, le=1000)
+    """Fewest router replicas; 0 scales to zero (Knative mode, public pipelines only)."""
+    max_replicas: int = Field(default=3, ge=1, le=1000)
+    """Most router replicas, at least ``minReplicas``."""
+
+    @model_validator(mode="after")
+    def _bounds(self) -> PipelineScalingSpec:
+        if self.max_replicas < self.min_replicas:
+            raise field_error("maxReplicas", self.max_replicas, f"give an integer >= minReplicas ({self.min_replicas})")
+        return self
+
+
+class PipelineSpec(Spec):
+    """One pipeline (KServe InferenceGraph). See docs/components/pipeline.md for every field with an example."""
+
+    namespace: str = "models"
+    """Kubernetes namespace the router runs in; the models its steps name by ``serviceName`` are in it too."""
+    create_namespace: bool = True
+    """Create the namespace with this pipeline; give false when it exists (the stack program creates it)."""
+    nodes: dict[str, NodeSpec]
+    """The graph's nodes by name; ``root`` is where requests start."""
+    access: AccessSpec
+    """Who can call the pipeline: ``public`` (with ``jwt`` or ``allowAnonymous``) or ``internal``, as a model."""
+    scaling: PipelineScalingSpec = PipelineScalingSpec()
+    """Router replicas."""
+
+    @field_validator("namespace")
+    @classmethod
+    def _ns(cls, v: str) -> str:
+        if not is_dns_label(v):
+            raise value_error("give a Kubernetes namespace name: lowercase letters, digits and '-', at most 63")
+        if v in reserved_namespaces() or v.startswith(RESERVED_NAMESPACE_PREFIXES):
+            raise value_error(
+                "a platform or Kubernetes system namespace is not a pipeline's (the pipeline would declare it, and "
+                "removing the pipeline would delete it); give a namespace of your own, e.g. models"
+            )
+        return v
+
+    @model_validator(mode="after")
+    def _graph(self) -> PipelineSpec:
+        for name in self.nodes:
+            if not _NODE_NAME.match(name):
+                raise field_error(
+                    "nodes", name, "give node names of letters, digits, '-' and '_' (at most 63), such as root"
+                )
+        if ROOT_NODE not in self.nodes:
+            raise field_error(
+                "nodes", ", ".join(self.nodes) or "none", "give a node named root: the router starts there (KServe)"
+            )
+        for node_name, node in self.nodes.items():
+            for i, step in enumerate(node.steps):
+                if step.node_name is not None and step.node_name not in self.nodes:
+                    raise field_error(
+                        f"nodes.{node_name}.steps.{i}.nodeName",
+                        step.node_name,
+                        "give a node of this pipeline: " + ", ".join(self.nodes),
+                    )
+        if cycle := find_cycle(self.nodes):
+            raise field_error(
+                f"nodes.{cycle[0]}",
+                " -> ".join(cycle),
+                "a node may not reach itself through nodeName steps (the router would recurse until it fails)",
+            )
+        unreached = sorted(set(self.nodes) - reachable(self.nodes))
+        if unreached:
+            raise field_error(
+                f"nodes.{unreached[0]}",
+                unreached[0],
+                "no step reaches this node from root; call it with nodeName or remove it",
+            )
+        return self
+
+
+def _edges(nodes: dict[str, NodeSpec], name: str) -> list[str]:
+    return [s.node_name for s in nodes[name].steps if s.node_name is not None]
+
+
+def find_cycle(nodes: dict[str, NodeSpec]) -> list[str] | None:
+    """A cycle of ``nodeName`` references as the node names along it (first repeated last), or None."""
+    state: dict[str, int] = {}
+    path: list[str] = []
+
+    def visit(name: str) -> list[str] | None:
+        state[name] = 1
+        path.append(name)
+        for nxt in _edges(nodes, name):
+            if state.get(nxt) == 1:
+                return [*path[path.index(nxt) :], nxt]
+            if nxt not in state and (found := visit(nxt)):
+                return found
+        path.pop()
+        state[name] = 2
+        return None
+
+    for start in [ROOT_NODE, *sorted(nodes)]:
+        if start in nodes and start not in state and (found := visit(start)):
+            return found
+    return None
+
+
+def reachable(nodes: dict[str, NodeSpec]) -> set[str]:
+    """The nodes the router can reach from ``root``."""
+    seen: set[str] = set()
+    todo = [ROOT_NODE]
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in nodes:
+            continue
+        seen.add(name)
+        todo.extend(_edges(nodes, name))
+    return seen
+
+
+def check_pipeline_name(name: str, namespace: str) -> str | None:
+    """Why ``name`` cannot name a pipeline in ``namespace``, or None.
+
+    KServe's ``GraphNameFmt`` (a DNS-1035 label); Knative names the router's Service ``<name>`` and its first revision
+    ``<name>-00001``, and the public host is ``<name>-<namespace>.<domain>``, each within a 63-character label.
+    """
+    if not is_dns_label(name) or not _GRAPH_NAME.match(name):
+        return (
+            "give a DNS-1035 label: lowercase letters, digits and '-', starting with a letter and ending with a "
+            "letter or digit (KServe's InferenceGraph name rule)"
+        )
+    host = f"{name}-{namespace}"
+    if len(host) > 63:
+        return f"'{host}' is {len(host)} characters; keep <name>-<namespace> within 63"
+    return None
+
+
+def _callers(namespace: str, allowed: list[str]) -> set[str]:
+    return {*allowed, namespace}
+
+
+def member_access_problem(pipeline: PipelineSpec, model: ModelSpec) -> str | None:
+    """Why the pipeline may not call ``model``, or None.
+
+    The router calls a member model as itself (its ServiceAccount in the pipeline's namespace, which is the model's)
+    and forwards no header of the caller's: ``PROPAGATE_HEADERS`` is unset in KServe v0.20.0's default router config
+    (charts/kserve-resources/files/common/configmap.yaml, ``router`` has no ``headers``), so
+    ``compiledHeaderPatterns`` is empty in cmd/router/main.go ``callService`` and ``Authorization`` never reaches the
+    model. Hence:
+
+    - a public ``jwt`` model would refuse every call of the router (its ALLOW policy needs a token's principal);
+    - whoever may call the pipeline may, through it, call every member, so the pipeline's access must be as narrow as
+      each member's: a model with ``allowAnonymous`` may be called by any pipeline; an internal model by a public
+      pipeline with ``jwt`` (the pipeline is then the model's authenticated front door) or by an internal pipeline
+      whose callers the model admits too, never by an anonymous pipeline.
+    """
+    p, m = pipeline.access, model.access
+    if m.mode == "public" and m.allow_anonymous:
+        return None
+    if m.mode == "public":
+        return (
+            "a public jwt model refuses the router: KServe's router forwards no Authorization header "
+            "(PROPAGATE_HEADERS is unset); give the model access.mode: internal (the pipeline's namespace is "
+            "admitted) or allowAnonymous"
+        )
+    if p.mode == "public" and p.allow_anonymous:
+        return "an anonymous pipeline would open this internal model to everyone; give the pipeline jwt"
+    if p.mode == "internal":
+        wider = sorted(
+            _callers(pipeline.namespace, p.allowed_namespaces) - _callers(model.namespace, m.allowed_namespaces)
+        )
+        if wider:
+            return (
+                f"the pipeline admits namespaces the model does not ({', '.join(wider)}); add them to the model's "
+                "access.allowedNamespaces or remove them from the pipeline's"
+            )
+    return None
+
+
+def pipeline_problems(
+    name: str, spec: PipelineSpec, models: Mapping[str, ModelSpec], deployment_mode: str
+) -> list[tuple[str, object, str]]:
+    """What stops ``spec`` from running as pipeline ``name`` beside ``models`` (the stack's, by name) on a platform
+    in ``deployment_mode``: (key path relative to the pipeline, value, accepted). Shared by :class:`Pipeline` and the
+    stack config check, so both give the same line."""
+    problems: list[tuple[str, object, str]] = []
+    if why := check_pipeline_name(name, spec.namespace):
+        problems.append(("", name, why))
+    for model_name, model in models.items():
+        if model.namespace != spec.namespace:
+            continue
+        if name in (model_name, f"{model_name}-predictor"):
+            problems.append(
+                (
+                    "",
+                    name,
+                    f"model {model_name} in namespace {spec.namespace} already uses this name (KServe names its "
+                    "Services <model> and <model>-predictor, Knative names the router's <pipeline>); rename the "
+                    "pipeline",
+                )
+            )
+        elif re.fullmatch(rf"{re.escape(name)}-[0-9]{{5}}", model_name):
+            # Knative names the router's revisions <pipeline>-00001, -00002 ... (pkg/reconciler/configuration/
+            # resources/revision.go ``MakeRevision``: ChildName(config, "-%05d")) and gives each a Service of that
+            # name (the PodAutoscaler and ServerlessService take the revision's name, revision/resources/names and
+            # autoscaling/resources/names; serverlessservice/resources/services.go ``MakePublicService`` the SKS's;
+            # knative/serving knative-v1.21.3): KServe's Service <model> for such a model would be the same object
+            problems.append(
+                (
+                    "",
+                    name,
+                    f"Knative names the router's revisions {name}-00001, {name}-00002 ..., and model {model_name} in "
+                    f"namespace {spec.namespace} has one of those names; rename the pipeline or the model",
+                )
+            )
+    if deployment_mode == "Standard":
+        if spec.access.mode == "public":
+            problems.append(
+                (
+                    "access.mode",
+                    "public",
+                    "in Standard mode KServe v0.20.0 gives an InferenceGraph no route through the gateway (a "
+                    "Deployment and a Service only: pkg/controller/v1alpha1/inferencegraph/raw_ig.go); give internal, "
+                    "or use platform.deploymentMode: Knative",
+                )
+            )
+        if spec.scaling.min_replicas == 0:
+            problems.append(
+                ("scaling.minReplicas", 0, "scale to zero needs platform.deploymentMode: Knative; give >= 1")
+            )
+    elif spec.access.mode == "internal" and spec.scaling.min_replicas == 0:
+        problems.append(
+            (
+                "scaling.minReplicas",
+                0,
+                "an internal pipeline cannot scale to zero in Knative mode (Knative's activator would stand between "
+                "caller and router and hide the caller); give >= 1",
+            )
+        )
+    for node_name, node in spec.nodes.items():
+        for i, step in enumerate(node.steps):
+            path = f"nodes.{node_name}.steps.{i}"
+            if step.service_name is not None:
+                member = models.get(step.service_name)
+                if member is None:
+                    here = sorted(k for k, v in models.items() if v.namespace == spec.namespace)
+                    hint = did_you_mean(step.service_name, here)
+                    problems.append(
+                        (
+                            f"{path}.serviceName",
+                            step.service_name,
+                            f"{hint}give a model of this stack in namespace {spec.namespace}: "
+                            + (", ".join(here) or "none"),
+                        )
+                    )
+                elif member.namespace != spec.namespace:
+                    problems.append(
+                        (
+                            f"{path}.serviceName",
+                            step.service_name,
+                            f"the model is in namespace {member.namespace}, the pipeline in {spec.namespace}; KServe "
+                            "resolves serviceName in the graph's namespace (inferencegraph/controller.go): move one",
+                        )
+                    )
+                elif why := member_access_problem(spec, member):
+                    problems.append((f"{path}.serviceName", step.service_name, why))
+            if step.service_url is not None:
+                host = step.service_url.split("://", 1)[1].split("/", 1)[0].split(":", 1)[0].lower()
+                for model_name, model in models.items():
+                    if host.split(".")[0] in (model_name, f"{model_name}-predictor") and host.endswith(
+                        (f".{model.namespace}", f".{model.namespace}.svc", f".{model.namespace}.svc.cluster.local")
+                    ):
+                        problems.append(
+                            (
+                                f"{path}.serviceUrl",
+                                step.service_url,
+                                f"this is model {model_name} of the stack; name it with serviceName: {model_name} (the "
+                                "pipeline's access is then checked against the model's)",
+                            )
+                        )
+    return problems
