@@ -117,9 +117,16 @@ def selector(name: str) -> dict[str, Any]:
     return {"matchLabels": {ISVC_LABEL: name}}
 
 
-def serving_ports(deployment_mode: str) -> list[str]:
-    """The pod ports model requests arrive on."""
-    return list(QUEUE_PORTS) if deployment_mode == "Knative" else list(STANDARD_PORTS)
+def serving_ports(deployment_mode: str, spec: ModelSpec | None = None) -> list[str]:
+    """The pod ports model requests arrive on: the queue-proxy's in Knative mode (it forwards to the user container
+    on localhost, whatever its port), else the model server's: 8080, or a custom container's own port, the one
+    KServe's Standard-mode Service targets (service_reconciler.go ``createDefaultSvc``: ``TargetPort`` is the first
+    port of the first container, v0.20.0)."""
+    if deployment_mode == "Knative":
+        return list(QUEUE_PORTS)
+    if spec is not None and spec.container is not None:
+        return [str(spec.container.port.number)]
+    return list(STANDARD_PORTS)
 
 
 def callers(spec: ModelSpec) -> list[str]:
@@ -183,6 +190,15 @@ INFERENCE_API: dict[str, tuple[Api, ...]] = {"v1": (ROOT, V1), "v2": (ROOT, V2),
 """The APIs callers may use, by the model's protocol. ``openai`` is the Hugging Face server, which KServe matches as
 v1 (the predictor has no ``protocolVersion``) and which serves ``/v1/models/{name}:predict`` for its non-generative
 tasks beside the OpenAI routes."""
+GRPC_V2 = Api(
+    post=tuple(
+        f"/inference.GRPCInferenceService/{m}"
+        for m in ("ServerLive", "ServerReady", "ModelReady", "ServerMetadata", "ModelMetadata", "ModelInfer")
+    )
+)
+"""The v2 protocol over gRPC: service ``inference.GRPCInferenceService`` without ``RepositoryModelLoad`` and
+``RepositoryModelUnload`` (python/kserve/kserve/protocol/grpc/grpc_predict_v2.proto, v0.20.0); a gRPC call is an
+HTTP/2 POST to ``/<package>.<Service>/<Method>`` (grpc/grpc doc/PROTOCOL-HTTP2.md, "Path")."""
 HUGGINGFACE_API = (OPENAI, TIME_SERIES)
 """What the Hugging Face server serves whatever the model's protocol: the predictor's ``protocolVersion`` only picks
 the runtime (pkg/apis/serving/v1beta1/predictor_model.go, kserve v0.20.0) and reaches no argument of the server
@@ -198,6 +214,11 @@ def inference_api(spec: ModelSpec) -> tuple[Api, ...]:
     """The inference APIs of ``spec``'s protocol and, for the Hugging Face server, its OpenAI and time-series APIs
     whatever the protocol (:data:`HUGGINGFACE_API`)."""
     apis = INFERENCE_API[spec.effective_protocol]
+    if spec.container is not None and spec.container.port.protocol == "grpc" and spec.effective_protocol == "v2":
+        apis = (*apis, GRPC_V2)
+    if spec.access.extra_paths:
+        # access.extraPaths (a custom container's own routes), GET and POST, validated by extra_path_problem.
+        apis = (*apis, Api(get=tuple(spec.access.extra_paths), post=tuple(spec.access.extra_paths)))
     if spec.format != "huggingface":
         return apis
     return (*apis, *(a for a in HUGGINGFACE_API if a not in apis))
@@ -228,7 +249,7 @@ def authorization_policy(name: str, spec: ModelSpec, deployment_mode: str = "Kna
     scrapes are admitted by principal.
     """
     access = spec.access
-    ports = serving_ports(deployment_mode)
+    ports = serving_ports(deployment_mode, spec)
     rules: list[dict[str, Any]]
     api = inference_operations(spec, ports)
     if access.mode == "public" and access.allow_anonymous:
