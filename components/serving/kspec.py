@@ -222,6 +222,15 @@ class ContainerSpec(Spec):
     startup_probe: ProbeSpec | None = None
     """How long the container may take to start (slow model loads). Default: none."""
 
+    @field_validator("port", mode="before")
+    @classmethod
+    def _one_port(cls, v: object) -> object:
+        if isinstance(v, list):
+            # "Only a single port is allowed across all containers" (knative/serving knative-v1.21.3
+            # pkg/apis/serving/k8s_validation.go); KServe's Standard-mode Service targets the first port only.
+            raise value_error("give one port (a map): Knative serves one port per model pod", "[...]")
+        return v
+
     @field_validator("image")
     @classmethod
     def _image(cls, v: str) -> str:

@@ -717,8 +717,8 @@ memory use"). Kubernetes accepts any positive quantity (``memory: "100"`` is 100
 and then fail to start."""
 _EXAMPLE = {"cpu": "500m", "memory": "4Gi"}
 _CREDENTIAL_HINT = (
-    "would be stored in plain text in the manifests and the state; give a Hugging Face token with "
-    "llm.huggingfaceTokenKey (a secret), and read other credentials with the model's cloud identity"
+    "would be stored in plain text in the manifests and the state; reference a Secret with secretEnv (a Hugging "
+    "Face token: llm.huggingfaceTokenKey), and read storage with the model's cloud identity or storageSecret"
 )
 
 
@@ -808,9 +808,30 @@ def model_problems(model: ModelSpec) -> list[tuple[str, object, str]]:
     return problems
 
 
+KNATIVE_RESERVED_ENV = ("PORT", "K_SERVICE", "K_CONFIGURATION", "K_REVISION")
+"""Environment variables Knative sets in the user container and refuses from it (knative/serving knative-v1.21.3
+pkg/apis/serving/k8s_validation.go ``reservedEnvVars``)."""
+
+
+def reserved_env(model: ModelSpec) -> dict[str, str]:
+    """Environment variables a model may not set, with who sets them."""
+    out = dict.fromkeys(KNATIVE_RESERVED_ENV, "Knative")
+    if model.container is not None:
+        out["STORAGE_URI"] = "mlplatform (storageUri, for KServe's storage initializer)"
+        out["PROTOCOL"] = "mlplatform (protocol, KServe's custom-container protocol)"
+    if model.llm is not None and model.llm.huggingface_token_key:
+        out["HF_TOKEN"] = "mlplatform (llm.huggingfaceTokenKey)"
+    return out
+
+
 def _kserve_field_problems(model: ModelSpec) -> list[tuple[str, object, str]]:
     """The rules on secret references, pod labels and annotations, node selectors and pull secrets."""
     problems: list[tuple[str, object, str]] = []
+    reserved = reserved_env(model)
+    for kind, names in (("env", model.env), ("secretEnv", model.secret_env)):
+        for name in names:
+            if name in reserved:
+                problems.append((kind, name, f"{reserved[name]} sets {name}; remove it"))
     for name in model.secret_env:
         if not _ENV_NAME.match(name):
             problems.append(("secretEnv", name, "give environment variable names of letters, digits, '_', '-' and '.'"))
