@@ -127,8 +127,9 @@ class ScalingSpec(Spec):
         if self.max_replicas < self.min_replicas:
             raise field_error("maxReplicas", self.max_replicas, f"give an integer >= minReplicas ({self.min_replicas})")
         if self.metric in ("cpu", "memory") and self.target is not None and self.target > 100:
-            # KServe's webhook refuses an HPA target above 100 for cpu and memory alike (validateScalingHPACompExtension,
-            # inference_service_validation.go v0.20.0: ``metric == MetricCPU && target < 1 || target > 100``).
+            # KServe's webhook refuses an HPA target above 100 for cpu and memory alike
+            # (validateScalingHPACompExtension, inference_service_validation.go v0.20.0: ``metric == MetricCPU &&
+            # target < 1 || target > 100``).
             raise field_error(
                 "target", self.target, f"give a {self.metric.replace('cpu', 'CPU')} utilisation percent from 1 to 100"
             )

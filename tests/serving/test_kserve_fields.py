@@ -439,3 +439,27 @@ def test_authz_unchanged_for_a_plain_model() -> None:
     assert p.inputs(AUTHZ)["spec"]["rules"][0]["to"][1]["operation"]["paths"] == ["/v1/models/{*}"]
     assert _netpol.open_ports("Standard") == [8080, 15008, 15021]
     assert ISVC in p.types()
+
+
+# ------------------------------------------------------------------------------------------------ the docs' examples
+
+
+def _doc_examples() -> dict[str, dict[str, Any]]:
+    import yaml
+
+    from support import ROOT
+
+    text = (ROOT / "docs" / "components" / "model-service.md").read_text()
+    section = text[text.index("#### Runtimes") : text.index("## Outputs")]
+    out: dict[str, dict[str, Any]] = {}
+    for block in section.split("```yaml\n")[1:]:
+        models = yaml.safe_load(block.split("```", 1)[0])
+        out.update({k: v for k, v in models.items() if ":" not in k})  # model entries, not stack-file keys
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(_doc_examples()))
+def test_every_kserve_field_example_in_the_docs_plans_strict(name: str) -> None:
+    spec = _doc_examples()[name]
+    p = plan(spec, name=name)
+    _strict(p)
