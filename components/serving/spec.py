@@ -460,15 +460,15 @@ class ModelSpec(Spec):
     @model_validator(mode="after")
     def _what(self) -> ModelSpec:
         if self.container is not None:
-            for key, value in (
+            for key, given in (
                 ("format", self.format),
                 ("formatVersion", self.format_version),
                 ("runtime", self.runtime),
                 ("runtimeVersion", self.runtime_version),
                 ("llm", "..." if self.llm else None),
             ):
-                if value is not None:
-                    raise field_error(key, value, "a custom container is its own model server; remove it")
+                if given is not None:
+                    raise field_error(key, given, "a custom container is its own model server; remove it")
             if self.protocol not in (None, "v1", "v2"):
                 raise field_error("protocol", self.protocol, "a custom container speaks v1 or v2 (KServe's PROTOCOL)")
         elif self.format is None:
