@@ -70,6 +70,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.platform import istio, knative
+from components.serving import runtimes
 from components.serving._runtime import ISVC_LABEL
 from components.serving.spec import ModelSpec
 
@@ -126,6 +127,9 @@ def serving_ports(deployment_mode: str, spec: ModelSpec | None = None) -> list[s
         return list(QUEUE_PORTS)
     if spec is not None and spec.container is not None:
         return [str(spec.container.port.number)]
+    if spec is not None and spec.effective_protocol == "grpc-v2":
+        runtime, _ = runtimes.select(spec.format or "", "grpc-v2", spec.runtime, spec.format_version)
+        return [str(runtimes.GRPC_PORTS[runtime or ""])]
     return list(STANDARD_PORTS)
 
 
@@ -186,10 +190,6 @@ OPENAI = Api(
 """``register_openai_endpoints`` with the default prefix ``/openai`` (openai/endpoints.py ``OPENAI_ROUTE_PREFIX``)."""
 TIME_SERIES = Api(get=("/v1/timeseries/models",), post=("/v1/timeseries/forecast",))
 """``register_time_series_endpoints`` (the Hugging Face server's time-series models)."""
-INFERENCE_API: dict[str, tuple[Api, ...]] = {"v1": (ROOT, V1), "v2": (ROOT, V2), "openai": (ROOT, OPENAI, V1)}
-"""The APIs callers may use, by the model's protocol. ``openai`` is the Hugging Face server, which KServe matches as
-v1 (the predictor has no ``protocolVersion``) and which serves ``/v1/models/{name}:predict`` for its non-generative
-tasks beside the OpenAI routes."""
 GRPC_V2 = Api(
     post=tuple(
         f"/inference.GRPCInferenceService/{m}"
@@ -199,6 +199,15 @@ GRPC_V2 = Api(
 """The v2 protocol over gRPC: service ``inference.GRPCInferenceService`` without ``RepositoryModelLoad`` and
 ``RepositoryModelUnload`` (python/kserve/kserve/protocol/grpc/grpc_predict_v2.proto, v0.20.0); a gRPC call is an
 HTTP/2 POST to ``/<package>.<Service>/<Method>`` (grpc/grpc doc/PROTOCOL-HTTP2.md, "Path")."""
+INFERENCE_API: dict[str, tuple[Api, ...]] = {
+    "v1": (ROOT, V1),
+    "v2": (ROOT, V2),
+    "grpc-v2": (GRPC_V2,),
+    "openai": (ROOT, OPENAI, V1),
+}
+"""The APIs callers may use, by the model's protocol. ``openai`` is the Hugging Face server, which KServe matches as
+v1 (the predictor has no ``protocolVersion``) and which serves ``/v1/models/{name}:predict`` for its non-generative
+tasks beside the OpenAI routes."""
 HUGGINGFACE_API = (OPENAI, TIME_SERIES)
 """What the Hugging Face server serves whatever the model's protocol: the predictor's ``protocolVersion`` only picks
 the runtime (pkg/apis/serving/v1beta1/predictor_model.go, kserve v0.20.0) and reaches no argument of the server

@@ -23,6 +23,7 @@ from typing import Any
 from components import coldstart
 from components.clusters.base import GpuScheduling
 from components.platform.knative import MAX_REVISION_TIMEOUT
+from components.serving import runtimes
 from components.serving.kspec import PortSpec, ProbeSpec
 from components.serving.spec import ModelSpec
 
@@ -301,6 +302,10 @@ def model_container(spec: ModelSpec, given: PredictorInputs) -> dict[str, Any]:
     protocol = spec.effective_protocol
     if protocol != "openai":
         model["protocolVersion"] = protocol
+    if protocol == "grpc-v2":
+        # The runtime's gRPC port as the pod's one port, named h2c (runtimes.GRPC_PORTS)
+        runtime, _ = runtimes.select(spec.format or "", protocol, spec.runtime, spec.format_version)
+        model["ports"] = [{"name": "h2c", "containerPort": runtimes.GRPC_PORTS[runtime or ""], "protocol": "TCP"}]
     args = runtime_args(spec)
     if args:
         model["args"] = args

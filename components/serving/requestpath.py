@@ -543,7 +543,7 @@ class Model:
     min_replicas: int
     activator_when_running: bool
     container_port: int | None = None
-    """A custom container's port (``spec.predictor.containers[0].ports[0]``), or None for a runtime's model."""
+    """The model server's declared port (a custom container's, or a grpc-v2 runtime's ``model.ports``), or None."""
 
     @property
     def predictor_host(self) -> str:
@@ -599,8 +599,8 @@ def model_of(isvc: Mapping[str, Any]) -> Model:
 
 
 def _container_port(predictor: Mapping[str, Any]) -> int | None:
-    containers = predictor.get("containers") or []
-    ports = (containers[0].get("ports") or []) if containers and "model" not in predictor else []
+    """The model server's declared port: a custom container's, or the runtime's gRPC port in ``model.ports``."""
+    ports = _runtime.server_container(predictor).get("ports") or []
     return int(ports[0]["containerPort"]) if ports else None
 
 
@@ -844,6 +844,8 @@ def inference_requests(isvc: Mapping[str, Any]) -> list[tuple[str, str]]:
         protocol = next((e.get("value") for e in env if e.get("name") == _runtime.PROTOCOL_ENV), "v1")
         return [("POST", f"/v2/models/{name}/infer" if protocol == "v2" else f"/v1/models/{name}:predict")]
     protocol = model.get("protocolVersion")
+    if protocol == "grpc-v2":  # an HTTP/2 POST to /<package>.<Service>/<Method> (grpc doc/PROTOCOL-HTTP2.md)
+        return [("POST", "/inference.GRPCInferenceService/ModelInfer")]
     calls = [("POST", f"/v2/models/{name}/infer" if protocol == "v2" else f"/v1/models/{name}:predict")]
     if model.get("modelFormat", {}).get("name") == "huggingface":
         calls.append(("POST", "/openai/v1/chat/completions"))

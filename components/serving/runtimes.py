@@ -174,6 +174,13 @@ runtime wired up: ``--model_name=x`` serves the model under a name the Inference
 ``--http_port`` moves it off the port the Service and probes use."""
 
 
+GRPC_PORTS: dict[str, int] = {"kserve-tritonserver": 9000}
+"""The gRPC port of the runtimes a ``grpc-v2`` model may use: kserve-tritonserver's args set ``--grpc-port=9000``
+(upstream/reference/kserve-v0.20.0-clusterservingruntimes.yaml). KServe v0.20.0 does not declare a runtime's gRPC port
+itself (no port rewriting for ``protocolVersion: grpc-v2`` under pkg/controller), so the predictor names it in
+``model.ports`` as ``h2c``, the one port Knative then routes to. kserve-torchserve lists grpc-v2 too, but no port of
+it is in its ClusterServingRuntime, so it is not offered."""
+
 FLAG_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
     # triton-inference-server/server src/command_line_parser.cc (SetupOptions): "model-store" and "model-repository"
     # are one option (OPTION_MODEL_REPOSITORY; --model-store is "Equivalent to --model-repository"), which "may be

@@ -391,10 +391,11 @@ class ModelSpec(Spec):
         "The bucket is readable anonymously: no cloud identity is created, so it may be on another cloud or serve an "
         "existing cluster."
     )
-    protocol: Literal["v1", "v2", "openai"] | None = None
+    protocol: Literal["v1", "v2", "grpc-v2", "openai"] | None = None
     (
-        "KServe inference protocol: ``v1``, ``v2`` or ``openai`` (huggingface only). Default: openai for huggingface, "
-        "v2 for triton and onnx (KServe v0.20.0 serves onnx only on Triton, over v2), else v1."
+        "KServe inference protocol: ``v1``, ``v2``, ``grpc-v2`` (the v2 protocol over gRPC, on kserve-tritonserver) or "
+        "``openai`` (huggingface only). Default: openai for huggingface, v2 for the formats only v2 runtimes serve "
+        "(triton, onnx, tensorrt, mlflow), else v1."
     )
     args: list[str] = []
     """Extra arguments for the model server, after ours."""
@@ -469,7 +470,7 @@ class ModelSpec(Spec):
             ):
                 if given is not None:
                     raise field_error(key, given, "a custom container is its own model server; remove it")
-            if self.protocol not in (None, "v1", "v2"):
+            if self.protocol not in (None, "v1", "v2"):  # gRPC: container.port.protocol grpc
                 raise field_error("protocol", self.protocol, "a custom container speaks v1 or v2 (KServe's PROTOCOL)")
         elif self.format is None:
             if self.runtime is None:
@@ -637,7 +638,14 @@ def runtimes_problem(spec: ModelSpec) -> tuple[str, object, str] | None:
     if spec.container is not None:
         return None
     protocol = None if spec.effective_protocol == "openai" else spec.effective_protocol
-    _, why = runtimes.select(spec.format or "", protocol, spec.runtime, spec.format_version)
+    chosen, why = runtimes.select(spec.format or "", protocol, spec.runtime, spec.format_version)
+    if why is None and protocol == "grpc-v2" and chosen not in runtimes.GRPC_PORTS:
+        return (
+            "protocol",
+            protocol,
+            f"grpc-v2 is served here on {', '.join(runtimes.GRPC_PORTS)} only (whose gRPC port its arguments set); "
+            f"{chosen} would be picked: give v2, or a custom container with a grpc port",
+        )
     if why is None:
         return None
     if spec.runtime is not None:

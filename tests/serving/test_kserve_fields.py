@@ -21,6 +21,7 @@ from support import validate_custom_resource
 ANON = {"allowAnonymous": True}
 SERVER = {"image": "ghcr.io/acme/server:1.2", "command": ["python", "-m", "server"]}
 GPU = {"cpu": "8", "memory": "32Gi", "gpus": 1, "accelerator": "nvidia-l4"}
+SKLEARN_URI = "gs://kfserving-examples/models/sklearn/1.0/model"
 
 
 def _isvc(p: Any) -> dict[str, Any]:
@@ -463,3 +464,50 @@ def test_every_kserve_field_example_in_the_docs_plans_strict(name: str) -> None:
     spec = _doc_examples()[name]
     p = plan(spec, name=name)
     _strict(p)
+
+
+def test_a_gpu_custom_container_keeps_its_cold_start_chain() -> None:
+    # The cold-start estimate, the timeout chain and the plan's model table read the custom container (there is no
+    # predictor.model): its GPUs, its STORAGE_URI, and the largest image class for an image we do not know.
+    from components import coldstart
+    from components.serving import timeouts
+
+    p = plan(model(format=None, container=SERVER, resources=GPU, scaling={"minReplicas": 0}), pools={"l4x4": L4X4_POOL})
+    isvc = _isvc(p)
+    facts = coldstart.facts_from_isvc(isvc)
+    assert (facts.format, facts.gpus, facts.storage_uri) == ("custom", 1, SKLEARN_URI)
+    need = timeouts.budget(isvc)
+    assert need == int(isvc["metadata"]["annotations"]["mlplatform.io/cold-start-seconds"]) > 600
+    assert isvc["spec"]["predictor"]["timeout"] == min(need + 300, 1800)
+    assert timeouts.problems(isvc) == []
+
+
+# ------------------------------------------------------------------------------------------------ gRPC on a runtime
+
+
+@pytest.mark.parametrize("mode", ["Knative", "Standard"])
+def test_triton_over_grpc_v2(mode: str) -> None:
+    p = plan(model(format="triton", protocol="grpc-v2", access=INTERNAL), deployment_mode=mode)
+    objs = tuple(p.revealed())
+    isvc = _isvc(p)
+    m = isvc["spec"]["predictor"]["model"]
+    assert m["protocolVersion"] == "grpc-v2"
+    # kserve-tritonserver's --grpc-port=9000, as the pod's one port, h2c
+    assert m["ports"] == [{"name": "h2c", "containerPort": 9000, "protocol": "TCP"}]
+    assert _check_model(objs, isvc, INTERNAL_CALLERS) == []
+    authz = next(o for o in objs if o["kind"] == "AuthorizationPolicy")
+    to = authz["spec"]["rules"][0]["to"]
+    assert to[0]["operation"]["ports"] == (["8012", "8013"] if mode == "Knative" else ["9000"])
+    assert to[1]["operation"]["paths"] == [
+        f"/inference.GRPCInferenceService/{method}"
+        for method in ("ServerLive", "ServerReady", "ModelReady", "ServerMetadata", "ModelMetadata", "ModelInfer")
+    ]
+    _strict(p)
+
+
+def test_grpc_v2_on_a_runtime_without_a_known_grpc_port_is_refused() -> None:
+    # pytorch at grpc-v2 selects kserve-torchserve, whose ClusterServingRuntime names no gRPC port
+    assert _error(format="pytorch", protocol="grpc-v2") == (
+        "protocol: grpc-v2 is not allowed; grpc-v2 is served here on kserve-tritonserver only (whose gRPC port its "
+        "arguments set); kserve-torchserve would be picked: give v2, or a custom container with a grpc port"
+    )
