@@ -250,7 +250,7 @@ class StackConfig(Spec):
         dashboards: dict[str, str] = {}
         for name, model in self.models.items():
             base = f"models.{show_key(name)}"
-            why = check_model_name(name, model.namespace)
+            why = check_model_name(name, model.namespace, model)
             if why:
                 raise field_error(base, name, why)
             # KServe's hosts: <name>-<namespace>.<domain> and the predictor's <name>-predictor-<namespace>.<domain>.

@@ -97,7 +97,7 @@ class ModelServiceArgs:
 
 def check(name: str, spec: ModelSpec, platform: PlatformHandles, has_hf_token: bool) -> None:
     """Raise :class:`SpecError` for what this platform and cluster cannot serve."""
-    why = check_model_name(name, spec.namespace)
+    why = check_model_name(name, spec.namespace, spec)
     if why:
         raise SpecError("name", name, why)
     for path, value, accepted in platform_problems(spec, platform.deployment_mode):

@@ -661,12 +661,23 @@ pkg/apis/serving/v1beta1/inference_service_validation.go, validateInferenceServi
 starting with a digit is refused by KServe's admission webhook."""
 
 
-def check_model_name(name: str, namespace: str) -> str | None:
+CANARY_TAG = "prev"
+"""The tag KServe v0.20.0 gives the previous revision's traffic target while a canary takes less than 100 percent
+(reconcilers/knative/ksvc_reconciler.go: ``Tag: "prev"`` on the target of ``LatestRolledoutRevision``). Knative then
+serves that target on its own host, ``{{.Tag}}-{{.Name}}`` (networking pkg/config ``DefaultTagTemplate``) through the
+domain template, and refuses the route when any label of the host exceeds 63 characters
+(pkg/reconciler/route/domains/domains.go ``DomainNameFromTemplate``: ``IsFullyQualifiedDomainName``, which checks
+every label with ``IsDNS1123Label``; knative/serving knative-v1.21.3)."""
+
+
+def check_model_name(name: str, namespace: str, spec: ModelSpec | None = None) -> str | None:
     """Why ``name`` cannot be a model name in ``namespace``, or None when it can.
 
     KServe admits InferenceService names of lowercase letters, digits and '-' starting with a letter (``_ISVC_NAME``);
     it names the predictor's Service ``<name>-predictor`` and Knative hosts ``<name>-predictor-<namespace>``; both
-    must stay within a 63-character DNS label.
+    must stay within a 63-character DNS label. A canary (``spec.canaryTrafficPercent`` below 100) also gets the
+    previous revision's tagged host ``prev-<name>-predictor-<namespace>`` (:data:`CANARY_TAG`), which must fit too:
+    Knative would otherwise fail the route on the second rollout, when the tag first appears.
     """
     if not is_dns_label(name) or not _ISVC_NAME.match(name):
         return (
@@ -676,6 +687,14 @@ def check_model_name(name: str, namespace: str) -> str | None:
     host = f"{name}-predictor-{namespace}"
     if len(host) > 63:
         return f"'{host}' is {len(host)} characters; keep <name>-predictor-<namespace> within 63"
+    percent = spec.canary_traffic_percent if spec is not None else None
+    if percent is not None and percent < 100:
+        tagged = f"{CANARY_TAG}-{host}"
+        if len(tagged) > 63:
+            return (
+                f"with canaryTrafficPercent the previous revision is served at '{tagged}', {len(tagged)} characters; "
+                "keep prev-<name>-predictor-<namespace> within 63 (Knative's host label limit)"
+            )
     return None
 
 

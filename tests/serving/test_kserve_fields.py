@@ -511,3 +511,22 @@ def test_grpc_v2_on_a_runtime_without_a_known_grpc_port_is_refused() -> None:
         "protocol: grpc-v2 is not allowed; grpc-v2 is served here on kserve-tritonserver only (whose gRPC port its "
         "arguments set); kserve-torchserve would be picked: give v2, or a custom container with a grpc port"
     )
+
+
+# ------------------------------------------------------------------------------------------------ canary host
+
+
+def test_a_canary_models_previous_revision_host_must_fit_a_dns_label() -> None:
+    # Regression: KServe tags the previous revision "prev" while a canary takes < 100 percent, and Knative refuses a
+    # route whose host label prev-<name>-predictor-<namespace> exceeds 63 characters: the second rollout failed.
+    name = "m" + "x" * 44  # <name>-predictor-models = 62 characters: fits; prev-... = 67: does not
+    assert len(f"{name}-predictor-models") == 62
+    plan(model(), name=name)  # no canary: no tagged host
+    with pytest.raises(SpecError) as e:
+        plan(model(canaryTrafficPercent=10), name=name)
+    assert str(e.value) == (
+        f"name: {name} is not allowed; with canaryTrafficPercent the previous revision is served at "
+        f"'prev-{name}-predictor-models', 67 characters; keep prev-<name>-predictor-<namespace> within 63 (Knative's "
+        "host label limit)"
+    )
+    plan(model(canaryTrafficPercent=100), name=name)  # all traffic to the latest: no prev target
