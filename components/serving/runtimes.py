@@ -174,6 +174,18 @@ runtime wired up: ``--model_name=x`` serves the model under a name the Inference
 ``--http_port`` moves it off the port the Service and probes use."""
 
 
+GPU_TAG_RUNTIMES = (
+    "kserve-huggingfaceserver",
+    "kserve-huggingfaceserver-multinode",
+    "kserve-tensorflow-serving",
+    "kserve-torchserve",
+)
+"""Runtimes whose GPU build is the same image with a ``-gpu`` tag suffix: KServe v0.20.0 appends it for a pod with
+GPUs only when ``runtimeVersion`` is not given (pkg/controller/v1beta1/inferenceservice/utils/utils.go
+``UpdateImageTag``: server types tensorflow-serving, torchserve and huggingfaceserver, read from the runtime's
+``serving.kserve.io/server-type`` annotation, upstream/reference/kserve-v0.20.0-clusterservingruntimes.yaml); with
+``runtimeVersion`` the tag is replaced as given."""
+
 GRPC_PORTS: dict[str, int] = {"kserve-tritonserver": 9000}
 """The gRPC port of the runtimes a ``grpc-v2`` model may use: kserve-tritonserver's args set ``--grpc-port=9000``
 (upstream/reference/kserve-v0.20.0-clusterservingruntimes.yaml). KServe v0.20.0 does not declare a runtime's gRPC port

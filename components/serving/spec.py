@@ -873,6 +873,18 @@ def _kserve_field_problems(model: ModelSpec) -> list[tuple[str, object, str]]:
                 problems.append((f"labels.{key}", value, why))
             elif looks_like_credential(value):
                 problems.append((f"{kind}.{key}", PLAIN_TEXT, "a credential in metadata " + _CREDENTIAL_HINT))
+    if model.runtime_version is not None and model.resources.gpus and model.container is None:
+        protocol = None if model.effective_protocol == "openai" else model.effective_protocol
+        chosen, _ = runtimes.select(model.format or "", protocol, model.runtime, model.format_version)
+        if chosen in runtimes.GPU_TAG_RUNTIMES and not model.runtime_version.endswith("-gpu"):
+            problems.append(
+                (
+                    "runtimeVersion",
+                    model.runtime_version,
+                    f"{chosen} runs GPUs from its -gpu image, and KServe appends -gpu only when runtimeVersion is not "
+                    f"given (UpdateImageTag); give the GPU tag, such as {model.runtime_version}-gpu",
+                )
+            )
     for key, value in model.node_selector.items():
         if why := qualified_key_problem(key) or label_value_problem(value):
             problems.append(("nodeSelector", key, why))

@@ -530,3 +530,17 @@ def test_a_canary_models_previous_revision_host_must_fit_a_dns_label() -> None:
         "host label limit)"
     )
     plan(model(canaryTrafficPercent=100), name=name)  # all traffic to the latest: no prev target
+
+
+def test_runtime_version_of_a_gpu_model_names_the_gpu_image() -> None:
+    # KServe appends -gpu to kserve-huggingfaceserver's tag for a GPU pod only without runtimeVersion (UpdateImageTag)
+    llm = {"format": "huggingface", "storageUri": "hf://Qwen/Qwen2.5-0.5B-Instruct", "resources": GPU}
+    assert _error(**llm, runtimeVersion="v0.20.0") == (
+        "ModelSpec.runtimeVersion: v0.20.0 is not allowed; kserve-huggingfaceserver runs GPUs from its -gpu image, "
+        "and KServe appends -gpu only when runtimeVersion is not given (UpdateImageTag); give the GPU tag, such as "
+        "v0.20.0-gpu"
+    )
+    p = plan(model(**llm, runtimeVersion="v0.20.0-gpu"), pools={"l4x4": L4X4_POOL})
+    assert _isvc(p)["spec"]["predictor"]["model"]["runtimeVersion"] == "v0.20.0-gpu"
+    # a runtime without a -gpu build (triton) takes the tag as given
+    plan(model(format="triton", resources=GPU, runtimeVersion="24.08-py3"), pools={"l4x4": L4X4_POOL})
