@@ -54,8 +54,9 @@ bench: setup
 	$(BIN)/python benchmarks/plan_scale.py
 
 ## lock: upgrade every dependency within pyproject.toml's ranges, rewrite uv.lock, install it (docs/upgrading.md)
+# UV_LOCKED=1 (README, "Deploying for real") makes `uv lock --upgrade` refuse to rewrite the lock: unset it here.
 lock: | $(UV)
-	$(UV) lock --upgrade
+	env -u UV_LOCKED $(UV) lock --upgrade
 	$(BIN)/python tools/uv_bootstrap.py
 	$(UV) sync --locked
 	touch $(STAMP)

@@ -49,6 +49,10 @@ class Mutation:
     what: str
     rule: str = ""
     weakens: bool = True
+    platform: str = ""
+    """``STACK:JSON`` (``*`` for every stack): JSON merged into that shipped stack's ``mlplatform:platform`` before
+    planning, baseline and mutant alike, for a slip in code no shipped stack renders as shipped (the Standard mode's
+    Gateway, warm-capacity pods)."""
 
 
 BASELINE_FIXES: tuple[tuple[str, str, str], ...] = ()
@@ -60,11 +64,17 @@ STANDARD_VISIBILITY_LABEL by accident."""
 
 TRUST, STORAGE = "workload-identity-trust", "storage-read-least-privilege"
 BINDING = "workload-identity-binding"
+NETPOL, HARDEN, IAM = "cluster-network-policy", "cluster-hardening", "iam-least-privilege"
 SUB = 'f"{host}:sub": f"system:serviceaccount:{namespace}:{service_account}",'
 AKS_MODEL_FIC = '            subject=f"system:serviceaccount:{namespace}:{service_account}",'
 """The federated credential's subject in components/clusters/aks.py (one helper makes the models' and the DNS
 identities' credentials, so the slip reaches both)."""
 S3_OBJECTS = '[f"{bucket_arn}/{base}", f"{bucket_arn}/{base}/*"] if base else'
+HTTP_LISTENER = '"port": 80,\n                "protocol": "HTTP",\n                '
+"""The Standard mode Gateway's http listener in components/platform/istio.py ``standard_gateway_spec``."""
+WARM_POD_CONTEXT = (
+    '"securityContext": {"runAsNonRoot": True, "runAsUser": 65535, "seccompProfile": {"type": "RuntimeDefault"}},'
+)
 MUTATIONS = (
     Mutation("irsa-no-sub", "clusters", "components/clusters/_aws_iam.py", SUB, "", "IRSA trust without its sub",
              TRUST),
@@ -265,6 +275,93 @@ MUTATIONS = (
              '"namespaceSelector": {"matchLabels": {}},',
              "gateway metrics admitted to Prometheus-labelled pods of every namespace",
              "gateway-metrics-prometheus-only"),
+    # issue #17, cluster and IAM slips: NetworkPolicy enforcement read from the cluster, the hardening the cluster
+    # components set, IAM outside storage (policy/rules/cluster.py, policy/rules/iam.py)
+    Mutation("eks-netpol-off", "clusters", "components/clusters/eks.py",
+             "vpc_cni_options=eks.VpcCniOptionsArgs(enable_network_policy=True),",
+             "vpc_cni_options=eks.VpcCniOptionsArgs(enable_network_policy=False),",
+             "EKS VPC CNI network policy agent off", NETPOL),
+    Mutation("gke-legacy-datapath", "clusters", "components/clusters/gke.py",
+             'datapath_provider="ADVANCED_DATAPATH",', 'datapath_provider="LEGACY_DATAPATH",',
+             "GKE without Dataplane V2 (no NetworkPolicy enforcement)", NETPOL),
+    Mutation("aks-netpol-none", "clusters", "components/clusters/aks.py", 'network_policy="cilium",',
+             'network_policy="none",', "AKS network policy none", NETPOL),
+    Mutation("gke-legacy-abac", "clusters", "components/clusters/gke.py", "enable_legacy_abac=False,",
+             "enable_legacy_abac=True,", "GKE legacy ABAC on", HARDEN),
+    Mutation("gke-client-cert", "clusters", "components/clusters/gke.py", "issue_client_certificate=False",
+             "issue_client_certificate=True", "GKE issues a client certificate", HARDEN),
+    Mutation("gke-public-nodes", "clusters", "components/clusters/gke.py", "enable_private_nodes=True,",
+             "enable_private_nodes=False,", "GKE nodes with public IPs", HARDEN),
+    Mutation("gke-shielded-off", "clusters", "components/clusters/gke.py", "enable_shielded_nodes=True,",
+             "enable_shielded_nodes=False,", "GKE Shielded Nodes off", HARDEN),
+    Mutation("gke-secure-boot-off", "clusters", "components/clusters/gke.py",
+             'SHIELDED_NODES = {"enable_secure_boot": True,', 'SHIELDED_NODES = {"enable_secure_boot": False,',
+             "GKE node pools without Secure Boot", HARDEN),
+    Mutation("gke-deletion-protection-off", "clusters", "components/clusters/gke.py",
+             "deletion_protection=protect,", "deletion_protection=False,",
+             "GKE cluster deletionProtection false (prod)", HARDEN),
+    Mutation("eks-node-public-ip", "clusters", "components/clusters/eks.py",
+             "node_associate_public_ip_address=False,", "node_associate_public_ip_address=True,",
+             "EKS nodes get public IPs", HARDEN),
+    Mutation("eks-volume-unencrypted", "clusters", "components/clusters/eks.py",
+             'encrypted="true", delete_on_termination="true"', 'encrypted="false", delete_on_termination="true"',
+             "EKS launch template root volume unencrypted", HARDEN),
+    Mutation("karpenter-public-ip", "clusters", "components/clusters/_karpenter.py",
+             '"associatePublicIPAddress": False,', '"associatePublicIPAddress": True,',
+             "Karpenter nodes get public IPs", HARDEN),
+    Mutation("karpenter-volume-unencrypted", "clusters", "components/clusters/_karpenter.py", '"encrypted": True,',
+             '"encrypted": False,', "Karpenter node volumes unencrypted", HARDEN),
+    Mutation("aks-gpu-node-public-ip", "clusters", "components/clusters/aks.py",
+             "enable_auto_scaling=True,\n            enable_node_public_ip=False,",
+             "enable_auto_scaling=True,\n            enable_node_public_ip=True,",
+             "AKS GPU pool nodes get public IPs", HARDEN),
+    Mutation("aks-system-node-public-ip", "clusters", "components/clusters/aks.py",
+             "os_disk_size_gb=128,\n                    enable_node_public_ip=False,",
+             "os_disk_size_gb=128,\n                    enable_node_public_ip=True,",
+             "AKS system pool nodes get public IPs", HARDEN),
+    Mutation("aks-vault-access-policies", "clusters", "components/clusters/aks.py",
+             "enable_rbac_authorization=True,", "enable_rbac_authorization=False,",
+             "Key Vault authorizes by access policies, not RBAC", HARDEN),
+    Mutation("aks-vault-no-purge-protection", "clusters", "components/clusters/aks.py",
+             "enable_purge_protection=True,", "enable_purge_protection=False,", "Key Vault without purge protection",
+             HARDEN),
+    Mutation("node-trust-everyone", "clusters", "components/clusters/_aws_iam.py",
+             '{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}',
+             '{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}',
+             "node roles trusted by every AWS principal", IAM),
+    Mutation("karpenter-passrole-any", "clusters", "components/clusters/_karpenter.py",
+             '"Resource": node_role_arn,\n            "Action": "iam:PassRole",',
+             '"Resource": "*",\n            "Action": "iam:PassRole",', "Karpenter may pass any role", IAM),
+    Mutation("karpenter-ec2-star", "clusters", "components/clusters/_karpenter.py",
+             '"ec2:DescribeImages",', '"ec2:*",', "Karpenter's regional read list gains ec2:* on *", IAM),
+    Mutation("karpenter-queue-everyone", "clusters", "components/clusters/_karpenter.py",
+             '"Principal": {"Service": ["events.amazonaws.com", "sqs.amazonaws.com"]},', '"Principal": "*",',
+             "Karpenter's interruption queue writable by everyone", IAM),
+    Mutation("gke-node-editor", "clusters", "components/clusters/gke.py", '"roles/logging.logWriter",',
+             '"roles/editor",', "GKE node service account gets roles/editor", IAM),
+    Mutation("gke-node-container-admin", "clusters", "components/clusters/gke.py", '"roles/monitoring.viewer",',
+             '"roles/container.admin",', "GKE node service account gets a project-wide admin role", IAM),
+    Mutation("azure-contributor-subscription", "clusters", "components/clusters/aks.py",
+             "role_definition(s, ROLE_NETWORK_CONTRIBUTOR)),\n            scope=subnet.id,",
+             'role_definition(s, "b24988ac-6180-42a0-ab88-20f7382dd24c")),\n'
+             '            scope=self._subscription.apply(lambda s: f"/subscriptions/{s}"),',
+             "AKS control-plane identity Contributor on the subscription", IAM),
+    Mutation("rule-cni-accepts-false-string", "policy", "policy/rules/cluster.py",
+             'return value is True or (isinstance(value, str) and value.lower() == "true")',
+             "return value is not False", "network-policy rule accepts enableNetworkPolicy \"false\""),
+    Mutation("rule-secure-boot-unset-ok", "policy", "policy/rules/cluster.py",
+             "if UNKNOWN not in (config, shielded, boot) and boot is not True:",
+             "if UNKNOWN not in (config, shielded, boot) and boot is False:",
+             "hardening rule accepts unset Secure Boot"),
+    Mutation("rule-passrole-exact-only", "policy", "policy/rules/iam.py",
+             'if any(action_matches(a, "iam:PassRole") for a in actions):',
+             'if any(a == "iam:PassRole" for a in actions):', "IAM rule misses PassRole by wildcard or case"),
+    Mutation("rule-principal-list-missed", "policy", "policy/rules/iam.py",
+             'return "*" in _strings(as_map(principal).get("AWS"))', 'return as_map(principal).get("AWS") == "*"',
+             "IAM rule misses * inside a principal list"),
+    Mutation("rule-azure-rg-ignored", "policy", "policy/rules/iam.py",
+             r'(/subscriptions/[^/]+(/resourceGroups/[^/]+)?)?/?', r'(/subscriptions/[^/]+)?/?',
+             "IAM rule ignores Owner-class roles at resource-group scope"),
     Mutation("rule-normalization-accepts-merge", "policy", "policy/rules/network.py",
              "        if given == NORMALIZATION:",
              '        if given in (NORMALIZATION, "MERGE_SLASHES"):', "normalization rule accepts MERGE_SLASHES"),
@@ -305,6 +402,66 @@ MUTATIONS = (
     Mutation("rule-s3-no-boundary", "policy", "policy/rules/identity.py",
              'return head.endswith("/") and head.strip("/") != ""', 'return head != ""',
              "storage rule accepts a prefix without / boundary"),
+    # issue #17 review: HTTPS only on the public gateway, the restricted hardening of the pods the platform renders
+    Mutation("gateway-redirect-off", "platform", "components/platform/istio.py", '"tls": {"httpsRedirect": True}',
+             '"tls": {"httpsRedirect": False}', "Knative gateway's HTTP server stops redirecting to HTTPS",
+             "gateway-https-only"),
+    Mutation("gateway-redirect-dropped", "platform", "components/platform/istio.py",
+             ', "tls": {"httpsRedirect": True}}', "}", "Knative gateway's HTTP server loses its tls block",
+             "gateway-https-only"),
+    Mutation("gateway-https-as-http", "platform", "components/platform/istio.py",
+             '"port": {"name": "https", "number": 443, "protocol": "HTTPS"},',
+             '"port": {"name": "https", "number": 443, "protocol": "HTTP"},',
+             "Knative gateway's 443 server declared HTTP (served in plain text)", "gateway-https-only"),
+    Mutation("standard-http-listener-all", "platform", "components/platform/istio.py",
+             HTTP_LISTENER + '"allowedRoutes": {"namespaces": {"from": "Same"}},',
+             HTTP_LISTENER + '"allowedRoutes": {"namespaces": {"from": "All"}},',
+             "Standard mode: the Gateway's http listener admits the models' routes (plain HTTP)",
+             "gateway-https-only", platform='gcp-prod:{"deploymentMode": "Standard"}'),
+    Mutation("standard-redirect-scheme-http", "platform", "components/platform/istio.py",
+             '{"scheme": "https", "statusCode": 301}', '{"scheme": "http", "statusCode": 301}',
+             "Standard mode: the redirect route sends clients to http", "gateway-https-only",
+             platform='gcp-prod:{"deploymentMode": "Standard"}'),
+    Mutation("model-escalation-allowed", "serving", "components/serving/_runtime.py",
+             '        "allowPrivilegeEscalation": False,\n', "",
+             "model container loses allowPrivilegeEscalation: false",
+             "pod-restricted-hardening"),
+    Mutation("model-capabilities-kept", "serving", "components/serving/_runtime.py",
+             '        "capabilities": {"drop": ["ALL"]},\n', "", "model container keeps its capabilities",
+             "pod-restricted-hardening"),
+    Mutation("model-seccomp-dropped", "serving", "components/serving/_runtime.py",
+             '        "seccompProfile": {"type": "RuntimeDefault"},\n', "", "model container runs unconfined",
+             "pod-restricted-hardening"),
+    Mutation("model-run-as-root-allowed", "serving", "components/serving/_runtime.py",
+             'ctx["runAsNonRoot"] = True', "pass", "model container loses runAsNonRoot",
+             "pod-restricted-hardening"),
+    Mutation("storage-init-seccomp-dropped", "platform", "components/platform/kserve.py",
+             '    "seccompProfile": {"type": "RuntimeDefault"},\n', "",
+             "storage-initializer security context loses its seccomp profile", "pod-restricted-hardening"),
+    Mutation("sidecar-seccomp-dropped", "platform", "components/platform/istio.py",
+             'proxy = {"seccompProfile": {"type": "RuntimeDefault"}} if ctx.settings.istio_cni else {}',
+             "proxy: dict[str, Any] = {}", "injected sidecars lose the RuntimeDefault seccomp profile",
+             "pod-restricted-hardening"),
+    Mutation("queue-proxy-defaults-off", "platform", "components/platform/knative.py",
+             'out[SECURE_POD_DEFAULTS] = "enabled"', 'out[SECURE_POD_DEFAULTS] = "root-allowed"',
+             "Knative secure-pod-defaults root-allowed (queue-proxy may run as root)", "pod-restricted-hardening"),
+    Mutation("warm-escalation-allowed", "platform", "components/platform/warm.py",
+             '                    "allowPrivilegeEscalation": False,\n', "",
+             "warm-capacity placeholder loses allowPrivilegeEscalation: false", "pod-restricted-hardening",
+             platform='gcp-prod:{"warmCapacity": {"l4": 1}}'),
+    Mutation("warm-pod-context-dropped", "platform", "components/platform/warm.py",
+             WARM_POD_CONTEXT, '"securityContext": {"runAsUser": 65535},',
+             "warm-capacity placeholder loses runAsNonRoot and its seccomp profile", "pod-restricted-hardening",
+             platform='gcp-prod:{"warmCapacity": {"l4": 1}}'),
+    Mutation("activator-permissive", "platform", "components/platform/knative.py",
+             '"mtls": {"mode": "STRICT"},\n                "portLevelMtls"',
+             '"mtls": {"mode": "PERMISSIVE"},\n                "portLevelMtls"',
+             "Knative activator and autoscaler take plain text on every port", "mesh-mtls-strict"),
+    Mutation("rule-https-accepts-off", "policy", "policy/rules/mesh.py", "if redirect is True or redirect is UNKNOWN:",
+             "if True:", "HTTPS rule accepts an HTTP server without redirect"),
+    Mutation("rule-hardening-ignores-capabilities", "policy", "policy/rules/kubernetes.py",
+             'if drop is not UNKNOWN and "ALL" not in as_list(drop):', "if False:",
+             "hardening rule ignores capabilities"),
 )  # fmt: skip
 RULE_TESTS = (
     "tests/policy/test_policy_rules.py",
@@ -313,6 +470,8 @@ RULE_TESTS = (
     "tests/policy/test_policy_mesh_injection.py",
     "tests/policy/test_policy_identity_ties.py",
     "tests/policy/test_policy_network.py",
+    "tests/policy/test_policy_cluster_iam.py",
+    "tests/policy/test_policy_hardening.py",
 )
 
 PLAN_SCRIPT = r"""
@@ -358,6 +517,20 @@ def _edit(root: Path, path: str, old: str, new: str) -> bool:
     return True
 
 
+def _overlay(root: Path, platform: str) -> None:
+    """Merge ``STACK:JSON`` into the ``mlplatform:platform`` of that stack file (``*``: every one) under ``root``."""
+    import yaml
+
+    which, _, doc = platform.partition(":")
+    for f in sorted((root / "stacks").glob("Pulumi.*.yaml")):
+        if which not in ("*", f.name[len("Pulumi.") : -len(".yaml")]):
+            continue
+        data = yaml.safe_load(f.read_text())
+        config = data["config"]
+        config["mlplatform:platform"] = {**(config.get("mlplatform:platform") or {}), **json.loads(doc)}
+        f.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
 def _env(root: Path) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(root), "PYTHONDONTWRITEBYTECODE": "1"}
 
@@ -382,10 +555,15 @@ def rule_tests_fail(root: Path) -> tuple[bool, str]:
     return proc.returncode != 0, (lines[0][:160] if lines else proc.stdout.strip().splitlines()[-1][:160])
 
 
-def _run_one(m: Mutation, base: Path, tmp: Path, baseline: set[tuple[str, ...]], modes: str) -> dict[str, object]:
+def _run_one(
+    m: Mutation, base: Path, tmp: Path, baselines: dict[str, set[tuple[str, ...]]], modes: str
+) -> dict[str, object]:
     start = time.monotonic()
     work = tmp / m.id / "project"
     shutil.copytree(base, work)
+    baseline = baselines[m.platform]
+    if m.platform:
+        _overlay(work, m.platform)
     try:
         if not _edit(work, m.path, m.old, m.new):
             return {**asdict(m), "applied": False, "caught": None, "plainCaught": None, "how": ""}
@@ -429,10 +607,18 @@ def main(argv: list[str] | None = None) -> int:
         _copy(base)
         applied = [path for path, old, new in BASELINE_FIXES if _edit(base, path, old, new)]
         print(f"baseline fixes applied: {applied or 'none'}", flush=True)
-        baseline = failures(base, modes)
-        print(f"baseline: {len(baseline)} mandatory failure(s)", *sorted(baseline), sep="\n  ", flush=True)
+        baselines: dict[str, set[tuple[str, ...]]] = {}
+        for platform in sorted({m.platform for m in chosen if m.area != "policy"} | {""}):
+            root = base
+            if platform:
+                root = tmp / f"base-{len(baselines)}" / "project"
+                shutil.copytree(base, root)
+                _overlay(root, platform)
+            baselines[platform] = failures(root, modes)
+            print(f"baseline {platform or '(shipped)'}: {len(baselines[platform])} mandatory failure(s)",
+                  *sorted(baselines[platform]), sep="\n  ", flush=True)  # fmt: skip
         with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-            rows = list(pool.map(lambda m: _run_one(m, base, tmp, baseline, modes), chosen))
+            rows = list(pool.map(lambda m: _run_one(m, base, tmp, baselines, modes), chosen))
     for r in rows:
         if not r["applied"]:
             word = "NOT APPLIED"

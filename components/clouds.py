@@ -103,6 +103,10 @@ class Cloud:
     """The catalog prices a GPU machine as its VM plus its GPUs (``gpu_type``, ``vm_price``)."""
     zones_in_catalog: bool = False
     """The catalog's availability lists the zones of each region."""
+    image_cache_source: re.Pattern[str] | None = None
+    """What a GPU pool's ``imageCache.source`` names on this cloud (None: the cloud's pools take no image cache)."""
+    image_cache_give: str = ""
+    """What to give as ``imageCache.source`` (with :attr:`image_cache_source`), or why the cloud takes none."""
     cluster_charts: tuple[str, ...] = ()
     """Charts its cluster layer installs (keys of ``components.versions.CLUSTER_CHARTS``): the keys
     ``cluster.versions`` takes on this cloud. Which of them a stack installs, its module's ``cluster_charts(spec)``
@@ -231,6 +235,10 @@ AWS = register(
         cluster_types=("eks:index:Cluster", "aws:eks/cluster:Cluster"),
         tag_packages={"aws": "pulumi_aws", "eks": "pulumi_eks", "awsx": "pulumi_awsx"},
         cluster_charts=("karpenter", "cluster-autoscaler"),
+        # EC2 snapshot ids: "snap-" and 8 (older) or 17 hex digits (the pinned EC2NodeClass CRD's snapshotID is a free
+        # string; aws-samples/bottlerocket-images-cache prints the id snapshot.sh made).
+        image_cache_source=re.compile(r"\Asnap-([0-9a-f]{8}|[0-9a-f]{17})\Z", re.ASCII),
+        image_cache_give="give the id of an EBS snapshot of a Bottlerocket data volume with the images, snap-...",
         # EKS takes 40 publicAccessCidrs: no AWS page states it; users report the limit in
         # aws/containers-roadmap#2174 ("Current one only supports 40 CIDR blocks") and #1349 ("EKS access lists are
         # limited to 40 CIDRs").
@@ -265,6 +273,14 @@ GCP = register(
         max_public_cidrs=50,
         gpu_billed_apart=True,
         zones_in_catalog=True,
+        # GKE SecondaryBootDisk.disk_image: "Fully-qualified resource ID for an existing disk image" (GKE API
+        # reference, cloud.google.com/python/docs/reference/container/latest/
+        # google.cloud.container_v1beta1.types.SecondaryBootDisk);
+        # project ids as GcpSpec.project, image names as Compute Engine resource names (RFC 1035, 1-63 characters).
+        image_cache_source=re.compile(
+            r"\Aprojects/[a-z][-a-z0-9]{4,28}[a-z0-9]/global/images/[a-z]([-a-z0-9]{0,61}[a-z0-9])?\Z", re.ASCII
+        ),
+        image_cache_give="give a disk image's full id, projects/<project>/global/images/<name>",
     )
 )
 AZURE = register(
@@ -305,6 +321,8 @@ AZURE = register(
         max_public_cidrs=200,
         # An AKS private cluster has no public endpoint, a public one no private (components/clusters/spec.py).
         private_endpoint_with_public=False,
+        image_cache_give="AKS GPU pools take no image cache: artifact streaming works only for images in Azure "
+        "Container Registry, and the KServe runtimes come from Docker Hub and nvcr.io (docs/performance.md)",
     )
 )
 EXISTING = register(

@@ -28,6 +28,7 @@ import yaml
 
 from components import clouds
 from components.clusters.base import GpuScheduling
+from components.naming import ACCELERATOR_LABEL
 from components.serving import runtimes
 from components.serving.spec import ModelSpec
 
@@ -47,6 +48,8 @@ class ModelFacts:
     protocol: str | None = None
     runtime: str | None = None
     """An explicit runtime (``spec.runtime``); None: the one KServe selects for the format and protocol."""
+    accelerator: str | None = None
+    """The catalog accelerator the model asks for (its GPU pools are the cluster's pools with it); None: CPU."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,16 @@ class ClusterFacts:
     streamed_registries: tuple[str, ...] = ()
     """Registry host patterns whose images the GPU pools stream (the seam's ``GpuScheduling.streamed_registries``,
     a plan's cluster output ``gpuStreamedRegistries``); empty: images are pulled whole."""
+    image_caches: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """``(accelerator, images)`` for every GPU pool: the images its new nodes have preloaded (``imageCache.images``,
+    the seam's ``GpuPoolInfo.cached_images``, a plan's ``gpuPools.<pool>.cachedImages``); empty: no cache."""
+
+    def cached(self, image: str, accelerator: str | None) -> bool:
+        """Whether every GPU pool with ``accelerator`` (at least one) has ``image`` preloaded: a model may land on
+        any pool with its accelerator (its node selector names the accelerator), so one pool without the image
+        means the pull may still happen."""
+        pools = [images for acc, images in self.image_caches if acc == accelerator]
+        return bool(pools) and all(image in images for images in pools)
 
 
 @dataclass(frozen=True)
@@ -194,8 +207,11 @@ def streams(image: str, cluster: ClusterFacts) -> bool:
     return any(fnmatch(host, pattern) for pattern in cluster.streamed_registries)
 
 
-def _pull_step(image: Mapping[str, Any], d: Mapping[str, Any], streamed: bool) -> Step:
+def _pull_step(image: Mapping[str, Any], d: Mapping[str, Any], streamed: bool, cache: Mapping[str, Any] | None) -> Step:
     gb = float(image["gb"])
+    if cache is not None:
+        minutes = round(gb / float(cache["gbPerMinute"]), 2) if "gbPerMinute" in cache else float(cache["minutes"])
+        return Step(f"image preloaded ({cache['name']}: {image['image']}, {gb:g} GB)", minutes, _src(cache))
     if streamed:
         s = d["imageStreaming"]
         return Step(f"image pull (streamed: {image['image']}, {gb:g} GB)", float(s["minutes"]), _src(s), _high(s))
@@ -225,7 +241,15 @@ def estimate(model: ModelFacts, cluster: ClusterFacts, data: Mapping[str, Any] |
     rate = d["download"][kind]
     # Only GPU pools stream images (the cluster's GPU pools; a CPU model runs on the system pool), and only a runtime
     # we install has an image we know.
-    warm: list[Step] = [_pull_step(image, d, known and model.gpus > 0 and streams(str(image["image"]), cluster))]
+    gpu_known = known and model.gpus > 0
+    streamed = gpu_known and streams(str(image["image"]), cluster)
+    # A preloaded image counts only where the stack named a cache holding it on every pool the model may land on,
+    # and the cloud has a figure for its cache (coldstart.yaml ``imageCache``).
+    preloaded = gpu_known and cluster.cached(str(image["image"]), model.accelerator)
+    cache = (d.get("imageCache") or {}).get(cluster.cloud) if preloaded else None
+    if preloaded and cache is None:
+        raise ColdStartError(f"cold start: no imageCache figure for {cluster.cloud} in {DATA_FILE.name}")
+    warm: list[Step] = [_pull_step(image, d, streamed, cache)]
     if float(rate["gbPerMinute"]) > 0:
         warm.append(
             Step(
@@ -266,13 +290,26 @@ def facts_from_spec(name: str, spec: ModelSpec) -> ModelFacts:
         model_size_gb=spec.model_size_gb,
         protocol=None if protocol == "openai" else protocol,
         runtime=spec.runtime,
+        accelerator=spec.resources.accelerator if spec.resources.gpus > 0 else None,
     )
 
 
 def cluster_facts(cloud: str, gpu: GpuScheduling) -> ClusterFacts:
-    """The cluster facts from the seam: its ``cloud`` and its GPU scheduling's ``provisioner`` and
-    ``streamed_registries``."""
-    return ClusterFacts(cloud, gpu.provisioner, tuple(gpu.streamed_registries))
+    """The cluster facts from the seam: its ``cloud`` and its GPU scheduling's ``provisioner``,
+    ``streamed_registries`` and the pools' preloaded images."""
+    caches = tuple((p.accelerator, tuple(p.cached_images)) for p in gpu.pools.values())
+    return ClusterFacts(cloud, gpu.provisioner, tuple(gpu.streamed_registries), caches)
+
+
+def pool_caches(pools: Mapping[str, Any] | None) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """:attr:`ClusterFacts.image_caches` from a plan's cluster output ``gpuPools`` (each pool's ``accelerator`` and
+    ``cachedImages``)."""
+    out = []
+    for pool in (pools or {}).values():
+        if isinstance(pool, Mapping) and isinstance(pool.get("accelerator"), str):
+            images = pool.get("cachedImages")
+            out.append((str(pool["accelerator"]), tuple(str(i) for i in images) if isinstance(images, list) else ()))
+    return tuple(out)
 
 
 def facts_from_isvc(isvc: Mapping[str, Any]) -> ModelFacts:
@@ -285,6 +322,8 @@ def facts_from_isvc(isvc: Mapping[str, Any]) -> ModelFacts:
     size = (meta.get("annotations") or {}).get(MODEL_SIZE_ANNOTATION)
     uris = predictor.get("storageUris") or [{}]
     env_uri = next((e.get("value") for e in container.get("env") or [] if e.get("name") == "STORAGE_URI"), None)
+    selector = predictor.get("nodeSelector") or {}
+    accelerator = selector.get(ACCELERATOR_LABEL)
     return ModelFacts(
         name=str(meta.get("name")),
         format=str((model.get("modelFormat") or {}).get("name") or CUSTOM_FORMAT),
@@ -293,6 +332,7 @@ def facts_from_isvc(isvc: Mapping[str, Any]) -> ModelFacts:
         model_size_gb=float(size) if size is not None else None,
         protocol=model.get("protocolVersion"),
         runtime=model.get("runtime"),
+        accelerator=str(accelerator) if accelerator is not None else None,
     )
 
 

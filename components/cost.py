@@ -35,7 +35,7 @@ from typing import Any, Literal
 
 from components import catalog
 from components.naming import ACCELERATOR_LABEL, POOL_LABEL
-from components.outputs import GpuPoolOutputs, SystemPoolOutputs, cluster_outputs
+from components.outputs import GpuPoolOutputs, SystemPoolOutputs, cluster_outputs, is_cluster
 from components.records import UNKNOWN, PlanResult, Registration, Secret
 
 HOURS_PER_MONTH = 730
@@ -299,7 +299,7 @@ def _dig(value: Any, *path: str) -> Any:
 
 def cluster_components(result: PlanResult) -> list[Registration]:
     """The cluster components of a plan: components that register a ``cloud`` output."""
-    return [r for r in result.resources if not r.custom and isinstance(_plain(r.outputs).get("cloud"), str)]
+    return [r for r in result.resources if not r.custom and is_cluster(_plain(r.outputs))]
 
 
 class _Owners:

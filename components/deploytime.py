@@ -33,7 +33,7 @@ from typing import Any
 import yaml
 
 from components import clouds, coldstart
-from components.outputs import ClusterOutputs, GpuPoolOutputs, cluster_outputs
+from components.outputs import ClusterOutputs, GpuPoolOutputs, cluster_outputs, is_cluster
 from components.records import UNKNOWN, PlanResult, Registration, Secret
 
 DATA_FILE = Path(__file__).with_name("deploy_times.yaml")
@@ -244,7 +244,7 @@ def _cluster_outputs(result: PlanResult) -> ClusterOutputs | None:
     """The registered outputs of the stack's cluster component (the one that outputs ``cloud``), or None."""
     for reg in result.resources:
         outputs = reg.outputs if isinstance(reg.outputs, dict) else {}
-        if not reg.custom and isinstance(outputs.get("cloud"), str):
+        if not reg.custom and is_cluster(outputs):
             return cluster_outputs(outputs)
     return None
 
@@ -267,14 +267,15 @@ def model_start_entry(reg: Registration, entry: TimeEntry, cluster: ClusterOutpu
         return entry
     provisioner = cluster["gpuProvisioner"] if cluster else None
     streamed = cluster["gpuStreamedRegistries"] if cluster else None
+    pools = cluster["gpuPools"] if cluster else None
     facts = coldstart.ClusterFacts(
         str((cluster["cloud"] if cluster else None) or clouds.EXISTING.name),
         provisioner if isinstance(provisioner, str) else None,
         tuple(str(r) for r in streamed) if isinstance(streamed, list) else (),
+        coldstart.pool_caches(pools if isinstance(pools, dict) else None),
     )
     model = coldstart.facts_from_isvc(isvc)
     est = coldstart.estimate(model, facts)
-    pools = cluster["gpuPools"] if cluster else None
     from_zero = model.gpus > 0 and _starts_from_zero(isvc, pools if isinstance(pools, dict) else {})
     case, label = (est.from_zero, "fromZero") if from_zero else (est.warm_node, "warmNode")
     return TimeEntry(

@@ -46,6 +46,7 @@ class GpuPoolOutputs(TypedDict):
     sharing: Annotated[str, "How pods share one GPU: `none`, `time-slicing`, `mps` or `mig`."]
     maxClientsPerGpu: Annotated[int, "Pods that may share one GPU (1 without sharing)."]
     zones: Annotated[list[str], "The zones the pool's nodes may use (empty: the cloud chooses)."]
+    cachedImages: Annotated[list[str], "Images preloaded on the pool's new nodes (`imageCache.images`; empty: none)."]
 
 
 class ClusterExtras(TypedDict, total=False):
@@ -140,3 +141,9 @@ def cluster_outputs(outputs: Mapping[str, Any]) -> ClusterOutputs:
     cluster's ``region``), a plan may leave an unknown out, and only some clusters register the extras."""
     keys = ClusterOutputs.__required_keys__ | ClusterOutputs.__optional_keys__
     return cast(ClusterOutputs, {key: None for key in sorted(keys)} | dict(outputs))
+
+
+def is_cluster(outputs: Mapping[str, Any]) -> bool:
+    """Whether a component's recorded outputs are a cluster's: it registers ``cloud`` (:class:`ClusterOutputs`), which
+    no other layer's outputs have (the key is read through the contract, so renaming it is a mypy error here)."""
+    return isinstance(cluster_outputs(outputs)["cloud"], str)

@@ -18,7 +18,9 @@ rule at its default enforcement. Documents known only after deploy are judged, a
 placeholder rendering the plan saved (``judgedResources``, policy/judged.py); a plan without it leaves them
 unchecked, and ``--strict`` fails (exit 1) a mandatory rule that left documents unchecked. A mandatory failure the
 saved ``policies`` recorded that ``check`` does not reproduce fails the check (:func:`unreproduced`). Every key of
-``settings`` is required (:data:`SETTINGS_KEYS`).
+``settings`` is required (:data:`SETTINGS_KEYS`). A model the settings declare whose rendered objects are not all in
+the plan's resources (an InferenceService, its AuthorizationPolicy, RequestAuthentication, NetworkPolicy... deleted
+from the JSON) fails the check (:func:`missing_objects`): the rules iterate resources and would pass vacuously.
 """
 
 from __future__ import annotations
@@ -40,7 +42,9 @@ UNKNOWN_TEXT = "(known after deploy)"
 SECRET_TEXT = "[secret]"
 """How the plan JSON spells a secret (components/plan/report.py): its value is not in the file."""
 
-SETTINGS_KEYS = ("environment", "requiredTags", "maxGpus", "allowPublicApi", "anonymousModels", "budget", "overrides")
+SETTINGS_KEYS = (
+    "environment", "requiredTags", "maxGpus", "allowPublicApi", "anonymousModels", "budget", "overrides", "models",
+)  # fmt: skip
 """Every key of a saved stack's ``settings`` (components/plan/report.py writes them all): ``check`` refuses a plan
 missing one rather than judge it by the key's default (a deleted ``environment`` would read as dev)."""
 
@@ -224,6 +228,33 @@ def unreproduced(stack: SavedStack) -> list[dict[str, Any]]:
         return []
     found = {_key(e) for e in check(stack) if e.get("enforcement") == "mandatory" and not e.get("passed")}
     return [e for e in failed if _key(e) not in found]
+
+
+def _object_key(res: Resource) -> str | None:
+    """``Kind/namespace/name`` of a Kubernetes object (``Kind/name`` when it has no namespace), else None."""
+    if not res.type.startswith("kubernetes:"):
+        return None
+    kind = res.type.rsplit(":", 1)[-1]
+    name = res.metadata.get("name")
+    if not isinstance(name, str):
+        return None
+    return f"{kind}/{res.namespace}/{name}" if res.namespace else f"{kind}/{name}"
+
+
+def missing_objects(stack: SavedStack) -> list[str]:
+    """One line per object a declared model renders (``settings.models``, :func:`policy.rules.model_objects`) that
+    the saved plan's resources do not hold: without it the rules that iterate resources pass vacuously."""
+    held = {k for k in (_object_key(r) for r in stack.resources) if k is not None}
+    out = []
+    for model, objects in sorted(stack.settings.models.items()):
+        for obj in objects:
+            if obj not in held:
+                kind, _, where = obj.partition("/")
+                out.append(
+                    f"{stack.stack}: model {model} declares a {kind} ({where}) the saved plan does not hold: the plan "
+                    "was truncated or edited; rules over the missing object would pass vacuously"
+                )
+    return out
 
 
 def strict(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:

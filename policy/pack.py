@@ -145,6 +145,10 @@ def _depends_on(r: Any) -> tuple[str, ...]:
 
 def _stack_validation(rule: Rule) -> Callable[[StackValidationArgs, Callable[..., None]], None]:
     def validate(args: StackValidationArgs, report: Callable[..., None]) -> None:
+        if rule.crossguard_blind:
+            # pulumi-policy 1.21.0 policy.py StackValidationArgs.not_applicable: "Marks the policy as not
+            # applicable" (raises; the analyzer reports it in the response's not_applicable list, not as a pass)
+            args.not_applicable(rule.crossguard_blind)
         facts = facts_from_pack_config(args.get_config())
         resources = [
             _resource(r.resource_type, r.name, r.urn, r.props, r.opts.protect, r.parent, r.provider, _depends_on(r))

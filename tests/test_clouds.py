@@ -5,6 +5,7 @@ cluster factory and the policy pack's cluster rules take it from the registry al
 from __future__ import annotations
 
 import ast
+import dataclasses
 import json
 import re
 from collections.abc import Iterator, Mapping
@@ -302,3 +303,44 @@ def test_policy_cluster_rules_never_see_an_unregistered_type() -> None:
     urn = f"urn:pulumi:acme::mlplatform::{CLUSTER_TYPE}::c"
     found = _findings([Resource(type=CLUSTER_TYPE, name="c", urn=urn, props={})], "prod")
     assert not set(found) & {*CLUSTER_RULES, "prod-protect-stateful"}
+
+
+def test_gpu_rules_fail_closed_on_a_cluster_whose_pools_they_cannot_read(acme: clouds.Cloud) -> None:
+    """A registered cloud's cluster (here with a pool of 1000 untainted, unlabelled GPU nodes the rules cannot read)
+    fails both GPU rules instead of passing as a cluster with no GPU pools (review of #15, finding 1)."""
+    urn = f"urn:pulumi:acme::mlplatform::{CLUSTER_TYPE}::c"
+    pool = Resource(type="acme:k8s/nodePool:NodePool", name="p", urn=f"{urn}-pool", props={"maxNodes": 1000})
+    found = _findings([Resource(type=CLUSTER_TYPE, name="c", urn=urn, props={}), pool], "prod")
+    why = (
+        f"the GPU rules cannot read the node pools of a {CLUSTER_TYPE} (policy/rules/gpu.py reads "
+        "eks:index:Cluster, aws:eks/cluster:Cluster, gcp:container/cluster:Cluster, "
+        "azure-native:containerservice:ManagedCluster): teach gpu_pools this cloud's pool types before its GPU pools "
+        "can pass"
+    )
+    assert found["gpu-pool-taint-label"] == [why]
+    assert found["gpu-budget"] == [why]
+
+
+def test_required_tags_fail_closed_when_a_clouds_sdk_cannot_be_read() -> None:
+    """A registered cloud whose SDK is not importable: required-tags cannot tell whether its resources take tags, and
+    says so instead of passing them as untaggable (review of #15, finding 1)."""
+    sdk = dataclasses.replace(ACME, tag_packages={"acme": "acme_sdk_that_is_not_installed"})
+    with clouds.registered(sdk):
+        urn = "urn:pulumi:acme::mlplatform::acme:storage/bucket:Bucket::b"
+        found = _findings([Resource(type="acme:storage/bucket:Bucket", name="b", urn=urn, props={})], "prod")
+    assert found["required-tags"] == [
+        "cannot tell whether acme:storage/bucket:Bucket takes tags: its class is not importable from "
+        "acme_sdk_that_is_not_installed here (install the SDK in the policy pack's venv)"
+    ]
+
+
+def test_webhook_reachability_fails_closed_on_a_registered_cluster_without_a_model(acme: clouds.Cloud) -> None:
+    """The webhook-reachability check has a model per cloud; a registered cloud without one is a problem, not a
+    pass (review of #15, finding 1)."""
+    from components.clusters.reachability import Rendered, webhook_problems
+
+    assert webhook_problems([Rendered(CLUSTER_TYPE, "c", {})]) == [
+        f"c: no model of how a {CLUSTER_TYPE} control plane reaches webhooks on its nodes "
+        "(components/clusters/reachability.py): add one for this cloud"
+    ]
+    assert webhook_problems([Rendered("kubernetes:core/v1:Namespace", "n", {})]) == []

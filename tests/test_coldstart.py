@@ -267,3 +267,114 @@ def test_the_seam_gives_the_cold_start_its_streamed_registries() -> None:
 
     facts = coldstart.cluster_facts("gcp", GpuScheduling(streamed_registries=("docker.io",)))
     assert facts.streamed_registries == ("docker.io",)
+
+
+TRITON_IMAGE = "nvcr.io/nvidia/tritonserver:23.05-py3"
+L4_CACHE = (("nvidia-l4", (TRITON_IMAGE,)),)
+
+
+def test_a_preloaded_image_counts_only_where_every_pool_of_the_models_accelerator_holds_it() -> None:
+    """GKE secondary boot disk (a pool's ``imageCache``): the pull becomes the preloaded figure for an image the
+    stack says the cache holds, on a model whose every pool (by accelerator) has it; otherwise nothing changes."""
+    triton = ModelFacts("t", "triton", 1, "gs://b/m", protocol="v2", accelerator="nvidia-l4")
+    cached = ClusterFacts("gcp", None, GKE.streamed_registries, L4_CACHE)
+    step = estimate(triton, cached).warm_node.steps[0]
+    assert step.step == f"image preloaded (GKE secondary boot disk: {TRITON_IMAGE}, 15.5 GB)"
+    assert step.minutes == 0.33 and step.slow == 0.33
+    assert "data-container-image-preloading" in step.source
+    # 3.3 -> 0.33 on both cases; the other steps are the same
+    before = estimate(triton, GKE)
+    assert before.warm_node.steps[0].minutes == 3.3
+    assert estimate(triton, cached).from_zero.minutes == round(before.from_zero.minutes - 3.3 + 0.33, 2)
+    assert estimate(triton, cached).warm_node.steps[1:] == before.warm_node.steps[1:]
+    # a model on another accelerator, an image the cache does not hold, a second l4 pool without it, a CPU model,
+    # and a cluster whose pools have no cache: pulled as before
+    assert estimate(replace(triton, accelerator="nvidia-a100-40gb"), cached) == estimate(
+        replace(triton, accelerator="nvidia-a100-40gb"), GKE
+    )
+    qwen = ModelFacts("q", "huggingface", 1, "hf://Qwen/Qwen2.5-1.5B-Instruct", accelerator="nvidia-l4")
+    assert estimate(qwen, cached) == estimate(qwen, GKE)
+    two_pools = replace(cached, image_caches=(*L4_CACHE, ("nvidia-l4", ())))
+    assert estimate(triton, two_pools) == before
+    assert estimate(replace(triton, gpus=0, accelerator=None), cached) == estimate(
+        replace(triton, gpus=0, accelerator=None), GKE
+    )
+    assert estimate(triton, replace(cached, image_caches=(("nvidia-l4", ()),))) == before
+
+
+def test_a_cache_on_a_cloud_without_a_figure_is_an_error_not_a_guess() -> None:
+    """AKS takes no image cache (components/clouds.py refuses it), so coldstart.yaml has no figure for it: facts that
+    claim one anyway are an error, never a borrowed figure."""
+    triton = ModelFacts("t", "triton", 1, "https://a.blob.core.windows.net/m", protocol="v2", accelerator="nvidia-l4")
+    with pytest.raises(coldstart.ColdStartError, match="no imageCache figure for azure"):
+        estimate(triton, ClusterFacts("azure", None, (), L4_CACHE))
+
+
+def test_an_eks_snapshot_counts_the_image_at_the_volume_initialization_rate() -> None:
+    """EKS (components/coldstart.yaml imageCache.aws): the image's GB at 300 MiB/s = 17.58 GiB/min, the node
+    class's volumeInitializationRate (components/clusters/_karpenter.py SNAPSHOT_INIT_MIB_PER_S)."""
+    from components.clusters._karpenter import SNAPSHOT_INIT_MIB_PER_S
+
+    assert round(SNAPSHOT_INIT_MIB_PER_S * 60 / 1024, 2) == coldstart.load()["imageCache"]["aws"]["gbPerMinute"]
+    cached = ClusterFacts("aws", "karpenter", (), (("nvidia-l4", ("pytorch/torchserve-kfs:0.9.0",)),))
+    step = estimate(replace(RESNET, accelerator="nvidia-l4"), cached).warm_node.steps[0]
+    assert (
+        step.step
+        == "image preloaded (EBS snapshot on the Bottlerocket data volume: pytorch/torchserve-kfs:0.9.0, 4 GB)"
+    )
+    assert step.minutes == round(4 / 17.58, 2) == 0.23
+    assert estimate(RESNET, cached) == estimate(RESNET, AWS)  # no accelerator: not on the cached pool
+
+
+def test_plan_facts_carry_the_pools_caches_and_the_models_accelerator() -> None:
+    from components.clusters.base import GpuPoolInfo, GpuScheduling
+
+    pool = GpuPoolInfo("l4", "nvidia-l4", 1, "g2-standard-4", 0, 2, False, cached_images=(TRITON_IMAGE,))
+    assert coldstart.cluster_facts("gcp", GpuScheduling(pools={"l4": pool})).image_caches == L4_CACHE
+    outputs = {"l4": {"accelerator": "nvidia-l4", "cachedImages": [TRITON_IMAGE]}, "a100": {"accelerator": "x"}}
+    assert coldstart.pool_caches(outputs) == (*L4_CACHE, ("x", ()))
+    isvc = {
+        "metadata": {"name": "t"},
+        "spec": {
+            "predictor": {
+                "nodeSelector": {"mlplatform.io/accelerator": "nvidia-l4"},
+                "model": {"modelFormat": {"name": "triton"}, "resources": {"limits": {"nvidia.com/gpu": "1"}}},
+            }
+        },
+    }
+    assert coldstart.facts_from_isvc(isvc).accelerator == "nvidia-l4"
+
+
+def test_gcp_prod_with_an_image_cache_on_the_l4_pool_shortens_resnet_triton_only(tmp_path: Any) -> None:
+    """The whole plan: the same stack with ``imageCache`` on the l4 pool (holding Triton's image) gives resnet-triton
+    the preloaded pull in both cases and leaves qwen-chat (its image is not listed) as it was."""
+    import shutil
+
+    import yaml
+
+    root = tmp_path / "project"
+    shutil.copytree(ROOT / "stacks", root / "stacks")
+    shutil.copy(ROOT / "Pulumi.yaml", root / "Pulumi.yaml")
+    (root / "infra").symlink_to(ROOT / "infra")
+    stack = yaml.safe_load((root / "stacks" / "Pulumi.gcp-prod.yaml").read_text())
+    stack["config"]["mlplatform:cluster"]["gpuPools"]["l4"]["imageCache"] = {
+        "source": "projects/mlplatform-prod/global/images/serving-v0200",
+        "images": [TRITON_IMAGE],
+    }
+    (root / "stacks" / "Pulumi.gcp-prod.yaml").write_text(yaml.safe_dump(stack))
+    plan = plan_stack(load_project(root), "gcp-prod")
+    after = {e.model: e for e in cold_start(plan)}
+    before = {e.model: e for e in cold_start(planned("gcp-prod"))}
+    assert after["qwen-chat"] == before["qwen-chat"]
+    assert before["resnet-triton"].warm_node.steps[0].minutes == 3.3
+    assert after["resnet-triton"].warm_node.steps[0].step.startswith("image preloaded (GKE secondary boot disk")
+    assert after["resnet-triton"].warm_node.minutes == round(before["resnet-triton"].warm_node.minutes - 3.3 + 0.33, 2)
+
+    # the request-path deadlines follow the estimate (the slow end from zero): shorter for resnet-triton only
+    def timeouts(result: Any) -> dict[str, int]:
+        isvcs = result.of_type("kubernetes:serving.kserve.io/v1beta1:InferenceService")
+        return {r.name: r.plain_inputs()["spec"]["predictor"]["timeout"] for r in isvcs}
+
+    cached, shipped = timeouts(plan.result), timeouts(planned("gcp-prod").result)
+    assert cached["qwen-chat-isvc"] == shipped["qwen-chat-isvc"]
+    assert cached["resnet-triton-isvc"] < shipped["resnet-triton-isvc"]

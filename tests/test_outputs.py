@@ -91,3 +91,18 @@ def test_a_reader_sees_an_unrecorded_key_as_none() -> None:
     # An existing cluster registers region None, which Pulumi does not record: readers index it and get None.
     out = outputs.cluster_outputs({"cloud": "existing", "gpuPools": {}})
     assert out["region"] is None and out["gpuProvisioner"] is None and out["gpuPools"] == {}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_cost_and_deploy_readers_find_exactly_the_cluster_component(stack: str) -> None:
+    """cost.py and deploytime.py find the cluster through :func:`outputs.is_cluster` (the typed ``cloud`` key), which
+    picks the one cluster component of each plan and nothing else (not the stack, which exports ``cloud`` too)."""
+    from components.cost import cluster_components
+
+    found = cluster_components(planned(stack))
+    assert [r.type for r in found] == [
+        r.type
+        for r in planned(stack).resources
+        if not r.custom and r.type.startswith("mlplatform:index:") and r.type.endswith("Cluster")
+    ]
+    assert len(found) == 1 and found[0].type.startswith("mlplatform:index:")

@@ -214,3 +214,19 @@ def test_no_provider_call_silences_a_failed_overload() -> None:
             if _OVERLOAD_IGNORE.search(line):
                 found.append(f"{path.relative_to(ROOT)}:{number}")
     assert not found, f"provider calls with `type: ignore[call-overload]` (type the arguments or cast): {found}"
+
+
+def test_make_lock_upgrades_even_with_uv_locked_exported() -> None:
+    """README tells deployers to `export UV_LOCKED=1`; with it, `uv lock --upgrade` refuses to rewrite the lock
+    ("needs to be updated, but `UV_LOCKED=1` was provided"), so `make lock` must run uv lock without it."""
+    result = subprocess.run(
+        ["make", "-n", "lock"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(Path.home()), "UV_LOCKED": "1"},
+    )
+    assert result.returncode == 0, result.stderr
+    [line] = [line for line in result.stdout.splitlines() if " lock --upgrade" in line]
+    assert line.startswith("env -u UV_LOCKED "), line

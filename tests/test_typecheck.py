@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import importlib.util
 import tomllib
+from functools import cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,6 +31,7 @@ def _covered(module: str, patterns: set[str]) -> bool:
     )
 
 
+@cache
 def _is_module(module: str) -> bool:
     top, _, rest = module.partition(".")
     spec = importlib.util.find_spec(top)
@@ -56,11 +58,30 @@ def _used(tree: ast.AST) -> set[str]:
             for name in node.names:
                 if _is_module(f"{node.module}.{name.name}"):
                     used.add(f"{node.module}.{name.name}")
+    # A module bound to another name (`sdk = aws`) is the same module.
     for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases:
-            module = f"{aliases[node.value.id]}.{node.attr}"
-            if _is_module(module):
-                used.add(module)
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Name) and node.value.id in aliases:
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    aliases[target.id] = aliases[node.value.id]
+    # String annotations and cast("aws.sns.Topic", ...) name modules too: read every string that parses as Python.
+    trees = [tree]
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and any(f"{alias}." in node.value for alias in aliases)
+        ):
+            try:
+                trees.append(ast.parse(node.value.strip(), mode="eval"))
+            except SyntaxError:
+                continue
+    for t in trees:
+        for node in ast.walk(t):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases:
+                module = f"{aliases[node.value.id]}.{node.attr}"
+                if _is_module(module):
+                    used.add(module)
     return used
 
 
@@ -89,14 +110,24 @@ def test_every_sdk_module_the_code_uses_is_type_checked() -> None:
 
 
 def test_a_use_of_an_unlisted_submodule_is_found(tmp_path: Path) -> None:
-    """The scan sees uses through an alias, a dotted import and a from-import."""
+    """The scan sees uses through an alias, a dotted import, a from-import, a string annotation, a cast's string and
+    a module bound to another name (``getattr(aws, "s3")`` is Any whatever mypy reads, so it is not looked for)."""
     source = tmp_path / "x.py"
     source.write_text(
         "import pulumi_aws as aws\nimport pulumi_gcp.bigquery\nfrom pulumi_azure_native import cdn\n"
-        "aws.s3.Bucket('b')\naws.get_region()\n"
+        "aws.s3.Bucket('b')\naws.get_region()\nx: 'aws.sns.Topic'\ncast('aws.route53.Zone', x)\n"
+        "sdk = aws\nsdk.sqs.Queue('q')\n"
     )
     used = _used(ast.parse(source.read_text()))
-    assert {"pulumi_aws.s3", "pulumi_aws.get_region", "pulumi_gcp.bigquery", "pulumi_azure_native.cdn"} <= used
+    assert {
+        "pulumi_aws.s3",
+        "pulumi_aws.get_region",
+        "pulumi_aws.sns",
+        "pulumi_aws.route53",
+        "pulumi_aws.sqs",
+        "pulumi_gcp.bigquery",
+        "pulumi_azure_native.cdn",
+    } <= used
     followed = _overrides("normal")
     assert not any(_covered(m, followed) for m in ("pulumi_aws.s3", "pulumi_gcp.bigquery", "pulumi_azure_native.cdn"))
     assert _covered("pulumi_aws.iam.role", followed) and _covered("pulumi_aws", followed)

@@ -21,6 +21,7 @@ Update the lists after an intended change:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -34,6 +35,8 @@ GOLDEN = Path(__file__).resolve().parent / "golden_urns"
 EXAMPLES = ROOT / "examples"
 UPDATE = "PYTHONPATH=$PWD .venv/bin/python -m tests.urns --update"
 STACK_TYPE = "pulumi:pulumi:Stack"
+COVERAGE = "tests/golden_stacks"
+"""Stack files of the repository's program that are not shipped: they exist to put more features under the lists."""
 
 
 @dataclass(frozen=True)
@@ -53,8 +56,11 @@ class Target:
 
 
 def targets() -> list[Target]:
-    """Every shipped stack (stacks/Pulumi.*.yaml) and every example's stacks."""
-    projects = [load_project(ROOT)]
+    """Every shipped stack (stacks/Pulumi.*.yaml), every example's stacks, and the coverage stacks of
+    tests/golden_stacks (the repository's program with features no shipped stack uses: EKS node groups with
+    cluster-autoscaler, external-dns, the GPU operator, warm capacity, Standard mode, MIG)."""
+    own = load_project(ROOT)
+    projects = [own, dataclasses.replace(own, stack_config_dir=COVERAGE)]
     projects += [load_project(p.parent) for p in sorted(EXAMPLES.glob("*/Pulumi.yaml"))]
     return [Target(p, s) for p in projects for s in p.stacks()]
 

@@ -131,6 +131,9 @@ def resolve_pools(cloud: str, region: str, pools: Mapping[str, GpuPoolSpec]) -> 
         mig_problem = mig_profile_problem(cloud, pool.accelerator, pool.sharing.mig_profile or "")
         if strategy == "mig" and mig_problem:
             raise SpecError(pool_path(name, "sharing.migProfile"), pool.sharing.mig_profile, mig_problem)
+        cache = pool.image_cache
+        if cache is not None and (entry.image_cache_source is None or not entry.image_cache_source.match(cache.source)):
+            raise SpecError(pool_path(name, "imageCache.source"), cache.source, entry.image_cache_give)
         out[name] = GpuPoolInfo(
             name=name,
             accelerator=pool.accelerator,
@@ -143,6 +146,8 @@ def resolve_pools(cloud: str, region: str, pools: Mapping[str, GpuPoolSpec]) -> 
             max_clients_per_gpu=pool.sharing.max_clients_per_gpu if strategy in ("time-slicing", "mps") else 1,
             mig_profile=pool.sharing.mig_profile,
             zones=machine.zones_in(region),
+            image_cache=cache.source if cache else None,
+            cached_images=tuple(cache.images) if cache else (),
         )
     return out
 
@@ -390,6 +395,7 @@ class ManagedCluster(pulumi.ComponentResource, abc.ABC):
                 "sharing": p.sharing,
                 "maxClientsPerGpu": p.max_clients_per_gpu,
                 "zones": list(p.zones),
+                "cachedImages": list(p.cached_images),
             }
             for p in pools.values()
         }

@@ -279,10 +279,70 @@ def controller_policy(
     return json.dumps({"Version": "2012-10-17", "Statement": statements}, sort_keys=True)
 
 
+BOTTLEROCKET_FAMILY = "bottlerocket"
+"""EC2NodeClass alias family of a pool with an image cache: Karpenter resolves it to the ``aws-k8s-<version>-nvidia``
+variant for GPU instance types (aws/karpenter-provider-aws pkg/providers/amifamily/bottlerocket.go ``DefaultAMIs``:
+the ``-nvidia`` SSM parameter where ``karpenter.k8s.aws/instance-gpu-count`` exists)."""
+SNAPSHOT_INIT_MIB_PER_S = 300
+"""The data volume's Provisioned Rate for Volume Initialization, MiB/s: the most the pinned CRD accepts
+(EC2NodeClass v1 ``blockDeviceMappings[].ebs.volumeInitializationRate``: "Valid Range: Minimum value of 100. Maximum
+value of 300", "Only allowed if SnapshotID is set"), so the snapshot's blocks arrive from S3 at a known rate. The
+cold-start figure (components/coldstart.yaml ``imageCache.aws``) is computed from it."""
+
+
+def _image_cache_volumes(snapshot: str, disk_gib: int) -> list[dict[str, Any]]:
+    """Bottlerocket's two volumes with the data volume made from ``snapshot``.
+
+    Bottlerocket keeps the OS on ``/dev/xvda`` and container images, logs and pod storage on the data volume
+    ``/dev/xvdb`` (Karpenter's own Bottlerocket defaults: 4Gi ``/dev/xvda`` and the data volume ``/dev/xvdb``,
+    pkg/providers/amifamily/bottlerocket.go ``DefaultBlockDeviceMappings``/``EphemeralBlockDevice``); a snapshot of a
+    data volume with the images pulled, given as ``snapshotID`` on ``/dev/xvdb``, starts every node with them
+    (aws-samples/bottlerocket-images-cache README, "With Karpenter"). The data volume carries no ``encrypted``: "If
+    you are creating a volume from a snapshot, you can't specify an encryption value" (the CRD's ``encrypted``); it
+    is encrypted when the snapshot is (or the account encrypts new volumes by default)."""
+    return [
+        {
+            "deviceName": "/dev/xvda",
+            "ebs": {"volumeSize": "4Gi", "volumeType": "gp3", "encrypted": True, "deleteOnTermination": True},
+        },
+        {
+            "deviceName": "/dev/xvdb",
+            "ebs": {
+                "snapshotID": snapshot,
+                "volumeSize": f"{disk_gib}Gi",
+                "volumeType": "gp3",
+                "volumeInitializationRate": SNAPSHOT_INIT_MIB_PER_S,
+                "deleteOnTermination": True,
+            },
+        },
+    ]
+
+
 def node_class(
-    cluster_name: str, node_role_name: str, *, disk_gib: int, tags: Mapping[str, str], ami_version: str = "latest"
+    cluster_name: str,
+    node_role_name: str,
+    *,
+    disk_gib: int,
+    tags: Mapping[str, str],
+    ami_version: str = "latest",
+    image_cache: str | None = None,
+    bottlerocket_version: str = "latest",
 ) -> dict[str, Any]:
-    """The EC2NodeClass spec of a GPU pool: AL2023 (NVIDIA variant), private subnets, IMDSv2, encrypted gp3 root."""
+    """The EC2NodeClass spec of a GPU pool: AL2023 (NVIDIA variant), private subnets, IMDSv2, encrypted gp3 root.
+
+    With ``image_cache`` (an EBS snapshot id, the pool's ``imageCache.source``) the pool runs Bottlerocket (NVIDIA
+    variant, ``bottlerocket_version``) and its data volume is made from the snapshot (:func:`_image_cache_volumes`).
+    """
+    spec = _al2023_node_class(cluster_name, node_role_name, disk_gib=disk_gib, tags=tags, ami_version=ami_version)
+    if image_cache is not None:
+        spec["amiSelectorTerms"] = [{"alias": f"{BOTTLEROCKET_FAMILY}@{bottlerocket_version}"}]
+        spec["blockDeviceMappings"] = _image_cache_volumes(image_cache, disk_gib)
+    return spec
+
+
+def _al2023_node_class(
+    cluster_name: str, node_role_name: str, *, disk_gib: int, tags: Mapping[str, str], ami_version: str
+) -> dict[str, Any]:
     return {
         "amiSelectorTerms": [{"alias": f"{AMI_FAMILY}@{ami_version}"}],
         "role": node_role_name,
@@ -366,6 +426,7 @@ class Karpenter:
         depends_on: Sequence[pulumi.Resource],
         chart_versions: Mapping[str, str] | None = None,
         ami_version: str = "latest",
+        bottlerocket_version: str = "latest",
         node_access: pulumi.Resource | None = None,
     ) -> None:
         self.queue = aws.sqs.Queue(
@@ -451,7 +512,15 @@ class Karpenter:
                 api_version="karpenter.k8s.aws/v1",
                 kind="EC2NodeClass",
                 metadata={"name": cls_name, "labels": labels},
-                spec=node_class(cluster_name, node_role_name, disk_gib=disk_gib, tags=tags, ami_version=ami_version),
+                spec=node_class(
+                    cluster_name,
+                    node_role_name,
+                    disk_gib=disk_gib,
+                    tags=tags,
+                    ami_version=ami_version,
+                    image_cache=pool.image_cache,
+                    bottlerocket_version=bottlerocket_version,
+                ),
                 # Nodes launched from it join through the node role's access entry (``node_access``).
                 opts=child_opts(
                     parent,

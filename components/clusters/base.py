@@ -56,6 +56,11 @@ MPS_CAPABLE_LABEL = "nvidia.com/mps.capable"
 does not install GFD, so MPS pools carry it from the start."""
 SHARED_STRATEGIES = ("time-slicing", "mps")
 """Sharing strategies the NVIDIA device plugin applies (MIG is partitioned by the cloud or the GPU operator)."""
+OS_DEVICE_PLUGIN_LABEL = "mlplatform.io/os-device-plugin"
+"""Node label (``"true"``) of a GPU pool whose OS runs the NVIDIA device plugin: Bottlerocket's NVIDIA variants run
+nvidia-k8s-device-plugin on the host (bottlerocket.dev/en/os/1.34.x/api/settings/kubelet-device-plugins; the device
+plugin "is pre-baked into the AMI", cookpad/terraform-aws-eks#295), so the platform's DaemonSet must not run there
+too (two plugins would register ``nvidia.com/gpu`` with one kubelet)."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,13 @@ class GpuPoolInfo:
     zones: tuple[str, ...] = ()
     """The zones of the cluster's region where the pool's machine is offered, where the catalog lists zones (gcp);
     empty: the cloud chooses among the cluster's zones."""
+    image_cache: str | None = None
+    """What the pool's image cache is made from (``imageCache.source``: a GKE disk image), None: no cache."""
+    cached_images: tuple[str, ...] = ()
+    """The images the pool's new nodes have preloaded (``imageCache.images``); read by the cold-start estimate."""
+    os_device_plugin: bool = False
+    """The nodes' OS runs the NVIDIA device plugin itself (EKS Bottlerocket NVIDIA variant), so the platform's device
+    plugin stays off them (:data:`OS_DEVICE_PLUGIN_LABEL`)."""
 
     @property
     def device_plugin_config_name(self) -> str | None:
@@ -148,6 +160,8 @@ class GpuScheduling:
         :data:`DEVICE_PLUGIN_CONFIG_LABEL` when the platform's device plugin applies the pool's sharing (and
         :data:`MPS_CAPABLE_LABEL` for MPS, so the chart's MPS control daemon runs there)."""
         labels = {self.accelerator_label: pool.accelerator, self.pool_label: pool.name}
+        if pool.os_device_plugin:
+            return {**labels, OS_DEVICE_PLUGIN_LABEL: "true"}
         config = pool.device_plugin_config_name
         if self.needs_device_plugin and config is not None:
             labels[DEVICE_PLUGIN_CONFIG_LABEL] = config

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import pulumi
@@ -269,6 +270,38 @@ ELB_MAX_IDLE_TIMEOUT = 3600
 maximum)."""
 
 
+def image_cache_pools(pools: Mapping[str, GpuPoolInfo], provisioner: str) -> dict[str, GpuPoolInfo]:
+    """``pools`` with each pool that has an image cache (an EBS snapshot) marked as running Bottlerocket's own device
+    plugin; a :class:`SpecError` for a cache the pool cannot take.
+
+    The cache is Karpenter's EC2NodeClass ``blockDeviceMappings`` (``_karpenter.node_class``); the node-groups path
+    would need a launch template with a Bottlerocket AMI and is not built. A pool that shares GPUs is refused: on
+    Bottlerocket, time-slicing and MPS are the OS's settings (``settings.kubelet-device-plugins.nvidia.*``,
+    bottlerocket.dev/en/os/1.34.x/api/settings/kubelet-device-plugins), which this platform does not write, and the
+    platform's device plugin (which applies sharing on AL2023) stays off those nodes.
+    """
+    out = dict(pools)
+    for name, pool in pools.items():
+        if pool.image_cache is None:
+            continue
+        if provisioner != "karpenter":
+            raise SpecError(
+                pool_path(name, "imageCache"),
+                pool.image_cache,
+                "an image cache needs cluster.aws.gpuProvisioner: karpenter (the EC2NodeClass data volume takes the "
+                "snapshot)",
+            )
+        if pool.sharing != "none":
+            raise SpecError(
+                pool_path(name, "sharing.strategy"),
+                pool.sharing,
+                "a pool with an imageCache runs Bottlerocket, whose GPU sharing this platform does not configure; "
+                "give none",
+            )
+        out[name] = replace(pool, os_device_plugin=True)
+    return out
+
+
 class EksCluster(ManagedCluster):
     """An EKS cluster built the way the EKS Best Practices Guide asks.
 
@@ -305,6 +338,7 @@ class EksCluster(ManagedCluster):
                         "Karpenter starts GPU nodes for pending pods and keeps no minimum; give 0, or set "
                         "cluster.aws.gpuProvisioner: node-groups",
                     )
+        pools = image_cache_pools(pools, aws_spec.gpu_provisioner)
         cluster_name = args.cluster_name
         partition = partition_of(args.region).name
         karpenter = aws_spec.gpu_provisioner == "karpenter" and bool(pools)
@@ -466,6 +500,7 @@ class EksCluster(ManagedCluster):
                 depends_on=[self.system_node_group],
                 node_access=self.karpenter_access,
                 ami_version=aws_spec.ami_version,
+                bottlerocket_version=aws_spec.bottlerocket_version,
                 chart_versions=spec.versions,
             )
         elif aws_spec.gpu_provisioner == "node-groups":

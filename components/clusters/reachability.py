@@ -29,6 +29,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from components import clouds
+
 UNKNOWN = "(known after deploy)"
 """How ``mlplatform plan`` writes a value known only after deploy (``Registration.wire_inputs``)."""
 
@@ -210,4 +212,10 @@ def webhook_problems(resources: Sequence[Rendered]) -> list[str]:
             return _eks(resources, r)
         if r.type == "azure-native:containerservice:ManagedCluster":
             return _aks(resources)
+        if r.type in clouds.cluster_types():
+            # A cloud registered without a model here: say so rather than pass its network unread.
+            return [
+                f"{r.name}: no model of how a {r.type} control plane reaches webhooks on its nodes "
+                "(components/clusters/reachability.py): add one for this cloud"
+            ]
     return []

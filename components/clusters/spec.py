@@ -24,6 +24,9 @@ _POOL_NAME = re.compile(r"\A[a-z][a-z0-9]{0,11}\Z", re.ASCII)
 _MIG_PROFILE = re.compile(r"\A[0-9]{1,2}g\.[0-9]{1,4}gb(\+me)?\Z", re.ASCII)
 """NVIDIA's MIG profile names, ``<compute slices>g.<memory>gb`` with an optional ``+me`` (components/clusters/mig.py
 cites the MIG user guide); anchored and ASCII, so ``"1g.10gb\\n"`` or a full-width digit is no profile."""
+_IMAGE_REF = re.compile(r"\A[a-z0-9][A-Za-z0-9._:/@-]{0,254}\Z", re.ASCII)
+"""An image reference's characters (lowercase registry and path, ``:tag`` or ``@sha256:digest``); the full grammar is
+distribution/reference's, this only keeps out spaces and control characters."""
 
 
 class GpuSharing(Spec):
@@ -50,6 +53,37 @@ class GpuSharing(Spec):
         return self
 
 
+class ImageCache(Spec):
+    """Serving images preloaded on a GPU pool's new nodes (``gpuPools.<pool>.imageCache``), where the cloud offers it.
+
+    GKE: a secondary boot disk in ``CONTAINER_IMAGE_CACHE`` mode made from a Compute Engine disk image you build
+    with the images (cloud.google.com/kubernetes-engine/docs/how-to/data-container-image-preloading). EKS with
+    Karpenter: the pool runs Bottlerocket and its data volume is made from an EBS snapshot you build with the images
+    (aws-samples/bottlerocket-images-cache). AKS refuses it (docs/performance.md says why). The plan cannot look
+    inside a disk image or snapshot: ``images`` is your statement of what it holds, and the cold-start estimate
+    counts a preloaded pull only for those images.
+    """
+
+    source: str
+    (
+        "What the cache is made from: on GKE a disk image's full id (``projects/<project>/global/images/<name>``), "
+        "on EKS the id of an EBS snapshot of a Bottlerocket data volume (``snap-...``)."
+    )
+    images: list[str] = Field(min_length=1, max_length=50)
+    (
+        "The image references the cache holds (1-50), exactly as the serving runtimes name them, e.g. "
+        "``nvcr.io/nvidia/tritonserver:23.05-py3``; only these count as preloaded in the cold-start estimate."
+    )
+
+    @field_validator("images")
+    @classmethod
+    def _images(cls, v: list[str]) -> list[str]:
+        for image in v:
+            if not _IMAGE_REF.match(image):
+                raise value_error(f"{image!r} is not an image reference; give one such as kserve/sklearnserver:v0.20.0")
+        return v
+
+
 class GpuPoolSpec(Spec):
     """One GPU node pool (a value of ``cluster.gpuPools``; the key is the pool name)."""
 
@@ -70,6 +104,11 @@ class GpuPoolSpec(Spec):
     """How pods share a GPU on this pool's nodes."""
     disk_size_gib: int = Field(200, ge=50, le=16384)
     """Boot disk of each node in GiB (50-16384); it holds container images and downloaded models."""
+    image_cache: ImageCache | None = None
+    (
+        "Serving images preloaded on the pool's new nodes (GKE secondary boot disk; EKS with Karpenter: Bottlerocket "
+        "nodes whose data volume is made from a snapshot); none by default."
+    )
 
     @field_validator("accelerator")
     @classmethod
@@ -296,6 +335,21 @@ class AwsSpec(Spec):
         "AL2023 AMI release Karpenter launches GPU nodes with (``al2023@<amiVersion>``): ``latest`` drifts to each new "
         "AMI; pin a release such as ``v20251120`` in production."
     )
+
+    bottlerocket_version: str = "latest"
+    (
+        "Bottlerocket release Karpenter launches the GPU nodes of a pool with an ``imageCache`` with "
+        "(``bottlerocket@<bottlerocketVersion>``, NVIDIA variant): ``latest`` drifts to each new release; pin one "
+        "such as ``v1.44.0`` in production."
+    )
+
+    @field_validator("bottlerocket_version")
+    @classmethod
+    def _bottlerocket_version(cls, v: str) -> str:
+        # the CRD's alias examples: "bottlerocket@v1.10.0" (EC2NodeClass v1 amiSelectorTerms.alias)
+        if v != "latest" and not re.fullmatch(r"v[0-9]+\.[0-9]+\.[0-9]+", v, re.ASCII):
+            raise value_error("give latest or a Bottlerocket release such as v1.44.0")
+        return v
 
     @field_validator("ami_version")
     @classmethod

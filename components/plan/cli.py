@@ -428,7 +428,7 @@ def _check(args: argparse.Namespace) -> int:
 
     from components.plan.view import policy_table
     from components.records import PlanResult
-    from policy.check import check, load_plan, select, strict, unreproduced
+    from policy.check import check, load_plan, missing_objects, select, strict, unreproduced
 
     console, err = Console(), Console(stderr=True)
     try:
@@ -456,6 +456,9 @@ def _check(args: argparse.Namespace) -> int:
                 soft_wrap=True,
             )
             failed += len(lost)
+        for line in missing_objects(saved):
+            err.print(line, markup=False, highlight=False, soft_wrap=True)
+            failed += 1
     if failed:
         err.print(f"{failed} mandatory policy violation(s); see the Policies table", markup=False)
         return EXIT_POLICY

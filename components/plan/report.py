@@ -88,10 +88,11 @@ def plan_json(project: str, plans: Iterable[StackPlan]) -> dict[str, Any]:
 
 
 def cluster_facts(plan: StackPlan) -> coldstart.ClusterFacts:
-    """The cluster facts cold starts depend on: the stack's cloud and the cluster's ``gpuProvisioner`` and
-    ``gpuStreamedRegistries`` outputs."""
+    """The cluster facts cold starts depend on: the stack's cloud and the cluster's ``gpuProvisioner``,
+    ``gpuStreamedRegistries`` and ``gpuPools`` (their ``cachedImages``) outputs."""
     provisioner = None
     streamed: tuple[str, ...] = ()
+    caches: tuple[tuple[str, tuple[str, ...]], ...] = ()
     for reg in plan.result.resources:
         outputs = cluster_outputs(reg.outputs if isinstance(reg.outputs, dict) else {})
         found, registries = outputs["gpuProvisioner"], outputs["gpuStreamedRegistries"]
@@ -99,7 +100,9 @@ def cluster_facts(plan: StackPlan) -> coldstart.ClusterFacts:
             provisioner = found
         if not reg.custom and isinstance(registries, list):
             streamed = tuple(str(r) for r in registries)
-    return coldstart.ClusterFacts(plan.cloud, provisioner, streamed)
+            pools = outputs["gpuPools"]
+            caches = coldstart.pool_caches(pools if isinstance(pools, dict) else None)
+    return coldstart.ClusterFacts(plan.cloud, provisioner, streamed, caches)
 
 
 def cold_start(plan: StackPlan) -> list[coldstart.Estimate]:

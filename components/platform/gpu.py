@@ -22,6 +22,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
+from components.clusters.base import OS_DEVICE_PLUGIN_LABEL
 from components.naming import child_name, child_opts
 from components.platform.common import AddonContext, drop_empty
 
@@ -86,10 +87,15 @@ def device_plugin_config(ctx: AddonContext) -> dict[str, Any]:
 
 def device_plugin_values(ctx: AddonContext) -> dict[str, Any]:
     """Device plugin values: GPU nodes only (accelerator label required), GPU taint tolerated, and the per-pool
-    sharing configs when a pool time-slices or uses MPS."""
-    return drop_empty(
-        {"affinity": ctx.gpu_affinity(), "tolerations": ctx.gpu_tolerations(), "config": device_plugin_config(ctx)}
-    )
+    sharing configs when a pool time-slices or uses MPS. Nodes whose OS runs its own device plugin
+    (:data:`~components.clusters.base.OS_DEVICE_PLUGIN_LABEL`, EKS pools with an image cache on Bottlerocket) are
+    left out, where the cluster has such pools."""
+    affinity = ctx.gpu_affinity()
+    if any(p.os_device_plugin for p in ctx.cluster.gpu.pools.values()):
+        terms = affinity["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
+        for term in terms:
+            term["matchExpressions"].append({"key": OS_DEVICE_PLUGIN_LABEL, "operator": "DoesNotExist"})
+    return drop_empty({"affinity": affinity, "tolerations": ctx.gpu_tolerations(), "config": device_plugin_config(ctx)})
 
 
 DCGM_PRIORITY = "system-node-critical"

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from policy.rules import budget, cluster, gpu, identity, kubernetes, mesh, models, network, tags
+from policy.rules import budget, cluster, gpu, iam, identity, kubernetes, mesh, models, network, tags
 from policy.rules.base import (
     ENFORCEMENTS,
     UNKNOWN,
@@ -28,6 +28,7 @@ from policy.rules.base import (
 
 if TYPE_CHECKING:
     from components.records import PlanResult
+    from components.serving.spec import ModelSpec
     from infra.config import StackConfig
 
 __all__ = [
@@ -50,6 +51,7 @@ __all__ = [
 ALL_RULES: list[Rule] = [
     *cluster.RULES,
     *identity.RULES,
+    *iam.RULES,
     *gpu.RULES,
     *tags.RULES,
     *kubernetes.RULES,
@@ -94,6 +96,9 @@ class StackSettings:
     facts: Facts = field(default_factory=Facts)
     overrides: Mapping[str, Override] = field(default_factory=dict)
     budget: float | None = None
+    models: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Per declared model (``namespace/name``), the objects the program renders for it (:func:`model_objects`):
+    ``mlplatform check`` fails a saved plan that lacks one (a rule iterating resources would pass vacuously)."""
 
     @classmethod
     def from_stack_config(cls, cfg: StackConfig) -> StackSettings:
@@ -110,7 +115,8 @@ class StackSettings:
             network_policy=network_policy_fact(cfg),
         )
         overrides = {k: Override(o.enforcement, o.reason) for k, o in cfg.policy.overrides.items()}
-        return cls(facts, overrides, cfg.budget)
+        models = {f"{m.namespace}/{name}": model_objects(name, m) for name, m in sorted(cfg.models.items())}
+        return cls(facts, overrides, cfg.budget, models)
 
     @classmethod
     def from_config(
@@ -137,6 +143,7 @@ class StackSettings:
             "networkPolicy": f.network_policy,
             "budget": self.budget,
             "overrides": {k: {"enforcement": o.enforcement, "reason": o.reason} for k, o in self.overrides.items()},
+            "models": {k: list(v) for k, v in self.models.items()},
         }
 
     @classmethod
@@ -155,7 +162,7 @@ class StackSettings:
             raise SpecError("settings", doc, "give the map mlplatform plan --json writes")
         known = {
             "environment", "requiredTags", "maxGpus", "allowPublicApi", "anonymousModels", "networkPolicy", "budget",
-            "overrides",
+            "overrides", "models",
         }  # fmt: skip
         extra = sorted(set(doc) - known)
         if extra:
@@ -191,9 +198,39 @@ class StackSettings:
         netpol = doc.get("networkPolicy", "unknown")
         if netpol not in NETWORK_POLICY_STATES:
             raise SpecError("settings.networkPolicy", netpol, f"give one of {', '.join(NETWORK_POLICY_STATES)}")
+        models = doc.get("models", {})
+        if not isinstance(models, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, list) and all(isinstance(o, str) for o in v) for k, v in models.items()
+        ):
+            raise SpecError("settings.models", models, "give a map of namespace/name to the Kind/namespace/name list")
         facts = Facts(env, tuple(policy.required_tags), policy.max_gpus, allow, frozenset(anonymous), netpol)
         overrides = {k: Override(o.enforcement, o.reason) for k, o in policy.overrides.items()}
-        return cls(facts, overrides, None if budget is None else float(budget))
+        declared = {k: tuple(v) for k, v in models.items()}
+        return cls(facts, overrides, None if budget is None else float(budget), declared)
+
+
+def model_objects(name: str, spec: ModelSpec) -> tuple[str, ...]:
+    """The objects the program renders for model ``name`` (each ``Kind/namespace/name``; a Namespace has no
+    namespace part), as components/serving/model_service.py ``ModelService`` and components/serving/namespace.py
+    ``create_namespace`` (called per namespace by infra/program.py when ``createNamespace``) name them: the
+    InferenceService ``<name>``; ``<name>-sa`` ServiceAccount, ``<name>-authz`` AuthorizationPolicy, ``<name>-netpol``
+    NetworkPolicy; ``<name>-jwt`` RequestAuthentication for a public model with ``access.jwt``
+    (components/serving/_auth.py ``request_authentication``); ``<name>-pdb`` PodDisruptionBudget when
+    ``minReplicas`` >= 2; with ``createNamespace``, the Namespace and its PeerAuthentication ``default``."""
+    ns = spec.namespace
+    out = [
+        f"InferenceService/{ns}/{name}",
+        f"ServiceAccount/{ns}/{name}-sa",
+        f"AuthorizationPolicy/{ns}/{name}-authz",
+        f"NetworkPolicy/{ns}/{name}-netpol",
+    ]
+    if spec.access.mode == "public" and spec.access.jwt is not None:
+        out.append(f"RequestAuthentication/{ns}/{name}-jwt")
+    if spec.scaling.min_replicas >= 2:
+        out.append(f"PodDisruptionBudget/{ns}/{name}-pdb")
+    if spec.create_namespace:
+        out += [f"Namespace/{ns}", f"PeerAuthentication/{ns}/default"]
+    return tuple(out)
 
 
 NETWORK_POLICY_STATES = ("enforced", "not-enforced", "unknown")
@@ -201,8 +238,9 @@ NETWORK_POLICY_STATES = ("enforced", "not-enforced", "unknown")
 
 def network_policy_fact(cfg: StackConfig) -> str:
     """Whether the stack's cluster enforces NetworkPolicy: ``enforced`` on every managed cloud (each is built with a
-    plugin that enforces it: components/clusters/_common.py ``network_policy_enforced``), else the existing
-    cluster's ``cluster.existing.networkPolicy`` (default ``unknown``: components/clusters/spec.py)."""
+    plugin that enforces it: components/clusters/_common.py ``network_policy_enforced``; the mandatory
+    ``cluster-network-policy`` reads it back from the cluster resources, so a slip there fails the plan), else the
+    existing cluster's ``cluster.existing.networkPolicy`` (default ``unknown``: components/clusters/spec.py)."""
     from components import clouds
 
     if clouds.get(cfg.cloud).managed:

@@ -119,6 +119,9 @@ class Rule:
     check_stack: StackCheck | None = None
     remediation: str = ""
     unknown: UnknownCheck | None = None
+    crossguard_blind: str = ""
+    """Why the rule cannot run inside the CrossGuard pack ("" when it can): the pack then marks the policy not
+    applicable with this reason (pulumi-policy's ``not_applicable``) instead of letting it pass."""
 
     def run(self, resources: Sequence[Resource], facts: Facts) -> list[Finding]:
         """Every finding of this rule over ``resources``."""

@@ -6,7 +6,8 @@ mandatory and applies to prod stacks; ``budget-advisory`` warns on dev and stagi
 
 The rules read two facts that :class:`CostFacts` adds to the stack's facts: ``budget`` (from ``mlplatform:budget``; no
 budget, nothing to check) and ``cost`` (the plan's cost estimate as JSON, see components/cost.py); ``mlplatform plan``
-builds them with :func:`with_cost`. Under CrossGuard there is no estimate, so the rules find nothing there.
+builds them with :func:`with_cost`. CrossGuard cannot see what the rules need (:data:`CROSSGUARD_BLIND`): the pack
+marks both policies not applicable there instead of passing them.
 
 A ceiling that leaves out unknown prices is a lower bound: it fails when it already exceeds the budget, and otherwise
 cannot prove the stack fits, which is a finding too.
@@ -116,6 +117,20 @@ def _not_prod(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
         yield from (Finding(None, msg) for msg in check_budget(*_facts(facts)))
 
 
+CROSSGUARD_BLIND = (
+    "not evaluated under CrossGuard: the rule compares the plan's cost estimate (components/cost.py, computed by "
+    "mlplatform plan over the recorded plan with the catalog's prices) with mlplatform:budget, and a stack policy "
+    "receives neither (only the resources, the policy's config and the stack tags); gate the budget with "
+    "mlplatform plan or mlplatform check PLAN.json"
+)
+"""Why the budget rules do not run in the CrossGuard pack. pulumi-policy 1.21.0 (the pinned version; policy.py)
+gives a stack policy ``StackValidationArgs``: ``resources`` (each a ``PolicyResource`` with ``resource_type``,
+``props``, ``urn``, ``name``, ``opts``, ``provider``, ``parent``, ``dependencies``, ``property_dependencies``),
+``get_config()`` and ``stack_tags``; and ``not_applicable(reason)``, which "Marks the policy as not applicable". The
+estimate is built by ``mlplatform plan`` (components/cost.py ``estimate`` over a ``PlanResult``, reading the cluster
+components' registered outputs); the pack neither receives it nor builds it. Whether a stack policy's resources carry
+the component outputs ``estimate`` reads was not checked: recomputing the estimate in the pack is left undone."""
+
 RULES = [
     Rule(
         name="budget",
@@ -124,6 +139,7 @@ RULES = [
         area="cost",
         check_stack=_prod,
         remediation="lower the pools' maxNodes or raise mlplatform:budget",
+        crossguard_blind=CROSSGUARD_BLIND,
     ),
     Rule(
         name="budget-advisory",
@@ -132,5 +148,6 @@ RULES = [
         area="cost",
         check_stack=_not_prod,
         remediation="lower the pools' maxNodes or raise mlplatform:budget",
+        crossguard_blind=CROSSGUARD_BLIND,
     ),
 ]

@@ -7,6 +7,7 @@ shows the pack), ``gcp:container/cluster:Cluster`` and ``azure-native:containers
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -312,6 +313,221 @@ def _prod_protect(res: Resource, facts: Facts) -> Iterator[str]:
         )
 
 
+# ------------------------------------------------------------------------------------------------ network policy
+
+VPC_CNI = "eks:index:VpcCniAddon"
+EKS_ADDON = "aws:eks/addon:Addon"
+NO_NETWORK_POLICY = (None, "", "none")
+"""AKS ``networkProfile.networkPolicy`` values that enforce nothing. pulumi_azure_native 3.29
+containerservice/_enums.py ``NetworkPolicy`` has four values: ``none`` ("Network policies will not be enforced. This
+is the default value when NetworkPolicy is not specified"), ``calico``, ``azure`` and ``cilium`` (which "requires
+networkDataplane to be 'cilium'"); the other three enforce it."""
+
+
+def _cni_setting(options: Mapping[str, Any]) -> Any:
+    """The vpc-cni ``enableNetworkPolicy`` pulumi-eks sends to EKS: a ``configurationValues.enableNetworkPolicy``
+    given by the program wins over the ``enableNetworkPolicy`` flag (pulumi/pulumi-eks v4.3.0
+    nodejs/eks/addons/cni-addon.ts ``mergeConfigurationValues``: the flag is written only
+    ``if (!("enableNetworkPolicy" in config) && enableNetworkPolicy !== undefined)``)."""
+    values = options.get("configurationValues")
+    if values is UNKNOWN:
+        return UNKNOWN
+    if isinstance(values, str):
+        try:
+            values = json.loads(values)
+        except json.JSONDecodeError:
+            return None
+    if isinstance(values, Mapping) and "enableNetworkPolicy" in values:
+        return values["enableNetworkPolicy"]
+    return options.get("enableNetworkPolicy")
+
+
+def _enabled(value: Any) -> bool:
+    return value is True or (isinstance(value, str) and value.lower() == "true")
+
+
+def _network_policy(res: Resource, facts: Facts) -> Iterator[str]:
+    """Whether the network plugin of a cluster the platform creates enforces NetworkPolicy, read from the cluster.
+
+    - EKS (``eks:index:Cluster`` ``vpcCniOptions``, its ``eks:index:VpcCniAddon`` child, and the ``vpc-cni``
+      ``aws:eks/addon:Addon`` when its ``configurationValues`` are given): ``enableNetworkPolicy`` "Enables using
+      Kubernetes network policies. In Kubernetes, by default, all pod-to-pod communication is allowed" (pulumi_eks
+      4.4.0 ``VpcCniOptionsArgs.enable_network_policy``), read as :func:`_cni_setting` merges it; unset means the
+      VPC CNI's default, off. ``useDefaultVpcCni: true`` leaves the add-on pulumi-eks would configure out
+      (cluster.ts: the add-on is created when ``!args.useDefaultVpcCni``), so nothing turns the policy agent on.
+    - GKE: ``datapathProvider: ADVANCED_DATAPATH`` (Dataplane V2; "This is set to ``LEGACY_DATAPATH`` by default",
+      pulumi_gcp 10.2 container/cluster.py ``datapath_provider``; with Dataplane V2 Kubernetes NetworkPolicy is
+      always on, cloud.google.com/kubernetes-engine/docs/concepts/dataplane-v2), else ``networkPolicy.enabled``
+      ("Whether network policy is enabled on the cluster", ``ClusterNetworkPolicyArgs``) with the
+      ``addonsConfig.networkPolicyConfig`` add-on not disabled.
+    - AKS: ``networkProfile.networkPolicy`` set and not ``none`` (:data:`NO_NETWORK_POLICY`; ``cilium`` with
+      ``networkDataplane: cilium``).
+
+    An existing cluster has no cluster resource here: ``cluster.existing.networkPolicy`` states the fact and the
+    advisory ``network-policy-enforced`` (policy/rules/network.py) warns when it is not ``enforced``.
+    """
+    yield from _unchecked_cluster(res)
+    p = res.props
+    off = "the cluster's network plugin does not enforce NetworkPolicy, so the models' and the gateway's "
+    off += "NetworkPolicies have no effect"
+    if res.type == EKS:
+        if p.get("useDefaultVpcCni") is True:
+            yield f"{off}: useDefaultVpcCni leaves the VPC CNI without enableNetworkPolicy"
+            return
+        options = p.get("vpcCniOptions")
+        if options is UNKNOWN:
+            return
+        value = _cni_setting(as_map(options))
+        if value is not UNKNOWN and not _enabled(value):
+            yield f"{off}: vpcCniOptions.enableNetworkPolicy is {value!r}, give true"
+    elif res.type == VPC_CNI:
+        value = _cni_setting(p)
+        if value is not UNKNOWN and not _enabled(value):
+            yield f"{off}: the vpc-cni add-on's enableNetworkPolicy is {value!r}, give true"
+    elif res.type == EKS_ADDON and p.get("addonName") == "vpc-cni" and "configurationValues" in p:
+        value = _cni_setting({"configurationValues": p.get("configurationValues")})
+        if value is not UNKNOWN and not _enabled(value):
+            yield f'{off}: the vpc-cni add-on\'s configurationValues.enableNetworkPolicy is {value!r}, give "true"'
+    elif res.type == GKE:
+        datapath = p.get("datapathProvider")
+        if datapath in ("ADVANCED_DATAPATH", UNKNOWN):
+            return
+        policy = p.get("networkPolicy")
+        addon = as_map(as_map(p.get("addonsConfig")).get("networkPolicyConfig"))
+        enabled = as_map(policy).get("enabled") in (True, UNKNOWN) and addon.get("disabled") is not True
+        if policy is UNKNOWN or enabled:
+            return
+        yield f"{off}: datapathProvider is {datapath or 'unset (LEGACY_DATAPATH)'} and networkPolicy is not enabled"
+    elif res.type == AKS:
+        profile = p.get("networkProfile")
+        if profile is UNKNOWN:
+            return
+        profile = as_map(profile)
+        policy, dataplane = profile.get("networkPolicy"), profile.get("networkDataplane")
+        if policy is UNKNOWN:
+            return
+        if policy in NO_NETWORK_POLICY or not isinstance(policy, str):
+            yield f"{off}: networkProfile.networkPolicy is {policy or 'unset (none)'}"
+        elif policy == "cilium" and dataplane not in ("cilium", UNKNOWN):
+            yield f"{off}: networkPolicy cilium needs networkProfile.networkDataplane cilium, not {dataplane}"
+
+
+# ------------------------------------------------------------------------------------------------ hardening
+
+AKS_POOL = "azure-native:containerservice:AgentPool"
+AKS_VAULT = "azure-native:keyvault:Vault"
+
+
+def _is_true(value: Any) -> bool:
+    return value is True or value == "true"
+
+
+def _ebs_unencrypted(mappings: Any, key: str) -> list[str]:
+    """Device names of block device mappings whose EBS volume is not encrypted (``encrypted`` must be true)."""
+    out = []
+    for m in as_list(mappings):
+        ebs = as_map(m).get(key)
+        if not isinstance(ebs, Mapping):
+            continue
+        enc = ebs.get("encrypted")
+        if enc is not UNKNOWN and not _is_true(enc):
+            out.append(str(as_map(m).get("deviceName", "?")))
+    return out
+
+
+def _hardening(res: Resource, facts: Facts) -> Iterator[str]:
+    """The cluster and node hardening the cluster components set, read back from what they render.
+
+    GKE (pulumi_gcp 10.2 container/cluster.py and _inputs.py docstrings): ``enableLegacyAbac`` ("When enabled,
+    identities in the system, including service accounts, nodes, and controllers, will have statically granted
+    permissions beyond those provided by the RBAC configuration or IAM") not true;
+    ``masterAuth.clientCertificateConfig.issueClientCertificate`` ("Whether client certificate authorization is
+    enabled for this cluster") not true; ``privateClusterConfig.enablePrivateNodes`` ("Whether nodes have internal
+    IP addresses only") true; ``enableShieldedNodes`` not false; each node pool's
+    ``nodeConfig.shieldedInstanceConfig.enableSecureBoot`` ("Defines if the instance has Secure Boot enabled") true;
+    on prod ``deletionProtection`` not false ("Deleting this cluster via ... ``pulumi up`` will only succeed if this
+    field is ``false``").
+
+    EKS: ``nodeAssociatePublicIpAddress`` false (pulumi-eks defaults it to true: pulumi/pulumi-eks v4.3.0
+    nodejs/eks/nodes/nodegroup.ts ``args.nodeAssociatePublicIpAddress ?? true``); launch templates give no network
+    interface ``associatePublicIpAddress`` "true" ("Associate a public IP address with the network interface",
+    pulumi_aws 7.51 ec2/_inputs.py) and encrypt every EBS mapping (``encrypted`` "Enables EBS encryption on the
+    volume", same file); Karpenter's EC2NodeClass sets ``associatePublicIPAddress: false`` and ``encrypted: true``
+    on every EBS mapping ("AssociatePublicIPAddress controls if public IP addresses are assigned to instances",
+    "Encrypted indicates whether the EBS volume is encrypted": shared/upstream/crd-schemas/karpenter.k8s.aws/
+    ec2nodeclass_v1.json); on prod the cluster's ``deletionProtection`` not false.
+
+    AKS: no node pool with ``enableNodePublicIP`` true ("Whether each node is allocated its own public IP ... The
+    default is false", pulumi_azure_native 3.29 containerservice/_inputs.py); the Key Vault the platform creates
+    authorizes data actions through Azure RBAC (``properties.enableRbacAuthorization`` true: "If null or not
+    specified, the vault is created with the default value of false", keyvault/_inputs.py) and has purge protection
+    (``enablePurgeProtection`` true: "only the Key Vault service may initiate a hard, irrecoverable deletion").
+    Local accounts are ``aks-entra-only``'s; secrets encryption, audit logs and the API endpoint have their rules.
+    """
+    p = res.props
+    prod = facts.environment == "prod"
+    if res.type == GKE:
+        if p.get("enableLegacyAbac") is True:
+            yield "GKE legacy ABAC is on (enableLegacyAbac): it grants permissions beyond RBAC and IAM"
+        cert = as_map(as_map(p.get("masterAuth")).get("clientCertificateConfig")).get("issueClientCertificate")
+        if cert is True:
+            yield "GKE issues a client certificate (masterAuth.clientCertificateConfig.issueClientCertificate)"
+        private = p.get("privateClusterConfig")
+        nodes = as_map(private).get("enablePrivateNodes")
+        if private is not UNKNOWN and nodes is not UNKNOWN and nodes is not True:
+            yield "GKE nodes get public IPs: set privateClusterConfig.enablePrivateNodes true"
+        if p.get("enableShieldedNodes") is False:
+            yield "GKE Shielded Nodes are off (enableShieldedNodes false)"
+        if prod and p.get("deletionProtection") is False:
+            yield "GKE cluster deletionProtection is false on a prod stack"
+    elif res.type == GKE_POOL:
+        config = p.get("nodeConfig")
+        shielded = as_map(config).get("shieldedInstanceConfig")
+        boot = as_map(shielded).get("enableSecureBoot")
+        if UNKNOWN not in (config, shielded, boot) and boot is not True:
+            yield "GKE node pool without Secure Boot: set nodeConfig.shieldedInstanceConfig.enableSecureBoot true"
+    elif res.type == EKS:
+        public = p.get("nodeAssociatePublicIpAddress")
+        if public is not UNKNOWN and public is not False:
+            yield "EKS nodes may get public IPs: set nodeAssociatePublicIpAddress false (pulumi-eks defaults to true)"
+        if prod and p.get("deletionProtection") is False:
+            yield "EKS cluster deletionProtection is false on a prod stack"
+    elif res.type == AWS_EKS:
+        if prod and p.get("deletionProtection") is False:
+            yield "EKS cluster deletionProtection is false on a prod stack"
+    elif res.type == LAUNCH_TEMPLATE:
+        for nic in as_list(p.get("networkInterfaces")):
+            if _is_true(as_map(nic).get("associatePublicIpAddress")):
+                yield "launch template gives nodes a public IP (networkInterfaces associatePublicIpAddress)"
+        if bad := _ebs_unencrypted(p.get("blockDeviceMappings"), "ebs"):
+            yield f"launch template volumes not encrypted: {', '.join(bad)} (blockDeviceMappings ebs.encrypted)"
+    elif res.type == EC2_NODE_CLASS:
+        spec = p.get("spec")
+        if spec is UNKNOWN:
+            return
+        public = as_map(spec).get("associatePublicIPAddress")
+        if public is not UNKNOWN and public is not False:
+            yield f"EC2NodeClass {res.k8s_name} may give nodes public IPs: set spec.associatePublicIPAddress false"
+        if bad := _ebs_unencrypted(as_map(spec).get("blockDeviceMappings"), "ebs"):
+            yield f"EC2NodeClass {res.k8s_name} volumes not encrypted: {', '.join(bad)} (ebs.encrypted true)"
+    elif res.type == AKS:
+        for pool in as_list(p.get("agentPoolProfiles")):
+            if as_map(pool).get("enableNodePublicIP") is True:
+                yield f"AKS pool {as_map(pool).get('name')} gives each node a public IP (enableNodePublicIP)"
+    elif res.type == AKS_POOL:
+        if p.get("enableNodePublicIP") is True:
+            yield f"AKS pool {res.name} gives each node a public IP (enableNodePublicIP)"
+    elif res.type == AKS_VAULT:
+        props = p.get("properties")
+        if props is UNKNOWN:
+            return
+        props = as_map(props)
+        if props.get("enableRbacAuthorization") not in (True, UNKNOWN):
+            yield f"Key Vault {res.name} authorizes data actions by access policies: set enableRbacAuthorization true"
+        if props.get("enablePurgeProtection") not in (True, UNKNOWN):
+            yield f"Key Vault {res.name} has no purge protection (enablePurgeProtection true)"
+
+
 RULES = [
     Rule(
         name="api-endpoint-restricted",
@@ -370,6 +586,30 @@ RULES = [
         area="cluster",
         applies_to=(LAUNCH_TEMPLATE, EC2_NODE_CLASS),
         check_resource=_imds,
+    ),
+    Rule(
+        name="cluster-network-policy",
+        description=(
+            "Every cluster the platform creates runs a network plugin that enforces NetworkPolicy, read from the "
+            "cluster (EKS vpc-cni enableNetworkPolicy, GKE Dataplane V2 or networkPolicy, AKS networkPolicy)."
+        ),
+        enforcement="mandatory",
+        area="cluster",
+        applies_to=(*CLUSTERS, VPC_CNI, EKS_ADDON),
+        check_resource=_network_policy,
+        remediation="keep the plugin's NetworkPolicy enforcement on (the models' NetworkPolicies rely on it)",
+    ),
+    Rule(
+        name="cluster-hardening",
+        description=(
+            "Cluster and node hardening the components set stays: GKE no legacy ABAC, no client certificate, "
+            "private nodes, Shielded Nodes and Secure Boot; no node public IPs and encrypted node volumes (EKS, "
+            "Karpenter, AKS); Key Vault RBAC and purge protection; deletion protection not off on prod."
+        ),
+        enforcement="mandatory",
+        area="cluster",
+        applies_to=(GKE, GKE_POOL, EKS, AWS_EKS, LAUNCH_TEMPLATE, EC2_NODE_CLASS, AKS, AKS_POOL, AKS_VAULT),
+        check_resource=_hardening,
     ),
     Rule(
         name="kms-key-rotation",

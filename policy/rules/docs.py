@@ -168,6 +168,34 @@ SOURCES: tuple[tuple[str, str], ...] = (
         ),
     ),
     (
+        "gateway-https-only",
+        (
+            "Istio Gateway CRD (shared/upstream/crd-schemas/networking.istio.io/gateway_v1.json) "
+            '`servers[].tls.httpsRedirect`: "If set to true, the load balancer will send a 301 redirect for all '
+            "http connections, asking the clients to use HTTPS\"; the Knative operator's KnativeServing CRD "
+            "(knative-v1.21.4, crd-schemas/operator.knative.dev/knativeserving_v1beta1.json) overrides the "
+            "`knative-ingress-gateway` servers with the same field; without servers the operator applies "
+            "net-istio's default gateway, one plain HTTP server on port 80 (knative-extensions/net-istio "
+            "config/202-gateway.yaml, read on the main branch). Gateway API (kubernetes-sigs/gateway-api "
+            'apis/v1/gateway_types.go `RouteNamespaces`): `from` defaults to `Same`, "Only Routes in the same '
+            "namespace may be used by this Gateway\". Every shipped stack's TLS is on (self-signed or ACME), so "
+            "the rule applies to all."
+        ),
+    ),
+    (
+        "pod-restricted-hardening",
+        (
+            "Pod Security Standards, Restricted (kubernetes.io/docs/concepts/security/pod-security-standards): "
+            "every container sets `allowPrivilegeEscalation: false` and drops `ALL` capabilities; "
+            "`runAsNonRoot: true` and a `RuntimeDefault`/`Localhost` seccomp profile on the container or the pod. "
+            "Model namespaces audit and warn at restricted (components/serving/namespace.py); the storage-"
+            "initializer's context is kserve-resources v0.20.0 `kserve.storage.containerSecurityContext`; the "
+            "sidecars' seccomp profile is istiod 1.30.3 `global.proxy.seccompProfile` (default `{}`). Written "
+            "exception: a model with an explicit `runtime` leaves `runAsNonRoot` to that runtime "
+            "(components/serving/_runtime.py)."
+        ),
+    ),
+    (
         "pdb-allows-eviction",
         (
             "Istio 1.30.3 charts: the gateway renders `podDisruptionBudget` only with more than one minimum "
@@ -252,6 +280,40 @@ SOURCES: tuple[tuple[str, str], ...] = (
         (
             "The taint must be exactly `nvidia.com/gpu=present:NoSchedule` (clouds spell the effect "
             "`NO_SCHEDULE`); `PreferNoSchedule` lets CPU pods onto GPU nodes."
+        ),
+    ),
+    (
+        "cluster-network-policy",
+        (
+            "A NetworkPolicy has no effect without a plugin that enforces it (kubernetes.io network-policies, "
+            '"Prerequisites"). EKS: vpc-cni `enableNetworkPolicy`, a `configurationValues.enableNetworkPolicy` '
+            "winning over the flag (pulumi/pulumi-eks v4.3.0 nodejs/eks/addons/cni-addon.ts "
+            "`mergeConfigurationValues`); GKE: `datapathProvider: ADVANCED_DATAPATH` (default `LEGACY_DATAPATH`, "
+            "pulumi_gcp 10.2) or `networkPolicy.enabled`; AKS: `networkProfile.networkPolicy` Azure, Calico or Cilium "
+            "(`none` is the default, pulumi_azure_native 3.29 `NetworkPolicy` enum). Existing clusters: the stack's "
+            "`cluster.existing.networkPolicy`, warned by `network-policy-enforced`."
+        ),
+    ),
+    (
+        "cluster-hardening",
+        (
+            "Each check guards a setting the cluster components make: GKE `enableLegacyAbac`, "
+            "`issueClientCertificate`, `enablePrivateNodes`, `enableShieldedNodes`, `enableSecureBoot`, prod "
+            "`deletionProtection` (pulumi_gcp 10.2 docstrings); EKS `nodeAssociatePublicIpAddress` (pulumi-eks "
+            "defaults it to true, nodes/nodegroup.ts), launch-template and EC2NodeClass `encrypted` and public IPs "
+            "(pulumi_aws 7.51; Karpenter ec2nodeclass_v1 CRD schema); AKS `enableNodePublicIP`, Key Vault "
+            "`enableRbacAuthorization` (default false) and `enablePurgeProtection` (pulumi_azure_native 3.29)."
+        ),
+    ),
+    (
+        "iam-least-privilege",
+        (
+            'Principal `*` / `{"AWS": "*"}` is everyone, anonymous included (AWS IAM User Guide, "Principal": "Do '
+            'not leave your role accessible to everyone!"); a Federated trust without Condition admits every '
+            "identity of the provider; `iam:PassRole` must name the role (Karpenter's reference policy "
+            '`AllowPassingInstanceRole`); GCP basic roles are "highly permissive" (cloud.google.com/iam/docs/'
+            "understanding-roles); Azure assignments inherit down from subscription and resource group "
+            "(learn.microsoft.com/azure/role-based-access-control/scope-overview)."
         ),
     ),
 )
@@ -339,9 +401,24 @@ judged any, see "Values known only after deploy"), `cost` (for the budget rules)
 | `allowPublicApi` | `mlplatform:cluster.apiAccess.allowWorld` |
 | `anonymousModels` | models with `access.allowAnonymous: true`, as `namespace/name` |
 | `budget` | `mlplatform:budget` (USD per month, or null) |
+| `models` | per model (`namespace/name`), the objects the program renders for it (`Kind/namespace/name`) |
 
 `check` validates `settings` as the stack file is validated (the same `PolicySpec`), so a hand-edited plan cannot
-turn a rule off with a value the stack file would refuse.
+turn a rule off with a value the stack file would refuse. `models` lists, per model, its InferenceService,
+ServiceAccount, AuthorizationPolicy and NetworkPolicy, the RequestAuthentication of a public JWT model, the
+PodDisruptionBudget from 2 minimum replicas, and the Namespace and its PeerAuthentication when the model creates its
+namespace (`policy.rules.model_objects`). Rules iterate resources, so a plan with a model's objects deleted from
+`resources` would pass them vacuously: `check` fails (exit 1, one line per missing object naming the
+model and the kind) when an object `settings.models` declares is not in the plan.
+
+## The budget rules under CrossGuard
+
+`budget` and `budget-advisory` compare the plan's cost estimate (components/cost.py, built by `mlplatform plan`
+over the recorded plan with the catalog's prices) with `mlplatform:budget`. A CrossGuard stack policy receives
+neither: pulumi-policy 1.21.0 (`pulumi_policy/policy.py`) gives it `StackValidationArgs` with `resources`,
+`get_config()` and `stack_tags` only. The pack therefore marks both policies not applicable with the reason
+(`StackValidationArgs.not_applicable`, which "Marks the policy as not applicable"; the analyzer lists it under
+`not_applicable`), never as passed: the budget is gated by `mlplatform plan` or `mlplatform check PLAN.json`.
 
 ## One parse of the stack config
 
@@ -410,12 +487,19 @@ documents during `pulumi up`.
 - A RequestAuthentication without `audiences` passes `model-jwt-rules`: the stack file allows a JWT without
   audiences (`access.jwt.audiences` is optional), and every shipped stack sets them.
 - The request-path rules (`model-metrics-prometheus-only`, `model-inference-api-only`,
-  `gateway-metrics-prometheus-only`) judge the NetworkPolicies as rendered; whether the cluster enforces them is the
-  stack's fact (`cluster.existing.networkPolicy`; every managed cluster we build enforces it), and where it is not
-  `enforced` the advisory `network-policy-enforced` warns (a warning, not a failure: the stack file records the
-  fact and the program warns the same; the serving path stays under Istio either way). An ipBlock peer, a named port
-  or a namespace selected by another label than `kubernetes.io/metadata.name` is not evaluated: the rule fails
-  with "does not evaluate" rather than pass.
+  `gateway-metrics-prometheus-only`) judge the NetworkPolicies as rendered; whether the cluster enforces them is read
+  from the cluster the platform creates by the mandatory `cluster-network-policy` (EKS vpc-cni, GKE Dataplane V2,
+  AKS network policy); on an existing cluster it is the stack's fact (`cluster.existing.networkPolicy`), and where
+  it is not `enforced` the advisory `network-policy-enforced` warns (a warning, not a failure: the stack file
+  records the fact and the program warns the same; the serving path stays under Istio either way). An ipBlock
+  peer, a named port or a namespace selected by another label than `kubernetes.io/metadata.name` is not evaluated:
+  the rule fails with "does not evaluate" rather than pass.
+- `cluster-hardening` guards only what the cluster components set today. Not hardened by the code, so not checked:
+  AKS node disks use platform-managed keys (no `enableEncryptionAtHost`, no disk encryption set), the AKS Key Vault
+  keeps `publicNetworkAccess: enabled`; EKS and GKE deletion protection on a dev or staging stack is off by design
+  (only prod is checked) and no shipped stack is an EKS prod stack. An EKS add-on resource for `vpc-cni` without
+  `configurationValues` is not judged (the plan does not model pulumi-eks's computed values; the `eks:index:Cluster`
+  and its `VpcCniAddon` are).
 - `model-inference-api-only` tries a fixed list of admin requests (and three encodings of them) with the mesh's
   normalization as `components/serving/requestpath.py` models it; `mesh-path-normalization` keeps the rendered
   normalization equal to that model.
@@ -448,7 +532,7 @@ read through the same validation.
 | GPU budget | `mlplatform:policy.maxGpus` (Karpenter: `spec.limits`; others: max nodes x GPUs per node) |
 | API opt-in | `mlplatform:cluster.apiAccess.allowWorld` |
 | anonymous models | a model's `access.allowAnonymous: true`, or annotation `mlplatform.io/allow-anonymous: "true"` |
-| NetworkPolicy enforced | managed clouds: `enforced`; existing: `mlplatform:cluster.existing.networkPolicy` |
+| NetworkPolicy enforced | managed: read by `cluster-network-policy`; existing: `cluster.existing.networkPolicy` |
 
 ## Mutation run
 
@@ -481,6 +565,15 @@ losing their path allow-list or Triton's `notPaths`, or widened to `/v2/*`; the 
 dropped; the gateway NetworkPolicy opening its metrics ports, closing knative-local-gateway's ports, selecting no
 gateway pod or admitting Prometheus-labelled pods of every namespace. Last run of those: caught by their rule in the
 plain plan 14/14, with `--placeholders` 14/14, rule slips caught by the rule tests 3/3.
+
+The cluster and IAM slips (29, run with `--only`): the NetworkPolicy enforcement of each cloud's network plugin
+turned off (EKS vpc-cni, GKE legacy datapath, AKS `none`); GKE legacy ABAC, a client certificate, public nodes,
+Shielded Nodes or Secure Boot off, deletion protection off on prod; EKS, Karpenter and AKS nodes with public IPs,
+unencrypted EKS and Karpenter volumes, the AKS Key Vault on access policies or without purge protection; node roles
+trusted by every AWS principal, Karpenter passing any role, its read list widened to `ec2:*` on `*`, its queue
+writable by everyone; the GKE node service account given `roles/editor` or `roles/container.admin`; the AKS
+control-plane identity given Contributor on the subscription; and 5 slips in the rules. Last run: caught by their
+rule in the plain plan 24/24, with `--placeholders` 24/24, rule slips caught by the rule tests 5/5.
 
 ## Rendered manifests
 

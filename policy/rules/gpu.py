@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from components import clouds
 from policy.rules.base import UNKNOWN, Facts, Finding, Resource, Rule, as_list, as_map
 
 ACCELERATOR_LABEL = "mlplatform.io/accelerator"
@@ -28,6 +29,9 @@ GKE_POOL = "gcp:container/nodePool:NodePool"
 AKS_POOL = "azure-native:containerservice:AgentPool"
 AKS = "azure-native:containerservice:ManagedCluster"
 POOL_TYPES = (KARPENTER_POOL, EKS_MNG, EKS_NG2, AWS_NODE_GROUP, GKE_POOL, AKS_POOL, AKS)
+READ_CLUSTERS = ("eks:index:Cluster", "aws:eks/cluster:Cluster", "gcp:container/cluster:Cluster", AKS)
+"""Cluster types whose GPU pools :func:`gpu_pools` reads (the pool types above). A cluster of any other registered
+cloud (:func:`components.clouds.cluster_types`) fails both GPU rules: its pools would otherwise pass unread."""
 
 _EFFECT = {"NO_SCHEDULE": "NoSchedule", "NO_EXECUTE": "NoExecute", "PREFER_NO_SCHEDULE": "PreferNoSchedule"}
 
@@ -229,7 +233,20 @@ def gpu_pools(res: Resource) -> list[Pool]:
     return []
 
 
+def unread_cluster(res: Resource) -> str | None:
+    """Why the GPU rules cannot judge ``res``: a cluster of a registered cloud whose pools they cannot read."""
+    if res.type in clouds.cluster_types() and res.type not in READ_CLUSTERS:
+        return (
+            f"the GPU rules cannot read the node pools of a {res.type} (policy/rules/gpu.py reads "
+            f"{', '.join(READ_CLUSTERS)}): teach gpu_pools this cloud's pool types before its GPU pools can pass"
+        )
+    return None
+
+
 def _tainted_and_labelled(res: Resource, facts: Facts) -> Iterator[str]:
+    unread = unread_cluster(res)
+    if unread:
+        yield unread
     for pool in gpu_pools(res):
         if GPU_TAINT not in pool.taints:
             yield f"{pool.label} has no taint {GPU_TAINT[0]}={GPU_TAINT[1]}:{GPU_TAINT[2]}: CPU pods would land on GPUs"
@@ -251,6 +268,9 @@ def _budget(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
     total = 0
     parts = []
     for res in resources:
+        unread = unread_cluster(res)
+        if unread:
+            yield Finding(res.urn, unread)
         for pool in gpu_pools(res):
             n = pool_gpus(pool)
             if n is None:

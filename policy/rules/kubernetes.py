@@ -133,6 +133,129 @@ def _privileged_namespaces(res: Resource, facts: Facts) -> Iterator[str]:
         )
 
 
+# ------------------------------------------------------------------------------------------------ restricted
+
+SECCOMP_CONFINED = ("RuntimeDefault", "Localhost")
+"""The seccomp profiles the ``restricted`` Pod Security level accepts."""
+
+
+def restricted_gaps(pod: Mapping[str, Any], c: Mapping[str, Any], *, need_non_root: bool = True) -> list[str]:
+    """What container ``c`` of pod spec ``pod`` lacks of the ``restricted`` Pod Security level's hardening (empty
+    when it has it all). The level (kubernetes.io/docs/concepts/security/pod-security-standards, "Restricted";
+    Pod Security admission's messages: "must set securityContext.allowPrivilegeEscalation=false", "must set
+    securityContext.capabilities.drop=["ALL"]", "pod or container ... must set securityContext.runAsNonRoot=true",
+    "pod or container ... must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost"") asks of
+    every container: ``allowPrivilegeEscalation: false`` (the container's own field), ``capabilities.drop``
+    including ``ALL`` (the container's), ``runAsNonRoot: true`` and a confined seccomp profile (the container's, else
+    the pod's). ``need_non_root``: False where the code leaves ``runAsNonRoot`` to a runtime's own definition."""
+    psc, csc = as_map(pod.get("securityContext")), as_map(c.get("securityContext"))
+    gaps = []
+    escalation = csc.get("allowPrivilegeEscalation")
+    if escalation is not False and escalation is not UNKNOWN:
+        gaps.append(f"allowPrivilegeEscalation is {escalation!r}, not false")
+    drop = as_map(csc.get("capabilities")).get("drop")
+    if drop is not UNKNOWN and "ALL" not in as_list(drop):
+        gaps.append("capabilities.drop does not include ALL")
+    profile = as_map(csc.get("seccompProfile") or psc.get("seccompProfile")).get("type")
+    if profile is not UNKNOWN and profile not in SECCOMP_CONFINED:
+        gaps.append(f"seccompProfile.type is {profile!r} (give RuntimeDefault on the container or the pod)")
+    non_root = csc.get("runAsNonRoot", psc.get("runAsNonRoot"))
+    if need_non_root and non_root is not True and non_root is not UNKNOWN:
+        gaps.append(f"runAsNonRoot is {non_root!r}, not true (on the container or the pod)")
+    return gaps
+
+
+RESTRICTED_VALUES: Mapping[str, tuple[str, str]] = {
+    "kserve-resources": ("kserve.storage.containerSecurityContext", "the storage-initializer"),
+}
+"""Helm values our releases set that become a container's security context: kserve-resources v0.20.0 renders
+``kserve.storage.containerSecurityContext`` whole into the ``default`` ClusterStorageContainer, which KServe's pod
+webhook merges into the storage-initializer (templates/clusterstoragecontainer.yaml; components/platform/kserve.py
+``STORAGE_INITIALIZER_SECURITY_CONTEXT``)."""
+
+
+def _sidecar_seccomp(res: Resource) -> Iterator[str]:
+    """With Istio CNI (istiod values ``cni.enabled``: no privileged ``istio-init``), the injected sidecars are what
+    keeps a model pod from meeting ``restricted``: istiod 1.30.3's ``global.proxy.seccompProfile`` ("Set to ``type:
+    RuntimeDefault`` to use the default profile if available", default ``{}``: shared/upstream/chart-values/
+    istiod-1.30.3.yaml) gives them the confined profile (components/platform/istio.py ``istiod_values``)."""
+    values = res.props.get("values")
+    if not isinstance(values, Mapping) or _value(values, "cni.enabled", {}) is not True:
+        return
+    profile = _value(values, "global.proxy.seccompProfile.type", {})
+    if profile is not UNKNOWN and profile not in SECCOMP_CONFINED:
+        yield (
+            f"Helm release {res.props.get('name', res.name)} (istiod) values global.proxy.seccompProfile.type is "
+            f"{profile!r}: injected sidecars run unconfined and model pods fail restricted; give RuntimeDefault"
+        )
+
+
+SECURE_POD_DEFAULTS = "secure-pod-defaults"
+
+
+def _queue_proxy(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    """With Istio CNI, Knative's queue-proxy (a container in every Knative-mode model pod) gets the restricted
+    hardening only from ``secure-pod-defaults: enabled`` in the KnativeServing's ``config.features``
+    (components/platform/knative.py ``features``). Knative docs, "Secure Pod Defaults"
+    (knative.dev/docs/serving/configuration/secure-pod-defaults): ``enabled`` "Aligns with the Kubernetes
+    restricted Pod Security Standard in addition to enforcing non-root execution"; ``root-allowed`` leaves out
+    ``runAsNonRoot``; ``disabled`` (the default) applies nothing."""
+    cni = any(
+        r.type in HELM_TYPES
+        and str(r.props.get("chart", "")).rstrip("/").rsplit("/", 1)[-1] == "istiod"
+        and isinstance(r.props.get("values"), Mapping)
+        and _value(r.props["values"], "cni.enabled", {}) is True
+        for r in resources
+    )
+    if not cni:
+        return
+    for ks in (r for r in resources if is_k8s(r, "KnativeServing")):
+        flag = as_map(ks.get("spec.config.features")).get(SECURE_POD_DEFAULTS)
+        if flag is not UNKNOWN and flag != "enabled":
+            yield Finding(
+                ks.urn,
+                f"KnativeServing {ks.namespace}/{ks.k8s_name} config.features.{SECURE_POD_DEFAULTS} is {flag!r}: "
+                "the queue-proxy in every model pod misses the restricted hardening; set it to enabled",
+            )
+
+
+def _restricted(res: Resource, facts: Facts) -> Iterator[str]:
+    """Every pod the platform renders itself (its Deployments and the like, and each InferenceService's serving
+    container), outside the privileged add-on namespaces, and the container security contexts our Helm values set,
+    keep the ``restricted`` hardening (:func:`restricted_gaps`). The model namespaces audit and warn at
+    ``restricted`` (components/serving/namespace.py) and only a pod that meets it would pass once they enforce it;
+    each warm-capacity placeholder namespace enforces it (components/platform/warm.py). Written exception: a model
+    with an explicit ``runtime`` in a namespace that does not enforce ``restricted`` leaves ``runAsNonRoot`` to that
+    runtime's definition (components/serving/_runtime.py ``security_context``); ``no-privileged-containers`` still
+    refuses one that sets root."""
+    if res.type in HELM_TYPES:
+        chart = str(res.props.get("chart", "")).rstrip("/").rsplit("/", 1)[-1]
+        if chart == "istiod":
+            yield from _sidecar_seccomp(res)
+            return
+        known = RESTRICTED_VALUES.get(chart)
+        values = res.props.get("values")
+        if known is None or not isinstance(values, Mapping):
+            return
+        path, who = known
+        ctx = _value(values, path, {})
+        if ctx is UNKNOWN:
+            return
+        if not isinstance(ctx, Mapping):
+            yield f"Helm release {res.props.get('name', res.name)} sets no {path}: {who} keeps the chart's context"
+            return
+        for gap in restricted_gaps({}, {"securityContext": ctx}):
+            yield f"Helm release {res.props.get('name', res.name)} values {path} ({who}): {gap}"
+        return
+    if not res.type.startswith("kubernetes:") or res.type.endswith("Patch") or res.namespace in PRIVILEGED_NAMESPACES:
+        return
+    for path, pod in pod_specs(res):
+        for cpath, c in containers(pod):
+            explicit_runtime = is_k8s(res, "InferenceService") and c.get("runtime") is not None
+            for gap in restricted_gaps(pod, c, need_non_root=not explicit_runtime):
+                yield f"container {c.get('name', cpath)} ({res.namespace}/{res.k8s_name} {path}.{cpath}): {gap}"
+
+
 # ------------------------------------------------------------------------------------------------ services
 
 
@@ -403,6 +526,21 @@ RULES = [
         area="kubernetes",
         applies_to=("kubernetes:* workloads", "InferenceService"),
         check_resource=_no_privileged,
+    ),
+    Rule(
+        name="pod-restricted-hardening",
+        description=(
+            "Every pod the platform renders itself (models' serving containers, warm-capacity placeholders) and every "
+            "container security context our Helm values set keep allowPrivilegeEscalation: false, capabilities.drop "
+            "ALL, a RuntimeDefault seccomp profile and runAsNonRoot: true (the restricted Pod Security level); with "
+            "Istio CNI, Knative's secure-pod-defaults stays enabled (the queue-proxy)."
+        ),
+        enforcement="mandatory",
+        area="kubernetes",
+        applies_to=("kubernetes:* workloads", "InferenceService", "kserve-resources Helm values"),
+        check_resource=_restricted,
+        check_stack=_queue_proxy,
+        remediation="restore the security context (components/serving/_runtime.py security_context, warm.py)",
     ),
     Rule(
         name="privileged-namespaces-listed",

@@ -448,6 +448,20 @@ def _mtls(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
                 yield Finding(
                     p.urn, f"PeerAuthentication {ns}/{p.k8s_name} weakens mTLS below STRICT in model namespace"
                 )
+    # workload-level policies elsewhere (Knative's activator and autoscaler: components/platform/knative.py) may open
+    # a metrics port to Prometheus, which has no sidecar (portLevelMtls), but their workload-wide mode stays STRICT:
+    # Istio applies a workload-level policy's mode over the namespace's and the mesh's (pilot/pkg/model/
+    # authentication.go, as above), so PERMISSIVE there takes plain text on every port of the selected pods
+    model_namespaces = {m.namespace for m in models}
+    for p in pas:
+        if _namespace_wide(p) or p.namespace in model_namespaces:
+            continue
+        if _weak(_mode(p)):
+            yield Finding(
+                p.urn,
+                f"PeerAuthentication {p.namespace}/{p.k8s_name} sets the pods it selects to {_mode(p)}: they take "
+                "plain text on every port; give STRICT (a port-level exception for a metrics port stays allowed)",
+            )
 
 
 # ------------------------------------------------------------------------------------------------ exposure and identity
@@ -684,7 +698,7 @@ RULES = [
         name="mesh-mtls-strict",
         description=(
             "mTLS is STRICT mesh-wide (istio-system) and in every namespace-wide PeerAuthentication; no model "
-            "workload or port is set below STRICT."
+            "workload or port is set below STRICT, and no other workload-level policy sets its pods below STRICT."
         ),
         enforcement="mandatory",
         area="models",

@@ -19,9 +19,6 @@ from typing import Any
 from components import clouds
 from policy.rules.base import UNKNOWN, Facts, Resource, Rule, as_map, dig
 
-PACKAGES = clouds.tag_packages()
-"""Cloud type-token prefixes and the Python SDK that defines them (:attr:`components.clouds.Cloud.tag_packages`)."""
-
 TAG_PATHS = {
     "gcp:container/cluster:Cluster": "resourceLabels",
     "gcp:container/nodePool:NodePool": "nodeConfig.resourceLabels",
@@ -32,26 +29,46 @@ _SDK_TAG_ARGS = {"tags": "tags", "labels": "labels"}
 _GCP_BAD = re.compile(r"[^a-z0-9_-]")
 
 
-def _cloud(type_: str) -> str | None:
+def _package(type_: str) -> str | None:
+    """The Python SDK that defines a cloud type token (:attr:`components.clouds.Cloud.tag_packages`), or None."""
+    return clouds.tag_packages().get(type_.split(":", 1)[0])
+
+
+UNREADABLE = "\0unreadable"
+""":func:`tag_path` of a cloud type whose SDK class cannot be read here: the rule cannot tell whether it takes tags, so
+it says so (fails closed) instead of passing it as untaggable."""
+
+
+def _labels(type_: str) -> bool:
+    """Whether the resource's cloud calls its tags labels, with GCP's key rules (the registry's ``TagRule.labels``)."""
     prefix = type_.split(":", 1)[0]
-    return prefix if prefix in PACKAGES else None
+    return any(prefix in c.tag_packages and c.tag_rule.labels for c in clouds.all_clouds())
 
 
 @cache
 def tag_path(type_: str) -> str | None:
-    """The wire path of the tag map of ``type_``, or None when the type cannot carry tags."""
+    """The wire path of the tag map of ``type_``, None when the type cannot carry tags, or :data:`UNREADABLE` when
+    its SDK cannot be imported to find out."""
     if type_ in TAG_PATHS:
         return TAG_PATHS[type_]
-    cloud = _cloud(type_)
-    if cloud is None:
+    package = _package(type_)
+    if package is None:
         return None
-    _, module, cls_name = type_.split(":")
+    parts = type_.split(":")
+    if len(parts) != 3:
+        return None
+    _, module, cls_name = parts
     module = module.split("/")[0]
     try:
-        mod = importlib.import_module(PACKAGES[cloud] if module == "index" else f"{PACKAGES[cloud]}.{module}")
+        mod = importlib.import_module(package if module == "index" else f"{package}.{module}")
+    except ImportError:
+        return UNREADABLE
+    try:
         cls = getattr(mod, cls_name)
         params = inspect.signature(cls._internal_init).parameters
-    except (ImportError, AttributeError, TypeError, ValueError):
+    except (AttributeError, TypeError, ValueError):
+        # Not a resource class of the SDK: a remote component's own child components (pulumi-eks's ServiceRole,
+        # components/plan/remote.py), whose tags are on the cloud resources under them, checked one by one.
         return None
     for arg, wire in _SDK_TAG_ARGS.items():
         if arg in params:
@@ -96,6 +113,12 @@ def _required_tags(res: Resource, facts: Facts) -> Iterator[str]:
     path = tag_path(res.type)
     if path is None:
         return
+    if path == UNREADABLE:
+        yield (
+            f"cannot tell whether {res.type} takes tags: its class is not importable from "
+            f"{_package(res.type)} here (install the SDK in the policy pack's venv)"
+        )
+        return
     if not facts.required_tags:
         # an empty list would turn this mandatory rule off without a recorded reason: a finding instead
         yield (
@@ -107,11 +130,11 @@ def _required_tags(res: Resource, facts: Facts) -> Iterator[str]:
     if tags is UNKNOWN:
         return
     have = {**_provider_tags(res), **_tag_map(tags)}
-    gcp = res.type.startswith("gcp:")
-    wanted = [gcp_key(k) if gcp else k for k in facts.required_tags]
+    labels = _labels(res.type)
+    wanted = [gcp_key(k) if labels else k for k in facts.required_tags]
     missing = [k for k in wanted if not have.get(k)]
     if missing:
-        word = "labels" if gcp else "tags"
+        word = "labels" if labels else "tags"
         yield f"missing required {word} {', '.join(missing)} (under {path}; set them in mlplatform:tags)"
 
 

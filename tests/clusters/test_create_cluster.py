@@ -24,7 +24,7 @@ KEYS = {
 }  # fmt: skip
 POOL_KEYS = {
     "accelerator", "instanceType", "gpusPerNode", "minNodes", "maxNodes", "spot", "sharing", "maxClientsPerGpu",
-    "zones",
+    "zones", "cachedImages",
 }  # fmt: skip
 POOLS = {
     "aws": {"l4": {"accelerator": "nvidia-l4", "maxNodes": 2}},

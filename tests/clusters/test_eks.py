@@ -516,7 +516,8 @@ def test_seam_and_outputs(karpenter: Any) -> None:
     assert out["systemPool"] == {"instanceType": "m7i.xlarge", "minNodes": 2, "maxNodes": 4}
     assert out["gpuPools"] == {
         "l4": {"accelerator": "nvidia-l4", "instanceType": "g6.xlarge", "gpusPerNode": 1, "minNodes": 0,
-               "maxNodes": 4, "spot": True, "sharing": "none", "maxClientsPerGpu": 1, "zones": []}
+               "maxNodes": 4, "spot": True, "sharing": "none", "maxClientsPerGpu": 1, "zones": [],
+               "cachedImages": []}
     }  # fmt: skip
     assert out["endpoint"].startswith("https://") and out["endpoint"].endswith(".eks.amazonaws.com")
     assert out["oidcIssuer"].startswith(f"https://{OIDC_HOST}")
@@ -635,3 +636,78 @@ def test_fake_pulumi_eks_outputs_follow_pulumi_eks() -> None:
     out = _eks_cluster("c", {"name": "c"})
     assert out["oidcProviderUrl"] == f"https://{out['oidcIssuer']}"
     assert not out["oidcIssuer"].startswith("https://")
+
+
+SNAPSHOT = "snap-0123456789abcdef0"
+L4_CACHED = {"l4": {**L4_SPOT["l4"], "imageCache": {"source": SNAPSHOT, "images": ["pytorch/torchserve-kfs:0.9.0"]}}}
+
+
+def test_an_image_cache_runs_the_pool_on_bottlerocket_with_its_data_volume_from_the_snapshot(karpenter: Any) -> None:
+    """aws-samples/bottlerocket-images-cache ("With Karpenter"): Bottlerocket, snapshotID on /dev/xvdb; the pinned CRD
+    accepts the node class (strict), with no ``encrypted`` on the snapshot volume (the CRD: "If you are creating a
+    volume from a snapshot, you can't specify an encryption value") and the initialization rate at its maximum."""
+    built = build("aws", {"gpuPools": L4_CACHED, "aws": {"bottlerocketVersion": "v1.44.0"}})
+    node_class = built.inputs(NODECLASS)
+    assert validate_custom_resource(node_class) == []
+    spec = node_class["spec"]
+    assert spec["amiSelectorTerms"] == [{"alias": "bottlerocket@v1.44.0"}]
+    assert spec["blockDeviceMappings"] == [
+        {
+            "deviceName": "/dev/xvda",
+            "ebs": {"volumeSize": "4Gi", "volumeType": "gp3", "encrypted": True, "deleteOnTermination": True},
+        },
+        {
+            "deviceName": "/dev/xvdb",
+            "ebs": {
+                "snapshotID": SNAPSHOT,
+                "volumeSize": "200Gi",
+                "volumeType": "gp3",
+                "volumeInitializationRate": 300,
+                "deleteOnTermination": True,
+            },
+        },
+    ]
+    # the rest of the node class is the AL2023 one's
+    plain = karpenter.inputs(NODECLASS)["spec"]
+    assert {k: v for k, v in spec.items() if k not in ("amiSelectorTerms", "blockDeviceMappings")} == {
+        k: v for k, v in plain.items() if k not in ("amiSelectorTerms", "blockDeviceMappings")
+    }
+    # Bottlerocket runs its own device plugin: the nodes say so, and the seam and outputs carry the cache
+    labels = built.inputs(NODEPOOL)["spec"]["template"]["metadata"]["labels"]
+    assert labels == {
+        "mlplatform.io/accelerator": "nvidia-l4",
+        "mlplatform.io/pool": "l4",
+        "mlplatform.io/os-device-plugin": "true",
+    }
+    assert validate_custom_resource(built.inputs(NODEPOOL)) == []
+    assert built.cluster.gpu.pools["l4"].os_device_plugin is True
+    assert built.component.outputs["gpuPools"]["l4"]["cachedImages"] == ["pytorch/torchserve-kfs:0.9.0"]
+    assert karpenter.cluster.gpu.pools["l4"].os_device_plugin is False
+
+
+@pytest.mark.parametrize(
+    ("extra", "pool", "message"),
+    [
+        (
+            {"gpuProvisioner": "node-groups"},
+            {},
+            f"cluster.gpuPools.l4.imageCache: {SNAPSHOT} is not allowed; an image cache needs "
+            "cluster.aws.gpuProvisioner: karpenter",
+        ),
+        (
+            {},
+            {"sharing": {"strategy": "time-slicing"}},
+            "cluster.gpuPools.l4.sharing.strategy: time-slicing is not allowed; a pool with an imageCache runs "
+            "Bottlerocket, whose GPU sharing this platform does not configure; give none",
+        ),
+    ],
+)
+def test_an_image_cache_the_pool_cannot_take_is_refused(extra: Any, pool: Any, message: str) -> None:
+    with pytest.raises(SpecError) as info:
+        build("aws", {"gpuPools": {"l4": {**L4_CACHED["l4"], **pool}}, "aws": extra})
+    assert str(info.value).startswith(message) and "\n" not in str(info.value)
+
+
+def test_bottlerocket_version_is_a_release_or_latest() -> None:
+    with pytest.raises(ValueError, match=r"give latest or a Bottlerocket release such as v1\.44\.0"):
+        build("aws", {"aws": {"bottlerocketVersion": "1.44"}})

@@ -233,6 +233,7 @@ def test_seam_and_outputs(gke: Any) -> None:
         "sharing": "mig",
         "maxClientsPerGpu": 1,
         "zones": ["us-central1-a", "us-central1-b", "us-central1-c", "us-central1-f"],
+        "cachedImages": [],
     }
     assert out["oidcIssuer"] == (
         "https://container.googleapis.com/v1/projects/mlp-test/locations/us-central1/clusters/mlp-test"
@@ -378,3 +379,53 @@ def test_google_provider_credentials_other_than_adc_are_refused(key: str) -> Non
     assert "s3cret-value" not in message
     del raw[key]
     load(raw, frozenset(), "stacks/Pulumi.t.yaml")  # without it the stack loads
+
+
+IMAGE_CACHE = {
+    "source": "projects/mlp-test/global/images/serving-v0200",
+    "images": ["nvcr.io/nvidia/tritonserver:23.05-py3"],
+}
+
+
+def test_an_image_cache_is_a_secondary_boot_disk_on_its_pool_only(gke: Any) -> None:
+    """``gpuPools.<pool>.imageCache`` on GKE: a secondary boot disk in CONTAINER_IMAGE_CACHE mode from the named disk
+    image (cloud.google.com/kubernetes-engine/docs/how-to/data-container-image-preloading), beside image streaming,
+    which Google requires for it; ForceNew in the provider, so the pool's name changes with it, the other pool's not.
+    Pools without one render no secondary boot disk and output no cached images."""
+    cached = build("gcp", {"gpuPools": {**POOLS, "l4": {**POOLS["l4"], "imageCache": IMAGE_CACHE}}})
+    l4, a100 = cached.inputs(POOL, "mlp-gpu-l4"), cached.inputs(POOL, "mlp-gpu-a100")
+    assert l4["nodeConfig"]["secondaryBootDisks"] == [
+        {"diskImage": "projects/mlp-test/global/images/serving-v0200", "mode": "CONTAINER_IMAGE_CACHE"}
+    ]
+    assert l4["nodeConfig"]["gcfsConfig"] == {"enabled": True} and l4["nodeConfig"]["imageType"] == "COS_CONTAINERD"
+    assert "secondaryBootDisks" not in a100["nodeConfig"]
+    assert "secondaryBootDisks" not in gke.inputs(POOL, "mlp-gpu-l4")["nodeConfig"]
+    assert l4["name"] != gke.inputs(POOL, "mlp-gpu-l4")["name"]
+    assert a100["name"] == gke.inputs(POOL, "mlp-gpu-a100")["name"]
+    assert cached.cluster.gpu.pools["l4"].cached_images == ("nvcr.io/nvidia/tritonserver:23.05-py3",)
+    assert cached.component.outputs["gpuPools"]["l4"]["cachedImages"] == ["nvcr.io/nvidia/tritonserver:23.05-py3"]
+    assert gke.component.outputs["gpuPools"]["l4"]["cachedImages"] == []
+
+
+@pytest.mark.parametrize(
+    ("cloud", "pool", "source", "why"),
+    [
+        (
+            "gcp",
+            "nvidia-l4",
+            "global/images/serving",
+            "give a disk image's full id, projects/<project>/global/images/<name>",
+        ),
+        ("aws", "nvidia-l4", "ami-0123456789abcdef0", "give the id of an EBS snapshot of a Bottlerocket data volume"),
+        ("azure", "nvidia-t4", "myacr.azurecr.io", "AKS GPU pools take no image cache: artifact streaming works only"),
+    ],
+)
+def test_an_image_cache_the_cloud_cannot_take_is_refused_in_one_line(
+    cloud: str, pool: str, source: str, why: str
+) -> None:
+    cache = {"source": source, "images": ["kserve/huggingfaceserver:latest"]}
+    with pytest.raises(SpecError) as info:
+        build(cloud, {"gpuPools": {"p": {"accelerator": pool, "maxNodes": 2, "imageCache": cache}}})
+    message = str(info.value)
+    assert message.startswith(f"cluster.gpuPools.p.imageCache.source: {source} is not allowed; {why}")
+    assert "\n" not in message

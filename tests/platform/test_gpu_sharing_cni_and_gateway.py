@@ -179,3 +179,29 @@ def test_the_gateway_metrics_ports_are_for_the_platforms_prometheus_only(enabled
         "ports": [{"protocol": "TCP", "port": 15020}, {"protocol": "TCP", "port": 15090}],
     }
     assert metrics == ([prometheus] if enabled else [])
+
+
+def test_device_plugin_stays_off_nodes_whose_os_runs_its_own() -> None:
+    """EKS pools with an image cache run Bottlerocket, whose NVIDIA variant runs the device plugin on the host: the
+    platform's DaemonSet must not register nvidia.com/gpu there a second time. Without such pools the affinity is
+    unchanged."""
+    from dataclasses import replace
+
+    bottlerocket = replace(L4_POOL, name="br", os_device_plugin=True)
+    values = plugin_values({"plain": L4_POOL, "br": bottlerocket})
+    assert values is not None
+    assert values["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"] == {
+        "nodeSelectorTerms": [
+            {
+                "matchExpressions": [
+                    {"key": "mlplatform.io/accelerator", "operator": "Exists"},
+                    {"key": "mlplatform.io/os-device-plugin", "operator": "DoesNotExist"},
+                ]
+            }
+        ]
+    }
+    plain = plugin_values({"plain": L4_POOL})
+    assert plain is not None
+    assert plain["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"] == {
+        "nodeSelectorTerms": [{"matchExpressions": [{"key": "mlplatform.io/accelerator", "operator": "Exists"}]}]
+    }

@@ -31,6 +31,7 @@ FULL = json.dumps(
         "anonymousModels": [],
         "budget": None,
         "overrides": {},
+        "models": {},
     }
 )
 """Every key of a saved stack's settings (policy.check.SETTINGS_KEYS)."""

@@ -392,6 +392,11 @@ SECURITY_RULES = {
     "mesh-path-normalization": "mandatory",
     "gateway-metrics-prometheus-only": "mandatory",
     "network-policy-enforced": "advisory",  # the cluster's fact, recorded in the stack file; the program warns too
+    "cluster-network-policy": "mandatory",  # read from the cluster resources the platform creates
+    "cluster-hardening": "mandatory",
+    "iam-least-privilege": "mandatory",
+    "gateway-https-only": "mandatory",
+    "pod-restricted-hardening": "mandatory",
 }
 """The enforcement level of every security, isolation and availability rule, pinned here (not only in the docs)."""
 

@@ -52,6 +52,8 @@ def aws_stack(good: bool) -> Callable[[], None]:
                 "enabled_cluster_log_types": LOGS,
                 "create_oidc_provider": True,
                 "deletion_protection": True,
+                "node_associate_public_ip_address": False,
+                "vpc_cni_options": {"enable_network_policy": True},
                 "tags": TAGS,
             }
             if good
@@ -89,6 +91,8 @@ def test_aws_stack_fails_each_rule_when_not() -> None:
     assert sorted(found) == [
         "api-endpoint-restricted",
         "audit-logs",
+        "cluster-hardening",
+        "cluster-network-policy",
         "gpu-budget",
         "gpu-pool-taint-label",
         "imdsv2-required",
@@ -134,6 +138,7 @@ def gcp_stack(good: bool) -> Callable[[], None]:
             else None,
             workload_identity_config={"workload_pool": "p.svc.id.goog"} if good else None,
             logging_config={"enable_components": ["SYSTEM_COMPONENTS", "APISERVER"]} if good else None,
+            datapath_provider="ADVANCED_DATAPATH" if good else None,
         )
         gcp.container.NodePool(
             "l4",
@@ -146,6 +151,7 @@ def gcp_stack(good: bool) -> Callable[[], None]:
                 "labels": GPU_LABELS,
                 "resource_labels": labels,
                 "workload_metadata_config": {"mode": "GKE_METADATA" if good else "GCE_METADATA"},
+                "shielded_instance_config": {"enable_secure_boot": good},
             },
         )
 
@@ -157,6 +163,8 @@ def test_gcp_stack() -> None:
     assert sorted(failing(gcp_stack(False), Facts(environment="prod", max_gpus=8))) == [
         "api-endpoint-restricted",
         "audit-logs",
+        "cluster-hardening",
+        "cluster-network-policy",
         "prod-protect-stateful",
         "secrets-encryption",
         "workload-identity",
@@ -178,6 +186,7 @@ def azure_stack(good: bool) -> Callable[[], None]:
                 "workload_identity": {"enabled": good},
                 "azure_key_vault_kms": {"enabled": good, "key_id": "https://v.vault.azure.net/keys/k/1"},
             },
+            network_profile={"network_policy": "cilium" if good else "none", "network_dataplane": "cilium"},
             opts=pulumi.ResourceOptions(protect=good),
         )
         azure.containerservice.AgentPool(
@@ -190,6 +199,7 @@ def azure_stack(good: bool) -> Callable[[], None]:
             max_count=3,
             node_taints=["nvidia.com/gpu=present:NoSchedule"] if good else [],
             node_labels=GPU_LABELS,
+            enable_node_public_ip=not good,
             tags=TAGS,
         )
         if good:
@@ -208,6 +218,8 @@ def test_azure_stack() -> None:
         "aks-entra-only",
         "api-endpoint-restricted",
         "audit-logs",
+        "cluster-hardening",
+        "cluster-network-policy",
         "gpu-pool-taint-label",
         "prod-protect-stateful",
         "secrets-encryption",
@@ -220,7 +232,12 @@ def k8s_stack(good: bool) -> Callable[[], None]:
         model = {
             "modelFormat": {"name": "sklearn"},
             "storageUri": "gs://b/m",
-            "securityContext": {"runAsNonRoot": True, "allowPrivilegeEscalation": False},
+            "securityContext": {
+                "runAsNonRoot": True,
+                "allowPrivilegeEscalation": False,
+                "capabilities": {"drop": ["ALL"]},
+                "seccompProfile": {"type": "RuntimeDefault"},
+            },
             "resources": {
                 "requests": {"cpu": "1", "memory": "2Gi", "nvidia.com/gpu": 1},
                 "limits": {"cpu": "1", "memory": "2Gi", "nvidia.com/gpu": 1},
@@ -321,8 +338,23 @@ def k8s_stack(good: bool) -> Callable[[], None]:
                 "template": {
                     "metadata": {"labels": {"app": "web"}},
                     "spec": {
-                        "securityContext": {"runAsNonRoot": True} if good else {},
-                        "containers": [{"name": "web", "image": "web:1", "securityContext": {"privileged": not good}}],
+                        # the namespace enforces restricted: the good pod meets it (pod-restricted-hardening)
+                        "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
+                        if good
+                        else {},
+                        "containers": [
+                            {
+                                "name": "web",
+                                "image": "web:1",
+                                "securityContext": {
+                                    "privileged": False,
+                                    "allowPrivilegeEscalation": False,
+                                    "capabilities": {"drop": ["ALL"]},
+                                }
+                                if good
+                                else {"privileged": True},
+                            }
+                        ],
                     },
                 },
             },
@@ -348,6 +380,7 @@ def test_kubernetes_stack() -> None:
         "no-load-balancer-services",
         "no-privileged-containers",
         "pdb-allows-eviction",
+        "pod-restricted-hardening",
         "privileged-namespaces-listed",
         "prod-model-replicas",
     ]
