@@ -31,7 +31,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from components.errors import SpecError
+from components.errors import SpecError, show, show_key
 from policy.judged import judge_unknown_documents
 from policy.rules import UNKNOWN, Resource, StackSettings, run_rules
 from policy.rules.base import as_list
@@ -77,47 +77,178 @@ class SavedStack:
     """The ``policies`` entries the plan saved (its verdict), compared by :func:`unreproduced`."""
 
 
-def _unwire(value: Any) -> Any:
+MAX_DEPTH = 64
+"""How deep a saved plan's values may nest: the deepest value the program renders is a handful of levels (an
+InferenceService's ``spec.predictor.model.resources.limits``); a deeper one was written by hand and would exhaust
+Python's recursion in the rules: refused (exit 2)."""
+
+
+class _TooDeep(Exception):
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        self.path = path
+
+
+def _unwire(value: Any, path: str = "inputs", depth: int = 0) -> Any:
     """JSON values back into what rules see: the unknown and secret texts become :data:`UNKNOWN`."""
-    if value in (UNKNOWN_TEXT, SECRET_TEXT):
+    if depth > MAX_DEPTH:
+        raise _TooDeep(path)
+    if isinstance(value, str) and value in (UNKNOWN_TEXT, SECRET_TEXT):
         return UNKNOWN
     if isinstance(value, dict):
-        return {k: _unwire(v) for k, v in value.items()}
+        return {k: _unwire(v, f"{path}.{show_key(k)}", depth + 1) for k, v in value.items()}
     if isinstance(value, list):
-        return [_unwire(v) for v in value]
+        return [_unwire(v, f"{path}[{i}]", depth + 1) for i, v in enumerate(value)]
     return value
 
 
-def _resources(path: Path, name: str, docs: Any) -> list[Resource]:
+def _resources(path: Path, name: str, docs: Any, key: str = "resources") -> list[Resource]:
     if not isinstance(docs, list):
-        raise PlanFileError(path, f"stack {name}: resources is not a list; this is not a plan from mlplatform plan")
+        raise PlanFileError(path, f"stack {name}: {key} is not a list; this is not a plan from mlplatform plan")
     by_urn: dict[str, Mapping[str, Any]] = {}
     for i, r in enumerate(docs):
         if not isinstance(r, dict) or not isinstance(r.get("urn"), str) or not isinstance(r.get("type"), str):
-            raise PlanFileError(path, f"stack {name}: resources[{i}] has no urn and type; not a plan resource")
+            raise PlanFileError(path, f"stack {name}: {key}[{i}] has no urn and type; not a plan resource")
         if not isinstance(r.get("inputs", {}), dict):
-            raise PlanFileError(path, f"stack {name}: resources[{i}].inputs is not a map")
+            raise PlanFileError(path, f"stack {name}: {key}[{i}].inputs is not a map")
+        for ref in ("provider", "parent"):
+            if r.get(ref) is not None and not isinstance(r[ref], str):
+                raise PlanFileError(
+                    path,
+                    f"stack {name}: {key}[{i}].{ref}: {_shown(r[ref])} is not allowed; give the URN of a resource "
+                    "of this plan, or null",
+                )
         by_urn[r["urn"]] = r
     if not any(not r["type"].startswith("pulumi:providers:") for r in docs):
-        raise PlanFileError(path, f"stack {name} has no resources: an empty plan passes every rule; refusing it")
+        empty = "" if key == "resources" else f" in {key}"
+        raise PlanFileError(path, f"stack {name} has no resources{empty}: an empty plan passes every rule; refusing it")
     out = []
-    for r in docs:
+    for i, r in enumerate(docs):
         if r["type"].startswith("pulumi:providers:"):
             continue
         provider = by_urn.get(r.get("provider") or "")
+        try:
+            props = _unwire(r.get("inputs") or {}, f"{key}[{i}].inputs")
+            provider_props = _unwire(provider.get("inputs") or {}, f"{key}[{i}].provider.inputs") if provider else {}
+        except _TooDeep as e:
+            raise PlanFileError(
+                path,
+                f"stack {name}: {e.path}: nested deeper than {MAX_DEPTH} levels; no plan of mlplatform plan is: "
+                "refusing it",
+            ) from None
+        kind = r["type"].rsplit(":", 1)[-1]
+        if r["type"].startswith("kubernetes:") and kind in SHAPES:
+            wrong = _shape_error(f"{key}[{i}].inputs", props, SHAPES[kind])
+            if wrong:
+                raise PlanFileError(path, f"stack {name}: {wrong} (the shape the {kind} API takes)")
         out.append(
             Resource(
                 type=r["type"],
                 name=str(r.get("name", "")),
                 urn=r["urn"],
-                props=_unwire(r.get("inputs") or {}),
+                props=props,
                 protect=r.get("protect") is True,
-                parent=r.get("parent") if isinstance(r.get("parent"), str) else None,
-                provider_props=_unwire(provider.get("inputs") or {}) if provider else {},
+                parent=r.get("parent"),
+                provider_props=provider_props,
                 depends_on=tuple(str(d) for d in as_list(r.get("dependsOn"))),
             )
         )
     return out
+
+
+# ------------------------------------------------------------------------------------------------ shapes
+
+_SELECTOR: Any = {
+    "matchLabels": {"*": str},
+    "matchExpressions": [{"key": str, "operator": str, "values": [str]}],
+}
+_META: Any = {"name": str, "namespace": str, "labels": {"*": str}, "annotations": {"*": str}}
+_NETPOL_RULE: Any = {
+    "from": [{"podSelector": _SELECTOR, "namespaceSelector": _SELECTOR, "ipBlock": {"cidr": str, "except": [str]}}],
+    "ports": [{"protocol": str, "port": (int, str), "endPort": int}],
+}
+_NETPOL_RULE["to"] = _NETPOL_RULE["from"]
+_SELECTED: Any = {"selector": {"matchLabels": {"*": str}}}
+_CONTAINER: Any = {"name": str, "env": [{"name": str}], "ports": [{"containerPort": (int, str)}]}
+_PREDICTOR: Any = {
+    "minReplicas": int,
+    "model": {**_CONTAINER, "protocolVersion": str, "modelFormat": {"name": str}},
+    "containers": [_CONTAINER],
+}
+SHAPES: Mapping[str, Any] = {
+    "NetworkPolicy": {
+        "metadata!": _META,
+        "spec!": {"podSelector": _SELECTOR, "policyTypes": [str], "ingress": [_NETPOL_RULE], "egress": [_NETPOL_RULE]},
+    },
+    "AuthorizationPolicy": {
+        "metadata!": _META,
+        "spec!": {
+            **_SELECTED,
+            "action": str,
+            "rules": [
+                {
+                    "from": [{"source": {"*": [str]}}],
+                    "to": [{"operation": {"*": [str]}}],
+                    "when": [{"key": str, "values": [str], "notValues": [str]}],
+                }
+            ],
+        },
+    },
+    "RequestAuthentication": {
+        "metadata!": _META,
+        "spec!": {**_SELECTED, "jwtRules": [{"issuer": str, "audiences": [str]}]},
+    },
+    "InferenceService": {"metadata!": _META, "spec!": {"predictor!": _PREDICTOR}},
+}
+"""The shape of what the request-path model (components/serving/requestpath.py) reads of each kind, as the
+Kubernetes and Istio APIs type it (networking.k8s.io/v1 NetworkPolicy, security.istio.io/v1 AuthorizationPolicy and
+RequestAuthentication, serving.kserve.io/v1beta1 InferenceService): a map's listed keys (``"*"``: every value), a
+list's items, a scalar's type. The plan engine writes these from typed objects, so a value of another shape was
+written by hand: ``check`` refuses it (exit 2) instead of letting a rule crash on it."""
+
+_SHAPE_NAMES = {str: "a string", int: "an integer", (int, str): "an integer or a string"}
+
+
+def _shape_error(path: str, value: Any, shape: Any) -> str | None:
+    """The first place ``value`` departs from ``shape``: ``"<path>: <value> is not allowed; give ..."``, else None.
+
+    The unknown marker fits every shape (a rule skips what it cannot know); null fits a map's key (absent) unless
+    the key ends in ``!`` (the object's ``metadata`` and ``spec``, which the request-path model indexes)."""
+    if value is UNKNOWN:
+        return None
+    if isinstance(shape, dict):
+        if not isinstance(value, Mapping):
+            return f"{path}: {_shown(value)} is not allowed; give a map"
+        for key, sub in shape.items():
+            required = key.endswith("!")
+            items = value.items() if key == "*" else [(key.rstrip("!"), value.get(key.rstrip("!")))]
+            for k, v in items:
+                if v is None and key != "*" and not required:
+                    continue
+                found = _shape_error(f"{path}.{show_key(k)}", v, sub)
+                if found:
+                    return found
+        return None
+    if isinstance(shape, list):
+        if not isinstance(value, list):
+            return f"{path}: {_shown(value)} is not allowed; give a list"
+        for i, v in enumerate(value):
+            found = _shape_error(f"{path}[{i}]", v, shape[0])
+            if found:
+                return found
+        return None
+    kinds = shape if isinstance(shape, tuple) else (shape,)
+    if isinstance(value, bool) or not isinstance(value, kinds):
+        return f"{path}: {_shown(value)} is not allowed; give {_SHAPE_NAMES[shape]}"
+    return None
+
+
+def _shown(value: Any) -> str:
+    """A value in an error line: scalars as :func:`components.errors.show`, a map or list as its JSON (shortened)."""
+    if isinstance(value, Mapping | list):
+        text = json.dumps(value, default=str)
+        return text if len(text) <= 60 else text[:57] + "..."
+    return show(value)
 
 
 def load_plan(path: Path) -> list[SavedStack]:
@@ -177,7 +308,7 @@ def load_plan(path: Path) -> list[SavedStack]:
                 _resources(path, name, s.get("resources")),
                 settings,
                 cost if isinstance(cost, dict) else None,
-                _resources(path, f"{name} (judgedResources)", judged) if judged is not None else None,
+                _resources(path, name, judged, "judgedResources") if judged is not None else None,
                 planned,
             )
         )
