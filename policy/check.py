@@ -26,6 +26,7 @@ from the JSON) fails the check (:func:`missing_objects`): the rules iterate reso
 from __future__ import annotations
 
 import json
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -33,7 +34,7 @@ from typing import Any
 
 from components.errors import SpecError, show, show_key
 from policy.judged import judge_unknown_documents
-from policy.rules import UNKNOWN, Resource, StackSettings, run_rules
+from policy.rules import UNKNOWN, Resource, StackSettings, rule_names, run_rules
 from policy.rules.base import as_list
 from policy.rules.budget import with_budget
 
@@ -70,7 +71,7 @@ class SavedStack:
     cloud: str
     resources: list[Resource]
     settings: StackSettings
-    cost: Mapping[str, Any] | None
+    cost: Mapping[str, Any]
     judged: list[Resource] | None = None
     """The placeholder rendering the plan judged unknown documents over (``judgedResources``), if it saved one."""
     planned: list[dict[str, Any]] | None = None
@@ -251,23 +252,95 @@ def _shown(value: Any) -> str:
     return show(value)
 
 
+MAX_BYTES = 64 * 1024 * 1024
+"""The largest plan file ``check`` reads: the plan of the four shipped stacks is 1.4 MB; a file past 64 MiB (or
+``/dev/zero``) is refused before it is read, not read until memory runs out."""
+
+
+class _Refused(ValueError):
+    """A JSON constant or a repeated key that ``mlplatform plan --json`` never writes."""
+
+
+def _no_constant(name: str) -> Any:
+    raise _Refused(f"{name} is not allowed; JSON has no NaN or Infinity and mlplatform plan --json never writes one")
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _Refused(
+                f"the key {show_key(key)} is given twice in one object (the last would silently win); a plan of "
+                "mlplatform plan --json gives each key once"
+            )
+        out[key] = value
+    return out
+
+
+def _read(path: Path) -> str:
+    """The text of the plan file: a regular file of at most :data:`MAX_BYTES` in UTF-8, else one line."""
+    give = "give a plan written by mlplatform plan --json"
+    try:
+        st = path.stat()
+        if stat.S_ISDIR(st.st_mode):
+            raise PlanFileError(path, f"is a directory; {give}")
+        if not stat.S_ISREG(st.st_mode):
+            # a FIFO with no writer would block forever, a device such as /dev/zero never ends
+            raise PlanFileError(path, f"is not a regular file (a pipe, socket or device); {give}")
+        if st.st_size > MAX_BYTES:
+            raise PlanFileError(path, f"is {st.st_size} bytes, more than the {MAX_BYTES} check reads; {give}")
+        with path.open("rb") as f:
+            data = f.read(MAX_BYTES + 1)
+        if len(data) > MAX_BYTES:
+            raise PlanFileError(path, f"is more than the {MAX_BYTES} bytes check reads; {give}")
+        return data.decode("utf-8")
+    except FileNotFoundError:
+        raise PlanFileError(path, f"no such file; {give}") from None
+    except IsADirectoryError:
+        raise PlanFileError(path, f"is a directory; {give}") from None
+    except (OSError, UnicodeDecodeError, MemoryError) as e:
+        raise PlanFileError(path, f"cannot be read ({type(e).__name__}); {give}") from None
+
+
+def _cost(path: Path, name: str, cost: Any) -> Mapping[str, Any]:
+    """The saved cost estimate (components/plan/report.py writes a map, components/cost.py its totals), checked where
+    the budget rule reads it: ``totals.ceiling.usd`` a finite number >= 0, ``lowerBound`` true or false."""
+    if not isinstance(cost, dict):
+        raise PlanFileError(
+            path, f"stack {name}: cost: {_shown(cost)} is not allowed; give the map mlplatform plan --json writes"
+        )
+    totals = cost.get("totals")
+    if totals is None:
+        return cost
+    ceiling = totals.get("ceiling") if isinstance(totals, dict) else None
+    if not isinstance(ceiling, dict):
+        raise PlanFileError(
+            path, f"stack {name}: cost.totals.ceiling: {_shown(ceiling)} is not allowed; give a map with usd"
+        )
+    usd = ceiling.get("usd")
+    if isinstance(usd, bool) or not isinstance(usd, int | float) or not 0 <= usd < float("inf"):
+        raise PlanFileError(
+            path, f"stack {name}: cost.totals.ceiling.usd: {_shown(usd)} is not allowed; give a number >= 0"
+        )
+    if not isinstance(ceiling.get("lowerBound", False), bool):
+        raise PlanFileError(
+            path,
+            f"stack {name}: cost.totals.ceiling.lowerBound: {_shown(ceiling['lowerBound'])} is not allowed; give "
+            "true or false",
+        )
+    return cost
+
+
 def load_plan(path: Path) -> list[SavedStack]:
     """The stacks of the plan saved at ``path``; :class:`PlanFileError` (one line) for a file that is not one."""
+    text = _read(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise PlanFileError(path, "no such file; give a plan written by mlplatform plan --json") from None
-    except IsADirectoryError:
-        raise PlanFileError(path, "is a directory; give a plan written by mlplatform plan --json") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise PlanFileError(
-            path, f"cannot be read ({type(e).__name__}); give a plan written by mlplatform plan --json"
-        ) from None
-    try:
-        doc = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as e:
+        doc = json.loads(text, parse_constant=_no_constant, object_pairs_hook=_no_duplicates)
+    except (json.JSONDecodeError, RecursionError, MemoryError) as e:
         where = f" (line {e.lineno})" if isinstance(e, json.JSONDecodeError) else ""
         raise PlanFileError(path, f"not JSON{where}; give a plan written by mlplatform plan --json") from None
+    except _Refused as e:
+        raise PlanFileError(path, str(e)) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("stacks"), list):
         raise PlanFileError(path, "not a plan: expected a JSON object with stacks, as mlplatform plan --json writes")
     if not doc["stacks"]:
@@ -294,20 +367,32 @@ def load_plan(path: Path) -> list[SavedStack]:
                 f"stack {name}: settings.{missing[0]} is missing (a saved plan holds every one of "
                 f"{', '.join(SETTINGS_KEYS)}; a missing key would be judged by its default): plan it again",
             )
-        cost = s.get("cost")
         judged = s.get("judgedResources")
         planned = s.get("policies")
         if planned is not None and not (
             isinstance(planned, list) and all(isinstance(e, dict) and isinstance(e.get("policy"), str) for e in planned)
         ):
             raise PlanFileError(path, f"stack {name}: policies is not a list of policy entries")
+        resources = _resources(path, name, s.get("resources"))
+        cost = _cost(path, name, s.get("cost"))
+        # the saved verdict is what unreproduced() compares against: a plan without it (or without a rule's entry)
+        # could hide a recorded failure, so every rule registered here must have its entry
+        given = {e["policy"] for e in planned or []}
+        lacking = [r for r in rule_names() if r not in given]
+        if lacking:
+            what = "policies is missing" if planned is None else f"policies has no entry for {lacking[0]}"
+            raise PlanFileError(
+                path,
+                f"stack {name}: {what} (a saved plan holds the verdict of every rule, which check compares with its "
+                "own): plan it again with this version of mlplatform plan --json",
+            )
         out.append(
             SavedStack(
                 name,
                 str(s.get("cloud", "unknown")),
-                _resources(path, name, s.get("resources")),
+                resources,
                 settings,
-                cost if isinstance(cost, dict) else None,
+                cost,
                 _resources(path, name, judged, "judgedResources") if judged is not None else None,
                 planned,
             )

@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from components.plan.cli import EXIT_INVALID, EXIT_OK, EXIT_POLICY, main
+from components.plan.cli import EXIT_INVALID, EXIT_OK, main
+from policy.rules import rule_names
 from support import ROOT
 
 
@@ -130,3 +131,146 @@ def test_a_value_nested_too_deep_is_refused(
         f"{path}: stack local: resources[3].inputs.deep{'[0]' * 64}: nested deeper than 64 levels; no plan of "
         "mlplatform plan is: refusing it"
     ]
+
+
+def test_a_fifo_or_device_is_refused_not_read(tmp_path: Path) -> None:
+    """Red team F20/F21: /dev/zero was read until memory ran out (MemoryError traceback), a FIFO with no writer hung
+    the check. Run in a child process with 2 GiB of address space and 60 s, so the old behaviour fails the test."""
+    import os
+    import resource
+    import subprocess
+    import sys
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+
+    fifo = tmp_path / "fifo.json"
+    os.mkfifo(fifo)
+    for path in (fifo, Path("/dev/zero")):
+        done = subprocess.run(
+            [sys.executable, "-m", "components.plan.cli", "check", str(path)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            preexec_fn=limit,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+        assert (done.returncode, done.stderr.splitlines()) == (
+            EXIT_INVALID,
+            [
+                f"{path}: is not a regular file (a pipe, socket or device); give a plan written by mlplatform plan "
+                "--json"
+            ],
+        )
+
+
+def test_a_file_past_the_size_cap_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import policy.check
+
+    monkeypatch.setattr(policy.check, "MAX_BYTES", 10)
+    code, err, path = run(tmp_path, '{"stacks": [1, 2, 3]}', capsys)
+    assert (code, err) == (
+        EXIT_INVALID,
+        [f"{path}: is 21 bytes, more than the 10 check reads; give a plan written by mlplatform plan --json"],
+    )
+
+
+# -------------------------------------------------------------------------------------- 5. JSON, cost, policies
+
+NAN = "NaN is not allowed; JSON has no NaN or Infinity and mlplatform plan --json never writes one"
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_are_refused(
+    constant: str, local: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Red team B02-B04, N02a: Python's json reads NaN and +-Infinity; a NaN budget ceiling or PDB maxUnavailable
+    made the mandatory rules pass (every comparison with NaN is false)."""
+    doc = copy.deepcopy(local)
+    doc["stacks"][0]["cost"]["totals"]["ceiling"]["usd"] = "CONST"
+    code, err, path = run(tmp_path, json.dumps(doc).replace('"CONST"', constant), capsys)
+    assert (code, err) == (EXIT_INVALID, [f"{path}: {NAN.replace('NaN', constant, 1)}"])
+
+
+@pytest.mark.parametrize(
+    ("where", "key"),
+    [("settings", "environment"), ("overrides", "required-tags"), ("top", "stacks")],
+    ids=["D02 settings.environment", "D01 an override", "D03 stacks"],
+)
+def test_a_key_given_twice_is_refused(
+    where: str, key: str, local: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Red team D01-D03: the last of two equal keys won (``environment`` prod then dev judged the stack as dev)."""
+    doc = copy.deepcopy(local)
+    settings = doc["stacks"][0]["settings"]
+    if where == "settings":
+        text = json.dumps(doc).replace('"environment": "dev"', '"environment": "prod", "environment": "dev"', 1)
+    elif where == "overrides":
+        settings["overrides"] = {"X": 1}
+        both = '"required-tags": {"enforcement": "disabled", "reason": "two weeks, ticket OPS-1"}'
+        text = json.dumps(doc).replace('"X": 1', f"{both}, {both}")
+    else:
+        text = json.dumps(doc)[:-1] + ', "stacks": []}'
+    code, err, path = run(tmp_path, text, capsys)
+    assert (code, err) == (
+        EXIT_INVALID,
+        [
+            f"{path}: the key {key} is given twice in one object (the last would silently win); a plan of mlplatform "
+            "plan --json gives each key once"
+        ],
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "where", "said"),
+    [
+        ("cheap", "cost", "cheap is not allowed; give the map mlplatform plan --json writes"),
+        ({"totals": {"ceiling": {"usd": -5}}}, "cost.totals.ceiling.usd", "-5 is not allowed; give a number >= 0"),
+        ({"totals": {"ceiling": {"usd": "0"}}}, "cost.totals.ceiling.usd", "0 is not allowed; give a number >= 0"),
+        ({"totals": {"ceiling": 1}}, "cost.totals.ceiling", "1 is not allowed; give a map with usd"),
+        (
+            {"totals": {"ceiling": {"usd": 1, "lowerBound": "no"}}},
+            "cost.totals.ceiling.lowerBound",
+            "no is not allowed; give true or false",
+        ),
+    ],
+    ids=["S16 a string", "negative", "a string usd", "ceiling a number", "lowerBound a string"],
+)
+def test_a_malformed_cost_is_refused(
+    value: Any, where: str, said: str, local: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Red team S16: any ``cost`` was accepted (and ignored: the budget rule then judged no estimate)."""
+    doc = copy.deepcopy(local)
+    doc["stacks"][0]["cost"] = value
+    code, err, path = run(tmp_path, json.dumps(doc), capsys)
+    assert (code, err) == (EXIT_INVALID, [f"{path}: stack local: {where}: {said}"])
+
+
+@pytest.mark.parametrize("policies", [None, [], "drop-one"], ids=["B02 missing", "B03 empty", "one rule's entry gone"])
+def test_the_saved_verdict_is_required(
+    policies: Any, local: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Red team B02/B03: a plan without ``policies`` (or with []) silently disabled the comparison of the recorded
+    mandatory failures with check's own (policy.check.unreproduced)."""
+    doc = copy.deepcopy(local)
+    stack = doc["stacks"][0]
+    if policies is None:
+        del stack["policies"]
+        what = "policies is missing"
+    elif policies == []:
+        stack["policies"] = []
+        what = f"policies has no entry for {rule_names()[0]}"
+    else:
+        gone = stack["policies"][-1]["policy"]
+        stack["policies"] = [e for e in stack["policies"] if e["policy"] != gone]
+        what = f"policies has no entry for {gone}"
+    code, err, path = run(tmp_path, json.dumps(doc), capsys)
+    assert (code, err) == (
+        EXIT_INVALID,
+        [
+            f"{path}: stack local: {what} (a saved plan holds the verdict of every rule, which check compares with "
+            "its own): plan it again with this version of mlplatform plan --json"
+        ],
+    )
