@@ -6,7 +6,8 @@
 overrides the rule's enforcement, and ``"unchecked"`` on a passing entry when some document the rule reads is known
 only after deploy: the rule did not judge it, and says which). A rule that finds nothing gives one passing entry
 (``urn`` None, the rule's description as message); a rule the stack disabled gives one passing entry saying so;
-every finding is its own failing entry. An override whose reason is blank is not applied (the message says so).
+every finding is its own failing entry. An override whose reason is blank (fewer than ten visible characters:
+zero-width spaces and other invisible characters do not count) is not applied (the message says so).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from components.errors import visible_length
 from policy.rules import budget, cluster, gpu, iam, identity, kubernetes, mesh, models, network, tags
 from policy.rules.base import (
     ENFORCEMENTS,
@@ -72,6 +74,10 @@ def rule_names() -> list[str]:
     return [r.name for r in ALL_RULES]
 
 
+REASON_MIN = 10
+"""The visible characters an override's reason needs (infra.config.PolicyOverride refuses fewer)."""
+
+
 @dataclass(frozen=True)
 class Override:
     """A stack's change to one rule's enforcement, with the reason recorded in the plan."""
@@ -81,8 +87,10 @@ class Override:
 
     @property
     def applies(self) -> bool:
-        """Whether the override takes effect: a blank reason never changes a rule (the rule keeps its level)."""
-        return bool(self.reason.strip())
+        """Whether the override takes effect: a reason of fewer than :data:`REASON_MIN` visible characters (blank, or
+        zero-width spaces and other invisible characters: components.errors.visible_length, the count the stack
+        file's validation uses) never changes a rule (the rule keeps its level)."""
+        return visible_length(self.reason) >= REASON_MIN
 
 
 @dataclass(frozen=True)

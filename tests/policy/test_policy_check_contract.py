@@ -274,3 +274,37 @@ def test_the_saved_verdict_is_required(
             "its own): plan it again with this version of mlplatform plan --json"
         ],
     )
+
+
+# ------------------------------------------------------------------------------------------------ 8. override reasons
+
+
+@pytest.mark.parametrize(
+    "reason",
+    ["\u200b" * 10, "\u2060" * 10, "\u3164" * 10, "\ufeff" * 10, "\0" * 10, "ok" + "\u200b" * 8],
+    ids=["O06 U+200B", "O07 U+2060", "O08 U+3164", "O09 U+FEFF", "O11 NUL", "P28 two letters padded"],
+)
+def test_an_invisible_override_reason_is_refused(
+    reason: str, local: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Red team O06-O09, O11, P28: a reason of invisible characters counted as ten characters, so a saved plan (or a
+    stack file, tests/bad_inputs/cases/policy-override-reason-*.yaml) disabled a mandatory rule with it."""
+    doc = copy.deepcopy(local)
+    doc["stacks"][0]["settings"]["overrides"] = {"required-tags": {"enforcement": "disabled", "reason": reason}}
+    code, err, path = run(tmp_path, json.dumps(doc), capsys)
+    assert (code, err) == (
+        EXIT_INVALID,
+        [
+            f"{path}: stack local: settings.overrides.required-tags.reason: {json.dumps(reason)} is not allowed; give "
+            "the reason in words (at least 10 characters besides spaces and invisible characters); it is recorded"
+        ],
+    )
+
+
+def test_the_rules_ignore_an_invisible_reason_too() -> None:
+    """The CrossGuard pack builds Override from its config: the same count (components.errors.visible_length)."""
+    from policy.rules import Override
+
+    assert not Override("disabled", "\u200b" * 10).applies
+    assert not Override("disabled", "ok" + "\u3164" * 8).applies
+    assert Override("disabled", "two weeks: OPS-1").applies
