@@ -350,6 +350,12 @@ def load_plan(path: Path) -> list[SavedStack]:
         if not isinstance(s, dict) or not isinstance(s.get("stack"), str):
             raise PlanFileError(path, f"stacks[{i}] has no stack name; not a plan from mlplatform plan --json")
         name = s["stack"]
+        if not name or not name.isprintable():
+            raise PlanFileError(
+                path,
+                f"stacks[{i}].stack: {show(name)} is not allowed; give the stack's name as mlplatform plan --json "
+                "writes it (no control or invisible characters)",
+            )
         if "settings" not in s or s["settings"] is None:
             raise PlanFileError(
                 path,

@@ -425,8 +425,9 @@ def _check(args: argparse.Namespace) -> int:
     """``mlplatform check PLAN.json [--stack NAME]``: the Policies table per stack; 1 on a mandatory failure, 2 for
     a file that is not a plan (one line)."""
     from rich.console import Console
+    from rich.markup import escape
 
-    from components.plan.view import policy_table
+    from components.plan.view import policy_table, safe_text
     from components.records import PlanResult
     from policy.check import check, load_plan, missing_objects, select, strict, unreproduced
 
@@ -442,7 +443,8 @@ def _check(args: argparse.Namespace) -> int:
         if args.strict:
             entries = strict(entries)
         plan = StackPlan(saved.stack, saved.cloud, PlanResult("", saved.stack, [], {}), policies=entries)
-        console.rule(f"{saved.stack} ({saved.cloud}), from {args.plan_file}")
+        # names from the file and the path as given: never read as Rich markup nor written with control characters
+        console.rule(escape(safe_text(f"{saved.stack} ({saved.cloud}), from {args.plan_file}")))
         console.print(policy_table(plan))
         failed += len(plan.mandatory_failures)
         lost = unreproduced(saved)

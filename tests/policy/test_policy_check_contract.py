@@ -308,3 +308,65 @@ def test_the_rules_ignore_an_invisible_reason_too() -> None:
     assert not Override("disabled", "\u200b" * 10).applies
     assert not Override("disabled", "ok" + "\u3164" * 8).applies
     assert Override("disabled", "two weeks: OPS-1").applies
+
+
+# ------------------------------------------------------------------------------------------------ 3. markup, control
+
+
+@pytest.mark.parametrize(
+    ("key", "value"), [("stack", "[/]"), ("cloud", "[/]"), ("stack", "[bold red]FAKE")], ids=["X07", "X09", "X08"]
+)
+def test_markup_in_a_name_is_shown_as_written(
+    key: str,
+    value: str,
+    local: dict[str, Any],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Red team X07-X09: Rich read ``[/]`` in a stack or cloud name as markup (MarkupError traceback) and
+    ``[bold red]FAKE`` as a style (a spoofed line)."""
+    monkeypatch.setenv("COLUMNS", "200")
+    doc = copy.deepcopy(local)
+    doc["stacks"][0][key] = value
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps(doc))
+    assert main(["check", str(path)]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert value in out
+
+
+def test_markup_in_the_plan_path_is_shown_as_written(
+    local: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Red team X12: the PLAN path ``[/]x.json`` (a folder ``[``) crashed the heading."""
+    monkeypatch.setenv("COLUMNS", "300")
+    (tmp_path / "[").mkdir()
+    path = tmp_path / "[" / "]x.json"
+    path.write_text(json.dumps(local))
+    assert main(["check", str(path)]) == EXIT_OK
+    assert f"local (existing), from {path}" in capsys.readouterr().out
+
+
+def test_control_characters_in_a_stack_name_are_refused(
+    local: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Red team X11: ANSI erase-line escapes in the stack name were written raw to the terminal."""
+    doc = copy.deepcopy(local)
+    doc["stacks"][0]["stack"] = "x\x1b[2K\x1b[1A"
+    code, err, path = run(tmp_path, json.dumps(doc), capsys)
+    assert (code, err) == (
+        EXIT_INVALID,
+        [
+            f'{path}: stacks[0].stack: "x\\u001b[2K\\u001b[1A" is not allowed; give the stack\'s name as mlplatform '
+            "plan --json writes it (no control or invisible characters)"
+        ],
+    )
+
+
+def test_the_policy_table_escapes_control_characters() -> None:
+    """A message or resource from a saved plan never writes a control character to the terminal."""
+    from components.plan.view import safe_text
+
+    assert safe_text("a\x1b[2Kb\u202ec") == "a\\u001b[2Kb\\u202ec"
+    assert safe_text("Größe — ok") == "Größe — ok"
