@@ -119,6 +119,13 @@ def _resources(path: Path, name: str, docs: Any, key: str = "resources") -> list
                     f"stack {name}: {key}[{i}].{ref}: {_shown(r[ref])} is not allowed; give the URN of a resource "
                     "of this plan, or null",
                 )
+        if r["urn"] in by_urn:
+            first = next(j for j, d in enumerate(docs) if d is by_urn[r["urn"]])
+            raise PlanFileError(
+                path,
+                f"stack {name}: {key}[{i}].urn: {show(r['urn'])} is not allowed; {key}[{first}] has the same URN "
+                "(the engine registers each URN once): give each resource once",
+            )
         by_urn[r["urn"]] = r
     if not any(not r["type"].startswith("pulumi:providers:") for r in docs):
         empty = "" if key == "resources" else f" in {key}"
@@ -346,10 +353,18 @@ def load_plan(path: Path) -> list[SavedStack]:
     if not doc["stacks"]:
         raise PlanFileError(path, "the plan holds no stacks: nothing to check; refusing an empty plan")
     out = []
+    seen: dict[str, int] = {}
     for i, s in enumerate(doc["stacks"]):
         if not isinstance(s, dict) or not isinstance(s.get("stack"), str):
             raise PlanFileError(path, f"stacks[{i}] has no stack name; not a plan from mlplatform plan --json")
         name = s["stack"]
+        if name in seen:
+            raise PlanFileError(
+                path,
+                f"stacks[{i}].stack: {show(name)} is not allowed; stacks[{seen[name]}] has the same name (check "
+                "--stack would judge only one of them): give each stack once",
+            )
+        seen[name] = i
         if not name or not name.isprintable():
             raise PlanFileError(
                 path,

@@ -412,7 +412,7 @@ def _check_parser(sub: argparse._SubParsersAction[_OneLineParser]) -> None:
         "check", help="run the policy pack over a plan saved with plan --json (exit 1 on a mandatory failure)"
     )
     check.add_argument("plan_file", type=Path, metavar="PLAN.json", help="a plan written by mlplatform plan --json")
-    check.add_argument("--stack", help="check this stack of the plan only (default: every stack in it)")
+    check.add_argument("--stack", action=_Once, help="check this stack of the plan only (default: every stack in it)")
     check.add_argument(
         "--strict", action="store_true", help="fail a mandatory rule that left documents unchecked (known after deploy)"
     )

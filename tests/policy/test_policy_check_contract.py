@@ -370,3 +370,51 @@ def test_the_policy_table_escapes_control_characters() -> None:
 
     assert safe_text("a\x1b[2Kb\u202ec") == "a\\u001b[2Kb\\u202ec"
     assert safe_text("Größe — ok") == "Größe — ok"
+
+
+# ------------------------------------------------------------------------------------------------ 10. ambiguity
+
+
+def test_stack_given_twice_is_refused(
+    local: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Red team M04: ``check --stack a --stack b`` checked b only (the last won)."""
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps(local))
+    assert main(["check", str(path), "--stack", "local", "--stack", "other"]) == EXIT_INVALID
+    assert capsys.readouterr().err.splitlines() == [
+        "mlplatform check: --stack given twice (local, other); give it once, or plan every stack; see mlplatform "
+        "check --help"
+    ]
+
+
+def test_a_stack_name_twice_is_refused(
+    local: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Red team M07/M25: two stacks of one name; ``--stack`` judged the first, the verdict could come from either."""
+    doc = copy.deepcopy(local)
+    doc["stacks"].append(copy.deepcopy(doc["stacks"][0]))
+    code, err, path = run(tmp_path, json.dumps(doc), capsys)
+    assert (code, err) == (
+        EXIT_INVALID,
+        [
+            f"{path}: stacks[1].stack: local is not allowed; stacks[0] has the same name (check --stack would judge "
+            "only one of them): give each stack once"
+        ],
+    )
+
+
+def test_a_urn_twice_is_refused(local: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Red team M23: a resource duplicated (same URN): rules judged both, providers resolved to the last."""
+    doc = copy.deepcopy(local)
+    resources = doc["stacks"][0]["resources"]
+    resources.append(copy.deepcopy(resources[3]))
+    code, err, path = run(tmp_path, json.dumps(doc), capsys)
+    n = len(resources) - 1
+    assert (code, err) == (
+        EXIT_INVALID,
+        [
+            f"{path}: stack local: resources[{n}].urn: {resources[3]['urn']} is not allowed; resources[3] has the "
+            "same URN (the engine registers each URN once): give each resource once"
+        ],
+    )
