@@ -12,11 +12,12 @@ zero-width spaces and other invisible characters do not count) is not applied (t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from components.errors import visible_length
+from components.errors import show_key, visible_length
 from policy.rules import budget, cluster, gpu, iam, identity, kubernetes, mesh, models, network, tags
 from policy.rules.base import (
     ENFORCEMENTS,
@@ -213,6 +214,12 @@ class StackSettings:
             raise SpecError("settings.models", models, "give a map of namespace/name to the Kind/namespace/name list")
         facts = Facts(env, tuple(policy.required_tags), policy.max_gpus, allow, frozenset(anonymous), netpol)
         overrides = {k: Override(o.enforcement, o.reason) for k, o in policy.overrides.items()}
+        for k, v in models.items():
+            if not _MODEL_KEY.fullmatch(k):
+                raise SpecError(f"settings.models.{show_key(k)}", k, "give a model as namespace/name (lowercase)")
+            wrong = next((o for o in v if not _OBJECT_KEY.fullmatch(o)), None)
+            if wrong is not None:
+                raise SpecError(f"settings.models.{show_key(k)}", wrong, "give each object as Kind/namespace/name")
         declared = {k: tuple(v) for k, v in models.items()}
         return cls(facts, overrides, None if budget is None else float(budget), declared)
 
@@ -242,6 +249,14 @@ def model_objects(name: str, spec: ModelSpec) -> tuple[str, ...]:
 
 
 NETWORK_POLICY_STATES = ("enforced", "not-enforced", "unknown")
+
+_DNS = r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?"
+_MODEL_KEY = re.compile(f"{_DNS}/{_DNS}")
+"""A declared model in a saved plan's ``settings.models``: ``namespace/name``, Kubernetes object names (RFC 1123,
+kubernetes.io/docs/concepts/overview/working-with-objects/names/), as :meth:`StackSettings.from_stack_config`
+writes them."""
+_OBJECT_KEY = re.compile(f"[A-Z][A-Za-z]*/{_DNS}(/{_DNS})?")
+"""An object of :func:`model_objects`: ``Kind/namespace/name`` (``Kind/name`` for a Namespace)."""
 
 
 def network_policy_fact(cfg: StackConfig) -> str:

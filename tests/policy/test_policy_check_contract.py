@@ -418,3 +418,24 @@ def test_a_urn_twice_is_refused(local: dict[str, Any], tmp_path: Path, capsys: p
             "same URN (the engine registers each URN once): give each resource once"
         ],
     )
+
+
+@pytest.mark.parametrize(
+    ("models", "where", "said"),
+    [
+        ({"models/ghost\nX": []}, 'settings.models."models/ghost\\nX"', '"models/ghost\\nX" is not allowed; give a '
+         "model as namespace/name (lowercase)"),
+        ({"models/m": ["InferenceService/models/m\nSECOND LINE"]}, "settings.models.models/m",
+         '"InferenceService/models/m\\nSECOND LINE" is not allowed; give each object as Kind/namespace/name'),
+    ],
+    ids=["X14 a model key", "an object"],
+)  # fmt: skip
+def test_declared_models_are_namespace_name(
+    models: Any, where: str, said: str, local: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Red team X14: ``settings.models`` keys and entries were any strings (a newline put a second line in the
+    missing-object report)."""
+    doc = copy.deepcopy(local)
+    doc["stacks"][0]["settings"]["models"] = models
+    code, err, path = run(tmp_path, json.dumps(doc), capsys)
+    assert (code, err) == (EXIT_INVALID, [f"{path}: stack local: {where}: {said}"])
