@@ -439,3 +439,37 @@ def test_declared_models_are_namespace_name(
     doc["stacks"][0]["settings"]["models"] = models
     code, err, path = run(tmp_path, json.dumps(doc), capsys)
     assert (code, err) == (EXIT_INVALID, [f"{path}: stack local: {where}: {said}"])
+
+
+# ------------------------------------------------------------------------------------------------ 11. pack config
+
+
+@pytest.mark.parametrize(
+    ("stack", "text", "said"),
+    [
+        ("p24", "mlplatform:environment: Prod", "mlplatform:environment: Prod is not allowed; give one of dev"),
+        ("nope", None, "no such stack file"),
+        ("p19", "mlplatform:policy:\n    maxGpus: 8\n    maxGpus: 9", "YAML syntax error: maxGpus is given twice"),
+    ],
+    ids=["C02 a bad value", "C03 no file", "C04 a key twice"],
+)  # fmt: skip
+def test_pack_config_of_a_bad_stack_file_is_one_line(
+    stack: str, text: str | None, said: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Red team C02-C04: ``python -m policy.rules config`` printed a traceback (and C02's line said "stack config"
+    instead of the file)."""
+    from policy.rules.__main__ import main as rules_main
+
+    (tmp_path / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
+    (tmp_path / "stacks").mkdir()
+    (tmp_path / "infra").mkdir()  # Pulumi.yaml's main
+    local = (ROOT / "stacks" / "Pulumi.local.yaml").read_text()
+    if text is not None:
+        key = text.split(":", 2)[0] + ":" + text.split(":", 2)[1].split("\n")[0]
+        kept = "\n".join(ln for ln in local.splitlines() if not ln.startswith(f"  {key}"))
+        (tmp_path / "stacks" / f"Pulumi.{stack}.yaml").write_text(f"{kept}\n  {text}\n")
+    path = tmp_path / "stacks" / f"Pulumi.{stack}.yaml"
+    assert rules_main(["config", str(path)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and "Traceback" not in err[0], err
+    assert err[0].startswith(f"stacks/Pulumi.{stack}.yaml: ") and said in err[0], err
