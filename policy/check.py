@@ -26,6 +26,7 @@ from the JSON) fails the check (:func:`missing_objects`): the rules iterate reso
 from __future__ import annotations
 
 import json
+import re
 import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -78,6 +79,11 @@ class SavedStack:
     """The ``policies`` entries the plan saved (its verdict), compared by :func:`unreproduced`."""
 
 
+_TYPE = re.compile(r"[A-Za-z0-9_.-]+:[A-Za-z0-9_./-]*:[A-Za-z0-9_.-]+")
+"""A type token ``package:module:Type`` in ASCII, the form of every type in the plans of the four shipped stacks (the
+Pulumi token grammar itself was not looked up for this check): the rules match types exactly, so a Cyrillic letter in
+one would make every rule skip the resource."""
+
 MAX_DEPTH = 64
 """How deep a saved plan's values may nest: the deepest value the program renders is a handful of levels (an
 InferenceService's ``spec.predictor.model.resources.limits``); a deeper one was written by hand and would exhaust
@@ -112,6 +118,12 @@ def _resources(path: Path, name: str, docs: Any, key: str = "resources") -> list
             raise PlanFileError(path, f"stack {name}: {key}[{i}] has no urn and type; not a plan resource")
         if not isinstance(r.get("inputs", {}), dict):
             raise PlanFileError(path, f"stack {name}: {key}[{i}].inputs is not a map")
+        if not _TYPE.fullmatch(r["type"]):
+            raise PlanFileError(
+                path,
+                f"stack {name}: {key}[{i}].type: {show(r['type'])} is not allowed; give a Pulumi type token "
+                "package:module:Type in ASCII letters, digits and ._/- (a lookalike letter would evade every rule)",
+            )
         for ref in ("provider", "parent"):
             if r.get(ref) is not None and not isinstance(r[ref], str):
                 raise PlanFileError(

@@ -473,3 +473,25 @@ def test_pack_config_of_a_bad_stack_file_is_one_line(
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 1 and "Traceback" not in err[0], err
     assert err[0].startswith(f"stacks/Pulumi.{stack}.yaml: ") and said in err[0], err
+
+
+# ------------------------------------------------------------------------------------------------ 6. type tokens
+
+
+def test_a_type_with_a_lookalike_letter_is_refused(
+    local: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Red team M24/J08: a resource type with a Cyrillic letter matched no rule, so an open cluster passed."""
+    doc = copy.deepcopy(local)
+    i = index(doc, "NetworkPolicy", "sklearn-iris-netpol")
+    resource = doc["stacks"][0]["resources"][i]
+    resource["type"] = resource["type"].replace("Policy", "P\u043elicy")
+    code, err, path = run(tmp_path, json.dumps(doc), capsys)
+    shown = json.dumps(resource["type"])
+    assert (code, err) == (
+        EXIT_INVALID,
+        [
+            f"{path}: stack local: resources[{i}].type: {shown} is not allowed; give a Pulumi type token "
+            "package:module:Type in ASCII letters, digits and ._/- (a lookalike letter would evade every rule)"
+        ],
+    )
