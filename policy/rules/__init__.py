@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from policy.rules import budget, cluster, gpu, iam, identity, kubernetes, mesh, models, network, tags
+from policy.rules import budget, cluster, gpu, iam, identity, kubernetes, mesh, models, network, pipeline, tags
 from policy.rules.base import (
     ENFORCEMENTS,
     UNKNOWN,
@@ -56,6 +56,7 @@ ALL_RULES: list[Rule] = [
     *tags.RULES,
     *kubernetes.RULES,
     *models.RULES,
+    *pipeline.RULES,
     *mesh.RULES,
     *network.RULES,
     *budget.RULES,
