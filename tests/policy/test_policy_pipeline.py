@@ -15,6 +15,7 @@ import json
 from collections.abc import Callable
 from dataclasses import replace
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -42,7 +43,7 @@ PIPELINES = {
         "nodes": {"root": {"routerType": "Sequence", "steps": [{"serviceName": "xgboost-iris"}]}},
     },
 }
-"""What a stack adds to plan pipelines (also used by benchmarks/policy_mutations.py through ``config``)."""
+"""What the local stack adds to plan pipelines (benchmarks/policy_mutations.py ``PIPELINES`` is the same)."""
 GRAPH = "InferenceGraph"
 CHECKED = {
     "pipeline-endpoint-auth",
@@ -350,3 +351,132 @@ def test_a_public_jwt_member_is_refused() -> None:
 
     found = caught(named("InferenceService", "xgboost-iris-isvc"), public)
     assert any("is a public jwt model" in m for m in found.get("pipeline-member-access", [])), found
+
+
+# ------------------------------------------------------------------------------------------------ mlplatform check
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    """``mlplatform plan --json`` of the local stack with the pipelines, from a project folder whose stack file adds
+    them (the program is the repository's)."""
+    import yaml
+
+    from components.plan.cli import main
+
+    root = tmp_path_factory.mktemp("project")
+    (root / "stacks").mkdir()
+    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+    project["main"] = str(ROOT / "infra")
+    (root / "Pulumi.yaml").write_text(yaml.safe_dump(project))
+    stack = yaml.safe_load((ROOT / "stacks" / "Pulumi.local.yaml").read_text())
+    stack["config"]["mlplatform:pipelines"] = PIPELINES
+    (root / "stacks" / "Pulumi.local.yaml").write_text(yaml.safe_dump(stack))
+    out = root / "plan.json"
+    assert main(["plan", "--project", str(root), "--stack", "local", "--no-tree", "--json", str(out)]) == 0
+    return out, json.loads(out.read_text())
+
+
+def _verdicts(entries: list[dict[str, Any]]) -> dict[str, bool]:
+    out: dict[str, bool] = {}
+    for e in entries:
+        out[e["policy"]] = out.get(e["policy"], True) and bool(e["passed"])
+    return out
+
+
+def test_check_reaches_the_plans_verdict_on_the_pipelines(saved: tuple[Path, dict[str, Any]]) -> None:
+    from components.plan.cli import EXIT_OK, main
+    from policy.check import check, load_plan, missing_objects
+
+    path, doc = saved
+    (stack,) = doc["stacks"]
+    assert stack["settings"]["pipelines"] == {
+        "models/front": [
+            "InferenceGraph/models/front",
+            "ServiceAccount/models/front-router",
+            "AuthorizationPolicy/models/front-authz",
+            "NetworkPolicy/models/front-netpol",
+            "RequestAuthentication/models/front-jwt",
+            "Namespace/models",
+            "PeerAuthentication/models/default",
+        ],
+        "models/inner": [
+            "InferenceGraph/models/inner",
+            "ServiceAccount/models/inner-router",
+            "AuthorizationPolicy/models/inner-authz",
+            "NetworkPolicy/models/inner-netpol",
+            "Namespace/models",
+            "PeerAuthentication/models/default",
+        ],
+    }
+    (saved_stack,) = load_plan(path)
+    assert missing_objects(saved_stack) == []
+    planned = _verdicts(stack["policies"])
+    assert {k: v for k, v in planned.items() if k in CHECKED} == dict.fromkeys(CHECKED, True)
+    assert _verdicts(check(saved_stack)) == planned
+    assert main(["check", str(path)]) == EXIT_OK
+
+
+def test_check_fails_a_saved_plan_whose_router_admits_the_tokenless(
+    saved: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    """The same slip as in the plan, made in the saved JSON: check fails the rule the plan would."""
+    from components.plan.cli import EXIT_POLICY, main
+    from policy.check import check, load_plan
+
+    _, doc = saved
+    edited = copy.deepcopy(doc)
+    for r in edited["stacks"][0]["resources"]:
+        if r["type"].endswith(":AuthorizationPolicy") and r["inputs"]["metadata"]["name"] == "front-authz":
+            r["inputs"]["spec"]["rules"][0].pop("from")
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps(edited))
+    (stack,) = load_plan(path)
+    verdicts = _verdicts(check(stack))
+    assert not verdicts["pipeline-endpoint-auth"] and not verdicts["pipeline-member-access"]
+    assert main(["check", str(path)]) == EXIT_POLICY
+
+
+@pytest.mark.parametrize(
+    ("kind", "name"),
+    [("InferenceGraph", "front"), ("AuthorizationPolicy", "front-authz"), ("NetworkPolicy", "inner-netpol"),
+     ("ServiceAccount", "inner-router"), ("RequestAuthentication", "front-jwt")],
+)  # fmt: skip
+def test_a_deleted_pipeline_object_fails_check(
+    saved: tuple[Path, dict[str, Any]], tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str, name: str
+) -> None:
+    from components.plan.cli import EXIT_POLICY, main
+
+    _, doc = saved
+    edited = copy.deepcopy(doc)
+    for s in edited["stacks"]:
+        for key in ("resources", "judgedResources"):
+            if s.get(key) is not None:
+                s[key] = [
+                    r
+                    for r in s[key]
+                    if not (
+                        r["type"].endswith(f":{kind}")
+                        and (r.get("inputs") or {}).get("metadata", {}).get("name") == name
+                    )
+                ]
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps(edited))
+    capsys.readouterr()
+    assert main(["check", str(path)]) == EXIT_POLICY
+    pipeline = name.split("-")[0]
+    assert (
+        f"local: pipeline models/{pipeline} declares a {kind} (models/{name}) the saved plan does not hold"
+        in capsys.readouterr().err
+    )
+
+
+def test_the_mutation_run_plans_the_same_pipelines() -> None:
+    """benchmarks/policy_mutations.py plans its pipeline slips with the pipelines these tests judge."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("policy_mutations", ROOT / "benchmarks" / "policy_mutations.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.PIPELINES == PIPELINES
