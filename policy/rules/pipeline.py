@@ -43,9 +43,17 @@ IG_LABEL = "serving.kserve.io/inferencegraph"
 """``constants.InferenceGraphLabel`` (pkg/constants/constants.go, KServe v0.20.0): the router pods' label."""
 TARGET_BURST_CAPACITY = "autoscaling.knative.dev/target-burst-capacity"
 """Knative's per-revision target burst capacity: "``0`` means the Activator is only in path when scaled to 0"
-(knative/docs docs/serving/load-balancing/target-burst-capacity.md); KPA puts the revision in Serve mode (the
-activator off the path) when wanted scale > 0 and excess burst capacity >= 0 (pkg/reconciler/autoscaling/kpa/kpa.go,
-knative/serving 1.21.3, as components/serving/_runtime.py ``isvc_annotations`` cites for internal models)."""
+(knative/docs docs/serving/load-balancing/target-burst-capacity.md). In knative/serving knative-v1.21.3, the
+autoscaler's excess burst capacity is 0 when ``TargetBurstCapacity == 0`` (pkg/autoscaler/scaling/autoscaler.go
+``Scale``, line 287) and KPA puts the revision's ServerlessService in Serve mode, the activator off the path, when
+``want > 0 && ExcessBurstCapacity >= 0`` (pkg/reconciler/autoscaling/kpa/kpa.go, line 140), else Proxy mode (as
+components/serving/_runtime.py ``isvc_annotations`` relies on for internal models). KServe copies the graph's
+annotations to the router's revision (knative_reconciler.go ``createKnativeService``, v0.20.0)."""
+DEFAULT_MIN_REPLICAS = 1
+"""What an InferenceGraph without ``minReplicas`` runs at least: KServe v0.20.0 knative_reconciler.go
+``createKnativeService`` calls ``SetAutoScalingAnnotations`` (pkg/controller/v1alpha1/utils/utils.go) with
+``graph.Spec.MinReplicas``, which sets ``autoscaling.knative.dev/min-scale`` to ``constants.DefaultMinReplicas``
+(1, pkg/constants/constants.go) when it is nil."""
 CLUSTER_DOMAIN = "svc.cluster.local"
 
 
@@ -231,6 +239,8 @@ def _activator_off(res: Resource, facts: Facts) -> Iterator[str]:
             f'{"unset (default 200)" if tbc is None else repr(tbc)}): give "0", so the router sees its callers'
         )
     n = res.get("spec.minReplicas")
+    if n is None:
+        return  # KServe then sets min-scale to DEFAULT_MIN_REPLICAS
     if n is not UNKNOWN and (not isinstance(n, int) or isinstance(n, bool) or n < 1):
         yield f"{where} may scale to zero (minReplicas {n!r}): the activator then holds its requests; give >= 1"
 
