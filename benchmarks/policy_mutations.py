@@ -537,6 +537,15 @@ MUTATIONS = (
              'if p.mode == "public" and p.allow_anonymous:', "if False:",
              "anonymous pipeline over an internal model no longer refused", "pipeline-member-access",
              config=ANONYMOUS_OVER_INTERNAL),
+    Mutation("rule-pipeline-tbc-any", "policy", "policy/rules/pipeline.py", 'if tbc is not UNKNOWN and tbc != "0":',
+             "if tbc is None:", "activator rule accepts any target-burst-capacity that is set"),
+    Mutation("rule-pipeline-step-fqdn-only", "policy", "policy/rules/pipeline.py",
+             "if host in _top_hosts(m) or (m.namespace == g.namespace and short in _top_hosts(m)):",
+             'if host == f"{m.k8s_name}.{m.namespace}.{CLUSTER_DOMAIN}":',
+             "step-host rule sees only the full top-level host (not <m>.<ns>.svc, <m>.<ns>, <m>)"),
+    Mutation("rule-pipeline-default-sa", "policy", "policy/rules/pipeline.py",
+             'if not isinstance(name, str) or not name or name == "default":', "if not isinstance(name, str):",
+             "pipeline service-account rule accepts default and an empty name"),
     Mutation("rule-https-accepts-off", "policy", "policy/rules/mesh.py", "if redirect is True or redirect is UNKNOWN:",
              "if True:", "HTTPS rule accepts an HTTP server without redirect"),
     Mutation("rule-hardening-ignores-capabilities", "policy", "policy/rules/kubernetes.py",
@@ -552,6 +561,7 @@ RULE_TESTS = (
     "tests/policy/test_policy_network.py",
     "tests/policy/test_policy_cluster_iam.py",
     "tests/policy/test_policy_hardening.py",
+    "tests/policy/test_policy_pipeline.py",
 )
 
 PLAN_SCRIPT = r"""

@@ -169,7 +169,7 @@ def _endpoint_auth(resources: Sequence[Resource], facts: Facts) -> Iterator[Find
                     reached[f"the router through the {route}"] = None
                 for m in members(g, models):
                     through = rp.through_pipeline(
-                        objects + _istio_objects(resources, m.namespace),
+                        [*objects, *(o for o in _istio_objects(resources, m.namespace) if o not in objects)],
                         graph,
                         isvc_object(m, default),
                         rp.INTERNET,
@@ -207,11 +207,17 @@ def _internal_visibility(resources: Sequence[Resource], facts: Facts) -> Iterato
             continue
         if not cluster_local(g, mode):
             have = {k: v for k, v in as_map(g.metadata.get("labels")).items() if "visibility" in str(k)}
+            why = (
+                "is published on the public gateway: KServe copies the graph's labels to the router's Knative Service, "
+                "which Knative keeps cluster-local only with"
+                if mode == "Knative"
+                # KServe v0.20.0 makes no gateway route for a graph in Standard mode (raw_ig.go, controller.go have
+                # no ingress), so the label is what keeps it local if a version does: the one Standard mode reads
+                else "lacks the cluster-local label KServe's Standard mode reads,"
+            )
             yield Finding(
                 g.urn,
-                f"internal {where} is published on the public gateway: KServe copies the graph's labels to the "
-                f"router's Knative Service, which Knative keeps cluster-local only with {VISIBILITY_LABELS[mode]}: "
-                f"{CLUSTER_LOCAL} (it has {have or 'none'})",
+                f"internal {where} {why} {VISIBILITY_LABELS[mode]}: {CLUSTER_LOCAL} (it has {have or 'none'})",
             )
             continue
         if not _judgeable(g):

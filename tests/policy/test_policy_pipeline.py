@@ -489,3 +489,17 @@ def test_the_mutation_run_plans_the_same_pipelines() -> None:
     finally:
         del sys.modules[spec.name]
     assert module.PIPELINES == PIPELINES
+
+
+def test_a_standard_mode_internal_pipeline_needs_the_standard_label() -> None:
+    """Boundary: in Standard mode the Knative label does not count (each mode reads its own)."""
+
+    def standard(props: dict[str, Any]) -> None:
+        props["metadata"]["annotations"]["serving.kserve.io/deploymentMode"] = "Standard"
+
+    found = caught(named(GRAPH, "inner-graph"), standard)
+    assert found.get("internal-pipeline-cluster-local") == [
+        "internal pipeline models/inner lacks the cluster-local label KServe's Standard mode reads, "
+        "networking.kserve.io/visibility: cluster-local (it has {'networking.knative.dev/visibility': "
+        "'cluster-local'})"
+    ], found
