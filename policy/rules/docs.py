@@ -643,6 +643,16 @@ writable by everyone; the GKE node service account given `roles/editor` or `role
 control-plane identity given Contributor on the subscription; and 5 slips in the rules. Last run: caught by their
 rule in the plain plan 24/24, with `--placeholders` 24/24, rule slips caught by the rule tests 5/5.
 
+The pipeline slips (15, run with `--only`; no shipped stack has a pipeline, so each plans the local stack with two
+added through the mutation's `config`, a public jwt one and an internal one, as tests/policy/test_policy_pipeline.py
+does): in components/serving/pipeline.py the router's ALLOW rule losing its request-principal source or flipped to
+DENY, the internal pipeline losing its cluster-local label or getting Standard mode's, losing
+`target-burst-capacity: "0"` or rendered at `minReplicas: 0`, the router as the default ServiceAccount or its
+ServiceAccount mounting a token, the router's NetworkPolicy selecting by the model label, steps at KServe's top-level
+host, the internal router open to every caller; in pipeline_spec.py an anonymous pipeline over an internal model no
+longer refused (planned with such a pipeline); and 3 slips in the rules. Last run: caught by their rule in the plain
+plan 12/12, with `--placeholders` 12/12, rule slips caught by the rule tests 3/3.
+
 ## Rendered manifests
 
 `make test` also renders every stack (`mlplatform plan --all --manifests DIR`) and scans the output: checkov's
