@@ -284,9 +284,9 @@ def facts_from_spec(name: str, spec: ModelSpec) -> ModelFacts:
     protocol = spec.effective_protocol
     return ModelFacts(
         name=name,
-        format=spec.format or "",
+        format=spec.format or CUSTOM_FORMAT,
         gpus=spec.resources.gpus,
-        storage_uri=spec.storage_uri,
+        storage_uri=spec.storage_uri or (spec.storage_uris[0].uri if spec.storage_uris else ""),
         model_size_gb=spec.model_size_gb,
         protocol=None if protocol == "openai" else protocol,
         runtime=spec.runtime,
@@ -315,16 +315,20 @@ def pool_caches(pools: Mapping[str, Any] | None) -> tuple[tuple[str, tuple[str, 
 def facts_from_isvc(isvc: Mapping[str, Any]) -> ModelFacts:
     """A model's facts from a rendered InferenceService (``metadata`` and ``spec.predictor.model``)."""
     meta = isvc.get("metadata") or {}
-    model = ((isvc.get("spec") or {}).get("predictor") or {}).get("model") or {}
-    limits = (model.get("resources") or {}).get("limits") or {}
+    predictor = (isvc.get("spec") or {}).get("predictor") or {}
+    model = predictor.get("model") or {}
+    container = (predictor.get("containers") or [{}])[0] if not model else {}
+    limits = ((model or container).get("resources") or {}).get("limits") or {}
     size = (meta.get("annotations") or {}).get(MODEL_SIZE_ANNOTATION)
-    selector = (((isvc.get("spec") or {}).get("predictor") or {}).get("nodeSelector")) or {}
+    uris = predictor.get("storageUris") or [{}]
+    env_uri = next((e.get("value") for e in container.get("env") or [] if e.get("name") == "STORAGE_URI"), None)
+    selector = predictor.get("nodeSelector") or {}
     accelerator = selector.get(ACCELERATOR_LABEL)
     return ModelFacts(
         name=str(meta.get("name")),
-        format=str((model.get("modelFormat") or {}).get("name")),
+        format=str((model.get("modelFormat") or {}).get("name") or CUSTOM_FORMAT),
         gpus=int(limits.get(GPU_RESOURCE, 0) or 0),
-        storage_uri=str(model.get("storageUri") or ""),
+        storage_uri=str(model.get("storageUri") or env_uri or uris[0].get("uri") or ""),
         model_size_gb=float(size) if size is not None else None,
         protocol=model.get("protocolVersion"),
         runtime=model.get("runtime"),
@@ -333,6 +337,8 @@ def facts_from_isvc(isvc: Mapping[str, Any]) -> ModelFacts:
 
 
 MODEL_SIZE_ANNOTATION = "mlplatform.io/model-size-gb"
+CUSTOM_FORMAT = "custom"
+"""The format key of a custom container (``ModelSpec.container``) in coldstart.yaml."""
 """Where a rendered InferenceService carries the spec's ``modelSizeGb`` (set only when given)."""
 
 

@@ -101,6 +101,13 @@ def field_error(path: str, value: Any, accepted: str) -> PydanticCustomError:
     return PydanticCustomError("mlplatform_field", "{accepted}", {"accepted": accepted, "path": path, "value": value})
 
 
+def missing_error(path: str, accepted: str) -> PydanticCustomError:
+    """A key at ``path`` that must be given here (a rule across keys, not a required field): "missing; <accepted>"."""
+    return PydanticCustomError(
+        "mlplatform_field", "{accepted}", {"accepted": accepted, "path": path, "value": None, "missing": True}
+    )
+
+
 _GIVEN = object()
 
 
@@ -275,6 +282,8 @@ def format_validation_error(exc: ValidationError, where: str, model: type[Spec])
         msg = f"{head}: unknown key; {did_you_mean(str(loc[-1]), accepted)}accepted keys: {', '.join(accepted)}"
     elif err["type"] == "missing":
         msg = f"{head}: missing; {_missing_hint(loc)}"
+    elif err["type"] == "mlplatform_field" and ctx.get("missing"):
+        msg = f"{head}: missing; {ctx['accepted']}"
     else:
         msg = f"{head}: {_show_input(value, err['type'])} is not allowed; {_hint(err)}"
     if len(errors) > 1:

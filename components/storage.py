@@ -10,7 +10,7 @@ from components.credentials import redact_uri
 from components.errors import SpecError
 from components.naming import is_dns_subdomain
 
-SCHEMES = ("s3://", "gs://", "https://<account>.blob.core.windows.net/", "hf://", "pvc://", "oci://")
+SCHEMES = ("s3://", "gs://", "https://<account>.blob.core.windows.net/", "https://", "hf://", "pvc://", "oci://")
 """The storage URI forms a model may use, as shown in error messages."""
 
 _BUCKET = re.compile(r"\A[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]\Z", re.ASCII)
@@ -18,6 +18,10 @@ _AZURE = re.compile(
     r"\Ahttps://(?P<account>[a-z0-9]{3,24})\.blob\.core\.windows\.net/(?P<container>[a-z0-9-]{3,63})(/(?P<path>.*))?\Z",
     re.ASCII,
 )
+_HTTPS = re.compile(r"\Ahttps://(?P<host>[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?)/(?P<path>.+)\Z", re.ASCII)
+"""Any other https URL of a file: KServe's storage initializer downloads a URI matching ``_URI_RE``
+(``https?://(.+)/(.+)``) with ``_download_from_uri`` and unpacks archives; one ending ``.git`` is cloned (``_GIT_RE``)
+(python/storage/kserve_storage/kserve_storage.py ``Storage.download``, kserve v0.20.0)."""
 _SIMPLE = re.compile(r"\A(?P<scheme>s3|gs|hf|pvc|oci)://(?P<bucket>[^/]+)(/(?P<path>.*))?\Z", re.ASCII)
 
 
@@ -119,6 +123,8 @@ def _parse(uri: str, path: str, accepted: str) -> StorageLocation:
     m = _AZURE.match(uri)
     if m:
         loc = StorageLocation(uri, "azure", m["container"], (m["path"] or "").strip("/"), m["account"])
+    elif (h := _HTTPS.match(uri)) and not h["host"].split(":")[0].endswith(".blob.core.windows.net"):
+        return StorageLocation(uri, "https", h["host"], h["path"])
     else:
         m = _SIMPLE.match(uri)
         if not m:

@@ -41,6 +41,9 @@ class ChartRef:
     chart: str
     version: str
     repository: str = ""
+    crd_chart: str = ""
+    """The chart that carries this chart's CRDs, released at the same version (empty: none). An override of ``key``
+    moves both, so the CRDs always match the controller."""
 
     @property
     def is_oci(self) -> bool:
@@ -95,7 +98,14 @@ CLUSTER_CHARTS: MappingProxyType[str, ChartRef] = MappingProxyType(
     {
         c.key: c
         for c in (
-            ChartRef("karpenter", "oci://public.ecr.aws/karpenter/karpenter", "1.14.1"),
+            # karpenter.sh Upgrade Guide, "CRD Upgrades": the CRDs as the independent karpenter-crd chart, so that
+            # Helm upgrades them with the controller (a chart's crds/ are installed once and never upgraded).
+            ChartRef(
+                "karpenter",
+                "oci://public.ecr.aws/karpenter/karpenter",
+                "1.14.1",
+                crd_chart="oci://public.ecr.aws/karpenter/karpenter-crd",
+            ),
             # 9.53.0 ships cluster-autoscaler v1.34.2 (its Chart.yaml appVersion): its minor matches the default
             # Kubernetes 1.34 (the autoscaler supports only its own Kubernetes minor; AUTOSCALER_CHARTS below).
             ChartRef("cluster-autoscaler", "cluster-autoscaler", "9.53.0", "https://kubernetes.github.io/autoscaler"),

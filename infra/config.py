@@ -234,7 +234,7 @@ class StackConfig(Spec):
         if not clouds.get(self.cloud).managed or self.region is None:
             return
         try:
-            uris = {f"models.{n}.storageUri": m.storage_uri for n, m in self.models.items() if not m.public_storage}
+            uris = {f"models.{n}.storageUri": u for n, m in self.models.items() if (u := m.identity_storage_uri)}
             check_cluster(self.cloud, self.region, self.cluster, storage_uris=uris)
         except SpecError as e:
             raise field_error(e.path, e.value, e.accepted) from None
@@ -254,7 +254,7 @@ class StackConfig(Spec):
         dashboards: dict[str, str] = {}
         for name, model in self.models.items():
             base = f"models.{show_key(name)}"
-            why = check_model_name(name, model.namespace)
+            why = check_model_name(name, model.namespace, model)
             if why:
                 raise field_error(base, name, why)
             # KServe's hosts: <name>-<namespace>.<domain> and the predictor's <name>-predictor-<namespace>.<domain>.
@@ -278,21 +278,24 @@ class StackConfig(Spec):
                 raise field_error(f"{base}.{path}", value, accepted)
             self._check_token_key(base, model)
             self._check_model_gpus(base, model)
-            loc = parse_storage_uri(model.storage_uri)
-            if loc.cloud and loc.cloud != self.cloud and not model.public_storage:
+            uri = model.identity_storage_uri
+            if uri is None:
+                continue
+            loc = parse_storage_uri(uri)
+            if loc.cloud and loc.cloud != self.cloud:
                 raise field_error(
                     f"{base}.storageUri",
                     model.storage_uri,
                     f"{_storage_kind(loc.scheme)} storage is on {loc.cloud} but this stack's cluster "
                     f"is on {self.cloud}; use "
-                    f"{self.cloud} storage, or set publicStorage: true for a public bucket",
+                    f"{self.cloud} storage, set publicStorage: true for a public bucket, or give storageSecret",
                 )
-            if not clouds.get(self.cloud).managed and loc.cloud and not model.public_storage:
+            if not clouds.get(self.cloud).managed and loc.cloud:
                 raise field_error(
                     f"{base}.storageUri",
                     model.storage_uri,
-                    "an existing cluster has no cloud identity; set "
-                    "publicStorage: true for a public bucket, or serve from pvc://, oci:// or hf://",
+                    "an existing cluster has no cloud identity; give storageSecret (a Secret with the credentials), "
+                    "set publicStorage: true for a public bucket, or serve from pvc://, oci:// or hf://",
                 )
 
     def _check_pipelines(self) -> None:

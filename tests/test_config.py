@@ -133,13 +133,14 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
         "storage scheme",
         {**AWS, "models": {"m": {**IRIS, "storageUri": "ftp://host/model"}}},
         f"{FILE}: mlplatform:models.m.storageUri: ftp://host/model is not allowed; give a URI starting with s3://, "
-        "gs://, https://<account>.blob.core.windows.net/, hf://, pvc://, oci://",
+        "gs://, https://<account>.blob.core.windows.net/, https://, hf://, pvc://, oci://",
     ),
     (
         "bucket on another cloud",
         {**AWS, "models": {"m": {**IRIS, "storageUri": "gs://models-bucket/iris"}}},
         f"{FILE}: mlplatform:models.m.storageUri: gs://models-bucket/iris is not allowed; gs:// storage is on gcp but "
-        "this stack's cluster is on aws; use aws storage, or set publicStorage: true for a public bucket",
+        "this stack's cluster is on aws; use aws storage, set publicStorage: true for a public bucket, or give "
+        "storageSecret",
     ),
     (
         "scale to zero in Standard mode",

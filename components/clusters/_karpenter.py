@@ -22,10 +22,6 @@ from components.versions import chart
 
 NAMESPACE = "kube-system"
 SERVICE_ACCOUNT = "karpenter"
-CRD_CHART = "oci://public.ecr.aws/karpenter/karpenter-crd"
-"""Karpenter's CRDs as a chart of their own, released with the controller at the same version (karpenter.sh
-"Upgrade Guide", CRD Upgrades: ``helm upgrade --install karpenter-crd oci://public.ecr.aws/karpenter/karpenter-crd
---version x.y.z``)."""
 INTERRUPTION_EVENTS: Mapping[str, dict[str, list[str]]] = {
     "health": {"source": ["aws.health"], "detail-type": ["AWS Health Event"]},
     "spot": {"source": ["aws.ec2"], "detail-type": ["EC2 Spot Instance Interruption Warning"]},
@@ -489,7 +485,7 @@ class Karpenter:
         self.crd_release = k8s.helm.v3.Release(
             child_name(name, "karpenter-crd"),
             name="karpenter-crd",
-            chart=CRD_CHART,
+            chart=ref.crd_chart,
             version=ref.version,
             namespace=NAMESPACE,
             atomic=True,

@@ -111,7 +111,8 @@ def models_table(plan: StackPlan) -> Table | None:
         meta = i.get("metadata") or {}
         pred = (i.get("spec") or {}).get("predictor") or {}
         model = pred.get("model") or {}
-        fmt = (model.get("modelFormat") or {}).get("name") or model.get("runtime") or "-"
+        fmt = (model.get("modelFormat") or {}).get("name") or model.get("runtime") or ("custom" if not model else "-")
+        model = model or ((pred.get("containers") or [{}])[0] or {})
         limits = (model.get("resources") or {}).get("limits") or {}
         ann = meta.get("annotations") or {}
         t.add_row(

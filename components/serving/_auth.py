@@ -70,6 +70,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.platform import istio, knative
+from components.serving import runtimes
 from components.serving._runtime import ISVC_LABEL
 from components.serving.spec import ModelSpec
 
@@ -117,9 +118,19 @@ def selector(name: str) -> dict[str, Any]:
     return {"matchLabels": {ISVC_LABEL: name}}
 
 
-def serving_ports(deployment_mode: str) -> list[str]:
-    """The pod ports model requests arrive on."""
-    return list(QUEUE_PORTS) if deployment_mode == "Knative" else list(STANDARD_PORTS)
+def serving_ports(deployment_mode: str, spec: ModelSpec | None = None) -> list[str]:
+    """The pod ports model requests arrive on: the queue-proxy's in Knative mode (it forwards to the user container
+    on localhost, whatever its port), else the model server's: 8080, or a custom container's own port, the one
+    KServe's Standard-mode Service targets (service_reconciler.go ``createDefaultSvc``: ``TargetPort`` is the first
+    port of the first container, v0.20.0)."""
+    if deployment_mode == "Knative":
+        return list(QUEUE_PORTS)
+    if spec is not None and spec.container is not None:
+        return [str(spec.container.port.number)]
+    if spec is not None and spec.effective_protocol == "grpc-v2":
+        runtime, _ = runtimes.select(spec.format or "", "grpc-v2", spec.runtime, spec.format_version)
+        return [str(runtimes.GRPC_PORTS[runtime or ""])]
+    return list(STANDARD_PORTS)
 
 
 def callers(spec: ModelSpec) -> list[str]:
@@ -179,7 +190,21 @@ OPENAI = Api(
 """``register_openai_endpoints`` with the default prefix ``/openai`` (openai/endpoints.py ``OPENAI_ROUTE_PREFIX``)."""
 TIME_SERIES = Api(get=("/v1/timeseries/models",), post=("/v1/timeseries/forecast",))
 """``register_time_series_endpoints`` (the Hugging Face server's time-series models)."""
-INFERENCE_API: dict[str, tuple[Api, ...]] = {"v1": (ROOT, V1), "v2": (ROOT, V2), "openai": (ROOT, OPENAI, V1)}
+GRPC_V2 = Api(
+    post=tuple(
+        f"/inference.GRPCInferenceService/{m}"
+        for m in ("ServerLive", "ServerReady", "ModelReady", "ServerMetadata", "ModelMetadata", "ModelInfer")
+    )
+)
+"""The v2 protocol over gRPC: service ``inference.GRPCInferenceService`` without ``RepositoryModelLoad`` and
+``RepositoryModelUnload`` (python/kserve/kserve/protocol/grpc/grpc_predict_v2.proto, v0.20.0); a gRPC call is an
+HTTP/2 POST to ``/<package>.<Service>/<Method>`` (grpc/grpc doc/PROTOCOL-HTTP2.md, "Path")."""
+INFERENCE_API: dict[str, tuple[Api, ...]] = {
+    "v1": (ROOT, V1),
+    "v2": (ROOT, V2),
+    "grpc-v2": (GRPC_V2,),
+    "openai": (ROOT, OPENAI, V1),
+}
 """The APIs callers may use, by the model's protocol. ``openai`` is the Hugging Face server, which KServe matches as
 v1 (the predictor has no ``protocolVersion``) and which serves ``/v1/models/{name}:predict`` for its non-generative
 tasks beside the OpenAI routes."""
@@ -198,6 +223,11 @@ def inference_api(spec: ModelSpec) -> tuple[Api, ...]:
     """The inference APIs of ``spec``'s protocol and, for the Hugging Face server, its OpenAI and time-series APIs
     whatever the protocol (:data:`HUGGINGFACE_API`)."""
     apis = INFERENCE_API[spec.effective_protocol]
+    if spec.container is not None and spec.container.port.protocol == "grpc" and spec.effective_protocol == "v2":
+        apis = (*apis, GRPC_V2)
+    if spec.access.extra_paths:
+        # access.extraPaths (a custom container's own routes), GET and POST, validated by extra_path_problem.
+        apis = (*apis, Api(get=tuple(spec.access.extra_paths), post=tuple(spec.access.extra_paths)))
     if spec.format != "huggingface":
         return apis
     return (*apis, *(a for a in HUGGINGFACE_API if a not in apis))
@@ -228,7 +258,7 @@ def authorization_policy(name: str, spec: ModelSpec, deployment_mode: str = "Kna
     scrapes are admitted by principal.
     """
     access = spec.access
-    ports = serving_ports(deployment_mode)
+    ports = serving_ports(deployment_mode, spec)
     rules: list[dict[str, Any]]
     api = inference_operations(spec, ports)
     if access.mode == "public" and access.allow_anonymous:

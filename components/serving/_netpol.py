@@ -75,6 +75,7 @@ import pulumi_kubernetes as k8s
 from components.platform import monitoring
 from components.serving._auth import AUTOSCALER_METRICS_PORT, serving_ports
 from components.serving._runtime import ISVC_LABEL
+from components.serving.spec import ModelSpec
 
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 """Set by the API server on every namespace to its name (Kubernetes >= 1.22, kubernetes.io/docs/reference/labels-
@@ -90,9 +91,10 @@ QUEUE_ADMIN_PORT = 8022
 QUEUE_USER_METRICS_PORT = 9091
 
 
-def open_ports(deployment_mode: str) -> list[int]:
-    """The pod ports anyone may connect to (the mesh decides who may call): the serving path's."""
-    ports = [int(p) for p in serving_ports(deployment_mode)]
+def open_ports(deployment_mode: str, spec: ModelSpec | None = None) -> list[int]:
+    """The pod ports anyone may connect to (the mesh decides who may call): the serving path's (a custom container's
+    own port in Standard mode: :func:`components.serving._auth.serving_ports`)."""
+    ports = [int(p) for p in serving_ports(deployment_mode, spec)]
     if deployment_mode == "Knative":
         ports += [QUEUE_HTTPS_PORT, int(AUTOSCALER_METRICS_PORT)]
     return sorted([*ports, HBONE_PORT, ISTIO_HEALTH_PORT])
@@ -111,13 +113,17 @@ def _tcp(ports: list[int]) -> list[dict[str, Any]]:
 
 
 def network_policy(
-    name: str, deployment_mode: str, monitoring_namespace: str | None, label: str = ISVC_LABEL
+    name: str,
+    deployment_mode: str,
+    monitoring_namespace: str | None,
+    spec: ModelSpec | None = None,
+    label: str = ISVC_LABEL,
 ) -> dict[str, Any]:
     """The NetworkPolicy spec for model ``name`` (see the module docstring). ``monitoring_namespace``: where the
     platform's Prometheus runs, or None when the platform runs no monitoring (then no pod reads the metrics ports).
-    ``label``: the pod label whose value is ``name`` (a pipeline's router pods carry KServe's
-    ``serving.kserve.io/inferencegraph``)."""
-    rules: list[dict[str, Any]] = [{"ports": _tcp(open_ports(deployment_mode))}]
+    ``spec``: the model, whose custom container's port is a serving port in Standard mode. ``label``: the pod label
+    whose value is ``name`` (a pipeline's router pods carry KServe's ``serving.kserve.io/inferencegraph``)."""
+    rules: list[dict[str, Any]] = [{"ports": _tcp(open_ports(deployment_mode, spec))}]
     if deployment_mode == "Knative":
         rules.append({"from": [{"podSelector": {"matchLabels": {label: name}}}], "ports": _tcp([QUEUE_ADMIN_PORT])})
     if monitoring_namespace is not None:

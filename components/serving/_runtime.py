@@ -23,6 +23,8 @@ from typing import Any
 from components import coldstart
 from components.clusters.base import GpuScheduling
 from components.platform.knative import MAX_REVISION_TIMEOUT
+from components.serving import runtimes
+from components.serving.kspec import PortSpec, ProbeSpec
 from components.serving.spec import ModelSpec
 
 CPU_READY_SECONDS = 600
@@ -96,7 +98,10 @@ def isvc_annotations(spec: ModelSpec, deployment_mode: str, cluster: coldstart.C
         out[KSERVE_AUTOSCALER_CLASS] = "hpa"
         return out
     out[SCALE_DOWN_DELAY] = scaling.scale_down_delay
-    if scaling.resolved_metric(deployment_mode) == "cpu":
+    if scaling.resolved_metric(deployment_mode) in ("cpu", "memory"):
+        # KServe admits cpu and memory in Knative mode only with Knative's HPA class (validateAutoScalingCompExtension
+        # -> validateScalingHPACompExtension when autoscaling.knative.dev/class is hpa; else only concurrency and
+        # rps: inference_service_validation.go v0.20.0).
         out[AUTOSCALING_CLASS] = HPA_CLASS
     if spec.access.mode == "internal":
         # Keep Knative's activator off the request path while pods exist (KPA Serve mode: wanted scale > 0 and
@@ -186,9 +191,31 @@ def runtime_args(spec: ModelSpec) -> list[str]:
     return [*args, *spec.args]
 
 
+STORAGE_URI_ENV = "STORAGE_URI"
+"""Where KServe finds a custom container's model: ``CustomSpecStorageUriEnvVarKey`` (pkg/constants/constants.go), read
+by ``CustomPredictor.GetStorageUri`` on the container named ``kserve-container`` (pkg/apis/serving/v1beta1/
+predictor_custom.go, v0.20.0); the predictor reconciler then adds the storage-initializer annotation for it
+(components/predictor.go ``addStorageInitializerAnnotations``), so the pod gets the storage initializer, which
+downloads the model to /mnt/models."""
+PROTOCOL_ENV = "PROTOCOL"
+"""A custom container's protocol: ``CustomSpecProtocolEnvVarKey``, ``v1`` or ``v2`` (predictor_custom.go
+``validateCustomProtocol``/``GetProtocol``; v1 when absent)."""
+CONTAINER_NAME = "kserve-container"
+"""``constants.InferenceServiceContainerName``: the name KServe looks the model server up by."""
+
+
 def env(spec: ModelSpec, hf_secret_name: str | None) -> list[dict[str, Any]]:
-    """Container environment: the user's variables, then the Hugging Face token from its Secret."""
+    """Container environment: the user's variables and Secret references, a custom container's ``STORAGE_URI`` and
+    ``PROTOCOL``, then the Hugging Face token from its Secret."""
     out: list[dict[str, Any]] = [{"name": k, "value": v} for k, v in sorted(spec.env.items())]
+    out += [
+        {"name": k, "valueFrom": {"secretKeyRef": {"name": ref.secret, "key": ref.key}}}
+        for k, ref in sorted(spec.secret_env.items())
+    ]
+    if spec.container is not None:
+        if spec.storage_uri is not None:
+            out.append({"name": STORAGE_URI_ENV, "value": spec.storage_uri})
+        out.append({"name": PROTOCOL_ENV, "value": spec.effective_protocol})
     if hf_secret_name is not None:
         out.append({"name": HF_TOKEN_ENV, "valueFrom": {"secretKeyRef": {"name": hf_secret_name, "key": HF_TOKEN_KEY}}})
     return out
@@ -209,16 +236,76 @@ class PredictorInputs:
     """Whether the model's namespace enforces the ``restricted`` Pod Security level."""
 
 
-def predictor(spec: ModelSpec, given: PredictorInputs) -> dict[str, Any]:
-    """The ``spec.predictor`` of the InferenceService."""
-    mode = given.deployment_mode
-    scaling = spec.scaling
-    model: dict[str, Any] = {"modelFormat": {"name": spec.format}, "storageUri": spec.storage_uri}
+def server_container(predictor: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The model server of a rendered predictor: its ``model``, else its first container (a custom container)."""
+    model = predictor.get("model")
+    if model:
+        return model  # type: ignore[no-any-return]
+    containers = predictor.get("containers") or [{}]
+    return containers[0]  # type: ignore[no-any-return]
+
+
+def _probe(probe: ProbeSpec, port: PortSpec) -> dict[str, Any]:
+    """A core/v1 Probe on the container's port: HTTP GET on the path, gRPC health for gRPC, else a TCP check."""
+    if probe.path is not None:
+        action: dict[str, Any] = {"httpGet": {"path": probe.path, "port": port.number}}
+    elif port.protocol == "grpc":
+        action = {"grpc": {"port": port.number}}
+    else:
+        action = {"tcpSocket": {"port": port.number}}
+    return {
+        **action,
+        "initialDelaySeconds": probe.initial_delay_seconds,
+        "periodSeconds": probe.period_seconds,
+        "timeoutSeconds": probe.timeout_seconds,
+        "failureThreshold": probe.failure_threshold,
+    }
+
+
+def custom_container(spec: ModelSpec, given: PredictorInputs) -> dict[str, Any]:
+    """The custom model server: ``kserve-container`` with the spec's image, command, args, one port, env, probes,
+    resources and our security context."""
+    c = spec.container
+    assert c is not None
+    out: dict[str, Any] = {"name": CONTAINER_NAME, "image": c.image}
+    if c.command:
+        out["command"] = list(c.command)
+    if spec.args:
+        out["args"] = list(spec.args)
+    out["ports"] = [{"name": c.port.name, "containerPort": c.port.number, "protocol": "TCP"}]
+    out["env"] = env(spec, given.hf_secret_name)
+    for key, probe in (
+        ("readinessProbe", c.readiness_probe),
+        ("livenessProbe", c.liveness_probe),
+        ("startupProbe", c.startup_probe),
+    ):
+        if probe is not None:
+            out[key] = _probe(probe, c.port)
+    out["resources"] = resources(spec)
+    out["securityContext"] = security_context(spec, given.enforce_restricted)
+    return out
+
+
+def model_container(spec: ModelSpec, given: PredictorInputs) -> dict[str, Any]:
+    """The predictor's ``model``: format (and version), runtime (and version), storage, protocol, args, env,
+    resources and our security context."""
+    fmt: dict[str, Any] = {"name": spec.format}
+    if spec.format_version is not None:
+        fmt["version"] = spec.format_version
+    model: dict[str, Any] = {"modelFormat": fmt}
+    if spec.storage_uri is not None:
+        model["storageUri"] = spec.storage_uri
     if spec.runtime is not None:
         model["runtime"] = spec.runtime
+    if spec.runtime_version is not None:
+        model["runtimeVersion"] = spec.runtime_version
     protocol = spec.effective_protocol
     if protocol != "openai":
         model["protocolVersion"] = protocol
+    if protocol == "grpc-v2":
+        # The runtime's gRPC port as the pod's one port, named h2c (runtimes.GRPC_PORTS)
+        runtime, _ = runtimes.select(spec.format or "", protocol, spec.runtime, spec.format_version)
+        model["ports"] = [{"name": "h2c", "containerPort": runtimes.GRPC_PORTS[runtime or ""], "protocol": "TCP"}]
     args = runtime_args(spec)
     if args:
         model["args"] = args
@@ -227,22 +314,70 @@ def predictor(spec: ModelSpec, given: PredictorInputs) -> dict[str, Any]:
         model["env"] = variables
     model["resources"] = resources(spec)
     model["securityContext"] = security_context(spec, given.enforce_restricted)
+    return model
 
+
+def node_selector(spec: ModelSpec, gpu: GpuScheduling) -> dict[str, str]:
+    """The spec's node selector merged with the GPU pool's (ModelService refuses a key both set differently)."""
+    out = dict(spec.node_selector)
+    if spec.resources.gpus and spec.resources.accelerator:
+        out.update(gpu.node_selector(spec.resources.accelerator))
+    return out
+
+
+def tolerations(spec: ModelSpec, gpu: GpuScheduling) -> list[dict[str, Any]]:
+    """The GPU tolerations, then the spec's (without repeating one)."""
+    out: list[dict[str, Any]] = list(gpu.tolerations()) if spec.resources.gpus and spec.resources.accelerator else []
+    for t in spec.tolerations:
+        rendered = t.rendered()
+        if rendered not in out:
+            out.append(rendered)
+    return out
+
+
+def predictor(spec: ModelSpec, given: PredictorInputs) -> dict[str, Any]:
+    """The ``spec.predictor`` of the InferenceService."""
+    mode = given.deployment_mode
+    scaling = spec.scaling
     out: dict[str, Any] = {
         "serviceAccountName": given.service_account,
         "minReplicas": scaling.min_replicas,
         "maxReplicas": scaling.max_replicas,
         "scaleMetric": scaling.resolved_metric(mode),
         "scaleTarget": scaling.resolved_target(mode),
-        "model": model,
     }
+    if spec.container is not None:
+        out["containers"] = [custom_container(spec, given)]
+    else:
+        out["model"] = model_container(spec, given)
+    if spec.storage_uris:
+        out["storageUris"] = [{"uri": u.uri, "mountPath": u.mount_path} for u in spec.storage_uris]
     if mode == "Knative":
-        out["timeout"] = request_timeout_seconds(spec, coldstart.cluster_facts(given.cloud, given.gpu))
+        out["timeout"] = (
+            spec.timeout
+            if spec.timeout is not None
+            else request_timeout_seconds(spec, coldstart.cluster_facts(given.cloud, given.gpu))
+        )
+        if spec.container_concurrency is not None:
+            out["containerConcurrency"] = spec.container_concurrency
     if spec.canary_traffic_percent is not None:
         out["canaryTrafficPercent"] = spec.canary_traffic_percent
-    if given.pod_labels:
-        out["labels"] = dict(given.pod_labels)
-    if spec.resources.gpus and spec.resources.accelerator:
-        out["nodeSelector"] = given.gpu.node_selector(spec.resources.accelerator)
-        out["tolerations"] = given.gpu.tolerations()
+    if spec.rollout is not None:
+        out["deploymentStrategy"] = {
+            "type": "RollingUpdate",
+            "rollingUpdate": {"maxSurge": spec.rollout.max_surge, "maxUnavailable": spec.rollout.max_unavailable},
+        }
+    labels = {**spec.labels, **given.pod_labels}
+    if labels:
+        out["labels"] = labels
+    if spec.annotations:
+        out["annotations"] = dict(spec.annotations)
+    selector = node_selector(spec, given.gpu)
+    if selector:
+        out["nodeSelector"] = selector
+    tols = tolerations(spec, given.gpu)
+    if tols:
+        out["tolerations"] = tols
+    if spec.image_pull_secrets:
+        out["imagePullSecrets"] = [{"name": n} for n in spec.image_pull_secrets]
     return out

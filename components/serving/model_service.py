@@ -36,7 +36,6 @@ from components.platform.handles import PlatformHandles
 from components.serving import _auth, _monitoring, _netpol, _runtime
 from components.serving.namespace import create_namespace
 from components.serving.spec import ModelSpec, check_model_name, platform_problems
-from components.storage import parse_storage_uri
 
 ISVC_TOKEN = f"kubernetes:{_runtime.ISVC_API_VERSION}:InferenceService"
 ISTIO_SECURITY = "security.istio.io/v1"
@@ -98,7 +97,7 @@ class ModelServiceArgs:
 
 def check(name: str, spec: ModelSpec, platform: PlatformHandles, has_hf_token: bool) -> None:
     """Raise :class:`SpecError` for what this platform and cluster cannot serve."""
-    why = check_model_name(name, spec.namespace)
+    why = check_model_name(name, spec.namespace, spec)
     if why:
         raise SpecError("name", name, why)
     for path, value, accepted in platform_problems(spec, platform.deployment_mode):
@@ -121,6 +120,26 @@ def check(name: str, spec: ModelSpec, platform: PlatformHandles, has_hf_token: b
             # The device plugin's time-slicing and MPS configs fail requests greater than one: the pod would fail at
             # admission on the node (UnexpectedAdmissionError), so say it here.
             raise SpecError("resources.gpus", res.gpus, one_share_why(res.accelerator, [p.name for p in sliced]))
+    if res.gpus and res.accelerator:
+        for key, value in platform.cluster.gpu.node_selector(res.accelerator).items():
+            if key in spec.node_selector and spec.node_selector[key] != value:
+                raise SpecError(
+                    f"nodeSelector.{key}",
+                    spec.node_selector[key],
+                    f"the GPU pool's selector sets {key}={value} for {res.accelerator}; remove it or give that value",
+                )
+    if spec.timeout is not None and spec.scaling.min_replicas == 0 and platform.deployment_mode == "Knative":
+        facts = coldstart.cluster_facts(platform.cluster.cloud, platform.cluster.gpu)
+        need = _runtime.cold_start_budget_seconds(spec, facts)
+        if spec.timeout < need:
+            # The activator applies the revision's timeout to the whole request, the wait for a pod included
+            # (components.serving._runtime.request_timeout_seconds): the first request after zero would be cut.
+            raise SpecError(
+                "timeout",
+                spec.timeout,
+                f"a model that scales to zero needs at least its cold-start budget, {need} s (the first request waits "
+                "for the pod); give more, or minReplicas >= 1",
+            )
     if spec.llm is not None and spec.llm.huggingface_token_key and not has_hf_token:
         raise SpecError(
             "llm.huggingfaceTokenKey",
@@ -130,8 +149,9 @@ def check(name: str, spec: ModelSpec, platform: PlatformHandles, has_hf_token: b
 
 
 def needs_identity(spec: ModelSpec) -> bool:
-    """True when reading ``spec.storage_uri`` needs a cloud identity (a private bucket on a cloud)."""
-    return not spec.public_storage and parse_storage_uri(spec.storage_uri).cloud is not None
+    """True when reading ``spec.storage_uri`` needs a cloud identity (a private bucket on a cloud, no
+    ``storageSecret``)."""
+    return spec.identity_storage_uri is not None
 
 
 def host(name: str, spec: ModelSpec, platform: PlatformHandles) -> str:
@@ -237,8 +257,8 @@ class ModelService(pulumi.ComponentResource):
 
         sa_name = child_name(name, "sa")
         access = (
-            cluster.grant_storage_read(name, ns, sa_name, spec.storage_uri, self)
-            if needs_identity(spec)
+            cluster.grant_storage_read(name, ns, sa_name, spec.identity_storage_uri, self)
+            if spec.identity_storage_uri is not None
             else StorageAccess()
         )
         # The InferenceService waits for the grant itself (role + policy, IAM members, federated credential + role
@@ -257,12 +277,16 @@ class ModelService(pulumi.ComponentResource):
                 )
             )
         # KServe gives the storage initializer the credentials of the Secrets the ServiceAccount lists (an HF_TOKEN
-        # key becomes its HF_TOKEN variable: pkg/credentials/service_account_credentials.go, v0.20.0).
+        # key becomes its HF_TOKEN variable; a Secret with awsSecretAccessKey becomes the S3 variables, its
+        # serving.kserve.io/s3-endpoint, -region, -usehttps, -verifyssl annotations the endpoint settings of an
+        # S3-compatible store: pkg/credentials/service_account_credentials.go ``mountSecretCredential``,
+        # pkg/credentials/s3/s3_secret.go, v0.20.0).
+        sa_secrets = [n for n in (spec.storage_secret, hf_secret_name) if n is not None]
         sa = k8s.core.v1.ServiceAccount(
             sa_name,
             metadata=meta("sa", access.service_account_labels, access.service_account_annotations),
             automount_service_account_token=False,
-            secrets=[k8s.core.v1.ObjectReferenceArgs(name=hf_secret_name)] if hf_secret_name else None,
+            secrets=[k8s.core.v1.ObjectReferenceArgs(name=n) for n in sa_secrets] or None,
             opts=opts_(*isvc_deps),
         )
         isvc_deps.append(sa)
@@ -320,7 +344,10 @@ class ModelService(pulumi.ComponentResource):
             metadata=meta("netpol"),
             spec=_netpol.network_policy_args(
                 _netpol.network_policy(
-                    name, platform.deployment_mode, platform.monitoring_namespace if platform.monitoring else None
+                    name,
+                    platform.deployment_mode,
+                    platform.monitoring_namespace if platform.monitoring else None,
+                    spec,
                 )
             ),
             opts=opts_(),

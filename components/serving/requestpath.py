@@ -542,6 +542,8 @@ class Model:
     public_host: str | None
     min_replicas: int
     activator_when_running: bool
+    container_port: int | None = None
+    """The model server's declared port (a custom container's, or a grpc-v2 runtime's ``model.ports``), or None."""
 
     @property
     def predictor_host(self) -> str:
@@ -565,7 +567,10 @@ class Model:
 
     @property
     def port(self) -> int:
-        """The pod port requests arrive on."""
+        """The pod port requests arrive on: the queue-proxy's (Knative), else the model server's (a custom
+        container's own port: :func:`components.serving._auth.serving_ports`)."""
+        if self.mode != "Knative" and self.container_port is not None:
+            return self.container_port
         return int(_auth.serving_ports(self.mode)[0])
 
 
@@ -589,7 +594,14 @@ def model_of(isvc: Mapping[str, Any]) -> Model:
         public_host=None if local else ann.get("mlplatform.io/host"),
         min_replicas=int(predictor.get("minReplicas", 1)),
         activator_when_running=ann.get(_runtime.TARGET_BURST_CAPACITY) != "0",
+        container_port=_container_port(predictor),
     )
+
+
+def _container_port(predictor: Mapping[str, Any]) -> int | None:
+    """The model server's declared port: a custom container's, or the runtime's gRPC port in ``model.ports``."""
+    ports = _runtime.server_container(predictor).get("ports") or []
+    return int(ports[0]["containerPort"]) if ports else None
 
 
 @dataclass(frozen=True)
@@ -825,8 +837,15 @@ def inference_requests(isvc: Mapping[str, Any]) -> list[tuple[str, str]]:
     ``maybe_register_openai_endpoints``; python/huggingfaceserver/huggingfaceserver/__main__.py has no protocol
     switch; KServe v0.20.0 REST routers, :mod:`components.serving._auth`)."""
     name = isvc["metadata"]["name"]
-    model = isvc["spec"]["predictor"]["model"]
+    predictor = isvc["spec"]["predictor"]
+    model = predictor.get("model")
+    if model is None:  # a custom container: its protocol is its PROTOCOL variable (predictor_custom.go GetProtocol)
+        env = (predictor.get("containers") or [{}])[0].get("env") or []
+        protocol = next((e.get("value") for e in env if e.get("name") == _runtime.PROTOCOL_ENV), "v1")
+        return [("POST", f"/v2/models/{name}/infer" if protocol == "v2" else f"/v1/models/{name}:predict")]
     protocol = model.get("protocolVersion")
+    if protocol == "grpc-v2":  # an HTTP/2 POST to /<package>.<Service>/<Method> (grpc doc/PROTOCOL-HTTP2.md)
+        return [("POST", "/inference.GRPCInferenceService/ModelInfer")]
     calls = [("POST", f"/v2/models/{name}/infer" if protocol == "v2" else f"/v1/models/{name}:predict")]
     if model.get("modelFormat", {}).get("name") == "huggingface":
         calls.append(("POST", "/openai/v1/chat/completions"))

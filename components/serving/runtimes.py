@@ -64,9 +64,18 @@ class Runtime:
         """``IsProtocolVersionSupported``."""
         return not protocol or not self.protocols or protocol in self.protocols
 
-    def lists(self, fmt: str, *, explicit: bool) -> bool:
-        """``RuntimeSupportsModel`` for a model format without a version."""
-        return any(f.name == fmt and (explicit or f.auto_select) for f in self.formats)
+    def lists(self, fmt: str, *, explicit: bool, version: str | None = None) -> bool:
+        """``RuntimeSupportsModel``: the runtime's label set (``mt:<name>`` and ``mt:<name>:<version>`` of every
+        format it lists, of the ``autoSelect`` ones only unless a runtime is named) holds the model's label
+        (``mt:<name>:<version>`` when the model gives a version, else ``mt:<name>``)."""
+        return any(
+            f.name == fmt and (explicit or f.auto_select) and (version is None or f.version == version)
+            for f in self.formats
+        )
+
+    def versions(self, fmt: str, *, explicit: bool) -> list[str]:
+        """The versions of ``fmt`` the runtime lists (the ``autoSelect`` ones only unless ``explicit``)."""
+        return [f.version for f in self.formats if f.name == fmt and (explicit or f.auto_select) and f.version]
 
     def priority(self, fmt: str) -> int | None:
         """``GetPriority``: the priority of the first entry named ``fmt``."""
@@ -134,6 +143,11 @@ RUNTIMES: tuple[Runtime, ...] = (
 
 BY_NAME = {r.name: r for r in RUNTIMES}
 
+FORMATS: tuple[str, ...] = tuple(sorted({f.name for r in RUNTIMES for f in r.formats}, key=str.lower))
+"""Every model format a runtime we install lists (``supportedModelFormats[].name``), auto-selected or not: the
+accepted values of a model's ``format``. Whether one serves a given format, version and protocol is :func:`select`'s
+question."""
+
 SERVER_FLAGS: dict[str, tuple[str, ...]] = {
     "kserve-autogluonserver": ("--model_name", "--model_dir", "--http_port"),
     "kserve-huggingfaceserver": ("--model_name",),
@@ -159,6 +173,25 @@ and the servers' argument parsers keep the last value of a flag, so a model arg 
 runtime wired up: ``--model_name=x`` serves the model under a name the InferenceService's URL does not ask for,
 ``--http_port`` moves it off the port the Service and probes use."""
 
+
+GPU_TAG_RUNTIMES = (
+    "kserve-huggingfaceserver",
+    "kserve-huggingfaceserver-multinode",
+    "kserve-tensorflow-serving",
+    "kserve-torchserve",
+)
+"""Runtimes whose GPU build is the same image with a ``-gpu`` tag suffix: KServe v0.20.0 appends it for a pod with
+GPUs only when ``runtimeVersion`` is not given (pkg/controller/v1beta1/inferenceservice/utils/utils.go
+``UpdateImageTag``: server types tensorflow-serving, torchserve and huggingfaceserver, read from the runtime's
+``serving.kserve.io/server-type`` annotation, upstream/reference/kserve-v0.20.0-clusterservingruntimes.yaml); with
+``runtimeVersion`` the tag is replaced as given."""
+
+GRPC_PORTS: dict[str, int] = {"kserve-tritonserver": 9000}
+"""The gRPC port of the runtimes a ``grpc-v2`` model may use: kserve-tritonserver's args set ``--grpc-port=9000``
+(upstream/reference/kserve-v0.20.0-clusterservingruntimes.yaml). KServe v0.20.0 does not declare a runtime's gRPC port
+itself (no port rewriting for ``protocolVersion: grpc-v2`` under pkg/controller), so the predictor names it in
+``model.ports`` as ``h2c``, the one port Knative then routes to. kserve-torchserve lists grpc-v2 too, but no port of
+it is in its ClusterServingRuntime, so it is not offered."""
 
 FLAG_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
     # triton-inference-server/server src/command_line_parser.cc (SetupOptions): "model-store" and "model-repository"
@@ -192,8 +225,11 @@ def kserve_protocol(protocol: str | None) -> str:
     return protocol or DEFAULT_PROTOCOL
 
 
-def candidates(fmt: str, protocol: str | None, runtimes: tuple[Runtime, ...] = RUNTIMES) -> list[Runtime]:
-    """The runtimes KServe would auto-select for ``fmt`` at ``protocol``, best first (see the module docstring)."""
+def candidates(
+    fmt: str, protocol: str | None, runtimes: tuple[Runtime, ...] = RUNTIMES, version: str | None = None
+) -> list[Runtime]:
+    """The runtimes KServe would auto-select for ``fmt`` (at format ``version`` when given) at ``protocol``, best
+    first (see the module docstring)."""
     proto = kserve_protocol(protocol)
     found = [
         r
@@ -201,7 +237,7 @@ def candidates(fmt: str, protocol: str | None, runtimes: tuple[Runtime, ...] = R
         if not r.disabled
         and not r.multi_model
         and not r.multi_node
-        and r.lists(fmt, explicit=False)
+        and r.lists(fmt, explicit=False, version=version)
         and r.supports_protocol(proto)
     ]
     found.sort(key=lambda r: (r.protocol_rank(), r.name))
@@ -211,12 +247,16 @@ def candidates(fmt: str, protocol: str | None, runtimes: tuple[Runtime, ...] = R
     return found
 
 
-def select(fmt: str, protocol: str | None, runtime: str | None = None) -> tuple[str | None, str | None]:
+def select(
+    fmt: str, protocol: str | None, runtime: str | None = None, version: str | None = None
+) -> tuple[str | None, str | None]:
     """``(runtime name, None)`` for the runtime KServe would use, or ``(None, why)`` when none would serve.
 
-    ``protocol`` is the predictor's ``protocolVersion`` (None when not set). An explicit ``runtime`` that is not one
-    we install gives ``(runtime, None)``: the cluster's own ServingRuntimes are not known here.
+    ``protocol`` is the predictor's ``protocolVersion`` (None when not set), ``version`` its ``modelFormat.version``
+    (None when not set). An explicit ``runtime`` that is not one we install gives ``(runtime, None)``: the
+    cluster's own ServingRuntimes are not known here.
     """
+    shown = f"{fmt} version {version}" if version is not None else fmt
     if runtime is not None:
         r = BY_NAME.get(runtime)
         if r is None:
@@ -225,17 +265,41 @@ def select(fmt: str, protocol: str | None, runtime: str | None = None) -> tuple[
             return None, f"runtime {runtime} is disabled"
         if protocol is not None and not r.supports_protocol(protocol):
             return None, f"runtime {runtime} serves protocol {', '.join(r.protocols)}, not {protocol}"
-        if not r.lists(fmt, explicit=True):
+        if not r.lists(fmt, explicit=True, version=version):
+            if r.lists(fmt, explicit=True):
+                return None, f"runtime {runtime} serves {fmt} version " + " or ".join(r.versions(fmt, explicit=True))
             served = ", ".join(sorted({f.name for f in r.formats}))
             return None, f"runtime {runtime} serves {served}, not {fmt}"
         return runtime, None
-    found = candidates(fmt, protocol)
+    found = candidates(fmt, protocol, version=version)
     if found:
         return found[0].name, None
     proto = kserve_protocol(protocol)
-    able = sorted({p for r in RUNTIMES if r.lists(fmt, explicit=False) and not r.multi_node for p in r.protocols})
+    if version is not None and candidates(fmt, protocol):
+        able_versions = sorted(
+            {v for r in candidates(fmt, protocol) for v in r.versions(fmt, explicit=False)}, key=lambda v: (len(v), v)
+        )
+        return None, (
+            f"no KServe v0.20.0 runtime auto-selects format {shown} over protocol {proto}; give formatVersion "
+            + " or ".join(able_versions)
+            + ", or leave it out"
+        )
+    able = sorted(
+        {
+            p
+            for r in RUNTIMES
+            if r.lists(fmt, explicit=False, version=version) and not r.multi_node and not r.multi_model
+            for p in r.protocols
+        }
+    )
     if able:
-        return None, f"no KServe v0.20.0 runtime serves format {fmt} over protocol {proto}; give protocol " + (
+        return None, f"no KServe v0.20.0 runtime serves format {shown} over protocol {proto}; give protocol " + (
             " or ".join(p for p in able if not p.startswith("grpc-"))
         )
-    return None, f"no KServe v0.20.0 runtime auto-selects format {fmt}; name a runtime"
+    listing = sorted(r.name for r in RUNTIMES if r.lists(fmt, explicit=True, version=version))
+    if listing:
+        return None, (
+            f"no KServe v0.20.0 runtime auto-selects format {shown} (autoSelect is off); name the runtime: "
+            + " or ".join(listing)
+        )
+    return None, f"no KServe v0.20.0 runtime serves format {shown}; name a runtime of your own"

@@ -12,11 +12,35 @@ from components import catalog
 from components.credentials import PLAIN_TEXT, env_credential, looks_like_credential, redact_uri
 from components.naming import is_dns_label
 from components.serving import runtimes
+from components.serving.kspec import (
+    ContainerSpec,
+    RolloutSpec,
+    SecretKeySpec,
+    StorageUriSpec,
+    TolerationSpec,
+    label_value_problem,
+    platform_key_problem,
+    qualified_key_problem,
+    secret_name_problem,
+)
 from components.serving.quantity import is_quantity, quantity_value, suffix_of
-from components.spec import Spec, field_error, value_error
+from components.spec import Spec, field_error, missing_error, value_error
 from components.storage import parse_storage_uri
 
-FORMATS = ("sklearn", "xgboost", "lightgbm", "pytorch", "tensorflow", "onnx", "triton", "huggingface")
+FormatName = Literal[
+    "autogluon", "huggingface", "lightgbm", "mlflow", "onnx", "paddle", "pmml", "pytorch", "sklearn", "tensorflow",
+    "tensorrt", "triton", "xgboost",
+]  # fmt: skip
+FORMATS: tuple[str, ...] = FormatName.__args__  # type: ignore[attr-defined]
+"""The model formats a model may give: every format the ClusterServingRuntimes we install list
+(:data:`components.serving.runtimes.FORMATS`; a test keeps the two in step) but ``vLLM``: kserve-vllmserver runs
+vLLM's own OpenAI server (``vllm.entrypoints.openai.api_server``, routes ``/v1/...`` outside the inference-API
+allow-list of :mod:`components.serving._auth`) as root (its ClusterServingRuntime sets no ``runAsNonRoot``), and
+``format: huggingface`` on GPUs runs vLLM behind KServe's own server instead."""
+_TAG = re.compile(r"\A[\w][\w.-]{0,127}\Z", re.ASCII)
+"""An image tag (distribution/reference: ``[\\w][\\w.-]{0,127}``); KServe replaces the runtime image's tag with
+``runtimeVersion`` (pkg/controller/v1beta1/inferenceservice/utils/utils.go ``UpdateImageTag``, v0.20.0)."""
+_FORMAT_VERSION = re.compile(r"\A[0-9A-Za-z][0-9A-Za-z._-]{0,62}\Z", re.ASCII)
 _DURATION = re.compile(r"\A[0-9]+(s|m|h)\Z", re.ASCII)
 
 
@@ -69,15 +93,16 @@ class ScalingSpec(Spec):
     )
     max_replicas: int = Field(default=3, ge=1, le=1000)
     """Most replicas, at least ``minReplicas``."""
-    metric: Literal["concurrency", "rps", "cpu"] | None = None
+    metric: Literal["concurrency", "rps", "cpu", "memory"] | None = None
     (
-        "What replicas scale on: ``concurrency`` or ``rps`` (Knative mode) or ``cpu`` (HPA, both modes). Default: "
-        "concurrency in Knative mode, cpu in Standard mode."
+        "What replicas scale on: ``concurrency`` or ``rps`` (Knative mode), ``cpu`` (HPA, both modes) or "
+        "``memory`` (HPA, Standard mode). Default: concurrency in Knative mode, cpu in Standard mode."
     )
     target: int | None = Field(default=None, ge=1, le=100000)
     (
         "Per-replica target of the metric. Default: 10 in-flight requests (concurrency), 50 requests/s (rps) or 80 "
-        "percent (cpu, at most 100)."
+        "percent (cpu, at most 100); required for memory (percent of the memory request, at most 100; Standard "
+        "mode)."
     )
     scale_down_delay: str = "5m"
     (
@@ -101,12 +126,23 @@ class ScalingSpec(Spec):
     def _bounds(self) -> ScalingSpec:
         if self.max_replicas < self.min_replicas:
             raise field_error("maxReplicas", self.max_replicas, f"give an integer >= minReplicas ({self.min_replicas})")
-        if self.metric == "cpu" and self.target is not None and self.target > 100:
-            raise field_error("target", self.target, "give a CPU utilisation percent from 1 to 100")
-        if self.metric == "cpu" and self.min_replicas == 0:
+        if self.metric in ("cpu", "memory") and self.target is not None and self.target > 100:
+            # KServe's webhook refuses an HPA target above 100 for cpu and memory alike
+            # (validateScalingHPACompExtension, inference_service_validation.go v0.20.0: ``metric == MetricCPU &&
+            # target < 1 || target > 100``).
             raise field_error(
-                "minReplicas", 0, "cpu scaling (HPA) cannot scale to zero; give >= 1, or metric concurrency or rps"
+                "target", self.target, f"give a {self.metric.replace('cpu', 'CPU')} utilisation percent from 1 to 100"
             )
+        if self.metric in ("cpu", "memory") and self.min_replicas == 0:
+            raise field_error(
+                "minReplicas",
+                0,
+                f"{self.metric} scaling (HPA) cannot scale to zero; give >= 1, or metric concurrency or rps",
+            )
+        if self.metric == "memory" and self.target is None:
+            # KServe sets no default target for memory (hpa_reconciler.go ``getHPAMetrics``: "For memory, we do not
+            # set the default scale target"), so the HPA would get no metric at all.
+            raise field_error("target", None, "give the target with metric memory (KServe has no default for it)")
         return self
 
     def resolved_metric(self, deployment_mode: str) -> str:
@@ -196,6 +232,30 @@ def jwks_host_problem(uri: str) -> str | None:
     return None
 
 
+_PATH_SEGMENT = re.compile(r"\A([-._~!$&'()+,;=:@A-Za-z0-9]|%[0-9A-Fa-f]{2})+\Z", re.ASCII)
+"""A path segment of RFC 3986 ``pchar``s (``*`` excluded: it is Istio's wildcard)."""
+
+
+def extra_path_problem(path: str) -> str | None:
+    """Why ``path`` cannot be an ``access.extraPaths`` entry, or None. Istio matches a path exactly, as a prefix
+    (``/x/*``), a suffix or a template (``{*}`` one segment, ``{**}`` any): security/v1beta1 AuthorizationPolicy
+    ``Operation.paths`` (istio.io/latest/docs/reference/config/security/authorization-policy/#Operation) and
+    pkg/config/security/security.go ``CheckValidPathTemplate`` (Istio 1.30.3). Only exact segments, ``{*}`` and a
+    final ``/*`` are accepted here: a suffix match or ``{**}`` opens paths nobody reviews, and a path that the mesh's
+    normalization (``DECODE_AND_MERGE_SLASHES``) would rewrite (``.``, ``..``, ``//``, ``%2F``) never matches."""
+    if not path.startswith("/") or path == "/":
+        return "give an absolute path other than / (the root is already allowed), such as /predict"
+    body = path[1:-2] if path.endswith("/*") else path[1:]
+    for segment in body.split("/") if body else []:
+        if segment == "{*}":
+            continue
+        if segment in ("", ".", "..") or "%2f" in segment.lower() or "%5c" in segment.lower():
+            return "give a path without empty, . or .. segments or encoded slashes (the mesh normalizes them away)"
+        if not _PATH_SEGMENT.match(segment):
+            return "give path segments of URL characters; wildcards only as {*} (one segment) or a final /* (a prefix)"
+    return None
+
+
 class AccessSpec(Spec):
     """Who can reach the model."""
 
@@ -213,6 +273,20 @@ class AccessSpec(Spec):
         "Namespaces that may call an internal model (required for ``internal``); the model's own namespace may always "
         "call it."
     )
+    extra_paths: list[str] = []
+    (
+        "More request paths callers may use besides the inference API of the model's protocol (a custom container's "
+        "own routes, or gRPC methods ``/<package>.<Service>/<Method>``), GET and POST: exact paths, ``{*}`` for one "
+        "path segment, or a final ``/*`` for everything below a prefix."
+    )
+
+    @field_validator("extra_paths")
+    @classmethod
+    def _paths(cls, v: list[str]) -> list[str]:
+        for path in v:
+            if why := extra_path_problem(path):
+                raise value_error(why, path)
+        return v
 
     @model_validator(mode="after")
     def _rules(self) -> AccessSpec:
@@ -264,21 +338,49 @@ class ModelSpec(Spec):
         "Create the namespace (Pod Security labels, Istio injection) with this model; give false when it exists or "
         "another component creates it (the stack program does, per namespace)."
     )
-    format: (
-        Literal["sklearn", "xgboost", "lightgbm", "pytorch", "tensorflow", "onnx", "triton", "huggingface"] | None
-    ) = None
+    format: FormatName | None = None
     (
-        "Required: the model format KServe serves, one of sklearn, xgboost, lightgbm, pytorch, tensorflow, onnx, "
-        "triton, huggingface."
+        "The model format KServe serves (required unless ``container``): one of autogluon, huggingface, lightgbm, "
+        "mlflow, onnx, paddle, pmml, pytorch, sklearn, tensorflow, tensorrt, triton, xgboost. A format, version and "
+        "protocol no installed runtime serves is refused."
+    )
+    format_version: str | None = None
+    (
+        "The format's version (``modelFormat.version``), such as ``2`` for xgboost 2: KServe then picks only a runtime "
+        "listing that version. Default: any version."
     )
     runtime: str | None = None
-    """Name of the ServingRuntime or ClusterServingRuntime to use. Default: KServe picks one for the format."""
-    storage_uri: str
     (
-        "Where the model is: ``s3://``, ``gs://``, ``https://<account>.blob.core.windows.net/``, "
-        "``hf://<org>/<model>``, ``pvc://<claim>/<path>`` or ``oci://``. A private bucket must be on the stack's "
-        "cloud."
+        "Name of the ServingRuntime or ClusterServingRuntime to use. Default: KServe picks one for the format, version "
+        "and protocol. A runtime we install must serve them; another name is a runtime you install yourself."
     )
+    runtime_version: str | None = None
+    """The runtime image's tag to use instead of the runtime's own (KServe's ``runtimeVersion``), such as ``1.7.1``."""
+    container: ContainerSpec | None = None
+    (
+        "A custom model server instead of a runtime: image, command, port and probes (``args``, ``env``, "
+        "``secretEnv`` and ``resources`` apply to it). Not with ``format`` or ``runtime``."
+    )
+    storage_uri: str | None = None
+    (
+        "Where the model is: ``s3://``, ``gs://``, ``https://<account>.blob.core.windows.net/``, any other "
+        "``https://`` URL, ``hf://<org>/<model>``, ``pvc://<claim>/<path>`` or ``oci://``. Required unless "
+        "``container`` or ``storageUris``. A private bucket must be on the stack's cloud unless ``storageSecret`` "
+        "gives its credentials."
+    )
+    storage_uris: list[StorageUriSpec] = []
+    (
+        "Several models for one pod, each at its own ``mountPath`` (KServe's ``storageUris``); not with "
+        "``storageUri``. Each is public, or read with ``storageSecret``."
+    )
+    storage_secret: str | None = None
+    (
+        "Name of a Secret in the model's namespace with the storage credentials (S3-compatible endpoints such as "
+        "MinIO or R2, private storage on an existing cluster): KServe's storage initializer reads it through the "
+        "model's ServiceAccount. No cloud identity is created then."
+    )
+    image_pull_secrets: list[str] = []
+    """Secrets (names) to pull the ``container`` image or an ``oci://`` model image from a private registry."""
     model_size_gb: float | None = Field(default=None, gt=0, le=10000)
     (
         "Size of the model's files in GB, for the cold-start estimate (download time). Default: a typical size for "
@@ -289,21 +391,41 @@ class ModelSpec(Spec):
         "The bucket is readable anonymously: no cloud identity is created, so it may be on another cloud or serve an "
         "existing cluster."
     )
-    protocol: Literal["v1", "v2", "openai"] | None = None
+    protocol: Literal["v1", "v2", "grpc-v2", "openai"] | None = None
     (
-        "KServe inference protocol: ``v1``, ``v2`` or ``openai`` (huggingface only). Default: openai for huggingface, "
-        "v2 for triton and onnx (KServe v0.20.0 serves onnx only on Triton, over v2), else v1."
+        "KServe inference protocol: ``v1``, ``v2``, ``grpc-v2`` (the v2 protocol over gRPC, on kserve-tritonserver) or "
+        "``openai`` (huggingface only). Default: openai for huggingface, v2 for the formats only v2 runtimes serve "
+        "(triton, onnx, tensorrt, mlflow), else v1."
     )
     args: list[str] = []
     """Extra arguments for the model server, after ours."""
     env: dict[str, str] = {}
     """Extra environment variables for the model server."""
+    secret_env: dict[str, SecretKeySpec] = {}
+    """Environment variables read from Secrets in the model's namespace: ``NAME: {secret, key}``."""
     resources: ResourcesSpec = ResourcesSpec()
     """Per-replica CPU, memory and GPUs."""
     scaling: ScalingSpec = ScalingSpec()
     """Replica counts and the autoscaling metric."""
     canary_traffic_percent: int | None = Field(default=None, ge=0, le=100)
     """Percent of traffic (0-100) for the newest revision; Knative mode only."""
+    rollout: RolloutSpec | None = None
+    """How new pods replace old ones in Standard mode (maxSurge, maxUnavailable). Default: KServe's."""
+    container_concurrency: int | None = Field(default=None, ge=0, le=1000)
+    """Hard limit of requests one replica handles at once (Knative mode; 0: no limit). Default: no limit."""
+    timeout: int | None = Field(default=None, ge=1)
+    (
+        "Seconds a request may take (Knative mode). Default: the cold-start budget plus 300 s; a model that scales "
+        "to zero needs at least the cold-start budget."
+    )
+    node_selector: dict[str, str] = {}
+    """More node labels the model's pods must run on, merged with the GPU pool's."""
+    tolerations: list[TolerationSpec] = []
+    """More taints the model's pods tolerate, added to the GPU ones."""
+    labels: dict[str, str] = {}
+    """Labels for the model's pods; not keys the platform sets (see model-service.md)."""
+    annotations: dict[str, str] = {}
+    """Annotations for the model's pods; not keys the platform or KServe's settings use (see model-service.md)."""
     access: AccessSpec
     """Who can reach the model: ``public`` or ``internal``, and how callers authenticate."""
     slo: SloSpec = SloSpec()
@@ -325,9 +447,11 @@ class ModelSpec(Spec):
 
     @field_validator("storage_uri")
     @classmethod
-    def _uri(cls, v: str) -> str:
+    def _uri(cls, v: str | None) -> str | None:
         from components.errors import SpecError
 
+        if v is None:
+            return v
         try:
             parse_storage_uri(v)
         except SpecError as e:
@@ -336,14 +460,44 @@ class ModelSpec(Spec):
 
     @model_validator(mode="after")
     def _what(self) -> ModelSpec:
-        if self.format is None:
+        if self.container is not None:
+            for key, given in (
+                ("format", self.format),
+                ("formatVersion", self.format_version),
+                ("runtime", self.runtime),
+                ("runtimeVersion", self.runtime_version),
+                ("llm", "..." if self.llm else None),
+            ):
+                if given is not None:
+                    raise field_error(key, given, "a custom container is its own model server; remove it")
+            if self.protocol not in (None, "v1", "v2"):  # gRPC: container.port.protocol grpc
+                raise field_error("protocol", self.protocol, "a custom container speaks v1 or v2 (KServe's PROTOCOL)")
+        elif self.format is None:
             if self.runtime is None:
-                raise field_error("format", None, "give the model format: one of " + ", ".join(FORMATS))
+                raise field_error(
+                    "format", None, "give the model format (one of " + ", ".join(FORMATS) + ") or a container"
+                )
             raise field_error(
                 "format",
                 None,
                 f"give the format runtime {self.runtime} serves (KServe matches it against the runtime's "
                 "supportedModelFormats): one of " + ", ".join(FORMATS),
+            )
+        if self.storage_uri is None and not self.storage_uris and self.container is None:
+            raise missing_error("storageUri", "give storageUri (or storageUris, or a container)")
+        if self.storage_uri is not None and self.storage_uris:
+            # "Setting both StorageURI and StorageURIs is not supported." (inference_service_validation.go v0.20.0)
+            raise field_error("storageUris", "...", "give storageUri or storageUris, not both (KServe's rule)")
+        for problem in storage_problems(self):
+            raise field_error(*problem)
+        if self.format_version is not None and not _FORMAT_VERSION.match(self.format_version):
+            raise field_error("formatVersion", self.format_version, "give a version such as 1 or 2")
+        if self.runtime_version is not None and not _TAG.match(self.runtime_version):
+            raise field_error(
+                "runtimeVersion",
+                self.runtime_version,
+                "give an image tag: letters, digits, '_', '.' and '-', starting with a letter, digit or '_' (at most "
+                "128)",
             )
         if self.runtime is not None and not is_dns_label(self.runtime):
             raise field_error("runtime", self.runtime, "give the name of a ServingRuntime or ClusterServingRuntime")
@@ -364,15 +518,30 @@ class ModelSpec(Spec):
         return self
 
     @property
+    def identity_storage_uri(self) -> str | None:
+        """The storage URI the model reads with a cloud identity (a private bucket on a cloud, without
+        ``storageSecret``), or None when it needs none."""
+        if self.storage_uri is None or self.public_storage or self.storage_secret is not None:
+            return None
+        return self.storage_uri if parse_storage_uri(self.storage_uri).cloud is not None else None
+
+    @property
     def effective_protocol(self) -> str:
         """The protocol in effect: the given one, else openai (huggingface), v2 (triton, onnx) or v1.
 
         onnx is v2 because the only v0.20.0 runtime that auto-selects it, kserve-tritonserver, serves v2 and grpc-v2
-        (see :mod:`components.serving.runtimes`).
+        (see :mod:`components.serving.runtimes`); so are the other formats no v1 runtime auto-selects. A custom
+        container speaks v1 unless it says v2 (KServe's ``CustomPredictor.GetProtocol``, predictor_custom.go).
         """
         if self.protocol is not None:
             return self.protocol
-        return {"huggingface": "openai", "triton": "v2", "onnx": "v2"}.get(self.format or "", "v1")
+        if self.format == "huggingface":
+            return "openai"
+        if self.format and not runtimes.candidates(self.format, "v1", version=self.format_version):
+            # tensorrt, triton, onnx and mlflow: only v2 runtimes auto-select them (kserve-tritonserver,
+            # kserve-mlserver), so v2 is the protocol a model of them can be served over.
+            return "v2"
+        return "v1"
 
 
 def platform_problems(spec: ModelSpec, deployment_mode: str) -> list[tuple[str, object, str]]:
@@ -398,7 +567,45 @@ def platform_problems(spec: ModelSpec, deployment_mode: str) -> list[tuple[str, 
                     "caller and model and hide the caller); give >= 1, or use platform.deploymentMode: Standard",
                 )
             )
+        if spec.rollout is not None:
+            # validateScalingKPACompExtension (inference_service_validation.go v0.20.0): "customizing
+            # deploymentStrategy is only supported for raw deployment mode".
+            problems.append(
+                (
+                    "rollout",
+                    "...",
+                    "rollout applies to platform.deploymentMode: Standard; in Knative mode use canaryTrafficPercent",
+                )
+            )
+        if spec.scaling.metric == "memory":
+            # In Knative mode KServe hands the target to Knative's HPA class, which reads a memory target as MiB per
+            # pod (knative/serving knative-v1.21.3 pkg/reconciler/autoscaling/hpa/resources/hpa.go: target x 1024 x
+            # 1024, AverageValue), while KServe's webhook caps it at 100: at most 100 MiB per pod.
+            problems.append(
+                (
+                    "scaling.metric",
+                    "memory",
+                    "memory scaling needs platform.deploymentMode: Standard (in Knative mode KServe caps the target at "
+                    "100 and Knative reads it as MiB per pod); give cpu, concurrency or rps",
+                )
+            )
+        from components.platform.knative import MAX_REVISION_TIMEOUT
+
+        if spec.timeout is not None and spec.timeout > int(MAX_REVISION_TIMEOUT):
+            # Knative's webhook refuses a revision timeout above max-revision-timeout-seconds
+            # (pkg/apis/serving/v1/revision_validation.go validateTimeoutSeconds), which the platform sets.
+            problems.append(
+                ("timeout", spec.timeout, f"give at most {MAX_REVISION_TIMEOUT} (the platform's max-revision-timeout)")
+            )
+    if deployment_mode != "Standard":
         return problems
+    for key, value in (("containerConcurrency", spec.container_concurrency), ("timeout", spec.timeout)):
+        if value is not None:
+            # Only the Knative reconciler reads them (reconcilers/knative/ksvc_reconciler.go: TimeoutSeconds,
+            # ContainerConcurrency); the Standard-mode Deployment reconciler does not (deployment_reconciler.go).
+            problems.append(
+                (key, value, "Knative mode only (KServe's Standard mode ignores it); remove it in Standard mode")
+            )
     scaling = spec.scaling
     if scaling.min_replicas == 0:
         problems.append(("scaling.minReplicas", 0, "scale to zero needs platform.deploymentMode: Knative; give >= 1"))
@@ -407,7 +614,8 @@ def platform_problems(spec: ModelSpec, deployment_mode: str) -> list[tuple[str, 
             (
                 "scaling.metric",
                 scaling.metric,
-                "Standard mode scales on cpu (HPA); give cpu, or use platform.deploymentMode: Knative",
+                "Standard mode scales on cpu or memory (HPA); give cpu or memory, or use platform.deploymentMode: "
+                "Knative",
             )
         )
     if spec.canary_traffic_percent is not None:
@@ -427,12 +635,23 @@ def runtimes_problem(spec: ModelSpec) -> tuple[str, object, str] | None:
     The predictor's ``protocolVersion`` is the effective protocol, left out for ``openai`` (KServe then matches on
     v1), as :func:`components.serving._runtime.predictor` renders it.
     """
+    if spec.container is not None:
+        return None
     protocol = None if spec.effective_protocol == "openai" else spec.effective_protocol
-    _, why = runtimes.select(spec.format or "", protocol, spec.runtime)
+    chosen, why = runtimes.select(spec.format or "", protocol, spec.runtime, spec.format_version)
+    if why is None and protocol == "grpc-v2" and chosen not in runtimes.GRPC_PORTS:
+        return (
+            "protocol",
+            protocol,
+            f"grpc-v2 is served here on {', '.join(runtimes.GRPC_PORTS)} only (whose gRPC port its arguments set); "
+            f"{chosen} would be picked: give v2, or a custom container with a grpc port",
+        )
     if why is None:
         return None
     if spec.runtime is not None:
         return ("runtime", spec.runtime, why)
+    if spec.format_version is not None and "formatVersion" in why:
+        return ("formatVersion", spec.format_version, why)
     return ("format", spec.format, why)
 
 
@@ -442,12 +661,23 @@ pkg/apis/serving/v1beta1/inference_service_validation.go, validateInferenceServi
 starting with a digit is refused by KServe's admission webhook."""
 
 
-def check_model_name(name: str, namespace: str) -> str | None:
+CANARY_TAG = "prev"
+"""The tag KServe v0.20.0 gives the previous revision's traffic target while a canary takes less than 100 percent
+(reconcilers/knative/ksvc_reconciler.go: ``Tag: "prev"`` on the target of ``LatestRolledoutRevision``). Knative then
+serves that target on its own host, ``{{.Tag}}-{{.Name}}`` (networking pkg/config ``DefaultTagTemplate``) through the
+domain template, and refuses the route when any label of the host exceeds 63 characters
+(pkg/reconciler/route/domains/domains.go ``DomainNameFromTemplate``: ``IsFullyQualifiedDomainName``, which checks
+every label with ``IsDNS1123Label``; knative/serving knative-v1.21.3)."""
+
+
+def check_model_name(name: str, namespace: str, spec: ModelSpec | None = None) -> str | None:
     """Why ``name`` cannot be a model name in ``namespace``, or None when it can.
 
     KServe admits InferenceService names of lowercase letters, digits and '-' starting with a letter (``_ISVC_NAME``);
     it names the predictor's Service ``<name>-predictor`` and Knative hosts ``<name>-predictor-<namespace>``; both
-    must stay within a 63-character DNS label.
+    must stay within a 63-character DNS label. A canary (``spec.canaryTrafficPercent`` below 100) also gets the
+    previous revision's tagged host ``prev-<name>-predictor-<namespace>`` (:data:`CANARY_TAG`), which must fit too:
+    Knative would otherwise fail the route on the second rollout, when the tag first appears.
     """
     if not is_dns_label(name) or not _ISVC_NAME.match(name):
         return (
@@ -457,6 +687,14 @@ def check_model_name(name: str, namespace: str) -> str | None:
     host = f"{name}-predictor-{namespace}"
     if len(host) > 63:
         return f"'{host}' is {len(host)} characters; keep <name>-predictor-<namespace> within 63"
+    percent = spec.canary_traffic_percent if spec is not None else None
+    if percent is not None and percent < 100:
+        tagged = f"{CANARY_TAG}-{host}"
+        if len(tagged) > 63:
+            return (
+                f"with canaryTrafficPercent the previous revision is served at '{tagged}', {len(tagged)} characters; "
+                "keep prev-<name>-predictor-<namespace> within 63 (Knative's host label limit)"
+            )
     return None
 
 
@@ -507,8 +745,8 @@ memory use"). Kubernetes accepts any positive quantity (``memory: "100"`` is 100
 and then fail to start."""
 _EXAMPLE = {"cpu": "500m", "memory": "4Gi"}
 _CREDENTIAL_HINT = (
-    "would be stored in plain text in the manifests and the state; give a Hugging Face token with "
-    "llm.huggingfaceTokenKey (a secret), and read other credentials with the model's cloud identity"
+    "would be stored in plain text in the manifests and the state; reference a Secret with secretEnv (a Hugging "
+    "Face token: llm.huggingfaceTokenKey), and read storage with the model's cloud identity or storageSecret"
 )
 
 
@@ -594,6 +832,98 @@ def model_problems(model: ModelSpec) -> list[tuple[str, object, str]]:
             problems.append((f"args.{i}", arg, "give arguments without NUL characters " + _NUL_WHY))
         elif why := _overridden_flag(model, arg):
             problems.append((f"args.{i}", arg, why))
+    problems.extend(_kserve_field_problems(model))
+    return problems
+
+
+KNATIVE_RESERVED_ENV = ("PORT", "K_SERVICE", "K_CONFIGURATION", "K_REVISION")
+"""Environment variables Knative sets in the user container and refuses from it (knative/serving knative-v1.21.3
+pkg/apis/serving/k8s_validation.go ``reservedEnvVars``)."""
+
+
+def reserved_env(model: ModelSpec) -> dict[str, str]:
+    """Environment variables a model may not set, with who sets them."""
+    out = dict.fromkeys(KNATIVE_RESERVED_ENV, "Knative")
+    if model.container is not None:
+        out["STORAGE_URI"] = "mlplatform (storageUri, for KServe's storage initializer)"
+        out["PROTOCOL"] = "mlplatform (protocol, KServe's custom-container protocol)"
+    if model.llm is not None and model.llm.huggingface_token_key:
+        out["HF_TOKEN"] = "mlplatform (llm.huggingfaceTokenKey)"
+    return out
+
+
+def _kserve_field_problems(model: ModelSpec) -> list[tuple[str, object, str]]:
+    """The rules on secret references, pod labels and annotations, node selectors and pull secrets."""
+    problems: list[tuple[str, object, str]] = []
+    reserved = reserved_env(model)
+    for kind, names in (("env", model.env), ("secretEnv", model.secret_env)):
+        for name in names:
+            if name in reserved:
+                problems.append((kind, name, f"{reserved[name]} sets {name}; remove it"))
+    for name in model.secret_env:
+        if not _ENV_NAME.match(name):
+            problems.append(("secretEnv", name, "give environment variable names of letters, digits, '_', '-' and '.'"))
+        elif name in model.env:
+            problems.append((f"secretEnv.{name}", "...", f"env already sets {name}; give it in one of them"))
+    for kind, mapping in (("labels", model.labels), ("annotations", model.annotations)):
+        for key, value in mapping.items():
+            if why := qualified_key_problem(key) or platform_key_problem(key):
+                problems.append((kind, key, why))
+            elif kind == "labels" and (why := label_value_problem(value)):
+                problems.append((f"labels.{key}", value, why))
+            elif looks_like_credential(value):
+                problems.append((f"{kind}.{key}", PLAIN_TEXT, "a credential in metadata " + _CREDENTIAL_HINT))
+    if model.runtime_version is not None and model.resources.gpus and model.container is None:
+        protocol = None if model.effective_protocol == "openai" else model.effective_protocol
+        chosen, _ = runtimes.select(model.format or "", protocol, model.runtime, model.format_version)
+        if chosen in runtimes.GPU_TAG_RUNTIMES and not model.runtime_version.endswith("-gpu"):
+            problems.append(
+                (
+                    "runtimeVersion",
+                    model.runtime_version,
+                    f"{chosen} runs GPUs from its -gpu image, and KServe appends -gpu only when runtimeVersion is not "
+                    f"given (UpdateImageTag); give the GPU tag, such as {model.runtime_version}-gpu",
+                )
+            )
+    for key, value in model.node_selector.items():
+        if why := qualified_key_problem(key) or label_value_problem(value):
+            problems.append(("nodeSelector", key, why))
+        elif key.startswith("mlplatform.io/"):
+            problems.append(("nodeSelector", key, "the platform sets mlplatform.io/* from resources.accelerator"))
+    for i, secret in enumerate([*model.image_pull_secrets, *([model.storage_secret] if model.storage_secret else [])]):
+        if why := secret_name_problem(secret):
+            where = f"imagePullSecrets.{i}" if i < len(model.image_pull_secrets) else "storageSecret"
+            problems.append((where, secret, why))
+    return problems
+
+
+def storage_problems(model: ModelSpec) -> list[tuple[str, object, str]]:
+    """What is wrong with where the model is: each ``storageUris`` entry as a storage URI, mount paths unique, and
+    storage that needs a cloud identity, which only ``storageUri`` gets, read with ``storageSecret`` or public."""
+    from components.errors import SpecError
+
+    problems: list[tuple[str, object, str]] = []
+    paths: set[str] = set()
+    for i, entry in enumerate(model.storage_uris):
+        try:
+            loc = parse_storage_uri(entry.uri, f"storageUris.{i}.uri")
+        except SpecError as e:
+            problems.append((e.path, e.value, e.accepted))
+            continue
+        if entry.mount_path in paths:
+            problems.append((f"storageUris.{i}.mountPath", entry.mount_path, "give each model its own mountPath"))
+        paths.add(entry.mount_path)
+        if loc.cloud is not None and not model.public_storage and model.storage_secret is None:
+            problems.append(
+                (
+                    f"storageUris.{i}.uri",
+                    redact_uri(entry.uri),
+                    "storageUris get no cloud identity; give storageSecret (a Secret with the credentials) or "
+                    "publicStorage: true",
+                )
+            )
+    if model.storage_secret is not None and model.public_storage:
+        problems.append(("storageSecret", model.storage_secret, "a public bucket needs no credentials; remove one"))
     return problems
 
 

@@ -48,7 +48,7 @@ def budget(isvc: Mapping[str, Any]) -> int:
 
     A GPU model without the annotation was not rendered by us: its budget is unknown, so it is taken as the
     platform's ``max-revision-timeout-seconds`` (the longest any hop may be) rather than a guess."""
-    model = isvc["spec"]["predictor"]["model"]
+    model = _runtime.server_container(isvc["spec"]["predictor"])
     gpus = int(model.get("resources", {}).get("limits", {}).get(_runtime.GPU_RESOURCE, 0))
     if gpus == 0:
         return _runtime.CPU_READY_SECONDS

@@ -172,3 +172,40 @@ def test_numbers_are_read_as_go_yaml_v2_reads_them(text: str, value: object) -> 
     doc = parse_stack_text(f"config:\n  a: {text}\n".encode(), "stacks/x.yaml")
     got = doc["config"]["a"]
     assert got == value and type(got) is type(value)
+
+
+# ------------------------------------------------------------------------------------------------ issue #14
+
+
+def test_a_plain_https_model_url_is_accepted() -> None:
+    """KServe's storage initializer downloads any ``https?://(.+)/(.+)`` URI (python/storage/kserve_storage/
+    kserve_storage.py ``_URI_RE``, v0.20.0): a model file on a web server needs no cloud identity. (Refused before
+    issue #14 as storage-https-generic.)"""
+    spec = model(storageUri="https://huggingface.co/models/iris.joblib", publicStorage=False)
+    assert spec.identity_storage_uri is None
+
+
+def test_private_s3_on_an_existing_cluster_with_a_storage_secret_plans() -> None:
+    """An existing cluster has no cloud identity; a Secret with the credentials (MinIO, R2, a private bucket) reads
+    the model through the ServiceAccount (KServe pkg/credentials/service_account_credentials.go)."""
+    cfg = {
+        "cloud": "existing",
+        "environment": "dev",
+        "tags": {"owner": "ml"},
+        "models": {"iris": {**IRIS, "storageUri": "s3://private-models/iris", "publicStorage": False,
+                            "storageSecret": "minio-creds"}},
+    }  # fmt: skip
+    loaded = load(flat_config(cfg), set(), "stacks/Pulumi.t.yaml").config
+    assert loaded.models["iris"].identity_storage_uri is None
+
+
+def test_a_custom_container_without_storage_is_a_model() -> None:
+    """A server with its model baked into the image needs no storage URI (KServe's custom predictor)."""
+    spec = ModelSpec.model_validate({"container": {"image": "ghcr.io/acme/server:1.2"}, "access": IRIS["access"]})
+    assert spec.storage_uri is None and spec.effective_protocol == "v1"
+
+
+def test_pod_labels_and_annotations_of_the_user_pass() -> None:
+    """Keys outside the platform's prefixes are the user's (a team label, a cost-centre annotation)."""
+    spec = model(labels={"team": "fraud", "example.com/tier": ""}, annotations={"example.com/owner": "fraud team"})
+    assert spec.labels == {"team": "fraud", "example.com/tier": ""}

@@ -10,6 +10,7 @@ import pytest
 from components.clusters.spec import GpuPoolSpec, GpuSharing
 from components.errors import SpecError
 from components.platform.settings import PlatformSettings
+from components.serving.kspec import ContainerSpec, PortSpec, SecretKeySpec, TolerationSpec
 from components.serving.spec import ModelSpec
 
 ACCESS = {"mode": "public", "allow_anonymous": True}
@@ -47,6 +48,27 @@ def refused(make: Callable[[], Any]) -> str:
          "ModelSpec.scaling.maxReplicas: x is not allowed; give an integer (+1 more)"),
         (lambda: ModelSpec(storage_uri="gs://my-bucket/x", storageUri="gs://c/y", format="sklearn", access=ACCESS),
          "ModelSpec.storageUri: given twice (as storage_uri and storageUri); give it once (+1 more)"),
+        # issue #14: the KServe fields, refused from Python as from a stack file
+        (lambda: ModelSpec(container=ContainerSpec(image="ghcr.io/acme/server:1"), format="sklearn", access=ACCESS),
+         "ModelSpec.format: sklearn is not allowed; a custom container is its own model server; remove it"),
+        (lambda: PortSpec(number=9091),
+         "PortSpec.number: 9091 is not allowed; Knative's queue-proxy (request metrics) uses it in the model's pod; "
+         "give another port, such as 8080"),
+        (lambda: SecretKeySpec(secret="keys", key="a/b"),
+         "SecretKeySpec.key: a/b is not allowed; give a Secret key of letters, digits, '-', '_' and '.' (at most "
+         "253)"),
+        (lambda: TolerationSpec(value="x"),
+         "TolerationSpec.operator: Equal is not allowed; give operator: Exists when key is left out"),
+        (lambda: ModelSpec(format="sklearn", storage_uri="hf://a/b", access=ACCESS,
+                           labels={"sidecar.istio.io/inject": "false"}),
+         "ModelSpec.labels: sidecar.istio.io/inject is not allowed; sidecar.istio.io/* keys are the Istio sidecar, "
+         "which enforces the model's access rules; remove it"),
+        (lambda: ModelSpec(format="sklearn", storage_uri="hf://a/b", access=ACCESS, env={"TOKEN": "x"}),
+         "ModelSpec.env.TOKEN: [plain text] is not allowed; a credential in env would be stored in plain text in the "
+         "manifests and the state; reference a Secret with secretEnv (a Hugging Face token: "
+         "llm.huggingfaceTokenKey), and read storage with the model's cloud identity or storageSecret"),
+        (lambda: ModelSpec(format="pmml", storage_uri="hf://a/b", storage_uris=[{"uri": "hf://a/c"}], access=ACCESS),
+         "ModelSpec.storageUris: ... is not allowed; give storageUri or storageUris, not both (KServe's rule)"),
         (lambda: PlatformSettings(warm_capacity={"l4": -1}),
          "PlatformSettings.warmCapacity.l4: -1 is not allowed; give the GPU nodes to keep warm, an integer from 0 to "
          "the pool's maxNodes"),

@@ -34,6 +34,10 @@ EDGES: dict[tuple[str, str], str] = {
     ): "ClusterServingRuntimes pass KServe's validating webhook (failurePolicy Fail)",
     ("<gateway-api-crds>", "<Gateway>"): "a custom resource after its CRD",
     ("kube-prometheus-stack", "gpu-operator"): "the operator's DCGM ServiceMonitor needs the Prometheus Operator CRDs",
+    (
+        "karpenter-crd",
+        "karpenter",
+    ): "the controller needs its CRDs, released apart so they upgrade (karpenter.sh Upgrade Guide, CRD Upgrades)",
 }
 """Every edge between install steps, with its reason (the code comments cite the upstream source)."""
 

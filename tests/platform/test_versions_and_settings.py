@@ -74,7 +74,10 @@ def test_releases_are_atomic_and_wait_for_hook_jobs() -> None:
 @pytest.mark.parametrize("stack", stack_names())
 def test_every_stack_uses_pinned_versions_unless_it_overrides(stack: str) -> None:
     result = plan_stack_file(stack)
-    pinned = {(ref.chart, ref.version) for ref in (*CHARTS.values(), *CLUSTER_CHARTS.values())}
+    refs = (*CHARTS.values(), *CLUSTER_CHARTS.values())
+    pinned = {(ref.chart, ref.version) for ref in refs} | {
+        (ref.crd_chart, ref.version) for ref in refs if ref.crd_chart
+    }
     for name, rel in releases(result).items():
         assert (rel["chart"], rel["version"]) in pinned, f"{stack}: {name} {rel['version']} is not pinned"
 

@@ -45,8 +45,8 @@ def test_scale_to_zero_in_standard_mode() -> None:
 
 def test_request_metrics_in_standard_mode() -> None:
     assert error_of(model(scaling={"metric": "rps"}), deployment_mode="Standard") == (
-        "scaling.metric: rps is not allowed; Standard mode scales on cpu (HPA); give cpu, or use "
-        "platform.deploymentMode: Knative"
+        "scaling.metric: rps is not allowed; Standard mode scales on cpu or memory (HPA); give cpu or "
+        "memory, or use platform.deploymentMode: Knative"
     )
 
 
@@ -142,18 +142,18 @@ PREFIX = "stacks/Pulumi.test.yaml: mlplatform:models.iris"
         (
             {"storageUri": "ftp://example.com/iris"},
             ".storageUri: ftp://example.com/iris is not allowed; give a URI starting with s3://, gs://, "
-            "https://<account>.blob.core.windows.net/, hf://, pvc://, oci://",
+            "https://<account>.blob.core.windows.net/, https://, hf://, pvc://, oci://",
         ),
         (
             {"format": None},
-            ".format: null is not allowed; give the model format: one of sklearn, xgboost, lightgbm, pytorch, "
-            "tensorflow, onnx, triton, huggingface",
+            ".format: null is not allowed; give the model format (one of autogluon, huggingface, lightgbm, mlflow, "
+            "onnx, paddle, pmml, pytorch, sklearn, tensorflow, tensorrt, triton, xgboost) or a container",
         ),
         (
             {"format": None, "runtime": "my-runtime"},
             ".format: null is not allowed; give the format runtime my-runtime serves (KServe matches it against the "
-            "runtime's supportedModelFormats): one of sklearn, xgboost, lightgbm, pytorch, tensorflow, onnx, "
-            "triton, huggingface",
+            "runtime's supportedModelFormats): one of autogluon, huggingface, lightgbm, mlflow, onnx, paddle, pmml, "
+            "pytorch, sklearn, tensorflow, tensorrt, triton, xgboost",
         ),
         (
             {"format": "huggingface", "storageUri": "hf://Qwen/Qwen2.5-0.5B-Instruct", "llm": {"maxModelLength": 4096}},
@@ -225,8 +225,8 @@ def test_standard_mode_errors_through_the_stack_config() -> None:
     assert config_error(
         {"iris": model(scaling={"metric": "concurrency"})}, platform={"deploymentMode": "Standard"}
     ) == PREFIX + (
-        ".scaling.metric: concurrency is not allowed; Standard mode scales on cpu (HPA); give cpu, or use "
-        "platform.deploymentMode: Knative"
+        ".scaling.metric: concurrency is not allowed; Standard mode scales on cpu or memory (HPA); give cpu or "
+        "memory, or use platform.deploymentMode: Knative"
     )
     assert config_error({"iris": model(canaryTrafficPercent=5)}, platform={"deploymentMode": "Standard"}) == (
         PREFIX + ".canaryTrafficPercent: 5 is not allowed; canary rollouts need revisions "
