@@ -70,7 +70,7 @@ def redact_uri(uri: str) -> str:
     if cut >= 0:
         tail = rest[cut:]
         rest = rest[:cut]
-        if _QUERY_CREDENTIAL.search(tail) or looks_like_credential(tail[1:]):
+        if QUERY_CREDENTIAL.search(tail) or looks_like_credential(tail[1:]):
             tail = tail[0] + PLAIN_TEXT
     authority, slash, path = rest.partition("/")
     if "@" in authority:
@@ -78,7 +78,7 @@ def redact_uri(uri: str) -> str:
     return f"{head}{authority}{slash}{path}{tail}"
 
 
-_QUERY_CREDENTIAL = re.compile(r"sig=|signature|token|key|password|passwd|secret|credential|auth", re.I | re.A)
+QUERY_CREDENTIAL = re.compile(r"sig=|signature|token|key|password|passwd|secret|credential|auth", re.I | re.A)
 """A query or fragment that may carry a credential (an Azure SAS ``sig=``, presigned-URL signatures, tokens): the
 whole of it is redacted; any other query (``?versionId=3``) is shown."""
 

@@ -210,25 +210,34 @@ def jwks_host_problem(uri: str) -> str | None:
     the keys into the proxies' configuration (istio/istio pilot/pkg/model/jwks_resolver.go, ``GetPublicKey`` /
     ``getRemoteContent``): ``localhost`` is istiod itself, and 169.254.169.254 is the node's instance metadata
     service (AWS IMDS, Azure IMDS, Google's metadata server), which hands out the node's cloud credentials."""
+    what = local_host_problem(uri, "istiod")
+    if what is None:
+        return None
+    return (
+        f"istiod fetches the keys from its own pod (istio pilot/pkg/model/jwks_resolver.go): {what}; give the "
+        "identity provider's https URL"
+    )
+
+
+def local_host_problem(uri: str, caller: str) -> str | None:
+    """Why ``uri``'s host is not a service for ``caller`` (the pod that would call it) to fetch from: the caller
+    itself (loopback, unspecified), or the node's cloud metadata service (a metadata name or a link-local address),
+    which hands out the node's cloud credentials; None otherwise."""
     authority = uri.partition("://")[2].split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
     host = authority[1:].split("]", 1)[0] if authority.startswith("[") else authority.rsplit(":", 1)[0]
     host = host.lower().rstrip(".")
-    why = (
-        "istiod fetches the keys from its own pod (istio pilot/pkg/model/jwks_resolver.go): {what}; give the identity "
-        "provider's https URL"
-    )
     if host == "localhost" or host.endswith(".localhost"):
-        return why.format(what=f"{host} is istiod itself")
+        return f"{host} is {caller} itself"
     if host in _METADATA_HOSTS:
-        return why.format(what=f"{host} is the node's cloud metadata server")
+        return f"{host} is the node's cloud metadata server"
     try:
         ip = ipaddress.ip_address(host)
     except ValueError:
         return None
     if ip.is_loopback or ip.is_unspecified:
-        return why.format(what=f"{host} is istiod itself")
+        return f"{host} is {caller} itself"
     if ip.is_link_local:
-        return why.format(what=f"{host} is link-local, where the node's cloud metadata service answers")
+        return f"{host} is link-local, where the node's cloud metadata service answers"
     return None
 
 
@@ -254,6 +263,19 @@ def extra_path_problem(path: str) -> str | None:
         if not _PATH_SEGMENT.match(segment):
             return "give path segments of URL characters; wildcards only as {*} (one segment) or a final /* (a prefix)"
     return None
+
+
+def own_namespace(v: str, what: str) -> str:
+    """``v`` if it is a namespace a ``what`` (model, pipeline) may declare: a DNS label that is not a platform or
+    Kubernetes system namespace (the ``what`` declares its namespace, so removing it would delete that namespace)."""
+    if not is_dns_label(v):
+        raise value_error("give a Kubernetes namespace name: lowercase letters, digits and '-', at most 63")
+    if v in reserved_namespaces() or v.startswith(RESERVED_NAMESPACE_PREFIXES):
+        raise value_error(
+            f"a platform or Kubernetes system namespace is not a {what}'s (the {what} would declare it, and "
+            f"removing the {what} would delete it); give a namespace of your own, e.g. models"
+        )
+    return v
 
 
 class AccessSpec(Spec):
@@ -436,14 +458,7 @@ class ModelSpec(Spec):
     @field_validator("namespace")
     @classmethod
     def _ns(cls, v: str) -> str:
-        if not is_dns_label(v):
-            raise value_error("give a Kubernetes namespace name: lowercase letters, digits and '-', at most 63")
-        if v in reserved_namespaces() or v.startswith(RESERVED_NAMESPACE_PREFIXES):
-            raise value_error(
-                "a platform or Kubernetes system namespace is not a model's (the model would declare it, and "
-                "removing the model would delete it); give a namespace of your own, e.g. models"
-            )
-        return v
+        return own_namespace(v, "model")
 
     @field_validator("storage_uri")
     @classmethod
