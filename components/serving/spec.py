@@ -255,14 +255,54 @@ def extra_path_problem(path: str) -> str | None:
     if not path.startswith("/") or path == "/":
         return "give an absolute path other than / (the root is already allowed), such as /predict"
     body = path[1:-2] if path.endswith("/*") else path[1:]
-    for segment in body.split("/") if body else []:
+    if not body or body.split("/")[0] == "{*}":
+        return "give a path that starts with a fixed segment, such as /predict: this one matches every path"
+    for segment in body.split("/"):
         if segment == "{*}":
             continue
-        if segment in ("", ".", "..") or "%2f" in segment.lower() or "%5c" in segment.lower():
-            return "give a path without empty, . or .. segments or encoded slashes (the mesh normalizes them away)"
+        lowered = segment.lower()
+        if segment in ("", ".", "..") or any(code in lowered for code in ("%2f", "%5c", "%2e")):
+            return (
+                "give a path without empty, . or .. segments or encoded slashes or dots (the mesh normalizes them away)"
+            )
         if not _PATH_SEGMENT.match(segment):
             return "give path segments of URL characters; wildcards only as {*} (one segment) or a final /* (a prefix)"
+    matcher = re.compile(
+        "/"
+        + "/".join("[^/]+" if seg == "{*}" else re.escape(seg) for seg in body.split("/"))
+        + ("(/.*)?" if path.endswith("/*") else "")
+    )
+    opened = [admin for admin in ADMIN_PATHS if matcher.fullmatch(admin)]
+    if opened:
+        return (
+            f"it opens {opened[0]}, a model server's admin or metrics endpoint that callers never reach (the "
+            "platform allows the inference API only: components/serving/_auth.py); give the model server's own "
+            "inference path"
+        )
     return None
+
+
+ADMIN_PATHS = (
+    "/metrics",
+    "/v2/repository/index",
+    "/v2/repository/models/m/load",
+    "/v2/repository/models/m/unload",
+    "/v2/logging",
+    "/v2/trace/setting",
+    "/v2/models/m/trace/setting",
+    "/v2/systemsharedmemory/status",
+    "/v2/cudasharedmemory/status",
+    "/v2/models/stats",
+    "/v2/models/m/config",
+    "/v2/models/m/stats",
+    "/inference.GRPCInferenceService/RepositoryIndex",
+    "/inference.GRPCInferenceService/RepositoryModelLoad",
+    "/inference.GRPCInferenceService/RepositoryModelUnload",
+)
+"""One request path of each admin and metrics endpoint the platform keeps callers away from (components/serving/
+_auth.py's module docstring: KServe v0.20.0's REST server and v2 endpoints, Triton's HTTP server and the KServe v2
+gRPC service's repository methods): an ``access.extraPaths`` entry that matches one is refused, since it would let
+every admitted caller reach it."""
 
 
 def own_namespace(v: str, what: str) -> str:
