@@ -21,6 +21,7 @@ from components.serving.kspec import (
 from components.serving.spec import ModelSpec
 
 ACCESS = {"mode": "public", "allow_anonymous": True}
+APPARMOR = "container.apparmor.security.beta.kubernetes.io/kserve-container"
 MODEL_JSON = (
     '{"storageUri": "gs://my-bucket/x", "format": "sklearn", "access": {"mode": "public", "allowAnonymous": true}, '
     '"resources": {"cpu": "0.0001"}}'
@@ -73,7 +74,7 @@ def refused(make: Callable[[], Any]) -> str:
          "container fails to start)"),
         (lambda: ModelSpec(format="sklearn", storage_uri="gs://kfserving-examples/models/sklearn/1.0/model",
                            public_storage=True, access=ACCESS,
-                           annotations={"container.apparmor.security.beta.kubernetes.io/kserve-container": "unconfined"}),
+                           annotations={APPARMOR: "unconfined"}),
          "ModelSpec.annotations: container.apparmor.security.beta.kubernetes.io/kserve-container is not allowed; "
          "container.apparmor.security.beta.kubernetes.io/* keys are the containers' AppArmor profile, which the model "
          "namespace's Pod Security level bounds (kubernetes.io/docs/concepts/security/pod-security-standards, "
