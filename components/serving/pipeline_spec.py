@@ -240,6 +240,37 @@ class NodeSpec(Spec):
                     step.data,
                     "the first step of a Sequence receives the request; give $request or drop it",
                 )
+            elif i == 0 and step.condition is not None:
+                # routeStep tests a Sequence step's condition on the previous step's response, and before the first
+                # step there is none: gjson.ValidBytes(nil) fails and every request gets 500 "invalid response"
+                # (kserve/kserve cmd/router/main.go ``routeStep``, Sequence branch).
+                raise field_error(
+                    f"{at}.condition",
+                    step.condition,
+                    "the first step of a Sequence has no earlier response to test, so the router would answer 500 to "
+                    "every request; remove it",
+                )
+            if kind in ("Splitter", "Switch") and step.dependency is not None:
+                # handleSplitterORSwitchNode only logs a failed Hard step and returns its answer either way
+                # (cmd/router/main.go): the setting would promise what the router does not do.
+                raise field_error(
+                    f"{at}.dependency",
+                    step.dependency,
+                    f"the router ignores dependency in {kind} nodes (it returns the step's answer either way); "
+                    "remove it",
+                )
+        if kind == "Ensemble":
+            # The router keys each answer by the step's name, or its index when it has none (cmd/router/main.go,
+            # Ensemble branch): a name that is another unnamed step's index would overwrite that answer.
+            unnamed = {str(i) for i, step in enumerate(self.steps) if step.name is None}
+            for i, step in enumerate(self.steps):
+                if step.name is not None and step.name in unnamed:
+                    raise field_error(
+                        f"steps.{i}.name",
+                        step.name,
+                        f"the router keys an unnamed step's answer by its index, and step {step.name} has no name: "
+                        "its answer would be overwritten; give another name, or name every step",
+                    )
         if kind == "Splitter":
             total = sum(s.weight or 0 for s in self.steps)
             if total != 100:
