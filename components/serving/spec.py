@@ -907,6 +907,11 @@ def reserved_env(model: ModelSpec) -> dict[str, str]:
     return out
 
 
+ANNOTATIONS_MAX_BYTES = 256 * 1024
+"""Kubernetes' bound on an object's annotations, keys and values together (apimachinery ``TotalAnnotationSizeLimitB``,
+pkg/api/validation/objectmeta.go)."""
+
+
 def _kserve_field_problems(model: ModelSpec) -> list[tuple[str, object, str]]:
     """The rules on secret references, pod labels and annotations, node selectors and pull secrets."""
     problems: list[tuple[str, object, str]] = []
@@ -928,6 +933,18 @@ def _kserve_field_problems(model: ModelSpec) -> list[tuple[str, object, str]]:
                 problems.append((f"labels.{key}", value, why))
             elif looks_like_credential(value):
                 problems.append((f"{kind}.{key}", PLAIN_TEXT, "a credential in metadata " + _CREDENTIAL_HINT))
+    size = sum(len(k.encode()) + len(v.encode()) for k, v in model.annotations.items())
+    if size > ANNOTATIONS_MAX_BYTES:
+        # apimachinery pkg/api/validation/objectmeta.go ValidateAnnotationsSize: TotalAnnotationSizeLimitB, keys and
+        # values together (the platform's own annotations come on top of these).
+        problems.append(
+            (
+                "annotations",
+                f"{size} bytes",
+                f"give annotations of at most {ANNOTATIONS_MAX_BYTES} bytes in all (Kubernetes' limit, keys and "
+                "values)",
+            )
+        )
     if model.runtime_version is not None and model.resources.gpus and model.container is None:
         protocol = None if model.effective_protocol == "openai" else model.effective_protocol
         chosen, _ = runtimes.select(model.format or "", protocol, model.runtime, model.format_version)

@@ -79,6 +79,10 @@ def refused(make: Callable[[], Any]) -> str:
          "container.apparmor.security.beta.kubernetes.io/* keys are the containers' AppArmor profile, which the model "
          "namespace's Pod Security level bounds (kubernetes.io/docs/concepts/security/pod-security-standards, "
          "Baseline: AppArmor); remove it"),
+        (lambda: ModelSpec(format="sklearn", storage_uri="gs://kfserving-examples/models/sklearn/1.0/model",
+                           public_storage=True, access=ACCESS, annotations={"example.com/big": "a" * 300_000}),
+         "ModelSpec.annotations: 300015 bytes is not allowed; give annotations of at most 262144 bytes in all "
+         "(Kubernetes' limit, keys and values)"),
         (lambda: RolloutSpec(max_surge=True, max_unavailable=0),
          "RolloutSpec.maxSurge: true is not allowed; give a whole number from 0 to 2147483647 or a percent from 0% to "
          "100%"),
