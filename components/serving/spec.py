@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import posixpath
 import re
 from typing import Literal
 
@@ -982,9 +983,10 @@ def storage_problems(model: ModelSpec) -> list[tuple[str, object, str]]:
         except SpecError as e:
             problems.append((e.path, e.value, e.accepted))
             continue
-        if entry.mount_path in paths:
+        where = posixpath.normpath(entry.mount_path)  # /mnt/models/ and /mnt/models/. are /mnt/models
+        if where in paths:
             problems.append((f"storageUris.{i}.mountPath", entry.mount_path, "give each model its own mountPath"))
-        paths.add(entry.mount_path)
+        paths.add(where)
         if loc.cloud is not None and not model.public_storage and model.storage_secret is None:
             problems.append(
                 (
