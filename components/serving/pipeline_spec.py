@@ -31,9 +31,9 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from components.credentials import QUERY_CREDENTIAL, looks_like_credential, redact_uri
+from components.credentials import QUERY_CREDENTIAL, local_host_problem, looks_like_credential, redact_uri
 from components.naming import is_dns_label
-from components.serving.spec import AccessSpec, ModelSpec, local_host_problem, own_namespace
+from components.serving.spec import AccessSpec, ModelSpec, own_namespace
 from components.spec import Spec, did_you_mean, field_error, value_error
 
 ROOT_NODE = "root"

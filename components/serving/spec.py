@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import posixpath
 import re
 from typing import Literal
@@ -10,7 +9,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from components import catalog
-from components.credentials import PLAIN_TEXT, env_credential, looks_like_credential, redact_uri
+from components.credentials import PLAIN_TEXT, env_credential, local_host_problem, looks_like_credential, redact_uri
 from components.naming import is_dns_label
 from components.serving import runtimes
 from components.serving.kspec import (
@@ -200,9 +199,8 @@ class JwtSpec(Spec):
         return v
 
 
-_METADATA_HOSTS = ("metadata.google.internal", "metadata")
-"""Google's metadata server names (cloud.google.com/compute/docs/metadata/querying-metadata); AWS, Azure and Google
-also serve instance metadata at the link-local 169.254.169.254."""
+_PATH_SEGMENT = re.compile(r"\A([-._~!$&'()+,;=:@A-Za-z0-9]|%[0-9A-Fa-f]{2})+\Z", re.ASCII)
+"""A path segment of RFC 3986 ``pchar``s (``*`` excluded: it is Istio's wildcard)."""
 
 
 def jwks_host_problem(uri: str) -> str | None:
@@ -218,32 +216,6 @@ def jwks_host_problem(uri: str) -> str | None:
         f"istiod fetches the keys from its own pod (istio pilot/pkg/model/jwks_resolver.go): {what}; give the "
         "identity provider's https URL"
     )
-
-
-def local_host_problem(uri: str, caller: str) -> str | None:
-    """Why ``uri``'s host is not a service for ``caller`` (the pod that would call it) to fetch from: the caller
-    itself (loopback, unspecified), or the node's cloud metadata service (a metadata name or a link-local address),
-    which hands out the node's cloud credentials; None otherwise."""
-    authority = uri.partition("://")[2].split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
-    host = authority[1:].split("]", 1)[0] if authority.startswith("[") else authority.rsplit(":", 1)[0]
-    host = host.lower().rstrip(".")
-    if host == "localhost" or host.endswith(".localhost"):
-        return f"{host} is {caller} itself"
-    if host in _METADATA_HOSTS:
-        return f"{host} is the node's cloud metadata server"
-    try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
-        return None
-    if ip.is_loopback or ip.is_unspecified:
-        return f"{host} is {caller} itself"
-    if ip.is_link_local:
-        return f"{host} is link-local, where the node's cloud metadata service answers"
-    return None
-
-
-_PATH_SEGMENT = re.compile(r"\A([-._~!$&'()+,;=:@A-Za-z0-9]|%[0-9A-Fa-f]{2})+\Z", re.ASCII)
-"""A path segment of RFC 3986 ``pchar``s (``*`` excluded: it is Istio's wildcard)."""
 
 
 def extra_path_problem(path: str) -> str | None:
