@@ -53,6 +53,14 @@ class Mutation:
     """``STACK:JSON`` (``*`` for every stack): JSON merged into that shipped stack's ``mlplatform:platform`` before
     planning, baseline and mutant alike, for a slip in code no shipped stack renders as shipped (the Standard mode's
     Gateway, warm-capacity pods)."""
+    config: str = ""
+    """``STACK:JSON``: a map of stack config keys (``mlplatform:pipelines``) set in that shipped stack's file before
+    planning, baseline and mutant alike, for code no shipped stack renders at all (pipelines)."""
+
+    @property
+    def settings(self) -> tuple[str, str]:
+        """What the mutation adds to the stacks: its baseline is planned with the same."""
+        return self.platform, self.config
 
 
 BASELINE_FIXES: tuple[tuple[str, str, str], ...] = ()
@@ -72,6 +80,28 @@ identities' credentials, so the slip reaches both)."""
 S3_OBJECTS = '[f"{bucket_arn}/{base}", f"{bucket_arn}/{base}/*"] if base else'
 HTTP_LISTENER = '"port": 80,\n                "protocol": "HTTP",\n                '
 """The Standard mode Gateway's http listener in components/platform/istio.py ``standard_gateway_spec``."""
+PIPELINES = {
+    "front": {
+        "access": {"jwt": {"issuer": "https://auth.example.com/",
+                           "jwksUri": "https://auth.example.com/.well-known/jwks.json"}},
+        "nodes": {"root": {"routerType": "Sequence", "steps": [
+            {"serviceName": "xgboost-iris"}, {"serviceName": "sklearn-iris", "data": "$response"}]}},
+    },
+    "inner": {
+        "access": {"mode": "internal", "allowedNamespaces": ["default"]},
+        "scaling": {"minReplicas": 1},
+        "nodes": {"root": {"routerType": "Sequence", "steps": [{"serviceName": "xgboost-iris"}]}},
+    },
+}  # fmt: skip
+"""Two pipelines over the local stack's models (a public jwt one and an internal one), as
+tests/policy/test_policy_pipeline.py plans them: no shipped stack declares a pipeline."""
+WITH_PIPELINES = "local:" + json.dumps({"mlplatform:pipelines": PIPELINES})
+ANONYMOUS_OVER_INTERNAL = "local:" + json.dumps(
+    {"mlplatform:pipelines": {"open": {"access": {"allowAnonymous": True}, "nodes": PIPELINES["inner"]["nodes"]}}}
+)
+"""An anonymous pipeline over the internal xgboost-iris: the program refuses it (pipeline_spec.member_access_problem)
+unless a slip removes the refusal; then pipeline-member-access must."""
+IG_STEP = 'return f"http://{model_name}-predictor.{model.namespace}.svc.cluster.local{step_path(model_name, model)}"'
 WARM_POD_CONTEXT = (
     '"securityContext": {"runAsNonRoot": True, "runAsUser": 65535, "seccompProfile": {"type": "RuntimeDefault"}},'
 )
@@ -459,6 +489,65 @@ MUTATIONS = (
              '"mtls": {"mode": "STRICT"},\n                "portLevelMtls"',
              '"mtls": {"mode": "PERMISSIVE"},\n                "portLevelMtls"',
              "Knative activator and autoscaler take plain text on every port", "mesh-mtls-strict"),
+    # pipelines (KServe InferenceGraph, components/serving/pipeline.py): planned on the local stack with PIPELINES
+    Mutation("pipeline-router-no-principal", "serving", "components/serving/pipeline.py",
+             'rule = {"from": [{"source": {"requestPrincipals": ["*"]}}], "to": to}', 'rule = {"to": to}',
+             "public jwt pipeline's router admits callers without a token", "pipeline-endpoint-auth",
+             config=WITH_PIPELINES),
+    Mutation("pipeline-router-deny", "serving", "components/serving/pipeline.py",
+             'return {"selector": selector(name), "action": "ALLOW", "rules": rules}',
+             'return {"selector": selector(name), "action": "DENY", "rules": rules}',
+             "pipeline router's AuthorizationPolicy flipped to DENY (token-less requests then allowed)",
+             "pipeline-endpoint-auth", config=WITH_PIPELINES),
+    Mutation("pipeline-visibility-lost", "serving", "components/serving/pipeline.py",
+             "out[_runtime.visibility_label(deployment_mode)] = _runtime.CLUSTER_LOCAL", "pass",
+             "internal pipeline loses its cluster-local label", "internal-pipeline-cluster-local",
+             config=WITH_PIPELINES),
+    Mutation("pipeline-visibility-wrong-label", "serving", "components/serving/pipeline.py",
+             "out[_runtime.visibility_label(deployment_mode)] = _runtime.CLUSTER_LOCAL",
+             "out[_runtime.STANDARD_VISIBILITY_LABEL] = _runtime.CLUSTER_LOCAL",
+             "internal pipeline labelled for Standard mode on a Knative platform", "internal-pipeline-cluster-local",
+             config=WITH_PIPELINES),
+    Mutation("pipeline-burst-capacity", "serving", "components/serving/pipeline.py",
+             'out[_runtime.TARGET_BURST_CAPACITY] = "0"', "pass",
+             "internal pipeline lets Knative's activator into its path", "internal-pipeline-activator-off",
+             config=WITH_PIPELINES),
+    Mutation("pipeline-scale-to-zero", "serving", "components/serving/pipeline.py",
+             '"minReplicas": spec.scaling.min_replicas,', '"minReplicas": 0,',
+             "pipeline router rendered with minReplicas 0 (internal: the activator at zero)",
+             "internal-pipeline-activator-off", config=WITH_PIPELINES),
+    Mutation("pipeline-default-sa", "serving", "components/serving/pipeline.py",
+             '"serviceAccountName": router_service_account(name),', "",
+             "pipeline router runs as the default ServiceAccount", "pipeline-service-account", config=WITH_PIPELINES),
+    Mutation("pipeline-sa-mounts-token", "serving", "components/serving/pipeline.py",
+             "sa_name, metadata=meta(ROUTER_ROLE), automount_service_account_token=False, opts=opts_()",
+             "sa_name, metadata=meta(ROUTER_ROLE), automount_service_account_token=True, opts=opts_()",
+             "pipeline router's ServiceAccount mounts its token", "pipeline-service-account", config=WITH_PIPELINES),
+    Mutation("pipeline-netpol-model-label", "serving", "components/serving/pipeline.py",
+             "name, mode, platform.monitoring_namespace if platform.monitoring else None, label=IG_LABEL",
+             "name, mode, platform.monitoring_namespace if platform.monitoring else None",
+             "router NetworkPolicy selects by the model label (router pods unselected, metrics open)",
+             "model-metrics-prometheus-only", config=WITH_PIPELINES),
+    Mutation("pipeline-step-top-host", "serving", "components/serving/pipeline.py", IG_STEP,
+             IG_STEP.replace("-predictor.", "."), "pipeline steps call KServe's top-level host (the gateway)",
+             "pipeline-step-predictor-host", config=WITH_PIPELINES),
+    Mutation("pipeline-internal-open", "serving", "components/serving/pipeline.py",
+             'rule = {"from": [{"source": {"namespaces": namespaces}}], "to": to}', 'rule = {"to": to}',
+             "internal pipeline's router admits every caller of the mesh (its member widened)",
+             "pipeline-member-access", config=WITH_PIPELINES),
+    Mutation("pipeline-anonymous-member-allowed", "serving", "components/serving/pipeline_spec.py",
+             'if p.mode == "public" and p.allow_anonymous:', "if False:",
+             "anonymous pipeline over an internal model no longer refused", "pipeline-member-access",
+             config=ANONYMOUS_OVER_INTERNAL),
+    Mutation("rule-pipeline-tbc-any", "policy", "policy/rules/pipeline.py", 'if tbc is not UNKNOWN and tbc != "0":',
+             "if tbc is None:", "activator rule accepts any target-burst-capacity that is set"),
+    Mutation("rule-pipeline-step-fqdn-only", "policy", "policy/rules/pipeline.py",
+             "if host in _top_hosts(m) or (m.namespace == g.namespace and short in _top_hosts(m)):",
+             'if host == f"{m.k8s_name}.{m.namespace}.{CLUSTER_DOMAIN}":',
+             "step-host rule sees only the full top-level host (not <m>.<ns>.svc, <m>.<ns>, <m>)"),
+    Mutation("rule-pipeline-default-sa", "policy", "policy/rules/pipeline.py",
+             'if not isinstance(name, str) or not name or name == "default":', "if not isinstance(name, str):",
+             "pipeline service-account rule accepts default and an empty name"),
     Mutation("rule-https-accepts-off", "policy", "policy/rules/mesh.py", "if redirect is True or redirect is UNKNOWN:",
              "if True:", "HTTPS rule accepts an HTTP server without redirect"),
     Mutation("rule-hardening-ignores-capabilities", "policy", "policy/rules/kubernetes.py",
@@ -474,6 +563,7 @@ RULE_TESTS = (
     "tests/policy/test_policy_network.py",
     "tests/policy/test_policy_cluster_iam.py",
     "tests/policy/test_policy_hardening.py",
+    "tests/policy/test_policy_pipeline.py",
 )
 
 PLAN_SCRIPT = r"""
@@ -533,6 +623,25 @@ def _overlay(root: Path, platform: str) -> None:
         f.write_text(yaml.safe_dump(data, sort_keys=False))
 
 
+def _configure(root: Path, config: str) -> None:
+    """Set ``STACK:JSON`` (a map of config keys) in that stack file under ``root``."""
+    import yaml
+
+    which, _, doc = config.partition(":")
+    f = root / "stacks" / f"Pulumi.{which}.yaml"
+    data = yaml.safe_load(f.read_text())
+    data["config"].update(json.loads(doc))
+    f.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def _apply_settings(root: Path, settings: tuple[str, str]) -> None:
+    platform, config = settings
+    if platform:
+        _overlay(root, platform)
+    if config:
+        _configure(root, config)
+
+
 def _env(root: Path) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(root), "PYTHONDONTWRITEBYTECODE": "1"}
 
@@ -558,14 +667,13 @@ def rule_tests_fail(root: Path) -> tuple[bool, str]:
 
 
 def _run_one(
-    m: Mutation, base: Path, tmp: Path, baselines: dict[str, set[tuple[str, ...]]], modes: str
+    m: Mutation, base: Path, tmp: Path, baselines: dict[tuple[str, str], set[tuple[str, ...]]], modes: str
 ) -> dict[str, object]:
     start = time.monotonic()
     work = tmp / m.id / "project"
     shutil.copytree(base, work)
-    baseline = baselines[m.platform]
-    if m.platform:
-        _overlay(work, m.platform)
+    baseline = baselines.get(m.settings, set())
+    _apply_settings(work, m.settings)
     try:
         if not _edit(work, m.path, m.old, m.new):
             return {**asdict(m), "applied": False, "caught": None, "plainCaught": None, "how": ""}
@@ -609,16 +717,17 @@ def main(argv: list[str] | None = None) -> int:
         _copy(base)
         applied = [path for path, old, new in BASELINE_FIXES if _edit(base, path, old, new)]
         print(f"baseline fixes applied: {applied or 'none'}", flush=True)
-        baselines: dict[str, set[tuple[str, ...]]] = {}
-        for platform in sorted({m.platform for m in chosen if m.area != "policy"} | {""}):
+        baselines: dict[tuple[str, str], set[tuple[str, ...]]] = {}
+        for settings in sorted({m.settings for m in chosen if m.area != "policy"} | {("", "")}):
             root = base
-            if platform:
+            if any(settings):
                 root = tmp / f"base-{len(baselines)}" / "project"
                 shutil.copytree(base, root)
-                _overlay(root, platform)
-            baselines[platform] = failures(root, modes)
-            print(f"baseline {platform or '(shipped)'}: {len(baselines[platform])} mandatory failure(s)",
-                  *sorted(baselines[platform]), sep="\n  ", flush=True)  # fmt: skip
+                _apply_settings(root, settings)
+            baselines[settings] = failures(root, modes)
+            shown = " ".join(s[:60] for s in settings if s) or "(shipped)"
+            print(f"baseline {shown}: {len(baselines[settings])} mandatory failure(s)",
+                  *sorted(baselines[settings]), sep="\n  ", flush=True)  # fmt: skip
         with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
             rows = list(pool.map(lambda m: _run_one(m, base, tmp, baselines, modes), chosen))
     for r in rows:

@@ -46,6 +46,7 @@ SECRET_TEXT = "[secret]"
 
 SETTINGS_KEYS = (
     "environment", "requiredTags", "maxGpus", "allowPublicApi", "anonymousModels", "budget", "overrides", "models",
+    "pipelines",
 )  # fmt: skip
 """Every key of a saved stack's ``settings`` (components/plan/report.py writes them all): ``check`` refuses a plan
 missing one rather than judge it by the key's default (a deleted ``environment`` would read as dev)."""
@@ -491,18 +492,21 @@ def _object_key(res: Resource) -> str | None:
 
 
 def missing_objects(stack: SavedStack) -> list[str]:
-    """One line per object a declared model renders (``settings.models``, :func:`policy.rules.model_objects`) that
-    the saved plan's resources do not hold: without it the rules that iterate resources pass vacuously."""
+    """One line per object a declared model or pipeline renders (``settings.models``,
+    :func:`policy.rules.model_objects`; ``settings.pipelines``, :func:`policy.rules.pipeline_objects`) that the saved
+    plan's resources do not hold: without it the rules that iterate resources pass vacuously."""
     held = {k for k in (_object_key(r) for r in stack.resources) if k is not None}
     out = []
-    for model, objects in sorted(stack.settings.models.items()):
-        for obj in objects:
-            if obj not in held:
-                kind, _, where = obj.partition("/")
-                out.append(
-                    f"{stack.stack}: model {model} declares a {kind} ({where}) the saved plan does not hold: the plan "
-                    "was truncated or edited; rules over the missing object would pass vacuously"
-                )
+    declared = [("model", stack.settings.models), ("pipeline", stack.settings.pipelines)]
+    for what, items in declared:
+        for owner, objects in sorted(items.items()):
+            for obj in objects:
+                if obj not in held:
+                    kind, _, where = obj.partition("/")
+                    out.append(
+                        f"{stack.stack}: {what} {owner} declares a {kind} ({where}) the saved plan does not hold: the "
+                        "plan was truncated or edited; rules over the missing object would pass vacuously"
+                    )
     return out
 
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import ipaddress
+import posixpath
 import re
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from components import catalog
-from components.credentials import PLAIN_TEXT, env_credential, looks_like_credential, redact_uri
+from components.credentials import PLAIN_TEXT, env_credential, local_host_problem, looks_like_credential, redact_uri
 from components.naming import is_dns_label
 from components.serving import runtimes
 from components.serving.kspec import (
@@ -199,9 +199,8 @@ class JwtSpec(Spec):
         return v
 
 
-_METADATA_HOSTS = ("metadata.google.internal", "metadata")
-"""Google's metadata server names (cloud.google.com/compute/docs/metadata/querying-metadata); AWS, Azure and Google
-also serve instance metadata at the link-local 169.254.169.254."""
+_PATH_SEGMENT = re.compile(r"\A([-._~!$&'()+,;=:@A-Za-z0-9]|%[0-9A-Fa-f]{2})+\Z", re.ASCII)
+"""A path segment of RFC 3986 ``pchar``s (``*`` excluded: it is Istio's wildcard)."""
 
 
 def jwks_host_problem(uri: str) -> str | None:
@@ -210,30 +209,13 @@ def jwks_host_problem(uri: str) -> str | None:
     the keys into the proxies' configuration (istio/istio pilot/pkg/model/jwks_resolver.go, ``GetPublicKey`` /
     ``getRemoteContent``): ``localhost`` is istiod itself, and 169.254.169.254 is the node's instance metadata
     service (AWS IMDS, Azure IMDS, Google's metadata server), which hands out the node's cloud credentials."""
-    authority = uri.partition("://")[2].split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
-    host = authority[1:].split("]", 1)[0] if authority.startswith("[") else authority.rsplit(":", 1)[0]
-    host = host.lower().rstrip(".")
-    why = (
-        "istiod fetches the keys from its own pod (istio pilot/pkg/model/jwks_resolver.go): {what}; give the identity "
-        "provider's https URL"
-    )
-    if host == "localhost" or host.endswith(".localhost"):
-        return why.format(what=f"{host} is istiod itself")
-    if host in _METADATA_HOSTS:
-        return why.format(what=f"{host} is the node's cloud metadata server")
-    try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
+    what = local_host_problem(uri, "istiod")
+    if what is None:
         return None
-    if ip.is_loopback or ip.is_unspecified:
-        return why.format(what=f"{host} is istiod itself")
-    if ip.is_link_local:
-        return why.format(what=f"{host} is link-local, where the node's cloud metadata service answers")
-    return None
-
-
-_PATH_SEGMENT = re.compile(r"\A([-._~!$&'()+,;=:@A-Za-z0-9]|%[0-9A-Fa-f]{2})+\Z", re.ASCII)
-"""A path segment of RFC 3986 ``pchar``s (``*`` excluded: it is Istio's wildcard)."""
+    return (
+        f"istiod fetches the keys from its own pod (istio pilot/pkg/model/jwks_resolver.go): {what}; give the "
+        "identity provider's https URL"
+    )
 
 
 def extra_path_problem(path: str) -> str | None:
@@ -246,14 +228,67 @@ def extra_path_problem(path: str) -> str | None:
     if not path.startswith("/") or path == "/":
         return "give an absolute path other than / (the root is already allowed), such as /predict"
     body = path[1:-2] if path.endswith("/*") else path[1:]
-    for segment in body.split("/") if body else []:
+    if not body or body.split("/")[0] == "{*}":
+        return "give a path that starts with a fixed segment, such as /predict: this one matches every path"
+    for segment in body.split("/"):
         if segment == "{*}":
             continue
-        if segment in ("", ".", "..") or "%2f" in segment.lower() or "%5c" in segment.lower():
-            return "give a path without empty, . or .. segments or encoded slashes (the mesh normalizes them away)"
+        lowered = segment.lower()
+        if segment in ("", ".", "..") or any(code in lowered for code in ("%2f", "%5c", "%2e")):
+            return (
+                "give a path without empty, . or .. segments or encoded slashes or dots (the mesh normalizes them away)"
+            )
         if not _PATH_SEGMENT.match(segment):
             return "give path segments of URL characters; wildcards only as {*} (one segment) or a final /* (a prefix)"
+    matcher = re.compile(
+        "/"
+        + "/".join("[^/]+" if seg == "{*}" else re.escape(seg) for seg in body.split("/"))
+        + ("(/.*)?" if path.endswith("/*") else "")
+    )
+    opened = [admin for admin in ADMIN_PATHS if matcher.fullmatch(admin)]
+    if opened:
+        return (
+            f"it opens {opened[0]}, a model server's admin or metrics endpoint that callers never reach (the "
+            "platform allows the inference API only: components/serving/_auth.py); give the model server's own "
+            "inference path"
+        )
     return None
+
+
+ADMIN_PATHS = (
+    "/metrics",
+    "/v2/repository/index",
+    "/v2/repository/models/m/load",
+    "/v2/repository/models/m/unload",
+    "/v2/logging",
+    "/v2/trace/setting",
+    "/v2/models/m/trace/setting",
+    "/v2/systemsharedmemory/status",
+    "/v2/cudasharedmemory/status",
+    "/v2/models/stats",
+    "/v2/models/m/config",
+    "/v2/models/m/stats",
+    "/inference.GRPCInferenceService/RepositoryIndex",
+    "/inference.GRPCInferenceService/RepositoryModelLoad",
+    "/inference.GRPCInferenceService/RepositoryModelUnload",
+)
+"""One request path of each admin and metrics endpoint the platform keeps callers away from (components/serving/
+_auth.py's module docstring: KServe v0.20.0's REST server and v2 endpoints, Triton's HTTP server and the KServe v2
+gRPC service's repository methods): an ``access.extraPaths`` entry that matches one is refused, since it would let
+every admitted caller reach it."""
+
+
+def own_namespace(v: str, what: str) -> str:
+    """``v`` if it is a namespace a ``what`` (model, pipeline) may declare: a DNS label that is not a platform or
+    Kubernetes system namespace (the ``what`` declares its namespace, so removing it would delete that namespace)."""
+    if not is_dns_label(v):
+        raise value_error("give a Kubernetes namespace name: lowercase letters, digits and '-', at most 63")
+    if v in reserved_namespaces() or v.startswith(RESERVED_NAMESPACE_PREFIXES):
+        raise value_error(
+            f"a platform or Kubernetes system namespace is not a {what}'s (the {what} would declare it, and "
+            f"removing the {what} would delete it); give a namespace of your own, e.g. models"
+        )
+    return v
 
 
 class AccessSpec(Spec):
@@ -436,14 +471,7 @@ class ModelSpec(Spec):
     @field_validator("namespace")
     @classmethod
     def _ns(cls, v: str) -> str:
-        if not is_dns_label(v):
-            raise value_error("give a Kubernetes namespace name: lowercase letters, digits and '-', at most 63")
-        if v in reserved_namespaces() or v.startswith(RESERVED_NAMESPACE_PREFIXES):
-            raise value_error(
-                "a platform or Kubernetes system namespace is not a model's (the model would declare it, and "
-                "removing the model would delete it); give a namespace of your own, e.g. models"
-            )
-        return v
+        return own_namespace(v, "model")
 
     @field_validator("storage_uri")
     @classmethod
@@ -852,6 +880,11 @@ def reserved_env(model: ModelSpec) -> dict[str, str]:
     return out
 
 
+ANNOTATIONS_MAX_BYTES = 256 * 1024
+"""Kubernetes' bound on an object's annotations, keys and values together (apimachinery ``TotalAnnotationSizeLimitB``,
+pkg/api/validation/objectmeta.go)."""
+
+
 def _kserve_field_problems(model: ModelSpec) -> list[tuple[str, object, str]]:
     """The rules on secret references, pod labels and annotations, node selectors and pull secrets."""
     problems: list[tuple[str, object, str]] = []
@@ -873,6 +906,18 @@ def _kserve_field_problems(model: ModelSpec) -> list[tuple[str, object, str]]:
                 problems.append((f"labels.{key}", value, why))
             elif looks_like_credential(value):
                 problems.append((f"{kind}.{key}", PLAIN_TEXT, "a credential in metadata " + _CREDENTIAL_HINT))
+    size = sum(len(k.encode()) + len(v.encode()) for k, v in model.annotations.items())
+    if size > ANNOTATIONS_MAX_BYTES:
+        # apimachinery pkg/api/validation/objectmeta.go ValidateAnnotationsSize: TotalAnnotationSizeLimitB, keys and
+        # values together (the platform's own annotations come on top of these).
+        problems.append(
+            (
+                "annotations",
+                f"{size} bytes",
+                f"give annotations of at most {ANNOTATIONS_MAX_BYTES} bytes in all (Kubernetes' limit, keys and "
+                "values)",
+            )
+        )
     if model.runtime_version is not None and model.resources.gpus and model.container is None:
         protocol = None if model.effective_protocol == "openai" else model.effective_protocol
         chosen, _ = runtimes.select(model.format or "", protocol, model.runtime, model.format_version)
@@ -910,9 +955,10 @@ def storage_problems(model: ModelSpec) -> list[tuple[str, object, str]]:
         except SpecError as e:
             problems.append((e.path, e.value, e.accepted))
             continue
-        if entry.mount_path in paths:
+        where = posixpath.normpath(entry.mount_path)  # /mnt/models/ and /mnt/models/. are /mnt/models
+        if where in paths:
             problems.append((f"storageUris.{i}.mountPath", entry.mount_path, "give each model its own mountPath"))
-        paths.add(entry.mount_path)
+        paths.add(where)
         if loc.cloud is not None and not model.public_storage and model.storage_secret is None:
             problems.append(
                 (

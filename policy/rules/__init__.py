@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from components.errors import show_key, visible_length
-from policy.rules import budget, cluster, gpu, iam, identity, kubernetes, mesh, models, network, tags
+from policy.rules import budget, cluster, gpu, iam, identity, kubernetes, mesh, models, network, pipeline, tags
 from policy.rules.base import (
     ENFORCEMENTS,
     UNKNOWN,
@@ -31,6 +31,7 @@ from policy.rules.base import (
 
 if TYPE_CHECKING:
     from components.records import PlanResult
+    from components.serving.pipeline_spec import PipelineSpec
     from components.serving.spec import ModelSpec
     from infra.config import StackConfig
 
@@ -59,6 +60,7 @@ ALL_RULES: list[Rule] = [
     *tags.RULES,
     *kubernetes.RULES,
     *models.RULES,
+    *pipeline.RULES,
     *mesh.RULES,
     *network.RULES,
     *budget.RULES,
@@ -108,6 +110,9 @@ class StackSettings:
     models: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """Per declared model (``namespace/name``), the objects the program renders for it (:func:`model_objects`):
     ``mlplatform check`` fails a saved plan that lacks one (a rule iterating resources would pass vacuously)."""
+    pipelines: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Per declared pipeline (``namespace/name``), the objects the program renders for it (:func:`pipeline_objects`),
+    required by ``mlplatform check`` as :attr:`models` are."""
 
     @classmethod
     def from_stack_config(cls, cfg: StackConfig) -> StackSettings:
@@ -125,7 +130,8 @@ class StackSettings:
         )
         overrides = {k: Override(o.enforcement, o.reason) for k, o in cfg.policy.overrides.items()}
         models = {f"{m.namespace}/{name}": model_objects(name, m) for name, m in sorted(cfg.models.items())}
-        return cls(facts, overrides, cfg.budget, models)
+        pipelines = {f"{p.namespace}/{name}": pipeline_objects(name, p) for name, p in sorted(cfg.pipelines.items())}
+        return cls(facts, overrides, cfg.budget, models, pipelines)
 
     @classmethod
     def from_config(
@@ -153,6 +159,7 @@ class StackSettings:
             "budget": self.budget,
             "overrides": {k: {"enforcement": o.enforcement, "reason": o.reason} for k, o in self.overrides.items()},
             "models": {k: list(v) for k, v in self.models.items()},
+            "pipelines": {k: list(v) for k, v in self.pipelines.items()},
         }
 
     @classmethod
@@ -171,7 +178,7 @@ class StackSettings:
             raise SpecError("settings", doc, "give the map mlplatform plan --json writes")
         known = {
             "environment", "requiredTags", "maxGpus", "allowPublicApi", "anonymousModels", "networkPolicy", "budget",
-            "overrides", "models",
+            "overrides", "models", "pipelines",
         }  # fmt: skip
         extra = sorted(set(doc) - known)
         if extra:
@@ -207,21 +214,28 @@ class StackSettings:
         netpol = doc.get("networkPolicy", "unknown")
         if netpol not in NETWORK_POLICY_STATES:
             raise SpecError("settings.networkPolicy", netpol, f"give one of {', '.join(NETWORK_POLICY_STATES)}")
-        models = doc.get("models", {})
-        if not isinstance(models, Mapping) or not all(
-            isinstance(k, str) and isinstance(v, list) and all(isinstance(o, str) for o in v) for k, v in models.items()
-        ):
-            raise SpecError("settings.models", models, "give a map of namespace/name to the Kind/namespace/name list")
+        declared_by: dict[str, dict[str, tuple[str, ...]]] = {}
+        for key in ("models", "pipelines"):
+            given = doc.get(key, {})
+            if not isinstance(given, Mapping) or not all(
+                isinstance(k, str) and isinstance(v, list) and all(isinstance(o, str) for o in v)
+                for k, v in given.items()
+            ):
+                raise SpecError(
+                    f"settings.{key}", given, "give a map of namespace/name to the Kind/namespace/name list"
+                )
+            declared_by[key] = {k: tuple(v) for k, v in given.items()}
         facts = Facts(env, tuple(policy.required_tags), policy.max_gpus, allow, frozenset(anonymous), netpol)
         overrides = {k: Override(o.enforcement, o.reason) for k, o in policy.overrides.items()}
-        for k, v in models.items():
-            if not _MODEL_KEY.fullmatch(k):
-                raise SpecError(f"settings.models.{show_key(k)}", k, "give a model as namespace/name (lowercase)")
-            wrong = next((o for o in v if not _OBJECT_KEY.fullmatch(o)), None)
-            if wrong is not None:
-                raise SpecError(f"settings.models.{show_key(k)}", wrong, "give each object as Kind/namespace/name")
-        declared = {k: tuple(v) for k, v in models.items()}
-        return cls(facts, overrides, None if budget is None else float(budget), declared)
+        for key, declared in declared_by.items():
+            for k, v in declared.items():
+                if not _MODEL_KEY.fullmatch(k):
+                    raise SpecError(f"settings.{key}.{show_key(k)}", k, "give namespace/name (lowercase)")
+                wrong = next((o for o in v if not _OBJECT_KEY.fullmatch(o)), None)
+                if wrong is not None:
+                    raise SpecError(f"settings.{key}.{show_key(k)}", wrong, "give each object as Kind/namespace/name")
+        budget_ = None if budget is None else float(budget)
+        return cls(facts, overrides, budget_, declared_by["models"], declared_by["pipelines"])
 
 
 def model_objects(name: str, spec: ModelSpec) -> tuple[str, ...]:
@@ -236,6 +250,28 @@ def model_objects(name: str, spec: ModelSpec) -> tuple[str, ...]:
     out = [
         f"InferenceService/{ns}/{name}",
         f"ServiceAccount/{ns}/{name}-sa",
+        f"AuthorizationPolicy/{ns}/{name}-authz",
+        f"NetworkPolicy/{ns}/{name}-netpol",
+    ]
+    if spec.access.mode == "public" and spec.access.jwt is not None:
+        out.append(f"RequestAuthentication/{ns}/{name}-jwt")
+    if spec.scaling.min_replicas >= 2:
+        out.append(f"PodDisruptionBudget/{ns}/{name}-pdb")
+    if spec.create_namespace:
+        out += [f"Namespace/{ns}", f"PeerAuthentication/{ns}/default"]
+    return tuple(out)
+
+
+def pipeline_objects(name: str, spec: PipelineSpec) -> tuple[str, ...]:
+    """The objects the program renders for pipeline ``name``, as components/serving/pipeline.py ``Pipeline`` names
+    them: the InferenceGraph ``<name>``; ``<name>-router`` ServiceAccount, ``<name>-authz`` AuthorizationPolicy,
+    ``<name>-netpol`` NetworkPolicy; ``<name>-jwt`` RequestAuthentication for a public pipeline with ``access.jwt``;
+    ``<name>-pdb`` PodDisruptionBudget when ``minReplicas`` >= 2; with ``createNamespace``, the Namespace and its
+    PeerAuthentication ``default`` (infra/program.py creates one per namespace)."""
+    ns = spec.namespace
+    out = [
+        f"InferenceGraph/{ns}/{name}",
+        f"ServiceAccount/{ns}/{name}-router",
         f"AuthorizationPolicy/{ns}/{name}-authz",
         f"NetworkPolicy/{ns}/{name}-netpol",
     ]

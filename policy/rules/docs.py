@@ -150,6 +150,68 @@ SOURCES: tuple[tuple[str, str], ...] = (
         ),
     ),
     (
+        "pipeline-endpoint-auth",
+        (
+            "KServe v0.20.0 runs a graph's router as a Knative Service `<name>` whose labels are the graph's "
+            "(pkg/controller/v1alpha1/inferencegraph/knative_reconciler.go `createKnativeService`), so it is public "
+            "unless labelled cluster-local; the router calls each step itself and forwards only `PROPAGATE_HEADERS` "
+            "(cmd/router/main.go `callService`, unset by default): whoever reaches the router reaches every member. "
+            "A token-less request from the internet is sent by `components/serving/requestpath.py` "
+            "`pipeline_routes` and `through_pipeline` over the plan's policies (at minReplicas, and from zero when "
+            "it scales to zero); it must reach neither."
+        ),
+    ),
+    (
+        "internal-pipeline-cluster-local",
+        (
+            "The graph's labels become the router's Knative Service's (knative_reconciler.go "
+            "`createKnativeService`, KServe v0.20.0), and Knative keeps a Service off the public gateway with "
+            "`networking.knative.dev/visibility: cluster-local`; in Standard mode KServe makes no gateway route for "
+            "a graph (raw_ig.go) and reads `networking.kserve.io/visibility` for models. Judged like "
+            "`internal-model-cluster-local`, and `pipeline_routes` from the internet must be empty."
+        ),
+    ),
+    (
+        "internal-pipeline-activator-off",
+        (
+            "knative/serving knative-v1.21.3: with `TargetBurstCapacity == 0` the excess burst capacity is 0 "
+            "(pkg/autoscaler/scaling/autoscaler.go `Scale`) and KPA serves the revision without the activator "
+            "when `want > 0 && ExcessBurstCapacity >= 0` (pkg/reconciler/autoscaling/kpa/kpa.go); knative/docs "
+            'target-burst-capacity.md: "`0` means the Activator is only in path when scaled to 0". KServe copies '
+            "the graph's annotations to the router's revision and sets min-scale from `minReplicas` "
+            "(`SetAutoScalingAnnotations`, pkg/controller/v1alpha1/utils/utils.go; unset: "
+            "`constants.DefaultMinReplicas` = 1), v0.20.0."
+        ),
+    ),
+    (
+        "pipeline-service-account",
+        (
+            "KServe v0.20.0 runs the router pod as `spec.serviceAccountName` with `automountServiceAccountToken: "
+            "false` on the pod (knative_reconciler.go `createKnativeService`, raw_ig.go); the router's mesh "
+            "identity (its ServiceAccount) is what member models see. The ServiceAccount's own "
+            "`automountServiceAccountToken: false` keeps any other pod run as it without an API token."
+        ),
+    ),
+    (
+        "pipeline-step-predictor-host",
+        (
+            "KServe v0.20.0 makes an InferenceService's top-level host `<name>.<namespace>.svc.cluster.local` an "
+            "ExternalName Service to knative-local-gateway (pkg/controller/v1beta1/inferenceservice/reconcilers/"
+            "ingress/ingress_reconciler.go); a step called there reaches the model as the gateway, not as the "
+            "router, which an internal model refuses (docs/components/pipeline.md)."
+        ),
+    ),
+    (
+        "pipeline-member-access",
+        (
+            "The router forwards none of the caller's headers (cmd/router/main.go `callService`, "
+            "`PROPAGATE_HEADERS` unset in the default router config), so a member sees the router. For the internet "
+            "without a token and a pod of each namespace the router's AuthorizationPolicies name (and one elsewhere), "
+            "`through_pipeline` must not reach a member that `routes` does not reach directly; a public jwt pipeline "
+            "is the one front door allowed to an internal model (the access table of docs/components/pipeline.md)."
+        ),
+    ),
+    (
         "model-service-account",
         (
             'Kubernetes core/v1 ServiceAccount `automountServiceAccountToken`: "indicates whether pods running as '
@@ -241,7 +303,9 @@ SOURCES: tuple[tuple[str, str], ...] = (
             "namespace selects it with `Ingress` in `policyTypes`; a peer with `podSelector` alone selects pods of "
             "the policy's namespace, with `namespaceSelector` too, those pods of the selected namespaces "
             "(kubernetes.io/docs/concepts/services-networking/network-policies/). Evaluated by "
-            "`components/serving/requestpath.py` `admits` (and Istio's `decide` on the intercepted 9091)."
+            "`components/serving/requestpath.py` `admits` (and Istio's `decide` on the intercepted 9091). A "
+            "pipeline's router pods are judged the same, selected by `serving.kserve.io/inferencegraph: <name>` "
+            "(`constants.InferenceGraphLabel`, set on them by KServe v0.20.0 knative_reconciler.go and raw_ig.go)."
         ),
     ),
     (
@@ -402,6 +466,7 @@ judged any, see "Values known only after deploy"), `cost` (for the budget rules)
 | `anonymousModels` | models with `access.allowAnonymous: true`, as `namespace/name` |
 | `budget` | `mlplatform:budget` (USD per month, or null) |
 | `models` | per model (`namespace/name`), the objects the program renders for it (`Kind/namespace/name`) |
+| `pipelines` | per pipeline (`namespace/name`), the objects the program renders for it (`Kind/namespace/name`) |
 
 `check` validates `settings` as the stack file is validated (the same `PolicySpec`), so a hand-edited plan cannot
 turn a rule off with a value the stack file would refuse. `models` lists, per model, its InferenceService,
@@ -409,7 +474,10 @@ ServiceAccount, AuthorizationPolicy and NetworkPolicy, the RequestAuthentication
 PodDisruptionBudget from 2 minimum replicas, and the Namespace and its PeerAuthentication when the model creates its
 namespace (`policy.rules.model_objects`). Rules iterate resources, so a plan with a model's objects deleted from
 `resources` would pass them vacuously: `check` fails (exit 1, one line per missing object naming the
-model and the kind) when an object `settings.models` declares is not in the plan.
+model and the kind) when an object `settings.models` declares is not in the plan. `pipelines` does the same for each
+pipeline: its InferenceGraph, the router's ServiceAccount, AuthorizationPolicy and NetworkPolicy, the
+RequestAuthentication of a public JWT pipeline, the PodDisruptionBudget from 2 minimum replicas and its namespace's
+objects (`policy.rules.pipeline_objects`).
 
 ## The budget rules under CrossGuard
 
@@ -574,6 +642,16 @@ trusted by every AWS principal, Karpenter passing any role, its read list widene
 writable by everyone; the GKE node service account given `roles/editor` or `roles/container.admin`; the AKS
 control-plane identity given Contributor on the subscription; and 5 slips in the rules. Last run: caught by their
 rule in the plain plan 24/24, with `--placeholders` 24/24, rule slips caught by the rule tests 5/5.
+
+The pipeline slips (15, run with `--only`; no shipped stack has a pipeline, so each plans the local stack with two
+added through the mutation's `config`, a public jwt one and an internal one, as tests/policy/test_policy_pipeline.py
+does): in components/serving/pipeline.py the router's ALLOW rule losing its request-principal source or flipped to
+DENY, the internal pipeline losing its cluster-local label or getting Standard mode's, losing
+`target-burst-capacity: "0"` or rendered at `minReplicas: 0`, the router as the default ServiceAccount or its
+ServiceAccount mounting a token, the router's NetworkPolicy selecting by the model label, steps at KServe's top-level
+host, the internal router open to every caller; in pipeline_spec.py an anonymous pipeline over an internal model no
+longer refused (planned with such a pipeline); and 3 slips in the rules. Last run: caught by their rule in the plain
+plan 12/12, with `--placeholders` 12/12, rule slips caught by the rule tests 3/3.
 
 ## Rendered manifests
 

@@ -41,6 +41,9 @@ from policy.rules.models import (
 )
 
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+IG = "kubernetes:serving.kserve.io/v1alpha1:InferenceGraph"
+IG_LABEL = "serving.kserve.io/inferencegraph"
+"""The router pods' label (``constants.InferenceGraphLabel``, pkg/constants/constants.go, KServe v0.20.0)."""
 ENVOY_STATS_PORT = 15090
 """Envoy's ``/stats/prometheus`` on every sidecar and gateway (``http-envoy-prom``); with 15020 and 15021 excluded
 from inbound redirection by the injector (``-d 15090,15021,15020``, manifests/charts/istio-control/istio-discovery/
@@ -134,6 +137,8 @@ def _unknown_network(res: Resource) -> str | None:
         return f"{res.type.rsplit(':', 1)[-1]} {res.namespace}/{res.k8s_name}"
     if res.type == ISVC and not (_known(res.props.get("metadata")) and _known(res.get("spec.predictor"))):
         return f"InferenceService {res.namespace}/{res.k8s_name}"
+    if is_k8s(res, "InferenceGraph") and not _known(res.props.get("metadata")):
+        return f"InferenceGraph {res.namespace}/{res.k8s_name}"
     return None
 
 
@@ -167,14 +172,34 @@ def _mesh_peer(src: Any) -> Any:
 # ------------------------------------------------------------------------------------------------ model metrics
 
 
+def _metrics_workloads(resources: Sequence[Resource]) -> Iterator[tuple[Resource, dict[str, str], str, str]]:
+    """(resource, pod labels, what, cluster host) of every workload whose metrics ports the rule judges: each model's
+    predictor pods (the InferenceService's labels, which KServe copies, plus :data:`PREDICTOR_POD_LABELS`) and each
+    pipeline's router pods (the graph's labels, which KServe copies to the router, plus ``serving.kserve.io/
+    inferencegraph: <name>``: constants.InferenceGraphLabel, set by knative_reconciler.go and raw_ig.go, KServe
+    v0.20.0)."""
+    for model in _isvcs(resources):
+        ns = model.namespace
+        labels = {
+            **{str(k): str(v) for k, v in as_map(model.metadata.get("labels")).items()},
+            ISVC_POD_LABEL: model.k8s_name,
+            PREDICTOR_POD_LABELS[0]: PREDICTOR_POD_LABELS[1],
+        }
+        yield model, labels, f"model {ns}/{model.k8s_name}", f"{model.k8s_name}-predictor.{ns}.svc.cluster.local"
+    for graph in (r for r in resources if is_k8s(r, "InferenceGraph")):
+        ns = graph.namespace
+        labels = {**{str(k): str(v) for k, v in as_map(graph.metadata.get("labels")).items()}, IG_LABEL: graph.k8s_name}
+        yield graph, labels, f"pipeline {ns}/{graph.k8s_name} (router)", f"{graph.k8s_name}.{ns}.svc.cluster.local"
+
+
 def _model_metrics(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
-    """Every model's metrics ports: no outsider connects (and, on 9091, is let through by Istio); the platform's
-    Prometheus reads Envoy's 15090 (what the model's PodMonitor scrapes) when the plan runs it."""
+    """Every model's and pipeline router's metrics ports: no outsider connects (and, on 9091, is let through by
+    Istio); the platform's Prometheus reads Envoy's 15090 (what a model's PodMonitor scrapes) when the plan runs it."""
     from components.serving import requestpath as rp
 
     default = platform_mode(resources)
     prom = _prometheus(resources)
-    for model in _isvcs(resources):
+    for model, labels, where, host in _metrics_workloads(resources):
         if _unknown_network(model) or not isinstance(model.namespace, str):
             continue
         ns = model.namespace
@@ -182,13 +207,7 @@ def _model_metrics(resources: Sequence[Resource], facts: Facts) -> Iterator[Find
         if not _known(objects):
             continue
         mode = deployment_mode(model, default)
-        labels = {
-            **{str(k): str(v) for k, v in as_map(model.metadata.get("labels")).items()},
-            ISVC_POD_LABEL: model.k8s_name,
-            PREDICTOR_POD_LABELS[0]: PREDICTOR_POD_LABELS[1],
-        }
         pods = rp.Workload(ns, labels, f"{ns}/{model.k8s_name}")
-        where = f"model {ns}/{model.k8s_name}"
         ports = MODEL_METRICS_PORTS.get(mode, STANDARD_METRICS_PORTS)
         try:
             opened = []
@@ -198,7 +217,7 @@ def _model_metrics(resources: Sequence[Resource], facts: Facts) -> Iterator[Find
                         continue  # intercepted: STRICT mTLS refuses a plaintext source (mesh-mtls-strict)
                     l4 = rp.admits(objects, pods, src, port)
                     if l4.allowed and port == QUEUE_USER_METRICS_PORT:
-                        req = rp.Request(f"{model.k8s_name}-predictor.{ns}.svc.cluster.local", port, "/metrics", "GET")
+                        req = rp.Request(host, port, "/metrics", "GET")
                         l4 = rp.decide(objects, pods, _mesh_peer(src), req)
                     if l4.allowed:
                         opened.append(f"{who} on {port}")
@@ -213,7 +232,7 @@ def _model_metrics(resources: Sequence[Resource], facts: Facts) -> Iterator[Find
                 yield Finding(
                     model.urn,
                     f"{where}: the platform's Prometheus ({prom[0]}) cannot connect to {ENVOY_STATS_PORT}, which the "
-                    "model's PodMonitor scrapes: its dashboards and SLO alerts go silent",
+                    "platform scrapes: its dashboards and SLO alerts go silent",
                 )
         except rp.Unsupported as e:
             yield Finding(model.urn, f"{where}: its NetworkPolicies use what this rule does not evaluate ({e})")
@@ -410,13 +429,14 @@ RULES = [
     Rule(
         name="model-metrics-prometheus-only",
         description=(
-            "Every model's metrics ports (15090, 15020, Knative's 9091) are readable by the platform's Prometheus "
-            "only (no pod of its own or another namespace, nor the internet), and Prometheus reads 15090 when the "
-            "platform runs it: judged by connecting through the plan's NetworkPolicies (and Istio on 9091)."
+            "Every model's and every pipeline router's metrics ports (15090, 15020, Knative's 9091) are readable by "
+            "the platform's Prometheus only (no pod of its own or another namespace, nor the internet), and "
+            "Prometheus reads 15090 when the platform runs it: judged by connecting through the plan's "
+            "NetworkPolicies (and Istio on 9091)."
         ),
         enforcement="mandatory",
         area="network",
-        applies_to=(ISVC, NETWORK_POLICY, "AuthorizationPolicy"),
+        applies_to=(ISVC, IG, NETWORK_POLICY, "AuthorizationPolicy"),
         check_stack=_model_metrics,
         unknown=_unknown_network,
     ),

@@ -32,6 +32,7 @@ FULL = json.dumps(
         "budget": None,
         "overrides": {},
         "models": {},
+        "pipelines": {},
     }
 )
 """Every key of a saved stack's settings (policy.check.SETTINGS_KEYS)."""

@@ -423,8 +423,8 @@ def test_a_urn_twice_is_refused(local: dict[str, Any], tmp_path: Path, capsys: p
 @pytest.mark.parametrize(
     ("models", "where", "said"),
     [
-        ({"models/ghost\nX": []}, 'settings.models."models/ghost\\nX"', '"models/ghost\\nX" is not allowed; give a '
-         "model as namespace/name (lowercase)"),
+        ({"models/ghost\nX": []}, 'settings.models."models/ghost\\nX"', '"models/ghost\\nX" is not allowed; give '
+         "namespace/name (lowercase)"),
         ({"models/m": ["InferenceService/models/m\nSECOND LINE"]}, "settings.models.models/m",
          '"InferenceService/models/m\\nSECOND LINE" is not allowed; give each object as Kind/namespace/name'),
     ],

@@ -397,6 +397,12 @@ SECURITY_RULES = {
     "iam-least-privilege": "mandatory",
     "gateway-https-only": "mandatory",
     "pod-restricted-hardening": "mandatory",
+    "pipeline-endpoint-auth": "mandatory",
+    "internal-pipeline-cluster-local": "mandatory",
+    "internal-pipeline-activator-off": "mandatory",
+    "pipeline-service-account": "mandatory",
+    "pipeline-step-predictor-host": "mandatory",
+    "pipeline-member-access": "mandatory",
 }
 """The enforcement level of every security, isolation and availability rule, pinned here (not only in the docs)."""
 
