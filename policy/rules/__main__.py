@@ -33,8 +33,8 @@ def main(argv: list[str] | None = None) -> int:
             # mlplatform plan prints it, never a traceback
             project = find_project(path.parent)
             stack = path.name[len("Pulumi.") : -len(".yaml")]
-            cfg = read_stack_file(project, stack)
-            settings = StackSettings.from_config(cfg.config, namespace=project.name, stack_file=cfg.path)
+            stack_cfg = read_stack_file(project, stack)
+            settings = StackSettings.from_config(stack_cfg.config, namespace=project.name, stack_file=stack_cfg.path)
         except SpecError as e:
             print(str(e), file=sys.stderr)
             return 2
