@@ -417,7 +417,11 @@ def _check_parser(sub: argparse._SubParsersAction[_OneLineParser]) -> None:
         "--strict", action="store_true", help="fail a mandatory rule that left documents unchecked (known after deploy)"
     )
     check.add_argument(
-        "--no-overrides", action="store_true", help="ignore the overrides saved in the plan (default enforcement)"
+        "--no-overrides",
+        action="store_true",
+        help="ignore the overrides saved in the plan (default enforcement); the plan's other settings (environment, "
+        "requiredTags, maxGpus, allowPublicApi, anonymousModels, budget, networkPolicy) are still trusted as written: "
+        "see docs/policies.md",
     )
 
 
