@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from components.plan.cli import EXIT_INVALID, EXIT_OK, main
+from components.plan.cli import EXIT_INVALID, EXIT_OK, EXIT_POLICY, main
 from policy.rules import rule_names
 from support import ROOT
 
@@ -495,3 +495,27 @@ def test_a_type_with_a_lookalike_letter_is_refused(
             "package:module:Type in ASCII letters, digits and ._/- (a lookalike letter would evade every rule)"
         ],
     )
+
+
+# ------------------------------------------------------------------------------------------------ 4. unknown markers
+
+
+def test_an_unknown_mesh_mtls_mode_fails_strict(
+    local: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Red team G01t: the mesh-wide PeerAuthentication's mode replaced by the unknown marker (the program always writes
+    it as a literal) passed even ``--strict --no-overrides``: the rule skipped it without saying so."""
+    monkeypatch.setenv("COLUMNS", "400")
+    doc = copy.deepcopy(local)
+    i = index(doc, "PeerAuthentication", "default")
+    assert doc["stacks"][0]["resources"][i]["inputs"]["metadata"]["namespace"] == "istio-system"
+    doc["stacks"][0]["resources"][i]["inputs"]["spec"]["mtls"]["mode"] = "(known after deploy)"
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps(doc))
+    assert main(["check", str(path), "--strict", "--no-overrides"]) == EXIT_POLICY
+    out = capsys.readouterr().out
+    row = next(ln for ln in out.splitlines() if "mesh-mtls-strict" in ln)
+    assert (
+        "FAIL" in row
+        and "--strict: not checked, known only after deploy: PeerAuthentication istio-system/default mtls.mode" in row
+    ), row
