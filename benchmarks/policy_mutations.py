@@ -33,7 +33,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-COPY = ("components", "infra", "policy", "stacks", "tests", "Pulumi.yaml", "pyproject.toml")
+COPY = ("benchmarks", "components", "infra", "policy", "stacks", "tests", "Pulumi.yaml", "pyproject.toml")
+"""What each mutation's copy holds. benchmarks: tests/policy/test_policy_pipeline.py reads this file; without it that
+test fails in every copy and each rule slip would count as caught by it."""
 
 
 @dataclass(frozen=True)
