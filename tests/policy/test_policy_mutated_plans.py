@@ -66,7 +66,7 @@ def failed(
     return {
         rule: [e["message"] for e in es if not e["passed"]]
         for rule, es in entries(resources, settings).items()
-        # advisory rules a shipped stack reports by design: Key Vault key rotation, the local cluster's NetworkPolicy warning
+        # advisory rules shipped stacks report by design: Key Vault rotation, the local cluster's NetworkPolicy warning
         if any(not e["passed"] for e in es) and rule not in ("keyvault-key-rotation", "network-policy-enforced")
     }
 
