@@ -472,7 +472,10 @@ unpatched initially" and on Windows "equivalent to None". Unset means the defaul
 
 
 def _eks_auth_mode(res: Resource) -> Any:
-    """The cluster's authentication mode, None when unset (EKS then uses CONFIG_MAP)."""
+    """The cluster's authentication mode, None when unset (EKS then uses CONFIG_MAP). pulumi-eks hands its
+    ``authenticationMode`` to its ``aws:eks/cluster:Cluster`` child as ``accessConfig.authenticationMode``
+    (pulumi/pulumi-eks nodejs/eks/cluster/cluster.ts, ``accessConfig: args.authenticationMode ? {...}``), which is
+    what the pack sees in a preview."""
     if res.type == EKS:
         return res.props.get("authenticationMode")
     access = res.props.get("accessConfig")
