@@ -31,9 +31,9 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from components.credentials import QUERY_CREDENTIAL, looks_like_credential, redact_uri
+from components.credentials import QUERY_CREDENTIAL, local_host_problem, looks_like_credential, redact_uri
 from components.naming import is_dns_label
-from components.serving.spec import AccessSpec, ModelSpec, local_host_problem, own_namespace
+from components.serving.spec import AccessSpec, ModelSpec, own_namespace
 from components.spec import Spec, did_you_mean, field_error, value_error
 
 ROOT_NODE = "root"
@@ -472,17 +472,19 @@ def pipeline_problems(
     for model_name, model in models.items():
         if model.namespace != spec.namespace:
             continue
-        if name in (model_name, f"{model_name}-predictor"):
+        if re.fullmatch(rf"{re.escape(model_name)}(-predictor(-[0-9]{{5}})?(-private)?)?", name):
+            # also the Services of the model's predictor revisions, <model>-predictor-00001 and its -private (the
+            # SKS's private Service, serverlessservice/resources/services.go ``MakePrivateService``)
             problems.append(
                 (
                     "",
                     name,
                     f"model {model_name} in namespace {spec.namespace} already uses this name (KServe names its "
-                    "Services <model> and <model>-predictor, Knative names the router's <pipeline>); rename the "
-                    "pipeline",
+                    "Services <model> and <model>-predictor, Knative the predictor's revisions' <model>-predictor-"
+                    "00001 and -private, and the router's <pipeline>); rename the pipeline",
                 )
             )
-        elif re.fullmatch(rf"{re.escape(name)}-[0-9]{{5}}", model_name):
+        elif re.fullmatch(rf"{re.escape(name)}-[0-9]{{5}}(-private)?", model_name):
             # Knative names the router's revisions <pipeline>-00001, -00002 ... (pkg/reconciler/configuration/
             # resources/revision.go ``MakeRevision``: ChildName(config, "-%05d")) and gives each a Service of that
             # name (the PodAutoscaler and ServerlessService take the revision's name, revision/resources/names and
