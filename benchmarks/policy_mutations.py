@@ -33,7 +33,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-COPY = ("components", "infra", "policy", "stacks", "tests", "Pulumi.yaml", "pyproject.toml")
+COPY = ("benchmarks", "components", "infra", "policy", "stacks", "tests", "Pulumi.yaml", "pyproject.toml")
+"""What each mutation's copy holds. benchmarks: tests/policy/test_policy_pipeline.py reads this file; without it that
+test fails in every copy and each rule slip would count as caught by it."""
 
 
 @dataclass(frozen=True)
@@ -553,6 +555,52 @@ MUTATIONS = (
     Mutation("rule-hardening-ignores-capabilities", "policy", "policy/rules/kubernetes.py",
              'if drop is not UNKNOWN and "ALL" not in as_list(drop):', "if False:",
              "hardening rule ignores capabilities"),
+    # hostile review of #17, cluster and IAM rows (tests/policy/test_policy_rev17_cluster.py)
+    Mutation("eks-kms-no-rotation", "clusters", "components/clusters/eks.py", "enable_key_rotation=True,",
+             "enable_key_rotation=False,", "EKS secrets KMS key does not rotate", "kms-key-rotation"),
+    Mutation("eks-no-private-endpoint", "clusters", "components/clusters/eks.py", "endpoint_private_access=True,",
+             "endpoint_private_access=False,",
+             "EKS private endpoint off: nodes reach the API only via the CIDR-limited public endpoint",
+             "api-endpoint-restricted"),
+    Mutation("eks-auth-configmap", "clusters", "components/clusters/eks.py",
+             "authentication_mode=eks.AuthenticationMode.API,",
+             "authentication_mode=eks.AuthenticationMode.API_AND_CONFIG_MAP,",
+             "EKS also honours the aws-auth ConfigMap", HARDEN),
+    Mutation("eks-sc-unencrypted", "clusters", "components/clusters/eks.py",
+             '"parameters": {"type": "gp3", "encrypted": "true",',
+             '"parameters": {"type": "gp3", "encrypted": "false",',
+             "default StorageClass makes unencrypted EBS volumes", HARDEN),
+    Mutation("eks-node-ecr-poweruser", "clusters", "components/clusters/_aws_iam.py",
+             '    "AmazonEC2ContainerRegistryPullOnly",\n', '    "AmazonEC2ContainerRegistryPowerUser",\n',
+             "node roles may push to every ECR repository", IAM),
+    Mutation("karpenter-queue-tls-deny-inverted", "clusters", "components/clusters/_karpenter.py",
+             '"Condition": {"Bool": {"aws:SecureTransport": "false"}},',
+             '"Condition": {"Bool": {"aws:SecureTransport": "true"}},',
+             "interruption queue denies every TLS call (Karpenter cannot read interruptions)", IAM),
+    Mutation("aks-node-os-no-patches", "clusters", "components/clusters/aks.py", 'node_os_upgrade_channel="NodeImage"',
+             'node_os_upgrade_channel="None"', "AKS nodes get no OS security patches", HARDEN),
+    Mutation("rule-eks-private-endpoint-ignored", "policy", "policy/rules/cluster.py",
+             "    return private is not UNKNOWN and private is not True\n", "    return private is False\n",
+             "API rule accepts an unset (default false) EKS private endpoint"),
+    Mutation("rule-auth-mode-config-map-ok", "policy", "policy/rules/cluster.py",
+             'if mode is not UNKNOWN and mode != "API":', 'if mode not in (UNKNOWN, "API", "API_AND_CONFIG_MAP"):',
+             "hardening rule accepts API_AND_CONFIG_MAP"),
+    Mutation("rule-ebs-class-unset-ok", "policy", "policy/rules/cluster.py",
+             '    return "unset" if value is None else repr(value)',
+             '    return None if value is None else repr(value)',
+             "hardening rule accepts an EBS StorageClass without encrypted"),
+    Mutation("rule-aks-unmanaged-ok", "policy", "policy/rules/cluster.py",
+             'AKS_OS_PATCHED = ("NodeImage", "SecurityPatch")',
+             'AKS_OS_PATCHED = ("NodeImage", "SecurityPatch", "Unmanaged")',
+             "hardening rule accepts nodeOSUpgradeChannel Unmanaged"),
+    Mutation("rule-node-policy-any-ecr", "policy", "policy/rules/iam.py",
+             '    "AmazonSSMManagedInstanceCore",\n)\n"""The AWS managed policies a node role may hold',
+             '    "AmazonSSMManagedInstanceCore",\n    "AmazonEC2ContainerRegistryPowerUser",\n)\n'
+             '"""The AWS managed policies a node role may hold',
+             "IAM rule lets node roles hold ECR PowerUser"),
+    Mutation("rule-deny-tls-any-value", "policy", "policy/rules/iam.py",
+             'return len(values) == 1 and str(values[0]).lower() == "false"', "return len(values) == 1",
+             "IAM rule accepts a queue Deny on aws:SecureTransport true"),
 )  # fmt: skip
 RULE_TESTS = (
     "tests/policy/test_policy_rules.py",
@@ -564,6 +612,7 @@ RULE_TESTS = (
     "tests/policy/test_policy_cluster_iam.py",
     "tests/policy/test_policy_hardening.py",
     "tests/policy/test_policy_pipeline.py",
+    "tests/policy/test_policy_rev17_cluster.py",
 )
 
 PLAN_SCRIPT = r"""

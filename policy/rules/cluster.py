@@ -100,8 +100,34 @@ def _api_exposure(res: Resource) -> str | None:
     return None
 
 
+def _eks_private_endpoint_off(res: Resource) -> bool:
+    """True when an EKS cluster's private API endpoint is off. ``endpointPrivateAccess`` "Indicates whether or not
+    the Amazon EKS private API server endpoint is enabled. Default is ``false``" (pulumi_eks 4.4.0 cluster.py
+    ``endpoint_private_access``; the same default on ``aws:eks/cluster:Cluster`` ``vpcConfig``: "Whether the Amazon
+    EKS private API server endpoint is enabled. Default is ``false``", pulumi_aws eks/_inputs.py). Without it the
+    nodes reach the API only through the public endpoint, which :attr:`publicAccessCidrs` limits to the stack's
+    ``deployFrom`` CIDRs: nodes whose NAT address is not listed cannot join (EKS API ``VpcConfigRequest``
+    ``endpointPrivateAccess``/``publicAccessCidrs``, docs.aws.amazon.com/eks/latest/APIReference/
+    API_VpcConfigRequest.html)."""
+    if res.type == EKS:
+        private = res.props.get("endpointPrivateAccess")
+    elif res.type == AWS_EKS:
+        vpc = res.props.get("vpcConfig")
+        if vpc is UNKNOWN:
+            return False
+        private = as_map(vpc).get("endpointPrivateAccess")
+    else:
+        return False
+    return private is not UNKNOWN and private is not True
+
+
 def _api_restricted(res: Resource, facts: Facts) -> Iterator[str]:
     yield from _unchecked_cluster(res)
+    if _eks_private_endpoint_off(res):
+        yield (
+            "EKS private API endpoint is off (endpointPrivateAccess not true; the default is false): nodes must "
+            "reach the API through the CIDR-limited public endpoint; set endpointPrivateAccess true"
+        )
     why = _api_exposure(res)
     if why and not facts.allow_public_api:
         yield (
@@ -218,7 +244,8 @@ def _workload_identity(resources: Sequence[Resource], facts: Facts) -> Iterator[
 
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 EC2_NODE_CLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
-KMS_KEYS = ("aws:kms/key:Key", "gcp:kms/cryptoKey:CryptoKey", "azure-native:keyvault:Key")
+KMS_KEYS = ("aws:kms/key:Key", "gcp:kms/cryptoKey:CryptoKey")
+VAULT_KEY = "azure-native:keyvault:Key"
 
 
 def _aks_entra_only(res: Resource, facts: Facts) -> Iterator[str]:
@@ -261,18 +288,34 @@ def _imds(res: Resource, facts: Facts) -> Iterator[str]:
 
 
 def _key_rotation(res: Resource, facts: Facts) -> Iterator[str]:
+    """AWS KMS and Cloud KMS keys that encrypt Secrets rotate. ``enableKeyRotation``: "Whether key rotation is
+    enabled. Defaults to ``false``" (pulumi_aws kms/key.py ``enable_key_rotation``). A rotation needs nothing from
+    EKS: "The properties of the KMS key, including its key ID, key ARN, region, policies, and permissions, do not
+    change when the key is rotated" (docs.aws.amazon.com/kms/latest/developerguide/rotating-keys-enable.md). Cloud
+    KMS: ``rotationPeriod`` set (pulumi_gcp kms/crypto_key.py ``rotation_period``: "Every time this period passes,
+    generate a new CryptoKeyVersion and set it as the primary"). Azure Key Vault keys are
+    :func:`_keyvault_rotation`'s (advisory)."""
     p = res.props
     if res.type == "aws:kms/key:Key" and p.get("enableKeyRotation") not in (True, UNKNOWN):
-        yield "KMS key rotation is off: set enableKeyRotation: true"
+        yield "KMS key rotation is off: set enableKeyRotation: true (pulumi_aws defaults it to false)"
     elif res.type == "gcp:kms/cryptoKey:CryptoKey" and not is_set(p.get("rotationPeriod")):
         yield "Cloud KMS key has no rotationPeriod"
-    elif res.type == "azure-native:keyvault:Key":
-        policy = as_map(p.get("properties")).get("rotationPolicy")
-        if policy is UNKNOWN:
-            return
-        actions = as_list(as_map(policy).get("lifetimeActions"))
-        if not any(str(as_map(as_map(a).get("action")).get("type", "")).lower() == "rotate" for a in actions):
-            yield "Key Vault key has no rotationPolicy with a rotate action (AKS KMS then needs the new keyId)"
+
+
+def _keyvault_rotation(res: Resource, facts: Facts) -> Iterator[str]:
+    """A Key Vault key without a rotation policy. Advisory: the AKS KMS plugin (legacy experience) encrypts with one
+    key version named in ``securityProfile.azureKeyVaultKms.keyId``; rotating means creating a new version and
+    updating the plugin's keyID to it (the steps in Azure/kubernetes-kms#291; learn.microsoft.com/azure/aks/
+    use-kms-etcd-encryption lists "Rotate the keys in a key vault" among the plugin's uses), which this platform
+    does not automate yet. So a rotation policy alone would not rotate what AKS uses: the rule only advises."""
+    if res.type != "azure-native:keyvault:Key":
+        return
+    policy = as_map(res.props.get("properties")).get("rotationPolicy")
+    if policy is UNKNOWN:
+        return
+    actions = as_list(as_map(policy).get("lifetimeActions"))
+    if not any(str(as_map(as_map(a).get("action")).get("type", "")).lower() == "rotate" for a in actions):
+        yield "Key Vault key has no rotationPolicy with a rotate action (AKS KMS then needs the new keyId)"
 
 
 # ------------------------------------------------------------------------------------------------ protection
@@ -416,6 +459,43 @@ def _network_policy(res: Resource, facts: Facts) -> Iterator[str]:
 
 AKS_POOL = "azure-native:containerservice:AgentPool"
 AKS_VAULT = "azure-native:keyvault:Vault"
+STORAGE_CLASS = "kubernetes:storage.k8s.io/v1:StorageClass"
+EBS_PROVISIONERS = ("ebs.csi.aws.com", "kubernetes.io/aws-ebs")
+"""The EBS CSI driver's provisioner name (kubernetes-sigs/aws-ebs-csi-driver) and the in-tree one it replaced."""
+AKS_OS_PATCHED = ("NodeImage", "SecurityPatch")
+"""AKS ``autoUpgradeProfile.nodeOSUpgradeChannel`` values that patch every node, new ones included
+(pulumi_azure_native 3.29 containerservice/_enums.py ``NodeOSUpgradeChannel``: ``NodeImage`` "AKS will update the
+nodes with a newly patched VHD containing security fixes and bugfixes on a weekly cadence", ``SecurityPatch`` "AKS
+downloads and updates the nodes with tested security updates"). ``None``: "No attempt to update your machines OS
+will be made ... you are responsible for your security updates"; ``Unmanaged``: "Newly scaled in machines will be
+unpatched initially" and on Windows "equivalent to None". Unset means the default, "The default is NodeImage"."""
+
+
+def _eks_auth_mode(res: Resource) -> Any:
+    """The cluster's authentication mode, None when unset (EKS then uses CONFIG_MAP). pulumi-eks hands its
+    ``authenticationMode`` to its ``aws:eks/cluster:Cluster`` child as ``accessConfig.authenticationMode``
+    (pulumi/pulumi-eks nodejs/eks/cluster/cluster.ts, ``accessConfig: args.authenticationMode ? {...}``), which is
+    what the pack sees in a preview."""
+    if res.type == EKS:
+        return res.props.get("authenticationMode")
+    access = res.props.get("accessConfig")
+    return UNKNOWN if access is UNKNOWN else as_map(access).get("authenticationMode")
+
+
+def _ebs_class_unencrypted(res: Resource) -> Any:
+    """How an EBS StorageClass's ``encrypted`` parameter reads when it does not encrypt, else None (None too for a
+    class of another provisioner). Parameter keys are case-insensitive (aws-ebs-csi-driver docs/parameters.md: "Unless
+    explicitly noted, all parameters are case insensitive")."""
+    p = res.props
+    if p.get("provisioner") not in EBS_PROVISIONERS:
+        return None
+    params = p.get("parameters")
+    if params is UNKNOWN:
+        return None
+    value = next((v for k, v in as_map(params).items() if str(k).lower() == "encrypted"), None)
+    if value is UNKNOWN or value is True or str(value).lower() == "true":
+        return None
+    return "unset" if value is None else repr(value)
 
 
 def _is_true(value: Any) -> bool:
@@ -455,13 +535,21 @@ def _hardening(res: Resource, facts: Facts) -> Iterator[str]:
     volume", same file); Karpenter's EC2NodeClass sets ``associatePublicIPAddress: false`` and ``encrypted: true``
     on every EBS mapping ("AssociatePublicIPAddress controls if public IP addresses are assigned to instances",
     "Encrypted indicates whether the EBS volume is encrypted": shared/upstream/crd-schemas/karpenter.k8s.aws/
-    ec2nodeclass_v1.json); on prod the cluster's ``deletionProtection`` not false.
+    ec2nodeclass_v1.json); on prod the cluster's ``deletionProtection`` not false. ``authenticationMode`` (pulumi-eks)
+    or ``accessConfig.authenticationMode`` is ``API``: with ``API_AND_CONFIG_MAP`` or ``CONFIG_MAP`` the aws-auth
+    ConfigMap maps IAM principals to Kubernetes users outside the access entries; unset is ``CONFIG_MAP`` ("If you
+    create a cluster by using the EKS API, AWS SDKs, or AWS CloudFormation, the default is CONFIG_MAP", EKS API
+    ``CreateAccessConfigRequest``, docs.aws.amazon.com/eks/latest/APIReference/API_CreateAccessConfigRequest.html).
+    A StorageClass of the EBS CSI driver sets ``parameters.encrypted`` "true" ("Whether the volume should be
+    encrypted or not. Valid values are "true" or "false"", default false: kubernetes-sigs/aws-ebs-csi-driver
+    docs/parameters.md).
 
     AKS: no node pool with ``enableNodePublicIP`` true ("Whether each node is allocated its own public IP ... The
     default is false", pulumi_azure_native 3.29 containerservice/_inputs.py); the Key Vault the platform creates
     authorizes data actions through Azure RBAC (``properties.enableRbacAuthorization`` true: "If null or not
     specified, the vault is created with the default value of false", keyvault/_inputs.py) and has purge protection
     (``enablePurgeProtection`` true: "only the Key Vault service may initiate a hard, irrecoverable deletion").
+    The cluster's ``autoUpgradeProfile.nodeOSUpgradeChannel`` is unset or one of :data:`AKS_OS_PATCHED`.
     Local accounts are ``aks-entra-only``'s; secrets encryption, audit logs and the API endpoint have their rules.
     """
     p = res.props
@@ -486,15 +574,27 @@ def _hardening(res: Resource, facts: Facts) -> Iterator[str]:
         boot = as_map(shielded).get("enableSecureBoot")
         if UNKNOWN not in (config, shielded, boot) and boot is not True:
             yield "GKE node pool without Secure Boot: set nodeConfig.shieldedInstanceConfig.enableSecureBoot true"
-    elif res.type == EKS:
-        public = p.get("nodeAssociatePublicIpAddress")
-        if public is not UNKNOWN and public is not False:
-            yield "EKS nodes may get public IPs: set nodeAssociatePublicIpAddress false (pulumi-eks defaults to true)"
+    elif res.type in (EKS, AWS_EKS):
+        if res.type == EKS:
+            public = p.get("nodeAssociatePublicIpAddress")
+            if public is not UNKNOWN and public is not False:
+                yield (
+                    "EKS nodes may get public IPs: set nodeAssociatePublicIpAddress false (pulumi-eks defaults to true)"
+                )
+        mode = _eks_auth_mode(res)
+        if mode is not UNKNOWN and mode != "API":
+            yield (
+                f"EKS authenticationMode is {mode or 'unset (CONFIG_MAP)'}: the aws-auth ConfigMap maps IAM principals "
+                "besides the access entries; set API"
+            )
         if prod and p.get("deletionProtection") is False:
             yield "EKS cluster deletionProtection is false on a prod stack"
-    elif res.type == AWS_EKS:
-        if prod and p.get("deletionProtection") is False:
-            yield "EKS cluster deletionProtection is false on a prod stack"
+    elif res.type == STORAGE_CLASS:
+        if (value := _ebs_class_unencrypted(res)) is not None:
+            yield (
+                f"StorageClass {res.k8s_name} makes unencrypted EBS volumes (parameters.encrypted {value}, the "
+                'driver\'s default is false): set encrypted "true"'
+            )
     elif res.type == LAUNCH_TEMPLATE:
         for nic in as_list(p.get("networkInterfaces")):
             if _is_true(as_map(nic).get("associatePublicIpAddress")):
@@ -514,6 +614,13 @@ def _hardening(res: Resource, facts: Facts) -> Iterator[str]:
         for pool in as_list(p.get("agentPoolProfiles")):
             if as_map(pool).get("enableNodePublicIP") is True:
                 yield f"AKS pool {as_map(pool).get('name')} gives each node a public IP (enableNodePublicIP)"
+        upgrade = p.get("autoUpgradeProfile")
+        channel = UNKNOWN if upgrade is UNKNOWN else as_map(upgrade).get("nodeOSUpgradeChannel")
+        if channel not in (UNKNOWN, None, *AKS_OS_PATCHED):
+            yield (
+                f"AKS nodes get no (or late) OS security patches: autoUpgradeProfile.nodeOSUpgradeChannel is "
+                f"{channel}; give NodeImage or SecurityPatch"
+            )
     elif res.type == AKS_POOL:
         if p.get("enableNodePublicIP") is True:
             yield f"AKS pool {res.name} gives each node a public IP (enableNodePublicIP)"
@@ -531,7 +638,10 @@ def _hardening(res: Resource, facts: Facts) -> Iterator[str]:
 RULES = [
     Rule(
         name="api-endpoint-restricted",
-        description="The Kubernetes API endpoint is private or limited to listed CIDRs, unless the stack opts in.",
+        description=(
+            "The Kubernetes API endpoint is private or limited to listed CIDRs, unless the stack opts in; EKS keeps "
+            "its private endpoint on (nodes join through it)."
+        ),
         enforcement="mandatory",
         area="cluster",
         applies_to=CLUSTERS,
@@ -604,20 +714,40 @@ RULES = [
         description=(
             "Cluster and node hardening the components set stays: GKE no legacy ABAC, no client certificate, "
             "private nodes, Shielded Nodes and Secure Boot; no node public IPs and encrypted node volumes (EKS, "
-            "Karpenter, AKS); Key Vault RBAC and purge protection; deletion protection not off on prod."
+            "Karpenter, AKS); EKS authenticationMode API; EBS StorageClasses encrypted; AKS node OS patches "
+            "(NodeImage or SecurityPatch); Key Vault RBAC and purge protection; deletion protection not off on prod."
         ),
         enforcement="mandatory",
         area="cluster",
-        applies_to=(GKE, GKE_POOL, EKS, AWS_EKS, LAUNCH_TEMPLATE, EC2_NODE_CLASS, AKS, AKS_POOL, AKS_VAULT),
+        applies_to=(
+            GKE,
+            GKE_POOL,
+            EKS,
+            AWS_EKS,
+            LAUNCH_TEMPLATE,
+            EC2_NODE_CLASS,
+            AKS,
+            AKS_POOL,
+            AKS_VAULT,
+            STORAGE_CLASS,
+        ),
         check_resource=_hardening,
     ),
     Rule(
         name="kms-key-rotation",
-        description="Customer-managed keys that encrypt Secrets rotate (AWS KMS, Cloud KMS, Key Vault).",
-        enforcement="advisory",
+        description="Customer-managed keys that encrypt Secrets rotate (AWS KMS enableKeyRotation, Cloud KMS period).",
+        enforcement="mandatory",
         area="cluster",
         applies_to=KMS_KEYS,
         check_resource=_key_rotation,
+    ),
+    Rule(
+        name="keyvault-key-rotation",
+        description="Key Vault keys that encrypt Secrets have a rotation policy (AKS KMS then needs the new keyId).",
+        enforcement="advisory",
+        area="cluster",
+        applies_to=(VAULT_KEY,),
+        check_resource=_keyvault_rotation,
     ),
     Rule(
         name="prod-protect-stateful",

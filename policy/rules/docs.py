@@ -669,6 +669,16 @@ host, the internal router open to every caller; in pipeline_spec.py an anonymous
 longer refused (planned with such a pipeline); and 3 slips in the rules. Last run: caught by their rule in the plain
 plan 12/12, with `--placeholders` 12/12, rule slips caught by the rule tests 3/3.
 
+The cluster and IAM slips of the hostile review of #17 (13, run with `--only`;
+tests/policy/test_policy_rev17_cluster.py holds their boundary cases, plan and `mlplatform check` tests): the EKS
+secrets KMS key without rotation (`kms-key-rotation` is mandatory for AWS KMS and Cloud KMS; Key Vault keys are the
+advisory `keyvault-key-rotation`, as AKS's KMS plugin needs the new key version's id after a rotation), the EKS
+private endpoint off, authentication mode `API_AND_CONFIG_MAP`, the default EBS StorageClass unencrypted, node roles
+given `AmazonEC2ContainerRegistryPowerUser`, Karpenter's queue denying every TLS call (its SecureTransport condition
+inverted), AKS `nodeOSUpgradeChannel` None; and 6 slips in the rules. Last run: caught by their rule in the plain
+plan 7/7, with `--placeholders` 7/7, rule slips caught by the rule tests 6/6 (each by its own boundary case, since
+each mutation's copy holds `benchmarks/`).
+
 ## Rendered manifests
 
 `make test` also renders every stack (`mlplatform plan --all --manifests DIR`) and scans the output: checkov's

@@ -19,6 +19,13 @@ grant into an account-, project- or subscription-wide one:
   the account). Actions are matched as IAM does, case-insensitively with ``*``/``?`` wildcards
   (:func:`policy.rules.identity.action_matches`). Named read actions on ``*`` (Karpenter's ``ec2:Describe*`` list,
   ``pricing:GetProducts``, ``iam:ListInstanceProfiles``, as in the reference) are not wildcard grants and pass.
+- Node roles (an ``aws:iam/role:Role`` that ``ec2.amazonaws.com`` may assume): every
+  ``aws:iam/rolePolicyAttachment:RolePolicyAttachment`` on one attaches exactly one of :data:`NODE_ROLE_POLICIES`
+  (by its full ARN, any partition). A managed policy such as ``AmazonEC2ContainerRegistryPowerUser`` in place of
+  ``...PullOnly`` lets every pod that reaches the node's credentials push to every ECR repository.
+- Queue policies: a ``Deny`` to every principal is conditioned exactly on ``{"Bool": {"aws:SecureTransport":
+  "false"}}`` (what :data:`TLS_ONLY` names); inverted (``"true"``) or without its condition it denies Karpenter's
+  own TLS calls, and the interruption queue goes unread.
 - Google Cloud: a basic role (``roles/owner``, ``roles/editor``, ``roles/viewer``: "Basic roles are highly
   permissive roles that existed prior to the introduction of IAM", cloud.google.com/iam/docs/understanding-roles)
   granted on anything, and any project-wide role (``gcp:projects/iAMMember``/``iAMBinding``) other than
@@ -38,10 +45,10 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from policy.rules.base import UNKNOWN, Facts, Resource, Rule, as_list, as_map
+from policy.rules.base import UNKNOWN, Facts, Finding, Resource, Rule, as_list, as_map
 from policy.rules.identity import (
     AZ_ROLE_ASSIGNMENT,
     IAM_POLICY,
@@ -57,6 +64,24 @@ from policy.rules.identity import (
 )
 
 QUEUE_POLICY = "aws:sqs/queuePolicy:QueuePolicy"
+ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+EC2_SERVICE = "ec2.amazonaws.com"
+NODE_ROLE_POLICIES = (
+    "AmazonEKS_CNI_Policy",
+    "AmazonEKSWorkerNodePolicy",
+    "AmazonEC2ContainerRegistryPullOnly",
+    "AmazonSSMManagedInstanceCore",
+)
+"""The AWS managed policies a node role may hold, and no other: ``KarpenterNodeRole``'s ``ManagedPolicyArns`` in
+Karpenter's v1.14 getting-started template (/work/shared/upstream/reference/karpenter-v1.14-cloudformation.yaml,
+``arn:${AWS::Partition}:iam::aws:policy/<name>``), which components/clusters/_aws_iam.py ``NODE_POLICIES`` copies.
+The rule keeps its own list so a slip in the component's constant is still caught."""
+_MANAGED_ARN = re.compile(r"arn:aws[a-z-]*:iam::aws:policy/(?P<name>[A-Za-z0-9_+=,.@/-]+)", re.ASCII)
+TLS_ONLY = {"Bool": {"aws:SecureTransport": "false"}}
+"""The one condition a Deny to every principal may carry on a queue the platform reads: it denies only requests not
+sent over TLS. "aws:SecureTransport" is true when the request was sent over HTTPS; the deny-HTTP pattern is a Deny
+with ``"Bool": {"aws:SecureTransport": "false"}`` and a policy conditioned on ``"true"`` instead is the one AWS
+calls non-compliant (AWS Knowledge Center, repost.aws/knowledge-center/s3-bucket-policy-for-config-rule)."""
 GCP_MEMBER_TYPES = (
     "gcp:projects/iAMMember:IAMMember",
     "gcp:projects/iAMBinding:IAMBinding",
@@ -124,6 +149,34 @@ def trust_problems(doc: Mapping[str, Any]) -> list[str]:
     return problems
 
 
+def _tls_only(condition: Any) -> bool:
+    """True when ``condition`` is exactly ``Bool`` (or ``BoolIfExists``) ``aws:SecureTransport`` false."""
+    cond = as_map(condition)
+    if len(cond) != 1:
+        return False
+    ((op, keys),) = cond.items()
+    keys = as_map(keys)
+    if op not in ("Bool", "BoolIfExists") or list(keys) != ["aws:SecureTransport"]:
+        return False
+    values = keys["aws:SecureTransport"]
+    values = values if isinstance(values, list) else [values]
+    return len(values) == 1 and str(values[0]).lower() == "false"
+
+
+def deny_problems(doc: Mapping[str, Any]) -> list[str]:
+    """Why a resource policy's Deny to every principal denies more than the requests not sent over TLS."""
+    problems = []
+    for i, st in enumerate(statements(doc)):
+        if st.get("Effect") != "Deny" or not _principal_everyone(st.get("Principal")):
+            continue
+        if not _tls_only(st.get("Condition")):
+            problems.append(
+                f"Statement[{i}] denies every principal (the platform's own readers too) under "
+                f"{st.get('Condition')!r}: condition it exactly on {TLS_ONLY!r}"
+            )
+    return problems
+
+
 def _role_wildcard(resource: str) -> bool:
     """True when ``resource`` may name more than one IAM role: ``*``, or an ARN with a wildcard whose service part
     may be ``iam`` (``arn:aws:iam::123456789012:role/*``, ``arn:aws:iam::*:role/x``, ``arn:*:*::*:*``)."""
@@ -184,7 +237,7 @@ def _iam(res: Resource, facts: Facts) -> Iterator[str]:
             yield f"IAM policy {res.name}: {problem}"
     elif res.type == QUEUE_POLICY:
         doc = policy_document(p.get("policy"))
-        for problem in trust_problems(doc) if doc is not None else []:
+        for problem in [*trust_problems(doc), *deny_problems(doc)] if doc is not None else []:
             yield f"queue policy {res.name}: {problem}"
     elif res.type in GCP_MEMBER_TYPES:
         role = p.get("role")
@@ -212,6 +265,41 @@ def _iam(res: Resource, facts: Facts) -> Iterator[str]:
             )
 
 
+def _trusts_ec2(role: Resource) -> bool:
+    doc = policy_document(role.props.get("assumeRolePolicy"))
+    for st in statements(doc) if doc is not None else []:
+        if st.get("Effect", "Allow") == "Allow" and EC2_SERVICE in _strings(as_map(st.get("Principal")).get("Service")):
+            return True
+    return False
+
+
+def _node_policy_name(arn: Any) -> str | None:
+    """The managed policy ``arn`` names when it is one of :data:`NODE_ROLE_POLICIES`, else None."""
+    m = _MANAGED_ARN.fullmatch(arn) if isinstance(arn, str) else None
+    return m["name"] if m and m["name"] in NODE_ROLE_POLICIES else None
+
+
+def _node_policies(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    """Node roles hold only :data:`NODE_ROLE_POLICIES`. A node role is a role that ``ec2.amazonaws.com`` may assume
+    (EC2 instances take it through their instance profile); attachments name their role by ``role`` (pulumi_aws
+    iam/role_policy_attachment.py: "The name of the IAM role to which the policy should be applied")."""
+    nodes = {
+        r.props.get("name")
+        for r in resources
+        if r.type == IAM_ROLE and isinstance(r.props.get("name"), str) and _trusts_ec2(r)
+    }
+    for r in resources:
+        if r.type != ATTACHMENT or r.props.get("role") not in nodes:
+            continue
+        arn = r.props.get("policyArn")
+        if arn is not UNKNOWN and _node_policy_name(arn) is None:
+            yield Finding(
+                r.urn,
+                f"node role {r.props.get('role')} gets {arn}: node roles hold only the AWS managed policies "
+                f"{', '.join(NODE_ROLE_POLICIES)} (every pod that reaches the node's credentials holds them too)",
+            )
+
+
 def _unknown(res: Resource) -> str | None:
     p = res.props
     if res.type == IAM_ROLE and p.get("assumeRolePolicy") is UNKNOWN:
@@ -222,6 +310,8 @@ def _unknown(res: Resource) -> str | None:
         return f"role of {res.name}"
     if res.type == AZ_ROLE_ASSIGNMENT and _role_id(res) in WIDE_AZURE_ROLES and p.get("scope") is UNKNOWN:
         return f"scope of {res.name}"
+    if res.type == ATTACHMENT and p.get("role") is UNKNOWN and _node_policy_name(p.get("policyArn")) is None:
+        return f"role of policy attachment {res.name}"
     return None
 
 
@@ -232,12 +322,22 @@ RULES = [
             "No identity the platform renders is trusted by everyone or holds admin-shaped grants: no Principal * "
             "or unconditioned Federated trust, no iam:PassRole on any role, no * or service:* action on *, no GCP "
             "basic role nor project-wide role beyond the design's, no Azure Owner/Contributor/User Access "
-            "Administrator at subscription or resource-group scope."
+            "Administrator at subscription or resource-group scope; node roles hold only the node managed "
+            "policies; a queue's Deny to everyone is conditioned exactly on aws:SecureTransport false."
         ),
         enforcement="mandatory",
         area="identity",
-        applies_to=(IAM_ROLE, IAM_ROLE_POLICY, IAM_POLICY, QUEUE_POLICY, *GCP_MEMBER_TYPES, AZ_ROLE_ASSIGNMENT),
+        applies_to=(
+            IAM_ROLE,
+            IAM_ROLE_POLICY,
+            IAM_POLICY,
+            QUEUE_POLICY,
+            ATTACHMENT,
+            *GCP_MEMBER_TYPES,
+            AZ_ROLE_ASSIGNMENT,
+        ),
         check_resource=_iam,
+        check_stack=_node_policies,
         unknown=_unknown,
         remediation="trust one principal under a Condition; name actions and resources; grant on the resource",
     ),

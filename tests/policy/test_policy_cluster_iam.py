@@ -159,10 +159,10 @@ CASES: list[Case] = [
     one(HARDEN, GKE_POOL, {"nodeConfig": {}}, "Secure Boot"),
     one(HARDEN, GKE_POOL, {"nodeConfig": UNKNOWN}),
     # EKS
-    one(HARDEN, EKS, {"nodeAssociatePublicIpAddress": False}),
+    one(HARDEN, EKS, {"nodeAssociatePublicIpAddress": False, "authenticationMode": "API"}),
     one(HARDEN, EKS, {"nodeAssociatePublicIpAddress": True}, "public IPs"),
     one(HARDEN, EKS, {}, "pulumi-eks defaults to true"),
-    one(HARDEN, EKS, {"nodeAssociatePublicIpAddress": False, "deletionProtection": False}),
+    one(HARDEN, EKS, {"nodeAssociatePublicIpAddress": False, "authenticationMode": "API", "deletionProtection": False}),
     one(HARDEN, EKS, {"nodeAssociatePublicIpAddress": False, "deletionProtection": False}, "prod", facts=PROD),
     one(HARDEN, "aws:eks/cluster:Cluster", {"deletionProtection": False}, "prod stack", facts=PROD),
     one(HARDEN, LT, {"blockDeviceMappings": ebs("true")}),
@@ -217,7 +217,16 @@ CASES: list[Case] = [
     one(
         IAM,
         QUEUE_POLICY,
-        {"policy": doc({**allow("sqs:*", "arn:aws:sqs:us-east-1:1:q"), "Effect": "Deny", "Principal": "*"})},
+        {
+            "policy": doc(
+                {
+                    **allow("sqs:*", "arn:aws:sqs:us-east-1:1:q"),
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                }
+            )
+        },
     ),
     one(IAM, QUEUE_POLICY, {"policy": doc({**allow("sqs:SendMessage", "arn:aws:sqs:::q"), "Principal": "*"})}, "*"),
     # permission policies: PassRole and service-wide actions

@@ -66,8 +66,8 @@ def failed(
     return {
         rule: [e["message"] for e in es if not e["passed"]]
         for rule, es in entries(resources, settings).items()
-        # advisory rules a shipped stack reports by design: KMS rotation, the local cluster's NetworkPolicy warning
-        if any(not e["passed"] for e in es) and rule not in ("kms-key-rotation", "network-policy-enforced")
+        # advisory rules shipped stacks report by design: Key Vault rotation, the local cluster's NetworkPolicy warning
+        if any(not e["passed"] for e in es) and rule not in ("keyvault-key-rotation", "network-policy-enforced")
     }
 
 
@@ -365,7 +365,8 @@ SECURITY_RULES = {
     "workload-identity-trust": "mandatory",
     "storage-read-least-privilege": "mandatory",
     "imdsv2-required": "mandatory",
-    "kms-key-rotation": "advisory",  # rotation is hygiene; AKS KMS needs the new key id after a rotation
+    "kms-key-rotation": "mandatory",
+    "keyvault-key-rotation": "advisory",  # AKS KMS (legacy) needs the new key version's id after a rotation
     "prod-protect-stateful": "mandatory",
     "gpu-pool-taint-label": "mandatory",
     "required-tags": "mandatory",

@@ -31,7 +31,7 @@ def failed(
     """The mandatory failures by rule (the local stack's advisory ``network-policy-enforced`` warning left out)."""
     out: dict[str, list[str]] = {}
     for e in run_rules(list(resources), settings):
-        if not e["passed"] and e["enforcement"] == "mandatory" and e["policy"] != "kms-key-rotation":
+        if not e["passed"] and e["enforcement"] == "mandatory":
             out.setdefault(e["policy"], []).append(e["message"])
     return out
 

@@ -158,7 +158,7 @@ CASES = [
     one(
         "api-endpoint-restricted",
         "eks:index:Cluster",
-        {"endpointPublicAccess": True, "publicAccessCidrs": ["203.0.113.0/24"]},
+        {"endpointPublicAccess": True, "endpointPrivateAccess": True, "publicAccessCidrs": ["203.0.113.0/24"]},
     ),
     one("api-endpoint-restricted", "eks:index:Cluster", {}, "publicAccessCidrs is not set"),
     one(
@@ -170,7 +170,7 @@ CASES = [
     one(
         "api-endpoint-restricted",
         "aws:eks/cluster:Cluster",
-        {"vpcConfig": {"publicAccessCidrs": ["0.0.0.0/0"]}},
+        {"vpcConfig": {"publicAccessCidrs": ["0.0.0.0/0"], "endpointPrivateAccess": True}},
         facts=Facts(allow_public_api=True),
     ),
     one(
@@ -812,7 +812,7 @@ CASES = [
     one("kms-key-rotation", "gcp:kms/cryptoKey:CryptoKey", {"rotationPeriod": "7776000s"}),
     one("kms-key-rotation", "gcp:kms/cryptoKey:CryptoKey", {}, "no rotationPeriod"),
     one(
-        "kms-key-rotation",
+        "keyvault-key-rotation",
         "azure-native:keyvault:Key",
         {
             "properties": {
@@ -822,7 +822,7 @@ CASES = [
             }
         },
     ),
-    one("kms-key-rotation", "azure-native:keyvault:Key", {"properties": {"kty": "RSA"}}, "no rotationPolicy"),
+    one("keyvault-key-rotation", "azure-native:keyvault:Key", {"properties": {"kty": "RSA"}}, "no rotationPolicy"),
     # ---- pdb-allows-eviction
     one(
         "pdb-allows-eviction",

@@ -31,7 +31,10 @@ def failing(program: Callable[[], None], facts: Facts | None = None) -> dict[str
     return out
 
 
-def aws_stack(good: bool) -> Callable[[], None]:
+def aws_stack(good: bool, *, private_endpoint: bool = False) -> Callable[[], None]:
+    """A stack that passes every AWS rule (``good``) or fails each; ``private_endpoint`` keeps the bad stack's EKS
+    private endpoint on, so only its world-open public endpoint is at stake."""
+
     def program() -> None:
         protect = pulumi.ResourceOptions(protect=good)
         key = aws.kms.Key("key", enable_key_rotation=good, tags=TAGS if good else {"environment": "prod"}, opts=protect)
@@ -54,10 +57,11 @@ def aws_stack(good: bool) -> Callable[[], None]:
                 "deletion_protection": True,
                 "node_associate_public_ip_address": False,
                 "vpc_cni_options": {"enable_network_policy": True},
+                "authentication_mode": eks.AuthenticationMode.API,
                 "tags": TAGS,
             }
             if good
-            else {"tags": TAGS}
+            else {"tags": TAGS, **({"endpoint_private_access": True} if private_endpoint else {})}
         )
         # pulumi-eks refuses a managed node group without a role, and (CONFIG_MAP) one whose role is not mapped
         nodes = aws.iam.Role("nodes", assume_role_policy="{}", tags=TAGS)
@@ -65,9 +69,9 @@ def aws_stack(good: bool) -> Callable[[], None]:
         # provider takes no tags of its own: pulumi/pulumi-eks v4.3.0 nodejs/eks/cluster/cluster.ts)
         tagging = aws.Provider("aws", region="us-east-1", default_tags={"tags": TAGS})
         cluster_opts = pulumi.ResourceOptions(protect=True, providers={"aws": tagging}) if good else None
-        cluster = eks.Cluster(
-            "cluster", skip_default_node_group=True, instance_roles=[nodes], **cluster_args, opts=cluster_opts
-        )
+        # with authenticationMode API (hardened) nodes join through access entries: pulumi-eks refuses instanceRoles
+        roles = {} if good else {"instance_roles": [nodes]}
+        cluster = eks.Cluster("cluster", skip_default_node_group=True, **roles, **cluster_args, opts=cluster_opts)
         eks.ManagedNodeGroup(
             "gpu",
             cluster=cluster,
@@ -114,7 +118,7 @@ def test_aws_stack_fails_each_rule_when_not() -> None:
 
 
 def test_aws_world_open_api_with_the_stack_opt_in_is_a_warning() -> None:
-    result = run(aws_stack(False), outputs="unknown")
+    result = run(aws_stack(False, private_endpoint=True), outputs="unknown")
     entries = evaluate(result, StackSettings(Facts(environment="dev", max_gpus=64, allow_public_api=True)))
     failed = {(e["policy"], e["enforcement"]) for e in entries if not e["passed"]}
     assert ("api-endpoint-world-opt-in", "advisory") in failed
