@@ -553,6 +553,14 @@ MUTATIONS = (
     Mutation("rule-hardening-ignores-capabilities", "policy", "policy/rules/kubernetes.py",
              'if drop is not UNKNOWN and "ALL" not in as_list(drop):', "if False:",
              "hardening rule ignores capabilities"),
+    # ---- review of #17 (rows 20-49: mesh, serving, platform); tests/policy/test_policy_rev17_mesh.py
+    Mutation("internal-callers-knative", "serving", "components/serving/_auth.py",
+             "return sorted({*spec.access.allowed_namespaces, spec.namespace})",
+             "return sorted({*spec.access.allowed_namespaces, spec.namespace, KNATIVE_NAMESPACE})",
+             "internal model admits knative-serving (the activator forwards anyone's request)", "internal-model-callers"),
+    Mutation("internal-no-tbc", "serving", "components/serving/_runtime.py", '        out[TARGET_BURST_CAPACITY] = "0"\n',
+             "        pass\n", "internal model keeps the activator on its path (its requests then 403)",
+             "internal-model-callers"),
 )  # fmt: skip
 RULE_TESTS = (
     "tests/policy/test_policy_rules.py",
@@ -564,6 +572,7 @@ RULE_TESTS = (
     "tests/policy/test_policy_cluster_iam.py",
     "tests/policy/test_policy_hardening.py",
     "tests/policy/test_policy_pipeline.py",
+    "tests/policy/test_policy_rev17_mesh.py",
 )
 
 PLAN_SCRIPT = r"""

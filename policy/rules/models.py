@@ -503,7 +503,40 @@ def _open_rule(rule: Mapping[str, Any]) -> str | None:
             return f"a source that names no namespace or principal ({dict(source) or 'empty'})"
         if any("*" in v for v in named):
             return f"a wildcard caller ({', '.join(v for v in named if '*' in v)})"
+        forwarders = [str(v) for v in as_list(source.get("namespaces")) if v in FORWARDING_NAMESPACES]
+        if forwarders:
+            return f"the namespace {', '.join(forwarders)}, whose proxies forward anyone's request"
     return None
+
+
+FORWARDING_NAMESPACES = ("knative-serving", "istio-system")
+"""Namespaces whose workloads forward other callers' requests, so that a model's sidecar sees them, not the caller:
+Knative's activator (knative-serving, ``sa/activator``) proxies every request for a revision it is in the path of
+(pkg/activator/handler/handler.go, knative/serving 1.21.3; components/serving/_auth.py module docstring) and the
+ingress gateways (istio-system) forward the internet's and the mesh's requests. An internal model's rule naming
+either namespace admits whoever can reach that proxy."""
+TARGET_BURST_CAPACITY = "autoscaling.knative.dev/target-burst-capacity"
+"""Knative's per-revision target burst capacity; ``"0"`` keeps the activator off the path once pods exist
+(knative/serving knative-v1.21.3 pkg/reconciler/autoscaling/kpa/kpa.go: Serve mode when ``want > 0 &&
+ExcessBurstCapacity >= 0``; pkg/autoscaler/scaling/autoscaler.go: the excess is 0 when the capacity is 0; the
+default is 200, knative/docs docs/serving/load-balancing/target-burst-capacity.md). policy/rules/pipeline.py
+``internal-pipeline-activator-off`` asks the same of internal pipelines."""
+
+
+def _activator_on_path(model: Resource, default: str) -> str | None:
+    """Why an internal Knative-mode model keeps the activator on its path: without target-burst-capacity "0" the
+    model's sidecar sees the activator (admitted only for probes, components/serving/_auth.py), not the caller, and
+    refuses every request it proxies (403): the model is unreachable while the activator is in the path."""
+    if deployment_mode(model, default) != "Knative":
+        return None
+    tbc = as_map(model.metadata.get("annotations")).get(TARGET_BURST_CAPACITY)
+    if tbc is UNKNOWN or tbc == "0":
+        return None
+    shown = "unset (default 200)" if tbc is None else repr(tbc)
+    return (
+        f"internal model {model.namespace}/{model.k8s_name} keeps Knative's activator on its path (annotation "
+        f'{TARGET_BURST_CAPACITY} {shown}): its sidecar refuses the requests the activator proxies; give "0"'
+    )
 
 
 def _internal_callers(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
@@ -512,10 +545,14 @@ def _internal_callers(resources: Sequence[Resource], facts: Facts) -> Iterator[F
     istio.io/latest/docs/reference/config/security/authorization-policy/, the evaluation rules), and every ALLOW rule
     covering it names its callers by namespace or principal, without wildcards."""
     policies = [r for r in resources if is_k8s(r, "AuthorizationPolicy")]
+    default = platform_mode(resources)
     for model in _isvcs(resources):
         if not marked_internal(model):
             continue
         where = f"{model.namespace}/{model.k8s_name}"
+        on_path = _activator_on_path(model, default)
+        if on_path:
+            yield Finding(model.urn, on_path)
         allow = [
             p for p in policies if _covers(p, model) and as_map(p.props.get("spec")).get("action", "ALLOW") == "ALLOW"
         ]
@@ -720,7 +757,9 @@ RULES = [
         name="internal-model-callers",
         description=(
             "Every internal model is covered by an ALLOW AuthorizationPolicy whose rules each name their callers by "
-            "namespace or principal, without wildcards (no rule open to the whole mesh)."
+            "namespace or principal, without wildcards and without the forwarding namespaces knative-serving and "
+            "istio-system (no rule open to the whole mesh); in Knative mode it carries target-burst-capacity \"0\" "
+            "(the activator, which the model refuses, leaves its path)."
         ),
         enforcement="mandatory",
         area="models",

@@ -1,0 +1,79 @@
+"""Slips of the hostile review of #17 (rows #20-#49 of the mesh, serving and platform rules): each over a shipped
+stack's real plan, mutated like the slip, and at its boundaries."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from test_policy_mutated_plans import assert_caught, entries, named, shipped
+
+from policy.rules import Resource
+
+ISVC = "InferenceService"
+
+
+def _internal(r: Resource) -> bool:
+    return r.type.endswith(ISVC) and r.name == "xgboost-iris-isvc"
+
+
+# ------------------------------------------------------------------------------------------------ #42, #49
+
+
+def test_internal_model_admitting_knative_serving_local() -> None:
+    """#42: the activator forwards anyone's request, so an internal model naming knative-serving is open."""
+
+    def add(props: dict[str, Any]) -> None:
+        props["spec"]["rules"][0]["from"][0]["source"]["namespaces"].append("knative-serving")
+
+    assert_caught(
+        "local", "internal-model-callers", named("AuthorizationPolicy", "xgboost-iris-authz"), add,
+        "admits the namespace knative-serving, whose proxies forward anyone's request",
+    )  # fmt: skip
+
+
+def test_internal_model_admitting_istio_system_local() -> None:
+    def add(props: dict[str, Any]) -> None:
+        props["spec"]["rules"][0]["from"][0]["source"]["namespaces"] = ["istio-system"]
+
+    assert_caught(
+        "local", "internal-model-callers", named("AuthorizationPolicy", "xgboost-iris-authz"), add,
+        "admits the namespace istio-system",
+    )  # fmt: skip
+
+
+def test_internal_model_without_target_burst_capacity_local() -> None:
+    """#49: without target-burst-capacity "0" the activator stays on the path, and the model refuses it."""
+
+    def drop(props: dict[str, Any]) -> None:
+        del props["metadata"]["annotations"]["autoscaling.knative.dev/target-burst-capacity"]
+
+    assert_caught(
+        "local", "internal-model-callers", _internal, drop,
+        "target-burst-capacity unset (default 200)",
+    )  # fmt: skip
+
+
+def test_target_burst_capacity_boundaries_local() -> None:
+    """"0" passes; "1" fails; Standard mode (no activator) needs none."""
+    resources, settings = shipped("local")
+
+    def judged(value: str | None, mode: str | None = None) -> list[str]:
+        out = []
+        for r in resources:
+            if _internal(r):
+                props = {**r.props, "metadata": dict(r.props["metadata"])}
+                ann = dict(props["metadata"]["annotations"])
+                ann.pop("autoscaling.knative.dev/target-burst-capacity")
+                if value is not None:
+                    ann["autoscaling.knative.dev/target-burst-capacity"] = value
+                if mode is not None:
+                    ann["serving.kserve.io/deploymentMode"] = mode
+                props["metadata"]["annotations"] = ann
+                r = replace(r, props=props)
+            out.append(r)
+        return [e["message"] for e in entries(out, settings)["internal-model-callers"] if not e["passed"]]
+
+    assert judged("0") == []
+    assert any("target-burst-capacity '1'" in m for m in judged("1"))
+    assert not any("target-burst-capacity" in m for m in judged(None, "Standard"))
