@@ -561,6 +561,11 @@ MUTATIONS = (
     Mutation("internal-no-tbc", "serving", "components/serving/_runtime.py", '        out[TARGET_BURST_CAPACITY] = "0"\n',
              "        pass\n", "internal model keeps the activator on its path (its requests then 403)",
              "internal-model-callers"),
+    Mutation("gateway-https-passthrough", "platform", "components/platform/istio.py",
+             '"tls": {"mode": "SIMPLE", "credentialName": secret_name},',
+             '"tls": {"mode": "PASSTHROUGH", "credentialName": secret_name},',
+             "Knative gateway 443 in PASSTHROUGH: HTTP routes never match, every public model unreachable",
+             "gateway-https-only"),
 )  # fmt: skip
 RULE_TESTS = (
     "tests/policy/test_policy_rules.py",

@@ -106,6 +106,37 @@ def _plain_servers(servers: Sequence[object], where: str) -> Iterator[str]:
         )
 
 
+TERMINATING_MODES = ("SIMPLE", "MUTUAL", "OPTIONAL_MUTUAL")
+"""The ``tls.mode`` values with which an Istio Gateway server terminates TLS with its own certificate
+(``credentialName``) and so applies HTTP routes. istio/api networking/v1alpha3/gateway.proto
+``ServerTLSSettings.TLSmode`` (istio.io/latest/docs/reference/config/networking/gateway/#ServerTLSSettings-TLSmode;
+read from istio/api's generated copies in this session, not at the 1.30.3 tag; the pinned CRD,
+shared/upstream/crd-schemas/networking.istio.io/gateway_v1.json, lists the same enum): ``PASSTHROUGH`` "The SNI string
+presented by the client will be used as the match criterion in a VirtualService TLS route", ``AUTO_PASSTHROUGH`` the
+same without a VirtualService, ``ISTIO_MUTUAL`` asks the client for an Istio mesh certificate. net-istio programs the
+models' routes as VirtualService ``http`` routes (knative-extensions/net-istio pkg/reconciler/ingress/resources/
+virtual_service.go), which a passthrough server never applies: every public model is then unreachable on 443."""
+
+
+def _tls_servers(servers: Sequence[object], where: str) -> Iterator[str]:
+    """Why each HTTPS server of a gateway does not serve the models' HTTP routes over TLS it terminates."""
+    for i, server in enumerate(servers):
+        s = as_map(server)
+        protocol = as_map(s.get("port")).get("protocol")
+        if not isinstance(protocol, str) or protocol.upper() != "HTTPS":
+            continue
+        tls = as_map(s.get("tls"))
+        mode, credential = tls.get("mode"), tls.get("credentialName")
+        port = as_map(s.get("port")).get("number")
+        if mode is not UNKNOWN and mode not in TERMINATING_MODES:
+            yield (
+                f"{where} servers[{i}] (port {port}, HTTPS) has tls.mode {mode!r}: it does not terminate TLS, so the "
+                "models' HTTP routes never match there; give SIMPLE (or MUTUAL) with a credentialName"
+            )
+        elif credential is not UNKNOWN and (not isinstance(credential, str) or not credential):
+            yield f"{where} servers[{i}] (port {port}, HTTPS) has no tls.credentialName: it has no certificate to serve"
+
+
 def _https_only(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
     routes = [r for r in resources if is_k8s(r, "HTTPRoute") and r.type.startswith("kubernetes:gateway.networking")]
     for res in resources:
@@ -129,9 +160,11 @@ def _https_only(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding
                 )
                 continue
             yield from (Finding(res.urn, m) for m in _plain_servers(servers, where))
+            yield from (Finding(res.urn, m) for m in _tls_servers(servers, where))
         elif is_k8s(res, "Gateway") and res.type.startswith("kubernetes:networking.istio.io"):
             where = f"Istio Gateway {res.namespace}/{res.k8s_name}"
             yield from (Finding(res.urn, m) for m in _plain_servers(as_list(res.get("spec.servers")), where))
+            yield from (Finding(res.urn, m) for m in _tls_servers(as_list(res.get("spec.servers")), where))
         elif is_k8s(res, "Gateway") and res.type.startswith("kubernetes:gateway.networking"):
             yield from _gateway_api_listeners(res, routes)
 
@@ -203,8 +236,9 @@ RULES.append(
         name="gateway-https-only",
         description=(
             "The public gateway serves models over HTTPS only: every plain-text server of the Knative ingress gateway "
-            "(or any Istio Gateway) sets tls.httpsRedirect: true, and a Gateway API HTTP listener admits only its own "
-            "namespace's routes, each redirecting to https."
+            "(or any Istio Gateway) sets tls.httpsRedirect: true, every HTTPS server terminates TLS (tls.mode SIMPLE, "
+            "MUTUAL or OPTIONAL_MUTUAL with a credentialName: not PASSTHROUGH, where HTTP routes never match), and a "
+            "Gateway API HTTP listener admits only its own namespace's routes, each redirecting to https."
         ),
         enforcement="mandatory",
         area="mesh",

@@ -758,7 +758,7 @@ RULES = [
         description=(
             "Every internal model is covered by an ALLOW AuthorizationPolicy whose rules each name their callers by "
             "namespace or principal, without wildcards and without the forwarding namespaces knative-serving and "
-            "istio-system (no rule open to the whole mesh); in Knative mode it carries target-burst-capacity \"0\" "
+            'istio-system (no rule open to the whole mesh); in Knative mode it carries target-burst-capacity "0" '
             "(the activator, which the model refuses, leaves its path)."
         ),
         enforcement="mandatory",

@@ -55,7 +55,7 @@ def test_internal_model_without_target_burst_capacity_local() -> None:
 
 
 def test_target_burst_capacity_boundaries_local() -> None:
-    """"0" passes; "1" fails; Standard mode (no activator) needs none."""
+    """ "0" passes; "1" fails; Standard mode (no activator) needs none."""
     resources, settings = shipped("local")
 
     def judged(value: str | None, mode: str | None = None) -> list[str]:
@@ -77,3 +77,40 @@ def test_target_burst_capacity_boundaries_local() -> None:
     assert judged("0") == []
     assert any("target-burst-capacity '1'" in m for m in judged("1"))
     assert not any("target-burst-capacity" in m for m in judged(None, "Standard"))
+
+
+# ------------------------------------------------------------------------------------------------ #24
+
+
+def _https_server(mode: str | None, credential: str | None = "mlplatform-gateway-tls") -> Any:
+    def change(props: dict[str, Any]) -> None:
+        server = props["spec"]["ingress"]["istio"]["knative-ingress-gateway"]["servers"][1]
+        assert server["port"]["protocol"] == "HTTPS"
+        server["tls"] = {k: v for k, v in (("mode", mode), ("credentialName", credential)) if v is not None}
+
+    return change
+
+
+def _knative(r: Resource) -> bool:
+    return r.type.endswith("KnativeServing")
+
+
+def test_https_server_in_passthrough_gcp_prod() -> None:
+    """#24: PASSTHROUGH on 443 applies no HTTP route: every public model is unreachable."""
+    assert_caught(
+        "gcp-prod", "gateway-https-only", _knative, _https_server("PASSTHROUGH"),
+        "servers[1] (port 443, HTTPS) has tls.mode 'PASSTHROUGH'",
+    )  # fmt: skip
+
+
+def test_https_server_tls_boundaries_aws_dev() -> None:
+    resources, settings = shipped("aws-dev")
+    from test_policy_mutated_plans import failed, mutate
+
+    for mode in ("SIMPLE", "MUTUAL"):
+        assert "gateway-https-only" not in failed(mutate(resources, _knative, _https_server(mode)), settings, "aws-dev")
+    for mode in ("AUTO_PASSTHROUGH", "ISTIO_MUTUAL", None):
+        found = failed(mutate(resources, _knative, _https_server(mode)), settings, "aws-dev")
+        assert any(f"tls.mode {mode!r}" in m for m in found["gateway-https-only"]), (mode, found)
+    found = failed(mutate(resources, _knative, _https_server("SIMPLE", None)), settings, "aws-dev")
+    assert any("has no tls.credentialName" in m for m in found["gateway-https-only"]), found
