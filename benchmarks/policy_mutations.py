@@ -566,6 +566,10 @@ MUTATIONS = (
              '"tls": {"mode": "PASSTHROUGH", "credentialName": secret_name},',
              "Knative gateway 443 in PASSTHROUGH: HTTP routes never match, every public model unreachable",
              "gateway-https-only"),
+    Mutation("gateway-probe-any-value", "serving", "components/serving/_auth.py",
+             '"values": [NETWORK_PROBE_VALUE]', '"values": ["*"]',
+             "gateway admitted with any K-Network-Probe value (queue-proxy passes non-'probe' values to the model)",
+             "model-endpoint-auth"),
 )  # fmt: skip
 RULE_TESTS = (
     "tests/policy/test_policy_rules.py",

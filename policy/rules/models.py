@@ -335,6 +335,12 @@ on the inference APIs the platform admits (components/serving/_auth.py ``INFEREN
 ``register_v1_endpoints``/``register_v2_endpoints``/``register_openai_endpoints``; Triton's ``/v2/models/stats``),
 and admin paths outside them (the model repository's unload, ``/metrics``). A rule that admits only GETs (the
 activator's and the gateways' probe rules without their header condition) is seen by the GETs."""
+PROBE_LOOKALIKES = (("GET", "/v1/models/{m}", (("K-Network-Probe", "not-probe"),)),)
+"""Token-less requests carrying a header a probe rule of the model's AuthorizationPolicy matches, with a value the
+queue-proxy does not answer itself: Knative's ingress probe is ``K-Network-Probe: probe`` and the queue-proxy answers
+only that value (knative.dev/pkg network/handlers/drain.go ``isKProbe``: ``Header.Get(K-Network-Probe) == "probe"``;
+components/serving/_auth.py ``NETWORK_PROBE_VALUE``), passing any other value on to the model. The public gateway
+forwards the caller's headers, so a gateway rule matching any value (``"*"``) lets the internet in without a token."""
 
 
 def _reached_without_token(istio: Sequence[Resource], model: Resource, mode: str) -> tuple[str, str]:
@@ -366,13 +372,15 @@ def _reached_without_token(istio: Sequence[Resource], model: Resource, mode: str
     min_replicas = predictor.get("minReplicas", 1)
     found = []
     for at_zero in (False, True) if isinstance(min_replicas, int) and min_replicas == 0 else (False,):
-        for method, path in TOKENLESS_REQUESTS:
+        sent = [(m, p, ()) for m, p in TOKENLESS_REQUESTS] + list(PROBE_LOOKALIKES)
+        for method, path, headers in sent:
             request = path.format(m=model.k8s_name)
             outcomes = requestpath.routes(
-                objects, isvc, requestpath.INTERNET, at_zero=at_zero, path=request, method=method
+                objects, isvc, requestpath.INTERNET, at_zero=at_zero, path=request, method=method, headers=headers
             )
             reached = [o.route for o in outcomes.get("public gateway", []) if o.reached]
-            found += [(route, f"{method} {request}") for route in reached]
+            shown = "".join(f" with {k}: {v}" for k, v in headers)
+            found += [(route, f"{method} {request}{shown}") for route in reached]
     routes = ", ".join(f"the public gateway to the {route}" for route in dict.fromkeys(r for r, _ in found))
     return routes, ", ".join(dict.fromkeys(q for _, q in found))
 

@@ -114,3 +114,36 @@ def test_https_server_tls_boundaries_aws_dev() -> None:
         assert any(f"tls.mode {mode!r}" in m for m in found["gateway-https-only"]), (mode, found)
     found = failed(mutate(resources, _knative, _https_server("SIMPLE", None)), settings, "aws-dev")
     assert any("has no tls.credentialName" in m for m in found["gateway-https-only"]), found
+
+
+# ------------------------------------------------------------------------------------------------ #43
+
+
+def _probe_values(values: list[str]) -> Any:
+    def change(props: dict[str, Any]) -> None:
+        for rule in props["spec"]["rules"]:
+            for cond in rule.get("when", []):
+                if cond["key"] == "request.headers[K-Network-Probe]":
+                    cond["values"] = values
+
+    return change
+
+
+def test_gateway_probe_rule_with_any_value_aws_dev() -> None:
+    """#43: the gateway's probe rule matching any K-Network-Probe value admits a token-less GET with another value,
+    which the queue-proxy passes to the model."""
+    assert_caught(
+        "aws-dev", "model-endpoint-auth", named("AuthorizationPolicy", "resnet50-authz"), _probe_values(["*"]),
+        "GET /v1/models/resnet50 with K-Network-Probe: not-probe",
+    )  # fmt: skip
+
+
+def test_gateway_probe_rule_boundaries_aws_dev() -> None:
+    from test_policy_mutated_plans import failed, mutate
+
+    resources, settings = shipped("aws-dev")
+    pick = named("AuthorizationPolicy", "resnet50-authz")
+    assert "model-endpoint-auth" not in failed(mutate(resources, pick, _probe_values(["probe"])), settings, "aws-dev")
+    for values in (["not-probe"], ["probe", "not-probe"], ["*probe"]):
+        found = failed(mutate(resources, pick, _probe_values(values)), settings, "aws-dev")
+        assert "with K-Network-Probe: not-probe" in " ".join(found.get("model-endpoint-auth", [])), (values, found)
