@@ -570,6 +570,11 @@ MUTATIONS = (
              '"values": [NETWORK_PROBE_VALUE]', '"values": ["*"]',
              "gateway admitted with any K-Network-Probe value (queue-proxy passes non-'probe' values to the model)",
              "model-endpoint-auth"),
+    Mutation("autoscaler-metrics-serving-port", "serving", "components/serving/_auth.py",
+             '"to": _to([AUTOSCALER_METRICS_PORT], methods=["GET"], paths=["/metrics"]),',
+             '"to": _to(ports, methods=["GET"], paths=["/metrics"]),',
+             "autoscaler admitted to GET /metrics on the serving ports (model server's /metrics)",
+             "model-inference-api-only"),
 )  # fmt: skip
 RULE_TESTS = (
     "tests/policy/test_policy_rules.py",

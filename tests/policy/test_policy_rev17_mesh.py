@@ -147,3 +147,34 @@ def test_gateway_probe_rule_boundaries_aws_dev() -> None:
     for values in (["not-probe"], ["probe", "not-probe"], ["*probe"]):
         found = failed(mutate(resources, pick, _probe_values(values)), settings, "aws-dev")
         assert "with K-Network-Probe: not-probe" in " ".join(found.get("model-endpoint-auth", [])), (values, found)
+
+
+# ------------------------------------------------------------------------------------------------ #46
+
+
+def _autoscaler_ports(ports: list[str]) -> Any:
+    def change(props: dict[str, Any]) -> None:
+        for rule in props["spec"]["rules"]:
+            principals = [p for f in rule.get("from", []) for p in f.get("source", {}).get("principals", [])]
+            if principals == ["cluster.local/ns/knative-serving/sa/controller"]:
+                rule["to"][0]["operation"]["ports"] = ports
+
+    return change
+
+
+def test_autoscaler_admitted_on_the_serving_ports_aws_dev() -> None:
+    """#46: the autoscaler's rule on the serving ports lets it read the model server's own /metrics."""
+    assert_caught(
+        "aws-dev", "model-inference-api-only", named("AuthorizationPolicy", "resnet50-authz"),
+        _autoscaler_ports(["8012", "8013"]), "Knative's autoscaler reaches GET /metrics",
+    )  # fmt: skip
+
+
+def test_autoscaler_port_boundaries_aws_dev() -> None:
+    from test_policy_mutated_plans import failed, mutate
+
+    resources, settings = shipped("aws-dev")
+    pick = named("AuthorizationPolicy", "resnet50-authz")
+    assert "model-inference-api-only" not in failed(mutate(resources, pick, _autoscaler_ports(["9090"])), settings, "x")
+    found = failed(mutate(resources, pick, _autoscaler_ports(["9090", "8012"])), settings, "aws-dev")
+    assert "Knative's autoscaler reaches GET /metrics" in " ".join(found["model-inference-api-only"]), found
