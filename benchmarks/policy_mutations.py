@@ -575,6 +575,10 @@ MUTATIONS = (
              '"to": _to(ports, methods=["GET"], paths=["/metrics"]),',
              "autoscaler admitted to GET /metrics on the serving ports (model server's /metrics)",
              "model-inference-api-only"),
+    Mutation("activator-unmeshed", "platform", "components/platform/knative.py", "        if name in UNMESHED:\n",
+             '        if name in UNMESHED or name == "activator":\n',
+             "activator without sidecar: under STRICT it cannot reach models (scale-from-zero broken)",
+             "model-sidecar-injection"),
 )  # fmt: skip
 RULE_TESTS = (
     "tests/policy/test_policy_rules.py",

@@ -23,6 +23,7 @@ INJECTION_LABEL = "istio-injection"
 INJECT_KEY = "sidecar.istio.io/inject"
 ISVC = "kubernetes:serving.kserve.io/v1beta1:InferenceService"
 NAMESPACE = "kubernetes:core/v1:Namespace"
+KNATIVE_SERVING = "KnativeServing"
 
 
 def _opt_outs(model: Resource) -> list[str]:
@@ -60,17 +61,56 @@ def _injection(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]
             )
 
 
+MESHED_KNATIVE = ("activator", "autoscaler")
+"""Knative workloads on the models' data path (components/platform/knative.py ``MESHED``): the models'
+AuthorizationPolicies admit the activator (probes, proxied requests at zero) and the autoscaler (scrapes) by mTLS
+principal (components/serving/_auth.py), and the models' namespaces are STRICT (``mesh-mtls-strict``): "Connection
+is an mTLS tunnel" (Istio 1.30 PeerAuthentication CRD, shared/upstream/crd-schemas/security.istio.io/
+peerauthentication_v1.json ``spec.mtls.mode``). Without a sidecar they speak plain text, which a STRICT model
+refuses: scale from zero and autoscaling break. The Knative operator copies ``workloads[].annotations`` and
+``labels`` onto the deployment and its pod template ("Annotations overrides labels for the deployment and its
+template", knative/operator knative-v1.21.4 KnativeServing CRD, crd-schemas/operator.knative.dev/
+knativeserving_v1beta1.json ``spec.workloads[].annotations``)."""
+
+
+def _knative_opt_outs(resources: Sequence[Resource]) -> Iterator[Finding]:
+    for res in resources:
+        if not is_k8s(res, KNATIVE_SERVING):
+            continue
+        workloads = res.get("spec.workloads")
+        for i, w in enumerate(as_list(workloads)):
+            w = as_map(w)
+            if w.get("name") not in MESHED_KNATIVE:
+                continue
+            for key in ("annotations", "labels"):
+                value = as_map(w.get(key)).get(INJECT_KEY)
+                if value is None or value is UNKNOWN or str(value).lower() == "true":
+                    continue
+                yield Finding(
+                    res.urn,
+                    f"KnativeServing {res.namespace}/{res.k8s_name} workloads[{i}] ({w.get('name')}) sets {key}."
+                    f"{INJECT_KEY}={value!r}: it runs without a sidecar and its plain text is refused by the STRICT "
+                    "models it must reach (scale from zero, autoscaling)",
+                )
+
+
+def _injection_all(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    yield from _injection(resources, facts)
+    yield from _knative_opt_outs(resources)
+
+
 RULES = [
     Rule(
         name="model-sidecar-injection",
         description=(
             "Every model namespace the stack declares is labelled istio-injection: enabled, and no InferenceService "
-            "opts out with sidecar.istio.io/inject (without a sidecar, mTLS and authorization do not apply)."
+            "opts out with sidecar.istio.io/inject (without a sidecar, mTLS and authorization do not apply); nor do "
+            "Knative's activator and autoscaler (KnativeServing workloads), which must reach STRICT models over mTLS."
         ),
         enforcement="mandatory",
         area="models",
-        applies_to=(NAMESPACE, ISVC),
-        check_stack=_injection,
+        applies_to=(NAMESPACE, ISVC, "KnativeServing"),
+        check_stack=_injection_all,
         remediation="label model namespaces istio-injection: enabled; remove sidecar.istio.io/inject from models",
     ),
 ]
@@ -78,7 +118,6 @@ RULES = [
 
 # ------------------------------------------------------------------------------------------------ HTTPS only
 
-KNATIVE_SERVING = "KnativeServing"
 ENCRYPTED_PROTOCOLS = ("HTTPS", "TLS")
 """Istio Gateway server protocols that carry TLS; every other server (HTTP, HTTP2, GRPC, TCP...) is plain text."""
 

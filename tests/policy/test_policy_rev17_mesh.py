@@ -178,3 +178,40 @@ def test_autoscaler_port_boundaries_aws_dev() -> None:
     assert "model-inference-api-only" not in failed(mutate(resources, pick, _autoscaler_ports(["9090"])), settings, "x")
     found = failed(mutate(resources, pick, _autoscaler_ports(["9090", "8012"])), settings, "aws-dev")
     assert "Knative's autoscaler reaches GET /metrics" in " ".join(found["model-inference-api-only"]), found
+
+
+# ------------------------------------------------------------------------------------------------ #29
+
+
+def _inject(name: str, value: str | None, key: str = "annotations") -> Any:
+    def change(props: dict[str, Any]) -> None:
+        (w,) = [w for w in props["spec"]["workloads"] if w["name"] == name]
+        if value is None:
+            w.pop(key, None)
+        else:
+            w.setdefault(key, {})["sidecar.istio.io/inject"] = value
+
+    return change
+
+
+def test_activator_without_sidecar_gcp_prod() -> None:
+    """#29: the activator opting out of injection speaks plain text to STRICT models."""
+    assert_caught(
+        "gcp-prod", "model-sidecar-injection", _knative, _inject("activator", "false"),
+        "(activator) sets annotations.sidecar.istio.io/inject='false'",
+    )  # fmt: skip
+
+
+def test_knative_injection_boundaries_aws_dev() -> None:
+    from test_policy_mutated_plans import failed, mutate
+
+    resources, settings = shipped("aws-dev")
+    assert "model-sidecar-injection" not in failed(
+        mutate(resources, _knative, _inject("activator", "true")), settings, "x"
+    )
+    # the controller is meant to run without a sidecar (components/platform/knative.py UNMESHED)
+    assert "model-sidecar-injection" not in failed(
+        mutate(resources, _knative, _inject("controller", "false")), settings, "x"
+    )
+    found = failed(mutate(resources, _knative, _inject("autoscaler", "False", "labels")), settings, "aws-dev")
+    assert "(autoscaler) sets labels.sidecar.istio.io/inject='False'" in " ".join(found["model-sidecar-injection"])
