@@ -579,6 +579,9 @@ MUTATIONS = (
              '        if name in UNMESHED or name == "activator":\n',
              "activator without sidecar: under STRICT it cannot reach models (scale-from-zero broken)",
              "model-sidecar-injection"),
+    Mutation("activator-serving-port-permissive", "platform", "components/platform/knative.py", "METRICS_PORT = 9090",
+             "METRICS_PORT = 8012", "port-level PERMISSIVE lands on the activator's request port (plain text from anyone)",
+             "mesh-mtls-strict"),
 )  # fmt: skip
 RULE_TESTS = (
     "tests/policy/test_policy_rules.py",

@@ -401,6 +401,14 @@ def _weak(mode: Any) -> bool:
     return mode not in (None, "UNSET", "STRICT", UNKNOWN)
 
 
+PLAIN_METRICS_PORTS = ("9090",)
+"""The only port a workload-level PeerAuthentication outside the model namespaces may set below STRICT: the metrics
+port of Knative's activator and autoscaler (components/platform/knative.py ``METRICS_PORT``), which Prometheus
+(no sidecar) scrapes. knative/serving config/core/deployments/activator.yaml: ``metrics`` 9090, ``profiling`` 8008,
+``http1`` 8012, ``h2c`` 8013 (read at the main branch, not the knative-v1.21.3 tag): 8012/8013 carry the requests
+the activator proxies to models."""
+
+
 def _mtls(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
     """Istio 1.30.3 pilot/pkg/model/authentication.go: the mesh-level policy is the namespace-wide one in the root
     namespace (istio-system, pkg/config/mesh/mesh.go); absent or UNSET it means PERMISSIVE; a namespace-level UNSET
@@ -470,6 +478,14 @@ def _mtls(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
                 f"PeerAuthentication {p.namespace}/{p.k8s_name} sets the pods it selects to {_mode(p)}: they take "
                 "plain text on every port; give STRICT (a port-level exception for a metrics port stays allowed)",
             )
+        for port, pm in as_map(p.get("spec.portLevelMtls")).items():
+            if _weak(as_map(pm).get("mode")) and str(port) not in PLAIN_METRICS_PORTS:
+                yield Finding(
+                    p.urn,
+                    f"PeerAuthentication {p.namespace}/{p.k8s_name} sets port {port} of the pods it selects to "
+                    f"{as_map(pm).get('mode')}: only their metrics port ({', '.join(PLAIN_METRICS_PORTS)}) may take "
+                    "Prometheus's plain text; a request port would take anyone's",
+                )
 
 
 # ------------------------------------------------------------------------------------------------ exposure and identity

@@ -215,3 +215,32 @@ def test_knative_injection_boundaries_aws_dev() -> None:
     )
     found = failed(mutate(resources, _knative, _inject("autoscaler", "False", "labels")), settings, "aws-dev")
     assert "(autoscaler) sets labels.sidecar.istio.io/inject='False'" in " ".join(found["model-sidecar-injection"])
+
+
+# ------------------------------------------------------------------------------------------------ #30
+
+
+def _port_level(port: str) -> Any:
+    def change(props: dict[str, Any]) -> None:
+        props["spec"]["portLevelMtls"] = {port: {"mode": "PERMISSIVE"}}
+
+    return change
+
+
+def test_activator_request_port_permissive_gcp_prod() -> None:
+    """#30: the port-level exception moved to 8012 takes plain text on the activator's request port."""
+    assert_caught(
+        "gcp-prod", "mesh-mtls-strict", named("PeerAuthentication", "mlplatform-knative-activator-metrics"), _port_level("8012"),
+        "sets port 8012 of the pods it selects to PERMISSIVE",
+    )  # fmt: skip
+
+
+def test_port_level_boundaries_aws_dev() -> None:
+    from test_policy_mutated_plans import failed, mutate
+
+    resources, settings = shipped("aws-dev")
+    pick = named("PeerAuthentication", "mlplatform-knative-autoscaler-metrics")
+    assert "mesh-mtls-strict" not in failed(mutate(resources, pick, _port_level("9090")), settings, "aws-dev")
+    for port in ("8013", "8008", "9091"):
+        found = failed(mutate(resources, pick, _port_level(port)), settings, "aws-dev")
+        assert f"sets port {port} of the pods" in " ".join(found["mesh-mtls-strict"]), (port, found)
