@@ -582,6 +582,12 @@ MUTATIONS = (
     Mutation("activator-serving-port-permissive", "platform", "components/platform/knative.py", "METRICS_PORT = 9090",
              "METRICS_PORT = 8012", "port-level PERMISSIVE lands on the activator's request port (plain text from anyone)",
              "mesh-mtls-strict"),
+    Mutation("istiod-cni-off", "platform", "components/platform/istio.py", '"cni": {"enabled": ctx.settings.istio_cni},',
+             '"cni": {"enabled": False},',
+             "istiod injects privileged istio-init although namespaces enforce baseline/restricted",
+             "pod-restricted-hardening"),
+    Mutation("storage-init-privileged", "platform", "components/platform/kserve.py", '    "privileged": False,\n',
+             '    "privileged": True,\n', "storage-initializer runs privileged", "pod-restricted-hardening"),
 )  # fmt: skip
 RULE_TESTS = (
     "tests/policy/test_policy_rules.py",

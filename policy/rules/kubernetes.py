@@ -78,6 +78,11 @@ def _root_reason(pod: Mapping[str, Any], c: Mapping[str, Any], partial: bool) ->
     user = csc.get("runAsUser", psc.get("runAsUser"))
     if user == 0:
         return "runs as UID 0"
+    if csc.get("privileged") is True:
+        # Pod Security Standards, "Baseline" (which "Restricted" includes), Privileged Containers:
+        # spec.containers[*].securityContext.privileged allowed values "Undefined/nil, false"
+        # (kubernetes.io/docs/concepts/security/pod-security-standards)
+        gaps.append("privileged is true (no Pod Security level but privileged admits it)")
     non_root = csc.get("runAsNonRoot", psc.get("runAsNonRoot"))
     if non_root is False:
         return "sets runAsNonRoot: false"
@@ -159,6 +164,11 @@ def restricted_gaps(pod: Mapping[str, Any], c: Mapping[str, Any], *, need_non_ro
     profile = as_map(csc.get("seccompProfile") or psc.get("seccompProfile")).get("type")
     if profile is not UNKNOWN and profile not in SECCOMP_CONFINED:
         gaps.append(f"seccompProfile.type is {profile!r} (give RuntimeDefault on the container or the pod)")
+    if csc.get("privileged") is True:
+        # Pod Security Standards, "Baseline" (which "Restricted" includes), Privileged Containers:
+        # spec.containers[*].securityContext.privileged allowed values "Undefined/nil, false"
+        # (kubernetes.io/docs/concepts/security/pod-security-standards)
+        gaps.append("privileged is true (no Pod Security level but privileged admits it)")
     non_root = csc.get("runAsNonRoot", psc.get("runAsNonRoot"))
     if need_non_root and non_root is not True and non_root is not UNKNOWN:
         gaps.append(f"runAsNonRoot is {non_root!r}, not true (on the container or the pod)")
@@ -193,6 +203,38 @@ def _sidecar_seccomp(res: Resource) -> Iterator[str]:
 SECURE_POD_DEFAULTS = "secure-pod-defaults"
 
 
+def _chart(r: Resource) -> str:
+    return str(r.props.get("chart", "")).rstrip("/").rsplit("/", 1)[-1]
+
+
+ISTIO_CNI_CHARTS = ("cni", "istio-cni")
+"""Istio's CNI agent chart is ``cni`` in its Helm repository (istio-release.storage.googleapis.com/charts;
+components/platform/istio.py installs it as release istio-cni)."""
+
+
+def _istiod_without_cni(resources: Sequence[Resource]) -> Iterator[Finding]:
+    """When the stack installs the istio-cni agent, istiod must be told (values ``cni.enabled``: "Whether to use an
+    existing CNI installation", default false, shared/upstream/chart-values/istiod-1.30.3.yaml): otherwise its
+    injection template still adds the ``istio-init`` container with NET_ADMIN and NET_RAW (istio/istio
+    manifests/charts/istio-control/istio-discovery injection template, ``initContainers`` rendered ``if or (not
+    .Values.istio_cni.enabled) ...``; read from a stored copy, not at the 1.30.3 tag), which the baseline and
+    restricted Pod Security levels reject (capabilities beyond the baseline's list: kubernetes.io/docs/concepts/
+    security/pod-security-standards): model and activator pods are then refused in their namespaces."""
+    if not any(r.type in HELM_TYPES and _chart(r) in ISTIO_CNI_CHARTS for r in resources):
+        return
+    for r in resources:
+        if r.type not in HELM_TYPES or _chart(r) != "istiod" or not isinstance(r.props.get("values"), Mapping):
+            continue
+        enabled = _value(r.props["values"], "cni.enabled", {})
+        if enabled is not True and enabled is not UNKNOWN:
+            yield Finding(
+                r.urn,
+                f"Helm release {r.props.get('name', r.name)} (istiod) values cni.enabled is {enabled!r} although the "
+                "stack installs istio-cni: the injector adds the privileged istio-init (NET_ADMIN, NET_RAW) and "
+                "baseline/restricted namespaces reject the model pods; set it to true",
+            )
+
+
 def _queue_proxy(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
     """With Istio CNI, Knative's queue-proxy (a container in every Knative-mode model pod) gets the restricted
     hardening only from ``secure-pod-defaults: enabled`` in the KnativeServing's ``config.features``
@@ -207,6 +249,7 @@ def _queue_proxy(resources: Sequence[Resource], facts: Facts) -> Iterator[Findin
         and _value(r.props["values"], "cni.enabled", {}) is True
         for r in resources
     )
+    yield from _istiod_without_cni(resources)
     if not cni:
         return
     for ks in (r for r in resources if is_k8s(r, "KnativeServing")):
@@ -532,8 +575,9 @@ RULES = [
         description=(
             "Every pod the platform renders itself (models' serving containers, warm-capacity placeholders) and every "
             "container security context our Helm values set keep allowPrivilegeEscalation: false, capabilities.drop "
-            "ALL, a RuntimeDefault seccomp profile and runAsNonRoot: true (the restricted Pod Security level); with "
-            "Istio CNI, Knative's secure-pod-defaults stays enabled (the queue-proxy)."
+            "ALL, a RuntimeDefault seccomp profile and runAsNonRoot: true, and are not privileged (the restricted Pod "
+            "Security level); with Istio CNI, Knative's secure-pod-defaults stays enabled (the queue-proxy), and "
+            "istiod's cni.enabled is true whenever the istio-cni agent is installed (no privileged istio-init)."
         ),
         enforcement="mandatory",
         area="kubernetes",

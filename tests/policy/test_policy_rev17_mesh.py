@@ -244,3 +244,54 @@ def test_port_level_boundaries_aws_dev() -> None:
     for port in ("8013", "8008", "9091"):
         found = failed(mutate(resources, pick, _port_level(port)), settings, "aws-dev")
         assert f"sets port {port} of the pods" in " ".join(found["mesh-mtls-strict"]), (port, found)
+
+
+# ------------------------------------------------------------------------------------------------ #20, #31
+
+
+def _release(chart: str) -> Any:
+    return lambda r: r.type.endswith("helm.sh/v3:Release") and str(r.props.get("chart", "")).endswith(chart)
+
+
+def test_istiod_without_cni_beside_the_cni_agent_gcp_prod() -> None:
+    """#20: istio-cni installed but istiod not told: the injector adds the privileged istio-init."""
+
+    def off(props: dict[str, Any]) -> None:
+        props["values"]["cni"] = {"enabled": False}
+
+    assert_caught(
+        "gcp-prod", "pod-restricted-hardening", _release("istiod"), off,
+        "values cni.enabled is False although the stack installs istio-cni",
+    )  # fmt: skip
+
+
+def test_istiod_cni_boundaries_aws_dev() -> None:
+    from test_policy_mutated_plans import failed, mutate
+
+    resources, settings = shipped("aws-dev")
+
+    def dropped(props: dict[str, Any]) -> None:
+        props["values"].pop("cni")
+
+    found = failed(mutate(resources, _release("istiod"), dropped), settings, "aws-dev")
+    assert "values cni.enabled is None" in " ".join(found["pod-restricted-hardening"]), found
+    # without the istio-cni agent, istiod's cni.enabled false is the documented istioCni: false set-up (not this rule)
+    no_agent = [r for r in resources if r.props.get("name") != "istio-cni"]
+
+    def off(props: dict[str, Any]) -> None:
+        props["values"]["cni"] = {"enabled": False}
+
+    found = failed(mutate(tuple(no_agent), _release("istiod"), off), settings, "aws-dev")
+    assert "although the stack installs istio-cni" not in " ".join(found.get("pod-restricted-hardening", []))
+
+
+def test_storage_initializer_privileged_aws_dev() -> None:
+    """#31: a Helm-value security context set privileged fails, whatever else it keeps."""
+
+    def privileged(props: dict[str, Any]) -> None:
+        props["values"]["kserve"]["storage"]["containerSecurityContext"]["privileged"] = True
+
+    assert_caught(
+        "aws-dev", "pod-restricted-hardening", _release("kserve-resources"), privileged,
+        "(the storage-initializer): privileged is true",
+    )  # fmt: skip
