@@ -78,11 +78,6 @@ def _root_reason(pod: Mapping[str, Any], c: Mapping[str, Any], partial: bool) ->
     user = csc.get("runAsUser", psc.get("runAsUser"))
     if user == 0:
         return "runs as UID 0"
-    if csc.get("privileged") is True:
-        # Pod Security Standards, "Baseline" (which "Restricted" includes), Privileged Containers:
-        # spec.containers[*].securityContext.privileged allowed values "Undefined/nil, false"
-        # (kubernetes.io/docs/concepts/security/pod-security-standards)
-        gaps.append("privileged is true (no Pod Security level but privileged admits it)")
     non_root = csc.get("runAsNonRoot", psc.get("runAsNonRoot"))
     if non_root is False:
         return "sets runAsNonRoot: false"
