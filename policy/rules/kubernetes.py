@@ -434,6 +434,16 @@ def _generic_pdbs(values: Any, path: str = "") -> Iterator[tuple[str, Mapping[st
             yield from _generic_pdbs(sub, here)
 
 
+CHART_PDB_DEFAULTS: Mapping[str, tuple[Mapping[str, Any], int]] = {"cert-manager": ({"minAvailable": 1}, 1)}
+"""Charts whose enabled PodDisruptionBudget has a spec even when the values give neither bound, and the replicas a
+component runs when the values give none. cert-manager v1.21.1 (deploy/charts/cert-manager/templates/
+poddisruptionbudget.yaml, webhook- and cainjector-poddisruptionbudget.yaml, read at the v1.21.1 tag): "minAvailable:
+1 # Default value because minAvailable and maxUnavailable are not set"; values (shared/upstream/chart-values/
+cert-manager-v1.21.1.yaml): ``podDisruptionBudget.enabled: false`` and ``replicaCount: 1`` for the controller, the
+webhook and the cainjector ("the PodDisruptionBudget will block `kubectl drain` if it is used on the Node where the
+only remaining cert-manager Pod is currently running")."""
+
+
 def _helm_pdbs(res: Resource) -> Iterator[str]:
     values = res.props.get("values")
     if not isinstance(values, Mapping):
@@ -455,7 +465,14 @@ def _helm_pdbs(res: Resource) -> Iterator[str]:
             if why:
                 yield f"Helm release {release} ({chart}) renders a PodDisruptionBudget with {why}: drains would hang"
         return
+    chart_default = CHART_PDB_DEFAULTS.get(chart)
     for path, found, count in _generic_pdbs(values):
+        if chart_default is not None:
+            if found.get("enabled") is not True:
+                continue  # the chart's PDBs are off unless enabled
+            if "minAvailable" not in found and "maxUnavailable" not in found:
+                found = {**found, **chart_default[0]}
+            count = chart_default[1] if count is None else count
         why = _blocks(found, count)
         if why:
             yield f"Helm release {release} ({chart}) values {path}: {why}; drains would hang"
@@ -500,9 +517,41 @@ def _prod_mesh_replicas(res: Resource, facts: Facts) -> Iterator[str]:
         yield f"Helm release {release} ({chart}) renders no PodDisruptionBudget on prod: a drain may evict them all"
 
 
+KNATIVE_PDB_WORKLOADS = {"activator-pdb": "activator", "webhook-pdb": "webhook"}
+"""The PodDisruptionBudgets Knative Serving ships (knative/serving config/core/deployments/activator.yaml
+``activator-pdb`` and webhook.yaml ``webhook-pdb``) and the Deployment each selects. The Knative operator's
+KnativeServing overrides them with ``spec.podDisruptionBudgets[]`` ("A mapping of podDisruptionBudget name to
+override", minAvailable/maxUnavailable as in Kubernetes), and the replicas with ``spec.workloads[].replicas`` or,
+for the HA parts of the control plane, ``spec.high-availability.replicas`` ("The number of replicas that HA parts of
+the control plane will be scaled to"): knative/operator knative-v1.21.4 KnativeServing CRD,
+shared/upstream/crd-schemas/operator.knative.dev/knativeserving_v1beta1.json."""
+
+
+def _knative_pdbs(res: Resource) -> Iterator[str]:
+    """Each KnativeServing PodDisruptionBudget override judged against the replicas of the Deployment it selects: the
+    workload's own ``replicas``, else ``high-availability.replicas`` (unknown otherwise: not judged)."""
+    ha = _int_or_none(as_map(res.get("spec.high-availability")).get("replicas"))
+    replicas = {
+        str(as_map(w).get("name")): _int_or_none(as_map(w).get("replicas")) for w in as_list(res.get("spec.workloads"))
+    }
+    for i, pdb in enumerate(as_list(res.get("spec.podDisruptionBudgets"))):
+        pdb = as_map(pdb)
+        workload = KNATIVE_PDB_WORKLOADS.get(str(pdb.get("name")))
+        n = (replicas.get(workload) or ha) if workload else None
+        why = _blocks(pdb, n)
+        if why:
+            yield (
+                f"KnativeServing {res.namespace}/{res.k8s_name} podDisruptionBudgets[{i}] ({pdb.get('name')}) "
+                f"sets {why}: drains would hang"
+            )
+
+
 def _pdb_allows_eviction(res: Resource, facts: Facts) -> Iterator[str]:
     if res.type in HELM_TYPES:
         yield from _helm_pdbs(res)
+        return
+    if is_k8s(res, "KnativeServing"):
+        yield from _knative_pdbs(res)
         return
     if res.type != PDB:
         return
@@ -592,12 +641,13 @@ RULES = [
     Rule(
         name="pdb-allows-eviction",
         description=(
-            "Every PodDisruptionBudget, declared or rendered from Helm values (Istio gateway and istiod, any "
-            "podDisruptionBudget/pdb values), lets at least one pod be evicted."
+            "Every PodDisruptionBudget, declared, rendered from Helm values (Istio gateway and istiod, cert-manager "
+            "with its default minAvailable 1, any podDisruptionBudget/pdb values) or overridden in the KnativeServing "
+            "(activator-pdb, webhook-pdb against their replicas), lets at least one pod be evicted."
         ),
         enforcement="mandatory",
         area="kubernetes",
-        applies_to=(PDB, *HELM_TYPES),
+        applies_to=(PDB, *HELM_TYPES, "KnativeServing"),
         check_resource=_pdb_allows_eviction,
         check_stack=_model_pdbs,
     ),

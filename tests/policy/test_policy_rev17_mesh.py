@@ -295,3 +295,80 @@ def test_storage_initializer_privileged_aws_dev() -> None:
         "aws-dev", "pod-restricted-hardening", _release("kserve-resources"), privileged,
         "(the storage-initializer): privileged is true",
     )  # fmt: skip
+
+
+# ------------------------------------------------------------------------------------------------ #26, #27, #34, #35
+
+
+def _knative_pdb(name: str, bump: int) -> Any:
+    def change(props: dict[str, Any]) -> None:
+        (pdb,) = [p for p in props["spec"]["podDisruptionBudgets"] if p["name"] == name]
+        pdb["minAvailable"] += bump
+
+    return change
+
+
+def test_activator_pdb_equal_to_replicas_gcp_prod() -> None:
+    """#26: activator-pdb minAvailable = the activator's replicas: no activator pod may be evicted."""
+    assert_caught(
+        "gcp-prod", "pdb-allows-eviction", _knative, _knative_pdb("activator-pdb", 1),
+        "(activator-pdb) sets minAvailable 3 with 3 replica(s)",
+    )  # fmt: skip
+
+
+def test_webhook_pdb_equal_to_replicas_on_every_stack() -> None:
+    """#27: webhook-pdb minAvailable = high-availability.replicas (1 on dev stacks, 2 on prod)."""
+    assert_caught(
+        "aws-dev", "pdb-allows-eviction", _knative, _knative_pdb("webhook-pdb", 1),
+        "(webhook-pdb) sets minAvailable 1 with 1 replica(s)",
+    )  # fmt: skip
+    assert_caught(
+        "gcp-prod", "pdb-allows-eviction", _knative, _knative_pdb("webhook-pdb", 1),
+        "(webhook-pdb) sets minAvailable 2 with 2 replica(s)",
+    )  # fmt: skip
+
+
+def test_certmanager_pdb_chart_default_aws_dev() -> None:
+    """#34: an enabled cert-manager PDB without bounds renders minAvailable 1; on 1 replica drains hang."""
+
+    def enable(props: dict[str, Any]) -> None:
+        props["values"]["webhook"]["podDisruptionBudget"] = {"enabled": True}
+
+    assert_caught(
+        "aws-dev", "pdb-allows-eviction", _release("cert-manager"), enable,
+        "values webhook.podDisruptionBudget: minAvailable 1 with 1 replica(s)",
+    )  # fmt: skip
+
+
+def test_certmanager_webhook_single_replica_gcp_prod() -> None:
+    """#35: prod's PDBs stay enabled; a webhook at 1 replica then cannot be evicted."""
+
+    def single(props: dict[str, Any]) -> None:
+        props["values"]["webhook"]["replicaCount"] = 1
+
+    assert_caught(
+        "gcp-prod", "pdb-allows-eviction", _release("cert-manager"), single,
+        "values webhook.podDisruptionBudget: minAvailable 1 with 1 replica(s)",
+    )  # fmt: skip
+
+
+def test_certmanager_pdb_boundaries_aws_dev() -> None:
+    from test_policy_mutated_plans import failed, mutate
+
+    resources, settings = shipped("aws-dev")
+
+    def with_pdb(pdb: dict[str, Any], replicas: int | None = None) -> list[str]:
+        def change(props: dict[str, Any]) -> None:
+            props["values"]["podDisruptionBudget"] = pdb
+            if replicas is not None:
+                props["values"]["replicaCount"] = replicas
+
+        return failed(mutate(resources, _release("cert-manager"), change), settings, "x").get("pdb-allows-eviction", [])
+
+    assert with_pdb({"enabled": False}) == []
+    assert with_pdb({}) == []  # the chart's default: disabled
+    assert with_pdb({"enabled": True}, 2) == []
+    assert with_pdb({"enabled": True, "maxUnavailable": 1}) == []
+    assert with_pdb({"enabled": True, "minAvailable": 0}) == []
+    assert with_pdb({"enabled": True})
+    assert with_pdb({"enabled": True, "minAvailable": 2}, 2)
