@@ -603,6 +603,16 @@ MUTATIONS = (
     Mutation("certmanager-webhook-1", "platform", "components/platform/certmanager.py",
              '"webhook": {\n            "replicaCount": ctx.replicas,', '"webhook": {\n            "replicaCount": 1,',
              "prod cert-manager webhook single replica with PDB minAvailable 1: drains hang", "pdb-allows-eviction"),
+    Mutation("knative-ha-off", "platform", "components/platform/knative.py", '"high-availability": {"replicas": ctx.replicas},',
+             '"high-availability": {"replicas": 1},', "prod Knative controllers/webhook single replica",
+             "prod-mesh-replicas"),
+    Mutation("kserve-hpa-min-1", "platform", "components/platform/kserve.py", "min_replicas=ctx.replicas,",
+             "min_replicas=1,", "prod KServe controller/webhook may scale to 1 (PDB then lets it go)",
+             "prod-mesh-replicas"),
+    Mutation("ha-activators-1", "platform", "components/platform/common.py", "HA_ACTIVATORS = 3", "HA_ACTIVATORS = 1",
+             "prod activator single replica (PDB minAvailable 0)", "prod-mesh-replicas"),
+    Mutation("ha-no-zone-spread", "platform", "components/platform/common.py", "for key in (ZONE_KEY, HOSTNAME_KEY)",
+             "for key in (HOSTNAME_KEY,)", "prod add-ons no longer spread over zones", "prod-mesh-replicas"),
 )  # fmt: skip
 RULE_TESTS = (
     "tests/policy/test_policy_rules.py",

@@ -485,11 +485,90 @@ istio-gateway-1.30.3.yaml ``podDisruptionBudget``: "can be only enabled if autos
 1 or if autoscaling is disabled but replicaCount > 1"; the istiod template alike, :class:`HelmPdb`)."""
 
 
+ZONE_KEY = "topology.kubernetes.io/zone"
+"""The well-known node label of a node's zone (kubernetes.io/docs/reference/labels-annotations-taints/
+#topologykubernetesiozone). A spread over hostnames only may put every replica in one zone, which one zone outage
+then stops (components/platform/common.py ``AddonContext.spread``: zone, then node)."""
+
+
+def _spreads(values: Any, path: str = "") -> Iterator[tuple[str, list[Any]]]:
+    """Every ``topologySpreadConstraints`` list in Helm values or a KnativeServing spec, with where it is."""
+    if isinstance(values, Mapping):
+        for key, sub in values.items():
+            here = f"{path}.{key}" if path else str(key)
+            if key == "topologySpreadConstraints" and isinstance(sub, list):
+                yield here, sub
+            else:
+                yield from _spreads(sub, here)
+    elif isinstance(values, list):
+        for i, sub in enumerate(values):
+            yield from _spreads(sub, f"{path}[{i}]")
+
+
+def _zone_spread(res: Resource) -> Iterator[str]:
+    """On prod, every spread the platform sets on its add-ons (Helm values, KnativeServing workloads) includes the
+    zone (:data:`ZONE_KEY`)."""
+    if res.type in HELM_TYPES:
+        where, doc = f"Helm release {res.props.get('name', res.name)} values", res.props.get("values")
+    elif is_k8s(res, "KnativeServing"):
+        where, doc = f"KnativeServing {res.namespace}/{res.k8s_name} spec", res.props.get("spec")
+    else:
+        return
+    for path, constraints in _spreads(doc):
+        keys = [as_map(c).get("topologyKey") for c in constraints]
+        if constraints and UNKNOWN not in keys and ZONE_KEY not in keys:
+            yield (
+                f"{where} {path} spreads over {', '.join(map(str, keys))} only on prod: every replica may land in one "
+                f"zone; add {ZONE_KEY}"
+            )
+
+
+def _prod_knative(res: Resource) -> Iterator[str]:
+    """On prod, Knative's HA control plane (``high-availability.replicas``: controller, webhook, autoscaler...) and
+    the activator (its ``workloads[]`` replicas, else the HA count) keep at least 2 replicas (knative/operator
+    knative-v1.21.4 KnativeServing CRD, crd-schemas/operator.knative.dev/knativeserving_v1beta1.json). The activator
+    buffers every request to a model at zero; the webhook admits every Knative object."""
+    where = f"KnativeServing {res.namespace}/{res.k8s_name}"
+    raw = as_map(res.get("spec.high-availability")).get("replicas")
+    if raw is UNKNOWN:
+        return
+    ha = _int_or_none(raw)
+    if ha is None or ha < PROD_MIN_MESH_REPLICAS:
+        yield (
+            f"{where} high-availability.replicas is {raw!r} on prod: Knative's controller and webhook run single; "
+            f"keep at least {PROD_MIN_MESH_REPLICAS}"
+        )
+    for w in as_list(res.get("spec.workloads")):
+        w = as_map(w)
+        if w.get("name") != "activator" or w.get("replicas") is UNKNOWN:
+            continue
+        n = _int_or_none(w.get("replicas")) or ha
+        if n is None or n < PROD_MIN_MESH_REPLICAS:
+            yield (
+                f"{where} runs {n!r} activator replica(s) on prod: one eviction stops scale from zero; keep at least "
+                f"{PROD_MIN_MESH_REPLICAS}"
+            )
+
+
 def _prod_mesh_replicas(res: Resource, facts: Facts) -> Iterator[str]:
     """On prod, the ingress gateway (every public request) and istiod (every sidecar's configuration and
     certificates) keep at least two replicas, the HPA's floor included (``autoscaling.minReplicas`` /
     ``autoscaleMin`` when autoscaling, the charts' default), and a PodDisruptionBudget the chart renders."""
-    if facts.environment != "prod" or res.type not in HELM_TYPES:
+    if facts.environment != "prod":
+        return
+    yield from _zone_spread(res)
+    if is_k8s(res, "KnativeServing"):
+        yield from _prod_knative(res)
+        return
+    if is_k8s(res, "HorizontalPodAutoscaler"):
+        floor = res.get("spec.minReplicas")
+        if floor is not UNKNOWN and (_int_or_none(floor) or 1) < PROD_MIN_MESH_REPLICAS:
+            yield (
+                f"HorizontalPodAutoscaler {res.namespace}/{res.k8s_name} may scale to {floor or 1} replica(s) on prod "
+                f"(minReplicas; Kubernetes' default is 1): keep at least {PROD_MIN_MESH_REPLICAS}"
+            )
+        return
+    if res.type not in HELM_TYPES:
         return
     values = res.props.get("values")
     if not isinstance(values, Mapping):
@@ -655,11 +734,12 @@ RULES = [
         name="prod-mesh-replicas",
         description=(
             "On prod stacks the Istio ingress gateway and istiod keep at least 2 replicas (the autoscaler's floor "
-            "included) and render their PodDisruptionBudget."
+            "included) and render their PodDisruptionBudget; Knative's HA control plane and activator and every "
+            "HorizontalPodAutoscaler keep at least 2; every add-on spread includes the zone."
         ),
         enforcement="mandatory",
         area="kubernetes",
-        applies_to=HELM_TYPES,
+        applies_to=(*HELM_TYPES, "KnativeServing", "HorizontalPodAutoscaler"),
         check_resource=_prod_mesh_replicas,
     ),
     Rule(

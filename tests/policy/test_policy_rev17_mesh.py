@@ -372,3 +372,83 @@ def test_certmanager_pdb_boundaries_aws_dev() -> None:
     assert with_pdb({"enabled": True, "minAvailable": 0}) == []
     assert with_pdb({"enabled": True})
     assert with_pdb({"enabled": True, "minAvailable": 2}, 2)
+
+
+# ------------------------------------------------------------------------------------------------ #28, #33, #39, #40
+
+
+def test_knative_ha_single_gcp_prod() -> None:
+    """#28: prod KnativeServing high-availability.replicas 1."""
+
+    def single(props: dict[str, Any]) -> None:
+        props["spec"]["high-availability"]["replicas"] = 1
+
+    from test_policy_mutated_plans import failed, mutate
+
+    resources, settings = shipped("gcp-prod")
+    found = failed(mutate(resources, _knative, single), settings, "gcp-prod")
+    # the webhook-pdb (minAvailable replicas - 1 = 1, as rendered for 2) now blocks the single webhook as well
+    assert sorted(found) == ["pdb-allows-eviction", "prod-mesh-replicas"], found
+    assert "high-availability.replicas is 1 on prod" in found["prod-mesh-replicas"][0]
+
+
+def test_activator_single_gcp_prod() -> None:
+    """#39: one activator on prod."""
+
+    def single(props: dict[str, Any]) -> None:
+        (w,) = [w for w in props["spec"]["workloads"] if w["name"] == "activator"]
+        w["replicas"] = 1  # as HA_ACTIVATORS = 1 renders it: its PDB then allows 0
+        (pdb,) = [p for p in props["spec"]["podDisruptionBudgets"] if p["name"] == "activator-pdb"]
+        pdb["minAvailable"] = 0
+
+    assert_caught("gcp-prod", "prod-mesh-replicas", _knative, single, "runs 1 activator replica(s) on prod")
+
+
+def test_kserve_hpa_floor_gcp_prod() -> None:
+    """#33: the KServe controller's HPA may scale to 1 on prod."""
+
+    def single(props: dict[str, Any]) -> None:
+        props["spec"]["minReplicas"] = 1
+
+    assert_caught(
+        "gcp-prod", "prod-mesh-replicas", lambda r: r.type.endswith("HorizontalPodAutoscaler"), single,
+        "may scale to 1 replica(s) on prod",
+    )  # fmt: skip
+
+
+def test_spread_without_zone_gcp_prod() -> None:
+    """#40: add-ons spread over hostnames only on prod."""
+
+    def hostname_only(props: dict[str, Any]) -> None:
+        props["values"]["topologySpreadConstraints"] = [
+            c for c in props["values"]["topologySpreadConstraints"] if c["topologyKey"] != "topology.kubernetes.io/zone"
+        ]
+
+    assert_caught(
+        "gcp-prod", "prod-mesh-replicas", _release("istiod"), hostname_only,
+        "values topologySpreadConstraints spreads over kubernetes.io/hostname only on prod",
+    )  # fmt: skip
+
+
+def test_prod_replica_boundaries() -> None:
+    """Two replicas pass on prod; dev stacks are not judged (one replica is their design)."""
+    from test_policy_mutated_plans import failed, mutate
+
+    resources, settings = shipped("gcp-prod")
+
+    def two(props: dict[str, Any]) -> None:
+        props["spec"]["high-availability"]["replicas"] = 2
+        for w in props["spec"]["workloads"]:
+            if w["name"] == "activator":
+                w["replicas"] = 2
+
+    assert "prod-mesh-replicas" not in failed(mutate(resources, _knative, two), settings, "gcp-prod")
+
+    def unset(props: dict[str, Any]) -> None:
+        for w in props["spec"]["workloads"]:
+            w.pop("replicas", None)
+
+    # without its own count the activator takes high-availability.replicas (2 on gcp-prod)
+    assert "prod-mesh-replicas" not in failed(mutate(resources, _knative, unset), settings, "gcp-prod")
+    dev, dev_settings = shipped("aws-dev")
+    assert "prod-mesh-replicas" not in failed(dev, dev_settings, "aws-dev")
