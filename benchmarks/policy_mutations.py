@@ -613,6 +613,9 @@ MUTATIONS = (
              "prod activator single replica (PDB minAvailable 0)", "prod-mesh-replicas"),
     Mutation("ha-no-zone-spread", "platform", "components/platform/common.py", "for key in (ZONE_KEY, HOSTNAME_KEY)",
              "for key in (HOSTNAME_KEY,)", "prod add-ons no longer spread over zones", "prod-mesh-replicas"),
+    Mutation("rule-ns-accepts-privileged", "policy", "policy/rules/models.py",
+             'if level not in ("restricted", "baseline"):', 'if level not in ("restricted", "baseline", "privileged"):',
+             "model namespace rule accepts privileged"),
 )  # fmt: skip
 RULE_TESTS = (
     "tests/policy/test_policy_rules.py",

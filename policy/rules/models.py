@@ -815,7 +815,11 @@ RULES = [
     ),
     Rule(
         name="model-namespace-pod-security",
-        description="Namespaces we create for models enforce the restricted (or baseline) Pod Security level.",
+        description=(
+            "Namespaces we create for models enforce the restricted (or baseline) Pod Security level. A stack with "
+            "platform.istioCni: false cannot (istio-init needs NET_ADMIN and NET_RAW, which baseline refuses): it "
+            "records overrides of this rule and privileged-namespaces-listed with its reason."
+        ),
         enforcement="mandatory",
         area="models",
         applies_to=(ISVC, "Namespace"),

@@ -452,3 +452,79 @@ def test_prod_replica_boundaries() -> None:
     assert "prod-mesh-replicas" not in failed(mutate(resources, _knative, unset), settings, "gcp-prod")
     dev, dev_settings = shipped("aws-dev")
     assert "prod-mesh-replicas" not in failed(dev, dev_settings, "aws-dev")
+
+
+# ------------------------------------------------------------------------------------------------ R3, istioCni false
+
+
+def _ns_level(level: str) -> list[str]:
+    from policy.rules import StackSettings, run_rules
+
+    model = Resource(
+        "kubernetes:serving.kserve.io/v1beta1:InferenceService",
+        "m",
+        "urn:m",
+        {"metadata": {"name": "m", "namespace": "models"}},
+    )
+    ns = Resource(
+        "kubernetes:core/v1:Namespace", "ns", "urn:ns",
+        {"metadata": {"name": "models", "labels": {"pod-security.kubernetes.io/enforce": level}}},
+    )  # fmt: skip
+    return [
+        e["message"]
+        for e in run_rules([model, ns], StackSettings())
+        if e["policy"] == "model-namespace-pod-security" and not e["passed"]
+    ]
+
+
+def test_model_namespace_pod_security_levels() -> None:
+    """R3: restricted and baseline pass; privileged (and an unknown level) fail."""
+    assert _ns_level("restricted") == []
+    assert _ns_level("baseline") == []
+    assert _ns_level("privileged") == ["model namespace models enforces Pod Security level privileged; enforce "
+                                       "restricted (or baseline while sidecars need it)"]  # fmt: skip
+    assert _ns_level("Baseline")
+
+
+def _local_without_cni(overrides: dict[str, Any] | None = None) -> dict[str, list[str]]:
+    import copy
+    import json
+
+    from test_policy_mutated_plans import PROJECT
+
+    from components.plan.engine import run_program
+    from components.plan.project import read_stack_file
+    from policy.rules import StackSettings, resources_from_plan, run_rules
+
+    cfg = read_stack_file(PROJECT, "local")
+    config = dict(cfg.config)
+
+    def merged(key: str, extra: dict[str, Any]) -> None:
+        old = config.get(key, {})
+        value = json.loads(old) if isinstance(old, str) else copy.deepcopy(old)
+        value.update(extra)
+        config[key] = json.dumps(value) if isinstance(old, str) else value
+
+    merged("mlplatform:platform", {"istioCni": False})
+    if overrides:
+        merged("mlplatform:policy", {"overrides": overrides})
+    result = run_program(
+        PROJECT.root, "local", config, cfg.secret_keys, main=PROJECT.main, project=PROJECT.name, outputs="fake"
+    )
+    out: dict[str, list[str]] = {}
+    for e in run_rules(list(resources_from_plan(result)), StackSettings.from_config(config)):
+        if not e["passed"] and e["enforcement"] == "mandatory":
+            out.setdefault(e["policy"], []).append(e["message"])
+    return out
+
+
+def test_istio_cni_off_needs_its_documented_overrides() -> None:
+    """platform.istioCni: false (documented) makes the model and knative-serving namespaces privileged: exactly the
+    two rules its documentation names fail, and its overrides with a reason let the stack through."""
+    assert sorted(_local_without_cni()) == ["model-namespace-pod-security", "privileged-namespaces-listed"]
+    reason = "this cluster cannot chain the Istio CNI plugin; istio-init needs NET_ADMIN"
+    overrides = {
+        rule: {"enforcement": "advisory", "reason": reason}
+        for rule in ("model-namespace-pod-security", "privileged-namespaces-listed")
+    }
+    assert _local_without_cni(overrides) == {}
