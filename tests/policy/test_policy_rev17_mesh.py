@@ -528,3 +528,50 @@ def test_istio_cni_off_needs_its_documented_overrides() -> None:
         for rule in ("model-namespace-pod-security", "privileged-namespaces-listed")
     }
     assert _local_without_cni(overrides) == {}
+
+
+# ------------------------------------------------------------------------------------------------ mlplatform check
+
+
+def _edit_saved(stack: dict[str, Any], name: str, change: Any) -> None:
+    """``change`` applied to the named resource's inputs wherever the saved plan holds it (its resources and the
+    placeholder rendering the plan judged, judgedResources)."""
+    hit = 0
+    for key in ("resources", "judgedResources"):
+        for r in stack.get(key) or []:
+            if r["name"] == name:
+                change(r["inputs"])
+                hit += 1
+    assert hit, name
+
+
+def test_check_on_a_saved_plan_catches_the_slips(tmp_path: Any, capsys: Any) -> None:
+    """`mlplatform check` over a saved aws-dev plan edited like the slips fails the same rules as the plan."""
+    import json
+
+    from components.plan.cli import EXIT_OK, EXIT_POLICY, main
+    from policy.check import check, load_plan
+    from support import ROOT
+
+    out = tmp_path / "plan.json"
+    assert main(["plan", "--project", str(ROOT), "--stack", "aws-dev", "--no-tree", "--json", str(out)]) == EXIT_OK
+    capsys.readouterr()
+    doc = json.loads(out.read_text())
+    slips = [
+        ("mlplatform-knative-serving", _https_server("PASSTHROUGH"), "gateway-https-only"),
+        ("mlplatform-knative-serving", _inject("activator", "false"), "model-sidecar-injection"),
+        ("mlplatform-knative-serving", _knative_pdb("webhook-pdb", 1), "pdb-allows-eviction"),
+        ("mlplatform-knative-autoscaler-metrics", _port_level("8012"), "mesh-mtls-strict"),
+        ("resnet50-authz", _probe_values(["*"]), "model-endpoint-auth"),
+        ("resnet50-authz", _autoscaler_ports(["8012"]), "model-inference-api-only"),
+    ]
+    for name, change, rule in slips:
+        edited = json.loads(json.dumps(doc))
+        _edit_saved(edited["stacks"][0], name, change)
+        path = tmp_path / "edited.json"
+        path.write_text(json.dumps(edited))
+        assert main(["check", str(path)]) == EXIT_POLICY, rule
+        capsys.readouterr()
+        (stack,) = load_plan(path)
+        failing = {e["policy"] for e in check(stack) if not e["passed"] and e["enforcement"] == "mandatory"}
+        assert failing == {rule}, (rule, failing)
