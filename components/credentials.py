@@ -12,8 +12,11 @@ refused, and why"):
   Google API keys ``AIza`` + 35 characters, OpenAI-style ``sk-``, Slack ``xox?-``, a PEM private key;
 - a JSON Web Token (``eyJ<base64url>.eyJ<base64url>.<signature>``: a JOSE header and a JSON claims set, both objects,
   so both start with ``{"`` which base64url-encodes to ``eyJ``);
-- an HTTP ``Bearer <token>`` value; an Azure Storage connection string's ``AccountKey=`` or
-  ``SharedAccessSignature=`` part; a URL with ``user:password@``.
+- an HTTP ``Bearer <token>`` or ``Basic <base64 user:password>`` value (RFC 6750, RFC 7617); an Azure Storage
+  connection string's ``AccountKey=`` or ``SharedAccessSignature=`` part; a URL anywhere in the value with
+  ``user:password@`` (``--db=postgres://app:pw@db/x``) or a token-long user alone (``https://<token>@github.com``);
+  a Stripe-style secret or restricted key ``sk_live_``/``sk_test_``/``rk_...`` (docs.stripe.com/keys); an Azure
+  shared access signature's ``sig=`` in a URL query (learn.microsoft.com/azure/storage/common/storage-sas-overview).
 
 Leading and trailing whitespace is ignored when matching (a token with a space in front is still a token).
 """
@@ -35,12 +38,15 @@ _TOKEN = re.compile(
     r"|eyJ[A-Za-z0-9_-]{2,}\.eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*"
     r")(?![A-Za-z0-9])"
     r"|-----BEGIN [A-Z ]*PRIVATE KEY-----"
-    r"|\A[A-Za-z][A-Za-z0-9+.-]*://[^/?#@\s:]*:[^/?#@\s]+@",
+    r"|(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*://[^/?#@\s:]*:[^/?#@\s]+@"
+    r"|(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*://[A-Za-z0-9_-]{20,}@"
+    r"|(?<![A-Za-z0-9])[sr]k_(live|test)_[A-Za-z0-9]{16,}"
+    r"|[?&]sig=[A-Za-z0-9%+/=]{10,}",
     re.ASCII,
 )
 """Token shapes with a fixed, case-sensitive prefix, searched in a value."""
 _TOKEN_ANY_CASE = re.compile(
-    r"\ABearer\s+\S{8}|(?<![A-Za-z])(AccountKey|SharedAccessKey|SharedAccessSignature)=", re.I | re.A
+    r"\A(Bearer|Basic)\s+\S{8}|(?<![A-Za-z])(AccountKey|SharedAccessKey|SharedAccessSignature)=", re.I | re.A
 )
 """An HTTP ``Authorization`` value of the form ``Bearer <token>``, and the key parts of an Azure Storage connection
 string (``AccountKey=``: learn.microsoft.com/azure/storage/common/storage-configure-connection-string;
@@ -70,7 +76,7 @@ def redact_uri(uri: str) -> str:
     if cut >= 0:
         tail = rest[cut:]
         rest = rest[:cut]
-        if _QUERY_CREDENTIAL.search(tail) or looks_like_credential(tail[1:]):
+        if QUERY_CREDENTIAL.search(tail) or looks_like_credential(tail[1:]):
             tail = tail[0] + PLAIN_TEXT
     authority, slash, path = rest.partition("/")
     if "@" in authority:
@@ -78,7 +84,7 @@ def redact_uri(uri: str) -> str:
     return f"{head}{authority}{slash}{path}{tail}"
 
 
-_QUERY_CREDENTIAL = re.compile(r"sig=|signature|token|key|password|passwd|secret|credential|auth", re.I | re.A)
+QUERY_CREDENTIAL = re.compile(r"sig=|signature|token|key|password|passwd|secret|credential|auth", re.I | re.A)
 """A query or fragment that may carry a credential (an Azure SAS ``sig=``, presigned-URL signatures, tokens): the
 whole of it is redacted; any other query (``?versionId=3``) is shown."""
 

@@ -66,13 +66,14 @@ path after the mesh's path normalization (``meshConfig.pathNormalization: DECODE
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from components.platform import istio, knative
 from components.serving import runtimes
 from components.serving._runtime import ISVC_LABEL
-from components.serving.spec import ModelSpec
+from components.serving.spec import AccessSpec, ModelSpec
 
 KNATIVE_NAMESPACE = knative.NAMESPACE
 TRUST_DOMAIN = "cluster.local"
@@ -140,13 +141,19 @@ def callers(spec: ModelSpec) -> list[str]:
 
 def request_authentication(name: str, spec: ModelSpec) -> dict[str, Any] | None:
     """The RequestAuthentication spec of a public JWT model, or None."""
-    jwt = spec.access.jwt
-    if spec.access.mode != "public" or jwt is None:
+    return jwt_authentication(spec.access, selector(name))
+
+
+def jwt_authentication(access: AccessSpec, pods: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The RequestAuthentication spec that checks ``access``'s JWT on the pods ``pods`` selects (a model's or a
+    pipeline router's), or None when the access is not public with a JWT."""
+    jwt = access.jwt
+    if access.mode != "public" or jwt is None:
         return None
     rule: dict[str, Any] = {"issuer": jwt.issuer, "jwksUri": jwt.jwks_uri}
     if jwt.audiences:
         rule["audiences"] = list(jwt.audiences)
-    return {"selector": selector(name), "jwtRules": [rule]}
+    return {"selector": dict(pods), "jwtRules": [rule]}
 
 
 def _to(ports: list[str], **operation: Any) -> list[dict[str, Any]]:

@@ -8,6 +8,7 @@ named otherwise.
 
 from __future__ import annotations
 
+import posixpath
 import re
 from typing import Literal
 
@@ -58,6 +59,10 @@ PLATFORM_KEY_PREFIXES: dict[str, str] = {
     "features.knative.dev/": "Knative's per-revision features, which the platform does not enable",
     "sidecar.istio.io/": "the Istio sidecar, which enforces the model's access rules",
     "traffic.sidecar.istio.io/": "the Istio sidecar's traffic capture, which enforces the model's access rules",
+    "container.apparmor.security.beta.kubernetes.io/": (
+        "the containers' AppArmor profile, which the model namespace's Pod Security level bounds (kubernetes.io/docs/"
+        "concepts/security/pod-security-standards, Baseline: AppArmor)"
+    ),
     "proxy.istio.io/": "the Istio sidecar, which enforces the model's access rules",
     "security.istio.io/": "Istio's mTLS settings, which the platform sets",
     "istio.io/": "Istio's own labels",
@@ -113,9 +118,12 @@ class SecretKeySpec(Spec):
     @field_validator("key")
     @classmethod
     def _key(cls, v: str) -> str:
-        # Secret data keys: "consist of alphanumeric characters, '-', '_' or '.'" (apimachinery IsConfigMapKey).
-        if not re.fullmatch(r"[-._a-zA-Z0-9]{1,253}", v, re.ASCII):
-            raise value_error("give a Secret key of letters, digits, '-', '_' and '.' (at most 253)")
+        # Secret data keys: "consist of alphanumeric characters, '-', '_' or '.'", and not ".", ".." or "..<x>"
+        # (apimachinery pkg/util/validation/validation.go IsConfigMapKey, hasChDirPrefix).
+        if not re.fullmatch(r"[-._a-zA-Z0-9]{1,253}", v, re.ASCII) or v == "." or v.startswith(".."):
+            raise value_error(
+                "give a Secret key of letters, digits, '-', '_' and '.' (at most 253), not . and not starting with .."
+            )
         return v
 
 
@@ -247,6 +255,8 @@ class ContainerSpec(Spec):
         for part in v:
             if "\0" in part:
                 raise value_error("give a command without NUL characters", part)
+        if v and not v[0].strip():
+            raise value_error("give the executable first (an empty name runs nothing: the container fails to start)")
         return v
 
 
@@ -264,7 +274,7 @@ class TolerationSpec(Spec):
     """The taint value (``operator: Equal`` only)."""
     effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = None
     """The taint effect to tolerate; default: every effect."""
-    toleration_seconds: int | None = Field(default=None, ge=0)
+    toleration_seconds: int | None = Field(default=None, ge=0, le=2**63 - 1)
     """How long the pod stays on a node tainted NoExecute (``effect: NoExecute`` only)."""
 
     @model_validator(mode="after")
@@ -304,14 +314,16 @@ class RolloutSpec(Spec):
     max_unavailable: int | str = 0
     """Pods that may be unavailable during a rollout: a number or a percent such as ``25%``."""
 
-    @field_validator("max_surge", "max_unavailable")
+    @field_validator("max_surge", "max_unavailable", mode="before")
     @classmethod
-    def _amount(cls, v: int | str) -> int | str:
-        if isinstance(v, int) and v >= 0:
+    def _amount(cls, v: object) -> object:
+        # Checked before the int | str union so that a wrong type is one line about this field (not one per branch
+        # of the union). An IntOrString holds an int32 (apimachinery util/intstr).
+        if isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 2**31 - 1:
             return v
         if isinstance(v, str) and re.fullmatch(r"(100|[1-9]?[0-9])%", v, re.ASCII):
             return v
-        raise value_error("give a whole number >= 0 or a percent from 0% to 100%")
+        raise value_error("give a whole number from 0 to 2147483647 or a percent from 0% to 100%")
 
     @model_validator(mode="after")
     def _progress(self) -> RolloutSpec:
@@ -338,7 +350,22 @@ class StorageUriSpec(Spec):
     def _mount(cls, v: str) -> str:
         if not re.fullmatch(r"/[!-~]{0,254}", v, re.ASCII) or "/../" in v + "/" or "//" in v:
             raise value_error("give an absolute path such as /mnt/models/extra (printable, no .. or //)")
+        normal = posixpath.normpath(v)
+        if normal in _SYSTEM_MOUNTS or normal.startswith(_SYSTEM_MOUNT_PREFIXES):
+            raise value_error(
+                "give a folder of your own such as /mnt/models/extra: this one would cover the container's own files "
+                "or its ServiceAccount token"
+            )
         return v
+
+
+_SYSTEM_MOUNTS = frozenset(
+    {"/", "/bin", "/dev", "/etc", "/lib", "/lib64", "/proc", "/sbin", "/sys", "/usr", "/var", "/tmp"}
+)
+"""Folders a model's files must not be mounted over: the container image's own (the server would not start) and
+the kernel's."""
+_SYSTEM_MOUNT_PREFIXES = ("/var/run/secrets", "/run/secrets", "/proc/", "/sys/", "/dev/", "/etc/")
+"""Under these a mount would cover the ServiceAccount token or Istio's certificates, or system files."""
 
 
 def secret_name_problem(name: str) -> str | None:

@@ -238,13 +238,7 @@ def selector(name: str) -> dict[str, Any]:
 
 def request_authentication(name: str, spec: PipelineSpec) -> dict[str, Any] | None:
     """The router pods' RequestAuthentication (public ``jwt`` pipelines), or None."""
-    jwt = spec.access.jwt
-    if spec.access.mode != "public" or jwt is None:
-        return None
-    rule: dict[str, Any] = {"issuer": jwt.issuer, "jwksUri": jwt.jwks_uri}
-    if jwt.audiences:
-        rule["audiences"] = list(jwt.audiences)
-    return {"selector": selector(name), "jwtRules": [rule]}
+    return _auth.jwt_authentication(spec.access, selector(name))
 
 
 def authorization_policy(name: str, spec: PipelineSpec, deployment_mode: str) -> dict[str, Any]:

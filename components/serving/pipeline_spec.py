@@ -31,9 +31,9 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from components.credentials import redact_uri
+from components.credentials import QUERY_CREDENTIAL, looks_like_credential, redact_uri
 from components.naming import is_dns_label
-from components.serving.spec import RESERVED_NAMESPACE_PREFIXES, AccessSpec, ModelSpec, reserved_namespaces
+from components.serving.spec import AccessSpec, ModelSpec, local_host_problem, own_namespace
 from components.spec import Spec, did_you_mean, field_error, value_error
 
 ROOT_NODE = "root"
@@ -161,6 +161,15 @@ class StepSpec(Spec):
             )
         if not authority.rsplit(":", 1)[0]:
             raise value_error("give an http(s) URL with a host", v)
+        query = v.split("://", 1)[1].partition("?")[2] or v.partition("#")[2]
+        if query and (QUERY_CREDENTIAL.search(query) or looks_like_credential(query)):
+            raise value_error(
+                "a credential in the URL's query would be stored in plain text in the InferenceGraph and the state; "
+                "give the URL without it",
+                redact_uri(v),
+            )
+        if why := _ssrf_problem(authority):
+            raise value_error(why, v)
         return v
 
     @model_validator(mode="after")
@@ -272,14 +281,19 @@ class PipelineSpec(Spec):
     @field_validator("namespace")
     @classmethod
     def _ns(cls, v: str) -> str:
-        if not is_dns_label(v):
-            raise value_error("give a Kubernetes namespace name: lowercase letters, digits and '-', at most 63")
-        if v in reserved_namespaces() or v.startswith(RESERVED_NAMESPACE_PREFIXES):
-            raise value_error(
-                "a platform or Kubernetes system namespace is not a pipeline's (the pipeline would declare it, and "
-                "removing the pipeline would delete it); give a namespace of your own, e.g. models"
+        return own_namespace(v, "pipeline")
+
+    @model_validator(mode="after")
+    def _no_extra_paths(self) -> PipelineSpec:
+        if self.access.extra_paths:
+            # The router takes POST on any path (pipeline.py's AuthorizationPolicy) and routes by its graph; a
+            # model's extra paths have no meaning here, and accepting them silently would promise what is not rendered.
+            raise field_error(
+                "access.extraPaths",
+                self.access.extra_paths,
+                "a pipeline's router takes POST on any path and routes by its graph; remove extraPaths",
             )
-        return v
+        return self
 
     @model_validator(mode="after")
     def _graph(self) -> PipelineSpec:
@@ -502,18 +516,51 @@ def pipeline_problems(
                     )
                 elif why := member_access_problem(spec, member):
                     problems.append((f"{path}.serviceName", step.service_name, why))
-            if step.service_url is not None:
-                host = step.service_url.split("://", 1)[1].split("/", 1)[0].split(":", 1)[0].lower()
-                for model_name, model in models.items():
-                    if host.split(".")[0] in (model_name, f"{model_name}-predictor") and host.endswith(
-                        (f".{model.namespace}", f".{model.namespace}.svc", f".{model.namespace}.svc.cluster.local")
-                    ):
-                        problems.append(
-                            (
-                                f"{path}.serviceUrl",
-                                step.service_url,
-                                f"this is model {model_name} of the stack; name it with serviceName: {model_name} (the "
-                                "pipeline's access is then checked against the model's)",
-                            )
-                        )
+            if step.service_url is not None and (why := _in_stack_namespace(step.service_url, spec, models)):
+                problems.append((f"{path}.serviceUrl", step.service_url, why))
     return problems
+
+
+def _in_stack_namespace(url: str, spec: PipelineSpec, models: Mapping[str, ModelSpec]) -> str | None:
+    """Why a step must not call ``url``: a Service in a namespace of the stack's models (the pipeline's own included),
+    named any way the cluster DNS resolves it (``<svc>``, ``<svc>.<ns>``, ``<svc>.<ns>.svc``,
+    ``<svc>.<ns>.svc.cluster.local``, with or without the trailing dot). There the router would reach a model's
+    Service (``<m>``, ``<m>-predictor``, a Knative revision's ``<m>-predictor-00001`` or its ``-private``) or another
+    pipeline's without the check that the pipeline is no wider than the model: only serviceName reaches the stack's
+    own models (red team of #14: an anonymous pipeline fronted internal models through such hosts)."""
+    authority = url.split("://", 1)[1].split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+    host = authority.rsplit(":", 1)[0].lower().rstrip(".")
+    labels = host.split(".")
+    if len(labels) == 1:
+        service, namespace = labels[0], spec.namespace
+    elif len(labels) == 2 or labels[2:] in (["svc"], ["svc", "cluster", "local"]):
+        service, namespace = labels[0], labels[1]
+    else:
+        return None
+    if namespace != spec.namespace and namespace not in {m.namespace for m in models.values()}:
+        return None
+    for model_name, model in models.items():
+        if model.namespace == namespace and re.fullmatch(
+            rf"{re.escape(model_name)}(-predictor)?(-[0-9]{{5}})?(-private)?", service
+        ):
+            return (
+                f"this is model {model_name} of the stack; name it with serviceName: {model_name} (the pipeline's "
+                "access is then checked against the model's)"
+            )
+    return (
+        f"{service} is a Service in namespace {namespace}, where this stack's models and pipelines run: a step "
+        "reaches the stack's models only by serviceName (so that the pipeline's access is checked against the "
+        "model's), and another pipeline not at all; give serviceName, or a URL outside these namespaces"
+    )
+
+
+def _ssrf_problem(authority: str) -> str | None:
+    """Why the router must not call ``authority``: the node's metadata service (cloud credentials), loopback, or the
+    Kubernetes API (with the router's own identity)."""
+    host = authority[1:].split("]", 1)[0] if authority.startswith("[") else authority.rsplit(":", 1)[0]
+    host = host.lower().rstrip(".")
+    if host.split(".")[0] == "kubernetes" and host.split(".")[1:2] in ([], ["default"]):
+        return "this is the Kubernetes API; a pipeline step calls models and model servers, not the API server"
+    if what := local_host_problem(f"http://{authority}", "the router pod"):
+        return f"the router pod would call it: {what}; give a model server's URL"
+    return None

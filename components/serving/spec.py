@@ -210,25 +210,34 @@ def jwks_host_problem(uri: str) -> str | None:
     the keys into the proxies' configuration (istio/istio pilot/pkg/model/jwks_resolver.go, ``GetPublicKey`` /
     ``getRemoteContent``): ``localhost`` is istiod itself, and 169.254.169.254 is the node's instance metadata
     service (AWS IMDS, Azure IMDS, Google's metadata server), which hands out the node's cloud credentials."""
+    what = local_host_problem(uri, "istiod")
+    if what is None:
+        return None
+    return (
+        f"istiod fetches the keys from its own pod (istio pilot/pkg/model/jwks_resolver.go): {what}; give the "
+        "identity provider's https URL"
+    )
+
+
+def local_host_problem(uri: str, caller: str) -> str | None:
+    """Why ``uri``'s host is not a service for ``caller`` (the pod that would call it) to fetch from: the caller
+    itself (loopback, unspecified), or the node's cloud metadata service (a metadata name or a link-local address),
+    which hands out the node's cloud credentials; None otherwise."""
     authority = uri.partition("://")[2].split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
     host = authority[1:].split("]", 1)[0] if authority.startswith("[") else authority.rsplit(":", 1)[0]
     host = host.lower().rstrip(".")
-    why = (
-        "istiod fetches the keys from its own pod (istio pilot/pkg/model/jwks_resolver.go): {what}; give the identity "
-        "provider's https URL"
-    )
     if host == "localhost" or host.endswith(".localhost"):
-        return why.format(what=f"{host} is istiod itself")
+        return f"{host} is {caller} itself"
     if host in _METADATA_HOSTS:
-        return why.format(what=f"{host} is the node's cloud metadata server")
+        return f"{host} is the node's cloud metadata server"
     try:
         ip = ipaddress.ip_address(host)
     except ValueError:
         return None
     if ip.is_loopback or ip.is_unspecified:
-        return why.format(what=f"{host} is istiod itself")
+        return f"{host} is {caller} itself"
     if ip.is_link_local:
-        return why.format(what=f"{host} is link-local, where the node's cloud metadata service answers")
+        return f"{host} is link-local, where the node's cloud metadata service answers"
     return None
 
 
@@ -246,14 +255,67 @@ def extra_path_problem(path: str) -> str | None:
     if not path.startswith("/") or path == "/":
         return "give an absolute path other than / (the root is already allowed), such as /predict"
     body = path[1:-2] if path.endswith("/*") else path[1:]
-    for segment in body.split("/") if body else []:
+    if not body or body.split("/")[0] == "{*}":
+        return "give a path that starts with a fixed segment, such as /predict: this one matches every path"
+    for segment in body.split("/"):
         if segment == "{*}":
             continue
-        if segment in ("", ".", "..") or "%2f" in segment.lower() or "%5c" in segment.lower():
-            return "give a path without empty, . or .. segments or encoded slashes (the mesh normalizes them away)"
+        lowered = segment.lower()
+        if segment in ("", ".", "..") or any(code in lowered for code in ("%2f", "%5c", "%2e")):
+            return (
+                "give a path without empty, . or .. segments or encoded slashes or dots (the mesh normalizes them away)"
+            )
         if not _PATH_SEGMENT.match(segment):
             return "give path segments of URL characters; wildcards only as {*} (one segment) or a final /* (a prefix)"
+    matcher = re.compile(
+        "/"
+        + "/".join("[^/]+" if seg == "{*}" else re.escape(seg) for seg in body.split("/"))
+        + ("(/.*)?" if path.endswith("/*") else "")
+    )
+    opened = [admin for admin in ADMIN_PATHS if matcher.fullmatch(admin)]
+    if opened:
+        return (
+            f"it opens {opened[0]}, a model server's admin or metrics endpoint that callers never reach (the "
+            "platform allows the inference API only: components/serving/_auth.py); give the model server's own "
+            "inference path"
+        )
     return None
+
+
+ADMIN_PATHS = (
+    "/metrics",
+    "/v2/repository/index",
+    "/v2/repository/models/m/load",
+    "/v2/repository/models/m/unload",
+    "/v2/logging",
+    "/v2/trace/setting",
+    "/v2/models/m/trace/setting",
+    "/v2/systemsharedmemory/status",
+    "/v2/cudasharedmemory/status",
+    "/v2/models/stats",
+    "/v2/models/m/config",
+    "/v2/models/m/stats",
+    "/inference.GRPCInferenceService/RepositoryIndex",
+    "/inference.GRPCInferenceService/RepositoryModelLoad",
+    "/inference.GRPCInferenceService/RepositoryModelUnload",
+)
+"""One request path of each admin and metrics endpoint the platform keeps callers away from (components/serving/
+_auth.py's module docstring: KServe v0.20.0's REST server and v2 endpoints, Triton's HTTP server and the KServe v2
+gRPC service's repository methods): an ``access.extraPaths`` entry that matches one is refused, since it would let
+every admitted caller reach it."""
+
+
+def own_namespace(v: str, what: str) -> str:
+    """``v`` if it is a namespace a ``what`` (model, pipeline) may declare: a DNS label that is not a platform or
+    Kubernetes system namespace (the ``what`` declares its namespace, so removing it would delete that namespace)."""
+    if not is_dns_label(v):
+        raise value_error("give a Kubernetes namespace name: lowercase letters, digits and '-', at most 63")
+    if v in reserved_namespaces() or v.startswith(RESERVED_NAMESPACE_PREFIXES):
+        raise value_error(
+            f"a platform or Kubernetes system namespace is not a {what}'s (the {what} would declare it, and "
+            f"removing the {what} would delete it); give a namespace of your own, e.g. models"
+        )
+    return v
 
 
 class AccessSpec(Spec):
@@ -436,14 +498,7 @@ class ModelSpec(Spec):
     @field_validator("namespace")
     @classmethod
     def _ns(cls, v: str) -> str:
-        if not is_dns_label(v):
-            raise value_error("give a Kubernetes namespace name: lowercase letters, digits and '-', at most 63")
-        if v in reserved_namespaces() or v.startswith(RESERVED_NAMESPACE_PREFIXES):
-            raise value_error(
-                "a platform or Kubernetes system namespace is not a model's (the model would declare it, and "
-                "removing the model would delete it); give a namespace of your own, e.g. models"
-            )
-        return v
+        return own_namespace(v, "model")
 
     @field_validator("storage_uri")
     @classmethod

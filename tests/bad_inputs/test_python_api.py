@@ -10,10 +10,18 @@ import pytest
 from components.clusters.spec import GpuPoolSpec, GpuSharing
 from components.errors import SpecError
 from components.platform.settings import PlatformSettings
-from components.serving.kspec import ContainerSpec, PortSpec, SecretKeySpec, TolerationSpec
+from components.serving.kspec import (
+    ContainerSpec,
+    PortSpec,
+    RolloutSpec,
+    SecretKeySpec,
+    StorageUriSpec,
+    TolerationSpec,
+)
 from components.serving.spec import ModelSpec
 
 ACCESS = {"mode": "public", "allow_anonymous": True}
+APPARMOR = "container.apparmor.security.beta.kubernetes.io/kserve-container"
 MODEL_JSON = (
     '{"storageUri": "gs://my-bucket/x", "format": "sklearn", "access": {"mode": "public", "allowAnonymous": true}, '
     '"resources": {"cpu": "0.0001"}}'
@@ -56,7 +64,37 @@ def refused(make: Callable[[], Any]) -> str:
          "give another port, such as 8080"),
         (lambda: SecretKeySpec(secret="keys", key="a/b"),
          "SecretKeySpec.key: a/b is not allowed; give a Secret key of letters, digits, '-', '_' and '.' (at most "
-         "253)"),
+         "253), not . and not starting with .."),
+        # red team of #14: apimachinery IsConfigMapKey refuses these (hasChDirPrefix)
+        (lambda: SecretKeySpec(secret="keys", key="..data"),
+         "SecretKeySpec.key: ..data is not allowed; give a Secret key of letters, digits, '-', '_' and '.' (at most "
+         "253), not . and not starting with .."),
+        (lambda: ContainerSpec(image="ghcr.io/acme/server:1.2", command=[""]),
+         "ContainerSpec.command: [\"\"] is not allowed; give the executable first (an empty name runs nothing: the "
+         "container fails to start)"),
+        (lambda: ModelSpec(format="sklearn", storage_uri="gs://kfserving-examples/models/sklearn/1.0/model",
+                           public_storage=True, access=ACCESS,
+                           annotations={APPARMOR: "unconfined"}),
+         "ModelSpec.annotations: container.apparmor.security.beta.kubernetes.io/kserve-container is not allowed; "
+         "container.apparmor.security.beta.kubernetes.io/* keys are the containers' AppArmor profile, which the model "
+         "namespace's Pod Security level bounds (kubernetes.io/docs/concepts/security/pod-security-standards, "
+         "Baseline: AppArmor); remove it"),
+        (lambda: RolloutSpec(max_surge=True, max_unavailable=0),
+         "RolloutSpec.maxSurge: true is not allowed; give a whole number from 0 to 2147483647 or a percent from 0% to "
+         "100%"),
+        (lambda: RolloutSpec(max_surge=2**32, max_unavailable=0),
+         "RolloutSpec.maxSurge: 4294967296 is not allowed; give a whole number from 0 to 2147483647 or a percent from "
+         "0% to 100%"),
+        (lambda: StorageUriSpec(uri="hf://org/model", mount_path="/var/run/secrets/kubernetes.io/serviceaccount"),
+         "StorageUriSpec.mountPath: /var/run/secrets/kubernetes.io/serviceaccount is not allowed; give a folder of "
+         "your own such as /mnt/models/extra: this one would cover the container's own files or its ServiceAccount "
+         "token"),
+        (lambda: StorageUriSpec(uri="hf://org/model", mount_path="/"),
+         "StorageUriSpec.mountPath: / is not allowed; give a folder of your own such as /mnt/models/extra: this one "
+         "would cover the container's own files or its ServiceAccount token"),
+        (lambda: TolerationSpec(operator="Exists", effect="NoExecute", toleration_seconds=2**63),
+         "TolerationSpec.tolerationSeconds: 9223372036854775808 is not allowed; give an integer <= "
+         "9223372036854775807"),
         (lambda: TolerationSpec(value="x"),
          "TolerationSpec.operator: Equal is not allowed; give operator: Exists when key is left out"),
         (lambda: ModelSpec(format="sklearn", storage_uri="hf://a/b", access=ACCESS,
