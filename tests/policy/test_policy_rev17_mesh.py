@@ -230,7 +230,8 @@ def _port_level(port: str) -> Any:
 def test_activator_request_port_permissive_gcp_prod() -> None:
     """#30: the port-level exception moved to 8012 takes plain text on the activator's request port."""
     assert_caught(
-        "gcp-prod", "mesh-mtls-strict", named("PeerAuthentication", "mlplatform-knative-activator-metrics"), _port_level("8012"),
+        "gcp-prod", "mesh-mtls-strict", named("PeerAuthentication", "mlplatform-knative-activator-metrics"),
+        _port_level("8012"),
         "sets port 8012 of the pods it selects to PERMISSIVE",
     )  # fmt: skip
 
