@@ -33,7 +33,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-COPY = ("components", "infra", "policy", "stacks", "tests", "Pulumi.yaml", "pyproject.toml")
+COPY = ("benchmarks", "components", "infra", "policy", "stacks", "tests", "Pulumi.yaml", "pyproject.toml")
+"""benchmarks too: tests/policy/test_policy_pipeline.py reads this file, and without it every rule slip was
+"caught" by that test failing in the copy."""
 
 
 @dataclass(frozen=True)
