@@ -23,6 +23,7 @@ Leading and trailing whitespace is ignored when matching (a token with a space i
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -123,4 +124,31 @@ def acme_credential_problem(solver: Any, path: str = "") -> tuple[str, str] | No
             return here, f"{key}SecretRef"
         elif isinstance(value, str) and looks_like_credential(value):
             return here, "a ...SecretRef field"
+    return None
+
+
+_METADATA_HOSTS = ("metadata.google.internal", "metadata")
+"""Google's metadata server names (cloud.google.com/compute/docs/metadata/querying-metadata); AWS, Azure and Google
+also serve instance metadata at the link-local 169.254.169.254."""
+
+
+def local_host_problem(uri: str, caller: str) -> str | None:
+    """Why ``uri``'s host is not a service for ``caller`` (the pod that would call it) to fetch from: the caller
+    itself (loopback, unspecified), or the node's cloud metadata service (a metadata name or a link-local address),
+    which hands out the node's cloud credentials; None otherwise."""
+    authority = uri.partition("://")[2].split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+    host = authority[1:].split("]", 1)[0] if authority.startswith("[") else authority.rsplit(":", 1)[0]
+    host = host.lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return f"{host} is {caller} itself"
+    if host in _METADATA_HOSTS:
+        return f"{host} is the node's cloud metadata server"
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    if ip.is_loopback or ip.is_unspecified:
+        return f"{host} is {caller} itself"
+    if ip.is_link_local:
+        return f"{host} is link-local, where the node's cloud metadata service answers"
     return None

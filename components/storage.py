@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from components import clouds
-from components.credentials import redact_uri
+from components.credentials import local_host_problem, redact_uri
 from components.errors import SpecError
 from components.naming import is_dns_subdomain
 
@@ -124,6 +124,9 @@ def _parse(uri: str, path: str, accepted: str) -> StorageLocation:
     if m:
         loc = StorageLocation(uri, "azure", m["container"], (m["path"] or "").strip("/"), m["account"])
     elif (h := _HTTPS.match(uri)) and not h["host"].split(":")[0].endswith(".blob.core.windows.net"):
+        if what := local_host_problem(uri, "the storage initializer"):
+            # The storage initializer runs in the model's pod: a metadata address hands it the node's credentials.
+            raise SpecError(path, uri, f"the storage initializer would download from it: {what}; give the model's URL")
         return StorageLocation(uri, "https", h["host"], h["path"])
     else:
         m = _SIMPLE.match(uri)

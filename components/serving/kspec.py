@@ -249,6 +249,23 @@ class ContainerSpec(Spec):
             )
         return v
 
+    @model_validator(mode="after")
+    def _probes_speak_the_port(self) -> ContainerSpec:
+        if self.port.protocol == "grpc":
+            for key, probe in (
+                ("readinessProbe", self.readiness_probe),
+                ("livenessProbe", self.liveness_probe),
+                ("startupProbe", self.startup_probe),
+            ):
+                if probe is not None and probe.path is not None:
+                    raise field_error(
+                        f"{key}.path",
+                        probe.path,
+                        "the port speaks gRPC, so an HTTP GET probe fails on it; leave path out (the gRPC health "
+                        "check is used)",
+                    )
+        return self
+
     @field_validator("command")
     @classmethod
     def _command(cls, v: list[str]) -> list[str]:

@@ -31,9 +31,9 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from components.credentials import QUERY_CREDENTIAL, looks_like_credential, redact_uri
+from components.credentials import QUERY_CREDENTIAL, local_host_problem, looks_like_credential, redact_uri
 from components.naming import is_dns_label
-from components.serving.spec import AccessSpec, ModelSpec, local_host_problem, own_namespace
+from components.serving.spec import AccessSpec, ModelSpec, own_namespace
 from components.spec import Spec, did_you_mean, field_error, value_error
 
 ROOT_NODE = "root"
@@ -240,6 +240,37 @@ class NodeSpec(Spec):
                     step.data,
                     "the first step of a Sequence receives the request; give $request or drop it",
                 )
+            elif i == 0 and step.condition is not None:
+                # routeStep tests a Sequence step's condition on the previous step's response, and before the first
+                # step there is none: gjson.ValidBytes(nil) fails and every request gets 500 "invalid response"
+                # (kserve/kserve cmd/router/main.go ``routeStep``, Sequence branch).
+                raise field_error(
+                    f"{at}.condition",
+                    step.condition,
+                    "the first step of a Sequence has no earlier response to test, so the router would answer 500 to "
+                    "every request; remove it",
+                )
+            if kind in ("Splitter", "Switch") and step.dependency is not None:
+                # handleSplitterORSwitchNode only logs a failed Hard step and returns its answer either way
+                # (cmd/router/main.go): the setting would promise what the router does not do.
+                raise field_error(
+                    f"{at}.dependency",
+                    step.dependency,
+                    f"the router ignores dependency in {kind} nodes (it returns the step's answer either way); "
+                    "remove it",
+                )
+        if kind == "Ensemble":
+            # The router keys each answer by the step's name, or its index when it has none (cmd/router/main.go,
+            # Ensemble branch): a name that is another unnamed step's index would overwrite that answer.
+            unnamed = {str(i) for i, step in enumerate(self.steps) if step.name is None}
+            for i, step in enumerate(self.steps):
+                if step.name is not None and step.name in unnamed:
+                    raise field_error(
+                        f"steps.{i}.name",
+                        step.name,
+                        f"the router keys an unnamed step's answer by its index, and step {step.name} has no name: "
+                        "its answer would be overwritten; give another name, or name every step",
+                    )
         if kind == "Splitter":
             total = sum(s.weight or 0 for s in self.steps)
             if total != 100:
@@ -441,17 +472,19 @@ def pipeline_problems(
     for model_name, model in models.items():
         if model.namespace != spec.namespace:
             continue
-        if name in (model_name, f"{model_name}-predictor"):
+        if re.fullmatch(rf"{re.escape(model_name)}(-predictor(-[0-9]{{5}})?(-private)?)?", name):
+            # also the Services of the model's predictor revisions, <model>-predictor-00001 and its -private (the
+            # SKS's private Service, serverlessservice/resources/services.go ``MakePrivateService``)
             problems.append(
                 (
                     "",
                     name,
                     f"model {model_name} in namespace {spec.namespace} already uses this name (KServe names its "
-                    "Services <model> and <model>-predictor, Knative names the router's <pipeline>); rename the "
-                    "pipeline",
+                    "Services <model> and <model>-predictor, Knative the predictor's revisions' <model>-predictor-"
+                    "00001 and -private, and the router's <pipeline>); rename the pipeline",
                 )
             )
-        elif re.fullmatch(rf"{re.escape(name)}-[0-9]{{5}}", model_name):
+        elif re.fullmatch(rf"{re.escape(name)}-[0-9]{{5}}(-private)?", model_name):
             # Knative names the router's revisions <pipeline>-00001, -00002 ... (pkg/reconciler/configuration/
             # resources/revision.go ``MakeRevision``: ChildName(config, "-%05d")) and gives each a Service of that
             # name (the PodAutoscaler and ServerlessService take the revision's name, revision/resources/names and

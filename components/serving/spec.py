@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import ipaddress
+import posixpath
 import re
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from components import catalog
-from components.credentials import PLAIN_TEXT, env_credential, looks_like_credential, redact_uri
+from components.credentials import PLAIN_TEXT, env_credential, local_host_problem, looks_like_credential, redact_uri
 from components.naming import is_dns_label
 from components.serving import runtimes
 from components.serving.kspec import (
@@ -199,9 +199,8 @@ class JwtSpec(Spec):
         return v
 
 
-_METADATA_HOSTS = ("metadata.google.internal", "metadata")
-"""Google's metadata server names (cloud.google.com/compute/docs/metadata/querying-metadata); AWS, Azure and Google
-also serve instance metadata at the link-local 169.254.169.254."""
+_PATH_SEGMENT = re.compile(r"\A([-._~!$&'()+,;=:@A-Za-z0-9]|%[0-9A-Fa-f]{2})+\Z", re.ASCII)
+"""A path segment of RFC 3986 ``pchar``s (``*`` excluded: it is Istio's wildcard)."""
 
 
 def jwks_host_problem(uri: str) -> str | None:
@@ -217,32 +216,6 @@ def jwks_host_problem(uri: str) -> str | None:
         f"istiod fetches the keys from its own pod (istio pilot/pkg/model/jwks_resolver.go): {what}; give the "
         "identity provider's https URL"
     )
-
-
-def local_host_problem(uri: str, caller: str) -> str | None:
-    """Why ``uri``'s host is not a service for ``caller`` (the pod that would call it) to fetch from: the caller
-    itself (loopback, unspecified), or the node's cloud metadata service (a metadata name or a link-local address),
-    which hands out the node's cloud credentials; None otherwise."""
-    authority = uri.partition("://")[2].split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
-    host = authority[1:].split("]", 1)[0] if authority.startswith("[") else authority.rsplit(":", 1)[0]
-    host = host.lower().rstrip(".")
-    if host == "localhost" or host.endswith(".localhost"):
-        return f"{host} is {caller} itself"
-    if host in _METADATA_HOSTS:
-        return f"{host} is the node's cloud metadata server"
-    try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
-        return None
-    if ip.is_loopback or ip.is_unspecified:
-        return f"{host} is {caller} itself"
-    if ip.is_link_local:
-        return f"{host} is link-local, where the node's cloud metadata service answers"
-    return None
-
-
-_PATH_SEGMENT = re.compile(r"\A([-._~!$&'()+,;=:@A-Za-z0-9]|%[0-9A-Fa-f]{2})+\Z", re.ASCII)
-"""A path segment of RFC 3986 ``pchar``s (``*`` excluded: it is Istio's wildcard)."""
 
 
 def extra_path_problem(path: str) -> str | None:
@@ -907,6 +880,11 @@ def reserved_env(model: ModelSpec) -> dict[str, str]:
     return out
 
 
+ANNOTATIONS_MAX_BYTES = 256 * 1024
+"""Kubernetes' bound on an object's annotations, keys and values together (apimachinery ``TotalAnnotationSizeLimitB``,
+pkg/api/validation/objectmeta.go)."""
+
+
 def _kserve_field_problems(model: ModelSpec) -> list[tuple[str, object, str]]:
     """The rules on secret references, pod labels and annotations, node selectors and pull secrets."""
     problems: list[tuple[str, object, str]] = []
@@ -928,6 +906,18 @@ def _kserve_field_problems(model: ModelSpec) -> list[tuple[str, object, str]]:
                 problems.append((f"labels.{key}", value, why))
             elif looks_like_credential(value):
                 problems.append((f"{kind}.{key}", PLAIN_TEXT, "a credential in metadata " + _CREDENTIAL_HINT))
+    size = sum(len(k.encode()) + len(v.encode()) for k, v in model.annotations.items())
+    if size > ANNOTATIONS_MAX_BYTES:
+        # apimachinery pkg/api/validation/objectmeta.go ValidateAnnotationsSize: TotalAnnotationSizeLimitB, keys and
+        # values together (the platform's own annotations come on top of these).
+        problems.append(
+            (
+                "annotations",
+                f"{size} bytes",
+                f"give annotations of at most {ANNOTATIONS_MAX_BYTES} bytes in all (Kubernetes' limit, keys and "
+                "values)",
+            )
+        )
     if model.runtime_version is not None and model.resources.gpus and model.container is None:
         protocol = None if model.effective_protocol == "openai" else model.effective_protocol
         chosen, _ = runtimes.select(model.format or "", protocol, model.runtime, model.format_version)
@@ -965,9 +955,10 @@ def storage_problems(model: ModelSpec) -> list[tuple[str, object, str]]:
         except SpecError as e:
             problems.append((e.path, e.value, e.accepted))
             continue
-        if entry.mount_path in paths:
+        where = posixpath.normpath(entry.mount_path)  # /mnt/models/ and /mnt/models/. are /mnt/models
+        if where in paths:
             problems.append((f"storageUris.{i}.mountPath", entry.mount_path, "give each model its own mountPath"))
-        paths.add(entry.mount_path)
+        paths.add(where)
         if loc.cloud is not None and not model.public_storage and model.storage_secret is None:
             problems.append(
                 (

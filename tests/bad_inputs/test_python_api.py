@@ -79,6 +79,18 @@ def refused(make: Callable[[], Any]) -> str:
          "container.apparmor.security.beta.kubernetes.io/* keys are the containers' AppArmor profile, which the model "
          "namespace's Pod Security level bounds (kubernetes.io/docs/concepts/security/pod-security-standards, "
          "Baseline: AppArmor); remove it"),
+        (lambda: ModelSpec(format="sklearn", storage_uri="gs://kfserving-examples/models/sklearn/1.0/model",
+                           public_storage=True, access=ACCESS, annotations={"example.com/big": "a" * 300_000}),
+         "ModelSpec.annotations: 300015 bytes is not allowed; give annotations of at most 262144 bytes in all "
+         "(Kubernetes' limit, keys and values)"),
+        (lambda: ContainerSpec(image="ghcr.io/acme/s:1", port={"number": 9000, "protocol": "grpc"},
+                               readiness_probe={"path": "/ready"}),
+         "ContainerSpec.readinessProbe.path: /ready is not allowed; the port speaks gRPC, so an HTTP GET probe fails "
+         "on it; leave path out (the gRPC health check is used)"),
+        (lambda: ModelSpec(storage_uris=[{"uri": "hf://org/a", "mount_path": "/mnt/models/a"},
+                                         {"uri": "hf://org/b", "mount_path": "/mnt/models/a/."}],
+                           container={"image": "ghcr.io/acme/s:1"}, access=ACCESS),
+         "ModelSpec.storageUris.1.mountPath: /mnt/models/a/. is not allowed; give each model its own mountPath"),
         (lambda: RolloutSpec(max_surge=True, max_unavailable=0),
          "RolloutSpec.maxSurge: true is not allowed; give a whole number from 0 to 2147483647 or a percent from 0% to "
          "100%"),
