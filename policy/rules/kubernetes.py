@@ -159,6 +159,11 @@ def restricted_gaps(pod: Mapping[str, Any], c: Mapping[str, Any], *, need_non_ro
     profile = as_map(csc.get("seccompProfile") or psc.get("seccompProfile")).get("type")
     if profile is not UNKNOWN and profile not in SECCOMP_CONFINED:
         gaps.append(f"seccompProfile.type is {profile!r} (give RuntimeDefault on the container or the pod)")
+    if csc.get("privileged") is True:
+        # Pod Security Standards, "Baseline" (which "Restricted" includes), Privileged Containers:
+        # spec.containers[*].securityContext.privileged allowed values "Undefined/nil, false"
+        # (kubernetes.io/docs/concepts/security/pod-security-standards)
+        gaps.append("privileged is true (no Pod Security level but privileged admits it)")
     non_root = csc.get("runAsNonRoot", psc.get("runAsNonRoot"))
     if need_non_root and non_root is not True and non_root is not UNKNOWN:
         gaps.append(f"runAsNonRoot is {non_root!r}, not true (on the container or the pod)")
@@ -193,6 +198,38 @@ def _sidecar_seccomp(res: Resource) -> Iterator[str]:
 SECURE_POD_DEFAULTS = "secure-pod-defaults"
 
 
+def _chart(r: Resource) -> str:
+    return str(r.props.get("chart", "")).rstrip("/").rsplit("/", 1)[-1]
+
+
+ISTIO_CNI_CHARTS = ("cni", "istio-cni")
+"""Istio's CNI agent chart is ``cni`` in its Helm repository (istio-release.storage.googleapis.com/charts;
+components/platform/istio.py installs it as release istio-cni)."""
+
+
+def _istiod_without_cni(resources: Sequence[Resource]) -> Iterator[Finding]:
+    """When the stack installs the istio-cni agent, istiod must be told (values ``cni.enabled``: "Whether to use an
+    existing CNI installation", default false, shared/upstream/chart-values/istiod-1.30.3.yaml): otherwise its
+    injection template still adds the ``istio-init`` container with NET_ADMIN and NET_RAW (istio/istio
+    manifests/charts/istio-control/istio-discovery injection template, ``initContainers`` rendered ``if or (not
+    .Values.istio_cni.enabled) ...``; read from a stored copy, not at the 1.30.3 tag), which the baseline and
+    restricted Pod Security levels reject (capabilities beyond the baseline's list: kubernetes.io/docs/concepts/
+    security/pod-security-standards): model and activator pods are then refused in their namespaces."""
+    if not any(r.type in HELM_TYPES and _chart(r) in ISTIO_CNI_CHARTS for r in resources):
+        return
+    for r in resources:
+        if r.type not in HELM_TYPES or _chart(r) != "istiod" or not isinstance(r.props.get("values"), Mapping):
+            continue
+        enabled = _value(r.props["values"], "cni.enabled", {})
+        if enabled is not True and enabled is not UNKNOWN:
+            yield Finding(
+                r.urn,
+                f"Helm release {r.props.get('name', r.name)} (istiod) values cni.enabled is {enabled!r} although the "
+                "stack installs istio-cni: the injector adds the privileged istio-init (NET_ADMIN, NET_RAW) and "
+                "baseline/restricted namespaces reject the model pods; set it to true",
+            )
+
+
 def _queue_proxy(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
     """With Istio CNI, Knative's queue-proxy (a container in every Knative-mode model pod) gets the restricted
     hardening only from ``secure-pod-defaults: enabled`` in the KnativeServing's ``config.features``
@@ -207,6 +244,7 @@ def _queue_proxy(resources: Sequence[Resource], facts: Facts) -> Iterator[Findin
         and _value(r.props["values"], "cni.enabled", {}) is True
         for r in resources
     )
+    yield from _istiod_without_cni(resources)
     if not cni:
         return
     for ks in (r for r in resources if is_k8s(r, "KnativeServing")):
@@ -396,6 +434,16 @@ def _generic_pdbs(values: Any, path: str = "") -> Iterator[tuple[str, Mapping[st
             yield from _generic_pdbs(sub, here)
 
 
+CHART_PDB_DEFAULTS: Mapping[str, tuple[Mapping[str, Any], int]] = {"cert-manager": ({"minAvailable": 1}, 1)}
+"""Charts whose enabled PodDisruptionBudget has a spec even when the values give neither bound, and the replicas a
+component runs when the values give none. cert-manager v1.21.1 (deploy/charts/cert-manager/templates/
+poddisruptionbudget.yaml, webhook- and cainjector-poddisruptionbudget.yaml, read at the v1.21.1 tag): "minAvailable:
+1 # Default value because minAvailable and maxUnavailable are not set"; values (shared/upstream/chart-values/
+cert-manager-v1.21.1.yaml): ``podDisruptionBudget.enabled: false`` and ``replicaCount: 1`` for the controller, the
+webhook and the cainjector ("the PodDisruptionBudget will block `kubectl drain` if it is used on the Node where the
+only remaining cert-manager Pod is currently running")."""
+
+
 def _helm_pdbs(res: Resource) -> Iterator[str]:
     values = res.props.get("values")
     if not isinstance(values, Mapping):
@@ -417,7 +465,14 @@ def _helm_pdbs(res: Resource) -> Iterator[str]:
             if why:
                 yield f"Helm release {release} ({chart}) renders a PodDisruptionBudget with {why}: drains would hang"
         return
+    chart_default = CHART_PDB_DEFAULTS.get(chart)
     for path, found, count in _generic_pdbs(values):
+        if chart_default is not None:
+            if found.get("enabled") is not True:
+                continue  # the chart's PDBs are off unless enabled
+            if "minAvailable" not in found and "maxUnavailable" not in found:
+                found = {**found, **chart_default[0]}
+            count = chart_default[1] if count is None else count
         why = _blocks(found, count)
         if why:
             yield f"Helm release {release} ({chart}) values {path}: {why}; drains would hang"
@@ -430,11 +485,90 @@ istio-gateway-1.30.3.yaml ``podDisruptionBudget``: "can be only enabled if autos
 1 or if autoscaling is disabled but replicaCount > 1"; the istiod template alike, :class:`HelmPdb`)."""
 
 
+ZONE_KEY = "topology.kubernetes.io/zone"
+"""The well-known node label of a node's zone (kubernetes.io/docs/reference/labels-annotations-taints/
+#topologykubernetesiozone). A spread over hostnames only may put every replica in one zone, which one zone outage
+then stops (components/platform/common.py ``AddonContext.spread``: zone, then node)."""
+
+
+def _spreads(values: Any, path: str = "") -> Iterator[tuple[str, list[Any]]]:
+    """Every ``topologySpreadConstraints`` list in Helm values or a KnativeServing spec, with where it is."""
+    if isinstance(values, Mapping):
+        for key, sub in values.items():
+            here = f"{path}.{key}" if path else str(key)
+            if key == "topologySpreadConstraints" and isinstance(sub, list):
+                yield here, sub
+            else:
+                yield from _spreads(sub, here)
+    elif isinstance(values, list):
+        for i, sub in enumerate(values):
+            yield from _spreads(sub, f"{path}[{i}]")
+
+
+def _zone_spread(res: Resource) -> Iterator[str]:
+    """On prod, every spread the platform sets on its add-ons (Helm values, KnativeServing workloads) includes the
+    zone (:data:`ZONE_KEY`)."""
+    if res.type in HELM_TYPES:
+        where, doc = f"Helm release {res.props.get('name', res.name)} values", res.props.get("values")
+    elif is_k8s(res, "KnativeServing"):
+        where, doc = f"KnativeServing {res.namespace}/{res.k8s_name} spec", res.props.get("spec")
+    else:
+        return
+    for path, constraints in _spreads(doc):
+        keys = [as_map(c).get("topologyKey") for c in constraints]
+        if constraints and UNKNOWN not in keys and ZONE_KEY not in keys:
+            yield (
+                f"{where} {path} spreads over {', '.join(map(str, keys))} only on prod: every replica may land in one "
+                f"zone; add {ZONE_KEY}"
+            )
+
+
+def _prod_knative(res: Resource) -> Iterator[str]:
+    """On prod, Knative's HA control plane (``high-availability.replicas``: controller, webhook, autoscaler...) and
+    the activator (its ``workloads[]`` replicas, else the HA count) keep at least 2 replicas (knative/operator
+    knative-v1.21.4 KnativeServing CRD, crd-schemas/operator.knative.dev/knativeserving_v1beta1.json). The activator
+    buffers every request to a model at zero; the webhook admits every Knative object."""
+    where = f"KnativeServing {res.namespace}/{res.k8s_name}"
+    raw = as_map(res.get("spec.high-availability")).get("replicas")
+    if raw is UNKNOWN:
+        return
+    ha = _int_or_none(raw)
+    if ha is None or ha < PROD_MIN_MESH_REPLICAS:
+        yield (
+            f"{where} high-availability.replicas is {raw!r} on prod: Knative's controller and webhook run single; "
+            f"keep at least {PROD_MIN_MESH_REPLICAS}"
+        )
+    for w in as_list(res.get("spec.workloads")):
+        w = as_map(w)
+        if w.get("name") != "activator" or w.get("replicas") is UNKNOWN:
+            continue
+        n = _int_or_none(w.get("replicas")) or ha
+        if n is None or n < PROD_MIN_MESH_REPLICAS:
+            yield (
+                f"{where} runs {n!r} activator replica(s) on prod: one eviction stops scale from zero; keep at least "
+                f"{PROD_MIN_MESH_REPLICAS}"
+            )
+
+
 def _prod_mesh_replicas(res: Resource, facts: Facts) -> Iterator[str]:
     """On prod, the ingress gateway (every public request) and istiod (every sidecar's configuration and
     certificates) keep at least two replicas, the HPA's floor included (``autoscaling.minReplicas`` /
     ``autoscaleMin`` when autoscaling, the charts' default), and a PodDisruptionBudget the chart renders."""
-    if facts.environment != "prod" or res.type not in HELM_TYPES:
+    if facts.environment != "prod":
+        return
+    yield from _zone_spread(res)
+    if is_k8s(res, "KnativeServing"):
+        yield from _prod_knative(res)
+        return
+    if is_k8s(res, "HorizontalPodAutoscaler"):
+        floor = res.get("spec.minReplicas")
+        if floor is not UNKNOWN and (_int_or_none(floor) or 1) < PROD_MIN_MESH_REPLICAS:
+            yield (
+                f"HorizontalPodAutoscaler {res.namespace}/{res.k8s_name} may scale to {floor or 1} replica(s) on prod "
+                f"(minReplicas; Kubernetes' default is 1): keep at least {PROD_MIN_MESH_REPLICAS}"
+            )
+        return
+    if res.type not in HELM_TYPES:
         return
     values = res.props.get("values")
     if not isinstance(values, Mapping):
@@ -462,9 +596,41 @@ def _prod_mesh_replicas(res: Resource, facts: Facts) -> Iterator[str]:
         yield f"Helm release {release} ({chart}) renders no PodDisruptionBudget on prod: a drain may evict them all"
 
 
+KNATIVE_PDB_WORKLOADS = {"activator-pdb": "activator", "webhook-pdb": "webhook"}
+"""The PodDisruptionBudgets Knative Serving ships (knative/serving config/core/deployments/activator.yaml
+``activator-pdb`` and webhook.yaml ``webhook-pdb``) and the Deployment each selects. The Knative operator's
+KnativeServing overrides them with ``spec.podDisruptionBudgets[]`` ("A mapping of podDisruptionBudget name to
+override", minAvailable/maxUnavailable as in Kubernetes), and the replicas with ``spec.workloads[].replicas`` or,
+for the HA parts of the control plane, ``spec.high-availability.replicas`` ("The number of replicas that HA parts of
+the control plane will be scaled to"): knative/operator knative-v1.21.4 KnativeServing CRD,
+shared/upstream/crd-schemas/operator.knative.dev/knativeserving_v1beta1.json."""
+
+
+def _knative_pdbs(res: Resource) -> Iterator[str]:
+    """Each KnativeServing PodDisruptionBudget override judged against the replicas of the Deployment it selects: the
+    workload's own ``replicas``, else ``high-availability.replicas`` (unknown otherwise: not judged)."""
+    ha = _int_or_none(as_map(res.get("spec.high-availability")).get("replicas"))
+    replicas = {
+        str(as_map(w).get("name")): _int_or_none(as_map(w).get("replicas")) for w in as_list(res.get("spec.workloads"))
+    }
+    for i, pdb in enumerate(as_list(res.get("spec.podDisruptionBudgets"))):
+        pdb = as_map(pdb)
+        workload = KNATIVE_PDB_WORKLOADS.get(str(pdb.get("name")))
+        n = (replicas.get(workload) or ha) if workload else None
+        why = _blocks(pdb, n)
+        if why:
+            yield (
+                f"KnativeServing {res.namespace}/{res.k8s_name} podDisruptionBudgets[{i}] ({pdb.get('name')}) "
+                f"sets {why}: drains would hang"
+            )
+
+
 def _pdb_allows_eviction(res: Resource, facts: Facts) -> Iterator[str]:
     if res.type in HELM_TYPES:
         yield from _helm_pdbs(res)
+        return
+    if is_k8s(res, "KnativeServing"):
+        yield from _knative_pdbs(res)
         return
     if res.type != PDB:
         return
@@ -532,8 +698,9 @@ RULES = [
         description=(
             "Every pod the platform renders itself (models' serving containers, warm-capacity placeholders) and every "
             "container security context our Helm values set keep allowPrivilegeEscalation: false, capabilities.drop "
-            "ALL, a RuntimeDefault seccomp profile and runAsNonRoot: true (the restricted Pod Security level); with "
-            "Istio CNI, Knative's secure-pod-defaults stays enabled (the queue-proxy)."
+            "ALL, a RuntimeDefault seccomp profile and runAsNonRoot: true, and are not privileged (the restricted Pod "
+            "Security level); with Istio CNI, Knative's secure-pod-defaults stays enabled (the queue-proxy), and "
+            "istiod's cni.enabled is true whenever the istio-cni agent is installed (no privileged istio-init)."
         ),
         enforcement="mandatory",
         area="kubernetes",
@@ -553,12 +720,13 @@ RULES = [
     Rule(
         name="pdb-allows-eviction",
         description=(
-            "Every PodDisruptionBudget, declared or rendered from Helm values (Istio gateway and istiod, any "
-            "podDisruptionBudget/pdb values), lets at least one pod be evicted."
+            "Every PodDisruptionBudget, declared, rendered from Helm values (Istio gateway and istiod, cert-manager "
+            "with its default minAvailable 1, any podDisruptionBudget/pdb values) or overridden in the KnativeServing "
+            "(activator-pdb, webhook-pdb against their replicas), lets at least one pod be evicted."
         ),
         enforcement="mandatory",
         area="kubernetes",
-        applies_to=(PDB, *HELM_TYPES),
+        applies_to=(PDB, *HELM_TYPES, "KnativeServing"),
         check_resource=_pdb_allows_eviction,
         check_stack=_model_pdbs,
     ),
@@ -566,11 +734,12 @@ RULES = [
         name="prod-mesh-replicas",
         description=(
             "On prod stacks the Istio ingress gateway and istiod keep at least 2 replicas (the autoscaler's floor "
-            "included) and render their PodDisruptionBudget."
+            "included) and render their PodDisruptionBudget; Knative's HA control plane and activator and every "
+            "HorizontalPodAutoscaler keep at least 2; every add-on spread includes the zone."
         ),
         enforcement="mandatory",
         area="kubernetes",
-        applies_to=HELM_TYPES,
+        applies_to=(*HELM_TYPES, "KnativeServing", "HorizontalPodAutoscaler"),
         check_resource=_prod_mesh_replicas,
     ),
     Rule(

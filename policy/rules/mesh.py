@@ -23,6 +23,7 @@ INJECTION_LABEL = "istio-injection"
 INJECT_KEY = "sidecar.istio.io/inject"
 ISVC = "kubernetes:serving.kserve.io/v1beta1:InferenceService"
 NAMESPACE = "kubernetes:core/v1:Namespace"
+KNATIVE_SERVING = "KnativeServing"
 
 
 def _opt_outs(model: Resource) -> list[str]:
@@ -60,17 +61,56 @@ def _injection(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]
             )
 
 
+MESHED_KNATIVE = ("activator", "autoscaler")
+"""Knative workloads on the models' data path (components/platform/knative.py ``MESHED``): the models'
+AuthorizationPolicies admit the activator (probes, proxied requests at zero) and the autoscaler (scrapes) by mTLS
+principal (components/serving/_auth.py), and the models' namespaces are STRICT (``mesh-mtls-strict``): "Connection
+is an mTLS tunnel" (Istio 1.30 PeerAuthentication CRD, shared/upstream/crd-schemas/security.istio.io/
+peerauthentication_v1.json ``spec.mtls.mode``). Without a sidecar they speak plain text, which a STRICT model
+refuses: scale from zero and autoscaling break. The Knative operator copies ``workloads[].annotations`` and
+``labels`` onto the deployment and its pod template ("Annotations overrides labels for the deployment and its
+template", knative/operator knative-v1.21.4 KnativeServing CRD, crd-schemas/operator.knative.dev/
+knativeserving_v1beta1.json ``spec.workloads[].annotations``)."""
+
+
+def _knative_opt_outs(resources: Sequence[Resource]) -> Iterator[Finding]:
+    for res in resources:
+        if not is_k8s(res, KNATIVE_SERVING):
+            continue
+        workloads = res.get("spec.workloads")
+        for i, w in enumerate(as_list(workloads)):
+            w = as_map(w)
+            if w.get("name") not in MESHED_KNATIVE:
+                continue
+            for key in ("annotations", "labels"):
+                value = as_map(w.get(key)).get(INJECT_KEY)
+                if value is None or value is UNKNOWN or str(value).lower() == "true":
+                    continue
+                yield Finding(
+                    res.urn,
+                    f"KnativeServing {res.namespace}/{res.k8s_name} workloads[{i}] ({w.get('name')}) sets {key}."
+                    f"{INJECT_KEY}={value!r}: it runs without a sidecar and its plain text is refused by the STRICT "
+                    "models it must reach (scale from zero, autoscaling)",
+                )
+
+
+def _injection_all(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    yield from _injection(resources, facts)
+    yield from _knative_opt_outs(resources)
+
+
 RULES = [
     Rule(
         name="model-sidecar-injection",
         description=(
             "Every model namespace the stack declares is labelled istio-injection: enabled, and no InferenceService "
-            "opts out with sidecar.istio.io/inject (without a sidecar, mTLS and authorization do not apply)."
+            "opts out with sidecar.istio.io/inject (without a sidecar, mTLS and authorization do not apply); nor do "
+            "Knative's activator and autoscaler (KnativeServing workloads), which must reach STRICT models over mTLS."
         ),
         enforcement="mandatory",
         area="models",
-        applies_to=(NAMESPACE, ISVC),
-        check_stack=_injection,
+        applies_to=(NAMESPACE, ISVC, "KnativeServing"),
+        check_stack=_injection_all,
         remediation="label model namespaces istio-injection: enabled; remove sidecar.istio.io/inject from models",
     ),
 ]
@@ -78,7 +118,6 @@ RULES = [
 
 # ------------------------------------------------------------------------------------------------ HTTPS only
 
-KNATIVE_SERVING = "KnativeServing"
 ENCRYPTED_PROTOCOLS = ("HTTPS", "TLS")
 """Istio Gateway server protocols that carry TLS; every other server (HTTP, HTTP2, GRPC, TCP...) is plain text."""
 
@@ -106,6 +145,37 @@ def _plain_servers(servers: Sequence[object], where: str) -> Iterator[str]:
         )
 
 
+TERMINATING_MODES = ("SIMPLE", "MUTUAL", "OPTIONAL_MUTUAL")
+"""The ``tls.mode`` values with which an Istio Gateway server terminates TLS with its own certificate
+(``credentialName``) and so applies HTTP routes. istio/api networking/v1alpha3/gateway.proto
+``ServerTLSSettings.TLSmode`` (istio.io/latest/docs/reference/config/networking/gateway/#ServerTLSSettings-TLSmode;
+read from istio/api's generated copies in this session, not at the 1.30.3 tag; the pinned CRD,
+shared/upstream/crd-schemas/networking.istio.io/gateway_v1.json, lists the same enum): ``PASSTHROUGH`` "The SNI string
+presented by the client will be used as the match criterion in a VirtualService TLS route", ``AUTO_PASSTHROUGH`` the
+same without a VirtualService, ``ISTIO_MUTUAL`` asks the client for an Istio mesh certificate. net-istio programs the
+models' routes as VirtualService ``http`` routes (knative-extensions/net-istio pkg/reconciler/ingress/resources/
+virtual_service.go), which a passthrough server never applies: every public model is then unreachable on 443."""
+
+
+def _tls_servers(servers: Sequence[object], where: str) -> Iterator[str]:
+    """Why each HTTPS server of a gateway does not serve the models' HTTP routes over TLS it terminates."""
+    for i, server in enumerate(servers):
+        s = as_map(server)
+        protocol = as_map(s.get("port")).get("protocol")
+        if not isinstance(protocol, str) or protocol.upper() != "HTTPS":
+            continue
+        tls = as_map(s.get("tls"))
+        mode, credential = tls.get("mode"), tls.get("credentialName")
+        port = as_map(s.get("port")).get("number")
+        if mode is not UNKNOWN and mode not in TERMINATING_MODES:
+            yield (
+                f"{where} servers[{i}] (port {port}, HTTPS) has tls.mode {mode!r}: it does not terminate TLS, so the "
+                "models' HTTP routes never match there; give SIMPLE (or MUTUAL) with a credentialName"
+            )
+        elif credential is not UNKNOWN and (not isinstance(credential, str) or not credential):
+            yield f"{where} servers[{i}] (port {port}, HTTPS) has no tls.credentialName: it has no certificate to serve"
+
+
 def _https_only(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
     routes = [r for r in resources if is_k8s(r, "HTTPRoute") and r.type.startswith("kubernetes:gateway.networking")]
     for res in resources:
@@ -129,9 +199,11 @@ def _https_only(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding
                 )
                 continue
             yield from (Finding(res.urn, m) for m in _plain_servers(servers, where))
+            yield from (Finding(res.urn, m) for m in _tls_servers(servers, where))
         elif is_k8s(res, "Gateway") and res.type.startswith("kubernetes:networking.istio.io"):
             where = f"Istio Gateway {res.namespace}/{res.k8s_name}"
             yield from (Finding(res.urn, m) for m in _plain_servers(as_list(res.get("spec.servers")), where))
+            yield from (Finding(res.urn, m) for m in _tls_servers(as_list(res.get("spec.servers")), where))
         elif is_k8s(res, "Gateway") and res.type.startswith("kubernetes:gateway.networking"):
             yield from _gateway_api_listeners(res, routes)
 
@@ -203,8 +275,9 @@ RULES.append(
         name="gateway-https-only",
         description=(
             "The public gateway serves models over HTTPS only: every plain-text server of the Knative ingress gateway "
-            "(or any Istio Gateway) sets tls.httpsRedirect: true, and a Gateway API HTTP listener admits only its own "
-            "namespace's routes, each redirecting to https."
+            "(or any Istio Gateway) sets tls.httpsRedirect: true, every HTTPS server terminates TLS (tls.mode SIMPLE, "
+            "MUTUAL or OPTIONAL_MUTUAL with a credentialName: not PASSTHROUGH, where HTTP routes never match), and a "
+            "Gateway API HTTP listener admits only its own namespace's routes, each redirecting to https."
         ),
         enforcement="mandatory",
         area="mesh",

@@ -335,6 +335,12 @@ on the inference APIs the platform admits (components/serving/_auth.py ``INFEREN
 ``register_v1_endpoints``/``register_v2_endpoints``/``register_openai_endpoints``; Triton's ``/v2/models/stats``),
 and admin paths outside them (the model repository's unload, ``/metrics``). A rule that admits only GETs (the
 activator's and the gateways' probe rules without their header condition) is seen by the GETs."""
+PROBE_LOOKALIKES = (("GET", "/v1/models/{m}", (("K-Network-Probe", "not-probe"),)),)
+"""Token-less requests carrying a header a probe rule of the model's AuthorizationPolicy matches, with a value the
+queue-proxy does not answer itself: Knative's ingress probe is ``K-Network-Probe: probe`` and the queue-proxy answers
+only that value (knative.dev/pkg network/handlers/drain.go ``isKProbe``: ``Header.Get(K-Network-Probe) == "probe"``;
+components/serving/_auth.py ``NETWORK_PROBE_VALUE``), passing any other value on to the model. The public gateway
+forwards the caller's headers, so a gateway rule matching any value (``"*"``) lets the internet in without a token."""
 
 
 def _reached_without_token(istio: Sequence[Resource], model: Resource, mode: str) -> tuple[str, str]:
@@ -366,13 +372,15 @@ def _reached_without_token(istio: Sequence[Resource], model: Resource, mode: str
     min_replicas = predictor.get("minReplicas", 1)
     found = []
     for at_zero in (False, True) if isinstance(min_replicas, int) and min_replicas == 0 else (False,):
-        for method, path in TOKENLESS_REQUESTS:
+        sent = [(m, p, ()) for m, p in TOKENLESS_REQUESTS] + list(PROBE_LOOKALIKES)
+        for method, path, headers in sent:
             request = path.format(m=model.k8s_name)
             outcomes = requestpath.routes(
-                objects, isvc, requestpath.INTERNET, at_zero=at_zero, path=request, method=method
+                objects, isvc, requestpath.INTERNET, at_zero=at_zero, path=request, method=method, headers=headers
             )
             reached = [o.route for o in outcomes.get("public gateway", []) if o.reached]
-            found += [(route, f"{method} {request}") for route in reached]
+            shown = "".join(f" with {k}: {v}" for k, v in headers)
+            found += [(route, f"{method} {request}{shown}") for route in reached]
     routes = ", ".join(f"the public gateway to the {route}" for route in dict.fromkeys(r for r, _ in found))
     return routes, ", ".join(dict.fromkeys(q for _, q in found))
 
@@ -391,6 +399,14 @@ def _namespace_wide(pa: Resource) -> bool:
 
 def _weak(mode: Any) -> bool:
     return mode not in (None, "UNSET", "STRICT", UNKNOWN)
+
+
+PLAIN_METRICS_PORTS = ("9090",)
+"""The only port a workload-level PeerAuthentication outside the model namespaces may set below STRICT: the metrics
+port of Knative's activator and autoscaler (components/platform/knative.py ``METRICS_PORT``), which Prometheus
+(no sidecar) scrapes. knative/serving config/core/deployments/activator.yaml: ``metrics`` 9090, ``profiling`` 8008,
+``http1`` 8012, ``h2c`` 8013 (read at the main branch, not the knative-v1.21.3 tag): 8012/8013 carry the requests
+the activator proxies to models."""
 
 
 def _mtls(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
@@ -462,6 +478,14 @@ def _mtls(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
                 f"PeerAuthentication {p.namespace}/{p.k8s_name} sets the pods it selects to {_mode(p)}: they take "
                 "plain text on every port; give STRICT (a port-level exception for a metrics port stays allowed)",
             )
+        for port, pm in as_map(p.get("spec.portLevelMtls")).items():
+            if _weak(as_map(pm).get("mode")) and str(port) not in PLAIN_METRICS_PORTS:
+                yield Finding(
+                    p.urn,
+                    f"PeerAuthentication {p.namespace}/{p.k8s_name} sets port {port} of the pods it selects to "
+                    f"{as_map(pm).get('mode')}: only their metrics port ({', '.join(PLAIN_METRICS_PORTS)}) may take "
+                    "Prometheus's plain text; a request port would take anyone's",
+                )
 
 
 # ------------------------------------------------------------------------------------------------ exposure and identity
@@ -503,7 +527,40 @@ def _open_rule(rule: Mapping[str, Any]) -> str | None:
             return f"a source that names no namespace or principal ({dict(source) or 'empty'})"
         if any("*" in v for v in named):
             return f"a wildcard caller ({', '.join(v for v in named if '*' in v)})"
+        forwarders = [str(v) for v in as_list(source.get("namespaces")) if v in FORWARDING_NAMESPACES]
+        if forwarders:
+            return f"the namespace {', '.join(forwarders)}, whose proxies forward anyone's request"
     return None
+
+
+FORWARDING_NAMESPACES = ("knative-serving", "istio-system")
+"""Namespaces whose workloads forward other callers' requests, so that a model's sidecar sees them, not the caller:
+Knative's activator (knative-serving, ``sa/activator``) proxies every request for a revision it is in the path of
+(pkg/activator/handler/handler.go, knative/serving 1.21.3; components/serving/_auth.py module docstring) and the
+ingress gateways (istio-system) forward the internet's and the mesh's requests. An internal model's rule naming
+either namespace admits whoever can reach that proxy."""
+TARGET_BURST_CAPACITY = "autoscaling.knative.dev/target-burst-capacity"
+"""Knative's per-revision target burst capacity; ``"0"`` keeps the activator off the path once pods exist
+(knative/serving knative-v1.21.3 pkg/reconciler/autoscaling/kpa/kpa.go: Serve mode when ``want > 0 &&
+ExcessBurstCapacity >= 0``; pkg/autoscaler/scaling/autoscaler.go: the excess is 0 when the capacity is 0; the
+default is 200, knative/docs docs/serving/load-balancing/target-burst-capacity.md). policy/rules/pipeline.py
+``internal-pipeline-activator-off`` asks the same of internal pipelines."""
+
+
+def _activator_on_path(model: Resource, default: str) -> str | None:
+    """Why an internal Knative-mode model keeps the activator on its path: without target-burst-capacity "0" the
+    model's sidecar sees the activator (admitted only for probes, components/serving/_auth.py), not the caller, and
+    refuses every request it proxies (403): the model is unreachable while the activator is in the path."""
+    if deployment_mode(model, default) != "Knative":
+        return None
+    tbc = as_map(model.metadata.get("annotations")).get(TARGET_BURST_CAPACITY)
+    if tbc is UNKNOWN or tbc == "0":
+        return None
+    shown = "unset (default 200)" if tbc is None else repr(tbc)
+    return (
+        f"internal model {model.namespace}/{model.k8s_name} keeps Knative's activator on its path (annotation "
+        f'{TARGET_BURST_CAPACITY} {shown}): its sidecar refuses the requests the activator proxies; give "0"'
+    )
 
 
 def _internal_callers(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
@@ -512,10 +569,14 @@ def _internal_callers(resources: Sequence[Resource], facts: Facts) -> Iterator[F
     istio.io/latest/docs/reference/config/security/authorization-policy/, the evaluation rules), and every ALLOW rule
     covering it names its callers by namespace or principal, without wildcards."""
     policies = [r for r in resources if is_k8s(r, "AuthorizationPolicy")]
+    default = platform_mode(resources)
     for model in _isvcs(resources):
         if not marked_internal(model):
             continue
         where = f"{model.namespace}/{model.k8s_name}"
+        on_path = _activator_on_path(model, default)
+        if on_path:
+            yield Finding(model.urn, on_path)
         allow = [
             p for p in policies if _covers(p, model) and as_map(p.props.get("spec")).get("action", "ALLOW") == "ALLOW"
         ]
@@ -727,7 +788,9 @@ RULES = [
         name="internal-model-callers",
         description=(
             "Every internal model is covered by an ALLOW AuthorizationPolicy whose rules each name their callers by "
-            "namespace or principal, without wildcards (no rule open to the whole mesh)."
+            "namespace or principal, without wildcards and without the forwarding namespaces knative-serving and "
+            'istio-system (no rule open to the whole mesh); in Knative mode it carries target-burst-capacity "0" '
+            "(the activator, which the model refuses, leaves its path)."
         ),
         enforcement="mandatory",
         area="models",
@@ -759,7 +822,11 @@ RULES = [
     ),
     Rule(
         name="model-namespace-pod-security",
-        description="Namespaces we create for models enforce the restricted (or baseline) Pod Security level.",
+        description=(
+            "Namespaces we create for models enforce the restricted (or baseline) Pod Security level. A stack with "
+            "platform.istioCni: false cannot (istio-init needs NET_ADMIN and NET_RAW, which baseline refuses): it "
+            "records overrides of this rule and privileged-namespaces-listed with its reason."
+        ),
         enforcement="mandatory",
         area="models",
         applies_to=(ISVC, "Namespace"),

@@ -308,6 +308,10 @@ def _inference_only(resources: Sequence[Resource], facts: Facts) -> Iterator[Fin
                 )
                 continue
             leaks: dict[str, None] = {}
+            if mode == "Knative":
+                # Knative's autoscaler is admitted by principal for its scrape of the queue-proxy's 9090 only
+                # (components/serving/_auth.py knative_rules); named in the policy, it is a caller like the others
+                admitted += [("Knative's autoscaler", rp.AUTOSCALER, None, at_zero) for at_zero in zeros]
             for who, caller, token, at_zero in admitted:
                 for m, p in admin_requests(model.k8s_name):
                     out = rp.routes(objects, isvc, caller, at_zero=at_zero, path=p, method=m, token=token)

@@ -41,7 +41,10 @@ def test_new_rules_are_mandatory() -> None:
 
 # ------------------------------------------------------------------------------------------------ HTTPS only
 
-HTTPS_SERVER = {"port": {"number": 443, "name": "https", "protocol": "HTTPS"}, "tls": {"mode": "SIMPLE"}}
+HTTPS_SERVER = {
+    "port": {"number": 443, "name": "https", "protocol": "HTTPS"},
+    "tls": {"mode": "SIMPLE", "credentialName": "tls"},
+}
 
 
 def _ksvc(servers: Any, enabled: Any = True) -> Resource:

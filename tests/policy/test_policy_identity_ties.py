@@ -435,7 +435,9 @@ CALLERS = "internal-model-callers"
 
 
 def _internal_model() -> Resource:
-    meta = {"name": "m", "namespace": "models", "annotations": {"mlplatform.io/access": "internal"}}
+    # as components/serving/_runtime.py annotates an internal Knative model (the activator off its path)
+    ann = {"mlplatform.io/access": "internal", "autoscaling.knative.dev/target-burst-capacity": "0"}
+    meta = {"name": "m", "namespace": "models", "annotations": ann}
     return Resource(ISVC, "m", "urn:isvc:m", {"metadata": meta, "spec": {"predictor": {"minReplicas": 1}}})
 
 

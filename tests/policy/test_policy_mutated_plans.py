@@ -261,7 +261,7 @@ def test_a_port_rule_without_a_source_opens_a_jwt_model_aws_dev() -> None:
         "principal (Istio allows a request that any ALLOW rule matches); requests that reached it: POST "
         "/v1/models/resnet50:predict, GET /v1/models/resnet50, GET /v1/models, POST /v2/models/resnet50/infer, GET "
         "/v2/models/resnet50/ready, GET /v2/models/stats, POST /openai/v1/chat/completions, GET /, POST "
-        "/v2/repository/models/resnet50/unload, GET /metrics"
+        "/v2/repository/models/resnet50/unload, GET /metrics, GET /v1/models/resnet50 with K-Network-Probe: not-probe"
     ]
     assert "the internet reaches POST /v2/repository/models/resnet50/unload" in found["model-inference-api-only"][0]
 
