@@ -8,6 +8,7 @@ sees the same sentence.
 from __future__ import annotations
 
 import json
+import unicodedata
 from typing import Any
 
 import pulumi
@@ -28,6 +29,20 @@ def show(value: Any) -> str:
             return json.dumps(value)
         return value
     return str(value)
+
+
+HANGUL_FILLERS = frozenset("\u115f\u1160\u3164\uffa0")
+"""Letters (Unicode category Lo) that render as nothing: the Hangul choseong/jungseong fillers, the Hangul filler and
+the halfwidth Hangul filler (Unicode 15 UnicodeData.txt: U+115F, U+1160, U+3164, U+FFA0)."""
+
+
+def visible_length(text: str) -> int:
+    """How many characters of ``text`` show on a page: letters, digits, punctuation and symbols (Unicode categories
+    L, N, P, S), except the Hangul fillers. Spaces and other separators (Z*), control and format characters (Cc, Cf:
+    NUL, U+200B zero-width space, U+2060 word joiner, U+FEFF), unassigned and private-use code points (C*) and lone
+    combining marks (M*) do not count: a reason of ten zero-width spaces says nothing. The one count of an override's
+    reason, shared by the stack file's validation (infra/config.py) and the rules (policy.rules.Override)."""
+    return sum(1 for c in text if unicodedata.category(c)[0] in "LNPS" and c not in HANGUL_FILLERS)
 
 
 def escape_line(text: str) -> str:

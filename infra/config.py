@@ -25,7 +25,7 @@ from components.clusters import (
     shares_one_gpu_per_request,
 )
 from components.clusters.spec import ClusterSpec, tags_problem
-from components.errors import SpecError, show_key
+from components.errors import SpecError, escape_line, show_key, visible_length
 from components.platform.settings import PlatformSettings
 from components.serving.pipeline_spec import PipelineSpec, pipeline_problems
 from components.serving.spec import (  # noqa: F401 - reserved_namespaces, MAX_ARG_STRLEN: re-exported
@@ -73,8 +73,12 @@ class PolicyOverride(Spec):
     @field_validator("reason")
     @classmethod
     def _said(cls, v: str) -> str:
-        if len(v.strip()) < 10:
-            raise value_error("give the reason in words (at least 10 characters besides spaces); it is recorded")
+        if visible_length(v) < 10:
+            # spaces, zero-width and other invisible characters do not count (components.errors.visible_length)
+            raise value_error(
+                "give the reason in words (at least 10 characters besides spaces and invisible characters); it is "
+                "recorded"
+            )
         return v
 
 
@@ -92,6 +96,13 @@ class PolicySpec(Spec):
         for key in v:
             if not key or len(key) > 63:
                 raise value_error(f"tag key {key!r}: give 1 to 63 characters")
+            if visible_length(key) != len(key):
+                # a space, newline, zero-width or other invisible character: no resource's tag would ever match it
+                # by eye, and the rule would fail every resource over a key nobody can type (red team #17 T03)
+                raise value_error(
+                    f"tag key {escape_line(repr(key))}: give visible characters only (no spaces, newlines or "
+                    "invisible characters)"
+                )
         return v
 
     @model_validator(mode="after")

@@ -26,14 +26,16 @@ from the JSON) fails the check (:func:`missing_objects`): the rules iterate reso
 from __future__ import annotations
 
 import json
+import re
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from components.errors import SpecError
+from components.errors import SpecError, show, show_key
 from policy.judged import judge_unknown_documents
-from policy.rules import UNKNOWN, Resource, StackSettings, run_rules
+from policy.rules import UNKNOWN, Resource, StackSettings, rule_names, run_rules
 from policy.rules.base import as_list
 from policy.rules.budget import with_budget
 
@@ -71,82 +73,317 @@ class SavedStack:
     cloud: str
     resources: list[Resource]
     settings: StackSettings
-    cost: Mapping[str, Any] | None
+    cost: Mapping[str, Any]
     judged: list[Resource] | None = None
     """The placeholder rendering the plan judged unknown documents over (``judgedResources``), if it saved one."""
     planned: list[dict[str, Any]] | None = None
     """The ``policies`` entries the plan saved (its verdict), compared by :func:`unreproduced`."""
 
 
-def _unwire(value: Any) -> Any:
+_TYPE = re.compile(r"[A-Za-z0-9_.-]+:[A-Za-z0-9_./-]*:[A-Za-z0-9_.-]+")
+"""A type token ``package:module:Type`` in ASCII, the form of every type in the plans of the four shipped stacks (the
+Pulumi token grammar itself was not looked up for this check): the rules match types exactly, so a Cyrillic letter in
+one would make every rule skip the resource."""
+
+MAX_DEPTH = 64
+"""How deep a saved plan's values may nest: the deepest value the program renders is a handful of levels (an
+InferenceService's ``spec.predictor.model.resources.limits``); a deeper one was written by hand and would exhaust
+Python's recursion in the rules: refused (exit 2)."""
+
+
+class _TooDeep(Exception):
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        self.path = path
+
+
+def _unwire(value: Any, path: str = "inputs", depth: int = 0) -> Any:
     """JSON values back into what rules see: the unknown and secret texts become :data:`UNKNOWN`."""
-    if value in (UNKNOWN_TEXT, SECRET_TEXT):
+    if depth > MAX_DEPTH:
+        raise _TooDeep(path)
+    if isinstance(value, str) and value in (UNKNOWN_TEXT, SECRET_TEXT):
         return UNKNOWN
     if isinstance(value, dict):
-        return {k: _unwire(v) for k, v in value.items()}
+        return {k: _unwire(v, f"{path}.{show_key(k)}", depth + 1) for k, v in value.items()}
     if isinstance(value, list):
-        return [_unwire(v) for v in value]
+        return [_unwire(v, f"{path}[{i}]", depth + 1) for i, v in enumerate(value)]
     return value
 
 
-def _resources(path: Path, name: str, docs: Any) -> list[Resource]:
+def _resources(path: Path, name: str, docs: Any, key: str = "resources") -> list[Resource]:
     if not isinstance(docs, list):
-        raise PlanFileError(path, f"stack {name}: resources is not a list; this is not a plan from mlplatform plan")
+        raise PlanFileError(path, f"stack {name}: {key} is not a list; this is not a plan from mlplatform plan")
     by_urn: dict[str, Mapping[str, Any]] = {}
     for i, r in enumerate(docs):
         if not isinstance(r, dict) or not isinstance(r.get("urn"), str) or not isinstance(r.get("type"), str):
-            raise PlanFileError(path, f"stack {name}: resources[{i}] has no urn and type; not a plan resource")
+            raise PlanFileError(path, f"stack {name}: {key}[{i}] has no urn and type; not a plan resource")
         if not isinstance(r.get("inputs", {}), dict):
-            raise PlanFileError(path, f"stack {name}: resources[{i}].inputs is not a map")
+            raise PlanFileError(path, f"stack {name}: {key}[{i}].inputs is not a map")
+        if not _TYPE.fullmatch(r["type"]):
+            raise PlanFileError(
+                path,
+                f"stack {name}: {key}[{i}].type: {show(r['type'])} is not allowed; give a Pulumi type token "
+                "package:module:Type in ASCII letters, digits and ._/- (a lookalike letter would evade every rule)",
+            )
+        for ref in ("provider", "parent"):
+            if r.get(ref) is not None and not isinstance(r[ref], str):
+                raise PlanFileError(
+                    path,
+                    f"stack {name}: {key}[{i}].{ref}: {_shown(r[ref])} is not allowed; give the URN of a resource "
+                    "of this plan, or null",
+                )
+        if r["urn"] in by_urn:
+            first = next(j for j, d in enumerate(docs) if d is by_urn[r["urn"]])
+            raise PlanFileError(
+                path,
+                f"stack {name}: {key}[{i}].urn: {show(r['urn'])} is not allowed; {key}[{first}] has the same URN "
+                "(the engine registers each URN once): give each resource once",
+            )
         by_urn[r["urn"]] = r
     if not any(not r["type"].startswith("pulumi:providers:") for r in docs):
-        raise PlanFileError(path, f"stack {name} has no resources: an empty plan passes every rule; refusing it")
+        empty = "" if key == "resources" else f" in {key}"
+        raise PlanFileError(path, f"stack {name} has no resources{empty}: an empty plan passes every rule; refusing it")
     out = []
-    for r in docs:
+    for i, r in enumerate(docs):
         if r["type"].startswith("pulumi:providers:"):
             continue
         provider = by_urn.get(r.get("provider") or "")
+        try:
+            props = _unwire(r.get("inputs") or {}, f"{key}[{i}].inputs")
+            provider_props = _unwire(provider.get("inputs") or {}, f"{key}[{i}].provider.inputs") if provider else {}
+        except _TooDeep as e:
+            raise PlanFileError(
+                path,
+                f"stack {name}: {e.path}: nested deeper than {MAX_DEPTH} levels; no plan of mlplatform plan is: "
+                "refusing it",
+            ) from None
+        kind = r["type"].rsplit(":", 1)[-1]
+        if r["type"].startswith("kubernetes:") and kind in SHAPES:
+            wrong = _shape_error(f"{key}[{i}].inputs", props, SHAPES[kind])
+            if wrong:
+                raise PlanFileError(path, f"stack {name}: {wrong} (the shape the {kind} API takes)")
         out.append(
             Resource(
                 type=r["type"],
                 name=str(r.get("name", "")),
                 urn=r["urn"],
-                props=_unwire(r.get("inputs") or {}),
+                props=props,
                 protect=r.get("protect") is True,
-                parent=r.get("parent") if isinstance(r.get("parent"), str) else None,
-                provider_props=_unwire(provider.get("inputs") or {}) if provider else {},
+                parent=r.get("parent"),
+                provider_props=provider_props,
                 depends_on=tuple(str(d) for d in as_list(r.get("dependsOn"))),
             )
         )
     return out
 
 
+# ------------------------------------------------------------------------------------------------ shapes
+
+_SELECTOR: Any = {
+    "matchLabels": {"*": str},
+    "matchExpressions": [{"key": str, "operator": str, "values": [str]}],
+}
+_META: Any = {"name": str, "namespace": str, "labels": {"*": str}, "annotations": {"*": str}}
+_NETPOL_RULE: Any = {
+    "from": [{"podSelector": _SELECTOR, "namespaceSelector": _SELECTOR, "ipBlock": {"cidr": str, "except": [str]}}],
+    "ports": [{"protocol": str, "port": (int, str), "endPort": int}],
+}
+_NETPOL_RULE["to"] = _NETPOL_RULE["from"]
+_SELECTED: Any = {"selector": {"matchLabels": {"*": str}}}
+_CONTAINER: Any = {"name": str, "env": [{"name": str}], "ports": [{"containerPort": (int, str)}]}
+_PREDICTOR: Any = {
+    "minReplicas": int,
+    "model": {**_CONTAINER, "protocolVersion": str, "modelFormat": {"name": str}},
+    "containers": [_CONTAINER],
+}
+SHAPES: Mapping[str, Any] = {
+    "NetworkPolicy": {
+        "metadata!": _META,
+        "spec!": {"podSelector": _SELECTOR, "policyTypes": [str], "ingress": [_NETPOL_RULE], "egress": [_NETPOL_RULE]},
+    },
+    "AuthorizationPolicy": {
+        "metadata!": _META,
+        "spec!": {
+            **_SELECTED,
+            "action": str,
+            "rules": [
+                {
+                    "from": [{"source": {"*": [str]}}],
+                    "to": [{"operation": {"*": [str]}}],
+                    "when": [{"key": str, "values": [str], "notValues": [str]}],
+                }
+            ],
+        },
+    },
+    "RequestAuthentication": {
+        "metadata!": _META,
+        "spec!": {**_SELECTED, "jwtRules": [{"issuer": str, "audiences": [str]}]},
+    },
+    "InferenceService": {"metadata!": _META, "spec!": {"predictor!": _PREDICTOR}},
+}
+"""The shape of what the request-path model (components/serving/requestpath.py) reads of each kind, as the
+Kubernetes and Istio APIs type it (networking.k8s.io/v1 NetworkPolicy, security.istio.io/v1 AuthorizationPolicy and
+RequestAuthentication, serving.kserve.io/v1beta1 InferenceService): a map's listed keys (``"*"``: every value), a
+list's items, a scalar's type. The plan engine writes these from typed objects, so a value of another shape was
+written by hand: ``check`` refuses it (exit 2) instead of letting a rule crash on it."""
+
+_SHAPE_NAMES = {str: "a string", int: "an integer", (int, str): "an integer or a string"}
+
+
+def _shape_error(path: str, value: Any, shape: Any) -> str | None:
+    """The first place ``value`` departs from ``shape``: ``"<path>: <value> is not allowed; give ..."``, else None.
+
+    The unknown marker fits every shape (a rule skips what it cannot know); null fits a map's key (absent) unless
+    the key ends in ``!`` (the object's ``metadata`` and ``spec``, which the request-path model indexes)."""
+    if value is UNKNOWN:
+        return None
+    if isinstance(shape, dict):
+        if not isinstance(value, Mapping):
+            return f"{path}: {_shown(value)} is not allowed; give a map"
+        for key, sub in shape.items():
+            required = key.endswith("!")
+            items = value.items() if key == "*" else [(key.rstrip("!"), value.get(key.rstrip("!")))]
+            for k, v in items:
+                if v is None and key != "*" and not required:
+                    continue
+                found = _shape_error(f"{path}.{show_key(k)}", v, sub)
+                if found:
+                    return found
+        return None
+    if isinstance(shape, list):
+        if not isinstance(value, list):
+            return f"{path}: {_shown(value)} is not allowed; give a list"
+        for i, v in enumerate(value):
+            found = _shape_error(f"{path}[{i}]", v, shape[0])
+            if found:
+                return found
+        return None
+    kinds = shape if isinstance(shape, tuple) else (shape,)
+    if isinstance(value, bool) or not isinstance(value, kinds):
+        return f"{path}: {_shown(value)} is not allowed; give {_SHAPE_NAMES[shape]}"
+    return None
+
+
+def _shown(value: Any) -> str:
+    """A value in an error line: scalars as :func:`components.errors.show`, a map or list as its JSON (shortened)."""
+    if isinstance(value, Mapping | list):
+        text = json.dumps(value, default=str)
+        return text if len(text) <= 60 else text[:57] + "..."
+    return show(value)
+
+
+MAX_BYTES = 64 * 1024 * 1024
+"""The largest plan file ``check`` reads: the plan of the four shipped stacks is 1.4 MB; a file past 64 MiB (or
+``/dev/zero``) is refused before it is read, not read until memory runs out."""
+
+
+class _Refused(ValueError):
+    """A JSON constant or a repeated key that ``mlplatform plan --json`` never writes."""
+
+
+def _no_constant(name: str) -> Any:
+    raise _Refused(f"{name} is not allowed; JSON has no NaN or Infinity and mlplatform plan --json never writes one")
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _Refused(
+                f"the key {show_key(key)} is given twice in one object (the last would silently win); a plan of "
+                "mlplatform plan --json gives each key once"
+            )
+        out[key] = value
+    return out
+
+
+def _read(path: Path) -> str:
+    """The text of the plan file: a regular file of at most :data:`MAX_BYTES` in UTF-8, else one line."""
+    give = "give a plan written by mlplatform plan --json"
+    try:
+        st = path.stat()
+        if stat.S_ISDIR(st.st_mode):
+            raise PlanFileError(path, f"is a directory; {give}")
+        if not stat.S_ISREG(st.st_mode):
+            # a FIFO with no writer would block forever, a device such as /dev/zero never ends
+            raise PlanFileError(path, f"is not a regular file (a pipe, socket or device); {give}")
+        if st.st_size > MAX_BYTES:
+            raise PlanFileError(path, f"is {st.st_size} bytes, more than the {MAX_BYTES} check reads; {give}")
+        with path.open("rb") as f:
+            data = f.read(MAX_BYTES + 1)
+        if len(data) > MAX_BYTES:
+            raise PlanFileError(path, f"is more than the {MAX_BYTES} bytes check reads; {give}")
+        return data.decode("utf-8")
+    except FileNotFoundError:
+        raise PlanFileError(path, f"no such file; {give}") from None
+    except IsADirectoryError:
+        raise PlanFileError(path, f"is a directory; {give}") from None
+    except (OSError, UnicodeDecodeError, MemoryError) as e:
+        raise PlanFileError(path, f"cannot be read ({type(e).__name__}); {give}") from None
+
+
+def _cost(path: Path, name: str, cost: Any) -> Mapping[str, Any]:
+    """The saved cost estimate (components/plan/report.py writes a map, components/cost.py its totals), checked where
+    the budget rule reads it: ``totals.ceiling.usd`` a finite number >= 0, ``lowerBound`` true or false."""
+    if not isinstance(cost, dict):
+        raise PlanFileError(
+            path, f"stack {name}: cost: {_shown(cost)} is not allowed; give the map mlplatform plan --json writes"
+        )
+    totals = cost.get("totals")
+    if totals is None:
+        return cost
+    ceiling = totals.get("ceiling") if isinstance(totals, dict) else None
+    if not isinstance(ceiling, dict):
+        raise PlanFileError(
+            path, f"stack {name}: cost.totals.ceiling: {_shown(ceiling)} is not allowed; give a map with usd"
+        )
+    usd = ceiling.get("usd")
+    if isinstance(usd, bool) or not isinstance(usd, int | float) or not 0 <= usd < float("inf"):
+        raise PlanFileError(
+            path, f"stack {name}: cost.totals.ceiling.usd: {_shown(usd)} is not allowed; give a number >= 0"
+        )
+    if not isinstance(ceiling.get("lowerBound", False), bool):
+        raise PlanFileError(
+            path,
+            f"stack {name}: cost.totals.ceiling.lowerBound: {_shown(ceiling['lowerBound'])} is not allowed; give "
+            "true or false",
+        )
+    return cost
+
+
 def load_plan(path: Path) -> list[SavedStack]:
     """The stacks of the plan saved at ``path``; :class:`PlanFileError` (one line) for a file that is not one."""
+    text = _read(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise PlanFileError(path, "no such file; give a plan written by mlplatform plan --json") from None
-    except IsADirectoryError:
-        raise PlanFileError(path, "is a directory; give a plan written by mlplatform plan --json") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise PlanFileError(
-            path, f"cannot be read ({type(e).__name__}); give a plan written by mlplatform plan --json"
-        ) from None
-    try:
-        doc = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as e:
+        doc = json.loads(text, parse_constant=_no_constant, object_pairs_hook=_no_duplicates)
+    except (json.JSONDecodeError, RecursionError, MemoryError) as e:
         where = f" (line {e.lineno})" if isinstance(e, json.JSONDecodeError) else ""
         raise PlanFileError(path, f"not JSON{where}; give a plan written by mlplatform plan --json") from None
+    except _Refused as e:
+        raise PlanFileError(path, str(e)) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("stacks"), list):
         raise PlanFileError(path, "not a plan: expected a JSON object with stacks, as mlplatform plan --json writes")
     if not doc["stacks"]:
         raise PlanFileError(path, "the plan holds no stacks: nothing to check; refusing an empty plan")
     out = []
+    seen: dict[str, int] = {}
     for i, s in enumerate(doc["stacks"]):
         if not isinstance(s, dict) or not isinstance(s.get("stack"), str):
             raise PlanFileError(path, f"stacks[{i}] has no stack name; not a plan from mlplatform plan --json")
         name = s["stack"]
+        if name in seen:
+            raise PlanFileError(
+                path,
+                f"stacks[{i}].stack: {show(name)} is not allowed; stacks[{seen[name]}] has the same name (check "
+                "--stack would judge only one of them): give each stack once",
+            )
+        seen[name] = i
+        if not name or not name.isprintable():
+            raise PlanFileError(
+                path,
+                f"stacks[{i}].stack: {show(name)} is not allowed; give the stack's name as mlplatform plan --json "
+                "writes it (no control or invisible characters)",
+            )
         if "settings" not in s or s["settings"] is None:
             raise PlanFileError(
                 path,
@@ -164,21 +401,33 @@ def load_plan(path: Path) -> list[SavedStack]:
                 f"stack {name}: settings.{missing[0]} is missing (a saved plan holds every one of "
                 f"{', '.join(SETTINGS_KEYS)}; a missing key would be judged by its default): plan it again",
             )
-        cost = s.get("cost")
         judged = s.get("judgedResources")
         planned = s.get("policies")
         if planned is not None and not (
             isinstance(planned, list) and all(isinstance(e, dict) and isinstance(e.get("policy"), str) for e in planned)
         ):
             raise PlanFileError(path, f"stack {name}: policies is not a list of policy entries")
+        resources = _resources(path, name, s.get("resources"))
+        cost = _cost(path, name, s.get("cost"))
+        # the saved verdict is what unreproduced() compares against: a plan without it (or without a rule's entry)
+        # could hide a recorded failure, so every rule registered here must have its entry
+        given = {e["policy"] for e in planned or []}
+        lacking = [r for r in rule_names() if r not in given]
+        if lacking:
+            what = "policies is missing" if planned is None else f"policies has no entry for {lacking[0]}"
+            raise PlanFileError(
+                path,
+                f"stack {name}: {what} (a saved plan holds the verdict of every rule, which check compares with its "
+                "own): plan it again with this version of mlplatform plan --json",
+            )
         out.append(
             SavedStack(
                 name,
                 str(s.get("cloud", "unknown")),
-                _resources(path, name, s.get("resources")),
+                resources,
                 settings,
-                cost if isinstance(cost, dict) else None,
-                _resources(path, f"{name} (judgedResources)", judged) if judged is not None else None,
+                cost,
+                _resources(path, name, judged, "judgedResources") if judged is not None else None,
                 planned,
             )
         )

@@ -412,12 +412,16 @@ def _check_parser(sub: argparse._SubParsersAction[_OneLineParser]) -> None:
         "check", help="run the policy pack over a plan saved with plan --json (exit 1 on a mandatory failure)"
     )
     check.add_argument("plan_file", type=Path, metavar="PLAN.json", help="a plan written by mlplatform plan --json")
-    check.add_argument("--stack", help="check this stack of the plan only (default: every stack in it)")
+    check.add_argument("--stack", action=_Once, help="check this stack of the plan only (default: every stack in it)")
     check.add_argument(
         "--strict", action="store_true", help="fail a mandatory rule that left documents unchecked (known after deploy)"
     )
     check.add_argument(
-        "--no-overrides", action="store_true", help="ignore the overrides saved in the plan (default enforcement)"
+        "--no-overrides",
+        action="store_true",
+        help="ignore the overrides saved in the plan (default enforcement); the plan's other settings (environment, "
+        "requiredTags, maxGpus, allowPublicApi, anonymousModels, budget, networkPolicy) are still trusted as written: "
+        "see docs/policies.md",
     )
 
 
@@ -425,8 +429,9 @@ def _check(args: argparse.Namespace) -> int:
     """``mlplatform check PLAN.json [--stack NAME]``: the Policies table per stack; 1 on a mandatory failure, 2 for
     a file that is not a plan (one line)."""
     from rich.console import Console
+    from rich.markup import escape
 
-    from components.plan.view import policy_table
+    from components.plan.view import policy_table, safe_text
     from components.records import PlanResult
     from policy.check import check, load_plan, missing_objects, select, strict, unreproduced
 
@@ -442,7 +447,8 @@ def _check(args: argparse.Namespace) -> int:
         if args.strict:
             entries = strict(entries)
         plan = StackPlan(saved.stack, saved.cloud, PlanResult("", saved.stack, [], {}), policies=entries)
-        console.rule(f"{saved.stack} ({saved.cloud}), from {args.plan_file}")
+        # names from the file and the path as given: never read as Rich markup nor written with control characters
+        console.rule(escape(safe_text(f"{saved.stack} ({saved.cloud}), from {args.plan_file}")))
         console.print(policy_table(plan))
         failed += len(plan.mandatory_failures)
         lost = unreproduced(saved)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import unicodedata
 from typing import Any
 
 from rich.console import Console
@@ -134,6 +136,16 @@ def _resource_label(urn: str | None) -> str:
     return f"{parts[-2].rsplit('$', 1)[-1].rsplit(':', 1)[-1]} {parts[-1]}" if len(parts) >= 4 else urn
 
 
+def safe_text(text: object) -> str:
+    """``text`` with every control and format character (Unicode Cc, Cf: ANSI escapes, newlines, U+200B, U+202E)
+    written as its JSON escape, so a name or message read from a saved plan cannot move the cursor, recolour or
+    reorder the terminal (red team #17 X11); the rest, non-ASCII letters included, shows as written."""
+    text = str(text)
+    if text.isprintable():
+        return text
+    return "".join(json.dumps(c)[1:-1] if unicodedata.category(c) in ("Cc", "Cf") else c for c in text)
+
+
 def policy_table(plan: StackPlan) -> Table:
     """Policy results: failures, then warnings, then one row per rule that passed (or was disabled)."""
 
@@ -154,7 +166,13 @@ def policy_table(plan: StackPlan) -> Table:
             result = "[red]FAIL[/]" if p.get("enforcement") == "mandatory" else "[yellow]warn[/]"
             message = p.get("message", "") + (f" (override: {p['reason']})" if p.get("reason") else "")
         resource = _resource_label(p.get("urn")) if not p.get("passed") else "-"
-        t.add_row(escape(p.get("policy", "")), p.get("enforcement", ""), result, escape(resource), escape(message))
+        t.add_row(
+            escape(safe_text(p.get("policy", ""))),
+            escape(safe_text(p.get("enforcement", ""))),
+            result,
+            escape(safe_text(resource)),
+            escape(safe_text(message)),
+        )
     return t
 
 

@@ -6,15 +6,18 @@
 overrides the rule's enforcement, and ``"unchecked"`` on a passing entry when some document the rule reads is known
 only after deploy: the rule did not judge it, and says which). A rule that finds nothing gives one passing entry
 (``urn`` None, the rule's description as message); a rule the stack disabled gives one passing entry saying so;
-every finding is its own failing entry. An override whose reason is blank is not applied (the message says so).
+every finding is its own failing entry. An override whose reason is blank (fewer than ten visible characters:
+zero-width spaces and other invisible characters do not count) is not applied (the message says so).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from components.errors import show_key, visible_length
 from policy.rules import budget, cluster, gpu, iam, identity, kubernetes, mesh, models, network, pipeline, tags
 from policy.rules.base import (
     ENFORCEMENTS,
@@ -74,6 +77,10 @@ def rule_names() -> list[str]:
     return [r.name for r in ALL_RULES]
 
 
+REASON_MIN = 10
+"""The visible characters an override's reason needs (infra.config.PolicyOverride refuses fewer)."""
+
+
 @dataclass(frozen=True)
 class Override:
     """A stack's change to one rule's enforcement, with the reason recorded in the plan."""
@@ -83,8 +90,10 @@ class Override:
 
     @property
     def applies(self) -> bool:
-        """Whether the override takes effect: a blank reason never changes a rule (the rule keeps its level)."""
-        return bool(self.reason.strip())
+        """Whether the override takes effect: a reason of fewer than :data:`REASON_MIN` visible characters (blank, or
+        zero-width spaces and other invisible characters: components.errors.visible_length, the count the stack
+        file's validation uses) never changes a rule (the rule keeps its level)."""
+        return visible_length(self.reason) >= REASON_MIN
 
 
 @dataclass(frozen=True)
@@ -218,6 +227,13 @@ class StackSettings:
             declared_by[key] = {k: tuple(v) for k, v in given.items()}
         facts = Facts(env, tuple(policy.required_tags), policy.max_gpus, allow, frozenset(anonymous), netpol)
         overrides = {k: Override(o.enforcement, o.reason) for k, o in policy.overrides.items()}
+        for key, declared in declared_by.items():
+            for k, v in declared.items():
+                if not _MODEL_KEY.fullmatch(k):
+                    raise SpecError(f"settings.{key}.{show_key(k)}", k, "give namespace/name (lowercase)")
+                wrong = next((o for o in v if not _OBJECT_KEY.fullmatch(o)), None)
+                if wrong is not None:
+                    raise SpecError(f"settings.{key}.{show_key(k)}", wrong, "give each object as Kind/namespace/name")
         budget_ = None if budget is None else float(budget)
         return cls(facts, overrides, budget_, declared_by["models"], declared_by["pipelines"])
 
@@ -269,6 +285,14 @@ def pipeline_objects(name: str, spec: PipelineSpec) -> tuple[str, ...]:
 
 
 NETWORK_POLICY_STATES = ("enforced", "not-enforced", "unknown")
+
+_DNS = r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?"
+_MODEL_KEY = re.compile(f"{_DNS}/{_DNS}")
+"""A declared model in a saved plan's ``settings.models``: ``namespace/name``, Kubernetes object names (RFC 1123,
+kubernetes.io/docs/concepts/overview/working-with-objects/names/), as :meth:`StackSettings.from_stack_config`
+writes them."""
+_OBJECT_KEY = re.compile(f"[A-Z][A-Za-z]*/{_DNS}(/{_DNS})?")
+"""An object of :func:`model_objects`: ``Kind/namespace/name`` (``Kind/name`` for a Namespace)."""
 
 
 def network_policy_fact(cfg: StackConfig) -> str:

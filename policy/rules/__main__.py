@@ -22,15 +22,23 @@ def main(argv: list[str] | None = None) -> int:
     if args.what == "docs":
         sys.stdout.write(docs.policies_page())
     elif args.what == "config":
+        from components.errors import SpecError
         from components.plan.project import find_project, read_stack_file
         from policy.pack import pack_config
         from policy.rules import StackSettings
 
         path = args.stack_file.resolve()
-        project = find_project(path.parent)
-        stack = path.name[len("Pulumi.") : -len(".yaml")]
-        flat = read_stack_file(project, stack).config
-        print(json.dumps(pack_config(StackSettings.from_config(flat, namespace=project.name)), indent=2))
+        try:
+            # a stack file the program would refuse is refused here too: one line naming the file (exit 2), as
+            # mlplatform plan prints it, never a traceback
+            project = find_project(path.parent)
+            stack = path.name[len("Pulumi.") : -len(".yaml")]
+            stack_cfg = read_stack_file(project, stack)
+            settings = StackSettings.from_config(stack_cfg.config, namespace=project.name, stack_file=stack_cfg.path)
+        except SpecError as e:
+            print(str(e), file=sys.stderr)
+            return 2
+        print(json.dumps(pack_config(settings), indent=2))
     else:
         sys.stdout.write(docs.marked_table())
     return 0

@@ -534,6 +534,22 @@ lower a rule's enforcement (with a reason). A gate that must not trust them runs
 at its default enforcement; the stack's reviewed overrides then live in the stack file, and the plan job is where
 they apply.
 
+`--no-overrides` drops only `settings.overrides`. The other settings switch rules on or off as much as an override
+does and are trusted like one, as the plan file states them: `environment` (the prod-only rules: a prod plan
+relabelled `staging` is judged as staging), `requiredTags` (a shorter list checks fewer tags), `maxGpus` (the GPU
+budget), `allowPublicApi` (a Kubernetes API open to 0.0.0.0/0), `anonymousModels` (public models without a token),
+`budget` (the monthly ceiling), and `networkPolicy`. `check` does not cross-check them against the resources (an
+`environment` tag saying `prod` on a stack whose settings say `staging` passes). A gate that must not trust the
+editor of the plan file either regenerates the plan itself from the reviewed stack file (`mlplatform plan`) or
+compares the saved `settings` with the stack file's before `check`.
+
+What `check` refuses besides (exit 2, one line naming the file, the key path, the value and what is accepted): JSON
+that `mlplatform plan --json` never writes (NaN, Infinity, a key given twice, values nested deeper than 64 levels),
+a file that is not a regular file or is larger than 64 MiB, a stack name or a URN given twice, a stack name with
+control characters, a resource type that is not an ASCII `package:module:Type`, a provider or parent that is not a
+URN, a NetworkPolicy, AuthorizationPolicy, RequestAuthentication or InferenceService value of a shape its API never
+takes, a malformed `cost`, and a stack without every rule's entry in `policies`.
+
 `check` also holds the plan to its own verdict: a mandatory failure recorded in the saved `policies` that `check`
 (with the saved overrides) does not reproduce fails the check (exit 1) with one line naming the rules ("the saved
 plan recorded N mandatory failure(s) check does not reproduce"): the resources or the judged rendering were edited

@@ -19,7 +19,7 @@ import pytest
 import components.clusters._karpenter as karpenter
 import components.clusters.eks as eks
 from components.clusters._aws_iam import irsa_trust_policy
-from components.plan.cli import EXIT_OK, EXIT_POLICY, main
+from components.plan.cli import EXIT_INVALID, EXIT_OK, EXIT_POLICY, main
 from components.plan.project import find_project
 from support import ROOT
 
@@ -98,6 +98,12 @@ def test_check_keeps_the_plans_recorded_failures(
         assert main(["check", str(edited), *extra]) == EXIT_POLICY
         lines = [line for line in capsys.readouterr().err.splitlines() if "does not reproduce" in line]
         assert len(lines) == 1 and "workload-identity-trust" in lines[0], lines
-    # both the rendering and the recorded verdict gone: the documents are unchecked, and --strict fails them
+    # both the rendering and the recorded verdict gone: refused (red team #17 B02/B03: a plan without its verdict
+    # could hide a recorded failure), with or without --strict
     bare = _drop(path, "judgedResources", "policies")
-    assert main(["check", str(bare), "--strict"]) == EXIT_POLICY
+    capsys.readouterr()
+    assert main(["check", str(bare), "--strict"]) == EXIT_INVALID
+    assert capsys.readouterr().err.splitlines() == [
+        f"{bare}: stack aws-dev: policies is missing (a saved plan holds the verdict of every rule, which check "
+        "compares with its own): plan it again with this version of mlplatform plan --json"
+    ]
