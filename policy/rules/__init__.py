@@ -246,20 +246,7 @@ def model_objects(name: str, spec: ModelSpec) -> tuple[str, ...]:
     NetworkPolicy; ``<name>-jwt`` RequestAuthentication for a public model with ``access.jwt``
     (components/serving/_auth.py ``request_authentication``); ``<name>-pdb`` PodDisruptionBudget when
     ``minReplicas`` >= 2; with ``createNamespace``, the Namespace and its PeerAuthentication ``default``."""
-    ns = spec.namespace
-    out = [
-        f"InferenceService/{ns}/{name}",
-        f"ServiceAccount/{ns}/{name}-sa",
-        f"AuthorizationPolicy/{ns}/{name}-authz",
-        f"NetworkPolicy/{ns}/{name}-netpol",
-    ]
-    if spec.access.mode == "public" and spec.access.jwt is not None:
-        out.append(f"RequestAuthentication/{ns}/{name}-jwt")
-    if spec.scaling.min_replicas >= 2:
-        out.append(f"PodDisruptionBudget/{ns}/{name}-pdb")
-    if spec.create_namespace:
-        out += [f"Namespace/{ns}", f"PeerAuthentication/{ns}/default"]
-    return tuple(out)
+    return _served_objects("InferenceService", f"{name}-sa", name, spec)
 
 
 def pipeline_objects(name: str, spec: PipelineSpec) -> tuple[str, ...]:
@@ -268,10 +255,16 @@ def pipeline_objects(name: str, spec: PipelineSpec) -> tuple[str, ...]:
     ``<name>-netpol`` NetworkPolicy; ``<name>-jwt`` RequestAuthentication for a public pipeline with ``access.jwt``;
     ``<name>-pdb`` PodDisruptionBudget when ``minReplicas`` >= 2; with ``createNamespace``, the Namespace and its
     PeerAuthentication ``default`` (infra/program.py creates one per namespace)."""
+    return _served_objects("InferenceGraph", f"{name}-router", name, spec)
+
+
+def _served_objects(kind: str, service_account: str, name: str, spec: ModelSpec | PipelineSpec) -> tuple[str, ...]:
+    """What a model and a pipeline both render: the ``kind`` object, its ServiceAccount, ``-authz``, ``-netpol``,
+    ``-jwt`` for public JWT access, ``-pdb`` from 2 replicas, and the namespace with its PeerAuthentication."""
     ns = spec.namespace
     out = [
-        f"InferenceGraph/{ns}/{name}",
-        f"ServiceAccount/{ns}/{name}-router",
+        f"{kind}/{ns}/{name}",
+        f"ServiceAccount/{ns}/{service_account}",
         f"AuthorizationPolicy/{ns}/{name}-authz",
         f"NetworkPolicy/{ns}/{name}-netpol",
     ]
