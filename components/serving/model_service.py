@@ -46,12 +46,13 @@ ANONYMOUS_ANNOTATION = "mlplatform.io/allow-anonymous"
 """Where the model answers, shown by ``mlplatform plan``."""
 
 
-class InferenceService(pulumi.CustomResource):
-    """A KServe ``serving.kserve.io/v1beta1`` InferenceService.
+class KServeResource(pulumi.CustomResource):
+    """A KServe custom resource with ``status`` as an output: ``pulumi_kubernetes.apiextensions.CustomResource``
+    exposes no ``status`` in Python (pulumi-kubernetes#1836); a subclass names its ``API_VERSION`` and ``KIND`` and
+    this registers the same type token, ``kubernetes:<apiVersion>:<kind>``."""
 
-    ``pulumi_kubernetes.apiextensions.CustomResource`` exposes no ``status`` in Python (pulumi-kubernetes#1836);
-    this registers the same type token with ``status`` as an output.
-    """
+    API_VERSION = ""
+    KIND = ""
 
     api_version: pulumi.Output[str]
     kind: pulumi.Output[str]
@@ -67,18 +68,19 @@ class InferenceService(pulumi.CustomResource):
         spec: pulumi.Input[Any],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        props = {
-            "apiVersion": _runtime.ISVC_API_VERSION,
-            "kind": "InferenceService",
-            "metadata": metadata,
-            "spec": spec,
-            "status": None,
-        }
-        super().__init__(ISVC_TOKEN, resource_name, props, opts)
+        props = {"apiVersion": self.API_VERSION, "kind": self.KIND, "metadata": metadata, "spec": spec, "status": None}
+        super().__init__(f"kubernetes:{self.API_VERSION}:{self.KIND}", resource_name, props, opts)
 
     def translate_output_property(self, prop: str) -> str:
         """``apiVersion`` is ``api_version`` in Python."""
         return "api_version" if prop == "apiVersion" else prop
+
+
+class InferenceService(KServeResource):
+    """A KServe ``serving.kserve.io/v1beta1`` InferenceService."""
+
+    API_VERSION = _runtime.ISVC_API_VERSION
+    KIND = "InferenceService"
 
 
 @dataclass(frozen=True)

@@ -62,7 +62,13 @@ from components.naming import child_name, child_opts, standard_labels, type_toke
 from components.outputs import PipelineOutputs
 from components.platform.handles import PlatformHandles
 from components.serving import _auth, _netpol, _runtime
-from components.serving.model_service import ACCESS_ANNOTATION, ANONYMOUS_ANNOTATION, HOST_ANNOTATION, ISTIO_SECURITY
+from components.serving.model_service import (
+    ACCESS_ANNOTATION,
+    ANONYMOUS_ANNOTATION,
+    HOST_ANNOTATION,
+    ISTIO_SECURITY,
+    KServeResource,
+)
 from components.serving.namespace import create_namespace
 from components.serving.pipeline_spec import PipelineSpec, StepSpec, pipeline_problems
 from components.serving.spec import ModelSpec
@@ -78,30 +84,11 @@ READY_SECONDS = 600
 """How long Pulumi waits for the graph's ``Ready`` (the router image pull and start; the members are separate)."""
 
 
-class InferenceGraph(pulumi.CustomResource):
-    """A KServe ``serving.kserve.io/v1alpha1`` InferenceGraph, with ``status`` as an output (as
-    :class:`components.serving.model_service.InferenceService`)."""
+class InferenceGraph(KServeResource):
+    """A KServe ``serving.kserve.io/v1alpha1`` InferenceGraph, with ``status`` as an output."""
 
-    api_version: pulumi.Output[str]
-    kind: pulumi.Output[str]
-    metadata: pulumi.Output[Any]
-    spec: pulumi.Output[Any]
-    status: pulumi.Output[Any]
-
-    def __init__(
-        self,
-        resource_name: str,
-        *,
-        metadata: pulumi.Input[Any],
-        spec: pulumi.Input[Any],
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        props = {"apiVersion": IG_API_VERSION, "kind": IG_KIND, "metadata": metadata, "spec": spec, "status": None}
-        super().__init__(IG_TOKEN, resource_name, props, opts)
-
-    def translate_output_property(self, prop: str) -> str:
-        """``apiVersion`` is ``api_version`` in Python."""
-        return "api_version" if prop == "apiVersion" else prop
+    API_VERSION = IG_API_VERSION
+    KIND = IG_KIND
 
 
 @dataclass(frozen=True)
