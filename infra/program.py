@@ -79,6 +79,7 @@ def _cluster_and_platform(loaded: LoadedConfig, name: str) -> tuple[KubernetesCl
             kubernetes_version=cfg.cluster.kubernetes_version,
             secrets={k: pulumi.Output.secret(loaded.secrets[k]) for k in cfg.platform.secret_keys()},
             slo_alerts=[k for k, m in cfg.models.items() if m.slo.latency_p95_ms or m.slo.error_rate_percent],
+            request_log_namespaces=sorted({m.namespace for m in cfg.models.values() if m.logger is not None}),
         ),
     )
     return cluster, platform

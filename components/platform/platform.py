@@ -26,7 +26,7 @@ from components.clusters.base import KubernetesCluster
 from components.errors import SpecError
 from components.naming import child_name, type_token
 from components.outputs import PlatformOutputs
-from components.platform import certmanager, dns, gpu, istio, knative, kserve, monitoring, warm
+from components.platform import certmanager, dns, gpu, istio, knative, kserve, monitoring, requestlog, warm
 from components.platform.common import AddonContext
 from components.platform.compat import check_versions
 from components.platform.handles import PlatformHandles
@@ -55,6 +55,9 @@ class PlatformArgs:
     receivers' credentials), kept as Pulumi secrets."""
     slo_alerts: Sequence[str] = ()
     """Models whose SLOs become alerts: with no alert receiver (``monitoring.alerting``) the plan warns."""
+    request_log_namespaces: Sequence[str] = ()
+    """Namespaces of the models with a ``logger``: the request-log collector is installed when any model (or
+    ``settings.request_logs``) asks for it, and admits posts only from model pods in these namespaces."""
 
     def __post_init__(self) -> None:
         if self.environment not in ENVIRONMENTS:
@@ -168,6 +171,13 @@ class Platform(pulumi.ComponentResource):
         gpu.install(ctx, ns_mon, mon.release if mon else None)
         warm.install(ctx)
         dns.install(ctx)
+        logs = requestlog.install(ctx, args.request_log_namespaces)
+        if logs is not None and logs[1].retention_days is None:
+            pulumi.log.warn(
+                "request logs are kept on the collector's volume and nothing deletes them; watch its size "
+                "(platform.requestLogs.volumeSize) or use a cloud stack (docs/components/platform.md, Request logs)",
+                resource=self,
+            )
         self.gateway_address = istio.gateway_address(ctx, mesh)
         """The ingress gateway Service's load-balancer address (IP or host name; unknown until deployed)."""
 
@@ -195,6 +205,7 @@ class Platform(pulumi.ComponentResource):
             pod_security=mesh_level,
             cluster_issuer=cm.issuer_name,
             ha=ctx.ha,
+            request_log_url=requestlog.URL if logs is not None else None,
         )
         outputs: PlatformOutputs = {
             "domain": settings.domain,
@@ -203,14 +214,15 @@ class Platform(pulumi.ComponentResource):
             "monitoring": mon is not None,
             "ha": ctx.ha,
             "gatewayAddress": self.gateway_address,
-            "versions": {key: ctx.chart(key).version for key in installed_charts(ctx)},
+            "versions": {key: ctx.chart(key).version for key in installed_charts(ctx, logs is not None)},
             "warmCapacity": {pool: n for pool, n in sorted(settings.warm_capacity.items()) if n > 0},
         }
         self.register_outputs(dict(outputs))
 
 
-def installed_charts(ctx: AddonContext) -> list[str]:
-    """The chart keys this platform installs, in install order (for outputs and docs)."""
+def installed_charts(ctx: AddonContext, request_logs: bool = False) -> list[str]:
+    """The chart keys this platform installs, in install order (for outputs and docs); ``request_logs``: the
+    request-log collector runs (the stack or a model asked for it)."""
     keys = ["cert-manager", "istio-base"]
     if ctx.settings.istio_cni:
         keys.append("istio-cni")
@@ -228,4 +240,6 @@ def installed_charts(ctx: AddonContext) -> list[str]:
         keys.append("dcgm-exporter")
     if dns.wants_external_dns(ctx):
         keys.append("external-dns")
+    if request_logs:
+        keys.append("vector")
     return keys

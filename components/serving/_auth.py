@@ -119,6 +119,10 @@ def selector(name: str) -> dict[str, Any]:
     return {"matchLabels": {ISVC_LABEL: name}}
 
 
+AGENT_PORT = 9081
+"""KServe's agent port (pkg/constants/constants.go ``InferenceServiceDefaultAgentPort``, v0.20.0)."""
+
+
 def serving_ports(deployment_mode: str, spec: ModelSpec | None = None) -> list[str]:
     """The pod ports model requests arrive on: the queue-proxy's in Knative mode (it forwards to the user container
     on localhost, whatever its port), else the model server's: 8080, or a custom container's own port, the one
@@ -126,6 +130,11 @@ def serving_ports(deployment_mode: str, spec: ModelSpec | None = None) -> list[s
     port of the first container, v0.20.0)."""
     if deployment_mode == "Knative":
         return list(QUEUE_PORTS)
+    if spec is not None and spec.logger is not None:
+        # With a logger the Standard-mode Service targets the agent KServe injects, which logs and then proxies to
+        # the model server on localhost (service_reconciler.go ``createDefaultSvc``: ``componentExt.Logger != nil``
+        # sets ``TargetPort`` to ``InferenceServiceDefaultAgentPort`` 9081, v0.20.0).
+        return [str(AGENT_PORT)]
     if spec is not None and spec.container is not None:
         return [str(spec.container.port.number)]
     if spec is not None and spec.effective_protocol == "grpc-v2":

@@ -544,6 +544,9 @@ class Model:
     activator_when_running: bool
     container_port: int | None = None
     """The model server's declared port (a custom container's, or a grpc-v2 runtime's ``model.ports``), or None."""
+    logger: bool = False
+    """The predictor has a ``logger``: in Standard mode KServe's Service then targets the agent it injects
+    (:data:`components.serving._auth.AGENT_PORT`), which logs and proxies to the model server on localhost."""
 
     @property
     def predictor_host(self) -> str:
@@ -569,6 +572,8 @@ class Model:
     def port(self) -> int:
         """The pod port requests arrive on: the queue-proxy's (Knative), else the model server's (a custom
         container's own port: :func:`components.serving._auth.serving_ports`)."""
+        if self.mode != "Knative" and self.logger:
+            return _auth.AGENT_PORT
         if self.mode != "Knative" and self.container_port is not None:
             return self.container_port
         return int(_auth.serving_ports(self.mode)[0])
@@ -595,6 +600,7 @@ def model_of(isvc: Mapping[str, Any]) -> Model:
         min_replicas=int(predictor.get("minReplicas", 1)),
         activator_when_running=ann.get(_runtime.TARGET_BURST_CAPACITY) != "0",
         container_port=_container_port(predictor),
+        logger="logger" in predictor,
     )
 
 

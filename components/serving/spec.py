@@ -23,6 +23,7 @@ from components.serving.kspec import (
     qualified_key_problem,
     secret_name_problem,
 )
+from components.serving.logger_spec import LoggerSpec
 from components.serving.quantity import is_quantity, quantity_value, suffix_of
 from components.spec import Spec, field_error, missing_error, value_error
 from components.storage import parse_storage_uri
@@ -467,6 +468,8 @@ class ModelSpec(Spec):
     """Latency and error-rate objectives that become alerts."""
     llm: LlmSpec | None = None
     """vLLM options; ``format: huggingface`` only."""
+    logger: LoggerSpec | None = None
+    """Log requests and/or responses to the platform's request-log store (components/serving/logger_spec.py)."""
 
     @field_validator("namespace")
     @classmethod

@@ -18,7 +18,20 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from components.errors import show_key, visible_length
-from policy.rules import budget, cluster, gpu, iam, identity, kubernetes, mesh, models, network, pipeline, tags
+from policy.rules import (
+    budget,
+    cluster,
+    gpu,
+    iam,
+    identity,
+    kubernetes,
+    mesh,
+    models,
+    network,
+    pipeline,
+    requestlog,
+    tags,
+)
 from policy.rules.base import (
     ENFORCEMENTS,
     UNKNOWN,
@@ -55,6 +68,7 @@ __all__ = [
 ALL_RULES: list[Rule] = [
     *cluster.RULES,
     *identity.RULES,
+    *requestlog.RULES,
     *iam.RULES,
     *gpu.RULES,
     *tags.RULES,

@@ -655,8 +655,15 @@ def _managed_problem(arn: Any) -> str | None:
     return None
 
 
+LOG_WRITER_SUFFIXES = ("-request-logs-write", "-request-logs-writer-role")
+"""Names of the request-log collector's grant and Azure role (components/platform/requestlog.py): the one identity
+that writes, judged by ``request-log-write-only`` (policy/rules/requestlog.py) instead of this read-only rule."""
+
+
 def _storage(r: Resource, facts: Facts) -> Iterator[str]:
     """One grant on its own (a CrossGuard ResourceValidationPolicy)."""
+    if r.name.endswith(LOG_WRITER_SUFFIXES):
+        return
     p = r.props
     if r.type in (IAM_ROLE_POLICY, IAM_POLICY):
         doc = policy_document(p.get("policy"))
