@@ -27,9 +27,9 @@ class RequestLogsSpec(Spec):
 
     bucket: str | None = None
     (
-        "An existing bucket (Azure: a blob container of the log storage account the platform creates) of the stack's "
-        "cloud to write into; its retention is its owner's. Default: the platform creates a bucket for the logs with "
-        "a lifecycle rule that deletes them after ``retentionDays``."
+        "An existing bucket of the stack's cloud to write into (aws, gcp; the collector gets write access under "
+        "``prefix`` only); its retention is its owner's. Default: the platform creates a bucket (azure: a storage "
+        "account and container) with a lifecycle rule that deletes the records after ``retentionDays``."
     )
     prefix: str = "request-logs"
     (
