@@ -159,10 +159,10 @@ def values(ctx: AddonContext, store: LogStore, spec: RequestLogsSpec) -> dict[st
         "role": "Aggregator",
         "replicas": ctx.replicas,
         "customConfig": vector_config(store, spec.prefix),
-        "serviceAccount": {
-            "annotations": dict(store.service_account_annotations),
-            "labels": dict(store.service_account_labels),
-        },
+        "serviceAccount": {"annotations": dict(store.service_account_annotations)},
+        # The chart's ServiceAccount takes no labels of its own; ``commonLabels`` reach it (and every object of the
+        # release) through ``vector.labels`` (templates/_helpers.tpl, templates/serviceaccount.yaml).
+        "commonLabels": dict(store.service_account_labels),
         "podLabels": dict(store.pod_labels),
         "podSecurityContext": {
             "runAsNonRoot": True,
@@ -183,10 +183,9 @@ def values(ctx: AddonContext, store: LogStore, spec: RequestLogsSpec) -> dict[st
     }
     if store.volume_size is not None:
         out["persistence"]["size"] = store.volume_size
-    if not out["serviceAccount"]["labels"]:
-        del out["serviceAccount"]["labels"]
-    if not out["nodeSelector"]:
-        del out["nodeSelector"]
+    for key in ("commonLabels", "podLabels", "nodeSelector"):
+        if not out[key]:
+            del out[key]
     return out
 
 

@@ -40,11 +40,50 @@ NOT_IN_SHARED_DATA: dict[str, frozenset[str]] = {
             "extraVolumeMounts",
         }
     ),
+    "vector-0.56.0": frozenset(
+        {
+            "role",
+            "replicas",
+            "customConfig",
+            "serviceAccount",
+            "serviceAccount.annotations",
+            "commonLabels",
+            "podLabels",
+            "podSecurityContext",
+            "securityContext",
+            "resources",
+            "nodeSelector",
+            "podDisruptionBudget",
+            "podDisruptionBudget.enabled",
+            "podDisruptionBudget.minAvailable",
+            "persistence",
+            "persistence.enabled",
+            "persistence.size",
+        }
+    ),
 }
 """Charts whose defaults ../shared/upstream/chart-values does not hold yet: the key paths the platform may set, each
 read in the chart's values.yaml at that version (kubernetes-sigs/external-dns tag external-dns-helm-chart-1.21.1,
-commit 9f26451346774099a8b3e3e5cc46a53bf2fd1461, charts/external-dns/values.yaml). Drop an entry once the shared
-data has the file."""
+commit 9f26451346774099a8b3e3e5cc46a53bf2fd1461, charts/external-dns/values.yaml; vectordotdev/helm-charts tag
+vector-0.56.0, commit 1e4a3ea09b1d3b7177fa9ca1145e31a336037e89, charts/vector/values.yaml: ``role``, ``replicas``,
+``customConfig`` (the whole Vector config, free-form), ``serviceAccount.annotations``, ``commonLabels``, ``podLabels``,
+``podSecurityContext``, ``securityContext``, ``resources``, ``nodeSelector``, ``podDisruptionBudget.enabled``/
+``.minAvailable``, ``persistence.enabled``/``.size``). Drop an entry once the shared data has the file."""
+
+
+FREE_FORM = (
+    "annotations",
+    "labels",
+    "podLabels",
+    "commonLabels",
+    "nodeSelector",
+    "customConfig",
+    "podSecurityContext",
+    "securityContext",
+    "resources",
+)
+"""Values whose content is not the chart's keys: maps of labels, Kubernetes objects, the program's own config
+(vector's ``customConfig``, rendered as Vector's configuration)."""
 
 
 def _hand_checked(values: dict[str, Any], known: frozenset[str], prefix: str = "") -> list[str]:
@@ -53,7 +92,7 @@ def _hand_checked(values: dict[str, Any], known: frozenset[str], prefix: str = "
         path = f"{prefix}{key}"
         if path not in known:
             problems.append(path)
-        elif isinstance(value, dict) and key not in ("annotations", "labels", "podLabels", "nodeSelector"):
+        elif isinstance(value, dict) and key not in FREE_FORM:
             problems += _hand_checked(value, known, f"{path}.")
     return problems
 
@@ -100,6 +139,21 @@ def test_gpu_and_system_pool_values_are_known(environment: str) -> None:
     # The fake cluster has a system-pool label and a GPU pool: node selectors, affinities, device plugin, DCGM.
     assert _check_all(plan_platform(environment=environment)) == []
     assert _check_all(plan_platform({"gpuSupport": "gpu-operator"}, environment=environment)) == []
+
+
+@pytest.mark.parametrize("environment", ["dev", "prod"])
+def test_request_log_collector_values_are_known(environment: str) -> None:
+    # The collector on a cloud store (the fake cluster answers like S3 with IRSA) and on a volume (the local stack).
+    result = plan_platform({"requestLogs": {"retentionDays": 7}}, environment=environment)
+    assert "vector" in releases(result)
+    assert _check_all(result) == []
+    from platform_support import LOCAL
+
+    from support import plan_config
+
+    local = plan_config({**LOCAL, "platform": {"domain": "models.example.com", "requestLogs": {}}})
+    assert "vector" in releases(local)
+    assert _check_all(local) == []
 
 
 def test_an_override_without_upstream_defaults_is_reported() -> None:
