@@ -119,6 +119,11 @@ to five minutes to propagate and be updated by the authorization server" (Micros
 articles/aks/manage-azure-rbac.md, Before you begin)."""
 
 
+def request_log_bucket_problem(bucket: str) -> str | None:
+    """What to do instead of writing request logs to the stack's own ``bucket`` (refused here)."""
+    return "on azure the platform creates the log storage account and its container; remove bucket"
+
+
 class _PropagationWaitProvider(pulumi.dynamic.ResourceProvider):
     """Waits ``seconds`` when created (and when the role assignments it follows are replaced), never on later runs:
     the first ``up`` after an assignment is created waits for it to propagate before any Kubernetes call."""
@@ -613,12 +618,8 @@ class AksCluster(ManagedCluster):
         website/cue/reference/components/sinks/generated/azure_blob.cue, ``auth``) that the Azure Workload Identity
         webhook injects into pods labelled ``azure.workload.identity/use``. The platform creates the account: a
         ``bucket`` of the stack's is refused (RBAC and the lifecycle policy need the account's resource group)."""
-        if request.bucket is not None:
-            raise SpecError(
-                "platform.requestLogs.bucket",
-                request.bucket,
-                "on azure the platform creates the log storage account and its container; remove bucket",
-            )
+        if request.bucket is not None and (why := request_log_bucket_problem(request.bucket)):
+            raise SpecError("platform.requestLogs.bucket", request.bucket, why)
         container = "request-logs"
         clean = re.sub(r"[^a-z0-9]", "", self._args.cluster_name.lower())[:12]
         digest = hashlib.sha1(f"{self._args.cluster_name}/{name}".encode()).hexdigest()[:8]

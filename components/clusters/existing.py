@@ -42,6 +42,14 @@ class ExistingClusterArgs:
     network_policy_enforced: bool | None = None
 
 
+def request_log_bucket_problem(bucket: str) -> str | None:
+    """What to do instead of writing request logs to the stack's own ``bucket`` (refused here)."""
+    return (
+        "an existing cluster has no cloud identity to write to a bucket; remove bucket (the records are kept on the "
+        "collector's volume)"
+    )
+
+
 class ExistingCluster(pulumi.ComponentResource):
     """A cluster the platform team already runs (kind, k3d, an on-prem or a hand-made cloud cluster).
 
@@ -158,13 +166,8 @@ class ExistingCluster(pulumi.ComponentResource):
         """No object store and no cloud identity: the collector keeps the records on its own volume (a
         PersistentVolumeClaim per replica of ``request.volume_size``), in a ``file`` sink, and nothing deletes
         them (``retention_days`` None). A ``bucket`` cannot be written from here."""
-        if request.bucket is not None:
-            raise SpecError(
-                "platform.requestLogs.bucket",
-                request.bucket,
-                "an existing cluster has no cloud identity to write to a bucket; remove bucket (the records are "
-                "kept on the collector's volume)",
-            )
+        if request.bucket is not None and (why := request_log_bucket_problem(request.bucket)):
+            raise SpecError("platform.requestLogs.bucket", request.bucket, why)
         return LogStore(
             sink={"type": "file"},
             location=f"volume://{namespace}/{request.prefix}/",

@@ -77,9 +77,10 @@ def s3_allows(doc: Mapping[str, Any], action: str, resource: str) -> bool:
     for st in doc["Statement"]:
         actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
         resources = st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]
-        if st["Effect"] == "Allow" and any(_iam_match(a.lower(), action.lower()) for a in actions):
-            if any(_iam_match(r, resource) for r in resources) and "Condition" not in st:
-                return True
+        allowed = st["Effect"] == "Allow" and "Condition" not in st
+        acts = any(_iam_match(a.lower(), action.lower()) for a in actions)
+        if allowed and acts and any(_iam_match(r, resource) for r in resources):
+            return True
     return False
 
 
