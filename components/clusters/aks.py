@@ -642,7 +642,7 @@ class AksCluster(ManagedCluster):
             account_name=account.name,
             container_name=container,
             resource_group_name=self.resource_group_name,
-            public_access="None",
+            public_access=azure.storage.PublicAccess.NONE,
             opts=child_opts(parent),
         )
         retention = azure.storage.ManagementPolicy(
