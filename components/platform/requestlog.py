@@ -30,7 +30,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import pulumi
 import pulumi_kubernetes as k8s
 
 from components.clusters.base import LogStore, LogStoreRequest
@@ -285,8 +284,3 @@ def network_policy_args(spec: Mapping[str, Any]) -> k8s.networking.v1.NetworkPol
             for rule in spec["ingress"]
         ],
     )
-
-
-def location(store: LogStore) -> pulumi.Output[str]:
-    """Where the records land, as an output."""
-    return pulumi.Output.from_input(store.location)

@@ -748,14 +748,14 @@ def reserved_namespaces() -> frozenset[str]:
     for Prometheus' ``gmp-system`` and ``gmp-public`` ("Do not modify or deploy anything in this namespace":
     https://cloud.google.com/kubernetes-engine/multi-cloud/docs/azure/how-to/managed-service-prometheus)."""
     from components.clusters import _karpenter
-    from components.platform import certmanager, gpu, istio, knative, kserve, monitoring
+    from components.platform import certmanager, gpu, istio, knative, kserve, monitoring, requestlog
 
     return frozenset(
         {
             "default", "kube-system", "kube-public", "kube-node-lease", "gmp-system", "gmp-public", "gke-gmp-system",
             istio.NAMESPACE, istio.CNI_NAMESPACE, certmanager.NAMESPACE, knative.NAMESPACE, knative.OPERATOR_NAMESPACE,
             kserve.NAMESPACE, monitoring.NAMESPACE, gpu.PLUGIN_NAMESPACE, gpu.OPERATOR_NAMESPACE, gpu.DCGM_NAMESPACE,
-            _karpenter.NAMESPACE,
+            _karpenter.NAMESPACE, requestlog.NAMESPACE,
         }
     )  # fmt: skip
 
