@@ -19,6 +19,10 @@ from policy.rules.base import (
     containers,
     is_k8s,
     pod_specs,
+    unknown_keys,
+    unknown_path,
+    unknown_within,
+    who,
 )
 
 HELM_TYPES = ("kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart")
@@ -340,6 +344,10 @@ def _blocks(spec: Mapping[str, Any], replicas: int | None) -> str | None:
     configure-pdb/)."""
     max_u = spec.get("maxUnavailable")
     min_a = spec.get("minAvailable")
+    nan = [k for k, v in (("maxUnavailable", max_u), ("minAvailable", min_a)) if isinstance(v, float) and v != v]
+    if nan:
+        # NaN compares false with every number: never read as "lets one go" (red team #17 N02a)
+        return f"{nan[0]} NaN (not a number Kubernetes takes)"
     if max_u in (0, "0", "0%"):
         return "maxUnavailable 0"
     if max_u is None and min_a == "100%":
@@ -638,6 +646,9 @@ def _pdb_allows_eviction(res: Resource, facts: Facts) -> Iterator[str]:
     name = f"{res.namespace}/{res.k8s_name}"
     if spec.get("maxUnavailable") in (0, "0", "0%"):
         yield f"PodDisruptionBudget {name} sets maxUnavailable 0: node drains and upgrades would hang"
+    for key in ("maxUnavailable", "minAvailable"):
+        if isinstance(spec.get(key), float) and spec[key] != spec[key]:
+            yield f"PodDisruptionBudget {name} sets {key} NaN, not a number Kubernetes takes: give an integer or a %"
     if spec.get("minAvailable") == "100%":
         yield f"PodDisruptionBudget {name} sets minAvailable 100%: node drains and upgrades would hang"
 
@@ -668,6 +679,104 @@ def _model_pdbs(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding
                 )
 
 
+# ------------------------------------------------------------------------------------------------ unknown reads
+# What the rules above read and compare: a value known only after deploy (or NaN) there is named in the rule's
+# passing entry, so ``check --strict`` fails it (red team #17 cause 4, N02a/N02c: a PDB's maxUnavailable as NaN or
+# unknown read as "lets one go"). The program never renders these from outputs (tests/policy/
+# test_policy_unknown_reads.py checks the shipped stacks leave these rules with nothing unchecked, bar named ones).
+
+POD_SECURITY_KEYS = ("securityContext", "containerSecurityContext", "seccompProfile", "cni", "hostNetwork", "hostPID")
+"""Keys of a pod spec or of Helm values whose values decide the pod-security rules."""
+PDB_KEYS = (
+    "podDisruptionBudget",
+    "pdb",
+    "podDisruptionBudgets",
+    "defaultPodDisruptionBudget",
+    "replicaCount",
+    "replicas",
+    "minReplicas",
+    "autoscaleMin",
+    "autoscaleEnabled",
+    "autoscaling",
+    "high-availability",
+)
+"""Keys of Helm values or a KnativeServing spec whose values decide whether a PodDisruptionBudget blocks drains."""
+
+
+def _pod_security_unknown(res: Resource) -> str | None:
+    if res.type in HELM_TYPES:
+        found = unknown_keys(res.props.get("values"), POD_SECURITY_KEYS, "values")
+    elif is_k8s(res, "KnativeServing"):
+        found = unknown_path(res.props, "spec.config.features")
+    elif res.type.startswith("kubernetes:"):
+        found = unknown_path(res.props, "spec") or next(
+            (f for path, pod in pod_specs(res) if (f := _pod_unknown(path, pod))), None
+        )
+    else:
+        return None
+    return f"{who(res)} {found}" if found else None
+
+
+def _pod_unknown(path: str, pod: Mapping[str, Any]) -> str | None:
+    for host in ("hostNetwork", "hostPID", "hostIPC"):
+        if (found := unknown_within(pod.get(host), f"{path}.{host}")) is not None:
+            return found
+    if (found := unknown_within(pod.get("securityContext"), f"{path}.securityContext")) is not None:
+        return found
+    for key in ("containers", "initContainers"):
+        if pod.get(key) is UNKNOWN:
+            return f"{path}.{key}"
+    for cpath, c in containers(pod):
+        if (found := unknown_within(c.get("securityContext"), f"{path}.{cpath}.securityContext")) is not None:
+            return found
+    return None
+
+
+def _namespace_unknown(res: Resource) -> str | None:
+    if res.type != NAMESPACE:
+        return None
+    found = unknown_path(res.props, "metadata.labels") or unknown_within(res.metadata.get("labels"), "metadata.labels")
+    return f"{who(res)} {found}" if found else None
+
+
+def _pdb_unknown(res: Resource) -> str | None:
+    if res.type in HELM_TYPES:
+        found = unknown_keys(res.props.get("values"), PDB_KEYS, "values")
+    elif is_k8s(res, "KnativeServing"):
+        found = unknown_keys(res.props.get("spec"), PDB_KEYS, "spec")
+    elif is_k8s(res, "PodDisruptionBudget"):
+        found = (
+            unknown_path(res.props, "spec.maxUnavailable")
+            or unknown_path(res.props, "spec.minAvailable")
+            or unknown_path(res.props, "spec.selector")
+        )
+    else:
+        return None
+    return f"{who(res)} {found}" if found else None
+
+
+def _replicas_unknown(res: Resource) -> str | None:
+    if res.type in HELM_TYPES:
+        found = unknown_keys(res.props.get("values"), (*PDB_KEYS, "topologySpreadConstraints"), "values")
+    elif is_k8s(res, "KnativeServing"):
+        found = unknown_keys(res.props.get("spec"), (*PDB_KEYS, "workloads", "topologySpreadConstraints"), "spec")
+    elif is_k8s(res, "HorizontalPodAutoscaler"):
+        found = unknown_path(res.props, "spec.minReplicas")
+    else:
+        return None
+    return f"{who(res)} {found}" if found else None
+
+
+def _service_unknown(res: Resource) -> str | None:
+    if res.type == SERVICE or is_k8s(res, "Service"):
+        found = unknown_path(res.props, "spec.type")
+    elif res.type in HELM_TYPES:
+        found = unknown_keys(res.props.get("values"), ("type",), "values")
+    else:
+        return None
+    return f"{who(res)} {found}" if found else None
+
+
 RULES = [
     Rule(
         name="helm-version-pinned",
@@ -692,6 +801,7 @@ RULES = [
         area="kubernetes",
         applies_to=("kubernetes:* workloads", "InferenceService"),
         check_resource=_no_privileged,
+        unknown=_pod_security_unknown,
     ),
     Rule(
         name="pod-restricted-hardening",
@@ -708,6 +818,7 @@ RULES = [
         check_resource=_restricted,
         check_stack=_queue_proxy,
         remediation="restore the security context (components/serving/_runtime.py security_context, warm.py)",
+        unknown=_pod_security_unknown,
     ),
     Rule(
         name="privileged-namespaces-listed",
@@ -716,6 +827,7 @@ RULES = [
         area="kubernetes",
         applies_to=(NAMESPACE,),
         check_resource=_privileged_namespaces,
+        unknown=_namespace_unknown,
     ),
     Rule(
         name="pdb-allows-eviction",
@@ -729,6 +841,7 @@ RULES = [
         applies_to=(PDB, *HELM_TYPES, "KnativeServing"),
         check_resource=_pdb_allows_eviction,
         check_stack=_model_pdbs,
+        unknown=_pdb_unknown,
     ),
     Rule(
         name="prod-mesh-replicas",
@@ -741,6 +854,7 @@ RULES = [
         area="kubernetes",
         applies_to=(*HELM_TYPES, "KnativeServing", "HorizontalPodAutoscaler"),
         check_resource=_prod_mesh_replicas,
+        unknown=_replicas_unknown,
     ),
     Rule(
         name="no-load-balancer-services",
@@ -749,5 +863,6 @@ RULES = [
         area="kubernetes",
         applies_to=(SERVICE, *HELM_TYPES),
         check_resource=_no_load_balancer,
+        unknown=_service_unknown,
     ),
 ]
