@@ -513,9 +513,63 @@ def _spreads(values: Any, path: str = "") -> Iterator[tuple[str, list[Any]]]:
             yield from _spreads(sub, f"{path}[{i}]")
 
 
+SPREAD_PROMISED: Mapping[str, tuple[str, ...]] = {
+    "cert-manager": ("topologySpreadConstraints", "webhook.topologySpreadConstraints"),
+    "kube-prometheus-stack": ("prometheus.prometheusSpec.topologySpreadConstraints",),
+    "istiod": ("topologySpreadConstraints",),
+    "gateway": ("topologySpreadConstraints",),
+    "kserve-resources": ("kserve.controller.topologySpreadConstraints",),
+}
+"""Where the platform spreads its HA add-ons (components/platform/common.py ``AddonContext.spread``, called by
+certmanager.py, monitoring.py, istio.py and kserve.py for these charts' values): on prod (HA, which
+``prod-mesh-replicas`` requires) each list must be there and not empty. An empty list is what ``spread`` returns
+without HA: every replica may then land on one node of one zone (red team / review #17, item 3)."""
+KNATIVE_SPREAD = (
+    "activator",
+    "autoscaler",
+    "controller",
+    "webhook",
+    "autoscaler-hpa",
+    "net-istio-controller",
+    "net-istio-webhook",
+)
+"""The KnativeServing ``workloads[]`` the platform spreads (components/platform/knative.py ``MESHED`` and
+``UNMESHED``; not the storage-version-migration Job)."""
+
+
+def _promised_spread(res: Resource) -> Iterator[str]:
+    """On prod, each spread the platform promises (:data:`SPREAD_PROMISED`, :data:`KNATIVE_SPREAD`) is given and not
+    empty."""
+    if res.type in HELM_TYPES:
+        values = res.props.get("values")
+        if not isinstance(values, Mapping):
+            return
+        for path in SPREAD_PROMISED.get(_chart(res), ()):
+            given = _value(values, path, {})
+            if given is not UNKNOWN and not (isinstance(given, list) and given):
+                yield (
+                    f"Helm release {res.props.get('name', res.name)} values {path} is {given!r} on prod: its "
+                    f"replicas may all land on one node of one zone; give the zone ({ZONE_KEY}) and node spread"
+                )
+    elif is_k8s(res, "KnativeServing"):
+        workloads = res.get("spec.workloads")
+        if workloads is UNKNOWN:
+            return
+        named = {str(as_map(w).get("name")): as_map(w) for w in as_list(workloads)}
+        for name in KNATIVE_SPREAD:
+            given = named.get(name, {}).get("topologySpreadConstraints")
+            if given is not UNKNOWN and not (isinstance(given, list) and given):
+                yield (
+                    f"KnativeServing {res.namespace}/{res.k8s_name} workload {name} has no topologySpreadConstraints "
+                    f"on prod ({given!r}): its replicas may all land on one node of one zone; give the zone "
+                    f"({ZONE_KEY}) and node spread"
+                )
+
+
 def _zone_spread(res: Resource) -> Iterator[str]:
     """On prod, every spread the platform sets on its add-ons (Helm values, KnativeServing workloads) includes the
-    zone (:data:`ZONE_KEY`)."""
+    zone (:data:`ZONE_KEY`), and none it promises is missing or empty (:func:`_promised_spread`)."""
+    yield from _promised_spread(res)
     if res.type in HELM_TYPES:
         where, doc = f"Helm release {res.props.get('name', res.name)} values", res.props.get("values")
     elif is_k8s(res, "KnativeServing"):
