@@ -902,7 +902,8 @@ RULES = [
         description=(
             "On prod stacks the Istio ingress gateway and istiod keep at least 2 replicas (the autoscaler's floor "
             "included) and render their PodDisruptionBudget; Knative's HA control plane and activator and every "
-            "HorizontalPodAutoscaler keep at least 2; every add-on spread includes the zone."
+            "HorizontalPodAutoscaler keep at least 2; every add-on spread the platform promises is given, not empty, "
+            "and includes the zone."
         ),
         enforcement="mandatory",
         area="kubernetes",
