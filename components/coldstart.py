@@ -50,6 +50,9 @@ class ModelFacts:
     """An explicit runtime (``spec.runtime``); None: the one KServe selects for the format and protocol."""
     accelerator: str | None = None
     """The catalog accelerator the model asks for (its GPU pools are the cluster's pools with it); None: CPU."""
+    load_format: str | None = None
+    """vLLM's ``--load-format`` in the model server's args (``runai_streamer`` by default for an LLM on GPUs,
+    components/serving/_runtime.py); None: the loader's default."""
 
 
 @dataclass(frozen=True)
@@ -224,6 +227,36 @@ def _pull_step(image: Mapping[str, Any], d: Mapping[str, Any], streamed: bool, c
     )
 
 
+def _load_step(fmt: str, load_: Mapping[str, Any], size: float, load_format: str | None) -> Step:
+    """The load step: the format's figure; where the figure says how its weight read scales (``weights``: the
+    reference model's size and the read rate of each loader), the reference read is taken out and the model's own
+    read at its loader's rate put in (an unknown loader reads at the default loader's rate)."""
+    w = load_.get("weights")
+    if w is None:
+        return Step(f"load ({fmt})", float(load_["minutes"]), _src(load_), _high(load_))
+    loaders = w["loaders"]
+    loader = load_format if load_format in loaders else "auto"
+    rate = float(loaders[loader]["gbPerMinute"])
+    base = float(load_["minutes"]) - float(w["referenceGb"]) / float(loaders["auto"]["gbPerMinute"])
+    return Step(
+        f"load ({fmt}, {size:g} GB of weights with vLLM's {loader} loader at {rate:g} GB/min)",
+        round(base + size / rate, 2),
+        f"start: {_src(load_)}; reference read: {_src(w)}; rate: {_src(loaders[loader])}",
+    )
+
+
+def load_format(args: Sequence[str]) -> str | None:
+    """The value of the last ``--load-format`` (``--load_format``) in a model server's ``args``, as vLLM's parser
+    reads them (the last value wins; ``=`` or the next argument); None when none is given."""
+    found: str | None = None
+    for i, arg in enumerate(args):
+        name, eq, value = str(arg).partition("=")
+        if name.replace("_", "-") != "--load-format":
+            continue
+        found = value if eq else (str(args[i + 1]) if i + 1 < len(args) else None)
+    return found
+
+
 def estimate(model: ModelFacts, cluster: ClusterFacts, data: Mapping[str, Any] | None = None) -> Estimate:
     """The cold start of ``model`` on ``cluster`` (module docstring), from ``data`` (``coldstart.yaml`` by default)."""
     d = load() if data is None else data
@@ -259,8 +292,7 @@ def estimate(model: ModelFacts, cluster: ClusterFacts, data: Mapping[str, Any] |
                 round(size / float(rate["gbPerMinuteSlow"]), 2) if "gbPerMinuteSlow" in rate else None,
             )
         )
-    load_ = d["load"][fmt]
-    warm.append(Step(f"load ({fmt})", float(load_["minutes"]), _src(load_), _high(load_)))
+    warm.append(_load_step(fmt, d["load"][fmt], size, model.load_format))
     ready = d["readiness"]
     warm.append(Step("readiness", float(ready["minutes"]), _src(ready), _high(ready)))
     node: list[Step] = []
@@ -291,7 +323,15 @@ def facts_from_spec(name: str, spec: ModelSpec) -> ModelFacts:
         protocol=None if protocol == "openai" else protocol,
         runtime=spec.runtime,
         accelerator=spec.resources.accelerator if spec.resources.gpus > 0 else None,
+        load_format=load_format(_runtime_args(spec)) if spec.container is None else None,
     )
+
+
+def _runtime_args(spec: ModelSpec) -> list[str]:
+    # Imported here: components/serving/_runtime.py imports this module.
+    from components.serving._runtime import runtime_args
+
+    return runtime_args(spec)
 
 
 def cluster_facts(cloud: str, gpu: GpuScheduling) -> ClusterFacts:
@@ -333,6 +373,7 @@ def facts_from_isvc(isvc: Mapping[str, Any]) -> ModelFacts:
         protocol=model.get("protocolVersion"),
         runtime=model.get("runtime"),
         accelerator=str(accelerator) if accelerator is not None else None,
+        load_format=load_format([str(a) for a in (model or container).get("args") or []]),
     )
 
 
