@@ -50,6 +50,8 @@ class ModelFacts:
     """An explicit runtime (``spec.runtime``); None: the one KServe selects for the format and protocol."""
     accelerator: str | None = None
     """The catalog accelerator the model asks for (its GPU pools are the cluster's pools with it); None: CPU."""
+    runtime_version: str | None = None
+    """The runtime image's tag the model gives (``runtimeVersion``); None: the runtime's own."""
     load_format: str | None = None
     """vLLM's ``--load-format`` in the model server's args (``runai_streamer`` by default for an LLM on GPUs,
     components/serving/_runtime.py); None: the loader's default."""
@@ -257,6 +259,22 @@ def load_format(args: Sequence[str]) -> str | None:
     return found
 
 
+def pod_image(image: str, runtime: str | None, gpus: int, runtime_version: str | None = None) -> str:
+    """The image a model's pod runs, from its runtime's ``image``: KServe v0.20.0 ``UpdateImageTag``
+    (pkg/controller/v1beta1/inferenceservice/utils/utils.go): a digest is kept; ``runtimeVersion`` replaces the tag;
+    else a pod with GPUs of a runtime in :data:`runtimes.GPU_TAG_RUNTIMES` (tensorflow-serving, torchserve,
+    huggingfaceserver) runs the tag with ``-gpu`` appended, unless it already ends so."""
+    if "@sha256:" in image:
+        return image
+    if runtime_version is not None:
+        name, sep, tag = image.rpartition(":")
+        has_tag = bool(sep) and "/" not in tag
+        return f"{name if has_tag else image}:{runtime_version}"
+    if gpus > 0 and runtime in runtimes.GPU_TAG_RUNTIMES and not image.endswith("-gpu"):
+        return image + "-gpu"
+    return image
+
+
 def estimate(model: ModelFacts, cluster: ClusterFacts, data: Mapping[str, Any] | None = None) -> Estimate:
     """The cold start of ``model`` on ``cluster`` (module docstring), from ``data`` (``coldstart.yaml`` by default)."""
     d = load() if data is None else data
@@ -266,6 +284,8 @@ def estimate(model: ModelFacts, cluster: ClusterFacts, data: Mapping[str, Any] |
     runtime, _ = runtimes.select(fmt, model.protocol, model.runtime)
     known = runtime is not None and runtime in d["images"]
     image = d["images"][runtime] if known else d["images"]["default"]
+    if known:
+        image = {**image, "image": pod_image(str(image["image"]), runtime, model.gpus, model.runtime_version)}
     if model.model_size_gb is not None:
         size, size_src = model.model_size_gb, "modelSizeGb from the model spec"
     else:
@@ -322,6 +342,7 @@ def facts_from_spec(name: str, spec: ModelSpec) -> ModelFacts:
         model_size_gb=spec.model_size_gb,
         protocol=None if protocol == "openai" else protocol,
         runtime=spec.runtime,
+        runtime_version=spec.runtime_version,
         accelerator=spec.resources.accelerator if spec.resources.gpus > 0 else None,
         load_format=load_format(_runtime_args(spec)) if spec.container is None else None,
     )
@@ -372,6 +393,7 @@ def facts_from_isvc(isvc: Mapping[str, Any]) -> ModelFacts:
         model_size_gb=float(size) if size is not None else None,
         protocol=model.get("protocolVersion"),
         runtime=model.get("runtime"),
+        runtime_version=model.get("runtimeVersion"),
         accelerator=str(accelerator) if accelerator is not None else None,
         load_format=load_format([str(a) for a in (model or container).get("args") or []]),
     )

@@ -12,6 +12,7 @@ from functools import cache
 from typing import Any
 
 import pytest
+import yaml
 from rich.console import Console
 
 from components import coldstart
@@ -20,7 +21,7 @@ from components.plan.cli import plan_stack
 from components.plan.project import load_project
 from components.plan.report import StackPlan, cold_start, plan_json
 from components.plan.view import cold_start_table
-from support import ROOT
+from support import ROOT, upstream_dir
 
 RESNET = ModelFacts("resnet50", "pytorch", 1, "s3://bucket/resnet50")
 IRIS = ModelFacts("sklearn-iris", "sklearn", 0, "gs://kfserving-examples/models/sklearn/1.0/model")
@@ -115,7 +116,7 @@ def test_storage_kind_and_runtime_scale_the_steps() -> None:
     assert coldstart.storage_kind("hf://Qwen/Qwen2.5-1.5B-Instruct") == "hf"
     # the protocol picks the runtime, the runtime the image: sklearn over v2 is kserve-mlserver (3.74 GB)
     v2 = estimate(replace(IRIS, protocol="v2"), AWS).warm_node.steps[0]
-    assert v2.step.startswith("image pull (docker.io/seldonio/mlserver:1.7.1, 3.74 GB")
+    assert v2.step.startswith("image pull (docker.io/seldonio/mlserver:1.5.0, 3.74 GB")
     mine = estimate(replace(IRIS, runtime="my-runtime"), AWS).warm_node.steps[0]
     assert mine.step.startswith("image pull (a runtime we do not install, 15.5 GB")
 
@@ -248,7 +249,7 @@ def test_registry_host_follows_the_docker_reference_rules() -> None:
 def test_gpu_pools_that_stream_shorten_the_pull_of_eligible_images_only() -> None:
     qwen = ModelFacts("qwen", "huggingface", 1, "hf://Qwen/Qwen2.5-1.5B-Instruct")
     streamed, whole = estimate(qwen, GKE).warm_node.steps[0], estimate(qwen, ClusterFacts("gcp")).warm_node.steps[0]
-    assert streamed.step.startswith("image pull (streamed: kserve/huggingfaceserver:latest")
+    assert streamed.step.startswith("image pull (streamed: kserve/huggingfaceserver:v0.20.0-gpu")
     assert streamed.minutes == 0.33 and whole.minutes == 2.55
     assert "image-streaming" in streamed.source or "image streaming" in streamed.source
     # Triton's image is on nvcr.io: not eligible (image streaming "Requirements"), pulled whole
@@ -317,11 +318,11 @@ def test_an_eks_snapshot_counts_the_image_at_the_volume_initialization_rate() ->
     from components.clusters._karpenter import SNAPSHOT_INIT_MIB_PER_S
 
     assert round(SNAPSHOT_INIT_MIB_PER_S * 60 / 1024, 2) == coldstart.load()["imageCache"]["aws"]["gbPerMinute"]
-    cached = ClusterFacts("aws", "karpenter", (), (("nvidia-l4", ("pytorch/torchserve-kfs:0.9.0",)),))
+    cached = ClusterFacts("aws", "karpenter", (), (("nvidia-l4", ("pytorch/torchserve-kfs:0.9.0-gpu",)),))
     step = estimate(replace(RESNET, accelerator="nvidia-l4"), cached).warm_node.steps[0]
     assert (
         step.step
-        == "image preloaded (EBS snapshot on the Bottlerocket data volume: pytorch/torchserve-kfs:0.9.0, 4 GB)"
+        == "image preloaded (EBS snapshot on the Bottlerocket data volume: pytorch/torchserve-kfs:0.9.0-gpu, 4 GB)"
     )
     assert step.minutes == round(4 / 17.58, 2) == 0.23
     assert estimate(RESNET, cached) == estimate(RESNET, AWS)  # no accelerator: not on the cached pool
@@ -444,3 +445,44 @@ def test_load_format_reads_args_as_vllm_does() -> None:
     assert coldstart.load_format(["--load_format=tensorizer"]) == "tensorizer"
     assert coldstart.load_format(["--load-format"]) is None
     assert coldstart.load_format(["--dtype=bfloat16"]) is None
+
+
+RUNTIME_CHART_KEYS = {
+    "kserve-sklearnserver": "sklearnserver",
+    "kserve-xgbserver": "xgbserver",
+    "kserve-lgbserver": "lgbserver",
+    "kserve-mlserver": "mlserver",
+    "kserve-torchserve": "torchserve",
+    "kserve-tensorflow-serving": "tensorflow",
+    "kserve-tritonserver": "tritonserver",
+    "kserve-huggingfaceserver": "huggingfaceserver",
+}
+
+
+def test_runtime_images_are_what_the_runtime_chart_installs() -> None:
+    """Each image in coldstart.yaml is ``<image>:<tag>`` of the kserve-runtime-configs v0.20.0 values, an empty tag
+    meaning the chart's ``kserve.version`` (clusterservingruntimes-patch.yaml ``tag | default .Values.kserve.version``):
+    a cache or a pre-pull of another tag saves nothing."""
+    values = yaml.safe_load((upstream_dir() / "chart-values" / "kserve-runtime-configs-v0.20.0.yaml").read_text())[
+        "kserve"
+    ]
+    images = coldstart.load()["images"]
+    assert set(images) - {"default"} == set(RUNTIME_CHART_KEYS)
+    for runtime, key in RUNTIME_CHART_KEYS.items():
+        rt = values["servingruntime"][key]
+        assert images[runtime]["image"] == f"{rt['image']}:{rt['tag'] or values['version']}", runtime
+
+
+def test_a_gpu_pod_runs_the_gpu_tag_as_kserve_sets_it() -> None:
+    """KServe v0.20.0 UpdateImageTag: ``-gpu`` for tensorflow-serving, torchserve and huggingfaceserver on GPUs;
+    ``runtimeVersion`` replaces the tag; a digest is kept."""
+    hf = "kserve/huggingfaceserver:v0.20.0"
+    assert coldstart.pod_image(hf, "kserve-huggingfaceserver", 1) == "kserve/huggingfaceserver:v0.20.0-gpu"
+    assert coldstart.pod_image(hf, "kserve-huggingfaceserver", 0) == hf
+    assert (
+        coldstart.pod_image(hf, "kserve-huggingfaceserver", 1, "v0.19.0-gpu") == "kserve/huggingfaceserver:v0.19.0-gpu"
+    )
+    assert coldstart.pod_image("localhost:5000/x", "kserve-torchserve", 0, "1") == "localhost:5000/x:1"
+    triton = "nvcr.io/nvidia/tritonserver:23.05-py3"
+    assert coldstart.pod_image(triton, "kserve-tritonserver", 1) == triton
+    assert coldstart.pod_image("a/b@sha256:00", "kserve-torchserve", 1) == "a/b@sha256:00"
