@@ -131,6 +131,8 @@ class WarmCover:
 
     pool: str
     nodes: int
+    images: tuple[str, ...] = ()
+    """The images the warm nodes hold (the placeholders' pre-pull)."""
 
 
 @dataclass(frozen=True)
@@ -275,8 +277,23 @@ def pod_image(image: str, runtime: str | None, gpus: int, runtime_version: str |
     return image
 
 
-def estimate(model: ModelFacts, cluster: ClusterFacts, data: Mapping[str, Any] | None = None) -> Estimate:
-    """The cold start of ``model`` on ``cluster`` (module docstring), from ``data`` (``coldstart.yaml`` by default)."""
+def runtime_image(model: ModelFacts, data: Mapping[str, Any] | None = None) -> str | None:
+    """The image ``model``'s pod runs when KServe's runtime for it is one we install (:func:`pod_image`), else None
+    (a custom container or a runtime of the user's own: no image we know)."""
+    d = load() if data is None else data
+    runtime, _ = runtimes.select(model.format, model.protocol, model.runtime)
+    if runtime is None or runtime not in d["images"] or model.format == CUSTOM_FORMAT:
+        return None
+    return pod_image(str(d["images"][runtime]["image"]), runtime, model.gpus, model.runtime_version)
+
+
+def estimate(
+    model: ModelFacts, cluster: ClusterFacts, data: Mapping[str, Any] | None = None, prepulled: Sequence[str] = ()
+) -> Estimate:
+    """The cold start of ``model`` on ``cluster`` (module docstring), from ``data`` (``coldstart.yaml`` by default).
+
+    ``prepulled``: the images the warm node already holds (warm capacity's pre-pull, components/platform/warm.py);
+    when the model's image is among them its warm-node case has no pull (``fromZero`` is a new node: unchanged)."""
     d = load() if data is None else data
     fmt = model.format
     if fmt not in d["load"] or fmt not in d["modelSize"]:
@@ -302,7 +319,12 @@ def estimate(model: ModelFacts, cluster: ClusterFacts, data: Mapping[str, Any] |
     cache = (d.get("imageCache") or {}).get(cluster.cloud) if preloaded else None
     if preloaded and cache is None:
         raise ColdStartError(f"cold start: no imageCache figure for {cluster.cloud} in {DATA_FILE.name}")
-    warm: list[Step] = [_pull_step(image, d, streamed, cache)]
+    pull = _pull_step(image, d, streamed, cache)
+    on_warm_node = pull
+    if known and str(image["image"]) in prepulled:
+        pp = d["warmPrepull"]
+        on_warm_node = Step(f"image pre-pulled on the warm node ({image['image']})", float(pp["minutes"]), _src(pp))
+    warm: list[Step] = []
     if float(rate["gbPerMinute"]) > 0:
         warm.append(
             Step(
@@ -322,7 +344,7 @@ def estimate(model: ModelFacts, cluster: ClusterFacts, data: Mapping[str, Any] |
         if steps is None:
             raise ColdStartError(f"cold start: no node steps for {cluster.cloud}/{provisioner} in {DATA_FILE.name}")
         node = [Step(str(s["step"]), float(s["minutes"]), _src(s), _high(s)) for s in steps]
-    return Estimate(model.name, Case((*node, *warm)), Case(tuple(warm)))
+    return Estimate(model.name, Case((*node, pull, *warm)), Case((on_warm_node, *warm)))
 
 
 def deadline_seconds(model: ModelFacts, cluster: ClusterFacts) -> int:
@@ -414,12 +436,13 @@ def can_scale_to_zero(isvc: Mapping[str, Any]) -> bool:
 @dataclass(frozen=True)
 class WarmPool:
     """A GPU pool with warm capacity, as the plan declares it: ``nodes`` kept warm, the pool's ``accelerator`` and
-    ``gpus_per_node``."""
+    ``gpus_per_node``, and the ``images`` its placeholders pre-pull."""
 
     pool: str
     nodes: int
     accelerator: str | None
     gpus_per_node: int
+    images: tuple[str, ...] = ()
 
 
 def warm_cover(isvc: Mapping[str, Any], gpus: int, warm: Sequence[WarmPool]) -> WarmCover | None:
@@ -433,7 +456,7 @@ def warm_cover(isvc: Mapping[str, Any], gpus: int, warm: Sequence[WarmPool]) -> 
     selector = set((((isvc.get("spec") or {}).get("predictor") or {}).get("nodeSelector") or {}).values())
     for w in warm:
         if w.nodes > 0 and (w.pool in selector or w.accelerator in selector) and w.gpus_per_node >= gpus:
-            return WarmCover(w.pool, w.nodes)
+            return WarmCover(w.pool, w.nodes, w.images)
     return None
 
 
@@ -448,7 +471,7 @@ def plan_estimates(
     for isvc in isvcs:
         facts = facts_from_isvc(isvc)
         if facts.gpus > 0 or can_scale_to_zero(isvc):
-            est = estimate(facts, cluster)
             cover = warm_cover(isvc, facts.gpus, warm)
+            est = estimate(facts, cluster, prepulled=cover.images if cover else ())
             out.append(Estimate(est.model, est.from_zero, est.warm_node, cover) if cover else est)
     return sorted(out, key=lambda e: e.model)

@@ -194,8 +194,14 @@ def test_warm_capacity_gives_covered_gpu_models_the_warm_node_figure() -> None:
     # Issue 16: with a warm L4 node, resnet50 (1 x L4) pre-empts its placeholder instead of waiting for a node.
     by_model = {e.model: e for e in cold_start(aws_dev_warm(1))}
     resnet, iris = by_model["resnet50"], by_model["sklearn-iris"]
-    assert resnet.warm == coldstart.WarmCover("l4", 1)
-    assert resnet.expected_case == "warmNode" and resnet.expected.minutes == 1.66  # not fromZero's 4.33
+    # the placeholders pre-pull the image the model's GPU pod runs (torchserve's -gpu tag), so the warm node has no
+    # pull: 1.66 - 0.85 = 0.81 (fromZero, a new node, still pulls)
+    assert resnet.warm == coldstart.WarmCover("l4", 1, ("pytorch/torchserve-kfs:0.9.0-gpu",))
+    assert resnet.expected_case == "warmNode" and resnet.expected.minutes == 0.81  # not fromZero's 4.33
+    assert resnet.warm_node.steps[0].step == "image pre-pulled on the warm node (pytorch/torchserve-kfs:0.9.0-gpu)"
+    assert resnet.warm_node.steps[0].minutes == 0 and "Image pull policy" in resnet.warm_node.steps[0].source
+    assert resnet.from_zero.steps[2].step.startswith("image pull (pytorch/torchserve-kfs:0.9.0-gpu")
+    assert resnet.from_zero.minutes == 4.33
     entry = resnet.to_json()
     assert entry["warmCapacity"] == {"pool": "l4", "nodes": 1} and entry["expected"]["case"] == "warmNode"
     assert iris.warm is None and iris.expected_case == "fromZero"  # CPU: no GPU node involved
@@ -206,7 +212,7 @@ def test_the_view_shows_the_expected_figure() -> None:
     table = cold_start_table(aws_dev_warm(1))
     assert table is not None
     Console(file=out, width=200).print(table)
-    assert "1.66 (warm l4)" in out.getvalue()
+    assert "0.81 (warm l4)" in out.getvalue()
 
 
 def test_warm_capacity_covers_only_models_that_fit_its_pool() -> None:

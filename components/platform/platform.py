@@ -55,6 +55,9 @@ class PlatformArgs:
     receivers' credentials), kept as Pulumi secrets."""
     slo_alerts: Sequence[str] = ()
     """Models whose SLOs become alerts: with no alert receiver (``monitoring.alerting``) the plan warns."""
+    warm_images: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    """Accelerator -> the serving images of the GPU models that ask for it: warm capacity on a pool of that
+    accelerator pre-pulls them (components/platform/warm.py). Default: none."""
 
     def __post_init__(self) -> None:
         if self.environment not in ENVIRONMENTS:
@@ -166,7 +169,7 @@ class Platform(pulumi.ComponentResource):
             ns_mon = ctx.namespace("ns-monitoring", monitoring.NAMESPACE, pod_security="privileged")
             mon = monitoring.install(ctx, ns_mon, args.secrets)
         gpu.install(ctx, ns_mon, mon.release if mon else None)
-        warm.install(ctx)
+        warm.install(ctx, args.warm_images)
         dns.install(ctx)
         self.gateway_address = istio.gateway_address(ctx, mesh)
         """The ingress gateway Service's load-balancer address (IP or host name; unknown until deployed)."""
