@@ -27,7 +27,8 @@ size that fits the pool pre-empts it. On a pool that shares GPUs (time-slicing, 
 device plugin refuses larger requests there (``failRequestsGreaterThanOne``, components/clusters/base.py), so a model
 may start beside it without pre-empting; the node is warm either way.
 
-Each placeholder also pre-pulls the serving images of the models that may land on its pool (:func:`prepull`): one
+On a pool that does not share GPUs each placeholder also pre-pulls the serving images of the models that may land
+on its pool (:func:`prepull`): one
 init container per image, which runs ``/bin/true`` and exits. The kubelet pulls an init container's image before it
 runs it, and the image then stays in the node's image store; a model pod that later starts on the node with
 ``imagePullPolicy: IfNotPresent`` ("the image is pulled only if it is not already present locally", Kubernetes docs
@@ -39,7 +40,11 @@ runtime image we install: KServe's servers are built on ``python:3.11-slim-bookw
 xgb.Dockerfile, lgb.Dockerfile) or ``ubuntu:26.04`` (python/huggingface_server.Dockerfile), both Debian-family images
 with coreutils; judgement, no Dockerfile read: the same for the Ubuntu-based NVIDIA Triton, TorchServe and TF Serving
 images. Should an image lack it, the init container fails after the pull and restarts with back-off: the image is
-still on the node and the scheduler still counts the placeholder's GPUs, so the node stays warm.
+still on the node and the scheduler still counts the placeholder's GPUs, so the node stays warm. Not on a pool that
+shares GPUs: there a placeholder holds one share, so a model may start beside it on a node that has just come up,
+and the kubelet "pulls images serially" by default (Kubernetes docs concepts/containers/images, "Serial and parallel
+image pulls"): a pre-pull of another model's image could be queued in front of the model's own pull. Where the
+placeholder holds every GPU of its node, a model only reaches the node by pre-empting it.
 
 The Deployment does not hold up ``pulumi up``: ``pulumi.com/skipAwait`` (pulumi/pulumi-kubernetes#417) skips the wait
 for its pods, which need GPU nodes the autoscaler is still starting. What warm capacity costs (``N`` nodes at the
@@ -158,7 +163,8 @@ def install(ctx: AddonContext, images: Mapping[str, Sequence[str]] | None = None
     """The PriorityClass, the namespace and one placeholder Deployment per pool with warm nodes (none without).
 
     ``images``: accelerator -> the serving images of the GPU models that ask for it; the placeholders of every pool
-    with that accelerator pre-pull them (a model may land on any pool with its accelerator)."""
+    with that accelerator pre-pull them (a model may land on any pool with its accelerator), on pools that do not
+    share GPUs (module docstring)."""
     images = images or {}
     wanted = {name: n for name, n in sorted(ctx.settings.warm_capacity.items()) if n > 0}
     if not wanted:
@@ -182,7 +188,7 @@ def install(ctx: AddonContext, images: Mapping[str, Sequence[str]] | None = None
             "selector": {"matchLabels": {POOL_LABEL: name}},
             "template": {
                 "metadata": {"labels": labels},
-                "spec": pod_spec(ctx, pool, images.get(pool.accelerator, ())),
+                "spec": pod_spec(ctx, pool, images.get(pool.accelerator, ()) if pool.sharing in NOT_SHARED else ()),
             },
         }
         out.append(

@@ -173,3 +173,11 @@ def test_placeholders_pre_pull_the_images_of_their_accelerators_models() -> None
 def test_no_images_no_init_containers() -> None:
     [dep] = _warm_objects({"warmCapacity": {"l4": 1}})["deployments"]
     assert "initContainers" not in dep["spec"]["template"]["spec"]
+
+
+def test_a_shared_pool_pre_pulls_nothing() -> None:
+    """On a pool that shares GPUs a model may start beside a placeholder on a new node, where the kubelet's serial
+    pulls would queue the pre-pull in front of the model's own pull: no pre-pull there."""
+    images = {A100_SHARED.accelerator: [HF_GPU]}
+    [dep] = _warm_objects({"warmCapacity": {"a100": 1}}, pools={"a100": A100_SHARED}, images=images)["deployments"]
+    assert "initContainers" not in dep["spec"]["template"]["spec"]
