@@ -17,6 +17,7 @@ monitoring's CRDs.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -34,6 +35,11 @@ from components.platform.settings import PlatformSettings
 from components.versions import KUBERNETES_VERSION
 
 ENVIRONMENTS = ("dev", "staging", "prod")
+
+
+_IMAGE = re.compile(r"[a-z0-9][!-~]*", re.ASCII)
+"""An image reference as far as a pre-pull needs it: starts with a lowercase letter or digit (distribution/reference
+``domain``/``path-component``), printable ASCII, no whitespace."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,15 @@ class PlatformArgs:
     def __post_init__(self) -> None:
         if self.environment not in ENVIRONMENTS:
             raise SpecError("environment", self.environment, "give one of " + ", ".join(ENVIRONMENTS))
+        for accelerator, images in self.warm_images.items():
+            if not isinstance(images, list | tuple) or not all(
+                isinstance(i, str) and _IMAGE.fullmatch(i) for i in images
+            ):
+                raise SpecError(
+                    f"warm_images.{accelerator}",
+                    images,
+                    "give a list of image references such as kserve/huggingfaceserver:v0.20.0-gpu (no spaces)",
+                )
 
 
 NO_RECEIVER = (

@@ -181,3 +181,10 @@ def test_a_shared_pool_pre_pulls_nothing() -> None:
     images = {A100_SHARED.accelerator: [HF_GPU]}
     [dep] = _warm_objects({"warmCapacity": {"a100": 1}}, pools={"a100": A100_SHARED}, images=images)["deployments"]
     assert "initContainers" not in dep["spec"]["template"]["spec"]
+
+
+@pytest.mark.parametrize("images", [["bad image"], "kserve/x:1", [""], [3], None])
+def test_bad_warm_images_are_one_line_before_registering(images: object) -> None:
+    with pytest.raises(SpecError) as e:
+        PlatformArgs(cluster=FakeCluster(), warm_images={"nvidia-l4": images})  # type: ignore[dict-item]
+    assert "\n" not in str(e.value) and str(e.value).startswith("warm_images.nvidia-l4: ")
