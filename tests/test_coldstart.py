@@ -492,3 +492,21 @@ def test_a_gpu_pod_runs_the_gpu_tag_as_kserve_sets_it() -> None:
     triton = "nvcr.io/nvidia/tritonserver:23.05-py3"
     assert coldstart.pod_image(triton, "kserve-tritonserver", 1) == triton
     assert coldstart.pod_image("a/b@sha256:00", "kserve-torchserve", 1) == "a/b@sha256:00"
+
+
+def test_the_coverage_stack_pre_pulls_on_its_warm_pool_and_passes_the_policies() -> None:
+    """tests/golden_stacks/Pulumi.cover-aws-node-groups.yaml: warm capacity on its L4 pool (not shared) with a
+    PyTorch model on L4: the placeholder pre-pulls the model's GPU image, the plan's warm-node figure has no pull, and
+    no mandatory policy fails on the placeholders with their init containers."""
+    project = replace(load_project(ROOT), stack_config_dir="tests/golden_stacks")
+    plan = plan_stack(project, "cover-aws-node-groups")
+    assert plan.policies and plan.mandatory_failures == []
+    [dep] = [
+        r.wire_inputs()
+        for r in plan.result.resources
+        if r.type == "kubernetes:apps/v1:Deployment" and r.wire_inputs()["metadata"]["name"] == "warm-l4"
+    ]
+    inits = dep["spec"]["template"]["spec"]["initContainers"]
+    assert [c["image"] for c in inits] == ["pytorch/torchserve-kfs:0.9.0-gpu"]
+    [est] = [e for e in cold_start(plan) if e.warm is not None]
+    assert est.expected_case == "warmNode" and est.warm_node.steps[0].minutes == 0
