@@ -43,7 +43,7 @@ NOT_A_CLOUD: dict[tuple[str, str], str] = {
 OTHERS: dict[str, str] = {
     "components/clusters/spec.py": "the cluster layer's config model: its per-cloud settings blocks (cluster.aws, "
     "cluster.gcp, cluster.azure) are typed fields of ClusterSpec that the cloud modules read and the generated docs "
-    "list, with their validators and messages, and api_endpoint reads each cloud's cluster type",
+    "list, with their validators and messages, and rendered_endpoint reads each cloud's cluster type",
     "components/versions.py": "the one pin table of every chart, the cluster layer's too: Karpenter's charts are "
     "published at public.ecr.aws (oci:// addresses), and upgrades (docs/upgrading.md) edit this file only",
 }
