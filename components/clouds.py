@@ -38,7 +38,7 @@ class TagRule:
     allowed_symbols: str | None = None
     """When set, keys and values may hold only letters, digits, white space and these symbols."""
     labels: bool = False
-    """Tags become labels (``components.naming.gcp_labels``: lowercased, other characters turned into '_'): a key
+    """Tags become labels (``components.clusters.gke.gcp_labels``: lowercased, other characters turned into '_'): a key
     must still start with a letter, and two keys that become the same label are refused."""
     case_insensitive: bool = False
     """Two tag names equal but for case are one tag (one value would be lost): refused."""
@@ -350,7 +350,7 @@ GCP = register(
         spec_field="gcp",
         # https://cloud.google.com/resource-manager/docs/labels-overview#requirements: keys 1-63, values 0-63, only
         # lowercase letters, digits, '_' and '-', keys start with a lowercase letter, at most 64 labels. Tags become
-        # labels through components.naming.gcp_labels (lowercased, other characters turned into '_').
+        # labels through components.clusters.gke.gcp_labels (lowercased, other characters turned into '_').
         tag_rule=TagRule(63, 63, 64, _GCP_LABELS, labels=True),
         region_pattern=re.compile(r"\A[a-z]+-[a-z]+[0-9]{1,2}\Z", re.ASCII),
         region_example="us-central1",
@@ -381,8 +381,10 @@ GCP = register(
         # GKE documents "GKE managed namespaces" (the GKE API's ClusterPolicyConfig.noSystemMutation: "preventing
         # creation and mutation of resources in GKE managed namespaces") without listing them; the names seen on GKE
         # clusters are gke-managed-system, gke-managed-cim, gke-managed-filestorecsi, gke-managed-volumepopulator and
-        # gke-gmp-system (kubectl get ns transcripts; no Google page lists them).
-        reserved_namespaces=("gke-gmp-system",),
+        # gke-gmp-system (kubectl get ns transcripts; no Google page lists them). Google Cloud Managed Service for
+        # Prometheus keeps gmp-system and gmp-public ("Do not modify or deploy anything in this namespace":
+        # https://cloud.google.com/kubernetes-engine/multi-cloud/docs/azure/how-to/managed-service-prometheus).
+        reserved_namespaces=("gke-gmp-system", "gmp-system", "gmp-public"),
         reserved_namespace_prefixes=("gke-managed-",),
         # Google's metadata server names (cloud.google.com/compute/docs/metadata/querying-metadata).
         metadata_hosts=("metadata.google.internal", "metadata"),

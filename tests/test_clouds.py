@@ -31,8 +31,17 @@ CLOUD_WORD = re.compile(
     r"(?i)(?<![a-z])(eks|gke|aks|aws|gcp|azure|google|amazon|microsoft|pulumi_aws|pulumi_gcp|pulumi_azure_native|s3|gs|"
     r"az)(?![a-z])"
 )
-"""What names a cloud: a cloud's, its Kubernetes service's, its vendor's or its SDK's name, or its storage scheme, as
-a word of its own (``aws:region``, ``GCP_PROJECT``, ``s3://``, ``_eks``, not ``awsAccount`` nor ``Tags``)."""
+"""What in a string names a cloud: a cloud's, its Kubernetes service's, its vendor's or its SDK's name, or its storage
+scheme, as a word of its own (``aws:region``, ``s3://``, ``on gcp``, not ``awsAccount`` nor ``Tags``)."""
+CLOUD_WORDS = frozenset({"eks", "gke", "aks", "aws", "gcp", "azure", "google", "amazon", "microsoft", "s3", "gs", "az"})
+"""The same words, looked for among the words of an identifier (snake_case and CamelCase parts: ``pulumi_aws``,
+``GCP_PROJECT``, ``AwsShape``, ``_eks_cluster``, not ``awsx``)."""
+_WORD_OF_IDENTIFIER = re.compile(r"[A-Z]?[a-z]+[0-9]*|[A-Z]+[0-9]*(?![a-z])|[0-9]+")
+
+
+def _names_a_cloud(identifier: str) -> bool:
+    return bool({w.lower() for w in _WORD_OF_IDENTIFIER.findall(identifier)} & CLOUD_WORDS)
+
 
 NOT_A_CLOUD: dict[tuple[str, str], str] = {
     ("import", "google.protobuf"): "protobuf's Python package lives in the google namespace: it is the wire format of "
@@ -75,8 +84,9 @@ def _docstrings(tree: ast.AST) -> set[int]:
 
 
 def cloud_names(source: str) -> list[tuple[int, str, str]]:
-    """Where ``source`` names a cloud: (line, kind, text) for each string (not a docstring), name, attribute and
-    imported module that :data:`CLOUD_WORD` finds, less :data:`NOT_A_CLOUD`."""
+    """Where ``source`` names a cloud: (line, kind, text) for each string (not a docstring), name, attribute, imported
+    module, import alias, function or class name, parameter and keyword argument that :data:`CLOUD_WORD` finds, less
+    :data:`NOT_A_CLOUD`."""
     tree = ast.parse(source)
     docs = _docstrings(tree)
     hits: set[tuple[int, str, str]] = set()
@@ -84,14 +94,19 @@ def cloud_names(source: str) -> list[tuple[int, str, str]]:
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs:
             found = [(node.lineno, "str", node.value)] if CLOUD_WORD.search(node.value) else []
         elif isinstance(node, ast.Attribute):
-            found = [(node.lineno, "attr", node.attr)] if CLOUD_WORD.fullmatch(node.attr) else []
+            found = [(node.lineno, "attr", node.attr)] if _names_a_cloud(node.attr) else []
         elif isinstance(node, ast.Name):
-            found = [(node.lineno, "name", node.id)] if CLOUD_WORD.search(node.id) else []
+            found = [(node.lineno, "name", node.id)] if _names_a_cloud(node.id) else []
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            found = [(node.lineno, "def", node.name)] if _names_a_cloud(node.name) else []
+        elif isinstance(node, (ast.arg, ast.keyword)):
+            found = [(node.lineno, "arg", node.arg)] if node.arg and _names_a_cloud(node.arg) else []
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             modules = [a.name for a in node.names] + (
                 [node.module] if isinstance(node, ast.ImportFrom) and node.module else []
             )
-            found = [(node.lineno, "import", m) for m in modules if CLOUD_WORD.search(m)]
+            aliases = [a.asname for a in node.names if a.asname]
+            found = [(node.lineno, "import", m) for m in [*modules, *aliases] if _names_a_cloud(m)]
         else:
             continue
         hits.update(hit for hit in found if (hit[1], hit[2]) not in NOT_A_CLOUD)
@@ -137,8 +152,11 @@ def test_the_scan_sees_each_way_of_naming_a_cloud() -> None:
         "from google.protobuf import struct_pb2\n"
         'CLOUDS = ("aws", "on gcp or azure", "s3://b", "awsAccount", "Tags")\n'
         "GCP_PROJECT = x.eks\n"
-        "y = x.awsx_thing\n"
+        "y = x.awsx_thing + x.AwsShape + x.aws_region + x.Tags + args\n"
         'WHY = 1\n"""An attribute docstring naming azure."""\n'
+        "def gcp_labels(aks_pool, *, s3=1): return f(az=2)\n"
+        "class EksThing: pass\n"
+        "import os as aws_os\n"
     )
     assert cloud_names(source) == [
         (2, "import", "pulumi_gcp"),
@@ -147,6 +165,14 @@ def test_the_scan_sees_each_way_of_naming_a_cloud() -> None:
         (4, "str", "s3://b"),
         (5, "attr", "eks"),
         (5, "name", "GCP_PROJECT"),
+        (6, "attr", "AwsShape"),
+        (6, "attr", "aws_region"),
+        (9, "arg", "aks_pool"),
+        (9, "arg", "az"),
+        (9, "arg", "s3"),
+        (9, "def", "gcp_labels"),
+        (10, "def", "EksThing"),
+        (11, "import", "aws_os"),
     ]
 
 
@@ -187,6 +213,11 @@ def test_registry_facts_agree_with_the_cloud_modules() -> None:
     assert gke.GSA_ANNOTATION.startswith(str(clouds.get("gcp").identity_annotation))
     assert aks.CLIENT_ID_ANNOTATION.startswith(str(clouds.get("azure").identity_annotation))
     assert aks.USE_LABEL.startswith(str(clouds.get("azure").identity_annotation))
+    # The namespaces the cluster layer installs into are reserved to models (Karpenter's is kube-system).
+    from components.clusters import _karpenter
+    from components.serving.spec import reserved_namespaces
+
+    assert _karpenter.NAMESPACE in reserved_namespaces()
     # Each managed cloud's webhook-reach rule covers its cluster component's type.
     for c in clouds.all_clouds():
         rules = getattr(importlib.import_module(c.cluster.split(":")[0]), "WEBHOOK_REACH", {})

@@ -26,7 +26,7 @@ from components.clusters.base import GPU_TAINT, DnsAccess, DnsZone, GpuPoolInfo,
 from components.clusters.reachability import UNKNOWN, WEBHOOKS, Rendered, ports, same_value
 from components.clusters.spec import CLUSTER_TAG, ClusterSpec, api_endpoint
 from components.errors import SpecError, show
-from components.naming import child_name, child_opts, gcp_labels, merge_tags, replacement_suffix
+from components.naming import child_name, child_opts, merge_tags, replacement_suffix
 from components.storage import StorageLocation
 
 CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
@@ -674,6 +674,20 @@ class GkeCluster(ManagedCluster):
             acme_dns01={"cloudDNS": {"project": project, "hostedZoneName": zone.id}},
             external_dns={"provider": {"name": "google"}, "extraArgs": [f"--google-project={project}"]},
         )
+
+
+# ------------------------------------------------------------------------------------------------ labels
+
+_LABEL_BAD = re.compile(r"[^a-z0-9_-]", re.ASCII)
+
+
+def gcp_labels(tags: Mapping[str, str]) -> dict[str, str]:
+    """GCP labels from tags: lowercase, only ``[a-z0-9_-]``, at most 63 characters (GCP's label rules)."""
+    out: dict[str, str] = {}
+    for key, value in tags.items():
+        k = _LABEL_BAD.sub("_", key.lower())[:63]
+        out[k] = _LABEL_BAD.sub("_", value.lower())[:63]
+    return out
 
 
 # ------------------------------------------------------------------------------------------------ webhook reach

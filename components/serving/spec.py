@@ -740,19 +740,15 @@ def reserved_namespace_prefixes() -> tuple[str, ...]:
 def reserved_namespaces() -> frozenset[str]:
     """Namespaces a model may not take: the platform's own (each add-on's ``NAMESPACE``), Kubernetes' system
     namespaces (and every ``kube-*``: :func:`reserved_namespace_prefixes`), each registered cloud's own
-    (:attr:`components.clouds.Cloud.reserved_namespaces`), ``default`` (it has none of the labels,
-    Pod Security and Istio injection, a model namespace gets, and cannot be deleted), and Google Cloud Managed Service
-    for Prometheus' ``gmp-system`` and ``gmp-public`` ("Do not modify or deploy anything in this namespace":
-    https://cloud.google.com/kubernetes-engine/multi-cloud/docs/azure/how-to/managed-service-prometheus)."""
-    from components.clusters import _karpenter
+    (:attr:`components.clouds.Cloud.reserved_namespaces`, cited there), ``default`` (it has none of the labels,
+    Pod Security and Istio injection, a model namespace gets, and cannot be deleted)."""
     from components.platform import certmanager, gpu, istio, knative, kserve, monitoring
 
     return frozenset(
         {
-            "default", "kube-system", "kube-public", "kube-node-lease", "gmp-system", "gmp-public",
+            "default", "kube-system", "kube-public", "kube-node-lease",
             istio.NAMESPACE, istio.CNI_NAMESPACE, certmanager.NAMESPACE, knative.NAMESPACE, knative.OPERATOR_NAMESPACE,
             kserve.NAMESPACE, monitoring.NAMESPACE, gpu.PLUGIN_NAMESPACE, gpu.OPERATOR_NAMESPACE, gpu.DCGM_NAMESPACE,
-            _karpenter.NAMESPACE,
             *(n for c in clouds.all_clouds() for n in c.reserved_namespaces),
         }
     )  # fmt: skip
