@@ -28,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -105,7 +106,7 @@ def child(type_: str, name: str, state: dict[str, Any]) -> dict[str, Any]:
 def _modules() -> Iterator[ModuleType]:
     """The registered clouds' placeholder modules, imported now (they import no cloud SDK)."""
     for dotted in clouds.plan_modules():
-        yield importlib.import_module(dotted)
+        yield sys.modules.get(dotted) or importlib.import_module(dotted)
 
 
 class _Merged(Mapping[str, Any]):
@@ -113,12 +114,17 @@ class _Merged(Mapping[str, Any]):
 
     def __init__(self, table: str) -> None:
         self._table = table
+        self._cache: tuple[tuple[int, ...], dict[str, Any]] = ((), {})
 
     def _items(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for module in _modules():
-            out.update(getattr(module, self._table, {}))
-        return out
+        modules = list(_modules())
+        key = tuple(id(m) for m in modules)  # the registry (tests register a cloud) decides what is merged
+        if key != self._cache[0]:
+            out: dict[str, Any] = {}
+            for module in modules:
+                out.update(getattr(module, self._table, {}))
+            self._cache = (key, out)
+        return self._cache[1]
 
     def __getitem__(self, key: str) -> Any:
         return self._items()[key]
