@@ -176,6 +176,7 @@ def plan_platform(
     secrets: Mapping[str, str] | None = None,
     slo_alerts: tuple[str, ...] = (),
     request_log_namespaces: tuple[str, ...] = (),
+    warm_images: Mapping[str, list[str]] | None = None,
 ) -> PlanResult:
     """Plan one Platform named ``p`` on a :class:`FakeCluster` (kwargs in ``cluster``)."""
     parsed = PlatformSettings.model_validate(dict(settings or {}))
@@ -191,6 +192,7 @@ def plan_platform(
                 secrets=dict(secrets or {}),
                 slo_alerts=slo_alerts,
                 request_log_namespaces=request_log_namespaces,
+                warm_images=dict(warm_images or {}),
             ),
         )
 
