@@ -65,6 +65,7 @@ TEMPORARY = frozenset(
         "policy/rules/gpu.py",
         "policy/rules/iam.py",
         "policy/rules/identity.py",
+        "policy/rules/requestlog.py",
         "policy/rules/tags.py",
     }
 )

@@ -716,6 +716,7 @@ class AksCluster(ManagedCluster):
             },
             location=account.name.apply(lambda a: f"https://{a}.blob.core.windows.net/{container}/{request.prefix}/"),
             retention_days=request.retention_days,
+            key_option="blob_prefix",
         )
 
     def load_balancer_annotations(self, idle_timeout_seconds: int) -> Mapping[str, str]:

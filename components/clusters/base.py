@@ -267,6 +267,9 @@ class LogStore(StorageAccess):
     location: pulumi.Input[str] = ""
     retention_days: int | None = None
     volume_size: str | None = None
+    key_option: str = "key_prefix"
+    """The sink option that names each object's folder (``key_prefix`` for S3 and GCS, ``blob_prefix`` for Azure
+    Blob: vectordotdev/vector v0.56.0 website/cue/reference/components/sinks/generated/*.cue)."""
 
 
 @runtime_checkable

@@ -120,10 +120,9 @@ def sink(store: LogStore, prefix: str) -> dict[str, Any]:
             "encoding": {"codec": "json"},
             "framing": {"method": "newline_delimited"},
         }
-    key = "blob_prefix" if store.sink.get("type") == "azure_blob" else "key_prefix"
     return {
         **base,
-        key: key_prefix(prefix),
+        store.key_option: key_prefix(prefix),
         "encoding": {"codec": "json"},
         "framing": {"method": "newline_delimited"},
         "compression": "gzip",

@@ -95,7 +95,9 @@ def test_the_record_carries_model_version_and_request_id() -> None:
 
 
 def test_the_azure_sink_keys_blobs_with_blob_prefix() -> None:
-    store = LogStore(sink={"type": "azure_blob", "account_name": "a", "container_name": "request-logs"})
+    store = LogStore(
+        sink={"type": "azure_blob", "account_name": "a", "container_name": "request-logs"}, key_option="blob_prefix"
+    )
     sink = requestlog.sink(store, "p")
     assert sink["blob_prefix"] == "p/{{ namespace }}/{{ model }}/{{ version }}/date=%F/" and "key_prefix" not in sink
 
