@@ -73,6 +73,7 @@ from typing import Any
 from components.platform import istio, knative
 from components.serving import runtimes
 from components.serving._runtime import ISVC_LABEL
+from components.serving.kcomponents import AGENT_PORT
 from components.serving.spec import AccessSpec, ModelSpec
 
 KNATIVE_NAMESPACE = knative.NAMESPACE
@@ -126,6 +127,9 @@ def serving_ports(deployment_mode: str, spec: ModelSpec | None = None) -> list[s
     port of the first container, v0.20.0)."""
     if deployment_mode == "Knative":
         return list(QUEUE_PORTS)
+    if spec is not None and spec.batcher is not None:
+        # KServe's agent (the batcher) is the Service's target port (kcomponents.AGENT_PORT)
+        return [str(AGENT_PORT)]
     if spec is not None and spec.container is not None:
         return [str(spec.container.port.number)]
     if spec is not None and spec.effective_protocol == "grpc-v2":
