@@ -4,6 +4,7 @@ request-path promise (who reaches the model through which hop) with a transforme
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -201,7 +202,7 @@ def test_the_transformer_is_the_entry_and_reaches_the_predictor_by_its_identity(
     assert not rp.reaches(rp.routes(objs, isvc, STRANGER, at_zero=False))
     # a stranger's pod is not the transformer: its mesh identity is not the model's ServiceAccount
     m = rp.model_of(isvc)
-    assert not rp.predictor_call(objs, m, rp.Model(**{**vars(m.entry), "service_account": "default"}), _predict()).reached
+    assert not rp.predictor_call(objs, m, replace(m.entry, service_account="default"), _predict()).reached
     assert rp.predictor_call(objs, m, m.entry, _predict()).reached
 
 
@@ -211,9 +212,12 @@ def _predict() -> rp.Request:
 
 def test_the_internal_documented_url_is_the_transformer() -> None:
     p = plan(model(access=INTERNAL, transformer=TRANSFORMER))
-    assert p.inputs("kubernetes:serving.kserve.io/v1beta1:InferenceService")["metadata"]["annotations"][
-        "mlplatform.io/host"
-    ] == "iris-transformer.models.svc.cluster.local"
+    assert (
+        p.inputs("kubernetes:serving.kserve.io/v1beta1:InferenceService")["metadata"]["annotations"][
+            "mlplatform.io/host"
+        ]
+        == "iris-transformer.models.svc.cluster.local"
+    )
     assert p.services[0].internal_url is not None
 
 

@@ -129,7 +129,8 @@ def _check_model(objs: tuple[dict[str, Any], ...], isvc: dict[str, Any], allowed
 
         if ann["mlplatform.io/access"] == "internal":
             m = rp.model_of(isvc)
-            documented = {m.entry.predictor_host: "mesh", m.top_host: "local gateway"}.get(ann["mlplatform.io/host"], "?")
+            hosts = {m.entry.predictor_host: "mesh", m.top_host: "local gateway"}
+            documented = hosts.get(ann["mlplatform.io/host"], "?")
             for ns in allowed:
                 for infer in calls:
                     reached = rp.reaches(go(rp.in_namespace(ns), **infer), documented)
