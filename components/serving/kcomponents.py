@@ -141,8 +141,7 @@ class ComponentSpec(Spec):
     scaling: ComponentScalingSpec = ComponentScalingSpec()
     """Replica counts and the autoscaling metric, independent of the predictor's."""
     container_concurrency: int | None = Field(default=None, ge=0, le=1000)
-    """Hard limit of requests one replica handles at once (Knative mode; 0: no limit); KServe also passes it as
-    ``--workers``. Default: no limit."""
+    """Hard limit of requests one replica handles at once (Knative mode; 0: no limit; also ``--workers``)."""
     timeout: int | None = Field(default=None, ge=1, le=3600)
     """Seconds a request may take (Knative mode). Default: Knative's 300."""
 

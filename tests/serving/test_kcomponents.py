@@ -340,3 +340,32 @@ def test_standard_mode_transformer_metric_default_is_cpu() -> None:
     objs = _objs("Standard", transformer={**TRANSFORMER, "scaling": {"metric": "cpu"}})
     assert _one(objs, "InferenceService")["spec"]["transformer"]["scaleMetric"] == "cpu"
     _strict(objs)
+
+
+# ------------------------------------------------------------------------------------------------ coverage stacks
+
+
+@pytest.mark.parametrize("stack", ["cover-aws-node-groups", "cover-gcp-standard"])
+def test_coverage_stacks_with_components_pass_the_policies_and_keep_the_promise(stack: str) -> None:
+    # tests/golden_stacks: a transformer and the ART explainer before an internal GPU model (Knative), a transformer
+    # on port 8081 before a public JWT model with a batcher (Standard)
+    import dataclasses
+    import json
+
+    from components.plan.cli import plan_stack
+    from components.plan.project import load_project
+    from components.plan.report import kubernetes_objects
+    from support import ROOT
+
+    project = dataclasses.replace(load_project(ROOT), stack_config_dir="tests/golden_stacks")
+    planned = plan_stack(project, stack)
+    assert planned.mandatory_failures == []
+    objs = tuple({**obj, **reg.plain_inputs()} for reg, obj in kubernetes_objects(planned.result))
+    configs = json.loads(planned.result.context["config"]["mlplatform:models"])
+    isvcs = [o for o in objs if o["kind"] == "InferenceService" and "transformer" in o["spec"]]
+    assert isvcs
+    _strict(objs)
+    for isvc in isvcs:
+        config = configs[isvc["metadata"]["name"]]
+        allowed = sorted({*config["access"].get("allowedNamespaces", []), isvc["metadata"]["namespace"]})
+        assert _check_model(objs, isvc, allowed) == []
