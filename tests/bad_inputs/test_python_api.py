@@ -128,7 +128,7 @@ def refused(make: Callable[[], Any]) -> str:
         (lambda: PlatformSettings(warm_capacity={"l4": 1.0}),
          "PlatformSettings.warmCapacity.l4: 1.0 is not allowed; give a whole number"),
         # issue #14: transformer, explainer, batcher
-        (lambda: TransformerSpec(container=ContainerSpec(image="kserve/image-transformer:1", port=PortSpec(number=9000))),
+        (lambda: TransformerSpec(container=ContainerSpec(image="kserve/t:1", port=PortSpec(number=9000))),
          "TransformerSpec.container.port.number: 9000 is not allowed; give 8080, the port the transformer serves on "
          "(KServe's --http_port 8080); or pass --http_port=<port> in args"),
         (lambda: ExplainerSpec(art=ArtExplainerSpec(), container=ContainerSpec(image="ghcr.io/acme/e:1")),
