@@ -41,9 +41,14 @@ COMPONENT_LABEL = "component"
 PREDICTOR, TRANSFORMER, EXPLAINER = "predictor", "transformer", "explainer"
 
 
+TRANSFORMER_CONTAINER = "transformer-container"
+"""``constants.TransformerContainerName``: a collocated transformer in the predictor's pod."""
+
+
 def components(spec: ModelSpec) -> list[str]:
-    """The model's components besides the predictor, in KServe's order."""
-    return [c for c, given in ((TRANSFORMER, spec.transformer), (EXPLAINER, spec.explainer)) if given is not None]
+    """The model's components with pods of their own besides the predictor, in KServe's order."""
+    transformer = spec.transformer if spec.transformer is not None and not spec.transformer.collocated else None
+    return [c for c, given in ((TRANSFORMER, transformer), (EXPLAINER, spec.explainer)) if given is not None]
 
 
 def component_selector(name: str, component: str) -> dict[str, Any]:
@@ -177,7 +182,13 @@ def isvc_spec(spec: ModelSpec, given: _runtime.PredictorInputs, predictor: dict[
     if components(spec) and given.deployment_mode == "Knative":
         predictor["annotations"] = {**predictor.get("annotations", {}), _runtime.TARGET_BURST_CAPACITY: "0"}
     out: dict[str, Any] = {"predictor": predictor}
-    if spec.transformer is not None:
+    if spec.transformer is not None and spec.transformer.collocated:
+        # KServe's collocation: transformer-container beside kserve-container, the only one declaring a port
+        # (Knative serves one port per pod; predictor.go buildPodSpec, kserve/website collocation.md)
+        server = {k: v for k, v in predictor["containers"][0].items() if k != "ports"}
+        side = {**_container(spec, spec.transformer, spec.transformer.protocol), "name": TRANSFORMER_CONTAINER}
+        predictor["containers"] = [server, side]
+    elif spec.transformer is not None:
         out["transformer"] = transformer(spec, given)
     if spec.explainer is not None:
         out["explainer"] = explainer(spec, given)

@@ -169,6 +169,26 @@ class TransformerSpec(ComponentSpec):
 
     protocol: Literal["v1", "v2"] = "v1"
     """The inference protocol callers speak to the transformer (its ``PROTOCOL``; KServe's default ``v1``)."""
+    collocated: bool = False
+    (
+        "Run the transformer in the predictor's pods (KServe's ``transformer-container``) instead of its own; needs "
+        "a custom ``container`` predictor on another port, which the transformer calls on localhost "
+        "(``--predictor_host=localhost:<port>`` in its args). No own scaling, timeout or containerConcurrency."
+    )
+
+    @model_validator(mode="after")
+    def _collocated(self) -> TransformerSpec:
+        if self.collocated:
+            for key, given in (
+                ("scaling", "..." if "scaling" in self.model_fields_set else None),
+                ("containerConcurrency", self.container_concurrency),
+                ("timeout", self.timeout),
+            ):
+                if given is not None:
+                    raise field_error(
+                        key, given, "a collocated transformer shares the predictor's pods and their settings; remove it"
+                    )
+        return self
 
     @model_validator(mode="after")
     def _port(self) -> TransformerSpec:
@@ -322,6 +342,8 @@ def components_platform_problems(
 ) -> list[tuple[str, object, str]]:
     """What the platform's ``deployment_mode`` cannot serve of a model's components: (key path, value, accepted)."""
     problems: list[tuple[str, object, str]] = []
+    if transformer is not None and transformer.collocated:
+        transformer = None  # in the predictor's pods: no call between pods, no scaling of its own
     parts = [(key, c) for key, c in (("transformer", transformer), ("explainer", explainer)) if c is not None]
     if parts and deployment_mode == "Knative" and min_replicas == 0:
         # The transformer and the explainer call the predictor without the caller's token, so the predictor admits
@@ -358,3 +380,32 @@ def components_platform_problems(
             if value is not None:
                 problems.append((f"{key}.{field}", value, "Knative mode only (KServe's Standard mode ignores it)"))
     return problems
+
+
+def collocation_problems(
+    transformer: TransformerSpec | None, predictor: ContainerSpec | None
+) -> list[tuple[str, object, str]]:
+    """What KServe's collocation needs of the predictor (kserve/website versioned_docs/version-0.20
+    .../transformers/collocation/collocation.md): the model server is a custom container (a runtime's server keeps
+    port 8080, which the transformer serves on), on another port than the transformer's."""
+    if transformer is None or not transformer.collocated:
+        return []
+    if predictor is None:
+        return [
+            (
+                "transformer.collocated",
+                True,
+                "needs a custom container predictor (container) serving on another port: a runtime's model server "
+                "keeps 8080, the transformer's",
+            )
+        ]
+    if predictor.port.number == transformer.container.port.number:
+        return [
+            (
+                "container.port.number",
+                predictor.port.number,
+                f"the collocated transformer serves on {predictor.port.number}; give the model server another port, "
+                "such as 8085",
+            )
+        ]
+    return []

@@ -195,7 +195,8 @@ def cluster_url(name: str, spec: ModelSpec, platform: PlatformHandles) -> str:
     knative-local-gateway with the Host ``set`` to the predictor's (the predict route there): through it the model
     sees the gateway, and an internal model answers 403. Standard mode: the predictor Service.
     """
-    entry = "transformer" if spec.transformer is not None else "predictor"  # the transformer is the entry (KServe)
+    separate = spec.transformer is not None and not spec.transformer.collocated
+    entry = "transformer" if separate else "predictor"  # a transformer of its own is the entry (KServe)
     return f"http://{name}-{entry}.{spec.namespace}.svc.cluster.local"
 
 

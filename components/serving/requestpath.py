@@ -649,7 +649,9 @@ def model_of(isvc: Mapping[str, Any]) -> Model:
 
 def _container_port(predictor: Mapping[str, Any]) -> int | None:
     """The model server's declared port: a custom container's, or the runtime's gRPC port in ``model.ports``."""
-    server = _runtime.server_container(predictor) if "art" not in predictor else predictor["art"]
+    side = [c for c in predictor.get("containers") or [] if c.get("name") == "transformer-container"]
+    # a collocated transformer's port is the Service's target (service_reconciler.go createDefaultSvc)
+    server = side[0] if side else _runtime.server_container(predictor) if "art" not in predictor else predictor["art"]
     ports = server.get("ports") or []
     return int(ports[0]["containerPort"]) if ports else None
 
@@ -971,7 +973,10 @@ def inference_requests(isvc: Mapping[str, Any]) -> list[tuple[str, str]]:
     predictor = isvc["spec"].get("transformer") or isvc["spec"]["predictor"]  # callers speak to the entry
     model = predictor.get("model")
     if model is None:  # a custom container: its protocol is its PROTOCOL variable (predictor_custom.go GetProtocol)
-        env = (predictor.get("containers") or [{}])[0].get("env") or []
+        containers = predictor.get("containers") or [{}]
+        # CustomPredictor.GetProtocol: a collocated transformer-container's PROTOCOL first (predictor_custom.go)
+        side = [c for c in containers if c.get("name") == "transformer-container"]
+        env = (side or containers)[0].get("env") or []
         protocol = next((e.get("value") for e in env if e.get("name") == _runtime.PROTOCOL_ENV), "v1")
         return [("POST", f"/v2/models/{name}/infer" if protocol == "v2" else f"/v1/models/{name}:predict")]
     protocol = model.get("protocolVersion")

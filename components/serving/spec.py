@@ -17,6 +17,7 @@ from components.serving.kcomponents import (
     BatcherSpec,
     ExplainerSpec,
     TransformerSpec,
+    collocation_problems,
     components_platform_problems,
 )
 from components.serving.kspec import (
@@ -881,6 +882,7 @@ def model_problems(model: ModelSpec) -> list[tuple[str, object, str]]:
     problems.extend(_kserve_field_problems(model))
     if model.batcher is not None and model.container is not None and model.container.port.number == AGENT_PORT:
         problems.append(("container.port.number", AGENT_PORT, "KServe's agent (batcher) serves on 9081; give another"))
+    problems.extend(collocation_problems(model.transformer, model.container))
     return problems
 
 

@@ -369,3 +369,92 @@ def test_coverage_stacks_with_components_pass_the_policies_and_keep_the_promise(
         config = configs[isvc["metadata"]["name"]]
         allowed = sorted({*config["access"].get("allowedNamespaces", []), isvc["metadata"]["namespace"]})
         assert _check_model(objs, isvc, allowed) == []
+
+
+# ------------------------------------------------------------------------------------------------ collocation
+
+SERVER_8085 = {"image": "pytorch/torchserve:0.9.0-cpu", "port": {"number": 8085}}
+COLLOCATED = {"collocated": True, **TRANSFORMER, "args": ["--predictor_host=localhost:8085"], "protocol": "v2"}
+
+
+def _collocated(mode: str = "Knative", **overrides: Any) -> tuple[dict[str, Any], ...]:
+    return _objs(mode, format=None, container=SERVER_8085, transformer=COLLOCATED, **overrides)
+
+
+@pytest.mark.parametrize("mode", ["Knative", "Standard"])
+def test_a_collocated_transformer_is_a_second_container_of_the_predictor_and_the_only_port(mode: str) -> None:
+    # kserve/website versioned_docs/version-0.20 .../transformers/collocation/collocation.md: transformer-container
+    # beside kserve-container, only the transformer declaring a port; KServe then targets it (service_reconciler.go)
+    objs = _collocated(mode, scaling={"minReplicas": 1, "metric": "cpu"})
+    spec = _one(objs, "InferenceService")["spec"]
+    assert "transformer" not in spec
+    server, side = spec["predictor"]["containers"]
+    assert server["name"] == "kserve-container" and "ports" not in server
+    assert side == {
+        "name": "transformer-container",
+        "image": "kserve/image-transformer:v0.20.0",
+        "args": ["--predictor_host=localhost:8085"],
+        "ports": [{"name": "http1", "containerPort": 8080, "protocol": "TCP"}],
+        "env": [{"name": "PROTOCOL", "value": "v2"}],
+        "resources": ONE_CPU,
+        "securityContext": RESTRICTED,
+    }
+    _strict(objs)
+    # callers reach the transformer's v2 API on the pod's one port; no component policy, no activator rule needed
+    authz = _one(objs, "AuthorizationPolicy")["spec"]
+    assert "/v2/models/{*}/infer" in authz["rules"][0]["to"][1]["operation"]["paths"]
+    assert authz["rules"][0]["to"][0]["operation"]["ports"] == (["8012", "8013"] if mode == "Knative" else ["8080"])
+    assert [o["metadata"]["name"] for o in objs if o["kind"] == "AuthorizationPolicy"] == ["iris-authz"]
+
+
+@pytest.mark.parametrize("mode", ["Knative", "Standard"])
+@pytest.mark.parametrize("access", [INTERNAL, {"jwt": JWT}], ids=["internal", "jwt"])
+def test_a_collocated_transformer_keeps_the_models_access_promise(access: dict[str, Any], mode: str) -> None:
+    objs = _collocated(mode, access=access, scaling={"minReplicas": 1, "metric": "cpu"})
+    allowed = INTERNAL_CALLERS if access is INTERNAL else []
+    assert _check_model(objs, _one(objs, "InferenceService"), allowed) == []
+
+
+@pytest.mark.parametrize(
+    ("overrides", "line"),
+    [
+        (
+            {"transformer": COLLOCATED},
+            "transformer.collocated: true is not allowed; needs a custom container predictor (container) serving on "
+            "another port: a runtime's model server keeps 8080, the transformer's",
+        ),
+        (
+            {"format": None, "container": {"image": "ghcr.io/acme/s:1"}, "transformer": COLLOCATED},
+            "container.port.number: 8080 is not allowed; the collocated transformer serves on 8080; give the model "
+            "server another port, such as 8085",
+        ),
+        (
+            {"format": None, "container": SERVER_8085, "transformer": {**COLLOCATED, "scaling": {"maxReplicas": 2}}},
+            "transformer.scaling: ... is not allowed; a collocated transformer shares the predictor's pods and their "
+            "settings; remove it",
+        ),
+    ],
+)
+def test_collocation_errors_are_one_line(overrides: dict[str, Any], line: str) -> None:
+    got = _error(**overrides)
+    assert "\n" not in got and got.endswith(line), got
+
+
+def _section_examples() -> list[tuple[str, dict[str, Any]]]:
+    import yaml
+
+    from support import ROOT
+
+    text = (ROOT / "docs/components/model-service.md").read_text()
+    section = text[text.index("### Transformers, explainers and batching") : text.index("### Storage")]
+    blocks = [b.split("```", 1)[0] for b in section.split("```yaml\n")[1:]]
+    return [(name, spec) for block in blocks for name, spec in yaml.safe_load(block).items()]
+
+
+@pytest.mark.parametrize(("name", "spec"), _section_examples(), ids=[n for n, _ in _section_examples()])
+def test_every_documented_example_plans_strict_and_keeps_its_promise(name: str, spec: dict[str, Any]) -> None:
+    objs = tuple(plan(spec, name=name).revealed())
+    _strict(objs)
+    isvc = _one(objs, "InferenceService")
+    allowed = sorted({*spec["access"].get("allowedNamespaces", []), "models"})
+    assert _check_model(objs, isvc, allowed if spec["access"].get("mode") == "internal" else []) == []
