@@ -10,9 +10,11 @@ top-level cluster host lead to the transformer (Knative: ingress_reconciler.go `
 ``set`` to ``<name>-transformer.<ns>.svc.cluster.local``; Standard: kube_ingress_reconciler.go ``createRawIngress``);
 requests to ``/v1/models/<x>:explain`` lead to the explainer (``constants.ExplainPrefix``). The transformer and the
 explainer call the predictor at ``<name>-predictor.<ns>`` (``--predictor_host``: transformer_custom.go,
-explainer_custom.go, explainer_art.go) with their own mesh identity, the model's ServiceAccount, and without the
-caller's ``Authorization`` header (KServe's Python model server sends its own headers to the predictor:
-python/kserve/kserve/model.py ``_http_predict``). So:
+explainer_custom.go, explainer_art.go) with their own mesh identity, the model's ServiceAccount. What reaches the
+predictor of the caller is at most its token: KServe's Python model server passes on ``x-request-id``,
+``x-b3-traceid`` and ``authorization`` only (python/kserve/kserve/model.py ``_FORWARDABLE_HEADERS``,
+``append_forwardable_headers``), a transformer of your own may pass on nothing, and an internal model's caller (a
+namespace) is never passed on. So the predictor must admit the component itself:
 
 - each component gets its own ALLOW AuthorizationPolicy, selected by the component label: the same callers as the
   model (JWT principal, allowed namespaces, or anyone) on its own inference API, plus Knative's probes;

@@ -346,7 +346,8 @@ def components_platform_problems(
         transformer = None  # in the predictor's pods: no call between pods, no scaling of its own
     parts = [(key, c) for key, c in (("transformer", transformer), ("explainer", explainer)) if c is not None]
     if parts and deployment_mode == "Knative" and min_replicas == 0:
-        # The transformer and the explainer call the predictor without the caller's token, so the predictor admits
+        # The transformer and the explainer call the predictor as themselves (a custom one may not pass the caller's
+        # token on; an internal model's caller is a namespace, never passed on), so the predictor admits
         # them by their mesh identity; at zero Knative's activator would call the predictor as itself
         # (components/serving/_auth.py), which is admitted for probes only.
         problems.append(

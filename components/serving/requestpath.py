@@ -556,6 +556,8 @@ class Model:
     """The predictor's transformer, the model's entry (components/serving/_kcomponents.py), or None."""
     explainer: Model | None = None
     """The predictor's explainer, where KServe's routes send ``/v1/models/<x>:explain``, or None."""
+    inference: tuple[str, str] = ("POST", "/v1/models/m:predict")
+    """(method, path) of the predictor's inference call in its own protocol: what a component sends it."""
 
     @property
     def predictor_host(self) -> str:
@@ -644,7 +646,8 @@ def model_of(isvc: Mapping[str, Any]) -> Model:
 
     predictor = component("predictor")
     assert predictor is not None
-    return replace(predictor, transformer=component("transformer"), explainer=component("explainer"))
+    call = inference_requests({"metadata": meta, "spec": {"predictor": spec["predictor"]}})[0]
+    return replace(predictor, transformer=component("transformer"), explainer=component("explainer"), inference=call)
 
 
 def _container_port(predictor: Mapping[str, Any]) -> int | None:
@@ -763,12 +766,14 @@ def _target(m: Model, path: str) -> Model:
 
 
 def predictor_call(objects: Sequence[Mapping[str, Any]], m: Model, comp: Model, req: Request) -> Outcome:
-    """A component's call to the predictor: the same method and path on ``<name>-predictor.<ns>`` (its
-    ``--predictor_host``), with the component's identity and none of the caller's headers, so no token (KServe's
-    model server sends its own headers: python/kserve/kserve/model.py ``_http_predict``); through net-istio's mesh
-    route to the revision (Knative; the predictor of a model with components never scales to zero) or to the
-    predictor's Service (Standard)."""
-    call = Request(host=m.predictor_host, port=m.port, path=req.path, method=req.method)
+    """A component's call to the predictor: the predictor's inference call (:attr:`Model.inference`, whatever the
+    caller sent the component) on ``<name>-predictor.<ns>`` (its ``--predictor_host``), with the component's
+    identity and no token: the strictest case, that of a transformer of your own that passes nothing on (KServe's
+    Python model server passes on ``authorization``: python/kserve/kserve/model.py ``_FORWARDABLE_HEADERS``);
+    through net-istio's mesh route to the revision (Knative; the predictor of a model with components never scales
+    to zero) or to the predictor's Service (Standard). ``req``: what the caller sent the component (not passed on)."""
+    method, path = m.inference
+    call = Request(host=m.predictor_host, port=m.port, path=path, method=method)
     if m.mode == "Knative":
         outcomes = _revision(objects, m, comp.peer, comp.src, call, at_zero=False)
         hops = tuple(h for o in outcomes for h in o.hops)
