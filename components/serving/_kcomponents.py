@@ -155,7 +155,12 @@ def explainer(spec: ModelSpec, given: _runtime.PredictorInputs) -> dict[str, Any
     assert e is not None
     out = _extension(spec, e, given, EXPLAINER)
     if e.art is None:
-        out["containers"] = [_container(spec, e, None)]
+        container = _container(spec, e, None)
+        if e.storage_uri is not None:
+            # CustomExplainer.GetStorageUri reads STORAGE_URI (explainer_custom.go); the explainer reconciler then
+            # adds the storage initializer (components/explainer.go)
+            container["env"] = [*container.get("env", []), {"name": _runtime.STORAGE_URI_ENV, "value": e.storage_uri}]
+        out["containers"] = [container]
         return out
     art: dict[str, Any] = {"type": e.art.type}
     if e.art.config:

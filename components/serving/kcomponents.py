@@ -235,6 +235,11 @@ class ExplainerSpec(Spec):
     """KServe's ART explainer; not with ``container``."""
     container: ContainerSpec | None = None
     """Your explainer's server (port 8080: KServe passes ``--http_port 8080``); not with ``art``."""
+    storage_uri: str | None = None
+    (
+        "Where your explainer's own files are (``container`` only): KServe's storage initializer downloads them to "
+        "/mnt/models (its ``STORAGE_URI``). Public, or read with the model's ``storageSecret``."
+    )
     args: list[str] = []
     """Arguments for the server (after KServe's)."""
     env: dict[str, str] = {}
@@ -250,8 +255,23 @@ class ExplainerSpec(Spec):
     timeout: int | None = Field(default=None, ge=1, le=3600)
     """Seconds a request may take (Knative mode). Default: Knative's 300."""
 
+    @field_validator("storage_uri")
+    @classmethod
+    def _uri(cls, v: str | None) -> str | None:
+        from components.errors import SpecError
+        from components.storage import parse_storage_uri
+
+        if v is not None:
+            try:
+                parse_storage_uri(v)
+            except SpecError as e:
+                raise value_error(e.accepted, e.value) from None
+        return v
+
     @model_validator(mode="after")
     def _one(self) -> ExplainerSpec:
+        if self.storage_uri is not None and self.art is not None:
+            raise field_error("storageUri", "...", "applies to a container explainer; remove it with art")
         if (self.art is None) == (self.container is None):
             # validateExactlyOneImplementation (inference_service_validation.go): exactly one of ART or containers
             raise field_error("art", "..." if self.art else None, "give art or container (exactly one, KServe's rule)")
@@ -407,6 +427,29 @@ def collocation_problems(
                 predictor.port.number,
                 f"the collocated transformer serves on {predictor.port.number}; give the model server another port, "
                 "such as 8085",
+            )
+        ]
+    return []
+
+
+def explainer_storage_problems(
+    explainer: ExplainerSpec | None, public_storage: bool, storage_secret: str | None
+) -> list[tuple[str, object, str]]:
+    """An explainer's ``storageUri`` gets no cloud identity (the model's identity is granted its own ``storageUri``
+    only): on a cloud it must be public or read with ``storageSecret``, as ``storageUris`` (components/serving/
+    spec.py ``storage_problems``)."""
+    from components.credentials import redact_uri
+    from components.storage import parse_storage_uri
+
+    if explainer is None or explainer.storage_uri is None:
+        return []
+    if parse_storage_uri(explainer.storage_uri).cloud is not None and not public_storage and storage_secret is None:
+        return [
+            (
+                "explainer.storageUri",
+                redact_uri(explainer.storage_uri),
+                "an explainer's storage gets no cloud identity; give storageSecret (a Secret with the credentials) "
+                "or publicStorage: true",
             )
         ]
     return []

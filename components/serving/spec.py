@@ -19,6 +19,7 @@ from components.serving.kcomponents import (
     TransformerSpec,
     collocation_problems,
     components_platform_problems,
+    explainer_storage_problems,
 )
 from components.serving.kspec import (
     ContainerSpec,
@@ -883,6 +884,7 @@ def model_problems(model: ModelSpec) -> list[tuple[str, object, str]]:
     if model.batcher is not None and model.container is not None and model.container.port.number == AGENT_PORT:
         problems.append(("container.port.number", AGENT_PORT, "KServe's agent (batcher) serves on 9081; give another"))
     problems.extend(collocation_problems(model.transformer, model.container))
+    problems.extend(explainer_storage_problems(model.explainer, model.public_storage, model.storage_secret))
     return problems
 
 

@@ -458,3 +458,20 @@ def test_every_documented_example_plans_strict_and_keeps_its_promise(name: str, 
     isvc = _one(objs, "InferenceService")
     allowed = sorted({*spec["access"].get("allowedNamespaces", []), "models"})
     assert _check_model(objs, isvc, allowed if spec["access"].get("mode") == "internal" else []) == []
+
+
+def test_a_container_explainers_own_files_come_through_the_storage_initializer() -> None:
+    uri = "gs://kfserving-examples/models/sklearn/1.3/income/explainer"
+    explainer = {"container": {"image": "kserve/alibi-explainer:v0.12.1"}, "storageUri": uri}
+    objs = _objs(explainer=explainer)
+    container = _one(objs, "InferenceService")["spec"]["explainer"]["containers"][0]
+    assert container["env"] == [{"name": "STORAGE_URI", "value": uri}]
+    _strict(objs)
+    # the model's cloud identity is granted its own storageUri only
+    assert _error(publicStorage=False, explainer=explainer).endswith(
+        f"explainer.storageUri: {uri} is not allowed; an explainer's storage gets no cloud identity; give "
+        "storageSecret (a Secret with the credentials) or publicStorage: true"
+    )
+    assert _error(explainer={"art": {}, "storageUri": uri}).endswith(
+        "explainer.storageUri: ... is not allowed; applies to a container explainer; remove it with art"
+    )
