@@ -475,3 +475,32 @@ def test_a_container_explainers_own_files_come_through_the_storage_initializer()
     assert _error(explainer={"art": {}, "storageUri": uri}).endswith(
         "explainer.storageUri: ... is not allowed; applies to a container explainer; remove it with art"
     )
+
+
+def test_the_python_api_takes_the_typed_specs() -> None:
+    from components.serving.kcomponents import (
+        ArtExplainerSpec,
+        BatcherSpec,
+        ComponentScalingSpec,
+        ExplainerSpec,
+        TransformerSpec,
+    )
+    from components.serving.kspec import ContainerSpec
+
+    spec = ModelSpec(
+        format="sklearn",
+        storage_uri="gs://kfserving-examples/models/sklearn/1.0/model",
+        public_storage=True,
+        access={"mode": "internal", "allowed_namespaces": ["apps"]},
+        transformer=TransformerSpec(
+            container=ContainerSpec(image="kserve/image-transformer:v0.20.0"),
+            scaling=ComponentScalingSpec(min_replicas=1, max_replicas=2),
+        ),
+        explainer=ExplainerSpec(art=ArtExplainerSpec(config={"nb_classes": "10"})),
+        batcher=BatcherSpec(max_batch_size=8),
+    )
+    objs = tuple(plan(spec.model_dump(by_alias=True, exclude_unset=True)).revealed())
+    isvc = _one(objs, "InferenceService")
+    assert set(isvc["spec"]) == {"predictor", "transformer", "explainer"}
+    assert isvc["spec"]["predictor"]["batcher"] == {"maxBatchSize": 8}
+    assert _check_model(objs, isvc, INTERNAL_CALLERS) == []
