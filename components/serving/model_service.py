@@ -10,6 +10,8 @@ Children (every one on the cluster's provider, after ``platform.ready``, named `
 - ``hf-token``: a Secret with the Hugging Face token, when one is given;
 - ``isvc``: the InferenceService (waits for ``Ready``);
 - ``jwt`` + ``authz``: Istio RequestAuthentication (public JWT models) and the ALLOW AuthorizationPolicy;
+- ``transformer-authz``, ``explainer-authz`` (and in Standard mode ``<component>-netpol``): each KServe component
+  behind the model's callers (:mod:`components.serving._kcomponents`);
 - ``pdb``: a PodDisruptionBudget when ``minReplicas >= 2``;
 - ``netpol``: a NetworkPolicy that lets only the platform's Prometheus read the pods' metrics ports and leaves the
   serving ports to Istio (:mod:`components.serving._netpol`); where the cluster may not enforce NetworkPolicy
