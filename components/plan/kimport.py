@@ -443,6 +443,12 @@ def _env(ctx: _Ctx, path: Path_, value: Any) -> None:
             raise _refuse((*where, sorted(extra)[0]), "mlplatform has no equivalent of this env field")
         if "valueFrom" in item:
             ref = item["valueFrom"].get("secretKeyRef") if isinstance(item["valueFrom"], dict) else None
+            if isinstance(ref, dict) and ref.get("optional") is False:
+                # core/v1 SecretKeySelector.optional, "Specify whether the Secret or its key must be defined"
+                # (kubernetes.io/docs/reference/kubernetes-api/workload-resources/pod-v1/#environment-variables):
+                # false is the default, so a reference without it behaves the same
+                ref = {k: v for k, v in ref.items() if k != "optional"}
+                ctx.note((*where, "valueFrom", "secretKeyRef", "optional"), "false is Kubernetes' default")
             if set(item["valueFrom"]) != {"secretKeyRef"} or not isinstance(ref, dict) or set(ref) != {"name", "key"}:
                 raise _refuse(
                     (*where, "valueFrom"), "mlplatform reads a variable from a Secret key only (secretKeyRef)"
