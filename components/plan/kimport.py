@@ -461,7 +461,10 @@ def _env(ctx: _Ctx, path: Path_, value: Any) -> None:
         else:
             value_ = item.get("value", "")
             env[name] = value_ if isinstance(value_, str) else json.dumps(value_)
-        ctx.keep(where, (*_rendered_container(ctx, path), "env", f"[name={name}]"))
+        rendered = (*_rendered_container(ctx, path), "env", f"[name={name}]")
+        for leaf in leaves(item):
+            if leaf != ("valueFrom", "secretKeyRef", "optional"):
+                ctx.keep((*where, *leaf), (*rendered, *leaf))
     if env:
         ctx.set("env", env)
     if secret_env:

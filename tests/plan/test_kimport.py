@@ -541,3 +541,64 @@ def test_a_name_imported_twice(capsys: pytest.CaptureFixture[str], tmp_path: Pat
     code, out, err = _run(capsys, str(_write(tmp_path, OCI, OCI)), "--stack", "aws-dev")
     assert code == 2 and list(yaml.safe_load(out)) == ["sklearn-iris-oci"]
     assert err[-1].endswith("metadata.name: sklearn-iris-oci is also imported from " + f"{tmp_path / 'isvc.yaml'}#1")
+
+
+def test_a_secret_reference_with_optional_false_is_read(tmp_path: Path) -> None:
+    # versioned_docs/version-0.20/model-serving/storage/providers/hf.md: HF_TOKEN from a Secret, optional: false
+    doc = {
+        "apiVersion": "serving.kserve.io/v1beta1",
+        "kind": "InferenceService",
+        "metadata": {"name": "huggingface-llama3"},
+        "spec": {
+            "predictor": {
+                "model": {
+                    "modelFormat": {"name": "huggingface"},
+                    "storageUri": "hf://meta-llama/meta-llama-3-8b-instruct",
+                    "env": [
+                        {
+                            "name": "HF_TOKEN",
+                            "valueFrom": {"secretKeyRef": {"name": "hf-secret", "key": "HF_TOKEN", "optional": False}},
+                        }
+                    ],
+                }
+            }
+        },
+    }
+    result = kimport.import_files([_write(tmp_path, doc)], PROJECT, "aws-dev")
+    assert result.refused == []
+    imported = result.imported[0]
+    assert imported.entry["secretEnv"] == {"HF_TOKEN": {"secret": "hf-secret", "key": "HF_TOKEN"}}
+    isvc = kimport.rendered_isvcs(PROJECT, "aws-dev", [imported])[("models", "huggingface-llama3")]
+    assert kimport.round_trip_problems(doc, imported, isvc) == []
+    doc["spec"]["predictor"]["model"]["env"][0]["valueFrom"]["secretKeyRef"]["optional"] = True
+    refused = kimport.import_files([_write(tmp_path, doc)], PROJECT, "aws-dev").refused
+    assert [line.split(": ", 2)[2] for line in refused] == [
+        "spec.predictor.model.env.0.valueFrom: mlplatform reads a variable from a Secret key only (secretKeyRef)"
+    ]
+
+
+def test_a_pod_label_given_twice_with_two_values_is_refused(tmp_path: Path) -> None:
+    # KServe copies the InferenceService's labels onto the pods, below the predictor's own: both land in `labels`
+    doc = {
+        **INTERNAL,
+        "metadata": {**INTERNAL["metadata"], "labels": {"team": "a"}},
+        "spec": {"predictor": {**INTERNAL["spec"]["predictor"], "labels": {"team": "b"}}},
+    }
+    refused = kimport.import_files([_write(tmp_path, doc)], PROJECT, "aws-dev").refused
+    assert [line.split(": ", 2)[2] for line in refused] == [
+        "spec.predictor.labels.team: metadata.labels gives team another value; give one"
+    ]
+
+
+def test_cluster_local_is_internal_to_its_own_namespace(
+    knative_round_trip: tuple[kimport.ImportResult, dict[Any, Any]],
+) -> None:
+    result, rendered = knative_round_trip
+    texts = [t for _, t in _entry(result, "xgb-internal").notes]
+    assert (
+        "cluster-local: only pods in namespace team-a may call it (plain KServe: any pod in the cluster); add callers' "
+        "namespaces to access.allowedNamespaces"
+    ) in texts
+    assert not any(t.startswith("public access") for t in texts)
+    isvc = rendered[("team-a", "xgb-internal")]
+    assert isvc["metadata"]["labels"]["networking.knative.dev/visibility"] == "cluster-local"
