@@ -224,16 +224,33 @@ def _scalar(key: str, cast: Callable[[Any], Any] = lambda v: v, *, rendered: Pat
     path in the rendered object)."""
 
     def row(ctx: _Ctx, path: Path_, value: Any) -> None:
-        if isinstance(value, dict | list):
+        if isinstance(value, dict | list) or value is None:
             raise _refuse(path, "give a single value")
         target = ctx.entry
         *parents, last = key.split(".")
         for part in parents:
             target = target.setdefault(part, {})
-        target[last] = cast(value)
+        try:
+            target[last] = cast(value)
+        except ValueError as e:
+            raise _refuse(path, str(e)) from None
         ctx.keep(path, rendered)
 
     return row
+
+
+def _whole(value: Any) -> int:
+    """A whole number as the manifest gives it (the CRD's integer: not true, not 1.5, not "3")."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("give a whole number")
+    return value
+
+
+def _text(value: Any) -> str:
+    """A string (a number is read as its text, as the YAML ``runtimeVersion: 2.6`` means ``"2.6"``)."""
+    if isinstance(value, bool):
+        raise ValueError("give text")
+    return str(value)
 
 
 def _ignored(text: str | None = None) -> Row:
@@ -449,18 +466,27 @@ def _env(ctx: _Ctx, path: Path_, value: Any) -> None:
                 # false is the default, so a reference without it behaves the same
                 ref = {k: v for k, v in ref.items() if k != "optional"}
                 ctx.note((*where, "valueFrom", "secretKeyRef", "optional"), "false is Kubernetes' default")
-            if set(item["valueFrom"]) != {"secretKeyRef"} or not isinstance(ref, dict) or set(ref) != {"name", "key"}:
+            source = item["valueFrom"]
+            if (
+                not isinstance(source, dict)
+                or set(source) != {"secretKeyRef"}
+                or not isinstance(ref, dict)
+                or set(ref) != {"name", "key"}
+                or not all(isinstance(v, str) for v in ref.values())
+            ):
                 raise _refuse(
                     (*where, "valueFrom"), "mlplatform reads a variable from a Secret key only (secretKeyRef)"
                 )
             secret_env[name] = {"secret": str(ref["name"]), "key": str(ref["key"])}
+        elif not isinstance(item.get("value", ""), str):
+            # core/v1 EnvVar.value is a string: the API server refuses a number or a map there
+            raise _refuse((*where, "value"), "give the value as text (quote a number)")
         elif custom and name == "STORAGE_URI":
-            ctx.set("storageUri", str(item.get("value", "")))
+            ctx.set("storageUri", item.get("value", ""))
         elif custom and name == "PROTOCOL":
-            ctx.set("protocol", str(item.get("value", "")))
+            ctx.set("protocol", item.get("value", ""))
         else:
-            value_ = item.get("value", "")
-            env[name] = value_ if isinstance(value_, str) else json.dumps(value_)
+            env[name] = item.get("value", "")
         rendered = (*_rendered_container(ctx, path), "env", f"[name={name}]")
         for leaf in leaves(item):
             if leaf != ("valueFrom", "secretKeyRef", "optional"):
@@ -552,7 +578,7 @@ def _model_format(ctx: _Ctx, path: Path_, value: Any) -> None:
         ctx,
         path,
         value,
-        {"name": _scalar("format", str), "version": _scalar("formatVersion", str)},
+        {"name": _scalar("format", _text), "version": _scalar("formatVersion", _text)},
         "modelFormat",
     )
 
@@ -606,9 +632,9 @@ def _finish_model(ctx: _Ctx) -> None:
 
 MODEL_ROWS: dict[str, Row] = {
     "modelFormat": _model_format,
-    "runtime": _scalar("runtime", str),
-    "runtimeVersion": _scalar("runtimeVersion", str),
-    "storageUri": _scalar("storageUri", str),
+    "runtime": _scalar("runtime", _text),
+    "runtimeVersion": _scalar("runtimeVersion", _text),
+    "storageUri": _scalar("storageUri", _text),
     "protocolVersion": _protocol,
     "args": _args,
     "env": _env,
@@ -771,13 +797,13 @@ PREDICTOR_ROWS: dict[str, Row] = {
     "model": _model,
     **{fw: _framework(fw) for fw in FRAMEWORKS},
     "containers": _containers,
-    "minReplicas": _scalar("scaling.minReplicas", int),
-    "maxReplicas": _scalar("scaling.maxReplicas", int),
-    "scaleMetric": _scalar("scaling.metric", str),
-    "scaleTarget": _scalar("scaling.target", int),
-    "containerConcurrency": _scalar("containerConcurrency", int),
-    "timeout": _scalar("timeout", int),
-    "canaryTrafficPercent": _scalar("canaryTrafficPercent", int),
+    "minReplicas": _scalar("scaling.minReplicas", _whole),
+    "maxReplicas": _scalar("scaling.maxReplicas", _whole),
+    "scaleMetric": _scalar("scaling.metric", _text),
+    "scaleTarget": _scalar("scaling.target", _whole),
+    "containerConcurrency": _scalar("containerConcurrency", _whole),
+    "timeout": _scalar("timeout", _whole),
+    "canaryTrafficPercent": _scalar("canaryTrafficPercent", _whole),
     "deploymentStrategy": _strategy,
     "labels": _string_map("labels"),
     "annotations": _string_map("annotations"),
@@ -820,7 +846,10 @@ def convert(doc: Mapping[str, Any], stack: StackFacts, source: str = "") -> Impo
     cannot be expressed. The entry is not yet checked against the stack (see :func:`import_files`)."""
     from components.storage import parse_storage_uri
 
-    out = Imported(source=source, name=str((doc.get("metadata") or {}).get("name", "")))
+    metadata = doc.get("metadata")
+    out = Imported(source=source, name="")
+    if not isinstance(metadata, dict):
+        raise _refuse(("metadata",), "give the InferenceService's metadata (a map with its name)")
     ctx = _Ctx(stack, out, doc)
     _walk(ctx, (), doc, TOP_ROWS, "InferenceService")
     if not out.name:
@@ -941,7 +970,8 @@ def import_files(paths: list[Path], project: Any, stack: str) -> ImportResult:
                 f"{KIND}; skipped"
             )
             continue
-        name = str((doc.get("metadata") or {}).get("name", "?"))
+        metadata = doc.get("metadata")
+        name = show(metadata.get("name", "?")) if isinstance(metadata, dict) else "?"
         try:
             imported = convert(doc, facts, source)
             if imported.name in seen:

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
+from components.errors import SpecError
 from components.plan import kimport
 from components.plan.cli import main
 from components.plan.project import Project, load_project
@@ -151,6 +152,49 @@ CUSTOM = {
         }
     },
 }
+CUSTOM_GRPC = {
+    "apiVersion": "serving.kserve.io/v1beta1",
+    "kind": "InferenceService",
+    "metadata": {"name": "custom-model-grpc"},
+    "spec": {
+        "predictor": {
+            "containers": [
+                {
+                    "name": "kserve-container",
+                    "image": "docker.io/acme/custom-model-grpc:v1",  # ${DOCKER_USER}/custom-model-grpc:v1 on the page
+                    "args": ["--workers=1", "--grpc_port=8081", "--model_name=custom-model"],
+                    "resources": {"limits": {"cpu": 2, "memory": "2Gi"}, "requests": {"cpu": 1, "memory": "1Gi"}},
+                    "ports": [{"name": "h2c", "containerPort": 8081, "protocol": "TCP"}],
+                }
+            ]
+        }
+    },
+}
+# Not a documented example: a custom container with its model in storage (KServe's STORAGE_URI), the v2 protocol
+# (PROTOCOL) and probes on its port.
+CUSTOM_PROBES = {
+    "apiVersion": "serving.kserve.io/v1beta1",
+    "kind": "InferenceService",
+    "metadata": {"name": "custom-probes"},
+    "spec": {
+        "predictor": {
+            "containers": [
+                {
+                    "name": "kserve-container",
+                    "image": "ghcr.io/acme/server:1.2",
+                    "command": ["python", "-m", "server"],
+                    "ports": [{"containerPort": 9000, "name": "http1"}],
+                    "env": [
+                        {"name": "STORAGE_URI", "value": "hf://acme/model"},
+                        {"name": "PROTOCOL", "value": "v2"},
+                    ],
+                    "readinessProbe": {"httpGet": {"path": "/ready", "port": 9000}, "periodSeconds": 5},
+                    "livenessProbe": {"tcpSocket": {"port": 9000}, "failureThreshold": 5},
+                }
+            ]
+        }
+    },
+}
 # versioned_docs/version-0.20/model-serving/storage/providers/oci.md
 OCI = {
     "apiVersion": "serving.kserve.io/v1beta1",
@@ -212,7 +256,7 @@ INTERNAL = {
 }
 KNATIVE = [
     SKLEARN_V2, SKLEARN_OLD_FORM, TRITON_NODE_SELECTOR, TRITON_TOLERATIONS, FLOWERS_GPU, CANARY, TRITON_GRPC, CUSTOM,
-    OCI, MESH, INTERNAL,
+    CUSTOM_GRPC, CUSTOM_PROBES, OCI, MESH, INTERNAL,
 ]  # fmt: skip
 
 
@@ -602,3 +646,42 @@ def test_cluster_local_is_internal_to_its_own_namespace(
     assert not any(t.startswith("public access") for t in texts)
     isvc = rendered[("team-a", "xgb-internal")]
     assert isvc["metadata"]["labels"]["networking.knative.dev/visibility"] == "cluster-local"
+
+
+def _replaced(doc: Any, path: tuple[str, ...], value: Any) -> Any:
+    if not path:
+        return value
+    if isinstance(doc, list):
+        out = list(doc)
+        out[int(path[0])] = _replaced(doc[int(path[0])], path[1:], value)
+        return out
+    return {**doc, path[0]: _replaced(doc[path[0]], path[1:], value)}
+
+
+def _nodes(doc: Any, base: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    items = doc.items() if isinstance(doc, dict) else enumerate(doc) if isinstance(doc, list) else []
+    return [base, *(n for k, v in items for n in _nodes(v, (*base, str(k))))]
+
+
+WRONG_VALUES: tuple[Any, ...] = (None, True, 1.5, -1, "x", [], {}, ["x"], {"x": 1})
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [INTERNAL, CUSTOM, TRITON_GRPC, HPA, SKLEARN_OLD_FORM, MESH, FLOWERS_GPU, ROLLOUT, TRITON_TOLERATIONS],
+    ids=lambda d: d["metadata"]["name"],
+)
+def test_any_wrong_value_anywhere_is_refused_in_one_line_never_a_crash(doc: dict[str, Any]) -> None:
+    # Every node of the manifest replaced by each wrong value: convert() and the stack check refuse it (one line,
+    # ImportRefused or SpecError), or accept it; no other exception (which the CLI would report as a bug, exit 70).
+    facts, _, cfg = kimport.stack_facts(PROJECT, "aws-dev")
+    for path in _nodes(doc)[1:]:
+        for value in WRONG_VALUES:
+            bad = _replaced(doc, path, value)
+            try:
+                imported = kimport.convert(bad, facts)
+                kimport._check_in_stack(cfg, imported.name, imported.entry)
+            except kimport.ImportRefused as e:
+                assert "\n" not in str(e)
+            except SpecError as e:
+                assert "\n" not in str(e)
