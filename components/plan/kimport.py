@@ -844,8 +844,6 @@ TOP_ROWS: dict[str, Row] = {
 def convert(doc: Mapping[str, Any], stack: StackFacts, source: str = "") -> Imported:
     """The model entry of one InferenceService ``doc`` in ``stack``; :class:`ImportRefused` names the field that
     cannot be expressed. The entry is not yet checked against the stack (see :func:`import_files`)."""
-    from components.storage import parse_storage_uri
-
     metadata = doc.get("metadata")
     out = Imported(source=source, name="")
     if not isinstance(metadata, dict):
@@ -889,28 +887,46 @@ def convert(doc: Mapping[str, Any], stack: StackFacts, source: str = "") -> Impo
             "public access without a token, because the manifest had none (mlplatform's public models need jwt or "
             "allowAnonymous: true); add access.jwt to require a token",
         )
-    uris = [entry["storageUri"]] if entry.get("storageUri") else []
-    uris += [u.get("uri") for u in entry.get("storageUris", []) if isinstance(u, dict)]
-    for uri in uris:
+    _storage_identity(ctx)
+    return out
+
+
+def _storage_identity(ctx: _Ctx) -> None:
+    """Who reads the model's storage: the model's cloud identity (storage on the stack's cloud, ``storageUri``), else
+    nobody (``publicStorage: true``), as plain KServe reads it without credentials."""
+    from components.storage import parse_storage_uri
+
+    entry, stack = ctx.entry, ctx.stack
+
+    def cloud_of(uri: Any) -> str | None:
         try:
-            loc = parse_storage_uri(str(uri))
+            return parse_storage_uri(str(uri)).cloud
         except SpecError:
-            continue  # the stack check names it
-        if loc.cloud is None:
-            continue
-        if loc.cloud == stack.cloud and stack.managed and "storageUris" not in entry:
-            ctx.note(
-                None, f"{uri} is read with the model's own cloud identity, which the stack grants read access to it"
-            )
-        else:
+            return None  # the stack check names it
+
+    if entry.get("storageUris"):
+        on_clouds = [str(u.get("uri")) for u in entry["storageUris"] if isinstance(u, dict) and cloud_of(u.get("uri"))]
+        if on_clouds:
             entry["publicStorage"] = True
             ctx.note(
                 None,
-                f"{uri} is read anonymously (publicStorage: true): the stack's cluster has no {loc.cloud} identity; "
-                "give storageSecret for a private bucket",
+                f"{', '.join(on_clouds)} are read anonymously (publicStorage: true; storageUris get no cloud "
+                "identity); give storageSecret for private buckets",
             )
-            break
-    return out
+        return
+    uri = entry.get("storageUri")
+    cloud = cloud_of(uri) if uri else None
+    if cloud is None:
+        return
+    if cloud == stack.cloud and stack.managed:
+        ctx.note(None, f"{uri} is read with the model's own cloud identity, which the stack grants read access to it")
+        return
+    entry["publicStorage"] = True
+    ctx.note(
+        None,
+        f"{uri} is read anonymously (publicStorage: true): the stack's cluster has no {cloud} identity; give "
+        "storageSecret for a private bucket",
+    )
 
 
 # ------------------------------------------------------------------------------------------------ files and stacks

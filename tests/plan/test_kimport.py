@@ -195,6 +195,21 @@ CUSTOM_PROBES = {
         }
     },
 }
+# versioned_docs/version-0.20/model-serving/storage/multiple-storage-uris.md
+MULTI = {
+    "apiVersion": "serving.kserve.io/v1beta1",
+    "kind": "InferenceService",
+    "metadata": {"name": "multi-storage-example"},
+    "spec": {
+        "predictor": {
+            "model": {"modelFormat": {"name": "huggingface"}},
+            "storageUris": [
+                {"uri": "s3://bucket/base-model", "mountPath": "/mnt/models/base"},
+                {"uri": "s3://bucket/adapters"},
+            ],
+        }
+    },
+}
 # versioned_docs/version-0.20/model-serving/storage/providers/oci.md
 OCI = {
     "apiVersion": "serving.kserve.io/v1beta1",
@@ -256,7 +271,7 @@ INTERNAL = {
 }
 KNATIVE = [
     SKLEARN_V2, SKLEARN_OLD_FORM, TRITON_NODE_SELECTOR, TRITON_TOLERATIONS, FLOWERS_GPU, CANARY, TRITON_GRPC, CUSTOM,
-    CUSTOM_GRPC, CUSTOM_PROBES, OCI, MESH, INTERNAL,
+    CUSTOM_GRPC, CUSTOM_PROBES, MULTI, OCI, MESH, INTERNAL,
 ]  # fmt: skip
 
 
@@ -320,6 +335,10 @@ def test_the_notes_say_where_the_result_differs_from_plain_kserve(
         "allowAnonymous: true); add access.jwt to require a token"
     ) in texts
     assert any(t.startswith("gs://kfserving-examples/models/sklearn/1.0/model is read anonymously") for t in texts)
+    assert (
+        "s3://bucket/base-model, s3://bucket/adapters are read anonymously (publicStorage: true; storageUris get no "
+        "cloud identity); give storageSecret for private buckets"
+    ) in [t for _, t in _entry(result, "multi-storage-example").notes]
     gpu = [t for p, t in _entry(result, "flowers-sample-gpu").notes if p]
     assert "the GPUs are nvidia-l4, from the stack's pool l4 (1 per node)" in gpu
 
@@ -430,6 +449,13 @@ def test_standard_mode_round_trip(doc: dict[str, Any], standard: Project, tmp_pa
     isvc = kimport.rendered_isvcs(standard, "std", [imported])[("models", imported.name)]
     assert kimport.round_trip_problems(doc, imported, isvc) == []
     assert validate_custom_resource(isvc) == []
+    if doc is ROLLOUT:  # s3 on an aws stack: the model's own identity, not anonymous
+        assert "publicStorage" not in imported.entry
+        assert (
+            (),
+            "s3://my-bucket/model is read with the model's own cloud identity, which the stack grants read access "
+            "to it",
+        ) in imported.notes
 
 
 def test_a_mode_the_stack_does_not_serve_is_refused(standard: Project, tmp_path: Path) -> None:
