@@ -178,7 +178,6 @@ class _Ctx:
 
     stack: StackFacts
     out: Imported
-    doc: Mapping[str, Any]
     pending_ports: tuple[Path_, Any] | None = None
 
     @property
@@ -705,10 +704,6 @@ def _probe(key: str) -> Row:
     return row
 
 
-def _ignored_container(text: str) -> Row:
-    return _ignored(text)
-
-
 CONTAINER_ROWS: dict[str, Row] = {
     "name": _name_of_container,
     "image": _image,
@@ -720,8 +715,8 @@ CONTAINER_ROWS: dict[str, Row] = {
     "readinessProbe": _probe("readinessProbe"),
     "livenessProbe": _probe("livenessProbe"),
     "startupProbe": _probe("startupProbe"),
-    "imagePullPolicy": _ignored_container("the image is pulled by Kubernetes' default policy for its tag"),
-    "securityContext": _ignored_container(
+    "imagePullPolicy": _ignored("the image is pulled by Kubernetes' default policy for its tag"),
+    "securityContext": _ignored(
         "the platform's security context applies (non-root, no privilege escalation, all capabilities dropped)"
     ),
 }
@@ -848,7 +843,7 @@ def convert(doc: Mapping[str, Any], stack: StackFacts, source: str = "") -> Impo
     out = Imported(source=source, name="")
     if not isinstance(metadata, dict):
         raise _refuse(("metadata",), "give the InferenceService's metadata (a map with its name)")
-    ctx = _Ctx(stack, out, doc)
+    ctx = _Ctx(stack, out)
     _walk(ctx, (), doc, TOP_ROWS, "InferenceService")
     if not out.name:
         raise _refuse(("metadata", "name"), "give the InferenceService's name")
