@@ -39,7 +39,8 @@ running batch; ``scaling.target`` is the number per replica. What each piece doe
    renders it into a KEDA ScaledObject (:func:`scaled_object` models pkg/controller/v1beta1/inferenceservice/
    reconcilers/keda/keda_reconciler.go ``getKedaMetrics`` and ``createKedaScaledObject``): a ``prometheus``
    trigger with ``serverAddress``, ``query`` and ``threshold``, no ``metricType``, so KEDA's default
-   ``AverageValue`` applies and the HPA wants ``ceil(query / threshold)`` replicas: the query sums the metric over
+   ``AverageValue`` applies (kedacore/keda pkg/scalers/scaler.go ``GetMetricTargetType``: "Use AverageValue if no
+   metric type was provided") and the HPA wants ``ceil(query / threshold)`` replicas: the query sums the metric over
    the model's pods, and the target is per replica (the KServe docs' example: 6 running requests, target 2, 3
    replicas).
 
