@@ -310,8 +310,8 @@ def test_the_target_is_required() -> None:
     with pytest.raises(SpecInvalid) as e:
         ScalingSpec.model_validate({"metric": "llm-running"})
     assert str(e.value) == (
-        "ScalingSpec.target: null is not allowed; give the target with metric llm-running: the vllm:num_requests_running "
-        "requests per replica KEDA keeps (KServe's KEDA webhook requires a value)"
+        "ScalingSpec.target: null is not allowed; give the target with metric llm-running: the "
+        "vllm:num_requests_running requests per replica KEDA keeps (KServe's KEDA webhook requires a value)"
     )
 
 
