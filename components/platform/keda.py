@@ -14,6 +14,10 @@ once, when it starts, and only then watches the ScaledObjects it owns (v0.20.0
 pkg/controller/v1beta1/inferenceservice/controller.go ``SetupWithManager``: ``IsCrdAvailable(...,
 KedaScaledObjectKind)`` -> ``Owns(&kedav1alpha1.ScaledObject{})``).
 
+No kserve-resources value turns this on: the controller's ClusterRole already grants ``scaledobjects`` (and their
+finalizers and status) in ``keda.sh`` (v0.20.0 charts/kserve-resources/files/kserve/resources.yaml), and its
+``opentelemetryCollector`` values serve only the OpenTelemetry ``PodMetric`` path, which the platform does not offer.
+
 Hardening, each a key of the chart's values.yaml at v2.20.2 (kedacore/charts keda/values.yaml, commit
 cbb9bb8ce0809dc9048f72302f7c09765d66ed56; tests/platform/test_values_upstream.py pins the paths used):
 
