@@ -1,10 +1,11 @@
 """KEDA: the autoscaler KServe hands a Standard-mode model to when it scales on the model server's own metrics.
 
-A model with ``scaling.metric: llm-queue`` or ``llm-running`` (:mod:`components.serving.llm_scaling`) carries
-``serving.kserve.io/autoscalerClass: keda``; KServe v0.20.0 then creates a KEDA ``ScaledObject`` for its predictor
-Deployment instead of an HPA (pkg/controller/v1beta1/inferenceservice/reconcilers/autoscaler/autoscaler_reconciler.go
-``createAutoscaler``: ``AutoscalerClassKeda`` -> ``keda.NewKedaReconciler``), and KEDA's operator turns that into an
-HPA fed by KEDA's external-metrics server, which asks the platform's Prometheus.
+A model with ``scaling.metric: llm-queue``, ``llm-running`` or ``llm-kv-cache``
+(:mod:`components.serving.llm_scaling`) carries ``serving.kserve.io/autoscalerClass: keda``; KServe v0.20.0 then
+creates a KEDA ``ScaledObject`` for its predictor Deployment instead of an HPA
+(pkg/controller/v1beta1/inferenceservice/reconcilers/autoscaler/autoscaler_reconciler.go ``createAutoscaler``:
+``AutoscalerClassKeda`` -> ``keda.NewKedaReconciler``), and KEDA's operator turns that into an HPA fed by KEDA's
+external-metrics server, which asks the platform's Prometheus.
 
 Installed only when a model asks for it or ``platform.keda: true`` (:func:`wanted`), from the pinned chart
 (``keda`` in components/versions.py: kedacore/charts v2.20.2, KEDA 2.20.2), checked against KEDA's Kubernetes

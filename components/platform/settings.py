@@ -337,7 +337,8 @@ class PlatformSettings(Spec):
     keda: bool | None = None
     (
         "Install KEDA (pinned chart), which scales models on the model server's own metrics (``scaling.metric: "
-        "llm-queue`` or ``llm-running``, Standard mode). Default: installed when a model asks for it."
+        "llm-queue``, ``llm-running`` or ``llm-kv-cache``, Standard mode). Default: installed when a model asks "
+        "for it."
     )
     allow_unsupported_versions: bool = False
     """Accept chart and Kubernetes versions outside the compatibility table (docs/versions.md)."""

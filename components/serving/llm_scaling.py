@@ -1,11 +1,14 @@
 """LLM autoscaling: a model scales on its vLLM engine's own load, through KEDA and the platform's Prometheus.
 
 ``scaling.metric: llm-queue`` scales on the requests waiting in vLLM's queue, ``llm-running`` on the requests in its
-running batch; ``scaling.target`` is the number per replica. What each piece does, at the pinned versions:
+running batch (``scaling.target``: the number per replica), ``llm-kv-cache`` on the share of the KV cache the tokens in
+flight hold (``scaling.target``: percent per replica, 1-100). What each piece does, at the pinned versions:
 
-1. **The metric.** vLLM's engine publishes ``vllm:num_requests_waiting`` and ``vllm:num_requests_running`` (gauges,
-   labels ``model_name`` and ``engine``: vllm-project/vllm vllm/v1/metrics/loggers.py ``PrometheusStatLogger``, read
-   at commit 005a810b; KServe v0.20.0's own gateway scheduler reads the same two names,
+1. **The metric.** vLLM's engine publishes ``vllm:num_requests_waiting``, ``vllm:num_requests_running`` and
+   ``vllm:kv_cache_usage_perc`` ("KV-cache usage. 1 means 100 percent usage.") as gauges with the labels
+   ``model_name`` and ``engine`` (vllm-project/vllm vllm/v1/metrics/loggers.py ``PrometheusStatLogger``, read at
+   commit 005a810b, not at the v0.24.0 tag, which the search tools do not hold; docs.vllm.ai/en/stable/usage/metrics
+   lists the same three; KServe v0.20.0's own gateway scheduler reads the first two names,
    pkg/controller/v1alpha2/llmisvc/scheduler_test.go ``total-queued-requests-metric``). KServe v0.20.0's Hugging Face
    server runs vLLM 0.24.0 in-process (python/kserve/pyproject.toml ``llm = ["vllm==0.24.0"]``) as an ``AsyncLLM``
    with stats on unless ``--disable-log-stats`` is given (python/huggingfaceserver/huggingfaceserver/vllm/utils.py
@@ -57,8 +60,14 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from components.serving.spec import ModelSpec
 
-LLM_METRICS: Mapping[str, str] = {"llm-queue": "vllm:num_requests_waiting", "llm-running": "vllm:num_requests_running"}
+LLM_METRICS: Mapping[str, str] = {
+    "llm-queue": "vllm:num_requests_waiting",
+    "llm-running": "vllm:num_requests_running",
+    "llm-kv-cache": "vllm:kv_cache_usage_perc",
+}
 """``scaling.metric`` -> the vLLM gauge it scales on (module docstring, 1)."""
+PERCENT_METRICS = frozenset({"llm-kv-cache"})
+"""Metrics whose gauge is a fraction (1 = 100 percent) and whose ``scaling.target`` is a percent."""
 KEDA_CLASS = "keda"
 """The ``serving.kserve.io/autoscalerClass`` that makes KServe create a ScaledObject (``constants.AutoscalerClassKeda``,
 pkg/constants/constants.go v0.20.0)."""
@@ -101,6 +110,13 @@ def query(metric: str, name: str, namespace: str) -> str:
     return f'sum({LLM_METRICS[metric]}{{namespace="{namespace}", {MODEL_LABEL}="{name}"}})'
 
 
+def threshold(metric: str, target: int) -> str:
+    """KEDA's per-replica threshold for ``target``: the count itself, or the percent as the gauge's fraction (80 ->
+    ``0.8``), a quantity KServe's ``MetricQuantity`` keeps as written (metric_quantity.go ``MarshalJSON``: "the
+    original raw value for KEDA compatibility")."""
+    return f"{target / 100:g}" if metric in PERCENT_METRICS else str(target)
+
+
 def auto_scaling(spec: ModelSpec, name: str) -> dict[str, Any]:
     """The predictor's ``autoScaling``: one External Prometheus metric with a per-replica Value target."""
     metric, target = spec.scaling.metric or "", spec.scaling.target
@@ -116,7 +132,7 @@ def auto_scaling(spec: ModelSpec, name: str) -> dict[str, Any]:
                         "serverAddress": prometheus_url(),
                         "query": query(metric, name, spec.namespace),
                     },
-                    "target": {"type": "Value", "value": str(target)},
+                    "target": {"type": "Value", "value": threshold(metric, target)},
                 },
             }
         ]
@@ -201,12 +217,15 @@ def scaled_object(isvc: Mapping[str, Any]) -> dict[str, Any] | None:
 def scaling_problem(metric: str | None, target: int | None) -> tuple[str, object, str] | None:
     """Why the ``scaling`` block cannot scale on ``metric`` (key below ``scaling``, value, accepted), or None."""
     if is_llm(metric) and target is None:
+        what = "KV-cache usage percent" if metric in PERCENT_METRICS else "requests"
         return (
             "target",
             None,
-            f"give the target with metric {metric}: the {LLM_METRICS[metric or '']} requests per replica KEDA keeps "
+            f"give the target with metric {metric}: the {LLM_METRICS[metric or '']} {what} per replica KEDA keeps "
             "(KServe's KEDA webhook requires a value)",
         )
+    if metric in PERCENT_METRICS and target is not None and target > 100:
+        return ("target", target, f"give a KV-cache usage percent from 1 to 100 with metric {metric}")
     return None
 
 

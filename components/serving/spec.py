@@ -93,18 +93,19 @@ class ScalingSpec(Spec):
     )
     max_replicas: int = Field(default=3, ge=1, le=1000)
     """Most replicas, at least ``minReplicas``."""
-    metric: Literal["concurrency", "rps", "cpu", "memory", "llm-queue", "llm-running"] | None = None
+    metric: Literal["concurrency", "rps", "cpu", "memory", "llm-queue", "llm-running", "llm-kv-cache"] | None = None
     (
         "What replicas scale on: ``concurrency`` or ``rps`` (Knative mode), ``cpu`` (HPA, both modes), ``memory`` "
         "(HPA, Standard mode), or vLLM's own load through KEDA (Standard mode, format huggingface on GPUs): "
-        "``llm-queue`` (requests waiting) or ``llm-running`` (requests being generated). Default: concurrency in "
-        "Knative mode, cpu in Standard mode."
+        "``llm-queue`` (requests waiting), ``llm-running`` (requests being generated) or ``llm-kv-cache`` (KV cache "
+        "held by the tokens in flight). Default: concurrency in Knative mode, cpu in Standard mode."
     )
     target: int | None = Field(default=None, ge=1, le=100000)
     (
         "Per-replica target of the metric. Default: 10 in-flight requests (concurrency), 50 requests/s (rps) or 80 "
         "percent (cpu, at most 100); required for memory (percent of the memory request, at most 100; Standard "
-        "mode) and for llm-queue and llm-running (requests per replica)."
+        "mode) and for llm-queue and llm-running (requests per replica) and llm-kv-cache (KV-cache usage percent, at "
+        "most 100)."
     )
     scale_down_delay: str = "5m"
     (

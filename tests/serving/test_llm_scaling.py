@@ -124,6 +124,21 @@ def test_llm_running_scales_on_the_running_batch() -> None:
     assert ext["target"] == {"type": "Value", "value": "2"}
 
 
+def test_llm_kv_cache_scales_on_the_cache_share_as_a_fraction() -> None:
+    # vllm:kv_cache_usage_perc: "1 means 100 percent usage"; KEDA (AverageValue) keeps sum / threshold replicas, so a
+    # threshold of 0.8 keeps the mean usage at 80 percent
+    isvc = _plan(_llm(metric="llm-kv-cache", target=80)).inputs(ISVC)
+    ext = isvc["spec"]["predictor"]["autoScaling"]["metrics"][0]["external"]
+    assert ext["metric"]["query"] == 'sum(vllm:kv_cache_usage_perc{namespace="models", inferenceservice="qwen"})'
+    assert ext["target"] == {"type": "Value", "value": "0.8"}
+    assert (
+        validate_custom_resource(isvc | {"apiVersion": "serving.kserve.io/v1beta1", "kind": "InferenceService"}) == []
+    )
+    scaled = llm_scaling.scaled_object(isvc)
+    assert scaled is not None and scaled["spec"]["triggers"][0]["metadata"]["threshold"] == "0.8"
+    assert llm_scaling.threshold("llm-kv-cache", 100) == "1" and llm_scaling.threshold("llm-kv-cache", 5) == "0.05"
+
+
 def test_kserve_would_create_a_scaled_object_asking_the_platforms_prometheus() -> None:
     isvc = _plan().inputs(ISVC)
     assert llm_scaling.scaled_object(isvc) == {
@@ -315,10 +330,18 @@ def test_the_target_is_required() -> None:
     )
 
 
+def test_a_kv_cache_target_is_a_percent() -> None:
+    with pytest.raises(SpecInvalid) as e:
+        ScalingSpec.model_validate({"metric": "llm-kv-cache", "target": 150})
+    assert str(e.value) == (
+        "ScalingSpec.target: 150 is not allowed; give a KV-cache usage percent from 1 to 100 with metric llm-kv-cache"
+    )
+
+
 def test_an_unknown_metric_lists_the_llm_metrics() -> None:
     with pytest.raises(SpecInvalid) as e:
         ScalingSpec.model_validate({"metric": "llm-tokens", "target": 2})
-    assert "llm-queue" in str(e.value) and "llm-running" in str(e.value) and "\n" not in str(e.value)
+    assert all(m in str(e.value) for m in llm_scaling.LLM_METRICS) and "\n" not in str(e.value)
 
 
 def test_the_docs_name_every_llm_metric() -> None:
