@@ -20,12 +20,13 @@ import yaml
 from serving_support import ISVC, L4_POOL, POD_MONITOR, model, plan
 
 from components.errors import SpecError
+from components.plan.report import helm_releases
 from components.platform import monitoring
 from components.serving import _netpol, llm_scaling
 from components.serving._runtime import ISVC_LABEL
 from components.serving.spec import ModelSpec, ScalingSpec
 from components.spec import SpecInvalid
-from support import upstream_dir, validate_custom_resource
+from support import plan_config, upstream_dir, validate_custom_resource
 
 NAME, NS = "qwen", "models"
 GPU = {"cpu": "4", "memory": "16Gi", "gpus": 1, "accelerator": "nvidia-l4"}
@@ -239,6 +240,25 @@ def test_prometheus_scrapes_the_vllm_gauges_the_query_selects() -> None:
     annotations = p.predictor()["annotations"]
     assert annotations["prometheus.io/port"] == runtime["prometheus.kserve.io/port"] == "8080"
     assert annotations["prometheus.io/path"] == runtime["prometheus.kserve.io/path"] == "/metrics"
+
+
+def test_istio_merges_the_app_metrics_on_the_port_the_monitor_rewrites_to() -> None:
+    # webhook.go applyPrometheusMerge: on with meshConfig.enablePrometheusMerge, it points the pod at the mesh's
+    # defaultConfig.statusPort; the istiod chart's defaults (values global.proxy.statusPort, meshConfig) and the
+    # platform's istiod values, which set neither.
+    chart = yaml.safe_load((upstream_dir() / "chart-values" / "istiod-1.30.3.yaml").read_text())
+    defaults = chart["_internal_defaults_do_not_set"]
+    assert defaults["meshConfig"]["enablePrometheusMerge"] is True
+    assert defaults["global"]["proxy"]["statusPort"] == llm_scaling.MERGED_STATS_PORT == 15020
+    cfg = {
+        "cloud": "existing",
+        "cluster": {"existing": {"context": "kind-test"}},
+        "platform": {"domain": "models.example.com", "deploymentMode": "Standard", "keda": True},
+        "tags": {"owner": "platform-team"},
+    }
+    ours = next(rel["values"] for _, rel in helm_releases(plan_config(cfg)) if rel["release"] == "istiod")
+    assert "enablePrometheusMerge" not in ours.get("meshConfig", {})
+    assert "statusPort" not in ours.get("global", {}).get("proxy", {})
 
 
 def test_the_network_policy_admits_the_platforms_prometheus_on_the_merged_stats_port() -> None:
