@@ -50,6 +50,11 @@ class ModelFacts:
     """An explicit runtime (``spec.runtime``); None: the one KServe selects for the format and protocol."""
     accelerator: str | None = None
     """The catalog accelerator the model asks for (its GPU pools are the cluster's pools with it); None: CPU."""
+    runtime_version: str | None = None
+    """The runtime image's tag the model gives (``runtimeVersion``); None: the runtime's own."""
+    load_format: str | None = None
+    """vLLM's ``--load-format`` in the model server's args (``runai_streamer`` by default for an LLM on GPUs,
+    components/serving/_runtime.py); None: the loader's default."""
 
 
 @dataclass(frozen=True)
@@ -126,6 +131,8 @@ class WarmCover:
 
     pool: str
     nodes: int
+    images: tuple[str, ...] = ()
+    """The images the warm nodes hold (the placeholders' pre-pull)."""
 
 
 @dataclass(frozen=True)
@@ -224,8 +231,69 @@ def _pull_step(image: Mapping[str, Any], d: Mapping[str, Any], streamed: bool, c
     )
 
 
-def estimate(model: ModelFacts, cluster: ClusterFacts, data: Mapping[str, Any] | None = None) -> Estimate:
-    """The cold start of ``model`` on ``cluster`` (module docstring), from ``data`` (``coldstart.yaml`` by default)."""
+def _load_step(fmt: str, load_: Mapping[str, Any], size: float, load_format: str | None) -> Step:
+    """The load step: the format's figure; where the figure says how its weight read scales (``weights``: the
+    reference model's size and the read rate of each loader), the reference read is taken out and the model's own
+    read at its loader's rate put in (an unknown loader reads at the default loader's rate)."""
+    w = load_.get("weights")
+    if w is None:
+        return Step(f"load ({fmt})", float(load_["minutes"]), _src(load_), _high(load_))
+    loaders = w["loaders"]
+    loader = load_format if load_format in loaders else "auto"
+    rate = float(loaders[loader]["gbPerMinute"])
+    base = float(load_["minutes"]) - float(w["referenceGb"]) / float(loaders["auto"]["gbPerMinute"])
+    return Step(
+        f"load ({fmt}, {size:g} GB of weights with vLLM's {loader} loader at {rate:g} GB/min)",
+        round(base + size / rate, 2),
+        f"start: {_src(load_)}; reference read: {_src(w)}; rate: {_src(loaders[loader])}",
+    )
+
+
+def load_format(args: Sequence[str]) -> str | None:
+    """The value of the last ``--load-format`` (``--load_format``) in a model server's ``args``, as vLLM's parser
+    reads them (the last value wins; ``=`` or the next argument); None when none is given."""
+    found: str | None = None
+    for i, arg in enumerate(args):
+        name, eq, value = str(arg).partition("=")
+        if name.replace("_", "-") != "--load-format":
+            continue
+        found = value if eq else (str(args[i + 1]) if i + 1 < len(args) else None)
+    return found
+
+
+def pod_image(image: str, runtime: str | None, gpus: int, runtime_version: str | None = None) -> str:
+    """The image a model's pod runs, from its runtime's ``image``: KServe v0.20.0 ``UpdateImageTag``
+    (pkg/controller/v1beta1/inferenceservice/utils/utils.go): a digest is kept; ``runtimeVersion`` replaces the tag;
+    else a pod with GPUs of a runtime in :data:`runtimes.GPU_TAG_RUNTIMES` (tensorflow-serving, torchserve,
+    huggingfaceserver) runs the tag with ``-gpu`` appended, unless it already ends so."""
+    if "@sha256:" in image:
+        return image
+    if runtime_version is not None:
+        name, sep, tag = image.rpartition(":")
+        has_tag = bool(sep) and "/" not in tag
+        return f"{name if has_tag else image}:{runtime_version}"
+    if gpus > 0 and runtime in runtimes.GPU_TAG_RUNTIMES and not image.endswith("-gpu"):
+        return image + "-gpu"
+    return image
+
+
+def runtime_image(model: ModelFacts, data: Mapping[str, Any] | None = None) -> str | None:
+    """The image ``model``'s pod runs when KServe's runtime for it is one we install (:func:`pod_image`), else None
+    (a custom container or a runtime of the user's own: no image we know)."""
+    d = load() if data is None else data
+    runtime, _ = runtimes.select(model.format, model.protocol, model.runtime)
+    if runtime is None or runtime not in d["images"] or model.format == CUSTOM_FORMAT:
+        return None
+    return pod_image(str(d["images"][runtime]["image"]), runtime, model.gpus, model.runtime_version)
+
+
+def estimate(
+    model: ModelFacts, cluster: ClusterFacts, data: Mapping[str, Any] | None = None, prepulled: Sequence[str] = ()
+) -> Estimate:
+    """The cold start of ``model`` on ``cluster`` (module docstring), from ``data`` (``coldstart.yaml`` by default).
+
+    ``prepulled``: the images the warm node already holds (warm capacity's pre-pull, components/platform/warm.py);
+    when the model's image is among them its warm-node case has no pull (``fromZero`` is a new node: unchanged)."""
     d = load() if data is None else data
     fmt = model.format
     if fmt not in d["load"] or fmt not in d["modelSize"]:
@@ -233,6 +301,8 @@ def estimate(model: ModelFacts, cluster: ClusterFacts, data: Mapping[str, Any] |
     runtime, _ = runtimes.select(fmt, model.protocol, model.runtime)
     known = runtime is not None and runtime in d["images"]
     image = d["images"][runtime] if known else d["images"]["default"]
+    if known:
+        image = {**image, "image": pod_image(str(image["image"]), runtime, model.gpus, model.runtime_version)}
     if model.model_size_gb is not None:
         size, size_src = model.model_size_gb, "modelSizeGb from the model spec"
     else:
@@ -249,7 +319,12 @@ def estimate(model: ModelFacts, cluster: ClusterFacts, data: Mapping[str, Any] |
     cache = (d.get("imageCache") or {}).get(cluster.cloud) if preloaded else None
     if preloaded and cache is None:
         raise ColdStartError(f"cold start: no imageCache figure for {cluster.cloud} in {DATA_FILE.name}")
-    warm: list[Step] = [_pull_step(image, d, streamed, cache)]
+    pull = _pull_step(image, d, streamed, cache)
+    on_warm_node = pull
+    if known and str(image["image"]) in prepulled:
+        pp = d["warmPrepull"]
+        on_warm_node = Step(f"image pre-pulled on the warm node ({image['image']})", float(pp["minutes"]), _src(pp))
+    warm: list[Step] = []
     if float(rate["gbPerMinute"]) > 0:
         warm.append(
             Step(
@@ -259,8 +334,7 @@ def estimate(model: ModelFacts, cluster: ClusterFacts, data: Mapping[str, Any] |
                 round(size / float(rate["gbPerMinuteSlow"]), 2) if "gbPerMinuteSlow" in rate else None,
             )
         )
-    load_ = d["load"][fmt]
-    warm.append(Step(f"load ({fmt})", float(load_["minutes"]), _src(load_), _high(load_)))
+    warm.append(_load_step(fmt, d["load"][fmt], size, model.load_format))
     ready = d["readiness"]
     warm.append(Step("readiness", float(ready["minutes"]), _src(ready), _high(ready)))
     node: list[Step] = []
@@ -270,7 +344,7 @@ def estimate(model: ModelFacts, cluster: ClusterFacts, data: Mapping[str, Any] |
         if steps is None:
             raise ColdStartError(f"cold start: no node steps for {cluster.cloud}/{provisioner} in {DATA_FILE.name}")
         node = [Step(str(s["step"]), float(s["minutes"]), _src(s), _high(s)) for s in steps]
-    return Estimate(model.name, Case((*node, *warm)), Case(tuple(warm)))
+    return Estimate(model.name, Case((*node, pull, *warm)), Case((on_warm_node, *warm)))
 
 
 def deadline_seconds(model: ModelFacts, cluster: ClusterFacts) -> int:
@@ -290,8 +364,17 @@ def facts_from_spec(name: str, spec: ModelSpec) -> ModelFacts:
         model_size_gb=spec.model_size_gb,
         protocol=None if protocol == "openai" else protocol,
         runtime=spec.runtime,
+        runtime_version=spec.runtime_version,
         accelerator=spec.resources.accelerator if spec.resources.gpus > 0 else None,
+        load_format=load_format(_runtime_args(spec)) if spec.container is None else None,
     )
+
+
+def _runtime_args(spec: ModelSpec) -> list[str]:
+    # Imported here: components/serving/_runtime.py imports this module.
+    from components.serving._runtime import runtime_args
+
+    return runtime_args(spec)
 
 
 def cluster_facts(cloud: str, gpu: GpuScheduling) -> ClusterFacts:
@@ -332,7 +415,9 @@ def facts_from_isvc(isvc: Mapping[str, Any]) -> ModelFacts:
         model_size_gb=float(size) if size is not None else None,
         protocol=model.get("protocolVersion"),
         runtime=model.get("runtime"),
+        runtime_version=model.get("runtimeVersion"),
         accelerator=str(accelerator) if accelerator is not None else None,
+        load_format=load_format([str(a) for a in (model or container).get("args") or []]),
     )
 
 
@@ -351,12 +436,13 @@ def can_scale_to_zero(isvc: Mapping[str, Any]) -> bool:
 @dataclass(frozen=True)
 class WarmPool:
     """A GPU pool with warm capacity, as the plan declares it: ``nodes`` kept warm, the pool's ``accelerator`` and
-    ``gpus_per_node``."""
+    ``gpus_per_node``, and the ``images`` its placeholders pre-pull."""
 
     pool: str
     nodes: int
     accelerator: str | None
     gpus_per_node: int
+    images: tuple[str, ...] = ()
 
 
 def warm_cover(isvc: Mapping[str, Any], gpus: int, warm: Sequence[WarmPool]) -> WarmCover | None:
@@ -370,7 +456,7 @@ def warm_cover(isvc: Mapping[str, Any], gpus: int, warm: Sequence[WarmPool]) -> 
     selector = set((((isvc.get("spec") or {}).get("predictor") or {}).get("nodeSelector") or {}).values())
     for w in warm:
         if w.nodes > 0 and (w.pool in selector or w.accelerator in selector) and w.gpus_per_node >= gpus:
-            return WarmCover(w.pool, w.nodes)
+            return WarmCover(w.pool, w.nodes, w.images)
     return None
 
 
@@ -385,7 +471,7 @@ def plan_estimates(
     for isvc in isvcs:
         facts = facts_from_isvc(isvc)
         if facts.gpus > 0 or can_scale_to_zero(isvc):
-            est = estimate(facts, cluster)
             cover = warm_cover(isvc, facts.gpus, warm)
+            est = estimate(facts, cluster, prepulled=cover.images if cover else ())
             out.append(Estimate(est.model, est.from_zero, est.warm_node, cover) if cover else est)
     return sorted(out, key=lambda e: e.model)

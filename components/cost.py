@@ -460,6 +460,8 @@ class WarmPool:
     nodes: int
     accelerator: str | None
     gpus_per_node: int
+    images: tuple[str, ...] = ()
+    """The images its placeholders pre-pull (their init containers, components/platform/warm.py)."""
 
 
 def warm_capacity(result: PlanResult) -> list[WarmPool]:
@@ -480,6 +482,12 @@ def warm_capacity(result: PlanResult) -> list[WarmPool]:
         found = pools.get(pool) if isinstance(pools, dict) else None
         info = found if isinstance(found, dict) else None
         accelerator = info["accelerator"] if info else None
+        inits = _dig(inputs, "spec", "template", "spec", "initContainers")
+        images = (
+            tuple(str(c["image"]) for c in inits if isinstance(c, dict) and "image" in c)
+            if isinstance(inits, list)
+            else ()
+        )
         out.append(
             WarmPool(
                 owner.name,
@@ -487,6 +495,7 @@ def warm_capacity(result: PlanResult) -> list[WarmPool]:
                 _int(_dig(inputs, "spec", "replicas"), 1),
                 accelerator if isinstance(accelerator, str) else None,
                 _int(info["gpusPerNode"] if info else None, 1),
+                images,
             )
         )
     return sorted(out, key=lambda w: (w.cluster, w.pool))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 
 import pulumi
 
+from components import coldstart
 from components.clusters import KubernetesCluster, create_cluster
 from components.errors import SpecError
 from components.outputs import StackOutputs
@@ -15,6 +17,7 @@ from components.serving import llm_scaling
 from components.serving.model_service import ModelService, ModelServiceArgs
 from components.serving.namespace import ModelNamespace, ModelNamespaceArgs
 from components.serving.pipeline import Pipeline, PipelineArgs, members
+from components.serving.spec import ModelSpec
 from infra.config import NAMESPACE, LoadedConfig, load
 
 STACK_CONFIG_DIR = "stacks"
@@ -81,9 +84,22 @@ def _cluster_and_platform(loaded: LoadedConfig, name: str) -> tuple[KubernetesCl
             secrets={k: pulumi.Output.secret(loaded.secrets[k]) for k in cfg.platform.secret_keys()},
             slo_alerts=[k for k, m in cfg.models.items() if m.slo.latency_p95_ms or m.slo.error_rate_percent],
             keda_models=[k for k, m in cfg.models.items() if llm_scaling.is_llm(m.scaling.metric)],
+            warm_images=warm_images(cfg.models),
         ),
     )
     return cluster, platform
+
+
+def warm_images(models: Mapping[str, ModelSpec]) -> dict[str, list[str]]:
+    """Accelerator -> the serving images of the GPU models that ask for it (:func:`coldstart.runtime_image`), for
+    warm capacity to pre-pull (components/platform/warm.py)."""
+    out: dict[str, set[str]] = {}
+    for name, spec in models.items():
+        facts = coldstart.facts_from_spec(name, spec)
+        image = coldstart.runtime_image(facts) if facts.accelerator else None
+        if facts.accelerator and image:
+            out.setdefault(facts.accelerator, set()).add(image)
+    return {acc: sorted(images) for acc, images in sorted(out.items())}
 
 
 def serve_models(

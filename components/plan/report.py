@@ -111,7 +111,10 @@ def cold_start(plan: StackPlan) -> list[coldstart.Estimate]:
     from components.cost import warm_capacity
 
     isvcs = [r.wire_inputs() for r in plan.result.resources if r.type == ISVC_TYPE]
-    warm = [coldstart.WarmPool(w.pool, w.nodes, w.accelerator, w.gpus_per_node) for w in warm_capacity(plan.result)]
+    warm = [
+        coldstart.WarmPool(w.pool, w.nodes, w.accelerator, w.gpus_per_node, w.images)
+        for w in warm_capacity(plan.result)
+    ]
     return coldstart.plan_estimates(isvcs, cluster_facts(plan), warm)
 
 

@@ -18,6 +18,7 @@ monitoring's CRDs.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -35,6 +36,11 @@ from components.platform.settings import PlatformSettings
 from components.versions import KUBERNETES_VERSION
 
 ENVIRONMENTS = ("dev", "staging", "prod")
+
+
+_IMAGE = re.compile(r"[a-z0-9][!-~]*", re.ASCII)
+"""An image reference as far as a pre-pull needs it: starts with a lowercase letter or digit (distribution/reference
+``domain``/``path-component``), printable ASCII, no whitespace."""
 
 
 @dataclass(frozen=True)
@@ -59,10 +65,22 @@ class PlatformArgs:
     keda_models: Sequence[str] = ()
     """Models that scale on an LLM metric through KEDA: the platform installs KEDA for them
     (:func:`components.platform.keda.wanted`)."""
+    warm_images: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    """Accelerator -> the serving images of the GPU models that ask for it: warm capacity on a pool of that
+    accelerator pre-pulls them (components/platform/warm.py). Default: none."""
 
     def __post_init__(self) -> None:
         if self.environment not in ENVIRONMENTS:
             raise SpecError("environment", self.environment, "give one of " + ", ".join(ENVIRONMENTS))
+        for accelerator, images in self.warm_images.items():
+            if not isinstance(images, list | tuple) or not all(
+                isinstance(i, str) and _IMAGE.fullmatch(i) for i in images
+            ):
+                raise SpecError(
+                    f"warm_images.{accelerator}",
+                    images,
+                    "give a list of image references such as kserve/huggingfaceserver:v0.20.0-gpu (no spaces)",
+                )
 
 
 NO_RECEIVER = (
@@ -178,7 +196,7 @@ class Platform(pulumi.ComponentResource):
             ns_mon = ctx.namespace("ns-monitoring", monitoring.NAMESPACE, pod_security="privileged")
             mon = monitoring.install(ctx, ns_mon, args.secrets)
         gpu.install(ctx, ns_mon, mon.release if mon else None)
-        warm.install(ctx)
+        warm.install(ctx, args.warm_images)
         dns.install(ctx)
         self.gateway_address = istio.gateway_address(ctx, mesh)
         """The ingress gateway Service's load-balancer address (IP or host name; unknown until deployed)."""

@@ -27,6 +27,25 @@ size that fits the pool pre-empts it. On a pool that shares GPUs (time-slicing, 
 device plugin refuses larger requests there (``failRequestsGreaterThanOne``, components/clusters/base.py), so a model
 may start beside it without pre-empting; the node is warm either way.
 
+On a pool that does not share GPUs each placeholder also pre-pulls the serving images of the models that may land
+on its pool (:func:`prepull`): one
+init container per image, which runs ``/bin/true`` and exits. The kubelet pulls an init container's image before it
+runs it, and the image then stays in the node's image store; a model pod that later starts on the node with
+``imagePullPolicy: IfNotPresent`` ("the image is pulled only if it is not already present locally", Kubernetes docs
+concepts/containers/images, "Image pull policy"; also the default for a tag other than ``:latest``, which every
+runtime image we install has, and the chart's own ``imagePullPolicy`` for the Hugging Face runtime) starts without a
+pull. The kubelet removes unused images only past its disk-usage threshold (``imageGCHighThresholdPercent``, default
+85; Kubernetes docs concepts/architecture/garbage-collection, "Container image lifecycle"). ``/bin/true`` is in every
+runtime image we install: KServe's servers are built on ``python:3.11-slim-bookworm`` (python/sklearn.Dockerfile,
+xgb.Dockerfile, lgb.Dockerfile) or ``ubuntu:26.04`` (python/huggingface_server.Dockerfile), both Debian-family images
+with coreutils; judgement, no Dockerfile read: the same for the Ubuntu-based NVIDIA Triton, TorchServe and TF Serving
+images. Should an image lack it, the init container fails after the pull and restarts with back-off: the image is
+still on the node and the scheduler still counts the placeholder's GPUs, so the node stays warm. Not on a pool that
+shares GPUs: there a placeholder holds one share, so a model may start beside it on a node that has just come up,
+and the kubelet "pulls images serially" by default (Kubernetes docs concepts/containers/images, "Serial and parallel
+image pulls"): a pre-pull of another model's image could be queued in front of the model's own pull. Where the
+placeholder holds every GPU of its node, a model only reaches the node by pre-empting it.
+
 The Deployment does not hold up ``pulumi up``: ``pulumi.com/skipAwait`` (pulumi/pulumi-kubernetes#417) skips the wait
 for its pods, which need GPU nodes the autoscaler is still starting. What warm capacity costs (``N`` nodes at the
 pool's price) is in the plan's cost (components/cost.py); which models start on a warm node is in its cold-start view
@@ -35,7 +54,7 @@ pool's price) is in the plan's cost (components/cost.py); which models start on 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 import pulumi_kubernetes as k8s
@@ -77,11 +96,36 @@ def gpus_requested(pool: GpuPoolInfo) -> int:
     return pool.gpus_per_node if pool.sharing in NOT_SHARED else 1
 
 
-def pod_spec(ctx: AddonContext, pool: GpuPoolInfo) -> dict[str, Any]:
+PREPULL_COMMAND = ["/bin/true"]
+"""What a pre-pull init container runs: nothing (module docstring)."""
+
+
+def prepull(images: Sequence[str]) -> list[dict[str, Any]]:
+    """One init container per image (sorted, each once) that only makes the kubelet pull it: ``IfNotPresent``, tiny
+    requests, a ``restricted`` security context."""
+    small = {"cpu": "10m", "memory": "16Mi"}
+    return [
+        {
+            "name": f"prepull-{i}",
+            "image": image,
+            "command": list(PREPULL_COMMAND),
+            "imagePullPolicy": "IfNotPresent",
+            "resources": {"requests": dict(small), "limits": dict(small)},
+            "securityContext": {
+                "allowPrivilegeEscalation": False,
+                "readOnlyRootFilesystem": True,
+                "capabilities": {"drop": ["ALL"]},
+            },
+        }
+        for i, image in enumerate(sorted(set(images)))
+    ]
+
+
+def pod_spec(ctx: AddonContext, pool: GpuPoolInfo, images: Sequence[str] = ()) -> dict[str, Any]:
     """The placeholder pod: pause, the pool's GPUs, its nodes (the accelerator and pool labels every node of the pool
     carries, :meth:`GpuScheduling.node_labels`, which the clusters put on the nodes and into the autoscalers' node
-    templates) and taints, one per node, low priority, and a security context that meets the ``restricted`` Pod
-    Security level."""
+    templates) and taints, one per node, low priority, a security context that meets the ``restricted`` Pod
+    Security level, and the pre-pull init containers of ``images`` (:func:`prepull`)."""
     labels = {POOL_LABEL: pool.name}
     gpus = str(gpus_requested(pool))
     small = {"cpu": "10m", "memory": "16Mi"}
@@ -99,6 +143,7 @@ def pod_spec(ctx: AddonContext, pool: GpuPoolInfo) -> dict[str, Any]:
             }
         },
         "securityContext": {"runAsNonRoot": True, "runAsUser": 65535, "seccompProfile": {"type": "RuntimeDefault"}},
+        **({"initContainers": prepull(images)} if images else {}),
         "containers": [
             {
                 "name": "placeholder",
@@ -114,8 +159,13 @@ def pod_spec(ctx: AddonContext, pool: GpuPoolInfo) -> dict[str, Any]:
     }
 
 
-def install(ctx: AddonContext) -> list[k8s.apps.v1.Deployment]:
-    """The PriorityClass, the namespace and one placeholder Deployment per pool with warm nodes (none without)."""
+def install(ctx: AddonContext, images: Mapping[str, Sequence[str]] | None = None) -> list[k8s.apps.v1.Deployment]:
+    """The PriorityClass, the namespace and one placeholder Deployment per pool with warm nodes (none without).
+
+    ``images``: accelerator -> the serving images of the GPU models that ask for it; the placeholders of every pool
+    with that accelerator pre-pull them (a model may land on any pool with its accelerator), on pools that do not
+    share GPUs (module docstring)."""
+    images = images or {}
     wanted = {name: n for name, n in sorted(ctx.settings.warm_capacity.items()) if n > 0}
     if not wanted:
         return []
@@ -136,7 +186,10 @@ def install(ctx: AddonContext) -> list[k8s.apps.v1.Deployment]:
         spec: dict[str, Any] = {
             "replicas": nodes,
             "selector": {"matchLabels": {POOL_LABEL: name}},
-            "template": {"metadata": {"labels": labels}, "spec": pod_spec(ctx, pool)},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": pod_spec(ctx, pool, images.get(pool.accelerator, ()) if pool.sharing in NOT_SHARED else ()),
+            },
         }
         out.append(
             k8s.apps.v1.Deployment(

@@ -25,7 +25,7 @@ from components.clusters.base import GpuScheduling
 from components.platform.knative import MAX_REVISION_TIMEOUT
 from components.serving import llm_scaling, runtimes
 from components.serving.kspec import PortSpec, ProbeSpec
-from components.serving.spec import ModelSpec
+from components.serving.spec import ModelSpec, _same_option
 
 CPU_READY_SECONDS = 600
 """The progress deadline of a CPU model (Knative's own default), set per revision so it does not depend on the
@@ -188,7 +188,18 @@ def runtime_args(spec: ModelSpec) -> list[str]:
         if spec.llm is not None and spec.llm.max_model_length is not None:
             args.append(f"--max-model-len={spec.llm.max_model_length}")
         args.append(f"--tensor-parallel-size={spec.resources.gpus}")
+        if fastest_loader_applies(spec):
+            args.append(f"{runtimes.LLM_LOAD_FORMAT_FLAG}={runtimes.LLM_LOAD_FORMAT}")
     return [*args, *spec.args]
+
+
+def fastest_loader_applies(spec: ModelSpec) -> bool:
+    """Whether an LLM on GPUs gets :data:`runtimes.LLM_LOAD_FORMAT`: only on KServe's own Hugging Face runtime at the
+    image tag the platform installs (another runtime or ``runtimeVersion`` may be an image without the streamer), and
+    only when the model's ``args`` name no ``--load-format`` of their own (in any spelling vLLM accepts)."""
+    if spec.runtime not in (None, "kserve-huggingfaceserver") or spec.runtime_version is not None:
+        return False
+    return not any(_same_option(runtimes.LLM_LOAD_FORMAT_FLAG, a.split("=", 1)[0]) for a in spec.args)
 
 
 STORAGE_URI_ENV = "STORAGE_URI"

@@ -152,6 +152,7 @@ def plan_platform(
     cluster: Mapping[str, Any] | None = None,
     secrets: Mapping[str, str] | None = None,
     slo_alerts: tuple[str, ...] = (),
+    warm_images: Mapping[str, list[str]] | None = None,
 ) -> PlanResult:
     """Plan one Platform named ``p`` on a :class:`FakeCluster` (kwargs in ``cluster``)."""
     parsed = PlatformSettings.model_validate(dict(settings or {}))
@@ -166,6 +167,7 @@ def plan_platform(
                 environment=environment,
                 secrets=dict(secrets or {}),
                 slo_alerts=slo_alerts,
+                warm_images=dict(warm_images or {}),
             ),
         )
 

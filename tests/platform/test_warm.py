@@ -30,8 +30,12 @@ MODEL_PRIORITY = 0
 A100_SHARED = GpuPoolInfo("a100", "nvidia-a100-40gb", 4, "a2-highgpu-4g", 0, 2, False, "time-slicing", 2)
 
 
-def _warm_objects(settings: dict[str, Any], pools: dict[str, GpuPoolInfo] | None = None) -> dict[str, Any]:
-    result = plan_platform(settings, cluster={"pools": pools} if pools is not None else None)
+def _warm_objects(
+    settings: dict[str, Any],
+    pools: dict[str, GpuPoolInfo] | None = None,
+    images: dict[str, list[str]] | None = None,
+) -> dict[str, Any]:
+    result = plan_platform(settings, cluster={"pools": pools} if pools is not None else None, warm_images=images)
     objs = objects(result)
     return {
         "priority": [o for o in objs if o["kind"] == "PriorityClass"],
@@ -141,3 +145,46 @@ def test_warm_capacity_the_cluster_cannot_give_is_one_line_before_registering(
     result = run(program)
     assert registered == [message]
     assert not [r for r in result.resources if r.type == "mlplatform:index:Platform"]
+
+
+HF_GPU = "kserve/huggingfaceserver:v0.20.0-gpu"
+TRITON = "nvcr.io/nvidia/tritonserver:23.05-py3"
+
+
+def test_placeholders_pre_pull_the_images_of_their_accelerators_models() -> None:
+    """Each image once, only on pools of the accelerator whose models run it, by init containers the kubelet must
+    pull before the pod runs (``IfNotPresent``: an image already there is not pulled again), that run nothing and
+    meet ``restricted`` like the placeholder itself; valid Kubernetes objects (strict)."""
+    images = {L4_POOL.accelerator: [TRITON, HF_GPU, TRITON], "nvidia-t4": ["kserve/sklearnserver:v0.20.0"]}
+    got = _warm_objects({"warmCapacity": {"l4": 1}}, images=images)
+    [dep] = got["deployments"]
+    kubernetes_validate.validate(dep, "1.34.0", strict=True)
+    pod = dep["spec"]["template"]["spec"]
+    inits = pod["initContainers"]
+    assert [c["image"] for c in inits] == [HF_GPU, TRITON]  # sorted, once each; the t4 model's image is not here
+    for c in inits:
+        assert c["command"] == ["/bin/true"] and c["imagePullPolicy"] == "IfNotPresent"
+        sc = c["securityContext"]
+        assert sc["allowPrivilegeEscalation"] is False and sc["capabilities"] == {"drop": ["ALL"]}
+        assert "nvidia.com/gpu" not in c["resources"]["limits"]  # the GPUs stay the placeholder container's
+    assert pod["securityContext"]["runAsNonRoot"] is True  # applies to the init containers too
+
+
+def test_no_images_no_init_containers() -> None:
+    [dep] = _warm_objects({"warmCapacity": {"l4": 1}})["deployments"]
+    assert "initContainers" not in dep["spec"]["template"]["spec"]
+
+
+def test_a_shared_pool_pre_pulls_nothing() -> None:
+    """On a pool that shares GPUs a model may start beside a placeholder on a new node, where the kubelet's serial
+    pulls would queue the pre-pull in front of the model's own pull: no pre-pull there."""
+    images = {A100_SHARED.accelerator: [HF_GPU]}
+    [dep] = _warm_objects({"warmCapacity": {"a100": 1}}, pools={"a100": A100_SHARED}, images=images)["deployments"]
+    assert "initContainers" not in dep["spec"]["template"]["spec"]
+
+
+@pytest.mark.parametrize("images", [["bad image"], "kserve/x:1", [""], [3], None])
+def test_bad_warm_images_are_one_line_before_registering(images: object) -> None:
+    with pytest.raises(SpecError) as e:
+        PlatformArgs(cluster=FakeCluster(), warm_images={"nvidia-l4": images})  # type: ignore[dict-item]
+    assert "\n" not in str(e.value) and str(e.value).startswith("warm_images.nvidia-l4: ")

@@ -128,6 +128,7 @@ def test_gcp_prod_llm_on_vllm_with_jwt_slo_alerts_and_the_secret_token() -> None
         "--backend=vllm",
         "--max-model-len=8192",
         "--tensor-parallel-size=1",
+        "--load-format=runai_streamer",
         "--gpu-memory-utilization=0.45",
     ]
     assert "kubernetes:security.istio.io/v1:RequestAuthentication" in kids

@@ -168,10 +168,11 @@ def test_llm_scale_to_zero_deadline_covers_the_vllm_engine_start() -> None:
     p = plan({**LLM, "scaling": {"minReplicas": 0}}, pools={"l4": L4_POOL}, hf_token="hf_abc")
     ann = p.annotations()
     # node boot 1.67 + GPU allocatable 3 + kserve-huggingfaceserver image 12 GB at 2 GB/min 6 + Qwen2.5-1.5B
-    # 3.1 GB from hf at 1 GB/min 3.1 + vLLM start 1.5 + readiness 0.25 = 15.52 min = 931.2 s, rounded up
-    assert ann["serving.knative.dev/progress-deadline"] == "932s"
-    assert ann["autoscaling.knative.dev/scale-to-zero-pod-retention-period"] == "932s"
-    assert ann["pulumi.com/timeoutSeconds"] == str(932 + 300)
+    # 3.1 GB from hf at 1 GB/min 3.1 + vLLM start with the Run:ai streamer 1.36 (1.5 - 3.65/20 + 3.1/66.95) +
+    # readiness 0.25 = 15.38 min = 922.8 s, rounded up
+    assert ann["serving.knative.dev/progress-deadline"] == "923s"
+    assert ann["autoscaling.knative.dev/scale-to-zero-pod-retention-period"] == "923s"
+    assert ann["pulumi.com/timeoutSeconds"] == str(923 + 300)
 
 
 def test_warm_gpu_model_keeps_the_deadline_but_needs_no_retention() -> None:
@@ -372,7 +373,12 @@ def test_llm_on_vllm_with_the_token_from_a_secret() -> None:
     mdl = p.predictor()["model"]
     assert mdl["modelFormat"] == {"name": "huggingface"}
     assert "protocolVersion" not in mdl  # openai: the Hugging Face server's OpenAI routes
-    assert mdl["args"] == ["--backend=vllm", "--max-model-len=8192", "--tensor-parallel-size=1"]
+    assert mdl["args"] == [
+        "--backend=vllm",
+        "--max-model-len=8192",
+        "--tensor-parallel-size=1",
+        "--load-format=runai_streamer",
+    ]
     assert mdl["env"] == [
         {"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {"name": "chat-hf-token", "key": "HF_TOKEN"}}}
     ]
@@ -389,7 +395,13 @@ def test_llm_on_vllm_with_the_token_from_a_secret() -> None:
 def test_tensor_parallelism_follows_gpus_and_user_args_come_last() -> None:
     spec = {**LLM, "resources": {**GPU, "gpus": 4}, "args": ["--dtype=bfloat16"], "env": {"VLLM_LOGGING_LEVEL": "INFO"}}
     mdl = plan(spec, pools={"l4x4": L4X4_POOL}).predictor()["model"]
-    assert mdl["args"] == ["--backend=vllm", "--max-model-len=8192", "--tensor-parallel-size=4", "--dtype=bfloat16"]
+    assert mdl["args"] == [
+        "--backend=vllm",
+        "--max-model-len=8192",
+        "--tensor-parallel-size=4",
+        "--load-format=runai_streamer",
+        "--dtype=bfloat16",
+    ]
     assert mdl["env"] == [{"name": "VLLM_LOGGING_LEVEL", "value": "INFO"}]
 
 
