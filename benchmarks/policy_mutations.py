@@ -666,6 +666,26 @@ MUTATIONS = (
              "prod activator single replica (PDB minAvailable 0)", "prod-mesh-replicas"),
     Mutation("ha-no-zone-spread", "platform", "components/platform/common.py", "for key in (ZONE_KEY, HOSTNAME_KEY)",
              "for key in (HOSTNAME_KEY,)", "prod add-ons no longer spread over zones", "prod-mesh-replicas"),
+    Mutation("istiod-spread-empty", "platform", "components/platform/istio.py",
+             '"topologySpreadConstraints": ctx.spread({"app": "istiod"}),', '"topologySpreadConstraints": [],',
+             "prod istiod replicas no longer spread (an empty list)", "prod-mesh-replicas"),
+    Mutation("knative-spread-dropped", "platform", "components/platform/knative.py",
+             'spread = ctx.spread({"app": name})', "spread: list[dict[str, Any]] = []",
+             "prod Knative workloads lose their spread (the key left out)", "prod-mesh-replicas"),
+    Mutation("rule-pdb-nan-lets-one-go", "policy", "policy/rules/kubernetes.py",
+             "    if nan:\n        # NaN", "    if False:\n        # NaN",
+             "pdb-allows-eviction reads a NaN bound as letting a pod go"),
+    Mutation("rule-prod-spread-empty-ok", "policy", "policy/rules/kubernetes.py",
+             "if given is not UNKNOWN and not (isinstance(given, list) and given):\n                yield (\n"
+             "                    f\"Helm release",
+             "if given is not UNKNOWN and not isinstance(given, list):\n                yield (\n"
+             "                    f\"Helm release",
+             "prod-mesh-replicas accepts an empty promised spread"),
+    Mutation("rule-principal-callers-ignored", "policy", "policy/rules/network.py",
+             "    for principal in _named_principals(istio):\n", "    for principal in ():\n",
+             "model-inference-api-only no longer judges callers a rule names by principal"),
+    Mutation("rule-tags-unknown-silent", "policy", "policy/rules/tags.py", "        unknown=_unknown_tags,\n", "",
+             "required-tags passes silently over an unknown tag map"),
     Mutation("rule-ns-accepts-privileged", "policy", "policy/rules/models.py",
              'if level not in ("restricted", "baseline"):', 'if level not in ("restricted", "baseline", "privileged"):',
              "model namespace rule accepts privileged"),
@@ -682,6 +702,9 @@ RULE_TESTS = (
     "tests/policy/test_policy_pipeline.py",
     "tests/policy/test_policy_rev17_cluster.py",
     "tests/policy/test_policy_rev17_mesh.py",
+    "tests/policy/test_policy_unknown_reads.py",
+    "tests/policy/test_policy_prod_spread.py",
+    "tests/policy/test_policy_principal_callers.py",
 )
 
 PLAN_SCRIPT = r"""

@@ -177,8 +177,16 @@ class _Source:
 
 
 _Amount = tuple[float | None, _Source | None, str]
-_TOP = {"sources", "accelerators", "spec_sources", "gcp_gpu_prices", "machines"}
+_TOP = {"sources", "accelerators", "spec_sources", "machines"}
 _TOP |= {"system_machines", "control_planes", "load_balancers", "availability", "regional_prices"}
+
+
+def _gpu_price_keys() -> dict[str, str]:
+    """Cloud -> the top-level key of its per-GPU prices, for the clouds that bill GPUs apart from the VM
+    (:attr:`components.clouds.Cloud.gpu_prices_key`)."""
+    return {c.name: c.gpu_prices_key for c in clouds.all_clouds() if c.gpu_billed_apart and c.gpu_prices_key}
+
+
 _Places = tuple[tuple[str, tuple[str, ...]], ...]
 _REGION = re.compile(r"\A[a-z][a-z0-9-]*[a-z0-9]\Z", re.ASCII)
 _MACHINE = {"cloud", "accelerator", "gpus", "type", "vcpus", "memory_gib"}
@@ -266,7 +274,7 @@ def _price(raw: object, where: str, region: str, sources: Mapping[str, _Source])
     return Price(usd, region, src.date if src else None, src.citation if src else None, method)
 
 
-def _gcp_price(vm: _Amount, gpu: _Amount, kind: str, gpus: int, gpu_type: str, region: str) -> Price:
+def _split_price(vm: _Amount, gpu: _Amount, kind: str, gpus: int, gpu_type: str, region: str) -> Price:
     """VM part + gpus x GPU part, billed separately; unknown unless both parts are sourced."""
     (vm_usd, vm_src, _), (gpu_usd, gpu_src, _) = vm, gpu
     vm_text = f"VM {kind} " + (f"${_usd(vm_usd)}/h" if vm_usd is not None else "(price not sourced)")
@@ -277,6 +285,16 @@ def _gcp_price(vm: _Amount, gpu: _Amount, kind: str, gpus: int, gpu_type: str, r
     total = round(vm_usd + gpus * gpu_usd, 6)
     source = "; ".join(dict.fromkeys([vm_src.citation, gpu_src.citation]))
     return Price(total, region, min(vm_src.date, gpu_src.date), source, f"{parts} = ${_usd(total)}/h")
+
+
+def _gpu_prices(raw: object, key: str, sources: Mapping[str, _Source]) -> dict[str, _Amount]:
+    """One cloud's per-GPU prices (the table under ``key``), by accelerator."""
+    out: dict[str, _Amount] = {}
+    for name, entry in _items(raw, key):
+        where = f"{key}.{name}"
+        _mapping(entry, where, {"usd"}, {"source", "why"})
+        out[_choice(name, ACCELERATORS, where)] = _amount(entry, where, sources)
+    return out
 
 
 def _spot(raw: object, where: str, sources: Mapping[str, _Source]) -> float | None:
@@ -299,7 +317,7 @@ def _fixed(raw: object, where: str, sources: Mapping[str, _Source]) -> Fixed:
 
 
 def _machine(
-    raw: object, where: str, shape: Mapping[str, tuple[float, bool]], gcp_gpu: Mapping[str, _Amount],
+    raw: object, where: str, shape: Mapping[str, tuple[float, bool]], gpu_prices: Mapping[str, Mapping[str, _Amount]],
     sources: Mapping[str, _Source],
 ) -> Machine:  # fmt: skip
     cloud = _choice(raw.get("cloud") if isinstance(raw, dict) else None, _clouds(), f"{where}.cloud")
@@ -310,11 +328,12 @@ def _machine(
     gpus, kind = _count(entry["gpus"], f"{where}.gpus"), _text(entry["type"], f"{where}.type")
     if billed_apart:
         gpu_type = _text(entry["gpu_type"], f"{where}.gpu_type")
-        if accelerator not in gcp_gpu:
-            _fail(f"{where}.accelerator", f"{accelerator} has no entry in gcp_gpu_prices")
+        per_gpu = gpu_prices.get(cloud, {})
+        if accelerator not in per_gpu:
+            _fail(f"{where}.accelerator", f"{accelerator} has no entry in {_gpu_price_keys().get(cloud)}")
         _mapping(entry["vm_price"], f"{where}.vm_price", {"usd"}, {"source", "why"})
         vm = _amount(entry["vm_price"], f"{where}.vm_price", sources)
-        price = _gcp_price(vm, gcp_gpu[accelerator], kind, gpus, gpu_type, PRICE_REGIONS[cloud])
+        price = _split_price(vm, per_gpu[accelerator], kind, gpus, gpu_type, PRICE_REGIONS[cloud])
     else:
         gpu_type, price = "", _price(entry["price"], f"{where}.price", PRICE_REGIONS[cloud], sources)
     gpu_memory, mig = shape[accelerator]
@@ -446,7 +465,7 @@ def _regional(
 
 def parse(data: object) -> Catalog:
     """Validate catalog data (the parsed YAML) and build the :class:`Catalog`; raises :class:`CatalogError`."""
-    top = _mapping(data, "top level", _TOP)
+    top = _mapping(data, "top level", _TOP | set(_gpu_price_keys().values()))
     sources: dict[str, _Source] = {}
     for key, raw in _items(top["sources"], "sources"):
         src = _mapping(raw, f"sources.{key}", {"date", "citation"})
@@ -464,15 +483,13 @@ def parse(data: object) -> Catalog:
         shape[name] = (memory, _flag(entry["mig"], f"accelerators.{name}.mig"))
     for cloud, text in _mapping(top["spec_sources"], "spec_sources", set(_clouds())).items():
         _text(text, f"spec_sources.{cloud}")
-    gcp_gpu: dict[str, _Amount] = {}
-    for name, raw in _items(top["gcp_gpu_prices"], "gcp_gpu_prices"):
-        where = f"gcp_gpu_prices.{name}"
-        _mapping(raw, where, {"usd"}, {"source", "why"})
-        gcp_gpu[_choice(name, ACCELERATORS, where)] = _amount(raw, where, sources)
+    gpu_prices: dict[str, dict[str, _Amount]] = {}
+    for cloud, key in _gpu_price_keys().items():
+        gpu_prices[cloud] = _gpu_prices(top[key], key, sources)
     if not isinstance(top["machines"], list) or not top["machines"]:
         _fail("machines", "must be a non-empty list")
     places, cites = _availability(top["availability"], sources)
-    found = [_machine(raw, f"machines[{i}]", shape, gcp_gpu, sources) for i, raw in enumerate(top["machines"])]
+    found = [_machine(raw, f"machines[{i}]", shape, gpu_prices, sources) for i, raw in enumerate(top["machines"])]
     found = [
         dataclasses.replace(m, offered_in=_where(places, m.cloud, m.instance_type, f"machines[{i}]"))
         for i, m in enumerate(found)

@@ -1,15 +1,18 @@
 """The cloud registry: every fact about a cloud that code outside its own modules needs, in one entry per cloud.
 
-Config validation, the catalog, storage URIs, the cluster factory, the tag/label rules and the policy pack's cluster
-rules all read this registry instead of naming clouds. Adding a cloud is: its cluster module (a
-:class:`~components.clusters.base.KubernetesCluster` implementation under ``components/clusters/``), one
-:func:`register` call below, a settings field on ``ClusterSpec`` named by :attr:`Cloud.spec_field`, and its machines in
-``components/catalog.yaml`` (docs/extending.md walks through it file by file).
+Config validation, the catalog, storage URIs, the serving rules, the cluster factory, webhook reachability, the plan's
+placeholders, the tag/label rules and the policy pack's cluster rules all read this registry instead of naming
+clouds. Adding a cloud is: its cluster module (a :class:`~components.clusters.base.KubernetesCluster` implementation
+under ``components/clusters/``), optionally its placeholder module for the plan (``components/plan/<cloud>.py``,
+:attr:`Cloud.plan`), one :func:`register` call below, a settings field on ``ClusterSpec`` named by
+:attr:`Cloud.spec_field`, and its machines in ``components/catalog.yaml`` (docs/extending.md walks through it file by
+file).
 
 This module imports nothing but the standard library, so the catalog, storage and the policy pack can read it
 without importing Pulumi or a cloud SDK. ``tests/test_clouds.py`` checks that outside the registry and each cloud's
-own modules (:attr:`Cloud.modules`) at most two files name a cloud, and registers a fake fourth cloud to show the
-config, the catalog and the policy rules take it from here.
+own modules (:attr:`Cloud.modules`) only two files name a cloud (besides the policy rules, a set that only shrinks),
+and registers a fake fourth cloud to show the config, the catalog, storage, the serving rules, the placeholders and
+the policy rules take it from here.
 """
 
 from __future__ import annotations
@@ -38,10 +41,50 @@ class TagRule:
     allowed_symbols: str | None = None
     """When set, keys and values may hold only letters, digits, white space and these symbols."""
     labels: bool = False
-    """Tags become labels (``components.naming.gcp_labels``: lowercased, other characters turned into '_'): a key
+    """Tags become labels (``components.clusters.gke.gcp_labels``: lowercased, other characters turned into '_'): a key
     must still start with a letter, and two keys that become the same label are refused."""
     case_insensitive: bool = False
     """Two tag names equal but for case are one tag (one value would be lost): refused."""
+
+
+@dataclass(frozen=True)
+class BucketRule:
+    """How a storage form's bucket (container) may be named, and what a message says when it is not.
+
+    The checks run in this order, the first failing one answering: :attr:`pattern`, :attr:`twice`, :attr:`not_an_ip`,
+    :attr:`reserved_prefixes`, :attr:`reserved_suffixes`.
+    """
+
+    noun: str
+    """How messages name it (``s3 bucket``)."""
+    pattern: re.Pattern[str]
+    shape: str
+    """What :attr:`pattern` accepts, in words."""
+    twice: tuple[str, str] | None = None
+    """(text it may not contain, why) when it is not already refused by :attr:`pattern`."""
+    not_an_ip: bool = False
+    """A dotted-decimal IPv4 address is refused."""
+    reserved_by: str = ""
+    reserved_prefixes: tuple[str, ...] = ()
+    reserved_suffixes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class StorageForm:
+    """One way a model's ``storageUri`` names storage of a cloud: ``<scheme>://<bucket>/<path>``, or a URL of the
+    cloud's own host shape (:attr:`url`, with the groups ``account``, ``container`` and ``path``)."""
+
+    scheme: str
+    """:attr:`components.storage.StorageLocation.scheme` (also how :func:`of_scheme` finds the cloud)."""
+    shown: str
+    """How the accepted forms are listed in messages (``s3://``)."""
+    bucket: BucketRule
+    url: re.Pattern[str] | None = None
+    """The form is an https URL of this shape (else ``<scheme>://``)."""
+    host_suffix: str = ""
+    """With :attr:`url`: https URLs whose host ends so are this form, never a plain https download."""
+    query_credential: tuple[str, str] | None = None
+    """(query parameter, what it is) that is a credential of this storage in a URI's query (``sig=``, a SAS token)."""
 
 
 @dataclass(frozen=True)
@@ -107,6 +150,23 @@ class Cloud:
     """What a GPU pool's ``imageCache.source`` names on this cloud (None: the cloud's pools take no image cache)."""
     image_cache_give: str = ""
     """What to give as ``imageCache.source`` (with :attr:`image_cache_source`), or why the cloud takes none."""
+    storage: tuple[StorageForm, ...] = ()
+    """The ``storageUri`` forms of its storage (:mod:`components.storage` parses and checks them)."""
+    gpu_prices_key: str = ""
+    """With :attr:`gpu_billed_apart`: the top-level key of ``catalog.yaml`` holding its per-GPU prices."""
+    plan: str | None = None
+    """Dotted name of its placeholder module for ``mlplatform plan`` (``components/plan/<cloud>.py``: fakes of its
+    resources' computed outputs and provider functions, and what its remote components do inside the provider)."""
+    identity_annotation: str | None = None
+    """The annotation/label key prefix of its workload identity on service accounts and pods (which the platform
+    sets, so a model may not)."""
+    reserved_namespaces: tuple[str, ...] = ()
+    """Namespaces its managed clusters keep for themselves (a model may not take them)."""
+    reserved_namespace_prefixes: tuple[str, ...] = ()
+    """Namespace prefixes its managed clusters keep for themselves."""
+    metadata_hosts: tuple[str, ...] = ()
+    """Host names of its instance metadata service (which hands out the node's credentials) besides the link-local
+    address every cloud uses."""
     cluster_charts: tuple[str, ...] = ()
     """Charts its cluster layer installs (keys of ``components.versions.CLUSTER_CHARTS``): the keys
     ``cluster.versions`` takes on this cloud. Which of them a stack installs, its module's ``cluster_charts(spec)``
@@ -167,6 +227,16 @@ def of_cluster_type(type_: str) -> Cloud | None:
     return next((c for c in _REGISTRY.values() if type_ in c.cluster_types), None)
 
 
+def storage_forms() -> tuple[StorageForm, ...]:
+    """Every registered cloud's storage forms, in registration order."""
+    return tuple(f for c in _REGISTRY.values() for f in c.storage)
+
+
+def plan_modules() -> tuple[str, ...]:
+    """The placeholder modules of the registered clouds (:attr:`Cloud.plan`), in registration order."""
+    return tuple(c.plan for c in _REGISTRY.values() if c.plan)
+
+
 def cluster_types() -> tuple[str, ...]:
     """Every registered cloud's cluster resource types."""
     return tuple(t for c in _REGISTRY.values() for t in c.cluster_types)
@@ -208,7 +278,14 @@ AWS = register(
         name="aws",
         title="AWS",
         cluster="components.clusters.eks:EksCluster",
-        modules=("components.clusters.eks", "components.clusters._aws_iam", "components.clusters._karpenter"),
+        modules=(
+            "components.clusters.eks",
+            "components.clusters._aws_iam",
+            "components.clusters._karpenter",
+            "components.plan.aws",
+            "components.plan.remote",
+        ),
+        plan="components.plan.aws",
         spec_field="aws",
         # https://docs.aws.amazon.com/awsaccountbilling/latest/aboutv2/allocation-tag-restrictions.html (key <= 128,
         # value <= 256 Unicode characters, 50 per resource, aws: reserved) and the tagging APIs' pattern
@@ -231,6 +308,27 @@ AWS = register(
         device_plugin_shares=True,
         storage_schemes=("s3",),
         storage_kind="s3://",
+        # S3 general purpose bucket naming rules (https://docs.aws.amazon.com/AmazonS3/latest/userguide/
+        # bucketnamingrules.html): 3-63 of a-z 0-9 . -, starting and ending with a letter or digit, no two adjacent
+        # periods, not an IP address, and reserved prefixes and suffixes.
+        storage=(
+            StorageForm(
+                "s3",
+                "s3://",
+                BucketRule(
+                    "s3 bucket",
+                    re.compile(r"\A[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\Z", re.ASCII),
+                    "3-63 of a-z 0-9 . -, starting and ending with a-z or 0-9",
+                    twice=("..", "two adjacent periods"),
+                    not_an_ip=True,
+                    reserved_by="S3",
+                    reserved_prefixes=("xn--", "sthree-", "amzn-s3-demo-"),
+                    reserved_suffixes=("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"),
+                ),
+            ),
+        ),
+        # The prefix of the IRSA annotation the cluster module sets (eks.ROLE_ARN_ANNOTATION).
+        identity_annotation="eks.amazonaws.com/",
         cluster_tag="mlplatform.io/cluster",
         cluster_types=("eks:index:Cluster", "aws:eks/cluster:Cluster"),
         tag_packages={"aws": "pulumi_aws", "eks": "pulumi_eks", "awsx": "pulumi_awsx"},
@@ -250,11 +348,12 @@ GCP = register(
         name="gcp",
         title="GCP",
         cluster="components.clusters.gke:GkeCluster",
-        modules=("components.clusters.gke",),
+        modules=("components.clusters.gke", "components.plan.gcp"),
+        plan="components.plan.gcp",
         spec_field="gcp",
         # https://cloud.google.com/resource-manager/docs/labels-overview#requirements: keys 1-63, values 0-63, only
         # lowercase letters, digits, '_' and '-', keys start with a lowercase letter, at most 64 labels. Tags become
-        # labels through components.naming.gcp_labels (lowercased, other characters turned into '_').
+        # labels through components.clusters.gke.gcp_labels (lowercased, other characters turned into '_').
         tag_rule=TagRule(63, 63, 64, _GCP_LABELS, labels=True),
         region_pattern=re.compile(r"\A[a-z]+-[a-z]+[0-9]{1,2}\Z", re.ASCII),
         region_example="us-central1",
@@ -264,6 +363,34 @@ GCP = register(
         sharing=("none", "time-slicing", "mps", "mig"),
         storage_schemes=("gs",),
         storage_kind="gs://",
+        storage=(
+            # Bucket names: 3-63 of a-z 0-9 . - _ and "cannot be represented as an IP address in dotted-decimal
+            # notation" (https://cloud.google.com/storage/docs/buckets#naming). The "goog" prefix rule is not checked:
+            # Google's own gsutil skips it too, "since Google can create such buckets and they may be read from"
+            # (gsutil storage_url.py).
+            StorageForm(
+                "gs",
+                "gs://",
+                BucketRule(
+                    "gs bucket",
+                    re.compile(r"\A[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]\Z", re.ASCII),
+                    "3-63 of a-z 0-9 . - _",
+                    not_an_ip=True,
+                ),
+            ),
+        ),
+        # The prefix of the Workload Identity annotation the cluster module sets (gke.GSA_ANNOTATION).
+        identity_annotation="iam.gke.io/",
+        # GKE documents "GKE managed namespaces" (the GKE API's ClusterPolicyConfig.noSystemMutation: "preventing
+        # creation and mutation of resources in GKE managed namespaces") without listing them; the names seen on GKE
+        # clusters are gke-managed-system, gke-managed-cim, gke-managed-filestorecsi, gke-managed-volumepopulator and
+        # gke-gmp-system (kubectl get ns transcripts; no Google page lists them). Google Cloud Managed Service for
+        # Prometheus keeps gmp-system and gmp-public ("Do not modify or deploy anything in this namespace":
+        # https://cloud.google.com/kubernetes-engine/multi-cloud/docs/azure/how-to/managed-service-prometheus).
+        reserved_namespaces=("gke-gmp-system", "gmp-system", "gmp-public"),
+        reserved_namespace_prefixes=("gke-managed-",),
+        # Google's metadata server names (cloud.google.com/compute/docs/metadata/querying-metadata).
+        metadata_hosts=("metadata.google.internal", "metadata"),
         cluster_tag="mlplatform.io/cluster",
         cluster_types=("gcp:container/cluster:Cluster",),
         tag_packages={"gcp": "pulumi_gcp"},
@@ -272,6 +399,7 @@ GCP = register(
         # regional-clusters page says the same).
         max_public_cidrs=50,
         gpu_billed_apart=True,
+        gpu_prices_key="gcp_gpu_prices",
         zones_in_catalog=True,
         # GKE SecondaryBootDisk.disk_image: "Fully-qualified resource ID for an existing disk image" (GKE API
         # reference, cloud.google.com/python/docs/reference/container/latest/
@@ -288,7 +416,8 @@ AZURE = register(
         name="azure",
         title="Azure",
         cluster="components.clusters.aks:AksCluster",
-        modules=("components.clusters.aks",),
+        modules=("components.clusters.aks", "components.plan.azure"),
+        plan="components.plan.azure",
         spec_field="azure",
         # MicrosoftDocs/azure-docs articles/azure-resource-manager/management/tag-resources.md, "Limitations": names
         # <= 512 (128 on storage accounts, which this package does not create), values <= 256, 50 per resource, names
@@ -312,6 +441,36 @@ AZURE = register(
         mig_by_compute_slices=True,
         storage_schemes=("azure",),
         storage_kind="Azure Blob",
+        storage=(
+            # https://<account>.blob.core.windows.net/<container>/<path>: account names 3-24 of a-z 0-9; container
+            # names 3-63 of a-z 0-9 -, "Every hyphen (-) character must be immediately preceded and followed by a
+            # letter or number; consecutive hyphens aren't permitted in container names", names "must start or end
+            # with a letter or number" (https://learn.microsoft.com/rest/api/storageservices/
+            # naming-and-referencing-containers--blobs--and-metadata).
+            StorageForm(
+                "azure",
+                "https://<account>.blob.core.windows.net/",
+                BucketRule(
+                    "Azure container",
+                    re.compile(r"\A[a-z0-9]+(-[a-z0-9]+)*\Z", re.ASCII),
+                    "3-63 of a-z 0-9 -, starting and ending with a letter or digit, no two hyphens in a row",
+                ),
+                url=re.compile(
+                    r"\Ahttps://(?P<account>[a-z0-9]{3,24})\.blob\.core\.windows\.net/(?P<container>[a-z0-9-]{3,63})"
+                    r"(/(?P<path>.*))?\Z",
+                    re.ASCII,
+                ),
+                host_suffix=".blob.core.windows.net",
+                query_credential=(
+                    "sig=",
+                    "a SAS token (sig=) in the URI would be stored in plain text in the manifests and the state; "
+                    "remove the query: the model reads the container with its own Azure identity",
+                ),
+            ),
+        ),
+        # The prefix of the workload identity annotation and label the cluster module sets (aks.CLIENT_ID_ANNOTATION,
+        # aks.USE_LABEL).
+        identity_annotation="azure.workload.identity/",
         # Azure tag names may not contain '/' (tag_rule above).
         cluster_tag="mlplatform.io_cluster",
         cluster_types=("azure-native:containerservice:ManagedCluster",),

@@ -28,6 +28,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from components import clouds
+
 PLAIN_TEXT = "[plain text]"
 """What an error line shows instead of a credential."""
 
@@ -127,9 +129,10 @@ def acme_credential_problem(solver: Any, path: str = "") -> tuple[str, str] | No
     return None
 
 
-_METADATA_HOSTS = ("metadata.google.internal", "metadata")
-"""Google's metadata server names (cloud.google.com/compute/docs/metadata/querying-metadata); AWS, Azure and Google
-also serve instance metadata at the link-local 169.254.169.254."""
+def _metadata_hosts() -> set[str]:
+    """The registered clouds' metadata server names (:attr:`components.clouds.Cloud.metadata_hosts`); the clouds
+    also serve instance metadata at the link-local 169.254.169.254, refused below as link-local."""
+    return {host for c in clouds.all_clouds() for host in c.metadata_hosts}
 
 
 def local_host_problem(uri: str, caller: str) -> str | None:
@@ -141,7 +144,7 @@ def local_host_problem(uri: str, caller: str) -> str | None:
     host = host.lower().rstrip(".")
     if host == "localhost" or host.endswith(".localhost"):
         return f"{host} is {caller} itself"
-    if host in _METADATA_HOSTS:
+    if host in _metadata_hosts():
         return f"{host} is the node's cloud metadata server"
     try:
         ip = ipaddress.ip_address(host)

@@ -97,15 +97,3 @@ def merge_tags(*layers: Mapping[str, str] | None) -> dict[str, str]:
         if layer:
             merged.update(layer)
     return merged
-
-
-_GCP_LABEL_BAD = re.compile(r"[^a-z0-9_-]", re.ASCII)
-
-
-def gcp_labels(tags: Mapping[str, str]) -> dict[str, str]:
-    """GCP labels from tags: lowercase, only ``[a-z0-9_-]``, at most 63 characters (GCP's label rules)."""
-    out: dict[str, str] = {}
-    for key, value in tags.items():
-        k = _GCP_LABEL_BAD.sub("_", key.lower())[:63]
-        out[k] = _GCP_LABEL_BAD.sub("_", value.lower())[:63]
-    return out

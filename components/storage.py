@@ -10,19 +10,28 @@ from components.credentials import local_host_problem, redact_uri
 from components.errors import SpecError
 from components.naming import is_dns_subdomain
 
-SCHEMES = ("s3://", "gs://", "https://<account>.blob.core.windows.net/", "https://", "hf://", "pvc://", "oci://")
-"""The storage URI forms a model may use, as shown in error messages."""
+GENERIC = ("https://", "hf://", "pvc://", "oci://")
+"""The storage URI forms that are no cloud's (the clouds' own come from the registry, :attr:`Cloud.storage`)."""
 
-_BUCKET = re.compile(r"\A[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]\Z", re.ASCII)
-_AZURE = re.compile(
-    r"\Ahttps://(?P<account>[a-z0-9]{3,24})\.blob\.core\.windows\.net/(?P<container>[a-z0-9-]{3,63})(/(?P<path>.*))?\Z",
-    re.ASCII,
-)
+
+def schemes() -> tuple[str, ...]:
+    """The storage URI forms a model may use, as shown in error messages: each registered cloud's, then the rest."""
+    return (*(form.shown for form in clouds.storage_forms()), *GENERIC)
+
+
 _HTTPS = re.compile(r"\Ahttps://(?P<host>[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?)/(?P<path>.+)\Z", re.ASCII)
 """Any other https URL of a file: KServe's storage initializer downloads a URI matching ``_URI_RE``
 (``https?://(.+)/(.+)``) with ``_download_from_uri`` and unpacks archives; one ending ``.git`` is cloned (``_GIT_RE``)
 (python/storage/kserve_storage/kserve_storage.py ``Storage.download``, kserve v0.20.0)."""
-_SIMPLE = re.compile(r"\A(?P<scheme>s3|gs|hf|pvc|oci)://(?P<bucket>[^/]+)(/(?P<path>.*))?\Z", re.ASCII)
+_OTHER_SCHEMES = ("hf", "pvc", "oci")
+
+
+def _simple() -> re.Pattern[str]:
+    """``<scheme>://<bucket>[/<path>]`` for the registered clouds' schemes (those without a URL form) and
+    :data:`_OTHER_SCHEMES`."""
+    own = [f.scheme for f in clouds.storage_forms() if f.url is None]
+    alternatives = "|".join(re.escape(s) for s in (*own, *_OTHER_SCHEMES))
+    return re.compile(rf"\A(?P<scheme>{alternatives})://(?P<bucket>[^/]+)(/(?P<path>.*))?\Z", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -47,12 +56,6 @@ class StorageLocation:
         return owner.name if owner is not None else None
 
 
-# S3 general purpose bucket naming rules (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html):
-# 3-63 of a-z 0-9 . -, starting and ending with a letter or digit, no two adjacent periods, not an IP address, and
-# reserved prefixes and suffixes.
-_S3_BUCKET = re.compile(r"\A[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\Z", re.ASCII)
-_S3_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
-_S3_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
 _OCI_REPOSITORY = re.compile(r"\A[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*\Z", re.A)
 """The repository ``<name>`` pattern of the OCI distribution spec (opencontainers/distribution-spec spec.md)."""
 _HF_REPO_ID = re.compile(r"\A(?=\w)[\w.-]+(?<=\w)/(?=\w)[\w.-]{1,96}(?<=\w)\Z", re.A)
@@ -61,20 +64,21 @@ _HF_REPO_ID = re.compile(r"\A(?=\w)[\w.-]+(?<=\w)/(?=\w)[\w.-]{1,96}(?<=\w)\Z", 
 _IPV4 = re.compile(r"\A[0-9]{1,3}(\.[0-9]{1,3}){3}\Z", re.ASCII)
 
 
-def s3_bucket_problem(bucket: str) -> str | None:
-    """Why ``bucket`` cannot be an S3 general purpose bucket name, or None."""
-    if not _S3_BUCKET.match(bucket):
-        return f"{bucket!r} is not a valid s3 bucket name (3-63 of a-z 0-9 . -, starting and ending with a-z or 0-9)"
-    if ".." in bucket:
-        return f"{bucket!r} is not a valid s3 bucket name (two adjacent periods)"
-    if _IPV4.match(bucket):
-        return f"{bucket!r} is not a valid s3 bucket name (formatted as an IP address)"
-    for prefix in _S3_RESERVED_PREFIXES:
+def bucket_problem(rule: clouds.BucketRule, bucket: str) -> str | None:
+    """Why ``bucket`` cannot be named so under ``rule`` (a cloud's bucket or container rule), or None."""
+    bad = f"{bucket!r} is not a valid {rule.noun} name"
+    if not rule.pattern.match(bucket):
+        return f"{bad} ({rule.shape})"
+    if rule.twice and rule.twice[0] in bucket:
+        return f"{bad} ({rule.twice[1]})"
+    if rule.not_an_ip and _IPV4.match(bucket):
+        return f"{bad} (formatted as an IP address)"
+    for prefix in rule.reserved_prefixes:
         if bucket.startswith(prefix):
-            return f"{bucket!r} is not a valid s3 bucket name (the prefix {prefix} is reserved by S3)"
-    for suffix in _S3_RESERVED_SUFFIXES:
+            return f"{bad} (the prefix {prefix} is reserved by {rule.reserved_by})"
+    for suffix in rule.reserved_suffixes:
         if bucket.endswith(suffix):
-            return f"{bucket!r} is not a valid s3 bucket name (the suffix {suffix} is reserved by S3)"
+            return f"{bad} (the suffix {suffix} is reserved by {rule.reserved_by})"
     return None
 
 
@@ -95,18 +99,16 @@ def _plain_text_problem(uri: str) -> str | None:
         )
     if "?" in uri or "#" in uri:
         query = uri.partition("?")[2]
-        if "sig=" in query:
-            return (
-                "a SAS token (sig=) in the URI would be stored in plain text in the manifests and the state; remove "
-                "the query: the model reads the container with its own Azure identity"
-            )
+        for form in clouds.storage_forms():
+            if form.query_credential and form.query_credential[0] in query:
+                return form.query_credential[1]
         return "give a URI without a query (?...) or fragment (#...)"
     return None
 
 
 def parse_storage_uri(uri: str, path: str = "storageUri") -> StorageLocation:
     """Parse ``uri`` or raise a :class:`SpecError` that lists the accepted forms."""
-    accepted = "give a URI starting with " + ", ".join(SCHEMES)
+    accepted = "give a URI starting with " + ", ".join(schemes())
     if not isinstance(uri, str):
         raise SpecError(path, uri, accepted)
     try:
@@ -120,40 +122,28 @@ def _parse(uri: str, path: str, accepted: str) -> StorageLocation:
     why = _plain_text_problem(uri)
     if why:
         raise SpecError(path, uri, why)
-    m = _AZURE.match(uri)
-    if m:
-        loc = StorageLocation(uri, "azure", m["container"], (m["path"] or "").strip("/"), m["account"])
-    elif (h := _HTTPS.match(uri)) and not h["host"].split(":")[0].endswith(".blob.core.windows.net"):
+    forms = clouds.storage_forms()
+    m: re.Match[str] | None = None
+    url = next(((f, hit) for f in forms if f.url is not None and (hit := f.url.match(uri))), None)
+    if url is not None:
+        form, m = url
+        loc = StorageLocation(uri, form.scheme, m["container"], (m["path"] or "").strip("/"), m["account"])
+    elif (h := _HTTPS.match(uri)) and not any(
+        f.host_suffix and h["host"].split(":")[0].endswith(f.host_suffix) for f in forms
+    ):
         if what := local_host_problem(uri, "the storage initializer"):
             # The storage initializer runs in the model's pod: a metadata address hands it the node's credentials.
             raise SpecError(path, uri, f"the storage initializer would download from it: {what}; give the model's URL")
         return StorageLocation(uri, "https", h["host"], h["path"])
     else:
-        m = _SIMPLE.match(uri)
+        m = _simple().match(uri)
         if not m:
             raise SpecError(path, uri, accepted)
         loc = StorageLocation(uri, m["scheme"], m["bucket"], (m["path"] or "").strip("/"))
     scheme, bucket, prefix = loc.scheme, loc.bucket, loc.prefix
-    if scheme == "s3" and (problem := s3_bucket_problem(bucket)):
+    rule = next((f.bucket for f in forms if f.scheme == scheme), None)
+    if rule is not None and (problem := bucket_problem(rule, bucket)):
         raise SpecError(path, uri, problem)
-    if scheme == "gs" and not _BUCKET.match(bucket):
-        raise SpecError(path, uri, f"{bucket!r} is not a valid gs bucket name (3-63 of a-z 0-9 . - _)")
-    if scheme == "gs" and _IPV4.match(bucket):
-        # "Bucket names cannot be represented as an IP address in dotted-decimal notation"
-        # (https://cloud.google.com/storage/docs/buckets#naming). The "goog" prefix rule is not checked: Google's own
-        # gsutil skips it too, "since Google can create such buckets and they may be read from" (gsutil
-        # storage_url.py).
-        raise SpecError(path, uri, f"{bucket!r} is not a valid gs bucket name (formatted as an IP address)")
-    if scheme == "azure" and ("--" in bucket or bucket.startswith("-") or bucket.endswith("-")):
-        # "Every hyphen (-) character must be immediately preceded and followed by a letter or number; consecutive
-        # hyphens aren't permitted in container names"; names "must start or end with a letter or number"
-        # (https://learn.microsoft.com/rest/api/storageservices/naming-and-referencing-containers--blobs--and-metadata).
-        raise SpecError(
-            path,
-            uri,
-            f"{bucket!r} is not a valid Azure container name (3-63 of a-z 0-9 -, starting and ending with a letter or "
-            "digit, no two hyphens in a row)",
-        )
     if scheme == "oci" and not _OCI_REPOSITORY.match(prefix.rsplit("@", 1)[0].rsplit(":", 1)[0] if prefix else ""):
         raise SpecError(
             path,

@@ -435,6 +435,12 @@ def parse_raw(raw: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _provider_example() -> str:
+    """A cloud provider's config namespace for messages (the first registered cloud's region setting's: ``aws:``)."""
+    keys = [c.provider_region_key for c in clouds.all_clouds() if c.provider_region_key]
+    return keys[0].split(":")[0] + ":" if keys else "a cloud provider's"
+
+
 def load(raw: Mapping[str, Any], secret_keys: set[str] | frozenset[str], stack_file: str) -> LoadedConfig:
     """Validate the stack config ``raw`` (every key with its namespace, as the Pulumi CLI hands them over).
 
@@ -450,7 +456,7 @@ def load(raw: Mapping[str, Any], secret_keys: set[str] | frozenset[str], stack_f
         elif _looks_like_ours(namespace):
             raise _FormattedError(
                 f"{stack_file}: {key}: unknown namespace {namespace}; did you mean {NAMESPACE}:{rest}? (other "
-                "providers' namespaces, such as aws: or kubernetes:, are left to them)"
+                f"providers' namespaces, such as {_provider_example()} or kubernetes:, are left to them)"
             )
     try:
         values = parse_raw(ours)

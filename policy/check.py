@@ -36,7 +36,7 @@ from typing import Any
 from components.errors import SpecError, show, show_key
 from policy.judged import judge_unknown_documents
 from policy.rules import UNKNOWN, Resource, StackSettings, rule_names, run_rules
-from policy.rules.base import as_list
+from policy.rules.base import as_list, unknown_within
 from policy.rules.budget import with_budget
 
 UNKNOWN_TEXT = "(known after deploy)"
@@ -420,18 +420,83 @@ def load_plan(path: Path) -> list[SavedStack]:
                 f"stack {name}: {what} (a saved plan holds the verdict of every rule, which check compares with its "
                 "own): plan it again with this version of mlplatform plan --json",
             )
+        judged_resources = _resources(path, name, judged, "judgedResources") if judged is not None else None
+        _tied(path, name, s, resources, judged_resources)
         out.append(
-            SavedStack(
-                name,
-                str(s.get("cloud", "unknown")),
-                resources,
-                settings,
-                cost,
-                _resources(path, name, judged, "judgedResources") if judged is not None else None,
-                planned,
-            )
+            SavedStack(name, str(s.get("cloud", "unknown")), resources, settings, cost, judged_resources, planned)
         )
     return out
+
+
+def _urn_parts(urn: str) -> tuple[str, str, str] | None:
+    """(stack, project, type) of a Pulumi URN ``urn:pulumi:<stack>::<project>::<parent types$>type::<name>``
+    (pulumi/pulumi sdk/go/common/resource/urn.go ``NewURN``; the form of every URN in the shipped stacks' plans)."""
+    if not urn.startswith("urn:pulumi:"):
+        return None
+    parts = urn[len("urn:pulumi:") :].split("::", 3)
+    if len(parts) != 4:
+        return None
+    return parts[0], parts[1], parts[2].rsplit("$", 1)[-1]
+
+
+def _tied(
+    path: Path, name: str, doc: Mapping[str, Any], resources: list[Resource], judged: list[Resource] | None
+) -> None:
+    """Refuse (:class:`PlanFileError`) a stack whose resources are not its own or whose ``judgedResources`` are not
+    the placeholder rendering of the same resources (red team #17 cause 6: J05, J08, J11):
+
+    - every URN (resources and judgedResources) names this stack and one project, and its type is the resource's
+      ``type`` (``_TYPE`` already refuses a lookalike letter in a type);
+    - every resource with a value known only after deploy (the documents the rules judge over ``judgedResources``)
+      is in ``judgedResources`` under the same URN and type: deleting a bad one from ``judgedResources`` only would
+      leave its rule judging nothing;
+    - every resource of ``judgedResources`` is one of ``resources`` with the same type: ``judgedResources`` copied
+      from another stack or plan is refused.
+
+    Not integrity: a consistent rewrite of both lists (J04) is not detected (docs/policies.md says so)."""
+    docs = {str(r.get("urn")): i for i, r in enumerate(doc.get("resources") or [])}
+    projects: dict[str, str] = {}
+    for key, items in (("resources", resources), ("judgedResources", judged or [])):
+        for r in items:
+            parts = _urn_parts(r.urn)
+            if parts is None or parts[0] != name or parts[2] != r.type:
+                why = (
+                    "is not a Pulumi URN"
+                    if parts is None
+                    else f"names stack {parts[0]}"
+                    if parts[0] != name
+                    else f"names type {parts[2]}, not the resource's type {r.type}"
+                )
+                raise PlanFileError(
+                    path,
+                    f"stack {name}: {key} urn {show(r.urn)} {why}: a plan's resources are its stack's own "
+                    f"(urn:pulumi:{name}::<project>::<type>::<name>)",
+                )
+            projects.setdefault(parts[1], r.urn)
+    if len(projects) > 1:
+        a, b = list(projects)[:2]
+        raise PlanFileError(
+            path, f"stack {name}: resources of two projects ({a}, {b}): a plan's resources are one program's own"
+        )
+    if judged is None:
+        return
+    held = {r.urn: r.type for r in judged}
+    mine = {r.urn: r.type for r in resources}
+    for r in resources:
+        if unknown_within(r.props) is not None and held.get(r.urn) != r.type:
+            raise PlanFileError(
+                path,
+                f"stack {name}: resources[{docs.get(r.urn, '?')}] ({r.type} {show(r.name)}) has values known only "
+                "after deploy but judgedResources has no rendering of it: the rules would judge nothing for it; plan "
+                "it again (or drop judgedResources and run check --strict)",
+            )
+    for r in judged:
+        if mine.get(r.urn) != r.type:
+            raise PlanFileError(
+                path,
+                f"stack {name}: judgedResources urn {show(r.urn)} ({r.type}) is not one of this plan's resources: "
+                "judgedResources is the placeholder rendering of the same resources; plan it again",
+            )
 
 
 def select(path: Path, stacks: list[SavedStack], name: str | None) -> list[SavedStack]:

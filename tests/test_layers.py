@@ -17,11 +17,14 @@ from pathlib import Path
 
 import pytest
 
+from components import clouds
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("components", "infra", "policy")
 
 RECORDS = "components.records"
-ENGINE = ("components.plan.engine", "components.plan.fakes", "components.plan.remote")
+ENGINE = ("components.plan.engine", "components.plan.fakes", *clouds.plan_modules(), "components.plan.remote")
+"""The engine and every cloud's placeholder module (components/plan/<cloud>.py, :attr:`Cloud.plan`)."""
 READERS = ("components.cost", "components.deploytime", "components.coldstart")
 TOP = ("components.plan.report", "components.plan.view", "components.plan.cli")
 

@@ -26,6 +26,7 @@ from components.clusters._common import (
     system_instance_type,
 )
 from components.clusters.base import GPU_TAINT, DnsAccess, DnsZone, GpuPoolInfo, StorageAccess, Taint
+from components.clusters.reachability import Rendered, ports
 from components.clusters.spec import CLUSTER_TAG, AzureSpec, ClusterSpec, api_endpoint
 from components.errors import SpecError
 from components.naming import child_name, child_opts, merge_tags, replacement_suffix
@@ -655,3 +656,47 @@ class AksCluster(ManagedCluster):
 def _first_subnet(cidr: str, new_prefix: int) -> str:
     """The first subnet of ``cidr`` with ``new_prefix`` (the node subnet)."""
     return str(next(ipaddress.ip_network(cidr).subnets(new_prefix=new_prefix)))
+
+
+# ------------------------------------------------------------------------------------------------ webhook reach
+
+TUNNEL_PORTS = ((10250, "Inbound"), (443, "Outbound"))
+"""Ports the AKS Konnectivity tunnel needs: 10250 inside the virtual network, 443 egress (:func:`webhook_reach`)."""
+
+
+def webhook_reach(resources: Sequence[Rendered], cluster: Rendered) -> list[str]:
+    """AKS: the API server reaches nodes through the Konnectivity tunnel; admission webhooks fail when an NSG blocks
+    tcp 10250 inside the virtual network or the nodes' egress on 443 (Microsoft, "Tunnel connectivity issues",
+    MicrosoftDocs/SupportArticles-docs support/azure/azure-kubernetes/connectivity/tunnel-connectivity-issues.md,
+    causes 1 and 4). So no rendered NSG rule may deny either."""
+    groups: dict[str, list[tuple[str, Mapping[str, Any]]]] = {}
+    for r in resources:
+        if r.type == "azure-native:network:NetworkSecurityGroup":
+            groups.setdefault(r.name, []).extend((r.name, rule) for rule in r.inputs.get("securityRules") or ())
+        elif r.type == "azure-native:network:SecurityRule":
+            groups.setdefault(str(r.inputs.get("networkSecurityGroupName", r.name)), []).append((r.name, r.inputs))
+    problems: list[str] = []
+    for group, rules in groups.items():
+        for port, direction in TUNNEL_PORTS:
+            matching = sorted(
+                (
+                    (int(rule.get("priority", 4096)), name, rule)
+                    for name, rule in rules
+                    if rule.get("direction") == direction
+                    and rule.get("protocol") in ("Tcp", "*")
+                    and port
+                    in ports([rule["destinationPortRange"]] if rule.get("destinationPortRange") else [])
+                    | ports(rule.get("destinationPortRanges") or ())
+                ),
+                key=lambda x: x[0],
+            )
+            if matching and matching[0][2].get("access") == "Deny":
+                problems.append(
+                    f"{group}: rule {matching[0][1]} denies {direction.lower()} tcp {port}, which the AKS tunnel to "
+                    "the nodes (and so every admission webhook) needs"
+                )
+    return problems
+
+
+WEBHOOK_REACH = {"azure-native:containerservice:ManagedCluster": webhook_reach}
+"""The rule of :func:`components.clusters.reachability.webhook_problems` for this cloud's cluster type."""

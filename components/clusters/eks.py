@@ -41,6 +41,7 @@ from components.clusters._common import (
 )
 from components.clusters._karpenter import Karpenter
 from components.clusters.base import GPU_TAINT, DnsAccess, DnsZone, GpuPoolInfo, StorageAccess
+from components.clusters.reachability import WEBHOOKS, Rendered
 from components.clusters.spec import CLUSTER_TAG, AwsSpec, ClusterSpec
 from components.errors import SpecError
 from components.naming import child_name, child_opts, merge_tags
@@ -860,3 +861,34 @@ class EksCluster(ManagedCluster):
                 "extraArgs": [f"--zone-id-filter={zone.id}"],
             },
         )
+
+
+# ------------------------------------------------------------------------------------------------ webhook reach
+
+CLUSTER_SG_TAG = "aws:eks:cluster-name"
+"""The tag EKS puts on the cluster security group, valued with the cluster's name (sec-group-reqs)."""
+
+
+def webhook_reach(resources: Sequence[Rendered], cluster: Rendered) -> list[str]:
+    """EKS: the cluster security group EKS creates allows all inbound traffic from itself, and the control plane's
+    network interfaces carry it (EKS user guide, "View Amazon EKS security group requirements for clusters",
+    https://docs.aws.amazon.com/eks/latest/userguide/sec-group-reqs.html, "Default cluster security group"). Managed
+    node groups get it ("Managed node groups use this security group for control-plane-to-data-plane communication",
+    EKS API ``VpcConfigResponse.clusterSecurityGroupId``); Karpenter's nodes get it only when their ``EC2NodeClass``
+    selects it, which the EKS tag :data:`CLUSTER_SG_TAG` on it does (same page, tags EKS adds)."""
+    name = cluster.inputs.get("name")
+    wanted = {CLUSTER_SG_TAG: name}
+    problems: list[str] = []
+    for node_class in (r for r in resources if r.type == "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"):
+        terms = (node_class.inputs.get("spec") or {}).get("securityGroupSelectorTerms") or []
+        if not any(term.get("tags") == wanted for term in terms):
+            problems.append(
+                f"{node_class.name}: securityGroupSelectorTerms {terms} do not select the EKS cluster security "
+                f"group (tag {CLUSTER_SG_TAG}={name}), so the control plane cannot reach "
+                f"{', '.join(sorted({w.name for w in WEBHOOKS}))} on its nodes"
+            )
+    return problems
+
+
+WEBHOOK_REACH = {"eks:index:Cluster": webhook_reach}
+"""The rule of :func:`components.clusters.reachability.webhook_problems` for this cloud's cluster type."""

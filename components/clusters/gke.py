@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -22,10 +23,10 @@ from components.clusters._common import (
     system_instance_type,
 )
 from components.clusters.base import GPU_TAINT, DnsAccess, DnsZone, GpuPoolInfo, GpuScheduling, StorageAccess
-from components.clusters.reachability import GKE_AUTOMATIC_PORTS, WEBHOOKS
+from components.clusters.reachability import UNKNOWN, WEBHOOKS, Rendered, ports, same_value
 from components.clusters.spec import CLUSTER_TAG, ClusterSpec, api_endpoint
 from components.errors import SpecError, show
-from components.naming import child_name, child_opts, gcp_labels, merge_tags, replacement_suffix
+from components.naming import child_name, child_opts, merge_tags, replacement_suffix
 from components.storage import StorageLocation
 
 CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
@@ -107,7 +108,9 @@ NVIDIA_DRIVER_ROOT = "/home/kubernetes/bin/nvidia"
 mounted at /usr/local/nvidia in the pod)."""
 """Where GKE nodes keep CNI binaries (COS mounts /opt read-only); Istio's GKE platform notes set the istio-cni
 chart's ``cniBinDir`` to it."""
-WEBHOOK_PORTS: Mapping[str, int] = {w.name: w.port for w in WEBHOOKS if w.port not in GKE_AUTOMATIC_PORTS}
+AUTOMATIC_WEBHOOK_PORTS = frozenset({443, 10250})
+"""What GKE's automatic rule opens from the control plane to a private cluster's nodes (:func:`webhook_reach`)."""
+WEBHOOK_PORTS: Mapping[str, int] = {w.name: w.port for w in WEBHOOKS if w.port not in AUTOMATIC_WEBHOOK_PORTS}
 """Admission webhook ports the GKE control plane must reach on the nodes and GKE's automatic rule (tcp 443, 10250)
 does not open: every webhook of the platform (``reachability.WEBHOOKS``, each cited there) but cert-manager's and
 the Prometheus operator's, which their pinned charts put on 10250 (https://cloud.google.com/kubernetes-engine/docs/
@@ -671,3 +674,67 @@ class GkeCluster(ManagedCluster):
             acme_dns01={"cloudDNS": {"project": project, "hostedZoneName": zone.id}},
             external_dns={"provider": {"name": "google"}, "extraArgs": [f"--google-project={project}"]},
         )
+
+
+# ------------------------------------------------------------------------------------------------ labels
+
+_LABEL_BAD = re.compile(r"[^a-z0-9_-]", re.ASCII)
+
+
+def gcp_labels(tags: Mapping[str, str]) -> dict[str, str]:
+    """GCP labels from tags: lowercase, only ``[a-z0-9_-]``, at most 63 characters (GCP's label rules)."""
+    out: dict[str, str] = {}
+    for key, value in tags.items():
+        k = _LABEL_BAD.sub("_", key.lower())[:63]
+        out[k] = _LABEL_BAD.sub("_", value.lower())[:63]
+    return out
+
+
+# ------------------------------------------------------------------------------------------------ webhook reach
+
+
+def webhook_reach(resources: Sequence[Rendered], cluster: Rendered) -> list[str]:
+    """GKE (private nodes): GKE's automatic rule opens tcp 443 and 10250 (:data:`AUTOMATIC_WEBHOOK_PORTS`) from the
+    control-plane range to the nodes; any other port needs an ingress firewall rule from
+    ``privateClusterConfig.masterIpv4CidrBlock`` whose targets cover the node pool
+    (https://cloud.google.com/kubernetes-engine/docs/how-to/private-clusters#add_firewall_rules; cert-manager's pinned
+    values, upstream/chart-values/cert-manager-v1.21.1.yaml ``webhook.securePort``, say the same)."""
+    master = (cluster.inputs.get("privateClusterConfig") or {}).get("masterIpv4CidrBlock")
+    if not master or master == UNKNOWN:
+        return [f"{cluster.name}: no privateClusterConfig.masterIpv4CidrBlock, so the control plane's range is unknown"]
+    master_net = ipaddress.ip_network(master)
+    firewalls = [
+        r
+        for r in resources
+        if r.type == "gcp:compute/firewall:Firewall"
+        and r.inputs.get("direction", "INGRESS") == "INGRESS"
+        and r.inputs.get("disabled") is not True
+        and any(
+            s != UNKNOWN and master_net.subnet_of(ipaddress.ip_network(s, strict=False))  # type: ignore[arg-type]
+            for s in r.inputs.get("sourceRanges") or ()
+        )
+    ]
+    problems: list[str] = []
+    for pool in (r for r in resources if r.type == "gcp:container/nodePool:NodePool"):
+        pool_sa = (pool.inputs.get("nodeConfig") or {}).get("serviceAccount")
+        open_ports = set(AUTOMATIC_WEBHOOK_PORTS)
+        for rule in firewalls:
+            targets = rule.inputs.get("targetServiceAccounts") or []
+            if rule.inputs.get("targetTags"):
+                continue  # our node pools carry no network tags
+            covers = all(same_value(rule, "targetServiceAccounts", t, pool, "nodeConfig", pool_sa) for t in targets)
+            if targets and (pool_sa is None or not covers):
+                continue  # aimed at other instances
+            for allow in rule.inputs.get("allows") or ():
+                if allow.get("protocol") in ("tcp", "all"):
+                    open_ports |= ports(allow.get("ports") or ["*"])
+        problems += [
+            f"{pool.name}: {w.name} webhook port {w.port} is closed from the control plane ({master})"
+            for w in WEBHOOKS
+            if w.port not in open_ports
+        ]
+    return problems
+
+
+WEBHOOK_REACH = {"gcp:container/cluster:Cluster": webhook_reach}
+"""The rule of :func:`components.clusters.reachability.webhook_problems` for this cloud's cluster type."""

@@ -34,8 +34,9 @@ MIG_PROFILES: Mapping[str, tuple[str, ...]] = {
 """NVIDIA's MIG profiles per catalog accelerator (see the module docstring for the sources)."""
 
 
-def aks_profiles(accelerator: str) -> tuple[str, ...]:
-    """The profiles an AKS pool can ask for: the first (smallest) of each compute size, no ``+me``."""
+def compute_slice_profiles(accelerator: str) -> tuple[str, ...]:
+    """The profiles a pool that asks by compute slices (AKS) can ask for: the first (smallest) of each compute
+    size, no ``+me``."""
     seen: dict[str, str] = {}
     for profile in MIG_PROFILES.get(accelerator, ()):
         if "+" not in profile:
@@ -48,7 +49,7 @@ def mig_profile_problem(cloud: str, accelerator: str, profile: str) -> str | Non
     known = MIG_PROFILES.get(accelerator, ())
     if profile not in known:
         return f"{accelerator} has the MIG profiles {', '.join(known)} (NVIDIA MIG user guide); give one of them"
-    if clouds.get(cloud).mig_by_compute_slices and profile not in (able := aks_profiles(accelerator)):
+    if clouds.get(cloud).mig_by_compute_slices and profile not in (able := compute_slice_profiles(accelerator)):
         return (
             f"{clouds.get(cloud).title} pools ask for a MIG profile by its compute slices only (MIG1g ... MIG7g), "
             f"which on {accelerator} are {', '.join(able)}; give one of them"

@@ -4,27 +4,12 @@ The API server calls each ``ValidatingWebhookConfiguration``/``MutatingWebhookCo
 so it connects to the pod's target port on a node. A blocked port fails sidecar injection, InferenceService admission
 and every Helm release whose objects those webhooks admit. :func:`webhook_problems` decides it from the rendered
 cluster objects alone (types and inputs in Pulumi's wire names, as ``mlplatform plan`` renders them), one rule per
-cloud:
-
-- GKE (private nodes): GKE's automatic rule opens tcp 443 and 10250 from the control-plane range to the nodes; any
-  other port needs an ingress firewall rule from ``privateClusterConfig.masterIpv4CidrBlock`` whose targets cover the
-  node pool (https://cloud.google.com/kubernetes-engine/docs/how-to/private-clusters#add_firewall_rules; cert-manager's
-  pinned values, upstream/chart-values/cert-manager-v1.21.1.yaml ``webhook.securePort``, say the same).
-- EKS: the cluster security group EKS creates allows all inbound traffic from itself, and the control plane's network
-  interfaces carry it (EKS user guide, "View Amazon EKS security group requirements for clusters",
-  https://docs.aws.amazon.com/eks/latest/userguide/sec-group-reqs.html, "Default cluster security group"). Managed
-  node groups get it ("Managed node groups use this security group for control-plane-to-data-plane communication",
-  EKS API ``VpcConfigResponse.clusterSecurityGroupId``); Karpenter's nodes get it only when their ``EC2NodeClass``
-  selects it, which the EKS tag ``aws:eks:cluster-name`` on it does (same page, tags EKS adds).
-- AKS: the API server reaches nodes through the Konnectivity tunnel; admission webhooks fail when an NSG blocks tcp
-  10250 inside the virtual network or the nodes' egress on 443 (Microsoft, "Tunnel connectivity issues",
-  MicrosoftDocs/SupportArticles-docs support/azure/azure-kubernetes/connectivity/tunnel-connectivity-issues.md,
-  causes 1 and 4). So no rendered NSG rule may deny either.
+cloud, in
+that cloud's cluster module (its ``WEBHOOK_REACH``: cluster type -> rule), where each rule cites its source.
 """
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -93,13 +78,6 @@ WEBHOOKS: tuple[Webhook, ...] = (
 same way). The other charts have none: karpenter-1.14.1 and
 gpu-operator-v26.7.0 values carry no webhook key; istio-base's validating webhook points at istiod (above)."""
 
-GKE_AUTOMATIC_PORTS = frozenset({443, 10250})
-"""What GKE's automatic rule opens from the control plane to a private cluster's nodes (module docstring)."""
-EKS_CLUSTER_SG_TAG = "aws:eks:cluster-name"
-"""The tag EKS puts on the cluster security group, valued with the cluster's name (sec-group-reqs)."""
-AKS_TUNNEL = ((10250, "Inbound"), (443, "Outbound"))
-"""Ports the AKS Konnectivity tunnel needs: 10250 inside the virtual network, 443 egress (tunnel article)."""
-
 
 @dataclass(frozen=True)
 class Rendered:
@@ -111,7 +89,7 @@ class Rendered:
     sources: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
 
-def _ports(specs: Iterable[Any]) -> set[int]:
+def ports(specs: Iterable[Any]) -> set[int]:
     """Ports named by firewall/NSG port specs: ``"8443"``, ``"8000-9000"``, ``"*"`` (every port)."""
     out: set[int] = set()
     for spec in specs:
@@ -123,7 +101,7 @@ def _ports(specs: Iterable[Any]) -> set[int]:
     return out
 
 
-def _same(a: Rendered, a_key: str, a_value: Any, b: Rendered, b_key: str, b_value: Any) -> bool:
+def same_value(a: Rendered, a_key: str, a_value: Any, b: Rendered, b_key: str, b_value: Any) -> bool:
     """Whether two inputs hold the same value: by value when known, else by the resource both came from."""
     if a_value != UNKNOWN and b_value != UNKNOWN:
         return bool(a_value == b_value)
@@ -131,105 +109,24 @@ def _same(a: Rendered, a_key: str, a_value: Any, b: Rendered, b_key: str, b_valu
     return bool(a_src) and a_src == b_src
 
 
-def _gke(resources: Sequence[Rendered], cluster: Rendered) -> list[str]:
-    master = (cluster.inputs.get("privateClusterConfig") or {}).get("masterIpv4CidrBlock")
-    if not master or master == UNKNOWN:
-        return [f"{cluster.name}: no privateClusterConfig.masterIpv4CidrBlock, so the control plane's range is unknown"]
-    master_net = ipaddress.ip_network(master)
-    firewalls = [
-        r
-        for r in resources
-        if r.type == "gcp:compute/firewall:Firewall"
-        and r.inputs.get("direction", "INGRESS") == "INGRESS"
-        and r.inputs.get("disabled") is not True
-        and any(
-            s != UNKNOWN and master_net.subnet_of(ipaddress.ip_network(s, strict=False))  # type: ignore[arg-type]
-            for s in r.inputs.get("sourceRanges") or ()
-        )
-    ]
-    problems: list[str] = []
-    for pool in (r for r in resources if r.type == "gcp:container/nodePool:NodePool"):
-        pool_sa = (pool.inputs.get("nodeConfig") or {}).get("serviceAccount")
-        open_ports = set(GKE_AUTOMATIC_PORTS)
-        for rule in firewalls:
-            targets = rule.inputs.get("targetServiceAccounts") or []
-            if rule.inputs.get("targetTags"):
-                continue  # our node pools carry no network tags
-            covers = all(_same(rule, "targetServiceAccounts", t, pool, "nodeConfig", pool_sa) for t in targets)
-            if targets and (pool_sa is None or not covers):
-                continue  # aimed at other instances
-            for allow in rule.inputs.get("allows") or ():
-                if allow.get("protocol") in ("tcp", "all"):
-                    open_ports |= _ports(allow.get("ports") or ["*"])
-        problems += [
-            f"{pool.name}: {w.name} webhook port {w.port} is closed from the control plane ({master})"
-            for w in WEBHOOKS
-            if w.port not in open_ports
-        ]
-    return problems
-
-
-def _eks(resources: Sequence[Rendered], cluster: Rendered) -> list[str]:
-    name = cluster.inputs.get("name")
-    wanted = {EKS_CLUSTER_SG_TAG: name}
-    problems: list[str] = []
-    for node_class in (r for r in resources if r.type == "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"):
-        terms = (node_class.inputs.get("spec") or {}).get("securityGroupSelectorTerms") or []
-        if not any(term.get("tags") == wanted for term in terms):
-            problems.append(
-                f"{node_class.name}: securityGroupSelectorTerms {terms} do not select the EKS cluster security "
-                f"group (tag {EKS_CLUSTER_SG_TAG}={name}), so the control plane cannot reach "
-                f"{', '.join(sorted({w.name for w in WEBHOOKS}))} on its nodes"
-            )
-    return problems
-
-
-def _aks(resources: Sequence[Rendered]) -> list[str]:
-    groups: dict[str, list[tuple[str, Mapping[str, Any]]]] = {}
-    for r in resources:
-        if r.type == "azure-native:network:NetworkSecurityGroup":
-            groups.setdefault(r.name, []).extend((r.name, rule) for rule in r.inputs.get("securityRules") or ())
-        elif r.type == "azure-native:network:SecurityRule":
-            groups.setdefault(str(r.inputs.get("networkSecurityGroupName", r.name)), []).append((r.name, r.inputs))
-    problems: list[str] = []
-    for group, rules in groups.items():
-        for port, direction in AKS_TUNNEL:
-            matching = sorted(
-                (
-                    (int(rule.get("priority", 4096)), name, rule)
-                    for name, rule in rules
-                    if rule.get("direction") == direction
-                    and rule.get("protocol") in ("Tcp", "*")
-                    and port
-                    in _ports([rule["destinationPortRange"]] if rule.get("destinationPortRange") else [])
-                    | _ports(rule.get("destinationPortRanges") or ())
-                ),
-                key=lambda x: x[0],
-            )
-            if matching and matching[0][2].get("access") == "Deny":
-                problems.append(
-                    f"{group}: rule {matching[0][1]} denies {direction.lower()} tcp {port}, which the AKS tunnel to "
-                    "the nodes (and so every admission webhook) needs"
-                )
-    return problems
-
-
 def webhook_problems(resources: Sequence[Rendered]) -> list[str]:
     """Why the control plane of the rendered cluster cannot reach an admission webhook in :data:`WEBHOOKS` on its
     nodes, one line per node pool/class and port; empty when every one is reachable (see the module docstring for
     each cloud's rule). A plan with no managed cluster (an existing cluster) gives no problem: its network is not
-    ours to decide."""
+    ours to decide. Each cloud's rule is its cluster module's ``WEBHOOK_REACH``: cluster type -> ``rule(resources,
+    cluster)``."""
+    from components.clusters import cluster_module  # the package imports this module
+
     for r in resources:
-        if r.type == "gcp:container/cluster:Cluster":
-            return _gke(resources, r)
-        if r.type == "eks:index:Cluster":
-            return _eks(resources, r)
-        if r.type == "azure-native:containerservice:ManagedCluster":
-            return _aks(resources)
-        if r.type in clouds.cluster_types():
-            # A cloud registered without a model here: say so rather than pass its network unread.
-            return [
-                f"{r.name}: no model of how a {r.type} control plane reaches webhooks on its nodes "
-                "(components/clusters/reachability.py): add one for this cloud"
-            ]
+        cloud = clouds.of_cluster_type(r.type)
+        if cloud is None:
+            continue
+        rule = getattr(cluster_module(cloud.name), "WEBHOOK_REACH", {}).get(r.type)
+        if rule is not None:
+            return list(rule(resources, r))
+        # A cloud registered without a model here: say so rather than pass its network unread.
+        return [
+            f"{r.name}: no model of how a {r.type} control plane reaches webhooks on its nodes "
+            "(components/clusters/reachability.py): add one for this cloud"
+        ]
     return []

@@ -637,7 +637,7 @@ _GCP_LABEL_BAD = re.compile(r"[^a-z0-9_-]")
 
 
 def _gcp_label(text: str) -> str:
-    """``text`` as components.naming.gcp_labels turns it into a label key or value."""
+    """``text`` as components.clusters.gke.gcp_labels turns it into a label key or value."""
     return _GCP_LABEL_BAD.sub("_", text.lower())[:63]
 
 

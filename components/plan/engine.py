@@ -26,7 +26,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import pulumi
 from google.protobuf import empty_pb2, struct_pb2
@@ -37,8 +37,7 @@ from pulumi.runtime.proto import provider_pb2, resource_pb2, source_pb2
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
-from components import clouds
-from components.plan import fakes, remote
+from components.plan import fakes
 from components.records import (
     SECRET_TEXT,
     UNKNOWN,
@@ -67,7 +66,7 @@ __all__ = [
     "run_program",
 ]
 
-OutputsMode = Literal["unknown", "fake"]
+OutputsMode = fakes.OutputsMode
 
 
 def _from_proto(value: Any) -> Any:
@@ -132,15 +131,16 @@ class RecordingMonitor(pmocks.MockMonitor):
     """A mock resource monitor that records every registration, supports resource methods (``Call``) and keeps
     resource references as URNs (the stock monitor rehydrates them on its own thread, which can deadlock)."""
 
-    def __init__(self, mocks: PlanMocks, partition: str | None = None) -> None:
+    def __init__(self, mocks: PlanMocks, models: Mapping[str, fakes.RemoteModel] | None = None) -> None:
         super().__init__(mocks)
         self.registrations: list[Registration] = []
         self.by_urn: dict[str, Registration] = {}
         self.stack_outputs: dict[str, Any] = {}
         self._lock = threading.Lock()
-        self.expansion = remote.Expansion()
-        self.refused: list[remote.ComponentRefused] = []
-        self.partition: Any = partition or UNKNOWN
+        self.models = dict(models or {})
+        """The models of remote components by type token (:func:`fakes.remote_models`)."""
+        self.refused: list[fakes.ComponentRefused] = []
+        self._source = ""
         self._inherited: list[str] = []
         self._protect = False
         self._providers: dict[str, str] = {}
@@ -192,39 +192,40 @@ class RecordingMonitor(pmocks.MockMonitor):
             self.registrations.append(reg)
             self.by_urn[urn] = reg
             self.resources[urn] = pmocks.MockMonitor.ResourceRegistration(urn, id_ or "", state)
-        if request.type in remote.MODELLED:
+        model = self.models.get(request.type)
+        if model is not None:
             self._providers = {k: v for k, v in request.providers.items() if v}
             if request.provider:
                 self._providers.setdefault(request.type.split(":")[0], request.provider)
-            self._expand(reg)
+            self._expand(reg, model)
         return resource_pb2.RegisterResourceResponse(urn=urn, id=id_ or "", object=obj_proto)
 
-    def _expand(self, reg: Registration) -> None:
-        """Record the children pulumi-eks would register for ``reg`` (or why it refuses its inputs).
+    def _expand(self, reg: Registration, model: fakes.RemoteModel) -> None:
+        """Record the children the remote component's provider would register for ``reg`` (or why it refuses its
+        inputs).
 
-        Each child also waits for what the component's inputs came from (the VPC's subnets, the KMS key): pulumi-eks
-        hands those inputs on to its children.
+        Each child also waits for what the component's inputs came from (the VPC's subnets, the KMS key): a remote
+        component hands those inputs on to its children.
         """
         self._inherited = sorted(reg.all_dependencies())
         # a child takes its parent's protect when it gives none (@pulumi/pulumi resource.js, Resource constructor)
         self._protect = reg.protect
+        self._source = model.source
         try:
-            if reg.type == remote.CLUSTER:
-                remote.expand_cluster(
-                    reg.urn, reg.name, reg.inputs, self._create, self.expansion, self.partition, self._state_of
-                )
-            else:
-                remote.expand_managed_node_group(
-                    reg.urn, reg.name, reg.inputs, self._create, self.expansion, self._state_of
-                )
-        except remote.ComponentRefused as e:
+            model.expand(reg.urn, reg.type, reg.name, reg.inputs, self._create, self._state_of)
+        except fakes.ComponentRefused as e:
             self.refused.append(e)
+
+    def not_modelled(self) -> list[str]:
+        """What the remote component models did not cover in this plan, each line once."""
+        models = {id(m): m for m in self.models.values()}.values()  # one model may serve several types
+        return list(dict.fromkeys(line for m in models for line in m.not_modelled()))
 
     def _state_of(self, urn: str) -> dict[str, Any]:
         found = self.resources.get(urn)
         return _outputs(found.state) if found is not None else {}
 
-    def _create(self, child: remote.Child) -> tuple[str, dict[str, Any]]:
+    def _create(self, child: fakes.Child) -> tuple[str, dict[str, Any]]:
         """Record a modelled child and answer it like a registration; its outputs with :data:`UNKNOWN` markers."""
         urn = self.make_urn(child.parent, child.type, child.name)
         reg = Registration(
@@ -244,7 +245,7 @@ class RecordingMonitor(pmocks.MockMonitor):
             inputs=child.inputs,
             protect=self._protect,
             ignore_changes=list(child.ignore_changes),
-            modelled=remote.SOURCE,
+            modelled=self._source,
         )
         args = pmocks.MockResourceArgs(
             typ=child.type,
@@ -451,9 +452,9 @@ def run_function(
     test, tests/urns.py, needs them); a plan drops them, which is faster.
     """
     with _RUN_LOCK:
-        marker = _use_placeholders(config or {}, project) if outputs == "fake" else None
+        marker = fakes.use_placeholders(config or {}, project) if outputs == "fake" else None
         mocks = PlanMocks(outputs)
-        monitor = RecordingMonitor(mocks, _partition(config or {}, project, outputs))
+        monitor = RecordingMonitor(mocks, fakes.remote_models(config or {}, project, outputs))
         logged = _Warnings()
         settings.ROOT.set(None)
         pulumi.runtime.set_all_config(dict(config or {}), list(secret_keys or []))
@@ -476,43 +477,8 @@ def run_function(
             dict(context or {}),
             logged.messages,
             marker,
-            list(dict.fromkeys(monitor.expansion.not_modelled)),
+            monitor.not_modelled(),
         )
-
-
-def _partition(config: Mapping[str, str], project: str, outputs: OutputsMode) -> str | None:
-    """The AWS partition pulumi-eks's ``getPartition`` would answer: the stack region's, a placeholder's, or None
-    (unknown) when a preview-like plan has no region in its config."""
-    shape = _aws_shape(config, project)
-    if config.get("aws:region") or _region_key(config, project) == "aws:region" or outputs == "fake":
-        return shape.partition
-    return None
-
-
-def _region_key(config: Mapping[str, str], project: str) -> str | None:
-    """The provider region setting of the stack's cloud (:attr:`components.clouds.Cloud.provider_region_key`): where
-    ``<project>:region`` is the AWS provider's region, it is ``aws:region``."""
-    cloud = clouds.find(config.get(f"{project}:cloud"))
-    return cloud.provider_region_key if cloud is not None else None
-
-
-def _aws_shape(config: Mapping[str, str], project: str) -> fakes.AwsShape:
-    """Region and partition of an AWS stack (``aws:region``, else ``<project>:region`` when the cloud is aws)."""
-    own = config.get(f"{project}:region") if _region_key(config, project) == "aws:region" else None
-    return fakes.AwsShape.for_region(config.get("aws:region") or own)
-
-
-def _use_placeholders(config: Mapping[str, str], project: str) -> dict[str, str]:
-    """Point the placeholders at the stack's AWS region; what the plan says about them."""
-    shape = fakes.use_region(_aws_shape(config, project).region)
-    return {
-        "note": "values known only after deploy are placeholders, not real",
-        "awsAccount": fakes.ACCOUNT,
-        "awsRegion": shape.region,
-        "awsPartition": shape.partition,
-        "gcpProject": fakes.GCP_PROJECT,
-        "azureSubscription": fakes.AZURE_SUB,
-    }
 
 
 def run_program(

@@ -37,7 +37,8 @@ from typing import Any
 import yaml
 
 from components import markers
-from components.errors import SpecError
+from components.plan import fakes
+from components.plan.fakes import Child, Create
 
 UNKNOWN = markers.UNKNOWN
 SOURCE = "pulumi/pulumi-eks v4.3.0 nodejs/eks"
@@ -49,7 +50,7 @@ MODELLED = (CLUSTER, MANAGED_NODE_GROUP)
 CONFIG_MAP, API_AND_CONFIG_MAP, API = "CONFIG_MAP", "API_AND_CONFIG_MAP", "API"
 
 
-class ComponentRefused(SpecError):
+class ComponentRefused(fakes.ComponentRefused):
     """pulumi-eks refuses the inputs a program gives one of its components (``pulumi preview`` would fail)."""
 
     def __init__(self, type_: str, name: str, reason: str, where: str) -> None:
@@ -62,22 +63,7 @@ class ComponentRefused(SpecError):
         return f"{self.type_} {self.name}: pulumi-eks refuses these inputs: {self.reason} ({SOURCE}/{self.where})"
 
 
-@dataclass
-class Child:
-    """A child a remote component registers: type, name, inputs (with markers), options."""
-
-    type: str
-    name: str
-    inputs: dict[str, Any]
-    parent: str
-    custom: bool = True
-    depends_on: list[str] = field(default_factory=list)
-    ignore_changes: list[str] = field(default_factory=list)
-    provider: str | None = None
-
-
-Create = Callable[[Child], tuple[str, dict[str, Any]]]
-"""Registers a child; returns its URN and its outputs (computed ones unknown or placeholders)."""
+__all__ = ["Child", "ComponentRefused", "Create", "Expansion", "expand_cluster", "expand_managed_node_group"]
 
 
 def _set(value: Any) -> bool:

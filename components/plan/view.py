@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.tree import Tree
 
 from components.outputs import cluster_outputs
+from components.plan import fakes
 from components.plan.report import HELM_TYPES, StackPlan
 from components.records import UNKNOWN_TEXT, Registration, wire
 
@@ -290,10 +291,7 @@ def render(plan: StackPlan, console: Console, *, show_tree: bool = True) -> None
     """Print one stack's plan."""
     marker = plan.result.placeholders
     if marker:
-        console.print(
-            f"[bold yellow]placeholders:[/] values known only after deploy are placeholders (AWS account "
-            f"{marker['awsAccount']}, {marker['awsPartition']} {marker['awsRegion']}), not real"
-        )
+        console.print(f"[bold yellow]placeholders:[/] {fakes.placeholder_note(marker)}")
     if show_tree:
         console.print(tree(plan))
     for table in (cluster_table(plan), addons_table(plan), models_table(plan)):

@@ -14,6 +14,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from components import clouds
 from components.naming import is_dns_subdomain
 from components.spec import Spec, field_error, value_error
 
@@ -71,9 +72,6 @@ PLATFORM_KEY_PREFIXES: dict[str, str] = {
     "app.kubernetes.io/": "the standard labels, which the platform sets",
     "mlplatform.io/": "the platform's own labels and annotations",
     "pulumi.com/": "Pulumi's await settings, which the platform sets",
-    "azure.workload.identity/": "the cloud identity of the model's storage, which the platform sets",
-    "eks.amazonaws.com/": "the cloud identity of the model's storage, which the platform sets",
-    "iam.gke.io/": "the cloud identity of the model's storage, which the platform sets",
 }
 """Label and annotation key prefixes a model may not set on its pods, and why: KServe copies a predictor's
 ``labels`` and ``annotations`` onto the pod template with the highest priority ("predictor component > isvc >
@@ -87,11 +85,19 @@ PLATFORM_KEYS: dict[str, str] = {
 }
 
 
+def platform_key_prefixes() -> dict[str, str]:
+    """:data:`PLATFORM_KEY_PREFIXES` and each registered cloud's workload identity prefix
+    (:attr:`components.clouds.Cloud.identity_annotation`): the cloud identity of the model's storage."""
+    identity = sorted(c.identity_annotation for c in clouds.all_clouds() if c.identity_annotation)
+    why = "the cloud identity of the model's storage, which the platform sets"
+    return {**PLATFORM_KEY_PREFIXES, **dict.fromkeys(identity, why)}
+
+
 def platform_key_problem(key: str) -> str | None:
     """Why a model may not set pod label or annotation ``key`` (the platform sets what it governs), or None."""
     if key in PLATFORM_KEYS:
         return f"it is {PLATFORM_KEYS[key]}; remove it"
-    for prefix, what in PLATFORM_KEY_PREFIXES.items():
+    for prefix, what in platform_key_prefixes().items():
         if key.startswith(prefix) or ("/" in key and key.split("/", 1)[0].endswith("." + prefix.rstrip("/"))):
             return f"{prefix}* keys are {what}; remove it"
     return None

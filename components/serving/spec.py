@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from components import catalog
+from components import catalog, clouds
 from components.credentials import PLAIN_TEXT, env_credential, local_host_problem, looks_like_credential, redact_uri
 from components.naming import is_dns_label
 from components.serving import llm_scaling, runtimes
@@ -288,7 +288,7 @@ def own_namespace(v: str, what: str) -> str:
     Kubernetes system namespace (the ``what`` declares its namespace, so removing it would delete that namespace)."""
     if not is_dns_label(v):
         raise value_error("give a Kubernetes namespace name: lowercase letters, digits and '-', at most 63")
-    if v in reserved_namespaces() or v.startswith(RESERVED_NAMESPACE_PREFIXES):
+    if v in reserved_namespaces() or v.startswith(reserved_namespace_prefixes()):
         raise value_error(
             f"a platform or Kubernetes system namespace is not a {what}'s (the {what} would declare it, and "
             f"removing the {what} would delete it); give a namespace of your own, e.g. models"
@@ -734,31 +734,28 @@ def check_model_name(name: str, namespace: str, spec: ModelSpec | None = None) -
 
 # ------------------------------------------------------------------------------------------------ shared rules
 
-RESERVED_NAMESPACE_PREFIXES = ("kube-", "gke-managed-")
-"""Namespace prefixes a model may not take: ``kube-`` is reserved for Kubernetes system namespaces ("Avoid creating
-namespaces with the prefix kube-, since it is reserved for Kubernetes system namespaces":
-https://kubernetes.io/docs/concepts/overview/working-with-objects/namespaces/); ``gke-managed-`` is GKE's own. GKE
-documents "GKE managed namespaces" (the GKE API's ``ClusterPolicyConfig.noSystemMutation``: "preventing creation and
-mutation of resources in GKE managed namespaces") without listing them; the names seen on GKE clusters are
-``gke-managed-system``, ``gke-managed-cim``, ``gke-managed-filestorecsi``, ``gke-managed-volumepopulator`` and
-``gke-gmp-system`` (``kubectl get ns`` transcripts; no Google page lists them)."""
+
+def reserved_namespace_prefixes() -> tuple[str, ...]:
+    """Namespace prefixes a model may not take: ``kube-`` is reserved for Kubernetes system namespaces ("Avoid
+    creating namespaces with the prefix kube-, since it is reserved for Kubernetes system namespaces":
+    https://kubernetes.io/docs/concepts/overview/working-with-objects/namespaces/), and each registered cloud's own
+    (:attr:`components.clouds.Cloud.reserved_namespace_prefixes`, cited there)."""
+    return ("kube-", *(p for c in clouds.all_clouds() for p in c.reserved_namespace_prefixes))
 
 
 def reserved_namespaces() -> frozenset[str]:
     """Namespaces a model may not take: the platform's own (each add-on's ``NAMESPACE``), Kubernetes' system
-    namespaces (and every ``kube-*``: :data:`RESERVED_NAMESPACE_PREFIXES`), ``default`` (it has none of the labels,
-    Pod Security and Istio injection, a model namespace gets, and cannot be deleted), and Google Cloud Managed Service
-    for Prometheus' ``gmp-system`` and ``gmp-public`` ("Do not modify or deploy anything in this namespace":
-    https://cloud.google.com/kubernetes-engine/multi-cloud/docs/azure/how-to/managed-service-prometheus)."""
-    from components.clusters import _karpenter
+    namespaces (and every ``kube-*``: :func:`reserved_namespace_prefixes`), each registered cloud's own
+    (:attr:`components.clouds.Cloud.reserved_namespaces`, cited there), ``default`` (it has none of the labels,
+    Pod Security and Istio injection, a model namespace gets, and cannot be deleted)."""
     from components.platform import certmanager, gpu, istio, knative, kserve, monitoring
 
     return frozenset(
         {
-            "default", "kube-system", "kube-public", "kube-node-lease", "gmp-system", "gmp-public", "gke-gmp-system",
+            "default", "kube-system", "kube-public", "kube-node-lease",
             istio.NAMESPACE, istio.CNI_NAMESPACE, certmanager.NAMESPACE, knative.NAMESPACE, knative.OPERATOR_NAMESPACE,
             kserve.NAMESPACE, monitoring.NAMESPACE, gpu.PLUGIN_NAMESPACE, gpu.OPERATOR_NAMESPACE, gpu.DCGM_NAMESPACE,
-            _karpenter.NAMESPACE,
+            *(n for c in clouds.all_clouds() for n in c.reserved_namespaces),
         }
     )  # fmt: skip
 

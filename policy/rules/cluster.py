@@ -21,6 +21,7 @@ from policy.rules.base import (
     as_list,
     as_map,
     is_set,
+    reading,
 )
 
 EKS = "eks:index:Cluster"
@@ -635,6 +636,104 @@ def _hardening(res: Resource, facts: Facts) -> Iterator[str]:
             yield f"Key Vault {res.name} has no purge protection (enablePurgeProtection true)"
 
 
+# ------------------------------------------------------------------------------------------------ unknown reads
+# What each rule reads and compares with a value (not only "is it set": an unknown ARN or key name is set). The plan
+# engine never writes these as unknown for the shipped stacks (tests/policy/test_policy_unknown_reads.py); a value
+# known only after deploy there is named in the rule's passing entry and fails ``check --strict`` (red team #17
+# cause 4: G06t, G07t, G10t).
+
+_API_READS = reading(
+    {
+        EKS: ("endpointPublicAccess", "publicAccessCidrs", "publicAccessCidrs[]", "endpointPrivateAccess"),
+        AWS_EKS: (
+            "vpcConfig.endpointPublicAccess",
+            "vpcConfig.publicAccessCidrs",
+            "vpcConfig.publicAccessCidrs[]",
+            "vpcConfig.endpointPrivateAccess",
+        ),
+        GKE: (
+            "privateClusterConfig.enablePrivateEndpoint",
+            "masterAuthorizedNetworksConfig.cidrBlocks[].cidrBlock",
+            "masterAuthorizedNetworksConfig.gcpPublicCidrsAccessEnabled",
+        ),
+        AKS: (
+            "apiServerAccessProfile.enablePrivateCluster",
+            "apiServerAccessProfile.authorizedIPRanges",
+            "apiServerAccessProfile.authorizedIPRanges[]",
+        ),
+    }
+)
+_SECRETS_READS = reading(
+    {
+        AWS_EKS: ("encryptionConfig", "encryptionConfig[].resources", "encryptionConfig[].resources[]"),
+        GKE: ("databaseEncryption", "databaseEncryption.state"),
+        AKS: ("securityProfile.azureKeyVaultKms.enabled",),
+    }
+)
+_AUDIT_READS = reading(
+    {
+        EKS: ("enabledClusterLogTypes", "enabledClusterLogTypes[]"),
+        AWS_EKS: ("enabledClusterLogTypes", "enabledClusterLogTypes[]"),
+        GKE: ("loggingService", "loggingConfig.enableComponents", "loggingConfig.enableComponents[]"),
+        **{t: ("logs", "logs[].enabled", "logs[].category", "logs[].categoryGroup") for t in DIAGNOSTIC_SETTINGS},
+    }
+)
+_IDENTITY_READS = reading(
+    {
+        EKS: ("createOidcProvider",),
+        GKE: ("workloadIdentityConfig",),
+        GKE_POOL: ("nodeConfig.workloadMetadataConfig.mode",),
+        AKS: ("oidcIssuerProfile.enabled", "securityProfile.workloadIdentity.enabled"),
+    }
+)
+_ENTRA_READS = reading({AKS: ("disableLocalAccounts", "enableRBAC", "aadProfile.enableAzureRBAC")})
+
+_IMDS_READS = reading(
+    {
+        LAUNCH_TEMPLATE: ("metadataOptions.httpTokens", "metadataOptions.httpPutResponseHopLimit"),
+        EC2_NODE_CLASS: ("spec.metadataOptions.httpTokens", "spec.metadataOptions.httpPutResponseHopLimit"),
+    }
+)
+_NETWORK_READS = reading(
+    {
+        EKS: ("useDefaultVpcCni", "vpcCniOptions.enableNetworkPolicy", "vpcCniOptions.configurationValues"),
+        VPC_CNI: ("enableNetworkPolicy", "configurationValues"),
+        EKS_ADDON: ("addonName", "configurationValues"),
+        GKE: (
+            "datapathProvider",
+            "networkPolicy",
+            "networkPolicy.enabled",
+            "addonsConfig.networkPolicyConfig.disabled",
+        ),
+        AKS: ("networkProfile.networkPolicy", "networkProfile.networkDataplane"),
+    }
+)
+_HARDENING_READS = reading(
+    {
+        GKE: (
+            "enableLegacyAbac",
+            "masterAuth.clientCertificateConfig.issueClientCertificate",
+            "privateClusterConfig.enablePrivateNodes",
+            "enableShieldedNodes",
+            "deletionProtection",
+        ),
+        GKE_POOL: ("nodeConfig.shieldedInstanceConfig.enableSecureBoot",),
+        EKS: ("nodeAssociatePublicIpAddress", "authenticationMode", "deletionProtection"),
+        AWS_EKS: ("accessConfig.authenticationMode", "deletionProtection"),
+        STORAGE_CLASS: ("provisioner", "parameters"),
+        LAUNCH_TEMPLATE: (
+            "networkInterfaces[].associatePublicIpAddress",
+            "blockDeviceMappings[].ebs.encrypted",
+        ),
+        EC2_NODE_CLASS: ("spec.associatePublicIPAddress", "spec.blockDeviceMappings[].ebs.encrypted"),
+        AKS: ("agentPoolProfiles[].enableNodePublicIP", "autoUpgradeProfile.nodeOSUpgradeChannel"),
+        AKS_POOL: ("enableNodePublicIP",),
+        AKS_VAULT: ("properties.enableRbacAuthorization", "properties.enablePurgeProtection"),
+    }
+)
+_ROTATION_READS = reading({"aws:kms/key:Key": ("enableKeyRotation",)})
+
+
 RULES = [
     Rule(
         name="api-endpoint-restricted",
@@ -647,6 +746,7 @@ RULES = [
         applies_to=CLUSTERS,
         check_resource=_api_restricted,
         remediation="cluster.apiAccess.publicCidrs: [your CIDRs], or no public endpoint",
+        unknown=_API_READS,
     ),
     Rule(
         name="api-endpoint-world-opt-in",
@@ -663,6 +763,7 @@ RULES = [
         area="cluster",
         applies_to=CLUSTERS,
         check_resource=_secrets_encryption,
+        unknown=_SECRETS_READS,
     ),
     Rule(
         name="audit-logs",
@@ -672,6 +773,7 @@ RULES = [
         applies_to=(*CLUSTERS, *DIAGNOSTIC_SETTINGS),
         check_resource=_audit_logs,
         check_stack=_aks_audit,
+        unknown=_AUDIT_READS,
     ),
     Rule(
         name="workload-identity",
@@ -680,6 +782,7 @@ RULES = [
         area="cluster",
         applies_to=(EKS, AWS_EKS, GKE, GKE_POOL, AKS, OIDC_PROVIDER),
         check_stack=_workload_identity,
+        unknown=_IDENTITY_READS,
     ),
     Rule(
         name="aks-entra-only",
@@ -688,6 +791,7 @@ RULES = [
         area="cluster",
         applies_to=(AKS,),
         check_resource=_aks_entra_only,
+        unknown=_ENTRA_READS,
     ),
     Rule(
         name="imdsv2-required",
@@ -696,6 +800,7 @@ RULES = [
         area="cluster",
         applies_to=(LAUNCH_TEMPLATE, EC2_NODE_CLASS),
         check_resource=_imds,
+        unknown=_IMDS_READS,
     ),
     Rule(
         name="cluster-network-policy",
@@ -708,6 +813,7 @@ RULES = [
         applies_to=(*CLUSTERS, VPC_CNI, EKS_ADDON),
         check_resource=_network_policy,
         remediation="keep the plugin's NetworkPolicy enforcement on (the models' NetworkPolicies rely on it)",
+        unknown=_NETWORK_READS,
     ),
     Rule(
         name="cluster-hardening",
@@ -732,6 +838,7 @@ RULES = [
             STORAGE_CLASS,
         ),
         check_resource=_hardening,
+        unknown=_HARDENING_READS,
     ),
     Rule(
         name="kms-key-rotation",
@@ -740,6 +847,7 @@ RULES = [
         area="cluster",
         applies_to=KMS_KEYS,
         check_resource=_key_rotation,
+        unknown=_ROTATION_READS,
     ),
     Rule(
         name="keyvault-key-rotation",

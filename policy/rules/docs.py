@@ -525,6 +525,13 @@ The offline gates still judge them (policy/judged.py):
 - A saved plan without `judgedResources` (edited, or from an older version) leaves those rules `unchecked`, and
   `--strict` fails a mandatory rule that left documents unchecked (exit 1).
 - A secret in the saved plan (`[secret]`) is read as unknown, never compared as if it were the value.
+- Not only documents: every mandatory rule that reads resources names, through its `unknown` hook
+  (`policy.rules.base.reading`), each value it compares that is known only after deploy or NaN (a PeerAuthentication
+  mode, an EKS cluster's `publicAccessCidrs` or log types, istiod's path normalization, a tag map, a
+  PodDisruptionBudget bound...). Such a value is judged over `judgedResources` like a document, and `--strict` fails
+  a rule still left with one: the unknown marker placed where the program writes a literal never makes a rule pass.
+  A NaN PodDisruptionBudget bound fails `pdb-allows-eviction` outright. `prod-protect-stateful` (reads the `protect`
+  option) and `budget` (reads the cost estimate) read no resource property.
 
 ## What `check` trusts
 
@@ -549,6 +556,17 @@ a file that is not a regular file or is larger than 64 MiB, a stack name or a UR
 control characters, a resource type that is not an ASCII `package:module:Type`, a provider or parent that is not a
 URN, a NetworkPolicy, AuthorizationPolicy, RequestAuthentication or InferenceService value of a shape its API never
 takes, a malformed `cost`, and a stack without every rule's entry in `policies`.
+
+`judgedResources` must be the placeholder rendering of the same plan: `check` refuses (exit 2, one line) a stack
+whose resources or judged rendering hold a URN of another stack, of two projects, or whose type is not the
+resource's `type`; a resource with a value known only after deploy that `judgedResources` does not hold under the
+same URN and type (deleting a bad document from the judged rendering only would leave its rule judging nothing);
+and a judged resource that is not one of the plan's resources (a judged rendering copied from another stack).
+
+This ties the two lists together; it does not protect them. The plan file has no signature or checksum: whoever can
+edit it can rewrite `resources`, `judgedResources` and `policies` consistently (a bad trust policy replaced by a
+clean one in all three), and `check` then passes it. `check` gates a plan only as far as the plan file is trusted;
+the CrossGuard pack, which judges what `pulumi up` really sends, is the gate that does not depend on the file.
 
 `check` also holds the plan to its own verdict: a mandatory failure recorded in the saved `policies` that `check`
 (with the saved overrides) does not reproduce fails the check (exit 1) with one line naming the rules ("the saved

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from policy.rules.base import UNKNOWN, Facts, Finding, Resource, Rule, as_list, as_map, is_k8s
+from policy.rules.base import UNKNOWN, Facts, Finding, Resource, Rule, as_list, as_map, is_k8s, reading
 
 INJECTION_LABEL = "istio-injection"
 INJECT_KEY = "sidecar.istio.io/inject"
@@ -99,6 +99,21 @@ def _injection_all(resources: Sequence[Resource], facts: Facts) -> Iterator[Find
     yield from _knative_opt_outs(resources)
 
 
+_INJECTION_READS = reading(
+    {
+        "InferenceService": (
+            "metadata.labels.*",
+            "metadata.annotations.*",
+            "spec.predictor.labels.*",
+            "spec.predictor.annotations.*",
+        ),
+        "Namespace": ("metadata.labels.*",),
+        KNATIVE_SERVING: ("spec.workloads.*",),
+    }
+)
+"""What model-sidecar-injection reads: a value known only after deploy there (or NaN) is named in its passing entry
+and fails ``check --strict`` (red team #17 cause 4)."""
+
 RULES = [
     Rule(
         name="model-sidecar-injection",
@@ -112,6 +127,7 @@ RULES = [
         applies_to=(NAMESPACE, ISVC, "KnativeServing"),
         check_stack=_injection_all,
         remediation="label model namespaces istio-injection: enabled; remove sidecar.istio.io/inject from models",
+        unknown=_INJECTION_READS,
     ),
 ]
 
@@ -270,6 +286,14 @@ def _redirects_all(route: Resource) -> bool:
     return True
 
 
+_HTTPS_READS = reading(
+    {
+        KNATIVE_SERVING: ("spec.ingress.istio.*",),
+        "Gateway": ("spec.servers.*", "spec.listeners.*"),
+        "HTTPRoute": ("spec.parentRefs.*", "spec.rules.*"),
+    }
+)
+
 RULES.append(
     Rule(
         name="gateway-https-only",
@@ -283,6 +307,7 @@ RULES.append(
         area="mesh",
         applies_to=("KnativeServing", "networking.istio.io Gateway", "gateway.networking.k8s.io Gateway, HTTPRoute"),
         check_stack=_https_only,
+        unknown=_HTTPS_READS,
         remediation="set tls.httpsRedirect: true on the HTTP server (components/platform/istio.py gateway_servers)",
     )
 )

@@ -27,6 +27,9 @@ from policy.rules.base import (
     is_k8s,
     is_true,
     pod_specs,
+    reading,
+    unknown_within,
+    who,
 )
 from policy.rules.gpu import ACCELERATOR_LABEL, GPU_RESOURCE, GPU_TAINT
 
@@ -714,6 +717,61 @@ def _namespace_pod_security(resources: Sequence[Resource], facts: Facts) -> Iter
             )
 
 
+# ------------------------------------------------------------------------------------------------ unknown reads
+# What the rules above read and compare, for the rules with no request-path hook: a value known only after deploy (or
+# NaN) there is named in the rule's passing entry and fails ``check --strict`` (red team #17 cause 4).
+
+
+def _isvc_unknown(*paths: str, pods: tuple[str, ...] = (), containers_keys: tuple[str, ...] = ()) -> Any:
+    """A hook naming the first of ``paths`` of an InferenceService, then of ``pods`` keys of each of its pod specs and
+    ``containers_keys`` of each container, that holds a value known only after deploy."""
+    plain = reading({"InferenceService": paths})
+
+    def hook(res: Resource) -> str | None:
+        if not is_k8s(res, "InferenceService"):
+            return None
+        if found := plain(res):
+            return found
+        for path, pod in pod_specs(res):
+            for key in pods:
+                if (f := unknown_within(pod.get(key), f"{path}.{key}")) is not None:
+                    return f"{who(res)} {f}"
+            for cpath, c in containers(pod):
+                for key in containers_keys:
+                    if (f := unknown_within(c.get(key), f"{path}.{cpath}.{key}")) is not None:
+                        return f"{who(res)} {f}"
+        return None
+
+    return hook
+
+
+_GPU_READS = _isvc_unknown(
+    "spec.predictor", pods=("tolerations", "nodeSelector", "affinity"), containers_keys=("resources",)
+)
+_LIMITS_READS = _isvc_unknown("spec.predictor", containers_keys=("resources",))
+_REPLICAS_READS = _isvc_unknown("spec.predictor.minReplicas")
+_VISIBILITY_READS = reading({"InferenceService": ("metadata.labels.*", "metadata.annotations.*")})
+_JWT_READS = reading(
+    {
+        "RequestAuthentication": (
+            "spec.jwtRules",
+            "spec.jwtRules[].issuer",
+            "spec.jwtRules[].jwksUri",
+            "spec.jwtRules[].forwardOriginalToken",
+        )
+    }
+)
+_SA_READS_ISVC = _isvc_unknown("spec.predictor.serviceAccountName", pods=("automountServiceAccountToken",))
+_SA_READS_SA = reading({"ServiceAccount": ("automountServiceAccountToken",)})
+_PDB_READS = reading(
+    {
+        "InferenceService": ("spec.predictor.minReplicas", "metadata.labels.*"),
+        "PodDisruptionBudget": ("spec.minAvailable", "spec.maxUnavailable", "spec.selector"),
+    }
+)
+_NS_READS = reading({"Namespace": ("metadata.labels.*",)})
+
+
 RULES = [
     Rule(
         name="isvc-gpu-scheduling",
@@ -722,6 +780,7 @@ RULES = [
         area="models",
         applies_to=(ISVC,),
         check_resource=_gpu_scheduling,
+        unknown=_GPU_READS,
     ),
     Rule(
         name="model-container-limits",
@@ -730,6 +789,7 @@ RULES = [
         area="models",
         applies_to=(ISVC,),
         check_resource=_limits,
+        unknown=_LIMITS_READS,
     ),
     Rule(
         name="model-endpoint-auth",
@@ -754,6 +814,7 @@ RULES = [
         area="models",
         applies_to=("RequestAuthentication",),
         check_resource=_jwt_rules,
+        unknown=_JWT_READS,
     ),
     Rule(
         name="mesh-mtls-strict",
@@ -783,6 +844,7 @@ RULES = [
         area="models",
         applies_to=(ISVC, "kserve-resources Helm release"),
         check_stack=_internal_visibility,
+        unknown=_VISIBILITY_READS,
     ),
     Rule(
         name="internal-model-callers",
@@ -808,6 +870,7 @@ RULES = [
         area="models",
         applies_to=(ISVC, "ServiceAccount"),
         check_stack=_no_token,
+        unknown=lambda r: _SA_READS_ISVC(r) or _SA_READS_SA(r),
     ),
     Rule(
         name="model-pdb",
@@ -819,6 +882,7 @@ RULES = [
         area="models",
         applies_to=(ISVC, "PodDisruptionBudget"),
         check_stack=_model_pdb,
+        unknown=_PDB_READS,
     ),
     Rule(
         name="model-namespace-pod-security",
@@ -831,6 +895,7 @@ RULES = [
         area="models",
         applies_to=(ISVC, "Namespace"),
         check_stack=_namespace_pod_security,
+        unknown=_NS_READS,
     ),
     Rule(
         name="prod-model-replicas",
@@ -839,5 +904,6 @@ RULES = [
         area="models",
         applies_to=(ISVC,),
         check_resource=_prod_replicas,
+        unknown=_REPLICAS_READS,
     ),
 ]

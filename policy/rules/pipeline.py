@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from policy.rules.base import UNKNOWN, Facts, Finding, Resource, Rule, as_list, as_map, is_k8s, is_true
+from policy.rules.base import UNKNOWN, Facts, Finding, Resource, Rule, as_list, as_map, is_k8s, is_true, reading
 from policy.rules.models import (
     ANONYMOUS_ANNOTATION,
     CLUSTER_LOCAL,
@@ -368,6 +368,15 @@ def _member_access(resources: Sequence[Resource], facts: Facts) -> Iterator[Find
                 )
 
 
+_LABELS_READS = reading({"InferenceGraph": ("metadata.labels.*", "metadata.annotations.*")})
+_ACTIVATOR_READS = reading({"InferenceGraph": ("metadata.annotations.*", "spec.minReplicas")})
+_SA_READS = reading(
+    {"InferenceGraph": ("spec.serviceAccountName",), "ServiceAccount": ("automountServiceAccountToken",)}
+)
+_STEP_READS = reading({"InferenceGraph": ("spec.nodes.*",)})
+"""What the pipeline rules without a request-path hook read: a value known only after deploy there (or NaN) is named
+in their passing entries and fails ``check --strict`` (red team #17 cause 4)."""
+
 RULES = [
     Rule(
         name="pipeline-endpoint-auth",
@@ -391,6 +400,7 @@ RULES = [
         area="pipelines",
         applies_to=(IG, "kserve-resources Helm release"),
         check_stack=_internal_visibility,
+        unknown=lambda r: _pipeline_unknown(r) or _LABELS_READS(r),
     ),
     Rule(
         name="internal-pipeline-activator-off",
@@ -402,6 +412,7 @@ RULES = [
         area="pipelines",
         applies_to=(IG,),
         check_resource=_activator_off,
+        unknown=_ACTIVATOR_READS,
     ),
     Rule(
         name="pipeline-service-account",
@@ -413,6 +424,7 @@ RULES = [
         area="pipelines",
         applies_to=(IG, "ServiceAccount"),
         check_stack=_service_account,
+        unknown=_SA_READS,
     ),
     Rule(
         name="pipeline-step-predictor-host",
@@ -424,6 +436,7 @@ RULES = [
         area="pipelines",
         applies_to=(IG, "InferenceService"),
         check_stack=_step_hosts,
+        unknown=_STEP_READS,
     ),
     Rule(
         name="pipeline-member-access",

@@ -23,9 +23,10 @@ from cluster_support import stack_plan
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from components.clusters.gke import gcp_labels
 from components.clusters.spec import CLUSTER_TAG, TAG_RULES, tags_problem
 from components.errors import SpecError
-from components.naming import gcp_labels, merge_tags
+from components.naming import merge_tags
 from infra.config import load
 
 FILE = "stacks/Pulumi.t.yaml"

@@ -631,7 +631,7 @@ def test_every_taggable_resource_of_the_aws_dev_plan_carries_the_required_tags()
 def test_fake_pulumi_eks_outputs_follow_pulumi_eks() -> None:
     """pulumi/pulumi-eks v4.3.0 nodejs/eks/cluster/cluster.ts: ``oidcProviderUrl`` is the issuer URL and
     ``oidcIssuer`` the same without ``https://`` (the fakes had them the other way round)."""
-    from components.plan.fakes import _eks_cluster
+    from components.plan.aws import _eks_cluster
 
     out = _eks_cluster("c", {"name": "c"})
     assert out["oidcProviderUrl"] == f"https://{out['oidcIssuer']}"

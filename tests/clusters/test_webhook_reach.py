@@ -1,8 +1,8 @@
 """The control plane reaches every admission webhook on the nodes, on every cloud (issue #11).
 
 The promise is checked over the shipped stacks' offline plans with :func:`webhook_problems`, whose per-cloud rules
-are cited in ``components/clusters/reachability.py``; each cloud also has a plan changed the way that would break
-it, and the check must name what breaks.
+are each cloud's cluster module's ``WEBHOOK_REACH`` (cited there); each cloud also has a plan changed the way that
+would break it, and the check must name what breaks.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from components.plan import fakes
+from components.plan import aws, fakes
 from components.plan.cli import main, plan_stack
 from components.plan.engine import UNKNOWN_TEXT
 from components.plan.project import load_project
@@ -111,7 +111,7 @@ def test_every_placeholder_arn_has_its_services_arn_format_and_the_stacks_partit
         s
         for r in _plan(True).result.resources
         for s in _strings(r.wire_inputs())
-        if s.startswith("arn:") and fakes.ACCOUNT in s
+        if s.startswith("arn:") and aws.ACCOUNT in s
     }
     assert len(placeholder_arns) >= 4, placeholder_arns
     for arn in placeholder_arns:
@@ -119,7 +119,7 @@ def test_every_placeholder_arn_has_its_services_arn_format_and_the_stacks_partit
         assert partition == "aws"
         assert any(p.match(arn) for p in _arn_formats()[service]), f"{arn} matches no {service} ARN format"
     # and every ARN the placeholder table can make, in a gov region too
-    shape = fakes.use_region("us-gov-west-1")
+    shape = aws.use_region("us-gov-west-1")
     try:
         inputs = {"name": "n", "clusterName": "c", "addonName": "vpc-cni", "principalArn": shape.arn("iam", "role/r")}
         for type_, fake in fakes.FAKES.items():
@@ -130,7 +130,7 @@ def test_every_placeholder_arn_has_its_services_arn_format_and_the_stacks_partit
                     assert value.startswith("arn:aws-us-gov:"), value
                     assert any(p.match(value) for p in _arn_formats()[value.split(":")[2]]), (type_, value)
     finally:
-        fakes.use_region(None)
+        aws.use_region(None)
 
 
 @pytest.mark.parametrize(
@@ -138,7 +138,7 @@ def test_every_placeholder_arn_has_its_services_arn_format_and_the_stacks_partit
     [("us-east-1", "aws"), ("us-gov-west-1", "aws-us-gov"), ("cn-north-1", "aws-cn"), ("us-iso-east-1", "aws-iso")],
 )
 def test_partition_of_a_region(region: str, partition: str) -> None:
-    assert fakes.AwsShape.for_region(region).partition == partition
+    assert aws.AwsShape.for_region(region).partition == partition
 
 
 def test_partition_table_is_botocores() -> None:
@@ -146,7 +146,7 @@ def test_partition_table_is_botocores() -> None:
 
     data = json.loads((Path(botocore.__file__).parent / "data" / "endpoints.json").read_text())
     upstream = {p["partition"]: (p["regionRegex"], p["dnsSuffix"]) for p in data["partitions"]}
-    assert {name: (pattern, suffix) for name, pattern, suffix in fakes.PARTITIONS} == upstream
+    assert {name: (pattern, suffix) for name, pattern, suffix in aws.PARTITIONS} == upstream
 
 
 def test_json_and_view_say_the_plan_used_placeholders(

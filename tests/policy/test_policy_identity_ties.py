@@ -534,7 +534,15 @@ def test_standard_mode_internal_model_labelled_for_knative() -> None:
 # ------------------------------------------------------------------------------------------------ prod mesh replicas
 
 MESH = "prod-mesh-replicas"
-HA_GATEWAY = {"replicaCount": 2, "autoscaling": {"minReplicas": 2}, "podDisruptionBudget": {"minAvailable": 1}}
+SPREAD = [{"maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "ScheduleAnyway"}]
+"""The zone spread the platform gives its HA add-ons on prod (components/platform/common.py ``AddonContext.spread``),
+which prod-mesh-replicas requires where the platform promises it (tests/policy/test_policy_prod_spread.py)."""
+HA_GATEWAY = {
+    "replicaCount": 2,
+    "autoscaling": {"minReplicas": 2},
+    "podDisruptionBudget": {"minAvailable": 1},
+    "topologySpreadConstraints": SPREAD,
+}
 
 
 def _mesh(chart: str, values: dict[str, Any]) -> Resource:
@@ -554,18 +562,32 @@ def _mesh_messages(resource: Resource, environment: str = "prod") -> list[str]:
         (_mesh("gateway", {**HA_GATEWAY, "autoscaling": {"minReplicas": 1}}), "may run 1 replica(s)"),
         (_mesh("gateway", {"replicaCount": 2, "podDisruptionBudget": {"minAvailable": 1}}), "may run 1 replica(s)"),
         (
-            _mesh("gateway", {"replicaCount": 2, "autoscaling": {"enabled": False}, "podDisruptionBudget": {"a": 1}}),
+            _mesh(
+                "gateway",
+                {
+                    "replicaCount": 2,
+                    "autoscaling": {"enabled": False},
+                    "podDisruptionBudget": {"a": 1},
+                    "topologySpreadConstraints": SPREAD,
+                },
+            ),
             None,
         ),
         (_mesh("gateway", {"replicaCount": 1, "autoscaling": {"enabled": False}}), "may run 1 replica(s)"),
         (_mesh("gateway", {**HA_GATEWAY, "podDisruptionBudget": {}}), "renders no PodDisruptionBudget"),
-        (_mesh("istiod", {"autoscaleMin": 2, "replicaCount": 2}), None),
+        (_mesh("istiod", {"autoscaleMin": 2, "replicaCount": 2, "topologySpreadConstraints": SPREAD}), None),
         (_mesh("istiod", {"autoscaleMin": 1, "replicaCount": 2}), "may run 1 replica(s)"),
         (
             _mesh("istiod", {"autoscaleMin": 2, "global": {"defaultPodDisruptionBudget": {"enabled": False}}}),
             "renders no PodDisruptionBudget",
         ),
-        (_mesh("kube-prometheus-stack", {"replicaCount": 1}), None),
+        (
+            _mesh(
+                "kube-prometheus-stack",
+                {"replicaCount": 1, "prometheus": {"prometheusSpec": {"topologySpreadConstraints": SPREAD}}},
+            ),
+            None,
+        ),
     ],
 )
 def test_prod_mesh_replicas_bounds(resource: Resource, fragment: str | None) -> None:

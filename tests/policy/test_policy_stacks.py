@@ -15,6 +15,7 @@ import pulumi_kubernetes as k8s
 import pytest
 
 from policy.rules import Facts, StackSettings, evaluate
+from policy.rules.kubernetes import ZONE_KEY
 from support import run
 
 TAGS = {"environment": "prod", "owner": "ml"}
@@ -314,7 +315,11 @@ def k8s_stack(good: bool) -> Callable[[], None]:
             "kps",
             chart="kube-prometheus-stack",
             version="88.5.3" if good else "",
-            values={"grafana": {"service": {"type": "ClusterIP" if good else "LoadBalancer"}}},
+            values={
+                "grafana": {"service": {"type": "ClusterIP" if good else "LoadBalancer"}},
+                # the zone spread the platform gives Prometheus on prod (prod-mesh-replicas)
+                "prometheus": {"prometheusSpec": {"topologySpreadConstraints": [{"topologyKey": ZONE_KEY}]}},
+            },
         )
         k8s.policy.v1.PodDisruptionBudget(
             "pdb",
