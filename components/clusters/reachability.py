@@ -65,8 +65,8 @@ WEBHOOKS: tuple[Webhook, ...] = (
         "keda-metrics-apiserver",
         6443,
         "kedacore/charts v2.20.2 keda/values.yaml service.portHttpsTarget: 6443 (the v1beta1.external.metrics.k8s.io "
-        "APIService the API server calls; keda.sh/docs/2.20/operate/cluster/ Firewall: 6443 'Only required for "
-        "Google Cloud because it uses Control Plane -> port 6443 on the Pod IP range')",
+        "APIService the API server calls; keda.sh/docs/2.20/operate/cluster/ Firewall: control plane -> 6443 on the "
+        "pod IP range)",
     ),
     Webhook(
         "prometheus-operator",
