@@ -1,18 +1,18 @@
 """The cloud registry: every fact about a cloud that code outside its own modules needs, in one entry per cloud.
 
 Config validation, the catalog, storage URIs, the serving rules, the cluster factory, webhook reachability, the plan's
-placeholders, the tag/label rules and the policy pack's cluster rules all read this registry instead of naming
-clouds. Adding a cloud is: its cluster module (a :class:`~components.clusters.base.KubernetesCluster` implementation
-under ``components/clusters/``), optionally its placeholder module for the plan (``components/plan/<cloud>.py``,
-:attr:`Cloud.plan`), one :func:`register` call below, a settings field on ``ClusterSpec`` named by
+placeholders, the tag/label rules and the policy rules all read this registry instead of naming clouds. Adding a
+cloud is: its cluster module (a :class:`~components.clusters.base.KubernetesCluster` implementation under
+``components/clusters/``), optionally its placeholder module for the plan (``components/plan/<cloud>.py``,
+:attr:`Cloud.plan`), its policy module (``policy/clouds/<cloud>.py``, :attr:`Cloud.policy`: until it exists the
+rules fail its clusters and pools), one :func:`register` call below, a settings field on ``ClusterSpec`` named by
 :attr:`Cloud.spec_field`, and its machines in ``components/catalog.yaml`` (docs/extending.md walks through it file by
 file).
 
 This module imports nothing but the standard library, so the catalog, storage and the policy pack can read it
 without importing Pulumi or a cloud SDK. ``tests/test_clouds.py`` checks that outside the registry and each cloud's
-own modules (:attr:`Cloud.modules`) only two files name a cloud (besides the policy rules, a set that only shrinks),
-and registers a fake fourth cloud to show the config, the catalog, storage, the serving rules, the placeholders and
-the policy rules take it from here.
+own modules (:attr:`Cloud.modules`) only two files name a cloud, and registers a fake fourth cloud to show the
+config, the catalog, storage, the serving rules, the placeholders and the policy rules take it from here.
 """
 
 from __future__ import annotations
