@@ -315,7 +315,7 @@ def test_rendered_objects_are_unique_when_names_overlap() -> None:
 @pytest.mark.parametrize(
     ("argv", "line"),
     [
-        (["import", "x"], "mlplatform: argument command: invalid choice: 'import'"),
+        (["bogus", "x"], "mlplatform: argument command: invalid choice: 'bogus'"),
         (["plan", "--bogus"], "mlplatform: unrecognized arguments: --bogus; see mlplatform --help"),
         (["plan", "--stack", "a", "--stack", "b"], "mlplatform plan: --stack given twice (a, b); give it once"),
     ],

@@ -3,6 +3,8 @@
 Exit status: 0 planned; 1 a mandatory policy failed; 2 invalid configuration or project, or a component's own
 validation (pulumi-eks, modelled in components/plan/remote.py) refuses the program's inputs (one line on stderr).
 ``mlplatform where ACCELERATOR``: the regions that offer it, cheapest first, from the catalog.
+``mlplatform import FILE... [--stack NAME]``: KServe InferenceServices as ``mlplatform:models`` entries
+(components/plan/kimport.py); exit 2 when one cannot be expressed (one line each).
 """
 
 from __future__ import annotations
@@ -144,6 +146,10 @@ def _parser() -> argparse.ArgumentParser:
     where.add_argument("--cloud", choices=CLOUDS, help="one cloud only (default: all)")
     where.add_argument("--json", action="store_true", help="print the rows as JSON instead of a table")
     _check_parser(sub)
+    imp = sub.add_parser("import", help="KServe InferenceService manifests as mlplatform:models entries of a stack")
+    imp.add_argument("files", type=Path, nargs="+", metavar="FILE", help="InferenceService manifests (YAML)")
+    imp.add_argument("--stack", action=_Once, help="the stack the models go to (default: the only stack)")
+    imp.add_argument("--project", type=Path, metavar="DIR", help="the project folder (default: found upward)")
     return p
 
 
@@ -185,6 +191,12 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _where(args)
     if args.command == "check":
         return _check(args)
+    if args.command == "import":
+        from components.plan import kimport
+
+        return kimport.run(
+            args.files, args.stack, load_project(args.project) if args.project else find_project(Path.cwd())
+        )
     with fewer_gc_passes():  # the plans stay alive until the output is written
         return _plan(args)
 

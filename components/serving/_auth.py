@@ -73,6 +73,7 @@ from typing import Any
 from components.platform import istio, knative
 from components.serving import runtimes
 from components.serving._runtime import ISVC_LABEL
+from components.serving.kcomponents import AGENT_PORT
 from components.serving.spec import AccessSpec, ModelSpec
 
 KNATIVE_NAMESPACE = knative.NAMESPACE
@@ -126,6 +127,12 @@ def serving_ports(deployment_mode: str, spec: ModelSpec | None = None) -> list[s
     port of the first container, v0.20.0)."""
     if deployment_mode == "Knative":
         return list(QUEUE_PORTS)
+    if spec is not None and spec.batcher is not None:
+        # KServe's agent (the batcher) is the Service's target port (kcomponents.AGENT_PORT)
+        return [str(AGENT_PORT)]
+    if spec is not None and spec.transformer is not None and spec.transformer.collocated:
+        # KServe's Service targets the transformer-container's port (service_reconciler.go createDefaultSvc)
+        return [str(spec.transformer.container.port.number)]
     if spec is not None and spec.container is not None:
         return [str(spec.container.port.number)]
     if spec is not None and spec.effective_protocol == "grpc-v2":
@@ -229,7 +236,11 @@ encoder_model.py ``HuggingfaceEncoderModel(Model, OpenAIEncoderModel)``)."""
 def inference_api(spec: ModelSpec) -> tuple[Api, ...]:
     """The inference APIs of ``spec``'s protocol and, for the Hugging Face server, its OpenAI and time-series APIs
     whatever the protocol (:data:`HUGGINGFACE_API`)."""
-    apis = INFERENCE_API[spec.effective_protocol]
+    collocated = spec.transformer is not None and spec.transformer.collocated
+    # a collocated transformer is what callers reach in the pod (CustomPredictor.GetProtocol reads its PROTOCOL)
+    apis = INFERENCE_API[
+        spec.transformer.protocol if spec.transformer is not None and collocated else spec.effective_protocol
+    ]
     if spec.container is not None and spec.container.port.protocol == "grpc" and spec.effective_protocol == "v2":
         apis = (*apis, GRPC_V2)
     if spec.access.extra_paths:

@@ -10,6 +10,8 @@ Children (every one on the cluster's provider, after ``platform.ready``, named `
 - ``hf-token``: a Secret with the Hugging Face token, when one is given;
 - ``isvc``: the InferenceService (waits for ``Ready``);
 - ``jwt`` + ``authz``: Istio RequestAuthentication (public JWT models) and the ALLOW AuthorizationPolicy;
+- ``transformer-authz``, ``explainer-authz`` (and in Standard mode ``<component>-netpol``): each KServe component
+  behind the model's callers (:mod:`components.serving._kcomponents`);
 - ``pdb``: a PodDisruptionBudget when ``minReplicas >= 2``;
 - ``netpol``: a NetworkPolicy that lets only the platform's Prometheus read the pods' metrics ports and leaves the
   serving ports to Istio (:mod:`components.serving._netpol`); where the cluster may not enforce NetworkPolicy
@@ -33,7 +35,7 @@ from components.errors import SpecError
 from components.naming import child_name, child_opts, standard_labels, type_token
 from components.outputs import ModelServiceOutputs
 from components.platform.handles import PlatformHandles
-from components.serving import _auth, _monitoring, _netpol, _runtime
+from components.serving import _auth, _kcomponents, _monitoring, _netpol, _runtime
 from components.serving.namespace import create_namespace
 from components.serving.spec import ModelSpec, check_model_name, platform_problems
 
@@ -195,7 +197,9 @@ def cluster_url(name: str, spec: ModelSpec, platform: PlatformHandles) -> str:
     knative-local-gateway with the Host ``set`` to the predictor's (the predict route there): through it the model
     sees the gateway, and an internal model answers 403. Standard mode: the predictor Service.
     """
-    return f"http://{name}-predictor.{spec.namespace}.svc.cluster.local"
+    separate = spec.transformer is not None and not spec.transformer.collocated
+    entry = "transformer" if separate else "predictor"  # a transformer of its own is the entry (KServe)
+    return f"http://{name}-{entry}.{spec.namespace}.svc.cluster.local"
 
 
 def metrics_exposure_warning(
@@ -293,18 +297,16 @@ class ModelService(pulumi.ComponentResource):
         )
         isvc_deps.append(sa)
 
-        predictor = _runtime.predictor(
-            spec,
-            _runtime.PredictorInputs(
-                deployment_mode=platform.deployment_mode,
-                service_account=sa_name,
-                gpu=cluster.gpu,
-                pod_labels={**labels, **access.pod_labels},
-                cloud=cluster.cloud,
-                hf_secret_name=hf_secret_name,
-                enforce_restricted=platform.pod_security == "restricted",
-            ),
+        inputs = _runtime.PredictorInputs(
+            deployment_mode=platform.deployment_mode,
+            service_account=sa_name,
+            gpu=cluster.gpu,
+            pod_labels={**labels, **access.pod_labels},
+            cloud=cluster.cloud,
+            hf_secret_name=hf_secret_name,
+            enforce_restricted=platform.pod_security == "restricted",
         )
+        predictor = _runtime.predictor(spec, inputs)
         self.inference_service = InferenceService(
             child_name(name, "isvc"),
             metadata={
@@ -319,7 +321,7 @@ class ModelService(pulumi.ComponentResource):
                     HOST_ANNOTATION: host(name, spec, platform),
                 },
             },
-            spec={"predictor": predictor},
+            spec=_kcomponents.isvc_spec(spec, inputs, predictor),
             opts=opts_(*isvc_deps),
         )
 
@@ -338,9 +340,28 @@ class ModelService(pulumi.ComponentResource):
             api_version=ISTIO_SECURITY,
             kind="AuthorizationPolicy",
             metadata=meta("authz"),
-            spec=_auth.authorization_policy(name, spec, platform.deployment_mode),
+            spec=_kcomponents.predictor_authorization(
+                name, spec, platform.deployment_mode, _auth.authorization_policy(name, spec, platform.deployment_mode)
+            ),
             opts=opts_(),
         )
+        for component in _kcomponents.components(spec):
+            # each component behind the model's callers (components/serving/_kcomponents.py)
+            k8s.apiextensions.CustomResource(
+                child_name(name, f"{component}-authz"),
+                api_version=ISTIO_SECURITY,
+                kind="AuthorizationPolicy",
+                metadata=meta(f"{component}-authz"),
+                spec=_kcomponents.component_authorization(name, spec, platform.deployment_mode, component),
+                opts=opts_(),
+            )
+            if netpol := _kcomponents.component_network_policy(name, spec, platform.deployment_mode, component):
+                k8s.networking.v1.NetworkPolicy(
+                    child_name(name, f"{component}-netpol"),
+                    metadata=meta(f"{component}-netpol"),
+                    spec=_netpol.network_policy_args(netpol),
+                    opts=opts_(),
+                )
         k8s.networking.v1.NetworkPolicy(
             child_name(name, "netpol"),
             metadata=meta("netpol"),

@@ -72,6 +72,10 @@ from typing import Any
 
 from components.platform import istio, monitoring
 from components.serving import _auth, _netpol, _runtime
+from components.serving.kcomponents import AGENT_PORT
+
+COMPONENT_LABEL = "component"
+"""KServe's component label on every pod of an InferenceService (``constants.KServiceComponentLabel``, v0.20.0)."""
 
 ROOT_NAMESPACE = istio.NAMESPACE
 GATEWAY_NAMESPACE = istio.NAMESPACE
@@ -544,11 +548,38 @@ class Model:
     activator_when_running: bool
     container_port: int | None = None
     """The model server's declared port (a custom container's, or a grpc-v2 runtime's ``model.ports``), or None."""
+    component: str = "predictor"
+    """Which of the InferenceService's components these pods are (KServe's ``component`` label)."""
+    service_account: str = "default"
+    """What the component's pods run as: their mesh identity when they call the predictor."""
+    transformer: Model | None = None
+    """The predictor's transformer, the model's entry (components/serving/_kcomponents.py), or None."""
+    explainer: Model | None = None
+    """The predictor's explainer, where KServe's routes send ``/v1/models/<x>:explain``, or None."""
+    inference: tuple[str, str] = ("POST", "/v1/models/m:predict")
+    """(method, path) of the predictor's inference call in its own protocol: what a component sends it."""
 
     @property
     def predictor_host(self) -> str:
-        """The predictor's cluster host (net-istio's mesh route, the documented in-cluster URL)."""
-        return f"{self.name}-predictor.{self.namespace}.svc.cluster.local"
+        """The component's cluster host (net-istio's mesh route; the predictor's is the documented in-cluster URL of
+        a model without a transformer)."""
+        return f"{self.name}-{self.component}.{self.namespace}.svc.cluster.local"
+
+    @property
+    def entry(self) -> Model:
+        """Where the model's routes lead: its transformer when it has one, else the predictor (KServe v0.20.0
+        ``createIngress``/``createRawIngress``)."""
+        return self.transformer or self
+
+    @property
+    def peer(self) -> Peer:
+        """The component's mesh identity when it calls the predictor."""
+        return pod(self.namespace, self.service_account)
+
+    @property
+    def src(self) -> Source:
+        """The component's pods, as a NetworkPolicy sees them."""
+        return source(self.namespace, self.pods.labels)
 
     @property
     def top_host(self) -> str:
@@ -558,12 +589,14 @@ class Model:
     @property
     def revision(self) -> str:
         """The name of a revision of the predictor (Knative: ``<name>-predictor-<5 digits>``)."""
-        return f"{self.name}-predictor-00001"
+        return f"{self.name}-{self.component}-00001"
 
     @property
     def pods(self) -> Workload:
-        """The model's pods."""
-        return Workload(self.namespace, {_runtime.ISVC_LABEL: self.name}, f"{self.namespace}/{self.name}")
+        """The component's pods (KServe labels them with the InferenceService and the component)."""
+        suffix = "" if self.component == "predictor" else f" ({self.component})"
+        labels = {_runtime.ISVC_LABEL: self.name, COMPONENT_LABEL: self.component}
+        return Workload(self.namespace, labels, f"{self.namespace}/{self.name}{suffix}")
 
     @property
     def port(self) -> int:
@@ -586,21 +619,43 @@ def model_of(isvc: Mapping[str, Any]) -> Model:
     ann = meta.get("annotations", {})
     mode = ann.get(_runtime.DEPLOYMENT_MODE, "Knative")
     local = meta.get("labels", {}).get(_runtime.visibility_label(mode)) == _runtime.CLUSTER_LOCAL
-    predictor = isvc["spec"]["predictor"]
-    return Model(
-        name=meta["name"],
-        namespace=meta.get("namespace", "default"),
-        mode=mode,
-        public_host=None if local else ann.get("mlplatform.io/host"),
-        min_replicas=int(predictor.get("minReplicas", 1)),
-        activator_when_running=ann.get(_runtime.TARGET_BURST_CAPACITY) != "0",
-        container_port=_container_port(predictor),
-    )
+    spec = isvc["spec"]
+
+    def component(key: str) -> Model | None:
+        given = spec.get(key)
+        if given is None:
+            return None
+        # KServe copies a component's annotations over the InferenceService's onto its revision (predictor.go
+        # buildObjectMeta, transformer.go, explainer.go: "component > isvc")
+        merged = {**ann, **(given.get("annotations") or {})}
+        port = _container_port(given)
+        if key == "predictor" and given.get("batcher") is not None:
+            # the Standard-mode Service targets KServe's agent (service_reconciler.go createDefaultSvc)
+            port = AGENT_PORT
+        return Model(
+            name=meta["name"],
+            namespace=meta.get("namespace", "default"),
+            mode=mode,
+            public_host=None if local else ann.get("mlplatform.io/host"),
+            min_replicas=int(given.get("minReplicas", 1)),
+            activator_when_running=merged.get(_runtime.TARGET_BURST_CAPACITY) != "0",
+            container_port=port if key == "predictor" else port or 8080,
+            component=key,
+            service_account=given.get("serviceAccountName") or "default",
+        )
+
+    predictor = component("predictor")
+    assert predictor is not None
+    call = inference_requests({"metadata": meta, "spec": {"predictor": spec["predictor"]}})[0]
+    return replace(predictor, transformer=component("transformer"), explainer=component("explainer"), inference=call)
 
 
 def _container_port(predictor: Mapping[str, Any]) -> int | None:
     """The model server's declared port: a custom container's, or the runtime's gRPC port in ``model.ports``."""
-    ports = _runtime.server_container(predictor).get("ports") or []
+    side = [c for c in predictor.get("containers") or [] if c.get("name") == "transformer-container"]
+    # a collocated transformer's port is the Service's target (service_reconciler.go createDefaultSvc)
+    server = side[0] if side else _runtime.server_container(predictor) if "art" not in predictor else predictor["art"]
+    ports = server.get("ports") or []
     return int(ports[0]["containerPort"]) if ports else None
 
 
@@ -697,6 +752,53 @@ def _revision(
     return out
 
 
+EXPLAIN_PATH = re.compile(r"/v1/models/[\w-]+:explain")
+"""KServe's explain route (``constants.ExplainPrefix``, ``^/v1/models/[\\w-]+:explain$``, pkg/constants/constants.go
+v0.20.0), matched on the path Envoy routes on (normalized, without the query)."""
+
+
+def _target(m: Model, path: str) -> Model:
+    """Which component KServe's routes send ``path`` to: the explainer for an explain request, else the entry."""
+    normalized = normalize_path(path.split("?", 1)[0])
+    if m.explainer is not None and normalized is not None and EXPLAIN_PATH.fullmatch(normalized):
+        return m.explainer
+    return m.entry
+
+
+def predictor_call(objects: Sequence[Mapping[str, Any]], m: Model, comp: Model, req: Request) -> Outcome:
+    """A component's call to the predictor: the predictor's inference call (:attr:`Model.inference`, whatever the
+    caller sent the component) on ``<name>-predictor.<ns>`` (its ``--predictor_host``), with the component's
+    identity and no token: the strictest case, that of a transformer of your own that passes nothing on (KServe's
+    Python model server passes on ``authorization``: python/kserve/kserve/model.py ``_FORWARDABLE_HEADERS``);
+    through net-istio's mesh route to the revision (Knative; the predictor of a model with components never scales
+    to zero) or to the predictor's Service (Standard). ``req``: what the caller sent the component (not passed on)."""
+    method, path = m.inference
+    call = Request(host=m.predictor_host, port=m.port, path=path, method=method)
+    if m.mode == "Knative":
+        outcomes = _revision(objects, m, comp.peer, comp.src, call, at_zero=False)
+        hops = tuple(h for o in outcomes for h in o.hops)
+        return Outcome(f"{comp.component} -> predictor", all(o.reached for o in outcomes), hops)
+    ok, why = _at_model(objects, m, comp.peer, comp.src, call)
+    return Outcome(f"{comp.component} -> predictor", ok, (why,))
+
+
+def _onward(
+    objects: Sequence[Mapping[str, Any]], m: Model, t: Model, req: Request, got: list[Outcome]
+) -> list[Outcome]:
+    """``got`` (outcomes at component ``t``) followed, where ``t`` was reached and is not the predictor, by its call
+    to the predictor: reaching a component counts as reaching the model when the component's call does."""
+    if t is m:
+        return got
+    out = []
+    for o in got:
+        if not o.reached:
+            out.append(o)
+            continue
+        call = predictor_call(objects, m, t, req)
+        out.append(Outcome(f"{o.route} -> {call.route}", call.reached, (*o.hops, *call.hops)))
+    return out
+
+
 def routes(
     objects: Sequence[Mapping[str, Any]],
     isvc: Mapping[str, Any],
@@ -710,17 +812,23 @@ def routes(
 ) -> dict[str, list[Outcome]]:
     """Every way ``caller`` can send one request to the model of ``isvc``, with the outcome of each.
 
-    Keys: ``public gateway``, ``local gateway`` (KServe's ``<name>.<ns>`` host), ``mesh`` (the predictor host, the
-    documented in-cluster URL), ``activator`` (requests sent to the activator directly that name the model's
-    revision: by both headers, by the Host alone, with the namespace header sent twice, with an empty revision
-    header), and ``pod`` (a pod IP). A route the caller cannot take (no public route, or a pod route at zero) is
-    left out. ``headers`` are the caller's own, sent on every route (a mapping, or (name, value) pairs to repeat a
-    name).
+    Keys: ``public gateway``, ``local gateway`` (KServe's ``<name>.<ns>`` host), ``mesh`` (the documented in-cluster
+    URL: the entry's host, the transformer's when the model has one), ``activator`` (requests sent to the activator
+    directly that name a revision of the model: by both headers, by the Host alone, with the namespace header sent
+    twice, with an empty revision header), and ``pod`` (a pod IP). With a transformer or an explainer also
+    ``predictor`` (the predictor's own host, and on the public gateway Knative's or KServe's route to it) and the
+    components' own hosts (``transformer``, ``explainer``) and pods. KServe's routes send explain requests to the
+    explainer and the rest to the entry; a component that is reached calls the predictor (:func:`predictor_call`).
+    ``at_zero``: the entry (or the explainer, for an explain request) at zero. A route the caller cannot take (no
+    public route, or a pod route at zero) is left out. ``headers`` are the caller's own, sent on every route (a
+    mapping, or (name, value) pairs to repeat a name).
     """
     m = model_of(isvc)
-    if at_zero and m.min_replicas > 0:
-        raise ValueError(f"{m.name} has minReplicas {m.min_replicas}; it is never at zero")
+    target = _target(m, path)
+    if at_zero and target.min_replicas > 0:
+        raise ValueError(f"{m.name} has minReplicas {target.min_replicas}; it is never at zero")
     base = Request(host="", port=0, path=path, method=method, headers=headers_of(headers), token=token)
+    others = [c for c in (m.transformer, m.explainer) if c is not None]
     out: dict[str, list[Outcome]] = {}
     if m.public_host is not None:
         l4 = admits(objects, GATEWAY, EXTERNAL, PUBLIC_GATEWAY_PORT)
@@ -732,7 +840,14 @@ def routes(
         if not gw.allowed:
             out["public gateway"] = [Outcome("gateway", False, (gw.why,))]
         else:
-            out["public gateway"] = _via_local_gateway(objects, m, base, at_zero, gw.why)
+            out["public gateway"] = _onward(
+                objects, m, target, base, _via_local_gateway(objects, target, base, at_zero, gw.why)
+            )
+            if others:
+                # the predictor's own public host: Knative's route for its Knative Service, or KServe's Ingress rule
+                # for <name>-predictor-<ns> (kube_ingress_reconciler.go createRawIngress)
+                direct = _via_local_gateway(objects, m, base, False, gw.why)
+                out["public gateway"] += [Outcome(f"predictor host -> {o.route}", o.reached, o.hops) for o in direct]
     if caller.internet:
         return out
     if caller.src is None:
@@ -746,42 +861,65 @@ def routes(
             else l4
         )
         out["local gateway"] = (
-            _via_local_gateway(objects, m, base, at_zero, gw.why)
+            _onward(objects, m, target, base, _via_local_gateway(objects, target, base, at_zero, gw.why))
             if gw.allowed
             else [Outcome("gateway", False, (gw.why,))]
         )
-        out["mesh"] = _revision(objects, m, caller.peer, src, replace(base, host=m.predictor_host), at_zero)
-        rev_host = f"{m.revision}.{m.namespace}.svc.cluster.local"
-        rev, ns = (_auth.REVISION_HEADER, m.revision), (_auth.NAMESPACE_HEADER, m.namespace)
-        forged = replace(base, host=rev_host, headers=(*base.headers, rev, ns))
-        bare = replace(base, host=rev_host)
-        # Envoy matches "<ns>,<ns>", Go reads "<ns>"; an empty header is "present" to Envoy, absent to the activator
-        twice = replace(base, host=rev_host, headers=(*base.headers, rev, ns, ns))
-        empty = replace(base, host=rev_host, headers=(*base.headers, (_auth.REVISION_HEADER, ""), ns))
+        entry = m.entry
+        mesh = _revision(objects, entry, caller.peer, src, replace(base, host=entry.predictor_host), at_zero)
+        out["mesh"] = _onward(objects, m, entry, base, mesh)
+        for comp in (m, *others):
+            if comp is entry:
+                continue
+            zero = at_zero and comp is target
+            got = _revision(objects, comp, caller.peer, src, replace(base, host=comp.predictor_host), zero)
+            out[comp.component] = _onward(objects, m, comp, base, got)
         out["activator"] = []
-        for label, req in (
-            ("activator", forged),
-            ("activator (Host)", bare),
-            ("activator (namespace header twice)", twice),
-            ("activator (empty revision header)", empty),
-        ):
-            hops: list[str] = []
-            reached = _through_activator(objects, m, caller.peer, src, req, hops)
-            out["activator"].append(Outcome(label, reached, tuple(hops)))
+        for comp in (m, *others):
+            rev_host = f"{comp.revision}.{comp.namespace}.svc.cluster.local"
+            rev, ns = (_auth.REVISION_HEADER, comp.revision), (_auth.NAMESPACE_HEADER, comp.namespace)
+            forged = replace(base, host=rev_host, headers=(*base.headers, rev, ns))
+            bare = replace(base, host=rev_host)
+            # Envoy matches "<ns>,<ns>", Go reads "<ns>"; an empty header is "present" to Envoy, absent to the
+            # activator
+            twice = replace(base, host=rev_host, headers=(*base.headers, rev, ns, ns))
+            empty = replace(base, host=rev_host, headers=(*base.headers, (_auth.REVISION_HEADER, ""), ns))
+            suffix = "" if comp is m else f" ({comp.component})"
+            for label, req in (
+                ("activator", forged),
+                ("activator (Host)", bare),
+                ("activator (namespace header twice)", twice),
+                ("activator (empty revision header)", empty),
+            ):
+                hops: list[str] = []
+                reached = _through_activator(objects, comp, caller.peer, src, req, hops)
+                out["activator"] += _onward(objects, m, comp, base, [Outcome(label + suffix, reached, tuple(hops))])
     else:
-        ok, why = _at_model(objects, m, caller.peer, src, replace(base, host=m.predictor_host, port=m.port))
-        out["mesh"] = [Outcome("pods", ok, (why,))]
-    if not at_zero:
-        ok, why = _at_model(objects, m, caller.peer, src, replace(base, host=m.predictor_host, port=m.port))
-        out["pod"] = [Outcome("pods", ok, (why,))]
+        entry = m.entry
+        ok, why = _at_model(objects, entry, caller.peer, src, replace(base, host=entry.predictor_host, port=entry.port))
+        out["mesh"] = _onward(objects, m, entry, base, [Outcome("pods", ok, (why,))])
+        for comp in (m, *others):
+            if comp is entry:
+                continue
+            ok, why = _at_model(
+                objects, comp, caller.peer, src, replace(base, host=comp.predictor_host, port=comp.port)
+            )
+            out[comp.component] = _onward(objects, m, comp, base, [Outcome("pods", ok, (why,))])
+    for comp in (m, *others):
+        if at_zero and comp is target:
+            continue
+        ok, why = _at_model(objects, comp, caller.peer, src, replace(base, host=comp.predictor_host, port=comp.port))
+        key = "pod" if comp is m else f"{comp.component} pod"
+        out[key] = _onward(objects, m, comp, base, [Outcome("pods", ok, (why,))])
     return out
 
 
 def _via_local_gateway(
     objects: Sequence[Mapping[str, Any]], m: Model, base: Request, at_zero: bool, first: str
 ) -> list[Outcome]:
-    """From a gateway to the model: KServe's route to knative-local-gateway (Host rewritten to the predictor), then
-    the revision, with the gateway as the peer. Standard mode: the gateway calls the predictor's pods."""
+    """From a gateway to the component ``m``: KServe's route to knative-local-gateway (Host rewritten to the
+    component's), then the revision, with the gateway as the peer. Standard mode: the gateway calls the component's
+    pods."""
     req = replace(base, host=m.predictor_host)
     if m.mode != "Knative":
         gateway = pod(GATEWAY_NAMESPACE, istio.GATEWAY_RELEASE)
@@ -837,10 +975,13 @@ def inference_requests(isvc: Mapping[str, Any]) -> list[tuple[str, str]]:
     ``maybe_register_openai_endpoints``; python/huggingfaceserver/huggingfaceserver/__main__.py has no protocol
     switch; KServe v0.20.0 REST routers, :mod:`components.serving._auth`)."""
     name = isvc["metadata"]["name"]
-    predictor = isvc["spec"]["predictor"]
+    predictor = isvc["spec"].get("transformer") or isvc["spec"]["predictor"]  # callers speak to the entry
     model = predictor.get("model")
     if model is None:  # a custom container: its protocol is its PROTOCOL variable (predictor_custom.go GetProtocol)
-        env = (predictor.get("containers") or [{}])[0].get("env") or []
+        containers = predictor.get("containers") or [{}]
+        # CustomPredictor.GetProtocol: a collocated transformer-container's PROTOCOL first (predictor_custom.go)
+        side = [c for c in containers if c.get("name") == "transformer-container"]
+        env = (side or containers)[0].get("env") or []
         protocol = next((e.get("value") for e in env if e.get("name") == _runtime.PROTOCOL_ENV), "v1")
         return [("POST", f"/v2/models/{name}/infer" if protocol == "v2" else f"/v1/models/{name}:predict")]
     protocol = model.get("protocolVersion")
@@ -875,6 +1016,24 @@ def ingress_probe(objects: Sequence[Mapping[str, Any]], isvc: Mapping[str, Any],
     m = model_of(isvc)
     if m.mode != "Knative":
         raise ValueError(f"{m.name}: Knative's ingress probe exists in Knative mode only")
+    req = Request(m.predictor_host, m.port, path="/healthz", method="GET", headers=INGRESS_PROBE_HEADERS)
+    gateway = Peer(GATEWAY_PRINCIPAL, GATEWAY_NAMESPACE)
+    answered = all(_probe_answered(objects, c, at_zero=False) for c in (m.transformer, m.explainer) if c is not None)
+    if at_zero or m.activator_when_running:
+        activator = replace(req, port=8012)
+        answered = (
+            admits(objects, ACTIVATOR, GATEWAY_SOURCE, 8012).allowed
+            and decide(objects, ACTIVATOR, gateway, activator).allowed
+        )
+    if not at_zero:
+        pods = admits(objects, m.pods, GATEWAY_SOURCE, m.port).allowed and decide(objects, m.pods, gateway, req).allowed
+        answered = answered and pods and probe(req)
+    return answered
+
+
+def _probe_answered(objects: Sequence[Mapping[str, Any]], m: Model, *, at_zero: bool) -> bool:
+    """Knative's ingress probe (:func:`ingress_probe`) at one component's revision (each Knative Service of an
+    InferenceService has its own Route, which the prober checks)."""
     req = Request(m.predictor_host, m.port, path="/healthz", method="GET", headers=INGRESS_PROBE_HEADERS)
     gateway = Peer(GATEWAY_PRINCIPAL, GATEWAY_NAMESPACE)
     answered = True

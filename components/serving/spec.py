@@ -12,6 +12,15 @@ from components import catalog, clouds
 from components.credentials import PLAIN_TEXT, env_credential, local_host_problem, looks_like_credential, redact_uri
 from components.naming import is_dns_label
 from components.serving import runtimes
+from components.serving.kcomponents import (
+    AGENT_PORT,
+    BatcherSpec,
+    ExplainerSpec,
+    TransformerSpec,
+    collocation_problems,
+    components_platform_problems,
+    explainer_storage_problems,
+)
 from components.serving.kspec import (
     ContainerSpec,
     RolloutSpec,
@@ -467,6 +476,12 @@ class ModelSpec(Spec):
     """Latency and error-rate objectives that become alerts."""
     llm: LlmSpec | None = None
     """vLLM options; ``format: huggingface`` only."""
+    transformer: TransformerSpec | None = None
+    """A transformer in front of the predictor (its own container, scaling and resources); callers reach it first."""
+    explainer: ExplainerSpec | None = None
+    """An explainer (KServe's ART, or your own container) that answers ``/v1/models/<name>:explain``."""
+    batcher: BatcherSpec | None = None
+    """Request batching in the predictor's pods by KServe's agent sidecar (maxBatchSize, maxLatency)."""
 
     @field_validator("namespace")
     @classmethod
@@ -625,6 +640,11 @@ def platform_problems(spec: ModelSpec, deployment_mode: str) -> list[tuple[str, 
             problems.append(
                 ("timeout", spec.timeout, f"give at most {MAX_REVISION_TIMEOUT} (the platform's max-revision-timeout)")
             )
+    problems.extend(
+        components_platform_problems(
+            spec.transformer, spec.explainer, spec.access.mode, spec.scaling.min_replicas, deployment_mode
+        )
+    )
     if deployment_mode != "Standard":
         return problems
     for key, value in (("containerConcurrency", spec.container_concurrency), ("timeout", spec.timeout)):
@@ -858,6 +878,10 @@ def model_problems(model: ModelSpec) -> list[tuple[str, object, str]]:
         elif why := _overridden_flag(model, arg):
             problems.append((f"args.{i}", arg, why))
     problems.extend(_kserve_field_problems(model))
+    if model.batcher is not None and model.container is not None and model.container.port.number == AGENT_PORT:
+        problems.append(("container.port.number", AGENT_PORT, "KServe's agent (batcher) serves on 9081; give another"))
+    problems.extend(collocation_problems(model.transformer, model.container))
+    problems.extend(explainer_storage_problems(model.explainer, model.public_storage, model.storage_secret))
     return problems
 
 

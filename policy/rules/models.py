@@ -372,7 +372,9 @@ def _reached_without_token(istio: Sequence[Resource], model: Resource, mode: str
     annotations.setdefault(HOST_ANNOTATION, f"{model.k8s_name}-{model.namespace}.example.com")
     isvc = {**isvc, "metadata": {**meta, "namespace": model.namespace, "annotations": annotations}}
     predictor = as_map(as_map(isvc.get("spec")).get("predictor"))
-    min_replicas = predictor.get("minReplicas", 1)
+    # the model's entry (its transformer, when it has one: components/serving/_kcomponents.py) may be at zero
+    entry = as_map(as_map(isvc.get("spec")).get("transformer")) or predictor
+    min_replicas = entry.get("minReplicas", 1)
     found = []
     for at_zero in (False, True) if isinstance(min_replicas, int) and min_replicas == 0 else (False,):
         sent = [(m, p, ()) for m, p in TOKENLESS_REQUESTS] + list(PROBE_LOOKALIKES)

@@ -10,6 +10,7 @@ import pytest
 from components.clusters.spec import GpuPoolSpec, GpuSharing
 from components.errors import SpecError
 from components.platform.settings import PlatformSettings
+from components.serving.kcomponents import ArtExplainerSpec, BatcherSpec, ExplainerSpec, TransformerSpec
 from components.serving.kspec import (
     ContainerSpec,
     PortSpec,
@@ -126,6 +127,24 @@ def refused(make: Callable[[], Any]) -> str:
          "PlatformSettings.warmCapacity.l4: true is not allowed; give an integer"),
         (lambda: PlatformSettings(warm_capacity={"l4": 1.0}),
          "PlatformSettings.warmCapacity.l4: 1.0 is not allowed; give a whole number"),
+        # issue #14: transformer, explainer, batcher
+        (lambda: TransformerSpec(container=ContainerSpec(image="kserve/t:1", port=PortSpec(number=9000))),
+         "TransformerSpec.container.port.number: 9000 is not allowed; give 8080, the port the transformer serves on "
+         "(KServe's --http_port 8080); or pass --http_port=<port> in args"),
+        (lambda: ExplainerSpec(art=ArtExplainerSpec(), container=ContainerSpec(image="ghcr.io/acme/e:1")),
+         "ExplainerSpec.art: ... is not allowed; give art or container (exactly one, KServe's rule)"),
+        (lambda: BatcherSpec(max_latency=0),
+         "BatcherSpec.maxLatency: 0 is not allowed; give an integer >= 1"),
+        (lambda: BatcherSpec(timeout=5),
+         "BatcherSpec.timeout: 5 is not allowed; KServe v0.20.0 passes only maxBatchSize and maxLatency to its batcher "
+         "(component.go addBatcherAnnotations), so a timeout would do nothing; remove it"),
+        (lambda: TransformerSpec(container=ContainerSpec(image="kserve/image-transformer:1"), env={"K_SERVICE": "x"}),
+         "TransformerSpec.env: K_SERVICE is not allowed; Knative sets K_SERVICE; remove it"),
+        (lambda: ModelSpec(storage_uri="gs://kfserving-examples/models/sklearn/1.0/model",
+                           public_storage=True, access=ACCESS, batcher=BatcherSpec(),
+                           container=ContainerSpec(image="ghcr.io/acme/server:1", port=PortSpec(number=9081))),
+         "ModelSpec.container.port.number: 9081 is not allowed; KServe's agent (batcher) serves on 9081; give "
+         "another"),
     ],
 )  # fmt: skip
 def test_python_api_lines(make: Callable[[], Any], line: str) -> None:

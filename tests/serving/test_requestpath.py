@@ -94,7 +94,8 @@ def admin_requests(name: str) -> list[tuple[str, str]]:
 
 
 def _zero_states(isvc: Mapping[str, Any]) -> list[bool]:
-    return [True, False] if isvc["spec"]["predictor"]["minReplicas"] == 0 else [False]
+    # the model's entry: its transformer when it has one (components/serving/_kcomponents.py)
+    return [True, False] if rp.model_of(isvc).entry.min_replicas == 0 else [False]
 
 
 def _check_model(objs: tuple[dict[str, Any], ...], isvc: dict[str, Any], allowed: list[str]) -> list[str]:
@@ -128,7 +129,8 @@ def _check_model(objs: tuple[dict[str, Any], ...], isvc: dict[str, Any], allowed
 
         if ann["mlplatform.io/access"] == "internal":
             m = rp.model_of(isvc)
-            documented = {m.predictor_host: "mesh", m.top_host: "local gateway"}.get(ann["mlplatform.io/host"], "?")
+            hosts = {m.entry.predictor_host: "mesh", m.top_host: "local gateway"}
+            documented = hosts.get(ann["mlplatform.io/host"], "?")
             for ns in allowed:
                 for infer in calls:
                     reached = rp.reaches(go(rp.in_namespace(ns), **infer), documented)

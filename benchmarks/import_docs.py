@@ -1,0 +1,160 @@
+"""How many of KServe's documented InferenceServices ``mlplatform import`` brings over unchanged.
+
+Reads every fenced code block of the Markdown pages under a checkout of kserve/website (``versioned_docs/version-0.20``
+by default: the documentation of KServe v0.20.0; the checkout is not part of this repository), takes each
+``serving.kserve.io/v1beta1`` InferenceService in them (YAML blocks, and ``<<EOF`` here-documents of shell blocks),
+imports it into one stack (components/plan/kimport.py), plans the imported entries in that stack under the mocks and
+checks that every field the manifest gives is kept in the rendered InferenceService or named by a note
+(``kimport.round_trip_problems``). Reports the count, and for the rest the field that refused them.
+
+Usage: ``python benchmarks/import_docs.py PATH/TO/kserve-website [--docs versioned_docs/version-0.20]
+[--stack aws-dev] [--json PATH]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from components.plan import kimport  # noqa: E402
+from components.plan.project import load_project  # noqa: E402
+
+FENCE = re.compile(r"^([ \t]*)```[^\n]*\n(.*?)^\1```", re.S | re.M)
+HEREDOC = re.compile(r"<<\s*-?\s*['\"]?(\w+)['\"]?[^\n]*\n(.*?)^\s*\1\s*$", re.S | re.M)
+
+
+def blocks(page: str) -> list[str]:
+    """The YAML texts of a Markdown page: fenced blocks, and the here-documents inside shell blocks."""
+    out: list[str] = []
+    for indent, body in FENCE.findall(page):
+        body = "\n".join(line[len(indent) :] if line.startswith(indent) else line for line in body.splitlines())
+        docs = [doc for _, doc in HEREDOC.findall(body)]
+        out.extend(docs or [body])
+    return out
+
+
+def _is_isvc(doc: Any) -> bool:
+    """An InferenceService example: the type and a spec (the style guide's two-line stubs are not examples)."""
+    return (
+        isinstance(doc, dict)
+        and doc.get("apiVersion") == kimport.API_VERSION
+        and doc.get("kind") == kimport.KIND
+        and "spec" in doc
+    )
+
+
+def documented_isvcs(docs_dir: Path) -> list[tuple[str, dict[str, Any]]]:
+    """(page path, InferenceService) for every InferenceService the pages document, in page order."""
+    found: list[tuple[str, dict[str, Any]]] = []
+    for page in sorted(docs_dir.rglob("*.md*")):
+        for text in blocks(page.read_text(encoding="utf-8")):
+            if "InferenceService" not in text:
+                continue
+            try:
+                docs = list(yaml.safe_load_all(text))
+            except yaml.YAMLError:
+                continue
+            for doc in docs:
+                if _is_isvc(doc):
+                    found.append((str(page.relative_to(docs_dir)), doc))
+    return found
+
+
+MODE = "serving.kserve.io/deploymentMode"
+
+
+def _project(folder: Path, stack: str) -> Any:
+    """A project of its own in ``folder``: this one's program, the stack, and its Standard-mode twin
+    ``<stack>-standard`` (platform.deploymentMode: Standard, without the stack's own models and pipelines)."""
+    (folder / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
+    (folder / "infra").symlink_to(ROOT / "infra")
+    (folder / "stacks").mkdir()
+    text = (ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text()
+    (folder / "stacks" / f"Pulumi.{stack}.yaml").write_text(text)
+    doc = yaml.safe_load(text)
+    config = doc["config"]
+    config.pop("mlplatform:models", None)
+    config.pop("mlplatform:pipelines", None)
+    config["mlplatform:platform"]["deploymentMode"] = "Standard"
+    (folder / "stacks" / f"Pulumi.{stack}-standard.yaml").write_text(yaml.safe_dump(doc))
+    return load_project(folder)
+
+
+def reason_of(line: str) -> str:
+    """A refusal's field, with list indexes and names collapsed: ``spec.predictor.logger``."""
+    text = line.split(": InferenceService ", 1)[1].split(": ", 1)[1]
+    if text.startswith("as an mlplatform model: "):
+        found = re.search(r"mlplatform:models\.[^.]+\.([\w.]+):", text)
+        return "mlplatform check: " + (found.group(1) if found else text.split(":")[0])
+    field = text.split(": ", 1)[0]
+    return re.sub(r"\.\d+(\.|$)", r"[]\1", field)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("website", type=Path, help="a checkout of kserve/website")
+    parser.add_argument("--docs", default="versioned_docs/version-0.20", help="the docs folder in it")
+    parser.add_argument("--stack", default="aws-dev", help="the stack to import into (default aws-dev)")
+    parser.add_argument("--json", type=Path, help="write the per-InferenceService results here")
+    args = parser.parse_args(argv)
+    isvcs = documented_isvcs(args.website / args.docs)
+    rows: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        project = _project(Path(tmp), args.stack)
+        for i, (page, doc) in enumerate(isvcs):
+            # each alone under a name of its own: the docs reuse names (sklearn-iris) across pages
+            doc = json.loads(json.dumps(doc))
+            doc.setdefault("metadata", {})
+            name = f"d{i}-{doc['metadata'].get('name', '')!s}"[:40].rstrip("-")
+            doc["metadata"]["name"] = name
+            path = Path(tmp) / f"{i}.yaml"
+            path.write_text(yaml.safe_dump(doc))
+            # the stack of the mode the manifest asks for (serving.kserve.io/deploymentMode; Knative without it)
+            asked = kimport._mode(str((doc["metadata"].get("annotations") or {}).get(MODE, "Knative")))
+            stack = f"{args.stack}-standard" if asked == "Standard" else args.stack
+            result = kimport.import_files([path], project, stack)
+            row: dict[str, Any] = {"page": page, "name": name}
+            if result.refused:
+                row["refused"] = result.refused[0]
+            else:
+                imported = result.imported[0]
+                ns = imported.entry.get("namespace", "models")
+                try:
+                    rendered = kimport.rendered_isvcs(project, stack, [imported])[(ns, imported.name)]
+                except Exception as e:  # a plan failure is a finding of this measurement
+                    row["plan_failed"] = f"{type(e).__name__}: {e}"
+                else:
+                    row["notes"] = [text for _, text in imported.notes]
+                    row["round_trip"] = kimport.round_trip_problems(doc, imported, rendered)
+            rows.append(row)
+    kept = [r for r in rows if r.get("round_trip") == []]
+    refused = Counter(reason_of(r["refused"]) for r in rows if "refused" in r)
+    print(f"{len(isvcs)} InferenceServices documented in {args.docs}; stack {args.stack} (or {args.stack}-standard)")
+    print(f"{len(kept)} import and plan with every field kept ({len(kept) * 100 // max(len(isvcs), 1)}%)")
+    lost = [r for r in rows if r.get("round_trip")]
+    failed = [r for r in rows if "plan_failed" in r]
+    print(f"{sum(refused.values())} refused; {len(lost)} planned but lost a field; {len(failed)} failed to plan")
+    for reason, count in refused.most_common():
+        print(f"  {count:3d}  {reason}")
+    for r in lost:
+        print(f"  lost: {r['page']} {r['name']}: {r['round_trip'][0]}")
+    for r in failed:
+        print(f"  plan failed: {r['page']} {r['name']}: {r['plan_failed']}")
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1137 @@
+"""``mlplatform import``: KServe InferenceService manifests to ``mlplatform:models`` entries of one stack.
+
+The mapping is the inverse of what :mod:`components.serving._runtime` renders, written as tables, one per level of
+the manifest (:data:`TOP_ROWS`, :data:`METADATA_ROWS`, :data:`ANNOTATION_ROWS`, :data:`PREDICTOR_ROWS`,
+:data:`MODEL_ROWS`, :data:`CONTAINER_ROWS`): a key with a row is read by it, a key without one cannot be expressed and
+refuses its InferenceService, naming the field. Each row records where the value it keeps lands in the rendered
+InferenceService (``kept``), or says on stderr how the result behaves differently from plain KServe (``notes``), so
+the round trip (tests/plan/test_kimport.py) plans the entries and checks every field of the manifest against the
+rendered object. Adding a KServe feature to ModelSpec is adding its row here.
+
+Sources are KServe v0.20.0 (kserve/kserve at tag v0.20.0) and its CRD (/work/shared/upstream/crd-schemas/
+serving.kserve.io/inferenceservice_v1beta1.json) unless named otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from components.errors import SpecError, show
+from components.spec import MAX_DEPTH, nesting_depth
+
+KeyPath = tuple[str, ...]
+API_VERSION = "serving.kserve.io/v1beta1"
+KIND = "InferenceService"
+MAX_FILE_BYTES = 4 * 2**20
+"""Largest manifest file read (4 MiB): an InferenceService is a few kilobytes; a bigger file is refused unread."""
+MAX_NODES = 200_000
+"""Most YAML nodes one file may hold (a bound on the work of reading it)."""
+FRAMEWORKS = ("sklearn", "xgboost", "tensorflow", "pytorch", "triton", "onnx", "huggingface", "pmml", "lightgbm",
+              "paddle")  # fmt: skip
+"""The old framework keys of ``spec.predictor`` (the v1beta1 CRD's predictor properties; each becomes the predictor's
+``model`` with ``modelFormat.name`` set to the key: pkg/apis/serving/v1beta1/predictor.go, ``GetImplementation``)."""
+FORMAT_KEY = "<framework key>"
+"""The kept path of an old framework key's name (it is a key, not a value): ``spec.predictor.sklearn.<framework key>``
+is kept as ``modelFormat.name: sklearn``."""
+CONTAINER_NAME = "kserve-container"
+"""``constants.InferenceServiceContainerName``: the name KServe gives and looks up the model server by."""
+SERVER_SET = ("uid", "resourceVersion", "generation", "creationTimestamp", "managedFields", "selfLink")
+"""Metadata the API server sets (a manifest saved with ``kubectl get -o yaml`` has them): not asked for, not kept."""
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+KNATIVE_CONCURRENCY_TARGET = 100
+"""Knative's default per-pod concurrency target, ``container-concurrency-target-default: "100"`` (knative/serving
+config/core/configmaps/autoscaler.yaml), which plain KServe leaves in place when a manifest gives no scaleTarget."""
+
+
+class ImportRefused(Exception):
+    """A field of one InferenceService that mlplatform cannot express: the key path in the manifest and why."""
+
+    def __init__(self, path: str, why: str) -> None:
+        self.path = path
+        self.why = why
+        super().__init__(f"{path}: {why}")
+
+
+@dataclass(frozen=True)
+class StackFacts:
+    """What the stack decides for an imported model."""
+
+    name: str
+    cloud: str
+    managed: bool
+    deployment_mode: str
+    pools: Mapping[str, tuple[str, int]]
+    """GPU pools: name -> (accelerator, GPUs per node)."""
+
+
+@dataclass
+class Imported:
+    """One InferenceService read: its model entry (camelCase, as in the stack file), what it kept and where that is
+    in the rendered InferenceService, and how the result behaves differently from plain KServe."""
+
+    source: str
+    name: str
+    entry: dict[str, Any] = field(default_factory=dict)
+    kept: list[tuple[KeyPath, KeyPath]] = field(default_factory=list)
+    """(key path in the manifest, key path in the rendered InferenceService) of each value kept as asked; a
+    rendered path's ``[name=X]`` is the list item named X."""
+    notes: list[tuple[KeyPath, str]] = field(default_factory=list)
+    """(key path in the manifest or (), what differs from plain KServe)."""
+
+
+@dataclass
+class ImportResult:
+    """Everything ``mlplatform import`` read: the entries, the refused InferenceServices, the skipped documents."""
+
+    imported: list[Imported] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+
+# ------------------------------------------------------------------------------------------------ reading files
+
+
+class _ManifestLoader(yaml.SafeLoader):
+    """A safe loader that refuses aliases (a YAML bomb expands through them) and counts nodes."""
+
+    nodes = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not read here; write the value out", event.start_mark
+            )
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+            raise yaml.composer.ComposerError(None, None, f"more than {MAX_NODES} values", mark)
+        return super().compose_node(parent, index)  # type: ignore[no-untyped-call]
+
+
+def read_documents(path: Path) -> list[Any]:
+    """The YAML documents of ``path``; :class:`SpecError` (one line) when it cannot be read as YAML."""
+    try:
+        with path.open("rb") as f:
+            data = f.read(MAX_FILE_BYTES + 1)
+    except FileNotFoundError:
+        raise _line(f"{path}: no such file; give the path of an InferenceService manifest") from None
+    except IsADirectoryError:
+        raise _line(f"{path}: is a folder; give manifest files (YAML)") from None
+    except OSError as e:
+        raise _line(f"{path}: cannot be read: {e.strerror or e}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise _line(f"{path}: larger than {MAX_FILE_BYTES // 2**20} MiB; give InferenceService manifests")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _line(f"{path}: not UTF-8 text; give a YAML manifest") from None
+    loader = _ManifestLoader(text)
+    docs: list[Any] = []
+    try:
+        while loader.check_data():  # type: ignore[no-untyped-call]
+            docs.append(loader.get_data())  # type: ignore[no-untyped-call]
+    except (yaml.YAMLError, RecursionError) as e:
+        raise _line(f"{path}: not YAML: {' '.join(str(e).split()) or type(e).__name__}") from None
+    finally:
+        loader.dispose()
+    for i, doc in enumerate(docs):
+        if nesting_depth(doc) > MAX_DEPTH:
+            raise _line(f"{path}: document {i + 1} nests maps and lists more than {MAX_DEPTH} deep")
+    return docs
+
+
+class _LineError(SpecError):
+    def __init__(self, line: str) -> None:
+        self._line = line
+        super().__init__("", "", "")
+
+    @property
+    def message(self) -> str:
+        """The complete line."""
+        return self._line
+
+
+def _line(text: str) -> SpecError:
+    return _LineError(text)
+
+
+# ------------------------------------------------------------------------------------------------ the tables
+
+
+Path_ = KeyPath
+
+
+def _p(path: Path_) -> str:
+    return ".".join(path)
+
+
+@dataclass
+class _Ctx:
+    """The InferenceService being read."""
+
+    stack: StackFacts
+    out: Imported
+    pending_ports: tuple[Path_, Any] | None = None
+
+    @property
+    def entry(self) -> dict[str, Any]:
+        return self.out.entry
+
+    def keep(self, src: Path_, rendered: Path_ | None = None) -> None:
+        """``src`` is kept as asked and lands at ``rendered`` (default: the same path) in the rendered object."""
+        self.out.kept.append((src, rendered if rendered is not None else src))
+
+    def note(self, src: Path_ | None, text: str) -> None:
+        self.out.notes.append((src or (), text))
+
+    def set(self, key: str, value: Any) -> None:
+        self.entry[key] = value
+
+    def sub(self, key: str) -> dict[str, Any]:
+        out: dict[str, Any] = self.entry.setdefault(key, {})
+        return out
+
+
+Row = Callable[[_Ctx, Path_, Any], None]
+"""A row: reads the value at the path (the manifest's key path) into the entry."""
+
+
+def _refuse(path: Path_, why: str) -> ImportRefused:
+    return ImportRefused(_p(path), why)
+
+
+def _walk(ctx: _Ctx, base: Path_, value: Any, rows: Mapping[str, Row], what: str) -> None:
+    """Read each key of the map ``value`` at ``base`` with its row; a key without one refuses the InferenceService."""
+    if not isinstance(value, dict):
+        raise _refuse(base, f"give a map ({what})")
+    for key, item in value.items():
+        row = rows.get(str(key))
+        if row is None:
+            raise _refuse((*base, str(key)), f"mlplatform has no equivalent of this {what} field")
+        row(ctx, (*base, str(key)), item)
+
+
+def _scalar(key: str, cast: Callable[[Any], Any] = lambda v: v, *, rendered: Path_ | None = None) -> Row:
+    """A row putting the value as ``key`` (a dotted path in the entry), kept at ``rendered`` (default: the same
+    path in the rendered object)."""
+
+    def row(ctx: _Ctx, path: Path_, value: Any) -> None:
+        if isinstance(value, dict | list) or value is None:
+            raise _refuse(path, "give a single value")
+        target = ctx.entry
+        *parents, last = key.split(".")
+        for part in parents:
+            target = target.setdefault(part, {})
+        try:
+            target[last] = cast(value)
+        except ValueError as e:
+            raise _refuse(path, str(e)) from None
+        ctx.keep(path, rendered)
+
+    return row
+
+
+def _whole(value: Any) -> int:
+    """A whole number as the manifest gives it (the CRD's integer: not true, not 1.5, not "3")."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("give a whole number")
+    return value
+
+
+def _text(value: Any) -> str:
+    """A string (a number is read as its text, as the YAML ``runtimeVersion: 2.6`` means ``"2.6"``)."""
+    if isinstance(value, bool):
+        raise ValueError("give text")
+    return str(value)
+
+
+def _ignored(text: str | None = None) -> Row:
+    """A row for a field that asks for nothing mlplatform must keep (set by the API server, or said in a note)."""
+
+    def row(ctx: _Ctx, path: Path_, value: Any) -> None:
+        if text:
+            ctx.note(path, text)
+
+    return row
+
+
+def _string_map(key: str) -> Row:
+    def row(ctx: _Ctx, path: Path_, value: Any) -> None:
+        if not isinstance(value, dict):
+            raise _refuse(path, "give a map of strings")
+        given = {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in value.items()}
+        before = ctx.entry.setdefault(key, {})
+        for k, v in given.items():
+            if before.get(k, v) != v:  # metadata.labels go to the pods too (see _labels)
+                raise _refuse((*path, k), f"metadata.labels gives {k} another value; give one")
+        before.update(given)
+        ctx.keep(path)
+
+    return row
+
+
+def _as_list(key: str, convert: Callable[[Any], Any] = lambda v: v) -> Row:
+    def row(ctx: _Ctx, path: Path_, value: Any) -> None:
+        if not isinstance(value, list):
+            raise _refuse(path, "give a list")
+        ctx.set(key, [convert(v) for v in value])
+        ctx.keep(path)
+
+    return row
+
+
+def _pull_secret(value: Any) -> Any:
+    return value.get("name") if isinstance(value, dict) and set(value) == {"name"} else value
+
+
+# ------------------------------------------------------------------------------------------------ metadata
+
+
+def _name(ctx: _Ctx, path: Path_, value: Any) -> None:
+    if not isinstance(value, str):
+        raise _refuse(path, "give the InferenceService's name as text")
+    ctx.out.name = value
+    ctx.keep(path)
+
+
+def _namespace(ctx: _Ctx, path: Path_, value: Any) -> None:
+    if not isinstance(value, str):
+        raise _refuse(path, "give a namespace name")
+    ctx.set("namespace", value)
+    ctx.keep(path)
+
+
+VISIBILITY_LABELS = ("networking.kserve.io/visibility", "networking.knative.dev/visibility")
+"""The labels that make an InferenceService cluster-local: ``constants.NetworkVisibility`` (Standard mode) and
+``constants.VisibilityLabel`` (Knative mode), pkg/constants/constants.go; see components/serving/_runtime.py."""
+
+
+def _labels(ctx: _Ctx, path: Path_, value: Any) -> None:
+    if not isinstance(value, dict):
+        raise _refuse(path, "give a map of labels")
+    mode_label = VISIBILITY_LABELS[0] if ctx.stack.deployment_mode == "Standard" else VISIBILITY_LABELS[1]
+    pod_labels: dict[str, Any] = {}
+    for key, item in value.items():
+        key = str(key)
+        if key in VISIBILITY_LABELS:
+            if item != "cluster-local":
+                raise _refuse((*path, key), "give cluster-local, or leave the label out (public)")
+            ctx.entry["access"] = {"mode": "internal"}
+            if key == mode_label:
+                ctx.keep((*path, key))
+            else:
+                ctx.note(
+                    (*path, key),
+                    f"the stack's {ctx.stack.deployment_mode} mode reads {mode_label}; the model is cluster-local "
+                    "through that label",
+                )
+            continue
+        pod_labels[key] = item
+        # KServe copies the InferenceService's labels onto the predictor's pods (components/predictor.go
+        # buildObjectMeta: "predictor component > isvc > ServingRuntimePodSpec"); mlplatform sets them there.
+        ctx.keep((*path, key), ("spec", "predictor", "labels", key))
+    if pod_labels:
+        ctx.entry.setdefault("labels", {}).update(pod_labels)
+
+
+def _mode(stack: str) -> str:
+    # KServe reads the old names as the new ones (pkg/constants/constants.go ``ParseDeploymentMode``:
+    # LegacyRawDeployment "RawDeployment" -> Standard, LegacyServerless "Serverless" -> Knative).
+    return {"RawDeployment": "Standard", "Serverless": "Knative"}.get(stack, stack)
+
+
+def _deployment_mode(ctx: _Ctx, path: Path_, value: Any) -> None:
+    wanted = _mode(str(value))
+    if wanted != ctx.stack.deployment_mode:
+        raise _refuse(
+            path,
+            f"{value}: the stack {ctx.stack.name} serves every model in {ctx.stack.deployment_mode} mode "
+            "(platform.deploymentMode); import into a stack of that mode",
+        )
+    if wanted == value:
+        ctx.keep(path)
+    else:
+        ctx.note(path, f"{value} is KServe's old name of {wanted}; the InferenceService says {wanted}")
+
+
+def _autoscaler_class(ctx: _Ctx, path: Path_, value: Any) -> None:
+    # mlplatform sets serving.kserve.io/autoscalerClass: hpa in Standard mode (components/serving/_runtime.py).
+    if value == "hpa" and ctx.stack.deployment_mode == "Standard":
+        ctx.keep(path)
+        return
+    raise _refuse(path, f"{value}: mlplatform scales with Knative's autoscaler (Knative mode) or the HPA (Standard)")
+
+
+def _knative_target(ctx: _Ctx, path: Path_, value: Any) -> None:
+    try:
+        target = int(str(value))
+    except ValueError:
+        raise _refuse(path, "give a whole number") from None
+    if "target" in ctx.entry.get("scaling", {}):
+        raise _refuse(path, "spec.predictor.scaleTarget gives the target too; give one")
+    ctx.sub("scaling")["target"] = target
+    ctx.keep(path, ("spec", "predictor", "scaleTarget"))
+
+
+def _knative_metric(ctx: _Ctx, path: Path_, value: Any) -> None:
+    if value not in ("concurrency", "rps", "cpu", "memory"):
+        raise _refuse(path, f"{value}: give concurrency, rps, cpu or memory")
+    if "metric" in ctx.entry.get("scaling", {}):
+        raise _refuse(path, "spec.predictor.scaleMetric gives the metric too; give one")
+    ctx.sub("scaling")["metric"] = value
+    ctx.keep(path, ("spec", "predictor", "scaleMetric"))
+
+
+def _knative_class(ctx: _Ctx, path: Path_, value: Any) -> None:
+    if value == "hpa.autoscaling.knative.dev":
+        # rendered when the metric is cpu or memory (components/serving/_runtime.py isvc_annotations)
+        ctx.note(path, "Knative's HPA class is set when scaling.metric is cpu or memory")
+        return
+    if value == "kpa.autoscaling.knative.dev":
+        ctx.note(path, "KPA is Knative's default class, used for concurrency and rps")
+        return
+    raise _refuse(path, f"{value}: give kpa.autoscaling.knative.dev or hpa.autoscaling.knative.dev")
+
+
+def _istio_inject(ctx: _Ctx, path: Path_, value: Any) -> None:
+    if str(value).lower() == "true":
+        ctx.note(path, "the model's namespace injects the Istio sidecar already (the sidecar enforces its access)")
+        return
+    raise _refuse(path, "the Istio sidecar enforces the model's access rules; mlplatform keeps it")
+
+
+ANNOTATION_ROWS: dict[str, Row] = {
+    "serving.kserve.io/deploymentMode": _deployment_mode,
+    "serving.kserve.io/autoscalerClass": _autoscaler_class,
+    "autoscaling.knative.dev/target": _knative_target,
+    "autoscaling.knative.dev/metric": _knative_metric,
+    "autoscaling.knative.dev/class": _knative_class,
+    "sidecar.istio.io/inject": _istio_inject,
+    "serving.kserve.io/enable-prometheus-scraping": _ignored(
+        "the platform's PodMonitor scrapes the model's metrics (monitoring on)"
+    ),
+    LAST_APPLIED: _ignored(),
+}
+"""InferenceService annotations mlplatform reads; any other is refused (the platform owns the InferenceService's
+annotations: components/serving/_runtime.py isvc_annotations)."""
+
+
+def _annotations(ctx: _Ctx, path: Path_, value: Any) -> None:
+    _walk(ctx, path, value, ANNOTATION_ROWS, "InferenceService annotation")
+
+
+METADATA_ROWS: dict[str, Row] = {
+    "name": _name,
+    "namespace": _namespace,
+    "labels": _labels,
+    "annotations": _annotations,
+    **{key: _ignored() for key in SERVER_SET},
+}
+
+
+# ------------------------------------------------------------------------------------------------ containers
+
+
+def _env(ctx: _Ctx, path: Path_, value: Any) -> None:
+    """``env``: values to ``env``, Secret keys to ``secretEnv``; a custom container's ``STORAGE_URI`` and
+    ``PROTOCOL`` to ``storageUri`` and ``protocol`` (components/serving/_runtime.py ``env`` renders them back)."""
+    if not isinstance(value, list):
+        raise _refuse(path, "give a list of {name, value}")
+    env: dict[str, str] = {}
+    secret_env: dict[str, dict[str, str]] = {}
+    custom = "container" in ctx.entry
+    for i, item in enumerate(value):
+        where = (*path, str(i))
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+            raise _refuse(where, "give {name, value} or {name, valueFrom: {secretKeyRef: {name, key}}}")
+        name = item["name"]
+        if name in env or name in secret_env:
+            raise _refuse(where, f"{name} is given twice")
+        extra = set(item) - {"name", "value", "valueFrom"}
+        if extra:
+            raise _refuse((*where, sorted(extra)[0]), "mlplatform has no equivalent of this env field")
+        if "valueFrom" in item:
+            ref = item["valueFrom"].get("secretKeyRef") if isinstance(item["valueFrom"], dict) else None
+            if isinstance(ref, dict) and ref.get("optional") is False:
+                # core/v1 SecretKeySelector.optional, "Specify whether the Secret or its key must be defined"
+                # (kubernetes.io/docs/reference/kubernetes-api/workload-resources/pod-v1/#environment-variables):
+                # false is the default, so a reference without it behaves the same
+                ref = {k: v for k, v in ref.items() if k != "optional"}
+                ctx.note((*where, "valueFrom", "secretKeyRef", "optional"), "false is Kubernetes' default")
+            source = item["valueFrom"]
+            if (
+                not isinstance(source, dict)
+                or set(source) != {"secretKeyRef"}
+                or not isinstance(ref, dict)
+                or set(ref) != {"name", "key"}
+                or not all(isinstance(v, str) for v in ref.values())
+            ):
+                raise _refuse(
+                    (*where, "valueFrom"), "mlplatform reads a variable from a Secret key only (secretKeyRef)"
+                )
+            secret_env[name] = {"secret": str(ref["name"]), "key": str(ref["key"])}
+        elif not isinstance(item.get("value", ""), str):
+            # core/v1 EnvVar.value is a string: the API server refuses a number or a map there
+            raise _refuse((*where, "value"), "give the value as text (quote a number)")
+        elif custom and name == "STORAGE_URI":
+            ctx.set("storageUri", item.get("value", ""))
+        elif custom and name == "PROTOCOL":
+            ctx.set("protocol", item.get("value", ""))
+        else:
+            env[name] = item.get("value", "")
+        rendered = (*_rendered_container(ctx, path), "env", f"[name={name}]")
+        for leaf in leaves(item):
+            if leaf != ("valueFrom", "secretKeyRef", "optional"):
+                ctx.keep((*where, *leaf), (*rendered, *leaf))
+    if env:
+        ctx.set("env", env)
+    if secret_env:
+        ctx.set("secretEnv", secret_env)
+
+
+def _rendered_container(ctx: _Ctx, path: Path_) -> Path_:
+    """Where the container of ``path`` (a path inside it) is in the rendered InferenceService."""
+    if "container" in ctx.entry:
+        return ("spec", "predictor", "containers", "0")
+    return ("spec", "predictor", "model")
+
+
+def _args(ctx: _Ctx, path: Path_, value: Any) -> None:
+    if not isinstance(value, list):
+        raise _refuse(path, "give a list of strings")
+    ctx.set("args", [v if isinstance(v, str) else json.dumps(v) for v in value])
+    ctx.keep(path, (*_rendered_container(ctx, path), "args"))
+
+
+RESOURCE_NAMES = ("cpu", "memory", "nvidia.com/gpu")
+
+
+def _resources(ctx: _Ctx, path: Path_, value: Any) -> None:
+    """Requests and limits to ``resources`` (mlplatform gives requests equal to limits: Guaranteed QoS)."""
+    if not isinstance(value, dict) or set(value) - {"limits", "requests"}:
+        raise _refuse(path, "give limits and requests only")
+    limits, requests = value.get("limits") or {}, value.get("requests") or {}
+    for part, amounts in (("limits", limits), ("requests", requests)):
+        if not isinstance(amounts, dict):
+            raise _refuse((*path, part), "give a map of amounts")
+        for name in amounts:
+            if name not in RESOURCE_NAMES:
+                raise _refuse((*path, part, str(name)), "mlplatform sets cpu, memory and nvidia.com/gpu only")
+    rendered = (*_rendered_container(ctx, path), "resources")
+    out = ctx.sub("resources")
+    for name in ("cpu", "memory"):
+        limit, request = limits.get(name), requests.get(name)
+        if limit is None and request is None:
+            continue
+        if limit is not None:
+            out[name] = str(limit)
+            ctx.keep((*path, "limits", name), (*rendered, "limits", name))
+            if request is None or str(request) == str(limit):
+                if request is not None:
+                    ctx.keep((*path, "requests", name), (*rendered, "requests", name))
+                continue
+            ctx.note(
+                (*path, "requests", name),
+                f"requests {name} {request} becomes {limit}, the limit (mlplatform gives requests equal to limits)",
+            )
+        else:
+            out[name] = str(request)
+            ctx.keep((*path, "requests", name), (*rendered, "requests", name))
+            ctx.note((*path, "requests", name), f"the {name} request {request} is the limit too (no limit was given)")
+    gpus = limits.get("nvidia.com/gpu", requests.get("nvidia.com/gpu"))
+    if gpus is not None:
+        try:
+            count = int(str(gpus))
+        except ValueError:
+            raise _refuse((*path, "limits", "nvidia.com/gpu"), "give a whole number of GPUs") from None
+        for part in ("limits", "requests"):
+            if part in value and "nvidia.com/gpu" in value[part]:
+                if str(value[part]["nvidia.com/gpu"]) != str(count):
+                    raise _refuse((*path, part, "nvidia.com/gpu"), "give the same GPU count in limits and requests")
+                ctx.keep((*path, part, "nvidia.com/gpu"), (*rendered, part, "nvidia.com/gpu"))
+        if count:
+            out["gpus"] = count
+            out["accelerator"] = _accelerator(ctx, (*path, "limits", "nvidia.com/gpu"), count)
+
+
+def _accelerator(ctx: _Ctx, path: Path_, gpus: int) -> str:
+    """The stack's accelerator for ``gpus`` GPUs per replica: the pool with the fewest GPUs per node that fits."""
+    fits = sorted((per_node, name, acc) for name, (acc, per_node) in ctx.stack.pools.items() if per_node >= gpus)
+    if not fits:
+        have = ", ".join(f"{n} ({a} x{g})" for n, (a, g) in ctx.stack.pools.items()) or "none"
+        raise _refuse(path, f"{gpus} GPUs per replica: the stack {ctx.stack.name} has no GPU pool that fits ({have})")
+    per_node, pool, accelerator = fits[0]
+    ctx.note(path, f"the GPUs are {accelerator}, from the stack's pool {pool} ({per_node} per node)")
+    return accelerator
+
+
+def _model_format(ctx: _Ctx, path: Path_, value: Any) -> None:
+    _walk(
+        ctx,
+        path,
+        value,
+        {"name": _scalar("format", _text), "version": _scalar("formatVersion", _text)},
+        "modelFormat",
+    )
+
+
+def _protocol(ctx: _Ctx, path: Path_, value: Any) -> None:
+    if value not in ("v1", "v2", "grpc-v2"):
+        raise _refuse(path, f"{value}: give v1, v2 or grpc-v2")
+    ctx.set("protocol", value)
+    ctx.keep(path)
+
+
+def _model_ports(ctx: _Ctx, path: Path_, value: Any) -> None:
+    """Read after the model's other fields (:func:`_finish_model`), which decide the runtime."""
+    ctx.pending_ports = (path, value)
+
+
+def _finish_model(ctx: _Ctx) -> None:
+    """A runtime's gRPC port: the v2 protocol over gRPC (grpc-v2), which mlplatform renders on the runtime's own gRPC
+    port; only where KServe would pick the same runtime for the manifest (its protocolVersion, v1 when absent)."""
+    from components.serving import runtimes
+
+    if ctx.pending_ports is None:
+        return
+    path, value = ctx.pending_ports
+    if not isinstance(value, list) or len(value) != 1 or not isinstance(value[0], dict):
+        raise _refuse(path, "give one port (Knative serves one port per pod)")
+    port = value[0]
+    if port.get("name") != "h2c" or set(port) - {"name", "containerPort", "protocol"}:
+        raise _refuse((*path, "0", "name"), "mlplatform gives a runtime a port of its own only for gRPC (h2c)")
+    fmt, runtime, version = str(ctx.entry.get("format", "")), ctx.entry.get("runtime"), ctx.entry.get("formatVersion")
+    # the protocol in effect without protocolVersion, as ModelSpec.effective_protocol reads it: v2 for the formats
+    # only v2 runtimes auto-select (triton, onnx, tensorrt, mlflow), else v1
+    default = "v1" if runtimes.candidates(fmt, "v1", version=version) else "v2"
+    asked = ctx.entry.get("protocol") or default
+    theirs, _ = runtimes.select(fmt, "grpc-v2" if asked == "v2" else asked, runtime, version)
+    ours, _ = runtimes.select(fmt, "grpc-v2", runtime, version)
+    if asked == "v1" or theirs != ours or runtimes.GRPC_PORTS.get(ours or "") != port.get("containerPort"):
+        served = ", ".join(f"{r} on {p}" for r, p in runtimes.GRPC_PORTS.items())
+        raise _refuse(
+            (*path, "0", "containerPort"),
+            f"mlplatform serves gRPC as the v2 protocol (grpc-v2) on {served} only, whose gRPC port the runtime's "
+            f"arguments set (this manifest asks protocol {asked} of {theirs or 'no runtime'})",
+        )
+    ctx.entry["protocol"] = "grpc-v2"
+    protocol_path = (*path[:-1], "protocolVersion")
+    if asked == "v2":
+        ctx.out.kept = [(src, dst) for src, dst in ctx.out.kept if src != protocol_path]
+        ctx.note(protocol_path, "v2 over the h2c port is protocolVersion grpc-v2 (the v2 protocol over gRPC)")
+    ctx.keep(path)
+
+
+MODEL_ROWS: dict[str, Row] = {
+    "modelFormat": _model_format,
+    "runtime": _scalar("runtime", _text),
+    "runtimeVersion": _scalar("runtimeVersion", _text),
+    "storageUri": _scalar("storageUri", _text),
+    "protocolVersion": _protocol,
+    "args": _args,
+    "env": _env,
+    "resources": _resources,
+    "ports": _model_ports,
+}
+"""``spec.predictor.model`` (and the old framework keys, ``spec.predictor.sklearn`` ...): the runtime's container."""
+
+
+def _name_of_container(ctx: _Ctx, path: Path_, value: Any) -> None:
+    if value == CONTAINER_NAME:
+        ctx.keep(path)
+    else:
+        ctx.note(path, f"the container is named {CONTAINER_NAME} (the name KServe finds the model server by)")
+
+
+def _image(ctx: _Ctx, path: Path_, value: Any) -> None:
+    ctx.sub("container")["image"] = str(value)
+    ctx.keep(path)
+
+
+def _command(ctx: _Ctx, path: Path_, value: Any) -> None:
+    if not isinstance(value, list):
+        raise _refuse(path, "give a list of strings")
+    ctx.sub("container")["command"] = [str(v) for v in value]
+    ctx.keep(path)
+
+
+def _container_ports(ctx: _Ctx, path: Path_, value: Any) -> None:
+    if not isinstance(value, list) or len(value) != 1 or not isinstance(value[0], dict):
+        raise _refuse(path, "give one port (Knative serves one port per pod)")
+    port = value[0]
+    extra = set(port) - {"name", "containerPort", "protocol"}
+    if extra or port.get("protocol", "TCP") != "TCP":
+        raise _refuse((*path, "0", sorted(extra)[0] if extra else "protocol"), "give containerPort, name and TCP")
+    name = str(port.get("name", ""))
+    grpc = "h2c" in name or "grpc" in name  # KServe's isGrpcPort (service_reconciler.go)
+    ctx.sub("container")["port"] = {"number": port.get("containerPort"), "protocol": "grpc" if grpc else "http"}
+    ctx.keep((*path, "0", "containerPort"))
+    if "protocol" in port:
+        ctx.keep((*path, "0", "protocol"))
+    if name in ("h2c", "http1"):
+        ctx.keep((*path, "0", "name"))
+    elif name:
+        ctx.note((*path, "0", "name"), f"the port is named {'h2c' if grpc else 'http1'}, the names Knative reads")
+
+
+def _probe(key: str) -> Row:
+    def row(ctx: _Ctx, path: Path_, value: Any) -> None:
+        if not isinstance(value, dict):
+            raise _refuse(path, "give a probe")
+        probe: dict[str, Any] = {}
+        for field_, item in value.items():
+            where = (*path, str(field_))
+            if field_ in ("initialDelaySeconds", "periodSeconds", "timeoutSeconds", "failureThreshold"):
+                probe[field_] = item
+                ctx.keep(where)
+            elif field_ in ("httpGet", "grpc", "tcpSocket") and isinstance(item, dict):
+                if set(item) - {"path", "port"} or (field_ != "httpGet" and "path" in item):
+                    raise _refuse(where, "give the port (and, for httpGet, the path) only")
+                if field_ == "httpGet":
+                    probe["path"] = item.get("path", "/")
+                ctx.keep(where)
+            else:
+                raise _refuse(where, "mlplatform has no equivalent of this probe field")
+        ctx.sub("container")[key] = probe
+
+    return row
+
+
+CONTAINER_ROWS: dict[str, Row] = {
+    "name": _name_of_container,
+    "image": _image,
+    "command": _command,
+    "args": _args,
+    "env": _env,
+    "resources": _resources,
+    "ports": _container_ports,
+    "readinessProbe": _probe("readinessProbe"),
+    "livenessProbe": _probe("livenessProbe"),
+    "startupProbe": _probe("startupProbe"),
+    "imagePullPolicy": _ignored("the image is pulled by Kubernetes' default policy for its tag"),
+    "securityContext": _ignored(
+        "the platform's security context applies (non-root, no privilege escalation, all capabilities dropped)"
+    ),
+}
+"""A custom container (``spec.predictor.containers[0]``)."""
+
+
+def _model(ctx: _Ctx, path: Path_, value: Any) -> None:
+    if "container" in ctx.entry:
+        raise _refuse(path, "give model or containers, not both")
+    _walk(ctx, path, value, MODEL_ROWS, "predictor model")
+    _finish_model(ctx)
+
+
+def _framework(name: str) -> Row:
+    def row(ctx: _Ctx, path: Path_, value: Any) -> None:
+        if "format" in ctx.entry:
+            raise _refuse(path, "give one model (model or one framework key)")
+        ctx.set("format", name)
+        ctx.keep((*path, FORMAT_KEY), ("spec", "predictor", "model", "modelFormat", "name"))
+        before = len(ctx.out.kept)
+        _walk(ctx, path, value, MODEL_ROWS, f"predictor {name}")
+        _finish_model(ctx)
+        # the old form is rendered as the predictor's model (pkg/apis/serving/v1beta1/predictor.go)
+        model = ("spec", "predictor", "model")
+        ctx.out.kept[before:] = [
+            (src, (*model, *rendered[len(path) :]) if rendered[: len(path)] == path else rendered)
+            for src, rendered in ctx.out.kept[before:]
+        ]
+
+    return row
+
+
+def _containers(ctx: _Ctx, path: Path_, value: Any) -> None:
+    if not isinstance(value, list) or not value:
+        raise _refuse(path, "give a list with the model server's container")
+    if len(value) > 1:
+        raise _refuse((*path, "1"), "mlplatform runs one container per model (a transformer is a component of its own)")
+    if "format" in ctx.entry:
+        raise _refuse(path, "give model or containers, not both")
+    ctx.entry["container"] = {}
+    _walk(ctx, (*path, "0"), value[0], CONTAINER_ROWS, "container")
+    if "image" not in ctx.entry["container"]:
+        raise _refuse((*path, "0", "image"), "give the container's image")
+
+
+def _strategy(ctx: _Ctx, path: Path_, value: Any) -> None:
+    if not isinstance(value, dict) or value.get("type", "RollingUpdate") != "RollingUpdate":
+        raise _refuse((*path, "type"), "mlplatform rolls out with RollingUpdate (maxSurge, maxUnavailable)")
+    rolling = value.get("rollingUpdate") or {}
+    if (
+        not isinstance(rolling, dict)
+        or set(rolling) - {"maxSurge", "maxUnavailable"}
+        or set(value)
+        - {
+            "type",
+            "rollingUpdate",
+        }
+    ):
+        raise _refuse(path, "give type RollingUpdate with maxSurge and maxUnavailable")
+    ctx.set("rollout", dict(rolling))
+    ctx.keep(path)
+
+
+def _service_account(ctx: _Ctx, path: Path_, value: Any) -> None:
+    raise _refuse(
+        path,
+        "mlplatform gives each model its own ServiceAccount with the stack's cloud identity; give the storage "
+        "credentials' Secret as storageSecret instead",
+    )
+
+
+PREDICTOR_ROWS: dict[str, Row] = {
+    "model": _model,
+    **{fw: _framework(fw) for fw in FRAMEWORKS},
+    "containers": _containers,
+    "minReplicas": _scalar("scaling.minReplicas", _whole),
+    "maxReplicas": _scalar("scaling.maxReplicas", _whole),
+    "scaleMetric": _scalar("scaling.metric", _text),
+    "scaleTarget": _scalar("scaling.target", _whole),
+    "containerConcurrency": _scalar("containerConcurrency", _whole),
+    "timeout": _scalar("timeout", _whole),
+    "canaryTrafficPercent": _scalar("canaryTrafficPercent", _whole),
+    "deploymentStrategy": _strategy,
+    "labels": _string_map("labels"),
+    "annotations": _string_map("annotations"),
+    "nodeSelector": _string_map("nodeSelector"),
+    "tolerations": _as_list("tolerations"),
+    "imagePullSecrets": _as_list("imagePullSecrets", _pull_secret),
+    "storageUris": _as_list("storageUris"),
+    "serviceAccountName": _service_account,
+}
+"""``spec.predictor``: the component's fields. Not here (refused, naming the field): logger, batcher, autoScaling,
+scaleMetricType, workerSpec and the pod fields mlplatform decides (affinity, volumes, securityContext ...)."""
+
+
+def _predictor(ctx: _Ctx, path: Path_, value: Any) -> None:
+    _walk(ctx, path, value, PREDICTOR_ROWS, "predictor")
+
+
+SPEC_ROWS: dict[str, Row] = {"predictor": _predictor}
+"""``spec``: the predictor only (transformer and explainer are not rows yet)."""
+
+
+def _spec(ctx: _Ctx, path: Path_, value: Any) -> None:
+    _walk(ctx, path, value, SPEC_ROWS, "InferenceService spec")
+
+
+TOP_ROWS: dict[str, Row] = {
+    "apiVersion": _ignored(),
+    "kind": _ignored(),
+    "metadata": lambda ctx, path, value: _walk(ctx, path, value, METADATA_ROWS, "metadata"),
+    "spec": _spec,
+    "status": _ignored(),
+}
+
+
+# ------------------------------------------------------------------------------------------------ one InferenceService
+
+
+def convert(doc: Mapping[str, Any], stack: StackFacts, source: str = "") -> Imported:
+    """The model entry of one InferenceService ``doc`` in ``stack``; :class:`ImportRefused` names the field that
+    cannot be expressed. The entry is not yet checked against the stack (see :func:`import_files`)."""
+    metadata = doc.get("metadata")
+    out = Imported(source=source, name="")
+    if not isinstance(metadata, dict):
+        raise _refuse(("metadata",), "give the InferenceService's metadata (a map with its name)")
+    ctx = _Ctx(stack, out)
+    _walk(ctx, (), doc, TOP_ROWS, "InferenceService")
+    if not out.name:
+        raise _refuse(("metadata", "name"), "give the InferenceService's name")
+    entry = out.entry
+    if "namespace" not in entry:
+        ctx.note(
+            ("metadata", "namespace"),
+            "no namespace: kubectl would use its current one; the model goes to mlplatform's namespace models",
+        )
+    scaling = entry.get("scaling", {})
+    if "maxReplicas" not in scaling:
+        ctx.note(None, "maxReplicas: not given; mlplatform's default, 3, bounds the replicas")
+    if (
+        stack.deployment_mode == "Knative"
+        and "target" not in scaling
+        and scaling.get("metric") in (None, "concurrency")
+    ):
+        ctx.note(
+            None,
+            f"scaleTarget: not given; mlplatform's default is 10 requests in flight per replica (Knative's own "
+            f"default, which plain KServe keeps, is {KNATIVE_CONCURRENCY_TARGET})",
+        )
+    access = entry.get("access")
+    if access is not None:
+        namespace = entry.get("namespace", "models")
+        access["allowedNamespaces"] = [namespace]
+        ctx.note(
+            None,
+            f"cluster-local: only pods in namespace {namespace} may call it (plain KServe: any pod in the cluster); "
+            "add callers' namespaces to access.allowedNamespaces",
+        )
+    else:
+        entry["access"] = {"mode": "public", "allowAnonymous": True}
+        ctx.note(
+            None,
+            "public access without a token, because the manifest had none (mlplatform's public models need jwt or "
+            "allowAnonymous: true); add access.jwt to require a token",
+        )
+    _storage_identity(ctx)
+    return out
+
+
+def _storage_identity(ctx: _Ctx) -> None:
+    """Who reads the model's storage: the model's cloud identity (storage on the stack's cloud, ``storageUri``), else
+    nobody (``publicStorage: true``), as plain KServe reads it without credentials."""
+    from components.storage import parse_storage_uri
+
+    entry, stack = ctx.entry, ctx.stack
+
+    def cloud_of(uri: Any) -> str | None:
+        try:
+            return parse_storage_uri(str(uri)).cloud
+        except SpecError:
+            return None  # the stack check names it
+
+    if entry.get("storageUris"):
+        on_clouds = [str(u.get("uri")) for u in entry["storageUris"] if isinstance(u, dict) and cloud_of(u.get("uri"))]
+        if on_clouds:
+            entry["publicStorage"] = True
+            ctx.note(
+                None,
+                f"{', '.join(on_clouds)} are read anonymously (publicStorage: true; storageUris get no cloud "
+                "identity); give storageSecret for private buckets",
+            )
+        return
+    uri = entry.get("storageUri")
+    cloud = cloud_of(uri) if uri else None
+    if cloud is None:
+        return
+    if cloud == stack.cloud and stack.managed:
+        ctx.note(None, f"{uri} is read with the model's own cloud identity, which the stack grants read access to it")
+        return
+    entry["publicStorage"] = True
+    ctx.note(
+        None,
+        f"{uri} is read anonymously (publicStorage: true): the stack's cluster has no {cloud} identity; give "
+        "storageSecret for a private bucket",
+    )
+
+
+# ------------------------------------------------------------------------------------------------ files and stacks
+
+
+def stack_facts(project: Any, stack: str) -> tuple[StackFacts, Any, Any]:
+    """The stack's facts, its validated config and its file as read (:class:`SpecError` for an unknown stack or a
+    stack file that does not validate)."""
+    from components import clouds
+    from components.plan.project import read_stack_file
+    from infra.config import load
+
+    if stack not in project.stacks():
+        have = ", ".join(project.stacks()) or "none"
+        raise _line(f"--stack {show(stack)}: no such stack in {project.root / project.stack_config_dir} (have: {have})")
+    cfg = read_stack_file(project, stack)
+    loaded = load(cfg.config, set(cfg.secret_keys), cfg.path)
+    c = loaded.config
+    facts = StackFacts(
+        name=stack,
+        cloud=c.cloud,
+        managed=clouds.get(c.cloud).managed,
+        deployment_mode=c.platform.deployment_mode,
+        pools={k: (p.accelerator, p.gpus_per_node) for k, p in c.cluster.gpu_pools.items()},
+    )
+    return facts, c, cfg
+
+
+def _check_in_stack(cfg: Any, name: str, entry: dict[str, Any]) -> None:
+    """Validate the stack with ``entry`` as model ``name`` (the stack's own checks, one line on failure)."""
+    from infra.config import load
+
+    config = dict(cfg.config)
+    models = json.loads(config.get("mlplatform:models", "{}") or "{}") or {}
+    models[name] = entry
+    config["mlplatform:models"] = json.dumps(models)
+    load(config, set(cfg.secret_keys), cfg.path)
+
+
+def import_files(paths: list[Path], project: Any, stack: str) -> ImportResult:
+    """Read every InferenceService of ``paths`` into entries for ``stack`` of ``project``. A bad file raises
+    :class:`SpecError` (one line); an InferenceService that cannot be expressed is one line in ``refused``."""
+    facts, config, cfg = stack_facts(project, stack)
+    result = ImportResult()
+    seen: dict[str, str] = {}
+    docs = [(path, i, doc) for path in paths for i, doc in enumerate(read_documents(path))]
+    for path, i, doc in docs:
+        source = f"{path}#{i + 1}" if len([d for d in docs if d[0] == path]) > 1 else str(path)
+        if doc is None:
+            continue
+        if not isinstance(doc, dict):
+            result.skipped.append(f"{source}: not a Kubernetes object (a map); skipped")
+            continue
+        if doc.get("apiVersion") != API_VERSION or doc.get("kind") != KIND:
+            result.skipped.append(
+                f"{source}: {show(doc.get('kind'))} ({show(doc.get('apiVersion'))}) is not a {API_VERSION} "
+                f"{KIND}; skipped"
+            )
+            continue
+        metadata = doc.get("metadata")
+        name = show(metadata.get("name", "?")) if isinstance(metadata, dict) else "?"
+        try:
+            imported = convert(doc, facts, source)
+            if imported.name in seen:
+                raise ImportRefused("metadata.name", f"{imported.name} is also imported from {seen[imported.name]}")
+            if imported.name in config.models:
+                imported.notes.append(((), f"replaces the stack's model {imported.name}"))
+            _check_in_stack(cfg, imported.name, imported.entry)
+        except ImportRefused as e:
+            result.refused.append(f"{source}: InferenceService {name}: {e.path}: {e.why}")
+            continue
+        except SpecError as e:
+            result.refused.append(f"{source}: InferenceService {name}: as an mlplatform model: {e}")
+            continue
+        seen[imported.name] = source
+        result.imported.append(imported)
+    return result
+
+
+def to_yaml(imported: list[Imported]) -> str:
+    """The entries as a YAML mapping of model name to entry, ready to paste under ``mlplatform:models``."""
+    return yaml.safe_dump({i.name: i.entry for i in imported}, sort_keys=False, default_flow_style=False)
+
+
+def run(files: list[Path], stack: str | None, project: Any) -> int:
+    """``mlplatform import``: the entries on stdout, one note per difference from plain KServe and one line per
+    skipped document and refused InferenceService on stderr; 0 when every InferenceService imported, else 2 (the
+    ones that did are still printed)."""
+    import sys
+
+    if stack is None:
+        stacks = project.stacks()
+        if len(stacks) != 1:
+            raise _line(
+                f"mlplatform import: give --stack NAME (the stack decides accelerators and identity): one of "
+                f"{', '.join(stacks) or 'none'}"
+            )
+        stack = stacks[0]
+    result = import_files(files, project, stack)
+    for line in result.skipped:
+        _say(f"note: {line}")
+    for item in result.imported:
+        for path, text in item.notes:
+            _say(f"note: {item.source}: {item.name}: {_p(path) + ': ' if path else ''}{text}")
+    for line in result.refused:
+        _say(line)
+    if result.imported:
+        sys.stdout.write(to_yaml(result.imported))
+        sys.stdout.flush()
+    if not result.imported and not result.refused:
+        _say(f"mlplatform import: no {API_VERSION} {KIND} in {', '.join(map(str, files))}")
+        return 2
+    return 2 if result.refused else 0
+
+
+def _say(line: str) -> None:
+    import sys
+
+    print(" ".join(line.split("\n")), file=sys.stderr, flush=True)
+
+
+# ------------------------------------------------------------------------------------------------ the round trip
+
+IGNORED_PATHS: tuple[KeyPath, ...] = (
+    ("apiVersion",),
+    ("kind",),
+    ("status",),
+    *(("metadata", key) for key in SERVER_SET),
+    ("metadata", "annotations", LAST_APPLIED),
+)
+"""What a manifest carries without asking for it (the object's type, what the API server and kubectl set)."""
+
+
+def leaves(value: Any, base: KeyPath = ()) -> list[KeyPath]:
+    """Every key path of ``value`` that ends in a scalar, an empty map or an empty list."""
+    if isinstance(value, dict) and value:
+        return [leaf for k, v in value.items() for leaf in leaves(v, (*base, str(k)))]
+    if isinstance(value, list) and value:
+        return [leaf for i, v in enumerate(value) for leaf in leaves(v, (*base, str(i)))]
+    return [base]
+
+
+def at(value: Any, path: KeyPath) -> Any:
+    """The value at ``path`` (``[name=X]`` selects the list item named X); a missing key is :data:`MISSING`."""
+    for part in path:
+        if isinstance(value, dict):
+            value = value.get(part, MISSING)
+        elif isinstance(value, list) and part.startswith("[name="):
+            value = next((v for v in value if isinstance(v, dict) and v.get("name") == part[6:-1]), MISSING)
+        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        else:
+            return MISSING
+    return value
+
+
+MISSING = object()
+
+
+def within(asked: Any, got: Any) -> bool:
+    """Whether ``got`` keeps everything ``asked`` says: each key of a map, each item of a list of maps (in some
+    item), a list of strings in order (others may come between), a scalar as the same value or its text
+    (``cpu: 1`` is ``"1"``)."""
+    if isinstance(asked, dict):
+        return isinstance(got, dict) and all(within(v, got.get(k, MISSING)) for k, v in asked.items())
+    if isinstance(asked, list):
+        if not isinstance(got, list):
+            return False
+        if all(not isinstance(a, dict | list) for a in asked):
+            items = iter(got)
+            return all(any(within(a, g) for g in items) for a in asked)
+        return all(any(within(a, g) for g in got) for a in asked)
+    if got is MISSING:
+        return False
+    return bool(asked == got or str(asked) == str(got))
+
+
+def round_trip_problems(doc: Mapping[str, Any], imported: Imported, rendered: Mapping[str, Any]) -> list[str]:
+    """What of ``doc`` the rendered InferenceService ``rendered`` does not keep: every field the manifest gives must
+    be kept at its rendered place with the same value, or named by a note (a difference said on stderr)."""
+    problems: list[str] = []
+    for src, dst in imported.kept:
+        asked = src[-2] if src[-1:] == (FORMAT_KEY,) else at(doc, src)
+        got = at(rendered, dst)
+        if not within(asked, got):
+            shown = "missing" if got is MISSING else show(got)
+            problems.append(f"{_p(src)}: {show(asked)} is rendered at {_p(dst)} as {shown}")
+    covered = [src for src, _ in imported.kept] + [src for src, _ in imported.notes if src] + list(IGNORED_PATHS)
+    for leaf in leaves(doc):
+        if not any(leaf[: len(c)] == c for c in covered):
+            problems.append(f"{_p(leaf)}: read by no row and named by no note")
+    return problems
+
+
+def rendered_isvcs(project: Any, stack: str, imported: list[Imported]) -> dict[tuple[str, str], dict[str, Any]]:
+    """Plan ``stack`` of ``project`` (under the mocks, as ``mlplatform plan``) with the imported entries added to its
+    models; the rendered InferenceServices by (namespace, name), with plain values."""
+    from components.plan.engine import run_program
+    from components.plan.project import read_stack_file
+    from components.plan.report import kubernetes_objects
+
+    cfg = read_stack_file(project, stack)
+    config = dict(cfg.config)
+    models = json.loads(config.get("mlplatform:models", "{}") or "{}") or {}
+    models.update({i.name: i.entry for i in imported})
+    config["mlplatform:models"] = json.dumps(models)
+    result = run_program(project.root, stack, config, cfg.secret_keys, main=project.main, project=project.name)
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for reg, obj in kubernetes_objects(result):
+        if obj.get("kind") == KIND:
+            plain = {**obj, **reg.plain_inputs()}
+            out[(str(plain["metadata"].get("namespace")), str(plain["metadata"]["name"]))] = plain
+    return out

@@ -1,0 +1,455 @@
+"""A model's KServe components besides the predictor (issue #14): a transformer, an explainer, and the predictor's
+request batcher.
+
+Pure typed specs and rules; :mod:`components.serving.spec` puts them on ``ModelSpec`` (``transformer``,
+``explainer``, ``batcher``) and :mod:`components.serving._kcomponents` renders them. Sources are kserve/kserve at tag
+v0.20.0 unless named otherwise:
+
+- ``TransformerSpec`` and ``ExplainerSpec`` are a PodSpec plus a ``ComponentExtensionSpec`` (min/max replicas, scale
+  metric and target, containerConcurrency, timeout, labels, annotations, ...): pkg/apis/serving/v1beta1/
+  transformer.go, explainer.go, component.go. The only transformer is a custom container (transformer_custom.go);
+  the explainers are ART (``art``, type ``SquareAttack``: explainer_art.go) and a custom container
+  (explainer_custom.go). Alibi is gone from v0.20.0's API: ``ExplainerSpec`` has no ``alibi`` field (and the CRD in
+  upstream/crd-schemas has none), so it is not offered.
+- KServe appends ``--model_name <isvc>``, ``--predictor_host <isvc>-predictor.<ns>`` and ``--http_port 8080`` to a
+  custom transformer's args unless they are given (``IncludesArg``: the argument or a prefix of it,
+  pkg/utils/collections.go), and to a custom explainer's the first two and ``--http_port 8080`` always
+  (transformer_custom.go and explainer_custom.go ``GetContainer``).
+- The batcher (``Batcher``: inference_service.go) runs in KServe's agent sidecar, which the pod webhook injects
+  (pkg/webhook/admission/pod/agent_injector.go) with only ``--max-batchsize`` and ``--max-latency``
+  (components/component.go ``addBatcherAnnotations`` passes no ``timeout``); the agent exits on a value that is not
+  a whole number above 0 (cmd/agent/main.go ``startBatcher``).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from components.credentials import PLAIN_TEXT, env_credential, looks_like_credential
+from components.serving.kspec import ContainerSpec, SecretKeySpec
+from components.serving.quantity import is_quantity, quantity_value
+from components.spec import Spec, field_error, value_error
+
+AGENT_PORT = 9081
+"""KServe's agent port (``constants.InferenceServiceDefaultAgentPort``, pkg/constants/constants.go): with a batcher
+the queue-proxy's ``USER_PORT`` (Knative) or the Standard-mode Service's target port (service_reconciler.go
+``createDefaultSvc``) is the agent's, which calls the model server."""
+TRANSFORMER_PORT = 8080
+"""The port KServe tells a custom transformer to serve on unless its args say otherwise (``--http_port`` with
+``constants.InferenceServiceDefaultHttpPort``, transformer_custom.go ``GetContainer``)."""
+ART_TYPES = ("SquareAttack",)
+"""``ARTExplainerType`` values (explainer_art.go: ``ARTSquareAttackExplainer`` is the only one)."""
+ART_CONFIG_KEYS = ("nb_classes", "max_iter")
+"""The settings KServe's ART explainer server reads (python/artexplainer/artserver/__main__.py: ``--nb_classes``,
+``--max_iter``); KServe passes each ``config`` entry as ``--<key> <value>`` (explainer_art.go ``GetContainer``)."""
+_ENV_NAME = re.compile(r"\A[-._a-zA-Z][-._a-zA-Z0-9]*\Z", re.ASCII)
+"""Kubernetes' environment variable name rule (apimachinery ``envVarNameFmt``), as for the predictor."""
+RESERVED_ENV = {
+    "PORT": "Knative",
+    "K_SERVICE": "Knative",
+    "K_CONFIGURATION": "Knative",
+    "K_REVISION": "Knative",
+    "PROTOCOL": "mlplatform (the component's protocol)",
+    "STORAGE_URI": "KServe's storage initializer (a component here reads no model)",
+    "INFERENCE_SERVICE_NAME": "KServe (transformer.go adds it)",
+}
+"""Environment variables a component may not set: Knative's reserved ones (knative/serving knative-v1.21.3
+pkg/apis/serving/k8s_validation.go ``reservedEnvVars``), the protocol this package sets, ``STORAGE_URI`` (which would
+start KServe's storage initializer in the component's pod: transformer_custom.go ``GetStorageUri``) and the name
+KServe adds to a transformer (``constants.InferenceServiceNameEnvVarKey``)."""
+
+
+class ComponentResourcesSpec(Spec):
+    """Per-replica CPU and memory of a component; requests equal limits (Guaranteed QoS)."""
+
+    cpu: str = "1"
+    """CPU request and limit: a Kubernetes quantity such as ``500m`` or ``2``."""
+    memory: str = "2Gi"
+    """Memory request and limit: a Kubernetes quantity such as ``1Gi`` (at least 12Mi)."""
+
+    @field_validator("cpu", "memory", mode="before")
+    @classmethod
+    def _quantity(cls, v: object) -> object:
+        if isinstance(v, int | float) and not isinstance(v, bool):
+            v = str(v)
+        if not isinstance(v, str) or not is_quantity(v):
+            raise value_error("give a Kubernetes quantity such as 500m, 2 or 4Gi")
+        return v
+
+    @model_validator(mode="after")
+    def _amounts(self) -> ComponentResourcesSpec:
+        cpu = quantity_value(self.cpu)
+        if cpu <= 0 or cpu * 1000 != (cpu * 1000).to_integral_value() or cpu > 2**63 - 1:
+            raise field_error("cpu", self.cpu, "give whole millicores above zero, such as 500m or 2")
+        if quantity_value(self.memory) < 12 * 2**20 or quantity_value(self.memory) > 2**63 - 1:
+            # no container runtime starts a container in less than 12Mi (components/serving/spec.py MIN_MEMORY_BYTES)
+            raise field_error(
+                "memory", self.memory, "give at least 12Mi, such as 1Gi (a number without a unit is bytes)"
+            )
+        return self
+
+
+class ComponentScalingSpec(Spec):
+    """Replicas of a component, scaled on their own (KServe's ``ComponentExtensionSpec``)."""
+
+    min_replicas: int = Field(default=1, ge=0, le=1000)
+    """Fewest replicas; 0 scales to zero (Knative mode only, and not for an internal model's component)."""
+    max_replicas: int = Field(default=3, ge=1, le=1000)
+    """Most replicas, at least ``minReplicas``."""
+    metric: Literal["concurrency", "rps", "cpu"] | None = None
+    """``concurrency`` or ``rps`` (Knative mode) or ``cpu`` (HPA). Default: concurrency (Knative), cpu (Standard)."""
+    target: int | None = Field(default=None, ge=1, le=100000)
+    """Per-replica target. Default: 10 in-flight requests, 50 requests/s or 80 percent CPU (at most 100)."""
+
+    @model_validator(mode="after")
+    def _bounds(self) -> ComponentScalingSpec:
+        if self.max_replicas < self.min_replicas:
+            raise field_error("maxReplicas", self.max_replicas, f"give an integer >= minReplicas ({self.min_replicas})")
+        if self.metric == "cpu" and self.target is not None and self.target > 100:
+            # validateScalingHPACompExtension (inference_service_validation.go): a CPU target is 1-100
+            raise field_error("target", self.target, "give a CPU utilisation percent from 1 to 100")
+        if self.metric == "cpu" and self.min_replicas == 0:
+            raise field_error("minReplicas", 0, "cpu scaling (HPA) cannot scale to zero; give >= 1")
+        return self
+
+    def resolved_metric(self, deployment_mode: str) -> str:
+        """The metric in effect: the given one, else concurrency (Knative mode) or cpu (Standard mode)."""
+        return self.metric or ("concurrency" if deployment_mode == "Knative" else "cpu")
+
+    def resolved_target(self, deployment_mode: str) -> int:
+        """The target in effect: the given one, else the default for the metric in effect."""
+        defaults = {"concurrency": 10, "rps": 50, "cpu": 80}
+        return self.target if self.target is not None else defaults[self.resolved_metric(deployment_mode)]
+
+
+class ComponentSpec(Spec):
+    """What a transformer and a custom explainer share: their own container, scaling and resources."""
+
+    container: ContainerSpec
+    """The component's server: image, command, port (one, HTTP) and probes."""
+    args: list[str] = []
+    """Arguments for the server (KServe appends ``--model_name``, ``--predictor_host`` and ``--http_port``)."""
+    env: dict[str, str] = {}
+    """Environment variables."""
+    secret_env: dict[str, SecretKeySpec] = {}
+    """Environment variables read from Secrets in the model's namespace: ``NAME: {secret, key}``."""
+    resources: ComponentResourcesSpec = ComponentResourcesSpec()
+    """Per-replica CPU and memory."""
+    scaling: ComponentScalingSpec = ComponentScalingSpec()
+    """Replica counts and the autoscaling metric, independent of the predictor's."""
+    container_concurrency: int | None = Field(default=None, ge=0, le=1000)
+    """Hard limit of requests one replica handles at once (Knative mode; 0: no limit; also ``--workers``)."""
+    timeout: int | None = Field(default=None, ge=1, le=3600)
+    """Seconds a request may take (Knative mode). Default: Knative's 300."""
+
+    @field_validator("container")
+    @classmethod
+    def _http(cls, v: ContainerSpec) -> ContainerSpec:
+        if v.port.protocol != "http":
+            # the gateways and the predictor call KServe's REST server (the v1/v2 REST routes); a gRPC-only
+            # component would not answer them
+            raise field_error("port.protocol", v.port.protocol, "a transformer or explainer serves HTTP; give http")
+        return v
+
+    @model_validator(mode="after")
+    def _rules(self) -> ComponentSpec:
+        for path, value, accepted in component_problems(self):
+            raise field_error(path, value, accepted)
+        return self
+
+
+class TransformerSpec(ComponentSpec):
+    """Pre- and post-processing in front of the predictor: callers reach the transformer, which calls the predictor.
+
+    Its port is 8080, or the one its args give with ``--http_port=<port>`` (KServe adds ``--http_port 8080``
+    otherwise)."""
+
+    protocol: Literal["v1", "v2"] = "v1"
+    """The inference protocol callers speak to the transformer (its ``PROTOCOL``; KServe's default ``v1``)."""
+    collocated: bool = False
+    (
+        "Run the transformer in the predictor's pods (KServe's ``transformer-container``) instead of its own; needs "
+        "a custom ``container`` predictor on another port, which the transformer calls on localhost "
+        "(``--predictor_host=localhost:<port>`` in its args). No own scaling, timeout or containerConcurrency."
+    )
+
+    @model_validator(mode="after")
+    def _collocated(self) -> TransformerSpec:
+        if self.collocated:
+            for key, given in (
+                ("scaling", "..." if "scaling" in self.model_fields_set else None),
+                ("containerConcurrency", self.container_concurrency),
+                ("timeout", self.timeout),
+            ):
+                if given is not None:
+                    raise field_error(
+                        key, given, "a collocated transformer shares the predictor's pods and their settings; remove it"
+                    )
+        return self
+
+    @model_validator(mode="after")
+    def _port(self) -> TransformerSpec:
+        given = _http_port_arg(self.args)
+        want = TRANSFORMER_PORT if given is None else given
+        if self.container.port.number != want:
+            where = f"--http_port={given} in args" if given is not None else "KServe's --http_port 8080"
+            raise field_error(
+                "container.port.number",
+                self.container.port.number,
+                f"give {want}, the port the transformer serves on ({where}); or pass --http_port=<port> in args",
+            )
+        return self
+
+
+class ArtExplainerSpec(Spec):
+    """KServe's ART explainer (adversarial robustness, ``SquareAttack``), image ``kserve/art-explainer`` from the
+    kserve-resources chart (``kserve.servingruntime.art.image``, upstream/chart-values/kserve-resources-v0.20.0.yaml)
+    at KServe's own tag."""
+
+    type: Literal["SquareAttack"] = "SquareAttack"
+    """The attack: ``SquareAttack``, the only ``ARTExplainerType`` of KServe v0.20.0."""
+    config: dict[str, str] = {}
+    """The server's settings: ``nb_classes`` (default 10) and ``max_iter`` (default 1000), as whole numbers."""
+
+    @field_validator("config")
+    @classmethod
+    def _config(cls, v: dict[str, str]) -> dict[str, str]:
+        for key, value in v.items():
+            if key not in ART_CONFIG_KEYS:
+                raise value_error(
+                    "give config keys " + " and ".join(ART_CONFIG_KEYS) + " (what the ART server reads)", key
+                )
+            if not re.fullmatch(r"[1-9][0-9]{0,8}", value, re.ASCII):
+                raise value_error(f"give {key} as a whole number above 0 (in quotes), such as '10'", value)
+        return v
+
+
+class ExplainerSpec(Spec):
+    """An explainer: requests to ``/v1/models/<name>:explain`` reach it (KServe's explain route), and it calls the
+    predictor. Either ``art`` (KServe's ART explainer) or ``container`` (your own)."""
+
+    art: ArtExplainerSpec | None = None
+    """KServe's ART explainer; not with ``container``."""
+    container: ContainerSpec | None = None
+    """Your explainer's server (port 8080: KServe passes ``--http_port 8080``); not with ``art``."""
+    storage_uri: str | None = None
+    (
+        "Where your explainer's own files are (``container`` only): KServe's storage initializer downloads them to "
+        "/mnt/models (its ``STORAGE_URI``). Public, or read with the model's ``storageSecret``."
+    )
+    args: list[str] = []
+    """Arguments for the server (after KServe's)."""
+    env: dict[str, str] = {}
+    """Environment variables."""
+    secret_env: dict[str, SecretKeySpec] = {}
+    """Environment variables read from Secrets in the model's namespace: ``NAME: {secret, key}``."""
+    resources: ComponentResourcesSpec = ComponentResourcesSpec()
+    """Per-replica CPU and memory."""
+    scaling: ComponentScalingSpec = ComponentScalingSpec()
+    """Replica counts and the autoscaling metric, independent of the predictor's."""
+    container_concurrency: int | None = Field(default=None, ge=0, le=1000)
+    """Hard limit of requests one replica handles at once (Knative mode). Default: no limit."""
+    timeout: int | None = Field(default=None, ge=1, le=3600)
+    """Seconds a request may take (Knative mode). Default: Knative's 300."""
+
+    @field_validator("storage_uri")
+    @classmethod
+    def _uri(cls, v: str | None) -> str | None:
+        from components.errors import SpecError
+        from components.storage import parse_storage_uri
+
+        if v is not None:
+            try:
+                parse_storage_uri(v)
+            except SpecError as e:
+                raise value_error(e.accepted, e.value) from None
+        return v
+
+    @model_validator(mode="after")
+    def _one(self) -> ExplainerSpec:
+        if self.storage_uri is not None and self.art is not None:
+            raise field_error("storageUri", "...", "applies to a container explainer; remove it with art")
+        if (self.art is None) == (self.container is None):
+            # validateExactlyOneImplementation (inference_service_validation.go): exactly one of ART or containers
+            raise field_error("art", "..." if self.art else None, "give art or container (exactly one, KServe's rule)")
+        if self.container is not None and (
+            self.container.port.protocol != "http" or self.container.port.number != TRANSFORMER_PORT
+        ):
+            # explainer_custom.go GetContainer appends --http_port 8080 whatever the args say
+            raise field_error(
+                "container.port",
+                f"{self.container.port.number}/{self.container.port.protocol}",
+                "give number 8080, protocol http (KServe always passes --http_port 8080 to an explainer)",
+            )
+        for path, value, accepted in component_problems(self):
+            raise field_error(path, value, accepted)
+        return self
+
+
+class BatcherSpec(Spec):
+    """Server-side request batching by KServe's agent sidecar in the predictor's pods."""
+
+    max_batch_size: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    """Most requests in one batch (a whole number above 0). Default: the agent's 32."""
+    max_latency: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    """Most milliseconds a request waits for its batch to fill (above 0). Default: the agent's 5000."""
+    timeout: int | None = None
+    """Not used: KServe v0.20.0 does not pass it to the agent (component.go ``addBatcherAnnotations``); refused."""
+
+    @field_validator("timeout")
+    @classmethod
+    def _timeout(cls, v: int | None) -> int | None:
+        if v is not None:
+            raise value_error(
+                "KServe v0.20.0 passes only maxBatchSize and maxLatency to its batcher (component.go "
+                "addBatcherAnnotations), so a timeout would do nothing; remove it"
+            )
+        return v
+
+
+def _http_port_arg(args: list[str]) -> int | None:
+    """The port ``--http_port=<n>`` or ``--http_port <n>`` in ``args`` gives, or None."""
+    for i, arg in enumerate(args):
+        if arg.startswith("--http_port="):
+            value = arg.split("=", 1)[1]
+        elif arg == "--http_port" and i + 1 < len(args):
+            value = args[i + 1]
+        else:
+            continue
+        return int(value) if value.isdigit() and 0 < int(value) < 65536 else -1
+    return None
+
+
+def component_problems(c: ComponentSpec | ExplainerSpec) -> list[tuple[str, object, str]]:
+    """Rules on a component's environment and arguments (as the predictor's: names, credentials, NUL, reserved)."""
+    problems: list[tuple[str, object, str]] = []
+    for kind, names in (("env", list(c.env)), ("secretEnv", list(c.secret_env))):
+        for name in names:
+            if not _ENV_NAME.match(name):
+                problems.append((kind, name, "give environment variable names of letters, digits, '_', '-' and '.'"))
+            elif name in RESERVED_ENV:
+                problems.append((kind, name, f"{RESERVED_ENV[name]} sets {name}; remove it"))
+            elif kind == "secretEnv" and name in c.env:
+                problems.append((f"secretEnv.{name}", "...", f"env already sets {name}; give it in one of them"))
+    for name, value in c.env.items():
+        if env_credential(name, value):
+            problems.append(
+                (f"env.{name}", PLAIN_TEXT, "a credential in env would be stored in plain text; use secretEnv")
+            )
+        elif "\0" in value:
+            problems.append((f"env.{name}", "(a value with a NUL character)", "give values without NUL characters"))
+    for i, arg in enumerate(c.args):
+        if looks_like_credential(arg):
+            problems.append(
+                (f"args.{i}", PLAIN_TEXT, "a credential in args would be stored in plain text; use secretEnv")
+            )
+        elif "\0" in arg:
+            problems.append((f"args.{i}", arg, "give arguments without NUL characters"))
+    if _http_port_arg(c.args) == -1:
+        problems.append(("args", "--http_port", "give --http_port=<port> with a port from 1 to 65535"))
+    return problems
+
+
+def components_platform_problems(
+    transformer: TransformerSpec | None,
+    explainer: ExplainerSpec | None,
+    access_mode: str,
+    min_replicas: int,
+    deployment_mode: str,
+) -> list[tuple[str, object, str]]:
+    """What the platform's ``deployment_mode`` cannot serve of a model's components: (key path, value, accepted)."""
+    problems: list[tuple[str, object, str]] = []
+    if transformer is not None and transformer.collocated:
+        transformer = None  # in the predictor's pods: no call between pods, no scaling of its own
+    parts = [(key, c) for key, c in (("transformer", transformer), ("explainer", explainer)) if c is not None]
+    if parts and deployment_mode == "Knative" and min_replicas == 0:
+        # The transformer and the explainer call the predictor as themselves (a custom one may not pass the caller's
+        # token on; an internal model's caller is a namespace, never passed on), so the predictor admits
+        # them by their mesh identity; at zero Knative's activator would call the predictor as itself
+        # (components/serving/_auth.py), which is admitted for probes only.
+        problems.append(
+            (
+                "scaling.minReplicas",
+                0,
+                f"the {parts[0][0]} calls the predictor by its mesh identity, which Knative's activator would hide at "
+                "zero; give >= 1",
+            )
+        )
+    for key, c in parts:
+        scaling = c.scaling
+        if deployment_mode == "Knative":
+            if access_mode == "internal" and scaling.min_replicas == 0:
+                problems.append(
+                    (
+                        f"{key}.scaling.minReplicas",
+                        0,
+                        "an internal model's component cannot scale to zero in Knative mode (Knative's activator "
+                        "would hide the caller); give >= 1",
+                    )
+                )
+            continue
+        if scaling.min_replicas == 0:
+            problems.append((f"{key}.scaling.minReplicas", 0, "scale to zero needs platform.deploymentMode: Knative"))
+        if scaling.metric in ("concurrency", "rps"):
+            problems.append(
+                (f"{key}.scaling.metric", scaling.metric, "Standard mode scales on cpu (HPA); give cpu or leave it out")
+            )
+        for field, value in (("containerConcurrency", c.container_concurrency), ("timeout", c.timeout)):
+            if value is not None:
+                problems.append((f"{key}.{field}", value, "Knative mode only (KServe's Standard mode ignores it)"))
+    return problems
+
+
+def collocation_problems(
+    transformer: TransformerSpec | None, predictor: ContainerSpec | None
+) -> list[tuple[str, object, str]]:
+    """What KServe's collocation needs of the predictor (kserve/website versioned_docs/version-0.20
+    .../transformers/collocation/collocation.md): the model server is a custom container (a runtime's server keeps
+    port 8080, which the transformer serves on), on another port than the transformer's."""
+    if transformer is None or not transformer.collocated:
+        return []
+    if predictor is None:
+        return [
+            (
+                "transformer.collocated",
+                True,
+                "needs a custom container predictor (container) serving on another port: a runtime's model server "
+                "keeps 8080, the transformer's",
+            )
+        ]
+    if predictor.port.number == transformer.container.port.number:
+        return [
+            (
+                "container.port.number",
+                predictor.port.number,
+                f"the collocated transformer serves on {predictor.port.number}; give the model server another port, "
+                "such as 8085",
+            )
+        ]
+    return []
+
+
+def explainer_storage_problems(
+    explainer: ExplainerSpec | None, public_storage: bool, storage_secret: str | None
+) -> list[tuple[str, object, str]]:
+    """An explainer's ``storageUri`` gets no cloud identity (the model's identity is granted its own ``storageUri``
+    only): on a cloud it must be public or read with ``storageSecret``, as ``storageUris`` (components/serving/
+    spec.py ``storage_problems``)."""
+    from components.credentials import redact_uri
+    from components.storage import parse_storage_uri
+
+    if explainer is None or explainer.storage_uri is None:
+        return []
+    if parse_storage_uri(explainer.storage_uri).cloud is not None and not public_storage and storage_secret is None:
+        return [
+            (
+                "explainer.storageUri",
+                redact_uri(explainer.storage_uri),
+                "an explainer's storage gets no cloud identity; give storageSecret (a Secret with the credentials) "
+                "or publicStorage: true",
+            )
+        ]
+    return []
