@@ -88,8 +88,8 @@ def test_shared_address_space_is_a_private_vpc_range() -> None:
 def test_an_upper_case_gcp_tag_key_becomes_the_lowercase_label_required_tags_expects() -> None:
     """GCP label keys are lowercase (cloud.google.com/resource-manager/docs/labels-overview#requirements): the stack's
     ``Owner`` becomes the label ``owner`` (components.clusters.gke.gcp_labels), and policy.requiredTags is matched the
-    same way (policy.clouds.gcp.label_key, the GCP policy module's), so the normalised stack satisfies ``requiredTags: [Owner]`` and
-    ``[owner]``."""
+    same way (policy.clouds.gcp.label_key, the GCP policy module's), so the normalised stack satisfies
+    ``requiredTags: [Owner]`` and ``[owner]``."""
     from components.clusters.gke import gcp_labels
     from policy.clouds.gcp import label_key as gcp_key
 
