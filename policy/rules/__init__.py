@@ -18,7 +18,20 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from components.errors import show_key, visible_length
-from policy.rules import budget, cluster, gpu, iam, identity, kubernetes, mesh, models, network, pipeline, tags
+from policy.rules import (
+    budget,
+    cluster,
+    gpu,
+    iam,
+    identity,
+    kubernetes,
+    mesh,
+    models,
+    network,
+    percloud,
+    pipeline,
+    tags,
+)
 from policy.rules.base import (
     ENFORCEMENTS,
     UNKNOWN,
@@ -52,20 +65,23 @@ __all__ = [
     "validated_config",
 ]
 
-ALL_RULES: list[Rule] = [
-    *cluster.RULES,
-    *identity.RULES,
-    *iam.RULES,
-    *gpu.RULES,
-    *tags.RULES,
-    *kubernetes.RULES,
-    *models.RULES,
-    *pipeline.RULES,
-    *mesh.RULES,
-    *network.RULES,
-    *budget.RULES,
-]
-"""Every rule, in the order the docs list them. Append to add rules."""
+ALL_RULES: list[Rule] = percloud.finish(
+    [
+        *cluster.RULES,
+        *identity.RULES,
+        *iam.RULES,
+        *gpu.RULES,
+        *tags.RULES,
+        *kubernetes.RULES,
+        *models.RULES,
+        *pipeline.RULES,
+        *mesh.RULES,
+        *network.RULES,
+        *budget.RULES,
+    ]
+)
+"""Every rule, in the order the docs list them (each cloud's own rules after the rule they name, its shares in the
+descriptions: :func:`policy.rules.percloud.finish`). Append to add rules."""
 
 NAMESPACE = "mlplatform"
 SETTINGS_KEY = "policySettings"
