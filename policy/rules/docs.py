@@ -551,17 +551,27 @@ editor of the plan file either regenerates the plan itself from the reviewed sta
 compares the saved `settings` with the stack file's before `check`.
 
 What `check` refuses besides (exit 2, one line naming the file, the key path, the value and what is accepted): JSON
-that `mlplatform plan --json` never writes (NaN, Infinity, a key given twice, values nested deeper than 64 levels),
-a file that is not a regular file or is larger than 64 MiB, a stack name or a URN given twice, a stack name with
-control characters, a resource type that is not an ASCII `package:module:Type`, a provider or parent that is not a
-URN, a NetworkPolicy, AuthorizationPolicy, RequestAuthentication or InferenceService value of a shape its API never
-takes, a malformed `cost`, and a stack without every rule's entry in `policies`.
+that `mlplatform plan --json` never writes (NaN, Infinity, a number literal beyond the largest float such as `1e309`,
+an integer of more than 30 digits, a string with a lone surrogate such as `\\ud800`, a key given twice, values
+nested deeper than 64 levels), a file that is not a regular file or is larger than 64 MiB, a stack name or a URN
+given twice, a stack name with control characters, a `cloud` that is not a printable name, a resource type that
+is not an ASCII `package:module:Type`, a `provider` that is not the URN of a `pulumi:providers:<package>` resource
+of the plan for the resource's own package (the rules read its inputs as the resource's default tags, so a provider
+pointed at another resource with a hand-written `defaultTags` would decide `required-tags`), a `parent` that is not
+the URN of a resource of the plan, a NetworkPolicy, AuthorizationPolicy, RequestAuthentication or InferenceService
+value of a shape its API never takes, a malformed `cost`, and a stack without every rule's entry in `policies`.
 
 `judgedResources` must be the placeholder rendering of the same plan: `check` refuses (exit 2, one line) a stack
 whose resources or judged rendering hold a URN of another stack, of two projects, or whose type is not the
 resource's `type`; a resource with a value known only after deploy that `judgedResources` does not hold under the
 same URN and type (deleting a bad document from the judged rendering only would leave its rule judging nothing);
-and a judged resource that is not one of the plan's resources (a judged rendering copied from another stack).
+a judged resource that is not one of the plan's resources (a judged rendering copied from another stack); and a
+value known only after deploy in `resources` where `judgedResources` has no value to fill it in. The judged pass
+runs over `resources` with only their unknown values filled in from `judgedResources` (and, for a cloud resource,
+the top-level arguments the plain plan leaves out because a provider function's answer is unknown there: an Azure
+federated credential's `issuer`, a role assignment's `principalId`, a GKE cluster's `nodeLocations`): every value
+`resources` knows is judged as written, so a bad value edited into `resources` beside an unknown marker fails its
+rule as it would without the marker.
 
 This ties the two lists together; it does not protect them. The plan file has no signature or checksum: whoever can
 edit it can rewrite `resources`, `judgedResources` and `policies` consistently (a bad trust policy replaced by a
