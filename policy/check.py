@@ -141,11 +141,11 @@ def _resources(path: Path, name: str, docs: Any, key: str = "resources") -> list
                 "(the engine registers each URN once): give each resource once",
             )
         by_urn[r["urn"]] = r
-    for i, r in enumerate(docs):
-        _tie_refs(path, name, key, i, r, by_urn)
     if not any(not r["type"].startswith("pulumi:providers:") for r in docs):
         empty = "" if key == "resources" else f" in {key}"
         raise PlanFileError(path, f"stack {name} has no resources{empty}: an empty plan passes every rule; refusing it")
+    for i, r in enumerate(docs):
+        _tie_refs(path, name, key, i, r, by_urn)
     out = []
     for i, r in enumerate(docs):
         if r["type"].startswith("pulumi:providers:"):
