@@ -15,7 +15,8 @@ What ``check`` trusts and what it refuses: a file with no stacks, or a stack wit
 one line): an empty plan would pass every rule vacuously. The ``overrides`` saved in a stack's settings are trusted
 as written (a hand-edited plan can disable a rule with a reason); ``--no-overrides`` ignores them and applies every
 rule at its default enforcement. Documents known only after deploy are judged, as the plan judged them, over the
-placeholder rendering the plan saved (``judgedResources``, policy/judged.py); a plan without it leaves them
+placeholder rendering the plan saved (``judgedResources``, policy/judged.py): ``resources`` with only their unknown
+values filled in from it (:func:`filled`), every known value as written; a plan without it leaves them
 unchecked, and ``--strict`` fails (exit 1) a mandatory rule that left documents unchecked. A mandatory failure the
 saved ``policies`` recorded that ``check`` does not reproduce fails the check (:func:`unreproduced`). Every key of
 ``settings`` is required (:data:`SETTINGS_KEYS`). A model the settings declare whose rendered objects are not all in
