@@ -490,7 +490,7 @@ def load_plan(path: Path) -> list[SavedStack]:
             raise PlanFileError(
                 path,
                 f"stack {name}: cloud: {_shown(cloud)} is not allowed; give the stack's cloud as mlplatform plan "
-                "--json writes it (one name such as aws, gcp, azure or existing; no control or invisible characters)",
+                "--json writes it (one name; no control or invisible characters)",
             )
         if "settings" not in s or s["settings"] is None:
             raise PlanFileError(
