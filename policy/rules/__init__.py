@@ -28,6 +28,7 @@ from policy.rules import (
     mesh,
     models,
     network,
+    percloud,
     pipeline,
     requestlog,
     tags,
@@ -65,21 +66,24 @@ __all__ = [
     "validated_config",
 ]
 
-ALL_RULES: list[Rule] = [
-    *cluster.RULES,
-    *identity.RULES,
-    *requestlog.RULES,
-    *iam.RULES,
-    *gpu.RULES,
-    *tags.RULES,
-    *kubernetes.RULES,
-    *models.RULES,
-    *pipeline.RULES,
-    *mesh.RULES,
-    *network.RULES,
-    *budget.RULES,
-]
-"""Every rule, in the order the docs list them. Append to add rules."""
+ALL_RULES: list[Rule] = percloud.finish(
+    [
+        *cluster.RULES,
+        *identity.RULES,
+        *requestlog.RULES,
+        *iam.RULES,
+        *gpu.RULES,
+        *tags.RULES,
+        *kubernetes.RULES,
+        *models.RULES,
+        *pipeline.RULES,
+        *mesh.RULES,
+        *network.RULES,
+        *budget.RULES,
+    ]
+)
+"""Every rule, in the order the docs list them (each cloud's own rules after the rule they name, its shares in the
+descriptions: :func:`policy.rules.percloud.finish`). Append to add rules."""
 
 NAMESPACE = "mlplatform"
 SETTINGS_KEY = "policySettings"

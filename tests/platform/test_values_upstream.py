@@ -61,6 +61,60 @@ NOT_IN_SHARED_DATA: dict[str, frozenset[str]] = {
             "persistence.size",
         }
     ),
+    "keda-2.20.2": frozenset(
+        {
+            "crds",
+            "crds.install",
+            "operator",
+            "operator.replicaCount",
+            "metricsServer",
+            "metricsServer.replicaCount",
+            "webhooks",
+            "webhooks.replicaCount",
+            "nodeSelector",
+            "podDisruptionBudget",
+            "podDisruptionBudget.operator",
+            "podDisruptionBudget.operator.minAvailable",
+            "podDisruptionBudget.metricServer",
+            "podDisruptionBudget.metricServer.minAvailable",
+            "podDisruptionBudget.webhooks",
+            "podDisruptionBudget.webhooks.minAvailable",
+            "topologySpreadConstraints",
+            "topologySpreadConstraints.operator",
+            "topologySpreadConstraints.metricsServer",
+            "topologySpreadConstraints.webhooks",
+            "podSecurityContext",
+            "podSecurityContext.operator",
+            "podSecurityContext.operator.runAsNonRoot",
+            "podSecurityContext.operator.seccompProfile",
+            "podSecurityContext.operator.seccompProfile.type",
+            "podSecurityContext.metricServer",
+            "podSecurityContext.metricServer.runAsNonRoot",
+            "podSecurityContext.metricServer.seccompProfile",
+            "podSecurityContext.metricServer.seccompProfile.type",
+            "podSecurityContext.webhooks",
+            "podSecurityContext.webhooks.runAsNonRoot",
+            "podSecurityContext.webhooks.seccompProfile",
+            "podSecurityContext.webhooks.seccompProfile.type",
+            *(
+                f"securityContext.{c}{leaf}"
+                for c in ("operator", "metricServer", "webhooks")
+                for leaf in (
+                    "",
+                    ".allowPrivilegeEscalation",
+                    ".capabilities",
+                    ".capabilities.drop",
+                    ".readOnlyRootFilesystem",
+                    ".runAsNonRoot",
+                    ".seccompProfile",
+                    ".seccompProfile.type",
+                )
+            ),
+            "securityContext",
+            "networkPolicy",
+            "networkPolicy.enabled",
+        }
+    ),
 }
 """Charts whose defaults ../shared/upstream/chart-values does not hold yet: the key paths the platform may set, each
 read in the chart's values.yaml at that version (kubernetes-sigs/external-dns tag external-dns-helm-chart-1.21.1,
@@ -68,32 +122,32 @@ commit 9f26451346774099a8b3e3e5cc46a53bf2fd1461, charts/external-dns/values.yaml
 vector-0.56.0, commit 1e4a3ea09b1d3b7177fa9ca1145e31a336037e89, charts/vector/values.yaml: ``role``, ``replicas``,
 ``customConfig`` (the whole Vector config, free-form), ``serviceAccount.annotations``, ``commonLabels``, ``podLabels``,
 ``podSecurityContext``, ``securityContext``, ``resources``, ``nodeSelector``, ``podDisruptionBudget.enabled``/
-``.minAvailable``, ``persistence.enabled``/``.size``). Drop an entry once the shared data has the file."""
+``.minAvailable``, ``persistence.enabled``/``.size``; kedacore/charts tag v2.20.2,
+commit cbb9bb8ce0809dc9048f72302f7c09765d66ed56, keda/values.yaml: each path below is a key there, or, below
+``podSecurityContext.<c>``, ``securityContext.<c>`` (whose defaults list ``runAsNonRoot``, ``capabilities.drop``,
+``allowPrivilegeEscalation``, ``readOnlyRootFilesystem``, ``seccompProfile.type``) and ``podDisruptionBudget.<c>``
+(default ``{}``; the templates read ``.minAvailable``, keda/templates/manager/poddisruptionbudget.yaml), a field the
+chart renders whole into the pod or PDB). Drop an entry once the shared data has the file."""
 
 
-FREE_FORM = (
-    "annotations",
-    "labels",
-    "podLabels",
-    "commonLabels",
-    "nodeSelector",
-    "customConfig",
-    "podSecurityContext",
-    "securityContext",
-    "resources",
-)
-"""Values whose content is not the chart's keys: maps of labels, Kubernetes objects, the program's own config
-(vector's ``customConfig``, rendered as Vector's configuration)."""
+FREE_FORM = ("annotations", "labels", "podLabels", "commonLabels", "nodeSelector", "customConfig")
+"""Values whose content is not the chart's keys: maps of labels, the program's own config (vector's
+``customConfig``, rendered as Vector's configuration)."""
+FREE_FORM_OF: dict[str, tuple[str, ...]] = {"vector-0.56.0": ("podSecurityContext", "securityContext", "resources")}
+"""Per chart, values rendered whole as Kubernetes objects (vector's pod and container security contexts and
+resources); keda's are checked key by key (:data:`NOT_IN_SHARED_DATA`)."""
 
 
-def _hand_checked(values: dict[str, Any], known: frozenset[str], prefix: str = "") -> list[str]:
+def _hand_checked(
+    values: dict[str, Any], known: frozenset[str], prefix: str = "", free: tuple[str, ...] = ()
+) -> list[str]:
     problems: list[str] = []
     for key, value in values.items():
         path = f"{prefix}{key}"
         if path not in known:
             problems.append(path)
-        elif isinstance(value, dict) and key not in FREE_FORM:
-            problems += _hand_checked(value, known, f"{path}.")
+        elif isinstance(value, dict) and key not in FREE_FORM and path not in free:
+            problems += _hand_checked(value, known, f"{path}.", free)
     return problems
 
 
@@ -113,7 +167,8 @@ def _check_all(result: PlanResult) -> list[str]:
         path = folder / f"{key}-{rel['version']}.yaml"
         if not path.exists() and f"{key}-{rel['version']}" in NOT_IN_SHARED_DATA:
             known = NOT_IN_SHARED_DATA[f"{key}-{rel['version']}"]
-            problems += [f"{name} ({key}-{rel['version']}): {p}" for p in _hand_checked(values, known)]
+            free = FREE_FORM_OF.get(f"{key}-{rel['version']}", ())
+            problems += [f"{name} ({key}-{rel['version']}): {p}" for p in _hand_checked(values, known, free=free)]
             continue
         assert path.exists(), f"release {name}: no upstream defaults for {key} {rel['version']}: add {path.name}"
         defaults = chart_defaults(folder, key, rel["version"])
