@@ -18,7 +18,22 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from components.errors import show_key, visible_length
-from policy.rules import budget, cluster, gpu, iam, identity, kubernetes, mesh, models, network, pipeline, tags
+from policy.rules import (
+    budget,
+    cluster,
+    disruption,
+    gpu,
+    iam,
+    identity,
+    ingress,
+    kubernetes,
+    mesh,
+    models,
+    network,
+    pipeline,
+    tags,
+    warm,
+)
 from policy.rules.base import (
     ENFORCEMENTS,
     UNKNOWN,
@@ -57,11 +72,14 @@ ALL_RULES: list[Rule] = [
     *identity.RULES,
     *iam.RULES,
     *gpu.RULES,
+    *disruption.RULES,
+    *warm.RULES,
     *tags.RULES,
     *kubernetes.RULES,
     *models.RULES,
     *pipeline.RULES,
     *mesh.RULES,
+    *ingress.RULES,
     *network.RULES,
     *budget.RULES,
 ]
