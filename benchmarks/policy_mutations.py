@@ -107,6 +107,16 @@ IG_STEP = 'return f"http://{model_name}-predictor.{model.namespace}.svc.cluster.
 WARM_POD_CONTEXT = (
     '"securityContext": {"runAsNonRoot": True, "runAsUser": 65535, "seccompProfile": {"type": "RuntimeDefault"}},'
 )
+CUSTOM_EXTRA_PATHS = "local:" + json.dumps({"mlplatform:models": {
+    "sklearn-iris": {"format": "sklearn", "storageUri": "gs://kfserving-examples/models/sklearn/1.0/model",
+                     "publicStorage": True, "resources": {"cpu": "500m", "memory": "1Gi"},
+                     "scaling": {"minReplicas": 0, "maxReplicas": 3},
+                     "access": {"mode": "public", "allowAnonymous": True}},
+    "custom-srv": {"container": {"image": "ghcr.io/acme/server:1.2", "command": ["python", "-m", "server"]},
+                   "resources": {"cpu": "500m", "memory": "1Gi"}, "scaling": {"minReplicas": 2, "maxReplicas": 3},
+                   "access": {"mode": "internal", "allowedNamespaces": ["default"], "extraPaths": ["/predict"]}},
+}})  # fmt: skip
+"""The local stack with a custom container that declares ``access.extraPaths`` (no shipped stack renders one)."""
 WARM_AWS = 'aws-dev:{"warmCapacity": {"l4": 1}}'
 """Warm capacity on aws-dev's l4 pool, which does not share GPUs, so the placeholders pre-pull its models' images
 (init containers); gcp-prod's l4 pool time-slices and renders none (components/platform/warm.py)."""
@@ -738,6 +748,12 @@ MUTATIONS = (
              "        for cpath, c in containers(pod):\n            explicit_runtime",
              "        for cpath, c in containers(pod, init=False):\n            explicit_runtime",
              "restricted rule skips init containers (warm capacity's pre-pull)"),
+    Mutation("extra-paths-bare-prefix", "serving", "components/serving/_auth.py",
+             "apis = (*apis, Api(get=tuple(spec.access.extra_paths), post=tuple(spec.access.extra_paths)))",
+             'apis = (*apis, Api(get=tuple(p + "*" for p in spec.access.extra_paths), '
+             "post=tuple(spec.access.extra_paths)))",
+             "extraPaths GET rendered as bare prefixes (/predict* admits /predictadmin)", "authz-path-shapes",
+             config=CUSTOM_EXTRA_PATHS),
     # the request-path model itself (the rules judge with it): caught by tests with hand-written verdicts
     Mutation("rp-client-headers-dropped", "policy", "components/serving/requestpath.py",
              "    return (*sent, *((k, v) for k, v in CLIENT_HEADERS if k.lower() not in names))",

@@ -30,6 +30,7 @@ from policy.rules import (
     mesh,
     models,
     network,
+    paths,
     pipeline,
     tags,
     warm,
@@ -81,6 +82,7 @@ ALL_RULES: list[Rule] = [
     *mesh.RULES,
     *ingress.RULES,
     *network.RULES,
+    *paths.RULES,
     *budget.RULES,
 ]
 """Every rule, in the order the docs list them. Append to add rules."""

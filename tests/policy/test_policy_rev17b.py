@@ -401,3 +401,57 @@ def test_warm_prepull_init_container_escalating_aws_dev() -> None:
         _warm_plan(), {"pod-restricted-hardening", "no-privileged-containers"}, _placeholder,
         _init("allowPrivilegeEscalation", True), "initContainers[0]",
     )  # fmt: skip
+
+
+# ------------------------------------------------------------------------------------------------ #15
+
+CUSTOM_MODELS = {
+    "sklearn-iris": {"format": "sklearn", "storageUri": "gs://kfserving-examples/models/sklearn/1.0/model",
+                     "publicStorage": True, "resources": {"cpu": "500m", "memory": "1Gi"},
+                     "scaling": {"minReplicas": 0, "maxReplicas": 3},
+                     "access": {"mode": "public", "allowAnonymous": True}},
+    "custom-srv": {"container": {"image": "ghcr.io/acme/server:1.2", "command": ["python", "-m", "server"]},
+                   "resources": {"cpu": "500m", "memory": "1Gi"}, "scaling": {"minReplicas": 2, "maxReplicas": 3},
+                   "access": {"mode": "internal", "allowedNamespaces": ["default"], "extraPaths": ["/predict"]}},
+}  # fmt: skip
+"""The local stack's sklearn-iris and a custom container with an extra path (the review's RICH settings, less what
+the paths rule does not read)."""
+
+
+def _extra_path(path: str) -> Callable[[dict[str, Any]], None]:
+    def change(props: dict[str, Any]) -> None:
+        hit = 0
+        for rule in props["spec"]["rules"]:
+            for to in rule.get("to", []):
+                paths = to.get("operation", {}).get("paths", [])
+                if "/predict" in paths:
+                    paths[paths.index("/predict")] = path
+                    hit += 1
+        assert hit, props["spec"]["rules"]
+
+    return change
+
+
+def test_extra_path_rendered_as_a_bare_prefix_local() -> None:
+    """#15: ``/predict*`` admits every path that starts so, the shape extra_path_problem refuses on input."""
+    plan = planned("local", models=json.dumps(CUSTOM_MODELS))
+    pick = named(AUTHZ, "custom-srv-authz")
+    assert_fails_on(plan, {"authz-path-shapes"}, pick, _extra_path("/predict*"), "'/predict*'")
+
+
+@pytest.mark.parametrize(
+    ("path", "fails"),
+    [("/predict", False), ("/predict/*", False), ("/predict/{*}/run", False), ("/predict*", True),
+     ("*/predict", True), ("/predict/{**}", True), ("/pre*dict", True)],
+)  # fmt: skip
+def test_extra_path_shape_boundaries_local(path: str, fails: bool) -> None:
+    plan = planned("local", models=json.dumps(CUSTOM_MODELS))
+    assert _fails(plan, "authz-path-shapes", named(AUTHZ, "custom-srv-authz"), _extra_path(path)) is fails
+
+
+def test_rule_and_input_check_agree_on_extra_path_shapes() -> None:
+    from components.serving.spec import extra_path_problem
+    from policy.rules.paths import path_shape_problem
+
+    for path in ("/predict", "/predict/*", "/a/{*}/b", "/predict*", "/a/{**}", "/x*y"):
+        assert (path_shape_problem(path) is None) is (extra_path_problem(path) is None), path
