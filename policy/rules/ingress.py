@@ -49,7 +49,7 @@ def _credentials(value: Any) -> Iterator[str]:
 def _served(resources: Sequence[Resource]) -> set[tuple[str | None, str]]:
     """(namespace, Secret name) of every Secret a gateway of the plan serves TLS with (an Istio gateway reads its
     ``credentialName`` in the gateway's namespace)."""
-    out = set()
+    out: set[tuple[str | None, str]] = set()
     for res in resources:
         if res.type.startswith("kubernetes:") and (res.type.endswith(":Gateway") or "KnativeServing" in res.type):
             spec = res.props.get("spec")
