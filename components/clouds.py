@@ -1,18 +1,18 @@
 """The cloud registry: every fact about a cloud that code outside its own modules needs, in one entry per cloud.
 
 Config validation, the catalog, storage URIs, the serving rules, the cluster factory, webhook reachability, the plan's
-placeholders, the tag/label rules and the policy pack's cluster rules all read this registry instead of naming
-clouds. Adding a cloud is: its cluster module (a :class:`~components.clusters.base.KubernetesCluster` implementation
-under ``components/clusters/``), optionally its placeholder module for the plan (``components/plan/<cloud>.py``,
-:attr:`Cloud.plan`), one :func:`register` call below, a settings field on ``ClusterSpec`` named by
+placeholders, the tag/label rules and the policy rules all read this registry instead of naming clouds. Adding a
+cloud is: its cluster module (a :class:`~components.clusters.base.KubernetesCluster` implementation under
+``components/clusters/``), optionally its placeholder module for the plan (``components/plan/<cloud>.py``,
+:attr:`Cloud.plan`), its policy module (``policy/clouds/<cloud>.py``, :attr:`Cloud.policy`: until it exists the
+rules fail its clusters and pools), one :func:`register` call below, a settings field on ``ClusterSpec`` named by
 :attr:`Cloud.spec_field`, and its machines in ``components/catalog.yaml`` (docs/extending.md walks through it file by
 file).
 
 This module imports nothing but the standard library, so the catalog, storage and the policy pack can read it
 without importing Pulumi or a cloud SDK. ``tests/test_clouds.py`` checks that outside the registry and each cloud's
-own modules (:attr:`Cloud.modules`) only two files name a cloud (besides the policy rules, a set that only shrinks),
-and registers a fake fourth cloud to show the config, the catalog, storage, the serving rules, the placeholders and
-the policy rules take it from here.
+own modules (:attr:`Cloud.modules`) only two files name a cloud, and registers a fake fourth cloud to show the
+config, the catalog, storage, the serving rules, the placeholders and the policy rules take it from here.
 """
 
 from __future__ import annotations
@@ -135,7 +135,14 @@ class Cloud:
     cluster_tag: str | None = None
     """The tag naming the cluster on every cloud resource."""
     cluster_types: tuple[str, ...] = ()
-    """Wire type tokens of its cluster resources: the policy pack's cluster rules apply to them."""
+    """Wire type tokens of its cluster resources: the policy pack's cluster rules apply to them, and fail one they
+    cannot read (policy/rules/percloud.py)."""
+    pool_types: tuple[str, ...] = ()
+    """Wire type tokens of its node pool resources: the GPU rules fail one its policy module cannot read."""
+    policy: str | None = None
+    """Dotted name of its policy module (``policy/clouds/<cloud>.py``: a ``POLICY``
+    :class:`policy.rules.percloud.CloudPolicy` with its share of each generic rule, its own rules, its stateful and
+    tag-path types). Without one, its clusters and pools fail the rules that would read them."""
     tag_packages: Mapping[str, str] = field(default_factory=dict)
     """Type-token prefixes of its resources and the Python SDK that defines them (the required-tags rule)."""
     max_public_cidrs: int | None = None
@@ -242,6 +249,11 @@ def cluster_types() -> tuple[str, ...]:
     return tuple(t for c in _REGISTRY.values() for t in c.cluster_types)
 
 
+def pool_types() -> tuple[str, ...]:
+    """Every registered cloud's node pool resource types."""
+    return tuple(t for c in _REGISTRY.values() for t in c.pool_types)
+
+
 def tag_packages() -> dict[str, str]:
     """Type-token prefix -> Python SDK module, over every registered cloud."""
     return {prefix: module for c in _REGISTRY.values() for prefix, module in c.tag_packages.items()}
@@ -284,8 +296,10 @@ AWS = register(
             "components.clusters._karpenter",
             "components.plan.aws",
             "components.plan.remote",
+            "policy.clouds.aws",
         ),
         plan="components.plan.aws",
+        policy="policy.clouds.aws",
         spec_field="aws",
         # https://docs.aws.amazon.com/awsaccountbilling/latest/aboutv2/allocation-tag-restrictions.html (key <= 128,
         # value <= 256 Unicode characters, 50 per resource, aws: reserved) and the tagging APIs' pattern
@@ -331,6 +345,7 @@ AWS = register(
         identity_annotation="eks.amazonaws.com/",
         cluster_tag="mlplatform.io/cluster",
         cluster_types=("eks:index:Cluster", "aws:eks/cluster:Cluster"),
+        pool_types=("eks:index:ManagedNodeGroup", "eks:index:NodeGroupV2", "aws:eks/nodeGroup:NodeGroup"),
         tag_packages={"aws": "pulumi_aws", "eks": "pulumi_eks", "awsx": "pulumi_awsx"},
         cluster_charts=("karpenter", "cluster-autoscaler"),
         # EC2 snapshot ids: "snap-" and 8 (older) or 17 hex digits (the pinned EC2NodeClass CRD's snapshotID is a free
@@ -348,8 +363,9 @@ GCP = register(
         name="gcp",
         title="GCP",
         cluster="components.clusters.gke:GkeCluster",
-        modules=("components.clusters.gke", "components.plan.gcp"),
+        modules=("components.clusters.gke", "components.plan.gcp", "policy.clouds.gcp"),
         plan="components.plan.gcp",
+        policy="policy.clouds.gcp",
         spec_field="gcp",
         # https://cloud.google.com/resource-manager/docs/labels-overview#requirements: keys 1-63, values 0-63, only
         # lowercase letters, digits, '_' and '-', keys start with a lowercase letter, at most 64 labels. Tags become
@@ -393,6 +409,7 @@ GCP = register(
         metadata_hosts=("metadata.google.internal", "metadata"),
         cluster_tag="mlplatform.io/cluster",
         cluster_types=("gcp:container/cluster:Cluster",),
+        pool_types=("gcp:container/nodePool:NodePool",),
         tag_packages={"gcp": "pulumi_gcp"},
         # GKE "up to 50 authorized networks (allowed CIDR blocks)" (https://cloud.google.com/kubernetes-engine/docs/
         # best-practices/enterprise-multitenancy, "Restrict network access to the control plane"; the
@@ -416,8 +433,9 @@ AZURE = register(
         name="azure",
         title="Azure",
         cluster="components.clusters.aks:AksCluster",
-        modules=("components.clusters.aks", "components.plan.azure"),
+        modules=("components.clusters.aks", "components.plan.azure", "policy.clouds.azure"),
         plan="components.plan.azure",
+        policy="policy.clouds.azure",
         spec_field="azure",
         # MicrosoftDocs/azure-docs articles/azure-resource-manager/management/tag-resources.md, "Limitations": names
         # <= 512 (128 on storage accounts, which this package does not create), values <= 256, 50 per resource, names
@@ -474,6 +492,7 @@ AZURE = register(
         # Azure tag names may not contain '/' (tag_rule above).
         cluster_tag="mlplatform.io_cluster",
         cluster_types=("azure-native:containerservice:ManagedCluster",),
+        pool_types=("azure-native:containerservice:AgentPool",),
         tag_packages={"azure-native": "pulumi_azure_native"},
         # AKS "up to 200 authorized IP ranges" (MicrosoftDocs/azure-docs
         # articles/aks/api-server-authorized-ip-ranges.md, Limitations).

@@ -21,7 +21,7 @@ from components.clusters import create_cluster, shares_one_gpu_per_request
 from components.clusters.spec import ClusterSpec, tags_problem
 from components.errors import SpecError
 from infra.config import load
-from policy.rules import Resource, StackSettings, run_rules
+from policy.rules import ALL_RULES, Resource, StackSettings, run_rules
 from policy.rules.base import Facts
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,19 +58,9 @@ OTHERS: dict[str, str] = {
 }
 """The files besides the registry and the clouds' own modules that may name a cloud, and why (at most two)."""
 
-TEMPORARY = frozenset(
-    {
-        "policy/rules/cluster.py",
-        "policy/rules/docs.py",
-        "policy/rules/gpu.py",
-        "policy/rules/iam.py",
-        "policy/rules/identity.py",
-        "policy/rules/tags.py",
-    }
-)
-"""TEMPORARY: the policy pack's rules still name clouds; a later change moves their per-cloud knowledge into the
-clouds' modules and empties this set. A file leaves it as soon as it names no cloud (the test below fails until it
-is removed here), so the set only shrinks."""
+TEMPORARY: frozenset[str] = frozenset()
+"""Files that still name a cloud while their knowledge moves into the clouds' modules: none (the policy rules' moved
+into policy/clouds/, issue #15). A file would leave it as soon as it names no cloud, so the set only shrinks."""
 
 
 def own_files() -> set[str]:
@@ -180,13 +170,13 @@ def test_a_new_file_naming_a_cloud_fails_the_test(tmp_path: Path, monkeypatch: p
     """The guard holds: a hand-written cloud list in a new file outside the clouds' modules is refused."""
     for rel in {*OTHERS, *TEMPORARY, "components/new.py"}:
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / rel).write_text('X = "aws"\n' if rel != "policy/rules/tags.py" else "X = 1\n")
+        (tmp_path / rel).write_text('X = "aws"\n' if rel != "components/versions.py" else "X = 1\n")
     monkeypatch.setattr(f"{__name__}.ROOT", tmp_path)
     assert "components/new.py" in naming_files()
     with pytest.raises(AssertionError, match=re.escape("components/new.py")):
         test_only_the_registry_the_clouds_modules_and_two_others_name_a_cloud()
     (tmp_path / "components/new.py").unlink()
-    with pytest.raises(AssertionError, match=re.escape("tags.py'] name no cloud any more")):
+    with pytest.raises(AssertionError, match=re.escape("versions.py'] name no cloud any more")):
         test_only_the_registry_the_clouds_modules_and_two_others_name_a_cloud()
 
 
@@ -409,7 +399,15 @@ def test_fourth_cloud_cluster_factory(acme: clouds.Cloud) -> None:
     assert CALLS == [("cluster", ("mlp", "acme-east-1", "c", {"o": "t"}))]
 
 
-CLUSTER_RULES = ("api-endpoint-restricted", "secrets-encryption", "audit-logs", "workload-identity")
+CLUSTER_RULES = (
+    "api-endpoint-restricted",
+    "secrets-encryption",
+    "audit-logs",
+    "workload-identity",
+    "cluster-network-policy",
+    "cluster-hardening",
+)
+"""The mandatory rules that read a cluster: each fails one no cloud's share of it reads (policy/rules/percloud.py)."""
 
 
 def _findings(resources: list[Resource], environment: str = "dev") -> dict[str, list[str]]:
@@ -421,25 +419,62 @@ def _findings(resources: list[Resource], environment: str = "dev") -> dict[str, 
 
 
 def test_policy_cluster_rules_fail_closed_on_a_registered_cluster_they_cannot_read(acme: clouds.Cloud) -> None:
-    """A cluster of a registered cloud that policy/rules/cluster.py has no branch for fails each cluster rule (and
-    is protected on prod), instead of passing unchecked."""
+    """A cluster of a registered cloud without a policy module (Cloud.policy) fails each cluster rule (and is
+    protected on prod), instead of passing unchecked."""
     urn = f"urn:pulumi:acme::mlplatform::{CLUSTER_TYPE}::c"
     cluster = Resource(type=CLUSTER_TYPE, name="c", urn=urn, props={})
     found = _findings([cluster], "prod")
     for rule in CLUSTER_RULES:
         assert found.get(rule) == [
-            f"cluster type {CLUSTER_TYPE} (cloud acme) has no check in policy/rules/cluster.py: add its branch before "
-            "deploying it"
+            f"cluster type {CLUSTER_TYPE} (cloud acme) is not read by {rule} in its policy module (none: "
+            "components.clouds.Cloud.policy): add its share before deploying it"
         ], rule
     assert any("can be destroyed by accident" in m for m in found["prod-protect-stateful"])
 
 
-def test_policy_cluster_rules_never_see_an_unregistered_type() -> None:
-    """Without the registry entry the same resource is no cluster to the rules: the registry is what makes the
-    rules look (the reason every cloud must be registered)."""
-    urn = f"urn:pulumi:acme::mlplatform::{CLUSTER_TYPE}::c"
-    found = _findings([Resource(type=CLUSTER_TYPE, name="c", urn=urn, props={})], "prod")
-    assert not set(found) & {*CLUSTER_RULES, "prod-protect-stateful"}
+ZETA_CLUSTER = "zeta:kubernetes/cluster:KubernetesCluster"
+ZETA_POOL = "zeta:kubernetes/nodePool:NodePool"
+
+
+def test_policy_rules_refuse_a_cluster_of_an_unregistered_cloud() -> None:
+    """Without a registry entry a cluster and a node pool of an unknown provider still fail the cluster rules and
+    the GPU rules, and the cluster is protected on prod: the rules do not need to know a cloud to refuse reading it
+    as a pass (issue #15: "a fourth cloud's cluster would pass them unchecked"). Before the registry-driven rules
+    these resources passed every rule."""
+    urn = "urn:pulumi:zeta::mlplatform::"
+    cluster = Resource(type=ZETA_CLUSTER, name="c", urn=f"{urn}{ZETA_CLUSTER}::c", props={})
+    pool = Resource(type=ZETA_POOL, name="p", urn=f"{urn}{ZETA_POOL}::p", props={"maxNodes": 1000})
+    found = _findings([cluster, pool], "prod")
+    why = (
+        f"{ZETA_CLUSTER} looks like a cluster of a cloud the registry does not know (components/clouds.py): register "
+        "the cloud and its policy module before deploying it"
+    )
+    for rule in CLUSTER_RULES:
+        assert found.get(rule) == [why], rule
+    assert any("KubernetesCluster c can be destroyed by accident" in m for m in found["prod-protect-stateful"])
+    for rule in ("gpu-pool-taint-label", "gpu-budget"):
+        assert found[rule] == [
+            f"the GPU rules cannot read the node pools of a {t} (no gpu-pools share of its cloud's policy module "
+            "reads it): teach it this cloud's pool types before its GPU pools can pass"
+            for t in (ZETA_CLUSTER, ZETA_POOL)
+        ], rule
+
+
+def test_unregistered_lookalikes_are_recognised_by_their_class_name_only() -> None:
+    """What counts as an unknown cloud's cluster or pool: the class part of the type token, on a provider that is no
+    registered cloud's and no Kubernetes, engine or project type (a Karpenter NodePool is a Kubernetes object, read
+    by its cloud's share; a registered cloud's other types are its policy module's to list)."""
+    from policy.rules.percloud import kind
+
+    assert kind(ZETA_CLUSTER) == "cluster"
+    assert kind("zeta:compute/agentPool:AgentPool") == "pool"
+    assert kind("zeta:compute/workerGroup:WorkerGroup") == "pool"
+    assert kind("zeta:storage/bucket:Bucket") is None
+    assert kind("kubernetes:karpenter.sh/v1:NodePool") is None
+    assert kind("mlplatform:index:ModelService") is None
+    assert kind("gcp:container/cluster:Cluster") == "cluster"
+    assert kind("gcp:container/nodePool:NodePool") == "pool"
+    assert kind("gcp:sql/databaseInstance:DatabaseInstance") is None
 
 
 def test_gpu_rules_fail_closed_on_a_cluster_whose_pools_they_cannot_read(acme: clouds.Cloud) -> None:
@@ -449,13 +484,48 @@ def test_gpu_rules_fail_closed_on_a_cluster_whose_pools_they_cannot_read(acme: c
     pool = Resource(type="acme:k8s/nodePool:NodePool", name="p", urn=f"{urn}-pool", props={"maxNodes": 1000})
     found = _findings([Resource(type=CLUSTER_TYPE, name="c", urn=urn, props={}), pool], "prod")
     why = (
-        f"the GPU rules cannot read the node pools of a {CLUSTER_TYPE} (policy/rules/gpu.py reads "
-        "eks:index:Cluster, aws:eks/cluster:Cluster, gcp:container/cluster:Cluster, "
-        "azure-native:containerservice:ManagedCluster): teach gpu_pools this cloud's pool types before its GPU pools "
-        "can pass"
+        f"the GPU rules cannot read the node pools of a {CLUSTER_TYPE} (no gpu-pools share of its cloud's policy "
+        "module reads it): teach it this cloud's pool types before its GPU pools can pass"
     )
     assert found["gpu-pool-taint-label"] == [why]
     assert found["gpu-budget"] == [why]
+
+
+def test_a_policy_module_makes_the_rules_read_a_fourth_cloud(acme: clouds.Cloud) -> None:
+    """The fourth cloud's policy module (Cloud.policy) is all the rules need: its shares judge its cluster (a
+    finding of its own reader, no longer the fail-closed one), its own rule is listed, and a cluster its share
+    passes passes."""
+    import sys
+    import types
+
+    from policy.rules import percloud
+    from policy.rules.base import Rule
+
+    def secrets(res: Resource, facts: Facts) -> Iterator[str]:
+        if res.type == CLUSTER_TYPE and res.props.get("kms") is not True:
+            yield "acme secrets are not encrypted: set kms"
+
+    own = Rule("acme-only", "An Acme rule.", "mandatory", "cluster", check_resource=lambda r, f: iter(()))
+    module = types.ModuleType("acme_policy_module")
+    module.POLICY = percloud.CloudPolicy(  # type: ignore[attr-defined]
+        cloud="acme",
+        parts={"secrets-encryption": percloud.Part(types=(CLUSTER_TYPE,), summary="Acme KMS", check=secrets)},
+        rules=(("secrets-encryption", own),),
+    )
+    sys.modules["acme_policy_module"] = module
+    try:
+        with_policy = dataclasses.replace(ACME, name="acme2", policy="acme_policy_module")
+        with clouds.registered(with_policy):
+            urn = f"urn:pulumi:acme::mlplatform::{CLUSTER_TYPE}::c"
+            bare = _findings([Resource(type=CLUSTER_TYPE, name="c", urn=urn, props={})])
+            assert bare["secrets-encryption"] == ["acme secrets are not encrypted: set kms"]
+            assert "audit-logs" in bare  # no share of audit-logs: still fails closed
+            good = _findings([Resource(type=CLUSTER_TYPE, name="c", urn=urn, props={"kms": True})])
+            assert "secrets-encryption" not in good
+            names = [r.name for r in percloud.with_own_rules(ALL_RULES)]
+            assert names[names.index("secrets-encryption") + 1] == "acme-only"
+    finally:
+        del sys.modules["acme_policy_module"]
 
 
 def test_required_tags_fail_closed_when_a_clouds_sdk_cannot_be_read() -> None:

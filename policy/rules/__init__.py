@@ -31,6 +31,7 @@ from policy.rules import (
     models,
     network,
     paths,
+    percloud,
     pipeline,
     tags,
     warm,
@@ -68,24 +69,27 @@ __all__ = [
     "validated_config",
 ]
 
-ALL_RULES: list[Rule] = [
-    *cluster.RULES,
-    *identity.RULES,
-    *iam.RULES,
-    *gpu.RULES,
-    *disruption.RULES,
-    *warm.RULES,
-    *tags.RULES,
-    *kubernetes.RULES,
-    *models.RULES,
-    *pipeline.RULES,
-    *mesh.RULES,
-    *ingress.RULES,
-    *network.RULES,
-    *paths.RULES,
-    *budget.RULES,
-]
-"""Every rule, in the order the docs list them. Append to add rules."""
+ALL_RULES: list[Rule] = percloud.finish(
+    [
+        *cluster.RULES,
+        *identity.RULES,
+        *iam.RULES,
+        *gpu.RULES,
+        *disruption.RULES,
+        *warm.RULES,
+        *tags.RULES,
+        *kubernetes.RULES,
+        *models.RULES,
+        *pipeline.RULES,
+        *mesh.RULES,
+        *ingress.RULES,
+        *network.RULES,
+        *paths.RULES,
+        *budget.RULES,
+    ]
+)
+"""Every rule, in the order the docs list them (each cloud's own rules after the rule they name, its shares in the
+descriptions: :func:`policy.rules.percloud.finish`). Append to add rules."""
 
 NAMESPACE = "mlplatform"
 SETTINGS_KEY = "policySettings"

@@ -26,8 +26,9 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from policy.rules.base import UNKNOWN, Facts, Resource, Rule, as_list, as_map, reading
-from policy.rules.gpu import KARPENTER_POOL, _karpenter_is_gpu
 
+KARPENTER_POOL = "kubernetes:karpenter.sh/v1:NodePool"
+GPU_RESOURCE = "nvidia.com/gpu"
 CONSOLIDATE_EMPTY_ONLY = "WhenEmpty"
 MAX_DISRUPTED_GPU_NODES = 1
 DEFAULT_BUDGET = "10%"
@@ -48,13 +49,21 @@ def budget_nodes(nodes: Any, max_nodes: int | None) -> int | None:
     return None
 
 
+def _is_gpu(res: Resource) -> bool:
+    """A GPU NodePool: it limits or taints ``nvidia.com/gpu`` (components/clusters/_karpenter.py ``node_pool``)."""
+    spec = as_map(res.get("spec.template.spec"))
+    return GPU_RESOURCE in as_map(res.get("spec.limits")) or any(
+        as_map(t).get("key") == GPU_RESOURCE for t in as_list(spec.get("taints"))
+    )
+
+
 def _always(budget: Mapping[str, Any]) -> bool:
     """A budget that is always active and applies to every reason."""
     return not budget.get("reasons") and "schedule" not in budget and "duration" not in budget
 
 
 def _gpu_pool_disruption(res: Resource, facts: Facts) -> Iterator[str]:
-    if res.type != KARPENTER_POOL or not _karpenter_is_gpu(res):
+    if res.type != KARPENTER_POOL or not _is_gpu(res):
         return
     name = f"Karpenter NodePool {res.k8s_name}"
     disruption = as_map(res.get("spec.disruption"))

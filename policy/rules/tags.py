@@ -2,8 +2,11 @@
 
 Whether a type takes tags, and under which input, is read from the provider SDK the resource comes from (its
 constructor has a ``tags``, ``labels`` or ``resource_labels`` argument); a handful of types keep them elsewhere
-(:data:`TAG_PATHS`). Provider-level defaults count: AWS ``defaultTags.tags`` and GCP ``defaultLabels`` on the
-resource's explicit provider.
+(each cloud's :attr:`policy.rules.percloud.CloudPolicy.tag_paths`). Provider-level defaults count: AWS
+``defaultTags.tags`` and GCP ``defaultLabels`` on the resource's explicit provider. Which SDK defines a type and
+whether the cloud calls its tags labels come from the registry (:attr:`components.clouds.Cloud.tag_packages`,
+``TagRule.labels``); how a tag key becomes a label key, from the cloud's policy module
+(:attr:`~policy.rules.percloud.CloudPolicy.label_key`).
 """
 
 from __future__ import annotations
@@ -11,22 +14,15 @@ from __future__ import annotations
 import importlib
 import inspect
 import json
-import re
 from collections.abc import Iterator, Mapping
 from functools import cache
 from typing import Any
 
 from components import clouds
+from policy.rules import percloud
 from policy.rules.base import UNKNOWN, Facts, Resource, Rule, as_map, dig, unknown_path
 
-TAG_PATHS = {
-    "gcp:container/cluster:Cluster": "resourceLabels",
-    "gcp:container/nodePool:NodePool": "nodeConfig.resourceLabels",
-}
-"""Types whose tags are not under the SDK's ``tags``/``labels`` argument: wire path of the tag map."""
-
 _SDK_TAG_ARGS = {"tags": "tags", "labels": "labels"}
-_GCP_BAD = re.compile(r"[^a-z0-9_-]")
 
 
 def _package(type_: str) -> str | None:
@@ -39,18 +35,13 @@ UNREADABLE = "\0unreadable"
 it says so (fails closed) instead of passing it as untaggable."""
 
 
-def _labels(type_: str) -> bool:
-    """Whether the resource's cloud calls its tags labels, with GCP's key rules (the registry's ``TagRule.labels``)."""
-    prefix = type_.split(":", 1)[0]
-    return any(prefix in c.tag_packages and c.tag_rule.labels for c in clouds.all_clouds())
-
-
 @cache
 def tag_path(type_: str) -> str | None:
     """The wire path of the tag map of ``type_``, None when the type cannot carry tags, or :data:`UNREADABLE` when
     its SDK cannot be imported to find out."""
-    if type_ in TAG_PATHS:
-        return TAG_PATHS[type_]
+    paths = percloud.tag_paths()
+    if type_ in paths:
+        return paths[type_]
     package = _package(type_)
     if package is None:
         return None
@@ -104,11 +95,6 @@ def _tag_map(value: Any) -> Mapping[str, Any]:
     return as_map(value)
 
 
-def gcp_key(key: str) -> str:
-    """A tag key as GCP accepts it as a label key (the same rule as components.naming.gcp_labels)."""
-    return _GCP_BAD.sub("_", key.lower())[:63]
-
-
 def _required_tags(res: Resource, facts: Facts) -> Iterator[str]:
     path = tag_path(res.type)
     if path is None:
@@ -130,8 +116,9 @@ def _required_tags(res: Resource, facts: Facts) -> Iterator[str]:
     if tags is UNKNOWN:
         return
     have = {**_provider_tags(res), **_tag_map(tags)}
-    labels = _labels(res.type)
-    wanted = [gcp_key(k) if labels else k for k in facts.required_tags]
+    label_key = percloud.label_key(res.type)
+    labels = label_key is not None
+    wanted = [label_key(k) if label_key is not None else k for k in facts.required_tags]
     missing = [k for k in wanted if not have.get(k)]
     if missing:
         word = "labels" if labels else "tags"
@@ -154,7 +141,6 @@ RULES = [
         description="Every taggable cloud resource carries the stack's required tags (policy.requiredTags).",
         enforcement="mandatory",
         area="tags",
-        applies_to=("aws:*", "gcp:*", "azure-native:*", "eks:*", "awsx:*"),
         check_resource=_required_tags,
         unknown=_unknown_tags,
     ),

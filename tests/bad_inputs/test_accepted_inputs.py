@@ -88,10 +88,10 @@ def test_shared_address_space_is_a_private_vpc_range() -> None:
 def test_an_upper_case_gcp_tag_key_becomes_the_lowercase_label_required_tags_expects() -> None:
     """GCP label keys are lowercase (cloud.google.com/resource-manager/docs/labels-overview#requirements): the stack's
     ``Owner`` becomes the label ``owner`` (components.clusters.gke.gcp_labels), and policy.requiredTags is matched the
-    same way (policy.rules.tags.gcp_key), so the normalised stack satisfies ``requiredTags: [Owner]`` and
-    ``[owner]``."""
+    same way (policy.clouds.gcp.label_key, the GCP policy module's), so the normalised stack satisfies
+    ``requiredTags: [Owner]`` and ``[owner]``."""
     from components.clusters.gke import gcp_labels
-    from policy.rules.tags import gcp_key
+    from policy.clouds.gcp import label_key as gcp_key
 
     labels = gcp_labels({"Owner": "ML-Team", "environment": "prod"})
     assert labels == {"owner": "ml-team", "environment": "prod"}

@@ -1,0 +1,983 @@
+"""AWS in the policy rules: how each generic rule reads EKS, IAM, S3, KMS and EC2 resources, and the rules that
+only concern AWS (``imdsv2-required``). Registered as :attr:`components.clouds.Cloud.policy` of ``aws``.
+
+The cluster is read in two wire names: ``eks:index:Cluster`` (the pulumi-eks component, which is what a plan
+records) and ``aws:eks/cluster:Cluster`` (its child, which ``pulumi preview`` shows the pack).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from policy.rules.base import UNKNOWN, Facts, Finding, Resource, Rule, as_list, as_map, is_set, reading
+from policy.rules.cluster import world
+from policy.rules.gpu import ACCELERATOR_LABEL, GPU_RESOURCE, GPU_TAINT, Pool, _int, _taints_list, _taints_map, gpus_of
+from policy.rules.identity import K8S_SUBJECT, annotated_service_accounts
+from policy.rules.percloud import CloudPolicy, Part
+
+EKS = "eks:index:Cluster"
+AWS_EKS = "aws:eks/cluster:Cluster"
+OIDC_PROVIDER = "aws:iam/openIdConnectProvider:OpenIdConnectProvider"
+POD_IDENTITY = "aws:eks/podIdentityAssociation:PodIdentityAssociation"
+KMS_KEY = "aws:kms/key:Key"
+EKS_LOGS = ("api", "audit", "authenticator")
+LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+EC2_NODE_CLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
+VPC_CNI = "eks:index:VpcCniAddon"
+EKS_ADDON = "aws:eks/addon:Addon"
+STORAGE_CLASS = "kubernetes:storage.k8s.io/v1:StorageClass"
+EBS_PROVISIONERS = ("ebs.csi.aws.com", "kubernetes.io/aws-ebs")
+"""The EBS CSI driver's provisioner name (kubernetes-sigs/aws-ebs-csi-driver) and the in-tree one it replaced."""
+
+
+# ------------------------------------------------------------------------------------------------ the API endpoint
+
+
+def _api_exposure(res: Resource) -> str | None:
+    """Why an EKS cluster has an API endpoint open to the whole internet, or None when it has not."""
+    if res.type not in (EKS, AWS_EKS):
+        return None
+    p = res.props
+    vpc = as_map(p.get("vpcConfig")) if res.type == AWS_EKS else p
+    public = vpc.get("endpointPublicAccess", True)  # both default to a public endpoint
+    if public is False:
+        return None
+    cidrs = vpc.get("publicAccessCidrs")
+    if cidrs is UNKNOWN:
+        return None
+    if not as_list(cidrs):
+        return "the public endpoint is on and publicAccessCidrs is not set (AWS allows 0.0.0.0/0)"
+    if world(cidrs):
+        return "the public endpoint allows 0.0.0.0/0 (publicAccessCidrs)"
+    return None
+
+
+def _eks_private_endpoint_off(res: Resource) -> bool:
+    """True when an EKS cluster's private API endpoint is off. ``endpointPrivateAccess`` "Indicates whether or not
+    the Amazon EKS private API server endpoint is enabled. Default is ``false``" (pulumi_eks 4.4.0 cluster.py
+    ``endpoint_private_access``; the same default on ``aws:eks/cluster:Cluster`` ``vpcConfig``: "Whether the Amazon
+    EKS private API server endpoint is enabled. Default is ``false``", pulumi_aws eks/_inputs.py). Without it the
+    nodes reach the API only through the public endpoint, which :attr:`publicAccessCidrs` limits to the stack's
+    ``deployFrom`` CIDRs: nodes whose NAT address is not listed cannot join (EKS API ``VpcConfigRequest``
+    ``endpointPrivateAccess``/``publicAccessCidrs``, docs.aws.amazon.com/eks/latest/APIReference/
+    API_VpcConfigRequest.html)."""
+    if res.type == EKS:
+        private = res.props.get("endpointPrivateAccess")
+    elif res.type == AWS_EKS:
+        vpc = res.props.get("vpcConfig")
+        if vpc is UNKNOWN:
+            return False
+        private = as_map(vpc).get("endpointPrivateAccess")
+    else:
+        return False
+    return private is not UNKNOWN and private is not True
+
+
+def _private_endpoint(res: Resource, facts: Facts) -> Iterator[str]:
+    if _eks_private_endpoint_off(res):
+        yield (
+            "EKS private API endpoint is off (endpointPrivateAccess not true; the default is false): nodes must "
+            "reach the API through the CIDR-limited public endpoint; set endpointPrivateAccess true"
+        )
+
+
+# ------------------------------------------------------------------------------------------------ secrets, logs, IRSA
+
+
+def _secrets_encryption(res: Resource, facts: Facts) -> Iterator[str]:
+    p = res.props
+    if res.type == EKS and not is_set(p.get("encryptionConfigKeyArn")):
+        yield "Kubernetes Secrets are not envelope-encrypted: set encryptionConfigKeyArn to a customer-managed KMS key"
+    elif res.type == AWS_EKS:
+        configs = [c for c in as_list(p.get("encryptionConfig")) if isinstance(c, dict)] or (
+            [p["encryptionConfig"]] if isinstance(p.get("encryptionConfig"), dict) else []
+        )
+        ok = any(
+            "secrets" in as_list(c.get("resources")) and is_set(as_map(c.get("provider")).get("keyArn"))
+            for c in configs
+        )
+        if not ok and p.get("encryptionConfig") is not UNKNOWN:
+            yield "Kubernetes Secrets are not envelope-encrypted: encryptionConfig needs resources [secrets], a keyArn"
+
+
+def _audit_logs(res: Resource, facts: Facts) -> Iterator[str]:
+    if res.type in (EKS, AWS_EKS):
+        types = res.props.get("enabledClusterLogTypes")
+        if types is UNKNOWN:
+            return
+        missing = [t for t in EKS_LOGS if t not in as_list(types)]
+        if missing:
+            yield f"control-plane logs missing from enabledClusterLogTypes: {', '.join(missing)}"
+
+
+def _workload_identity(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    has_oidc = any(r.type in (OIDC_PROVIDER, POD_IDENTITY) for r in resources)
+    for r in resources:
+        if r.type == EKS and r.props.get("createOidcProvider") is not True and not has_oidc:
+            yield Finding(r.urn, "no IAM OIDC provider for IRSA: set createOidcProvider: true")
+        elif r.type == AWS_EKS and not has_oidc and not any(x.type == EKS for x in resources):
+            yield Finding(r.urn, "no IAM OIDC provider (IRSA) or EKS Pod Identity association in the stack")
+
+
+# ------------------------------------------------------------------------------------------------ nodes and keys
+
+
+def _imds(res: Resource, facts: Facts) -> Iterator[str]:
+    if res.type == LAUNCH_TEMPLATE:
+        opts = res.props.get("metadataOptions")
+        where = "metadataOptions"
+    elif res.type == EC2_NODE_CLASS:
+        opts = res.get("spec.metadataOptions")
+        where = "spec.metadataOptions"
+        if res.props.get("spec") is UNKNOWN:
+            return
+    else:
+        return
+    if opts is UNKNOWN:
+        return
+    opts = as_map(opts)
+    if opts.get("httpTokens") != "required":
+        yield f"{where}.httpTokens is {opts.get('httpTokens') or 'unset'}: require IMDSv2 (httpTokens: required)"
+    hops = opts.get("httpPutResponseHopLimit")
+    if hops is not UNKNOWN and (not isinstance(hops, int) or hops > 1):
+        yield f"{where}.httpPutResponseHopLimit is {hops}: give 1 so pods cannot reach the node's credentials"
+
+
+def _key_rotation(res: Resource, facts: Facts) -> Iterator[str]:
+    """AWS KMS keys that encrypt Secrets rotate. ``enableKeyRotation``: "Whether key rotation is enabled. Defaults to
+    ``false``" (pulumi_aws kms/key.py ``enable_key_rotation``). A rotation needs nothing from EKS: "The properties of
+    the KMS key, including its key ID, key ARN, region, policies, and permissions, do not change when the key is
+    rotated" (docs.aws.amazon.com/kms/latest/developerguide/rotating-keys-enable.md)."""
+    if res.type == KMS_KEY and res.props.get("enableKeyRotation") not in (True, UNKNOWN):
+        yield "KMS key rotation is off: set enableKeyRotation: true (pulumi_aws defaults it to false)"
+
+
+# ------------------------------------------------------------------------------------------------ network policy
+
+
+def _cni_setting(options: Mapping[str, Any]) -> Any:
+    """The vpc-cni ``enableNetworkPolicy`` pulumi-eks sends to EKS: a ``configurationValues.enableNetworkPolicy``
+    given by the program wins over the ``enableNetworkPolicy`` flag (pulumi/pulumi-eks v4.3.0
+    nodejs/eks/addons/cni-addon.ts ``mergeConfigurationValues``: the flag is written only
+    ``if (!("enableNetworkPolicy" in config) && enableNetworkPolicy !== undefined)``)."""
+    values = options.get("configurationValues")
+    if values is UNKNOWN:
+        return UNKNOWN
+    if isinstance(values, str):
+        try:
+            values = json.loads(values)
+        except json.JSONDecodeError:
+            return None
+    if isinstance(values, Mapping) and "enableNetworkPolicy" in values:
+        return values["enableNetworkPolicy"]
+    return options.get("enableNetworkPolicy")
+
+
+def _enabled(value: Any) -> bool:
+    return value is True or (isinstance(value, str) and value.lower() == "true")
+
+
+def _network_policy(res: Resource, facts: Facts) -> Iterator[str]:
+    """EKS (``eks:index:Cluster`` ``vpcCniOptions``, its ``eks:index:VpcCniAddon`` child, and the ``vpc-cni``
+    ``aws:eks/addon:Addon`` when its ``configurationValues`` are given): ``enableNetworkPolicy`` "Enables using
+    Kubernetes network policies. In Kubernetes, by default, all pod-to-pod communication is allowed" (pulumi_eks
+    4.4.0 ``VpcCniOptionsArgs.enable_network_policy``), read as :func:`_cni_setting` merges it; unset means the VPC
+    CNI's default, off. ``useDefaultVpcCni: true`` leaves the add-on pulumi-eks would configure out (cluster.ts: the
+    add-on is created when ``!args.useDefaultVpcCni``), so nothing turns the policy agent on."""
+    p = res.props
+    off = "the cluster's network plugin does not enforce NetworkPolicy, so the models' and the gateway's "
+    off += "NetworkPolicies have no effect"
+    if res.type == EKS:
+        if p.get("useDefaultVpcCni") is True:
+            yield f"{off}: useDefaultVpcCni leaves the VPC CNI without enableNetworkPolicy"
+            return
+        options = p.get("vpcCniOptions")
+        if options is UNKNOWN:
+            return
+        value = _cni_setting(as_map(options))
+        if value is not UNKNOWN and not _enabled(value):
+            yield f"{off}: vpcCniOptions.enableNetworkPolicy is {value!r}, give true"
+    elif res.type == VPC_CNI:
+        value = _cni_setting(p)
+        if value is not UNKNOWN and not _enabled(value):
+            yield f"{off}: the vpc-cni add-on's enableNetworkPolicy is {value!r}, give true"
+    elif res.type == EKS_ADDON and p.get("addonName") == "vpc-cni" and "configurationValues" in p:
+        value = _cni_setting({"configurationValues": p.get("configurationValues")})
+        if value is not UNKNOWN and not _enabled(value):
+            yield f'{off}: the vpc-cni add-on\'s configurationValues.enableNetworkPolicy is {value!r}, give "true"'
+
+
+# ------------------------------------------------------------------------------------------------ hardening
+
+
+def _eks_auth_mode(res: Resource) -> Any:
+    """The cluster's authentication mode, None when unset (EKS then uses CONFIG_MAP). pulumi-eks hands its
+    ``authenticationMode`` to its ``aws:eks/cluster:Cluster`` child as ``accessConfig.authenticationMode``
+    (pulumi/pulumi-eks nodejs/eks/cluster/cluster.ts, ``accessConfig: args.authenticationMode ? {...}``), which is
+    what the pack sees in a preview."""
+    if res.type == EKS:
+        return res.props.get("authenticationMode")
+    access = res.props.get("accessConfig")
+    return UNKNOWN if access is UNKNOWN else as_map(access).get("authenticationMode")
+
+
+def _ebs_class_unencrypted(res: Resource) -> Any:
+    """How an EBS StorageClass's ``encrypted`` parameter reads when it does not encrypt, else None (None too for a
+    class of another provisioner). Parameter keys are case-insensitive (aws-ebs-csi-driver docs/parameters.md: "Unless
+    explicitly noted, all parameters are case insensitive")."""
+    p = res.props
+    if p.get("provisioner") not in EBS_PROVISIONERS:
+        return None
+    params = p.get("parameters")
+    if params is UNKNOWN:
+        return None
+    value = next((v for k, v in as_map(params).items() if str(k).lower() == "encrypted"), None)
+    if value is UNKNOWN or value is True or str(value).lower() == "true":
+        return None
+    return "unset" if value is None else repr(value)
+
+
+def _is_true(value: Any) -> bool:
+    return value is True or value == "true"
+
+
+def _ebs_unencrypted(mappings: Any, key: str) -> list[str]:
+    """Device names of block device mappings whose EBS volume is not encrypted (``encrypted`` must be true)."""
+    out = []
+    for m in as_list(mappings):
+        ebs = as_map(m).get(key)
+        if not isinstance(ebs, Mapping):
+            continue
+        enc = ebs.get("encrypted")
+        if enc is not UNKNOWN and not _is_true(enc):
+            out.append(str(as_map(m).get("deviceName", "?")))
+    return out
+
+
+def _hardening(res: Resource, facts: Facts) -> Iterator[str]:
+    """EKS: ``nodeAssociatePublicIpAddress`` false (pulumi-eks defaults it to true: pulumi/pulumi-eks v4.3.0
+    nodejs/eks/nodes/nodegroup.ts ``args.nodeAssociatePublicIpAddress ?? true``); launch templates give no network
+    interface ``associatePublicIpAddress`` "true" ("Associate a public IP address with the network interface",
+    pulumi_aws 7.51 ec2/_inputs.py) and encrypt every EBS mapping (``encrypted`` "Enables EBS encryption on the
+    volume", same file); Karpenter's EC2NodeClass sets ``associatePublicIPAddress: false`` and ``encrypted: true``
+    on every EBS mapping ("AssociatePublicIPAddress controls if public IP addresses are assigned to instances",
+    "Encrypted indicates whether the EBS volume is encrypted": shared/upstream/crd-schemas/karpenter.k8s.aws/
+    ec2nodeclass_v1.json); on prod the cluster's ``deletionProtection`` not false. ``authenticationMode`` (pulumi-eks)
+    or ``accessConfig.authenticationMode`` is ``API``: with ``API_AND_CONFIG_MAP`` or ``CONFIG_MAP`` the aws-auth
+    ConfigMap maps IAM principals to Kubernetes users outside the access entries; unset is ``CONFIG_MAP`` ("If you
+    create a cluster by using the EKS API, AWS SDKs, or AWS CloudFormation, the default is CONFIG_MAP", EKS API
+    ``CreateAccessConfigRequest``, docs.aws.amazon.com/eks/latest/APIReference/API_CreateAccessConfigRequest.html).
+    A StorageClass of the EBS CSI driver sets ``parameters.encrypted`` "true" ("Whether the volume should be
+    encrypted or not. Valid values are "true" or "false"", default false: kubernetes-sigs/aws-ebs-csi-driver
+    docs/parameters.md)."""
+    p = res.props
+    prod = facts.environment == "prod"
+    if res.type in (EKS, AWS_EKS):
+        if res.type == EKS:
+            public = p.get("nodeAssociatePublicIpAddress")
+            if public is not UNKNOWN and public is not False:
+                yield (
+                    "EKS nodes may get public IPs: set nodeAssociatePublicIpAddress false (pulumi-eks defaults to true)"
+                )
+        mode = _eks_auth_mode(res)
+        if mode is not UNKNOWN and mode != "API":
+            yield (
+                f"EKS authenticationMode is {mode or 'unset (CONFIG_MAP)'}: the aws-auth ConfigMap maps IAM principals "
+                "besides the access entries; set API"
+            )
+        if prod and p.get("deletionProtection") is False:
+            yield "EKS cluster deletionProtection is false on a prod stack"
+    elif res.type == STORAGE_CLASS:
+        if (value := _ebs_class_unencrypted(res)) is not None:
+            yield (
+                f"StorageClass {res.k8s_name} makes unencrypted EBS volumes (parameters.encrypted {value}, the "
+                'driver\'s default is false): set encrypted "true"'
+            )
+    elif res.type == LAUNCH_TEMPLATE:
+        for nic in as_list(p.get("networkInterfaces")):
+            if _is_true(as_map(nic).get("associatePublicIpAddress")):
+                yield "launch template gives nodes a public IP (networkInterfaces associatePublicIpAddress)"
+        if bad := _ebs_unencrypted(p.get("blockDeviceMappings"), "ebs"):
+            yield f"launch template volumes not encrypted: {', '.join(bad)} (blockDeviceMappings ebs.encrypted)"
+    elif res.type == EC2_NODE_CLASS:
+        spec = p.get("spec")
+        if spec is UNKNOWN:
+            return
+        public = as_map(spec).get("associatePublicIPAddress")
+        if public is not UNKNOWN and public is not False:
+            yield f"EC2NodeClass {res.k8s_name} may give nodes public IPs: set spec.associatePublicIPAddress false"
+        if bad := _ebs_unencrypted(as_map(spec).get("blockDeviceMappings"), "ebs"):
+            yield f"EC2NodeClass {res.k8s_name} volumes not encrypted: {', '.join(bad)} (ebs.encrypted true)"
+
+
+# ------------------------------------------------------------------------------------------------ GPU pools
+
+EKS_MNG = "eks:index:ManagedNodeGroup"
+EKS_NG2 = "eks:index:NodeGroupV2"
+AWS_NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
+KARPENTER_POOL = "kubernetes:karpenter.sh/v1:NodePool"
+
+
+def _karpenter_is_gpu(res: Resource) -> bool:
+    spec = as_map(res.get("spec.template.spec"))
+    for req in as_list(spec.get("requirements")):
+        key = str(as_map(req).get("key", ""))
+        if key.startswith("karpenter.k8s.aws/instance-gpu") or key == ACCELERATOR_LABEL:
+            return True
+        if key == "node.kubernetes.io/instance-type" and any(gpus_of(v) for v in as_list(as_map(req).get("values"))):
+            return True
+    labels = as_map(res.get("spec.template.metadata.labels"))
+    return (
+        ACCELERATOR_LABEL in labels
+        or GPU_RESOURCE in as_map(res.get("spec.limits"))
+        or any(t[0] == GPU_TAINT[0] for t in _taints_list(spec.get("taints")))
+    )
+
+
+def _karpenter_pool(res: Resource) -> Pool:
+    limit = as_map(res.get("spec.limits")).get(GPU_RESOURCE)
+    cap = _int(limit)
+    note = "" if cap is not None or limit is UNKNOWN else "no spec.limits nvidia.com/gpu: the pool is unbounded"
+    return Pool(
+        res,
+        f"Karpenter NodePool {res.k8s_name}",
+        _taints_list(res.get("spec.template.spec.taints")),
+        as_map(res.get("spec.template.metadata.labels")),
+        None,
+        None,
+        cap,
+        note,
+    )
+
+
+def _gpu_pools(res: Resource) -> list[Pool] | None:
+    """The GPU pools of a Karpenter NodePool or an EKS node group (None for another type)."""
+    p = res.props
+    if res.type == KARPENTER_POOL:
+        return [_karpenter_pool(res)] if _karpenter_is_gpu(res) else []
+    if res.type in (EKS_MNG, AWS_NODE_GROUP):
+        if res.type == AWS_NODE_GROUP and EKS_MNG in res.urn:
+            return []  # the component's own child: the component was checked
+        types = as_list(p.get("instanceTypes"))
+        gpus = max((gpus_of(t) for t in types), default=0)
+        ami = str(p.get("amiType", ""))
+        if not gpus and "NVIDIA" not in ami and "GPU" not in ami and p.get("gpu") is not True:
+            return []
+        labels = as_map(p.get("labels"))
+        return [
+            Pool(
+                res,
+                f"node group {res.name}",
+                _taints_list(p.get("taints")),
+                labels,
+                gpus or None,
+                _int(as_map(p.get("scalingConfig")).get("maxSize")),
+            )
+        ]
+    if res.type == EKS_NG2:
+        gpus = gpus_of(p.get("instanceType"))
+        if not gpus and p.get("gpu") is not True:
+            return []
+        return [
+            Pool(
+                res,
+                f"node group {res.name}",
+                _taints_map(p.get("taints")),
+                as_map(p.get("labels")),
+                gpus or None,
+                _int(p.get("maxSize")),
+            )
+        ]
+    return None
+
+
+# ------------------------------------------------------------------------------------------------ identity and storage
+
+IAM_ROLE = "aws:iam/role:Role"
+IAM_ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+IAM_POLICY = "aws:iam/policy:Policy"
+IAM_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+ATTACHMENT = IAM_ATTACHMENT
+WEB_IDENTITY = "sts:AssumeRoleWithWebIdentity"
+
+
+STS_AUDIENCE = "sts.amazonaws.com"
+
+
+IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
+
+
+OIDC_PROVIDER_ARN = re.compile(r"arn:aws[a-z-]*:iam::[0-9]{12}:oidc-provider/(?P<issuer>[^\s*?]+)", re.ASCII)
+
+
+S3_MANAGED = ("AmazonS3FullAccess", "AmazonS3ReadOnlyAccess")
+
+
+_S3_ARN = re.compile(r"arn:aws[a-z-]*:s3:::(?P<bucket>[^/]*)(?:/(?P<key>.*))?", re.ASCII | re.DOTALL)
+
+
+def policy_document(value: Any) -> Mapping[str, Any] | None:
+    """An IAM policy document given as JSON text or a map; None when it is unknown or not a document."""
+    if value is UNKNOWN:
+        return None
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            return None
+    return value if isinstance(value, Mapping) else None
+
+
+def statements(doc: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """A policy document's statements (``Statement`` may be one map or a list)."""
+    st = doc.get("Statement")
+    return [s for s in (st if isinstance(st, list) else [st]) if isinstance(s, Mapping)]
+
+
+def _strings(value: Any) -> list[str]:
+    return [str(v) for v in (value if isinstance(value, list) else [value]) if v is not None]
+
+
+def action_matches(pattern: str, action: str) -> bool:
+    """True when the IAM ``Action`` entry ``pattern`` covers ``action``.
+
+    "The prefix and the action name are case insensitive" and an entry may use the multi-character (``*``) and
+    single-character (``?``) wildcards anywhere in the name (AWS IAM User Guide, "IAM JSON policy elements: Action",
+    docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_action.html): ``STS:assumerolewith*``
+    covers ``sts:AssumeRoleWithWebIdentity``. ``fnmatchcase`` on lower-cased text gives exactly ``*`` and ``?``
+    (``[`` cannot occur in an action name, so its character classes never apply).
+    """
+    return fnmatch.fnmatchcase(action.lower(), pattern.lower())
+
+
+def irsa_problems(doc: Mapping[str, Any]) -> list[str]:
+    """Why an IAM trust policy lets more than one ServiceAccount (or a token for another audience) assume the role."""
+    problems = []
+    for i, st in enumerate(statements(doc)):
+        if st.get("Effect", "Allow") != "Allow":
+            continue
+        if not any(action_matches(a, WEB_IDENTITY) for a in _strings(st.get("Action"))):
+            continue
+        where = f"Statement[{i}]"
+        federated = _strings(as_map(st.get("Principal")).get("Federated"))
+        issuers = [m["issuer"] for f in federated if (m := OIDC_PROVIDER_ARN.fullmatch(f))]
+        if len(issuers) != 1 or len(federated) != 1:
+            problems.append(f"{where} trusts Federated {federated or 'nothing'}: give exactly one OIDC provider ARN")
+            continue
+        issuer = issuers[0]
+        cond = as_map(st.get("Condition"))
+        equals = as_map(cond.get("StringEquals"))
+        loose = [
+            f"{op} {key}"
+            for op, keys in cond.items()
+            if op != "StringEquals"
+            for key in as_map(keys)
+            if str(key).endswith((":sub", ":aud"))
+        ]
+        if loose:
+            problems.append(f"{where} matches {', '.join(loose)}: only StringEquals pins one ServiceAccount")
+        sub = _strings(equals.get(f"{issuer}:sub"))
+        if not sub:
+            problems.append(
+                f"{where} has no StringEquals {issuer}:sub: every ServiceAccount of the cluster may assume the role"
+            )
+        elif len(sub) > 1:
+            problems.append(f"{where} trusts {len(sub)} ServiceAccounts ({', '.join(sub)}): give one")
+        elif not K8S_SUBJECT.fullmatch(sub[0]):
+            problems.append(f"{where} sub {sub[0]!r} is not one ServiceAccount (system:serviceaccount:<ns>:<name>)")
+        aud = _strings(equals.get(f"{issuer}:aud"))
+        if aud != [STS_AUDIENCE]:
+            problems.append(f"{where} StringEquals {issuer}:aud is {aud or 'missing'}: give exactly {STS_AUDIENCE}")
+    return problems
+
+
+def irsa_subject(doc: Mapping[str, Any]) -> str | None:
+    """The one ``sub`` a trust policy pins, when it pins exactly one."""
+    for st in statements(doc):
+        for key, value in as_map(as_map(st.get("Condition")).get("StringEquals")).items():
+            if str(key).endswith(":sub") and len(_strings(value)) == 1:
+                return _strings(value)[0]
+    return None
+
+
+S3_READ_ACTIONS = ("s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket")
+"""The only S3 actions a model's identity needs: read an object (or a version of it) and list its prefix."""
+
+
+def _s3_actions(st: Mapping[str, Any]) -> list[str]:
+    return [a for a in _strings(st.get("Action")) if action_matches(a, "s3:x") or a.lower().startswith("s3:")]
+
+
+def _bounded(value: str) -> bool:
+    """A key or ``s3:prefix`` value that stays under one folder: no wildcard (one exact key or prefix), or a
+    non-empty text ending in ``/`` before the first wildcard (``resnet50/v1/*``, never ``resnet50/v1*``)."""
+    cut = min((i for i in (value.find("*"), value.find("?")) if i >= 0), default=-1)
+    if cut < 0:
+        return value != ""
+    head = value[:cut]
+    return head.endswith("/") and head.strip("/") != ""
+
+
+def s3_problems(doc: Mapping[str, Any]) -> list[str]:
+    """Why an IAM policy document grants S3 access beyond reading one bucket prefix."""
+    problems = []
+    for i, st in enumerate(statements(doc)):
+        if st.get("Effect", "Allow") != "Allow":
+            continue
+        where = f"Statement[{i}]"
+        if "NotAction" in st:
+            problems.append(f"{where} uses NotAction: it grants every action not listed, S3 included")
+            continue
+        actions = _s3_actions(st)
+        if not actions:
+            continue
+        if "NotResource" in st:
+            problems.append(f"{where} uses NotResource with S3: grants everything not listed")
+            continue
+        wider = [a for a in actions if a.lower() not in {r.lower() for r in S3_READ_ACTIONS}]
+        if wider:
+            problems.append(
+                f"{where} grants {', '.join(wider)}: a model reads; allow only {', '.join(S3_READ_ACTIONS)}"
+            )
+        for res in _strings(st.get("Resource")):
+            m = _S3_ARN.fullmatch(res)
+            if res == "*" or m is None:
+                problems.append(f"{where} grants S3 on {res!r}: name the bucket and prefix")
+                continue
+            if not m["bucket"] or any(c in m["bucket"] for c in "*?"):
+                problems.append(f"{where} grants S3 on {res!r}: a bucket wildcard reaches every bucket")
+                continue
+            key = m["key"]
+            reads = [a for a in actions if a.lower().startswith("s3:getobject")]
+            if key is not None and reads and (key == "" or key[0] in "*?"):
+                problems.append(f"{where} reads every object of bucket {m['bucket']} ({res}): scope it to the prefix")
+            elif key is not None and reads and not _bounded(key):
+                problems.append(
+                    f"{where} reads {res}: the prefix has no / boundary before its wildcard, so it also reaches "
+                    "sibling prefixes (resnet50/v1* matches resnet50/v10/); end it with /*"
+                )
+            if key is None and any(a.lower() == "s3:listbucket" for a in actions):
+                cond = st.get("Condition")
+                prefixes = [
+                    v
+                    for op, keys in as_map(cond).items()
+                    for k, vals in as_map(keys).items()
+                    if k == "s3:prefix"
+                    for v in _strings(vals)
+                ]
+                if not prefixes or any(p in ("", "*") or p[0] in "*?" for p in prefixes):
+                    problems.append(f"{where} lists all of bucket {m['bucket']}: add a Condition on s3:prefix")
+                elif not all(_bounded(p) for p in prefixes):
+                    problems.append(
+                        f"{where} lists bucket {m['bucket']} under s3:prefix {prefixes}: end a wildcard prefix "
+                        "with /* (a / boundary)"
+                    )
+    return problems
+
+
+WIDE_MANAGED = ("AdministratorAccess", "PowerUserAccess", "ReadOnlyAccess", *S3_MANAGED)
+"""AWS managed policies that reach every bucket of the account: AmazonS3ReadOnlyAccess allows ``s3:Get*``,
+``s3:List*`` on ``*`` (AWS Managed Policy reference, docs.aws.amazon.com/aws-managed-policy/latest/reference/
+AmazonS3ReadOnlyAccess.html); AmazonS3FullAccess, AdministratorAccess, PowerUserAccess and ReadOnlyAccess are
+wider still (same reference, pages of those names; only the AmazonS3ReadOnlyAccess page was read in this session)."""
+
+
+def _managed_problem(arn: Any) -> str | None:
+    if isinstance(arn, str) and ":iam::aws:policy/" in arn and arn.rsplit("/", 1)[-1] in WIDE_MANAGED:
+        return f"attaches {arn}: it grants every bucket of the account"
+    return None
+
+
+def _unknown_doc(res: Resource) -> str | None:
+    if res.type == IAM_ROLE and res.props.get("assumeRolePolicy") is UNKNOWN:
+        return f"trust policy of role {res.name}"
+    if res.type in (IAM_ROLE_POLICY, IAM_POLICY) and res.props.get("policy") is UNKNOWN:
+        return f"policy {res.name}"
+    return None
+
+
+def _trust(res: Resource, facts: Facts) -> Iterator[str]:
+    """An IAM role's trust policy on its own (IRSA: one ServiceAccount, one audience)."""
+    if res.type == IAM_ROLE:
+        doc = policy_document(res.props.get("assumeRolePolicy"))
+        for problem in irsa_problems(doc) if doc is not None else []:
+            yield f"IAM role {res.name} trust policy: {problem}"
+
+
+def _storage(r: Resource, facts: Facts) -> Iterator[str]:
+    """One S3 grant on its own (a CrossGuard ResourceValidationPolicy)."""
+    p = r.props
+    if r.type in (IAM_ROLE_POLICY, IAM_POLICY):
+        doc = policy_document(p.get("policy"))
+        for problem in s3_problems(doc) if doc is not None else []:
+            yield (f"IAM policy {r.name}: {problem}")
+    elif r.type == IAM_ROLE:
+        for arn in as_list(p.get("managedPolicyArns")):
+            if wide := _managed_problem(arn):
+                yield (f"IAM role {r.name} {wide}")
+        for inline in as_list(p.get("inlinePolicies")):
+            doc = policy_document(as_map(inline).get("policy"))
+            for problem in s3_problems(doc) if doc is not None else []:
+                yield (f"IAM role {r.name} inline policy: {problem}")
+    elif r.type == IAM_ATTACHMENT and (wide := _managed_problem(p.get("policyArn"))):
+        yield (f"{r.name} {wide}")
+
+
+def _binding(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    """The ServiceAccount annotated with an IRSA role is the one that role's trust policy pins."""
+    roles: dict[str, tuple[Resource, Mapping[str, Any]]] = {}
+    for r in resources:
+        if r.type == IAM_ROLE:
+            doc = policy_document(r.props.get("assumeRolePolicy"))
+            if doc is not None and isinstance(r.props.get("name"), str):
+                roles[r.props["name"]] = (r, doc)
+    for ns, name, marks, declared in annotated_service_accounts(resources):
+        arn = marks.get(IRSA_ANNOTATION)
+        if not isinstance(arn, str) or "role/" not in arn:
+            continue
+        found = roles.get(arn.rsplit("/", 1)[-1])
+        if found is None:
+            continue
+        want = f"system:serviceaccount:{ns}:{name}"
+        got = irsa_subject(found[1])
+        if got is not None and got != want:
+            yield Finding(declared.urn, f"ServiceAccount {ns}/{name} uses role {found[0].name}, which trusts {got}")
+
+
+# ------------------------------------------------------------------------------------------------ IAM beyond storage
+
+QUEUE_POLICY = "aws:sqs/queuePolicy:QueuePolicy"
+
+
+EC2_SERVICE = "ec2.amazonaws.com"
+
+
+NODE_ROLE_POLICIES = (
+    "AmazonEKS_CNI_Policy",
+    "AmazonEKSWorkerNodePolicy",
+    "AmazonEC2ContainerRegistryPullOnly",
+    "AmazonSSMManagedInstanceCore",
+)
+"""The AWS managed policies a node role may hold, and no other: ``KarpenterNodeRole``'s ``ManagedPolicyArns`` in
+Karpenter's v1.14 getting-started template (/work/shared/upstream/reference/karpenter-v1.14-cloudformation.yaml,
+``arn:${AWS::Partition}:iam::aws:policy/<name>``), which components/clusters/_aws_iam.py ``NODE_POLICIES`` copies.
+The rule keeps its own list so a slip in the component's constant is still caught."""
+
+
+_MANAGED_ARN = re.compile(r"arn:aws[a-z-]*:iam::aws:policy/(?P<name>[A-Za-z0-9_+=,.@/-]+)", re.ASCII)
+
+
+TLS_ONLY = {"Bool": {"aws:SecureTransport": "false"}}
+"""The one condition a Deny to every principal may carry on a queue the platform reads: it denies only requests not
+sent over TLS. "aws:SecureTransport" is true when the request was sent over HTTPS; the deny-HTTP pattern is a Deny
+with ``"Bool": {"aws:SecureTransport": "false"}`` and a policy conditioned on ``"true"`` instead is the one AWS
+calls non-compliant (AWS Knowledge Center, repost.aws/knowledge-center/s3-bucket-policy-for-config-rule)."""
+
+
+def _principal_everyone(principal: Any) -> bool:
+    if principal == "*":
+        return True
+    return "*" in _strings(as_map(principal).get("AWS"))
+
+
+def trust_problems(doc: Mapping[str, Any]) -> list[str]:
+    """Why a trust or resource policy lets every principal (or every identity of a federated provider) in."""
+    problems = []
+    for i, st in enumerate(statements(doc)):
+        if st.get("Effect", "Allow") != "Allow":
+            continue
+        principal = st.get("Principal")
+        if _principal_everyone(principal):
+            problems.append(f"Statement[{i}] allows Principal * (every AWS principal, anonymous included)")
+        elif "NotPrincipal" in st:
+            problems.append(f"Statement[{i}] allows NotPrincipal: every principal not listed")
+        federated = _strings(as_map(principal).get("Federated"))
+        if federated and not as_map(st.get("Condition")):
+            problems.append(
+                f"Statement[{i}] trusts Federated {', '.join(federated)} without a Condition: every identity of "
+                "that provider may assume the role"
+            )
+    return problems
+
+
+def _tls_only(condition: Any) -> bool:
+    """True when ``condition`` is exactly ``Bool`` (or ``BoolIfExists``) ``aws:SecureTransport`` false."""
+    cond = as_map(condition)
+    if len(cond) != 1:
+        return False
+    ((op, keys),) = cond.items()
+    keys = as_map(keys)
+    if op not in ("Bool", "BoolIfExists") or list(keys) != ["aws:SecureTransport"]:
+        return False
+    values = keys["aws:SecureTransport"]
+    values = values if isinstance(values, list) else [values]
+    return len(values) == 1 and str(values[0]).lower() == "false"
+
+
+def deny_problems(doc: Mapping[str, Any]) -> list[str]:
+    """Why a resource policy's Deny to every principal denies more than the requests not sent over TLS."""
+    problems = []
+    for i, st in enumerate(statements(doc)):
+        if st.get("Effect") != "Deny" or not _principal_everyone(st.get("Principal")):
+            continue
+        if not _tls_only(st.get("Condition")):
+            problems.append(
+                f"Statement[{i}] denies every principal (the platform's own readers too) under "
+                f"{st.get('Condition')!r}: condition it exactly on {TLS_ONLY!r}"
+            )
+    return problems
+
+
+def _role_wildcard(resource: str) -> bool:
+    """True when ``resource`` may name more than one IAM role: ``*``, or an ARN with a wildcard whose service part
+    may be ``iam`` (``arn:aws:iam::123456789012:role/*``, ``arn:aws:iam::*:role/x``, ``arn:*:*::*:*``)."""
+    if resource == "*":
+        return True
+    parts = resource.split(":", 5)
+    if not any(c in resource for c in "*?") or len(parts) < 3:
+        return False
+    return fnmatch.fnmatchcase("iam", parts[2].lower() or "iam")
+
+
+def permission_problems(doc: Mapping[str, Any]) -> list[str]:
+    """Why a permission policy grants PassRole on any role, or a whole service (or every one) on every resource."""
+    problems = []
+    for i, st in enumerate(statements(doc)):
+        if st.get("Effect", "Allow") != "Allow":
+            continue
+        where = f"Statement[{i}]"
+        resources = _strings(st.get("Resource"))
+        everything = "*" in resources or "NotResource" in st
+        if "NotAction" in st and everything:
+            problems.append(f"{where} allows NotAction on every resource: every action not listed, account-wide")
+            continue
+        actions = _strings(st.get("Action"))
+        wild = [a for a in actions if a == "*" or a.endswith(":*")]
+        if wild and everything:
+            problems.append(f"{where} allows {', '.join(wild)} on every resource: name the actions and resources")
+        if any(action_matches(a, "iam:PassRole") for a in actions):
+            wide = [r for r in resources if _role_wildcard(r)] + (["NotResource"] if "NotResource" in st else [])
+            if wide:
+                problems.append(
+                    f"{where} allows iam:PassRole on {', '.join(wide)}: any role (an admin one included) may be "
+                    "handed to a service; pass the one role by its ARN"
+                )
+    return problems
+
+
+def _trusts_ec2(role: Resource) -> bool:
+    doc = policy_document(role.props.get("assumeRolePolicy"))
+    for st in statements(doc) if doc is not None else []:
+        if st.get("Effect", "Allow") == "Allow" and EC2_SERVICE in _strings(as_map(st.get("Principal")).get("Service")):
+            return True
+    return False
+
+
+def _node_policy_name(arn: Any) -> str | None:
+    """The managed policy ``arn`` names when it is one of :data:`NODE_ROLE_POLICIES`, else None."""
+    m = _MANAGED_ARN.fullmatch(arn) if isinstance(arn, str) else None
+    return m["name"] if m and m["name"] in NODE_ROLE_POLICIES else None
+
+
+def _node_policies(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    """Node roles hold only :data:`NODE_ROLE_POLICIES`. A node role is a role that ``ec2.amazonaws.com`` may assume
+    (EC2 instances take it through their instance profile); attachments name their role by ``role`` (pulumi_aws
+    iam/role_policy_attachment.py: "The name of the IAM role to which the policy should be applied")."""
+    nodes = {
+        r.props.get("name")
+        for r in resources
+        if r.type == IAM_ROLE and isinstance(r.props.get("name"), str) and _trusts_ec2(r)
+    }
+    for r in resources:
+        if r.type != ATTACHMENT or r.props.get("role") not in nodes:
+            continue
+        arn = r.props.get("policyArn")
+        if arn is not UNKNOWN and _node_policy_name(arn) is None:
+            yield Finding(
+                r.urn,
+                f"node role {r.props.get('role')} gets {arn}: node roles hold only the AWS managed policies "
+                f"{', '.join(NODE_ROLE_POLICIES)} (every pod that reaches the node's credentials holds them too)",
+            )
+
+
+def _iam(res: Resource, facts: Facts) -> Iterator[str]:
+    p = res.props
+    if res.type == IAM_ROLE:
+        doc = policy_document(p.get("assumeRolePolicy"))
+        for problem in trust_problems(doc) if doc is not None else []:
+            yield f"IAM role {res.name} trust policy: {problem}"
+        for inline in as_list(p.get("inlinePolicies")):
+            doc = policy_document(as_map(inline).get("policy"))
+            for problem in permission_problems(doc) if doc is not None else []:
+                yield f"IAM role {res.name} inline policy: {problem}"
+    elif res.type in (IAM_ROLE_POLICY, IAM_POLICY):
+        doc = policy_document(p.get("policy"))
+        for problem in permission_problems(doc) if doc is not None else []:
+            yield f"IAM policy {res.name}: {problem}"
+    elif res.type == QUEUE_POLICY:
+        doc = policy_document(p.get("policy"))
+        for problem in [*trust_problems(doc), *deny_problems(doc)] if doc is not None else []:
+            yield f"queue policy {res.name}: {problem}"
+
+
+def _iam_unknown(res: Resource) -> str | None:
+    p = res.props
+    if res.type == IAM_ROLE and p.get("assumeRolePolicy") is UNKNOWN:
+        return f"trust policy of role {res.name}"
+    if res.type in (IAM_ROLE_POLICY, IAM_POLICY, QUEUE_POLICY) and p.get("policy") is UNKNOWN:
+        return f"policy {res.name}"
+    if res.type == ATTACHMENT and p.get("role") is UNKNOWN and _node_policy_name(p.get("policyArn")) is None:
+        return f"role of policy attachment {res.name}"
+    return None
+
+
+# ------------------------------------------------------------------------------------------------ the policy
+
+_CLUSTERS = (EKS, AWS_EKS)
+_POOLS = (KARPENTER_POOL, EKS_MNG, EKS_NG2, AWS_NODE_GROUP)
+POLICY = CloudPolicy(
+    cloud="aws",
+    parts={
+        "api-endpoint-restricted": Part(
+            types=_CLUSTERS,
+            summary="EKS keeps its private endpoint on (nodes join through it)",
+            check=_private_endpoint,
+            read=_api_exposure,
+            reads={
+                EKS: ("endpointPublicAccess", "publicAccessCidrs", "publicAccessCidrs[]", "endpointPrivateAccess"),
+                AWS_EKS: (
+                    "vpcConfig.endpointPublicAccess",
+                    "vpcConfig.publicAccessCidrs",
+                    "vpcConfig.publicAccessCidrs[]",
+                    "vpcConfig.endpointPrivateAccess",
+                ),
+            },
+        ),
+        "secrets-encryption": Part(
+            types=_CLUSTERS,
+            summary="CIS EKS 5.3.1",
+            check=_secrets_encryption,
+            reads={AWS_EKS: ("encryptionConfig", "encryptionConfig[].resources", "encryptionConfig[].resources[]")},
+        ),
+        "audit-logs": Part(
+            types=_CLUSTERS,
+            summary="EKS api/audit/authenticator",
+            check=_audit_logs,
+            reads={
+                EKS: ("enabledClusterLogTypes", "enabledClusterLogTypes[]"),
+                AWS_EKS: ("enabledClusterLogTypes", "enabledClusterLogTypes[]"),
+            },
+        ),
+        "workload-identity": Part(
+            types=_CLUSTERS, summary="IRSA", stack=_workload_identity, reads={EKS: ("createOidcProvider",)}
+        ),
+        "cluster-network-policy": Part(
+            types=(*_CLUSTERS, VPC_CNI, EKS_ADDON),
+            summary="EKS vpc-cni enableNetworkPolicy",
+            check=_network_policy,
+            reads={
+                EKS: ("useDefaultVpcCni", "vpcCniOptions.enableNetworkPolicy", "vpcCniOptions.configurationValues"),
+                VPC_CNI: ("enableNetworkPolicy", "configurationValues"),
+                EKS_ADDON: ("addonName", "configurationValues"),
+            },
+        ),
+        "cluster-hardening": Part(
+            types=(*_CLUSTERS, LAUNCH_TEMPLATE, EC2_NODE_CLASS, STORAGE_CLASS),
+            summary=(
+                "no public IPs and encrypted volumes on EKS and Karpenter nodes; EKS authenticationMode API; EBS "
+                "StorageClasses encrypted"
+            ),
+            check=_hardening,
+            reads={
+                EKS: ("nodeAssociatePublicIpAddress", "authenticationMode", "deletionProtection"),
+                AWS_EKS: ("accessConfig.authenticationMode", "deletionProtection"),
+                STORAGE_CLASS: ("provisioner", "parameters"),
+                LAUNCH_TEMPLATE: (
+                    "networkInterfaces[].associatePublicIpAddress",
+                    "blockDeviceMappings[].ebs.encrypted",
+                ),
+                EC2_NODE_CLASS: ("spec.associatePublicIPAddress", "spec.blockDeviceMappings[].ebs.encrypted"),
+            },
+        ),
+        "kms-key-rotation": Part(
+            types=(KMS_KEY,),
+            summary="AWS KMS enableKeyRotation",
+            check=_key_rotation,
+            reads={KMS_KEY: ("enableKeyRotation",)},
+        ),
+        "gpu-pools": Part(
+            types=(*_CLUSTERS, *_POOLS),
+            read=_gpu_pools,
+            reads={
+                KARPENTER_POOL: (
+                    "spec.template.spec.requirements.*",
+                    "spec.template.spec.taints.*",
+                    "spec.template.metadata.labels.*",
+                    "spec.limits.*",
+                ),
+                EKS_MNG: ("instanceTypes.*", "amiType", "gpu", "labels.*", "taints.*", "scalingConfig.maxSize"),
+                AWS_NODE_GROUP: ("instanceTypes.*", "amiType", "labels.*", "taints.*", "scalingConfig.maxSize"),
+                EKS_NG2: ("instanceType", "gpu", "taints.*", "labels.*", "maxSize"),
+            },
+        ),
+        "workload-identity-trust": Part(
+            types=(IAM_ROLE,),
+            summary="IRSA StringEquals sub and aud on the provider's issuer",
+            check=_trust,
+            unknown=lambda r: _unknown_doc(r) if r.type == IAM_ROLE else None,
+        ),
+        "storage-read-least-privilege": Part(
+            types=(IAM_ROLE, IAM_ROLE_POLICY, IAM_POLICY, IAM_ATTACHMENT),
+            summary="no s3:*, no bucket or account wildcard, S3 reads and lists scoped to the prefix",
+            check=_storage,
+            unknown=lambda r: _unknown_doc(r) if r.type in (IAM_ROLE_POLICY, IAM_POLICY) else None,
+        ),
+        "workload-identity-binding": Part(
+            types=(IAM_ROLE, "kubernetes:core/v1:ServiceAccount"),
+            summary="an IRSA role trusts the ServiceAccount annotated with it",
+            stack=_binding,
+        ),
+        "iam-least-privilege": Part(
+            types=(IAM_ROLE, IAM_ROLE_POLICY, IAM_POLICY, QUEUE_POLICY, ATTACHMENT),
+            summary=(
+                "no Principal * or unconditioned Federated trust, no iam:PassRole on any role, no * or service:* "
+                "action on *, node roles holding only the node managed policies, a queue's Deny to everyone "
+                "conditioned exactly on aws:SecureTransport false"
+            ),
+            check=_iam,
+            stack=_node_policies,
+            unknown=_iam_unknown,
+        ),
+    },
+    rules=(
+        (
+            "workload-identity",
+            Rule(
+                name="imdsv2-required",
+                description=(
+                    "EKS nodes require IMDSv2 with a hop limit of 1 (launch templates, Karpenter EC2NodeClass)."
+                ),
+                enforcement="mandatory",
+                area="cluster",
+                applies_to=(LAUNCH_TEMPLATE, EC2_NODE_CLASS),
+                check_resource=_imds,
+                unknown=reading(
+                    {
+                        LAUNCH_TEMPLATE: ("metadataOptions.httpTokens", "metadataOptions.httpPutResponseHopLimit"),
+                        EC2_NODE_CLASS: (
+                            "spec.metadataOptions.httpTokens",
+                            "spec.metadataOptions.httpPutResponseHopLimit",
+                        ),
+                    }
+                ),
+            ),
+        ),
+    ),
+    stateful=(KMS_KEY, OIDC_PROVIDER),
+    sa_annotations=(IRSA_ANNOTATION,),
+)
+"""AWS's share of the rules (:attr:`components.clouds.Cloud.policy`)."""

@@ -1,0 +1,512 @@
+"""Google Cloud in the policy rules: how each generic rule reads GKE, Cloud KMS, IAM and Cloud Storage resources.
+Registered as :attr:`components.clouds.Cloud.policy` of ``gcp``."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from policy.rules.base import UNKNOWN, Facts, Finding, Resource, as_list, as_map, is_set
+from policy.rules.cluster import world
+from policy.rules.gpu import Pool, _int, _taints_list
+from policy.rules.identity import _NAME, Subject, ksa_bindings, paired_bindings
+from policy.rules.percloud import CloudPolicy, Part
+
+GKE = "gcp:container/cluster:Cluster"
+GKE_POOL = "gcp:container/nodePool:NodePool"
+CRYPTO_KEY = "gcp:kms/cryptoKey:CryptoKey"
+GSA = "gcp:serviceaccount/account:Account"
+
+
+# ------------------------------------------------------------------------------------------------ the cluster
+
+
+def _api_exposure(res: Resource) -> str | None:
+    """Why a GKE cluster has an API endpoint open to the whole internet, or None when it has not."""
+    if res.type != GKE:
+        return None
+    p = res.props
+    private = as_map(p.get("privateClusterConfig"))
+    if private.get("enablePrivateEndpoint") is True:
+        return None
+    man = p.get("masterAuthorizedNetworksConfig")
+    if not isinstance(man, dict) and man is not UNKNOWN:
+        return "neither privateClusterConfig.enablePrivateEndpoint nor masterAuthorizedNetworksConfig is set"
+    if isinstance(man, dict):
+        blocks = [b.get("cidrBlock") for b in as_list(man.get("cidrBlocks")) if isinstance(b, dict)]
+        if world(blocks):
+            return "masterAuthorizedNetworksConfig allows 0.0.0.0/0"
+        if man.get("gcpPublicCidrsAccessEnabled") is True:
+            return "masterAuthorizedNetworksConfig.gcpPublicCidrsAccessEnabled lets every Google Cloud IP in"
+    return None
+
+
+def _secrets_encryption(res: Resource, facts: Facts) -> Iterator[str]:
+    if res.type != GKE:
+        return
+    enc = res.props.get("databaseEncryption")
+    if enc is UNKNOWN:
+        return
+    enc = as_map(enc)
+    if enc.get("state") != "ENCRYPTED" or not is_set(enc.get("keyName")):
+        yield "application-layer Secrets encryption is off: set databaseEncryption {state: ENCRYPTED, keyName}"
+
+
+def _audit_logs(res: Resource, facts: Facts) -> Iterator[str]:
+    if res.type != GKE:
+        return
+    p = res.props
+    if p.get("loggingService") == "none":
+        yield "control-plane logging is off (loggingService: none)"
+        return
+    comps = as_map(p.get("loggingConfig")).get("enableComponents")
+    if comps is not UNKNOWN and "APISERVER" not in as_list(comps):
+        yield "API server logs are off: loggingConfig.enableComponents must include APISERVER"
+
+
+def _workload_identity(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    for r in resources:
+        p = r.props
+        if r.type == GKE:
+            wi = p.get("workloadIdentityConfig")
+            if wi is not UNKNOWN and not is_set(as_map(wi).get("workloadPool")):
+                yield Finding(r.urn, "Workload Identity is off: set workloadIdentityConfig.workloadPool")
+        elif r.type == GKE_POOL:
+            meta = p.get("nodeConfig")
+            mode = as_map(as_map(meta).get("workloadMetadataConfig")).get("mode")
+            if meta is not UNKNOWN and mode is not UNKNOWN and mode != "GKE_METADATA":
+                yield Finding(
+                    r.urn, f"node pool metadata mode is {mode or 'unset'}: set workloadMetadataConfig.mode GKE_METADATA"
+                )
+
+
+def _key_rotation(res: Resource, facts: Facts) -> Iterator[str]:
+    """Cloud KMS keys that encrypt Secrets rotate: ``rotationPeriod`` set (pulumi_gcp kms/crypto_key.py
+    ``rotation_period``: "Every time this period passes, generate a new CryptoKeyVersion and set it as the
+    primary")."""
+    if res.type == CRYPTO_KEY and not is_set(res.props.get("rotationPeriod")):
+        yield "Cloud KMS key has no rotationPeriod"
+
+
+def _network_policy(res: Resource, facts: Facts) -> Iterator[str]:
+    """GKE: ``datapathProvider: ADVANCED_DATAPATH`` (Dataplane V2; "This is set to ``LEGACY_DATAPATH`` by default",
+    pulumi_gcp 10.2 container/cluster.py ``datapath_provider``; with Dataplane V2 Kubernetes NetworkPolicy is always
+    on, cloud.google.com/kubernetes-engine/docs/concepts/dataplane-v2), else ``networkPolicy.enabled`` ("Whether
+    network policy is enabled on the cluster", ``ClusterNetworkPolicyArgs``) with the
+    ``addonsConfig.networkPolicyConfig`` add-on not disabled."""
+    if res.type != GKE:
+        return
+    p = res.props
+    off = "the cluster's network plugin does not enforce NetworkPolicy, so the models' and the gateway's "
+    off += "NetworkPolicies have no effect"
+    datapath = p.get("datapathProvider")
+    if datapath in ("ADVANCED_DATAPATH", UNKNOWN):
+        return
+    policy = p.get("networkPolicy")
+    addon = as_map(as_map(p.get("addonsConfig")).get("networkPolicyConfig"))
+    enabled = as_map(policy).get("enabled") in (True, UNKNOWN) and addon.get("disabled") is not True
+    if policy is UNKNOWN or enabled:
+        return
+    yield f"{off}: datapathProvider is {datapath or 'unset (LEGACY_DATAPATH)'} and networkPolicy is not enabled"
+
+
+def _hardening(res: Resource, facts: Facts) -> Iterator[str]:
+    """GKE (pulumi_gcp 10.2 container/cluster.py and _inputs.py docstrings): ``enableLegacyAbac`` ("When enabled,
+    identities in the system, including service accounts, nodes, and controllers, will have statically granted
+    permissions beyond those provided by the RBAC configuration or IAM") not true;
+    ``masterAuth.clientCertificateConfig.issueClientCertificate`` ("Whether client certificate authorization is
+    enabled for this cluster") not true; ``privateClusterConfig.enablePrivateNodes`` ("Whether nodes have internal
+    IP addresses only") true; ``enableShieldedNodes`` not false; each node pool's
+    ``nodeConfig.shieldedInstanceConfig.enableSecureBoot`` ("Defines if the instance has Secure Boot enabled") true;
+    on prod ``deletionProtection`` not false ("Deleting this cluster via ... ``pulumi up`` will only succeed if this
+    field is ``false``")."""
+    p = res.props
+    prod = facts.environment == "prod"
+    if res.type == GKE:
+        if p.get("enableLegacyAbac") is True:
+            yield "GKE legacy ABAC is on (enableLegacyAbac): it grants permissions beyond RBAC and IAM"
+        cert = as_map(as_map(p.get("masterAuth")).get("clientCertificateConfig")).get("issueClientCertificate")
+        if cert is True:
+            yield "GKE issues a client certificate (masterAuth.clientCertificateConfig.issueClientCertificate)"
+        private = p.get("privateClusterConfig")
+        nodes = as_map(private).get("enablePrivateNodes")
+        if private is not UNKNOWN and nodes is not UNKNOWN and nodes is not True:
+            yield "GKE nodes get public IPs: set privateClusterConfig.enablePrivateNodes true"
+        if p.get("enableShieldedNodes") is False:
+            yield "GKE Shielded Nodes are off (enableShieldedNodes false)"
+        if prod and p.get("deletionProtection") is False:
+            yield "GKE cluster deletionProtection is false on a prod stack"
+    elif res.type == GKE_POOL:
+        config = p.get("nodeConfig")
+        shielded = as_map(config).get("shieldedInstanceConfig")
+        boot = as_map(shielded).get("enableSecureBoot")
+        if UNKNOWN not in (config, shielded, boot) and boot is not True:
+            yield "GKE node pool without Secure Boot: set nodeConfig.shieldedInstanceConfig.enableSecureBoot true"
+
+
+# ------------------------------------------------------------------------------------------------ GPU pools
+
+
+def _gke_zones(res: Resource) -> int:
+    locations = as_list(res.props.get("nodeLocations"))
+    return len(locations) if locations else 1
+
+
+def _gpu_pools(res: Resource) -> list[Pool] | None:
+    """The GPU pool of a GKE node pool with guest accelerators (None for another type)."""
+    if res.type != GKE_POOL:
+        return None
+    p = res.props
+    node = as_map(p.get("nodeConfig"))
+    accels = [a for a in as_list(node.get("guestAccelerators")) if isinstance(a, Mapping)]
+    if not accels:
+        return []
+    per_node = sum(_int(a.get("count")) or 0 for a in accels)
+    auto = as_map(p.get("autoscaling"))
+    total = _int(auto.get("totalMaxNodeCount"))
+    per_zone = _int(auto.get("maxNodeCount"))
+    fixed = _int(p.get("nodeCount"))
+    if total is not None:
+        max_nodes: int | None = total
+    elif per_zone is not None:
+        max_nodes = per_zone * _gke_zones(res)
+    else:
+        max_nodes = fixed * _gke_zones(res) if fixed is not None else None
+    # The taint must be declared: GKE adds its own only when a non-GPU pool already runs
+    # (terraform-google-kubernetes-engine#703), and a declared one is accepted (GoogleCloudPlatform/cluster-toolkit
+    # gke-node-pool declares it; tests/clusters/test_gke.py::test_gpu_pools_declare_the_gpu_taint).
+    return [
+        Pool(
+            res,
+            f"node pool {res.name}",
+            _taints_list(node.get("taints")),
+            as_map(node.get("labels")),
+            per_node or None,
+            max_nodes,
+        )
+    ]
+
+
+# ------------------------------------------------------------------------------------------------ tags
+
+_LABEL_BAD = re.compile(r"[^a-z0-9_-]")
+
+
+def label_key(key: str) -> str:
+    """A tag key as GCP accepts it as a label key (the same rule as components.clusters.gke.gcp_labels)."""
+    return _LABEL_BAD.sub("_", key.lower())[:63]
+
+
+# ------------------------------------------------------------------------------------------------ identity and storage
+
+GSA_MEMBER = "gcp:serviceaccount/iAMMember:IAMMember"
+GSA_BINDING = "gcp:serviceaccount/iAMBinding:IAMBinding"
+GCS_MEMBER = "gcp:storage/bucketIAMMember:BucketIAMMember"
+GCS_BINDING = "gcp:storage/bucketIAMBinding:BucketIAMBinding"
+PROJECT_MEMBER = "gcp:projects/iAMMember:IAMMember"
+PROJECT_BINDING = "gcp:projects/iAMBinding:IAMBinding"
+WI_USER = "roles/iam.workloadIdentityUser"
+
+
+GKE_MEMBER = re.compile(
+    rf"serviceAccount:(?P<pool>[a-z][-a-z0-9.:]*\.svc\.id\.goog)\[(?P<ns>{_NAME})/(?P<sa>{_NAME})\]", re.ASCII
+)
+
+
+GCS_READ_ROLES = ("roles/storage.objectViewer", "roles/storage.legacyObjectReader")
+
+
+PUBLIC_MEMBERS = ("allUsers", "allAuthenticatedUsers")
+
+
+GKE_SA_ANNOTATION = "iam.gke.io/gcp-service-account"
+"""The KSA annotation naming the Google service account it acts as (the GKE Workload Identity page cited above)."""
+
+
+_GSA_NAME = re.compile(r"projects/[^/]+/serviceAccounts/(?P<email>[^/@]+@[^/]+)", re.ASCII)
+
+
+def _gke_pools(resources: Sequence[Resource]) -> set[str]:
+    pools = set()
+    for r in resources:
+        if r.type == GKE:
+            pool = as_map(r.props.get("workloadIdentityConfig")).get("workloadPool")
+            if isinstance(pool, str) and pool:
+                pools.add(pool)
+    return pools
+
+
+def _unknown_doc(res: Resource) -> str | None:
+    if res.type in (GSA_MEMBER, GCS_MEMBER, PROJECT_MEMBER) and res.props.get("member") is UNKNOWN:
+        return f"member of {res.name}"
+    if res.type == GCS_BINDING and (
+        res.props.get("members") is UNKNOWN or any(m is UNKNOWN for m in as_list(res.props.get("members")))
+    ):
+        return f"members of {res.name}"
+    if res.type in (GCS_MEMBER, GCS_BINDING) and res.props.get("role") is UNKNOWN:
+        return f"role of {res.name}"
+    return None
+
+
+def _trust(res: Resource, facts: Facts) -> Iterator[str]:
+    """A Workload Identity grant on its own: one ServiceAccount of the workload pool, never on the project."""
+    p = res.props
+    if res.type in (GSA_MEMBER, GSA_BINDING) and p.get("role") == WI_USER:
+        members = [p.get("member")] if res.type == GSA_MEMBER else as_list(p.get("members"))
+        if res.type == GSA_BINDING and len(members) != 1:
+            yield f"{res.name} binds {WI_USER} to {len(members)} members: give one ServiceAccount"
+        for m in members:
+            if m is not UNKNOWN and not GKE_MEMBER.fullmatch(str(m)):
+                yield (
+                    f"{res.name} grants {WI_USER} to {m!r}: give serviceAccount:<project>.svc.id.goog[<namespace>/"
+                    "<name>] (one Kubernetes ServiceAccount)"
+                )
+    elif res.type in (PROJECT_MEMBER, PROJECT_BINDING) and p.get("role") == WI_USER:
+        # the role belongs on one Google service account (cloud.google.com/kubernetes-engine/docs/how-to/
+        # workload-identity); on the project it lets the member impersonate every service account of the project
+        yield (
+            f"{res.name} grants {WI_USER} on the whole project: every Google service account of the project may "
+            "then be impersonated; grant it on the model's service account"
+        )
+
+
+def _storage(r: Resource, facts: Facts) -> Iterator[str]:
+    """One Cloud Storage grant on its own (a CrossGuard ResourceValidationPolicy)."""
+    p = r.props
+    if r.type in (GCS_MEMBER, GCS_BINDING):
+        role = p.get("role")
+        members = [p.get("member")] if r.type == GCS_MEMBER else as_list(p.get("members"))
+        bucket = p.get("bucket")
+        if isinstance(bucket, str) and any(c in bucket for c in "*?"):
+            yield (f"{r.name} grants on bucket {bucket!r}: name one bucket")
+        if role is not UNKNOWN and role not in GCS_READ_ROLES:
+            yield (f"{r.name} grants {role} on bucket {bucket}: a model reads; give {GCS_READ_ROLES[0]}")
+        public = [m for m in members if m in PUBLIC_MEMBERS]
+        if public:
+            yield (f"{r.name} grants bucket {bucket} to {', '.join(map(str, public))}")
+    elif r.type in (PROJECT_MEMBER, PROJECT_BINDING):
+        role = p.get("role")
+        if isinstance(role, str) and role.startswith("roles/storage."):
+            yield (f"{r.name} grants {role} on the whole project: grant it on the bucket")
+
+
+def _members(r: Resource) -> list[Any] | None:
+    """The members of a Workload Identity grant on a Google service account (None for another resource)."""
+    if r.type in (GSA_MEMBER, GSA_BINDING) and r.props.get("role") == WI_USER:
+        return [r.props.get("member")] if r.type == GSA_MEMBER else as_list(r.props.get("members"))
+    return None
+
+
+def _subjects(r: Resource) -> list[Subject | None] | None:
+    members = _members(r)
+    if members is None:
+        return None
+    matches = [GKE_MEMBER.fullmatch(str(m)) if m is not UNKNOWN else None for m in members]
+    return [(m["ns"], m["sa"]) if m else None for m in matches]
+
+
+def _owner(r: Resource) -> str | None:
+    email = r.props.get("email")
+    return email if r.type == GSA and isinstance(email, str) and email else None
+
+
+def _pair(r: Resource) -> tuple[str | None, Subject | None] | None:
+    """A grant belongs to the Google service account in its ``serviceAccountId``
+    (``projects/{PROJECT_ID}/serviceAccounts/{EMAIL_ADDRESS}``: IAM API projects.serviceAccounts.get,
+    docs.cloud.google.com/iam/docs/reference/rest/v1/projects.serviceAccounts/get)."""
+    members = _members(r)
+    if members is None:
+        return None
+    sa_id = r.props.get("serviceAccountId")
+    m = _GSA_NAME.fullmatch(sa_id) if isinstance(sa_id, str) else None
+    subject = next((g for x in members if isinstance(x, str) and (g := GKE_MEMBER.fullmatch(x))), None)
+    return (m["email"] if m else None, (subject["ns"], subject["sa"]) if subject else None)
+
+
+def _binding(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    """A GKE member names the cluster's workload pool, and the members and the annotated ServiceAccounts agree."""
+    pools = _gke_pools(resources)
+    for r in resources:
+        members = _members(r)
+        if members is None or not pools:
+            continue
+        for m in members:
+            match = GKE_MEMBER.fullmatch(str(m)) if m is not UNKNOWN else None
+            if match and match["pool"] not in pools:
+                yield Finding(
+                    r.urn,
+                    f"{r.name} names workload pool {match['pool']}, not the cluster's ({', '.join(sorted(pools))})",
+                )
+    yield from ksa_bindings(resources, GKE_SA_ANNOTATION, "Workload Identity binding", _subjects)
+    yield from paired_bindings(resources, GKE_SA_ANNOTATION, _owner, _pair)
+
+
+# ------------------------------------------------------------------------------------------------ IAM beyond storage
+
+GCP_MEMBER_TYPES = (
+    "gcp:projects/iAMMember:IAMMember",
+    "gcp:projects/iAMBinding:IAMBinding",
+    "gcp:serviceaccount/iAMMember:IAMMember",
+    "gcp:serviceaccount/iAMBinding:IAMBinding",
+    "gcp:storage/bucketIAMMember:BucketIAMMember",
+    "gcp:storage/bucketIAMBinding:BucketIAMBinding",
+    "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember",
+    "gcp:dns/dnsManagedZoneIamMember:DnsManagedZoneIamMember",
+    "gcp:organizations/iAMMember:IAMMember",
+    "gcp:folder/iAMMember:IAMMember",
+)
+"""Google IAM member/binding resources (pulumi-gcp 10.2 type tokens) on which a basic role is refused."""
+
+
+BASIC_ROLES = ("roles/owner", "roles/editor", "roles/viewer")
+
+
+PROJECT_ROLES = (
+    "roles/logging.logWriter",
+    "roles/monitoring.metricWriter",
+    "roles/monitoring.viewer",
+    "roles/stackdriver.resourceMetadata.writer",
+    "roles/autoscaling.metricsWriter",
+    "roles/artifactregistry.reader",
+    "roles/serviceusage.serviceUsageConsumer",
+    "roles/dns.reader",
+    "roles/container.defaultNodeServiceAccount",
+)
+"""The project-wide roles the design grants: the GKE node service account's roles (components/clusters/gke.py
+``NODE_ROLES``: monitoring.viewer, monitoring.metricWriter and logging.logWriter are the minimum CIS GKE 5.2.1 names
+for a node service account; the rest with their sources there), Google's current single node role
+``roles/container.defaultNodeServiceAccount`` ("Configure GKE node service accounts",
+docs.cloud.google.com/kubernetes-engine/security/configure-node-service-accounts: node service accounts "must
+have at minimum" it, on the project), and ``roles/dns.reader`` for external-dns to list the project's zones
+(kubernetes-sigs/external-dns docs/tutorials/gke.md, narrowed in gke.py ``dns_access``)."""
+
+
+def _iam(res: Resource, facts: Facts) -> Iterator[str]:
+    if res.type not in GCP_MEMBER_TYPES:
+        return
+    role = res.props.get("role")
+    if role in BASIC_ROLES:
+        yield f"{res.name} grants the basic role {role}: give a predefined role for what it does"
+    elif (
+        res.type in (PROJECT_MEMBER, PROJECT_BINDING)
+        and isinstance(role, str)
+        and role not in PROJECT_ROLES
+        and not role.startswith("roles/storage.")  # storage-read-least-privilege reports those
+    ):
+        yield (
+            f"{res.name} grants {role} on the whole project: the design grants only "
+            f"{', '.join(PROJECT_ROLES)} project-wide; grant it on the resource"
+        )
+
+
+def _iam_unknown(res: Resource) -> str | None:
+    if res.type in GCP_MEMBER_TYPES and res.props.get("role") is UNKNOWN:
+        return f"role of {res.name}"
+    return None
+
+
+# ------------------------------------------------------------------------------------------------ the policy
+
+POLICY = CloudPolicy(
+    cloud="gcp",
+    parts={
+        "api-endpoint-restricted": Part(
+            types=(GKE,),
+            read=_api_exposure,
+            reads={
+                GKE: (
+                    "privateClusterConfig.enablePrivateEndpoint",
+                    "masterAuthorizedNetworksConfig.cidrBlocks[].cidrBlock",
+                    "masterAuthorizedNetworksConfig.gcpPublicCidrsAccessEnabled",
+                )
+            },
+        ),
+        "secrets-encryption": Part(
+            types=(GKE,), check=_secrets_encryption, reads={GKE: ("databaseEncryption", "databaseEncryption.state")}
+        ),
+        "audit-logs": Part(
+            types=(GKE,),
+            summary="GKE API server",
+            check=_audit_logs,
+            reads={GKE: ("loggingService", "loggingConfig.enableComponents", "loggingConfig.enableComponents[]")},
+        ),
+        "workload-identity": Part(
+            types=(GKE, GKE_POOL),
+            summary="GKE_METADATA",
+            stack=_workload_identity,
+            reads={GKE: ("workloadIdentityConfig",), GKE_POOL: ("nodeConfig.workloadMetadataConfig.mode",)},
+        ),
+        "cluster-network-policy": Part(
+            types=(GKE,),
+            summary="GKE Dataplane V2 or networkPolicy",
+            check=_network_policy,
+            reads={
+                GKE: (
+                    "datapathProvider",
+                    "networkPolicy",
+                    "networkPolicy.enabled",
+                    "addonsConfig.networkPolicyConfig.disabled",
+                )
+            },
+        ),
+        "cluster-hardening": Part(
+            types=(GKE, GKE_POOL),
+            summary="GKE no legacy ABAC, no client certificate, private nodes, Shielded Nodes and Secure Boot",
+            check=_hardening,
+            reads={
+                GKE: (
+                    "enableLegacyAbac",
+                    "masterAuth.clientCertificateConfig.issueClientCertificate",
+                    "privateClusterConfig.enablePrivateNodes",
+                    "enableShieldedNodes",
+                    "deletionProtection",
+                ),
+                GKE_POOL: ("nodeConfig.shieldedInstanceConfig.enableSecureBoot",),
+            },
+        ),
+        "kms-key-rotation": Part(types=(CRYPTO_KEY,), summary="Cloud KMS period", check=_key_rotation),
+        "gpu-pools": Part(
+            types=(GKE, GKE_POOL),
+            read=_gpu_pools,
+            reads={
+                GKE_POOL: (
+                    "nodeConfig.guestAccelerators.*",
+                    "nodeConfig.taints.*",
+                    "nodeConfig.labels.*",
+                    "autoscaling.*",
+                    "nodeCount",
+                    "nodeLocations",
+                )
+            },
+        ),
+        "workload-identity-trust": Part(
+            types=(GSA_MEMBER, GSA_BINDING, PROJECT_MEMBER, PROJECT_BINDING),
+            summary="GKE member serviceAccount:<pool>[ns/sa]",
+            check=_trust,
+            unknown=lambda r: _unknown_doc(r) if r.type == GSA_MEMBER else None,
+        ),
+        "storage-read-least-privilege": Part(
+            types=(GCS_MEMBER, GCS_BINDING, PROJECT_MEMBER),
+            summary="GCS read roles on the bucket",
+            check=_storage,
+            unknown=lambda r: _unknown_doc(r) if r.type in (GCS_MEMBER, GCS_BINDING) else None,
+        ),
+        "workload-identity-binding": Part(
+            types=(GSA, GSA_MEMBER, GSA_BINDING, GKE),
+            summary="a GKE Workload Identity member names the cluster's workload pool and an annotated ServiceAccount",
+            stack=_binding,
+        ),
+        "iam-least-privilege": Part(
+            types=GCP_MEMBER_TYPES,
+            summary="no GCP basic role nor project-wide role beyond the design's",
+            check=_iam,
+            unknown=_iam_unknown,
+        ),
+    },
+    stateful=(CRYPTO_KEY, GSA),
+    sa_annotations=(GKE_SA_ANNOTATION,),
+    tag_paths={GKE: "resourceLabels", GKE_POOL: "nodeConfig.resourceLabels"},
+    label_key=label_key,
+)
+"""Google Cloud's share of the rules (:attr:`components.clouds.Cloud.policy`)."""
