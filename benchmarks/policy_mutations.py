@@ -754,6 +754,10 @@ MUTATIONS = (
              "post=tuple(spec.access.extra_paths)))",
              "extraPaths GET rendered as bare prefixes (/predict* admits /predictadmin)", "authz-path-shapes",
              config=CUSTOM_EXTRA_PATHS),
+    Mutation("aks-no-k8s-patches", "clusters", "components/clusters/aks.py",
+             'upgrade_channel="patch", node_os_upgrade_channel="NodeImage"',
+             'upgrade_channel="none", node_os_upgrade_channel="NodeImage"',
+             "AKS cluster auto-upgrade channel none (no Kubernetes patch releases)", HARDEN),
     # the request-path model itself (the rules judge with it): caught by tests with hand-written verdicts
     Mutation("rp-client-headers-dropped", "policy", "components/serving/requestpath.py",
              "    return (*sent, *((k, v) for k, v in CLIENT_HEADERS if k.lower() not in names))",

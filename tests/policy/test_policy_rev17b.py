@@ -455,3 +455,33 @@ def test_rule_and_input_check_agree_on_extra_path_shapes() -> None:
 
     for path in ("/predict", "/predict/*", "/a/{*}/b", "/predict*", "/a/{**}", "/x*y"):
         assert (path_shape_problem(path) is None) is (extra_path_problem(path) is None), path
+
+
+# ------------------------------------------------------------------------------------------------ #4
+
+
+def _upgrade_channel(channel: str | None) -> Callable[[dict[str, Any]], None]:
+    def change(props: dict[str, Any]) -> None:
+        if channel is None:
+            del props["autoUpgradeProfile"]["upgradeChannel"]
+        else:
+            props["autoUpgradeProfile"]["upgradeChannel"] = channel
+
+    return change
+
+
+def _aks(r: Resource) -> bool:
+    return r.type == "azure-native:containerservice:ManagedCluster"
+
+
+def test_aks_without_kubernetes_patches_azure_staging() -> None:
+    """#4: upgradeChannel none "Disables auto-upgrades" (pulumi_azure_native 3.29 UpgradeChannel)."""
+    assert_fails("azure-staging", {"cluster-hardening"}, _aks, _upgrade_channel("none"), "upgradeChannel is none")
+
+
+@pytest.mark.parametrize(
+    ("channel", "fails"),
+    [("patch", False), ("stable", False), ("rapid", False), ("node-image", True), ("none", True), (None, True)],
+)
+def test_aks_upgrade_channel_boundaries_azure_staging(channel: str | None, fails: bool) -> None:
+    assert _fails(shipped("azure-staging"), "cluster-hardening", _aks, _upgrade_channel(channel)) is fails
