@@ -19,6 +19,7 @@ from components.errors import SpecError
 from components.plan import kimport
 from components.plan.cli import main
 from components.plan.project import Project, load_project
+from components.serving import requestpath as rp
 from support import ROOT, validate_custom_resource
 
 PROJECT = load_project(ROOT)
@@ -442,10 +443,30 @@ COLLOCATED = {
         }
     },
 }
+# versioned_docs/version-0.20/model-serving/generative-inference/tasks/embedding/embedding.md (the vLLM tab): the
+# Hugging Face server serves the model under --model_name (components/serving/runtimes.py NAMED_RUNTIMES)
+EMBEDDING = {
+    "apiVersion": "serving.kserve.io/v1beta1",
+    "kind": "InferenceService",
+    "metadata": {"name": "embedding-model"},
+    "spec": {
+        "predictor": {
+            "model": {
+                "modelFormat": {"name": "huggingface"},
+                "args": ["--model_name=sentence-transformer", "--task=embed"],
+                "storageUri": "hf://sentence-transformers/all-MiniLM-L6-v2",
+                "resources": {
+                    "limits": {"cpu": "1", "memory": "2Gi", "nvidia.com/gpu": "1"},
+                    "requests": {"cpu": "1", "memory": "1Gi", "nvidia.com/gpu": "1"},
+                },
+            }
+        }
+    },
+}
 KNATIVE = [
     SKLEARN_V2, SKLEARN_OLD_FORM, TRITON_NODE_SELECTOR, TRITON_TOLERATIONS, FLOWERS_GPU, CANARY, TRITON_GRPC, CUSTOM,
     CUSTOM_GRPC, CUSTOM_PROBES, MULTI, OCI, MESH, INTERNAL, TRANSFORMER, TRANSFORMER_SCALED, EXPLAINER, ART, BATCHER,
-    COLLOCATED,
+    COLLOCATED, EMBEDDING,
 ]  # fmt: skip
 
 
@@ -723,6 +744,11 @@ def test_the_component_entries(knative_round_trip: tuple[kimport.ImportResult, d
         "env": {"EXPLAINER_TYPE": "SHAP"},
     }
     assert _entry(result, "torchserve").entry["batcher"] == {"maxBatchSize": 32, "maxLatency": 500}
+    # served under its --model_name: the request-path model calls it by that name
+    assert rp.inference_requests(rendered[("models", "embedding-model")])[0] == (
+        "POST",
+        "/v1/models/sentence-transformer:predict",
+    )
     collocated = _entry(result, "transformer-collocation")
     # the model server's port is where the transformer calls it (--predictor_host=localhost:8085)
     assert collocated.entry["container"] == {"image": "pytorch/torchserve:0.9.0-cpu", "port": {"number": 8085}}
