@@ -270,6 +270,15 @@ def _ignored(text: str | None = None) -> Row:
     return row
 
 
+def _refused(why: str) -> Row:
+    """A row for a field mlplatform cannot express, with the reason."""
+
+    def row(ctx: _Ctx, path: Path_, value: Any) -> None:
+        raise _refuse(path, why)
+
+    return row
+
+
 def _string_map(key: str) -> Row:
     def row(ctx: _Ctx, path: Path_, value: Any) -> None:
         if not isinstance(value, dict):
@@ -878,6 +887,13 @@ COMPONENT_ROWS: dict[str, Row] = {
     "scaleTarget": _scalar("scaling.target", _whole),
     "containerConcurrency": _scalar("containerConcurrency", _whole),
     "timeout": _scalar("timeout", _whole),
+    **{
+        key: _refused(
+            f"a transformer or explainer runs with the model's own {key} (the predictor's; components/serving/"
+            "_kcomponents.py _extension); give it on spec.predictor"
+        )
+        for key in ("labels", "nodeSelector", "tolerations", "imagePullSecrets", "serviceAccountName")
+    },
 }
 """``spec.transformer`` and ``spec.explainer`` (components/serving/kcomponents.py): the component's container and its
 own scaling. Its pod settings (labels, nodeSelector, tolerations, pull secrets, ServiceAccount) are the predictor's

@@ -819,8 +819,15 @@ def test_a_collocated_transformer_beside_a_runtime_is_one_line(tmp_path: Path) -
             },
             "spec.predictor.containers.1.name: give one transformer-container",
         ),
+        (
+            # versioned_docs/version-0.20/model-serving/node-scheduling/isvc-node-scheduling.md
+            {**TRANSFORMER["spec"], "transformer": {"nodeSelector": {"a": "b"}, **TRANSFORMER["spec"]["transformer"]}},
+            "spec.transformer.nodeSelector: a transformer or explainer runs with the model's own nodeSelector (the "
+            "predictor's; "
+            "components/serving/_kcomponents.py _extension); give it on spec.predictor",
+        ),
     ],
-    ids=["twice", "component-logger", "alibi", "no-container", "two-containers", "two-sides"],
+    ids=["twice", "component-logger", "alibi", "no-container", "two-containers", "two-sides", "node-selector"],
 )
 def test_a_component_mlplatform_cannot_express_is_one_line_naming_the_field(
     tmp_path: Path, spec: dict[str, Any], says: str
