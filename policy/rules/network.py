@@ -248,27 +248,32 @@ def _token(rule: Mapping[str, Any]) -> Any:
     return rp.Token(issuer=str(rule.get("issuer")), audience=audiences[0] if audiences else None)
 
 
-def _candidates(model: Resource, istio: list[dict[str, Any]]) -> list[tuple[str, Any, Any]]:
+def _candidates(model: Resource, istio: list[dict[str, Any]]) -> list[tuple[str, Any, Any, bool]]:
     """Who may be an admitted caller of ``model``: the internet with no token and with a valid token for each
-    RequestAuthentication rule, and a pod in its namespace and in every namespace an ALLOW rule names."""
+    RequestAuthentication rule, a pod in its namespace and in every namespace an ALLOW rule names, and every workload
+    a rule names by principal (:func:`_principal_caller`). The last item is True for a caller named by principal:
+    the one place such callers are judged, whether or not their inference request is admitted (Knative's autoscaler
+    is admitted by principal for its scrape of the queue-proxy's 9090 only, components/serving/_auth.py
+    knative_rules; on the serving ports it would be a leak)."""
     from components.serving import requestpath as rp
 
-    out: list[tuple[str, Any, Any]] = [("the internet", rp.INTERNET, None)]
+    out: list[tuple[str, Any, Any, bool]] = [("the internet", rp.INTERNET, None, False)]
     namespaces = {str(model.namespace)}
     for obj in istio:
         spec = as_map(obj.get("spec"))
         if obj.get("kind") == "RequestAuthentication":
             for rule in as_list(spec.get("jwtRules")):
-                out.append((f"the internet with a token of {as_map(rule).get('issuer')}", rp.INTERNET, _token(rule)))
+                issuer = as_map(rule).get("issuer")
+                out.append((f"the internet with a token of {issuer}", rp.INTERNET, _token(rule), False))
         elif obj.get("kind") == "AuthorizationPolicy":
             for rule in as_list(spec.get("rules")):
                 for f in as_list(as_map(rule).get("from")):
                     namespaces.update(str(n) for n in as_list(as_map(as_map(f).get("source")).get("namespaces")))
-    out += [(f"a pod in {ns}", rp.in_namespace(ns), None) for ns in sorted(namespaces) if "*" not in ns]
+    out += [(f"a pod in {ns}", rp.in_namespace(ns), None, False) for ns in sorted(namespaces) if "*" not in ns]
     for principal in _named_principals(istio):
         who, caller = _principal_caller(principal)
         if caller is not None:
-            out.append((who, caller, None))
+            out.append((who, caller, None, True))
     return out
 
 
@@ -342,11 +347,14 @@ def _inference_only(resources: Sequence[Resource], facts: Facts) -> Iterator[Fin
         try:
             method, path = rp.inference_requests(isvc)[0]  # the protocol's own call
             admitted = []
-            for who, caller, token in _candidates(model, istio):
+            judged = []  # whose admin requests are judged: the admitted, and every caller named by principal
+            for who, caller, token, by_principal in _candidates(model, istio):
                 for at_zero in zeros:
                     out = rp.routes(objects, isvc, caller, at_zero=at_zero, path=path, method=method, token=token)
                     if rp.reaches(out):
                         admitted.append((who, caller, token, at_zero))
+                    if by_principal or rp.reaches(out):
+                        judged.append((who, caller, token, at_zero))
             if not admitted:
                 yield Finding(
                     model.urn,
@@ -355,16 +363,7 @@ def _inference_only(resources: Sequence[Resource], facts: Facts) -> Iterator[Fin
                 )
                 continue
             leaks: dict[str, None] = {}
-            # every principal a rule names is a candidate caller (_candidates), whether or not its inference
-            # request is admitted: Knative's autoscaler is admitted by principal for its scrape of the queue-proxy's
-            # 9090 only (components/serving/_auth.py knative_rules); on the serving ports it would be a leak
-            admitted += [
-                (who, caller, None, at_zero)
-                for who, caller in (_principal_caller(p) for p in _named_principals(istio))
-                if caller is not None and not any(a[1] == caller for a in admitted)
-                for at_zero in zeros
-            ]
-            for who, caller, token, at_zero in admitted:
+            for who, caller, token, at_zero in judged:
                 for m, p in admin_requests(model.k8s_name):
                     out = rp.routes(objects, isvc, caller, at_zero=at_zero, path=p, method=m, token=token)
                     for route in (k for k in out if rp.reaches(out, k)):

@@ -219,6 +219,48 @@ def test_a_pdb_bound_of_nan_is_never_a_passing_number(spec: dict[str, Any], fail
     assert bool(rule.unchecked([res])) is unchecked
 
 
+HELM_NAN = [
+    # the istio gateway chart's podDisruptionBudget, read through policy/rules/kubernetes.py HELM_PDBS (rendered: the
+    # stack autoscales with minReplicas 2, istio/istio 1.30.3 manifests/charts/gateway/templates/
+    # poddisruptionbudget.yaml)
+    (
+        "mlplatform-istio-gateway",
+        "podDisruptionBudget.minAvailable",
+        "(gateway) renders a PodDisruptionBudget with",
+        ": drains would hang",
+    ),
+    # cert-manager's enabled podDisruptionBudget, read through the generic values walk (CHART_PDB_DEFAULTS)
+    (
+        "mlplatform-cert-manager",
+        "podDisruptionBudget.maxUnavailable",
+        "(cert-manager) values podDisruptionBudget:",
+        "; drains would hang",
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "path", "named", "tail"), HELM_NAN, ids=[n[0] for n in HELM_NAN])
+def test_a_nan_in_helm_pdb_values_fails(
+    plans: dict[str, dict[str, Any]], name: str, path: str, named: str, tail: str
+) -> None:
+    """Red team N02a on the Helm-values path: a release's PDB bound of NaN compares false with every number, so it
+    read as "lets one go". A plan file cannot carry NaN (``check`` refuses it, test_policy_check_contract.py ``NAN``):
+    it reaches the rules in process, like :func:`_pdb`'s. The release is gcp-prod's own (its values render the PDB);
+    no PodDisruptionBudget object is judged (those have their own NaN check): only the values reader can fail it."""
+    rule = next(r for r in ALL_RULES if r.name == "pdb-allows-eviction")
+    r = _at(plans["gcp-prod"]["stacks"][0], "resources", name)
+    props = copy.deepcopy(r["inputs"])
+    release = Resource(r["type"], r["name"], r["urn"], props)
+    assert rule.run([release], Facts()) == []  # as shipped: one pod may go
+    *head, key = path.split(".")
+    as_set = props["values"]
+    for k in head:
+        as_set = as_set[k]
+    as_set[key] = math.nan  # given beside the shipped bound (gateway) or where the values give none (cert-manager)
+    why = f"{key} NaN (not a number Kubernetes takes)"
+    assert [f.message for f in rule.run([release], Facts())] == [f"Helm release {props['name']} {named} {why}{tail}"]
+
+
 def test_unknown_paths_boundaries() -> None:
     """The readers: the exact path, a map or list on the way, ``[]`` items, a last ``*`` (everything under), NaN."""
     from policy.rules.base import unknown_keys, unknown_path
