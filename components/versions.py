@@ -89,6 +89,10 @@ CHARTS: MappingProxyType[str, ChartRef] = MappingProxyType(
             # kubernetes-sigs/external-dns tag external-dns-helm-chart-1.21.1 (app v0.21.0), the newest chart
             # release seen (Aug 2026); its repository is the one the chart's README names.
             ChartRef("external-dns", "external-dns", "1.21.1", "https://kubernetes-sigs.github.io/external-dns/"),
+            # kedacore/charts tag v2.20.2 (commit cbb9bb8ce0809dc9048f72302f7c09765d66ed56), keda/Chart.yaml: version
+            # 2.20.2, appVersion 2.20.2, the newest chart release seen (Aug 2026); the repository is the one KServe's
+            # KEDA docs and the chart's README install from. Installed only for models that scale on an LLM metric.
+            ChartRef("keda", "keda", "2.20.2", "https://kedacore.github.io/charts"),
         )
     }
 )
@@ -248,6 +252,22 @@ def cluster_chart_problem(key: str, version: str, kubernetes: str) -> str | None
             f"({kubernetes}): {hint} (kubernetes/autoscaler cluster-autoscaler/README.md, Releases)"
         )
     return None
+
+
+# ------------------------------------------------------------------------------------------------ KEDA
+
+KEDA_KUBERNETES: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
+    {
+        "2.17": ("1.30", "1.32"),
+        "2.18": ("1.31", "1.33"),
+        "2.19": ("1.32", "1.34"),
+        "2.20": ("1.33", "1.35"),
+    }
+)
+"""KEDA line (the chart's version is KEDA's: appVersion = version) -> the Kubernetes minors it is tested on
+(inclusive): KEDA's compatibility matrix, https://keda.sh/docs/2.22/operate/cluster/ "Kubernetes Compatibility"
+("v2.20 v1.33 - v1.35", "v2.19 v1.32 - v1.34", ...). Checked only when the platform installs KEDA
+(:func:`components.platform.keda.check_version`), so a stack without LLM autoscaling keeps the KServe bounds."""
 
 
 # ------------------------------------------------------------------------------------------------ compatibility

@@ -27,6 +27,7 @@ from components.clusters import (
 from components.clusters.spec import ClusterSpec, tags_problem
 from components.errors import SpecError, escape_line, show_key, visible_length
 from components.platform.settings import PlatformSettings
+from components.serving import llm_scaling
 from components.serving.pipeline_spec import PipelineSpec, pipeline_problems
 from components.serving.spec import (  # noqa: F401 - reserved_namespaces, MAX_ARG_STRLEN: re-exported
     MAX_ARG_STRLEN,
@@ -286,6 +287,10 @@ class StackConfig(Spec):
                 )
             dashboards[dashboard] = name
             for path, value, accepted in platform_problems(model, self.platform.deployment_mode):
+                raise field_error(f"{base}.{path}", value, accepted)
+            for path, value, accepted in llm_scaling.platform_problems(
+                model, self.platform.monitoring.enabled, self.platform.keda
+            ):
                 raise field_error(f"{base}.{path}", value, accepted)
             self._check_token_key(base, model)
             self._check_model_gpus(base, model)

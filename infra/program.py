@@ -13,6 +13,7 @@ from components.errors import SpecError
 from components.outputs import StackOutputs
 from components.platform import Platform, PlatformArgs
 from components.platform.handles import PlatformHandles
+from components.serving import llm_scaling
 from components.serving.model_service import ModelService, ModelServiceArgs
 from components.serving.namespace import ModelNamespace, ModelNamespaceArgs
 from components.serving.pipeline import Pipeline, PipelineArgs, members
@@ -82,6 +83,7 @@ def _cluster_and_platform(loaded: LoadedConfig, name: str) -> tuple[KubernetesCl
             kubernetes_version=cfg.cluster.kubernetes_version,
             secrets={k: pulumi.Output.secret(loaded.secrets[k]) for k in cfg.platform.secret_keys()},
             slo_alerts=[k for k, m in cfg.models.items() if m.slo.latency_p95_ms or m.slo.error_rate_percent],
+            keda_models=[k for k, m in cfg.models.items() if llm_scaling.is_llm(m.scaling.metric)],
             warm_images=warm_images(cfg.models),
         ),
     )

@@ -56,12 +56,26 @@ WEBHOOKS: tuple[Webhook, ...] = (
     ),
     Webhook("cert-manager", 10250, "upstream/chart-values/cert-manager-v1.21.1.yaml webhook.securePort: 10250"),
     Webhook(
+        "keda-admission-webhooks",
+        9443,
+        "kedacore/charts v2.20.2 keda/templates/webhooks/service.yaml (443 -> webhooks.port, default 9443; "
+        "installed only with LLM autoscaling, components/platform/keda.py)",
+    ),
+    Webhook(
+        "keda-metrics-apiserver",
+        6443,
+        "kedacore/charts v2.20.2 keda/values.yaml service.portHttpsTarget: 6443 (the v1beta1.external.metrics.k8s.io "
+        "APIService the API server calls; keda.sh/docs/2.20/operate/cluster/ Firewall: control plane -> 6443 on the "
+        "pod IP range)",
+    ),
+    Webhook(
         "prometheus-operator",
         10250,
         "upstream/chart-values/kube-prometheus-stack-88.5.3.yaml prometheusOperator.tls.internalPort: 10250",
     ),
 )
-"""Every admission webhook of the platform's charts. The other charts have none: karpenter-1.14.1 and
+"""Every admission webhook of the platform's charts (and KEDA's metrics APIService, which the API server calls the
+same way). The other charts have none: karpenter-1.14.1 and
 gpu-operator-v26.7.0 values carry no webhook key; istio-base's validating webhook points at istiod (above)."""
 
 

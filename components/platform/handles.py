@@ -25,7 +25,8 @@ class PlatformHandles:
     dev, staging or prod. ``pod_security``: the Pod Security level a namespace with Istio sidecars can enforce
     (``restricted`` with Istio CNI, else ``privileged``: the sidecar's init container needs NET_ADMIN).
     ``cluster_issuer``: the platform's cert-manager ClusterIssuer (for extra certificates). ``ha``: whether the
-    platform runs highly available.
+    platform runs highly available. ``keda``: whether KEDA runs (models may scale on LLM metrics,
+    :mod:`components.serving.llm_scaling`).
     """
 
     cluster: KubernetesCluster
@@ -41,6 +42,7 @@ class PlatformHandles:
     pod_security: str = "restricted"
     cluster_issuer: str = "mlplatform-ca"
     ha: bool = False
+    keda: bool = False
 
     def host(self, name: str, namespace: str) -> str:
         """The public host of model ``name`` in ``namespace``."""

@@ -9,6 +9,7 @@ makes it (docs/performance.md, "Deploy in parallel"; tests/platform/test_order.p
     knative-operator -> KnativeServing (after istiod, [cni]) --+-> kserve -> kserve-runtime-configs
     kserve-crd ------------------------------------------------+
     kube-prometheus-stack -> monitors, rules, dashboards; GPU device plugin (or operator), DCGM exporter
+    [keda] --------------------------------------------------> kserve (its controller looks for the KEDA CRDs once)
 
 Custom resources wait for the release that installs their CRD. Models wait on :attr:`PlatformHandles.ready`: the
 KServe releases, KnativeServing, istiod (and CNI) for their sidecars, the ingress gateway and its certificate, and
@@ -27,7 +28,7 @@ from components.clusters.base import KubernetesCluster
 from components.errors import SpecError
 from components.naming import child_name, type_token
 from components.outputs import PlatformOutputs
-from components.platform import certmanager, dns, gpu, istio, knative, kserve, monitoring, warm
+from components.platform import certmanager, dns, gpu, istio, keda, knative, kserve, monitoring, warm
 from components.platform.common import AddonContext
 from components.platform.compat import check_versions
 from components.platform.handles import PlatformHandles
@@ -61,6 +62,9 @@ class PlatformArgs:
     receivers' credentials), kept as Pulumi secrets."""
     slo_alerts: Sequence[str] = ()
     """Models whose SLOs become alerts: with no alert receiver (``monitoring.alerting``) the plan warns."""
+    keda_models: Sequence[str] = ()
+    """Models that scale on an LLM metric through KEDA: the platform installs KEDA for them
+    (:func:`components.platform.keda.wanted`)."""
     warm_images: Mapping[str, Sequence[str]] = field(default_factory=dict)
     """Accelerator -> the serving images of the GPU models that ask for it: warm capacity on a pool of that
     accelerator pre-pulls them (components/platform/warm.py). Default: none."""
@@ -121,6 +125,9 @@ class Platform(pulumi.ComponentResource):
         settings = args.settings
         check_versions(settings, args.kubernetes_version)
         check_warm_capacity(settings, args.cluster)
+        with_keda = keda.wanted(settings, args.keda_models)
+        if with_keda:
+            keda.check_version(settings, args.kubernetes_version)
         super().__init__(type_token("Platform"), name, None, opts)
         ctx = AddonContext(self, name, args.cluster, settings, ha_enabled(settings, args.environment), args.environment)
         knative_mode = settings.deployment_mode == "Knative"
@@ -176,6 +183,11 @@ class Platform(pulumi.ComponentResource):
             ready.append(istio.standard_gateway(ctx, crds))
             gateway = f"{istio.NAMESPACE}/{istio.STANDARD_GATEWAY}"
             controller_needs = [crds, mesh.base]
+        autoscaler: pulumi.Resource | None = None
+        if with_keda:
+            ns_keda = ctx.namespace("ns-keda", keda.NAMESPACE, pod_security="restricted")
+            autoscaler = keda.install(ctx, ns_keda)
+            controller_needs.append(autoscaler)
         ks = kserve.install(ctx, ns_kserve, cert_manager=cm.release, controller_needs=controller_needs, gateway=gateway)
 
         mon: monitoring.Monitoring | None = None
@@ -198,6 +210,8 @@ class Platform(pulumi.ComponentResource):
             ready.append(kn.serving)
         if mon is not None:
             ready.append(mon.release)
+        if autoscaler is not None:
+            ready.append(autoscaler)  # a model's ScaledObject needs KEDA's CRD and its admission webhook
         ready += [*mesh.injection, mesh.gateway, certificate]
         self.handles = PlatformHandles(
             cluster=args.cluster,
@@ -213,6 +227,7 @@ class Platform(pulumi.ComponentResource):
             pod_security=mesh_level,
             cluster_issuer=cm.issuer_name,
             ha=ctx.ha,
+            keda=with_keda,
         )
         outputs: PlatformOutputs = {
             "domain": settings.domain,
@@ -221,20 +236,22 @@ class Platform(pulumi.ComponentResource):
             "monitoring": mon is not None,
             "ha": ctx.ha,
             "gatewayAddress": self.gateway_address,
-            "versions": {key: ctx.chart(key).version for key in installed_charts(ctx)},
+            "versions": {key: ctx.chart(key).version for key in installed_charts(ctx, keda=with_keda)},
             "warmCapacity": {pool: n for pool, n in sorted(settings.warm_capacity.items()) if n > 0},
         }
         self.register_outputs(dict(outputs))
 
 
-def installed_charts(ctx: AddonContext) -> list[str]:
-    """The chart keys this platform installs, in install order (for outputs and docs)."""
+def installed_charts(ctx: AddonContext, *, keda: bool = False) -> list[str]:
+    """The chart keys this platform installs, in install order (for outputs and docs); ``keda``: KEDA too."""
     keys = ["cert-manager", "istio-base"]
     if ctx.settings.istio_cni:
         keys.append("istio-cni")
     keys += ["istiod", "istio-gateway"]
     if ctx.settings.deployment_mode == "Knative":
         keys.append("knative-operator")
+    if keda:
+        keys.append("keda")
     keys += ["kserve-crd", "kserve-resources", "kserve-runtime-configs"]
     if ctx.settings.monitoring.enabled:
         keys.append("kube-prometheus-stack")

@@ -334,6 +334,12 @@ class PlatformSettings(Spec):
         "Chart version overrides by chart key of components/versions.py, as quoted strings; charts released together "
         "(Istio's, KServe's) need one version."
     )
+    keda: bool | None = None
+    (
+        "Install KEDA (pinned chart), which scales models on the model server's own metrics (``scaling.metric: "
+        "llm-queue``, ``llm-running`` or ``llm-kv-cache``, Standard mode). Default: installed when a model asks "
+        "for it."
+    )
     allow_unsupported_versions: bool = False
     """Accept chart and Kubernetes versions outside the compatibility table (docs/versions.md)."""
     warm_capacity: dict[str, int] = Field(default_factory=dict)

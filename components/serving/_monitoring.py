@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from components.serving import llm_scaling
 from components.serving._runtime import ISVC_LABEL
 from components.serving.spec import ModelSpec
 
@@ -33,16 +34,18 @@ def _matchers(name: str, namespace: str) -> str:
     )
 
 
-def pod_monitor(name: str) -> dict[str, Any]:
+def pod_monitor(name: str, spec: ModelSpec | None = None) -> dict[str, Any]:
     """The PodMonitor spec: the sidecar's request metrics on Envoy's port 15090.
 
     Istio does not intercept that port, so Prometheus (which has no sidecar) can scrape it under mesh-wide STRICT
-    mTLS; the model server's own port is behind mTLS and is not scraped.
+    mTLS; the model server's own port is behind mTLS and is not scraped directly. A model that scales on an LLM
+    metric also has the vLLM engine's gauges scraped through pilot-agent's merged stats on 15020
+    (:func:`components.serving.llm_scaling.pod_monitor_endpoint`).
     """
-    return {
-        "selector": {"matchLabels": {ISVC_LABEL: name}},
-        "podMetricsEndpoints": [{"port": "http-envoy-prom", "path": "/stats/prometheus", "interval": "30s"}],
-    }
+    endpoints: list[dict[str, Any]] = [{"port": "http-envoy-prom", "path": "/stats/prometheus", "interval": "30s"}]
+    if spec is not None and llm_scaling.is_llm(spec.scaling.metric):
+        endpoints.append(llm_scaling.pod_monitor_endpoint())
+    return {"selector": {"matchLabels": {ISVC_LABEL: name}}, "podMetricsEndpoints": endpoints}
 
 
 def latency_p95_expr(name: str, namespace: str) -> str:

@@ -23,7 +23,7 @@ from typing import Any
 from components import coldstart
 from components.clusters.base import GpuScheduling
 from components.platform.knative import MAX_REVISION_TIMEOUT
-from components.serving import runtimes
+from components.serving import llm_scaling, runtimes
 from components.serving.kspec import PortSpec, ProbeSpec
 from components.serving.spec import ModelSpec, _same_option
 
@@ -95,7 +95,7 @@ def isvc_annotations(spec: ModelSpec, deployment_mode: str, cluster: coldstart.C
         out[coldstart.MODEL_SIZE_ANNOTATION] = f"{spec.model_size_gb:g}"
     scaling = spec.scaling
     if deployment_mode == "Standard":
-        out[KSERVE_AUTOSCALER_CLASS] = "hpa"
+        out[KSERVE_AUTOSCALER_CLASS] = llm_scaling.KEDA_CLASS if llm_scaling.is_llm(scaling.metric) else "hpa"
         return out
     out[SCALE_DOWN_DELAY] = scaling.scale_down_delay
     if scaling.resolved_metric(deployment_mode) in ("cpu", "memory"):
@@ -245,6 +245,8 @@ class PredictorInputs:
     hf_secret_name: str | None = None
     enforce_restricted: bool = False
     """Whether the model's namespace enforces the ``restricted`` Pod Security level."""
+    isvc_name: str = ""
+    """The InferenceService's name: an LLM-scaled model's Prometheus query selects its pods by it."""
 
 
 def server_container(predictor: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -354,9 +356,12 @@ def predictor(spec: ModelSpec, given: PredictorInputs) -> dict[str, Any]:
         "serviceAccountName": given.service_account,
         "minReplicas": scaling.min_replicas,
         "maxReplicas": scaling.max_replicas,
-        "scaleMetric": scaling.resolved_metric(mode),
-        "scaleTarget": scaling.resolved_target(mode),
     }
+    if llm_scaling.is_llm(scaling.metric):  # KEDA: no scaleMetric ("ScaleMetric is not supported for KEDA")
+        out["autoScaling"] = llm_scaling.auto_scaling(spec, given.isvc_name)
+    else:
+        out["scaleMetric"] = scaling.resolved_metric(mode)
+        out["scaleTarget"] = scaling.resolved_target(mode)
     if spec.container is not None:
         out["containers"] = [custom_container(spec, given)]
     else:
@@ -381,8 +386,9 @@ def predictor(spec: ModelSpec, given: PredictorInputs) -> dict[str, Any]:
     labels = {**spec.labels, **given.pod_labels}
     if labels:
         out["labels"] = labels
-    if spec.annotations:
-        out["annotations"] = dict(spec.annotations)
+    pod_annotations = {**spec.annotations, **llm_scaling.pod_annotations(spec)}
+    if pod_annotations:
+        out["annotations"] = pod_annotations
     selector = node_selector(spec, given.gpu)
     if selector:
         out["nodeSelector"] = selector

@@ -35,7 +35,7 @@ from components.errors import SpecError
 from components.naming import child_name, child_opts, standard_labels, type_token
 from components.outputs import ModelServiceOutputs
 from components.platform.handles import PlatformHandles
-from components.serving import _auth, _kcomponents, _monitoring, _netpol, _runtime
+from components.serving import _auth, _kcomponents, _monitoring, _netpol, _runtime, llm_scaling
 from components.serving.namespace import create_namespace
 from components.serving.spec import ModelSpec, check_model_name, platform_problems
 
@@ -105,6 +105,8 @@ def check(name: str, spec: ModelSpec, platform: PlatformHandles, has_hf_token: b
     if why:
         raise SpecError("name", name, why)
     for path, value, accepted in platform_problems(spec, platform.deployment_mode):
+        raise SpecError(path, value, accepted)
+    for path, value, accepted in llm_scaling.platform_problems(spec, platform.monitoring, platform.keda):
         raise SpecError(path, value, accepted)
     res = spec.resources
     pools = platform.cluster.gpu.pools
@@ -305,6 +307,7 @@ class ModelService(pulumi.ComponentResource):
             cloud=cluster.cloud,
             hf_secret_name=hf_secret_name,
             enforce_restricted=platform.pod_security == "restricted",
+            isvc_name=name,
         )
         predictor = _runtime.predictor(spec, inputs)
         self.inference_service = InferenceService(
@@ -394,7 +397,7 @@ class ModelService(pulumi.ComponentResource):
                 api_version=MONITORING,
                 kind="PodMonitor",
                 metadata=meta("metrics"),
-                spec=_monitoring.pod_monitor(name),
+                spec=_monitoring.pod_monitor(name, spec),
                 opts=opts_(),
             )
             rules = _monitoring.prometheus_rules(name, spec, platform.environment)

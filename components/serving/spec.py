@@ -11,7 +11,7 @@ from pydantic import Field, field_validator, model_validator
 from components import catalog, clouds
 from components.credentials import PLAIN_TEXT, env_credential, local_host_problem, looks_like_credential, redact_uri
 from components.naming import is_dns_label
-from components.serving import runtimes
+from components.serving import llm_scaling, runtimes
 from components.serving.kcomponents import (
     AGENT_PORT,
     BatcherSpec,
@@ -102,16 +102,19 @@ class ScalingSpec(Spec):
     )
     max_replicas: int = Field(default=3, ge=1, le=1000)
     """Most replicas, at least ``minReplicas``."""
-    metric: Literal["concurrency", "rps", "cpu", "memory"] | None = None
+    metric: Literal["concurrency", "rps", "cpu", "memory", "llm-queue", "llm-running", "llm-kv-cache"] | None = None
     (
-        "What replicas scale on: ``concurrency`` or ``rps`` (Knative mode), ``cpu`` (HPA, both modes) or "
-        "``memory`` (HPA, Standard mode). Default: concurrency in Knative mode, cpu in Standard mode."
+        "What replicas scale on: ``concurrency`` or ``rps`` (Knative mode), ``cpu`` (HPA, both modes), ``memory`` "
+        "(HPA, Standard mode), or vLLM's own load through KEDA (Standard mode, format huggingface on GPUs): "
+        "``llm-queue`` (requests waiting), ``llm-running`` (requests being generated) or ``llm-kv-cache`` (KV cache "
+        "held by the tokens in flight). Default: concurrency in Knative mode, cpu in Standard mode."
     )
     target: int | None = Field(default=None, ge=1, le=100000)
     (
         "Per-replica target of the metric. Default: 10 in-flight requests (concurrency), 50 requests/s (rps) or 80 "
         "percent (cpu, at most 100); required for memory (percent of the memory request, at most 100; Standard "
-        "mode)."
+        "mode) and for llm-queue and llm-running (requests per replica) and llm-kv-cache (KV-cache usage percent, at "
+        "most 100)."
     )
     scale_down_delay: str = "5m"
     (
@@ -152,6 +155,8 @@ class ScalingSpec(Spec):
             # KServe sets no default target for memory (hpa_reconciler.go ``getHPAMetrics``: "For memory, we do not
             # set the default scale target"), so the HPA would get no metric at all.
             raise field_error("target", None, "give the target with metric memory (KServe has no default for it)")
+        if llm := llm_scaling.scaling_problem(self.metric, self.target):
+            raise field_error(*llm)
         return self
 
     def resolved_metric(self, deployment_mode: str) -> str:
@@ -597,6 +602,7 @@ def platform_problems(spec: ModelSpec, deployment_mode: str) -> list[tuple[str, 
     runtime_problem = runtimes_problem(spec)
     if runtime_problem is not None:
         problems.append(runtime_problem)
+    problems += llm_scaling.model_problems(spec, deployment_mode)
     if deployment_mode != "Standard":
         if spec.access.mode == "internal" and spec.scaling.min_replicas == 0:
             # At zero Knative's activator holds the request and calls the model as itself, so the model's sidecar

@@ -145,6 +145,14 @@ def refused(make: Callable[[], Any]) -> str:
                            container=ContainerSpec(image="ghcr.io/acme/server:1", port=PortSpec(number=9081))),
          "ModelSpec.container.port.number: 9081 is not allowed; KServe's agent (batcher) serves on 9081; give "
          "another"),
+        # issue #14, LLM autoscaling: the target is required, and the Python API spells the keys as the stack does
+        (lambda: ModelSpec(format="huggingface", storage_uri="hf://Qwen/Qwen2.5-0.5B-Instruct", access=ACCESS,
+                           resources={"gpus": 1, "accelerator": "nvidia-l4"},
+                           scaling={"metric": "llm-queue", "max_replicas": 3}),
+         "ModelSpec.scaling.target: null is not allowed; give the target with metric llm-queue: the "
+         "vllm:num_requests_waiting requests per replica KEDA keeps (KServe's KEDA webhook requires a value)"),
+        (lambda: PlatformSettings(keda="sometimes"),
+         "PlatformSettings.keda: sometimes is not allowed; give true or false"),
     ],
 )  # fmt: skip
 def test_python_api_lines(make: Callable[[], Any], line: str) -> None:

@@ -305,7 +305,7 @@ def test_control_plane_reaches_every_admission_webhook_on_the_nodes(gke: Any) ->
     assert rule.property_dependencies["targetServiceAccounts"] == [
         gke.one("gcp:serviceaccount/account:Account", "mlp-nodes").urn
     ]
-    assert rule.plain_inputs()["allows"] == [{"protocol": "tcp", "ports": ["8443", "9443", "15017"]}]
+    assert rule.plain_inputs()["allows"] == [{"protocol": "tcp", "ports": ["6443", "8443", "9443", "15017"]}]
     # Review 4: the rule is in the Kubernetes provider's depends_on, so it exists before any Kubernetes object (and
     # its webhooks) is created and is deleted only after them.
     assert rule.urn in gke.one("pulumi:providers:kubernetes").depends_on

@@ -46,6 +46,8 @@ def test_the_webhook_list_covers_every_chart_the_platform_installs() -> None:
         "knative-operator": 8443,
         "cert-manager": 10250,
         "prometheus-operator": 10250,
+        "keda-admission-webhooks": 9443,
+        "keda-metrics-apiserver": 6443,
     }
 
 
@@ -63,11 +65,21 @@ def test_every_shipped_stack_reaches_every_webhook(stack: str) -> None:
 
 def test_gke_without_the_kserve_port_is_refused() -> None:
     def drop_9443(inputs: dict[str, Any]) -> None:
-        inputs["allows"] = [{"protocol": "tcp", "ports": ["8443", "15017"]}]
+        inputs["allows"] = [{"protocol": "tcp", "ports": ["6443", "8443", "15017"]}]
 
     problems = webhook_problems(changed(rendered("gcp-prod"), "gcp:compute/firewall:Firewall", drop_9443))
-    assert problems and all("kserve webhook port 9443" in p for p in problems)
+    assert problems and all("webhook port 9443" in p for p in problems)
+    assert {p.split(": ")[1].split()[0] for p in problems} == {"kserve", "keda-admission-webhooks"}
     assert {p.split(":")[0] for p in problems} == {"mlplatform-system", "mlplatform-gpu-l4", "mlplatform-gpu-a100"}
+
+
+def test_gke_without_keda_metrics_port_is_refused() -> None:
+    # keda.sh/docs/2.20/operate/cluster/ Firewall: the control plane calls KEDA's metrics server on 6443 (GKE)
+    def drop_6443(inputs: dict[str, Any]) -> None:
+        inputs["allows"] = [{"protocol": "tcp", "ports": ["8443", "9443", "15017"]}]
+
+    problems = webhook_problems(changed(rendered("gcp-prod"), "gcp:compute/firewall:Firewall", drop_6443))
+    assert problems and all("keda-metrics-apiserver webhook port 6443" in p for p in problems)
 
 
 def test_gke_rule_aimed_at_other_nodes_or_from_another_range_does_not_count() -> None:
@@ -80,7 +92,7 @@ def test_gke_rule_aimed_at_other_nodes_or_from_another_range_does_not_count() ->
     for edit in (other_sa, other_source):
         problems = webhook_problems(changed(rendered("gcp-prod"), "gcp:compute/firewall:Firewall", edit))
         closed = {int(p.split("port ")[1].split()[0]) for p in problems}
-        assert closed == {8443, 9443, 15017}  # 443 and 10250 stay open through GKE's automatic rule
+        assert closed == {6443, 8443, 9443, 15017}  # 443 and 10250 stay open through GKE's automatic rule
 
 
 def test_eks_node_class_selecting_another_security_group_is_refused() -> None:

@@ -198,6 +198,11 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "local-dev": LOCAL,
     "local-prod-ha": {**LOCAL, "environment": "prod"},
     "standard": {**LOCAL, "platform": {"domain": "models.example.com", "deploymentMode": "Standard"}},
+    "standard-keda-prod": {
+        **LOCAL,
+        "environment": "prod",
+        "platform": {"domain": "models.example.com", "deploymentMode": "Standard", "keda": True},
+    },
     "no-cni-no-monitoring": {
         **LOCAL,
         "platform": {"domain": "models.example.com", "istioCni": False, "monitoring": {"enabled": False}},

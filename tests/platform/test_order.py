@@ -28,6 +28,7 @@ EDGES: dict[tuple[str, str], str] = {
     ("<KnativeServing>", "kserve"): "the controller looks for the Knative Service CRD once, at start",
     ("istio-base", "kserve"): "the controller looks for the VirtualService CRD once, at start",
     ("<gateway-api-crds>", "kserve"): "Gateway API mode refuses to start without the HTTPRoute CRD",
+    ("keda", "kserve"): "the controller looks for the KEDA ScaledObject CRD once, at start, to own ScaledObjects",
     (
         "kserve",
         "kserve-runtime-configs",

@@ -40,11 +40,69 @@ NOT_IN_SHARED_DATA: dict[str, frozenset[str]] = {
             "extraVolumeMounts",
         }
     ),
+    "keda-2.20.2": frozenset(
+        {
+            "crds",
+            "crds.install",
+            "operator",
+            "operator.replicaCount",
+            "metricsServer",
+            "metricsServer.replicaCount",
+            "webhooks",
+            "webhooks.replicaCount",
+            "nodeSelector",
+            "podDisruptionBudget",
+            "podDisruptionBudget.operator",
+            "podDisruptionBudget.operator.minAvailable",
+            "podDisruptionBudget.metricServer",
+            "podDisruptionBudget.metricServer.minAvailable",
+            "podDisruptionBudget.webhooks",
+            "podDisruptionBudget.webhooks.minAvailable",
+            "topologySpreadConstraints",
+            "topologySpreadConstraints.operator",
+            "topologySpreadConstraints.metricsServer",
+            "topologySpreadConstraints.webhooks",
+            "podSecurityContext",
+            "podSecurityContext.operator",
+            "podSecurityContext.operator.runAsNonRoot",
+            "podSecurityContext.operator.seccompProfile",
+            "podSecurityContext.operator.seccompProfile.type",
+            "podSecurityContext.metricServer",
+            "podSecurityContext.metricServer.runAsNonRoot",
+            "podSecurityContext.metricServer.seccompProfile",
+            "podSecurityContext.metricServer.seccompProfile.type",
+            "podSecurityContext.webhooks",
+            "podSecurityContext.webhooks.runAsNonRoot",
+            "podSecurityContext.webhooks.seccompProfile",
+            "podSecurityContext.webhooks.seccompProfile.type",
+            *(
+                f"securityContext.{c}{leaf}"
+                for c in ("operator", "metricServer", "webhooks")
+                for leaf in (
+                    "",
+                    ".allowPrivilegeEscalation",
+                    ".capabilities",
+                    ".capabilities.drop",
+                    ".readOnlyRootFilesystem",
+                    ".runAsNonRoot",
+                    ".seccompProfile",
+                    ".seccompProfile.type",
+                )
+            ),
+            "securityContext",
+            "networkPolicy",
+            "networkPolicy.enabled",
+        }
+    ),
 }
 """Charts whose defaults ../shared/upstream/chart-values does not hold yet: the key paths the platform may set, each
 read in the chart's values.yaml at that version (kubernetes-sigs/external-dns tag external-dns-helm-chart-1.21.1,
-commit 9f26451346774099a8b3e3e5cc46a53bf2fd1461, charts/external-dns/values.yaml). Drop an entry once the shared
-data has the file."""
+commit 9f26451346774099a8b3e3e5cc46a53bf2fd1461, charts/external-dns/values.yaml; kedacore/charts tag v2.20.2,
+commit cbb9bb8ce0809dc9048f72302f7c09765d66ed56, keda/values.yaml: each path below is a key there, or, below
+``podSecurityContext.<c>``, ``securityContext.<c>`` (whose defaults list ``runAsNonRoot``, ``capabilities.drop``,
+``allowPrivilegeEscalation``, ``readOnlyRootFilesystem``, ``seccompProfile.type``) and ``podDisruptionBudget.<c>``
+(default ``{}``; the templates read ``.minAvailable``, keda/templates/manager/poddisruptionbudget.yaml), a field the
+chart renders whole into the pod or PDB). Drop an entry once the shared data has the file."""
 
 
 def _hand_checked(values: dict[str, Any], known: frozenset[str], prefix: str = "") -> list[str]:
