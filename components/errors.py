@@ -36,13 +36,45 @@ HANGUL_FILLERS = frozenset("\u115f\u1160\u3164\uffa0")
 the halfwidth Hangul filler (Unicode 15 UnicodeData.txt: U+115F, U+1160, U+3164, U+FFA0)."""
 
 
+def _ranges(*spans: tuple[int, int]) -> frozenset[str]:
+    return frozenset(chr(c) for lo, hi in spans for c in range(lo, hi + 1))
+
+
+WHITE_SPACE = _ranges(
+    (0x0009, 0x000D), (0x0020, 0x0020), (0x0085, 0x0085), (0x00A0, 0x00A0), (0x1680, 0x1680), (0x2000, 0x200A),
+    (0x2028, 0x2029), (0x202F, 0x202F), (0x205F, 0x205F), (0x3000, 0x3000),
+)  # fmt: skip
+"""The Unicode ``White_Space`` property (unicode.org Public/UCD/latest/ucd/PropList.txt, ``White_Space`` lines; the
+file could not be downloaded here: the lines were read as quoted verbatim in public sources, the same 11 ranges from
+Unicode 6.3 to 13). Python's unicodedata has no accessor for it."""
+
+DEFAULT_IGNORABLE = _ranges(
+    (0x115F, 0x1160), (0x17B4, 0x17B5), (0x180B, 0x180D), (0x200B, 0x200F), (0x202A, 0x202E), (0x2060, 0x206F),
+    (0x3164, 0x3164), (0xFE00, 0xFE0F), (0xFEFF, 0xFEFF), (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8), (0x1D173, 0x1D17A),
+    (0xE0000, 0xE0FFF),
+)  # fmt: skip
+"""Code points of the Unicode ``Default_Ignorable_Code_Point`` property (unicode.org Public/UCD/latest/ucd/
+DerivedCoreProperties.txt): the ranges as quoted from an older release of that file (not downloadable here; later
+releases add more, all of them of categories Cf, Mn or Cn, which :func:`visible_length` drops by category anyway).
+Python's unicodedata has no accessor for it."""
+
+BLANK_SYMBOLS = frozenset("\u2800")
+"""Code points in neither property that still render as nothing: U+2800 BRAILLE PATTERN BLANK (category So;
+UnicodeData.txt, its name via ``unicodedata.name``), red team #17b C07."""
+
+NOT_VISIBLE = WHITE_SPACE | DEFAULT_IGNORABLE | HANGUL_FILLERS | BLANK_SYMBOLS
+"""Every code point :func:`visible_length` never counts, whatever its category."""
+
+
 def visible_length(text: str) -> int:
     """How many characters of ``text`` show on a page: letters, digits, punctuation and symbols (Unicode categories
-    L, N, P, S), except the Hangul fillers. Spaces and other separators (Z*), control and format characters (Cc, Cf:
-    NUL, U+200B zero-width space, U+2060 word joiner, U+FEFF), unassigned and private-use code points (C*) and lone
-    combining marks (M*) do not count: a reason of ten zero-width spaces says nothing. The one count of an override's
-    reason, shared by the stack file's validation (infra/config.py) and the rules (policy.rules.Override)."""
-    return sum(1 for c in text if unicodedata.category(c)[0] in "LNPS" and c not in HANGUL_FILLERS)
+    L, N, P, S), except the code points of :data:`NOT_VISIBLE` (Unicode ``White_Space`` and
+    ``Default_Ignorable_Code_Point``, the Hangul fillers, U+2800 BRAILLE PATTERN BLANK). Spaces and other separators
+    (Z*), control and format characters (Cc, Cf: NUL, U+200B zero-width space, U+2060 word joiner, U+FEFF),
+    unassigned and private-use code points (C*) and lone combining marks (M*) do not count: a reason of ten
+    zero-width spaces (or twelve blank Braille cells) says nothing. The one count of an override's reason, shared by
+    the stack file's validation (infra/config.py) and the rules (policy.rules.Override)."""
+    return sum(1 for c in text if unicodedata.category(c)[0] in "LNPS" and c not in NOT_VISIBLE)
 
 
 def escape_line(text: str) -> str:

@@ -15,7 +15,8 @@ What ``check`` trusts and what it refuses: a file with no stacks, or a stack wit
 one line): an empty plan would pass every rule vacuously. The ``overrides`` saved in a stack's settings are trusted
 as written (a hand-edited plan can disable a rule with a reason); ``--no-overrides`` ignores them and applies every
 rule at its default enforcement. Documents known only after deploy are judged, as the plan judged them, over the
-placeholder rendering the plan saved (``judgedResources``, policy/judged.py); a plan without it leaves them
+placeholder rendering the plan saved (``judgedResources``, policy/judged.py): ``resources`` with only their unknown
+values filled in from it (:func:`filled`), every known value as written; a plan without it leaves them
 unchecked, and ``--strict`` fails (exit 1) a mandatory rule that left documents unchecked. A mandatory failure the
 saved ``policies`` recorded that ``check`` does not reproduce fails the check (:func:`unreproduced`). Every key of
 ``settings`` is required (:data:`SETTINGS_KEYS`). A model the settings declare whose rendered objects are not all in
@@ -26,6 +27,7 @@ from the JSON) fails the check (:func:`missing_objects`): the rules iterate reso
 from __future__ import annotations
 
 import json
+import math
 import re
 import stat
 from collections.abc import Mapping
@@ -143,6 +145,8 @@ def _resources(path: Path, name: str, docs: Any, key: str = "resources") -> list
     if not any(not r["type"].startswith("pulumi:providers:") for r in docs):
         empty = "" if key == "resources" else f" in {key}"
         raise PlanFileError(path, f"stack {name} has no resources{empty}: an empty plan passes every rule; refusing it")
+    for i, r in enumerate(docs):
+        _tie_refs(path, name, key, i, r, by_urn)
     out = []
     for i, r in enumerate(docs):
         if r["type"].startswith("pulumi:providers:"):
@@ -175,6 +179,37 @@ def _resources(path: Path, name: str, docs: Any, key: str = "resources") -> list
             )
         )
     return out
+
+
+def _tie_refs(path: Path, name: str, key: str, i: int, r: Mapping[str, Any], by_urn: Mapping[str, Any]) -> None:
+    """Refuse a ``provider`` or ``parent`` that is not tied to the plan (red team #17b cause 4, B15-B17, B40): the
+    rules read a resource's provider's inputs as its default tags/labels, so a provider reference naming another
+    resource (a KMS alias with hand-written ``defaultTags``) or no resource would decide ``required-tags``.
+
+    - ``provider``: the URN of a ``pulumi:providers:<package>`` resource of the same list, ``<package>`` the first
+      segment of the resource's type (a provider serves one package: "The URN's type portion must be of the form
+      pulumi:providers:<pkg>", ``MakeProviderType``, pulumi/pulumi pkg/resource/deploy/providers/reference.go; every
+      provider reference in the four shipped stacks' plans names one of its resource's package);
+    - ``parent``: the URN of a resource of the same list (the plan records every registration, its parents
+      included)."""
+    provider, parent = r.get("provider"), r.get("parent")
+    if provider is not None:
+        package = str(r["type"]).split(":", 1)[0]
+        want = f"pulumi:providers:{package}"
+        held = by_urn.get(provider)
+        if held is None or held.get("type") != want:
+            what = "no resource of this plan" if held is None else f"a {held.get('type')}"
+            raise PlanFileError(
+                path,
+                f"stack {name}: {key}[{i}].provider: {show(provider)} is not allowed; it names {what}: give the URN "
+                f"of a {want} resource of this plan, or null",
+            )
+    if parent is not None and parent not in by_urn:
+        raise PlanFileError(
+            path,
+            f"stack {name}: {key}[{i}].parent: {show(parent)} is not allowed; it names no resource of this plan: give "
+            "the URN of a resource of this plan, or null",
+        )
 
 
 # ------------------------------------------------------------------------------------------------ shapes
@@ -285,6 +320,59 @@ def _no_constant(name: str) -> Any:
     raise _Refused(f"{name} is not allowed; JSON has no NaN or Infinity and mlplatform plan --json never writes one")
 
 
+MAX_DIGITS = 30
+"""The most digits an integer of a saved plan may have: the largest integer the program writes is a count or a byte
+size (a 64-bit integer has at most 20 digits); a longer one was written by hand, and past 4300 digits Python refuses
+to convert it (``ValueError``, the int max-str-digits limit): refused (exit 2)."""
+
+
+def _int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_DIGITS:
+        raise _Refused(
+            f"an integer of {len(text.lstrip('-'))} digits is not allowed (number too long); a plan of mlplatform "
+            f"plan --json has none longer than {MAX_DIGITS}"
+        )
+    return int(text)
+
+
+def _float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _Refused(
+            f"the number {text[:40]} is not allowed; it is beyond the largest float (read as {value}): mlplatform "
+            "plan --json never writes one"
+        )
+    return value
+
+
+def _not_utf8(doc: Any) -> str | None:
+    """The key path of the first string (key or value) in ``doc`` that UTF-8 cannot encode (a lone surrogate such
+    as ``\\ud800``, which JSON escapes can spell), else None. Iterative: ``doc`` may nest as deep as the parser
+    allows."""
+    todo: list[tuple[str, Any]] = [("", doc)]
+    while todo:
+        path, value = todo.pop()
+        if isinstance(value, dict):
+            for k, v in value.items():
+                here = f"{path}.{show_key(k)}" if path else show_key(k)
+                if not _encodes(k):
+                    return here
+                todo.append((here, v))
+        elif isinstance(value, list):
+            todo.extend((f"{path}[{i}]", v) for i, v in enumerate(value))
+        elif isinstance(value, str) and not _encodes(value):
+            return path or "."
+    return None
+
+
+def _encodes(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in pairs:
@@ -355,12 +443,25 @@ def load_plan(path: Path) -> list[SavedStack]:
     """The stacks of the plan saved at ``path``; :class:`PlanFileError` (one line) for a file that is not one."""
     text = _read(path)
     try:
-        doc = json.loads(text, parse_constant=_no_constant, object_pairs_hook=_no_duplicates)
+        doc = json.loads(
+            text, parse_constant=_no_constant, parse_int=_int, parse_float=_float, object_pairs_hook=_no_duplicates
+        )
     except (json.JSONDecodeError, RecursionError, MemoryError) as e:
         where = f" (line {e.lineno})" if isinstance(e, json.JSONDecodeError) else ""
         raise PlanFileError(path, f"not JSON{where}; give a plan written by mlplatform plan --json") from None
     except _Refused as e:
         raise PlanFileError(path, str(e)) from None
+    except ValueError as e:  # any other conversion the parser gives up on: one line, never a traceback
+        raise PlanFileError(
+            path, f"a value cannot be read ({type(e).__name__}); give a plan written by mlplatform plan --json"
+        ) from None
+    bad = _not_utf8(doc)
+    if bad is not None:
+        raise PlanFileError(
+            path,
+            f"{bad}: a string with a lone surrogate (a \\ud800-\\udfff escape) is not allowed; it is not Unicode "
+            "text and cannot be printed; mlplatform plan --json never writes one",
+        )
     if not isinstance(doc, dict) or not isinstance(doc.get("stacks"), list):
         raise PlanFileError(path, "not a plan: expected a JSON object with stacks, as mlplatform plan --json writes")
     if not doc["stacks"]:
@@ -383,6 +484,13 @@ def load_plan(path: Path) -> list[SavedStack]:
                 path,
                 f"stacks[{i}].stack: {show(name)} is not allowed; give the stack's name as mlplatform plan --json "
                 "writes it (no control or invisible characters)",
+            )
+        cloud = s.get("cloud", "unknown")
+        if not isinstance(cloud, str) or not cloud or not cloud.isprintable():
+            raise PlanFileError(
+                path,
+                f"stack {name}: cloud: {_shown(cloud)} is not allowed; give the stack's cloud as mlplatform plan "
+                "--json writes it (one name; no control or invisible characters)",
             )
         if "settings" not in s or s["settings"] is None:
             raise PlanFileError(
@@ -422,9 +530,7 @@ def load_plan(path: Path) -> list[SavedStack]:
             )
         judged_resources = _resources(path, name, judged, "judgedResources") if judged is not None else None
         _tied(path, name, s, resources, judged_resources)
-        out.append(
-            SavedStack(name, str(s.get("cloud", "unknown")), resources, settings, cost, judged_resources, planned)
-        )
+        out.append(SavedStack(name, cloud, resources, settings, cost, judged_resources, planned))
     return out
 
 
@@ -490,6 +596,23 @@ def _tied(
                 "after deploy but judgedResources has no rendering of it: the rules would judge nothing for it; plan "
                 "it again (or drop judgedResources and run check --strict)",
             )
+    by_urn = {r.urn: r for r in judged}
+    for r in resources:
+        j = by_urn.get(r.urn)
+        if j is None:
+            continue
+        for what, known, placeholder in (
+            ("inputs", r.props, j.props),
+            ("provider.inputs", r.provider_props, j.provider_props),
+        ):
+            gap = _unfilled(known, placeholder, what)
+            if gap is not None:
+                raise PlanFileError(
+                    path,
+                    f"stack {name}: resources[{docs.get(r.urn, '?')}].{gap} is known only after deploy but "
+                    "judgedResources has no value there (the placeholder rendering gives every such value one): the "
+                    "rules could judge nothing for it; plan it again",
+                )
     for r in judged:
         if mine.get(r.urn) != r.type:
             raise PlanFileError(
@@ -497,6 +620,27 @@ def _tied(
                 f"stack {name}: judgedResources urn {show(r.urn)} ({r.type}) is not one of this plan's resources: "
                 "judgedResources is the placeholder rendering of the same resources; plan it again",
             )
+
+
+def _unfilled(known: Any, placeholder: Any, path: str) -> str | None:
+    """The first path where ``known`` holds the unknown marker and ``placeholder`` has no value (red team #17b
+    cause 6: a marker added to ``resources`` only, where the placeholder rendering has nothing to fill in, would keep
+    the object unjudged; no plan of the four shipped stacks has one), else None."""
+    if known is UNKNOWN:
+        return path if placeholder is None else None
+    if isinstance(known, Mapping):
+        other = placeholder if isinstance(placeholder, Mapping) else {}
+        for k, v in known.items():
+            found = _unfilled(v, other.get(k), f"{path}.{show_key(k)}")
+            if found:
+                return found
+    elif isinstance(known, list):
+        items = placeholder if isinstance(placeholder, list) and len(placeholder) == len(known) else [None] * len(known)
+        for i, (v, o) in enumerate(zip(known, items, strict=True)):
+            found = _unfilled(v, o, f"{path}[{i}]")
+            if found:
+                return found
+    return None
 
 
 def select(path: Path, stacks: list[SavedStack], name: str | None) -> list[SavedStack]:
@@ -523,8 +667,56 @@ def check(stack: SavedStack, *, no_overrides: bool = False) -> list[dict[str, An
     judged = stack.judged
     if judged is None:
         return entries
-    # as mlplatform plan does: the mandatory rules left unchecked judged over the saved placeholder rendering
-    return judge_unknown_documents(entries, lambda: run_rules(judged, settings))
+    # as mlplatform plan does: the mandatory rules left unchecked judged over the saved placeholder rendering, but
+    # only where the plan did not know the value: every known value of ``resources`` stays as written
+    merged = filled(stack.resources, judged)
+    return judge_unknown_documents(entries, lambda: run_rules(merged, settings))
+
+
+def filled(resources: list[Resource], judged: list[Resource]) -> list[Resource]:
+    """``resources`` with each unknown value taken from the same place of the same resource (by URN) in ``judged``.
+
+    Red team #17b cause 6 (J03, J07, J09, K10): the judged pass ran over ``judgedResources`` whole, so a bad known
+    value edited into ``resources`` beside one unknown marker was judged over the clean judged copy and passed. Now
+    the judged pass sees ``resources`` as written, with only the paths that are unknown there filled in (a value
+    known only after deploy is what the placeholder rendering supplies, policy/judged.py). A known value that the
+    placeholder run renders differently (gcp-prod ``mlplatform-secrets-key-gke.member``, azure-staging
+    ``roleDefinitionId``: values from invokes and config) is the plan's own and stays."""
+    by_urn = {r.urn: r for r in judged}
+    out = []
+    for r in resources:
+        j = by_urn.get(r.urn)
+        if j is None or (unknown_within(r.props) is None and unknown_within(r.provider_props) is None):
+            out.append(r)
+            continue
+        props = _fill(r.props, j.props)
+        if not r.type.startswith("kubernetes:"):
+            # a value read from a provider function is absent, not marked, in a plan (an invoke's answer is unknown
+            # there, components/plan/engine.py Mocks.call): azure-staging's federated credential ``issuer`` and
+            # role assignment ``principalId``, gcp-prod's ``nodeLocations``. Only such top-level arguments of a
+            # cloud resource are taken from the placeholder rendering; a key missing deeper (a NetworkPolicy rule's
+            # ``from``) stays missing
+            props = {**{k: v for k, v in j.props.items() if k not in props}, **props}
+        # the filled values bring their sources (issuer from the AKS cluster): dependencies of both renderings
+        depends_on = (*r.depends_on, *(d for d in j.depends_on if d not in r.depends_on))
+        out.append(
+            replace(r, props=props, provider_props=_fill(r.provider_props, j.provider_props), depends_on=depends_on)
+        )
+    return out
+
+
+def _fill(known: Any, placeholder: Any) -> Any:
+    """``known`` with every unknown marker replaced by the value at the same path of ``placeholder`` (kept unknown
+    where ``placeholder`` has no value there or the two differ in shape)."""
+    if known is UNKNOWN:
+        return UNKNOWN if placeholder is None else placeholder
+    if isinstance(known, Mapping):
+        other = placeholder if isinstance(placeholder, Mapping) else {}
+        return {k: _fill(v, other.get(k)) for k, v in known.items()}
+    if isinstance(known, list):
+        items = placeholder if isinstance(placeholder, list) and len(placeholder) == len(known) else [None] * len(known)
+        return [_fill(v, p) for v, p in zip(known, items, strict=True)]
+    return known
 
 
 def _key(entry: Mapping[str, Any]) -> tuple[str, str]:

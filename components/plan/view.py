@@ -138,13 +138,14 @@ def _resource_label(urn: str | None) -> str:
 
 
 def safe_text(text: object) -> str:
-    """``text`` with every control and format character (Unicode Cc, Cf: ANSI escapes, newlines, U+200B, U+202E)
-    written as its JSON escape, so a name or message read from a saved plan cannot move the cursor, recolour or
-    reorder the terminal (red team #17 X11); the rest, non-ASCII letters included, shows as written."""
+    """``text`` with every control, format and surrogate character (Unicode Cc, Cf, Cs: ANSI escapes, newlines,
+    U+200B, U+202E, a lone U+D800 that UTF-8 cannot encode: red team #17b A08) written as its JSON escape, so a name
+    or message read from a saved plan cannot move the cursor, recolour or reorder the terminal (red team #17 X11) nor
+    stop the output (UnicodeEncodeError); the rest, non-ASCII letters included, shows as written."""
     text = str(text)
     if text.isprintable():
         return text
-    return "".join(json.dumps(c)[1:-1] if unicodedata.category(c) in ("Cc", "Cf") else c for c in text)
+    return "".join(json.dumps(c)[1:-1] if unicodedata.category(c) in ("Cc", "Cf", "Cs") else c for c in text)
 
 
 def policy_table(plan: StackPlan) -> Table:

@@ -71,7 +71,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from components.platform import istio, monitoring
-from components.serving import _auth, _netpol, _runtime
+from components.serving import _auth, _netpol, _runtime, runtimes
 from components.serving.kcomponents import AGENT_PORT
 
 COMPONENT_LABEL = "component"
@@ -1004,6 +1004,13 @@ def inference_requests(isvc: Mapping[str, Any]) -> list[tuple[str, str]]:
     protocol = model.get("protocolVersion")
     if protocol == "grpc-v2":  # an HTTP/2 POST to /<package>.<Service>/<Method> (grpc doc/PROTOCOL-HTTP2.md)
         return [("POST", "/inference.GRPCInferenceService/ModelInfer")]
+    if model.get("modelFormat", {}).get("name") == "huggingface" and model.get("runtime") in (
+        None,
+        *runtimes.NAMED_RUNTIMES,
+    ):
+        # the name the server registers the model under: the last --model_name of the args KServe appends to the
+        # runtime's (components/serving/runtimes.py NAMED_RUNTIMES)
+        name = runtimes.served_name(model.get("args") or [], name)
     calls = [("POST", f"/v2/models/{name}/infer" if protocol == "v2" else f"/v1/models/{name}:predict")]
     if model.get("modelFormat", {}).get("name") == "huggingface":
         calls.append(("POST", "/openai/v1/chat/completions"))

@@ -793,7 +793,8 @@ def _node_policies(resources: Sequence[Resource], facts: Facts) -> Iterator[Find
         if r.type == IAM_ROLE and isinstance(r.props.get("name"), str) and _trusts_ec2(r)
     }
     for r in resources:
-        if r.type != ATTACHMENT or r.props.get("role") not in nodes:
+        role = r.props.get("role")
+        if r.type != ATTACHMENT or not isinstance(role, str) or role not in nodes:  # a map or list: no node role
             continue
         arn = r.props.get("policyArn")
         if arn is not UNKNOWN and _node_policy_name(arn) is None:

@@ -12,14 +12,35 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from policy.rules import percloud
-from policy.rules.base import Facts, Finding, Resource, Rule, as_list
+from policy.rules.base import UNKNOWN, Facts, Finding, Resource, Rule, as_list
 
 WORLD = ("0.0.0.0/0", "::/0")
 
 
 def world(cidrs: Any) -> bool:
-    """True when ``cidrs`` lets every address in."""
-    return any(c in WORLD for c in as_list(cidrs))
+    """True when the CIDRs let the internet in: their union (Python ``ipaddress``, parsed as the address space
+    they cover, so ``1.2.3.4/0`` is ``0.0.0.0/0`` and ``0.0.0.0/1`` + ``128.0.0.0/1`` are the whole IPv4 space: red
+    team #17b N19/N21) covers more addresses than one /8 of IPv4 (or the same 1/256 share of IPv6): a /8 is the unit
+    IANA allocated a whole Regional Internet Registry (afrinic.net/en/community/ig/icann-and-iana: "IANA allocated
+    the remaining last five /8s of IPv4 address space to the Regional Internet Registries"), so a set of blocks
+    larger than that is a share of the internet, not a deployer's network. A string that is not a CIDR (a lookalike
+    digit, a trailing zero-width space) counts as open: what the cloud API makes of it was not checked."""
+    import ipaddress
+
+    nets: dict[int, list[Any]] = {4: [], 6: []}
+    for c in as_list(cidrs):
+        if c is UNKNOWN or not isinstance(c, str):
+            continue
+        try:
+            net = ipaddress.ip_network(c, strict=False)
+        except ValueError:
+            return True
+        nets[net.version].append(net)
+    for version, bits in ((4, 32), (6, 128)):
+        covered = sum(n.num_addresses for n in ipaddress.collapse_addresses(nets[version]))
+        if covered > 1 << (bits - 8):
+            return True
+    return False
 
 
 def _unjudged(rule: str) -> Any:
