@@ -107,6 +107,19 @@ IG_STEP = 'return f"http://{model_name}-predictor.{model.namespace}.svc.cluster.
 WARM_POD_CONTEXT = (
     '"securityContext": {"runAsNonRoot": True, "runAsUser": 65535, "seccompProfile": {"type": "RuntimeDefault"}},'
 )
+CUSTOM_EXTRA_PATHS = "local:" + json.dumps({"mlplatform:models": {
+    "sklearn-iris": {"format": "sklearn", "storageUri": "gs://kfserving-examples/models/sklearn/1.0/model",
+                     "publicStorage": True, "resources": {"cpu": "500m", "memory": "1Gi"},
+                     "scaling": {"minReplicas": 0, "maxReplicas": 3},
+                     "access": {"mode": "public", "allowAnonymous": True}},
+    "custom-srv": {"container": {"image": "ghcr.io/acme/server:1.2", "command": ["python", "-m", "server"]},
+                   "resources": {"cpu": "500m", "memory": "1Gi"}, "scaling": {"minReplicas": 2, "maxReplicas": 3},
+                   "access": {"mode": "internal", "allowedNamespaces": ["default"], "extraPaths": ["/predict"]}},
+}})  # fmt: skip
+"""The local stack with a custom container that declares ``access.extraPaths`` (no shipped stack renders one)."""
+WARM_AWS = 'aws-dev:{"warmCapacity": {"l4": 1}}'
+"""Warm capacity on aws-dev's l4 pool, which does not share GPUs, so the placeholders pre-pull its models' images
+(init containers); gcp-prod's l4 pool time-slices and renders none (components/platform/warm.py)."""
 MUTATIONS = (
     Mutation("irsa-no-sub", "clusters", "components/clusters/_aws_iam.py", SUB, "", "IRSA trust without its sub",
              TRUST),
@@ -689,7 +702,84 @@ MUTATIONS = (
     Mutation("rule-ns-accepts-privileged", "policy", "policy/rules/models.py",
              'if level not in ("restricted", "baseline"):', 'if level not in ("restricted", "baseline", "privileged"):',
              "model namespace rule accepts privileged"),
+    # ---- second hostile review of #17 (/work/wt/rev17b-report.md); tests/policy/test_policy_rev17b.py
+    Mutation("activator-probe-any-agent", "serving", "components/serving/_auth.py",
+             '"values": [ACTIVATOR_PROBE_AGENT]', '"values": ["*"]',
+             "activator admitted for GETs with any User-Agent (every client sends one; the activator forwards anyone)",
+             "model-endpoint-auth"),
+    Mutation("karpenter-gpu-underutilized", "clusters", "components/clusters/_karpenter.py",
+             '"consolidationPolicy": "WhenEmpty",', '"consolidationPolicy": "WhenEmptyOrUnderutilized",',
+             "Karpenter consolidates GPU nodes that still run models (evicted: a GPU cold start)",
+             "gpu-pool-disruption"),
+    Mutation("karpenter-gpu-budget-all", "clusters", "components/clusters/_karpenter.py",
+             '"budgets": [{"nodes": "1"}],', '"budgets": [{"nodes": "100%"}],',
+             "Karpenter may disrupt every GPU node of a pool at once (drift, emptiness)", "gpu-pool-disruption"),
+    Mutation("warm-priority-zero", "platform", "components/platform/warm.py", "PRIORITY = -10\n", "PRIORITY = 0\n",
+             "placeholders at the models' priority: models cannot pre-empt them", "warm-capacity-preemptible",
+             platform=WARM_AWS),
+    Mutation("warm-global-default", "platform", "components/platform/warm.py", "global_default=False,",
+             "global_default=True,", "the placeholders' PriorityClass becomes every pod's default",
+             "warm-capacity-preemptible", platform=WARM_AWS),
+    Mutation("warm-no-priority-class", "platform", "components/platform/warm.py",
+             '        "priorityClassName": PRIORITY_CLASS,\n', "",
+             "placeholders at priority 0: models cannot pre-empt them", "warm-capacity-preemptible",
+             platform=WARM_AWS),
+    Mutation("warm-automount", "platform", "components/platform/warm.py", '"automountServiceAccountToken": False,',
+             '"automountServiceAccountToken": True,', "placeholders (running runtime images) mount an API token",
+             "warm-capacity-preemptible", platform=WARM_AWS),
+    Mutation("warm-init-escalation-aws", "platform", "components/platform/warm.py",
+             '            "securityContext": {\n                "allowPrivilegeEscalation": False,',
+             '            "securityContext": {\n                "allowPrivilegeEscalation": True,',
+             "pre-pull init containers may escalate (a pool that does not share GPUs)", "pod-restricted-hardening",
+             platform=WARM_AWS),
+    Mutation("gateway-cert-key-reuse", "platform", "components/platform/certmanager.py", '"rotationPolicy": "Always"',
+             '"rotationPolicy": "Never"', "the public gateway's TLS key is reused at every renewal",
+             "gateway-key-rotation"),
+    Mutation("standard-no-gateway-api", "platform", "components/platform/kserve.py",
+             'return {"enableGatewayApi": True,', 'return {"enableGatewayApi": False,',
+             "Standard mode: KServe publishes Ingresses Istio ignores (every public model unreachable)",
+             "standard-gateway-api", platform='gcp-prod:{"deploymentMode": "Standard"}'),
+    Mutation("cpu-model-tolerates-gpu", "serving", "components/serving/_runtime.py",
+             "out: list[dict[str, Any]] = list(gpu.tolerations()) if spec.resources.gpus and spec.resources.accelerator"
+             " else []",
+             "out: list[dict[str, Any]] = list(gpu.tolerations())",
+             "CPU models tolerate the GPU taint (may land on and hold GPU nodes)", "isvc-gpu-scheduling"),
+    Mutation("rule-restricted-skips-init", "policy", "policy/rules/kubernetes.py",
+             "        for cpath, c in containers(pod):\n            explicit_runtime",
+             "        for cpath, c in containers(pod, init=False):\n            explicit_runtime",
+             "restricted rule skips init containers (warm capacity's pre-pull)"),
+    Mutation("extra-paths-bare-prefix", "serving", "components/serving/_auth.py",
+             "apis = (*apis, Api(get=tuple(spec.access.extra_paths), post=tuple(spec.access.extra_paths)))",
+             'apis = (*apis, Api(get=tuple(p + "*" for p in spec.access.extra_paths), '
+             "post=tuple(spec.access.extra_paths)))",
+             "extraPaths GET rendered as bare prefixes (/predict* admits /predictadmin)", "authz-path-shapes",
+             config=CUSTOM_EXTRA_PATHS),
+    Mutation("aks-no-k8s-patches", "clusters", "components/clusters/aks.py",
+             'upgrade_channel="patch", node_os_upgrade_channel="NodeImage"',
+             'upgrade_channel="none", node_os_upgrade_channel="NodeImage"',
+             "AKS cluster auto-upgrade channel none (no Kubernetes patch releases)", HARDEN),
+    # the request-path model itself (the rules judge with it): caught by tests with hand-written verdicts
+    Mutation("rp-client-headers-dropped", "policy", "components/serving/requestpath.py",
+             "    return (*sent, *((k, v) for k, v in CLIENT_HEADERS if k.lower() not in names))",
+             "    return sent", "modelled requests carry no User-Agent (a '*' header rule never matches)"),
+    Mutation("rp-header-key-unstripped", "policy", "components/serving/requestpath.py",
+             'value = envoy_header(request, key[len("request.headers[") : -1])', "value = envoy_header(request, key)",
+             "evaluator looks up 'request.headers[X]' as a header name (no header condition ever matches)"),
+    Mutation("rp-header-first-value", "policy", "components/serving/requestpath.py",
+             'return ",".join(values) if values else None', "return values[0] if values else None",
+             "evaluator reads a repeated header as Go does, not as Envoy's joined value"),
+    Mutation("rp-any-network-probe", "policy", "components/serving/requestpath.py",
+             "or go_header(request, key) == value", 'or go_header(request, key) != ""',
+             "evaluator counts any K-Network-Probe value as a probe the queue-proxy answers"),
+    Mutation("rp-prefix-as-exact", "policy", "components/serving/requestpath.py",
+             "        return value.startswith(pattern[:-1])", "        return value == pattern[:-1]",
+             "evaluator matches a prefix pattern ('/v2/*') as an exact value"),
 )  # fmt: skip
+EVALUATOR = "components/serving/requestpath.py"
+EVALUATOR_TESTS = ("tests/serving/test_requestpath.py",)
+"""Tests with hand-written verdicts, run (besides :data:`RULE_TESTS`) for a slip in the request-path model the rules
+judge with: a slip there blinds the rule and the serving code's own checks at once, so only verdicts written by hand
+can catch it."""
 RULE_TESTS = (
     "tests/policy/test_policy_rules.py",
     "tests/policy/test_policy_identity_bounds.py",
@@ -705,6 +795,7 @@ RULE_TESTS = (
     "tests/policy/test_policy_unknown_reads.py",
     "tests/policy/test_policy_prod_spread.py",
     "tests/policy/test_policy_principal_callers.py",
+    "tests/policy/test_policy_rev17b.py",
 )
 
 PLAN_SCRIPT = r"""
@@ -798,9 +889,10 @@ def failures(root: Path, modes: str) -> set[tuple[str, ...]]:
     return {tuple(row) for row in json.loads(proc.stdout)}
 
 
-def rule_tests_fail(root: Path) -> tuple[bool, str]:
+def rule_tests_fail(root: Path, path: str = "") -> tuple[bool, str]:
+    tests = (*RULE_TESTS, *(EVALUATOR_TESTS if path == EVALUATOR else ()))
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *RULE_TESTS],
+        [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *tests],
         cwd=root, env=_env(root), capture_output=True, text=True, timeout=1200,
     )  # fmt: skip
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("FAILED")]
@@ -819,7 +911,7 @@ def _run_one(
         if not _edit(work, m.path, m.old, m.new):
             return {**asdict(m), "applied": False, "caught": None, "plainCaught": None, "how": ""}
         if m.area == "policy":
-            caught, how = rule_tests_fail(work)
+            caught, how = rule_tests_fail(work, m.path)
             return {**asdict(m), "applied": True, "caught": caught, "plainCaught": caught, "how": how,
                     "seconds": round(time.monotonic() - start, 1)}  # fmt: skip
         new = failures(work, modes) - baseline

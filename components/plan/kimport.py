@@ -179,10 +179,18 @@ class _Ctx:
     stack: StackFacts
     out: Imported
     pending_ports: tuple[Path_, Any] | None = None
+    target: dict[str, Any] | None = None
+    """The map rows write into: a component's (``transformer``, ``explainer``) or, when None, the model entry."""
+    container_at: Path_ | None = None
+    """Where the container being read is in the rendered InferenceService (None: the predictor's)."""
 
     @property
     def entry(self) -> dict[str, Any]:
-        return self.out.entry
+        return self.target if self.target is not None else self.out.entry
+
+    def component(self, key: str, container_at: Path_) -> _Ctx:
+        """A context writing into the entry's ``key`` (a component), whose container renders at ``container_at``."""
+        return _Ctx(self.stack, self.out, target=self.out.entry.setdefault(key, {}), container_at=container_at)
 
     def keep(self, src: Path_, rendered: Path_ | None = None) -> None:
         """``src`` is kept as asked and lands at ``rendered`` (default: the same path) in the rendered object."""
@@ -258,6 +266,15 @@ def _ignored(text: str | None = None) -> Row:
     def row(ctx: _Ctx, path: Path_, value: Any) -> None:
         if text:
             ctx.note(path, text)
+
+    return row
+
+
+def _refused(why: str) -> Row:
+    """A row for a field mlplatform cannot express, with the reason."""
+
+    def row(ctx: _Ctx, path: Path_, value: Any) -> None:
+        raise _refuse(path, why)
 
     return row
 
@@ -498,6 +515,8 @@ def _env(ctx: _Ctx, path: Path_, value: Any) -> None:
 
 def _rendered_container(ctx: _Ctx, path: Path_) -> Path_:
     """Where the container of ``path`` (a path inside it) is in the rendered InferenceService."""
+    if ctx.container_at is not None:
+        return ctx.container_at
     if "container" in ctx.entry:
         return ("spec", "predictor", "containers", "0")
     return ("spec", "predictor", "model")
@@ -749,17 +768,173 @@ def _framework(name: str) -> Row:
     return row
 
 
+TRANSFORMER_CONTAINER = "transformer-container"
+"""``constants.TransformerContainerName``: a collocated transformer in the predictor's pod (kserve/website
+versioned_docs/version-0.20/model-serving/predictive-inference/transformers/collocation/collocation.md)."""
+PREDICTOR_HOST_ARG = "--predictor_host=localhost:"
+"""How a collocated transformer reaches the model server in its pod (the collocation doc's args)."""
+
+
+def _rebase(ctx: _Ctx, before: int, src: Path_, dst: Path_) -> None:
+    """Kept paths recorded since ``before`` that render under ``src`` render under ``dst`` instead."""
+    ctx.out.kept[before:] = [
+        (s, (*dst, *r[len(src) :]) if r[: len(src)] == src else r) for s, r in ctx.out.kept[before:]
+    ]
+
+
 def _containers(ctx: _Ctx, path: Path_, value: Any) -> None:
+    """The model server's container (``container``) and, KServe's collocation, a ``transformer-container`` beside it
+    (``transformer.collocated: true``), rendered after the server (components/serving/_kcomponents.py)."""
     if not isinstance(value, list) or not value:
         raise _refuse(path, "give a list with the model server's container")
-    if len(value) > 1:
-        raise _refuse((*path, "1"), "mlplatform runs one container per model (a transformer is a component of its own)")
-    if "format" in ctx.entry:
-        raise _refuse(path, "give model or containers, not both")
+    sides = [i for i, c in enumerate(value) if isinstance(c, dict) and c.get("name") == TRANSFORMER_CONTAINER]
+    servers = [i for i in range(len(value)) if i not in sides]
+    if len(sides) > 1:
+        raise _refuse((*path, str(sides[1]), "name"), f"give one {TRANSFORMER_CONTAINER}")
+    if len(servers) > 1:
+        raise _refuse(
+            (*path, str(servers[1])),
+            f"mlplatform runs one model server container per model (a transformer is a {TRANSFORMER_CONTAINER} or a "
+            "component of its own)",
+        )
+    if servers:
+        if "format" in ctx.entry:
+            raise _refuse(path, "give model or containers, not both")
+        where = (*path, str(servers[0]))
+        ctx.entry["container"] = {}
+        before = len(ctx.out.kept)
+        _walk(ctx, where, value[servers[0]], CONTAINER_ROWS, "container")
+        _rebase(ctx, before, where, ("spec", "predictor", "containers", "0"))
+        if "image" not in ctx.entry["container"]:
+            raise _refuse((*where, "image"), "give the container's image")
+    if sides:
+        _collocated(ctx, (*path, str(sides[0])), value[sides[0]], (*path, str(servers[0])) if servers else None)
+
+
+def _collocated(ctx: _Ctx, where: Path_, value: dict[str, Any], server: Path_ | None) -> None:
+    rendered = ("spec", "predictor", "containers", f"[name={TRANSFORMER_CONTAINER}]")
+    if "transformer" in ctx.out.entry:
+        raise _refuse(where, "spec.transformer gives the transformer too; give one")
+    sub = ctx.component("transformer", rendered)
+    sub.entry.update(collocated=True, container={})
+    before = len(ctx.out.kept)
+    _walk(sub, where, {k: v for k, v in value.items() if k != "name"}, CONTAINER_ROWS, TRANSFORMER_CONTAINER)
+    ctx.keep((*where, "name"), (*rendered, "name"))
+    _rebase(ctx, before, where, rendered)
+    if "image" not in sub.entry["container"]:
+        raise _refuse((*where, "image"), "give the container's image")
+    box = ctx.entry.get("container")
+    if server is None or box is None:
+        return  # a runtime's model server: the stack check says why mlplatform needs a container
+    if "port" in box:
+        # only the transformer-container declares a port (Knative serves one per pod; predictor.go buildPodSpec)
+        ctx.out.kept = [(s, r) for s, r in ctx.out.kept if s[: len(server) + 1] != (*server, "ports")]
+        ctx.note((*server, "ports"), "with a collocated transformer only the transformer-container declares a port")
+        return
+    port = next(
+        (a[len(PREDICTOR_HOST_ARG) :] for a in sub.entry.get("args", []) if a.startswith(PREDICTOR_HOST_ARG)), ""
+    )
+    if port.isdigit():
+        box["port"] = {"number": int(port)}
+        ctx.note(
+            None,
+            f"the model server's port is {port}, where the transformer calls it ({PREDICTOR_HOST_ARG}{port}): "
+            f"container.port.number: {port}",
+        )
+
+
+def _component_containers(ctx: _Ctx, path: Path_, value: Any) -> None:
+    """A transformer's or explainer's one container (``spec.<component>.containers[0]``)."""
+    if not isinstance(value, list) or len(value) != 1:
+        raise _refuse(path, "give a list with the component's one container")
     ctx.entry["container"] = {}
     _walk(ctx, (*path, "0"), value[0], CONTAINER_ROWS, "container")
     if "image" not in ctx.entry["container"]:
         raise _refuse((*path, "0", "image"), "give the container's image")
+
+
+def _art_config(ctx: _Ctx, path: Path_, value: Any) -> None:
+    if not isinstance(value, dict):
+        raise _refuse(path, "give a map of settings")
+    for key, item in value.items():
+        if not isinstance(item, str):
+            # ARTExplainerSpec.Config is a map[string]string (explainer_art.go): the API server refuses a number
+            raise _refuse((*path, str(key)), "give the value as text (quote a number)")
+    ctx.entry.setdefault("art", {})["config"] = {str(k): v for k, v in value.items()}
+    ctx.keep(path)
+
+
+ART_ROWS: dict[str, Row] = {
+    "type": _scalar("art.type", _text),
+    "config": _art_config,
+    "args": _args,
+    "env": _env,
+    "resources": _resources,
+}
+"""``spec.explainer.art``: KServe's ART explainer (its image and tag are KServe's; ``storageUri`` is not offered)."""
+
+
+def _art(ctx: _Ctx, path: Path_, value: Any) -> None:
+    ctx.entry.setdefault("art", {})
+    _walk(_Ctx(ctx.stack, ctx.out, target=ctx.entry, container_at=path), path, value, ART_ROWS, "art explainer")
+
+
+COMPONENT_ROWS: dict[str, Row] = {
+    "containers": _component_containers,
+    "minReplicas": _scalar("scaling.minReplicas", _whole),
+    "maxReplicas": _scalar("scaling.maxReplicas", _whole),
+    "scaleMetric": _scalar("scaling.metric", _text),
+    "scaleTarget": _scalar("scaling.target", _whole),
+    "containerConcurrency": _scalar("containerConcurrency", _whole),
+    "timeout": _scalar("timeout", _whole),
+    **{
+        key: _refused(
+            f"a transformer or explainer runs with the model's own {key} (the predictor's; components/serving/"
+            "_kcomponents.py _extension); give it on spec.predictor"
+        )
+        for key in ("labels", "nodeSelector", "tolerations", "imagePullSecrets", "serviceAccountName")
+    },
+}
+"""``spec.transformer`` and ``spec.explainer`` (components/serving/kcomponents.py): the component's container and its
+own scaling. Its pod settings (labels, nodeSelector, tolerations, pull secrets, ServiceAccount) are the predictor's
+and are refused here."""
+
+
+def _component(key: str, rows: Mapping[str, Row]) -> Row:
+    def row(ctx: _Ctx, path: Path_, value: Any) -> None:
+        if key in ctx.out.entry:
+            raise _refuse(path, f"a {TRANSFORMER_CONTAINER} in spec.predictor.containers gives the {key} too; give one")
+        sub = ctx.component(key, (*path, "containers", "0"))
+        _walk(sub, path, value, rows, key)
+        if not {"container", "art"} & set(sub.entry):
+            raise _refuse(path, f"give the {key}'s containers" + (" or art" if "art" in rows else ""))
+        scaling = sub.entry.get("scaling", {})
+        if "maxReplicas" not in scaling:
+            ctx.note((*path, "maxReplicas"), "not given; mlplatform's default, 3, bounds the replicas")
+        if (
+            ctx.stack.deployment_mode == "Knative"
+            and "target" not in scaling
+            and scaling.get("metric")
+            in (
+                None,
+                "concurrency",
+            )
+        ):
+            ctx.note(
+                (*path, "scaleTarget"),
+                f"not given; mlplatform's default is 10 requests in flight per replica (Knative's own "
+                f"default, which plain KServe keeps, is {KNATIVE_CONCURRENCY_TARGET})",
+            )
+
+    return row
+
+
+def _batcher(ctx: _Ctx, path: Path_, value: Any) -> None:
+    ctx.entry["batcher"] = {}
+    rows = {k: _scalar(f"batcher.{k}", _whole) for k in ("maxBatchSize", "maxLatency", "timeout")}
+    _walk(ctx, path, value, rows, "batcher")
+    if not value:
+        ctx.keep(path)
 
 
 def _strategy(ctx: _Ctx, path: Path_, value: Any) -> None:
@@ -807,8 +982,9 @@ PREDICTOR_ROWS: dict[str, Row] = {
     "imagePullSecrets": _as_list("imagePullSecrets", _pull_secret),
     "storageUris": _as_list("storageUris"),
     "serviceAccountName": _service_account,
+    "batcher": _batcher,
 }
-"""``spec.predictor``: the component's fields. Not here (refused, naming the field): logger, batcher, autoScaling,
+"""``spec.predictor``: the component's fields. Not here (refused, naming the field): logger, autoScaling,
 scaleMetricType, workerSpec and the pod fields mlplatform decides (affinity, volumes, securityContext ...)."""
 
 
@@ -816,8 +992,12 @@ def _predictor(ctx: _Ctx, path: Path_, value: Any) -> None:
     _walk(ctx, path, value, PREDICTOR_ROWS, "predictor")
 
 
-SPEC_ROWS: dict[str, Row] = {"predictor": _predictor}
-"""``spec``: the predictor only (transformer and explainer are not rows yet)."""
+SPEC_ROWS: dict[str, Row] = {
+    "predictor": _predictor,
+    "transformer": _component("transformer", COMPONENT_ROWS),
+    "explainer": _component("explainer", {**COMPONENT_ROWS, "art": _art}),
+}
+"""``spec``: the predictor, the transformer and the explainer."""
 
 
 def _spec(ctx: _Ctx, path: Path_, value: Any) -> None:

@@ -71,7 +71,7 @@ from components.serving.model_service import (
 )
 from components.serving.namespace import create_namespace
 from components.serving.pipeline_spec import PipelineSpec, StepSpec, pipeline_problems
-from components.serving.spec import ModelSpec
+from components.serving.spec import ModelSpec, served_model_name
 
 IG_API_VERSION = "serving.kserve.io/v1alpha1"
 IG_KIND = "InferenceGraph"
@@ -125,10 +125,12 @@ def router_principal(name: str, spec: PipelineSpec) -> str:
 def step_path(model_name: str, model: ModelSpec) -> str:
     """The path the router calls on a member model: KServe's ``PredictPath`` for the model's protocol
     (pkg/constants/constants.go: ``/v1/models/<name>:predict`` or ``/v2/models/<name>/infer``); a model without v2
-    (openai, v1) is called on v1, as ``GetPredictorEndpoint`` does for a predictor without ``protocolVersion``."""
+    (openai, v1) is called on v1, as ``GetPredictorEndpoint`` does for a predictor without ``protocolVersion``. The
+    name in the path is the one the model is served under (its ``--model_name``: ``served_model_name``)."""
+    served = served_model_name(model_name, model)
     if model.effective_protocol == "v2":
-        return f"/v2/models/{model_name}/infer"
-    return f"/v1/models/{model_name}:predict"
+        return f"/v2/models/{served}/infer"
+    return f"/v1/models/{served}:predict"
 
 
 def step_url(model_name: str, model: ModelSpec) -> str:

@@ -71,7 +71,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from components.platform import istio, monitoring
-from components.serving import _auth, _netpol, _runtime
+from components.serving import _auth, _netpol, _runtime, runtimes
 
 COMPONENT_LABEL = "component"
 """KServe's component label on every pod of an InferenceService (``constants.KServiceComponentLabel``, v0.20.0)."""
@@ -98,6 +98,14 @@ NETWORK_PROBE_HEADER = ("K-Network-Probe", "probe")
 
 Headers = tuple[tuple[str, str], ...]
 """An HTTP header multimap: (name, value) pairs in the order sent, names case-insensitive."""
+
+CLIENT_HEADERS: Headers = (("User-Agent", "Go-http-client/1.1"), ("Accept", "*/*"))
+"""The ordinary headers every modelled caller's request carries unless the caller sends its own under that name:
+"A user agent SHOULD send a User-Agent field in each request unless specifically configured not to do so" (RFC
+7231 section 5.5.3, RFC 9110 section 10.1.5), and clients do: Go's net/http sends ``defaultUserAgent =
+"Go-http-client/1.1"`` when none is set (golang/go src/net/http/request.go), curl ``curl/<version>`` with ``Accept:
+*/*``. The activator passes the caller's headers on (module docstring), so a policy ``when`` that matches any
+User-Agent (``"*"``: present) matches every real request; a request modelled without one would hide that."""
 
 
 class Unsupported(ValueError):
@@ -137,6 +145,14 @@ def headers_of(headers: Mapping[str, str] | Iterable[tuple[str, str]] | None) ->
         return ()
     pairs = headers.items() if isinstance(headers, Mapping) else headers
     return tuple((str(k), str(v)) for k, v in pairs)
+
+
+def with_client_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]] | None) -> Headers:
+    """``headers`` (the caller's own) followed by each of :data:`CLIENT_HEADERS` whose name the caller did not send
+    (any case)."""
+    sent = headers_of(headers)
+    names = {k.lower() for k, _ in sent}
+    return (*sent, *((k, v) for k, v in CLIENT_HEADERS if k.lower() not in names))
 
 
 def set_header(headers: Headers, name: str, value: str) -> Headers:
@@ -838,13 +854,14 @@ def routes(
     explainer and the rest to the entry; a component that is reached calls the predictor (:func:`predictor_call`).
     ``at_zero``: the entry (or the explainer, for an explain request) at zero. A route the caller cannot take (no
     public route, or a pod route at zero) is left out. ``headers`` are the caller's own, sent on every route (a
-    mapping, or (name, value) pairs to repeat a name).
+    mapping, or (name, value) pairs to repeat a name), with :data:`CLIENT_HEADERS` where the caller sends none of
+    that name.
     """
     m = model_of(isvc)
     target = _target(m, path)
     if at_zero and target.min_replicas > 0:
         raise ValueError(f"{m.name} has minReplicas {target.min_replicas}; it is never at zero")
-    base = Request(host="", port=0, path=path, method=method, headers=headers_of(headers), token=token)
+    base = Request(host="", port=0, path=path, method=method, headers=with_client_headers(headers), token=token)
     others = [c for c in (m.transformer, m.explainer) if c is not None]
     out: dict[str, list[Outcome]] = {}
     if m.public_host is not None:
@@ -1004,6 +1021,13 @@ def inference_requests(isvc: Mapping[str, Any]) -> list[tuple[str, str]]:
     protocol = model.get("protocolVersion")
     if protocol == "grpc-v2":  # an HTTP/2 POST to /<package>.<Service>/<Method> (grpc doc/PROTOCOL-HTTP2.md)
         return [("POST", "/inference.GRPCInferenceService/ModelInfer")]
+    if model.get("modelFormat", {}).get("name") == "huggingface" and model.get("runtime") in (
+        None,
+        *runtimes.NAMED_RUNTIMES,
+    ):
+        # the name the server registers the model under: the last --model_name of the args KServe appends to the
+        # runtime's (components/serving/runtimes.py NAMED_RUNTIMES)
+        name = runtimes.served_name(model.get("args") or [], name)
     calls = [("POST", f"/v2/models/{name}/infer" if protocol == "v2" else f"/v1/models/{name}:predict")]
     if model.get("modelFormat", {}).get("name") == "huggingface":
         calls.append(("POST", "/openai/v1/chat/completions"))

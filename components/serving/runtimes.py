@@ -30,6 +30,8 @@ protocol versions, whether it is multi-model or multi-node, and per supported mo
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 PROTOCOL_ORDER = {"v1": 1, "v2": 2, "grpc-v1": 3, "grpc-v2": 4}
@@ -172,6 +174,36 @@ rather than replaced", pkg/controller/v1beta1/inferenceservice/utils/utils.go ``
 and the servers' argument parsers keep the last value of a flag, so a model arg naming one of these overrides what the
 runtime wired up: ``--model_name=x`` serves the model under a name the InferenceService's URL does not ask for,
 ``--http_port`` moves it off the port the Service and probes use."""
+
+
+MODEL_NAME_FLAG = "--model_name"
+NAMED_RUNTIMES = ("kserve-huggingfaceserver",)
+"""Runtimes whose model may name itself with ``--model_name=<name>`` in its args (the name the server registers the
+model under, so the name in its paths: ``/v1/models/<name>:predict``, ``/v2/models/<name>/infer``, the OpenAI
+``model``). KServe v0.20.0's kserve-huggingfaceserver sets ``--model_name={{.Name}}``
+(upstream/reference/kserve-v0.20.0-clusterservingruntimes.yaml) and appends the InferenceService's args after it
+(:data:`SERVER_FLAGS`); the server's parser takes ``--model_name`` from ``kserve.model_server.parser`` as a plain
+``store`` option (python/kserve/kserve/model_server.py: ``type=str``, default ``model``; read with
+``parse_known_args`` in python/huggingfaceserver/huggingfaceserver/__main__.py), so the last value wins and every model
+class is built with ``args.model_name``. Only the exact spelling is read here (``--model_name=<name>`` or
+``--model_name <name>``): abbreviations and ``--model-name`` (vLLM's ``FlexibleArgumentParser``) stay refused, so the
+name mlplatform computes is the one the server parses. With the vLLM backend ``--served-model-name`` would replace it
+(``args.model_name = args.served_model_name[0]``), so that flag is refused."""
+SERVED_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}", re.ASCII)
+"""A name given with ``--model_name``: one path segment that KServe's explain route (``[\\w-]+``,
+``constants.ExplainPrefix``) and Istio's ``{*}`` path templates match as a whole; at most 63 characters."""
+
+
+def served_name(args: Sequence[str], default: str) -> str:
+    """The name the server registers the model under: the last ``--model_name=<name>`` or ``--model_name <name>`` of
+    ``args``, else ``default`` (the InferenceService's name, which the runtime passes)."""
+    name = default
+    for i, arg in enumerate(args):
+        if arg.startswith(MODEL_NAME_FLAG + "="):
+            name = arg.split("=", 1)[1]
+        elif arg == MODEL_NAME_FLAG and i + 1 < len(args):
+            name = args[i + 1]
+    return name
 
 
 GPU_TAG_RUNTIMES = (

@@ -888,6 +888,7 @@ def model_problems(model: ModelSpec) -> list[tuple[str, object, str]]:
             problems.append((f"args.{i}", arg, "give arguments without NUL characters " + _NUL_WHY))
         elif why := _overridden_flag(model, arg):
             problems.append((f"args.{i}", arg, why))
+    problems.extend(served_name_problems(model))
     problems.extend(_kserve_field_problems(model))
     agent = model.batcher is not None or model.logger is not None
     if agent and model.container is not None and model.container.port.number == AGENT_PORT:
@@ -1031,8 +1032,16 @@ def _overridden_flag(model: ModelSpec, arg: str) -> str | None:
     """
     if not arg.startswith("-") or len(arg) < 2 or arg == "--":
         return None
-    protocol = None if model.effective_protocol == "openai" else model.effective_protocol
-    runtime, _ = runtimes.select(model.format or "", protocol, model.runtime)
+    runtime = _runtime_of(model)
+    given = arg.split("=", 1)[0]
+    if runtime in runtimes.NAMED_RUNTIMES:
+        if given == runtimes.MODEL_NAME_FLAG:
+            return None  # the model's served name (served_name_problems checks it)
+        if _same_option("--served-model-name", given):
+            return (
+                "with the vLLM backend it replaces the model's name (huggingfaceserver __main__.py: "
+                "args.model_name = args.served_model_name[0]); give --model_name=<name>"
+            )
     ours: list[tuple[tuple[str, ...], str]] = []
     if runtime in runtimes.SERVER_FLAGS:
         aliases = runtimes.FLAG_ALIASES.get(runtime, {})
@@ -1045,7 +1054,6 @@ def _overridden_flag(model: ModelSpec, arg: str) -> str | None:
         ours += [(names, "mlplatform (resources.gpus)") for names in gpu_flags]
         if model.llm is not None and model.llm.max_model_length is not None:
             ours.append((("--max-model-len",), "mlplatform (llm.maxModelLength)"))
-    given = arg.split("=", 1)[0]
     for names, owner in ours:
         matched = next((name for name in names if _same_option(name, given)), None)
         if matched is None:
@@ -1064,6 +1072,57 @@ def _overridden_flag(model: ModelSpec, arg: str) -> str | None:
             "last value wins); remove it"
         )
     return None
+
+
+def _runtime_of(model: ModelSpec) -> str | None:
+    """The KServe runtime that serves ``model`` (None for a custom container or no match)."""
+    protocol = None if model.effective_protocol == "openai" else model.effective_protocol
+    runtime, _ = runtimes.select(model.format or "", protocol, model.runtime)
+    return None if model.container is not None else runtime
+
+
+def served_model_name(name: str, model: ModelSpec) -> str:
+    """The name model ``name`` is served under, which its inference paths carry (``/v1/models/<it>:predict``,
+    ``/v2/models/<it>/infer``): its ``--model_name`` where the runtime reads one (:data:`runtimes.NAMED_RUNTIMES`),
+    else ``name``, which KServe's runtimes pass (``--model_name={{.Name}}``)."""
+    if _runtime_of(model) not in runtimes.NAMED_RUNTIMES:
+        return name
+    return runtimes.served_name(model.args, name)
+
+
+def served_name_problems(model: ModelSpec) -> list[tuple[str, object, str]]:
+    """What is wrong with the ``--model_name`` of a model's args (:data:`runtimes.NAMED_RUNTIMES`)."""
+    if _runtime_of(model) not in runtimes.NAMED_RUNTIMES:
+        return []
+    problems: list[tuple[str, object, str]] = []
+    for i, arg in enumerate(model.args):
+        if arg == runtimes.MODEL_NAME_FLAG:
+            value: str | None = model.args[i + 1] if i + 1 < len(model.args) else None
+        elif arg.startswith(runtimes.MODEL_NAME_FLAG + "="):
+            value = arg.split("=", 1)[1]
+        else:
+            continue
+        if value is None or not runtimes.SERVED_NAME.fullmatch(value):
+            problems.append(
+                (
+                    f"args.{i}",
+                    arg,
+                    "give --model_name=<name> with 1-63 letters, digits, '-' and '_', starting with a letter or "
+                    "digit (one path segment: /v1/models/<name>:predict)",
+                )
+            )
+        elif model.transformer is not None or model.explainer is not None:
+            # KServe passes --model_name <isvc> to a transformer and an explainer, which call the predictor by it
+            # (transformer_custom.go, explainer_custom.go, explainer_art.go GetContainer)
+            problems.append(
+                (
+                    f"args.{i}",
+                    arg,
+                    "a transformer or explainer calls the predictor by the model's own name (KServe passes it "
+                    "--model_name <model>); remove --model_name",
+                )
+            )
+    return problems
 
 
 def _same_option(name: str, given: str) -> bool:

@@ -29,6 +29,12 @@ is the default value when NetworkPolicy is not specified"), ``calico``, ``azure`
 networkDataplane to be 'cilium'"); the other three enforce it."""
 
 
+AKS_K8S_PATCHED = ("patch", "stable", "rapid")
+"""AKS ``autoUpgradeProfile.upgradeChannel`` values that apply Kubernetes patch releases (pulumi_azure_native 3.29
+containerservice/_enums.py ``UpgradeChannel``: "The default is 'none'"; ``none`` "Disables auto-upgrades and keeps
+the cluster at its current version of Kubernetes"; ``node-image`` upgrades only the node image; ``patch``,
+``stable`` and ``rapid`` upgrade to the latest supported patch release). The platform sets ``patch``
+(components/clusters/aks.py)."""
 AKS_OS_PATCHED = ("NodeImage", "SecurityPatch")
 """AKS ``autoUpgradeProfile.nodeOSUpgradeChannel`` values that patch every node, new ones included
 (pulumi_azure_native 3.29 containerservice/_enums.py ``NodeOSUpgradeChannel``: ``NodeImage`` "AKS will update the
@@ -172,6 +178,12 @@ def _hardening(res: Resource, facts: Facts) -> Iterator[str]:
             yield (
                 f"AKS nodes get no (or late) OS security patches: autoUpgradeProfile.nodeOSUpgradeChannel is "
                 f"{channel}; give NodeImage or SecurityPatch"
+            )
+        k8s_channel = UNKNOWN if upgrade is UNKNOWN else as_map(upgrade).get("upgradeChannel")
+        if k8s_channel is not UNKNOWN and k8s_channel not in AKS_K8S_PATCHED:
+            yield (
+                f"AKS gets no Kubernetes patch releases: autoUpgradeProfile.upgradeChannel is {k8s_channel or 'unset'}"
+                f" (default none); give one of {', '.join(AKS_K8S_PATCHED)}"
             )
     elif res.type == AKS_POOL:
         if p.get("enableNodePublicIP") is True:
@@ -540,11 +552,15 @@ POLICY = CloudPolicy(
         ),
         "cluster-hardening": Part(
             types=(AKS, AKS_POOL, AKS_VAULT),
-            summary="no public IPs on AKS nodes, AKS node OS patches (NodeImage or SecurityPatch); Key Vault RBAC and "
-            "purge protection",
+            summary="no public IPs on AKS nodes, AKS node OS patches (NodeImage or SecurityPatch) and Kubernetes "
+            "patches (upgradeChannel patch, stable or rapid); Key Vault RBAC and purge protection",
             check=_hardening,
             reads={
-                AKS: ("agentPoolProfiles[].enableNodePublicIP", "autoUpgradeProfile.nodeOSUpgradeChannel"),
+                AKS: (
+                    "agentPoolProfiles[].enableNodePublicIP",
+                    "autoUpgradeProfile.nodeOSUpgradeChannel",
+                    "autoUpgradeProfile.upgradeChannel",
+                ),
                 AKS_POOL: ("enableNodePublicIP",),
                 AKS_VAULT: ("properties.enableRbacAuthorization", "properties.enablePurgeProtection"),
             },

@@ -21,17 +21,21 @@ from components.errors import show_key, visible_length
 from policy.rules import (
     budget,
     cluster,
+    disruption,
     gpu,
     iam,
     identity,
+    ingress,
     kubernetes,
     mesh,
     models,
     network,
+    paths,
     percloud,
     pipeline,
     requestlog,
     tags,
+    warm,
 )
 from policy.rules.base import (
     ENFORCEMENTS,
@@ -73,12 +77,16 @@ ALL_RULES: list[Rule] = percloud.finish(
         *requestlog.RULES,
         *iam.RULES,
         *gpu.RULES,
+        *disruption.RULES,
+        *warm.RULES,
         *tags.RULES,
         *kubernetes.RULES,
         *models.RULES,
         *pipeline.RULES,
         *mesh.RULES,
+        *ingress.RULES,
         *network.RULES,
+        *paths.RULES,
         *budget.RULES,
     ]
 )

@@ -76,15 +76,20 @@ def _gpu_scheduling(res: Resource, facts: Facts) -> Iterator[str]:
     if not is_k8s(res, "InferenceService"):
         return
     for path, pod in pod_specs(res):
-        if not any(_gpus(c) for _, c in containers(pod)):
-            continue
         tolerated = False
         for t in as_list(pod.get("tolerations")):
             t = as_map(t)
-            if t.get("key") != GPU_TAINT[0] or t.get("effect") not in (GPU_TAINT[2], None, ""):
+            if t.get("key") not in (GPU_TAINT[0], None, "") or t.get("effect") not in (GPU_TAINT[2], None, ""):
                 continue
             if t.get("operator") == "Exists" or t.get("value") == GPU_TAINT[1]:
                 tolerated = True
+        if not any(_gpus(c) for _, c in containers(pod)):
+            # the taint exists to keep such pods off GPU nodes (design.md); a toleration lets the pod onto them
+            # (kubernetes.io/docs/reference/kubernetes-api/definitions/toleration-v1: key "Empty means match all
+            # taint keys. If the key is empty, operator must be Exists")
+            if tolerated:
+                yield f"{path} requests no GPU but tolerates {GPU_TAINT[0]}: it may hold a GPU node"
+            continue
         if not tolerated:
             yield f"{path} requests GPUs but does not tolerate {GPU_TAINT[0]}={GPU_TAINT[1]}:{GPU_TAINT[2]}"
         selected = bool(as_map(pod.get("nodeSelector")).get(ACCELERATOR_LABEL))
@@ -777,7 +782,10 @@ _NS_READS = reading({"Namespace": ("metadata.labels.*",)})
 RULES = [
     Rule(
         name="isvc-gpu-scheduling",
-        description="Every GPU InferenceService tolerates the GPU taint and selects an accelerator.",
+        description=(
+            "Every GPU InferenceService tolerates the GPU taint and selects an accelerator; one without GPUs does "
+            "not tolerate it."
+        ),
         enforcement="mandatory",
         area="models",
         applies_to=(ISVC,),

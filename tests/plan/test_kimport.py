@@ -19,6 +19,7 @@ from components.errors import SpecError
 from components.plan import kimport
 from components.plan.cli import main
 from components.plan.project import Project, load_project
+from components.serving import requestpath as rp
 from support import ROOT, validate_custom_resource
 
 PROJECT = load_project(ROOT)
@@ -269,9 +270,203 @@ INTERNAL = {
         }
     },
 }
+# versioned_docs/version-0.20/model-serving/predictive-inference/transformers/custom-transformer/custom-transformer.md
+TRANSFORMER = {
+    "apiVersion": "serving.kserve.io/v1beta1",
+    "kind": "InferenceService",
+    "metadata": {"name": "torch-transformer"},
+    "spec": {
+        "predictor": {
+            "model": {
+                "modelFormat": {"name": "pytorch"},
+                "storageUri": "gs://kfserving-examples/models/torchserve/image_classifier/v1",
+            }
+        },
+        "transformer": {
+            "containers": [
+                {
+                    "image": "kserve/image-transformer:latest",
+                    "name": "kserve-container",
+                    "command": ["python", "-m", "model"],
+                    "args": ["--model_name", "mnist"],
+                    "resources": {
+                        "limits": {"cpu": 1, "memory": "2Gi"},
+                        "requests": {"cpu": "100m", "memory": "512Mi"},
+                    },
+                }
+            ]
+        },
+    },
+}
+# Not a documented example: a transformer with its own scaling, timeout, protocol and variables
+TRANSFORMER_SCALED = {
+    "apiVersion": "serving.kserve.io/v1beta1",
+    "kind": "InferenceService",
+    "metadata": {"name": "scaled-transformer"},
+    "spec": {
+        "predictor": {"model": {"modelFormat": {"name": "sklearn"}, "storageUri": "gs://kfserving-examples/models/x"}},
+        "transformer": {
+            "minReplicas": 2,
+            "maxReplicas": 6,
+            "scaleMetric": "rps",
+            "scaleTarget": 20,
+            "containerConcurrency": 8,
+            "timeout": 30,
+            "containers": [
+                {
+                    "name": "kserve-container",
+                    "image": "ghcr.io/acme/transformer:2",
+                    "args": ["--http_port=8081"],
+                    "ports": [{"containerPort": 8081, "name": "http1", "protocol": "TCP"}],
+                    "env": [
+                        {"name": "PROTOCOL", "value": "v2"},
+                        {"name": "FEATURES", "value": "a,b"},
+                        {"name": "TOKEN", "valueFrom": {"secretKeyRef": {"name": "feast", "key": "token"}}},
+                    ],
+                    "readinessProbe": {"httpGet": {"path": "/v2/health/ready", "port": 8081}},
+                    "resources": {"limits": {"cpu": "500m", "memory": "1Gi"}},
+                }
+            ],
+        },
+    },
+}
+# versioned_docs/version-0.20/model-serving/predictive-inference/explainers/trustyai/trustyai.md (the SHAP tab)
+EXPLAINER = {
+    "apiVersion": "serving.kserve.io/v1beta1",
+    "kind": "InferenceService",
+    "metadata": {"name": "housing"},
+    "spec": {
+        "predictor": {
+            "model": {
+                "modelFormat": {"name": "sklearn"},
+                "storageUri": "https://github.com/trustyai-explainability/model-collection/raw/main/housing-data/"
+                "model.joblib",
+            }
+        },
+        "explainer": {
+            "containers": [
+                {
+                    "name": "explainer",
+                    "image": "quay.io/trustyai/trustyai-kserve-explainer:latest",
+                    "env": [{"name": "EXPLAINER_TYPE", "value": "SHAP"}],
+                }
+            ]
+        },
+    },
+}
+# versioned_docs/version-0.20/model-serving/predictive-inference/detect/art/art.md (the page's YAML indents the
+# container's fields under `name` one level too deep, which is not valid YAML for a list item; written out here)
+ART = {
+    "apiVersion": "serving.kserve.io/v1beta1",
+    "kind": "InferenceService",
+    "metadata": {"name": "artserver"},
+    "spec": {
+        "predictor": {
+            "containers": [
+                {"name": "predictor", "image": "aipipeline/art-server:mnist-predictor", "imagePullPolicy": "Always"}
+            ]
+        },
+        "explainer": {"art": {"type": "SquareAttack", "config": {"nb_classes": "10"}}},
+    },
+}
+# versioned_docs/version-0.20/model-serving/predictive-inference/batcher/batcher.md
+BATCHER = {
+    "apiVersion": "serving.kserve.io/v1beta1",
+    "kind": "InferenceService",
+    "metadata": {"name": "torchserve"},
+    "spec": {
+        "predictor": {
+            "minReplicas": 1,
+            "timeout": 60,
+            "batcher": {"maxBatchSize": 32, "maxLatency": 500},
+            "model": {
+                "modelFormat": {"name": "pytorch"},
+                "storageUri": "gs://kfserving-examples/models/torchserve/image_classifier/v1",
+            },
+        }
+    },
+}
+# versioned_docs/version-0.20/model-serving/predictive-inference/transformers/collocation/collocation.md (the "With
+# Custom Predictor" tab; the page names the second container "transformer-container " with a trailing space, which
+# is not a container name, and KServe looks it up as transformer-container)
+COLLOCATED = {
+    "apiVersion": "serving.kserve.io/v1beta1",
+    "kind": "InferenceService",
+    "metadata": {"name": "transformer-collocation"},
+    "spec": {
+        "predictor": {
+            "containers": [
+                {
+                    "name": "kserve-container",
+                    "image": "pytorch/torchserve:0.9.0-cpu",
+                    "args": [
+                        "torchserve",
+                        "--start",
+                        "--model-store=/mnt/models/model-store",
+                        "--ts-config=/mnt/models/config/config.properties",
+                    ],
+                    "env": [
+                        {"name": "TS_SERVICE_ENVELOPE", "value": "kserve"},
+                        {
+                            "name": "STORAGE_URI",
+                            "value": "gs://kfserving-examples/models/torchserve/image_classifier/v1",
+                        },
+                    ],
+                    "resources": {
+                        "requests": {"cpu": "100m", "memory": "256Mi"},
+                        "limits": {"cpu": 1, "memory": "1Gi"},
+                    },
+                },
+                {
+                    "name": "transformer-container",
+                    "image": "kserve/image-transformer:latest",
+                    "args": [
+                        "--model_name=mnist",
+                        "--predictor_protocol=v1",
+                        "--http_port=8080",
+                        "--grpc_port=8081",
+                        "--predictor_host=localhost:8085",
+                        "--enable_predictor_health_check",
+                    ],
+                    "ports": [{"containerPort": 8080, "protocol": "TCP"}],
+                    "readinessProbe": {
+                        "httpGet": {"path": "/v1/models/mnist", "port": 8080},
+                        "initialDelaySeconds": 5,
+                        "periodSeconds": 10,
+                    },
+                    "resources": {
+                        "requests": {"cpu": "100m", "memory": "256Mi"},
+                        "limits": {"cpu": 1, "memory": "1Gi"},
+                    },
+                },
+            ]
+        }
+    },
+}
+# versioned_docs/version-0.20/model-serving/generative-inference/tasks/embedding/embedding.md (the vLLM tab): the
+# Hugging Face server serves the model under --model_name (components/serving/runtimes.py NAMED_RUNTIMES)
+EMBEDDING = {
+    "apiVersion": "serving.kserve.io/v1beta1",
+    "kind": "InferenceService",
+    "metadata": {"name": "embedding-model"},
+    "spec": {
+        "predictor": {
+            "model": {
+                "modelFormat": {"name": "huggingface"},
+                "args": ["--model_name=sentence-transformer", "--task=embed"],
+                "storageUri": "hf://sentence-transformers/all-MiniLM-L6-v2",
+                "resources": {
+                    "limits": {"cpu": "1", "memory": "2Gi", "nvidia.com/gpu": "1"},
+                    "requests": {"cpu": "1", "memory": "1Gi", "nvidia.com/gpu": "1"},
+                },
+            }
+        }
+    },
+}
 KNATIVE = [
     SKLEARN_V2, SKLEARN_OLD_FORM, TRITON_NODE_SELECTOR, TRITON_TOLERATIONS, FLOWERS_GPU, CANARY, TRITON_GRPC, CUSTOM,
-    CUSTOM_GRPC, CUSTOM_PROBES, MULTI, OCI, MESH, INTERNAL,
+    CUSTOM_GRPC, CUSTOM_PROBES, MULTI, OCI, MESH, INTERNAL, TRANSFORMER, TRANSFORMER_SCALED, EXPLAINER, ART, BATCHER,
+    COLLOCATED, EMBEDDING,
 ]  # fmt: skip
 
 
@@ -498,8 +693,9 @@ def _entry_of(doc: dict[str, Any]) -> dict[str, Any]:
     [
         # versioned_docs/version-0.20/model-serving/predictive-inference/logger/basic-logger.md
         ({"logger": {"mode": "all", "url": "http://message-dumper.default/"}}, "spec.predictor.logger"),
-        # versioned_docs/version-0.20/model-serving/predictive-inference/batcher/batcher.md
-        ({"batcher": {"maxBatchSize": 32, "maxLatency": 500}}, "spec.predictor.batcher"),
+        # versioned_docs/version-0.20/model-serving/predictive-inference/batcher/batcher.md with a timeout, which
+        # KServe v0.20.0 does not pass to the agent (BatcherSpec refuses it)
+        ({"batcher": {"maxBatchSize": 32, "timeout": 60}}, "as an mlplatform model"),
         # versioned_docs/version-0.20/model-serving/storage/providers/s3/s3.md
         ({"serviceAccountName": "sa"}, "spec.predictor.serviceAccountName"),
         ({"affinity": {}}, "spec.predictor.affinity"),
@@ -518,16 +714,145 @@ def test_what_cannot_be_expressed_is_one_line_per_inference_service_naming_the_f
     assert list(yaml.safe_load(out)) == ["sklearn-iris-oci"]  # the others are still printed
 
 
-def test_a_transformer_is_refused_until_modelspec_has_one(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    # versioned_docs/version-0.20/model-serving/predictive-inference/transformers/custom-transformer/
-    # custom-transformer.md
-    doc = {**SKLEARN_V2, "spec": {**SKLEARN_V2["spec"], "transformer": {"containers": [{"image": "a/b:1"}]}}}
-    code, _, err = _run(capsys, str(_write(tmp_path, doc)), "--stack", "aws-dev")
-    assert code == 2
-    assert err[-1].endswith(
-        "InferenceService sklearn-iris: spec.transformer: mlplatform has no equivalent of this InferenceService spec "
-        "field"
+def test_the_component_entries(knative_round_trip: tuple[kimport.ImportResult, dict[Any, Any]]) -> None:
+    result, rendered = knative_round_trip
+    assert _entry(result, "torch-transformer").entry["transformer"] == {
+        "container": {"command": ["python", "-m", "model"], "image": "kserve/image-transformer:latest"},
+        "args": ["--model_name", "mnist"],
+        "resources": {"cpu": "1", "memory": "2Gi"},
+    }
+    assert _entry(result, "scaled-transformer").entry["transformer"] == {
+        "scaling": {"minReplicas": 2, "maxReplicas": 6, "metric": "rps", "target": 20},
+        "containerConcurrency": 8,
+        "timeout": 30,
+        "container": {
+            "image": "ghcr.io/acme/transformer:2",
+            "port": {"number": 8081, "protocol": "http"},
+            "readinessProbe": {"path": "/v2/health/ready"},
+        },
+        "args": ["--http_port=8081"],
+        "protocol": "v2",
+        "env": {"FEATURES": "a,b"},
+        "secretEnv": {"TOKEN": {"secret": "feast", "key": "token"}},
+        "resources": {"cpu": "500m", "memory": "1Gi"},
+    }
+    assert _entry(result, "artserver").entry["explainer"] == {
+        "art": {"type": "SquareAttack", "config": {"nb_classes": "10"}}
+    }
+    assert _entry(result, "housing").entry["explainer"] == {
+        "container": {"image": "quay.io/trustyai/trustyai-kserve-explainer:latest"},
+        "env": {"EXPLAINER_TYPE": "SHAP"},
+    }
+    assert _entry(result, "torchserve").entry["batcher"] == {"maxBatchSize": 32, "maxLatency": 500}
+    # served under its --model_name: the request-path model calls it by that name
+    assert rp.inference_requests(rendered[("models", "embedding-model")])[0] == (
+        "POST",
+        "/v1/models/sentence-transformer:predict",
     )
+    collocated = _entry(result, "transformer-collocation")
+    # the model server's port is where the transformer calls it (--predictor_host=localhost:8085)
+    assert collocated.entry["container"] == {"image": "pytorch/torchserve:0.9.0-cpu", "port": {"number": 8085}}
+    assert collocated.entry["transformer"]["collocated"] is True
+    isvc = rendered[("models", "transformer-collocation")]
+    assert [c["name"] for c in isvc["spec"]["predictor"]["containers"]] == ["kserve-container", "transformer-container"]
+    assert "transformer" not in isvc["spec"]
+    assert rendered[("models", "torchserve")]["spec"]["predictor"]["batcher"] == {"maxBatchSize": 32, "maxLatency": 500}
+    notes = [t for p, t in _entry(result, "torch-transformer").notes if p == ("spec", "transformer", "maxReplicas")]
+    assert notes == ["not given; mlplatform's default, 3, bounds the replicas"]
+
+
+def test_a_collocated_transformer_beside_a_runtime_is_one_line(tmp_path: Path) -> None:
+    # versioned_docs/version-0.20/model-serving/predictive-inference/transformers/collocation/collocation.md, first
+    # tab: a runtime's model server (pytorch) with a transformer-container; mlplatform needs a container predictor
+    doc = {
+        **COLLOCATED,
+        "spec": {
+            "predictor": {
+                "model": {
+                    "modelFormat": {"name": "pytorch"},
+                    "storageUri": "gs://kfserving-examples/models/torchserve/image_classifier/v1",
+                },
+                "containers": [COLLOCATED["spec"]["predictor"]["containers"][1]],
+            }
+        },
+    }
+    refused = kimport.import_files([_write(tmp_path, doc)], PROJECT, "aws-dev").refused
+    assert len(refused) == 1
+    assert "InferenceService transformer-collocation: as an mlplatform model: " in refused[0]
+    assert "transformer.collocated" in refused[0] and "needs a custom container predictor" in refused[0]
+
+
+@pytest.mark.parametrize(
+    ("spec", "says"),
+    [
+        (
+            {**COLLOCATED["spec"], "transformer": TRANSFORMER["spec"]["transformer"]},
+            "spec.transformer: a transformer-container in spec.predictor.containers gives the transformer too; give "
+            "one",
+        ),
+        (
+            {**TRANSFORMER["spec"], "transformer": {"logger": {"mode": "all"}, **TRANSFORMER["spec"]["transformer"]}},
+            "spec.transformer.logger: mlplatform has no equivalent of this transformer field",
+        ),
+        (
+            # versioned_docs/version-0.20/model-serving/predictive-inference/explainers/alibi/tabular-explainer/
+            # tabular-explainer.md: Alibi is gone from v0.20.0's ExplainerSpec
+            {**EXPLAINER["spec"], "explainer": {"alibi": {"type": "AnchorTabular"}}},
+            "spec.explainer.alibi: mlplatform has no equivalent of this explainer field",
+        ),
+        (
+            {**EXPLAINER["spec"], "explainer": {"minReplicas": 1}},
+            "spec.explainer: give the explainer's containers or art",
+        ),
+        (
+            {**TRANSFORMER["spec"], "transformer": {"containers": [{"image": "a:1"}, {"image": "b:1"}]}},
+            "spec.transformer.containers: give a list with the component's one container",
+        ),
+        (
+            {
+                "predictor": {
+                    "containers": [
+                        {"name": "transformer-container", "image": "a:1"},
+                        {"name": "transformer-container", "image": "b:1"},
+                    ]
+                }
+            },
+            "spec.predictor.containers.1.name: give one transformer-container",
+        ),
+        (
+            # versioned_docs/version-0.20/model-serving/node-scheduling/isvc-node-scheduling.md
+            {**TRANSFORMER["spec"], "transformer": {"nodeSelector": {"a": "b"}, **TRANSFORMER["spec"]["transformer"]}},
+            "spec.transformer.nodeSelector: a transformer or explainer runs with the model's own nodeSelector (the "
+            "predictor's; "
+            "components/serving/_kcomponents.py _extension); give it on spec.predictor",
+        ),
+    ],
+    ids=["twice", "component-logger", "alibi", "no-container", "two-containers", "two-sides", "node-selector"],
+)
+def test_a_component_mlplatform_cannot_express_is_one_line_naming_the_field(
+    tmp_path: Path, spec: dict[str, Any], says: str
+) -> None:
+    doc = {**SKLEARN_V2, "spec": spec}
+    refused = kimport.import_files([_write(tmp_path, doc)], PROJECT, "aws-dev").refused
+    assert [line.split(": ", 2)[2] for line in refused] == [says]
+
+
+def test_the_round_trip_check_catches_a_component_field_put_elsewhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Guards the guard for components: a row that writes the transformer's minReplicas as its maxReplicas.
+    monkeypatch.setitem(
+        kimport.COMPONENT_ROWS,
+        "minReplicas",
+        kimport._scalar("scaling.maxReplicas", int, rendered=("spec", "transformer", "minReplicas")),
+    )
+    monkeypatch.setitem(kimport.SPEC_ROWS, "transformer", kimport._component("transformer", kimport.COMPONENT_ROWS))
+    doc = {**TRANSFORMER, "spec": {**TRANSFORMER["spec"], "transformer": {**TRANSFORMER["spec"]["transformer"]}}}
+    doc["spec"]["transformer"]["minReplicas"] = 2
+    facts, _, _ = kimport.stack_facts(PROJECT, "aws-dev")
+    imported = kimport.convert(doc, facts)
+    isvc = kimport.rendered_isvcs(PROJECT, "aws-dev", [imported])[("models", "torch-transformer")]
+    assert kimport.round_trip_problems(doc, imported, isvc) == [
+        "spec.transformer.minReplicas: 2 is rendered at spec.transformer.minReplicas as 1"
+    ]
 
 
 # ------------------------------------------------------------------------------------------------ bad input
@@ -694,7 +1019,21 @@ WRONG_VALUES: tuple[Any, ...] = (None, True, 1.5, -1, "x", [], {}, ["x"], {"x": 
 
 @pytest.mark.parametrize(
     "doc",
-    [INTERNAL, CUSTOM, TRITON_GRPC, HPA, SKLEARN_OLD_FORM, MESH, FLOWERS_GPU, ROLLOUT, TRITON_TOLERATIONS],
+    [
+        INTERNAL,
+        CUSTOM,
+        TRITON_GRPC,
+        HPA,
+        SKLEARN_OLD_FORM,
+        MESH,
+        FLOWERS_GPU,
+        ROLLOUT,
+        TRITON_TOLERATIONS,
+        TRANSFORMER_SCALED,
+        ART,
+        BATCHER,
+        COLLOCATED,
+    ],
     ids=lambda d: d["metadata"]["name"],
 )
 def test_any_wrong_value_anywhere_is_refused_in_one_line_never_a_crash(doc: dict[str, Any]) -> None:

@@ -181,7 +181,14 @@ CASES: list[Case] = [
     one(HARDEN, NODE_CLASS, {"spec": {"blockDeviceMappings": ebs(True)}}, "associatePublicIPAddress false"),
     one(HARDEN, NODE_CLASS, node_class(blockDeviceMappings=ebs(False)), "volumes not encrypted"),
     # AKS
-    one(HARDEN, AKS, {"agentPoolProfiles": [{"name": "system", "enableNodePublicIP": False}]}),
+    one(
+        HARDEN,
+        AKS,
+        {
+            "agentPoolProfiles": [{"name": "system", "enableNodePublicIP": False}],
+            "autoUpgradeProfile": {"upgradeChannel": "patch"},
+        },
+    ),
     one(HARDEN, AKS, {"agentPoolProfiles": [{"name": "system", "enableNodePublicIP": True}]}, "pool system"),
     one(HARDEN, AKS_POOL, {"enableNodePublicIP": False}),
     one(HARDEN, AKS_POOL, {"enableNodePublicIP": True}, "public IP"),

@@ -405,6 +405,11 @@ SECURITY_RULES = {
     "pipeline-service-account": "mandatory",
     "pipeline-step-predictor-host": "mandatory",
     "pipeline-member-access": "mandatory",
+    "gpu-pool-disruption": "mandatory",
+    "warm-capacity-preemptible": "mandatory",
+    "gateway-key-rotation": "mandatory",
+    "standard-gateway-api": "mandatory",
+    "authz-path-shapes": "mandatory",
 }
 """The enforcement level of every security, isolation and availability rule, pinned here (not only in the docs)."""
 

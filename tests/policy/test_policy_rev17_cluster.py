@@ -122,14 +122,24 @@ CASES: list[Case] = [
     one(HARDEN, SC, {"provisioner": "ebs.csi.aws.com", "parameters": UNKNOWN}),
     one(HARDEN, SC, {"provisioner": "efs.csi.aws.com", "parameters": {"provisioningMode": "efs-ap"}}),
     # ---- row 18: cluster-hardening: AKS node OS channel NodeImage or SecurityPatch (unset: NodeImage)
-    one(HARDEN, AKS, {"autoUpgradeProfile": {"nodeOSUpgradeChannel": "NodeImage"}}),
-    one(HARDEN, AKS, {"autoUpgradeProfile": {"nodeOSUpgradeChannel": "SecurityPatch"}}),
-    one(HARDEN, AKS, {"autoUpgradeProfile": {"nodeOSUpgradeChannel": "None"}}, "nodeOSUpgradeChannel is None"),
-    one(HARDEN, AKS, {"autoUpgradeProfile": {"nodeOSUpgradeChannel": "Unmanaged"}}, "is Unmanaged"),
+    one(HARDEN, AKS, {"autoUpgradeProfile": {"upgradeChannel": "patch", "nodeOSUpgradeChannel": "NodeImage"}}),
+    one(HARDEN, AKS, {"autoUpgradeProfile": {"upgradeChannel": "patch", "nodeOSUpgradeChannel": "SecurityPatch"}}),
+    one(
+        HARDEN,
+        AKS,
+        {"autoUpgradeProfile": {"upgradeChannel": "patch", "nodeOSUpgradeChannel": "None"}},
+        "nodeOSUpgradeChannel is None",
+    ),
+    one(
+        HARDEN,
+        AKS,
+        {"autoUpgradeProfile": {"upgradeChannel": "patch", "nodeOSUpgradeChannel": "Unmanaged"}},
+        "is Unmanaged",
+    ),
     one(HARDEN, AKS, {"autoUpgradeProfile": {"upgradeChannel": "patch"}}),
-    one(HARDEN, AKS, {}),
+    one(HARDEN, AKS, {}, "upgradeChannel is unset"),  # AKS default none: no Kubernetes patches
     one(HARDEN, AKS, {"autoUpgradeProfile": UNKNOWN}),
-    one(HARDEN, AKS, {"autoUpgradeProfile": {"nodeOSUpgradeChannel": UNKNOWN}}),
+    one(HARDEN, AKS, {"autoUpgradeProfile": {"upgradeChannel": "patch", "nodeOSUpgradeChannel": UNKNOWN}}),
     # ---- row 8: iam-least-privilege: a node role (EC2-trusted) holds only the four node managed policies
     node_attachments(
         managed("AmazonEKS_CNI_Policy"),

@@ -192,6 +192,7 @@ def azure_stack(good: bool) -> Callable[[], None]:
                 "azure_key_vault_kms": {"enabled": good, "key_id": "https://v.vault.azure.net/keys/k/1"},
             },
             network_profile={"network_policy": "cilium" if good else "none", "network_dataplane": "cilium"},
+            auto_upgrade_profile={"upgrade_channel": "patch" if good else "none"},
             opts=pulumi.ResourceOptions(protect=good),
         )
         azure.containerservice.AgentPool(

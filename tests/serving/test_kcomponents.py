@@ -504,3 +504,24 @@ def test_the_python_api_takes_the_typed_specs() -> None:
     assert set(isvc["spec"]) == {"predictor", "transformer", "explainer"}
     assert isvc["spec"]["predictor"]["batcher"] == {"maxBatchSize": 8}
     assert _check_model(objs, isvc, INTERNAL_CALLERS) == []
+
+
+def test_a_model_named_by_model_name_with_a_transformer_is_refused() -> None:
+    # KServe passes --model_name <model> to a transformer (transformer_custom.go GetContainer), which then calls the
+    # predictor by that name; a predictor served under another name would answer it 404
+
+    with pytest.raises(SpecError) as e:
+        ModelSpec.model_validate(
+            {
+                "format": "huggingface",
+                "storageUri": "hf://Qwen/Qwen2.5-0.5B-Instruct",
+                "args": ["--model_name=qwen"],
+                "access": {"mode": "public", "allowAnonymous": True},
+                "transformer": {"container": {"image": "ghcr.io/acme/t:1"}},
+            }
+        )
+    assert str(e.value) == (
+        "ModelSpec.args.0: --model_name=qwen is not allowed; a transformer or explainer calls the predictor by the "
+        "model's own "
+        "name (KServe passes it --model_name <model>); remove --model_name"
+    )

@@ -426,3 +426,21 @@ def test_knatives_ingress_probe_is_answered_at_the_router() -> None:
         assert rp.admits(objs, router.pods, rp.GATEWAY_SOURCE, router.port).allowed
         assert rp.decide(objs, router.pods, gateway, req).allowed and rp.probe(req)
         assert not rp.decide(objs, router.pods, gateway, replace(req, headers=())).allowed
+
+
+def test_a_step_calls_a_hugging_face_model_by_the_name_it_is_served_under() -> None:
+    # KServe's Hugging Face server registers the model under the last --model_name of its args
+    # (components/serving/runtimes.py NAMED_RUNTIMES): the router calls that name, not the model's key
+    from components.serving.pipeline import step_url
+
+    hf = ModelSpec.model_validate(
+        {
+            "format": "huggingface",
+            "storageUri": "hf://Qwen/Qwen2.5-0.5B-Instruct",
+            "args": ["--model_name=qwen"],
+            "access": {"mode": "public", "allowAnonymous": True},
+        }
+    )
+    assert step_url("chat", hf) == "http://chat-predictor.models.svc.cluster.local/v1/models/qwen:predict"
+    plain = hf.model_copy(update={"args": []})
+    assert step_url("chat", plain) == "http://chat-predictor.models.svc.cluster.local/v1/models/chat:predict"

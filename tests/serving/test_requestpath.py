@@ -859,3 +859,23 @@ def test_a_gateway_policy_that_closed_a_traffic_port_would_be_caught() -> None:
             for b in _check_model(tuple(changed), isvc, _allowed(configs[isvc["metadata"]["name"]], isvc))
         ]
         assert any("changes the serving path" in b for b in broken), closed
+
+
+@pytest.mark.parametrize("access", [INTERNAL, {"jwt": {**JWT, "audiences": ["qwen"]}}], ids=["internal", "jwt"])
+@pytest.mark.parametrize("args", [["--model_name=qwen"], ["--model_name", "qwen"]], ids=["equals", "separate"])
+def test_a_hugging_face_model_named_by_model_name_stays_protected_and_is_reached_by_that_name(
+    access: dict[str, Any], args: list[str]
+) -> None:
+    # KServe's Hugging Face server registers the model under the last --model_name (components/serving/runtimes.py
+    # NAMED_RUNTIMES): callers call /v1/models/qwen:predict and /openai/v1/chat/completions, which the model's callers
+    # reach and no one else does
+    objs = _objs(
+        access=access,
+        scaling={"minReplicas": 1},
+        format="huggingface",
+        storageUri="hf://Qwen/Qwen2.5-0.5B-Instruct",
+        args=args,
+    )
+    isvc = _isvcs(objs)[0]
+    assert rp.inference_requests(isvc) == [("POST", "/v1/models/qwen:predict"), ("POST", "/openai/v1/chat/completions")]
+    assert _check_model(objs, isvc, INTERNAL_CALLERS if access is INTERNAL else []) == []
