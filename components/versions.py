@@ -89,6 +89,10 @@ CHARTS: MappingProxyType[str, ChartRef] = MappingProxyType(
             # kubernetes-sigs/external-dns tag external-dns-helm-chart-1.21.1 (app v0.21.0), the newest chart
             # release seen (Aug 2026); its repository is the one the chart's README names.
             ChartRef("external-dns", "external-dns", "1.21.1", "https://kubernetes-sigs.github.io/external-dns/"),
+            # vectordotdev/helm-charts tag vector-0.56.0 (charts/vector/Chart.yaml: version 0.56.0, appVersion
+            # 0.56.0-distroless-libc), the newest chart release seen (Dec 2026); repository from its README
+            # ("helm repo add vector https://helm.vector.dev"). The request-log collector (platform.requestLogs).
+            ChartRef("vector", "vector", "0.56.0", "https://helm.vector.dev"),
             # kedacore/charts tag v2.20.2 (commit cbb9bb8ce0809dc9048f72302f7c09765d66ed56), keda/Chart.yaml: version
             # 2.20.2, appVersion 2.20.2, the newest chart release seen (Aug 2026); the repository is the one KServe's
             # KEDA docs and the chart's README install from. Installed only for models that scale on an LLM metric.

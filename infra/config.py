@@ -22,6 +22,7 @@ from components.clusters import (
     check_cluster_versions,
     one_share_why,
     provider_config_problem,
+    request_log_bucket_problem,
     shares_one_gpu_per_request,
 )
 from components.clusters.spec import ClusterSpec, tags_problem
@@ -212,6 +213,7 @@ class StackConfig(Spec):
         self._check_pools()
         self._check_fits()
         self._check_warm_capacity()
+        self._check_request_logs()
         return self
 
     def _check_warm_capacity(self) -> None:
@@ -222,6 +224,13 @@ class StackConfig(Spec):
         pools = {name: pool.max_nodes for name, pool in self.cluster.gpu_pools.items()}
         for path, value, accepted in problems(self.platform.warm_capacity, pools):
             raise field_error(f"platform.{path}", value, accepted)
+
+    def _check_request_logs(self) -> None:
+        """``platform.requestLogs.bucket`` is one this cluster can write to (the cluster module's rule, before
+        anything is registered)."""
+        logs = self.platform.request_logs
+        if logs is not None and (why := request_log_bucket_problem(self.cloud, logs.bucket)):
+            raise field_error("platform.requestLogs.bucket", logs.bucket, why)
 
     def _check_versions(self) -> None:
         """The platform's chart versions against the compatibility table, and the cluster's charts against the

@@ -129,5 +129,5 @@ def test_a_use_of_an_unlisted_submodule_is_found(tmp_path: Path) -> None:
         "pulumi_azure_native.cdn",
     } <= used
     followed = _overrides("normal")
-    assert not any(_covered(m, followed) for m in ("pulumi_aws.s3", "pulumi_gcp.bigquery", "pulumi_azure_native.cdn"))
+    assert not any(_covered(m, followed) for m in ("pulumi_aws.sns", "pulumi_gcp.bigquery", "pulumi_azure_native.cdn"))
     assert _covered("pulumi_aws.iam.role", followed) and _covered("pulumi_aws", followed)

@@ -84,6 +84,16 @@ def check_cluster(
     return pools
 
 
+def request_log_bucket_problem(cloud: str, bucket: str | None) -> str | None:
+    """Why ``cloud``'s clusters cannot write request logs to the stack's ``platform.requestLogs.bucket`` (its
+    module's ``request_log_bucket_problem(bucket)``, when it has one: an existing cluster has no cloud identity, AKS
+    creates its own account), or None. Checked with the config, before anything is registered."""
+    if bucket is None:
+        return None
+    check = getattr(cluster_module(cloud), "request_log_bucket_problem", None)
+    return check(bucket) if check is not None else None
+
+
 def provider_config_problem(cloud: str, region: str | None, spec: ClusterSpec, raw: Mapping[str, Any]) -> str | None:
     """Why the cloud provider's own settings in the stack file (``raw``: every key, namespaced) disagree with ours:
     its region key (:attr:`components.clouds.Cloud.provider_region_key`) against ``mlplatform:region``, then what

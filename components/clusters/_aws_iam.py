@@ -172,6 +172,28 @@ def s3_read_policy(bucket: str, prefix: str, partition: str = "aws") -> str:
     )
 
 
+def s3_write_policy(bucket: str, prefix: str, partition: str = "aws") -> str:
+    """``s3:PutObject`` on ``<bucket>/<prefix>/*`` and nothing else: the request-log collector creates objects under
+    its prefix and never reads, lists or deletes.
+
+    Vector's ``aws_s3`` sink uploads each batch with one PutObject (vectordotdev/vector v0.56.0
+    src/sinks/s3_common/service.rs ``put_object``; no ``acl``, ``tags`` or ``server_side_encryption`` is set, so no
+    ``s3:PutObjectAcl``/``s3:PutObjectTagging``), and its healthcheck, the only other call, is a HeadBucket
+    (src/sinks/s3_common/config.rs ``head_bucket``, which needs ``s3:ListBucket``); the platform turns that
+    healthcheck off instead of granting the listing. The ``/`` boundary keeps sibling prefixes out (see
+    :func:`s3_read_policy`)."""
+    bucket_arn = arn(partition, "s3", "", "", bucket)
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Action": "s3:PutObject", "Resource": f"{bucket_arn}/{prefix.strip('/')}/*"}
+            ],
+        },
+        sort_keys=True,
+    )
+
+
 def route53_zone_policy(zone_id: str, record_types: Sequence[str] = (), *, list_zones: bool = True) -> str:
     """Record changes in the hosted zone ``zone_id`` only, plus the read-only calls that cannot be scoped.
 

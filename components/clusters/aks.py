@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import ipaddress
 import json
 import re
 import time
+import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -25,7 +27,16 @@ from components.clusters._common import (
     short_name,
     system_instance_type,
 )
-from components.clusters.base import GPU_TAINT, DnsAccess, DnsZone, GpuPoolInfo, StorageAccess, Taint
+from components.clusters.base import (
+    GPU_TAINT,
+    DnsAccess,
+    DnsZone,
+    GpuPoolInfo,
+    LogStore,
+    LogStoreRequest,
+    StorageAccess,
+    Taint,
+)
 from components.clusters.reachability import Rendered, ports
 from components.clusters.spec import CLUSTER_TAG, AzureSpec, ClusterSpec, api_endpoint
 from components.errors import SpecError
@@ -109,6 +120,11 @@ to five minutes to propagate and be updated by the authorization server" (Micros
 articles/aks/manage-azure-rbac.md, Before you begin)."""
 
 
+def request_log_bucket_problem(bucket: str) -> str | None:
+    """What to do instead of writing request logs to the stack's own ``bucket`` (refused here)."""
+    return "on azure the platform creates the log storage account and its container; remove bucket"
+
+
 class _PropagationWaitProvider(pulumi.dynamic.ResourceProvider):
     """Waits ``seconds`` when created (and when the role assignments it follows are replaced), never on later runs:
     the first ``up`` after an assignment is created waits for it to propagate before any Kubernetes call."""
@@ -148,6 +164,14 @@ def key_vault_name(cluster_name: str, resource_group: str, generation: int, subs
     names in two subscriptions do not collide on the global name."""
     salt = resource_group if generation == 1 else f"{subscription_id}/{resource_group}/g{generation}"
     return re.sub("-{2,}", "-", short_name(f"{cluster_name}-kms", 24, salt=salt))
+
+
+BLOB_WRITE_DATA_ACTIONS = (
+    "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write",
+    "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/add/action",
+)
+"""The data actions of blob writes (Put Blob, Put Block List: MicrosoftDocs/azure-docs
+articles/storage/blobs/storage-auth-abac-attributes.md), the request-log writer's whole role."""
 
 
 def role_definition(subscription_id: str, role: str) -> str:
@@ -572,6 +596,127 @@ class AksCluster(ManagedCluster):
             pod_labels={USE_LABEL: "true"},
             identity=identity.client_id,
             resources=(identity, federated, reader),
+        )
+
+    def request_log_store(
+        self, name: str, namespace: str, service_account: str, request: LogStoreRequest, parent: pulumi.Resource
+    ) -> LogStore:
+        """A storage account for the records in the cluster's resource group (HTTPS only, TLS 1.2, no public blob
+        access, no shared keys: Entra ID only), one blob container ``request-logs``, and a lifecycle management
+        policy that deletes block blobs under ``<container>/<prefix>/`` ``retention_days`` after their last
+        modification (learn.microsoft.com/azure/storage/blobs/lifecycle-management-overview: ``baseBlob.delete``
+        ``daysAfterModificationGreaterThan``, ``prefixMatch`` starting with the container name); and a
+        user-assigned identity federated with ``namespace/service_account`` holding a custom role, on the container
+        only, whose data actions are ``.../blobs/write`` and ``.../blobs/add/action``: the permissions of Put Blob
+        and Put Block List (MicrosoftDocs/azure-docs articles/storage/blobs/storage-auth-abac-attributes.md, "Blob
+        writes for content ... Includes REST operations Put Blob, Copy Blob, Copy Blob From URL and Put Block
+        List"); no read, list or delete. Azure RBAC scopes go no deeper than a container, so the prefix is not
+        enforced by the grant.
+
+        Vector's ``azure_blob`` sink authenticates with ``auth.azure_credential_kind: workload_identity``, whose
+        client id, tenant and token file default to the ``AZURE_CLIENT_ID``, ``AZURE_TENANT_ID`` and
+        ``AZURE_FEDERATED_TOKEN_FILE`` variables (vectordotdev/vector v0.56.0
+        website/cue/reference/components/sinks/generated/azure_blob.cue, ``auth``) that the Azure Workload Identity
+        webhook injects into pods labelled ``azure.workload.identity/use``. The platform creates the account: a
+        ``bucket`` of the stack's is refused (RBAC and the lifecycle policy need the account's resource group)."""
+        if request.bucket is not None and (why := request_log_bucket_problem(request.bucket)):
+            raise SpecError("platform.requestLogs.bucket", request.bucket, why)
+        container = "request-logs"
+        clean = re.sub(r"[^a-z0-9]", "", self._args.cluster_name.lower())[:12]
+        digest = hashlib.sha1(f"{self._args.cluster_name}/{name}".encode()).hexdigest()[:8]
+        account = azure.storage.StorageAccount(
+            child_name(name, "account"),
+            account_name=f"{clean}logs{digest}",
+            resource_group_name=self.resource_group_name,
+            location=self._args.region,
+            kind="StorageV2",
+            sku=azure.storage.SkuArgs(name="Standard_LRS"),
+            allow_blob_public_access=False,
+            allow_shared_key_access=False,
+            enable_https_traffic_only=True,
+            minimum_tls_version="TLS1_2",
+            tags=self._tags,
+            opts=child_opts(parent),
+        )
+        blobs = azure.storage.BlobContainer(
+            child_name(name, "container"),
+            account_name=account.name,
+            container_name=container,
+            resource_group_name=self.resource_group_name,
+            public_access=azure.storage.PublicAccess.NONE,
+            opts=child_opts(parent),
+        )
+        retention = azure.storage.ManagementPolicy(
+            child_name(name, "retention"),
+            account_name=account.name,
+            management_policy_name="default",
+            resource_group_name=self.resource_group_name,
+            policy=azure.storage.ManagementPolicySchemaArgs(
+                rules=[
+                    azure.storage.ManagementPolicyRuleArgs(
+                        name="request-log-retention",
+                        type="Lifecycle",
+                        enabled=True,
+                        definition=azure.storage.ManagementPolicyDefinitionArgs(
+                            actions=azure.storage.ManagementPolicyActionArgs(
+                                base_blob=azure.storage.ManagementPolicyBaseBlobArgs(
+                                    delete=azure.storage.DateAfterModificationArgs(
+                                        days_after_modification_greater_than=request.retention_days
+                                    )
+                                )
+                            ),
+                            filters=azure.storage.ManagementPolicyFilterArgs(
+                                blob_types=["blockBlob"], prefix_match=[f"{container}/{request.prefix}/"]
+                            ),
+                        ),
+                    )
+                ]
+            ),
+            opts=child_opts(parent),
+        )
+        identity, federated = self._federated_identity(name, "", namespace, service_account, parent)
+        rg_scope = pulumi.Output.all(self._subscription, self.resource_group_name).apply(
+            lambda a: f"/subscriptions/{a[0]}/resourceGroups/{a[1]}"
+        )
+        role = azure.authorization.RoleDefinition(
+            child_name(name, "writer-role"),
+            role_definition_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"mlplatform/{self._args.cluster_name}/{name}")),
+            role_name=f"{self._args.cluster_name} request log writer",
+            description="Create blobs in the request-log container; no read, list or delete",
+            role_type="CustomRole",
+            scope=rg_scope,
+            assignable_scopes=[rg_scope],
+            permissions=[azure.authorization.PermissionArgs(actions=[], data_actions=list(BLOB_WRITE_DATA_ACTIONS))],
+            opts=child_opts(parent),
+        )
+        write = azure.authorization.RoleAssignment(
+            child_name(name, "write"),
+            principal_id=identity.principal_id,
+            principal_type="ServicePrincipal",
+            role_definition_id=role.id,
+            scope=pulumi.Output.all(rg_scope, account.name).apply(
+                lambda a: (
+                    f"{a[0]}/providers/Microsoft.Storage/storageAccounts/{a[1]}/blobServices/default/containers/"
+                    f"{container}"
+                )
+            ),
+            opts=child_opts(parent, depends_on=[blobs]),
+        )
+        return LogStore(
+            service_account_annotations={CLIENT_ID_ANNOTATION: identity.client_id},
+            service_account_labels={USE_LABEL: "true"},
+            pod_labels={USE_LABEL: "true"},
+            identity=identity.client_id,
+            resources=(account, blobs, retention, identity, federated, role, write),
+            sink={
+                "type": "azure_blob",
+                "account_name": account.name,
+                "container_name": container,
+                "auth": {"azure_credential_kind": "workload_identity"},
+            },
+            location=account.name.apply(lambda a: f"https://{a}.blob.core.windows.net/{container}/{request.prefix}/"),
+            retention_days=request.retention_days,
+            key_option="blob_prefix",
         )
 
     def load_balancer_annotations(self, idle_timeout_seconds: int) -> Mapping[str, str]:

@@ -236,6 +236,42 @@ class DnsAccess(StorageAccess):
     them in a Secret mounted there."""
 
 
+@dataclass(frozen=True)
+class LogStoreRequest:
+    """Where the platform's request-log collector should write (``platform.requestLogs``), cloud-neutral.
+
+    ``bucket``: an existing bucket (Azure: a blob container) to write into, or None for one the cluster creates with
+    a lifecycle rule deleting records after ``retention_days``. ``prefix``: the only folder the collector may write.
+    ``volume_size``: each replica's volume where the cluster has no object store (an existing cluster).
+    """
+
+    prefix: str
+    retention_days: int
+    bucket: str | None = None
+    volume_size: str = "10Gi"
+
+
+@dataclass(frozen=True)
+class LogStore(StorageAccess):
+    """What the collector's ServiceAccount and pods need to write request logs, and where they go.
+
+    Besides :class:`StorageAccess`'s ServiceAccount annotations/labels, pod labels, identity and the resources that
+    make the grant (and the bucket): ``sink``, the Vector sink that writes objects (its ``type`` and the options of
+    the cloud's store, authenticating through the workload identity; the platform adds ``inputs``, keys, encoding);
+    ``location``, where the records land (``s3://bucket/prefix``); ``retention_days``, how long they are kept, None
+    where nothing deletes them (a volume); ``volume_size``, the size of each replica's volume when the records are
+    kept on one (the sink is then a ``file`` sink under the collector's data directory).
+    """
+
+    sink: Mapping[str, pulumi.Input[Any]] = field(default_factory=dict)
+    location: pulumi.Input[str] = ""
+    retention_days: int | None = None
+    volume_size: str | None = None
+    key_option: str = "key_prefix"
+    """The sink option that names each object's folder (``key_prefix`` for S3 and GCS, ``blob_prefix`` for Azure
+    Blob: vectordotdev/vector v0.56.0 website/cue/reference/components/sinks/generated/*.cue)."""
+
+
 @runtime_checkable
 class KubernetesCluster(Protocol):
     """The seam between a cloud and everything that runs on Kubernetes.
@@ -314,6 +350,20 @@ class KubernetesCluster(Protocol):
 
         Creates the cloud identity resources (children of ``parent``, named ``f"{name}-..."``) and returns the
         ServiceAccount annotations/labels and pod labels to use. Raises ``SpecError`` for storage on another cloud.
+        """
+        ...
+
+    def request_log_store(
+        self, name: str, namespace: str, service_account: str, request: LogStoreRequest, parent: pulumi.Resource
+    ) -> LogStore:
+        """Where the request-log collector (ServiceAccount ``namespace/service_account``) writes, and its grant.
+
+        Creates (children of ``parent``, named ``f"{name}-..."``) the bucket with its retention rule unless
+        ``request.bucket`` names one, and a cloud identity that may only create objects under ``request.prefix``:
+        an IRSA role with ``s3:PutObject`` on ``<bucket>/<prefix>/*`` (EKS), a Google service account with
+        ``roles/storage.objectCreator`` conditioned on the prefix (GKE), a user-assigned identity with a write-only
+        role on the container (AKS). An existing cluster keeps the records on a volume. Raises ``SpecError`` when
+        the cluster cannot keep them.
         """
         ...
 

@@ -28,6 +28,7 @@ from components.clusters._aws_iam import (
     partition_of,
     route53_zone_policy,
     s3_read_policy,
+    s3_write_policy,
 )
 from components.clusters._common import (
     SYSTEM_NODE_SELECTOR,
@@ -40,7 +41,15 @@ from components.clusters._common import (
     system_instance_type,
 )
 from components.clusters._karpenter import Karpenter
-from components.clusters.base import GPU_TAINT, DnsAccess, DnsZone, GpuPoolInfo, StorageAccess
+from components.clusters.base import (
+    GPU_TAINT,
+    DnsAccess,
+    DnsZone,
+    GpuPoolInfo,
+    LogStore,
+    LogStoreRequest,
+    StorageAccess,
+)
 from components.clusters.reachability import WEBHOOKS, Rendered
 from components.clusters.spec import CLUSTER_TAG, AwsSpec, ClusterSpec
 from components.errors import SpecError
@@ -806,6 +815,92 @@ class EksCluster(ManagedCluster):
         )
         return StorageAccess(
             service_account_annotations={ROLE_ARN_ANNOTATION: role.arn}, identity=role.arn, resources=(role, policy)
+        )
+
+    def request_log_store(
+        self, name: str, namespace: str, service_account: str, request: LogStoreRequest, parent: pulumi.Resource
+    ) -> LogStore:
+        """An S3 bucket for the records (unless ``request.bucket`` names one) that blocks public access, encrypts
+        at rest (SSE-S3) and expires objects under the prefix after ``retention_days`` (an S3 lifecycle rule:
+        ``Expiration.Days`` with ``Filter.Prefix``; AWS S3 API reference, PutBucketLifecycleConfiguration); and
+        an IRSA role for ``namespace/service_account`` allowed only ``s3:PutObject`` under ``<prefix>/``
+        (:func:`s3_write_policy`).
+
+        Vector's ``aws_s3`` sink finds the role through the web-identity variables the EKS pod identity webhook
+        sets from the ServiceAccount's role annotation (vectordotdev/vector v0.56.0
+        website/cue/reference/components/aws.cue, "AWS authentication", step 3: "Web Identity Token credentials
+        from the environment or container (including EKS)")."""
+        resources: list[pulumi.Resource] = []
+        bucket: pulumi.Input[str]
+        retention: int | None = None
+        if request.bucket is None:
+            created = aws.s3.Bucket(
+                child_name(name, "bucket"),
+                bucket_prefix=short_name(f"{self._args.cluster_name}-request-logs", 36) + "-",
+                tags=self._tags,
+                opts=child_opts(parent),
+            )
+            resources += [
+                created,
+                aws.s3.BucketPublicAccessBlock(
+                    child_name(name, "bucket-public-access"),
+                    bucket=created.id,
+                    block_public_acls=True,
+                    block_public_policy=True,
+                    ignore_public_acls=True,
+                    restrict_public_buckets=True,
+                    opts=child_opts(parent),
+                ),
+                aws.s3.BucketServerSideEncryptionConfiguration(
+                    child_name(name, "bucket-encryption"),
+                    bucket=created.id,
+                    rules=[
+                        aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                            apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                                sse_algorithm="AES256"
+                            )
+                        )
+                    ],
+                    opts=child_opts(parent),
+                ),
+                aws.s3.BucketLifecycleConfiguration(
+                    child_name(name, "bucket-retention"),
+                    bucket=created.id,
+                    rules=[
+                        aws.s3.BucketLifecycleConfigurationRuleArgs(
+                            id="request-log-retention",
+                            status="Enabled",
+                            filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=f"{request.prefix}/"),
+                            expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
+                                days=request.retention_days
+                            ),
+                        )
+                    ],
+                    opts=child_opts(parent),
+                ),
+            ]
+            bucket = created.bucket
+            retention = request.retention_days
+        else:
+            bucket = request.bucket
+        role = self._grant_role(
+            name, "role", "logs", namespace, service_account, f"Write request logs under {request.prefix}/", parent
+        )
+        policy = aws.iam.RolePolicy(
+            child_name(name, "write"),
+            role=role.id,
+            policy=pulumi.Output.from_input(bucket).apply(
+                lambda b: s3_write_policy(b, request.prefix, partition_of(self._args.region).name)
+            ),
+            opts=child_opts(parent),
+        )
+        return LogStore(
+            service_account_annotations={ROLE_ARN_ANNOTATION: role.arn},
+            identity=role.arn,
+            resources=(*resources, role, policy),
+            sink={"type": "aws_s3", "bucket": bucket, "region": self.region},
+            location=pulumi.Output.from_input(bucket).apply(lambda b: f"s3://{b}/{request.prefix}/"),
+            retention_days=retention,
         )
 
     def load_balancer_annotations(self, idle_timeout_seconds: int) -> Mapping[str, str]:

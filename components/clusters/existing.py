@@ -9,7 +9,16 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.clusters.base import Cloud, ClusterDns, DnsAccess, DnsZone, GpuScheduling, StorageAccess
+from components.clusters.base import (
+    Cloud,
+    ClusterDns,
+    DnsAccess,
+    DnsZone,
+    GpuScheduling,
+    LogStore,
+    LogStoreRequest,
+    StorageAccess,
+)
 from components.clusters.spec import ClusterSpec
 from components.errors import SpecError
 from components.naming import child_name, type_token
@@ -31,6 +40,14 @@ class ExistingClusterArgs:
     context: str | None = None
     zones: int = 1
     network_policy_enforced: bool | None = None
+
+
+def request_log_bucket_problem(bucket: str) -> str | None:
+    """What to do instead of writing request logs to the stack's own ``bucket`` (refused here)."""
+    return (
+        "an existing cluster has no cloud identity to write to a bucket; remove bucket (the records are kept on the "
+        "collector's volume)"
+    )
 
 
 class ExistingCluster(pulumi.ComponentResource):
@@ -141,6 +158,21 @@ class ExistingCluster(pulumi.ComponentResource):
             "an existing cluster has no cloud identity to read private "
             f"{loc.scheme}:// storage; set publicStorage: true for a public bucket, or serve from pvc://, oci:// "
             "or hf://",
+        )
+
+    def request_log_store(
+        self, name: str, namespace: str, service_account: str, request: LogStoreRequest, parent: pulumi.Resource
+    ) -> LogStore:
+        """No object store and no cloud identity: the collector keeps the records on its own volume (a
+        PersistentVolumeClaim per replica of ``request.volume_size``), in a ``file`` sink, and nothing deletes
+        them (``retention_days`` None). A ``bucket`` cannot be written from here."""
+        if request.bucket is not None and (why := request_log_bucket_problem(request.bucket)):
+            raise SpecError("platform.requestLogs.bucket", request.bucket, why)
+        return LogStore(
+            sink={"type": "file"},
+            location=f"volume://{namespace}/{request.prefix}/",
+            retention_days=None,
+            volume_size=request.volume_size,
         )
 
     @property

@@ -22,7 +22,16 @@ from components.clusters._common import (
     short_name,
     system_instance_type,
 )
-from components.clusters.base import GPU_TAINT, DnsAccess, DnsZone, GpuPoolInfo, GpuScheduling, StorageAccess
+from components.clusters.base import (
+    GPU_TAINT,
+    DnsAccess,
+    DnsZone,
+    GpuPoolInfo,
+    GpuScheduling,
+    LogStore,
+    LogStoreRequest,
+    StorageAccess,
+)
 from components.clusters.reachability import UNKNOWN, WEBHOOKS, Rendered, ports, same_value
 from components.clusters.spec import CLUSTER_TAG, ClusterSpec, api_endpoint
 from components.errors import SpecError, show
@@ -588,6 +597,89 @@ class GkeCluster(ManagedCluster):
         )
         return StorageAccess(
             service_account_annotations={GSA_ANNOTATION: gsa.email}, identity=gsa.email, resources=(gsa, wi, read)
+        )
+
+    def request_log_store(
+        self, name: str, namespace: str, service_account: str, request: LogStoreRequest, parent: pulumi.Resource
+    ) -> LogStore:
+        """A GCS bucket for the records (unless ``request.bucket`` names one) in the cluster's region, with uniform
+        bucket-level access, public access prevention and a lifecycle rule that deletes objects under the prefix
+        at ``age`` ``retention_days`` (GCS lifecycle ``Delete`` action, ``age`` and ``matchesPrefix`` conditions:
+        cloud.google.com/storage/docs/lifecycle); and a Google service account for ``namespace/service_account``
+        (Workload Identity) with ``roles/storage.objectCreator`` on the bucket under an IAM condition that admits
+        only object names under the prefix (``resource.name.startsWith("projects/_/buckets/<b>/objects/<prefix>/")``,
+        the form of cloud.google.com/storage/docs/access-control/iam#conditions as Google's storage samples
+        ``add_bucket_conditional_iam_binding`` use it). objectCreator creates objects and cannot read, list or
+        overwrite them.
+
+        Vector's ``gcp_cloud_storage`` sink, given no ``credentials_path`` or ``api_key``, fetches "an instance
+        service account" from the metadata server (vectordotdev/vector v0.56.0
+        website/cue/reference/components/sinks/generated/gcp_cloud_storage.cue, ``credentials_path``), which GKE
+        Workload Identity's metadata server answers with this Google service account."""
+        project = self.project
+        resources: list[pulumi.Resource] = []
+        retention: int | None = None
+        bucket: pulumi.Input[str]
+        if request.bucket is None:
+            created = gcp.storage.Bucket(
+                child_name(name, "bucket"),
+                name=short_name(f"{self._args.cluster_name}-request-logs", 63, salt=project),
+                project=project,
+                location=self.region.upper(),
+                uniform_bucket_level_access=True,
+                public_access_prevention="enforced",
+                lifecycle_rules=[
+                    gcp.storage.BucketLifecycleRuleArgs(
+                        action=gcp.storage.BucketLifecycleRuleActionArgs(type="Delete"),
+                        condition=gcp.storage.BucketLifecycleRuleConditionArgs(
+                            age=request.retention_days, matches_prefixes=[f"{request.prefix}/"]
+                        ),
+                    )
+                ],
+                labels=self._labels,
+                opts=child_opts(parent),
+            )
+            resources.append(created)
+            bucket = created.name
+            retention = request.retention_days
+        else:
+            bucket = request.bucket
+        gsa = gcp.serviceaccount.Account(
+            child_name(name, "gsa"),
+            account_id=gsa_account_id(name, salt=f"{namespace}/{service_account}"),
+            display_name=f"Writes request logs under {request.prefix}/"[:100],
+            description=f"Workload Identity of Kubernetes ServiceAccount {namespace}/{service_account}",
+            project=project,
+            opts=child_opts(parent),
+        )
+        wi = gcp.serviceaccount.IAMMember(
+            child_name(name, "workload-identity"),
+            service_account_id=gsa.name,
+            role="roles/iam.workloadIdentityUser",
+            member=self.workload_pool.apply(lambda pool: f"serviceAccount:{pool}[{namespace}/{service_account}]"),
+            opts=child_opts(parent, depends_on=[self.gke]),
+        )
+        write = gcp.storage.BucketIAMMember(
+            child_name(name, "write"),
+            bucket=bucket,
+            role="roles/storage.objectCreator",
+            member=gsa.email.apply(lambda e: f"serviceAccount:{e}"),
+            condition=gcp.storage.BucketIAMMemberConditionArgs(
+                title="request-log-prefix",
+                description=f"Only objects under {request.prefix}/",
+                expression=pulumi.Output.from_input(bucket).apply(
+                    lambda b: f'resource.name.startsWith("projects/_/buckets/{b}/objects/{request.prefix}/")'
+                ),
+            ),
+            opts=child_opts(parent, depends_on=resources),
+        )
+        return LogStore(
+            service_account_annotations={GSA_ANNOTATION: gsa.email},
+            identity=gsa.email,
+            resources=(*resources, gsa, wi, write),
+            sink={"type": "gcp_cloud_storage", "bucket": bucket},
+            location=pulumi.Output.from_input(bucket).apply(lambda b: f"gs://{b}/{request.prefix}/"),
+            retention_days=retention,
         )
 
     @property

@@ -26,7 +26,7 @@ class PlatformHandles:
     (``restricted`` with Istio CNI, else ``privileged``: the sidecar's init container needs NET_ADMIN).
     ``cluster_issuer``: the platform's cert-manager ClusterIssuer (for extra certificates). ``ha``: whether the
     platform runs highly available. ``keda``: whether KEDA runs (models may scale on LLM metrics,
-    :mod:`components.serving.llm_scaling`).
+    :mod:`components.serving.llm_scaling`). ``request_log_url``: the request-log collector's URL, when it runs.
     """
 
     cluster: KubernetesCluster
@@ -43,6 +43,9 @@ class PlatformHandles:
     cluster_issuer: str = "mlplatform-ca"
     ha: bool = False
     keda: bool = False
+    request_log_url: str | None = None
+    """Where a model's ``logger`` sends its events (the platform's request-log collector), or None when the platform
+    runs none."""
 
     def host(self, name: str, namespace: str) -> str:
         """The public host of model ``name`` in ``namespace``."""

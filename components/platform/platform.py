@@ -28,7 +28,7 @@ from components.clusters.base import KubernetesCluster
 from components.errors import SpecError
 from components.naming import child_name, type_token
 from components.outputs import PlatformOutputs
-from components.platform import certmanager, dns, gpu, istio, keda, knative, kserve, monitoring, warm
+from components.platform import certmanager, dns, gpu, istio, keda, knative, kserve, monitoring, requestlog, warm
 from components.platform.common import AddonContext
 from components.platform.compat import check_versions
 from components.platform.handles import PlatformHandles
@@ -65,6 +65,9 @@ class PlatformArgs:
     keda_models: Sequence[str] = ()
     """Models that scale on an LLM metric through KEDA: the platform installs KEDA for them
     (:func:`components.platform.keda.wanted`)."""
+    request_log_namespaces: Sequence[str] = ()
+    """Namespaces of the models with a ``logger``: the request-log collector is installed when any model (or
+    ``settings.request_logs``) asks for it, and admits posts only from model pods in these namespaces."""
     warm_images: Mapping[str, Sequence[str]] = field(default_factory=dict)
     """Accelerator -> the serving images of the GPU models that ask for it: warm capacity on a pool of that
     accelerator pre-pulls them (components/platform/warm.py). Default: none."""
@@ -198,6 +201,13 @@ class Platform(pulumi.ComponentResource):
         gpu.install(ctx, ns_mon, mon.release if mon else None)
         warm.install(ctx, args.warm_images)
         dns.install(ctx)
+        logs = requestlog.install(ctx, args.request_log_namespaces)
+        if logs is not None and logs[1].retention_days is None:
+            pulumi.log.warn(
+                "request logs are kept on the collector's volume and nothing deletes them; watch its size "
+                "(platform.requestLogs.volumeSize) or use a cloud stack (docs/components/platform.md, Request logs)",
+                resource=self,
+            )
         self.gateway_address = istio.gateway_address(ctx, mesh)
         """The ingress gateway Service's load-balancer address (IP or host name; unknown until deployed)."""
 
@@ -227,6 +237,7 @@ class Platform(pulumi.ComponentResource):
             pod_security=mesh_level,
             cluster_issuer=cm.issuer_name,
             ha=ctx.ha,
+            request_log_url=requestlog.URL if logs is not None else None,
             keda=with_keda,
         )
         outputs: PlatformOutputs = {
@@ -236,14 +247,18 @@ class Platform(pulumi.ComponentResource):
             "monitoring": mon is not None,
             "ha": ctx.ha,
             "gatewayAddress": self.gateway_address,
-            "versions": {key: ctx.chart(key).version for key in installed_charts(ctx, keda=with_keda)},
+            "versions": {
+                key: ctx.chart(key).version
+                for key in installed_charts(ctx, keda=with_keda, request_logs=logs is not None)
+            },
             "warmCapacity": {pool: n for pool, n in sorted(settings.warm_capacity.items()) if n > 0},
         }
         self.register_outputs(dict(outputs))
 
 
-def installed_charts(ctx: AddonContext, *, keda: bool = False) -> list[str]:
-    """The chart keys this platform installs, in install order (for outputs and docs); ``keda``: KEDA too."""
+def installed_charts(ctx: AddonContext, *, keda: bool = False, request_logs: bool = False) -> list[str]:
+    """The chart keys this platform installs, in install order (for outputs and docs); ``keda``: KEDA too;
+    ``request_logs``: the request-log collector runs (the stack or a model asked for it)."""
     keys = ["cert-manager", "istio-base"]
     if ctx.settings.istio_cni:
         keys.append("istio-cni")
@@ -263,4 +278,6 @@ def installed_charts(ctx: AddonContext, *, keda: bool = False) -> list[str]:
         keys.append("dcgm-exporter")
     if dns.wants_external_dns(ctx):
         keys.append("external-dns")
+    if request_logs:
+        keys.append("vector")
     return keys

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from components.credentials import PLAIN_TEXT, acme_credential_problem, redact_uri
+from components.platform.requestlog_spec import RequestLogsSpec
 from components.spec import Spec, field_error, value_error
 from components.versions import CHARTS
 
@@ -342,6 +343,11 @@ class PlatformSettings(Spec):
     )
     allow_unsupported_versions: bool = False
     """Accept chart and Kubernetes versions outside the compatibility table (docs/versions.md)."""
+    request_logs: RequestLogsSpec | None = None
+    (
+        "Request logging (docs/components/platform.md, Request logs): the collector, its store and retention. "
+        "Installed with defaults when a model has a ``logger``. Default: none."
+    )
     warm_capacity: dict[str, int] = Field(default_factory=dict)
     (
         "GPU nodes kept warm per GPU pool (``{<pool>: <nodes>}``, at most the pool's ``maxNodes``): low-priority "

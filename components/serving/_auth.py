@@ -120,25 +120,47 @@ def selector(name: str) -> dict[str, Any]:
     return {"matchLabels": {ISVC_LABEL: name}}
 
 
+def standard_target_port(*, agent: bool, transformer_port: int | None, server_port: int | None) -> int | None:
+    """The pod port KServe's Standard-mode Service sends a predictor's requests to, decided as KServe decides it
+    (service_reconciler.go ``createDefaultSvc``, kserve v0.20.0): the first port of the collocated
+    ``transformer-container`` when there is one, else of the first container; then, when the predictor has a
+    ``batcher`` or a ``logger`` (``componentExt.Batcher != nil`` / ``componentExt.Logger != nil``), the agent's
+    ``InferenceServiceDefaultAgentPort`` 9081 overrides either. The agent KServe injects for those then proxies to
+    the collocated transformer's port if there is one, else to the model server's (agent_injector.go ``InjectAgent``:
+    ``--component-port``). None when the server declares no port (KServe's default 8080).
+
+    ``agent``: the predictor has a batcher or a logger; ``transformer_port``: the collocated transformer's port;
+    ``server_port``: the model server's declared port. Used for the spec (:func:`serving_ports`) and for a rendered
+    InferenceService (:func:`components.serving.requestpath.model_of`)."""
+    if agent:
+        return AGENT_PORT
+    if transformer_port is not None:
+        return transformer_port
+    return server_port
+
+
 def serving_ports(deployment_mode: str, spec: ModelSpec | None = None) -> list[str]:
     """The pod ports model requests arrive on: the queue-proxy's in Knative mode (it forwards to the user container
-    on localhost, whatever its port), else the model server's: 8080, or a custom container's own port, the one
-    KServe's Standard-mode Service targets (service_reconciler.go ``createDefaultSvc``: ``TargetPort`` is the first
-    port of the first container, v0.20.0)."""
+    on localhost, whatever its port), else the port KServe's Standard-mode Service targets
+    (:func:`standard_target_port`: KServe's agent with a batcher or logger, a collocated transformer's port, a custom
+    container's own port, a grpc-v2 runtime's port, else 8080)."""
     if deployment_mode == "Knative":
         return list(QUEUE_PORTS)
-    if spec is not None and spec.batcher is not None:
-        # KServe's agent (the batcher) is the Service's target port (kcomponents.AGENT_PORT)
-        return [str(AGENT_PORT)]
-    if spec is not None and spec.transformer is not None and spec.transformer.collocated:
-        # KServe's Service targets the transformer-container's port (service_reconciler.go createDefaultSvc)
-        return [str(spec.transformer.container.port.number)]
-    if spec is not None and spec.container is not None:
-        return [str(spec.container.port.number)]
-    if spec is not None and spec.effective_protocol == "grpc-v2":
+    if spec is None:
+        return list(STANDARD_PORTS)
+    server: int | None = None
+    if spec.container is not None:
+        server = spec.container.port.number
+    elif spec.effective_protocol == "grpc-v2":
         runtime, _ = runtimes.select(spec.format or "", "grpc-v2", spec.runtime, spec.format_version)
-        return [str(runtimes.GRPC_PORTS[runtime or ""])]
-    return list(STANDARD_PORTS)
+        server = runtimes.GRPC_PORTS[runtime or ""]
+    collocated = spec.transformer is not None and spec.transformer.collocated
+    target = standard_target_port(
+        agent=spec.batcher is not None or spec.logger is not None,
+        transformer_port=spec.transformer.container.port.number if spec.transformer and collocated else None,
+        server_port=server,
+    )
+    return [str(target)] if target is not None else list(STANDARD_PORTS)
 
 
 def callers(spec: ModelSpec) -> list[str]:

@@ -261,5 +261,6 @@ def component_network_policy(name: str, spec: ModelSpec, deployment_mode: str, c
 
 
 def agent_port(spec: ModelSpec) -> int | None:
-    """The agent's port when KServe injects its agent into the predictor's pods (a batcher), else None."""
-    return AGENT_PORT if spec.batcher is not None else None
+    """The agent's port when KServe injects its agent into the predictor's pods (a batcher or a logger:
+    agent_injector.go ``InjectAgent``, v0.20.0), else None."""
+    return AGENT_PORT if spec.batcher is not None or spec.logger is not None else None

@@ -25,6 +25,7 @@ from components.clusters.base import GpuScheduling
 from components.platform.knative import MAX_REVISION_TIMEOUT
 from components.serving import llm_scaling, runtimes
 from components.serving.kspec import PortSpec, ProbeSpec
+from components.serving.logger_spec import VERSION_ANNOTATION, served_fingerprint
 from components.serving.spec import ModelSpec, _same_option
 
 CPU_READY_SECONDS = 600
@@ -245,6 +246,8 @@ class PredictorInputs:
     hf_secret_name: str | None = None
     enforce_restricted: bool = False
     """Whether the model's namespace enforces the ``restricted`` Pod Security level."""
+    request_log_url: str | None = None
+    """The platform's request-log collector (:attr:`PlatformHandles.request_log_url`), where ``logger`` sends."""
     isvc_name: str = ""
     """The InferenceService's name: an LLM-scaled model's Prometheus query selects its pods by it."""
 
@@ -397,4 +400,24 @@ def predictor(spec: ModelSpec, given: PredictorInputs) -> dict[str, Any]:
         out["tolerations"] = tols
     if spec.image_pull_secrets:
         out["imagePullSecrets"] = [{"name": n} for n in spec.image_pull_secrets]
+    if spec.logger is not None and given.request_log_url is not None:
+        out["logger"] = {
+            "mode": spec.logger.mode,
+            "url": given.request_log_url,
+            "metadataAnnotations": [VERSION_ANNOTATION],
+        }
     return out
+
+
+def model_version(spec: ModelSpec) -> str:
+    """The version a logging model's records carry: ``logger.version``, else a fingerprint of what is served."""
+    if spec.logger is not None and spec.logger.version is not None:
+        return spec.logger.version
+    image = spec.container.image if spec.container is not None else None
+    uris = [spec.storage_uri, *(u.uri for u in spec.storage_uris)]
+    return served_fingerprint([*uris, spec.format, spec.format_version, spec.runtime, spec.runtime_version, image])
+
+
+def logger_annotations(spec: ModelSpec) -> dict[str, str]:
+    """The InferenceService annotation that names the version (:data:`VERSION_ANNOTATION`), for a logging model."""
+    return {VERSION_ANNOTATION: model_version(spec)} if spec.logger is not None else {}

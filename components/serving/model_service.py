@@ -146,6 +146,13 @@ def check(name: str, spec: ModelSpec, platform: PlatformHandles, has_hf_token: b
                 f"a model that scales to zero needs at least its cold-start budget, {need} s (the first request waits "
                 "for the pod); give more, or minReplicas >= 1",
             )
+    if spec.logger is not None and platform.request_log_url is None:
+        raise SpecError(
+            "logger",
+            spec.logger.mode,
+            "the platform runs no request-log collector; give platform.requestLogs, or build the Platform with this "
+            "model's namespace in request_log_namespaces",
+        )
     if spec.llm is not None and spec.llm.huggingface_token_key and not has_hf_token:
         raise SpecError(
             "llm.huggingfaceTokenKey",
@@ -307,6 +314,7 @@ class ModelService(pulumi.ComponentResource):
             cloud=cluster.cloud,
             hf_secret_name=hf_secret_name,
             enforce_restricted=platform.pod_security == "restricted",
+            request_log_url=platform.request_log_url,
             isvc_name=name,
         )
         predictor = _runtime.predictor(spec, inputs)
@@ -321,6 +329,7 @@ class ModelService(pulumi.ComponentResource):
                         spec, platform.deployment_mode, coldstart.cluster_facts(cluster.cloud, cluster.gpu)
                     ),
                     **access_annotations(spec),
+                    **_runtime.logger_annotations(spec),
                     HOST_ANNOTATION: host(name, spec, platform),
                 },
             },

@@ -72,7 +72,6 @@ from typing import Any
 
 from components.platform import istio, monitoring
 from components.serving import _auth, _netpol, _runtime, runtimes
-from components.serving.kcomponents import AGENT_PORT
 
 COMPONENT_LABEL = "component"
 """KServe's component label on every pod of an InferenceService (``constants.KServiceComponentLabel``, v0.20.0)."""
@@ -563,7 +562,12 @@ class Model:
     min_replicas: int
     activator_when_running: bool
     container_port: int | None = None
-    """The model server's declared port (a custom container's, or a grpc-v2 runtime's ``model.ports``), or None."""
+    """The pod port KServe's Standard-mode Service targets (:func:`components.serving._auth.standard_target_port`:
+    the agent's with a batcher or logger, a collocated transformer's, a custom container's or a grpc-v2 runtime's
+    ``model.ports``), or None (8080)."""
+    logger: bool = False
+    """The predictor has a ``logger`` (KServe's agent then logs its requests; in Standard mode the Service targets
+    the agent: :func:`components.serving._auth.standard_target_port`, already in :attr:`container_port`)."""
     component: str = "predictor"
     """Which of the InferenceService's components these pods are (KServe's ``component`` label)."""
     service_account: str = "default"
@@ -616,8 +620,8 @@ class Model:
 
     @property
     def port(self) -> int:
-        """The pod port requests arrive on: the queue-proxy's (Knative), else the model server's (a custom
-        container's own port: :func:`components.serving._auth.serving_ports`)."""
+        """The pod port requests arrive on: the queue-proxy's (Knative), else the one KServe's Standard-mode Service
+        targets (:attr:`container_port`, as :func:`components.serving._auth.serving_ports` decides it)."""
         if self.mode != "Knative" and self.container_port is not None:
             return self.container_port
         return int(_auth.serving_ports(self.mode)[0])
@@ -644,10 +648,16 @@ def model_of(isvc: Mapping[str, Any]) -> Model:
         # KServe copies a component's annotations over the InferenceService's onto its revision (predictor.go
         # buildObjectMeta, transformer.go, explainer.go: "component > isvc")
         merged = {**ann, **(given.get("annotations") or {})}
-        port = _container_port(given)
-        if key == "predictor" and given.get("batcher") is not None:
-            # the Standard-mode Service targets KServe's agent (service_reconciler.go createDefaultSvc)
-            port = AGENT_PORT
+        if key == "predictor":
+            # one decision with the spec's (_auth.serving_ports): KServe's agent (a batcher or a logger), else a
+            # collocated transformer's port, else the model server's (service_reconciler.go createDefaultSvc)
+            port = _auth.standard_target_port(
+                agent=given.get("batcher") is not None or given.get("logger") is not None,
+                transformer_port=_transformer_port(given),
+                server_port=_server_port(given),
+            )
+        else:
+            port = _server_port(given)
         return Model(
             name=meta["name"],
             namespace=meta.get("namespace", "default"),
@@ -658,6 +668,7 @@ def model_of(isvc: Mapping[str, Any]) -> Model:
             container_port=port if key == "predictor" else port or 8080,
             component=key,
             service_account=given.get("serviceAccountName") or "default",
+            logger=given.get("logger") is not None,
         )
 
     predictor = component("predictor")
@@ -666,11 +677,17 @@ def model_of(isvc: Mapping[str, Any]) -> Model:
     return replace(predictor, transformer=component("transformer"), explainer=component("explainer"), inference=call)
 
 
-def _container_port(predictor: Mapping[str, Any]) -> int | None:
-    """The model server's declared port: a custom container's, or the runtime's gRPC port in ``model.ports``."""
+def _transformer_port(predictor: Mapping[str, Any]) -> int | None:
+    """The collocated ``transformer-container``'s declared port in the predictor's pods, or None."""
     side = [c for c in predictor.get("containers") or [] if c.get("name") == "transformer-container"]
-    # a collocated transformer's port is the Service's target (service_reconciler.go createDefaultSvc)
-    server = side[0] if side else _runtime.server_container(predictor) if "art" not in predictor else predictor["art"]
+    ports = (side[0].get("ports") or []) if side else []
+    return int(ports[0]["containerPort"]) if ports else None
+
+
+def _server_port(component: Mapping[str, Any]) -> int | None:
+    """The model server's declared port: a custom container's, the runtime's gRPC port in ``model.ports``, or an
+    ART explainer's."""
+    server = component["art"] if "art" in component else _runtime.server_container(component)
     ports = server.get("ports") or []
     return int(ports[0]["containerPort"]) if ports else None
 

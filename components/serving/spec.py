@@ -32,6 +32,7 @@ from components.serving.kspec import (
     qualified_key_problem,
     secret_name_problem,
 )
+from components.serving.logger_spec import LoggerSpec
 from components.serving.quantity import is_quantity, quantity_value, suffix_of
 from components.spec import Spec, field_error, missing_error, value_error
 from components.storage import parse_storage_uri
@@ -487,6 +488,9 @@ class ModelSpec(Spec):
     """An explainer (KServe's ART, or your own container) that answers ``/v1/models/<name>:explain``."""
     batcher: BatcherSpec | None = None
     """Request batching in the predictor's pods by KServe's agent sidecar (maxBatchSize, maxLatency)."""
+    logger: LoggerSpec | None = None
+    """Log the predictor's requests and/or responses to the platform's request-log store
+    (components/serving/logger_spec.py). On the predictor only: not offered on a transformer or explainer."""
 
     @field_validator("namespace")
     @classmethod
@@ -768,13 +772,14 @@ def reserved_namespaces() -> frozenset[str]:
     namespaces (and every ``kube-*``: :func:`reserved_namespace_prefixes`), each registered cloud's own
     (:attr:`components.clouds.Cloud.reserved_namespaces`, cited there), ``default`` (it has none of the labels,
     Pod Security and Istio injection, a model namespace gets, and cannot be deleted)."""
-    from components.platform import certmanager, gpu, istio, knative, kserve, monitoring
+    from components.platform import certmanager, gpu, istio, knative, kserve, monitoring, requestlog
 
     return frozenset(
         {
             "default", "kube-system", "kube-public", "kube-node-lease",
             istio.NAMESPACE, istio.CNI_NAMESPACE, certmanager.NAMESPACE, knative.NAMESPACE, knative.OPERATOR_NAMESPACE,
             kserve.NAMESPACE, monitoring.NAMESPACE, gpu.PLUGIN_NAMESPACE, gpu.OPERATOR_NAMESPACE, gpu.DCGM_NAMESPACE,
+            requestlog.NAMESPACE,
             *(n for c in clouds.all_clouds() for n in c.reserved_namespaces),
         }
     )  # fmt: skip
@@ -885,8 +890,11 @@ def model_problems(model: ModelSpec) -> list[tuple[str, object, str]]:
             problems.append((f"args.{i}", arg, why))
     problems.extend(served_name_problems(model))
     problems.extend(_kserve_field_problems(model))
-    if model.batcher is not None and model.container is not None and model.container.port.number == AGENT_PORT:
-        problems.append(("container.port.number", AGENT_PORT, "KServe's agent (batcher) serves on 9081; give another"))
+    agent = model.batcher is not None or model.logger is not None
+    if agent and model.container is not None and model.container.port.number == AGENT_PORT:
+        problems.append(
+            ("container.port.number", AGENT_PORT, "KServe's agent (batcher, logger) serves on 9081; give another")
+        )
     problems.extend(collocation_problems(model.transformer, model.container))
     problems.extend(explainer_storage_problems(model.explainer, model.public_storage, model.storage_secret))
     return problems

@@ -18,6 +18,7 @@ from policy.rules.cluster import world
 from policy.rules.gpu import ACCELERATOR_LABEL, GPU_RESOURCE, GPU_TAINT, Pool, _int, _taints_list, _taints_map, gpus_of
 from policy.rules.identity import K8S_SUBJECT, annotated_service_accounts
 from policy.rules.percloud import CloudPolicy, Part
+from policy.rules.requestlog import is_log_writer
 
 EKS = "eks:index:Cluster"
 AWS_EKS = "aws:eks/cluster:Cluster"
@@ -609,7 +610,10 @@ def _trust(res: Resource, facts: Facts) -> Iterator[str]:
 
 
 def _storage(r: Resource, facts: Facts) -> Iterator[str]:
-    """One S3 grant on its own (a CrossGuard ResourceValidationPolicy)."""
+    """One S3 grant on its own (a CrossGuard ResourceValidationPolicy); the request-log writer's grant is
+    ``request-log-write-only``'s (:func:`_log_write`)."""
+    if is_log_writer(r):
+        return
     p = r.props
     if r.type in (IAM_ROLE_POLICY, IAM_POLICY):
         doc = policy_document(p.get("policy"))
@@ -836,6 +840,50 @@ def _iam_unknown(res: Resource) -> str | None:
     return None
 
 
+# ------------------------------------------------------------------------------------------------ request-log writer
+
+_S3_OBJECTS = re.compile(r"arn:[a-z-]+:s3:::(?P<bucket>[^/*?]+)/(?P<prefix>[^*?]+)/\*")
+"""``arn:<partition>:s3:::<bucket>/<prefix>/*`` with a named bucket and a prefix ending at a ``/`` before its
+wildcard (``logs*`` would reach ``logs-other/``)."""
+
+
+def s3_write_problems(doc: object) -> list[str]:
+    """Why an IAM policy document grants more than ``s3:PutObject`` under one bucket prefix. ``s3:PutObject``
+    creates or replaces an object; it cannot read, list or delete one (Service Authorization Reference, Amazon S3
+    actions: ``PutObject`` "Grants permission to add an object to a bucket")."""
+    problems: list[str] = []
+    for i, st in enumerate(statements(as_map(doc))):
+        if st.get("Effect", "Allow") != "Allow":
+            continue
+        where = f"Statement[{i}]"
+        if "NotAction" in st or "NotResource" in st:
+            problems.append(f"{where} uses NotAction/NotResource: it grants what it does not list")
+            continue
+        actions = _strings(st.get("Action"))
+        wider = [a for a in actions if a.lower() != "s3:putobject"]
+        if wider or not actions:
+            problems.append(
+                f"{where} grants {', '.join(wider) or 'nothing named'}: the log writer may only s3:PutObject"
+            )
+        for res in _strings(st.get("Resource")):
+            m = _S3_OBJECTS.fullmatch(res)
+            if m is None or not m["prefix"].strip("/"):
+                problems.append(f"{where} writes to {res!r}: give arn:...:s3:::<bucket>/<prefix>/*")
+    return problems
+
+
+def _log_write(res: Resource, facts: Facts) -> Iterator[str]:
+    """The request-log writer's S3 grant (``aws:iam/rolePolicy:RolePolicy``): ``s3:PutObject`` on its prefix only."""
+    if res.type == IAM_ROLE_POLICY:
+        doc = policy_document(res.props.get("policy"))
+        for problem in s3_write_problems(doc) if doc is not None else []:
+            yield f"request-log writer {res.name}: {problem}"
+
+
+def _log_write_unknown(res: Resource) -> str | None:
+    return res.name if res.type == IAM_ROLE_POLICY and res.props.get("policy") is UNKNOWN else None
+
+
 # ------------------------------------------------------------------------------------------------ the policy
 
 _CLUSTERS = (EKS, AWS_EKS)
@@ -930,6 +978,12 @@ POLICY = CloudPolicy(
             summary="IRSA StringEquals sub and aud on the provider's issuer",
             check=_trust,
             unknown=lambda r: _unknown_doc(r) if r.type == IAM_ROLE else None,
+        ),
+        "request-log-write-only": Part(
+            types=(IAM_ROLE_POLICY,),
+            summary="s3:PutObject on <bucket>/<prefix>/*",
+            check=_log_write,
+            unknown=_log_write_unknown,
         ),
         "storage-read-least-privilege": Part(
             types=(IAM_ROLE, IAM_ROLE_POLICY, IAM_POLICY, IAM_ATTACHMENT),

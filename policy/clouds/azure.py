@@ -13,6 +13,7 @@ from policy.rules.cluster import world
 from policy.rules.gpu import ACCELERATOR_LABEL, Pool, _int, _taints_list, gpus_of
 from policy.rules.identity import K8S_SUBJECT, Subject, ksa_bindings, paired_bindings
 from policy.rules.percloud import CloudPolicy, Part
+from policy.rules.requestlog import is_log_writer
 
 AKS = "azure-native:containerservice:ManagedCluster"
 AKS_POOL = "azure-native:containerservice:AgentPool"
@@ -381,7 +382,10 @@ def _trust(res: Resource, facts: Facts) -> Iterator[str]:
 
 
 def _storage(r: Resource, facts: Facts) -> Iterator[str]:
-    """One role assignment that reaches blob data, on its own (a CrossGuard ResourceValidationPolicy)."""
+    """One role assignment that reaches blob data, on its own (a CrossGuard ResourceValidationPolicy); the
+    request-log writer's is ``request-log-write-only``'s (:func:`_log_write`)."""
+    if is_log_writer(r):
+        return
     p = r.props
     if r.type == AZ_ROLE_ASSIGNMENT:
         role_id, scope = _role_id(r), p.get("scope")
@@ -471,6 +475,42 @@ def _iam_unknown(res: Resource) -> str | None:
     return None
 
 
+# ------------------------------------------------------------------------------------------------ request-log writer
+
+AZ_ROLE_DEFINITION = "azure-native:authorization:RoleDefinition"
+BLOB_WRITES = frozenset(
+    {
+        "microsoft.storage/storageaccounts/blobservices/containers/blobs/write",
+        "microsoft.storage/storageaccounts/blobservices/containers/blobs/add/action",
+    }
+)
+"""The blob writes the writer's role may hold (components/clusters/aks.py ``BLOB_WRITE_DATA_ACTIONS``)."""
+
+
+def azure_role_problems(res: Resource) -> list[str]:
+    """Why the writer's role grants more than blob writes: no control-plane ``actions``, no other data actions."""
+    problems: list[str] = []
+    for perm in as_list(res.props.get("permissions")):
+        perm = as_map(perm)
+        if as_list(perm.get("actions")):
+            problems.append(f"grants control-plane actions {as_list(perm.get('actions'))}: the log writer needs none")
+        extra = [a for a in _strings(perm.get("dataActions")) if a.lower() not in BLOB_WRITES]
+        if extra:
+            problems.append(f"grants data actions {extra}: the log writer may only write blobs")
+    return problems
+
+
+def _log_write(res: Resource, facts: Facts) -> Iterator[str]:
+    """The request-log writer's role (named ``...-request-logs-writer-role``) and its assignment to one container."""
+    if res.type == AZ_ROLE_DEFINITION:
+        for problem in azure_role_problems(res):
+            yield f"request-log writer role {res.name} {problem}"
+    elif res.type == AZ_ROLE_ASSIGNMENT:
+        scope = res.props.get("scope")
+        if scope is not UNKNOWN and (not isinstance(scope, str) or not AZURE_CONTAINER_SCOPE.fullmatch(scope)):
+            yield f"request-log writer {res.name} is scoped to {scope!r}: scope it to the log container"
+
+
 # ------------------------------------------------------------------------------------------------ the policy
 
 POLICY = CloudPolicy(
@@ -538,6 +578,11 @@ POLICY = CloudPolicy(
             summary="Azure subject, issuer and audience",
             check=_trust,
             unknown=lambda r: _unknown_doc(r) if r.type == AZ_FIC else None,
+        ),
+        "request-log-write-only": Part(
+            types=(AZ_ROLE_DEFINITION, AZ_ROLE_ASSIGNMENT),
+            summary="an Azure role of blob writes on one container",
+            check=_log_write,
         ),
         "storage-read-least-privilege": Part(
             types=(AZ_ROLE_ASSIGNMENT,),

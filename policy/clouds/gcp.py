@@ -12,6 +12,7 @@ from policy.rules.cluster import world
 from policy.rules.gpu import Pool, _int, _taints_list
 from policy.rules.identity import _NAME, Subject, ksa_bindings, paired_bindings
 from policy.rules.percloud import CloudPolicy, Part
+from policy.rules.requestlog import is_log_writer
 
 GKE = "gcp:container/cluster:Cluster"
 GKE_POOL = "gcp:container/nodePool:NodePool"
@@ -272,7 +273,10 @@ def _trust(res: Resource, facts: Facts) -> Iterator[str]:
 
 
 def _storage(r: Resource, facts: Facts) -> Iterator[str]:
-    """One Cloud Storage grant on its own (a CrossGuard ResourceValidationPolicy)."""
+    """One Cloud Storage grant on its own (a CrossGuard ResourceValidationPolicy); the request-log writer's grant is
+    ``request-log-write-only``'s (:func:`_log_write`)."""
+    if is_log_writer(r):
+        return
     p = r.props
     if r.type in (GCS_MEMBER, GCS_BINDING):
         role = p.get("role")
@@ -406,6 +410,54 @@ def _iam_unknown(res: Resource) -> str | None:
     return None
 
 
+# ------------------------------------------------------------------------------------------------ request-log writer
+
+_GCS_CONDITION = re.compile(
+    r'resource\.name\.startsWith\("projects/_/buckets/(?P<bucket>[^/"]+)/objects/(?P<prefix>[^"*?]+/)"\)'
+)
+LOG_WRITER_ROLE = "roles/storage.objectCreator"
+"""Create objects, no read, list, overwrite or delete (cloud.google.com/storage/docs/access-control/iam-roles)."""
+
+
+def gcs_write_problems(res: Resource) -> list[str]:
+    """Why a GCS bucket grant lets the log writer do more than create objects under its prefix: the role is
+    :data:`LOG_WRITER_ROLE`, on one named bucket, for no public member, under a condition
+    ``resource.name.startsWith("projects/_/buckets/<bucket>/objects/<prefix>/")`` with the same bucket."""
+    p = res.props
+    problems: list[str] = []
+    role, bucket, member = p.get("role"), p.get("bucket"), p.get("member")
+    if role is not UNKNOWN and role != LOG_WRITER_ROLE:
+        problems.append(f"grants {role}: the log writer may only create objects ({LOG_WRITER_ROLE})")
+    if member in PUBLIC_MEMBERS:
+        problems.append(f"grants the bucket to {member}")
+    if isinstance(bucket, str) and any(c in bucket for c in "*?"):
+        problems.append(f"grants on bucket {bucket!r}: name one bucket")
+    expression = as_map(p.get("condition")).get("expression")
+    if expression is UNKNOWN:
+        return problems
+    m = _GCS_CONDITION.fullmatch(expression.strip()) if isinstance(expression, str) else None
+    if m is None:
+        problems.append(
+            'has no condition resource.name.startsWith("projects/_/buckets/<bucket>/objects/<prefix>/"): it reaches '
+            "every object of the bucket"
+        )
+    elif isinstance(bucket, str) and m["bucket"] != bucket:
+        problems.append(f"conditions on bucket {m['bucket']} but grants on {bucket}")
+    return problems
+
+
+def _log_write(res: Resource, facts: Facts) -> Iterator[str]:
+    """The request-log writer's bucket grant (``gcp:storage/bucketIAMMember:BucketIAMMember``)."""
+    if res.type == GCS_MEMBER:
+        for problem in gcs_write_problems(res):
+            yield f"request-log writer {res.name} {problem}"
+
+
+def _log_write_unknown(res: Resource) -> str | None:
+    unknown = res.type == GCS_MEMBER and as_map(res.props.get("condition")).get("expression") is UNKNOWN
+    return res.name if unknown else None
+
+
 # ------------------------------------------------------------------------------------------------ the policy
 
 POLICY = CloudPolicy(
@@ -485,6 +537,12 @@ POLICY = CloudPolicy(
             summary="GKE member serviceAccount:<pool>[ns/sa]",
             check=_trust,
             unknown=lambda r: _unknown_doc(r) if r.type == GSA_MEMBER else None,
+        ),
+        "request-log-write-only": Part(
+            types=(GCS_MEMBER,),
+            summary="GCS objectCreator conditioned on the prefix",
+            check=_log_write,
+            unknown=_log_write_unknown,
         ),
         "storage-read-least-privilege": Part(
             types=(GCS_MEMBER, GCS_BINDING, PROJECT_MEMBER),

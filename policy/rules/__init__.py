@@ -33,6 +33,7 @@ from policy.rules import (
     paths,
     percloud,
     pipeline,
+    requestlog,
     tags,
     warm,
 )
@@ -73,6 +74,7 @@ ALL_RULES: list[Rule] = percloud.finish(
     [
         *cluster.RULES,
         *identity.RULES,
+        *requestlog.RULES,
         *iam.RULES,
         *gpu.RULES,
         *disruption.RULES,

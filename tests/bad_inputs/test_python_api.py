@@ -143,7 +143,7 @@ def refused(make: Callable[[], Any]) -> str:
         (lambda: ModelSpec(storage_uri="gs://kfserving-examples/models/sklearn/1.0/model",
                            public_storage=True, access=ACCESS, batcher=BatcherSpec(),
                            container=ContainerSpec(image="ghcr.io/acme/server:1", port=PortSpec(number=9081))),
-         "ModelSpec.container.port.number: 9081 is not allowed; KServe's agent (batcher) serves on 9081; give "
+         "ModelSpec.container.port.number: 9081 is not allowed; KServe's agent (batcher, logger) serves on 9081; give "
          "another"),
         # issue #14, LLM autoscaling: the target is required, and the Python API spells the keys as the stack does
         (lambda: ModelSpec(format="huggingface", storage_uri="hf://Qwen/Qwen2.5-0.5B-Instruct", access=ACCESS,

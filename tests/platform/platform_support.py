@@ -10,7 +10,17 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.clusters.base import Cloud, ClusterDns, DnsAccess, DnsZone, GpuPoolInfo, GpuScheduling, StorageAccess
+from components.clusters.base import (
+    Cloud,
+    ClusterDns,
+    DnsAccess,
+    DnsZone,
+    GpuPoolInfo,
+    GpuScheduling,
+    LogStore,
+    LogStoreRequest,
+    StorageAccess,
+)
 from components.plan.engine import PlanResult, Registration
 from components.plan.report import helm_releases, kubernetes_objects
 from components.platform import Platform, PlatformArgs, PlatformSettings
@@ -58,6 +68,7 @@ class FakeCluster(pulumi.ComponentResource):
         )
         self._control_plane_managed = control_plane_managed
         self.dns_grants: list[tuple[str, str, DnsZone]] = []
+        self.log_requests: list[tuple[str, str, LogStoreRequest]] = []
         self._selector = dict(SYSTEM_SELECTOR if selector is None else selector)
         self._zones = zones
         self._cni_bin_dir = cni_bin_dir
@@ -125,6 +136,18 @@ class FakeCluster(pulumi.ComponentResource):
         """No identity."""
         return StorageAccess()
 
+    def request_log_store(
+        self, name: str, namespace: str, service_account: str, request: LogStoreRequest, parent: pulumi.Resource
+    ) -> LogStore:
+        """Records the request and answers like an S3 store with an IRSA role."""
+        self.log_requests.append((namespace, service_account, request))
+        return LogStore(
+            service_account_annotations={"eks.amazonaws.com/role-arn": f"arn:aws:iam::123456789012:role/{name}"},
+            sink={"type": "aws_s3", "bucket": request.bucket or "fake-logs", "region": "us-east-1"},
+            location=f"s3://{request.bucket or 'fake-logs'}/{request.prefix}/",
+            retention_days=request.retention_days,
+        )
+
     def grant_dns_admin(
         self,
         name: str,
@@ -152,6 +175,7 @@ def plan_platform(
     cluster: Mapping[str, Any] | None = None,
     secrets: Mapping[str, str] | None = None,
     slo_alerts: tuple[str, ...] = (),
+    request_log_namespaces: tuple[str, ...] = (),
     warm_images: Mapping[str, list[str]] | None = None,
 ) -> PlanResult:
     """Plan one Platform named ``p`` on a :class:`FakeCluster` (kwargs in ``cluster``)."""
@@ -167,6 +191,7 @@ def plan_platform(
                 environment=environment,
                 secrets=dict(secrets or {}),
                 slo_alerts=slo_alerts,
+                request_log_namespaces=request_log_namespaces,
                 warm_images=dict(warm_images or {}),
             ),
         )

@@ -40,6 +40,27 @@ NOT_IN_SHARED_DATA: dict[str, frozenset[str]] = {
             "extraVolumeMounts",
         }
     ),
+    "vector-0.56.0": frozenset(
+        {
+            "role",
+            "replicas",
+            "customConfig",
+            "serviceAccount",
+            "serviceAccount.annotations",
+            "commonLabels",
+            "podLabels",
+            "podSecurityContext",
+            "securityContext",
+            "resources",
+            "nodeSelector",
+            "podDisruptionBudget",
+            "podDisruptionBudget.enabled",
+            "podDisruptionBudget.minAvailable",
+            "persistence",
+            "persistence.enabled",
+            "persistence.size",
+        }
+    ),
     "keda-2.20.2": frozenset(
         {
             "crds",
@@ -97,7 +118,11 @@ NOT_IN_SHARED_DATA: dict[str, frozenset[str]] = {
 }
 """Charts whose defaults ../shared/upstream/chart-values does not hold yet: the key paths the platform may set, each
 read in the chart's values.yaml at that version (kubernetes-sigs/external-dns tag external-dns-helm-chart-1.21.1,
-commit 9f26451346774099a8b3e3e5cc46a53bf2fd1461, charts/external-dns/values.yaml; kedacore/charts tag v2.20.2,
+commit 9f26451346774099a8b3e3e5cc46a53bf2fd1461, charts/external-dns/values.yaml; vectordotdev/helm-charts tag
+vector-0.56.0, commit 1e4a3ea09b1d3b7177fa9ca1145e31a336037e89, charts/vector/values.yaml: ``role``, ``replicas``,
+``customConfig`` (the whole Vector config, free-form), ``serviceAccount.annotations``, ``commonLabels``, ``podLabels``,
+``podSecurityContext``, ``securityContext``, ``resources``, ``nodeSelector``, ``podDisruptionBudget.enabled``/
+``.minAvailable``, ``persistence.enabled``/``.size``; kedacore/charts tag v2.20.2,
 commit cbb9bb8ce0809dc9048f72302f7c09765d66ed56, keda/values.yaml: each path below is a key there, or, below
 ``podSecurityContext.<c>``, ``securityContext.<c>`` (whose defaults list ``runAsNonRoot``, ``capabilities.drop``,
 ``allowPrivilegeEscalation``, ``readOnlyRootFilesystem``, ``seccompProfile.type``) and ``podDisruptionBudget.<c>``
@@ -105,14 +130,24 @@ commit cbb9bb8ce0809dc9048f72302f7c09765d66ed56, keda/values.yaml: each path bel
 chart renders whole into the pod or PDB). Drop an entry once the shared data has the file."""
 
 
-def _hand_checked(values: dict[str, Any], known: frozenset[str], prefix: str = "") -> list[str]:
+FREE_FORM = ("annotations", "labels", "podLabels", "commonLabels", "nodeSelector", "customConfig")
+"""Values whose content is not the chart's keys: maps of labels, the program's own config (vector's
+``customConfig``, rendered as Vector's configuration)."""
+FREE_FORM_OF: dict[str, tuple[str, ...]] = {"vector-0.56.0": ("podSecurityContext", "securityContext", "resources")}
+"""Per chart, values rendered whole as Kubernetes objects (vector's pod and container security contexts and
+resources); keda's are checked key by key (:data:`NOT_IN_SHARED_DATA`)."""
+
+
+def _hand_checked(
+    values: dict[str, Any], known: frozenset[str], prefix: str = "", free: tuple[str, ...] = ()
+) -> list[str]:
     problems: list[str] = []
     for key, value in values.items():
         path = f"{prefix}{key}"
         if path not in known:
             problems.append(path)
-        elif isinstance(value, dict) and key not in ("annotations", "labels", "podLabels", "nodeSelector"):
-            problems += _hand_checked(value, known, f"{path}.")
+        elif isinstance(value, dict) and key not in FREE_FORM and path not in free:
+            problems += _hand_checked(value, known, f"{path}.", free)
     return problems
 
 
@@ -132,7 +167,8 @@ def _check_all(result: PlanResult) -> list[str]:
         path = folder / f"{key}-{rel['version']}.yaml"
         if not path.exists() and f"{key}-{rel['version']}" in NOT_IN_SHARED_DATA:
             known = NOT_IN_SHARED_DATA[f"{key}-{rel['version']}"]
-            problems += [f"{name} ({key}-{rel['version']}): {p}" for p in _hand_checked(values, known)]
+            free = FREE_FORM_OF.get(f"{key}-{rel['version']}", ())
+            problems += [f"{name} ({key}-{rel['version']}): {p}" for p in _hand_checked(values, known, free=free)]
             continue
         assert path.exists(), f"release {name}: no upstream defaults for {key} {rel['version']}: add {path.name}"
         defaults = chart_defaults(folder, key, rel["version"])
@@ -158,6 +194,21 @@ def test_gpu_and_system_pool_values_are_known(environment: str) -> None:
     # The fake cluster has a system-pool label and a GPU pool: node selectors, affinities, device plugin, DCGM.
     assert _check_all(plan_platform(environment=environment)) == []
     assert _check_all(plan_platform({"gpuSupport": "gpu-operator"}, environment=environment)) == []
+
+
+@pytest.mark.parametrize("environment", ["dev", "prod"])
+def test_request_log_collector_values_are_known(environment: str) -> None:
+    # The collector on a cloud store (the fake cluster answers like S3 with IRSA) and on a volume (the local stack).
+    result = plan_platform({"requestLogs": {"retentionDays": 7}}, environment=environment)
+    assert "vector" in releases(result)
+    assert _check_all(result) == []
+    from platform_support import LOCAL
+
+    from support import plan_config
+
+    local = plan_config({**LOCAL, "platform": {"domain": "models.example.com", "requestLogs": {}}})
+    assert "vector" in releases(local)
+    assert _check_all(local) == []
 
 
 def test_an_override_without_upstream_defaults_is_reported() -> None:

@@ -364,6 +364,7 @@ SECURITY_RULES = {
     "workload-identity": "mandatory",
     "workload-identity-trust": "mandatory",
     "storage-read-least-privilege": "mandatory",
+    "request-log-write-only": "mandatory",
     "imdsv2-required": "mandatory",
     "kms-key-rotation": "mandatory",
     "keyvault-key-rotation": "advisory",  # AKS KMS (legacy) needs the new key version's id after a rotation

@@ -9,7 +9,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.clusters.base import Cloud, GpuPoolInfo, GpuScheduling, StorageAccess
+from components.clusters.base import Cloud, GpuPoolInfo, GpuScheduling, LogStore, LogStoreRequest, StorageAccess
 from components.plan.engine import PlanResult, Registration
 from components.plan.report import kubernetes_objects
 from components.platform.handles import PlatformHandles
@@ -82,6 +82,11 @@ class FakeCluster(pulumi.ComponentResource):
     @property
     def network_policy_enforced(self) -> bool | None:
         return True
+
+    def request_log_store(
+        self, name: str, namespace: str, service_account: str, request: LogStoreRequest, parent: pulumi.Resource
+    ) -> LogStore:
+        return LogStore(sink={"type": "file"}, volume_size=request.volume_size)
 
     def grant_storage_read(
         self, name: str, namespace: str, service_account: str, storage_uri: str, parent: pulumi.Resource

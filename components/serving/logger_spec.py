@@ -1,0 +1,56 @@
+"""A model's request logging (``logger``): which payloads KServe's logger sends to the platform's collector.
+
+KServe v0.20.0 (kserve/kserve at tag v0.20.0) takes ``spec.predictor.logger`` (pkg/apis/serving/v1beta1/
+inference_service.go ``LoggerSpec``: ``mode`` all|request|response, ``url``, ``metadataHeaders``,
+``metadataAnnotations``, ``storage``); its agent sidecar posts each logged request and response as a CloudEvent
+(pkg/logger/worker.go ``sendHttpCloudEvent``) to ``url``. The platform fills ``url`` with its collector
+(components/platform/requestlog.py) and ``metadataAnnotations`` with the version annotation below, so every record
+carries the model, its version and the request id. Pure typed spec; :mod:`components.serving.spec` puts it on
+``ModelSpec`` and :mod:`components.serving._runtime` renders it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Literal
+
+from pydantic import field_validator
+
+from components.spec import Spec, value_error
+
+VERSION_ANNOTATION = "mlplatform.io/model-version"
+"""The InferenceService annotation that names the served version. KServe copies an InferenceService's annotations to
+its predictor's pods (pkg/controller/v1beta1/inferenceservice/components/predictor.go ``buildPredictorResources``:
+``utils.Filter(isvc.Annotations, ...)``) and, for each key listed in ``logger.metadataAnnotations``, the pod
+mutator passes ``key=value`` to the agent (pkg/webhook/admission/pod/agent_injector.go ``--metadata-annotations``),
+which sends them as the CloudEvent extension ``annotations`` (pkg/logger/worker.go ``AnnotationAttr``)."""
+
+_VERSION = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9._-]{0,62}\Z", re.ASCII)
+"""A version that is one object-key segment: it becomes a folder of the log objects' keys."""
+
+
+class LoggerSpec(Spec):
+    """Log this model's requests and responses to the platform's request-log store (``platform.requestLogs``)."""
+
+    mode: Literal["all", "request", "response"] = "all"
+    """What KServe logs: ``all`` (requests and responses), ``request`` or ``response`` (``logger.mode``)."""
+    version: str | None = None
+    (
+        "The model version the records carry and the folder they land in (letters, digits, '.', '_', '-'; at most "
+        "63). Default: ``v-`` and the first 12 hex digits of the SHA-256 of what is served (storage URIs, format, "
+        "runtime and version, container image), so a new model gets a new folder."
+    )
+
+    @field_validator("version")
+    @classmethod
+    def _version(cls, v: str | None) -> str | None:
+        if v is not None and not _VERSION.match(v):
+            raise value_error("give a version of letters, digits, '.', '_' and '-' (at most 63), such as 2024-06-01")
+        return v
+
+
+def served_fingerprint(parts: list[str | None]) -> str:
+    """``v-`` and 12 hex digits of the SHA-256 of what is served (``None`` parts are skipped)."""
+    text = "\n".join(p for p in parts if p is not None)
+    return "v-" + hashlib.sha256(text.encode()).hexdigest()[:12]

@@ -1,0 +1,199 @@
+"""The request-log collector: when it is installed, its exact Vector configuration, its hardening, and who may post
+to it (components/platform/requestlog.py, with its sources)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from platform_support import LOCAL, obj_named, plan_platform, releases
+
+from components.clusters.base import LogStore
+from components.platform import requestlog
+from components.platform.requestlog_spec import RequestLogsSpec
+from support import plan_config
+
+CE = [
+    "ce-id",
+    "ce-type",
+    "ce-source",
+    "ce-time",
+    "ce-inferenceservicename",
+    "ce-namespace",
+    "ce-component",
+    "ce-endpoint",
+    "ce-annotations",
+    "content-type",
+]
+
+
+def _vector(result: Any) -> dict[str, Any]:
+    return releases(result)["vector"]  # type: ignore[no-any-return]
+
+
+def test_nothing_asks_nothing_is_installed() -> None:
+    result = plan_platform()
+    assert "vector" not in releases(result)
+    assert not [r for r in result.resources if "request-logs" in r.name]
+
+
+def test_a_model_that_logs_installs_the_collector_with_the_defaults() -> None:
+    result = plan_platform(request_log_namespaces=("models",))
+    rel = _vector(result)
+    assert (rel["chart"], rel["version"], rel["namespace"]) == ("vector", "0.56.0", "request-logs")
+    assert rel["repository"] == "https://helm.vector.dev"
+    sink = rel["values"]["customConfig"]["sinks"]["store"]
+    assert sink["key_prefix"] == "request-logs/{{ namespace }}/{{ model }}/{{ version }}/date=%F/"
+
+
+def test_the_exact_vector_configuration_on_an_object_store() -> None:
+    result = plan_platform({"requestLogs": {"prefix": "logs/inference", "retentionDays": 7}})
+    assert _vector(result)["values"]["customConfig"] == {
+        "data_dir": "/vector-data-dir",
+        "sources": {
+            "kserve": {
+                "type": "http_server",
+                "address": "0.0.0.0:8080",
+                "method": "POST",
+                "path": "/",
+                "strict_path": False,
+                "decoding": {"codec": "bytes"},
+                "headers": CE,
+            }
+        },
+        "transforms": {"record": {"type": "remap", "inputs": ["kserve"], "source": requestlog.RECORD_VRL}},
+        "sinks": {
+            "store": {
+                "type": "aws_s3",
+                "bucket": "fake-logs",
+                "region": "us-east-1",
+                "inputs": ["record"],
+                "healthcheck": {"enabled": False},
+                "key_prefix": "logs/inference/{{ namespace }}/{{ model }}/{{ version }}/date=%F/",
+                "encoding": {"codec": "json"},
+                "framing": {"method": "newline_delimited"},
+                "compression": "gzip",
+                "batch": {"timeout_secs": 60},
+            }
+        },
+    }
+
+
+def test_the_record_carries_model_version_and_request_id() -> None:
+    vrl = requestlog.RECORD_VRL
+    for field, source in (
+        ('"request_id"', '."ce-id"'),
+        ('"model"', '."ce-inferenceservicename"'),
+        ('"namespace"', '."ce-namespace"'),
+        ('"version"', 'annotations."mlplatform.io/model-version"'),
+        ('"payload"', ".message"),
+    ):
+        line = next(x for x in vrl.splitlines() if x.strip().startswith(field))
+        assert source in line, line
+    # every header the program reads is one the source keeps
+    for header in ("ce-id", "ce-annotations", "ce-namespace", "ce-inferenceservicename", "content-type"):
+        assert f'."{header}"' in vrl and header in CE
+
+
+def test_the_azure_sink_keys_blobs_with_blob_prefix() -> None:
+    store = LogStore(
+        sink={"type": "azure_blob", "account_name": "a", "container_name": "request-logs"}, key_option="blob_prefix"
+    )
+    sink = requestlog.sink(store, "p")
+    assert sink["blob_prefix"] == "p/{{ namespace }}/{{ model }}/{{ version }}/date=%F/" and "key_prefix" not in sink
+
+
+def test_hardened_values_and_ha() -> None:
+    dev = _vector(plan_platform({"requestLogs": {}}))["values"]
+    prod = _vector(plan_platform({"requestLogs": {}}, environment="prod"))["values"]
+    assert (dev["replicas"], dev["podDisruptionBudget"]["enabled"]) == (1, False)
+    assert (prod["replicas"], prod["podDisruptionBudget"]) == (2, {"enabled": True, "minAvailable": 1})
+    assert dev["role"] == "Aggregator"
+    assert dev["podSecurityContext"] == {
+        "runAsNonRoot": True,
+        "runAsUser": 65534,
+        "runAsGroup": 65534,
+        "fsGroup": 65534,
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+    assert dev["securityContext"] == {
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": True,
+        "capabilities": {"drop": ["ALL"]},
+    }
+    assert dev["serviceAccount"] == {
+        "annotations": {"eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/p-request-logs"}
+    }
+    assert dev["nodeSelector"] == {"mlplatform.io/pool": "system"}
+    assert dev["persistence"] == {"enabled": False}
+
+
+def test_the_namespace_is_restricted_and_only_model_pods_may_post() -> None:
+    result = plan_platform({"requestLogs": {}}, request_log_namespaces=("models", "team-a", "models"))
+    ns = obj_named(result, "Namespace", "request-logs")
+    assert ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+    netpol = obj_named(result, "NetworkPolicy", "vector-ingress")
+    assert netpol["spec"] == {
+        "podSelector": {"matchLabels": {"app.kubernetes.io/name": "vector", "app.kubernetes.io/instance": "vector"}},
+        "policyTypes": ["Ingress"],
+        "ingress": [
+            {
+                "from": [
+                    {
+                        "namespaceSelector": {
+                            "matchExpressions": [
+                                {"key": "kubernetes.io/metadata.name", "operator": "In", "values": ["models", "team-a"]}
+                            ]
+                        },
+                        "podSelector": {
+                            "matchExpressions": [{"key": "serving.kserve.io/inferenceservice", "operator": "Exists"}]
+                        },
+                    }
+                ],
+                "ports": [{"protocol": "TCP", "port": 8080}],
+            }
+        ],
+    }
+
+
+def _admits(spec: dict[str, Any], namespace: str, labels: dict[str, str], port: int) -> bool:
+    """NetworkPolicy semantics for one ingress connection (kubernetes.io/docs/concepts/services-networking/
+    network-policies: a peer with both selectors matches pods that satisfy both; rules are ORed)."""
+    for rule in spec["ingress"]:
+        if port not in [p["port"] for p in rule["ports"]]:
+            continue
+        for peer in rule["from"]:
+            (ns_expr,) = peer["namespaceSelector"]["matchExpressions"]
+            (pod_expr,) = peer["podSelector"]["matchExpressions"]
+            if namespace in ns_expr["values"] and pod_expr["key"] in labels:
+                return True
+    return False
+
+
+def test_who_reaches_the_collector() -> None:
+    spec = requestlog.network_policy(["models"])
+    model_pod = {"serving.kserve.io/inferenceservice": "iris"}
+    assert _admits(spec, "models", model_pod, 8080)
+    assert not _admits(spec, "models", {"app": "notebook"}, 8080)  # another pod of the model namespace
+    assert not _admits(spec, "apps", model_pod, 8080)  # a namespace with no logging model
+    assert not _admits(spec, "models", model_pod, 8686)  # Vector's API port
+    assert requestlog.network_policy([])["ingress"] == []  # the stack asked, no model logs: nobody may post
+
+
+def test_on_an_existing_cluster_the_records_stay_on_a_volume_with_a_warning() -> None:
+    result = plan_config({**LOCAL, "platform": {"domain": "models.example.com", "requestLogs": {"volumeSize": "20Gi"}}})
+    values = _vector(result)["values"]
+    assert values["persistence"] == {"enabled": True, "size": "20Gi"}
+    assert values["customConfig"]["sinks"]["store"] == {
+        "type": "file",
+        "inputs": ["record"],
+        "healthcheck": {"enabled": False},
+        "path": "/vector-data-dir/request-logs/{{ namespace }}/{{ model }}/{{ version }}/date=%F/requests.ndjson",
+        "encoding": {"codec": "json"},
+        "framing": {"method": "newline_delimited"},
+    }
+    assert [w for w in result.warnings if "nothing deletes them" in w]
+
+
+def test_the_store_request_carries_the_settings() -> None:
+    req = requestlog.store_request(RequestLogsSpec(bucket="b-logs", prefix="x/y"))
+    assert (req.bucket, req.prefix, req.retention_days, req.volume_size) == ("b-logs", "x/y", 30, "10Gi")
