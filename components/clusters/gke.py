@@ -565,17 +565,17 @@ class GkeCluster(ManagedCluster):
             ),
         )
 
-    def _grant(
-        self, name: str, namespace: str, service_account: str, loc: StorageLocation, parent: pulumi.Resource
-    ) -> StorageAccess:
-        """A Google service account for ``namespace/service_account`` (Workload Identity) reading the bucket."""
-        project = self.project
+    def _workload_identity(
+        self, name: str, namespace: str, service_account: str, purpose: str, parent: pulumi.Resource
+    ) -> tuple[gcp.serviceaccount.Account, gcp.serviceaccount.IAMMember]:
+        """A Google service account (``{name}-gsa``) that Kubernetes ServiceAccount ``namespace/service_account``
+        may act as through Workload Identity (``{name}-workload-identity``); ``purpose`` is its display name."""
         gsa = gcp.serviceaccount.Account(
             child_name(name, "gsa"),
             account_id=gsa_account_id(name, salt=f"{namespace}/{service_account}"),
-            display_name=f"Reads {loc.uri}"[:100],
+            display_name=purpose[:100],
             description=f"Workload Identity of Kubernetes ServiceAccount {namespace}/{service_account}",
-            project=project,
+            project=self.project,
             opts=child_opts(parent),
         )
         # The member names the cluster's workload pool output, so the binding waits for the cluster that creates
@@ -588,6 +588,13 @@ class GkeCluster(ManagedCluster):
             member=self.workload_pool.apply(lambda pool: f"serviceAccount:{pool}[{namespace}/{service_account}]"),
             opts=child_opts(parent, depends_on=[self.gke]),
         )
+        return gsa, wi
+
+    def _grant(
+        self, name: str, namespace: str, service_account: str, loc: StorageLocation, parent: pulumi.Resource
+    ) -> StorageAccess:
+        """A Google service account for ``namespace/service_account`` (Workload Identity) reading the bucket."""
+        gsa, wi = self._workload_identity(name, namespace, service_account, f"Reads {loc.uri}", parent)
         read = gcp.storage.BucketIAMMember(
             child_name(name, "storage-read"),
             bucket=loc.bucket,
@@ -644,20 +651,8 @@ class GkeCluster(ManagedCluster):
             retention = request.retention_days
         else:
             bucket = request.bucket
-        gsa = gcp.serviceaccount.Account(
-            child_name(name, "gsa"),
-            account_id=gsa_account_id(name, salt=f"{namespace}/{service_account}"),
-            display_name=f"Writes request logs under {request.prefix}/"[:100],
-            description=f"Workload Identity of Kubernetes ServiceAccount {namespace}/{service_account}",
-            project=project,
-            opts=child_opts(parent),
-        )
-        wi = gcp.serviceaccount.IAMMember(
-            child_name(name, "workload-identity"),
-            service_account_id=gsa.name,
-            role="roles/iam.workloadIdentityUser",
-            member=self.workload_pool.apply(lambda pool: f"serviceAccount:{pool}[{namespace}/{service_account}]"),
-            opts=child_opts(parent, depends_on=[self.gke]),
+        gsa, wi = self._workload_identity(
+            name, namespace, service_account, f"Writes request logs under {request.prefix}/", parent
         )
         write = gcp.storage.BucketIAMMember(
             child_name(name, "write"),
