@@ -36,12 +36,12 @@ $(STAMP): uv.lock pyproject.toml | $(UV)
 plan: setup
 	$(BIN)/mlplatform plan --all
 
-## test: ruff, mypy, then the whole pytest suite (offline)
+## test: ruff, mypy, then the whole pytest suite (offline), on up to 4 cores (pytest-xdist)
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto --maxprocesses 4
 
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
