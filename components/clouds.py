@@ -102,7 +102,10 @@ class Cloud:
     """``module:Class`` of its :class:`~components.clusters.base.KubernetesCluster` implementation, imported only
     when a stack uses this cloud (so planning one cloud never imports another's SDK)."""
     modules: tuple[str, ...]
-    """Its own modules (dotted names): the only files besides this one that may name it."""
+    """Its own modules (dotted names): the only files besides this one that may name it. Each is a per-cloud path,
+    claimed by this cloud only (tests/test_clouds.py): its cluster module (of :attr:`cluster`), a private helper
+    ``components/clusters/_*.py`` that only its own modules import, ``components/plan/<name>.py`` or
+    ``components/plan/<name>_*.py``, ``policy/clouds/<name>.py``."""
     tag_rule: TagRule
     spec_field: str
     """The ``mlplatform:cluster`` key holding this cloud's own settings (refused on every other cloud)."""
@@ -295,7 +298,7 @@ AWS = register(
             "components.clusters._aws_iam",
             "components.clusters._karpenter",
             "components.plan.aws",
-            "components.plan.remote",
+            "components.plan.aws_eks",
             "policy.clouds.aws",
         ),
         plan="components.plan.aws",

@@ -133,6 +133,73 @@ def test_the_clouds_own_modules_exist() -> None:
     assert not missing
 
 
+def _importers(module: str) -> set[str]:
+    """The modules under components/, infra/ and policy/ that import ``module`` (any import statement)."""
+    found: set[str] = set()
+    for top in SCANNED:
+        for path in (ROOT / top).rglob("*.py"):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                names: list[str] = []
+                if isinstance(node, ast.Import):
+                    names = [a.name for a in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.module:
+                    names = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+                if module in names:
+                    found.add(path.relative_to(ROOT).with_suffix("").as_posix().replace("/", "."))
+    return found
+
+
+def exemption_problems(registered: tuple[clouds.Cloud, ...]) -> list[str]:
+    """Why a module in a cloud's :attr:`Cloud.modules` is not that cloud's own (so the scan must not exempt it).
+
+    A cloud's own module is one of: its cluster module (the module of :attr:`Cloud.cluster`,
+    ``components/clusters/<service>.py``); a private helper of the cluster layer (``components/clusters/_*.py``) that
+    no module outside the cloud's own imports (``_aws_iam``, ``_karpenter``: only ``eks.py`` imports them);
+    ``components/plan/<cloud>.py`` or ``components/plan/<cloud>_*.py``; ``policy/clouds/<cloud>.py``. And no two
+    clouds claim one module. Without this, listing a generic module (``components.catalog``) under a cloud would
+    silence the scan for it (review of #15, finding 8)."""
+    problems: list[str] = []
+    claims: dict[str, list[str]] = {}
+    for c in registered:
+        own = set(c.modules)
+        for m in c.modules:
+            claims.setdefault(m, []).append(c.name)
+            if m == c.cluster.split(":")[0] and m.startswith("components.clusters."):
+                continue
+            if re.fullmatch(
+                rf"components\.plan\.{re.escape(c.name)}(_[a-z0-9_]+)?|policy\.clouds\.{re.escape(c.name)}", m
+            ):
+                continue
+            if re.fullmatch(r"components\.clusters\._[a-z0-9_]+", m):
+                if strangers := sorted(_importers(m) - own):
+                    problems.append(f"{m} (claimed by {c.name}) is imported by {', '.join(strangers)}, not its own")
+                continue
+            problems.append(f"{m} (claimed by {c.name}) is not a per-cloud path")
+    problems += [f"{m} is claimed by {', '.join(by)}" for m, by in claims.items() if len(by) > 1]
+    return problems
+
+
+def test_only_per_cloud_modules_are_exempt_from_the_scan() -> None:
+    """Each exempt module is a per-cloud path claimed by one cloud; a generic module listed under a cloud, a shared
+    private helper and a module two clouds claim are refused."""
+    assert exemption_problems(clouds.all_clouds()) == []
+    bad = (
+        dataclasses.replace(
+            ACME, modules=("components.catalog", "components.clusters._common", "components.plan.acme")
+        ),
+        dataclasses.replace(ACME, name="acme2", modules=("components.plan.acme",)),
+    )
+    assert exemption_problems(bad) == [
+        "components.catalog (claimed by acme) is not a per-cloud path",
+        "components.clusters._common (claimed by acme) is imported by "
+        + ", ".join(sorted(_importers("components.clusters._common")))
+        + ", not its own",
+        "components.plan.acme (claimed by acme2) is not a per-cloud path",
+        "components.plan.acme is claimed by acme, acme2",
+    ]
+
+
 def test_the_scan_sees_each_way_of_naming_a_cloud() -> None:
     """The scan is not blind: strings, names, attributes and imports are found; docstrings, words that only contain
     a cloud's name and :data:`NOT_A_CLOUD` are not."""
