@@ -17,8 +17,8 @@ import pytest
 import yaml
 
 from components import catalog, clouds
-from components.clusters import create_cluster, shares_one_gpu_per_request
-from components.clusters.spec import ClusterSpec, tags_problem
+from components.clusters import create_cluster, rendered_endpoint, shares_one_gpu_per_request
+from components.clusters.spec import ApiEndpoint, ClusterSpec, tags_problem
 from components.errors import SpecError
 from infra.config import load
 from policy.rules import ALL_RULES, Resource, StackSettings, run_rules
@@ -52,7 +52,7 @@ NOT_A_CLOUD: dict[tuple[str, str], str] = {
 OTHERS: dict[str, str] = {
     "components/clusters/spec.py": "the cluster layer's config model: its per-cloud settings blocks (cluster.aws, "
     "cluster.gcp, cluster.azure) are typed fields of ClusterSpec that the cloud modules read and the generated docs "
-    "list, with their validators and messages, and rendered_endpoint reads each cloud's cluster type",
+    "list, with their validators and messages",
     "components/versions.py": "the one pin table of every chart, the cluster layer's too: Karpenter's charts are "
     "published at public.ecr.aws (oci:// addresses), and upgrades (docs/upgrading.md) edit this file only",
 }
@@ -178,6 +178,15 @@ def exemption_problems(registered: tuple[clouds.Cloud, ...]) -> list[str]:
             problems.append(f"{m} (claimed by {c.name}) is not a per-cloud path")
     problems += [f"{m} is claimed by {', '.join(by)}" for m, by in claims.items() if len(by) > 1]
     return problems
+
+
+def test_no_generic_module_imports_a_clouds_module() -> None:
+    """The seam points one way: a cloud's modules may import generic ones, never the reverse (spec.py imported
+    aks.SERVICE_CIDR: review of #15, finding 5). Only the factory reaches a cloud's module, by name from the registry
+    (importlib, :func:`components.clusters.cluster_module`)."""
+    own = {m for c in clouds.all_clouds() for m in c.modules}
+    wrong = {m: sorted(_importers(m) - own) for m in own}
+    assert {m: by for m, by in wrong.items() if by} == {}
 
 
 def test_only_per_cloud_modules_are_exempt_from_the_scan() -> None:
@@ -455,6 +464,19 @@ def test_fourth_cloud_catalog(acme: clouds.Cloud) -> None:
     with pytest.raises(catalog.CatalogError, match=r"acme-west-1"):
         catalog.machine_for("acme", "nvidia-l4", 1, "acme-west-1")
     assert catalog.system_machine("acme").instance_type == "acme.std4"
+
+
+API_ENDPOINT = {CLUSTER_TYPE: lambda inputs: ApiEndpoint(True, tuple(inputs.get("allow", ())), False)}
+"""The fake cloud's reader of its rendered cluster's API endpoint (components.clusters.rendered_endpoint)."""
+
+
+def test_fourth_cloud_rendered_endpoint(acme: clouds.Cloud) -> None:
+    """How a rendered cluster declares its API endpoint is read by its cloud's module (``API_ENDPOINT``), found
+    through the registry; a type no cloud registers has none."""
+    assert rendered_endpoint(CLUSTER_TYPE, {"allow": ["203.0.113.0/24"]}) == ApiEndpoint(
+        True, ("203.0.113.0/24",), False
+    )
+    assert rendered_endpoint("zeta:k8s/cluster:Cluster", {}) is None
 
 
 def test_fourth_cloud_cluster_factory(acme: clouds.Cloud) -> None:
