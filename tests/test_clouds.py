@@ -266,14 +266,16 @@ def test_registry_facts_agree_with_the_cloud_modules() -> None:
     assert not clouds.get("gcp").device_plugin_shares  # GKE shares GPUs itself (gke.SHARING_STRATEGY)
     assert set(gke.SHARING_STRATEGY) < set(clouds.get("gcp").sharing)
     classes = {c.name: c.cluster for c in clouds.all_clouds()}
-    assert classes == {
+    assert {k: classes[k] for k in ("aws", "gcp", "azure", "existing")} == {
         "aws": f"{eks.__name__}:{eks.EksCluster.__name__}",
         "gcp": f"{gke.__name__}:{gke.GkeCluster.__name__}",
         "azure": f"{aks.__name__}:{aks.AksCluster.__name__}",
         "existing": f"{existing.__name__}:{existing.ExistingCluster.__name__}",
     }
     for c in clouds.all_clouds():
-        assert c.spec_field in ClusterSpec.model_fields, c.name
+        # a cloud with settings names its ClusterSpec field; one without needs none (docs/extending.md, step 1)
+        assert c.spec_field is None or c.spec_field in ClusterSpec.model_fields, c.name
+        assert c.required_setting is None or c.spec_field is not None, c.name
     # The workload identity prefixes a model may not set are those the cluster modules write.
     assert eks.ROLE_ARN_ANNOTATION.startswith(str(clouds.get("aws").identity_annotation))
     assert gke.GSA_ANNOTATION.startswith(str(clouds.get("gcp").identity_annotation))
@@ -322,7 +324,7 @@ ACME = clouds.Cloud(
     title="Acme",
     cluster=f"{__name__}:AcmeCluster",
     modules=(),
-    spec_field="acme",  # no settings block: ClusterSpec has no such field, so the cloud takes no own settings
+    # no spec_field: the cloud has no settings block of its own, and ClusterSpec no field for it
     tag_rule=clouds.TagRule(32, 64, 10, "fake tag rule of tests/test_clouds.py", key_forbidden=":"),
     region_pattern=re.compile(r"\Aacme-[a-z]+-[0-9]\Z", re.ASCII),
     region_example="acme-east-1",
@@ -398,8 +400,43 @@ def _stack(**cluster: Any) -> dict[str, Any]:
 
 def test_unregistered_cloud_is_refused() -> None:
     with pytest.raises(SpecError) as e:
-        load(_raw(_stack()), frozenset(), FILE)
-    assert str(e.value) == f"{FILE}: mlplatform:cloud: acme is not allowed; give one of aws, gcp, azure, existing"
+        load(_raw({**_stack(), "cloud": "zeta"}), frozenset(), FILE)
+    assert str(e.value) == f"{FILE}: mlplatform:cloud: zeta is not allowed; give one of {', '.join(clouds.names())}"
+
+
+def test_the_checks_that_list_clouds_hold_with_a_fourth_cloud(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tests that once listed the clouds by hand (review of #15, findings 3 and 6) derive what they expect from
+    the registry: with a fourth cloud registered (no spec field, no settings; its cluster module has the webhook
+    model every managed cloud needs) they still pass, so adding a cloud edits no test."""
+    import sys
+    import types
+
+    import test_catalog
+
+    module = types.ModuleType("acme_cluster_module")
+    vars(module).update(AcmeCluster=AcmeCluster, WEBHOOK_REACH={CLUSTER_TYPE: lambda resources, cluster: []})
+    monkeypatch.setitem(sys.modules, "acme_cluster_module", module)
+    fourth = dataclasses.replace(ACME, cluster="acme_cluster_module:AcmeCluster")
+    old = None
+    try:
+        with clouds.registered(fourth):
+            old = catalog.install(_acme_catalog())
+            _listing_checks(test_catalog)
+    finally:
+        if old is not None:
+            catalog.install(old)  # after the cloud left the registry, as the acme fixture does
+
+
+def _listing_checks(test_catalog: Any) -> None:
+    test_registry_facts_agree_with_the_cloud_modules()
+    test_unregistered_cloud_is_refused()
+    assert exemption_problems(clouds.all_clouds()) == []
+    test_catalog.test_other_error_texts()
+    test_catalog.test_machine_fields()
+    test_catalog.test_ordering_and_constants()
+    test_catalog.test_error_texts(("oci", "nvidia-l4", 1), "unknown cloud 'oci'; give one of {managed}")
+    assert "acme" in test_catalog.managed()
+    # test_catalog.test_validation parses catalog.yaml itself, which holds a real fourth cloud's data only once added
 
 
 def test_fourth_cloud_config(acme: clouds.Cloud) -> None:
