@@ -284,6 +284,19 @@ def test_no_generic_module_imports_a_clouds_module() -> None:
     assert {m: by for m, by in wrong.items() if by} == {}
 
 
+def test_the_clouds_modules_use_only_public_names_of_generic_modules() -> None:
+    """A fourth cloud's author codes against public helpers (``int_of``, ``taints_of_list``, ``K8S_NAME``...), never
+    a generic module's underscore names (review of #15, finding 9)."""
+    own = {m for c in clouds.all_clouds() for m in c.modules}
+    private: list[str] = []
+    for m in sorted(own):
+        tree = ast.parse((ROOT / (m.replace(".", "/") + ".py")).read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module not in own:
+                private += [f"{m}: {node.module}.{a.name}" for a in node.names if a.name.startswith("_")]
+    assert private == []
+
+
 def test_only_per_cloud_modules_are_exempt_from_the_scan() -> None:
     """Each exempt module is a per-cloud path claimed by one cloud; a generic module listed under a cloud, a shared
     private helper and a module two clouds claim are refused."""
