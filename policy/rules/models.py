@@ -950,10 +950,12 @@ def _env_problems(spec: Mapping[str, Any], component: str, ref: Any) -> list[str
 def _declared_secrets(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
     """Each model whose stack entry declares ``imagePullSecrets`` renders exactly those on every component of its
     InferenceService (components/serving/_runtime.py ``predictor``, _kcomponents.py ``_extension``; the pod's
-    ``imagePullSecrets``: "references to secrets in the same namespace to use for pulling any of the images used by
-    this PodSpec", Kubernetes core/v1 PodSpec; without them a private image never pulls), and each ``secretEnv``
-    entry of a component renders as ``valueFrom.secretKeyRef`` of the named Secret and key (_runtime.py ``env``,
-    _kcomponents.py ``_env``; a literal ``value`` hands the server the text, not the secret). The declarations come
+    ``imagePullSecrets``: "an optional list of references to secrets in the same namespace to use for pulling any of
+    the images used by this PodSpec", Kubernetes core/v1 PodSpec as pulumi_kubernetes core/v1/_inputs.py documents
+    it; without them a private image never pulls), and each ``secretEnv`` entry of a component renders as
+    ``valueFrom.secretKeyRef`` ("Selects a key of a secret in the pod's namespace", same file) of the named Secret
+    and key (_runtime.py ``env``, _kcomponents.py ``_env``; a literal ``value`` hands the server the text, not the
+    secret). The declarations come
     from the stack's settings (:attr:`Facts.model_secrets`, ``settings.modelSecrets`` of a saved plan), so the
     in-plan pack and ``mlplatform check`` judge the same."""
     isvcs = {(r.namespace, r.k8s_name): r for r in resources if is_k8s(r, "InferenceService")}
