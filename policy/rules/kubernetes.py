@@ -959,6 +959,14 @@ def _cni_bin_dir(resources: Sequence[Resource], facts: Facts) -> Iterator[Findin
         )
 
 
+_CNI_BIN_DIR_READS = reading({t: ("values.cniBinDir",) for t in HELM_TYPES})
+
+
+def _cni_bin_dir_unknown(res: Resource) -> str | None:
+    """The istio-cni release's ``cniBinDir`` (or its values) known only after deploy."""
+    return _CNI_BIN_DIR_READS(res) if res.type in HELM_TYPES and _chart(res) in ISTIO_CNI_CHARTS else None
+
+
 RULES.append(
     Rule(
         name=CNI_BIN_DIR_RULE,
@@ -970,7 +978,7 @@ RULES.append(
         area="mesh",
         applies_to=HELM_TYPES,
         check_stack=_cni_bin_dir,
-        unknown=reading({t: ("values.cniBinDir",) for t in HELM_TYPES}),
+        unknown=_cni_bin_dir_unknown,
         remediation="components/platform/istio.py cni_values gives the cluster's cni_bin_dir",
     )
 )

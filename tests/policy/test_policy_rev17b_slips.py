@@ -19,7 +19,7 @@ from components.errors import SpecError
 from components.plan.cli import EXIT_OK, EXIT_POLICY, main
 from components.plan.engine import run_program
 from components.plan.project import read_stack_file
-from policy.rules import ALL_RULES, Resource, StackSettings, resources_from_plan
+from policy.rules import ALL_RULES, UNKNOWN, Resource, StackSettings, resources_from_plan
 
 OUTPUTS = ("unknown", "fake")
 """A plain plan (values known after deploy are unknown) and ``--placeholders`` (typed placeholders)."""
@@ -338,3 +338,14 @@ def test_check_over_the_saved_plan_judges_the_same(
     assert main(["check", str(plan)]) == EXIT_POLICY
     out = capsys.readouterr().out
     assert "model-declared-secrets" in out and fragment in out
+
+
+def test_istio_cni_bin_dir_unknown_is_said_not_passed() -> None:
+    """A computed ``cniBinDir`` on the istio-cni release is named as unchecked; other releases' values are not read."""
+    resources, settings = shipped("gcp-prod")
+    hidden = mutate(resources, CNI, _cni_dir(UNKNOWN))
+    (entry,) = entries(hidden, settings)["istio-cni-bin-dir"]
+    assert entry["passed"] and "values.cniBinDir" in entry["unchecked"]
+    istiod = mutate(resources, named(":Release", "mlplatform-istiod"), lambda p: p.__setitem__("values", UNKNOWN))
+    (entry,) = entries(istiod, settings)["istio-cni-bin-dir"]
+    assert entry["passed"] and not entry.get("unchecked")
