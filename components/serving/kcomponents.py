@@ -30,6 +30,7 @@ from pydantic import Field, field_validator, model_validator
 
 from components.credentials import PLAIN_TEXT, env_credential, looks_like_credential
 from components.serving.kspec import ContainerSpec, SecretKeySpec
+from components.serving.logger_spec import ComponentLoggerSpec
 from components.serving.quantity import is_quantity, quantity_value
 from components.spec import Spec, field_error, value_error
 
@@ -144,6 +145,9 @@ class ComponentSpec(Spec):
     """Hard limit of requests one replica handles at once (Knative mode; 0: no limit; also ``--workers``)."""
     timeout: int | None = Field(default=None, ge=1, le=3600)
     """Seconds a request may take (Knative mode). Default: Knative's 300."""
+    logger: ComponentLoggerSpec | None = None
+    """Log this component's requests and/or responses to the platform's request-log store (KServe's agent in the
+    component's pods; the records carry the model's version and ``component``)."""
 
     @field_validator("container")
     @classmethod
@@ -183,6 +187,7 @@ class TransformerSpec(ComponentSpec):
                 ("scaling", "..." if "scaling" in self.model_fields_set else None),
                 ("containerConcurrency", self.container_concurrency),
                 ("timeout", self.timeout),
+                ("logger", self.logger.mode if self.logger is not None else None),
             ):
                 if given is not None:
                     raise field_error(
@@ -254,6 +259,9 @@ class ExplainerSpec(Spec):
     """Hard limit of requests one replica handles at once (Knative mode). Default: no limit."""
     timeout: int | None = Field(default=None, ge=1, le=3600)
     """Seconds a request may take (Knative mode). Default: Knative's 300."""
+    logger: ComponentLoggerSpec | None = None
+    """Log this explainer's requests and/or responses to the platform's request-log store (KServe's agent in the
+    explainer's pods; the records carry the model's version and ``component``)."""
 
     @field_validator("storage_uri")
     @classmethod
