@@ -1384,6 +1384,22 @@ def _check_in_stack(cfg: Any, name: str, entry: dict[str, Any]) -> None:
     load(config, set(cfg.secret_keys), cfg.path)
 
 
+SERVING_GROUP = "serving.kserve.io/"
+TRAINED_MODEL = "TrainedModel"
+TRAINED_MODEL_WHY = (
+    "kind: TrainedModel: mlplatform serves one model per InferenceService, with its own identity, access policy and "
+    "alerts; KServe's multi-model serving (a TrainedModel loaded into a parent InferenceService's pods) is not "
+    "offered: import the model as an InferenceService of its own"
+)
+"""Why a TrainedModel is refused. KServe v0.20.0 still supports it (pkg/apis/serving/v1alpha1/trained_model.go and
+trainedmodel_webhook.go; pkg/controller/v1alpha1/trainedmodel/controller.go; the agent's model puller, which
+components/component.go ``addAgentAnnotations`` injects into a multi-model predictor, ``IsMMSPredictor``), and its
+docs mention it only as a CRD (kserve/website versioned_docs/version-0.20/install/overview.md: "TrainedModel CRD:
+Model versioning and management") with no example. mlplatform does not offer it: a TrainedModel's model is served
+by its parent's pods with the parent's ServiceAccount, access rules and scaling, so it would share the identity and
+policies ModelService gives each model (docs/components/model-service.md, "What import reads")."""
+
+
 def import_files(paths: list[Path], project: Any, stack: str) -> ImportResult:
     """Read every InferenceService of ``paths`` into entries for ``stack`` of ``project``. A bad file raises
     :class:`SpecError` (one line); an InferenceService that cannot be expressed is one line in ``refused``."""
@@ -1397,6 +1413,11 @@ def import_files(paths: list[Path], project: Any, stack: str) -> ImportResult:
             continue
         if not isinstance(doc, dict):
             result.skipped.append(f"{source}: not a Kubernetes object (a map); skipped")
+            continue
+        if doc.get("kind") == TRAINED_MODEL and str(doc.get("apiVersion", "")).startswith(SERVING_GROUP):
+            metadata = doc.get("metadata")
+            name = show(metadata.get("name", "?")) if isinstance(metadata, dict) else "?"
+            result.refused.append(f"{source}: {TRAINED_MODEL} {name}: {TRAINED_MODEL_WHY}")
             continue
         if doc.get("apiVersion") != API_VERSION or doc.get("kind") != KIND:
             result.skipped.append(
