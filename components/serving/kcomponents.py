@@ -187,12 +187,20 @@ class TransformerSpec(ComponentSpec):
                 ("scaling", "..." if "scaling" in self.model_fields_set else None),
                 ("containerConcurrency", self.container_concurrency),
                 ("timeout", self.timeout),
-                ("logger", self.logger.mode if self.logger is not None else None),
             ):
                 if given is not None:
                     raise field_error(
                         key, given, "a collocated transformer shares the predictor's pods and their settings; remove it"
                     )
+            if self.logger is not None:
+                # the predictor's agent proxies the pod's requests to the transformer-container (agent_injector.go
+                # --component-port, v0.20.0), so the model's own logger logs what the transformer receives
+                raise field_error(
+                    "logger",
+                    self.logger.mode,
+                    "a collocated transformer runs in the predictor's pods, whose agent logs their requests; give "
+                    "logger on the model",
+                )
         return self
 
     @model_validator(mode="after")

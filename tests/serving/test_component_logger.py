@@ -98,8 +98,8 @@ def test_a_collocated_transformer_logs_through_the_predictors_logger() -> None:
             request_log_url=URL,
         )
     assert str(info.value).endswith(
-        "transformer.logger: all is not allowed; a collocated transformer shares the predictor's pods and their "
-        "settings; remove it"
+        "transformer.logger: all is not allowed; a collocated transformer runs in the predictor's pods, whose agent "
+        "logs their requests; give logger on the model"
     ), str(info.value)
 
 
