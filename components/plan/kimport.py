@@ -476,6 +476,11 @@ ANNOTATION_ROWS: dict[str, Row] = {
         "the platform's PodMonitor scrapes the model's metrics (monitoring on)"
     ),
     LAST_APPLIED: _ignored(),
+    "sidecar.opentelemetry.io/inject": _refused(
+        "the platform installs no OpenTelemetry operator (KServe's PodMetric autoscaling through KEDA's OTel add-on "
+        "needs it: kserve/website versioned_docs/version-0.20/model-serving/generative-inference/autoscaling/"
+        "autoscaling.md)"
+    ),
     **{
         key: _prometheus_annotation
         for key in ("prometheus.io/scrape", "prometheus.io/port", "prometheus.io/path", SCHEME_ANNOTATION)

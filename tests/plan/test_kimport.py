@@ -1226,7 +1226,7 @@ def _external(**metric: Any) -> dict[str, Any]:
                 KEDA_LLM,
                 autoScaling=_external(metric={"backend": "prometheus", "query": 'sum(up{namespace="kube-system"})'}),
             ),
-            "spec.predictor.autoScaling.metrics.0.external.metric.query: sum(up{namespace=\"kube-system\"}): give "
+            'spec.predictor.autoScaling.metrics.0.external.metric.query: sum(up{namespace="kube-system"}): give '
             "one of vLLM's gauges vllm:num_requests_waiting, vllm:num_requests_running, vllm:kv_cache_usage_perc "
             "(mlplatform writes the query over this model's pods; a free query could read any namespace's series)",
         ),
@@ -1263,9 +1263,16 @@ def _external(**metric: Any) -> dict[str, Any]:
             },
             "metadata.annotations.prometheus.io/port: 9090: give 8080, where KServe's Hugging Face server serves "
             "vLLM's metrics",
-        ),  # fmt: skip
+        ),
+        (
+            # autoscaling.md, the OpenTelemetry example's annotation
+            {**KEDA_LLM, "metadata": {"name": "qwen", "annotations": {"sidecar.opentelemetry.io/inject": "qwen"}}},
+            "metadata.annotations.sidecar.opentelemetry.io/inject: the platform installs no OpenTelemetry operator "
+            "(KServe's PodMetric autoscaling through KEDA's OTel add-on needs it: kserve/website versioned_docs/"
+            "version-0.20/model-serving/generative-inference/autoscaling/autoscaling.md)",
+        ),
     ],
-    ids=["auth-ref", "free-query", "pod-metric", "fraction", "no-metrics", "keda-nothing", "scrape-port"],
+    ids=["auth-ref", "free-query", "pod-metric", "fraction", "no-metrics", "keda-nothing", "scrape-port", "otel"],
 )
 def test_keda_fields_mlplatform_cannot_honour_are_one_line(
     standard: Project, tmp_path: Path, doc: dict[str, Any], says: str
@@ -1295,8 +1302,8 @@ def test_scrape_annotations_without_a_vllm_metric_are_refused(tmp_path: Path) ->
         ),
         (
             {"batchSize": 10},
-            "spec.predictor.logger.batchSize: KServe's own blob-store logger: mlplatform's collector writes the stack's "
-            "request-log store (platform.requestLogs) with its own identity; remove it",
+            "spec.predictor.logger.batchSize: KServe's own blob-store logger: mlplatform's collector writes the "
+            "stack's request-log store (platform.requestLogs) with its own identity; remove it",
         ),
         ("all", "spec.predictor.logger: give a map (mode, url)"),
     ],
