@@ -146,8 +146,10 @@ class ComponentSpec(Spec):
     timeout: int | None = Field(default=None, ge=1, le=3600)
     """Seconds a request may take (Knative mode). Default: Knative's 300."""
     logger: ComponentLoggerSpec | None = None
-    """Log this component's requests and/or responses to the platform's request-log store (KServe's agent in the
-    component's pods; the records carry the model's version and ``component``)."""
+    (
+        "Log this component's requests and/or responses to the platform's request-log store (KServe's agent in the "
+        "component's pods; the records carry the model's version and ``component``)."
+    )
 
     @field_validator("container")
     @classmethod
@@ -268,8 +270,10 @@ class ExplainerSpec(Spec):
     timeout: int | None = Field(default=None, ge=1, le=3600)
     """Seconds a request may take (Knative mode). Default: Knative's 300."""
     logger: ComponentLoggerSpec | None = None
-    """Log this explainer's requests and/or responses to the platform's request-log store (KServe's agent in the
-    explainer's pods; the records carry the model's version and ``component``)."""
+    (
+        "Log this explainer's requests and/or responses to the platform's request-log store (KServe's agent in the "
+        "explainer's pods; the records carry the model's version and ``component``)."
+    )
 
     @field_validator("storage_uri")
     @classmethod

@@ -489,8 +489,10 @@ class ModelSpec(Spec):
     batcher: BatcherSpec | None = None
     """Request batching in the predictor's pods by KServe's agent sidecar (maxBatchSize, maxLatency)."""
     logger: LoggerSpec | None = None
-    """Log the predictor's requests and/or responses to the platform's request-log store
-    (components/serving/logger_spec.py). A transformer or explainer logs with its own ``logger``."""
+    (
+        "Log the predictor's requests and/or responses to the platform's request-log store "
+        "(components/serving/logger_spec.py). A transformer or explainer logs with its own ``logger``."
+    )
 
     def loggers(self) -> dict[str, str | None]:
         """Each component's logger mode (None: it does not log), by its key path: ``logger``,
