@@ -1334,3 +1334,15 @@ def test_a_trained_model_is_refused_in_one_line_and_the_rest_imports(
         f"{tmp_path / 'isvc.yaml'}#2: TrainedModel model1: {kimport.TRAINED_MODEL_WHY}"
     ]
     assert list(yaml.safe_load(out)) == ["sklearn-iris"]
+
+
+def test_a_model_whose_components_alone_log_gets_the_collector(tmp_path: Path) -> None:
+    # aws-dev runs no collector of its own (no platform.requestLogs): the stack installs it because the transformer
+    # and the explainer log (infra/program.py request_log_namespaces reads ModelSpec.logs), so both loggers render
+    from components.platform.requestlog import URL
+
+    result = kimport.import_files([_write(tmp_path, COMPONENT_LOGGERS)], PROJECT, "aws-dev")
+    assert result.refused == []
+    isvc = kimport.rendered_isvcs(PROJECT, "aws-dev", result.imported)[("models", "components-logged")]
+    assert [isvc["spec"][c]["logger"]["url"] for c in ("transformer", "explainer")] == [URL, URL]
+    assert validate_custom_resource(isvc) == []
