@@ -963,7 +963,7 @@ def _logger(ctx: _Ctx, path: Path_, value: Any) -> None:
     component = ctx.container_at[:2] if ctx.container_at is not None else ("spec", "predictor")
     if "mode" in value:
         ctx.keep((*path, "mode"), (*component, "logger", "mode"))
-    else:
+    elif not value:  # logger: {} asks for a logger in KServe's default mode, all
         ctx.keep(path, (*component, "logger"))
     if "url" in value:
         ctx.note(
@@ -1402,7 +1402,7 @@ components/component.go ``addAgentAnnotations`` injects into a multi-model predi
 docs mention it only as a CRD (kserve/website versioned_docs/version-0.20/install/overview.md: "TrainedModel CRD:
 Model versioning and management") with no example. mlplatform does not offer it: a TrainedModel's model is served
 by its parent's pods with the parent's ServiceAccount, access rules and scaling, so it would share the identity and
-policies ModelService gives each model (docs/components/model-service.md, "What import reads")."""
+policies ModelService gives each model (docs/components/model-service.md, "Importing KServe InferenceServices")."""
 
 
 def import_files(paths: list[Path], project: Any, stack: str) -> ImportResult:

@@ -493,10 +493,17 @@ COMPONENT_LOGGERS = {
         "explainer": {**ART["spec"]["explainer"], "logger": {}},
     },
 }
+# versioned_docs/version-0.20/model-serving/predictive-inference/logger/basic-logger.md without the mode (KServe's
+# default, all)
+LOGGER_URL_ONLY = {
+    **LOGGER,
+    "metadata": {"name": "sklearn-url-only"},
+    "spec": {"predictor": {**LOGGER["spec"]["predictor"], "logger": {"url": "http://message-dumper.default/"}}},
+}
 KNATIVE = [
     SKLEARN_V2, SKLEARN_OLD_FORM, TRITON_NODE_SELECTOR, TRITON_TOLERATIONS, FLOWERS_GPU, CANARY, TRITON_GRPC, CUSTOM,
     CUSTOM_GRPC, CUSTOM_PROBES, MULTI, OCI, MESH, INTERNAL, TRANSFORMER, TRANSFORMER_SCALED, EXPLAINER, ART, BATCHER,
-    COLLOCATED, EMBEDDING, LOGGER, COMPONENT_LOGGERS,
+    COLLOCATED, EMBEDDING, LOGGER, COMPONENT_LOGGERS, LOGGER_URL_ONLY,
 ]  # fmt: skip
 
 
