@@ -15,7 +15,16 @@ from typing import Any
 
 from policy.rules.base import UNKNOWN, Facts, Finding, Resource, Rule, as_list, as_map, is_set, reading
 from policy.rules.cluster import world
-from policy.rules.gpu import ACCELERATOR_LABEL, GPU_RESOURCE, GPU_TAINT, Pool, _int, _taints_list, _taints_map, gpus_of
+from policy.rules.gpu import (
+    ACCELERATOR_LABEL,
+    GPU_RESOURCE,
+    GPU_TAINT,
+    Pool,
+    gpus_of,
+    int_of,
+    taints_of_list,
+    taints_of_map,
+)
 from policy.rules.identity import K8S_SUBJECT, annotated_service_accounts
 from policy.rules.percloud import CloudPolicy, Part
 from policy.rules.requestlog import is_log_writer
@@ -370,18 +379,18 @@ def _karpenter_is_gpu(res: Resource) -> bool:
     return (
         ACCELERATOR_LABEL in labels
         or GPU_RESOURCE in as_map(res.get("spec.limits"))
-        or any(t[0] == GPU_TAINT[0] for t in _taints_list(spec.get("taints")))
+        or any(t[0] == GPU_TAINT[0] for t in taints_of_list(spec.get("taints")))
     )
 
 
 def _karpenter_pool(res: Resource) -> Pool:
     limit = as_map(res.get("spec.limits")).get(GPU_RESOURCE)
-    cap = _int(limit)
+    cap = int_of(limit)
     note = "" if cap is not None or limit is UNKNOWN else "no spec.limits nvidia.com/gpu: the pool is unbounded"
     return Pool(
         res,
         f"Karpenter NodePool {res.k8s_name}",
-        _taints_list(res.get("spec.template.spec.taints")),
+        taints_of_list(res.get("spec.template.spec.taints")),
         as_map(res.get("spec.template.metadata.labels")),
         None,
         None,
@@ -408,10 +417,10 @@ def _gpu_pools(res: Resource) -> list[Pool] | None:
             Pool(
                 res,
                 f"node group {res.name}",
-                _taints_list(p.get("taints")),
+                taints_of_list(p.get("taints")),
                 labels,
                 gpus or None,
-                _int(as_map(p.get("scalingConfig")).get("maxSize")),
+                int_of(as_map(p.get("scalingConfig")).get("maxSize")),
             )
         ]
     if res.type == EKS_NG2:
@@ -422,10 +431,10 @@ def _gpu_pools(res: Resource) -> list[Pool] | None:
             Pool(
                 res,
                 f"node group {res.name}",
-                _taints_map(p.get("taints")),
+                taints_of_map(p.get("taints")),
                 as_map(p.get("labels")),
                 gpus or None,
-                _int(p.get("maxSize")),
+                int_of(p.get("maxSize")),
             )
         ]
     return None

@@ -10,7 +10,7 @@ from typing import Any
 
 from policy.rules.base import UNKNOWN, Facts, Finding, Resource, Rule, as_list, as_map, dig, reading
 from policy.rules.cluster import world
-from policy.rules.gpu import ACCELERATOR_LABEL, Pool, _int, _taints_list, gpus_of
+from policy.rules.gpu import ACCELERATOR_LABEL, Pool, gpus_of, int_of, taints_of_list
 from policy.rules.identity import K8S_SUBJECT, Subject, ksa_bindings, paired_bindings
 from policy.rules.percloud import CloudPolicy, Part
 from policy.rules.requestlog import is_log_writer
@@ -209,13 +209,13 @@ def _aks_profile(res: Resource, profile: Mapping[str, Any], label: str) -> Pool 
     if not gpus and ACCELERATOR_LABEL not in as_map(profile.get("nodeLabels")):
         return None
     auto = profile.get("enableAutoScaling")
-    max_nodes = _int(profile.get("maxCount")) if auto is not False else _int(profile.get("count"))
+    max_nodes = int_of(profile.get("maxCount")) if auto is not False else int_of(profile.get("count"))
     if max_nodes is None:
-        max_nodes = _int(profile.get("count"))
+        max_nodes = int_of(profile.get("count"))
     return Pool(
         res,
         label,
-        _taints_list(profile.get("nodeTaints")),
+        taints_of_list(profile.get("nodeTaints")),
         as_map(profile.get("nodeLabels")),
         gpus or None,
         max_nodes,

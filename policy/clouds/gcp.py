@@ -9,8 +9,8 @@ from typing import Any
 
 from policy.rules.base import UNKNOWN, Facts, Finding, Resource, as_list, as_map, is_set
 from policy.rules.cluster import world
-from policy.rules.gpu import Pool, _int, _taints_list
-from policy.rules.identity import _NAME, Subject, ksa_bindings, paired_bindings
+from policy.rules.gpu import Pool, int_of, taints_of_list
+from policy.rules.identity import K8S_NAME, Subject, ksa_bindings, paired_bindings
 from policy.rules.percloud import CloudPolicy, Part
 from policy.rules.requestlog import is_log_writer
 
@@ -163,11 +163,11 @@ def _gpu_pools(res: Resource) -> list[Pool] | None:
     accels = [a for a in as_list(node.get("guestAccelerators")) if isinstance(a, Mapping)]
     if not accels:
         return []
-    per_node = sum(_int(a.get("count")) or 0 for a in accels)
+    per_node = sum(int_of(a.get("count")) or 0 for a in accels)
     auto = as_map(p.get("autoscaling"))
-    total = _int(auto.get("totalMaxNodeCount"))
-    per_zone = _int(auto.get("maxNodeCount"))
-    fixed = _int(p.get("nodeCount"))
+    total = int_of(auto.get("totalMaxNodeCount"))
+    per_zone = int_of(auto.get("maxNodeCount"))
+    fixed = int_of(p.get("nodeCount"))
     if total is not None:
         max_nodes: int | None = total
     elif per_zone is not None:
@@ -181,7 +181,7 @@ def _gpu_pools(res: Resource) -> list[Pool] | None:
         Pool(
             res,
             f"node pool {res.name}",
-            _taints_list(node.get("taints")),
+            taints_of_list(node.get("taints")),
             as_map(node.get("labels")),
             per_node or None,
             max_nodes,
@@ -211,7 +211,7 @@ WI_USER = "roles/iam.workloadIdentityUser"
 
 
 GKE_MEMBER = re.compile(
-    rf"serviceAccount:(?P<pool>[a-z][-a-z0-9.:]*\.svc\.id\.goog)\[(?P<ns>{_NAME})/(?P<sa>{_NAME})\]", re.ASCII
+    rf"serviceAccount:(?P<pool>[a-z][-a-z0-9.:]*\.svc\.id\.goog)\[(?P<ns>{K8S_NAME})/(?P<sa>{K8S_NAME})\]", re.ASCII
 )
 
 
