@@ -680,6 +680,20 @@ def test_fourth_cloud_outputs(acme: clouds.Cloud) -> None:
     assert cloud_outputs("existing") is not None  # every shipped cloud declares its own (tests/test_outputs.py)
 
 
+def test_the_walk_through_documents_every_registry_field() -> None:
+    """docs/extending.md's registry step lists every field of ``Cloud`` (a fourth cloud's author fills them from
+    there: ``dns01_solver`` and ``outputs`` too)."""
+    doc = (ROOT / "docs" / "extending.md").read_text(encoding="utf-8")
+    step = doc.split("## 4. The registry entry", 1)[1].split("\n## 5.", 1)[0]
+    named = {
+        n
+        for line in step.splitlines()
+        if line.startswith("| `")
+        for n in re.findall(r"`([a-z0-9_]+)`", line.split("|")[1])
+    }
+    assert [f.name for f in dataclasses.fields(clouds.Cloud) if f.name not in named] == []
+
+
 def test_fourth_cloud_catalog(acme: clouds.Cloud) -> None:
     """Catalog lookups of the new cloud: its machines, regions, reference price region and refusals."""
     assert "acme" in catalog._clouds()
