@@ -432,10 +432,11 @@ def test_shipped_plans_still_pass(tmp_path: Path, placeholders: bool) -> None:
 def test_coverage_stacks_and_examples_place_every_type() -> None:
     """tests/golden_stacks and the examples (tests/urns.py ``targets``, fake outputs): resource-types-known and the
     rules that fail unread clusters and pools pass on every type they render."""
+    from urns import targets
+
     from components.plan.engine import run_program
     from components.plan.project import read_stack_file
     from policy.rules import StackSettings, resources_from_plan, run_rules
-    from urns import targets
 
     watched = {"resource-types-known", *CLUSTER_RULES, "gpu-pool-taint-label", "gpu-budget", "prod-protect-stateful"}
     for t in targets():
