@@ -1053,7 +1053,9 @@ POLICY = CloudPolicy(
     ),
     stateful=(KMS_KEY, OIDC_PROVIDER),
     sa_annotations=(IRSA_ANNOTATION,),
-    # pulumi_eks 4.4.0 node_group_security_group.py: the security group of a self-managed node group, no pool
-    not_clusters=("eks:index:NodeGroupSecurityGroup",),
+    # pulumi_eks 4.4.0: node_group_security_group.py, the security group of a self-managed node group (no pool);
+    # cluster_creation_role_provider.py, "a component that wraps creating a role provider that can be passed to the
+    # Cluster's creationRoleProvider" (an IAM role, no cluster)
+    not_clusters=("eks:index:NodeGroupSecurityGroup", "eks:index:ClusterCreationRoleProvider"),
 )
 """AWS's share of the rules (:attr:`components.clouds.Cloud.policy`)."""

@@ -402,6 +402,8 @@ def test_kind_canonical_and_look_alikes() -> None:
     assert percloud.kind("azure-native:containerservice/v20240801:AgentPool") == "pool"
     assert percloud.kind("eks:index:NodeGroupSecurityGroup") is None  # aws.POLICY.not_clusters
     assert percloud.unknown_type("eks:index:NodeGroupSecurityGroup") is None
+    assert percloud.kind("eks:index:ClusterCreationRoleProvider") is None
+    assert percloud.unknown_type("eks:index:NodeGroup") is not None  # not listed: fails
     assert percloud.kind("kubernetes:infrastructure.cluster.x-k8s.io/v1beta2:AWSMachineTemplate") == "pool"
     assert percloud.kind("kubernetes:cluster.x-k8s.io/v1beta1:MachineDeployment") == "pool"
     assert percloud.kind("kubernetes:controlplane.cluster.x-k8s.io/v1beta1:KubeadmControlPlane") == "cluster"
