@@ -174,9 +174,10 @@ Cluster API groups are not: :data:`CLUSTER_API`), the engine's own (providers, s
 providers: ``pulumi-python:dynamic:Resource``), utility providers and this project's components. Every other package
 is a registered cloud's (:func:`owner`) or fails ``resource-types-known``."""
 CLUSTER_API = re.compile(r"([a-z0-9-]+\.)*cluster\.x-k8s\.io")
-"""API groups of Cluster API (kubernetes-sigs/cluster-api: ``cluster.x-k8s.io`` for Cluster, Machine, MachineSet,
-MachineDeployment, MachinePool; ``bootstrap.``, ``controlplane.``, ``infrastructure.``, ``addons.``, ``ipam.``,
-``runtime.cluster.x-k8s.io`` for the rest): a Kubernetes type of one of them is a cluster or a machine (pool) on
+"""API groups of Cluster API (kubernetes-sigs/cluster-api config/crd/bases/: ``cluster.x-k8s.io`` for Cluster,
+Machine, MachineSet, MachineDeployment, MachinePool; ``addons.``, ``bootstrap.``, ``controlplane.``, ``exp.``,
+``infrastructure.``, ``ipam.``, ``runtime.cluster.x-k8s.io`` for the rest, providers' infrastructure kinds under
+``infrastructure.cluster.x-k8s.io``): a Kubernetes type of one of them is a cluster or a machine (pool) on
 infrastructure no cloud's policy module reads."""
 Kind = Literal["cluster", "pool"]
 LOOKS_LIKE: dict[Kind, re.Pattern[str]] = {
