@@ -440,6 +440,23 @@ def _gpu_pools(res: Resource) -> list[Pool] | None:
     return None
 
 
+def _default_node_group(res: Resource) -> str | None:
+    """A pulumi-eks cluster makes its own node group unless ``skipDefaultNodeGroup`` is true (pulumi_eks 4.4.0
+    cluster.py ``skip_default_node_group``: "If this toggle is set to true, the EKS cluster will be created without
+    node group attached. Defaults to false, unless ``fargate`` or ``autoMode`` is enabled"). That group is no resource
+    of the plan (the remote component makes it), so the GPU rules cannot read its instance type (``instanceType``,
+    ``gpu``), taints or size: refused until modelled. The components always set it true (components/clusters/eks.py)."""
+    if res.type != EKS:
+        return None
+    skip = res.props.get("skipDefaultNodeGroup")
+    if skip is True or skip is UNKNOWN:
+        return None
+    return (
+        f"skipDefaultNodeGroup is {skip if skip is not None else 'unset'}, so pulumi-eks makes a default node group "
+        "whose instances, taints and size no rule reads: set skipDefaultNodeGroup: true and declare node groups"
+    )
+
+
 # ------------------------------------------------------------------------------------------------ identity and storage
 
 IAM_ROLE = "aws:iam/role:Role"
@@ -1006,7 +1023,9 @@ POLICY = CloudPolicy(
         "gpu-pools": Part(
             types=(*_CLUSTERS, *_POOLS),
             read=_gpu_pools,
+            unread=_default_node_group,
             reads={
+                EKS: ("skipDefaultNodeGroup",),
                 KARPENTER_POOL: (
                     "spec.template.spec.requirements.*",
                     "spec.template.spec.taints.*",
@@ -1079,5 +1098,9 @@ POLICY = CloudPolicy(
     ),
     stateful=(KMS_KEY, OIDC_PROVIDER),
     sa_annotations=(IRSA_ANNOTATION,),
+    # pulumi_eks 4.4.0: node_group_security_group.py, the security group of a self-managed node group (no pool);
+    # cluster_creation_role_provider.py, "a component that wraps creating a role provider that can be passed to the
+    # Cluster's creationRoleProvider" (an IAM role, no cluster)
+    not_clusters=("eks:index:NodeGroupSecurityGroup", "eks:index:ClusterCreationRoleProvider"),
 )
 """AWS's share of the rules (:attr:`components.clouds.Cloud.policy`)."""

@@ -199,6 +199,19 @@ def _hardening(res: Resource, facts: Facts) -> Iterator[str]:
             yield f"Key Vault {res.name} has no purge protection (enablePurgeProtection true)"
 
 
+_VERSIONED = re.compile(r"(azure-native:[A-Za-z0-9]+)/v[0-9]{8}(preview)?(:[A-Za-z0-9]+)", re.ASCII)
+
+
+def canonical(type_: str) -> str:
+    """An azure-native type of an explicit API version as the default-version type the shares read
+    (``azure-native:containerservice/v20240801:AgentPool`` -> ``azure-native:containerservice:AgentPool``): the
+    default-version classes list every versioned token as an alias of the same resource (pulumi_azure_native 3.29.0
+    containerservice/agent_pool.py and managed_cluster.py: ``pulumi.Alias(type_="azure-native:containerservice/
+    v20240801:AgentPool")``... ``v20260502preview``), so both spellings take the same inputs."""
+    m = _VERSIONED.fullmatch(type_)
+    return f"{m[1]}{m[3]}" if m else type_
+
+
 # ------------------------------------------------------------------------------------------------ GPU pools
 
 AKS_PROFILE_READS = ("vmSize", "nodeLabels.*", "nodeTaints.*", "enableAutoScaling", "maxCount", "count")
@@ -640,5 +653,6 @@ POLICY = CloudPolicy(
     ),
     stateful=(AKS_VAULT, VAULT_KEY, AZ_IDENTITY),
     sa_annotations=(AZURE_SA_ANNOTATION,),
+    canonical=canonical,
 )
 """Azure's share of the rules (:attr:`components.clouds.Cloud.policy`)."""

@@ -98,7 +98,10 @@ def gpu_pools(res: Resource) -> list[Pool]:
 
 def unread_cluster(res: Resource) -> str | None:
     """Why the GPU rules cannot judge ``res``: a cluster or node pool (of a registered cloud, or of a provider the
-    registry does not know) whose pools no cloud's ``gpu-pools`` share reads."""
+    registry does not know) whose pools no cloud's ``gpu-pools`` share reads, or one whose share says it makes nodes
+    no pool object declares (:attr:`policy.rules.percloud.Part.unread`)."""
+    if why := percloud.unread("gpu-pools", res):
+        return f"the GPU rules cannot read all the nodes of {res.type} {res.name}: {why}"
     if percloud.unjudged("gpu-pools", res, ("cluster", "pool")) is None:
         return None
     return (
