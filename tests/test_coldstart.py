@@ -552,3 +552,14 @@ def test_node_figures_borrowed_from_another_cloud_or_a_cpu_node_say_they_are_jud
         "GPU driver and device plugin ready",
     ]
     assert all("judgement" in str(s["source"]) for s in borrowed)
+
+
+def test_the_instance_leaves_the_estimate_unchanged() -> None:
+    # rev16 defect 7: no cited figure depends on the machine, so none of the instance's facts moves the estimate;
+    # docs/performance.md says so and why ("What scales with the stack, and what does not").
+    base = replace(RESNET, accelerator="nvidia-l4")
+    others = [replace(RESNET, accelerator="nvidia-a100-40gb"), replace(RESNET, gpus=4, accelerator="nvidia-l4")]
+    assert all(estimate(m, AWS).from_zero.minutes == estimate(base, AWS).from_zero.minutes for m in others)
+    text = (ROOT / "docs" / "performance.md").read_text()
+    assert "### What scales with the stack, and what does not (the instance)" in text
+    assert "test_the_instance_leaves_the_estimate_unchanged" in text
