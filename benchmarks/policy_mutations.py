@@ -27,6 +27,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
@@ -120,6 +121,15 @@ CUSTOM_EXTRA_PATHS = "local:" + json.dumps({"mlplatform:models": {
 WARM_AWS = 'aws-dev:{"warmCapacity": {"l4": 1}}'
 """Warm capacity on aws-dev's l4 pool, which does not share GPUs, so the placeholders pre-pull its models' images
 (init containers); gcp-prod's l4 pool time-slices and renders none (components/platform/warm.py)."""
+DECLARED_SECRETS = "local:" + json.dumps({"mlplatform:models": {
+    "custom-srv": {"container": {"image": "ghcr.io/acme/server:1.2", "command": ["python", "-m", "server"]},
+                   "resources": {"cpu": "500m", "memory": "1Gi"}, "scaling": {"minReplicas": 1, "maxReplicas": 2},
+                   "secretEnv": {"API_KEY": {"secret": "server-keys", "key": "api"}},
+                   "imagePullSecrets": ["ghcr-pull"],
+                   "access": {"mode": "internal", "allowedNamespaces": ["default"]}},
+}})  # fmt: skip
+"""The local stack with a custom container that declares ``imagePullSecrets`` and ``secretEnv`` (no shipped stack
+does)."""
 MUTATIONS = (
     Mutation("irsa-no-sub", "clusters", "components/clusters/_aws_iam.py", SUB, "", "IRSA trust without its sub",
              TRUST),
@@ -281,10 +291,29 @@ MUTATIONS = (
     Mutation("netpol-egress-only", "serving", "components/serving/_netpol.py", '"policyTypes": ["Ingress"]',
              '"policyTypes": ["Egress"]', "model NetworkPolicy isolates egress, not ingress (metrics open)",
              "model-metrics-prometheus-only"),
+    # the selector's label became a parameter (pipelines select their router by KServe's inferencegraph label):
+    # the same slip on today's text
     Mutation("netpol-selects-nothing", "serving", "components/serving/_netpol.py",
-             'return {"podSelector": {"matchLabels": {ISVC_LABEL: name}}',
-             'return {"podSelector": {"matchLabels": {"app": name}}',
+             'return {"podSelector": {"matchLabels": {label: name}}, "policyTypes"',
+             'return {"podSelector": {"matchLabels": {"app": name}}, "policyTypes"',
              "model NetworkPolicy selects none of the model's pods", "model-metrics-prometheus-only"),
+    # review #17b slips 2, 3, 7, 13 and 14 (tests/policy/test_policy_rev17b_slips.py)
+    Mutation("b-istio-cni-default-bin-dir", "platform", "components/platform/istio.py",
+             'return {"cniBinDir": bin_dir} if bin_dir else {}', "return {}",
+             "istio-cni plugin in /opt/cni/bin on GKE, where the kubelet does not look", "istio-cni-bin-dir"),
+    Mutation("b-gke-default-node-sa", "clusters", "components/clusters/gke.py",
+             "service_account=self.node_service_account.email,", "",
+             "GKE nodes run as the Compute Engine default service account (project Editor)", "iam-least-privilege"),
+    Mutation("b-karpenter-entry-standard", "clusters", "components/clusters/eks.py",
+             'type="EC2_LINUX",', 'type="STANDARD",',
+             "Karpenter node role's access entry STANDARD: the nodes never register", HARDEN),
+    Mutation("b-pull-secrets-dropped", "serving", "components/serving/_runtime.py",
+             'out["imagePullSecrets"] = [{"name": n} for n in spec.image_pull_secrets]', "pass",
+             "a private image never pulls", "model-declared-secrets", config=DECLARED_SECRETS),
+    Mutation("b-secret-env-literal", "serving", "components/serving/_runtime.py",
+             '{"name": k, "valueFrom": {"secretKeyRef": {"name": ref.secret, "key": ref.key}}}',
+             '{"name": k, "value": f"{ref.secret}/{ref.key}"}',
+             "a secretEnv entry as literal text, not the secret", "model-declared-secrets", config=DECLARED_SECRETS),
     Mutation("netpol-serving-closed", "serving", "components/serving/_netpol.py",
              "ports = [int(p) for p in serving_ports(deployment_mode, spec)]", "ports = []",
              "model NetworkPolicy closes the serving ports (no caller reaches the model)", "model-inference-api-only"),
@@ -796,6 +825,7 @@ RULE_TESTS = (
     "tests/policy/test_policy_prod_spread.py",
     "tests/policy/test_policy_principal_callers.py",
     "tests/policy/test_policy_rev17b.py",
+    "tests/policy/test_policy_rev17b_slips.py",
 )
 
 PLAN_SCRIPT = r"""
@@ -934,8 +964,43 @@ def _run_one(
         shutil.rmtree(work.parent, ignore_errors=True)
 
 
+def _row_text(r: dict[str, object]) -> str:
+    """One mutation's row: its id, the verdict in each plan mode (or for a rule slip), its area and how."""
+    if not r["applied"]:
+        word = "NOT APPLIED"
+    elif r["caught"] is None:
+        word = "refused by the program"
+    elif r["area"] == "policy":
+        word = "CAUGHT" if r["caught"] else "missed"
+    else:
+        word = f"plain {'CAUGHT' if r['plainCaught'] else 'missed'} / fake {'CAUGHT' if r['caught'] else 'missed'}"
+    return f"{r['id']!s:32} {word:30} {r['area']!s:9} {r['how']}"
+
+
+def _run_and_report(
+    m: Mutation,
+    base: Path,
+    tmp: Path,
+    baselines: dict[tuple[str, str], set[tuple[str, ...]]],
+    modes: str,
+    done: list[int],
+    total: int,
+) -> dict[str, object]:
+    """:func:`_run_one`, then one progress line as soon as the mutation is judged (a long run shows its rows as it
+    goes, not only at the end)."""
+    row = _run_one(m, base, tmp, baselines, modes)
+    with _PROGRESS:
+        done[0] += 1
+        print(f"[{done[0]}/{total}] {_row_text(row)} ({row.get('seconds', '-')} s)", flush=True)
+    return row
+
+
+_PROGRESS = threading.Lock()
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the mutations; print one row each and the counts; exit 1 when a mutation could not be applied."""
+    """Run the mutations; print one row each as it finishes, then every row and the counts; exit 1 when a mutation
+    could not be applied."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     p.add_argument("--only", help="comma-separated mutation ids")
     p.add_argument("--jobs", type=int, default=1, help="mutations run at once (default 1)")
@@ -962,17 +1027,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"baseline {shown}: {len(baselines[settings])} mandatory failure(s)",
                   *sorted(baselines[settings]), sep="\n  ", flush=True)  # fmt: skip
         with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-            rows = list(pool.map(lambda m: _run_one(m, base, tmp, baselines, modes), chosen))
+            done = [0]
+            rows = list(pool.map(lambda m: _run_and_report(m, base, tmp, baselines, modes, done, len(chosen)), chosen))
+    print(flush=True)
     for r in rows:
-        if not r["applied"]:
-            word = "NOT APPLIED"
-        elif r["caught"] is None:
-            word = "refused by the program"
-        elif r["area"] == "policy":
-            word = "CAUGHT" if r["caught"] else "missed"
-        else:
-            word = f"plain {'CAUGHT' if r['plainCaught'] else 'missed'} / fake {'CAUGHT' if r['caught'] else 'missed'}"
-        print(f"{r['id']:32} {word:30} {r['area']:9} {r['how']}", flush=True)
+        print(_row_text(r), flush=True)
     src = [r for r in rows if r["area"] != "policy" and r["applied"] and r["caught"] is not None]
     refused = [str(r["id"]) for r in rows if r.get("refusedByProgram") and r["caught"] is None]
     rules = [r for r in rows if r["area"] == "policy" and r["applied"]]

@@ -22,7 +22,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from policy.rules import ALL_RULES, UNKNOWN, Facts, Resource, Rule, StackSettings
+from policy.rules import ALL_RULES, UNKNOWN, Facts, Resource, Rule, StackSettings, secrets_to_json
 
 PACK_NAME = "mlplatform-guardrails"
 
@@ -35,12 +35,15 @@ CONFIG_SCHEMA = PolicyConfigSchema(
         "allowPublicApi": {"type": "boolean", "default": False},
         "anonymousModels": {"type": "array", "items": {"type": "string"}, "default": []},
         "networkPolicy": {"type": "string", "enum": ["enforced", "not-enforced", "unknown"], "default": "unknown"},
+        "modelSecrets": {"type": "object", "default": {}},
     }
 )
 """The config every policy of the pack accepts (the stack's facts; see :class:`policy.rules.Facts`)."""
 
 
-FACT_KEYS = ("environment", "requiredTags", "maxGpus", "allowPublicApi", "anonymousModels", "networkPolicy")
+FACT_KEYS = (
+    "environment", "requiredTags", "maxGpus", "allowPublicApi", "anonymousModels", "networkPolicy", "modelSecrets",
+)  # fmt: skip
 
 
 def facts_from_pack_config(config: Mapping[str, Any]) -> Facts:
@@ -63,6 +66,7 @@ def pack_config(settings: StackSettings, rules: Iterable[Rule] | None = None) ->
         "allowPublicApi": f.allow_public_api,
         "anonymousModels": sorted(f.anonymous_models),
         "networkPolicy": f.network_policy,
+        "modelSecrets": secrets_to_json(f.model_secrets),
     }
     out: dict[str, Any] = {}
     for rule in ALL_RULES if rules is None else rules:

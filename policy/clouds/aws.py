@@ -323,6 +323,41 @@ def _hardening(res: Resource, facts: Facts) -> Iterator[str]:
             yield f"EC2NodeClass {res.k8s_name} volumes not encrypted: {', '.join(bad)} (ebs.encrypted true)"
 
 
+# ------------------------------------------------------------------------------------------------ node access entries
+
+ACCESS_ENTRY = "aws:eks/accessEntry:AccessEntry"
+NODE_ENTRY_TYPES = ("EC2_LINUX", "EC2_WINDOWS")
+"""EKS CreateAccessEntry ``type`` (docs.aws.amazon.com/sdk-for-kotlin/api/latest/eks/
+aws.sdk.kotlin.services.eks.model/-create-access-entry-request/type.html): "If the principalArn is for an IAM role
+that's used for self-managed Amazon EC2 nodes, specify EC2_LINUX or EC2_WINDOWS. Amazon EKS grants the necessary
+permissions to the node for you. ... If you don't specify a value, Amazon EKS sets the value to STANDARD." A
+STANDARD entry grants a node role nothing, so Karpenter's nodes never register."""
+_ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::[0-9]{12}:role/(?:[^\s]*/)?(?P<name>[^/\s]+)", re.ASCII)
+
+
+def _node_access_entries(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    """Every ``aws:eks/accessEntry:AccessEntry`` whose principal is a node role of the plan (a role
+    ``ec2.amazonaws.com`` may assume: :func:`_trusts_ec2`) has type EC2_LINUX or EC2_WINDOWS
+    (:data:`NODE_ENTRY_TYPES`). The principal is the role its ``principalArn`` names when known (placeholders,
+    CrossGuard), else the node role the entry depends on (a plain plan, where the ARN is computed)."""
+    roles = [r for r in resources if r.type == IAM_ROLE and _trusts_ec2(r)]
+    names = {n for r in roles if isinstance(n := r.props.get("name"), str)}
+    urns = {r.urn for r in roles}
+    for r in resources:
+        if r.type != ACCESS_ENTRY:
+            continue
+        arn = r.props.get("principalArn")
+        m = _ROLE_ARN.fullmatch(arn) if isinstance(arn, str) else None
+        node = (m is not None and m["name"] in names) or (arn is UNKNOWN and any(u in urns for u in r.depends_on))
+        kind = r.props.get("type")
+        if node and kind is not UNKNOWN and kind not in NODE_ENTRY_TYPES:
+            yield Finding(
+                r.urn,
+                f"access entry {r.name} of a node role has type {kind or 'unset (STANDARD)'}: EKS grants the nodes "
+                f"nothing and they never register; give {' or '.join(NODE_ENTRY_TYPES)}",
+            )
+
+
 # ------------------------------------------------------------------------------------------------ GPU pools
 
 EKS_MNG = "eks:index:ManagedNodeGroup"
@@ -943,12 +978,13 @@ POLICY = CloudPolicy(
             },
         ),
         "cluster-hardening": Part(
-            types=(*_CLUSTERS, LAUNCH_TEMPLATE, EC2_NODE_CLASS, STORAGE_CLASS),
+            types=(*_CLUSTERS, LAUNCH_TEMPLATE, EC2_NODE_CLASS, STORAGE_CLASS, ACCESS_ENTRY),
             summary=(
                 "no public IPs and encrypted volumes on EKS and Karpenter nodes; EKS authenticationMode API; EBS "
-                "StorageClasses encrypted"
+                "StorageClasses encrypted; node roles' access entries of type EC2_LINUX or EC2_WINDOWS"
             ),
             check=_hardening,
+            stack=_node_access_entries,
             reads={
                 EKS: ("nodeAssociatePublicIpAddress", "authenticationMode", "deletionProtection"),
                 AWS_EKS: ("accessConfig.authenticationMode", "deletionProtection"),

@@ -410,6 +410,82 @@ def _iam_unknown(res: Resource) -> str | None:
     return None
 
 
+# ------------------------------------------------------------------------------------------------ node service account
+
+GSA_DOMAIN = ".iam.gserviceaccount.com"
+"""A user-managed service account's e-mail is ``SA_NAME@PROJECT_ID.iam.gserviceaccount.com`` (the shape the plan's
+mocks give, components/plan/gcp.py ``_gsa``)."""
+
+
+def _dependency_type(urn: str) -> str:
+    """The type token a URN names (``urn:pulumi:stack::project::parent$type::name``)."""
+    parts = urn.split("::")
+    return parts[2].rsplit("$", 1)[-1] if len(parts) >= 4 else ""
+
+
+def _node_configs(res: Resource) -> list[Any]:
+    """The node configs of a node pool, and of a cluster that declares its own (its default pool)."""
+    if res.type == GKE_POOL:
+        return [res.props.get("nodeConfig")]
+    if res.type == GKE and "nodeConfig" in res.props:
+        return [res.props.get("nodeConfig")]
+    return []
+
+
+def _node_sa_problem(res: Resource, emails: set[str], locals_: set[str]) -> str | None:
+    """Why the nodes of ``res`` do not run as a Google service account of the plan, or None."""
+    for config in _node_configs(res):
+        if config is UNKNOWN:
+            continue
+        sa = as_map(config).get("serviceAccount")
+        if sa is UNKNOWN:
+            # computed in a plain plan: tied when it is taken from a service account of the plan (a dependency)
+            if any(_dependency_type(u) == GSA for u in res.depends_on) or not res.depends_on:
+                continue
+            return "nodeConfig.serviceAccount is computed from no Google service account of the plan"
+        if not isinstance(sa, str) or not sa or sa == "default":
+            return (
+                f"nodeConfig.serviceAccount is {sa or 'unset'!r}: the nodes run as the Compute Engine default "
+                "service account (project Editor)"
+            )
+        local, _, domain = sa.partition("@")
+        if sa not in emails and not (local in locals_ and domain.endswith(GSA_DOMAIN)):
+            return f"nodeConfig.serviceAccount {sa!r} is not a Google service account of the plan"
+    return None
+
+
+def _node_service_accounts(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    """GKE nodes run as a dedicated, minimally privileged Google service account of the plan, never the Compute
+    Engine default one: pulumi_gcp 10.2 container/_inputs.py ``NodeConfig.service_account``: "The service account
+    to be used by the Node VMs. If not specified, the "default" service account is used"; CIS GKE 5.2.1 "Ensure GKE
+    clusters are not running using the Compute Engine default service account" (tenable.com/audits/items/
+    CIS_Google_Kubernetes_Engine_GKE_v1.7.0_L1.audit:c14f95fbd8eba75e8940dc99bc4b295c: "By default, Kubernetes
+    Engine nodes use the Compute Engine default service account ... it has more permissions than are required");
+    docs.cloud.google.com/kubernetes-engine/security/configure-node-service-accounts. The e-mail is tied to a
+    ``gcp:serviceaccount/account:Account`` of the plan: equal to ``<accountId>@<project>.iam.gserviceaccount.com``
+    when known (placeholders, CrossGuard), taken from such an account (a dependency) when computed (plain plan)."""
+    accounts = [r for r in resources if r.type == GSA]
+    emails = {
+        f"{a.props['accountId']}@{a.props['project']}{GSA_DOMAIN}"
+        for a in accounts
+        if isinstance(a.props.get("accountId"), str) and isinstance(a.props.get("project"), str)
+    }
+    emails |= {e for a in accounts if isinstance(e := a.props.get("email"), str) and e}
+    # an account whose project comes from the provider: its local part and the service-account domain
+    locals_ = {a.props["accountId"] for a in accounts if isinstance(a.props.get("accountId"), str)}
+    for r in resources:
+        problem = _node_sa_problem(r, emails, locals_)
+        if problem:
+            yield Finding(r.urn, f"{r.name}: {problem}; give the platform's node service account (gke.py)")
+
+
+def _iam_or_node_unknown(res: Resource) -> str | None:
+    """``iam-least-privilege``'s unknowns: a grant's role, or a node config known only after deploy."""
+    if any(c is UNKNOWN for c in _node_configs(res)):
+        return f"nodeConfig of {res.name}"
+    return _iam_unknown(res)
+
+
 # ------------------------------------------------------------------------------------------------ request-log writer
 
 _GCS_CONDITION = re.compile(
@@ -456,6 +532,21 @@ def _log_write(res: Resource, facts: Facts) -> Iterator[str]:
 def _log_write_unknown(res: Resource) -> str | None:
     unknown = res.type == GCS_MEMBER and as_map(res.props.get("condition")).get("expression") is UNKNOWN
     return res.name if unknown else None
+
+
+# ------------------------------------------------------------------------------------------------ istio-cni
+
+
+def _cni_bin_dir(res: Resource) -> str | None:
+    """Where a GKE cluster's nodes keep CNI binaries: the cluster seam's constant (components/clusters/gke.py
+    ``CNI_BIN_DIR``, ``/home/kubernetes/bin``; Istio "Platform-Specific Prerequisites", istio.io/latest/docs/ambient/
+    install/platform-prerequisites: "GKE uses nonstandard locations for CNI binaries which requires Helm
+    overrides")."""
+    if res.type != GKE:
+        return None
+    from components.clusters.gke import CNI_BIN_DIR
+
+    return CNI_BIN_DIR
 
 
 # ------------------------------------------------------------------------------------------------ the policy
@@ -556,11 +647,16 @@ POLICY = CloudPolicy(
             stack=_binding,
         ),
         "iam-least-privilege": Part(
-            types=GCP_MEMBER_TYPES,
-            summary="no GCP basic role nor project-wide role beyond the design's",
+            types=(*GCP_MEMBER_TYPES, GKE_POOL),
+            summary=(
+                "no GCP basic role nor project-wide role beyond the design's, GKE nodes running as a service account "
+                "of the plan"
+            ),
             check=_iam,
-            unknown=_iam_unknown,
+            stack=_node_service_accounts,
+            unknown=_iam_or_node_unknown,
         ),
+        "istio-cni-bin-dir": Part(types=(GKE,), summary="GKE /home/kubernetes/bin", read=_cni_bin_dir),
     },
     stateful=(CRYPTO_KEY, GSA),
     sa_annotations=(GKE_SA_ANNOTATION,),

@@ -41,11 +41,13 @@ from policy.rules import (
 from policy.rules.base import (
     ENFORCEMENTS,
     UNKNOWN,
+    DeclaredSecrets,
     Enforcement,
     Facts,
     Finding,
     Resource,
     Rule,
+    SecretEnvRef,
 )
 
 if TYPE_CHECKING:
@@ -155,6 +157,7 @@ class StackSettings:
             allow_public_api=cfg.cluster.api_access.allow_world,
             anonymous_models=anonymous,
             network_policy=network_policy_fact(cfg),
+            model_secrets=declared_secrets(cfg),
         )
         overrides = {k: Override(o.enforcement, o.reason) for k, o in cfg.policy.overrides.items()}
         models = {f"{m.namespace}/{name}": model_objects(name, m) for name, m in sorted(cfg.models.items())}
@@ -188,6 +191,7 @@ class StackSettings:
             "overrides": {k: {"enforcement": o.enforcement, "reason": o.reason} for k, o in self.overrides.items()},
             "models": {k: list(v) for k, v in self.models.items()},
             "pipelines": {k: list(v) for k, v in self.pipelines.items()},
+            "modelSecrets": secrets_to_json(f.model_secrets),
         }
 
     @classmethod
@@ -206,7 +210,7 @@ class StackSettings:
             raise SpecError("settings", doc, "give the map mlplatform plan --json writes")
         known = {
             "environment", "requiredTags", "maxGpus", "allowPublicApi", "anonymousModels", "networkPolicy", "budget",
-            "overrides", "models", "pipelines",
+            "overrides", "models", "pipelines", "modelSecrets",
         }  # fmt: skip
         extra = sorted(set(doc) - known)
         if extra:
@@ -253,7 +257,15 @@ class StackSettings:
                     f"settings.{key}", given, "give a map of namespace/name to the Kind/namespace/name list"
                 )
             declared_by[key] = {k: tuple(v) for k, v in given.items()}
-        facts = Facts(env, tuple(policy.required_tags), policy.max_gpus, allow, frozenset(anonymous), netpol)
+        facts = Facts(
+            env,
+            tuple(policy.required_tags),
+            policy.max_gpus,
+            allow,
+            frozenset(anonymous),
+            netpol,
+            secrets_from_json(doc.get("modelSecrets", {})),
+        )
         overrides = {k: Override(o.enforcement, o.reason) for k, o in policy.overrides.items()}
         for key, declared in declared_by.items():
             for k, v in declared.items():
@@ -445,3 +457,66 @@ def evaluate(
     )
     result.context[SETTINGS_KEY] = settings.to_json()
     return run_rules(resources_from_plan(result), settings)
+
+
+def declared_secrets(cfg: StackConfig) -> tuple[tuple[str, DeclaredSecrets], ...]:
+    """Per model of ``cfg`` (``namespace/name``, sorted) that declares ``imagePullSecrets`` or a ``secretEnv`` (its
+    own, its transformer's or its explainer's), what it declares (:attr:`Facts.model_secrets`)."""
+    out: list[tuple[str, DeclaredSecrets]] = []
+    for name, m in sorted(cfg.models.items()):
+        env = [
+            SecretEnvRef(component, var, ref.secret, ref.key)
+            for component, spec in (("predictor", m), ("transformer", m.transformer), ("explainer", m.explainer))
+            if spec is not None
+            for var, ref in sorted(spec.secret_env.items())
+        ]
+        if m.image_pull_secrets or env:
+            out.append((f"{m.namespace}/{name}", DeclaredSecrets(tuple(m.image_pull_secrets), tuple(env))))
+    return tuple(out)
+
+
+def secrets_to_json(declared: tuple[tuple[str, DeclaredSecrets], ...]) -> dict[str, Any]:
+    """``settings.modelSecrets`` of a saved plan (read back by :func:`secrets_from_json`)."""
+    return {
+        key: {
+            "imagePullSecrets": list(d.pull),
+            "secretEnv": [{"component": e.component, "name": e.name, "secret": e.secret, "key": e.key} for e in d.env],
+        }
+        for key, d in declared
+    }
+
+
+_COMPONENTS = ("predictor", "transformer", "explainer")
+
+
+def secrets_from_json(doc: Any) -> tuple[tuple[str, DeclaredSecrets], ...]:
+    """:attr:`Facts.model_secrets` from a saved plan's ``settings.modelSecrets``; one line naming the key when a value
+    is not what :func:`secrets_to_json` writes."""
+    from components.errors import SpecError
+
+    where = "settings.modelSecrets"
+    if not isinstance(doc, Mapping):
+        raise SpecError(where, doc, "give a map of namespace/name to {imagePullSecrets, secretEnv}")
+    out: list[tuple[str, DeclaredSecrets]] = []
+    for key, entry in sorted(doc.items()):
+        here = f"{where}.{show_key(str(key))}"
+        if not isinstance(key, str) or not _MODEL_KEY.fullmatch(key):
+            raise SpecError(here, key, "give namespace/name (lowercase)")
+        if not isinstance(entry, Mapping) or set(entry) - {"imagePullSecrets", "secretEnv"}:
+            raise SpecError(here, entry, "give a map with imagePullSecrets and secretEnv")
+        pull = entry.get("imagePullSecrets", [])
+        if not isinstance(pull, list) or not all(isinstance(p, str) and p for p in pull):
+            raise SpecError(f"{here}.imagePullSecrets", pull, "give a list of Secret names")
+        env = entry.get("secretEnv", [])
+        fields = ("component", "name", "secret", "key")
+        if not isinstance(env, list) or not all(
+            isinstance(e, Mapping) and set(e) == set(fields) and all(isinstance(e[f], str) and e[f] for f in fields)
+            for e in env
+        ):
+            raise SpecError(f"{here}.secretEnv", env, "give a list of {component, name, secret, key}")
+        wrong = next((e["component"] for e in env if e["component"] not in _COMPONENTS), None)
+        if wrong is not None:
+            raise SpecError(f"{here}.secretEnv", wrong, f"give a component: {', '.join(_COMPONENTS)}")
+        refs = tuple(SecretEnvRef(e["component"], e["name"], e["secret"], e["key"]) for e in env)
+        out.append((key, DeclaredSecrets(tuple(pull), refs)))
+    return tuple(out)

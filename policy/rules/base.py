@@ -66,6 +66,26 @@ class Resource:
 
 
 @dataclass(frozen=True)
+class SecretEnvRef:
+    """One ``secretEnv`` entry a model's stack entry declares: variable ``name`` of ``component`` (predictor,
+    transformer or explainer) read from key ``key`` of Secret ``secret``."""
+
+    component: str
+    name: str
+    secret: str
+    key: str
+
+
+@dataclass(frozen=True)
+class DeclaredSecrets:
+    """What a model's stack entry asks of Secrets: its ``imagePullSecrets`` (every component of the model pulls with
+    them) and its components' ``secretEnv`` entries."""
+
+    pull: tuple[str, ...] = ()
+    env: tuple[SecretEnvRef, ...] = ()
+
+
+@dataclass(frozen=True)
 class Facts:
     """What a rule may know about the stack beyond its resources (from ``mlplatform:`` config, or pack config).
 
@@ -84,6 +104,9 @@ class Facts:
     allow_public_api: bool = False
     anonymous_models: frozenset[str] = frozenset()
     network_policy: str = "enforced"
+    model_secrets: tuple[tuple[str, DeclaredSecrets], ...] = ()
+    """Per model (``namespace/name``) that declares ``imagePullSecrets`` or ``secretEnv``, what it declares (in the
+    saved plan's ``settings.modelSecrets``): ``model-declared-secrets`` ties each to the rendered InferenceService."""
 
 
 @dataclass(frozen=True)

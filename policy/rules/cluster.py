@@ -179,6 +179,7 @@ RULES = [
         enforcement="mandatory",
         area="cluster",
         check_resource=_unjudged("cluster-hardening"),
+        check_stack=percloud.check_stack("cluster-hardening"),
         unknown=percloud.unknown("cluster-hardening"),
     ),
     Rule(

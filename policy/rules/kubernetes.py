@@ -19,6 +19,7 @@ from policy.rules.base import (
     containers,
     is_k8s,
     pod_specs,
+    reading,
     unknown_keys,
     unknown_path,
     unknown_within,
@@ -921,3 +922,63 @@ RULES = [
         unknown=_service_unknown,
     ),
 ]
+
+
+# ------------------------------------------------------------------------------------------------ istio-cni bin dir
+
+CNI_BIN_DIR_RULE = "istio-cni-bin-dir"
+DEFAULT_CNI_BIN_DIR = "/opt/cni/bin"
+"""The istio-cni chart's default ``cniBinDir`` (components/clusters/base.py ``cni_bin_dir``: None means it)."""
+
+
+def _cni_bin_dir(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    """The istio-cni release's top-level ``cniBinDir`` (components/platform/istio.py ``cni_values``) equals the
+    CNI binary folder the cluster's cloud says its nodes keep (its policy module's share of the rule reads it from
+    the cluster resource: GKE's ``/home/kubernetes/bin``, components/clusters/gke.py ``CNI_BIN_DIR``). Istio,
+    "Platform-Specific Prerequisites" (istio.io/latest/docs/ambient/install/platform-prerequisites, GKE): "GKE uses
+    nonstandard locations for CNI binaries which requires Helm overrides": elsewhere the plugin lands where the
+    kubelet does not look and every pod sandbox of a meshed namespace fails. Clusters whose cloud says nothing
+    (the default folder, an existing cluster) are not judged."""
+    from policy.rules import percloud
+
+    wanted = sorted({d for r in resources for d in percloud.read(CNI_BIN_DIR_RULE, r) if isinstance(d, str)})
+    if len(wanted) != 1:
+        return
+    for r in resources:
+        if r.type not in HELM_TYPES or _chart(r) not in ISTIO_CNI_CHARTS:
+            continue
+        values = r.props.get("values")
+        given = as_map(values).get("cniBinDir", DEFAULT_CNI_BIN_DIR)
+        if values is UNKNOWN or given is UNKNOWN or given == wanted[0]:
+            continue
+        yield Finding(
+            r.urn,
+            f"Helm release {r.props.get('name', r.name)} (istio-cni) puts the CNI plugin in {given}, but the "
+            f"cluster's nodes read CNI binaries from {wanted[0]}: pods in meshed namespaces never start; set values "
+            f"cniBinDir {wanted[0]}",
+        )
+
+
+_CNI_BIN_DIR_READS = reading({t: ("values.cniBinDir",) for t in HELM_TYPES})
+
+
+def _cni_bin_dir_unknown(res: Resource) -> str | None:
+    """The istio-cni release's ``cniBinDir`` (or its values) known only after deploy."""
+    return _CNI_BIN_DIR_READS(res) if res.type in HELM_TYPES and _chart(res) in ISTIO_CNI_CHARTS else None
+
+
+RULES.append(
+    Rule(
+        name=CNI_BIN_DIR_RULE,
+        description=(
+            "The istio-cni agent installs its plugin where the cluster's nodes read CNI binaries: the release's "
+            "cniBinDir equals the folder the cluster's cloud names ({clouds})."
+        ),
+        enforcement="mandatory",
+        area="mesh",
+        applies_to=HELM_TYPES,
+        check_stack=_cni_bin_dir,
+        unknown=_cni_bin_dir_unknown,
+        remediation="components/platform/istio.py cni_values gives the cluster's cni_bin_dir",
+    )
+)

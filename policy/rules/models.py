@@ -917,3 +917,91 @@ RULES = [
         unknown=_REPLICAS_READS,
     ),
 ]
+
+
+# ------------------------------------------------------------------------------------------------ declared secrets
+
+_COMPONENTS = ("predictor", "transformer", "explainer")
+
+
+def _env_problems(spec: Mapping[str, Any], component: str, ref: Any) -> list[str]:
+    """Why variable ``ref.name`` of ``component`` is not read from key ``ref.key`` of Secret ``ref.secret``."""
+    found = [
+        e
+        for _, c in containers(spec, init=False)
+        for e in as_list(c.get("env"))
+        if isinstance(e, Mapping) and e.get("name") == ref.name
+    ]
+    want = {"name": ref.secret, "key": ref.key}
+    if not found:
+        return [f"{component} has no variable {ref.name} (secretEnv: Secret {ref.secret} key {ref.key})"]
+    problems = []
+    for e in found:
+        got = as_map(as_map(e.get("valueFrom")).get("secretKeyRef"))
+        if "value" in e or {k: got.get(k) for k in want} != want:
+            shown = "a literal value" if "value" in e else f"secretKeyRef {dict(got) or 'none'}"
+            problems.append(
+                f"{component} variable {ref.name} is {shown}, not the declared secretKeyRef of Secret {ref.secret} "
+                f"key {ref.key}"
+            )
+    return problems
+
+
+def _declared_secrets(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    """Each model whose stack entry declares ``imagePullSecrets`` renders exactly those on every component of its
+    InferenceService (components/serving/_runtime.py ``predictor``, _kcomponents.py ``_extension``; the pod's
+    ``imagePullSecrets``: "an optional list of references to secrets in the same namespace to use for pulling any of
+    the images used by this PodSpec", Kubernetes core/v1 PodSpec as pulumi_kubernetes core/v1/_inputs.py documents
+    it; without them a private image never pulls), and each ``secretEnv`` entry of a component renders as
+    ``valueFrom.secretKeyRef`` ("Selects a key of a secret in the pod's namespace", same file) of the named Secret
+    and key (_runtime.py ``env``, _kcomponents.py ``_env``; a literal ``value`` hands the server the text, not the
+    secret). The declarations come
+    from the stack's settings (:attr:`Facts.model_secrets`, ``settings.modelSecrets`` of a saved plan), so the
+    in-plan pack and ``mlplatform check`` judge the same."""
+    isvcs = {(r.namespace, r.k8s_name): r for r in resources if is_k8s(r, "InferenceService")}
+    for key, declared in facts.model_secrets:
+        ns, _, name = key.partition("/")
+        res = isvcs.get((ns, name))
+        if res is None:
+            continue  # a declared model whose objects are missing is check's finding (StackSettings.models)
+        spec = res.props.get("spec")
+        if spec is UNKNOWN:
+            continue
+        want = sorted(declared.pull)
+        for component in _COMPONENTS:
+            part = as_map(as_map(spec).get(component))
+            if not part:
+                continue
+            pulls = part.get("imagePullSecrets")
+            if pulls is not UNKNOWN:
+                got = sorted(str(as_map(p).get("name")) for p in as_list(pulls))
+                if got != want:
+                    yield Finding(
+                        res.urn,
+                        f"InferenceService {key} {component} imagePullSecrets are {got or 'none'}, the model declares "
+                        f"{want or 'none'}: a private image never pulls",
+                    )
+        for ref in declared.env:
+            part = as_map(as_map(spec).get(ref.component))
+            if part:
+                for problem in _env_problems(part, ref.component, ref):
+                    yield Finding(res.urn, f"InferenceService {key} {problem}")
+            else:
+                yield Finding(res.urn, f"InferenceService {key} has no {ref.component} for its secretEnv {ref.name}")
+
+
+RULES.append(
+    Rule(
+        name="model-declared-secrets",
+        description=(
+            "Each model renders the Secrets its stack entry declares: exactly its imagePullSecrets on every component "
+            "of its InferenceService, and each secretEnv entry as a secretKeyRef to the named Secret and key."
+        ),
+        enforcement="mandatory",
+        area="models",
+        applies_to=(ISVC,),
+        check_stack=_declared_secrets,
+        unknown=reading({ISVC: ("spec",)}),
+        remediation="components/serving/_runtime.py predictor and env render the declared Secrets",
+    )
+)

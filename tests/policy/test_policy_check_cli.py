@@ -33,6 +33,7 @@ FULL = json.dumps(
         "overrides": {},
         "models": {},
         "pipelines": {},
+        "modelSecrets": {},
     }
 )
 """Every key of a saved stack's settings (policy.check.SETTINGS_KEYS)."""

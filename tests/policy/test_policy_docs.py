@@ -49,6 +49,7 @@ def test_pack_config_command_for_a_stack() -> None:
         "allowPublicApi": False,
         "anonymousModels": ["models/sklearn-iris"],
         "networkPolicy": "unknown",  # an existing cluster without cluster.existing.networkPolicy
+        "modelSecrets": {},  # the local stack's models declare no imagePullSecrets nor secretEnv
     }
 
 

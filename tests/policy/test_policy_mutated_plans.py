@@ -410,6 +410,8 @@ SECURITY_RULES = {
     "gateway-key-rotation": "mandatory",
     "standard-gateway-api": "mandatory",
     "authz-path-shapes": "mandatory",
+    "istio-cni-bin-dir": "mandatory",  # GKE nodes read CNI binaries elsewhere: pods never start (review #17b slip 2)
+    "model-declared-secrets": "mandatory",  # a private image never pulls, a secret read as text (slips 13, 14)
 }
 """The enforcement level of every security, isolation and availability rule, pinned here (not only in the docs)."""
 

@@ -1692,6 +1692,7 @@ def test_pack_builds_one_policy_per_rule_with_levels_and_schema() -> None:
             "allowPublicApi",
             "anonymousModels",
             "networkPolicy",
+            "modelSecrets",
         }
 
 

@@ -145,6 +145,9 @@ def gcp_stack(good: bool) -> Callable[[], None]:
             logging_config={"enable_components": ["SYSTEM_COMPONENTS", "APISERVER"]} if good else None,
             datapath_provider="ADVANCED_DATAPATH" if good else None,
         )
+        # hardened: the nodes run as a service account of the stack, not the Compute Engine default one
+        protect = pulumi.ResourceOptions(protect=True)
+        nodes = gcp.serviceaccount.Account("nodes", account_id="gke-nodes", project="p", opts=protect) if good else None
         gcp.container.NodePool(
             "l4",
             cluster=cluster.name,
@@ -157,6 +160,7 @@ def gcp_stack(good: bool) -> Callable[[], None]:
                 "resource_labels": labels,
                 "workload_metadata_config": {"mode": "GKE_METADATA" if good else "GCE_METADATA"},
                 "shielded_instance_config": {"enable_secure_boot": good},
+                **({"service_account": nodes.email} if nodes is not None else {}),
             },
         )
 
@@ -170,6 +174,7 @@ def test_gcp_stack() -> None:
         "audit-logs",
         "cluster-hardening",
         "cluster-network-policy",
+        "iam-least-privilege",
         "prod-protect-stateful",
         "secrets-encryption",
         "workload-identity",
