@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from policy.rules.base import UNKNOWN, Facts, Finding, Resource, Rule, is_k8s
+from policy.rules.base import UNKNOWN, Facts, Finding, Resource, Rule, is_k8s, reading
 
 ISVC = "kubernetes:serving.kserve.io/v1beta1:InferenceService"
 DEPLOYMENT_MODE = "serving.kserve.io/deploymentMode"
@@ -47,7 +47,7 @@ def _check(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
     # tests/serving/test_timeouts.py holds to the upstream sources.
     from components.serving import timeouts
 
-    objects = [_object(r) for r in resources if r.type.startswith("kubernetes:")]
+    objects = [_object(r) for r in resources if r.type.startswith("kubernetes:") and not _has_unknown(r.props)]
     for res in resources:
         if not (res.type == ISVC or is_k8s(res, "InferenceService")):
             continue
@@ -73,6 +73,7 @@ RULES = [
         area="models",
         applies_to=(ISVC,),
         check_stack=_check,
+        unknown=reading({"InferenceService": ("metadata.annotations.*", "spec.*"), "VirtualService": ("spec.*",)}),
         remediation=(
             "Shorten the model's cold start (docs/performance.md: a smaller model, an image cache, a faster loader, "
             "storage in the cluster's region) below 1800 s at the slow end; a longer timeout is refused by Knative's "
