@@ -15,6 +15,7 @@ serving.kserve.io/inferenceservice_v1beta1.json) unless named otherwise.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,6 +84,10 @@ class Imported:
     rendered path's ``[name=X]`` is the list item named X."""
     notes: list[tuple[KeyPath, str]] = field(default_factory=list)
     """(key path in the manifest or (), what differs from plain KServe)."""
+    autoscaler_class: tuple[KeyPath, str] | None = None
+    """``serving.kserve.io/autoscalerClass`` as given (its path, its value), checked once the predictor is read."""
+    scrape: list[KeyPath] = field(default_factory=list)
+    """The ``prometheus.io/*`` annotations given, kept only with a vLLM metric (see :func:`_prometheus_annotation`)."""
 
 
 @dataclass
@@ -379,11 +384,18 @@ def _deployment_mode(ctx: _Ctx, path: Path_, value: Any) -> None:
 
 
 def _autoscaler_class(ctx: _Ctx, path: Path_, value: Any) -> None:
-    # mlplatform sets serving.kserve.io/autoscalerClass: hpa in Standard mode (components/serving/_runtime.py).
-    if value == "hpa" and ctx.stack.deployment_mode == "Standard":
-        ctx.keep(path)
+    # mlplatform sets serving.kserve.io/autoscalerClass: hpa in Standard mode, keda for a vLLM metric
+    # (components/serving/_runtime.py isvc_annotations); whether keda fits is decided once the predictor is read
+    # (_check_scaling). KServe reads the class in Standard mode only (inference_service_validation.go
+    # validateAutoScalingCompExtension, v0.20.0).
+    if value in ("hpa", KEDA) and ctx.stack.deployment_mode == "Standard":
+        ctx.out.autoscaler_class = (path, str(value))
         return
-    raise _refuse(path, f"{value}: mlplatform scales with Knative's autoscaler (Knative mode) or the HPA (Standard)")
+    raise _refuse(
+        path,
+        f"{value}: mlplatform scales with Knative's autoscaler (Knative mode), the HPA or, on vLLM's metrics, KEDA "
+        "(Standard)",
+    )
 
 
 def _knative_target(ctx: _Ctx, path: Path_, value: Any) -> None:
@@ -424,6 +436,35 @@ def _istio_inject(ctx: _Ctx, path: Path_, value: Any) -> None:
     raise _refuse(path, "the Istio sidecar enforces the model's access rules; mlplatform keeps it")
 
 
+def _prometheus_annotation(ctx: _Ctx, path: Path_, value: Any) -> None:
+    """``prometheus.io/scrape``, ``/port``, ``/path``, ``/scheme``: what Istio's metrics merging reads to scrape the
+    server's own metrics. mlplatform sets the first three, with these values, on the predictor of a model that scales
+    on a vLLM metric (components/serving/llm_scaling.py ``SCRAPE_ANNOTATIONS``); pilot-agent scrapes
+    ``http://localhost:<port><path>`` (istio/istio 1.30.3 pilot/cmd/pilot-agent/status/server.go ``handleStats``), so
+    ``scheme: http`` is what happens. Checked once the predictor is read (:func:`_check_scaling`)."""
+    from components.serving.llm_scaling import SCRAPE_ANNOTATIONS
+
+    key = path[-1]
+    if key == SCHEME_ANNOTATION:
+        if value != "http":
+            raise _refuse(path, f"{value}: pilot-agent scrapes the server over http inside the pod; give http")
+        ctx.note(path, "pilot-agent scrapes the model server's metrics over http inside the pod")
+    elif str(value) != SCRAPE_ANNOTATIONS[key]:
+        raise _refuse(
+            path, f"{value}: give {SCRAPE_ANNOTATIONS[key]}, where KServe's Hugging Face server serves vLLM's metrics"
+        )
+    else:
+        # KServe copies the predictor's annotations over the InferenceService's onto its pods (predictor.go
+        # buildObjectMeta: "predictor component > isvc"); mlplatform sets them on spec.predictor.annotations
+        ctx.keep(path, ("spec", "predictor", "annotations", key))
+    ctx.out.scrape.append(path)
+
+
+KEDA = "keda"
+"""``constants.AutoscalerClassKeda`` (pkg/constants/constants.go, v0.20.0)."""
+SCHEME_ANNOTATION = "prometheus.io/scheme"
+
+
 ANNOTATION_ROWS: dict[str, Row] = {
     "serving.kserve.io/deploymentMode": _deployment_mode,
     "serving.kserve.io/autoscalerClass": _autoscaler_class,
@@ -435,6 +476,15 @@ ANNOTATION_ROWS: dict[str, Row] = {
         "the platform's PodMonitor scrapes the model's metrics (monitoring on)"
     ),
     LAST_APPLIED: _ignored(),
+    "sidecar.opentelemetry.io/inject": _refused(
+        "the platform installs no OpenTelemetry operator (KServe's PodMetric autoscaling through KEDA's OTel add-on "
+        "needs it: kserve/website versioned_docs/version-0.20/model-serving/generative-inference/autoscaling/"
+        "autoscaling.md)"
+    ),
+    **{
+        key: _prometheus_annotation
+        for key in ("prometheus.io/scrape", "prometheus.io/port", "prometheus.io/path", SCHEME_ANNOTATION)
+    },
 }
 """InferenceService annotations mlplatform reads; any other is refused (the platform owns the InferenceService's
 annotations: components/serving/_runtime.py isvc_annotations)."""
@@ -879,6 +929,200 @@ def _art(ctx: _Ctx, path: Path_, value: Any) -> None:
     _walk(_Ctx(ctx.stack, ctx.out, target=ctx.entry, container_at=path), path, value, ART_ROWS, "art explainer")
 
 
+LOGGER_REFUSED = {
+    "metadataHeaders": "the records carry the request id, model, version and component, not request headers; remove it",
+    "metadataAnnotations": "mlplatform passes the model's version annotation (logger_spec.VERSION_ANNOTATION); "
+    "remove it",
+    **{
+        key: "KServe's own blob-store logger: mlplatform's collector writes the stack's request-log store "
+        "(platform.requestLogs) with its own identity; remove it"
+        for key in ("storage", "marshallerUrl", "batchSize", "batchInterval")
+    },
+}
+"""``LoggerSpec`` fields (pkg/apis/serving/v1beta1/inference_service.go, v0.20.0) besides ``mode`` and ``url``."""
+
+
+def _logger(ctx: _Ctx, path: Path_, value: Any) -> None:
+    """A component's ``logger`` (``ComponentExtensionSpec.Logger``, component.go v0.20.0): ``mode`` as asked; the
+    records go to the stack's request-log store through the platform's collector, whatever ``url`` names (said on
+    stderr). mlplatform's request logs have one sink, the store with its retention and write-only identity
+    (components/platform/requestlog.py): sending payloads to a URL of the manifest's choosing would be a second,
+    unreviewed copy of every request. KServe's default mode is ``all`` (LoggerSpec ``Mode``: '"all" (default)')."""
+    from components.platform.requestlog import URL
+
+    if not isinstance(value, dict):
+        raise _refuse(path, "give a map (mode, url)")
+    for key in value:
+        if str(key) not in ("mode", "url"):
+            why = LOGGER_REFUSED.get(str(key), "mlplatform has no equivalent of this logger field")
+            raise _refuse((*path, str(key)), why)
+    mode = value.get("mode", "all")
+    if mode not in ("all", "request", "response"):
+        raise _refuse((*path, "mode"), f"{show(mode)}: give all, request or response")
+    ctx.set("logger", {"mode": mode})
+    component = ctx.container_at[:2] if ctx.container_at is not None else ("spec", "predictor")
+    if "mode" in value:
+        ctx.keep((*path, "mode"), (*component, "logger", "mode"))
+    elif not value:  # logger: {} asks for a logger in KServe's default mode, all
+        ctx.keep(path, (*component, "logger"))
+    if "url" in value:
+        ctx.note(
+            (*path, "url"),
+            f"{show(value['url'])}: the records go to the stack's request-log store (platform.requestLogs, through "
+            f"its collector at {URL}), not to this URL",
+        )
+
+
+def _auto_scaling(ctx: _Ctx, path: Path_, value: Any) -> None:
+    """``spec.predictor.autoScaling`` (``AutoScalingSpec``, component.go v0.20.0) with one metric: an ``External``
+    Prometheus metric on one of vLLM's gauges (``scaling.metric: llm-*``, through KEDA: llm_scaling.py), or a
+    ``Resource`` cpu utilisation (``scaling.metric: cpu``, KServe's HPA)."""
+    if not isinstance(value, dict) or set(value) != {"metrics"}:
+        raise _refuse(path, "give metrics (one metric)")
+    metrics = value["metrics"]
+    if not isinstance(metrics, list) or len(metrics) != 1:
+        raise _refuse((*path, "metrics"), "give one metric: mlplatform scales on one")
+    where = (*path, "metrics", "0")
+    metric = metrics[0]
+    kind = metric.get("type") if isinstance(metric, dict) else None
+    if "metric" in ctx.entry.get("scaling", {}):
+        raise _refuse(where, "scaleMetric gives the metric too; give one")
+    if kind == "External":
+        _external_metric(ctx, where, metric)
+    elif kind == "Resource":
+        _resource_metric(ctx, where, metric)
+    else:
+        raise _refuse(
+            (*where, "type"),
+            f"{show(kind)}: give External (a vLLM gauge on Prometheus) or Resource (cpu); PodMetric needs the "
+            "OpenTelemetry add-on, which the platform does not install",
+        )
+
+
+def _only(path: Path_, value: Any, keys: set[str], what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise _refuse(path, f"give a map ({what})")
+    for key in value:
+        if str(key) not in keys:
+            raise _refuse((*path, str(key)), f"mlplatform has no equivalent of this {what} field")
+    return value
+
+
+VLLM_QUERY = re.compile(r"\A\s*(?:sum\s*\(\s*)?(vllm:[a-z_]+)\s*(?:\{[^{}]*\}\s*)?\)?\s*\Z")
+"""A query on one vLLM gauge, alone or summed, with or without a label selector."""
+
+
+def _external_metric(ctx: _Ctx, where: Path_, metric: dict[str, Any]) -> None:
+    from components.serving.llm_scaling import LLM_METRICS, PERCENT_METRICS, prometheus_url
+
+    _only(where, metric, {"type", "external"}, "autoScaling metric")
+    ext = _only((*where, "external"), metric.get("external"), {"metric", "target"}, "external metric")
+    source = _only(
+        (*where, "external", "metric"), ext.get("metric"), {"backend", "serverAddress", "query"}, "external metric"
+    )
+    if source.get("backend", "prometheus") != "prometheus":
+        raise _refuse((*where, "external", "metric", "backend"), f"{show(source['backend'])}: give prometheus")
+    query = str(source.get("query", ""))
+    found = VLLM_QUERY.match(query)
+    gauge = found.group(1) if found else ""
+    names = {v: k for k, v in LLM_METRICS.items()}
+    if gauge not in names:
+        raise _refuse(
+            (*where, "external", "metric", "query"),
+            f"{show(query)}: give one of vLLM's gauges {', '.join(LLM_METRICS.values())} (mlplatform writes the query "
+            "over this model's pods; a free query could read any namespace's series)",
+        )
+    name = names[gauge]
+    target = _only((*where, "external", "target"), ext.get("target"), {"type", "value"}, "metric target")
+    if target.get("type") != "Value":
+        raise _refuse((*where, "external", "target", "type"), f"{show(target.get('type'))}: give Value")
+    raw = str(target.get("value", ""))
+    try:
+        number = float(raw) * (100 if name in PERCENT_METRICS else 1)
+    except ValueError:
+        number = -1.0
+    if number != int(number) or number < 1:
+        what = (
+            "a fraction of the KV cache in hundredths, such as '0.8'" if name in PERCENT_METRICS else "a whole number"
+        )
+        raise _refuse((*where, "external", "target", "value"), f"{show(raw)}: give {what} above 0")
+    ctx.sub("scaling").update(metric=name, target=int(number))
+    rendered = ("spec", "predictor", "autoScaling", "metrics", "0")
+    for leaf in (
+        ("type",),
+        ("external", "metric", "backend"),
+        ("external", "target", "type"),
+        ("external", "target", "value"),
+    ):
+        if at(metric, leaf) is not MISSING:
+            ctx.keep((*where, *leaf), (*rendered, *leaf))
+    ctx.note(
+        (*where, "external", "metric", "query"),
+        f"{show(query)}: mlplatform sums {gauge} over this model's pods (scaling.metric: {name})",
+    )
+    if "serverAddress" in source:
+        ctx.note(
+            (*where, "external", "metric", "serverAddress"),
+            f"the platform's Prometheus ({prometheus_url()}) answers the query",
+        )
+
+
+def _resource_metric(ctx: _Ctx, where: Path_, metric: dict[str, Any]) -> None:
+    _only(where, metric, {"type", "resource"}, "autoScaling metric")
+    res = _only((*where, "resource"), metric.get("resource"), {"name", "target"}, "resource metric")
+    if res.get("name") != "cpu":
+        raise _refuse((*where, "resource", "name"), f"{show(res.get('name'))}: give cpu")
+    target = _only((*where, "resource", "target"), res.get("target"), {"type", "averageUtilization"}, "metric target")
+    if target.get("type") != "Utilization":
+        raise _refuse((*where, "resource", "target", "type"), f"{show(target.get('type'))}: give Utilization")
+    value = target.get("averageUtilization")
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100:
+        raise _refuse(
+            (*where, "resource", "target", "averageUtilization"), "give a CPU utilisation percent from 1 to 100"
+        )
+    ctx.sub("scaling").update(metric="cpu", target=value)
+    ctx.keep((*where, "resource", "name"), ("spec", "predictor", "scaleMetric"))
+    ctx.keep((*where, "resource", "target", "averageUtilization"), ("spec", "predictor", "scaleTarget"))
+    # scaleMetric cpu with scaleTarget N makes KServe's HPA a Resource cpu metric with target type Utilization and
+    # averageUtilization N (hpa_reconciler.go getHPAMetrics, v0.20.0); KEDA's cpu trigger makes the same HPA target
+    # (keda_reconciler.go getKedaMetrics: Resource, Utilization, value N)
+    ctx.note(
+        (*where, "type"),
+        "Resource cpu: KServe's HPA scales on the same CPU utilisation (scaleMetric: cpu, scaleTarget)",
+    )
+    ctx.note(
+        (*where, "resource", "target", "type"), "Utilization is the target type KServe's HPA gives scaleMetric cpu"
+    )
+
+
+def _check_scaling(ctx: _Ctx) -> None:
+    """What the annotations ask of the scaling, once the predictor is read: ``autoscalerClass: keda`` only with a vLLM
+    metric (mlplatform drives KEDA for those only), ``hpa`` not with one; ``prometheus.io/*`` only with a vLLM metric
+    (mlplatform scrapes the server's own metrics for its scaling only)."""
+    from components.serving.llm_scaling import is_llm
+
+    llm = is_llm(ctx.out.entry.get("scaling", {}).get("metric"))
+    given = ctx.out.autoscaler_class
+    if given is not None:
+        path, value = given
+        if value == KEDA and not llm and ctx.out.entry.get("scaling", {}).get("metric") == "cpu":
+            ctx.note(path, "keda: scaled by KServe's HPA on the same CPU utilisation (autoscalerClass: hpa)")
+        elif (value == KEDA) != llm:
+            raise _refuse(
+                path,
+                f"{value}: mlplatform scales through KEDA exactly when the metric is a vLLM gauge (autoScaling with "
+                "an External prometheus metric); give hpa otherwise",
+            )
+        else:
+            ctx.keep(path)
+    if ctx.out.scrape and not llm:
+        raise _refuse(
+            ctx.out.scrape[0],
+            "the platform's PodMonitor scrapes the model's sidecar; it scrapes the server's own metrics only to scale "
+            "on a vLLM metric",
+        )
+
+
 COMPONENT_ROWS: dict[str, Row] = {
     "containers": _component_containers,
     "minReplicas": _scalar("scaling.minReplicas", _whole),
@@ -887,6 +1131,7 @@ COMPONENT_ROWS: dict[str, Row] = {
     "scaleTarget": _scalar("scaling.target", _whole),
     "containerConcurrency": _scalar("containerConcurrency", _whole),
     "timeout": _scalar("timeout", _whole),
+    "logger": _logger,
     **{
         key: _refused(
             f"a transformer or explainer runs with the model's own {key} (the predictor's; components/serving/"
@@ -983,9 +1228,11 @@ PREDICTOR_ROWS: dict[str, Row] = {
     "storageUris": _as_list("storageUris"),
     "serviceAccountName": _service_account,
     "batcher": _batcher,
+    "logger": _logger,
+    "autoScaling": _auto_scaling,
 }
-"""``spec.predictor``: the component's fields. Not here (refused, naming the field): logger, autoScaling,
-scaleMetricType, workerSpec and the pod fields mlplatform decides (affinity, volumes, securityContext ...)."""
+"""``spec.predictor``: the component's fields. Not here (refused, naming the field): scaleMetricType, workerSpec and
+the pod fields mlplatform decides (affinity, volumes, securityContext ...)."""
 
 
 def _predictor(ctx: _Ctx, path: Path_, value: Any) -> None:
@@ -1027,6 +1274,7 @@ def convert(doc: Mapping[str, Any], stack: StackFacts, source: str = "") -> Impo
     _walk(ctx, (), doc, TOP_ROWS, "InferenceService")
     if not out.name:
         raise _refuse(("metadata", "name"), "give the InferenceService's name")
+    _check_scaling(ctx)
     entry = out.entry
     if "namespace" not in entry:
         ctx.note(
@@ -1141,6 +1389,22 @@ def _check_in_stack(cfg: Any, name: str, entry: dict[str, Any]) -> None:
     load(config, set(cfg.secret_keys), cfg.path)
 
 
+SERVING_GROUP = "serving.kserve.io/"
+TRAINED_MODEL = "TrainedModel"
+TRAINED_MODEL_WHY = (
+    "kind: TrainedModel: mlplatform serves one model per InferenceService, with its own identity, access policy and "
+    "alerts; KServe's multi-model serving (a TrainedModel loaded into a parent InferenceService's pods) is not "
+    "offered: import the model as an InferenceService of its own"
+)
+"""Why a TrainedModel is refused. KServe v0.20.0 still supports it (pkg/apis/serving/v1alpha1/trained_model.go and
+trainedmodel_webhook.go; pkg/controller/v1alpha1/trainedmodel/controller.go; the agent's model puller, which
+components/component.go ``addAgentAnnotations`` injects into a multi-model predictor, ``IsMMSPredictor``), and its
+docs mention it only as a CRD (kserve/website versioned_docs/version-0.20/install/overview.md: "TrainedModel CRD:
+Model versioning and management") with no example. mlplatform does not offer it: a TrainedModel's model is served
+by its parent's pods with the parent's ServiceAccount, access rules and scaling, so it would share the identity and
+policies ModelService gives each model (docs/components/model-service.md, "Importing KServe InferenceServices")."""
+
+
 def import_files(paths: list[Path], project: Any, stack: str) -> ImportResult:
     """Read every InferenceService of ``paths`` into entries for ``stack`` of ``project``. A bad file raises
     :class:`SpecError` (one line); an InferenceService that cannot be expressed is one line in ``refused``."""
@@ -1154,6 +1418,11 @@ def import_files(paths: list[Path], project: Any, stack: str) -> ImportResult:
             continue
         if not isinstance(doc, dict):
             result.skipped.append(f"{source}: not a Kubernetes object (a map); skipped")
+            continue
+        if doc.get("kind") == TRAINED_MODEL and str(doc.get("apiVersion", "")).startswith(SERVING_GROUP):
+            metadata = doc.get("metadata")
+            name = show(metadata.get("name", "?")) if isinstance(metadata, dict) else "?"
+            result.refused.append(f"{source}: {TRAINED_MODEL} {name}: {TRAINED_MODEL_WHY}")
             continue
         if doc.get("apiVersion") != API_VERSION or doc.get("kind") != KIND:
             result.skipped.append(

@@ -36,6 +36,7 @@ from typing import Any
 from components.naming import child_name
 from components.serving import _auth, _runtime
 from components.serving.kcomponents import AGENT_PORT, ComponentSpec, ExplainerSpec
+from components.serving.logger_spec import VERSION_ANNOTATION
 from components.serving.spec import ModelSpec
 
 COMPONENT_LABEL = "component"
@@ -138,6 +139,14 @@ def _extension(
         out["tolerations"] = [t.rendered() for t in spec.tolerations]
     if spec.image_pull_secrets:
         out["imagePullSecrets"] = [{"name": n} for n in spec.image_pull_secrets]
+    if c.logger is not None and given.request_log_url is not None:
+        # the component's own ComponentExtensionSpec.logger (component.go, v0.20.0): the agent in its pods posts
+        # to the platform's collector, with the model's version annotation (logger_spec.ComponentLoggerSpec)
+        out["logger"] = {
+            "mode": c.logger.mode,
+            "url": given.request_log_url,
+            "metadataAnnotations": [VERSION_ANNOTATION],
+        }
     return out
 
 
@@ -203,12 +212,19 @@ def isvc_spec(spec: ModelSpec, given: _runtime.PredictorInputs, predictor: dict[
 
 
 def component_ports(spec: ModelSpec, component: str, deployment_mode: str) -> list[str]:
-    """The pod ports requests reach a component on: the queue-proxy's (Knative), else its container's port."""
+    """The pod ports requests reach a component on: the queue-proxy's (Knative), else the port KServe's
+    Standard-mode Service targets: the agent's 9081 when the component logs (service_reconciler.go
+    ``createDefaultSvc``: ``componentExt.Logger != nil``, the component's own extension), else its container's."""
     if deployment_mode == "Knative":
         return list(_auth.QUEUE_PORTS)
     c = spec.transformer if component == TRANSFORMER else spec.explainer
     box = c.container if c is not None else None
-    return [str(box.port.number if box is not None else 8080)]
+    target = _auth.standard_target_port(
+        agent=c is not None and c.logger is not None,
+        transformer_port=None,
+        server_port=box.port.number if box is not None else None,
+    )
+    return [str(target if target is not None else 8080)]
 
 
 def predictor_authorization(name: str, spec: ModelSpec, deployment_mode: str, policy: dict[str, Any]) -> dict[str, Any]:

@@ -419,5 +419,6 @@ def model_version(spec: ModelSpec) -> str:
 
 
 def logger_annotations(spec: ModelSpec) -> dict[str, str]:
-    """The InferenceService annotation that names the version (:data:`VERSION_ANNOTATION`), for a logging model."""
-    return {VERSION_ANNOTATION: model_version(spec)} if spec.logger is not None else {}
+    """The InferenceService annotation that names the version (:data:`VERSION_ANNOTATION`), for a model whose
+    predictor, transformer or explainer logs (KServe copies it to every component's pods)."""
+    return {VERSION_ANNOTATION: model_version(spec)} if spec.logs else {}

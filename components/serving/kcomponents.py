@@ -30,6 +30,7 @@ from pydantic import Field, field_validator, model_validator
 
 from components.credentials import PLAIN_TEXT, env_credential, looks_like_credential
 from components.serving.kspec import ContainerSpec, SecretKeySpec
+from components.serving.logger_spec import ComponentLoggerSpec
 from components.serving.quantity import is_quantity, quantity_value
 from components.spec import Spec, field_error, value_error
 
@@ -144,6 +145,11 @@ class ComponentSpec(Spec):
     """Hard limit of requests one replica handles at once (Knative mode; 0: no limit; also ``--workers``)."""
     timeout: int | None = Field(default=None, ge=1, le=3600)
     """Seconds a request may take (Knative mode). Default: Knative's 300."""
+    logger: ComponentLoggerSpec | None = None
+    (
+        "Log this component's requests and/or responses to the platform's request-log store (KServe's agent in the "
+        "component's pods; the records carry the model's version and ``component``)."
+    )
 
     @field_validator("container")
     @classmethod
@@ -188,6 +194,15 @@ class TransformerSpec(ComponentSpec):
                     raise field_error(
                         key, given, "a collocated transformer shares the predictor's pods and their settings; remove it"
                     )
+            if self.logger is not None:
+                # the predictor's agent proxies the pod's requests to the transformer-container (agent_injector.go
+                # --component-port, v0.20.0), so the model's own logger logs what the transformer receives
+                raise field_error(
+                    "logger",
+                    self.logger.mode,
+                    "a collocated transformer runs in the predictor's pods, whose agent logs their requests; give "
+                    "logger on the model",
+                )
         return self
 
     @model_validator(mode="after")
@@ -254,6 +269,11 @@ class ExplainerSpec(Spec):
     """Hard limit of requests one replica handles at once (Knative mode). Default: no limit."""
     timeout: int | None = Field(default=None, ge=1, le=3600)
     """Seconds a request may take (Knative mode). Default: Knative's 300."""
+    logger: ComponentLoggerSpec | None = None
+    (
+        "Log this explainer's requests and/or responses to the platform's request-log store (KServe's agent in the "
+        "explainer's pods; the records carry the model's version and ``component``)."
+    )
 
     @field_validator("storage_uri")
     @classmethod

@@ -30,11 +30,22 @@ _VERSION = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9._-]{0,62}\Z", re.ASCII)
 """A version that is one object-key segment: it becomes a folder of the log objects' keys."""
 
 
-class LoggerSpec(Spec):
-    """Log this model's requests and responses to the platform's request-log store (``platform.requestLogs``)."""
+class ComponentLoggerSpec(Spec):
+    """Log a transformer's or explainer's requests and responses to the platform's request-log store.
+
+    KServe v0.20.0 gives every component its own ``logger`` (pkg/apis/serving/v1beta1/component.go
+    ``ComponentExtensionSpec.Logger``; components/transformer.go and explainer.go call ``addLoggerAnnotations`` with
+    the component's logger, so the pod webhook injects the agent into that component's pods). The records carry the
+    model's version (the InferenceService's annotations reach every component's pods: transformer.go and
+    explainer.go ``utils.Filter(isvc.Annotations, ...)``) and ``component`` says which one logged."""
 
     mode: Literal["all", "request", "response"] = "all"
     """What KServe logs: ``all`` (requests and responses), ``request`` or ``response`` (``logger.mode``)."""
+
+
+class LoggerSpec(ComponentLoggerSpec):
+    """Log this model's requests and responses to the platform's request-log store (``platform.requestLogs``)."""
+
     version: str | None = None
     (
         "The model version the records carry and the folder they land in (letters, digits, '.', '_', '-'; at most "

@@ -146,10 +146,11 @@ def check(name: str, spec: ModelSpec, platform: PlatformHandles, has_hf_token: b
                 f"a model that scales to zero needs at least its cold-start budget, {need} s (the first request waits "
                 "for the pod); give more, or minReplicas >= 1",
             )
-    if spec.logger is not None and platform.request_log_url is None:
+    if spec.logs and platform.request_log_url is None:
+        where = next(k for k, c in spec.loggers().items() if c is not None)
         raise SpecError(
-            "logger",
-            spec.logger.mode,
+            where,
+            spec.loggers()[where],
             "the platform runs no request-log collector; give platform.requestLogs, or build the Platform with this "
             "model's namespace in request_log_namespaces",
         )

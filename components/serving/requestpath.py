@@ -648,16 +648,14 @@ def model_of(isvc: Mapping[str, Any]) -> Model:
         # KServe copies a component's annotations over the InferenceService's onto its revision (predictor.go
         # buildObjectMeta, transformer.go, explainer.go: "component > isvc")
         merged = {**ann, **(given.get("annotations") or {})}
-        if key == "predictor":
-            # one decision with the spec's (_auth.serving_ports): KServe's agent (a batcher or a logger), else a
-            # collocated transformer's port, else the model server's (service_reconciler.go createDefaultSvc)
-            port = _auth.standard_target_port(
-                agent=given.get("batcher") is not None or given.get("logger") is not None,
-                transformer_port=_transformer_port(given),
-                server_port=_server_port(given),
-            )
-        else:
-            port = _server_port(given)
+        # one decision with the spec's (_auth.serving_ports, _kcomponents.component_ports): KServe's agent (the
+        # component's own batcher or logger: createDefaultSvc reads the component's ComponentExtensionSpec), else a
+        # collocated transformer's port, else the server's (service_reconciler.go createDefaultSvc, v0.20.0)
+        port = _auth.standard_target_port(
+            agent=given.get("batcher") is not None or given.get("logger") is not None,
+            transformer_port=_transformer_port(given) if key == "predictor" else None,
+            server_port=_server_port(given),
+        )
         return Model(
             name=meta["name"],
             namespace=meta.get("namespace", "default"),

@@ -490,8 +490,25 @@ class ModelSpec(Spec):
     batcher: BatcherSpec | None = None
     """Request batching in the predictor's pods by KServe's agent sidecar (maxBatchSize, maxLatency)."""
     logger: LoggerSpec | None = None
-    """Log the predictor's requests and/or responses to the platform's request-log store
-    (components/serving/logger_spec.py). On the predictor only: not offered on a transformer or explainer."""
+    (
+        "Log the predictor's requests and/or responses to the platform's request-log store "
+        "(components/serving/logger_spec.py). A transformer or explainer logs with its own ``logger``."
+    )
+
+    def loggers(self) -> dict[str, str | None]:
+        """Each component's logger mode (None: it does not log), by its key path: ``logger``,
+        ``transformer.logger``, ``explainer.logger``."""
+        t, e = self.transformer, self.explainer
+        return {
+            "logger": self.logger.mode if self.logger is not None else None,
+            "transformer.logger": t.logger.mode if t is not None and t.logger is not None else None,
+            "explainer.logger": e.logger.mode if e is not None and e.logger is not None else None,
+        }
+
+    @property
+    def logs(self) -> bool:
+        """Whether the predictor, the transformer or the explainer logs requests."""
+        return any(mode is not None for mode in self.loggers().values())
 
     @field_validator("namespace")
     @classmethod

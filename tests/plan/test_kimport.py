@@ -462,10 +462,47 @@ EMBEDDING = {
         }
     },
 }
+# versioned_docs/version-0.20/model-serving/predictive-inference/logger/basic-logger.md
+LOGGER = {
+    "apiVersion": "serving.kserve.io/v1beta1",
+    "kind": "InferenceService",
+    "metadata": {"name": "sklearn-logged"},
+    "spec": {
+        "predictor": {
+            "model": {
+                "modelFormat": {"name": "sklearn"},
+                "storageUri": "gs://kserve-examples/models/sklearn/1.0/model",
+            },
+            "logger": {"mode": "all", "url": "http://message-dumper.default.svc.cluster.local"},
+        }
+    },
+}
+# Not a documented example: a transformer and an explainer with loggers of their own (ComponentExtensionSpec.Logger,
+# pkg/apis/serving/v1beta1/component.go v0.20.0), one without a mode (KServe's default: all)
+COMPONENT_LOGGERS = {
+    "apiVersion": "serving.kserve.io/v1beta1",
+    "kind": "InferenceService",
+    "metadata": {"name": "components-logged"},
+    "spec": {
+        "predictor": TRANSFORMER["spec"]["predictor"],
+        "transformer": {
+            **TRANSFORMER["spec"]["transformer"],
+            "logger": {"mode": "request", "url": "http://broker-ingress.knative-eventing.svc.cluster.local/default/x"},
+        },
+        "explainer": {**ART["spec"]["explainer"], "logger": {}},
+    },
+}
+# versioned_docs/version-0.20/model-serving/predictive-inference/logger/basic-logger.md without the mode (KServe's
+# default, all)
+LOGGER_URL_ONLY = {
+    **LOGGER,
+    "metadata": {"name": "sklearn-url-only"},
+    "spec": {"predictor": {**LOGGER["spec"]["predictor"], "logger": {"url": "http://message-dumper.default/"}}},
+}
 KNATIVE = [
     SKLEARN_V2, SKLEARN_OLD_FORM, TRITON_NODE_SELECTOR, TRITON_TOLERATIONS, FLOWERS_GPU, CANARY, TRITON_GRPC, CUSTOM,
     CUSTOM_GRPC, CUSTOM_PROBES, MULTI, OCI, MESH, INTERNAL, TRANSFORMER, TRANSFORMER_SCALED, EXPLAINER, ART, BATCHER,
-    COLLOCATED,
+    COLLOCATED, LOGGER, COMPONENT_LOGGERS, LOGGER_URL_ONLY,
 ]  # fmt: skip
 # EMBEDDING is a vLLM model on a GPU without a size: refused (test_a_gpu_llm_without_a_size_is_refused_naming_the_key).
 
@@ -625,6 +662,86 @@ HPA = {
 }
 
 
+# versioned_docs/version-0.20/model-serving/generative-inference/autoscaling/autoscaling.md (the first example:
+# KEDA on vLLM's running requests through Prometheus)
+KEDA_LLM = {
+    "apiVersion": "serving.kserve.io/v1beta1",
+    "kind": "InferenceService",
+    "metadata": {
+        "name": "huggingface-qwen",
+        "annotations": {
+            "serving.kserve.io/deploymentMode": "Standard",
+            "serving.kserve.io/autoscalerClass": "keda",
+            "serving.kserve.io/enable-prometheus-scraping": "true",
+            "prometheus.io/scrape": "true",
+            "prometheus.io/path": "/metrics",
+            "prometheus.io/port": "8080",
+            "prometheus.io/scheme": "http",
+        },
+    },
+    "spec": {
+        "predictor": {
+            "model": {
+                "modelFormat": {"name": "huggingface"},
+                "args": ["--model_name=qwen"],
+                "storageUri": "hf://Qwen/Qwen2.5-0.5B-Instruct",
+                "resources": {
+                    "limits": {"cpu": "2", "memory": "6Gi", "nvidia.com/gpu": "1"},
+                    "requests": {"cpu": "1", "memory": "4Gi", "nvidia.com/gpu": "1"},
+                },
+            },
+            "minReplicas": 1,
+            "maxReplicas": 5,
+            "autoScaling": {
+                "metrics": [
+                    {
+                        "type": "External",
+                        "external": {
+                            "metric": {
+                                "backend": "prometheus",
+                                "serverAddress": "http://prometheus.istio-system.svc.cluster.local:9090",
+                                "query": "vllm:num_requests_running",
+                            },
+                            "target": {"type": "Value", "value": "2"},
+                        },
+                    }
+                ]
+            },
+        }
+    },
+}
+# versioned_docs/version-0.20/model-serving/predictive-inference/autoscaling/keda-autoscaler.md (the first example:
+# KEDA on CPU utilisation)
+KEDA_CPU = {
+    "apiVersion": "serving.kserve.io/v1beta1",
+    "kind": "InferenceService",
+    "metadata": {
+        "name": "sklearn-v2-iris",
+        "annotations": {"serving.kserve.io/deploymentMode": "Standard", "serving.kserve.io/autoscalerClass": "keda"},
+    },
+    "spec": {
+        "predictor": {
+            "model": {
+                "modelFormat": {"name": "sklearn"},
+                "protocolVersion": "v2",
+                "runtime": "kserve-sklearnserver",
+                "storageUri": "gs://kfserving-examples/models/sklearn/1.0/model",
+            },
+            "minReplicas": 1,
+            "maxReplicas": 5,
+            "autoScaling": {
+                "metrics": [
+                    {
+                        "type": "Resource",
+                        "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 50}},
+                    }
+                ]
+            },
+        }
+    },
+}
+
+
 @pytest.fixture(scope="module")
 def standard(tmp_path_factory: pytest.TempPathFactory) -> Project:
     # a project of its own: Pulumi.yaml and the program (a link to infra/) with one Standard-mode stack
@@ -636,7 +753,7 @@ def standard(tmp_path_factory: pytest.TempPathFactory) -> Project:
     return load_project(root)
 
 
-@pytest.mark.parametrize("doc", [ROLLOUT, HPA], ids=lambda d: d["metadata"]["name"])
+@pytest.mark.parametrize("doc", [ROLLOUT, HPA, KEDA_LLM, KEDA_CPU], ids=lambda d: d["metadata"]["name"])
 def test_standard_mode_round_trip(doc: dict[str, Any], standard: Project, tmp_path: Path) -> None:
     result = kimport.import_files([_write(tmp_path, doc)], standard, "std")
     assert result.refused == []
@@ -691,8 +808,9 @@ def _entry_of(doc: dict[str, Any]) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("doc", "field"),
     [
-        # versioned_docs/version-0.20/model-serving/predictive-inference/logger/basic-logger.md
-        ({"logger": {"mode": "all", "url": "http://message-dumper.default/"}}, "spec.predictor.logger"),
+        # versioned_docs/version-0.20/model-serving/predictive-inference/logger/logger-storage.md: KServe's own
+        # blob-store logger (LoggerSpec.storage), which mlplatform's collector replaces
+        ({"logger": {"mode": "all", "storage": {"path": "/logs"}}}, "spec.predictor.logger.storage"),
         # versioned_docs/version-0.20/model-serving/predictive-inference/batcher/batcher.md with a timeout, which
         # KServe v0.20.0 does not pass to the agent (BatcherSpec refuses it)
         ({"batcher": {"maxBatchSize": 32, "timeout": 60}}, "as an mlplatform model"),
@@ -799,8 +917,8 @@ def test_a_collocated_transformer_beside_a_runtime_is_one_line(tmp_path: Path) -
             "one",
         ),
         (
-            {**TRANSFORMER["spec"], "transformer": {"logger": {"mode": "all"}, **TRANSFORMER["spec"]["transformer"]}},
-            "spec.transformer.logger: mlplatform has no equivalent of this transformer field",
+            {**TRANSFORMER["spec"], "transformer": {"logger": {"mode": "some"}, **TRANSFORMER["spec"]["transformer"]}},
+            "spec.transformer.logger.mode: some: give all, request or response",
         ),
         (
             # versioned_docs/version-0.20/model-serving/predictive-inference/explainers/alibi/tabular-explainer/
@@ -1041,6 +1159,8 @@ WRONG_VALUES: tuple[Any, ...] = (None, True, 1.5, -1, "x", [], {}, ["x"], {"x": 
         ART,
         BATCHER,
         COLLOCATED,
+        LOGGER,
+        COMPONENT_LOGGERS,
     ],
     ids=lambda d: d["metadata"]["name"],
 )
@@ -1058,3 +1178,186 @@ def test_any_wrong_value_anywhere_is_refused_in_one_line_never_a_crash(doc: dict
                 assert "\n" not in str(e)
             except SpecError as e:
                 assert "\n" not in str(e)
+
+
+# ------------------------------------------------------------------------------------------------ logger and KEDA
+
+
+def test_the_logger_entries_and_where_they_log(knative_round_trip: tuple[kimport.ImportResult, dict[Any, Any]]) -> None:
+    from components.platform.requestlog import URL
+
+    result, rendered = knative_round_trip
+    assert _entry(result, "sklearn-logged").entry["logger"] == {"mode": "all"}
+    logged = _entry(result, "components-logged")
+    assert logged.entry["transformer"]["logger"] == {"mode": "request"}
+    assert logged.entry["explainer"]["logger"] == {"mode": "all"}
+    isvc = rendered[("models", "components-logged")]["spec"]
+    # every logger posts to the platform's collector, whatever the manifest named; stderr says so, with the URL
+    assert {isvc[c]["logger"]["url"] for c in ("transformer", "explainer")} == {URL}
+    assert "logger" not in isvc["predictor"]
+    assert (
+        ("spec", "transformer", "logger", "url"),
+        "http://broker-ingress.knative-eventing.svc.cluster.local/default/x: the records go to the stack's "
+        f"request-log store (platform.requestLogs, through its collector at {URL}), not to this URL",
+    ) in logged.notes
+
+
+def test_the_keda_entries(standard: Project, tmp_path: Path) -> None:
+    result = kimport.import_files([_write(tmp_path, KEDA_LLM, KEDA_CPU)], standard, "std")
+    assert result.refused == []
+    qwen, iris = result.imported
+    assert qwen.entry["scaling"] == {"minReplicas": 1, "maxReplicas": 5, "metric": "llm-running", "target": 2}
+    assert iris.entry["scaling"] == {"minReplicas": 1, "maxReplicas": 5, "metric": "cpu", "target": 50}
+    rendered = kimport.rendered_isvcs(standard, "std", result.imported)
+    # the vLLM model keeps KServe's KEDA class; the CPU one is scaled by KServe's HPA on the same utilisation
+    assert rendered[("models", "huggingface-qwen")]["metadata"]["annotations"]["serving.kserve.io/autoscalerClass"] == (
+        "keda"
+    )
+    cpu = rendered[("models", "sklearn-v2-iris")]
+    assert cpu["metadata"]["annotations"]["serving.kserve.io/autoscalerClass"] == "hpa"
+    assert (cpu["spec"]["predictor"]["scaleMetric"], cpu["spec"]["predictor"]["scaleTarget"]) == ("cpu", 50)
+
+
+def _predictor(doc: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    return {**doc, "spec": {"predictor": {**doc["spec"]["predictor"], **fields}}}
+
+
+def _external(**metric: Any) -> dict[str, Any]:
+    base = KEDA_LLM["spec"]["predictor"]["autoScaling"]["metrics"][0]
+    return {"metrics": [{**base, "external": {**base["external"], **metric}}]}
+
+
+@pytest.mark.parametrize(
+    ("doc", "says"),
+    [
+        (
+            # keda-autoscaler.md, the example with a TriggerAuthentication
+            _predictor(KEDA_LLM, autoScaling=_external(authenticationRef={"name": "keda-prom-creds"})),
+            "spec.predictor.autoScaling.metrics.0.external.authenticationRef: mlplatform has no equivalent of this "
+            "external metric field",
+        ),
+        (
+            _predictor(
+                KEDA_LLM,
+                autoScaling=_external(metric={"backend": "prometheus", "query": 'sum(up{namespace="kube-system"})'}),
+            ),
+            'spec.predictor.autoScaling.metrics.0.external.metric.query: sum(up{namespace="kube-system"}): give '
+            "one of vLLM's gauges vllm:num_requests_waiting, vllm:num_requests_running, vllm:kv_cache_usage_perc "
+            "(mlplatform writes the query over this model's pods; a free query could read any namespace's series)",
+        ),
+        (
+            # autoscaling.md, the OpenTelemetry example
+            _predictor(
+                KEDA_LLM,
+                autoScaling={"metrics": [{"type": "PodMetric", "podmetric": {"metric": {"backend": "opentelemetry"}}}]},
+            ),
+            "spec.predictor.autoScaling.metrics.0.type: PodMetric: give External (a vLLM gauge on Prometheus) or "
+            "Resource (cpu); PodMetric needs the OpenTelemetry add-on, which the platform does not install",
+        ),
+        (
+            _predictor(KEDA_LLM, autoScaling=_external(target={"type": "Value", "value": "1.5"})),
+            "spec.predictor.autoScaling.metrics.0.external.target.value: 1.5: give a whole number above 0",
+        ),
+        (
+            {**KEDA_CPU, "spec": {"predictor": {**KEDA_CPU["spec"]["predictor"], "autoScaling": None}}},
+            "spec.predictor.autoScaling: give metrics (one metric)",
+        ),
+        (
+            # keda without a vLLM gauge or cpu: what would KEDA scale on?
+            {**KEDA_CPU, "spec": {"predictor": {"model": KEDA_CPU["spec"]["predictor"]["model"]}}},
+            "metadata.annotations.serving.kserve.io/autoscalerClass: keda: mlplatform scales through KEDA exactly "
+            "when the metric is a vLLM gauge (autoScaling with an External prometheus metric); give hpa otherwise",
+        ),
+        (
+            {
+                **KEDA_LLM,
+                "metadata": {
+                    **KEDA_LLM["metadata"],
+                    "annotations": {**KEDA_LLM["metadata"]["annotations"], "prometheus.io/port": "9090"},
+                },
+            },
+            "metadata.annotations.prometheus.io/port: 9090: give 8080, where KServe's Hugging Face server serves "
+            "vLLM's metrics",
+        ),
+        (
+            # autoscaling.md, the OpenTelemetry example's annotation
+            {**KEDA_LLM, "metadata": {"name": "qwen", "annotations": {"sidecar.opentelemetry.io/inject": "qwen"}}},
+            "metadata.annotations.sidecar.opentelemetry.io/inject: the platform installs no OpenTelemetry operator "
+            "(KServe's PodMetric autoscaling through KEDA's OTel add-on needs it: kserve/website versioned_docs/"
+            "version-0.20/model-serving/generative-inference/autoscaling/autoscaling.md)",
+        ),
+    ],
+    ids=["auth-ref", "free-query", "pod-metric", "fraction", "no-metrics", "keda-nothing", "scrape-port", "otel"],
+)
+def test_keda_fields_mlplatform_cannot_honour_are_one_line(
+    standard: Project, tmp_path: Path, doc: dict[str, Any], says: str
+) -> None:
+    refused = kimport.import_files([_write(tmp_path, doc)], standard, "std").refused
+    assert [line.split(": ", 2)[2] for line in refused] == [says]
+
+
+def test_scrape_annotations_without_a_vllm_metric_are_refused(tmp_path: Path) -> None:
+    # versioned_docs/version-0.20/reference/integrations.md: the platform scrapes the sidecar, not the server's 8080
+    doc = {**SKLEARN_V2, "metadata": {"name": "sklearn-prometheus", "annotations": {"prometheus.io/scrape": "true"}}}
+    refused = kimport.import_files([_write(tmp_path, doc)], PROJECT, "aws-dev").refused
+    assert [line.split(": ", 2)[2] for line in refused] == [
+        "metadata.annotations.prometheus.io/scrape: the platform's PodMonitor scrapes the model's sidecar; it scrapes "
+        "the server's own metrics only to scale on a vLLM metric"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("logger", "says"),
+    [
+        ({"mode": "everything"}, "spec.predictor.logger.mode: everything: give all, request or response"),
+        (
+            {"metadataHeaders": ["x-user"]},
+            "spec.predictor.logger.metadataHeaders: the records carry the request id, model, version and component, "
+            "not request headers; remove it",
+        ),
+        (
+            {"batchSize": 10},
+            "spec.predictor.logger.batchSize: KServe's own blob-store logger: mlplatform's collector writes the "
+            "stack's request-log store (platform.requestLogs) with its own identity; remove it",
+        ),
+        ("all", "spec.predictor.logger: give a map (mode, url)"),
+    ],
+)
+def test_logger_fields_mlplatform_cannot_honour_are_one_line(tmp_path: Path, logger: Any, says: str) -> None:
+    refused = kimport.import_files([_write(tmp_path, _predictor(LOGGER, logger=logger))], PROJECT, "aws-dev").refused
+    assert [line.split(": ", 2)[2] for line in refused] == [says]
+
+
+def test_a_trained_model_is_refused_in_one_line_and_the_rest_imports(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # KServe v0.20.0's TrainedModel (pkg/apis/serving/v1alpha1/trained_model.go): a model loaded into a parent
+    # InferenceService's pods (multi-model serving), which mlplatform does not offer
+    trained = {
+        "apiVersion": "serving.kserve.io/v1alpha1",
+        "kind": "TrainedModel",
+        "metadata": {"name": "model1"},
+        "spec": {
+            "inferenceService": "sklearn-iris",
+            "model": {"storageUri": "gs://kfserving-examples/models/sklearn/1.0/model", "framework": "sklearn",
+                      "memory": "256Mi"},
+        },
+    }  # fmt: skip
+    code, out, err = _run(capsys, str(_write(tmp_path, SKLEARN_V2, trained)), "--stack", "aws-dev")
+    assert code == 2
+    assert [line for line in err if not line.startswith("note: ")] == [
+        f"{tmp_path / 'isvc.yaml'}#2: TrainedModel model1: {kimport.TRAINED_MODEL_WHY}"
+    ]
+    assert list(yaml.safe_load(out)) == ["sklearn-iris"]
+
+
+def test_a_model_whose_components_alone_log_gets_the_collector(tmp_path: Path) -> None:
+    # aws-dev runs no collector of its own (no platform.requestLogs): the stack installs it because the transformer
+    # and the explainer log (infra/program.py request_log_namespaces reads ModelSpec.logs), so both loggers render
+    from components.platform.requestlog import URL
+
+    result = kimport.import_files([_write(tmp_path, COMPONENT_LOGGERS)], PROJECT, "aws-dev")
+    assert result.refused == []
+    isvc = kimport.rendered_isvcs(PROJECT, "aws-dev", result.imported)[("models", "components-logged")]
+    assert [isvc["spec"][c]["logger"]["url"] for c in ("transformer", "explainer")] == [URL, URL]
+    assert validate_custom_resource(isvc) == []
