@@ -37,16 +37,7 @@ from components.serving.spec import (  # noqa: F401 - reserved_namespaces, MAX_A
     platform_problems,
     reserved_namespaces,
 )
-from components.spec import (
-    MAX_DEPTH,
-    Spec,
-    did_you_mean,
-    field_error,
-    missing_error,
-    nesting_depth,
-    validate_as,
-    value_error,
-)
+from components.spec import MAX_DEPTH, Spec, did_you_mean, field_error, nesting_depth, validate_as, value_error
 from components.spec import format_validation_error as spec_format
 from components.storage import parse_storage_uri
 from components.versions import CLUSTER_CHARTS
@@ -223,23 +214,7 @@ class StackConfig(Spec):
         self._check_fits()
         self._check_warm_capacity()
         self._check_request_logs()
-        self._check_model_sizes()
         return self
-
-    def _check_model_sizes(self) -> None:
-        """Every ``format: huggingface`` model on GPUs gives ``modelSizeGb``: an LLM's weights run from about 1 GB to
-        hundreds, so no default size is honest, and on GPUs the deadlines that wait for its cold start (the progress
-        deadline, the request timeout, ``pulumi up``'s wait: components/serving/_runtime.py) follow the estimate,
-        whose download and load follow the size (components/coldstart.py). A CPU model's deadlines are fixed
-        (``_runtime.CPU_READY_SECONDS``), so there the size only changes the printed estimate and the format's
-        default stands. Checked last, so any other mistake in the stack is named first."""
-        for name, model in self.models.items():
-            if model.format == "huggingface" and model.resources.gpus > 0 and model.model_size_gb is None:
-                raise missing_error(
-                    f"models.{show_key(name)}.modelSizeGb",
-                    "give the size of the model's weights in GB (format huggingface on GPUs: its cold start and the "
-                    "timeouts that wait for it follow the size; e.g. 3.1 for Qwen/Qwen2.5-1.5B-Instruct in bf16)",
-                )
 
     def _check_warm_capacity(self) -> None:
         """``platform.warmCapacity`` names GPU pools of this cluster, each within its maxNodes (the Platform's check,

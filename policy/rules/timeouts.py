@@ -61,7 +61,59 @@ def _check(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
             yield Finding(res.urn, problem)
 
 
+MODEL_SIZE = "mlplatform.io/model-size-gb"
+"""Where a rendered InferenceService carries the stack's ``modelSizeGb`` (components/coldstart.py
+``MODEL_SIZE_ANNOTATION``; set only when given)."""
+
+
+def _gpus(model: Mapping[str, Any]) -> int:
+    limits = (model.get("resources") or {}).get("limits") or {}
+    value = limits.get("nvidia.com/gpu", 0) if isinstance(limits, Mapping) else 0
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _llm_size(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    """A ``format: huggingface`` InferenceService on GPUs carries its size: an LLM's weights run from about 1 GB to
+    hundreds, so the format's default (components/coldstart.yaml ``modelSize.huggingface``, the shipped 1.5 B model)
+    is no estimate of another model, and on GPUs the deadlines that wait for the cold start (progress deadline,
+    request timeout, ``pulumi up``'s wait: components/serving/_runtime.py) follow it."""
+    for res in resources:
+        if not (res.type == ISVC or is_k8s(res, "InferenceService")):
+            continue
+        model = res.get("spec.predictor.model")
+        if not isinstance(model, Mapping) or _has_unknown(model) or _has_unknown(res.metadata.get("annotations")):
+            continue
+        fmt = (model.get("modelFormat") or {}).get("name") if isinstance(model.get("modelFormat"), Mapping) else None
+        annotations = res.metadata.get("annotations")
+        sized = isinstance(annotations, Mapping) and MODEL_SIZE in annotations
+        if fmt == "huggingface" and _gpus(model) > 0 and not sized:
+            yield Finding(
+                res.urn,
+                f"models/{res.k8s_name}: format huggingface on GPUs without modelSizeGb: its cold start and deadlines "
+                f"assume the format's default size; give mlplatform:models.{res.k8s_name}.modelSizeGb",
+            )
+
+
 RULES = [
+    Rule(
+        name="llm-model-size-given",
+        description=(
+            "Every format huggingface model on GPUs gives modelSizeGb, so its cold start and the deadlines that wait "
+            "for it follow its own size, not the format's default."
+        ),
+        enforcement="mandatory",
+        area="models",
+        applies_to=(ISVC,),
+        check_stack=_llm_size,
+        remediation=(
+            "Give models.<name>.modelSizeGb: the size of the model's weights in GB (e.g. 3.1 for a 1.5 B model in "
+            "bf16)."
+        ),
+        unknown=reading({"InferenceService": ("metadata.annotations.*", "spec.predictor.model")}),
+    ),
     Rule(
         name="timeouts-cover-cold-start",
         description=(

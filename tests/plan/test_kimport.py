@@ -19,6 +19,7 @@ from components.errors import SpecError
 from components.plan import kimport
 from components.plan.cli import main
 from components.plan.project import Project, load_project
+from components.serving import requestpath as rp
 from support import ROOT, validate_custom_resource
 
 PROJECT = load_project(ROOT)
@@ -502,9 +503,8 @@ LOGGER_URL_ONLY = {
 KNATIVE = [
     SKLEARN_V2, SKLEARN_OLD_FORM, TRITON_NODE_SELECTOR, TRITON_TOLERATIONS, FLOWERS_GPU, CANARY, TRITON_GRPC, CUSTOM,
     CUSTOM_GRPC, CUSTOM_PROBES, MULTI, OCI, MESH, INTERNAL, TRANSFORMER, TRANSFORMER_SCALED, EXPLAINER, ART, BATCHER,
-    COLLOCATED, LOGGER, COMPONENT_LOGGERS, LOGGER_URL_ONLY,
+    COLLOCATED, EMBEDDING, LOGGER, COMPONENT_LOGGERS, LOGGER_URL_ONLY,
 ]  # fmt: skip
-# EMBEDDING is a vLLM model on a GPU without a size: refused (test_a_gpu_llm_without_a_size_is_refused_naming_the_key).
 
 
 def _write(tmp_path: Path, *docs: Any, name: str = "isvc.yaml") -> Path:
@@ -832,19 +832,6 @@ def test_what_cannot_be_expressed_is_one_line_per_inference_service_naming_the_f
     assert list(yaml.safe_load(out)) == ["sklearn-iris-oci"]  # the others are still printed
 
 
-def test_a_gpu_llm_without_a_size_is_refused_naming_the_key(tmp_path: Path) -> None:
-    # A KServe manifest has no model size; a GPU LLM's deadlines follow its size (infra/config.py
-    # _check_model_sizes), so the import refuses it with the stack's one line naming modelSizeGb.
-    result = kimport.import_files([_write(tmp_path, EMBEDDING)], PROJECT, "aws-dev")
-    assert [i.name for i in result.imported] == []
-    assert len(result.refused) == 1
-    assert "InferenceService embedding-model" in result.refused[0]
-    assert (
-        "mlplatform:models.embedding-model.modelSizeGb: missing; give the size of the model's weights"
-        in (result.refused[0])
-    )
-
-
 def test_the_component_entries(knative_round_trip: tuple[kimport.ImportResult, dict[Any, Any]]) -> None:
     result, rendered = knative_round_trip
     assert _entry(result, "torch-transformer").entry["transformer"] == {
@@ -875,6 +862,11 @@ def test_the_component_entries(knative_round_trip: tuple[kimport.ImportResult, d
         "env": {"EXPLAINER_TYPE": "SHAP"},
     }
     assert _entry(result, "torchserve").entry["batcher"] == {"maxBatchSize": 32, "maxLatency": 500}
+    # served under its --model_name: the request-path model calls it by that name
+    assert rp.inference_requests(rendered[("models", "embedding-model")])[0] == (
+        "POST",
+        "/v1/models/sentence-transformer:predict",
+    )
     collocated = _entry(result, "transformer-collocation")
     # the model server's port is where the transformer calls it (--predictor_host=localhost:8085)
     assert collocated.entry["container"] == {"image": "pytorch/torchserve:0.9.0-cpu", "port": {"number": 8085}}

@@ -69,3 +69,23 @@ def test_the_shipped_stacks_pass_the_rule(stack: str) -> None:
     plan = planned(stack)
     entries = [p for p in plan.policies if p["policy"] == RULE]
     assert entries and all(p["passed"] for p in entries), entries
+
+
+def test_a_gpu_llm_without_a_size_fails_the_plan(tmp_path: Path) -> None:
+    # rev16 defect 1: an LLM without modelSizeGb was estimated at the format's default 3.1 GB (a 70 B model got a
+    # 993 s progress deadline) with no failure. The mandatory rule llm-model-size-given now fails the plan.
+    def unsized(config: dict[str, Any]) -> None:
+        config["mlplatform:models"]["llama70"] = {
+            **config["mlplatform:models"]["qwen-chat"],
+            "storageUri": "hf://meta-llama/Llama-3.1-70B-Instruct",
+        }
+        del config["mlplatform:models"]["llama70"]["modelSizeGb"]
+        config["mlplatform:models"]["llama70"]["access"] = {"mode": "internal", "allowedNamespaces": ["apps"]}
+
+    plan = plan_with(tmp_path, "gcp-prod", unsized)
+    assert [str(p["message"]) for p in plan.mandatory_failures if p["policy"] == "llm-model-size-given"] == [
+        "models/llama70: format huggingface on GPUs without modelSizeGb: its cold start and deadlines assume the "
+        "format's default size; give mlplatform:models.llama70.modelSizeGb"
+    ]
+    shipped = [p for p in plan_with(tmp_path / "shipped", "gcp-prod", lambda c: None).policies]
+    assert all(p["passed"] for p in shipped if p["policy"] == "llm-model-size-given")
