@@ -114,7 +114,7 @@ class RuntimeSpec(Spec):
     namespace: str = "models"
     """The namespace of the ServingRuntime: models of this namespace only can use it (KServe looks runtimes up in the
     model's namespace)."""
-    formats: list[RuntimeFormatSpec] = Field(min_length=1)
+    formats: list[RuntimeFormatSpec]
     """The model formats it serves (KServe's ``supportedModelFormats``), at least one."""
     protocols: list[Literal["v1", "v2", "grpc-v1", "grpc-v2"]] = []
     """The inference protocols it serves (KServe's ``protocolVersions``). Default: none listed, which KServe reads as
@@ -135,6 +135,16 @@ class RuntimeSpec(Spec):
     def _namespace(cls, v: str) -> str:
         if not is_dns_label(v):
             raise value_error("give a DNS-1123 label (lowercase letters, digits and '-', at most 63)")
+        return v
+
+    @field_validator("formats")
+    @classmethod
+    def _some_format(cls, v: list[RuntimeFormatSpec]) -> list[RuntimeFormatSpec]:
+        if not v:
+            raise value_error(
+                "give at least one format the runtime serves (KServe's supportedModelFormats), such as "
+                "{name: sklearn, autoSelect: true}"
+            )
         return v
 
     @field_validator("args")
