@@ -140,8 +140,10 @@ class StackConfig(Spec):
     pipelines: dict[str, PipelineSpec] = {}
     """KServe InferenceGraphs over this stack's models, by name (docs/components/pipeline.md)."""
     runtimes: dict[str, RuntimeSpec] = {}
-    """Serving runtimes the stack brings itself, by name: each a KServe ServingRuntime in its namespace
-    (docs/components/model-service.md, A runtime of your own)."""
+    (
+        "Serving runtimes the stack brings itself, by name: each a KServe ServingRuntime in its namespace "
+        "(docs/components/model-service.md, A runtime of your own)."
+    )
     tags: dict[str, str] = {}
     budget: Annotated[float, AfterValidator(_budget_amount)] | None = Field(
         None, gt=0.0, description="Monthly ceiling in USD for this stack's estimate (to the cent)."

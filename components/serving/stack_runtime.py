@@ -55,13 +55,17 @@ class RuntimeFormatSpec(Spec):
     name: str
     """The format's name, matched against a model's ``format`` (KServe's ``modelFormat.name``), such as ``sklearn``."""
     version: str | None = None
-    """The format's version (``major``, ``major.minor`` or ``major.minor.patch``): a model giving ``formatVersion``
-    matches only a runtime listing that version. Default: none."""
+    (
+        "The format's version (``major``, ``major.minor`` or ``major.minor.patch``): a model giving ``formatVersion`` "
+        "matches only a runtime listing that version. Default: none."
+    )
     auto_select: bool = False
     """Whether KServe may pick this runtime for a model of this format that names no runtime. Default: false."""
     priority: int | None = Field(None, ge=1, le=INT32_MAX)
-    """Among runtimes that auto-select the format, the higher wins (1 or more; ``autoSelect`` only). Default: none,
-    which comes after every runtime that gives one."""
+    (
+        "Among runtimes that auto-select the format, the higher wins (1 or more; ``autoSelect`` only). Default: none, "
+        "which comes after every runtime that gives one."
+    )
 
     @field_validator("name")
     @classmethod
@@ -112,19 +116,27 @@ class RuntimeSpec(Spec):
     docs/components/model-service.md (A runtime of your own)."""
 
     namespace: str = "models"
-    """The namespace of the ServingRuntime: models of this namespace only can use it (KServe looks runtimes up in the
-    model's namespace)."""
+    (
+        "The namespace of the ServingRuntime: models of this namespace only can use it (KServe looks runtimes up "
+        "in the model's namespace)."
+    )
     formats: list[RuntimeFormatSpec]
     """The model formats it serves (KServe's ``supportedModelFormats``), at least one."""
     protocols: list[Literal["v1", "v2", "grpc-v1", "grpc-v2"]] = []
-    """The inference protocols it serves (KServe's ``protocolVersions``). Default: none listed, which KServe reads as
-    every protocol (``IsProtocolVersionSupported``)."""
+    (
+        "The inference protocols it serves (KServe's ``protocolVersions``). Default: none listed, which KServe "
+        "reads as every protocol (``IsProtocolVersionSupported``)."
+    )
     container: ContainerSpec
-    """The model server: image, command, port and probes. It runs as ``kserve-container`` with the platform's
-    restricted security context."""
+    (
+        "The model server: image, command, port and probes. It runs as ``kserve-container`` with the platform's "
+        "restricted security context."
+    )
     args: list[str] = []
-    """Its arguments; KServe fills ``{{.Name}}`` and the other InferenceService metadata in (``ReplacePlaceholders``)
-    and appends a model's own ``args`` after them."""
+    (
+        "Its arguments; KServe fills ``{{.Name}}`` and the other InferenceService metadata in "
+        "(``ReplacePlaceholders``) and appends a model's own ``args`` after them."
+    )
     env: dict[str, str] = {}
     """Environment variables of the container."""
     resources: RuntimeResourcesSpec = RuntimeResourcesSpec()
