@@ -6,8 +6,8 @@ cloud is: its cluster module (a :class:`~components.clusters.base.KubernetesClus
 ``components/clusters/``), optionally its placeholder module for the plan (``components/plan/<cloud>.py``,
 :attr:`Cloud.plan`), its policy module (``policy/clouds/<cloud>.py``, :attr:`Cloud.policy`: until it exists the
 rules fail its clusters and pools), one :func:`register` call below, a settings field on ``ClusterSpec`` named by
-:attr:`Cloud.spec_field`, and its machines in ``components/catalog.yaml`` (docs/extending.md walks through it file by
-file).
+:attr:`Cloud.spec_field` if it has settings, its machines in ``components/catalog.yaml`` and its cluster and pool
+creation times in ``components/deploy_times.yaml`` (docs/extending.md walks through it file by file).
 
 This module imports nothing but the standard library, so the catalog, storage and the policy pack can read it
 without importing Pulumi or a cloud SDK. ``tests/test_clouds.py`` checks that outside the registry and each cloud's
@@ -102,10 +102,15 @@ class Cloud:
     """``module:Class`` of its :class:`~components.clusters.base.KubernetesCluster` implementation, imported only
     when a stack uses this cloud (so planning one cloud never imports another's SDK)."""
     modules: tuple[str, ...]
-    """Its own modules (dotted names): the only files besides this one that may name it."""
+    """Its own modules (dotted names): the only files besides this one that may name it. Each is a per-cloud path,
+    claimed by this cloud only (tests/test_clouds.py): its cluster module (of :attr:`cluster`), a private helper
+    ``components/clusters/_*.py`` that only its own modules import, ``components/plan/<name>.py`` or
+    ``components/plan/<name>_*.py``, ``policy/clouds/<name>.py``."""
     tag_rule: TagRule
-    spec_field: str
-    """The ``mlplatform:cluster`` key holding this cloud's own settings (refused on every other cloud)."""
+    spec_field: str | None = None
+    """The ``mlplatform:cluster`` key holding this cloud's own settings (a field of
+    :class:`~components.clusters.spec.ClusterSpec`, refused on every other cloud); None for a cloud without settings
+    (then :attr:`required_setting` is None too)."""
     managed: bool = True
     """The package creates the cluster (False: ``existing``, no region, no GPU pools, no cloud identity)."""
     region_pattern: re.Pattern[str] | None = None
@@ -187,6 +192,8 @@ def register(cloud: Cloud) -> Cloud:
     """Add ``cloud`` to the registry (its name must be new) and return it."""
     if cloud.name in _REGISTRY:
         raise ValueError(f"cloud {cloud.name!r} is registered already")
+    if cloud.required_setting and not cloud.spec_field:
+        raise ValueError(f"cloud {cloud.name!r}: required_setting needs a spec_field to hold it")
     _REGISTRY[cloud.name] = cloud
     return cloud
 
@@ -295,7 +302,7 @@ AWS = register(
             "components.clusters._aws_iam",
             "components.clusters._karpenter",
             "components.plan.aws",
-            "components.plan.remote",
+            "components.plan.aws_eks",
             "policy.clouds.aws",
         ),
         plan="components.plan.aws",

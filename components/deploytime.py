@@ -17,6 +17,12 @@ its source) and starts when everything it waits on has finished:
   ``minReplicas: 0`` (Knative's ``initial-scale`` 1, config/core/configmaps/autoscaler.yaml, knative/serving 1.21),
   so a scale-to-zero model starts once during the deploy as well.
 
+A cluster or node pool type of a registered cloud (:func:`components.clouds.cluster_types`,
+:func:`~components.clouds.pool_types`) takes its time only from an entry that names the type exactly: a managed
+control plane takes minutes, so a type without one (a new cloud's cluster before its entries are written) is
+reported unknown (:attr:`CriticalPath.unknown`, "creation time unknown" in the summary), never the catch-all's
+seconds (review of #15, finding 3).
+
 The critical path is the chain of resources that ends last; its length is the estimate. A change that serialises
 installs (a new ``depends_on`` between Helm releases) lengthens the path and shows in ``mlplatform plan``.
 """
@@ -56,6 +62,9 @@ class TimeEntry:
     chart: str | None = None
     serialize_by: str | None = None
     model_start: bool = False
+    unknown: bool = False
+    """No figure: a registered cloud's cluster or pool type without an entry of its own (it counts as 0 minutes on
+    the path, and the estimate says it is missing)."""
 
     def matches(self, type_: str, chart: str | None) -> bool:
         """Whether this entry applies to a resource of ``type_`` (installing ``chart``)."""
@@ -114,10 +123,28 @@ def _chart(reg: Registration) -> str | None:
     return chart.rsplit("/", 1)[-1] if isinstance(chart, str) else None
 
 
+def unknown_entry(type_: str) -> TimeEntry:
+    """The entry of a registered cloud's cluster or pool type that the table does not name."""
+    return TimeEntry(
+        type_,
+        0.0,
+        0.0,
+        0.0,
+        f"unknown: no entry for {type_} in components/deploy_times.yaml (a cluster or node pool type of a registered "
+        "cloud takes minutes; add its creation time with a source)",
+        unknown=True,
+    )
+
+
 def entry_for(reg: Registration, table: Sequence[TimeEntry] | None = None) -> TimeEntry:
-    """The table entry that gives ``reg``'s creation time."""
+    """The table entry that gives ``reg``'s creation time (:func:`unknown_entry` for a registered cloud's cluster or
+    pool type that no entry names exactly)."""
     chart = _chart(reg)
-    for entry in table if table is not None else load():
+    entries = table if table is not None else load()
+    if reg.type in clouds.cluster_types() or reg.type in clouds.pool_types():
+        exact = next((e for e in entries if e.match == reg.type and e.matches(reg.type, chart)), None)
+        return exact if exact is not None else unknown_entry(reg.type)
+    for entry in entries:
         if entry.matches(reg.type, chart):
             return entry
     raise DeployTimeError(f"no deploy time entry matches {reg.type}")  # unreachable: the table ends with '*'
@@ -161,6 +188,8 @@ class CriticalPath:
 
     steps: tuple[Step, ...]
     resources: int
+    unknown: tuple[Step, ...] = ()
+    """Resources whose creation time is unknown (:func:`unknown_entry`), left out of the figures."""
 
     @property
     def minutes(self) -> float:
@@ -179,11 +208,18 @@ class CriticalPath:
 
     def summary(self) -> str:
         """One line: duration, range and the path's length."""
+        missing = ""
+        if self.unknown:
+            types = sorted({s.type for s in self.unknown})
+            missing = (
+                f"; creation time unknown for {len(self.unknown)} resource(s) of {', '.join(types)} (no entry in "
+                "components/deploy_times.yaml), left out"
+            )
         if not self.steps:
-            return "nothing to create"
+            return ("nothing to create" if not self.unknown else "unknown") + missing
         return (
             f"about {_minutes(self.minutes)} ({_minutes(self.low)} to {_minutes(self.high)}) along "
-            f"{len(self.steps)} resources that wait on each other, of {self.resources}"
+            f"{len(self.steps)} resources that wait on each other, of {self.resources}{missing}"
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -194,6 +230,7 @@ class CriticalPath:
             "high": self.high,
             "resources": self.resources,
             "criticalPath": [s.to_json() for s in self.steps],
+            **({"unknown": [s.to_json() for s in self.unknown]} if self.unknown else {}),
             "method": "longest chain of the dependency graph, typical creation times from components/deploy_times.yaml",
             "summary": self.summary(),
         }
@@ -399,4 +436,9 @@ class _Schedule:
                     Step(reg.name, reg.type, urn, self.start[urn], entry.minutes, entry.low, entry.high, entry.source)
                 )
             at = self.start_why.get(urn)
-        return CriticalPath(tuple(reversed(steps)), sum(r.custom for r in self.regs))
+        unknown = tuple(
+            Step(r.name, r.type, r.urn, self.start[r.urn], 0.0, 0.0, 0.0, entry.source)
+            for r in sorted(self.regs, key=lambda r: r.urn)
+            if (entry := self.own[r.urn]) is not None and entry.unknown
+        )
+        return CriticalPath(tuple(reversed(steps)), sum(r.custom for r in self.regs), unknown)

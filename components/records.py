@@ -52,7 +52,7 @@ class Registration:
     ignore_changes: list[str] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
     modelled: str | None = None
-    """For a child of a remote component that the plan models (:mod:`components.plan.remote`): the source."""
+    """For a child of a remote component that the plan models (:mod:`components.plan.aws_eks`): the source."""
     replace_with: list[str] = field(default_factory=list)
     """URNs whose replacement replaces this resource too (the ``replace_with`` option)."""
     delete_before_replace: bool = False
@@ -145,7 +145,7 @@ class PlanResult:
     placeholders: dict[str, str] | None = None
     """None for a preview-like plan; with placeholders, the values they use (account, region, partition, ...)."""
     model_notes: list[str] = field(default_factory=list)
-    """What the model of remote components (:mod:`components.plan.remote`) does not cover in this program."""
+    """What the model of remote components (:mod:`components.plan.aws_eks`) does not cover in this program."""
 
     def of_type(self, type_: str) -> list[Registration]:
         """Registrations of one type token."""

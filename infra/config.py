@@ -201,12 +201,12 @@ class StackConfig(Spec):
         if not entry.managed and self.region:
             raise field_error("region", self.region, "an existing cluster has no region; remove it")
         for other in clouds.all_clouds():
-            if getattr(self.cluster, other.spec_field, None) is not None and other.name != cloud:
+            if other.spec_field and getattr(self.cluster, other.spec_field, None) is not None and other.name != cloud:
                 raise field_error(
                     f"cluster.{other.spec_field}", "...", f"settings for {other.name} do not apply to cloud {cloud}"
                 )
         self._check_tags()
-        if entry.required_setting and getattr(self.cluster, entry.spec_field, None) is None:
+        if entry.required_setting and entry.spec_field and getattr(self.cluster, entry.spec_field, None) is None:
             key, what = entry.required_setting
             raise field_error(f"cluster.{entry.spec_field}.{key}", None, what)
         if not entry.managed and self.cluster.gpu_pools:

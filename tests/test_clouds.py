@@ -17,8 +17,8 @@ import pytest
 import yaml
 
 from components import catalog, clouds
-from components.clusters import create_cluster, shares_one_gpu_per_request
-from components.clusters.spec import ClusterSpec, tags_problem
+from components.clusters import create_cluster, rendered_endpoint, shares_one_gpu_per_request
+from components.clusters.spec import ApiEndpoint, ClusterSpec, tags_problem
 from components.errors import SpecError
 from infra.config import load
 from policy.rules import ALL_RULES, Resource, StackSettings, run_rules
@@ -27,16 +27,51 @@ from policy.rules.base import Facts
 ROOT = Path(__file__).resolve().parent.parent
 SCANNED = ("components", "infra", "policy")
 
+SERVICE_WORDS = (
+    "amazonaws", "googleapis", "googleusercontent", "azurecr", "route53", "ec2", "ecr", "irsa", "entra", "bottlerocket",
+    "cloudwatch", "eventbridge", "sqs", "sts", "arn", "gserviceaccount", "keyvault", "msi",
+)  # fmt: skip
+"""Service and host vocabulary that names one cloud without its name (``sts.amazonaws.com``, ``route53``,
+``arn:aws:iam``, ``ec2:DescribeInstances``, ``*.iam.gserviceaccount.com``, Azure Key Vault). Not ``iam`` nor
+``kms``: AWS and Google Cloud both call their services so, and the generic rules (policy/rules/iam.py,
+``kms-key-rotation``) are about every cloud's."""
 CLOUD_WORD = re.compile(
-    r"(?i)(?<![a-z])(eks|gke|aks|aws|gcp|azure|google|amazon|microsoft|pulumi_aws|pulumi_gcp|pulumi_azure_native|s3|gs|"
-    r"az)(?![a-z])"
+    r"(?i)(?<![a-z0-9])(eks|gke|aks|aws|gcp|azure|google|amazon|microsoft|pulumi_aws|pulumi_gcp|pulumi_azure_native|"
+    r"s3|gs|az|" + "|".join(SERVICE_WORDS) + r")(?![a-z])|windows\.net|cloud\.google|azure\.com|amazon\.com"
 )
-"""What in a string names a cloud: a cloud's, its Kubernetes service's, its vendor's or its SDK's name, or its storage
-scheme, as a word of its own (``aws:region``, ``s3://``, ``on gcp``, not ``awsAccount`` nor ``Tags``)."""
-CLOUD_WORDS = frozenset({"eks", "gke", "aks", "aws", "gcp", "azure", "google", "amazon", "microsoft", "s3", "gs", "az"})
+"""What in a string names a cloud: a cloud's, its Kubernetes service's, its vendor's or its SDK's name, its storage
+scheme or its service and host vocabulary (:data:`SERVICE_WORDS`), as a word of its own (``aws:region``, ``s3://``,
+``on gcp``, not ``awsx`` nor ``Tags``). Strings are split at camelCase boundaries first (:func:`_split_camel`), so
+``azureDNS`` and ``awsAccount`` are found; ``amazonaws`` and ``googleapis`` are words of the vocabulary."""
+CLOUD_WORDS = frozenset(
+    {"eks", "gke", "aks", "aws", "gcp", "azure", "google", "amazon", "microsoft", "s3", "gs", "az", *SERVICE_WORDS}
+)
 """The same words, looked for among the words of an identifier (snake_case and CamelCase parts: ``pulumi_aws``,
-``GCP_PROJECT``, ``AwsShape``, ``_eks_cluster``, not ``awsx``)."""
+``GCP_PROJECT``, ``AwsShape``, ``_eks_cluster``, ``Route53``, not ``awsx``)."""
 _WORD_OF_IDENTIFIER = re.compile(r"[A-Z]?[a-z]+[0-9]*|[A-Z]+[0-9]*(?![a-z])|[0-9]+")
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def _split_camel(text: str) -> str:
+    """``azureDNS`` -> ``azure DNS``: a cloud's name at the start of a camelCase word is a word of its own."""
+    return _CAMEL.sub(" ", text)
+
+
+def _names_in_string(text: str) -> bool:
+    return bool(CLOUD_WORD.search(_split_camel(text)))
+
+
+def _folded(node: ast.AST) -> str | None:
+    """The text of a concatenation of string constants (``"arn:" + "a" + "ws:iam::"``), or None."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = _folded(node.left), _folded(node.right)
+        return left + right if left is not None and right is not None else None
+    if isinstance(node, ast.JoinedStr):
+        parts = [_folded(v) if not isinstance(v, ast.FormattedValue) else " " for v in node.values]
+        return "".join(p for p in parts if p is not None)
+    return None
 
 
 def _names_a_cloud(identifier: str) -> bool:
@@ -49,10 +84,23 @@ NOT_A_CLOUD: dict[tuple[str, str], str] = {
 }
 """(kind, text) pairs the scan reads as a cloud's name that are none, and why."""
 
+ALLOWED_HITS: dict[tuple[str, str, str], str] = {
+    ("components/platform/settings.py", "str", "azureDNS"): "cert-manager v1.21.1's dns01 solver field names "
+    "(ClusterIssuer CRD schema), listed whole to validate the stack's solver and compared with the schema by a test",
+    ("components/platform/settings.py", "str", "route53"): "the same cert-manager dns01 field list",
+    ("components/outputs.py", "name", "oidcProviderArn"): "EKS's output key in the generic output contract "
+    "(ClusterExtras, documented like inputs); the per-cloud output keys are not moved into the cloud modules yet",
+    ("components/outputs.py", "str", "The ARN of the cluster's IAM OIDC provider, which workload identities trust."): (
+        "its description in the same contract"
+    ),
+}
+"""(file, kind, text) hits the scan allows in one file, each with why. The files they are in still name a cloud and
+are counted by :func:`naming_files` (the limit of two applies to :data:`OTHERS`, the files allowed whole)."""
+
 OTHERS: dict[str, str] = {
     "components/clusters/spec.py": "the cluster layer's config model: its per-cloud settings blocks (cluster.aws, "
     "cluster.gcp, cluster.azure) are typed fields of ClusterSpec that the cloud modules read and the generated docs "
-    "list, with their validators and messages, and rendered_endpoint reads each cloud's cluster type",
+    "list, with their validators and messages",
     "components/versions.py": "the one pin table of every chart, the cluster layer's too: Karpenter's charts are "
     "published at public.ecr.aws (oci:// addresses), and upgrades (docs/upgrading.md) edit this file only",
 }
@@ -82,7 +130,9 @@ def cloud_names(source: str) -> list[tuple[int, str, str]]:
     hits: set[tuple[int, str, str]] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs:
-            found = [(node.lineno, "str", node.value)] if CLOUD_WORD.search(node.value) else []
+            found = [(node.lineno, "str", node.value)] if _names_in_string(node.value) else []
+        elif isinstance(node, (ast.BinOp, ast.JoinedStr)) and (text := _folded(node)) is not None:
+            found = [(node.lineno, "str", text)] if _names_in_string(text) else []
         elif isinstance(node, ast.Attribute):
             found = [(node.lineno, "attr", node.attr)] if _names_a_cloud(node.attr) else []
         elif isinstance(node, ast.Name):
@@ -120,11 +170,56 @@ def test_only_the_registry_the_clouds_modules_and_two_others_name_a_cloud() -> N
     """Adding a cloud is its modules, one registry entry and catalog data: no other file names a cloud (issue #15)."""
     found = naming_files()
     assert len(OTHERS) <= 2
-    new = {rel: hits[:5] for rel, hits in found.items() if rel not in OTHERS and rel not in TEMPORARY}
+    unallowed = {rel: [h for h in hits if (rel, h[1], h[2]) not in ALLOWED_HITS] for rel, hits in found.items()}
+    new = {rel: hits[:5] for rel, hits in unallowed.items() if hits and rel not in OTHERS and rel not in TEMPORARY}
     assert not new, f"these files name a cloud: move what they know into the cloud's modules (registry) {new}"
-    assert set(found) == set(OTHERS) | TEMPORARY, (
+    assert set(found) == set(OTHERS) | TEMPORARY | {rel for rel, _, _ in ALLOWED_HITS}, (
         f"{sorted(set(OTHERS) | TEMPORARY - set(found))} name no cloud any more: remove them from OTHERS/TEMPORARY"
     )
+    stale = [h for h in ALLOWED_HITS if h[0] not in found or h[1:] not in {x[1:] for x in found[h[0]]}]
+    assert not stale, f"allowed hits no longer found: remove them from ALLOWED_HITS {stale}"
+
+
+DATA_SUFFIXES = (".yaml", ".yml", ".json", ".md", ".txt")
+DATA_FILES: dict[str, str] = {
+    "components/catalog.yaml": "catalog data: each cloud's machines, prices, regions, keyed by the registry's names "
+    "(docs/extending.md, step 5)",
+    "components/coldstart.yaml": "per-cloud cold-start data (nodeSteps, defaultProvisioner), keyed by the registry's "
+    "names (docs/extending.md, step 5)",
+    "components/deploy_times.yaml": "creation times keyed by each cloud's type tokens; a registered cluster or pool "
+    "type without its entry is reported unknown (docs/extending.md, step 5; components/deploytime.py)",
+    "policy/rules/policies_page.md": "the prose of docs/policies.md, which names the clouds' services as their "
+    "documentation does (docs/extending.md, step 6)",
+    "policy/rules/policy_sources.json": "each rule's upstream sources, cloud documentation among them "
+    "(docs/extending.md, step 6)",
+    "policy/PulumiPolicy.yaml": "the policy pack's one-line description for Pulumi (EKS, GKE, AKS and existing "
+    "clusters)",
+}
+"""The data files under components/, infra/ and policy/ that code reads and that name a cloud, and why each may."""
+
+
+def naming_data_files() -> dict[str, list[tuple[int, str]]]:
+    """Data files (:data:`DATA_SUFFIXES`) under components/, infra/ and policy/ with lines (YAML comments aside)
+    that name a cloud, with where."""
+    found: dict[str, list[tuple[int, str]]] = {}
+    for top in SCANNED:
+        for path in sorted((ROOT / top).rglob("*")):
+            if path.suffix not in DATA_SUFFIXES or not path.is_file():
+                continue
+            lines = path.read_text(encoding="utf-8").splitlines()
+            hits = [(i, line) for i, line in enumerate(lines, 1) if not line.lstrip().startswith("#")]
+            if hits := [(i, line.strip()) for i, line in hits if _names_in_string(line)]:
+                found[path.relative_to(ROOT).as_posix()] = hits
+    return found
+
+
+def test_data_files_that_name_a_cloud_are_the_allowed_ones() -> None:
+    """The scan covers the YAML/JSON/Markdown that code reads too (review of #15, finding 4): a new data file naming a
+    cloud fails here until it is moved into a cloud's data or allowed with its reason."""
+    found = naming_data_files()
+    new = {rel: hits[:3] for rel, hits in found.items() if rel not in DATA_FILES}
+    assert not new, f"these data files name a cloud: {new}"
+    assert sorted(set(DATA_FILES) - set(found)) == [], "name no cloud any more: remove them from DATA_FILES"
 
 
 def test_the_clouds_own_modules_exist() -> None:
@@ -133,9 +228,98 @@ def test_the_clouds_own_modules_exist() -> None:
     assert not missing
 
 
+def _importers(module: str) -> set[str]:
+    """The modules under components/, infra/ and policy/ that import ``module`` (any import statement)."""
+    found: set[str] = set()
+    for top in SCANNED:
+        for path in (ROOT / top).rglob("*.py"):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                names: list[str] = []
+                if isinstance(node, ast.Import):
+                    names = [a.name for a in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.module:
+                    names = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+                if module in names:
+                    found.add(path.relative_to(ROOT).with_suffix("").as_posix().replace("/", "."))
+    return found
+
+
+def exemption_problems(registered: tuple[clouds.Cloud, ...]) -> list[str]:
+    """Why a module in a cloud's :attr:`Cloud.modules` is not that cloud's own (so the scan must not exempt it).
+
+    A cloud's own module is one of: its cluster module (the module of :attr:`Cloud.cluster`,
+    ``components/clusters/<service>.py``); a private helper of the cluster layer (``components/clusters/_*.py``) that
+    no module outside the cloud's own imports (``_aws_iam``, ``_karpenter``: only ``eks.py`` imports them);
+    ``components/plan/<cloud>.py`` or ``components/plan/<cloud>_*.py``; ``policy/clouds/<cloud>.py``. And no two
+    clouds claim one module. Without this, listing a generic module (``components.catalog``) under a cloud would
+    silence the scan for it (review of #15, finding 8)."""
+    problems: list[str] = []
+    claims: dict[str, list[str]] = {}
+    for c in registered:
+        own = set(c.modules)
+        for m in c.modules:
+            claims.setdefault(m, []).append(c.name)
+            if m == c.cluster.split(":")[0] and m.startswith("components.clusters."):
+                continue
+            if re.fullmatch(
+                rf"components\.plan\.{re.escape(c.name)}(_[a-z0-9_]+)?|policy\.clouds\.{re.escape(c.name)}", m
+            ):
+                continue
+            if re.fullmatch(r"components\.clusters\._[a-z0-9_]+", m):
+                if strangers := sorted(_importers(m) - own):
+                    problems.append(f"{m} (claimed by {c.name}) is imported by {', '.join(strangers)}, not its own")
+                continue
+            problems.append(f"{m} (claimed by {c.name}) is not a per-cloud path")
+    problems += [f"{m} is claimed by {', '.join(by)}" for m, by in claims.items() if len(by) > 1]
+    return problems
+
+
+def test_no_generic_module_imports_a_clouds_module() -> None:
+    """The seam points one way: a cloud's modules may import generic ones, never the reverse (spec.py imported
+    aks.SERVICE_CIDR: review of #15, finding 5). Only the factory reaches a cloud's module, by name from the registry
+    (importlib, :func:`components.clusters.cluster_module`)."""
+    own = {m for c in clouds.all_clouds() for m in c.modules}
+    wrong = {m: sorted(_importers(m) - own) for m in own}
+    assert {m: by for m, by in wrong.items() if by} == {}
+
+
+def test_the_clouds_modules_use_only_public_names_of_generic_modules() -> None:
+    """A fourth cloud's author codes against public helpers (``int_of``, ``taints_of_list``, ``K8S_NAME``...), never
+    a generic module's underscore names (review of #15, finding 9)."""
+    own = {m for c in clouds.all_clouds() for m in c.modules}
+    private: list[str] = []
+    for m in sorted(own):
+        tree = ast.parse((ROOT / (m.replace(".", "/") + ".py")).read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module not in own:
+                private += [f"{m}: {node.module}.{a.name}" for a in node.names if a.name.startswith("_")]
+    assert private == []
+
+
+def test_only_per_cloud_modules_are_exempt_from_the_scan() -> None:
+    """Each exempt module is a per-cloud path claimed by one cloud; a generic module listed under a cloud, a shared
+    private helper and a module two clouds claim are refused."""
+    assert exemption_problems(clouds.all_clouds()) == []
+    bad = (
+        dataclasses.replace(
+            ACME, modules=("components.catalog", "components.clusters._common", "components.plan.acme")
+        ),
+        dataclasses.replace(ACME, name="acme2", modules=("components.plan.acme",)),
+    )
+    assert exemption_problems(bad) == [
+        "components.catalog (claimed by acme) is not a per-cloud path",
+        "components.clusters._common (claimed by acme) is imported by "
+        + ", ".join(sorted(_importers("components.clusters._common")))
+        + ", not its own",
+        "components.plan.acme (claimed by acme2) is not a per-cloud path",
+        "components.plan.acme is claimed by acme, acme2",
+    ]
+
+
 def test_the_scan_sees_each_way_of_naming_a_cloud() -> None:
-    """The scan is not blind: strings, names, attributes and imports are found; docstrings, words that only contain
-    a cloud's name and :data:`NOT_A_CLOUD` are not."""
+    """The scan is not blind: strings (``awsAccount`` too: camelCase is split), names, attributes and imports are
+    found; docstrings, words that only contain a cloud's name and :data:`NOT_A_CLOUD` are not."""
     source = (
         '"""Doc naming aws."""\n'
         "import pulumi_gcp\n"
@@ -151,6 +335,7 @@ def test_the_scan_sees_each_way_of_naming_a_cloud() -> None:
     assert cloud_names(source) == [
         (2, "import", "pulumi_gcp"),
         (4, "str", "aws"),
+        (4, "str", "awsAccount"),
         (4, "str", "on gcp or azure"),
         (4, "str", "s3://b"),
         (5, "attr", "eks"),
@@ -163,6 +348,31 @@ def test_the_scan_sees_each_way_of_naming_a_cloud() -> None:
         (9, "def", "gcp_labels"),
         (10, "def", "EksThing"),
         (11, "import", "aws_os"),
+    ]
+
+
+def test_the_scan_sees_service_vocabulary_camel_case_and_concatenation() -> None:
+    """What evaded the scan (review of #15, finding 4): a cloud's name at the start of a camelCase string, its hosts
+    and services without its name, and a name split over concatenated strings. Not machine type names
+    (``p4d.24xlarge``): those are catalog data."""
+    source = (
+        'A = ("azureDNS", "sts.amazonaws.com", "www.googleapis.com/auth/cloud-platform", "x.blob.core.windows.net")\n'
+        'B = ("ec2:DescribeInstances", "route53", "myregistry.azurecr.io", "Tags", "awsx", "kustomize")\n'
+        'C = "a" + "ws:region"\n'
+        'D = f"{x}.g" + "ke.io"\n'
+        "class Route53Zone: pass\n"
+    )
+    assert cloud_names(source) == [
+        (1, "str", "azureDNS"),
+        (1, "str", "sts.amazonaws.com"),
+        (1, "str", "www.googleapis.com/auth/cloud-platform"),
+        (1, "str", "x.blob.core.windows.net"),
+        (2, "str", "ec2:DescribeInstances"),
+        (2, "str", "myregistry.azurecr.io"),
+        (2, "str", "route53"),
+        (3, "str", "aws:region"),
+        (4, "str", " .gke.io"),
+        (5, "def", "Route53Zone"),
     ]
 
 
@@ -190,14 +400,16 @@ def test_registry_facts_agree_with_the_cloud_modules() -> None:
     assert not clouds.get("gcp").device_plugin_shares  # GKE shares GPUs itself (gke.SHARING_STRATEGY)
     assert set(gke.SHARING_STRATEGY) < set(clouds.get("gcp").sharing)
     classes = {c.name: c.cluster for c in clouds.all_clouds()}
-    assert classes == {
+    assert {k: classes[k] for k in ("aws", "gcp", "azure", "existing")} == {
         "aws": f"{eks.__name__}:{eks.EksCluster.__name__}",
         "gcp": f"{gke.__name__}:{gke.GkeCluster.__name__}",
         "azure": f"{aks.__name__}:{aks.AksCluster.__name__}",
         "existing": f"{existing.__name__}:{existing.ExistingCluster.__name__}",
     }
     for c in clouds.all_clouds():
-        assert c.spec_field in ClusterSpec.model_fields, c.name
+        # a cloud with settings names its ClusterSpec field; one without needs none (docs/extending.md, step 1)
+        assert c.spec_field is None or c.spec_field in ClusterSpec.model_fields, c.name
+        assert c.required_setting is None or c.spec_field is not None, c.name
     # The workload identity prefixes a model may not set are those the cluster modules write.
     assert eks.ROLE_ARN_ANNOTATION.startswith(str(clouds.get("aws").identity_annotation))
     assert gke.GSA_ANNOTATION.startswith(str(clouds.get("gcp").identity_annotation))
@@ -246,7 +458,7 @@ ACME = clouds.Cloud(
     title="Acme",
     cluster=f"{__name__}:AcmeCluster",
     modules=(),
-    spec_field="acme",  # no settings block: ClusterSpec has no such field, so the cloud takes no own settings
+    # no spec_field: the cloud has no settings block of its own, and ClusterSpec no field for it
     tag_rule=clouds.TagRule(32, 64, 10, "fake tag rule of tests/test_clouds.py", key_forbidden=":"),
     region_pattern=re.compile(r"\Aacme-[a-z]+-[0-9]\Z", re.ASCII),
     region_example="acme-east-1",
@@ -322,8 +534,43 @@ def _stack(**cluster: Any) -> dict[str, Any]:
 
 def test_unregistered_cloud_is_refused() -> None:
     with pytest.raises(SpecError) as e:
-        load(_raw(_stack()), frozenset(), FILE)
-    assert str(e.value) == f"{FILE}: mlplatform:cloud: acme is not allowed; give one of aws, gcp, azure, existing"
+        load(_raw({**_stack(), "cloud": "zeta"}), frozenset(), FILE)
+    assert str(e.value) == f"{FILE}: mlplatform:cloud: zeta is not allowed; give one of {', '.join(clouds.names())}"
+
+
+def test_the_checks_that_list_clouds_hold_with_a_fourth_cloud(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tests that once listed the clouds by hand (review of #15, findings 3 and 6) derive what they expect from
+    the registry: with a fourth cloud registered (no spec field, no settings; its cluster module has the webhook
+    model every managed cloud needs) they still pass, so adding a cloud edits no test."""
+    import sys
+    import types
+
+    import test_catalog
+
+    module = types.ModuleType("acme_cluster_module")
+    vars(module).update(AcmeCluster=AcmeCluster, WEBHOOK_REACH={CLUSTER_TYPE: lambda resources, cluster: []})
+    monkeypatch.setitem(sys.modules, "acme_cluster_module", module)
+    fourth = dataclasses.replace(ACME, cluster="acme_cluster_module:AcmeCluster")
+    old = None
+    try:
+        with clouds.registered(fourth):
+            old = catalog.install(_acme_catalog())
+            _listing_checks(test_catalog)
+    finally:
+        if old is not None:
+            catalog.install(old)  # after the cloud left the registry, as the acme fixture does
+
+
+def _listing_checks(test_catalog: Any) -> None:
+    test_registry_facts_agree_with_the_cloud_modules()
+    test_unregistered_cloud_is_refused()
+    assert exemption_problems(clouds.all_clouds()) == []
+    test_catalog.test_other_error_texts()
+    test_catalog.test_machine_fields()
+    test_catalog.test_ordering_and_constants()
+    test_catalog.test_error_texts(("oci", "nvidia-l4", 1), "unknown cloud 'oci'; give one of {managed}")
+    assert "acme" in test_catalog.managed()
+    # test_catalog.test_validation parses catalog.yaml itself, which holds a real fourth cloud's data only once added
 
 
 def test_fourth_cloud_config(acme: clouds.Cloud) -> None:
@@ -388,6 +635,19 @@ def test_fourth_cloud_catalog(acme: clouds.Cloud) -> None:
     with pytest.raises(catalog.CatalogError, match=r"acme-west-1"):
         catalog.machine_for("acme", "nvidia-l4", 1, "acme-west-1")
     assert catalog.system_machine("acme").instance_type == "acme.std4"
+
+
+API_ENDPOINT = {CLUSTER_TYPE: lambda inputs: ApiEndpoint(True, tuple(inputs.get("allow", ())), False)}
+"""The fake cloud's reader of its rendered cluster's API endpoint (components.clusters.rendered_endpoint)."""
+
+
+def test_fourth_cloud_rendered_endpoint(acme: clouds.Cloud) -> None:
+    """How a rendered cluster declares its API endpoint is read by its cloud's module (``API_ENDPOINT``), found
+    through the registry; a type no cloud registers has none."""
+    assert rendered_endpoint(CLUSTER_TYPE, {"allow": ["203.0.113.0/24"]}) == ApiEndpoint(
+        True, ("203.0.113.0/24",), False
+    )
+    assert rendered_endpoint("zeta:k8s/cluster:Cluster", {}) is None
 
 
 def test_fourth_cloud_cluster_factory(acme: clouds.Cloud) -> None:
@@ -483,12 +743,15 @@ def test_gpu_rules_fail_closed_on_a_cluster_whose_pools_they_cannot_read(acme: c
     urn = f"urn:pulumi:acme::mlplatform::{CLUSTER_TYPE}::c"
     pool = Resource(type="acme:k8s/nodePool:NodePool", name="p", urn=f"{urn}-pool", props={"maxNodes": 1000})
     found = _findings([Resource(type=CLUSTER_TYPE, name="c", urn=urn, props={}), pool], "prod")
-    why = (
-        f"the GPU rules cannot read the node pools of a {CLUSTER_TYPE} (no gpu-pools share of its cloud's policy "
-        "module reads it): teach it this cloud's pool types before its GPU pools can pass"
-    )
-    assert found["gpu-pool-taint-label"] == [why]
-    assert found["gpu-budget"] == [why]
+    why = [
+        f"the GPU rules cannot read the node pools of a {t} (no gpu-pools share of its cloud's policy module reads "
+        "it): teach it this cloud's pool types before its GPU pools can pass"
+        for t in (CLUSTER_TYPE, pool.type)
+    ]
+    # the pool type is the registered cloud's but not in its pool_types: it fails too (rev15 finding 1; before, a
+    # registered provider's unlisted pool passed unread)
+    assert found["gpu-pool-taint-label"] == why
+    assert found["gpu-budget"] == why
 
 
 def test_a_policy_module_makes_the_rules_read_a_fourth_cloud(acme: clouds.Cloud) -> None:

@@ -9,11 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from components import catalog
+from components import catalog, clouds
 from components.errors import SpecError
 from infra.config import StackConfig, load
 
 FILE = "stacks/Pulumi.t.yaml"
+CLOUDS = clouds.names()
+"""The registered clouds, as the messages list them (a fourth cloud's entry extends them)."""
 POOL = {"accelerator": "nvidia-l4", "maxNodes": 2}
 AWS = {"cloud": "aws", "region": "us-east-1"}
 REACH = {"publicCidrs": ["203.0.113.0/24"], "deployFrom": ["203.0.113.0/24"]}
@@ -37,12 +39,13 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
     (
         "empty",
         {},
-        f"{FILE}: an empty configuration is not allowed; give at least mlplatform:cloud (aws, gcp, azure or existing)",
+        f"{FILE}: an empty configuration is not allowed; give at least mlplatform:cloud "
+        f"({', '.join(CLOUDS[:-1])} or {CLOUDS[-1]})",
     ),
     (
         "bad cloud",
         {"cloud": "oci"},
-        f"{FILE}: mlplatform:cloud: oci is not allowed; give one of aws, gcp, azure, existing",
+        f"{FILE}: mlplatform:cloud: oci is not allowed; give one of {', '.join(CLOUDS)}",
     ),
     (
         "region missing",

@@ -300,3 +300,43 @@ def test_shipped_stacks_count_their_models_start() -> None:
 def test_the_shipped_table_marks_inference_services() -> None:
     reg_type = next(e for e in load() if e.match == ISVC)
     assert reg_type.model_start and reg_type.minutes == 0.05
+
+
+def test_every_registered_cluster_and_pool_type_has_its_own_entry() -> None:
+    """A cluster or pool type of the registry takes minutes: each has an entry naming it, not a pattern's figure."""
+    from components import clouds
+
+    exact = {e.match for e in load()}
+    assert [t for t in (*clouds.cluster_types(), *clouds.pool_types()) if t not in exact] == []
+
+
+def test_a_registered_clouds_cluster_without_an_entry_is_unknown_not_one_api_call() -> None:
+    """A fourth cloud registered without deploy-time entries: its cluster and pool are reported unknown (left out of
+    the figures, named in the summary and the JSON), not estimated at the catch-all's 0.1 min (review of #15,
+    finding 3). The same types unregistered stay ordinary resources of the catch-all."""
+    import dataclasses
+
+    from components import clouds
+
+    cluster, pool = "ocp:containerengine/cluster:Cluster", "ocp:containerengine/nodePool:NodePool"
+
+    def program() -> None:
+        k = res(cluster, "k")
+        release("a", depends_on=[res(pool, "p", depends_on=[k])])
+
+    fourth = dataclasses.replace(
+        clouds.get("existing"), name="ocp", managed=True, cluster_types=(cluster,), pool_types=(pool,), modules=()
+    )
+    assert entry_for_type(cluster).minutes == 0.1 and not entry_for_type(cluster).unknown
+    with clouds.registered(fourth):
+        assert entry_for_type(cluster).unknown and entry_for_type(pool).unknown
+        path = critical_path(run(program, outputs="unknown"), load())  # type: ignore[arg-type]
+    assert [s.type for s in path.unknown] == [cluster, pool]
+    assert names(path) == ["a"]
+    assert path.summary().endswith(
+        f"; creation time unknown for 2 resource(s) of {cluster}, {pool} (no entry in "
+        "components/deploy_times.yaml), left out"
+    )
+    doc = path.to_json()
+    assert [u["type"] for u in doc["unknown"]] == [cluster, pool]
+    assert doc["unknown"][0]["source"].startswith(f"unknown: no entry for {cluster} in components/deploy_times.yaml")

@@ -1,10 +1,10 @@
 """The plan's layers, read from the imports (docs/architecture.md, Layers).
 
 Bottom to top: the records (components/records.py: PlanResult, Registration, Secret, UNKNOWN), the engine that fills
-them under the SDK's mocks (components/plan/engine.py with fakes.py and remote.py), the readers of a plan (cost,
-deploy time, cold start, the policy rules), and on top the report, view and CLI (components/plan/report.py, view.py,
-cli.py). Every import statement counts, also one inside a function or under ``TYPE_CHECKING``: a lazy import is still
-a dependency, and a cycle through one is still a cycle.
+them under the SDK's mocks (components/plan/engine.py with fakes.py and the clouds' placeholder modules), the readers
+of a plan (cost, deploy time, cold start, the policy rules), and on top the report, view and CLI
+(components/plan/report.py, view.py, cli.py). Every import statement counts, also one inside a function or under
+``TYPE_CHECKING``: a lazy import is still a dependency, and a cycle through one is still a cycle.
 """
 
 from __future__ import annotations
@@ -23,7 +23,12 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("components", "infra", "policy")
 
 RECORDS = "components.records"
-ENGINE = ("components.plan.engine", "components.plan.fakes", *clouds.plan_modules(), "components.plan.remote")
+ENGINE = (
+    "components.plan.engine",
+    "components.plan.fakes",
+    *clouds.plan_modules(),
+    *(m for c in clouds.all_clouds() for m in c.modules if m.startswith("components.plan.") and m != c.plan),
+)
 """The engine and every cloud's placeholder module (components/plan/<cloud>.py, :attr:`Cloud.plan`)."""
 READERS = ("components.cost", "components.deploytime", "components.coldstart")
 TOP = ("components.plan.report", "components.plan.view", "components.plan.cli")

@@ -26,7 +26,7 @@ from components.clusters.base import (
     Taint,
     one_share_why,
 )
-from components.clusters.spec import ClusterSpec, api_access_problem
+from components.clusters.spec import ApiEndpoint, ClusterSpec, api_access_problem
 from components.errors import SpecError, show
 from components.versions import chart, cluster_chart_problem
 
@@ -46,6 +46,7 @@ __all__ = [
     "create_cluster",
     "one_share_why",
     "provider_config_problem",
+    "rendered_endpoint",
     "shares_one_gpu_per_request",
 ]
 
@@ -82,6 +83,18 @@ def check_cluster(
     if problem := api_access_problem(cloud, spec):
         raise SpecError(*problem)
     return pools
+
+
+def rendered_endpoint(resource_type: str, inputs: Mapping[str, Any]) -> ApiEndpoint | None:
+    """The API endpoint a rendered cluster resource declares (inputs in Pulumi's wire names), read with its cloud's
+    defaults for what is left out by the reader in its cluster module's ``API_ENDPOINT`` (type -> reader); None for
+    a type no registered cloud lists in :attr:`components.clouds.Cloud.cluster_types` or whose module has no reader.
+    tests/clusters/test_deploy_reach.py checks that each cloud renders the endpoint ``api_endpoint`` reasons about."""
+    cloud = clouds.of_cluster_type(resource_type)
+    if cloud is None:
+        return None
+    reader = getattr(cluster_module(cloud.name), "API_ENDPOINT", {}).get(resource_type)
+    return reader(inputs) if reader is not None else None
 
 
 def request_log_bucket_problem(cloud: str, bucket: str | None) -> str | None:

@@ -18,7 +18,7 @@ import pulumi_kubernetes as k8s
 from components import catalog, clouds
 from components.clusters.base import (
     GPU_TAINT,
-    Cloud,
+    CloudName,
     ClusterDns,
     GpuPoolInfo,
     GpuScheduling,
@@ -172,7 +172,7 @@ def short_name(base: str, max_length: int, *, salt: str = "") -> str:
     return f"{clean[: max_length - 7].rstrip('-')}-{digest}"
 
 
-def storage_for(cloud: Cloud, storage_uri: str) -> StorageLocation | None:
+def storage_for(cloud: CloudName, storage_uri: str) -> StorageLocation | None:
     """The parsed location when ``cloud``'s identity must grant it; ``None`` when no identity applies.
 
     Storage on another cloud is a :class:`SpecError` naming both clouds.
@@ -260,7 +260,7 @@ class ManagedCluster(pulumi.ComponentResource, abc.ABC):
     system_pool: SystemPoolOutputs
     gpu_pools: dict[str, GpuPoolOutputs]
 
-    _cloud: Cloud
+    _cloud: CloudName
     _provider: k8s.Provider
     _gpu: GpuScheduling
     _zones: int
@@ -276,7 +276,7 @@ class ManagedCluster(pulumi.ComponentResource, abc.ABC):
         self.region = args.region
         self.cluster_name = args.cluster_name
 
-    def _resolve_pools(self, cloud: Cloud) -> dict[str, GpuPoolInfo]:
+    def _resolve_pools(self, cloud: CloudName) -> dict[str, GpuPoolInfo]:
         """Check the region and resolve the GPU pools before any child is registered (a :class:`SpecError` names
         the key at fault); warn when the catalog cannot check the pools' availability in the region."""
         spec = self._args.spec
@@ -287,7 +287,7 @@ class ManagedCluster(pulumi.ComponentResource, abc.ABC):
         return pools
 
     @property
-    def cloud(self) -> Cloud:
+    def cloud(self) -> CloudName:
         """The cloud this cluster runs on."""
         return self._cloud
 
@@ -345,7 +345,7 @@ class ManagedCluster(pulumi.ComponentResource, abc.ABC):
     def _finish(
         self,
         *,
-        cloud: Cloud,
+        cloud: CloudName,
         provider: k8s.Provider,
         pools: Mapping[str, GpuPoolInfo],
         endpoint: pulumi.Input[str],

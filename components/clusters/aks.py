@@ -38,7 +38,7 @@ from components.clusters.base import (
     Taint,
 )
 from components.clusters.reachability import Rendered, ports
-from components.clusters.spec import CLUSTER_TAG, AzureSpec, ClusterSpec, api_endpoint
+from components.clusters.spec import AKS_SERVICE_CIDR, CLUSTER_TAG, ApiEndpoint, AzureSpec, ClusterSpec, api_endpoint
 from components.errors import SpecError
 from components.naming import child_name, child_opts, merge_tags, replacement_suffix
 from components.storage import StorageLocation, parse_storage_uri
@@ -88,7 +88,7 @@ def agent_pool_name(pool: str, forcing: Mapping[str, Any]) -> str:
 
 MIG_PROFILES = {"1g": "MIG1g", "2g": "MIG2g", "3g": "MIG3g", "4g": "MIG4g", "7g": "MIG7g"}
 POD_CIDR = "10.244.0.0/16"
-SERVICE_CIDR = "172.16.0.0/16"
+SERVICE_CIDR = AKS_SERVICE_CIDR
 DNS_SERVICE_IP = "172.16.0.10"
 NEEDS_DEVICE_PLUGIN = True
 """AKS installs the GPU driver on the pool (``gpuProfile.driver: Install``) but no device plugin: the platform
@@ -845,3 +845,16 @@ def webhook_reach(resources: Sequence[Rendered], cluster: Rendered) -> list[str]
 
 WEBHOOK_REACH = {"azure-native:containerservice:ManagedCluster": webhook_reach}
 """The rule of :func:`components.clusters.reachability.webhook_problems` for this cloud's cluster type."""
+
+
+def rendered_endpoint(inputs: Mapping[str, Any]) -> ApiEndpoint:
+    """The API endpoint a rendered ``ManagedCluster`` declares (wire names): ``apiServerAccessProfile.
+    enablePrivateCluster`` has no public endpoint; ``authorizedIPRanges`` limits a public one (absent: open) (AKS API
+    ``ManagedClusterAPIServerAccessProfile``)."""
+    profile = inputs.get("apiServerAccessProfile") or {}
+    private = profile.get("enablePrivateCluster") is True
+    return ApiEndpoint(not private, tuple(profile.get("authorizedIPRanges") or ()), private)
+
+
+API_ENDPOINT = {"azure-native:containerservice:ManagedCluster": rendered_endpoint}
+"""How :func:`components.clusters.rendered_endpoint` reads this cloud's cluster type."""

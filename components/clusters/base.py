@@ -21,7 +21,7 @@ from components.naming import (
     POOL_LABEL,
 )
 
-Cloud = str
+CloudName = str
 """The name of a cloud of the registry (:mod:`components.clouds`), ``existing`` for a cluster the package is given."""
 ClusterDns = Literal["coredns", "kube-dns"]
 """The cluster DNS server the nodes' pods use: CoreDNS (EKS, AKS, most distributions) or kube-dns (GKE Standard's
@@ -280,7 +280,7 @@ class KubernetesCluster(Protocol):
     """
 
     @property
-    def cloud(self) -> Cloud:
+    def cloud(self) -> CloudName:
         """Which cloud this cluster runs on (``existing`` for a cluster we did not create)."""
         ...
 

@@ -51,7 +51,7 @@ from components.clusters.base import (
     StorageAccess,
 )
 from components.clusters.reachability import WEBHOOKS, Rendered
-from components.clusters.spec import CLUSTER_TAG, AwsSpec, ClusterSpec
+from components.clusters.spec import CLUSTER_TAG, WORLD, ApiEndpoint, AwsSpec, ClusterSpec
 from components.errors import SpecError
 from components.naming import child_name, child_opts, merge_tags
 from components.storage import StorageLocation
@@ -987,3 +987,20 @@ def webhook_reach(resources: Sequence[Rendered], cluster: Rendered) -> list[str]
 
 WEBHOOK_REACH = {"eks:index:Cluster": webhook_reach}
 """The rule of :func:`components.clusters.reachability.webhook_problems` for this cloud's cluster type."""
+
+
+def _endpoint_of(vpc: object) -> ApiEndpoint:
+    """``endpointPublicAccess`` (default true) and ``publicAccessCidrs`` (default 0.0.0.0/0) (AWS EKS API
+    ``VpcConfigRequest``)."""
+    vpc = vpc if isinstance(vpc, Mapping) else {}
+    public = vpc.get("endpointPublicAccess", True) is not False
+    allowed = tuple(vpc.get("publicAccessCidrs") or (WORLD,))
+    return ApiEndpoint(public, () if WORLD in allowed else allowed, vpc.get("endpointPrivateAccess") is True)
+
+
+API_ENDPOINT = {
+    "eks:index:Cluster": _endpoint_of,
+    "aws:eks/cluster:Cluster": lambda inputs: _endpoint_of(inputs.get("vpcConfig")),
+}
+"""How :func:`components.clusters.rendered_endpoint` reads this cloud's cluster types (pulumi-eks's component takes
+the VPC settings at the top level, the EKS ``Cluster`` under ``vpcConfig``)."""

@@ -10,7 +10,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.clusters.base import (
-    Cloud,
+    CloudName,
     ClusterDns,
     DnsAccess,
     DnsZone,
@@ -116,7 +116,7 @@ class ExistingCluster(pulumi.ComponentResource):
         self.register_outputs(dict(outputs))
 
     @property
-    def cloud(self) -> Cloud:
+    def cloud(self) -> CloudName:
         """Always ``existing``."""
         return "existing"
 

@@ -33,7 +33,7 @@ from components.clusters.base import (
     StorageAccess,
 )
 from components.clusters.reachability import UNKNOWN, WEBHOOKS, Rendered, ports, same_value
-from components.clusters.spec import CLUSTER_TAG, ClusterSpec, api_endpoint
+from components.clusters.spec import CLUSTER_TAG, ApiEndpoint, ClusterSpec, api_endpoint
 from components.errors import SpecError, show
 from components.naming import child_name, child_opts, merge_tags, replacement_suffix
 from components.storage import StorageLocation
@@ -825,3 +825,20 @@ def webhook_reach(resources: Sequence[Rendered], cluster: Rendered) -> list[str]
 
 WEBHOOK_REACH = {"gcp:container/cluster:Cluster": webhook_reach}
 """The rule of :func:`components.clusters.reachability.webhook_problems` for this cloud's cluster type."""
+
+
+def rendered_endpoint(inputs: Mapping[str, Any]) -> ApiEndpoint:
+    """The API endpoint a rendered cluster declares (wire names): ``privateClusterConfig.enablePrivateEndpoint`` turns
+    the public endpoint off; ``masterAuthorizedNetworksConfig.cidrBlocks`` limits it (absent: open) (GKE API
+    ``MasterAuthorizedNetworksConfig``)."""
+    private_cfg = inputs.get("privateClusterConfig") or {}
+    networks = inputs.get("masterAuthorizedNetworksConfig")
+    public = private_cfg.get("enablePrivateEndpoint") is not True
+    allowed = tuple(b["cidrBlock"] for b in (networks or {}).get("cidrBlocks") or ())
+    if networks is not None and not allowed:
+        public = False  # authorized networks on with no block: no outside address may connect
+    return ApiEndpoint(public, allowed, private_cfg.get("enablePrivateNodes") is True)
+
+
+API_ENDPOINT = {"gcp:container/cluster:Cluster": rendered_endpoint}
+"""How :func:`components.clusters.rendered_endpoint` reads this cloud's cluster type."""

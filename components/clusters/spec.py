@@ -450,6 +450,11 @@ class GcpSpec(Spec):
         return self
 
 
+AKS_SERVICE_CIDR = "172.16.0.0/16"
+"""The Kubernetes Service CIDR of the AKS clusters (``networkProfile.serviceCidr``, components/clusters/aks.py): the
+VNet range (:attr:`AzureSpec.vnet_cidr`) may not overlap it."""
+
+
 class AzureSpec(Spec):
     """Azure-only settings (cloud ``azure``)."""
 
@@ -510,12 +515,10 @@ class AzureSpec(Spec):
             raise value_error("give a CIDR of /24 or larger so the node subnet fits")
         if problem := private_range_problem(net):
             raise value_error(problem)
-        from components.clusters.aks import SERVICE_CIDR
-
-        if net.overlaps(ipaddress.ip_network(SERVICE_CIDR)):
+        if net.overlaps(ipaddress.ip_network(AKS_SERVICE_CIDR)):
             # AKS: the service CIDR "must not overlap with any Subnet IP ranges" (AKS networking configuration,
             # https://learn.microsoft.com/javascript/api/@azure/arm-machinelearning/aksnetworkingconfiguration).
-            raise value_error(f"give a range outside {SERVICE_CIDR}, the cluster's Kubernetes Service CIDR")
+            raise value_error(f"give a range outside {AKS_SERVICE_CIDR}, the cluster's Kubernetes Service CIDR")
         return v
 
 
@@ -729,40 +732,6 @@ def api_endpoint(cloud: str, spec: ClusterSpec) -> ApiEndpoint:
     cidrs = tuple(spec.api_access.public_cidrs)
     private = clouds.get(cloud).private_endpoint_with_public or not cidrs
     return ApiEndpoint(public=bool(cidrs), allowed=cidrs, private=private)
-
-
-def rendered_endpoint(resource_type: str, inputs: Mapping[str, Any]) -> ApiEndpoint | None:
-    """The endpoint a rendered cluster resource declares (inputs in Pulumi's wire names), read with each cloud's
-    defaults for what is left out; None for other types.
-
-    - ``eks:index:Cluster`` / ``aws:eks/cluster:Cluster``: ``endpointPublicAccess`` (default true) and
-      ``publicAccessCidrs`` (default 0.0.0.0/0) (AWS EKS API ``VpcConfigRequest``).
-    - ``gcp:container/cluster:Cluster``: ``privateClusterConfig.enablePrivateEndpoint`` turns the public endpoint
-      off; ``masterAuthorizedNetworksConfig.cidrBlocks`` limits it (absent: open) (GKE API
-      ``MasterAuthorizedNetworksConfig``).
-    - ``azure-native:containerservice:ManagedCluster``: ``apiServerAccessProfile.enablePrivateCluster`` has no public
-      endpoint; ``authorizedIPRanges`` limits a public one (absent: open) (AKS API
-      ``ManagedClusterAPIServerAccessProfile``).
-    """
-    if resource_type in ("eks:index:Cluster", "aws:eks/cluster:Cluster"):
-        vpc = inputs.get("vpcConfig") if resource_type == "aws:eks/cluster:Cluster" else inputs
-        vpc = vpc if isinstance(vpc, Mapping) else {}
-        public = vpc.get("endpointPublicAccess", True) is not False
-        allowed = tuple(vpc.get("publicAccessCidrs") or (WORLD,))
-        return ApiEndpoint(public, () if WORLD in allowed else allowed, vpc.get("endpointPrivateAccess") is True)
-    if resource_type == "gcp:container/cluster:Cluster":
-        private_cfg = inputs.get("privateClusterConfig") or {}
-        networks = inputs.get("masterAuthorizedNetworksConfig")
-        public = private_cfg.get("enablePrivateEndpoint") is not True
-        allowed = tuple(b["cidrBlock"] for b in (networks or {}).get("cidrBlocks") or ())
-        if networks is not None and not allowed:
-            public = False  # authorized networks on with no block: no outside address may connect
-        return ApiEndpoint(public, allowed, private_cfg.get("enablePrivateNodes") is True)
-    if resource_type == "azure-native:containerservice:ManagedCluster":
-        profile = inputs.get("apiServerAccessProfile") or {}
-        private = profile.get("enablePrivateCluster") is True
-        return ApiEndpoint(not private, tuple(profile.get("authorizedIPRanges") or ()), private)
-    return None
 
 
 def unreachable(endpoint: ApiEndpoint, deploy_from: Sequence[str]) -> str | None:

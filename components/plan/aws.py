@@ -5,7 +5,7 @@ The AWS account is ``123456789012`` (the example account of AWS's documentation)
 in for ids. ARNs follow each resource type's ARN format from the AWS Service Authorization Reference, in the
 partition of the stack's region (``tests/plan/test_placeholders.py`` checks both against parliament's copy of that
 reference and botocore's partition table). pulumi-eks's remote components are modelled in
-:mod:`components.plan.remote`.
+:mod:`components.plan.aws_eks`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from components import clouds, markers
-from components.plan import remote
+from components.plan import aws_eks
 from components.plan.fakes import (
     Create,
     Fake,
@@ -123,20 +123,20 @@ def note(marker: Mapping[str, str]) -> str:
 
 @dataclass
 class EksModel:
-    """pulumi-eks's ``Cluster`` and ``ManagedNodeGroup`` for one plan (:mod:`components.plan.remote`)."""
+    """pulumi-eks's ``Cluster`` and ``ManagedNodeGroup`` for one plan (:mod:`components.plan.aws_eks`)."""
 
     partition: Any
-    state: remote.Expansion
-    source: str = remote.SOURCE
+    state: aws_eks.Expansion
+    source: str = aws_eks.SOURCE
 
     def expand(
         self, urn: str, type_: str, name: str, inputs: Mapping[str, Any], create: Create, state_of: StateOf
     ) -> None:
-        """Register what pulumi-eks registers for the component (or raise :class:`remote.ComponentRefused`)."""
-        if type_ == remote.CLUSTER:
-            remote.expand_cluster(urn, name, inputs, create, self.state, self.partition, state_of)
+        """Register what pulumi-eks registers for the component (or raise :class:`aws_eks.ComponentRefused`)."""
+        if type_ == aws_eks.CLUSTER:
+            aws_eks.expand_cluster(urn, name, inputs, create, self.state, self.partition, state_of)
         else:
-            remote.expand_managed_node_group(urn, name, inputs, create, self.state, state_of)
+            aws_eks.expand_managed_node_group(urn, name, inputs, create, self.state, state_of)
 
     def not_modelled(self) -> list[str]:
         """The branches the model did not cover."""
@@ -145,8 +145,8 @@ class EksModel:
 
 def remote_models(config: Mapping[str, str], project: str, outputs: OutputsMode) -> dict[str, RemoteModel]:
     """pulumi-eks's remote components, sharing one model (node groups read the clusters it modelled)."""
-    model = EksModel(partition_of(config, project, outputs) or markers.UNKNOWN, remote.Expansion())
-    return dict.fromkeys(remote.MODELLED, model)
+    model = EksModel(partition_of(config, project, outputs) or markers.UNKNOWN, aws_eks.Expansion())
+    return dict.fromkeys(aws_eks.MODELLED, model)
 
 
 # ------------------------------------------------------------------------------------------------ fakes

@@ -1,7 +1,7 @@
 """``mlplatform plan``: see exactly what a stack declares, with no cloud, no Pulumi CLI and no cluster.
 
 Exit status: 0 planned; 1 a mandatory policy failed; 2 invalid configuration or project, or a component's own
-validation (pulumi-eks, modelled in components/plan/remote.py) refuses the program's inputs (one line on stderr).
+validation (pulumi-eks, modelled in components/plan/aws_eks.py) refuses the program's inputs (one line on stderr).
 ``mlplatform where ACCELERATOR``: the regions that offer it, cheapest first, from the catalog.
 ``mlplatform import FILE... [--stack NAME]``: KServe InferenceServices as ``mlplatform:models`` entries
 (components/plan/kimport.py); exit 2 when one cannot be expressed (one line each).

@@ -53,6 +53,10 @@ def resource_json(reg: Registration) -> dict[str, Any]:
     }
 
 
+def _by_urn(regs: Iterable[Registration]) -> list[Registration]:
+    return sorted(regs, key=lambda r: r.urn)
+
+
 def plan_json(project: str, plans: Iterable[StackPlan]) -> dict[str, Any]:
     """The ``--json`` document: one per run, every stack planned.
 
@@ -61,6 +65,9 @@ def plan_json(project: str, plans: Iterable[StackPlan]) -> dict[str, Any]:
     ``resources`` (providers included) and ``cost`` it is what ``mlplatform check`` needs to run the policies again.
     ``judgedResources``: the placeholder rendering the entries marked ``judgedOver`` were judged over (present when
     the plan judged documents known only after deploy, policy/judged.py), so ``check`` judges them the same way.
+    ``resources`` and ``judgedResources`` are sorted by URN: the SDK registers resources concurrently, so their
+    registration order changes from run to run, and the same stack must give the same file (issue #15,
+    reproducible plans).
     """
     plans = list(plans)
     return {
@@ -71,7 +78,7 @@ def plan_json(project: str, plans: Iterable[StackPlan]) -> dict[str, Any]:
                 "stack": p.stack,
                 "cloud": p.cloud,
                 "placeholders": p.result.placeholders,
-                "resources": [resource_json(r) for r in p.result.resources],
+                "resources": [resource_json(r) for r in _by_urn(p.result.resources)],
                 "outputs": _wire_outputs(p.result.stack_outputs),
                 "warnings": p.result.warnings,
                 "modelNotes": p.result.model_notes,
@@ -80,7 +87,7 @@ def plan_json(project: str, plans: Iterable[StackPlan]) -> dict[str, Any]:
                 "deployTime": p.deploy_time,
                 "coldStart": [e.to_json() for e in cold_start(p)],
                 "settings": p.result.context.get("policySettings"),
-                **({"judgedResources": [resource_json(r) for r in p.judged.resources]} if p.judged else {}),
+                **({"judgedResources": [resource_json(r) for r in _by_urn(p.judged.resources)]} if p.judged else {}),
             }
             for p in plans
         ],

@@ -26,12 +26,18 @@ def _label(reg: Registration) -> str:
 
 
 def tree(plan: StackPlan) -> Tree:
-    """Components and their children, in registration order."""
+    """Components and their children, siblings by name (then URN): the SDK registers resources concurrently, so
+    registration order changes from run to run and the same stack must show the same tree."""
     root = Tree(f"[bold]stack {plan.stack}[/] ({plan.cloud}, {len(plan.result.resources)} resources)")
-    nodes: dict[str | None, Tree] = {None: root}
+    known = {reg.urn for reg in plan.result.resources}
+    children: dict[str | None, list[Registration]] = {}
     for reg in plan.result.resources:
-        parent = nodes.get(reg.parent, root)
-        nodes[reg.urn] = parent.add(_label(reg))
+        children.setdefault(reg.parent if reg.parent in known else None, []).append(reg)
+    todo: list[tuple[Tree, str | None]] = [(root, None)]
+    while todo:
+        node, urn = todo.pop()
+        for reg in sorted(children.get(urn, []), key=lambda r: (r.name, r.urn)):
+            todo.append((node.add(_label(reg)), reg.urn))
     return root
 
 
@@ -86,8 +92,11 @@ def cluster_table(plan: StackPlan) -> Table | None:
 
 
 def addons_table(plan: StackPlan) -> Table | None:
-    """Helm releases with chart and version, in registration order."""
-    releases = [r for r in plan.result.resources if r.type in HELM_TYPES]
+    """Helm releases with chart and version, by release name (then URN): registration order changes from run to run."""
+    releases = sorted(
+        (r for r in plan.result.resources if r.type in HELM_TYPES),
+        key=lambda r: (str(r.wire_inputs().get("name", r.name)), r.urn),
+    )
     if not releases:
         return None
     t = Table(title="Add-ons", title_justify="left")
@@ -102,8 +111,8 @@ def addons_table(plan: StackPlan) -> Table | None:
 
 
 def models_table(plan: StackPlan) -> Table | None:
-    """InferenceServices with format, GPUs, replicas and host."""
-    isvcs = plan.result.of_type(ISVC)
+    """InferenceServices with format, GPUs, replicas and host, by URN (registration order changes from run to run)."""
+    isvcs = sorted(plan.result.of_type(ISVC), key=lambda r: r.urn)
     if not isvcs:
         return None
     t = Table(title="Models", title_justify="left")

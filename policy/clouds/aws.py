@@ -15,7 +15,16 @@ from typing import Any
 
 from policy.rules.base import UNKNOWN, Facts, Finding, Resource, Rule, as_list, as_map, is_set, reading
 from policy.rules.cluster import world
-from policy.rules.gpu import ACCELERATOR_LABEL, GPU_RESOURCE, GPU_TAINT, Pool, _int, _taints_list, _taints_map, gpus_of
+from policy.rules.gpu import (
+    ACCELERATOR_LABEL,
+    GPU_RESOURCE,
+    GPU_TAINT,
+    Pool,
+    gpus_of,
+    int_of,
+    taints_of_list,
+    taints_of_map,
+)
 from policy.rules.identity import K8S_SUBJECT, annotated_service_accounts
 from policy.rules.percloud import CloudPolicy, Part
 from policy.rules.requestlog import is_log_writer
@@ -370,18 +379,18 @@ def _karpenter_is_gpu(res: Resource) -> bool:
     return (
         ACCELERATOR_LABEL in labels
         or GPU_RESOURCE in as_map(res.get("spec.limits"))
-        or any(t[0] == GPU_TAINT[0] for t in _taints_list(spec.get("taints")))
+        or any(t[0] == GPU_TAINT[0] for t in taints_of_list(spec.get("taints")))
     )
 
 
 def _karpenter_pool(res: Resource) -> Pool:
     limit = as_map(res.get("spec.limits")).get(GPU_RESOURCE)
-    cap = _int(limit)
+    cap = int_of(limit)
     note = "" if cap is not None or limit is UNKNOWN else "no spec.limits nvidia.com/gpu: the pool is unbounded"
     return Pool(
         res,
         f"Karpenter NodePool {res.k8s_name}",
-        _taints_list(res.get("spec.template.spec.taints")),
+        taints_of_list(res.get("spec.template.spec.taints")),
         as_map(res.get("spec.template.metadata.labels")),
         None,
         None,
@@ -408,10 +417,10 @@ def _gpu_pools(res: Resource) -> list[Pool] | None:
             Pool(
                 res,
                 f"node group {res.name}",
-                _taints_list(p.get("taints")),
+                taints_of_list(p.get("taints")),
                 labels,
                 gpus or None,
-                _int(as_map(p.get("scalingConfig")).get("maxSize")),
+                int_of(as_map(p.get("scalingConfig")).get("maxSize")),
             )
         ]
     if res.type == EKS_NG2:
@@ -422,13 +431,30 @@ def _gpu_pools(res: Resource) -> list[Pool] | None:
             Pool(
                 res,
                 f"node group {res.name}",
-                _taints_map(p.get("taints")),
+                taints_of_map(p.get("taints")),
                 as_map(p.get("labels")),
                 gpus or None,
-                _int(p.get("maxSize")),
+                int_of(p.get("maxSize")),
             )
         ]
     return None
+
+
+def _default_node_group(res: Resource) -> str | None:
+    """A pulumi-eks cluster makes its own node group unless ``skipDefaultNodeGroup`` is true (pulumi_eks 4.4.0
+    cluster.py ``skip_default_node_group``: "If this toggle is set to true, the EKS cluster will be created without
+    node group attached. Defaults to false, unless ``fargate`` or ``autoMode`` is enabled"). That group is no resource
+    of the plan (the remote component makes it), so the GPU rules cannot read its instance type (``instanceType``,
+    ``gpu``), taints or size: refused until modelled. The components always set it true (components/clusters/eks.py)."""
+    if res.type != EKS:
+        return None
+    skip = res.props.get("skipDefaultNodeGroup")
+    if skip is True or skip is UNKNOWN:
+        return None
+    return (
+        f"skipDefaultNodeGroup is {skip if skip is not None else 'unset'}, so pulumi-eks makes a default node group "
+        "whose instances, taints and size no rule reads: set skipDefaultNodeGroup: true and declare node groups"
+    )
 
 
 # ------------------------------------------------------------------------------------------------ identity and storage
@@ -997,7 +1023,9 @@ POLICY = CloudPolicy(
         "gpu-pools": Part(
             types=(*_CLUSTERS, *_POOLS),
             read=_gpu_pools,
+            unread=_default_node_group,
             reads={
+                EKS: ("skipDefaultNodeGroup",),
                 KARPENTER_POOL: (
                     "spec.template.spec.requirements.*",
                     "spec.template.spec.taints.*",
@@ -1070,5 +1098,9 @@ POLICY = CloudPolicy(
     ),
     stateful=(KMS_KEY, OIDC_PROVIDER),
     sa_annotations=(IRSA_ANNOTATION,),
+    # pulumi_eks 4.4.0: node_group_security_group.py, the security group of a self-managed node group (no pool);
+    # cluster_creation_role_provider.py, "a component that wraps creating a role provider that can be passed to the
+    # Cluster's creationRoleProvider" (an IAM role, no cluster)
+    not_clusters=("eks:index:NodeGroupSecurityGroup", "eks:index:ClusterCreationRoleProvider"),
 )
 """AWS's share of the rules (:attr:`components.clouds.Cloud.policy`)."""

@@ -10,7 +10,7 @@ from typing import Any
 
 from policy.rules.base import UNKNOWN, Facts, Finding, Resource, Rule, as_list, as_map, dig, reading
 from policy.rules.cluster import world
-from policy.rules.gpu import ACCELERATOR_LABEL, Pool, _int, _taints_list, gpus_of
+from policy.rules.gpu import ACCELERATOR_LABEL, Pool, gpus_of, int_of, taints_of_list
 from policy.rules.identity import K8S_SUBJECT, Subject, ksa_bindings, paired_bindings
 from policy.rules.percloud import CloudPolicy, Part
 from policy.rules.requestlog import is_log_writer
@@ -199,6 +199,19 @@ def _hardening(res: Resource, facts: Facts) -> Iterator[str]:
             yield f"Key Vault {res.name} has no purge protection (enablePurgeProtection true)"
 
 
+_VERSIONED = re.compile(r"(azure-native:[A-Za-z0-9]+)/v[0-9]{8}(preview)?(:[A-Za-z0-9]+)", re.ASCII)
+
+
+def canonical(type_: str) -> str:
+    """An azure-native type of an explicit API version as the default-version type the shares read
+    (``azure-native:containerservice/v20240801:AgentPool`` -> ``azure-native:containerservice:AgentPool``): the
+    default-version classes list every versioned token as an alias of the same resource (pulumi_azure_native 3.29.0
+    containerservice/agent_pool.py and managed_cluster.py: ``pulumi.Alias(type_="azure-native:containerservice/
+    v20240801:AgentPool")``... ``v20260502preview``), so both spellings take the same inputs."""
+    m = _VERSIONED.fullmatch(type_)
+    return f"{m[1]}{m[3]}" if m else type_
+
+
 # ------------------------------------------------------------------------------------------------ GPU pools
 
 AKS_PROFILE_READS = ("vmSize", "nodeLabels.*", "nodeTaints.*", "enableAutoScaling", "maxCount", "count")
@@ -209,13 +222,13 @@ def _aks_profile(res: Resource, profile: Mapping[str, Any], label: str) -> Pool 
     if not gpus and ACCELERATOR_LABEL not in as_map(profile.get("nodeLabels")):
         return None
     auto = profile.get("enableAutoScaling")
-    max_nodes = _int(profile.get("maxCount")) if auto is not False else _int(profile.get("count"))
+    max_nodes = int_of(profile.get("maxCount")) if auto is not False else int_of(profile.get("count"))
     if max_nodes is None:
-        max_nodes = _int(profile.get("count"))
+        max_nodes = int_of(profile.get("count"))
     return Pool(
         res,
         label,
-        _taints_list(profile.get("nodeTaints")),
+        taints_of_list(profile.get("nodeTaints")),
         as_map(profile.get("nodeLabels")),
         gpus or None,
         max_nodes,
@@ -640,5 +653,6 @@ POLICY = CloudPolicy(
     ),
     stateful=(AKS_VAULT, VAULT_KEY, AZ_IDENTITY),
     sa_annotations=(AZURE_SA_ANNOTATION,),
+    canonical=canonical,
 )
 """Azure's share of the rules (:attr:`components.clouds.Cloud.policy`)."""

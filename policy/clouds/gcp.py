@@ -9,8 +9,8 @@ from typing import Any
 
 from policy.rules.base import UNKNOWN, Facts, Finding, Resource, as_list, as_map, is_set
 from policy.rules.cluster import world
-from policy.rules.gpu import Pool, _int, _taints_list
-from policy.rules.identity import _NAME, Subject, ksa_bindings, paired_bindings
+from policy.rules.gpu import Pool, int_of, taints_of_list
+from policy.rules.identity import K8S_NAME, Subject, ksa_bindings, paired_bindings
 from policy.rules.percloud import CloudPolicy, Part
 from policy.rules.requestlog import is_log_writer
 
@@ -163,11 +163,11 @@ def _gpu_pools(res: Resource) -> list[Pool] | None:
     accels = [a for a in as_list(node.get("guestAccelerators")) if isinstance(a, Mapping)]
     if not accels:
         return []
-    per_node = sum(_int(a.get("count")) or 0 for a in accels)
+    per_node = sum(int_of(a.get("count")) or 0 for a in accels)
     auto = as_map(p.get("autoscaling"))
-    total = _int(auto.get("totalMaxNodeCount"))
-    per_zone = _int(auto.get("maxNodeCount"))
-    fixed = _int(p.get("nodeCount"))
+    total = int_of(auto.get("totalMaxNodeCount"))
+    per_zone = int_of(auto.get("maxNodeCount"))
+    fixed = int_of(p.get("nodeCount"))
     if total is not None:
         max_nodes: int | None = total
     elif per_zone is not None:
@@ -181,12 +181,64 @@ def _gpu_pools(res: Resource) -> list[Pool] | None:
         Pool(
             res,
             f"node pool {res.name}",
-            _taints_list(node.get("taints")),
+            taints_of_list(node.get("taints")),
             as_map(node.get("labels")),
             per_node or None,
             max_nodes,
         )
     ]
+
+
+_NOT_GPU_LIMITS = ("cpu", "memory")
+
+
+def _unread_nodes(res: Resource) -> str | None:
+    """Nodes of a GKE cluster that no ``gcp:container/nodePool:NodePool`` of the plan declares, so the GPU rules cannot
+    read their taints, labels or bound; each refused until modelled (pulumi_gcp 10.2.0 container/cluster.py and
+    _inputs.py docstrings):
+
+    - ``enableAutopilot`` ("Enable Autopilot for this cluster"): GKE makes every node itself, GPU nodes included, with
+      no node pool object (cloud.google.com/kubernetes-engine/docs/concepts/node-auto-provisioning: "With Autopilot
+      clusters, you don't need to manually provision nodes or manage node pools");
+    - ``clusterAutoscaling.enabled`` ("Whether node auto-provisioning is enabled"): NAP "automatically creates and
+      deletes node pools" from pending Pods' "GPU requests", labels and tolerations (the same GKE page), up to
+      ``resourceLimits`` whose ``maximum`` is the "Maximum amount of the resource in the cluster" for a
+      ``resourceType`` (cpu, memory, or a GPU type such as ``nvidia-tesla-a100``). Those pools' taints and labels are
+      whatever the Pods ask for, not something the plan states: refused whatever the limits (the message names the
+      GPU limits, which would otherwise be the pools' bound);
+    - ``nodePools`` ("List of node pools associated with this cluster"): inline pools this share does not read;
+    - the default node pool kept (``removeDefaultNodePool`` not true: "If ``true``, deletes the default node pool
+      upon cluster creation") with ``nodeConfig.guestAccelerators`` (``node_config``: "Parameters used in creating
+      the default node pool")."""
+    if res.type != GKE:
+        return None
+    p = res.props
+    if p.get("enableAutopilot") is True:
+        return (
+            "enableAutopilot is true: GKE Autopilot makes GPU nodes with no node pool object, whose taints, labels "
+            "and bound no rule reads (not modelled): use a Standard cluster with declared GPU node pools"
+        )
+    nap = as_map(p.get("clusterAutoscaling"))
+    if nap.get("enabled") is True:
+        gpus = [
+            f"{limit.get('resourceType')} max {limit.get('maximum')}"
+            for limit in (as_map(x) for x in as_list(nap.get("resourceLimits")))
+            if limit.get("resourceType") not in _NOT_GPU_LIMITS
+        ]
+        limits = f" (GPU resource limits: {', '.join(gpus)})" if gpus else ""
+        return (
+            f"clusterAutoscaling.enabled is true: node auto-provisioning creates node pools{limits} whose taints, "
+            "labels and size no object of the plan states (not modelled): turn it off and declare GPU node pools"
+        )
+    if as_list(p.get("nodePools")):
+        return "nodePools declares inline node pools, which no rule reads: declare them as container.NodePool"
+    default_accels = as_list(as_map(p.get("nodeConfig")).get("guestAccelerators"))
+    if p.get("removeDefaultNodePool") not in (True, UNKNOWN) and default_accels:
+        return (
+            "the default node pool is kept (removeDefaultNodePool is not true) with nodeConfig.guestAccelerators, and "
+            "no rule reads it: set removeDefaultNodePool: true and declare GPU node pools"
+        )
+    return None
 
 
 # ------------------------------------------------------------------------------------------------ tags
@@ -211,7 +263,7 @@ WI_USER = "roles/iam.workloadIdentityUser"
 
 
 GKE_MEMBER = re.compile(
-    rf"serviceAccount:(?P<pool>[a-z][-a-z0-9.:]*\.svc\.id\.goog)\[(?P<ns>{_NAME})/(?P<sa>{_NAME})\]", re.ASCII
+    rf"serviceAccount:(?P<pool>[a-z][-a-z0-9.:]*\.svc\.id\.goog)\[(?P<ns>{K8S_NAME})/(?P<sa>{K8S_NAME})\]", re.ASCII
 )
 
 
@@ -612,7 +664,16 @@ POLICY = CloudPolicy(
         "gpu-pools": Part(
             types=(GKE, GKE_POOL),
             read=_gpu_pools,
+            unread=_unread_nodes,
             reads={
+                GKE: (
+                    "enableAutopilot",
+                    "clusterAutoscaling.enabled",
+                    "clusterAutoscaling.resourceLimits.*",
+                    "nodePools",
+                    "removeDefaultNodePool",
+                    "nodeConfig.guestAccelerators",
+                ),
                 GKE_POOL: (
                     "nodeConfig.guestAccelerators.*",
                     "nodeConfig.taints.*",
@@ -620,7 +681,7 @@ POLICY = CloudPolicy(
                     "autoscaling.*",
                     "nodeCount",
                     "nodeLocations",
-                )
+                ),
             },
         ),
         "workload-identity-trust": Part(

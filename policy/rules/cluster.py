@@ -92,7 +92,7 @@ PER_MODEL = "mlplatform:index:ModelService"
 def stateful(type_: str) -> bool:
     """Whether a resource of ``type_`` cannot be recovered by another ``pulumi up``: a cluster (of any cloud, or one
     the registry does not know) and each cloud's KMS keys and cluster identities (:attr:`CloudPolicy.stateful`)."""
-    return percloud.kind(type_) == "cluster" or type_ in percloud.stateful()
+    return percloud.kind(type_) == "cluster" or percloud.canonical(type_) in percloud.stateful()
 
 
 def _deletion_protected(res: Resource) -> bool:
@@ -116,6 +116,7 @@ def _prod_protect(res: Resource, facts: Facts) -> Iterator[str]:
 # (percloud.finish); each share's types, checks and reads are in its cloud's policy module.
 
 RULES = [
+    *percloud.RULES,
     Rule(
         name="api-endpoint-restricted",
         description=(

@@ -54,7 +54,9 @@ class Pool:
     note: str = ""
 
 
-def _int(value: Any) -> int | None:
+def int_of(value: Any) -> int | None:
+    """A count as a plan records it (an int, a whole float or a string of digits), or None (a bool, unknown, other);
+    for the clouds' gpu-pools shares (policy/clouds/)."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -66,7 +68,9 @@ def _int(value: Any) -> int | None:
     return None
 
 
-def _taints_list(value: Any) -> tuple[tuple[str, str, str], ...]:
+def taints_of_list(value: Any) -> tuple[tuple[str, str, str], ...]:
+    """(key, value, effect) of each taint in a list of ``{key, value, effect}`` maps or ``"key=value:Effect"``
+    strings (effects in Kubernetes' spelling); for the clouds' gpu-pools shares (policy/clouds/)."""
     out = []
     for t in as_list(value):
         if isinstance(t, Mapping):
@@ -79,8 +83,9 @@ def _taints_list(value: Any) -> tuple[tuple[str, str, str], ...]:
     return tuple(out)
 
 
-def _taints_map(value: Any) -> tuple[tuple[str, str, str], ...]:
-    """eks NodeGroupV2 spelling: ``{key: {value, effect}}``."""
+def taints_of_map(value: Any) -> tuple[tuple[str, str, str], ...]:
+    """(key, value, effect) of each taint in a ``{key: {value, effect}}`` map (pulumi-eks NodeGroupV2's spelling);
+    for the clouds' gpu-pools shares (policy/clouds/)."""
     return tuple(
         (str(k), str(as_map(v).get("value", "")), str(as_map(v).get("effect", ""))) for k, v in as_map(value).items()
     )
@@ -93,7 +98,10 @@ def gpu_pools(res: Resource) -> list[Pool]:
 
 def unread_cluster(res: Resource) -> str | None:
     """Why the GPU rules cannot judge ``res``: a cluster or node pool (of a registered cloud, or of a provider the
-    registry does not know) whose pools no cloud's ``gpu-pools`` share reads."""
+    registry does not know) whose pools no cloud's ``gpu-pools`` share reads, or one whose share says it makes nodes
+    no pool object declares (:attr:`policy.rules.percloud.Part.unread`)."""
+    if why := percloud.unread("gpu-pools", res):
+        return f"the GPU rules cannot read all the nodes of {res.type} {res.name}: {why}"
     if percloud.unjudged("gpu-pools", res, ("cluster", "pool")) is None:
         return None
     return (

@@ -59,8 +59,9 @@ K8S_SA = "kubernetes:core/v1:ServiceAccount"
 ISVC = "kubernetes:serving.kserve.io/v1beta1:InferenceService"
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 
-_NAME = r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?"
-K8S_SUBJECT = re.compile(rf"system:serviceaccount:(?P<ns>{_NAME}):(?P<sa>{_NAME})", re.ASCII)
+K8S_NAME = r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?"
+"""A Kubernetes namespace or ServiceAccount name as a regex fragment (DNS names), for subjects that embed one."""
+K8S_SUBJECT = re.compile(rf"system:serviceaccount:(?P<ns>{K8S_NAME}):(?P<sa>{K8S_NAME})", re.ASCII)
 """A Kubernetes ServiceAccount token's ``sub``: one namespace, one name (DNS names; no wildcard)."""
 
 Subject = tuple[str, str]

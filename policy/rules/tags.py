@@ -59,7 +59,7 @@ def tag_path(type_: str) -> str | None:
         params = inspect.signature(cls._internal_init).parameters
     except (AttributeError, TypeError, ValueError):
         # Not a resource class of the SDK: a remote component's own child components (pulumi-eks's ServiceRole,
-        # components/plan/remote.py), whose tags are on the cloud resources under them, checked one by one.
+        # components/plan/aws_eks.py), whose tags are on the cloud resources under them, checked one by one.
         return None
     for arg, wire in _SDK_TAG_ARGS.items():
         if arg in params:

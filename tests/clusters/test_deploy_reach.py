@@ -17,12 +17,12 @@ import pytest
 import yaml
 from cluster_support import build, stack_plan
 
+from components.clusters import rendered_endpoint
 from components.clusters.spec import (
     ApiEndpoint,
     ClusterSpec,
     api_access_problem,
     api_endpoint,
-    rendered_endpoint,
     unreachable,
 )
 from components.errors import SpecError

@@ -11,7 +11,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.clusters.base import (
-    Cloud,
+    CloudName,
     ClusterDns,
     DnsAccess,
     DnsZone,
@@ -77,7 +77,7 @@ class FakeCluster(pulumi.ComponentResource):
         self._lb_annotation = lb_annotation
 
     @property
-    def cloud(self) -> Cloud:
+    def cloud(self) -> CloudName:
         """Pretends to be AWS."""
         return "aws"
 

@@ -34,10 +34,12 @@ def run(tmp: Path, text: str, capsys: pytest.CaptureFixture[str], *argv: str) ->
     return code, capsys.readouterr().err.splitlines(), path
 
 
-def index(doc: dict[str, Any], kind: str, name: str) -> int:
-    """The position of the ``kind`` object named ``name`` in the first stack's resources."""
+def index(doc: dict[str, Any], kind: str, name: str, namespace: str | None = None) -> int:
+    """The position of the ``kind`` object named ``name`` (in ``namespace``, when given) in the first stack's
+    resources."""
     for i, r in enumerate(doc["stacks"][0]["resources"]):
-        if r["type"].endswith(f":{kind}") and r["inputs"].get("metadata", {}).get("name") == name:
+        meta = r["inputs"].get("metadata", {})
+        if r["type"].endswith(f":{kind}") and meta.get("name") == name and namespace in (None, meta.get("namespace")):
             return i
     raise AssertionError(f"no {kind} {name}")
 
@@ -510,7 +512,7 @@ def test_an_unknown_mesh_mtls_mode_fails_strict(
     it as a literal) passed even ``--strict --no-overrides``: the rule skipped it without saying so."""
     monkeypatch.setenv("COLUMNS", "400")
     doc = copy.deepcopy(local)
-    i = index(doc, "PeerAuthentication", "default")
+    i = index(doc, "PeerAuthentication", "default", "istio-system")
     assert doc["stacks"][0]["resources"][i]["inputs"]["metadata"]["namespace"] == "istio-system"
     doc["stacks"][0]["resources"][i]["inputs"]["spec"]["mtls"]["mode"] = "(known after deploy)"
     path = tmp_path / "p.json"

@@ -357,6 +357,7 @@ def test_empty_required_tags_on_a_shipped_stack() -> None:
 # ------------------------------------------------------------------------------------------------ enforcement
 
 SECURITY_RULES = {
+    "resource-types-known": "mandatory",  # fails closed on types no rule reads (policy/rules/percloud.py)
     "api-endpoint-restricted": "mandatory",
     "api-endpoint-world-opt-in": "advisory",  # the stack opted in (allowWorld); still shown
     "secrets-encryption": "mandatory",

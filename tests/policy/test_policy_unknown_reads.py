@@ -23,9 +23,9 @@ from policy.rules import ALL_RULES, UNKNOWN, Facts, Resource
 from support import ROOT
 
 UNKNOWN_TEXT = "(known after deploy)"
-NO_RESOURCES = {"prod-protect-stateful", "budget"}
+NO_RESOURCES = {"prod-protect-stateful", "budget", "resource-types-known"}
 """Mandatory rules that read no resource property: ``protect`` is a resource option, never unknown in a plan; the
-budget reads the cost estimate."""
+budget reads the cost estimate; ``resource-types-known`` reads the type token only."""
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.clusters.base import Cloud, GpuPoolInfo, GpuScheduling, LogStore, LogStoreRequest, StorageAccess
+from components.clusters.base import CloudName, GpuPoolInfo, GpuScheduling, LogStore, LogStoreRequest, StorageAccess
 from components.plan.engine import PlanResult, Registration
 from components.plan.report import kubernetes_objects
 from components.platform.handles import PlatformHandles
@@ -56,7 +56,7 @@ class FakeCluster(pulumi.ComponentResource):
         self.register_outputs({})
 
     @property
-    def cloud(self) -> Cloud:
+    def cloud(self) -> CloudName:
         return "aws"
 
     @property

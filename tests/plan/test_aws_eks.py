@@ -1,6 +1,6 @@
 """pulumi-eks's remote components in the plan: its own validation fails the plan, its children are recorded.
 
-The behaviour modelled is pulumi/pulumi-eks v4.3.0 ``nodejs/eks`` (``components/plan/remote.py`` cites each file).
+The behaviour modelled is pulumi/pulumi-eks v4.3.0 ``nodejs/eks`` (``components/plan/aws_eks.py`` cites each file).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pulumi_aws as aws
 import pulumi_eks as eks
 import pytest
 
-from components.plan import remote
+from components.plan import aws_eks
 from components.plan.cli import main
 from components.plan.engine import UNKNOWN_TEXT, PlanResult, Registration, run_function
 from components.plan.report import plan_json
@@ -43,7 +43,7 @@ def test_instance_roles_with_api_authentication_fails_the_plan_with_pulumi_eks_o
         )
 
     for outputs in ("unknown", "fake"):
-        with pytest.raises(remote.ComponentRefused) as refused:
+        with pytest.raises(aws_eks.ComponentRefused) as refused:
             run_function(program, outputs=outputs)  # type: ignore[arg-type]
         assert str(refused.value) == API_REFUSAL
 
@@ -92,7 +92,7 @@ def test_other_refusals_of_pulumi_eks(mode: str | None, args: dict[str, object],
     def program() -> None:
         eks.Cluster("c", authentication_mode=mode, skip_default_node_group=True, **args)  # type: ignore[arg-type]
 
-    with pytest.raises(remote.ComponentRefused, match=r"^eks:index:Cluster c: pulumi-eks refuses these inputs: ") as e:
+    with pytest.raises(aws_eks.ComponentRefused, match=r"^eks:index:Cluster c: pulumi-eks refuses these inputs: ") as e:
         run_function(program)
     assert e.value.reason == message
 
@@ -186,7 +186,7 @@ def test_children_of_cluster_and_managed_node_group_with_their_inputs() -> None:
     assert group.wire_inputs()["clusterName"] == "demo"
     assert group.wire_inputs()["version"] == "1.34"  # no launch template: the cluster's version
     assert group.ignore_changes == ["scalingConfig.desiredSize"]
-    assert all(r.modelled == remote.SOURCE for r in result.children(component))
+    assert all(r.modelled == aws_eks.SOURCE for r in result.children(component))
 
 
 def test_placeholders_render_the_childrens_computed_inputs() -> None:
@@ -211,7 +211,7 @@ def test_config_map_mode_refuses_a_node_group_whose_role_is_not_an_instance_role
         )
         eks.ManagedNodeGroup("ng", cluster=cluster, node_role=other)
 
-    with pytest.raises(remote.ComponentRefused) as e:
+    with pytest.raises(aws_eks.ComponentRefused) as e:
         run_function(program, outputs="fake")
     assert e.value.reason == (
         "nodeRole: A managed node group cannot be created without first setting its role in the cluster's instanceRoles"
@@ -253,7 +253,7 @@ def test_json_marks_modelled_children() -> None:
     result = run_function(_cluster_program)
     doc = plan_json("p", [StackPlan(stack="test", cloud="aws", result=result)])
     resources = {r["name"]: r for r in doc["stacks"][0]["resources"]}
-    assert resources["c-eksCluster"]["modelledFrom"] == remote.SOURCE
+    assert resources["c-eksCluster"]["modelledFrom"] == aws_eks.SOURCE
     assert resources["c-eksCluster"]["parent"] == resources["c"]["urn"]
     assert "modelledFrom" not in resources["c"]
     assert doc["stacks"][0]["modelNotes"] == result.model_notes
@@ -272,7 +272,7 @@ def test_aws_dev_plan_shows_pulumi_eks_children() -> None:
     plan = plan_stack(load_project(ROOT), "aws-dev")
     component = plan.result.one("eks:index:Cluster")
     cluster = plan.result.one("aws:eks/cluster:Cluster")
-    assert cluster.parent == component.urn and cluster.modelled == remote.SOURCE
+    assert cluster.parent == component.urn and cluster.modelled == aws_eks.SOURCE
     inputs = cluster.wire_inputs()
     assert inputs["name"] == "mlp-aws-dev"
     assert inputs["accessConfig"] == {"authenticationMode": "API", "bootstrapClusterCreatorAdminPermissions": True}
