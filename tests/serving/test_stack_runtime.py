@@ -291,3 +291,9 @@ def test_mlplatform_plan_renders_a_stack_runtime_end_to_end(tmp_path: Path) -> N
     isvc = yaml.safe_load((out / "local/models/inferenceservice-sklearn-iris.yaml").read_text())
     assert isvc["spec"]["predictor"]["model"]["runtime"] == "acme-sklearn"
     assert validate_custom_resource(isvc) == []
+
+
+def test_every_policy_passes_a_stack_with_its_own_runtime() -> None:
+    """The ServingRuntime is a known resource type to the pack and meets every rule as rendered."""
+    entries = run_rules(resources_from_plan(plan_config(_stack())))
+    assert [(e["policy"], e["message"]) for e in entries if not e["passed"]] == []
