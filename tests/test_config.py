@@ -56,7 +56,7 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
         "typo top level",
         {**AWS, "regoin": "x"},
         f"{FILE}: mlplatform:regoin: unknown key; did you mean region? accepted keys: cloud, environment, region, "
-        "cluster, platform, models, pipelines, tags, budget, policy",
+        "cluster, platform, models, pipelines, runtimes, tags, budget, policy",
     ),
     (
         "typo nested",
