@@ -36,8 +36,8 @@ from pydantic import Field, field_validator, model_validator
 
 from components.naming import is_dns_label, standard_labels
 from components.serving import _runtime, runtimes
+from components.serving.kcomponents import ComponentResourcesSpec
 from components.serving.kspec import ContainerSpec
-from components.serving.quantity import is_quantity
 from components.spec import Spec, field_error, value_error
 
 API_VERSION = "serving.kserve.io/v1alpha1"
@@ -93,22 +93,9 @@ class RuntimeFormatSpec(Spec):
         return self
 
 
-class RuntimeResourcesSpec(Spec):
-    """The runtime container's own requests and limits (a model's ``resources`` are merged over them)."""
-
-    cpu: str = "1"
-    """CPU request and limit: a Kubernetes quantity such as ``500m`` or ``2``."""
-    memory: str = "2Gi"
-    """Memory request and limit: a Kubernetes quantity such as ``4Gi``."""
-
-    @field_validator("cpu", "memory", mode="before")
-    @classmethod
-    def _quantity(cls, v: object) -> object:
-        if isinstance(v, int | float) and not isinstance(v, bool):
-            v = str(v)
-        if not isinstance(v, str) or not is_quantity(v):
-            raise value_error("give a Kubernetes quantity such as 500m, 2 or 4Gi")
-        return v
+class RuntimeResourcesSpec(ComponentResourcesSpec):
+    """The runtime container's own requests and limits (a model's ``resources`` are merged over them): the same
+    quantities and bounds as a component's (requests equal limits)."""
 
 
 class RuntimeSpec(Spec):
