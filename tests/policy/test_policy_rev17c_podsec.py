@@ -1,0 +1,263 @@
+"""Slips of the third hostile review of #17 (/work/wt/rev17c-uncaught.md) in pods the platform hardens outside the
+model pods and in the model's components: p03/p04 (the request-log collector), p05/p06 (KEDA), s03/s05/s08/s09 (a
+model's transformer and explainer). Each over a real plan (a coverage stack, or a shipped stack with the add-on
+turned on as the reviewer did), mutated like the slip, with its boundaries: the rule named is the only one failing."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from collections.abc import Callable
+from dataclasses import replace
+from functools import cache
+from typing import Any
+
+import pytest
+import yaml
+
+from components.plan.engine import run_program
+from components.plan.project import load_project, read_stack_file
+from policy.rules import Resource, StackSettings, resources_from_plan, run_rules
+from support import ROOT, plan_config
+
+IGNORED = ("keyvault-key-rotation", "network-policy-enforced")
+"""Advisory rules shipped stacks report by design (as tests/policy/test_policy_mutated_plans.py)."""
+
+
+@cache
+def coverage(stack: str, outputs: str = "fake") -> tuple[tuple[Resource, ...], StackSettings]:
+    """A coverage stack's plan (tests/golden_stacks): cover-aws-node-groups logs requests and has a transformer and
+    KServe's ART explainer (Knative); cover-gcp-standard installs KEDA (an LLM scaling on vLLM's queue)."""
+    project = dataclasses.replace(load_project(ROOT), stack_config_dir="tests/golden_stacks")
+    cfg = read_stack_file(project, stack)
+    result = run_program(
+        project.root, stack, cfg.config, cfg.secret_keys, main=project.main, project=project.name, outputs=outputs
+    )
+    return tuple(resources_from_plan(result)), StackSettings.from_config(cfg.config)
+
+
+@cache
+def with_platform(stack: str, extra: str, value: Any) -> tuple[tuple[Resource, ...], StackSettings]:
+    """A shipped stack with one more ``platform`` setting (``keda: true`` on gcp-prod: KEDA with HA)."""
+    raw = yaml.safe_load((ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text())["config"]
+    cfg = {k.removeprefix("mlplatform:"): v for k, v in raw.items()}
+    cfg["platform"] = {**cfg.get("platform", {}), extra: value}
+    result = plan_config(cfg, stack=stack, outputs="fake")
+    return tuple(resources_from_plan(result)), StackSettings.from_config({f"mlplatform:{k}": v for k, v in cfg.items()})
+
+
+def failures(resources: list[Resource] | tuple[Resource, ...], settings: StackSettings) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for e in run_rules(list(resources), settings):
+        if not e["passed"] and e["policy"] not in IGNORED:
+            out.setdefault(e["policy"], []).append(e["message"])
+    return out
+
+
+def mutate(
+    resources: tuple[Resource, ...], pick: Callable[[Resource], bool], change: Callable[[dict[str, Any]], None]
+) -> list[Resource]:
+    out, hit = [], 0
+    for r in resources:
+        if pick(r):
+            props = copy.deepcopy(dict(r.props))
+            change(props)
+            r = replace(r, props=props)
+            hit += 1
+        out.append(r)
+    assert hit == 1, f"the mutation changed {hit} resources: the plan's shape moved"
+    return out
+
+
+def caught(
+    base: tuple[tuple[Resource, ...], StackSettings],
+    rule: str,
+    pick: Callable[[Resource], bool],
+    change: Callable[[dict[str, Any]], None],
+) -> list[str]:
+    """``rule`` passes on the plan and is the only rule failing once ``change`` is applied: its messages."""
+    resources, settings = base
+    assert not failures(resources, settings)
+    found = failures(mutate(resources, pick, change), settings)
+    assert list(found) == [rule], found
+    return found[rule]
+
+
+def release(chart: str) -> Callable[[Resource], bool]:
+    return lambda r: r.type.endswith(":Release") and str(r.props.get("chart", "")).rsplit("/", 1)[-1] == chart
+
+
+def namespace(name: str) -> Callable[[Resource], bool]:
+    return lambda r: r.type == "kubernetes:core/v1:Namespace" and r.k8s_name == name
+
+
+def isvc(name: str) -> Callable[[Resource], bool]:
+    return lambda r: r.type.endswith(":InferenceService") and r.k8s_name == name
+
+
+def at(*path: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    def get(props: dict[str, Any]) -> dict[str, Any]:
+        node: Any = props
+        for p in path:
+            node = node[int(p)] if isinstance(node, list) else node[p]
+        assert isinstance(node, dict)
+        return node
+
+    return get
+
+
+def setting(
+    where: Callable[[dict[str, Any]], dict[str, Any]], key: str, value: Any
+) -> Callable[[dict[str, Any]], None]:
+    """Set ``key`` to ``value`` in the map ``where`` finds (None deletes it)."""
+
+    def change(props: dict[str, Any]) -> None:
+        node = where(props)
+        if value is None:
+            del node[key]
+        else:
+            node[key] = value
+
+    return change
+
+
+RESTRICTED = "pod-restricted-hardening"
+NAMESPACES = "privileged-namespaces-listed"
+
+# ------------------------------------------------------------------------------------------------ p03 collector
+
+
+def test_request_log_collector_may_run_as_root_cover_aws() -> None:
+    """p03: requestlog.py ``"runAsNonRoot": False`` in the vector values' podSecurityContext."""
+    (msg,) = caught(
+        coverage("cover-aws-node-groups"), RESTRICTED, release("vector"),
+        setting(at("values", "podSecurityContext"), "runAsNonRoot", False),
+    )  # fmt: skip
+    assert "vector" in msg and "runAsNonRoot is False" in msg
+
+
+@pytest.mark.parametrize(
+    ("path", "key", "value", "fragment"),
+    [
+        (("values", "securityContext"), "allowPrivilegeEscalation", True, "allowPrivilegeEscalation is True"),
+        (("values", "securityContext"), "allowPrivilegeEscalation", None, "allowPrivilegeEscalation is None"),
+        (("values", "securityContext", "capabilities"), "drop", ["NET_RAW"], "capabilities.drop does not include ALL"),
+        (("values", "podSecurityContext", "seccompProfile"), "type", "Unconfined", "seccompProfile.type is"),
+        (("values", "podSecurityContext"), "seccompProfile", None, "seccompProfile.type is None"),
+        (("values",), "securityContext", None, "sets no values securityContext"),
+    ],
+)
+def test_request_log_collector_boundaries(path: tuple[str, ...], key: str, value: Any, fragment: str) -> None:
+    msgs = caught(coverage("cover-aws-node-groups"), RESTRICTED, release("vector"), setting(at(*path), key, value))
+    assert any(fragment in m for m in msgs), msgs
+
+
+def test_collector_non_root_on_the_container_alone_still_passes() -> None:
+    """runAsNonRoot moved from the pod to the container is the same promise (restricted reads either)."""
+    resources, settings = coverage("cover-aws-node-groups")
+
+    def move(props: dict[str, Any]) -> None:
+        del props["values"]["podSecurityContext"]["runAsNonRoot"]
+        props["values"]["securityContext"]["runAsNonRoot"] = True
+
+    assert RESTRICTED not in failures(mutate(resources, release("vector"), move), settings)
+
+
+# ------------------------------------------------------------------------------------------------ p04 namespaces
+
+
+@pytest.mark.parametrize("level", ["baseline", "privileged", None])
+def test_request_logs_namespace_not_restricted_cover_aws(level: str | None) -> None:
+    """p04: requestlog.py ``pod_security="baseline"`` (and the label dropped, or privileged)."""
+    msgs = caught(
+        coverage("cover-aws-node-groups"), NAMESPACES, namespace("request-logs"),
+        setting(at("metadata", "labels"), "pod-security.kubernetes.io/enforce", level),
+    )  # fmt: skip
+    assert any("namespace request-logs enforces the Pod Security level" in m and "not restricted" in m for m in msgs)
+
+
+def test_keda_namespace_not_restricted_cover_gcp() -> None:
+    msgs = caught(
+        coverage("cover-gcp-standard"), NAMESPACES, namespace("keda"),
+        setting(at("metadata", "labels"), "pod-security.kubernetes.io/enforce", "baseline"),
+    )  # fmt: skip
+    assert any("namespace keda enforces the Pod Security level 'baseline'" in m for m in msgs)
+
+
+def test_request_logs_namespace_audit_only_is_not_enforcing() -> None:
+    """restricted on ``audit``/``warn`` with ``enforce`` baseline: still caught (only enforce rejects pods)."""
+    resources, settings = coverage("cover-aws-node-groups")
+
+    def audit_only(props: dict[str, Any]) -> None:
+        labels = props["metadata"]["labels"]
+        labels["pod-security.kubernetes.io/enforce"] = "baseline"
+        labels["pod-security.kubernetes.io/audit"] = "restricted"
+
+    assert NAMESPACES in failures(mutate(resources, namespace("request-logs"), audit_only), settings)
+
+
+# ------------------------------------------------------------------------------------------------ p06 KEDA
+
+
+@pytest.mark.parametrize("component", ["operator", "metricServer", "webhooks"])
+def test_keda_escalation_cover_gcp(component: str) -> None:
+    """p06: keda.py ``"allowPrivilegeEscalation": True`` (every component's container context)."""
+    msgs = caught(
+        coverage("cover-gcp-standard"), RESTRICTED, release("keda"),
+        setting(at("values", "securityContext", component), "allowPrivilegeEscalation", True),
+    )  # fmt: skip
+    assert any(f"securityContext.{component}" in m and "allowPrivilegeEscalation is True" in m for m in msgs), msgs
+
+
+@pytest.mark.parametrize(
+    ("path", "key", "value", "fragment"),
+    [
+        (("values", "podSecurityContext", "operator"), "runAsNonRoot", False, None),
+        (("values", "securityContext", "operator"), "runAsNonRoot", False, "runAsNonRoot is False"),
+        (("values", "securityContext", "webhooks"), "runAsNonRoot", False, "runAsNonRoot is False"),
+        (("values", "securityContext", "metricServer", "capabilities"), "drop", [], "drop does not include ALL"),
+        (("values", "securityContext", "operator"), "seccompProfile", None, None),
+        (("values", "securityContext"), "metricServer", None, "sets no values securityContext.metricServer"),
+    ],
+)
+def test_keda_boundaries(path: tuple[str, ...], key: str, value: Any, fragment: str | None) -> None:
+    resources, settings = coverage("cover-gcp-standard")
+    found = failures(mutate(resources, release("keda"), setting(at(*path), key, value)), settings)
+    if fragment is None:
+        # the container's own setting still holds (restricted reads the container's, else the pod's): the pod's
+        # runAsNonRoot false under the container's true, the container's seccomp gone under the pod's RuntimeDefault
+        assert RESTRICTED not in found, found
+        return
+    assert list(found) == [RESTRICTED], found
+    assert any(fragment in m for m in found[RESTRICTED]), found
+
+
+# ------------------------------------------------------------------------------------------------ s08 ART explainer
+
+
+def test_art_explainer_without_security_context_cover_aws() -> None:
+    """s08: _kcomponents.py ``art["securityContext"] = ...`` deleted: the ART container runs with the image's."""
+    resources, settings = coverage("cover-aws-node-groups")
+    assert not failures(resources, settings)
+    found = failures(
+        mutate(resources, isvc("resnet50"), setting(at("spec", "explainer", "art"), "securityContext", None)), settings
+    )
+    # no-privileged-containers now reads the ART container too (it may run as root without the context)
+    assert set(found) == {RESTRICTED, "no-privileged-containers"}, found
+    assert any("spec.explainer.art" in m and "allowPrivilegeEscalation" in m for m in found[RESTRICTED]), found
+
+
+@pytest.mark.parametrize(
+    ("component", "key", "value"),
+    [
+        (("explainer", "art", "securityContext"), "allowPrivilegeEscalation", True),
+        (("transformer", "containers", "0", "securityContext"), "runAsNonRoot", False),
+        (("transformer", "containers", "0", "securityContext"), "allowPrivilegeEscalation", None),
+    ],
+)
+def test_component_containers_lose_hardening_cover_aws(component: tuple[str, ...], key: str, value: Any) -> None:
+    resources, settings = coverage("cover-aws-node-groups")
+    found = failures(mutate(resources, isvc("resnet50"), setting(at("spec", *component), key, value)), settings)
+    assert RESTRICTED in found, found
+    assert set(found) <= {RESTRICTED, "no-privileged-containers"}, found
+    assert any(f"spec.{component[0]}" in m for m in found[RESTRICTED]), found
