@@ -613,6 +613,36 @@ def _service_account_name(model: Resource) -> Any:
     return model.get("spec.predictor.serviceAccountName")
 
 
+SERVICE_ACCOUNT_COMPONENTS = ("transformer", "explainer")
+"""A model's components that call its predictor. Each runs as the predictor's ServiceAccount (components/serving/
+_kcomponents.py ``_extension``): the predictor's ALLOW policy admits components only as that ServiceAccount's mesh
+principal (``predictor_authorization``), and a component without ``serviceAccountName`` runs as its namespace's
+``default`` ServiceAccount ("If you don't specify a ServiceAccount when you create a Pod, Kubernetes automatically
+assigns the ServiceAccount named default in that namespace", kubernetes.io/docs/concepts/security/service-accounts/),
+whose principal the predictor refuses: every request through the component gets 403."""
+
+
+def _component_service_accounts(model: Resource, name: str) -> Iterator[Finding]:
+    """Each transformer/explainer of ``model`` names the predictor's ServiceAccount ``name``."""
+    where = f"{model.namespace}/{model.k8s_name}"
+    for component in SERVICE_ACCOUNT_COMPONENTS:
+        spec = model.get(f"spec.{component}")
+        if not isinstance(spec, Mapping):
+            continue
+        given = spec.get("serviceAccountName")
+        if given is UNKNOWN or given == name:
+            continue
+        shown = (
+            "the namespace's default ServiceAccount" if given in (None, "", "default") else f"ServiceAccount {given!r}"
+        )
+        yield Finding(
+            model.urn,
+            f"model {where} spec.{component} runs as {shown}, not the model's {name!r}: the predictor admits "
+            f"its components only as {name}, so every request through the {component} is refused; give "
+            f"spec.{component}.serviceAccountName {name}",
+        )
+
+
 def _model_service_accounts(resources: Sequence[Resource]) -> Iterator[Finding]:
     sas = {(r.namespace, r.k8s_name): r for r in resources if is_k8s(r, "ServiceAccount")}
     users: dict[tuple[str | None, str], list[str]] = {}
@@ -627,6 +657,7 @@ def _model_service_accounts(resources: Sequence[Resource]) -> Iterator[Finding]:
         if not isinstance(name, str) or not name or name == "default":
             yield Finding(model.urn, f"model {where} runs as the namespace's default ServiceAccount: give it its own")
             continue
+        yield from _component_service_accounts(model, name)
         users.setdefault((model.namespace, name), []).append(where)
         sa = sas.get((model.namespace, name))
         if sa is not None and sa.props.get("automountServiceAccountToken") is not False:
@@ -768,7 +799,12 @@ _JWT_READS = reading(
         )
     }
 )
-_SA_READS_ISVC = _isvc_unknown("spec.predictor.serviceAccountName", pods=("automountServiceAccountToken",))
+_SA_READS_ISVC = _isvc_unknown(
+    "spec.predictor.serviceAccountName",
+    "spec.transformer.serviceAccountName",
+    "spec.explainer.serviceAccountName",
+    pods=("automountServiceAccountToken",),
+)
 _SA_READS_SA = reading({"ServiceAccount": ("automountServiceAccountToken",)})
 _PDB_READS = reading(
     {
@@ -874,7 +910,8 @@ RULES = [
         name="model-service-account",
         description=(
             "Every model runs as its own ServiceAccount (not default, not shared) that mounts no API token "
-            "(automountServiceAccountToken false, not turned back on in the pod spec)."
+            "(automountServiceAccountToken false, not turned back on in the pod spec); its transformer and explainer "
+            "run as the same ServiceAccount (the only principal its predictor admits from them)."
         ),
         enforcement="mandatory",
         area="models",

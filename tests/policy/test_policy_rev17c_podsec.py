@@ -261,3 +261,45 @@ def test_component_containers_lose_hardening_cover_aws(component: tuple[str, ...
     assert RESTRICTED in found, found
     assert set(found) <= {RESTRICTED, "no-privileged-containers"}, found
     assert any(f"spec.{component[0]}" in m for m in found[RESTRICTED]), found
+
+
+# ------------------------------------------------------------------------------------------------ s03 component SA
+
+SA_RULE = "model-service-account"
+
+
+@pytest.mark.parametrize(
+    ("stack", "model", "component"),
+    [
+        ("cover-aws-node-groups", "resnet50", "transformer"),
+        ("cover-aws-node-groups", "resnet50", "explainer"),
+        ("cover-gcp-standard", "bert", "transformer"),
+    ],
+)
+def test_component_without_service_account(stack: str, model: str, component: str) -> None:
+    """s03: _kcomponents.py ``"serviceAccountName": given.service_account`` deleted: the component runs as the
+    namespace's default ServiceAccount, which the predictor refuses."""
+    resources, _ = coverage(stack)
+    sa = next(r for r in resources if isvc(model)(r)).props["spec"]["predictor"]["serviceAccountName"]
+    (msg,) = caught(coverage(stack), SA_RULE, isvc(model), setting(at("spec", component), "serviceAccountName", None))
+    assert f"spec.{component} runs as the namespace's default ServiceAccount, not the model's {sa!r}" in msg
+
+
+@pytest.mark.parametrize(("value", "fragment"), [("default", "default ServiceAccount"), ("other-sa", "'other-sa'")])
+def test_component_service_account_boundaries(value: str, fragment: str) -> None:
+    (msg,) = caught(
+        coverage("cover-aws-node-groups"), SA_RULE, isvc("resnet50"),
+        setting(at("spec", "transformer"), "serviceAccountName", value),
+    )  # fmt: skip
+    assert fragment in msg
+
+
+def test_component_service_account_unknown_is_named_not_passed() -> None:
+    """A component's ServiceAccount known only after deploy is named as unchecked, not read as a pass or a fail."""
+    from policy.rules import UNKNOWN
+
+    resources, settings = coverage("cover-aws-node-groups")
+    changed = mutate(resources, isvc("resnet50"), setting(at("spec", "transformer"), "serviceAccountName", UNKNOWN))
+    assert SA_RULE not in failures(changed, settings)
+    found = [e for e in run_rules(changed, settings) if e["policy"] == SA_RULE]
+    assert any("spec.transformer.serviceAccountName" in str(e.get("unchecked")) for e in found), found
