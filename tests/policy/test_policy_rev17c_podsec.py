@@ -303,3 +303,73 @@ def test_component_service_account_unknown_is_named_not_passed() -> None:
     assert SA_RULE not in failures(changed, settings)
     found = [e for e in run_rules(changed, settings) if e["policy"] == SA_RULE]
     assert any("spec.transformer.serviceAccountName" in str(e.get("unchecked")) for e in found), found
+
+
+# ------------------------------------------------------------------------------------------------ s09 predictor rule
+
+
+def authz(name: str) -> Callable[[Resource], bool]:
+    return lambda r: r.type.endswith(":AuthorizationPolicy") and r.k8s_name == name
+
+
+def component_rule(stack: str, policy: str) -> int:
+    """The index of the predictor policy's rule admitting the model's components (its principal)."""
+    resources, _ = coverage(stack)
+    rules = next(r for r in resources if authz(policy)(r)).props["spec"]["rules"]
+    (i,) = [
+        i for i, r in enumerate(rules) if any("/sa/" in p and "/ns/models/" in p for s in r.get("from", []) for p in
+        s["source"].get("principals", []))
+    ]  # fmt: skip
+    return i
+
+
+def replace_source(stack: str, policy: str, source: dict[str, Any]) -> Callable[[dict[str, Any]], None]:
+    i = component_rule(stack, policy)
+
+    def change(props: dict[str, Any]) -> None:
+        props["spec"]["rules"][i]["from"] = [{"source": source}]
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("stack", "policy"), [("cover-aws-node-groups", "resnet50-authz"), ("cover-gcp-standard", "bert-authz")]
+)
+def test_predictor_admits_the_models_namespace(stack: str, policy: str) -> None:
+    """s09: _kcomponents.py ``predictor_authorization`` ``{"namespaces": [spec.namespace]}`` for the principal."""
+    msgs = caught(coverage(stack), SA_RULE, authz(policy), replace_source(stack, policy, {"namespaces": ["models"]}))
+    assert any("has no rule admitting its" in m and "as exactly the model's principal" in m for m in msgs), msgs
+    if stack == "cover-gcp-standard":
+        # bert is public (JWT): its transformer admits token-bearing requests only, so any namespace is beyond it
+        assert any("admits namespace(s) models to model models/bert's predictor" in m for m in msgs), msgs
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        {"principals": ["cluster.local/ns/models/sa/other-sa"]},
+        {"principals": ["cluster.local/ns/models/sa/resnet50-sa", "cluster.local/ns/apps/sa/default"]},
+        {"principals": ["cluster.local/ns/models/sa/*"]},
+        {"namespaces": ["apps", "models"]},
+    ],
+)
+def test_predictor_component_rule_boundaries(source: dict[str, Any]) -> None:
+    stack, policy = "cover-aws-node-groups", "resnet50-authz"
+    resources, settings = coverage(stack)
+    found = failures(mutate(resources, authz(policy), replace_source(stack, policy, source)), settings)
+    # a wildcard principal is internal-model-callers' too
+    assert SA_RULE in found and set(found) <= {SA_RULE, "internal-model-callers"}, found
+    assert any("as exactly the model's principal cluster.local/ns/models/sa/resnet50-sa" in m for m in found[SA_RULE])
+
+
+def test_predictor_namespace_beyond_the_callers_is_caught() -> None:
+    """The principal rule kept, and another rule admitting a namespace the model's components do not admit."""
+    stack, policy = "cover-aws-node-groups", "resnet50-authz"
+
+    def extra(props: dict[str, Any]) -> None:
+        rule = copy.deepcopy(props["spec"]["rules"][0])
+        rule["from"] = [{"source": {"namespaces": ["batch"]}}]
+        props["spec"]["rules"].append(rule)
+
+    msgs = caught(coverage(stack), SA_RULE, authz(policy), extra)
+    assert any("admits namespace(s) batch to model models/resnet50's predictor" in m for m in msgs), msgs
