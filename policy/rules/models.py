@@ -660,7 +660,34 @@ def _selects_component(policy: Resource, model: Resource, component: str) -> boo
     )
 
 
-def _component_caller_rule(resources: Sequence[Resource], model: Resource, name: str) -> Iterator[Finding]:
+def _component_activator(model: Resource, default: str, present: Sequence[str]) -> str | None:
+    """Why a Knative-mode model's predictor keeps Knative's activator in the path of its components' calls: without
+    ``target-burst-capacity: "0"`` on the predictor (:data:`TARGET_BURST_CAPACITY`; "-1" puts the activator in the
+    path always: "If target-burst-capacity=-1, the Activator is always in the request path, regardless of the
+    revision size", knative/serving knative-v1.21.0 docs/scaling/README.md) the predictor's sidecar sees the activator,
+    not the component's principal, and refuses what the transformer or explainer sends (components/serving/
+    _kcomponents.py module docstring). The predictor's revision takes the InferenceService's annotations overwritten
+    by ``spec.predictor.annotations`` (kserve/kserve v0.20.0 components/predictor.go ``buildObjectMeta``: "predictor
+    component > isvc > ServingRuntimePodSpec")."""
+    if deployment_mode(model, default) != "Knative":
+        return None
+    own = model.get("spec.predictor.annotations")
+    if own is UNKNOWN:
+        return None
+    tbc = as_map(own).get(TARGET_BURST_CAPACITY, as_map(model.metadata.get("annotations")).get(TARGET_BURST_CAPACITY))
+    if tbc is UNKNOWN or tbc == "0":
+        return None
+    shown = "unset (default 200)" if tbc is None else repr(tbc)
+    return (
+        f"model {model.namespace}/{model.k8s_name} has a {' and '.join(present)} but its predictor keeps Knative's "
+        f"activator in their path (spec.predictor.annotations {TARGET_BURST_CAPACITY} {shown}): the predictor sees "
+        'the activator, not the model\'s principal, and refuses them; give "0"'
+    )
+
+
+def _component_caller_rule(
+    resources: Sequence[Resource], model: Resource, name: str, default: str
+) -> Iterator[Finding]:
     """A model with a transformer or explainer: the predictor's ALLOW policy admits them by one rule whose only source
     is the model ServiceAccount's principal (the identity they run as), and names no namespace its components' own
     policies do not admit (the model's callers): a ``namespaces`` source there would let every pod of that namespace
@@ -670,6 +697,9 @@ def _component_caller_rule(resources: Sequence[Resource], model: Resource, name:
         return
     where = f"{model.namespace}/{model.k8s_name}"
     principal = f"{MESH_TRUST_DOMAIN}/ns/{model.namespace}/sa/{name}"
+    on_path = _component_activator(model, default, present)
+    if on_path:
+        yield Finding(model.urn, on_path)
     policies = [
         p
         for p in resources
@@ -713,6 +743,7 @@ def _component_caller_rule(resources: Sequence[Resource], model: Resource, name:
 def _model_service_accounts(resources: Sequence[Resource]) -> Iterator[Finding]:
     sas = {(r.namespace, r.k8s_name): r for r in resources if is_k8s(r, "ServiceAccount")}
     users: dict[tuple[str | None, str], list[str]] = {}
+    default = platform_mode(resources)
     for model in _isvcs(resources):
         where = f"{model.namespace}/{model.k8s_name}"
         for path, pod in pod_specs(model):
@@ -725,7 +756,7 @@ def _model_service_accounts(resources: Sequence[Resource]) -> Iterator[Finding]:
             yield Finding(model.urn, f"model {where} runs as the namespace's default ServiceAccount: give it its own")
             continue
         yield from _component_service_accounts(model, name)
-        yield from _component_caller_rule(resources, model, name)
+        yield from _component_caller_rule(resources, model, name, default)
         users.setdefault((model.namespace, name), []).append(where)
         sa = sas.get((model.namespace, name))
         if sa is not None and sa.props.get("automountServiceAccountToken") is not False:
@@ -871,6 +902,8 @@ _SA_READS_ISVC = _isvc_unknown(
     "spec.predictor.serviceAccountName",
     "spec.transformer.serviceAccountName",
     "spec.explainer.serviceAccountName",
+    "spec.predictor.annotations.*",
+    "metadata.annotations.*",
     pods=("automountServiceAccountToken",),
 )
 _SA_READS_SA = reading({"ServiceAccount": ("automountServiceAccountToken",)})
@@ -989,7 +1022,8 @@ RULES = [
             "Every model runs as its own ServiceAccount (not default, not shared) that mounts no API token "
             "(automountServiceAccountToken false, not turned back on in the pod spec); its transformer and explainer "
             "run as the same ServiceAccount, the one principal its predictor's ALLOW policy admits them as (and no "
-            "namespace their own policies do not admit)."
+            "namespace their own policies do not admit), and in Knative mode the predictor keeps "
+            'target-burst-capacity "0" (the activator out of their path).'
         ),
         enforcement="mandatory",
         area="models",

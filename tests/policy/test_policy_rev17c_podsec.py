@@ -373,3 +373,56 @@ def test_predictor_namespace_beyond_the_callers_is_caught() -> None:
 
     msgs = caught(coverage(stack), SA_RULE, authz(policy), extra)
     assert any("admits namespace(s) batch to model models/resnet50's predictor" in m for m in msgs), msgs
+
+
+# ------------------------------------------------------------------------------------------------ s05 activator
+
+TBC = "autoscaling.knative.dev/target-burst-capacity"
+
+
+@pytest.mark.parametrize(("value", "shown"), [("-1", "'-1'"), ("200", "'200'")])
+def test_component_model_puts_the_activator_back_cover_aws(value: str | None, shown: str) -> None:
+    """s05: _kcomponents.py ``TARGET_BURST_CAPACITY: "-1"`` (Knative: "-1" keeps the activator always in the path)
+    on resnet50's predictor, whose transformer and explainer call it as the model's principal."""
+    msgs = caught(
+        coverage("cover-aws-node-groups"), SA_RULE, isvc("resnet50"),
+        setting(at("spec", "predictor", "annotations"), TBC, value),
+    )  # fmt: skip
+    assert any(
+        f"predictor keeps Knative's activator in their path (spec.predictor.annotations {TBC} {shown})" in m
+        for m in msgs
+    )
+
+
+def test_isvc_level_zero_still_reaches_the_predictor() -> None:
+    """KServe's predictor takes the InferenceService's annotations unless its own overwrite them: "0" on the
+    InferenceService with none on the predictor passes; "-1" on the predictor over "0" on the InferenceService fails."""
+    resources, settings = coverage("cover-aws-node-groups")
+
+    def moved(props: dict[str, Any]) -> None:
+        del props["spec"]["predictor"]["annotations"][TBC]
+        props["metadata"].setdefault("annotations", {})[TBC] = "0"
+
+    assert SA_RULE not in failures(mutate(resources, isvc("resnet50"), moved), settings)
+
+    def overwritten(props: dict[str, Any]) -> None:
+        props["spec"]["predictor"]["annotations"][TBC] = "-1"
+        props["metadata"].setdefault("annotations", {})[TBC] = "0"
+
+    assert SA_RULE in failures(mutate(resources, isvc("resnet50"), overwritten), settings)
+
+    def unset(props: dict[str, Any]) -> None:
+        del props["spec"]["predictor"]["annotations"][TBC]
+        del props["metadata"]["annotations"][TBC]
+
+    found = failures(mutate(resources, isvc("resnet50"), unset), settings)
+    # resnet50 is internal: internal-model-callers asks the same of the InferenceService's own annotation
+    assert any("unset (default 200)" in m for m in found[SA_RULE]), found
+
+
+def test_standard_mode_component_model_is_not_judged_on_the_activator() -> None:
+    """cover-gcp-standard's bert (Standard mode: no Knative, no activator) has no such annotation and passes."""
+    resources, settings = coverage("cover-gcp-standard")
+    bert = next(r for r in resources if isvc("bert")(r))
+    assert TBC not in bert.props["spec"]["predictor"].get("annotations", {})
+    assert SA_RULE not in failures(resources, settings)
