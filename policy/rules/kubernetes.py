@@ -502,12 +502,52 @@ webhook and the cainjector ("the PodDisruptionBudget will block `kubectl drain` 
 only remaining cert-manager Pod is currently running")."""
 
 
+KEDA_PDBS = (
+    ("operator", "operator.replicaCount", None),
+    ("metricServer", "metricsServer.replicaCount", "metricsServer.enabled"),
+    ("webhooks", "webhooks.replicaCount", "webhooks.enabled"),
+)
+"""KEDA's chart (kedacore/charts v2.20.2, commit cbb9bb8c): each component's PodDisruptionBudget key under
+``podDisruptionBudget``, the replicas it guards and the switch of the component. keda/templates/manager/
+poddisruptionbudget.yaml, metrics-server/poddisruptionbudget.yaml and webhooks/poddisruptionbudget.yaml render a PDB
+when ``podDisruptionBudget.minAvailable`` or ``.maxUnavailable`` is set or ``podDisruptionBudget.<key>`` is non-empty
+(the metrics server's and the webhooks' only while ``metricsServer.enabled`` / ``webhooks.enabled``), writing the
+top-level bounds and then the component's (the component's judged as winning where both are given); values.yaml:
+``operator.replicaCount``, ``metricsServer.replicaCount``, ``webhooks.replicaCount`` default 1 (the PDB key is
+``metricServer``, the replicas' ``metricsServer``)."""
+
+
+def _keda_pdbs(release: Any, values: Mapping[str, Any]) -> Iterator[str]:
+    top = {k: values["podDisruptionBudget"][k] for k in ("minAvailable", "maxUnavailable") if _pdb_top(values, k)}
+    for key, replicas_path, enabled_path in KEDA_PDBS:
+        if enabled_path is not None and _value(values, enabled_path, {enabled_path: True}) is False:
+            continue
+        own = as_map(_value(values, f"podDisruptionBudget.{key}", {}))
+        if not top and not own:
+            continue  # the chart renders no PodDisruptionBudget for this component
+        spec = {**top, **{k: v for k, v in own.items() if k in ("minAvailable", "maxUnavailable") and v}}
+        replicas = _int_or_none(_value(values, replicas_path, {replicas_path: 1}))
+        why = _blocks(spec, replicas)
+        if why:
+            yield (
+                f"Helm release {release} (keda) values podDisruptionBudget.{key} with {replicas_path} renders a "
+                f"PodDisruptionBudget with {why}: drains would hang"
+            )
+
+
+def _pdb_top(values: Mapping[str, Any], key: str) -> bool:
+    return bool(as_map(values.get("podDisruptionBudget")).get(key))
+
+
 def _helm_pdbs(res: Resource) -> Iterator[str]:
     values = res.props.get("values")
     if not isinstance(values, Mapping):
         return
     chart = str(res.props.get("chart", "")).rstrip("/").rsplit("/", 1)[-1]
     release = res.props.get("name", res.name)
+    if chart == "keda":
+        yield from _keda_pdbs(release, values)
+        return
     known = next((h for h in HELM_PDBS if h.chart == chart), None)
     if known is not None:
         d = known.defaults
@@ -956,7 +996,8 @@ RULES = [
         name="pdb-allows-eviction",
         description=(
             "Every PodDisruptionBudget, declared, rendered from Helm values (Istio gateway and istiod, cert-manager "
-            "with its default minAvailable 1, any podDisruptionBudget/pdb values) or overridden in the KnativeServing "
+            "with its default minAvailable 1, KEDA's operator, metrics server and webhooks against their replicas, "
+            "any podDisruptionBudget/pdb values) or overridden in the KnativeServing "
             "(activator-pdb, webhook-pdb against their replicas), lets at least one pod be evicted."
         ),
         enforcement="mandatory",

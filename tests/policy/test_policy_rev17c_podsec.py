@@ -7,18 +7,18 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import json
 from collections.abc import Callable
 from dataclasses import replace
 from functools import cache
 from typing import Any
 
 import pytest
-import yaml
 
 from components.plan.engine import run_program
 from components.plan.project import load_project, read_stack_file
 from policy.rules import Resource, StackSettings, resources_from_plan, run_rules
-from support import ROOT, plan_config
+from support import ROOT
 
 IGNORED = ("keyvault-key-rotation", "network-policy-enforced")
 """Advisory rules shipped stacks report by design (as tests/policy/test_policy_mutated_plans.py)."""
@@ -38,12 +38,17 @@ def coverage(stack: str, outputs: str = "fake") -> tuple[tuple[Resource, ...], S
 
 @cache
 def with_platform(stack: str, extra: str, value: Any) -> tuple[tuple[Resource, ...], StackSettings]:
-    """A shipped stack with one more ``platform`` setting (``keda: true`` on gcp-prod: KEDA with HA)."""
-    raw = yaml.safe_load((ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text())["config"]
-    cfg = {k.removeprefix("mlplatform:"): v for k, v in raw.items()}
-    cfg["platform"] = {**cfg.get("platform", {}), extra: value}
-    result = plan_config(cfg, stack=stack, outputs="fake")
-    return tuple(resources_from_plan(result)), StackSettings.from_config({f"mlplatform:{k}": v for k, v in cfg.items()})
+    """A shipped stack with one more ``platform`` setting (``keda: true`` on gcp-prod: KEDA with HA), its secrets
+    kept secret."""
+    project = load_project(ROOT)
+    cfg = read_stack_file(project, stack)
+    config = dict(cfg.config)
+    platform = json.loads(config["mlplatform:platform"])
+    config["mlplatform:platform"] = json.dumps({**platform, extra: value})
+    result = run_program(
+        project.root, stack, config, cfg.secret_keys, main=project.main, project=project.name, outputs="fake"
+    )
+    return tuple(resources_from_plan(result)), StackSettings.from_config(config)
 
 
 def failures(resources: list[Resource] | tuple[Resource, ...], settings: StackSettings) -> dict[str, list[str]]:
@@ -426,3 +431,62 @@ def test_standard_mode_component_model_is_not_judged_on_the_activator() -> None:
     bert = next(r for r in resources if isvc("bert")(r))
     assert TBC not in bert.props["spec"]["predictor"].get("annotations", {})
     assert SA_RULE not in failures(resources, settings)
+
+
+# ------------------------------------------------------------------------------------------------ p05 KEDA PDBs
+
+PDB_RULE = "pdb-allows-eviction"
+
+
+def keda_prod() -> tuple[tuple[Resource, ...], StackSettings]:
+    """gcp-prod with ``platform.keda: true``: KEDA with HA (two replicas of each component, PDBs minAvailable 1)."""
+    return with_platform("gcp-prod", "keda", True)
+
+
+def test_keda_prod_values_are_as_judged() -> None:
+    values = next(r for r in keda_prod()[0] if release("keda")(r)).props["values"]
+    assert values["podDisruptionBudget"] == {k: {"minAvailable": 1} for k in ("operator", "metricServer", "webhooks")}
+    assert [values[c]["replicaCount"] for c in ("operator", "metricsServer", "webhooks")] == [2, 2, 2]
+
+
+def test_keda_pdbs_block_drains_gcp_prod() -> None:
+    """p05: keda.py ``{"minAvailable": ctx.replicas}``: minAvailable 2 of 2 replicas, for every component."""
+
+    def all_replicas(props: dict[str, Any]) -> None:
+        for pdb in props["values"]["podDisruptionBudget"].values():
+            pdb["minAvailable"] = 2
+
+    msgs = caught(keda_prod(), PDB_RULE, release("keda"), all_replicas)
+    assert len(msgs) == 3 and all("minAvailable 2 with 2 replica(s)" in m for m in msgs), msgs
+    assert any("podDisruptionBudget.metricServer with metricsServer.replicaCount" in m for m in msgs)
+
+
+@pytest.mark.parametrize(
+    ("path", "key", "value", "fragment"),
+    [
+        (("values", "operator"), "replicaCount", 1, "minAvailable 1 with 1 replica(s)"),
+        (("values", "webhooks"), "replicaCount", None, "minAvailable 1 with 1 replica(s)"),  # the chart's default 1
+        (("values", "podDisruptionBudget", "webhooks"), "maxUnavailable", 0, None),  # falsy: the chart writes none
+        (("values", "podDisruptionBudget", "metricServer"), "minAvailable", "100%", "minAvailable 100%"),
+        (("values", "podDisruptionBudget"), "minAvailable", 2, None),  # top-level, each component's 1 written after
+        (("values", "podDisruptionBudget"), "maxUnavailable", "0%", "maxUnavailable 0"),
+    ],
+)
+def test_keda_pdb_boundaries(path: tuple[str, ...], key: str, value: Any, fragment: str | None) -> None:
+    resources, settings = keda_prod()
+    found = failures(mutate(resources, release("keda"), setting(at(*path), key, value)), settings)
+    if fragment is None:
+        assert PDB_RULE not in found, found
+        return
+    assert list(found) == [PDB_RULE], found
+    assert any(fragment in m for m in found[PDB_RULE]), found
+
+
+def test_keda_pdb_of_a_disabled_component_is_not_rendered() -> None:
+    resources, settings = keda_prod()
+
+    def off(props: dict[str, Any]) -> None:
+        props["values"]["webhooks"]["enabled"] = False
+        props["values"]["podDisruptionBudget"]["webhooks"]["minAvailable"] = 2
+
+    assert PDB_RULE not in failures(mutate(resources, release("keda"), off), settings)
