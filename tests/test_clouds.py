@@ -37,10 +37,12 @@ SERVICE_WORDS = (
 ``kms-key-rotation``) are about every cloud's."""
 CLOUD_WORD = re.compile(
     r"(?i)(?<![a-z0-9])(eks|gke|aks|aws|gcp|azure|google|amazon|microsoft|pulumi_aws|pulumi_gcp|pulumi_azure_native|"
-    r"s3|gs|az|" + "|".join(SERVICE_WORDS) + r")(?![a-z])|windows\.net|cloud\.google|azure\.com|amazon\.com"
+    r"s3|gs|az|" + "|".join(SERVICE_WORDS) + r")(?![a-z])|windows\.net|cloud\.google|azure\.com|amazon\.com|"
+    r"gcr\.io|pkg\.dev"
 )
 """What in a string names a cloud: a cloud's, its Kubernetes service's, its vendor's or its SDK's name, its storage
-scheme or its service and host vocabulary (:data:`SERVICE_WORDS`), as a word of its own (``aws:region``, ``s3://``,
+scheme or its service and host vocabulary (:data:`SERVICE_WORDS`; Google's registries ``gcr.io`` and
+``*-docker.pkg.dev``), as a word of its own (``aws:region``, ``s3://``,
 ``on gcp``, not ``awsx`` nor ``Tags``). Strings are split at camelCase boundaries first (:func:`_split_camel`), so
 ``azureDNS`` and ``awsAccount`` are found; ``amazonaws`` and ``googleapis`` are words of the vocabulary."""
 CLOUD_WORDS = frozenset(
@@ -49,11 +51,12 @@ CLOUD_WORDS = frozenset(
 """The same words, looked for among the words of an identifier (snake_case and CamelCase parts: ``pulumi_aws``,
 ``GCP_PROJECT``, ``AwsShape``, ``_eks_cluster``, ``Route53``, not ``awsx``)."""
 _WORD_OF_IDENTIFIER = re.compile(r"[A-Z]?[a-z]+[0-9]*|[A-Z]+[0-9]*(?![a-z])|[0-9]+")
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 
 def _split_camel(text: str) -> str:
-    """``azureDNS`` -> ``azure DNS``: a cloud's name at the start of a camelCase word is a word of its own."""
+    """``azureDNS`` -> ``azure DNS``, ``AKSCluster`` -> ``AKS Cluster``: a cloud's name at the start of a camelCase
+    word, or an all-caps run before a capitalised word, is a word of its own."""
     return _CAMEL.sub(" ", text)
 
 
@@ -62,12 +65,31 @@ def _names_in_string(text: str) -> bool:
 
 
 def _folded(node: ast.AST) -> str | None:
-    """The text of a concatenation of string constants (``"arn:" + "a" + "ws:iam::"``), or None."""
+    """The text of a concatenation of string constants (``"arn:" + "a" + "ws:iam::"``), of ``%`` formatting (``"a%s"
+    % "ws"``; what is not a constant is a space) and of ``"".join`` of constants (``"".join(("a", "ws"))``), or
+    None."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
         left, right = _folded(node.left), _folded(node.right)
         return left + right if left is not None and right is not None else None
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) and (template := _folded(node.left)) is not None:
+        values = node.right.elts if isinstance(node.right, ast.Tuple) else [node.right]
+        texts = [_folded(v) for v in values]
+        try:
+            return template % tuple(t if t is not None else " " for t in texts)
+        except (TypeError, ValueError, KeyError):
+            return template
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "join"
+        and (sep := _folded(node.func.value)) is not None
+        and len(node.args) == 1
+        and isinstance(node.args[0], (ast.List, ast.Tuple))
+    ):
+        texts = [_folded(v) for v in node.args[0].elts]
+        return sep.join(t if t is not None else " " for t in texts)
     if isinstance(node, ast.JoinedStr):
         parts = [_folded(v) if not isinstance(v, ast.FormattedValue) else " " for v in node.values]
         return "".join(p for p in parts if p is not None)
@@ -131,7 +153,7 @@ def cloud_names(source: str) -> list[tuple[int, str, str]]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs:
             found = [(node.lineno, "str", node.value)] if _names_in_string(node.value) else []
-        elif isinstance(node, (ast.BinOp, ast.JoinedStr)) and (text := _folded(node)) is not None:
+        elif isinstance(node, (ast.BinOp, ast.JoinedStr, ast.Call)) and (text := _folded(node)) is not None:
             found = [(node.lineno, "str", text)] if _names_in_string(text) else []
         elif isinstance(node, ast.Attribute):
             found = [(node.lineno, "attr", node.attr)] if _names_a_cloud(node.attr) else []
@@ -373,6 +395,31 @@ def test_the_scan_sees_service_vocabulary_camel_case_and_concatenation() -> None
         (3, "str", "aws:region"),
         (4, "str", " .gke.io"),
         (5, "def", "Route53Zone"),
+    ]
+
+
+def test_the_scan_sees_all_caps_names_percent_formatting_join_and_registries() -> None:
+    """What still evaded the scan (review of #15, rev15c finding 6): an all-caps name before a capitalised word in a
+    string (``AKSCluster``), a name built by ``%`` formatting or ``"".join`` of constants, and Google's registry hosts
+    (gcr.io, Artifact Registry's ``LOCATION-docker.pkg.dev``:
+    https://cloud.google.com/artifact-registry/docs/docker/names). ``KServe`` and ``"".join(parts)`` are none."""
+    source = (
+        'A = ("AKSCluster", "AWSCluster", "EKSNodeGroup", "KServeModel", "HTTPRoute")\n'
+        'B = "a%s:region" % "ws"\n'
+        'C = "%s.g%s" % (x, "ke.io")\n'
+        'D = "".join(("a", "ws:iam"))\n'
+        'E = "".join(parts)\n'
+        'F = ("gcr.io/p/i", "us-docker.pkg.dev/p/r/i")\n'
+    )
+    assert cloud_names(source) == [
+        (1, "str", "AKSCluster"),
+        (1, "str", "AWSCluster"),
+        (1, "str", "EKSNodeGroup"),
+        (2, "str", "aws:region"),
+        (3, "str", " .gke.io"),
+        (4, "str", "aws:iam"),
+        (6, "str", "gcr.io/p/i"),
+        (6, "str", "us-docker.pkg.dev/p/r/i"),
     ]
 
 
