@@ -9,6 +9,7 @@ import dataclasses
 import importlib
 import json
 import re
+import shutil
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -532,6 +533,25 @@ ACME = clouds.Cloud(
 
 def _acme_catalog() -> catalog.Catalog:
     """catalog.yaml plus the fake cloud's machines, prices and regions."""
+    return catalog.parse(_acme_data())
+
+
+def _acme_data(*, first: bool = False) -> dict[str, Any]:
+    """catalog.yaml's data plus the fake cloud's; with ``first``, its entries stand before the other clouds' in every
+    list and map (where a new cloud's data goes in the file must not matter)."""
+    data = _acme_data_last()
+    if not first:
+        return data
+    data["machines"] = [m for m in data["machines"] if m["cloud"] == "acme"] + [
+        m for m in data["machines"] if m["cloud"] != "acme"
+    ]
+    for key in ("sources", "spec_sources", "system_machines", "control_planes", "load_balancers", "availability"):
+        mine = next(k for k in data[key] if k.startswith("acme"))
+        data[key] = {mine: data[key][mine], **{k: v for k, v in data[key].items() if k != mine}}
+    return data
+
+
+def _acme_data_last() -> dict[str, Any]:
     data = yaml.safe_load(catalog.DATA_FILE.read_text(encoding="utf-8"))
     data["sources"]["acme-list"] = {"date": "2026-08-01", "citation": "fake price list of tests/test_clouds.py"}
     data["spec_sources"]["acme"] = "fake machine shapes of tests/test_clouds.py"
@@ -548,7 +568,7 @@ def _acme_catalog() -> catalog.Catalog:
         "source": "acme-list",
         "types": {"acme.l4": ["acme-east-1"], "acme.std4": ["acme-east-1", "acme-west-1"]},
     }
-    return catalog.parse(data)
+    return data
 
 
 @pytest.fixture
@@ -585,24 +605,32 @@ def test_unregistered_cloud_is_refused() -> None:
     assert str(e.value) == f"{FILE}: mlplatform:cloud: zeta is not allowed; give one of {', '.join(clouds.names())}"
 
 
-def test_the_checks_that_list_clouds_hold_with_a_fourth_cloud(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The tests that once listed the clouds by hand (review of #15, findings 3 and 6) derive what they expect from
-    the registry: with a fourth cloud registered (no spec field, no settings; its cluster module has the webhook
-    model every managed cloud needs) they still pass, so adding a cloud edits no test."""
+def test_the_checks_that_list_clouds_hold_with_a_fourth_cloud(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The tests that once listed the clouds by hand (review of #15, findings 3 and 6; rev15c finding 3) derive what
+    they expect from the registry: with a fourth cloud registered (no spec field, no settings; its cluster module has
+    only what docs/extending.md calls required) and its catalog data placed before the other clouds' in
+    catalog.yaml, they still pass, so adding a cloud edits no test: the catalog tests (system machines, the
+    validation cases), the registry facts and the bad-input cases whose lines list the clouds."""
     import sys
     import types
 
     import test_catalog
 
     module = types.ModuleType("acme_cluster_module")
-    vars(module).update(AcmeCluster=AcmeCluster, WEBHOOK_REACH={CLUSTER_TYPE: lambda resources, cluster: []})
+    vars(module).update(AcmeCluster=AcmeCluster, **_required_of_a_cluster_module())
     monkeypatch.setitem(sys.modules, "acme_cluster_module", module)
-    fourth = dataclasses.replace(ACME, cluster="acme_cluster_module:AcmeCluster")
+    # no placeholder module (optional: docs/extending.md, step 2), so `mlplatform plan` runs with the cloud registered
+    fourth = dataclasses.replace(ACME, cluster="acme_cluster_module:AcmeCluster", plan=None)
     old = None
     try:
         with clouds.registered(fourth):
-            old = catalog.install(_acme_catalog())
+            data = _acme_data(first=True)
+            old = catalog.install(catalog.parse(data))
+            monkeypatch.setattr(test_catalog, "RAW", data)
             _listing_checks(test_catalog)
+            _bad_input_checks(tmp_path, capsys)
     finally:
         if old is not None:
             catalog.install(old)  # after the cloud left the registry, as the acme fixture does
@@ -617,7 +645,69 @@ def _listing_checks(test_catalog: Any) -> None:
     test_catalog.test_ordering_and_constants()
     test_catalog.test_error_texts(("oci", "nvidia-l4", 1), "unknown cloud 'oci'; give one of {managed}")
     assert "acme" in test_catalog.managed()
-    # test_catalog.test_validation parses catalog.yaml itself, which holds a real fourth cloud's data only once added
+    test_catalog.test_system_machines_control_planes_load_balancers()
+    for case in test_catalog.test_validation.pytestmark[0].args[1]:
+        test_catalog.test_validation(*case)  # RAW is catalog.yaml with the fourth cloud's data first
+    test_catalog.test_spot_discount_validation()
+
+
+def _required_of_a_cluster_module() -> dict[str, Any]:
+    """The names docs/extending.md says a managed cloud's cluster module must define ("- defines `NAME`" in its
+    step 1), each with a value for the fake cloud."""
+    text = (ROOT / "docs" / "extending.md").read_text(encoding="utf-8")
+    values: dict[str, Any] = {"WEBHOOK_REACH": {CLUSTER_TYPE: lambda resources, cluster: []}}
+    required = re.findall(r"^- defines `(\w+)`", text, re.M)
+    assert required, "docs/extending.md names nothing a cluster module must define"
+    return {name: values[name] for name in required}
+
+
+def test_extending_md_says_which_cluster_module_names_are_required(monkeypatch: pytest.MonkeyPatch) -> None:
+    """docs/extending.md and the registry test agree (rev15c finding 3): a managed cloud's cluster module with only
+    the names the page calls required passes the registry check, and without any one of them fails it; the page's
+    "Optional names" table lists none of them."""
+    import sys
+    import types
+
+    text = (ROOT / "docs" / "extending.md").read_text(encoding="utf-8")
+    table = text[text.index("Optional names of the module") :]
+    table = table[: table.index("\n\n", table.index("|"))]
+    optional = set(re.findall(r"^\| `(\w+)", table, re.M))
+    required = _required_of_a_cluster_module()
+    assert optional and not optional & set(required)
+    for leave_out in [None, *required]:
+        module = types.ModuleType("acme_cluster_module")
+        vars(module).update(AcmeCluster=AcmeCluster, **{k: v for k, v in required.items() if k != leave_out})
+        monkeypatch.setitem(sys.modules, "acme_cluster_module", module)
+        with clouds.registered(dataclasses.replace(ACME, cluster="acme_cluster_module:AcmeCluster")):
+            if leave_out is None:
+                test_registry_facts_agree_with_the_cloud_modules()
+            else:
+                with pytest.raises(AssertionError):
+                    test_registry_facts_agree_with_the_cloud_modules()
+
+
+def _bad_input_checks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The bad-input cases whose lines list the registry's clouds or cluster keys, refused with their line (the
+    fourth cloud in it) by `mlplatform plan`."""
+    from bad_inputs.test_bad_inputs import CASES, expected
+
+    from components.plan.cli import EXIT_INVALID, main
+
+    (tmp_path / "stacks").mkdir()
+    (tmp_path / "Pulumi.yaml").write_text(
+        f"name: mlplatform\nruntime: python\nmain: {ROOT / 'infra'}/\nstackConfigDir: stacks\n"
+    )
+    listing = [
+        c for c in CASES if re.search(r"\{(clouds|clouds_or|cluster_keys)\}", c.read_bytes().decode("utf-8", "replace"))
+    ]
+    assert {c.stem for c in listing} >= {"missing-cloud", "type-cloud-list", "empty-file", "config-empty"}
+    for case in listing:
+        shutil.copy(case, tmp_path / "stacks" / f"Pulumi.{case.stem}.yaml")
+        line = expected(case)
+        assert "acme" in line or "{cluster_keys}" in case.read_text(encoding="utf-8", errors="replace"), line
+        code = main(["plan", "--project", str(tmp_path), "--stack", case.stem, "--no-tree"])
+        err = capsys.readouterr().err
+        assert (code, err) == (EXIT_INVALID, line + "\n"), (case.name, err[-600:])
 
 
 def test_fourth_cloud_config(acme: clouds.Cloud) -> None:
