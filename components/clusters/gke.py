@@ -6,12 +6,12 @@ import ipaddress
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Annotated, Any, TypedDict
 
 import pulumi
 import pulumi_gcp as gcp
 
-from components import catalog
+from components import catalog, clouds
 from components.clusters._common import (
     SYSTEM_NODE_SELECTOR,
     ManagedCluster,
@@ -207,6 +207,13 @@ def kubeconfig_for(cluster_name: str, endpoint: str, ca_data: str) -> str:
         list(AUTH_PLUGIN_ARGS),
         install_hint="Install gke-gcloud-auth-plugin: gcloud components install gke-gcloud-auth-plugin",
     )
+
+
+class GkeOutputs(TypedDict):
+    """What a GKE cluster registers besides `ClusterOutputs` (the registry entry's ``outputs``)."""
+
+    project: Annotated[str, "The cloud project the cluster lives in."]
+    workloadPool: Annotated[Any, "The workload identity pool (`<project>.svc.id.goog`)."]
 
 
 class GkeCluster(ManagedCluster):
@@ -462,7 +469,7 @@ class GkeCluster(ManagedCluster):
             control_plane_tier="standard",
             needs_device_plugin=False,
             needs_dcgm_exporter=True,
-            extra_outputs={"project": project, "workloadPool": self.workload_pool},
+            extra_outputs=GkeOutputs(project=project, workloadPool=self.workload_pool),
             streamed_registries=STREAMED_REGISTRIES,
             cni_bin_dir=CNI_BIN_DIR,
         )
@@ -758,7 +765,7 @@ class GkeCluster(ManagedCluster):
             service_account_annotations={GSA_ANNOTATION: gsa.email},
             identity=gsa.email,
             resources=tuple(resources),
-            acme_dns01={"cloudDNS": {"project": project, "hostedZoneName": zone.id}},
+            acme_dns01={clouds.dns01_solver("gcp"): {"project": project, "hostedZoneName": zone.id}},
             external_dns={"provider": {"name": "google"}, "extraArgs": [f"--google-project={project}"]},
         )
 
