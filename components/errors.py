@@ -16,7 +16,6 @@ from typing import Any
 
 import pulumi
 
-
 MAX_DIGITS = sys.int_info.default_max_str_digits
 """The most digits a whole number given to mlplatform may have (4300): Python's default limit on converting an int to
 or from decimal text (docs.python.org/3/library/stdtypes.html#int-max-str-digits: "ValueError ... Exceeds the
