@@ -168,12 +168,20 @@ class _LongNumber(str):
 
     @property
     def digits(self) -> int:
-        return sum(1 for c in self if c.isalnum()) - (2 if self.lstrip("+-")[1:2].isalpha() else 0)
+        return _literal_digits(self)
+
+
+def _literal_digits(text: str) -> int:
+    """The digits of a YAML 1.1 integer literal: its letters and digits after the sign and a 0b/0o/0x prefix."""
+    body = text.lstrip("+-")
+    if body[:2].lower() in ("0b", "0o", "0x"):
+        body = body[2:]
+    return sum(1 for c in body if c.isalnum())
 
 
 def _construct_int(loader: _ManifestLoader, node: yaml.ScalarNode) -> Any:
     text = str(loader.construct_scalar(node))
-    if sum(1 for c in text if c.isalnum()) > MAX_DIGITS:
+    if _literal_digits(text) > MAX_DIGITS:
         return _LongNumber(text)
     return loader.construct_yaml_int(node)  # type: ignore[no-untyped-call]
 
