@@ -239,7 +239,8 @@ def test_a_huge_env_value_is_refused() -> None:
 
 
 def test_a_secret_token_key_still_works() -> None:
-    model = {**IRIS, "format": "huggingface", "storageUri": "hf://org/model", "llm": {"huggingfaceTokenKey": "hfToken"}}
+    model = {**IRIS, "format": "huggingface", "storageUri": "hf://org/model", "modelSizeGb": 2.5}
+    model["llm"] = {"huggingfaceTokenKey": "hfToken"}
     raw = {**flat_config({**AWS, "models": {"llm": model}}), "mlplatform:hfToken": "hf_secret"}
     loaded = load(raw, frozenset({"mlplatform:hfToken"}), FILE)
     assert loaded.secrets == {"hfToken": "hf_secret"}

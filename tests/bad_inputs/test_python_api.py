@@ -20,6 +20,7 @@ from components.serving.kspec import (
     TolerationSpec,
 )
 from components.serving.spec import ModelSpec
+from components.serving.stack_runtime import RuntimeFormatSpec, RuntimeSpec
 
 ACCESS = {"mode": "public", "allow_anonymous": True}
 APPARMOR = "container.apparmor.security.beta.kubernetes.io/kserve-container"
@@ -29,6 +30,8 @@ MODEL_JSON = (
 )
 
 MIG_7G_80GB = {"strategy": "mig", "migProfile": "7g.80gb"}
+HF = {"format": "huggingface", "storage_uri": "hf://Qwen/Qwen2.5-0.5B-Instruct", "access": ACCESS,
+      "resources": {"gpus": 1, "accelerator": "nvidia-l4"}}  # fmt: skip
 STRINGS = {"storageUri": "gs://my-bucket/x", "format": "sklearn", "scaling": {"maxReplicas": "x"}}
 
 
@@ -153,6 +156,45 @@ def refused(make: Callable[[], Any]) -> str:
          "vllm:num_requests_waiting requests per replica KEDA keeps (KServe's KEDA webhook requires a value)"),
         (lambda: PlatformSettings(keda="sometimes"),
          "PlatformSettings.keda: sometimes is not allowed; give true or false"),
+        # red team #17c B1: a number Python cannot print (past 4300 digits) is refused, never converted
+        (lambda: ModelSpec(**HF, model_size_gb=10**5000),
+         "ModelSpec.modelSizeGb: a number of 5001 digits is not allowed (number too long); give at most 4300 digits"),
+        (lambda: ModelSpec(**HF, scaling={"metric": "llm-queue", "max_replicas": 3, "target": -(10**5000)}),
+         "ModelSpec.scaling.target: a number of 5001 digits is not allowed (number too long); give at most 4300 "
+         "digits"),
+        (lambda: ModelSpec(**HF, timeout=10**5000),
+         "ModelSpec.timeout: a number of 5001 digits is not allowed (number too long); give at most 4300 digits"),
+        # the bound the stack path enforces (Knative's max-revision-timeout), from Python too
+        (lambda: ModelSpec(**HF, timeout=1801),
+         "ModelSpec.timeout: 1801 is not allowed; give at most 1800 (the platform's max-revision-timeout)"),
+        # red team #17c B2: a lone surrogate as a map key or list item, escaped in the line
+        (lambda: ModelSpec(**HF, secret_env={"\ud800": {"secret": "hf", "key": "t"}}),
+         'ModelSpec.secretEnv: "\\ud800" is not allowed; give environment variable names of letters, digits, \'_\', '
+         "'-' and '.'"),
+        (lambda: ModelSpec(**HF, image_pull_secrets=["\ud800"]),
+         'ModelSpec.imagePullSecrets.0: "\\ud800" is not allowed; give a Secret name (a DNS-1123 subdomain)'),
+        (lambda: TransformerSpec(container=ContainerSpec(image="ghcr.io/a/b:1"), secret_env={"\ud800": {"secret": "a",
+                                                                                                 "key": "b"}}),
+         'TransformerSpec.secretEnv: "\\ud800" is not allowed; give environment variable names of letters, digits, '
+         "'_', '-' and '.'"),
+        # issue #14: a runtime the stack brings itself (mlplatform:runtimes), from Python as from a stack file
+        (lambda: RuntimeSpec(formats=[], container=ContainerSpec(image="ghcr.io/acme/s:1")),
+         "RuntimeSpec.formats: [] is not allowed; give at least one format the runtime serves (KServe's "
+         "supportedModelFormats), such as {name: sklearn, autoSelect: true}"),
+        (lambda: RuntimeSpec(formats=[RuntimeFormatSpec(name="sklearn", priority=2)],
+                             container=ContainerSpec(image="ghcr.io/acme/s:1")),
+         "RuntimeFormatSpec.priority: 2 is not allowed; KServe reads a priority only when autoSelect is true "
+         "(SupportedModelFormat.Priority); set autoSelect: true or remove it"),
+        (lambda: RuntimeSpec(formats=[{"name": "sklearn", "version": "1", "auto_select": True, "priority": 2},
+                                      {"name": "sklearn", "version": "2", "autoSelect": True, "priority": 3}],
+                             container={"image": "ghcr.io/acme/s:1"}),
+         "RuntimeSpec.formats.1.priority: 3 is not allowed; give format sklearn the priority its other entry has, 2 "
+         "(KServe's admission refuses different priorities for one format in one runtime)"),
+        (lambda: RuntimeFormatSpec(name="sklearn", version="v1"),
+         'RuntimeFormatSpec.version: v1 is not allowed; give "major", "major.minor" or "major.minor.patch", such as '
+         "1 or 2.1"),
+        (lambda: RuntimeSpec(formats=[{"name": "sklearn"}], protocols=["v3"], container={"image": "ghcr.io/a/s:1"}),
+         "RuntimeSpec.protocols.0: v3 is not allowed; give one of v1, v2, grpc-v1, grpc-v2"),
     ],
 )  # fmt: skip
 def test_python_api_lines(make: Callable[[], Any], line: str) -> None:
