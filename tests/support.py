@@ -7,11 +7,14 @@ import os
 from collections.abc import Callable, Mapping
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from components.plan.engine import OutputsMode, PlanResult, run_function
+
+if TYPE_CHECKING:
+    from components.plan.report import StackPlan
 
 ROOT = Path(__file__).resolve().parent.parent
 UPSTREAM_ENV = "MLPLATFORM_UPSTREAM"
@@ -107,3 +110,14 @@ def saved_plan_file(directory: Path, stack: str | None, *extra: str) -> tuple[in
     path = directory / "plan.json"
     path.write_text(text)
     return code, path
+
+
+@cache
+def shipped_plan(stack: str, placeholders: bool = False) -> StackPlan:
+    """``plan_stack(load_project(ROOT), stack)`` of a shipped stack (``stacks/Pulumi.<stack>.yaml``): planned once per
+    test process and shared by every test file that reads it (deterministic: tests/plan/test_reproducible.py). Read
+    it, never edit it; never for a test that patches the program."""
+    from components.plan.cli import plan_stack
+    from components.plan.project import load_project
+
+    return plan_stack(load_project(ROOT), stack, placeholders=placeholders)
