@@ -37,6 +37,7 @@ from components.serving.spec import (  # noqa: F401 - reserved_namespaces, MAX_A
     platform_problems,
     reserved_namespaces,
 )
+from components.serving.stack_runtime import RuntimeSpec, model_runtime_problem, namespaced, stack_problems
 from components.spec import MAX_DEPTH, Spec, did_you_mean, field_error, nesting_depth, validate_as, value_error
 from components.spec import format_validation_error as spec_format
 from components.storage import parse_storage_uri
@@ -138,6 +139,11 @@ class StackConfig(Spec):
     models: dict[str, ModelSpec] = {}
     pipelines: dict[str, PipelineSpec] = {}
     """KServe InferenceGraphs over this stack's models, by name (docs/components/pipeline.md)."""
+    runtimes: dict[str, RuntimeSpec] = {}
+    (
+        "Serving runtimes the stack brings itself, by name: each a KServe ServingRuntime in its namespace "
+        "(docs/components/model-service.md, A runtime of your own)."
+    )
     tags: dict[str, str] = {}
     budget: Annotated[float, AfterValidator(_budget_amount)] | None = Field(
         None, gt=0.0, description="Monthly ceiling in USD for this stack's estimate (to the cent)."
@@ -207,6 +213,7 @@ class StackConfig(Spec):
             raise field_error(
                 "cluster.gpuPools", "...", "an existing cluster's GPU nodes are not managed here; remove gpuPools"
             )
+        self._check_runtimes()
         self._check_models()
         self._check_pipelines()
         self._check_versions()
@@ -295,7 +302,12 @@ class StackConfig(Spec):
                     "rename the model or move it to another namespace",
                 )
             dashboards[dashboard] = name
-            for path, value, accepted in platform_problems(model, self.platform.deployment_mode):
+            reach = model_runtime_problem(model.runtime, model.namespace, self.runtimes)
+            if reach is not None:
+                raise field_error(f"{base}.{reach[0]}", reach[1], reach[2])
+            for path, value, accepted in platform_problems(
+                model, self.platform.deployment_mode, namespaced(self.runtimes, model.namespace)
+            ):
                 raise field_error(f"{base}.{path}", value, accepted)
             for path, value, accepted in llm_scaling.platform_problems(
                 model, self.platform.monitoring.enabled, self.platform.keda
@@ -322,6 +334,12 @@ class StackConfig(Spec):
                     "an existing cluster has no cloud identity; give storageSecret (a Secret with the credentials), "
                     "set publicStorage: true for a public bucket, or serve from pvc://, oci:// or hf://",
                 )
+
+    def _check_runtimes(self) -> None:
+        """The stack's runtimes together (:func:`components.serving.stack_runtime.stack_problems`): names, and what
+        KServe's ServingRuntime admission refuses."""
+        for path, value, accepted in stack_problems(self.runtimes):
+            raise field_error(f"runtimes.{path}", value, accepted)
 
     def _check_pipelines(self) -> None:
         """Each pipeline against the stack's models and the platform's mode
@@ -423,7 +441,7 @@ def format_validation_error(exc: ValidationError, stack_file: str, model: type[S
 # ------------------------------------------------------------------------------------------------ loading
 
 
-_MAP_KEYS = frozenset({"cluster", "platform", "models", "pipelines", "tags", "policy"})
+_MAP_KEYS = frozenset({"cluster", "platform", "models", "pipelines", "runtimes", "tags", "policy"})
 """Top-level keys whose value is a map."""
 
 

@@ -14,6 +14,7 @@ from components.outputs import StackOutputs
 from components.platform import Platform, PlatformArgs
 from components.platform.handles import PlatformHandles
 from components.serving import llm_scaling
+from components.serving.model_runtime import ModelRuntime, ModelRuntimeArgs
 from components.serving.model_service import ModelService, ModelServiceArgs
 from components.serving.namespace import ModelNamespace, ModelNamespaceArgs
 from components.serving.pipeline import Pipeline, PipelineArgs, members
@@ -106,8 +107,9 @@ def warm_images(models: Mapping[str, ModelSpec]) -> dict[str, list[str]]:
 def serve_models(
     loaded: LoadedConfig, platform: PlatformHandles
 ) -> tuple[dict[str, ModelService], dict[str, ModelNamespace]]:
-    """One ModelService per ``mlplatform:models`` entry; one ModelNamespace per namespace they (or the pipelines)
-    create.
+    """One ModelService per ``mlplatform:models`` entry; one ModelRuntime per ``mlplatform:runtimes`` entry, which
+    the models of its namespace wait for; one ModelNamespace per namespace models (or the pipelines) create and
+    per namespace of a runtime.
 
     A ``SpecError`` from a model (e.g. its storage on another cloud) gets the stack file and key path in front.
     """
@@ -117,19 +119,38 @@ def serve_models(
         for ns in sorted(
             {m.namespace for m in cfg.models.values() if m.create_namespace}
             | {p.namespace for p in cfg.pipelines.values() if p.create_namespace}
+            | {r.namespace for r in cfg.runtimes.values()}
         )
     }
+    served_by: dict[str, list[pulumi.Resource]] = {}
+    for runtime_name, runtime in cfg.runtimes.items():
+        created = namespaces.get(runtime.namespace)
+        try:
+            served_by.setdefault(runtime.namespace, []).append(
+                ModelRuntime(
+                    runtime_name,
+                    ModelRuntimeArgs(
+                        platform=replace(platform, ready=[*platform.ready, created]) if created else platform,
+                        spec=runtime,
+                    ),
+                )
+            )
+        except SpecError as e:
+            raise e.with_prefix(f"{loaded.stack_file}: {NAMESPACE}:runtimes.{runtime_name}.") from None
     services: dict[str, ModelService] = {}
     for model_name, spec in cfg.models.items():
         created = namespaces.get(spec.namespace)
         key = spec.llm.huggingface_token_key if spec.llm else None
+        waits: list[pulumi.Resource] = [created] if created else []
+        waits += served_by.get(spec.namespace, [])
         try:
             services[model_name] = ModelService(
                 model_name,
                 ModelServiceArgs(
-                    platform=replace(platform, ready=[*platform.ready, created]) if created else platform,
+                    platform=replace(platform, ready=[*platform.ready, *waits]) if waits else platform,
                     spec=spec.model_copy(update={"create_namespace": False}) if created else spec,
                     hf_token=pulumi.Output.secret(loaded.secrets[key]) if key else None,
+                    runtimes=cfg.runtimes,
                 ),
             )
         except SpecError as e:

@@ -56,7 +56,7 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
         "typo top level",
         {**AWS, "regoin": "x"},
         f"{FILE}: mlplatform:regoin: unknown key; did you mean region? accepted keys: cloud, environment, region, "
-        "cluster, platform, models, pipelines, tags, budget, policy",
+        "cluster, platform, models, pipelines, runtimes, tags, budget, policy",
     ),
     (
         "typo nested",
@@ -194,6 +194,7 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
                     **IRIS,
                     "format": "huggingface",
                     "storageUri": "hf://org/model",
+                    "modelSizeGb": 2.5,
                     "llm": {"huggingfaceTokenKey": "hfToken"},
                 }
             },
@@ -227,6 +228,7 @@ def test_secret_given_as_secret_is_accepted_and_kept_apart() -> None:
                 **IRIS,
                 "format": "huggingface",
                 "storageUri": "hf://org/model",
+                "modelSizeGb": 2.5,
                 "llm": {"huggingfaceTokenKey": "hfToken"},
             }
         },

@@ -1391,6 +1391,14 @@ def _check_in_stack(cfg: Any, name: str, entry: dict[str, Any]) -> None:
 
 SERVING_GROUP = "serving.kserve.io/"
 TRAINED_MODEL = "TrainedModel"
+SERVING_RUNTIME = "ServingRuntime"
+SERVING_RUNTIME_NOTE = (
+    "not imported; declare it under mlplatform:runtimes (docs/components/model-service.md, A runtime of your own), "
+    "and the models that name it are checked against it"
+)
+"""What a ServingRuntime document gets: ``import`` prints model entries only (a mapping to paste under
+``mlplatform:models``), so a runtime is left to the stack file's ``mlplatform:runtimes``; an imported model naming it
+is checked as one naming a runtime the stack does not know (accepted, not checked) until it is declared there."""
 TRAINED_MODEL_WHY = (
     "kind: TrainedModel: mlplatform serves one model per InferenceService, with its own identity, access policy and "
     "alerts; KServe's multi-model serving (a TrainedModel loaded into a parent InferenceService's pods) is not "
@@ -1423,6 +1431,11 @@ def import_files(paths: list[Path], project: Any, stack: str) -> ImportResult:
             metadata = doc.get("metadata")
             name = show(metadata.get("name", "?")) if isinstance(metadata, dict) else "?"
             result.refused.append(f"{source}: {TRAINED_MODEL} {name}: {TRAINED_MODEL_WHY}")
+            continue
+        if doc.get("kind") == SERVING_RUNTIME and str(doc.get("apiVersion", "")).startswith(SERVING_GROUP):
+            metadata = doc.get("metadata")
+            name = show(metadata.get("name", "?")) if isinstance(metadata, dict) else "?"
+            result.skipped.append(f"{source}: {SERVING_RUNTIME} {name}: {SERVING_RUNTIME_NOTE}; skipped")
             continue
         if doc.get("apiVersion") != API_VERSION or doc.get("kind") != KIND:
             result.skipped.append(

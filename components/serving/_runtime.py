@@ -159,12 +159,18 @@ def security_context(spec: ModelSpec, enforce_restricted: bool = False) -> dict[
     that runtime's own definition, unless the namespace enforces ``restricted`` (``enforce_restricted``): then a
     root image fails at the kubelet with a clear reason instead of being rejected at admission.
     """
+    return hardened_context(run_as_non_root=spec.runtime is None or enforce_restricted)
+
+
+def hardened_context(run_as_non_root: bool) -> dict[str, Any]:
+    """The PSS ``restricted`` container security context the platform gives the containers it defines (a model's
+    server, a custom container, a stack runtime's ``kserve-container``), with ``runAsNonRoot`` when asked."""
     ctx: dict[str, Any] = {
         "allowPrivilegeEscalation": False,
         "capabilities": {"drop": ["ALL"]},
         "seccompProfile": {"type": "RuntimeDefault"},
     }
-    if spec.runtime is None or enforce_restricted:
+    if run_as_non_root:
         ctx["runAsNonRoot"] = True
     return ctx
 

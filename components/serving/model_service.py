@@ -23,7 +23,7 @@ Children (every one on the cluster's provider, after ``platform.ready``, named `
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -38,6 +38,7 @@ from components.platform.handles import PlatformHandles
 from components.serving import _auth, _kcomponents, _monitoring, _netpol, _runtime, llm_scaling
 from components.serving.namespace import create_namespace
 from components.serving.spec import ModelSpec, check_model_name, platform_problems
+from components.serving.stack_runtime import RuntimeSpec, model_runtime_problem, namespaced
 
 ISVC_TOKEN = f"kubernetes:{_runtime.ISVC_API_VERSION}:InferenceService"
 ISTIO_SECURITY = "security.istio.io/v1"
@@ -92,19 +93,36 @@ class ModelServiceArgs:
     ``platform``: what the platform offers models (cluster, domain, deployment mode, monitoring, ready).
     ``spec``: the model (see :class:`components.serving.spec.ModelSpec`). ``hf_token``: a Hugging Face token for
     gated models and ``hf://`` storage, as a secret Output (e.g. ``pulumi.Output.secret(value)``). Default: none.
+    ``runtimes``: the stack's own serving runtimes by name (:class:`components.serving.stack_runtime.RuntimeSpec`,
+    each a :class:`~components.serving.stack_runtime.ModelRuntime`): the model's ``runtime``, format and protocol are
+    checked against those of its namespace as KServe selects them. Default: none.
     """
 
     platform: PlatformHandles
     spec: ModelSpec
     hf_token: pulumi.Input[str] | None = None
+    runtimes: Mapping[str, RuntimeSpec] = field(default_factory=dict)
 
 
-def check(name: str, spec: ModelSpec, platform: PlatformHandles, has_hf_token: bool) -> None:
-    """Raise :class:`SpecError` for what this platform and cluster cannot serve."""
+def check(
+    name: str,
+    spec: ModelSpec,
+    platform: PlatformHandles,
+    has_hf_token: bool,
+    stack_runtimes: Mapping[str, RuntimeSpec] | None = None,
+) -> None:
+    """Raise :class:`SpecError` for what this platform and cluster cannot serve (``stack_runtimes``: the stack's own
+    serving runtimes by name)."""
     why = check_model_name(name, spec.namespace, spec)
     if why:
         raise SpecError("name", name, why)
-    for path, value, accepted in platform_problems(spec, platform.deployment_mode):
+    stack_runtimes = stack_runtimes or {}
+    reach = model_runtime_problem(spec.runtime, spec.namespace, stack_runtimes)
+    if reach is not None:
+        raise SpecError(*reach)
+    for path, value, accepted in platform_problems(
+        spec, platform.deployment_mode, namespaced(stack_runtimes, spec.namespace)
+    ):
         raise SpecError(path, value, accepted)
     for path, value, accepted in llm_scaling.platform_problems(spec, platform.monitoring, platform.keda):
         raise SpecError(path, value, accepted)
@@ -247,7 +265,7 @@ class ModelService(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ModelServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         spec, platform = args.spec, args.platform
-        check(name, spec, platform, args.hf_token is not None)
+        check(name, spec, platform, args.hf_token is not None, args.runtimes)
         super().__init__(type_token("ModelService"), name, None, opts)
         cluster = platform.cluster
         ns = spec.namespace

@@ -26,6 +26,17 @@ protocol versions, whether it is multi-model or multi-node, and per supported mo
 - with an explicit runtime (``reconcileModel``): it must not be disabled, must support the protocol when one is
   given, and must list the format (``autoSelect`` does not matter then). A runtime we do not install (the user's
   own ServingRuntime) is not checked here.
+
+The stack's own runtimes (``mlplatform:runtimes``, :mod:`components.serving.stack_runtime`) are namespaced
+ServingRuntimes, given here as ``namespaced`` (those in the model's namespace). KServe v0.20.0 prefers them:
+
+- ``GetSupportingRuntimes`` (pkg/apis/serving/v1beta1/predictor_model.go) lists the namespace's ServingRuntimes and
+  the ClusterServingRuntimes apart, filters and sorts each list the same way (protocol rank, creation time, name,
+  then ``sortSupportedRuntimeByPriority``) and appends the cluster list AFTER the namespaced one: a ServingRuntime
+  that auto-selects the model's format wins over every ClusterServingRuntime, whatever their priorities;
+- ``GetServingRuntime`` (pkg/controller/v1beta1/inferenceservice/utils/utils.go) looks an explicit ``runtime`` up as
+  a ServingRuntime in the model's namespace first and only then as a ClusterServingRuntime, so a ServingRuntime
+  named like a ClusterServingRuntime replaces it for the models of its namespace.
 """
 
 from __future__ import annotations
@@ -274,7 +285,7 @@ def kserve_protocol(protocol: str | None) -> str:
 
 
 def candidates(
-    fmt: str, protocol: str | None, runtimes: tuple[Runtime, ...] = RUNTIMES, version: str | None = None
+    fmt: str, protocol: str | None, runtimes: Sequence[Runtime] = RUNTIMES, version: str | None = None
 ) -> list[Runtime]:
     """The runtimes KServe would auto-select for ``fmt`` (at format ``version`` when given) at ``protocol``, best
     first (see the module docstring)."""
@@ -296,17 +307,22 @@ def candidates(
 
 
 def select(
-    fmt: str, protocol: str | None, runtime: str | None = None, version: str | None = None
+    fmt: str,
+    protocol: str | None,
+    runtime: str | None = None,
+    version: str | None = None,
+    namespaced: Sequence[Runtime] = (),
 ) -> tuple[str | None, str | None]:
     """``(runtime name, None)`` for the runtime KServe would use, or ``(None, why)`` when none would serve.
 
     ``protocol`` is the predictor's ``protocolVersion`` (None when not set), ``version`` its ``modelFormat.version``
-    (None when not set). An explicit ``runtime`` that is not one we install gives ``(runtime, None)``: the
-    cluster's own ServingRuntimes are not known here.
+    (None when not set), ``namespaced`` the stack's ServingRuntimes in the model's namespace, looked at before the
+    ClusterServingRuntimes we install (module docstring). An explicit ``runtime`` that is neither gives
+    ``(runtime, None)``: the cluster's other ServingRuntimes are not known here.
     """
     shown = f"{fmt} version {version}" if version is not None else fmt
     if runtime is not None:
-        r = BY_NAME.get(runtime)
+        r = {n.name: n for n in namespaced}.get(runtime) or BY_NAME.get(runtime)
         if r is None:
             return runtime, None
         if r.disabled:
@@ -319,7 +335,8 @@ def select(
             served = ", ".join(sorted({f.name for f in r.formats}))
             return None, f"runtime {runtime} serves {served}, not {fmt}"
         return runtime, None
-    found = candidates(fmt, protocol, version=version)
+    # GetSupportingRuntimes: the namespace's ServingRuntimes, each list sorted on its own, before the cluster's
+    found = candidates(fmt, protocol, namespaced, version) + candidates(fmt, protocol, version=version)
     if found:
         return found[0].name, None
     proto = kserve_protocol(protocol)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Sequence
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -402,7 +403,8 @@ class ModelSpec(Spec):
     runtime: str | None = None
     (
         "Name of the ServingRuntime or ClusterServingRuntime to use. Default: KServe picks one for the format, version "
-        "and protocol. A runtime we install must serve them; another name is a runtime you install yourself."
+        "and protocol. A runtime we install or the stack's own (``mlplatform:runtimes``) must serve them; another "
+        "name is a runtime you install yourself."
     )
     runtime_version: str | None = None
     """The runtime image's tag to use instead of the runtime's own (KServe's ``runtimeVersion``), such as ``1.7.1``."""
@@ -433,8 +435,10 @@ class ModelSpec(Spec):
     """Secrets (names) to pull the ``container`` image or an ``oci://`` model image from a private registry."""
     model_size_gb: float | None = Field(default=None, gt=0, le=10000)
     (
-        "Size of the model's files in GB, for the cold-start estimate (download time). Default: a typical size for "
-        "the format, from components/coldstart.yaml."
+        "Size of the model's files in GB, for the cold-start estimate (download, load) and the deadlines that "
+        "follow it. Give it for format huggingface on GPUs: an LLM's size has no honest default, and the plan fails "
+        "the mandatory policy llm-model-size-given without it. Otherwise default: a typical size for the format, "
+        "from components/coldstart.yaml."
     )
     public_storage: bool = False
     (
@@ -613,14 +617,17 @@ class ModelSpec(Spec):
         return "v1"
 
 
-def platform_problems(spec: ModelSpec, deployment_mode: str) -> list[tuple[str, object, str]]:
+def platform_problems(
+    spec: ModelSpec, deployment_mode: str, namespaced: Sequence[runtimes.Runtime] = ()
+) -> list[tuple[str, object, str]]:
     """What in ``spec`` the platform's KServe ``deployment_mode`` cannot serve: (key path, value, accepted).
 
-    Shared by ``ModelService`` (raised as ``SpecError``) and the stack config check (raised before anything is
-    registered), so both give the same sentence.
+    ``namespaced``: the stack's own ServingRuntimes in the model's namespace (``mlplatform:runtimes``), which KServe
+    looks at before the ClusterServingRuntimes we install. Shared by ``ModelService`` (raised as ``SpecError``) and
+    the stack config check (raised before anything is registered), so both give the same sentence.
     """
     problems: list[tuple[str, object, str]] = []
-    runtime_problem = runtimes_problem(spec)
+    runtime_problem = runtimes_problem(spec, namespaced)
     if runtime_problem is not None:
         problems.append(runtime_problem)
     problems += llm_scaling.model_problems(spec, deployment_mode)
@@ -704,8 +711,9 @@ def platform_problems(spec: ModelSpec, deployment_mode: str) -> list[tuple[str, 
     return problems
 
 
-def runtimes_problem(spec: ModelSpec) -> tuple[str, object, str] | None:
-    """Why no KServe v0.20.0 runtime would serve ``spec`` (key path, value, accepted), or None.
+def runtimes_problem(spec: ModelSpec, namespaced: Sequence[runtimes.Runtime] = ()) -> tuple[str, object, str] | None:
+    """Why no KServe v0.20.0 runtime would serve ``spec`` (key path, value, accepted), or None; ``namespaced`` are
+    the stack's ServingRuntimes in the model's namespace (:func:`components.serving.runtimes.select`).
 
     The predictor's ``protocolVersion`` is the effective protocol, left out for ``openai`` (KServe then matches on
     v1), as :func:`components.serving._runtime.predictor` renders it.
@@ -713,7 +721,7 @@ def runtimes_problem(spec: ModelSpec) -> tuple[str, object, str] | None:
     if spec.container is not None:
         return None
     protocol = None if spec.effective_protocol == "openai" else spec.effective_protocol
-    chosen, why = runtimes.select(spec.format or "", protocol, spec.runtime, spec.format_version)
+    chosen, why = runtimes.select(spec.format or "", protocol, spec.runtime, spec.format_version, namespaced)
     if why is None and protocol == "grpc-v2" and chosen not in runtimes.GRPC_PORTS:
         return (
             "protocol",

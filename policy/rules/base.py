@@ -311,10 +311,13 @@ def is_k8s(res: Resource, *kinds: str) -> bool:
 
 
 def pod_specs(res: Resource) -> Iterator[tuple[str, Mapping[str, Any]]]:
-    """Every pod spec inside a Kubernetes workload or InferenceService, with the path it sits at.
+    """Every pod spec inside a Kubernetes workload, InferenceService or KServe serving runtime, with its path.
 
     For an InferenceService each component (predictor, transformer, explainer) is a pod spec whose ``model`` (and
-    other framework keys) is a container too; those are yielded as containers by :func:`containers`.
+    other framework keys) is a container too; those are yielded as containers by :func:`containers`. A
+    ServingRuntime's or ClusterServingRuntime's ``spec`` inlines its pod spec, ``containers`` included
+    (kserve/kserve v0.20.0 pkg/apis/serving/v1alpha1/servingruntime_types.go ``ServingRuntimeSpec``:
+    ``ServingRuntimePodSpec `json:",inline"```), and those containers run in every model pod the runtime serves.
     """
     kind = res.type.rsplit(":", 1)[-1].removesuffix("Patch")  # Server-Side Apply patches carry partial pod specs
     if not res.type.startswith("kubernetes:"):
@@ -327,6 +330,8 @@ def pod_specs(res: Resource) -> Iterator[tuple[str, Mapping[str, Any]]]:
         yield "template.spec", as_map(res.get("template.spec"))
     elif kind == "CronJob":
         yield "spec.jobTemplate.spec.template.spec", as_map(res.get("spec.jobTemplate.spec.template.spec"))
+    elif kind in ("ServingRuntime", "ClusterServingRuntime"):
+        yield "spec", as_map(res.get("spec"))
     elif kind == "InferenceService":
         for component in ("predictor", "transformer", "explainer"):
             spec = res.get(f"spec.{component}")

@@ -854,14 +854,15 @@ RULES = [
         ),
         enforcement="mandatory",
         area="kubernetes",
-        applies_to=("kubernetes:* workloads", "InferenceService"),
+        applies_to=("kubernetes:* workloads", "InferenceService", "ServingRuntime"),
         check_resource=_no_privileged,
         unknown=_pod_security_unknown,
     ),
     Rule(
         name="pod-restricted-hardening",
         description=(
-            "Every pod the platform renders itself (models' serving containers, warm-capacity placeholders) and every "
+            "Every pod the platform renders itself (models' serving containers, the stack's ServingRuntimes, "
+            "warm-capacity placeholders) and every "
             "container security context our Helm values set keep allowPrivilegeEscalation: false, capabilities.drop "
             "ALL, a RuntimeDefault seccomp profile and runAsNonRoot: true, and are not privileged (the restricted Pod "
             "Security level); with Istio CNI, Knative's secure-pod-defaults stays enabled (the queue-proxy), and "
@@ -869,7 +870,7 @@ RULES = [
         ),
         enforcement="mandatory",
         area="kubernetes",
-        applies_to=("kubernetes:* workloads", "InferenceService", "kserve-resources Helm values"),
+        applies_to=("kubernetes:* workloads", "InferenceService", "ServingRuntime", "kserve-resources Helm values"),
         check_resource=_restricted,
         check_stack=_queue_proxy,
         remediation="restore the security context (components/serving/_runtime.py security_context, warm.py)",

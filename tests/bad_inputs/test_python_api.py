@@ -20,6 +20,7 @@ from components.serving.kspec import (
     TolerationSpec,
 )
 from components.serving.spec import ModelSpec
+from components.serving.stack_runtime import RuntimeFormatSpec, RuntimeSpec
 
 ACCESS = {"mode": "public", "allow_anonymous": True}
 APPARMOR = "container.apparmor.security.beta.kubernetes.io/kserve-container"
@@ -153,6 +154,24 @@ def refused(make: Callable[[], Any]) -> str:
          "vllm:num_requests_waiting requests per replica KEDA keeps (KServe's KEDA webhook requires a value)"),
         (lambda: PlatformSettings(keda="sometimes"),
          "PlatformSettings.keda: sometimes is not allowed; give true or false"),
+        # issue #14: a runtime the stack brings itself (mlplatform:runtimes), from Python as from a stack file
+        (lambda: RuntimeSpec(formats=[], container=ContainerSpec(image="ghcr.io/acme/s:1")),
+         "RuntimeSpec.formats: [] is not allowed; give at least one format the runtime serves (KServe's "
+         "supportedModelFormats), such as {name: sklearn, autoSelect: true}"),
+        (lambda: RuntimeSpec(formats=[RuntimeFormatSpec(name="sklearn", priority=2)],
+                             container=ContainerSpec(image="ghcr.io/acme/s:1")),
+         "RuntimeFormatSpec.priority: 2 is not allowed; KServe reads a priority only when autoSelect is true "
+         "(SupportedModelFormat.Priority); set autoSelect: true or remove it"),
+        (lambda: RuntimeSpec(formats=[{"name": "sklearn", "version": "1", "auto_select": True, "priority": 2},
+                                      {"name": "sklearn", "version": "2", "autoSelect": True, "priority": 3}],
+                             container={"image": "ghcr.io/acme/s:1"}),
+         "RuntimeSpec.formats.1.priority: 3 is not allowed; give format sklearn the priority its other entry has, 2 "
+         "(KServe's admission refuses different priorities for one format in one runtime)"),
+        (lambda: RuntimeFormatSpec(name="sklearn", version="v1"),
+         'RuntimeFormatSpec.version: v1 is not allowed; give "major", "major.minor" or "major.minor.patch", such as '
+         "1 or 2.1"),
+        (lambda: RuntimeSpec(formats=[{"name": "sklearn"}], protocols=["v3"], container={"image": "ghcr.io/a/s:1"}),
+         "RuntimeSpec.protocols.0: v3 is not allowed; give one of v1, v2, grpc-v1, grpc-v2"),
     ],
 )  # fmt: skip
 def test_python_api_lines(make: Callable[[], Any], line: str) -> None:

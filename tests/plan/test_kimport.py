@@ -787,6 +787,25 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, list
     return code, out, err.splitlines()
 
 
+def test_a_serving_runtime_is_skipped_with_a_note_naming_mlplatform_runtimes(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    runtime = {
+        "apiVersion": "serving.kserve.io/v1alpha1",
+        "kind": "ServingRuntime",
+        "metadata": {"name": "acme-sklearn"},
+        "spec": {"supportedModelFormats": [{"name": "sklearn"}], "containers": [{"name": "kserve-container"}]},
+    }
+    code, out, err = _run(capsys, str(_write(tmp_path, SKLEARN_OLD_FORM, runtime)), "--stack", "aws-dev")
+    assert code == 0
+    assert yaml.safe_load(out) == {"sklearn-old": _entry_of(SKLEARN_OLD_FORM)}
+    assert err[0] == (
+        f"note: {tmp_path / 'isvc.yaml'}#2: ServingRuntime acme-sklearn: not imported; declare it under "
+        "mlplatform:runtimes (docs/components/model-service.md, A runtime of your own), and the models that name it "
+        "are checked against it; skipped"
+    )
+
+
 def test_the_command_prints_entries_to_paste_and_notes_on_stderr(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

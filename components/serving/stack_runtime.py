@@ -1,0 +1,299 @@
+"""A serving runtime the stack brings itself: a namespaced KServe ``ServingRuntime`` (``mlplatform:runtimes``).
+
+A stack declares runtimes by name; each becomes a ``serving.kserve.io/v1alpha1`` ``ServingRuntime`` in its namespace
+(default ``models``) with one ``kserve-container``, the platform's restricted security context (as a custom
+container gets: :func:`components.serving._runtime.hardened_context`) and ``multiModel: false``; the component is
+:class:`components.serving.model_runtime.ModelRuntime`. A model names it with ``runtime:``, or KServe picks it
+for the model's format. Facts from kserve/kserve at v0.20.0:
+
+- The API: ``pkg/apis/serving/v1alpha1/servingruntime_types.go``: ``supportedModelFormats`` (``name``, ``version``,
+  ``autoSelect``, ``priority``, "greater than zero", "not considered if AutoSelect is either false or not
+  specified"), ``protocolVersions`` (``IsProtocolVersionSupported``: an empty list supports every protocol),
+  ``multiModel``, ``disabled``, and the inlined pod spec with ``containers``.
+- Selection (:mod:`components.serving.runtimes`, which models it): a namespaced ServingRuntime comes before every
+  ClusterServingRuntime, both when KServe picks one (``GetSupportingRuntimes``, pkg/apis/serving/v1beta1/
+  predictor_model.go) and when a model names one (``GetServingRuntime``, pkg/controller/v1beta1/inferenceservice/
+  utils/utils.go: the namespace first, then the cluster). So a stack runtime named like a ClusterServingRuntime
+  the platform installs would silently replace it for every model of its namespace that names it, and the checks
+  this package makes for that runtime (its flags, its gRPC port, its GPU image tag) would be about another server:
+  such a name is refused (:func:`stack_problems`).
+- The model server is the runtime container named ``kserve-container`` (``constants.InferenceServiceContainerName``);
+  KServe merges the InferenceService's ``model`` over it (``MergeRuntimeContainers``, utils.go: a strategic merge,
+  with the runtime's args first and the model's after).
+- Admission (pkg/webhook/admission/servingruntime/servingruntime_webhook.go): one runtime may not give a format two
+  different priorities among its ``autoSelect`` entries (``validateModelFormatPrioritySame``), and two ServingRuntimes
+  of one namespace that share a protocol may not give the same ``autoSelect`` format and version the same priority
+  (``validateServingRuntimePriority``, ``InvalidPriorityError``): both are refused here first.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from components.naming import is_dns_label, standard_labels
+from components.serving import _runtime, runtimes
+from components.serving.kcomponents import ComponentResourcesSpec
+from components.serving.kspec import ContainerSpec
+from components.spec import Spec, field_error, value_error
+
+API_VERSION = "serving.kserve.io/v1alpha1"
+KIND = "ServingRuntime"
+ROLE = "runtime"
+_FORMAT = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9._-]{0,62}\Z", re.ASCII)
+_VERSION = re.compile(r"\A[0-9]+(\.[0-9]+){0,2}\Z", re.ASCII)
+"""``Can be "major", "major.minor" or "major.minor.patch"`` (``SupportedModelFormat.Version``)."""
+INT32_MAX = 2**31 - 1
+
+
+class RuntimeFormatSpec(Spec):
+    """One model format the runtime serves (KServe's ``supportedModelFormats`` entry)."""
+
+    name: str
+    """The format's name, matched against a model's ``format`` (KServe's ``modelFormat.name``), such as ``sklearn``."""
+    version: str | None = None
+    (
+        "The format's version (``major``, ``major.minor`` or ``major.minor.patch``): a model giving ``formatVersion`` "
+        "matches only a runtime listing that version. Default: none."
+    )
+    auto_select: bool = False
+    """Whether KServe may pick this runtime for a model of this format that names no runtime. Default: false."""
+    priority: int | None = Field(None, ge=1, le=INT32_MAX)
+    (
+        "Among runtimes that auto-select the format, the higher wins (1 or more; ``autoSelect`` only). Default: none, "
+        "which comes after every runtime that gives one."
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not _FORMAT.match(v):
+            raise value_error("give a format name such as sklearn: letters, digits, '.', '_' and '-' (at most 63)")
+        return v
+
+    @field_validator("version")
+    @classmethod
+    def _version(cls, v: str | None) -> str | None:
+        if v is not None and not _VERSION.match(v):
+            raise value_error('give "major", "major.minor" or "major.minor.patch", such as 1 or 2.1')
+        return v
+
+    @model_validator(mode="after")
+    def _priority_with_auto_select(self) -> RuntimeFormatSpec:
+        if self.priority is not None and not self.auto_select:
+            raise field_error(
+                "priority",
+                self.priority,
+                "KServe reads a priority only when autoSelect is true (SupportedModelFormat.Priority); set autoSelect: "
+                "true or remove it",
+            )
+        return self
+
+
+class RuntimeResourcesSpec(ComponentResourcesSpec):
+    """The runtime container's own requests and limits (a model's ``resources`` are merged over them): the same
+    quantities and bounds as a component's (requests equal limits)."""
+
+
+class RuntimeSpec(Spec):
+    """A serving runtime the stack installs: a KServe ServingRuntime in ``namespace``. See
+    docs/components/model-service.md (A runtime of your own)."""
+
+    namespace: str = "models"
+    (
+        "The namespace of the ServingRuntime: models of this namespace only can use it (KServe looks runtimes up "
+        "in the model's namespace)."
+    )
+    formats: list[RuntimeFormatSpec]
+    """The model formats it serves (KServe's ``supportedModelFormats``), at least one."""
+    protocols: list[Literal["v1", "v2", "grpc-v1", "grpc-v2"]] = []
+    (
+        "The inference protocols it serves (KServe's ``protocolVersions``). Default: none listed, which KServe "
+        "reads as every protocol (``IsProtocolVersionSupported``)."
+    )
+    container: ContainerSpec
+    (
+        "The model server: image, command, port and probes. It runs as ``kserve-container`` with the platform's "
+        "restricted security context."
+    )
+    args: list[str] = []
+    (
+        "Its arguments; KServe fills ``{{.Name}}`` and the other InferenceService metadata in "
+        "(``ReplacePlaceholders``) and appends a model's own ``args`` after them."
+    )
+    env: dict[str, str] = {}
+    """Environment variables of the container."""
+    resources: RuntimeResourcesSpec = RuntimeResourcesSpec()
+    """Requests and limits (equal); a model's ``resources`` replace them."""
+
+    @field_validator("namespace")
+    @classmethod
+    def _namespace(cls, v: str) -> str:
+        if not is_dns_label(v):
+            raise value_error("give a DNS-1123 label (lowercase letters, digits and '-', at most 63)")
+        return v
+
+    @field_validator("formats")
+    @classmethod
+    def _some_format(cls, v: list[RuntimeFormatSpec]) -> list[RuntimeFormatSpec]:
+        if not v:
+            raise value_error(
+                "give at least one format the runtime serves (KServe's supportedModelFormats), such as "
+                "{name: sklearn, autoSelect: true}"
+            )
+        return v
+
+    @field_validator("args")
+    @classmethod
+    def _args(cls, v: list[str]) -> list[str]:
+        for arg in v:
+            if "\0" in arg:
+                raise value_error("give arguments without NUL characters", arg)
+        return v
+
+    @model_validator(mode="after")
+    def _one_priority_per_format(self) -> RuntimeSpec:
+        # validateModelFormatPrioritySame (servingruntime_webhook.go v0.20.0): "different priorities assigned for the
+        # model format %s", over the autoSelect entries that give one.
+        seen: dict[str, int] = {}
+        for i, f in enumerate(self.formats):
+            if not f.auto_select or f.priority is None:
+                continue
+            if f.name in seen and seen[f.name] != f.priority:
+                raise field_error(
+                    f"formats.{i}.priority",
+                    f.priority,
+                    f"give format {f.name} the priority its other entry has, {seen[f.name]} (KServe's admission "
+                    "refuses different priorities for one format in one runtime)",
+                )
+            seen.setdefault(f.name, f.priority)
+        if len(set(self.protocols)) != len(self.protocols):
+            raise field_error("protocols", "[...]", "give each protocol once")
+        return self
+
+    def selection(self, name: str) -> runtimes.Runtime:
+        """The runtime as KServe's selection sees it (:class:`components.serving.runtimes.Runtime`)."""
+        return runtimes.Runtime(
+            name,
+            tuple(runtimes.Format(f.name, f.version, f.auto_select, f.priority) for f in self.formats),
+            tuple(self.protocols),
+        )
+
+
+def namespaced(stack_runtimes: Mapping[str, RuntimeSpec], namespace: str) -> tuple[runtimes.Runtime, ...]:
+    """The stack's runtimes in ``namespace``, as selection sees them: what a model of that namespace may use."""
+    return tuple(spec.selection(name) for name, spec in stack_runtimes.items() if spec.namespace == namespace)
+
+
+def stack_problems(stack_runtimes: Mapping[str, RuntimeSpec]) -> list[tuple[str, object, str]]:
+    """What is wrong with the stack's runtimes together: (key path below the runtimes map, value, accepted)."""
+    problems: list[tuple[str, object, str]] = []
+    for name, spec in stack_runtimes.items():
+        if not is_dns_label(name):
+            problems.append(
+                (name, name, "give a runtime name that is a DNS-1123 label (lowercase letters, digits and '-')")
+            )
+        elif name in runtimes.BY_NAME:
+            problems.append(
+                (
+                    name,
+                    name,
+                    f"{name} is a ClusterServingRuntime the platform installs; a ServingRuntime of that name would "
+                    f"replace it for the models of namespace {spec.namespace} (KServe looks a runtime up in the "
+                    "model's namespace first: GetServingRuntime); give another name",
+                )
+            )
+    items = list(stack_runtimes.items())
+    for i, (name, spec) in enumerate(items):
+        for other_name, other in items[:i]:
+            if other.namespace != spec.namespace or not set(other.protocols) & set(spec.protocols):
+                continue
+            for j, f in enumerate(spec.formats):
+                for g in other.formats:
+                    same = f.name.lower() == g.name.lower() and f.version == g.version
+                    if same and f.auto_select and g.auto_select and f.priority is not None and f.priority == g.priority:
+                        # validateServingRuntimePriority (servingruntime_webhook.go v0.20.0)
+                        problems.append(
+                            (
+                                f"{name}.formats.{j}.priority",
+                                f.priority,
+                                f"runtime {other_name} gives format {f.name} the same priority over a shared protocol "
+                                "in this namespace, which KServe's admission refuses; give another priority",
+                            )
+                        )
+    return problems
+
+
+def model_runtime_problem(
+    runtime: str | None, namespace: str, stack_runtimes: Mapping[str, RuntimeSpec]
+) -> tuple[str, object, str] | None:
+    """A model's ``runtime`` that names a stack runtime of another namespace: KServe would not find it
+    (``GetServingRuntime`` looks in the model's namespace, then the cluster)."""
+    if runtime is None or runtime not in stack_runtimes or runtime in runtimes.BY_NAME:
+        return None
+    where = stack_runtimes[runtime].namespace
+    if where == namespace:
+        return None
+    return (
+        "runtime",
+        runtime,
+        f"runtime {runtime} is a ServingRuntime in namespace {where}, and KServe finds a model's runtime in the "
+        f"model's own namespace ({namespace}) only; move the model or the runtime",
+    )
+
+
+def container(spec: RuntimeSpec) -> dict[str, Any]:
+    """The runtime's ``kserve-container``: image, command, args, one port, env, probes, resources and the platform's
+    restricted security context."""
+    c = spec.container
+    out: dict[str, Any] = {"name": _runtime.CONTAINER_NAME, "image": c.image}
+    if c.command:
+        out["command"] = list(c.command)
+    if spec.args:
+        out["args"] = list(spec.args)
+    out["ports"] = [{"name": c.port.name, "containerPort": c.port.number, "protocol": "TCP"}]
+    if spec.env:
+        out["env"] = [{"name": k, "value": v} for k, v in sorted(spec.env.items())]
+    for key, probe in (
+        ("readinessProbe", c.readiness_probe),
+        ("livenessProbe", c.liveness_probe),
+        ("startupProbe", c.startup_probe),
+    ):
+        if probe is not None:
+            out[key] = _runtime._probe(probe, c.port)
+    amounts = {"cpu": spec.resources.cpu, "memory": spec.resources.memory}
+    out["resources"] = {"requests": dict(amounts), "limits": dict(amounts)}
+    out["securityContext"] = _runtime.hardened_context(run_as_non_root=True)
+    return out
+
+
+def runtime_spec(spec: RuntimeSpec) -> dict[str, Any]:
+    """The ServingRuntime's ``spec``."""
+    formats: list[dict[str, Any]] = []
+    for f in spec.formats:
+        entry: dict[str, Any] = {"name": f.name}
+        if f.version is not None:
+            entry["version"] = f.version
+        entry["autoSelect"] = f.auto_select
+        if f.priority is not None:
+            entry["priority"] = f.priority
+        formats.append(entry)
+    out: dict[str, Any] = {"supportedModelFormats": formats}
+    if spec.protocols:
+        out["protocolVersions"] = list(spec.protocols)
+    out["multiModel"] = False
+    out["containers"] = [container(spec)]
+    return out
+
+
+def rendered(name: str, spec: RuntimeSpec) -> dict[str, Any]:
+    """The whole ServingRuntime object (what the component registers)."""
+    return {
+        "apiVersion": API_VERSION,
+        "kind": KIND,
+        "metadata": {"name": name, "namespace": spec.namespace, "labels": standard_labels(ROLE, name, name=name)},
+        "spec": runtime_spec(spec),
+    }
