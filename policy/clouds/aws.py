@@ -972,6 +972,16 @@ KNOWN: dict[str, str] = {
     "eks:index:VpcCniAddon": RENDERED,
     "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass": RENDERED,
     "kubernetes:karpenter.sh/v1:NodePool": RENDERED,
+    "aws:ec2/securityGroup:SecurityGroup": (
+        "made by a pulumi-eks Cluster without skipDefaultSecurityGroups (components/plan/aws_eks.py models it; "
+        "pulumi/pulumi-eks nodejs/eks/cluster.ts)"
+    ),
+    "aws:ec2/securityGroupRule:SecurityGroupRule": (
+        "made by a pulumi-eks Cluster with its default security group (components/plan/aws_eks.py)"
+    ),
+    "aws:eks/accessPolicyAssociation:AccessPolicyAssociation": (
+        "made by a pulumi-eks Cluster for an access entry with access policies (components/plan/aws_eks.py)"
+    ),
     "eks:index:ServiceRole": (
         "rendered (a pulumi-eks Cluster's child, modelled by components/plan/aws_eks.py); a Node.js component "
         "inside the eks provider (pulumi/pulumi-eks nodejs/eks/servicerole.ts), so no class of the Python SDK"

@@ -537,6 +537,14 @@ KNOWN: dict[str, str] = {
     "azure-native:network:VirtualNetwork": RENDERED,
     "azure-native:operationalinsights:Workspace": RENDERED,
     "azure-native:resources:ResourceGroup": RENDERED,
+    "azure-native:storage:StorageAccount": (
+        "made with request logs on (components/clusters/aks.py: the log storage account); read by "
+        "request-log-write-only"
+    ),
+    "azure-native:storage:BlobContainer": "made with request logs on (components/clusters/aks.py: the log container)",
+    "azure-native:storage:ManagementPolicy": (
+        "made with request logs on (components/clusters/aks.py: the log retention policy)"
+    ),
     "azure-native:authorization:RoleDefinition": (
         "read by the IAM rules (AZ_ROLE_DEFINITION): a custom role a stack may define"
     ),

@@ -223,6 +223,14 @@ shipped or cover stack renders it, else why it is known). With :func:`component_
 :data:`DYNAMIC` and each registered cloud's :attr:`CloudPolicy.known`, every other type fails
 ``resource-types-known``."""
 
+COMPONENTS_UNRENDERED: Mapping[str, str] = {
+    "mlplatform:index:Pipeline": (
+        "declared by a stack's pipelines (infra/program.py, docs/components/pipeline.md), which no shipped or cover "
+        "stack declares; the rules read the InferenceGraph it renders"
+    ),
+}
+"""Why a component type of :func:`component_types` that no shipped or cover stack renders is known all the same."""
+
 DYNAMIC: Mapping[str, Callable[[], frozenset[str]]] = {
     "pulumi-python:dynamic:Resource": lambda: _dynamic_inputs(),
 }
@@ -298,7 +306,8 @@ def component_types() -> frozenset[str]:
 def known_types() -> dict[str, str]:
     """Every exact type the pack knows (:data:`KNOWN_TYPES`, :func:`component_types`, :data:`DYNAMIC`, each registered
     cloud's :attr:`CloudPolicy.known`, cluster and pool types), each with why it is known when no stack renders it."""
-    known = {**KNOWN_TYPES, **dict.fromkeys(component_types(), RENDERED), **dict.fromkeys(DYNAMIC, RENDERED)}
+    known = {**KNOWN_TYPES, **{t: COMPONENTS_UNRENDERED.get(t, RENDERED) for t in component_types()}}
+    known.update(dict.fromkeys(DYNAMIC, RENDERED))
     for p in policies():
         known.update(p.known)
     for c in clouds.all_clouds():
