@@ -28,9 +28,10 @@ Fail closed, in three layers:
 
 Type tokens are compared after the owning cloud's :attr:`CloudPolicy.canonical` (Azure's versioned API modules,
 ``azure-native:containerservice/v20240801:AgentPool``, are the same resource as ``azure-native:containerservice:
-AgentPool`` and are judged by the same shares). What stays outside: a type whose class looks like neither but
-brings up nodes all the same (an ``aws:autoscaling/group:Group`` whose instances join an EKS cluster, an
-``aws:ec2/instance:Instance``): the pack does not read those as pools.
+AgentPool`` and are judged by the same shares). What stays outside: a known type whose class looks like neither but
+brings up nodes all the same is read only as far as its rules go; an unknown one (an ``aws:autoscaling/group:Group``,
+an ``aws:ec2/instance:Instance``) fails ``resource-types-known``, but an override of that rule lets it through
+unread as a pool.
 """
 
 from __future__ import annotations
