@@ -218,6 +218,10 @@ KNOWN_TYPES: Mapping[str, str] = {
     ),
     # the engine's own
     "pulumi:providers:kubernetes": RENDERED,
+    "pulumi:pulumi:Stack": (
+        "the program's root resource, which a CrossGuard pack may be shown; the plan does not record it "
+        "(components/plan/engine.py RegisterResource)"
+    ),
 }
 """The exact types of no cloud the pack knows: what the platform renders and the rules read (the value: empty when a
 shipped or cover stack renders it, else why it is known). With :func:`component_types` (the mlplatform components),
@@ -314,6 +318,12 @@ def known_types() -> dict[str, str]:
     for c in clouds.all_clouds():
         for t in (*c.cluster_types, *c.pool_types):
             known.setdefault(t, f"listed in {c.name}'s cluster_types/pool_types (components/clouds.py)")
+        for package in c.tag_packages:
+            known.setdefault(
+                f"pulumi:providers:{package}",
+                f"listed in {c.name}'s tag_packages: the provider of a package the platform uses (the plan's rules "
+                "skip providers, policy/rules resources_from_plan; a CrossGuard pack may be shown them)",
+            )
     return known
 
 
