@@ -183,6 +183,16 @@ class Cloud:
     """Charts its cluster layer installs (keys of ``components.versions.CLUSTER_CHARTS``): the keys
     ``cluster.versions`` takes on this cloud. Which of them a stack installs, its module's ``cluster_charts(spec)``
     says."""
+    dns01_solver: str | None = None
+    """The field of cert-manager's ACME ``dns01`` solver for its DNS service (``spec.acme.solvers[].dns01.<field>`` of
+    a ClusterIssuer, cert-manager v1.21.1): the solver its cluster module derives for the stack's zone
+    (``DnsAccess.acme_dns01``) and one of the providers ``platform.tls.acmeDns01`` accepts
+    (:func:`components.platform.settings.acme_dns01_providers`: the registered clouds' solvers and the non-cloud
+    ones). None: the cloud has no DNS service the platform manages."""
+    outputs: str | None = None
+    """``module:Class`` of the ``TypedDict`` of the outputs its cluster component registers besides the generic
+    :class:`components.outputs.ClusterOutputs` (EKS: ``oidcProviderArn``, ``vpcId``), in its cluster module; the
+    outputs reference of docs/configuration.md lists them per cloud (``infra/docs.py``). None: none."""
 
 
 _REGISTRY: dict[str, Cloud] = {}
@@ -259,6 +269,20 @@ def cluster_types() -> tuple[str, ...]:
 def pool_types() -> tuple[str, ...]:
     """Every registered cloud's node pool resource types."""
     return tuple(t for c in _REGISTRY.values() for t in c.pool_types)
+
+
+def dns01_solvers() -> tuple[str, ...]:
+    """The cert-manager ``dns01`` solver fields of the registered clouds' DNS services (:attr:`Cloud.dns01_solver`)."""
+    return tuple(c.dns01_solver for c in _REGISTRY.values() if c.dns01_solver)
+
+
+def dns01_solver(name: str) -> str:
+    """The cert-manager ``dns01`` solver field of cloud ``name``'s DNS service (its cluster module's derived solver);
+    a ``KeyError`` when the cloud has none."""
+    solver = get(name).dns01_solver
+    if solver is None:
+        raise KeyError(f"cloud {name!r} has no dns01_solver")
+    return solver
 
 
 def tag_packages() -> dict[str, str]:
@@ -363,6 +387,11 @@ AWS = register(
         # aws/containers-roadmap#2174 ("Current one only supports 40 CIDR blocks") and #1349 ("EKS access lists are
         # limited to 40 CIDRs").
         max_public_cidrs=40,
+        # Route 53: the dns01 solver field "route53" ("Use the AWS Route53 API to manage DNS01 challenge records", the
+        # ClusterIssuer CRD of cert-manager v1.21.1, upstream/crd-schemas/cert-manager.io/clusterissuer_v1.json;
+        # https://cert-manager.io/docs/configuration/acme/dns01/route53/).
+        dns01_solver="route53",
+        outputs="components.clusters.eks:EksOutputs",
     )
 )
 GCP = register(
@@ -433,6 +462,10 @@ GCP = register(
             r"\Aprojects/[a-z][-a-z0-9]{4,28}[a-z0-9]/global/images/[a-z]([-a-z0-9]{0,61}[a-z0-9])?\Z", re.ASCII
         ),
         image_cache_give="give a disk image's full id, projects/<project>/global/images/<name>",
+        # Cloud DNS: the dns01 solver field "cloudDNS" ("Use the Google Cloud DNS API to manage DNS01 challenge
+        # records", the same CRD; https://cert-manager.io/docs/configuration/acme/dns01/google/).
+        dns01_solver="cloudDNS",
+        outputs="components.clusters.gke:GkeOutputs",
     )
 )
 AZURE = register(
@@ -508,6 +541,10 @@ AZURE = register(
         private_endpoint_with_public=False,
         image_cache_give="AKS GPU pools take no image cache: artifact streaming works only for images in Azure "
         "Container Registry, and the KServe runtimes come from Docker Hub and nvcr.io (docs/performance.md)",
+        # Azure DNS: the dns01 solver field "azureDNS" ("Use the Microsoft Azure DNS API to manage DNS01 challenge
+        # records", the same CRD; https://cert-manager.io/docs/configuration/acme/dns01/azuredns/).
+        dns01_solver="azureDNS",
+        outputs="components.clusters.aks:AksOutputs",
     )
 )
 EXISTING = register(
@@ -520,5 +557,6 @@ EXISTING = register(
         managed=False,
         # An existing cluster gets no cloud tags; GCP's limits (the strictest) keep a stack portable.
         tag_rule=TagRule(63, 63, 64, _GCP_LABELS),
+        outputs="components.clusters.existing:ExistingOutputs",
     )
 )

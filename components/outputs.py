@@ -9,7 +9,11 @@ names" on the wire (``pulumi/runtime/rpc.py`` ``serialize_properties``), and Pul
 properties are snake_cased, but dict keys are not" (https://github.com/pulumi/pulumi-kubernetes/issues/730).
 Python attributes of the components stay snake_case.
 
-Each layer has one ``TypedDict`` here. The component builds its outputs as that type and registers them; the readers
+Each layer has one ``TypedDict`` here, with cloud-neutral keys only. The outputs a cluster of one cloud registers
+besides :class:`ClusterOutputs` (the ARN of EKS's OIDC provider, GKE's workload pool) are that cloud's: a
+``TypedDict`` in its cluster module, named by its registry entry (:attr:`components.clouds.Cloud.outputs`, read with
+:func:`components.clusters.cloud_outputs`), which the module builds its extras as (so mypy checks them there) and the
+outputs reference lists per cloud. The component builds its outputs as that type and registers them; the readers
 of a plan (the cost and deploy-time estimates, the report and the view) read a component's recorded outputs through
 the same type (:func:`cluster_outputs`), so renaming a key is a type error (mypy) in every place that writes or reads
 it. ``infra/docs.py`` generates the outputs reference of docs/configuration.md from these classes: each key's
@@ -50,22 +54,19 @@ class GpuPoolOutputs(TypedDict):
 
 
 class ClusterExtras(TypedDict, total=False):
-    """Outputs only some clusters register (the cluster's own documentation in docs/components/ says which)."""
+    """Cloud-neutral outputs only some clusters register (the cluster's own documentation in docs/components/ says
+    which). A key only one cloud has is not here: its cluster module declares it (the registry entry's
+    ``outputs``), listed per cloud below."""
 
     gpuProvisioner: Annotated[str, "What adds GPU nodes: `karpenter` or `cluster-autoscaler`."]
-    oidcProviderArn: Annotated[Any, "The ARN of the cluster's IAM OIDC provider, which workload identities trust."]
-    vpcId: Annotated[Any, "The VPC the cluster's nodes run in."]
-    project: Annotated[str, "The cloud project the cluster lives in."]
-    workloadPool: Annotated[Any, "The workload identity pool (`<project>.svc.id.goog`)."]
-    resourceGroup: Annotated[Any, "The resource group the cluster lives in."]
-    kubeconfigPath: Annotated[Any, "The kubeconfig file an existing cluster is reached with."]
     gpuStreamedRegistries: Annotated[
         list[str], "Registry host patterns whose images the GPU pools stream (every cluster we build; may be empty)."
     ]
 
 
 class ClusterOutputs(ClusterExtras):
-    """What every cluster component registers (``mlplatform:index:*Cluster``)."""
+    """What every cluster component registers (``mlplatform:index:*Cluster``). A cluster also registers its cloud's
+    own outputs (the class its registry entry's ``outputs`` names; one table per cloud below)."""
 
     cloud: Annotated[str, "The cloud registry's name of the cluster's cloud (`existing`: a cluster we did not build)."]
     region: Annotated[str | None, "The region (none for an existing cluster)."]
@@ -155,7 +156,8 @@ LAYERS: tuple[tuple[str, type[Any]], ...] = (
 def cluster_outputs(outputs: Mapping[str, Any]) -> ClusterOutputs:
     """A cluster component's recorded outputs, read through the contract: index them (``out["gpuPools"]``), so that
     mypy checks every key. A key the plan did not record reads as None: Pulumi records no None output (an existing
-    cluster's ``region``), a plan may leave an unknown out, and only some clusters register the extras."""
+    cluster's ``region``), a plan may leave an unknown out, and only some clusters register the extras. A cloud's
+    own outputs are not read here (its module's class, :attr:`components.clouds.Cloud.outputs`)."""
     keys = ClusterOutputs.__required_keys__ | ClusterOutputs.__optional_keys__
     return cast(ClusterOutputs, {key: None for key in sorted(keys)} | dict(outputs))
 

@@ -17,7 +17,8 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from components import catalog, outputs
+from components import catalog, clouds, outputs
+from components.clusters import cloud_outputs
 from infra.config import NAMESPACE, StackConfig
 
 START = "<!-- config-reference:start -->"
@@ -136,15 +137,24 @@ def output_rows(cls: Any, prefix: str = "") -> list[tuple[str, str, str]]:
     return out
 
 
+def _output_table(heading: str, cls: Any) -> list[str]:
+    doc = " ".join((cls.__doc__ or "").split()).replace("``", "`")
+    lines = [heading, "", doc, "", "| key | type | notes |", "|---|---|---|"]
+    return [*lines, *(f"| `{path}` | {typ} | {text} |" for path, typ, text in output_rows(cls)), ""]
+
+
 def outputs_reference() -> str:
-    """The generated outputs tables, one per layer (components/outputs.py, ``LAYERS``)."""
+    """The generated outputs tables, one per layer (components/outputs.py, ``LAYERS``), and after the cluster's, one
+    per registered cloud that declares its own cluster outputs (:attr:`components.clouds.Cloud.outputs`)."""
     lines: list[str] = []
     for layer, cls in outputs.LAYERS:
-        doc = (cls.__doc__ or "").strip().replace("``", "`")
-        lines += [f"### {layer.capitalize()} outputs (`{cls.__name__}`)", "", doc, ""]
-        lines += ["| key | type | notes |", "|---|---|---|"]
-        lines += [f"| `{path}` | {typ} | {text} |" for path, typ, text in output_rows(cls)]
-        lines.append("")
+        lines += _output_table(f"### {layer.capitalize()} outputs (`{cls.__name__}`)", cls)
+        if cls is outputs.ClusterOutputs:
+            for cloud in clouds.all_clouds():
+                own = cloud_outputs(cloud.name)
+                if own is not None and cloud.outputs:
+                    where = cloud.outputs.split(":")[0].replace(".", "/") + ".py"
+                    lines += _output_table(f"#### Cluster outputs on `{cloud.name}` (`{own.__name__}`, {where})", own)
     return "\n".join(lines).rstrip()
 
 

@@ -194,6 +194,7 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
                     **IRIS,
                     "format": "huggingface",
                     "storageUri": "hf://org/model",
+                    "modelSizeGb": 2.5,
                     "llm": {"huggingfaceTokenKey": "hfToken"},
                 }
             },
@@ -227,6 +228,7 @@ def test_secret_given_as_secret_is_accepted_and_kept_apart() -> None:
                 **IRIS,
                 "format": "huggingface",
                 "storageUri": "hf://org/model",
+                "modelSizeGb": 2.5,
                 "llm": {"huggingfaceTokenKey": "hfToken"},
             }
         },

@@ -17,7 +17,7 @@ from components.errors import SpecError
 from components.plan import cli
 from components.plan.cli import EXIT_INTERNAL, EXIT_INVALID, main
 from components.plan.project import load_project, parse_stack_text, read_stack_file
-from components.platform.settings import ACME_DNS01_FIELDS, ACME_DNS01_PROVIDERS, PlatformSettings
+from components.platform.settings import PlatformSettings, acme_dns01_fields, acme_dns01_providers
 from components.serving.spec import ModelSpec
 from components.spec import SpecInvalid
 from infra.config import MAX_ARG_STRLEN, load, reserved_namespaces
@@ -239,7 +239,8 @@ def test_a_huge_env_value_is_refused() -> None:
 
 
 def test_a_secret_token_key_still_works() -> None:
-    model = {**IRIS, "format": "huggingface", "storageUri": "hf://org/model", "llm": {"huggingfaceTokenKey": "hfToken"}}
+    model = {**IRIS, "format": "huggingface", "storageUri": "hf://org/model", "modelSizeGb": 2.5}
+    model["llm"] = {"huggingfaceTokenKey": "hfToken"}
     raw = {**flat_config({**AWS, "models": {"llm": model}}), "mlplatform:hfToken": "hf_secret"}
     loaded = load(raw, frozenset({"mlplatform:hfToken"}), FILE)
     assert loaded.secrets == {"hfToken": "hf_secret"}
@@ -421,12 +422,13 @@ def test_redaction_keeps_what_is_not_a_credential() -> None:
 
 
 def test_acme_providers_are_the_cert_manager_crds() -> None:
-    """ACME_DNS01_PROVIDERS is the dns01 solver's object fields in cert-manager v1.21.1's ClusterIssuer schema."""
+    """The DNS-01 providers (the non-cloud ones and the registered clouds' ``Cloud.dns01_solver``) are the dns01
+    solver's object fields in cert-manager v1.21.1's ClusterIssuer schema."""
     schema = json.loads((ROOT.parent / "shared/upstream/crd-schemas/cert-manager.io/clusterissuer_v1.json").read_text())
     solver = schema["properties"]["spec"]["properties"]["acme"]["properties"]["solvers"]["items"]["properties"]
     fields = solver["dns01"]["properties"]
-    assert set(ACME_DNS01_PROVIDERS) == {k for k, v in fields.items() if v.get("type") == "object"}
-    assert set(ACME_DNS01_FIELDS) == set(fields)
+    assert set(acme_dns01_providers()) == {k for k, v in fields.items() if v.get("type") == "object"}
+    assert set(acme_dns01_fields()) == set(fields)
 
 
 @pytest.mark.parametrize(

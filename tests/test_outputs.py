@@ -9,12 +9,14 @@ the contract does not name fails mypy.
 from __future__ import annotations
 
 import re
+import typing
 from functools import cache
 from typing import Any
 
 import pytest
 
-from components import outputs
+from components import clouds, outputs
+from components.clusters import cloud_outputs
 from components.plan.engine import PlanResult, run_program
 from components.plan.project import load_project, read_stack_file
 from support import ROOT
@@ -62,6 +64,10 @@ def test_every_component_registers_its_layers_keys(stack: str) -> None:
         assert cls is not None, f"{reg.type} registers outputs no class of components/outputs.py describes"
         seen.add(cls.__name__)
         required, allowed = _keys(cls)
+        if cls is outputs.ClusterOutputs:  # and its cloud's own outputs (components.clouds.Cloud.outputs)
+            own = cloud_outputs(reg.outputs["cloud"])
+            assert own is not None, f"{reg.outputs['cloud']} declares no outputs of its own"
+            required, allowed = required | _keys(own)[0], allowed | _keys(own)[1]
         registered = set(reg.outputs)
         # Pulumi records no None output: a required key registered as None is absent (an existing cluster's region)
         nones = {k for k in required if k not in registered}
@@ -81,11 +87,30 @@ def test_the_stack_exports_stack_outputs(stack: str) -> None:
         assert set(urls) == set(outputs.ModelUrls.__required_keys__)
 
 
+def _clouds_outputs() -> list[Any]:
+    return [cls for c in clouds.all_clouds() if (cls := cloud_outputs(c.name)) is not None]
+
+
 def test_every_output_key_is_camel_case() -> None:
     classes = [cls for _, cls in outputs.LAYERS] + [outputs.GpuPoolOutputs, outputs.SystemPoolOutputs]
-    classes += [outputs.ModelUrls]
+    classes += [outputs.ModelUrls, *_clouds_outputs()]
     bad = [(cls.__name__, k) for cls in classes for k in _keys(cls)[1] if not CAMEL.match(k)]
     assert not bad, f"not camelCase: {bad}"
+
+
+def test_the_clouds_own_outputs_extend_the_generic_contract() -> None:
+    """Each cloud's own cluster outputs (its module's class, ``Cloud.outputs``) add keys to ClusterOutputs, never
+    redefine one (``_finish`` refuses that too), and each key has its documentation; the generic contract holds no key
+    only one cloud registers (issue #15: its per-cloud keys moved into the clouds' modules)."""
+    generic = _keys(outputs.ClusterOutputs)[1]
+    own = {c.name: _keys(cls)[1] for c in clouds.all_clouds() if (cls := cloud_outputs(c.name)) is not None}
+    assert set(own) == set(clouds.names())
+    for cloud, keys in own.items():
+        assert not keys & generic, cloud
+    for cls in _clouds_outputs():
+        hints = typing.get_type_hints(cls, include_extras=True)
+        assert all(typing.get_origin(h) is typing.Annotated and typing.get_args(h)[1] for h in hints.values()), cls
+    assert not generic & {"oidcProviderArn", "vpcId", "project", "workloadPool", "resourceGroup", "kubeconfigPath"}
 
 
 def test_a_reader_sees_an_unrecorded_key_as_none() -> None:

@@ -41,6 +41,7 @@ __all__ = [
     "Taint",
     "check_cluster",
     "check_cluster_versions",
+    "cloud_outputs",
     "cluster_class",
     "cluster_module",
     "create_cluster",
@@ -60,6 +61,18 @@ def cluster_module(cloud: str) -> ModuleType:
 def cluster_class(cloud: str) -> type[KubernetesCluster]:
     """``cloud``'s :class:`KubernetesCluster` implementation (e.g. :class:`~components.clusters.eks.EksCluster`)."""
     cls: type[KubernetesCluster] = getattr(cluster_module(cloud), clouds.get(cloud).cluster.split(":")[1])
+    return cls
+
+
+def cloud_outputs(cloud: str) -> type | None:
+    """The ``TypedDict`` of the outputs ``cloud``'s cluster registers besides
+    :class:`~components.outputs.ClusterOutputs` (:attr:`components.clouds.Cloud.outputs`, e.g.
+    :class:`~components.clusters.eks.EksOutputs`), imported now; None when the cloud declares none."""
+    named = clouds.get(cloud).outputs
+    if named is None:
+        return None
+    module, _, name = named.partition(":")
+    cls: type = getattr(importlib.import_module(module), name)
     return cls
 
 

@@ -29,7 +29,7 @@ from components.clusters.mig import mig_profile_problem
 from components.clusters.spec import ClusterSpec, GpuPoolSpec
 from components.errors import SpecError
 from components.naming import POOL_LABEL, child_name, type_token
-from components.outputs import ClusterExtras, ClusterOutputs, GpuPoolOutputs, SystemPoolOutputs
+from components.outputs import ClusterOutputs, GpuPoolOutputs, SystemPoolOutputs
 from components.storage import StorageLocation, parse_storage_uri
 
 SYSTEM_POOL = "system"
@@ -355,12 +355,15 @@ class ManagedCluster(pulumi.ComponentResource, abc.ABC):
         needs_device_plugin: bool,
         needs_dcgm_exporter: bool,
         extra_taints: Sequence[Taint] = (),
-        extra_outputs: ClusterExtras | None = None,
+        extra_outputs: Mapping[str, object] | None = None,
         cni_bin_dir: str | None = None,
         gpu_provisioner: str | None = None,
         streamed_registries: Sequence[str] = (),
     ) -> None:
-        """Set the seam's values and register the outputs (the last call of a subclass's ``__init__``)."""
+        """Set the seam's values and register the outputs (the last call of a subclass's ``__init__``):
+        :class:`~components.outputs.ClusterOutputs` (with ``gpuProvisioner`` when ``gpu_provisioner`` is given) and
+        ``extra_outputs``, the cloud's own outputs, built by its module as the ``TypedDict`` its registry entry names
+        (:attr:`components.clouds.Cloud.outputs`); a key of the generic contract there is a programming error."""
         spec = self._args.spec
         self._cloud = cloud
         self._provider = provider
@@ -412,9 +415,14 @@ class ManagedCluster(pulumi.ComponentResource, abc.ABC):
             "gpuPools": self.gpu_pools,
             "zones": spec.zones,
             "gpuStreamedRegistries": list(streamed_registries),
-            **(extra_outputs or ClusterExtras()),
         }
-        self.register_outputs(dict(outputs))
+        if gpu_provisioner is not None:
+            outputs["gpuProvisioner"] = gpu_provisioner
+        extras = dict(extra_outputs or {})
+        generic = ClusterOutputs.__required_keys__ | ClusterOutputs.__optional_keys__
+        if clash := sorted(generic & set(extras)):
+            raise ValueError(f"{cloud}: the cloud's own outputs may not redefine the generic ones: {clash}")
+        self.register_outputs({**outputs, **extras})
 
     def grant_storage_read(
         self, name: str, namespace: str, service_account: str, storage_uri: str, parent: pulumi.Resource

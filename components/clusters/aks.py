@@ -10,13 +10,14 @@ import re
 import time
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Annotated, Any, TypedDict
 
 import pulumi
 import pulumi.dynamic
 import pulumi_azure_native as azure
 import yaml
 
+from components import clouds
 from components.clusters._common import (
     SYSTEM_NODE_SELECTOR,
     ManagedCluster,
@@ -207,6 +208,12 @@ AZURE_LB_MIN_IDLE_MINUTES = 4
 AZURE_LB_MAX_IDLE_MINUTES = 100
 """The Azure Load Balancer rule's idle timeout range, minutes (load-balancer-tcp-idle-timeout: "4 minutes to 100
 minutes")."""
+
+
+class AksOutputs(TypedDict):
+    """What an AKS cluster registers besides `ClusterOutputs` (the registry entry's ``outputs``)."""
+
+    resourceGroup: Annotated[Any, "The resource group the cluster lives in."]
 
 
 class AksCluster(ManagedCluster):
@@ -492,7 +499,7 @@ class AksCluster(ManagedCluster):
             needs_device_plugin=NEEDS_DEVICE_PLUGIN,
             needs_dcgm_exporter=True,
             extra_taints=(SPOT_TAINT,) if any(p.spot for p in pools.values()) else (),
-            extra_outputs={"resourceGroup": rg_out},
+            extra_outputs=AksOutputs(resourceGroup=rg_out),
         )
 
     def _gpu_pool(
@@ -785,7 +792,7 @@ class AksCluster(ManagedCluster):
             identity=identity.client_id,
             resources=tuple(resources),
             acme_dns01={
-                "azureDNS": {
+                clouds.dns01_solver("azure"): {
                     "subscriptionID": self._subscription,
                     "resourceGroupName": rg,
                     "hostedZoneName": zone_name,

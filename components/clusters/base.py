@@ -226,7 +226,9 @@ class DnsAccess(StorageAccess):
 
     Besides :class:`StorageAccess`'s ServiceAccount annotations/labels, pod labels, identity and resources:
     ``acme_dns01``: the cert-manager ``dns01`` solver for the zone that uses this identity (ambient credentials,
-    no secret); ``external_dns``: the external-dns chart values (``provider`` and what it needs) for the zone.
+    no secret), keyed by the cloud's solver field (:attr:`components.clouds.Cloud.dns01_solver`, read with
+    :func:`components.clouds.dns01_solver`); ``external_dns``: the external-dns chart values (``provider`` and what
+    it needs) for the zone.
     """
 
     acme_dns01: Mapping[str, Any] = field(default_factory=dict)

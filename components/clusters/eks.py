@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Annotated, Any, TypedDict
 
 import pulumi
 import pulumi_aws as aws
@@ -17,6 +17,7 @@ import pulumi_awsx as awsx
 import pulumi_eks as eks
 import pulumi_kubernetes as k8s
 
+from components import clouds
 from components.clusters._aws_iam import (
     EBS_CSI_POLICY,
     KARPENTER_NODE_POLICIES,
@@ -312,6 +313,13 @@ def image_cache_pools(pools: Mapping[str, GpuPoolInfo], provisioner: str) -> dic
     return out
 
 
+class EksOutputs(TypedDict):
+    """What an EKS cluster registers besides `ClusterOutputs` (the registry entry's ``outputs``)."""
+
+    oidcProviderArn: Annotated[Any, "The ARN of the cluster's IAM OIDC provider, which workload identities trust."]
+    vpcId: Annotated[Any, "The VPC the cluster's nodes run in."]
+
+
 class EksCluster(ManagedCluster):
     """An EKS cluster built the way the EKS Best Practices Guide asks.
 
@@ -516,6 +524,7 @@ class EksCluster(ManagedCluster):
         elif aws_spec.gpu_provisioner == "node-groups":
             self._node_groups(name, pools, provider)
 
+        extras: EksOutputs = {"oidcProviderArn": self.oidc_provider_arn, "vpcId": self.vpc.vpc_id}
         self._finish(
             cloud="aws",
             provider=provider,
@@ -528,11 +537,7 @@ class EksCluster(ManagedCluster):
             needs_device_plugin=NEEDS_DEVICE_PLUGIN,
             needs_dcgm_exporter=True,
             gpu_provisioner=aws_spec.gpu_provisioner,
-            extra_outputs={
-                "gpuProvisioner": aws_spec.gpu_provisioner,
-                "oidcProviderArn": self.oidc_provider_arn,
-                "vpcId": self.vpc.vpc_id,
-            },
+            extra_outputs=extras,
         )
 
     def _node_role(
@@ -949,7 +954,7 @@ class EksCluster(ManagedCluster):
             service_account_annotations={ROLE_ARN_ANNOTATION: role.arn},
             identity=role.arn,
             resources=(role, policy),
-            acme_dns01={"route53": {"region": self.region, "hostedZoneID": zone.id}},
+            acme_dns01={clouds.dns01_solver("aws"): {"region": self.region, "hostedZoneID": zone.id}},
             external_dns={
                 "provider": {"name": "aws"},
                 "env": [{"name": "AWS_DEFAULT_REGION", "value": self.region}],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Annotated, Any, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -24,6 +25,12 @@ from components.errors import SpecError
 from components.naming import child_name, type_token
 from components.outputs import ClusterOutputs, GpuPoolOutputs, SystemPoolOutputs
 from components.storage import parse_storage_uri
+
+
+class ExistingOutputs(TypedDict):
+    """What an existing cluster registers besides `ClusterOutputs` (the registry entry's ``outputs``)."""
+
+    kubeconfigPath: Annotated[Any, "The kubeconfig file the cluster is reached with."]
 
 
 @dataclass(frozen=True)
@@ -105,7 +112,6 @@ class ExistingCluster(pulumi.ComponentResource):
             "clusterName": self.cluster_name,
             "endpoint": None,
             "kubeconfig": self.kubeconfig,
-            "kubeconfigPath": self.kubeconfig_path,
             "oidcIssuer": None,
             "controlPlaneTier": None,
             "systemInstanceType": None,
@@ -113,7 +119,8 @@ class ExistingCluster(pulumi.ComponentResource):
             "gpuPools": {},
             "zones": args.zones,
         }
-        self.register_outputs(dict(outputs))
+        extras: ExistingOutputs = {"kubeconfigPath": self.kubeconfig_path}
+        self.register_outputs({**outputs, **extras})
 
     @property
     def cloud(self) -> CloudName:

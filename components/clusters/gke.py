@@ -6,12 +6,12 @@ import ipaddress
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Annotated, Any, TypedDict
 
 import pulumi
 import pulumi_gcp as gcp
 
-from components import catalog
+from components import catalog, clouds
 from components.clusters._common import (
     SYSTEM_NODE_SELECTOR,
     ManagedCluster,
@@ -207,6 +207,13 @@ def kubeconfig_for(cluster_name: str, endpoint: str, ca_data: str) -> str:
         list(AUTH_PLUGIN_ARGS),
         install_hint="Install gke-gcloud-auth-plugin: gcloud components install gke-gcloud-auth-plugin",
     )
+
+
+class GkeOutputs(TypedDict):
+    """What a GKE cluster registers besides `ClusterOutputs` (the registry entry's ``outputs``)."""
+
+    project: Annotated[str, "The cloud project the cluster lives in."]
+    workloadPool: Annotated[Any, "The workload identity pool (`<project>.svc.id.goog`)."]
 
 
 class GkeCluster(ManagedCluster):
@@ -462,7 +469,7 @@ class GkeCluster(ManagedCluster):
             control_plane_tier="standard",
             needs_device_plugin=False,
             needs_dcgm_exporter=True,
-            extra_outputs={"project": project, "workloadPool": self.workload_pool},
+            extra_outputs=GkeOutputs(project=project, workloadPool=self.workload_pool),
             streamed_registries=STREAMED_REGISTRIES,
             cni_bin_dir=CNI_BIN_DIR,
         )
@@ -695,9 +702,15 @@ class GkeCluster(ManagedCluster):
         dropped ("For external passthrough Network Load Balancers the default is 60 seconds. This option is not
         available publicly", Compute API ``BackendServiceConnectionTrackingPolicy.idleTimeoutSec``), so GKE cannot
         raise it, and the connection's next packet is hashed again: to the same node while the load balancer's set
-        of backends is unchanged. A request waiting for a cold start therefore keeps its connection unless the
-        backends change in the wait (whether a node that a cold start adds joins them depends on how GKE builds the
-        backends, not checked here); a client that sends TCP keepalives more often than every 60 s keeps the entry.
+        of backends is unchanged. Whether a node that a cold start adds changes that set depends on the gateway
+        Service's ``externalTrafficPolicy`` (cloud.google.com/kubernetes-engine/docs/concepts/service-load-balancer,
+        "Effect of externalTrafficPolicy", read in its ``?hl=zh_cn`` rendering: use ``Local`` "to minimize disruption
+        when the number of nodes in the cluster without serving Pods changes"). The istio gateway chart 1.30.3 leaves
+        it unset (``service.externalTrafficPolicy: ""``, shared/upstream/chart-values/istio-gateway-1.30.3.yaml), so
+        it is Kubernetes' default ``Cluster``: every node is a backend, and the GPU node a cold start adds joins them.
+        So a request that waits for a cold start with no packet for 60 s may be hashed to another node when it
+        resumes, which Google calls a disruption (rev16 defect 12: checked and documented, the Service is not changed
+        here); a client that sends TCP keepalives more often than every 60 s keeps the entry.
         ``idle_timeout_seconds`` is not used."""
         return {}
 
@@ -758,7 +771,7 @@ class GkeCluster(ManagedCluster):
             service_account_annotations={GSA_ANNOTATION: gsa.email},
             identity=gsa.email,
             resources=tuple(resources),
-            acme_dns01={"cloudDNS": {"project": project, "hostedZoneName": zone.id}},
+            acme_dns01={clouds.dns01_solver("gcp"): {"project": project, "hostedZoneName": zone.id}},
             external_dns={"provider": {"name": "google"}, "extraArgs": [f"--google-project={project}"]},
         )
 

@@ -106,10 +106,11 @@ def install(
       ``Certificate`` (``serving-cert``, templates/kserve/certificate_serving-cert.yaml) that the controller pod
       mounts, and its webhook configurations take their CA from cert-manager's cainjector
       (``cert-manager.io/inject-ca-from``); and ``controller_needs``: the resources whose CRDs the controller looks
-      for once, when it starts (v0.20.0 cmd/manager/main.go: ``IsCrdAvailable`` for the Knative ``Service``, which
-      KnativeServing Ready brings, for Istio's ``VirtualService``, from istio-base, and in the Standard mode's
-      Gateway API the ``HTTPRoute`` CRD, components/platform/istio.py :func:`gateway_api_crds`). A controller started
-      before them never reconciles those kinds.
+      for once, when it starts (v0.20.0 pkg/controller/v1beta1/inferenceservice/controller.go ``SetupWithManager``:
+      ``IsCrdAvailable`` for the Knative ``Service`` (line 629), which KnativeServing Ready brings, for Istio's
+      ``VirtualService`` (644), from istio-base, and in the Standard mode's Gateway API the ``HTTPRoute`` CRD (708),
+      components/platform/istio.py :func:`gateway_api_crds`; cmd/manager/main.go checks only ClusterServingRuntime).
+      A controller started before them never reconciles those kinds.
     - ``kserve-runtime-configs`` waits for ``kserve``: its ClusterServingRuntimes pass KServe's validating webhook
       (``clusterservingruntime.serving.kserve.io``, ``failurePolicy: Fail``,
       templates/kserve/validatingwebhookconfiguration_clusterservingruntime.serving.kserve.io.yaml), served by the

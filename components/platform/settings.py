@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from components import clouds
 from components.credentials import PLAIN_TEXT, acme_credential_problem, redact_uri
 from components.platform.requestlog_spec import RequestLogsSpec
 from components.spec import Spec, field_error, value_error
@@ -97,19 +98,20 @@ class TlsSpec(Spec):
             raise field_error("acmeServer", redact_uri(self.acme_server), "give the https:// URL of an ACME directory")
         dns01 = self.acme_dns01
         if dns01 is not None:
-            unknown = sorted(str(k) for k in dns01 if k not in ACME_DNS01_FIELDS)
+            known_fields, known = acme_dns01_fields(), acme_dns01_providers()
+            unknown = sorted(str(k) for k in dns01 if k not in known_fields)
             providers = [k for k in dns01 if k != "cnameStrategy"]
             if unknown:
                 raise field_error(
                     f"acmeDns01.{unknown[0]}",
                     "...",
-                    "not a field of cert-manager's DNS-01 solver; give one of " + ", ".join(ACME_DNS01_PROVIDERS),
+                    "not a field of cert-manager's DNS-01 solver; give one of " + ", ".join(known),
                 )
             if len(providers) != 1:
                 raise field_error(
                     "acmeDns01",
                     ", ".join(sorted(providers)) or "{}",
-                    "give exactly one cert-manager DNS-01 provider: one of " + ", ".join(ACME_DNS01_PROVIDERS),
+                    "give exactly one cert-manager DNS-01 provider: one of " + ", ".join(known),
                 )
             found = acme_credential_problem(dns01)
             if found:
@@ -133,14 +135,25 @@ class TlsSpec(Spec):
         return self
 
 
-ACME_DNS01_PROVIDERS = (
-    "acmeDNS", "akamai", "azureDNS", "cloudDNS", "cloudflare", "digitalocean", "rfc2136", "route53", "webhook"
-)  # fmt: skip
-"""cert-manager's DNS-01 providers: the object fields of ``spec.acme.solvers[].dns01`` in the ClusterIssuer v1 CRD
-schema at cert-manager v1.21.1 (/work/shared/upstream/crd-schemas/cert-manager.io/clusterissuer_v1.json; a test
-compares this list with it)."""
-ACME_DNS01_FIELDS = (*ACME_DNS01_PROVIDERS, "cnameStrategy")
-"""Every field of the ``dns01`` solver: the providers and ``cnameStrategy`` (a string)."""
+ACME_DNS01_OTHER_PROVIDERS = ("acmeDNS", "akamai", "cloudflare", "digitalocean", "rfc2136", "webhook")
+"""cert-manager's DNS-01 providers that are no registered cloud's DNS service (each cloud's is its registry entry's
+:attr:`~components.clouds.Cloud.dns01_solver`): object fields of ``spec.acme.solvers[].dns01`` in the ClusterIssuer
+v1 CRD schema at cert-manager v1.21.1 (/work/shared/upstream/crd-schemas/cert-manager.io/clusterissuer_v1.json)."""
+
+
+def acme_dns01_providers() -> tuple[str, ...]:
+    """cert-manager's DNS-01 providers, sorted: :data:`ACME_DNS01_OTHER_PROVIDERS` and the registered clouds' solvers
+    (:func:`components.clouds.dns01_solvers`). With the shipped clouds they are the object fields of the dns01 solver
+    in cert-manager v1.21.1's ClusterIssuer CRD (a test compares them with the schema)."""
+    return tuple(sorted({*ACME_DNS01_OTHER_PROVIDERS, *clouds.dns01_solvers()}))
+
+
+def acme_dns01_fields() -> tuple[str, ...]:
+    """Every field of the ``dns01`` solver: the providers (:func:`acme_dns01_providers`) and ``cnameStrategy`` (a
+    string)."""
+    return (*acme_dns01_providers(), "cnameStrategy")
+
+
 LETSENCRYPT_FORBIDDEN_MAIL_DOMAINS = frozenset({"example.com", "example.net", "example.org"})
 """Domains Let's Encrypt refuses in a contact address (letsencrypt/boulder policy/pa.go, ``forbiddenMailDomains``:
 the RFC 2606 section 3 example domains)."""

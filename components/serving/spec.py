@@ -433,8 +433,10 @@ class ModelSpec(Spec):
     """Secrets (names) to pull the ``container`` image or an ``oci://`` model image from a private registry."""
     model_size_gb: float | None = Field(default=None, gt=0, le=10000)
     (
-        "Size of the model's files in GB, for the cold-start estimate (download time). Default: a typical size for "
-        "the format, from components/coldstart.yaml."
+        "Size of the model's files in GB, for the cold-start estimate (download, load) and the deadlines that "
+        "follow it. Give it for format huggingface on GPUs: an LLM's size has no honest default, and the plan fails "
+        "the mandatory policy llm-model-size-given without it. Otherwise default: a typical size for the format, "
+        "from components/coldstart.yaml."
     )
     public_storage: bool = False
     (

@@ -92,7 +92,7 @@ def chain(isvc: Mapping[str, Any], objects: Sequence[Mapping[str, Any]] = ()) ->
         "activator timeoutSeconds": revision,
         "activator responseStartTimeoutSeconds": revision if timeout is not None else KNATIVE_DEFAULT_TIMEOUT,
         "progress deadline": _seconds(ann[_runtime.PROGRESS_DEADLINE]) if _runtime.PROGRESS_DEADLINE in ann else None,
-        "pulumi timeoutSeconds": int(ann["pulumi.com/timeoutSeconds"]),
+        "pulumi timeoutSeconds": int(ann["pulumi.com/timeoutSeconds"]) if "pulumi.com/timeoutSeconds" in ann else None,
     }
 
 

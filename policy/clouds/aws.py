@@ -320,7 +320,15 @@ def _hardening(res: Resource, facts: Facts) -> Iterator[str]:
         public = as_map(spec).get("associatePublicIPAddress")
         if public is not UNKNOWN and public is not False:
             yield f"EC2NodeClass {res.k8s_name} may give nodes public IPs: set spec.associatePublicIPAddress false"
-        if bad := _ebs_unencrypted(as_map(spec).get("blockDeviceMappings"), "ebs"):
+        # A volume from a snapshot takes the snapshot's encryption and may not carry ``encrypted``: "If you are
+        # creating a volume from a snapshot, you can't specify an encryption value" (the CRD's ebs.encrypted,
+        # shared/upstream/crd-schemas/karpenter.k8s.aws/ec2nodeclass_v1.json); the image cache's data volume.
+        fresh = [
+            m
+            for m in as_list(as_map(spec).get("blockDeviceMappings"))
+            if not as_map(as_map(m).get("ebs")).get("snapshotID")
+        ]
+        if bad := _ebs_unencrypted(fresh, "ebs"):
             yield f"EC2NodeClass {res.k8s_name} volumes not encrypted: {', '.join(bad)} (ebs.encrypted true)"
 
 

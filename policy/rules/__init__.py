@@ -35,6 +35,7 @@ from policy.rules import (
     pipeline,
     requestlog,
     tags,
+    timeouts,
     warm,
 )
 from policy.rules.base import (
@@ -84,6 +85,7 @@ ALL_RULES: list[Rule] = percloud.finish(
         *tags.RULES,
         *kubernetes.RULES,
         *models.RULES,
+        *timeouts.RULES,
         *pipeline.RULES,
         *mesh.RULES,
         *ingress.RULES,

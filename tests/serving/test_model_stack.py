@@ -22,6 +22,7 @@ BASE: dict[str, Any] = {"cloud": "existing", "platform": {"domain": "models.exam
 LLM = model(
     format="huggingface",
     storageUri="hf://meta-llama/Llama-3.2-1B-Instruct",
+    modelSizeGb=2.5,
     publicStorage=False,
     resources={"gpus": 1, "accelerator": "nvidia-l4"},
     llm={"huggingfaceTokenKey": "hfToken", "maxModelLength": 4096},

@@ -1,0 +1,135 @@
+"""The request timeouts of a model at zero replicas cover its cold start (components/serving/timeouts.py).
+
+A request that reaches a Knative-mode model at zero replicas waits on every hop for the pod: the activator holds it
+for the revision's ``timeoutSeconds`` and ``responseStartTimeoutSeconds`` (knative/serving 1.21
+cmd/activator/main.go), which KServe v0.20.0 sets from the predictor's ``timeout``
+(pkg/controller/v1beta1/inferenceservice/reconcilers/knative/ksvc_reconciler.go); Knative's webhook refuses a
+timeout above ``max-revision-timeout-seconds`` (pkg/apis/serving/v1/revision_validation.go
+``validateTimeoutSeconds``), which the platform sets to 1800 s (components/platform/knative.py
+``MAX_REVISION_TIMEOUT``), as it sets each cloud's load balancer idle timeout (components/platform/istio.py
+``LONGEST_REQUEST_SECONDS``); the revision fails if its first pod is not ready within
+``serving.knative.dev/progress-deadline``. The predictor's ``timeout`` is the cold-start estimate plus a request,
+capped at that maximum (components/serving/_runtime.py ``request_timeout_seconds``), so a model whose cold start
+(``mlplatform.io/cold-start-seconds``, the estimate at the slow end of every step) is longer than the cap cannot be
+answered from zero: the rule fails the plan (and ``mlplatform check``) instead of letting the cap pass in silence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from policy.rules.base import UNKNOWN, Facts, Finding, Resource, Rule, is_k8s, reading
+
+ISVC = "kubernetes:serving.kserve.io/v1beta1:InferenceService"
+DEPLOYMENT_MODE = "serving.kserve.io/deploymentMode"
+"""KServe's deployment-mode annotation (components/serving/_runtime.py ``DEPLOYMENT_MODE``): only Knative mode has
+the activator's hold and the progress deadline."""
+
+
+def _has_unknown(value: Any) -> bool:
+    if value is UNKNOWN:
+        return True
+    if isinstance(value, Mapping):
+        return any(_has_unknown(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_unknown(v) for v in value)
+    return False
+
+
+def _object(res: Resource) -> dict[str, Any]:
+    """A Kubernetes resource as its rendered object (``kind`` from the resource type, the rest from its inputs)."""
+    return {**res.props, "kind": res.type.rsplit(":", 1)[-1]}
+
+
+def _check(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    # Imported here, as policy/rules/models.py imports requestpath: the chain is the one
+    # tests/serving/test_timeouts.py holds to the upstream sources.
+    from components.serving import timeouts
+
+    objects = [_object(r) for r in resources if r.type.startswith("kubernetes:") and not _has_unknown(r.props)]
+    for res in resources:
+        if not (res.type == ISVC or is_k8s(res, "InferenceService")):
+            continue
+        annotations = res.metadata.get("annotations")
+        if not isinstance(annotations, Mapping) or annotations.get(DEPLOYMENT_MODE) != "Knative":
+            continue
+        isvc = _object(res)
+        if _has_unknown(isvc.get("metadata")) or _has_unknown(isvc.get("spec")):
+            continue  # known only after deploy: not judged
+        for problem in timeouts.problems(isvc, objects):
+            yield Finding(res.urn, problem)
+
+
+MODEL_SIZE = "mlplatform.io/model-size-gb"
+"""Where a rendered InferenceService carries the stack's ``modelSizeGb`` (components/coldstart.py
+``MODEL_SIZE_ANNOTATION``; set only when given)."""
+
+
+def _gpus(model: Mapping[str, Any]) -> int:
+    limits = (model.get("resources") or {}).get("limits") or {}
+    value = limits.get("nvidia.com/gpu", 0) if isinstance(limits, Mapping) else 0
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _llm_size(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    """A ``format: huggingface`` InferenceService on GPUs carries its size: an LLM's weights run from about 1 GB to
+    hundreds, so the format's default (components/coldstart.yaml ``modelSize.huggingface``, the shipped 1.5 B model)
+    is no estimate of another model, and on GPUs the deadlines that wait for the cold start (progress deadline,
+    request timeout, ``pulumi up``'s wait: components/serving/_runtime.py) follow it."""
+    for res in resources:
+        if not (res.type == ISVC or is_k8s(res, "InferenceService")):
+            continue
+        model = res.get("spec.predictor.model")
+        if not isinstance(model, Mapping) or _has_unknown(model) or _has_unknown(res.metadata.get("annotations")):
+            continue
+        fmt = (model.get("modelFormat") or {}).get("name") if isinstance(model.get("modelFormat"), Mapping) else None
+        annotations = res.metadata.get("annotations")
+        sized = isinstance(annotations, Mapping) and MODEL_SIZE in annotations
+        if fmt == "huggingface" and _gpus(model) > 0 and not sized:
+            yield Finding(
+                res.urn,
+                f"models/{res.k8s_name}: format huggingface on GPUs without modelSizeGb: its cold start and deadlines "
+                f"assume the format's default size; give mlplatform:models.{res.k8s_name}.modelSizeGb",
+            )
+
+
+RULES = [
+    Rule(
+        name="llm-model-size-given",
+        description=(
+            "Every format huggingface model on GPUs gives modelSizeGb, so its cold start and the deadlines that wait "
+            "for it follow its own size, not the format's default."
+        ),
+        enforcement="mandatory",
+        area="models",
+        applies_to=(ISVC,),
+        check_stack=_llm_size,
+        remediation=(
+            "Give models.<name>.modelSizeGb: the size of the model's weights in GB (e.g. 3.1 for a 1.5 B model in "
+            "bf16)."
+        ),
+        unknown=reading({"InferenceService": ("metadata.annotations.*", "spec.predictor.model")}),
+    ),
+    Rule(
+        name="timeouts-cover-cold-start",
+        description=(
+            "Every hop that holds a request to a Knative-mode model at zero replicas (gateway route, the activator's "
+            "timeoutSeconds and responseStartTimeoutSeconds, the progress deadline, pulumi up's wait) lasts at least "
+            "the model's cold start at the slow end of every step, within max-revision-timeout-seconds (1800 s)."
+        ),
+        enforcement="mandatory",
+        area="models",
+        applies_to=(ISVC,),
+        check_stack=_check,
+        unknown=reading({"InferenceService": ("metadata.annotations.*", "spec.*"), "VirtualService": ("spec.*",)}),
+        remediation=(
+            "Shorten the model's cold start (docs/performance.md: a smaller model, an image cache, a faster loader, "
+            "storage in the cluster's region) below 1800 s at the slow end; a longer timeout is refused by Knative's "
+            "webhook and cut by the load balancer. Leave the predictor's timeout unset (the platform derives it)."
+        ),
+    ),
+]

@@ -1,0 +1,91 @@
+"""The plan judges the request timeouts against each model's cold start (rev16 defect 2, issue #16).
+
+The predictor's ``timeout`` is capped at the platform's ``max-revision-timeout-seconds`` (1800 s: Knative's webhook
+refuses more, pkg/apis/serving/v1/revision_validation.go ``validateTimeoutSeconds``; the load balancer idle timeout
+is the same, components/platform/istio.py ``LONGEST_REQUEST_SECONDS``). A model whose cold start is longer was
+planned with exit 0 and no policy failure; the mandatory rule ``timeouts-cover-cold-start``
+(policy/rules/timeouts.py) now fails it.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from components.plan.cli import plan_stack
+from components.plan.project import load_project
+from components.plan.report import StackPlan
+from support import ROOT
+
+RULE = "timeouts-cover-cold-start"
+
+
+def plan_with(tmp_path: Path, stack: str, edit: Any) -> StackPlan:
+    """``stack`` planned (policies included) from a copy of the shipped stacks with ``edit`` applied to its config."""
+    root = tmp_path / "project"
+    shutil.copytree(ROOT / "stacks", root / "stacks")
+    shutil.copy(ROOT / "Pulumi.yaml", root / "Pulumi.yaml")
+    (root / "infra").symlink_to(ROOT / "infra")
+    path = root / "stacks" / f"Pulumi.{stack}.yaml"
+    doc = yaml.safe_load(path.read_text())
+    edit(doc["config"])
+    path.write_text(yaml.safe_dump(doc))
+    return plan_stack(load_project(root), stack)
+
+
+def failures(plan: StackPlan) -> list[str]:
+    return [str(p["message"]) for p in plan.mandatory_failures if p["policy"] == RULE]
+
+
+def test_a_cold_start_longer_than_the_longest_timeout_fails_the_plan(tmp_path: Path) -> None:
+    # aws-dev's resnet50 with 30 GB of weights: its cold start at the slow end of every step (2246 s: 30 GB at the
+    # object-storage download rate, components/coldstart.yaml) is longer than the 1800 s the predictor's timeout is
+    # capped at, so a request at zero replicas is cut before the model answers.
+    def bigger(config: dict[str, Any]) -> None:
+        config["mlplatform:models"]["resnet50"]["modelSizeGb"] = 30
+
+    plan = plan_with(tmp_path, "aws-dev", bigger)
+    isvc = next(
+        r.plain_inputs()
+        for r in plan.result.of_type("kubernetes:serving.kserve.io/v1beta1:InferenceService")
+        if r.plain_inputs()["metadata"]["name"] == "resnet50"
+    )
+    assert isvc["metadata"]["annotations"]["mlplatform.io/cold-start-seconds"] == "2246"
+    assert isvc["spec"]["predictor"]["timeout"] == 1800
+    assert failures(plan) == [
+        "models/resnet50: activator timeoutSeconds 1800s < cold start 2246s",
+        "models/resnet50: activator responseStartTimeoutSeconds 1800s < cold start 2246s",
+    ]
+
+
+@pytest.mark.parametrize("stack", ["aws-dev", "azure-staging", "gcp-prod", "local"])
+def test_the_shipped_stacks_pass_the_rule(stack: str) -> None:
+    from test_coldstart import planned
+
+    plan = planned(stack)
+    entries = [p for p in plan.policies if p["policy"] == RULE]
+    assert entries and all(p["passed"] for p in entries), entries
+
+
+def test_a_gpu_llm_without_a_size_fails_the_plan(tmp_path: Path) -> None:
+    # rev16 defect 1: an LLM without modelSizeGb was estimated at the format's default 3.1 GB (a 70 B model got a
+    # 993 s progress deadline) with no failure. The mandatory rule llm-model-size-given now fails the plan.
+    def unsized(config: dict[str, Any]) -> None:
+        config["mlplatform:models"]["llama70"] = {
+            **config["mlplatform:models"]["qwen-chat"],
+            "storageUri": "hf://meta-llama/Llama-3.1-70B-Instruct",
+        }
+        del config["mlplatform:models"]["llama70"]["modelSizeGb"]
+        config["mlplatform:models"]["llama70"]["access"] = {"mode": "internal", "allowedNamespaces": ["apps"]}
+
+    plan = plan_with(tmp_path, "gcp-prod", unsized)
+    assert [str(p["message"]) for p in plan.mandatory_failures if p["policy"] == "llm-model-size-given"] == [
+        "models/llama70: format huggingface on GPUs without modelSizeGb: its cold start and deadlines assume the "
+        "format's default size; give mlplatform:models.llama70.modelSizeGb"
+    ]
+    shipped = [p for p in plan_with(tmp_path / "shipped", "gcp-prod", lambda c: None).policies]
+    assert all(p["passed"] for p in shipped if p["policy"] == "llm-model-size-given")
