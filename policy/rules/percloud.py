@@ -300,6 +300,7 @@ def component_types() -> frozenset[str]:
             importlib.import_module(info.name)
 
     def subclasses(cls: type) -> Iterator[type]:
+        sub: type
         for sub in cls.__subclasses__():
             yield sub
             yield from subclasses(sub)
