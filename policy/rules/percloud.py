@@ -283,30 +283,29 @@ def _dynamic_inputs() -> frozenset[str]:
 @cache
 def component_types() -> frozenset[str]:
     """The type tokens of this project's components (``mlplatform:index:<Class>``, components/naming.py
-    ``type_token``), derived from the component classes: every concrete ``pulumi.ComponentResource`` subclass defined
-    under components.clusters, components.platform and components.serving (a base class other components extend is
-    no type of its own)."""
-    import pkgutil
+    ``type_token``), derived from the component classes' source without importing them (planning one cloud must not
+    import another's SDK): every class under components/clusters, components/platform and components/serving that
+    extends ``pulumi.ComponentResource``, directly or through another such class, and that no such class extends (a
+    base class is no type of its own)."""
+    import ast
+    from pathlib import Path
 
-    import pulumi
-
-    import components.clusters
-    import components.platform
-    import components.serving
     from components.naming import type_token
 
-    for pkg in (components.clusters, components.platform, components.serving):
-        for info in pkgutil.iter_modules(pkg.__path__, pkg.__name__ + "."):
-            importlib.import_module(info.name)
-
-    def subclasses(cls: type) -> Iterator[type]:
-        sub: type
-        for sub in cls.__subclasses__():
-            yield sub
-            yield from subclasses(sub)
-
-    found = {c for c in subclasses(pulumi.ComponentResource) if c.__module__.startswith("components.")}
-    return frozenset(type_token(c.__name__) for c in found if not any(issubclass(o, c) for o in found - {c}))
+    root = Path(clouds.__file__).parent
+    bases: dict[str, set[str]] = {}
+    for package in ("clusters", "platform", "serving"):
+        for path in (root / package).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.ClassDef):
+                    names = {b.attr if isinstance(b, ast.Attribute) else getattr(b, "id", "") for b in node.bases}
+                    bases.setdefault(node.name, set()).update(names)
+    found = {"ComponentResource"}
+    while grown := {c for c, b in bases.items() if b & found} - found:
+        found |= grown
+    found.discard("ComponentResource")
+    extended = {b for c in found for b in bases[c]}
+    return frozenset(type_token(c) for c in found - extended)
 
 
 def known_types() -> dict[str, str]:
