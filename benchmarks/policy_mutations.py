@@ -118,6 +118,10 @@ CUSTOM_EXTRA_PATHS = "local:" + json.dumps({"mlplatform:models": {
                    "access": {"mode": "internal", "allowedNamespaces": ["default"], "extraPaths": ["/predict"]}},
 }})  # fmt: skip
 """The local stack with a custom container that declares ``access.extraPaths`` (no shipped stack renders one)."""
+RL_AWS = 'aws-dev:{"requestLogs": {"retentionDays": 14}}'
+"""aws-dev with the request-log collector (no shipped stack installs it as shipped)."""
+KEDA_GCP = 'gcp-prod:{"keda": true}'
+"""gcp-prod with KEDA (HA: two replicas of each component, their PDBs; no shipped stack installs it as shipped)."""
 WARM_AWS = 'aws-dev:{"warmCapacity": {"l4": 1}}'
 """Warm capacity on aws-dev's l4 pool, which does not share GPUs, so the placeholders pre-pull its models' images
 (init containers); gcp-prod's l4 pool time-slices and renders none (components/platform/warm.py)."""
@@ -803,6 +807,19 @@ MUTATIONS = (
     Mutation("rp-prefix-as-exact", "policy", "components/serving/requestpath.py",
              "        return value.startswith(pattern[:-1])", "        return value == pattern[:-1]",
              "evaluator matches a prefix pattern ('/v2/*') as an exact value"),
+    # rev17c (#17): the request-log collector and KEDA, on shipped stacks that turn them on
+    Mutation("rl-collector-root", "platform", "components/platform/requestlog.py", '"runAsNonRoot": True,',
+             '"runAsNonRoot": False,', "request-log collector's pods may run as root", "pod-restricted-hardening",
+             platform=RL_AWS),
+    Mutation("rl-namespace-baseline", "platform", "components/platform/requestlog.py", 'pod_security="restricted")',
+             'pod_security="baseline")', "request-logs namespace enforces baseline, not restricted",
+             "privileged-namespaces-listed", platform=RL_AWS),
+    Mutation("keda-pdb-all-replicas", "platform", "components/platform/keda.py",
+             'pdb = {"minAvailable": 1} if ctx.ha else {}', 'pdb = {"minAvailable": ctx.replicas} if ctx.ha else {}',
+             "KEDA's PDBs keep every replica (drains hang)", "pdb-allows-eviction", platform=KEDA_GCP),
+    Mutation("keda-escalation", "platform", "components/platform/keda.py", '"allowPrivilegeEscalation": False,',
+             '"allowPrivilegeEscalation": True,', "KEDA's containers may escalate privileges",
+             "pod-restricted-hardening", platform=KEDA_GCP),
 )  # fmt: skip
 EVALUATOR = "components/serving/requestpath.py"
 EVALUATOR_TESTS = ("tests/serving/test_requestpath.py",)

@@ -351,8 +351,12 @@ ISVC_FRAMEWORK_KEYS = (
     "huggingface",
     "paddle",
     "pmml",
+    "art",
 )
-"""Keys of an InferenceService component that hold the serving container."""
+"""Keys of an InferenceService component that hold the serving container: the predictor's framework keys, and the
+explainer's ``art`` (kserve/kserve v0.20.0 pkg/apis/serving/v1beta1/explainer.go ``ART *ARTExplainerSpec
+`json:"art,omitempty"```, whose ``ExplainerExtensionSpec`` inlines ``corev1.Container``: KServe's ART explainer
+container)."""
 
 
 def containers(spec: Mapping[str, Any], *, init: bool = True) -> Iterator[tuple[str, Mapping[str, Any]]]:

@@ -125,12 +125,27 @@ def _no_privileged(res: Resource, facts: Facts) -> Iterator[str]:
     yield from pod_problems(res)
 
 
+RESTRICTED_NAMESPACES: Mapping[str, str] = {
+    "request-logs": "the request-log collector's (components/platform/requestlog.py): its pods meet restricted",
+    "keda": "KEDA's (components/platform/keda.py): its operator, metrics server and webhooks meet restricted",
+}
+"""Add-on namespaces whose Namespace must enforce the ``restricted`` Pod Security level: the platform hardens every
+pod it puts there (:data:`RESTRICTED_POD_VALUES`), and only the namespace's ``enforce`` label makes the API server
+refuse a pod that is not (kubernetes.io/docs/concepts/security/pod-security-admission: ``enforce`` "Policy
+violations will cause the pod to be rejected"; ``audit`` and ``warn`` only record or warn)."""
+
+
 def _privileged_namespaces(res: Resource, facts: Facts) -> Iterator[str]:
     if res.type != NAMESPACE:
         return
     labels = as_map(res.metadata.get("labels"))
     level = labels.get("pod-security.kubernetes.io/enforce")
     name = res.k8s_name
+    if name in RESTRICTED_NAMESPACES and level != "restricted" and level is not UNKNOWN:
+        yield (
+            f"namespace {name} enforces the Pod Security level {level!r}, not restricted: it holds "
+            f"{RESTRICTED_NAMESPACES[name]}, and only enforce=restricted rejects a pod that loses that hardening"
+        )
     if level == "privileged" and name not in PRIVILEGED_NAMESPACES:
         yield (
             f"namespace {name} enforces the privileged Pod Security level; only "
@@ -182,6 +197,37 @@ RESTRICTED_VALUES: Mapping[str, tuple[str, str]] = {
 ``kserve.storage.containerSecurityContext`` whole into the ``default`` ClusterStorageContainer, which KServe's pod
 webhook merges into the storage-initializer (templates/clusterstoragecontainer.yaml; components/platform/kserve.py
 ``STORAGE_INITIALIZER_SECURITY_CONTEXT``)."""
+
+
+RESTRICTED_POD_VALUES: Mapping[str, tuple[tuple[str, str, str], ...]] = {
+    "vector": (("podSecurityContext", "securityContext", "the request-log collector"),),
+    "keda": tuple(
+        (f"podSecurityContext.{key}", f"securityContext.{key}", f"KEDA's {who}")
+        for key, who in (("operator", "operator"), ("metricServer", "metrics server"), ("webhooks", "webhooks"))
+    ),
+}
+"""Helm values our releases set that become a pod's and its container's security context (pod path, container
+path, whose pods), judged together as one pod by :func:`restricted_gaps`. vector 0.56.0 (vectordotdev/helm-charts tag
+vector-0.56.0, charts/vector/templates/_pod.tpl): ``with .Values.podSecurityContext`` -> the pod's
+``securityContext``, ``with .Values.securityContext`` -> the vector container's. keda 2.20.2 (kedacore/charts tag
+v2.20.2, commit cbb9bb8c, keda/templates/manager/deployment.yaml, metrics-server/deployment.yaml,
+webhooks/deployment.yaml): ``podSecurityContext.operator`` / ``.metricServer`` / ``.webhooks`` -> the pod's
+``securityContext`` and ``securityContext.<same key>`` -> the container's (the chart spells the metrics server's key
+``metricServer`` there, its replicas ``metricsServer``). Both namespaces enforce ``restricted``
+(:data:`RESTRICTED_NAMESPACES`)."""
+
+
+def _helm_pod_gaps(res: Resource, values: Mapping[str, Any], chart: str) -> Iterator[str]:
+    release = res.props.get("name", res.name)
+    for pod_path, c_path, whose in RESTRICTED_POD_VALUES[chart]:
+        pod_ctx, c_ctx = _value(values, pod_path, {}), _value(values, c_path, {})
+        if pod_ctx is UNKNOWN or c_ctx is UNKNOWN:
+            continue  # named by the rule's unknown reader
+        if not isinstance(c_ctx, Mapping) or not c_ctx:
+            yield f"Helm release {release} ({chart}) sets no values {c_path}: {whose} keeps the chart's context"
+            continue
+        for gap in restricted_gaps({"securityContext": as_map(pod_ctx)}, {"securityContext": c_ctx}):
+            yield f"Helm release {release} ({chart}) values {pod_path}/{c_path} ({whose}): {gap}"
 
 
 def _sidecar_seccomp(res: Resource) -> Iterator[str]:
@@ -278,6 +324,9 @@ def _restricted(res: Resource, facts: Facts) -> Iterator[str]:
             return
         known = RESTRICTED_VALUES.get(chart)
         values = res.props.get("values")
+        if chart in RESTRICTED_POD_VALUES and isinstance(values, Mapping):
+            yield from _helm_pod_gaps(res, values, chart)
+            return
         if known is None or not isinstance(values, Mapping):
             return
         path, who = known
@@ -453,12 +502,52 @@ webhook and the cainjector ("the PodDisruptionBudget will block `kubectl drain` 
 only remaining cert-manager Pod is currently running")."""
 
 
+KEDA_PDBS = (
+    ("operator", "operator.replicaCount", None),
+    ("metricServer", "metricsServer.replicaCount", "metricsServer.enabled"),
+    ("webhooks", "webhooks.replicaCount", "webhooks.enabled"),
+)
+"""KEDA's chart (kedacore/charts v2.20.2, commit cbb9bb8c): each component's PodDisruptionBudget key under
+``podDisruptionBudget``, the replicas it guards and the switch of the component. keda/templates/manager/
+poddisruptionbudget.yaml, metrics-server/poddisruptionbudget.yaml and webhooks/poddisruptionbudget.yaml render a PDB
+when ``podDisruptionBudget.minAvailable`` or ``.maxUnavailable`` is set or ``podDisruptionBudget.<key>`` is non-empty
+(the metrics server's and the webhooks' only while ``metricsServer.enabled`` / ``webhooks.enabled``), writing the
+top-level bounds and then the component's (the component's judged as winning where both are given); values.yaml:
+``operator.replicaCount``, ``metricsServer.replicaCount``, ``webhooks.replicaCount`` default 1 (the PDB key is
+``metricServer``, the replicas' ``metricsServer``)."""
+
+
+def _keda_pdbs(release: Any, values: Mapping[str, Any]) -> Iterator[str]:
+    top = {k: values["podDisruptionBudget"][k] for k in ("minAvailable", "maxUnavailable") if _pdb_top(values, k)}
+    for key, replicas_path, enabled_path in KEDA_PDBS:
+        if enabled_path is not None and _value(values, enabled_path, {enabled_path: True}) is False:
+            continue
+        own = as_map(_value(values, f"podDisruptionBudget.{key}", {}))
+        if not top and not own:
+            continue  # the chart renders no PodDisruptionBudget for this component
+        spec = {**top, **{k: v for k, v in own.items() if k in ("minAvailable", "maxUnavailable") and v}}
+        replicas = _int_or_none(_value(values, replicas_path, {replicas_path: 1}))
+        why = _blocks(spec, replicas)
+        if why:
+            yield (
+                f"Helm release {release} (keda) values podDisruptionBudget.{key} with {replicas_path} renders a "
+                f"PodDisruptionBudget with {why}: drains would hang"
+            )
+
+
+def _pdb_top(values: Mapping[str, Any], key: str) -> bool:
+    return bool(as_map(values.get("podDisruptionBudget")).get(key))
+
+
 def _helm_pdbs(res: Resource) -> Iterator[str]:
     values = res.props.get("values")
     if not isinstance(values, Mapping):
         return
     chart = str(res.props.get("chart", "")).rstrip("/").rsplit("/", 1)[-1]
     release = res.props.get("name", res.name)
+    if chart == "keda":
+        yield from _keda_pdbs(release, values)
+        return
     known = next((h for h in HELM_PDBS if h.chart == chart), None)
     if known is not None:
         d = known.defaults
@@ -740,7 +829,15 @@ def _model_pdbs(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding
 # unknown read as "lets one go"). The program never renders these from outputs (tests/policy/
 # test_policy_unknown_reads.py checks the shipped stacks leave these rules with nothing unchecked, bar named ones).
 
-POD_SECURITY_KEYS = ("securityContext", "containerSecurityContext", "seccompProfile", "cni", "hostNetwork", "hostPID")
+POD_SECURITY_KEYS = (
+    "securityContext",
+    "podSecurityContext",
+    "containerSecurityContext",
+    "seccompProfile",
+    "cni",
+    "hostNetwork",
+    "hostPID",
+)
 """Keys of a pod spec or of Helm values whose values decide the pod-security rules."""
 PDB_KEYS = (
     "podDisruptionBudget",
@@ -861,16 +958,23 @@ RULES = [
     Rule(
         name="pod-restricted-hardening",
         description=(
-            "Every pod the platform renders itself (models' serving containers, the stack's ServingRuntimes, "
-            "warm-capacity placeholders) and every "
-            "container security context our Helm values set keep allowPrivilegeEscalation: false, capabilities.drop "
-            "ALL, a RuntimeDefault seccomp profile and runAsNonRoot: true, and are not privileged (the restricted Pod "
-            "Security level); with Istio CNI, Knative's secure-pod-defaults stays enabled (the queue-proxy), and "
-            "istiod's cni.enabled is true whenever the istio-cni agent is installed (no privileged istio-init)."
+            "Every pod the platform renders itself (models' serving containers, transformers and explainers, the "
+            "ART explainer included, the stack's ServingRuntimes, warm-capacity placeholders) and every pod and "
+            "container security context our Helm values set (KServe's storage-initializer, the request-log "
+            "collector, KEDA's operator, metrics server and webhooks) keep allowPrivilegeEscalation: false, "
+            "capabilities.drop ALL, a RuntimeDefault seccomp profile and runAsNonRoot: true, and are not privileged "
+            "(the restricted Pod Security level); with Istio CNI, Knative's secure-pod-defaults stays enabled (the "
+            "queue-proxy), and istiod's cni.enabled is true whenever the istio-cni agent is installed (no privileged "
+            "istio-init)."
         ),
         enforcement="mandatory",
         area="kubernetes",
-        applies_to=("kubernetes:* workloads", "InferenceService", "ServingRuntime", "kserve-resources Helm values"),
+        applies_to=(
+            "kubernetes:* workloads",
+            "InferenceService",
+            "ServingRuntime",
+            "kserve-resources, vector and keda Helm values",
+        ),
         check_resource=_restricted,
         check_stack=_queue_proxy,
         remediation="restore the security context (components/serving/_runtime.py security_context, warm.py)",
@@ -878,7 +982,10 @@ RULES = [
     ),
     Rule(
         name="privileged-namespaces-listed",
-        description="Only the listed add-on namespaces may enforce the privileged Pod Security level.",
+        description=(
+            "Only the listed add-on namespaces may enforce the privileged Pod Security level; the request-logs and "
+            "keda namespaces enforce restricted."
+        ),
         enforcement="mandatory",
         area="kubernetes",
         applies_to=(NAMESPACE,),
@@ -889,7 +996,8 @@ RULES = [
         name="pdb-allows-eviction",
         description=(
             "Every PodDisruptionBudget, declared, rendered from Helm values (Istio gateway and istiod, cert-manager "
-            "with its default minAvailable 1, any podDisruptionBudget/pdb values) or overridden in the KnativeServing "
+            "with its default minAvailable 1, KEDA's operator, metrics server and webhooks against their replicas, "
+            "any podDisruptionBudget/pdb values) or overridden in the KnativeServing "
             "(activator-pdb, webhook-pdb against their replicas), lets at least one pod be evicted."
         ),
         enforcement="mandatory",

@@ -613,9 +613,137 @@ def _service_account_name(model: Resource) -> Any:
     return model.get("spec.predictor.serviceAccountName")
 
 
+SERVICE_ACCOUNT_COMPONENTS = ("transformer", "explainer")
+"""A model's components that call its predictor. Each runs as the predictor's ServiceAccount (components/serving/
+_kcomponents.py ``_extension``): the predictor's ALLOW policy admits components only as that ServiceAccount's mesh
+principal (``predictor_authorization``), and a component without ``serviceAccountName`` runs as its namespace's
+``default`` ServiceAccount ("If you don't specify a ServiceAccount when you create a Pod, Kubernetes automatically
+assigns the ServiceAccount named default in that namespace", kubernetes.io/docs/concepts/security/service-accounts/),
+whose principal the predictor refuses: every request through the component gets 403."""
+
+
+def _component_service_accounts(model: Resource, name: str) -> Iterator[Finding]:
+    """Each transformer/explainer of ``model`` names the predictor's ServiceAccount ``name``."""
+    where = f"{model.namespace}/{model.k8s_name}"
+    for component in SERVICE_ACCOUNT_COMPONENTS:
+        spec = model.get(f"spec.{component}")
+        if not isinstance(spec, Mapping):
+            continue
+        given = spec.get("serviceAccountName")
+        if given is UNKNOWN or given == name:
+            continue
+        shown = (
+            "the namespace's default ServiceAccount" if given in (None, "", "default") else f"ServiceAccount {given!r}"
+        )
+        yield Finding(
+            model.urn,
+            f"model {where} spec.{component} runs as {shown}, not the model's {name!r}: the predictor admits "
+            f"its components only as {name}, so every request through the {component} is refused; give "
+            f"spec.{component}.serviceAccountName {name}",
+        )
+
+
+MESH_TRUST_DOMAIN = "cluster.local"
+"""Istio's default trust domain (``meshConfig.trustDomain``, "The trust domain corresponds to the trust root of a
+system", default ``cluster.local``: istio.io/latest/docs/reference/config/istio.mesh.v1alpha1/); a workload's principal
+is ``<trust domain>/ns/<namespace>/sa/<service account>`` (istio.io/latest/docs/reference/config/security/
+authorization-policy/, Source ``principals``)."""
+COMPONENT_LABEL = "component"
+
+
+def _selects_component(policy: Resource, model: Resource, component: str) -> bool:
+    match = as_map(as_map(policy.get("spec.selector")).get("matchLabels"))
+    return (
+        policy.namespace == model.namespace
+        and match.get(ISVC_POD_LABEL) == model.k8s_name
+        and match.get(COMPONENT_LABEL) == component
+    )
+
+
+def _component_activator(model: Resource, default: str, present: Sequence[str]) -> str | None:
+    """Why a Knative-mode model's predictor keeps Knative's activator in the path of its components' calls: without
+    ``target-burst-capacity: "0"`` on the predictor (:data:`TARGET_BURST_CAPACITY`; "-1" puts the activator in the
+    path always: "If target-burst-capacity=-1, the Activator is always in the request path, regardless of the
+    revision size", knative/serving knative-v1.21.0 docs/scaling/README.md) the predictor's sidecar sees the activator,
+    not the component's principal, and refuses what the transformer or explainer sends (components/serving/
+    _kcomponents.py module docstring). The predictor's revision takes the InferenceService's annotations overwritten
+    by ``spec.predictor.annotations`` (kserve/kserve v0.20.0 components/predictor.go ``buildObjectMeta``: "predictor
+    component > isvc > ServingRuntimePodSpec")."""
+    if deployment_mode(model, default) != "Knative":
+        return None
+    own = model.get("spec.predictor.annotations")
+    if own is UNKNOWN:
+        return None
+    tbc = as_map(own).get(TARGET_BURST_CAPACITY, as_map(model.metadata.get("annotations")).get(TARGET_BURST_CAPACITY))
+    if tbc is UNKNOWN or tbc == "0":
+        return None
+    shown = "unset (default 200)" if tbc is None else repr(tbc)
+    return (
+        f"model {model.namespace}/{model.k8s_name} has a {' and '.join(present)} but its predictor keeps Knative's "
+        f"activator in their path (spec.predictor.annotations {TARGET_BURST_CAPACITY} {shown}): the predictor sees "
+        'the activator, not the model\'s principal, and refuses them; give "0"'
+    )
+
+
+def _component_caller_rule(
+    resources: Sequence[Resource], model: Resource, name: str, default: str
+) -> Iterator[Finding]:
+    """A model with a transformer or explainer: the predictor's ALLOW policy admits them by one rule whose only source
+    is the model ServiceAccount's principal (the identity they run as), and names no namespace its components' own
+    policies do not admit (the model's callers): a ``namespaces`` source there would let every pod of that namespace
+    call the predictor directly, past the transformer and, for a public model, without a token."""
+    present = [c for c in SERVICE_ACCOUNT_COMPONENTS if isinstance(model.get(f"spec.{c}"), Mapping)]
+    if not present:
+        return
+    where = f"{model.namespace}/{model.k8s_name}"
+    principal = f"{MESH_TRUST_DOMAIN}/ns/{model.namespace}/sa/{name}"
+    on_path = _component_activator(model, default, present)
+    if on_path:
+        yield Finding(model.urn, on_path)
+    policies = [
+        p
+        for p in resources
+        if is_k8s(p, "AuthorizationPolicy") and as_map(p.props.get("spec")).get("action", "ALLOW") == "ALLOW"
+    ]
+    predictor = [p for p in policies if _selects_component(p, model, "predictor")]
+    if not predictor or any(not _known(p.props) for p in predictor):
+        return
+    allowed: set[str] = set()
+    for c in present:
+        for p in (p for p in policies if _selects_component(p, model, c)):
+            for rule in as_list(p.get("spec.rules")):
+                for src in as_list(as_map(rule).get("from")):
+                    allowed.update(str(n) for n in as_list(as_map(as_map(src).get("source")).get("namespaces")))
+    exact = [{"source": {"principals": [principal]}}]
+    for p in predictor:
+        rules = [as_map(r) for r in as_list(p.get("spec.rules"))]
+        if not any(r.get("from") == exact for r in rules):
+            yield Finding(
+                p.urn,
+                f"AuthorizationPolicy {p.namespace}/{p.k8s_name} of model {where}'s predictor has no rule admitting "
+                f"its {' and '.join(present)} as exactly the model's principal {principal}",
+            )
+        for i, rule in enumerate(rules):
+            for src in as_list(rule.get("from")):
+                extra = sorted(
+                    str(n)
+                    for n in as_list(as_map(as_map(src).get("source")).get("namespaces"))
+                    if str(n) not in allowed
+                )
+                if extra:
+                    yield Finding(
+                        p.urn,
+                        f"AuthorizationPolicy {p.namespace}/{p.k8s_name} rules[{i}] admits namespace(s) "
+                        f"{', '.join(extra)} to model {where}'s predictor, which its components' policies do not admit "
+                        f"({', '.join(sorted(allowed)) or 'none: callers need a token'}): those pods bypass the "
+                        f"{' and '.join(present)}",
+                    )
+
+
 def _model_service_accounts(resources: Sequence[Resource]) -> Iterator[Finding]:
     sas = {(r.namespace, r.k8s_name): r for r in resources if is_k8s(r, "ServiceAccount")}
     users: dict[tuple[str | None, str], list[str]] = {}
+    default = platform_mode(resources)
     for model in _isvcs(resources):
         where = f"{model.namespace}/{model.k8s_name}"
         for path, pod in pod_specs(model):
@@ -627,6 +755,8 @@ def _model_service_accounts(resources: Sequence[Resource]) -> Iterator[Finding]:
         if not isinstance(name, str) or not name or name == "default":
             yield Finding(model.urn, f"model {where} runs as the namespace's default ServiceAccount: give it its own")
             continue
+        yield from _component_service_accounts(model, name)
+        yield from _component_caller_rule(resources, model, name, default)
         users.setdefault((model.namespace, name), []).append(where)
         sa = sas.get((model.namespace, name))
         if sa is not None and sa.props.get("automountServiceAccountToken") is not False:
@@ -768,8 +898,24 @@ _JWT_READS = reading(
         )
     }
 )
-_SA_READS_ISVC = _isvc_unknown("spec.predictor.serviceAccountName", pods=("automountServiceAccountToken",))
+_SA_READS_ISVC = _isvc_unknown(
+    "spec.predictor.serviceAccountName",
+    "spec.transformer.serviceAccountName",
+    "spec.explainer.serviceAccountName",
+    "spec.predictor.annotations.*",
+    "metadata.annotations.*",
+    pods=("automountServiceAccountToken",),
+)
 _SA_READS_SA = reading({"ServiceAccount": ("automountServiceAccountToken",)})
+
+
+def _sa_reads_authz(res: Resource) -> str | None:
+    """The AuthorizationPolicies whose rules ``_component_caller_rule`` reads."""
+    if is_k8s(res, "AuthorizationPolicy") and not _known(res.props):
+        return f"AuthorizationPolicy {res.namespace}/{res.k8s_name}"
+    return None
+
+
 _PDB_READS = reading(
     {
         "InferenceService": ("spec.predictor.minReplicas", "metadata.labels.*"),
@@ -874,13 +1020,16 @@ RULES = [
         name="model-service-account",
         description=(
             "Every model runs as its own ServiceAccount (not default, not shared) that mounts no API token "
-            "(automountServiceAccountToken false, not turned back on in the pod spec)."
+            "(automountServiceAccountToken false, not turned back on in the pod spec); its transformer and explainer "
+            "run as the same ServiceAccount, the one principal its predictor's ALLOW policy admits them as (and no "
+            "namespace their own policies do not admit), and in Knative mode the predictor keeps "
+            'target-burst-capacity "0" (the activator out of their path).'
         ),
         enforcement="mandatory",
         area="models",
-        applies_to=(ISVC, "ServiceAccount"),
+        applies_to=(ISVC, "ServiceAccount", "AuthorizationPolicy"),
         check_stack=_no_token,
-        unknown=lambda r: _SA_READS_ISVC(r) or _SA_READS_SA(r),
+        unknown=lambda r: _SA_READS_ISVC(r) or _SA_READS_SA(r) or _sa_reads_authz(r),
     ),
     Rule(
         name="model-pdb",
