@@ -586,6 +586,27 @@ def _log_write_unknown(res: Resource) -> str | None:
     return res.name if unknown else None
 
 
+# ------------------------------------------------------------------------------------------------ object stores
+
+GCS_BUCKET = "gcp:storage/bucket:Bucket"
+
+
+def _bucket_private(res: Resource, facts: Facts) -> Iterator[str]:
+    """A GCS bucket the plan creates: public access prevention ``enforced`` (cloud.google.com/storage/docs/
+    using-public-access-prevention: the bucket setting that restricts public access to the bucket and its objects;
+    the other value, ``inherited``, leaves it to the organization policy) and uniform bucket-level access
+    (cloud.google.com/storage/docs/using-uniform-bucket-level-access: only bucket-level IAM grants access, object ACLs
+    no longer apply)."""
+    if res.type != GCS_BUCKET:
+        return
+    pap = res.props.get("publicAccessPrevention")
+    if pap is not UNKNOWN and pap != "enforced":
+        yield f"GCS bucket {res.name}: publicAccessPrevention is {pap!r}, not 'enforced'"
+    ubla = res.props.get("uniformBucketLevelAccess")
+    if ubla is not UNKNOWN and ubla is not True:
+        yield f"GCS bucket {res.name}: uniformBucketLevelAccess is {ubla!r}, not true (object ACLs stay possible)"
+
+
 # ------------------------------------------------------------------------------------------------ istio-cni
 
 
@@ -718,6 +739,12 @@ POLICY = CloudPolicy(
             unknown=_iam_or_node_unknown,
         ),
         "istio-cni-bin-dir": Part(types=(GKE,), summary="GKE /home/kubernetes/bin", read=_cni_bin_dir),
+        "object-store-private": Part(
+            types=(GCS_BUCKET,),
+            summary="GCS buckets publicAccessPrevention enforced and uniform bucket-level access",
+            check=_bucket_private,
+            reads={GCS_BUCKET: ("publicAccessPrevention", "uniformBucketLevelAccess")},
+        ),
     },
     stateful=(CRYPTO_KEY, GSA),
     sa_annotations=(GKE_SA_ANNOTATION,),

@@ -41,6 +41,14 @@ def _unknown(res: Resource) -> str | None:
     return percloud.unknown(RULE)(res) if is_log_writer(res) else None
 
 
+STORE_RULE = "object-store-private"
+"""Every object store the plan creates (the request-log bucket or storage account) refuses public and key access."""
+
+
+def _store_unknown(res: Resource) -> str | None:
+    return percloud.unknown(STORE_RULE)(res)
+
+
 RULES = [
     Rule(
         name=RULE,
@@ -50,5 +58,15 @@ RULES = [
         check_resource=_check,
         unknown=_unknown,
         remediation="grant the request-log writer object creation under its prefix only",
+    ),
+    Rule(
+        name=STORE_RULE,
+        description=("Every object store the plan creates refuses anonymous access and account-wide keys: {clouds; }."),
+        enforcement="mandatory",
+        area="identity",
+        check_resource=percloud.check_resource(STORE_RULE),
+        check_stack=percloud.check_stack(STORE_RULE),
+        unknown=_store_unknown,
+        remediation="keep the settings the platform gives its request-log store (rev17c c04, c05, c08)",
     ),
 ]
