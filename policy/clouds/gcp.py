@@ -610,16 +610,16 @@ def _bucket_private(res: Resource, facts: Facts) -> Iterator[str]:
 # ------------------------------------------------------------------------------------------------ istio-cni
 
 
-def _cni_bin_dir(res: Resource) -> str | None:
-    """Where a GKE cluster's nodes keep CNI binaries: the cluster seam's constant (components/clusters/gke.py
-    ``CNI_BIN_DIR``, ``/home/kubernetes/bin``; Istio "Platform-Specific Prerequisites", istio.io/latest/docs/ambient/
-    install/platform-prerequisites: "GKE uses nonstandard locations for CNI binaries which requires Helm
-    overrides")."""
-    if res.type != GKE:
-        return None
-    from components.clusters.gke import CNI_BIN_DIR
+GKE_CNI_BIN_DIR = "/home/kubernetes/bin"
+"""Where GKE nodes keep CNI binaries (Istio "Platform-Specific Prerequisites", istio.io/latest/docs/ambient/install/
+platform-prerequisites: "GKE uses nonstandard locations for CNI binaries which requires Helm overrides", the GKE
+override ``cniBinDir: /home/kubernetes/bin``). Restated here, not imported from components/clusters/gke.py
+``CNI_BIN_DIR``: a slip in that constant moved the rule with it (rev17c c01)."""
 
-    return CNI_BIN_DIR
+
+def _cni_bin_dir(res: Resource) -> str | None:
+    """Where a GKE cluster's nodes keep CNI binaries (:data:`GKE_CNI_BIN_DIR`)."""
+    return GKE_CNI_BIN_DIR if res.type == GKE else None
 
 
 # ------------------------------------------------------------------------------------------------ the policy
@@ -738,7 +738,7 @@ POLICY = CloudPolicy(
             stack=_node_service_accounts,
             unknown=_iam_or_node_unknown,
         ),
-        "istio-cni-bin-dir": Part(types=(GKE,), summary="GKE /home/kubernetes/bin", read=_cni_bin_dir),
+        "istio-cni-bin-dir": Part(types=(GKE,), summary=f"GKE {GKE_CNI_BIN_DIR}", read=_cni_bin_dir),
         "object-store-private": Part(
             types=(GCS_BUCKET,),
             summary="GCS buckets publicAccessPrevention enforced and uniform bucket-level access",
