@@ -8,19 +8,59 @@ sees the same sentence.
 from __future__ import annotations
 
 import json
+import math
+import re
+import sys
 import unicodedata
 from typing import Any
 
 import pulumi
 
+MAX_DIGITS = sys.int_info.default_max_str_digits
+"""The most digits a whole number given to mlplatform may have (4300): Python's default limit on converting an int to
+or from decimal text (docs.python.org/3/library/stdtypes.html#int-max-str-digits: "ValueError ... Exceeds the
+limit (4300 digits) for integer string conversion"). A longer number is refused with one line saying so, never
+converted: no field accepts a number of that size anyway."""
+
+_DIGIT_TEXT = re.compile(r"\A[-+]?[0-9][0-9_]*\Z", re.ASCII)
+
+
+def number_digits(value: Any) -> int:
+    """How many decimal digits the whole number ``value`` has (an int, or text of digits as a stack file's reader
+    leaves a number too long for a float64), without converting it to text; 0 for anything else."""
+    if isinstance(value, bool):
+        return 0
+    if isinstance(value, int):
+        magnitude = abs(value)
+        if magnitude < 10:
+            return 1
+        # log10 from the bit length, corrected by one comparison: exact, and linear in the number's size
+        digits = int((magnitude.bit_length() - 1) * math.log10(2)) + 1
+        return digits + 1 if magnitude >= 10**digits else digits
+    if isinstance(value, str) and _DIGIT_TEXT.match(value):
+        return len(value.lstrip("+-").replace("_", ""))
+    return 0
+
+
+def too_many_digits(value: Any) -> str | None:
+    """The refusal of a whole number of more than :data:`MAX_DIGITS` digits (``a number of 5000 digits is not
+    allowed ...``, the part after the key path), else None."""
+    digits = number_digits(value)
+    if digits <= MAX_DIGITS:
+        return None
+    return f"a number of {digits} digits is not allowed (number too long); give at most {MAX_DIGITS} digits"
+
 
 def show(value: Any) -> str:
     """A value as the user wrote it: strings bare (in JSON quotes when empty or with invisible characters, so the
-    line stays one line and shows them), numbers and booleans as YAML would show them."""
+    line stays one line and shows them), numbers and booleans as YAML would show them; a whole number too long to
+    print (more than :data:`MAX_DIGITS` digits) as its count of digits."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:
         return "null"
+    if isinstance(value, int) and (digits := number_digits(value)) > MAX_DIGITS:
+        return f"a number of {digits} digits"
     if isinstance(value, str):
         if not value or value != value.strip() or not value.isprintable() or not value.isascii():
             # empty, a trailing newline, a tab, a control character, or any non-ASCII character (a full-width or

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
-from components.errors import SpecError, escape_line, show, show_key
+from components.errors import SpecError, escape_line, show, show_key, too_many_digits
 
 
 class SpecInvalid(SpecError):
@@ -93,18 +93,51 @@ def validate_as(model: type[Spec], data: Any) -> Any:
     return model.__pydantic_validator__.validate_python(data)
 
 
+class _Given:
+    """A value or key path of the user's, kept in an error's context as the Python object it is: pydantic-core turns a
+    str there into Rust text when ``errors()`` is called, which cannot hold a lone surrogate (``"\\ud800"`` as a map
+    key or list item raised UnicodeEncodeError from the formatter, red team #17c B2). Unwrapped by
+    :func:`format_validation_error`."""
+
+    __slots__ = ("item",)
+
+    def __init__(self, item: Any) -> None:
+        self.item = item
+
+    def __repr__(self) -> str:
+        return escape_line(show(self.item))
+
+
+def _given(value: Any) -> Any:
+    return value.item if isinstance(value, _Given) else value
+
+
+def _text(accepted: str) -> str:
+    """``accepted`` as pydantic-core can hold it: a lone surrogate (from a key the message names) escaped as
+    ``\\ud800``, as the finished line shows it anyway (:func:`escape_line`)."""
+    try:
+        accepted.encode("utf-8")
+    except UnicodeEncodeError:
+        return escape_line(accepted)
+    return accepted
+
+
 def field_error(path: str, value: Any, accepted: str) -> PydanticCustomError:
     """An error about ``path`` (relative to the model being validated, dotted, camelCase).
 
     Raise it from a ``model_validator``; the config loader appends ``path`` to the location of the model.
     """
-    return PydanticCustomError("mlplatform_field", "{accepted}", {"accepted": accepted, "path": path, "value": value})
+    return PydanticCustomError(
+        "mlplatform_field", "{accepted}", {"accepted": _text(accepted), "path": _Given(path), "value": _Given(value)}
+    )
 
 
 def missing_error(path: str, accepted: str) -> PydanticCustomError:
     """A key at ``path`` that must be given here (a rule across keys, not a required field): "missing; <accepted>"."""
     return PydanticCustomError(
-        "mlplatform_field", "{accepted}", {"accepted": accepted, "path": path, "value": None, "missing": True}
+        "mlplatform_field",
+        "{accepted}",
+        {"accepted": _text(accepted), "path": _Given(path), "value": _Given(None), "missing": True},
     )
 
 
@@ -114,9 +147,9 @@ _GIVEN = object()
 def value_error(accepted: str, shown: Any = _GIVEN) -> PydanticCustomError:
     """An error about the field being validated itself; ``accepted`` says what to give instead. ``shown`` replaces
     the value in the line (a URI with its credential part redacted, say); by default the value given is shown."""
-    ctx: dict[str, Any] = {"accepted": accepted}
+    ctx: dict[str, Any] = {"accepted": _text(accepted)}
     if shown is not _GIVEN:
-        ctx["value"] = shown
+        ctx["value"] = _Given(shown)
     return PydanticCustomError("mlplatform_value", "{accepted}", ctx)
 
 
@@ -265,10 +298,10 @@ def format_validation_error(exc: ValidationError, where: str, model: type[Spec])
     value = err.get("input")
     ctx = err.get("ctx") or {}
     if err["type"] == "mlplatform_field":
-        loc = loc + tuple(str(ctx["path"]).split("."))
-        value = ctx["value"]
+        loc = loc + tuple(str(_given(ctx["path"])).split("."))
+        value = _given(ctx["value"])
     elif err["type"] == "mlplatform_value" and "value" in ctx:
-        value = ctx["value"]
+        value = _given(ctx["value"])
     alias = _alias_of(model, loc) if err["type"] == "extra_forbidden" else None
     loc = _stack_spelling(model, loc)
     path = ".".join(show_key(p) for p in loc)
@@ -284,6 +317,8 @@ def format_validation_error(exc: ValidationError, where: str, model: type[Spec])
         msg = f"{head}: missing; {_missing_hint(loc)}"
     elif err["type"] == "mlplatform_field" and ctx.get("missing"):
         msg = f"{head}: missing; {ctx['accepted']}"
+    elif too_long := too_many_digits(value):
+        msg = f"{head}: {too_long}"  # never converted to text: Python refuses past MAX_DIGITS (ValueError)
     else:
         msg = f"{head}: {_show_input(value, err['type'])} is not allowed; {_hint(err)}"
     if len(errors) > 1:

@@ -26,7 +26,7 @@ from components.clusters import (
     shares_one_gpu_per_request,
 )
 from components.clusters.spec import ClusterSpec, tags_problem
-from components.errors import SpecError, escape_line, show_key, visible_length
+from components.errors import SpecError, escape_line, show_key, too_many_digits, visible_length
 from components.platform.settings import PlatformSettings
 from components.serving import llm_scaling
 from components.serving.pipeline_spec import PipelineSpec, pipeline_problems
@@ -181,7 +181,7 @@ class StackConfig(Spec):
     def _budget_text(cls, v: object) -> object:
         """A top-level value reaches the program as text (the Pulumi CLI passes ``budget: 5000`` as ``"5000"``): read
         it as a YAML decimal number; ``1_000``, ``0x10``, ``.inf`` and ``.nan`` stay text and are refused."""
-        if isinstance(v, str) and _DECIMAL.fullmatch(v):
+        if isinstance(v, str) and _DECIMAL.fullmatch(v) and not too_many_digits(v):  # past it: one line, no int()
             return int(v) if v.lstrip("-").isdigit() else float(v)
         return v
 

@@ -200,15 +200,20 @@ def test_ordering_and_constants() -> None:
 
 
 def test_system_machines_control_planes_load_balancers() -> None:
-    assert [catalog.system_machine(c).instance_type for c in catalog.CLOUDS] == [
-        "m7i.xlarge", "e2-standard-4", "Standard_D4s_v5",
-    ]  # fmt: skip
-    for cloud in catalog.CLOUDS:
+    # the shipped clouds' by name, not a list in registry order: a fourth cloud's is checked by the loop below
+    assert {c: catalog.system_machine(c).instance_type for c in ("aws", "gcp", "azure")} == {
+        "aws": "m7i.xlarge", "gcp": "e2-standard-4", "azure": "Standard_D4s_v5",
+    }  # fmt: skip
+    for cloud in clouds.names(managed=True):
         system = catalog.system_machine(cloud)
-        assert system.vcpus == 4 and system.memory_gib == 16 and system.price.known
-        assert catalog.control_plane(cloud).usd_per_hour == pytest.approx(0.10)
+        assert system.vcpus > 0 and system.memory_gib > 0 and system.price.known
+        assert catalog.control_plane(cloud).known
         lb = catalog.load_balancer(cloud)
         assert lb.known and lb.source and lb.date
+    for cloud in ("aws", "gcp", "azure"):
+        system = catalog.system_machine(cloud)
+        assert system.vcpus == 4 and system.memory_gib == 16
+        assert catalog.control_plane(cloud).usd_per_hour == pytest.approx(0.10)
     assert catalog.control_plane("aws", "extended").usd_per_hour == pytest.approx(0.60)
     free = catalog.control_plane("azure", "free")
     assert free.usd_per_hour == 0.0 and free.known and free.source
@@ -225,8 +230,18 @@ def test_data_file_round_trips() -> None:
     assert catalog.load().machines == catalog.machines()
 
 
+def _first_aws(data: dict[str, Any]) -> int:
+    """The index of the first aws machine (nvidia-t4 x 1) in ``data``'s ``machines``, wherever the other clouds' data
+    stands (a fourth cloud's may come first)."""
+    return next(i for i, m in enumerate(data["machines"]) if m["cloud"] == "aws")
+
+
 def _broken(path: list[Any], value: Any) -> dict[str, Any]:
     data = copy.deepcopy(RAW)
+    a = _first_aws(data)
+    path = [a if step is A else a + 1 if step is A1 else step for step in path]
+    if value is A_COPY:
+        value = copy.deepcopy(data["machines"][a])
     target = data
     for step in path[:-1]:
         target = target[step]
@@ -238,23 +253,26 @@ def _broken(path: list[Any], value: Any) -> dict[str, Any]:
 
 
 _DELETE = object()
+A, A1, A_COPY = object(), object(), object()
+"""In a case's path: the index of the first aws machine (:func:`_first_aws`), the one after it; as a value: a copy
+of the first aws machine. Fragments say ``machines[{a}]``. No case depends on where a cloud's data stands."""
 
 
 @pytest.mark.parametrize(
     ("path", "value", "fragment"),
     [
-        (["machines", 0, "accelerator"], "nvidia-a10", "machines[0].accelerator: must be one of nvidia-t4"),
-        (["machines", 0, "cloud"], "oci", "machines[0].cloud: must be one of {managed}"),
-        (["machines", 0, "vcpus"], 0, "machines[0].vcpus: must be a positive integer, got 0"),
-        (["machines", 0, "memory_gib"], -1, "machines[0].memory_gib: must be a positive number"),
-        (["machines", 0, "gpus"], True, "machines[0].gpus: must be a positive integer, got True"),
-        (["machines", 0, "price"], {"usd": 0.5}, "machines[0].price.source: must be a non-empty string"),
-        (["machines", 0, "price"], {"usd": None}, "machines[0].price.why: must be a non-empty string"),
-        (["machines", 0, "price"], {"usd": 0.5, "source": "blog"}, "unknown source 'blog'"),
-        (["machines", 0, "price"], {"usd": 0, "source": "aws-vantage"}, "must be a positive number, got 0"),
-        (["machines", 0, "price"], {"usd": None, "source": "aws-vantage", "why": "x"}, "must not name a source"),
-        (["machines", 0, "gpu_type"], "nvidia-tesla-t4", "machines[0]: unknown key gpu_type"),
-        (["machines", 1], {**RAW["machines"][0]}, "two machines for 1 x nvidia-t4 on aws"),
+        (["machines", A, "accelerator"], "nvidia-a10", "machines[{a}].accelerator: must be one of nvidia-t4"),
+        (["machines", A, "cloud"], "oci", "machines[{a}].cloud: must be one of {managed}"),
+        (["machines", A, "vcpus"], 0, "machines[{a}].vcpus: must be a positive integer, got 0"),
+        (["machines", A, "memory_gib"], -1, "machines[{a}].memory_gib: must be a positive number"),
+        (["machines", A, "gpus"], True, "machines[{a}].gpus: must be a positive integer, got True"),
+        (["machines", A, "price"], {"usd": 0.5}, "machines[{a}].price.source: must be a non-empty string"),
+        (["machines", A, "price"], {"usd": None}, "machines[{a}].price.why: must be a non-empty string"),
+        (["machines", A, "price"], {"usd": 0.5, "source": "blog"}, "unknown source 'blog'"),
+        (["machines", A, "price"], {"usd": 0, "source": "aws-vantage"}, "must be a positive number, got 0"),
+        (["machines", A, "price"], {"usd": None, "source": "aws-vantage", "why": "x"}, "must not name a source"),
+        (["machines", A, "gpu_type"], "nvidia-tesla-t4", "machines[{a}]: unknown key gpu_type"),
+        (["machines", A1], A_COPY, "two machines for 1 x nvidia-t4 on aws"),
         (["sources", "aws-vantage", "date"], "Aug 2026", "sources.aws-vantage.date: must be YYYY-MM-DD"),
         (["accelerators", "nvidia-h200"], _DELETE, "accelerators: missing nvidia-h200"),
         (["gcp_gpu_prices", "nvidia-b200"], {"usd": None, "why": "x"}, "gcp_gpu_prices.nvidia-b200: must be one of"),
@@ -267,15 +285,16 @@ def test_validation(path: list[Any], value: Any, fragment: str) -> None:
     with pytest.raises(CatalogError) as caught:
         catalog.parse(_broken(path, value))
     message = str(caught.value)
-    fragment = fragment.replace("{managed}", managed())
+    fragment = fragment.replace("{managed}", managed()).replace("{a}", str(_first_aws(RAW)))
     assert message.startswith("catalog data: ") and fragment in message and "\n" not in message
 
 
 def test_spot_discount_validation() -> None:
-    ok = _broken(["machines", 0, "spot"], {"discount": 0.6, "source": "aws-vantage"})
-    assert catalog.parse(ok).machines[0].spot_discount == pytest.approx(0.6)
+    ok = _broken(["machines", A, "spot"], {"discount": 0.6, "source": "aws-vantage"})
+    first = RAW["machines"][_first_aws(RAW)]["type"]
+    assert next(m for m in catalog.parse(ok).machines if m.instance_type == first).spot_discount == pytest.approx(0.6)
     with pytest.raises(CatalogError, match="must be a fraction between 0 and 1"):
-        catalog.parse(_broken(["machines", 0, "spot"], {"discount": 1.5, "source": "aws-vantage"}))
+        catalog.parse(_broken(["machines", A, "spot"], {"discount": 1.5, "source": "aws-vantage"}))
 
 
 @given(st.sampled_from(ALL_OFFERED))

@@ -9,6 +9,7 @@ import dataclasses
 import importlib
 import json
 import re
+import shutil
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Annotated, Any, TypedDict
@@ -37,10 +38,12 @@ SERVICE_WORDS = (
 ``kms-key-rotation``) are about every cloud's."""
 CLOUD_WORD = re.compile(
     r"(?i)(?<![a-z0-9])(eks|gke|aks|aws|gcp|azure|google|amazon|microsoft|pulumi_aws|pulumi_gcp|pulumi_azure_native|"
-    r"s3|gs|az|" + "|".join(SERVICE_WORDS) + r")(?![a-z])|windows\.net|cloud\.google|azure\.com|amazon\.com"
+    r"s3|gs|az|" + "|".join(SERVICE_WORDS) + r")(?![a-z])|windows\.net|cloud\.google|azure\.com|amazon\.com|"
+    r"gcr\.io|pkg\.dev"
 )
 """What in a string names a cloud: a cloud's, its Kubernetes service's, its vendor's or its SDK's name, its storage
-scheme or its service and host vocabulary (:data:`SERVICE_WORDS`), as a word of its own (``aws:region``, ``s3://``,
+scheme or its service and host vocabulary (:data:`SERVICE_WORDS`; Google's registries ``gcr.io`` and
+``*-docker.pkg.dev``), as a word of its own (``aws:region``, ``s3://``,
 ``on gcp``, not ``awsx`` nor ``Tags``). Strings are split at camelCase boundaries first (:func:`_split_camel`), so
 ``azureDNS`` and ``awsAccount`` are found; ``amazonaws`` and ``googleapis`` are words of the vocabulary."""
 CLOUD_WORDS = frozenset(
@@ -49,11 +52,12 @@ CLOUD_WORDS = frozenset(
 """The same words, looked for among the words of an identifier (snake_case and CamelCase parts: ``pulumi_aws``,
 ``GCP_PROJECT``, ``AwsShape``, ``_eks_cluster``, ``Route53``, not ``awsx``)."""
 _WORD_OF_IDENTIFIER = re.compile(r"[A-Z]?[a-z]+[0-9]*|[A-Z]+[0-9]*(?![a-z])|[0-9]+")
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 
 def _split_camel(text: str) -> str:
-    """``azureDNS`` -> ``azure DNS``: a cloud's name at the start of a camelCase word is a word of its own."""
+    """``azureDNS`` -> ``azure DNS``, ``AKSCluster`` -> ``AKS Cluster``: a cloud's name at the start of a camelCase
+    word, or an all-caps run before a capitalised word, is a word of its own."""
     return _CAMEL.sub(" ", text)
 
 
@@ -62,12 +66,31 @@ def _names_in_string(text: str) -> bool:
 
 
 def _folded(node: ast.AST) -> str | None:
-    """The text of a concatenation of string constants (``"arn:" + "a" + "ws:iam::"``), or None."""
+    """The text of a concatenation of string constants (``"arn:" + "a" + "ws:iam::"``), of ``%`` formatting (``"a%s"
+    % "ws"``; what is not a constant is a space) and of ``"".join`` of constants (``"".join(("a", "ws"))``), or
+    None."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
         left, right = _folded(node.left), _folded(node.right)
         return left + right if left is not None and right is not None else None
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) and (template := _folded(node.left)) is not None:
+        values = node.right.elts if isinstance(node.right, ast.Tuple) else [node.right]
+        texts = [_folded(v) for v in values]
+        try:
+            return template % tuple(t if t is not None else " " for t in texts)
+        except (TypeError, ValueError, KeyError):
+            return template
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "join"
+        and (sep := _folded(node.func.value)) is not None
+        and len(node.args) == 1
+        and isinstance(node.args[0], (ast.List, ast.Tuple))
+    ):
+        texts = [_folded(v) for v in node.args[0].elts]
+        return sep.join(t if t is not None else " " for t in texts)
     if isinstance(node, ast.JoinedStr):
         parts = [_folded(v) if not isinstance(v, ast.FormattedValue) else " " for v in node.values]
         return "".join(p for p in parts if p is not None)
@@ -118,7 +141,7 @@ def cloud_names(source: str) -> list[tuple[int, str, str]]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs:
             found = [(node.lineno, "str", node.value)] if _names_in_string(node.value) else []
-        elif isinstance(node, (ast.BinOp, ast.JoinedStr)) and (text := _folded(node)) is not None:
+        elif isinstance(node, (ast.BinOp, ast.JoinedStr, ast.Call)) and (text := _folded(node)) is not None:
             found = [(node.lineno, "str", text)] if _names_in_string(text) else []
         elif isinstance(node, ast.Attribute):
             found = [(node.lineno, "attr", node.attr)] if _names_a_cloud(node.attr) else []
@@ -363,6 +386,31 @@ def test_the_scan_sees_service_vocabulary_camel_case_and_concatenation() -> None
     ]
 
 
+def test_the_scan_sees_all_caps_names_percent_formatting_join_and_registries() -> None:
+    """What still evaded the scan (review of #15, rev15c finding 6): an all-caps name before a capitalised word in a
+    string (``AKSCluster``), a name built by ``%`` formatting or ``"".join`` of constants, and Google's registry hosts
+    (gcr.io, Artifact Registry's ``LOCATION-docker.pkg.dev``:
+    https://cloud.google.com/artifact-registry/docs/docker/names). ``KServe`` and ``"".join(parts)`` are none."""
+    source = (
+        'A = ("AKSCluster", "AWSCluster", "EKSNodeGroup", "KServeModel", "HTTPRoute")\n'
+        'B = "a%s:region" % "ws"\n'
+        'C = "%s.g%s" % (x, "ke.io")\n'
+        'D = "".join(("a", "ws:iam"))\n'
+        'E = "".join(parts)\n'
+        'F = ("gcr.io/p/i", "us-docker.pkg.dev/p/r/i")\n'
+    )
+    assert cloud_names(source) == [
+        (1, "str", "AKSCluster"),
+        (1, "str", "AWSCluster"),
+        (1, "str", "EKSNodeGroup"),
+        (2, "str", "aws:region"),
+        (3, "str", " .gke.io"),
+        (4, "str", "aws:iam"),
+        (6, "str", "gcr.io/p/i"),
+        (6, "str", "us-docker.pkg.dev/p/r/i"),
+    ]
+
+
 def test_a_new_file_naming_a_cloud_fails_the_test(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The guard holds: a hand-written cloud list in a new file outside the clouds' modules is refused."""
     for rel in {*OTHERS, *TEMPORARY, "components/new.py"}:
@@ -487,6 +535,25 @@ ACME = clouds.Cloud(
 
 def _acme_catalog() -> catalog.Catalog:
     """catalog.yaml plus the fake cloud's machines, prices and regions."""
+    return catalog.parse(_acme_data())
+
+
+def _acme_data(*, first: bool = False) -> dict[str, Any]:
+    """catalog.yaml's data plus the fake cloud's; with ``first``, its entries stand before the other clouds' in every
+    list and map (where a new cloud's data goes in the file must not matter)."""
+    data = _acme_data_last()
+    if not first:
+        return data
+    data["machines"] = [m for m in data["machines"] if m["cloud"] == "acme"] + [
+        m for m in data["machines"] if m["cloud"] != "acme"
+    ]
+    for key in ("sources", "spec_sources", "system_machines", "control_planes", "load_balancers", "availability"):
+        mine = next(k for k in data[key] if k.startswith("acme"))
+        data[key] = {mine: data[key][mine], **{k: v for k, v in data[key].items() if k != mine}}
+    return data
+
+
+def _acme_data_last() -> dict[str, Any]:
     data = yaml.safe_load(catalog.DATA_FILE.read_text(encoding="utf-8"))
     data["sources"]["acme-list"] = {"date": "2026-08-01", "citation": "fake price list of tests/test_clouds.py"}
     data["spec_sources"]["acme"] = "fake machine shapes of tests/test_clouds.py"
@@ -503,7 +570,7 @@ def _acme_catalog() -> catalog.Catalog:
         "source": "acme-list",
         "types": {"acme.l4": ["acme-east-1"], "acme.std4": ["acme-east-1", "acme-west-1"]},
     }
-    return catalog.parse(data)
+    return data
 
 
 @pytest.fixture
@@ -540,10 +607,14 @@ def test_unregistered_cloud_is_refused() -> None:
     assert str(e.value) == f"{FILE}: mlplatform:cloud: zeta is not allowed; give one of {', '.join(clouds.names())}"
 
 
-def test_the_checks_that_list_clouds_hold_with_a_fourth_cloud(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The tests that once listed the clouds by hand (review of #15, findings 3 and 6) derive what they expect from
-    the registry: with a fourth cloud registered (no spec field, no settings; its cluster module has the webhook
-    model every managed cloud needs) they still pass, so adding a cloud edits no test."""
+def test_the_checks_that_list_clouds_hold_with_a_fourth_cloud(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The tests that once listed the clouds by hand (review of #15, findings 3 and 6; rev15c finding 3) derive what
+    they expect from the registry: with a fourth cloud registered (no spec field, no settings; its cluster module has
+    only what docs/extending.md calls required) and its catalog data placed before the other clouds' in
+    catalog.yaml, they still pass, so adding a cloud edits no test: the catalog tests (system machines, the
+    validation cases), the registry facts and the bad-input cases whose lines list the clouds."""
     import sys
     import types
 
@@ -555,18 +626,20 @@ def test_the_checks_that_list_clouds_hold_with_a_fourth_cloud(monkeypatch: pytes
         """The fake cloud's own outputs, declared in its cluster module."""
 
     Outputs.__module__ = module.__name__
-    vars(module).update(
-        AcmeCluster=AcmeCluster, AcmeOutputs=Outputs, WEBHOOK_REACH={CLUSTER_TYPE: lambda resources, cluster: []}
-    )
+    vars(module).update(AcmeCluster=AcmeCluster, AcmeOutputs=Outputs, **_required_of_a_cluster_module())
     monkeypatch.setitem(sys.modules, "acme_cluster_module", module)
+    # no placeholder module (optional: docs/extending.md, step 2), so `mlplatform plan` runs with the cloud registered
     fourth = dataclasses.replace(
-        ACME, cluster="acme_cluster_module:AcmeCluster", outputs="acme_cluster_module:AcmeOutputs"
+        ACME, cluster="acme_cluster_module:AcmeCluster", outputs="acme_cluster_module:AcmeOutputs", plan=None
     )
     old = None
     try:
         with clouds.registered(fourth):
-            old = catalog.install(_acme_catalog())
+            data = _acme_data(first=True)
+            old = catalog.install(catalog.parse(data))
+            monkeypatch.setattr(test_catalog, "RAW", data)
             _listing_checks(test_catalog)
+            _bad_input_checks(tmp_path, capsys)
     finally:
         if old is not None:
             catalog.install(old)  # after the cloud left the registry, as the acme fixture does
@@ -581,7 +654,70 @@ def _listing_checks(test_catalog: Any) -> None:
     test_catalog.test_ordering_and_constants()
     test_catalog.test_error_texts(("oci", "nvidia-l4", 1), "unknown cloud 'oci'; give one of {managed}")
     assert "acme" in test_catalog.managed()
-    # test_catalog.test_validation parses catalog.yaml itself, which holds a real fourth cloud's data only once added
+    test_catalog.test_system_machines_control_planes_load_balancers()
+    for case in test_catalog.test_validation.pytestmark[0].args[1]:
+        test_catalog.test_validation(*case)  # RAW is catalog.yaml with the fourth cloud's data first
+    test_catalog.test_spot_discount_validation()
+
+
+def _required_of_a_cluster_module() -> dict[str, Any]:
+    """The names docs/extending.md says a managed cloud's cluster module must define ("- defines `NAME`" in its
+    step 1), each with a value for the fake cloud."""
+    text = (ROOT / "docs" / "extending.md").read_text(encoding="utf-8")
+    values: dict[str, Any] = {"WEBHOOK_REACH": {CLUSTER_TYPE: lambda resources, cluster: []}}
+    required = re.findall(r"^- defines `(\w+)`", text, re.M)
+    assert required, "docs/extending.md names nothing a cluster module must define"
+    return {name: values[name] for name in required}
+
+
+def test_extending_md_says_which_cluster_module_names_are_required(monkeypatch: pytest.MonkeyPatch) -> None:
+    """docs/extending.md and the registry test agree (rev15c finding 3): a managed cloud's cluster module with only
+    the names the page calls required passes the registry check, and without any one of them fails it; the page's
+    "Optional names" table lists none of them."""
+    import sys
+    import types
+
+    text = (ROOT / "docs" / "extending.md").read_text(encoding="utf-8")
+    table = text[text.index("Optional names of the module") :]
+    table = table[: table.index("\n\n", table.index("|"))]
+    optional = set(re.findall(r"^\| `(\w+)", table, re.M))
+    required = _required_of_a_cluster_module()
+    assert optional and not optional & set(required)
+    for leave_out in [None, *required]:
+        module = types.ModuleType("acme_cluster_module")
+        vars(module).update(AcmeCluster=AcmeCluster, **{k: v for k, v in required.items() if k != leave_out})
+        monkeypatch.setitem(sys.modules, "acme_cluster_module", module)
+        # no own outputs (Cloud.outputs None): only the module names the page lists are in question
+        with clouds.registered(dataclasses.replace(ACME, cluster="acme_cluster_module:AcmeCluster", outputs=None)):
+            if leave_out is None:
+                test_registry_facts_agree_with_the_cloud_modules()
+            else:
+                with pytest.raises(AssertionError):
+                    test_registry_facts_agree_with_the_cloud_modules()
+
+
+def _bad_input_checks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The bad-input cases whose lines list the registry's clouds or cluster keys, refused with their line (the
+    fourth cloud in it) by `mlplatform plan`."""
+    from bad_inputs.test_bad_inputs import CASES, expected
+
+    from components.plan.cli import EXIT_INVALID, main
+
+    (tmp_path / "stacks").mkdir()
+    (tmp_path / "Pulumi.yaml").write_text(
+        f"name: mlplatform\nruntime: python\nmain: {ROOT / 'infra'}/\nstackConfigDir: stacks\n"
+    )
+    listing = [
+        c for c in CASES if re.search(r"\{(clouds|clouds_or|cluster_keys)\}", c.read_bytes().decode("utf-8", "replace"))
+    ]
+    assert {c.stem for c in listing} >= {"missing-cloud", "type-cloud-list", "empty-file", "config-empty"}
+    for case in listing:
+        shutil.copy(case, tmp_path / "stacks" / f"Pulumi.{case.stem}.yaml")
+        line = expected(case)
+        assert "acme" in line or "{cluster_keys}" in case.read_text(encoding="utf-8", errors="replace"), line
+        code = main(["plan", "--project", str(tmp_path), "--stack", case.stem, "--no-tree"])
+        err = capsys.readouterr().err
+        assert (code, err) == (EXIT_INVALID, line + "\n"), (case.name, err[-600:])
 
 
 def test_fourth_cloud_config(acme: clouds.Cloud) -> None:

@@ -311,21 +311,22 @@ def test_every_registered_cluster_and_pool_type_has_its_own_entry() -> None:
 
 
 def test_a_registered_clouds_cluster_without_an_entry_is_unknown_not_one_api_call() -> None:
-    """A fourth cloud registered without deploy-time entries: its cluster and pool are reported unknown (left out of
+    """A fourth cloud (a fake, ``zeta``: not docs/extending.md's example ``ocp``, whose real entries would
+    collide with it) registered without deploy-time entries: its cluster and pool are reported unknown (left out of
     the figures, named in the summary and the JSON), not estimated at the catch-all's 0.1 min (review of #15,
     finding 3). The same types unregistered stay ordinary resources of the catch-all."""
     import dataclasses
 
     from components import clouds
 
-    cluster, pool = "ocp:containerengine/cluster:Cluster", "ocp:containerengine/nodePool:NodePool"
+    cluster, pool = "zeta:kube/cluster:Cluster", "zeta:kube/nodePool:NodePool"
 
     def program() -> None:
         k = res(cluster, "k")
         release("a", depends_on=[res(pool, "p", depends_on=[k])])
 
     fourth = dataclasses.replace(
-        clouds.get("existing"), name="ocp", managed=True, cluster_types=(cluster,), pool_types=(pool,), modules=()
+        clouds.get("existing"), name="zeta", managed=True, cluster_types=(cluster,), pool_types=(pool,), modules=()
     )
     assert entry_for_type(cluster).minutes == 0.1 and not entry_for_type(cluster).unknown
     with clouds.registered(fourth):

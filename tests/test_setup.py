@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import importlib.metadata
 import importlib.util
+import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -35,9 +37,27 @@ ENGINE_SDKS = {
     "pulumi-kubernetes": "4.34.2",
     "pulumi-aws": "7.51.1",
     "pulumi-eks": "4.4.0",
+    "pulumi-awsx": "3.11.0",
     "pulumi-gcp": "10.2.0",
     "pulumi-azure-native": "3.29.0",
 }
+
+
+def _plan_packages() -> set[str]:
+    """The PyPI names of the provider SDKs whose resources and functions the plan's placeholders answer for (the type
+    and function tokens of every registered cloud's plan module: ``awsx:ec2:Vpc`` is pulumi-awsx's)."""
+    import importlib
+
+    from components import clouds
+
+    names: set[str] = set()
+    for cloud in clouds.all_clouds():
+        if cloud.plan is None:
+            continue
+        module = importlib.import_module(cloud.plan)
+        for table in ("FAKES", "IDS", "CALLS"):
+            names.update(f"pulumi-{token.split(':', 1)[0]}" for token in getattr(module, table, {}))
+    return names
 
 
 def _canonical(name: str) -> str:
@@ -106,6 +126,13 @@ def test_engine_sdks_are_the_locked_and_installed_ones() -> None:
     )
 
 
+def test_every_sdk_the_plan_fakes_is_an_engine_sdk() -> None:
+    """The plan answers for these SDKs' resources (their output names are in components/plan/<cloud>.py), so a
+    release that renames an output changes what a plan shows: each is pinned in ENGINE_SDKS (review rev15c, 4)."""
+    assert _plan_packages() >= {"pulumi-aws", "pulumi-awsx", "pulumi-eks"}
+    assert sorted(_plan_packages() - ENGINE_SDKS.keys()) == []
+
+
 def test_venv_has_every_locked_package_at_its_locked_version() -> None:
     needed = _needed_here()
     assert {"pulumi", "checkov", "pytest", "uv"} <= needed.keys()
@@ -151,23 +178,106 @@ def test_lock_was_resolved_from_this_pyproject() -> None:
     assert _lock()["requires-python"] == pyproject["project"]["requires-python"]
 
 
-def test_uv_lock_check_offline() -> None:
-    """uv's own check that uv.lock satisfies pyproject.toml, without the network."""
+def _uv() -> Path:
+    """uv next to this Python (the venv `make setup` builds) or on PATH; skips the test without one."""
     uv = Path(sys.executable).with_name("uv")
     if not uv.exists():
         found = shutil.which("uv")
         if found is None:
             pytest.skip("no uv next to this Python or on PATH (a venv built by `make setup` has one)")
         uv = Path(found)
+    return uv
+
+
+def _uv_env(**more: str) -> dict[str, str]:
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(Path.home()), "UV_PYTHON_DOWNLOADS": "never", **more}
+    if cache := os.environ.get("UV_CACHE_DIR"):
+        env["UV_CACHE_DIR"] = cache
+    return env
+
+
+def test_uv_lock_check_offline() -> None:
+    """uv's own check that uv.lock satisfies pyproject.toml, without the network."""
     result = subprocess.run(
-        [str(uv), "lock", "--check", "--offline", "--no-progress"],
+        [str(_uv()), "lock", "--check", "--offline", "--no-progress"],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=120,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(Path.home()), "UV_PYTHON_DOWNLOADS": "never"},
+        env=_uv_env(),
     )
     assert result.returncode == 0, result.stderr
+
+
+OFFLINE_MISS = "because the network was disabled"
+"""What uv says when ``--offline`` needs an index page its cache lacks (uv 0.13.8: "hint: Packages were unavailable
+because the network was disabled. When the network is disabled, registry packages may only be read from the
+cache.")."""
+
+
+@pytest.mark.uv_cache
+def test_make_lock_writes_a_valid_lock_offline(tmp_path: Path) -> None:
+    """`make lock`'s own uv command, run for real in a copy of the project without the network (``--offline``,
+    from uv's cache) and with ``UV_LOCKED=1`` exported as README tells deployers: it rewrites uv.lock, and what it
+    writes is a lock for pyproject.toml (uv's check agrees, resolved from its requirements, every package from PyPI
+    with hashes, the engine's SDKs held once). Needs uv's cache to hold the index pages of the locked packages (a
+    `uv lock` with the network filled it); skipped, saying so, when it does not. Not the only test of the lock:
+    test_uv_lock_check_offline and test_lock_was_resolved_from_this_pyproject check the committed one without a
+    cache (review rev15c, finding 4)."""
+    uv = _uv()
+    for name in ("pyproject.toml", "uv.lock", "README.md", "Makefile"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    dry = subprocess.run(
+        ["make", "-n", "lock", f"UV={uv}", f"BIN={uv.parent}"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=_uv_env(),
+    )
+    assert dry.returncode == 0, dry.stderr
+    [line] = [line for line in dry.stdout.splitlines() if " lock --upgrade" in line]
+    before = (tmp_path / "uv.lock").read_text()
+    result = subprocess.run(
+        [*shlex.split(line), "--offline", "--no-progress"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=_uv_env(UV_LOCKED="1"),
+    )
+    if result.returncode != 0 and OFFLINE_MISS in result.stderr:
+        cache = subprocess.run([str(uv), "cache", "dir"], capture_output=True, text=True, env=_uv_env()).stdout
+        pytest.skip(f"uv's cache ({cache.strip()}) lacks index pages the offline lock needs: run `make lock` once")
+    assert result.returncode == 0, result.stderr
+    text = (tmp_path / "uv.lock").read_text()
+    assert text.startswith("version = ") and text != "" and "mlplatform" in text
+    check = subprocess.run(
+        [str(uv), "lock", "--check", "--offline", "--no-progress"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=_uv_env(),
+    )
+    assert check.returncode == 0, check.stderr
+    lock = tomllib.loads(text)
+    [project] = [p for p in lock["package"] if p["name"] == "mlplatform"]
+    pyproject = _pyproject()
+    assert _locked_requirements(project["metadata"]["requires-dist"]) == _requirements(
+        pyproject["project"]["dependencies"]
+    )
+    assert lock["requires-python"] == pyproject["project"]["requires-python"]
+    for package in lock["package"]:
+        if package["name"] == "mlplatform":
+            continue
+        assert package["source"] == {"registry": PYPI}, package["name"]
+        files = [*package.get("wheels", []), *([package["sdist"]] if "sdist" in package else [])]
+        assert files and all(f["hash"].startswith("sha256:") for f in files), package["name"]
+    names = [_canonical(p["name"]) for p in lock["package"]]
+    assert all(names.count(name) == 1 for name in ENGINE_SDKS)
+    # the copy, not the project, was rewritten
+    assert (ROOT / "uv.lock").read_text() == before
 
 
 def test_uv_bootstrap_file_is_the_locked_uv() -> None:
@@ -190,6 +300,19 @@ def test_pulumi_installs_the_program_and_the_pack_from_the_lock(project_file: st
     assert runtime["name"] == "python"
     assert runtime["options"] == {"toolchain": "uv", "virtualenv": venv}
     assert (ROOT / project_file).parent.joinpath(venv).resolve() == (ROOT / ".venv").resolve()
+
+
+def test_no_requirements_file_beside_the_lock() -> None:
+    """Nothing installs from an unlocked list: the policy pack's venv is the project's, installed from uv.lock by
+    the uv toolchain (policy/PulumiPolicy.yaml), which reads a requirements.txt only where it finds no uv.lock nor
+    pyproject.toml up the tree (pulumi/pulumi sdk/python/toolchain/uv.go, InstallDependencies); review rev15c, 4."""
+    skip = {".venv", ".git", "node_modules"}
+    found = [
+        p.relative_to(ROOT).as_posix()
+        for p in ROOT.rglob("*requirements*.txt")
+        if not skip & set(p.relative_to(ROOT).parts)
+    ]
+    assert found == []
 
 
 _SDKS = re.compile(

@@ -23,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from components.errors import SpecError, show
+from components.errors import MAX_DIGITS, SpecError, show
 from components.spec import MAX_DEPTH, nesting_depth
 
 KeyPath = tuple[str, ...]
@@ -137,19 +137,73 @@ def read_documents(path: Path) -> list[Any]:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise _line(f"{path}: not UTF-8 text; give a YAML manifest") from None
-    loader = _ManifestLoader(text)
     docs: list[Any] = []
     try:
-        while loader.check_data():  # type: ignore[no-untyped-call]
-            docs.append(loader.get_data())  # type: ignore[no-untyped-call]
+        # the Reader checks every character when it is made: a NUL or another control character raises here
+        # (yaml.reader.ReaderError, red team #17c I1), so it is made inside the try
+        loader = _ManifestLoader(text)
+        try:
+            while loader.check_data():  # type: ignore[no-untyped-call]
+                docs.append(loader.get_data())  # type: ignore[no-untyped-call]
+        finally:
+            loader.dispose()
     except (yaml.YAMLError, RecursionError) as e:
         raise _line(f"{path}: not YAML: {' '.join(str(e).split()) or type(e).__name__}") from None
-    finally:
-        loader.dispose()
     for i, doc in enumerate(docs):
         if nesting_depth(doc) > MAX_DEPTH:
             raise _line(f"{path}: document {i + 1} nests maps and lists more than {MAX_DEPTH} deep")
+        if (long := _too_long_number(doc)) is not None:
+            where, number = long
+            raise _line(
+                f"{path}: document {i + 1}: {where}: a number of {number.digits} digits is not allowed (number too "
+                f"long); give at most {MAX_DIGITS} digits"
+            )
     return docs
+
+
+class _LongNumber(str):
+    """An integer literal of more than :data:`~components.errors.MAX_DIGITS` digits, kept as its text: PyYAML's int
+    constructor would call ``int()`` on it, which Python refuses past 4300 digits (ValueError, red team #17c B1).
+    :func:`read_documents` refuses the file, naming where it is."""
+
+    @property
+    def digits(self) -> int:
+        return _literal_digits(self)
+
+
+def _literal_digits(text: str) -> int:
+    """The digits of a YAML 1.1 integer literal: its letters and digits after the sign and a 0b/0o/0x prefix."""
+    body = text.lstrip("+-")
+    if body[:2].lower() in ("0b", "0o", "0x"):
+        body = body[2:]
+    return sum(1 for c in body if c.isalnum())
+
+
+def _construct_int(loader: _ManifestLoader, node: yaml.ScalarNode) -> Any:
+    text = str(loader.construct_scalar(node))
+    if _literal_digits(text) > MAX_DIGITS:
+        return _LongNumber(text)
+    return loader.construct_yaml_int(node)  # type: ignore[no-untyped-call]
+
+
+_ManifestLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)  # type: ignore[arg-type]
+
+
+def _too_long_number(doc: Any) -> tuple[str, _LongNumber] | None:
+    """The key path and text of the first :class:`_LongNumber` (a value or a key) in ``doc``, else None."""
+    todo: list[tuple[tuple[str, ...], Any]] = [((), doc)]
+    while todo:
+        where, item = todo.pop()
+        if isinstance(item, _LongNumber):
+            return ".".join(where) or "(the document)", item
+        if isinstance(item, dict):
+            for key, value in item.items():
+                if isinstance(key, _LongNumber):
+                    return ".".join((*where, "<key>")), key
+                todo.append(((*where, str(key)), value))
+        elif isinstance(item, list):
+            todo.extend(((*where, str(i)), value) for i, value in enumerate(item))
+    return None
 
 
 class _LineError(SpecError):
@@ -259,10 +313,38 @@ def _whole(value: Any) -> int:
 
 
 def _text(value: Any) -> str:
-    """A string (a number is read as its text, as the YAML ``runtimeVersion: 2.6`` means ``"2.6"``)."""
+    """A string, as the CRD's ``type: string`` field takes it: the YAML ``runtimeVersion: 2.6`` is the number 2.6
+    (and ``1.10`` the number 1.1), not the text "2.6", and the API server refuses it (see :func:`_not_text`)."""
+    if not isinstance(value, str):
+        raise ValueError(_not_text(value))
+    return value
+
+
+def _not_text(value: Any) -> str:
+    """Why a value given where the CRD wants a string is refused, and how to write it. The API server validates a
+    custom resource against its schema, whose type check refuses a number, a boolean or null for ``type: string``
+    (kubernetes/kube-openapi pkg/validation/validate/type.go, ``typeValidator.Validate``: ``InvalidType`` unless the
+    schema's type contains the value's JSON type; null only when nullable), and the InferenceService CRD types
+    ``args`` items, ``runtimeVersion``, ``nodeSelector`` values ... as strings (/work/shared/upstream/crd-schemas/
+    serving.kserve.io/inferenceservice_v1beta1.json). Importing one as its Python text would change it
+    (``1.10`` is 1.1, ``yes`` is true)."""
     if isinstance(value, bool):
-        raise ValueError("give text")
-    return str(value)
+        return "give the value as text (quote it: YAML reads true, yes and on as a boolean)"
+    if value is None:
+        return "give the value as text (quote it: YAML reads null, ~ and nothing as no value)"
+    if isinstance(value, int | float):
+        return "give the value as text (quote a number)"
+    return "give the value as text"
+
+
+def _texts(path: Path_, value: Any) -> list[str]:
+    """A list of strings (``args``, ``command``): each item as the CRD's ``items: {type: string}`` takes it."""
+    if not isinstance(value, list):
+        raise _refuse(path, "give a list of strings")
+    for i, item in enumerate(value):
+        if not isinstance(item, str):
+            raise _refuse((*path, str(i)), _not_text(item))
+    return list(value)
 
 
 def _ignored(text: str | None = None) -> Row:
@@ -288,7 +370,10 @@ def _string_map(key: str) -> Row:
     def row(ctx: _Ctx, path: Path_, value: Any) -> None:
         if not isinstance(value, dict):
             raise _refuse(path, "give a map of strings")
-        given = {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in value.items()}
+        for k, v in value.items():
+            if not isinstance(v, str):  # map[string]string: the API server refuses another type (see _not_text)
+                raise _refuse((*path, str(k)), _not_text(v))
+        given = {str(k): v for k, v in value.items()}
         before = ctx.entry.setdefault(key, {})
         for k, v in given.items():
             if before.get(k, v) != v:  # metadata.labels go to the pods too (see _labels)
@@ -573,9 +658,7 @@ def _rendered_container(ctx: _Ctx, path: Path_) -> Path_:
 
 
 def _args(ctx: _Ctx, path: Path_, value: Any) -> None:
-    if not isinstance(value, list):
-        raise _refuse(path, "give a list of strings")
-    ctx.set("args", [v if isinstance(v, str) else json.dumps(v) for v in value])
+    ctx.set("args", _texts(path, value))
     ctx.keep(path, (*_rendered_container(ctx, path), "args"))
 
 
@@ -725,9 +808,7 @@ def _image(ctx: _Ctx, path: Path_, value: Any) -> None:
 
 
 def _command(ctx: _Ctx, path: Path_, value: Any) -> None:
-    if not isinstance(value, list):
-        raise _refuse(path, "give a list of strings")
-    ctx.sub("container")["command"] = [str(v) for v in value]
+    ctx.sub("container")["command"] = _texts(path, value)
     ctx.keep(path)
 
 

@@ -137,6 +137,9 @@ def go_parse_int(text: str, *, signed: bool) -> int | None:
         base, text = (prefix, text[2:]) if prefix else (8, text[1:])
     if not _GO_DIGITS[base].match(text):
         return None
+    if len(text.lstrip("0")) > 64:
+        return None  # past 64 bits in any base (ParseInt's range error), and never converted: Python refuses an
+        # int of more than 4300 decimal digits (ValueError, red team #17c B1)
     value = -int(text or "0", base) if negative else int(text or "0", base)
     low, high = (-(2**63), 2**63 - 1) if signed else (0, 2**64 - 1)
     return value if low <= value <= high else None

@@ -518,6 +518,18 @@ class ModelSpec(Spec):
     def _ns(cls, v: str) -> str:
         return own_namespace(v, "model")
 
+    @field_validator("timeout")
+    @classmethod
+    def _timeout(cls, v: int | None) -> int | None:
+        """The platform's ``max-revision-timeout-seconds`` bounds it whatever the caller (a stack file or Python):
+        Knative's webhook refuses a longer revision timeout (pkg/apis/serving/v1/revision_validation.go
+        validateTimeoutSeconds); :func:`platform_problems` said so for a stack file only (red team #17c)."""
+        from components.platform.knative import MAX_REVISION_TIMEOUT
+
+        if v is not None and v > int(MAX_REVISION_TIMEOUT):
+            raise value_error(f"give at most {MAX_REVISION_TIMEOUT} (the platform's max-revision-timeout)")
+        return v
+
     @field_validator("storage_uri")
     @classmethod
     def _uri(cls, v: str | None) -> str | None:

@@ -30,7 +30,7 @@ def _catalog() -> dict[str, int]:
     """GPUs per machine type, from the accelerator catalog (empty when the project is not importable)."""
     try:
         from components import catalog
-    except ImportError:  # pragma: no cover - the pack's venv installs the project (policy/requirements.txt)
+    except ImportError:  # pragma: no cover - the pack's venv is the project's (policy/PulumiPolicy.yaml)
         return {}
     return {m.instance_type: m.gpus for m in catalog.machines()}
 

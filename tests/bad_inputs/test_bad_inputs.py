@@ -2,7 +2,10 @@
 path, exit status 2, no traceback, and nothing registered, through `mlplatform plan` (in process and as a subprocess)
 and through the program itself (what `pulumi up` runs).
 
-Each case file starts with a comment saying what is wrong and ``# expect: <the exact line>``.
+Each case file starts with a comment saying what is wrong and ``# expect: <the exact line>``. What the line lists from
+the cloud registry is written as a placeholder, so that adding a cloud edits no case: ``{clouds}`` (the registered
+clouds, ``aws, gcp, azure, existing``), ``{clouds_or}`` (``aws, gcp, azure or existing``) and ``{cluster_keys}``
+(``mlplatform:cluster``'s keys, which include each cloud's settings block).
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from typing import Any
 
 import pytest
 
+from components import clouds
+from components.clusters.spec import ClusterSpec
 from components.errors import SpecError
 from components.plan import engine
 from components.plan.cli import EXIT_INVALID, main
@@ -26,10 +31,25 @@ CASES = sorted((Path(__file__).parent / "cases").glob("*.yaml"))
 EXPECT = "# expect: "
 
 
+def placeholders() -> dict[str, str]:
+    """The expected lines' placeholders, read from the registry now (tests/test_clouds.py reruns the cases that use
+    them with a fourth cloud registered)."""
+    names = clouds.names()
+    keys = [field.alias or name for name, field in ClusterSpec.model_fields.items()]
+    return {
+        "{clouds}": ", ".join(names),
+        "{clouds_or}": f"{', '.join(names[:-1])} or {names[-1]}",
+        "{cluster_keys}": ", ".join(keys),
+    }
+
+
 def expected(case: Path) -> str:
     for line in case.read_bytes().decode("utf-8", "replace").splitlines():  # a case may be deliberately not UTF-8
         if line.startswith(EXPECT):
-            return line[len(EXPECT) :]
+            text = line[len(EXPECT) :]
+            for placeholder, value in placeholders().items():
+                text = text.replace(placeholder, value)
+            return text
     raise AssertionError(f"{case.name}: no '{EXPECT}' line")
 
 

@@ -30,6 +30,8 @@ MODEL_JSON = (
 )
 
 MIG_7G_80GB = {"strategy": "mig", "migProfile": "7g.80gb"}
+HF = {"format": "huggingface", "storage_uri": "hf://Qwen/Qwen2.5-0.5B-Instruct", "access": ACCESS,
+      "resources": {"gpus": 1, "accelerator": "nvidia-l4"}}  # fmt: skip
 STRINGS = {"storageUri": "gs://my-bucket/x", "format": "sklearn", "scaling": {"maxReplicas": "x"}}
 
 
@@ -154,6 +156,27 @@ def refused(make: Callable[[], Any]) -> str:
          "vllm:num_requests_waiting requests per replica KEDA keeps (KServe's KEDA webhook requires a value)"),
         (lambda: PlatformSettings(keda="sometimes"),
          "PlatformSettings.keda: sometimes is not allowed; give true or false"),
+        # red team #17c B1: a number Python cannot print (past 4300 digits) is refused, never converted
+        (lambda: ModelSpec(**HF, model_size_gb=10**5000),
+         "ModelSpec.modelSizeGb: a number of 5001 digits is not allowed (number too long); give at most 4300 digits"),
+        (lambda: ModelSpec(**HF, scaling={"metric": "llm-queue", "max_replicas": 3, "target": -(10**5000)}),
+         "ModelSpec.scaling.target: a number of 5001 digits is not allowed (number too long); give at most 4300 "
+         "digits"),
+        (lambda: ModelSpec(**HF, timeout=10**5000),
+         "ModelSpec.timeout: a number of 5001 digits is not allowed (number too long); give at most 4300 digits"),
+        # the bound the stack path enforces (Knative's max-revision-timeout), from Python too
+        (lambda: ModelSpec(**HF, timeout=1801),
+         "ModelSpec.timeout: 1801 is not allowed; give at most 1800 (the platform's max-revision-timeout)"),
+        # red team #17c B2: a lone surrogate as a map key or list item, escaped in the line
+        (lambda: ModelSpec(**HF, secret_env={"\ud800": {"secret": "hf", "key": "t"}}),
+         'ModelSpec.secretEnv: "\\ud800" is not allowed; give environment variable names of letters, digits, \'_\', '
+         "'-' and '.'"),
+        (lambda: ModelSpec(**HF, image_pull_secrets=["\ud800"]),
+         'ModelSpec.imagePullSecrets.0: "\\ud800" is not allowed; give a Secret name (a DNS-1123 subdomain)'),
+        (lambda: TransformerSpec(container=ContainerSpec(image="ghcr.io/a/b:1"), secret_env={"\ud800": {"secret": "a",
+                                                                                                 "key": "b"}}),
+         'TransformerSpec.secretEnv: "\\ud800" is not allowed; give environment variable names of letters, digits, '
+         "'_', '-' and '.'"),
         # issue #14: a runtime the stack brings itself (mlplatform:runtimes), from Python as from a stack file
         (lambda: RuntimeSpec(formats=[], container=ContainerSpec(image="ghcr.io/acme/s:1")),
          "RuntimeSpec.formats: [] is not allowed; give at least one format the runtime serves (KServe's "

@@ -1039,6 +1039,84 @@ def test_a_huge_file_is_refused_unread(capsys: pytest.CaptureFixture[str], tmp_p
     )
 
 
+def test_a_nul_in_the_file_is_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    # red team #17c I1: PyYAML's Reader refuses a NUL when the loader is made, which was outside the try (exit 70)
+    path = tmp_path / "nul.yaml"
+    path.write_text(yaml.safe_dump(SKLEARN_V2).replace("sklearn-iris", "sklearn\x00iris"))
+    assert _one_line(capsys, str(path), "--stack", "aws-dev") == (
+        f'{path}: not YAML: unacceptable character #x0000: special characters are not allowed in "<unicode string>", '
+        "position 86"
+    )
+
+
+@pytest.mark.parametrize(
+    ("replace", "where"),
+    [
+        ("name: sklearn-iris", "metadata.name"),
+        ("protocolVersion: v2", "spec.predictor.model.protocolVersion"),
+        ("name: sklearn\n", "<key>"),
+    ],
+    ids=["name", "value", "key"],
+)
+def test_an_integer_past_4300_digits_is_one_line_naming_where(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, replace: str, where: str
+) -> None:
+    # red team #17c B1: PyYAML's int constructor calls int(), which Python refuses past 4300 digits (exit 70)
+    big = "9" * 5000
+    text = yaml.safe_dump(SKLEARN_V2, sort_keys=False)
+    key, _ = replace.split(": ")
+    swapped = f"{key}: {big}" if where != "<key>" else f"name: sklearn\n        ? {big}\n        : 1\n"
+    path = tmp_path / "big.yaml"
+    path.write_text(text.replace(replace, swapped, 1))
+    where = "spec.predictor.model.modelFormat.<key>" if where == "<key>" else where
+    assert _one_line(capsys, str(path), "--stack", "aws-dev") == (
+        f"{path}: document 1: {where}: a number of 5000 digits is not allowed (number too long); give at most 4300 "
+        "digits"
+    )
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "where", "says"),
+    [
+        ("runtimeVersion: 1.10", "model.runtimeVersion", "quote a number"),
+        ("args: ['--a', 1.10]", "model.args.1", "quote a number"),
+        ("args: [.5]", "model.args.0", "quote a number"),
+        ("args: [null]", "model.args.0", "quote it: YAML reads null, ~ and nothing as no value"),
+        ("args: [yes]", "model.args.0", "quote it: YAML reads true, yes and on as a boolean"),
+        ("args: [on]", "model.args.0", "quote it: YAML reads true, yes and on as a boolean"),
+        ("args: [{a: b}]", "model.args.0", None),
+        ("modelFormat: {name: sklearn, version: 1.0}", "model.modelFormat.version", "quote a number"),
+    ],
+)
+def test_a_non_string_where_the_crd_wants_a_string_is_refused_not_retyped(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, yaml_text: str, where: str, says: str | None
+) -> None:
+    # red team #17c I2: runtimeVersion: 1.10 was imported as "1.1", args [null, yes] as "null", "true". The API
+    # server validates the custom resource against the CRD, whose type check refuses a number, a boolean or null
+    # for a type: string field (kubernetes/kube-openapi pkg/validation/validate/type.go typeValidator.Validate;
+    # runtimeVersion, modelFormat.version and args items are type: string in the v0.20.0 CRD).
+    text = yaml.safe_dump(SKLEARN_V2, sort_keys=False).replace(
+        "      modelFormat:\n        name: sklearn\n", f"      {yaml_text}\n      modelFormat:\n        name: sklearn\n"
+    )
+    if yaml_text.startswith("modelFormat"):
+        text = text.replace("      modelFormat:\n        name: sklearn\n", "", 1)
+    path = tmp_path / "typed.yaml"
+    path.write_text(text)
+    shown = f"give the value as text ({says})" if says else "give the value as text"
+    assert _one_line(capsys, str(path), "--stack", "aws-dev") == (
+        f"{path}: InferenceService sklearn-iris: spec.predictor.{where}: {shown}"
+    )
+
+
+def test_a_node_selector_value_that_is_a_number_is_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    # red team #17c I2: nodeSelector {pool: 1.10} was imported as "1.1"; the CRD's nodeSelector is a map of strings
+    doc = {**SKLEARN_V2, "spec": {"predictor": {**SKLEARN_V2["spec"]["predictor"], "nodeSelector": {"pool": 1.1}}}}
+    assert _one_line(capsys, str(_write(tmp_path, doc)), "--stack", "aws-dev") == (
+        f"{_write(tmp_path, doc)}: InferenceService sklearn-iris: spec.predictor.nodeSelector.pool: give the value as "
+        "text (quote a number)"
+    )
+
+
 def test_no_inference_service(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     path = _write(tmp_path, ["a", "list"])
     code, out, err = _run(capsys, str(path), "--stack", "aws-dev")
