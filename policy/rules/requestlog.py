@@ -115,13 +115,12 @@ def _collector_ingress(resources: Sequence[Resource], facts: Facts) -> Iterator[
     if (allowed or collector) and not [
         p for p in policies if "Ingress" in as_list(as_map(p.props.get("spec")).get("policyTypes"))
     ]:
-        anchor = (collector or policies or [None])[0]
-        if anchor is not None:
-            yield Finding(
-                anchor.urn,
-                f"no NetworkPolicy limits ingress to the request-log collector in namespace {COLLECTOR_NAMESPACE}: "
-                "every pod of the cluster can write records",
-            )
+        anchor = (collector or policies or list(resources))[0]
+        yield Finding(
+            anchor.urn,
+            f"no NetworkPolicy limits ingress to the request-log collector in namespace {COLLECTOR_NAMESPACE}: "
+            "every pod of the cluster can write records",
+        )
     for p in policies:
         spec = as_map(p.props.get("spec"))
         if spec.get("ingress") is UNKNOWN:
