@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from policy.rules import percloud
-from policy.rules.base import UNKNOWN, Facts, Finding, Resource, Rule, as_list, as_map
+from policy.rules.base import UNKNOWN, Facts, Finding, Resource, Rule, as_list, as_map, reading
 
 RULE = "request-log-write-only"
 LOG_WRITE_SUFFIX = "-request-logs-write"
@@ -137,6 +137,18 @@ def _collector_ingress(resources: Sequence[Resource], facts: Facts) -> Iterator[
                     yield Finding(p.urn, f"NetworkPolicy {p.k8s_name} ingress[{i}].from[{j}] {why}")
 
 
+_COLLECTOR_READS = reading(
+    {NETWORK_POLICY: ("spec.policyTypes", "spec.ingress", "spec.ingress[].from", "spec.ingress[].from[].*")}
+)
+
+
+def _collector_unknown(res: Resource) -> str | None:
+    """A value of the collector's NetworkPolicy known only after deploy (the rule could not judge it)."""
+    if res.type == NETWORK_POLICY and res.namespace == COLLECTOR_NAMESPACE:
+        return _COLLECTOR_READS(res)
+    return None
+
+
 RULES = [
     Rule(
         name=RULE,
@@ -166,6 +178,7 @@ RULES = [
         enforcement="mandatory",
         area="network",
         check_stack=_collector_ingress,
+        unknown=_collector_unknown,
         remediation="keep the collector's NetworkPolicy namespaceSelector kubernetes.io/metadata.name In [...]",
     ),
 ]
