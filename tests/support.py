@@ -7,11 +7,14 @@ import os
 from collections.abc import Callable, Mapping
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from components.plan.engine import OutputsMode, PlanResult, run_function
+
+if TYPE_CHECKING:
+    from components.plan.report import StackPlan
 
 ROOT = Path(__file__).resolve().parent.parent
 UPSTREAM_ENV = "MLPLATFORM_UPSTREAM"
@@ -74,3 +77,47 @@ def validate_custom_resource(obj: Mapping[str, Any]) -> list[str]:
     schema = crd_schema(str(obj["apiVersion"]), str(obj["kind"]))
     validator = Draft7Validator(schema)
     return [f"{'.'.join(str(p) for p in e.absolute_path)}: {e.message}" for e in validator.iter_errors(dict(obj))]
+
+
+@cache
+def _saved_plan(stack: str | None, extra: tuple[str, ...]) -> tuple[int, str]:
+    import tempfile
+
+    from components.plan.cli import main
+
+    which = ["--all"] if stack is None else ["--stack", stack]
+    with tempfile.TemporaryDirectory(prefix="mlplatform-saved-plan-") as tmp:
+        out = Path(tmp) / "plan.json"
+        code = main(["plan", "--project", str(ROOT), *which, "--no-tree", "--json", str(out), *extra])
+        return code, out.read_text()
+
+
+def saved_plan_text(stack: str | None, *extra: str) -> tuple[int, str]:
+    """``mlplatform plan --project ROOT --stack STACK --no-tree --json FILE EXTRA...`` (``--all`` for ``None``): its
+    exit code and the file it wrote. The shipped stacks' plans are deterministic (tests/plan/test_reproducible.py), so
+    each is planned once per test process and shared read-only (a str); never for a test that patches the program."""
+    return _saved_plan(stack, extra)
+
+
+def saved_plan(stack: str | None, *extra: str) -> dict[str, Any]:
+    """The saved plan of :func:`saved_plan_text`, parsed: a fresh copy the caller may edit."""
+    return json.loads(saved_plan_text(stack, *extra)[1])  # type: ignore[no-any-return]
+
+
+def saved_plan_file(directory: Path, stack: str | None, *extra: str) -> tuple[int, Path]:
+    """The saved plan of :func:`saved_plan_text` written to ``directory/plan.json``: exit code and path."""
+    code, text = saved_plan_text(stack, *extra)
+    path = directory / "plan.json"
+    path.write_text(text)
+    return code, path
+
+
+@cache
+def shipped_plan(stack: str, placeholders: bool = False) -> StackPlan:
+    """``plan_stack(load_project(ROOT), stack)`` of a shipped stack (``stacks/Pulumi.<stack>.yaml``): planned once per
+    test process and shared by every test file that reads it (deterministic: tests/plan/test_reproducible.py). Read
+    it, never edit it; never for a test that patches the program."""
+    from components.plan.cli import plan_stack
+    from components.plan.project import load_project
+
+    return plan_stack(load_project(ROOT), stack, placeholders=placeholders)

@@ -21,7 +21,7 @@ from components.plan.cli import plan_stack
 from components.plan.project import load_project
 from components.plan.report import StackPlan, cold_start, plan_json
 from components.plan.view import cold_start_table
-from support import ROOT, upstream_dir
+from support import ROOT, shipped_plan, upstream_dir
 
 RESNET = ModelFacts("resnet50", "pytorch", 1, "s3://bucket/resnet50")
 IRIS = ModelFacts("sklearn-iris", "sklearn", 0, "gs://kfserving-examples/models/sklearn/1.0/model")
@@ -30,7 +30,7 @@ AWS = ClusterFacts("aws")
 
 @cache
 def planned(stack: str) -> StackPlan:
-    return plan_stack(load_project(ROOT), stack)
+    return shipped_plan(stack)
 
 
 def figures(stack: str) -> dict[str, tuple[float, float]]:

@@ -19,15 +19,13 @@ from rich.console import Console
 
 from components import catalog, cost
 from components.cost import LOAD_BALANCER_CHARTS, estimate
-from components.plan.cli import plan_stack
 from components.plan.engine import PlanResult
-from components.plan.project import load_project
 from components.plan.report import StackPlan
 from components.plan.view import cost_table
 from policy.rules import Facts, StackSettings, resources_from_plan, run_rules
 from policy.rules.budget import RULES as BUDGET_RULES
 from policy.rules.budget import CostFacts, check_budget, with_cost
-from support import ROOT, run, upstream_dir
+from support import run, shipped_plan, upstream_dir
 
 # Catalog prices used below (components/catalog.yaml), USD per hour.
 EKS, GKE, AKS_STANDARD = 0.10, 0.10, 0.10
@@ -304,11 +302,11 @@ def test_load_balancer_chart_default_matches_upstream_values() -> None:
 
 @cache
 def stack_result(stack: str) -> PlanResult:
-    return plan_stack(load_project(ROOT), stack).result
+    return shipped_plan(stack).result
 
 
 def stack_cost(stack: str) -> dict[str, Any]:
-    return plan_stack(load_project(ROOT), stack).cost
+    return shipped_plan(stack).cost
 
 
 def totals(stack: str) -> tuple[float, float, float]:
@@ -355,7 +353,7 @@ def test_local_stack_prices_nothing_of_the_existing_cluster() -> None:
 
 
 def test_plan_stack_records_cost_and_deploy_time() -> None:
-    plan = plan_stack(load_project(ROOT), "aws-dev")
+    plan = shipped_plan("aws-dev")
     assert plan.cost == estimate(plan.result).to_json()
     assert plan.deploy_time["criticalPath"] and plan.deploy_time["minutes"] > 0
 

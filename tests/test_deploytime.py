@@ -9,10 +9,8 @@ import pytest
 
 from components import deploytime
 from components.deploytime import DeployTimeError, TimeEntry, critical_path, entry_for, load, parse
-from components.plan.cli import plan_stack
 from components.plan.engine import PlanResult
-from components.plan.project import load_project
-from support import ROOT, run
+from support import run, shipped_plan
 
 # A small table so that the expected figures are plain arithmetic.
 TABLE = (
@@ -199,7 +197,7 @@ SERVING = "kubernetes:operator.knative.dev/v1beta1:KnativeServing"
 
 @cache
 def stack_path(stack: str) -> deploytime.CriticalPath:
-    return critical_path(plan_stack(load_project(ROOT), stack).result)
+    return critical_path(shipped_plan(stack).result)
 
 
 def test_aws_dev_path_runs_through_the_cluster_and_the_install_chain() -> None:
@@ -224,7 +222,7 @@ def test_aws_dev_path_runs_through_the_cluster_and_the_install_chain() -> None:
 
 def test_the_platform_part_is_a_critical_path_not_a_serial_sum() -> None:
     # Regression (issue 16): every add-on waited for the one before, so the platform took the sum of its installs.
-    result = plan_stack(load_project(ROOT), "local").result
+    result = shipped_plan("local").result
     path = critical_path(result)
     installs = [r for r in result.resources if r.type in (RELEASE, SERVING)]
     serial = sum(entry_for(r).minutes for r in installs)

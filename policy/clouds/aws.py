@@ -26,7 +26,7 @@ from policy.rules.gpu import (
     taints_of_map,
 )
 from policy.rules.identity import K8S_SUBJECT, annotated_service_accounts
-from policy.rules.percloud import CloudPolicy, Part
+from policy.rules.percloud import RENDERED, CloudPolicy, Part
 from policy.rules.requestlog import is_log_writer
 
 EKS = "eks:index:Cluster"
@@ -997,6 +997,57 @@ def _buckets_blocked(resources: Sequence[Resource], facts: Facts) -> Iterator[Fi
 
 _CLUSTERS = (EKS, AWS_EKS)
 _POOLS = (KARPENTER_POOL, EKS_MNG, EKS_NG2, AWS_NODE_GROUP)
+KNOWN: dict[str, str] = {
+    "aws:autoscaling/tag:Tag": RENDERED,
+    "aws:cloudwatch/eventRule:EventRule": RENDERED,
+    "aws:cloudwatch/eventTarget:EventTarget": RENDERED,
+    "aws:ec2/launchTemplate:LaunchTemplate": RENDERED,
+    "aws:eks/accessEntry:AccessEntry": RENDERED,
+    "aws:eks/addon:Addon": RENDERED,
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": RENDERED,
+    "aws:iam/role:Role": RENDERED,
+    "aws:iam/rolePolicy:RolePolicy": RENDERED,
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": RENDERED,
+    "aws:kms/alias:Alias": RENDERED,
+    "aws:kms/key:Key": RENDERED,
+    "aws:s3/bucket:Bucket": RENDERED,
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": RENDERED,
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": RENDERED,
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": RENDERED,
+    "aws:sqs/queue:Queue": RENDERED,
+    "aws:sqs/queuePolicy:QueuePolicy": RENDERED,
+    "awsx:ec2:Vpc": RENDERED,
+    "eks:index:VpcCniAddon": RENDERED,
+    "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass": RENDERED,
+    "kubernetes:karpenter.sh/v1:NodePool": RENDERED,
+    "aws:ec2/securityGroup:SecurityGroup": (
+        "made by a pulumi-eks Cluster without skipDefaultSecurityGroups (components/plan/aws_eks.py models it; "
+        "pulumi/pulumi-eks nodejs/eks/cluster.ts)"
+    ),
+    "aws:ec2/securityGroupRule:SecurityGroupRule": (
+        "made by a pulumi-eks Cluster with its default security group (components/plan/aws_eks.py)"
+    ),
+    "aws:eks/accessPolicyAssociation:AccessPolicyAssociation": (
+        "made by a pulumi-eks Cluster for an access entry with access policies (components/plan/aws_eks.py)"
+    ),
+    "eks:index:ServiceRole": (
+        "rendered (a pulumi-eks Cluster's child, modelled by components/plan/aws_eks.py); a Node.js component "
+        "inside the eks provider (pulumi/pulumi-eks nodejs/eks/servicerole.ts), so no class of the Python SDK"
+    ),
+    "aws:eks/podIdentityAssociation:PodIdentityAssociation": (
+        "read by the workload-identity share (POD_IDENTITY): a stack may bind pods to roles with EKS Pod Identity"
+    ),
+    "aws:iam/policy:Policy": ("read by the IAM rules (IAM_POLICY) beside inline role policies"),
+    "eks:index:NodeGroupSecurityGroup": ("in not_clusters: a self-managed node group's security group (no pool)"),
+    "eks:index:ClusterCreationRoleProvider": ("in not_clusters: an IAM role provider (no cluster)"),
+}
+"""The types of this cloud the pack knows (:attr:`policy.rules.percloud.CloudPolicy.known`; its cluster and
+pool types besides): an empty value for a type a shipped or cover stack renders, else why it is known. Each
+is a class of pulumi_aws 7.51.1,
+pulumi_eks 4.4.0 or pulumi_awsx 3.11.0, read from its ``_utilities.register(resource_modules=...)`` by
+tests/policy/test_policy_known_types.py, unless the value says why not (Karpenter's are its CRDs, read by
+this module's Karpenter shares)."""
+
 POLICY = CloudPolicy(
     cloud="aws",
     parts={
@@ -1157,5 +1208,6 @@ POLICY = CloudPolicy(
     # cluster_creation_role_provider.py, "a component that wraps creating a role provider that can be passed to the
     # Cluster's creationRoleProvider" (an IAM role, no cluster)
     not_clusters=("eks:index:NodeGroupSecurityGroup", "eks:index:ClusterCreationRoleProvider"),
+    known=KNOWN,
 )
 """AWS's share of the rules (:attr:`components.clouds.Cloud.policy`)."""

@@ -12,7 +12,7 @@ from policy.rules.base import UNKNOWN, Facts, Finding, Resource, Rule, as_list, 
 from policy.rules.cluster import world
 from policy.rules.gpu import ACCELERATOR_LABEL, Pool, gpus_of, int_of, taints_of_list
 from policy.rules.identity import K8S_SUBJECT, Subject, ksa_bindings, paired_bindings
-from policy.rules.percloud import CloudPolicy, Part
+from policy.rules.percloud import RENDERED, CloudPolicy, Part
 from policy.rules.requestlog import is_log_writer
 
 AKS = "azure-native:containerservice:ManagedCluster"
@@ -555,6 +555,37 @@ def _account_private(res: Resource, facts: Facts) -> Iterator[str]:
             yield f"storage account {res.name}: {key} is {shown}, not {want!r}"
 
 
+KNOWN: dict[str, str] = {
+    "azure-native:authorization:RoleAssignment": RENDERED,
+    "azure-native:keyvault:Key": RENDERED,
+    "azure-native:keyvault:Vault": RENDERED,
+    "azure-native:managedidentity:FederatedIdentityCredential": RENDERED,
+    "azure-native:managedidentity:UserAssignedIdentity": RENDERED,
+    "azure-native:monitor:DiagnosticSetting": RENDERED,
+    "azure-native:network:Subnet": RENDERED,
+    "azure-native:network:VirtualNetwork": RENDERED,
+    "azure-native:operationalinsights:Workspace": RENDERED,
+    "azure-native:resources:ResourceGroup": RENDERED,
+    "azure-native:storage:StorageAccount": (
+        "made with request logs on (components/clusters/aks.py: the log storage account); read by "
+        "request-log-write-only"
+    ),
+    "azure-native:storage:BlobContainer": "made with request logs on (components/clusters/aks.py: the log container)",
+    "azure-native:storage:ManagementPolicy": (
+        "made with request logs on (components/clusters/aks.py: the log retention policy)"
+    ),
+    "azure-native:authorization:RoleDefinition": (
+        "read by the IAM rules (AZ_ROLE_DEFINITION): a custom role a stack may define"
+    ),
+    "azure-native:insights:DiagnosticSetting": (
+        "read by the audit-logs share (DIAGNOSTIC_SETTINGS) as the older module's spelling"
+    ),
+}
+"""The types of this cloud the pack knows (:attr:`policy.rules.percloud.CloudPolicy.known`; its cluster and
+pool types besides): an empty value for a type a shipped or cover stack renders, else why it is known. Each
+is a class of pulumi_azure_native 3.29.0, read from its ``_utilities.register(resource_modules=...)`` by
+tests/policy/test_policy_known_types.py, unless the value says why not."""
+
 POLICY = CloudPolicy(
     cloud="azure",
     parts={
@@ -689,5 +720,6 @@ POLICY = CloudPolicy(
     stateful=(AKS_VAULT, VAULT_KEY, AZ_IDENTITY),
     sa_annotations=(AZURE_SA_ANNOTATION,),
     canonical=canonical,
+    known=KNOWN,
 )
 """Azure's share of the rules (:attr:`components.clouds.Cloud.policy`)."""

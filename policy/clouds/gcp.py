@@ -11,7 +11,7 @@ from policy.rules.base import UNKNOWN, Facts, Finding, Resource, as_list, as_map
 from policy.rules.cluster import world
 from policy.rules.gpu import Pool, int_of, taints_of_list
 from policy.rules.identity import K8S_NAME, Subject, ksa_bindings, paired_bindings
-from policy.rules.percloud import CloudPolicy, Part
+from policy.rules.percloud import RENDERED, CloudPolicy, Part
 from policy.rules.requestlog import is_log_writer
 
 GKE = "gcp:container/cluster:Cluster"
@@ -624,6 +624,32 @@ def _cni_bin_dir(res: Resource) -> str | None:
 
 # ------------------------------------------------------------------------------------------------ the policy
 
+KNOWN: dict[str, str] = {
+    "gcp:compute/firewall:Firewall": RENDERED,
+    "gcp:compute/network:Network": RENDERED,
+    "gcp:compute/router:Router": RENDERED,
+    "gcp:compute/routerNat:RouterNat": RENDERED,
+    "gcp:compute/subnetwork:Subnetwork": RENDERED,
+    "gcp:dns/dnsManagedZoneIamMember:DnsManagedZoneIamMember": RENDERED,
+    "gcp:kms/cryptoKey:CryptoKey": RENDERED,
+    "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember": RENDERED,
+    "gcp:kms/keyRing:KeyRing": RENDERED,
+    "gcp:projects/iAMMember:IAMMember": RENDERED,
+    "gcp:serviceaccount/account:Account": RENDERED,
+    "gcp:serviceaccount/iAMMember:IAMMember": RENDERED,
+    "gcp:storage/bucket:Bucket": RENDERED,
+    "gcp:storage/bucketIAMMember:BucketIAMMember": RENDERED,
+    "gcp:folder/iAMMember:IAMMember": ("read by the IAM rules: a grant above the project"),
+    "gcp:organizations/iAMMember:IAMMember": ("read by the IAM rules: a grant above the project"),
+    "gcp:projects/iAMBinding:IAMBinding": ("read by the IAM rules (PROJECT_BINDING)"),
+    "gcp:serviceaccount/iAMBinding:IAMBinding": ("read by the workload-identity rules (GSA_BINDING)"),
+    "gcp:storage/bucketIAMBinding:BucketIAMBinding": ("read by the storage grant rules beside BucketIAMMember"),
+}
+"""The types of this cloud the pack knows (:attr:`policy.rules.percloud.CloudPolicy.known`; its cluster and
+pool types besides): an empty value for a type a shipped or cover stack renders, else why it is known. Each
+is a class of pulumi_gcp 10.2.0, read from its ``_utilities.register(resource_modules=...)`` by
+tests/policy/test_policy_known_types.py, unless the value says why not."""
+
 POLICY = CloudPolicy(
     cloud="gcp",
     parts={
@@ -750,5 +776,6 @@ POLICY = CloudPolicy(
     sa_annotations=(GKE_SA_ANNOTATION,),
     tag_paths={GKE: "resourceLabels", GKE_POOL: "nodeConfig.resourceLabels"},
     label_key=label_key,
+    known=KNOWN,
 )
 """Google Cloud's share of the rules (:attr:`components.clouds.Cloud.policy`)."""

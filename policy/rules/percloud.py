@@ -8,24 +8,30 @@ prod and the tag paths its SDK does not say.
 
 Fail closed, in three layers:
 
-- ``resource-types-known`` (:func:`unknown_type`) fails every resource the pack cannot place: a type of a provider
-  package that is neither a registered cloud's (:func:`owner`) nor one of :data:`NOT_CLOUD_PROVIDERS`; a Kubernetes
-  type of a Cluster API group (:data:`CLUSTER_API`: a cluster or machine on some infrastructure no cloud's module
-  reads); and a type of a registered cloud whose class looks like a cluster or a node pool (:data:`LOOKS_LIKE`) but
-  is neither one of that cloud's :attr:`~components.clouds.Cloud.cluster_types` / ``pool_types`` nor a look-alike
-  its policy module lists as no cluster (:attr:`CloudPolicy.not_clusters`).
+- ``resource-types-known`` (:func:`unknown_type`) fails every resource whose type the pack does not KNOW
+  (:func:`known_types`): an exact allow-list of what the platform renders and the rules read, kept per owner: the
+  generic types here (:data:`KNOWN_TYPES`; the mlplatform components derived from their classes,
+  :func:`component_types`; the platform's dynamic resources by their inputs, :data:`DYNAMIC`), each cloud's in its
+  policy module (:attr:`CloudPolicy.known`, checked against the cloud's installed SDK by
+  tests/policy/test_policy_known_types.py, which also plans every shipped and cover stack so the list cannot go
+  stale). A Kubernetes type of a group the rules read at another version or kind fails (a Karpenter ``NodePool`` at
+  ``v1beta1``, a ``helm.sh/v2`` Release); so does a registered cloud's class the SDK lacks or the rules do not read
+  (``aws:kms/key:KeyV2``, ``aws:kms/replicaKey:ReplicaKey``).
 - Each cluster rule and both GPU rules fail a cluster (or pool) that no cloud's share of the rule judges
   (:func:`unjudged`): a listed type whose cloud has no share of the rule, and every type :func:`kind` classes as a
-  cluster or pool that no share lists (the look-alikes and Cluster API types above included), so overriding
+  cluster or pool that no share lists: an unknown type whose class looks like one (:data:`LOOKS_LIKE`, of any
+  package but kubernetes: ``mlplatform:index:Cluster``, ``gcp:container/awsCluster:AwsCluster``) and an unknown
+  object of a node-creating controller's API group (:data:`NODE_CONTROLLERS`), so overriding
   ``resource-types-known`` never lets a cluster pass the cluster rules unread.
 - A share can say that a resource of a type it reads holds pools it cannot read (:attr:`Part.unread`: a GKE cluster
   with node auto-provisioning or Autopilot, a pulumi-eks cluster with its default node group): the GPU rules fail it.
 
 Type tokens are compared after the owning cloud's :attr:`CloudPolicy.canonical` (Azure's versioned API modules,
 ``azure-native:containerservice/v20240801:AgentPool``, are the same resource as ``azure-native:containerservice:
-AgentPool`` and are judged by the same shares). What stays outside: a type whose class looks like neither but
-brings up nodes all the same (an ``aws:autoscaling/group:Group`` whose instances join an EKS cluster, an
-``aws:ec2/instance:Instance``): the pack does not read those as pools.
+AgentPool`` and are judged by the same shares). What stays outside: a known type whose class looks like neither but
+brings up nodes all the same is read only as far as its rules go; an unknown one (an ``aws:autoscaling/group:Group``,
+an ``aws:ec2/instance:Instance``) fails ``resource-types-known``, but an override of that rule lets it through
+unread as a pool.
 """
 
 from __future__ import annotations
@@ -88,6 +94,13 @@ class CloudPolicy:
     with its source in a comment: ``resource-types-known`` lets them through (every other look-alike fails)."""
     canonical: Callable[[str], str] | None = None
     """The type token the shares compare, for a token of this cloud spelled another way (Azure's versioned modules)."""
+    known: Mapping[str, str] = field(default_factory=dict)
+    """Every type of this cloud's packages the pack knows (:func:`known_types`), in :attr:`canonical` spelling: what
+    the platform renders on this cloud and its rules read. The value is empty for a type a shipped or cover stack
+    renders, else why it is known all the same (tests/policy/test_policy_known_types.py holds both sides). Each must
+    be a class of the cloud's installed SDK (its ``_utilities.register(resource_modules=...)``) unless the value says
+    why not. Any other type of the cloud fails ``resource-types-known``; its cluster and pool types
+    (:attr:`components.clouds.Cloud.cluster_types`, ``pool_types``) are known without being listed."""
 
 
 @cache
@@ -166,19 +179,88 @@ def read(rule: str, res: Resource) -> Iterator[Any]:
 
 # ------------------------------------------------------------------------------------------------ fail closed
 
-NOT_CLOUD_PROVIDERS = frozenset(
-    {"kubernetes", "pulumi", "pulumi-python", "random", "tls", "command", "std", "mlplatform"}
+RENDERED = ""
+"""The value of a :data:`KNOWN_TYPES` (or :attr:`CloudPolicy.known`) entry that a shipped or cover stack renders."""
+KNOWN_TYPES: Mapping[str, str] = {
+    # Kubernetes objects the platform renders (components/platform, components/serving, components/clusters)
+    "kubernetes:apps/v1:Deployment": RENDERED,
+    "kubernetes:autoscaling/v2:HorizontalPodAutoscaler": RENDERED,
+    "kubernetes:cert-manager.io/v1:Certificate": RENDERED,
+    "kubernetes:cert-manager.io/v1:ClusterIssuer": RENDERED,
+    "kubernetes:core/v1:ConfigMap": RENDERED,
+    "kubernetes:core/v1:Namespace": RENDERED,
+    "kubernetes:core/v1:ResourceQuota": RENDERED,
+    "kubernetes:core/v1:Secret": RENDERED,
+    "kubernetes:core/v1:ServiceAccount": RENDERED,
+    "kubernetes:gateway.networking.k8s.io/v1:Gateway": RENDERED,
+    "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute": RENDERED,
+    "kubernetes:helm.sh/v3:Release": RENDERED,
+    "kubernetes:monitoring.coreos.com/v1:PodMonitor": RENDERED,
+    "kubernetes:monitoring.coreos.com/v1:PrometheusRule": RENDERED,
+    "kubernetes:monitoring.coreos.com/v1:ServiceMonitor": RENDERED,
+    "kubernetes:networking.k8s.io/v1:NetworkPolicy": RENDERED,
+    "kubernetes:operator.knative.dev/v1beta1:KnativeServing": RENDERED,
+    "kubernetes:policy/v1:PodDisruptionBudget": RENDERED,
+    "kubernetes:scheduling.k8s.io/v1:PriorityClass": RENDERED,
+    "kubernetes:security.istio.io/v1:AuthorizationPolicy": RENDERED,
+    "kubernetes:security.istio.io/v1:PeerAuthentication": RENDERED,
+    "kubernetes:security.istio.io/v1:RequestAuthentication": RENDERED,
+    "kubernetes:serving.kserve.io/v1beta1:InferenceService": RENDERED,
+    "kubernetes:storage.k8s.io/v1:StorageClass": RENDERED,
+    "kubernetes:yaml/v2:ConfigFile": RENDERED,
+    "kubernetes:serving.kserve.io/v1alpha1:InferenceGraph": (
+        "rendered by the Pipeline component (components/serving/pipeline.py), which no shipped or cover stack "
+        "declares; read by the mesh and model rules (policy/rules/mesh.py, policy/rules/models.py)"
+    ),
+    "kubernetes:helm.sh/v4:Chart": (
+        "read by helm-version-pinned (policy/rules/identity.py) as a chart a stack may render; the platform renders "
+        "helm.sh/v3 Releases"
+    ),
+    # the engine's own
+    "pulumi:providers:kubernetes": RENDERED,
+    "pulumi:pulumi:Stack": (
+        "the program's root resource, which a CrossGuard pack may be shown; the plan does not record it "
+        "(components/plan/engine.py RegisterResource)"
+    ),
+}
+"""The exact types of no cloud the pack knows: what the platform renders and the rules read (the value: empty when a
+shipped or cover stack renders it, else why it is known). With :func:`component_types` (the mlplatform components),
+:data:`DYNAMIC` and each registered cloud's :attr:`CloudPolicy.known`, every other type fails
+``resource-types-known``."""
+
+COMPONENTS_UNRENDERED: Mapping[str, str] = {
+    "mlplatform:index:Pipeline": (
+        "declared by a stack's pipelines (infra/program.py, docs/components/pipeline.md), which no shipped or cover "
+        "stack declares; the rules read the InferenceGraph it renders"
+    ),
+}
+"""Why a component type of :func:`component_types` that no shipped or cover stack renders is known all the same."""
+
+DYNAMIC: Mapping[str, Callable[[], frozenset[str]]] = {
+    "pulumi-python:dynamic:Resource": lambda: _dynamic_inputs(),
+}
+"""Types known only with the inputs of one of the platform's own dynamic resources (a retyped cluster carries its
+cluster's inputs, so it fails): the input names of :class:`components.clusters.aks.RbacPropagationWait`."""
+
+NODE_CONTROLLERS = re.compile(
+    r"([a-z0-9-]+\.)*cluster\.x-k8s\.io"  # Cluster API
+    r"|container\.cnrm\.cloud\.google\.com"  # Config Connector ContainerCluster, ContainerNodePool
+    r"|eks\.services\.k8s\.aws"  # ACK EKS controller Cluster, Nodegroup
+    r"|([a-z0-9-]+\.)*upbound\.io"  # Crossplane providers (eks.aws.upbound.io NodeGroup, Cluster...)
+    r"|karpenter\.sh|karpenter\.k8s\.aws"  # Karpenter (read only at the versions AWS's policy module knows)
+    r"|eks\.amazonaws\.com"  # EKS Auto Mode NodeClass
 )
-"""Type-token packages of no cloud: Kubernetes objects (a Karpenter ``NodePool`` is one, read by its cloud's part;
-Cluster API groups are not: :data:`CLUSTER_API`), the engine's own (providers, stack references, Python dynamic
-providers: ``pulumi-python:dynamic:Resource``), utility providers and this project's components. Every other package
-is a registered cloud's (:func:`owner`) or fails ``resource-types-known``."""
-CLUSTER_API = re.compile(r"([a-z0-9-]+\.)*cluster\.x-k8s\.io")
-"""API groups of Cluster API (kubernetes-sigs/cluster-api config/crd/bases/: ``cluster.x-k8s.io`` for Cluster,
-Machine, MachineSet, MachineDeployment, MachinePool; ``addons.``, ``bootstrap.``, ``controlplane.``, ``exp.``,
-``infrastructure.``, ``ipam.``, ``runtime.cluster.x-k8s.io`` for the rest, providers' infrastructure kinds under
-``infrastructure.cluster.x-k8s.io``): a Kubernetes type of one of them is a cluster or a machine (pool) on
-infrastructure no cloud's policy module reads."""
+"""Kubernetes API groups of controllers that create clusters or nodes. Cluster API (kubernetes-sigs/cluster-api
+config/crd/bases/: ``cluster.x-k8s.io`` for Cluster, Machine, MachineSet, MachineDeployment, MachinePool;
+``addons.``, ``bootstrap.``, ``controlplane.``, ``infrastructure.``... for the rest); Config Connector
+(GoogleCloudPlatform/k8s-config-connector: ``container.cnrm.cloud.google.com`` ContainerCluster, ContainerNodePool);
+ACK (aws-controllers-k8s/eks-controller: ``eks.services.k8s.aws`` Cluster, Nodegroup); Crossplane's Upbound
+providers (crossplane-contrib/provider-upjet-aws, -gcp, -azure: ``eks.aws.upbound.io`` Cluster, NodeGroup,
+``container.gcp.upbound.io`` Cluster, NodePool, ``containerservice.azure.upbound.io`` KubernetesCluster...);
+Karpenter (aws/karpenter-provider-aws pkg/apis/crds: ``karpenter.sh`` NodePool, NodeClaim, ``karpenter.k8s.aws``
+EC2NodeClass); EKS Auto Mode (``eks.amazonaws.com`` NodeClass). A Kubernetes type of one of them that the pack does
+not know is a cluster (class looking like one, :data:`LOOKS_LIKE`) or else a node pool: the cluster or GPU rules fail
+it, overridden ``resource-types-known`` or not."""
 Kind = Literal["cluster", "pool"]
 LOOKS_LIKE: dict[Kind, re.Pattern[str]] = {
     "cluster": re.compile(r"(?i).*(cluster|kube).*"),
@@ -187,6 +269,62 @@ LOOKS_LIKE: dict[Kind, re.Pattern[str]] = {
 """The class part of a type token (after the last ``:``) that names a Kubernetes cluster (``Cluster``,
 ``AwsCluster``, ``AttachedCluster``, ``ClusterV2``, ``ManagedKubernetes``, ``Kube``) or a node pool (``NodePool``,
 ``NodeGroup``, ``AgentPool``, ``MachineSet``, ``WorkerPool``...), matched anywhere in the class."""
+
+
+def _dynamic_inputs() -> frozenset[str]:
+    import inspect
+
+    from components.clusters.aks import RbacPropagationWait
+
+    params = inspect.signature(RbacPropagationWait.__init__).parameters
+    return frozenset({*params} - {"self", "name", "opts"} | {"__provider"})
+
+
+@cache
+def component_types() -> frozenset[str]:
+    """The type tokens of this project's components (``mlplatform:index:<Class>``, components/naming.py
+    ``type_token``), derived from the component classes' source without importing them (planning one cloud must not
+    import another's SDK): every class under components/clusters, components/platform and components/serving that
+    extends ``pulumi.ComponentResource``, directly or through another such class, and that no such class extends (a
+    base class is no type of its own)."""
+    import ast
+    from pathlib import Path
+
+    from components.naming import type_token
+
+    root = Path(clouds.__file__).parent
+    bases: dict[str, set[str]] = {}
+    for package in ("clusters", "platform", "serving"):
+        for path in (root / package).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.ClassDef):
+                    names = {b.attr if isinstance(b, ast.Attribute) else getattr(b, "id", "") for b in node.bases}
+                    bases.setdefault(node.name, set()).update(names)
+    found = {"ComponentResource"}
+    while grown := {c for c, b in bases.items() if b & found} - found:
+        found |= grown
+    found.discard("ComponentResource")
+    extended = {b for c in found for b in bases[c]}
+    return frozenset(type_token(c) for c in found - extended)
+
+
+def known_types() -> dict[str, str]:
+    """Every exact type the pack knows (:data:`KNOWN_TYPES`, :func:`component_types`, :data:`DYNAMIC`, each registered
+    cloud's :attr:`CloudPolicy.known`, cluster and pool types), each with why it is known when no stack renders it."""
+    known = {**KNOWN_TYPES, **{t: COMPONENTS_UNRENDERED.get(t, RENDERED) for t in component_types()}}
+    known.update(dict.fromkeys(DYNAMIC, RENDERED))
+    for p in policies():
+        known.update(p.known)
+    for c in clouds.all_clouds():
+        for t in (*c.cluster_types, *c.pool_types):
+            known.setdefault(t, f"listed in {c.name}'s cluster_types/pool_types (components/clouds.py)")
+        for package in c.tag_packages:
+            known.setdefault(
+                f"pulumi:providers:{package}",
+                f"listed in {c.name}'s tag_packages: the provider of a package the platform uses (the plan's rules "
+                "skip providers, policy/rules resources_from_plan; a CrossGuard pack may be shown them)",
+            )
+    return known
 
 
 def canonical(type_: str) -> str:
@@ -204,9 +342,19 @@ def as_read(res: Resource) -> Resource:
     return res if type_ == res.type else dataclasses.replace(res, type=type_)
 
 
-def _cluster_api(type_: str) -> bool:
+def _k8s_group(type_: str) -> str | None:
+    """The API group of a Kubernetes type token (``core`` for the core group), None for another package's."""
     parts_ = type_.split(":")
-    return len(parts_) == 3 and parts_[0] == "kubernetes" and bool(CLUSTER_API.fullmatch(parts_[1].split("/")[0]))
+    return parts_[1].split("/")[0] if len(parts_) == 3 and parts_[0] == "kubernetes" else None
+
+
+def _node_controller(type_: str) -> str | None:
+    """The group of a Kubernetes type of a node-creating controller (:data:`NODE_CONTROLLERS`) the pack does not
+    know, or None."""
+    group = _k8s_group(type_)
+    if group is None or type_ in known_types() or not NODE_CONTROLLERS.fullmatch(group):
+        return None
+    return group
 
 
 def _looks_like(type_: str) -> Kind | None:
@@ -221,18 +369,19 @@ def _not_cluster(type_: str) -> bool:
 
 def kind(type_: str) -> Kind | None:
     """``cluster`` or ``pool`` when ``type_`` (:func:`canonical`) is a registered cloud's cluster or node pool type;
-    for a Cluster API type (``cluster`` when its class looks like one, else ``pool``); for any other type of a
-    package not in :data:`NOT_CLOUD_PROVIDERS`, registered cloud or not, when its class looks like one
-    (:data:`LOOKS_LIKE`: ``acme:k8s/cluster:Cluster``, ``gcp:container/awsNodePool:AwsNodePool``) and its cloud does
-    not list it as no cluster (:attr:`CloudPolicy.not_clusters`); None otherwise."""
+    for a Kubernetes type of a node-creating controller the pack does not know (:data:`NODE_CONTROLLERS`:
+    ``cluster`` when its class looks like one, else ``pool``); for any other type the pack does not know
+    (:func:`known_types`) and not of ``kubernetes``, of whatever package, when its class looks like one
+    (:data:`LOOKS_LIKE`: ``acme:k8s/cluster:Cluster``, ``mlplatform:index:Cluster``) and its cloud does not list it
+    as no cluster (:attr:`CloudPolicy.not_clusters`); None otherwise."""
     type_ = canonical(type_)
     if type_ in clouds.cluster_types():
         return "cluster"
     if type_ in clouds.pool_types():
         return "pool"
-    if _cluster_api(type_):
+    if _node_controller(type_):
         return "cluster" if LOOKS_LIKE["cluster"].fullmatch(type_.rsplit(":", 1)[-1]) else "pool"
-    if len(type_.split(":")) != 3 or type_.split(":", 1)[0] in NOT_CLOUD_PROVIDERS or _not_cluster(type_):
+    if type_ in known_types() or _k8s_group(type_) is not None or _not_cluster(type_):
         return None
     return _looks_like(type_)
 
@@ -251,20 +400,45 @@ def owner(type_: str) -> clouds.Cloud | None:
     )
 
 
-def unknown_type(type_: str) -> str | None:
-    """Why the pack cannot place a resource of ``type_`` (the ``resource-types-known`` finding), or None: a package of
-    no registered cloud and not in :data:`NOT_CLOUD_PROVIDERS`, a Cluster API type, or a cluster or pool look-alike
-    of a registered cloud that its registry entry does not list (:func:`kind`)."""
+_TEACH = "override resource-types-known with a reason, or teach the pack the type (docs/extending.md)"
+
+
+def unknown_type(type_: str, inputs: Mapping[str, Any] | None = None) -> str | None:
+    """Why the pack cannot place a resource of ``type_`` (the ``resource-types-known`` finding), or None: every type
+    that is not one the pack knows (:func:`known_types`; a :data:`DYNAMIC` type only with its ``inputs`` names)
+    fails, the message naming what it is (a node-creating controller's object, another version of a Kubernetes
+    group the rules read, a cluster or pool look-alike, a type of a registered cloud its policy module does not
+    list) and what to do."""
+    known = known_types()
+    type_ = canonical(type_)
+    if type_ in DYNAMIC:
+        accepted = DYNAMIC[type_]()
+        names = set(inputs or ())
+        if names <= accepted:
+            return None
+        return (
+            f"{type_} with inputs {', '.join(sorted(names - accepted))} is none of the platform's dynamic resources "
+            f"(inputs {', '.join(sorted(accepted))}): no rule reads it; {_TEACH}"
+        )
+    if type_ in known:
+        return None
     package = type_.split(":", 1)[0]
     what = kind(type_)
     noun = {"cluster": "cluster", "pool": "node pool", None: ""}[what]
-    if _cluster_api(type_):
+    if group := _node_controller(type_):
         return (
-            f"{type_} is a Cluster API {noun}: no cloud's policy module reads the infrastructure it makes; register "
-            "that cloud and its policy module (components/clouds.py) before deploying it"
+            f"{type_} is a {noun} of a node-creating controller (API group {group}) at a version or kind the pack "
+            "does not read: no cloud's policy module reads the nodes it makes; render what the pack reads instead, "
+            f"or register that cloud and its policy module (components/clouds.py, docs/extending.md)"
         )
-    if package in NOT_CLOUD_PROVIDERS:
-        return None
+    if (group := _k8s_group(type_)) is not None:
+        read = sorted(t.split(":", 1)[1] for t in known if _k8s_group(t) == group)
+        if read:
+            return (
+                f"{type_}: the pack reads API group {group} only as {', '.join(read)}; no rule reads this version "
+                f"or kind: {_TEACH}"
+            )
+        return f"{type_} is a Kubernetes type the platform does not render, so no rule reads it: {_TEACH}"
     cloud = owner(type_)
     if cloud is None:
         if what is not None:
@@ -272,18 +446,23 @@ def unknown_type(type_: str) -> str | None:
                 f"{type_} looks like a {noun} of provider {package}, which no registered cloud owns: register the "
                 "cloud, its cluster and pool types and its policy module (components/clouds.py) before deploying it"
             )
+        if package in {t.split(":", 1)[0] for t in known}:
+            return f"{type_} is not a type of {package} the pack knows, so no rule reads it: {_TEACH}"
         return (
             f"{type_}: provider {package} is of no registered cloud and not an allowed non-cloud provider, so no "
             "rule reads it: register its cloud and policy module (components/clouds.py), or override "
             "resource-types-known with a reason"
         )
-    if what is not None and canonical(type_) not in (*cloud.cluster_types, *cloud.pool_types):
+    if what is not None:
         return (
             f"{noun} type {type_} of cloud {cloud.name} is not read by the policy pack: list it in the cloud's "
             f"{what}_types (components/clouds.py) with its shares, or, if it is no {noun}, in not_clusters of "
             f"{cloud.policy or 'its policy module'}"
         )
-    return None
+    return (
+        f"{type_} is not a type of cloud {cloud.name} the pack knows (known in "
+        f"{cloud.policy or 'its policy module'}), so no rule reads it: {_TEACH}"
+    )
 
 
 def unread(rule: str, res: Resource) -> str | None:
@@ -302,10 +481,10 @@ def unjudged(rule: str, res: Resource, kinds: tuple[Kind, ...] = ("cluster",)) -
     if what not in kinds or canonical(res.type) in judged_types(rule):
         return None
     noun = "cluster" if what == "cluster" else "node pool"
-    if _cluster_api(res.type):
+    if group := _node_controller(res.type):
         return (
-            f"{res.type} is a Cluster API {noun}: no cloud's share of {rule} reads it; register that cloud and its "
-            "policy module (components/clouds.py) before deploying it"
+            f"{res.type} is a {noun} of a node-creating controller (API group {group}): no cloud's share of {rule} "
+            "reads it; register that cloud and its policy module (components/clouds.py) before deploying it"
         )
     cloud = owner(res.type)
     if cloud is None:
@@ -320,7 +499,7 @@ def unjudged(rule: str, res: Resource, kinds: tuple[Kind, ...] = ("cluster",)) -
 
 
 def _resource_types_known(res: Resource, facts: Facts) -> Iterator[str]:
-    if why := unknown_type(res.type):
+    if why := unknown_type(res.type, res.props):
         yield why
 
 
@@ -328,10 +507,11 @@ RULES = [
     Rule(
         name="resource-types-known",
         description=(
-            "Every resource is of a registered cloud or an allowed non-cloud provider (kubernetes, pulumi, random, "
-            "tls, command, std, mlplatform), no Cluster API object, and every type of a registered cloud whose class "
-            "names a cluster or node pool is one its registry entry lists (the rules read it) or one its policy "
-            "module lists as no cluster."
+            "Every resource is of a type the pack knows: an exact type the platform renders and the rules read "
+            "(Kubernetes objects at the group, version and kind the rules read; the mlplatform components; each "
+            "registered cloud's types, listed in its policy module and present in its SDK). Any other type fails, "
+            "an object of a node-creating controller (Cluster API, Config Connector, ACK, Crossplane, Karpenter at "
+            "another version) and a cluster or pool look-alike also failing the cluster and GPU rules."
         ),
         enforcement="mandatory",
         area="cluster",

@@ -13,7 +13,7 @@ import pulumi
 
 from components.clusters import ClusterSpec, StorageAccess, create_cluster
 from components.plan.engine import UNKNOWN, PlanResult, Registration, Secret
-from support import run
+from support import run, shipped_plan
 
 ROOT = Path(__file__).resolve().parents[2]
 TAGS = {"environment": "dev", "owner": "platform-team"}
@@ -147,7 +147,4 @@ def is_secret(value: Any) -> bool:
 @cache
 def stack_plan(stack: str) -> PlanResult:
     """The offline plan of a shipped stack (``stacks/Pulumi.<stack>.yaml``), computed once per test session."""
-    from components.plan.cli import plan_stack
-    from components.plan.project import load_project
-
-    return plan_stack(load_project(ROOT), stack).result
+    return shipped_plan(stack).result

@@ -13,12 +13,10 @@ from cluster_support import TAGS, assert_tree, build, policy_json
 from components.clusters._karpenter import INTERRUPTION_EVENTS
 from components.clusters.eks import KARPENTER_ENTRY, PULUMI_EKS_OIDC_PROVIDER, pulumi_eks_access_entry_name
 from components.errors import SpecError
-from components.plan.cli import plan_stack
 from components.plan.fakes import FAKES
-from components.plan.project import find_project
 from policy.rules.base import dig
 from policy.rules.tags import tag_path
-from support import ROOT, upstream_dir, validate_custom_resource
+from support import shipped_plan, upstream_dir, validate_custom_resource
 
 EKS = "eks:index:Cluster"
 MNG = "eks:index:ManagedNodeGroup"
@@ -615,7 +613,7 @@ def test_every_taggable_resource_of_the_aws_dev_plan_carries_the_required_tags()
     whose type has a tag map (the policy pack's ``tag_path``) carries ``environment`` and ``owner`` there, the
     ``required-tags`` rule's default keys (infra/config.py). pulumi-eks's ``createOidcProvider`` gave its OIDC provider
     none (pulumi/pulumi-eks v4.3.0 nodejs/eks/cluster/cluster.ts createCore), which failed this stack's plan."""
-    planned = plan_stack(find_project(ROOT), "aws-dev")
+    planned = shipped_plan("aws-dev")
     checked: list[Any] = []
     for r in planned.result.resources:
         path = tag_path(r.type)

@@ -265,11 +265,9 @@ def test_aws_dev_plan_shows_pulumi_eks_children() -> None:
 
     Needs eks.py to stop passing instanceRoles with authenticationMode API (issue 11 defect 1): until then this plan
     fails with pulumi-eks's message (test_instance_roles_with_api_authentication_fails_the_plan_...)."""
-    from components.plan.cli import plan_stack
-    from components.plan.project import load_project
-    from support import ROOT
+    from support import shipped_plan
 
-    plan = plan_stack(load_project(ROOT), "aws-dev")
+    plan = shipped_plan("aws-dev")
     component = plan.result.one("eks:index:Cluster")
     cluster = plan.result.one("aws:eks/cluster:Cluster")
     assert cluster.parent == component.urn and cluster.modelled == aws_eks.SOURCE

@@ -17,18 +17,18 @@ from typing import Any
 import pytest
 
 from components.plan import aws, fakes
-from components.plan.cli import main, plan_stack
+from components.plan.cli import main
 from components.plan.engine import UNKNOWN_TEXT
 from components.plan.project import load_project
 from components.plan.report import StackPlan, plan_json
-from support import ROOT
+from support import ROOT, shipped_plan
 
 PROJECT = load_project(ROOT)
 
 
 @cache
 def _plan(placeholders: bool) -> StackPlan:
-    return plan_stack(PROJECT, "aws-dev", placeholders=placeholders)
+    return shipped_plan("aws-dev", placeholders)
 
 
 def _inputs(plan: StackPlan, type_: str, name: str) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from components.clusters.base import (
 from components.plan.engine import PlanResult, Registration
 from components.plan.report import helm_releases, kubernetes_objects
 from components.platform import Platform, PlatformArgs, PlatformSettings
-from support import ROOT, plan_config, run
+from support import ROOT, plan_config, run, shipped_plan
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 PLATFORM = "mlplatform:index:Platform"
@@ -207,10 +207,7 @@ def stack_names() -> list[str]:
 @cache
 def plan_stack_file(stack: str) -> PlanResult:
     """Plan ``stacks/Pulumi.<stack>.yaml`` with the real program, the way ``mlplatform plan`` does."""
-    from components.plan.cli import plan_stack
-    from components.plan.project import load_project
-
-    return plan_stack(load_project(ROOT), stack).result
+    return shipped_plan(stack).result
 
 
 @cache

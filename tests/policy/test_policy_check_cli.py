@@ -11,14 +11,13 @@ import pytest
 import yaml
 
 from components.plan.cli import EXIT_INVALID, EXIT_OK, EXIT_POLICY, main
-from support import ROOT
+from support import ROOT, saved_plan_file
 
 
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
     """Every shipped stack planned once, saved with --json."""
-    out = tmp_path_factory.mktemp("plan") / "plan.json"
-    main(["plan", "--project", str(ROOT), "--all", "--no-tree", "--json", str(out)])
+    _, out = saved_plan_file(tmp_path_factory.mktemp("plan"), None)
     return out, json.loads(out.read_text())
 
 

@@ -15,15 +15,13 @@ import pytest
 
 from components.plan.cli import EXIT_INVALID, EXIT_OK, EXIT_POLICY, main
 from policy.rules import rule_names
-from support import ROOT
+from support import ROOT, saved_plan
 
 
 @pytest.fixture(scope="module")
-def local(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def local() -> dict[str, Any]:
     """The local stack saved with ``mlplatform plan --json``."""
-    path = tmp_path_factory.mktemp("local") / "plan.json"
-    main(["plan", "--project", str(ROOT), "--stack", "local", "--no-tree", "--json", str(path)])
-    return json.loads(path.read_text())  # type: ignore[no-any-return]
+    return saved_plan("local")
 
 
 def run(tmp: Path, text: str, capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, list[str], Path]:

@@ -15,13 +15,12 @@ from typing import Any
 import pytest
 
 from components.plan.cli import EXIT_INVALID, EXIT_OK, EXIT_POLICY, main
-from support import ROOT
+from support import saved_plan_file
 
 
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
-    out = tmp_path_factory.mktemp("plan") / "plan.json"
-    main(["plan", "--project", str(ROOT), "--stack", "gcp-prod", "--no-tree", "--json", str(out)])
+    _, out = saved_plan_file(tmp_path_factory.mktemp("plan"), "gcp-prod")
     return out, json.loads(out.read_text())
 
 

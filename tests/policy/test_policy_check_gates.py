@@ -11,18 +11,13 @@ from typing import Any
 import pytest
 
 from components.plan.cli import EXIT_INVALID, EXIT_POLICY, main
-from support import ROOT
+from support import saved_plan
 
 
 @pytest.fixture(scope="module")
-def plans(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+def plans() -> dict[str, dict[str, Any]]:
     """aws-dev saved plain and with placeholders."""
-    out = {}
-    for mode, extra in (("plain", []), ("placeholders", ["--placeholders"])):
-        path = tmp_path_factory.mktemp(mode) / "plan.json"
-        main(["plan", "--project", str(ROOT), "--stack", "aws-dev", "--no-tree", "--json", str(path), *extra])
-        out[mode] = json.loads(path.read_text())
-    return out
+    return {"plain": saved_plan("aws-dev"), "placeholders": saved_plan("aws-dev", "--placeholders")}
 
 
 def _write(tmp: Path, doc: Any) -> str:

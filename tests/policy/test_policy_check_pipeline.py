@@ -10,7 +10,9 @@ unmodified cloud stack, and without ``--strict`` the slip ``plan`` had caught pa
 
 from __future__ import annotations
 
+import io
 import json
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +23,7 @@ import components.clusters.eks as eks
 from components.clusters._aws_iam import irsa_trust_policy
 from components.plan.cli import EXIT_INVALID, EXIT_OK, EXIT_POLICY, main
 from components.plan.project import find_project
-from support import ROOT
+from support import ROOT, saved_plan_file
 
 STACKS = find_project(ROOT).stacks()
 
@@ -30,15 +32,20 @@ def _gate(tmp: Path, stack: str) -> tuple[int, int, Path]:
     """The documented pipeline: plan saved with --json, then check --strict --no-overrides on the saved file."""
     out = tmp / f"{stack}.json"
     planned = main(["plan", "--project", str(ROOT), "--stack", stack, "--no-tree", "--json", str(out)])
-    checked = main(["check", str(out), "--stack", stack, "--strict", "--no-overrides"])
-    return planned, checked, out
+    return planned, _check(out, stack), out
+
+
+def _check(out: Path, stack: str) -> int:
+    return main(["check", str(out), "--stack", stack, "--strict", "--no-overrides"])
 
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_the_documented_gate_passes_every_untampered_shipped_stack(
     tmp_path: Path, stack: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    planned, checked, _ = _gate(tmp_path, stack)
+    # the shipped stack's plan, planned once per test process (support.saved_plan_text); then the real check
+    planned, out = saved_plan_file(tmp_path, stack)
+    checked = _check(out, stack)
     err = capsys.readouterr().err
     assert (planned, checked) == (EXIT_OK, EXIT_OK), err
 
@@ -51,22 +58,26 @@ def _no_sub(oidc_provider_arn: str, oidc_url: str, namespace: str, service_accou
     return json.dumps(doc)
 
 
-@pytest.fixture()
-def irsa_slip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[int, int, Path]:
-    """aws-dev planned with every IRSA trust policy missing its ``sub`` condition, then the documented gate."""
-    monkeypatch.setattr(eks, "irsa_trust_policy", _no_sub)
-    monkeypatch.setattr(karpenter, "irsa_trust_policy", _no_sub)
-    return _gate(tmp_path, "aws-dev")
+@pytest.fixture(scope="module")
+def irsa_slip(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, int, Path, str]:
+    """aws-dev planned with every IRSA trust policy missing its ``sub`` condition, then the documented gate, and
+    what the gate said on stderr: once for the tests that read it (they only read the saved file; the patches are
+    undone before any test runs)."""
+    err = io.StringIO()
+    with pytest.MonkeyPatch.context() as monkeypatch, redirect_stderr(err), redirect_stdout(io.StringIO()):
+        monkeypatch.setattr(eks, "irsa_trust_policy", _no_sub)
+        monkeypatch.setattr(karpenter, "irsa_trust_policy", _no_sub)
+        planned, checked, path = _gate(tmp_path_factory.mktemp("irsa"), "aws-dev")
+    return planned, checked, path, err.getvalue()
 
 
-def test_the_documented_gate_fails_the_irsa_slip(
-    capsys: pytest.CaptureFixture[str], irsa_slip: tuple[int, int, Path]
-) -> None:
+def test_the_documented_gate_fails_the_irsa_slip(irsa_slip: tuple[int, int, Path, str]) -> None:
     from policy.check import check, load_plan, unreproduced
 
-    planned, checked, path = irsa_slip
+    planned, checked, path, err = irsa_slip
     assert (planned, checked) == (EXIT_POLICY, EXIT_POLICY)
-    assert "does not reproduce" not in capsys.readouterr().err
+    assert "mandatory policy violation" in err  # the gate's stderr was captured
+    assert "does not reproduce" not in err
     # check itself judges the trust policies over the saved rendering: the same three failures as the plan
     (saved,) = load_plan(path)
     failed = [e for e in check(saved, no_overrides=True) if not e["passed"]]
@@ -86,12 +97,12 @@ def _drop(path: Path, *keys: str) -> Path:
 
 
 def test_check_keeps_the_plans_recorded_failures(
-    capsys: pytest.CaptureFixture[str], irsa_slip: tuple[int, int, Path]
+    capsys: pytest.CaptureFixture[str], irsa_slip: tuple[int, int, Path, str]
 ) -> None:
     """A plan saved without the rendering it was judged over (an older plan, or one edited by hand) still fails:
     ``check`` does not reproduce the recorded mandatory failures and says so in one line (exit 1, with and
     without --no-overrides)."""
-    _, _, path = irsa_slip
+    _, _, path, _ = irsa_slip
     capsys.readouterr()
     edited = _drop(path, "judgedResources")
     for extra in ([], ["--no-overrides"]):

@@ -18,20 +18,15 @@ import pytest
 from components.plan.cli import EXIT_INVALID, EXIT_OK, EXIT_POLICY, main
 from components.plan.view import safe_text
 from policy.check import check, load_plan, strict
-from support import ROOT
+from support import saved_plan
 
 UNKNOWN_TEXT = "(known after deploy)"
 
 
 @pytest.fixture(scope="module")
-def plans(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+def plans() -> dict[str, dict[str, Any]]:
     """aws-dev, gcp-prod and azure-staging saved with ``mlplatform plan --json`` (each with its judgedResources)."""
-    out = {}
-    for stack in ("aws-dev", "gcp-prod", "azure-staging"):
-        path = tmp_path_factory.mktemp(stack) / "plan.json"
-        main(["plan", "--project", str(ROOT), "--stack", stack, "--no-tree", "--json", str(path)])
-        out[stack] = json.loads(path.read_text())
-    return out
+    return {stack: saved_plan(stack) for stack in ("aws-dev", "gcp-prod", "azure-staging")}
 
 
 def _at(stack: dict[str, Any], key: str, name: str) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from test_policy_rules import Case, crossguard_messages, one, rule_messages
 
 from components.plan.cli import EXIT_POLICY, main
 from policy.rules import UNKNOWN, Facts, Resource
-from support import ROOT
+from support import saved_plan
 
 NETPOL, HARDEN, IAM = "cluster-network-policy", "cluster-hardening", "iam-least-privilege"
 EKS, VPC_CNI, ADDON = "eks:index:Cluster", "eks:index:VpcCniAddon", "aws:eks/addon:Addon"
@@ -469,11 +469,8 @@ def test_azure_contributor_on_the_resource_group_azure_staging() -> None:
 
 
 @pytest.fixture(scope="module")
-def saved(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    path = tmp_path_factory.mktemp("plan") / "plan.json"
-    main(["plan", "--project", str(ROOT), "--stack", "gcp-prod", "--no-tree", "--json", str(path)])
-    out: dict[str, Any] = json.loads(path.read_text())
-    return out
+def saved() -> dict[str, Any]:
+    return saved_plan("gcp-prod")
 
 
 def _check_failures(doc: dict[str, Any], tmp: Path, capsys: pytest.CaptureFixture[str]) -> set[str]:

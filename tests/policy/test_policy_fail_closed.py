@@ -295,12 +295,13 @@ def _d2(type_: str) -> set[tuple[str, str]]:
     package = type_.split(":", 1)[0]
     if package == "kubernetes":
         known = (
-            f"{type_} is a Cluster API cluster: no cloud's policy module reads the infrastructure it makes; register "
-            "that cloud and its policy module (components/clouds.py) before deploying it"
+            f"{type_} is a cluster of a node-creating controller (API group cluster.x-k8s.io) at a version or kind "
+            "the pack does not read: no cloud's policy module reads the nodes it makes; render what the pack reads "
+            "instead, or register that cloud and its policy module (components/clouds.py, docs/extending.md)"
         )
         per_rule: Callable[[str], str] = lambda rule: (  # noqa: E731
-            f"{type_} is a Cluster API cluster: no cloud's share of {rule} reads it; register that cloud and its "
-            "policy module (components/clouds.py) before deploying it"
+            f"{type_} is a cluster of a node-creating controller (API group cluster.x-k8s.io): no cloud's share of "
+            f"{rule} reads it; register that cloud and its policy module (components/clouds.py) before deploying it"
         )
     else:
         known = (

@@ -643,11 +643,11 @@ def test_aks_local_accounts_back_azure_staging() -> None:
 def test_check_over_a_saved_plan_ties_the_issuer(tmp_path: Any) -> None:
     """``mlplatform check`` reads the saved plan's ``dependsOn``: the placeholder plan of azure-staging passes, and
     the same plan with a fixed issuer (no dependency on the cluster) fails workload-identity-binding."""
-    from components.plan.cli import plan_stack
     from components.plan.report import plan_json
     from policy.check import check, load_plan
+    from support import shipped_plan
 
-    doc = plan_json(PROJECT.name, [plan_stack(PROJECT, "azure-staging", placeholders=True)])
+    doc = plan_json(PROJECT.name, [shipped_plan("azure-staging", placeholders=True)])
     saved = tmp_path / "plan.json"
     saved.write_text(json.dumps(doc))
     (stack,) = load_plan(saved)

@@ -17,7 +17,7 @@ from components.clusters._aws_iam import irsa_trust_policy
 from components.plan.cli import plan_stack
 from components.plan.project import find_project
 from policy.judged import JUDGED_KEY, merge_judged, unchecked_mandatory
-from support import ROOT
+from support import ROOT, shipped_plan
 
 PROJECT = find_project(ROOT)
 
@@ -55,7 +55,7 @@ def _trust(plan: Any) -> list[dict[str, Any]]:
 
 
 def test_plain_plan_judges_the_shipped_trust_policies() -> None:
-    entries = _trust(plan_stack(PROJECT, "aws-dev"))
+    entries = _trust(shipped_plan("aws-dev"))
     assert entries and all(e["passed"] for e in entries), entries
     assert all(e.get(JUDGED_KEY) == "placeholders" and not e.get("unchecked") for e in entries), entries
 

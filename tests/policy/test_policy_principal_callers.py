@@ -14,17 +14,15 @@ import pytest
 
 from components.plan.cli import EXIT_OK, EXIT_POLICY, main
 from components.serving import _auth
-from support import ROOT
+from support import saved_plan
 
 CLIENT = _auth.principal("team", "client")
 
 
 @pytest.fixture(scope="module")
-def prod(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def prod() -> dict[str, Any]:
     """gcp-prod saved with ``mlplatform plan --json`` (Knative mode, public models)."""
-    path = tmp_path_factory.mktemp("prod") / "plan.json"
-    main(["plan", "--project", str(ROOT), "--stack", "gcp-prod", "--no-tree", "--json", str(path)])
-    return json.loads(path.read_text())  # type: ignore[no-any-return]
+    return saved_plan("gcp-prod")
 
 
 def _policy_rules(doc: dict[str, Any]) -> list[list[dict[str, Any]]]:

@@ -13,7 +13,7 @@ import pytest
 
 from components.plan.cli import EXIT_OK, EXIT_POLICY, main
 from policy.rules import ALL_RULES, Facts, Resource
-from support import ROOT
+from support import saved_plan
 
 RULE = next(r for r in ALL_RULES if r.name == "prod-mesh-replicas")
 PROD, DEV = Facts(environment="prod"), Facts(environment="dev")
@@ -49,11 +49,9 @@ def test_istiod_spread_on_prod(spread: Any, fails: bool) -> None:
 
 
 @pytest.fixture(scope="module")
-def prod(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def prod() -> dict[str, Any]:
     """gcp-prod (environment prod, HA) saved with ``mlplatform plan --json``."""
-    path = tmp_path_factory.mktemp("prod") / "plan.json"
-    main(["plan", "--project", str(ROOT), "--stack", "gcp-prod", "--no-tree", "--json", str(path)])
-    return json.loads(path.read_text())  # type: ignore[no-any-return]
+    return saved_plan("gcp-prod")
 
 
 def _check(tmp: Path, doc: Any, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from components.plan.cli import plan_stack
 from components.plan.project import find_project
 from components.plan.report import StackPlan, plan_json
 from policy.rules import ALL_RULES
-from support import ROOT
+from support import ROOT, shipped_plan
 
 PROJECT = find_project(ROOT)
 KEYS = {"policy", "enforcement", "urn", "message", "passed"}
@@ -17,7 +16,7 @@ KEYS = {"policy", "enforcement", "urn", "message", "passed"}
 
 @pytest.fixture(scope="module", params=PROJECT.stacks())
 def planned(request: pytest.FixtureRequest) -> StackPlan:
-    return plan_stack(PROJECT, request.param)
+    return shipped_plan(request.param)
 
 
 def test_no_mandatory_failures(planned: StackPlan) -> None:

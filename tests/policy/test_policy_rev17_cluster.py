@@ -22,7 +22,7 @@ from test_policy_rules import Case, R, crossguard_messages, one, rule_messages
 
 from components.plan.cli import EXIT_POLICY, main
 from policy.rules import UNKNOWN
-from support import ROOT
+from support import saved_plan
 
 API, HARDEN, IAM, KMS = "api-endpoint-restricted", "cluster-hardening", "iam-least-privilege", "kms-key-rotation"
 EKS, AWS_EKS = "eks:index:Cluster", "aws:eks/cluster:Cluster"
@@ -262,13 +262,8 @@ def test_kms_key_rotation_is_mandatory_on_the_shipped_plans() -> None:
 
 
 @pytest.fixture(scope="module")
-def saved(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
-    for stack in ("aws-dev", "azure-staging"):
-        path = tmp_path_factory.mktemp("plan") / f"{stack}.json"
-        main(["plan", "--project", str(ROOT), "--stack", stack, "--no-tree", "--json", str(path)])
-        out[stack] = json.loads(path.read_text())
-    return out
+def saved() -> dict[str, dict[str, Any]]:
+    return {stack: saved_plan(stack) for stack in ("aws-dev", "azure-staging")}
 
 
 def _check_failures(doc: dict[str, Any], tmp: Path, capsys: pytest.CaptureFixture[str]) -> set[str]:

@@ -552,12 +552,12 @@ def test_check_on_a_saved_plan_catches_the_slips(tmp_path: Any, capsys: Any) -> 
 
     from components.plan.cli import EXIT_OK, EXIT_POLICY, main
     from policy.check import check, load_plan
-    from support import ROOT
+    from support import saved_plan_text
 
-    out = tmp_path / "plan.json"
-    assert main(["plan", "--project", str(ROOT), "--stack", "aws-dev", "--no-tree", "--json", str(out)]) == EXIT_OK
+    code, text = saved_plan_text("aws-dev")
+    assert code == EXIT_OK
     capsys.readouterr()
-    doc = json.loads(out.read_text())
+    doc = json.loads(text)
     slips = [
         ("mlplatform-knative-serving", _https_server("PASSTHROUGH"), "gateway-https-only"),
         ("mlplatform-knative-serving", _inject("activator", "false"), "model-sidecar-injection"),

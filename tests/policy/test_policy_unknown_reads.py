@@ -20,7 +20,7 @@ import pytest
 
 from components.plan.cli import EXIT_INVALID, EXIT_OK, EXIT_POLICY, main
 from policy.rules import ALL_RULES, UNKNOWN, Facts, Resource
-from support import ROOT
+from support import saved_plan
 
 UNKNOWN_TEXT = "(known after deploy)"
 NO_RESOURCES = {"prod-protect-stateful", "budget", "resource-types-known"}
@@ -29,14 +29,9 @@ budget reads the cost estimate; ``resource-types-known`` reads the type token on
 
 
 @pytest.fixture(scope="module")
-def plans(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+def plans() -> dict[str, dict[str, Any]]:
     """aws-dev and gcp-prod saved with ``mlplatform plan --json`` (each with its judgedResources)."""
-    out = {}
-    for stack in ("aws-dev", "gcp-prod"):
-        path = tmp_path_factory.mktemp(stack) / "plan.json"
-        main(["plan", "--project", str(ROOT), "--stack", stack, "--no-tree", "--json", str(path)])
-        out[stack] = json.loads(path.read_text())
-    return out
+    return {stack: saved_plan(stack) for stack in ("aws-dev", "gcp-prod")}
 
 
 def _at(stack: dict[str, Any], key: str, name: str) -> dict[str, Any]:

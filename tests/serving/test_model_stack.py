@@ -12,10 +12,9 @@ from serving_support import ISVC, NAMESPACE, SECRET, SERVICE, model
 
 from components.errors import SpecError
 from components.plan.cli import main as cli
-from components.plan.cli import plan_stack
 from components.plan.engine import contains_secret
 from components.plan.project import load_project
-from support import ROOT, plan_config, validate_custom_resource
+from support import ROOT, plan_config, shipped_plan, validate_custom_resource
 
 MODEL_NAMESPACE = "mlplatform:index:ModelNamespace"
 BASE: dict[str, Any] = {"cloud": "existing", "platform": {"domain": "models.example.com"}}
@@ -116,7 +115,7 @@ PROJECT = load_project(ROOT)
 def test_plan_manifests_writes_every_object_of_every_model_schema_valid(stack: str, tmp_path: Path) -> None:
     status = cli(["plan", "--project", str(ROOT), "--stack", stack, "--manifests", str(tmp_path), "--no-tree"])
     assert status in (0, 1)  # 1: a mandatory policy failed elsewhere in the stack; the manifests are still written
-    result = plan_stack(PROJECT, stack).result
+    result = shipped_plan(stack).result
     services = result.of_type(SERVICE)
     assert services, f"stack {stack} serves no model"
     for svc in services:
