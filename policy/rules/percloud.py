@@ -212,6 +212,10 @@ KNOWN_TYPES: Mapping[str, str] = {
         "rendered by the Pipeline component (components/serving/pipeline.py), which no shipped or cover stack "
         "declares; read by the mesh and model rules (policy/rules/mesh.py, policy/rules/models.py)"
     ),
+    "kubernetes:serving.kserve.io/v1alpha1:ServingRuntime": (
+        "rendered by a stack's own runtimes (mlplatform:runtimes, components/serving/model_runtime.py), which no "
+        "shipped or cover stack declares; its containers are read by the pod rules (policy/rules/base.py pod_specs)"
+    ),
     "kubernetes:helm.sh/v4:Chart": (
         "read by helm-version-pinned (policy/rules/identity.py) as a chart a stack may render; the platform renders "
         "helm.sh/v3 Releases"
@@ -232,6 +236,10 @@ COMPONENTS_UNRENDERED: Mapping[str, str] = {
     "mlplatform:index:Pipeline": (
         "declared by a stack's pipelines (infra/program.py, docs/components/pipeline.md), which no shipped or cover "
         "stack declares; the rules read the InferenceGraph it renders"
+    ),
+    "mlplatform:index:ModelRuntime": (
+        "declared by a stack's own runtimes (mlplatform:runtimes, components/serving/model_runtime.py), which no "
+        "shipped or cover stack declares; the rules read the ServingRuntime it renders"
     ),
 }
 """Why a component type of :func:`component_types` that no shipped or cover stack renders is known all the same."""
@@ -258,7 +266,9 @@ ACK (aws-controllers-k8s/eks-controller: ``eks.services.k8s.aws`` Cluster, Nodeg
 providers (crossplane-contrib/provider-upjet-aws, -gcp, -azure: ``eks.aws.upbound.io`` Cluster, NodeGroup,
 ``container.gcp.upbound.io`` Cluster, NodePool, ``containerservice.azure.upbound.io`` KubernetesCluster...);
 Karpenter (aws/karpenter-provider-aws pkg/apis/crds: ``karpenter.sh`` NodePool, NodeClaim, ``karpenter.k8s.aws``
-EC2NodeClass); EKS Auto Mode (``eks.amazonaws.com`` NodeClass). A Kubernetes type of one of them that the pack does
+EC2NodeClass); EKS Auto Mode (``eks.amazonaws.com/v1`` NodeClass:
+docs.aws.amazon.com/eks/latest/userguide/create-node-class.html, "Basic Node Class"). A Kubernetes type of one of
+them that the pack does
 not know is a cluster (class looking like one, :data:`LOOKS_LIKE`) or else a node pool: the cluster or GPU rules fail
 it, overridden ``resource-types-known`` or not."""
 Kind = Literal["cluster", "pool"]

@@ -25,8 +25,8 @@ p = k8s.Provider("k8s", kubeconfig=pulumi.Output.secret("kc"))
 ns = k8s.core.v1.Namespace("ns", metadata={"name": "demo"}, opts=pulumi.ResourceOptions(provider=p))
 k8s.core.v1.Secret("tok", metadata={"name": "tok", "namespace": "demo"}, string_data={"token": token},
                    opts=pulumi.ResourceOptions(provider=p, depends_on=[ns]))
-k8s.rbac.v1.ClusterRole("reader", metadata={"name": "reader"}, rules=[],
-                        opts=pulumi.ResourceOptions(provider=p))
+k8s.storage.v1.StorageClass("reader", metadata={"name": "reader"}, provisioner="example.com/none",
+                            opts=pulumi.ResourceOptions(provider=p))
 k8s.helm.v3.Release("certs", name="cert-manager", chart="cert-manager", version="v1.21.1", namespace="cert-manager",
                     repository_opts={"repo": "https://charts.jetstack.io"}, values={"crds": {"enabled": True}},
                     opts=pulumi.ResourceOptions(provider=p))
@@ -80,8 +80,8 @@ def test_manifests_one_file_per_object_and_release(tiny: Path, tmp_path: Path) -
     assert main(["plan", "--project", str(tiny), "--stack", "dev", "--manifests", str(out), "--no-tree"]) == 0
     files = sorted(str(p.relative_to(out)) for p in out.rglob("*.yaml"))
     assert files == [
-        "dev/_cluster/clusterrole-reader.yaml",
         "dev/_cluster/namespace-demo.yaml",
+        "dev/_cluster/storageclass-reader.yaml",
         "dev/_helm/cert-manager.yaml",
         "dev/demo/secret-tok.yaml",
     ]

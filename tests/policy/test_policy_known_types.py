@@ -387,7 +387,7 @@ def test_component_types_are_derived_from_the_component_classes() -> None:
     assert percloud.component_types() == {
         f"mlplatform:index:{c}"
         for c in ("AksCluster", "EksCluster", "GkeCluster", "ExistingCluster", "Platform", "ModelService",
-                  "ModelNamespace", "Pipeline")
+                  "ModelNamespace", "Pipeline", "ModelRuntime")
     }  # fmt: skip
 
 
