@@ -254,6 +254,32 @@ def _node_group(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _managed_node_group(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    """``eks:index:ManagedNodeGroup``: its output ``nodeGroup`` is the ``aws:eks/nodeGroup:NodeGroup`` it registers
+    under its own name (pulumi_eks 4.4 ``managed_node_group.py``: ``node_group: Output[pulumi_aws.eks.NodeGroup]``;
+    the child is modelled in :mod:`components.plan.aws_eks`, which then gives the same URN its full state). Without
+    it a placeholder plan left ``autoscalingGroupName`` of the cluster-autoscaler ASG tags unset, and ``mlplatform
+    check`` refused the plan (rev17c finding A)."""
+    return {"nodeGroup": child("aws:eks/nodeGroup:NodeGroup", name, _node_group(name, inputs))}
+
+
+def _s3_bucket(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    """``aws:s3/bucket:Bucket``: ``bucket`` is the name input, else a unique name beginning with ``bucketPrefix``
+    (pulumi_aws 7.51 ``s3/bucket.py``: "Creates a unique bucket name beginning with the specified prefix"; the
+    provider's suffix is not modelled, a hex one of the same 26 characters stands in), its ARN ``arn:aws:s3:::<name>``
+    (S3 bucket ARNs carry no region or account). Without it a placeholder plan of a stack whose request-log bucket the
+    platform creates rendered the collector's sink ``bucket`` as nothing (rev17c finding A)."""
+    given = inputs.get("bucket")
+    prefix = inputs.get("bucketPrefix")
+    if isinstance(given, str) and given:
+        own = given
+    elif isinstance(prefix, str) and prefix:
+        own = f"{prefix}{hex_of(name, 26)}"
+    else:
+        own = f"{name}-{hex_of(name, 7)}"
+    return {"bucket": own, "arn": AWS.arn("s3", own, regional=False, account=False)}
+
+
 def _addon(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     cluster = inputs.get("clusterName") or "cluster"
     return {"arn": AWS.arn("eks", f"addon/{cluster}/{inputs.get('addonName', name)}/{uuid(name)}")}
@@ -289,6 +315,8 @@ FAKES: dict[str, Fake] = {
     "eks:index:Cluster": _eks_cluster,
     "aws:eks/cluster:Cluster": _aws_cluster,
     "aws:eks/nodeGroup:NodeGroup": _node_group,
+    "eks:index:ManagedNodeGroup": _managed_node_group,
+    "aws:s3/bucket:Bucket": _s3_bucket,
     "aws:eks/addon:Addon": _addon,
     "aws:eks/accessEntry:AccessEntry": _access_entry,
     "aws:iam/role:Role": _iam("role"),
@@ -312,6 +340,7 @@ IDS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": lambda out: out["arn"],
     "aws:sqs/queue:Queue": lambda out: out["url"],
     "aws:kms/key:Key": lambda out: out["keyId"],
+    "aws:s3/bucket:Bucket": lambda out: out["bucket"],
     "aws:eks/cluster:Cluster": lambda out: out["name"],
     "aws:cloudwatch/eventRule:EventRule": lambda out: out["name"],
     "aws:ec2/securityGroup:SecurityGroup": lambda out: out["arn"].rsplit("/", 1)[-1],

@@ -953,6 +953,46 @@ def _log_write_unknown(res: Resource) -> str | None:
     return res.name if res.type == IAM_ROLE_POLICY and res.props.get("policy") is UNKNOWN else None
 
 
+# ------------------------------------------------------------------------------------------------ object stores
+
+S3_BUCKET = "aws:s3/bucket:Bucket"
+S3_PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+S3_BLOCK_FLAGS = ("blockPublicAcls", "ignorePublicAcls", "blockPublicPolicy", "restrictPublicBuckets")
+"""The four S3 Block Public Access settings (docs.aws.amazon.com/AmazonS3/latest/API/
+API_PublicAccessBlockConfiguration.html: each blocks one way to public access, ACLs on write, ACLs on read, a public
+bucket policy on write, public and cross-account access through an existing public policy); a bucket is private only
+with all four (docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html)."""
+
+
+def _public_access_block(res: Resource, facts: Facts) -> Iterator[str]:
+    if res.type != S3_PUBLIC_ACCESS_BLOCK:
+        return
+    off = [f for f in S3_BLOCK_FLAGS if res.props.get(f) is not UNKNOWN and res.props.get(f) is not True]
+    if off:
+        yield f"S3 public access block {res.name}: {', '.join(off)} not true"
+
+
+def _buckets_blocked(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    """Every S3 bucket the plan creates has a public access block on it: tied by the block's ``bucket`` input (equal
+    to the bucket's name) or by its dependency on the bucket (its ``bucket`` is the bucket's id, known after deploy)."""
+    blocks = [r for r in resources if r.type == S3_PUBLIC_ACCESS_BLOCK]
+    for b in resources:
+        if b.type != S3_BUCKET:
+            continue
+        own = b.props.get("bucket")
+        tied = [
+            p
+            for p in blocks
+            if b.urn in p.depends_on or (isinstance(own, str) and own and p.props.get("bucket") == own)
+        ]
+        if not tied:
+            yield Finding(
+                b.urn,
+                f"S3 bucket {b.name} has no BucketPublicAccessBlock: it is public as soon as an ACL or a bucket policy "
+                "makes it so",
+            )
+
+
 # ------------------------------------------------------------------------------------------------ the policy
 
 _CLUSTERS = (EKS, AWS_EKS)
@@ -1129,6 +1169,13 @@ POLICY = CloudPolicy(
             check=_iam,
             stack=_node_policies,
             unknown=_iam_unknown,
+        ),
+        "object-store-private": Part(
+            types=(S3_BUCKET, S3_PUBLIC_ACCESS_BLOCK),
+            summary="S3 buckets each with a BucketPublicAccessBlock whose four flags are true",
+            check=_public_access_block,
+            stack=_buckets_blocked,
+            reads={S3_PUBLIC_ACCESS_BLOCK: S3_BLOCK_FLAGS},
         ),
     },
     rules=(

@@ -526,6 +526,35 @@ def _log_write(res: Resource, facts: Facts) -> Iterator[str]:
 
 # ------------------------------------------------------------------------------------------------ the policy
 
+# ------------------------------------------------------------------------------------------------ object stores
+
+STORAGE_ACCOUNT = "azure-native:storage:StorageAccount"
+STORAGE_ACCOUNT_PRIVATE: dict[str, Any] = {
+    # learn.microsoft.com/azure/storage/common/shared-key-authorization-prevent: "The storage account permits
+    # requests that are authorized with Shared Key when the property value is null or when it is true"; an account
+    # key grants full access to every container of the account.
+    "allowSharedKeyAccess": False,
+    # learn.microsoft.com/azure/storage/blobs/anonymous-read-access-prevent (not retrieved in this session):
+    # allowBlobPublicAccess false disallows anonymous read access to every container of the account.
+    "allowBlobPublicAccess": False,
+    # learn.microsoft.com/azure/storage/common/transport-layer-security-configure-minimum-version (not retrieved in
+    # this session).
+    "minimumTlsVersion": "TLS1_2",
+}
+"""What an Azure storage account the plan creates must say (azure-native ``storage:StorageAccount`` inputs)."""
+
+
+def _account_private(res: Resource, facts: Facts) -> Iterator[str]:
+    """A storage account the plan creates: no Shared Key, no anonymous blob access, TLS 1.2 at least."""
+    if res.type != STORAGE_ACCOUNT:
+        return
+    for key, want in STORAGE_ACCOUNT_PRIVATE.items():
+        got = res.props.get(key)
+        if got is not UNKNOWN and got != want:
+            shown = "unset (the service's default allows it)" if got is None else repr(got)
+            yield f"storage account {res.name}: {key} is {shown}, not {want!r}"
+
+
 KNOWN: dict[str, str] = {
     "azure-native:authorization:RoleAssignment": RENDERED,
     "azure-native:keyvault:Key": RENDERED,
@@ -651,6 +680,12 @@ POLICY = CloudPolicy(
             summary="no Azure Owner/Contributor/User Access Administrator at subscription or resource-group scope",
             check=_iam,
             unknown=_iam_unknown,
+        ),
+        "object-store-private": Part(
+            types=(STORAGE_ACCOUNT,),
+            summary="Azure storage accounts without Shared Key or anonymous blob access, TLS 1.2 at least",
+            check=_account_private,
+            reads={STORAGE_ACCOUNT: tuple(STORAGE_ACCOUNT_PRIVATE)},
         ),
     },
     rules=(

@@ -586,19 +586,40 @@ def _log_write_unknown(res: Resource) -> str | None:
     return res.name if unknown else None
 
 
+# ------------------------------------------------------------------------------------------------ object stores
+
+GCS_BUCKET = "gcp:storage/bucket:Bucket"
+
+
+def _bucket_private(res: Resource, facts: Facts) -> Iterator[str]:
+    """A GCS bucket the plan creates: public access prevention ``enforced`` (cloud.google.com/storage/docs/
+    using-public-access-prevention: the bucket setting that restricts public access to the bucket and its objects;
+    the other value, ``inherited``, leaves it to the organization policy) and uniform bucket-level access
+    (cloud.google.com/storage/docs/using-uniform-bucket-level-access: only bucket-level IAM grants access, object ACLs
+    no longer apply)."""
+    if res.type != GCS_BUCKET:
+        return
+    pap = res.props.get("publicAccessPrevention")
+    if pap is not UNKNOWN and pap != "enforced":
+        yield f"GCS bucket {res.name}: publicAccessPrevention is {pap!r}, not 'enforced'"
+    ubla = res.props.get("uniformBucketLevelAccess")
+    if ubla is not UNKNOWN and ubla is not True:
+        yield f"GCS bucket {res.name}: uniformBucketLevelAccess is {ubla!r}, not true (object ACLs stay possible)"
+
+
 # ------------------------------------------------------------------------------------------------ istio-cni
 
 
-def _cni_bin_dir(res: Resource) -> str | None:
-    """Where a GKE cluster's nodes keep CNI binaries: the cluster seam's constant (components/clusters/gke.py
-    ``CNI_BIN_DIR``, ``/home/kubernetes/bin``; Istio "Platform-Specific Prerequisites", istio.io/latest/docs/ambient/
-    install/platform-prerequisites: "GKE uses nonstandard locations for CNI binaries which requires Helm
-    overrides")."""
-    if res.type != GKE:
-        return None
-    from components.clusters.gke import CNI_BIN_DIR
+GKE_CNI_BIN_DIR = "/home/kubernetes/bin"
+"""Where GKE nodes keep CNI binaries (Istio "Platform-Specific Prerequisites", istio.io/latest/docs/ambient/install/
+platform-prerequisites: "GKE uses nonstandard locations for CNI binaries which requires Helm overrides", the GKE
+override ``cniBinDir: /home/kubernetes/bin``). Restated here, not imported from components/clusters/gke.py
+``CNI_BIN_DIR``: a slip in that constant moved the rule with it (rev17c c01)."""
 
-    return CNI_BIN_DIR
+
+def _cni_bin_dir(res: Resource) -> str | None:
+    """Where a GKE cluster's nodes keep CNI binaries (:data:`GKE_CNI_BIN_DIR`)."""
+    return GKE_CNI_BIN_DIR if res.type == GKE else None
 
 
 # ------------------------------------------------------------------------------------------------ the policy
@@ -743,7 +764,13 @@ POLICY = CloudPolicy(
             stack=_node_service_accounts,
             unknown=_iam_or_node_unknown,
         ),
-        "istio-cni-bin-dir": Part(types=(GKE,), summary="GKE /home/kubernetes/bin", read=_cni_bin_dir),
+        "istio-cni-bin-dir": Part(types=(GKE,), summary=f"GKE {GKE_CNI_BIN_DIR}", read=_cni_bin_dir),
+        "object-store-private": Part(
+            types=(GCS_BUCKET,),
+            summary="GCS buckets publicAccessPrevention enforced and uniform bucket-level access",
+            check=_bucket_private,
+            reads={GCS_BUCKET: ("publicAccessPrevention", "uniformBucketLevelAccess")},
+        ),
     },
     stateful=(CRYPTO_KEY, GSA),
     sa_annotations=(GKE_SA_ANNOTATION,),

@@ -114,6 +114,29 @@ def _standard_gateway_api(resources: Sequence[Resource], facts: Facts) -> Iterat
             )
 
 
+EXTERNAL_DNS_CHART = "external-dns"
+DEFAULT_OWNER_ID = "default"
+"""external-dns's ``--txt-owner-id`` when the chart passes none (the flag's default named in the rev17c review;
+kubernetes-sigs/external-dns pkg/apis/externaldns/types.go, not retrieved in the session that wrote the rule)."""
+
+
+def _txt_owner(res: Resource, facts: Facts) -> Iterator[str]:
+    """external-dns's TXT registry marks the records it owns with ``txtOwnerId``; "Deployments in different clusters
+    but sharing a DNS zone need to use different owner IDs" (kubernetes-sigs/external-dns docs/registry/registry.md):
+    with the default two stacks on one zone take over and delete each other's records."""
+    if res.type != HELM_RELEASE or _chart(res) != EXTERNAL_DNS_CHART:
+        return
+    owner = as_map(res.props.get("values")).get("txtOwnerId")
+    if owner is UNKNOWN:
+        return
+    if not isinstance(owner, str) or not owner.strip() or owner.strip() == DEFAULT_OWNER_ID:
+        shown = "unset" if owner in (None, "") else repr(owner)
+        yield (
+            f"external-dns release {res.name}: txtOwnerId is {shown}: every cluster on the zone would own (and "
+            "delete) the others' records"
+        )
+
+
 RULES = [
     Rule(
         name="gateway-key-rotation",
@@ -140,5 +163,16 @@ RULES = [
         check_stack=_standard_gateway_api,
         remediation="Keep components/platform/kserve.py ingress_gateway's Standard-mode values.",
         unknown=reading({HELM_RELEASE: ("values.kserve.controller.*",)}),
+    ),
+    Rule(
+        name="external-dns-owner-id",
+        description="The external-dns release sets its own TXT owner id (txtOwnerId set, not 'default').",
+        enforcement="mandatory",
+        area="ingress",
+        check_resource=_txt_owner,
+        remediation="keep components/platform/dns.py values' txtOwnerId (one per stack)",
+        unknown=lambda r: (
+            reading({HELM_RELEASE: ("values.txtOwnerId",)})(r) if _chart(r) == EXTERNAL_DNS_CHART else None
+        ),
     ),
 ]

@@ -14,10 +14,11 @@ plan; the rule says so).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 from policy.rules import percloud
-from policy.rules.base import Facts, Resource, Rule
+from policy.rules.base import UNKNOWN, Facts, Finding, Resource, Rule, as_list, as_map, reading
 
 RULE = "request-log-write-only"
 LOG_WRITE_SUFFIX = "-request-logs-write"
@@ -41,6 +42,113 @@ def _unknown(res: Resource) -> str | None:
     return percloud.unknown(RULE)(res) if is_log_writer(res) else None
 
 
+STORE_RULE = "object-store-private"
+"""Every object store the plan creates (the request-log bucket or storage account) refuses public and key access."""
+
+
+def _store_unknown(res: Resource) -> str | None:
+    return percloud.unknown(STORE_RULE)(res)
+
+
+COLLECTOR_NAMESPACE = "request-logs"
+"""The collector's namespace (components/platform/requestlog.py ``NAMESPACE``, restated: a slip there must not move
+the rule with it)."""
+NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+ISVC_COMPONENTS = ("predictor", "transformer", "explainer")
+NAME_LABEL = "kubernetes.io/metadata.name"
+"""The label the API server sets on every namespace to its name (kubernetes.io/docs/reference/labels-annotations-
+taints/#kubernetes-io-metadata-name), the only namespace label a tenant cannot forge."""
+
+
+def logging_namespaces(resources: Sequence[Resource]) -> set[str]:
+    """The namespaces of the InferenceServices whose components send requests to a logger (``spec.<component>.
+    logger``, KServe v1beta1 LoggerSpec)."""
+    out: set[str] = set()
+    for r in resources:
+        if r.type.startswith("kubernetes:serving.kserve.io/") and r.type.endswith(":InferenceService"):
+            spec = as_map(r.props.get("spec"))
+            if any(as_map(spec.get(c)).get("logger") for c in ISVC_COMPONENTS) and r.namespace:
+                out.add(r.namespace)
+    return out
+
+
+def _peer_problem(peer: Any, allowed: set[str]) -> str | None:
+    """Why one ``from`` peer of the collector's NetworkPolicy admits more than the logging models' namespaces."""
+    peer = as_map(peer)
+    if "ipBlock" in peer:
+        return f"admits an ipBlock {peer['ipBlock']!r}"
+    selector = peer.get("namespaceSelector")
+    if selector is None:
+        return None if "podSelector" in peer else "admits every source (an empty peer)"
+    sel = as_map(selector)
+    if sel.get("matchLabels"):
+        return f"selects namespaces by labels {dict(as_map(sel['matchLabels']))!r}, which a namespace owner can set"
+    exprs = as_list(sel.get("matchExpressions"))
+    if not exprs:
+        return "admits pods of every namespace (an empty namespaceSelector)"
+    names: set[str] | None = None
+    for e in exprs:
+        e = as_map(e)
+        key, op, values = e.get("key"), e.get("operator"), e.get("values")
+        if UNKNOWN in (key, op, values):
+            return None
+        if key == NAME_LABEL and op == "In":
+            got = {v for v in as_list(values) if isinstance(v, str)}
+            names = got if names is None else names & got
+    if names is None:
+        ops = ", ".join(f"{as_map(e).get('key')} {as_map(e).get('operator')}" for e in exprs)
+        return f"selects namespaces by {ops}, not {NAME_LABEL} In [the logging models' namespaces]"
+    extra = sorted(names - allowed)
+    if extra:
+        return f"admits namespaces {extra} where no model logs requests (logging: {sorted(allowed)})"
+    return None
+
+
+def _collector_ingress(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    """Every NetworkPolicy in the collector's namespace admits, on ingress, only pods of namespaces named (``kubernetes.
+    io/metadata.name`` In) among those of the models that log requests; and one exists where a model logs.
+    NetworkPolicies are additive (kubernetes.io/docs/concepts/services-networking/network-policies: the allowed
+    connections are the union of the policies selecting a pod), so one wide policy opens the collector."""
+    allowed = logging_namespaces(resources)
+    policies = [r for r in resources if r.type == NETWORK_POLICY and r.namespace == COLLECTOR_NAMESPACE]
+    collector = [r for r in resources if r.name.endswith("-request-logs") and r.type.endswith(":Release")]
+    if (allowed or collector) and not [
+        p for p in policies if "Ingress" in as_list(as_map(p.props.get("spec")).get("policyTypes"))
+    ]:
+        anchor = (collector or policies or list(resources))[0]
+        yield Finding(
+            anchor.urn,
+            f"no NetworkPolicy limits ingress to the request-log collector in namespace {COLLECTOR_NAMESPACE}: "
+            "every pod of the cluster can write records",
+        )
+    for p in policies:
+        spec = as_map(p.props.get("spec"))
+        if spec.get("ingress") is UNKNOWN:
+            continue
+        for i, rule in enumerate(as_list(spec.get("ingress"))):
+            peers = as_map(rule).get("from")
+            if peers is UNKNOWN:
+                continue
+            if not as_list(peers):
+                yield Finding(p.urn, f"NetworkPolicy {p.k8s_name} ingress[{i}] has no from: it admits every source")
+                continue
+            for j, peer in enumerate(as_list(peers)):
+                if (why := _peer_problem(peer, allowed)) is not None:
+                    yield Finding(p.urn, f"NetworkPolicy {p.k8s_name} ingress[{i}].from[{j}] {why}")
+
+
+_COLLECTOR_READS = reading(
+    {NETWORK_POLICY: ("spec.policyTypes", "spec.ingress", "spec.ingress[].from", "spec.ingress[].from[].*")}
+)
+
+
+def _collector_unknown(res: Resource) -> str | None:
+    """A value of the collector's NetworkPolicy known only after deploy (the rule could not judge it)."""
+    if res.type == NETWORK_POLICY and res.namespace == COLLECTOR_NAMESPACE:
+        return _COLLECTOR_READS(res)
+    return None
+
+
 RULES = [
     Rule(
         name=RULE,
@@ -50,5 +158,27 @@ RULES = [
         check_resource=_check,
         unknown=_unknown,
         remediation="grant the request-log writer object creation under its prefix only",
+    ),
+    Rule(
+        name=STORE_RULE,
+        description=("Every object store the plan creates refuses anonymous access and account-wide keys: {clouds; }."),
+        enforcement="mandatory",
+        area="identity",
+        check_resource=percloud.check_resource(STORE_RULE),
+        check_stack=percloud.check_stack(STORE_RULE),
+        unknown=_store_unknown,
+        remediation="keep the settings the platform gives its request-log store (rev17c c04, c05, c08)",
+    ),
+    Rule(
+        name="request-log-collector-ingress",
+        description=(
+            "The request-log collector admits only the namespaces of the models that log requests: every "
+            "NetworkPolicy in its namespace selects peers by kubernetes.io/metadata.name In [those namespaces]."
+        ),
+        enforcement="mandatory",
+        area="network",
+        check_stack=_collector_ingress,
+        unknown=_collector_unknown,
+        remediation="keep the collector's NetworkPolicy namespaceSelector kubernetes.io/metadata.name In [...]",
     ),
 ]

@@ -413,6 +413,9 @@ SECURITY_RULES = {
     "authz-path-shapes": "mandatory",
     "istio-cni-bin-dir": "mandatory",  # GKE nodes read CNI binaries elsewhere: pods never start (review #17b slip 2)
     "model-declared-secrets": "mandatory",  # a private image never pulls, a secret read as text (slips 13, 14)
+    "object-store-private": "mandatory",  # a public or key-open request-log store (rev17c c04, c05, c08)
+    "request-log-collector-ingress": "mandatory",  # any pod writes request records (rev17c p01)
+    "external-dns-owner-id": "mandatory",  # stacks on one zone delete each other's records (rev17c p09)
 }
 """The enforcement level of every security, isolation and availability rule, pinned here (not only in the docs)."""
 
