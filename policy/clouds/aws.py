@@ -1050,6 +1050,12 @@ this module's Karpenter shares)."""
 
 POLICY = CloudPolicy(
     cloud="aws",
+    node_controller_groups=(
+        r"eks\.services\.k8s\.aws",  # ACK's EKS controller: Cluster, Nodegroup (aws-controllers-k8s/eks-controller)
+        r"karpenter\.k8s\.aws",  # Karpenter's EC2NodeClass (aws/karpenter-provider-aws pkg/apis/crds)
+        # EKS Auto Mode's NodeClass (docs.aws.amazon.com/eks/latest/userguide/create-node-class.html)
+        r"eks\.amazonaws\.com",
+    ),
     parts={
         "api-endpoint-restricted": Part(
             types=_CLUSTERS,

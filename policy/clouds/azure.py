@@ -586,8 +586,21 @@ pool types besides): an empty value for a type a shipped or cover stack renders,
 is a class of pulumi_azure_native 3.29.0, read from its ``_utilities.register(resource_modules=...)`` by
 tests/policy/test_policy_known_types.py, unless the value says why not."""
 
+
+def _rbac_wait_inputs() -> frozenset[str]:
+    """The input names of the AKS module's one dynamic resource (:class:`components.clusters.aks.RbacPropagationWait`),
+    read from its signature (imported only when a plan holds a dynamic resource)."""
+    import inspect
+
+    from components.clusters.aks import RbacPropagationWait
+
+    params = inspect.signature(RbacPropagationWait.__init__).parameters
+    return frozenset({*params} - {"self", "name", "opts"} | {"__provider"})
+
+
 POLICY = CloudPolicy(
     cloud="azure",
+    dynamic_inputs={"pulumi-python:dynamic:Resource": _rbac_wait_inputs},
     parts={
         "api-endpoint-restricted": Part(
             types=(AKS,),

@@ -652,6 +652,8 @@ tests/policy/test_policy_known_types.py, unless the value says why not."""
 
 POLICY = CloudPolicy(
     cloud="gcp",
+    # Config Connector's ContainerCluster and ContainerNodePool (GoogleCloudPlatform/k8s-config-connector)
+    node_controller_groups=(r"container\.cnrm\.cloud\.google\.com",),
     parts={
         "api-endpoint-restricted": Part(
             types=(GKE,),

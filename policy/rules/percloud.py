@@ -11,7 +11,7 @@ Fail closed, in three layers:
 - ``resource-types-known`` (:func:`unknown_type`) fails every resource whose type the pack does not KNOW
   (:func:`known_types`): an exact allow-list of what the platform renders and the rules read, kept per owner: the
   generic types here (:data:`KNOWN_TYPES`; the mlplatform components derived from their classes,
-  :func:`component_types`; the platform's dynamic resources by their inputs, :data:`DYNAMIC`), each cloud's in its
+  :func:`component_types`; the platform's dynamic resources by their inputs, :func:`dynamic`), each cloud's in its
   policy module (:attr:`CloudPolicy.known`, checked against the cloud's installed SDK by
   tests/policy/test_policy_known_types.py, which also plans every shipped and cover stack so the list cannot go
   stale). A Kubernetes type of a group the rules read at another version or kind fails (a Karpenter ``NodePool`` at
@@ -101,6 +101,13 @@ class CloudPolicy:
     be a class of the cloud's installed SDK (its ``_utilities.register(resource_modules=...)``) unless the value says
     why not. Any other type of the cloud fails ``resource-types-known``; its cluster and pool types
     (:attr:`components.clouds.Cloud.cluster_types`, ``pool_types``) are known without being listed."""
+    node_controller_groups: tuple[str, ...] = ()
+    """Patterns (regular expressions, whole group) of the Kubernetes API groups of this cloud's node-creating
+    controllers (Config Connector, ACK, Karpenter's node classes...), each with its source in a comment: a type of
+    such a group the pack does not know is a cluster or pool (:data:`NODE_CONTROLLERS` holds the common ones)."""
+    dynamic_inputs: Mapping[str, Callable[[], frozenset[str]]] = field(default_factory=dict)
+    """Dynamic-resource types this cloud's modules render, each known only with the input names the function gives
+    (a retyped cluster carries its cluster's inputs, so it fails)."""
 
 
 @cache
@@ -229,7 +236,7 @@ KNOWN_TYPES: Mapping[str, str] = {
 }
 """The exact types of no cloud the pack knows: what the platform renders and the rules read (the value: empty when a
 shipped or cover stack renders it, else why it is known). With :func:`component_types` (the mlplatform components),
-:data:`DYNAMIC` and each registered cloud's :attr:`CloudPolicy.known`, every other type fails
+:func:`dynamic` and each registered cloud's :attr:`CloudPolicy.known`, every other type fails
 ``resource-types-known``."""
 
 COMPONENTS_UNRENDERED: Mapping[str, str] = {
@@ -244,33 +251,26 @@ COMPONENTS_UNRENDERED: Mapping[str, str] = {
 }
 """Why a component type of :func:`component_types` that no shipped or cover stack renders is known all the same."""
 
-DYNAMIC: Mapping[str, Callable[[], frozenset[str]]] = {
-    "pulumi-python:dynamic:Resource": lambda: _dynamic_inputs(),
-}
-"""Types known only with the inputs of one of the platform's own dynamic resources (a retyped cluster carries its
-cluster's inputs, so it fails): the input names of :class:`components.clusters.aks.RbacPropagationWait`."""
+
+def dynamic() -> dict[str, Callable[[], frozenset[str]]]:
+    """Types known only with the inputs of one of the platform's own dynamic resources (a retyped cluster carries its
+    cluster's inputs, so it fails): each registered cloud's :attr:`CloudPolicy.dynamic_inputs`."""
+    return {t: f for p in policies() for t, f in p.dynamic_inputs.items()}
+
 
 NODE_CONTROLLERS = re.compile(
     r"([a-z0-9-]+\.)*cluster\.x-k8s\.io"  # Cluster API
-    r"|container\.cnrm\.cloud\.google\.com"  # Config Connector ContainerCluster, ContainerNodePool
-    r"|eks\.services\.k8s\.aws"  # ACK EKS controller Cluster, Nodegroup
-    r"|([a-z0-9-]+\.)*upbound\.io"  # Crossplane providers (eks.aws.upbound.io NodeGroup, Cluster...)
-    r"|karpenter\.sh|karpenter\.k8s\.aws"  # Karpenter (read only at the versions AWS's policy module knows)
-    r"|eks\.amazonaws\.com"  # EKS Auto Mode NodeClass
+    r"|([a-z0-9-]+\.)*upbound\.io"  # Crossplane's Upbound providers
+    r"|karpenter\.sh"  # Karpenter's NodePool, NodeClaim (read only at the versions a cloud's policy module knows)
 )
-"""Kubernetes API groups of controllers that create clusters or nodes. Cluster API (kubernetes-sigs/cluster-api
-config/crd/bases/: ``cluster.x-k8s.io`` for Cluster, Machine, MachineSet, MachineDeployment, MachinePool;
-``addons.``, ``bootstrap.``, ``controlplane.``, ``infrastructure.``... for the rest); Config Connector
-(GoogleCloudPlatform/k8s-config-connector: ``container.cnrm.cloud.google.com`` ContainerCluster, ContainerNodePool);
-ACK (aws-controllers-k8s/eks-controller: ``eks.services.k8s.aws`` Cluster, Nodegroup); Crossplane's Upbound
-providers (crossplane-contrib/provider-upjet-aws, -gcp, -azure: ``eks.aws.upbound.io`` Cluster, NodeGroup,
-``container.gcp.upbound.io`` Cluster, NodePool, ``containerservice.azure.upbound.io`` KubernetesCluster...);
-Karpenter (aws/karpenter-provider-aws pkg/apis/crds: ``karpenter.sh`` NodePool, NodeClaim, ``karpenter.k8s.aws``
-EC2NodeClass); EKS Auto Mode (``eks.amazonaws.com/v1`` NodeClass:
-docs.aws.amazon.com/eks/latest/userguide/create-node-class.html, "Basic Node Class"). A Kubernetes type of one of
-them that the pack does
-not know is a cluster (class looking like one, :data:`LOOKS_LIKE`) or else a node pool: the cluster or GPU rules fail
-it, overridden ``resource-types-known`` or not."""
+"""Kubernetes API groups of node-creating controllers that belong to no one cloud: Cluster API
+(kubernetes-sigs/cluster-api config/crd/bases/: ``cluster.x-k8s.io`` for Cluster, Machine, MachineSet,
+MachineDeployment, MachinePool; ``addons.``, ``bootstrap.``, ``controlplane.``, ``infrastructure.``... for the rest),
+Crossplane's Upbound providers (crossplane-contrib/provider-upjet-*: ``<service>.<provider>.upbound.io`` Cluster,
+NodeGroup, NodePool...) and Karpenter's ``karpenter.sh`` (NodePool, NodeClaim). Each cloud adds its own controllers'
+groups (:attr:`CloudPolicy.node_controller_groups`). A Kubernetes type of one of them that the pack does not know is a
+cluster (class looking like one, :data:`LOOKS_LIKE`) or else a node pool: the cluster or GPU rules fail it,
+overridden ``resource-types-known`` or not."""
 Kind = Literal["cluster", "pool"]
 LOOKS_LIKE: dict[Kind, re.Pattern[str]] = {
     "cluster": re.compile(r"(?i).*(cluster|kube).*"),
@@ -279,15 +279,6 @@ LOOKS_LIKE: dict[Kind, re.Pattern[str]] = {
 """The class part of a type token (after the last ``:``) that names a Kubernetes cluster (``Cluster``,
 ``AwsCluster``, ``AttachedCluster``, ``ClusterV2``, ``ManagedKubernetes``, ``Kube``) or a node pool (``NodePool``,
 ``NodeGroup``, ``AgentPool``, ``MachineSet``, ``WorkerPool``...), matched anywhere in the class."""
-
-
-def _dynamic_inputs() -> frozenset[str]:
-    import inspect
-
-    from components.clusters.aks import RbacPropagationWait
-
-    params = inspect.signature(RbacPropagationWait.__init__).parameters
-    return frozenset({*params} - {"self", "name", "opts"} | {"__provider"})
 
 
 @cache
@@ -319,10 +310,10 @@ def component_types() -> frozenset[str]:
 
 
 def known_types() -> dict[str, str]:
-    """Every exact type the pack knows (:data:`KNOWN_TYPES`, :func:`component_types`, :data:`DYNAMIC`, each registered
+    """Every exact type the pack knows (:data:`KNOWN_TYPES`, :func:`component_types`, :func:`dynamic`, each registered
     cloud's :attr:`CloudPolicy.known`, cluster and pool types), each with why it is known when no stack renders it."""
     known = {**KNOWN_TYPES, **{t: COMPONENTS_UNRENDERED.get(t, RENDERED) for t in component_types()}}
-    known.update(dict.fromkeys(DYNAMIC, RENDERED))
+    known.update(dict.fromkeys(dynamic(), RENDERED))
     for p in policies():
         known.update(p.known)
     for c in clouds.all_clouds():
@@ -362,7 +353,11 @@ def _node_controller(type_: str) -> str | None:
     """The group of a Kubernetes type of a node-creating controller (:data:`NODE_CONTROLLERS`) the pack does not
     know, or None."""
     group = _k8s_group(type_)
-    if group is None or type_ in known_types() or not NODE_CONTROLLERS.fullmatch(group):
+    if group is None or type_ in known_types():
+        return None
+    if not NODE_CONTROLLERS.fullmatch(group) and not any(
+        re.fullmatch(pattern, group) for p in policies() for pattern in p.node_controller_groups
+    ):
         return None
     return group
 
@@ -415,14 +410,15 @@ _TEACH = "override resource-types-known with a reason, or teach the pack the typ
 
 def unknown_type(type_: str, inputs: Mapping[str, Any] | None = None) -> str | None:
     """Why the pack cannot place a resource of ``type_`` (the ``resource-types-known`` finding), or None: every type
-    that is not one the pack knows (:func:`known_types`; a :data:`DYNAMIC` type only with its ``inputs`` names)
+    that is not one the pack knows (:func:`known_types`; a :func:`dynamic` type only with its ``inputs`` names)
     fails, the message naming what it is (a node-creating controller's object, another version of a Kubernetes
     group the rules read, a cluster or pool look-alike, a type of a registered cloud its policy module does not
     list) and what to do."""
     known = known_types()
     type_ = canonical(type_)
-    if type_ in DYNAMIC:
-        accepted = DYNAMIC[type_]()
+    dynamic_types = dynamic()
+    if type_ in dynamic_types:
+        accepted = dynamic_types[type_]()
         names = set(inputs or ())
         if names <= accepted:
             return None
