@@ -15,6 +15,7 @@ from components.plan.engine import OutputsMode, PlanResult, run_function
 
 if TYPE_CHECKING:
     from components.plan.report import StackPlan
+    from policy.rules import Resource, StackSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 UPSTREAM_ENV = "MLPLATFORM_UPSTREAM"
@@ -121,3 +122,21 @@ def shipped_plan(stack: str, placeholders: bool = False) -> StackPlan:
     from components.plan.project import load_project
 
     return plan_stack(load_project(ROOT), stack, placeholders=placeholders)
+
+
+@cache
+def cover_plan(stack: str, outputs: OutputsMode = "fake") -> tuple[tuple[Resource, ...], StackSettings]:
+    """A cover stack's plan (``tests/golden_stacks/Pulumi.<stack>.yaml``) as the policy rules see it: its resources
+    and its settings, planned once per test process (read them; copy before a mutation)."""
+    import dataclasses
+
+    from components.plan.engine import run_program
+    from components.plan.project import load_project, read_stack_file
+    from policy.rules import StackSettings, resources_from_plan
+
+    project = dataclasses.replace(load_project(ROOT), stack_config_dir="tests/golden_stacks")
+    cfg = read_stack_file(project, stack)
+    result = run_program(
+        project.root, stack, cfg.config, cfg.secret_keys, main=project.main, project=project.name, outputs=outputs
+    )
+    return tuple(resources_from_plan(result)), StackSettings.from_config(cfg.config)

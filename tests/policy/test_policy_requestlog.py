@@ -5,7 +5,6 @@ grant of those plans."""
 from __future__ import annotations
 
 import copy
-import dataclasses
 import json
 from collections.abc import Callable
 from dataclasses import replace
@@ -14,22 +13,14 @@ from typing import Any
 
 import yaml
 
-from components.plan.engine import run_program
-from components.plan.project import load_project, read_stack_file
 from policy.rules import Resource, StackSettings, resources_from_plan, run_rules
-from support import ROOT, plan_config
+from support import ROOT, cover_plan, plan_config
 
 RULE = "request-log-write-only"
 
 
-@cache
-def coverage(stack: str) -> tuple[tuple[Resource, ...], StackSettings]:
-    project = dataclasses.replace(load_project(ROOT), stack_config_dir="tests/golden_stacks")
-    cfg = read_stack_file(project, stack)
-    result = run_program(
-        project.root, stack, cfg.config, cfg.secret_keys, main=project.main, project=project.name, outputs="fake"
-    )
-    return tuple(resources_from_plan(result)), StackSettings.from_config(cfg.config)
+coverage = cover_plan
+"""A cover stack's plan (tests/golden_stacks) as the rules see it (tests/support.py)."""
 
 
 @cache

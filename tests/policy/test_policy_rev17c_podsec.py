@@ -6,7 +6,6 @@ turned on as the reviewer did), mutated like the slip, with its boundaries: the 
 from __future__ import annotations
 
 import copy
-import dataclasses
 import json
 from collections.abc import Callable
 from dataclasses import replace
@@ -18,22 +17,15 @@ import pytest
 from components.plan.engine import run_program
 from components.plan.project import load_project, read_stack_file
 from policy.rules import Resource, StackSettings, resources_from_plan, run_rules
-from support import ROOT
+from support import ROOT, cover_plan
 
 IGNORED = ("keyvault-key-rotation", "network-policy-enforced")
 """Advisory rules shipped stacks report by design (as tests/policy/test_policy_mutated_plans.py)."""
 
 
-@cache
-def coverage(stack: str, outputs: str = "fake") -> tuple[tuple[Resource, ...], StackSettings]:
-    """A coverage stack's plan (tests/golden_stacks): cover-aws-node-groups logs requests and has a transformer and
-    KServe's ART explainer (Knative); cover-gcp-standard installs KEDA (an LLM scaling on vLLM's queue)."""
-    project = dataclasses.replace(load_project(ROOT), stack_config_dir="tests/golden_stacks")
-    cfg = read_stack_file(project, stack)
-    result = run_program(
-        project.root, stack, cfg.config, cfg.secret_keys, main=project.main, project=project.name, outputs=outputs
-    )
-    return tuple(resources_from_plan(result)), StackSettings.from_config(cfg.config)
+coverage = cover_plan
+"""A cover stack's plan (tests/golden_stacks, tests/support.py): cover-aws-node-groups logs requests and has a
+transformer and KServe's ART explainer (Knative); cover-gcp-standard installs KEDA (an LLM scaling on vLLM's queue)."""
 
 
 @cache
