@@ -21,8 +21,13 @@ _NAME_KEYS = (
     "vaultName",
     "keyName",
     "agentPoolName",
+    "accountName",
+    "containerName",
+    "managementPolicyName",
 )
-"""Inputs that carry an azure-native resource's own name (the first present wins; the resource group last)."""
+"""Inputs that carry an azure-native resource's own name: the last present in this order wins, the resource group
+only when none is (a storage account's own name is its ``accountName``; a blob container or management policy under
+it also carries ``accountName``, so its own key comes after)."""
 
 
 def placeholders(config: Mapping[str, str], project: str) -> dict[str, str]:

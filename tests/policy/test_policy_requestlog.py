@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from components.plan.engine import OutputsMode
 from policy.rules import Resource, StackSettings, resources_from_plan, run_rules
 from support import ROOT, cover_plan, plan_config
 
@@ -24,13 +25,13 @@ coverage = cover_plan
 
 
 @cache
-def azure_logging() -> tuple[tuple[Resource, ...], StackSettings]:
+def azure_logging(outputs: OutputsMode = "unknown") -> tuple[tuple[Resource, ...], StackSettings]:
     raw = yaml.safe_load((ROOT / "stacks" / "Pulumi.azure-staging.yaml").read_text())["config"]
     cfg = {k.removeprefix("mlplatform:"): v for k, v in raw.items()}
     first = next(iter(cfg["models"]))
     cfg["models"][first]["logger"] = {"mode": "response"}
     cfg["platform"] = {**cfg.get("platform", {}), "requestLogs": {"retentionDays": 60}}
-    result = plan_config(cfg, stack="azure-staging")
+    result = plan_config(cfg, stack="azure-staging", outputs=outputs)
     return tuple(resources_from_plan(result)), StackSettings.from_config({f"mlplatform:{k}": v for k, v in cfg.items()})
 
 
@@ -149,3 +150,9 @@ def test_a_model_grant_named_like_the_writer_is_still_held_to_write_only() -> No
     ]
     found = verdicts(renamed, base[1])
     assert RULE in found and any("may only s3:PutObject" in m for m in found[RULE])
+
+
+def test_the_azure_logging_plan_passes_with_placeholders_too() -> None:
+    """Review rev17c finding B: with ``--placeholders`` the writer's RoleAssignment scope must name the storage
+    account the plan creates (its ``accountName``), not the resource group's name, or the rule fails a correct plan."""
+    assert RULE not in verdicts(*azure_logging("fake"))
