@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -140,3 +140,27 @@ def cover_plan(stack: str, outputs: OutputsMode = "fake") -> tuple[tuple[Resourc
         project.root, stack, cfg.config, cfg.secret_keys, main=project.main, project=project.name, outputs=outputs
     )
     return tuple(resources_from_plan(result)), StackSettings.from_config(cfg.config)
+
+
+def mutated_resources(
+    resources: Sequence[Resource],
+    pick: Callable[[Resource], bool],
+    change: Callable[[dict[str, Any]], None],
+    *,
+    exactly: int | None = None,
+) -> list[Resource]:
+    """The plan's resources with ``change`` applied to a copy of the props of every one ``pick`` selects: at least one
+    (or ``exactly`` that many), else the plan's shape moved and the test would prove nothing."""
+    import copy
+    from dataclasses import replace
+
+    out, hit = [], 0
+    for r in resources:
+        if pick(r):
+            props = copy.deepcopy(dict(r.props))
+            change(props)
+            r = replace(r, props=props)
+            hit += 1
+        out.append(r)
+    assert hit if exactly is None else hit == exactly, f"the mutation changed {hit} resources: the plan's shape moved"
+    return out

@@ -8,7 +8,6 @@ unchecked), then changes one thing in one recorded resource and expects that rul
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Callable
 from dataclasses import replace
@@ -21,7 +20,7 @@ from components.errors import SpecError
 from components.plan.engine import run_program
 from components.plan.project import find_project, read_stack_file
 from policy.rules import ALL_RULES, Facts, Resource, StackSettings, resources_from_plan, run_rules
-from support import ROOT
+from support import ROOT, mutated_resources
 
 PROJECT = find_project(ROOT)
 
@@ -35,20 +34,8 @@ def shipped(stack: str, outputs: str = "fake") -> tuple[tuple[Resource, ...], St
     return tuple(resources_from_plan(result)), StackSettings.from_config(cfg.config)
 
 
-def mutate(
-    resources: tuple[Resource, ...], pick: Callable[[Resource], bool], change: Callable[[dict[str, Any]], None]
-) -> list[Resource]:
-    """The resources with ``change`` applied to a copy of the props of every one ``pick`` selects (at least one)."""
-    out, hit = [], 0
-    for r in resources:
-        if pick(r):
-            props = copy.deepcopy(dict(r.props))
-            change(props)
-            r = replace(r, props=props)
-            hit += 1
-        out.append(r)
-    assert hit, "the mutation found nothing to change: the plan's shape moved"
-    return out
+mutate = mutated_resources
+"""The resources with ``change`` applied to every one ``pick`` selects, at least one (tests/support.py)."""
 
 
 def entries(

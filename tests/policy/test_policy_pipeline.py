@@ -14,7 +14,6 @@ import copy
 import json
 import sys
 from collections.abc import Callable
-from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ import pytest
 from components.plan.engine import run_program
 from components.plan.project import find_project, read_stack_file
 from policy.rules import Resource, StackSettings, resources_from_plan, run_rules
-from support import ROOT
+from support import ROOT, mutated_resources
 
 PROJECT = find_project(ROOT)
 JWT = {"issuer": "https://auth.example.com/", "jwksUri": "https://auth.example.com/.well-known/jwks.json"}
@@ -73,19 +72,8 @@ def planned() -> tuple[tuple[Resource, ...], StackSettings]:
     return tuple(resources_from_plan(result)), StackSettings.from_config(config)
 
 
-def mutate(
-    resources: tuple[Resource, ...], pick: Callable[[Resource], bool], change: Callable[[dict[str, Any]], None]
-) -> list[Resource]:
-    out, hit = [], 0
-    for r in resources:
-        if pick(r):
-            props = copy.deepcopy(dict(r.props))
-            change(props)
-            r = replace(r, props=props)
-            hit += 1
-        out.append(r)
-    assert hit, "the mutation found nothing to change: the plan's shape moved"
-    return out
+mutate = mutated_resources
+"""The resources with ``change`` applied to every one ``pick`` selects, at least one (tests/support.py)."""
 
 
 def failed(resources: list[Resource] | tuple[Resource, ...]) -> dict[str, list[str]]:

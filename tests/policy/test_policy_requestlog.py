@@ -4,7 +4,6 @@ grant of those plans."""
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Callable
 from dataclasses import replace
@@ -15,7 +14,7 @@ import yaml
 
 from components.plan.engine import OutputsMode
 from policy.rules import Resource, StackSettings, resources_from_plan, run_rules
-from support import ROOT, cover_plan, plan_config
+from support import ROOT, cover_plan, mutated_resources, plan_config
 
 RULE = "request-log-write-only"
 
@@ -43,19 +42,8 @@ def verdicts(resources: list[Resource] | tuple[Resource, ...], settings: StackSe
     return out
 
 
-def mutated(
-    base: tuple[Resource, ...], pick: Callable[[Resource], bool], change: Callable[[dict[str, Any]], None]
-) -> list[Resource]:
-    out, hit = [], 0
-    for r in base:
-        if pick(r):
-            props = copy.deepcopy(dict(r.props))
-            change(props)
-            r = replace(r, props=props)
-            hit += 1
-        out.append(r)
-    assert hit, "nothing to mutate: the plan's shape moved"
-    return out
+mutated = mutated_resources
+"""The resources with ``change`` applied to every one ``pick`` selects, at least one (tests/support.py)."""
 
 
 def named(suffix: str) -> Callable[[Resource], bool]:

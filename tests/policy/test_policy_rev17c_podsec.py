@@ -8,7 +8,6 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Callable
-from dataclasses import replace
 from functools import cache
 from typing import Any
 
@@ -17,7 +16,7 @@ import pytest
 from components.plan.engine import run_program
 from components.plan.project import load_project, read_stack_file
 from policy.rules import Resource, StackSettings, resources_from_plan, run_rules
-from support import ROOT, cover_plan
+from support import ROOT, cover_plan, mutated_resources
 
 IGNORED = ("keyvault-key-rotation", "network-policy-enforced")
 """Advisory rules shipped stacks report by design (as tests/policy/test_policy_mutated_plans.py)."""
@@ -54,16 +53,8 @@ def failures(resources: list[Resource] | tuple[Resource, ...], settings: StackSe
 def mutate(
     resources: tuple[Resource, ...], pick: Callable[[Resource], bool], change: Callable[[dict[str, Any]], None]
 ) -> list[Resource]:
-    out, hit = [], 0
-    for r in resources:
-        if pick(r):
-            props = copy.deepcopy(dict(r.props))
-            change(props)
-            r = replace(r, props=props)
-            hit += 1
-        out.append(r)
-    assert hit == 1, f"the mutation changed {hit} resources: the plan's shape moved"
-    return out
+    """The resources with one resource's props changed (tests/support.py)."""
+    return mutated_resources(resources, pick, change, exactly=1)
 
 
 def caught(
