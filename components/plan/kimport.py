@@ -747,8 +747,10 @@ def _model_ports(ctx: _Ctx, path: Path_, value: Any) -> None:
 
 
 def _finish_model(ctx: _Ctx) -> None:
-    """A runtime's gRPC port: the v2 protocol over gRPC (grpc-v2), which mlplatform renders on the runtime's own gRPC
-    port; only where KServe would pick the same runtime for the manifest (its protocolVersion, v1 when absent)."""
+    """A runtime's gRPC port: mlplatform's grpc-v2, which it renders on the runtime's own gRPC port
+    (:func:`components.serving.runtimes.grpc_serving`: ``grpc-v2`` on kserve-tritonserver, ``v2`` on the runtimes
+    serving gRPC beside HTTP); only where KServe would pick that runtime for the manifest (its protocolVersion, v1
+    when absent) and the manifest names that port."""
     from components.serving import runtimes
 
     if ctx.pending_ports is None:
@@ -757,28 +759,42 @@ def _finish_model(ctx: _Ctx) -> None:
     if not isinstance(value, list) or len(value) != 1 or not isinstance(value[0], dict):
         raise _refuse(path, "give one port (Knative serves one port per pod)")
     port = value[0]
-    if port.get("name") != "h2c" or set(port) - {"name", "containerPort", "protocol"}:
+    name = str(port.get("name", ""))
+    # KServe's isGrpcPort (service_reconciler.go v0.20.0): a name containing h2c or grpc
+    if not ("h2c" in name or "grpc" in name) or set(port) - {"name", "containerPort", "protocol"}:
         raise _refuse((*path, "0", "name"), "mlplatform gives a runtime a port of its own only for gRPC (h2c)")
+    if port.get("protocol", "TCP") != "TCP":
+        raise _refuse((*path, "0", "protocol"), "give TCP")
     fmt, runtime, version = str(ctx.entry.get("format", "")), ctx.entry.get("runtime"), ctx.entry.get("formatVersion")
     # the protocol in effect without protocolVersion, as ModelSpec.effective_protocol reads it: v2 for the formats
     # only v2 runtimes auto-select (triton, onnx, tensorrt, mlflow), else v1
     default = "v1" if runtimes.candidates(fmt, "v1", version=version) else "v2"
     asked = ctx.entry.get("protocol") or default
-    theirs, _ = runtimes.select(fmt, "grpc-v2" if asked == "v2" else asked, runtime, version)
-    ours, _ = runtimes.select(fmt, "grpc-v2", runtime, version)
-    if asked == "v1" or theirs != ours or runtimes.GRPC_PORTS.get(ours or "") != port.get("containerPort"):
-        served = ", ".join(f"{r} on {p}" for r, p in runtimes.GRPC_PORTS.items())
+    served = runtimes.grpc_serving(fmt, runtime, version)
+    theirs, _ = runtimes.select(
+        fmt, "grpc-v2" if asked == "v2" and served and served[1] == "grpc-v2" else asked, runtime, version
+    )
+    if asked == "v1" or served is None or theirs != served[0] or served[2] != port.get("containerPort"):
+        known = ", ".join(f"{r} on {p}" for r, p in {**runtimes.GRPC_PORTS, **runtimes.V2_GRPC_PORTS}.items())
         raise _refuse(
             (*path, "0", "containerPort"),
-            f"mlplatform serves gRPC as the v2 protocol (grpc-v2) on {served} only, whose gRPC port the runtime's "
-            f"arguments set (this manifest asks protocol {asked} of {theirs or 'no runtime'})",
+            f"mlplatform serves gRPC as the v2 protocol (grpc-v2) on the runtime's own gRPC port only ({known}) "
+            f"(this manifest asks protocol {asked} of {theirs or 'no runtime'})",
         )
     ctx.entry["protocol"] = "grpc-v2"
     protocol_path = (*path[:-1], "protocolVersion")
-    if asked == "v2":
+    if asked != served[1]:  # v2 asked of a grpc-v2 runtime: rendered grpc-v2
         ctx.out.kept = [(src, dst) for src, dst in ctx.out.kept if src != protocol_path]
         ctx.note(protocol_path, "v2 over the h2c port is protocolVersion grpc-v2 (the v2 protocol over gRPC)")
-    ctx.keep(path)
+    ctx.keep((*path, "0", "containerPort"))
+    if "protocol" in port:
+        ctx.keep((*path, "0", "protocol"))
+    if name == "h2c":
+        ctx.keep((*path, "0", "name"))
+    else:
+        # Knative accepts h2c, http1 or no name (knative/serving pkg/apis/serving/k8s_validation.go validPortNames,
+        # knative-v1.21.3); KServe's Standard mode reads both as gRPC (isGrpcPort)
+        ctx.note((*path, "0", "name"), "the port is named h2c, the gRPC name Knative reads (KServe's too)")
 
 
 MODEL_ROWS: dict[str, Row] = {

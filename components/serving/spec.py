@@ -447,7 +447,8 @@ class ModelSpec(Spec):
     )
     protocol: Literal["v1", "v2", "grpc-v2", "openai"] | None = None
     (
-        "KServe inference protocol: ``v1``, ``v2``, ``grpc-v2`` (the v2 protocol over gRPC, on kserve-tritonserver) or "
+        "KServe inference protocol: ``v1``, ``v2``, ``grpc-v2`` (the v2 protocol over gRPC: kserve-tritonserver, or "
+        "the kserve Python servers and kserve-mlserver, whose gRPC port beside HTTP it then routes to) or "
         "``openai`` (huggingface only). Default: openai for huggingface, v2 for the formats only v2 runtimes serve "
         "(triton, onnx, tensorrt, mlflow), else v1."
     )
@@ -733,14 +734,24 @@ def runtimes_problem(spec: ModelSpec, namespaced: Sequence[runtimes.Runtime] = (
     if spec.container is not None:
         return None
     protocol = None if spec.effective_protocol == "openai" else spec.effective_protocol
-    chosen, why = runtimes.select(spec.format or "", protocol, spec.runtime, spec.format_version, namespaced)
-    if why is None and protocol == "grpc-v2" and chosen not in runtimes.GRPC_PORTS:
-        return (
-            "protocol",
-            protocol,
-            f"grpc-v2 is served here on {', '.join(runtimes.GRPC_PORTS)} only (whose gRPC port its arguments set); "
-            f"{chosen} would be picked: give v2, or a custom container with a grpc port",
-        )
+    if protocol == "grpc-v2":
+        # a runtime that serves gRPC on a port we know: grpc-v2 runtimes, or v2 ones serving gRPC beside HTTP
+        served = runtimes.grpc_serving(spec.format or "", spec.runtime, spec.format_version)
+        if served is not None and runtimes.select(
+            spec.format or "", served[1], spec.runtime, spec.format_version, namespaced
+        ) == (served[0], None):
+            return None
+        chosen, why = runtimes.select(spec.format or "", protocol, spec.runtime, spec.format_version, namespaced)
+        if why is None:
+            known = ", ".join(f"{r} ({p})" for r, p in {**runtimes.GRPC_PORTS, **runtimes.V2_GRPC_PORTS}.items())
+            return (
+                "protocol",
+                protocol,
+                f"grpc-v2 is served here by the runtimes whose gRPC port is known only, {known}; {chosen} would "
+                "be picked: give v2, or a custom container with a grpc port",
+            )
+    else:
+        chosen, why = runtimes.select(spec.format or "", protocol, spec.runtime, spec.format_version, namespaced)
     if why is None:
         return None
     if spec.runtime is not None:

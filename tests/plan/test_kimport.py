@@ -135,6 +135,42 @@ TRITON_GRPC = {
         }
     },
 }
+# versioned_docs/version-0.20/model-serving/predictive-inference/frameworks/sklearn/sklearn.md (gRPC, Knative tab):
+# the kserve Python server's gRPC port beside HTTP, protocolVersion v2 (runtimes.V2_GRPC_PORTS)
+SKLEARN_GRPC = {
+    "apiVersion": "serving.kserve.io/v1beta1",
+    "kind": "InferenceService",
+    "metadata": {"name": "sklearn-iris-grpc"},
+    "spec": {
+        "predictor": {
+            "model": {
+                "modelFormat": {"name": "sklearn"},
+                "protocolVersion": "v2",
+                "runtime": "kserve-sklearnserver",
+                "storageUri": "gs://kfserving-examples/models/sklearn/1.0/model",
+                "ports": [{"name": "h2c", "protocol": "TCP", "containerPort": 8081}],
+            }
+        }
+    },
+}
+# versioned_docs/version-0.20/model-serving/predictive-inference/frameworks/lightgbm/lightgbm.md (gRPC, Standard tab):
+# the port named grpc-port, which Knative refuses (validPortNames) and KServe's Standard mode reads as gRPC
+LGB_GRPC_PORT = {
+    "apiVersion": "serving.kserve.io/v1beta1",
+    "kind": "InferenceService",
+    "metadata": {"name": "lightgbm-iris-grpc"},
+    "spec": {
+        "predictor": {
+            "model": {
+                "modelFormat": {"name": "lightgbm"},
+                "protocolVersion": "v2",
+                "runtime": "kserve-lgbserver",
+                "storageUri": "gs://kfserving-examples/models/lightgbm/v2/iris",
+                "ports": [{"name": "grpc-port", "protocol": "TCP", "containerPort": 8081}],
+            }
+        }
+    },
+}
 # versioned_docs/version-0.20/model-serving/predictive-inference/frameworks/custom-predictor/custom-predictor.md
 CUSTOM = {
     "apiVersion": "serving.kserve.io/v1beta1",
@@ -503,7 +539,7 @@ LOGGER_URL_ONLY = {
 KNATIVE = [
     SKLEARN_V2, SKLEARN_OLD_FORM, TRITON_NODE_SELECTOR, TRITON_TOLERATIONS, FLOWERS_GPU, CANARY, TRITON_GRPC, CUSTOM,
     CUSTOM_GRPC, CUSTOM_PROBES, MULTI, OCI, MESH, INTERNAL, TRANSFORMER, TRANSFORMER_SCALED, EXPLAINER, ART, BATCHER,
-    COLLOCATED, EMBEDDING, LOGGER, COMPONENT_LOGGERS, LOGGER_URL_ONLY,
+    COLLOCATED, EMBEDDING, LOGGER, COMPONENT_LOGGERS, LOGGER_URL_ONLY, SKLEARN_GRPC, LGB_GRPC_PORT,
 ]  # fmt: skip
 
 
@@ -548,6 +584,19 @@ def test_the_entries(knative_round_trip: tuple[kimport.ImportResult, dict[Any, A
     # the GPUs: the stack's pool l4 (aws-dev: nvidia-l4, one per node)
     assert _entry(result, "flowers-sample-gpu").entry["resources"] == {"gpus": 1, "accelerator": "nvidia-l4"}
     assert _entry(result, "torchscript-cifar10").entry["protocol"] == "grpc-v2"
+    # the documented gRPC examples of the kserve Python servers: grpc-v2, rendered v2 on port 8081
+    for name, rendered_runtime in (
+        ("sklearn-iris-grpc", "kserve-sklearnserver"),
+        ("lightgbm-iris-grpc", "kserve-lgbserver"),
+    ):
+        assert {k: _entry(result, name).entry.get(k) for k in ("protocol", "runtime")} == {
+            "protocol": "grpc-v2",
+            "runtime": rendered_runtime,
+        }
+    grpc_port = dict((kimport._p(p), t) for p, t in _entry(result, "lightgbm-iris-grpc").notes if p)
+    assert grpc_port["spec.predictor.model.ports.0.name"] == (
+        "the port is named h2c, the gRPC name Knative reads (KServe's too)"
+    )
     assert _entry(result, "custom-model").entry["container"] == {"image": "docker.io/acme/custom-model:v1"}
     assert _entry(result, "xgb-internal").entry["access"] == {"mode": "internal", "allowedNamespaces": ["team-a"]}
     assert _entry(result, "xgb-internal").entry["secretEnv"] == {"API_KEY": {"secret": "keys", "key": "api"}}
