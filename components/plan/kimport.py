@@ -1229,17 +1229,19 @@ COMPONENT_ROWS: dict[str, Row] = {
     "containerConcurrency": _scalar("containerConcurrency", _whole),
     "timeout": _scalar("timeout", _whole),
     "logger": _logger,
+    "nodeSelector": _string_map("nodeSelector"),
+    "tolerations": _as_list("tolerations"),
     **{
         key: _refused(
             f"a transformer or explainer runs with the model's own {key} (the predictor's; components/serving/"
             "_kcomponents.py _extension); give it on spec.predictor"
         )
-        for key in ("labels", "nodeSelector", "tolerations", "imagePullSecrets", "serviceAccountName")
+        for key in ("labels", "imagePullSecrets", "serviceAccountName")
     },
 }
-"""``spec.transformer`` and ``spec.explainer`` (components/serving/kcomponents.py): the component's container and its
-own scaling. Its pod settings (labels, nodeSelector, tolerations, pull secrets, ServiceAccount) are the predictor's
-and are refused here."""
+"""``spec.transformer`` and ``spec.explainer`` (components/serving/kcomponents.py): the component's container, its
+own scaling, node selector and tolerations. Its other pod settings (labels, pull secrets, ServiceAccount) are the
+predictor's and are refused here."""
 
 
 def _component(key: str, rows: Mapping[str, Row]) -> Row:
@@ -1373,6 +1375,13 @@ def convert(doc: Mapping[str, Any], stack: StackFacts, source: str = "") -> Impo
         raise _refuse(("metadata", "name"), "give the InferenceService's name")
     _check_scaling(ctx)
     entry = out.entry
+    for component in ("transformer", "explainer"):
+        # KServe gives each component a pod spec of its own (TransformerSpec/ExplainerSpec inline PodSpec,
+        # pkg/apis/serving/v1beta1/transformer.go v0.20.0): a component without the predictor's nodeSelector or
+        # tolerations has none, where mlplatform's would default to the model's
+        for key in ("nodeSelector", "tolerations"):
+            if isinstance(entry.get(component), dict) and entry.get(key) and key not in entry[component]:
+                entry[component][key] = {} if key == "nodeSelector" else []
     if "namespace" not in entry:
         ctx.note(
             ("metadata", "namespace"),

@@ -29,7 +29,13 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from components.credentials import PLAIN_TEXT, env_credential, looks_like_credential
-from components.serving.kspec import ContainerSpec, SecretKeySpec
+from components.serving.kspec import (
+    ContainerSpec,
+    SecretKeySpec,
+    TolerationSpec,
+    label_value_problem,
+    qualified_key_problem,
+)
 from components.serving.logger_spec import ComponentLoggerSpec
 from components.serving.quantity import is_quantity, quantity_value
 from components.spec import Spec, field_error, value_error
@@ -150,6 +156,14 @@ class ComponentSpec(Spec):
         "Log this component's requests and/or responses to the platform's request-log store (KServe's agent in the "
         "component's pods; the records carry the model's version and ``component``)."
     )
+    node_selector: dict[str, str] | None = None
+    (
+        "Node labels this component's pods must run on, instead of the model's ``nodeSelector`` (KServe gives each "
+        "component a pod spec of its own: the inline ``PodSpec`` of TransformerSpec and ExplainerSpec, "
+        "pkg/apis/serving/v1beta1/transformer.go, explainer.go v0.20.0). Default: the model's."
+    )
+    tolerations: list[TolerationSpec] | None = None
+    """Taints this component's pods tolerate, instead of the model's ``tolerations``. Default: the model's."""
 
     @field_validator("container")
     @classmethod
@@ -274,6 +288,14 @@ class ExplainerSpec(Spec):
         "Log this explainer's requests and/or responses to the platform's request-log store (KServe's agent in the "
         "explainer's pods; the records carry the model's version and ``component``)."
     )
+    node_selector: dict[str, str] | None = None
+    (
+        "Node labels this component's pods must run on, instead of the model's ``nodeSelector`` (KServe gives each "
+        "component a pod spec of its own: the inline ``PodSpec`` of TransformerSpec and ExplainerSpec, "
+        "pkg/apis/serving/v1beta1/transformer.go, explainer.go v0.20.0). Default: the model's."
+    )
+    tolerations: list[TolerationSpec] | None = None
+    """Taints this component's pods tolerate, instead of the model's ``tolerations``. Default: the model's."""
 
     @field_validator("storage_uri")
     @classmethod
@@ -370,6 +392,12 @@ def component_problems(c: ComponentSpec | ExplainerSpec) -> list[tuple[str, obje
             problems.append((f"args.{i}", arg, "give arguments without NUL characters"))
     if _http_port_arg(c.args) == -1:
         problems.append(("args", "--http_port", "give --http_port=<port> with a port from 1 to 65535"))
+    for key, value in (c.node_selector or {}).items():
+        # the model's own rules (spec.py kubernetes_problems): a label key and value, not the platform's keys
+        if why := qualified_key_problem(key) or label_value_problem(value):
+            problems.append(("nodeSelector", key, why))
+        elif key.startswith("mlplatform.io/"):
+            problems.append(("nodeSelector", key, "the platform sets mlplatform.io/* from resources.accelerator"))
     return problems
 
 

@@ -171,6 +171,45 @@ LGB_GRPC_PORT = {
         }
     },
 }
+# versioned_docs/version-0.20/model-serving/node-scheduling/isvc-node-scheduling.md (a transformer and a predictor
+# each with a node selector and tolerations of its own; then a predictor's without the transformer giving any)
+TRANSFORMER_NODES = {
+    "apiVersion": "serving.kserve.io/v1beta1",
+    "kind": "InferenceService",
+    "metadata": {"name": "torch-transformer-nodes"},
+    "spec": {
+        "transformer": {
+            "nodeSelector": {"myLabel1": "true"},
+            "tolerations": [{"key": "myTaint1", "operator": "Equal", "value": "true", "effect": "NoSchedule"}],
+            "containers": [
+                {
+                    "image": "kfserving/image-transformer-v2:latest",
+                    "name": "kfserving-container",
+                    "command": ["python", "-m", "image_transformer_v2"],
+                    "args": ["--model_name", "cifar10", "--protocol", "v2"],
+                }
+            ],
+        },
+        "predictor": {
+            "nodeSelector": {"myLabel2": "true"},
+            "tolerations": [{"key": "myTaint2", "operator": "Equal", "value": "true", "effect": "NoSchedule"}],
+            "triton": {
+                "storageUri": "gs://kfserving-examples/models/torchscript",
+                "runtimeVersion": "20.10-py3",
+                "env": [{"name": "OMP_NUM_THREADS", "value": "1"}],
+                "args": ["--log-verbose=1"],
+            },
+        },
+    },
+}
+PREDICTOR_NODES_ONLY = {
+    **TRANSFORMER_NODES,
+    "metadata": {"name": "torch-predictor-nodes"},
+    "spec": {
+        "transformer": {"containers": TRANSFORMER_NODES["spec"]["transformer"]["containers"]},
+        "predictor": TRANSFORMER_NODES["spec"]["predictor"],
+    },
+}
 # versioned_docs/version-0.20/model-serving/predictive-inference/frameworks/custom-predictor/custom-predictor.md
 CUSTOM = {
     "apiVersion": "serving.kserve.io/v1beta1",
@@ -540,6 +579,7 @@ KNATIVE = [
     SKLEARN_V2, SKLEARN_OLD_FORM, TRITON_NODE_SELECTOR, TRITON_TOLERATIONS, FLOWERS_GPU, CANARY, TRITON_GRPC, CUSTOM,
     CUSTOM_GRPC, CUSTOM_PROBES, MULTI, OCI, MESH, INTERNAL, TRANSFORMER, TRANSFORMER_SCALED, EXPLAINER, ART, BATCHER,
     COLLOCATED, EMBEDDING, LOGGER, COMPONENT_LOGGERS, LOGGER_URL_ONLY, SKLEARN_GRPC, LGB_GRPC_PORT,
+    TRANSFORMER_NODES, PREDICTOR_NODES_ONLY,
 ]  # fmt: skip
 
 
@@ -600,6 +640,24 @@ def test_the_entries(knative_round_trip: tuple[kimport.ImportResult, dict[Any, A
     assert _entry(result, "custom-model").entry["container"] == {"image": "docker.io/acme/custom-model:v1"}
     assert _entry(result, "xgb-internal").entry["access"] == {"mode": "internal", "allowedNamespaces": ["team-a"]}
     assert _entry(result, "xgb-internal").entry["secretEnv"] == {"API_KEY": {"secret": "keys", "key": "api"}}
+
+
+def test_a_components_own_node_selector_and_tolerations(
+    knative_round_trip: tuple[kimport.ImportResult, dict[Any, Any]],
+) -> None:
+    # KServe gives the transformer a pod spec of its own (TransformerSpec's inline PodSpec, transformer.go v0.20.0):
+    # its own selector and tolerations, and none when it gives none, whatever the predictor's
+    result, rendered = knative_round_trip
+    own = rendered[("models", "torch-transformer-nodes")]["spec"]
+    assert own["transformer"]["nodeSelector"] == {"myLabel1": "true"}
+    assert own["transformer"]["tolerations"] == [
+        {"key": "myTaint1", "operator": "Equal", "value": "true", "effect": "NoSchedule"}
+    ]
+    assert own["predictor"]["nodeSelector"] == {"myLabel2": "true"}
+    bare = rendered[("models", "torch-predictor-nodes")]["spec"]
+    assert _entry(result, "torch-predictor-nodes").entry["transformer"]["nodeSelector"] == {}
+    assert "nodeSelector" not in bare["transformer"] and "tolerations" not in bare["transformer"]
+    assert bare["predictor"]["nodeSelector"] == {"myLabel2": "true"}
 
 
 def test_the_notes_say_where_the_result_differs_from_plain_kserve(
@@ -1006,14 +1064,12 @@ def test_a_collocated_transformer_beside_a_runtime_is_one_line(tmp_path: Path) -
             "spec.predictor.containers.1.name: give one transformer-container",
         ),
         (
-            # versioned_docs/version-0.20/model-serving/node-scheduling/isvc-node-scheduling.md
-            {**TRANSFORMER["spec"], "transformer": {"nodeSelector": {"a": "b"}, **TRANSFORMER["spec"]["transformer"]}},
-            "spec.transformer.nodeSelector: a transformer or explainer runs with the model's own nodeSelector (the "
-            "predictor's; "
+            {**TRANSFORMER["spec"], "transformer": {"labels": {"a": "b"}, **TRANSFORMER["spec"]["transformer"]}},
+            "spec.transformer.labels: a transformer or explainer runs with the model's own labels (the predictor's; "
             "components/serving/_kcomponents.py _extension); give it on spec.predictor",
         ),
     ],
-    ids=["twice", "component-logger", "alibi", "no-container", "two-containers", "two-sides", "node-selector"],
+    ids=["twice", "component-logger", "alibi", "no-container", "two-containers", "two-sides", "labels"],
 )
 def test_a_component_mlplatform_cannot_express_is_one_line_naming_the_field(
     tmp_path: Path, spec: dict[str, Any], says: str

@@ -525,3 +525,36 @@ def test_a_model_named_by_model_name_with_a_transformer_is_refused() -> None:
         "model's own "
         "name (KServe passes it --model_name <model>); remove --model_name"
     )
+
+
+# ------------------------------------------------------------------------------------------------ component nodes
+
+
+@pytest.mark.parametrize("component", ["transformer", "explainer"])
+def test_a_component_runs_on_its_own_node_selector_and_tolerations_or_else_the_models(component: str) -> None:
+    # KServe v0.20.0 gives each component a pod spec of its own (TransformerSpec and ExplainerSpec inline a PodSpec,
+    # pkg/apis/serving/v1beta1/transformer.go, explainer.go); kserve/website versioned_docs/version-0.20/
+    # model-serving/node-scheduling/isvc-node-scheduling.md sets them on the transformer alone
+    taint = {"key": "t1", "operator": "Equal", "value": "true", "effect": "NoSchedule"}
+    own = {**TRANSFORMER, "nodeSelector": {"pool": "cpu-a"}, "tolerations": [taint]}
+    objs = _objs(**{component: own}, nodeSelector={"pool": "cpu-b"})
+    spec = _one(objs, "InferenceService")["spec"]
+    assert spec[component]["nodeSelector"] == {"pool": "cpu-a"}
+    assert spec[component]["tolerations"] == [taint]
+    assert spec["predictor"]["nodeSelector"] == {"pool": "cpu-b"}
+    _strict(objs)
+    # without its own: the model's
+    spec = _one(_objs(**{component: TRANSFORMER}, nodeSelector={"pool": "cpu-b"}), "InferenceService")["spec"]
+    assert spec[component]["nodeSelector"] == {"pool": "cpu-b"}
+    # an empty one of its own: none, the model's not inherited
+    spec = _one(
+        _objs(**{component: {**TRANSFORMER, "nodeSelector": {}}}, nodeSelector={"pool": "b"}), "InferenceService"
+    )["spec"]
+    assert "nodeSelector" not in spec[component]
+
+
+def test_a_components_node_selector_follows_the_models_rules() -> None:
+    assert _error(transformer={**TRANSFORMER, "nodeSelector": {"mlplatform.io/accelerator": "x"}}).endswith(
+        "transformer.nodeSelector: mlplatform.io/accelerator is not allowed; the platform sets mlplatform.io/* from "
+        "resources.accelerator"
+    )
