@@ -9,6 +9,7 @@ value, or named by a note on stderr; the rendered InferenceService is strict aga
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -894,22 +895,144 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, list
     return code, out, err.splitlines()
 
 
-def test_a_serving_runtime_is_skipped_with_a_note_naming_mlplatform_runtimes(
+# versioned_docs/version-0.20/model-serving/predictive-inference/transformers/collocation/collocation.md: the page's
+# ServingRuntime, and a model naming it (the page's own InferenceService collocates a transformer beside it)
+OWN_RUNTIME = {
+    "apiVersion": "serving.kserve.io/v1alpha1",
+    "kind": "ServingRuntime",
+    "metadata": {"name": "pytorch-collocation"},
+    "spec": {
+        "supportedModelFormats": [{"name": "pytorch", "version": "1", "autoSelect": True, "priority": 1}],
+        "protocolVersions": ["v1"],
+        "containers": [
+            {
+                "name": "kserve-container",
+                "image": "pytorch/torchserve:0.9.0-cpu",
+                "args": [
+                    "torchserve",
+                    "--start",
+                    "--model-store=/mnt/models/model-store",
+                    "--ts-config=/mnt/models/config/config.properties",
+                ],
+                "env": [{"name": "TS_SERVICE_ENVELOPE", "value": "{{.Labels.serviceEnvelope}}"}],
+                "securityContext": {"runAsUser": 1000, "allowPrivilegeEscalation": False, "runAsNonRoot": True},
+                "resources": {"requests": {"cpu": "1", "memory": "2Gi"}, "limits": {"cpu": "1", "memory": "2Gi"}},
+            }
+        ],
+    },
+}
+ON_OWN_RUNTIME = {
+    "apiVersion": "serving.kserve.io/v1beta1",
+    "kind": "InferenceService",
+    "metadata": {"name": "torch-own-runtime"},
+    "spec": {
+        "predictor": {
+            "model": {
+                "modelFormat": {"name": "pytorch"},
+                "storageUri": "gs://kfserving-examples/models/torchserve/image_classifier/v1",
+                "runtime": "pytorch-collocation",
+            }
+        }
+    },
+}
+
+
+def test_a_serving_runtime_in_the_file_becomes_a_runtimes_entry(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    runtime = {
-        "apiVersion": "serving.kserve.io/v1alpha1",
-        "kind": "ServingRuntime",
-        "metadata": {"name": "acme-sklearn"},
-        "spec": {"supportedModelFormats": [{"name": "sklearn"}], "containers": [{"name": "kserve-container"}]},
+    # A file pairing a ServingRuntime with the InferenceService naming it imports whole: the runtime as an
+    # mlplatform:runtimes entry (components/serving/stack_runtime.py RuntimeSpec), printed with the models under
+    # their stack keys
+    code, out, err = _run(capsys, str(_write(tmp_path, OWN_RUNTIME, ON_OWN_RUNTIME)), "--stack", "aws-dev")
+    assert code == 0
+    printed = yaml.safe_load(out)
+    assert printed["mlplatform:runtimes"] == {
+        "pytorch-collocation": {
+            "formats": [{"name": "pytorch", "version": "1", "autoSelect": True, "priority": 1}],
+            "protocols": ["v1"],
+            "container": {"image": "pytorch/torchserve:0.9.0-cpu"},
+            "args": [
+                "torchserve",
+                "--start",
+                "--model-store=/mnt/models/model-store",
+                "--ts-config=/mnt/models/config/config.properties",
+            ],
+            "env": {"TS_SERVICE_ENVELOPE": "{{.Labels.serviceEnvelope}}"},
+            "resources": {"cpu": "1", "memory": "2Gi"},
+        }
     }
-    code, out, err = _run(capsys, str(_write(tmp_path, SKLEARN_OLD_FORM, runtime)), "--stack", "aws-dev")
+    assert printed["mlplatform:models"]["torch-own-runtime"]["runtime"] == "pytorch-collocation"
+    assert (
+        f"note: {tmp_path / 'isvc.yaml'}#1: pytorch-collocation: spec.containers.0.securityContext: the platform's "
+        "restricted security context replaces the runtime's"
+    ) in err
+    # planned together: the ServingRuntime (strict against the CRD) and the model on it
+    result = kimport.import_files([tmp_path / "isvc.yaml"], PROJECT, "aws-dev")
+    rendered = kimport.rendered_isvcs(PROJECT, "aws-dev", result.imported, result.runtimes, kind="ServingRuntime")
+    runtime = rendered[("models", "pytorch-collocation")]
+    assert validate_custom_resource(runtime) == []
+    assert runtime["spec"]["supportedModelFormats"] == [
+        {"name": "pytorch", "version": "1", "autoSelect": True, "priority": 1}
+    ]
+    container = runtime["spec"]["containers"][0]
+    assert (container["image"], container["args"][0]) == ("pytorch/torchserve:0.9.0-cpu", "torchserve")
+    assert container["securityContext"]["runAsNonRoot"] is True
+    isvc = kimport.rendered_isvcs(PROJECT, "aws-dev", result.imported, result.runtimes)[("models", "torch-own-runtime")]
+    assert kimport.round_trip_problems(ON_OWN_RUNTIME, result.imported[0], isvc) == []
+
+
+def test_a_model_is_checked_against_the_runtime_of_its_file(tmp_path: Path) -> None:
+    # the model names the file's runtime with a format it does not serve: KServe would refuse it (reconcileModel,
+    # RuntimeSupportsModel); without the runtime in the file the name is not known and not checked
+    sklearn = _replaced(ON_OWN_RUNTIME, ("spec", "predictor", "model", "modelFormat", "name"), "sklearn")
+    result = kimport.import_files([_write(tmp_path, OWN_RUNTIME, sklearn)], PROJECT, "aws-dev")
+    assert [r.name for r in result.runtimes] == ["pytorch-collocation"]
+    assert len(result.refused) == 1
+    assert result.refused[0].endswith("runtime pytorch-collocation serves pytorch, not sklearn")
+    alone = kimport.import_files([_write(tmp_path, sklearn, name="alone.yaml")], PROJECT, "aws-dev")
+    assert alone.refused == [] and [i.name for i in alone.imported] == ["torch-own-runtime"]
+
+
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        (("spec", "multiModel"), True),
+        (("spec", "workerSpec"), {}),
+        (("spec", "containers", "0", "volumeMounts"), []),
+        (("spec", "containers", "0", "name"), "server"),
+        (("spec", "containers", "0", "env", "0"), {"name": "A", "valueFrom": {}}),
+        (("metadata", "labels"), {"a": "b"}),
+    ],
+    ids=["multi-model", "worker", "volume-mounts", "container-name", "env-from", "labels"],
+)
+def test_a_runtime_field_mlplatform_cannot_express_is_one_line_naming_it(
+    tmp_path: Path, change: tuple[str, ...], says: Any
+) -> None:
+    doc = json.loads(json.dumps(OWN_RUNTIME))
+    node = doc
+    for key in change[:-1]:
+        node = node[int(key)] if isinstance(node, list) else node[key]
+    if isinstance(node, list):
+        node[int(change[-1])] = says
+    else:
+        node[change[-1]] = says
+    result = kimport.import_files([_write(tmp_path, doc, SKLEARN_V2)], PROJECT, "aws-dev")
+    assert len(result.refused) == 1
+    assert result.refused[0].startswith(
+        f"{tmp_path / 'isvc.yaml'}#1: ServingRuntime pytorch-collocation: {'.'.join(change)}: "
+    )
+    assert [i.name for i in result.imported] == ["sklearn-iris"]  # the rest still imports
+
+
+def test_a_cluster_serving_runtime_is_skipped_with_a_note(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    cluster = {**OWN_RUNTIME, "kind": "ClusterServingRuntime"}
+    code, out, err = _run(capsys, str(_write(tmp_path, SKLEARN_OLD_FORM, cluster)), "--stack", "aws-dev")
     assert code == 0
     assert yaml.safe_load(out) == {"sklearn-old": _entry_of(SKLEARN_OLD_FORM)}
     assert err[0] == (
-        f"note: {tmp_path / 'isvc.yaml'}#2: ServingRuntime acme-sklearn: not imported; declare it under "
-        "mlplatform:runtimes (docs/components/model-service.md, A runtime of your own), and the models that name it "
-        "are checked against it; skipped"
+        f"note: {tmp_path / 'isvc.yaml'}#2: ClusterServingRuntime pytorch-collocation: not imported: mlplatform's "
+        "runtimes are namespaced ServingRuntimes (mlplatform:runtimes, docs/components/model-service.md, A runtime of "
+        "your own); give it as a kind: ServingRuntime in the models' namespace; skipped"
     )
 
 
