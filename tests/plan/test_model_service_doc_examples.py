@@ -66,8 +66,7 @@ BLOCKS = [
     for line, doc in _blocks()
     if "mlplatform:models" in doc
     or "mlplatform:runtimes" in doc
-    or all(isinstance(v, dict) for v in doc.values())
-    and not any(k.startswith("mlplatform:") for k in doc)
+    or (all(isinstance(v, dict) for v in doc.values()) and not any(k.startswith("mlplatform:") for k in doc))
 ]
 
 
