@@ -1537,6 +1537,17 @@ RUNTIME_CONTAINER_KEYS = frozenset(
 port, resources; the platform's restricted security context replaces the runtime's)."""
 
 
+AGGREGATION_ANNOTATIONS = frozenset({"prometheus.kserve.io/port", "prometheus.kserve.io/path"})
+AGGREGATION_NOTE = (
+    "not kept: KServe reads prometheus.kserve.io/port and /path for its metric aggregation only (pkg/webhook/admission/"
+    "pod/metrics_aggregate_injector.go, v0.20.0), which is off (metricsaggregator.enableMetricAggregation 'false' in "
+    "the kserve-resources chart v0.20.0, as the platform installs it); the platform's PodMonitor scrapes the model"
+)
+"""A ServingRuntime's pod annotations that change nothing on the platform's KServe, so a runtime giving them imports
+with this note (KServe's collocation page gives them, kserve/website versioned_docs/version-0.20/model-serving/
+predictive-inference/transformers/collocation/collocation.md)."""
+
+
 def _text_at(path: Path_, value: Any) -> str:
     """A string where the ServingRuntime CRD wants one, else refused naming ``path`` (see :func:`_not_text`)."""
     if not isinstance(value, str):
@@ -1591,6 +1602,8 @@ def convert_runtime(doc: Mapping[str, Any], source: str = "") -> ImportedRuntime
             out.notes.append((path, "false, as mlplatform renders it"))
         elif key == "containers":
             _runtime_container(out, path, value)
+        elif key == "annotations" and isinstance(value, dict) and set(value) <= AGGREGATION_ANNOTATIONS:
+            out.notes.append((path, AGGREGATION_NOTE))
         else:
             raise _refuse(
                 path,

@@ -902,6 +902,7 @@ OWN_RUNTIME = {
     "kind": "ServingRuntime",
     "metadata": {"name": "pytorch-collocation"},
     "spec": {
+        "annotations": {"prometheus.kserve.io/port": "8080", "prometheus.kserve.io/path": "/metrics"},
         "supportedModelFormats": [{"name": "pytorch", "version": "1", "autoSelect": True, "priority": 1}],
         "protocolVersions": ["v1"],
         "containers": [
@@ -966,6 +967,7 @@ def test_a_serving_runtime_in_the_file_becomes_a_runtimes_entry(
         f"note: {tmp_path / 'isvc.yaml'}#1: pytorch-collocation: spec.containers.0.securityContext: the platform's "
         "restricted security context replaces the runtime's"
     ) in err
+    assert f"note: {tmp_path / 'isvc.yaml'}#1: pytorch-collocation: spec.annotations: {kimport.AGGREGATION_NOTE}" in err
     # planned together: the ServingRuntime (strict against the CRD) and the model on it
     result = kimport.import_files([tmp_path / "isvc.yaml"], PROJECT, "aws-dev")
     rendered = kimport.rendered_isvcs(PROJECT, "aws-dev", result.imported, result.runtimes, kind="ServingRuntime")
@@ -1002,8 +1004,9 @@ def test_a_model_is_checked_against_the_runtime_of_its_file(tmp_path: Path) -> N
         (("spec", "containers", "0", "name"), "server"),
         (("spec", "containers", "0", "env", "0"), {"name": "A", "valueFrom": {}}),
         (("metadata", "labels"), {"a": "b"}),
+        (("spec", "annotations"), {"prometheus.kserve.io/port": "8080", "example.com/other": "x"}),
     ],
-    ids=["multi-model", "worker", "volume-mounts", "container-name", "env-from", "labels"],
+    ids=["multi-model", "worker", "volume-mounts", "container-name", "env-from", "labels", "other-annotations"],
 )
 def test_a_runtime_field_mlplatform_cannot_express_is_one_line_naming_it(
     tmp_path: Path, change: tuple[str, ...], says: Any
