@@ -765,6 +765,15 @@ def _finish_model(ctx: _Ctx) -> None:
     when absent) and the manifest names that port."""
     from components.serving import runtimes
 
+    named = runtimes.BY_NAME.get(str(ctx.entry.get("runtime", "")))
+    if "protocol" not in ctx.entry and named is not None and not named.supports_protocol("v1"):
+        # ModelSpec.effective_protocol: v2 for a named runtime without v1, which KServe does not check without a
+        # protocolVersion (components/predictor.go); the server speaks v2 either way
+        ctx.note(
+            None,
+            f"protocolVersion: not given; mlplatform renders v2, the protocol {named.name} serves (KServe leaves it "
+            "out and matches the runtime without a protocol check)",
+        )
     if ctx.pending_ports is None:
         return
     path, value = ctx.pending_ports

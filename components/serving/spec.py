@@ -449,8 +449,9 @@ class ModelSpec(Spec):
     (
         "KServe inference protocol: ``v1``, ``v2``, ``grpc-v2`` (the v2 protocol over gRPC: kserve-tritonserver, or "
         "the kserve Python servers and kserve-mlserver, whose gRPC port beside HTTP it then routes to) or "
-        "``openai`` (huggingface only). Default: openai for huggingface, v2 for the formats only v2 runtimes serve "
-        "(triton, onnx, tensorrt, mlflow), else v1."
+        "``openai`` (huggingface only). Default: openai for huggingface, v2 with a ``runtime`` serving v2 but not v1 "
+        "(kserve-mlserver, kserve-tritonserver) and for the formats only v2 runtimes serve (triton, onnx, tensorrt, "
+        "mlflow), else v1."
     )
     args: list[str] = []
     """Extra arguments for the model server, after ours."""
@@ -613,7 +614,8 @@ class ModelSpec(Spec):
 
     @property
     def effective_protocol(self) -> str:
-        """The protocol in effect: the given one, else openai (huggingface), v2 (triton, onnx) or v1.
+        """The protocol in effect: the given one, else openai (huggingface), v2 (a named runtime serving v2 but not
+        v1; triton, onnx) or v1.
 
         onnx is v2 because the only v0.20.0 runtime that auto-selects it, kserve-tritonserver, serves v2 and grpc-v2
         (see :mod:`components.serving.runtimes`); so are the other formats no v1 runtime auto-selects. A custom
@@ -623,6 +625,13 @@ class ModelSpec(Spec):
             return self.protocol
         if self.format == "huggingface":
             return "openai"
+        named = runtimes.BY_NAME.get(self.runtime or "")
+        if named is not None and not named.supports_protocol("v1") and named.supports_protocol("v2"):
+            # a named runtime that serves v2 but not v1 (kserve-mlserver, kserve-tritonserver): KServe checks a named
+            # runtime's protocols only when protocolVersion is given (components/predictor.go v0.20.0), and the
+            # server speaks v2; rendering v2 says so (kserve/website versioned_docs/version-0.20/concepts/resources/
+            # servingruntime.md names kserve-mlserver for sklearn without a protocolVersion)
+            return "v2"
         if self.format and not runtimes.candidates(self.format, "v1", version=self.format_version):
             # tensorrt, triton, onnx and mlflow: only v2 runtimes auto-select them (kserve-tritonserver,
             # kserve-mlserver), so v2 is the protocol a model of them can be served over.

@@ -983,6 +983,35 @@ def test_a_serving_runtime_in_the_file_becomes_a_runtimes_entry(
     assert kimport.round_trip_problems(ON_OWN_RUNTIME, result.imported[0], isvc) == []
 
 
+def test_a_runtime_serving_v2_only_without_protocol_version_imports_as_v2(tmp_path: Path) -> None:
+    # versioned_docs/version-0.20/concepts/resources/servingruntime.md ("Explicit: Specify a runtime")
+    doc = {
+        "apiVersion": "serving.kserve.io/v1beta1",
+        "kind": "InferenceService",
+        "metadata": {"name": "example-sklearn-isvc"},
+        "spec": {
+            "predictor": {
+                "model": {
+                    "modelFormat": {"name": "sklearn"},
+                    "storageUri": "s3://bucket/sklearn/mnist.joblib",
+                    "runtime": "kserve-mlserver",
+                }
+            }
+        },
+    }
+    result = kimport.import_files([_write(tmp_path, doc)], PROJECT, "aws-dev")
+    assert result.refused == []
+    imported = result.imported[0]
+    assert (
+        None,
+        "protocolVersion: not given; mlplatform renders v2, the protocol kserve-mlserver serves (KServe leaves it out "
+        "and matches the runtime without a protocol check)",
+    ) in [(p or None, t) for p, t in imported.notes]
+    isvc = kimport.rendered_isvcs(PROJECT, "aws-dev", [imported])[("models", "example-sklearn-isvc")]
+    assert isvc["spec"]["predictor"]["model"]["protocolVersion"] == "v2"
+    assert kimport.round_trip_problems(doc, imported, isvc) == []
+
+
 def test_a_model_is_checked_against_the_runtime_of_its_file(tmp_path: Path) -> None:
     # the model names the file's runtime with a format it does not serve: KServe would refuse it (reconcileModel,
     # RuntimeSupportsModel); without the runtime in the file the name is not known and not checked

@@ -505,6 +505,23 @@ def test_triton_over_grpc_v2(mode: str) -> None:
     _strict(p)
 
 
+def test_a_named_runtime_serving_v2_only_defaults_the_protocol_to_v2() -> None:
+    # kserve/website versioned_docs/version-0.20/concepts/resources/servingruntime.md: sklearn on runtime
+    # kserve-mlserver (protocolVersions [v2]) without protocolVersion. KServe checks a named runtime's protocols only
+    # when protocolVersion is given (components/predictor.go v0.20.0), and MLServer speaks v2: mlplatform renders v2
+    # (it refused the model as v1 before) and opens the v2 paths
+    spec = ModelSpec.model_validate(model(runtime="kserve-mlserver", access=INTERNAL))
+    assert spec.effective_protocol == "v2"
+    p = plan(model(runtime="kserve-mlserver", access=INTERNAL))
+    objs = tuple(p.revealed())
+    isvc = _isvc(p)
+    assert isvc["spec"]["predictor"]["model"]["protocolVersion"] == "v2"
+    assert _check_model(objs, isvc, INTERNAL_CALLERS) == []
+    _strict(p)
+    # a runtime that serves v1 keeps v1
+    assert ModelSpec.model_validate(model(runtime="kserve-sklearnserver")).effective_protocol == "v1"
+
+
 @pytest.mark.parametrize("mode", ["Knative", "Standard"])
 @pytest.mark.parametrize(
     ("fmt", "runtime", "port"),
