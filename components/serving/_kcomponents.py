@@ -157,7 +157,12 @@ def transformer(spec: ModelSpec, given: _runtime.PredictorInputs) -> dict[str, A
     """The InferenceService's ``transformer``: one custom container (KServe's only transformer)."""
     t = spec.transformer
     assert t is not None
-    return {**_extension(spec, t, given, TRANSFORMER), "containers": [_container(spec, t, t.protocol)]}
+    container = _container(spec, t, t.protocol)
+    if t.storage_uri is not None:
+        # CustomTransformer.GetStorageUri reads STORAGE_URI (transformer_custom.go); the transformer reconciler then
+        # adds the storage initializer (components/transformer.go, v0.20.0)
+        container["env"] = [*container.get("env", []), {"name": _runtime.STORAGE_URI_ENV, "value": t.storage_uri}]
+    return {**_extension(spec, t, given, TRANSFORMER), "containers": [container]}
 
 
 def explainer(spec: ModelSpec, given: _runtime.PredictorInputs) -> dict[str, Any]:

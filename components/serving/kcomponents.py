@@ -196,6 +196,26 @@ class TransformerSpec(ComponentSpec):
         "(``--predictor_host=localhost:<port>`` in its args). No own scaling, timeout or containerConcurrency."
     )
 
+    storage_uri: str | None = None
+    (
+        "Where the transformer's own files are: KServe's storage initializer downloads them to /mnt/models (its "
+        "``STORAGE_URI``, which ``CustomTransformer.GetStorageUri`` reads, transformer_custom.go v0.20.0). Public, or "
+        "read with the model's ``storageSecret``."
+    )
+
+    @field_validator("storage_uri")
+    @classmethod
+    def _uri(cls, v: str | None) -> str | None:
+        from components.errors import SpecError
+        from components.storage import parse_storage_uri
+
+        if v is not None:
+            try:
+                parse_storage_uri(v)
+            except SpecError as e:
+                raise value_error(e.accepted, e.value) from None
+        return v
+
     @model_validator(mode="after")
     def _collocated(self) -> TransformerSpec:
         if self.collocated:
@@ -203,6 +223,7 @@ class TransformerSpec(ComponentSpec):
                 ("scaling", "..." if "scaling" in self.model_fields_set else None),
                 ("containerConcurrency", self.container_concurrency),
                 ("timeout", self.timeout),
+                ("storageUri", self.storage_uri),
             ):
                 if given is not None:
                     raise field_error(
@@ -481,23 +502,29 @@ def collocation_problems(
 
 
 def explainer_storage_problems(
-    explainer: ExplainerSpec | None, public_storage: bool, storage_secret: str | None
+    explainer: ExplainerSpec | None,
+    public_storage: bool,
+    storage_secret: str | None,
+    transformer: TransformerSpec | None = None,
 ) -> list[tuple[str, object, str]]:
-    """An explainer's ``storageUri`` gets no cloud identity (the model's identity is granted its own ``storageUri``
-    only): on a cloud it must be public or read with ``storageSecret``, as ``storageUris`` (components/serving/
-    spec.py ``storage_problems``)."""
+    """An explainer's or transformer's ``storageUri`` gets no cloud identity (the model's identity is granted its own
+    ``storageUri`` only): on a cloud it must be public or read with ``storageSecret``, as ``storageUris``
+    (components/serving/spec.py ``storage_problems``)."""
     from components.credentials import redact_uri
     from components.storage import parse_storage_uri
 
-    if explainer is None or explainer.storage_uri is None:
-        return []
-    if parse_storage_uri(explainer.storage_uri).cloud is not None and not public_storage and storage_secret is None:
-        return [
-            (
-                "explainer.storageUri",
-                redact_uri(explainer.storage_uri),
-                "an explainer's storage gets no cloud identity; give storageSecret (a Secret with the credentials) "
-                "or publicStorage: true",
+    problems: list[tuple[str, object, str]] = []
+    for key, component in (("transformer", transformer), ("explainer", explainer)):
+        if component is None or component.storage_uri is None:
+            continue
+        if parse_storage_uri(component.storage_uri).cloud is not None and not public_storage and storage_secret is None:
+            problems.append(
+                (
+                    f"{key}.storageUri",
+                    redact_uri(component.storage_uri),
+                    f"{'an' if key == 'explainer' else 'a'} {key}'s storage gets no cloud identity; give storageSecret "
+                    "(a Secret with the credentials) "
+                    "or publicStorage: true",
+                )
             )
-        ]
-    return []
+    return problems

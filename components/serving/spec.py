@@ -953,7 +953,9 @@ def model_problems(model: ModelSpec) -> list[tuple[str, object, str]]:
             ("container.port.number", AGENT_PORT, "KServe's agent (batcher, logger) serves on 9081; give another")
         )
     problems.extend(collocation_problems(model.transformer, model.container))
-    problems.extend(explainer_storage_problems(model.explainer, model.public_storage, model.storage_secret))
+    problems.extend(
+        explainer_storage_problems(model.explainer, model.public_storage, model.storage_secret, model.transformer)
+    )
     return problems
 
 

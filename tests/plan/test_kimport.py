@@ -203,6 +203,34 @@ TRANSFORMER_NODES = {
         },
     },
 }
+# versioned_docs/version-0.20/model-serving/predictive-inference/frameworks/triton/tensorflow/tensorflow.md: a
+# transformer with files of its own (STORAGE_URI)
+BERT_TRANSFORMER = {
+    "apiVersion": "serving.kserve.io/v1beta1",
+    "kind": "InferenceService",
+    "metadata": {"name": "bert-v2"},
+    "spec": {
+        "transformer": {
+            "containers": [
+                {
+                    "name": "kserve-container",
+                    "image": "kfserving/bert-transformer-v2:latest",
+                    "command": ["python", "-m", "bert_transformer_v2"],
+                    "env": [{"name": "STORAGE_URI", "value": "gs://kfserving-examples/models/triton/bert-transformer"}],
+                }
+            ]
+        },
+        "predictor": {
+            "model": {
+                "modelFormat": {"name": "triton"},
+                "protocolVersion": "v2",
+                "storageUri": "gs://kfserving-examples/models/triton/bert",
+                "runtimeVersion": "20.10-py3",
+                "resources": {"limits": {"cpu": "1", "memory": "8Gi"}, "requests": {"cpu": "1", "memory": "8Gi"}},
+            }
+        },
+    },
+}
 PREDICTOR_NODES_ONLY = {
     **TRANSFORMER_NODES,
     "metadata": {"name": "torch-predictor-nodes"},
@@ -580,7 +608,7 @@ KNATIVE = [
     SKLEARN_V2, SKLEARN_OLD_FORM, TRITON_NODE_SELECTOR, TRITON_TOLERATIONS, FLOWERS_GPU, CANARY, TRITON_GRPC, CUSTOM,
     CUSTOM_GRPC, CUSTOM_PROBES, MULTI, OCI, MESH, INTERNAL, TRANSFORMER, TRANSFORMER_SCALED, EXPLAINER, ART, BATCHER,
     COLLOCATED, EMBEDDING, LOGGER, COMPONENT_LOGGERS, LOGGER_URL_ONLY, SKLEARN_GRPC, LGB_GRPC_PORT,
-    TRANSFORMER_NODES, PREDICTOR_NODES_ONLY,
+    TRANSFORMER_NODES, PREDICTOR_NODES_ONLY, BERT_TRANSFORMER,
 ]  # fmt: skip
 
 
@@ -634,6 +662,9 @@ def test_the_entries(knative_round_trip: tuple[kimport.ImportResult, dict[Any, A
             "protocol": "grpc-v2",
             "runtime": rendered_runtime,
         }
+    assert _entry(result, "bert-v2").entry["transformer"]["storageUri"] == (
+        "gs://kfserving-examples/models/triton/bert-transformer"
+    )
     grpc_port = dict((kimport._p(p), t) for p, t in _entry(result, "lightgbm-iris-grpc").notes if p)
     assert grpc_port["spec.predictor.model.ports.0.name"] == (
         "the port is named h2c, the gRPC name Knative reads (KServe's too)"

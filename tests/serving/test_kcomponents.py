@@ -477,6 +477,32 @@ def test_a_container_explainers_own_files_come_through_the_storage_initializer()
     )
 
 
+def test_a_transformers_own_files_come_through_the_storage_initializer() -> None:
+    # kserve/website versioned_docs/version-0.20/model-serving/predictive-inference/frameworks/triton/tensorflow/
+    # tensorflow.md: the BERT transformer's STORAGE_URI, which KServe's transformer reconciler downloads
+    # (CustomTransformer.GetStorageUri, transformer_custom.go; components/transformer.go, v0.20.0)
+    uri = "gs://kfserving-examples/models/triton/bert-transformer"
+    transformer = {"container": {"image": "kfserving/bert-transformer-v2:latest"}, "storageUri": uri}
+    objs = _objs(transformer=transformer)
+    container = _one(objs, "InferenceService")["spec"]["transformer"]["containers"][0]
+    assert {"name": "STORAGE_URI", "value": uri} in container["env"]
+    _strict(objs)
+    assert _error(publicStorage=False, transformer=transformer).endswith(
+        f"transformer.storageUri: {uri} is not allowed; a transformer's storage gets no cloud identity; give "
+        "storageSecret (a Secret with the credentials) or publicStorage: true"
+    )
+    assert (
+        "transformer.storageUri: s3://bucket-a/t is not allowed; a collocated transformer shares the predictor's pods"
+        in (
+            _error(
+                format=None,
+                container={"image": "ghcr.io/acme/server:1", "port": {"number": 8085}},
+                transformer={**transformer, "storageUri": "s3://bucket-a/t", "collocated": True},
+            )
+        )
+    )
+
+
 def test_the_python_api_takes_the_typed_specs() -> None:
     from components.serving.kcomponents import (
         ArtExplainerSpec,
