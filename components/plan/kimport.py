@@ -1827,9 +1827,13 @@ def run(files: list[Path], stack: str | None, project: Any) -> int:
     result = import_files(files, project, stack)
     for line in result.skipped:
         _say(f"note: {line}")
-    for item in [*result.runtimes, *result.imported]:
-        for path, text in item.notes:
-            _say(f"note: {item.source}: {item.name}: {_p(path) + ': ' if path else ''}{text}")
+    said: list[tuple[str, str, list[tuple[KeyPath, str]]]] = [
+        *((r.source, r.name, r.notes) for r in result.runtimes),
+        *((i.source, i.name, i.notes) for i in result.imported),
+    ]
+    for source, name, notes in said:
+        for path, text in notes:
+            _say(f"note: {source}: {name}: {_p(path) + ': ' if path else ''}{text}")
     for line in result.refused:
         _say(line)
     if result.imported or result.runtimes:
