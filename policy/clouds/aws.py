@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from policy.clouds import aws_scoped
 from policy.rules.base import UNKNOWN, Facts, Finding, Resource, Rule, as_list, as_map, is_set, reading
 from policy.rules.cluster import world
 from policy.rules.gpu import (
@@ -1207,6 +1208,7 @@ POLICY = CloudPolicy(
                 ),
             ),
         ),
+        *aws_scoped.RULES,
     ),
     stateful=(KMS_KEY, OIDC_PROVIDER),
     sa_annotations=(IRSA_ANNOTATION,),
