@@ -27,6 +27,7 @@ from policy.rules.gpu import (
     taints_of_map,
 )
 from policy.rules.identity import K8S_SUBJECT, annotated_service_accounts
+from policy.rules.nodepools import PoolLabels
 from policy.rules.percloud import RENDERED, CloudPolicy, Part
 from policy.rules.requestlog import is_log_writer
 
@@ -1049,6 +1050,38 @@ pulumi_eks 4.4.0 or pulumi_awsx 3.11.0, read from its ``_utilities.register(reso
 tests/policy/test_policy_known_types.py, unless the value says why not (Karpenter's are its CRDs, read by
 this module's Karpenter shares)."""
 
+
+def _pool_labels(res: Resource) -> list[PoolLabels] | None:
+    """An EKS pool's node labels and capacity (``node-selectors-match-pools``, ``system-pool-on-demand``): managed
+    node groups' ``labels`` and ``capacityType`` ("Valid values: ``ON_DEMAND``, ``SPOT``", pulumi_aws 7.51.1
+    eks/node_group.py ``capacity_type``); a Karpenter NodePool's ``spec.template.metadata.labels`` plus each
+    single-valued ``In`` requirement (Karpenter labels its nodes with them, karpenter.sh/v1.14/concepts/nodepools
+    "Well-Known Labels"), spot when ``karpenter.sh/capacity-type`` admits ``spot``."""
+    if res.type in (EKS_MNG, AWS_NODE_GROUP):
+        labels = res.props.get("labels")
+        capacity = res.props.get("capacityType")
+        spot = f"capacityType {capacity}" if isinstance(capacity, str) and capacity.upper() == "SPOT" else None
+        return [PoolLabels(res.name, {} if labels is None else labels, spot)]
+    if res.type == EKS_NG2:
+        labels = res.props.get("labels")
+        return [PoolLabels(res.name, {} if labels is None else labels)]
+    if res.type == KARPENTER_POOL:
+        spec = res.get("spec.template")
+        if spec is UNKNOWN:
+            return [PoolLabels(res.name, UNKNOWN)]
+        labels = dict(as_map(res.get("spec.template.metadata.labels")))
+        spot = None
+        for req in as_list(res.get("spec.template.spec.requirements")):
+            req = as_map(req)
+            values = [v for v in as_list(req.get("values")) if isinstance(v, str)]
+            if req.get("operator") == "In" and len(values) == 1 and isinstance(req.get("key"), str):
+                labels.setdefault(req["key"], values[0])
+            if req.get("key") == "karpenter.sh/capacity-type" and "spot" in values:
+                spot = "karpenter.sh/capacity-type admits spot"
+        return [PoolLabels(res.k8s_name or res.name, labels, spot)]
+    return None
+
+
 POLICY = CloudPolicy(
     cloud="aws",
     node_controller_groups=(
@@ -1058,6 +1091,11 @@ POLICY = CloudPolicy(
         r"eks\.amazonaws\.com",
     ),
     parts={
+        "node-selectors-match-pools": Part(
+            types=(EKS_MNG, AWS_NODE_GROUP, EKS_NG2, KARPENTER_POOL),
+            summary="EKS node group labels and capacityType, Karpenter NodePool labels and capacity-type",
+            read=_pool_labels,
+        ),
         "api-endpoint-restricted": Part(
             types=_CLUSTERS,
             summary="EKS keeps its private endpoint on (nodes join through it)",

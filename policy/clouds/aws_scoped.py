@@ -120,6 +120,12 @@ def _permission_docs(res: Resource) -> list[Mapping[str, Any]]:
     return []
 
 
+def _unknown_policy(res: Resource) -> str | None:
+    if res.type in (IAM_ROLE_POLICY, IAM_POLICY) and res.props.get("policy") is UNKNOWN:
+        return f"policy {res.name}"
+    return None
+
+
 def _unknown_document(res: Resource) -> str | None:
     if res.type in (IAM_ROLE_POLICY, IAM_POLICY) and res.props.get("policy") is UNKNOWN:
         return f"policy {res.name}"
@@ -376,7 +382,7 @@ RULES: tuple[tuple[str, Rule], ...] = (
             area="identity",
             applies_to=(IAM_ROLE, IAM_ROLE_POLICY, IAM_POLICY),
             check_stack=_controllers_scoped,
-            unknown=_unknown_document,
+            unknown=_unknown_policy,
             remediation="keep the reference policy's conditions on each scoped statement",
         ),
     ),
