@@ -315,7 +315,7 @@ def test_c08_a_kms_key_instead_passes() -> None:
 # ---------------------------------------------------------------------------------------- system pool (c11 c12)
 
 
-def EKS_SYSTEM(r: Resource) -> bool:  # noqa: N802
+def EKS_SYSTEM(r: Resource) -> bool:
     """The EKS system node group (the pulumi-eks component and its aws:eks/nodeGroup child)."""
     return r.name == "mlplatform-system" and r.type in ("eks:index:ManagedNodeGroup", "aws:eks/nodeGroup:NodeGroup")
 
