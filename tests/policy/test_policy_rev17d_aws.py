@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from test_policy_mutated_plans import entries, failed, mutate, shipped
 
-from policy.clouds import aws_scoped
 from policy.rules import ALL_RULES, Resource, StackSettings
 from support import cover_plan
 
@@ -135,6 +134,8 @@ def test_c02_p08_cert_manager_without_the_txt_only_condition_fails(condition: An
 def test_the_txt_only_condition_and_external_dns_without_it_pass() -> None:
     """Boundary: external-dns (the external-dns chart's ServiceAccount) writes A/CNAME records and needs no type
     condition; cert-manager's own role with exactly [TXT] passes."""
+    from policy.clouds import aws_scoped
+
     resources, settings = _plan("cover-aws-node-groups", "fake")
     assert all(e["passed"] for e in entries(resources, settings)["aws-dns-records-scoped"])
     docs = {r.name: json.loads(r.props["policy"]) for r in resources if CM_POLICY(r) or XDNS_POLICY(r)}
@@ -198,6 +199,8 @@ def test_c06_passrole_to_other_services_fails(passed: Any) -> None:
 
 
 def test_c06_passrole_to_ec2_only_passes() -> None:
+    from policy.clouds import aws_scoped
+
     doc = {
         "Statement": [
             {
@@ -233,6 +236,8 @@ def test_c09_autoscaler_scaling_beyond_the_owned_cluster_fails(fn: Callable[[dic
 
 def test_c09_named_asg_arns_pass() -> None:
     """Boundary: the README's other way, named ASG ARNs, needs no tag condition."""
+    from policy.clouds import aws_scoped
+
     arn = "arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:uuid:autoScalingGroupName/ng-1"
     doc = {"Statement": [{"Effect": "Allow", "Action": ["autoscaling:SetDesiredCapacity"], "Resource": arn}]}
     assert aws_scoped.controller_problems(doc, {"c"}) == []
