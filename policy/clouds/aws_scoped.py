@@ -45,7 +45,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from policy.rules.base import UNKNOWN, Facts, Finding, Resource, Rule, as_list, as_map
+from policy.rules.base import UNKNOWN, Facts, Finding, Resource, Rule, as_list, as_map, reading
 
 EKS = "eks:index:Cluster"
 AWS_EKS = "aws:eks/cluster:Cluster"
@@ -352,6 +352,8 @@ def _gpu_expiry(res: Resource, facts: Facts) -> Iterator[str]:
         )
 
 
+_KARPENTER_READS = reading({RELEASE: ("values.replicas", "values.podDisruptionBudget.*")})
+
 RULES: tuple[tuple[str, Rule], ...] = (
     (
         "iam-least-privilege",
@@ -395,6 +397,7 @@ RULES: tuple[tuple[str, Rule], ...] = (
             area="cluster",
             applies_to=(RELEASE,),
             check_resource=_karpenter_ha,
+            unknown=lambda r: _KARPENTER_READS(r) if _is_karpenter(r) else None,
             remediation="replicas: 2 (chart default)",
         ),
     ),
@@ -407,6 +410,7 @@ RULES: tuple[tuple[str, Rule], ...] = (
             area="gpu",
             applies_to=(KARPENTER_POOL,),
             check_resource=_gpu_expiry,
+            unknown=reading({KARPENTER_POOL: ("spec.template.spec.expireAfter",)}),
             remediation="expireAfter: 720h",
         ),
     ),
@@ -419,6 +423,7 @@ RULES: tuple[tuple[str, Rule], ...] = (
             area="cluster",
             applies_to=(QUEUE,),
             check_resource=_queue_encrypted,
+            unknown=reading({QUEUE: ("sqsManagedSseEnabled", "kmsMasterKeyId")}),
             remediation="sqsManagedSseEnabled: true",
         ),
     ),

@@ -147,6 +147,7 @@ RULES = [
         enforcement="mandatory",
         area="cluster",
         check_stack=_system_on_demand,
+        unknown=_unknown_labels,
         remediation="on-demand capacity for the system pool; spot only for GPU pools",
     ),
     Rule(
