@@ -606,10 +606,10 @@ def _pool_labels(res: Resource) -> list[PoolLabels] | None:
     if res.type == AKS_POOL:
         profiles: list[Any] = [res.props]
     elif res.type == AKS:
-        profiles = res.props.get("agentPoolProfiles")
-        if profiles is UNKNOWN:
+        given = res.props.get("agentPoolProfiles")
+        if given is UNKNOWN:
             return [PoolLabels(res.name, UNKNOWN)]
-        profiles = as_list(profiles)
+        profiles = as_list(given)
     else:
         return None
     out = []
