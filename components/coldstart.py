@@ -17,7 +17,6 @@ its reason). Cloud-specific figures are keyed by the cluster's cloud name, read 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatch
@@ -27,8 +26,9 @@ from typing import Any
 
 import yaml
 
-from components import clouds
+from components import clouds, storage
 from components.clusters.base import GpuScheduling
+from components.errors import SpecError
 from components.naming import ACCELERATOR_LABEL
 from components.serving import runtimes
 from components.serving.spec import ModelSpec
@@ -193,19 +193,15 @@ def _high(entry: Mapping[str, Any]) -> float | None:
     return float(entry["high"]) if "high" in entry else None
 
 
-AZURE_BLOB_RE = (r"https://(.+?).blob.core.windows.net/(.+)", r"https://(.+?).z[0-9]{1,2}.blob.storage.azure.net/(.+)")
-"""The URIs KServe's storage library reads as Azure Blob (kserve/kserve v0.20.0
-python/storage/kserve_storage/kserve_storage.py ``_AZURE_BLOB_RE``, matched with ``re.search``)."""
-
-
 def storage_kind(uri: str) -> str:
-    """How the model reaches the pod, as KServe's storage initializer reads the URI: ``s3`` (s3://), ``gcs`` (gs://),
-    ``azure`` (an Azure Blob https:// URI, :data:`AZURE_BLOB_RE`), ``hf``, ``pvc``, ``oci``, or ``object`` for any
-    other URI (an http(s) download). Each has its own download rate in ``coldstart.yaml`` ``download``."""
-    if any(re.search(pattern, uri) for pattern in AZURE_BLOB_RE):
-        return "azure"
-    scheme = uri.split("://", 1)[0].lower() if "://" in uri else ""
-    return {"s3": "s3", "gs": "gcs", "hf": "hf", "pvc": "pvc", "oci": "oci"}.get(scheme, "object")
+    """How the model reaches the pod: the scheme :func:`components.storage.parse_storage_uri` reads from the URI (each
+    cloud's own from the registry, e.g. ``s3``, ``gs``, ``azure`` for an Azure Blob https:// URI; ``https`` for any
+    other URL; ``hf``, ``pvc``, ``oci``), or ``other`` for a URI it refuses or none. Each kind has its download rate in
+    ``coldstart.yaml`` ``download`` (the storage initializer's rate from that storage)."""
+    try:
+        return storage.parse_storage_uri(uri).scheme
+    except SpecError:
+        return "other"
 
 
 def registry_host(image: str) -> str:
