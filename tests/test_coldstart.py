@@ -55,7 +55,8 @@ SHIPPED = {
         "bert-onnx": (13.07, 4.07),
     },
     "gcp-prod": {
-        # delay 0.5 + GKE 5.5 + GPU ready 1.0; tritonserver 3.3, 0.1 GB from gs:// at 7.19 = 0.01, load 0.5, readiness 0.21
+        # delay 0.5 + GKE 5.5 + GPU ready 1.0; tritonserver 3.3, 0.1 GB from gs:// at 7.19 = 0.01, load 0.5,
+        # readiness 0.21
         "resnet-triton": (11.02, 4.02),
         # delay 0.5 + GKE 5.5 + GPU ready 1.0; kserve/huggingfaceserver (Docker Hub) streamed by GKE image streaming
         # 0.33, Qwen2.5-1.5B 3.1 GB from hf at 2.4 GB/min = 1.29, vLLM start 1.5 (3.1 GB is under the 3.67 GB

@@ -277,7 +277,8 @@ def test_an_isvc_that_waits_for_ready_counts_its_model_start() -> None:
 
 
 def test_a_pool_with_a_node_up_gives_the_warm_node_start() -> None:
-    # minNodes 1: the deploy creates the node with the pool, so the model starts on a warm node: 1.79 + 0.01 + 0.5 + 0.21
+    # minNodes 1: the deploy creates the node with the pool, so the model starts on a warm node:
+    # 1.79 + 0.01 + 0.5 + 0.21
     step = _isvc_step(_isvc_program(min_nodes=1))
     assert step.minutes == pytest.approx(0.05 + 2.51)
     assert "warmNode" in step.source

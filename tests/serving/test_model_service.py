@@ -157,7 +157,8 @@ def test_gpu_scale_to_zero_sets_deadline_and_retention_for_node_boot_and_model_l
     ann = p.annotations()
     # The cold-start estimate on the fake cluster (aws, Karpenter by default) at the slow end of each step
     # (components/coldstart.yaml): node boot 1.67 + GPU allocatable 3 + kserve-sklearnserver image 1 GB at 2 GB/min
-    # 0.5 + sklearn model 0.01 GB at the 1 GB/min slow end 0.01 + load 0.1 + readiness 0.25 = 5.53 min = 331.8 s, rounded up.
+    # 0.5 + sklearn model 0.01 GB at the 1 GB/min slow end 0.01 + load 0.1 + readiness 0.25 = 5.53 min = 331.8 s,
+    # rounded up.
     assert ann["serving.knative.dev/progress-deadline"] == "332s"
     assert ann["autoscaling.knative.dev/scale-to-zero-pod-retention-period"] == "332s"
     assert ann["mlplatform.io/cold-start-seconds"] == "332"
