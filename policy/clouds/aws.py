@@ -28,6 +28,7 @@ from policy.rules.gpu import (
 from policy.rules.identity import K8S_SUBJECT, annotated_service_accounts
 from policy.rules.percloud import RENDERED, CloudPolicy, Part
 from policy.rules.requestlog import is_log_writer
+from policy.rules.timeouts import IdleTimeout
 
 EKS = "eks:index:Cluster"
 AWS_EKS = "aws:eks/cluster:Cluster"
@@ -993,6 +994,31 @@ def _buckets_blocked(resources: Sequence[Resource], facts: Facts) -> Iterator[Fi
             )
 
 
+# ------------------------------------------------------------------------------------------------ gateway idle timeout
+
+CLASSIC_ELB_IDLE = IdleTimeout(
+    load_balancer="the Classic ELB",
+    annotation="service.beta.kubernetes.io/aws-load-balancer-connection-idle-timeout",
+    unit_seconds=1,
+    default_seconds=60,
+    shortest_seconds=1,
+    longest_seconds=3600,
+)
+"""The Classic Load Balancer EKS's cloud provider creates for the gateway's ``LoadBalancer`` Service (no AWS Load
+Balancer Controller is installed): kubernetes/cloud-provider-aws pkg/providers/v1/aws.go
+``ServiceAnnotationLoadBalancerConnectionIdleTimeout`` (parsed as whole seconds, ``strconv.ParseInt``); "By default,
+Elastic Load Balancing sets the idle timeout for your load balancer to 60 seconds" (docs.aws.amazon.com/
+elasticloadbalancing/latest/classic/config-idle-timeout.html); 1 to 3600 seconds (AWS CloudFormation
+``AWS::ElasticLoadBalancing::LoadBalancer ConnectionSettings`` ``IdleTimeout``: Minimum 1, Maximum 3600,
+awsdocs/aws-cloudformation-user-guide doc_source/aws-properties-ec2-elb-connectionsettings.md). Restated here, not
+imported from components/clusters/eks.py: a slip there must not move the rule with it (rev17c p10)."""
+
+
+def _gateway_idle(res: Resource) -> IdleTimeout | None:
+    """The load balancer idle timeout an EKS cluster's ``LoadBalancer`` Services get (:data:`CLASSIC_ELB_IDLE`)."""
+    return CLASSIC_ELB_IDLE if res.type in _CLUSTERS else None
+
+
 # ------------------------------------------------------------------------------------------------ the policy
 
 _CLUSTERS = (EKS, AWS_EKS)
@@ -1175,6 +1201,9 @@ POLICY = CloudPolicy(
             check=_iam,
             stack=_node_policies,
             unknown=_iam_unknown,
+        ),
+        "timeouts-cover-cold-start": Part(
+            types=_CLUSTERS, summary="EKS: the Classic ELB's, in seconds", read=_gateway_idle
         ),
         "object-store-private": Part(
             types=(S3_BUCKET, S3_PUBLIC_ACCESS_BLOCK),

@@ -14,6 +14,7 @@ from policy.rules.gpu import ACCELERATOR_LABEL, Pool, gpus_of, int_of, taints_of
 from policy.rules.identity import K8S_SUBJECT, Subject, ksa_bindings, paired_bindings
 from policy.rules.percloud import RENDERED, CloudPolicy, Part
 from policy.rules.requestlog import is_log_writer
+from policy.rules.timeouts import IdleTimeout
 
 AKS = "azure-native:containerservice:ManagedCluster"
 AKS_POOL = "azure-native:containerservice:AgentPool"
@@ -524,6 +525,29 @@ def _log_write(res: Resource, facts: Facts) -> Iterator[str]:
             yield f"request-log writer {res.name} is scoped to {scope!r}: scope it to the log container"
 
 
+# ------------------------------------------------------------------------------------------------ gateway idle timeout
+
+AZURE_LB_IDLE = IdleTimeout(
+    load_balancer="the Azure Load Balancer",
+    annotation="service.beta.kubernetes.io/azure-load-balancer-tcp-idle-timeout",
+    unit_seconds=60,
+    default_seconds=4 * 60,
+    shortest_seconds=4 * 60,
+    longest_seconds=100 * 60,
+)
+"""The Azure Standard Load Balancer rule AKS's cloud provider makes for the gateway's ``LoadBalancer`` Service:
+kubernetes-sigs/cloud-provider-azure pkg/consts ``ServiceAnnotationLoadBalancerIdleTimeout`` ("the idle timeout for
+connections on the load balancer in minutes"); "Azure Load Balancer rules have a default timeout range of 4 minutes
+to 100 minutes ... The default setting is 4 minutes" (learn.microsoft.com/azure/load-balancer/
+load-balancer-tcp-idle-timeout, MicrosoftDocs/azure-docs articles/load-balancer/load-balancer-tcp-idle-timeout.md).
+Restated here, not imported from components/clusters/aks.py (rev17c p10)."""
+
+
+def _gateway_idle(res: Resource) -> IdleTimeout | None:
+    """The load balancer idle timeout an AKS cluster's ``LoadBalancer`` Services get (:data:`AZURE_LB_IDLE`)."""
+    return AZURE_LB_IDLE if res.type == AKS else None
+
+
 # ------------------------------------------------------------------------------------------------ the policy
 
 # ------------------------------------------------------------------------------------------------ object stores
@@ -693,6 +717,9 @@ POLICY = CloudPolicy(
             summary="no Azure Owner/Contributor/User Access Administrator at subscription or resource-group scope",
             check=_iam,
             unknown=_iam_unknown,
+        ),
+        "timeouts-cover-cold-start": Part(
+            types=(AKS,), summary="AKS: the Azure Load Balancer's, in minutes", read=_gateway_idle
         ),
         "object-store-private": Part(
             types=(STORAGE_ACCOUNT,),

@@ -622,6 +622,19 @@ def _cni_bin_dir(res: Resource) -> str | None:
     return GKE_CNI_BIN_DIR if res.type == GKE else None
 
 
+# ------------------------------------------------------------------------------------------------ gateway idle timeout
+
+
+def _gateway_idle(res: Resource) -> None:
+    """None: GKE's load balancer for a ``LoadBalancer`` Service is an external passthrough Network Load Balancer,
+    which "doesn't terminate user connections" (cloud.google.com/load-balancing/docs/network), so it has no idle
+    timeout that closes a connection and no annotation sets one; its connection-tracking idle timeout (60 s) "is not
+    available publicly" (Compute API ``BackendServiceConnectionTrackingPolicy.idleTimeoutSec``). What that means for
+    a request waiting on a cold start is documented at components/clusters/gke.py ``load_balancer_annotations``: the
+    timeout chain has no load balancer hop on GKE."""
+    return None
+
+
 # ------------------------------------------------------------------------------------------------ the policy
 
 KNOWN: dict[str, str] = {
@@ -767,6 +780,9 @@ POLICY = CloudPolicy(
             unknown=_iam_or_node_unknown,
         ),
         "istio-cni-bin-dir": Part(types=(GKE,), summary=f"GKE {GKE_CNI_BIN_DIR}", read=_cni_bin_dir),
+        "timeouts-cover-cold-start": Part(
+            types=(GKE,), summary="GKE: none, a passthrough Network Load Balancer", read=_gateway_idle
+        ),
         "object-store-private": Part(
             types=(GCS_BUCKET,),
             summary="GCS buckets publicAccessPrevention enforced and uniform bucket-level access",
