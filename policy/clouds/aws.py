@@ -994,6 +994,26 @@ def _buckets_blocked(resources: Sequence[Resource], facts: Facts) -> Iterator[Fi
             )
 
 
+# ------------------------------------------------------------------------------------------------ zones
+
+AWSX_VPC = "awsx:ec2:Vpc"
+
+
+def _vpc_zones(res: Resource, facts: Facts) -> Iterator[str]:
+    """The cluster's VPC (awsx ``ec2.Vpc``) has subnets in the stack's ``cluster.zones`` zones: every node group and
+    Karpenter node class takes the VPC's private subnets (components/clusters/eks.py), so a VPC over fewer zones puts
+    every node in fewer zones. ``numberOfAvailabilityZones`` "A number of availability zones to which the subnets
+    defined in subnetSpecs will be deployed. Optional, defaults to the first 3 AZs in the current region"
+    (pulumi/pulumi-awsx schemagen, ``awsx:ec2:Vpc``)."""
+    if facts.zones is None or res.type != AWSX_VPC:
+        return
+    given = res.props.get("numberOfAvailabilityZones", 3)
+    if given is UNKNOWN:
+        return
+    if given != facts.zones:
+        yield f"VPC {res.name} puts its subnets in {given} zone(s), the stack asks for {facts.zones} (cluster.zones)"
+
+
 # ------------------------------------------------------------------------------------------------ gateway idle timeout
 
 CLASSIC_ELB_IDLE = IdleTimeout(
@@ -1201,6 +1221,12 @@ POLICY = CloudPolicy(
             check=_iam,
             stack=_node_policies,
             unknown=_iam_unknown,
+        ),
+        "node-pools-span-zones": Part(
+            types=(AWSX_VPC,),
+            summary="EKS: the VPC's numberOfAvailabilityZones",
+            check=_vpc_zones,
+            reads={AWSX_VPC: ("numberOfAvailabilityZones",)},
         ),
         "timeouts-cover-cold-start": Part(
             types=_CLUSTERS, summary="EKS: the Classic ELB's, in seconds", read=_gateway_idle

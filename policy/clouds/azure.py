@@ -525,6 +525,37 @@ def _log_write(res: Resource, facts: Facts) -> Iterator[str]:
             yield f"request-log writer {res.name} is scoped to {scope!r}: scope it to the log container"
 
 
+# ------------------------------------------------------------------------------------------------ zones
+
+
+def _pool_zones(res: Resource, facts: Facts) -> Iterator[str]:
+    """Every AKS system pool (the cluster's inline ``agentPoolProfiles`` of mode ``System``, and a System
+    ``AgentPool``) spans the stack's ``cluster.zones`` zones: "You can't change the number of availability zones
+    after you create a node pool" (learn.microsoft.com/azure/aks/reliability-availability-zones-configure,
+    "Limitations and considerations"), so a pool created in fewer zones (rev17c c16: ``availability_zones=None``)
+    stays a single-zone failure domain until it is replaced. User pools are not held to it: the platform's GPU pools
+    are regional on purpose (docs/components/aks-cluster.md: GPU sizes are often not zonal, Azure/AKS#1444)."""
+    if facts.zones is None:
+        return
+    pools: list[tuple[str, Any]] = []
+    if res.type == AKS:
+        for i, profile in enumerate(as_list(res.props.get("agentPoolProfiles"))):
+            if as_map(profile).get("mode") == "System":
+                pools.append((f"agentPoolProfiles[{i}] {as_map(profile).get('name')}", profile))
+    elif res.type == AKS_POOL and res.props.get("mode") == "System":
+        pools.append((f"AgentPool {res.name}", res.props))
+    for label, pool in pools:
+        zones = as_map(pool).get("availabilityZones")
+        if zones is UNKNOWN:
+            continue
+        given = sorted({str(z) for z in as_list(zones)})
+        if len(given) != facts.zones:
+            yield (
+                f"AKS system pool {label} spans {len(given)} zone(s) {given}, the stack asks for {facts.zones} "
+                "(cluster.zones): a node pool's zones cannot be changed after it is created"
+            )
+
+
 # ------------------------------------------------------------------------------------------------ gateway idle timeout
 
 AZURE_LB_IDLE = IdleTimeout(
@@ -717,6 +748,12 @@ POLICY = CloudPolicy(
             summary="no Azure Owner/Contributor/User Access Administrator at subscription or resource-group scope",
             check=_iam,
             unknown=_iam_unknown,
+        ),
+        "node-pools-span-zones": Part(
+            types=(AKS, AKS_POOL),
+            summary="AKS system pools' availabilityZones",
+            check=_pool_zones,
+            reads={AKS: ("agentPoolProfiles[].availabilityZones",), AKS_POOL: ("availabilityZones",)},
         ),
         "timeouts-cover-cold-start": Part(
             types=(AKS,), summary="AKS: the Azure Load Balancer's, in minutes", read=_gateway_idle
