@@ -46,7 +46,7 @@ def test_the_settings_carry_the_stack_zones(stack: str, zones: int | None) -> No
 
 @pytest.mark.parametrize("bad", [0, -1, True, "3", 2.5])
 def test_a_saved_plan_with_bad_zones_is_refused(bad: Any) -> None:
-    with pytest.raises(SpecError, match="settings.zones"):
+    with pytest.raises(SpecError, match=r"settings\.zones"):
         StackSettings.from_json({"zones": bad})
 
 
