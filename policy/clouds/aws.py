@@ -13,13 +13,14 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from policy.rules.base import UNKNOWN, Facts, Finding, Resource, Rule, as_list, as_map, is_set, reading
+from policy.rules.base import UNKNOWN, Facts, Finding, Resource, Rule, as_list, as_map, dig, is_set, reading
 from policy.rules.cluster import world
 from policy.rules.gpu import (
     ACCELERATOR_LABEL,
     GPU_RESOURCE,
     GPU_TAINT,
     Pool,
+    Preinstalled,
     gpus_of,
     int_of,
     taints_of_list,
@@ -994,6 +995,33 @@ def _buckets_blocked(resources: Sequence[Resource], facts: Facts) -> Iterator[Fi
             )
 
 
+# ------------------------------------------------------------------------------------------------ GPU images
+
+EKS_PREINSTALLED = frozenset({"driver", "toolkit"})
+"""What EKS's accelerated AMIs carry: "the EKS-optimized accelerated AMIs include the kernel modules and drivers
+required to run the NVIDIA GPU G and P EC2 instances" (docs.aws.amazon.com/eks/latest/userguide/
+ml-eks-optimized-ami.html, AL2023 x86_64 NVIDIA and Bottlerocket aws-k8s-nvidia variants), with "the pre-installed
+NVIDIA GPU driver version and NVIDIA container runtime version" (docs.nvidia.com/datacenter/cloud-native/
+gpu-operator/latest/amazon-eks.html, "Default EKS configuration without the GPU Operator")."""
+ACCELERATED_ALIASES = ("al2023@", "bottlerocket@")
+"""Karpenter EC2NodeClass AMI aliases that resolve to the accelerated variant on NVIDIA instance types
+(components/clusters/_karpenter.py: Karpenter picks the AL2023 NVIDIA variant for NVIDIA instance types)."""
+
+
+def _preinstalled(res: Resource) -> Any:
+    """The GPU pools whose EKS AMI carries the NVIDIA driver and toolkit (:data:`EKS_PREINSTALLED`)."""
+    if res.type in (EKS_MNG, AWS_NODE_GROUP):
+        ami = res.props.get("amiType")
+        if isinstance(ami, str) and "NVIDIA" in ami.upper():
+            return Preinstalled(f"node group {res.name} (amiType {ami})", EKS_PREINSTALLED)
+    elif res.type == EC2_NODE_CLASS:
+        aliases = [as_map(t).get("alias") for t in as_list(dig(res.props, "spec.amiSelectorTerms"))]
+        hit = next((a for a in aliases if isinstance(a, str) and a.startswith(ACCELERATED_ALIASES)), None)
+        if hit is not None:
+            return Preinstalled(f"EC2NodeClass {res.k8s_name} (alias {hit})", EKS_PREINSTALLED)
+    return None
+
+
 # ------------------------------------------------------------------------------------------------ zones
 
 AWSX_VPC = "awsx:ec2:Vpc"
@@ -1221,6 +1249,16 @@ POLICY = CloudPolicy(
             check=_iam,
             stack=_node_policies,
             unknown=_iam_unknown,
+        ),
+        "gpu-operator-no-second-driver": Part(
+            types=(EKS_MNG, AWS_NODE_GROUP, EC2_NODE_CLASS),
+            summary="EKS: accelerated AMIs carry driver and toolkit",
+            read=_preinstalled,
+            reads={
+                EKS_MNG: ("amiType",),
+                AWS_NODE_GROUP: ("amiType",),
+                EC2_NODE_CLASS: ("spec.amiSelectorTerms[].alias",),
+            },
         ),
         "node-pools-span-zones": Part(
             types=(AWSX_VPC,),

@@ -10,7 +10,7 @@ from typing import Any
 
 from policy.rules.base import UNKNOWN, Facts, Finding, Resource, Rule, as_list, as_map, dig, reading
 from policy.rules.cluster import world
-from policy.rules.gpu import ACCELERATOR_LABEL, Pool, gpus_of, int_of, taints_of_list
+from policy.rules.gpu import ACCELERATOR_LABEL, Pool, Preinstalled, gpus_of, int_of, taints_of_list
 from policy.rules.identity import K8S_SUBJECT, Subject, ksa_bindings, paired_bindings
 from policy.rules.percloud import RENDERED, CloudPolicy, Part
 from policy.rules.requestlog import is_log_writer
@@ -525,6 +525,27 @@ def _log_write(res: Resource, facts: Facts) -> Iterator[str]:
             yield f"request-log writer {res.name} is scoped to {scope!r}: scope it to the log container"
 
 
+# ------------------------------------------------------------------------------------------------ GPU images
+
+AKS_PREINSTALLED = frozenset({"driver", "toolkit"})
+"""What an AKS GPU pool's image carries unless the pool skips the driver: "AKS images include a preinstalled NVIDIA
+GPU Driver and preinstalled NVIDIA Container Toolkit" (docs.nvidia.com/datacenter/cloud-native/gpu-operator/latest/
+microsoft-aks.html); the way out is a pool created with ``gpuProfile.driver: None`` ("set the API field
+--gpu-driver to none ... to skip the automatic GPU driver installation", learn.microsoft.com/azure/aks/
+nvidia-gpu-operator). pulumi_azure_native 3.29 containerservice ``GPUDriver``: ``Install`` (the default) and
+``None``."""
+
+
+def _preinstalled(res: Resource) -> Any:
+    """An AKS GPU pool whose image carries the driver and toolkit (:data:`AKS_PREINSTALLED`)."""
+    if res.type != AKS_POOL or gpus_of(res.props.get("vmSize")) == 0:
+        return None
+    driver = as_map(res.props.get("gpuProfile")).get("driver", "Install")
+    if driver == "None":
+        return None
+    return Preinstalled(f"AgentPool {res.name} (gpuProfile.driver {driver})", AKS_PREINSTALLED)
+
+
 # ------------------------------------------------------------------------------------------------ zones
 
 
@@ -748,6 +769,12 @@ POLICY = CloudPolicy(
             summary="no Azure Owner/Contributor/User Access Administrator at subscription or resource-group scope",
             check=_iam,
             unknown=_iam_unknown,
+        ),
+        "gpu-operator-no-second-driver": Part(
+            types=(AKS_POOL,),
+            summary="AKS: GPU pools carry driver and toolkit unless gpuProfile.driver None",
+            read=_preinstalled,
+            reads={AKS_POOL: ("vmSize", "gpuProfile.driver")},
         ),
         "node-pools-span-zones": Part(
             types=(AKS, AKS_POOL),
