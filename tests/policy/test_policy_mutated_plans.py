@@ -404,8 +404,8 @@ SECURITY_RULES = {
     "request-log-collector-ingress": "mandatory",  # any pod writes request records (rev17c p01)
     "external-dns-owner-id": "mandatory",  # stacks on one zone delete each other's records (rev17c p09)
     "timeouts-cover-cold-start": "mandatory",  # availability: the load balancer cuts a cold start (rev17c p10)
-    "node-pools-span-zones": "mandatory",
-    "gpu-operator-no-second-driver": "mandatory",  # a second driver on a node with one loaded (rev17c p08)  # availability: a pool in fewer zones, fixed at creation (rev17c c16)
+    "node-pools-span-zones": "mandatory",  # availability: a pool in fewer zones, fixed at creation (rev17c c16)
+    "gpu-operator-no-second-driver": "mandatory",  # a second driver on a node with one loaded (rev17c p08)
 }
 """The enforcement level of every security, isolation and availability rule, pinned here (not only in the docs)."""
 
