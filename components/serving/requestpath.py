@@ -1017,7 +1017,9 @@ def inference_requests(isvc: Mapping[str, Any]) -> list[tuple[str, str]]:
         protocol = next((e.get("value") for e in env if e.get("name") == _runtime.PROTOCOL_ENV), "v1")
         return [("POST", f"/v2/models/{name}/infer" if protocol == "v2" else f"/v1/models/{name}:predict")]
     protocol = model.get("protocolVersion")
-    if protocol == "grpc-v2":  # an HTTP/2 POST to /<package>.<Service>/<Method> (grpc doc/PROTOCOL-HTTP2.md)
+    # gRPC: protocolVersion grpc-v2, or v2 on the one port named h2c, a runtime's gRPC port beside its HTTP one
+    # (runtimes.V2_GRPC_PORTS); an HTTP/2 POST to /<package>.<Service>/<Method> (grpc doc/PROTOCOL-HTTP2.md)
+    if protocol == "grpc-v2" or any(p.get("name") == "h2c" for p in model.get("ports") or []):
         return [("POST", "/inference.GRPCInferenceService/ModelInfer")]
     if model.get("modelFormat", {}).get("name") == "huggingface" and model.get("runtime") in (
         None,
