@@ -128,8 +128,8 @@ RULES = [
         check_resource=percloud.check_resource("node-pools-span-zones"),
         unknown=percloud.unknown("node-pools-span-zones"),
         remediation=(
-            "components/clusters/<cloud>.py: the system pool over the stack's zones (AKS availability_zones, the EKS "
-            "VPC's number_of_availability_zones)"
+            "components/clusters/<cloud>.py: the system pool and the node network over the stack's zones (the "
+            "setting each cloud's share names in the failure)"
         ),
     ),
     Rule(
