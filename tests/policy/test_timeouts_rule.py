@@ -59,6 +59,9 @@ def test_a_cold_start_longer_than_the_longest_timeout_fails_the_plan(tmp_path: P
     assert failures(plan) == [
         "models/resnet50: activator timeoutSeconds 1800s < cold start 2378s",
         "models/resnet50: activator responseStartTimeoutSeconds 1800s < cold start 2378s",
+        # the Classic ELB in front of the gateway closes the idle connection at 1800 s too (rev17c p10)
+        "models/resnet50: load balancer idle timeout 1800s "
+        "(service.beta.kubernetes.io/aws-load-balancer-connection-idle-timeout: 1800) < cold start 2378s",
     ]
 
 
