@@ -1129,8 +1129,9 @@ def _pool_labels(res: Resource) -> list[PoolLabels] | None:
     """An EKS pool's node labels and capacity (``node-selectors-match-pools``, ``system-pool-on-demand``): managed
     node groups' ``labels`` and ``capacityType`` ("Valid values: ``ON_DEMAND``, ``SPOT``", pulumi_aws 7.51.1
     eks/node_group.py ``capacity_type``); a Karpenter NodePool's ``spec.template.metadata.labels`` plus each
-    single-valued ``In`` requirement (Karpenter labels its nodes with them, karpenter.sh/v1.14/concepts/nodepools
-    "Well-Known Labels"), spot when ``karpenter.sh/capacity-type`` admits ``spot``."""
+    single-valued ``In`` requirement (a nodeSelector on a well-known label is matched against the NodePool's
+    requirements: "a pod's requirements must be within the NodePool's requirements", aws/karpenter-provider-aws
+    website/content/en/docs/concepts/nodepools.md), spot when ``karpenter.sh/capacity-type`` admits ``spot``."""
     if res.type in (EKS_MNG, AWS_NODE_GROUP):
         labels = res.props.get("labels")
         capacity = res.props.get("capacityType")

@@ -34,9 +34,12 @@ nodes that expire. AWS's own rules, registered by policy/clouds/aws.py (:data:`R
   detection of its value when present in a configuration"; ``kms_master_key_id`` "ID of an AWS-managed customer
   master key (CMK) for Amazon SQS or a custom CMK").
 - ``gpu-node-expiry``: a GPU Karpenter NodePool's ``spec.template.spec.expireAfter`` is a finite duration (unset is
-  Karpenter's default, 720h); ``Never`` keeps GPU nodes on their first AMI for ever (karpenter.sh/v1.14/concepts/
-  nodepools: ``expireAfter`` "The amount of time a Node can live on the cluster before being removed"; "You can
-  choose to disable expiration entirely by setting the string value ``Never``").
+  Karpenter's default, 720h); ``Never`` keeps GPU nodes on their first AMI for ever. Karpenter's NodePool page:
+  "The amount of time a Node can live on the cluster before being removed ... You can choose to disable expiration
+  entirely by setting the string value 'Never' here", ``expireAfter: 720h`` (aws/karpenter-provider-aws
+  website/content/en/docs/concepts/nodepools.md, the stored version 05b8ebd0 is the v1beta1 page, where the field
+  sat under ``spec.disruption``; v1 moved it to ``spec.template.spec``, karpenter.sh/docs/upgrading/v1-migration).
+  The v1.14 page itself was not read.
 """
 
 from __future__ import annotations
