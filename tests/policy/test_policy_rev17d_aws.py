@@ -1,6 +1,6 @@
 """The AWS and node-pool slips of the fourth hostile review of #17 (/work/wt/rev17d-report.md c01, c02, p08, c04, c05,
 c06, c07, c08, c09, c11, c12): each rule at its boundaries, over a shipped or cover stack's plan mutated the way the
-slip does, and its level pinned. Sources are in policy/clouds/aws_scoped.py and policy/rules/nodepools.py."""
+slip does, and its level pinned. Sources are in policy/clouds/aws.py (its rev17d section) and policy/rules/nodepools.py."""
 
 from __future__ import annotations
 
@@ -139,7 +139,7 @@ def test_c02_p08_cert_manager_without_the_txt_only_condition_fails(condition: An
 def test_the_txt_only_condition_and_external_dns_without_it_pass() -> None:
     """Boundary: external-dns (the external-dns chart's ServiceAccount) writes A/CNAME records and needs no type
     condition; cert-manager's own role with exactly [TXT] passes."""
-    from policy.clouds import aws_scoped
+    from policy.clouds import aws as aws_scoped
 
     resources, settings = _plan("cover-aws-node-groups", "fake")
     assert all(e["passed"] for e in entries(resources, settings)["aws-dns-records-scoped"])
@@ -204,7 +204,7 @@ def test_c06_passrole_to_other_services_fails(passed: Any) -> None:
 
 
 def test_c06_passrole_to_ec2_only_passes() -> None:
-    from policy.clouds import aws_scoped
+    from policy.clouds import aws as aws_scoped
 
     doc = {
         "Statement": [
@@ -241,7 +241,7 @@ def test_c09_autoscaler_scaling_beyond_the_owned_cluster_fails(fn: Callable[[dic
 
 def test_c09_named_asg_arns_pass() -> None:
     """Boundary: the README's other way, named ASG ARNs, needs no tag condition."""
-    from policy.clouds import aws_scoped
+    from policy.clouds import aws as aws_scoped
 
     arn = "arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:uuid:autoScalingGroupName/ng-1"
     doc = {"Statement": [{"Effect": "Allow", "Action": ["autoscaling:SetDesiredCapacity"], "Resource": arn}]}
