@@ -38,6 +38,7 @@ from components.naming import is_dns_label, standard_labels
 from components.serving import _runtime, runtimes
 from components.serving.kcomponents import ComponentResourcesSpec
 from components.serving.kspec import ContainerSpec
+from components.serving.spec import KNATIVE_RESERVED_ENV, container_text_problems, own_namespace
 from components.spec import Spec, field_error, value_error
 
 API_VERSION = "serving.kserve.io/v1alpha1"
@@ -132,9 +133,9 @@ class RuntimeSpec(Spec):
     @field_validator("namespace")
     @classmethod
     def _namespace(cls, v: str) -> str:
-        if not is_dns_label(v):
-            raise value_error("give a DNS-1123 label (lowercase letters, digits and '-', at most 63)")
-        return v
+        # The stack program declares every runtime's namespace as a model namespace (infra/program.py serve_models),
+        # so the rule on a model's namespace applies as is (red team #17d N1).
+        return own_namespace(v, "runtime")
 
     @field_validator("formats")
     @classmethod
@@ -144,14 +145,6 @@ class RuntimeSpec(Spec):
                 "give at least one format the runtime serves (KServe's supportedModelFormats), such as "
                 "{name: sklearn, autoSelect: true}"
             )
-        return v
-
-    @field_validator("args")
-    @classmethod
-    def _args(cls, v: list[str]) -> list[str]:
-        for arg in v:
-            if "\0" in arg:
-                raise value_error("give arguments without NUL characters", arg)
         return v
 
     @model_validator(mode="after")
@@ -172,6 +165,13 @@ class RuntimeSpec(Spec):
             seen.setdefault(f.name, f.priority)
         if len(set(self.protocols)) != len(self.protocols):
             raise field_error("protocols", "[...]", "give each protocol once")
+        # The same rules as a model's container (red team #17d E1, T1): this container is the user container of
+        # every model that uses the runtime, and KServe fills its placeholders (ReplacePlaceholders).
+        reserved = dict.fromkeys(KNATIVE_RESERVED_ENV, "Knative")
+        for path, value, accepted in container_text_problems(
+            self.env, self.args, self.container.command, reserved, templated=True
+        ):
+            raise field_error(path, value, accepted)
         return self
 
     def selection(self, name: str) -> runtimes.Runtime:
