@@ -37,7 +37,13 @@ from components.serving.spec import (  # noqa: F401 - reserved_namespaces, MAX_A
     platform_problems,
     reserved_namespaces,
 )
-from components.serving.stack_runtime import RuntimeSpec, model_runtime_problem, namespaced, stack_problems
+from components.serving.stack_runtime import (
+    RuntimeSpec,
+    agent_port_problem,
+    model_runtime_problem,
+    namespaced,
+    stack_problems,
+)
 from components.spec import MAX_DEPTH, Spec, did_you_mean, field_error, nesting_depth, validate_as, value_error
 from components.spec import format_validation_error as spec_format
 from components.storage import parse_storage_uri
@@ -303,6 +309,7 @@ class StackConfig(Spec):
                 )
             dashboards[dashboard] = name
             reach = model_runtime_problem(model.runtime, model.namespace, self.runtimes)
+            reach = reach or agent_port_problem(model, self.runtimes)
             if reach is not None:
                 raise field_error(f"{base}.{reach[0]}", reach[1], reach[2])
             for path, value, accepted in platform_problems(

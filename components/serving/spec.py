@@ -642,7 +642,7 @@ def platform_problems(
     runtime_problem = runtimes_problem(spec, namespaced)
     if runtime_problem is not None:
         problems.append(runtime_problem)
-    problems += llm_scaling.model_problems(spec, deployment_mode)
+    problems += llm_scaling.model_problems(spec, deployment_mode, namespaced)
     if deployment_mode != "Standard":
         if spec.access.mode == "internal" and spec.scaling.min_replicas == 0:
             # At zero Knative's activator holds the request and calls the model as itself, so the model's sidecar
@@ -902,9 +902,7 @@ def model_problems(model: ModelSpec) -> list[tuple[str, object, str]]:
     problems.extend(_resource_problems(model.resources))
     command = model.container.command if model.container is not None else []
     problems.extend(
-        container_text_problems(
-            model.env, model.args, command, reserved_env(model), templated=model.container is None
-        )
+        container_text_problems(model.env, model.args, command, reserved_env(model), templated=model.container is None)
     )
     for i, arg in enumerate(model.args):
         if not looks_like_credential(arg) and "\0" not in arg and (why := _overridden_flag(model, arg)):
@@ -913,13 +911,15 @@ def model_problems(model: ModelSpec) -> list[tuple[str, object, str]]:
     problems.extend(_kserve_field_problems(model))
     agent = model.batcher is not None or model.logger is not None
     if agent and model.container is not None and model.container.port.number == AGENT_PORT:
-        problems.append(
-            ("container.port.number", AGENT_PORT, "KServe's agent (batcher, logger) serves on 9081; give another")
-        )
+        problems.append(("container.port.number", AGENT_PORT, f"{AGENT_PORT_USER}; give another"))
     problems.extend(collocation_problems(model.transformer, model.container))
     problems.extend(explainer_storage_problems(model.explainer, model.public_storage, model.storage_secret))
     return problems
 
+
+AGENT_PORT_USER = f"KServe's agent (batcher, logger) serves on {AGENT_PORT}"
+"""Who uses :data:`components.serving.kcomponents.AGENT_PORT` in a logging or batching model's pod, for the custom
+container and the stack runtime checks alike."""
 
 KNATIVE_RESERVED_ENV = ("PORT", "K_SERVICE", "K_CONFIGURATION", "K_REVISION")
 """Environment variables Knative sets in the user container and refuses from it (knative/serving knative-v1.21.3
@@ -944,7 +944,9 @@ OBJECT_META_FIELDS = (
 )  # fmt: skip
 """The fields of Kubernetes' ``ObjectMeta`` (k8s.io/apimachinery pkg/apis/meta/v1/types.go, read at v0.35.7 as
 vendored by knative/serving; KServe v0.20.0 pins v0.34.5): what a placeholder of a runtime's container may name."""
-_PLACEHOLDER = re.compile(r"\{\{(?:- +| *)\.([A-Za-z_][A-Za-z0-9_]*)(?:\.([A-Za-z_][A-Za-z0-9_]*))?(?: +-| *)\}\}", re.ASCII)
+_PLACEHOLDER = re.compile(
+    r"\{\{(?:- +| *)\.([A-Za-z_][A-Za-z0-9_]*)(?:\.([A-Za-z_][A-Za-z0-9_]*))?(?: +-| *)\}\}", re.ASCII
+)
 
 
 def placeholder_problem(text: str) -> str | None:

@@ -36,9 +36,15 @@ from pydantic import Field, field_validator, model_validator
 
 from components.naming import is_dns_label, standard_labels
 from components.serving import _runtime, runtimes
-from components.serving.kcomponents import ComponentResourcesSpec
+from components.serving.kcomponents import AGENT_PORT, ComponentResourcesSpec
 from components.serving.kspec import ContainerSpec
-from components.serving.spec import KNATIVE_RESERVED_ENV, container_text_problems, own_namespace
+from components.serving.spec import (
+    AGENT_PORT_USER,
+    KNATIVE_RESERVED_ENV,
+    ModelSpec,
+    container_text_problems,
+    own_namespace,
+)
 from components.spec import Spec, field_error, value_error
 
 API_VERSION = "serving.kserve.io/v1alpha1"
@@ -242,6 +248,32 @@ def model_runtime_problem(
         runtime,
         f"runtime {runtime} is a ServingRuntime in namespace {where}, and KServe finds a model's runtime in the "
         f"model's own namespace ({namespace}) only; move the model or the runtime",
+    )
+
+
+def agent_port_problem(model: ModelSpec, stack_runtimes: Mapping[str, RuntimeSpec]) -> tuple[str, object, str] | None:
+    """A model with a logger or batcher served by a stack runtime whose container port is KServe's agent port
+    (red team #17d S2): KServe v0.20.0 injects the agent container on 9081 into the predictor's pod for a logger or a
+    batcher (pkg/webhook/admission/pod/agent_injector.go), beside the runtime's ``kserve-container``, as for a
+    custom container (:func:`components.serving.spec.model_problems`). The runtime is the one KServe uses: named, or
+    auto-selected with the namespace's runtimes first (:func:`components.serving.runtimes.select`)."""
+    if model.container is not None or (model.logger is None and model.batcher is None):
+        return None
+    protocol = None if model.effective_protocol == "openai" else model.effective_protocol
+    used, _ = runtimes.select(
+        model.format or "", protocol, model.runtime, model.format_version, namespaced(stack_runtimes, model.namespace)
+    )
+    spec = stack_runtimes.get(used or "")
+    if spec is None or used in runtimes.BY_NAME or spec.namespace != model.namespace:
+        return None
+    if spec.container.port.number != AGENT_PORT:
+        return None
+    key = "logger" if model.logger is not None else "batcher"
+    return (
+        key,
+        "...",
+        f"runtime {used}'s container port is {AGENT_PORT}, and in the same pod {AGENT_PORT_USER}; give the runtime "
+        "another port",
     )
 
 
