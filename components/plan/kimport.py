@@ -1094,7 +1094,9 @@ VLLM_QUERY = re.compile(r"\A\s*(?:sum\s*\(\s*)?(vllm:[a-z_]+)\s*(?:\{[^{}]*\}\s*
 
 
 def _external_metric(ctx: _Ctx, where: Path_, metric: dict[str, Any]) -> None:
-    from components.serving.llm_scaling import LLM_METRICS, PERCENT_METRICS, prometheus_url
+    from components.serving.llm_scaling import LLM_METRICS, PERCENT_METRICS, prometheus_url, threshold
+    from components.serving.quantity import is_quantity, quantity_value
+    from components.serving.spec import MAX_SCALING_TARGET
 
     _only(where, metric, {"type", "external"}, "autoScaling metric")
     ext = _only((*where, "external"), metric.get("external"), {"metric", "target"}, "external metric")
@@ -1117,24 +1119,32 @@ def _external_metric(ctx: _Ctx, where: Path_, metric: dict[str, Any]) -> None:
     target = _only((*where, "external", "target"), ext.get("target"), {"type", "value"}, "metric target")
     if target.get("type") != "Value":
         raise _refuse((*where, "external", "target", "type"), f"{show(target.get('type'))}: give Value")
-    raw = str(target.get("value", ""))
-    try:
-        number = float(raw) * (100 if name in PERCENT_METRICS else 1)
-    except ValueError:
-        number = -1.0
-    if number != int(number) or number < 1:
+    given = target.get("value", "")
+    raw = str(given)
+    # KServe v0.20.0 reads the value as a Kubernetes quantity (pkg/apis/serving/v1beta1/metric_quantity.go
+    # MetricQuantity.UnmarshalJSON: a string or an integer, then resource.Quantity): read it exactly, as a decimal,
+    # never through a binary float (0.29 x 100 was 28.999999999999996; 1e400 and .inf were exit 70: red team #17d
+    # IK1, IK2). The percent gauge's target is a fraction of 1 (:func:`components.serving.llm_scaling.threshold`).
+    number = None
+    if isinstance(given, str | int) and not isinstance(given, bool) and is_quantity(raw):
+        number = quantity_value(raw) * (100 if name in PERCENT_METRICS else 1)
+    top = 100 if name in PERCENT_METRICS else MAX_SCALING_TARGET
+    if number is None or number != number.to_integral_value() or not 1 <= number <= top:
         what = (
-            "a fraction of the KV cache in hundredths, such as '0.8'" if name in PERCENT_METRICS else "a whole number"
+            "a fraction of the KV cache in hundredths from '0.01' to '1', such as '0.8'"
+            if name in PERCENT_METRICS
+            else f"a whole number from 1 to {MAX_SCALING_TARGET}"
         )
-        raise _refuse((*where, "external", "target", "value"), f"{show(raw)}: give {what} above 0")
+        raise _refuse((*where, "external", "target", "value"), f"{show(raw)}: give {what}")
     ctx.sub("scaling").update(metric=name, target=int(number))
     rendered = ("spec", "predictor", "autoScaling", "metrics", "0")
-    for leaf in (
-        ("type",),
-        ("external", "metric", "backend"),
-        ("external", "target", "type"),
-        ("external", "target", "value"),
-    ):
+    leaves = [("type",), ("external", "metric", "backend"), ("external", "target", "type")]
+    written = threshold(name, int(number))
+    if raw == written:
+        leaves.append(("external", "target", "value"))
+    else:  # the same quantity, written as mlplatform writes it ("500m" as "0.5")
+        ctx.note((*where, "external", "target", "value"), f"{show(raw)}: written as {written!r}, the same quantity")
+    for leaf in leaves:
         if at(metric, leaf) is not MISSING:
             ctx.keep((*where, *leaf), (*rendered, *leaf))
     ctx.note(

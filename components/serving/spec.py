@@ -90,6 +90,9 @@ class ResourcesSpec(Spec):
         return self
 
 
+MAX_SCALING_TARGET = 100000
+"""The largest ``scaling.target`` accepted."""
+
 DEFAULT_TARGETS = {"concurrency": 10, "rps": 50, "cpu": 80}
 """The per-replica target used when ``scaling.target`` is not given, by metric."""
 
@@ -111,7 +114,7 @@ class ScalingSpec(Spec):
         "``llm-queue`` (requests waiting), ``llm-running`` (requests being generated) or ``llm-kv-cache`` (KV cache "
         "held by the tokens in flight). Default: concurrency in Knative mode, cpu in Standard mode."
     )
-    target: int | None = Field(default=None, ge=1, le=100000)
+    target: int | None = Field(default=None, ge=1, le=MAX_SCALING_TARGET)
     (
         "Per-replica target of the metric. Default: 10 in-flight requests (concurrency), 50 requests/s (rps) or 80 "
         "percent (cpu, at most 100); required for memory (percent of the memory request, at most 100; Standard "
