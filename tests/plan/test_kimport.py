@@ -1503,3 +1503,42 @@ def test_a_request_target_that_is_no_whole_number_is_one_line(standard: Project,
     doc = _predictor(KEDA_LLM, autoScaling=_external(target={"type": "Value", "value": value}))
     (line,) = kimport.import_files([_write(tmp_path, doc)], standard, "std").refused
     assert line.endswith(f"external.target.value: {value}: give a whole number from 1 to 100000")
+
+
+def test_a_gpu_llm_without_its_size_gets_a_note_naming_the_key(standard: Project, tmp_path: Path) -> None:
+    """Red team #17d IC1: the printed entry failed the mandatory policy llm-model-size-given with no word from the
+    import; the note says what to add."""
+    (imported,) = kimport.import_files([_write(tmp_path, KEDA_LLM)], standard, "std").imported
+    assert "modelSizeGb" not in imported.entry
+    assert (
+        (),
+        "modelSizeGb: not given, and a huggingface model on GPUs needs it: add modelSizeGb: <size of the model's files "
+        "in GB> to mlplatform:models.huggingface-qwen (the plan fails the mandatory policy llm-model-size-given "
+        "without it)",
+    ) in imported.notes
+
+
+def _sized(value: Any) -> dict[str, Any]:
+    meta = KEDA_LLM["metadata"]
+    return {
+        **KEDA_LLM,
+        "metadata": {**meta, "annotations": {**meta["annotations"], "mlplatform.io/model-size-gb": value}},
+    }
+
+
+def test_the_size_annotation_mlplatform_writes_is_read_back(standard: Project, tmp_path: Path) -> None:
+    doc = _sized("0.98")
+    (imported,) = kimport.import_files([_write(tmp_path, doc)], standard, "std").imported
+    assert imported.entry["modelSizeGb"] == 0.98
+    assert not any("modelSizeGb" in note for _, note in imported.notes)
+    isvc = kimport.rendered_isvcs(standard, "std", [imported])[("models", imported.name)]
+    assert kimport.round_trip_problems(doc, imported, isvc) == []
+
+
+@pytest.mark.parametrize("value", ["inf", "0", "-1", "1e5", "x", 3])
+def test_a_size_annotation_that_is_no_size_is_one_line(standard: Project, tmp_path: Path, value: Any) -> None:
+    (line,) = kimport.import_files([_write(tmp_path, _sized(value))], standard, "std").refused
+    assert line.split(": ", 2)[2] == (
+        f"metadata.annotations.mlplatform.io/model-size-gb: {value}: give the model's size in GB, above 0 and at most "
+        "10000"
+    )
