@@ -23,6 +23,7 @@ from components.clusters import (
     one_share_why,
     provider_config_problem,
     request_log_bucket_problem,
+    request_log_key_problem,
     shares_one_gpu_per_request,
 )
 from components.clusters.spec import ClusterSpec, tags_problem
@@ -244,6 +245,8 @@ class StackConfig(Spec):
         logs = self.platform.request_logs
         if logs is not None and (why := request_log_bucket_problem(self.cloud, logs.bucket)):
             raise field_error("platform.requestLogs.bucket", logs.bucket, why)
+        if logs is not None and (unused := request_log_key_problem(self.cloud, logs.given())):
+            raise field_error(f"platform.requestLogs.{unused[0]}", unused[1], unused[2])
 
     def _check_versions(self) -> None:
         """The platform's chart versions against the compatibility table, and the cluster's charts against the

@@ -37,6 +37,7 @@ from components.clusters._common import (
     ManagedClusterArgs,
     cluster_provider,
     gpu_node_labels,
+    object_store_ignored,
     pool_path,
     short_name,
     system_instance_type,
@@ -57,6 +58,10 @@ from components.errors import SpecError
 from components.naming import child_name, child_opts, merge_tags
 from components.storage import StorageLocation
 from components.versions import chart
+
+REQUEST_LOG_IGNORED = object_store_ignored("an S3 bucket")
+"""``platform.requestLogs`` keys that do nothing on this cloud (components/clusters ``request_log_key_problem``)."""
+
 
 LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 """Every EKS control-plane log type (CIS EKS 2.1.1 asks for audit at least)."""

@@ -19,6 +19,7 @@ from components.clusters._common import (
     cluster_provider,
     exec_kubeconfig,
     gpu_node_labels,
+    object_store_ignored,
     short_name,
     system_instance_type,
 )
@@ -37,6 +38,10 @@ from components.clusters.spec import CLUSTER_TAG, ApiEndpoint, ClusterSpec, api_
 from components.errors import SpecError, show
 from components.naming import child_name, child_opts, merge_tags, replacement_suffix
 from components.storage import StorageLocation
+
+REQUEST_LOG_IGNORED = object_store_ignored("a GCS bucket")
+"""``platform.requestLogs`` keys that do nothing on this cloud (components/clusters ``request_log_key_problem``)."""
+
 
 CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
 NODE_METADATA = {"disable-legacy-endpoints": "true"}

@@ -37,9 +37,15 @@ class RequestLogsSpec(Spec):
         "``<prefix>/<namespace>/<model>/<version>/date=<YYYY-MM-DD>/``. The collector may write there only."
     )
     retention_days: int | None = Field(default=None, ge=1, le=3650)
-    """Days a record is kept in the bucket the platform creates. Default 30. Not with ``bucket``."""
+    (
+        "Days a record is kept in the bucket the platform creates. Default 30. Not with ``bucket``, nor on an existing "
+        "cluster (nothing deletes the records on its volume)."
+    )
     volume_size: str = "10Gi"
-    """Size of each collector replica's volume on an existing cluster (where the records are kept)."""
+    (
+        "Size of each collector replica's volume on an existing cluster (where the records are kept); not on a cloud "
+        "cluster, whose records go to a bucket. Default: 10Gi."
+    )
 
     @field_validator("bucket")
     @classmethod
@@ -72,6 +78,11 @@ class RequestLogsSpec(Spec):
                 "own); remove bucket, or set the retention on your bucket and remove retentionDays",
             )
         return self
+
+    def given(self) -> dict[str, object]:
+        """The keys the stack (or caller) gave, camelCase, with their values: what the cluster's module judges
+        (components/clusters ``request_log_key_problem``)."""
+        return {type(self).model_fields[f].alias or f: getattr(self, f) for f in sorted(self.model_fields_set)}
 
     @property
     def retention(self) -> int:

@@ -197,3 +197,18 @@ def test_on_an_existing_cluster_the_records_stay_on_a_volume_with_a_warning() ->
 def test_the_store_request_carries_the_settings() -> None:
     req = requestlog.store_request(RequestLogsSpec(bucket="b-logs", prefix="x/y"))
     assert (req.bucket, req.prefix, req.retention_days, req.volume_size) == ("b-logs", "x/y", 30, "10Gi")
+
+
+def test_a_key_that_does_nothing_on_the_cluster_is_one_line_from_python() -> None:
+    """Red team #17d IG: ``volumeSize`` where the records go to a bucket changed nothing in the plan; the cluster's
+    module says so (components/clusters ``request_log_key_problem``), from Python as from a stack file."""
+    import pytest
+
+    from components.errors import SpecError
+
+    with pytest.raises(SpecError) as e:
+        plan_platform({"requestLogs": {"volumeSize": "20Gi"}})  # the fake cluster is on aws
+    assert str(e.value) == (
+        "platform.requestLogs.volumeSize: 20Gi is not allowed; the records go to an S3 bucket, not to a volume "
+        "(volumeSize sizes the collector's volume on an existing cluster); remove volumeSize"
+    )
