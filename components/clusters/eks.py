@@ -60,6 +60,10 @@ from components.storage import StorageLocation
 from components.versions import chart
 
 REQUEST_LOG_IGNORED = object_store_ignored("an S3 bucket")
+_REQUEST_LOG_ROLE_DESCRIPTION = "Write request logs under the platform.requestLogs prefix"
+"""The request-log role's description: no user text in it (the prefix made it 1344 characters, and IAM CreateRole
+takes at most 1000: AWS IAM API reference, CreateRole ``Description``; red team #17d P1). The write policy names the
+prefix."""
 """``platform.requestLogs`` keys that do nothing on this cloud (components/clusters ``request_log_key_problem``)."""
 
 
@@ -893,9 +897,7 @@ class EksCluster(ManagedCluster):
             retention = request.retention_days
         else:
             bucket = request.bucket
-        role = self._grant_role(
-            name, "role", "logs", namespace, service_account, f"Write request logs under {request.prefix}/", parent
-        )
+        role = self._grant_role(name, "role", "logs", namespace, service_account, _REQUEST_LOG_ROLE_DESCRIPTION, parent)
         policy = aws.iam.RolePolicy(
             child_name(name, "write"),
             role=role.id,

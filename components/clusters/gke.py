@@ -664,7 +664,7 @@ class GkeCluster(ManagedCluster):
         else:
             bucket = request.bucket
         gsa, wi = self._workload_identity(
-            name, namespace, service_account, f"Writes request logs under {request.prefix}/", parent
+            name, namespace, service_account, "Writes request logs under the platform.requestLogs prefix", parent
         )
         write = gcp.storage.BucketIAMMember(
             child_name(name, "write"),
@@ -673,7 +673,8 @@ class GkeCluster(ManagedCluster):
             member=gsa.email.apply(lambda e: f"serviceAccount:{e}"),
             condition=gcp.storage.BucketIAMMemberConditionArgs(
                 title="request-log-prefix",
-                description=f"Only objects under {request.prefix}/",
+                # no user text in descriptions (red team #17d P1): the expression names the prefix
+                description="Only objects under the platform.requestLogs prefix",
                 expression=pulumi.Output.from_input(bucket).apply(
                     lambda b: f'resource.name.startsWith("projects/_/buckets/{b}/objects/{request.prefix}/")'
                 ),
