@@ -78,7 +78,7 @@ class RequestLogsSpec(Spec):
         if len(v) > MAX_PREFIX:
             raise value_error(
                 f"give at most {MAX_PREFIX} characters: the collector appends up to {KEY_TAIL} (namespace, model, "
-                f"version, date, file name), and object keys are at most {MAX_OBJECT_KEY} bytes (S3, GCS, Azure Blob)",
+                f"version, date, file name), and object keys are at most {MAX_OBJECT_KEY} bytes in every object store",
                 f"({len(v)} characters)",
             )
         return v
