@@ -63,6 +63,21 @@ start KServe's storage initializer in the component's pod: transformer_custom.go
 KServe adds to a transformer (``constants.InferenceServiceNameEnvVarKey``)."""
 
 
+KSERVE_BLOCKED_ENV = ("PYTHONPATH",)
+"""Environment variables KServe v0.20.0's admission refuses in every container of an InferenceService (predictor,
+transformer, explainer, their init and worker containers, the ART explainer) and of a (Cluster)ServingRuntime:
+pkg/validation/env_policy.go ``DefaultBlockedEnvVars`` (the whole list: ``PYTHONPATH``), checked by
+pkg/apis/serving/v1beta1/inference_service_validation.go ``validateBlockedEnvVars`` and
+pkg/webhook/admission/servingruntime/servingruntime_webhook.go ``validateBlockedEnvVars``."""
+
+
+def blocked_env_problem(name: str) -> str | None:
+    """What to do about an environment variable KServe's admission refuses (:data:`KSERVE_BLOCKED_ENV`), or None."""
+    if name not in KSERVE_BLOCKED_ENV:
+        return None
+    return f"KServe's admission refuses {name} in every container (env_policy.go DefaultBlockedEnvVars); remove it"
+
+
 class ComponentResourcesSpec(Spec):
     """Per-replica CPU and memory of a component; requests equal limits (Guaranteed QoS)."""
 
@@ -352,6 +367,8 @@ def component_problems(c: ComponentSpec | ExplainerSpec) -> list[tuple[str, obje
                 problems.append((kind, name, "give environment variable names of letters, digits, '_', '-' and '.'"))
             elif name in RESERVED_ENV:
                 problems.append((kind, name, f"{RESERVED_ENV[name]} sets {name}; remove it"))
+            elif blocked := blocked_env_problem(name):
+                problems.append((kind, name, blocked))
             elif kind == "secretEnv" and name in c.env:
                 problems.append((f"secretEnv.{name}", "...", f"env already sets {name}; give it in one of them"))
     for name, value in c.env.items():

@@ -18,6 +18,7 @@ from components.serving.kcomponents import (
     BatcherSpec,
     ExplainerSpec,
     TransformerSpec,
+    blocked_env_problem,
     collocation_problems,
     components_platform_problems,
     explainer_storage_problems,
@@ -966,6 +967,8 @@ def _kserve_field_problems(model: ModelSpec) -> list[tuple[str, object, str]]:
         for name in names:
             if name in reserved:
                 problems.append((kind, name, f"{reserved[name]} sets {name}; remove it"))
+            elif blocked := blocked_env_problem(name):
+                problems.append((kind, name, blocked))
     for name in model.secret_env:
         if not _ENV_NAME.match(name):
             problems.append(("secretEnv", name, "give environment variable names of letters, digits, '_', '-' and '.'"))
