@@ -34,7 +34,7 @@ from __future__ import annotations
 from typing import Any
 
 from components.naming import child_name
-from components.serving import _auth, _runtime
+from components.serving import _auth, _runtime, llm_scaling
 from components.serving.kcomponents import AGENT_PORT, ComponentSpec, ExplainerSpec
 from components.serving.logger_spec import VERSION_ANNOTATION
 from components.serving.spec import ModelSpec
@@ -118,13 +118,31 @@ def _extension(
     model's pod labels (KServe adds the component label), node selector, tolerations (not the GPU ones) and pull
     secrets."""
     mode = given.deployment_mode
+    predictor_metric = spec.scaling.resolved_metric(mode)
     out: dict[str, Any] = {
         "serviceAccountName": given.service_account,
         "minReplicas": c.scaling.min_replicas,
         "maxReplicas": c.scaling.max_replicas,
-        "scaleMetric": c.scaling.resolved_metric(mode),
-        "scaleTarget": c.scaling.resolved_target(mode),
     }
+    metric = c.scaling.resolved_metric(mode, predictor_metric)
+    target = c.scaling.resolved_target(mode, predictor_metric)
+    if mode == "Standard" and llm_scaling.is_llm(spec.scaling.metric):
+        # The model's serving.kserve.io/autoscalerClass is keda, and KServe v0.20.0 checks every component against
+        # it: validateScalingKedaCompExtension refuses a scaleMetric ("ScaleMetric is not supported for KEDA") and
+        # admits a Resource metric, cpu with a Utilization target of 1-100 (inference_service_validation.go), which
+        # the KEDA reconciler of the component turns into a ``cpu`` trigger with ``value`` and metricType
+        # Utilization (reconcilers/keda/keda_reconciler.go getKedaMetrics). The Standard-mode metric is cpu.
+        out["autoScaling"] = {
+            "metrics": [
+                {
+                    "type": "Resource",
+                    "resource": {"name": metric, "target": {"type": "Utilization", "averageUtilization": target}},
+                }
+            ]
+        }
+    else:
+        out["scaleMetric"] = metric
+        out["scaleTarget"] = target
     if mode == "Knative":
         if c.timeout is not None:
             out["timeout"] = c.timeout

@@ -689,7 +689,12 @@ def platform_problems(
             )
     problems.extend(
         components_platform_problems(
-            spec.transformer, spec.explainer, spec.access.mode, spec.scaling.min_replicas, deployment_mode
+            spec.transformer,
+            spec.explainer,
+            spec.access.mode,
+            spec.scaling.min_replicas,
+            deployment_mode,
+            spec.scaling.resolved_metric(deployment_mode),
         )
     )
     if deployment_mode != "Standard":
