@@ -36,7 +36,7 @@ from typing import Any
 from components.naming import child_name
 from components.serving import _auth, _runtime, llm_scaling
 from components.serving.kcomponents import AGENT_PORT, ComponentSpec, ExplainerSpec
-from components.serving.logger_spec import VERSION_ANNOTATION
+from components.serving.logger_spec import REQUEST_ID_HEADER, VERSION_ANNOTATION
 from components.serving.spec import ModelSpec
 
 COMPONENT_LABEL = "component"
@@ -164,6 +164,7 @@ def _extension(
             "mode": c.logger.mode,
             "url": given.request_log_url,
             "metadataAnnotations": [VERSION_ANNOTATION],
+            "metadataHeaders": [REQUEST_ID_HEADER],
         }
     return out
 
