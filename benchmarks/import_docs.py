@@ -92,16 +92,21 @@ def _project(folder: Path, stack: str) -> Any:
     return load_project(folder)
 
 
-def policy_failures(project: Any, stack: str, entries: dict[str, Any]) -> list[str]:
-    """The mandatory policy failures of ``mlplatform plan`` of ``stack`` with ``entries`` added to its models: what
-    the user who pastes the imported entries would see (the shipped stacks pass every mandatory policy, so each is
-    the entry's). The stack file of the benchmark's own project is rewritten for the plan and restored."""
+def policy_failures(
+    project: Any, stack: str, entries: dict[str, Any], runtimes: dict[str, Any] | None = None
+) -> list[str]:
+    """The mandatory policy failures of ``mlplatform plan`` of ``stack`` with ``entries`` added to its models (and
+    ``runtimes``, entries of ``mlplatform:runtimes``, to its runtimes): what the user who pastes the imported entries
+    would see (the shipped stacks pass every mandatory policy, so each is the entry's). The stack file of the
+    benchmark's own project is rewritten for the plan and restored."""
     from components.plan.cli import plan_stack
 
     path = project.root / "stacks" / f"Pulumi.{stack}.yaml"
     text = path.read_text()
     doc = yaml.safe_load(text)
     doc["config"]["mlplatform:models"] = {**(doc["config"].get("mlplatform:models") or {}), **entries}
+    if runtimes:
+        doc["config"]["mlplatform:runtimes"] = {**(doc["config"].get("mlplatform:runtimes") or {}), **runtimes}
     try:
         path.write_text(yaml.safe_dump(doc))
         plan = plan_stack(project, stack)
@@ -156,11 +161,14 @@ def main(argv: list[str] | None = None) -> int:
                 else:
                     row["notes"] = [text for _, text in imported.notes]
                     row["round_trip"] = kimport.round_trip_problems(doc, imported, rendered)
-                    if row["round_trip"] == []:
-                        # planned means the policies pass too: a mandatory failure fails `mlplatform plan`
-                        row["policy_failed"] = policy_failures(project, stack, {imported.name: imported.entry})
+            if row.get("round_trip") == []:
+                # planned means the policies pass too: a mandatory failure fails `mlplatform plan`
+                try:
+                    row["policy_failed"] = policy_failures(project, stack, {imported.name: imported.entry})
+                except Exception as e:  # a plan failure is a finding of this measurement
+                    row["plan_failed"] = f"{type(e).__name__}: {e}"
             rows.append(row)
-    kept = [r for r in rows if r.get("round_trip") == [] and not r.get("policy_failed")]
+    kept = [r for r in rows if r.get("round_trip") == [] and r.get("policy_failed") == []]
     refused = Counter(reason_of(r["refused"]) for r in rows if "refused" in r)
     print(f"{len(isvcs)} InferenceServices documented in {args.docs}; stack {args.stack} (or {args.stack}-standard)")
     print(f"{len(kept)} import and plan with every field kept ({len(kept) * 100 // max(len(isvcs), 1)}%)")
