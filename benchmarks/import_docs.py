@@ -3,7 +3,8 @@
 Reads every fenced code block of the Markdown pages under a checkout of kserve/website (``versioned_docs/version-0.20``
 by default: the documentation of KServe v0.20.0; the checkout is not part of this repository), takes each
 ``serving.kserve.io/v1beta1`` InferenceService in them (YAML blocks, and ``<<EOF`` here-documents of shell blocks),
-imports it into one stack (components/plan/kimport.py), plans the imported entries in that stack under the mocks and
+imports it into one stack (components/plan/kimport.py) with the ServingRuntimes its page documents (a page pairing a
+runtime with an InferenceService is imported whole), plans the imported entries in that stack under the mocks and
 checks that every field the manifest gives is kept in the rendered InferenceService or named by a note
 (``kimport.round_trip_problems``) and that ``mlplatform plan`` of the stack with the entry passes every mandatory
 policy (:func:`policy_failures`). Reports the count, and for the rest the field that refused them.
@@ -53,6 +54,32 @@ def _is_isvc(doc: Any) -> bool:
         and doc.get("kind") == kimport.KIND
         and "spec" in doc
     )
+
+
+def _is_runtime(doc: Any) -> bool:
+    """A namespaced ServingRuntime example (``serving.kserve.io/v1alpha1``) with a spec."""
+    return (
+        isinstance(doc, dict)
+        and str(doc.get("apiVersion", "")).startswith(kimport.SERVING_GROUP)
+        and doc.get("kind") == kimport.SERVING_RUNTIME
+        and "spec" in doc
+    )
+
+
+def page_runtimes(docs_dir: Path) -> dict[str, list[dict[str, Any]]]:
+    """The ServingRuntimes each page documents, by page path: imported with each InferenceService of that page, as
+    a user would apply the page's runtime with its InferenceService."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for page in sorted(docs_dir.rglob("*.md*")):
+        for text in blocks(page.read_text(encoding="utf-8")):
+            if "ServingRuntime" not in text:
+                continue
+            try:
+                docs = list(yaml.safe_load_all(text))
+            except yaml.YAMLError:
+                continue
+            found.setdefault(str(page.relative_to(docs_dir)), []).extend(d for d in docs if _is_runtime(d))
+    return {page: runtimes for page, runtimes in found.items() if runtimes}
 
 
 def documented_isvcs(docs_dir: Path) -> list[tuple[str, dict[str, Any]]]:
@@ -133,6 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write the per-InferenceService results here")
     args = parser.parse_args(argv)
     isvcs = documented_isvcs(args.website / args.docs)
+    runtimes = page_runtimes(args.website / args.docs)
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
         project = _project(Path(tmp), args.stack)
@@ -143,19 +171,21 @@ def main(argv: list[str] | None = None) -> int:
             name = f"d{i}-{doc['metadata'].get('name', '')!s}"[:40].rstrip("-")
             doc["metadata"]["name"] = name
             path = Path(tmp) / f"{i}.yaml"
-            path.write_text(yaml.safe_dump(doc))
+            # with the page's ServingRuntimes, which its InferenceServices may name
+            path.write_text(yaml.safe_dump_all([*runtimes.get(page, []), doc]))
             # the stack of the mode the manifest asks for (serving.kserve.io/deploymentMode; Knative without it)
             asked = kimport._mode(str((doc["metadata"].get("annotations") or {}).get(MODE, "Knative")))
             stack = f"{args.stack}-standard" if asked == "Standard" else args.stack
             result = kimport.import_files([path], project, stack)
             row: dict[str, Any] = {"page": page, "name": name}
-            if result.refused:
-                row["refused"] = result.refused[0]
+            refused = [line for line in result.refused if f": {kimport.KIND} " in line]
+            if refused:
+                row["refused"] = refused[0]
             else:
                 imported = result.imported[0]
                 ns = imported.entry.get("namespace", "models")
                 try:
-                    rendered = kimport.rendered_isvcs(project, stack, [imported])[(ns, imported.name)]
+                    rendered = kimport.rendered_isvcs(project, stack, [imported], result.runtimes)[(ns, imported.name)]
                 except Exception as e:  # a plan failure is a finding of this measurement
                     row["plan_failed"] = f"{type(e).__name__}: {e}"
                 else:

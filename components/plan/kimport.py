@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -97,6 +97,18 @@ class ImportResult:
     imported: list[Imported] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    runtimes: list[ImportedRuntime] = field(default_factory=list)
+    """The ServingRuntimes read, as ``mlplatform:runtimes`` entries (:func:`convert_runtime`)."""
+
+
+@dataclass
+class ImportedRuntime:
+    """One ServingRuntime read: its ``mlplatform:runtimes`` entry and how it differs from plain KServe."""
+
+    source: str
+    name: str
+    entry: dict[str, Any] = field(default_factory=dict)
+    notes: list[tuple[KeyPath, str]] = field(default_factory=list)
 
 
 # ------------------------------------------------------------------------------------------------ reading files
@@ -751,38 +763,63 @@ def _model_ports(ctx: _Ctx, path: Path_, value: Any) -> None:
 
 
 def _finish_model(ctx: _Ctx) -> None:
-    """A runtime's gRPC port: the v2 protocol over gRPC (grpc-v2), which mlplatform renders on the runtime's own gRPC
-    port; only where KServe would pick the same runtime for the manifest (its protocolVersion, v1 when absent)."""
+    """A runtime's gRPC port: mlplatform's grpc-v2, which it renders on the runtime's own gRPC port
+    (:func:`components.serving.runtimes.grpc_serving`: ``grpc-v2`` on kserve-tritonserver, ``v2`` on the runtimes
+    serving gRPC beside HTTP); only where KServe would pick that runtime for the manifest (its protocolVersion, v1
+    when absent) and the manifest names that port."""
     from components.serving import runtimes
 
+    named = runtimes.BY_NAME.get(str(ctx.entry.get("runtime", "")))
+    if "protocol" not in ctx.entry and named is not None and not named.supports_protocol("v1"):
+        # ModelSpec.effective_protocol: v2 for a named runtime without v1, which KServe does not check without a
+        # protocolVersion (components/predictor.go); the server speaks v2 either way
+        ctx.note(
+            None,
+            f"protocolVersion: not given; mlplatform renders v2, the protocol {named.name} serves (KServe leaves it "
+            "out and matches the runtime without a protocol check)",
+        )
     if ctx.pending_ports is None:
         return
     path, value = ctx.pending_ports
     if not isinstance(value, list) or len(value) != 1 or not isinstance(value[0], dict):
         raise _refuse(path, "give one port (Knative serves one port per pod)")
     port = value[0]
-    if port.get("name") != "h2c" or set(port) - {"name", "containerPort", "protocol"}:
+    name = str(port.get("name", ""))
+    # KServe's isGrpcPort (service_reconciler.go v0.20.0): a name containing h2c or grpc
+    if not ("h2c" in name or "grpc" in name) or set(port) - {"name", "containerPort", "protocol"}:
         raise _refuse((*path, "0", "name"), "mlplatform gives a runtime a port of its own only for gRPC (h2c)")
+    if port.get("protocol", "TCP") != "TCP":
+        raise _refuse((*path, "0", "protocol"), "give TCP")
     fmt, runtime, version = str(ctx.entry.get("format", "")), ctx.entry.get("runtime"), ctx.entry.get("formatVersion")
     # the protocol in effect without protocolVersion, as ModelSpec.effective_protocol reads it: v2 for the formats
     # only v2 runtimes auto-select (triton, onnx, tensorrt, mlflow), else v1
     default = "v1" if runtimes.candidates(fmt, "v1", version=version) else "v2"
     asked = ctx.entry.get("protocol") or default
-    theirs, _ = runtimes.select(fmt, "grpc-v2" if asked == "v2" else asked, runtime, version)
-    ours, _ = runtimes.select(fmt, "grpc-v2", runtime, version)
-    if asked == "v1" or theirs != ours or runtimes.GRPC_PORTS.get(ours or "") != port.get("containerPort"):
-        served = ", ".join(f"{r} on {p}" for r, p in runtimes.GRPC_PORTS.items())
+    served = runtimes.grpc_serving(fmt, runtime, version)
+    theirs, _ = runtimes.select(
+        fmt, "grpc-v2" if asked == "v2" and served and served[1] == "grpc-v2" else asked, runtime, version
+    )
+    if asked == "v1" or served is None or theirs != served[0] or served[2] != port.get("containerPort"):
+        known = ", ".join(f"{r} on {p}" for r, p in {**runtimes.GRPC_PORTS, **runtimes.V2_GRPC_PORTS}.items())
         raise _refuse(
             (*path, "0", "containerPort"),
-            f"mlplatform serves gRPC as the v2 protocol (grpc-v2) on {served} only, whose gRPC port the runtime's "
-            f"arguments set (this manifest asks protocol {asked} of {theirs or 'no runtime'})",
+            f"mlplatform serves gRPC as the v2 protocol (grpc-v2) on the runtime's own gRPC port only ({known}) "
+            f"(this manifest asks protocol {asked} of {theirs or 'no runtime'})",
         )
     ctx.entry["protocol"] = "grpc-v2"
     protocol_path = (*path[:-1], "protocolVersion")
-    if asked == "v2":
+    if asked != served[1]:  # v2 asked of a grpc-v2 runtime: rendered grpc-v2
         ctx.out.kept = [(src, dst) for src, dst in ctx.out.kept if src != protocol_path]
         ctx.note(protocol_path, "v2 over the h2c port is protocolVersion grpc-v2 (the v2 protocol over gRPC)")
-    ctx.keep(path)
+    ctx.keep((*path, "0", "containerPort"))
+    if "protocol" in port:
+        ctx.keep((*path, "0", "protocol"))
+    if name == "h2c":
+        ctx.keep((*path, "0", "name"))
+    else:
+        # Knative accepts h2c, http1 or no name (knative/serving pkg/apis/serving/k8s_validation.go validPortNames,
+        # knative-v1.21.3); KServe's Standard mode reads both as gRPC (isGrpcPort)
+        ctx.note((*path, "0", "name"), "the port is named h2c, the gRPC name Knative reads (KServe's too)")
 
 
 MODEL_ROWS: dict[str, Row] = {
@@ -1217,17 +1254,19 @@ COMPONENT_ROWS: dict[str, Row] = {
     "containerConcurrency": _scalar("containerConcurrency", _whole),
     "timeout": _scalar("timeout", _whole),
     "logger": _logger,
+    "nodeSelector": _string_map("nodeSelector"),
+    "tolerations": _as_list("tolerations"),
     **{
         key: _refused(
             f"a transformer or explainer runs with the model's own {key} (the predictor's; components/serving/"
             "_kcomponents.py _extension); give it on spec.predictor"
         )
-        for key in ("labels", "nodeSelector", "tolerations", "imagePullSecrets", "serviceAccountName")
+        for key in ("labels", "imagePullSecrets", "serviceAccountName")
     },
 }
-"""``spec.transformer`` and ``spec.explainer`` (components/serving/kcomponents.py): the component's container and its
-own scaling. Its pod settings (labels, nodeSelector, tolerations, pull secrets, ServiceAccount) are the predictor's
-and are refused here."""
+"""``spec.transformer`` and ``spec.explainer`` (components/serving/kcomponents.py): the component's container, its
+own scaling, node selector and tolerations. Its other pod settings (labels, pull secrets, ServiceAccount) are the
+predictor's and are refused here."""
 
 
 def _component(key: str, rows: Mapping[str, Row]) -> Row:
@@ -1361,6 +1400,13 @@ def convert(doc: Mapping[str, Any], stack: StackFacts, source: str = "") -> Impo
         raise _refuse(("metadata", "name"), "give the InferenceService's name")
     _check_scaling(ctx)
     entry = out.entry
+    for component in ("transformer", "explainer"):
+        # KServe gives each component a pod spec of its own (TransformerSpec/ExplainerSpec inline PodSpec,
+        # pkg/apis/serving/v1beta1/transformer.go v0.20.0): a component without the predictor's nodeSelector or
+        # tolerations has none, where mlplatform's would default to the model's
+        for key in ("nodeSelector", "tolerations"):
+            if isinstance(entry.get(component), dict) and entry.get(key) and key not in entry[component]:
+                entry[component][key] = {} if key == "nodeSelector" else []
     if "namespace" not in entry:
         ctx.note(
             ("metadata", "namespace"),
@@ -1463,27 +1509,204 @@ def stack_facts(project: Any, stack: str) -> tuple[StackFacts, Any, Any]:
     return facts, c, cfg
 
 
-def _check_in_stack(cfg: Any, name: str, entry: dict[str, Any]) -> None:
-    """Validate the stack with ``entry`` as model ``name`` (the stack's own checks, one line on failure)."""
+def _with_runtimes(config: dict[str, Any], runtimes: Sequence[ImportedRuntime]) -> None:
+    """Add the imported runtimes to a stack's ``mlplatform:runtimes`` (in place)."""
+    if runtimes:
+        stack_runtimes = json.loads(config.get("mlplatform:runtimes", "{}") or "{}") or {}
+        stack_runtimes.update({r.name: r.entry for r in runtimes})
+        config["mlplatform:runtimes"] = json.dumps(stack_runtimes)
+
+
+def _check_in_stack(
+    cfg: Any, name: str | None, entry: dict[str, Any], runtimes: Sequence[ImportedRuntime] = ()
+) -> None:
+    """Validate the stack with ``entry`` as model ``name`` (none: the runtimes alone) and the imported
+    ``runtimes`` added to its own (the stack's own checks, one line on failure)."""
     from infra.config import load
 
     config = dict(cfg.config)
-    models = json.loads(config.get("mlplatform:models", "{}") or "{}") or {}
-    models[name] = entry
-    config["mlplatform:models"] = json.dumps(models)
+    _with_runtimes(config, runtimes)
+    if name is not None:
+        models = json.loads(config.get("mlplatform:models", "{}") or "{}") or {}
+        models[name] = entry
+        config["mlplatform:models"] = json.dumps(models)
     load(config, set(cfg.secret_keys), cfg.path)
 
 
 SERVING_GROUP = "serving.kserve.io/"
 TRAINED_MODEL = "TrainedModel"
 SERVING_RUNTIME = "ServingRuntime"
-SERVING_RUNTIME_NOTE = (
-    "not imported; declare it under mlplatform:runtimes (docs/components/model-service.md, A runtime of your own), "
-    "and the models that name it are checked against it"
+CLUSTER_SERVING_RUNTIME = "ClusterServingRuntime"
+CLUSTER_RUNTIME_NOTE = (
+    "not imported: mlplatform's runtimes are namespaced ServingRuntimes (mlplatform:runtimes, docs/components/"
+    "model-service.md, A runtime of your own); give it as a kind: ServingRuntime in the models' namespace"
 )
-"""What a ServingRuntime document gets: ``import`` prints model entries only (a mapping to paste under
-``mlplatform:models``), so a runtime is left to the stack file's ``mlplatform:runtimes``; an imported model naming it
-is checked as one naming a runtime the stack does not know (accepted, not checked) until it is declared there."""
+"""What a ClusterServingRuntime gets: a cluster-wide runtime would serve every namespace's models, outside a stack's
+model namespaces; the platform installs KServe's own ClusterServingRuntimes (components/serving/runtimes.py)."""
+RUNTIME_CONTAINER_KEYS = frozenset(
+    {"name", "image", "command", "args", "env", "ports", "resources", "securityContext", "imagePullPolicy"}
+)
+"""The keys of a ServingRuntime's container ``convert_runtime`` reads (RuntimeSpec: image, command, args, env, one
+port, resources; the platform's restricted security context replaces the runtime's)."""
+
+
+AGGREGATION_ANNOTATIONS = frozenset({"prometheus.kserve.io/port", "prometheus.kserve.io/path"})
+AGGREGATION_NOTE = (
+    "not kept: KServe reads prometheus.kserve.io/port and /path for its metric aggregation only (pkg/webhook/admission/"
+    "pod/metrics_aggregate_injector.go, v0.20.0), which is off (metricsaggregator.enableMetricAggregation 'false' in "
+    "the kserve-resources chart v0.20.0, as the platform installs it); the platform's PodMonitor scrapes the model"
+)
+"""A ServingRuntime's pod annotations that change nothing on the platform's KServe, so a runtime giving them imports
+with this note (KServe's collocation page gives them, kserve/website versioned_docs/version-0.20/model-serving/
+predictive-inference/transformers/collocation/collocation.md)."""
+
+
+def _text_at(path: Path_, value: Any) -> str:
+    """A string where the ServingRuntime CRD wants one, else refused naming ``path`` (see :func:`_not_text`)."""
+    if not isinstance(value, str):
+        raise _refuse(path, _not_text(value))
+    return value
+
+
+def convert_runtime(doc: Mapping[str, Any], source: str = "") -> ImportedRuntime:
+    """The ``mlplatform:runtimes`` entry of one ``ServingRuntime`` (kserve/kserve v0.20.0
+    pkg/apis/serving/v1alpha1/servingruntime_types.go; :class:`components.serving.stack_runtime.RuntimeSpec`):
+    ``supportedModelFormats``, ``protocolVersions`` and its one ``kserve-container`` (image, command, args, env values,
+    one port, cpu and memory). :class:`ImportRefused` names a field it cannot express; the entry is not yet checked
+    against the stack (:func:`_check_in_stack`)."""
+    metadata = doc.get("metadata")
+    if not isinstance(metadata, dict) or not isinstance(metadata.get("name"), str):
+        raise _refuse(("metadata", "name"), "give the ServingRuntime's name")
+    out = ImportedRuntime(source=source, name=metadata["name"])
+    for key in metadata:
+        if key not in ("name", "namespace"):
+            raise _refuse(("metadata", str(key)), "mlplatform labels its runtimes itself; remove it")
+    entry = out.entry
+    if "namespace" in metadata:
+        entry["namespace"] = _text_at(("metadata", "namespace"), metadata["namespace"])
+    else:
+        out.notes.append((("metadata", "namespace"), "no namespace: the runtime goes to mlplatform's namespace models"))
+    spec = doc.get("spec")
+    if not isinstance(spec, dict):
+        raise _refuse(("spec",), "give the ServingRuntime's spec")
+    for key, value in spec.items():
+        path: Path_ = ("spec", str(key))
+        if key == "supportedModelFormats":
+            if not isinstance(value, list):
+                raise _refuse(path, "give a list")
+            formats = []
+            for i, f in enumerate(value):
+                if not isinstance(f, dict) or set(f) - {"name", "version", "autoSelect", "priority"}:
+                    raise _refuse((*path, str(i)), "give name, version, autoSelect and priority")
+                formats.append(
+                    {k: (_text_at((*path, str(i), k), v) if k in ("name", "version") else v) for k, v in f.items()}
+                )
+            entry["formats"] = formats
+        elif key == "protocolVersions":
+            entry["protocols"] = _texts(path, value)
+        elif key in ("multiModel", "disabled"):
+            if value is not False:
+                why = (
+                    "mlplatform serves one model per InferenceService (no multi-model serving)"
+                    if key == "multiModel"
+                    else "a disabled runtime serves nothing; leave it out"
+                )
+                raise _refuse(path, why)
+            out.notes.append((path, "false, as mlplatform renders it"))
+        elif key == "containers":
+            _runtime_container(out, path, value)
+        elif key == "annotations" and isinstance(value, dict) and set(value) <= AGGREGATION_ANNOTATIONS:
+            out.notes.append((path, AGGREGATION_NOTE))
+        else:
+            raise _refuse(
+                path,
+                "mlplatform's runtimes give supportedModelFormats, protocolVersions and one kserve-container "
+                "(docs/components/model-service.md, A runtime of your own)",
+            )
+    if "container" not in entry:
+        raise _refuse(("spec", "containers"), "give the runtime's kserve-container")
+    return out
+
+
+def _runtime_container(out: ImportedRuntime, path: Path_, value: Any) -> None:
+    if not isinstance(value, list) or len(value) != 1 or not isinstance(value[0], dict):
+        raise _refuse(path, "give one container, the model server (kserve-container)")
+    c = value[0]
+    here: Path_ = (*path, "0")
+    if c.get("name") != CONTAINER_NAME:
+        # the model server is the container named kserve-container (constants.InferenceServiceContainerName)
+        raise _refuse((*here, "name"), f"name the model server {CONTAINER_NAME}, the name KServe merges a model into")
+    for key in c:
+        if key not in RUNTIME_CONTAINER_KEYS:
+            raise _refuse(
+                (*here, str(key)),
+                "mlplatform's runtime container gives image, command, args, env, one port and resources",
+            )
+    entry = out.entry
+    container: dict[str, Any] = {"image": _text_at((*here, "image"), c.get("image"))}
+    entry["container"] = container
+    if "command" in c:
+        container["command"] = _texts((*here, "command"), c["command"])
+    if "args" in c:
+        entry["args"] = _texts((*here, "args"), c["args"])
+    if "env" in c:
+        env: dict[str, str] = {}
+        for i, item in enumerate(c["env"] if isinstance(c["env"], list) else [None]):
+            if not isinstance(item, dict) or set(item) != {"name", "value"}:
+                raise _refuse(
+                    (*here, "env", str(i)), "give name and value (a runtime's env holds no secret references here)"
+                )
+            env[_text_at((*here, "env", str(i), "name"), item["name"])] = _text_at(
+                (*here, "env", str(i), "value"), item["value"]
+            )
+        entry["env"] = env
+    if "ports" in c:
+        ports = c["ports"]
+        if not isinstance(ports, list) or len(ports) != 1 or not isinstance(ports[0], dict):
+            raise _refuse((*here, "ports"), "give one port (Knative serves one port per pod)")
+        port = ports[0]
+        if set(port) - {"name", "containerPort", "protocol"} or port.get("protocol", "TCP") != "TCP":
+            raise _refuse((*here, "ports", "0"), "give containerPort, name and TCP")
+        name = str(port.get("name", ""))
+        grpc = "h2c" in name or "grpc" in name  # KServe's isGrpcPort (service_reconciler.go)
+        container["port"] = {"number": port.get("containerPort"), "protocol": "grpc" if grpc else "http"}
+        if name not in ("h2c", "http1"):
+            out.notes.append(
+                (
+                    (*here, "ports", "0", "name"),
+                    f"the port is named {'h2c' if grpc else 'http1'}, the names Knative reads",
+                )
+            )
+    if "resources" in c:
+        resources = c["resources"]
+        if not isinstance(resources, dict) or set(resources) - {"requests", "limits"}:
+            raise _refuse((*here, "resources"), "give requests and limits")
+        amounts: dict[str, str] = {}
+        for kind in ("limits", "requests"):
+            given = resources.get(kind) or {}
+            if not isinstance(given, dict) or set(given) - {"cpu", "memory"}:
+                raise _refuse((*here, "resources", kind), "give cpu and memory (a runtime's GPUs are the model's)")
+            for res, amount in given.items():
+                amount = str(amount)
+                if res in amounts and amounts[res] != amount:
+                    out.notes.append(
+                        (
+                            (*here, "resources", kind, res),
+                            f"requests {res} {amount} becomes {amounts[res]}, the limit (mlplatform gives requests "
+                            "equal to limits)",
+                        )
+                    )
+                amounts.setdefault(res, amount)
+        if amounts:
+            entry["resources"] = amounts
+    if "securityContext" in c:
+        out.notes.append(
+            ((*here, "securityContext"), "the platform's restricted security context replaces the runtime's")
+        )
+    if "imagePullPolicy" in c:
+        out.notes.append(((*here, "imagePullPolicy"), "Kubernetes' default pull policy for the image's tag applies"))
+
+
 TRAINED_MODEL_WHY = (
     "kind: TrainedModel: mlplatform serves one model per InferenceService, with its own identity, access policy and "
     "alerts; KServe's multi-model serving (a TrainedModel loaded into a parent InferenceService's pods) is not "
@@ -1505,8 +1728,37 @@ def import_files(paths: list[Path], project: Any, stack: str) -> ImportResult:
     result = ImportResult()
     seen: dict[str, str] = {}
     docs = [(path, i, doc) for path in paths for i, doc in enumerate(read_documents(path))]
+
+    def source_of(path: Path, i: int) -> str:
+        return f"{path}#{i + 1}" if len([d for d in docs if d[0] == path]) > 1 else str(path)
+
+    # the ServingRuntimes first: the InferenceServices of the files are checked with them in the stack
     for path, i, doc in docs:
-        source = f"{path}#{i + 1}" if len([d for d in docs if d[0] == path]) > 1 else str(path)
+        if not (
+            isinstance(doc, dict)
+            and doc.get("kind") == SERVING_RUNTIME
+            and str(doc.get("apiVersion", "")).startswith(SERVING_GROUP)
+        ):
+            continue
+        source = source_of(path, i)
+        metadata = doc.get("metadata")
+        name = show(metadata.get("name", "?")) if isinstance(metadata, dict) else "?"
+        try:
+            runtime = convert_runtime(doc, source)
+            if runtime.name in [r.name for r in result.runtimes]:
+                raise ImportRefused("metadata.name", f"{runtime.name} is imported twice")
+            if runtime.name in json.loads(cfg.config.get("mlplatform:runtimes", "{}") or "{}"):
+                runtime.notes.append(((), f"replaces the stack's runtime {runtime.name}"))
+            _check_in_stack(cfg, None, {}, [*result.runtimes, runtime])
+        except ImportRefused as e:
+            result.refused.append(f"{source}: {SERVING_RUNTIME} {name}: {e.path}: {e.why}")
+            continue
+        except SpecError as e:
+            result.refused.append(f"{source}: {SERVING_RUNTIME} {name}: as an mlplatform runtime: {e}")
+            continue
+        result.runtimes.append(runtime)
+    for path, i, doc in docs:
+        source = source_of(path, i)
         if doc is None:
             continue
         if not isinstance(doc, dict):
@@ -1517,11 +1769,13 @@ def import_files(paths: list[Path], project: Any, stack: str) -> ImportResult:
             name = show(metadata.get("name", "?")) if isinstance(metadata, dict) else "?"
             result.refused.append(f"{source}: {TRAINED_MODEL} {name}: {TRAINED_MODEL_WHY}")
             continue
-        if doc.get("kind") == SERVING_RUNTIME and str(doc.get("apiVersion", "")).startswith(SERVING_GROUP):
+        if doc.get("kind") == CLUSTER_SERVING_RUNTIME and str(doc.get("apiVersion", "")).startswith(SERVING_GROUP):
             metadata = doc.get("metadata")
             name = show(metadata.get("name", "?")) if isinstance(metadata, dict) else "?"
-            result.skipped.append(f"{source}: {SERVING_RUNTIME} {name}: {SERVING_RUNTIME_NOTE}; skipped")
+            result.skipped.append(f"{source}: {CLUSTER_SERVING_RUNTIME} {name}: {CLUSTER_RUNTIME_NOTE}; skipped")
             continue
+        if doc.get("kind") == SERVING_RUNTIME and str(doc.get("apiVersion", "")).startswith(SERVING_GROUP):
+            continue  # read first, below
         if doc.get("apiVersion") != API_VERSION or doc.get("kind") != KIND:
             result.skipped.append(
                 f"{source}: {show(doc.get('kind'))} ({show(doc.get('apiVersion'))}) is not a {API_VERSION} "
@@ -1536,7 +1790,7 @@ def import_files(paths: list[Path], project: Any, stack: str) -> ImportResult:
                 raise ImportRefused("metadata.name", f"{imported.name} is also imported from {seen[imported.name]}")
             if imported.name in config.models:
                 imported.notes.append(((), f"replaces the stack's model {imported.name}"))
-            _check_in_stack(cfg, imported.name, imported.entry)
+            _check_in_stack(cfg, imported.name, imported.entry, result.runtimes)
         except ImportRefused as e:
             result.refused.append(f"{source}: InferenceService {name}: {e.path}: {e.why}")
             continue
@@ -1548,9 +1802,16 @@ def import_files(paths: list[Path], project: Any, stack: str) -> ImportResult:
     return result
 
 
-def to_yaml(imported: list[Imported]) -> str:
-    """The entries as a YAML mapping of model name to entry, ready to paste under ``mlplatform:models``."""
-    return yaml.safe_dump({i.name: i.entry for i in imported}, sort_keys=False, default_flow_style=False)
+def to_yaml(imported: list[Imported], runtimes: Sequence[ImportedRuntime] = ()) -> str:
+    """The entries as a YAML mapping of model name to entry, ready to paste under ``mlplatform:models``; with
+    runtimes, the two mappings under their stack keys, ``mlplatform:runtimes`` and ``mlplatform:models``."""
+    models = {i.name: i.entry for i in imported}
+    if not runtimes:
+        return yaml.safe_dump(models, sort_keys=False, default_flow_style=False)
+    both: dict[str, Any] = {"mlplatform:runtimes": {r.name: r.entry for r in runtimes}}
+    if models:
+        both["mlplatform:models"] = models
+    return yaml.safe_dump(both, sort_keys=False, default_flow_style=False)
 
 
 def run(files: list[Path], stack: str | None, project: Any) -> int:
@@ -1570,15 +1831,19 @@ def run(files: list[Path], stack: str | None, project: Any) -> int:
     result = import_files(files, project, stack)
     for line in result.skipped:
         _say(f"note: {line}")
-    for item in result.imported:
-        for path, text in item.notes:
-            _say(f"note: {item.source}: {item.name}: {_p(path) + ': ' if path else ''}{text}")
+    said: list[tuple[str, str, list[tuple[KeyPath, str]]]] = [
+        *((r.source, r.name, r.notes) for r in result.runtimes),
+        *((i.source, i.name, i.notes) for i in result.imported),
+    ]
+    for source, name, notes in said:
+        for path, text in notes:
+            _say(f"note: {source}: {name}: {_p(path) + ': ' if path else ''}{text}")
     for line in result.refused:
         _say(line)
-    if result.imported:
-        sys.stdout.write(to_yaml(result.imported))
+    if result.imported or result.runtimes:
+        sys.stdout.write(to_yaml(result.imported, result.runtimes))
         sys.stdout.flush()
-    if not result.imported and not result.refused:
+    if not result.imported and not result.refused and not result.runtimes:
         _say(f"mlplatform import: no {API_VERSION} {KIND} in {', '.join(map(str, files))}")
         return 2
     return 2 if result.refused else 0
@@ -1663,9 +1928,12 @@ def round_trip_problems(doc: Mapping[str, Any], imported: Imported, rendered: Ma
     return problems
 
 
-def rendered_isvcs(project: Any, stack: str, imported: list[Imported]) -> dict[tuple[str, str], dict[str, Any]]:
+def rendered_isvcs(
+    project: Any, stack: str, imported: list[Imported], runtimes: Sequence[ImportedRuntime] = (), kind: str = KIND
+) -> dict[tuple[str, str], dict[str, Any]]:
     """Plan ``stack`` of ``project`` (under the mocks, as ``mlplatform plan``) with the imported entries added to its
-    models; the rendered InferenceServices by (namespace, name), with plain values."""
+    models (and the imported runtimes to its runtimes); the rendered InferenceServices by (namespace, name), with
+    plain values (``kind``: the objects of another kind, such as ServingRuntime)."""
     from components.plan.engine import run_program
     from components.plan.project import read_stack_file
     from components.plan.report import kubernetes_objects
@@ -1675,10 +1943,11 @@ def rendered_isvcs(project: Any, stack: str, imported: list[Imported]) -> dict[t
     models = json.loads(config.get("mlplatform:models", "{}") or "{}") or {}
     models.update({i.name: i.entry for i in imported})
     config["mlplatform:models"] = json.dumps(models)
+    _with_runtimes(config, runtimes)
     result = run_program(project.root, stack, config, cfg.secret_keys, main=project.main, project=project.name)
     out: dict[tuple[str, str], dict[str, Any]] = {}
     for reg, obj in kubernetes_objects(result):
-        if obj.get("kind") == KIND:
+        if obj.get("kind") == kind:
             plain = {**obj, **reg.plain_inputs()}
             out[(str(plain["metadata"].get("namespace")), str(plain["metadata"]["name"]))] = plain
     return out

@@ -152,8 +152,8 @@ def serving_ports(deployment_mode: str, spec: ModelSpec | None = None) -> list[s
     if spec.container is not None:
         server = spec.container.port.number
     elif spec.effective_protocol == "grpc-v2":
-        runtime, _ = runtimes.select(spec.format or "", "grpc-v2", spec.runtime, spec.format_version)
-        server = runtimes.GRPC_PORTS[runtime or ""]
+        served = runtimes.grpc_serving(spec.format or "", spec.runtime, spec.format_version)
+        server = served[2] if served is not None else None
     collocated = spec.transformer is not None and spec.transformer.collocated
     target = standard_target_port(
         agent=spec.batcher is not None or spec.logger is not None,

@@ -115,8 +115,8 @@ def _extension(
     spec: ModelSpec, c: ComponentSpec | ExplainerSpec, given: _runtime.PredictorInputs, component: str
 ) -> dict[str, Any]:
     """A component's ``ComponentExtensionSpec`` and pod settings: the model's ServiceAccount, its own scaling, the
-    model's pod labels (KServe adds the component label), node selector, tolerations (not the GPU ones) and pull
-    secrets."""
+    model's pod labels (KServe adds the component label), its own node selector and tolerations or else the model's
+    (not the GPU ones), and the model's pull secrets."""
     mode = given.deployment_mode
     predictor_metric = spec.scaling.resolved_metric(mode)
     out: dict[str, Any] = {
@@ -151,10 +151,13 @@ def _extension(
     labels = {**spec.labels, **given.pod_labels}
     if labels:
         out["labels"] = labels
-    if spec.node_selector:
-        out["nodeSelector"] = dict(spec.node_selector)
-    if spec.tolerations:
-        out["tolerations"] = [t.rendered() for t in spec.tolerations]
+    # the component's own node selector and tolerations when it gives them, else the model's
+    selector = c.node_selector if c.node_selector is not None else spec.node_selector
+    if selector:
+        out["nodeSelector"] = dict(selector)
+    tolerations = c.tolerations if c.tolerations is not None else spec.tolerations
+    if tolerations:
+        out["tolerations"] = [t.rendered() for t in tolerations]
     if spec.image_pull_secrets:
         out["imagePullSecrets"] = [{"name": n} for n in spec.image_pull_secrets]
     if c.logger is not None and given.request_log_url is not None:
@@ -173,7 +176,12 @@ def transformer(spec: ModelSpec, given: _runtime.PredictorInputs) -> dict[str, A
     """The InferenceService's ``transformer``: one custom container (KServe's only transformer)."""
     t = spec.transformer
     assert t is not None
-    return {**_extension(spec, t, given, TRANSFORMER), "containers": [_container(spec, t, t.protocol)]}
+    container = _container(spec, t, t.protocol)
+    if t.storage_uri is not None:
+        # CustomTransformer.GetStorageUri reads STORAGE_URI (transformer_custom.go); the transformer reconciler then
+        # adds the storage initializer (components/transformer.go, v0.20.0)
+        container["env"] = [*container.get("env", []), {"name": _runtime.STORAGE_URI_ENV, "value": t.storage_uri}]
+    return {**_extension(spec, t, given, TRANSFORMER), "containers": [container]}
 
 
 def explainer(spec: ModelSpec, given: _runtime.PredictorInputs) -> dict[str, Any]:

@@ -325,9 +325,12 @@ def model_container(spec: ModelSpec, given: PredictorInputs) -> dict[str, Any]:
     if protocol != "openai":
         model["protocolVersion"] = protocol
     if protocol == "grpc-v2":
-        # The runtime's gRPC port as the pod's one port, named h2c (runtimes.GRPC_PORTS)
-        runtime, _ = runtimes.select(spec.format or "", protocol, spec.runtime, spec.format_version)
-        model["ports"] = [{"name": "h2c", "containerPort": runtimes.GRPC_PORTS[runtime or ""], "protocol": "TCP"}]
+        # The runtime's gRPC port as the pod's one port, named h2c; protocolVersion v2 for a runtime that serves
+        # gRPC beside HTTP without listing grpc-v2 (runtimes.grpc_serving; spec.runtimes_problem refused the rest)
+        served = runtimes.grpc_serving(spec.format or "", spec.runtime, spec.format_version)
+        assert served is not None, "runtimes_problem refuses grpc-v2 on a runtime without a known gRPC port"
+        model["protocolVersion"] = served[1]
+        model["ports"] = [{"name": "h2c", "containerPort": served[2], "protocol": "TCP"}]
     args = runtime_args(spec)
     if args:
         model["args"] = args

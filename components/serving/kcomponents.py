@@ -29,7 +29,13 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from components.credentials import PLAIN_TEXT, env_credential, looks_like_credential
-from components.serving.kspec import ContainerSpec, SecretKeySpec
+from components.serving.kspec import (
+    ContainerSpec,
+    SecretKeySpec,
+    TolerationSpec,
+    label_value_problem,
+    qualified_key_problem,
+)
 from components.serving.logger_spec import ComponentLoggerSpec
 from components.serving.quantity import is_quantity, quantity_value
 from components.spec import Spec, field_error, value_error
@@ -184,6 +190,14 @@ class ComponentSpec(Spec):
         "Log this component's requests and/or responses to the platform's request-log store (KServe's agent in the "
         "component's pods; the records carry the model's version and ``component``)."
     )
+    node_selector: dict[str, str] | None = None
+    (
+        "Node labels this component's pods must run on, instead of the model's ``nodeSelector`` (KServe gives each "
+        "component a pod spec of its own: the inline ``PodSpec`` of TransformerSpec and ExplainerSpec, "
+        "pkg/apis/serving/v1beta1/transformer.go, explainer.go v0.20.0). Default: the model's."
+    )
+    tolerations: list[TolerationSpec] | None = None
+    """Taints this component's pods tolerate, instead of the model's ``tolerations``. Default: the model's."""
 
     @field_validator("container")
     @classmethod
@@ -216,6 +230,26 @@ class TransformerSpec(ComponentSpec):
         "(``--predictor_host=localhost:<port>`` in its args). No own scaling, timeout or containerConcurrency."
     )
 
+    storage_uri: str | None = None
+    (
+        "Where the transformer's own files are: KServe's storage initializer downloads them to /mnt/models (its "
+        "``STORAGE_URI``, which ``CustomTransformer.GetStorageUri`` reads, transformer_custom.go v0.20.0). Public, or "
+        "read with the model's ``storageSecret``."
+    )
+
+    @field_validator("storage_uri")
+    @classmethod
+    def _uri(cls, v: str | None) -> str | None:
+        from components.errors import SpecError
+        from components.storage import parse_storage_uri
+
+        if v is not None:
+            try:
+                parse_storage_uri(v)
+            except SpecError as e:
+                raise value_error(e.accepted, e.value) from None
+        return v
+
     @model_validator(mode="after")
     def _collocated(self) -> TransformerSpec:
         if self.collocated:
@@ -223,6 +257,7 @@ class TransformerSpec(ComponentSpec):
                 ("scaling", "..." if "scaling" in self.model_fields_set else None),
                 ("containerConcurrency", self.container_concurrency),
                 ("timeout", self.timeout),
+                ("storageUri", self.storage_uri),
             ):
                 if given is not None:
                     raise field_error(
@@ -308,6 +343,14 @@ class ExplainerSpec(Spec):
         "Log this explainer's requests and/or responses to the platform's request-log store (KServe's agent in the "
         "explainer's pods; the records carry the model's version and ``component``)."
     )
+    node_selector: dict[str, str] | None = None
+    (
+        "Node labels this component's pods must run on, instead of the model's ``nodeSelector`` (KServe gives each "
+        "component a pod spec of its own: the inline ``PodSpec`` of TransformerSpec and ExplainerSpec, "
+        "pkg/apis/serving/v1beta1/transformer.go, explainer.go v0.20.0). Default: the model's."
+    )
+    tolerations: list[TolerationSpec] | None = None
+    """Taints this component's pods tolerate, instead of the model's ``tolerations``. Default: the model's."""
 
     @field_validator("storage_uri")
     @classmethod
@@ -406,6 +449,12 @@ def component_problems(c: ComponentSpec | ExplainerSpec) -> list[tuple[str, obje
             problems.append((f"args.{i}", arg, "give arguments without NUL characters"))
     if _http_port_arg(c.args) == -1:
         problems.append(("args", "--http_port", "give --http_port=<port> with a port from 1 to 65535"))
+    for key, value in (c.node_selector or {}).items():
+        # the model's own rules (spec.py kubernetes_problems): a label key and value, not the platform's keys
+        if why := qualified_key_problem(key) or label_value_problem(value):
+            problems.append(("nodeSelector", key, why))
+        elif key.startswith("mlplatform.io/"):
+            problems.append(("nodeSelector", key, "the platform sets mlplatform.io/* from resources.accelerator"))
     return problems
 
 
@@ -515,23 +564,29 @@ def collocation_problems(
 
 
 def explainer_storage_problems(
-    explainer: ExplainerSpec | None, public_storage: bool, storage_secret: str | None
+    explainer: ExplainerSpec | None,
+    public_storage: bool,
+    storage_secret: str | None,
+    transformer: TransformerSpec | None = None,
 ) -> list[tuple[str, object, str]]:
-    """An explainer's ``storageUri`` gets no cloud identity (the model's identity is granted its own ``storageUri``
-    only): on a cloud it must be public or read with ``storageSecret``, as ``storageUris`` (components/serving/
-    spec.py ``storage_problems``)."""
+    """An explainer's or transformer's ``storageUri`` gets no cloud identity (the model's identity is granted its own
+    ``storageUri`` only): on a cloud it must be public or read with ``storageSecret``, as ``storageUris``
+    (components/serving/spec.py ``storage_problems``)."""
     from components.credentials import redact_uri
     from components.storage import parse_storage_uri
 
-    if explainer is None or explainer.storage_uri is None:
-        return []
-    if parse_storage_uri(explainer.storage_uri).cloud is not None and not public_storage and storage_secret is None:
-        return [
-            (
-                "explainer.storageUri",
-                redact_uri(explainer.storage_uri),
-                "an explainer's storage gets no cloud identity; give storageSecret (a Secret with the credentials) "
-                "or publicStorage: true",
+    problems: list[tuple[str, object, str]] = []
+    for key, component in (("transformer", transformer), ("explainer", explainer)):
+        if component is None or component.storage_uri is None:
+            continue
+        if parse_storage_uri(component.storage_uri).cloud is not None and not public_storage and storage_secret is None:
+            problems.append(
+                (
+                    f"{key}.storageUri",
+                    redact_uri(component.storage_uri),
+                    f"{'an' if key == 'explainer' else 'a'} {key}'s storage gets no cloud identity; give storageSecret "
+                    "(a Secret with the credentials) "
+                    "or publicStorage: true",
+                )
             )
-        ]
-    return []
+    return problems

@@ -65,6 +65,7 @@ label the API server sets on every namespace to its name) are not evaluated (:cl
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -328,6 +329,7 @@ def _remove_dot_segments(path: str) -> str:
     return "/" + "/".join(out) + ("/" if trailing and out else "")
 
 
+@functools.lru_cache(maxsize=4096)
 def normalize_path(path: str, normalization: str = PATH_NORMALIZATION) -> str | None:
     """The path (query excluded) after Istio's normalization, or None when Envoy rejects the request (``%00``: 400).
 
@@ -352,6 +354,7 @@ def normalize_path(path: str, normalization: str = PATH_NORMALIZATION) -> str | 
     return path
 
 
+@functools.lru_cache(maxsize=1024)
 def path_template(pattern: str) -> re.Pattern[str]:
     """An Istio path template (``{*}``, ``{**}``) as the regular expression Envoy matches the whole path with."""
     parts = re.split(r"(\{\*\*\}|\{\*\})", pattern)
@@ -1017,7 +1020,9 @@ def inference_requests(isvc: Mapping[str, Any]) -> list[tuple[str, str]]:
         protocol = next((e.get("value") for e in env if e.get("name") == _runtime.PROTOCOL_ENV), "v1")
         return [("POST", f"/v2/models/{name}/infer" if protocol == "v2" else f"/v1/models/{name}:predict")]
     protocol = model.get("protocolVersion")
-    if protocol == "grpc-v2":  # an HTTP/2 POST to /<package>.<Service>/<Method> (grpc doc/PROTOCOL-HTTP2.md)
+    # gRPC: protocolVersion grpc-v2, or v2 on the one port named h2c, a runtime's gRPC port beside its HTTP one
+    # (runtimes.V2_GRPC_PORTS); an HTTP/2 POST to /<package>.<Service>/<Method> (grpc doc/PROTOCOL-HTTP2.md)
+    if protocol == "grpc-v2" or any(p.get("name") == "h2c" for p in model.get("ports") or []):
         return [("POST", "/inference.GRPCInferenceService/ModelInfer")]
     if model.get("modelFormat", {}).get("name") == "huggingface" and model.get("runtime") in (
         None,

@@ -236,6 +236,47 @@ itself (no port rewriting for ``protocolVersion: grpc-v2`` under pkg/controller)
 ``model.ports`` as ``h2c``, the one port Knative then routes to. kserve-torchserve lists grpc-v2 too, but no port of
 it is in its ClusterServingRuntime, so it is not offered."""
 
+V2_GRPC_PORTS: dict[str, int] = {
+    **dict.fromkeys(
+        (
+            "kserve-autogluonserver",
+            "kserve-lgbserver",
+            "kserve-paddleserver",
+            "kserve-pmmlserver",
+            "kserve-predictiveserver",
+            "kserve-sklearnserver",
+            "kserve-xgbserver",
+        ),
+        8081,
+    ),
+    "kserve-mlserver": 9000,
+}
+"""Runtimes that list the v2 protocol but not grpc-v2 and serve the v2 protocol over gRPC beside HTTP, on this port.
+The kserve Python model servers (images kserve/<name>server, whose args give ``--http_port=8080`` and nothing about
+gRPC, upstream/reference/kserve-v0.20.0-clusterservingruntimes.yaml) start the gRPC server by default
+(python/kserve/kserve/model_server.py v0.20.0: ``--enable_grpc`` default True, ``--grpc_port`` default
+``DEFAULT_GRPC_PORT``, 8081 in python/kserve/kserve/constants/constants.py); kserve-mlserver's env sets
+``MLSERVER_GRPC_PORT=9000``. KServe's own examples serve them so: ``protocolVersion: v2`` with ``ports: [{name: h2c,
+containerPort: 8081}]`` (kserve/website versioned_docs/version-0.20/model-serving/predictive-inference/frameworks/
+sklearn/sklearn.md, "gRPC"). Their ``protocolVersion`` stays v2: KServe refuses a runtime named for a protocol it does
+not list (pkg/controller/v1beta1/inferenceservice/components/predictor.go, "does not support specified protocol
+version"). kserve-huggingfaceserver is left out (its server may not be the kserve ModelServer: the vLLM backend)."""
+
+
+def grpc_serving(fmt: str, runtime: str | None = None, version: str | None = None) -> tuple[str, str, int] | None:
+    """How a ``grpc-v2`` model is served: (runtime, the predictor's ``protocolVersion``, gRPC port), or None.
+
+    A runtime KServe would pick at ``grpc-v2`` whose gRPC port we know (:data:`GRPC_PORTS`) renders ``grpc-v2``;
+    else one it would pick at ``v2`` that serves gRPC beside HTTP (:data:`V2_GRPC_PORTS`) renders ``v2``."""
+    chosen, _ = select(fmt, "grpc-v2", runtime, version)
+    if chosen in GRPC_PORTS:
+        return chosen, "grpc-v2", GRPC_PORTS[chosen]
+    chosen, _ = select(fmt, "v2", runtime, version)
+    if chosen in V2_GRPC_PORTS:
+        return chosen, "v2", V2_GRPC_PORTS[chosen]
+    return None
+
+
 FLAG_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
     # triton-inference-server/server src/command_line_parser.cc (SetupOptions): "model-store" and "model-repository"
     # are one option (OPTION_MODEL_REPOSITORY; --model-store is "Equivalent to --model-repository"), which "may be

@@ -448,9 +448,11 @@ class ModelSpec(Spec):
     )
     protocol: Literal["v1", "v2", "grpc-v2", "openai"] | None = None
     (
-        "KServe inference protocol: ``v1``, ``v2``, ``grpc-v2`` (the v2 protocol over gRPC, on kserve-tritonserver) or "
-        "``openai`` (huggingface only). Default: openai for huggingface, v2 for the formats only v2 runtimes serve "
-        "(triton, onnx, tensorrt, mlflow), else v1."
+        "KServe inference protocol: ``v1``, ``v2``, ``grpc-v2`` (the v2 protocol over gRPC: kserve-tritonserver, or "
+        "the kserve Python servers and kserve-mlserver, whose gRPC port beside HTTP it then routes to) or "
+        "``openai`` (huggingface only). Default: openai for huggingface, v2 with a ``runtime`` serving v2 but not v1 "
+        "(kserve-mlserver, kserve-tritonserver) and for the formats only v2 runtimes serve (triton, onnx, tensorrt, "
+        "mlflow), else v1."
     )
     args: list[str] = []
     """Extra arguments for the model server, after ours."""
@@ -613,7 +615,8 @@ class ModelSpec(Spec):
 
     @property
     def effective_protocol(self) -> str:
-        """The protocol in effect: the given one, else openai (huggingface), v2 (triton, onnx) or v1.
+        """The protocol in effect: the given one, else openai (huggingface), v2 (a named runtime serving v2 but not
+        v1; triton, onnx) or v1.
 
         onnx is v2 because the only v0.20.0 runtime that auto-selects it, kserve-tritonserver, serves v2 and grpc-v2
         (see :mod:`components.serving.runtimes`); so are the other formats no v1 runtime auto-selects. A custom
@@ -623,6 +626,13 @@ class ModelSpec(Spec):
             return self.protocol
         if self.format == "huggingface":
             return "openai"
+        named = runtimes.BY_NAME.get(self.runtime or "")
+        if named is not None and not named.supports_protocol("v1") and named.supports_protocol("v2"):
+            # a named runtime that serves v2 but not v1 (kserve-mlserver, kserve-tritonserver): KServe checks a named
+            # runtime's protocols only when protocolVersion is given (components/predictor.go v0.20.0), and the
+            # server speaks v2; rendering v2 says so (kserve/website versioned_docs/version-0.20/concepts/resources/
+            # servingruntime.md names kserve-mlserver for sklearn without a protocolVersion)
+            return "v2"
         if self.format and not runtimes.candidates(self.format, "v1", version=self.format_version):
             # tensorrt, triton, onnx and mlflow: only v2 runtimes auto-select them (kserve-tritonserver,
             # kserve-mlserver), so v2 is the protocol a model of them can be served over.
@@ -739,14 +749,24 @@ def runtimes_problem(spec: ModelSpec, namespaced: Sequence[runtimes.Runtime] = (
     if spec.container is not None:
         return None
     protocol = None if spec.effective_protocol == "openai" else spec.effective_protocol
-    chosen, why = runtimes.select(spec.format or "", protocol, spec.runtime, spec.format_version, namespaced)
-    if why is None and protocol == "grpc-v2" and chosen not in runtimes.GRPC_PORTS:
-        return (
-            "protocol",
-            protocol,
-            f"grpc-v2 is served here on {', '.join(runtimes.GRPC_PORTS)} only (whose gRPC port its arguments set); "
-            f"{chosen} would be picked: give v2, or a custom container with a grpc port",
-        )
+    if protocol == "grpc-v2":
+        # a runtime that serves gRPC on a port we know: grpc-v2 runtimes, or v2 ones serving gRPC beside HTTP
+        served = runtimes.grpc_serving(spec.format or "", spec.runtime, spec.format_version)
+        if served is not None and runtimes.select(
+            spec.format or "", served[1], spec.runtime, spec.format_version, namespaced
+        ) == (served[0], None):
+            return None
+        chosen, why = runtimes.select(spec.format or "", protocol, spec.runtime, spec.format_version, namespaced)
+        if why is None:
+            known = ", ".join(f"{r} ({p})" for r, p in {**runtimes.GRPC_PORTS, **runtimes.V2_GRPC_PORTS}.items())
+            return (
+                "protocol",
+                protocol,
+                f"grpc-v2 is served here by the runtimes whose gRPC port is known only, {known}; {chosen} would "
+                "be picked: give v2, or a custom container with a grpc port",
+            )
+    else:
+        chosen, why = runtimes.select(spec.format or "", protocol, spec.runtime, spec.format_version, namespaced)
     if why is None:
         return None
     if spec.runtime is not None:
@@ -939,7 +959,9 @@ def model_problems(model: ModelSpec) -> list[tuple[str, object, str]]:
             ("container.port.number", AGENT_PORT, "KServe's agent (batcher, logger) serves on 9081; give another")
         )
     problems.extend(collocation_problems(model.transformer, model.container))
-    problems.extend(explainer_storage_problems(model.explainer, model.public_storage, model.storage_secret))
+    problems.extend(
+        explainer_storage_problems(model.explainer, model.public_storage, model.storage_secret, model.transformer)
+    )
     return problems
 
 

@@ -9,6 +9,7 @@ value, or named by a note on stderr; the rendered InferenceService is strict aga
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -133,6 +134,109 @@ TRITON_GRPC = {
                 "resources": {"limits": {"cpu": 1, "memory": "2Gi"}, "requests": {"cpu": 1, "memory": "2Gi"}},
             }
         }
+    },
+}
+# versioned_docs/version-0.20/model-serving/predictive-inference/frameworks/sklearn/sklearn.md (gRPC, Knative tab):
+# the kserve Python server's gRPC port beside HTTP, protocolVersion v2 (runtimes.V2_GRPC_PORTS)
+SKLEARN_GRPC = {
+    "apiVersion": "serving.kserve.io/v1beta1",
+    "kind": "InferenceService",
+    "metadata": {"name": "sklearn-iris-grpc"},
+    "spec": {
+        "predictor": {
+            "model": {
+                "modelFormat": {"name": "sklearn"},
+                "protocolVersion": "v2",
+                "runtime": "kserve-sklearnserver",
+                "storageUri": "gs://kfserving-examples/models/sklearn/1.0/model",
+                "ports": [{"name": "h2c", "protocol": "TCP", "containerPort": 8081}],
+            }
+        }
+    },
+}
+# versioned_docs/version-0.20/model-serving/predictive-inference/frameworks/lightgbm/lightgbm.md (gRPC, Standard tab):
+# the port named grpc-port, which Knative refuses (validPortNames) and KServe's Standard mode reads as gRPC
+LGB_GRPC_PORT = {
+    "apiVersion": "serving.kserve.io/v1beta1",
+    "kind": "InferenceService",
+    "metadata": {"name": "lightgbm-iris-grpc"},
+    "spec": {
+        "predictor": {
+            "model": {
+                "modelFormat": {"name": "lightgbm"},
+                "protocolVersion": "v2",
+                "runtime": "kserve-lgbserver",
+                "storageUri": "gs://kfserving-examples/models/lightgbm/v2/iris",
+                "ports": [{"name": "grpc-port", "protocol": "TCP", "containerPort": 8081}],
+            }
+        }
+    },
+}
+# versioned_docs/version-0.20/model-serving/node-scheduling/isvc-node-scheduling.md (a transformer and a predictor
+# each with a node selector and tolerations of its own; then a predictor's without the transformer giving any)
+TRANSFORMER_NODES = {
+    "apiVersion": "serving.kserve.io/v1beta1",
+    "kind": "InferenceService",
+    "metadata": {"name": "torch-transformer-nodes"},
+    "spec": {
+        "transformer": {
+            "nodeSelector": {"myLabel1": "true"},
+            "tolerations": [{"key": "myTaint1", "operator": "Equal", "value": "true", "effect": "NoSchedule"}],
+            "containers": [
+                {
+                    "image": "kfserving/image-transformer-v2:latest",
+                    "name": "kfserving-container",
+                    "command": ["python", "-m", "image_transformer_v2"],
+                    "args": ["--model_name", "cifar10", "--protocol", "v2"],
+                }
+            ],
+        },
+        "predictor": {
+            "nodeSelector": {"myLabel2": "true"},
+            "tolerations": [{"key": "myTaint2", "operator": "Equal", "value": "true", "effect": "NoSchedule"}],
+            "triton": {
+                "storageUri": "gs://kfserving-examples/models/torchscript",
+                "runtimeVersion": "20.10-py3",
+                "env": [{"name": "OMP_NUM_THREADS", "value": "1"}],
+                "args": ["--log-verbose=1"],
+            },
+        },
+    },
+}
+# versioned_docs/version-0.20/model-serving/predictive-inference/frameworks/triton/tensorflow/tensorflow.md: a
+# transformer with files of its own (STORAGE_URI)
+BERT_TRANSFORMER = {
+    "apiVersion": "serving.kserve.io/v1beta1",
+    "kind": "InferenceService",
+    "metadata": {"name": "bert-v2"},
+    "spec": {
+        "transformer": {
+            "containers": [
+                {
+                    "name": "kserve-container",
+                    "image": "kfserving/bert-transformer-v2:latest",
+                    "command": ["python", "-m", "bert_transformer_v2"],
+                    "env": [{"name": "STORAGE_URI", "value": "gs://kfserving-examples/models/triton/bert-transformer"}],
+                }
+            ]
+        },
+        "predictor": {
+            "model": {
+                "modelFormat": {"name": "triton"},
+                "protocolVersion": "v2",
+                "storageUri": "gs://kfserving-examples/models/triton/bert",
+                "runtimeVersion": "20.10-py3",
+                "resources": {"limits": {"cpu": "1", "memory": "8Gi"}, "requests": {"cpu": "1", "memory": "8Gi"}},
+            }
+        },
+    },
+}
+PREDICTOR_NODES_ONLY = {
+    **TRANSFORMER_NODES,
+    "metadata": {"name": "torch-predictor-nodes"},
+    "spec": {
+        "transformer": {"containers": TRANSFORMER_NODES["spec"]["transformer"]["containers"]},
+        "predictor": TRANSFORMER_NODES["spec"]["predictor"],
     },
 }
 # versioned_docs/version-0.20/model-serving/predictive-inference/frameworks/custom-predictor/custom-predictor.md
@@ -503,7 +607,8 @@ LOGGER_URL_ONLY = {
 KNATIVE = [
     SKLEARN_V2, SKLEARN_OLD_FORM, TRITON_NODE_SELECTOR, TRITON_TOLERATIONS, FLOWERS_GPU, CANARY, TRITON_GRPC, CUSTOM,
     CUSTOM_GRPC, CUSTOM_PROBES, MULTI, OCI, MESH, INTERNAL, TRANSFORMER, TRANSFORMER_SCALED, EXPLAINER, ART, BATCHER,
-    COLLOCATED, EMBEDDING, LOGGER, COMPONENT_LOGGERS, LOGGER_URL_ONLY,
+    COLLOCATED, EMBEDDING, LOGGER, COMPONENT_LOGGERS, LOGGER_URL_ONLY, SKLEARN_GRPC, LGB_GRPC_PORT,
+    TRANSFORMER_NODES, PREDICTOR_NODES_ONLY, BERT_TRANSFORMER,
 ]  # fmt: skip
 
 
@@ -548,9 +653,43 @@ def test_the_entries(knative_round_trip: tuple[kimport.ImportResult, dict[Any, A
     # the GPUs: the stack's pool l4 (aws-dev: nvidia-l4, one per node)
     assert _entry(result, "flowers-sample-gpu").entry["resources"] == {"gpus": 1, "accelerator": "nvidia-l4"}
     assert _entry(result, "torchscript-cifar10").entry["protocol"] == "grpc-v2"
+    # the documented gRPC examples of the kserve Python servers: grpc-v2, rendered v2 on port 8081
+    for name, rendered_runtime in (
+        ("sklearn-iris-grpc", "kserve-sklearnserver"),
+        ("lightgbm-iris-grpc", "kserve-lgbserver"),
+    ):
+        assert {k: _entry(result, name).entry.get(k) for k in ("protocol", "runtime")} == {
+            "protocol": "grpc-v2",
+            "runtime": rendered_runtime,
+        }
+    assert _entry(result, "bert-v2").entry["transformer"]["storageUri"] == (
+        "gs://kfserving-examples/models/triton/bert-transformer"
+    )
+    grpc_port = dict((kimport._p(p), t) for p, t in _entry(result, "lightgbm-iris-grpc").notes if p)
+    assert grpc_port["spec.predictor.model.ports.0.name"] == (
+        "the port is named h2c, the gRPC name Knative reads (KServe's too)"
+    )
     assert _entry(result, "custom-model").entry["container"] == {"image": "docker.io/acme/custom-model:v1"}
     assert _entry(result, "xgb-internal").entry["access"] == {"mode": "internal", "allowedNamespaces": ["team-a"]}
     assert _entry(result, "xgb-internal").entry["secretEnv"] == {"API_KEY": {"secret": "keys", "key": "api"}}
+
+
+def test_a_components_own_node_selector_and_tolerations(
+    knative_round_trip: tuple[kimport.ImportResult, dict[Any, Any]],
+) -> None:
+    # KServe gives the transformer a pod spec of its own (TransformerSpec's inline PodSpec, transformer.go v0.20.0):
+    # its own selector and tolerations, and none when it gives none, whatever the predictor's
+    result, rendered = knative_round_trip
+    own = rendered[("models", "torch-transformer-nodes")]["spec"]
+    assert own["transformer"]["nodeSelector"] == {"myLabel1": "true"}
+    assert own["transformer"]["tolerations"] == [
+        {"key": "myTaint1", "operator": "Equal", "value": "true", "effect": "NoSchedule"}
+    ]
+    assert own["predictor"]["nodeSelector"] == {"myLabel2": "true"}
+    bare = rendered[("models", "torch-predictor-nodes")]["spec"]
+    assert _entry(result, "torch-predictor-nodes").entry["transformer"]["nodeSelector"] == {}
+    assert "nodeSelector" not in bare["transformer"] and "tolerations" not in bare["transformer"]
+    assert bare["predictor"]["nodeSelector"] == {"myLabel2": "true"}
 
 
 def test_the_notes_say_where_the_result_differs_from_plain_kserve(
@@ -787,22 +926,176 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, list
     return code, out, err.splitlines()
 
 
-def test_a_serving_runtime_is_skipped_with_a_note_naming_mlplatform_runtimes(
+# versioned_docs/version-0.20/model-serving/predictive-inference/transformers/collocation/collocation.md: the page's
+# ServingRuntime, and a model naming it (the page's own InferenceService collocates a transformer beside it)
+OWN_RUNTIME = {
+    "apiVersion": "serving.kserve.io/v1alpha1",
+    "kind": "ServingRuntime",
+    "metadata": {"name": "pytorch-collocation"},
+    "spec": {
+        "annotations": {"prometheus.kserve.io/port": "8080", "prometheus.kserve.io/path": "/metrics"},
+        "supportedModelFormats": [{"name": "pytorch", "version": "1", "autoSelect": True, "priority": 1}],
+        "protocolVersions": ["v1"],
+        "containers": [
+            {
+                "name": "kserve-container",
+                "image": "pytorch/torchserve:0.9.0-cpu",
+                "args": [
+                    "torchserve",
+                    "--start",
+                    "--model-store=/mnt/models/model-store",
+                    "--ts-config=/mnt/models/config/config.properties",
+                ],
+                "env": [{"name": "TS_SERVICE_ENVELOPE", "value": "{{.Labels.serviceEnvelope}}"}],
+                "securityContext": {"runAsUser": 1000, "allowPrivilegeEscalation": False, "runAsNonRoot": True},
+                "resources": {"requests": {"cpu": "1", "memory": "2Gi"}, "limits": {"cpu": "1", "memory": "2Gi"}},
+            }
+        ],
+    },
+}
+ON_OWN_RUNTIME = {
+    "apiVersion": "serving.kserve.io/v1beta1",
+    "kind": "InferenceService",
+    "metadata": {"name": "torch-own-runtime"},
+    "spec": {
+        "predictor": {
+            "model": {
+                "modelFormat": {"name": "pytorch"},
+                "storageUri": "gs://kfserving-examples/models/torchserve/image_classifier/v1",
+                "runtime": "pytorch-collocation",
+            }
+        }
+    },
+}
+
+
+def test_a_serving_runtime_in_the_file_becomes_a_runtimes_entry(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    runtime = {
-        "apiVersion": "serving.kserve.io/v1alpha1",
-        "kind": "ServingRuntime",
-        "metadata": {"name": "acme-sklearn"},
-        "spec": {"supportedModelFormats": [{"name": "sklearn"}], "containers": [{"name": "kserve-container"}]},
+    # A file pairing a ServingRuntime with the InferenceService naming it imports whole: the runtime as an
+    # mlplatform:runtimes entry (components/serving/stack_runtime.py RuntimeSpec), printed with the models under
+    # their stack keys
+    code, out, err = _run(capsys, str(_write(tmp_path, OWN_RUNTIME, ON_OWN_RUNTIME)), "--stack", "aws-dev")
+    assert code == 0
+    printed = yaml.safe_load(out)
+    assert printed["mlplatform:runtimes"] == {
+        "pytorch-collocation": {
+            "formats": [{"name": "pytorch", "version": "1", "autoSelect": True, "priority": 1}],
+            "protocols": ["v1"],
+            "container": {"image": "pytorch/torchserve:0.9.0-cpu"},
+            "args": [
+                "torchserve",
+                "--start",
+                "--model-store=/mnt/models/model-store",
+                "--ts-config=/mnt/models/config/config.properties",
+            ],
+            "env": {"TS_SERVICE_ENVELOPE": "{{.Labels.serviceEnvelope}}"},
+            "resources": {"cpu": "1", "memory": "2Gi"},
+        }
     }
-    code, out, err = _run(capsys, str(_write(tmp_path, SKLEARN_OLD_FORM, runtime)), "--stack", "aws-dev")
+    assert printed["mlplatform:models"]["torch-own-runtime"]["runtime"] == "pytorch-collocation"
+    assert (
+        f"note: {tmp_path / 'isvc.yaml'}#1: pytorch-collocation: spec.containers.0.securityContext: the platform's "
+        "restricted security context replaces the runtime's"
+    ) in err
+    assert f"note: {tmp_path / 'isvc.yaml'}#1: pytorch-collocation: spec.annotations: {kimport.AGGREGATION_NOTE}" in err
+    # planned together: the ServingRuntime (strict against the CRD) and the model on it
+    result = kimport.import_files([tmp_path / "isvc.yaml"], PROJECT, "aws-dev")
+    rendered = kimport.rendered_isvcs(PROJECT, "aws-dev", result.imported, result.runtimes, kind="ServingRuntime")
+    runtime = rendered[("models", "pytorch-collocation")]
+    assert validate_custom_resource(runtime) == []
+    assert runtime["spec"]["supportedModelFormats"] == [
+        {"name": "pytorch", "version": "1", "autoSelect": True, "priority": 1}
+    ]
+    container = runtime["spec"]["containers"][0]
+    assert (container["image"], container["args"][0]) == ("pytorch/torchserve:0.9.0-cpu", "torchserve")
+    assert container["securityContext"]["runAsNonRoot"] is True
+    isvc = kimport.rendered_isvcs(PROJECT, "aws-dev", result.imported, result.runtimes)[("models", "torch-own-runtime")]
+    assert kimport.round_trip_problems(ON_OWN_RUNTIME, result.imported[0], isvc) == []
+
+
+def test_a_runtime_serving_v2_only_without_protocol_version_imports_as_v2(tmp_path: Path) -> None:
+    # versioned_docs/version-0.20/concepts/resources/servingruntime.md ("Explicit: Specify a runtime")
+    doc = {
+        "apiVersion": "serving.kserve.io/v1beta1",
+        "kind": "InferenceService",
+        "metadata": {"name": "example-sklearn-isvc"},
+        "spec": {
+            "predictor": {
+                "model": {
+                    "modelFormat": {"name": "sklearn"},
+                    "storageUri": "s3://bucket/sklearn/mnist.joblib",
+                    "runtime": "kserve-mlserver",
+                }
+            }
+        },
+    }
+    result = kimport.import_files([_write(tmp_path, doc)], PROJECT, "aws-dev")
+    assert result.refused == []
+    imported = result.imported[0]
+    assert (
+        None,
+        "protocolVersion: not given; mlplatform renders v2, the protocol kserve-mlserver serves (KServe leaves it out "
+        "and matches the runtime without a protocol check)",
+    ) in [(p or None, t) for p, t in imported.notes]
+    isvc = kimport.rendered_isvcs(PROJECT, "aws-dev", [imported])[("models", "example-sklearn-isvc")]
+    assert isvc["spec"]["predictor"]["model"]["protocolVersion"] == "v2"
+    assert kimport.round_trip_problems(doc, imported, isvc) == []
+
+
+def test_a_model_is_checked_against_the_runtime_of_its_file(tmp_path: Path) -> None:
+    # the model names the file's runtime with a format it does not serve: KServe would refuse it (reconcileModel,
+    # RuntimeSupportsModel); without the runtime in the file the name is not known and not checked
+    sklearn = _replaced(ON_OWN_RUNTIME, ("spec", "predictor", "model", "modelFormat", "name"), "sklearn")
+    result = kimport.import_files([_write(tmp_path, OWN_RUNTIME, sklearn)], PROJECT, "aws-dev")
+    assert [r.name for r in result.runtimes] == ["pytorch-collocation"]
+    assert len(result.refused) == 1
+    assert result.refused[0].endswith("runtime pytorch-collocation serves pytorch, not sklearn")
+    alone = kimport.import_files([_write(tmp_path, sklearn, name="alone.yaml")], PROJECT, "aws-dev")
+    assert alone.refused == [] and [i.name for i in alone.imported] == ["torch-own-runtime"]
+
+
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        (("spec", "multiModel"), True),
+        (("spec", "workerSpec"), {}),
+        (("spec", "containers", "0", "volumeMounts"), []),
+        (("spec", "containers", "0", "name"), "server"),
+        (("spec", "containers", "0", "env", "0"), {"name": "A", "valueFrom": {}}),
+        (("metadata", "labels"), {"a": "b"}),
+        (("spec", "annotations"), {"prometheus.kserve.io/port": "8080", "example.com/other": "x"}),
+    ],
+    ids=["multi-model", "worker", "volume-mounts", "container-name", "env-from", "labels", "other-annotations"],
+)
+def test_a_runtime_field_mlplatform_cannot_express_is_one_line_naming_it(
+    tmp_path: Path, change: tuple[str, ...], says: Any
+) -> None:
+    doc = json.loads(json.dumps(OWN_RUNTIME))
+    node = doc
+    for key in change[:-1]:
+        node = node[int(key)] if isinstance(node, list) else node[key]
+    if isinstance(node, list):
+        node[int(change[-1])] = says
+    else:
+        node[change[-1]] = says
+    result = kimport.import_files([_write(tmp_path, doc, SKLEARN_V2)], PROJECT, "aws-dev")
+    assert len(result.refused) == 1
+    assert result.refused[0].startswith(
+        f"{tmp_path / 'isvc.yaml'}#1: ServingRuntime pytorch-collocation: {'.'.join(change)}: "
+    )
+    assert [i.name for i in result.imported] == ["sklearn-iris"]  # the rest still imports
+
+
+def test_a_cluster_serving_runtime_is_skipped_with_a_note(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    cluster = {**OWN_RUNTIME, "kind": "ClusterServingRuntime"}
+    code, out, err = _run(capsys, str(_write(tmp_path, SKLEARN_OLD_FORM, cluster)), "--stack", "aws-dev")
     assert code == 0
     assert yaml.safe_load(out) == {"sklearn-old": _entry_of(SKLEARN_OLD_FORM)}
     assert err[0] == (
-        f"note: {tmp_path / 'isvc.yaml'}#2: ServingRuntime acme-sklearn: not imported; declare it under "
-        "mlplatform:runtimes (docs/components/model-service.md, A runtime of your own), and the models that name it "
-        "are checked against it; skipped"
+        f"note: {tmp_path / 'isvc.yaml'}#2: ClusterServingRuntime pytorch-collocation: not imported: mlplatform's "
+        "runtimes are namespaced ServingRuntimes (mlplatform:runtimes, docs/components/model-service.md, A runtime of "
+        "your own); give it as a kind: ServingRuntime in the models' namespace; skipped"
     )
 
 
@@ -957,14 +1250,12 @@ def test_a_collocated_transformer_beside_a_runtime_is_one_line(tmp_path: Path) -
             "spec.predictor.containers.1.name: give one transformer-container",
         ),
         (
-            # versioned_docs/version-0.20/model-serving/node-scheduling/isvc-node-scheduling.md
-            {**TRANSFORMER["spec"], "transformer": {"nodeSelector": {"a": "b"}, **TRANSFORMER["spec"]["transformer"]}},
-            "spec.transformer.nodeSelector: a transformer or explainer runs with the model's own nodeSelector (the "
-            "predictor's; "
+            {**TRANSFORMER["spec"], "transformer": {"labels": {"a": "b"}, **TRANSFORMER["spec"]["transformer"]}},
+            "spec.transformer.labels: a transformer or explainer runs with the model's own labels (the predictor's; "
             "components/serving/_kcomponents.py _extension); give it on spec.predictor",
         ),
     ],
-    ids=["twice", "component-logger", "alibi", "no-container", "two-containers", "two-sides", "node-selector"],
+    ids=["twice", "component-logger", "alibi", "no-container", "two-containers", "two-sides", "labels"],
 )
 def test_a_component_mlplatform_cannot_express_is_one_line_naming_the_field(
     tmp_path: Path, spec: dict[str, Any], says: str

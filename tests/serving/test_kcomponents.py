@@ -477,6 +477,32 @@ def test_a_container_explainers_own_files_come_through_the_storage_initializer()
     )
 
 
+def test_a_transformers_own_files_come_through_the_storage_initializer() -> None:
+    # kserve/website versioned_docs/version-0.20/model-serving/predictive-inference/frameworks/triton/tensorflow/
+    # tensorflow.md: the BERT transformer's STORAGE_URI, which KServe's transformer reconciler downloads
+    # (CustomTransformer.GetStorageUri, transformer_custom.go; components/transformer.go, v0.20.0)
+    uri = "gs://kfserving-examples/models/triton/bert-transformer"
+    transformer = {"container": {"image": "kfserving/bert-transformer-v2:latest"}, "storageUri": uri}
+    objs = _objs(transformer=transformer)
+    container = _one(objs, "InferenceService")["spec"]["transformer"]["containers"][0]
+    assert {"name": "STORAGE_URI", "value": uri} in container["env"]
+    _strict(objs)
+    assert _error(publicStorage=False, transformer=transformer).endswith(
+        f"transformer.storageUri: {uri} is not allowed; a transformer's storage gets no cloud identity; give "
+        "storageSecret (a Secret with the credentials) or publicStorage: true"
+    )
+    assert (
+        "transformer.storageUri: s3://bucket-a/t is not allowed; a collocated transformer shares the predictor's pods"
+        in (
+            _error(
+                format=None,
+                container={"image": "ghcr.io/acme/server:1", "port": {"number": 8085}},
+                transformer={**transformer, "storageUri": "s3://bucket-a/t", "collocated": True},
+            )
+        )
+    )
+
+
 def test_the_python_api_takes_the_typed_specs() -> None:
     from components.serving.kcomponents import (
         ArtExplainerSpec,
@@ -524,4 +550,37 @@ def test_a_model_named_by_model_name_with_a_transformer_is_refused() -> None:
         "ModelSpec.args.0: --model_name=qwen is not allowed; a transformer or explainer calls the predictor by the "
         "model's own "
         "name (KServe passes it --model_name <model>); remove --model_name"
+    )
+
+
+# ------------------------------------------------------------------------------------------------ component nodes
+
+
+@pytest.mark.parametrize("component", ["transformer", "explainer"])
+def test_a_component_runs_on_its_own_node_selector_and_tolerations_or_else_the_models(component: str) -> None:
+    # KServe v0.20.0 gives each component a pod spec of its own (TransformerSpec and ExplainerSpec inline a PodSpec,
+    # pkg/apis/serving/v1beta1/transformer.go, explainer.go); kserve/website versioned_docs/version-0.20/
+    # model-serving/node-scheduling/isvc-node-scheduling.md sets them on the transformer alone
+    taint = {"key": "t1", "operator": "Equal", "value": "true", "effect": "NoSchedule"}
+    own = {**TRANSFORMER, "nodeSelector": {"pool": "cpu-a"}, "tolerations": [taint]}
+    objs = _objs(**{component: own}, nodeSelector={"pool": "cpu-b"})
+    spec = _one(objs, "InferenceService")["spec"]
+    assert spec[component]["nodeSelector"] == {"pool": "cpu-a"}
+    assert spec[component]["tolerations"] == [taint]
+    assert spec["predictor"]["nodeSelector"] == {"pool": "cpu-b"}
+    _strict(objs)
+    # without its own: the model's
+    spec = _one(_objs(**{component: TRANSFORMER}, nodeSelector={"pool": "cpu-b"}), "InferenceService")["spec"]
+    assert spec[component]["nodeSelector"] == {"pool": "cpu-b"}
+    # an empty one of its own: none, the model's not inherited
+    spec = _one(
+        _objs(**{component: {**TRANSFORMER, "nodeSelector": {}}}, nodeSelector={"pool": "b"}), "InferenceService"
+    )["spec"]
+    assert "nodeSelector" not in spec[component]
+
+
+def test_a_components_node_selector_follows_the_models_rules() -> None:
+    assert _error(transformer={**TRANSFORMER, "nodeSelector": {"mlplatform.io/accelerator": "x"}}).endswith(
+        "transformer.nodeSelector: mlplatform.io/accelerator is not allowed; the platform sets mlplatform.io/* from "
+        "resources.accelerator"
     )

@@ -505,11 +505,78 @@ def test_triton_over_grpc_v2(mode: str) -> None:
     _strict(p)
 
 
+def test_a_named_runtime_serving_v2_only_defaults_the_protocol_to_v2() -> None:
+    # kserve/website versioned_docs/version-0.20/concepts/resources/servingruntime.md: sklearn on runtime
+    # kserve-mlserver (protocolVersions [v2]) without protocolVersion. KServe checks a named runtime's protocols only
+    # when protocolVersion is given (components/predictor.go v0.20.0), and MLServer speaks v2: mlplatform renders v2
+    # (it refused the model as v1 before) and opens the v2 paths
+    spec = ModelSpec.model_validate(model(runtime="kserve-mlserver", access=INTERNAL))
+    assert spec.effective_protocol == "v2"
+    p = plan(model(runtime="kserve-mlserver", access=INTERNAL))
+    objs = tuple(p.revealed())
+    isvc = _isvc(p)
+    assert isvc["spec"]["predictor"]["model"]["protocolVersion"] == "v2"
+    assert _check_model(objs, isvc, INTERNAL_CALLERS) == []
+    _strict(p)
+    # a runtime that serves v1 keeps v1
+    assert ModelSpec.model_validate(model(runtime="kserve-sklearnserver")).effective_protocol == "v1"
+
+
+@pytest.mark.parametrize("mode", ["Knative", "Standard"])
+@pytest.mark.parametrize(
+    ("fmt", "runtime", "port"),
+    [
+        ("sklearn", "kserve-sklearnserver", 8081),
+        ("lightgbm", "kserve-lgbserver", 8081),
+        ("xgboost", "kserve-xgbserver", 8081),
+        ("pmml", "kserve-pmmlserver", 8081),
+        ("paddle", "kserve-paddleserver", 8081),
+        ("sklearn", "kserve-mlserver", 9000),
+    ],
+)
+def test_grpc_v2_on_a_runtime_serving_grpc_beside_http(mode: str, fmt: str, runtime: str, port: int) -> None:
+    # KServe's documented gRPC examples (kserve/website versioned_docs/version-0.20/model-serving/predictive-inference/
+    # frameworks/sklearn/sklearn.md, lightgbm, xgboost, pmml, paddle): protocolVersion v2 and the kserve Python
+    # server's gRPC port, 8081 (python/kserve/kserve/model_server.py --grpc_port, constants.py DEFAULT_GRPC_PORT),
+    # named h2c; kserve-mlserver's MLSERVER_GRPC_PORT is 9000. protocolVersion stays v2: KServe refuses a named
+    # runtime that does not list the protocol (components/predictor.go), and these list v1 and v2 only.
+    p = plan(model(format=fmt, runtime=runtime, protocol="grpc-v2", access=INTERNAL), deployment_mode=mode)
+    objs = tuple(p.revealed())
+    isvc = _isvc(p)
+    m = isvc["spec"]["predictor"]["model"]
+    assert (m["protocolVersion"], m["runtime"]) == ("v2", runtime)
+    assert m["ports"] == [{"name": "h2c", "containerPort": port, "protocol": "TCP"}]
+    assert _check_model(objs, isvc, INTERNAL_CALLERS) == []
+    authz = next(o for o in objs if o["kind"] == "AuthorizationPolicy")
+    to = authz["spec"]["rules"][0]["to"]
+    assert to[0]["operation"]["ports"] == (["8012", "8013"] if mode == "Knative" else [str(port)])
+    assert "/inference.GRPCInferenceService/ModelInfer" in to[1]["operation"]["paths"]
+    _strict(p)
+
+
+def test_grpc_v2_without_a_runtime_picks_the_v2_runtime_and_its_grpc_port() -> None:
+    # sklearn at grpc-v2 alone: no runtime lists grpc-v2 for sklearn, so KServe picks the v2 runtime
+    p = plan(model(format="sklearn", protocol="grpc-v2", access=INTERNAL))
+    m = _isvc(p)["spec"]["predictor"]["model"]
+    chosen, _ = runtimes.select("sklearn", "v2")
+    assert m["protocolVersion"] == "v2" and "runtime" not in m
+    assert m["ports"] == [{"name": "h2c", "containerPort": runtimes.V2_GRPC_PORTS[chosen or ""], "protocol": "TCP"}]
+    _strict(p)
+
+
 def test_grpc_v2_on_a_runtime_without_a_known_grpc_port_is_refused() -> None:
     # pytorch at grpc-v2 selects kserve-torchserve, whose ClusterServingRuntime names no gRPC port
     assert _error(format="pytorch", protocol="grpc-v2") == (
-        "protocol: grpc-v2 is not allowed; grpc-v2 is served here on kserve-tritonserver only (whose gRPC port its "
-        "arguments set); kserve-torchserve would be picked: give v2, or a custom container with a grpc port"
+        "protocol: grpc-v2 is not allowed; grpc-v2 is served here by the runtimes whose gRPC port is known only, "
+        "kserve-tritonserver (9000), kserve-autogluonserver (8081), kserve-lgbserver (8081), kserve-paddleserver "
+        "(8081), kserve-pmmlserver (8081), kserve-predictiveserver (8081), kserve-sklearnserver (8081), "
+        "kserve-xgbserver (8081), kserve-mlserver (9000); kserve-torchserve would be picked: give v2, or a custom "
+        "container with a grpc port"
+    )
+    # a runtime that lists neither grpc-v2 nor a gRPC port beside v2
+    assert _error(format="tensorflow", runtime="kserve-tensorflow-serving", protocol="grpc-v2") == (
+        "runtime: kserve-tensorflow-serving is not allowed; runtime kserve-tensorflow-serving serves protocol v1, "
+        "grpc-v1, not grpc-v2"
     )
 
 
