@@ -18,6 +18,7 @@ from components.serving.kcomponents import (
     BatcherSpec,
     ExplainerSpec,
     TransformerSpec,
+    blocked_env_problem,
     collocation_problems,
     components_platform_problems,
     explainer_storage_problems,
@@ -698,7 +699,12 @@ def platform_problems(
             )
     problems.extend(
         components_platform_problems(
-            spec.transformer, spec.explainer, spec.access.mode, spec.scaling.min_replicas, deployment_mode
+            spec.transformer,
+            spec.explainer,
+            spec.access.mode,
+            spec.scaling.min_replicas,
+            deployment_mode,
+            spec.scaling.resolved_metric(deployment_mode),
         )
     )
     if deployment_mode != "Standard":
@@ -988,6 +994,8 @@ def _kserve_field_problems(model: ModelSpec) -> list[tuple[str, object, str]]:
         for name in names:
             if name in reserved:
                 problems.append((kind, name, f"{reserved[name]} sets {name}; remove it"))
+            elif blocked := blocked_env_problem(name):
+                problems.append((kind, name, blocked))
     for name in model.secret_env:
         if not _ENV_NAME.match(name):
             problems.append(("secretEnv", name, "give environment variable names of letters, digits, '_', '-' and '.'"))
