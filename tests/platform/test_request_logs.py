@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pytest
 from platform_support import LOCAL, obj_named, plan_platform, releases
 
 from components.clusters.base import LogStore
@@ -224,8 +223,9 @@ def test_the_record_vrl_joins_a_calls_records_by_its_x_request_id() -> None:
     """rev14 defect 6: the transformer's and the predictor's records of one call carry different ``ce-id`` (each
     agent makes its own: pkg/logger/handler.go ``getOrCreateID``), and the same ``X-Request-Id`` (the transformer
     forwards it: python/kserve/kserve/model.py ``_FORWARDABLE_HEADERS``), which the agents put in the ``metadata``
-    extension (logger.metadataHeaders). The program runs in a VRL runtime (the vrl-python bindings) when installed."""
-    vrl_python = pytest.importorskip("vrl_python")
+    extension (logger.metadataHeaders). The program runs in a VRL runtime (vrl-python, a locked dev dependency)."""
+    import vrl_python  # locked dev dependency (pyproject.toml): the program runs, it is never skipped
+
     runtime = vrl_python.VRLRuntime()
     metadata = json.dumps({"X-Request-Id": ["0f6c1d2e-call-1"]})
     records = [
