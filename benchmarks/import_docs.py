@@ -194,7 +194,9 @@ def main(argv: list[str] | None = None) -> int:
             if row.get("round_trip") == []:
                 # planned means the policies pass too: a mandatory failure fails `mlplatform plan`
                 try:
-                    row["policy_failed"] = policy_failures(project, stack, {imported.name: imported.entry})
+                    row["policy_failed"] = policy_failures(
+                        project, stack, {imported.name: imported.entry}, {r.name: r.entry for r in result.runtimes}
+                    )
                 except Exception as e:  # a plan failure is a finding of this measurement
                     row["plan_failed"] = f"{type(e).__name__}: {e}"
             rows.append(row)
