@@ -578,17 +578,24 @@ class GkeCluster(ManagedCluster):
         )
 
     def _workload_identity(
-        self, name: str, namespace: str, service_account: str, purpose: str, parent: pulumi.Resource
+        self,
+        name: str,
+        namespace: str,
+        service_account: str,
+        purpose: str,
+        parent: pulumi.Resource,
+        protect: bool = False,
     ) -> tuple[gcp.serviceaccount.Account, gcp.serviceaccount.IAMMember]:
         """A Google service account (``{name}-gsa``) that Kubernetes ServiceAccount ``namespace/service_account``
-        may act as through Workload Identity (``{name}-workload-identity``); ``purpose`` is its display name."""
+        may act as through Workload Identity (``{name}-workload-identity``); ``purpose`` is its display name.
+        ``protect``: the account is protected against destroy (a platform identity on prod, as the cluster's)."""
         gsa = gcp.serviceaccount.Account(
             child_name(name, "gsa"),
             account_id=gsa_account_id(name, salt=f"{namespace}/{service_account}"),
             display_name=purpose[:100],
             description=f"Workload Identity of Kubernetes ServiceAccount {namespace}/{service_account}",
             project=self.project,
-            opts=child_opts(parent),
+            opts=child_opts(parent, protect=protect),
         )
         # The member names the cluster's workload pool output, so the binding waits for the cluster that creates
         # the pool: before any Workload Identity cluster exists in the project, IAM refuses the member with
@@ -663,8 +670,15 @@ class GkeCluster(ManagedCluster):
             retention = request.retention_days
         else:
             bucket = request.bucket
+        # the platform's one request-log identity outlives every model: protected on prod like the cluster's own
+        # identities (policy prod-protect-stateful), while a model's identities are recreated with it
         gsa, wi = self._workload_identity(
-            name, namespace, service_account, "Writes request logs under the platform.requestLogs prefix", parent
+            name,
+            namespace,
+            service_account,
+            "Writes request logs under the platform.requestLogs prefix",
+            parent,
+            protect=self._args.protect,
         )
         write = gcp.storage.BucketIAMMember(
             child_name(name, "write"),

@@ -631,6 +631,8 @@ METADATA_ROWS: dict[str, Row] = {
 def _env(ctx: _Ctx, path: Path_, value: Any) -> None:
     """``env``: values to ``env``, Secret keys to ``secretEnv``; a custom container's ``STORAGE_URI`` and
     ``PROTOCOL`` to ``storageUri`` and ``protocol`` (components/serving/_runtime.py ``env`` renders them back)."""
+    from components.serving.kcomponents import blocked_env_problem
+
     if not isinstance(value, list):
         raise _refuse(path, "give a list of {name, value}")
     env: dict[str, str] = {}
@@ -643,6 +645,8 @@ def _env(ctx: _Ctx, path: Path_, value: Any) -> None:
         name = item["name"]
         if name in env or name in secret_env:
             raise _refuse(where, f"{name} is given twice")
+        if blocked := blocked_env_problem(name):
+            raise _refuse((*where, "name"), blocked)
         extra = set(item) - {"name", "value", "valueFrom"}
         if extra:
             raise _refuse((*where, sorted(extra)[0]), "mlplatform has no equivalent of this env field")

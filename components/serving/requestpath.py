@@ -1224,10 +1224,11 @@ def pipeline_routes(
 
 
 def step_request(graph: Mapping[str, Any], isvc: Mapping[str, Any]) -> Request:
-    """The request the router sends to member ``isvc``: ``POST`` to the step's ``serviceUrl`` on the model's
-    predictor host, with none of the caller's headers and so no token (cmd/router/main.go ``callService``: only the
-    ``PROPAGATE_HEADERS`` patterns, unset by default, are forwarded; components/serving/pipeline.py)."""
-    m = model_of(isvc)
+    """The request the router sends to member ``isvc``: ``POST`` to the step's ``serviceUrl`` on the host of the
+    model's entry (its transformer when it has one, else the predictor: KServe's ``GetPredictorEndpoint``,
+    components/serving/pipeline.py ``step_host``), with none of the caller's headers and so no token
+    (cmd/router/main.go ``callService``: only the ``PROPAGATE_HEADERS`` patterns, unset by default, are forwarded)."""
+    m = model_of(isvc).entry
     for node in graph["spec"]["nodes"].values():
         for step in node.get("steps", []):
             url = str(step.get("serviceUrl", ""))
@@ -1244,10 +1245,11 @@ def router_call(
     isvc: Mapping[str, Any],
     request: Request | None = None,
 ) -> Outcome:
-    """Whether the router's call (``request``, default :func:`step_request`) reaches member ``isvc``: through its
-    sidecar and net-istio's mesh route to the revision (Knative; the member is not at zero: an internal model never
-    is, components/serving/spec.py) or to the predictor's pods (Standard), with the router's identity."""
-    r, m = router_of(graph), model_of(isvc)
+    """Whether the router's call (``request``, default :func:`step_request`) reaches member ``isvc``'s entry (its
+    transformer when it has one, else its predictor): through its sidecar and net-istio's mesh route to the
+    revision (Knative; the member is not at zero: an internal model never is, components/serving/spec.py) or to
+    the entry's pods (Standard), with the router's identity."""
+    r, m = router_of(graph), model_of(isvc).entry
     req = request if request is not None else step_request(graph, isvc)
     if m.mode == "Knative":
         outcomes = _revision(objects, m, r.peer, r.src, replace(req, host=m.predictor_host), at_zero=False)

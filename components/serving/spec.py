@@ -18,6 +18,7 @@ from components.serving.kcomponents import (
     BatcherSpec,
     ExplainerSpec,
     TransformerSpec,
+    blocked_env_problem,
     collocation_problems,
     components_platform_problems,
     explainer_storage_problems,
@@ -701,7 +702,12 @@ def platform_problems(
             )
     problems.extend(
         components_platform_problems(
-            spec.transformer, spec.explainer, spec.access.mode, spec.scaling.min_replicas, deployment_mode
+            spec.transformer,
+            spec.explainer,
+            spec.access.mode,
+            spec.scaling.min_replicas,
+            deployment_mode,
+            spec.scaling.resolved_metric(deployment_mode),
         )
     )
     if deployment_mode != "Standard":
@@ -1077,9 +1083,12 @@ def _kserve_field_problems(model: ModelSpec) -> list[tuple[str, object, str]]:
     """The rules on secret references, pod labels and annotations, node selectors and pull secrets."""
     problems: list[tuple[str, object, str]] = []
     reserved = reserved_env(model)
-    for name in model.secret_env:
-        if name in reserved:
-            problems.append(("secretEnv", name, f"{reserved[name]} sets {name}; remove it"))
+    for kind, names in (("env", model.env), ("secretEnv", model.secret_env)):
+        for name in names:
+            if name in reserved:
+                problems.append((kind, name, f"{reserved[name]} sets {name}; remove it"))
+            elif blocked := blocked_env_problem(name):
+                problems.append((kind, name, blocked))
     for name in model.secret_env:
         if not _ENV_NAME.match(name):
             problems.append(("secretEnv", name, "give environment variable names of letters, digits, '_', '-' and '.'"))

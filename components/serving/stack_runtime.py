@@ -36,7 +36,7 @@ from pydantic import Field, field_validator, model_validator
 
 from components.naming import is_dns_label, standard_labels
 from components.serving import _runtime, runtimes
-from components.serving.kcomponents import AGENT_PORT, ComponentResourcesSpec
+from components.serving.kcomponents import AGENT_PORT, ComponentResourcesSpec, blocked_env_problem
 from components.serving.kspec import ContainerSpec
 from components.serving.spec import (
     AGENT_PORT_USER,
@@ -151,6 +151,16 @@ class RuntimeSpec(Spec):
                 "give at least one format the runtime serves (KServe's supportedModelFormats), such as "
                 "{name: sklearn, autoSelect: true}"
             )
+        return v
+
+    @field_validator("env")
+    @classmethod
+    def _env(cls, v: dict[str, str]) -> dict[str, str]:
+        # KServe's ServingRuntime admission refuses these in its containers (servingruntime_webhook.go v0.20.0
+        # validateBlockedEnvVars)
+        for name in v:
+            if blocked := blocked_env_problem(name):
+                raise value_error(blocked, name)
         return v
 
     @model_validator(mode="after")

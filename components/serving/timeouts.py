@@ -19,11 +19,24 @@ hop before it gets an answer. Each hop and what bounds it (Knative mode):
 - Knative's progress deadline (``serving.knative.dev/progress-deadline``): the revision fails if its first pod is not
   ready in time.
 - ``pulumi up`` (``pulumi.com/timeoutSeconds``): how long the deploy waits for Ready.
+- the load balancer in front of the gateway: a cold start sends no byte on the client's connection, so a load balancer
+  that closes an idle connection sooner cuts the request. The policy reads its idle timeout from the gateway
+  Service's annotation through each cloud's share (policy/rules/timeouts.py) and gives it here as a
+  :class:`LoadBalancerIdle`; a cloud with no such timeout (GKE's passthrough load balancer, an existing cluster)
+  gives none.
+
+Only a predictor that can be at zero replicas (``minReplicas: 0``) has the cold start on its request path: KServe
+v0.20.0 sets Knative's ``autoscaling.knative.dev/min-scale`` from ``minReplicas``, 1 when it is not given
+(pkg/controller/v1alpha1/utils/utils.go ``SetAutoScalingAnnotations``; pkg/constants/constants.go
+``DefaultMinReplicas = 1``), and Knative never scales a revision below its min-scale, so with one replica or more a
+request finds a running pod. The progress deadline and ``pulumi up``'s wait still cover the cold start whatever the
+replicas: the first pod of every revision starts from nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from components.platform.knative import MAX_REVISION_TIMEOUT
@@ -31,6 +44,18 @@ from components.serving import _runtime
 
 KNATIVE_DEFAULT_TIMEOUT = 300
 """``revision-timeout-seconds`` (and the response-start default): Knative 1.21's defaults.yaml."""
+
+
+@dataclass(frozen=True)
+class LoadBalancerIdle:
+    """The idle timeout of the load balancer in front of the gateway, as the rendered gateway Service sets it."""
+
+    seconds: int
+    """How long a connection with no byte on it stays open, seconds."""
+    longest: int
+    """The longest idle timeout the cloud's load balancer allows, seconds."""
+    source: str
+    """Where it was read (the annotation and its value), for the message."""
 
 
 def _seconds(value: str) -> int:
@@ -54,6 +79,18 @@ def budget(isvc: Mapping[str, Any]) -> int:
         return _runtime.CPU_READY_SECONDS
     value = isvc["metadata"].get("annotations", {}).get(_runtime.COLD_START_ANNOTATION)
     return int(value) if value is not None else int(MAX_REVISION_TIMEOUT)
+
+
+DEFAULT_MIN_REPLICAS = 1
+"""KServe v0.20.0 pkg/constants/constants.go ``DefaultMinReplicas``: the min-scale of a component without
+``minReplicas``."""
+
+
+def can_be_at_zero(isvc: Mapping[str, Any]) -> bool:
+    """Whether the predictor of a rendered InferenceService may scale to zero replicas, so that a request can wait
+    for its cold start (module docstring): ``minReplicas`` 0, KServe's default being 1."""
+    value = isvc["spec"]["predictor"].get("minReplicas")
+    return int(value if value is not None else DEFAULT_MIN_REPLICAS) == 0
 
 
 def _hosts(isvc: Mapping[str, Any]) -> set[str]:
@@ -96,21 +133,40 @@ def chain(isvc: Mapping[str, Any], objects: Sequence[Mapping[str, Any]] = ()) ->
     }
 
 
-def problems(isvc: Mapping[str, Any], objects: Sequence[Mapping[str, Any]] = ()) -> list[str]:
-    """Where the chain of a rendered Knative-mode InferenceService (with the other rendered ``objects``) is shorter
-    than the model's cold-start budget."""
+def problems(
+    isvc: Mapping[str, Any],
+    objects: Sequence[Mapping[str, Any]] = (),
+    load_balancer: LoadBalancerIdle | None = None,
+) -> list[str]:
+    """Where the chain of a rendered Knative-mode InferenceService (with the other rendered ``objects`` and the load
+    balancer's idle timeout, when the cloud has one) is shorter than the model's cold-start budget. The load balancer
+    is held to what the activator is held to (the cold start plus a request, up to max-revision-timeout-seconds);
+    where the cloud's longest idle timeout is itself shorter than the cold start, the message says so. The request
+    hops and the load balancer only when the predictor can be at zero (:func:`can_be_at_zero`); the progress
+    deadline and ``pulumi up``'s wait always, as every revision's first pod starts cold; a hop longer than
+    ``max-revision-timeout-seconds`` always (Knative's webhook refuses it)."""
     need = budget(isvc)
+    cold_on_request = can_be_at_zero(isvc)
     name = f"{isvc['metadata'].get('namespace')}/{isvc['metadata']['name']}"
     out = []
     hops = chain(isvc, objects)
     for hop in ("gateway route", "activator timeoutSeconds", "activator responseStartTimeoutSeconds"):
         limit = hops[hop]
-        if limit is not None and limit < need + _runtime.REQUEST_SECONDS and limit < int(MAX_REVISION_TIMEOUT):
-            out.append(f"{name}: {hop} {limit}s < cold start {need}s + request {_runtime.REQUEST_SECONDS}s")
-        if limit is not None and limit < need:
-            out.append(f"{name}: {hop} {limit}s < cold start {need}s")
+        if limit is not None and cold_on_request:
+            if limit < need + _runtime.REQUEST_SECONDS and limit < int(MAX_REVISION_TIMEOUT):
+                out.append(f"{name}: {hop} {limit}s < cold start {need}s + request {_runtime.REQUEST_SECONDS}s")
+            if limit < need:
+                out.append(f"{name}: {hop} {limit}s < cold start {need}s")
         if limit is not None and limit > int(MAX_REVISION_TIMEOUT):
             out.append(f"{name}: {hop} {limit}s > max-revision-timeout-seconds {MAX_REVISION_TIMEOUT}")
+    if load_balancer is not None and cold_on_request:
+        idle, longest = load_balancer.seconds, load_balancer.longest
+        hop = f"load balancer idle timeout {idle}s ({load_balancer.source})"
+        if idle < need + _runtime.REQUEST_SECONDS and idle < min(int(MAX_REVISION_TIMEOUT), longest):
+            out.append(f"{name}: {hop} < cold start {need}s + request {_runtime.REQUEST_SECONDS}s")
+        if idle < need:
+            cap = f": the cloud's load balancer allows at most {longest}s" if longest < need else ""
+            out.append(f"{name}: {hop} < cold start {need}s{cap}")
     deadline = hops["progress deadline"]
     if deadline is None or deadline < need:
         out.append(f"{name}: progress deadline {deadline}s < cold start {need}s")

@@ -1833,3 +1833,32 @@ def test_a_size_annotation_that_is_no_size_is_one_line(standard: Project, tmp_pa
         f"metadata.annotations.mlplatform.io/model-size-gb: {value}: give the model's size in GB, above 0 and at most "
         "10000"
     )
+
+
+@pytest.mark.parametrize(
+    ("component", "env"),
+    [
+        ("predictor", {"name": "PYTHONPATH", "value": "/opt/lib"}),
+        ("predictor", {"name": "PYTHONPATH", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}}),
+        ("transformer", {"name": "PYTHONPATH", "value": "/opt/lib"}),
+    ],
+)
+def test_an_env_name_kserve_blocks_is_refused_in_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, component: str, env: dict[str, Any]
+) -> None:
+    # rev14 defect 2: KServe v0.20.0's webhook denies PYTHONPATH in every container (pkg/validation/env_policy.go
+    # DefaultBlockedEnvVars; inference_service_validation.go validateBlockedEnvVars); import kept it
+    predictor = {"model": {**SKLEARN_V2["spec"]["predictor"]["model"]}}
+    spec: dict[str, Any] = {"predictor": predictor}
+    if component == "predictor":
+        predictor["model"]["env"] = [env]
+        where = "spec.predictor.model.env.0.name"
+    else:
+        spec["transformer"] = {"containers": [{"name": "kserve-container", "image": "a/b:1", "env": [env]}]}
+        where = "spec.transformer.containers.0.env.0.name"
+    code, out, err = _run(capsys, str(_write(tmp_path, {**SKLEARN_V2, "spec": spec})), "--stack", "aws-dev")
+    assert (code, out) == (2, "")
+    assert err == [
+        f"{tmp_path / 'isvc.yaml'}: InferenceService sklearn-iris: {where}: KServe's admission refuses PYTHONPATH "
+        "in every container (env_policy.go DefaultBlockedEnvVars); remove it"
+    ]

@@ -419,6 +419,9 @@ SECURITY_RULES = {
     "object-store-private": "mandatory",  # a public or key-open request-log store (rev17c c04, c05, c08)
     "request-log-collector-ingress": "mandatory",  # any pod writes request records (rev17c p01)
     "external-dns-owner-id": "mandatory",  # stacks on one zone delete each other's records (rev17c p09)
+    "timeouts-cover-cold-start": "mandatory",  # availability: the load balancer cuts a cold start (rev17c p10)
+    "node-pools-span-zones": "mandatory",  # availability: a pool in fewer zones, fixed at creation (rev17c c16)
+    "gpu-operator-no-second-driver": "mandatory",  # a second driver on a node with one loaded (rev17c p08)
 }
 """The enforcement level of every security, isolation and availability rule, pinned here (not only in the docs)."""
 
@@ -437,7 +440,6 @@ def test_enforcement_of_every_security_rule_is_pinned() -> None:
         "prod-model-replicas",
         "budget",
         "budget-advisory",
-        "timeouts-cover-cold-start",  # not a security rule: the request path against the cold start (rev16)
         "llm-model-size-given",  # not a security rule: the cold start's input (rev16)
     }
 
