@@ -25,6 +25,7 @@ from components.clusters._common import (
     cluster_provider,
     exec_kubeconfig,
     gpu_node_labels,
+    object_store_ignored,
     short_name,
     system_instance_type,
 )
@@ -43,6 +44,10 @@ from components.clusters.spec import AKS_SERVICE_CIDR, CLUSTER_TAG, ApiEndpoint,
 from components.errors import SpecError
 from components.naming import child_name, child_opts, merge_tags, replacement_suffix
 from components.storage import StorageLocation, parse_storage_uri
+
+REQUEST_LOG_IGNORED = object_store_ignored("a blob container of the storage account the platform creates")
+"""``platform.requestLogs`` keys that do nothing on this cloud (components/clusters ``request_log_key_problem``)."""
+
 
 SPOT_TAINT = Taint("kubernetes.azure.com/scalesetpriority", "spot", "NoSchedule")
 """The taint AKS puts on spot pools; GPU pods tolerate it too (it is declared explicitly on our spot pools)."""

@@ -19,6 +19,7 @@ from components.clusters._common import (
     cluster_provider,
     exec_kubeconfig,
     gpu_node_labels,
+    object_store_ignored,
     short_name,
     system_instance_type,
 )
@@ -37,6 +38,10 @@ from components.clusters.spec import CLUSTER_TAG, ApiEndpoint, ClusterSpec, api_
 from components.errors import SpecError, show
 from components.naming import child_name, child_opts, merge_tags, replacement_suffix
 from components.storage import StorageLocation
+
+REQUEST_LOG_IGNORED = object_store_ignored("a GCS bucket")
+"""``platform.requestLogs`` keys that do nothing on this cloud (components/clusters ``request_log_key_problem``)."""
+
 
 CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
 NODE_METADATA = {"disable-legacy-endpoints": "true"}
@@ -671,7 +676,7 @@ class GkeCluster(ManagedCluster):
             name,
             namespace,
             service_account,
-            f"Writes request logs under {request.prefix}/",
+            "Writes request logs under the platform.requestLogs prefix",
             parent,
             protect=self._args.protect,
         )
@@ -682,7 +687,8 @@ class GkeCluster(ManagedCluster):
             member=gsa.email.apply(lambda e: f"serviceAccount:{e}"),
             condition=gcp.storage.BucketIAMMemberConditionArgs(
                 title="request-log-prefix",
-                description=f"Only objects under {request.prefix}/",
+                # no user text in descriptions (red team #17d P1): the expression names the prefix
+                description="Only objects under the platform.requestLogs prefix",
                 expression=pulumi.Output.from_input(bucket).apply(
                     lambda b: f'resource.name.startsWith("projects/_/buckets/{b}/objects/{request.prefix}/")'
                 ),

@@ -238,6 +238,11 @@ def install(ctx: AddonContext, namespaces: Sequence[str]) -> tuple[k8s.helm.v3.R
     spec = wanted(ctx.settings.request_logs, namespaces)
     if spec is None:
         return None
+    from components.clusters import request_log_key_problem
+    from components.errors import SpecError
+
+    if unused := request_log_key_problem(ctx.cluster.cloud, spec.given()):
+        raise SpecError(f"platform.requestLogs.{unused[0]}", unused[1], unused[2])
     ns = ctx.namespace("ns-request-logs", NAMESPACE, pod_security="restricted")
     store = ctx.cluster.request_log_store(
         child_name(ctx.name, "request-logs"), NAMESPACE, SERVICE_ACCOUNT, store_request(spec), ctx.parent

@@ -1030,7 +1030,11 @@ def inference_requests(isvc: Mapping[str, Any]) -> list[tuple[str, str]]:
     ):
         # the name the server registers the model under: the last --model_name of the args KServe appends to the
         # runtime's (components/serving/runtimes.py NAMED_RUNTIMES)
-        name = runtimes.served_name(model.get("args") or [], name)
+        args = model.get("args") or []
+        if not isinstance(args, list) or not all(isinstance(a, str) for a in args):
+            # red team #17d F2: a list or map among the args was an AttributeError (exit 70) in served_name
+            raise TypeError("spec.predictor.model.args is not a list of strings")
+        name = runtimes.served_name(args, name)
     calls = [("POST", f"/v2/models/{name}/infer" if protocol == "v2" else f"/v1/models/{name}:predict")]
     if model.get("modelFormat", {}).get("name") == "huggingface":
         calls.append(("POST", "/openai/v1/chat/completions"))

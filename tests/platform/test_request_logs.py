@@ -202,6 +202,21 @@ def test_the_store_request_carries_the_settings() -> None:
     assert (req.bucket, req.prefix, req.retention_days, req.volume_size) == ("b-logs", "x/y", 30, "10Gi")
 
 
+def test_a_key_that_does_nothing_on_the_cluster_is_one_line_from_python() -> None:
+    """Red team #17d IG: ``volumeSize`` where the records go to a bucket changed nothing in the plan; the cluster's
+    module says so (components/clusters ``request_log_key_problem``), from Python as from a stack file."""
+    import pytest
+
+    from components.errors import SpecError
+
+    with pytest.raises(SpecError) as e:
+        plan_platform({"requestLogs": {"volumeSize": "20Gi"}})  # the fake cluster is on aws
+    assert str(e.value) == (
+        "platform.requestLogs.volumeSize: 20Gi is not allowed; the records go to an S3 bucket, not to a volume "
+        "(volumeSize sizes the collector's volume on an existing cluster); remove volumeSize"
+    )
+
+
 def _event(**headers: str) -> dict[str, str]:
     """What the http_server source makes of one event KServe's agent posts: the body as ``message`` and the kept
     ``ce-`` headers as fields (pkg/logger/worker.go: ``metadata`` and ``annotations`` are JSON strings)."""
