@@ -1,6 +1,7 @@
 """The AWS and node-pool slips of the fourth hostile review of #17 (/work/wt/rev17d-report.md c01, c02, p08, c04, c05,
 c06, c07, c08, c09, c11, c12): each rule at its boundaries, over a shipped or cover stack's plan mutated the way the
-slip does, and its level pinned. Sources are in policy/clouds/aws.py (its rev17d section) and policy/rules/nodepools.py."""
+slip does, and its level pinned. Sources are in policy/clouds/aws.py (its rev17d section) and
+policy/rules/nodepools.py."""
 
 from __future__ import annotations
 
