@@ -12,6 +12,7 @@ from policy.rules.base import UNKNOWN, Facts, Finding, Resource, Rule, as_list, 
 from policy.rules.cluster import world
 from policy.rules.gpu import ACCELERATOR_LABEL, Pool, Preinstalled, gpus_of, int_of, taints_of_list
 from policy.rules.identity import K8S_SUBJECT, Subject, ksa_bindings, paired_bindings
+from policy.rules.nodepools import PoolLabels
 from policy.rules.percloud import RENDERED, CloudPolicy, Part
 from policy.rules.requestlog import is_log_writer
 from policy.rules.timeouts import IdleTimeout
@@ -674,10 +675,38 @@ def _rbac_wait_inputs() -> frozenset[str]:
     return frozenset({*params} - {"self", "name", "opts"} | {"__provider"})
 
 
+def _pool_labels(res: Resource) -> list[PoolLabels] | None:
+    """An AKS pool's ``nodeLabels`` and priority (``node-selectors-match-pools``, ``system-pool-on-demand``):
+    ``scaleSetPriority`` ``Spot`` or ``Regular``, "If not specified, the default is 'Regular'" (pulumi_azure_native
+    containerservice ``scale_set_priority``); an AgentPool and each of a ManagedCluster's ``agentPoolProfiles``."""
+    if res.type == AKS_POOL:
+        profiles: list[Any] = [res.props]
+    elif res.type == AKS:
+        given = res.props.get("agentPoolProfiles")
+        if given is UNKNOWN:
+            return [PoolLabels(res.name, UNKNOWN)]
+        profiles = as_list(given)
+    else:
+        return None
+    out = []
+    for p in profiles:
+        p = as_map(p)
+        labels = p.get("nodeLabels")
+        priority = p.get("scaleSetPriority")
+        spot = f"scaleSetPriority {priority}" if isinstance(priority, str) and priority.lower() == "spot" else None
+        out.append(PoolLabels(str(p.get("name") or res.name), {} if labels is None else labels, spot))
+    return out
+
+
 POLICY = CloudPolicy(
     cloud="azure",
     dynamic_inputs={"pulumi-python:dynamic:Resource": _rbac_wait_inputs},
     parts={
+        "node-selectors-match-pools": Part(
+            types=(AKS, AKS_POOL),
+            summary="AKS nodeLabels and scaleSetPriority",
+            read=_pool_labels,
+        ),
         "api-endpoint-restricted": Part(
             types=(AKS,),
             read=_api_exposure,

@@ -11,6 +11,7 @@ from policy.rules.base import UNKNOWN, Facts, Finding, Resource, as_list, as_map
 from policy.rules.cluster import world
 from policy.rules.gpu import Pool, Preinstalled, int_of, taints_of_list
 from policy.rules.identity import K8S_NAME, Subject, ksa_bindings, paired_bindings
+from policy.rules.nodepools import PoolLabels
 from policy.rules.percloud import RENDERED, CloudPolicy, Part
 from policy.rules.requestlog import is_log_writer
 
@@ -684,11 +685,32 @@ pool types besides): an empty value for a type a shipped or cover stack renders,
 is a class of pulumi_gcp 10.2.0, read from its ``_utilities.register(resource_modules=...)`` by
 tests/policy/test_policy_known_types.py, unless the value says why not."""
 
+
+def _pool_labels(res: Resource) -> list[PoolLabels] | None:
+    """A GKE node pool's ``nodeConfig.labels`` and spot capacity (``node-selectors-match-pools``,
+    ``system-pool-on-demand``): ``nodeConfig.spot`` "whether the underlying node VMs are spot" and
+    ``nodeConfig.preemptible`` (pulumi_gcp container NodeConfig ``spot``/``preemptible``)."""
+    if res.type != GKE_POOL:
+        return None
+    config = res.props.get("nodeConfig")
+    if config is UNKNOWN:
+        return [PoolLabels(res.name, UNKNOWN)]
+    config = as_map(config)
+    labels = config.get("labels")
+    spot = next((f"nodeConfig.{k} true" for k in ("spot", "preemptible") if config.get(k) is True), None)
+    return [PoolLabels(res.name, {} if labels is None else labels, spot)]
+
+
 POLICY = CloudPolicy(
     cloud="gcp",
     # Config Connector's ContainerCluster and ContainerNodePool (GoogleCloudPlatform/k8s-config-connector)
     node_controller_groups=(r"container\.cnrm\.cloud\.google\.com",),
     parts={
+        "node-selectors-match-pools": Part(
+            types=(GKE_POOL,),
+            summary="GKE nodeConfig.labels, spot and preemptible",
+            read=_pool_labels,
+        ),
         "api-endpoint-restricted": Part(
             types=(GKE,),
             read=_api_exposure,

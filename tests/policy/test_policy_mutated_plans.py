@@ -422,6 +422,13 @@ SECURITY_RULES = {
     "timeouts-cover-cold-start": "mandatory",  # availability: the load balancer cuts a cold start (rev17c p10)
     "node-pools-span-zones": "mandatory",  # availability: a pool in fewer zones, fixed at creation (rev17c c16)
     "gpu-operator-no-second-driver": "mandatory",  # a second driver on a node with one loaded (rev17c p08)
+    "aws-dns-records-scoped": "mandatory",  # Route 53 changes on the stack's zone, TXT-only for cert-manager (rev17d)
+    "aws-controller-grants-scoped": "mandatory",  # Karpenter and cluster-autoscaler on their own cluster (rev17d)
+    "karpenter-controller-ha": "mandatory",  # the chart's 2 replicas (rev17d c07)
+    "gpu-node-expiry": "mandatory",  # GPU nodes replaced onto new AMIs (rev17d c04)
+    "sqs-queue-encrypted": "mandatory",  # (rev17d c08)
+    "system-pool-on-demand": "mandatory",  # (rev17d c11)
+    "node-selectors-match-pools": "mandatory",  # (rev17d c12)
 }
 """The enforcement level of every security, isolation and availability rule, pinned here (not only in the docs)."""
 

@@ -1,0 +1,165 @@
+"""Node pools the platform's own pods depend on (the fourth hostile review of #17, /work/wt/rev17d-report.md c11, c12).
+
+- ``system-pool-on-demand``: the system pool (labels ``mlplatform.io/pool: system``, the platform's
+  ``SYSTEM_NODE_SELECTOR``, components/clusters/_common.py) is not spot capacity on any cloud that has capacity
+  types: istiod, the gateway, cert-manager and the controllers run there, and a spot reclaim takes the whole control
+  path at once. Each cloud's share reads its pools (:class:`PoolLabels`): EKS ``capacityType`` (``ON_DEMAND`` or
+  ``SPOT``; pulumi_aws 7.51.1 eks/node_group.py ``capacity_type``), Karpenter's ``karpenter.sh/capacity-type``
+  requirement, GKE ``nodeConfig.spot``/``preemptible`` (pulumi_gcp container ``NodeConfig``), AKS
+  ``scaleSetPriority`` (``Spot``; "If not specified, the default is 'Regular'", pulumi_azure_native
+  containerservice ``scale_set_priority``).
+- ``node-selectors-match-pools``: every ``nodeSelector`` the platform renders (in a Helm release's values, at any
+  depth, and in a workload's pod template) is met by some pool's labels: a node is eligible only when it "has each
+  of the key-value pairs you specify" (kubernetes.io/docs/concepts/scheduling-eviction/assign-pod-node/
+  #nodeselector), so a selector no pool meets leaves the pods Pending for ever. Labels the kubelet sets on every
+  node (:data:`NODE_LABELS`: ``kubernetes.io/os``, ``kubernetes.io/arch``; kubernetes.io/docs/reference/labels-
+  annotations-taints/) count as met. A stack whose pools no share reads (an existing cluster) is not judged; a
+  selector that reads a value known only after deploy is skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from policy.rules import percloud
+from policy.rules.base import UNKNOWN, Facts, Finding, Resource, Rule, as_map
+
+SYSTEM_LABELS: Mapping[str, str] = {"mlplatform.io/pool": "system"}
+"""The system pool's labels: components/clusters/_common.py ``SYSTEM_NODE_SELECTOR`` (the rule keeps its own copy so a
+slip in the component's constant is still caught)."""
+NODE_LABELS: Mapping[str, tuple[str, ...]] = {"kubernetes.io/os": ("linux",), "kubernetes.io/arch": ("amd64", "arm64")}
+"""Labels the kubelet sets on every node (kubernetes.io/docs/reference/labels-annotations-taints/ ``kubernetes.io/os``
+"The Kubelet populates this with runtime.GOOS", ``kubernetes.io/arch`` with runtime.GOARCH): Linux nodes only here."""
+WORKLOADS = (
+    "kubernetes:apps/v1:Deployment",
+    "kubernetes:apps/v1:StatefulSet",
+    "kubernetes:apps/v1:DaemonSet",
+    "kubernetes:batch/v1:Job",
+)
+
+
+@dataclass(frozen=True)
+class PoolLabels:
+    """One pool as a cloud's share reads it: its node labels (UNKNOWN when known only after deploy) and, when its
+    nodes are spot capacity, why."""
+
+    name: str
+    labels: Any
+    spot: str | None = None
+
+
+def pools(resources: Sequence[Resource]) -> list[PoolLabels]:
+    """Every pool some cloud's share of ``node-selectors-match-pools`` reads."""
+    out: list[PoolLabels] = []
+    for part in percloud.parts("node-selectors-match-pools"):
+        if part.read is None:
+            continue
+        for r in resources:
+            out.extend(part.read(r) or ())
+    return out
+
+
+def _system_on_demand(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    for part in percloud.parts("node-selectors-match-pools"):
+        if part.read is None:
+            continue
+        for r in resources:
+            for pool in part.read(r) or ():
+                labels = pool.labels
+                if labels is UNKNOWN or pool.spot is None:
+                    continue
+                if all(as_map(labels).get(k) == v for k, v in SYSTEM_LABELS.items()):
+                    yield Finding(
+                        r.urn,
+                        f"system pool {pool.name} is spot capacity ({pool.spot}): istiod, the gateway and the "
+                        "controllers go down together on a reclaim; give it on-demand capacity",
+                    )
+
+
+def selectors(res: Resource) -> list[tuple[str, Any]]:
+    """The nodeSelectors a resource renders, each with where: a Helm release's values at any depth, a workload's pod
+    template."""
+    found: list[tuple[str, Any]] = []
+
+    def walk(value: Any, path: str) -> None:
+        if isinstance(value, Mapping):
+            for k, v in value.items():
+                where = f"{path}.{k}" if path else str(k)
+                if k == "nodeSelector" and isinstance(v, Mapping):
+                    found.append((where, v))
+                else:
+                    walk(v, where)
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                walk(v, f"{path}[{i}]")
+
+    if res.type.startswith("kubernetes:helm.sh/") and res.type.endswith(":Release"):
+        walk(res.props.get("values"), "values")
+    elif res.type in WORKLOADS:
+        sel = res.get("spec.template.spec.nodeSelector")
+        if isinstance(sel, Mapping):
+            found.append(("spec.template.spec.nodeSelector", sel))
+    return found
+
+
+def _met(selector: Mapping[str, Any], labels: Mapping[str, Any]) -> bool:
+    for key, value in selector.items():
+        if labels.get(key) == value or value in NODE_LABELS.get(str(key), ()):
+            continue
+        return False
+    return True
+
+
+def _selectors_met(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    known = pools(resources)
+    if not known or any(p.labels is UNKNOWN for p in known):
+        return
+    for r in resources:
+        for where, sel in selectors(r):
+            if any(v is UNKNOWN for v in sel.values()):
+                continue
+            if not any(_met(sel, as_map(p.labels)) for p in known):
+                shown = ", ".join(f"{k}={v}" for k, v in sel.items())
+                yield Finding(
+                    r.urn,
+                    f"{r.name} {where} ({shown}) matches no node pool's labels "
+                    f"({'; '.join(f'{p.name}: {dict(as_map(p.labels))}' for p in known)}): its pods stay Pending",
+                )
+
+
+def _unknown_labels(res: Resource) -> str | None:
+    for part in percloud.parts("node-selectors-match-pools"):
+        for pool in (part.read(res) or ()) if part.read is not None else ():
+            if pool.labels is UNKNOWN:
+                return f"labels of pool {pool.name}"
+    return None
+
+
+RULES = [
+    Rule(
+        name="system-pool-on-demand",
+        description=(
+            "The system pool (mlplatform.io/pool: system) is on-demand capacity, read as each cloud's share of "
+            "node-selectors-match-pools reads its pools."
+        ),
+        enforcement="mandatory",
+        area="cluster",
+        check_stack=_system_on_demand,
+        unknown=_unknown_labels,
+        remediation="on-demand capacity for the system pool; spot only for GPU pools",
+    ),
+    Rule(
+        name="node-selectors-match-pools",
+        description=(
+            "Every nodeSelector a release or workload renders is met by some node pool's labels (or the kubelet's "
+            "kubernetes.io/os and kubernetes.io/arch): {clouds}."
+        ),
+        enforcement="mandatory",
+        area="cluster",
+        check_stack=_selectors_met,
+        unknown=_unknown_labels,
+        remediation="label the pool (mlplatform.io/pool: system) or fix the selector",
+    ),
+]
