@@ -149,7 +149,7 @@ def _hardening(res: Resource, facts: Facts) -> Iterator[str]:
         management = p.get("management")
         for key in POOL_MANAGEMENT:
             got = UNKNOWN if management is UNKNOWN else as_map(management).get(key)
-            if got is not UNKNOWN and got is not True:
+            if got is not UNKNOWN and got is not None and got is not True:
                 yield f"GKE node pool {res.name}: management.{key} is {got!r}, not true ({POOL_MANAGEMENT[key]})"
 
 
@@ -161,8 +161,10 @@ POOL_MANAGEMENT = {
 NodeManagement): ``autoRepair`` "If enabled, the nodes in this node pool will be monitored and, if they fail health
 checks too many times, an automatic repair action will be triggered"; ``autoUpgrade`` "If enabled, node auto-upgrade
 helps keep the nodes in your node pool up to date with the latest release version of Kubernetes". The platform turns
-both on for every pool (components/clusters/gke.py); node auto-repair "is enabled by default for new node pools ...
-we recommend keeping the default configuration" (cloud.google.com/kubernetes-engine/docs/how-to/node-auto-repair)."""
+both on for every pool (components/clusters/gke.py). Unset, both are on (pulumi_gcp 10.2 container/_inputs.py
+NodePoolManagementArgs: "Enabled by default"), so only an explicit false fails. Node auto-repair "is enabled by
+default for new node pools ... we recommend keeping the default configuration" (cloud.google.com/kubernetes-engine/
+docs/how-to/node-auto-repair)."""
 
 FIREWALL = "gcp:compute/firewall:Firewall"
 WEBHOOK_PORTS = frozenset(w.port for w in WEBHOOKS)

@@ -49,9 +49,16 @@ deployment.yaml reads ``.Values.topologySpreadConstraints.metricsServer``): note
 PDB_FIELDS = ("minAvailable", "maxUnavailable")
 
 
+def _truthy(value: Any) -> bool:
+    """Whether a Helm ``if`` on the value renders (the chart writes no field for 0, "" or none)."""
+    return value is UNKNOWN or value not in (None, "", 0, False)
+
+
 def _keda_ha(res: Resource, facts: Facts) -> Iterator[str]:
-    """On prod, the KEDA release's ``podDisruptionBudget`` has exactly the chart's keys, each with minAvailable or
-    maxUnavailable (a misspelt key renders no PDB: the chart ignores it), and ``topologySpreadConstraints`` gives
+    """On prod, the KEDA release's ``podDisruptionBudget`` has only the chart's keys (the three components', and the
+    top-level ``minAvailable``/``maxUnavailable`` every component's PDB also reads), each component with
+    minAvailable or maxUnavailable of its own or from the top level (a misspelt key renders no PDB: the chart
+    ignores it), and ``topologySpreadConstraints`` gives
     each component a non-empty list (the chart's default is none, so the replicas may share one zone)."""
     if res.type not in HELM_TYPES or _chart(res) != KEDA_CHART or facts.environment != "prod":
         return
@@ -62,7 +69,8 @@ def _keda_ha(res: Resource, facts: Facts) -> Iterator[str]:
     pdb = values.get("podDisruptionBudget")
     if pdb is not UNKNOWN:
         pdb = as_map(pdb)
-        extra = sorted(k for k in pdb if k not in KEDA_PDB_KEYS)
+        extra = sorted(k for k in pdb if k not in (*KEDA_PDB_KEYS, *PDB_FIELDS))
+        shared = any(_truthy(pdb.get(f)) for f in PDB_FIELDS)
         if extra:
             yield (
                 f"KEDA release {res.name}: podDisruptionBudget keys {extra} are not the chart's "
@@ -70,9 +78,9 @@ def _keda_ha(res: Resource, facts: Facts) -> Iterator[str]:
             )
         for key in KEDA_PDB_KEYS:
             got = pdb.get(key)
-            if got is UNKNOWN:
+            if got is UNKNOWN or shared:
                 continue
-            if not any(as_map(got).get(f) not in (None, "") for f in PDB_FIELDS):
+            if not any(_truthy(as_map(got).get(f)) for f in PDB_FIELDS):
                 yield (
                     f"KEDA release {res.name}: podDisruptionBudget.{key} sets neither minAvailable nor "
                     "maxUnavailable: that component has no PodDisruptionBudget on prod"

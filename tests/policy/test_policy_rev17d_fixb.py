@@ -114,7 +114,7 @@ def _management(key: str, value: Any) -> Callable[[dict[str, Any]], None]:
 
 
 @pytest.mark.parametrize("outputs", OUTPUTS)
-@pytest.mark.parametrize(("key", "value"), [("autoRepair", False), ("autoRepair", None), ("autoUpgrade", False)])
+@pytest.mark.parametrize(("key", "value"), [("autoRepair", False), ("autoUpgrade", False), ("autoRepair", "false")])
 def test_c15_gke_pool_without_auto_repair_fails(outputs: str, key: str, value: Any) -> None:
     found = caught(
         "gcp-prod",
@@ -124,6 +124,12 @@ def test_c15_gke_pool_without_auto_repair_fails(outputs: str, key: str, value: A
         _management(key, value),
     )
     assert any(f"management.{key} is" in m for m in found), found
+
+
+def test_c15_unset_is_on_by_default() -> None:
+    passes(
+        "gcp-prod", "fake", "cluster-hardening", named(":NodePool", "mlplatform-system"), lambda p: p.pop("management")
+    )
 
 
 def test_c15_every_pool_is_read() -> None:
