@@ -122,6 +122,8 @@ RL_AWS = 'aws-dev:{"requestLogs": {"retentionDays": 14}}'
 """aws-dev with the request-log collector (no shipped stack installs it as shipped)."""
 KEDA_GCP = 'gcp-prod:{"keda": true}'
 """gcp-prod with KEDA (HA: two replicas of each component, their PDBs; no shipped stack installs it as shipped)."""
+GPU_OPERATOR = '*:{"gpuSupport": "gpu-operator"}'
+"""Every stack with the NVIDIA GPU operator instead of the device plugin (no shipped stack installs it as shipped)."""
 WARM_AWS = 'aws-dev:{"warmCapacity": {"l4": 1}}'
 """Warm capacity on aws-dev's l4 pool, which does not share GPUs, so the placeholders pre-pull its models' images
 (init containers); gcp-prod's l4 pool time-slices and renders none (components/platform/warm.py)."""
@@ -820,6 +822,30 @@ MUTATIONS = (
     Mutation("keda-escalation", "platform", "components/platform/keda.py", '"allowPrivilegeEscalation": False,',
              '"allowPrivilegeEscalation": True,', "KEDA's containers may escalate privileges",
              "pod-restricted-hardening", platform=KEDA_GCP),
+    # rev17c p10, c16, p08 (#17): the gateway load balancer's idle timeout, AKS system pool zones, the GPU operator
+    Mutation("lb-idle-300", "platform", "components/platform/istio.py", "LONGEST_REQUEST_SECONDS = 1800",
+             "LONGEST_REQUEST_SECONDS = 300", "gateway load balancer closes a cold start's idle connection at 300 s",
+             "timeouts-cover-cold-start"),
+    Mutation("eks-elb-idle-300", "clusters", "components/clusters/eks.py",
+             "seconds = max(1, min(idle_timeout_seconds, ELB_MAX_IDLE_TIMEOUT))",
+             "seconds = max(1, min(idle_timeout_seconds, 300))", "EKS Classic ELB idle timeout capped at 300 s",
+             "timeouts-cover-cold-start"),
+    Mutation("aks-lb-idle-min", "clusters", "components/clusters/aks.py",
+             "minutes = max(AZURE_LB_MIN_IDLE_MINUTES, min(-(-idle_timeout_seconds // 60), AZURE_LB_MAX_IDLE_MINUTES))",
+             "minutes = AZURE_LB_MIN_IDLE_MINUTES", "Azure Load Balancer idle timeout left at 4 minutes",
+             "timeouts-cover-cold-start"),
+    Mutation("aks-system-no-zones", "clusters", "components/clusters/aks.py",
+             "                    availability_zones=zones,", "                    availability_zones=None,",
+             "AKS system pool created without zones (fixed at creation)", "node-pools-span-zones"),
+    Mutation("eks-vpc-one-zone", "clusters", "components/clusters/eks.py",
+             "number_of_availability_zones=spec.zones,", "number_of_availability_zones=1,",
+             "EKS VPC (every node's subnets) in one zone", "node-pools-span-zones"),
+    Mutation("gpu-operator-driver", "platform", "components/platform/gpu.py", '"driver": {"enabled": False},',
+             '"driver": {"enabled": True},', "GPU operator installs a second driver over the node image's",
+             "gpu-operator-no-second-driver", platform=GPU_OPERATOR),
+    Mutation("gpu-operator-toolkit", "platform", "components/platform/gpu.py", '"toolkit": {"enabled": False},',
+             '"toolkit": {"enabled": True},', "GPU operator installs a second container toolkit",
+             "gpu-operator-no-second-driver", platform=GPU_OPERATOR),
 )  # fmt: skip
 EVALUATOR = "components/serving/requestpath.py"
 EVALUATOR_TESTS = ("tests/serving/test_requestpath.py",)

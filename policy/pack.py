@@ -36,6 +36,7 @@ CONFIG_SCHEMA = PolicyConfigSchema(
         "anonymousModels": {"type": "array", "items": {"type": "string"}, "default": []},
         "networkPolicy": {"type": "string", "enum": ["enforced", "not-enforced", "unknown"], "default": "unknown"},
         "modelSecrets": {"type": "object", "default": {}},
+        "zones": {"type": ["integer", "null"], "minimum": 1, "default": None},
     }
 )
 """The config every policy of the pack accepts (the stack's facts; see :class:`policy.rules.Facts`)."""
@@ -43,6 +44,7 @@ CONFIG_SCHEMA = PolicyConfigSchema(
 
 FACT_KEYS = (
     "environment", "requiredTags", "maxGpus", "allowPublicApi", "anonymousModels", "networkPolicy", "modelSecrets",
+    "zones",
 )  # fmt: skip
 
 
@@ -67,6 +69,7 @@ def pack_config(settings: StackSettings, rules: Iterable[Rule] | None = None) ->
         "anonymousModels": sorted(f.anonymous_models),
         "networkPolicy": f.network_policy,
         "modelSecrets": secrets_to_json(f.model_secrets),
+        "zones": f.zones,
     }
     out: dict[str, Any] = {}
     for rule in ALL_RULES if rules is None else rules:

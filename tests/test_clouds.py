@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import functools
 import importlib
 import json
 import re
@@ -238,21 +239,28 @@ def test_the_clouds_own_modules_exist() -> None:
     assert not missing
 
 
+@functools.cache
+def _imports_of_modules(root: Path) -> dict[str, frozenset[str]]:
+    """What each module under components/, infra/ and policy/ of ``root`` imports (any import statement: the module
+    of ``import m`` and of ``from m import n``, and ``m.n``). Parsed once per test process: the sources do not change
+    while the suite runs, and :func:`_importers` asks for many modules."""
+    imports: dict[str, frozenset[str]] = {}
+    for top in SCANNED:
+        for path in (root / top).rglob("*.py"):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            names: set[str] = set()
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Import):
+                    names.update(a.name for a in node.names)
+                elif isinstance(node, ast.ImportFrom) and node.module:
+                    names.update([node.module, *(f"{node.module}.{a.name}" for a in node.names)])
+            imports[path.relative_to(root).with_suffix("").as_posix().replace("/", ".")] = frozenset(names)
+    return imports
+
+
 def _importers(module: str) -> set[str]:
     """The modules under components/, infra/ and policy/ that import ``module`` (any import statement)."""
-    found: set[str] = set()
-    for top in SCANNED:
-        for path in (ROOT / top).rglob("*.py"):
-            tree = ast.parse(path.read_text(encoding="utf-8"))
-            for node in ast.walk(tree):
-                names: list[str] = []
-                if isinstance(node, ast.Import):
-                    names = [a.name for a in node.names]
-                elif isinstance(node, ast.ImportFrom) and node.module:
-                    names = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
-                if module in names:
-                    found.add(path.relative_to(ROOT).with_suffix("").as_posix().replace("/", "."))
-    return found
+    return {importer for importer, names in _imports_of_modules(ROOT).items() if module in names}
 
 
 def exemption_problems(registered: tuple[clouds.Cloud, ...]) -> list[str]:

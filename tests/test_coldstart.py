@@ -38,30 +38,33 @@ def figures(stack: str) -> dict[str, tuple[float, float]]:
 
 
 # Shipped stacks. Steps (minutes, components/coldstart.yaml): image = runtime image GB / 4.7 GB/min; download = model
-# GB / 1 GB/min; readiness 0.21.
+# GB / the storage kind's rate (s3, gs://, Azure Blob 7.19 GB/min: kserve/kserve PR #2819; hf 2.4 GB/min:
+# huggingface/huggingface_hub#2658); readiness 0.21.
 SHIPPED = {
     "aws-dev": {
-        # kserve-sklearnserver 1.0/4.7 = 0.21, 0.01 GB, load 0.1, readiness 0.21; CPU: no node steps
-        "sklearn-iris": (0.53, 0.53),
-        # Karpenter 1.67 + GPU ready 1.0; kserve-torchserve 4.0/4.7 = 0.85, 0.1 GB, load 0.5, readiness 0.21
-        "resnet50": (4.33, 1.66),
+        # kserve-sklearnserver 1.0/4.7 = 0.21, 0.01 GB / 7.19 = 0.0, load 0.1, readiness 0.21; CPU: no node steps
+        "sklearn-iris": (0.52, 0.52),
+        # Karpenter 1.67 + GPU ready 1.0; torchserve-kfs:0.9.0-gpu 8.4/4.7 = 1.79 (rev16 defect 6: was 4 GB, 0.85),
+        # 0.1 GB from s3 at 7.19 = 0.01 (rev16 defect 5: was 1 GB/min, 0.1), load 0.5, readiness 0.21
+        "resnet50": (5.18, 2.51),
     },
     "azure-staging": {
-        "sklearn-iris": (0.53, 0.53),
-        # autoscaler delay 0.5 + AKS 7.5 + GPU ready 1.0; kserve-tritonserver 15.5/4.7 = 3.3, BERT 0.44, load 0.5,
-        # readiness 0.21
-        "bert-onnx": (13.45, 4.45),
+        "sklearn-iris": (0.52, 0.52),
+        # autoscaler delay 0.5 + AKS 7.5 + GPU ready 1.0; kserve-tritonserver 15.5/4.7 = 3.3, BERT 0.44 GB from Azure
+        # Blob at 7.19 = 0.06, load 0.5, readiness 0.21
+        "bert-onnx": (13.07, 4.07),
     },
     "gcp-prod": {
-        # delay 0.5 + GKE 5.5 + GPU ready 1.0; tritonserver 3.3, 0.1 GB, load 0.5, readiness 0.21
-        "resnet-triton": (11.11, 4.11),
+        # delay 0.5 + GKE 5.5 + GPU ready 1.0; tritonserver 3.3, 0.1 GB from gs:// at 7.19 = 0.01, load 0.5,
+        # readiness 0.21
+        "resnet-triton": (11.02, 4.02),
         # delay 0.5 + GKE 5.5 + GPU ready 1.0; kserve/huggingfaceserver (Docker Hub) streamed by GKE image streaming
-        # 0.33 (was 12/4.7 = 2.55 pulled whole), Qwen2.5-1.5B 3.1 GB from hf, vLLM start 1.5 less the reference's
-        # read 3.65/20 plus 3.1 GB at the Run:ai streamer's 66.95 GB/min = 1.36 (was 1.5 with the default loader),
-        # readiness 0.21 (sklearn-iris there keeps 2 replicas on CPU: not listed)
-        "qwen-chat": (12.0, 5.0),
+        # 0.33, Qwen2.5-1.5B 3.1 GB from hf at 2.4 GB/min = 1.29, vLLM start 1.5 (3.1 GB is under the 3.67 GB
+        # reference, so the Run:ai streamer adds nothing and saves nothing: rev16 defect 8), readiness 0.21
+        # (sklearn-iris there keeps 2 replicas on CPU: not listed)
+        "qwen-chat": (10.33, 3.33),
     },
-    "local": {"sklearn-iris": (0.53, 0.53)},  # xgboost-iris keeps 1 replica on CPU: not listed
+    "local": {"sklearn-iris": (0.52, 0.52)},  # xgboost-iris keeps 1 replica on CPU: not listed
 }
 
 
@@ -74,16 +77,18 @@ def test_the_node_dominates_from_zero_on_the_autoscaler_clouds() -> None:
     by_model = {e.model: e for s in ("azure-staging", "gcp-prod") for e in cold_start(planned(s))}
     for name in ("bert-onnx", "resnet-triton", "qwen-chat"):
         assert by_model[name].from_zero.dominant.step.startswith("GPU node provisioning and boot"), name
-    # on a warm node the image pull (tritonserver) or the download (Qwen) is the longest step
+    # on a warm node the image pull (tritonserver) or vLLM's start (Qwen: 1.5, its hf download 1.29) is the longest
     assert by_model["bert-onnx"].warm_node.dominant.step.startswith("image pull (nvcr.io/nvidia/tritonserver")
-    assert by_model["qwen-chat"].warm_node.dominant.step.startswith("model download (hf, 3.1 GB")
+    assert by_model["qwen-chat"].warm_node.dominant.step.startswith("load (huggingface, 3.1 GB")
 
 
 def test_bigger_model_downloads_longer() -> None:
     small, big = estimate(RESNET, AWS), estimate(replace(RESNET, model_size_gb=20), AWS)
     step = {s.step.split(" (")[0]: s.minutes for s in big.warm_node.steps}
-    assert step["model download"] == 20.0
-    assert big.warm_node.minutes - small.warm_node.minutes == pytest.approx(20 - 0.1)
+    # s3 at 7.19 GB/min (kserve/kserve PR #2819), 1 GB/min at the slow end (kserve#2529)
+    assert step["model download"] == round(20 / 7.19, 2) == 2.78
+    assert big.warm_node.minutes - small.warm_node.minutes == pytest.approx(2.78 - 0.01)
+    assert big.warm_node.high - small.warm_node.high == pytest.approx(20 - 0.1)
 
 
 def test_warm_node_is_faster_than_from_zero_for_a_gpu_model() -> None:
@@ -112,8 +117,17 @@ def test_provisioner_and_cloud_choose_the_node_steps() -> None:
 def test_storage_kind_and_runtime_scale_the_steps() -> None:
     pvc = estimate(replace(RESNET, storage_uri="pvc://claim/resnet"), AWS).warm_node
     assert not any(s.step.startswith("model download") for s in pvc.steps)
-    assert coldstart.storage_kind("https://acct.blob.core.windows.net/c/m") == "object"
-    assert coldstart.storage_kind("hf://Qwen/Qwen2.5-1.5B-Instruct") == "hf"
+    # each kind has its own rate (rev16 defect 5); the kind is the scheme components/storage.py reads
+    uris = {
+        "https://acct.blob.core.windows.net/models/m": "azure",
+        "https://example.com/m.joblib": "https",
+        "s3://bucket/m": "s3",
+        "gs://bucket/m": "gs",
+        "hf://Qwen/Qwen2.5-1.5B-Instruct": "hf",
+        "": "other",
+    }
+    assert {u: coldstart.storage_kind(u) for u in uris} == uris
+    assert set(uris.values()) | {"pvc", "oci"} == set(coldstart.load()["download"])
     # the protocol picks the runtime, the runtime the image: sklearn over v2 is kserve-mlserver (3.74 GB)
     v2 = estimate(replace(IRIS, protocol="v2"), AWS).warm_node.steps[0]
     assert v2.step.startswith("image pull (docker.io/seldonio/mlserver:1.5.0, 3.74 GB")
@@ -123,9 +137,10 @@ def test_storage_kind_and_runtime_scale_the_steps() -> None:
 
 def test_deadline_is_from_zero_at_the_slow_end() -> None:
     e = estimate(RESNET, AWS)
-    # Karpenter 1.67 + GPU ready high 3.0 + torchserve 4.0 GB at 2.0 GB/min 2.0 + 0.1 + 0.5 + readiness high 0.25
-    assert e.from_zero.high == pytest.approx(7.52)
-    assert coldstart.deadline_seconds(RESNET, AWS) == 452  # 451.2 s rounded up
+    # Karpenter 1.67 + GPU ready high 3.0 + torchserve 8.4 GB at 2.0 GB/min 4.2 + 0.1 GB at the 1 GB/min slow end 0.1
+    # + 0.5 + readiness high 0.25
+    assert e.from_zero.high == pytest.approx(9.72)
+    assert coldstart.deadline_seconds(RESNET, AWS) == 584  # 583.2 s rounded up
 
 
 def test_every_figure_in_the_data_has_a_source() -> None:
@@ -151,16 +166,16 @@ def test_plan_json_has_the_cold_start_of_each_model() -> None:
     assert [e["model"] for e in entries] == ["resnet50", "sklearn-iris"]  # by name
     resnet = entries[0]
     assert set(resnet) == {"model", "fromZero", "warmNode", "warmCapacity", "expected"}
-    assert resnet["fromZero"]["minutes"] == 4.33 and resnet["warmNode"]["minutes"] == 1.66
+    assert resnet["fromZero"]["minutes"] == 5.18 and resnet["warmNode"]["minutes"] == 2.51
     # aws-dev asks for no warm capacity: the fromZero figure applies
-    assert resnet["warmCapacity"] is None and resnet["expected"] == {"case": "fromZero", "minutes": 4.33, "high": 7.52}
+    assert resnet["warmCapacity"] is None and resnet["expected"] == {"case": "fromZero", "minutes": 5.18, "high": 9.72}
     assert [s["step"] for s in resnet["fromZero"]["steps"]][:2] == [
         "GPU node provisioning and boot (Karpenter)",
         "GPU driver and device plugin ready",
     ]
     for step in resnet["fromZero"]["steps"]:
         assert set(step) == {"step", "minutes", "high", "source"} and step["source"]
-    assert sum(s["minutes"] for s in resnet["fromZero"]["steps"]) == pytest.approx(4.33)
+    assert sum(s["minutes"] for s in resnet["fromZero"]["steps"]) == pytest.approx(5.18)
 
 
 def test_view_prints_the_cold_start_table() -> None:
@@ -170,8 +185,8 @@ def test_view_prints_the_cold_start_table() -> None:
     Console(file=out, width=200).print(table)
     text = out.getvalue()
     assert "Cold start from zero replicas (min)" in text
-    assert "qwen-chat" in text and "12 " in text and "5 " in text
-    assert "resnet-triton" in text and "11.11" in text
+    assert "qwen-chat" in text and "10.33" in text and "3.33" in text
+    assert "resnet-triton" in text and "11.02" in text
 
 
 # ------------------------------------------------------------------------------------------------ warm capacity
@@ -195,13 +210,13 @@ def test_warm_capacity_gives_covered_gpu_models_the_warm_node_figure() -> None:
     by_model = {e.model: e for e in cold_start(aws_dev_warm(1))}
     resnet, iris = by_model["resnet50"], by_model["sklearn-iris"]
     # the placeholders pre-pull the image the model's GPU pod runs (torchserve's -gpu tag), so the warm node has no
-    # pull: 1.66 - 0.85 = 0.81 (fromZero, a new node, still pulls)
+    # pull: 2.51 - 1.79 = 0.72 (fromZero, a new node, still pulls)
     assert resnet.warm == coldstart.WarmCover("l4", 1, ("pytorch/torchserve-kfs:0.9.0-gpu",))
-    assert resnet.expected_case == "warmNode" and resnet.expected.minutes == 0.81  # not fromZero's 4.33
+    assert resnet.expected_case == "warmNode" and resnet.expected.minutes == 0.72  # not fromZero's 5.18
     assert resnet.warm_node.steps[0].step == "image pre-pulled on the warm node (pytorch/torchserve-kfs:0.9.0-gpu)"
     assert resnet.warm_node.steps[0].minutes == 0 and "Image pull policy" in resnet.warm_node.steps[0].source
     assert resnet.from_zero.steps[2].step.startswith("image pull (pytorch/torchserve-kfs:0.9.0-gpu")
-    assert resnet.from_zero.minutes == 4.33
+    assert resnet.from_zero.minutes == 5.18
     entry = resnet.to_json()
     assert entry["warmCapacity"] == {"pool": "l4", "nodes": 1} and entry["expected"]["case"] == "warmNode"
     assert iris.warm is None and iris.expected_case == "fromZero"  # CPU: no GPU node involved
@@ -212,7 +227,7 @@ def test_the_view_shows_the_expected_figure() -> None:
     table = cold_start_table(aws_dev_warm(1))
     assert table is not None
     Console(file=out, width=200).print(table)
-    assert "0.81 (warm l4)" in out.getvalue()
+    assert "0.72 (warm l4)" in out.getvalue()
 
 
 def test_warm_capacity_covers_only_models_that_fit_its_pool() -> None:
@@ -332,9 +347,9 @@ def test_an_eks_snapshot_counts_the_image_at_the_volume_initialization_rate() ->
     step = estimate(replace(RESNET, accelerator="nvidia-l4"), cached).warm_node.steps[0]
     assert (
         step.step
-        == "image preloaded (EBS snapshot on the Bottlerocket data volume: pytorch/torchserve-kfs:0.9.0-gpu, 4 GB)"
+        == "image preloaded (EBS snapshot on the Bottlerocket data volume: pytorch/torchserve-kfs:0.9.0-gpu, 8.4 GB)"
     )
-    assert step.minutes == round(4 / 17.58, 2) == 0.23
+    assert step.minutes == round(8.4 / 17.58, 2) == 0.48
     assert estimate(RESNET, cached) == estimate(RESNET, AWS)  # no accelerator: not on the cached pool
 
 
@@ -410,14 +425,16 @@ def test_an_llm_loads_with_the_run_ai_streamer_by_default_and_the_estimate_follo
     facts = coldstart.facts_from_spec("q", spec)
     assert facts.load_format == "runai_streamer"
     load = coldstart.estimate(facts, AWS).warm_node.steps[2]
-    # 1.5 - 3.65/20.0 + 3.1/66.95 = 1.36
-    assert load.minutes == 1.36
-    assert "runai_streamer loader at 66.95 GB/min" in load.step and "Run:ai Model Streamer" in load.source
-    # the default loader: the same model reads at 20 GB/min; a 70 GB model takes longer with either
+    # rev16 defect 8: vllm#20264's 1.5 min start stands for a model up to its 3.67 GB (its weights loaded in 0.9 s),
+    # so a 3.1 GB model loads in 1.5 with either loader: the streamer saves nothing the source can show
+    assert load.minutes == 1.5
+    assert "runai_streamer loader at 66.95 GB/min above 3.67 GB" in load.step and "Run:ai Model Streamer" in load.source
     auto = replace(facts, load_format=None)
-    assert coldstart.estimate(auto, AWS).warm_node.steps[2].minutes == 1.47
+    assert coldstart.estimate(auto, AWS).warm_node.steps[2].minutes == 1.5
+    # above the reference, only the weights above it are read at the loader's rate: 70 GB, 66.33 GB above
     big = replace(facts, model_size_gb=70.0)
-    assert coldstart.estimate(big, AWS).warm_node.steps[2].minutes == round(1.5 - 3.65 / 20 + 70 / 66.95, 2)
+    assert coldstart.estimate(big, AWS).warm_node.steps[2].minutes == round(1.5 + 66.33 / 66.95, 2) == 2.49
+    assert coldstart.estimate(replace(big, load_format=None), AWS).warm_node.steps[2].minutes == 4.82
 
 
 @pytest.mark.parametrize(
@@ -525,12 +542,21 @@ def test_the_docs_warm_capacity_and_deploy_figures_are_the_plans() -> None:
     # rev16 defect 9: docs/performance.md showed resnet50 4.33 -> 1.66 with warm capacity while the plan gave 0.81
     # (the placeholders' pre-pull counts 0), and gcp-prod's parallel deploy 31.16 while the plan gave 28.8.
     warm = {e.model: e.expected.minutes for e in cold_start(aws_dev_warm(1))}
-    assert f"| resnet50 4.33 -> {warm['resnet50']:g} |" in _doc_row("aws-dev | l4: 1")
-    deploy = planned("gcp-prod").deploy_time
-    shown = f"**{deploy['minutes']:g}** ({deploy['low']:g}-{deploy['high']:g})"
-    assert shown in _doc_row("gcp-prod | 39.81 (25.65-96.25)"), shown
-    cold = {e.model: e for e in cold_start(planned("gcp-prod"))}["qwen-chat"]
-    assert f"| {cold.from_zero.minutes} | {cold.warm_node.minutes} | {cold.from_zero.high} |" in _doc_row(
+    cold = {e.model: e.from_zero.minutes for e in cold_start(planned("aws-dev"))}
+    assert f"| resnet50 {cold['resnet50']:g} -> {warm['resnet50']:g} |" in _doc_row("aws-dev | l4: 1")
+    # every stack's deploy estimate in the parallel-install table (rev16 defects 5, 6, 8 moved all four)
+    rows = {
+        "local": "local (existing cluster) | 14.92",
+        "aws-dev": "aws-dev | 36.33",
+        "azure-staging": "azure-staging | 37.35",
+        "gcp-prod": "gcp-prod | 39.81 (25.65-96.25)",
+    }
+    for stack, first in rows.items():
+        deploy = planned(stack).deploy_time
+        shown = f"**{deploy['minutes']:g}** ({deploy['low']:g}-{deploy['high']:g})"
+        assert shown in _doc_row(first), (stack, shown)
+    qwen = {e.model: e for e in cold_start(planned("gcp-prod"))}["qwen-chat"]
+    assert f"| {qwen.from_zero.minutes:g} | {qwen.warm_node.minutes:g} | {qwen.from_zero.high:g} |" in _doc_row(
         "gcp-prod | qwen-chat"
     )
 
@@ -563,3 +589,29 @@ def test_the_instance_leaves_the_estimate_unchanged() -> None:
     text = (ROOT / "docs" / "performance.md").read_text()
     assert "### What scales with the stack, and what does not (the instance)" in text
     assert "test_the_instance_leaves_the_estimate_unchanged" in text
+
+
+SHIPPED_STACKS = ("aws-dev", "azure-staging", "gcp-prod", "local")
+
+
+def doc_rows(stack: str) -> list[str]:
+    """The rows docs/performance.md shows for ``stack``'s models: one in the summary table per model, then one per
+    step of each model's from-zero case (its warm-node steps are the last of them)."""
+    rows = []
+    for e in cold_start(planned(stack)):
+        fz, wn = e.from_zero, e.warm_node
+        rows.append(
+            f"| {stack} | {e.model} | {fz.minutes:g} | {wn.minutes:g} | {fz.high:g} | {fz.dominant.step} "
+            f"| {wn.dominant.step} |"
+        )
+        rows += [f"| {s.step} | {s.minutes:g} | {s.slow:g} | {s.source} |" for s in fz.steps]
+    return rows
+
+
+@pytest.mark.parametrize("stack", SHIPPED_STACKS)
+def test_the_docs_cold_start_tables_are_the_plans(stack: str) -> None:
+    # The brief of rev16 (defects 5, 6, 8): docs/performance.md's per-model tables had stale figures (resnet50's
+    # 4 GB image at 0.85, downloads at 1 GB/min, qwen-chat's load 1.36): every row must be what the plan gives.
+    text = (ROOT / "docs" / "performance.md").read_text().splitlines()
+    missing = [row for row in doc_rows(stack) if row not in text]
+    assert missing == [], "\n".join(missing)

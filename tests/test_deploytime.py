@@ -270,16 +270,17 @@ def _isvc_step(program: object) -> deploytime.Step:
 
 def test_an_isvc_that_waits_for_ready_counts_its_model_start() -> None:
     # Regression: the InferenceService was one API call (0.05 min) although pulumi waits for its model to start.
-    # pytorch on aws/Karpenter from zero (components/coldstart.yaml): 1.67 + 1.0 + 0.85 + 0.1 + 0.5 + 0.21 = 4.33
+    # pytorch on aws/Karpenter from zero (components/coldstart.yaml): 1.67 + 1.0 + 1.79 + 0.01 + 0.5 + 0.21 = 5.18
     step = _isvc_step(_isvc_program(min_nodes=0))
-    assert step.minutes == pytest.approx(0.05 + 4.33)
-    assert "model start fromZero 4.33 min" in step.source
+    assert step.minutes == pytest.approx(0.05 + 5.18)
+    assert "model start fromZero 5.18 min" in step.source
 
 
 def test_a_pool_with_a_node_up_gives_the_warm_node_start() -> None:
-    # minNodes 1: the deploy creates the node with the pool, so the model starts on a warm node: 0.85 + 0.1 + 0.5 + 0.21
+    # minNodes 1: the deploy creates the node with the pool, so the model starts on a warm node:
+    # 1.79 + 0.01 + 0.5 + 0.21
     step = _isvc_step(_isvc_program(min_nodes=1))
-    assert step.minutes == pytest.approx(0.05 + 1.66)
+    assert step.minutes == pytest.approx(0.05 + 2.51)
     assert "warmNode" in step.source
 
 
@@ -290,9 +291,9 @@ def test_an_isvc_that_does_not_wait_stays_one_api_call() -> None:
 
 
 def test_shipped_stacks_count_their_models_start() -> None:
-    # aws-dev: resnet50's pool l4 has minNodes 0, so its start is fromZero (4.33 min, tests/test_coldstart.py)
+    # aws-dev: resnet50's pool l4 has minNodes 0, so its start is fromZero (5.18 min, tests/test_coldstart.py)
     aws = [s for s in stack_path("aws-dev").steps if s.type == ISVC]
-    assert [(s.name, s.minutes) for s in aws] == [("resnet50-isvc", pytest.approx(0.05 + 4.33))]
+    assert [(s.name, s.minutes) for s in aws] == [("resnet50-isvc", pytest.approx(0.05 + 5.18))]
 
 
 def test_the_shipped_table_marks_inference_services() -> None:

@@ -65,6 +65,7 @@ label the API server sets on every namespace to its name) are not evaluated (:cl
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -328,6 +329,7 @@ def _remove_dot_segments(path: str) -> str:
     return "/" + "/".join(out) + ("/" if trailing and out else "")
 
 
+@functools.lru_cache(maxsize=4096)
 def normalize_path(path: str, normalization: str = PATH_NORMALIZATION) -> str | None:
     """The path (query excluded) after Istio's normalization, or None when Envoy rejects the request (``%00``: 400).
 
@@ -352,6 +354,7 @@ def normalize_path(path: str, normalization: str = PATH_NORMALIZATION) -> str | 
     return path
 
 
+@functools.lru_cache(maxsize=1024)
 def path_template(pattern: str) -> re.Pattern[str]:
     """An Istio path template (``{*}``, ``{**}``) as the regular expression Envoy matches the whole path with."""
     parts = re.split(r"(\{\*\*\}|\{\*\})", pattern)

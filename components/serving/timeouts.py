@@ -19,11 +19,17 @@ hop before it gets an answer. Each hop and what bounds it (Knative mode):
 - Knative's progress deadline (``serving.knative.dev/progress-deadline``): the revision fails if its first pod is not
   ready in time.
 - ``pulumi up`` (``pulumi.com/timeoutSeconds``): how long the deploy waits for Ready.
+- the load balancer in front of the gateway: a cold start sends no byte on the client's connection, so a load balancer
+  that closes an idle connection sooner cuts the request. The policy reads its idle timeout from the gateway
+  Service's annotation through each cloud's share (policy/rules/timeouts.py) and gives it here as a
+  :class:`LoadBalancerIdle`; a cloud with no such timeout (GKE's passthrough load balancer, an existing cluster)
+  gives none.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from components.platform.knative import MAX_REVISION_TIMEOUT
@@ -31,6 +37,18 @@ from components.serving import _runtime
 
 KNATIVE_DEFAULT_TIMEOUT = 300
 """``revision-timeout-seconds`` (and the response-start default): Knative 1.21's defaults.yaml."""
+
+
+@dataclass(frozen=True)
+class LoadBalancerIdle:
+    """The idle timeout of the load balancer in front of the gateway, as the rendered gateway Service sets it."""
+
+    seconds: int
+    """How long a connection with no byte on it stays open, seconds."""
+    longest: int
+    """The longest idle timeout the cloud's load balancer allows, seconds."""
+    source: str
+    """Where it was read (the annotation and its value), for the message."""
 
 
 def _seconds(value: str) -> int:
@@ -96,9 +114,15 @@ def chain(isvc: Mapping[str, Any], objects: Sequence[Mapping[str, Any]] = ()) ->
     }
 
 
-def problems(isvc: Mapping[str, Any], objects: Sequence[Mapping[str, Any]] = ()) -> list[str]:
-    """Where the chain of a rendered Knative-mode InferenceService (with the other rendered ``objects``) is shorter
-    than the model's cold-start budget."""
+def problems(
+    isvc: Mapping[str, Any],
+    objects: Sequence[Mapping[str, Any]] = (),
+    load_balancer: LoadBalancerIdle | None = None,
+) -> list[str]:
+    """Where the chain of a rendered Knative-mode InferenceService (with the other rendered ``objects`` and the load
+    balancer's idle timeout, when the cloud has one) is shorter than the model's cold-start budget. The load balancer
+    is held to what the activator is held to (the cold start plus a request, up to max-revision-timeout-seconds);
+    where the cloud's longest idle timeout is itself shorter than the cold start, the message says so."""
     need = budget(isvc)
     name = f"{isvc['metadata'].get('namespace')}/{isvc['metadata']['name']}"
     out = []
@@ -111,6 +135,14 @@ def problems(isvc: Mapping[str, Any], objects: Sequence[Mapping[str, Any]] = ())
             out.append(f"{name}: {hop} {limit}s < cold start {need}s")
         if limit is not None and limit > int(MAX_REVISION_TIMEOUT):
             out.append(f"{name}: {hop} {limit}s > max-revision-timeout-seconds {MAX_REVISION_TIMEOUT}")
+    if load_balancer is not None:
+        idle, longest = load_balancer.seconds, load_balancer.longest
+        hop = f"load balancer idle timeout {idle}s ({load_balancer.source})"
+        if idle < need + _runtime.REQUEST_SECONDS and idle < min(int(MAX_REVISION_TIMEOUT), longest):
+            out.append(f"{name}: {hop} < cold start {need}s + request {_runtime.REQUEST_SECONDS}s")
+        if idle < need:
+            cap = f": the cloud's load balancer allows at most {longest}s" if longest < need else ""
+            out.append(f"{name}: {hop} < cold start {need}s{cap}")
     deadline = hops["progress deadline"]
     if deadline is None or deadline < need:
         out.append(f"{name}: progress deadline {deadline}s < cold start {need}s")

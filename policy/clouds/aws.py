@@ -13,13 +13,14 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from policy.rules.base import UNKNOWN, Facts, Finding, Resource, Rule, as_list, as_map, is_set, reading
+from policy.rules.base import UNKNOWN, Facts, Finding, Resource, Rule, as_list, as_map, dig, is_set, reading
 from policy.rules.cluster import world
 from policy.rules.gpu import (
     ACCELERATOR_LABEL,
     GPU_RESOURCE,
     GPU_TAINT,
     Pool,
+    Preinstalled,
     gpus_of,
     int_of,
     taints_of_list,
@@ -28,6 +29,7 @@ from policy.rules.gpu import (
 from policy.rules.identity import K8S_SUBJECT, annotated_service_accounts
 from policy.rules.percloud import RENDERED, CloudPolicy, Part
 from policy.rules.requestlog import is_log_writer
+from policy.rules.timeouts import IdleTimeout
 
 EKS = "eks:index:Cluster"
 AWS_EKS = "aws:eks/cluster:Cluster"
@@ -993,6 +995,78 @@ def _buckets_blocked(resources: Sequence[Resource], facts: Facts) -> Iterator[Fi
             )
 
 
+# ------------------------------------------------------------------------------------------------ GPU images
+
+EKS_PREINSTALLED = frozenset({"driver", "toolkit"})
+"""What EKS's accelerated AMIs carry: "the EKS-optimized accelerated AMIs include the kernel modules and drivers
+required to run the NVIDIA GPU G and P EC2 instances" (docs.aws.amazon.com/eks/latest/userguide/
+ml-eks-optimized-ami.html, AL2023 x86_64 NVIDIA and Bottlerocket aws-k8s-nvidia variants), with "the pre-installed
+NVIDIA GPU driver version and NVIDIA container runtime version" (docs.nvidia.com/datacenter/cloud-native/
+gpu-operator/latest/amazon-eks.html, "Default EKS configuration without the GPU Operator")."""
+ACCELERATED_ALIASES = ("al2023@", "bottlerocket@")
+"""Karpenter EC2NodeClass AMI aliases that resolve to the accelerated variant on NVIDIA instance types
+(components/clusters/_karpenter.py: Karpenter picks the AL2023 NVIDIA variant for NVIDIA instance types)."""
+
+
+def _preinstalled(res: Resource) -> Any:
+    """The GPU pools whose EKS AMI carries the NVIDIA driver and toolkit (:data:`EKS_PREINSTALLED`)."""
+    if res.type in (EKS_MNG, AWS_NODE_GROUP):
+        ami = res.props.get("amiType")
+        if isinstance(ami, str) and "NVIDIA" in ami.upper():
+            return Preinstalled(f"node group {res.name} (amiType {ami})", EKS_PREINSTALLED)
+    elif res.type == EC2_NODE_CLASS:
+        aliases = [as_map(t).get("alias") for t in as_list(dig(res.props, "spec.amiSelectorTerms"))]
+        hit = next((a for a in aliases if isinstance(a, str) and a.startswith(ACCELERATED_ALIASES)), None)
+        if hit is not None:
+            return Preinstalled(f"EC2NodeClass {res.k8s_name} (alias {hit})", EKS_PREINSTALLED)
+    return None
+
+
+# ------------------------------------------------------------------------------------------------ zones
+
+AWSX_VPC = "awsx:ec2:Vpc"
+
+
+def _vpc_zones(res: Resource, facts: Facts) -> Iterator[str]:
+    """The cluster's VPC (awsx ``ec2.Vpc``) has subnets in the stack's ``cluster.zones`` zones: every node group and
+    Karpenter node class takes the VPC's private subnets (components/clusters/eks.py), so a VPC over fewer zones puts
+    every node in fewer zones. ``numberOfAvailabilityZones`` "A number of availability zones to which the subnets
+    defined in subnetSpecs will be deployed. Optional, defaults to the first 3 AZs in the current region"
+    (pulumi/pulumi-awsx schemagen, ``awsx:ec2:Vpc``)."""
+    if facts.zones is None or res.type != AWSX_VPC:
+        return
+    given = res.props.get("numberOfAvailabilityZones", 3)
+    if given is UNKNOWN:
+        return
+    if given != facts.zones:
+        yield f"VPC {res.name} puts its subnets in {given} zone(s), the stack asks for {facts.zones} (cluster.zones)"
+
+
+# ------------------------------------------------------------------------------------------------ gateway idle timeout
+
+CLASSIC_ELB_IDLE = IdleTimeout(
+    load_balancer="the Classic ELB",
+    annotation="service.beta.kubernetes.io/aws-load-balancer-connection-idle-timeout",
+    unit_seconds=1,
+    default_seconds=60,
+    shortest_seconds=1,
+    longest_seconds=3600,
+)
+"""The Classic Load Balancer EKS's cloud provider creates for the gateway's ``LoadBalancer`` Service (no AWS Load
+Balancer Controller is installed): kubernetes/cloud-provider-aws pkg/providers/v1/aws.go
+``ServiceAnnotationLoadBalancerConnectionIdleTimeout`` (parsed as whole seconds, ``strconv.ParseInt``); "By default,
+Elastic Load Balancing sets the idle timeout for your load balancer to 60 seconds" (docs.aws.amazon.com/
+elasticloadbalancing/latest/classic/config-idle-timeout.html); 1 to 3600 seconds (AWS CloudFormation
+``AWS::ElasticLoadBalancing::LoadBalancer ConnectionSettings`` ``IdleTimeout``: Minimum 1, Maximum 3600,
+awsdocs/aws-cloudformation-user-guide doc_source/aws-properties-ec2-elb-connectionsettings.md). Restated here, not
+imported from components/clusters/eks.py: a slip there must not move the rule with it (rev17c p10)."""
+
+
+def _gateway_idle(res: Resource) -> IdleTimeout | None:
+    """The load balancer idle timeout an EKS cluster's ``LoadBalancer`` Services get (:data:`CLASSIC_ELB_IDLE`)."""
+    return CLASSIC_ELB_IDLE if res.type in _CLUSTERS else None
+
+
 # ------------------------------------------------------------------------------------------------ the policy
 
 _CLUSTERS = (EKS, AWS_EKS)
@@ -1175,6 +1249,25 @@ POLICY = CloudPolicy(
             check=_iam,
             stack=_node_policies,
             unknown=_iam_unknown,
+        ),
+        "gpu-operator-no-second-driver": Part(
+            types=(EKS_MNG, AWS_NODE_GROUP, EC2_NODE_CLASS),
+            summary="EKS: accelerated AMIs carry driver and toolkit",
+            read=_preinstalled,
+            reads={
+                EKS_MNG: ("amiType",),
+                AWS_NODE_GROUP: ("amiType",),
+                EC2_NODE_CLASS: ("spec.amiSelectorTerms[].alias",),
+            },
+        ),
+        "node-pools-span-zones": Part(
+            types=(AWSX_VPC,),
+            summary="EKS: the VPC's numberOfAvailabilityZones",
+            check=_vpc_zones,
+            reads={AWSX_VPC: ("numberOfAvailabilityZones",)},
+        ),
+        "timeouts-cover-cold-start": Part(
+            types=_CLUSTERS, summary="EKS: the Classic ELB's, in seconds", read=_gateway_idle
         ),
         "object-store-private": Part(
             types=(S3_BUCKET, S3_PUBLIC_ACCESS_BLOCK),

@@ -10,10 +10,11 @@ from typing import Any
 
 from policy.rules.base import UNKNOWN, Facts, Finding, Resource, Rule, as_list, as_map, dig, reading
 from policy.rules.cluster import world
-from policy.rules.gpu import ACCELERATOR_LABEL, Pool, gpus_of, int_of, taints_of_list
+from policy.rules.gpu import ACCELERATOR_LABEL, Pool, Preinstalled, gpus_of, int_of, taints_of_list
 from policy.rules.identity import K8S_SUBJECT, Subject, ksa_bindings, paired_bindings
 from policy.rules.percloud import RENDERED, CloudPolicy, Part
 from policy.rules.requestlog import is_log_writer
+from policy.rules.timeouts import IdleTimeout
 
 AKS = "azure-native:containerservice:ManagedCluster"
 AKS_POOL = "azure-native:containerservice:AgentPool"
@@ -548,6 +549,81 @@ def _log_write(res: Resource, facts: Facts) -> Iterator[str]:
             yield f"request-log writer {res.name} is scoped to {scope!r}: scope it to the log container"
 
 
+# ------------------------------------------------------------------------------------------------ GPU images
+
+AKS_PREINSTALLED = frozenset({"driver", "toolkit"})
+"""What an AKS GPU pool's image carries unless the pool skips the driver: "AKS images include a preinstalled NVIDIA
+GPU Driver and preinstalled NVIDIA Container Toolkit" (docs.nvidia.com/datacenter/cloud-native/gpu-operator/latest/
+microsoft-aks.html); the way out is a pool created with ``gpuProfile.driver: None`` ("set the API field
+--gpu-driver to none ... to skip the automatic GPU driver installation", learn.microsoft.com/azure/aks/
+nvidia-gpu-operator). pulumi_azure_native 3.29 containerservice ``GPUDriver``: ``Install`` (the default) and
+``None``."""
+
+
+def _preinstalled(res: Resource) -> Any:
+    """An AKS GPU pool whose image carries the driver and toolkit (:data:`AKS_PREINSTALLED`)."""
+    if res.type != AKS_POOL or gpus_of(res.props.get("vmSize")) == 0:
+        return None
+    driver = as_map(res.props.get("gpuProfile")).get("driver", "Install")
+    if driver == "None":
+        return None
+    return Preinstalled(f"AgentPool {res.name} (gpuProfile.driver {driver})", AKS_PREINSTALLED)
+
+
+# ------------------------------------------------------------------------------------------------ zones
+
+
+def _pool_zones(res: Resource, facts: Facts) -> Iterator[str]:
+    """Every AKS system pool (the cluster's inline ``agentPoolProfiles`` of mode ``System``, and a System
+    ``AgentPool``) spans the stack's ``cluster.zones`` zones: "You can't change the number of availability zones
+    after you create a node pool" (learn.microsoft.com/azure/aks/reliability-availability-zones-configure,
+    "Limitations and considerations"), so a pool created in fewer zones (rev17c c16: ``availability_zones=None``)
+    stays a single-zone failure domain until it is replaced. User pools are not held to it: the platform's GPU pools
+    are regional on purpose (docs/components/aks-cluster.md: GPU sizes are often not zonal, Azure/AKS#1444)."""
+    if facts.zones is None:
+        return
+    pools: list[tuple[str, Any]] = []
+    if res.type == AKS:
+        for i, profile in enumerate(as_list(res.props.get("agentPoolProfiles"))):
+            if as_map(profile).get("mode") == "System":
+                pools.append((f"agentPoolProfiles[{i}] {as_map(profile).get('name')}", profile))
+    elif res.type == AKS_POOL and res.props.get("mode") == "System":
+        pools.append((f"AgentPool {res.name}", res.props))
+    for label, pool in pools:
+        zones = as_map(pool).get("availabilityZones")
+        if zones is UNKNOWN:
+            continue
+        given = sorted({str(z) for z in as_list(zones)})
+        if len(given) != facts.zones:
+            yield (
+                f"AKS system pool {label} spans {len(given)} zone(s) {given}, the stack asks for {facts.zones} "
+                "(cluster.zones): a node pool's zones cannot be changed after it is created"
+            )
+
+
+# ------------------------------------------------------------------------------------------------ gateway idle timeout
+
+AZURE_LB_IDLE = IdleTimeout(
+    load_balancer="the Azure Load Balancer",
+    annotation="service.beta.kubernetes.io/azure-load-balancer-tcp-idle-timeout",
+    unit_seconds=60,
+    default_seconds=4 * 60,
+    shortest_seconds=4 * 60,
+    longest_seconds=100 * 60,
+)
+"""The Azure Standard Load Balancer rule AKS's cloud provider makes for the gateway's ``LoadBalancer`` Service:
+kubernetes-sigs/cloud-provider-azure pkg/consts ``ServiceAnnotationLoadBalancerIdleTimeout`` ("the idle timeout for
+connections on the load balancer in minutes"); "Azure Load Balancer rules have a default timeout range of 4 minutes
+to 100 minutes ... The default setting is 4 minutes" (learn.microsoft.com/azure/load-balancer/
+load-balancer-tcp-idle-timeout, MicrosoftDocs/azure-docs articles/load-balancer/load-balancer-tcp-idle-timeout.md).
+Restated here, not imported from components/clusters/aks.py (rev17c p10)."""
+
+
+def _gateway_idle(res: Resource) -> IdleTimeout | None:
+    """The load balancer idle timeout an AKS cluster's ``LoadBalancer`` Services get (:data:`AZURE_LB_IDLE`)."""
+    return AZURE_LB_IDLE if res.type == AKS else None
+
+
 # ------------------------------------------------------------------------------------------------ the policy
 
 # ------------------------------------------------------------------------------------------------ object stores
@@ -722,6 +798,21 @@ POLICY = CloudPolicy(
             ),
             check=_iam,
             unknown=_iam_unknown,
+        ),
+        "gpu-operator-no-second-driver": Part(
+            types=(AKS_POOL,),
+            summary="AKS: GPU pools carry driver and toolkit unless gpuProfile.driver None",
+            read=_preinstalled,
+            reads={AKS_POOL: ("vmSize", "gpuProfile.driver")},
+        ),
+        "node-pools-span-zones": Part(
+            types=(AKS, AKS_POOL),
+            summary="AKS system pools' availabilityZones",
+            check=_pool_zones,
+            reads={AKS: ("agentPoolProfiles[].availabilityZones",), AKS_POOL: ("availabilityZones",)},
+        ),
+        "timeouts-cover-cold-start": Part(
+            types=(AKS,), summary="AKS: the Azure Load Balancer's, in minutes", read=_gateway_idle
         ),
         "object-store-private": Part(
             types=(STORAGE_ACCOUNT,),

@@ -9,9 +9,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from components.clusters.reachability import WEBHOOKS, ports
-from policy.rules.base import UNKNOWN, Facts, Finding, Resource, as_list, as_map, is_set
+from policy.rules.base import UNKNOWN, Facts, Finding, Resource, as_list, as_map, dig, is_set
 from policy.rules.cluster import world
-from policy.rules.gpu import Pool, int_of, taints_of_list
+from policy.rules.gpu import Pool, Preinstalled, int_of, taints_of_list
 from policy.rules.identity import K8S_NAME, Subject, ksa_bindings, paired_bindings
 from policy.rules.percloud import RENDERED, CloudPolicy, Part
 from policy.rules.requestlog import is_log_writer
@@ -713,6 +713,40 @@ def _critical_namespace(res: Resource) -> str | None:
     return GKE_CRITICAL_NAMESPACE if res.type == GKE else None
 
 
+# ------------------------------------------------------------------------------------------------ GPU images
+
+GKE_DRIVER_INSTALLED = ("DEFAULT", "LATEST")
+"""``gpuDriverInstallationConfig.gpuDriverVersion`` values with which GKE installs the NVIDIA driver on the pool's
+nodes (``INSTALLATION_DISABLED`` leaves it to the user; cloud.google.com/kubernetes-engine/docs/how-to/gpus,
+``gpu-driver-version=default|latest|disabled``). With GKE's driver, "The Google driver installer manages the NVIDIA
+GPU Driver. NVIDIA GPU Operator manages other software components" (docs.nvidia.com/datacenter/cloud-native/
+gpu-operator/latest/google-gke.html): the driver only, the toolkit stays the operator's."""
+
+
+def _preinstalled(res: Resource) -> Any:
+    """A GKE node pool whose GPU driver GKE installs (:data:`GKE_DRIVER_INSTALLED`)."""
+    if res.type != GKE_POOL:
+        return None
+    for acc in as_list(dig(res.props, "nodeConfig.guestAccelerators")):
+        version = as_map(as_map(acc).get("gpuDriverInstallationConfig")).get("gpuDriverVersion")
+        if version in GKE_DRIVER_INSTALLED:
+            return Preinstalled(f"NodePool {res.name} (gpuDriverVersion {version})", frozenset({"driver"}))
+    return None
+
+
+# ------------------------------------------------------------------------------------------------ gateway idle timeout
+
+
+def _gateway_idle(res: Resource) -> None:
+    """None: GKE's load balancer for a ``LoadBalancer`` Service is an external passthrough Network Load Balancer,
+    which "doesn't terminate user connections" (cloud.google.com/load-balancing/docs/network), so it has no idle
+    timeout that closes a connection and no annotation sets one; its connection-tracking idle timeout (60 s) "is not
+    available publicly" (Compute API ``BackendServiceConnectionTrackingPolicy.idleTimeoutSec``). What that means for
+    a request waiting on a cold start is documented at components/clusters/gke.py ``load_balancer_annotations``: the
+    timeout chain has no load balancer hop on GKE."""
+    return None
+
+
 # ------------------------------------------------------------------------------------------------ the policy
 
 KNOWN: dict[str, str] = {
@@ -867,6 +901,15 @@ POLICY = CloudPolicy(
         ),
         "istio-cni-bin-dir": Part(types=(GKE,), summary=f"GKE {GKE_CNI_BIN_DIR}", read=_cni_bin_dir),
         "istio-cni-namespace": Part(types=(GKE,), summary=f"GKE {GKE_CRITICAL_NAMESPACE}", read=_critical_namespace),
+        "gpu-operator-no-second-driver": Part(
+            types=(GKE_POOL,),
+            summary="GKE: pools whose driver GKE installs carry the driver",
+            read=_preinstalled,
+            reads={GKE_POOL: ("nodeConfig.guestAccelerators[].gpuDriverInstallationConfig.gpuDriverVersion",)},
+        ),
+        "timeouts-cover-cold-start": Part(
+            types=(GKE,), summary="GKE: none, a passthrough Network Load Balancer", read=_gateway_idle
+        ),
         "object-store-private": Part(
             types=(GCS_BUCKET,),
             summary="GCS buckets publicAccessPrevention enforced and uniform bucket-level access",

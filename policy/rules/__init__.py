@@ -160,6 +160,7 @@ class StackSettings:
             anonymous_models=anonymous,
             network_policy=network_policy_fact(cfg),
             model_secrets=declared_secrets(cfg),
+            zones=zones_fact(cfg),
         )
         overrides = {k: Override(o.enforcement, o.reason) for k, o in cfg.policy.overrides.items()}
         models = {f"{m.namespace}/{name}": model_objects(name, m) for name, m in sorted(cfg.models.items())}
@@ -194,6 +195,7 @@ class StackSettings:
             "models": {k: list(v) for k, v in self.models.items()},
             "pipelines": {k: list(v) for k, v in self.pipelines.items()},
             "modelSecrets": secrets_to_json(f.model_secrets),
+            "zones": f.zones,
         }
 
     @classmethod
@@ -212,7 +214,7 @@ class StackSettings:
             raise SpecError("settings", doc, "give the map mlplatform plan --json writes")
         known = {
             "environment", "requiredTags", "maxGpus", "allowPublicApi", "anonymousModels", "networkPolicy", "budget",
-            "overrides", "models", "pipelines", "modelSecrets",
+            "overrides", "models", "pipelines", "modelSecrets", "zones",
         }  # fmt: skip
         extra = sorted(set(doc) - known)
         if extra:
@@ -248,6 +250,9 @@ class StackSettings:
         netpol = doc.get("networkPolicy", "unknown")
         if netpol not in NETWORK_POLICY_STATES:
             raise SpecError("settings.networkPolicy", netpol, f"give one of {', '.join(NETWORK_POLICY_STATES)}")
+        zones = doc.get("zones")
+        if zones is not None and (isinstance(zones, bool) or not isinstance(zones, int) or zones < 1):
+            raise SpecError("settings.zones", zones, "give a whole number of zones >= 1, or null")
         declared_by: dict[str, dict[str, tuple[str, ...]]] = {}
         for key in ("models", "pipelines"):
             given = doc.get(key, {})
@@ -267,6 +272,7 @@ class StackSettings:
             frozenset(anonymous),
             netpol,
             secrets_from_json(doc.get("modelSecrets", {})),
+            zones,
         )
         overrides = {k: Override(o.enforcement, o.reason) for k, o in policy.overrides.items()}
         for key, declared in declared_by.items():
@@ -341,6 +347,14 @@ def network_policy_fact(cfg: StackConfig) -> str:
         return "enforced"
     existing = cfg.cluster.existing
     return existing.network_policy if existing is not None else "unknown"
+
+
+def zones_fact(cfg: StackConfig) -> int | None:
+    """How many zones the stack's nodes must span: ``cluster.zones`` (components/clusters/spec.py, 2 or 3, default 3)
+    where the package builds the cluster, None on an existing one (its ``cluster.existing.zones`` is only reported)."""
+    from components import clouds
+
+    return cfg.cluster.zones if clouds.get(cfg.cloud).managed else None
 
 
 def validated_config(

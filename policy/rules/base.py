@@ -107,6 +107,10 @@ class Facts:
     model_secrets: tuple[tuple[str, DeclaredSecrets], ...] = ()
     """Per model (``namespace/name``) that declares ``imagePullSecrets`` or ``secretEnv``, what it declares (in the
     saved plan's ``settings.modelSecrets``): ``model-declared-secrets`` ties each to the rendered InferenceService."""
+    zones: int | None = None
+    """How many zones the stack asks its cluster's nodes to span (``cluster.zones``), None when the package does not
+    build the cluster (cloud ``existing``) or the plan predates the key: ``node-pools-span-zones`` holds each cloud's
+    zonal resources to it."""
 
 
 @dataclass(frozen=True)

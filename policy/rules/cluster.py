@@ -118,6 +118,21 @@ def _prod_protect(res: Resource, facts: Facts) -> Iterator[str]:
 RULES = [
     *percloud.RULES,
     Rule(
+        name="node-pools-span-zones",
+        description=(
+            "Where the package builds the cluster, its nodes span the stack's cluster.zones zones, which a node pool "
+            "cannot change after it is created ({clouds; })."
+        ),
+        enforcement="mandatory",
+        area="cluster",
+        check_resource=percloud.check_resource("node-pools-span-zones"),
+        unknown=percloud.unknown("node-pools-span-zones"),
+        remediation=(
+            "components/clusters/<cloud>.py: the system pool and the node network over the stack's zones (the "
+            "setting each cloud's share names in the failure)"
+        ),
+    ),
+    Rule(
         name="api-endpoint-restricted",
         description=(
             "The Kubernetes API endpoint is private or limited to listed CIDRs, unless the stack opts in{; clouds}."

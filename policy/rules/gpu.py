@@ -15,7 +15,7 @@ from functools import cache
 from typing import Any
 
 from policy.rules import percloud
-from policy.rules.base import Facts, Finding, Resource, Rule, as_list, as_map
+from policy.rules.base import UNKNOWN, Facts, Finding, Resource, Rule, as_list, as_map, unknown_path, who
 
 ACCELERATOR_LABEL = "mlplatform.io/accelerator"
 POOL_LABEL = "mlplatform.io/pool"
@@ -154,6 +154,81 @@ def _budget(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
         )
 
 
+# ------------------------------------------------------------------------------------------------ GPU operator
+
+PREINSTALLED_RULE = "gpu-operator-no-second-driver"
+HELM_TYPES = ("kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart")
+OPERATOR_CHARTS = ("gpu-operator",)
+OPERATOR_COMPONENTS = ("driver", "toolkit")
+"""The GPU operator's operands that install software on the node: its driver container and the NVIDIA Container
+Toolkit. Both are on unless the values say ``enabled: false`` (the chart's defaults: ``driver.enabled: true``,
+``toolkit.enabled: true``, ../shared/upstream/chart-values/gpu-operator-v26.7.0.yaml). NVIDIA's chart options:
+``driver.enabled`` "By default, the Operator deploys NVIDIA drivers as a container on the system. Set this value to
+false when using the Operator on systems with pre-installed drivers" (docs.nvidia.com/datacenter/cloud-native/
+gpu-operator/latest/getting-started.html, "Chart Customization Options"; no page pinned to v26.7.0 was found in the
+search corpus, the chart values at v26.7.0 are the pinned source of the defaults)."""
+
+
+@dataclass(frozen=True)
+class Preinstalled:
+    """What a GPU pool's node image already carries (a cloud's share of :data:`PREINSTALLED_RULE`)."""
+
+    label: str
+    """How messages name the pool (its type, name and the setting that says so)."""
+    components: frozenset[str]
+    """Of :data:`OPERATOR_COMPONENTS`, those the image carries."""
+
+
+def _operator_releases(resources: Sequence[Resource]) -> list[Resource]:
+    return [
+        r
+        for r in resources
+        if r.type in HELM_TYPES and str(r.props.get("chart", "")).rstrip("/").rsplit("/", 1)[-1] in OPERATOR_CHARTS
+    ]
+
+
+def _no_second_driver(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    """The GPU operator release turns off each operand whose software a GPU pool's node image already carries, as each
+    cloud's share says (EKS accelerated AMIs, AKS GPU pools with the driver installed, GKE pools whose driver GKE
+    installs): a second driver container on a node with a loaded driver fails, and a second toolkit rewrites the
+    runtime configuration the image set up."""
+    releases = _operator_releases(resources)
+    if not releases:
+        return
+    carried: dict[str, list[str]] = {}
+    for res in resources:
+        for found in percloud.read(PREINSTALLED_RULE, res):
+            for pre in found if isinstance(found, list) else [found]:
+                for component in sorted(pre.components):
+                    carried.setdefault(component, []).append(pre.label)
+    for rel in releases:
+        values = rel.props.get("values")
+        if values is UNKNOWN:
+            continue
+        for component in OPERATOR_COMPONENTS:
+            enabled = as_map(as_map(values).get(component)).get("enabled", True)
+            if enabled is UNKNOWN or enabled is False or component not in carried:
+                continue
+            pools = ", ".join(carried[component])
+            yield Finding(
+                rel.urn,
+                f"Helm release {rel.props.get('name', rel.name)} (gpu-operator) installs the {component} "
+                f"({component}.enabled {enabled!r}) on GPU nodes whose image already carries it: {pools}; set "
+                f"values {component}.enabled false",
+            )
+
+
+def _operator_unknown(res: Resource) -> str | None:
+    """The GPU operator release's driver and toolkit switches known only after deploy."""
+    if not _operator_releases([res]):
+        return percloud.unknown(PREINSTALLED_RULE)(res)
+    for component in OPERATOR_COMPONENTS:
+        found = unknown_path(res.props, f"values.{component}.enabled")
+        if found:
+            return f"{who(res)} {found}"
+    return None
+
+
 RULES = [
     Rule(
         name="gpu-pool-taint-label",
@@ -170,5 +245,18 @@ RULES = [
         area="gpu",
         check_stack=_budget,
         unknown=percloud.unknown("gpu-pools"),
+    ),
+    Rule(
+        name=PREINSTALLED_RULE,
+        description=(
+            "The GPU operator installs no second driver or container toolkit: driver.enabled and toolkit.enabled are "
+            "false where a GPU pool's node image carries them ({clouds; })."
+        ),
+        enforcement="mandatory",
+        area="gpu",
+        applies_to=HELM_TYPES,
+        check_stack=_no_second_driver,
+        unknown=_operator_unknown,
+        remediation="components/platform/gpu.py operator_values: driver.enabled and toolkit.enabled false",
     ),
 ]

@@ -12,14 +12,25 @@ timeout above ``max-revision-timeout-seconds`` (pkg/apis/serving/v1/revision_val
 capped at that maximum (components/serving/_runtime.py ``request_timeout_seconds``), so a model whose cold start
 (``mlplatform.io/cold-start-seconds``, the estimate at the slow end of every step) is longer than the cap cannot be
 answered from zero: the rule fails the plan (and ``mlplatform check``) instead of letting the cap pass in silence.
+
+The load balancer in front of the gateway is a hop too: a cold start sends no byte on the client's connection, so a
+load balancer that closes an idle connection sooner cuts it. How a cloud's load balancer reads its idle timeout from
+the gateway Service (the annotation, its unit, the default without it, the longest allowed) is that cloud's share of
+this rule (:class:`IdleTimeout`, policy/clouds/<cloud>.py), read from the cluster resource; the rule
+reads the annotation from the rendered gateway release's values (the istio gateway chart's ``service.annotations``),
+not from the platform's constant (components/platform/istio.py ``LONGEST_REQUEST_SECONDS``: rev17c p10 lowered it to
+300 s and the plan passed).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from policy.rules.base import UNKNOWN, Facts, Finding, Resource, Rule, is_k8s, reading
+from policy.rules import percloud
+from policy.rules.base import UNKNOWN, Facts, Finding, Resource, Rule, as_map, is_k8s, reading, unknown_path, who
 
 ISVC = "kubernetes:serving.kserve.io/v1beta1:InferenceService"
 DEPLOYMENT_MODE = "serving.kserve.io/deploymentMode"
@@ -42,11 +53,94 @@ def _object(res: Resource) -> dict[str, Any]:
     return {**res.props, "kind": res.type.rsplit(":", 1)[-1]}
 
 
+IDLE_TIMEOUT_SHARE = "timeouts-cover-cold-start"
+"""The per-cloud share (:attr:`policy.rules.percloud.Part.read` on the cloud's cluster type) giving the cloud's
+:class:`IdleTimeout`; a cloud without one (GKE's passthrough load balancer, an existing cluster) has no such hop."""
+HELM_TYPES = ("kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart")
+GATEWAY_CHARTS = ("gateway",)
+"""Istio's gateway chart (components/platform/istio.py releases it as ``istio-ingressgateway``)."""
+GATEWAY_DEFAULT_SERVICE_TYPE = "LoadBalancer"
+"""The istio gateway chart's ``service.type`` when the values do not set it (1.30.3 values.yaml,
+../shared/upstream/chart-values/istio-gateway-1.30.3.yaml ``service.type: LoadBalancer``)."""
+
+
+@dataclass(frozen=True)
+class IdleTimeout:
+    """How a cloud's load balancer for a ``LoadBalancer`` Service reads its idle timeout (a cloud's share of
+    :data:`IDLE_TIMEOUT_SHARE`, with its sources in the cloud's policy module)."""
+
+    load_balancer: str
+    """How messages name it (``the Classic ELB``)."""
+    annotation: str
+    """The Service annotation the cloud's controller reads."""
+    unit_seconds: int
+    """Seconds per unit of the annotation's value (1 for seconds, 60 for minutes)."""
+    default_seconds: int
+    """The idle timeout without the annotation, seconds."""
+    shortest_seconds: int
+    """The shortest value the cloud accepts, seconds."""
+    longest_seconds: int
+    """The longest value the cloud accepts, seconds."""
+
+
+def _gateway_releases(resources: Sequence[Resource]) -> list[Resource]:
+    return [
+        r
+        for r in resources
+        if r.type in HELM_TYPES and str(r.props.get("chart", "")).rstrip("/").rsplit("/", 1)[-1] in GATEWAY_CHARTS
+    ]
+
+
+def _idle(release: Resource, cloud: IdleTimeout) -> Any:
+    """The gateway release's load balancer idle timeout (a ``LoadBalancerIdle``), None when its Service is no
+    ``LoadBalancer`` or its values are known only after deploy, or a finding's text when the annotation cannot be
+    what the cloud accepts."""
+    from components.serving.timeouts import LoadBalancerIdle
+
+    values = release.props.get("values")
+    if values is UNKNOWN or unknown_path(release.props, "values.service.*"):
+        return None
+    service = as_map(as_map(values).get("service"))
+    if service.get("type", GATEWAY_DEFAULT_SERVICE_TYPE) != "LoadBalancer":
+        return None
+    given = as_map(service.get("annotations")).get(cloud.annotation)
+    if given is None:
+        source = f"{cloud.load_balancer} default, no annotation {cloud.annotation}"
+        return LoadBalancerIdle(cloud.default_seconds, cloud.longest_seconds, source)
+    if not re.fullmatch(r"[0-9]+", str(given), re.ASCII):
+        return f"{cloud.annotation}: {given!r} is not a whole number: {cloud.load_balancer} refuses it"
+    seconds = int(str(given)) * cloud.unit_seconds
+    if not cloud.shortest_seconds <= seconds <= cloud.longest_seconds:
+        return (
+            f"{cloud.annotation}: {given} is outside what {cloud.load_balancer} accepts "
+            f"({cloud.shortest_seconds // cloud.unit_seconds}..{cloud.longest_seconds // cloud.unit_seconds})"
+        )
+    return LoadBalancerIdle(seconds, cloud.longest_seconds, f"{cloud.annotation}: {given}")
+
+
+def load_balancer_idle(resources: Sequence[Resource]) -> tuple[list[Any], list[Finding]]:
+    """The idle timeouts of the load balancers in front of the gateway (one per cloud share that reads a cluster of
+    the plan and gateway release), and the findings for annotations the cloud refuses."""
+    clouds = {c for r in resources for c in percloud.read(IDLE_TIMEOUT_SHARE, r) if isinstance(c, IdleTimeout)}
+    found, bad = [], []
+    for cloud in sorted(clouds, key=lambda c: c.annotation):
+        for release in _gateway_releases(resources):
+            idle = _idle(release, cloud)
+            if isinstance(idle, str):
+                bad.append(Finding(release.urn, f"gateway Service of Helm release {release.props.get('name')}: {idle}"))
+            elif idle is not None:
+                found.append(idle)
+    return found, bad
+
+
 def _check(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
     # Imported here, as policy/rules/models.py imports requestpath: the chain is the one
     # tests/serving/test_timeouts.py holds to the upstream sources.
     from components.serving import timeouts
 
+    idles, bad = load_balancer_idle(resources)
+    yield from bad
+    shortest = min(idles, key=lambda i: i.seconds) if idles else None
     objects = [_object(r) for r in resources if r.type.startswith("kubernetes:") and not _has_unknown(r.props)]
     for res in resources:
         if not (res.type == ISVC or is_k8s(res, "InferenceService")):
@@ -57,7 +151,7 @@ def _check(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
         isvc = _object(res)
         if _has_unknown(isvc.get("metadata")) or _has_unknown(isvc.get("spec")):
             continue  # known only after deploy: not judged
-        for problem in timeouts.problems(isvc, objects):
+        for problem in timeouts.problems(isvc, objects, shortest):
             yield Finding(res.urn, problem)
 
 
@@ -97,6 +191,17 @@ def _llm_size(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
             )
 
 
+_CHAIN_READS = reading({"InferenceService": ("metadata.annotations.*", "spec.*"), "VirtualService": ("spec.*",)})
+
+
+def _timeouts_unknown(res: Resource) -> str | None:
+    """The InferenceService and VirtualService documents the chain reads, and the gateway release's Service values."""
+    if res in _gateway_releases([res]):
+        found = unknown_path(res.props, "values.service.*")
+        return f"{who(res)} {found}" if found else None
+    return _CHAIN_READS(res)
+
+
 RULES = [
     Rule(
         name="llm-model-size-given",
@@ -119,14 +224,18 @@ RULES = [
         description=(
             "Every hop that holds a request to a Knative-mode model at zero replicas (gateway route, the activator's "
             "timeoutSeconds and responseStartTimeoutSeconds, the progress deadline, pulumi up's wait) lasts at least "
-            "the model's cold start at the slow end of every step, within max-revision-timeout-seconds (1800 s)."
+            "the model's cold start at the slow end of every step, within max-revision-timeout-seconds (1800 s); so "
+            "does the idle timeout of the load balancer in front of the gateway, read from the gateway Service's "
+            "annotation as the cloud's share says ({clouds; })."
         ),
         enforcement="mandatory",
         area="models",
         applies_to=(ISVC,),
         check_stack=_check,
-        unknown=reading({"InferenceService": ("metadata.annotations.*", "spec.*"), "VirtualService": ("spec.*",)}),
+        unknown=_timeouts_unknown,
         remediation=(
+            "Keep the gateway Service's load balancer idle timeout at the platform's (components/platform/istio.py "
+            "LONGEST_REQUEST_SECONDS, through the cluster's load_balancer_annotations). "
             "Shorten the model's cold start (docs/performance.md: a smaller model, an image cache, a faster loader, "
             "storage in the cluster's region) below 1800 s at the slow end; a longer timeout is refused by Knative's "
             "webhook and cut by the load balancer. Leave the predictor's timeout unset (the platform derives it)."

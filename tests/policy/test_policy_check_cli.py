@@ -33,6 +33,7 @@ FULL = json.dumps(
         "models": {},
         "pipelines": {},
         "modelSecrets": {},
+        "zones": None,
     }
 )
 """Every key of a saved stack's settings (policy.check.SETTINGS_KEYS)."""

@@ -546,13 +546,25 @@ def _edit_saved(stack: dict[str, Any], name: str, change: Any) -> None:
     assert hit, name
 
 
-def test_check_on_a_saved_plan_catches_the_slips(tmp_path: Any, capsys: Any) -> None:
+def test_check_on_a_saved_plan_catches_the_slips(tmp_path: Any, capsys: Any, monkeypatch: Any) -> None:
     """`mlplatform check` over a saved aws-dev plan edited like the slips fails the same rules as the plan."""
     import json
 
+    import policy.check
     from components.plan.cli import EXIT_OK, EXIT_POLICY, main
-    from policy.check import check, load_plan
+    from policy.check import load_plan
     from support import saved_plan_text
+
+    # the entries `mlplatform check` judged the file by (policy.check.check, which the CLI calls), read instead of
+    # judging the file a second time
+    judged: list[tuple[Any, bool, list[dict[str, Any]]]] = []
+    check = policy.check.check
+
+    def recorded(saved: Any, *, no_overrides: bool = False) -> list[dict[str, Any]]:
+        judged.append((saved, no_overrides, entries := check(saved, no_overrides=no_overrides)))
+        return entries
+
+    monkeypatch.setattr(policy.check, "check", recorded)
 
     code, text = saved_plan_text("aws-dev")
     assert code == EXIT_OK
@@ -571,8 +583,11 @@ def test_check_on_a_saved_plan_catches_the_slips(tmp_path: Any, capsys: Any) -> 
         _edit_saved(edited["stacks"][0], name, change)
         path = tmp_path / "edited.json"
         path.write_text(json.dumps(edited))
+        judged.clear()
         assert main(["check", str(path)]) == EXIT_POLICY, rule
         capsys.readouterr()
         (stack,) = load_plan(path)
-        failing = {e["policy"] for e in check(stack) if not e["passed"] and e["enforcement"] == "mandatory"}
+        (saved, no_overrides, entries), *_ = judged  # the first check the CLI ran: the file's one stack
+        assert (saved, no_overrides) == (stack, False)
+        failing = {e["policy"] for e in entries if not e["passed"] and e["enforcement"] == "mandatory"}
         assert failing == {rule}, (rule, failing)

@@ -1693,6 +1693,7 @@ def test_pack_builds_one_policy_per_rule_with_levels_and_schema() -> None:
             "anonymousModels",
             "networkPolicy",
             "modelSecrets",
+            "zones",
         }
 
 
