@@ -124,8 +124,16 @@ CASES: list[Case] = [
     one(HARDEN, SC, {"provisioner": "ebs.csi.aws.com", "parameters": UNKNOWN}),
     one(HARDEN, SC, {"provisioner": "efs.csi.aws.com", "parameters": {"provisioningMode": "efs-ap"}}),
     # ---- row 18: cluster-hardening: AKS node OS channel NodeImage or SecurityPatch (unset: NodeImage)
-    one(HARDEN, AKS, {**POLICY_ON, "autoUpgradeProfile": {"upgradeChannel": "patch", "nodeOSUpgradeChannel": "NodeImage"}}),
-    one(HARDEN, AKS, {**POLICY_ON, "autoUpgradeProfile": {"upgradeChannel": "patch", "nodeOSUpgradeChannel": "SecurityPatch"}}),
+    one(
+        HARDEN,
+        AKS,
+        {**POLICY_ON, "autoUpgradeProfile": {"upgradeChannel": "patch", "nodeOSUpgradeChannel": "NodeImage"}},
+    ),
+    one(
+        HARDEN,
+        AKS,
+        {**POLICY_ON, "autoUpgradeProfile": {"upgradeChannel": "patch", "nodeOSUpgradeChannel": "SecurityPatch"}},
+    ),
     one(
         HARDEN,
         AKS,
