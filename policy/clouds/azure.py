@@ -167,6 +167,9 @@ def _hardening(res: Resource, facts: Facts) -> Iterator[str]:
     specified, the vault is created with the default value of false", keyvault/_inputs.py) and has purge protection
     (``enablePurgeProtection`` true: "only the Key Vault service may initiate a hard, irrecoverable deletion").
     The cluster's ``autoUpgradeProfile.nodeOSUpgradeChannel`` is unset or one of :data:`AKS_OS_PATCHED`.
+    The Azure Policy add-on is on (``addonProfiles.azurepolicy.enabled`` true; an add-on runs only when the cluster
+    enables it: learn.microsoft.com/azure/aks/integrations "Add-ons"; Azure Policy is AKS's policy enforcement beside
+    Pod Security admission: learn.microsoft.com/azure/aks/use-pod-security-policies).
     Local accounts are ``aks-entra-only``'s; secrets encryption, audit logs and the API endpoint have their rules."""
     p = res.props
     if res.type == AKS:
@@ -467,9 +470,10 @@ def _binding(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
 # ------------------------------------------------------------------------------------------------ IAM beyond storage
 
 ROLE_DNS_ZONE_CONTRIBUTOR = "befefa01-2a29-4197-83a8-272ff33ce314"
-"""Azure built-in role "DNS Zone Contributor" ("Lets you manage DNS zones and record sets in Azure DNS, but does not
-let you control who has access to them": MicrosoftDocs/azure-docs articles/role-based-access-control/built-in-roles/
-networking.md). Restated, not imported from components/clusters/aks.py."""
+"""Azure built-in role "DNS Zone Contributor" (the id of components/clusters/aks.py ``ROLE_DNS_ZONE_CONTRIBUTOR``,
+restated so a slip there does not move the rule). learn.microsoft.com/azure/dns/dns-protect-zones-recordsets, "DNS
+Zone Contributor role": granted on a resource group that holds several zones, it gives control over every one of
+them; the page's way to limit it is a zone-level assignment."""
 DNS_ZONE_SCOPE = re.compile(
     r"/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Network/dnszones/[^/]+", re.ASCII | re.IGNORECASE
 )
