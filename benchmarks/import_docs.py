@@ -6,7 +6,8 @@ by default: the documentation of KServe v0.20.0; the checkout is not part of thi
 imports it into one stack (components/plan/kimport.py) with the ServingRuntimes its page documents (a page pairing a
 runtime with an InferenceService is imported whole), plans the imported entries in that stack under the mocks and
 checks that every field the manifest gives is kept in the rendered InferenceService or named by a note
-(``kimport.round_trip_problems``). Reports the count, and for the rest the field that refused them.
+(``kimport.round_trip_problems``) and that ``mlplatform plan`` of the stack with the entry passes every mandatory
+policy (:func:`policy_failures`). Reports the count, and for the rest the field that refused them.
 
 Usage: ``python benchmarks/import_docs.py PATH/TO/kserve-website [--docs versioned_docs/version-0.20]
 [--stack aws-dev] [--json PATH]``.
@@ -118,6 +119,29 @@ def _project(folder: Path, stack: str) -> Any:
     return load_project(folder)
 
 
+def policy_failures(
+    project: Any, stack: str, entries: dict[str, Any], runtimes: dict[str, Any] | None = None
+) -> list[str]:
+    """The mandatory policy failures of ``mlplatform plan`` of ``stack`` with ``entries`` added to its models (and
+    ``runtimes``, entries of ``mlplatform:runtimes``, to its runtimes): what the user who pastes the imported entries
+    would see (the shipped stacks pass every mandatory policy, so each is the entry's). The stack file of the
+    benchmark's own project is rewritten for the plan and restored."""
+    from components.plan.cli import plan_stack
+
+    path = project.root / "stacks" / f"Pulumi.{stack}.yaml"
+    text = path.read_text()
+    doc = yaml.safe_load(text)
+    doc["config"]["mlplatform:models"] = {**(doc["config"].get("mlplatform:models") or {}), **entries}
+    if runtimes:
+        doc["config"]["mlplatform:runtimes"] = {**(doc["config"].get("mlplatform:runtimes") or {}), **runtimes}
+    try:
+        path.write_text(yaml.safe_dump(doc))
+        plan = plan_stack(project, stack)
+    finally:
+        path.write_text(text)
+    return [f"{p['policy']}: {p['message']}" for p in plan.mandatory_failures]
+
+
 def reason_of(line: str) -> str:
     """A refusal's field, with list indexes and names collapsed: ``spec.predictor.logger``."""
     text = line.split(": InferenceService ", 1)[1].split(": ", 1)[1]
@@ -167,20 +191,34 @@ def main(argv: list[str] | None = None) -> int:
                 else:
                     row["notes"] = [text for _, text in imported.notes]
                     row["round_trip"] = kimport.round_trip_problems(doc, imported, rendered)
+            if row.get("round_trip") == []:
+                # planned means the policies pass too: a mandatory failure fails `mlplatform plan`
+                try:
+                    row["policy_failed"] = policy_failures(
+                        project, stack, {imported.name: imported.entry}, {r.name: r.entry for r in result.runtimes}
+                    )
+                except Exception as e:  # a plan failure is a finding of this measurement
+                    row["plan_failed"] = f"{type(e).__name__}: {e}"
             rows.append(row)
-    kept = [r for r in rows if r.get("round_trip") == []]
+    kept = [r for r in rows if r.get("round_trip") == [] and r.get("policy_failed") == []]
     refused = Counter(reason_of(r["refused"]) for r in rows if "refused" in r)
     print(f"{len(isvcs)} InferenceServices documented in {args.docs}; stack {args.stack} (or {args.stack}-standard)")
     print(f"{len(kept)} import and plan with every field kept ({len(kept) * 100 // max(len(isvcs), 1)}%)")
     lost = [r for r in rows if r.get("round_trip")]
     failed = [r for r in rows if "plan_failed" in r]
-    print(f"{sum(refused.values())} refused; {len(lost)} planned but lost a field; {len(failed)} failed to plan")
+    policy = [r for r in rows if r.get("policy_failed")]
+    print(
+        f"{sum(refused.values())} refused; {len(lost)} planned but lost a field; {len(failed)} failed to plan; "
+        f"{len(policy)} failed a mandatory policy"
+    )
     for reason, count in refused.most_common():
         print(f"  {count:3d}  {reason}")
     for r in lost:
         print(f"  lost: {r['page']} {r['name']}: {r['round_trip'][0]}")
     for r in failed:
         print(f"  plan failed: {r['page']} {r['name']}: {r['plan_failed']}")
+    for r in policy:
+        print(f"  policy failed: {r['page']} {r['name']}: {r['policy_failed'][0]}")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))
     return 0

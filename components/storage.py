@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from components import clouds
-from components.credentials import local_host_problem, redact_uri
+from components.credentials import QUERY_CREDENTIAL, local_host_problem, looks_like_credential, redact_uri
 from components.errors import SpecError
 from components.naming import is_dns_subdomain
 
@@ -99,11 +99,42 @@ def _plain_text_problem(uri: str) -> str | None:
         )
     if "?" in uri or "#" in uri:
         query = uri.partition("?")[2]
+        host = re.split(r"[:?#]", authority, maxsplit=1)[0]
         for form in clouds.storage_forms():
-            if form.query_credential and form.query_credential[0] in query:
+            of_form = not form.host_suffix or host.endswith(form.host_suffix)
+            if form.query_credential and form.query_credential[0] in query and of_form:
                 return form.query_credential[1]
-        return "give a URI without a query (?...) or fragment (#...)"
+        if "?" in uri and (QUERY_CREDENTIAL.search(query) or looks_like_credential(query)):
+            return QUERY_SECRET
+        if "#" in uri or not _plain_download(uri):
+            return "give a URI without a query (?...) or fragment (#...)"
     return None
+
+
+QUERY_SECRET = (
+    "a credential in the URI's query (a signed URL's X-Amz-Signature or X-Goog-Signature, a SAS sig=, a token or "
+    "key) would be stored in plain text in the manifests and the state; give the URL without it"
+)
+"""A storage URI's query that carries a credential: the query authentication of an S3 presigned URL
+(``X-Amz-Credential``, ``X-Amz-Signature``, ``X-Amz-Security-Token``:
+docs.aws.amazon.com/AmazonS3/latest/API/sigv4-query-string-auth.html), of a Cloud Storage signed URL
+(``X-Goog-Credential``, ``X-Goog-Signature``: cloud.google.com/storage/docs/access-control/signed-urls), an Azure
+SAS (``sig``: learn.microsoft.com/rest/api/storageservices/create-service-sas), an OAuth bearer token
+(``access_token``: RFC 6750 section 2.3) or an API key; read by :data:`components.credentials.QUERY_CREDENTIAL` on
+the names and values, and the value's token shapes (:func:`components.credentials.looks_like_credential`)."""
+
+
+def _plain_download(uri: str) -> bool:
+    """Whether ``uri`` is one the storage initializer downloads as a whole URL, query included: a plain ``https://``
+    URL of no cloud's storage form. KServe v0.20.0 python/storage/kserve_storage/kserve_storage.py
+    ``_download_from_uri`` fetches the URI as given (``requests.get(uri, ...)``) and reads the file name and type
+    from its path (the query only when the path has no type: ``?raw=true``, kserve/website uri.md); for ``s3://`` and
+    ``gs://`` it reads the bucket and the path only (``urlparse(uri).path``), so a query there would be dropped."""
+    h = _HTTPS.match(uri.partition("?")[0])
+    if h is None:
+        return False
+    host = h["host"].split(":")[0]
+    return not any(f.host_suffix and host.endswith(f.host_suffix) for f in clouds.storage_forms())
 
 
 def parse_storage_uri(uri: str, path: str = "storageUri") -> StorageLocation:
@@ -128,7 +159,7 @@ def _parse(uri: str, path: str, accepted: str) -> StorageLocation:
     if url is not None:
         form, m = url
         loc = StorageLocation(uri, form.scheme, m["container"], (m["path"] or "").strip("/"), m["account"])
-    elif (h := _HTTPS.match(uri)) and not any(
+    elif (h := _HTTPS.match(uri.partition("?")[0])) and not any(
         f.host_suffix and h["host"].split(":")[0].endswith(f.host_suffix) for f in forms
     ):
         if what := local_host_problem(uri, "the storage initializer"):

@@ -23,6 +23,7 @@ from components.clusters import (
     one_share_why,
     provider_config_problem,
     request_log_bucket_problem,
+    request_log_key_problem,
     shares_one_gpu_per_request,
 )
 from components.clusters.spec import ClusterSpec, tags_problem
@@ -37,7 +38,13 @@ from components.serving.spec import (  # noqa: F401 - reserved_namespaces, MAX_A
     platform_problems,
     reserved_namespaces,
 )
-from components.serving.stack_runtime import RuntimeSpec, model_runtime_problem, namespaced, stack_problems
+from components.serving.stack_runtime import (
+    RuntimeSpec,
+    agent_port_problem,
+    model_runtime_problem,
+    namespaced,
+    stack_problems,
+)
 from components.spec import MAX_DEPTH, Spec, did_you_mean, field_error, nesting_depth, validate_as, value_error
 from components.spec import format_validation_error as spec_format
 from components.storage import parse_storage_uri
@@ -238,6 +245,8 @@ class StackConfig(Spec):
         logs = self.platform.request_logs
         if logs is not None and (why := request_log_bucket_problem(self.cloud, logs.bucket)):
             raise field_error("platform.requestLogs.bucket", logs.bucket, why)
+        if logs is not None and (unused := request_log_key_problem(self.cloud, logs.given())):
+            raise field_error(f"platform.requestLogs.{unused[0]}", unused[1], unused[2])
 
     def _check_versions(self) -> None:
         """The platform's chart versions against the compatibility table, and the cluster's charts against the
@@ -303,6 +312,7 @@ class StackConfig(Spec):
                 )
             dashboards[dashboard] = name
             reach = model_runtime_problem(model.runtime, model.namespace, self.runtimes)
+            reach = reach or agent_port_problem(model, self.runtimes)
             if reach is not None:
                 raise field_error(f"{base}.{reach[0]}", reach[1], reach[2])
             for path, value, accepted in platform_problems(

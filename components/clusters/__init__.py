@@ -120,6 +120,18 @@ def request_log_bucket_problem(cloud: str, bucket: str | None) -> str | None:
     return check(bucket) if check is not None else None
 
 
+def request_log_key_problem(cloud: str, given: Mapping[str, object]) -> tuple[str, object, str] | None:
+    """The first key of ``platform.requestLogs`` the stack gave (``given``: key -> value, camelCase) that does
+    nothing on ``cloud``'s clusters, as (key, value, accepted): its module's ``REQUEST_LOG_IGNORED`` (key -> what
+    to do), e.g. ``volumeSize`` where the records go to a bucket, ``retentionDays`` where nothing deletes them (red
+    team #17d IG). Checked with the config, before anything is registered, and by the platform from Python."""
+    ignored: Mapping[str, str] = getattr(cluster_module(cloud), "REQUEST_LOG_IGNORED", {})
+    for key, value in given.items():
+        if key in ignored:
+            return (key, value, ignored[key])
+    return None
+
+
 def provider_config_problem(cloud: str, region: str | None, spec: ClusterSpec, raw: Mapping[str, Any]) -> str | None:
     """Why the cloud provider's own settings in the stack file (``raw``: every key, namespaced) disagree with ours:
     its region key (:attr:`components.clouds.Cloud.provider_region_key`) against ``mlplatform:region``, then what

@@ -438,3 +438,13 @@ class ManagedCluster(pulumi.ComponentResource, abc.ABC):
         self, name: str, namespace: str, service_account: str, loc: StorageLocation, parent: pulumi.Resource
     ) -> StorageAccess:
         """Create the cloud's identity resources for ``loc`` (each cloud's own way)."""
+
+
+def object_store_ignored(store: str) -> dict[str, str]:
+    """``platform.requestLogs`` keys that do nothing where the collector writes to ``store`` (an object store): the
+    size of its volume, which only an existing cluster's collector keeps the records on
+    (components/clusters/existing.py)."""
+    return {
+        "volumeSize": f"the records go to {store}, not to a volume (volumeSize sizes the collector's volume on an "
+        "existing cluster); remove volumeSize"
+    }

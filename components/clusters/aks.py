@@ -25,6 +25,7 @@ from components.clusters._common import (
     cluster_provider,
     exec_kubeconfig,
     gpu_node_labels,
+    object_store_ignored,
     short_name,
     system_instance_type,
 )
@@ -43,6 +44,10 @@ from components.clusters.spec import AKS_SERVICE_CIDR, CLUSTER_TAG, ApiEndpoint,
 from components.errors import SpecError
 from components.naming import child_name, child_opts, merge_tags, replacement_suffix
 from components.storage import StorageLocation, parse_storage_uri
+
+REQUEST_LOG_IGNORED = object_store_ignored("a blob container of the storage account the platform creates")
+"""``platform.requestLogs`` keys that do nothing on this cloud (components/clusters ``request_log_key_problem``)."""
+
 
 SPOT_TAINT = Taint("kubernetes.azure.com/scalesetpriority", "spot", "NoSchedule")
 """The taint AKS puts on spot pools; GPU pods tolerate it too (it is declared explicitly on our spot pools)."""
@@ -544,11 +549,18 @@ class AksCluster(ManagedCluster):
         )
 
     def _federated_identity(
-        self, name: str, role: str, namespace: str, service_account: str, parent: pulumi.Resource
+        self,
+        name: str,
+        role: str,
+        namespace: str,
+        service_account: str,
+        parent: pulumi.Resource,
+        protect: bool = False,
     ) -> tuple[azure.managedidentity.UserAssignedIdentity, azure.managedidentity.FederatedIdentityCredential]:
         """A user-assigned identity that exactly ``namespace/service_account`` may use through workload identity: the
         federated credential trusts the cluster's OIDC issuer for that subject and the token exchange audience.
-        ``role`` prefixes the children's roles (``dns`` gives ``<name>-dns-identity``)."""
+        ``role`` prefixes the children's roles (``dns`` gives ``<name>-dns-identity``). ``protect``: the identity is
+        protected against destroy (a platform identity on prod, as the cluster's)."""
         prefix = f"{role}-" if role else ""
         identity = azure.managedidentity.UserAssignedIdentity(
             child_name(name, f"{prefix}identity"),
@@ -556,7 +568,7 @@ class AksCluster(ManagedCluster):
             resource_group_name=self.resource_group_name,
             location=self._args.region,
             tags=self._tags,
-            opts=child_opts(parent),
+            opts=child_opts(parent, protect=protect),
         )
         federated = azure.managedidentity.FederatedIdentityCredential(
             child_name(name, f"{prefix}federated"),
@@ -681,7 +693,11 @@ class AksCluster(ManagedCluster):
             ),
             opts=child_opts(parent),
         )
-        identity, federated = self._federated_identity(name, "", namespace, service_account, parent)
+        # the platform's one request-log identity outlives every model: protected on prod like the cluster's own
+        # identities (policy prod-protect-stateful), while a model's identities are recreated with it
+        identity, federated = self._federated_identity(
+            name, "", namespace, service_account, parent, protect=self._args.protect
+        )
         rg_scope = pulumi.Output.all(self._subscription, self.resource_group_name).apply(
             lambda a: f"/subscriptions/{a[0]}/resourceGroups/{a[1]}"
         )

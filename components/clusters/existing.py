@@ -49,6 +49,13 @@ class ExistingClusterArgs:
     network_policy_enforced: bool | None = None
 
 
+REQUEST_LOG_IGNORED = {
+    "retentionDays": "an existing cluster keeps the records on the collector's volume, where nothing deletes them (no "
+    "lifecycle rule); remove retentionDays, and clear the volume yourself",
+}
+"""``platform.requestLogs`` keys that do nothing here (components/clusters ``request_log_key_problem``)."""
+
+
 def request_log_bucket_problem(bucket: str) -> str | None:
     """What to do instead of writing request logs to the stack's own ``bucket`` (refused here)."""
     return (

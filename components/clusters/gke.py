@@ -19,6 +19,7 @@ from components.clusters._common import (
     cluster_provider,
     exec_kubeconfig,
     gpu_node_labels,
+    object_store_ignored,
     short_name,
     system_instance_type,
 )
@@ -37,6 +38,10 @@ from components.clusters.spec import CLUSTER_TAG, ApiEndpoint, ClusterSpec, api_
 from components.errors import SpecError, show
 from components.naming import child_name, child_opts, merge_tags, replacement_suffix
 from components.storage import StorageLocation
+
+REQUEST_LOG_IGNORED = object_store_ignored("a GCS bucket")
+"""``platform.requestLogs`` keys that do nothing on this cloud (components/clusters ``request_log_key_problem``)."""
+
 
 CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
 NODE_METADATA = {"disable-legacy-endpoints": "true"}
@@ -573,17 +578,24 @@ class GkeCluster(ManagedCluster):
         )
 
     def _workload_identity(
-        self, name: str, namespace: str, service_account: str, purpose: str, parent: pulumi.Resource
+        self,
+        name: str,
+        namespace: str,
+        service_account: str,
+        purpose: str,
+        parent: pulumi.Resource,
+        protect: bool = False,
     ) -> tuple[gcp.serviceaccount.Account, gcp.serviceaccount.IAMMember]:
         """A Google service account (``{name}-gsa``) that Kubernetes ServiceAccount ``namespace/service_account``
-        may act as through Workload Identity (``{name}-workload-identity``); ``purpose`` is its display name."""
+        may act as through Workload Identity (``{name}-workload-identity``); ``purpose`` is its display name.
+        ``protect``: the account is protected against destroy (a platform identity on prod, as the cluster's)."""
         gsa = gcp.serviceaccount.Account(
             child_name(name, "gsa"),
             account_id=gsa_account_id(name, salt=f"{namespace}/{service_account}"),
             display_name=purpose[:100],
             description=f"Workload Identity of Kubernetes ServiceAccount {namespace}/{service_account}",
             project=self.project,
-            opts=child_opts(parent),
+            opts=child_opts(parent, protect=protect),
         )
         # The member names the cluster's workload pool output, so the binding waits for the cluster that creates
         # the pool: before any Workload Identity cluster exists in the project, IAM refuses the member with
@@ -658,8 +670,15 @@ class GkeCluster(ManagedCluster):
             retention = request.retention_days
         else:
             bucket = request.bucket
+        # the platform's one request-log identity outlives every model: protected on prod like the cluster's own
+        # identities (policy prod-protect-stateful), while a model's identities are recreated with it
         gsa, wi = self._workload_identity(
-            name, namespace, service_account, f"Writes request logs under {request.prefix}/", parent
+            name,
+            namespace,
+            service_account,
+            "Writes request logs under the platform.requestLogs prefix",
+            parent,
+            protect=self._args.protect,
         )
         write = gcp.storage.BucketIAMMember(
             child_name(name, "write"),
@@ -668,7 +687,8 @@ class GkeCluster(ManagedCluster):
             member=gsa.email.apply(lambda e: f"serviceAccount:{e}"),
             condition=gcp.storage.BucketIAMMemberConditionArgs(
                 title="request-log-prefix",
-                description=f"Only objects under {request.prefix}/",
+                # no user text in descriptions (red team #17d P1): the expression names the prefix
+                description="Only objects under the platform.requestLogs prefix",
                 expression=pulumi.Output.from_input(bucket).apply(
                     lambda b: f'resource.name.startsWith("projects/_/buckets/{b}/objects/{request.prefix}/")'
                 ),

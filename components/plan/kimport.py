@@ -557,6 +557,30 @@ def _prometheus_annotation(ctx: _Ctx, path: Path_, value: Any) -> None:
     ctx.out.scrape.append(path)
 
 
+def _model_size(ctx: _Ctx, path: Path_, value: Any) -> None:
+    """``mlplatform.io/model-size-gb``, where mlplatform's own InferenceServices carry ``modelSizeGb``
+    (components/serving/_runtime.py): read back into the entry (red team #17d IC1)."""
+    from decimal import Decimal, InvalidOperation
+
+    from components.coldstart import MODEL_SIZE_ANNOTATION
+
+    try:
+        size = Decimal(value) if isinstance(value, str) else None
+    except InvalidOperation:
+        size = None
+    if size is None or not size.is_finite() or not 0 < size <= MAX_MODEL_SIZE_GB:
+        raise _refuse(path, f"{show(value)}: give the model's size in GB, above 0 and at most {MAX_MODEL_SIZE_GB}")
+    ctx.entry["modelSizeGb"] = float(size)
+    written = f"{float(size):g}"
+    if written == value:
+        ctx.keep(path, ("metadata", "annotations", MODEL_SIZE_ANNOTATION))
+    else:
+        ctx.note(path, f"{show(value)}: written as {written!r}")
+
+
+MAX_MODEL_SIZE_GB = 10000
+"""``ModelSpec.modelSizeGb``'s bound (components/serving/spec.py)."""
+
 KEDA = "keda"
 """``constants.AutoscalerClassKeda`` (pkg/constants/constants.go, v0.20.0)."""
 SCHEME_ANNOTATION = "prometheus.io/scheme"
@@ -569,6 +593,7 @@ ANNOTATION_ROWS: dict[str, Row] = {
     "autoscaling.knative.dev/metric": _knative_metric,
     "autoscaling.knative.dev/class": _knative_class,
     "sidecar.istio.io/inject": _istio_inject,
+    "mlplatform.io/model-size-gb": _model_size,
     "serving.kserve.io/enable-prometheus-scraping": _ignored(
         "the platform's PodMonitor scrapes the model's metrics (monitoring on)"
     ),
@@ -606,6 +631,8 @@ METADATA_ROWS: dict[str, Row] = {
 def _env(ctx: _Ctx, path: Path_, value: Any) -> None:
     """``env``: values to ``env``, Secret keys to ``secretEnv``; a custom container's ``STORAGE_URI`` and
     ``PROTOCOL`` to ``storageUri`` and ``protocol`` (components/serving/_runtime.py ``env`` renders them back)."""
+    from components.serving.kcomponents import blocked_env_problem
+
     if not isinstance(value, list):
         raise _refuse(path, "give a list of {name, value}")
     env: dict[str, str] = {}
@@ -618,6 +645,8 @@ def _env(ctx: _Ctx, path: Path_, value: Any) -> None:
         name = item["name"]
         if name in env or name in secret_env:
             raise _refuse(where, f"{name} is given twice")
+        if blocked := blocked_env_problem(name):
+            raise _refuse((*where, "name"), blocked)
         extra = set(item) - {"name", "value", "valueFrom"}
         if extra:
             raise _refuse((*where, sorted(extra)[0]), "mlplatform has no equivalent of this env field")
@@ -1131,7 +1160,9 @@ VLLM_QUERY = re.compile(r"\A\s*(?:sum\s*\(\s*)?(vllm:[a-z_]+)\s*(?:\{[^{}]*\}\s*
 
 
 def _external_metric(ctx: _Ctx, where: Path_, metric: dict[str, Any]) -> None:
-    from components.serving.llm_scaling import LLM_METRICS, PERCENT_METRICS, prometheus_url
+    from components.serving.llm_scaling import LLM_METRICS, PERCENT_METRICS, prometheus_url, threshold
+    from components.serving.quantity import is_quantity, quantity_value
+    from components.serving.spec import MAX_SCALING_TARGET
 
     _only(where, metric, {"type", "external"}, "autoScaling metric")
     ext = _only((*where, "external"), metric.get("external"), {"metric", "target"}, "external metric")
@@ -1154,24 +1185,32 @@ def _external_metric(ctx: _Ctx, where: Path_, metric: dict[str, Any]) -> None:
     target = _only((*where, "external", "target"), ext.get("target"), {"type", "value"}, "metric target")
     if target.get("type") != "Value":
         raise _refuse((*where, "external", "target", "type"), f"{show(target.get('type'))}: give Value")
-    raw = str(target.get("value", ""))
-    try:
-        number = float(raw) * (100 if name in PERCENT_METRICS else 1)
-    except ValueError:
-        number = -1.0
-    if number != int(number) or number < 1:
+    given = target.get("value", "")
+    raw = str(given)
+    # KServe v0.20.0 reads the value as a Kubernetes quantity (pkg/apis/serving/v1beta1/metric_quantity.go
+    # MetricQuantity.UnmarshalJSON: a string or an integer, then resource.Quantity): read it exactly, as a decimal,
+    # never through a binary float (0.29 x 100 was 28.999999999999996; 1e400 and .inf were exit 70: red team #17d
+    # IK1, IK2). The percent gauge's target is a fraction of 1 (:func:`components.serving.llm_scaling.threshold`).
+    number = None
+    if isinstance(given, str | int) and not isinstance(given, bool) and is_quantity(raw):
+        number = quantity_value(raw) * (100 if name in PERCENT_METRICS else 1)
+    top = 100 if name in PERCENT_METRICS else MAX_SCALING_TARGET
+    if number is None or number != number.to_integral_value() or not 1 <= number <= top:
         what = (
-            "a fraction of the KV cache in hundredths, such as '0.8'" if name in PERCENT_METRICS else "a whole number"
+            "a fraction of the KV cache in hundredths from '0.01' to '1', such as '0.8'"
+            if name in PERCENT_METRICS
+            else f"a whole number from 1 to {MAX_SCALING_TARGET}"
         )
-        raise _refuse((*where, "external", "target", "value"), f"{show(raw)}: give {what} above 0")
+        raise _refuse((*where, "external", "target", "value"), f"{show(raw)}: give {what}")
     ctx.sub("scaling").update(metric=name, target=int(number))
     rendered = ("spec", "predictor", "autoScaling", "metrics", "0")
-    for leaf in (
-        ("type",),
-        ("external", "metric", "backend"),
-        ("external", "target", "type"),
-        ("external", "target", "value"),
-    ):
+    leaves = [("type",), ("external", "metric", "backend"), ("external", "target", "type")]
+    written = threshold(name, int(number))
+    if raw == written:
+        leaves.append(("external", "target", "value"))
+    else:  # the same quantity, written as mlplatform writes it ("500m" as "0.5")
+        ctx.note((*where, "external", "target", "value"), f"{show(raw)}: written as {written!r}, the same quantity")
+    for leaf in leaves:
         if at(metric, leaf) is not MISSING:
             ctx.keep((*where, *leaf), (*rendered, *leaf))
     ctx.note(
@@ -1396,6 +1435,16 @@ def convert(doc: Mapping[str, Any], stack: StackFacts, source: str = "") -> Impo
         raise _refuse(("metadata", "name"), "give the InferenceService's name")
     _check_scaling(ctx)
     entry = out.entry
+    gpus = (entry.get("resources") or {}).get("gpus")
+    if entry.get("format") == "huggingface" and gpus and "modelSizeGb" not in entry:
+        # the mandatory policy llm-model-size-given (policy/rules/timeouts.py) fails the plan without it, and a
+        # manifest does not say the size of the model's files (red team #17d IC1)
+        ctx.note(
+            None,
+            f"modelSizeGb: not given, and a huggingface model on GPUs needs it: add modelSizeGb: <size of the model's "
+            f"files in GB> to mlplatform:models.{out.name} (the plan fails the mandatory policy llm-model-size-given "
+            "without it)",
+        )
     for component in ("transformer", "explainer"):
         # KServe gives each component a pod spec of its own (TransformerSpec/ExplainerSpec inline PodSpec,
         # pkg/apis/serving/v1beta1/transformer.go v0.20.0): a component without the predictor's nodeSelector or

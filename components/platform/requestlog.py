@@ -12,14 +12,15 @@ binary mode puts each attribute in a ``ce-<name>`` header) ``id`` (the request i
 a new UUID: pkg/logger/handler.go ``getOrCreateID``), ``type`` (``org.kubeflow.serving.inference.request`` or
 ``.response``), ``source``, ``time``, and the extensions ``inferenceservicename``, ``namespace``, ``component``,
 ``endpoint``, ``metadata``, ``annotations`` (worker.go ``InferenceServiceAttr`` ... ``AnnotationAttr``). The
-annotations carry the model version (:data:`components.serving.logger_spec.VERSION_ANNOTATION`).
+annotations carry the model version (:data:`components.serving.logger_spec.VERSION_ANNOTATION`), the metadata the
+call's ``X-Request-Id`` (:data:`components.serving.logger_spec.REQUEST_ID_HEADER`).
 
 The collector (Vector, chart pinned in components/versions.py; its options read in vectordotdev/vector v0.56.0
 website/cue/reference/components/): an ``http_server`` source that keeps the body as bytes and copies those headers
 into fields (sources/generated/http_server.cue ``headers``: a listed header becomes a field of its own name,
 src/sources/util/http/headers.rs ``add_headers``), a ``remap`` transform that makes one record per event (request
-id, type, time, namespace, model, version, component, endpoint, content type, payload), and a sink the cluster
-gives (:meth:`KubernetesCluster.request_log_store`) writing newline-delimited JSON objects keyed
+id, the call's x-request-id, type, time, namespace, model, version, component, endpoint, content type, payload), and
+a sink the cluster gives (:meth:`KubernetesCluster.request_log_store`) writing newline-delimited JSON objects keyed
 ``<prefix>/<namespace>/<model>/<version>/date=<YYYY-MM-DD>/`` (the sinks' ``key_prefix`` template and
 ``filename_time_format``; the file sink's ``path`` template on a volume). The sinks' healthchecks are off: the
 S3 one is a HeadBucket (s3:ListBucket), and the collector's identity may only write.
@@ -70,6 +71,7 @@ CE_HEADERS = (
     "ce-component",
     "ce-endpoint",
     "ce-annotations",
+    "ce-metadata",
     "content-type",
 )
 """The headers the collector keeps (module docstring): the CloudEvent attributes KServe sets, and the payload's
@@ -77,8 +79,10 @@ content type."""
 
 RECORD_VRL = """\
 annotations = object(parse_json(string(."ce-annotations") ?? "{}") ?? {}) ?? {}
+metadata = object(parse_json(string(."ce-metadata") ?? "{}") ?? {}) ?? {}
 . = {
   "request_id": ."ce-id",
+  "x_request_id": string(metadata."X-Request-Id"[0]) ?? null,
   "type": ."ce-type",
   "time": ."ce-time",
   "source": ."ce-source",
@@ -93,7 +97,11 @@ annotations = object(parse_json(string(."ce-annotations") ?? "{}") ?? {}) ?? {}
 """
 """The ``remap`` program (VRL) that turns one received event into one record. ``.message`` is the body
 (``decoding.codec: bytes``); a missing namespace, model or version becomes ``unknown`` so the key template always
-renders."""
+renders. ``request_id`` is KServe's event id (``Ce-Id``: per agent unless the caller sends one), ``x_request_id`` the
+call's ``X-Request-Id`` from the ``metadata`` extension (JSON of header name to values: pkg/logger/worker.go
+``MetadataAttr``; the models render ``logger.metadataHeaders: [X-Request-Id]``,
+components/serving/logger_spec.py ``REQUEST_ID_HEADER``), the same in the transformer's and the predictor's records
+of one call, so it is the field that joins them; null when the call had none."""
 
 
 def store_request(spec: RequestLogsSpec) -> LogStoreRequest:
@@ -230,6 +238,11 @@ def install(ctx: AddonContext, namespaces: Sequence[str]) -> tuple[k8s.helm.v3.R
     spec = wanted(ctx.settings.request_logs, namespaces)
     if spec is None:
         return None
+    from components.clusters import request_log_key_problem
+    from components.errors import SpecError
+
+    if unused := request_log_key_problem(ctx.cluster.cloud, spec.given()):
+        raise SpecError(f"platform.requestLogs.{unused[0]}", unused[1], unused[2])
     ns = ctx.namespace("ns-request-logs", NAMESPACE, pod_security="restricted")
     store = ctx.cluster.request_log_store(
         child_name(ctx.name, "request-logs"), NAMESPACE, SERVICE_ACCOUNT, store_request(spec), ctx.parent

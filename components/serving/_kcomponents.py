@@ -34,9 +34,9 @@ from __future__ import annotations
 from typing import Any
 
 from components.naming import child_name
-from components.serving import _auth, _runtime
+from components.serving import _auth, _runtime, llm_scaling
 from components.serving.kcomponents import AGENT_PORT, ComponentSpec, ExplainerSpec
-from components.serving.logger_spec import VERSION_ANNOTATION
+from components.serving.logger_spec import REQUEST_ID_HEADER, VERSION_ANNOTATION
 from components.serving.spec import ModelSpec
 
 COMPONENT_LABEL = "component"
@@ -118,13 +118,31 @@ def _extension(
     model's pod labels (KServe adds the component label), its own node selector and tolerations or else the model's
     (not the GPU ones), and the model's pull secrets."""
     mode = given.deployment_mode
+    predictor_metric = spec.scaling.resolved_metric(mode)
     out: dict[str, Any] = {
         "serviceAccountName": given.service_account,
         "minReplicas": c.scaling.min_replicas,
         "maxReplicas": c.scaling.max_replicas,
-        "scaleMetric": c.scaling.resolved_metric(mode),
-        "scaleTarget": c.scaling.resolved_target(mode),
     }
+    metric = c.scaling.resolved_metric(mode, predictor_metric)
+    target = c.scaling.resolved_target(mode, predictor_metric)
+    if mode == "Standard" and llm_scaling.is_llm(spec.scaling.metric):
+        # The model's serving.kserve.io/autoscalerClass is keda, and KServe v0.20.0 checks every component against
+        # it: validateScalingKedaCompExtension refuses a scaleMetric ("ScaleMetric is not supported for KEDA") and
+        # admits a Resource metric, cpu with a Utilization target of 1-100 (inference_service_validation.go), which
+        # the KEDA reconciler of the component turns into a ``cpu`` trigger with ``value`` and metricType
+        # Utilization (reconcilers/keda/keda_reconciler.go getKedaMetrics). The Standard-mode metric is cpu.
+        out["autoScaling"] = {
+            "metrics": [
+                {
+                    "type": "Resource",
+                    "resource": {"name": metric, "target": {"type": "Utilization", "averageUtilization": target}},
+                }
+            ]
+        }
+    else:
+        out["scaleMetric"] = metric
+        out["scaleTarget"] = target
     if mode == "Knative":
         if c.timeout is not None:
             out["timeout"] = c.timeout
@@ -149,6 +167,7 @@ def _extension(
             "mode": c.logger.mode,
             "url": given.request_log_url,
             "metadataAnnotations": [VERSION_ANNOTATION],
+            "metadataHeaders": [REQUEST_ID_HEADER],
         }
     return out
 

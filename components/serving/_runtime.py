@@ -25,7 +25,7 @@ from components.clusters.base import GpuScheduling
 from components.platform.knative import MAX_REVISION_TIMEOUT
 from components.serving import llm_scaling, runtimes
 from components.serving.kspec import PortSpec, ProbeSpec
-from components.serving.logger_spec import VERSION_ANNOTATION, served_fingerprint
+from components.serving.logger_spec import REQUEST_ID_HEADER, VERSION_ANNOTATION, served_fingerprint
 from components.serving.spec import ModelSpec, _same_option
 
 CPU_READY_SECONDS = 600
@@ -414,6 +414,7 @@ def predictor(spec: ModelSpec, given: PredictorInputs) -> dict[str, Any]:
             "mode": spec.logger.mode,
             "url": given.request_log_url,
             "metadataAnnotations": [VERSION_ANNOTATION],
+            "metadataHeaders": [REQUEST_ID_HEADER],
         }
     return out
 

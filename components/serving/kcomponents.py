@@ -69,6 +69,21 @@ start KServe's storage initializer in the component's pod: transformer_custom.go
 KServe adds to a transformer (``constants.InferenceServiceNameEnvVarKey``)."""
 
 
+KSERVE_BLOCKED_ENV = ("PYTHONPATH",)
+"""Environment variables KServe v0.20.0's admission refuses in every container of an InferenceService (predictor,
+transformer, explainer, their init and worker containers, the ART explainer) and of a (Cluster)ServingRuntime:
+pkg/validation/env_policy.go ``DefaultBlockedEnvVars`` (the whole list: ``PYTHONPATH``), checked by
+pkg/apis/serving/v1beta1/inference_service_validation.go ``validateBlockedEnvVars`` and
+pkg/webhook/admission/servingruntime/servingruntime_webhook.go ``validateBlockedEnvVars``."""
+
+
+def blocked_env_problem(name: str) -> str | None:
+    """What to do about an environment variable KServe's admission refuses (:data:`KSERVE_BLOCKED_ENV`), or None."""
+    if name not in KSERVE_BLOCKED_ENV:
+        return None
+    return f"KServe's admission refuses {name} in every container (env_policy.go DefaultBlockedEnvVars); remove it"
+
+
 class ComponentResourcesSpec(Spec):
     """Per-replica CPU and memory of a component; requests equal limits (Guaranteed QoS)."""
 
@@ -99,6 +114,17 @@ class ComponentResourcesSpec(Spec):
         return self
 
 
+HPA_METRICS = ("cpu", "memory")
+"""The metrics of Knative's HPA class. In Knative mode a predictor metric of these puts
+``autoscaling.knative.dev/class: hpa.autoscaling.knative.dev`` on the whole InferenceService
+(components/serving/_runtime.py), and KServe v0.20.0 checks every component against that one class
+(pkg/apis/serving/v1beta1/inference_service_validation.go: the loop over predictor, transformer and explainer calls
+``validateAutoScalingCompExtension`` with the InferenceService's annotations; under HPA a component's metric, cpu when
+not given, must be in ``AutoscalerAllowedHPAMetricsList`` = cpu, memory; otherwise, concurrency when not given, in
+``AutoscalerAllowedKPAMetricsList`` = concurrency, rps: pkg/constants/constants.go), "[%s] is not a supported
+metric" else."""
+
+
 class ComponentScalingSpec(Spec):
     """Replicas of a component, scaled on their own (KServe's ``ComponentExtensionSpec``)."""
 
@@ -122,14 +148,22 @@ class ComponentScalingSpec(Spec):
             raise field_error("minReplicas", 0, "cpu scaling (HPA) cannot scale to zero; give >= 1")
         return self
 
-    def resolved_metric(self, deployment_mode: str) -> str:
-        """The metric in effect: the given one, else concurrency (Knative mode) or cpu (Standard mode)."""
-        return self.metric or ("concurrency" if deployment_mode == "Knative" else "cpu")
+    def resolved_metric(self, deployment_mode: str, predictor_metric: str = "concurrency") -> str:
+        """The metric in effect: the given one, else (Knative mode) the kind the predictor's metric sets for the
+        whole InferenceService (cpu under Knative's HPA class, concurrency under its KPA class: see
+        :data:`HPA_METRICS`), or cpu (Standard mode)."""
+        if self.metric is not None:
+            return self.metric
+        if deployment_mode != "Knative":
+            return "cpu"
+        return "cpu" if predictor_metric in HPA_METRICS else "concurrency"
 
-    def resolved_target(self, deployment_mode: str) -> int:
+    def resolved_target(self, deployment_mode: str, predictor_metric: str = "concurrency") -> int:
         """The target in effect: the given one, else the default for the metric in effect."""
         defaults = {"concurrency": 10, "rps": 50, "cpu": 80}
-        return self.target if self.target is not None else defaults[self.resolved_metric(deployment_mode)]
+        if self.target is not None:
+            return self.target
+        return defaults[self.resolved_metric(deployment_mode, predictor_metric)]
 
 
 class ComponentSpec(Spec):
@@ -395,6 +429,8 @@ def component_problems(c: ComponentSpec | ExplainerSpec) -> list[tuple[str, obje
                 problems.append((kind, name, "give environment variable names of letters, digits, '_', '-' and '.'"))
             elif name in RESERVED_ENV:
                 problems.append((kind, name, f"{RESERVED_ENV[name]} sets {name}; remove it"))
+            elif blocked := blocked_env_problem(name):
+                problems.append((kind, name, blocked))
             elif kind == "secretEnv" and name in c.env:
                 problems.append((f"secretEnv.{name}", "...", f"env already sets {name}; give it in one of them"))
     for name, value in c.env.items():
@@ -428,8 +464,11 @@ def components_platform_problems(
     access_mode: str,
     min_replicas: int,
     deployment_mode: str,
+    predictor_metric: str = "concurrency",
 ) -> list[tuple[str, object, str]]:
-    """What the platform's ``deployment_mode`` cannot serve of a model's components: (key path, value, accepted)."""
+    """What the platform's ``deployment_mode`` cannot serve of a model's components: (key path, value, accepted).
+    ``predictor_metric``: the predictor's metric in effect, which sets the autoscaler class of the whole
+    InferenceService in Knative mode (:data:`HPA_METRICS`)."""
     problems: list[tuple[str, object, str]] = []
     if transformer is not None and transformer.collocated:
         transformer = None  # in the predictor's pods: no call between pods, no scaling of its own
@@ -450,6 +489,29 @@ def components_platform_problems(
     for key, c in parts:
         scaling = c.scaling
         if deployment_mode == "Knative":
+            hpa = predictor_metric in HPA_METRICS
+            if scaling.metric is not None and (scaling.metric in HPA_METRICS) != hpa:
+                kind, takes = ("HPA", "cpu") if hpa else ("KPA", "concurrency or rps")
+                problems.append(
+                    (
+                        f"{key}.scaling.metric",
+                        scaling.metric,
+                        f"the predictor's metric {predictor_metric} puts the whole InferenceService on Knative's "
+                        f"{kind} class, and KServe admits only {takes} for every component under it; give {takes} or "
+                        "leave it out",
+                    )
+                )
+            elif hpa and scaling.min_replicas == 0:
+                # Knative's HPA class "does not support scale to zero functionality"
+                # (knative.dev/docs/serving/autoscaling/autoscaler-types)
+                problems.append(
+                    (
+                        f"{key}.scaling.minReplicas",
+                        0,
+                        f"the predictor's metric {predictor_metric} puts the whole InferenceService on Knative's HPA "
+                        "class, which cannot scale to zero; give >= 1",
+                    )
+                )
             if access_mode == "internal" and scaling.min_replicas == 0:
                 problems.append(
                     (

@@ -54,8 +54,10 @@ add-on, and a free query could read any namespace's series through the shared Pr
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
+
+from components.serving import runtimes
 
 if TYPE_CHECKING:
     from components.serving.spec import ModelSpec
@@ -229,9 +231,13 @@ def scaling_problem(metric: str | None, target: int | None) -> tuple[str, object
     return None
 
 
-def model_problems(spec: ModelSpec, deployment_mode: str) -> list[tuple[str, object, str]]:
+def model_problems(
+    spec: ModelSpec, deployment_mode: str, namespaced: Sequence[runtimes.Runtime] = ()
+) -> list[tuple[str, object, str]]:
     """What in ``spec`` KServe v0.20.0 cannot scale on an LLM metric in ``deployment_mode`` (key path, value,
-    accepted): Standard mode only, the Hugging Face runtime with vLLM (GPUs), and vLLM's stats left on."""
+    accepted): Standard mode only, the Hugging Face runtime with vLLM (GPUs), and vLLM's stats left on.
+    ``namespaced``: the stack's ServingRuntimes in the model's namespace, which KServe auto-selects before
+    :data:`RUNTIME` when one lists the format (:func:`components.serving.runtimes.select`, GetSupportingRuntimes)."""
     metric = spec.scaling.metric
     if not is_llm(metric):
         return []
@@ -256,6 +262,18 @@ def model_problems(spec: ModelSpec, deployment_mode: str) -> list[tuple[str, obj
         )
     elif spec.runtime not in (None, RUNTIME):
         out.append(("runtime", spec.runtime, f"LLM metrics are read from {RUNTIME}; leave runtime out or give it"))
+    elif spec.runtime is None and (picked := _auto_selected(spec, namespaced)) not in (None, RUNTIME):
+        # red team #17d S1: KServe puts the namespace's ServingRuntimes first (GetSupportingRuntimes,
+        # pkg/apis/serving/v1beta1/predictor_model.go v0.20.0), so a stack runtime that auto-selects huggingface
+        # serves the model, and the vLLM arguments and metrics this package renders would be about another server.
+        out.append(
+            (
+                "scaling.metric",
+                metric,
+                f"KServe would pick the stack's runtime {picked} for format huggingface in namespace {spec.namespace}, "
+                f"and LLM metrics are read from {RUNTIME}; give runtime: {RUNTIME}, or another metric",
+            )
+        )
     elif spec.resources.gpus == 0:
         out.append(
             (
@@ -271,6 +289,12 @@ def model_problems(spec: ModelSpec, deployment_mode: str) -> list[tuple[str, obj
         if _same_option(DISABLE_STATS_FLAG, arg.split("=", 1)[0]):
             out.append(("args", arg, f"it turns off the vLLM metrics scaling.metric {metric} scales on; remove it"))
     return out
+
+
+def _auto_selected(spec: ModelSpec, namespaced: Sequence[runtimes.Runtime]) -> str | None:
+    """The runtime KServe would auto-select for ``spec`` (no ``runtime`` given), the stack's own first."""
+    protocol = None if spec.effective_protocol == "openai" else spec.effective_protocol
+    return runtimes.select(spec.format or "", protocol, None, spec.format_version, namespaced)[0]
 
 
 def platform_problems(spec: ModelSpec, monitoring: bool, keda: bool | None) -> list[tuple[str, object, str]]:

@@ -4,8 +4,9 @@ KServe v0.20.0 (kserve/kserve at tag v0.20.0) takes ``spec.predictor.logger`` (p
 inference_service.go ``LoggerSpec``: ``mode`` all|request|response, ``url``, ``metadataHeaders``,
 ``metadataAnnotations``, ``storage``); its agent sidecar posts each logged request and response as a CloudEvent
 (pkg/logger/worker.go ``sendHttpCloudEvent``) to ``url``. The platform fills ``url`` with its collector
-(components/platform/requestlog.py) and ``metadataAnnotations`` with the version annotation below, so every record
-carries the model, its version and the request id. Pure typed spec; :mod:`components.serving.spec` puts it on
+(components/platform/requestlog.py), ``metadataAnnotations`` with the version annotation below and
+``metadataHeaders`` with :data:`REQUEST_ID_HEADER`, so every record carries the model, its version and the request
+id that joins the records of one call across components. Pure typed spec; :mod:`components.serving.spec` puts it on
 ``ModelSpec`` and :mod:`components.serving._runtime` renders it.
 """
 
@@ -25,6 +26,19 @@ its predictor's pods (pkg/controller/v1beta1/inferenceservice/components/predict
 ``utils.Filter(isvc.Annotations, ...)``) and, for each key listed in ``logger.metadataAnnotations``, the pod
 mutator passes ``key=value`` to the agent (pkg/webhook/admission/pod/agent_injector.go ``--metadata-annotations``),
 which sends them as the CloudEvent extension ``annotations`` (pkg/logger/worker.go ``AnnotationAttr``)."""
+
+REQUEST_ID_HEADER = "X-Request-Id"
+"""The header whose value joins the records of one call across a model's components (``logger.metadataHeaders``).
+KServe v0.20.0's record id is ``Ce-Id`` (pkg/logger/handler.go ``getOrCreateID``: the caller's ``Ce-Id`` header, else
+a new UUID per agent, not passed on), so a transformer's record and its predictor's record of one call get different
+ids. ``x-request-id`` is what a KServe transformer forwards to the predictor (python/kserve/kserve/model.py
+``_FORWARDABLE_HEADERS``: x-request-id, x-b3-traceid, authorization), and the mesh's Envoy sets it on a request that
+has none (envoyproxy.io docs, HTTP connection manager header ``x-request-id``, ``generate_request_id``). The agent
+keeps a header whose name is in ``metadataHeaders`` exactly as Go's ``r.Header`` holds it (handler.go:
+``slices.Contains(eh.metadataHeaders, name)`` over ``r.Header``), which is the canonical form
+(``textproto.CanonicalMIMEHeaderKey``: ``X-Request-Id``; ``x-request-id`` would never match), and sends them as the
+CloudEvent extension ``metadata``, JSON of name to values (pkg/logger/worker.go ``MetadataAttr``); the pod mutator
+passes the list as ``--metadata-headers`` (components/component.go -> agent_injector.go)."""
 
 _VERSION = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9._-]{0,62}\Z", re.ASCII)
 """A version that is one object-key segment: it becomes a folder of the log objects' keys."""

@@ -38,7 +38,7 @@ from components.platform.handles import PlatformHandles
 from components.serving import _auth, _kcomponents, _monitoring, _netpol, _runtime, llm_scaling
 from components.serving.namespace import create_namespace
 from components.serving.spec import ModelSpec, check_model_name, platform_problems
-from components.serving.stack_runtime import RuntimeSpec, model_runtime_problem, namespaced
+from components.serving.stack_runtime import RuntimeSpec, agent_port_problem, model_runtime_problem, namespaced
 
 ISVC_TOKEN = f"kubernetes:{_runtime.ISVC_API_VERSION}:InferenceService"
 ISTIO_SECURITY = "security.istio.io/v1"
@@ -118,6 +118,7 @@ def check(
         raise SpecError("name", name, why)
     stack_runtimes = stack_runtimes or {}
     reach = model_runtime_problem(spec.runtime, spec.namespace, stack_runtimes)
+    reach = reach or agent_port_problem(spec, stack_runtimes)
     if reach is not None:
         raise SpecError(*reach)
     for path, value, accepted in platform_problems(

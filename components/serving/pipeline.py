@@ -32,7 +32,10 @@ Children (on the cluster's provider, after ``platform.ready``, named ``<name>-<r
   would see the gateway, not the router, and an internal model refuses the gateway. So we render the step as
   ``serviceUrl`` to the predictor host ``http://<model>-predictor.<namespace>.svc.cluster.local`` with the same
   path KServe would add (``/v1/models/<model>:predict``, or ``/v2/models/<model>/infer`` for v2), which the
-  router's sidecar routes straight to the model's pods (:func:`components.serving.model_service.cluster_url`). The
+  router's sidecar routes straight to the model's pods (:func:`components.serving.model_service.cluster_url`). A
+  model with a transformer of its own is called at ``http://<model>-transformer.<namespace>.svc.cluster.local`` on
+  the transformer's protocol, as KServe's address is the transformer's then (:func:`step_host`, :func:`step_path`);
+  the transformer's AuthorizationPolicy admits the model's callers, the router's namespace among them. The
   webhook allows only one of serviceName/serviceUrl/nodeName per step (inference_graph_validation.go
   ``InvalidTargetError``), so the step carries only the URL.
 - The router POSTs each step (cmd/router/main.go ``callService``) and forwards only the headers matching
@@ -61,7 +64,7 @@ from components.errors import SpecError
 from components.naming import child_name, child_opts, standard_labels, type_token
 from components.outputs import PipelineOutputs
 from components.platform.handles import PlatformHandles
-from components.serving import _auth, _netpol, _runtime
+from components.serving import _auth, _netpol, _runtime, runtimes
 from components.serving.model_service import (
     ACCESS_ANNOTATION,
     ANONYMOUS_ANNOTATION,
@@ -126,17 +129,37 @@ def step_path(model_name: str, model: ModelSpec) -> str:
     """The path the router calls on a member model: KServe's ``PredictPath`` for the model's protocol
     (pkg/constants/constants.go: ``/v1/models/<name>:predict`` or ``/v2/models/<name>/infer``); a model without v2
     (openai, v1) is called on v1, as ``GetPredictorEndpoint`` does for a predictor without ``protocolVersion``. The
-    name in the path is the one the model is served under (its ``--model_name``: ``served_model_name``)."""
+    name in the path is the one the model is served under (its ``--model_name``: ``served_model_name``).
+
+    A model with a transformer is called on the transformer's protocol: ``GetPredictorEndpoint`` takes the path
+    from ``Spec.Transformer``'s protocol when there is a transformer (its ``PROTOCOL``, v1 by default:
+    transformer_custom.go ``GetProtocol``), and from a collocated ``transformer-container``'s ``PROTOCOL`` otherwise
+    (predictor_custom.go ``GetProtocol``); the name is the transformer's ``--model_name`` when its args give one
+    (utils.go ``GetModelName``)."""
     served = served_model_name(model_name, model)
-    if model.effective_protocol == "v2":
+    protocol = model.effective_protocol
+    if model.transformer is not None:
+        protocol = model.transformer.protocol
+        served = runtimes.served_name(model.transformer.args, served)
+    if protocol == "v2":
         return f"/v2/models/{served}/infer"
     return f"/v1/models/{served}:predict"
 
 
+def step_host(model_name: str, model: ModelSpec) -> str:
+    """The component a ``serviceName`` step calls: the transformer when the model has one of its own (KServe's
+    ``GetPredictorEndpoint`` resolves ``serviceName`` to the InferenceService's address, which is the transformer's
+    when there is one: pkg/controller/v1alpha1/inferencegraph/controller.go -> pkg/controller/v1beta1/
+    inferenceservice/utils/utils.go, v0.20.0), else the predictor (a collocated transformer runs in its pods)."""
+    separate = model.transformer is not None and not model.transformer.collocated
+    component = "transformer" if separate else "predictor"
+    return f"{model_name}-{component}.{model.namespace}.svc.cluster.local"
+
+
 def step_url(model_name: str, model: ModelSpec) -> str:
-    """The ``serviceUrl`` a ``serviceName`` step becomes (module docstring): the predictor host and the predict
-    path."""
-    return f"http://{model_name}-predictor.{model.namespace}.svc.cluster.local{step_path(model_name, model)}"
+    """The ``serviceUrl`` a ``serviceName`` step becomes (module docstring): the host of the component KServe would
+    call (:func:`step_host`) and the predict path."""
+    return f"http://{step_host(model_name, model)}{step_path(model_name, model)}"
 
 
 def _step(step: StepSpec, models: Mapping[str, ModelSpec]) -> dict[str, Any]:

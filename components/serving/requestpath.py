@@ -1030,7 +1030,11 @@ def inference_requests(isvc: Mapping[str, Any]) -> list[tuple[str, str]]:
     ):
         # the name the server registers the model under: the last --model_name of the args KServe appends to the
         # runtime's (components/serving/runtimes.py NAMED_RUNTIMES)
-        name = runtimes.served_name(model.get("args") or [], name)
+        args = model.get("args") or []
+        if not isinstance(args, list) or not all(isinstance(a, str) for a in args):
+            # red team #17d F2: a list or map among the args was an AttributeError (exit 70) in served_name
+            raise TypeError("spec.predictor.model.args is not a list of strings")
+        name = runtimes.served_name(args, name)
     calls = [("POST", f"/v2/models/{name}/infer" if protocol == "v2" else f"/v1/models/{name}:predict")]
     if model.get("modelFormat", {}).get("name") == "huggingface":
         calls.append(("POST", "/openai/v1/chat/completions"))
@@ -1220,10 +1224,11 @@ def pipeline_routes(
 
 
 def step_request(graph: Mapping[str, Any], isvc: Mapping[str, Any]) -> Request:
-    """The request the router sends to member ``isvc``: ``POST`` to the step's ``serviceUrl`` on the model's
-    predictor host, with none of the caller's headers and so no token (cmd/router/main.go ``callService``: only the
-    ``PROPAGATE_HEADERS`` patterns, unset by default, are forwarded; components/serving/pipeline.py)."""
-    m = model_of(isvc)
+    """The request the router sends to member ``isvc``: ``POST`` to the step's ``serviceUrl`` on the host of the
+    model's entry (its transformer when it has one, else the predictor: KServe's ``GetPredictorEndpoint``,
+    components/serving/pipeline.py ``step_host``), with none of the caller's headers and so no token
+    (cmd/router/main.go ``callService``: only the ``PROPAGATE_HEADERS`` patterns, unset by default, are forwarded)."""
+    m = model_of(isvc).entry
     for node in graph["spec"]["nodes"].values():
         for step in node.get("steps", []):
             url = str(step.get("serviceUrl", ""))
@@ -1240,10 +1245,11 @@ def router_call(
     isvc: Mapping[str, Any],
     request: Request | None = None,
 ) -> Outcome:
-    """Whether the router's call (``request``, default :func:`step_request`) reaches member ``isvc``: through its
-    sidecar and net-istio's mesh route to the revision (Knative; the member is not at zero: an internal model never
-    is, components/serving/spec.py) or to the predictor's pods (Standard), with the router's identity."""
-    r, m = router_of(graph), model_of(isvc)
+    """Whether the router's call (``request``, default :func:`step_request`) reaches member ``isvc``'s entry (its
+    transformer when it has one, else its predictor): through its sidecar and net-istio's mesh route to the
+    revision (Knative; the member is not at zero: an internal model never is, components/serving/spec.py) or to
+    the entry's pods (Standard), with the router's identity."""
+    r, m = router_of(graph), model_of(isvc).entry
     req = request if request is not None else step_request(graph, isvc)
     if m.mode == "Knative":
         outcomes = _revision(objects, m, r.peer, r.src, replace(req, host=m.predictor_host), at_zero=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -18,6 +18,7 @@ from components.serving.kcomponents import (
     BatcherSpec,
     ExplainerSpec,
     TransformerSpec,
+    blocked_env_problem,
     collocation_problems,
     components_platform_problems,
     explainer_storage_problems,
@@ -90,6 +91,9 @@ class ResourcesSpec(Spec):
         return self
 
 
+MAX_SCALING_TARGET = 100000
+"""The largest ``scaling.target`` accepted."""
+
 DEFAULT_TARGETS = {"concurrency": 10, "rps": 50, "cpu": 80}
 """The per-replica target used when ``scaling.target`` is not given, by metric."""
 
@@ -111,7 +115,7 @@ class ScalingSpec(Spec):
         "``llm-queue`` (requests waiting), ``llm-running`` (requests being generated) or ``llm-kv-cache`` (KV cache "
         "held by the tokens in flight). Default: concurrency in Knative mode, cpu in Standard mode."
     )
-    target: int | None = Field(default=None, ge=1, le=100000)
+    target: int | None = Field(default=None, ge=1, le=MAX_SCALING_TARGET)
     (
         "Per-replica target of the metric. Default: 10 in-flight requests (concurrency), 50 requests/s (rps) or 80 "
         "percent (cpu, at most 100); required for memory (percent of the memory request, at most 100; Standard "
@@ -652,7 +656,7 @@ def platform_problems(
     runtime_problem = runtimes_problem(spec, namespaced)
     if runtime_problem is not None:
         problems.append(runtime_problem)
-    problems += llm_scaling.model_problems(spec, deployment_mode)
+    problems += llm_scaling.model_problems(spec, deployment_mode, namespaced)
     if deployment_mode != "Standard":
         if spec.access.mode == "internal" and spec.scaling.min_replicas == 0:
             # At zero Knative's activator holds the request and calls the model as itself, so the model's sidecar
@@ -698,7 +702,12 @@ def platform_problems(
             )
     problems.extend(
         components_platform_problems(
-            spec.transformer, spec.explainer, spec.access.mode, spec.scaling.min_replicas, deployment_mode
+            spec.transformer,
+            spec.explainer,
+            spec.access.mode,
+            spec.scaling.min_replicas,
+            deployment_mode,
+            spec.scaling.resolved_metric(deployment_mode),
         )
     )
     if deployment_mode != "Standard":
@@ -920,44 +929,28 @@ def model_problems(model: ModelSpec) -> list[tuple[str, object, str]]:
         if quantity_value(value) <= 0:
             problems.append((f"resources.{key}", value, f"give a quantity above zero, such as {_EXAMPLE[key]}"))
     problems.extend(_resource_problems(model.resources))
-    for name, value in model.env.items():
-        path = f"env.{name}"
-        if not _ENV_NAME.match(name):
-            problems.append(
-                (
-                    "env",
-                    name,
-                    "give environment variable names of letters, digits, '_', '-' and '.', not starting with a digit",
-                )
-            )
-        elif len(name) + 1 + len(value.encode()) > MAX_ARG_STRLEN - 1:
-            problems.append(
-                (path, f"({len(value.encode())} bytes)", f"give at most {MAX_ARG_STRLEN - len(name) - 2} bytes (Linux)")
-            )
-        elif env_credential(name, value):
-            problems.append((path, PLAIN_TEXT, "a credential in env " + _CREDENTIAL_HINT))
-        elif "\0" in value:
-            problems.append((path, "(a value with a NUL character)", "give values without NUL characters " + _NUL_WHY))
+    command = model.container.command if model.container is not None else []
+    problems.extend(
+        container_text_problems(model.env, model.args, command, reserved_env(model), templated=model.container is None)
+    )
     for i, arg in enumerate(model.args):
-        if looks_like_credential(arg):
-            problems.append((f"args.{i}", PLAIN_TEXT, "a credential in args " + _CREDENTIAL_HINT))
-        elif "\0" in arg:
-            problems.append((f"args.{i}", arg, "give arguments without NUL characters " + _NUL_WHY))
-        elif why := _overridden_flag(model, arg):
+        if not looks_like_credential(arg) and "\0" not in arg and (why := _overridden_flag(model, arg)):
             problems.append((f"args.{i}", arg, why))
     problems.extend(served_name_problems(model))
     problems.extend(_kserve_field_problems(model))
     agent = model.batcher is not None or model.logger is not None
     if agent and model.container is not None and model.container.port.number == AGENT_PORT:
-        problems.append(
-            ("container.port.number", AGENT_PORT, "KServe's agent (batcher, logger) serves on 9081; give another")
-        )
+        problems.append(("container.port.number", AGENT_PORT, f"{AGENT_PORT_USER}; give another"))
     problems.extend(collocation_problems(model.transformer, model.container))
     problems.extend(
         explainer_storage_problems(model.explainer, model.public_storage, model.storage_secret, model.transformer)
     )
     return problems
 
+
+AGENT_PORT_USER = f"KServe's agent (batcher, logger) serves on {AGENT_PORT}"
+"""Who uses :data:`components.serving.kcomponents.AGENT_PORT` in a logging or batching model's pod, for the custom
+container and the stack runtime checks alike."""
 
 KNATIVE_RESERVED_ENV = ("PORT", "K_SERVICE", "K_CONFIGURATION", "K_REVISION")
 """Environment variables Knative sets in the user container and refuses from it (knative/serving knative-v1.21.3
@@ -975,6 +968,112 @@ def reserved_env(model: ModelSpec) -> dict[str, str]:
     return out
 
 
+OBJECT_META_FIELDS = (
+    "Name", "GenerateName", "Namespace", "SelfLink", "UID", "ResourceVersion", "Generation", "CreationTimestamp",
+    "DeletionTimestamp", "DeletionGracePeriodSeconds", "Labels", "Annotations", "OwnerReferences", "Finalizers",
+    "ManagedFields",
+)  # fmt: skip
+"""The fields of Kubernetes' ``ObjectMeta`` (k8s.io/apimachinery pkg/apis/meta/v1/types.go, read at v0.35.7 as
+vendored by knative/serving; KServe v0.20.0 pins v0.34.5): what a placeholder of a runtime's container may name."""
+_PLACEHOLDER = re.compile(
+    r"\{\{(?:- +| *)\.([A-Za-z_][A-Za-z0-9_]*)(?:\.([A-Za-z_][A-Za-z0-9_]*))?(?: +-| *)\}\}", re.ASCII
+)
+
+
+def placeholder_problem(text: str) -> str | None:
+    """Why KServe's ``ReplacePlaceholders`` would fail on ``text`` in a runtime's container, or None.
+
+    KServe v0.20.0 (pkg/controller/v1beta1/inferenceservice/utils/utils.go ``ReplacePlaceholders``) marshals the
+    merged ``kserve-container`` (the runtime's, with the model's args and env merged in) to JSON, parses the JSON with
+    Go's ``text/template`` and executes it on the InferenceService's ``ObjectMeta``; on an error the predictor is
+    marked InvalidSpec ("ErrInvalidPlaceholder", components/predictor.go) and never served. Accepted here: text
+    without ``{{``, and actions ``{{.Field}}`` naming a field of ObjectMeta (:data:`OBJECT_META_FIELDS`), or
+    ``{{.Labels.key}}`` / ``{{.Annotations.key}}`` (a map key, "<no value>" when absent). Anything else in ``{{ }}``
+    (an unclosed action, a function, a quoted string, which JSON escapes to ``\\"`` and the parser refuses, an
+    unknown field: "can't evaluate field") is refused, though some of it would parse: the check is conservative.
+    """
+    start = 0
+    while (at := text.find("{{", start)) >= 0:
+        action = _PLACEHOLDER.match(text, at)
+        if action is None:
+            return "'{{' that opens no {{.Field}} placeholder"
+        field, key = action.groups()
+        if field not in OBJECT_META_FIELDS or (key is not None and field not in ("Labels", "Annotations")):
+            return f"{{{{.{field}{'.' + key if key else ''}}}}}, which names no field of ObjectMeta"
+        start = action.end()
+    return None
+
+
+def _placeholder_line(why: str) -> str:
+    return (
+        "KServe fills a runtime container's placeholders from the InferenceService's metadata (ReplacePlaceholders, "
+        f"a Go template) and fails on {why}; give {{{{.Name}}}}, {{{{.Namespace}}}} or another ObjectMeta field, or "
+        "no '{{'"
+    )
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+_UTF8_WHY = "give UTF-8 text: a lone surrogate such as \\ud800 cannot be sent to Kubernetes (JSON in UTF-8)"
+
+
+def container_text_problems(
+    env: Mapping[str, str],
+    args: Sequence[str],
+    command: Sequence[str],
+    reserved: Mapping[str, str],
+    *,
+    templated: bool,
+) -> list[tuple[str, object, str]]:
+    """The rules on a model server's ``env``, ``args`` and ``container.command`` (key path, value, accepted), shared
+    by a model (:func:`model_problems`) and a stack runtime (:mod:`components.serving.stack_runtime`): Kubernetes'
+    env name rule, names someone else sets (``reserved``, name to who), UTF-8, Linux's length bound, credentials in
+    plain text, NUL, and with ``templated`` (the container of a KServe runtime) KServe's placeholders
+    (:func:`placeholder_problem`)."""
+    problems: list[tuple[str, object, str]] = []
+    for name, value in env.items():
+        path = f"env.{name}"
+        if not _ENV_NAME.match(name):
+            problems.append(
+                (
+                    "env",
+                    name,
+                    "give environment variable names of letters, digits, '_', '-' and '.', not starting with a digit",
+                )
+            )
+        elif name in reserved:
+            problems.append(("env", name, f"{reserved[name]} sets {name}; remove it"))
+        elif not _utf8(value):
+            problems.append((path, value, _UTF8_WHY))
+        elif len(name) + 1 + len(value.encode()) > MAX_ARG_STRLEN - 1:
+            problems.append(
+                (path, f"({len(value.encode())} bytes)", f"give at most {MAX_ARG_STRLEN - len(name) - 2} bytes (Linux)")
+            )
+        elif env_credential(name, value):
+            problems.append((path, PLAIN_TEXT, "a credential in env " + _CREDENTIAL_HINT))
+        elif "\0" in value:
+            problems.append((path, "(a value with a NUL character)", "give values without NUL characters " + _NUL_WHY))
+        elif templated and (why := placeholder_problem(value)):
+            problems.append((path, value, _placeholder_line(why)))
+    for key, what, texts in (("args", "arguments", args), ("container.command", "a command", command)):
+        for i, text in enumerate(texts):
+            if not _utf8(text):
+                problems.append((f"{key}.{i}", text, _UTF8_WHY))
+            elif looks_like_credential(text):
+                problems.append((f"{key}.{i}", PLAIN_TEXT, f"a credential in {key} " + _CREDENTIAL_HINT))
+            elif "\0" in text:
+                problems.append((f"{key}.{i}", text, f"give {what} without NUL characters " + _NUL_WHY))
+            elif templated and (why := placeholder_problem(text)):
+                problems.append((f"{key}.{i}", text, _placeholder_line(why)))
+    return problems
+
+
 ANNOTATIONS_MAX_BYTES = 256 * 1024
 """Kubernetes' bound on an object's annotations, keys and values together (apimachinery ``TotalAnnotationSizeLimitB``,
 pkg/api/validation/objectmeta.go)."""
@@ -988,6 +1087,8 @@ def _kserve_field_problems(model: ModelSpec) -> list[tuple[str, object, str]]:
         for name in names:
             if name in reserved:
                 problems.append((kind, name, f"{reserved[name]} sets {name}; remove it"))
+            elif blocked := blocked_env_problem(name):
+                problems.append((kind, name, blocked))
     for name in model.secret_env:
         if not _ENV_NAME.match(name):
             problems.append(("secretEnv", name, "give environment variable names of letters, digits, '_', '-' and '.'"))

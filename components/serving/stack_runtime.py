@@ -36,8 +36,15 @@ from pydantic import Field, field_validator, model_validator
 
 from components.naming import is_dns_label, standard_labels
 from components.serving import _runtime, runtimes
-from components.serving.kcomponents import ComponentResourcesSpec
+from components.serving.kcomponents import AGENT_PORT, ComponentResourcesSpec, blocked_env_problem
 from components.serving.kspec import ContainerSpec
+from components.serving.spec import (
+    AGENT_PORT_USER,
+    KNATIVE_RESERVED_ENV,
+    ModelSpec,
+    container_text_problems,
+    own_namespace,
+)
 from components.spec import Spec, field_error, value_error
 
 API_VERSION = "serving.kserve.io/v1alpha1"
@@ -132,9 +139,9 @@ class RuntimeSpec(Spec):
     @field_validator("namespace")
     @classmethod
     def _namespace(cls, v: str) -> str:
-        if not is_dns_label(v):
-            raise value_error("give a DNS-1123 label (lowercase letters, digits and '-', at most 63)")
-        return v
+        # The stack program declares every runtime's namespace as a model namespace (infra/program.py serve_models),
+        # so the rule on a model's namespace applies as is (red team #17d N1).
+        return own_namespace(v, "runtime")
 
     @field_validator("formats")
     @classmethod
@@ -146,12 +153,14 @@ class RuntimeSpec(Spec):
             )
         return v
 
-    @field_validator("args")
+    @field_validator("env")
     @classmethod
-    def _args(cls, v: list[str]) -> list[str]:
-        for arg in v:
-            if "\0" in arg:
-                raise value_error("give arguments without NUL characters", arg)
+    def _env(cls, v: dict[str, str]) -> dict[str, str]:
+        # KServe's ServingRuntime admission refuses these in its containers (servingruntime_webhook.go v0.20.0
+        # validateBlockedEnvVars)
+        for name in v:
+            if blocked := blocked_env_problem(name):
+                raise value_error(blocked, name)
         return v
 
     @model_validator(mode="after")
@@ -172,6 +181,13 @@ class RuntimeSpec(Spec):
             seen.setdefault(f.name, f.priority)
         if len(set(self.protocols)) != len(self.protocols):
             raise field_error("protocols", "[...]", "give each protocol once")
+        # The same rules as a model's container (red team #17d E1, T1): this container is the user container of
+        # every model that uses the runtime, and KServe fills its placeholders (ReplacePlaceholders).
+        reserved = dict.fromkeys(KNATIVE_RESERVED_ENV, "Knative")
+        for path, value, accepted in container_text_problems(
+            self.env, self.args, self.container.command, reserved, templated=True
+        ):
+            raise field_error(path, value, accepted)
         return self
 
     def selection(self, name: str) -> runtimes.Runtime:
@@ -242,6 +258,32 @@ def model_runtime_problem(
         runtime,
         f"runtime {runtime} is a ServingRuntime in namespace {where}, and KServe finds a model's runtime in the "
         f"model's own namespace ({namespace}) only; move the model or the runtime",
+    )
+
+
+def agent_port_problem(model: ModelSpec, stack_runtimes: Mapping[str, RuntimeSpec]) -> tuple[str, object, str] | None:
+    """A model with a logger or batcher served by a stack runtime whose container port is KServe's agent port
+    (red team #17d S2): KServe v0.20.0 injects the agent container on 9081 into the predictor's pod for a logger or a
+    batcher (pkg/webhook/admission/pod/agent_injector.go), beside the runtime's ``kserve-container``, as for a
+    custom container (:func:`components.serving.spec.model_problems`). The runtime is the one KServe uses: named, or
+    auto-selected with the namespace's runtimes first (:func:`components.serving.runtimes.select`)."""
+    if model.container is not None or (model.logger is None and model.batcher is None):
+        return None
+    protocol = None if model.effective_protocol == "openai" else model.effective_protocol
+    used, _ = runtimes.select(
+        model.format or "", protocol, model.runtime, model.format_version, namespaced(stack_runtimes, model.namespace)
+    )
+    spec = stack_runtimes.get(used or "")
+    if spec is None or used in runtimes.BY_NAME or spec.namespace != model.namespace:
+        return None
+    if spec.container.port.number != AGENT_PORT:
+        return None
+    key = "logger" if model.logger is not None else "batcher"
+    return (
+        key,
+        "...",
+        f"runtime {used}'s container port is {AGENT_PORT}, and in the same pod {AGENT_PORT_USER}; give the runtime "
+        "another port",
     )
 
 

@@ -24,6 +24,13 @@ hop before it gets an answer. Each hop and what bounds it (Knative mode):
   Service's annotation through each cloud's share (policy/rules/timeouts.py) and gives it here as a
   :class:`LoadBalancerIdle`; a cloud with no such timeout (GKE's passthrough load balancer, an existing cluster)
   gives none.
+
+Only a predictor that can be at zero replicas (``minReplicas: 0``) has the cold start on its request path: KServe
+v0.20.0 sets Knative's ``autoscaling.knative.dev/min-scale`` from ``minReplicas``, 1 when it is not given
+(pkg/controller/v1alpha1/utils/utils.go ``SetAutoScalingAnnotations``; pkg/constants/constants.go
+``DefaultMinReplicas = 1``), and Knative never scales a revision below its min-scale, so with one replica or more a
+request finds a running pod. The progress deadline and ``pulumi up``'s wait still cover the cold start whatever the
+replicas: the first pod of every revision starts from nothing.
 """
 
 from __future__ import annotations
@@ -74,6 +81,18 @@ def budget(isvc: Mapping[str, Any]) -> int:
     return int(value) if value is not None else int(MAX_REVISION_TIMEOUT)
 
 
+DEFAULT_MIN_REPLICAS = 1
+"""KServe v0.20.0 pkg/constants/constants.go ``DefaultMinReplicas``: the min-scale of a component without
+``minReplicas``."""
+
+
+def can_be_at_zero(isvc: Mapping[str, Any]) -> bool:
+    """Whether the predictor of a rendered InferenceService may scale to zero replicas, so that a request can wait
+    for its cold start (module docstring): ``minReplicas`` 0, KServe's default being 1."""
+    value = isvc["spec"]["predictor"].get("minReplicas")
+    return int(value if value is not None else DEFAULT_MIN_REPLICAS) == 0
+
+
 def _hosts(isvc: Mapping[str, Any]) -> set[str]:
     meta = isvc["metadata"]
     name, ns = meta["name"], meta.get("namespace", "default")
@@ -122,20 +141,25 @@ def problems(
     """Where the chain of a rendered Knative-mode InferenceService (with the other rendered ``objects`` and the load
     balancer's idle timeout, when the cloud has one) is shorter than the model's cold-start budget. The load balancer
     is held to what the activator is held to (the cold start plus a request, up to max-revision-timeout-seconds);
-    where the cloud's longest idle timeout is itself shorter than the cold start, the message says so."""
+    where the cloud's longest idle timeout is itself shorter than the cold start, the message says so. The request
+    hops and the load balancer only when the predictor can be at zero (:func:`can_be_at_zero`); the progress
+    deadline and ``pulumi up``'s wait always, as every revision's first pod starts cold; a hop longer than
+    ``max-revision-timeout-seconds`` always (Knative's webhook refuses it)."""
     need = budget(isvc)
+    cold_on_request = can_be_at_zero(isvc)
     name = f"{isvc['metadata'].get('namespace')}/{isvc['metadata']['name']}"
     out = []
     hops = chain(isvc, objects)
     for hop in ("gateway route", "activator timeoutSeconds", "activator responseStartTimeoutSeconds"):
         limit = hops[hop]
-        if limit is not None and limit < need + _runtime.REQUEST_SECONDS and limit < int(MAX_REVISION_TIMEOUT):
-            out.append(f"{name}: {hop} {limit}s < cold start {need}s + request {_runtime.REQUEST_SECONDS}s")
-        if limit is not None and limit < need:
-            out.append(f"{name}: {hop} {limit}s < cold start {need}s")
+        if limit is not None and cold_on_request:
+            if limit < need + _runtime.REQUEST_SECONDS and limit < int(MAX_REVISION_TIMEOUT):
+                out.append(f"{name}: {hop} {limit}s < cold start {need}s + request {_runtime.REQUEST_SECONDS}s")
+            if limit < need:
+                out.append(f"{name}: {hop} {limit}s < cold start {need}s")
         if limit is not None and limit > int(MAX_REVISION_TIMEOUT):
             out.append(f"{name}: {hop} {limit}s > max-revision-timeout-seconds {MAX_REVISION_TIMEOUT}")
-    if load_balancer is not None:
+    if load_balancer is not None and cold_on_request:
         idle, longest = load_balancer.seconds, load_balancer.longest
         hop = f"load balancer idle timeout {idle}s ({load_balancer.source})"
         if idle < need + _runtime.REQUEST_SECONDS and idle < min(int(MAX_REVISION_TIMEOUT), longest):

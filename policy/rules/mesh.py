@@ -10,7 +10,8 @@ a model that opts out, runs without a sidecar: PeerAuthentication and Authorizat
 proxy and are silently ignored (components/serving/_auth.py, knative/serving#14310), and nothing fails.
 
 KServe copies an InferenceService's labels and annotations, and those of its components (``spec.predictor.labels``
-and ``annotations``), onto the pods; the rule reads all four places.
+and ``annotations``), onto the pods; the rule reads all four places, and the pod labels and annotations of the
+ServingRuntimes and ClusterServingRuntimes (``spec.labels``, ``spec.annotations``), which KServe copies too.
 """
 
 from __future__ import annotations
@@ -94,9 +95,35 @@ def _knative_opt_outs(resources: Sequence[Resource]) -> Iterator[Finding]:
                 )
 
 
+RUNTIME_KINDS = ("ServingRuntime", "ClusterServingRuntime")
+
+
+def _runtime_opt_outs(resources: Sequence[Resource]) -> Iterator[Finding]:
+    """A ServingRuntime or ClusterServingRuntime whose pod labels or annotations (``spec.labels``,
+    ``spec.annotations``: ``ServingRuntimePodSpec``, "Labels that will be add to the pod") opt out of injection: KServe
+    v0.20.0 puts them on the predictor pod of every model it serves (pkg/controller/v1beta1/inferenceservice/
+    components/predictor.go: ``sRuntimeLabels := sRuntime.Labels``, ``buildObjectMeta`` "predictor component > isvc >
+    ServingRuntimePodSpec"), so a model that sets no such key of its own runs without a sidecar (red team #17d A1)."""
+    for res in resources:
+        kind = next((k for k in RUNTIME_KINDS if is_k8s(res, k)), None)
+        if kind is None:
+            continue
+        for key in ("labels", "annotations"):
+            value = as_map(res.get(f"spec.{key}")).get(INJECT_KEY)
+            if value is None or value is UNKNOWN or str(value).lower() == "true":
+                continue
+            where = f"{res.namespace}/{res.k8s_name}" if kind == "ServingRuntime" else res.k8s_name
+            yield Finding(
+                res.urn,
+                f"{kind} {where} sets spec.{key}.{INJECT_KEY}={value!r}: KServe puts it on the pods of the models it "
+                "serves, which then run without a sidecar (no mTLS, no authorization)",
+            )
+
+
 def _injection_all(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
     yield from _injection(resources, facts)
     yield from _knative_opt_outs(resources)
+    yield from _runtime_opt_outs(resources)
 
 
 _INJECTION_READS = reading(
@@ -109,6 +136,8 @@ _INJECTION_READS = reading(
         ),
         "Namespace": ("metadata.labels.*",),
         KNATIVE_SERVING: ("spec.workloads.*",),
+        "ServingRuntime": ("spec.labels.*", "spec.annotations.*"),
+        "ClusterServingRuntime": ("spec.labels.*", "spec.annotations.*"),
     }
 )
 """What model-sidecar-injection reads: a value known only after deploy there (or NaN) is named in its passing entry
@@ -120,11 +149,13 @@ RULES = [
         description=(
             "Every model namespace the stack declares is labelled istio-injection: enabled, and no InferenceService "
             "opts out with sidecar.istio.io/inject (without a sidecar, mTLS and authorization do not apply); nor do "
-            "Knative's activator and autoscaler (KnativeServing workloads), which must reach STRICT models over mTLS."
+            "Knative's activator and autoscaler (KnativeServing workloads), which must reach STRICT models over mTLS; "
+            "nor a ServingRuntime or ClusterServingRuntime, whose pod labels and annotations KServe copies onto its "
+            "models' pods."
         ),
         enforcement="mandatory",
         area="models",
-        applies_to=(NAMESPACE, ISVC, "KnativeServing"),
+        applies_to=(NAMESPACE, ISVC, "KnativeServing", *RUNTIME_KINDS),
         check_stack=_injection_all,
         remediation="label model namespaces istio-injection: enabled; remove sidecar.istio.io/inject from models",
         unknown=_INJECTION_READS,

@@ -107,10 +107,15 @@ def url_host(url: str) -> str:
 
 
 def members(g: Resource, models: Sequence[Resource]) -> list[Resource]:
-    """The plan's models a step of ``g`` calls on the predictor host ``<m>-predictor.<ns>.svc.cluster.local`` (how
+    """The plan's models a step of ``g`` calls on the predictor host ``<m>-predictor.<ns>.svc.cluster.local`` or,
+    for a model with a transformer, the transformer's ``<m>-transformer.<ns>.svc.cluster.local`` (how
     components/serving/pipeline.py ``step_url`` renders a ``serviceName`` step)."""
     hosts = {url_host(u) for _, u in step_urls(g)}
-    return [m for m in models if f"{m.k8s_name}-predictor.{m.namespace}.{CLUSTER_DOMAIN}" in hosts]
+    return [
+        m
+        for m in models
+        if any(f"{m.k8s_name}-{c}.{m.namespace}.{CLUSTER_DOMAIN}" in hosts for c in ("predictor", "transformer"))
+    ]
 
 
 def _istio_objects(resources: Sequence[Resource], namespace: str | None) -> list[dict[str, Any]]:

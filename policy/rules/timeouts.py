@@ -160,9 +160,14 @@ MODEL_SIZE = "mlplatform.io/model-size-gb"
 ``MODEL_SIZE_ANNOTATION``; set only when given)."""
 
 
-def _gpus(model: Mapping[str, Any]) -> int:
-    limits = (model.get("resources") or {}).get("limits") or {}
-    value = limits.get("nvidia.com/gpu", 0) if isinstance(limits, Mapping) else 0
+def _gpus(model: Mapping[str, Any]) -> int | None:
+    """The model's ``nvidia.com/gpu`` limit; None when ``resources`` or its ``limits`` is not a map (red team #17d
+    F1: ``resources: true`` was an AttributeError, exit 70)."""
+    resources = model.get("resources") or {}
+    limits = resources.get("limits") or {} if isinstance(resources, Mapping) else None
+    if not isinstance(limits, Mapping):
+        return None
+    value = limits.get("nvidia.com/gpu", 0)
     try:
         return int(value or 0)
     except (TypeError, ValueError):
@@ -183,7 +188,14 @@ def _llm_size(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
         fmt = (model.get("modelFormat") or {}).get("name") if isinstance(model.get("modelFormat"), Mapping) else None
         annotations = res.metadata.get("annotations")
         sized = isinstance(annotations, Mapping) and MODEL_SIZE in annotations
-        if fmt == "huggingface" and _gpus(model) > 0 and not sized:
+        gpus = _gpus(model)
+        if fmt == "huggingface" and gpus is None:
+            yield Finding(
+                res.urn,
+                f"models/{res.k8s_name}: spec.predictor.model.resources (and its limits) must be a map: its GPUs, "
+                "which decide whether the model's size is needed, cannot be read",
+            )
+        elif fmt == "huggingface" and gpus and not sized:
             yield Finding(
                 res.urn,
                 f"models/{res.k8s_name}: format huggingface on GPUs without modelSizeGb: its cold start and deadlines "

@@ -29,6 +29,7 @@ MODEL_JSON = (
     '"resources": {"cpu": "0.0001"}}'
 )
 
+RT_CONTAINER = {"image": "ghcr.io/acme/s:1"}
 MIG_7G_80GB = {"strategy": "mig", "migProfile": "7g.80gb"}
 HF = {"format": "huggingface", "storage_uri": "hf://Qwen/Qwen2.5-0.5B-Instruct", "access": ACCESS,
       "resources": {"gpus": 1, "accelerator": "nvidia-l4"}}  # fmt: skip
@@ -195,6 +196,30 @@ def refused(make: Callable[[], Any]) -> str:
          "1 or 2.1"),
         (lambda: RuntimeSpec(formats=[{"name": "sklearn"}], protocols=["v3"], container={"image": "ghcr.io/a/s:1"}),
          "RuntimeSpec.protocols.0: v3 is not allowed; give one of v1, v2, grpc-v1, grpc-v2"),
+        # red team #17d N1, E1, T1: a stack runtime's namespace and container text get a model's rules
+        (lambda: RuntimeSpec(namespace="kube-system", formats=[{"name": "sklearn"}], container=RT_CONTAINER),
+         "RuntimeSpec.namespace: kube-system is not allowed; a platform or Kubernetes system namespace is not a "
+         "runtime's (the runtime would declare it, and removing the runtime would delete it); give a namespace of your "
+         "own, e.g. models"),
+        (lambda: RuntimeSpec(formats=[{"name": "sklearn"}], env={"A": "\ud800"}, container=RT_CONTAINER),
+         'RuntimeSpec.env.A: "\\ud800" is not allowed; give UTF-8 text: a lone surrogate such as \\ud800 cannot be '
+         "sent to Kubernetes (JSON in UTF-8)"),
+        (lambda: RuntimeSpec(formats=[{"name": "sklearn"}], args=["\ud800"], container=RT_CONTAINER),
+         'RuntimeSpec.args.0: "\\ud800" is not allowed; give UTF-8 text: a lone surrogate such as \\ud800 cannot be '
+         "sent to Kubernetes (JSON in UTF-8)"),
+        (lambda: RuntimeSpec(formats=[{"name": "sklearn"}], env={"K_SERVICE": "x"}, container=RT_CONTAINER),
+         "RuntimeSpec.env: K_SERVICE is not allowed; Knative sets K_SERVICE; remove it"),
+        (lambda: RuntimeSpec(formats=[{"name": "sklearn"}], env={"HF_TOKEN": "hf_" + "a" * 34}, container=RT_CONTAINER),
+         "RuntimeSpec.env.HF_TOKEN: [plain text] is not allowed; a credential in env would be stored in plain text in "
+         "the manifests and the state; reference a Secret with secretEnv (a Hugging Face token: "
+         "llm.huggingfaceTokenKey), and read storage with the model's cloud identity or storageSecret"),
+        (lambda: RuntimeSpec(formats=[{"name": "sklearn"}], args=["{{.Name"], container=RT_CONTAINER),
+         "RuntimeSpec.args.0: {{.Name is not allowed; KServe fills a runtime container's placeholders from the "
+         "InferenceService's metadata (ReplacePlaceholders, a Go template) and fails on '{{' that opens no {{.Field}} "
+         "placeholder; give {{.Name}}, {{.Namespace}} or another ObjectMeta field, or no '{{'"),
+        (lambda: ModelSpec(format="sklearn", storage_uri="gs://my-bucket/x", access=ACCESS, args=["\ud800"]),
+         'ModelSpec.args.0: "\\ud800" is not allowed; give UTF-8 text: a lone surrogate such as \\ud800 cannot be '
+         "sent to Kubernetes (JSON in UTF-8)"),
     ],
 )  # fmt: skip
 def test_python_api_lines(make: Callable[[], Any], line: str) -> None:

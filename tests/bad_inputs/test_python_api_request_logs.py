@@ -48,6 +48,10 @@ def refused(make: Callable[[], Any]) -> str:
          "separated by '/'"),
         (lambda: RequestLogsSpec(volume_size="10GB"),
          "RequestLogsSpec.volumeSize: 10GB is not allowed; give a Kubernetes quantity such as 10Gi"),
+        (lambda: RequestLogsSpec(prefix="/".join(["a" * 63] * 20)),  # red team #17d P1
+         "RequestLogsSpec.prefix: (1279 characters) is not allowed; give at most 751 characters: the collector appends "
+         "up to 273 (namespace, model, version, date, file name), and object keys are at most 1024 bytes in every "
+         "object store"),
         (lambda: PlatformSettings(request_logs={"retention_days": 4000}),
          "PlatformSettings.requestLogs.retentionDays: 4000 is not allowed; give an integer <= 3650"),
     ],

@@ -229,3 +229,20 @@ def test_an_existing_cluster_keeps_the_logs_on_a_volume_without_retention() -> N
     assert dict(built.store.sink) == {"type": "file"}
     assert built.store.retention_days is None and built.store.volume_size == "20Gi"
     assert [r for r in built.result.resources if not r.type.startswith(("mlplatform:", "test:", "pulumi:"))] == []
+
+
+@pytest.mark.parametrize(("cloud", "kind", "key", "limit"), [
+    ("aws", "aws:iam/role:Role", "description", 1000),
+    ("gcp", "gcp:serviceaccount/account:Account", "description", 256),
+])  # fmt: skip
+def test_the_longest_prefix_stays_out_of_the_identity_descriptions(cloud: str, kind: str, key: str, limit: int) -> None:
+    """Red team #17d P1: the prefix was embedded in the IAM role's description (1344 characters against CreateRole's
+    1000: AWS IAM API reference, CreateRole ``Description``); the cluster modules describe the identity without user
+    text, and the grants name the prefix. A Google service account's description is at most 256 UTF-8 bytes (IAM API
+    v1 ``ServiceAccount.description``)."""
+    from components.platform.requestlog_spec import MAX_PREFIX
+
+    prefix = "/".join(["a" * 63] * 12)[:MAX_PREFIX].rstrip("/")
+    built = build(cloud, LogStoreRequest(prefix=prefix, retention_days=7))
+    described = [r.inputs[key] for r in built.result.resources if r.type == kind and key in r.inputs]
+    assert described and all(prefix not in d and len(d) <= limit for d in described), described

@@ -1636,7 +1636,7 @@ def _external(**metric: Any) -> dict[str, Any]:
         ),
         (
             _predictor(KEDA_LLM, autoScaling=_external(target={"type": "Value", "value": "1.5"})),
-            "spec.predictor.autoScaling.metrics.0.external.target.value: 1.5: give a whole number above 0",
+            "spec.predictor.autoScaling.metrics.0.external.target.value: 1.5: give a whole number from 1 to 100000",
         ),
         (
             {**KEDA_CPU, "spec": {"predictor": {**KEDA_CPU["spec"]["predictor"], "autoScaling": None}}},
@@ -1741,3 +1741,124 @@ def test_a_model_whose_components_alone_log_gets_the_collector(tmp_path: Path) -
     isvc = kimport.rendered_isvcs(PROJECT, "aws-dev", result.imported)[("models", "components-logged")]
     assert [isvc["spec"][c]["logger"]["url"] for c in ("transformer", "explainer")] == [URL, URL]
     assert validate_custom_resource(isvc) == []
+
+
+def _kv_cache(value: Any) -> dict[str, Any]:
+    return _predictor(
+        KEDA_LLM,
+        autoScaling=_external(
+            metric={"backend": "prometheus", "query": "vllm:kv_cache_usage_perc"},
+            target={"type": "Value", "value": value},
+        ),
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "target"),
+    [("0.29", 29), ("0.57", 57), ("500m", 50), ("1", 100), (".8", 80)],
+)
+def test_a_kv_cache_fraction_is_read_exactly(standard: Project, tmp_path: Path, value: str, target: int) -> None:
+    """Red team #17d IK2: 0.29 x 100 is 28.999999999999996 in binary floating point, and the import refused it; the
+    target is a Kubernetes quantity (KServe v0.20.0 metric_quantity.go), read as a decimal."""
+    result = kimport.import_files([_write(tmp_path, _kv_cache(value))], standard, "std")
+    assert result.refused == []
+    assert result.imported[0].entry["scaling"] == {"minReplicas": 1, "maxReplicas": 5, "metric": "llm-kv-cache",
+                                                   "target": target}  # fmt: skip
+    imported = result.imported[0]
+    isvc = kimport.rendered_isvcs(standard, "std", [imported])[("models", imported.name)]
+    assert kimport.round_trip_problems(_kv_cache(value), imported, isvc) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [("1e400", "1e400"), (float("inf"), "inf"), (float("nan"), "nan"), ("9" * 5000, None), (0.29, "0.29"),
+     ("1.5", "1.5"), ("0.001", "0.001"), ("2", "2")],
+)  # fmt: skip
+def test_a_kv_cache_target_that_is_no_fraction_is_one_line(
+    standard: Project, tmp_path: Path, value: Any, shown: str | None
+) -> None:
+    """Red team #17d IK1: 1e400, .inf and .nan were exit 70 (float to int); a float is no MetricQuantity (a string or
+    an integer, metric_quantity.go UnmarshalJSON)."""
+    result = kimport.import_files([_write(tmp_path, _kv_cache(value))], standard, "std")
+    assert result.imported == []
+    (line,) = result.refused
+    if shown is not None:
+        assert line.split(": ", 2)[2] == (
+            f"spec.predictor.autoScaling.metrics.0.external.target.value: {shown}: give a fraction of the KV cache in "
+            "hundredths from '0.01' to '1', such as '0.8'"
+        )
+
+
+@pytest.mark.parametrize("value", ["1e400", "1e2m", "0.5", 7.0])
+def test_a_request_target_that_is_no_whole_number_is_one_line(standard: Project, tmp_path: Path, value: Any) -> None:
+    doc = _predictor(KEDA_LLM, autoScaling=_external(target={"type": "Value", "value": value}))
+    (line,) = kimport.import_files([_write(tmp_path, doc)], standard, "std").refused
+    assert line.endswith(f"external.target.value: {value}: give a whole number from 1 to 100000")
+
+
+def test_a_gpu_llm_without_its_size_gets_a_note_naming_the_key(standard: Project, tmp_path: Path) -> None:
+    """Red team #17d IC1: the printed entry failed the mandatory policy llm-model-size-given with no word from the
+    import; the note says what to add."""
+    (imported,) = kimport.import_files([_write(tmp_path, KEDA_LLM)], standard, "std").imported
+    assert "modelSizeGb" not in imported.entry
+    assert (
+        (),
+        "modelSizeGb: not given, and a huggingface model on GPUs needs it: add modelSizeGb: <size of the model's files "
+        "in GB> to mlplatform:models.huggingface-qwen (the plan fails the mandatory policy llm-model-size-given "
+        "without it)",
+    ) in imported.notes
+
+
+def _sized(value: Any) -> dict[str, Any]:
+    meta = KEDA_LLM["metadata"]
+    return {
+        **KEDA_LLM,
+        "metadata": {**meta, "annotations": {**meta["annotations"], "mlplatform.io/model-size-gb": value}},
+    }
+
+
+def test_the_size_annotation_mlplatform_writes_is_read_back(standard: Project, tmp_path: Path) -> None:
+    doc = _sized("0.98")
+    (imported,) = kimport.import_files([_write(tmp_path, doc)], standard, "std").imported
+    assert imported.entry["modelSizeGb"] == 0.98
+    assert not any("modelSizeGb" in note for _, note in imported.notes)
+    isvc = kimport.rendered_isvcs(standard, "std", [imported])[("models", imported.name)]
+    assert kimport.round_trip_problems(doc, imported, isvc) == []
+
+
+@pytest.mark.parametrize("value", ["inf", "0", "-1", "1e5", "x", 3])
+def test_a_size_annotation_that_is_no_size_is_one_line(standard: Project, tmp_path: Path, value: Any) -> None:
+    (line,) = kimport.import_files([_write(tmp_path, _sized(value))], standard, "std").refused
+    assert line.split(": ", 2)[2] == (
+        f"metadata.annotations.mlplatform.io/model-size-gb: {value}: give the model's size in GB, above 0 and at most "
+        "10000"
+    )
+
+
+@pytest.mark.parametrize(
+    ("component", "env"),
+    [
+        ("predictor", {"name": "PYTHONPATH", "value": "/opt/lib"}),
+        ("predictor", {"name": "PYTHONPATH", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}}),
+        ("transformer", {"name": "PYTHONPATH", "value": "/opt/lib"}),
+    ],
+)
+def test_an_env_name_kserve_blocks_is_refused_in_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, component: str, env: dict[str, Any]
+) -> None:
+    # rev14 defect 2: KServe v0.20.0's webhook denies PYTHONPATH in every container (pkg/validation/env_policy.go
+    # DefaultBlockedEnvVars; inference_service_validation.go validateBlockedEnvVars); import kept it
+    predictor = {"model": {**SKLEARN_V2["spec"]["predictor"]["model"]}}
+    spec: dict[str, Any] = {"predictor": predictor}
+    if component == "predictor":
+        predictor["model"]["env"] = [env]
+        where = "spec.predictor.model.env.0.name"
+    else:
+        spec["transformer"] = {"containers": [{"name": "kserve-container", "image": "a/b:1", "env": [env]}]}
+        where = "spec.transformer.containers.0.env.0.name"
+    code, out, err = _run(capsys, str(_write(tmp_path, {**SKLEARN_V2, "spec": spec})), "--stack", "aws-dev")
+    assert (code, out) == (2, "")
+    assert err == [
+        f"{tmp_path / 'isvc.yaml'}: InferenceService sklearn-iris: {where}: KServe's admission refuses PYTHONPATH "
+        "in every container (env_policy.go DefaultBlockedEnvVars); remove it"
+    ]

@@ -3,6 +3,7 @@ to it (components/platform/requestlog.py, with its sources)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from platform_support import LOCAL, obj_named, plan_platform, releases
@@ -22,6 +23,7 @@ CE = [
     "ce-component",
     "ce-endpoint",
     "ce-annotations",
+    "ce-metadata",
     "content-type",
 ]
 
@@ -82,6 +84,7 @@ def test_the_record_carries_model_version_and_request_id() -> None:
     vrl = requestlog.RECORD_VRL
     for field, source in (
         ('"request_id"', '."ce-id"'),
+        ('"x_request_id"', 'metadata."X-Request-Id"[0]'),
         ('"model"', '."ce-inferenceservicename"'),
         ('"namespace"', '."ce-namespace"'),
         ('"version"', 'annotations."mlplatform.io/model-version"'),
@@ -90,7 +93,7 @@ def test_the_record_carries_model_version_and_request_id() -> None:
         line = next(x for x in vrl.splitlines() if x.strip().startswith(field))
         assert source in line, line
     # every header the program reads is one the source keeps
-    for header in ("ce-id", "ce-annotations", "ce-namespace", "ce-inferenceservicename", "content-type"):
+    for header in ("ce-id", "ce-annotations", "ce-metadata", "ce-namespace", "ce-inferenceservicename", "content-type"):
         assert f'."{header}"' in vrl and header in CE
 
 
@@ -197,3 +200,71 @@ def test_on_an_existing_cluster_the_records_stay_on_a_volume_with_a_warning() ->
 def test_the_store_request_carries_the_settings() -> None:
     req = requestlog.store_request(RequestLogsSpec(bucket="b-logs", prefix="x/y"))
     assert (req.bucket, req.prefix, req.retention_days, req.volume_size) == ("b-logs", "x/y", 30, "10Gi")
+
+
+def test_a_key_that_does_nothing_on_the_cluster_is_one_line_from_python() -> None:
+    """Red team #17d IG: ``volumeSize`` where the records go to a bucket changed nothing in the plan; the cluster's
+    module says so (components/clusters ``request_log_key_problem``), from Python as from a stack file."""
+    import pytest
+
+    from components.errors import SpecError
+
+    with pytest.raises(SpecError) as e:
+        plan_platform({"requestLogs": {"volumeSize": "20Gi"}})  # the fake cluster is on aws
+    assert str(e.value) == (
+        "platform.requestLogs.volumeSize: 20Gi is not allowed; the records go to an S3 bucket, not to a volume "
+        "(volumeSize sizes the collector's volume on an existing cluster); remove volumeSize"
+    )
+
+
+def _event(**headers: str) -> dict[str, str]:
+    """What the http_server source makes of one event KServe's agent posts: the body as ``message`` and the kept
+    ``ce-`` headers as fields (pkg/logger/worker.go: ``metadata`` and ``annotations`` are JSON strings)."""
+    return {
+        "message": '{"instances": [[6.8, 2.8, 4.8, 1.4]]}',
+        "ce-type": "org.kubeflow.serving.inference.request",
+        "ce-time": "2026-12-01T10:00:00Z",
+        "ce-source": "http://localhost:9081/",
+        "ce-namespace": "models",
+        "ce-inferenceservicename": "fraud",
+        "ce-endpoint": "",
+        "ce-annotations": json.dumps({"mlplatform.io/model-version": "v7"}),
+        "content-type": "application/json",
+        **headers,
+    }
+
+
+def test_the_record_vrl_joins_a_calls_records_by_its_x_request_id() -> None:
+    """rev14 defect 6: the transformer's and the predictor's records of one call carry different ``ce-id`` (each
+    agent makes its own: pkg/logger/handler.go ``getOrCreateID``), and the same ``X-Request-Id`` (the transformer
+    forwards it: python/kserve/kserve/model.py ``_FORWARDABLE_HEADERS``), which the agents put in the ``metadata``
+    extension (logger.metadataHeaders). The program runs in a VRL runtime (vrl-python, a locked dev dependency)."""
+    import vrl_python  # locked dev dependency (pyproject.toml): the program runs, it is never skipped
+
+    runtime = vrl_python.VRLRuntime()
+    metadata = json.dumps({"X-Request-Id": ["0f6c1d2e-call-1"]})
+    records = [
+        runtime.execute(
+            requestlog.RECORD_VRL, _event(**{"ce-id": ce_id, "ce-component": c, "ce-metadata": metadata})
+        ).processed_event
+        for ce_id, c in (("a1", "transformer"), ("b2", "predictor"))
+    ]
+    assert [r["request_id"] for r in records] == ["a1", "b2"]
+    assert [r["x_request_id"] for r in records] == ["0f6c1d2e-call-1", "0f6c1d2e-call-1"]
+    assert records[1] == {
+        "request_id": "b2",
+        "x_request_id": "0f6c1d2e-call-1",
+        "type": "org.kubeflow.serving.inference.request",
+        "time": "2026-12-01T10:00:00Z",
+        "source": "http://localhost:9081/",
+        "namespace": "models",
+        "model": "fraud",
+        "version": "v7",
+        "component": "predictor",
+        "endpoint": "",
+        "content_type": "application/json",
+        "payload": '{"instances": [[6.8, 2.8, 4.8, 1.4]]}',
+    }
+    # without the header (a call that had none) the field is null and the record is still written
+    bare = runtime.execute(requestlog.RECORD_VRL, _event(**{"ce-id": "c3", "ce-component": "predictor"}))
+    assert bare.processed_event["x_request_id"] is None

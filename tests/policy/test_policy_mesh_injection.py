@@ -122,3 +122,33 @@ def test_gcp_prod_model_opts_out_of_injection() -> None:
 
     found = _fails(_mutated(ISVC, opt_out))
     assert any("sets metadata.annotations.sidecar.istio.io/inject" in f for f in found), found
+
+
+SR = "kubernetes:serving.kserve.io/v1alpha1:ServingRuntime"
+CSR = "kubernetes:serving.kserve.io/v1alpha1:ClusterServingRuntime"
+
+
+@pytest.mark.parametrize(
+    ("type_", "key", "value", "line"),
+    [
+        (SR, "annotations", "false",
+         "ServingRuntime models/acme sets spec.annotations.sidecar.istio.io/inject='false': KServe puts it on the pods "
+         "of the models it serves, which then run without a sidecar (no mTLS, no authorization)"),
+        (SR, "labels", "false",
+         "ServingRuntime models/acme sets spec.labels.sidecar.istio.io/inject='false': KServe puts it on the pods of "
+         "the models it serves, which then run without a sidecar (no mTLS, no authorization)"),
+        (CSR, "labels", "no",
+         "ClusterServingRuntime acme sets spec.labels.sidecar.istio.io/inject='no': KServe puts it on the pods of the "
+         "models it serves, which then run without a sidecar (no mTLS, no authorization)"),
+        (SR, "annotations", "true", None),
+    ],
+)  # fmt: skip
+def test_a_serving_runtime_opting_its_models_out_fails(type_: str, key: str, value: str, line: str | None) -> None:
+    """Red team #17d A1: KServe v0.20.0 copies a runtime's ``spec.labels``/``spec.annotations`` onto the predictor
+    pod (predictor.go ``buildObjectMeta``), so the opt-out reaches every model it serves."""
+    meta = {"name": "acme"} if type_ == CSR else {"name": "acme", "namespace": "models"}
+    runtime = Resource(
+        type_, "acme-runtime", "urn:acme", {"metadata": meta, "spec": {key: {"sidecar.istio.io/inject": value}}}
+    )
+    found = _fails([_ns({"istio-injection": "enabled"}), _model(), runtime])
+    assert found == ([] if line is None else [line])

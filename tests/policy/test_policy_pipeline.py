@@ -492,3 +492,41 @@ def test_a_standard_mode_internal_pipeline_needs_the_standard_label() -> None:
         "networking.kserve.io/visibility: cluster-local (it has {'networking.knative.dev/visibility': "
         "'cluster-local'})"
     ], found
+
+
+@cache
+def transformer_member() -> tuple[tuple[Resource, ...], StackSettings]:
+    """The local stack with xgboost-iris given a transformer and the internal pipeline ``inner`` calling it."""
+    cfg = read_stack_file(PROJECT, "local")
+    config = stack_config({"inner": PIPELINES["inner"]})
+    models = json.loads(config["mlplatform:models"])
+    models["xgboost-iris"]["transformer"] = {"container": {"image": "kserve/image-transformer:v0.20.0"}}
+    config["mlplatform:models"] = json.dumps(models)
+    result = run_program(
+        PROJECT.root, "local", config, cfg.secret_keys, main=PROJECT.main, project=PROJECT.name, outputs="fake"
+    )
+    return tuple(resources_from_plan(result)), StackSettings.from_config(config)
+
+
+def test_a_member_with_a_transformer_is_judged_at_its_transformer() -> None:
+    """rev14 defect 5: the step calls ``<m>-transformer`` (KServe's GetPredictorEndpoint), so the member rules find
+    the member by that host too; widening the pipeline is caught at the transformer's own policy."""
+    resources, settings = transformer_member()
+    graph = next(r for r in resources if r.type.endswith(f":{GRAPH}"))
+    steps = graph.props["spec"]["nodes"]["root"]["steps"]
+    assert steps == [
+        {"serviceUrl": "http://xgboost-iris-transformer.models.svc.cluster.local/v1/models/xgboost-iris:predict"}
+    ]
+    entries = [e for e in run_rules(list(resources), settings) if e["policy"] in CHECKED]
+    assert [e["message"] for e in entries if not e["passed"]] == []
+
+    def wider(props: dict[str, Any]) -> None:
+        props["spec"]["rules"][0]["from"][0]["source"]["namespaces"].append("apps")
+
+    widened = mutate(resources, named("AuthorizationPolicy", "inner-authz"), wider)
+    found = [e["message"] for e in run_rules(list(widened), settings) if e["policy"] == "pipeline-member-access"]
+    assert [m for m in found if "widened" in m] == [
+        "member models/xgboost-iris of pipeline models/inner is widened: a pod in apps reach(es) it through the "
+        "router but not directly; a pipeline may not be wider than its members (an anonymous pipeline may call only "
+        "anonymous models; an internal one only models that admit its namespaces)"
+    ]

@@ -92,3 +92,23 @@ def test_a_gpu_llm_without_a_size_fails_the_plan(tmp_path: Path) -> None:
     ]
     shipped = [p for p in plan_with(tmp_path / "shipped", "gcp-prod", lambda c: None).policies]
     assert all(p["passed"] for p in shipped if p["policy"] == "llm-model-size-given")
+
+
+def test_a_model_with_a_replica_always_up_passes_with_a_short_timeout(tmp_path: Path) -> None:
+    # rev14 defect 1: aws-dev's sklearn-iris with minReplicas 1 and timeout 120 (model-service.md's Scaling example)
+    # failed this mandatory rule four times, though KServe v0.20.0 keeps min-scale = minReplicas (1 when not given:
+    # pkg/controller/v1alpha1/utils/utils.go SetAutoScalingAnnotations) and a request never waits for a cold start.
+    def warm(config: dict[str, Any]) -> None:
+        iris = config["mlplatform:models"]["sklearn-iris"]
+        iris["scaling"] = {"minReplicas": 1, "maxReplicas": 3}
+        iris["timeout"] = 120
+
+    plan = plan_with(tmp_path, "aws-dev", warm)
+    isvc = next(
+        r.plain_inputs()
+        for r in plan.result.of_type("kubernetes:serving.kserve.io/v1beta1:InferenceService")
+        if r.plain_inputs()["metadata"]["name"] == "sklearn-iris"
+    )
+    assert (isvc["spec"]["predictor"]["timeout"], isvc["spec"]["predictor"]["minReplicas"]) == (120, 1)
+    assert failures(plan) == []
+    assert [p for p in plan.policies if p["policy"] == RULE]

@@ -25,7 +25,12 @@ TRANSFORMER = {"container": {"image": "kserve/image-transformer:v0.20.0"}}
 EXPLAINER = {"art": {}}
 NETPOL = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 AUTHZ = "kubernetes:security.istio.io/v1:AuthorizationPolicy"
-LOGGED = {"mode": "all", "url": URL, "metadataAnnotations": [VERSION_ANNOTATION]}
+LOGGED = {
+    "mode": "all",
+    "url": URL,
+    "metadataAnnotations": [VERSION_ANNOTATION],
+    "metadataHeaders": ["X-Request-Id"],  # rev14 defect 6: joins the transformer's and the predictor's records
+}
 
 
 def _isvc(mode: str = "Knative", **overrides: Any) -> dict[str, Any]:

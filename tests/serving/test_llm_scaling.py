@@ -368,3 +368,49 @@ def test_the_docs_name_every_llm_metric() -> None:
     text = (Path(__file__).resolve().parents[2] / "docs" / "components" / "model-service.md").read_text()
     for metric, gauge in llm_scaling.LLM_METRICS.items():
         assert f"`{metric}`" in text and gauge in text
+
+
+def _documented_llm_example() -> tuple[str, dict[str, Any]]:
+    """The LLM autoscaling example of docs/components/model-service.md: the stack its first line names, and the
+    config it adds."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "components" / "model-service.md").read_text()
+    section = text[text.index("#### LLM autoscaling") :]
+    block = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    found = re.search(r"stacks/Pulumi\.([\w-]+)\.yaml", block.splitlines()[0])
+    assert found, block.splitlines()[0]
+    return found.group(1), yaml.safe_load(block)
+
+
+def test_the_documented_llm_example_plans_on_the_stack_it_names(tmp_path: Path) -> None:
+    """rev14 defect 9: the example asked memory 16Gi on nvidia-l4, which aws-dev's g6.xlarge pool cannot hold, and
+    named no stack. It now names its stack; added there, it plans with every mandatory policy passing and renders
+    KEDA autoscaling."""
+    import shutil
+
+    from components.plan.cli import plan_stack
+    from components.plan.project import load_project
+    from support import ROOT
+
+    stack, added = _documented_llm_example()
+    root = tmp_path / "project"
+    shutil.copytree(ROOT / "stacks", root / "stacks")
+    shutil.copy(ROOT / "Pulumi.yaml", root / "Pulumi.yaml")
+    (root / "infra").symlink_to(ROOT / "infra")
+    path = root / "stacks" / f"Pulumi.{stack}.yaml"
+    doc = yaml.safe_load(path.read_text())
+    config = doc["config"]
+    config["mlplatform:platform"] = {**config["mlplatform:platform"], **added["mlplatform:platform"]}
+    config["mlplatform:models"] = added["mlplatform:models"]
+    path.write_text(yaml.safe_dump(doc))
+    plan = plan_stack(load_project(root), stack)
+    assert plan.mandatory_failures == []
+    isvc = next(
+        r.plain_inputs()
+        for r in plan.result.of_type("kubernetes:serving.kserve.io/v1beta1:InferenceService")
+        if r.plain_inputs()["metadata"]["name"] == "chat"
+    )
+    assert isvc["metadata"]["annotations"]["serving.kserve.io/autoscalerClass"] == "keda"
+    assert isvc["spec"]["predictor"]["autoScaling"]["metrics"][0]["external"]["target"] == {
+        "type": "Value",
+        "value": "4",
+    }

@@ -25,9 +25,12 @@ def test_the_predictor_logs_to_the_platform_collector_with_the_version_annotatio
         "mode": "request",
         "url": "http://vector.request-logs.svc.cluster.local:8080/",
         "metadataAnnotations": [VERSION_ANNOTATION],
+        # rev14 defect 6: the call's X-Request-Id, in Go's canonical form, joins the records across components
+        "metadataHeaders": ["X-Request-Id"],
     }
     assert planned.annotations()[VERSION_ANNOTATION] == "2024-06-01"
-    # strict against KServe's CRD schema at v0.20.0 (spec.predictor.logger: mode enum, url, metadataAnnotations)
+    # strict against KServe's CRD schema at v0.20.0 (spec.predictor.logger: mode enum, url, metadataAnnotations,
+    # metadataHeaders: a list of strings)
     assert validate_custom_resource(planned.inputs(ISVC)) == []
 
 

@@ -444,3 +444,52 @@ def test_a_step_calls_a_hugging_face_model_by_the_name_it_is_served_under() -> N
     assert step_url("chat", hf) == "http://chat-predictor.models.svc.cluster.local/v1/models/qwen:predict"
     plain = hf.model_copy(update={"args": []})
     assert step_url("chat", plain) == "http://chat-predictor.models.svc.cluster.local/v1/models/chat:predict"
+
+
+WITH_TRANSFORMER = {
+    **INTERNAL,
+    "transformer": {"container": {"image": "kserve/image-transformer:v0.20.0"}, "protocol": "v2"},
+}
+
+
+@pytest.mark.parametrize("mode", ["Knative", "Standard"])
+def test_a_step_to_a_model_with_a_transformer_calls_the_transformer(mode: str) -> None:
+    """rev14 defect 5: the step went to ``<m>-predictor`` and skipped the transformer's pre/post-processing. KServe
+    v0.20.0 resolves ``serviceName`` with ``GetPredictorEndpoint`` (pkg/controller/v1alpha1/inferencegraph/
+    controller.go -> pkg/controller/v1beta1/inferenceservice/utils/utils.go): the InferenceService's address, which
+    is the transformer's when there is one, and the path of the transformer's protocol (its PROTOCOL, here v2)."""
+    objs = plan_objects(
+        {"withtr": WITH_TRANSFORMER, "b": V2_INTERNAL},
+        sequence("withtr", "b", mode="internal", allowedNamespaces=["apps"]),
+        mode=mode,
+    )
+    graph, isvc = kind(objs, "InferenceGraph"), _isvc(objs, "withtr")
+    assert graph["spec"]["nodes"]["root"]["steps"] == [
+        {"serviceUrl": "http://withtr-transformer.models.svc.cluster.local/v2/models/withtr/infer"},
+        {"serviceUrl": "http://b-predictor.models.svc.cluster.local/v2/models/b/infer"},
+    ]
+    assert validate_custom_resource(graph) == []
+    step = rp.step_request(graph, isvc)
+    assert (step.host, step.path) == ("withtr-transformer.models.svc.cluster.local", "/v2/models/withtr/infer")
+    call = rp.router_call(objs, graph, isvc)
+    assert call == rp.Outcome(
+        "router", True, ("allowed at models/withtr (transformer) by withtr-transformer-authz",)
+    ), call
+    assert rp.reaches(rp.through_pipeline(objs, graph, isvc, APPS))
+    assert not rp.reaches(rp.through_pipeline(objs, graph, isvc, STRANGER))
+    # the transformer's AuthorizationPolicy is what admits the router (it runs in the model's namespace): narrowed
+    # to another namespace, the router's call is refused
+    authz = kind(objs, "AuthorizationPolicy", "withtr-transformer-authz")
+    narrowed = {
+        **authz,
+        "spec": {
+            **authz["spec"],
+            "rules": [
+                {**r, "from": [{"source": {"namespaces": ["apps"]}}]}
+                if r.get("from") == authz["spec"]["rules"][0]["from"]
+                else r
+                for r in authz["spec"]["rules"]
+            ],
+        },
+    }
+    assert not rp.router_call([*without(objs, "withtr-transformer-authz"), narrowed], graph, isvc).reached

@@ -78,3 +78,43 @@ def test_we_render_no_route_of_our_own_for_a_model() -> None:
     # The gateway hop is KServe's and net-istio's VirtualServices, which set no timeout (timeouts module docstring).
     objs = tuple(plan(model()).revealed())
     assert not [o for o in objs if o["kind"] == "VirtualService"]
+
+
+@pytest.mark.parametrize("min_replicas", [1, 2])
+def test_a_short_timeout_is_fine_when_the_model_never_scales_to_zero(min_replicas: int) -> None:
+    # rev14 defect 1: a CPU model with minReplicas 1 and timeout 120 (model-service.md's Scaling example; KServe's
+    # batcher doc with timeout 60) failed the mandatory timeouts-cover-cold-start 4 times ("activator timeoutSeconds
+    # 120s < cold start 600s + request 300s"). KServe v0.20.0 sets Knative's min-scale from minReplicas (1 when not
+    # given: pkg/controller/v1alpha1/utils/utils.go SetAutoScalingAnnotations, pkg/constants/constants.go
+    # DefaultMinReplicas), so a request always finds a running pod: the cold start is not on its path.
+    p = plan(model(timeout=120, scaling={"minReplicas": min_replicas}))
+    isvc = p.inputs("kubernetes:serving.kserve.io/v1beta1:InferenceService")
+    assert isvc["spec"]["predictor"]["minReplicas"] == min_replicas
+    assert isvc["spec"]["predictor"]["timeout"] == 120
+    assert timeouts.can_be_at_zero(isvc) is False
+    assert timeouts.problems(isvc) == []
+    del isvc["spec"]["predictor"]["minReplicas"]  # KServe's default: 1
+    assert timeouts.problems(isvc) == []
+
+
+def test_a_short_timeout_still_fails_when_the_model_scales_to_zero() -> None:
+    # ModelSpec refuses timeout 120 with minReplicas 0 itself (spec.py model_problems); the rule judges the rendered
+    # object, here one another tool edited to scale to zero
+    p = plan(model(timeout=120, scaling={"minReplicas": 1}))
+    isvc = p.inputs("kubernetes:serving.kserve.io/v1beta1:InferenceService")
+    isvc["spec"]["predictor"]["minReplicas"] = 0
+    assert timeouts.can_be_at_zero(isvc) is True
+    assert timeouts.problems(isvc) == [
+        "models/iris: activator timeoutSeconds 120s < cold start 600s + request 300s",
+        "models/iris: activator timeoutSeconds 120s < cold start 600s",
+        "models/iris: activator responseStartTimeoutSeconds 120s < cold start 600s + request 300s",
+        "models/iris: activator responseStartTimeoutSeconds 120s < cold start 600s",
+    ]
+
+
+def test_the_progress_deadline_covers_the_cold_start_whatever_the_replicas() -> None:
+    # every revision's first pod starts from nothing: minReplicas 1 does not shorten the deploy's wait
+    p = plan(model(scaling={"minReplicas": 1}))
+    isvc = p.inputs("kubernetes:serving.kserve.io/v1beta1:InferenceService")
+    isvc["metadata"]["annotations"]["serving.knative.dev/progress-deadline"] = "60s"
+    assert timeouts.problems(isvc) == ["models/iris: progress deadline 60s < cold start 600s"]
