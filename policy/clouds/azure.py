@@ -168,6 +168,9 @@ def _hardening(res: Resource, facts: Facts) -> Iterator[str]:
     specified, the vault is created with the default value of false", keyvault/_inputs.py) and has purge protection
     (``enablePurgeProtection`` true: "only the Key Vault service may initiate a hard, irrecoverable deletion").
     The cluster's ``autoUpgradeProfile.nodeOSUpgradeChannel`` is unset or one of :data:`AKS_OS_PATCHED`.
+    The Azure Policy add-on is on (``addonProfiles.azurepolicy.enabled`` true; an add-on runs only when the cluster
+    enables it: learn.microsoft.com/azure/aks/integrations "Add-ons"; Azure Policy is AKS's policy enforcement beside
+    Pod Security admission: learn.microsoft.com/azure/aks/use-pod-security-policies).
     Local accounts are ``aks-entra-only``'s; secrets encryption, audit logs and the API endpoint have their rules."""
     p = res.props
     if res.type == AKS:
@@ -180,6 +183,14 @@ def _hardening(res: Resource, facts: Facts) -> Iterator[str]:
             yield (
                 f"AKS nodes get no (or late) OS security patches: autoUpgradeProfile.nodeOSUpgradeChannel is "
                 f"{channel}; give NodeImage or SecurityPatch"
+            )
+        addons = p.get("addonProfiles")
+        policy = UNKNOWN if addons is UNKNOWN else as_map(addons).get("azurepolicy")
+        enabled = UNKNOWN if policy is UNKNOWN else as_map(policy).get("enabled")
+        if enabled is not UNKNOWN and enabled is not True:
+            yield (
+                "AKS Azure Policy add-on is off (addonProfiles.azurepolicy.enabled is "
+                f"{enabled!r}): no Gatekeeper guardrails on the cluster's workloads"
             )
         k8s_channel = UNKNOWN if upgrade is UNKNOWN else as_map(upgrade).get("upgradeChannel")
         if k8s_channel is not UNKNOWN and k8s_channel not in AKS_K8S_PATCHED:
@@ -459,6 +470,17 @@ def _binding(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
 
 # ------------------------------------------------------------------------------------------------ IAM beyond storage
 
+ROLE_DNS_ZONE_CONTRIBUTOR = "befefa01-2a29-4197-83a8-272ff33ce314"
+"""Azure built-in role "DNS Zone Contributor" (the id of components/clusters/aks.py ``ROLE_DNS_ZONE_CONTRIBUTOR``,
+restated so a slip there does not move the rule). learn.microsoft.com/azure/dns/dns-protect-zones-recordsets, "DNS
+Zone Contributor role": granted on a resource group that holds several zones, it gives control over every one of
+them; the page's way to limit it is a zone-level assignment."""
+DNS_ZONE_SCOPE = re.compile(
+    r"/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Network/dnszones/[^/]+", re.ASCII | re.IGNORECASE
+)
+"""One Azure DNS zone's resource id: a role assignment there reaches that zone only (Azure RBAC scopes are inherited
+by child resources: learn.microsoft.com/azure/role-based-access-control/scope-overview)."""
+
 _SUB_RG_OR_ABOVE = re.compile(r"(/subscriptions/[^/]+(/resourceGroups/[^/]+)?)?/?", re.ASCII | re.IGNORECASE)
 
 
@@ -476,6 +498,11 @@ def _iam(res: Resource, facts: Facts) -> Iterator[str]:
     scope = p.get("scope")
     if p.get("roleDefinitionId") is UNKNOWN or scope is UNKNOWN:
         return
+    if _role_id(res) == ROLE_DNS_ZONE_CONTRIBUTOR and not DNS_ZONE_SCOPE.fullmatch(str(scope)):
+        yield (
+            f"{res.name} assigns DNS Zone Contributor at {scope!r}, not one Azure DNS zone "
+            "(.../providers/Microsoft.Network/dnszones/<zone>): every zone under that scope, present and future"
+        )
     role = WIDE_AZURE_ROLES.get(_role_id(res))
     if role is not None and (not isinstance(scope, str) or _scope_is_wide(scope)):
         yield (
@@ -485,7 +512,8 @@ def _iam(res: Resource, facts: Facts) -> Iterator[str]:
 
 
 def _iam_unknown(res: Resource) -> str | None:
-    if res.type == AZ_ROLE_ASSIGNMENT and _role_id(res) in WIDE_AZURE_ROLES and res.props.get("scope") is UNKNOWN:
+    judged = (*WIDE_AZURE_ROLES, ROLE_DNS_ZONE_CONTRIBUTOR)
+    if res.type == AZ_ROLE_ASSIGNMENT and _role_id(res) in judged and res.props.get("scope") is UNKNOWN:
         return f"scope of {res.name}"
     return None
 
@@ -744,13 +772,15 @@ POLICY = CloudPolicy(
         "cluster-hardening": Part(
             types=(AKS, AKS_POOL, AKS_VAULT),
             summary="no public IPs on AKS nodes, AKS node OS patches (NodeImage or SecurityPatch) and Kubernetes "
-            "patches (upgradeChannel patch, stable or rapid); Key Vault RBAC and purge protection",
+            "patches (upgradeChannel patch, stable or rapid), the Azure Policy add-on on; Key Vault RBAC and purge "
+            "protection",
             check=_hardening,
             reads={
                 AKS: (
                     "agentPoolProfiles[].enableNodePublicIP",
                     "autoUpgradeProfile.nodeOSUpgradeChannel",
                     "autoUpgradeProfile.upgradeChannel",
+                    "addonProfiles.azurepolicy.enabled",
                 ),
                 AKS_POOL: ("enableNodePublicIP",),
                 AKS_VAULT: ("properties.enableRbacAuthorization", "properties.enablePurgeProtection"),
@@ -795,7 +825,10 @@ POLICY = CloudPolicy(
         ),
         "iam-least-privilege": Part(
             types=(AZ_ROLE_ASSIGNMENT,),
-            summary="no Azure Owner/Contributor/User Access Administrator at subscription or resource-group scope",
+            summary=(
+                "no Azure Owner/Contributor/User Access Administrator at subscription or resource-group scope, DNS "
+                "Zone Contributor on one DNS zone"
+            ),
             check=_iam,
             unknown=_iam_unknown,
         ),

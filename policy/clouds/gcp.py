@@ -3,10 +3,12 @@ Registered as :attr:`components.clouds.Cloud.policy` of ``gcp``."""
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from components.clusters.reachability import WEBHOOKS, ports
 from policy.rules.base import UNKNOWN, Facts, Finding, Resource, as_list, as_map, dig, is_set
 from policy.rules.cluster import world
 from policy.rules.gpu import Pool, Preinstalled, int_of, taints_of_list
@@ -145,6 +147,83 @@ def _hardening(res: Resource, facts: Facts) -> Iterator[str]:
         boot = as_map(shielded).get("enableSecureBoot")
         if UNKNOWN not in (config, shielded, boot) and boot is not True:
             yield "GKE node pool without Secure Boot: set nodeConfig.shieldedInstanceConfig.enableSecureBoot true"
+        management = p.get("management")
+        for key in POOL_MANAGEMENT:
+            got = UNKNOWN if management is UNKNOWN else as_map(management).get(key)
+            if got is not UNKNOWN and got is not None and got is not True:
+                yield f"GKE node pool {res.name}: management.{key} is {got!r}, not true ({POOL_MANAGEMENT[key]})"
+
+
+POOL_MANAGEMENT = {
+    "autoRepair": "failed nodes are not repaired",
+    "autoUpgrade": "nodes stay on old node versions",
+}
+"""GKE NodePool ``management`` (NodeManagement, cloud.google.com/kubernetes-engine/docs/reference/rest/v1/
+NodeManagement): ``autoRepair`` "If enabled, the nodes in this node pool will be monitored and, if they fail health
+checks too many times, an automatic repair action will be triggered"; ``autoUpgrade`` "If enabled, node auto-upgrade
+helps keep the nodes in your node pool up to date with the latest release version of Kubernetes". The platform turns
+both on for every pool (components/clusters/gke.py). Unset, both are on (pulumi_gcp 10.2 container/_inputs.py
+NodePoolManagementArgs: "Enabled by default"), so only an explicit false fails. Node auto-repair "is enabled by
+default for new node pools ... we recommend keeping the default configuration" (cloud.google.com/kubernetes-engine/
+docs/how-to/node-auto-repair)."""
+
+FIREWALL = "gcp:compute/firewall:Firewall"
+WEBHOOK_PORTS = frozenset(w.port for w in WEBHOOKS)
+"""The ports of the platform's admission webhooks (components/clusters/reachability.py ``WEBHOOKS``, each cited
+there): a firewall opening one to the nodes is the control plane's way in."""
+
+
+def _opened_webhook_ports(rule: Resource) -> set[int]:
+    out: set[int] = set()
+    for allow in as_list(rule.props.get("allows")):
+        allow = as_map(allow)
+        if allow.get("protocol") in ("tcp", "all", "6"):
+            given = allow.get("ports")
+            out |= (ports(as_list(given)) if given not in (None, UNKNOWN, []) else set(range(1, 65536))) & set(
+                WEBHOOK_PORTS
+            )
+    return out
+
+
+def _webhook_firewalls(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    """A GKE firewall rule that opens the platform's webhook ports to the nodes admits only the control plane:
+    each of its ``sourceRanges`` lies within the plan's GKE ``privateClusterConfig.masterIpv4CidrBlock`` ("add a
+    firewall rule ... from the control plane's CIDR block", cloud.google.com/kubernetes-engine/docs/how-to/
+    private-clusters#add_firewall_rules). Wider, every source that reaches the node network calls the webhooks'
+    ports directly."""
+    masters = []
+    for r in resources:
+        if r.type == GKE:
+            cidr = as_map(r.props.get("privateClusterConfig")).get("masterIpv4CidrBlock")
+            if isinstance(cidr, str):
+                masters.append(ipaddress.ip_network(cidr, strict=False))
+    if not masters:
+        return
+    for r in resources:
+        if r.type != FIREWALL or r.props.get("direction", "INGRESS") != "INGRESS" or r.props.get("disabled") is True:
+            continue
+        if r.props.get("allows") is UNKNOWN or r.props.get("sourceRanges") is UNKNOWN:
+            continue
+        opened = _opened_webhook_ports(r)
+        if not opened:
+            continue
+        wide = []
+        for source in as_list(r.props.get("sourceRanges")) or ["0.0.0.0/0"]:
+            if source is UNKNOWN:
+                continue
+            try:
+                net = ipaddress.ip_network(str(source), strict=False)
+            except ValueError:
+                wide.append(str(source))
+                continue
+            if not any(net.version == m.version and net.subnet_of(m) for m in masters):  # type: ignore[arg-type]
+                wide.append(str(source))
+        if wide:
+            yield Finding(
+                r.urn,
+                f"firewall {r.name} opens webhook ports {sorted(opened)} to the nodes from {wide}, beyond the GKE "
+                f"control plane's range ({', '.join(map(str, masters))})",
+            )
 
 
 # ------------------------------------------------------------------------------------------------ GPU pools
@@ -623,6 +702,18 @@ def _cni_bin_dir(res: Resource) -> str | None:
     return GKE_CNI_BIN_DIR if res.type == GKE else None
 
 
+GKE_CRITICAL_NAMESPACE = "kube-system"
+"""The one namespace where GKE admits ``system-node-critical`` pods by default (Istio "Platform-Specific
+Prerequisites", GKE "Namespace restrictions", istio.io/latest/docs/ambient/install/platform-prerequisites: "By
+default in GKE, only kube-system has a defined ResourceQuota for the node-critical class"; the istio-cni agent
+requires that class). The page is not versioned at Istio 1.30 in our index; istio.io/v1.23 says the same."""
+
+
+def _critical_namespace(res: Resource) -> str | None:
+    """Where a GKE cluster admits the istio-cni agent's ``system-node-critical`` pods."""
+    return GKE_CRITICAL_NAMESPACE if res.type == GKE else None
+
+
 # ------------------------------------------------------------------------------------------------ GPU images
 
 GKE_DRIVER_INSTALLED = ("DEFAULT", "LATEST")
@@ -751,9 +842,13 @@ POLICY = CloudPolicy(
             },
         ),
         "cluster-hardening": Part(
-            types=(GKE, GKE_POOL),
-            summary="GKE no legacy ABAC, no client certificate, private nodes, Shielded Nodes and Secure Boot",
+            types=(GKE, GKE_POOL, FIREWALL),
+            summary=(
+                "GKE no legacy ABAC, no client certificate, private nodes, Shielded Nodes and Secure Boot, node "
+                "auto-repair and auto-upgrade, webhook firewalls from the control plane's range only"
+            ),
             check=_hardening,
+            stack=_webhook_firewalls,
             reads={
                 GKE: (
                     "enableLegacyAbac",
@@ -762,7 +857,11 @@ POLICY = CloudPolicy(
                     "enableShieldedNodes",
                     "deletionProtection",
                 ),
-                GKE_POOL: ("nodeConfig.shieldedInstanceConfig.enableSecureBoot",),
+                GKE_POOL: (
+                    "nodeConfig.shieldedInstanceConfig.enableSecureBoot",
+                    "management.autoRepair",
+                    "management.autoUpgrade",
+                ),
             },
         ),
         "kms-key-rotation": Part(types=(CRYPTO_KEY,), summary="Cloud KMS period", check=_key_rotation),
@@ -823,6 +922,7 @@ POLICY = CloudPolicy(
             unknown=_iam_or_node_unknown,
         ),
         "istio-cni-bin-dir": Part(types=(GKE,), summary=f"GKE {GKE_CNI_BIN_DIR}", read=_cni_bin_dir),
+        "istio-cni-namespace": Part(types=(GKE,), summary=f"GKE {GKE_CRITICAL_NAMESPACE}", read=_critical_namespace),
         "gpu-operator-no-second-driver": Part(
             types=(GKE_POOL,),
             summary="GKE: pools whose driver GKE installs carry the driver",

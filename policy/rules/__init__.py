@@ -35,6 +35,7 @@ from policy.rules import (
     percloud,
     pipeline,
     requestlog,
+    slipguards,
     tags,
     timeouts,
     warm,
@@ -94,6 +95,7 @@ ALL_RULES: list[Rule] = percloud.finish(
         *network.RULES,
         *paths.RULES,
         *budget.RULES,
+        *slipguards.RULES,
     ]
 )
 """Every rule, in the order the docs list them (each cloud's own rules after the rule they name, its shares in the

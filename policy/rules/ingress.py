@@ -120,6 +120,51 @@ DEFAULT_OWNER_ID = "default"
 kubernetes-sigs/external-dns pkg/apis/externaldns/types.go, not retrieved in the session that wrote the rule)."""
 
 
+HOSTNAME_ANNOTATION = "external-dns.alpha.kubernetes.io/hostname"
+"""The Service annotation external-dns publishes (kubernetes-sigs/external-dns docs/annotations/annotations.md;
+components/platform/dns.py puts ``*.<domain>`` on the gateway Service)."""
+
+
+def published_domains(resources: Sequence[Resource]) -> set[str]:
+    """The names the plan's Services ask external-dns to publish, without a leading ``*.``: a Service's annotation,
+    or a Helm release's ``values.service.annotations`` (the Istio gateway chart's Service, components/platform/
+    istio.py ``gateway_values``)."""
+    out: set[str] = set()
+    for r in resources:
+        if r.type == "kubernetes:core/v1:Service":
+            annotations = as_map(as_map(r.props.get("metadata")).get("annotations"))
+        elif r.type == HELM_RELEASE:
+            annotations = as_map(as_map(as_map(r.props.get("values")).get("service")).get("annotations"))
+        else:
+            continue
+        value = annotations.get(HOSTNAME_ANNOTATION)
+        if isinstance(value, str):
+            out |= {h.strip().removeprefix("*.") for h in value.split(",") if h.strip()}
+    return out
+
+
+def _txt_owners(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    """:func:`_txt_owner` on each release, and the owner id is the stack's own: it names a domain the plan publishes
+    (the platform's ``mlplatform-<name>-<domain>``). Two stacks on one zone publish different names, so an id that
+    carries the name differs between them; a constant ("mlplatform") is shared by every stack on the zone, and each
+    takes over and deletes the others' records (registry.md, below)."""
+    domains = published_domains(resources)
+    for r in resources:
+        for message in _txt_owner(r, facts):
+            yield Finding(r.urn, message)
+        if r.type != HELM_RELEASE or _chart(r) != EXTERNAL_DNS_CHART or not domains:
+            continue
+        owner = as_map(r.props.get("values")).get("txtOwnerId")
+        own = isinstance(owner, str) and owner.strip() and owner.strip() != DEFAULT_OWNER_ID
+        if own and not any(d in str(owner) for d in domains):
+            yield Finding(
+                r.urn,
+                f"external-dns release {r.name}: txtOwnerId {owner!r} names none of the stack's published "
+                f"domains {sorted(domains)}: a constant id is shared by every stack on the zone, which then "
+                "delete each other's records",
+            )
+
+
 def _txt_owner(res: Resource, facts: Facts) -> Iterator[str]:
     """external-dns's TXT registry marks the records it owns with ``txtOwnerId``; "Deployments in different clusters
     but sharing a DNS zone need to use different owner IDs" (kubernetes-sigs/external-dns docs/registry/registry.md):
@@ -166,10 +211,13 @@ RULES = [
     ),
     Rule(
         name="external-dns-owner-id",
-        description="The external-dns release sets its own TXT owner id (txtOwnerId set, not 'default').",
+        description=(
+            "The external-dns release sets its own TXT owner id (txtOwnerId set, not 'default', naming a domain "
+            "the stack publishes, so no two stacks share it)."
+        ),
         enforcement="mandatory",
         area="ingress",
-        check_resource=_txt_owner,
+        check_stack=_txt_owners,
         remediation="keep components/platform/dns.py values' txtOwnerId (one per stack)",
         unknown=lambda r: (
             reading({HELM_RELEASE: ("values.txtOwnerId",)})(r) if _chart(r) == EXTERNAL_DNS_CHART else None

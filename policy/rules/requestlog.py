@@ -101,7 +101,31 @@ def _peer_problem(peer: Any, allowed: set[str]) -> str | None:
     extra = sorted(names - allowed)
     if extra:
         return f"admits namespaces {extra} where no model logs requests (logging: {sorted(allowed)})"
-    return None
+    return _pod_problem(peer.get("podSelector"))
+
+
+MODEL_POD_LABEL = "serving.kserve.io/inferenceservice"
+"""The label KServe puts on an InferenceService's pods (components/platform/requestlog.py ``MODEL_POD_LABEL``):
+only those send request records (their logger); restated here so a slip there does not move the rule."""
+
+
+def _pod_problem(selector: Any) -> str | None:
+    """Why a peer's ``podSelector`` admits more than KServe's model pods: missing or empty, it selects every pod of
+    the namespaces (kubernetes.io/docs/concepts/services-networking/network-policies: "An empty podSelector selects
+    all pods in the namespace"; a namespaceSelector alone admits all pods of the selected namespaces)."""
+    if selector is UNKNOWN:
+        return None
+    sel = as_map(selector)
+    if MODEL_POD_LABEL in as_map(sel.get("matchLabels")):
+        return None
+    for e in as_list(sel.get("matchExpressions")):
+        e = as_map(e)
+        if UNKNOWN in (e.get("key"), e.get("operator")):
+            return None
+        if e.get("key") == MODEL_POD_LABEL and e.get("operator") in ("Exists", "In"):
+            return None
+    shown = "no podSelector" if selector is None else f"podSelector {dict(sel)!r}"
+    return f"admits every pod of those namespaces ({shown}), not only KServe model pods ({MODEL_POD_LABEL})"
 
 
 def _collector_ingress(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
@@ -173,7 +197,8 @@ RULES = [
         name="request-log-collector-ingress",
         description=(
             "The request-log collector admits only the namespaces of the models that log requests: every "
-            "NetworkPolicy in its namespace selects peers by kubernetes.io/metadata.name In [those namespaces]."
+            "NetworkPolicy in its namespace selects peers by kubernetes.io/metadata.name In [those namespaces] and "
+            "a podSelector requiring KServe's serving.kserve.io/inferenceservice label."
         ),
         enforcement="mandatory",
         area="network",

@@ -187,6 +187,7 @@ CASES: list[Case] = [
         {
             "agentPoolProfiles": [{"name": "system", "enableNodePublicIP": False}],
             "autoUpgradeProfile": {"upgradeChannel": "patch"},
+            "addonProfiles": {"azurepolicy": {"enabled": True}},
         },
     ),
     one(HARDEN, AKS, {"agentPoolProfiles": [{"name": "system", "enableNodePublicIP": True}]}, "pool system"),

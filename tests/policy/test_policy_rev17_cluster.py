@@ -27,6 +27,8 @@ from support import saved_plan
 API, HARDEN, IAM, KMS = "api-endpoint-restricted", "cluster-hardening", "iam-least-privilege", "kms-key-rotation"
 EKS, AWS_EKS = "eks:index:Cluster", "aws:eks/cluster:Cluster"
 AKS = "azure-native:containerservice:ManagedCluster"
+POLICY_ON = {"addonProfiles": {"azurepolicy": {"enabled": True}}}
+"""The Azure Policy add-on on (cluster-hardening since rev17d c19), so the cases below judge only their own field."""
 SC = "kubernetes:storage.k8s.io/v1:StorageClass"
 KEY, CRYPTO_KEY = "aws:kms/key:Key", "gcp:kms/cryptoKey:CryptoKey"
 ROLE, ATTACH = "aws:iam/role:Role", "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
@@ -122,24 +124,32 @@ CASES: list[Case] = [
     one(HARDEN, SC, {"provisioner": "ebs.csi.aws.com", "parameters": UNKNOWN}),
     one(HARDEN, SC, {"provisioner": "efs.csi.aws.com", "parameters": {"provisioningMode": "efs-ap"}}),
     # ---- row 18: cluster-hardening: AKS node OS channel NodeImage or SecurityPatch (unset: NodeImage)
-    one(HARDEN, AKS, {"autoUpgradeProfile": {"upgradeChannel": "patch", "nodeOSUpgradeChannel": "NodeImage"}}),
-    one(HARDEN, AKS, {"autoUpgradeProfile": {"upgradeChannel": "patch", "nodeOSUpgradeChannel": "SecurityPatch"}}),
     one(
         HARDEN,
         AKS,
-        {"autoUpgradeProfile": {"upgradeChannel": "patch", "nodeOSUpgradeChannel": "None"}},
+        {**POLICY_ON, "autoUpgradeProfile": {"upgradeChannel": "patch", "nodeOSUpgradeChannel": "NodeImage"}},
+    ),
+    one(
+        HARDEN,
+        AKS,
+        {**POLICY_ON, "autoUpgradeProfile": {"upgradeChannel": "patch", "nodeOSUpgradeChannel": "SecurityPatch"}},
+    ),
+    one(
+        HARDEN,
+        AKS,
+        {**POLICY_ON, "autoUpgradeProfile": {"upgradeChannel": "patch", "nodeOSUpgradeChannel": "None"}},
         "nodeOSUpgradeChannel is None",
     ),
     one(
         HARDEN,
         AKS,
-        {"autoUpgradeProfile": {"upgradeChannel": "patch", "nodeOSUpgradeChannel": "Unmanaged"}},
+        {**POLICY_ON, "autoUpgradeProfile": {"upgradeChannel": "patch", "nodeOSUpgradeChannel": "Unmanaged"}},
         "is Unmanaged",
     ),
-    one(HARDEN, AKS, {"autoUpgradeProfile": {"upgradeChannel": "patch"}}),
+    one(HARDEN, AKS, {**POLICY_ON, "autoUpgradeProfile": {"upgradeChannel": "patch"}}),
     one(HARDEN, AKS, {}, "upgradeChannel is unset"),  # AKS default none: no Kubernetes patches
-    one(HARDEN, AKS, {"autoUpgradeProfile": UNKNOWN}),
-    one(HARDEN, AKS, {"autoUpgradeProfile": {"upgradeChannel": "patch", "nodeOSUpgradeChannel": UNKNOWN}}),
+    one(HARDEN, AKS, {**POLICY_ON, "autoUpgradeProfile": UNKNOWN}),
+    one(HARDEN, AKS, {**POLICY_ON, "autoUpgradeProfile": {"upgradeChannel": "patch", "nodeOSUpgradeChannel": UNKNOWN}}),
     # ---- row 8: iam-least-privilege: a node role (EC2-trusted) holds only the four node managed policies
     node_attachments(
         managed("AmazonEKS_CNI_Policy"),

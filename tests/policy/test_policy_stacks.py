@@ -198,6 +198,7 @@ def azure_stack(good: bool) -> Callable[[], None]:
             },
             network_profile={"network_policy": "cilium" if good else "none", "network_dataplane": "cilium"},
             auto_upgrade_profile={"upgrade_channel": "patch" if good else "none"},
+            addon_profiles={"azurepolicy": {"enabled": good}},
             opts=pulumi.ResourceOptions(protect=good),
         )
         azure.containerservice.AgentPool(
