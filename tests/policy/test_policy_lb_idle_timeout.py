@@ -44,6 +44,8 @@ def _isvc(cold_start: int) -> dict[str, Any]:
         },
         "spec": {
             "predictor": {
+                # at zero: the request waits through the cold start (KServe's default minReplicas is 1, fix14)
+                "minReplicas": 0,
                 "timeout": min(cold_start + _runtime.REQUEST_SECONDS, 1800),
                 "model": {"resources": {"limits": {_runtime.GPU_RESOURCE: "1"}}},
             }
