@@ -131,7 +131,7 @@ def test_every_known_price_has_date_and_source() -> None:
         if price.known:
             assert price.usd_per_hour is not None and price.usd_per_hour > 0
             assert price.source and price.method
-            assert datetime.date.fromisoformat(price.date or "") <= datetime.date(2026, 11, 28)
+            assert datetime.date.fromisoformat(price.date or "") <= datetime.date.today()  # no price from the future
 
 
 def test_unknown_prices_are_none_not_zero() -> None:

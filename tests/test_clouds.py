@@ -622,7 +622,8 @@ def test_the_checks_that_list_clouds_hold_with_a_fourth_cloud(
     they expect from the registry: with a fourth cloud registered (no spec field, no settings; its cluster module has
     only what docs/extending.md calls required) and its catalog data placed before the other clouds' in
     catalog.yaml, they still pass, so adding a cloud edits no test: the catalog tests (system machines, the
-    validation cases), the registry facts and the bad-input cases whose lines list the clouds."""
+    validation cases), the registry facts and the bad-input cases whose lines list the clouds or the storage URI forms
+    (the fourth cloud's ``acme://`` among them)."""
     import sys
     import types
 
@@ -716,9 +717,15 @@ def _bad_input_checks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
         f"name: mlplatform\nruntime: python\nmain: {ROOT / 'infra'}/\nstackConfigDir: stacks\n"
     )
     listing = [
-        c for c in CASES if re.search(r"\{(clouds|clouds_or|cluster_keys)\}", c.read_bytes().decode("utf-8", "replace"))
+        c
+        for c in CASES
+        if re.search(r"\{(clouds|clouds_or|cluster_keys|storage_forms)\}", c.read_bytes().decode("utf-8", "replace"))
     ]
-    assert {c.stem for c in listing} >= {"missing-cloud", "type-cloud-list", "empty-file", "config-empty"}
+    assert {c.stem for c in listing} >= {"missing-cloud", "type-cloud-list", "empty-file", "config-empty"} | {
+        "storage-ftp",
+        "storage-http-blob",
+        "storage-uppercase-scheme",
+    }
     for case in listing:
         shutil.copy(case, tmp_path / "stacks" / f"Pulumi.{case.stem}.yaml")
         line = expected(case)

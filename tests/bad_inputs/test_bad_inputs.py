@@ -5,7 +5,8 @@ and through the program itself (what `pulumi up` runs).
 Each case file starts with a comment saying what is wrong and ``# expect: <the exact line>``. What the line lists from
 the cloud registry is written as a placeholder, so that adding a cloud edits no case: ``{clouds}`` (the registered
 clouds, ``aws, gcp, azure, existing``), ``{clouds_or}`` (``aws, gcp, azure or existing``) and ``{cluster_keys}``
-(``mlplatform:cluster``'s keys, which include each cloud's settings block).
+(``mlplatform:cluster``'s keys, which include each cloud's settings block) and ``{storage_forms}`` (the storage URI
+forms a model may use: each cloud's, ``s3://, gs://, https://<account>.blob.core.windows.net/``, then the generic ones).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from components import clouds
+from components import clouds, storage
 from components.clusters.spec import ClusterSpec
 from components.errors import SpecError
 from components.plan import engine
@@ -40,6 +41,7 @@ def placeholders() -> dict[str, str]:
         "{clouds}": ", ".join(names),
         "{clouds_or}": f"{', '.join(names[:-1])} or {names[-1]}",
         "{cluster_keys}": ", ".join(keys),
+        "{storage_forms}": ", ".join(storage.schemes()),
     }
 
 

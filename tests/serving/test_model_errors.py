@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from serving_support import JWT, L4_POOL, L4X4_POOL, model, plan
 
+from components import storage
 from components.errors import SpecError
 from support import plan_config
 
@@ -141,8 +142,8 @@ PREFIX = "stacks/Pulumi.test.yaml: mlplatform:models.iris"
     [
         (
             {"storageUri": "ftp://example.com/iris"},
-            ".storageUri: ftp://example.com/iris is not allowed; give a URI starting with s3://, gs://, "
-            "https://<account>.blob.core.windows.net/, https://, hf://, pvc://, oci://",
+            ".storageUri: ftp://example.com/iris is not allowed; give a URI starting with "
+            + ", ".join(storage.schemes()),  # the registry's forms, then the generic ones
         ),
         (
             {"format": None},
