@@ -62,8 +62,40 @@ def _split_camel(text: str) -> str:
     return _CAMEL.sub(" ", text)
 
 
+@functools.cache
+def catalog_words() -> re.Pattern[str]:
+    """What in a string names a cloud by its catalog data or its region shape (review of #15, rev15d finding 3): a
+    region of the catalog (each machine's and system machine's regions, price regions), a machine type
+    (``g6.xlarge``, ``g2-standard-4``, ``Standard_NC4as_T4_v3``), a cloud's own accelerator name where it differs
+    from the catalog's cloud-neutral one (``gpu_type``: ``nvidia-tesla-t4``), and any string of a cloud's region
+    shape (``Cloud.region_pattern``) where that shape is specific enough to be a region (it refuses a plain word, the
+    protocol name ``grpc-v2`` and the accelerator names: Azure's ``[a-z][a-z0-9]*`` takes any word and Google
+    Cloud's ``[a-z]+-[a-z]+[0-9]{1,2}`` takes ``nvidia-l4``, so their regions are found by the catalog's list). The
+    catalog's
+    accelerator names (``nvidia-l4``) are no cloud's: every cloud's pools take them. Read from catalog.yaml and the
+    shipped registry once (a cloud registered by a test adds nothing)."""
+    data = yaml.safe_load(catalog.DATA_FILE.read_text(encoding="utf-8"))
+    neutral = set(data["accelerators"])
+    words: set[str] = set()
+    for m in [*data["machines"], *data["system_machines"].values()]:
+        words.add(m["type"])
+        if m.get("gpu_type") and m["gpu_type"] not in neutral:
+            words.add(m["gpu_type"])
+    for per_cloud in data["availability"].values():
+        for regions in per_cloud["types"].values():
+            words.update(regions if isinstance(regions, list) else regions.keys())
+    words.update(c.price_region for c in clouds.all_clouds() if c.price_region)
+    shapes = [
+        c.region_pattern.pattern.removeprefix(r"\A").removesuffix(r"\Z")
+        for c in clouds.all_clouds()
+        if c.region_pattern is not None and not any(map(c.region_pattern.fullmatch, ["name", "grpc-v2", *neutral]))
+    ]
+    alternatives = "|".join([*(re.escape(w) for w in sorted(words, key=len, reverse=True)), *shapes])
+    return re.compile(rf"(?<![A-Za-z0-9_.-])(?:{alternatives})(?![A-Za-z0-9_.-])", re.ASCII)
+
+
 def _names_in_string(text: str) -> bool:
-    return bool(CLOUD_WORD.search(_split_camel(text)))
+    return bool(CLOUD_WORD.search(_split_camel(text)) or catalog_words().search(text))
 
 
 def _folded(node: ast.AST) -> str | None:
@@ -203,8 +235,6 @@ DATA_FILES: dict[str, str] = {
     "documentation does (docs/extending.md, step 6)",
     "policy/rules/policy_sources.json": "each rule's upstream sources, cloud documentation among them "
     "(docs/extending.md, step 6)",
-    "policy/PulumiPolicy.yaml": "the policy pack's one-line description for Pulumi (EKS, GKE, AKS and existing "
-    "clusters)",
 }
 """The data files under components/, infra/ and policy/ that code reads and that name a cloud, and why each may."""
 
@@ -366,6 +396,27 @@ def test_the_scan_sees_each_way_of_naming_a_cloud() -> None:
         (9, "def", "gcp_labels"),
         (10, "def", "EksThing"),
         (11, "import", "aws_os"),
+    ]
+
+
+def test_the_scan_sees_regions_machine_types_and_the_clouds_accelerator_names() -> None:
+    """What evaded the scan (review of #15, rev15d finding 3): a region (``us-east-1``, ``us-central1``, ``eastus``,
+    and any string of AWS's region shape, ``ap-southeast-7``), a machine type of the catalog, a cloud's own
+    accelerator name (``nvidia-tesla-t4``). Not the catalog's cloud-neutral accelerator names nor ``grpc-v2``."""
+    source = (
+        'A = ("us-east-1", "zone us-central1", "eastus", "ap-southeast-7")\n'
+        'B = ("g6.xlarge", "a2-highgpu-1g", "Standard_NC4as_T4_v3", "nvidia-tesla-t4")\n'
+        'C = ("nvidia-l4", "grpc-v2", "nvidia-h100-80gb", "us-east-1x", "v1.eastus.x")\n'
+    )
+    assert cloud_names(source) == [
+        (1, "str", "ap-southeast-7"),
+        (1, "str", "eastus"),
+        (1, "str", "us-east-1"),
+        (1, "str", "zone us-central1"),
+        (2, "str", "Standard_NC4as_T4_v3"),
+        (2, "str", "a2-highgpu-1g"),
+        (2, "str", "g6.xlarge"),
+        (2, "str", "nvidia-tesla-t4"),
     ]
 
 
