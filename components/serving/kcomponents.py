@@ -84,6 +84,19 @@ def blocked_env_problem(name: str) -> str | None:
     return f"KServe's admission refuses {name} in every container (env_policy.go DefaultBlockedEnvVars); remove it"
 
 
+def _storage_uri(v: str | None) -> str | None:
+    """A component's ``storageUri`` checked as a model's is (components/storage.py), as a field error."""
+    from components.errors import SpecError
+    from components.storage import parse_storage_uri
+
+    if v is not None:
+        try:
+            parse_storage_uri(v)
+        except SpecError as e:
+            raise value_error(e.accepted, e.value) from None
+    return v
+
+
 class ComponentResourcesSpec(Spec):
     """Per-replica CPU and memory of a component; requests equal limits (Guaranteed QoS)."""
 
@@ -240,15 +253,7 @@ class TransformerSpec(ComponentSpec):
     @field_validator("storage_uri")
     @classmethod
     def _uri(cls, v: str | None) -> str | None:
-        from components.errors import SpecError
-        from components.storage import parse_storage_uri
-
-        if v is not None:
-            try:
-                parse_storage_uri(v)
-            except SpecError as e:
-                raise value_error(e.accepted, e.value) from None
-        return v
+        return _storage_uri(v)
 
     @model_validator(mode="after")
     def _collocated(self) -> TransformerSpec:
@@ -355,15 +360,7 @@ class ExplainerSpec(Spec):
     @field_validator("storage_uri")
     @classmethod
     def _uri(cls, v: str | None) -> str | None:
-        from components.errors import SpecError
-        from components.storage import parse_storage_uri
-
-        if v is not None:
-            try:
-                parse_storage_uri(v)
-            except SpecError as e:
-                raise value_error(e.accepted, e.value) from None
-        return v
+        return _storage_uri(v)
 
     @model_validator(mode="after")
     def _one(self) -> ExplainerSpec:
