@@ -796,12 +796,14 @@ def _finish_model(ctx: _Ctx) -> None:
 
     named = runtimes.BY_NAME.get(str(ctx.entry.get("runtime", "")))
     if "protocol" not in ctx.entry and named is not None and not named.supports_protocol("v1"):
-        # ModelSpec.effective_protocol: v2 for a named runtime without v1, which KServe does not check without a
-        # protocolVersion (components/predictor.go); the server speaks v2 either way
+        # ModelSpec.effective_protocol: v2 for a named runtime without v1 (kserve-mlserver, kserve-tritonserver), as
+        # KServe's own defaulting does: SetRuntimeDefaults -> SetMlServerDefaults / SetTritonDefaults set
+        # protocolVersion v2 when it is not given (kserve v0.20.0
+        # pkg/apis/serving/v1beta1/inference_service_defaults.go; rev14e defect 9: the note said KServe left it out)
         ctx.note(
             None,
-            f"protocolVersion: not given; mlplatform renders v2, the protocol {named.name} serves (KServe leaves it "
-            "out and matches the runtime without a protocol check)",
+            f"protocolVersion: not given; mlplatform renders v2, the protocol {named.name} serves (KServe's defaulting "
+            f"sets v2 for {named.name} too)",
         )
     if ctx.pending_ports is None:
         return
