@@ -223,6 +223,7 @@ def problems(
         need = budget(isvc)
         cold_on_request = can_be_at_zero(isvc)
         hops = chain(isvc, objects)
+        components = _component_problems(isvc, name)
     except Unreadable as e:
         return [f"{name}: {e}: the timeout chain cannot be judged against the cold start"]
     out = []
@@ -243,10 +244,36 @@ def problems(
         if idle < need:
             cap = f": the cloud's load balancer allows at most {longest}s" if longest < need else ""
             out.append(f"{name}: {hop} < cold start {need}s{cap}")
+    out.extend(components)
     deadline = hops["progress deadline"]
     if deadline is None or deadline < need:
         out.append(f"{name}: progress deadline {deadline}s < cold start {need}s")
     pulumi_wait = hops["pulumi timeoutSeconds"]
     if pulumi_wait is not None and deadline is not None and pulumi_wait < deadline:
         out.append(f"{name}: pulumi timeoutSeconds {pulumi_wait}s < progress deadline {deadline}s")
+    return out
+
+
+def _component_problems(isvc: Mapping[str, Any], name: str) -> list[str]:
+    """A transformer or explainer that can be at zero replicas with a ``timeout`` shorter than a CPU server's
+    cold-start budget (rev14e defect 8): KServe v0.20.0 sets each component's revision ``timeoutSeconds`` from its
+    own ``timeout`` and its min-scale from its own ``minReplicas`` (reconcilers/knative/ksvc_reconciler.go,
+    pkg/controller/v1alpha1/utils/utils.go ``SetAutoScalingAnnotations``), so a request that reaches it at zero waits
+    for its pod under that timeout. A component without a ``timeout`` has Knative's 300 s default, which is not
+    judged here (the rendered object sets none; docs/components/model-service.md says so)."""
+    out = []
+    spec = _map(isvc.get("spec"), "spec")
+    for key in ("transformer", "explainer"):
+        component = spec.get(key)
+        if component is None:
+            continue
+        component = _map(component, f"spec.{key}")
+        given = component.get("minReplicas")
+        at_zero = (_whole(given, f"spec.{key}.minReplicas") if given is not None else DEFAULT_MIN_REPLICAS) == 0
+        timeout = component.get("timeout")
+        if not at_zero or timeout is None:
+            continue
+        limit = _whole(timeout, f"spec.{key}.timeout")
+        if limit < _runtime.CPU_READY_SECONDS:
+            out.append(f"{name}: {key} timeout {limit}s < cold start {_runtime.CPU_READY_SECONDS}s")
     return out

@@ -1,0 +1,61 @@
+"""Regression tests for the defects of the hostile KServe review rev14e of issue #14 (/work/wt/rev14e-report.md),
+each failing on main 20d27da; KServe v0.20.0 sources cited per test."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from serving_support import model, plan
+
+from components.errors import SpecError
+from components.serving import timeouts
+from components.spec import SpecInvalid
+
+TRANSFORMER = {"container": {"image": "ghcr.io/acme/pre:1.0", "command": ["python", "-m", "pre"]}}
+
+
+def _error(spec: dict[str, Any]) -> str:
+    with pytest.raises((SpecInvalid, SpecError)) as e:
+        plan(spec)
+    return str(e.value)
+
+
+# ---------------------------------------------------------------------------------------------- defect 8
+
+
+@pytest.mark.parametrize("key", ["transformer", "explainer"])
+def test_a_component_at_zero_needs_the_cold_start_floor_on_its_timeout(key: str) -> None:
+    # KServe v0.20.0 reconcilers/knative/ksvc_reconciler.go: each component's revision TimeoutSeconds is its own
+    # componentExtension.TimeoutSeconds, so the first request to a component at zero waits for its pod under it
+    component = {**TRANSFORMER, "scaling": {"minReplicas": 0}, "timeout": 30}
+    spec = model(scaling={"minReplicas": 1}, **{key: component})
+    assert _error(spec).endswith(
+        f"{key}.timeout: 30 is not allowed; a {key} that scales to zero needs at least its cold-start budget, 600 s "
+        f"(the first request waits for its pod); give more, or {key}.scaling.minReplicas >= 1"
+    )
+
+
+def test_a_component_at_one_replica_keeps_a_short_timeout() -> None:
+    spec = model(transformer={**TRANSFORMER, "scaling": {"minReplicas": 1}, "timeout": 30})
+    assert (
+        plan(spec).inputs("kubernetes:serving.kserve.io/v1beta1:InferenceService")["spec"]["transformer"]["timeout"]
+        == 30
+    )
+
+
+def test_the_timeout_rule_judges_a_component_at_zero() -> None:
+    isvc = {
+        "metadata": {
+            "name": "trz",
+            "namespace": "models",
+            "annotations": {"serving.knative.dev/progress-deadline": "600s"},
+        },
+        "spec": {
+            "predictor": {"minReplicas": 1, "timeout": 900, "model": {"resources": {"limits": {"cpu": "1"}}}},
+            "transformer": {"minReplicas": 0, "timeout": 30, "containers": [{"name": "kserve-container"}]},
+        },
+    }
+    assert timeouts.problems(isvc) == ["models/trz: transformer timeout 30s < cold start 600s"]
+    isvc["spec"]["transformer"]["minReplicas"] = 1  # type: ignore[index]
+    assert timeouts.problems(isvc) == []
