@@ -172,14 +172,14 @@ def check(
         # timeout too; a component is a CPU server, whose budget is the CPU progress deadline.
         if component is None or getattr(component, "collocated", False) or platform.deployment_mode != "Knative":
             continue
-        if component.timeout is not None and component.scaling.min_replicas == 0:
-            if component.timeout < _runtime.CPU_READY_SECONDS:
-                raise SpecError(
-                    f"{key}.timeout",
-                    component.timeout,
-                    f"a {key} that scales to zero needs at least its cold-start budget, {_runtime.CPU_READY_SECONDS} "
-                    f"s (the first request waits for its pod); give more, or {key}.scaling.minReplicas >= 1",
-                )
+        timeout = component.timeout
+        if timeout is not None and component.scaling.min_replicas == 0 and timeout < _runtime.CPU_READY_SECONDS:
+            raise SpecError(
+                f"{key}.timeout",
+                timeout,
+                f"a {key} that scales to zero needs at least its cold-start budget, {_runtime.CPU_READY_SECONDS} "
+                f"s (the first request waits for its pod); give more, or {key}.scaling.minReplicas >= 1",
+            )
     if spec.logs and platform.request_log_url is None:
         where = next(k for k, c in spec.loggers().items() if c is not None)
         raise SpecError(
