@@ -59,3 +59,31 @@ def test_the_timeout_rule_judges_a_component_at_zero() -> None:
     assert timeouts.problems(isvc) == ["models/trz: transformer timeout 30s < cold start 600s"]
     isvc["spec"]["transformer"]["minReplicas"] = 1  # type: ignore[index]
     assert timeouts.problems(isvc) == []
+
+
+# ---------------------------------------------------------------------------------------------- defect 5
+
+BATCH_WHY = "KServe's batcher batches v1 :predict requests only (pkg/batcher/handler.go); remove batcher"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "served"),
+    [
+        ({"protocol": "v2"}, "the model serves v2"),
+        ({"protocol": "grpc-v2"}, "the model serves grpc-v2"),
+        # kserve-mlserver defaults to v2 (SetMlServerDefaults, inference_service_defaults.go v0.20.0)
+        ({"runtime": "kserve-mlserver"}, "the model serves v2"),
+        ({"transformer": {**TRANSFORMER, "protocol": "v2"}}, "the transformer calls the predictor over v2"),
+    ],
+)
+def test_a_batcher_is_refused_where_kserve_never_batches(overrides: dict[str, Any], served: str) -> None:
+    # kserve v0.20.0 pkg/batcher/handler.go ServeHTTP: only paths matching `:predict$` are batched
+    assert _error(model(batcher={"maxBatchSize": 32}, **overrides)).endswith(
+        f"batcher: {{...}} is not allowed; {served}; {BATCH_WHY}"
+    )
+
+
+def test_a_batcher_on_a_v1_model_is_kept() -> None:
+    spec = model(batcher={"maxBatchSize": 32}, transformer={**TRANSFORMER, "protocol": "v1"})
+    isvc = plan(spec).inputs("kubernetes:serving.kserve.io/v1beta1:InferenceService")
+    assert isvc["spec"]["predictor"]["batcher"] == {"maxBatchSize": 32}
