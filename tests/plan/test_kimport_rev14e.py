@@ -40,7 +40,7 @@ def test_a_batcher_on_a_v2_model_is_refused(tmp_path: Path) -> None:
     result = _import(tmp_path, doc)
     assert result.imported == []
     assert [line.split(": ", 1)[1] for line in result.refused] == [
-        "InferenceService bat-v2: as an mlplatform model: stacks/Pulumi.aws-dev.yaml: mlplatform:models.bat-v2.batcher: "
-        "{...} is not allowed; the model serves v2; KServe's batcher batches v1 :predict requests only "
-        "(pkg/batcher/handler.go); remove batcher"
+        "InferenceService bat-v2: as an mlplatform model: stacks/Pulumi.aws-dev.yaml: "
+        "mlplatform:models.bat-v2.batcher: {...} is not allowed; the model serves v2; KServe's batcher batches v1 "
+        ":predict requests only (pkg/batcher/handler.go); remove batcher"
     ]
