@@ -87,3 +87,27 @@ def test_a_batcher_on_a_v1_model_is_kept() -> None:
     spec = model(batcher={"maxBatchSize": 32}, transformer={**TRANSFORMER, "protocol": "v1"})
     isvc = plan(spec).inputs("kubernetes:serving.kserve.io/v1beta1:InferenceService")
     assert isvc["spec"]["predictor"]["batcher"] == {"maxBatchSize": 32}
+
+
+# ---------------------------------------------------------------------------------------------- defect 3
+
+
+def test_a_stack_runtime_with_a_grpc_port_is_refused() -> None:
+    # rev14e defect 3: a ServingRuntime with port grpc-port 8001 planned a v2 model with REST-only authz on an
+    # h2c-only pod (KServe v0.20.0 service_reconciler.go isGrpcPort); the platform cannot know whether the server
+    # answers REST there, so the runtime port must be HTTP
+    from components.serving.stack_runtime import RuntimeSpec
+
+    runtime = {
+        "formats": [{"name": "sklearn", "version": "1"}],
+        "protocols": ["v2", "grpc-v2"],
+        "container": {"image": "ghcr.io/acme/srv:1", "port": {"number": 8001, "protocol": "grpc"}},
+    }
+    with pytest.raises(SpecInvalid) as e:
+        RuntimeSpec.model_validate(runtime)
+    assert str(e.value) == (
+        "RuntimeSpec.container.port.protocol: grpc is not allowed; a stack runtime serves HTTP here: the platform "
+        "cannot know "
+        "whether its server answers REST on a gRPC port, so no request admitted to its models would be sure to work; "
+        "give http, or serve gRPC from a model's own container (container.port.protocol: grpc)"
+    )
