@@ -111,3 +111,50 @@ def test_a_stack_runtime_with_a_grpc_port_is_refused() -> None:
         "whether its server answers REST on a gRPC port, so no request admitted to its models would be sure to work; "
         "give http, or serve gRPC from a model's own container (container.port.protocol: grpc)"
     )
+
+
+# ---------------------------------------------------------------------------------------------- defect 2
+
+GRPC_WHY = (
+    "KServe's router calls every step with a plain HTTP POST (cmd/router/main.go); give a model served over v1 or v2 "
+    "REST"
+)
+
+
+def _step_problems(member: dict[str, Any]) -> list[tuple[str, object, str]]:
+    from components.serving.pipeline_spec import PipelineSpec, pipeline_problems
+    from components.serving.spec import ModelSpec
+
+    pipeline = PipelineSpec.model_validate(
+        {
+            "access": {"mode": "internal", "allowedNamespaces": ["apps"]},
+            "scaling": {"minReplicas": 1},
+            "nodes": {"root": {"routerType": "Sequence", "steps": [{"serviceName": "g"}]}},
+        }
+    )
+    return pipeline_problems("pipe", pipeline, {"g": ModelSpec.model_validate(member)}, "Knative")
+
+
+INTERNAL_MEMBER = {**model(), "access": {"mode": "internal", "allowedNamespaces": ["apps"]}}
+GRPC_SERVER = {"image": "ghcr.io/acme/grpc:1", "port": {"number": 9000, "protocol": "grpc"}}
+
+
+@pytest.mark.parametrize(
+    ("member", "served"),
+    [
+        ({**INTERNAL_MEMBER, "format": "xgboost", "protocol": "grpc-v2"}, "protocol grpc-v2"),
+        ({"container": GRPC_SERVER, "access": INTERNAL_MEMBER["access"]}, "a gRPC (h2c) container port"),
+    ],
+)
+def test_a_pipeline_step_to_a_grpc_model_is_refused(member: dict[str, Any], served: str) -> None:
+    # rev14e defect 2: rendered as http://<model>-predictor.../v1/models/<model>:predict, which the model's
+    # AuthorizationPolicy denies (it admits /inference.GRPCInferenceService/* only) and its h2c server never answers
+    assert _step_problems(member) == [
+        ("nodes.root.steps.0.serviceName", "g", f"the model serves gRPC ({served}), and {GRPC_WHY}")
+    ]
+
+
+def test_a_pipeline_step_to_a_rest_model_or_a_transformer_in_front_of_grpc_is_kept() -> None:
+    assert _step_problems({**INTERNAL_MEMBER, "format": "xgboost", "protocol": "v2"}) == []
+    fronted = {**INTERNAL_MEMBER, "format": "xgboost", "protocol": "grpc-v2", "transformer": TRANSFORMER}
+    assert _step_problems(fronted) == []
