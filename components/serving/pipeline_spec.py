@@ -547,9 +547,7 @@ def pipeline_problems(
                             "resolves serviceName in the graph's namespace (inferencegraph/controller.go): move one",
                         )
                     )
-                elif why := member_access_problem(spec, member):
-                    problems.append((f"{path}.serviceName", step.service_name, why))
-                elif why := grpc_member_problem(member):
+                elif (why := member_access_problem(spec, member)) or (why := grpc_member_problem(member)):
                     problems.append((f"{path}.serviceName", step.service_name, why))
             if step.service_url is not None and (why := _in_stack_namespace(step.service_url, spec, models)):
                 problems.append((f"{path}.serviceUrl", step.service_url, why))
