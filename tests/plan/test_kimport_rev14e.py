@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from components.plan import kimport
@@ -73,4 +74,90 @@ def test_a_serving_runtime_with_a_grpc_port_is_refused(tmp_path: Path) -> None:
         "here: the platform cannot know whether its server answers REST on a gRPC port, so no request admitted to "
         "its models would be sure to work; give http, or serve gRPC from a model's own container "
         "(container.port.protocol: grpc)"
+    ]
+
+
+def _explainer_doc(name: str, args: list[str]) -> dict[str, Any]:
+    """The explainer examples of kserve/website versioned_docs/version-0.20/model-serving/predictive-inference/
+    explainers/alibi/<page> (d56-d59 of benchmarks/import_docs.py's numbering): an sklearn predictor and an Alibi
+    explainer whose --predictor_host names the predictor in the docs' namespace, default."""
+    return _isvc(
+        name,
+        {"minReplicas": 1, "model": {**SKLEARN, "resources": {"limits": {"cpu": 1, "memory": "1Gi"}}}},
+        explainer={
+            "minReplicas": 1,
+            "containers": [
+                {
+                    "name": "kserve-container",
+                    "image": "kserve/alibi-explainer:v0.12.1",
+                    "args": args,
+                    "resources": {"limits": {"cpu": 1, "memory": "4Gi"}},
+                }
+            ],
+        },
+    )
+
+
+EXPLAINERS = [
+    # d57 tabular-explainer/tabular-explainer.md
+    ("income", ["--model_name=income", "--http_port=8080", "--predictor_host=income-predictor.default",
+                "--storage_uri=/mnt/models", "AnchorTabular"]),
+    # d56 image-explainer/image-explainer.md
+    ("cifar10", ["--model_name=cifar10", "--http_port=8080", "--predictor_host=cifar10-predictor.default",
+                 "--storage_uri=/mnt/models", "AnchorImages", "--batch_size=40", "--stop_on_first=True"]),
+    # d58 text-explainer/text-explainer.md
+    ("moviesentiment", ["--model_name=moviesentiment", "--http_port=8080",
+                        "--predictor_host=moviesentiment-predictor.default", "AnchorText"]),
+    # the two-argument form and a full service name
+    ("income", ["--predictor_host", "income-predictor.default.svc.cluster.local:80", "AnchorTabular"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "args"), EXPLAINERS)
+def test_an_explainers_predictor_host_moves_with_the_model(tmp_path: Path, name: str, args: list[str]) -> None:
+    # rev14e defect 4: import kept --predictor_host=<name>-predictor.default while moving the model to models, so
+    # every explain call failed. KServe appends its own --predictor_host only when the args give none
+    # (explainer_custom.go GetContainer, kserve v0.20.0), and names the Service <name>-predictor (PredictorServiceName)
+    doc = _explainer_doc(name, args)
+    result = _import(tmp_path, doc)
+    assert result.refused == []
+    imported = result.imported[0]
+    at = next(i for i, a in enumerate(args) if "-predictor.default" in a)
+    old_host = args[at].split("=", 1)[-1]
+    new_host = old_host.replace(".default", ".models")
+    assert (
+        ("spec", "explainer", "containers", "0", "args", str(at)),
+        f"--predictor_host: {old_host} becomes {new_host}: the model goes to namespace models, where its predictor's "
+        "Service is",
+    ) in imported.notes
+    isvc = kimport.rendered_isvcs(PROJECT, "aws-dev", [imported])[("models", name)]
+    expected = [a.replace(old_host, new_host) for a in args]
+    assert isvc["spec"]["explainer"]["containers"][0]["args"] == expected
+    assert kimport.round_trip_problems(doc, imported, isvc) == []
+
+
+def test_an_explainers_predictor_host_of_another_service_is_refused(tmp_path: Path) -> None:
+    # d55 (detect/aif/aif.md): the command names german-credit-predictor-default, KServe's pre-v0.8 Service name;
+    # v0.20.0 names the predictor's Service german-credit-predictor (pkg/constants/constants.go PredictorServiceName)
+    doc = _isvc(
+        "german-credit",
+        {"containers": [{"name": "kserve-container", "image": "aipipeline/aifserver:predictor"}]},
+        explainer={
+            "containers": [
+                {
+                    "name": "explainer",
+                    "image": "aipipeline/aifserver:latest",
+                    "command": ["python", "-m", "aifserver", "--predictor_host",
+                                "german-credit-predictor-default.default.svc.cluster.local", "--model_name",
+                                "german-credit"],
+                }
+            ]
+        },
+    )  # fmt: skip
+    result = _import(tmp_path, doc)
+    assert [line.split(": ", 1)[1] for line in result.refused] == [
+        "InferenceService german-credit: spec.explainer.containers.0.command.4: "
+        "german-credit-predictor-default.default.svc.cluster.local: the explainer calls its own model's predictor, "
+        "german-credit-predictor.models (KServe names it <name>-predictor: PredictorServiceName); give that host or "
+        "leave --predictor_host out (KServe then adds it)"
     ]
