@@ -158,3 +158,15 @@ def test_a_pipeline_step_to_a_rest_model_or_a_transformer_in_front_of_grpc_is_ke
     assert _step_problems({**INTERNAL_MEMBER, "format": "xgboost", "protocol": "v2"}) == []
     fronted = {**INTERNAL_MEMBER, "format": "xgboost", "protocol": "grpc-v2", "transformer": TRANSFORMER}
     assert _step_problems(fronted) == []
+
+
+# ---------------------------------------------------------------------------------------------- defect 6
+
+
+@pytest.mark.parametrize(("vcpus", "milli"), [(1, 60), (2, 70), (4, 80), (8, 90), (48, 190)])
+def test_the_kubelet_keeps_the_eks_ami_share_of_cpu(vcpus: int, milli: int) -> None:
+    # amazon-eks-ami files/bootstrap.sh get_cpu_millicores_to_reserve: 6% of the first core, 1% of the second, 0.5% of
+    # the third and fourth, 0.25% above, integer millicores per range (4 vCPUs: 60 + 10 + 10 = 80m)
+    from components.serving.fit import kube_reserved_cpu_milli
+
+    assert kube_reserved_cpu_milli(vcpus) == milli
