@@ -1460,6 +1460,7 @@ def convert(doc: Mapping[str, Any], stack: StackFacts, source: str = "") -> Impo
             "no namespace: kubectl would use its current one; the model goes to mlplatform's namespace models",
         )
     _predictor_hosts(ctx, doc)
+    _accelerator_selectors(ctx)
     scaling = entry.get("scaling", {})
     if "maxReplicas" not in scaling:
         ctx.note(None, "maxReplicas: not given; mlplatform's default, 3, bounds the replicas")
@@ -1491,6 +1492,49 @@ def convert(doc: Mapping[str, Any], stack: StackFacts, source: str = "") -> Impo
         )
     _storage_identity(ctx)
     return out
+
+
+CLOUD_ACCELERATOR_LABELS = ("k8s.amazonaws.com/accelerator", "cloud.google.com/gke-accelerator")
+"""Cloud accelerator node labels manifests select GPUs by (kserve/website versioned_docs/version-0.20 .../
+node-scheduling/isvc-node-scheduling.md: ``k8s.amazonaws.com/accelerator: nvidia-tesla-t4``; and GKE's
+``cloud.google.com/gke-accelerator``). mlplatform's pools carry ``mlplatform.io/accelerator`` instead, which the
+platform selects from ``resources.accelerator`` (components/serving/_runtime.py), and the pools' labels list neither
+(policy/clouds/*.py ``_pool_labels``), so the pods would stay Pending (rev14e defect 1; policy
+``node-selectors-match-pools``)."""
+
+
+def _accelerator_selectors(ctx: _Ctx) -> None:
+    """A cloud's accelerator label in the predictor's or a component's ``nodeSelector`` gives way to the stack's pool
+    (:data:`CLOUD_ACCELERATOR_LABELS`), with a note: the platform selects the GPU pool itself."""
+    entry = ctx.out.entry
+    places = [(("spec", "predictor", "nodeSelector"), entry, False)]
+    places += [
+        (("spec", c, "nodeSelector"), entry[c], True)
+        for c in ("transformer", "explainer")
+        if isinstance(entry.get(c), dict)
+    ]
+    for src, target, component in places:
+        selector = target.get("nodeSelector")
+        if not isinstance(selector, dict):
+            continue
+        for key in CLOUD_ACCELERATOR_LABELS:
+            if key not in selector:
+                continue
+            value = selector.pop(key)
+            if not selector and not component:
+                del target["nodeSelector"]
+            ctx.out.kept[:] = [
+                kept
+                for s_, d_ in ctx.out.kept
+                for kept in ([(s_, d_)] if s_ != src else [((*s_, k), (*d_, k)) for k in selector])
+            ]
+            accelerator = entry.get("resources", {}).get("accelerator") if not component else None
+            instead = (
+                f"the stack's pool's mlplatform.io/accelerator: {accelerator}, which the platform selects"
+                if accelerator
+                else "none: the stack's pools do not carry it"
+            )
+            ctx.note((*src, key), f"nodeSelector {key}: {value} is replaced by {instead}")
 
 
 PREDICTOR_HOST = "--predictor_host"

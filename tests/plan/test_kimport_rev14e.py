@@ -161,3 +161,31 @@ def test_an_explainers_predictor_host_of_another_service_is_refused(tmp_path: Pa
         "german-credit-predictor.models (KServe names it <name>-predictor: PredictorServiceName); give that host or "
         "leave --predictor_host out (KServe then adds it)"
     ]
+
+
+def test_a_cloud_accelerator_selector_gives_way_to_the_stacks_pool(tmp_path: Path) -> None:
+    # rev14e defect 1, d38 (kserve/website versioned_docs/version-0.20 .../node-scheduling/isvc-node-scheduling.md):
+    # the T4 selector was kept beside the stack's L4 pool's, a selector no aws-dev pool meets
+    doc = _isvc(
+        "torchscript-cifar",
+        {
+            "nodeSelector": {"k8s.amazonaws.com/accelerator": "nvidia-tesla-t4"},
+            "triton": {
+                "storageUri": "gs://kfserving-examples/models/torchscript",
+                "runtimeVersion": "21.08-py3",
+                "resources": {"limits": {"nvidia.com/gpu": 1}, "requests": {"nvidia.com/gpu": 1}},
+            },
+        },
+    )
+    result = _import(tmp_path, doc)
+    assert result.refused == []
+    imported = result.imported[0]
+    assert (
+        ("spec", "predictor", "nodeSelector", "k8s.amazonaws.com/accelerator"),
+        "nodeSelector k8s.amazonaws.com/accelerator: nvidia-tesla-t4 is replaced by the stack's pool's "
+        "mlplatform.io/accelerator: nvidia-l4, which the platform selects",
+    ) in imported.notes
+    assert "nodeSelector" not in imported.entry
+    isvc = kimport.rendered_isvcs(PROJECT, "aws-dev", [imported])[("models", "torchscript-cifar")]
+    assert isvc["spec"]["predictor"]["nodeSelector"] == {"mlplatform.io/accelerator": "nvidia-l4"}
+    assert kimport.round_trip_problems(doc, imported, isvc) == []
