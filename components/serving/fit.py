@@ -99,14 +99,14 @@ def node_fit_problem(
     name, vcpus, _ = max(machines, key=lambda m: m[1])
     reserved = kube_reserved_cpu_milli(vcpus)
     sidecars = sidecar_cpu_milli(model, knative)
-    most = vcpus * 1000 - reserved - sum(sidecars.values())
-    if quantity_value(res.cpu) * 1000 > most:
+    most_cpu = vcpus * 1000 - reserved - sum(sidecars.values())
+    if quantity_value(res.cpu) * 1000 > most_cpu:
         has = where.format(accelerator=res.accelerator, name=name)
         listed = ", ".join(f"{k} {v}m" for k, v in sidecars.items())
         return (
             "resources.cpu",
             res.cpu,
-            f"give at most {most}m: {has} {vcpus} vCPUs, of which the kubelet reserves {reserved}m and the pod's "
+            f"give at most {most_cpu}m: {has} {vcpus} vCPUs, of which the kubelet reserves {reserved}m and the pod's "
             f"sidecars request {sum(sidecars.values())}m ({listed}), {never}",
         )
     name, _, gib = max(machines, key=lambda m: m[2])
