@@ -773,10 +773,16 @@ def _aws_dev_warm_oci(cfg: dict[str, Any]) -> None:
 RESNET_IMAGE = "123456789012.dkr.ecr.us-west-2.amazonaws.com/models/resnet50:v1"
 
 
-def test_warm_capacity_pre_pulls_the_oci_model_image_of_its_pools_models(tmp_path: Any) -> None:
+@pytest.fixture(scope="module")
+def aws_dev_warm_oci(tmp_path_factory: pytest.TempPathFactory) -> StackPlan:
+    """aws-dev with ``warmCapacity: {l4: 1}`` and resnet50 as an OCI model image."""
+    return _plan_copy(tmp_path_factory.mktemp("aws"), "aws-dev", _aws_dev_warm_oci)
+
+
+def test_warm_capacity_pre_pulls_the_oci_model_image_of_its_pools_models(aws_dev_warm_oci: StackPlan) -> None:
     """aws-dev with warm capacity on l4 and resnet50 as an OCI model image: the placeholder pre-pulls the model image
     beside the runtime's (both with sh), and the warm-node case has neither pull nor download."""
-    plan = _plan_copy(tmp_path, "aws-dev", _aws_dev_warm_oci)
+    plan = aws_dev_warm_oci
     [dep] = [
         r.wire_inputs()
         for r in plan.result.resources
@@ -798,3 +804,35 @@ def test_warm_capacity_pre_pulls_the_oci_model_image_of_its_pools_models(tmp_pat
     # from zero (a new node) still pulls both: Karpenter 1.67 + GPU 1.0 + torchserve 1.79 + 0.1 GB at 4.7 = 0.02
     # + load 0.5 + readiness 0.21
     assert est.from_zero.minutes == 5.19 and est.warm_node.minutes == 0.71
+
+
+def test_the_docs_model_cache_figures_are_the_plans(
+    gcp_prod_oci: dict[str, StackPlan], aws_dev_warm_oci: StackPlan
+) -> None:
+    """docs/performance.md "Model cache (OCI model images)": every figure in its table is the plan's."""
+    text = (ROOT / "docs" / "performance.md").read_text()
+
+    def row(start: str, e: coldstart.Estimate, timeout: int | None = None) -> None:
+        line = next(x for x in text.splitlines() if x.startswith(start))
+        assert f"| {e.from_zero.minutes:g} ({e.from_zero.high:g}) | {e.warm_node.minutes:g} |" in line, line
+        if timeout is not None:
+            assert f"| {timeout} s |" in line, line
+
+    def qwen(plan: StackPlan) -> coldstart.Estimate:
+        return {e.model: e for e in cold_start(plan)}["qwen-chat"]
+
+    shipped = planned("gcp-prod")
+    row("| gcp-prod as shipped |", qwen(shipped), _timeout(shipped, "qwen-chat-isvc"))
+    for key, start in (
+        ("oci", "| gcp-prod, qwen-chat as `oci://"),
+        ("model", "| the same, the model image in"),
+        ("both", "| the same, the runtime image listed too"),
+    ):
+        row(start, qwen(gcp_prod_oci[key]), _timeout(gcp_prod_oci[key], "qwen-chat-isvc"))
+    for plan, start in (
+        (aws_dev_warm(1), "| aws-dev, `warmCapacity: {l4: 1}`, resnet50 as shipped"),
+        (aws_dev_warm_oci, "| aws-dev, `warmCapacity: {l4: 1}`, resnet50 as an `oci://`"),
+    ):
+        e = {e.model: e for e in cold_start(plan)}["resnet50"]
+        line = next(x for x in text.splitlines() if x.startswith(start))
+        assert f"| {e.from_zero.minutes:g} | {e.expected.minutes:g} (expected: warm) |" in line, line
