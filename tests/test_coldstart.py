@@ -836,3 +836,18 @@ def test_the_docs_model_cache_figures_are_the_plans(
         e = {e.model: e for e in cold_start(plan)}["resnet50"]
         line = next(x for x in text.splitlines() if x.startswith(start))
         assert f"| {e.from_zero.minutes:g} | {e.expected.minutes:g} (expected: warm) |" in line, line
+
+
+def test_the_platform_serves_oci_models_with_kserves_modelcar() -> None:
+    """What the estimate assumes of an oci:// model: KServe's modelcar is on (kserve-resources v0.20.0
+    ``kserve.storage.enableModelcar: true``, uid 1010, 10m CPU, 15Mi) and the platform's values leave it so."""
+    from components.plan.report import helm_releases
+    from components.platform.values import chart_defaults
+
+    chart = chart_defaults(upstream_dir() / "chart-values", "kserve-resources", "v0.20.0")["kserve"]["storage"]
+    assert (chart["enableModelcar"], chart["uidModelcar"], chart["cpuModelcar"], chart["memoryModelcar"]) == (
+        True, 1010, "10m", "15Mi",
+    )  # fmt: skip
+    rels = {str(rel["release"]): rel for _reg, rel in helm_releases(planned("gcp-prod").result)}
+    ours = rels["kserve"]["values"]["kserve"]["storage"]
+    assert not {"enableModelcar", "enableOciModelSupport", "ociModelMode", "uidModelcar"} & set(ours)
