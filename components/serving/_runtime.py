@@ -26,7 +26,7 @@ from components.platform.knative import MAX_REVISION_TIMEOUT
 from components.serving import llm_scaling, runtimes
 from components.serving.kspec import PortSpec, ProbeSpec
 from components.serving.logger_spec import REQUEST_ID_HEADER, VERSION_ANNOTATION, served_fingerprint
-from components.serving.spec import ModelSpec, _same_option
+from components.serving.spec import HF_SERVER_RUNTIMES, ModelSpec, _same_option
 
 CPU_READY_SECONDS = 600
 """The progress deadline of a CPU model (Knative's own default), set per revision so it does not depend on the
@@ -182,11 +182,6 @@ def resources(spec: ModelSpec) -> dict[str, Any]:
     if res.gpus:
         amounts[GPU_RESOURCE] = str(res.gpus)
     return {"requests": dict(amounts), "limits": dict(amounts)}
-
-
-HF_SERVER_RUNTIMES = ("kserve-huggingfaceserver", "kserve-huggingfaceserver-multinode")
-"""KServe's ClusterServingRuntimes whose server is KServe's Hugging Face server, the one that reads ``--backend`` and
-passes vLLM's options on (upstream/reference/kserve-v0.20.0-clusterservingruntimes.yaml)."""
 
 
 def serving_runtime(spec: ModelSpec, namespaced: tuple[runtimes.Runtime, ...] = ()) -> str | None:

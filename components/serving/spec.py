@@ -1195,6 +1195,13 @@ def _flag_key(flag: str) -> str:
     return flag.replace("_", "-")
 
 
+HF_SERVER_RUNTIMES = ("kserve-huggingfaceserver", "kserve-huggingfaceserver-multinode")
+"""KServe's ClusterServingRuntimes whose server is KServe's Hugging Face server, the one that reads ``--backend`` and
+passes vLLM's options on (both run ``python -m huggingfaceserver``, server-type huggingfaceserver:
+upstream/reference/kserve-v0.20.0-clusterservingruntimes.yaml): the only ones that get
+mlplatform's vLLM flags (components/serving/_runtime.py ``runtime_args``)."""
+
+
 def _overridden_flag(model: ModelSpec, arg: str) -> str | None:
     """Why ``arg`` overrides a flag the model's KServe runtime (or this package) already sets, or None.
 
@@ -1223,8 +1230,10 @@ def _overridden_flag(model: ModelSpec, arg: str) -> str | None:
         aliases = runtimes.FLAG_ALIASES.get(runtime, {})
         ours += [((f, *aliases.get(f, ())), f"KServe's runtime {runtime}") for f in runtimes.SERVER_FLAGS[runtime]]
     gpu_flags: tuple[tuple[str, ...], ...] = ()
-    if model.format == "huggingface" and model.resources.gpus:
-        # components/serving/_runtime.py runtime_args: vLLM settings from the spec
+    if model.format == "huggingface" and model.resources.gpus and model.runtime in (None, *HF_SERVER_RUNTIMES):
+        # components/serving/_runtime.py runtime_args: vLLM settings from the spec, for KServe's Hugging Face server
+        # only (a runtime named here that is not one of its runtimes gets none; an auto-selected stack runtime is
+        # known only with the stack's runtimes, so the flags stay refused then)
         ours.append((("--backend",), "mlplatform (vLLM on GPUs)"))
         gpu_flags = runtimes.VLLM_GPU_FLAGS
         ours += [(names, "mlplatform (resources.gpus)") for names in gpu_flags]

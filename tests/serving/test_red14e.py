@@ -75,6 +75,16 @@ def test_kserves_hugging_face_server_still_gets_them_beside_a_runtime_of_another
     ]
 
 
+def test_a_model_naming_another_runtime_may_give_its_own_backend_flag() -> None:
+    # mlplatform sets no --backend for that runtime's server, so the model's own is no override
+    spec = ModelSpec.model_validate({**LLM, "runtime": "acme", "args": ["--backend=tgi"]})
+    assert spec.args == ["--backend=tgi"]
+    assert _args({**LLM, "runtime": "acme", "args": ["--backend=tgi"]}, {"acme": ACME_HF}) == ["--backend=tgi"]
+    with pytest.raises(SpecError) as e:  # on KServe's Hugging Face server it would override mlplatform's
+        ModelSpec.model_validate({**LLM, "args": ["--backend=tgi"]})
+    assert str(e.value).startswith("ModelSpec.args.0: --backend=tgi is not allowed; ")
+
+
 # ------------------------------------------------------------------------------------------------ 6: probe paths
 
 SKLEARN_RT: dict[str, Any] = {
