@@ -351,6 +351,7 @@ class ModelService(pulumi.ComponentResource):
             enforce_restricted=platform.pod_security == "restricted",
             request_log_url=platform.request_log_url,
             isvc_name=name,
+            namespaced=namespaced(args.runtimes, spec.namespace),
         )
         predictor = _runtime.predictor(spec, inputs)
         self.inference_service = InferenceService(

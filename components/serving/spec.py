@@ -15,6 +15,7 @@ from components.naming import is_dns_label
 from components.serving import llm_scaling, runtimes
 from components.serving.kcomponents import (
     AGENT_PORT,
+    AGENT_PORT_USER,
     BatcherSpec,
     ExplainerSpec,
     TransformerSpec,
@@ -858,6 +859,18 @@ passes this one is accepted by every cluster version."""
 MAX_ARG_STRLEN = 32 * 4096
 """Longest ``NAME=value`` string Linux passes to a new process (include/uapi/linux/binfmts.h: ``MAX_ARG_STRLEN
 (PAGE_SIZE * 32)``, 4 KiB pages): a longer variable makes the container's exec fail with E2BIG."""
+
+
+def arg_length_problem(text: str) -> str | None:
+    """Why one ``args`` or ``command`` string is too long for Linux, or None. ``execve`` copies each argument string
+    with its terminating NUL and refuses one longer than ``MAX_ARG_STRLEN`` with E2BIG (include/uapi/linux/binfmts.h
+    in torvalds/linux: "the maximum length and maximum number of strings passed to the execve() system call"), as
+    for an environment string."""
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_ARG_STRLEN - 1:
+        return f"give at most {MAX_ARG_STRLEN - 1} bytes (Linux)"
+    return None
+
+
 MIN_MEMORY_BYTES = 12 * 2**20
 """Least memory a model's container may be given, 12Mi. No runtime starts a container in less: CRI-O refuses a
 memory limit under 12 MiB with runc (cri-o/cri-o pkg/config/config.go, ``defaultContainerMinMemory = 12 * 1024 *
@@ -942,16 +955,16 @@ def model_problems(model: ModelSpec) -> list[tuple[str, object, str]]:
     agent = model.batcher is not None or model.logger is not None
     if agent and model.container is not None and model.container.port.number == AGENT_PORT:
         problems.append(("container.port.number", AGENT_PORT, f"{AGENT_PORT_USER}; give another"))
+    side = model.transformer
+    if agent and side is not None and side.collocated and side.container.port.number == AGENT_PORT:
+        # the transformer-container is in the predictor's pod, where the model's logger or batcher puts the agent
+        problems.append(("transformer.container.port.number", AGENT_PORT, f"{AGENT_PORT_USER}; give another"))
     problems.extend(collocation_problems(model.transformer, model.container))
     problems.extend(
         explainer_storage_problems(model.explainer, model.public_storage, model.storage_secret, model.transformer)
     )
     return problems
 
-
-AGENT_PORT_USER = f"KServe's agent (batcher, logger) serves on {AGENT_PORT}"
-"""Who uses :data:`components.serving.kcomponents.AGENT_PORT` in a logging or batching model's pod, for the custom
-container and the stack runtime checks alike."""
 
 KNATIVE_RESERVED_ENV = ("PORT", "K_SERVICE", "K_CONFIGURATION", "K_REVISION")
 """Environment variables Knative sets in the user container and refuses from it (knative/serving knative-v1.21.3
@@ -1005,7 +1018,8 @@ def placeholder_problem(text: str) -> str | None:
     return None
 
 
-def _placeholder_line(why: str) -> str:
+def placeholder_line(why: str) -> str:
+    """The accepted text for a placeholder ``why`` (:func:`placeholder_problem`) in a runtime's container."""
     return (
         "KServe fills a runtime container's placeholders from the InferenceService's metadata (ReplacePlaceholders, "
         f"a Go template) and fails on {why}; give {{{{.Name}}}}, {{{{.Namespace}}}} or another ObjectMeta field, or "
@@ -1082,17 +1096,19 @@ def container_text_problems(
         elif "\0" in value:
             problems.append((path, "(a value with a NUL character)", "give values without NUL characters " + _NUL_WHY))
         elif templated and (why := placeholder_problem(value)):
-            problems.append((path, value, _placeholder_line(why)))
+            problems.append((path, value, placeholder_line(why)))
     for key, what, texts in (("args", "arguments", args), ("container.command", "a command", command)):
         for i, text in enumerate(texts):
             if not _utf8(text):
                 problems.append((f"{key}.{i}", text, _UTF8_WHY))
+            elif why_long := arg_length_problem(text):
+                problems.append((f"{key}.{i}", f"({len(text.encode())} bytes)", why_long))
             elif looks_like_credential(text):
                 problems.append((f"{key}.{i}", PLAIN_TEXT, f"a credential in {key} " + _CREDENTIAL_HINT))
             elif "\0" in text:
                 problems.append((f"{key}.{i}", text, f"give {what} without NUL characters " + _NUL_WHY))
             elif templated and (why := placeholder_problem(text)):
-                problems.append((f"{key}.{i}", text, _placeholder_line(why)))
+                problems.append((f"{key}.{i}", text, placeholder_line(why)))
     return problems
 
 
@@ -1201,6 +1217,13 @@ def _flag_key(flag: str) -> str:
     return flag.replace("_", "-")
 
 
+HF_SERVER_RUNTIMES = ("kserve-huggingfaceserver", "kserve-huggingfaceserver-multinode")
+"""KServe's ClusterServingRuntimes whose server is KServe's Hugging Face server, the one that reads ``--backend`` and
+passes vLLM's options on (both run ``python -m huggingfaceserver``, server-type huggingfaceserver:
+upstream/reference/kserve-v0.20.0-clusterservingruntimes.yaml): the only ones that get
+mlplatform's vLLM flags (components/serving/_runtime.py ``runtime_args``)."""
+
+
 def _overridden_flag(model: ModelSpec, arg: str) -> str | None:
     """Why ``arg`` overrides a flag the model's KServe runtime (or this package) already sets, or None.
 
@@ -1229,8 +1252,10 @@ def _overridden_flag(model: ModelSpec, arg: str) -> str | None:
         aliases = runtimes.FLAG_ALIASES.get(runtime, {})
         ours += [((f, *aliases.get(f, ())), f"KServe's runtime {runtime}") for f in runtimes.SERVER_FLAGS[runtime]]
     gpu_flags: tuple[tuple[str, ...], ...] = ()
-    if model.format == "huggingface" and model.resources.gpus:
-        # components/serving/_runtime.py runtime_args: vLLM settings from the spec
+    if model.format == "huggingface" and model.resources.gpus and model.runtime in (None, *HF_SERVER_RUNTIMES):
+        # components/serving/_runtime.py runtime_args: vLLM settings from the spec, for KServe's Hugging Face server
+        # only (a runtime named here that is not one of its runtimes gets none; an auto-selected stack runtime is
+        # known only with the stack's runtimes, so the flags stay refused then)
         ours.append((("--backend",), "mlplatform (vLLM on GPUs)"))
         gpu_flags = runtimes.VLLM_GPU_FLAGS
         ours += [(names, "mlplatform (resources.gpus)") for names in gpu_flags]

@@ -36,14 +36,15 @@ from pydantic import Field, field_validator, model_validator
 
 from components.naming import is_dns_label, standard_labels
 from components.serving import _runtime, runtimes
-from components.serving.kcomponents import AGENT_PORT, ComponentResourcesSpec, blocked_env_problem
+from components.serving.kcomponents import AGENT_PORT, AGENT_PORT_USER, ComponentResourcesSpec, blocked_env_problem
 from components.serving.kspec import ContainerSpec
 from components.serving.spec import (
-    AGENT_PORT_USER,
     KNATIVE_RESERVED_ENV,
     ModelSpec,
     container_text_problems,
     own_namespace,
+    placeholder_line,
+    placeholder_problem,
 )
 from components.spec import Spec, field_error, value_error
 
@@ -207,6 +208,13 @@ class RuntimeSpec(Spec):
             self.env, self.args, self.container.command, reserved, templated=True
         ):
             raise field_error(path, value, accepted)
+        # ReplacePlaceholders marshals the whole container, its probes too (kserve v0.20.0 pkg/controller/v1beta1/
+        # inferenceservice/utils/utils.go: json.Marshal(container), then text/template Parse and Execute)
+        for key in ("readiness_probe", "liveness_probe", "startup_probe"):
+            probe = getattr(self.container, key)
+            if probe is not None and probe.path is not None and (why := placeholder_problem(probe.path)):
+                camel = "".join(w.capitalize() if i else w for i, w in enumerate(key.split("_")))
+                raise field_error(f"container.{camel}.path", probe.path, placeholder_line(why))
         return self
 
     def selection(self, name: str) -> runtimes.Runtime:
