@@ -31,6 +31,11 @@ v0.20.0 sets Knative's ``autoscaling.knative.dev/min-scale`` from ``minReplicas`
 ``DefaultMinReplicas = 1``), and Knative never scales a revision below its min-scale, so with one replica or more a
 request finds a running pod. The progress deadline and ``pulumi up``'s wait still cover the cold start whatever the
 replicas: the first pod of every revision starts from nothing.
+
+A transformer or explainer with pods of its own is a hop of its own with its own revision timeout (KServe v0.20.0
+ksvc_reconciler.go, per component): a request through it waits for its pod when it can be at zero, then for the
+predictor's cold start when the predictor can be at zero (its call to ``--predictor_host``), so its ``timeout`` is held
+to both (:func:`_component_problems`, :func:`_runtime.component_cold_start_seconds`).
 """
 
 from __future__ import annotations
@@ -223,7 +228,7 @@ def problems(
         need = budget(isvc)
         cold_on_request = can_be_at_zero(isvc)
         hops = chain(isvc, objects)
-        components = _component_problems(isvc, name)
+        components = _component_problems(isvc, name, need, cold_on_request)
     except Unreadable as e:
         return [f"{name}: {e}: the timeout chain cannot be judged against the cold start"]
     out = []
@@ -254,13 +259,16 @@ def problems(
     return out
 
 
-def _component_problems(isvc: Mapping[str, Any], name: str) -> list[str]:
-    """A transformer or explainer that can be at zero replicas with a ``timeout`` shorter than a CPU server's
-    cold-start budget (rev14e defect 8): KServe v0.20.0 sets each component's revision ``timeoutSeconds`` from its
-    own ``timeout`` and its min-scale from its own ``minReplicas`` (reconcilers/knative/ksvc_reconciler.go,
-    pkg/controller/v1alpha1/utils/utils.go ``SetAutoScalingAnnotations``), so a request that reaches it at zero waits
-    for its pod under that timeout. A component without a ``timeout`` has Knative's 300 s default, which is not
-    judged here (the rendered object sets none; docs/components/model-service.md says so)."""
+def _component_problems(isvc: Mapping[str, Any], name: str, budget_: int, predictor_at_zero: bool) -> list[str]:
+    """A transformer or explainer whose ``timeout`` does not cover what its request may wait for from zero
+    (:func:`_runtime.component_cold_start_seconds`): its own pod when it can be at zero (rev14e defect 8) and the
+    predictor's cold start (``budget_``) when the predictor can be at zero, since the component's request to
+    ``--predictor_host`` waits for it. KServe v0.20.0 sets each component's revision ``timeoutSeconds`` and
+    ``responseStartTimeoutSeconds`` from its own ``timeout`` (reconcilers/knative/ksvc_reconciler.go) and its
+    min-scale from its own ``minReplicas`` (pkg/controller/v1alpha1/utils/utils.go ``SetAutoScalingAnnotations``);
+    without a ``timeout`` Knative's 300 s defaults apply, which are judged like a given value. Held like the
+    predictor's activator hops: at least the cold start, and the cold start plus a request unless the timeout is
+    ``max-revision-timeout-seconds``."""
     out = []
     spec = _map(isvc.get("spec"), "spec")
     for key in ("transformer", "explainer"):
@@ -269,11 +277,18 @@ def _component_problems(isvc: Mapping[str, Any], name: str) -> list[str]:
             continue
         component = _map(component, f"spec.{key}")
         given = component.get("minReplicas")
-        at_zero = (_whole(given, f"spec.{key}.minReplicas") if given is not None else DEFAULT_MIN_REPLICAS) == 0
-        timeout = component.get("timeout")
-        if not at_zero or timeout is None:
+        replicas = _whole(given, f"spec.{key}.minReplicas") if given is not None else DEFAULT_MIN_REPLICAS
+        cold = _runtime.component_cold_start_seconds(replicas, 0 if predictor_at_zero else 1, budget_)
+        if cold == 0:
             continue
-        limit = _whole(timeout, f"spec.{key}.timeout")
-        if limit < _runtime.CPU_READY_SECONDS:
-            out.append(f"{name}: {key} timeout {limit}s < cold start {_runtime.CPU_READY_SECONDS}s")
+        timeout = component.get("timeout")
+        limit = _whole(timeout, f"spec.{key}.timeout") if timeout is not None else KNATIVE_DEFAULT_TIMEOUT
+        parts = ([f"its own {_runtime.CPU_READY_SECONDS}s"] if replicas == 0 else []) + (
+            [f"the predictor's {budget_}s"] if predictor_at_zero else []
+        )
+        what = f"cold start {cold}s ({' + '.join(parts)})"
+        if limit < cold + _runtime.REQUEST_SECONDS and limit < int(MAX_REVISION_TIMEOUT):
+            out.append(f"{name}: {key} timeout {limit}s < {what} + request {_runtime.REQUEST_SECONDS}s")
+        if limit < cold:
+            out.append(f"{name}: {key} timeout {limit}s < {what}")
     return out
