@@ -151,7 +151,9 @@ def request_timeout_seconds(spec: ModelSpec, cluster: coldstart.ClusterFacts) ->
     return min(cold_start_budget_seconds(spec, cluster) + REQUEST_SECONDS, int(MAX_REVISION_TIMEOUT))
 
 
-def component_cold_start_seconds(component_min_replicas: int, predictor_min_replicas: int, predictor_budget: int) -> int:
+def component_cold_start_seconds(
+    component_min_replicas: int, predictor_min_replicas: int, predictor_budget: int
+) -> int:
     """How long a request through a transformer or explainer (its own pods, Knative mode) may wait for pods before
     it is answered: the component's own start from zero when it can be at zero (a CPU server,
     :data:`CPU_READY_SECONDS`), then the predictor's cold start from zero (``predictor_budget``,

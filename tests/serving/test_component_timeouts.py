@@ -58,7 +58,10 @@ def _isvc(component: dict[str, Any], predictor_min: int, key: str = "transformer
         "metadata": {
             "name": "trz",
             "namespace": "models",
-            "annotations": {"serving.knative.dev/progress-deadline": "1000s", "mlplatform.io/cold-start-seconds": "1000"},
+            "annotations": {
+                "serving.knative.dev/progress-deadline": "1000s",
+                "mlplatform.io/cold-start-seconds": "1000",
+            },
         },
         "spec": {
             "predictor": {
