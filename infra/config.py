@@ -28,7 +28,7 @@ from components.clusters import (
 )
 from components.clusters.spec import ClusterSpec, tags_problem
 from components.errors import SpecError, escape_line, show_key, too_many_digits, visible_length
-from components.platform.settings import PlatformSettings
+from components.platform.settings import PlatformSettings, acme_dns01_missing
 from components.serving import llm_scaling
 from components.serving.pipeline_spec import PipelineSpec, pipeline_problems
 from components.serving.spec import (  # noqa: F401 - reserved_namespaces, MAX_ARG_STRLEN: re-exported
@@ -45,7 +45,16 @@ from components.serving.stack_runtime import (
     namespaced,
     stack_problems,
 )
-from components.spec import MAX_DEPTH, Spec, did_you_mean, field_error, nesting_depth, validate_as, value_error
+from components.spec import (
+    MAX_DEPTH,
+    Spec,
+    did_you_mean,
+    field_error,
+    missing_error,
+    nesting_depth,
+    validate_as,
+    value_error,
+)
 from components.spec import format_validation_error as spec_format
 from components.storage import parse_storage_uri
 from components.versions import CLUSTER_CHARTS
@@ -228,7 +237,19 @@ class StackConfig(Spec):
         self._check_fits()
         self._check_warm_capacity()
         self._check_request_logs()
+        self._check_acme_solver()
         return self
+
+    def _check_acme_solver(self) -> None:
+        """The ClusterIssuer's DNS-01 solver has its provider's required fields (cert-manager v1.21.1's CRD): given in
+        ``platform.tls.acmeDns01``, or derived from ``platform.dns`` for the stack's cloud's own solver
+        (:attr:`components.clouds.Cloud.dns01_solver`)."""
+        tls, dns = self.platform.tls, self.platform.dns
+        if tls.issuer != "acme" or not tls.acme_dns01:
+            return
+        derived = clouds.get(self.cloud).dns01_solver if dns is not None else None
+        for path, accepted in acme_dns01_missing(tls.acme_dns01, derived):
+            raise missing_error(f"platform.tls.acmeDns01.{path}", accepted)
 
     def _check_warm_capacity(self) -> None:
         """``platform.warmCapacity`` names GPU pools of this cluster, each within its maxNodes (the Platform's check,

@@ -588,6 +588,7 @@ ACME = clouds.Cloud(
     identity_annotation="id.acme.example/",
     reserved_namespaces=("acme-system",),
     dns01_solver=ACME_SOLVER,
+    dns01_schema=clouds.json_object({"zone": clouds.STRING}),
     outputs=f"{__name__}:AcmeOutputs",
 )
 

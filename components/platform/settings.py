@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import re
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from pydantic import Field, field_validator, model_validator
 
 from components import clouds
 from components.credentials import PLAIN_TEXT, acme_credential_problem, redact_uri
+from components.errors import show_key
 from components.platform.requestlog_spec import RequestLogsSpec
-from components.spec import Spec, field_error, value_error
+from components.spec import Spec, field_error, missing_error, value_error
 from components.versions import CHARTS
 
 _DOMAIN = re.compile(r"\A(?=.{1,253}\Z)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}\Z", re.ASCII)
@@ -98,29 +100,33 @@ class TlsSpec(Spec):
             raise field_error("acmeServer", redact_uri(self.acme_server), "give the https:// URL of an ACME directory")
         dns01 = self.acme_dns01
         if dns01 is not None:
-            known_fields, known = acme_dns01_fields(), acme_dns01_providers()
-            unknown = sorted(str(k) for k in dns01 if k not in known_fields)
-            providers = [k for k in dns01 if k != "cnameStrategy"]
-            if unknown:
-                raise field_error(
-                    f"acmeDns01.{unknown[0]}",
-                    "...",
-                    "not a field of cert-manager's DNS-01 solver; give one of " + ", ".join(known),
-                )
-            if len(providers) != 1:
-                raise field_error(
-                    "acmeDns01",
-                    ", ".join(sorted(providers)) or "{}",
-                    "give exactly one cert-manager DNS-01 provider: one of " + ", ".join(known),
-                )
+            known = acme_dns01_providers()
             found = acme_credential_problem(dns01)
-            if found:
+            if found:  # first: a credential is never echoed by the lines below
                 raise field_error(
                     f"acmeDns01.{found[0]}",
                     PLAIN_TEXT,
                     f"a credential here would be stored in plain text in the ClusterIssuer and the state; give "
                     f"{found[1]} (the name and key of a Kubernetes Secret in the cert-manager namespace)",
                 )
+            for key in dns01:
+                if key not in acme_dns01_fields():
+                    raise field_error(
+                        f"acmeDns01.{key}",
+                        "...",
+                        "not a field of cert-manager's DNS-01 solver; give one of " + ", ".join(known),
+                    )
+            providers = [k for k in dns01 if k != "cnameStrategy"]
+            if len(providers) != 1:
+                raise field_error(
+                    "acmeDns01",
+                    ", ".join(sorted(providers)) or "{}",
+                    "give exactly one cert-manager DNS-01 provider: one of " + ", ".join(known),
+                )
+            for path, value, accepted in acme_dns01_problems(dns01):
+                if value is MISSING:
+                    raise missing_error(f"acmeDns01.{path}", accepted)
+                raise field_error(f"acmeDns01.{path}", value, accepted)
         if self.acme_email is not None:
             if not _EMAIL.match(self.acme_email):
                 raise field_error("acmeEmail", self.acme_email, "give an e-mail address")
@@ -135,10 +141,123 @@ class TlsSpec(Spec):
         return self
 
 
-ACME_DNS01_OTHER_PROVIDERS = ("acmeDNS", "akamai", "cloudflare", "digitalocean", "rfc2136", "webhook")
+_REF = clouds.SECRET_KEY_SELECTOR
+ACME_DNS01_OTHER_PROVIDERS: dict[str, clouds.JsonSchema] = {
+    "acmeDNS": clouds.json_object({"accountSecretRef": _REF, "host": clouds.STRING}, ("accountSecretRef", "host")),
+    "akamai": clouds.json_object(
+        {
+            "accessTokenSecretRef": _REF,
+            "clientSecretSecretRef": _REF,
+            "clientTokenSecretRef": _REF,
+            "serviceConsumerDomain": clouds.STRING,
+        },
+        ("accessTokenSecretRef", "clientSecretSecretRef", "clientTokenSecretRef", "serviceConsumerDomain"),
+    ),
+    "cloudflare": clouds.json_object({"apiKeySecretRef": _REF, "apiTokenSecretRef": _REF, "email": clouds.STRING}),
+    "digitalocean": clouds.json_object({"tokenSecretRef": _REF}, ("tokenSecretRef",)),
+    "rfc2136": clouds.json_object(
+        {
+            "nameserver": clouds.STRING,
+            "protocol": clouds.json_enum("TCP", "UDP"),
+            "tsigAlgorithm": clouds.STRING,
+            "tsigKeyName": clouds.STRING,
+            "tsigSecretSecretRef": _REF,
+        },
+        ("nameserver",),
+    ),
+    "webhook": clouds.json_object(
+        {"config": clouds.ANY, "groupName": clouds.STRING, "solverName": clouds.STRING}, ("groupName", "solverName")
+    ),
+}
 """cert-manager's DNS-01 providers that are no registered cloud's DNS service (each cloud's is its registry entry's
-:attr:`~components.clouds.Cloud.dns01_solver`): object fields of ``spec.acme.solvers[].dns01`` in the ClusterIssuer
-v1 CRD schema at cert-manager v1.21.1 (/work/shared/upstream/crd-schemas/cert-manager.io/clusterissuer_v1.json)."""
+:attr:`~components.clouds.Cloud.dns01_solver`, with :attr:`~components.clouds.Cloud.dns01_schema`), and the schema of
+each one's value: object fields of ``spec.acme.solvers[].dns01`` in the ClusterIssuer v1 CRD schema at cert-manager
+v1.21.1 (/work/shared/upstream/crd-schemas/cert-manager.io/clusterissuer_v1.json; tests/test_inputs.py compares
+them, without descriptions)."""
+CNAME_STRATEGY = clouds.json_enum("None", "Follow")
+"""``spec.acme.solvers[].dns01.cnameStrategy`` in the same CRD."""
+
+
+def acme_dns01_schema() -> dict[str, clouds.JsonSchema]:
+    """Every field of the ``dns01`` solver and its schema: the non-cloud providers, the registered clouds' solvers
+    (:func:`components.clouds.dns01_schemas`) and ``cnameStrategy``."""
+    return {**ACME_DNS01_OTHER_PROVIDERS, **clouds.dns01_schemas(), "cnameStrategy": CNAME_STRATEGY}
+
+
+MISSING = object()
+"""The value :func:`schema_problems` reports for a required field that is not given."""
+
+
+def shown(value: Any) -> Any:
+    """A value as an error line shows it: a scalar as it is, a map or list as compact JSON."""
+    return json.dumps(value, separators=(", ", ": ")) if isinstance(value, dict | list) else value
+
+
+def schema_problems(value: Any, schema: clouds.JsonSchema, path: str) -> list[tuple[str, Any, str]]:
+    """(key path, value, what is accepted) for every place ``value`` breaks ``schema`` (a CRD's structural schema:
+    closed objects, their required fields, strings, enums, lists; ``x-kubernetes-preserve-unknown-fields`` takes
+    anything), as the API server's validation of the custom resource would refuse it."""
+    if schema.get("x-kubernetes-preserve-unknown-fields"):
+        return []
+    kind = schema.get("type")
+    if kind == "object":
+        props = cast("dict[str, clouds.JsonSchema]", schema.get("properties", {}))
+        if not isinstance(value, dict):
+            return [(path, shown(value), "give a map with the fields " + ", ".join(props))]
+        out: list[tuple[str, Any, str]] = []
+        for key, item in value.items():
+            here = f"{path}.{show_key(key)}"
+            if key not in props:
+                out.append((here, shown(item), f"not a field here; give one of {', '.join(props)}"))
+            else:
+                out.extend(schema_problems(item, props[key], here))
+        for key in cast("list[str]", schema.get("required", [])):
+            if key not in value:
+                out.append((f"{path}.{key}", MISSING, f"give {key}: cert-manager requires it here"))
+        return out
+    if kind == "array":
+        if not isinstance(value, list):
+            return [(path, shown(value), "give a list")]
+        items = cast("clouds.JsonSchema", schema["items"])
+        return [p for i, item in enumerate(value) for p in schema_problems(item, items, f"{path}.{i}")]
+    if kind == "string":
+        if not isinstance(value, str):
+            return [(path, shown(value), "give a string")]
+        enum = cast("list[str]", schema.get("enum", []))
+        if enum and value not in enum:
+            return [(path, value, "give one of " + ", ".join(enum))]
+    return []
+
+
+def acme_dns01_problems(dns01: dict[str, Any]) -> list[tuple[str, Any, str]]:
+    """(key path below ``acmeDns01``, value, what is accepted) for each value of ``platform.tls.acmeDns01`` the
+    ClusterIssuer CRD of cert-manager v1.21.1 refuses: a provider's value not a map, a field it does not have or of
+    another type, ``cnameStrategy`` other than ``None``/``Follow``. A provider's own required fields are left to
+    :func:`acme_dns01_missing` (with ``platform.dns`` the cloud's derived solver fills them)."""
+    schemas = acme_dns01_schema()
+    out: list[tuple[str, Any, str]] = []
+    for key, value in dns01.items():
+        schema = schemas[key]
+        if key != "cnameStrategy":
+            schema = {k: v for k, v in schema.items() if k != "required"}
+        out.extend(schema_problems(value, schema, key))
+    return out
+
+
+def acme_dns01_missing(dns01: dict[str, Any], derived: str | None) -> list[tuple[str, str]]:
+    """(key path below ``acmeDns01``, what to give) for each required field of the solver's provider that the
+    rendered solver would lack: ``derived`` is the stack's cloud's solver field when ``platform.dns`` gives a zone
+    (cert-manager's derived solver fills that provider's fields, components/platform/certmanager.py
+    ``acme_solver``), else None."""
+    schemas = acme_dns01_schema()
+    out: list[tuple[str, str]] = []
+    for key, value in dns01.items():
+        if key == "cnameStrategy" or key == derived or not isinstance(value, dict):
+            continue
+        for field in cast("list[str]", schemas[key].get("required", [])):
+            if field not in value:
+                out.append((f"{key}.{field}", f"give {field}: cert-manager's {key} solver requires it"))
+    return out
 
 
 def acme_dns01_providers() -> tuple[str, ...]:
