@@ -28,7 +28,7 @@ from components.clusters import (
 )
 from components.clusters.spec import ClusterSpec, tags_problem
 from components.errors import SpecError, escape_line, show_key, too_many_digits, visible_length
-from components.platform.settings import PlatformSettings, acme_dns01_missing
+from components.platform.settings import PlatformSettings, acme_dns01_missing, shown
 from components.serving import llm_scaling
 from components.serving.pipeline_spec import PipelineSpec, pipeline_problems
 from components.serving.spec import (  # noqa: F401 - reserved_namespaces, MAX_ARG_STRLEN: re-exported
@@ -218,8 +218,11 @@ class StackConfig(Spec):
             raise field_error("region", self.region, "an existing cluster has no region; remove it")
         for other in clouds.all_clouds():
             if other.spec_field and getattr(self.cluster, other.spec_field, None) is not None and other.name != cloud:
+                given = getattr(self.cluster, other.spec_field).model_dump(by_alias=True, exclude_unset=True)
                 raise field_error(
-                    f"cluster.{other.spec_field}", "...", f"settings for {other.name} do not apply to cloud {cloud}"
+                    f"cluster.{other.spec_field}",
+                    shown(given),
+                    f"settings for {other.name} do not apply to cloud {cloud}",
                 )
         self._check_tags()
         if entry.required_setting and entry.spec_field and getattr(self.cluster, entry.spec_field, None) is None:
@@ -227,7 +230,9 @@ class StackConfig(Spec):
             raise field_error(f"cluster.{entry.spec_field}.{key}", None, what)
         if not entry.managed and self.cluster.gpu_pools:
             raise field_error(
-                "cluster.gpuPools", "...", "an existing cluster's GPU nodes are not managed here; remove gpuPools"
+                "cluster.gpuPools",
+                ", ".join(self.cluster.gpu_pools),
+                "an existing cluster's GPU nodes are not managed here; remove gpuPools",
             )
         self._check_runtimes()
         self._check_models()

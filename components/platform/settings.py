@@ -95,7 +95,11 @@ class TlsSpec(Spec):
         given = [f for f in ("acme_email", "acme_server", "acme_dns01") if getattr(self, f) != fields[f].default]
         if self.issuer == "self-signed" and given:
             key = fields[given[0]].alias or given[0]
-            raise field_error(key, "...", "ACME settings apply to issuer: acme only; give issuer: acme or remove them")
+            value = getattr(self, given[0])
+            # the solver's map may hold a credential (checked with issuer: acme only): its providers are shown
+            value = redact_uri(value) if given[0] == "acme_server" else value
+            value = ", ".join(map(str, value)) if isinstance(value, dict) else value
+            raise field_error(key, value, "ACME settings apply to issuer: acme only; give issuer: acme or remove them")
         if not re.fullmatch(r"https://[a-z0-9.-]+(:[0-9]{1,5})?(/[!-~]*)?", self.acme_server, re.ASCII):
             raise field_error("acmeServer", redact_uri(self.acme_server), "give the https:// URL of an ACME directory")
         dns01 = self.acme_dns01
@@ -113,7 +117,7 @@ class TlsSpec(Spec):
                 if key not in acme_dns01_fields():
                     raise field_error(
                         f"acmeDns01.{key}",
-                        "...",
+                        shown(dns01[key]),
                         "not a field of cert-manager's DNS-01 solver; give one of " + ", ".join(known),
                     )
             providers = [k for k in dns01 if k != "cnameStrategy"]
@@ -530,7 +534,11 @@ class PlatformSettings(Spec):
     def _versions(cls, v: dict[str, str]) -> dict[str, str]:
         for key, version in v.items():
             if key not in CHARTS:
-                raise value_error(f"unknown chart {key!r}; give versions for " + ", ".join(CHARTS))
+                raise field_error(
+                    show_key(key),
+                    shown(version),
+                    f"{key} is not a chart of the platform; give versions for " + ", ".join(CHARTS),
+                )
             if not isinstance(version, str) or not version:
-                raise value_error(f"give {key}'s version as a quoted string")
+                raise field_error(show_key(key), shown(version), f"give {key}'s version as a quoted string")
         return v
