@@ -1130,3 +1130,26 @@ def test_fourth_cloud_placeholders(acme: clouds.Cloud, monkeypatch: pytest.Monke
     assert fakes.fake_id(CLUSTER_TYPE, "c", out) == "https://c.acme.example"
     assert fakes.CALLS["acme:index:getZones"]({}) == {"names": ["acme-east-1a"]}
     assert fakes.use_placeholders({}, "mlplatform")["acmeAccount"] == "0"
+
+
+def test_the_project_files_name_no_cloud() -> None:
+    """The root project file and the policy pack's (outside the scanned folders) describe the package without naming a
+    cloud, so a fourth cloud edits neither (rev15e defect 5: Pulumi.yaml's description said EKS, GKE, AKS)."""
+    for rel in ("Pulumi.yaml", "policy/PulumiPolicy.yaml"):
+        lines = (ROOT / rel).read_text(encoding="utf-8").splitlines()
+        hits = [line for line in lines if not line.lstrip().startswith("#") and _names_in_string(line)]
+        assert hits == [], rel
+
+
+_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8}
+
+
+def test_architecture_lists_the_data_files_that_name_clouds() -> None:
+    """docs/architecture.md says how many data files name clouds and which: exactly :data:`DATA_FILES`."""
+    text = " ".join((ROOT / "docs/architecture.md").read_text(encoding="utf-8").split())
+    sentence = r"([A-Z][a-z]+) data files that code reads name clouds(.*?)(?:The project files|`tests/test_clouds\.py`)"
+    m = re.search(sentence, text)
+    assert m, "docs/architecture.md: the data-file sentence is gone"
+    assert _NUMBERS[m.group(1).lower()] == len(DATA_FILES)
+    named = set(re.findall(r"`([\w./-]+\.(?:yaml|json|md))`", m.group(2)))
+    assert {n.rsplit("/", 1)[-1] for n in named} == {rel.rsplit("/", 1)[-1] for rel in DATA_FILES}
