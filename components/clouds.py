@@ -220,6 +220,11 @@ class Cloud:
     (``DnsAccess.acme_dns01``) and one of the providers ``platform.tls.acmeDns01`` accepts
     (:func:`components.platform.settings.acme_dns01_providers`: the registered clouds' solvers and the non-cloud
     ones). None: the cloud has no DNS service the platform manages."""
+    dns_settings: Mapping[str, str] = field(default_factory=dict)
+    """Keys ``platform.dns`` takes on this cloud besides the generic ``zone``, ``id`` and ``externalDns`` (camelCase key
+    -> what it is, the reference's text): what its cluster module's ``grant_dns_admin`` reads from
+    ``DnsZone.settings``. Each is a string of letters, digits, '-', '_' and '.'; a key no registered cloud declares is
+    an unknown key, and one another cloud declares is refused on this one (infra/config.py)."""
     dns01_schema: JsonSchema | None = None
     """With :attr:`dns01_solver`: the schema of that solver's value (``spec.acme.solvers[].dns01.<field>`` of the
     ClusterIssuer CRD at cert-manager v1.21.1, without descriptions), which ``platform.tls.acmeDns01.<field>`` is
@@ -311,6 +316,17 @@ def pool_types() -> tuple[str, ...]:
 def dns01_solvers() -> tuple[str, ...]:
     """The cert-manager ``dns01`` solver fields of the registered clouds' DNS services (:attr:`Cloud.dns01_solver`)."""
     return tuple(c.dns01_solver for c in _REGISTRY.values() if c.dns01_solver)
+
+
+def dns_settings() -> dict[str, tuple[str, str]]:
+    """Every ``platform.dns`` key a registered cloud declares (:attr:`Cloud.dns_settings`) -> (its text, the names of
+    the clouds that declare it, comma-separated), in registration order."""
+    out: dict[str, tuple[str, str]] = {}
+    for c in _REGISTRY.values():
+        for key, text in c.dns_settings.items():
+            owners = f"{out[key][1]}, {c.name}" if key in out else c.name
+            out[key] = (out[key][0] if key in out else text, owners)
+    return out
 
 
 def dns01_schemas() -> dict[str, JsonSchema]:
@@ -530,6 +546,9 @@ GCP = register(
         # Cloud DNS: the dns01 solver field "cloudDNS" ("Use the Google Cloud DNS API to manage DNS01 challenge
         # records", the same CRD; https://cert-manager.io/docs/configuration/acme/dns01/google/).
         dns01_solver="cloudDNS",
+        # the managed zone's project (cert-manager's cloudDNS solver ``project``, external-dns's ``--google-project``):
+        # components/clusters/gke.py grant_dns_admin
+        dns_settings={"project": "Google Cloud project of the managed zone. Default: the cluster's project."},
         dns01_schema=json_object(
             {"hostedZoneName": STRING, "project": STRING, "serviceAccountSecretRef": SECRET_KEY_SELECTOR}, ("project",)
         ),
@@ -612,6 +631,9 @@ AZURE = register(
         # Azure DNS: the dns01 solver field "azureDNS" ("Use the Microsoft Azure DNS API to manage DNS01 challenge
         # records", the same CRD; https://cert-manager.io/docs/configuration/acme/dns01/azuredns/).
         dns01_solver="azureDNS",
+        # the zone's resource group (cert-manager's azureDNS solver ``resourceGroupName``, external-dns's azure.json):
+        # components/clusters/aks.py grant_dns_admin
+        dns_settings={"resourceGroup": "Resource group of the Azure DNS zone (required)."},
         dns01_schema=json_object(
             {
                 "clientID": STRING,

@@ -243,7 +243,25 @@ class StackConfig(Spec):
         self._check_warm_capacity()
         self._check_request_logs()
         self._check_acme_solver()
+        self._check_dns_settings()
         return self
+
+    def _check_dns_settings(self) -> None:
+        """``platform.dns`` holds only the stack's cloud's own keys (:attr:`components.clouds.Cloud.dns_settings`):
+        another cloud's key would be silently ignored (its module is not the one that reads it)."""
+        dns, entry = self.platform.dns, clouds.get(self.cloud)
+        if dns is None:
+            return
+        declared = clouds.dns_settings()
+        for key, value in dns.cloud_settings().items():
+            if key not in entry.dns_settings:
+                own = ", ".join(["zone", "id", *entry.dns_settings, "externalDns"])
+                raise field_error(
+                    f"platform.dns.{key}",
+                    value,
+                    f"{key} is a setting of the zone on {declared[key][1]}, not on cloud {self.cloud}; remove it "
+                    f"(the zone's keys here: {own})",
+                )
 
     def _check_acme_solver(self) -> None:
         """The ClusterIssuer's DNS-01 solver has its provider's required fields (cert-manager v1.21.1's CRD): given in

@@ -1153,3 +1153,21 @@ def test_architecture_lists_the_data_files_that_name_clouds() -> None:
     assert _NUMBERS[m.group(1).lower()] == len(DATA_FILES)
     named = set(re.findall(r"`([\w./-]+\.(?:yaml|json|md))`", m.group(2)))
     assert {n.rsplit("/", 1)[-1] for n in named} == {rel.rsplit("/", 1)[-1] for rel in DATA_FILES}
+
+
+def test_the_dns_zones_per_cloud_keys_are_the_registrys() -> None:
+    """``platform.dns`` keys only one cloud reads are declared by its registry entry (``Cloud.dns_settings``), not by
+    the generic models (rev15e defect 3: ``project`` and ``resourceGroup`` were generic fields, ignored by the clouds
+    that do not read them): the seam's ``DnsZone`` carries them as ``settings``, and ``DnsSpec`` has exactly the
+    generic keys and the declared ones."""
+    import dataclasses
+
+    from components.clusters.base import DnsZone
+    from components.platform.settings import DnsSpec
+
+    assert [f.name for f in dataclasses.fields(DnsZone)] == ["name", "id", "settings"]
+    keys = {f.alias or n for n, f in DnsSpec.model_fields.items()}
+    assert keys == {"zone", "id", "externalDns", *clouds.dns_settings()}
+    assert {k: v[1] for k, v in clouds.dns_settings().items()} == {
+        k: c.name for c in clouds.all_clouds() for k in c.dns_settings
+    }

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, create_model, field_validator, model_validator
+from pydantic.alias_generators import to_snake
 
 from components import clouds
 from components.credentials import PLAIN_TEXT, acme_credential_problem, redact_uri
@@ -33,10 +34,12 @@ def _secret_key(v: str | None) -> str | None:
     return v
 
 
-class DnsSpec(Spec):
+class _DnsBase(Spec):
     """A public DNS zone the platform may write in: cert-manager answers ACME DNS-01 challenges there, and
     (``externalDns``) external-dns publishes the wildcard record of the domain on the gateway's address. Both get a
-    cloud identity scoped to this zone (IRSA, GKE Workload Identity, Azure Workload Identity)."""
+    cloud identity scoped to this zone (the cloud's workload identity). A cloud's own keys of the zone are declared by
+    its registry entry (:attr:`components.clouds.Cloud.dns_settings`) and added to :data:`DnsSpec` as fields; the
+    stack's cloud reads its own (``DnsZone.settings``), another cloud's are refused (infra/config.py)."""
 
     zone: str
     """DNS name of the zone: the platform's ``domain`` or a parent of it (e.g. ``example.com``)."""
@@ -45,10 +48,6 @@ class DnsSpec(Spec):
         "How the cloud names the zone: the Route 53 hosted zone id (aws, required), the Cloud DNS managed zone name "
         "(gcp, required), the Azure DNS zone name (azure; default ``zone``)."
     )
-    resource_group: str | None = None
-    """Resource group of the Azure DNS zone (azure, required)."""
-    project: str | None = None
-    """Google Cloud project of the managed zone (gcp). Default: the cluster's project."""
     external_dns: bool = True
     """Run external-dns (pinned chart) to create ``*.<domain>`` and ``<domain>`` on the gateway's address."""
 
@@ -59,12 +58,47 @@ class DnsSpec(Spec):
             raise value_error("give the zone's DNS name such as example.com (lowercase)")
         return v
 
-    @field_validator("id", "resource_group", "project")
+    @field_validator("id")
     @classmethod
     def _ident(cls, v: str | None) -> str | None:
         if v is not None and not _ZONE_ID.match(v):
-            raise value_error("give the cloud's name of the zone: letters, digits, '-', '_', '.'")
+            raise value_error(_IDENT)
         return v
+
+    @model_validator(mode="after")
+    def _cloud_keys(self) -> _DnsBase:
+        for key, value in self.cloud_settings().items():
+            if not _ZONE_ID.match(value):
+                raise field_error(key, value, _IDENT)
+        return self
+
+    def cloud_settings(self) -> dict[str, str]:
+        """The clouds' own keys given (:attr:`components.clouds.Cloud.dns_settings`), camelCase as in the stack file."""
+        keys = clouds.dns_settings()
+        return {
+            alias: value
+            for name, info in type(self).model_fields.items()
+            if (alias := info.alias or name) in keys and isinstance(value := getattr(self, name), str)
+        }
+
+
+_IDENT = "give the cloud's name of the zone: letters, digits, '-', '_', '.'"
+
+
+def _dns_spec() -> type[_DnsBase]:
+    """:class:`_DnsBase` with a field for each key a registered cloud declares (:func:`components.clouds.dns_settings`,
+    read when this module is imported): optional strings documented by the registry's text."""
+    fields: dict[str, Any] = {
+        to_snake(key): (str | None, Field(None, alias=key, description=f"{text} Only on {owners}."))
+        for key, (text, owners) in clouds.dns_settings().items()
+    }
+    return create_model("DnsSpec", __base__=_DnsBase, __doc__=_DnsBase.__doc__, __module__=__name__, **fields)
+
+
+if TYPE_CHECKING:
+    DnsSpec = _DnsBase
+else:
+    DnsSpec = _dns_spec()
 
 
 class TlsSpec(Spec):
