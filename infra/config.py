@@ -327,7 +327,8 @@ class StackConfig(Spec):
         if not clouds.get(self.cloud).managed or self.region is None:
             return  # an existing cluster's nodes are not known here
         for name, model in self.models.items():
-            if problem := node_fit_problem(self.cloud, self.region, self.cluster, model):
+            knative = self.platform.deployment_mode == "Knative"
+            if problem := node_fit_problem(self.cloud, self.region, self.cluster, model, knative):
                 raise field_error(f"models.{show_key(name)}.{problem[0]}", problem[1], problem[2])
 
     def _check_models(self) -> None:

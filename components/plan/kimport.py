@@ -42,6 +42,8 @@ FORMAT_KEY = "<framework key>"
 is kept as ``modelFormat.name: sklearn``."""
 CONTAINER_NAME = "kserve-container"
 """``constants.InferenceServiceContainerName``: the name KServe gives and looks up the model server by."""
+PROD_REPLICAS = "prod-model-replicas"
+"""The policy that sets a prod stack's fewest predictor replicas (policy/rules/models.py ``PROD_MIN_REPLICAS``)."""
 SERVER_SET = ("uid", "resourceVersion", "generation", "creationTimestamp", "managedFields", "selfLink")
 """Metadata the API server sets (a manifest saved with ``kubectl get -o yaml`` has them): not asked for, not kept."""
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
@@ -69,6 +71,9 @@ class StackFacts:
     deployment_mode: str
     pools: Mapping[str, tuple[str, int]]
     """GPU pools: name -> (accelerator, GPUs per node)."""
+    min_replicas: int = 0
+    """The fewest predictor replicas the stack's policies accept (prod: ``prod-model-replicas``, unless the stack
+    overrides it); 0 when none is required."""
 
 
 @dataclass
@@ -637,14 +642,18 @@ def _env(ctx: _Ctx, path: Path_, value: Any) -> None:
         raise _refuse(path, "give a list of {name, value}")
     env: dict[str, str] = {}
     secret_env: dict[str, dict[str, str]] = {}
+    seen: set[str] = set()
     custom = "container" in ctx.entry
     for i, item in enumerate(value):
         where = (*path, str(i))
         if not isinstance(item, dict) or not isinstance(item.get("name"), str):
             raise _refuse(where, "give {name, value} or {name, valueFrom: {secretKeyRef: {name, key}}}")
         name = item["name"]
-        if name in env or name in secret_env:
+        if name in seen:
+            # STORAGE_URI and PROTOCOL too: KServe reads the first of them (kserve v0.20.0 pkg/apis/serving/v1beta1/
+            # predictor_custom.go and transformer_custom.go GetStorageUri, GetProtocol: the first match in env)
             raise _refuse(where, f"{name} is given twice")
+        seen.add(name)
         if blocked := blocked_env_problem(name):
             raise _refuse((*where, "name"), blocked)
         extra = set(item) - {"name", "value", "valueFrom"}
@@ -796,12 +805,14 @@ def _finish_model(ctx: _Ctx) -> None:
 
     named = runtimes.BY_NAME.get(str(ctx.entry.get("runtime", "")))
     if "protocol" not in ctx.entry and named is not None and not named.supports_protocol("v1"):
-        # ModelSpec.effective_protocol: v2 for a named runtime without v1, which KServe does not check without a
-        # protocolVersion (components/predictor.go); the server speaks v2 either way
+        # ModelSpec.effective_protocol: v2 for a named runtime without v1 (kserve-mlserver, kserve-tritonserver), as
+        # KServe's own defaulting does: SetRuntimeDefaults -> SetMlServerDefaults / SetTritonDefaults set
+        # protocolVersion v2 when it is not given (kserve v0.20.0
+        # pkg/apis/serving/v1beta1/inference_service_defaults.go; rev14e defect 9: the note said KServe left it out)
         ctx.note(
             None,
-            f"protocolVersion: not given; mlplatform renders v2, the protocol {named.name} serves (KServe leaves it "
-            "out and matches the runtime without a protocol check)",
+            f"protocolVersion: not given; mlplatform renders v2, the protocol {named.name} serves (KServe's defaulting "
+            f"sets v2 for {named.name} too)",
         )
     if ctx.pending_ports is None:
         return
@@ -869,7 +880,11 @@ def _name_of_container(ctx: _Ctx, path: Path_, value: Any) -> None:
 
 
 def _image(ctx: _Ctx, path: Path_, value: Any) -> None:
-    ctx.sub("container")["image"] = str(value)
+    if not isinstance(value, str):
+        # the CRD types a container's image as a string (crd-schemas/serving.kserve.io: Container.image); the YAML
+        # image: 1.10 is the number 1.1 (see _not_text)
+        raise _refuse(path, _not_text(value))
+    ctx.sub("container")["image"] = value
     ctx.keep(path)
 
 
@@ -918,6 +933,41 @@ def _probe(key: str) -> Row:
         ctx.sub("container")[key] = probe
 
     return row
+
+
+def _probe_actions(where: Path_, manifest: Any, box: Mapping[str, Any]) -> None:
+    """Refuse a probe whose action or port the render would change. mlplatform's probe (``ProbeSpec``) keeps a path
+    and the timings; it probes the container's one port, with HTTP GET when a path is given, else gRPC health on a
+    gRPC port and a TCP check on an HTTP one (components/serving/_runtime.py ``_probe``). Called once the
+    container's port is known (``box``: the entry's container)."""
+    if not isinstance(manifest, dict):
+        return
+    port = box.get("port") or {}
+    number = port.get("number", 8080)
+    names = {str(p.get("name")) for p in manifest.get("ports") or [] if isinstance(p, dict) and p.get("name")}
+    for key in ("readinessProbe", "livenessProbe", "startupProbe"):
+        probe = manifest.get(key)
+        if not isinstance(probe, dict):
+            continue
+        for kind in ("httpGet", "grpc", "tcpSocket"):
+            action = probe.get(kind)
+            if not isinstance(action, dict):
+                continue
+            grpc = port.get("protocol") == "grpc"
+            if grpc and kind != "grpc":
+                raise _refuse((*where, key, kind), "mlplatform probes a gRPC port (named h2c) with grpc; give grpc")
+            if not grpc and kind == "grpc":
+                raise _refuse(
+                    (*where, key, kind),
+                    "mlplatform probes an HTTP port with tcpSocket, or httpGet with a path; give one of them, or name "
+                    "the port h2c (gRPC)",
+                )
+            given = action.get("port")
+            if given is not None and given != number and not (isinstance(given, str) and given in names):
+                raise _refuse(
+                    (*where, key, kind, "port"),
+                    f"{show(given)}: mlplatform probes the container's port {number}; give {number} or leave it out",
+                )
 
 
 CONTAINER_ROWS: dict[str, Row] = {
@@ -1006,6 +1056,9 @@ def _containers(ctx: _Ctx, path: Path_, value: Any) -> None:
             raise _refuse((*where, "image"), "give the container's image")
     if sides:
         _collocated(ctx, (*path, str(sides[0])), value[sides[0]], (*path, str(servers[0])) if servers else None)
+    if servers:
+        # after the collocated transformer, which may give the server its port (--predictor_host)
+        _probe_actions((*path, str(servers[0])), value[servers[0]], ctx.entry["container"])
 
 
 def _collocated(ctx: _Ctx, where: Path_, value: dict[str, Any], server: Path_ | None) -> None:
@@ -1020,6 +1073,7 @@ def _collocated(ctx: _Ctx, where: Path_, value: dict[str, Any], server: Path_ | 
     _rebase(ctx, before, where, rendered)
     if "image" not in sub.entry["container"]:
         raise _refuse((*where, "image"), "give the container's image")
+    _probe_actions(where, value, sub.entry["container"])
     box = ctx.entry.get("container")
     if server is None or box is None:
         return  # a runtime's model server: the stack check says why mlplatform needs a container
@@ -1048,6 +1102,7 @@ def _component_containers(ctx: _Ctx, path: Path_, value: Any) -> None:
     _walk(ctx, (*path, "0"), value[0], CONTAINER_ROWS, "container")
     if "image" not in ctx.entry["container"]:
         raise _refuse((*path, "0", "image"), "give the container's image")
+    _probe_actions((*path, "0"), value[0], ctx.entry["container"])
 
 
 def _art_config(ctx: _Ctx, path: Path_, value: Any) -> None:
@@ -1445,18 +1500,31 @@ def convert(doc: Mapping[str, Any], stack: StackFacts, source: str = "") -> Impo
             f"files in GB> to mlplatform:models.{out.name} (the plan fails the mandatory policy llm-model-size-given "
             "without it)",
         )
+    replicas = entry.get("scaling", {}).get("minReplicas", 1)  # KServe's default, 1 (as ModelSpec's)
+    if isinstance(replicas, int) and replicas < stack.min_replicas:
+        # the stack's policy prod-model-replicas (policy/rules/models.py) fails the plan under its floor; the entry
+        # keeps the manifest's count, which is how plain KServe would run it (red team #14e, 4)
+        ctx.note(
+            None,
+            f"scaling.minReplicas: {replicas}, and the stack {stack.name} is prod: add scaling.minReplicas: "
+            f"{stack.min_replicas} to mlplatform:models.{out.name} (the plan fails the policy {PROD_REPLICAS} "
+            "without it, unless the stack overrides that policy with a reason)",
+        )
     for component in ("transformer", "explainer"):
         # KServe gives each component a pod spec of its own (TransformerSpec/ExplainerSpec inline PodSpec,
         # pkg/apis/serving/v1beta1/transformer.go v0.20.0): a component without the predictor's nodeSelector or
         # tolerations has none, where mlplatform's would default to the model's
         for key in ("nodeSelector", "tolerations"):
-            if isinstance(entry.get(component), dict) and entry.get(key) and key not in entry[component]:
-                entry[component][key] = {} if key == "nodeSelector" else []
+            part = entry.get(component)
+            if isinstance(part, dict) and not part.get("collocated") and entry.get(key) and key not in part:
+                part[key] = {} if key == "nodeSelector" else []
     if "namespace" not in entry:
         ctx.note(
             ("metadata", "namespace"),
             "no namespace: kubectl would use its current one; the model goes to mlplatform's namespace models",
         )
+    _predictor_hosts(ctx, doc)
+    _accelerator_selectors(ctx)
     scaling = entry.get("scaling", {})
     if "maxReplicas" not in scaling:
         ctx.note(None, "maxReplicas: not given; mlplatform's default, 3, bounds the replicas")
@@ -1488,6 +1556,144 @@ def convert(doc: Mapping[str, Any], stack: StackFacts, source: str = "") -> Impo
         )
     _storage_identity(ctx)
     return out
+
+
+def _cloud_accelerator_label(key: str) -> bool:
+    """A node label naming a cloud's accelerator: ``<prefix>/accelerator`` or ``<prefix>/<x>-accelerator`` outside
+    mlplatform's own prefix (tests/test_clouds.py keeps cloud names out of this module, so the shape is matched)."""
+    prefix, _, name = key.rpartition("/")
+    return bool(prefix) and prefix != "mlplatform.io" and (name == "accelerator" or name.endswith("-accelerator"))
+
+
+# Cloud accelerator node labels manifests select GPUs by (kserve/website versioned_docs/version-0.20 .../
+# node-scheduling/isvc-node-scheduling.md: ``k8s.amazonaws.com/accelerator: nvidia-tesla-t4``; and GKE's
+# ``cloud.google.com/gke-accelerator``). mlplatform's pools carry ``mlplatform.io/accelerator`` instead, which the
+# platform selects from ``resources.accelerator`` (components/serving/_runtime.py), and the pools' labels list neither
+# (policy/clouds/*.py ``_pool_labels``), so the pods would stay Pending (rev14e defect 1; policy
+# ``node-selectors-match-pools``).
+
+
+def _accelerator_selectors(ctx: _Ctx) -> None:
+    """A cloud's accelerator label in the predictor's or a component's ``nodeSelector`` gives way to the stack's pool
+    (:func:`_cloud_accelerator_label`), with a note: the platform selects the GPU pool itself."""
+    entry = ctx.out.entry
+    places = [(("spec", "predictor", "nodeSelector"), entry, False)]
+    places += [
+        (("spec", c, "nodeSelector"), entry[c], True)
+        for c in ("transformer", "explainer")
+        if isinstance(entry.get(c), dict)
+    ]
+    for src, target, component in places:
+        selector = target.get("nodeSelector")
+        if not isinstance(selector, dict):
+            continue
+        for key in [k for k in selector if _cloud_accelerator_label(str(k))]:
+            value = selector.pop(key)
+            if not selector and not component:
+                del target["nodeSelector"]
+            ctx.out.kept[:] = [
+                kept
+                for s_, d_ in ctx.out.kept
+                for kept in ([(s_, d_)] if s_ != src else [((*s_, k), (*d_, k)) for k in selector])
+            ]
+            accelerator = entry.get("resources", {}).get("accelerator") if not component else None
+            instead = (
+                f"the stack's pool's mlplatform.io/accelerator: {accelerator}, which the platform selects"
+                if accelerator
+                else "none: the stack's pools do not carry it"
+            )
+            ctx.note((*src, key), f"nodeSelector {key}: {value} is replaced by {instead}")
+
+
+PREDICTOR_HOST = "--predictor_host"
+"""``constants.ArgumentPredictorHost`` (pkg/constants/constants.go, kserve v0.20.0)."""
+
+
+def _predictor_hosts(ctx: _Ctx, doc: Mapping[str, Any]) -> None:
+    """A transformer's or explainer's ``--predictor_host`` in the model's new namespace (rev14e defect 4).
+
+    KServe appends ``--predictor_host <name>-predictor.<namespace>`` to a component's args only when they do not give
+    one (explainer_custom.go ``GetContainer``, transformer_custom.go, kserve v0.20.0: ``utils.IncludesArg``), and
+    names the predictor's Service ``<name>-predictor`` (pkg/constants/constants.go ``PredictorServiceName``). KServe's
+    documented explainers give it with the namespace they were written for (``income-predictor.default``,
+    kserve/website versioned_docs/version-0.20 .../alibi/tabular-explainer); the model goes to the stack's namespace,
+    where that host does not exist. A host of this model's predictor in another namespace is moved to the model's,
+    with a note; a host of another Service is refused (a component calls its own model's predictor here)."""
+    name, namespace = ctx.out.name, ctx.out.entry.get("namespace", "models")
+    spec = doc.get("spec") if isinstance(doc.get("spec"), dict) else {}
+    for component in ("transformer", "explainer"):
+        target = ctx.out.entry.get(component)
+        source = spec.get(component) if isinstance(spec, dict) else None
+        if not isinstance(target, dict) or not isinstance(source, dict):
+            continue
+        containers = source.get("containers")
+        first = containers[0] if isinstance(containers, list) and containers and isinstance(containers[0], dict) else {}
+        for key, entry_list in (
+            ("args", target.get("args")),
+            ("command", (target.get("container") or {}).get("command")),
+        ):
+            given = first.get(key)
+            if not isinstance(entry_list, list) or not isinstance(given, list):
+                continue
+            for i, arg in enumerate(given):
+                if not isinstance(arg, str):
+                    continue
+                if arg.startswith(f"{PREDICTOR_HOST}="):
+                    at, host = i, arg.split("=", 1)[1]
+                elif arg == PREDICTOR_HOST and i + 1 < len(given) and isinstance(given[i + 1], str):
+                    at, host = i + 1, given[i + 1]
+                else:
+                    continue
+                src = ("spec", component, "containers", "0", key, str(at))
+                moved = _moved_predictor_host(host, name, namespace)
+                if moved is None:
+                    raise _refuse(
+                        src,
+                        f"{host}: the {component} calls its own model's predictor, {name}-predictor.{namespace} "
+                        f"(KServe names it <name>-predictor: PredictorServiceName); give that host or leave "
+                        f"{PREDICTOR_HOST} out (KServe then adds it)",
+                    )
+                if moved == host:
+                    continue
+                old = given[at]
+                new = old.replace(host, moved) if old.startswith(PREDICTOR_HOST) else moved
+                for j, item in enumerate(entry_list):
+                    if item == old:
+                        entry_list[j] = new
+                        break
+                # the list was kept whole: keep its other items one by one, the note names the changed one
+                whole = src[:-1]
+                ctx.out.kept[:] = [
+                    kept
+                    for s_, d_ in ctx.out.kept
+                    for kept in (
+                        [(s_, d_)]
+                        if s_ != whole
+                        else [((*s_, str(j)), (*d_, str(j))) for j in range(len(given)) if j != at]
+                    )
+                ]
+                ctx.note(
+                    src,
+                    f"{PREDICTOR_HOST}: {host} becomes {moved}: the model goes to namespace {namespace}, where its "
+                    "predictor's Service is",
+                )
+
+
+def _moved_predictor_host(host: str, name: str, namespace: str) -> str | None:
+    """``host`` (``<svc>[.<ns>[.svc[.cluster.local]]][:port]``) in ``namespace`` when it names ``name``'s predictor
+    Service; unchanged for the pod's own ``localhost`` (a collocated transformer) or no namespace (the component's
+    own, the model's); None for another Service."""
+    hostname, colon, port = host.partition(":")
+    labels = hostname.rstrip(".").split(".")
+    if labels[0] in ("localhost", "127.0.0.1") or hostname == "127.0.0.1":
+        return host
+    if labels[0] != f"{name}-predictor":
+        return None
+    if len(labels) == 1 or labels[1] == namespace:
+        return host
+    if labels[2:] not in ([], ["svc"], ["svc", "cluster", "local"]):
+        return None
+    return ".".join([labels[0], namespace, *labels[2:]]) + colon + port
 
 
 def _storage_identity(ctx: _Ctx) -> None:
@@ -1537,6 +1743,7 @@ def stack_facts(project: Any, stack: str) -> tuple[StackFacts, Any, Any]:
     from components import clouds
     from components.plan.project import read_stack_file
     from infra.config import load
+    from policy.rules.models import PROD_MIN_REPLICAS
 
     if stack not in project.stacks():
         have = ", ".join(project.stacks()) or "none"
@@ -1550,6 +1757,7 @@ def stack_facts(project: Any, stack: str) -> tuple[StackFacts, Any, Any]:
         managed=clouds.get(c.cloud).managed,
         deployment_mode=c.platform.deployment_mode,
         pools={k: (p.accelerator, p.gpus_per_node) for k, p in c.cluster.gpu_pools.items()},
+        min_replicas=PROD_MIN_REPLICAS if c.environment == "prod" and PROD_REPLICAS not in c.policy.overrides else 0,
     )
     return facts, c, cfg
 

@@ -26,7 +26,7 @@ from components.platform.knative import MAX_REVISION_TIMEOUT
 from components.serving import llm_scaling, runtimes
 from components.serving.kspec import PortSpec, ProbeSpec
 from components.serving.logger_spec import REQUEST_ID_HEADER, VERSION_ANNOTATION, served_fingerprint
-from components.serving.spec import ModelSpec, _same_option
+from components.serving.spec import HF_SERVER_RUNTIMES, ModelSpec, _same_option
 
 CPU_READY_SECONDS = 600
 """The progress deadline of a CPU model (Knative's own default), set per revision so it does not depend on the
@@ -184,27 +184,40 @@ def resources(spec: ModelSpec) -> dict[str, Any]:
     return {"requests": dict(amounts), "limits": dict(amounts)}
 
 
-def runtime_args(spec: ModelSpec) -> list[str]:
-    """Arguments for the model server: vLLM settings for huggingface on GPUs, then the user's own.
+def serving_runtime(spec: ModelSpec, namespaced: tuple[runtimes.Runtime, ...] = ()) -> str | None:
+    """The runtime KServe serves ``spec`` with: its ``runtime``, else the one KServe auto-selects for its format and
+    protocol, the stack's ServingRuntimes of the model's namespace (``namespaced``,
+    :func:`components.serving.stack_runtime.namespaced`) before the platform's (:func:`runtimes.select`)."""
+    protocol = None if spec.effective_protocol == "openai" else spec.effective_protocol
+    used, _ = runtimes.select(spec.format or "", protocol, spec.runtime, spec.format_version, namespaced)
+    return used
+
+
+def runtime_args(spec: ModelSpec, namespaced: tuple[runtimes.Runtime, ...] = ()) -> list[str]:
+    """Arguments for the model server: vLLM settings for huggingface on GPUs served by KServe's Hugging Face server
+    (named or auto-selected among the stack's runtimes of the model's namespace, ``namespaced``, and the
+    platform's), then the user's own. Another runtime's server gets the user's args only: it may not read vLLM's
+    options (red team #14e, 5).
 
     Without GPUs the Hugging Face server picks its Transformers backend (CPU: small encoders, classifiers).
     """
     args: list[str] = []
-    if spec.format == "huggingface" and spec.resources.gpus:
+    if spec.format == "huggingface" and spec.resources.gpus and serving_runtime(spec, namespaced) in HF_SERVER_RUNTIMES:
         args.append("--backend=vllm")
         if spec.llm is not None and spec.llm.max_model_length is not None:
             args.append(f"--max-model-len={spec.llm.max_model_length}")
         args.append(f"--tensor-parallel-size={spec.resources.gpus}")
-        if fastest_loader_applies(spec):
+        if fastest_loader_applies(spec, namespaced):
             args.append(f"{runtimes.LLM_LOAD_FORMAT_FLAG}={runtimes.LLM_LOAD_FORMAT}")
     return [*args, *spec.args]
 
 
-def fastest_loader_applies(spec: ModelSpec) -> bool:
+def fastest_loader_applies(spec: ModelSpec, namespaced: tuple[runtimes.Runtime, ...] = ()) -> bool:
     """Whether an LLM on GPUs gets :data:`runtimes.LLM_LOAD_FORMAT`: only on KServe's own Hugging Face runtime at the
-    image tag the platform installs (another runtime or ``runtimeVersion`` may be an image without the streamer), and
-    only when the model's ``args`` name no ``--load-format`` of their own (in any spelling vLLM accepts)."""
-    if spec.runtime not in (None, "kserve-huggingfaceserver") or spec.runtime_version is not None:
+    image tag the platform installs, named or auto-selected (given the stack's runtimes of the model's namespace,
+    ``namespaced``; another runtime or ``runtimeVersion`` may be an image without the streamer), and only when the
+    model's ``args`` name no ``--load-format`` of their own (in any spelling vLLM accepts)."""
+    if serving_runtime(spec, namespaced) != "kserve-huggingfaceserver" or spec.runtime_version is not None:
         return False
     return not any(_same_option(runtimes.LLM_LOAD_FORMAT_FLAG, a.split("=", 1)[0]) for a in spec.args)
 
@@ -256,6 +269,9 @@ class PredictorInputs:
     """The platform's request-log collector (:attr:`PlatformHandles.request_log_url`), where ``logger`` sends."""
     isvc_name: str = ""
     """The InferenceService's name: an LLM-scaled model's Prometheus query selects its pods by it."""
+    namespaced: tuple[runtimes.Runtime, ...] = ()
+    """The stack's ServingRuntimes in the model's namespace (:func:`components.serving.stack_runtime.namespaced`):
+    KServe may auto-select one of them, whose server gets no vLLM options (:func:`runtime_args`)."""
 
 
 def server_container(predictor: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -331,7 +347,7 @@ def model_container(spec: ModelSpec, given: PredictorInputs) -> dict[str, Any]:
         assert served is not None, "runtimes_problem refuses grpc-v2 on a runtime without a known gRPC port"
         model["protocolVersion"] = served[1]
         model["ports"] = [{"name": "h2c", "containerPort": served[2], "protocol": "TCP"}]
-    args = runtime_args(spec)
+    args = runtime_args(spec, given.namespaced)
     if args:
         model["args"] = args
     variables = env(spec, given.hf_secret_name)

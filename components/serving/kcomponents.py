@@ -44,6 +44,11 @@ AGENT_PORT = 9081
 """KServe's agent port (``constants.InferenceServiceDefaultAgentPort``, pkg/constants/constants.go): with a batcher
 the queue-proxy's ``USER_PORT`` (Knative) or the Standard-mode Service's target port (service_reconciler.go
 ``createDefaultSvc``) is the agent's, which calls the model server."""
+AGENT_PORT_USER = f"KServe's agent (batcher, logger) serves on {AGENT_PORT}"
+"""Who uses :data:`AGENT_PORT` in a logging or batching component's pod: KServe v0.20.0 injects its agent container,
+listening on 9081, into every pod whose component has a logger or a batcher (pkg/webhook/admission/pod/
+agent_injector.go), beside the component's own container; for the custom container, a collocated or separate
+transformer and the stack runtime checks alike."""
 TRANSFORMER_PORT = 8080
 """The port KServe tells a custom transformer to serve on unless its args say otherwise (``--http_port`` with
 ``constants.InferenceServiceDefaultHttpPort``, transformer_custom.go ``GetContainer``)."""
@@ -263,6 +268,11 @@ class TransformerSpec(ComponentSpec):
                 ("containerConcurrency", self.container_concurrency),
                 ("timeout", self.timeout),
                 ("storageUri", self.storage_uri),
+                # the transformer-container runs in the predictor's pod, whose nodeSelector and tolerations are the
+                # model's (KServe's collocation adds a container to the predictor's PodSpec: predictor.go
+                # buildPodSpec v0.20.0); its own would not be rendered anywhere
+                ("nodeSelector", "{...}" if self.node_selector is not None else None),
+                ("tolerations", "[...]" if self.tolerations is not None else None),
             ):
                 if given is not None:
                     raise field_error(
@@ -281,6 +291,9 @@ class TransformerSpec(ComponentSpec):
 
     @model_validator(mode="after")
     def _port(self) -> TransformerSpec:
+        if not self.collocated and self.logger is not None and self.container.port.number == AGENT_PORT:
+            # its own logger puts KServe's agent in the transformer's pods (a collocated one: spec.py model_problems)
+            raise field_error("container.port.number", AGENT_PORT, f"{AGENT_PORT_USER}; give another")
         given = _http_port_arg(self.args)
         want = TRANSFORMER_PORT if given is None else given
         if self.container.port.number != want:
@@ -439,6 +452,13 @@ def component_problems(c: ComponentSpec | ExplainerSpec) -> list[tuple[str, obje
             )
         elif "\0" in value:
             problems.append((f"env.{name}", "(a value with a NUL character)", "give values without NUL characters"))
+    from components.serving.spec import arg_length_problem
+
+    command = c.container.command if c.container is not None else []
+    for key, texts in (("args", c.args), ("container.command", command)):
+        for i, text in enumerate(texts):
+            if why := arg_length_problem(text):
+                problems.append((f"{key}.{i}", f"({len(text.encode('utf-8', 'surrogatepass'))} bytes)", why))
     for i, arg in enumerate(c.args):
         if looks_like_credential(arg):
             problems.append(

@@ -15,6 +15,7 @@ from components.naming import is_dns_label
 from components.serving import llm_scaling, runtimes
 from components.serving.kcomponents import (
     AGENT_PORT,
+    AGENT_PORT_USER,
     BatcherSpec,
     ExplainerSpec,
     TransformerSpec,
@@ -858,6 +859,18 @@ passes this one is accepted by every cluster version."""
 MAX_ARG_STRLEN = 32 * 4096
 """Longest ``NAME=value`` string Linux passes to a new process (include/uapi/linux/binfmts.h: ``MAX_ARG_STRLEN
 (PAGE_SIZE * 32)``, 4 KiB pages): a longer variable makes the container's exec fail with E2BIG."""
+
+
+def arg_length_problem(text: str) -> str | None:
+    """Why one ``args`` or ``command`` string is too long for Linux, or None. ``execve`` copies each argument string
+    with its terminating NUL and refuses one longer than ``MAX_ARG_STRLEN`` with E2BIG (include/uapi/linux/binfmts.h
+    in torvalds/linux: "the maximum length and maximum number of strings passed to the execve() system call"), as
+    for an environment string."""
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_ARG_STRLEN - 1:
+        return f"give at most {MAX_ARG_STRLEN - 1} bytes (Linux)"
+    return None
+
+
 MIN_MEMORY_BYTES = 12 * 2**20
 """Least memory a model's container may be given, 12Mi. No runtime starts a container in less: CRI-O refuses a
 memory limit under 12 MiB with runc (cri-o/cri-o pkg/config/config.go, ``defaultContainerMinMemory = 12 * 1024 *
@@ -938,19 +951,20 @@ def model_problems(model: ModelSpec) -> list[tuple[str, object, str]]:
             problems.append((f"args.{i}", arg, why))
     problems.extend(served_name_problems(model))
     problems.extend(_kserve_field_problems(model))
+    problems.extend(batcher_problems(model))
     agent = model.batcher is not None or model.logger is not None
     if agent and model.container is not None and model.container.port.number == AGENT_PORT:
         problems.append(("container.port.number", AGENT_PORT, f"{AGENT_PORT_USER}; give another"))
+    side = model.transformer
+    if agent and side is not None and side.collocated and side.container.port.number == AGENT_PORT:
+        # the transformer-container is in the predictor's pod, where the model's logger or batcher puts the agent
+        problems.append(("transformer.container.port.number", AGENT_PORT, f"{AGENT_PORT_USER}; give another"))
     problems.extend(collocation_problems(model.transformer, model.container))
     problems.extend(
         explainer_storage_problems(model.explainer, model.public_storage, model.storage_secret, model.transformer)
     )
     return problems
 
-
-AGENT_PORT_USER = f"KServe's agent (batcher, logger) serves on {AGENT_PORT}"
-"""Who uses :data:`components.serving.kcomponents.AGENT_PORT` in a logging or batching model's pod, for the custom
-container and the stack runtime checks alike."""
 
 KNATIVE_RESERVED_ENV = ("PORT", "K_SERVICE", "K_CONFIGURATION", "K_REVISION")
 """Environment variables Knative sets in the user container and refuses from it (knative/serving knative-v1.21.3
@@ -1004,7 +1018,8 @@ def placeholder_problem(text: str) -> str | None:
     return None
 
 
-def _placeholder_line(why: str) -> str:
+def placeholder_line(why: str) -> str:
+    """The accepted text for a placeholder ``why`` (:func:`placeholder_problem`) in a runtime's container."""
     return (
         "KServe fills a runtime container's placeholders from the InferenceService's metadata (ReplacePlaceholders, "
         f"a Go template) and fails on {why}; give {{{{.Name}}}}, {{{{.Namespace}}}} or another ObjectMeta field, or "
@@ -1021,6 +1036,27 @@ def _utf8(text: str) -> bool:
 
 
 _UTF8_WHY = "give UTF-8 text: a lone surrogate such as \\ud800 cannot be sent to Kubernetes (JSON in UTF-8)"
+
+
+def batcher_problems(model: ModelSpec) -> list[tuple[str, object, str]]:
+    """A batcher where KServe never batches (rev14e defect 5): its agent batches only requests whose path ends in
+    ``:predict`` (kserve v0.20.0 pkg/batcher/handler.go ``ServeHTTP``: ``regexp.MustCompile(`:predict$`)``, every
+    other request is passed on unbatched), the v1 REST call; KServe's docs say "batching is only implemented with
+    KServe v1 HTTP protocol; gRPC is not supported yet" (kserve/website
+    versioned_docs/version-0.20/model-serving/predictive-inference/batcher/batcher.md). The requests that reach the
+    predictor are in its protocol, or through a transformer in the transformer's (it calls the predictor in its own
+    ``--protocol``)."""
+    if model.batcher is None:
+        return []
+    protocol = model.effective_protocol
+    grpc_port = model.container is not None and model.container.port.protocol == "grpc"
+    why = "KServe's batcher batches v1 :predict requests only (pkg/batcher/handler.go); remove batcher"
+    if protocol != "v1" or grpc_port:
+        served = "grpc-v2 (a gRPC port)" if grpc_port and protocol == "v1" else protocol
+        return [("batcher", "{...}", f"the model serves {served}; {why}")]
+    if model.transformer is not None and not model.transformer.collocated and model.transformer.protocol != "v1":
+        return [("batcher", "{...}", f"the transformer calls the predictor over {model.transformer.protocol}; {why}")]
+    return []
 
 
 def container_text_problems(
@@ -1060,17 +1096,19 @@ def container_text_problems(
         elif "\0" in value:
             problems.append((path, "(a value with a NUL character)", "give values without NUL characters " + _NUL_WHY))
         elif templated and (why := placeholder_problem(value)):
-            problems.append((path, value, _placeholder_line(why)))
+            problems.append((path, value, placeholder_line(why)))
     for key, what, texts in (("args", "arguments", args), ("container.command", "a command", command)):
         for i, text in enumerate(texts):
             if not _utf8(text):
                 problems.append((f"{key}.{i}", text, _UTF8_WHY))
+            elif why_long := arg_length_problem(text):
+                problems.append((f"{key}.{i}", f"({len(text.encode())} bytes)", why_long))
             elif looks_like_credential(text):
                 problems.append((f"{key}.{i}", PLAIN_TEXT, f"a credential in {key} " + _CREDENTIAL_HINT))
             elif "\0" in text:
                 problems.append((f"{key}.{i}", text, f"give {what} without NUL characters " + _NUL_WHY))
             elif templated and (why := placeholder_problem(text)):
-                problems.append((f"{key}.{i}", text, _placeholder_line(why)))
+                problems.append((f"{key}.{i}", text, placeholder_line(why)))
     return problems
 
 
@@ -1179,6 +1217,13 @@ def _flag_key(flag: str) -> str:
     return flag.replace("_", "-")
 
 
+HF_SERVER_RUNTIMES = ("kserve-huggingfaceserver", "kserve-huggingfaceserver-multinode")
+"""KServe's ClusterServingRuntimes whose server is KServe's Hugging Face server, the one that reads ``--backend`` and
+passes vLLM's options on (both run ``python -m huggingfaceserver``, server-type huggingfaceserver:
+upstream/reference/kserve-v0.20.0-clusterservingruntimes.yaml): the only ones that get
+mlplatform's vLLM flags (components/serving/_runtime.py ``runtime_args``)."""
+
+
 def _overridden_flag(model: ModelSpec, arg: str) -> str | None:
     """Why ``arg`` overrides a flag the model's KServe runtime (or this package) already sets, or None.
 
@@ -1207,8 +1252,10 @@ def _overridden_flag(model: ModelSpec, arg: str) -> str | None:
         aliases = runtimes.FLAG_ALIASES.get(runtime, {})
         ours += [((f, *aliases.get(f, ())), f"KServe's runtime {runtime}") for f in runtimes.SERVER_FLAGS[runtime]]
     gpu_flags: tuple[tuple[str, ...], ...] = ()
-    if model.format == "huggingface" and model.resources.gpus:
-        # components/serving/_runtime.py runtime_args: vLLM settings from the spec
+    if model.format == "huggingface" and model.resources.gpus and model.runtime in (None, *HF_SERVER_RUNTIMES):
+        # components/serving/_runtime.py runtime_args: vLLM settings from the spec, for KServe's Hugging Face server
+        # only (a runtime named here that is not one of its runtimes gets none; an auto-selected stack runtime is
+        # known only with the stack's runtimes, so the flags stay refused then)
         ours.append((("--backend",), "mlplatform (vLLM on GPUs)"))
         gpu_flags = runtimes.VLLM_GPU_FLAGS
         ours += [(names, "mlplatform (resources.gpus)") for names in gpu_flags]

@@ -36,14 +36,15 @@ from pydantic import Field, field_validator, model_validator
 
 from components.naming import is_dns_label, standard_labels
 from components.serving import _runtime, runtimes
-from components.serving.kcomponents import AGENT_PORT, ComponentResourcesSpec, blocked_env_problem
+from components.serving.kcomponents import AGENT_PORT, AGENT_PORT_USER, ComponentResourcesSpec, blocked_env_problem
 from components.serving.kspec import ContainerSpec
 from components.serving.spec import (
-    AGENT_PORT_USER,
     KNATIVE_RESERVED_ENV,
     ModelSpec,
     container_text_problems,
     own_namespace,
+    placeholder_line,
+    placeholder_problem,
 )
 from components.spec import Spec, field_error, value_error
 
@@ -153,6 +154,25 @@ class RuntimeSpec(Spec):
             )
         return v
 
+    @field_validator("container")
+    @classmethod
+    def _http_port(cls, v: ContainerSpec) -> ContainerSpec:
+        # rev14e defect 3: a runtime's one port is the pod's serving port (Knative serves one port per pod; KServe
+        # v0.20.0 names a port containing h2c or grpc a gRPC one, service_reconciler.go isGrpcPort), so a gRPC port
+        # makes the pod h2c-only. The platform knows which of its installed runtimes also serve REST beside gRPC
+        # from their sources (components/serving/runtimes.py V2_GRPC_PORTS); of a stack runtime's server it knows
+        # nothing, so it can admit neither REST (the server may not answer it on that port) nor gRPC alone (a v2 model
+        # would get REST paths on an h2c pod): refused, and gRPC served by a model's own container instead.
+        if v.port.protocol == "grpc":
+            raise field_error(
+                "port.protocol",
+                "grpc",
+                "a stack runtime serves HTTP here: the platform cannot know whether its server answers REST on a "
+                "gRPC port, so no request admitted to its models would be sure to work; give http, or serve gRPC from "
+                "a model's own container (container.port.protocol: grpc)",
+            )
+        return v
+
     @field_validator("env")
     @classmethod
     def _env(cls, v: dict[str, str]) -> dict[str, str]:
@@ -188,6 +208,13 @@ class RuntimeSpec(Spec):
             self.env, self.args, self.container.command, reserved, templated=True
         ):
             raise field_error(path, value, accepted)
+        # ReplacePlaceholders marshals the whole container, its probes too (kserve v0.20.0 pkg/controller/v1beta1/
+        # inferenceservice/utils/utils.go: json.Marshal(container), then text/template Parse and Execute)
+        for key in ("readiness_probe", "liveness_probe", "startup_probe"):
+            probe = getattr(self.container, key)
+            if probe is not None and probe.path is not None and (why := placeholder_problem(probe.path)):
+                camel = "".join(w.capitalize() if i else w for i, w in enumerate(key.split("_")))
+                raise field_error(f"container.{camel}.path", probe.path, placeholder_line(why))
         return self
 
     def selection(self, name: str) -> runtimes.Runtime:
