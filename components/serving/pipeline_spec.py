@@ -183,8 +183,10 @@ class StepSpec(Spec):
             )
         if len(given) > 1:
             # KServe's webhook refuses more than one (InvalidTargetError, inference_graph_validation.go)
+            values = {"serviceName": self.service_name, "nodeName": self.node_name, "serviceUrl": self.service_url}
+            shown = redact_uri(str(values[given[1]])) if given[1] == "serviceUrl" else values[given[1]]
             raise field_error(
-                given[1], "...", f"give one of serviceName, nodeName, serviceUrl, not {' and '.join(given)}"
+                given[1], shown, f"give one of serviceName, nodeName, serviceUrl, not {' and '.join(given)}"
             )
         return self
 

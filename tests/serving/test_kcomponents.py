@@ -473,7 +473,7 @@ def test_a_container_explainers_own_files_come_through_the_storage_initializer()
         "storageSecret (a Secret with the credentials) or publicStorage: true"
     )
     assert _error(explainer={"art": {}, "storageUri": uri}).endswith(
-        "explainer.storageUri: ... is not allowed; applies to a container explainer; remove it with art"
+        f"explainer.storageUri: {uri} is not allowed; applies to a container explainer; remove it with art"
     )
 
 
