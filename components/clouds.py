@@ -196,6 +196,14 @@ class Cloud:
 
 
 _REGISTRY: dict[str, Cloud] = {}
+_VERSION = 0
+"""Bumped by every change of :data:`_REGISTRY` (:func:`register`, the end of :func:`registered`): :func:`version`."""
+
+
+def version() -> int:
+    """A number that changes whenever the registry does: readers that derive something from it (policy/rules/
+    percloud.py ``known_types``, ``owner``) memoise on it."""
+    return _VERSION
 
 
 def register(cloud: Cloud) -> Cloud:
@@ -204,18 +212,22 @@ def register(cloud: Cloud) -> Cloud:
         raise ValueError(f"cloud {cloud.name!r} is registered already")
     if cloud.required_setting and not cloud.spec_field:
         raise ValueError(f"cloud {cloud.name!r}: required_setting needs a spec_field to hold it")
+    global _VERSION
     _REGISTRY[cloud.name] = cloud
+    _VERSION += 1
     return cloud
 
 
 @contextmanager
 def registered(cloud: Cloud) -> Iterator[Cloud]:
     """``cloud`` in the registry for the ``with`` block only (tests)."""
+    global _VERSION
     register(cloud)
     try:
         yield cloud
     finally:
         del _REGISTRY[cloud.name]
+        _VERSION += 1
 
 
 def all_clouds() -> tuple[Cloud, ...]:
