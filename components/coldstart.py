@@ -565,7 +565,9 @@ def runtimes_from_documents(docs: Sequence[Mapping[str, Any]], namespace: str) -
             multi_model=bool(spec.get("multiModel")),
             disabled=bool(spec.get("disabled")),
         )
-        server = next((c for c in spec.get("containers") or [] if c.get("name") == SERVER_CONTAINER), {})
+        server: Mapping[str, Any] = next(
+            (c for c in spec.get("containers") or [] if c.get("name") == SERVER_CONTAINER), {}
+        )
         image = server.get("image")
         out.append(StackRuntime(runtime, str(image) if isinstance(image, str) else None))
     return tuple(out)
