@@ -366,3 +366,41 @@ def test_r10_cilium_and_azure_pass() -> None:
         del props["networkProfile"]["networkDataplane"]
 
     assert not _messages(mutate(resources, _aks, azure, exactly=1), settings, "cluster-network-policy")
+
+
+# ------------------------------------------------------------------------------------------------ c16 fail closed
+
+# #17 leftover (rev17d c16): the webhook firewall rule of cluster-hardening (policy/clouds/gcp.py
+# ``_webhook_firewalls``) skipped the plan when the GKE cluster gave no masterIpv4CidrBlock, so a firewall open to
+# 0.0.0.0/0 passed with it. Without a control-plane range, every source is beyond it.
+
+GKE_CLUSTER = "gcp:container/cluster:Cluster"
+
+
+def _master(value: Any) -> Callable[[dict[str, Any]], None]:
+    def change(props: dict[str, Any]) -> None:
+        if value is None:
+            del props["privateClusterConfig"]["masterIpv4CidrBlock"]
+        else:
+            props["privateClusterConfig"]["masterIpv4CidrBlock"] = value
+
+    return change
+
+
+@pytest.mark.parametrize("outputs", OUTPUTS)
+@pytest.mark.parametrize("value", [None, "", "not-a-cidr"], ids=["absent", "empty", "not-a-cidr"])
+def test_c16_a_webhook_firewall_without_a_control_plane_range_fails(outputs: str, value: str | None) -> None:
+    resources, settings = shipped("gcp-prod", outputs)
+    assert not _messages(resources, settings, "cluster-hardening")
+    mutated = mutate(resources, lambda r: r.type == GKE_CLUSTER, _master(value), exactly=1)
+    found = [m for m in _messages(mutated, settings, "cluster-hardening") if "webhook ports" in m]
+    assert found and "none: no masterIpv4CidrBlock" in found[0], found
+
+
+def test_c16_a_master_range_known_after_deploy_is_named_not_passed() -> None:
+    from policy.rules.base import UNKNOWN
+
+    resources, settings = shipped("gcp-prod", "unknown")
+    mutated = mutate(resources, lambda r: r.type == GKE_CLUSTER, _master(UNKNOWN), exactly=1)
+    got = entries(mutated, settings)["cluster-hardening"]
+    assert any("masterIpv4CidrBlock" in str(e.get("unchecked", "")) for e in got), got
