@@ -136,6 +136,14 @@ AWS_NODE_GROUPS = "aws-dev:" + json.dumps({"mlplatform:cluster": {
     "gpuPools": {"l4": {"accelerator": "nvidia-l4", "gpusPerNode": 1, "minNodes": 0, "maxNodes": 4}}}})  # fmt: skip
 """aws-dev's cluster with managed GPU node groups and the cluster-autoscaler instead of Karpenter (as
 tests/golden_stacks/Pulumi.cover-aws-node-groups.yaml)."""
+RL_LOGGING_AWS = "aws-dev:" + json.dumps({"mlplatform:models": {
+    "sklearn-iris": {"format": "sklearn", "storageUri": "gs://kfserving-examples/models/sklearn/1.0/model",
+                     "publicStorage": True, "resources": {"cpu": "500m", "memory": "1Gi"},
+                     "scaling": {"minReplicas": 0, "maxReplicas": 3},
+                     "access": {"mode": "public", "allowAnonymous": True}, "logger": {"mode": "all"}},
+}})  # fmt: skip
+"""aws-dev's sklearn-iris logging its requests (with :data:`RL_AWS`, the collector admits its namespace's model pods):
+the collector's NetworkPolicy has peers only where a model logs."""
 TRANSFORMER_LOCAL = "local:" + json.dumps({"mlplatform:models": {
     "sklearn-iris": {"format": "sklearn", "storageUri": "gs://kfserving-examples/models/sklearn/1.0/model",
                      "publicStorage": True, "resources": {"cpu": "500m", "memory": "1Gi"},
@@ -1033,6 +1041,7 @@ MUTATIONS = (
         'request-log collector admits every pod of the logging namespaces',
         'request-log-collector-ingress',
         platform=RL_AWS,
+        config=RL_LOGGING_AWS,
     ),
     Mutation(
         'rev17d-p03-keda-pdb-key-typo',
