@@ -87,6 +87,37 @@ class StorageForm:
     """(query parameter, what it is) that is a credential of this storage in a URI's query (``sig=``, a SAS token)."""
 
 
+JsonSchema = Mapping[str, object]
+"""A fragment of an OpenAPI v3 schema as a CRD gives it (``type``, ``properties``, ``required``, ``enum``, ``items``,
+``additionalProperties``, ``x-kubernetes-preserve-unknown-fields``), without its descriptions."""
+
+STRING: JsonSchema = {"type": "string"}
+ANY: JsonSchema = {"x-kubernetes-preserve-unknown-fields": True}
+
+
+def json_object(properties: Mapping[str, JsonSchema], required: tuple[str, ...] = ()) -> JsonSchema:
+    """A CRD's closed object schema: these properties only (``additionalProperties: false``), ``required`` ones."""
+    out: dict[str, object] = {"additionalProperties": False, "properties": dict(properties), "type": "object"}
+    if required:
+        out["required"] = list(required)
+    return out
+
+
+def json_enum(*values: str) -> JsonSchema:
+    """A string schema that takes ``values`` only."""
+    return {"enum": list(values), "type": "string"}
+
+
+def json_list(items: JsonSchema) -> JsonSchema:
+    """A list schema of ``items``."""
+    return {"items": items, "type": "array"}
+
+
+SECRET_KEY_SELECTOR = json_object({"key": STRING, "name": STRING}, ("name",))
+"""cert-manager's ``SecretKeySelector`` (a ``...SecretRef`` field of a DNS-01 solver): a Secret's ``name`` and the
+``key`` in it."""
+
+
 @dataclass(frozen=True)
 class Cloud:
     """One cloud the package can put a cluster on (or ``existing``: a cluster it is given).
@@ -189,6 +220,15 @@ class Cloud:
     (``DnsAccess.acme_dns01``) and one of the providers ``platform.tls.acmeDns01`` accepts
     (:func:`components.platform.settings.acme_dns01_providers`: the registered clouds' solvers and the non-cloud
     ones). None: the cloud has no DNS service the platform manages."""
+    dns_settings: Mapping[str, str] = field(default_factory=dict)
+    """Keys ``platform.dns`` takes on this cloud besides the generic ``zone``, ``id`` and ``externalDns`` (camelCase key
+    -> what it is, the reference's text): what its cluster module's ``grant_dns_admin`` reads from
+    ``DnsZone.settings``. Each is a string of letters, digits, '-', '_' and '.'; a key no registered cloud declares is
+    an unknown key, and one another cloud declares is refused on this one (infra/config.py)."""
+    dns01_schema: JsonSchema | None = None
+    """With :attr:`dns01_solver`: the schema of that solver's value (``spec.acme.solvers[].dns01.<field>`` of the
+    ClusterIssuer CRD at cert-manager v1.21.1, without descriptions), which ``platform.tls.acmeDns01.<field>`` is
+    checked against before anything is registered (tests/test_clouds.py compares it with the pinned CRD)."""
     outputs: str | None = None
     """``module:Class`` of the ``TypedDict`` of the outputs its cluster component registers besides the generic
     :class:`components.outputs.ClusterOutputs` (EKS: ``oidcProviderArn``, ``vpcId``), in its cluster module; the
@@ -204,6 +244,8 @@ def register(cloud: Cloud) -> Cloud:
         raise ValueError(f"cloud {cloud.name!r} is registered already")
     if cloud.required_setting and not cloud.spec_field:
         raise ValueError(f"cloud {cloud.name!r}: required_setting needs a spec_field to hold it")
+    if bool(cloud.dns01_solver) != bool(cloud.dns01_schema):
+        raise ValueError(f"cloud {cloud.name!r}: dns01_solver and dns01_schema go together")
     _REGISTRY[cloud.name] = cloud
     return cloud
 
@@ -274,6 +316,22 @@ def pool_types() -> tuple[str, ...]:
 def dns01_solvers() -> tuple[str, ...]:
     """The cert-manager ``dns01`` solver fields of the registered clouds' DNS services (:attr:`Cloud.dns01_solver`)."""
     return tuple(c.dns01_solver for c in _REGISTRY.values() if c.dns01_solver)
+
+
+def dns_settings() -> dict[str, tuple[str, str]]:
+    """Every ``platform.dns`` key a registered cloud declares (:attr:`Cloud.dns_settings`) -> (its text, the names of
+    the clouds that declare it, comma-separated), in registration order."""
+    out: dict[str, tuple[str, str]] = {}
+    for c in _REGISTRY.values():
+        for key, text in c.dns_settings.items():
+            owners = f"{out[key][1]}, {c.name}" if key in out else c.name
+            out[key] = (out[key][0] if key in out else text, owners)
+    return out
+
+
+def dns01_schemas() -> dict[str, JsonSchema]:
+    """The registered clouds' DNS-01 solver fields and the schema of each one's value (:attr:`Cloud.dns01_schema`)."""
+    return {c.dns01_solver: c.dns01_schema for c in _REGISTRY.values() if c.dns01_solver and c.dns01_schema}
 
 
 def dns01_solver(name: str) -> str:
@@ -391,6 +449,29 @@ AWS = register(
         # ClusterIssuer CRD of cert-manager v1.21.1, upstream/crd-schemas/cert-manager.io/clusterissuer_v1.json;
         # https://cert-manager.io/docs/configuration/acme/dns01/route53/).
         dns01_solver="route53",
+        dns01_schema=json_object(
+            {
+                "accessKeyID": STRING,
+                "accessKeyIDSecretRef": SECRET_KEY_SELECTOR,
+                "auth": json_object(
+                    {
+                        "kubernetes": json_object(
+                            {
+                                "serviceAccountRef": json_object(
+                                    {"audiences": json_list(STRING), "name": STRING}, ("name",)
+                                )
+                            },
+                            ("serviceAccountRef",),
+                        )
+                    },
+                    ("kubernetes",),
+                ),
+                "hostedZoneID": STRING,
+                "region": STRING,
+                "role": STRING,
+                "secretAccessKeySecretRef": SECRET_KEY_SELECTOR,
+            }
+        ),
         outputs="components.clusters.eks:EksOutputs",
     )
 )
@@ -465,6 +546,12 @@ GCP = register(
         # Cloud DNS: the dns01 solver field "cloudDNS" ("Use the Google Cloud DNS API to manage DNS01 challenge
         # records", the same CRD; https://cert-manager.io/docs/configuration/acme/dns01/google/).
         dns01_solver="cloudDNS",
+        # the managed zone's project (cert-manager's cloudDNS solver ``project``, external-dns's ``--google-project``):
+        # components/clusters/gke.py grant_dns_admin
+        dns_settings={"project": "Google Cloud project of the managed zone. Default: the cluster's project."},
+        dns01_schema=json_object(
+            {"hostedZoneName": STRING, "project": STRING, "serviceAccountSecretRef": SECRET_KEY_SELECTOR}, ("project",)
+        ),
         outputs="components.clusters.gke:GkeOutputs",
     )
 )
@@ -544,6 +631,25 @@ AZURE = register(
         # Azure DNS: the dns01 solver field "azureDNS" ("Use the Microsoft Azure DNS API to manage DNS01 challenge
         # records", the same CRD; https://cert-manager.io/docs/configuration/acme/dns01/azuredns/).
         dns01_solver="azureDNS",
+        # the zone's resource group (cert-manager's azureDNS solver ``resourceGroupName``, external-dns's azure.json):
+        # components/clusters/aks.py grant_dns_admin
+        dns_settings={"resourceGroup": "Resource group of the Azure DNS zone (required)."},
+        dns01_schema=json_object(
+            {
+                "clientID": STRING,
+                "clientSecretSecretRef": SECRET_KEY_SELECTOR,
+                "environment": json_enum(
+                    "AzurePublicCloud", "AzureChinaCloud", "AzureGermanCloud", "AzureUSGovernmentCloud"
+                ),
+                "hostedZoneName": STRING,
+                "managedIdentity": json_object({"clientID": STRING, "resourceID": STRING, "tenantID": STRING}),
+                "resourceGroupName": STRING,
+                "subscriptionID": STRING,
+                "tenantID": STRING,
+                "zoneType": json_enum("AzurePublicZone", "AzurePrivateZone"),
+            },
+            ("resourceGroupName", "subscriptionID"),
+        ),
         outputs="components.clusters.aks:AksOutputs",
     )
 )

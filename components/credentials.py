@@ -123,7 +123,8 @@ def acme_credential_problem(solver: Any, path: str = "") -> tuple[str, str] | No
         elif value is None or isinstance(value, bool):
             continue
         elif _ACME_CREDENTIAL_KEY.search(key) and not key.isdigit():
-            return here, f"{key}SecretRef"
+            # a scalar under a ...SecretRef key is refused too (it may be the credential itself): give the ref's map
+            return here, key if key.endswith(("SecretRef", "KeyRef")) else f"{key}SecretRef"
         elif isinstance(value, str) and looks_like_credential(value):
             return here, "a ...SecretRef field"
     return None

@@ -117,6 +117,12 @@ class ModelNamespaceOutputs(TypedDict):
     namespace: Annotated[Any, "The namespace's name."]
 
 
+class ModelRuntimeOutputs(TypedDict):
+    """What a ModelRuntime registers (``mlplatform:index:ModelRuntime``)."""
+
+    runtimeName: Annotated[Any, "The ServingRuntime's name, which models of its namespace give as `runtime`."]
+
+
 class ModelUrls(TypedDict):
     """One model's entry in the stack output ``models``."""
 
@@ -149,6 +155,7 @@ LAYERS: tuple[tuple[str, type[Any]], ...] = (
     ("model service", ModelServiceOutputs),
     ("model namespace", ModelNamespaceOutputs),
     ("pipeline", PipelineOutputs),
+    ("model runtime", ModelRuntimeOutputs),
 )
 """Each layer's outputs class, in the order the reference documents them (infra/docs.py)."""
 

@@ -28,7 +28,7 @@ from components.clusters import (
 )
 from components.clusters.spec import ClusterSpec, tags_problem
 from components.errors import SpecError, escape_line, show_key, too_many_digits, visible_length
-from components.platform.settings import PlatformSettings
+from components.platform.settings import PlatformSettings, acme_dns01_missing, shown
 from components.serving import llm_scaling
 from components.serving.pipeline_spec import PipelineSpec, pipeline_problems
 from components.serving.spec import (  # noqa: F401 - reserved_namespaces, MAX_ARG_STRLEN: re-exported
@@ -45,7 +45,16 @@ from components.serving.stack_runtime import (
     namespaced,
     stack_problems,
 )
-from components.spec import MAX_DEPTH, Spec, did_you_mean, field_error, nesting_depth, validate_as, value_error
+from components.spec import (
+    MAX_DEPTH,
+    Spec,
+    did_you_mean,
+    field_error,
+    missing_error,
+    nesting_depth,
+    validate_as,
+    value_error,
+)
 from components.spec import format_validation_error as spec_format
 from components.storage import parse_storage_uri
 from components.versions import CLUSTER_CHARTS
@@ -209,8 +218,11 @@ class StackConfig(Spec):
             raise field_error("region", self.region, "an existing cluster has no region; remove it")
         for other in clouds.all_clouds():
             if other.spec_field and getattr(self.cluster, other.spec_field, None) is not None and other.name != cloud:
+                given = getattr(self.cluster, other.spec_field).model_dump(by_alias=True, exclude_unset=True)
                 raise field_error(
-                    f"cluster.{other.spec_field}", "...", f"settings for {other.name} do not apply to cloud {cloud}"
+                    f"cluster.{other.spec_field}",
+                    shown(given),
+                    f"settings for {other.name} do not apply to cloud {cloud}",
                 )
         self._check_tags()
         if entry.required_setting and entry.spec_field and getattr(self.cluster, entry.spec_field, None) is None:
@@ -218,7 +230,9 @@ class StackConfig(Spec):
             raise field_error(f"cluster.{entry.spec_field}.{key}", None, what)
         if not entry.managed and self.cluster.gpu_pools:
             raise field_error(
-                "cluster.gpuPools", "...", "an existing cluster's GPU nodes are not managed here; remove gpuPools"
+                "cluster.gpuPools",
+                ", ".join(self.cluster.gpu_pools),
+                "an existing cluster's GPU nodes are not managed here; remove gpuPools",
             )
         self._check_runtimes()
         self._check_models()
@@ -228,7 +242,37 @@ class StackConfig(Spec):
         self._check_fits()
         self._check_warm_capacity()
         self._check_request_logs()
+        self._check_acme_solver()
+        self._check_dns_settings()
         return self
+
+    def _check_dns_settings(self) -> None:
+        """``platform.dns`` holds only the stack's cloud's own keys (:attr:`components.clouds.Cloud.dns_settings`):
+        another cloud's key would be silently ignored (its module is not the one that reads it)."""
+        dns, entry = self.platform.dns, clouds.get(self.cloud)
+        if dns is None:
+            return
+        declared = clouds.dns_settings()
+        for key, value in dns.cloud_settings().items():
+            if key not in entry.dns_settings:
+                own = ", ".join(["zone", "id", *entry.dns_settings, "externalDns"])
+                raise field_error(
+                    f"platform.dns.{key}",
+                    value,
+                    f"{key} is a setting of the zone on {declared[key][1]}, not on cloud {self.cloud}; remove it "
+                    f"(the zone's keys here: {own})",
+                )
+
+    def _check_acme_solver(self) -> None:
+        """The ClusterIssuer's DNS-01 solver has its provider's required fields (cert-manager v1.21.1's CRD): given in
+        ``platform.tls.acmeDns01``, or derived from ``platform.dns`` for the stack's cloud's own solver
+        (:attr:`components.clouds.Cloud.dns01_solver`)."""
+        tls, dns = self.platform.tls, self.platform.dns
+        if tls.issuer != "acme" or not tls.acme_dns01:
+            return
+        derived = clouds.get(self.cloud).dns01_solver if dns is not None else None
+        for path, accepted in acme_dns01_missing(tls.acme_dns01, derived):
+            raise missing_error(f"platform.tls.acmeDns01.{path}", accepted)
 
     def _check_warm_capacity(self) -> None:
         """``platform.warmCapacity`` names GPU pools of this cluster, each within its maxNodes (the Platform's check,
@@ -283,7 +327,8 @@ class StackConfig(Spec):
         if not clouds.get(self.cloud).managed or self.region is None:
             return  # an existing cluster's nodes are not known here
         for name, model in self.models.items():
-            if problem := node_fit_problem(self.cloud, self.region, self.cluster, model):
+            knative = self.platform.deployment_mode == "Knative"
+            if problem := node_fit_problem(self.cloud, self.region, self.cluster, model, knative):
                 raise field_error(f"models.{show_key(name)}.{problem[0]}", problem[1], problem[2])
 
     def _check_models(self) -> None:

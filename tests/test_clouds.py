@@ -588,6 +588,7 @@ ACME = clouds.Cloud(
     identity_annotation="id.acme.example/",
     reserved_namespaces=("acme-system",),
     dns01_solver=ACME_SOLVER,
+    dns01_schema=clouds.json_object({"zone": clouds.STRING}),
     outputs=f"{__name__}:AcmeOutputs",
 )
 
@@ -824,7 +825,8 @@ def test_fourth_cloud_config(acme: clouds.Cloud) -> None:
         f"{FILE}: mlplatform:cluster.gpuPools.l4.maxNodes: 3 is not allowed; acme pools take at most 1 node"
     )
     assert refused(_stack(aws={"gpuProvisioner": "karpenter"})) == (
-        f"{FILE}: mlplatform:cluster.aws: ... is not allowed; settings for aws do not apply to cloud acme"
+        f"{FILE}: mlplatform:cluster.aws: "
+        + '{"gpuProvisioner": "karpenter"} is not allowed; settings for aws do not apply to cloud acme'
     )
     assert refused(_stack(), **{"acme:region": "acme-west-1"}).startswith(
         f"{FILE}: acme:region: acme-west-1 is not allowed; give acme-east-1 (mlplatform:region)"
@@ -851,7 +853,7 @@ def test_fourth_cloud_dns01_solver() -> None:
 
     shipped = acme_dns01_providers()
     assert ACME_SOLVER not in shipped
-    with pytest.raises(SpecError, match=rf"acmeDns01\.{ACME_SOLVER}: \.\.\. is not allowed; not a field of"):
+    with pytest.raises(SpecError, match=rf'acmeDns01\.{ACME_SOLVER}: \{{"zone": "z"\}} is not allowed; not a field of'):
         PlatformSettings.model_validate(_tls({ACME_SOLVER: {"zone": "z"}}))
     with clouds.registered(ACME):
         assert clouds.dns01_solver("acme") == ACME_SOLVER
@@ -1128,3 +1130,44 @@ def test_fourth_cloud_placeholders(acme: clouds.Cloud, monkeypatch: pytest.Monke
     assert fakes.fake_id(CLUSTER_TYPE, "c", out) == "https://c.acme.example"
     assert fakes.CALLS["acme:index:getZones"]({}) == {"names": ["acme-east-1a"]}
     assert fakes.use_placeholders({}, "mlplatform")["acmeAccount"] == "0"
+
+
+def test_the_project_files_name_no_cloud() -> None:
+    """The root project file and the policy pack's (outside the scanned folders) describe the package without naming a
+    cloud, so a fourth cloud edits neither (rev15e defect 5: Pulumi.yaml's description said EKS, GKE, AKS)."""
+    for rel in ("Pulumi.yaml", "policy/PulumiPolicy.yaml"):
+        lines = (ROOT / rel).read_text(encoding="utf-8").splitlines()
+        hits = [line for line in lines if not line.lstrip().startswith("#") and _names_in_string(line)]
+        assert hits == [], rel
+
+
+_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8}
+
+
+def test_architecture_lists_the_data_files_that_name_clouds() -> None:
+    """docs/architecture.md says how many data files name clouds and which: exactly :data:`DATA_FILES`."""
+    text = " ".join((ROOT / "docs/architecture.md").read_text(encoding="utf-8").split())
+    sentence = r"([A-Z][a-z]+) data files that code reads name clouds(.*?)(?:The project files|`tests/test_clouds\.py`)"
+    m = re.search(sentence, text)
+    assert m, "docs/architecture.md: the data-file sentence is gone"
+    assert _NUMBERS[m.group(1).lower()] == len(DATA_FILES)
+    named = set(re.findall(r"`([\w./-]+\.(?:yaml|json|md))`", m.group(2)))
+    assert {n.rsplit("/", 1)[-1] for n in named} == {rel.rsplit("/", 1)[-1] for rel in DATA_FILES}
+
+
+def test_the_dns_zones_per_cloud_keys_are_the_registrys() -> None:
+    """``platform.dns`` keys only one cloud reads are declared by its registry entry (``Cloud.dns_settings``), not by
+    the generic models (rev15e defect 3: ``project`` and ``resourceGroup`` were generic fields, ignored by the clouds
+    that do not read them): the seam's ``DnsZone`` carries them as ``settings``, and ``DnsSpec`` has exactly the
+    generic keys and the declared ones."""
+    import dataclasses
+
+    from components.clusters.base import DnsZone
+    from components.platform.settings import DnsSpec
+
+    assert [f.name for f in dataclasses.fields(DnsZone)] == ["name", "id", "settings"]
+    keys = {f.alias or n for n, f in DnsSpec.model_fields.items()}
+    assert keys == {"zone", "id", "externalDns", *clouds.dns_settings()}
+    assert {k: v[1] for k, v in clouds.dns_settings().items()} == {
+        k: c.name for c in clouds.all_clouds() for k in c.dns_settings
+    }

@@ -130,7 +130,8 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
     (
         "other cloud's settings",
         {**AWS, "cluster": {"gcp": {"project": "my-project"}}},
-        f"{FILE}: mlplatform:cluster.gcp: ... is not allowed; settings for gcp do not apply to cloud aws",
+        f"{FILE}: mlplatform:cluster.gcp: "
+        + '{"project": "my-project"} is not allowed; settings for gcp do not apply to cloud aws',
     ),
     (
         "storage scheme",

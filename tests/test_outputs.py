@@ -1,13 +1,17 @@
 """The outputs contract (components/outputs.py, docs/configuration.md, Outputs): every shipped stack's components
 register exactly the keys of their layer's class, every key is camelCase, and the stack exports StackOutputs.
 
-Checked on the real program over every shipped stack, so a component that registers a key the contract does not
-name (or a snake_case one, as the cluster and model outputs did before) fails here, and a reader that indexes a key
-the contract does not name fails mypy.
+Checked on the real program over every shipped stack and one more plan (``aws-dev`` with a runtime of its own,
+``mlplatform:runtimes``, and a pipeline, which no shipped stack declares), so a component that registers a key the
+contract does not name (or a snake_case one, as the cluster, model and runtime outputs did before) fails here, and a
+reader that indexes a key the contract does not name fails mypy. Every component type the code registers
+(``type_token``) must have its layer here and be planned by one of these plans, so a component cannot be left out
+again (rev15e: the ModelRuntime registered ``runtime_name`` unchecked because no shipped stack has a runtime).
 """
 
 from __future__ import annotations
 
+import json
 import re
 import typing
 from functools import cache
@@ -22,6 +26,22 @@ from components.plan.project import load_project, read_stack_file
 from support import ROOT
 
 STACKS = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in (ROOT / "stacks").glob("Pulumi.*.yaml"))
+WITH_RUNTIME = "aws-dev+runtime+pipeline"
+"""A plan beside the shipped stacks: ``aws-dev`` with the stack runtime and the pipeline below (no shipped stack
+declares either)."""
+RUNTIMES = {
+    "acme-sklearn": {
+        "formats": [{"name": "sklearn", "version": "1", "autoSelect": True, "priority": 5}],
+        "container": {"image": "ghcr.io/acme/sklearn-server:1.4"},
+    }
+}
+PIPELINES = {
+    "chain": {
+        "access": {"mode": "internal", "allowedNamespaces": ["apps"]},
+        "nodes": {"root": {"routerType": "Sequence", "steps": [{"serviceName": "sklearn-iris"}]}},
+    }
+}
+PLANS = [*STACKS, WITH_RUNTIME]
 CAMEL = re.compile(r"^[a-z][a-zA-Z0-9]*$")
 # Keys a component may register as None (so Pulumi records nothing): the existing cluster's unknowns, a model's
 # identity when its storage needs none (docs/configuration.md, Outputs).
@@ -34,14 +54,20 @@ LAYER_OF: dict[str, Any] = {
     "ModelService": outputs.ModelServiceOutputs,
     "ModelNamespace": outputs.ModelNamespaceOutputs,
     "Pipeline": outputs.PipelineOutputs,
+    "ModelRuntime": outputs.ModelRuntimeOutputs,
 }
 
 
 @cache
 def planned(stack: str) -> PlanResult:
     project = load_project(ROOT)
-    cfg = read_stack_file(project, stack)
-    return run_program(project.root, stack, cfg.config, cfg.secret_keys, main=project.main, project=project.name)
+    base = stack.split("+")[0]
+    cfg = read_stack_file(project, base)
+    config = dict(cfg.config)
+    if stack == WITH_RUNTIME:
+        config["mlplatform:runtimes"] = json.dumps(RUNTIMES)
+        config["mlplatform:pipelines"] = json.dumps(PIPELINES)
+    return run_program(project.root, base, config, cfg.secret_keys, main=project.main, project=project.name)
 
 
 def _layer(type_: str) -> Any:
@@ -53,7 +79,7 @@ def _keys(cls: Any) -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(cls.__required_keys__), frozenset(cls.__required_keys__ | cls.__optional_keys__)
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", PLANS)
 def test_every_component_registers_its_layers_keys(stack: str) -> None:
     result = planned(stack)
     seen: set[str] = set()
@@ -77,6 +103,27 @@ def test_every_component_registers_its_layers_keys(stack: str) -> None:
             for pool in reg.outputs["gpuPools"].values():
                 assert set(pool) == set(outputs.GpuPoolOutputs.__required_keys__)
     assert {"ClusterOutputs", "PlatformOutputs", "ModelServiceOutputs"} <= seen
+    if stack == WITH_RUNTIME:
+        assert {"ModelRuntimeOutputs", "PipelineOutputs"} <= seen
+
+
+def test_the_runtime_plan_registers_the_runtime_outputs() -> None:
+    found = [r for r in planned(WITH_RUNTIME).resources if r.type == "mlplatform:index:ModelRuntime"]
+    assert [(r.name, dict(r.outputs)) for r in found] == [("acme-sklearn", {"runtimeName": "acme-sklearn"})]
+
+
+def test_every_component_type_has_a_layer_and_a_plan_here() -> None:
+    """Each component type the code registers (``type_token("<Class>")`` under components/) has its outputs class in
+    LAYER_OF and is registered by one of this module's plans, so its outputs are checked above."""
+    tokens = {
+        m.group(1)
+        for path in (ROOT / "components").rglob("*.py")
+        for m in re.finditer(r'type_token\("(\w+)"\)', path.read_text())
+    }
+    assert "ModelRuntime" in tokens
+    assert {t for t in tokens if _layer(f"mlplatform:index:{t}") is None} == set()
+    planned_types = {r.type.rsplit(":", 1)[-1] for stack in PLANS for r in planned(stack).resources if not r.custom}
+    assert tokens - planned_types == set()
 
 
 @pytest.mark.parametrize("stack", STACKS)

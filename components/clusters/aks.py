@@ -763,10 +763,10 @@ class AksCluster(ManagedCluster):
         """A user-assigned identity federated with ``namespace/service_account`` with DNS Zone Contributor on the
         Azure DNS zone and Reader on its resource group (kubernetes-sigs/external-dns docs/tutorials/azure.md,
         "Managed identity using Workload Identity"; cert-manager.io/docs/configuration/acme/dns01/azuredns/)."""
-        if not zone.resource_group:
+        rg = zone.settings.get("resourceGroup")  # this cloud's dns_settings (components/clouds.py)
+        if not rg:
             raise SpecError("platform.dns.resourceGroup", None, "give the resource group of the Azure DNS zone")
         zone_name = zone.id or zone.name
-        rg = zone.resource_group
         identity, federated = self._federated_identity(name, "dns", namespace, service_account, parent)
         rg_scope = self._subscription.apply(lambda s: f"/subscriptions/{s}/resourceGroups/{rg}")
         contributor = azure.authorization.RoleAssignment(

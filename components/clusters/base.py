@@ -208,16 +208,15 @@ class StorageAccess:
 class DnsZone:
     """A public DNS zone that the platform writes records in (``mlplatform:platform.dns``), cloud-neutral.
 
-    ``name``: the zone's DNS name (the platform's domain or a parent of it). ``id``: how the cloud names the zone:
-    the Route 53 hosted zone id (aws), the Cloud DNS managed zone name (gcp) or the Azure DNS zone's name (azure,
-    usually ``name``). ``resource_group``: the Azure resource group of the zone. ``project``: the Google Cloud
-    project of the zone (default: the cluster's).
+    ``name``: the zone's DNS name (the platform's domain or a parent of it). ``id``: how the cloud names the zone
+    (its registry entry's ``dns_settings`` and cluster module say how). ``settings``: the stack's cloud's own keys of
+    ``platform.dns`` (:attr:`components.clouds.Cloud.dns_settings`, camelCase as in the stack file), which only that
+    cloud's module reads.
     """
 
     name: str
     id: str | None = None
-    resource_group: str | None = None
-    project: str | None = None
+    settings: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

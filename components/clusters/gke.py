@@ -751,7 +751,7 @@ class GkeCluster(ManagedCluster):
         ``dns.DnsManagedZoneIamMember``)."""
         if not zone.id:
             raise SpecError("platform.dns.id", None, "give the Cloud DNS managed zone name (not its DNS name)")
-        project = zone.project or self.project
+        project = zone.settings.get("project") or self.project  # this cloud's dns_settings (components/clouds.py)
         gsa = gcp.serviceaccount.Account(
             child_name(name, "dns-gsa"),
             account_id=gsa_account_id(f"{name}-dns", salt=f"{namespace}/{service_account}"),

@@ -805,12 +805,14 @@ def _finish_model(ctx: _Ctx) -> None:
 
     named = runtimes.BY_NAME.get(str(ctx.entry.get("runtime", "")))
     if "protocol" not in ctx.entry and named is not None and not named.supports_protocol("v1"):
-        # ModelSpec.effective_protocol: v2 for a named runtime without v1, which KServe does not check without a
-        # protocolVersion (components/predictor.go); the server speaks v2 either way
+        # ModelSpec.effective_protocol: v2 for a named runtime without v1 (kserve-mlserver, kserve-tritonserver), as
+        # KServe's own defaulting does: SetRuntimeDefaults -> SetMlServerDefaults / SetTritonDefaults set
+        # protocolVersion v2 when it is not given (kserve v0.20.0
+        # pkg/apis/serving/v1beta1/inference_service_defaults.go; rev14e defect 9: the note said KServe left it out)
         ctx.note(
             None,
-            f"protocolVersion: not given; mlplatform renders v2, the protocol {named.name} serves (KServe leaves it "
-            "out and matches the runtime without a protocol check)",
+            f"protocolVersion: not given; mlplatform renders v2, the protocol {named.name} serves (KServe's defaulting "
+            f"sets v2 for {named.name} too)",
         )
     if ctx.pending_ports is None:
         return
@@ -1521,6 +1523,8 @@ def convert(doc: Mapping[str, Any], stack: StackFacts, source: str = "") -> Impo
             ("metadata", "namespace"),
             "no namespace: kubectl would use its current one; the model goes to mlplatform's namespace models",
         )
+    _predictor_hosts(ctx, doc)
+    _accelerator_selectors(ctx)
     scaling = entry.get("scaling", {})
     if "maxReplicas" not in scaling:
         ctx.note(None, "maxReplicas: not given; mlplatform's default, 3, bounds the replicas")
@@ -1552,6 +1556,144 @@ def convert(doc: Mapping[str, Any], stack: StackFacts, source: str = "") -> Impo
         )
     _storage_identity(ctx)
     return out
+
+
+def _cloud_accelerator_label(key: str) -> bool:
+    """A node label naming a cloud's accelerator: ``<prefix>/accelerator`` or ``<prefix>/<x>-accelerator`` outside
+    mlplatform's own prefix (tests/test_clouds.py keeps cloud names out of this module, so the shape is matched)."""
+    prefix, _, name = key.rpartition("/")
+    return bool(prefix) and prefix != "mlplatform.io" and (name == "accelerator" or name.endswith("-accelerator"))
+
+
+# Cloud accelerator node labels manifests select GPUs by (kserve/website versioned_docs/version-0.20 .../
+# node-scheduling/isvc-node-scheduling.md: ``k8s.amazonaws.com/accelerator: nvidia-tesla-t4``; and GKE's
+# ``cloud.google.com/gke-accelerator``). mlplatform's pools carry ``mlplatform.io/accelerator`` instead, which the
+# platform selects from ``resources.accelerator`` (components/serving/_runtime.py), and the pools' labels list neither
+# (policy/clouds/*.py ``_pool_labels``), so the pods would stay Pending (rev14e defect 1; policy
+# ``node-selectors-match-pools``).
+
+
+def _accelerator_selectors(ctx: _Ctx) -> None:
+    """A cloud's accelerator label in the predictor's or a component's ``nodeSelector`` gives way to the stack's pool
+    (:func:`_cloud_accelerator_label`), with a note: the platform selects the GPU pool itself."""
+    entry = ctx.out.entry
+    places = [(("spec", "predictor", "nodeSelector"), entry, False)]
+    places += [
+        (("spec", c, "nodeSelector"), entry[c], True)
+        for c in ("transformer", "explainer")
+        if isinstance(entry.get(c), dict)
+    ]
+    for src, target, component in places:
+        selector = target.get("nodeSelector")
+        if not isinstance(selector, dict):
+            continue
+        for key in [k for k in selector if _cloud_accelerator_label(str(k))]:
+            value = selector.pop(key)
+            if not selector and not component:
+                del target["nodeSelector"]
+            ctx.out.kept[:] = [
+                kept
+                for s_, d_ in ctx.out.kept
+                for kept in ([(s_, d_)] if s_ != src else [((*s_, k), (*d_, k)) for k in selector])
+            ]
+            accelerator = entry.get("resources", {}).get("accelerator") if not component else None
+            instead = (
+                f"the stack's pool's mlplatform.io/accelerator: {accelerator}, which the platform selects"
+                if accelerator
+                else "none: the stack's pools do not carry it"
+            )
+            ctx.note((*src, key), f"nodeSelector {key}: {value} is replaced by {instead}")
+
+
+PREDICTOR_HOST = "--predictor_host"
+"""``constants.ArgumentPredictorHost`` (pkg/constants/constants.go, kserve v0.20.0)."""
+
+
+def _predictor_hosts(ctx: _Ctx, doc: Mapping[str, Any]) -> None:
+    """A transformer's or explainer's ``--predictor_host`` in the model's new namespace (rev14e defect 4).
+
+    KServe appends ``--predictor_host <name>-predictor.<namespace>`` to a component's args only when they do not give
+    one (explainer_custom.go ``GetContainer``, transformer_custom.go, kserve v0.20.0: ``utils.IncludesArg``), and
+    names the predictor's Service ``<name>-predictor`` (pkg/constants/constants.go ``PredictorServiceName``). KServe's
+    documented explainers give it with the namespace they were written for (``income-predictor.default``,
+    kserve/website versioned_docs/version-0.20 .../alibi/tabular-explainer); the model goes to the stack's namespace,
+    where that host does not exist. A host of this model's predictor in another namespace is moved to the model's,
+    with a note; a host of another Service is refused (a component calls its own model's predictor here)."""
+    name, namespace = ctx.out.name, ctx.out.entry.get("namespace", "models")
+    spec = doc.get("spec") if isinstance(doc.get("spec"), dict) else {}
+    for component in ("transformer", "explainer"):
+        target = ctx.out.entry.get(component)
+        source = spec.get(component) if isinstance(spec, dict) else None
+        if not isinstance(target, dict) or not isinstance(source, dict):
+            continue
+        containers = source.get("containers")
+        first = containers[0] if isinstance(containers, list) and containers and isinstance(containers[0], dict) else {}
+        for key, entry_list in (
+            ("args", target.get("args")),
+            ("command", (target.get("container") or {}).get("command")),
+        ):
+            given = first.get(key)
+            if not isinstance(entry_list, list) or not isinstance(given, list):
+                continue
+            for i, arg in enumerate(given):
+                if not isinstance(arg, str):
+                    continue
+                if arg.startswith(f"{PREDICTOR_HOST}="):
+                    at, host = i, arg.split("=", 1)[1]
+                elif arg == PREDICTOR_HOST and i + 1 < len(given) and isinstance(given[i + 1], str):
+                    at, host = i + 1, given[i + 1]
+                else:
+                    continue
+                src = ("spec", component, "containers", "0", key, str(at))
+                moved = _moved_predictor_host(host, name, namespace)
+                if moved is None:
+                    raise _refuse(
+                        src,
+                        f"{host}: the {component} calls its own model's predictor, {name}-predictor.{namespace} "
+                        f"(KServe names it <name>-predictor: PredictorServiceName); give that host or leave "
+                        f"{PREDICTOR_HOST} out (KServe then adds it)",
+                    )
+                if moved == host:
+                    continue
+                old = given[at]
+                new = old.replace(host, moved) if old.startswith(PREDICTOR_HOST) else moved
+                for j, item in enumerate(entry_list):
+                    if item == old:
+                        entry_list[j] = new
+                        break
+                # the list was kept whole: keep its other items one by one, the note names the changed one
+                whole = src[:-1]
+                ctx.out.kept[:] = [
+                    kept
+                    for s_, d_ in ctx.out.kept
+                    for kept in (
+                        [(s_, d_)]
+                        if s_ != whole
+                        else [((*s_, str(j)), (*d_, str(j))) for j in range(len(given)) if j != at]
+                    )
+                ]
+                ctx.note(
+                    src,
+                    f"{PREDICTOR_HOST}: {host} becomes {moved}: the model goes to namespace {namespace}, where its "
+                    "predictor's Service is",
+                )
+
+
+def _moved_predictor_host(host: str, name: str, namespace: str) -> str | None:
+    """``host`` (``<svc>[.<ns>[.svc[.cluster.local]]][:port]``) in ``namespace`` when it names ``name``'s predictor
+    Service; unchanged for the pod's own ``localhost`` (a collocated transformer) or no namespace (the component's
+    own, the model's); None for another Service."""
+    hostname, colon, port = host.partition(":")
+    labels = hostname.rstrip(".").split(".")
+    if labels[0] in ("localhost", "127.0.0.1") or hostname == "127.0.0.1":
+        return host
+    if labels[0] != f"{name}-predictor":
+        return None
+    if len(labels) == 1 or labels[1] == namespace:
+        return host
+    if labels[2:] not in ([], ["svc"], ["svc", "cluster", "local"]):
+        return None
+    return ".".join([labels[0], namespace, *labels[2:]]) + colon + port
 
 
 def _storage_identity(ctx: _Ctx) -> None:

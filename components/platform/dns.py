@@ -45,7 +45,7 @@ def zone(ctx: AddonContext) -> DnsZone | None:
     spec = ctx.settings.dns
     if spec is None:
         return None
-    return DnsZone(name=spec.zone, id=spec.id, resource_group=spec.resource_group, project=spec.project)
+    return DnsZone(name=spec.zone, id=spec.id, settings=spec.cloud_settings())
 
 
 def wants_external_dns(ctx: AddonContext) -> bool:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import re
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, create_model, field_validator, model_validator
+from pydantic.alias_generators import to_snake
 
 from components import clouds
 from components.credentials import PLAIN_TEXT, acme_credential_problem, redact_uri
+from components.errors import show_key
 from components.platform.requestlog_spec import RequestLogsSpec
-from components.spec import Spec, field_error, value_error
+from components.spec import Spec, field_error, missing_error, value_error
 from components.versions import CHARTS
 
 _DOMAIN = re.compile(r"\A(?=.{1,253}\Z)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}\Z", re.ASCII)
@@ -31,10 +34,12 @@ def _secret_key(v: str | None) -> str | None:
     return v
 
 
-class DnsSpec(Spec):
+class _DnsBase(Spec):
     """A public DNS zone the platform may write in: cert-manager answers ACME DNS-01 challenges there, and
     (``externalDns``) external-dns publishes the wildcard record of the domain on the gateway's address. Both get a
-    cloud identity scoped to this zone (IRSA, GKE Workload Identity, Azure Workload Identity)."""
+    cloud identity scoped to this zone (the cloud's workload identity). A cloud's own keys of the zone are declared by
+    its registry entry (:attr:`components.clouds.Cloud.dns_settings`) and added to :data:`DnsSpec` as fields; the
+    stack's cloud reads its own (``DnsZone.settings``), another cloud's are refused (infra/config.py)."""
 
     zone: str
     """DNS name of the zone: the platform's ``domain`` or a parent of it (e.g. ``example.com``)."""
@@ -43,10 +48,6 @@ class DnsSpec(Spec):
         "How the cloud names the zone: the Route 53 hosted zone id (aws, required), the Cloud DNS managed zone name "
         "(gcp, required), the Azure DNS zone name (azure; default ``zone``)."
     )
-    resource_group: str | None = None
-    """Resource group of the Azure DNS zone (azure, required)."""
-    project: str | None = None
-    """Google Cloud project of the managed zone (gcp). Default: the cluster's project."""
     external_dns: bool = True
     """Run external-dns (pinned chart) to create ``*.<domain>`` and ``<domain>`` on the gateway's address."""
 
@@ -57,12 +58,47 @@ class DnsSpec(Spec):
             raise value_error("give the zone's DNS name such as example.com (lowercase)")
         return v
 
-    @field_validator("id", "resource_group", "project")
+    @field_validator("id")
     @classmethod
     def _ident(cls, v: str | None) -> str | None:
         if v is not None and not _ZONE_ID.match(v):
-            raise value_error("give the cloud's name of the zone: letters, digits, '-', '_', '.'")
+            raise value_error(_IDENT)
         return v
+
+    @model_validator(mode="after")
+    def _cloud_keys(self) -> _DnsBase:
+        for key, value in self.cloud_settings().items():
+            if not _ZONE_ID.match(value):
+                raise field_error(key, value, _IDENT)
+        return self
+
+    def cloud_settings(self) -> dict[str, str]:
+        """The clouds' own keys given (:attr:`components.clouds.Cloud.dns_settings`), camelCase as in the stack file."""
+        keys = clouds.dns_settings()
+        return {
+            alias: value
+            for name, info in type(self).model_fields.items()
+            if (alias := info.alias or name) in keys and isinstance(value := getattr(self, name), str)
+        }
+
+
+_IDENT = "give the cloud's name of the zone: letters, digits, '-', '_', '.'"
+
+
+def _dns_spec() -> type[_DnsBase]:
+    """:class:`_DnsBase` with a field for each key a registered cloud declares (:func:`components.clouds.dns_settings`,
+    read when this module is imported): optional strings documented by the registry's text."""
+    fields: dict[str, Any] = {
+        to_snake(key): (str | None, Field(None, alias=key, description=f"{text} Only on {owners}."))
+        for key, (text, owners) in clouds.dns_settings().items()
+    }
+    return create_model("DnsSpec", __base__=_DnsBase, __doc__=_DnsBase.__doc__, __module__=__name__, **fields)
+
+
+if TYPE_CHECKING:
+    DnsSpec = _DnsBase
+else:
+    DnsSpec = _dns_spec()
 
 
 class TlsSpec(Spec):
@@ -93,34 +129,42 @@ class TlsSpec(Spec):
         given = [f for f in ("acme_email", "acme_server", "acme_dns01") if getattr(self, f) != fields[f].default]
         if self.issuer == "self-signed" and given:
             key = fields[given[0]].alias or given[0]
-            raise field_error(key, "...", "ACME settings apply to issuer: acme only; give issuer: acme or remove them")
+            value = getattr(self, given[0])
+            # the solver's map may hold a credential (checked with issuer: acme only): its providers are shown
+            value = redact_uri(value) if given[0] == "acme_server" else value
+            value = ", ".join(map(str, value)) if isinstance(value, dict) else value
+            raise field_error(key, value, "ACME settings apply to issuer: acme only; give issuer: acme or remove them")
         if not re.fullmatch(r"https://[a-z0-9.-]+(:[0-9]{1,5})?(/[!-~]*)?", self.acme_server, re.ASCII):
             raise field_error("acmeServer", redact_uri(self.acme_server), "give the https:// URL of an ACME directory")
         dns01 = self.acme_dns01
         if dns01 is not None:
-            known_fields, known = acme_dns01_fields(), acme_dns01_providers()
-            unknown = sorted(str(k) for k in dns01 if k not in known_fields)
-            providers = [k for k in dns01 if k != "cnameStrategy"]
-            if unknown:
-                raise field_error(
-                    f"acmeDns01.{unknown[0]}",
-                    "...",
-                    "not a field of cert-manager's DNS-01 solver; give one of " + ", ".join(known),
-                )
-            if len(providers) != 1:
-                raise field_error(
-                    "acmeDns01",
-                    ", ".join(sorted(providers)) or "{}",
-                    "give exactly one cert-manager DNS-01 provider: one of " + ", ".join(known),
-                )
+            known = acme_dns01_providers()
             found = acme_credential_problem(dns01)
-            if found:
+            if found:  # first: a credential is never echoed by the lines below
                 raise field_error(
                     f"acmeDns01.{found[0]}",
                     PLAIN_TEXT,
                     f"a credential here would be stored in plain text in the ClusterIssuer and the state; give "
                     f"{found[1]} (the name and key of a Kubernetes Secret in the cert-manager namespace)",
                 )
+            for key in dns01:
+                if key not in acme_dns01_fields():
+                    raise field_error(
+                        f"acmeDns01.{key}",
+                        shown(dns01[key]),
+                        "not a field of cert-manager's DNS-01 solver; give one of " + ", ".join(known),
+                    )
+            providers = [k for k in dns01 if k != "cnameStrategy"]
+            if len(providers) != 1:
+                raise field_error(
+                    "acmeDns01",
+                    ", ".join(sorted(providers)) or "{}",
+                    "give exactly one cert-manager DNS-01 provider: one of " + ", ".join(known),
+                )
+            for path, value, accepted in acme_dns01_problems(dns01):
+                if value is MISSING:
+                    raise missing_error(f"acmeDns01.{path}", accepted)
+                raise field_error(f"acmeDns01.{path}", value, accepted)
         if self.acme_email is not None:
             if not _EMAIL.match(self.acme_email):
                 raise field_error("acmeEmail", self.acme_email, "give an e-mail address")
@@ -135,10 +179,123 @@ class TlsSpec(Spec):
         return self
 
 
-ACME_DNS01_OTHER_PROVIDERS = ("acmeDNS", "akamai", "cloudflare", "digitalocean", "rfc2136", "webhook")
+_REF = clouds.SECRET_KEY_SELECTOR
+ACME_DNS01_OTHER_PROVIDERS: dict[str, clouds.JsonSchema] = {
+    "acmeDNS": clouds.json_object({"accountSecretRef": _REF, "host": clouds.STRING}, ("accountSecretRef", "host")),
+    "akamai": clouds.json_object(
+        {
+            "accessTokenSecretRef": _REF,
+            "clientSecretSecretRef": _REF,
+            "clientTokenSecretRef": _REF,
+            "serviceConsumerDomain": clouds.STRING,
+        },
+        ("accessTokenSecretRef", "clientSecretSecretRef", "clientTokenSecretRef", "serviceConsumerDomain"),
+    ),
+    "cloudflare": clouds.json_object({"apiKeySecretRef": _REF, "apiTokenSecretRef": _REF, "email": clouds.STRING}),
+    "digitalocean": clouds.json_object({"tokenSecretRef": _REF}, ("tokenSecretRef",)),
+    "rfc2136": clouds.json_object(
+        {
+            "nameserver": clouds.STRING,
+            "protocol": clouds.json_enum("TCP", "UDP"),
+            "tsigAlgorithm": clouds.STRING,
+            "tsigKeyName": clouds.STRING,
+            "tsigSecretSecretRef": _REF,
+        },
+        ("nameserver",),
+    ),
+    "webhook": clouds.json_object(
+        {"config": clouds.ANY, "groupName": clouds.STRING, "solverName": clouds.STRING}, ("groupName", "solverName")
+    ),
+}
 """cert-manager's DNS-01 providers that are no registered cloud's DNS service (each cloud's is its registry entry's
-:attr:`~components.clouds.Cloud.dns01_solver`): object fields of ``spec.acme.solvers[].dns01`` in the ClusterIssuer
-v1 CRD schema at cert-manager v1.21.1 (/work/shared/upstream/crd-schemas/cert-manager.io/clusterissuer_v1.json)."""
+:attr:`~components.clouds.Cloud.dns01_solver`, with :attr:`~components.clouds.Cloud.dns01_schema`), and the schema of
+each one's value: object fields of ``spec.acme.solvers[].dns01`` in the ClusterIssuer v1 CRD schema at cert-manager
+v1.21.1 (/work/shared/upstream/crd-schemas/cert-manager.io/clusterissuer_v1.json; tests/test_inputs.py compares
+them, without descriptions)."""
+CNAME_STRATEGY = clouds.json_enum("None", "Follow")
+"""``spec.acme.solvers[].dns01.cnameStrategy`` in the same CRD."""
+
+
+def acme_dns01_schema() -> dict[str, clouds.JsonSchema]:
+    """Every field of the ``dns01`` solver and its schema: the non-cloud providers, the registered clouds' solvers
+    (:func:`components.clouds.dns01_schemas`) and ``cnameStrategy``."""
+    return {**ACME_DNS01_OTHER_PROVIDERS, **clouds.dns01_schemas(), "cnameStrategy": CNAME_STRATEGY}
+
+
+MISSING = object()
+"""The value :func:`schema_problems` reports for a required field that is not given."""
+
+
+def shown(value: Any) -> Any:
+    """A value as an error line shows it: a scalar as it is, a map or list as compact JSON."""
+    return json.dumps(value, separators=(", ", ": ")) if isinstance(value, dict | list) else value
+
+
+def schema_problems(value: Any, schema: clouds.JsonSchema, path: str) -> list[tuple[str, Any, str]]:
+    """(key path, value, what is accepted) for every place ``value`` breaks ``schema`` (a CRD's structural schema:
+    closed objects, their required fields, strings, enums, lists; ``x-kubernetes-preserve-unknown-fields`` takes
+    anything), as the API server's validation of the custom resource would refuse it."""
+    if schema.get("x-kubernetes-preserve-unknown-fields"):
+        return []
+    kind = schema.get("type")
+    if kind == "object":
+        props = cast("dict[str, clouds.JsonSchema]", schema.get("properties", {}))
+        if not isinstance(value, dict):
+            return [(path, shown(value), "give a map with the fields " + ", ".join(props))]
+        out: list[tuple[str, Any, str]] = []
+        for key, item in value.items():
+            here = f"{path}.{show_key(key)}"
+            if key not in props:
+                out.append((here, shown(item), f"not a field here; give one of {', '.join(props)}"))
+            else:
+                out.extend(schema_problems(item, props[key], here))
+        for key in cast("list[str]", schema.get("required", [])):
+            if key not in value:
+                out.append((f"{path}.{key}", MISSING, f"give {key}: cert-manager requires it here"))
+        return out
+    if kind == "array":
+        if not isinstance(value, list):
+            return [(path, shown(value), "give a list")]
+        items = cast("clouds.JsonSchema", schema["items"])
+        return [p for i, item in enumerate(value) for p in schema_problems(item, items, f"{path}.{i}")]
+    if kind == "string":
+        if not isinstance(value, str):
+            return [(path, shown(value), "give a string")]
+        enum = cast("list[str]", schema.get("enum", []))
+        if enum and value not in enum:
+            return [(path, value, "give one of " + ", ".join(enum))]
+    return []
+
+
+def acme_dns01_problems(dns01: dict[str, Any]) -> list[tuple[str, Any, str]]:
+    """(key path below ``acmeDns01``, value, what is accepted) for each value of ``platform.tls.acmeDns01`` the
+    ClusterIssuer CRD of cert-manager v1.21.1 refuses: a provider's value not a map, a field it does not have or of
+    another type, ``cnameStrategy`` other than ``None``/``Follow``. A provider's own required fields are left to
+    :func:`acme_dns01_missing` (with ``platform.dns`` the cloud's derived solver fills them)."""
+    schemas = acme_dns01_schema()
+    out: list[tuple[str, Any, str]] = []
+    for key, value in dns01.items():
+        schema = schemas[key]
+        if key != "cnameStrategy":
+            schema = {k: v for k, v in schema.items() if k != "required"}
+        out.extend(schema_problems(value, schema, key))
+    return out
+
+
+def acme_dns01_missing(dns01: dict[str, Any], derived: str | None) -> list[tuple[str, str]]:
+    """(key path below ``acmeDns01``, what to give) for each required field of the solver's provider that the
+    rendered solver would lack: ``derived`` is the stack's cloud's solver field when ``platform.dns`` gives a zone
+    (cert-manager's derived solver fills that provider's fields, components/platform/certmanager.py
+    ``acme_solver``), else None."""
+    schemas = acme_dns01_schema()
+    out: list[tuple[str, str]] = []
+    for key, value in dns01.items():
+        if key == "cnameStrategy" or key == derived or not isinstance(value, dict):
+            continue
+        for field in cast("list[str]", schemas[key].get("required", [])):
+            if field not in value:
+                out.append((f"{key}.{field}", f"give {field}: cert-manager's {key} solver requires it"))
+    return out
 
 
 def acme_dns01_providers() -> tuple[str, ...]:
@@ -411,7 +568,11 @@ class PlatformSettings(Spec):
     def _versions(cls, v: dict[str, str]) -> dict[str, str]:
         for key, version in v.items():
             if key not in CHARTS:
-                raise value_error(f"unknown chart {key!r}; give versions for " + ", ".join(CHARTS))
+                raise field_error(
+                    show_key(key),
+                    shown(version),
+                    f"{key} is not a chart of the platform; give versions for " + ", ".join(CHARTS),
+                )
             if not isinstance(version, str) or not version:
-                raise value_error(f"give {key}'s version as a quoted string")
+                raise field_error(show_key(key), shown(version), f"give {key}'s version as a quoted string")
         return v

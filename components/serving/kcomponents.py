@@ -28,7 +28,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from components.credentials import PLAIN_TEXT, env_credential, looks_like_credential
+from components.credentials import PLAIN_TEXT, env_credential, looks_like_credential, redact_uri
 from components.serving.kspec import (
     ContainerSpec,
     SecretKeySpec,
@@ -378,7 +378,9 @@ class ExplainerSpec(Spec):
     @model_validator(mode="after")
     def _one(self) -> ExplainerSpec:
         if self.storage_uri is not None and self.art is not None:
-            raise field_error("storageUri", "...", "applies to a container explainer; remove it with art")
+            raise field_error(
+                "storageUri", redact_uri(self.storage_uri), "applies to a container explainer; remove it with art"
+            )
         if (self.art is None) == (self.container is None):
             # validateExactlyOneImplementation (inference_service_validation.go): exactly one of ART or containers
             raise field_error("art", "..." if self.art else None, "give art or container (exactly one, KServe's rule)")

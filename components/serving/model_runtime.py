@@ -10,6 +10,7 @@ import pulumi_kubernetes as k8s
 
 from components.errors import SpecError
 from components.naming import child_name, child_opts, type_token
+from components.outputs import ModelRuntimeOutputs
 from components.platform.handles import PlatformHandles
 from components.serving.namespace import create_namespace
 from components.serving.stack_runtime import API_VERSION, KIND, ROLE, RuntimeSpec, rendered, stack_problems
@@ -29,7 +30,8 @@ class ModelRuntime(pulumi.ComponentResource):
     """A serving runtime of the stack's own: a KServe ServingRuntime named ``name`` (child ``<name>-runtime``).
 
     Models of its namespace name it with ``runtime: <name>`` (pass the spec in ``ModelServiceArgs.runtimes`` so the
-    model is checked against it), or KServe picks it for their format (module docstring). Output: ``runtime_name``.
+    model is checked against it), or KServe picks it for their format (module docstring). Output: ``runtimeName``
+    (:class:`components.outputs.ModelRuntimeOutputs`).
     """
 
     runtime_name: pulumi.Output[str]
@@ -52,4 +54,5 @@ class ModelRuntime(pulumi.ComponentResource):
             opts=child_opts(self, depends_on=deps, provider=platform.cluster.provider),
         )
         self.runtime_name = pulumi.Output.from_input(name)
-        self.register_outputs({"runtime_name": self.runtime_name})
+        outputs: ModelRuntimeOutputs = {"runtimeName": self.runtime_name}
+        self.register_outputs(dict(outputs))

@@ -165,6 +165,21 @@ def check(
                 f"a model that scales to zero needs at least its cold-start budget, {need} s (the first request waits "
                 "for the pod); give more, or minReplicas >= 1",
             )
+    for key, component in (("transformer", spec.transformer), ("explainer", spec.explainer)):
+        # rev14e defect 8: the same floor for a component at zero. KServe v0.20.0 sets each component's Knative
+        # revision timeout from its own ``timeout`` (reconcilers/knative/ksvc_reconciler.go, per component) and
+        # its min-scale from its own minReplicas, so the first request waits for the component's pod under that
+        # timeout too; a component is a CPU server, whose budget is the CPU progress deadline.
+        if component is None or getattr(component, "collocated", False) or platform.deployment_mode != "Knative":
+            continue
+        timeout = component.timeout
+        if timeout is not None and component.scaling.min_replicas == 0 and timeout < _runtime.CPU_READY_SECONDS:
+            raise SpecError(
+                f"{key}.timeout",
+                timeout,
+                f"a {key} that scales to zero needs at least its cold-start budget, {_runtime.CPU_READY_SECONDS} "
+                f"s (the first request waits for its pod); give more, or {key}.scaling.minReplicas >= 1",
+            )
     if spec.logs and platform.request_log_url is None:
         where = next(k for k, c in spec.loggers().items() if c is not None)
         raise SpecError(

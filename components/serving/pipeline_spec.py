@@ -183,8 +183,10 @@ class StepSpec(Spec):
             )
         if len(given) > 1:
             # KServe's webhook refuses more than one (InvalidTargetError, inference_graph_validation.go)
+            values = {"serviceName": self.service_name, "nodeName": self.node_name, "serviceUrl": self.service_url}
+            shown = redact_uri(str(values[given[1]])) if given[1] == "serviceUrl" else values[given[1]]
             raise field_error(
-                given[1], "...", f"give one of serviceName, nodeName, serviceUrl, not {' and '.join(given)}"
+                given[1], shown, f"give one of serviceName, nodeName, serviceUrl, not {' and '.join(given)}"
             )
         return self
 
@@ -547,11 +549,30 @@ def pipeline_problems(
                             "resolves serviceName in the graph's namespace (inferencegraph/controller.go): move one",
                         )
                     )
-                elif why := member_access_problem(spec, member):
+                elif (why := member_access_problem(spec, member)) or (why := grpc_member_problem(member)):
                     problems.append((f"{path}.serviceName", step.service_name, why))
             if step.service_url is not None and (why := _in_stack_namespace(step.service_url, spec, models)):
                 problems.append((f"{path}.serviceUrl", step.service_url, why))
     return problems
+
+
+def grpc_member_problem(member: ModelSpec) -> str | None:
+    """Why the router cannot call ``member``: it serves gRPC (rev14e defect 2). KServe v0.20.0's router sends every
+    step as a plain HTTP POST with a JSON body (cmd/router/main.go ``callService``: ``http.NewRequest(http.MethodPost,
+    serviceUrl, ...)`` and ``client.Do``), on the model's v1/v2 REST path (:func:`components.serving.pipeline.
+    step_path`); a model served over gRPC (``protocol: grpc-v2``, or a container whose port is gRPC, h2c) answers
+    no such call, and its AuthorizationPolicy admits only the gRPC paths on it (components/serving/_auth.py
+    ``INFERENCE_API``). A transformer in front is an HTTP server (its port is http), which the router can call."""
+    if member.transformer is not None:
+        return None
+    grpc_port = member.container is not None and member.container.port.protocol == "grpc"
+    if member.effective_protocol != "grpc-v2" and not grpc_port:
+        return None
+    served = "protocol grpc-v2" if member.effective_protocol == "grpc-v2" else "a gRPC (h2c) container port"
+    return (
+        f"the model serves gRPC ({served}), and KServe's router calls every step with a plain HTTP POST "
+        "(cmd/router/main.go); give a model served over v1 or v2 REST"
+    )
 
 
 def _in_stack_namespace(url: str, spec: PipelineSpec, models: Mapping[str, ModelSpec]) -> str | None:

@@ -951,6 +951,7 @@ def model_problems(model: ModelSpec) -> list[tuple[str, object, str]]:
             problems.append((f"args.{i}", arg, why))
     problems.extend(served_name_problems(model))
     problems.extend(_kserve_field_problems(model))
+    problems.extend(batcher_problems(model))
     agent = model.batcher is not None or model.logger is not None
     if agent and model.container is not None and model.container.port.number == AGENT_PORT:
         problems.append(("container.port.number", AGENT_PORT, f"{AGENT_PORT_USER}; give another"))
@@ -1035,6 +1036,27 @@ def _utf8(text: str) -> bool:
 
 
 _UTF8_WHY = "give UTF-8 text: a lone surrogate such as \\ud800 cannot be sent to Kubernetes (JSON in UTF-8)"
+
+
+def batcher_problems(model: ModelSpec) -> list[tuple[str, object, str]]:
+    """A batcher where KServe never batches (rev14e defect 5): its agent batches only requests whose path ends in
+    ``:predict`` (kserve v0.20.0 pkg/batcher/handler.go ``ServeHTTP``: ``regexp.MustCompile(`:predict$`)``, every
+    other request is passed on unbatched), the v1 REST call; KServe's docs say "batching is only implemented with
+    KServe v1 HTTP protocol; gRPC is not supported yet" (kserve/website
+    versioned_docs/version-0.20/model-serving/predictive-inference/batcher/batcher.md). The requests that reach the
+    predictor are in its protocol, or through a transformer in the transformer's (it calls the predictor in its own
+    ``--protocol``)."""
+    if model.batcher is None:
+        return []
+    protocol = model.effective_protocol
+    grpc_port = model.container is not None and model.container.port.protocol == "grpc"
+    why = "KServe's batcher batches v1 :predict requests only (pkg/batcher/handler.go); remove batcher"
+    if protocol != "v1" or grpc_port:
+        served = "grpc-v2 (a gRPC port)" if grpc_port and protocol == "v1" else protocol
+        return [("batcher", "{...}", f"the model serves {served}; {why}")]
+    if model.transformer is not None and not model.transformer.collocated and model.transformer.protocol != "v1":
+        return [("batcher", "{...}", f"the transformer calls the predictor over {model.transformer.protocol}; {why}")]
+    return []
 
 
 def container_text_problems(

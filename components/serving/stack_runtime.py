@@ -154,6 +154,25 @@ class RuntimeSpec(Spec):
             )
         return v
 
+    @field_validator("container")
+    @classmethod
+    def _http_port(cls, v: ContainerSpec) -> ContainerSpec:
+        # rev14e defect 3: a runtime's one port is the pod's serving port (Knative serves one port per pod; KServe
+        # v0.20.0 names a port containing h2c or grpc a gRPC one, service_reconciler.go isGrpcPort), so a gRPC port
+        # makes the pod h2c-only. The platform knows which of its installed runtimes also serve REST beside gRPC
+        # from their sources (components/serving/runtimes.py V2_GRPC_PORTS); of a stack runtime's server it knows
+        # nothing, so it can admit neither REST (the server may not answer it on that port) nor gRPC alone (a v2 model
+        # would get REST paths on an h2c pod): refused, and gRPC served by a model's own container instead.
+        if v.port.protocol == "grpc":
+            raise field_error(
+                "port.protocol",
+                "grpc",
+                "a stack runtime serves HTTP here: the platform cannot know whether its server answers REST on a "
+                "gRPC port, so no request admitted to its models would be sure to work; give http, or serve gRPC from "
+                "a model's own container (container.port.protocol: grpc)",
+            )
+        return v
+
     @field_validator("env")
     @classmethod
     def _env(cls, v: dict[str, str]) -> dict[str, str]:

@@ -73,19 +73,64 @@ def _seconds(value: str) -> int:
     return int(value)
 
 
+class Unreadable(ValueError):
+    """A field the timeout chain reads has a shape the rendered InferenceService never has (a tampered plan): the
+    chain cannot be judged, and :func:`problems` says so in one line rather than raising (rev14e defect 7: ``mlplatform
+    check`` exited 70 on ``resources: true``)."""
+
+
+def _map(value: Any, path: str) -> Mapping[str, Any]:
+    """``value`` as a map, ``{}`` when absent; :class:`Unreadable` when it is something else."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise Unreadable(f"{path} must be a map")
+    return value
+
+
+def _whole(value: Any, path: str) -> int:
+    """``value`` as a whole number (an int, or its decimal text as annotations carry it); :class:`Unreadable` else."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().isascii() and value.strip().lstrip("-").isdigit():
+        return int(value)
+    raise Unreadable(f"{path} must be a whole number, not {value!r}")
+
+
+def _server(predictor: Mapping[str, Any], path: str) -> Mapping[str, Any]:
+    """:func:`_runtime.server_container` of a predictor, with its shape checked."""
+    model = predictor.get("model")
+    if model:
+        return _map(model, f"{path}.model")
+    containers = predictor.get("containers") or [{}]
+    if not isinstance(containers, list) or not containers:
+        raise Unreadable(f"{path}.containers must be a list")
+    return _map(containers[0], f"{path}.containers.0")
+
+
 def budget(isvc: Mapping[str, Any]) -> int:
     """The cold-start budget of a rendered InferenceService: a GPU model's estimate from zero GPU nodes, which
     :mod:`_runtime` renders in ``mlplatform.io/cold-start-seconds`` (components/coldstart.py, per cloud, runtime
     image, model size and storage); a CPU model's progress deadline otherwise.
 
     A GPU model without the annotation was not rendered by us: its budget is unknown, so it is taken as the
-    platform's ``max-revision-timeout-seconds`` (the longest any hop may be) rather than a guess."""
-    model = _runtime.server_container(isvc["spec"]["predictor"])
-    gpus = int(model.get("resources", {}).get("limits", {}).get(_runtime.GPU_RESOURCE, 0))
+    platform's ``max-revision-timeout-seconds`` (the longest any hop may be) rather than a guess. A field of a shape
+    the rendered object never has raises :class:`Unreadable`."""
+    predictor = _map(_map(isvc.get("spec"), "spec").get("predictor"), "spec.predictor")
+    model = _server(predictor, "spec.predictor")
+    where = "spec.predictor.model" if predictor.get("model") else "spec.predictor.containers.0"
+    limits = _map(_map(model.get("resources"), f"{where}.resources").get("limits"), f"{where}.resources.limits")
+    gpus = _whole(limits.get(_runtime.GPU_RESOURCE, 0), f"{where}.resources.limits.{_runtime.GPU_RESOURCE}")
     if gpus == 0:
         return _runtime.CPU_READY_SECONDS
-    value = isvc["metadata"].get("annotations", {}).get(_runtime.COLD_START_ANNOTATION)
-    return int(value) if value is not None else int(MAX_REVISION_TIMEOUT)
+    value = _annotations(isvc).get(_runtime.COLD_START_ANNOTATION)
+    if value is None:
+        return int(MAX_REVISION_TIMEOUT)
+    return _whole(value, f"metadata.annotations.{_runtime.COLD_START_ANNOTATION}")
+
+
+def _annotations(isvc: Mapping[str, Any]) -> Mapping[str, Any]:
+    return _map(_map(isvc.get("metadata"), "metadata").get("annotations"), "metadata.annotations")
 
 
 KNATIVE_DEFAULT_PROGRESS_DEADLINE = 600
@@ -140,7 +185,7 @@ def progress_deadline(isvc: Mapping[str, Any], objects: Sequence[Mapping[str, An
     Knative Service's revision template: reconcilers/knative/ksvc_reconciler.go), else the cluster's
     (:func:`platform_progress_deadline` over the rendered ``objects``). None when the value is not a duration
     Knative reads."""
-    ann = isvc["metadata"].get("annotations", {})
+    ann = _annotations(isvc)
     if _runtime.PROGRESS_DEADLINE in ann:
         value = ann[_runtime.PROGRESS_DEADLINE]
         # Knative's webhook parses it with time.ParseDuration (pkg/apis/serving/v1/revision_validation.go
@@ -159,47 +204,74 @@ DEFAULT_MIN_REPLICAS = 1
 def can_be_at_zero(isvc: Mapping[str, Any]) -> bool:
     """Whether the predictor of a rendered InferenceService may scale to zero replicas, so that a request can wait
     for its cold start (module docstring): ``minReplicas`` 0, KServe's default being 1."""
-    value = isvc["spec"]["predictor"].get("minReplicas")
-    return int(value if value is not None else DEFAULT_MIN_REPLICAS) == 0
+    value = _map(_map(isvc.get("spec"), "spec").get("predictor"), "spec.predictor").get("minReplicas")
+    return (_whole(value, "spec.predictor.minReplicas") if value is not None else DEFAULT_MIN_REPLICAS) == 0
 
 
 def _hosts(isvc: Mapping[str, Any]) -> set[str]:
-    meta = isvc["metadata"]
-    name, ns = meta["name"], meta.get("namespace", "default")
+    meta = _map(isvc.get("metadata"), "metadata")
+    name, ns = meta.get("name"), meta.get("namespace", "default")
     out = {f"{name}.{ns}.svc.cluster.local", f"{name}-predictor.{ns}.svc.cluster.local"}
-    host = meta.get("annotations", {}).get("mlplatform.io/host")
+    host = _annotations(isvc).get("mlplatform.io/host")
     if host:
-        out.add(host)
+        out.add(str(host))
+    return out
+
+
+def _route_limits(objects: Sequence[Mapping[str, Any]], hosts: set[str]) -> list[int]:
+    """The route ``timeout`` of every rendered VirtualService for one of ``hosts``; a VirtualService whose fields
+    have another shape is not read here (the rules that judge routes read it)."""
+    out = []
+    for o in objects:
+        spec = o.get("spec")
+        if o.get("kind") != "VirtualService" or not isinstance(spec, Mapping):
+            continue
+        given, routes = spec.get("hosts"), spec.get("http")
+        if not isinstance(given, list) or not isinstance(routes, list):
+            continue
+        if not hosts & {h for h in given if isinstance(h, str)}:
+            continue
+        for route in routes:
+            if isinstance(route, Mapping) and route.get("timeout") is not None:
+                try:
+                    out.append(_seconds(str(route["timeout"])))
+                except (ValueError, OverflowError):
+                    raise Unreadable(f"a VirtualService route timeout {route['timeout']!r} is not a duration") from None
     return out
 
 
 def gateway_route_timeout(isvc: Mapping[str, Any], objects: Sequence[Mapping[str, Any]] = ()) -> int | None:
     """The shortest route ``timeout`` (seconds) of a rendered VirtualService for one of the model's hosts (its
     public host, ``<name>``, ``<name>-predictor``), or None when no rendered route bounds it (module docstring)."""
-    hosts = _hosts(isvc)
-    limits = [
-        _seconds(str(route["timeout"]))
-        for o in objects
-        if o.get("kind") == "VirtualService" and hosts & set((o.get("spec") or {}).get("hosts", []))
-        for route in (o.get("spec") or {}).get("http", [])
-        if route.get("timeout") is not None
-    ]
+    limits = _route_limits(objects, _hosts(isvc))
     return min(limits) if limits else None
 
 
 def chain(isvc: Mapping[str, Any], objects: Sequence[Mapping[str, Any]] = ()) -> dict[str, int | None]:
     """Each hop's limit in seconds (None: unbounded) for a rendered InferenceService in Knative mode, with the
     rendered ``objects`` its routes are read from."""
-    ann = isvc["metadata"].get("annotations", {})
-    predictor = isvc["spec"]["predictor"]
+    ann = _annotations(isvc)
+    predictor = _map(_map(isvc.get("spec"), "spec").get("predictor"), "spec.predictor")
     timeout = predictor.get("timeout")
-    revision = int(timeout) if timeout is not None else KNATIVE_DEFAULT_TIMEOUT
+    revision = _whole(timeout, "spec.predictor.timeout") if timeout is not None else KNATIVE_DEFAULT_TIMEOUT
+    deadline = ann.get(_runtime.PROGRESS_DEADLINE)
+    if deadline is not None:
+        try:
+            deadline = _seconds(deadline) if isinstance(deadline, str) else None
+        except (ValueError, OverflowError):
+            deadline = None
+        if deadline is None:
+            given = ann[_runtime.PROGRESS_DEADLINE]
+            raise Unreadable(f"metadata.annotations.{_runtime.PROGRESS_DEADLINE} {given!r} is not a duration")
+    wait = ann.get("pulumi.com/timeoutSeconds")
     return {
         "gateway route": gateway_route_timeout(isvc, objects),
         "activator timeoutSeconds": revision,
         "activator responseStartTimeoutSeconds": revision if timeout is not None else KNATIVE_DEFAULT_TIMEOUT,
         "progress deadline": progress_deadline(isvc, objects)[0],
-        "pulumi timeoutSeconds": int(ann["pulumi.com/timeoutSeconds"]) if "pulumi.com/timeoutSeconds" in ann else None,
+        "pulumi timeoutSeconds": _whole(wait, "metadata.annotations.pulumi.com/timeoutSeconds")
+        if wait is not None
+        else None,
     }
 
 
@@ -215,11 +287,16 @@ def problems(
     hops and the load balancer only when the predictor can be at zero (:func:`can_be_at_zero`); the progress
     deadline and ``pulumi up``'s wait always, as every revision's first pod starts cold; a hop longer than
     ``max-revision-timeout-seconds`` always (Knative's webhook refuses it)."""
-    need = budget(isvc)
-    cold_on_request = can_be_at_zero(isvc)
-    name = f"{isvc['metadata'].get('namespace')}/{isvc['metadata']['name']}"
+    meta = isvc.get("metadata")
+    name = f"{meta.get('namespace')}/{meta.get('name')}" if isinstance(meta, Mapping) else "(no metadata)"
+    try:
+        need = budget(isvc)
+        cold_on_request = can_be_at_zero(isvc)
+        hops = chain(isvc, objects)
+        components = _component_problems(isvc, name)
+    except Unreadable as e:
+        return [f"{name}: {e}: the timeout chain cannot be judged against the cold start"]
     out = []
-    hops = chain(isvc, objects)
     for hop in ("gateway route", "activator timeoutSeconds", "activator responseStartTimeoutSeconds"):
         limit = hops[hop]
         if limit is not None and cold_on_request:
@@ -237,8 +314,9 @@ def problems(
         if idle < need:
             cap = f": the cloud's load balancer allows at most {longest}s" if longest < need else ""
             out.append(f"{name}: {hop} < cold start {need}s{cap}")
+    out.extend(components)
     deadline, source = progress_deadline(isvc, objects)
-    annotated = _runtime.PROGRESS_DEADLINE in isvc["metadata"].get("annotations", {})
+    annotated = _runtime.PROGRESS_DEADLINE in _annotations(isvc)
     if deadline is None:
         out.append(f"{name}: progress deadline unreadable ({source}): not a duration Knative reads")
     elif deadline < need:
@@ -251,4 +329,29 @@ def problems(
         out.append(f"{name}: pulumi timeoutSeconds {pulumi_wait}s < progress deadline {deadline}s")
     elif pulumi_wait is not None and pulumi_wait < need:
         out.append(f"{name}: pulumi timeoutSeconds {pulumi_wait}s < cold start {need}s")
+    return out
+
+
+def _component_problems(isvc: Mapping[str, Any], name: str) -> list[str]:
+    """A transformer or explainer that can be at zero replicas with a ``timeout`` shorter than a CPU server's
+    cold-start budget (rev14e defect 8): KServe v0.20.0 sets each component's revision ``timeoutSeconds`` from its
+    own ``timeout`` and its min-scale from its own ``minReplicas`` (reconcilers/knative/ksvc_reconciler.go,
+    pkg/controller/v1alpha1/utils/utils.go ``SetAutoScalingAnnotations``), so a request that reaches it at zero waits
+    for its pod under that timeout. A component without a ``timeout`` has Knative's 300 s default, which is not
+    judged here (the rendered object sets none; docs/components/model-service.md says so)."""
+    out = []
+    spec = _map(isvc.get("spec"), "spec")
+    for key in ("transformer", "explainer"):
+        component = spec.get(key)
+        if component is None:
+            continue
+        component = _map(component, f"spec.{key}")
+        given = component.get("minReplicas")
+        at_zero = (_whole(given, f"spec.{key}.minReplicas") if given is not None else DEFAULT_MIN_REPLICAS) == 0
+        timeout = component.get("timeout")
+        if not at_zero or timeout is None:
+            continue
+        limit = _whole(timeout, f"spec.{key}.timeout")
+        if limit < _runtime.CPU_READY_SECONDS:
+            out.append(f"{name}: {key} timeout {limit}s < cold start {_runtime.CPU_READY_SECONDS}s")
     return out

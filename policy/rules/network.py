@@ -378,7 +378,9 @@ def _inference_only(resources: Sequence[Resource], facts: Facts) -> Iterator[Fin
                     f"{where}: {'; '.join(shown[:3])}{more}: an admitted caller must reach only the inference API "
                     "(the AuthorizationPolicy's rules name its paths per protocol)",
                 )
-        except (rp.Unsupported, KeyError, TypeError, ValueError) as e:
+        # AttributeError: a tampered field of another shape (a bool for a map) raised out of the rule, exit 70
+        # (rev14e defect 7; tests/policy/test_malformed_isvc_fields.py)
+        except (rp.Unsupported, AttributeError, KeyError, TypeError, ValueError) as e:
             yield Finding(model.urn, f"{where}: its policies use what this rule does not evaluate ({e})")
 
 

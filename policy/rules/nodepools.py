@@ -9,11 +9,14 @@
   ``scaleSetPriority`` (``Spot``; "If not specified, the default is 'Regular'", pulumi_azure_native
   containerservice ``scale_set_priority``).
 - ``node-selectors-match-pools``: every ``nodeSelector`` the platform renders (in a Helm release's values, at any
-  depth, and in a workload's pod template) is met by some pool's labels: a node is eligible only when it "has each
+  depth, in a workload's pod template, and in an InferenceService's predictor, transformer and explainer, rev14e
+  defect 1) is met by some pool's labels: a node is eligible only when it "has each
   of the key-value pairs you specify" (kubernetes.io/docs/concepts/scheduling-eviction/assign-pod-node/
   #nodeselector), so a selector no pool meets leaves the pods Pending for ever. Labels the kubelet sets on every
   node (:data:`NODE_LABELS`: ``kubernetes.io/os``, ``kubernetes.io/arch``; kubernetes.io/docs/reference/labels-
-  annotations-taints/) count as met. A stack whose pools no share reads (an existing cluster) is not judged; a
+  annotations-taints/) count as met, and the per-node ones (:data:`NODE_SET_LABELS`: hostname, zone, region,
+  instance type) are not judged. A stack whose pools no share reads (an existing cluster: its nodes' labels are not
+  known offline, and a model's nodeSelector there is the operator's contract with their own nodes) is not judged; a
   selector that reads a value known only after deploy is skipped.
 """
 
@@ -32,6 +35,14 @@ slip in the component's constant is still caught)."""
 NODE_LABELS: Mapping[str, tuple[str, ...]] = {"kubernetes.io/os": ("linux",), "kubernetes.io/arch": ("amd64", "arm64")}
 """Labels the kubelet sets on every node (kubernetes.io/docs/reference/labels-annotations-taints/ ``kubernetes.io/os``
 "The Kubelet populates this with runtime.GOOS", ``kubernetes.io/arch`` with runtime.GOARCH): Linux nodes only here."""
+NODE_SET_LABELS = frozenset(
+    {"kubernetes.io/hostname", "topology.kubernetes.io/zone", "topology.kubernetes.io/region",
+     "node.kubernetes.io/instance-type"}
+)  # fmt: skip
+"""Well-known labels the kubelet or the cloud provider sets on every node with a value per node (its name, zone,
+region, machine type: kubernetes.io/docs/reference/labels-annotations-taints/), which no pool's labels list: a
+selector on them is not judged here (whether a pool has nodes in that zone or of that type is not read)."""
+ISVC = "kubernetes:serving.kserve.io/v1beta1:InferenceService"
 WORKLOADS = (
     "kubernetes:apps/v1:Deployment",
     "kubernetes:apps/v1:StatefulSet",
@@ -101,12 +112,20 @@ def selectors(res: Resource) -> list[tuple[str, Any]]:
         sel = res.get("spec.template.spec.nodeSelector")
         if isinstance(sel, Mapping):
             found.append(("spec.template.spec.nodeSelector", sel))
+    elif res.type == ISVC:
+        # rev14e defect 1: each component of an InferenceService has a pod spec of its own (PredictorSpec,
+        # TransformerSpec, ExplainerSpec inline PodSpec, pkg/apis/serving/v1beta1 kserve v0.20.0), whose nodeSelector
+        # KServe copies into the pods it creates
+        for component in ("predictor", "transformer", "explainer"):
+            sel = res.get(f"spec.{component}.nodeSelector")
+            if isinstance(sel, Mapping):
+                found.append((f"spec.{component}.nodeSelector", sel))
     return found
 
 
 def _met(selector: Mapping[str, Any], labels: Mapping[str, Any]) -> bool:
     for key, value in selector.items():
-        if labels.get(key) == value or value in NODE_LABELS.get(str(key), ()):
+        if labels.get(key) == value or value in NODE_LABELS.get(str(key), ()) or key in NODE_SET_LABELS:
             continue
         return False
     return True
@@ -153,8 +172,8 @@ RULES = [
     Rule(
         name="node-selectors-match-pools",
         description=(
-            "Every nodeSelector a release or workload renders is met by some node pool's labels (or the kubelet's "
-            "kubernetes.io/os and kubernetes.io/arch): {clouds}."
+            "Every nodeSelector a release, workload or InferenceService component renders is met by some node pool's "
+            "labels (or the kubelet's kubernetes.io/os and kubernetes.io/arch): {clouds}."
         ),
         enforcement="mandatory",
         area="cluster",

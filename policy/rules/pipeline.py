@@ -182,7 +182,9 @@ def _endpoint_auth(resources: Sequence[Resource], facts: Facts) -> Iterator[Find
                     )
                     for route in (k for k in through if rp.reaches(through, k)):
                         reached[f"member {m.namespace}/{m.k8s_name} through the {route} and the router"] = None
-        except (rp.Unsupported, KeyError, TypeError, ValueError) as e:
+        # AttributeError: a tampered field of another shape (a bool for a map) raised out of the rule, exit 70
+        # (rev14e defect 7; tests/policy/test_malformed_isvc_fields.py)
+        except (rp.Unsupported, AttributeError, KeyError, TypeError, ValueError) as e:
             yield Finding(g.urn, f"public {where}: the token-less request path could not be evaluated ({e}); failing")
             continue
         if reached:
@@ -361,7 +363,9 @@ def _member_access(resources: Sequence[Resource], facts: Facts) -> Iterator[Find
                     direct = rp.routes(objects, isvc, caller, at_zero=False, path=path, method=method)
                     if rp.reaches(rp.through_pipeline(objects, graph, isvc, caller)) and not rp.reaches(direct):
                         wider.append(who)
-            except (rp.Unsupported, KeyError, TypeError, ValueError) as e:
+            # AttributeError: a tampered field of another shape (a bool for a map) raised out of the rule, exit 70
+            # (rev14e defect 7; tests/policy/test_malformed_isvc_fields.py)
+            except (rp.Unsupported, AttributeError, KeyError, TypeError, ValueError) as e:
                 yield Finding(g.urn, f"{where}: the request path could not be evaluated ({e}); failing closed")
                 continue
             if wider:

@@ -1035,8 +1035,10 @@ def test_a_runtime_serving_v2_only_without_protocol_version_imports_as_v2(tmp_pa
     imported = result.imported[0]
     assert (
         None,
-        "protocolVersion: not given; mlplatform renders v2, the protocol kserve-mlserver serves (KServe leaves it out "
-        "and matches the runtime without a protocol check)",
+        # rev14e defect 9: KServe does not leave it out; SetRuntimeDefaults -> SetMlServerDefaults sets v2 (kserve
+        # v0.20.0 pkg/apis/serving/v1beta1/inference_service_defaults.go)
+        "protocolVersion: not given; mlplatform renders v2, the protocol kserve-mlserver serves (KServe's defaulting "
+        "sets v2 for kserve-mlserver too)",
     ) in [(p or None, t) for p, t in imported.notes]
     isvc = kimport.rendered_isvcs(PROJECT, "aws-dev", [imported])[("models", "example-sklearn-isvc")]
     assert isvc["spec"]["predictor"]["model"]["protocolVersion"] == "v2"

@@ -70,7 +70,7 @@ def test_transformer_rendered_with_the_models_identity_labels_and_security_conte
             "resources": {"cpu": "500m", "memory": "1Gi"},
             "scaling": {"minReplicas": 0, "maxReplicas": 4, "metric": "rps", "target": 20},
             "containerConcurrency": 8,
-            "timeout": 60,
+            "timeout": 600,  # at minReplicas 0, at least the CPU cold-start budget (rev14e defect 8)
         }
     )
     isvc = _one(objs, "InferenceService")
@@ -80,7 +80,7 @@ def test_transformer_rendered_with_the_models_identity_labels_and_security_conte
         "maxReplicas": 4,
         "scaleMetric": "rps",
         "scaleTarget": 20,
-        "timeout": 60,
+        "timeout": 600,
         "containerConcurrency": 8,
         "labels": POD_LABELS,
         "containers": [
@@ -348,7 +348,7 @@ def test_standard_mode_transformer_metric_default_is_cpu() -> None:
 @pytest.mark.parametrize("stack", ["cover-aws-node-groups", "cover-gcp-standard"])
 def test_coverage_stacks_with_components_pass_the_policies_and_keep_the_promise(stack: str) -> None:
     # tests/golden_stacks: a transformer and the ART explainer before an internal GPU model (Knative), a transformer
-    # on port 8081 before a public JWT model with a batcher (Standard)
+    # on port 8081 before a public JWT model (Standard; its batcher went with rev14e defect 5: the model serves v2)
     import dataclasses
     import json
 
@@ -473,7 +473,7 @@ def test_a_container_explainers_own_files_come_through_the_storage_initializer()
         "storageSecret (a Secret with the credentials) or publicStorage: true"
     )
     assert _error(explainer={"art": {}, "storageUri": uri}).endswith(
-        "explainer.storageUri: ... is not allowed; applies to a container explainer; remove it with art"
+        f"explainer.storageUri: {uri} is not allowed; applies to a container explainer; remove it with art"
     )
 
 
