@@ -169,7 +169,8 @@ def platform_progress_deadline(objects: Sequence[Mapping[str, Any]]) -> tuple[in
         if not isinstance(deployment, Mapping) or "progress-deadline" not in deployment:
             continue
         value = deployment["progress-deadline"]
-        meta = o.get("metadata") if isinstance(o.get("metadata"), Mapping) else {}
+        found_meta = o.get("metadata")
+        meta: Mapping[str, Any] = found_meta if isinstance(found_meta, Mapping) else {}
         where = f"KnativeServing {meta.get('namespace')}/{meta.get('name')} config.deployment.progress-deadline"
         where += f" {value!r}"
         found.append((go_duration_seconds(value), where))
