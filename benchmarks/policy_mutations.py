@@ -141,19 +141,21 @@ LLM_PLATFORM = 'gcp-prod:{"deploymentMode": "Standard", "keda": true}'
 (components/serving/llm_scaling.py); no shipped stack renders a KEDA-scaled model."""
 LLM_GCP = "gcp-prod:" + json.dumps({"mlplatform:models": {
     "chat": {"format": "huggingface", "storageUri": "hf://Qwen/Qwen2.5-0.5B-Instruct", "modelSizeGb": 0.98,
-             "resources": {"cpu": "4", "memory": "16Gi", "gpus": 1, "accelerator": "nvidia-l4"},
-             "scaling": {"minReplicas": 1, "maxReplicas": 2, "metric": "llm-queue", "target": 4},
+             "resources": {"cpu": "3", "memory": "12Gi", "gpus": 1, "accelerator": "nvidia-l4"},
+             "scaling": {"minReplicas": 2, "maxReplicas": 3, "metric": "llm-queue", "target": 4},
+             "llm": {"huggingfaceTokenKey": "hfToken"},
              "access": {"mode": "public", "jwt": {
                  "issuer": "https://auth.example.com/realms/models",
                  "jwksUri": "https://auth.example.com/realms/models/protocol/openid-connect/certs",
                  "audiences": ["models"]}}},
     "chat-kv": {"format": "huggingface", "storageUri": "hf://Qwen/Qwen2.5-0.5B-Instruct", "modelSizeGb": 0.98,
-                "resources": {"cpu": "4", "memory": "16Gi", "gpus": 1, "accelerator": "nvidia-l4"},
-                "scaling": {"minReplicas": 1, "maxReplicas": 2, "metric": "llm-kv-cache", "target": 80},
+                "resources": {"cpu": "3", "memory": "12Gi", "gpus": 1, "accelerator": "nvidia-l4"},
+                "scaling": {"minReplicas": 2, "maxReplicas": 3, "metric": "llm-kv-cache", "target": 80},
                 "access": {"mode": "internal", "allowedNamespaces": ["apps"]}},
 }})  # fmt: skip
 """gcp-prod's models replaced by two LLMs (as tests/golden_stacks/Pulumi.cover-gcp-standard.yaml's chat and chat-kv):
-one scales on vLLM's queue, one on its KV-cache share."""
+one scales on vLLM's queue, one on its KV-cache share; chat reads the stack's ``hfToken`` secret, as qwen-chat did
+(the program refuses a secret key no model names)."""
 PIPELINE_PDB = "local:" + json.dumps(
     {"mlplatform:pipelines": {**PIPELINES, "inner": {**PIPELINES["inner"], "scaling": {"minReplicas": 2}}}}
 )
