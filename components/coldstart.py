@@ -7,6 +7,10 @@ Two cases per model (pure functions of the model's facts and the cluster's facts
   runtime's image, downloads its model from storage, loads it, and becomes Ready behind Knative.
 - ``warmNode``: the same without the node steps (a node with free capacity is up, the image is not cached).
 
+A model in an OCI image (``storageUri: oci://...``, KServe's modelcar) has no storage download: the kubelet pulls
+the model image like any container image (:func:`model_image`), so the node's image caches apply to it as to the
+runtime image: a pool whose ``imageCache`` lists it preloads it, and warm capacity's placeholders pre-pull it.
+
 A CPU model has no GPU steps: the system pool is always up, so its ``fromZero`` equals ``warmNode``.
 
 Every figure comes from ``coldstart.yaml`` beside this module, each with its source (or marked as a judgement with
@@ -220,6 +224,84 @@ def streams(image: str, cluster: ClusterFacts) -> bool:
     return any(fnmatch(host, pattern) for pattern in cluster.streamed_registries)
 
 
+OCI_PREFIX = "oci://"
+
+
+def model_image(uri: str) -> str | None:
+    """The image of a model in an OCI image (``oci://<image>``), as KServe runs it: the URI without ``oci://``
+    (kserve/kserve v0.20.0 pkg/utils/storage.go ``ConfigureModelcarToContainer``: ``strings.TrimPrefix(modelUri,
+    constants.OciURIPrefix)``, the image of both the ``modelcar-init`` init container and the ``modelcar`` sidecar);
+    None for any other storage."""
+    if storage_kind(uri) != "oci" or not uri.startswith(OCI_PREFIX):
+        return None
+    return uri[len(OCI_PREFIX) :]
+
+
+def pinned(image: str) -> bool:
+    """Whether a model image is pulled ``IfNotPresent``: a digest, or a tag other than ``latest``. KServe's modelcar
+    containers set no pull policy, so Kubernetes' default applies, and "using the ``latest`` tag, or omitting a tag
+    altogether, defaults to a ``Always`` pull policy. This means the image would be re-downloaded every time a Pod
+    restarts or scales up" (kserve/website docs/model-serving/storage/providers/oci.md, "Using Modelcars"): a cache
+    or a pre-pull of such an image is not counted."""
+    if "@" in image:
+        return True
+    last = image.rsplit("/", 1)[-1]
+    return ":" in last and last.rsplit(":", 1)[1] != "latest"
+
+
+def pod_images(model: ModelFacts, data: Mapping[str, Any] | None = None) -> list[str]:
+    """The images a GPU model's pod pulls that we know: its runtime's (:func:`runtime_image`) and its model image
+    (:func:`model_image`), for warm capacity to pre-pull; empty for a CPU model (it runs on the system pool)."""
+    if model.gpus <= 0:
+        return []
+    return [i for i in (runtime_image(model, data), model_image(model.storage_uri)) if i is not None]
+
+
+def _model_fetch(
+    model: ModelFacts, size: float, size_src: str, cluster: ClusterFacts, d: Mapping[str, Any], prepulled: Sequence[str]
+) -> tuple[Step | None, Step | None]:
+    """The model's download step ``(fromZero, warmNode)``; None where there is none (a pvc:// claim).
+
+    From storage: the storage initializer's download at the storage kind's rate, the same in both cases. From an
+    OCI image: the kubelet's pull of the model image, so the image steps apply to it: preloaded where every pool of
+    the model's accelerator caches it (the cloud's ``imageCache`` figure, both cases, as for the runtime image),
+    streamed only where ``modelImage.streaming.counted`` says so, and on a warm node whose placeholders pre-pulled
+    it, the ``warmPrepull`` figure; otherwise (and always for an image pulled ``Always``, :func:`pinned`) the
+    download at the ``oci`` rate, as before."""
+    kind = storage_kind(model.storage_uri)
+    rate = d["download"][kind]
+    if float(rate["gbPerMinute"]) <= 0:
+        return None, None
+    plain = Step(
+        f"model download ({kind}, {size:g} GB at {rate['gbPerMinute']} GB/min)",
+        round(size / float(rate["gbPerMinute"]), 2),
+        f"size: {size_src}; rate: {_src(rate)}",
+        round(size / float(rate["gbPerMinuteSlow"]), 2) if "gbPerMinuteSlow" in rate else None,
+    )
+    image = model_image(model.storage_uri)
+    if image is None or model.gpus <= 0 or not pinned(image):
+        return plain, plain
+    mi = d["modelImage"]
+    first = plain
+    if cluster.cached(image, model.accelerator):
+        cache = (d.get("imageCache") or {}).get(cluster.cloud)
+        if cache is None:
+            raise ColdStartError(f"cold start: no imageCache figure for {cluster.cloud} in {DATA_FILE.name}")
+        minutes = round(size / float(cache["gbPerMinute"]), 2) if "gbPerMinute" in cache else float(cache["minutes"])
+        first = Step(
+            f"model image preloaded ({cache['name']}: {image}, {size:g} GB)",
+            minutes,
+            f"size: {size_src}; cache: {_src(cache)}; model image: {_src(mi)}",
+        )
+    elif mi["streaming"]["counted"] and streams(image, cluster):
+        first = _pull_step({"image": image, "gb": size, "source": size_src}, d, True, None)
+    second = first
+    if image in prepulled:
+        pp = d["warmPrepull"]
+        second = Step(f"model image pre-pulled on the warm node ({image})", float(pp["minutes"]), _src(pp))
+    return first, second
+
+
 def _pull_step(image: Mapping[str, Any], d: Mapping[str, Any], streamed: bool, cache: Mapping[str, Any] | None) -> Step:
     gb = float(image["gb"])
     if cache is not None:
@@ -306,7 +388,8 @@ def estimate(
     """The cold start of ``model`` on ``cluster`` (module docstring), from ``data`` (``coldstart.yaml`` by default).
 
     ``prepulled``: the images the warm node already holds (warm capacity's pre-pull, components/platform/warm.py);
-    when the model's image is among them its warm-node case has no pull (``fromZero`` is a new node: unchanged)."""
+    when the model's runtime image or its model image (``oci://``) is among them, its warm-node case has no pull of
+    it (``fromZero`` is a new node: unchanged)."""
     d = load() if data is None else data
     fmt = model.format
     if fmt not in d["load"] or fmt not in d["modelSize"]:
@@ -320,8 +403,6 @@ def estimate(
         size, size_src = model.model_size_gb, "modelSizeGb from the model spec"
     else:
         size, size_src = float(d["modelSize"][fmt]["gb"]), _src(d["modelSize"][fmt])
-    kind = storage_kind(model.storage_uri)
-    rate = d["download"][kind]
     # Only GPU pools stream images (the cluster's GPU pools; a CPU model runs on the system pool), and only a runtime
     # we install has an image we know.
     gpu_known = known and model.gpus > 0
@@ -337,19 +418,12 @@ def estimate(
     if known and str(image["image"]) in prepulled:
         pp = d["warmPrepull"]
         on_warm_node = Step(f"image pre-pulled on the warm node ({image['image']})", float(pp["minutes"]), _src(pp))
-    warm: list[Step] = []
-    if float(rate["gbPerMinute"]) > 0:
-        warm.append(
-            Step(
-                f"model download ({kind}, {size:g} GB at {rate['gbPerMinute']} GB/min)",
-                round(size / float(rate["gbPerMinute"]), 2),
-                f"size: {size_src}; rate: {_src(rate)}",
-                round(size / float(rate["gbPerMinuteSlow"]), 2) if "gbPerMinuteSlow" in rate else None,
-            )
-        )
-    warm.append(_load_step(fmt, d["load"][fmt], size, model.load_format))
+    fetch_zero, fetch_warm = _model_fetch(model, size, size_src, cluster, d, prepulled)
     ready = d["readiness"]
-    warm.append(Step("readiness", float(ready["minutes"]), _src(ready), _high(ready)))
+    after = (
+        _load_step(fmt, d["load"][fmt], size, model.load_format),
+        Step("readiness", float(ready["minutes"]), _src(ready), _high(ready)),
+    )
     node: list[Step] = []
     if model.gpus > 0:
         provisioner = cluster.gpu_provisioner or d["defaultProvisioner"].get(cluster.cloud, "none")
@@ -357,7 +431,8 @@ def estimate(
         if steps is None:
             raise ColdStartError(f"cold start: no node steps for {cluster.cloud}/{provisioner} in {DATA_FILE.name}")
         node = [Step(str(s["step"]), float(s["minutes"]), _src(s), _high(s)) for s in steps]
-    return Estimate(model.name, Case((*node, pull, *warm)), Case((on_warm_node, *warm)))
+    zero = (*node, pull, *((fetch_zero,) if fetch_zero else ()), *after)
+    return Estimate(model.name, Case(zero), Case((on_warm_node, *((fetch_warm,) if fetch_warm else ()), *after)))
 
 
 def deadline_seconds(model: ModelFacts, cluster: ClusterFacts) -> int:

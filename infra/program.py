@@ -93,15 +93,14 @@ def _cluster_and_platform(loaded: LoadedConfig, name: str) -> tuple[KubernetesCl
 
 
 def warm_images(models: Mapping[str, ModelSpec]) -> dict[str, list[str]]:
-    """Accelerator -> the serving images of the GPU models that ask for it (:func:`coldstart.runtime_image`), for
-    warm capacity to pre-pull (components/platform/warm.py)."""
+    """Accelerator -> the images the GPU models that ask for it pull (:func:`coldstart.pod_images`: the runtime's
+    and an ``oci://`` model image), for warm capacity to pre-pull (components/platform/warm.py)."""
     out: dict[str, set[str]] = {}
     for name, spec in models.items():
         facts = coldstart.facts_from_spec(name, spec)
-        image = coldstart.runtime_image(facts) if facts.accelerator else None
-        if facts.accelerator and image:
-            out.setdefault(facts.accelerator, set()).add(image)
-    return {acc: sorted(images) for acc, images in sorted(out.items())}
+        if facts.accelerator:
+            out.setdefault(facts.accelerator, set()).update(coldstart.pod_images(facts))
+    return {acc: sorted(images) for acc, images in sorted(out.items()) if images}
 
 
 def serve_models(

@@ -125,21 +125,64 @@ def shipped_plan(stack: str, placeholders: bool = False) -> StackPlan:
 
 
 @cache
-def cover_plan(stack: str, outputs: OutputsMode = "fake") -> tuple[tuple[Resource, ...], StackSettings]:
-    """A cover stack's plan (``tests/golden_stacks/Pulumi.<stack>.yaml``) as the policy rules see it: its resources
-    and its settings, planned once per test process (read them; copy before a mutation)."""
+def _rule_plan(config_dir: str | None, stack: str, outputs: OutputsMode) -> tuple[tuple[Resource, ...], StackSettings]:
     import dataclasses
 
     from components.plan.engine import run_program
     from components.plan.project import load_project, read_stack_file
     from policy.rules import StackSettings, resources_from_plan
 
-    project = dataclasses.replace(load_project(ROOT), stack_config_dir="tests/golden_stacks")
+    project = load_project(ROOT)
+    if config_dir is not None:
+        project = dataclasses.replace(project, stack_config_dir=config_dir)
     cfg = read_stack_file(project, stack)
     result = run_program(
         project.root, stack, cfg.config, cfg.secret_keys, main=project.main, project=project.name, outputs=outputs
     )
-    return tuple(resources_from_plan(result)), StackSettings.from_config(cfg.config)
+    planned = tuple(resources_from_plan(result)), StackSettings.from_config(cfg.config)
+    _PLANNED[id(planned[0]), id(planned[1])] = planned
+    return planned
+
+
+_PLANNED: dict[tuple[int, int], tuple[tuple[Resource, ...], StackSettings]] = {}
+"""Every plan :func:`_rule_plan` returned, by the ids of its parts (kept alive here, so the ids stay theirs)."""
+
+
+def cover_plan(stack: str, outputs: OutputsMode = "fake") -> tuple[tuple[Resource, ...], StackSettings]:
+    """A cover stack's plan (``tests/golden_stacks/Pulumi.<stack>.yaml``) as the policy rules see it: its resources
+    and its settings, planned once per test process (read them; copy before a mutation)."""
+    return _rule_plan("tests/golden_stacks", stack, outputs)
+
+
+def rules_plan(stack: str, outputs: OutputsMode = "fake") -> tuple[tuple[Resource, ...], StackSettings]:
+    """A shipped stack's plan (``stacks/Pulumi.<stack>.yaml``, fake outputs unless told) as the policy rules see it:
+    its resources and its settings, planned once per test process and shared by every test file (deterministic:
+    tests/plan/test_reproducible.py). Read them; copy before a mutation (:func:`mutated_resources`); never for a
+    test that patches the program."""
+    return _rule_plan(None, stack, outputs)
+
+
+_JUDGED: dict[tuple[int, int], list[dict[str, Any]]] = {}
+"""The rule entries of the plans :func:`rules_plan` and :func:`cover_plan` returned, by the ids of its parts."""
+
+
+def rule_entries(resources: Sequence[Resource], settings: StackSettings) -> list[dict[str, Any]]:
+    """``run_rules(list(resources), settings)``: every rule's entries. A plan :func:`rules_plan` or :func:`cover_plan`
+    returned (unmutated: they are tuples nobody edits) is judged once per test process; every call gets its own
+    copy."""
+    import copy
+
+    from policy.rules import run_rules
+
+    key = (id(resources), id(settings))
+    plan = _PLANNED.get(key)
+    ours = plan is not None and plan[0] is resources and plan[1] is settings
+    if ours and key in _JUDGED:
+        return copy.deepcopy(_JUDGED[key])
+    out = run_rules(list(resources), settings)
+    if ours:
+        _JUDGED[key] = copy.deepcopy(out)
+    return out
 
 
 def mutated_resources(

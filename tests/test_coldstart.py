@@ -615,3 +615,239 @@ def test_the_docs_cold_start_tables_are_the_plans(stack: str) -> None:
     text = (ROOT / "docs" / "performance.md").read_text().splitlines()
     missing = [row for row in doc_rows(stack) if row not in text]
     assert missing == [], "\n".join(missing)
+
+
+# Issue 16, "a model cache (... or OCI model images)": a model in an OCI image (KServe's modelcar) is pulled by the
+# kubelet like any image (kserve/kserve v0.20.0 pkg/utils/storage.go ConfigureModelcarToContainer), so the pool's
+# image cache and warm capacity's pre-pull apply to it (components/coldstart.yaml modelImage).
+QWEN_IMAGE = "us-docker.pkg.dev/mlplatform-prod/models/qwen2.5-1.5b-instruct:1.0"
+QWEN_OCI = ModelFacts("q", "huggingface", 1, f"oci://{QWEN_IMAGE}", model_size_gb=3.1, accelerator="nvidia-l4")
+HF_GPU_IMAGE = "kserve/huggingfaceserver:v0.20.0-gpu"
+
+
+def test_the_model_image_is_the_uri_without_oci_as_kserve_takes_it() -> None:
+    assert coldstart.model_image(f"oci://{QWEN_IMAGE}") == QWEN_IMAGE
+    assert coldstart.model_image("hf://Qwen/Qwen2.5-1.5B-Instruct") is None
+    assert coldstart.model_image("s3://bucket/m") is None
+    # what warm capacity pre-pulls for a GPU model: the runtime's image and the model image; a CPU model: none
+    assert coldstart.pod_images(QWEN_OCI) == [HF_GPU_IMAGE, QWEN_IMAGE]
+    assert coldstart.pod_images(replace(QWEN_OCI, storage_uri="hf://Qwen/Qwen2.5-1.5B-Instruct")) == [HF_GPU_IMAGE]
+    assert coldstart.pod_images(replace(QWEN_OCI, gpus=0, accelerator=None)) == []
+    # KServe's doc: :latest or no tag is pulled Always; a digest or another tag IfNotPresent
+    assert coldstart.pinned(QWEN_IMAGE) and coldstart.pinned("r.io/m@sha256:" + "0" * 64)
+    assert not coldstart.pinned("r.io/m") and not coldstart.pinned("r.io/m:latest")
+    assert not coldstart.pinned("registry:5000/m")  # a port is not a tag
+
+
+def test_an_oci_model_image_in_the_pools_gke_cache_is_preloaded_not_downloaded() -> None:
+    # delay 0.5 + GKE 5.5 + GPU ready 1.0; huggingfaceserver streamed from Docker Hub 0.33 (slow end the whole pull,
+    # 12/2.0 = 6.0); then the model: 3.1 GB at the oci rate 4.7 GB/min = 0.66 (slow 3.1/2.0 = 1.55); load 1.5,
+    # readiness 0.21 (0.25)
+    before = estimate(QWEN_OCI, GKE)
+    model_step = before.from_zero.steps[4]
+    assert model_step == coldstart.Step("model download (oci, 3.1 GB at 4.7 GB/min)", 0.66, model_step.source, 1.55)
+    assert (before.from_zero.minutes, before.warm_node.minutes, before.from_zero.high) == (9.7, 2.7, 20.8)
+    # the stack lists the model image in the l4 pool's imageCache: the download becomes the GKE secondary boot
+    # disk figure (0.33, no range), on both cases; nothing else moves
+    cached = replace(GKE, image_caches=(("nvidia-l4", (QWEN_IMAGE,)),))
+    after = estimate(QWEN_OCI, cached)
+    step = after.from_zero.steps[4]
+    assert step.step == f"model image preloaded (GKE secondary boot disk: {QWEN_IMAGE}, 3.1 GB)"
+    assert (step.minutes, step.slow) == (0.33, 0.33)
+    assert "data-container-image-preloading" in step.source and "ConfigureModelcarToContainer" in step.source
+    assert after.warm_node.steps[1] == step
+    assert (after.from_zero.minutes, after.warm_node.minutes, after.from_zero.high) == (9.37, 2.37, 19.58)
+    assert (
+        after.from_zero.steps[:4] + after.from_zero.steps[5:] == before.from_zero.steps[:4] + before.from_zero.steps[5:]
+    )
+    # deadlines use the slow end from zero: 20.8 min -> 19.58 min
+    assert coldstart.deadline_seconds(QWEN_OCI, GKE) == 1248
+    assert coldstart.deadline_seconds(QWEN_OCI, cached) == 1175
+
+
+def test_an_oci_model_image_the_cache_does_not_list_stays_as_today() -> None:
+    before = estimate(QWEN_OCI, GKE)
+    # the cache lists the runtime image only: its pull is preloaded, the model image is still downloaded
+    runtime_only = estimate(QWEN_OCI, replace(GKE, image_caches=(("nvidia-l4", (HF_GPU_IMAGE,)),)))
+    assert runtime_only.from_zero.steps[4] == before.from_zero.steps[4]
+    assert runtime_only.from_zero.steps[3].step.startswith("image preloaded (GKE secondary boot disk")
+    listed = (("nvidia-l4", (QWEN_IMAGE,)),)
+    # a second l4 pool without it (the model may land there), a model on another accelerator, a CPU model
+    two = replace(GKE, image_caches=(*listed, ("nvidia-l4", ())))
+    assert estimate(QWEN_OCI, two) == before
+    other = replace(QWEN_OCI, accelerator="nvidia-a100-40gb")
+    assert estimate(other, replace(GKE, image_caches=listed)) == estimate(other, GKE)
+    cpu = replace(QWEN_OCI, gpus=0, accelerator=None)
+    assert estimate(cpu, replace(GKE, image_caches=listed)) == estimate(cpu, GKE)
+    # an image pulled Always (:latest, no tag) is downloaded again whatever the node holds (KServe's modelcar doc)
+    for image in ("us-docker.pkg.dev/mlplatform-prod/models/qwen", "us-docker.pkg.dev/mlplatform-prod/models/q:latest"):
+        facts = replace(QWEN_OCI, storage_uri=f"oci://{image}")
+        cache = replace(GKE, image_caches=(("nvidia-l4", (image,)),))
+        assert estimate(facts, cache, prepulled=(image,)) == estimate(facts, GKE)
+    # GKE image streaming is not counted for a model image on an eligible registry (*-docker.pkg.dev streams the
+    # runtime image here): every weight is read at load (coldstart.yaml modelImage.streaming)
+    assert coldstart.streams(QWEN_IMAGE, GKE) and before.from_zero.steps[4].step.startswith("model download (oci")
+
+
+def test_an_oci_model_image_in_an_eks_snapshot_is_read_at_the_volume_initialization_rate() -> None:
+    aws = ClusterFacts("aws", "karpenter", (), (("nvidia-l4", (QWEN_IMAGE,)),))
+    step = estimate(QWEN_OCI, aws).from_zero.steps[3]
+    assert step.step == f"model image preloaded (EBS snapshot on the Bottlerocket data volume: {QWEN_IMAGE}, 3.1 GB)"
+    assert step.minutes == round(3.1 / 17.58, 2) == 0.18
+    plain = estimate(QWEN_OCI, ClusterFacts("aws", "karpenter")).from_zero.steps[3]
+    assert plain.step == "model download (oci, 3.1 GB at 4.7 GB/min)" and plain.minutes == 0.66
+
+
+def test_a_warm_node_that_pre_pulled_the_model_image_has_no_download() -> None:
+    before = estimate(QWEN_OCI, GKE)
+    warm = estimate(QWEN_OCI, GKE, prepulled=(HF_GPU_IMAGE, QWEN_IMAGE))
+    assert [(s.step, s.minutes) for s in warm.warm_node.steps] == [
+        (f"image pre-pulled on the warm node ({HF_GPU_IMAGE})", 0.0),
+        (f"model image pre-pulled on the warm node ({QWEN_IMAGE})", 0.0),
+        ("load (huggingface, 3.1 GB of weights with vLLM's auto loader at 20 GB/min above 3.67 GB)", 1.5),
+        ("readiness", 0.21),
+    ]
+    assert "Image pull policy" in warm.warm_node.steps[1].source
+    assert warm.warm_node.minutes == 1.71 and warm.from_zero == before.from_zero  # a new node still pulls
+
+
+def _plan_copy(tmp_path: Any, stack: str, edit: Any) -> StackPlan:
+    import shutil
+
+    root = tmp_path / "project"
+    shutil.copytree(ROOT / "stacks", root / "stacks")
+    shutil.copy(ROOT / "Pulumi.yaml", root / "Pulumi.yaml")
+    (root / "infra").symlink_to(ROOT / "infra")
+    path = root / "stacks" / f"Pulumi.{stack}.yaml"
+    data = yaml.safe_load(path.read_text())
+    edit(data["config"])
+    path.write_text(yaml.safe_dump(data))
+    return plan_stack(load_project(root), stack)
+
+
+GCP_L4_DISK = "projects/mlplatform-prod/global/images/serving-v0200"
+
+
+def _qwen_oci(images: list[str]) -> Any:
+    def edit(cfg: dict[str, Any]) -> None:
+        cfg["mlplatform:models"]["qwen-chat"]["storageUri"] = f"oci://{QWEN_IMAGE}"
+        if images:
+            cfg["mlplatform:cluster"]["gpuPools"]["l4"]["imageCache"] = {"source": GCP_L4_DISK, "images": images}
+
+    return edit
+
+
+def _timeout(plan: StackPlan, isvc: str) -> int:
+    [r] = [r for r in plan.result.of_type("kubernetes:serving.kserve.io/v1beta1:InferenceService") if r.name == isvc]
+    return int(r.plain_inputs()["spec"]["predictor"]["timeout"])
+
+
+@pytest.fixture(scope="module")
+def gcp_prod_oci(tmp_path_factory: pytest.TempPathFactory) -> dict[str, StackPlan]:
+    """gcp-prod with qwen-chat as an OCI model image: not cached, the model image in the l4 pool's imageCache, and
+    both the runtime and the model image there."""
+    cases = {"oci": [], "model": [QWEN_IMAGE], "both": [HF_GPU_IMAGE, QWEN_IMAGE]}
+    return {k: _plan_copy(tmp_path_factory.mktemp(k), "gcp-prod", _qwen_oci(v)) for k, v in cases.items()}
+
+
+def test_gcp_prod_with_qwen_as_a_cached_model_image(gcp_prod_oci: dict[str, StackPlan]) -> None:
+    """The whole plan: qwen-chat's download is the preloaded step only where the pool's imageCache lists the model
+    image, and its request-path deadline follows."""
+    est = {k: {e.model: e for e in cold_start(p)}["qwen-chat"] for k, p in gcp_prod_oci.items()}
+    shipped = {e.model: e for e in cold_start(planned("gcp-prod"))}["qwen-chat"]
+    # shipped (hf:// at 2.4 GB/min: 1.29) -> oci (4.7 GB/min: 0.66) -> preloaded (0.33) -> runtime preloaded too
+    got = {k: (e.from_zero.minutes, e.warm_node.minutes, e.from_zero.high) for k, e in est.items()}
+    assert (shipped.from_zero.minutes, shipped.warm_node.minutes, shipped.from_zero.high) == (10.33, 3.33, 22.35)
+    assert got == {"oci": (9.7, 2.7, 20.8), "model": (9.37, 2.37, 19.58), "both": (9.37, 2.37, 13.91)}
+    assert est["oci"].from_zero.steps[4].step == "model download (oci, 3.1 GB at 4.7 GB/min)"
+    assert est["model"].from_zero.steps[4].step.startswith("model image preloaded (GKE secondary boot disk")
+    timeouts = {k: _timeout(p, "qwen-chat-isvc") for k, p in gcp_prod_oci.items()}
+    assert timeouts["both"] < timeouts["model"] < timeouts["oci"] < _timeout(planned("gcp-prod"), "qwen-chat-isvc")
+
+
+def _aws_dev_warm_oci(cfg: dict[str, Any]) -> None:
+    cfg["mlplatform:models"]["resnet50"]["storageUri"] = f"oci://{RESNET_IMAGE}"
+    cfg["mlplatform:platform"] = {**cfg["mlplatform:platform"], "warmCapacity": {"l4": 1}}
+
+
+RESNET_IMAGE = "123456789012.dkr.ecr.us-west-2.amazonaws.com/models/resnet50:v1"
+
+
+@pytest.fixture(scope="module")
+def aws_dev_warm_oci(tmp_path_factory: pytest.TempPathFactory) -> StackPlan:
+    """aws-dev with ``warmCapacity: {l4: 1}`` and resnet50 as an OCI model image."""
+    return _plan_copy(tmp_path_factory.mktemp("aws"), "aws-dev", _aws_dev_warm_oci)
+
+
+def test_warm_capacity_pre_pulls_the_oci_model_image_of_its_pools_models(aws_dev_warm_oci: StackPlan) -> None:
+    """aws-dev with warm capacity on l4 and resnet50 as an OCI model image: the placeholder pre-pulls the model image
+    beside the runtime's (both with sh), and the warm-node case has neither pull nor download."""
+    plan = aws_dev_warm_oci
+    [dep] = [
+        r.wire_inputs()
+        for r in plan.result.resources
+        if r.type == "kubernetes:apps/v1:Deployment" and r.wire_inputs()["metadata"]["name"] == "warm-l4"
+    ]
+    inits = dep["spec"]["template"]["spec"]["initContainers"]
+    assert [(c["image"], c["command"]) for c in inits] == [
+        (RESNET_IMAGE, ["sh", "-c", "exit 0"]),
+        ("pytorch/torchserve-kfs:0.9.0-gpu", ["sh", "-c", "exit 0"]),
+    ]
+    [est] = [e for e in cold_start(plan) if e.model == "resnet50"]
+    assert est.expected_case == "warmNode"
+    assert [(s.step, s.minutes) for s in est.warm_node.steps] == [
+        ("image pre-pulled on the warm node (pytorch/torchserve-kfs:0.9.0-gpu)", 0.0),
+        (f"model image pre-pulled on the warm node ({RESNET_IMAGE})", 0.0),
+        ("load (pytorch)", 0.5),
+        ("readiness", 0.21),
+    ]
+    # from zero (a new node) still pulls both: Karpenter 1.67 + GPU 1.0 + torchserve 1.79 + 0.1 GB at 4.7 = 0.02
+    # + load 0.5 + readiness 0.21
+    assert est.from_zero.minutes == 5.19 and est.warm_node.minutes == 0.71
+
+
+def test_the_docs_model_cache_figures_are_the_plans(
+    gcp_prod_oci: dict[str, StackPlan], aws_dev_warm_oci: StackPlan
+) -> None:
+    """docs/performance.md "Model cache (OCI model images)": every figure in its table is the plan's."""
+    text = (ROOT / "docs" / "performance.md").read_text()
+
+    def row(start: str, e: coldstart.Estimate, timeout: int | None = None) -> None:
+        line = next(x for x in text.splitlines() if x.startswith(start))
+        assert f"| {e.from_zero.minutes:g} ({e.from_zero.high:g}) | {e.warm_node.minutes:g} |" in line, line
+        if timeout is not None:
+            assert f"| {timeout} s |" in line, line
+
+    def qwen(plan: StackPlan) -> coldstart.Estimate:
+        return {e.model: e for e in cold_start(plan)}["qwen-chat"]
+
+    shipped = planned("gcp-prod")
+    row("| gcp-prod as shipped |", qwen(shipped), _timeout(shipped, "qwen-chat-isvc"))
+    for key, start in (
+        ("oci", "| gcp-prod, qwen-chat as `oci://"),
+        ("model", "| the same, the model image in"),
+        ("both", "| the same, the runtime image listed too"),
+    ):
+        row(start, qwen(gcp_prod_oci[key]), _timeout(gcp_prod_oci[key], "qwen-chat-isvc"))
+    for plan, start in (
+        (aws_dev_warm(1), "| aws-dev, `warmCapacity: {l4: 1}`, resnet50 as shipped"),
+        (aws_dev_warm_oci, "| aws-dev, `warmCapacity: {l4: 1}`, resnet50 as an `oci://`"),
+    ):
+        e = {e.model: e for e in cold_start(plan)}["resnet50"]
+        line = next(x for x in text.splitlines() if x.startswith(start))
+        assert f"| {e.from_zero.minutes:g} | {e.expected.minutes:g} (expected: warm) |" in line, line
+
+
+def test_the_platform_serves_oci_models_with_kserves_modelcar() -> None:
+    """What the estimate assumes of an oci:// model: KServe's modelcar is on (kserve-resources v0.20.0
+    ``kserve.storage.enableModelcar: true``, uid 1010, 10m CPU, 15Mi) and the platform's values leave it so."""
+    from components.plan.report import helm_releases
+    from components.platform.values import chart_defaults
+
+    chart = chart_defaults(upstream_dir() / "chart-values", "kserve-resources", "v0.20.0")["kserve"]["storage"]
+    assert (chart["enableModelcar"], chart["uidModelcar"], chart["cpuModelcar"], chart["memoryModelcar"]) == (
+        True, 1010, "10m", "15Mi",
+    )  # fmt: skip
+    rels = {str(rel["release"]): rel for _reg, rel in helm_releases(planned("gcp-prod").result)}
+    ours = rels["kserve"]["values"]["kserve"]["storage"]
+    assert not {"enableModelcar", "enableOciModelSupport", "ociModelMode", "uidModelcar"} & set(ours)

@@ -27,24 +27,30 @@ size that fits the pool pre-empts it. On a pool that shares GPUs (time-slicing, 
 device plugin refuses larger requests there (``failRequestsGreaterThanOne``, components/clusters/base.py), so a model
 may start beside it without pre-empting; the node is warm either way.
 
-On a pool that does not share GPUs each placeholder also pre-pulls the serving images of the models that may land
-on its pool (:func:`prepull`): one
-init container per image, which runs ``/bin/true`` and exits. The kubelet pulls an init container's image before it
-runs it, and the image then stays in the node's image store; a model pod that later starts on the node with
-``imagePullPolicy: IfNotPresent`` ("the image is pulled only if it is not already present locally", Kubernetes docs
-concepts/containers/images, "Image pull policy"; also the default for a tag other than ``:latest``, which every
-runtime image we install has, and the chart's own ``imagePullPolicy`` for the Hugging Face runtime) starts without a
-pull. The kubelet removes unused images only past its disk-usage threshold (``imageGCHighThresholdPercent``, default
-85; Kubernetes docs concepts/architecture/garbage-collection, "Container image lifecycle"). ``/bin/true`` is in every
-runtime image we install: KServe's servers are built on ``python:3.11-slim-bookworm`` (python/sklearn.Dockerfile,
-xgb.Dockerfile, lgb.Dockerfile) or ``ubuntu:26.04`` (python/huggingface_server.Dockerfile), both Debian-family images
-with coreutils; judgement, no Dockerfile read: the same for the Ubuntu-based NVIDIA Triton, TorchServe and TF Serving
-images. Should an image lack it, the init container fails after the pull and restarts with back-off: the image is
-still on the node and the scheduler still counts the placeholder's GPUs, so the node stays warm. Not on a pool that
-shares GPUs: there a placeholder holds one share, so a model may start beside it on a node that has just come up,
-and the kubelet "pulls images serially" by default (Kubernetes docs concepts/containers/images, "Serial and parallel
-image pulls"): a pre-pull of another model's image could be queued in front of the model's own pull. Where the
-placeholder holds every GPU of its node, a model only reaches the node by pre-empting it.
+On a pool that does not share GPUs each placeholder also pre-pulls the images of the models that may land on its
+pool (:func:`prepull`): their serving runtimes' images and, for a model in an OCI image (``storageUri: oci://``),
+the model image, which KServe runs as the pod's ``modelcar-init`` and ``modelcar`` containers (kserve/kserve v0.20.0
+pkg/utils/storage.go ``ConfigureModelcarToContainer``), so the kubelet pulls it like any image. One init container
+per image, which runs ``sh -c "exit 0"`` (:data:`PREPULL_COMMAND`) and exits. The kubelet pulls an init container's
+image before it runs it, and the image then stays in the node's image store; a model pod that later starts on the
+node with ``imagePullPolicy: IfNotPresent`` ("the image is pulled only if it is not already present locally",
+Kubernetes docs concepts/containers/images, "Image pull policy"; also the default for a tag other than ``:latest``,
+which every runtime image we install has, and the chart's own ``imagePullPolicy`` for the Hugging Face runtime)
+starts without a pull. The kubelet removes unused images only past its disk-usage threshold
+(``imageGCHighThresholdPercent``, default 85; Kubernetes docs concepts/architecture/garbage-collection, "Container
+image lifecycle"). ``sh`` is in every runtime image we install: KServe's servers are built on
+``python:3.11-slim-bookworm`` (python/sklearn.Dockerfile, xgb.Dockerfile, lgb.Dockerfile) or ``ubuntu:26.04``
+(python/huggingface_server.Dockerfile), both Debian-family images with a ``/bin/sh``; judgement, no Dockerfile read:
+the same for the Ubuntu-based NVIDIA Triton, TorchServe and TF Serving images. A model image has ``sh`` wherever
+KServe can serve it: KServe's own modelcar containers run ``sh -c`` in it (a model image tagged ``:latest`` or
+untagged is pulled with ``Always``, so its pre-pull does not count in the cold-start estimate,
+components/coldstart.py). Should an image lack it, the init container fails after the pull and restarts with
+back-off: the image is still on the node and the scheduler still counts the placeholder's GPUs, so the node stays
+warm. Not on a pool that shares GPUs: there a placeholder holds one share, so a model may start beside it on a node
+that has just come up, and the kubelet "pulls images serially" by default (Kubernetes docs
+concepts/containers/images, "Serial and parallel image pulls"): a pre-pull of another model's image could be queued
+in front of the model's own pull. Where the placeholder holds every GPU of its node, a model only reaches the node
+by pre-empting it.
 
 The Deployment does not hold up ``pulumi up``: ``pulumi.com/skipAwait`` (pulumi/pulumi-kubernetes#417) skips the wait
 for its pods, which need GPU nodes the autoscaler is still starting. What warm capacity costs (``N`` nodes at the
@@ -96,8 +102,11 @@ def gpus_requested(pool: GpuPoolInfo) -> int:
     return pool.gpus_per_node if pool.sharing in NOT_SHARED else 1
 
 
-PREPULL_COMMAND = ["/bin/true"]
-"""What a pre-pull init container runs: nothing (module docstring)."""
+PREPULL_COMMAND = ["sh", "-c", "exit 0"]
+"""What a pre-pull init container runs: a shell that exits at once (module docstring). ``sh``, not ``/bin/true``:
+a model image has ``sh`` wherever KServe can serve it (its ``modelcar`` containers run ``sh -c``, kserve/kserve
+v0.20.0 pkg/utils/storage.go ``CreateModelcarContainer``, ``CreateModelcarInitContainer``) but need not have
+``/bin/true``; ``exit`` is a shell built-in, so nothing else in the image is needed."""
 
 
 def prepull(images: Sequence[str]) -> list[dict[str, Any]]:

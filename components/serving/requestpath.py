@@ -67,9 +67,9 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from components.platform import istio, monitoring
 from components.serving import _auth, _netpol, _runtime, runtimes
@@ -282,17 +282,75 @@ def _ingress_isolating(policy: Mapping[str, Any], workload: Workload) -> bool:
     return "Ingress" in (spec.get("policyTypes") or ["Ingress"])
 
 
+_T = TypeVar("_T")
+
+
+class PolicyIndex(tuple[Mapping[str, Any], ...]):
+    """The objects of one judgement (a tuple of them), with the decisions already taken over them remembered.
+
+    :func:`admits` and :func:`decide` are pure functions of the objects and their other arguments; over a
+    :class:`PolicyIndex` they pick the policies that apply to a workload once per workload and remember each
+    verdict, so the many walks of one judgement (:func:`routes` for every caller, path and zero state of a model)
+    take each decision once. The verdicts are the ones the plain computation gives (tests/serving/
+    test_requestpath_index.py compares them on every shipped and cover stack). Build it with :func:`indexed` over
+    objects that no longer change: the dicts are not copied, and a verdict remembered before an edit would be
+    stale."""
+
+    memo: dict[tuple[Any, ...], Any]
+
+    def __new__(cls, objects: Iterable[Mapping[str, Any]]) -> PolicyIndex:
+        """The index of ``objects``, with nothing remembered yet."""
+        self = super().__new__(cls, objects)
+        self.memo = {}
+        return self
+
+
+def indexed(objects: Sequence[Mapping[str, Any]]) -> Sequence[Mapping[str, Any]]:
+    """``objects`` as a :class:`PolicyIndex` (itself when it is one already)."""
+    return objects if isinstance(objects, PolicyIndex) else PolicyIndex(objects)
+
+
+def _workload_key(workload: Workload) -> tuple[str, tuple[tuple[str, str], ...], str]:
+    return workload.namespace, tuple(sorted(workload.labels.items())), workload.name
+
+
+def _remembered(objects: Sequence[Mapping[str, Any]], key: tuple[Any, ...], compute: Callable[[], _T]) -> _T:
+    """``compute()``, remembered under ``key`` when ``objects`` is a :class:`PolicyIndex` (an exception is not
+    remembered: it is raised again by the next call)."""
+    if not isinstance(objects, PolicyIndex):
+        return compute()
+    try:
+        return cast(_T, objects.memo[key])
+    except KeyError:
+        value = objects.memo[key] = compute()
+        return value
+
+
 def admits(
     objects: Sequence[Mapping[str, Any]], workload: Workload, src: Source, port: int, protocol: str = "TCP"
 ) -> Verdict:
     """Whether the NetworkPolicies let ``src`` connect to ``workload`` on ``port`` (see the module docstring)."""
-    policies = [
-        o
-        for o in objects
-        if o.get("kind") == "NetworkPolicy"
-        and str(o.get("apiVersion", "networking.k8s.io/v1")).startswith("networking.k8s.io")
-        and _ingress_isolating(o, workload)
-    ]
+    key = ("admits", _workload_key(workload), src, port, protocol)
+    return _remembered(objects, key, lambda: _admits(objects, workload, src, port, protocol))
+
+
+def _isolating(objects: Sequence[Mapping[str, Any]], workload: Workload) -> list[Mapping[str, Any]]:
+    """The NetworkPolicies that isolate ``workload`` for ingress."""
+    return _remembered(
+        objects,
+        ("isolating", workload.namespace, tuple(sorted(workload.labels.items()))),
+        lambda: [
+            o
+            for o in objects
+            if o.get("kind") == "NetworkPolicy"
+            and str(o.get("apiVersion", "networking.k8s.io/v1")).startswith("networking.k8s.io")
+            and _ingress_isolating(o, workload)
+        ],
+    )
+
+
+def _admits(objects: Sequence[Mapping[str, Any]], workload: Workload, src: Source, port: int, protocol: str) -> Verdict:
+    policies = _isolating(objects, workload)
     if not policies:
         return Verdict(True, f"{workload.name}:{port} not isolated by any NetworkPolicy")
     if src.namespace is None and not src.external:
@@ -510,7 +568,7 @@ def _kind(objects: Iterable[Mapping[str, Any]], kind: str) -> list[Mapping[str, 
 
 def authenticate(objects: Sequence[Mapping[str, Any]], workload: Workload, request: Request) -> tuple[bool, str | None]:
     """RequestAuthentication at ``workload``: (accepted, request principal)."""
-    authns = [o for o in _kind(objects, "RequestAuthentication") if _applies(o, workload)]
+    authns = _applying(objects, "RequestAuthentication", workload)
     token = request.token
     if not authns or token is None:
         return True, None
@@ -527,12 +585,26 @@ def authenticate(objects: Sequence[Mapping[str, Any]], workload: Workload, reque
 
 def decide(objects: Sequence[Mapping[str, Any]], workload: Workload, peer: Peer, request: Request) -> Verdict:
     """Istio's decision for ``request`` from ``peer`` at ``workload`` (see the module docstring)."""
+    key = ("decide", _workload_key(workload), peer, request)
+    return _remembered(objects, key, lambda: _decide(objects, workload, peer, request))
+
+
+def _applying(objects: Sequence[Mapping[str, Any]], kind: str, workload: Workload) -> list[Mapping[str, Any]]:
+    """The Istio policies of ``kind`` that apply to ``workload``."""
+    return _remembered(
+        objects,
+        ("applying", kind, workload.namespace, tuple(sorted(workload.labels.items()))),
+        lambda: [o for o in _kind(objects, kind) if _applies(o, workload)],
+    )
+
+
+def _decide(objects: Sequence[Mapping[str, Any]], workload: Workload, peer: Peer, request: Request) -> Verdict:
     if normalize_path(request.path.split("?", 1)[0]) is None:
         return Verdict(False, f"400 at {workload.name}: path rejected by Envoy's normalization")
     accepted, request_principal = authenticate(objects, workload, request)
     if not accepted:
         return Verdict(False, f"401 at {workload.name}: token rejected by RequestAuthentication")
-    policies = [o for o in _kind(objects, "AuthorizationPolicy") if _applies(o, workload)]
+    policies = _applying(objects, "AuthorizationPolicy", workload)
     for obj in policies:
         if obj["spec"].get("action") == "CUSTOM":
             raise Unsupported(f"CUSTOM policy {obj['metadata'].get('name')}")
@@ -858,6 +930,7 @@ def routes(
     mapping, or (name, value) pairs to repeat a name), with :data:`CLIENT_HEADERS` where the caller sends none of
     that name.
     """
+    objects = indexed(objects)
     m = model_of(isvc)
     target = _target(m, path)
     if at_zero and target.min_replicas > 0:
@@ -986,6 +1059,7 @@ def metrics_scrapers(objects: Sequence[Mapping[str, Any]], isvc: Mapping[str, An
 
     The internet has no route to a pod IP: every port is False.
     """
+    objects = indexed(objects)
     m = model_of(isvc)
     plain = (_netpol.AGENT_STATUS_PORT, _netpol.ENVOY_STATS_PORT)
     meshed = (int(_auth.AUTOSCALER_METRICS_PORT), _netpol.QUEUE_USER_METRICS_PORT) if m.mode == "Knative" else ()
@@ -1061,6 +1135,7 @@ def ingress_probe(objects: Sequence[Mapping[str, Any]], isvc: Mapping[str, Any],
     the queue-proxy echoes (knative.dev/networking pkg/status/status.go ``probeVerifier``, commit a7cdca238a0d,
     pinned by net-istio knative-v1.21.3's go.mod), so a config change (a canary split) could be marked Ready before
     every gateway pod has the new VirtualService."""
+    objects = indexed(objects)
     m = model_of(isvc)
     if m.mode != "Knative":
         raise ValueError(f"{m.name}: Knative's ingress probe exists in Knative mode only")
@@ -1183,6 +1258,7 @@ def pipeline_routes(
     gateway`` (Knative's route for the Knative Service on the public gateway, straight to the revision: net-istio's
     ingress VirtualService), ``local gateway`` and ``mesh`` (the router's cluster host) in Knative mode; ``mesh``
     (the Service) in Standard mode."""
+    objects = indexed(objects)
     r = router_of(graph)
     if at_zero and r.min_replicas > 0:
         raise ValueError(f"{r.name} has minReplicas {r.min_replicas}; it is never at zero")
@@ -1270,6 +1346,7 @@ def through_pipeline(
 ) -> dict[str, list[Outcome]]:
     """Every way ``caller`` can reach member ``isvc`` through the pipeline: each route to the router
     (:func:`pipeline_routes`) followed, when the router was reached, by the router's call (:func:`router_call`)."""
+    objects = indexed(objects)
     out: dict[str, list[Outcome]] = {}
     for route, outcomes in pipeline_routes(objects, graph, caller, at_zero=at_zero, token=token).items():
         out[route] = []

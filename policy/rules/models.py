@@ -365,7 +365,7 @@ def _reached_without_token(istio: Sequence[Resource], model: Resource, mode: str
     """
     from components.serving import requestpath
 
-    objects = [_object(r) for r in istio if r.namespace in (model.namespace, MESH_ROOT)]
+    objects = requestpath.indexed([_object(r) for r in istio if r.namespace in (model.namespace, MESH_ROOT)])
     isvc = _object(model)
     if not _known(objects) or _unknown_request_path(model):
         return "", ""

@@ -203,9 +203,10 @@ def _model_metrics(resources: Sequence[Resource], facts: Facts) -> Iterator[Find
         if _unknown_network(model) or not isinstance(model.namespace, str):
             continue
         ns = model.namespace
-        objects = _objects(resources, {ns, MESH_ROOT}, "NetworkPolicy", "AuthorizationPolicy")
-        if not _known(objects):
+        found = _objects(resources, {ns, MESH_ROOT}, "NetworkPolicy", "AuthorizationPolicy")
+        if not _known(found):
             continue
+        objects = rp.indexed(found)
         mode = deployment_mode(model, default)
         pods = rp.Workload(ns, labels, f"{ns}/{model.k8s_name}")
         ports = MODEL_METRICS_PORTS.get(mode, STANDARD_METRICS_PORTS)
@@ -330,9 +331,10 @@ def _inference_only(resources: Sequence[Resource], facts: Facts) -> Iterator[Fin
         if _unknown_network(model) or not isinstance(model.namespace, str):
             continue
         ns = model.namespace
-        objects = _objects(resources, {ns, MESH_ROOT}, "NetworkPolicy", "AuthorizationPolicy", "RequestAuthentication")
-        if not _known(objects):
+        found = _objects(resources, {ns, MESH_ROOT}, "NetworkPolicy", "AuthorizationPolicy", "RequestAuthentication")
+        if not _known(found):
             continue
+        objects = rp.indexed(found)  # every walk below shares each decision (requestpath.PolicyIndex)
         mode = deployment_mode(model, default)
         isvc = _object(model)
         meta = dict(as_map(isvc.get("metadata")))
@@ -343,7 +345,7 @@ def _inference_only(resources: Sequence[Resource], facts: Facts) -> Iterator[Fin
         where = f"model {ns}/{model.k8s_name}"
         min_replicas = as_map(as_map(isvc.get("spec")).get("predictor")).get("minReplicas", 1)
         zeros = (False, True) if min_replicas == 0 else (False,)
-        istio = [o for o in objects if o.get("kind") != "NetworkPolicy"]
+        istio = [o for o in found if o.get("kind") != "NetworkPolicy"]
         try:
             method, path = rp.inference_requests(isvc)[0]  # the protocol's own call
             admitted = []

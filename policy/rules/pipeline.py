@@ -352,7 +352,7 @@ def _member_access(resources: Sequence[Resource], facts: Facts) -> Iterator[Find
                     "PROPAGATE_HEADERS is unset), so the model refuses it; make the model internal or anonymous",
                 )
                 continue
-            objects = [*own, *(o for o in _istio_objects(resources, m.namespace) if o not in own)]
+            objects = rp.indexed([*own, *(o for o in _istio_objects(resources, m.namespace) if o not in own)])
             isvc = isvc_object(m, default)
             wider = []
             try:

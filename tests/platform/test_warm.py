@@ -163,7 +163,9 @@ def test_placeholders_pre_pull_the_images_of_their_accelerators_models() -> None
     inits = pod["initContainers"]
     assert [c["image"] for c in inits] == [HF_GPU, TRITON]  # sorted, once each; the t4 model's image is not here
     for c in inits:
-        assert c["command"] == ["/bin/true"] and c["imagePullPolicy"] == "IfNotPresent"
+        # sh, not /bin/true: KServe's modelcar runs `sh -c` in a model image, which need not have /bin/true
+        # (kserve/kserve v0.20.0 pkg/utils/storage.go CreateModelcarInitContainer)
+        assert c["command"] == ["sh", "-c", "exit 0"] and c["imagePullPolicy"] == "IfNotPresent"
         sc = c["securityContext"]
         assert sc["allowPrivilegeEscalation"] is False and sc["capabilities"] == {"drop": ["ALL"]}
         assert "nvidia.com/gpu" not in c["resources"]["limits"]  # the GPUs stay the placeholder container's

@@ -29,7 +29,7 @@ from components.plan.engine import run_program
 from components.plan.project import find_project, read_stack_file
 from policy.pack import build_policies, pack_config
 from policy.rules import ALL_RULES, UNKNOWN, Resource, StackSettings, resources_from_plan, run_rules
-from support import ROOT
+from support import ROOT, rule_entries, rules_plan
 
 STORAGE, BINDING = "storage-read-least-privilege", "workload-identity-binding"
 RA = "azure-native:authorization:RoleAssignment"
@@ -212,18 +212,13 @@ def test_model_runs_as_the_bound_service_account(resources: list[Resource], frag
 PROJECT = find_project(ROOT)
 
 
-@cache
-def shipped(stack: str) -> tuple[tuple[Resource, ...], StackSettings]:
-    cfg = read_stack_file(PROJECT, stack)
-    result = run_program(
-        PROJECT.root, stack, cfg.config, cfg.secret_keys, main=PROJECT.main, project=PROJECT.name, outputs="fake"
-    )
-    return tuple(resources_from_plan(result)), StackSettings.from_config(cfg.config)
+shipped = rules_plan
+"""A shipped stack's plan (fake outputs), planned once per test process (tests/support.py)."""
 
 
 def _fails(resources: list[Resource] | tuple[Resource, ...], settings: StackSettings) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
-    for e in run_rules(list(resources), settings):
+    for e in rule_entries(resources, settings):  # judged once per test process for an unmutated plan
         # advisory rules shipped stacks report by design: Key Vault rotation, the local cluster's NetworkPolicy warning
         if not e["passed"] and e["policy"] not in ("keyvault-key-rotation", "network-policy-enforced"):
             out.setdefault(e["policy"], []).append(e["message"])

@@ -10,10 +10,9 @@ from typing import Any
 
 import pytest
 
-from components.plan.engine import run_program
-from components.plan.project import find_project, read_stack_file
-from policy.rules import Resource, resources_from_plan, run_rules
-from support import ROOT
+from components.plan.project import find_project
+from policy.rules import Resource, run_rules
+from support import ROOT, rules_plan
 
 PROJECT = find_project(ROOT)
 RULE = "workload-identity-binding"
@@ -61,11 +60,7 @@ def test_bindings_match_the_annotated_service_accounts(resources: list[Resource]
 
 
 def _plan(stack: str) -> list[Resource]:
-    cfg = read_stack_file(PROJECT, stack)
-    result = run_program(
-        PROJECT.root, stack, cfg.config, cfg.secret_keys, main=PROJECT.main, project=PROJECT.name, outputs="fake"
-    )
-    return resources_from_plan(result)
+    return list(rules_plan(stack)[0])  # planned once per test process (tests/support.py)
 
 
 @pytest.mark.parametrize(("stack", "typ", "key"), [("gcp-prod", WI, "member"), ("azure-staging", FIC, "subject")])

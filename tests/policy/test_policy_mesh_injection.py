@@ -6,15 +6,13 @@ from __future__ import annotations
 
 import copy
 from dataclasses import replace
-from functools import cache
 from typing import Any
 
 import pytest
 
-from components.plan.engine import run_program
 from components.plan.project import find_project, read_stack_file
-from policy.rules import ALL_RULES, Resource, StackSettings, resources_from_plan, run_rules
-from support import ROOT
+from policy.rules import ALL_RULES, Resource, StackSettings, run_rules
+from support import ROOT, rules_plan
 
 PROJECT = find_project(ROOT)
 ISVC = "kubernetes:serving.kserve.io/v1beta1:InferenceService"
@@ -77,13 +75,8 @@ def test_mesh_mtls_fails_with_models_and_no_peer_authentication() -> None:
     assert any("no mesh-wide PeerAuthentication" in f for f in found), found
 
 
-@cache
 def _gcp_prod() -> tuple[Resource, ...]:
-    cfg = read_stack_file(PROJECT, "gcp-prod")
-    result = run_program(
-        PROJECT.root, "gcp-prod", cfg.config, cfg.secret_keys, main=PROJECT.main, project=PROJECT.name, outputs="fake"
-    )
-    return tuple(resources_from_plan(result))
+    return rules_plan("gcp-prod")[0]  # planned once per test process (tests/support.py)
 
 
 def _mutated(pick: str, change: Any) -> list[Resource]:

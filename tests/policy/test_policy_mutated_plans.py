@@ -8,40 +8,23 @@ unchecked), then changes one thing in one recorded resource and expects that rul
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Callable
 from dataclasses import replace
-from functools import cache
 from typing import Any
 
 import pytest
 
 from components.errors import SpecError
-from components.plan.engine import run_program
 from components.plan.project import find_project, read_stack_file
-from policy.rules import ALL_RULES, Facts, Resource, StackSettings, resources_from_plan, run_rules
-from support import ROOT, mutated_resources
+from policy.rules import ALL_RULES, Facts, Resource, StackSettings
+from support import ROOT, mutated_resources, rule_entries, rules_plan
 
 PROJECT = find_project(ROOT)
 
 
-@cache
-def shipped(stack: str, outputs: str = "fake") -> tuple[tuple[Resource, ...], StackSettings]:
-    cfg = read_stack_file(PROJECT, stack)
-    result = run_program(
-        PROJECT.root, stack, cfg.config, cfg.secret_keys, main=PROJECT.main, project=PROJECT.name, outputs=outputs
-    )
-    planned = tuple(resources_from_plan(result)), StackSettings.from_config(cfg.config)
-    _SHIPPED[id(planned[0]), id(planned[1])] = (*planned, None)
-    return planned
-
-
-_SHIPPED: dict[tuple[int, int], tuple[tuple[Resource, ...], StackSettings, dict[str, list[dict[str, Any]]] | None]] = {}
-"""The plans :func:`shipped` returned (kept alive by its cache, so their ids stay theirs), each with its rule entries
-once :func:`entries` has judged it: the rules are judged once per test process on each unmutated shipped plan,
-which many tests read (read-only: every test mutates a copy, tests/support.py ``mutated_resources``)."""
-
+shipped = rules_plan
+"""A shipped stack's plan as the rules see it, planned once per test process (tests/support.py)."""
 
 mutate = mutated_resources
 """The resources with ``change`` applied to every one ``pick`` selects, at least one (tests/support.py)."""
@@ -51,15 +34,10 @@ def entries(
     resources: list[Resource] | tuple[Resource, ...], settings: StackSettings
 ) -> dict[str, list[dict[str, Any]]]:
     """Each rule's entries (``run_rules``) for the plan, by rule. A plan :func:`shipped` returned is judged once per
-    test process (:data:`_SHIPPED`); every call gets its own copy."""
-    base = _SHIPPED.get((id(resources), id(settings)))
-    if base is not None and base[0] is resources and base[1] is settings and base[2] is not None:
-        return copy.deepcopy(base[2])
+    test process (tests/support.py ``rule_entries``); every call gets its own copy."""
     by_rule: dict[str, list[dict[str, Any]]] = {}
-    for e in run_rules(list(resources), settings):
+    for e in rule_entries(resources, settings):
         by_rule.setdefault(e["policy"], []).append(e)
-    if base is not None and base[0] is resources and base[1] is settings:
-        _SHIPPED[id(resources), id(settings)] = (base[0], base[1], copy.deepcopy(by_rule))
     return by_rule
 
 

@@ -16,7 +16,7 @@ from test_policy_mutated_plans import PROJECT, entries, failed, named
 from components.plan.engine import run_program
 from components.plan.project import read_stack_file
 from policy.rules import ALL_RULES, Resource, StackSettings, resources_from_plan
-from support import cover_plan, mutated_resources
+from support import cover_plan, mutated_resources, rules_plan
 
 OUTPUTS = ("unknown", "fake")
 """A plain plan (values known after deploy are unknown) and ``--placeholders`` (typed placeholders)."""
@@ -38,6 +38,8 @@ def plan(stack: str, outputs: str) -> tuple[tuple[Resource, ...], StackSettings]
     """A shipped stack's plan, a cover stack's (``cover-*``), or a shipped one with :data:`EXTRA` merged in."""
     if stack.startswith("cover-"):
         return cover_plan(stack, outputs)  # type: ignore[arg-type]
+    if "+" not in stack:
+        return rules_plan(stack, outputs)  # type: ignore[arg-type]
     base, _, _ = stack.partition("+")
     cfg = read_stack_file(PROJECT, base)
     config = dict(cfg.config)

@@ -7,25 +7,18 @@ from __future__ import annotations
 
 import copy
 from dataclasses import replace
-from functools import cache
 from typing import Any
 
-from components.plan.engine import run_program
-from components.plan.project import find_project, read_stack_file
-from policy.rules import ALL_RULES, Resource, StackSettings, resources_from_plan, run_rules
-from support import ROOT
+from components.plan.project import find_project
+from policy.rules import ALL_RULES, Resource, StackSettings, run_rules
+from support import ROOT, rules_plan
 
 PROJECT = find_project(ROOT)
 RULE = "model-endpoint-auth"
 
 
-@cache
-def _plan(stack: str) -> tuple[tuple[Resource, ...], StackSettings]:
-    cfg = read_stack_file(PROJECT, stack)
-    result = run_program(
-        PROJECT.root, stack, cfg.config, cfg.secret_keys, main=PROJECT.main, project=PROJECT.name, outputs="fake"
-    )
-    return tuple(resources_from_plan(result)), StackSettings.from_config(cfg.config)
+_plan = rules_plan
+"""A shipped stack's plan (fake outputs), planned once per test process (tests/support.py)."""
 
 
 def _fails(resources: list[Resource], settings: StackSettings, rule: str = RULE) -> list[str]:

@@ -10,10 +10,9 @@ from typing import Any
 
 import pytest
 
-from components.plan.engine import run_program
-from components.plan.project import find_project, read_stack_file
-from policy.rules import UNKNOWN, Resource, resources_from_plan, run_rules
-from support import ROOT
+from components.plan.project import find_project
+from policy.rules import UNKNOWN, Resource, run_rules
+from support import ROOT, rules_plan
 
 PROJECT = find_project(ROOT)
 ISVC = "kubernetes:serving.kserve.io/v1beta1:InferenceService"
@@ -66,11 +65,7 @@ def test_a_pdb_in_another_namespace_is_not_compared() -> None:
 
 
 def _gcp_prod() -> list[Resource]:
-    cfg = read_stack_file(PROJECT, "gcp-prod")
-    result = run_program(
-        PROJECT.root, "gcp-prod", cfg.config, cfg.secret_keys, main=PROJECT.main, project=PROJECT.name, outputs="fake"
-    )
-    return resources_from_plan(result)
+    return list(rules_plan("gcp-prod")[0])  # planned once per test process (tests/support.py)
 
 
 def test_gcp_prod_model_pdb_raised_to_min_replicas() -> None:

@@ -110,14 +110,18 @@ def _check_model(objs: tuple[dict[str, Any], ...], isvc: dict[str, Any], allowed
 
     calls = [{"method": method, "path": path} for method, path in rp.inference_requests(isvc)]
     knative = rp.model_of(isvc).mode == "Knative"
+    # each set of objects indexed once, so every walk below shares its decisions (tests/serving/
+    # test_requestpath_index.py: the same outcomes as the uncached computation)
+    bare = rp.indexed(_without_netpols(objs))
+    indexed = rp.indexed(objs)
     for at_zero in _zero_states(isvc):
         state = "at zero" if at_zero else "running"
         if knative:
             expect(f"{state}: Knative's ingress probe answered", rp.ingress_probe(objs, isvc, at_zero=at_zero), True)
 
         def go(caller: rp.Caller, **kw: Any) -> dict[str, list[rp.Outcome]]:
-            got = rp.routes(objs, isvc, caller, at_zero=at_zero, **kw)  # noqa: B023
-            before = rp.routes(_without_netpols(objs), isvc, caller, at_zero=at_zero, **kw)  # noqa: B023
+            got = rp.routes(indexed, isvc, caller, at_zero=at_zero, **kw)  # noqa: B023
+            before = rp.routes(bare, isvc, caller, at_zero=at_zero, **kw)  # noqa: B023
             if _reached(got) != _reached(before):
                 broken.append(f"{name}: {state}: the NetworkPolicy changes the serving path for {caller.label}")  # noqa: B023
             return got

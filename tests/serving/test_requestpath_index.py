@@ -1,0 +1,120 @@
+"""The request-path model's index (components/serving/requestpath.py ``PolicyIndex``) is a pure speed-up.
+
+Over a :class:`~components.serving.requestpath.PolicyIndex` the model remembers the policies that apply to each
+workload and every verdict of :func:`admits`/:func:`decide`, so the rules' many walks of one model share them. The
+promise: every outcome is the one the uncached computation gives. Checked on every shipped stack (as planned, and
+the placeholder rendering its unchecked rules are judged over) and every cover stack: each rule that walks the
+request path gives the same findings, and every walk the rules make (:func:`routes`, :func:`pipeline_routes`,
+:func:`through_pipeline`) the same outcomes, hop by hop, as with the index switched off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import pytest
+
+from components.serving import requestpath as rp
+from policy.rules import ALL_RULES, Resource, StackSettings, network, pipeline, resources_from_plan
+from policy.rules import models as model_rules
+from support import ROOT, cover_plan, shipped_plan
+
+SHIPPED = sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in (ROOT / "stacks").glob("Pulumi.*.yaml"))
+COVER = sorted(
+    p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in (ROOT / "tests/golden_stacks").glob("Pulumi.*.yaml")
+)
+WALKS = ("routes", "pipeline_routes", "through_pipeline")
+"""The walks the rules call."""
+MODULES = {network.__name__, pipeline.__name__, model_rules.__name__}
+
+
+def _walking_rules() -> list[Any]:
+    """Every rule of the modules that call the request-path model."""
+    out = []
+    for rule in ALL_RULES:
+        checks = [c for c in (rule.check_stack, rule.check_resource) if c is not None]
+        if any(getattr(c, "__module__", "") in MODULES for c in checks):
+            out.append(rule)
+    return out
+
+
+def _plans(name: str) -> list[tuple[str, Sequence[Resource], StackSettings]]:
+    if name in COVER:
+        resources, settings = cover_plan(name)
+        return [(name, resources, settings)]
+    from components.plan.project import load_project, read_stack_file
+
+    plan = shipped_plan(name)
+    settings = StackSettings.from_config(read_stack_file(load_project(ROOT), name).config)
+    out: list[tuple[str, Sequence[Resource], StackSettings]] = [(name, resources_from_plan(plan.result), settings)]
+    if plan.judged is not None:
+        out.append((f"{name} (judged)", resources_from_plan(plan.judged), settings))
+    return out
+
+
+def _judge(
+    monkeypatch: pytest.MonkeyPatch, rules: list[Any], resources: Sequence[Resource], settings: StackSettings
+) -> tuple[dict[str, Any], list[tuple[str, tuple[Any, ...], dict[str, Any], Any]]]:
+    """The rules' findings, and every walk they made: (walk, args, kwargs, outcome)."""
+    calls: list[tuple[str, tuple[Any, ...], dict[str, Any], Any]] = []
+
+    def recorded(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
+        def walk(*args: Any, **kw: Any) -> Any:
+            out = original(*args, **kw)
+            calls.append((name, args, kw, out))
+            return out
+
+        return walk
+
+    for name in WALKS:
+        monkeypatch.setattr(rp, name, recorded(name, getattr(rp, name)))
+    found = {rule.name: rule.run(resources, settings.facts) for rule in rules}
+    return found, calls
+
+
+@pytest.mark.parametrize("stack", [*SHIPPED, *COVER])
+def test_indexed_walks_equal_the_uncached_ones(stack: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    rules = _walking_rules()
+    assert {"model-endpoint-auth"} <= {r.name for r in rules} and len(rules) >= 6, [r.name for r in rules]
+    walked = 0
+    for label, resources, settings in _plans(stack):
+        with monkeypatch.context() as m:
+            fast, fast_calls = _judge(m, rules, resources, settings)
+        with monkeypatch.context() as m:
+            m.setattr(rp, "indexed", list)  # no index anywhere: every decision computed afresh
+            slow, slow_calls = _judge(m, rules, resources, settings)
+        assert fast == slow, label
+        assert len(fast_calls) == len(slow_calls), label
+        for (name, args, kw, out), (s_name, s_args, s_kw, s_out) in zip(fast_calls, slow_calls, strict=True):
+            assert (name, args[1:], kw) == (s_name, s_args[1:], s_kw), label
+            assert list(args[0]) == list(s_args[0]), label
+            assert out == s_out, f"{label}: {name}{args[1:]} {kw}"
+        # the fast run walked indexed objects (the rules build the index), the slow run plain lists
+        assert all(isinstance(call[1][0], rp.PolicyIndex) for call in fast_calls if call[0] == "routes"), label
+        assert not any(isinstance(call[1][0], rp.PolicyIndex) for call in slow_calls), label
+        walked += len(fast_calls)
+    # the comparison is not vacuous: every stack has models whose paths the rules walk
+    assert walked > 0, stack
+
+
+def test_the_index_remembers_verdicts_and_not_errors() -> None:
+    """A verdict is taken once per index; an error is raised again (not remembered as a verdict)."""
+    netpol = {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": "np", "namespace": "models"},
+        "spec": {"podSelector": {}, "ingress": [{"from": [{"podSelector": {}}]}]},
+    }
+    workload = rp.Workload("models", {"app": "m"}, "models/m")
+    index = rp.PolicyIndex([netpol])
+    assert rp.indexed(index) is index
+    first = rp.admits(index, workload, rp.source("models"), 8080)
+    assert first == rp.admits([netpol], workload, rp.source("models"), 8080) and first.allowed
+    assert rp.admits(index, workload, rp.source("models"), 8080) is first
+    assert not rp.admits(index, workload, rp.source("other"), 8080).allowed
+    bad = {**netpol, "spec": {"podSelector": {}, "ingress": [{"from": [{"ipBlock": {"cidr": "10.0.0.0/8"}}]}]}}
+    index = rp.PolicyIndex([bad])
+    for _ in range(2):
+        with pytest.raises(rp.Unsupported):
+            rp.admits(index, workload, rp.source("models"), 8080)
