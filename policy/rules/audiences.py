@@ -1,7 +1,7 @@
 """JWT audiences as declared (the fifth hostile review of issue #17, /work/wt/rev17e-report.md s17).
 
 ``jwt-audiences-rendered``: a public model or pipeline with ``access.jwt.audiences`` renders a RequestAuthentication
-on its pods whose rule for the declared issuer lists exactly those audiences. Istio's RequestAuthentication
+on its pods whose JWT rules list exactly those audiences. Istio's RequestAuthentication
 ``JWTRule.audiences``: "The list of JWT audiences that are allowed to access. A JWT containing any of these audiences
 will be accepted. The service name will be accepted if audiences is empty" (istio.io/latest/docs/reference/config/
 security/request_authentication/#JWTRule); without the list a token the same issuer minted for another service is
@@ -56,13 +56,14 @@ def _audiences(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]
             rules = ra.get("spec.jwtRules")
             if rules is UNKNOWN:
                 continue
-            matching = [as_map(r) for r in as_list(rules) if as_map(r).get("issuer") in (issuer, UNKNOWN)]
+            # every rule of the object is judged, whatever its issuer: the platform renders one rule, the
+            # declared issuer's, and a wrong issuer is model-jwt-rules' finding, not this rule's
             where = f"RequestAuthentication {ns}/{ra.k8s_name} ({key})"
-            if not matching:
-                yield Finding(ra.urn, f"{where}: no jwtRule for the declared issuer {issuer}")
-            for r in matching:
+            if not as_list(rules):
+                yield Finding(ra.urn, f"{where}: no jwtRules (the declared issuer is {issuer})")
+            for r in (as_map(x) for x in as_list(rules)):
                 got = r.get("audiences")
-                if got is UNKNOWN or r.get("issuer") is UNKNOWN:
+                if got is UNKNOWN:
                     continue
                 rendered = sorted(str(a) for a in as_list(got))
                 if rendered != sorted(set(declared)):
@@ -78,7 +79,7 @@ RULES = [
         name="jwt-audiences-rendered",
         description=(
             "Each public model and pipeline that declares access.jwt.audiences renders a RequestAuthentication on "
-            "its pods whose rule for the declared issuer lists exactly those audiences."
+            "its pods whose JWT rules list exactly those audiences."
         ),
         enforcement="mandatory",
         area="ingress",
