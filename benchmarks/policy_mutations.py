@@ -171,6 +171,34 @@ DECLARED_SECRETS = "local:" + json.dumps({"mlplatform:models": {
 }})  # fmt: skip
 """The local stack with a custom container that declares ``imagePullSecrets`` and ``secretEnv`` (no shipped stack
 does)."""
+LLM_PLATFORM = 'gcp-prod:{"deploymentMode": "Standard", "keda": true}'
+"""gcp-prod in KServe's Standard mode with KEDA: LLM metrics scale through KEDA in Standard mode only
+(components/serving/llm_scaling.py); no shipped stack renders a KEDA-scaled model."""
+LLM_GCP = "gcp-prod:" + json.dumps({"mlplatform:models": {
+    "chat": {"format": "huggingface", "storageUri": "hf://Qwen/Qwen2.5-0.5B-Instruct", "modelSizeGb": 0.98,
+             "resources": {"cpu": "3", "memory": "12Gi", "gpus": 1, "accelerator": "nvidia-l4"},
+             "scaling": {"minReplicas": 2, "maxReplicas": 3, "metric": "llm-queue", "target": 4},
+             "llm": {"huggingfaceTokenKey": "hfToken"},
+             "access": {"mode": "public", "jwt": {
+                 "issuer": "https://auth.example.com/realms/models",
+                 "jwksUri": "https://auth.example.com/realms/models/protocol/openid-connect/certs",
+                 "audiences": ["models"]}}},
+    "chat-kv": {"format": "huggingface", "storageUri": "hf://Qwen/Qwen2.5-0.5B-Instruct", "modelSizeGb": 0.98,
+                "resources": {"cpu": "3", "memory": "12Gi", "gpus": 1, "accelerator": "nvidia-l4"},
+                "scaling": {"minReplicas": 2, "maxReplicas": 3, "metric": "llm-kv-cache", "target": 80},
+                "access": {"mode": "internal", "allowedNamespaces": ["apps"]}},
+}})  # fmt: skip
+"""gcp-prod's models replaced by two LLMs (as tests/golden_stacks/Pulumi.cover-gcp-standard.yaml's chat and chat-kv):
+one scales on vLLM's queue, one on its KV-cache share; chat reads the stack's ``hfToken`` secret, as qwen-chat did
+(the program refuses a secret key no model names)."""
+PIPELINE_PDB = "local:" + json.dumps(
+    {"mlplatform:pipelines": {**PIPELINES, "inner": {**PIPELINES["inner"], "scaling": {"minReplicas": 2}}}}
+)
+"""The local stack's pipelines with the internal one at two replicas: its router PodDisruptionBudget is rendered."""
+WIDER_PIPELINE = "local:" + json.dumps({"mlplatform:pipelines": {"inner": {
+    **PIPELINES["inner"], "access": {"mode": "internal", "allowedNamespaces": ["default", "other"]}}}})  # fmt: skip
+"""An internal pipeline admitting a namespace its internal member (xgboost-iris, allowedNamespaces [default]) does not:
+the program refuses it (pipeline_spec.member_access_problem) unless a slip reverses the check."""
 MUTATIONS = (
     Mutation("irsa-no-sub", "clusters", "components/clusters/_aws_iam.py", SUB, "", "IRSA trust without its sub",
              TRUST),
@@ -857,6 +885,46 @@ MUTATIONS = (
     Mutation("keda-escalation", "platform", "components/platform/keda.py", '"allowPrivilegeEscalation": False,',
              '"allowPrivilegeEscalation": True,', "KEDA's containers may escalate privileges",
              "pod-restricted-hardening", platform=KEDA_GCP),
+    # rev17e (#17): the fifth mutation round's uncaught slips
+    Mutation("llm-query-any-ns", "serving", "components/serving/llm_scaling.py",
+             'f\'sum({LLM_METRICS[metric]}{{namespace="{namespace}", {MODEL_LABEL}="{name}"}})\'',
+             'f\'sum({LLM_METRICS[metric]}{{{MODEL_LABEL}="{name}"}})\'',
+             "the KEDA query sums the same-named model of every namespace", "llm-query-scoped",
+             platform=LLM_PLATFORM, config=LLM_GCP),
+    Mutation("llm-kv-threshold-percent", "serving", "components/serving/llm_scaling.py",
+             'return f"{target / 100:g}" if metric in PERCENT_METRICS else str(target)', "return str(target)",
+             "llm-kv-cache threshold 80 against a fraction: never scales out", "llm-query-scoped",
+             platform=LLM_PLATFORM, config=LLM_GCP),
+    Mutation("llm-envoy-port", "serving", "components/serving/llm_scaling.py", "MERGED_STATS_PORT = 15020",
+             "MERGED_STATS_PORT = 15090", "the PodMonitor scrapes Envoy's own stats: no vllm: series, no scale-out",
+             "llm-scrape-merged-stats", platform=LLM_PLATFORM, config=LLM_GCP),
+    Mutation("warm-pause-latest", "platform", "components/platform/warm.py",
+             'PAUSE_IMAGE = "registry.k8s.io/pause:3.9"', 'PAUSE_IMAGE = "registry.k8s.io/pause:latest"',
+             "warm placeholders run the mutable tag latest", "images-tagged", platform=WARM_AWS),
+    Mutation("warm-grace-30", "platform", "components/platform/warm.py", '"terminationGracePeriodSeconds": 0,',
+             '"terminationGracePeriodSeconds": 30,', "pre-empted placeholders hold the GPU 30 s",
+             "warm-capacity-preemptible", platform=WARM_AWS),
+    Mutation("warm-any-pool", "platform", "components/platform/warm.py",
+             '"nodeSelector": {ctx.cluster.gpu.accelerator_label: pool.accelerator, '
+             "ctx.cluster.gpu.pool_label: pool.name},",
+             '"nodeSelector": {ctx.cluster.gpu.accelerator_label: pool.accelerator},',
+             "placeholders select the accelerator only (may warm another pool)", "warm-capacity-preemptible",
+             platform=WARM_AWS),
+    Mutation("jwt-audiences-inverted", "serving", "components/serving/_auth.py", "    if jwt.audiences:",
+             "    if not jwt.audiences:", "declared JWT audiences not rendered (any audience accepted)",
+             "jwt-audiences-rendered"),
+    Mutation("keda-rw-rootfs", "platform", "components/platform/keda.py", '"readOnlyRootFilesystem": True,',
+             '"readOnlyRootFilesystem": False,', "KEDA's containers get a writable root filesystem",
+             "keda-ha-values", platform=KEDA_GCP),
+    Mutation("pipeline-pdb-zero", "serving", "components/serving/pipeline.py",
+             "max_unavailable=1, selector=k8s.meta.v1.LabelSelectorArgs(match_labels={IG_LABEL: name})",
+             "max_unavailable=0, selector=k8s.meta.v1.LabelSelectorArgs(match_labels={IG_LABEL: name})",
+             "the router PDB blocks every drain", "pdb-allows-eviction", config=PIPELINE_PDB),
+    Mutation("pipeline-wider-reversed", "serving", "components/serving/pipeline_spec.py",
+             "_callers(pipeline.namespace, p.allowed_namespaces) - _callers(model.namespace, m.allowed_namespaces)",
+             "_callers(model.namespace, m.allowed_namespaces) - _callers(pipeline.namespace, p.allowed_namespaces)",
+             "an internal pipeline wider than its member is no longer refused", "pipeline-member-access",
+             config=WIDER_PIPELINE),
     # rev17c p10, c16, p08 (#17): the gateway load balancer's idle timeout, AKS system pool zones, the GPU operator
     Mutation("lb-idle-300", "platform", "components/platform/istio.py", "LONGEST_REQUEST_SECONDS = 1800",
              "LONGEST_REQUEST_SECONDS = 300", "gateway load balancer closes a cold start's idle connection at 300 s",

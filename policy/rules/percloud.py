@@ -259,10 +259,6 @@ shipped or cover stack renders it, else why it is known). With :func:`component_
 ``resource-types-known``."""
 
 COMPONENTS_UNRENDERED: Mapping[str, str] = {
-    "mlplatform:index:Pipeline": (
-        "declared by a stack's pipelines (infra/program.py, docs/components/pipeline.md), which no shipped or cover "
-        "stack declares; the rules read the InferenceGraph it renders"
-    ),
     "mlplatform:index:ModelRuntime": (
         "declared by a stack's own runtimes (mlplatform:runtimes, components/serving/model_runtime.py), which no "
         "shipped or cover stack declares; the rules read the ServingRuntime it renders"
