@@ -124,6 +124,41 @@ KEDA_GCP = 'gcp-prod:{"keda": true}'
 """gcp-prod with KEDA (HA: two replicas of each component, their PDBs; no shipped stack installs it as shipped)."""
 GPU_OPERATOR = '*:{"gpuSupport": "gpu-operator"}'
 """Every stack with the NVIDIA GPU operator instead of the device plugin (no shipped stack installs it as shipped)."""
+AWS_DNS = 'aws-dev:{"dns": {"zone": "dev.example.com", "id": "Z0123456789ABCDEFGHIJ"}, "tls": {"issuer": "acme", "acmeEmail": "platform@mlplatform-dev.dev"}}'  # noqa: E501
+"""aws-dev with a Route 53 zone and ACME (DNS-01): external-dns, cert-manager's Route 53 role and the ClusterIssuer are
+rendered (no shipped stack has a DNS zone; tests/golden_stacks/Pulumi.cover-aws-node-groups.yaml's zone id)."""
+AZURE_DNS = 'azure-staging:{"dns": {"zone": "staging.example.com", "resourceGroup": "dns-rg"}, "tls": {"issuer": "acme", "acmeEmail": "platform@mlplatform-staging.dev"}}'  # noqa: E501
+"""azure-staging with an Azure DNS zone and ACME, as tests/policy/test_policy_rev17d_fixb.py plans it."""
+AWS_NODE_GROUPS = "aws-dev:" + json.dumps({"mlplatform:cluster": {
+    "name": "mlp-aws-dev", "kubernetesVersion": "1.34",
+    "apiAccess": {"publicCidrs": ["203.0.113.0/24"], "deployFrom": ["203.0.113.0/24"]},
+    "aws": {"vpcCidr": "10.0.0.0/16", "gpuProvisioner": "node-groups"}, "systemPool": {"minNodes": 2, "maxNodes": 3},
+    "gpuPools": {"l4": {"accelerator": "nvidia-l4", "gpusPerNode": 1, "minNodes": 0, "maxNodes": 4}}}})  # fmt: skip
+"""aws-dev's cluster with managed GPU node groups and the cluster-autoscaler instead of Karpenter (as
+tests/golden_stacks/Pulumi.cover-aws-node-groups.yaml)."""
+RL_LOGGING_AWS = "aws-dev:" + json.dumps({"mlplatform:models": {
+    "sklearn-iris": {"format": "sklearn", "storageUri": "gs://kfserving-examples/models/sklearn/1.0/model",
+                     "publicStorage": True, "resources": {"cpu": "500m", "memory": "1Gi"},
+                     "scaling": {"minReplicas": 0, "maxReplicas": 3},
+                     "access": {"mode": "public", "allowAnonymous": True}, "logger": {"mode": "all"}},
+}})  # fmt: skip
+"""aws-dev's sklearn-iris logging its requests (with :data:`RL_AWS`, the collector admits its namespace's model pods):
+the collector's NetworkPolicy has peers only where a model logs."""
+TRANSFORMER_LOCAL = "local:" + json.dumps({"mlplatform:models": {
+    "sklearn-iris": {"format": "sklearn", "storageUri": "gs://kfserving-examples/models/sklearn/1.0/model",
+                     "publicStorage": True, "resources": {"cpu": "500m", "memory": "1Gi"},
+                     "scaling": {"minReplicas": 0, "maxReplicas": 3},
+                     "access": {"mode": "public", "allowAnonymous": True}},
+    "iris-t": {"format": "sklearn", "storageUri": "gs://kfserving-examples/models/sklearn/1.0/model",
+               "publicStorage": True, "resources": {"cpu": "500m", "memory": "1Gi"},
+               "scaling": {"minReplicas": 1, "maxReplicas": 2},
+               "access": {"mode": "public", "jwt": {"issuer": "https://auth.example.com/",
+                                                     "jwksUri": "https://auth.example.com/.well-known/jwks.json"}},
+               "transformer": {"container": {"image": "kserve/image-transformer:v0.20.0"},
+                               "resources": {"cpu": "500m", "memory": "1Gi"}}},
+}})  # fmt: skip
+"""The local stack with a public JWT model behind a transformer (as tests/golden_stacks/Pulumi.cover-gcp-standard.yaml's
+bert, in Knative mode): no shipped stack renders a transformer."""
 WARM_AWS = 'aws-dev:{"warmCapacity": {"l4": 1}}'
 """Warm capacity on aws-dev's l4 pool, which does not share GPUs, so the placeholders pre-pull its models' images
 (init containers); gcp-prod's l4 pool time-slices and renders none (components/platform/warm.py)."""
@@ -136,6 +171,34 @@ DECLARED_SECRETS = "local:" + json.dumps({"mlplatform:models": {
 }})  # fmt: skip
 """The local stack with a custom container that declares ``imagePullSecrets`` and ``secretEnv`` (no shipped stack
 does)."""
+LLM_PLATFORM = 'gcp-prod:{"deploymentMode": "Standard", "keda": true}'
+"""gcp-prod in KServe's Standard mode with KEDA: LLM metrics scale through KEDA in Standard mode only
+(components/serving/llm_scaling.py); no shipped stack renders a KEDA-scaled model."""
+LLM_GCP = "gcp-prod:" + json.dumps({"mlplatform:models": {
+    "chat": {"format": "huggingface", "storageUri": "hf://Qwen/Qwen2.5-0.5B-Instruct", "modelSizeGb": 0.98,
+             "resources": {"cpu": "3", "memory": "12Gi", "gpus": 1, "accelerator": "nvidia-l4"},
+             "scaling": {"minReplicas": 2, "maxReplicas": 3, "metric": "llm-queue", "target": 4},
+             "llm": {"huggingfaceTokenKey": "hfToken"},
+             "access": {"mode": "public", "jwt": {
+                 "issuer": "https://auth.example.com/realms/models",
+                 "jwksUri": "https://auth.example.com/realms/models/protocol/openid-connect/certs",
+                 "audiences": ["models"]}}},
+    "chat-kv": {"format": "huggingface", "storageUri": "hf://Qwen/Qwen2.5-0.5B-Instruct", "modelSizeGb": 0.98,
+                "resources": {"cpu": "3", "memory": "12Gi", "gpus": 1, "accelerator": "nvidia-l4"},
+                "scaling": {"minReplicas": 2, "maxReplicas": 3, "metric": "llm-kv-cache", "target": 80},
+                "access": {"mode": "internal", "allowedNamespaces": ["apps"]}},
+}})  # fmt: skip
+"""gcp-prod's models replaced by two LLMs (as tests/golden_stacks/Pulumi.cover-gcp-standard.yaml's chat and chat-kv):
+one scales on vLLM's queue, one on its KV-cache share; chat reads the stack's ``hfToken`` secret, as qwen-chat did
+(the program refuses a secret key no model names)."""
+PIPELINE_PDB = "local:" + json.dumps(
+    {"mlplatform:pipelines": {**PIPELINES, "inner": {**PIPELINES["inner"], "scaling": {"minReplicas": 2}}}}
+)
+"""The local stack's pipelines with the internal one at two replicas: its router PodDisruptionBudget is rendered."""
+WIDER_PIPELINE = "local:" + json.dumps({"mlplatform:pipelines": {"inner": {
+    **PIPELINES["inner"], "access": {"mode": "internal", "allowedNamespaces": ["default", "other"]}}}})  # fmt: skip
+"""An internal pipeline admitting a namespace its internal member (xgboost-iris, allowedNamespaces [default]) does not:
+the program refuses it (pipeline_spec.member_access_problem) unless a slip reverses the check."""
 MUTATIONS = (
     Mutation("irsa-no-sub", "clusters", "components/clusters/_aws_iam.py", SUB, "", "IRSA trust without its sub",
              TRUST),
@@ -822,6 +885,46 @@ MUTATIONS = (
     Mutation("keda-escalation", "platform", "components/platform/keda.py", '"allowPrivilegeEscalation": False,',
              '"allowPrivilegeEscalation": True,', "KEDA's containers may escalate privileges",
              "pod-restricted-hardening", platform=KEDA_GCP),
+    # rev17e (#17): the fifth mutation round's uncaught slips
+    Mutation("llm-query-any-ns", "serving", "components/serving/llm_scaling.py",
+             'f\'sum({LLM_METRICS[metric]}{{namespace="{namespace}", {MODEL_LABEL}="{name}"}})\'',
+             'f\'sum({LLM_METRICS[metric]}{{{MODEL_LABEL}="{name}"}})\'',
+             "the KEDA query sums the same-named model of every namespace", "llm-query-scoped",
+             platform=LLM_PLATFORM, config=LLM_GCP),
+    Mutation("llm-kv-threshold-percent", "serving", "components/serving/llm_scaling.py",
+             'return f"{target / 100:g}" if metric in PERCENT_METRICS else str(target)', "return str(target)",
+             "llm-kv-cache threshold 80 against a fraction: never scales out", "llm-query-scoped",
+             platform=LLM_PLATFORM, config=LLM_GCP),
+    Mutation("llm-envoy-port", "serving", "components/serving/llm_scaling.py", "MERGED_STATS_PORT = 15020",
+             "MERGED_STATS_PORT = 15090", "the PodMonitor scrapes Envoy's own stats: no vllm: series, no scale-out",
+             "llm-scrape-merged-stats", platform=LLM_PLATFORM, config=LLM_GCP),
+    Mutation("warm-pause-latest", "platform", "components/platform/warm.py",
+             'PAUSE_IMAGE = "registry.k8s.io/pause:3.9"', 'PAUSE_IMAGE = "registry.k8s.io/pause:latest"',
+             "warm placeholders run the mutable tag latest", "images-tagged", platform=WARM_AWS),
+    Mutation("warm-grace-30", "platform", "components/platform/warm.py", '"terminationGracePeriodSeconds": 0,',
+             '"terminationGracePeriodSeconds": 30,', "pre-empted placeholders hold the GPU 30 s",
+             "warm-capacity-preemptible", platform=WARM_AWS),
+    Mutation("warm-any-pool", "platform", "components/platform/warm.py",
+             '"nodeSelector": {ctx.cluster.gpu.accelerator_label: pool.accelerator, '
+             "ctx.cluster.gpu.pool_label: pool.name},",
+             '"nodeSelector": {ctx.cluster.gpu.accelerator_label: pool.accelerator},',
+             "placeholders select the accelerator only (may warm another pool)", "warm-capacity-preemptible",
+             platform=WARM_AWS),
+    Mutation("jwt-audiences-inverted", "serving", "components/serving/_auth.py", "    if jwt.audiences:",
+             "    if not jwt.audiences:", "declared JWT audiences not rendered (any audience accepted)",
+             "jwt-audiences-rendered"),
+    Mutation("keda-rw-rootfs", "platform", "components/platform/keda.py", '"readOnlyRootFilesystem": True,',
+             '"readOnlyRootFilesystem": False,', "KEDA's containers get a writable root filesystem",
+             "keda-ha-values", platform=KEDA_GCP),
+    Mutation("pipeline-pdb-zero", "serving", "components/serving/pipeline.py",
+             "max_unavailable=1, selector=k8s.meta.v1.LabelSelectorArgs(match_labels={IG_LABEL: name})",
+             "max_unavailable=0, selector=k8s.meta.v1.LabelSelectorArgs(match_labels={IG_LABEL: name})",
+             "the router PDB blocks every drain", "pdb-allows-eviction", config=PIPELINE_PDB),
+    Mutation("pipeline-wider-reversed", "serving", "components/serving/pipeline_spec.py",
+             "_callers(pipeline.namespace, p.allowed_namespaces) - _callers(model.namespace, m.allowed_namespaces)",
+             "_callers(model.namespace, m.allowed_namespaces) - _callers(pipeline.namespace, p.allowed_namespaces)",
+             "an internal pipeline wider than its member is no longer refused", "pipeline-member-access",
+             config=WIDER_PIPELINE),
     # rev17c p10, c16, p08 (#17): the gateway load balancer's idle timeout, AKS system pool zones, the GPU operator
     Mutation("lb-idle-300", "platform", "components/platform/istio.py", "LONGEST_REQUEST_SECONDS = 1800",
              "LONGEST_REQUEST_SECONDS = 300", "gateway load balancer closes a cold start's idle connection at 300 s",
@@ -846,6 +949,394 @@ MUTATIONS = (
     Mutation("gpu-operator-toolkit", "platform", "components/platform/gpu.py", '"toolkit": {"enabled": False},',
              '"toolkit": {"enabled": True},', "GPU operator installs a second container toolkit",
              "gpu-operator-no-second-driver", platform=GPU_OPERATOR),
+    # rev17d (#17): the fourth round's source slips fixA and fixB made caught; rev17e (#17): the fifth
+    # round's source slips its plan caught (its s01, s03 and s20 are pipeline-router-no-principal,
+    # pipeline-netpol-model-label and netpol-egress-only above) and its rule slips, which the boundary tests
+    # of tests/policy/test_policy_rev17e_rules.py now catch
+    Mutation(
+        'rev17d-c01-r53-any-zone',
+        'clusters',
+        'components/clusters/_aws_iam.py',
+        'zone = f"arn:aws:route53:::hostedzone/{zone_id}"',
+        'zone = "arn:aws:route53:::hostedzone/*"',
+        'Route 53 record changes on every hosted zone of the account',
+        'aws-dns-records-scoped',
+        platform=AWS_DNS,
+    ),
+    Mutation(
+        'rev17d-c02-r53-foranyvalue',
+        'clusters',
+        'components/clusters/_aws_iam.py',
+        '"ForAllValues:StringEquals": {"route53:ChangeResourceRecordSetsRecordTypes"',
+        '"ForAnyValue:StringEquals": {"route53:ChangeResourceRecordSetsRecordTypes"',
+        "cert-manager's TXT-only condition as ForAnyValue (a batch with one TXT passes)",
+        'aws-dns-records-scoped',
+        platform=AWS_DNS,
+    ),
+    Mutation(
+        'rev17d-p08-cm-record-any',
+        'platform',
+        'components/platform/certmanager.py',
+        'RECORD_TYPES = ("TXT",)',
+        'RECORD_TYPES = ()',
+        "cert-manager's Route 53 role without its record-type condition",
+        'aws-dns-records-scoped',
+        platform=AWS_DNS,
+    ),
+    Mutation(
+        'rev17d-c04-karp-never-expire',
+        'clusters',
+        'components/clusters/_karpenter.py',
+        '"expireAfter": "720h",',
+        '"expireAfter": "Never",',
+        'GPU NodePool nodes never expire (no new AMIs)',
+        'gpu-node-expiry',
+    ),
+    Mutation(
+        'rev17d-c05-karp-delete-any',
+        'clusters',
+        'components/clusters/_karpenter.py',
+        '"Action": ["ec2:TerminateInstances", "ec2:DeleteLaunchTemplate"],\n            "Condition": {"StringEqua'
+        'ls": owned, "StringLike": nodepool_tagged},',
+        '"Action": ["ec2:TerminateInstances", "ec2:DeleteLaunchTemplate"],\n            "Condition": {"StringLike'
+        '": nodepool_tagged},',
+        'Karpenter terminates instances without the owned-cluster tag',
+        'aws-controller-grants-scoped',
+    ),
+    Mutation(
+        'rev17d-c06-karp-passrole-anyservice',
+        'clusters',
+        'components/clusters/_karpenter.py',
+        '            "Condition": {"StringEquals": {"iam:PassedToService": ["ec2.amazonaws.com", "ec2.amazonaws.c'
+        'om.cn"]}},\n',
+        '',
+        'Karpenter passes the node role to any service',
+        'aws-controller-grants-scoped',
+    ),
+    Mutation(
+        'rev17d-c07-karp-1-replica',
+        'clusters',
+        'components/clusters/_karpenter.py',
+        '"replicas": 2,',
+        '"replicas": 1,',
+        'one Karpenter controller',
+        'karpenter-controller-ha',
+    ),
+    Mutation(
+        'rev17d-c08-karp-queue-sse-off',
+        'clusters',
+        'components/clusters/_karpenter.py',
+        'sqs_managed_sse_enabled=True,',
+        'sqs_managed_sse_enabled=False,',
+        "Karpenter's interruption queue unencrypted",
+        'sqs-queue-encrypted',
+    ),
+    Mutation(
+        'rev17d-c09-ca-other-clusters',
+        'clusters',
+        'components/clusters/eks.py',
+        '"StringEquals": {f"aws:ResourceTag/k8s.io/cluster-autoscaler/{cluster_name}": "owned"}',
+        '"StringEquals": {"aws:ResourceTag/k8s.io/cluster-autoscaler/enabled": "true"}',
+        'cluster-autoscaler scales every enabled ASG of the account',
+        'aws-controller-grants-scoped',
+        config=AWS_NODE_GROUPS,
+    ),
+    Mutation(
+        'rev17d-c11-eks-system-spot',
+        'clusters',
+        'components/clusters/eks.py',
+        'capacity_type="ON_DEMAND",',
+        'capacity_type="SPOT",',
+        'EKS system node group on Spot',
+        'system-pool-on-demand',
+    ),
+    Mutation(
+        'rev17d-c12-eks-system-unlabelled',
+        'clusters',
+        'components/clusters/eks.py',
+        '            labels=dict(SYSTEM_NODE_SELECTOR),\n',
+        '',
+        'EKS system node group without mlplatform.io/pool: system',
+        'node-selectors-match-pools',
+    ),
+    Mutation(
+        'rev17d-c15-gke-system-no-autorepair',
+        'clusters',
+        'components/clusters/gke.py',
+        'management=gcp.container.NodePoolManagementArgs(auto_repair=True, auto_upgrade=True),\n            upgra'
+        'de_settings=gcp.container.NodePoolUpgradeSettingsArgs(max_surge=1, max_unavailable=0),\n            node'
+        '_config=self._node_config(system_instance_type',
+        'management=gcp.container.NodePoolManagementArgs(auto_repair=False, auto_upgrade=True),\n            upgr'
+        'ade_settings=gcp.container.NodePoolUpgradeSettingsArgs(max_surge=1, max_unavailable=0),\n            nod'
+        'e_config=self._node_config(system_instance_type',
+        'GKE system pool without auto-repair',
+        'cluster-hardening',
+    ),
+    Mutation(
+        'rev17d-c16-gke-webhook-fw-any',
+        'clusters',
+        'components/clusters/gke.py',
+        'source_ranges=[gcp_spec.master_cidr],',
+        'source_ranges=["0.0.0.0/0"],',
+        'GKE webhook firewall open to 0.0.0.0/0',
+        'cluster-hardening',
+    ),
+    Mutation(
+        'rev17d-c17-aks-dns-rg-scope',
+        'clusters',
+        'components/clusters/aks.py',
+        'scope=rg_scope.apply(lambda r: f"{r}/providers/Microsoft.Network/dnszones/{zone_name}"),',
+        'scope=rg_scope,',
+        'DNS Zone Contributor on the whole resource group',
+        'iam-least-privilege',
+        platform=AZURE_DNS,
+    ),
+    Mutation(
+        'rev17d-c19-aks-azurepolicy-off',
+        'clusters',
+        'components/clusters/aks.py',
+        'addon_profiles={"azurepolicy": azure.containerservice.ManagedClusterAddonProfileArgs(enabled=True)},',
+        'addon_profiles={"azurepolicy": azure.containerservice.ManagedClusterAddonProfileArgs(enabled=False)},',
+        'AKS Azure Policy add-on off',
+        'cluster-hardening',
+    ),
+    Mutation(
+        'rev17d-p02-rl-netpol-any-pod',
+        'platform',
+        'components/platform/requestlog.py',
+        '"podSelector": {"matchExpressions": [{"key": MODEL_POD_LABEL, "operator": "Exists"}]},',
+        '"podSelector": {"matchExpressions": []},',
+        'request-log collector admits every pod of the logging namespaces',
+        'request-log-collector-ingress',
+        platform=RL_AWS,
+        config=RL_LOGGING_AWS,
+    ),
+    Mutation(
+        'rev17d-p03-keda-pdb-key-typo',
+        'platform',
+        'components/platform/keda.py',
+        'PDB_KEYS = {"operator": "operator", "metricsServer": "metricServer", "webhooks": "webhooks"}',
+        'PDB_KEYS = {"operator": "operator", "metricsServer": "metricsServer", "webhooks": "webhooks"}',
+        'KEDA metrics-server PDB under a key the chart ignores',
+        'keda-ha-values',
+        platform=KEDA_GCP,
+    ),
+    Mutation(
+        'rev17d-p05-keda-no-spread',
+        'platform',
+        'components/platform/keda.py',
+        '            "topologySpreadConstraints": {c: ctx.spread({"app": app}) for c, app in COMPONENT_LABELS.ite'
+        'ms()},\n',
+        '',
+        'KEDA without zone spread on prod',
+        'keda-ha-values',
+        platform=KEDA_GCP,
+    ),
+    Mutation(
+        'rev17d-p07-dns-owner-constant',
+        'platform',
+        'components/platform/dns.py',
+        '"txtOwnerId": f"mlplatform-{ctx.name}-{ctx.settings.domain}",',
+        '"txtOwnerId": "mlplatform",',
+        'external-dns owner id shared by every stack',
+        'external-dns-owner-id',
+        platform=AWS_DNS,
+    ),
+    Mutation(
+        'rev17d-p10-acme-staging',
+        'platform',
+        'components/platform/settings.py',
+        'acme_server: str = "https://acme-v02.api.letsencrypt.org/directory"',
+        'acme_server: str = "https://acme-staging-v02.api.letsencrypt.org/directory"',
+        "ACME on Let's Encrypt's staging directory (untrusted certificates)",
+        'acme-production-directory',
+        platform=AWS_DNS,
+    ),
+    Mutation(
+        'rev17d-p13-istio-cni-ns',
+        'platform',
+        'components/platform/istio.py',
+        'CNI_NAMESPACE = "kube-system"',
+        'CNI_NAMESPACE = "istio-system"',
+        'istio-cni (system-node-critical) in istio-system on GKE',
+        'istio-cni-namespace',
+    ),
+    Mutation(
+        'rev17d-s02-netpol-admin-open',
+        'serving',
+        'components/serving/_netpol.py',
+        'rules.append({"from": [{"podSelector": {"matchLabels": {label: name}}}], "ports": _tcp([QUEUE_ADMIN_PORT'
+        '])})',
+        'rules.append({"ports": _tcp([QUEUE_ADMIN_PORT])})',
+        'queue-proxy admin port 8022 open to every pod',
+        'queue-proxy-admin-port',
+    ),
+    Mutation(
+        'rev17d-s03-ns-enforce-version',
+        'serving',
+        'components/serving/namespace.py',
+        '"pod-security.kubernetes.io/enforce-version": "latest",',
+        '"pod-security.kubernetes.io/enforce-version": "v1.22",',
+        'model namespaces enforce restricted at v1.22',
+        'pod-security-version-latest',
+    ),
+    Mutation(
+        'rev17e-s02-pl-internal-label',
+        'serving',
+        'components/serving/pipeline.py',
+        '    if spec.access.mode == "internal":\n        out[_runtime.visibility_label(deployment_mode)] = _runti'
+        'me.CLUSTER_LOCAL',
+        '    if spec.access.mode == "private":\n        out[_runtime.visibility_label(deployment_mode)] = _runtim'
+        'e.CLUSTER_LOCAL',
+        "internal pipeline's cluster-local label behind a mode that does not exist",
+        'internal-pipeline-cluster-local',
+        config=WITH_PIPELINES,
+    ),
+    Mutation(
+        'rev17e-s05-pl-tbc',
+        'serving',
+        'components/serving/pipeline.py',
+        '        out[_runtime.TARGET_BURST_CAPACITY] = "0"',
+        '        out[_runtime.TARGET_BURST_CAPACITY] = "200"',
+        "internal pipeline's target-burst-capacity 200 (activator in its path)",
+        'internal-pipeline-activator-off',
+        config=WITH_PIPELINES,
+    ),
+    Mutation(
+        'rev17e-s09-rt-timeout-no-request',
+        'serving',
+        'components/serving/_runtime.py',
+        'return min(cold_start_budget_seconds(spec, cluster) + REQUEST_SECONDS, int(MAX_REVISION_TIMEOUT))',
+        'return min(cold_start_budget_seconds(spec, cluster), int(MAX_REVISION_TIMEOUT))',
+        'predictor timeout = cold start only (the request is cut as the pod comes up)',
+        'timeouts-cover-cold-start',
+    ),
+    Mutation(
+        'rev17e-s10-rt-progress-cpu',
+        'serving',
+        'components/serving/_runtime.py',
+        'out[PROGRESS_DEADLINE] = f"{deadline or CPU_READY_SECONDS}s"',
+        'out[PROGRESS_DEADLINE] = f"{CPU_READY_SECONDS}s"',
+        'GPU models get the CPU progress deadline (600 s)',
+        'timeouts-cover-cold-start',
+    ),
+    Mutation(
+        'rev17e-s11-rt-caps-netraw',
+        'serving',
+        'components/serving/_runtime.py',
+        '        "capabilities": {"drop": ["ALL"]},\n        "seccompProfile"',
+        '        "capabilities": {"drop": ["NET_RAW"]},\n        "seccompProfile"',
+        'model containers drop NET_RAW only',
+        'pod-restricted-hardening',
+    ),
+    Mutation(
+        'rev17e-s14-kc-transformer-anon',
+        'serving',
+        'components/serving/_kcomponents.py',
+        'rules = [{"from": [{"source": {"requestPrincipals": ["*"]}}], "to": api}]',
+        'rules = [{"to": api}]',
+        "a public JWT model's transformer admits token-less callers",
+        'model-endpoint-auth',
+        config=TRANSFORMER_LOCAL,
+    ),
+    Mutation(
+        'rev17e-s16-au-gw-probe-anyget',
+        'serving',
+        'components/serving/_auth.py',
+        '            "when": [{"key": f"request.headers[{NETWORK_PROBE_HEADER}]", "values": [NETWORK_PROBE_VALUE]'
+        '}],\n',
+        '',
+        "the gateway's GET rule loses its K-Network-Probe condition",
+        'model-endpoint-auth',
+    ),
+    Mutation(
+        'rev17e-s18-np-health-15020',
+        'serving',
+        'components/serving/_netpol.py',
+        'ISTIO_HEALTH_PORT = 15021',
+        'ISTIO_HEALTH_PORT = 15020',
+        'model NetworkPolicy opens 15020 (merged metrics) instead of 15021',
+        'model-metrics-prometheus-only',
+    ),
+    Mutation(
+        'rev17e-s19-np-prom-any-pod',
+        'serving',
+        'components/serving/_netpol.py',
+        '                        "podSelector": {"matchLabels": dict(PROMETHEUS_POD_LABELS)},\n',
+        '',
+        'metrics ports admit every pod of the monitoring namespace',
+        'model-metrics-prometheus-only',
+    ),
+    Mutation(
+        'rev17e-s22-kc-no-limits',
+        'serving',
+        'components/serving/_kcomponents.py',
+        '    amounts = {"cpu": c.resources.cpu, "memory": c.resources.memory}\n    return {"requests": dict(amoun'
+        'ts), "limits": dict(amounts)}',
+        '    amounts = {"cpu": c.resources.cpu, "memory": c.resources.memory}\n    return {"requests": dict(amoun'
+        'ts)}',
+        'transformer and explainer containers without limits',
+        'model-container-limits',
+        config=TRANSFORMER_LOCAL,
+    ),
+    Mutation(
+        'rev17e-s23-keda-metrics-1',
+        'platform',
+        'components/platform/keda.py',
+        '"metricsServer": {"replicaCount": ctx.replicas},',
+        '"metricsServer": {"replicaCount": 1},',
+        'one KEDA metrics server on prod (its PDB blocks drains)',
+        'pdb-allows-eviction',
+        platform=KEDA_GCP,
+    ),
+    Mutation(
+        'rev17e-r02-rp-froms-all',
+        'policy',
+        'components/serving/requestpath.py',
+        'if froms and not any(_source(f.get("source", {}), peer, request_principal) for f in froms):',
+        'if froms and not all(_source(f.get("source", {}), peer, request_principal) for f in froms):',
+        'request-path model: an AuthorizationPolicy rule needs every from to match',
+    ),
+    Mutation(
+        'rev17e-r05-sg-admin-nsselector',
+        'policy',
+        'policy/rules/slipguards.py',
+        'if "namespaceSelector" in peer or "ipBlock" in peer:',
+        'if "ipBlock" in peer:',
+        'queue-proxy-admin-port accepts a namespaceSelector peer',
+    ),
+    Mutation(
+        'rev17e-r07-aws-owned-any',
+        'policy',
+        'policy/clouds/aws.py',
+        'if not isinstance(key, str) or not key.startswith(prefix) or _strings(value) != ["owned"]:',
+        'if not isinstance(key, str) or not key.startswith(prefix) or "owned" not in _strings(value):',
+        'aws-controller-grants-scoped accepts owned among other tag values',
+    ),
+    Mutation(
+        'rev17e-r09-gcp-public-members',
+        'policy',
+        'policy/clouds/gcp.py',
+        'PUBLIC_MEMBERS = ("allUsers", "allAuthenticatedUsers")',
+        'PUBLIC_MEMBERS = ("allUsers",)',
+        'a GCS grant to allAuthenticatedUsers is not public',
+    ),
+    Mutation(
+        'rev17e-r10-az-netpol-unset',
+        'policy',
+        'policy/clouds/azure.py',
+        'if policy in NO_NETWORK_POLICY or not isinstance(policy, str):',
+        'if policy == "none":',
+        'cluster-network-policy passes an AKS cluster with networkPolicy unset',
+    ),
+    Mutation(
+        'rev17e-r03-tm-deadline-unset',
+        'policy',
+        'components/serving/timeouts.py',
+        '    elif deadline < need:\n',
+        '    elif deadline < need and annotated:\n',
+        'timeouts-cover-cold-start accepts a revision without its progress-deadline annotation',
+    ),
 )  # fmt: skip
 EVALUATOR = "components/serving/requestpath.py"
 EVALUATOR_TESTS = ("tests/serving/test_requestpath.py",)
@@ -869,6 +1360,7 @@ RULE_TESTS = (
     "tests/policy/test_policy_principal_callers.py",
     "tests/policy/test_policy_rev17b.py",
     "tests/policy/test_policy_rev17b_slips.py",
+    "tests/policy/test_policy_rev17e_rules.py",
 )
 
 PLAN_SCRIPT = r"""

@@ -236,6 +236,14 @@ class Cloud:
 
 
 _REGISTRY: dict[str, Cloud] = {}
+_VERSION = 0
+"""Bumped by every change of :data:`_REGISTRY` (:func:`register`, the end of :func:`registered`): :func:`version`."""
+
+
+def version() -> int:
+    """A number that changes whenever the registry does: readers that derive something from it (policy/rules/
+    percloud.py ``known_types``, ``owner``) memoise on it."""
+    return _VERSION
 
 
 def register(cloud: Cloud) -> Cloud:
@@ -246,18 +254,22 @@ def register(cloud: Cloud) -> Cloud:
         raise ValueError(f"cloud {cloud.name!r}: required_setting needs a spec_field to hold it")
     if bool(cloud.dns01_solver) != bool(cloud.dns01_schema):
         raise ValueError(f"cloud {cloud.name!r}: dns01_solver and dns01_schema go together")
+    global _VERSION
     _REGISTRY[cloud.name] = cloud
+    _VERSION += 1
     return cloud
 
 
 @contextmanager
 def registered(cloud: Cloud) -> Iterator[Cloud]:
     """``cloud`` in the registry for the ``with`` block only (tests)."""
+    global _VERSION
     register(cloud)
     try:
         yield cloud
     finally:
         del _REGISTRY[cloud.name]
+        _VERSION += 1
 
 
 def all_clouds() -> tuple[Cloud, ...]:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatch
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -37,8 +37,20 @@ from components.naming import ACCELERATOR_LABEL
 from components.serving import runtimes
 from components.serving.spec import ModelSpec
 
+if TYPE_CHECKING:
+    from components.serving.stack_runtime import RuntimeSpec
+
 DATA_FILE = Path(__file__).with_name("coldstart.yaml")
 GPU_RESOURCE = "nvidia.com/gpu"
+
+
+@dataclass(frozen=True)
+class StackRuntime:
+    """A ServingRuntime the stack brings itself (``mlplatform:runtimes``) in a model's namespace: as KServe's runtime
+    selection sees it, and the image of its ``kserve-container`` (None: not known)."""
+
+    runtime: runtimes.Runtime
+    image: str | None = None
 
 
 @dataclass(frozen=True)
@@ -58,8 +70,13 @@ class ModelFacts:
     runtime_version: str | None = None
     """The runtime image's tag the model gives (``runtimeVersion``); None: the runtime's own."""
     load_format: str | None = None
-    """vLLM's ``--load-format`` in the model server's args (``runai_streamer`` by default for an LLM on GPUs,
-    components/serving/_runtime.py); None: the loader's default."""
+    """vLLM's ``--load-format`` in the model server's args (``runai_streamer`` by default for an LLM on GPUs on
+    KServe's Hugging Face server, components/serving/_runtime.py); None: the loader's default."""
+    format_version: str | None = None
+    """The model's ``formatVersion`` (KServe's ``modelFormat.version``); None: not given."""
+    stack: tuple[StackRuntime, ...] = ()
+    """The stack's ServingRuntimes in the model's namespace: KServe looks at them before the platform's
+    ClusterServingRuntimes, when it auto-selects a runtime and when the model names one (:func:`serving_runtime`)."""
 
 
 @dataclass(frozen=True)
@@ -250,7 +267,8 @@ def pinned(image: str) -> bool:
 
 
 def pod_images(model: ModelFacts, data: Mapping[str, Any] | None = None) -> list[str]:
-    """The images a GPU model's pod pulls that we know: its runtime's (:func:`runtime_image`) and its model image
+    """The images a GPU model's pod pulls that we know: its runtime's (:func:`runtime_image`: the runtime KServe
+    uses, a stack runtime of its namespace included) and its model image
     (:func:`model_image`), for warm capacity to pre-pull; empty for a CPU model (it runs on the system pool)."""
     if model.gpus <= 0:
         return []
@@ -304,18 +322,19 @@ def _model_fetch(
 
 def _pull_step(image: Mapping[str, Any], d: Mapping[str, Any], streamed: bool, cache: Mapping[str, Any] | None) -> Step:
     gb = float(image["gb"])
+    label = image.get("label", image["image"])
     if cache is not None:
         minutes = round(gb / float(cache["gbPerMinute"]), 2) if "gbPerMinute" in cache else float(cache["minutes"])
-        return Step(f"image preloaded ({cache['name']}: {image['image']}, {gb:g} GB)", minutes, _src(cache))
+        return Step(f"image preloaded ({cache['name']}: {label}, {gb:g} GB)", minutes, _src(cache))
     pull = d["imagePull"]
     if streamed:
         # The slow end of a streamed pull is the whole pull when the data says so (the first pull of an eligible
         # image may not stream: coldstart.yaml ``imageStreaming``).
         s = d["imageStreaming"]
         slow = round(gb / float(pull["gbPerMinuteSlow"]), 2) if s.get("slowEnd") == "wholePull" else _high(s)
-        return Step(f"image pull (streamed: {image['image']}, {gb:g} GB)", float(s["minutes"]), _src(s), slow)
+        return Step(f"image pull (streamed: {label}, {gb:g} GB)", float(s["minutes"]), _src(s), slow)
     return Step(
-        f"image pull ({image['image']}, {gb:g} GB at {pull['gbPerMinute']} GB/min)",
+        f"image pull ({label}, {gb:g} GB at {pull['gbPerMinute']} GB/min)",
         round(gb / float(pull["gbPerMinute"]), 2),
         f"size: {_src(image)}; rate: {_src(pull)}",
         round(gb / float(pull["gbPerMinuteSlow"]), 2),
@@ -372,14 +391,53 @@ def pod_image(image: str, runtime: str | None, gpus: int, runtime_version: str |
     return image
 
 
+def serving_runtime(model: ModelFacts) -> tuple[str | None, StackRuntime | None]:
+    """The runtime KServe v0.20.0 serves ``model`` with, and the stack runtime it is (None: a runtime the platform
+    installs, or one we do not know): the model's ``runtime``, else the one KServe auto-selects for its format,
+    version and protocol, the stack's ServingRuntimes of its namespace first (:func:`runtimes.select`, which models
+    ``GetSupportingRuntimes`` and ``GetServingRuntime``); ``(None, None)`` when none would serve."""
+    namespaced = tuple(s.runtime for s in model.stack)
+    runtime, _ = runtimes.select(model.format, model.protocol, model.runtime, model.format_version, namespaced)
+    stack = next((s for s in model.stack if s.runtime.name == runtime), None)
+    return runtime, stack
+
+
+def _image_entry(model: ModelFacts, d: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
+    """The runtime image entry of ``model`` (``image``, ``gb``, ``source``, and ``label``, how the pull step names
+    it) and whether the image is one we know (the runtime's, so caches, streaming and warm pre-pulls apply to it).
+
+    A runtime the platform installs: its image from ``images`` (:func:`pod_image`). A stack runtime: its own image
+    (with ``runtimeVersion`` as KServe's ``UpdateImageTag`` applies it; no ``-gpu`` tag: a stack runtime has no
+    ``serving.kserve.io/server-type`` annotation) at the size of the ``default`` class, as no size of it is known;
+    a stack runtime whose image is not known, or another runtime: the ``default`` entry."""
+    runtime, stack = serving_runtime(model)
+    default = d["images"]["default"]
+    if model.format == CUSTOM_FORMAT or runtime is None:
+        return dict(default), False
+    if stack is not None:
+        if stack.image is None:
+            return dict(default), False
+        image = pod_image(stack.image, runtime, model.gpus, model.runtime_version)
+        source = f"judgement: stack runtime {runtime}'s own image (mlplatform:runtimes), size unknown: {_src(default)}"
+        return {
+            "image": image,
+            "gb": default["gb"],
+            "source": source,
+            "label": f"stack runtime {runtime}: {image}",
+        }, True
+    if runtime not in d["images"]:
+        return dict(default), False
+    entry = d["images"][runtime]
+    return {**entry, "image": pod_image(str(entry["image"]), runtime, model.gpus, model.runtime_version)}, True
+
+
 def runtime_image(model: ModelFacts, data: Mapping[str, Any] | None = None) -> str | None:
-    """The image ``model``'s pod runs when KServe's runtime for it is one we install (:func:`pod_image`), else None
-    (a custom container or a runtime of the user's own: no image we know)."""
+    """The image ``model``'s pod runs for its runtime (:func:`serving_runtime`): a runtime we install
+    (:func:`pod_image`) or a stack runtime whose image is known; else None (a custom container or a runtime of the
+    user's own outside the stack: no image we know)."""
     d = load() if data is None else data
-    runtime, _ = runtimes.select(model.format, model.protocol, model.runtime)
-    if runtime is None or runtime not in d["images"] or model.format == CUSTOM_FORMAT:
-        return None
-    return pod_image(str(d["images"][runtime]["image"]), runtime, model.gpus, model.runtime_version)
+    entry, known = _image_entry(model, d)
+    return str(entry["image"]) if known else None
 
 
 def estimate(
@@ -394,17 +452,13 @@ def estimate(
     fmt = model.format
     if fmt not in d["load"] or fmt not in d["modelSize"]:
         raise ColdStartError(f"cold start: no figures for format {fmt!r} in {DATA_FILE.name}")
-    runtime, _ = runtimes.select(fmt, model.protocol, model.runtime)
-    known = runtime is not None and runtime in d["images"]
-    image = d["images"][runtime] if known else d["images"]["default"]
-    if known:
-        image = {**image, "image": pod_image(str(image["image"]), runtime, model.gpus, model.runtime_version)}
+    image, known = _image_entry(model, d)
     if model.model_size_gb is not None:
         size, size_src = model.model_size_gb, "modelSizeGb from the model spec"
     else:
         size, size_src = float(d["modelSize"][fmt]["gb"]), _src(d["modelSize"][fmt])
     # Only GPU pools stream images (the cluster's GPU pools; a CPU model runs on the system pool), and only a runtime
-    # we install has an image we know.
+    # we install or a stack runtime that names its image has an image we know.
     gpu_known = known and model.gpus > 0
     streamed = gpu_known and streams(str(image["image"]), cluster)
     # A preloaded image counts only where the stack named a cache holding it on every pool the model may land on,
@@ -441,9 +495,11 @@ def deadline_seconds(model: ModelFacts, cluster: ClusterFacts) -> int:
     return math.ceil(estimate(model, cluster).from_zero.high * 60)
 
 
-def facts_from_spec(name: str, spec: ModelSpec) -> ModelFacts:
-    """A model's facts from its validated spec."""
+def facts_from_spec(name: str, spec: ModelSpec, stack: tuple[StackRuntime, ...] = ()) -> ModelFacts:
+    """A model's facts from its validated spec; ``stack``: the stack's ServingRuntimes in the model's namespace
+    (:func:`stack_runtimes`), which decide its runtime, so its image and its vLLM loader (``runtime_args``)."""
     protocol = spec.effective_protocol
+    namespaced = tuple(s.runtime for s in stack)
     return ModelFacts(
         name=name,
         format=spec.format or CUSTOM_FORMAT,
@@ -454,15 +510,67 @@ def facts_from_spec(name: str, spec: ModelSpec) -> ModelFacts:
         runtime=spec.runtime,
         runtime_version=spec.runtime_version,
         accelerator=spec.resources.accelerator if spec.resources.gpus > 0 else None,
-        load_format=load_format(_runtime_args(spec)) if spec.container is None else None,
+        load_format=load_format(_runtime_args(spec, namespaced)) if spec.container is None else None,
+        format_version=spec.format_version,
+        stack=stack,
     )
 
 
-def _runtime_args(spec: ModelSpec) -> list[str]:
+def _runtime_args(spec: ModelSpec, namespaced: tuple[runtimes.Runtime, ...]) -> list[str]:
     # Imported here: components/serving/_runtime.py imports this module.
     from components.serving._runtime import runtime_args
 
-    return runtime_args(spec)
+    return runtime_args(spec, namespaced)
+
+
+def stack_runtimes(specs: Mapping[str, RuntimeSpec] | None, namespace: str) -> tuple[StackRuntime, ...]:
+    """The stack's runtimes (``mlplatform:runtimes``) in ``namespace``: each as selection sees it
+    (``RuntimeSpec.selection``) with its container's image."""
+    return tuple(
+        StackRuntime(spec.selection(name), spec.container.image)
+        for name, spec in (specs or {}).items()
+        if spec.namespace == namespace
+    )
+
+
+SERVING_RUNTIME_KIND = "ServingRuntime"
+SERVER_CONTAINER = "kserve-container"
+"""``constants.InferenceServiceContainerName``: the runtime container KServe runs as the model server."""
+
+
+def runtimes_from_documents(docs: Sequence[Mapping[str, Any]], namespace: str) -> tuple[StackRuntime, ...]:
+    """The ServingRuntimes of ``namespace`` among rendered documents, read as KServe v0.20.0 reads them
+    (pkg/apis/serving/v1alpha1/servingruntime_types.go: ``supportedModelFormats`` with ``name``, ``version``,
+    ``autoSelect``, ``priority``; ``protocolVersions``; ``multiModel``; ``disabled``; the model server is the
+    container named ``kserve-container``, whose ``image`` is the pod's)."""
+    out = []
+    for doc in docs:
+        meta = doc.get("metadata") or {}
+        if doc.get("kind") != SERVING_RUNTIME_KIND or meta.get("namespace") != namespace:
+            continue
+        spec = doc.get("spec") or {}
+        formats = tuple(
+            runtimes.Format(
+                str(f.get("name")),
+                str(f["version"]) if f.get("version") is not None else None,
+                bool(f.get("autoSelect")),
+                int(f["priority"]) if f.get("priority") is not None else None,
+            )
+            for f in spec.get("supportedModelFormats") or []
+        )
+        runtime = runtimes.Runtime(
+            str(meta.get("name")),
+            formats,
+            tuple(str(p) for p in spec.get("protocolVersions") or []),
+            multi_model=bool(spec.get("multiModel")),
+            disabled=bool(spec.get("disabled")),
+        )
+        server: Mapping[str, Any] = next(
+            (c for c in spec.get("containers") or [] if c.get("name") == SERVER_CONTAINER), {}
+        )
+        image = server.get("image")
+        out.append(StackRuntime(runtime, str(image) if isinstance(image, str) else None))
+    return tuple(out)
 
 
 def cluster_facts(cloud: str, gpu: GpuScheduling) -> ClusterFacts:
@@ -483,8 +591,10 @@ def pool_caches(pools: Mapping[str, Any] | None) -> tuple[tuple[str, tuple[str, 
     return tuple(out)
 
 
-def facts_from_isvc(isvc: Mapping[str, Any]) -> ModelFacts:
-    """A model's facts from a rendered InferenceService (``metadata`` and ``spec.predictor.model``)."""
+def facts_from_isvc(isvc: Mapping[str, Any], documents: Sequence[Mapping[str, Any]] = ()) -> ModelFacts:
+    """A model's facts from a rendered InferenceService (``metadata`` and ``spec.predictor.model``); ``documents``:
+    the other rendered objects, whose ServingRuntimes of the model's namespace decide its runtime
+    (:func:`runtimes_from_documents`)."""
     meta = isvc.get("metadata") or {}
     predictor = (isvc.get("spec") or {}).get("predictor") or {}
     model = predictor.get("model") or {}
@@ -506,6 +616,8 @@ def facts_from_isvc(isvc: Mapping[str, Any]) -> ModelFacts:
         runtime_version=model.get("runtimeVersion"),
         accelerator=str(accelerator) if accelerator is not None else None,
         load_format=load_format([str(a) for a in (model or container).get("args") or []]),
+        format_version=str(version) if (version := (model.get("modelFormat") or {}).get("version")) else None,
+        stack=runtimes_from_documents(documents, str(meta.get("namespace"))) if model else (),
     )
 
 
@@ -549,15 +661,20 @@ def warm_cover(isvc: Mapping[str, Any], gpus: int, warm: Sequence[WarmPool]) -> 
 
 
 def plan_estimates(
-    isvcs: Sequence[Mapping[str, Any]], cluster: ClusterFacts | None, warm: Sequence[WarmPool] = ()
+    isvcs: Sequence[Mapping[str, Any]],
+    cluster: ClusterFacts | None,
+    warm: Sequence[WarmPool] = (),
+    documents: Sequence[Mapping[str, Any]] = (),
 ) -> list[Estimate]:
     """Estimates for every GPU model and every model that can scale to zero among rendered ``isvcs``, by name; a GPU
-    model that ``warm`` capacity covers (:func:`warm_cover`) is marked so (:attr:`Estimate.expected`)."""
+    model that ``warm`` capacity covers (:func:`warm_cover`) is marked so (:attr:`Estimate.expected`).
+    ``documents``: the plan's other rendered objects; the ServingRuntimes of a model's namespace among them decide
+    its runtime (:func:`facts_from_isvc`)."""
     if cluster is None:
         cluster = ClusterFacts(clouds.EXISTING.name)
     out = []
     for isvc in isvcs:
-        facts = facts_from_isvc(isvc)
+        facts = facts_from_isvc(isvc, documents)
         if facts.gpus > 0 or can_scale_to_zero(isvc):
             cover = warm_cover(isvc, facts.gpus, warm)
             est = estimate(facts, cluster, prepulled=cover.images if cover else ())

@@ -42,6 +42,8 @@ from components import clouds, coldstart
 from components.outputs import ClusterOutputs, GpuPoolOutputs, cluster_outputs, is_cluster
 from components.records import UNKNOWN, PlanResult, Registration, Secret
 
+SERVING_RUNTIME_TYPE = "kubernetes:serving.kserve.io/v1alpha1:ServingRuntime"
+
 DATA_FILE = Path(__file__).with_name("deploy_times.yaml")
 HELM_TYPES = ("kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart")
 
@@ -296,8 +298,14 @@ def _starts_from_zero(isvc: Mapping[str, Any], pools: Mapping[str, GpuPoolOutput
     return not any(int(p["minNodes"] or 0) > 0 for p in matching)
 
 
-def model_start_entry(reg: Registration, entry: TimeEntry, cluster: ClusterOutputs | None) -> TimeEntry:
-    """``entry`` plus the model's start when the InferenceService ``reg`` waits for Ready (module docstring)."""
+def model_start_entry(
+    reg: Registration,
+    entry: TimeEntry,
+    cluster: ClusterOutputs | None,
+    documents: Sequence[Mapping[str, Any]] = (),
+) -> TimeEntry:
+    """``entry`` plus the model's start when the InferenceService ``reg`` waits for Ready (module docstring);
+    ``documents``: the plan's ServingRuntimes, which decide the model's runtime (:func:`coldstart.facts_from_isvc`)."""
     isvc = reg.plain_inputs()
     annotations = (isvc.get("metadata") or {}).get("annotations") or {}
     if "pulumi.com/waitFor" not in annotations:
@@ -311,7 +319,7 @@ def model_start_entry(reg: Registration, entry: TimeEntry, cluster: ClusterOutpu
         tuple(str(r) for r in streamed) if isinstance(streamed, list) else (),
         coldstart.pool_caches(pools if isinstance(pools, dict) else None),
     )
-    model = coldstart.facts_from_isvc(isvc)
+    model = coldstart.facts_from_isvc(isvc, documents)
     est = coldstart.estimate(model, facts)
     from_zero = model.gpus > 0 and _starts_from_zero(isvc, pools if isinstance(pools, dict) else {})
     case, label = (est.from_zero, "fromZero") if from_zero else (est.warm_node, "warmNode")
@@ -355,12 +363,13 @@ class _Schedule:
         }
         cluster: ClusterOutputs | None = None
         looked = False
+        runtimes = [r.plain_inputs() for r in self.regs if r.type == SERVING_RUNTIME_TYPE]
         for r in self.regs:
             entry = self.own[r.urn]
             if entry is not None and entry.model_start:
                 if not looked:
                     cluster, looked = _cluster_outputs(result), True
-                self.own[r.urn] = model_start_entry(r, entry, cluster)
+                self.own[r.urn] = model_start_entry(r, entry, cluster, runtimes)
         self.start: dict[str, float] = {}
         self.start_why: dict[str, _Why] = {}
         self.registered_at: dict[str, float] = {}

@@ -19,6 +19,7 @@ from components.serving.model_service import ModelService, ModelServiceArgs
 from components.serving.namespace import ModelNamespace, ModelNamespaceArgs
 from components.serving.pipeline import Pipeline, PipelineArgs, members
 from components.serving.spec import ModelSpec
+from components.serving.stack_runtime import RuntimeSpec
 from infra.config import NAMESPACE, LoadedConfig, load
 
 STACK_CONFIG_DIR = "stacks"
@@ -86,18 +87,21 @@ def _cluster_and_platform(loaded: LoadedConfig, name: str) -> tuple[KubernetesCl
             slo_alerts=[k for k, m in cfg.models.items() if m.slo.latency_p95_ms or m.slo.error_rate_percent],
             keda_models=[k for k, m in cfg.models.items() if llm_scaling.is_llm(m.scaling.metric)],
             request_log_namespaces=sorted({m.namespace for m in cfg.models.values() if m.logs}),
-            warm_images=warm_images(cfg.models),
+            warm_images=warm_images(cfg.models, cfg.runtimes),
         ),
     )
     return cluster, platform
 
 
-def warm_images(models: Mapping[str, ModelSpec]) -> dict[str, list[str]]:
-    """Accelerator -> the images the GPU models that ask for it pull (:func:`coldstart.pod_images`: the runtime's
-    and an ``oci://`` model image), for warm capacity to pre-pull (components/platform/warm.py)."""
+def warm_images(
+    models: Mapping[str, ModelSpec], stack_runtimes: Mapping[str, RuntimeSpec] | None = None
+) -> dict[str, list[str]]:
+    """Accelerator -> the images the GPU models that ask for it pull (:func:`coldstart.pod_images`: the image of the
+    runtime KServe serves the model with, a stack runtime of its namespace (``stack_runtimes``) included, and an
+    ``oci://`` model image), for warm capacity to pre-pull (components/platform/warm.py)."""
     out: dict[str, set[str]] = {}
     for name, spec in models.items():
-        facts = coldstart.facts_from_spec(name, spec)
+        facts = coldstart.facts_from_spec(name, spec, coldstart.stack_runtimes(stack_runtimes, spec.namespace))
         if facts.accelerator:
             out.setdefault(facts.accelerator, set()).update(coldstart.pod_images(facts))
     return {acc: sorted(images) for acc, images in sorted(out.items()) if images}

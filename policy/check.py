@@ -48,7 +48,7 @@ SECRET_TEXT = "[secret]"
 
 SETTINGS_KEYS = (
     "environment", "requiredTags", "maxGpus", "allowPublicApi", "anonymousModels", "budget", "overrides", "models",
-    "pipelines", "modelSecrets", "zones",
+    "pipelines", "modelSecrets", "zones", "jwtAudiences",
 )  # fmt: skip
 """Every key of a saved stack's ``settings`` (components/plan/report.py writes them all): ``check`` refuses a plan
 missing one rather than judge it by the key's default (a deleted ``environment`` would read as dev)."""

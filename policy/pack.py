@@ -22,7 +22,16 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from policy.rules import ALL_RULES, UNKNOWN, Facts, Resource, Rule, StackSettings, secrets_to_json
+from policy.rules import (
+    ALL_RULES,
+    UNKNOWN,
+    Facts,
+    Resource,
+    Rule,
+    StackSettings,
+    audiences_to_json,
+    secrets_to_json,
+)
 
 PACK_NAME = "mlplatform-guardrails"
 
@@ -37,6 +46,7 @@ CONFIG_SCHEMA = PolicyConfigSchema(
         "networkPolicy": {"type": "string", "enum": ["enforced", "not-enforced", "unknown"], "default": "unknown"},
         "modelSecrets": {"type": "object", "default": {}},
         "zones": {"type": ["integer", "null"], "minimum": 1, "default": None},
+        "jwtAudiences": {"type": "object", "default": {}},
     }
 )
 """The config every policy of the pack accepts (the stack's facts; see :class:`policy.rules.Facts`)."""
@@ -44,7 +54,7 @@ CONFIG_SCHEMA = PolicyConfigSchema(
 
 FACT_KEYS = (
     "environment", "requiredTags", "maxGpus", "allowPublicApi", "anonymousModels", "networkPolicy", "modelSecrets",
-    "zones",
+    "zones", "jwtAudiences",
 )  # fmt: skip
 
 
@@ -70,6 +80,7 @@ def pack_config(settings: StackSettings, rules: Iterable[Rule] | None = None) ->
         "networkPolicy": f.network_policy,
         "modelSecrets": secrets_to_json(f.model_secrets),
         "zones": f.zones,
+        "jwtAudiences": audiences_to_json(f.jwt_audiences),
     }
     out: dict[str, Any] = {}
     for rule in ALL_RULES if rules is None else rules:

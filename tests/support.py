@@ -14,6 +14,8 @@ import pytest
 from components.plan.engine import OutputsMode, PlanResult, run_function
 
 if TYPE_CHECKING:
+    from urns import Target
+
     from components.plan.report import StackPlan
     from policy.rules import Resource, StackSettings
 
@@ -207,3 +209,54 @@ def mutated_resources(
         out.append(r)
     assert hit if exactly is None else hit == exactly, f"the mutation changed {hit} resources: the plan's shape moved"
     return out
+
+
+def check_cli(argv: Sequence[str]) -> tuple[int, list[list[dict[str, Any]]]]:
+    """``mlplatform check ARGV`` in-process (components/plan/cli.py ``main``): its exit code, and the entries
+    policy.check ``check`` gave the command for each stack it judged (before ``--strict``; a copy). A test that asserts
+    both the exit code and the failures reads the verdicts the command itself reached instead of judging the plan a
+    second time (the same code path: ``_check`` calls ``check`` then ``strict``)."""
+    import copy
+
+    import policy.check
+
+    real = policy.check.check
+    seen: list[list[dict[str, Any]]] = []
+
+    def recording(*args: Any, **kwargs: Any) -> list[dict[str, Any]]:
+        entries = real(*args, **kwargs)
+        seen.append(copy.deepcopy(entries))
+        return entries
+
+    from components.plan.cli import main
+
+    policy.check.check = recording
+    try:
+        code = main(["check", *argv])
+    finally:
+        policy.check.check = real
+    return code, seen
+
+
+@cache
+def _target_plan(root: str, config_dir: str, stack: str) -> PlanResult:
+    from urns import targets
+
+    from components.plan.engine import run_program
+    from components.plan.project import read_stack_file
+
+    (t,) = [
+        t for t in targets() if (str(t.project.root), t.project.stack_config_dir, t.stack) == (root, config_dir, stack)
+    ]
+    cfg = read_stack_file(t.project, t.stack)
+    return run_program(
+        t.project.root, t.stack, cfg.config, cfg.secret_keys, main=t.project.main, project=t.project.name
+    )
+
+
+def target_plans() -> list[tuple[Target, PlanResult]]:
+    """Every shipped and cover stack and example (tests/urns.py ``targets``) planned as ``mlplatform plan`` does
+    (unknown outputs), once per test process: read the results, never edit them."""
+    from urns import targets
+
+    return [(t, _target_plan(str(t.project.root), t.project.stack_config_dir, t.stack)) for t in targets()]

@@ -72,7 +72,8 @@ class ImageCache(Spec):
     images: list[str] = Field(min_length=1, max_length=50)
     (
         "The image references the cache holds (1-50), exactly as the serving runtimes name them, e.g. "
-        "``nvcr.io/nvidia/tritonserver:23.05-py3``; only these count as preloaded in the cold-start estimate."
+        "``nvcr.io/nvidia/tritonserver:23.05-py3``; an ``oci://`` model's image may be listed too, as the URI without "
+        "``oci://`` (the image KServe's modelcar pulls). Only these count as preloaded in the cold-start estimate."
     )
 
     @field_validator("images")

@@ -432,8 +432,8 @@ def _check_parser(sub: argparse._SubParsersAction[_OneLineParser]) -> None:
         "--no-overrides",
         action="store_true",
         help="ignore the overrides saved in the plan (default enforcement); the plan's other settings (environment, "
-        "requiredTags, maxGpus, allowPublicApi, anonymousModels, budget, networkPolicy, modelSecrets) are still "
-        "trusted as written: see docs/policies.md",
+        "requiredTags, maxGpus, allowPublicApi, anonymousModels, budget, networkPolicy, modelSecrets, jwtAudiences) "
+        "are still trusted as written: see docs/policies.md",
     )
 
 

@@ -17,6 +17,7 @@ from components.records import UNKNOWN_TEXT, PlanResult, Registration, wire
 HELM_TYPES = ("kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart")
 K8S_PROVIDER = "pulumi:providers:kubernetes"
 ISVC_TYPE = "kubernetes:serving.kserve.io/v1beta1:InferenceService"
+SERVING_RUNTIME_TYPE = "kubernetes:serving.kserve.io/v1alpha1:ServingRuntime"
 
 
 @dataclass
@@ -114,7 +115,8 @@ def cluster_facts(plan: StackPlan) -> coldstart.ClusterFacts:
 
 def cold_start(plan: StackPlan) -> list[coldstart.Estimate]:
     """Cold-start estimates of the stack's GPU models and models that can scale to zero (:mod:`coldstart`), with the
-    warm capacity the plan declares (:func:`components.cost.warm_capacity`)."""
+    warm capacity the plan declares (:func:`components.cost.warm_capacity`) and the runtime KServe serves each
+    model with, the plan's ServingRuntimes of its namespace included."""
     from components.cost import warm_capacity
 
     isvcs = [r.wire_inputs() for r in plan.result.resources if r.type == ISVC_TYPE]
@@ -122,7 +124,8 @@ def cold_start(plan: StackPlan) -> list[coldstart.Estimate]:
         coldstart.WarmPool(w.pool, w.nodes, w.accelerator, w.gpus_per_node, w.images)
         for w in warm_capacity(plan.result)
     ]
-    return coldstart.plan_estimates(isvcs, cluster_facts(plan), warm)
+    runtimes = [r.wire_inputs() for r in plan.result.resources if r.type == SERVING_RUNTIME_TYPE]
+    return coldstart.plan_estimates(isvcs, cluster_facts(plan), warm, runtimes)
 
 
 def _wire_outputs(outputs: dict[str, Any]) -> dict[str, Any]:

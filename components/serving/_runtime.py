@@ -64,32 +64,40 @@ REQUEST_SECONDS = 300
 300, config/core/configmaps/defaults.yaml, knative/serving 1.21)."""
 
 
-def cold_start_seconds(spec: ModelSpec, cluster: coldstart.ClusterFacts) -> int | None:
+Stack = tuple[coldstart.StackRuntime, ...]
+"""The stack's ServingRuntimes in a model's namespace (:func:`components.coldstart.stack_runtimes`): the runtime KServe
+serves the model with, so its image and vLLM loader, and thus the deadlines, depend on them."""
+
+
+def cold_start_seconds(spec: ModelSpec, cluster: coldstart.ClusterFacts, stack: Stack = ()) -> int | None:
     """The Knative progress deadline a GPU model needs on ``cluster``: its cold start from zero GPU nodes at the
-    slow end of every step (:func:`components.coldstart.deadline_seconds`); None for CPU."""
+    slow end of every step (:func:`components.coldstart.deadline_seconds`), with the runtime KServe uses given the
+    ``stack``'s runtimes of its namespace; None for CPU."""
     if spec.resources.gpus == 0:
         return None
-    return coldstart.deadline_seconds(coldstart.facts_from_spec("model", spec), cluster)
+    return coldstart.deadline_seconds(coldstart.facts_from_spec("model", spec, stack), cluster)
 
 
-def pulumi_timeout_seconds(spec: ModelSpec, cluster: coldstart.ClusterFacts) -> int:
+def pulumi_timeout_seconds(spec: ModelSpec, cluster: coldstart.ClusterFacts, stack: Stack = ()) -> int:
     """How long ``pulumi up`` waits for the InferenceService to become Ready."""
-    return cold_start_budget_seconds(spec, cluster) + PULUMI_MARGIN_SECONDS
+    return cold_start_budget_seconds(spec, cluster, stack) + PULUMI_MARGIN_SECONDS
 
 
 def _duration(seconds: int) -> str:
     return f"{seconds // 60}m" if seconds % 60 == 0 else f"{seconds}s"
 
 
-def isvc_annotations(spec: ModelSpec, deployment_mode: str, cluster: coldstart.ClusterFacts) -> dict[str, str]:
-    """InferenceService annotations: Pulumi readiness, deployment mode, the cold-start budget and model size the
-    estimate used, and autoscaling knobs KServe passes on."""
+def isvc_annotations(
+    spec: ModelSpec, deployment_mode: str, cluster: coldstart.ClusterFacts, stack: Stack = ()
+) -> dict[str, str]:
+    """InferenceService annotations: Pulumi readiness, deployment mode, the cold-start budget (``stack``: the stack's
+    runtimes of the model's namespace) and model size the estimate used, and autoscaling knobs KServe passes on."""
     out = {
         "pulumi.com/waitFor": "condition=Ready",
-        "pulumi.com/timeoutSeconds": str(pulumi_timeout_seconds(spec, cluster)),
+        "pulumi.com/timeoutSeconds": str(pulumi_timeout_seconds(spec, cluster, stack)),
         DEPLOYMENT_MODE: deployment_mode,
     }
-    deadline = cold_start_seconds(spec, cluster)
+    deadline = cold_start_seconds(spec, cluster, stack)
     if deadline is not None:
         out[COLD_START_ANNOTATION] = str(deadline)
     if spec.model_size_gb is not None:
@@ -132,12 +140,12 @@ def isvc_labels(spec: ModelSpec, base: Mapping[str, str], deployment_mode: str) 
     return out
 
 
-def cold_start_budget_seconds(spec: ModelSpec, cluster: coldstart.ClusterFacts) -> int:
+def cold_start_budget_seconds(spec: ModelSpec, cluster: coldstart.ClusterFacts, stack: Stack = ()) -> int:
     """How long the first pod may take from zero: a GPU model's cold start, else the CPU progress deadline."""
-    return cold_start_seconds(spec, cluster) or CPU_READY_SECONDS
+    return cold_start_seconds(spec, cluster, stack) or CPU_READY_SECONDS
 
 
-def request_timeout_seconds(spec: ModelSpec, cluster: coldstart.ClusterFacts) -> int:
+def request_timeout_seconds(spec: ModelSpec, cluster: coldstart.ClusterFacts, stack: Stack = ()) -> int:
     """The predictor's ``timeout`` (Knative mode): the cold-start budget plus :data:`REQUEST_SECONDS`, at most
     the platform's ``max-revision-timeout-seconds``.
 
@@ -148,7 +156,7 @@ def request_timeout_seconds(spec: ModelSpec, cluster: coldstart.ClusterFacts) ->
     boots. Knative's webhook rejects a timeout above ``max-revision-timeout-seconds``
     (pkg/apis/serving/v1/revision_validation.go ``validateTimeoutSeconds``).
     """
-    return min(cold_start_budget_seconds(spec, cluster) + REQUEST_SECONDS, int(MAX_REVISION_TIMEOUT))
+    return min(cold_start_budget_seconds(spec, cluster, stack) + REQUEST_SECONDS, int(MAX_REVISION_TIMEOUT))
 
 
 def component_cold_start_seconds(
@@ -300,6 +308,9 @@ class PredictorInputs:
     namespaced: tuple[runtimes.Runtime, ...] = ()
     """The stack's ServingRuntimes in the model's namespace (:func:`components.serving.stack_runtime.namespaced`):
     KServe may auto-select one of them, whose server gets no vLLM options (:func:`runtime_args`)."""
+    stack: Stack = ()
+    """The same runtimes with their images (:func:`components.coldstart.stack_runtimes`), for the cold-start budget
+    of the predictor's ``timeout``; empty: ``namespaced`` without images."""
 
 
 def server_container(predictor: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -428,7 +439,11 @@ def predictor(spec: ModelSpec, given: PredictorInputs) -> dict[str, Any]:
         out["timeout"] = (
             spec.timeout
             if spec.timeout is not None
-            else request_timeout_seconds(spec, coldstart.cluster_facts(given.cloud, given.gpu))
+            else request_timeout_seconds(
+                spec,
+                coldstart.cluster_facts(given.cloud, given.gpu),
+                given.stack or tuple(coldstart.StackRuntime(r) for r in given.namespaced),
+            )
         )
         if spec.container_concurrency is not None:
             out["containerConcurrency"] = spec.container_concurrency

@@ -155,7 +155,7 @@ def check(
                 )
     if spec.timeout is not None and spec.scaling.min_replicas == 0 and platform.deployment_mode == "Knative":
         facts = coldstart.cluster_facts(platform.cluster.cloud, platform.cluster.gpu)
-        need = _runtime.cold_start_budget_seconds(spec, facts)
+        need = _runtime.cold_start_budget_seconds(spec, facts, coldstart.stack_runtimes(stack_runtimes, spec.namespace))
         if spec.timeout < need:
             # The activator applies the revision's timeout to the whole request, the wait for a pod included
             # (components.serving._runtime.request_timeout_seconds): the first request after zero would be cut.
@@ -355,6 +355,7 @@ class ModelService(pulumi.ComponentResource):
             request_log_url=platform.request_log_url,
             isvc_name=name,
             namespaced=namespaced(args.runtimes, spec.namespace),
+            stack=coldstart.stack_runtimes(args.runtimes, spec.namespace),
         )
         predictor = _runtime.predictor(spec, inputs)
         self.inference_service = InferenceService(
@@ -365,7 +366,10 @@ class ModelService(pulumi.ComponentResource):
                 "labels": _runtime.isvc_labels(spec, labels, platform.deployment_mode),
                 "annotations": {
                     **_runtime.isvc_annotations(
-                        spec, platform.deployment_mode, coldstart.cluster_facts(cluster.cloud, cluster.gpu)
+                        spec,
+                        platform.deployment_mode,
+                        coldstart.cluster_facts(cluster.cloud, cluster.gpu),
+                        inputs.stack,
                     ),
                     **access_annotations(spec),
                     **_runtime.logger_annotations(spec),

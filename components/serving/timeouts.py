@@ -17,7 +17,13 @@ hop before it gets an answer. Each hop and what bounds it (Knative mode):
   300 s each (config/core/configmaps/defaults.yaml; pkg/apis/config/defaults.go).
 - queue-proxy: the same revision timeouts, once the pod runs.
 - Knative's progress deadline (``serving.knative.dev/progress-deadline``): the revision fails if its first pod is not
-  ready in time.
+  ready in time. Without the annotation the revision's Deployment gets the cluster's config-deployment
+  ``progress-deadline`` (knative/serving knative-v1.21.3 pkg/reconciler/revision/resources/deploy.go: the annotation,
+  when found, overrides ``cfg.Deployment.ProgressDeadline``), which the platform renders in its KnativeServing's
+  ``spec.config.deployment`` (the operator copies ``spec.config.<name>`` into ConfigMap ``config-<name>``:
+  knative.dev/docs/install/operator/configuring-with-operator), else Knative's default 600 s
+  (config/core/configmaps/deployment.yaml ``progress-deadline: "600s"``, pkg/deployment/config.go
+  ``ProgressDeadlineDefault``): :func:`progress_deadline`.
 - ``pulumi up`` (``pulumi.com/timeoutSeconds``): how long the deploy waits for Ready.
 - the load balancer in front of the gateway: a cold start sends no byte on the client's connection, so a load balancer
   that closes an idle connection sooner cuts the request. The policy reads its idle timeout from the gateway
@@ -40,6 +46,7 @@ to both (:func:`_component_problems`, :func:`_runtime.component_cold_start_secon
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -131,6 +138,70 @@ def _annotations(isvc: Mapping[str, Any]) -> Mapping[str, Any]:
     return _map(_map(isvc.get("metadata"), "metadata").get("annotations"), "metadata.annotations")
 
 
+KNATIVE_DEFAULT_PROGRESS_DEADLINE = 600
+"""config-deployment ``progress-deadline`` when nothing sets it: knative/serving knative-v1.21.3
+config/core/configmaps/deployment.yaml (``progress-deadline: "600s"``), pkg/deployment/config.go
+``ProgressDeadlineDefault = 600 * time.Second``."""
+KNATIVE_SERVING_API = "operator.knative.dev/"
+"""The Knative operator's API group: its ``KnativeServing`` carries the cluster's Knative config maps."""
+
+_GO_DURATION = re.compile(r"(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:ns|us|\u00b5s|\u03bcs|ms|s|m|h))+", re.ASCII)
+_GO_UNITS = {"ns": 1e-9, "us": 1e-6, "\u00b5s": 1e-6, "\u03bcs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def go_duration_seconds(value: object) -> int | None:
+    """Whole seconds of a Go duration string as Knative reads config-deployment's ``progress-deadline``
+    (``time.ParseDuration`` through ``cm.AsDuration``, knative/serving knative-v1.21.3 pkg/deployment/config.go:
+    ``1800s``, ``30m``, ``1h30m``, ``1.5h``; a bare number other than ``0`` is refused), or None when Knative would
+    not read it or refuses it (``progress-deadline cannot be a non-positive duration``)."""
+    if not isinstance(value, str) or not _GO_DURATION.fullmatch(value):
+        return None
+    total = sum(float(n) * _GO_UNITS[u] for n, u in re.findall(r"([0-9.]+)([a-z\u00b5\u03bc]+)", value))
+    return int(total) if total > 0 else None
+
+
+def platform_progress_deadline(objects: Sequence[Mapping[str, Any]]) -> tuple[int | None, str]:
+    """The cluster's config-deployment ``progress-deadline`` in seconds, as the rendered KnativeServing sets it
+    (the shortest when several do), else Knative's default (:data:`KNATIVE_DEFAULT_PROGRESS_DEADLINE`); with where
+    it was read, for messages. None (with the value) when a KnativeServing sets one Knative cannot read."""
+    found: list[tuple[int | None, str]] = []
+    for o in objects:
+        if o.get("kind") != "KnativeServing" or not str(o.get("apiVersion", "")).startswith(KNATIVE_SERVING_API):
+            continue
+        spec = o.get("spec")
+        config = spec.get("config") if isinstance(spec, Mapping) else None
+        deployment = config.get("deployment") if isinstance(config, Mapping) else None
+        if not isinstance(deployment, Mapping) or "progress-deadline" not in deployment:
+            continue
+        value = deployment["progress-deadline"]
+        found_meta = o.get("metadata")
+        meta: Mapping[str, Any] = found_meta if isinstance(found_meta, Mapping) else {}
+        where = f"KnativeServing {meta.get('namespace')}/{meta.get('name')} config.deployment.progress-deadline"
+        where += f" {value!r}"
+        found.append((go_duration_seconds(value), where))
+    if not found:
+        return KNATIVE_DEFAULT_PROGRESS_DEADLINE, "Knative's default config-deployment progress-deadline"
+    bad = [f for f in found if f[0] is None]
+    return bad[0] if bad else min(found, key=lambda f: int(f[0] or 0))
+
+
+def progress_deadline(isvc: Mapping[str, Any], objects: Sequence[Mapping[str, Any]] = ()) -> tuple[int | None, str]:
+    """The progress deadline of the predictor's revisions in seconds and where it comes from: the InferenceService's
+    ``serving.knative.dev/progress-deadline`` annotation (KServe v0.20.0 puts the component's annotations on the
+    Knative Service's revision template: reconcilers/knative/ksvc_reconciler.go), else the cluster's
+    (:func:`platform_progress_deadline` over the rendered ``objects``). None when the value is not a duration
+    Knative reads."""
+    ann = _annotations(isvc)
+    if _runtime.PROGRESS_DEADLINE in ann:
+        value = ann[_runtime.PROGRESS_DEADLINE]
+        # Knative's webhook parses it with time.ParseDuration (pkg/apis/serving/v1/revision_validation.go
+        # validateProgressDeadlineAnnotation, knative-v1.21.3); an empty value passes it and deploy.go's
+        # ParseDuration error leaves a 0 s deadline: refused here as unreadable.
+        return go_duration_seconds(value), f"annotation {_runtime.PROGRESS_DEADLINE} {value!r}"
+    seconds, where = platform_progress_deadline(objects)
+    return seconds, f"no annotation {_runtime.PROGRESS_DEADLINE}: {where}"
+
+
 DEFAULT_MIN_REPLICAS = 1
 """KServe v0.20.0 pkg/constants/constants.go ``DefaultMinReplicas``: the min-scale of a component without
 ``minReplicas``."""
@@ -203,7 +274,7 @@ def chain(isvc: Mapping[str, Any], objects: Sequence[Mapping[str, Any]] = ()) ->
         "gateway route": gateway_route_timeout(isvc, objects),
         "activator timeoutSeconds": revision,
         "activator responseStartTimeoutSeconds": revision if timeout is not None else KNATIVE_DEFAULT_TIMEOUT,
-        "progress deadline": deadline,
+        "progress deadline": progress_deadline(isvc, objects)[0],
         "pulumi timeoutSeconds": _whole(wait, "metadata.annotations.pulumi.com/timeoutSeconds")
         if wait is not None
         else None,
@@ -250,12 +321,20 @@ def problems(
             cap = f": the cloud's load balancer allows at most {longest}s" if longest < need else ""
             out.append(f"{name}: {hop} < cold start {need}s{cap}")
     out.extend(components)
-    deadline = hops["progress deadline"]
-    if deadline is None or deadline < need:
-        out.append(f"{name}: progress deadline {deadline}s < cold start {need}s")
+    deadline, source = progress_deadline(isvc, objects)
+    annotated = _runtime.PROGRESS_DEADLINE in _annotations(isvc)
+    if deadline is None:
+        out.append(f"{name}: progress deadline unreadable ({source}): not a duration Knative reads")
+    elif deadline < need:
+        out.append(f"{name}: progress deadline {deadline}s{'' if annotated else f' ({source})'} < cold start {need}s")
     pulumi_wait = hops["pulumi timeoutSeconds"]
-    if pulumi_wait is not None and deadline is not None and pulumi_wait < deadline:
+    # pulumi up waits longer than the revision's own deadline, so Knative's reason is what it reports
+    # (components/serving/_runtime.py); a deadline the cluster sets is not the model's to follow, but pulumi's wait
+    # still covers the cold start
+    if pulumi_wait is not None and annotated and deadline is not None and pulumi_wait < deadline:
         out.append(f"{name}: pulumi timeoutSeconds {pulumi_wait}s < progress deadline {deadline}s")
+    elif pulumi_wait is not None and pulumi_wait < need:
+        out.append(f"{name}: pulumi timeoutSeconds {pulumi_wait}s < cold start {need}s")
     return out
 
 

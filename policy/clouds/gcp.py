@@ -190,15 +190,21 @@ def _webhook_firewalls(resources: Sequence[Resource], facts: Facts) -> Iterator[
     each of its ``sourceRanges`` lies within the plan's GKE ``privateClusterConfig.masterIpv4CidrBlock`` ("add a
     firewall rule ... from the control plane's CIDR block", cloud.google.com/kubernetes-engine/docs/how-to/
     private-clusters#add_firewall_rules). Wider, every source that reaches the node network calls the webhooks'
-    ports directly."""
-    masters = []
-    for r in resources:
-        if r.type == GKE:
-            cidr = as_map(r.props.get("privateClusterConfig")).get("masterIpv4CidrBlock")
-            if isinstance(cidr, str):
-                masters.append(ipaddress.ip_network(cidr, strict=False))
-    if not masters:
+    ports directly. Fail closed (the #17 leftover of rev17d c16): a GKE cluster of the plan whose
+    ``masterIpv4CidrBlock`` is absent or no CIDR gives no control-plane range, so every source of such a firewall
+    is beyond it; one known only after deploy is named by the share's ``reads`` (``check --strict`` fails it)."""
+    gkes = [r for r in resources if r.type == GKE]
+    if not gkes:
         return
+    masters = []
+    for r in gkes:
+        cidr = as_map(r.props.get("privateClusterConfig")).get("masterIpv4CidrBlock")
+        if cidr is UNKNOWN or r.props.get("privateClusterConfig") is UNKNOWN:
+            return  # the unknown hook names it; the placeholder rendering judges it
+        try:
+            masters.append(ipaddress.ip_network(str(cidr), strict=False))
+        except ValueError:
+            continue  # absent or not a CIDR: no range admits anything
     for r in resources:
         if r.type != FIREWALL or r.props.get("direction", "INGRESS") != "INGRESS" or r.props.get("disabled") is True:
             continue
@@ -222,7 +228,7 @@ def _webhook_firewalls(resources: Sequence[Resource], facts: Facts) -> Iterator[
             yield Finding(
                 r.urn,
                 f"firewall {r.name} opens webhook ports {sorted(opened)} to the nodes from {wide}, beyond the GKE "
-                f"control plane's range ({', '.join(map(str, masters))})",
+                f"control plane's range ({', '.join(map(str, masters)) or 'none: no masterIpv4CidrBlock'})",
             )
 
 
@@ -854,6 +860,7 @@ POLICY = CloudPolicy(
                     "enableLegacyAbac",
                     "masterAuth.clientCertificateConfig.issueClientCertificate",
                     "privateClusterConfig.enablePrivateNodes",
+                    "privateClusterConfig.masterIpv4CidrBlock",
                     "enableShieldedNodes",
                     "deletionProtection",
                 ),
@@ -862,6 +869,7 @@ POLICY = CloudPolicy(
                     "management.autoRepair",
                     "management.autoUpgrade",
                 ),
+                FIREWALL: ("direction", "disabled", "allows", "sourceRanges"),
             },
         ),
         "kms-key-rotation": Part(types=(CRYPTO_KEY,), summary="Cloud KMS period", check=_key_rotation),

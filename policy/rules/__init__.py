@@ -19,14 +19,17 @@ from typing import TYPE_CHECKING, Any
 
 from components.errors import show_key, visible_length
 from policy.rules import (
+    audiences,
     budget,
     cluster,
     disruption,
     gpu,
     iam,
     identity,
+    images,
     ingress,
     kubernetes,
+    llm,
     mesh,
     models,
     network,
@@ -87,11 +90,14 @@ ALL_RULES: list[Rule] = percloud.finish(
         *warm.RULES,
         *tags.RULES,
         *kubernetes.RULES,
+        *images.RULES,
         *models.RULES,
+        *llm.RULES,
         *timeouts.RULES,
         *pipeline.RULES,
         *mesh.RULES,
         *ingress.RULES,
+        *audiences.RULES,
         *network.RULES,
         *paths.RULES,
         *budget.RULES,
@@ -163,6 +169,7 @@ class StackSettings:
             network_policy=network_policy_fact(cfg),
             model_secrets=declared_secrets(cfg),
             zones=zones_fact(cfg),
+            jwt_audiences=declared_audiences(cfg),
         )
         overrides = {k: Override(o.enforcement, o.reason) for k, o in cfg.policy.overrides.items()}
         models = {f"{m.namespace}/{name}": model_objects(name, m) for name, m in sorted(cfg.models.items())}
@@ -198,6 +205,7 @@ class StackSettings:
             "pipelines": {k: list(v) for k, v in self.pipelines.items()},
             "modelSecrets": secrets_to_json(f.model_secrets),
             "zones": f.zones,
+            "jwtAudiences": audiences_to_json(f.jwt_audiences),
         }
 
     @classmethod
@@ -216,7 +224,7 @@ class StackSettings:
             raise SpecError("settings", doc, "give the map mlplatform plan --json writes")
         known = {
             "environment", "requiredTags", "maxGpus", "allowPublicApi", "anonymousModels", "networkPolicy", "budget",
-            "overrides", "models", "pipelines", "modelSecrets", "zones",
+            "overrides", "models", "pipelines", "modelSecrets", "zones", "jwtAudiences",
         }  # fmt: skip
         extra = sorted(set(doc) - known)
         if extra:
@@ -275,6 +283,7 @@ class StackSettings:
             netpol,
             secrets_from_json(doc.get("modelSecrets", {})),
             zones,
+            audiences_from_json(doc.get("jwtAudiences", {})),
         )
         overrides = {k: Override(o.enforcement, o.reason) for k, o in policy.overrides.items()}
         for key, declared in declared_by.items():
@@ -537,4 +546,48 @@ def secrets_from_json(doc: Any) -> tuple[tuple[str, DeclaredSecrets], ...]:
             raise SpecError(f"{here}.secretEnv", wrong, f"give a component: {', '.join(_COMPONENTS)}")
         refs = tuple(SecretEnvRef(e["component"], e["name"], e["secret"], e["key"]) for e in env)
         out.append((key, DeclaredSecrets(tuple(pull), refs)))
+    return tuple(out)
+
+
+def declared_audiences(cfg: StackConfig) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
+    """Per public model and pipeline of ``cfg`` with ``access.jwt`` (``InferenceService/namespace/name`` or
+    ``InferenceGraph/namespace/name``, sorted), its issuer and declared audiences (:attr:`Facts.jwt_audiences`)."""
+    out: list[tuple[str, str, tuple[str, ...]]] = []
+    served = [("InferenceService", name, m.namespace, m.access) for name, m in cfg.models.items()]
+    served += [("InferenceGraph", name, p.namespace, p.access) for name, p in cfg.pipelines.items()]
+    for kind, name, ns, access in served:
+        if access.mode == "public" and access.jwt is not None:
+            out.append((f"{kind}/{ns}/{name}", access.jwt.issuer, tuple(access.jwt.audiences)))
+    return tuple(sorted(out))
+
+
+def audiences_to_json(declared: tuple[tuple[str, str, tuple[str, ...]], ...]) -> dict[str, Any]:
+    """``settings.jwtAudiences`` of a saved plan (read back by :func:`audiences_from_json`)."""
+    return {key: {"issuer": issuer, "audiences": list(audiences)} for key, issuer, audiences in declared}
+
+
+_SERVED_KEY = re.compile(f"(InferenceService|InferenceGraph)/{_DNS}/{_DNS}")
+
+
+def audiences_from_json(doc: Any) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
+    """:attr:`Facts.jwt_audiences` from a saved plan's ``settings.jwtAudiences``; one line naming the key when a value
+    is not what :func:`audiences_to_json` writes."""
+    from components.errors import SpecError
+
+    where = "settings.jwtAudiences"
+    if not isinstance(doc, Mapping):
+        raise SpecError(where, doc, "give a map of Kind/namespace/name to {issuer, audiences}")
+    out: list[tuple[str, str, tuple[str, ...]]] = []
+    for key, entry in sorted(doc.items()):
+        here = f"{where}.{show_key(str(key))}"
+        if not isinstance(key, str) or not _SERVED_KEY.fullmatch(key):
+            raise SpecError(here, key, "give InferenceService/namespace/name or InferenceGraph/namespace/name")
+        if not isinstance(entry, Mapping) or set(entry) != {"issuer", "audiences"}:
+            raise SpecError(here, entry, "give a map with issuer and audiences")
+        issuer, audiences = entry["issuer"], entry["audiences"]
+        if not isinstance(issuer, str) or not issuer:
+            raise SpecError(f"{here}.issuer", issuer, "give the issuer URL")
+        if not isinstance(audiences, list) or not all(isinstance(a, str) and a for a in audiences):
+            raise SpecError(f"{here}.audiences", audiences, "give a list of audience strings")
+        out.append((key, issuer, tuple(audiences)))
     return tuple(out)

@@ -111,6 +111,10 @@ class Facts:
     """How many zones the stack asks its cluster's nodes to span (``cluster.zones``), None when the package does not
     build the cluster (cloud ``existing``) or the plan predates the key: ``node-pools-span-zones`` holds each cloud's
     zonal resources to it."""
+    jwt_audiences: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
+    """Per public JWT model and pipeline (``InferenceService/namespace/name``, ``InferenceGraph/namespace/name``), the
+    issuer and the ``access.jwt.audiences`` its stack entry declares (the saved plan's ``settings.jwtAudiences``):
+    ``jwt-audiences-rendered`` ties each to the rendered RequestAuthentication."""
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,8 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any, Literal
+from types import MappingProxyType
+from typing import Any, Literal, TypeVar, cast
 
 from components import clouds
 from policy.rules.base import Facts, Finding, Resource, ResourceCheck, Rule, StackCheck, UnknownCheck, reading
@@ -110,6 +111,24 @@ class CloudPolicy:
     (a retyped cluster carries its cluster's inputs, so it fails)."""
 
 
+_T = TypeVar("_T")
+_MEMO: dict[tuple[object, ...], object] = {}
+_MEMO_VERSION = [-1]
+
+
+def _memo(key: tuple[object, ...], make: Callable[[], _T]) -> _T:
+    """``make()``, computed once per state of the cloud registry (:func:`components.clouds.version`, which every
+    registration and the end of every ``clouds.registered`` block change): what the registered clouds give the pack
+    (:func:`known_types`, :func:`owner`...) is read on every resource of every rule, and rebuilding it each time was
+    half of the rules' time."""
+    if _MEMO_VERSION[0] != (version := clouds.version()):
+        _MEMO.clear()
+        _MEMO_VERSION[0] = version
+    if key not in _MEMO:
+        _MEMO[key] = make()
+    return cast(_T, _MEMO[key])
+
+
 @cache
 def _load(module: str) -> CloudPolicy:
     policy = importlib.import_module(module).POLICY
@@ -119,8 +138,8 @@ def _load(module: str) -> CloudPolicy:
 
 
 def policies() -> tuple[CloudPolicy, ...]:
-    """The policy modules of the registered clouds, in registration order (read from the registry on each call)."""
-    return tuple(_load(c.policy) for c in clouds.all_clouds() if c.policy)
+    """The policy modules of the registered clouds, in registration order (read from the registry's current state)."""
+    return _memo(("policies",), lambda: tuple(_load(c.policy) for c in clouds.all_clouds() if c.policy))
 
 
 def parts(rule: str) -> list[Part]:
@@ -240,10 +259,6 @@ shipped or cover stack renders it, else why it is known). With :func:`component_
 ``resource-types-known``."""
 
 COMPONENTS_UNRENDERED: Mapping[str, str] = {
-    "mlplatform:index:Pipeline": (
-        "declared by a stack's pipelines (infra/program.py, docs/components/pipeline.md), which no shipped or cover "
-        "stack declares; the rules read the InferenceGraph it renders"
-    ),
     "mlplatform:index:ModelRuntime": (
         "declared by a stack's own runtimes (mlplatform:runtimes, components/serving/model_runtime.py), which no "
         "shipped or cover stack declares; the rules read the ServingRuntime it renders"
@@ -252,10 +267,12 @@ COMPONENTS_UNRENDERED: Mapping[str, str] = {
 """Why a component type of :func:`component_types` that no shipped or cover stack renders is known all the same."""
 
 
-def dynamic() -> dict[str, Callable[[], frozenset[str]]]:
+def dynamic() -> Mapping[str, Callable[[], frozenset[str]]]:
     """Types known only with the inputs of one of the platform's own dynamic resources (a retyped cluster carries its
-    cluster's inputs, so it fails): each registered cloud's :attr:`CloudPolicy.dynamic_inputs`."""
-    return {t: f for p in policies() for t, f in p.dynamic_inputs.items()}
+    cluster's inputs, so it fails): each registered cloud's :attr:`CloudPolicy.dynamic_inputs` (read-only)."""
+    return _memo(
+        ("dynamic",), lambda: MappingProxyType({t: f for p in policies() for t, f in p.dynamic_inputs.items()})
+    )
 
 
 NODE_CONTROLLERS = re.compile(
@@ -309,9 +326,14 @@ def component_types() -> frozenset[str]:
     return frozenset(type_token(c) for c in found - extended)
 
 
-def known_types() -> dict[str, str]:
+def known_types() -> Mapping[str, str]:
     """Every exact type the pack knows (:data:`KNOWN_TYPES`, :func:`component_types`, :func:`dynamic`, each registered
-    cloud's :attr:`CloudPolicy.known`, cluster and pool types), each with why it is known when no stack renders it."""
+    cloud's :attr:`CloudPolicy.known`, cluster and pool types), each with why it is known when no stack renders it
+    (read-only; built once per state of the cloud registry)."""
+    return _memo(("known_types",), _known_types)
+
+
+def _known_types() -> Mapping[str, str]:
     known = {**KNOWN_TYPES, **{t: COMPONENTS_UNRENDERED.get(t, RENDERED) for t in component_types()}}
     known.update(dict.fromkeys(dynamic(), RENDERED))
     for p in policies():
@@ -325,11 +347,15 @@ def known_types() -> dict[str, str]:
                 f"listed in {c.name}'s tag_packages: the provider of a package the platform uses (the plan's rules "
                 "skip providers, policy/rules resources_from_plan; a CrossGuard pack may be shown them)",
             )
-    return known
+    return MappingProxyType(known)
 
 
 def canonical(type_: str) -> str:
     """``type_`` as the shares compare it: its cloud's :attr:`CloudPolicy.canonical` spelling (itself otherwise)."""
+    return _memo(("canonical", type_), lambda: _canonical(type_))
+
+
+def _canonical(type_: str) -> str:
     cloud = owner(type_)
     if cloud is None or not cloud.policy:
         return type_
@@ -379,6 +405,10 @@ def kind(type_: str) -> Kind | None:
     (:func:`known_types`) and not of ``kubernetes``, of whatever package, when its class looks like one
     (:data:`LOOKS_LIKE`: ``acme:k8s/cluster:Cluster``, ``mlplatform:index:Cluster``) and its cloud does not list it
     as no cluster (:attr:`CloudPolicy.not_clusters`); None otherwise."""
+    return _memo(("kind", type_), lambda: _kind(type_))
+
+
+def _kind(type_: str) -> Kind | None:
     type_ = canonical(type_)
     if type_ in clouds.cluster_types():
         return "cluster"
@@ -394,6 +424,10 @@ def kind(type_: str) -> Kind | None:
 def owner(type_: str) -> clouds.Cloud | None:
     """The registered cloud whose provider package defines ``type_``: one of its SDKs
     (:attr:`~components.clouds.Cloud.tag_packages`) or the package of its cluster and pool types."""
+    return _memo(("owner", type_), lambda: _owner(type_))
+
+
+def _owner(type_: str) -> clouds.Cloud | None:
     package = type_.split(":", 1)[0]
     return next(
         (

@@ -60,12 +60,15 @@ def _keda_ha(res: Resource, facts: Facts) -> Iterator[str]:
     minAvailable or maxUnavailable of its own or from the top level (a misspelt key renders no PDB: the chart
     ignores it), and ``topologySpreadConstraints`` gives
     each component a non-empty list (the chart's default is none, so the replicas may share one zone)."""
-    if res.type not in HELM_TYPES or _chart(res) != KEDA_CHART or facts.environment != "prod":
+    if res.type not in HELM_TYPES or _chart(res) != KEDA_CHART:
         return
     values = res.props.get("values")
     if values is UNKNOWN:
         return
     values = as_map(values)
+    yield from _keda_read_only_root(res, values)
+    if facts.environment != "prod":
+        return
     pdb = values.get("podDisruptionBudget")
     if pdb is not UNKNOWN:
         pdb = as_map(pdb)
@@ -96,21 +99,54 @@ def _keda_ha(res: Resource, facts: Facts) -> Iterator[str]:
                 )
 
 
+KEDA_SECURITY_KEYS = ("operator", "metricServer", "webhooks")
+"""The keys of the chart's per-component ``securityContext`` values (kedacore/charts keda/values.yaml at v2.20.2, commit
+cbb9bb8c: ``securityContext.operator``, ``.metricServer``, ``.webhooks``, each with ``readOnlyRootFilesystem: true``
+by default; the paths tests/platform/test_values_upstream.py pins). Restated, not imported from
+components/platform/keda.py ``SECURITY_KEYS``."""
+
+
+def _keda_read_only_root(res: Resource, values: Mapping[str, Any]) -> Iterator[str]:
+    """On every environment, no KEDA component's ``securityContext.<c>.readOnlyRootFilesystem`` is false: the chart's
+    default is true, and components/platform/keda.py promises it (``CONTAINER_SECURITY_CONTEXT``); a writable root
+    filesystem lets a compromised operator (which holds the cluster-wide scaling credentials) write binaries into its
+    container. An absent key keeps the chart's default and passes; only an explicit false (or "false") fails."""
+    security = values.get("securityContext")
+    if security is UNKNOWN:
+        return
+    for key in KEDA_SECURITY_KEYS:
+        got = as_map(as_map(security).get(key)).get("readOnlyRootFilesystem")
+        if got is False or (isinstance(got, str) and got.lower() == "false"):
+            yield (
+                f"KEDA release {res.name}: securityContext.{key}.readOnlyRootFilesystem is false: that component's "
+                "root filesystem is writable (the chart's default is true)"
+            )
+
+
 RULES.append(
     Rule(
         name="keda-ha-values",
         description=(
             "On prod the KEDA release gives its operator, metrics server and webhooks a PodDisruptionBudget under "
             "the chart's keys (podDisruptionBudget.operator/metricServer/webhooks, nothing else) and a zone spread "
-            "(topologySpreadConstraints.operator/metricsServer/webhooks)."
+            "(topologySpreadConstraints.operator/metricsServer/webhooks); on every environment no component's "
+            "securityContext.<operator|metricServer|webhooks>.readOnlyRootFilesystem is false."
         ),
         enforcement="mandatory",
         area="kubernetes",
         applies_to=HELM_TYPES,
         check_resource=_keda_ha,
-        remediation="keep components/platform/keda.py PDB_KEYS and values' topologySpreadConstraints",
+        remediation=(
+            "keep components/platform/keda.py PDB_KEYS, values' topologySpreadConstraints and "
+            "CONTAINER_SECURITY_CONTEXT (readOnlyRootFilesystem: true)"
+        ),
         unknown=lambda r: (
-            reading({t: ("values.podDisruptionBudget", "values.topologySpreadConstraints") for t in HELM_TYPES})(r)
+            reading(
+                {
+                    t: ("values.podDisruptionBudget", "values.topologySpreadConstraints", "values.securityContext")
+                    for t in HELM_TYPES
+                }
+            )(r)
             if r.type in HELM_TYPES and _chart(r) == KEDA_CHART
             else None
         ),

@@ -1,15 +1,17 @@
 """The request timeouts of a model at zero replicas cover its cold start (components/serving/timeouts.py).
 
-A request that reaches a Knative-mode model at zero replicas waits on every hop for the pod: the activator holds it
-for the revision's ``timeoutSeconds`` and ``responseStartTimeoutSeconds`` (knative/serving 1.21
-cmd/activator/main.go), which KServe v0.20.0 sets from the predictor's ``timeout``
-(pkg/controller/v1beta1/inferenceservice/reconcilers/knative/ksvc_reconciler.go); Knative's webhook refuses a
-timeout above ``max-revision-timeout-seconds`` (pkg/apis/serving/v1/revision_validation.go
-``validateTimeoutSeconds``), which the platform sets to 1800 s (components/platform/knative.py
-``MAX_REVISION_TIMEOUT``), as it sets each cloud's load balancer idle timeout (components/platform/istio.py
-``LONGEST_REQUEST_SECONDS``); the revision fails if its first pod is not ready within
-``serving.knative.dev/progress-deadline``. The predictor's ``timeout`` is the cold-start estimate plus a request,
-capped at that maximum (components/serving/_runtime.py ``request_timeout_seconds``), so a model whose cold start
+A request that reaches a Knative-mode model at zero replicas waits on every hop for the pod: the activator holds it for
+the revision's ``timeoutSeconds`` and ``responseStartTimeoutSeconds`` (knative/serving 1.21 cmd/activator/main.go),
+which KServe v0.20.0 sets from the predictor's ``timeout``
+(pkg/controller/v1beta1/inferenceservice/reconcilers/knative/ksvc_reconciler.go); Knative's webhook refuses a timeout
+above ``max-revision-timeout-seconds`` (pkg/apis/serving/v1/revision_validation.go ``validateTimeoutSeconds``), which
+the platform sets to 1800 s (components/platform/knative.py ``MAX_REVISION_TIMEOUT``), as it sets each cloud's load
+balancer idle timeout (components/platform/istio.py ``LONGEST_REQUEST_SECONDS``); the revision fails if its first pod is
+not ready within ``serving.knative.dev/progress-deadline``, or without it the cluster's config-deployment
+``progress-deadline`` (the rendered KnativeServing's ``spec.config.deployment``, else Knative's default 600 s:
+components/serving/timeouts.py ``progress_deadline``; rev17e r03 made the rule accept an unset annotation and no test
+failed). The predictor's ``timeout`` is the cold-start estimate plus a request, capped at that maximum
+(components/serving/_runtime.py ``request_timeout_seconds``), so a model whose cold start
 (``mlplatform.io/cold-start-seconds``, the estimate at the slow end of every step) is longer than the cap cannot be
 answered from zero: the rule fails the plan (and ``mlplatform check``) instead of letting the cap pass in silence.
 
@@ -228,12 +230,14 @@ _CHAIN_READS = reading(
         "InferenceService": ("metadata.annotations.*", "spec.*"),
         "VirtualService": ("spec.*",),
         "InferenceGraph": ("metadata.annotations.*", "spec.*"),
+        "KnativeServing": ("spec.config.deployment.*",),
     }
 )
 
 
 def _timeouts_unknown(res: Resource) -> str | None:
-    """The InferenceService and VirtualService documents the chain reads, and the gateway release's Service values."""
+    """The InferenceService and VirtualService documents the chain reads, the KnativeServing's config-deployment (the
+    progress deadline of a revision without its own), and the gateway release's Service values."""
     if res in _gateway_releases([res]):
         found = unknown_path(res.props, "values.service.*")
         return f"{who(res)} {found}" if found else None
@@ -261,8 +265,9 @@ RULES = [
         name="timeouts-cover-cold-start",
         description=(
             "Every hop that holds a request to a Knative-mode model at zero replicas (gateway route, the activator's "
-            "timeoutSeconds and responseStartTimeoutSeconds, the progress deadline, pulumi up's wait, the timeout of "
-            "a transformer or explainer in front of it, a pipeline router's timeout and serverWrite) lasts at least "
+            "timeoutSeconds and responseStartTimeoutSeconds, the progress deadline (the model's annotation, else the "
+            "KnativeServing's config-deployment value, else Knative's 600 s), pulumi up's wait, the timeout of a "
+            "transformer or explainer in front of it, a pipeline router's timeout and serverWrite) lasts at least "
             "the model's cold start at the slow end of every step, within max-revision-timeout-seconds (1800 s); so "
             "does the idle timeout of the load balancer in front of the gateway, read from the gateway Service's "
             "annotation as the cloud's share says ({clouds; })."

@@ -12,6 +12,17 @@ priority: none pre-empts another. ``preemptionPolicy: Never`` keeps the placehol
 autoscaler starts no node for pods below ``--expendable-pods-priority-cutoff`` (default -10; kubernetes/autoscaler
 cluster-autoscaler/FAQ.md, quoted in warm.py), so the value stays at -10 or above.
 
+A pre-empted placeholder keeps its node's GPUs for its termination grace period: the scheduler nominates the node
+and the preemptor binds only once the victims have gone ("Graceful termination of preemption victims": "When Pods
+are preempted, the victims get their graceful termination period ... If the victims do not terminate within the
+grace period, they are forcibly terminated", kubernetes.io/docs/concepts/scheduling-eviction/pod-priority-preemption/
+#graceful-termination-of-preemption-victims). An unset ``terminationGracePeriodSeconds`` is 30 s (core/v1 PodSpec:
+"Defaults to 30 seconds"), so the rule wants exactly 0: a warm start would otherwise lose up to 30 s to a pod that
+does nothing. A placeholder keeps warm only the pool it is labelled for when its ``nodeSelector`` names that pool
+and its accelerator by the cluster seam's node labels (:data:`POOL_NODE_LABEL`, :data:`ACCELERATOR_NODE_LABEL`:
+components/naming.py, set on every GPU node by ``GpuScheduling.node_labels``, components/clusters/base.py); a
+selector of the accelerator alone may warm another pool of the same accelerator and leave the named one cold.
+
 The placeholders run every GPU model's runtime image as pre-pull init containers and never call the API: they
 mount no ServiceAccount token (CIS Kubernetes 5.1.6, "Ensure that Service Account Tokens are only mounted where
 necessary"), like the models (``model-service-account``).
@@ -29,6 +40,10 @@ PRIORITY_CLASS = "kubernetes:scheduling.k8s.io/v1:PriorityClass"
 POOL_LABEL = "mlplatform.io/warm-capacity-pool"
 """The label every placeholder pod carries (components/platform/warm.py ``POOL_LABEL``; written out here so that a
 slip there does not move the rule with it: tests/policy/test_policy_rev17b.py checks they agree)."""
+POOL_NODE_LABEL = "mlplatform.io/pool"
+ACCELERATOR_NODE_LABEL = "mlplatform.io/accelerator"
+"""The node labels every GPU node of a pool carries (components/naming.py ``POOL_LABEL``, ``ACCELERATOR_LABEL``,
+the same keys on every cloud: components/clusters/base.py ``GpuScheduling``), restated so a slip there is caught."""
 LOWEST = -10
 """The lowest value the cluster autoscaler still starts nodes for (its default expendable cutoff)."""
 
@@ -76,10 +91,58 @@ def _warm(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
         else:
             for problem in _class_problems(name, classes.get(name)):
                 yield Finding(res.urn, f"{who}: {problem}")
+        grace = pod.get("terminationGracePeriodSeconds")
+        if grace is not UNKNOWN and grace != 0:
+            shown = "unset (30 s)" if grace is None else repr(grace)
+            yield Finding(
+                res.urn,
+                f"{who}: terminationGracePeriodSeconds is {shown}: a pre-empted placeholder holds the GPU that long "
+                "before the model's pod can bind (give 0)",
+            )
+        yield from _selector_problems(res, who, pod, resources)
         mount = pod.get("automountServiceAccountToken")
         if mount is not UNKNOWN and mount is not False:
             yield Finding(
                 res.urn, f"{who}: its pods mount a ServiceAccount token (automountServiceAccountToken must be false)"
+            )
+
+
+def _selector_problems(
+    res: Resource, who: str, pod: Mapping[str, Any], resources: Sequence[Resource]
+) -> Iterator[Finding]:
+    """The placeholder's ``nodeSelector`` names the pool of its ``mlplatform.io/warm-capacity-pool`` label and an
+    accelerator (the one that pool's nodes carry, where a cloud's share of ``node-selectors-match-pools`` reads the
+    pool's labels)."""
+    pool = as_map(as_map(res.get("spec.template.metadata")).get("labels")).get(POOL_LABEL)
+    selector = pod.get("nodeSelector")
+    if pool is UNKNOWN or selector is UNKNOWN:
+        return
+    selector = as_map(selector)
+    got = selector.get(POOL_NODE_LABEL)
+    if got is not UNKNOWN and got != pool:
+        yield Finding(
+            res.urn,
+            f"{who}: its nodeSelector gives {POOL_NODE_LABEL}={got!r}, not the pool {pool!r} it keeps warm: it may "
+            "hold another pool's nodes and leave this one cold",
+        )
+    accelerator = selector.get(ACCELERATOR_NODE_LABEL)
+    if accelerator is UNKNOWN:
+        return
+    if not isinstance(accelerator, str) or not accelerator:
+        yield Finding(res.urn, f"{who}: its nodeSelector names no {ACCELERATOR_NODE_LABEL}")
+        return
+    from policy.rules.nodepools import pools
+
+    for p in pools(resources):
+        labels = p.labels
+        if labels is UNKNOWN or as_map(labels).get(POOL_NODE_LABEL) != pool:
+            continue
+        have = as_map(labels).get(ACCELERATOR_NODE_LABEL)
+        if have is not UNKNOWN and have != accelerator:
+            yield Finding(
+                res.urn,
+                f"{who}: its nodeSelector gives {ACCELERATOR_NODE_LABEL}={accelerator!r}, but pool {pool}'s nodes "
+                f"carry {have!r}: the placeholder never lands on that pool",
             )
 
 
@@ -88,7 +151,8 @@ RULES = [
         name="warm-capacity-preemptible",
         description=(
             "Warm-capacity placeholder pods name a PriorityClass of value -10 to -1, not the global default, "
-            "preemptionPolicy Never, and mount no ServiceAccount token."
+            "preemptionPolicy Never, mount no ServiceAccount token, have terminationGracePeriodSeconds 0, and "
+            "select the nodes of the pool they keep warm (its pool and accelerator node labels)."
         ),
         enforcement="mandatory",
         area="gpu",
@@ -97,7 +161,12 @@ RULES = [
         remediation="Keep components/platform/warm.py's PriorityClass and pod spec as shipped.",
         unknown=reading(
             {
-                DEPLOYMENT: ("spec.template.metadata.labels.*", "spec.template.spec.priorityClassName"),
+                DEPLOYMENT: (
+                    "spec.template.metadata.labels.*",
+                    "spec.template.spec.priorityClassName",
+                    "spec.template.spec.terminationGracePeriodSeconds",
+                    "spec.template.spec.nodeSelector.*",
+                ),
                 PRIORITY_CLASS: ("value", "globalDefault", "preemptionPolicy"),
             }
         ),

@@ -34,6 +34,7 @@ FULL = json.dumps(
         "pipelines": {},
         "modelSecrets": {},
         "zones": None,
+        "jwtAudiences": {},
     }
 )
 """Every key of a saved stack's settings (policy.check.SETTINGS_KEYS)."""

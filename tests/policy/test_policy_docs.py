@@ -51,6 +51,7 @@ def test_pack_config_command_for_a_stack() -> None:
         "networkPolicy": "unknown",  # an existing cluster without cluster.existing.networkPolicy
         "modelSecrets": {},  # the local stack's models declare no imagePullSecrets nor secretEnv
         "zones": None,  # an existing cluster: node-pools-span-zones judges nothing (rev17c c16)
+        "jwtAudiences": {},  # the local stack's models are not public with a JWT
     }
 
 

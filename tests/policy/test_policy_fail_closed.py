@@ -16,28 +16,23 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Callable
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from components.plan.cli import EXIT_OK, EXIT_POLICY, main
-from support import ROOT
+from components.plan.cli import EXIT_OK, EXIT_POLICY
+from support import ROOT, check_cli, saved_plan_text, target_plans
 
 Stack = dict[str, Any]
 
 
-@cache
 def _saved(placeholders: bool) -> str:
-    """Every shipped stack planned once (the JSON text ``mlplatform plan --all --json`` writes)."""
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "plan.json"
-        args = ["plan", "--project", str(ROOT), "--all", "--no-tree", "--json", str(out)]
-        assert main([*args, "--placeholders"] if placeholders else args) == EXIT_OK
-        return out.read_text()
+    """Every shipped stack planned once per test process (the JSON text ``mlplatform plan --all --json`` writes,
+    tests/support.py ``saved_plan_text``)."""
+    code, text = saved_plan_text(None, "--placeholders") if placeholders else saved_plan_text(None)
+    assert code == EXIT_OK
+    return text
 
 
 def _stack(name: str) -> tuple[dict[str, Any], Stack]:
@@ -80,15 +75,14 @@ def _add(stack: Stack, type_: str, name: str, inputs: dict[str, Any]) -> dict[st
 
 def _check(tmp: Path, doc: dict[str, Any], stack: Stack) -> tuple[int, set[tuple[str, str]]]:
     """``mlplatform check --strict`` over the plan holding ``stack`` only: its exit code, and the mandatory failures
-    (rule, message) of the same code path (policy.check ``check`` then ``strict``)."""
-    from policy.check import check, load_plan, strict
+    (rule, message) the command reached (policy.check ``check`` then ``strict``, tests/support.py ``check_cli``)."""
+    from policy.check import strict
 
     path = tmp / "plan.json"
     path.write_text(json.dumps({**doc, "stacks": [stack]}))
-    code = main(["check", str(path), "--strict"])
-    (saved,) = load_plan(path)
+    code, (entries,) = check_cli([str(path), "--strict"])
     failed = {
-        (e["policy"], e["message"]) for e in strict(check(saved)) if e["enforcement"] == "mandatory" and not e["passed"]
+        (e["policy"], e["message"]) for e in strict(entries) if e["enforcement"] == "mandatory" and not e["passed"]
     }
     return code, failed
 
@@ -422,32 +416,29 @@ def test_kind_canonical_and_look_alikes() -> None:
 def test_shipped_plans_still_pass(tmp_path: Path, placeholders: bool) -> None:
     """Every shipped stack's saved plan, plain and with placeholders: ``check --strict`` exits 0 with no mandatory
     failure."""
-    from policy.check import check, load_plan, strict
+    from policy.check import load_plan, strict
 
     path = tmp_path / "plan.json"
     path.write_text(_saved(placeholders))
-    assert main(["check", str(path), "--strict"]) == EXIT_OK
-    for saved in load_plan(path):
-        failed = [e for e in strict(check(saved)) if e["enforcement"] == "mandatory" and not e["passed"]]
+    code, judged = check_cli([str(path), "--strict"])
+    assert code == EXIT_OK
+    stacks = load_plan(path)
+    assert len(judged) == len(stacks)
+    for saved, entries in zip(stacks, judged, strict=True):
+        failed = [e for e in strict(entries) if e["enforcement"] == "mandatory" and not e["passed"]]
         assert failed == [], saved.stack
 
 
 def test_coverage_stacks_and_examples_place_every_type() -> None:
     """tests/golden_stacks and the examples (tests/urns.py ``targets``, fake outputs): resource-types-known and the
     rules that fail unread clusters and pools pass on every type they render."""
-    from urns import targets
-
-    from components.plan.engine import run_program
     from components.plan.project import read_stack_file
     from policy.rules import StackSettings, resources_from_plan, run_rules
 
     watched = {"resource-types-known", *CLUSTER_RULES, "gpu-pool-taint-label", "gpu-budget", "prod-protect-stateful"}
-    for t in targets():
+    for t, result in target_plans():
         if t.project.root == ROOT and t.project.stack_config_dir == "stacks":
             continue  # the shipped stacks: test_shipped_plans_still_pass
         cfg = read_stack_file(t.project, t.stack)
-        result = run_program(
-            t.project.root, t.stack, cfg.config, cfg.secret_keys, main=t.project.main, project=t.project.name
-        )
         entries = run_rules(resources_from_plan(result), StackSettings.from_config(cfg.config))
         assert [e for e in entries if e["policy"] in watched and not e["passed"]] == [], str(t)

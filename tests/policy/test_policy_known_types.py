@@ -27,7 +27,8 @@ from typing import Any
 import pytest
 from test_policy_fail_closed import CLUSTER_RULES, Stack, _add, _saved
 
-from components.plan.cli import EXIT_POLICY, main
+from components.plan.cli import EXIT_POLICY
+from support import check_cli, target_plans
 
 GPU_RULES = {"gpu-pool-taint-label", "gpu-budget"}
 
@@ -64,15 +65,15 @@ def _retype(stack: Stack, name: str, old: str, new: str, change: Callable[[dict[
 
 def _check(tmp: Path, doc: dict[str, Any], stack: Stack) -> tuple[int, dict[str, list[str]]]:
     """``mlplatform check --strict --no-overrides`` over the plan holding ``stack``: its exit code and, per failing
-    mandatory rule, its messages (the same code path: policy.check ``check`` then ``strict``)."""
-    from policy.check import check, load_plan, strict
+    mandatory rule, its messages as the command reached them (policy.check ``check`` then ``strict``,
+    tests/support.py ``check_cli``)."""
+    from policy.check import strict
 
     path = tmp / "plan.json"
     path.write_text(json.dumps({**doc, "stacks": [stack]}))
-    code = main(["check", str(path), "--strict", "--no-overrides"])
-    (saved,) = load_plan(path)
+    code, (entries,) = check_cli([str(path), "--strict", "--no-overrides"])
     failed: dict[str, list[str]] = {}
-    for e in strict(check(saved, no_overrides=True)):
+    for e in strict(entries):
         if e["enforcement"] == "mandatory" and not e["passed"]:
             failed.setdefault(e["policy"], []).append(e["message"])
     return code, failed
@@ -297,17 +298,8 @@ def test_t3_gpu_pools_retyped_out_of_their_cloud_fail(tmp_path: Path, new: str) 
 def _rendered() -> dict[str, set[str]]:
     """Every type each shipped and cover stack and example renders (tests/urns.py ``targets``), plain and with
     placeholders where the plan takes them: type -> the stacks rendering it."""
-    from urns import targets
-
-    from components.plan.engine import run_program
-    from components.plan.project import read_stack_file
-
     found: dict[str, set[str]] = {}
-    for t in targets():
-        cfg = read_stack_file(t.project, t.stack)
-        result = run_program(
-            t.project.root, t.stack, cfg.config, cfg.secret_keys, main=t.project.main, project=t.project.name
-        )
+    for t, result in target_plans():
         for r in result.resources:
             found.setdefault(r.type, set()).add(str(t.stack))
     for placeholders in (False, True):

@@ -9,7 +9,7 @@ unchecked), then changes one thing in one recorded resource and expects that rul
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -17,7 +17,7 @@ import pytest
 
 from components.errors import SpecError
 from components.plan.project import find_project, read_stack_file
-from policy.rules import ALL_RULES, Facts, Resource, StackSettings
+from policy.rules import ALL_RULES, Facts, Resource, StackSettings, run_rules
 from support import ROOT, mutated_resources, rule_entries, rules_plan
 
 PROJECT = find_project(ROOT)
@@ -30,15 +30,45 @@ mutate = mutated_resources
 """The resources with ``change`` applied to every one ``pick`` selects, at least one (tests/support.py)."""
 
 
-def entries(
-    resources: list[Resource] | tuple[Resource, ...], settings: StackSettings
-) -> dict[str, list[dict[str, Any]]]:
+class _Entries(Mapping[str, list[dict[str, Any]]]):
+    """Each rule's entries for a plan, by rule: ``[rule]`` alone judges the plan with that rule only (``run_rules``
+    with one rule: each rule judges the resources on its own), reading every rule judges the plan once with all."""
+
+    def __init__(self, resources: Sequence[Resource], settings: StackSettings) -> None:
+        self._resources, self._settings = resources, settings
+        self._all: dict[str, list[dict[str, Any]]] | None = None
+
+    def _every(self) -> dict[str, list[dict[str, Any]]]:
+        if self._all is None:
+            self._all = {}
+            for e in rule_entries(self._resources, self._settings):
+                self._all.setdefault(e["policy"], []).append(e)
+        return self._all
+
+    def __getitem__(self, rule: str) -> list[dict[str, Any]]:
+        if self._all is not None:
+            return self._all[rule]
+        chosen = [r for r in ALL_RULES if r.name == rule]
+        if not chosen:
+            raise KeyError(rule)
+        return run_rules(self._resources, self._settings, chosen)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._every())
+
+    def __len__(self) -> int:
+        return len(self._every())
+
+
+def entries(resources: list[Resource] | tuple[Resource, ...], settings: StackSettings) -> _Entries:
     """Each rule's entries (``run_rules``) for the plan, by rule. A plan :func:`shipped` returned is judged once per
-    test process (tests/support.py ``rule_entries``); every call gets its own copy."""
-    by_rule: dict[str, list[dict[str, Any]]] = {}
-    for e in rule_entries(resources, settings):
-        by_rule.setdefault(e["policy"], []).append(e)
-    return by_rule
+    test process (tests/support.py ``rule_entries``); every call gets its own copy. Reading one rule of another plan
+    (a mutated one) judges it with that rule only."""
+    if isinstance(resources, tuple):
+        every = _Entries(resources, settings)
+        every._every()  # a shipped plan: its cached judgement (tests/support.py rule_entries)
+        return every
+    return _Entries(resources, settings)
 
 
 def failed(

@@ -10,9 +10,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from test_policy_mutated_plans import entries, failed, mutate, shipped
+from test_policy_mutated_plans import entries, mutate, shipped
 
-from policy.rules import ALL_RULES, Resource, StackSettings
+from policy.rules import ALL_RULES, Resource, StackSettings, run_rules
 from support import cover_plan
 
 NEW = (
@@ -52,14 +52,25 @@ def _caught(
     """The rule passes on the stack's plan and fails once ``change`` is applied: its messages."""
     resources, settings = _plan(stack, outputs)
     assert all(e["passed"] for e in entries(resources, settings)[rule])
-    found = failed(mutate(resources, pick, change), settings, stack)
-    assert rule in found, found
-    return found[rule]
+    found = [e["message"] for e in _judge(rule, mutate(resources, pick, change), settings) if not e["passed"]]
+    assert found, f"{rule} passed the mutated plan"
+    return found
+
+
+def _judge(
+    rule: str, resources: list[Resource] | tuple[Resource, ...], settings: StackSettings
+) -> list[dict[str, Any]]:
+    """``rule``'s entries over a mutated plan: ``run_rules`` with that rule only (each rule judges the resources on its
+    own, policy/rules ``run_rules``), not the whole pack again for one rule's verdict."""
+    (chosen,) = [r for r in ALL_RULES if r.name == rule]
+    entries_ = run_rules(resources, settings, [chosen])
+    assert entries_ and all(e["policy"] == rule for e in entries_), entries_
+    return entries_
 
 
 def _passes(rule: str, resources: list[Resource] | tuple[Resource, ...], settings: StackSettings) -> bool:
     """The rule ran over ``resources`` and every one of its entries passed."""
-    return all(e["passed"] for e in entries(resources, settings)[rule])
+    return all(e["passed"] for e in _judge(rule, resources, settings))
 
 
 def _named(type_suffix: str, name: str) -> Callable[[Resource], bool]:

@@ -1694,6 +1694,7 @@ def test_pack_builds_one_policy_per_rule_with_levels_and_schema() -> None:
             "networkPolicy",
             "modelSecrets",
             "zones",
+            "jwtAudiences",
         }
 
 

@@ -1,0 +1,92 @@
+"""Container images by a fixed reference (the fifth hostile review of issue #17, /work/wt/rev17e-report.md s12).
+
+``images-tagged``: every container and init container image the platform renders in a pod spec (Deployments,
+DaemonSets, StatefulSets, Jobs, the warm-capacity placeholders and their pre-pull init containers, InferenceService
+components, ServingRuntimes: :func:`policy.rules.base.pod_specs`) names a tag other than ``latest``, or a digest.
+Kubernetes, concepts/containers/images (kubernetes.io/docs/concepts/containers/images/): "If you don't specify a
+tag, Kubernetes assumes you mean the tag latest", and "You should avoid using the :latest tag when deploying
+containers in production as it is harder to track which version of the image is running and more difficult to roll
+back"; "Image tags ... can be changed ... Using a digest ... fixes the code you run". An image with a digest
+(``@sha256:...``) passes whatever its tag says (the digest is what is pulled).
+
+What KServe fills in is not the platform's rendering and is not judged: an InferenceService component container
+(``model``, ``art``...) that gives no ``image`` gets its runtime's image from KServe (kserve/kserve v0.20.0
+pkg/apis/serving/v1beta1/predictor_model.go, the ServingRuntime's container is merged under the model's; the
+ClusterServingRuntimes' ``<image>:<tag>`` pairs come from KServe's own chart values, pinned by the KServe version the
+platform installs). An explicit ``image`` there is judged like any other. Images inside Helm values (a chart renders
+its own pods) are not read here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from policy.rules.base import UNKNOWN, Facts, Resource, Rule, containers, pod_specs, who
+
+WORKLOADS = (
+    "kubernetes:apps/v1:Deployment",
+    "kubernetes:apps/v1:DaemonSet",
+    "kubernetes:apps/v1:StatefulSet",
+    "kubernetes:batch/v1:Job",
+    "kubernetes:batch/v1:CronJob",
+    "kubernetes:core/v1:Pod",
+    "kubernetes:serving.kserve.io/v1beta1:InferenceService",
+    "kubernetes:serving.kserve.io/v1alpha1:ServingRuntime",
+    "kubernetes:serving.kserve.io/v1alpha1:ClusterServingRuntime",
+)
+FLOATING = "latest"
+
+
+def tag_problem(image: str) -> str | None:
+    """Why ``image`` is not a fixed reference, or None: a digest fixes it; else the tag is the text after the last
+    ``:`` that follows the last ``/`` (a ``:`` before it is a registry port: ``host:5000/app``), and must be given,
+    non-empty and not ``latest``."""
+    if "@" in image:
+        digest = image.split("@", 1)[1]
+        return None if ":" in digest and digest.split(":", 1)[1] else f"image {image!r} has an empty digest"
+    last = image.rsplit("/", 1)[-1]
+    if ":" not in last:
+        return f"image {image!r} names no tag (Kubernetes pulls :latest, which can change under the same name)"
+    tag = last.rsplit(":", 1)[1]
+    if not tag:
+        return f"image {image!r} has an empty tag"
+    if tag == FLOATING:
+        return f"image {image!r} is the mutable tag latest (what runs can change without a diff)"
+    return None
+
+
+def _images(res: Resource, facts: Facts) -> Iterator[str]:
+    for path, spec in pod_specs(res):
+        for where, c in containers(spec):
+            image = c.get("image")
+            if image is UNKNOWN or image is None:
+                continue  # known after deploy (the unknown hook says so); absent: KServe fills the runtime's
+            problem = tag_problem(str(image)) if isinstance(image, str) else f"image {image!r} is not a reference"
+            if problem:
+                yield f"{who(res)} {path}.{where}: {problem}; give a version tag or a digest"
+
+
+def _unknown(res: Resource) -> str | None:
+    for path, spec in pod_specs(res):
+        for where, c in containers(spec):
+            if c.get("image") is UNKNOWN:
+                return f"{who(res)} {path}.{where}.image"
+    return None
+
+
+RULES = [
+    Rule(
+        name="images-tagged",
+        description=(
+            "Every container and init container image the platform renders in a pod spec (workloads, warm "
+            "placeholders, InferenceService components, ServingRuntimes) names a tag other than latest, or a digest "
+            "(no tag means latest)."
+        ),
+        enforcement="mandatory",
+        area="kubernetes",
+        applies_to=WORKLOADS,
+        check_resource=_images,
+        remediation="Give the image a version tag (registry/app:1.4) or a digest (registry/app@sha256:...).",
+        unknown=_unknown,
+    ),
+]

@@ -1,0 +1,415 @@
+"""LLM autoscaling through KEDA (components/serving/llm_scaling.py), guarded from the rendered objects (the fifth
+hostile review of issue #17, /work/wt/rev17e-report.md s06, s07, s08).
+
+- ``llm-query-scoped``: KServe v0.20.0 hands an InferenceService's External ``prometheus`` metric to KEDA verbatim
+  (pkg/controller/v1beta1/inferenceservice/reconcilers/keda/keda_reconciler.go ``getKedaMetrics``: the trigger's
+  ``query`` is ``metric.External.Metric.Query``, its ``threshold`` the target's value), and KEDA's prometheus scaler
+  runs the query as written against the shared Prometheus (keda.sh/docs/2.20/scalers/prometheus/). A query whose
+  selectors do not pin the model's namespace and InferenceService sums the series of every same-named model (or of
+  every model): another team's load scales this model's GPUs. So every vector selector of the query carries the exact
+  matchers ``namespace="<the ISVC's namespace>"`` and ``inferenceservice="<its name>"`` (:data:`MODEL_LABEL`, the
+  label the model's PodMonitor copies from the pod's ``serving.kserve.io/inferenceservice``), and no other matcher
+  on those two labels (``!=``, ``=~``, ``!~`` would widen or shift the set). A query of ``vllm:kv_cache_usage_perc``
+  has a threshold of at most 1: vLLM's gauge is a fraction ("KV-cache usage. 1 means 100 percent usage.",
+  vllm-project/vllm vllm/v1/metrics/loggers.py ``PrometheusStatLogger``, the vLLM 0.24.0 that KServe v0.20.0's
+  Hugging Face server pins, python/kserve/pyproject.toml ``llm = ["vllm==0.24.0"]``; read at commit 005a810b as
+  components/serving/llm_scaling.py cites, the search tools not holding the v0.24.0 tag), so a threshold above 1 is
+  never reached and the model never scales out.
+- ``llm-scrape-merged-stats``: the vLLM gauges reach Prometheus only through Istio's metrics merging: the sidecar
+  injector moves the pod's ``prometheus.io/port``/``prometheus.io/path`` annotations into pilot-agent, which serves
+  Envoy's and the application's metrics together on its status port 15020, path ``/stats/prometheus`` (istio.io/
+  latest/docs/ops/integrations/prometheus/, "Option 1: Metrics merging"; istio/istio 1.30.3 pkg/kube/inject/
+  webhook.go ``applyPrometheusMerge`` and pilot/cmd/pilot-agent/status/server.go ``handleStats``, as
+  llm_scaling.py cites); port 15090 is Envoy's own stats, with no ``vllm:`` series. For each KEDA-scaled model whose
+  query reads a ``vllm:`` gauge, a PodMonitor in its namespace selecting its pods has an endpoint that keeps
+  ``vllm:`` series, scrapes ``/stats/prometheus`` and rewrites ``__address__`` to port 15020 (the pod declares no
+  15020 port: the prometheus-operator PodMonitor CRD's ``portNumber`` description says to relabel
+  ``__address__``), and the predictor carries ``prometheus.io/scrape: "true"``, ``prometheus.io/port`` of the
+  serving port (the model container's first declared port, else KServe's Hugging Face runtime's 8080:
+  ``prometheus.kserve.io/port: "8080"`` in upstream/reference/kserve-v0.20.0-clusterservingruntimes.yaml) and
+  ``prometheus.io/path: /metrics`` (KServe's model server, python/kserve/kserve/protocol/rest/server.py
+  ``metrics_handler``), as components/serving/llm_scaling.py renders them. The rule keeps its own literals.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from policy.rules.base import UNKNOWN, Facts, Finding, Resource, Rule, as_list, as_map, is_k8s, who
+
+ISVC = "kubernetes:serving.kserve.io/v1beta1:InferenceService"
+POD_MONITOR = "kubernetes:monitoring.coreos.com/v1:PodMonitor"
+AUTOSCALER_CLASS = "serving.kserve.io/autoscalerClass"
+KEDA = "keda"
+COMPONENTS = ("predictor", "transformer", "explainer")
+MODEL_LABEL = "inferenceservice"
+"""The series label the model's PodMonitor writes (components/serving/llm_scaling.py ``MODEL_LABEL``, restated)."""
+POD_LABEL = "serving.kserve.io/inferenceservice"
+"""The label on an InferenceService's pods that the model's PodMonitor selects and relabels (llm_scaling.py)."""
+FRACTION_METRICS = ("vllm:kv_cache_usage_perc",)
+"""vLLM gauges that are fractions (1 = 100 percent): a threshold above 1 is never reached."""
+VLLM_PREFIX = "vllm:"
+MERGED_PORT = "15020"
+MERGED_PATH = "/stats/prometheus"
+APP_PATH = "/metrics"
+DEFAULT_APP_PORT = "8080"
+"""KServe's Hugging Face server's HTTP port, where it serves ``/metrics`` (module docstring)."""
+
+
+# ------------------------------------------------------------------------------------------------ PromQL selectors
+
+
+@dataclass(frozen=True)
+class Matcher:
+    """One label matcher of a vector selector: ``label op "value"``."""
+
+    label: str
+    op: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Selector:
+    """One vector selector of a PromQL query: its metric name ("" for ``{...}`` alone) and its matchers."""
+
+    metric: str
+    matchers: tuple[Matcher, ...]
+
+
+_IDENT = re.compile(r"[A-Za-z_:][A-Za-z0-9_:]*")
+_MATCHER = re.compile(r'\s*([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"\s*')
+_GROUPING = frozenset({"by", "without", "on", "ignoring", "group_left", "group_right"})
+_KEYWORDS = frozenset(
+    {"and", "or", "unless", "offset", "bool", "atan2"}
+    | {"sum", "min", "max", "avg", "group", "stddev", "stdvar", "count", "count_values", "bottomk", "topk"}
+    | {"quantile", "limitk", "limit_ratio"}
+)
+"""Binary operators, modifiers and aggregation operators (prometheus.io/docs/prometheus/latest/querying/operators/):
+an aggregation may be followed by ``by (...)`` before its parenthesis, so its name is never a selector."""
+
+
+class QueryError(ValueError):
+    """A query the rule cannot read (the rule then fails closed)."""
+
+
+def _skip_string(q: str, i: int) -> int:
+    quote = q[i]
+    i += 1
+    while i < len(q) and q[i] != quote:
+        i += 2 if q[i] == "\\" else 1
+    if i >= len(q):
+        raise QueryError("an unterminated string")
+    return i + 1
+
+
+def _matching(q: str, i: int, open_: str, close: str) -> int:
+    """The index after the ``close`` that matches the ``open_`` at ``i`` (strings skipped)."""
+    depth = 0
+    while i < len(q):
+        ch = q[i]
+        if ch in "\"'`":
+            i = _skip_string(q, i)
+            continue
+        if ch == open_:
+            depth += 1
+        elif ch == close:
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    raise QueryError(f"an unbalanced {open_!r}")
+
+
+def _matchers(body: str) -> tuple[Matcher, ...]:
+    out: list[Matcher] = []
+    rest = body.strip()
+    while rest:
+        m = _MATCHER.match(rest)
+        if not m:
+            raise QueryError(f"a label matcher it cannot read: {rest[:40]!r}")
+        out.append(Matcher(m.group(1), m.group(2), m.group(3)))
+        rest = rest[m.end() :]
+        if rest.startswith(","):
+            rest = rest[1:].strip()
+        elif rest:
+            raise QueryError(f"a label matcher it cannot read: {rest[:40]!r}")
+    return tuple(out)
+
+
+def selectors(query: str) -> list[Selector]:
+    """Every vector selector of a PromQL ``query`` (metric names, ``name{...}``, ``{...}``), skipping function and
+    aggregation names (an identifier followed by ``(``), grouping label lists (``by (...)``...), keywords, strings,
+    numbers and range/subquery brackets. Raises :class:`QueryError` on a query it cannot read."""
+    out: list[Selector] = []
+    i, n = 0, len(query)
+    while i < n:
+        ch = query[i]
+        if ch in "\"'`":
+            i = _skip_string(query, i)
+        elif ch == "[":
+            i = _matching(query, i, "[", "]")
+        elif ch == "{":
+            end = _matching(query, i, "{", "}")
+            found = _matchers(query[i + 1 : end - 1])
+            name = next((m.value for m in found if m.label == "__name__" and m.op == "="), "")
+            out.append(Selector(name, found))
+            i = end
+        elif ch.isdigit() or (ch == "." and i + 1 < n and query[i + 1].isdigit()):
+            m = re.compile(r"[0-9.]+(e[+-]?[0-9]+)?[a-zA-Z]*").match(query, i)
+            i = m.end() if m else i + 1
+        elif _IDENT.match(query, i):
+            m = _IDENT.match(query, i)
+            assert m is not None
+            word, j = m.group(0), m.end()
+            while j < n and query[j].isspace():
+                j += 1
+            if word in _GROUPING and j < n and query[j] == "(":
+                i = _matching(query, j, "(", ")")
+            elif (j < n and query[j] == "(") or word.lower() in _KEYWORDS:
+                i = m.end()
+            elif j < n and query[j] == "{":
+                end = _matching(query, j, "{", "}")
+                out.append(Selector(word, _matchers(query[j + 1 : end - 1])))
+                i = end
+            else:
+                out.append(Selector(word, ()))
+                i = m.end()
+        else:
+            i += 1
+    return out
+
+
+# ------------------------------------------------------------------------------------------------ the queries
+
+
+@dataclass(frozen=True)
+class KedaQuery:
+    """One External prometheus metric of a KEDA-scaled InferenceService component."""
+
+    component: str
+    query: Any
+    target: Any
+
+
+def keda_queries(res: Resource) -> Iterator[KedaQuery]:
+    """The External ``prometheus`` metrics of an InferenceService whose autoscaler class is KEDA (every component)."""
+    if not is_k8s(res, "InferenceService"):
+        return
+    if as_map(res.metadata.get("annotations")).get(AUTOSCALER_CLASS) != KEDA:
+        return
+    for component in COMPONENTS:
+        spec = res.get(f"spec.{component}")
+        if not isinstance(spec, Mapping):
+            continue
+        for metric in as_list(as_map(spec.get("autoScaling")).get("metrics")):
+            metric = as_map(metric)
+            if metric.get("type") != "External":
+                continue
+            ext = as_map(metric.get("external"))
+            if as_map(ext.get("metric")).get("backend") != "prometheus":
+                continue
+            target = as_map(ext.get("target"))
+            value = target.get("value", target.get("averageValue"))
+            yield KedaQuery(component, as_map(ext.get("metric")).get("query"), value)
+
+
+_SUFFIX = {"m": 1e-3, "": 1.0, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "Ki": 1024.0, "Mi": 1024.0**2, "Gi": 1024.0**3}
+
+
+def quantity(value: Any) -> float | None:
+    """A Kubernetes quantity (``0.8``, ``800m``, ``1``) as a number, or None when it is not one."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    m = re.fullmatch(r"\s*([+-]?[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)(m|k|M|G|T|Ki|Mi|Gi)?\s*", str(value))
+    if not m:
+        return None
+    return float(m.group(1)) * _SUFFIX[m.group(2) or ""]
+
+
+def query_problems(query: str, namespace: str, name: str) -> list[str]:
+    """Why ``query`` does not read only model ``namespace/name``'s series (empty when it does)."""
+    try:
+        found = selectors(query)
+    except QueryError as e:
+        return [f"its query {query!r} has {e}: the rule cannot tell which series it reads"]
+    if not found:
+        return [f"its query {query!r} selects no series"]
+    out: list[str] = []
+    for sel in found:
+        shown = sel.metric or "{...}"
+        for label, want in (("namespace", namespace), (MODEL_LABEL, name)):
+            on = [m for m in sel.matchers if m.label == label]
+            if not any(m.op == "=" and m.value == want for m in on):
+                out.append(f'its query selects {shown} without {label}="{want}": it reads other models\' series')
+            wide = [f'{m.label}{m.op}"{m.value}"' for m in on if not (m.op == "=" and m.value == want)]
+            if wide:
+                out.append(f"its query selects {shown} with {', '.join(wide)}: only the exact {label} matcher is read")
+    return out
+
+
+def _scoped(res: Resource, facts: Facts) -> Iterator[str]:
+    for q in keda_queries(res):
+        if q.query is UNKNOWN:
+            continue
+        where = f"{who(res)} spec.{q.component}.autoScaling (KEDA)"
+        ns, name = res.namespace or "", res.k8s_name
+        if not isinstance(q.query, str) or not q.query.strip():
+            yield f"{where}: no query (KServe's webhook requires one)"
+            continue
+        for problem in query_problems(q.query, ns, name):
+            yield f"{where}: {problem}"
+        try:
+            metrics = {s.metric for s in selectors(q.query)}
+        except QueryError:
+            continue
+        fractions = sorted(metrics.intersection(FRACTION_METRICS))
+        if fractions and q.target is not UNKNOWN:
+            value = quantity(q.target)
+            if value is None or value > 1:
+                yield (
+                    f"{where}: threshold {q.target!r} on {fractions[0]}, a fraction (1 = 100 percent): never "
+                    "reached, the model never scales out (give the percent / 100)"
+                )
+
+
+def _scoped_unknown(res: Resource) -> str | None:
+    for q in keda_queries(res):
+        if q.query is UNKNOWN or q.target is UNKNOWN:
+            return f"{who(res)} spec.{q.component}.autoScaling.metrics"
+    return None
+
+
+# ------------------------------------------------------------------------------------------------ the scrape
+
+
+def _reads_vllm(res: Resource) -> bool:
+    for q in keda_queries(res):
+        if not isinstance(q.query, str):
+            continue
+        try:
+            if any(s.metric.startswith(VLLM_PREFIX) for s in selectors(q.query)):
+                return True
+        except QueryError:
+            return VLLM_PREFIX in q.query
+    return False
+
+
+def _keeps_vllm(endpoint: Mapping[str, Any]) -> bool:
+    for r in as_list(endpoint.get("metricRelabelings")):
+        r = as_map(r)
+        if str(r.get("action", "replace")).lower() != "keep":
+            continue
+        regex = r.get("regex")
+        if isinstance(regex, str) and re.fullmatch(regex, "vllm:num_requests_waiting"):
+            return True
+    return False
+
+
+def _endpoint_problems(endpoint: Mapping[str, Any]) -> list[str]:
+    out: list[str] = []
+    if endpoint.get("path") != MERGED_PATH:
+        out.append(f"scrapes path {endpoint.get('path')!r}, not pilot-agent's merged {MERGED_PATH}")
+    ports = [
+        str(as_map(r).get("replacement", ""))
+        for r in as_list(endpoint.get("relabelings"))
+        if as_map(r).get("targetLabel") == "__address__"
+    ]
+    if not any(p.rsplit(":", 1)[-1] == MERGED_PORT for p in ports[-1:]):
+        got = ports[-1] if ports else "no __address__ relabeling"
+        out.append(
+            f"targets {got!r}, not port {MERGED_PORT} (pilot-agent's merged metrics; 15090 is Envoy's own, "
+            "without vllm: series)"
+        )
+    return out
+
+
+def _serving_port(isvc: Resource) -> str:
+    predictor = as_map(isvc.get("spec.predictor"))
+    for key in ("model", "containers"):
+        container = predictor.get(key)
+        container = as_map(as_list(container)[0]) if isinstance(container, list) and container else as_map(container)
+        ports = as_list(container.get("ports"))
+        if ports:
+            return str(as_map(ports[0]).get("containerPort", DEFAULT_APP_PORT))
+    return DEFAULT_APP_PORT
+
+
+def _scrape(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    monitors = [r for r in resources if r.type == POD_MONITOR]
+    for res in resources:
+        if not is_k8s(res, "InferenceService") or not _reads_vllm(res):
+            continue
+        ns, name = res.namespace, res.k8s_name
+        where = f"{who(res)} (KEDA on vLLM's gauges)"
+        annotations = res.get("spec.predictor.annotations")
+        if annotations is not UNKNOWN:
+            annotations = as_map(annotations)
+            want = {
+                "prometheus.io/scrape": "true",
+                "prometheus.io/port": _serving_port(res),
+                "prometheus.io/path": APP_PATH,
+            }
+            for key, value in want.items():
+                got = annotations.get(key)
+                if got is not UNKNOWN and got != value:
+                    yield Finding(
+                        res.urn,
+                        f"{where}: spec.predictor.annotations {key} is {got!r}, not {value!r}: Istio's metrics "
+                        "merging does not read vLLM's gauges from the serving port",
+                    )
+        endpoints: list[tuple[Resource, Mapping[str, Any]]] = []
+        for mon in monitors:
+            if mon.namespace != ns:
+                continue
+            labels = mon.get("spec.selector.matchLabels")
+            if labels is UNKNOWN or as_map(labels).get(POD_LABEL) not in (name, UNKNOWN):
+                continue
+            for ep in as_list(mon.get("spec.podMetricsEndpoints")):
+                if isinstance(ep, Mapping) and _keeps_vllm(ep):
+                    endpoints.append((mon, ep))
+        if not endpoints:
+            yield Finding(
+                res.urn,
+                f"{where}: no PodMonitor in {ns} selecting its pods keeps vllm: series: the scaler's query reads "
+                "nothing and the model never scales out",
+            )
+            continue
+        for mon, ep in endpoints:
+            for problem in _endpoint_problems(ep):
+                yield Finding(mon.urn, f"PodMonitor {ns}/{mon.k8s_name} (vLLM gauges of {name}): {problem}")
+
+
+RULES = [
+    Rule(
+        name="llm-query-scoped",
+        description=(
+            "Every KEDA-scaled InferenceService's Prometheus query pins its own series (exact namespace= and "
+            "inferenceservice= matchers in every selector, no !=, =~ or !~ on them), and a query of "
+            "vllm:kv_cache_usage_perc (a fraction) has a threshold of at most 1."
+        ),
+        enforcement="mandatory",
+        area="models",
+        applies_to=(ISVC,),
+        check_resource=_scoped,
+        remediation="Keep components/serving/llm_scaling.py query() and threshold() as shipped.",
+        unknown=_scoped_unknown,
+    ),
+    Rule(
+        name="llm-scrape-merged-stats",
+        description=(
+            "Each InferenceService scaled through KEDA on a vLLM gauge has a PodMonitor endpoint keeping vllm: series "
+            "that scrapes Istio's merged metrics (port 15020, /stats/prometheus), and its predictor carries the "
+            "prometheus.io/scrape, port (the serving port) and path (/metrics) annotations Istio merges."
+        ),
+        enforcement="mandatory",
+        area="monitoring",
+        applies_to=(ISVC, POD_MONITOR),
+        check_stack=_scrape,
+        remediation="Keep components/serving/llm_scaling.py pod_monitor_endpoint() and SCRAPE_ANNOTATIONS as shipped.",
+    ),
+]
