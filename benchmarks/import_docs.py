@@ -152,6 +152,43 @@ def reason_of(line: str) -> str:
     return re.sub(r"\.\d+(\.|$)", r"[]\1", field)
 
 
+def _renamed_host(host: str, old: str, new: str) -> str:
+    """``host`` with the predictor Service of model ``old`` (``<old>-predictor``, its first DNS label) named for
+    model ``new``; any other host unchanged."""
+    first, dot, rest = host.partition(".")
+    name, colon, port = first.partition(":")
+    if name != f"{old}-predictor":
+        return host
+    return f"{new}-predictor{colon}{port}{dot}{rest}"
+
+
+def rename(doc: dict[str, Any], new: str) -> None:
+    """Name the InferenceService ``doc`` ``new``, and its transformer's and explainer's ``--predictor_host`` with it:
+    the host names the model's own predictor Service ``<name>-predictor`` (KServe v0.20.0 pkg/constants/constants.go
+    ``PredictorServiceName``), which the import holds to the model's name (components/plan/kimport.py
+    ``_predictor_hosts``), so the benchmark's renaming renames it too (``--predictor_host=<host>`` or the item after
+    ``--predictor_host``, in args and command)."""
+    meta = doc.setdefault("metadata", {})
+    old = str(meta.get("name", ""))
+    meta["name"] = new
+    spec = doc.get("spec")
+    for component in ("transformer", "explainer"):
+        part = spec.get(component) if isinstance(spec, dict) else None
+        containers = part.get("containers") if isinstance(part, dict) else None
+        for container in containers if isinstance(containers, list) else []:
+            for key in ("args", "command"):
+                items = container.get(key) if isinstance(container, dict) else None
+                if not isinstance(items, list):
+                    continue
+                for i, item in enumerate(items):
+                    if not isinstance(item, str):
+                        continue
+                    if item.startswith(f"{kimport.PREDICTOR_HOST}="):
+                        items[i] = f"{kimport.PREDICTOR_HOST}=" + _renamed_host(item.split("=", 1)[1], old, new)
+                    elif i > 0 and items[i - 1] == kimport.PREDICTOR_HOST:
+                        items[i] = _renamed_host(item, old, new)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("website", type=Path, help="a checkout of kserve/website")
@@ -169,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
             doc = json.loads(json.dumps(doc))
             doc.setdefault("metadata", {})
             name = f"d{i}-{doc['metadata'].get('name', '')!s}"[:40].rstrip("-")
-            doc["metadata"]["name"] = name
+            rename(doc, name)
             path = Path(tmp) / f"{i}.yaml"
             # with the page's ServingRuntimes, which its InferenceServices may name
             path.write_text(yaml.safe_dump_all([*runtimes.get(page, []), doc]))

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from components import coldstart
 from components.naming import child_name
 from components.serving import _auth, _runtime, llm_scaling
 from components.serving.kcomponents import AGENT_PORT, ComponentSpec, ExplainerSpec
@@ -144,8 +145,13 @@ def _extension(
         out["scaleMetric"] = metric
         out["scaleTarget"] = target
     if mode == "Knative":
-        if c.timeout is not None:
-            out["timeout"] = c.timeout
+        budget = _runtime.cold_start_budget_seconds(spec, coldstart.cluster_facts(given.cloud, given.gpu))
+        cold = _runtime.component_cold_start_seconds(c.scaling.min_replicas, spec.scaling.min_replicas, budget)
+        timeout = c.timeout if c.timeout is not None else _runtime.component_timeout_seconds(cold)
+        if timeout is not None:
+            # Knative's 300 s default would cut the first request while the component (or the predictor behind it)
+            # starts from zero: _runtime.component_cold_start_seconds.
+            out["timeout"] = timeout
         if c.container_concurrency is not None:
             out["containerConcurrency"] = c.container_concurrency
     labels = {**spec.labels, **given.pod_labels}

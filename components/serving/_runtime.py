@@ -159,6 +159,34 @@ def request_timeout_seconds(spec: ModelSpec, cluster: coldstart.ClusterFacts, st
     return min(cold_start_budget_seconds(spec, cluster, stack) + REQUEST_SECONDS, int(MAX_REVISION_TIMEOUT))
 
 
+def component_cold_start_seconds(
+    component_min_replicas: int, predictor_min_replicas: int, predictor_budget: int
+) -> int:
+    """How long a request through a transformer or explainer (its own pods, Knative mode) may wait for pods before
+    it is answered: the component's own start from zero when it can be at zero (a CPU server,
+    :data:`CPU_READY_SECONDS`), then the predictor's cold start from zero (``predictor_budget``,
+    :func:`cold_start_budget_seconds`) when the predictor can be at zero, as the component's request to
+    ``--predictor_host`` waits for it (KServe v0.20.0 components/transformer.go, explainer.go: the component calls
+    ``<name>-predictor.<ns>``). The two add up: Knative scales the predictor only when the component's request reaches
+    its activator. 0 when neither can be at zero (a request finds running pods).
+
+    KServe v0.20.0 sets each component's revision ``timeoutSeconds`` and ``responseStartTimeoutSeconds`` from its own
+    ``timeout`` (reconcilers/knative/ksvc_reconciler.go: ``TimeoutSeconds: componentExtension.TimeoutSeconds``), and
+    the component's activator and queue-proxy hold the whole request, the wait for the predictor included, to it."""
+    own = CPU_READY_SECONDS if component_min_replicas == 0 else 0
+    return own + (predictor_budget if predictor_min_replicas == 0 else 0)
+
+
+def component_timeout_seconds(cold_start: int) -> int | None:
+    """A component's rendered ``timeout`` when it does not give one: its :func:`component_cold_start_seconds` plus
+    :data:`REQUEST_SECONDS`, at most ``max-revision-timeout-seconds`` (as :func:`request_timeout_seconds` for the
+    predictor); None when nothing on its request path can be at zero (Knative's 300 s default then covers a
+    request)."""
+    if cold_start == 0:
+        return None
+    return min(cold_start + REQUEST_SECONDS, int(MAX_REVISION_TIMEOUT))
+
+
 def security_context(spec: ModelSpec, enforce_restricted: bool = False) -> dict[str, Any]:
     """The model container's security context (PSS restricted).
 

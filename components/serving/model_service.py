@@ -169,7 +169,10 @@ def check(
         # rev14e defect 8: the same floor for a component at zero. KServe v0.20.0 sets each component's Knative
         # revision timeout from its own ``timeout`` (reconcilers/knative/ksvc_reconciler.go, per component) and
         # its min-scale from its own minReplicas, so the first request waits for the component's pod under that
-        # timeout too; a component is a CPU server, whose budget is the CPU progress deadline.
+        # timeout too; a component is a CPU server, whose budget is the CPU progress deadline. Its request to the
+        # predictor waits under the same timeout (_runtime.component_cold_start_seconds), but a predictor behind a
+        # component is never at zero here (kcomponents.components_platform_problems refuses minReplicas 0 in Knative
+        # mode: the activator would hide the component's identity), so the floor is the component's own start.
         if component is None or getattr(component, "collocated", False) or platform.deployment_mode != "Knative":
             continue
         timeout = component.timeout

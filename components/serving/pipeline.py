@@ -60,6 +60,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components import coldstart
 from components.errors import SpecError
 from components.naming import child_name, child_opts, standard_labels, type_token
 from components.outputs import PipelineOutputs
@@ -183,9 +184,40 @@ def _step(step: StepSpec, models: Mapping[str, ModelSpec]) -> dict[str, Any]:
     return out
 
 
-def graph_spec(name: str, spec: PipelineSpec, models: Mapping[str, ModelSpec]) -> dict[str, Any]:
-    """The InferenceGraph's ``spec``."""
-    return {
+def request_wait_seconds(spec: PipelineSpec, models: Mapping[str, ModelSpec], cluster: coldstart.ClusterFacts) -> int:
+    """How long a request through the router may wait for pods from zero (Knative mode): the router's own start
+    when it can be at zero (a CPU server, :data:`_runtime.CPU_READY_SECONDS`), plus, for every member model its steps
+    name that can be at zero, its cold start at the slow end (:func:`_runtime.cold_start_budget_seconds`; a model
+    whose transformer can be at zero, the transformer's start: :func:`_runtime.component_cold_start_seconds`). The
+    members' starts add up, as the router calls the steps of a Sequence one after the other (KServe v0.20.0
+    cmd/router/main.go ``routeStep``) and Knative scales a member only when the router's call reaches it; a
+    ``serviceUrl`` outside the stack is not known here. 0 when nothing can be at zero."""
+    wait = _runtime.CPU_READY_SECONDS if spec.scaling.min_replicas == 0 else 0
+    for member_name in members(spec):
+        member = models[member_name]
+        budget = _runtime.cold_start_budget_seconds(member, cluster)
+        transformer = (
+            member.transformer if member.transformer is not None and not member.transformer.collocated else None
+        )
+        if transformer is not None:
+            wait += _runtime.component_cold_start_seconds(
+                transformer.scaling.min_replicas, member.scaling.min_replicas, budget
+            )
+        elif member.scaling.min_replicas == 0:
+            wait += budget
+    return wait
+
+
+def graph_spec(name: str, spec: PipelineSpec, models: Mapping[str, ModelSpec], wait_seconds: int = 0) -> dict[str, Any]:
+    """The InferenceGraph's ``spec``; with ``wait_seconds`` (:func:`request_wait_seconds`, Knative mode) the router's
+    ``timeout`` and ``routerTimeouts.serverWrite`` cover it plus a request, at most ``max-revision-timeout-seconds``.
+
+    KServe v0.20.0 sets the router's Knative revision ``timeoutSeconds`` from the graph's ``timeout``
+    (pkg/controller/v1alpha1/inferencegraph/knative_reconciler.go ``TimeoutSeconds: graph.Spec.TimeoutSeconds``;
+    Knative's 300 s without it), and the router's ``http.Server`` ``WriteTimeout`` from ``routerTimeouts.serverWrite``,
+    60 s without it (cmd/router/main.go ``initTimeouts``, pkg/constants/constants.go ``RouterTimeoutServerWrite``):
+    a step to a model at zero would have its answer cut after 60 s while the model starts."""
+    out: dict[str, Any] = {
         "nodes": {
             node_name: {"routerType": node.router_type, "steps": [_step(s, models) for s in node.steps]}
             for node_name, node in spec.nodes.items()
@@ -194,6 +226,11 @@ def graph_spec(name: str, spec: PipelineSpec, models: Mapping[str, ModelSpec]) -
         "minReplicas": spec.scaling.min_replicas,
         "maxReplicas": spec.scaling.max_replicas,
     }
+    timeout = _runtime.component_timeout_seconds(wait_seconds)
+    if timeout is not None:
+        out["timeout"] = timeout
+        out["routerTimeouts"] = {"serverWrite": timeout}
+    return out
 
 
 def members(spec: PipelineSpec) -> list[str]:
@@ -318,7 +355,14 @@ class Pipeline(pulumi.ComponentResource):
                 "labels": graph_labels(spec, labels, mode),
                 "annotations": annotations,
             },
-            spec=graph_spec(name, spec, args.models),
+            spec=graph_spec(
+                name,
+                spec,
+                args.models,
+                request_wait_seconds(spec, args.models, coldstart.cluster_facts(cluster.cloud, cluster.gpu))
+                if mode == "Knative"
+                else 0,
+            ),
             opts=opts_(sa),
         )
         jwt = request_authentication(name, spec)

@@ -37,6 +37,11 @@ v0.20.0 sets Knative's ``autoscaling.knative.dev/min-scale`` from ``minReplicas`
 ``DefaultMinReplicas = 1``), and Knative never scales a revision below its min-scale, so with one replica or more a
 request finds a running pod. The progress deadline and ``pulumi up``'s wait still cover the cold start whatever the
 replicas: the first pod of every revision starts from nothing.
+
+A transformer or explainer with pods of its own is a hop of its own with its own revision timeout (KServe v0.20.0
+ksvc_reconciler.go, per component): a request through it waits for its pod when it can be at zero, then for the
+predictor's cold start when the predictor can be at zero (its call to ``--predictor_host``), so its ``timeout`` is held
+to both (:func:`_component_problems`, :func:`_runtime.component_cold_start_seconds`).
 """
 
 from __future__ import annotations
@@ -294,7 +299,7 @@ def problems(
         need = budget(isvc)
         cold_on_request = can_be_at_zero(isvc)
         hops = chain(isvc, objects)
-        components = _component_problems(isvc, name)
+        components = _component_problems(isvc, name, need, cold_on_request)
     except Unreadable as e:
         return [f"{name}: {e}: the timeout chain cannot be judged against the cold start"]
     out = []
@@ -333,13 +338,16 @@ def problems(
     return out
 
 
-def _component_problems(isvc: Mapping[str, Any], name: str) -> list[str]:
-    """A transformer or explainer that can be at zero replicas with a ``timeout`` shorter than a CPU server's
-    cold-start budget (rev14e defect 8): KServe v0.20.0 sets each component's revision ``timeoutSeconds`` from its
-    own ``timeout`` and its min-scale from its own ``minReplicas`` (reconcilers/knative/ksvc_reconciler.go,
-    pkg/controller/v1alpha1/utils/utils.go ``SetAutoScalingAnnotations``), so a request that reaches it at zero waits
-    for its pod under that timeout. A component without a ``timeout`` has Knative's 300 s default, which is not
-    judged here (the rendered object sets none; docs/components/model-service.md says so)."""
+def _component_problems(isvc: Mapping[str, Any], name: str, budget_: int, predictor_at_zero: bool) -> list[str]:
+    """A transformer or explainer whose ``timeout`` does not cover what its request may wait for from zero
+    (:func:`_runtime.component_cold_start_seconds`): its own pod when it can be at zero (rev14e defect 8) and the
+    predictor's cold start (``budget_``) when the predictor can be at zero, since the component's request to
+    ``--predictor_host`` waits for it. KServe v0.20.0 sets each component's revision ``timeoutSeconds`` and
+    ``responseStartTimeoutSeconds`` from its own ``timeout`` (reconcilers/knative/ksvc_reconciler.go) and its
+    min-scale from its own ``minReplicas`` (pkg/controller/v1alpha1/utils/utils.go ``SetAutoScalingAnnotations``);
+    without a ``timeout`` Knative's 300 s defaults apply, which are judged like a given value. Held like the
+    predictor's activator hops: at least the cold start, and the cold start plus a request unless the timeout is
+    ``max-revision-timeout-seconds``."""
     out = []
     spec = _map(isvc.get("spec"), "spec")
     for key in ("transformer", "explainer"):
@@ -348,11 +356,102 @@ def _component_problems(isvc: Mapping[str, Any], name: str) -> list[str]:
             continue
         component = _map(component, f"spec.{key}")
         given = component.get("minReplicas")
-        at_zero = (_whole(given, f"spec.{key}.minReplicas") if given is not None else DEFAULT_MIN_REPLICAS) == 0
-        timeout = component.get("timeout")
-        if not at_zero or timeout is None:
+        replicas = _whole(given, f"spec.{key}.minReplicas") if given is not None else DEFAULT_MIN_REPLICAS
+        cold = _runtime.component_cold_start_seconds(replicas, 0 if predictor_at_zero else 1, budget_)
+        if cold == 0:
             continue
-        limit = _whole(timeout, f"spec.{key}.timeout")
-        if limit < _runtime.CPU_READY_SECONDS:
-            out.append(f"{name}: {key} timeout {limit}s < cold start {_runtime.CPU_READY_SECONDS}s")
+        timeout = component.get("timeout")
+        limit = _whole(timeout, f"spec.{key}.timeout") if timeout is not None else KNATIVE_DEFAULT_TIMEOUT
+        parts = ([f"its own {_runtime.CPU_READY_SECONDS}s"] if replicas == 0 else []) + (
+            [f"the predictor's {budget_}s"] if predictor_at_zero else []
+        )
+        what = f"cold start {cold}s ({' + '.join(parts)})"
+        if limit < cold + _runtime.REQUEST_SECONDS and limit < int(MAX_REVISION_TIMEOUT):
+            out.append(f"{name}: {key} timeout {limit}s < {what} + request {_runtime.REQUEST_SECONDS}s")
+        if limit < cold:
+            out.append(f"{name}: {key} timeout {limit}s < {what}")
+    return out
+
+
+ROUTER_WRITE_DEFAULT = 60
+"""The router's ``http.Server`` ``WriteTimeout`` without ``routerTimeouts.serverWrite``: KServe v0.20.0
+pkg/constants/constants.go ``RouterTimeoutServerWrite`` (cmd/router/main.go ``initTimeouts``)."""
+
+
+def _step_hosts(nodes: Mapping[str, Any]) -> list[str]:
+    """The host of every step's ``serviceUrl`` (``http://<host>[:port]/...``), lowercased without the port."""
+    out = []
+    for node in nodes.values():
+        steps = node.get("steps") if isinstance(node, Mapping) else None
+        for step in steps if isinstance(steps, list) else []:
+            url = step.get("serviceUrl") if isinstance(step, Mapping) else None
+            if isinstance(url, str) and "://" in url:
+                out.append(url.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[0].lower().rstrip("."))
+    return out
+
+
+def _member_wait(isvc: Mapping[str, Any], host: str) -> int:
+    """What a router's call to ``host`` of ``isvc`` (its transformer's or predictor's Service, or the model's own)
+    may wait for from zero: the transformer's :func:`_runtime.component_cold_start_seconds` when the call reaches a
+    transformer of its own, else the predictor's cold start when it can be at zero."""
+    need, predictor_zero = budget(isvc), can_be_at_zero(isvc)
+    transformer = _map(isvc.get("spec"), "spec").get("transformer")
+    if transformer is not None and not host.split(".")[0].endswith("-predictor"):
+        given = _map(transformer, "spec.transformer").get("minReplicas")
+        replicas = _whole(given, "spec.transformer.minReplicas") if given is not None else DEFAULT_MIN_REPLICAS
+        return _runtime.component_cold_start_seconds(replicas, 0 if predictor_zero else 1, need)
+    return need if predictor_zero else 0
+
+
+def graph_problems(graph: Mapping[str, Any], isvcs: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Where a Knative-mode InferenceGraph's router cuts a request that waits for pods from zero: its own start when
+    ``minReplicas`` is 0 (KServe's default 1: inference_graph.go), then each rendered member's (``isvcs``, matched by
+    a step's ``serviceUrl`` host ``<name>[-predictor|-transformer].<ns>[.svc[.cluster.local]]``) start from zero, in
+    turn. The router's Knative revision ``timeoutSeconds`` is the graph's ``timeout`` (KServe v0.20.0
+    pkg/controller/v1alpha1/inferencegraph/knative_reconciler.go; Knative's 300 s without it) and its
+    ``http.Server`` ``WriteTimeout`` is ``routerTimeouts.serverWrite`` (:data:`ROUTER_WRITE_DEFAULT` without it):
+    both are held to the wait plus a request unless at ``max-revision-timeout-seconds``, and to the wait."""
+    meta = graph.get("metadata")
+    name = f"{meta.get('namespace')}/{meta.get('name')}" if isinstance(meta, Mapping) else "(no metadata)"
+    try:
+        spec = _map(graph.get("spec"), "spec")
+        given = spec.get("minReplicas")
+        router_zero = (_whole(given, "spec.minReplicas") if given is not None else DEFAULT_MIN_REPLICAS) == 0
+        wait = _runtime.CPU_READY_SECONDS if router_zero else 0
+        namespace = meta.get("namespace") if isinstance(meta, Mapping) else None
+        seen: set[str] = set()
+        for host in _step_hosts(_map(spec.get("nodes"), "spec.nodes")):
+            labels = host.split(".")
+            ns = labels[1] if len(labels) > 1 else namespace
+            for isvc in isvcs:
+                imeta = _map(isvc.get("metadata"), "metadata")
+                iname = imeta.get("name")
+                if imeta.get("namespace", "default") != ns or labels[0] not in (
+                    iname,
+                    f"{iname}-predictor",
+                    f"{iname}-transformer",
+                ):
+                    continue
+                if f"{ns}/{iname}" not in seen:
+                    seen.add(f"{ns}/{iname}")
+                    wait += _member_wait(isvc, host)
+        if wait == 0:
+            return []
+        timeout = spec.get("timeout")
+        limits = _map(spec.get("routerTimeouts"), "spec.routerTimeouts")
+        write = limits.get("serverWrite")
+        hops = {
+            "router timeout": _whole(timeout, "spec.timeout") if timeout is not None else KNATIVE_DEFAULT_TIMEOUT,
+            "router serverWrite": _whole(write, "spec.routerTimeouts.serverWrite")
+            if write is not None
+            else ROUTER_WRITE_DEFAULT,
+        }
+    except Unreadable as e:
+        return [f"{name}: {e}: the router's timeouts cannot be judged against the cold starts"]
+    out = []
+    for hop, limit in hops.items():
+        if limit < wait + _runtime.REQUEST_SECONDS and limit < int(MAX_REVISION_TIMEOUT):
+            out.append(f"{name}: {hop} {limit}s < cold starts {wait}s + request {_runtime.REQUEST_SECONDS}s")
+        if limit < wait:
+            out.append(f"{name}: {hop} {limit}s < cold starts {wait}s")
     return out

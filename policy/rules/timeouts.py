@@ -22,6 +22,12 @@ this rule (:class:`IdleTimeout`, policy/clouds/<cloud>.py), read from the cluste
 reads the annotation from the rendered gateway release's values (the istio gateway chart's ``service.annotations``),
 not from the platform's constant (components/platform/istio.py ``LONGEST_REQUEST_SECONDS``: rev17c p10 lowered it to
 300 s and the plan passed).
+
+A transformer or explainer in front of the predictor, and a pipeline's router in front of its member models, hold the
+request while what is behind them starts from zero, under their own timeouts (KServe v0.20.0 ksvc_reconciler.go per
+component; the router's graph ``timeout`` and its ``http.Server`` ``WriteTimeout``, 60 s without
+``routerTimeouts.serverWrite``: cmd/router/main.go): components/serving/timeouts.py ``_component_problems`` and
+``graph_problems`` hold them to the same.
 """
 
 from __future__ import annotations
@@ -155,6 +161,20 @@ def _check(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
             continue  # known only after deploy: not judged
         for problem in timeouts.problems(isvc, objects, shortest):
             yield Finding(res.urn, problem)
+    # A pipeline's router holds a request while its members start from zero (components/serving/timeouts.py
+    # graph_problems: KServe v0.20.0 router WriteTimeout and the graph's Knative revision timeout).
+    isvcs = [o for o in objects if o.get("kind") == "InferenceService"]
+    for res in resources:
+        if not is_k8s(res, "InferenceGraph"):
+            continue
+        annotations = res.metadata.get("annotations")
+        if not isinstance(annotations, Mapping) or annotations.get(DEPLOYMENT_MODE) != "Knative":
+            continue
+        graph = _object(res)
+        if _has_unknown(graph.get("metadata")) or _has_unknown(graph.get("spec")):
+            continue  # known only after deploy: not judged
+        for problem in timeouts.graph_problems(graph, isvcs):
+            yield Finding(res.urn, problem)
 
 
 MODEL_SIZE = "mlplatform.io/model-size-gb"
@@ -209,6 +229,7 @@ _CHAIN_READS = reading(
     {
         "InferenceService": ("metadata.annotations.*", "spec.*"),
         "VirtualService": ("spec.*",),
+        "InferenceGraph": ("metadata.annotations.*", "spec.*"),
         "KnativeServing": ("spec.config.deployment.*",),
     }
 )
@@ -245,14 +266,15 @@ RULES = [
         description=(
             "Every hop that holds a request to a Knative-mode model at zero replicas (gateway route, the activator's "
             "timeoutSeconds and responseStartTimeoutSeconds, the progress deadline (the model's annotation, else the "
-            "KnativeServing's config-deployment value, else Knative's 600 s), pulumi up's wait) lasts at least "
+            "KnativeServing's config-deployment value, else Knative's 600 s), pulumi up's wait, the timeout of a "
+            "transformer or explainer in front of it, a pipeline router's timeout and serverWrite) lasts at least "
             "the model's cold start at the slow end of every step, within max-revision-timeout-seconds (1800 s); so "
             "does the idle timeout of the load balancer in front of the gateway, read from the gateway Service's "
             "annotation as the cloud's share says ({clouds; })."
         ),
         enforcement="mandatory",
         area="models",
-        applies_to=(ISVC,),
+        applies_to=(ISVC, "kubernetes:serving.kserve.io/v1alpha1:InferenceGraph"),
         check_stack=_check,
         unknown=_timeouts_unknown,
         remediation=(

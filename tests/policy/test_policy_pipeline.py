@@ -211,7 +211,10 @@ def test_an_internal_knative_pipeline_keeps_the_activator_off(
     if fragment is None:
         assert "internal-pipeline-activator-off" not in found, found
     else:
-        assert list(found) == ["internal-pipeline-activator-off"], found
+        # a router at zero rendered without a timeout is also cut by its 60 s WriteTimeout and Knative's 300 s
+        # while it starts (timeouts-cover-cold-start, fixt14)
+        also = ["timeouts-cover-cold-start"] if min_replicas == 0 else []
+        assert sorted(found) == sorted(["internal-pipeline-activator-off", *also]), found
         assert any(fragment in m for m in found["internal-pipeline-activator-off"]), found
 
 

@@ -493,3 +493,70 @@ def test_a_step_to_a_model_with_a_transformer_calls_the_transformer(mode: str) -
         },
     }
     assert not rp.router_call([*without(objs, "withtr-transformer-authz"), narrowed], graph, isvc).reached
+
+
+@pytest.mark.parametrize(
+    ("router_min", "member_mins", "timeout"),
+    [
+        (1, (0,), 600 + 300),  # one CPU member at zero: its 600 s start + a request
+        (1, (0, 0), 600 + 600 + 300),  # a Sequence waits for each member in turn
+        (0, (0, 0), 1800),  # + the router's own start: capped at max-revision-timeout-seconds
+        (0, (1,), 600 + 300),  # the router's own start only
+    ],
+)
+def test_a_router_in_front_of_pods_at_zero_waits_for_them(
+    router_min: int, member_mins: tuple[int, ...], timeout: int
+) -> None:
+    # fixt14: main rendered no timeout, so KServe v0.20.0's router cut every answer after its http.Server
+    # WriteTimeout of 60 s (cmd/router/main.go initTimeouts, pkg/constants/constants.go RouterTimeoutServerWrite) and
+    # Knative after 300 s (knative_reconciler.go TimeoutSeconds: graph.Spec.TimeoutSeconds), while a model at zero
+    # takes its cold start to answer
+    models = {f"m{i}": {**SKLEARN, "scaling": {"minReplicas": m}} for i, m in enumerate(member_mins)}
+    pipeline = {**sequence(*models, allowAnonymous=True), "scaling": {"minReplicas": router_min}}
+    graph = kind(plan_objects(models, pipeline), "InferenceGraph")
+    assert graph["spec"]["timeout"] == timeout
+    assert graph["spec"]["routerTimeouts"] == {"serverWrite": timeout}
+    assert validate_custom_resource(graph) == []
+
+
+def test_a_router_with_nothing_at_zero_keeps_kserves_defaults() -> None:
+    graph = kind(plan_objects({"a": SKLEARN}, sequence("a", allowAnonymous=True)), "InferenceGraph")
+    assert "timeout" not in graph["spec"] and "routerTimeouts" not in graph["spec"]
+
+
+def _graph_resources(objs: list[dict[str, Any]]) -> list[Any]:
+    from policy.rules.base import Resource
+
+    return [
+        Resource(
+            type=f"kubernetes:{o['apiVersion']}:{o['kind']}",
+            name=o["metadata"]["name"],
+            urn=f"urn:{o['kind']}:{o['metadata']['name']}",
+            props={k: v for k, v in o.items() if k != "kind"},
+        )
+        for o in objs
+        if o["kind"] in ("InferenceGraph", "InferenceService")
+    ]
+
+
+def test_the_timeout_rule_judges_a_router_in_front_of_a_model_at_zero() -> None:
+    # fixt14: the rule timeouts-cover-cold-start judged InferenceServices only; a graph rendered as on main (no
+    # timeout, no routerTimeouts: Knative's 300 s, the router's 60 s WriteTimeout) in front of a model at zero passed
+    from components.serving import timeouts
+    from policy.rules.base import Facts
+    from policy.rules.timeouts import _check
+
+    objs = plan_objects({"a": {**SKLEARN, "scaling": {"minReplicas": 0}}}, sequence("a", allowAnonymous=True))
+    graph, isvcs = kind(objs, "InferenceGraph"), [o for o in objs if o["kind"] == "InferenceService"]
+    assert timeouts.graph_problems(graph, isvcs) == []
+    as_on_main = {**graph, "spec": {k: v for k, v in graph["spec"].items() if k not in ("timeout", "routerTimeouts")}}
+    expected = [
+        "models/chain: router timeout 300s < cold starts 600s + request 300s",
+        "models/chain: router timeout 300s < cold starts 600s",
+        "models/chain: router serverWrite 60s < cold starts 600s + request 300s",
+        "models/chain: router serverWrite 60s < cold starts 600s",
+    ]
+    assert timeouts.graph_problems(as_on_main, isvcs) == expected
+    found = [f.message for f in _check(_graph_resources([as_on_main, *isvcs]), Facts())]
+    assert found == expected
+    assert [f.message for f in _check(_graph_resources(objs), Facts())] == []

@@ -56,7 +56,10 @@ def test_the_timeout_rule_judges_a_component_at_zero() -> None:
             "transformer": {"minReplicas": 0, "timeout": 30, "containers": [{"name": "kserve-container"}]},
         },
     }
-    assert timeouts.problems(isvc) == ["models/trz: transformer timeout 30s < cold start 600s"]
+    assert timeouts.problems(isvc) == [
+        "models/trz: transformer timeout 30s < cold start 600s (its own 600s) + request 300s",
+        "models/trz: transformer timeout 30s < cold start 600s (its own 600s)",
+    ]
     isvc["spec"]["transformer"]["minReplicas"] = 1  # type: ignore[index]
     assert timeouts.problems(isvc) == []
 
