@@ -38,7 +38,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from policy.rules.base import UNKNOWN, Facts, Finding, Resource, Rule, as_list, as_map, is_k8s, who
+from policy.rules.base import UNKNOWN, Facts, Finding, Resource, Rule, as_list, as_map, is_k8s, reading, who
 
 ISVC = "kubernetes:serving.kserve.io/v1beta1:InferenceService"
 POD_MONITOR = "kubernetes:monitoring.coreos.com/v1:PodMonitor"
@@ -384,6 +384,22 @@ def _scrape(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
                 yield Finding(mon.urn, f"PodMonitor {ns}/{mon.k8s_name} (vLLM gauges of {name}): {problem}")
 
 
+_SCRAPE_READS = reading(
+    {
+        ISVC: ("spec.predictor.annotations.*", "spec.predictor.model.ports", "spec.predictor.containers"),
+        POD_MONITOR: ("spec.selector.matchLabels.*", "spec.podMetricsEndpoints"),
+    }
+)
+
+
+def _scrape_unknown(res: Resource) -> str | None:
+    """What ``llm-scrape-merged-stats`` reads and could not judge: a KEDA-on-vLLM model's predictor annotations and
+    serving port, and every PodMonitor's selector and endpoints (any of them may be the one that scrapes it)."""
+    if res.type == ISVC and not _reads_vllm(res):
+        return None
+    return _SCRAPE_READS(res)
+
+
 RULES = [
     Rule(
         name="llm-query-scoped",
@@ -411,5 +427,6 @@ RULES = [
         applies_to=(ISVC, POD_MONITOR),
         check_stack=_scrape,
         remediation="Keep components/serving/llm_scaling.py pod_monitor_endpoint() and SCRAPE_ANNOTATIONS as shipped.",
+        unknown=_scrape_unknown,
     ),
 ]

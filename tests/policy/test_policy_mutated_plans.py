@@ -442,6 +442,10 @@ SECURITY_RULES = {
     "sqs-queue-encrypted": "mandatory",  # (rev17d c08)
     "system-pool-on-demand": "mandatory",  # (rev17d c11)
     "node-selectors-match-pools": "mandatory",  # (rev17d c12)
+    "images-tagged": "mandatory",  # no mutable :latest or untagged image (rev17e s12)
+    "llm-query-scoped": "mandatory",  # another model's series scale this one (rev17e s06, s08)
+    "llm-scrape-merged-stats": "mandatory",  # availability: the scaler reads nothing (rev17e s07)
+    "jwt-audiences-rendered": "mandatory",  # tokens minted for another audience accepted (rev17e s17)
 }
 """The enforcement level of every security, isolation and availability rule, pinned here (not only in the docs)."""
 

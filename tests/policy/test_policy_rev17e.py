@@ -404,3 +404,22 @@ def test_internal_pipeline_wider_than_its_member() -> None:
 
     msgs = caught(AWS, "pipeline-member-access", kind("AuthorizationPolicy", "classify-authz"), widen)
     assert any("resnet50" in m and "other" in m for m in msgs), msgs
+
+
+def test_scrape_rule_says_what_it_could_not_judge() -> None:
+    """A PodMonitor endpoint known only after deploy: the rule's entry names it as unchecked (``check --strict``
+    fails it) instead of passing silently; before its unknown hook the rule had none (lead, session 9)."""
+    from policy.rules.base import UNKNOWN
+
+    resources, _ = cover_plan(GCP)
+
+    def change(props: dict[str, Any]) -> None:
+        props["spec"]["podMetricsEndpoints"] = UNKNOWN
+
+    mutated = mutated_resources(resources, kind("PodMonitor", "chat-metrics"), change, exactly=1)
+    from policy.rules import ALL_RULES
+
+    (rule,) = [r for r in ALL_RULES if r.name == "llm-scrape-merged-stats"]
+    assert not rule.unchecked(list(resources))
+    note = rule.unchecked(list(mutated))
+    assert note and "chat-metrics" in note and "spec.podMetricsEndpoints" in note, note
