@@ -767,7 +767,10 @@ class AksCluster(ManagedCluster):
         if not rg:
             raise SpecError("platform.dns.resourceGroup", None, "give the resource group of the Azure DNS zone")
         zone_name = zone.id or zone.name
-        identity, federated = self._federated_identity(name, "dns", namespace, service_account, parent)
+        # a platform identity: protected on prod like the cluster's own (policy prod-protect-stateful)
+        identity, federated = self._federated_identity(
+            name, "dns", namespace, service_account, parent, protect=self._args.protect
+        )
         rg_scope = self._subscription.apply(lambda s: f"/subscriptions/{s}/resourceGroups/{rg}")
         contributor = azure.authorization.RoleAssignment(
             child_name(name, "dns-zone-contributor"),

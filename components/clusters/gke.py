@@ -758,7 +758,8 @@ class GkeCluster(ManagedCluster):
             display_name=f"Changes records in {zone.name}"[:100],
             description=f"Workload Identity of Kubernetes ServiceAccount {namespace}/{service_account}",
             project=self.project,
-            opts=child_opts(parent),
+            # a platform identity: protected on prod like the cluster's own (policy prod-protect-stateful)
+            opts=child_opts(parent, protect=self._args.protect),
         )
         wi = gcp.serviceaccount.IAMMember(
             child_name(name, "dns-workload-identity"),
