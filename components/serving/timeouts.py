@@ -410,7 +410,10 @@ def graph_problems(graph: Mapping[str, Any], isvcs: Sequence[Mapping[str, Any]])
     turn. The router's Knative revision ``timeoutSeconds`` is the graph's ``timeout`` (KServe v0.20.0
     pkg/controller/v1alpha1/inferencegraph/knative_reconciler.go; Knative's 300 s without it) and its
     ``http.Server`` ``WriteTimeout`` is ``routerTimeouts.serverWrite`` (:data:`ROUTER_WRITE_DEFAULT` without it):
-    both are held to the wait plus a request unless at ``max-revision-timeout-seconds``, and to the wait."""
+    both are held to the wait plus a request unless at ``max-revision-timeout-seconds``, and to the wait. A wait that
+    with a request exceeds ``max-revision-timeout-seconds`` fails whatever the timeouts (rev14f defect 9): no revision
+    timeout may be longer (Knative's webhook), so the request would be cut (components/serving/pipeline.py
+    ``wait_problem`` refuses the same chain when the platform renders it)."""
     meta = graph.get("metadata")
     name = f"{meta.get('namespace')}/{meta.get('name')}" if isinstance(meta, Mapping) else "(no metadata)"
     try:
@@ -449,6 +452,16 @@ def graph_problems(graph: Mapping[str, Any], isvcs: Sequence[Mapping[str, Any]])
     except Unreadable as e:
         return [f"{name}: {e}: the router's timeouts cannot be judged against the cold starts"]
     out = []
+    cap = int(MAX_REVISION_TIMEOUT)
+    if wait + _runtime.REQUEST_SECONDS > cap:
+        # rev14f defect 9: the router's revision timeout cannot exceed max-revision-timeout-seconds (Knative's
+        # webhook, pkg/apis/serving/v1/revision_validation.go validateTimeoutSeconds), so a timeout at the cap passes
+        # the hops below while the members' cold starts leave less than a request's time in it
+        out.append(
+            f"{name}: cold starts {wait}s + request {_runtime.REQUEST_SECONDS}s > max-revision-timeout-seconds "
+            f"{cap}s, the longest the router's timeout may be: keep members warm (minReplicas >= 1) or shorten the "
+            "chain"
+        )
     for hop, limit in hops.items():
         if limit < wait + _runtime.REQUEST_SECONDS and limit < int(MAX_REVISION_TIMEOUT):
             out.append(f"{name}: {hop} {limit}s < cold starts {wait}s + request {_runtime.REQUEST_SECONDS}s")
