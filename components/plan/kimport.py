@@ -18,6 +18,7 @@ import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -1527,7 +1528,7 @@ def convert(doc: Mapping[str, Any], stack: StackFacts, source: str = "") -> Impo
     _accelerator_selectors(ctx)
     for src, _ in ctx.out.kept:
         if src and src[-1] == "image" and isinstance(image := at(doc, src), str):
-            _image_tag_note(image, f"mlplatform:models.{out.name}", lambda text, src=src: ctx.note(src, text))
+            _image_tag_note(image, f"mlplatform:models.{out.name}", partial(ctx.note, src))
     scaling = entry.get("scaling", {})
     if "maxReplicas" not in scaling:
         ctx.note(None, "maxReplicas: not given; mlplatform's default, 3, bounds the replicas")
