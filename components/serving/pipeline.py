@@ -66,7 +66,7 @@ from components.naming import child_name, child_opts, standard_labels, type_toke
 from components.outputs import PipelineOutputs
 from components.platform.handles import PlatformHandles
 from components.platform.knative import MAX_REVISION_TIMEOUT
-from components.serving import _auth, _netpol, _runtime, runtimes
+from components.serving import _auth, _netpol, _runtime, runtimes, timeouts
 from components.serving.model_service import (
     ACCESS_ANNOTATION,
     ANONYMOUS_ANNOTATION,
@@ -203,33 +203,43 @@ def request_waits(
     stack_runtimes: Mapping[str, RuntimeSpec] | None = None,
 ) -> list[tuple[str, int]]:
     """What a request through the router may wait for from zero (Knative mode), part by part, as (what, seconds):
-    the router's own start when it can be at zero (a CPU server, :data:`_runtime.CPU_READY_SECONDS`), then, for every
-    member model its steps name that can be at zero, its cold start at the slow end
+    the router's own start when it can be at zero (a CPU server, :data:`_runtime.CPU_READY_SECONDS`), then the member
+    models' cold starts along the slowest path through the graph (:func:`components.serving.timeouts.graph_wait`: a
+    Sequence calls its steps one after the other, KServe v0.20.0 cmd/router/main.go ``routeStep``, and Knative scales
+    a member only when the router's call reaches it, so their waits add up; an Ensemble waits for the slowest step; a
+    Splitter or Switch calls one). A member that can be at zero waits its cold start at the slow end
     (:func:`_runtime.cold_start_budget_seconds` with the stack's runtimes of its namespace, ``stack_runtimes``, as the
-    model's own ``timeout`` is: rev14f defect 5; a model whose transformer can be at zero, the transformer's start:
-    :func:`_runtime.component_cold_start_seconds`). The members' starts add up, as the router calls the steps of a
-    Sequence one after the other (KServe v0.20.0 cmd/router/main.go ``routeStep``) and Knative scales a member only
-    when the router's call reaches it; a ``serviceUrl`` outside the stack is not known here. Parts of 0 s are left
-    out."""
-    out: list[tuple[str, int]] = []
-    if spec.scaling.min_replicas == 0:
-        out.append(("the router", _runtime.CPU_READY_SECONDS))
-    for member_name in members(spec):
-        member = models[member_name]
-        stack = coldstart.stack_runtimes(stack_runtimes, member.namespace)
-        budget = _runtime.cold_start_budget_seconds(member, cluster, stack)
-        transformer = (
-            member.transformer if member.transformer is not None and not member.transformer.collocated else None
+    model's own ``timeout`` does: rev14f defect 5); a model whose transformer can be at zero, the transformer's start
+    (:func:`_runtime.component_cold_start_seconds`). A ``serviceUrl`` outside the stack is not known here. Parts of
+    0 s are left out."""
+
+    def member(step: Mapping[str, Any]) -> tuple[str, int] | None:
+        name = step.get("serviceName")
+        if not isinstance(name, str) or name not in models:
+            return None
+        model = models[name]
+        budget = _runtime.cold_start_budget_seconds(
+            model, cluster, coldstart.stack_runtimes(stack_runtimes, model.namespace)
         )
+        transformer = model.transformer if model.transformer is not None and not model.transformer.collocated else None
         if transformer is not None:
             wait = _runtime.component_cold_start_seconds(
-                transformer.scaling.min_replicas, member.scaling.min_replicas, budget
+                transformer.scaling.min_replicas, model.scaling.min_replicas, budget
             )
         else:
-            wait = budget if member.scaling.min_replicas == 0 else 0
-        if wait:
-            out.append((f"model {member_name}", wait))
-    return out
+            wait = budget if model.scaling.min_replicas == 0 else 0
+        return f"model {name}", wait
+
+    nodes = {
+        node_name: {
+            "routerType": node.router_type,
+            "steps": [{"serviceName": s.service_name, "nodeName": s.node_name} for s in node.steps],
+        }
+        for node_name, node in spec.nodes.items()
+    }
+    _, parts = timeouts.graph_wait(nodes, member)
+    router = [("the router", _runtime.CPU_READY_SECONDS)] if spec.scaling.min_replicas == 0 else []
+    return router + parts
 
 
 def request_wait_seconds(

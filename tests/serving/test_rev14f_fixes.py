@@ -275,3 +275,48 @@ def test_the_rule_fails_a_router_at_the_cap_that_the_cold_starts_fill() -> None:
     # two members at zero (1168 s + 300 s) fit: a timeout at the cap is then enough
     graph["spec"]["nodes"]["root"]["steps"].pop()  # type: ignore[index]
     assert timeouts.graph_problems(graph, isvcs) == []
+
+
+def test_an_ensemble_waits_for_its_slowest_member_only(tmp_path: Path) -> None:
+    # KServe v0.20.0 cmd/router/main.go routeStep: an Ensemble calls its steps at once (a goroutine each), so three
+    # GPU members at zero wait one cold start, not three: planned, with the router's timeout at 584 s + a request
+    pipeline = {"access": INTERNAL, "nodes": {"root": {"routerType": "Ensemble", "steps": [
+        {"serviceName": m, "name": m} for m in ("ga", "gb", "gc")]}}}  # fmt: skip
+    plan = _plan(tmp_path, {name: GPU for name in ("ga", "gb", "gc")}, pipelines={"pp": pipeline})
+    assert [p["message"] for p in plan.mandatory_failures] == []
+    graph = next(r.plain_inputs() for r in plan.result.of_type(GRAPH))
+    assert graph["spec"]["timeout"] == 584 + _runtime.REQUEST_SECONDS
+
+
+def _waits(nodes: dict[str, Any]) -> timeouts.Wait:
+    waits = {"ga": 584, "gb": 700, "gc": 600, "warm": 0}
+    return timeouts.graph_wait(
+        nodes, lambda s: (s["serviceName"], waits[s["serviceName"]]) if "serviceName" in s else None
+    )
+
+
+def _node(kind: str, *steps: str) -> dict[str, Any]:
+    return {"routerType": kind, "steps": [{"nodeName": s[1:]} if s[0] == ">" else {"serviceName": s} for s in steps]}
+
+
+@pytest.mark.parametrize(
+    ("nodes", "wait"),
+    [
+        # Sequence: in turn; a member called twice is warm the second time
+        ({"root": _node("Sequence", "ga", "gb", "ga")}, (1284, [("ga", 584), ("gb", 700)])),
+        # Ensemble, Splitter, Switch: the slowest step
+        ({"root": _node("Ensemble", "ga", "gb", "gc")}, (700, [("gb", 700)])),
+        ({"root": _node("Splitter", "ga", "gb")}, (700, [("gb", 700)])),
+        ({"root": _node("Switch", "warm", "gc")}, (600, [("gc", 600)])),
+        # a Sequence through an Ensemble node: the Ensemble started ga and gb, so ga after it is warm
+        ({"root": _node("Sequence", ">both", "ga", "gc"), "both": _node("Ensemble", "ga", "gb")},
+         (1300, [("gb", 700), ("gc", 600)])),
+        # a Splitter's branch is not known: ga after it may still be cold
+        ({"root": _node("Sequence", ">one", "ga"), "one": _node("Splitter", "ga", "gb")},
+         (1284, [("gb", 700), ("ga", 584)])),
+        # a cycle (refused by PipelineSpec, possible in a tampered plan) adds nothing more
+        ({"root": _node("Sequence", "ga", ">root")}, (584, [("ga", 584)])),
+    ],
+)  # fmt: skip
+def test_the_wait_follows_how_the_router_runs_each_node(nodes: dict[str, Any], wait: timeouts.Wait) -> None:
+    assert _waits(nodes) == wait
