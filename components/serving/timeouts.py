@@ -412,7 +412,9 @@ def graph_wait(nodes: Mapping[str, Any], member: Callable[[Mapping[str, Any]], t
             # an Ensemble starts every branch's members; a Splitter or Switch one branch, not known here
             after = started.union(*(b[2] for b in branches)) if kind == "Ensemble" else started
             return worst[0], worst[1], after
-        total, parts, now = 0, [], started  # Sequence (and a type the router refuses: counted in full)
+        # Sequence (and a type the router refuses: counted in full)
+        total, now = 0, started
+        parts: list[tuple[str, int]] = []
         for s in steps:
             seconds, more, now = step(s, now, inner)
             total, parts = total + seconds, parts + more
