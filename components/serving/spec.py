@@ -579,8 +579,8 @@ class ModelSpec(Spec):
             raise missing_error("storageUri", "give storageUri (or storageUris, or a container)")
         if self.storage_uri is not None and self.storage_uris:
             # "Setting both StorageURI and StorageURIs is not supported." (inference_service_validation.go v0.20.0)
-            given = {"storageUri": self.storage_uri, "storageUris": self.storage_uris}  # the line is about both keys
-            raise field_error("storageUris", given, "give storageUri or storageUris, not both (KServe's rule)")
+            both = {"storageUri": self.storage_uri, "storageUris": self.storage_uris}  # the line is about both keys
+            raise field_error("storageUris", both, "give storageUri or storageUris, not both (KServe's rule)")
         for problem in storage_problems(self):
             raise field_error(*problem)
         if self.format_version is not None and not _FORMAT_VERSION.match(self.format_version):
