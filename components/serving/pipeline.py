@@ -123,7 +123,7 @@ def check(name: str, args: PipelineArgs) -> None:
     if args.platform.deployment_mode == "Knative":
         cluster = args.platform.cluster
         facts = coldstart.cluster_facts(cluster.cloud, cluster.gpu)
-        problem = wait_problem(request_waits(args.spec, args.models, facts, args.runtimes))
+        problem = wait_problem(request_waits(args.spec, args.models, facts, args.runtimes), args.spec.nodes)
         if problem is not None:
             raise SpecError(*problem)
 
@@ -253,8 +253,9 @@ def request_wait_seconds(
     return sum(seconds for _, seconds in request_waits(spec, models, cluster, stack_runtimes))
 
 
-def wait_problem(waits: list[tuple[str, int]]) -> tuple[str, object, str] | None:
-    """Why a router whose request may wait ``waits`` (:func:`request_waits`) cannot answer it (rev14f defect 9): the
+def wait_problem(waits: list[tuple[str, int]], nodes: object = None) -> tuple[str, object, str] | None:
+    """Why a router whose request may wait ``waits`` (:func:`request_waits`) through the graph's ``nodes`` (the value
+    the line shows) cannot answer it (rev14f defect 9): the
     waits plus a request (:data:`_runtime.REQUEST_SECONDS`) exceed the longest timeout the router can have, the
     platform's ``max-revision-timeout-seconds`` (components/platform/knative.py :data:`MAX_REVISION_TIMEOUT`, 1800 s):
     KServe v0.20.0 makes the graph's ``timeout`` the router's Knative revision ``timeoutSeconds``
@@ -276,7 +277,7 @@ def wait_problem(waits: list[tuple[str, int]]) -> tuple[str, object, str] | None
     zero = [what.removeprefix("model ") for what, _ in waits if what.startswith("model ")]
     return (
         "nodes",
-        "{...}",
+        nodes,
         f"a request through the router may wait {wait} s for pods from zero ({parts}); with the request itself "
         f"({_runtime.REQUEST_SECONDS} s) that is {wait + _runtime.REQUEST_SECONDS} s, more than the router's timeout "
         f"may be (Knative's max-revision-timeout-seconds, {cap} s): keep members warm (scaling.minReplicas >= 1 on "

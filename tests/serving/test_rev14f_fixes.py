@@ -221,7 +221,9 @@ def test_a_sequence_whose_cold_starts_leave_no_time_for_a_request_is_refused(tmp
     with pytest.raises(Exception) as e:
         _plan(tmp_path, models, pipelines={"pp": _sequence("ga", "gb", "gc")})
     assert str(e.value).endswith(
-        "mlplatform:pipelines.pp.nodes: {...} is not allowed; a request through the router may wait 1752 s for pods "
+        "mlplatform:pipelines.pp.nodes: {root: {routerType: Sequence, steps: [{serviceName: ga}, {serviceName: gb, "
+        "data: $response}, {serviceName: gc, data: $re... (truncated) is not allowed; a request through the router "
+        "may wait 1752 s for pods "
         "from zero (model ga 584 s + model gb 584 s + model gc 584 s); with the request itself (300 s) that is "
         "2052 s, more than the router's timeout may be (Knative's max-revision-timeout-seconds, 1800 s): keep members "
         "warm (scaling.minReplicas >= 1 on ga, gb, gc) or shorten the chain"
