@@ -27,8 +27,7 @@ it may still not.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -89,55 +88,6 @@ ZERO_REQUEST_DAEMONSETS = (
 The GPU operator's node-feature-discovery worker takes its requests from the node-feature-discovery subchart, which
 was not read: not counted."""
 
-VM_MEMORY_OVERHEAD_PERCENT = Decimal("0.075")
-"""Karpenter's ``--vm-memory-overhead-percent`` default ``0.075``, "The VM memory overhead as a percent that will be
-subtracted from the total memory for all instance types when cached information is unavailable" (aws/karpenter-
-provider-aws v1.14.1 pkg/operator/options/options.go), subtracted as ``ceil(MiB x percent)`` (pkg/providers/
-instancetype/types.go ``memory``); the platform sets no other value (components/clusters/_karpenter.py). Judgement:
-the same share is taken for EKS managed node groups (the system pool, ``gpuProvisioner: node-groups``): their nodes
-boot the same AL2023 kernel, whose own reservation is not known offline."""
-
-AWS_ENI_PODS: dict[str, int] = {
-    "g4dn.xlarge": 29,
-    "g4dn.12xlarge": 234,
-    "g4dn.metal": 737,
-    "g5.xlarge": 58,
-    "g5.12xlarge": 737,
-    "g5.48xlarge": 345,
-    "g6.xlarge": 58,
-    "g6.12xlarge": 234,
-    "g6.48xlarge": 737,
-    "g6e.xlarge": 58,
-    "g6e.12xlarge": 292,
-    "g6e.48xlarge": 492,
-    "p4d.24xlarge": 737,
-    "p4de.24xlarge": 737,
-    "p5.4xlarge": 118,
-    "p5.48xlarge": 100,
-    "p5en.48xlarge": 198,
-    "m7i.xlarge": 58,
-}
-"""Pods per node by ENIs, ``max number of ENIs * (IPv4 Addresses per ENI -1) + 2`` (aws/karpenter-provider-aws v1.14.1
-pkg/providers/instancetype/types.go ``ENILimitedPods``, the ENIs of the default network card), from the ENI and IPv4
-limits Karpenter records in pkg/providers/instancetype/zz_generated.vpclimits.go (g6.xlarge: 4 x (15 - 1) + 2 = 58).
-Karpenter's kube-reserved memory for AL2023 uses this count (``UsesENILimitedMemoryOverhead``, pkg/providers/amifamily/
-resolver.go ``DefaultFamily``; Bottlerocket's ``pods`` gives the same without ``maxPods``, which the platform does
-not set). For managed node groups the EKS AMI's max pods is at most this count (judgement: the largest count gives the
-largest reservation, so the bound errs on the side of refusing). tests/serving/test_fit.py checks every AWS machine of
-the catalog is listed."""
-
-AKS_MAX_PODS_GPU = 250
-"""Max pods of an AKS GPU pool, which the platform does not set (components/clusters/aks.py ``_gpu_pool``): AKS's
-maximum with Azure CNI, 250 (learn.microsoft.com/azure/aks/quotas-skus-regions "Maximum pods per node"). Judgement:
-the default of the overlay mode the cluster uses was not read from a first-party page; the maximum gives the largest
-reservation, so the bound errs on the side of refusing."""
-AKS_MAX_PODS_SYSTEM = 50
-"""Max pods of the AKS system pool: components/clusters/aks.py sets ``max_pods=50``."""
-AKS_CPU_RESERVED = ((1, 60), (2, 100), (4, 140), (8, 180), (16, 260), (32, 420), (64, 740))
-"""AKS's "Kube-reserved CPU (millicores)" by "CPU cores on host" (learn.microsoft.com/azure/aks/
-node-resource-reservations, CPU reservations). Judgement for a core count between two columns: the next larger
-column's figure; above 64 cores, 740m plus 10m per core (the slope between 32 and 64 cores)."""
-
 
 def kube_reserved_cpu_milli(vcpus: int) -> int:
     """CPU the node keeps from pods for the kubelet and the container runtime (``kubeReserved.cpu``) on EKS and GKE:
@@ -155,78 +105,34 @@ def kube_reserved_cpu_milli(vcpus: int) -> int:
     return out
 
 
-def aks_reserved_cpu_milli(vcpus: int) -> int:
-    """AKS's kube-reserved CPU for a node of ``vcpus`` cores (:data:`AKS_CPU_RESERVED`)."""
-    for cores, milli in AKS_CPU_RESERVED:
-        if vcpus <= cores:
-            return milli
-    return AKS_CPU_RESERVED[-1][1] + 10 * (vcpus - AKS_CPU_RESERVED[-1][0])
+NodeReserved = tuple[int, list[tuple[str, int]]]
+"""What a node keeps from pods: kube-reserved CPU millicores, and each memory reservation (what, MiB) besides the
+eviction threshold."""
 
 
-_CPU_RESERVED: dict[str, Callable[[int], int]] = {
-    "aws": kube_reserved_cpu_milli,
-    "gcp": kube_reserved_cpu_milli,
-    "azure": aks_reserved_cpu_milli,
-}
+def node_reserved(cloud: str, instance_type: str, vcpus: int, mib: int, system: bool) -> NodeReserved:
+    """What a node of ``cloud`` (``vcpus``, ``mib`` MiB; a system pool node or a GPU one) keeps from pods, by the
+    formula its cluster module gives (its ``node_reserved``: EKS and Karpenter in components/clusters/eks.py, GKE's
+    tiers in gke.py, AKS's table in aks.py); a cloud whose module gives none keeps :func:`kube_reserved_cpu_milli`
+    and no memory besides the eviction threshold."""
+    from components.clusters import cluster_module
+
+    reader = getattr(cluster_module(cloud), "node_reserved", None)
+    if reader is None:
+        return kube_reserved_cpu_milli(vcpus), []
+    out: NodeReserved = reader(instance_type, vcpus, mib, system)
+    return out
 
 
-def reserved_cpu_milli(cloud: str, vcpus: int) -> int:
-    """CPU the node of ``cloud`` keeps from pods: AKS's table on azure, the EKS/GKE ranges on aws and gcp."""
-    return _CPU_RESERVED.get(cloud, kube_reserved_cpu_milli)(vcpus)
+def reserved_cpu_milli(cloud: str, vcpus: int, instance_type: str = "", mib: int = 0, system: bool = False) -> int:
+    """CPU a node of ``cloud`` with ``vcpus`` keeps from pods (:func:`node_reserved`)."""
+    return node_reserved(cloud, instance_type, vcpus, mib, system)[0]
 
 
-def _gke_reserved_memory_mib(mib: int) -> int:
-    """GKE reserves "25% of the first 4 GiB of memory, 20% of the next 4 GiB (up to 8 GiB), 10% of the next 8 GiB (up
-    to 16 GiB), 6% of the next 112 GiB (up to 128 GiB), 2% of any memory above 128 GiB" (cloud.google.com/
-    kubernetes-engine/docs/concepts/plan-node-sizes#memory_and_cpu_reservations; read through the excerpts the
-    search tool returns and the tiers quoted from that page by github.com/hatemosphere/gke-node-allocatable-memory-
-    calculator: the page's own table was not returned whole). Rounded up to whole MiB."""
-    out = Decimal(0)
-    for start, end, share in ((0, 4, "0.25"), (4, 8, "0.20"), (8, 16, "0.10"), (16, 128, "0.06"), (128, None, "0.02")):
-        low, high = start * 1024, (mib if end is None else min(mib, end * 1024))
-        if mib > low:
-            out += (high - low) * Decimal(share)
-    return math.ceil(out)
-
-
-def _aws_reserved_memory(instance_type: str, mib: int, system: bool) -> list[tuple[str, int]]:
-    pods = AWS_ENI_PODS.get(instance_type, max(AWS_ENI_PODS.values()))
-    return [
-        ("Karpenter's 7.5 % VM overhead", math.ceil(mib * VM_MEMORY_OVERHEAD_PERCENT)),
-        (f"kube-reserved 11 x {pods} pods + 255", 11 * pods + 255),
-    ]
-
-
-def _gcp_reserved_memory(instance_type: str, mib: int, system: bool) -> list[tuple[str, int]]:
-    return [("GKE's kube-reserved tiers", _gke_reserved_memory_mib(mib))]
-
-
-def _azure_reserved_memory(instance_type: str, mib: int, system: bool) -> list[tuple[str, int]]:
-    pods = AKS_MAX_PODS_SYSTEM if system else AKS_MAX_PODS_GPU
-    if 20 * pods + 50 < math.ceil(mib / 4):
-        return [(f"kube-reserved 20 x {pods} pods + 50", 20 * pods + 50)]
-    return [("kube-reserved 25 % of memory", math.ceil(mib / 4))]
-
-
-_MEMORY_RESERVED: dict[str, Callable[[str, int, bool], list[tuple[str, int]]]] = {
-    "aws": _aws_reserved_memory,
-    "gcp": _gcp_reserved_memory,
-    "azure": _azure_reserved_memory,
-}
-
-
-def reserved_memory(cloud: str, instance_type: str, mib: int, system: bool) -> list[tuple[str, int]]:
-    """What a node of ``cloud`` with ``mib`` MiB of memory keeps from pods, each (what, MiB), by the cloud's formula,
-    then the eviction threshold (:data:`EVICTION_MEMORY_MIB`).
-
-    - aws: Karpenter's VM overhead (:data:`VM_MEMORY_OVERHEAD_PERCENT`) and kube-reserved ``11*pods+255`` MiB
-      (types.go ``kubeReservedResources``; pods: :data:`AWS_ENI_PODS`).
-    - gcp: GKE's tiers (:func:`_gke_reserved_memory_mib`).
-    - azure: "the lesser value of: 20 MB * Max Pods supported on the Node + 50 MB or 25% of the total system memory"
-      (learn.microsoft.com/azure/aks/node-resource-reservations, AKS 1.29 and later; the platform pins 1.34); MB taken
-      as MiB (judgement: the larger reading); max pods :data:`AKS_MAX_PODS_SYSTEM` or :data:`AKS_MAX_PODS_GPU`.
-    """
-    kept = _MEMORY_RESERVED[cloud](instance_type, mib, system) if cloud in _MEMORY_RESERVED else []
+def reserved_memory(cloud: str, instance_type: str, mib: int, system: bool, vcpus: int = 0) -> list[tuple[str, int]]:
+    """What a node of ``cloud`` with ``mib`` MiB keeps from pods, each (what, MiB): its cloud's reservations
+    (:func:`node_reserved`), then the eviction threshold (:data:`EVICTION_MEMORY_MIB`)."""
+    kept = node_reserved(cloud, instance_type, vcpus, mib, system)[1]
     return [*kept, ("eviction threshold", EVICTION_MEMORY_MIB)]
 
 
@@ -312,8 +218,8 @@ class _Bound:
 
 def _bound(cloud: str, m: _Machine, platform: PlatformSettings, sidecars: dict[str, tuple[int, int]]) -> _Bound:
     mib = int(Decimal(str(m.memory_gib)) * 1024)
-    reserved_cpu = reserved_cpu_milli(cloud, m.vcpus)
-    reserved_mem = reserved_memory(cloud, m.instance_type, mib, system=not m.gpu)
+    reserved_cpu, kept = node_reserved(cloud, m.instance_type, m.vcpus, mib, system=not m.gpu)
+    reserved_mem = [*kept, ("eviction threshold", EVICTION_MEMORY_MIB)]
     daemons = daemonset_requests(platform, m.gpu)
     cpu = m.vcpus * 1000 - reserved_cpu - sum(c for c, _ in daemons.values()) - sum(c for c, _ in sidecars.values())
     memory = mib - sum(v for _, v in reserved_mem) - sum(v for _, v in daemons.values())
@@ -419,15 +325,15 @@ def _component_problem(
 ) -> tuple[str, str, str] | None:
     """A transformer's or explainer's pod against the machines it may land on (rev14f defect 3): the system pool, and
     the GPU pools only when its tolerations (its own, else the model's) admit the GPU taint."""
+    if system is None:
+        return None  # the system pool's machine is not in the catalog: where the component may land is not known
     own = getattr(comp, "tolerations", None)
     tolerations = own if own is not None else model.tolerations
-    machines = [system] if system is not None else []
+    machines = [system]
     where = f"the {key} runs on the system pool (it gets no GPU toleration), whose machine {{name}} has"
     if _tolerates_gpu(tolerations):
         machines += _gpu_machines(cloud, region, cluster, None, 0)
         where = f"the largest machine the {key} may run on, {{name}}, has"
-    if not machines:
-        return None
     agent = getattr(comp, "logger", None) is not None
     sidecars = sidecar_requests(platform.deployment_mode == "Knative", agent)
     bounds = [_bound(cloud, m, platform, sidecars) for m in machines]

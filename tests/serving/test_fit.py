@@ -36,9 +36,11 @@ def _problem(model: dict[str, Any], platform: dict[str, Any] | None = None, clou
 
 
 def test_every_aws_machine_has_its_eni_pod_count() -> None:
-    # the kube-reserved memory of a machine missing from AWS_ENI_PODS would fall back to a guess
+    # the kube-reserved memory of a machine missing from ENI_PODS would fall back to the largest count
+    from components.clusters import eks
+
     names = {m.instance_type for m in catalog.machines("aws")} | {catalog.system_machine("aws").instance_type}
-    assert names <= set(fit.AWS_ENI_PODS)
+    assert names <= set(eks.ENI_PODS)
 
 
 def test_karpenter_allocatable_memory_of_a_g6_xlarge() -> None:
