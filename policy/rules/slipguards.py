@@ -240,6 +240,11 @@ RULES.append(
 QUEUE_ADMIN_PORT = 8022
 """Knative's queue-proxy admin port (``QueueAdminPort``, pkg/networking/constants.go, knative/serving knative-v1.21.3):
 its handler ``/wait-for-drain`` drains the queue-proxy (components/serving/_netpol.py rule 2)."""
+QUEUE_ADMIN_PORT_NAME = "http-queueadm"
+"""The name of that port on the queue-proxy container (``QueueAdminPortName``, knative/serving knative-v1.21.3
+pkg/apis/serving/v1/revision_helpers.go:39; the revision's queue container lists it, pkg/reconciler/revision/resources/
+queue.go ``queueNonServingPorts``): a NetworkPolicy port may name it instead of the number (``port`` is an
+IntOrString, kubernetes.io/docs/concepts/services-networking/network-policies/ "port ... named port")."""
 MODEL_LABELS = ("serving.kserve.io/inferenceservice", "serving.kserve.io/inferencegraph")
 """The pod labels a model's (or a pipeline router's) NetworkPolicy selects its pods by (components/serving/_netpol.py
 ``ISVC_LABEL``; KServe sets them on the pods it creates)."""
@@ -257,6 +262,8 @@ def _opens_admin(rule: Mapping[str, Any]) -> bool:
         port, end = as_map(p).get("port"), as_map(p).get("endPort")
         if port is None:
             return True
+        if port == QUEUE_ADMIN_PORT_NAME:
+            return True  # the admin port by its name (the deferred s02 item: named ports)
         if port == QUEUE_ADMIN_PORT or (isinstance(port, int) and isinstance(end, int) and port <= 8022 <= end):
             return True
     return False

@@ -480,3 +480,26 @@ def test_r01_warm_priority_class_preemption_boundaries(policy: Any, ok: bool) ->
     warm = lambda r: r.type.endswith(":PriorityClass") and int(r.props.get("value", 0)) < 0  # noqa: E731
     got = entries(mutated_resources(resources, warm, change), settings)["warm-capacity-preemptible"]
     assert all(e["passed"] for e in got) is ok, got
+
+
+@pytest.mark.parametrize("outputs", OUTPUTS)
+@pytest.mark.parametrize("name", ["http-queueadm"])
+def test_s02_the_admin_port_by_its_name_from_anywhere_fails(outputs: str, name: str) -> None:
+    """The deferred s02 item: a NetworkPolicy may name the port (``http-queueadm``: knative/serving knative-v1.21.3
+    pkg/apis/serving/v1/revision_helpers.go:39 ``QueueAdminPortName``) instead of giving 8022."""
+
+    def change(props: dict[str, Any]) -> None:
+        rules = props["spec"]["ingress"]
+        i = next(i for i, r in enumerate(rules) if any(p.get("port") == 8022 for p in r.get("ports", [])))
+        rules[i] = {"ports": [{"protocol": "TCP", "port": name}]}
+
+    resources, settings = plan("aws-dev", outputs)
+    found = failed(mutated_resources(resources, model_policies, change), settings, "aws-dev")
+    assert any("queue-proxy admin port 8022" in m for m in found.get("queue-proxy-admin-port", [])), found
+
+
+def test_s02_another_named_port_is_not_the_admin_port() -> None:
+    from policy.rules.slipguards import _opens_admin
+
+    assert not _opens_admin({"ports": [{"port": "http-usermetric"}]})
+    assert _opens_admin({"ports": [{"port": "http-queueadm"}]})
