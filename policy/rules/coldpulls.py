@@ -150,6 +150,18 @@ def runtime_pull(
     return None if entry is None else (str(entry["image"]), float(entry["gb"]))
 
 
+def _spellings(image: str, model: Mapping[str, Any]) -> set[str]:
+    """The references the pod may pull for a runtime ``image``: KServe v0.20.0 ``UpdateImageTag``
+    (pkg/controller/v1beta1/inferenceservice/utils/utils.go) appends ``-gpu`` to the tag of some runtimes on GPUs and
+    puts ``runtimeVersion`` in place of the tag; a cache listing any of them counts (a lower bound)."""
+    out = {image, image + "-gpu"}
+    version = model.get("runtimeVersion")
+    if isinstance(version, str) and version:
+        name, sep, tag = image.rpartition(":")
+        out.add(f"{name if sep and '/' not in tag else image}:{version}")
+    return out
+
+
 def _cached(image: str, accelerator: Any, facts: Facts) -> bool:
     if not pinned(image):
         return False
@@ -174,7 +186,7 @@ def lower_bound(
     rt = runtime_pull(model, res.namespace, resources, d)
     if rt is not None:
         image, gb = rt
-        if _cached(image, accelerator, facts):
+        if any(_cached(i, accelerator, facts) for i in _spellings(image, model)):
             parts.append(f"runtime image {image} cached")
         else:
             m = _pull_minutes(gb, d["imagePull"], d, True)
