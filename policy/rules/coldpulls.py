@@ -125,9 +125,10 @@ def _namespaced(resources: Sequence[Resource], namespace: str | None) -> list[tu
 
 def runtime_pull(
     model: Mapping[str, Any], namespace: str | None, resources: Sequence[Resource], d: Mapping[str, Any]
-) -> tuple[str, float] | None:
-    """The runtime image KServe runs for ``model`` (its reference, as far as caches go, and its size in GB), or None
-    when not known (a runtime the stack neither installs nor renders)."""
+) -> tuple[str, float, str | None] | None:
+    """The runtime image KServe runs for ``model`` (its runtime's ``image``, before :func:`pod_image`), its size in
+    GB and the ClusterServingRuntime's name (None for the namespace's own), or None when not known (a runtime the
+    stack neither installs nor renders)."""
     from components.serving import runtimes
 
     fmt = as_map(model.get("modelFormat"))
@@ -145,9 +146,9 @@ def runtime_pull(
     own = next(((rt, image) for rt, image in stack if rt.name == chosen), None)
     if own is not None:
         smallest = min(float(e["gb"]) for e in d["images"].values())
-        return (own[1] or f"stack runtime {chosen}", smallest)
+        return (own[1] or f"stack runtime {chosen}", smallest, None)
     entry = d["images"].get(chosen)
-    return None if entry is None else (str(entry["image"]), float(entry["gb"]))
+    return None if entry is None else (str(entry["image"]), float(entry["gb"]), chosen)
 
 
 def _spellings(image: str, model: Mapping[str, Any]) -> set[str]:
@@ -160,6 +161,23 @@ def _spellings(image: str, model: Mapping[str, Any]) -> set[str]:
         name, sep, tag = image.rpartition(":")
         out.add(f"{name if sep and '/' not in tag else image}:{version}")
     return out
+
+
+def pod_image(image: str, runtime: str | None, model: Mapping[str, Any]) -> str:
+    """The image KServe v0.20.0 ``UpdateImageTag`` (pkg/controller/v1beta1/inferenceservice/utils/utils.go) runs for a
+    GPU model: a digest kept; ``runtimeVersion`` in place of the tag; else ``-gpu`` appended to the tag of the runtimes
+    whose GPU build is so named (components/serving/runtimes.py ``GPU_TAG_RUNTIMES``; a stack runtime has none)."""
+    from components.serving import runtimes
+
+    if "@sha256:" in image:
+        return image
+    version = model.get("runtimeVersion")
+    if isinstance(version, str) and version:
+        name, sep, tag = image.rpartition(":")
+        return f"{name if sep and '/' not in tag else image}:{version}"
+    if runtime in runtimes.GPU_TAG_RUNTIMES and not image.endswith("-gpu"):
+        return image + "-gpu"
+    return image
 
 
 def _cached(image: str, accelerator: Any, facts: Facts) -> bool:
@@ -185,7 +203,7 @@ def lower_bound(
     total = node
     rt = runtime_pull(model, res.namespace, resources, d)
     if rt is not None:
-        image, gb = rt
+        image, gb, _ = rt
         if any(_cached(i, accelerator, facts) for i in _spellings(image, model)):
             parts.append(f"runtime image {image} cached")
         else:

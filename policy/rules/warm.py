@@ -156,7 +156,8 @@ def _selector_problems(
 def _expected_images(accelerator: str, resources: Sequence[Resource]) -> Iterator[tuple[str, set[str]]]:
     """``(model, spellings)`` of every image a GPU model of ``accelerator`` pulls: the runtime image KServe selects for
     it (the namespace's ServingRuntime first, else the ClusterServingRuntime: :func:`policy.rules.coldpulls.
-    runtime_pull`, any of its ``UpdateImageTag`` spellings) and its ``oci://`` model image."""
+    runtime_pull`, tagged as ``UpdateImageTag`` does: :func:`policy.rules.coldpulls.pod_image`) and its ``oci://`` model
+    image."""
     from components import coldstart
     from policy.rules import coldpulls
 
@@ -175,7 +176,7 @@ def _expected_images(accelerator: str, resources: Sequence[Resource]) -> Iterato
             continue
         rt = coldpulls.runtime_pull(model, r.namespace, resources, d)
         if rt is not None and not rt[0].startswith("stack runtime "):
-            yield r.k8s_name, coldpulls._spellings(rt[0], model)
+            yield r.k8s_name, {coldpulls.pod_image(rt[0], rt[2], model)}
         uri = model.get("storageUri")
         if isinstance(uri, str) and uri.startswith(coldpulls.OCI):
             yield r.k8s_name, {uri[len(coldpulls.OCI) :]}
