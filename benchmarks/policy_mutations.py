@@ -199,6 +199,68 @@ WIDER_PIPELINE = "local:" + json.dumps({"mlplatform:pipelines": {"inner": {
     **PIPELINES["inner"], "access": {"mode": "internal", "allowedNamespaces": ["default", "other"]}}}})  # fmt: skip
 """An internal pipeline admitting a namespace its internal member (xgboost-iris, allowedNamespaces [default]) does not:
 the program refuses it (pipeline_spec.member_access_problem) unless a slip reverses the check."""
+
+
+def _stack_config(stack: str) -> dict[str, object]:
+    """A shipped stack's config keys (stacks/Pulumi.<stack>.yaml), to extend in a mutation's ``config``."""
+    import yaml
+
+    return dict(yaml.safe_load((ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text())["config"])
+
+
+_AWS_DEV = _stack_config("aws-dev")
+_MODEL_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/models/resnet50"
+OCI_CACHED = "aws-dev:" + json.dumps({
+    "mlplatform:cluster": {**_AWS_DEV["mlplatform:cluster"], "gpuPools": {"l4": {
+        **_AWS_DEV["mlplatform:cluster"]["gpuPools"]["l4"],
+        "imageCache": {"source": "snap-0123456789abcdef0", "images": [_MODEL_IMAGE + ":latest"]}}}},
+    "mlplatform:models": {**_AWS_DEV["mlplatform:models"], "resnet50": {
+        **_AWS_DEV["mlplatform:models"]["resnet50"], "storageUri": f"oci://{_MODEL_IMAGE}:latest", "modelSizeGb": 16}},
+})  # fmt: skip
+"""aws-dev whose resnet50 is a 16 GB model image by :latest that the L4 pool's image cache lists (rev17f s03; the
+baseline fails images-tagged on the :latest image, the slip must fail cold-start-from-zero-pulls)."""
+OCI_WARM = "aws-dev:" + json.dumps(
+    {
+        "mlplatform:models": {
+            **_AWS_DEV["mlplatform:models"],
+            "resnet50": {
+                **_AWS_DEV["mlplatform:models"]["resnet50"],
+                "storageUri": f"oci://{_MODEL_IMAGE}:v1",
+                "modelSizeGb": 16,
+            },
+        }
+    }
+)
+"""aws-dev whose resnet50 is a pinned 16 GB model image, with warm capacity on its pool (rev17f s02, s04)."""
+STACK_RUNTIME_GPU = "aws-dev:" + json.dumps({
+    "mlplatform:runtimes": {"acme-onnx": {
+        "formats": [{"name": "onnx", "autoSelect": True, "priority": 2}], "protocols": ["v1", "v2"],
+        "container": {"image": "ghcr.io/acme/onnx-server:1.2", "port": {"number": 8080},
+                      "readinessProbe": {"path": "/v2/health/ready"}},
+        "args": ["--model_name={{.Name}}", "--model_dir=/mnt/models"]}},
+    "mlplatform:models": {**_AWS_DEV["mlplatform:models"], "bert-onnx": {
+        "format": "onnx", "storageUri": "s3://mlp-aws-dev-models/bert/v1",
+        "resources": {"cpu": "2", "memory": "8Gi", "gpus": 1, "accelerator": "nvidia-l4"},
+        "scaling": {"minReplicas": 1, "maxReplicas": 1},
+        "access": {"mode": "internal", "allowedNamespaces": ["default"]}}},
+})  # fmt: skip
+"""aws-dev with a GPU onnx model on the stack's own auto-selected ServingRuntime (tests/golden_stacks
+cover-aws-node-groups bert-onnx), planned with warm capacity on its pool (rev17f s05)."""
+_LOCAL = _stack_config("local")
+ROUTER_SUM = "local:" + json.dumps({
+    "mlplatform:models": {**_LOCAL["mlplatform:models"], "iris-b": {
+        **_LOCAL["mlplatform:models"]["sklearn-iris"]}},
+    "mlplatform:pipelines": {"chain": {
+        "access": PIPELINES["front"]["access"], "scaling": {"minReplicas": 0},
+        "nodes": {"root": {"routerType": "Sequence", "steps": [
+            {"serviceName": "iris-b"}, {"serviceName": "sklearn-iris", "data": "$response"},
+            {"serviceName": "xgboost-iris", "data": "$response"}]}}}},
+})  # fmt: skip
+"""The local stack with a public pipeline at minReplicas 0 whose Sequence calls two models at zero (iris-b,
+sklearn-iris) before xgboost-iris (tests/golden_stacks cover-aws-node-groups ``chain``): the router waits for its own
+start plus both (rev17f s09, s10)."""
+
+
 MUTATIONS = (
     Mutation("irsa-no-sub", "clusters", "components/clusters/_aws_iam.py", SUB, "", "IRSA trust without its sub",
              TRUST),
@@ -1341,6 +1403,68 @@ MUTATIONS = (
         '    elif deadline < need and annotated:\n',
         'timeouts-cover-cold-start accepts a revision without its progress-deadline annotation',
     ),
+    Mutation(
+        'rev17f-s02-oci-prepull-fromzero',
+        'serving',
+        'components/coldstart.py',
+        '        second = Step(f"model image pre-pulled on the warm node ({image})"',
+        '        first = second = Step(f"model image pre-pulled on the warm node ({image})"',
+        'the oci model image counted as pre-pulled from zero (moves only the plan report\'s coldStart)',
+        'cold-start-from-zero-pulls', platform='aws-dev:{"warmCapacity": {"l4": 1}}', config=OCI_WARM,
+    ),
+    Mutation(
+        'rev17f-s03-oci-latest-cached',
+        'serving',
+        'components/coldstart.py',
+        'if image is None or model.gpus <= 0 or not pinned(image):',
+        'if image is None or model.gpus <= 0:',
+        'a :latest model image a cache lists counted as cached (it is pulled Always)',
+        'cold-start-from-zero-pulls', config=OCI_CACHED,
+    ),
+    Mutation(
+        'rev17f-s04-runtime-prepull-fromzero',
+        'serving',
+        'components/coldstart.py',
+        '        on_warm_node = Step(f"image pre-pulled on the warm node',
+        '        pull = on_warm_node = Step(f"image pre-pulled on the warm node',
+        'the runtime image counted as pre-pulled from zero (moves only the plan report\'s coldStart)',
+        'cold-start-from-zero-pulls', platform='aws-dev:{"warmCapacity": {"l4": 1}}', config=OCI_WARM,
+    ),
+    Mutation(
+        'rev17f-s05-stack-runtime-ignored',
+        'serving',
+        'components/coldstart.py',
+        'namespaced = tuple(s.runtime for s in model.stack)',
+        'namespaced = ()',
+        'warm placeholders pre-pull KServe\'s runtime image, not the stack runtime KServe selects',
+        'warm-capacity-preemptible', platform='aws-dev:{"warmCapacity": {"l4": 1}}', config=STACK_RUNTIME_GPU,
+    ),
+    Mutation(
+        'rev17f-s09-router-wait-max',
+        'serving',
+        'components/serving/pipeline.py',
+        '        elif member.scaling.min_replicas == 0:\n            wait += budget',
+        '        elif member.scaling.min_replicas == 0:\n            wait = max(wait, budget)',
+        'a router waits for its slowest member only, not the sum of a Sequence',
+        'timeouts-cover-cold-start', config=ROUTER_SUM,
+    ),
+    Mutation(
+        'rev17f-s10-router-own-start',
+        'serving',
+        'components/serving/pipeline.py',
+        'wait = _runtime.CPU_READY_SECONDS if spec.scaling.min_replicas == 0 else 0',
+        'wait = 0',
+        'a router at minReplicas 0 leaves its own start out of its timeout',
+        'timeouts-cover-cold-start', config=ROUTER_SUM,
+    ),
+    Mutation(
+        'rev17f-r11-graph-wait-max',
+        'policy',
+        'components/serving/timeouts.py',
+        '                    wait += _member_wait(isvc, host)',
+        '                    wait = max(wait, _member_wait(isvc, host))',
+        'timeouts-cover-cold-start judges a router against its slowest member only',
+    ),
 )  # fmt: skip
 EVALUATOR = "components/serving/requestpath.py"
 EVALUATOR_TESTS = ("tests/serving/test_requestpath.py",)
@@ -1365,6 +1489,8 @@ RULE_TESTS = (
     "tests/policy/test_policy_rev17b.py",
     "tests/policy/test_policy_rev17b_slips.py",
     "tests/policy/test_policy_rev17e_rules.py",
+    "tests/policy/test_policy_router_wait.py",
+    "tests/policy/test_policy_cold_start_pulls.py",
 )
 
 PLAN_SCRIPT = r"""
