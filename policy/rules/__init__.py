@@ -42,6 +42,7 @@ from policy.rules import (
     tags,
     timeouts,
     warm,
+    workloadid,
 )
 from policy.rules.base import (
     ENFORCEMENTS,
@@ -82,6 +83,7 @@ ALL_RULES: list[Rule] = percloud.finish(
     [
         *cluster.RULES,
         *identity.RULES,
+        *workloadid.RULES,
         *requestlog.RULES,
         *iam.RULES,
         *gpu.RULES,
