@@ -148,9 +148,11 @@ def test_relabel_semantics() -> None:
     assert target == {"__address__": "10.0.0.1:8080", LABEL_META: "chat", PRESENT_META: "true"}
     got = relabel(target, [{"sourceLabels": [LABEL_META], "targetLabel": "inferenceservice"}])
     assert got is not None and got["inferenceservice"] == "chat"
-    # anchored: "10\.0" alone does not match the whole address, so nothing is replaced
-    got = relabel(target, [{"sourceLabels": ["__address__"], "regex": "10\\.0", "targetLabel": "a"}])
+    # anchored at both ends: "(10\.0)" matches a prefix of the address only, so nothing is replaced; a keep on it
+    # drops the target
+    got = relabel(target, [{"sourceLabels": ["__address__"], "regex": "(10\\.0)", "targetLabel": "a"}])
     assert got is not None and "a" not in got
+    assert relabel(target, [{"sourceLabels": ["__address__"], "regex": "10\\.0.*1", "action": "keep"}]) is None
     # separator between source values
     got = relabel(target, [{"sourceLabels": ["__address__", LABEL_META], "targetLabel": "j"}])
     assert got is not None and got["j"] == "10.0.0.1:8080;chat"
