@@ -129,6 +129,9 @@ AWS_DNS = 'aws-dev:{"dns": {"zone": "dev.example.com", "id": "Z0123456789ABCDEFG
 rendered (no shipped stack has a DNS zone; tests/golden_stacks/Pulumi.cover-aws-node-groups.yaml's zone id)."""
 AZURE_DNS = 'azure-staging:{"dns": {"zone": "staging.example.com", "resourceGroup": "dns-rg"}, "tls": {"issuer": "acme", "acmeEmail": "platform@mlplatform-staging.dev"}}'  # noqa: E501
 """azure-staging with an Azure DNS zone and ACME, as tests/policy/test_policy_rev17d_fixb.py plans it."""
+AZURE_PROD = 'azure-staging:{"mlplatform:environment": "prod"}'
+"""azure-staging planned as prod (with :data:`AZURE_DNS`: the AKS DNS identity on prod, as
+tests/golden_stacks/Pulumi.cover-aks-prod-dns.yaml)."""
 AWS_NODE_GROUPS = "aws-dev:" + json.dumps({"mlplatform:cluster": {
     "name": "mlp-aws-dev", "kubernetesVersion": "1.34",
     "apiAccess": {"publicCidrs": ["203.0.113.0/24"], "deployFrom": ["203.0.113.0/24"]},
@@ -1465,6 +1468,135 @@ MUTATIONS = (
         '                    wait = max(wait, _member_wait(isvc, host))',
         'timeouts-cover-cold-start judges a router against its slowest member only',
     ),
+    # rev17f (#17): the sixth round's uncaught source slips (the plan now catches them) and rule slips (the boundary
+    # tests of tests/policy/test_policy_rev17f.py catch them)
+    Mutation(
+        'rev17f-s11-llm-label-present',
+        'serving',
+        'components/serving/llm_scaling.py',
+        '"sourceLabels": ["__meta_kubernetes_pod_label_serving_kserve_io_inferenceservice"],',
+        '"sourceLabels": ["__meta_kubernetes_pod_labelpresent_serving_kserve_io_inferenceservice"],',
+        'the PodMonitor writes inferenceservice="true" (the labelpresent meta label): the KEDA query reads nothing',
+        'llm-scrape-merged-stats',
+        platform=LLM_PLATFORM,
+        config=LLM_GCP,
+    ),
+    Mutation(
+        'rev17f-s12-llm-address-regex',
+        'serving',
+        'components/serving/llm_scaling.py',
+        '"regex": "(.+):[0-9]+",',
+        '"regex": "(.+)",',
+        'the __address__ relabeling keeps the port: ip:8080:15020, an invalid target',
+        'llm-scrape-merged-stats',
+        platform=LLM_PLATFORM,
+        config=LLM_GCP,
+    ),
+    Mutation(
+        'rev17f-s15-keda-spread-label',
+        'platform',
+        'components/platform/keda.py',
+        'METRICS_SERVER = f"{OPERATOR}-metrics-apiserver"',
+        'METRICS_SERVER = f"{OPERATOR}-metrics-server"',
+        "the KEDA metrics server's zone spread selects a label no pod carries (never binds)",
+        'keda-ha-values',
+        platform=KEDA_GCP,
+    ),
+    Mutation(
+        'rev17f-s16-cm-no-podlabels',
+        'platform',
+        'components/platform/certmanager.py',
+        '        out["podLabels"] = dict(identity.pod_labels)\n',
+        '',
+        "cert-manager's pods lose azure.workload.identity/use: no Azure token for DNS-01",
+        'helm-workload-identity-pod-label',
+        platform=AZURE_DNS,
+    ),
+    Mutation(
+        'rev17f-s17-extdns-no-podlabels',
+        'platform',
+        'components/platform/dns.py',
+        '        "podLabels": dict(access.pod_labels),\n',
+        '',
+        "external-dns's pods lose azure.workload.identity/use: no Azure token, no records",
+        'helm-workload-identity-pod-label',
+        platform=AZURE_DNS,
+    ),
+    Mutation(
+        'rev17f-s19-aks-dns-identity-unprotected',
+        'clusters',
+        'components/clusters/aks.py',
+        'name, "dns", namespace, service_account, parent, protect=self._args.protect',
+        'name, "dns", namespace, service_account, parent',
+        'the AKS DNS identity is not protected on prod',
+        'prod-protect-stateful',
+        platform=AZURE_DNS,
+        config=AZURE_PROD,
+    ),
+    Mutation(
+        'rev17f-r03-aud-any-ns',
+        'policy',
+        'policy/rules/audiences.py',
+        'if ra.namespace == ns and as_map(labels).get(label) == name:',
+        'if as_map(labels).get(label) == name:',
+        "jwt-audiences-rendered counts another namespace's RequestAuthentication",
+    ),
+    Mutation(
+        'rev17f-r04-aud-no-pipelines',
+        'policy',
+        'policy/rules/__init__.py',
+        '    served += [("InferenceGraph", name, p.namespace, p.access) for name, p in cfg.pipelines.items()]\n',
+        '',
+        'the plan settings leave the pipelines\' declared audiences out',
+    ),
+    Mutation(
+        'rev17f-r07-llm-any-op',
+        'policy',
+        'policy/rules/llm.py',
+        'if not any(m.op == "=" and m.value == want for m in on):',
+        'if not any(m.value == want for m in on):',
+        'llm-query-scoped reads namespace!="ns" as scoped to ns',
+    ),
+    Mutation(
+        'rev17f-r08-relabel-unanchored',
+        'policy',
+        'policy/rules/llm.py',
+        'regex = re.compile(f"^(?:{cfg[\'regex\']})$")',
+        'regex = re.compile(str(cfg["regex"]))',
+        'llm-scrape-merged-stats evaluates relabel regexes unanchored at the end',
+    ),
+    Mutation(
+        'rev17f-r08b-relabel-first-write',
+        'policy',
+        'policy/rules/llm.py',
+        '            if result:\n                out[name] = result',
+        '            if result:\n                out.setdefault(name, result)',
+        'llm-scrape-merged-stats keeps the first write of a label, not the last',
+    ),
+    Mutation(
+        'rev17f-r09-keda-truthy-zero',
+        'policy',
+        'policy/rules/slipguards.py',
+        'return value is UNKNOWN or value not in (None, "", 0, False)',
+        'return value is UNKNOWN or value not in (None, "")',
+        'keda-ha-values counts minAvailable 0 / false as a PDB',
+    ),
+    Mutation(
+        'rev17f-r10-keda-spread-keys-only',
+        'policy',
+        'policy/rules/slipguards.py',
+        'wrong = {k: v for k, v in labels.items() if v is not UNKNOWN and pod.get(k) != v}',
+        'wrong = {k: v for k, v in labels.items() if v is not UNKNOWN and k not in pod}',
+        "keda-ha-values reads a spread selector's label keys only",
+    ),
+    Mutation(
+        'rev17f-r11-wi-label-any-value',
+        'policy',
+        'policy/rules/workloadid.py',
+        'if got != "true":',
+        'if got is None:',
+        'helm-workload-identity-pod-label accepts azure.workload.identity/use: "false"',
+    ),
 )  # fmt: skip
 EVALUATOR = "components/serving/requestpath.py"
 EVALUATOR_TESTS = ("tests/serving/test_requestpath.py",)
@@ -1491,6 +1623,7 @@ RULE_TESTS = (
     "tests/policy/test_policy_rev17e_rules.py",
     "tests/policy/test_policy_router_wait.py",
     "tests/policy/test_policy_cold_start_pulls.py",
+    "tests/policy/test_policy_rev17f.py",
 )
 
 PLAN_SCRIPT = r"""

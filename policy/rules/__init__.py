@@ -43,6 +43,7 @@ from policy.rules import (
     tags,
     timeouts,
     warm,
+    workloadid,
 )
 from policy.rules.base import (
     ENFORCEMENTS,
@@ -83,6 +84,7 @@ ALL_RULES: list[Rule] = percloud.finish(
     [
         *cluster.RULES,
         *identity.RULES,
+        *workloadid.RULES,
         *requestlog.RULES,
         *iam.RULES,
         *gpu.RULES,
