@@ -104,7 +104,7 @@ ANONYMOUS_OVER_INTERNAL = "local:" + json.dumps(
 )
 """An anonymous pipeline over the internal xgboost-iris: the program refuses it (pipeline_spec.member_access_problem)
 unless a slip removes the refusal; then pipeline-member-access must."""
-IG_STEP = 'return f"http://{model_name}-predictor.{model.namespace}.svc.cluster.local{step_path(model_name, model)}"'
+IG_STEP = 'return f"{model_name}-{component}.{model.namespace}.svc.cluster.local"'
 WARM_POD_CONTEXT = (
     '"securityContext": {"runAsNonRoot": True, "runAsUser": 65535, "seccompProfile": {"type": "RuntimeDefault"}},'
 )
@@ -254,14 +254,18 @@ ROUTER_SUM = "local:" + json.dumps({
     "mlplatform:models": {**_LOCAL["mlplatform:models"], "iris-b": {
         **_LOCAL["mlplatform:models"]["sklearn-iris"]}},
     "mlplatform:pipelines": {"chain": {
-        "access": PIPELINES["front"]["access"], "scaling": {"minReplicas": 0},
+        "access": PIPELINES["front"]["access"], "scaling": {"minReplicas": 1},
         "nodes": {"root": {"routerType": "Sequence", "steps": [
             {"serviceName": "iris-b"}, {"serviceName": "sklearn-iris", "data": "$response"},
-            {"serviceName": "xgboost-iris", "data": "$response"}]}}}},
+            {"serviceName": "xgboost-iris", "data": "$response"}]}}}, "chain0": {
+        "access": PIPELINES["front"]["access"], "scaling": {"minReplicas": 0},
+        "nodes": {"root": {"routerType": "Sequence", "steps": [
+            {"serviceName": "iris-b"}, {"serviceName": "xgboost-iris", "data": "$response"}]}}}},
 })  # fmt: skip
-"""The local stack with a public pipeline at minReplicas 0 whose Sequence calls two models at zero (iris-b,
-sklearn-iris) before xgboost-iris (tests/golden_stacks cover-aws-node-groups ``chain``): the router waits for its own
-start plus both (rev17f s09, s10)."""
+"""The local stack with two public pipelines (tests/golden_stacks cover-aws-node-groups ``chain``, ``chain0``):
+``chain``'s warm router calls two models at zero (iris-b, sklearn-iris) in a Sequence before xgboost-iris, so it waits
+for both (rev17f s09); ``chain0``'s router at zero calls iris-b at zero, so it waits for its own start too (rev17f
+s10). A router at zero before two members at zero would wait 1800 s + the request, which the plan refuses (fix14m)."""
 
 
 MUTATIONS = (
@@ -273,7 +277,8 @@ MUTATIONS = (
              '"system:serviceaccount:{namespace}:{service_account}"', '"system:serviceaccount:{namespace}:*"',
              "IRSA sub for every ServiceAccount of the namespace", TRUST),
     Mutation("s3-every-bucket", "clusters", "components/clusters/_aws_iam.py",
-             'bucket_arn = arn(partition, "s3", "", "", bucket)', 'bucket_arn = arn(partition, "s3", "", "", "*")',
+             'bucket_arn = arn(partition, "s3", "", "", bucket)\n    base = prefix.strip("/")',
+             'bucket_arn = arn(partition, "s3", "", "", "*")\n    base = prefix.strip("/")',
              "S3 read granted on every bucket", STORAGE),
     Mutation("s3-whole-bucket", "clusters", "components/clusters/_aws_iam.py", S3_OBJECTS,
              '[f"{bucket_arn}/*"] if base else', "S3 read on the whole bucket, not the model's prefix", STORAGE),
@@ -707,7 +712,7 @@ MUTATIONS = (
              "router NetworkPolicy selects by the model label (router pods unselected, metrics open)",
              "model-metrics-prometheus-only", config=WITH_PIPELINES),
     Mutation("pipeline-step-top-host", "serving", "components/serving/pipeline.py", IG_STEP,
-             IG_STEP.replace("-predictor.", "."), "pipeline steps call KServe's top-level host (the gateway)",
+             IG_STEP.replace("-{component}.", "."), "pipeline steps call KServe's top-level host (the gateway)",
              "pipeline-step-predictor-host", config=WITH_PIPELINES),
     Mutation("pipeline-internal-open", "serving", "components/serving/pipeline.py",
              'rule = {"from": [{"source": {"namespaces": namespaces}}], "to": to}', 'rule = {"to": to}',
@@ -1275,8 +1280,8 @@ MUTATIONS = (
         'rev17e-s09-rt-timeout-no-request',
         'serving',
         'components/serving/_runtime.py',
-        'return min(cold_start_budget_seconds(spec, cluster) + REQUEST_SECONDS, int(MAX_REVISION_TIMEOUT))',
-        'return min(cold_start_budget_seconds(spec, cluster), int(MAX_REVISION_TIMEOUT))',
+        'return min(cold_start_budget_seconds(spec, cluster, stack) + REQUEST_SECONDS, int(MAX_REVISION_TIMEOUT))',
+        'return min(cold_start_budget_seconds(spec, cluster, stack), int(MAX_REVISION_TIMEOUT))',
         'predictor timeout = cold start only (the request is cut as the pod comes up)',
         'timeouts-cover-cold-start',
     ),
@@ -1445,9 +1450,9 @@ MUTATIONS = (
     Mutation(
         'rev17f-s09-router-wait-max',
         'serving',
-        'components/serving/pipeline.py',
-        '        elif member.scaling.min_replicas == 0:\n            wait += budget',
-        '        elif member.scaling.min_replicas == 0:\n            wait = max(wait, budget)',
+        'components/serving/timeouts.py',
+        '            total, parts = total + seconds, parts + more',
+        '            total, parts = max(total, seconds), parts + more',
         'a router waits for its slowest member only, not the sum of a Sequence',
         'timeouts-cover-cold-start', config=ROUTER_SUM,
     ),
@@ -1455,18 +1460,19 @@ MUTATIONS = (
         'rev17f-s10-router-own-start',
         'serving',
         'components/serving/pipeline.py',
-        'wait = _runtime.CPU_READY_SECONDS if spec.scaling.min_replicas == 0 else 0',
-        'wait = 0',
+        'router = [("the router", _runtime.CPU_READY_SECONDS)] if spec.scaling.min_replicas == 0 else []',
+        'router = []',
         'a router at minReplicas 0 leaves its own start out of its timeout',
         'timeouts-cover-cold-start', config=ROUTER_SUM,
     ),
     Mutation(
-        'rev17f-r11-graph-wait-max',
+        'rev17f-r11-rule-router-start',
         'policy',
         'components/serving/timeouts.py',
-        '                    wait += _member_wait(isvc, host)',
-        '                    wait = max(wait, _member_wait(isvc, host))',
-        'timeouts-cover-cold-start judges a router against its slowest member only',
+        '        wait += _runtime.CPU_READY_SECONDS if router_zero else 0',
+        '        wait += 0',
+        'timeouts-cover-cold-start leaves a router at zero its own start (the rule side; graph_wait, which rev17f r11 '
+        'slipped, is now shared by the rendering and the rule: its slip is s09)',
     ),
     # rev17f (#17): the sixth round's uncaught source slips (the plan now catches them) and rule slips (the boundary
     # tests of tests/policy/test_policy_rev17f.py catch them)
