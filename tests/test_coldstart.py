@@ -527,7 +527,7 @@ def test_the_coverage_stack_pre_pulls_on_its_warm_pool_and_passes_the_policies()
         for r in plan.result.resources
         if r.type == "kubernetes:apps/v1:Deployment" and r.wire_inputs()["metadata"]["name"] == "warm-l4"
     ]
-    inits = dep["spec"]["template"]["spec"]["initContainers"]
+    inits = dep["spec"]["template"]["spec"]["containers"][1:]
     assert [c["image"] for c in inits] == ["pytorch/torchserve-kfs:0.9.0-gpu"]
     [est] = [e for e in cold_start(plan) if e.warm is not None]
     assert est.expected_case == "warmNode" and est.warm_node.steps[0].minutes == 0
@@ -788,10 +788,10 @@ def test_warm_capacity_pre_pulls_the_oci_model_image_of_its_pools_models(aws_dev
         for r in plan.result.resources
         if r.type == "kubernetes:apps/v1:Deployment" and r.wire_inputs()["metadata"]["name"] == "warm-l4"
     ]
-    inits = dep["spec"]["template"]["spec"]["initContainers"]
+    inits = dep["spec"]["template"]["spec"]["containers"][1:]
     assert [(c["image"], c["command"]) for c in inits] == [
-        (RESNET_IMAGE, ["sh", "-c", "exit 0"]),
-        ("pytorch/torchserve-kfs:0.9.0-gpu", ["sh", "-c", "exit 0"]),
+        (RESNET_IMAGE, ["sh", "-c", "while read -r _; do :; done"]),
+        ("pytorch/torchserve-kfs:0.9.0-gpu", ["sh", "-c", "while read -r _; do :; done"]),
     ]
     [est] = [e for e in cold_start(plan) if e.model == "resnet50"]
     assert est.expected_case == "warmNode"
