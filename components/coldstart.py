@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fnmatch import fnmatch
 from functools import cache
 from pathlib import Path
@@ -105,6 +105,10 @@ class ClusterFacts:
         means the pull may still happen."""
         pools = [images for acc, images in self.image_caches if acc == accelerator]
         return bool(pools) and all(image in images for images in pools)
+
+    def listed(self, accelerator: str | None) -> list[tuple[str, ...]]:
+        """The image lists of the caches of every GPU pool with ``accelerator``."""
+        return [images for acc, images in self.image_caches if acc == accelerator]
 
 
 @dataclass(frozen=True)
@@ -342,6 +346,7 @@ def _model_fetch(
             f"model image preloaded ({cache['name']}: {image}, {size:g} GB)",
             minutes,
             f"size: {size_src}; cache: {_src(cache)}; model image: {_src(mi)}",
+            _cache_slow(model, cluster, cache, d),
         )
     elif mi["streaming"]["counted"] and all(streams(i, cluster) for i in images):
         first = _pull_step({"image": image, "gb": size, "source": size_src}, d, True, None)
@@ -352,12 +357,31 @@ def _model_fetch(
     return first, second
 
 
-def _pull_step(image: Mapping[str, Any], d: Mapping[str, Any], streamed: bool, cache: Mapping[str, Any] | None) -> Step:
+def _cache_slow(
+    model: ModelFacts, cluster: ClusterFacts, cache: Mapping[str, Any], d: Mapping[str, Any]
+) -> float | None:
+    """The slow end of a step read from a cache that arrives at a rate (``gbPerMinute``: the EKS data volume made from
+    a snapshot): the whole volume's initialisation, every listed image of the largest list among the model's pools
+    (:func:`image_size`; one of unknown size at the ``default`` class) at that rate. AWS promises no order of the
+    blocks: "Full volume performance is achieved only once all storage blocks have been downloaded" (docs.aws.amazon
+    .com/ebs/latest/userguide/initalize-volume.html), so the image the model needs may arrive last. None for a cache
+    with a fixed figure."""
+    if "gbPerMinute" not in cache:
+        return None
+    lists = cluster.listed(model.accelerator)
+    total = max((sum(image_size(i, (model,), d) for i in dict.fromkeys(images)) for images in lists), default=0.0)
+    return round(total / float(cache["gbPerMinute"]), 2) if total else None
+
+
+def _pull_step(
+    image: Mapping[str, Any], d: Mapping[str, Any], streamed: bool, cache: Mapping[str, Any] | None,
+    slow: float | None = None,
+) -> Step:  # fmt: skip
     gb = float(image["gb"])
     label = image.get("label", image["image"])
     if cache is not None:
         minutes = round(gb / float(cache["gbPerMinute"]), 2) if "gbPerMinute" in cache else float(cache["minutes"])
-        return Step(f"image preloaded ({cache['name']}: {label}, {gb:g} GB)", minutes, _src(cache))
+        return Step(f"image preloaded ({cache['name']}: {label}, {gb:g} GB)", minutes, _src(cache), slow)
     pull = d["imagePull"]
     if streamed:
         # The slow end of a streamed pull is the whole pull when the data says so (the first pull of an eligible
@@ -373,7 +397,9 @@ def _pull_step(image: Mapping[str, Any], d: Mapping[str, Any], streamed: bool, c
     )
 
 
-def _load_step(fmt: str, load_: Mapping[str, Any], size: float, load_format: str | None) -> Step:
+def _load_step(
+    fmt: str, load_: Mapping[str, Any], size: float, load_format: str | None, disk: Mapping[str, Any] | None = None
+) -> Step:
     """The load step: the format's figure; where the figure says how its weight read scales (``weights``: the
     reference model's size and the read rate of each loader), the figure stands for a model up to the reference size
     and only the weights above it are added, read at the model's loader's rate (an unknown loader reads at the
@@ -387,11 +413,22 @@ def _load_step(fmt: str, load_: Mapping[str, Any], size: float, load_format: str
     loader = load_format if load_format in loaders else "auto"
     rate = float(loaders[loader]["gbPerMinute"])
     above = max(0.0, size - float(w["referenceGb"]))
+    source = f"start: {_src(load_)}; reference: {_src(w)}; rate: {_src(loaders[loader])}"
+    label = f"vLLM's {loader} loader at {rate:g} GB/min"
+    high = None
+    if disk is not None and above > 0:
+        # The weights are read from the node's disk (a model image's layers, or the storage initializer's emptyDir):
+        # no loader reads faster than the disk delivers (coldstart.yaml diskRead).
+        fast, slow = float(disk["gbPerMinute"]), float(disk.get("gbPerMinuteSlow", disk["gbPerMinute"]))
+        if fast < rate:
+            rate, label = fast, f"{label[: label.index(' at ')]} capped at the node disk's {fast:g} GB/min"
+        high = round(float(load_["minutes"]) + above / min(slow, rate), 2)
+        source += f"; disk: {_src(disk)}"
     return Step(
-        f"load ({fmt}, {size:g} GB of weights with vLLM's {loader} loader at {rate:g} GB/min above "
-        f"{float(w['referenceGb']):g} GB)",
+        f"load ({fmt}, {size:g} GB of weights with {label} above {float(w['referenceGb']):g} GB)",
         round(float(load_["minutes"]) + above / rate, 2),
-        f"start: {_src(load_)}; reference: {_src(w)}; rate: {_src(loaders[loader])}",
+        source,
+        high,
     )
 
 
@@ -499,15 +536,20 @@ def estimate(
     cache = (d.get("imageCache") or {}).get(cluster.cloud) if preloaded else None
     if preloaded and cache is None:
         raise ColdStartError(f"cold start: no imageCache figure for {cluster.cloud} in {DATA_FILE.name}")
-    pull = _pull_step(image, d, streamed, cache)
+    pull = _pull_step(image, d, streamed, cache, _cache_slow(model, cluster, cache, d) if cache else None)
     on_warm_node = pull
     if known and str(image["image"]) in prepulled:
         pp = d["warmPrepull"]
         on_warm_node = Step(f"image pre-pulled on the warm node ({image['image']})", float(pp["minutes"]), _src(pp))
     fetch_zero, fetch_warm = _model_fetch(model, size, size_src, cluster, d, prepulled)
+    if cache is not None and fetch_zero is not None and fetch_zero.high is not None and pull.high is not None:
+        # Both from the one volume: its whole initialisation is counted once, in the model image's slow end.
+        pull = replace(pull, high=None)
+        on_warm_node = pull if on_warm_node.high is not None else on_warm_node
     ready = d["readiness"]
+    disk = (d.get("diskRead") or {}).get(cluster.cloud) if model.gpus > 0 else None
     after = (
-        _load_step(fmt, d["load"][fmt], size, model.load_format),
+        _load_step(fmt, d["load"][fmt], size, model.load_format, disk),
         Step("readiness", float(ready["minutes"]), _src(ready), _high(ready)),
     )
     node: list[Step] = []
@@ -777,9 +819,7 @@ def image_size(image: str, models: Sequence[ModelFacts], data: Mapping[str, Any]
     return float(d["images"]["default"]["gb"])
 
 
-def disk_need(
-    pool: PoolDisk, models: Sequence[ModelFacts], data: Mapping[str, Any] | None = None
-) -> tuple[float, str]:
+def disk_need(pool: PoolDisk, models: Sequence[ModelFacts], data: Mapping[str, Any] | None = None) -> tuple[float, str]:
     """The most one node of ``pool`` must hold, in GB, and what: the images its cache lists and its placeholders
     pre-pull, plus the runtime and model images and the download of the largest GPU model that may land on it (every
     GPU model with the pool's accelerator: its node selector names the accelerator), each image counted once."""
@@ -856,5 +896,6 @@ def stack_disk_problems(
         warm_here = warm.get(name, 0) > 0 and pool.sharing.strategy == "none"
         prepulled = sorted({i for f in facts if f.accelerator == pool.accelerator for i in prepull_images(f)})
         cached = tuple(pool.image_cache.images) if pool.image_cache is not None else ()
-        pools.append(PoolDisk(name, pool.accelerator, pool.disk_size_gib, cached, tuple(prepulled) if warm_here else ()))
+        warm_images = tuple(prepulled) if warm_here else ()
+        pools.append(PoolDisk(name, pool.accelerator, pool.disk_size_gib, cached, warm_images))
     return disk_problems(cloud, pools, facts)
