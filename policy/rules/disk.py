@@ -112,7 +112,7 @@ def _check(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
         accelerator = labels.get(ACCELERATOR_NODE_LABEL)
         pool_name = labels.get(POOL_NODE_LABEL, d.name)
         prepulled = tuple(warm.get(str(pool_name), ()))
-        pool = coldstart.PoolDisk(str(pool_name), str(accelerator), float(disk), (), prepulled)
+        pool = coldstart.PoolDisk(str(pool_name), str(accelerator), disk, (), prepulled)
         for _, value, why in coldstart.disk_problems("", [pool], models):
             yield Finding(None, f"GPU pool {pool_name} ({d.name}): disk {value} GiB: {why}")
 
