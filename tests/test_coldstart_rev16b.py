@@ -45,7 +45,8 @@ JWT = {
 def _gcp_prod() -> dict[str, Any]:
     """gcp-prod's stack config, keys without the namespace."""
     cfg = yaml.safe_load(Path(GCP_PROD).read_text())["config"]
-    return {k.split(":", 1)[1]: v for k, v in cfg.items() if not isinstance(v, dict) or "secure" not in v}
+    out = {k.split(":", 1)[1]: v for k, v in cfg.items() if not isinstance(v, dict) or "secure" not in v}
+    return {**out, "hfToken": "hf_example"}  # the secret's value, as `pulumi config set --secret` gives it
 
 
 def _llm(uri: str, size: float, accelerator: str = "nvidia-a100-40gb", **extra: Any) -> dict[str, Any]:
@@ -63,7 +64,7 @@ def _llm(uri: str, size: float, accelerator: str = "nvidia-a100-40gb", **extra: 
 def _error(cfg: dict[str, Any]) -> str:
     raw = {f"mlplatform:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in cfg.items()}
     with pytest.raises(SpecError) as e:
-        load(raw, frozenset({"hfToken"}), FILE)
+        load(raw, frozenset({"mlplatform:hfToken"}), FILE)
     return str(e.value)
 
 
