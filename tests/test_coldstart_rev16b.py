@@ -148,9 +148,7 @@ def test_a_private_models_images_are_not_pre_pulled_and_their_pull_is_counted() 
     """r16-gcp-warm: priv-llm's ghcr image needs its pull secret, which a pod in mlplatform-warm-capacity cannot
     reference (secrets are namespace-scoped): only the platform's public runtime image is pre-pulled, and the warm
     node's estimate counts the model image's pull (it counted 0 min before)."""
-    priv = ModelSpec.model_validate(
-        _llm("oci://ghcr.io/acme/llama-3.1-8b:1.0", 16.1, imagePullSecrets=["ghcr-pull"])
-    )
+    priv = ModelSpec.model_validate(_llm("oci://ghcr.io/acme/llama-3.1-8b:1.0", 16.1, imagePullSecrets=["ghcr-pull"]))
     public = ModelSpec.model_validate(_llm("oci://us-docker.pkg.dev/p/models/llama-70b:1.0", 141))
     got = warm_images({"priv-llm": priv, "big-llm": public})
     assert got == {"nvidia-a100-40gb": [HF_GPU, "us-docker.pkg.dev/p/models/llama-70b:1.0"]}
