@@ -74,7 +74,7 @@ def _gpu_pools(resources: Sequence[Resource]) -> list[tuple[PoolDisk, Any]]:
             continue
         if d.labels is not UNKNOWN and ACCELERATOR_NODE_LABEL not in as_map(d.labels):
             continue
-        disk = d.disk_gib if d.disk_gib is not None else classes.get(d.ref)
+        disk = d.disk_gib if d.disk_gib is not None or d.ref is None else classes.get(d.ref)
         out.append((d, disk))
     return out
 
