@@ -15,7 +15,9 @@ and size annotation: components/coldstart.py ``facts_from_isvc``), and the place
 the pool. It computes the need as the plan-time check does (components/coldstart.py ``disk_problems``, the same
 function), so the two agree. What an image cache lists is the stack's statement, not in any rendered object (a
 disk image or snapshot id only): the plan-time check counts it, this rule cannot. A pool whose disk is known only
-after deploy, or that no share reads (an EKS managed node group's launch template), is named by the unknown hook.
+after deploy is named by the unknown hook. A pool whose object states no disk size (an EKS managed node group, whose
+disk is in a launch template this rule does not tie to it; an AKS pool without ``osDiskSizeGB``, which takes the
+VM size's default) is not judged here: the plan-time check holds every pool the stack declares.
 """
 
 from __future__ import annotations
@@ -122,9 +124,6 @@ def _unknown(res: Resource) -> str | None:
         for d in (part.read(res) or ()) if part.read is not None else ():
             if d.labels is UNKNOWN or d.disk_gib is UNKNOWN:
                 return f"disk of pool {d.name}"
-            gpu = d.labels is not None and ACCELERATOR_NODE_LABEL in as_map(d.labels)
-            if gpu and d.disk_gib is None and d.ref is None:
-                return f"disk of pool {d.name} (held by an object the rule does not read)"
     return None
 
 
