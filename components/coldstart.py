@@ -843,10 +843,11 @@ def disk_problems(
 ) -> list[tuple[str, object, str]]:
     """``(key path, value, why)`` for each GPU pool whose node disk cannot hold what lands on it (:func:`disk_need`)
     below the kubelet's image garbage collection threshold (``nodeDisk``), and, where the cloud's cache is a volume
-    made from a snapshot (``imageCache.<cloud>.fromSnapshot``), whose listed images exceed the volume itself."""
+    made from a snapshot (``imageCache.<cloud>.fromSnapshot``: the rule, with its source), whose listed images exceed
+    the volume itself."""
     d = load() if data is None else data
     gc = float(d["nodeDisk"]["imageGcHighPercent"])
-    snapshot = bool(((d.get("imageCache") or {}).get(cloud) or {}).get("fromSnapshot"))
+    snapshot = ((d.get("imageCache") or {}).get(cloud) or {}).get("fromSnapshot")
     out: list[tuple[str, object, str]] = []
     for pool in pools:
         volume = pool.disk_gib * GB_PER_GIB
@@ -858,8 +859,8 @@ def disk_problems(
                     f"{key}.imageCache.images",
                     f"{len(pool.cached)} images",
                     f"they total {listed:g} GB but the data volume made from the snapshot is {pool.disk_gib:g} GiB "
-                    f"({volume:.1f} GB), and a volume made from a snapshot must be at least the snapshot's size "
-                    "(AWS EbsDeviceSnapshotOptions.volumeSize); list fewer images or give a larger diskSizeGib",
+                    f"({volume:.1f} GB), and {' '.join(str(snapshot).split())}; list fewer images or give a larger "
+                    "diskSizeGib",
                 )
             )
             continue
