@@ -96,17 +96,17 @@ def _images(res: Resource, facts: Facts) -> Iterator[str]:
         values = res.props.get("values")
         if values is UNKNOWN:
             return
-        for problem in _floating_values(as_map(values), "values"):
-            yield f"Helm release {res.name} {problem} (what runs can change without a diff); give a version or none"
+        for floating in _floating_values(as_map(values), "values"):
+            yield f"Helm release {res.name} {floating} (what runs can change without a diff); give a version or none"
         return
     for path, spec in pod_specs(res):
         for where, c in containers(spec):
             image = c.get("image")
             if image is UNKNOWN or image is None:
                 continue  # known after deploy (the unknown hook says so); absent: KServe fills the runtime's
-            problem = tag_problem(str(image)) if isinstance(image, str) else f"image {image!r} is not a reference"
-            if problem:
-                yield f"{who(res)} {path}.{where}: {problem}; give a version tag or a digest"
+            found = tag_problem(str(image)) if isinstance(image, str) else f"image {image!r} is not a reference"
+            if found:
+                yield f"{who(res)} {path}.{where}: {found}; give a version tag or a digest"
 
 
 def _unknown(res: Resource) -> str | None:
