@@ -129,6 +129,9 @@ AWS_DNS = 'aws-dev:{"dns": {"zone": "dev.example.com", "id": "Z0123456789ABCDEFG
 rendered (no shipped stack has a DNS zone; tests/golden_stacks/Pulumi.cover-aws-node-groups.yaml's zone id)."""
 AZURE_DNS = 'azure-staging:{"dns": {"zone": "staging.example.com", "resourceGroup": "dns-rg"}, "tls": {"issuer": "acme", "acmeEmail": "platform@mlplatform-staging.dev"}}'  # noqa: E501
 """azure-staging with an Azure DNS zone and ACME, as tests/policy/test_policy_rev17d_fixb.py plans it."""
+AZURE_PROD = 'azure-staging:{"mlplatform:environment": "prod"}'
+"""azure-staging planned as prod (with :data:`AZURE_DNS`: the AKS DNS identity on prod, as
+tests/golden_stacks/Pulumi.cover-aks-prod-dns.yaml)."""
 AWS_NODE_GROUPS = "aws-dev:" + json.dumps({"mlplatform:cluster": {
     "name": "mlp-aws-dev", "kubernetesVersion": "1.34",
     "apiAccess": {"publicCidrs": ["203.0.113.0/24"], "deployFrom": ["203.0.113.0/24"]},
@@ -199,6 +202,68 @@ WIDER_PIPELINE = "local:" + json.dumps({"mlplatform:pipelines": {"inner": {
     **PIPELINES["inner"], "access": {"mode": "internal", "allowedNamespaces": ["default", "other"]}}}})  # fmt: skip
 """An internal pipeline admitting a namespace its internal member (xgboost-iris, allowedNamespaces [default]) does not:
 the program refuses it (pipeline_spec.member_access_problem) unless a slip reverses the check."""
+
+
+def _stack_config(stack: str) -> dict[str, object]:
+    """A shipped stack's config keys (stacks/Pulumi.<stack>.yaml), to extend in a mutation's ``config``."""
+    import yaml
+
+    return dict(yaml.safe_load((ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text())["config"])
+
+
+_AWS_DEV = _stack_config("aws-dev")
+_MODEL_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/models/resnet50"
+OCI_CACHED = "aws-dev:" + json.dumps({
+    "mlplatform:cluster": {**_AWS_DEV["mlplatform:cluster"], "gpuPools": {"l4": {
+        **_AWS_DEV["mlplatform:cluster"]["gpuPools"]["l4"],
+        "imageCache": {"source": "snap-0123456789abcdef0", "images": [_MODEL_IMAGE + ":latest"]}}}},
+    "mlplatform:models": {**_AWS_DEV["mlplatform:models"], "resnet50": {
+        **_AWS_DEV["mlplatform:models"]["resnet50"], "storageUri": f"oci://{_MODEL_IMAGE}:latest", "modelSizeGb": 16}},
+})  # fmt: skip
+"""aws-dev whose resnet50 is a 16 GB model image by :latest that the L4 pool's image cache lists (rev17f s03; the
+baseline fails images-tagged on the :latest image, the slip must fail cold-start-from-zero-pulls)."""
+OCI_WARM = "aws-dev:" + json.dumps(
+    {
+        "mlplatform:models": {
+            **_AWS_DEV["mlplatform:models"],
+            "resnet50": {
+                **_AWS_DEV["mlplatform:models"]["resnet50"],
+                "storageUri": f"oci://{_MODEL_IMAGE}:v1",
+                "modelSizeGb": 16,
+            },
+        }
+    }
+)
+"""aws-dev whose resnet50 is a pinned 16 GB model image, with warm capacity on its pool (rev17f s02, s04)."""
+STACK_RUNTIME_GPU = "aws-dev:" + json.dumps({
+    "mlplatform:runtimes": {"acme-onnx": {
+        "formats": [{"name": "onnx", "autoSelect": True, "priority": 2}], "protocols": ["v1", "v2"],
+        "container": {"image": "ghcr.io/acme/onnx-server:1.2", "port": {"number": 8080},
+                      "readinessProbe": {"path": "/v2/health/ready"}},
+        "args": ["--model_name={{.Name}}", "--model_dir=/mnt/models"]}},
+    "mlplatform:models": {**_AWS_DEV["mlplatform:models"], "bert-onnx": {
+        "format": "onnx", "storageUri": "s3://mlp-aws-dev-models/bert/v1",
+        "resources": {"cpu": "2", "memory": "8Gi", "gpus": 1, "accelerator": "nvidia-l4"},
+        "scaling": {"minReplicas": 1, "maxReplicas": 1},
+        "access": {"mode": "internal", "allowedNamespaces": ["default"]}}},
+})  # fmt: skip
+"""aws-dev with a GPU onnx model on the stack's own auto-selected ServingRuntime (tests/golden_stacks
+cover-aws-node-groups bert-onnx), planned with warm capacity on its pool (rev17f s05)."""
+_LOCAL = _stack_config("local")
+ROUTER_SUM = "local:" + json.dumps({
+    "mlplatform:models": {**_LOCAL["mlplatform:models"], "iris-b": {
+        **_LOCAL["mlplatform:models"]["sklearn-iris"]}},
+    "mlplatform:pipelines": {"chain": {
+        "access": PIPELINES["front"]["access"], "scaling": {"minReplicas": 0},
+        "nodes": {"root": {"routerType": "Sequence", "steps": [
+            {"serviceName": "iris-b"}, {"serviceName": "sklearn-iris", "data": "$response"},
+            {"serviceName": "xgboost-iris", "data": "$response"}]}}}},
+})  # fmt: skip
+"""The local stack with a public pipeline at minReplicas 0 whose Sequence calls two models at zero (iris-b,
+sklearn-iris) before xgboost-iris (tests/golden_stacks cover-aws-node-groups ``chain``): the router waits for its own
+start plus both (rev17f s09, s10)."""
+
+
 MUTATIONS = (
     Mutation("irsa-no-sub", "clusters", "components/clusters/_aws_iam.py", SUB, "", "IRSA trust without its sub",
              TRUST),
@@ -1341,6 +1406,197 @@ MUTATIONS = (
         '    elif deadline < need and annotated:\n',
         'timeouts-cover-cold-start accepts a revision without its progress-deadline annotation',
     ),
+    Mutation(
+        'rev17f-s02-oci-prepull-fromzero',
+        'serving',
+        'components/coldstart.py',
+        '        second = Step(f"model image pre-pulled on the warm node ({image})"',
+        '        first = second = Step(f"model image pre-pulled on the warm node ({image})"',
+        'the oci model image counted as pre-pulled from zero (moves only the plan report\'s coldStart)',
+        'cold-start-from-zero-pulls', platform='aws-dev:{"warmCapacity": {"l4": 1}}', config=OCI_WARM,
+    ),
+    Mutation(
+        'rev17f-s03-oci-latest-cached',
+        'serving',
+        'components/coldstart.py',
+        'if image is None or model.gpus <= 0 or not pinned(image):',
+        'if image is None or model.gpus <= 0:',
+        'a :latest model image a cache lists counted as cached (it is pulled Always)',
+        'cold-start-from-zero-pulls', config=OCI_CACHED,
+    ),
+    Mutation(
+        'rev17f-s04-runtime-prepull-fromzero',
+        'serving',
+        'components/coldstart.py',
+        '        on_warm_node = Step(f"image pre-pulled on the warm node',
+        '        pull = on_warm_node = Step(f"image pre-pulled on the warm node',
+        'the runtime image counted as pre-pulled from zero (moves only the plan report\'s coldStart)',
+        'cold-start-from-zero-pulls', platform='aws-dev:{"warmCapacity": {"l4": 1}}', config=OCI_WARM,
+    ),
+    Mutation(
+        'rev17f-s05-stack-runtime-ignored',
+        'serving',
+        'components/coldstart.py',
+        'namespaced = tuple(s.runtime for s in model.stack)',
+        'namespaced = ()',
+        'warm placeholders pre-pull KServe\'s runtime image, not the stack runtime KServe selects',
+        'warm-capacity-preemptible', platform='aws-dev:{"warmCapacity": {"l4": 1}}', config=STACK_RUNTIME_GPU,
+    ),
+    Mutation(
+        'rev17f-s09-router-wait-max',
+        'serving',
+        'components/serving/pipeline.py',
+        '        elif member.scaling.min_replicas == 0:\n            wait += budget',
+        '        elif member.scaling.min_replicas == 0:\n            wait = max(wait, budget)',
+        'a router waits for its slowest member only, not the sum of a Sequence',
+        'timeouts-cover-cold-start', config=ROUTER_SUM,
+    ),
+    Mutation(
+        'rev17f-s10-router-own-start',
+        'serving',
+        'components/serving/pipeline.py',
+        'wait = _runtime.CPU_READY_SECONDS if spec.scaling.min_replicas == 0 else 0',
+        'wait = 0',
+        'a router at minReplicas 0 leaves its own start out of its timeout',
+        'timeouts-cover-cold-start', config=ROUTER_SUM,
+    ),
+    Mutation(
+        'rev17f-r11-graph-wait-max',
+        'policy',
+        'components/serving/timeouts.py',
+        '                    wait += _member_wait(isvc, host)',
+        '                    wait = max(wait, _member_wait(isvc, host))',
+        'timeouts-cover-cold-start judges a router against its slowest member only',
+    ),
+    # rev17f (#17): the sixth round's uncaught source slips (the plan now catches them) and rule slips (the boundary
+    # tests of tests/policy/test_policy_rev17f.py catch them)
+    Mutation(
+        'rev17f-s11-llm-label-present',
+        'serving',
+        'components/serving/llm_scaling.py',
+        '"sourceLabels": ["__meta_kubernetes_pod_label_serving_kserve_io_inferenceservice"],',
+        '"sourceLabels": ["__meta_kubernetes_pod_labelpresent_serving_kserve_io_inferenceservice"],',
+        'the PodMonitor writes inferenceservice="true" (the labelpresent meta label): the KEDA query reads nothing',
+        'llm-scrape-merged-stats',
+        platform=LLM_PLATFORM,
+        config=LLM_GCP,
+    ),
+    Mutation(
+        'rev17f-s12-llm-address-regex',
+        'serving',
+        'components/serving/llm_scaling.py',
+        '"regex": "(.+):[0-9]+",',
+        '"regex": "(.+)",',
+        'the __address__ relabeling keeps the port: ip:8080:15020, an invalid target',
+        'llm-scrape-merged-stats',
+        platform=LLM_PLATFORM,
+        config=LLM_GCP,
+    ),
+    Mutation(
+        'rev17f-s15-keda-spread-label',
+        'platform',
+        'components/platform/keda.py',
+        'METRICS_SERVER = f"{OPERATOR}-metrics-apiserver"',
+        'METRICS_SERVER = f"{OPERATOR}-metrics-server"',
+        "the KEDA metrics server's zone spread selects a label no pod carries (never binds)",
+        'keda-ha-values',
+        platform=KEDA_GCP,
+    ),
+    Mutation(
+        'rev17f-s16-cm-no-podlabels',
+        'platform',
+        'components/platform/certmanager.py',
+        '        out["podLabels"] = dict(identity.pod_labels)\n',
+        '',
+        "cert-manager's pods lose azure.workload.identity/use: no Azure token for DNS-01",
+        'helm-workload-identity-pod-label',
+        platform=AZURE_DNS,
+    ),
+    Mutation(
+        'rev17f-s17-extdns-no-podlabels',
+        'platform',
+        'components/platform/dns.py',
+        '        "podLabels": dict(access.pod_labels),\n',
+        '',
+        "external-dns's pods lose azure.workload.identity/use: no Azure token, no records",
+        'helm-workload-identity-pod-label',
+        platform=AZURE_DNS,
+    ),
+    Mutation(
+        'rev17f-s19-aks-dns-identity-unprotected',
+        'clusters',
+        'components/clusters/aks.py',
+        'name, "dns", namespace, service_account, parent, protect=self._args.protect',
+        'name, "dns", namespace, service_account, parent',
+        'the AKS DNS identity is not protected on prod',
+        'prod-protect-stateful',
+        platform=AZURE_DNS,
+        config=AZURE_PROD,
+    ),
+    Mutation(
+        'rev17f-r03-aud-any-ns',
+        'policy',
+        'policy/rules/audiences.py',
+        'if ra.namespace == ns and as_map(labels).get(label) == name:',
+        'if as_map(labels).get(label) == name:',
+        "jwt-audiences-rendered counts another namespace's RequestAuthentication",
+    ),
+    Mutation(
+        'rev17f-r04-aud-no-pipelines',
+        'policy',
+        'policy/rules/__init__.py',
+        '    served += [("InferenceGraph", name, p.namespace, p.access) for name, p in cfg.pipelines.items()]\n',
+        '',
+        'the plan settings leave the pipelines\' declared audiences out',
+    ),
+    Mutation(
+        'rev17f-r07-llm-any-op',
+        'policy',
+        'policy/rules/llm.py',
+        'if not any(m.op == "=" and m.value == want for m in on):',
+        'if not any(m.value == want for m in on):',
+        'llm-query-scoped reads namespace!="ns" as scoped to ns',
+    ),
+    Mutation(
+        'rev17f-r08-relabel-unanchored',
+        'policy',
+        'policy/rules/llm.py',
+        'regex = re.compile(f"^(?:{cfg[\'regex\']})$")',
+        'regex = re.compile(str(cfg["regex"]))',
+        'llm-scrape-merged-stats evaluates relabel regexes unanchored at the end',
+    ),
+    Mutation(
+        'rev17f-r08b-relabel-first-write',
+        'policy',
+        'policy/rules/llm.py',
+        '            if result:\n                out[name] = result',
+        '            if result:\n                out.setdefault(name, result)',
+        'llm-scrape-merged-stats keeps the first write of a label, not the last',
+    ),
+    Mutation(
+        'rev17f-r09-keda-truthy-zero',
+        'policy',
+        'policy/rules/slipguards.py',
+        'return value is UNKNOWN or value not in (None, "", 0, False)',
+        'return value is UNKNOWN or value not in (None, "")',
+        'keda-ha-values counts minAvailable 0 / false as a PDB',
+    ),
+    Mutation(
+        'rev17f-r10-keda-spread-keys-only',
+        'policy',
+        'policy/rules/slipguards.py',
+        'wrong = {k: v for k, v in labels.items() if v is not UNKNOWN and pod.get(k) != v}',
+        'wrong = {k: v for k, v in labels.items() if v is not UNKNOWN and k not in pod}',
+        "keda-ha-values reads a spread selector's label keys only",
+    ),
+    Mutation(
+        'rev17f-r11-wi-label-any-value',
+        'policy',
+        'policy/rules/workloadid.py',
+        'if got != "true":',
+        'if got is None:',
+        'helm-workload-identity-pod-label accepts azure.workload.identity/use: "false"',
+    ),
 )  # fmt: skip
 EVALUATOR = "components/serving/requestpath.py"
 EVALUATOR_TESTS = ("tests/serving/test_requestpath.py",)
@@ -1365,6 +1621,9 @@ RULE_TESTS = (
     "tests/policy/test_policy_rev17b.py",
     "tests/policy/test_policy_rev17b_slips.py",
     "tests/policy/test_policy_rev17e_rules.py",
+    "tests/policy/test_policy_router_wait.py",
+    "tests/policy/test_policy_cold_start_pulls.py",
+    "tests/policy/test_policy_rev17f.py",
 )
 
 PLAN_SCRIPT = r"""

@@ -68,8 +68,8 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any, TypeVar, cast
+from dataclasses import dataclass, field, fields, is_dataclass, replace
+from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 from components.platform import istio, monitoring
 from components.serving import _auth, _netpol, _runtime, runtimes
@@ -310,45 +310,117 @@ def indexed(objects: Sequence[Mapping[str, Any]]) -> Sequence[Mapping[str, Any]]
     return objects if isinstance(objects, PolicyIndex) else PolicyIndex(objects)
 
 
-def _workload_key(workload: Workload) -> tuple[str, tuple[tuple[str, str], ...], str]:
-    return workload.namespace, tuple(sorted(workload.labels.items())), workload.name
+_P = ParamSpec("_P")
+_PARTS: dict[type, Callable[[Any], Any]] = {}
+"""Types a value of which did not hash, with how :func:`_frozen` keys their values: by their parts."""
 
 
-def _remembered(objects: Sequence[Mapping[str, Any]], key: tuple[Any, ...], compute: Callable[[], _T]) -> _T:
-    """``compute()``, remembered under ``key`` when ``objects`` is a :class:`PolicyIndex` (an exception is not
-    remembered: it is raised again by the next call)."""
-    if not isinstance(objects, PolicyIndex):
-        return compute()
+def _frozen(value: Any) -> Any:
+    """A hashable key that holds ALL of ``value``: the value itself for a type whose values hash (strings, numbers, the
+    frozen dataclasses :class:`Source`, :class:`Peer`, :class:`Request`: a dataclass hashes and compares every
+    field), else (a type found unhashable, :func:`_parts`) a mapping as its sorted items and a dataclass (a
+    :class:`Workload`, whose labels are a mapping) as its type and every field, recursively. No argument can be left
+    out of a memo key by hand (rev17f s21, s22, s25: keys that dropped the port, the workload's labels, the
+    namespace)."""
+    parts = _PARTS.get(type(value))
+    return value if parts is None else parts(value)
+
+
+def _parts(kind: type) -> Callable[[Any], Any]:
+    """How :func:`_frozen` keys a value of the unhashable ``kind``: by its parts, recursively."""
+    if issubclass(kind, Mapping):
+
+        def items(value: Any) -> Any:
+            pairs = tuple(sorted(value.items()))
+            try:
+                hash(pairs)
+            except TypeError:
+                pairs = tuple((k, _frozen(v)) for k, v in pairs)
+            return (Mapping, pairs)
+
+        return items
+    if is_dataclass(kind):
+        names = tuple(f.name for f in fields(kind))
+        return lambda value: (kind, *[_frozen(getattr(value, n)) for n in names])
+    if issubclass(kind, list | tuple | set | frozenset):
+        ordered = issubclass(kind, list | tuple)
+        return lambda value: (kind, *([_frozen(v) for v in value] if ordered else sorted(map(_frozen, value))))
+    raise TypeError(f"no memo key for a {kind.__name__}")
+
+
+def _learn_unhashable(value: Any) -> None:
+    """Register the types inside ``value`` whose values do not hash (:data:`_PARTS`), so :func:`_frozen` keys them
+    by their parts."""
     try:
-        return cast(_T, objects.memo[key])
-    except KeyError:
-        value = objects.memo[key] = compute()
+        hash(_frozen(value))
+    except TypeError:
+        pass
+    else:
+        return
+    kind = type(value)
+    if kind not in _PARTS:
+        _PARTS[kind] = _parts(kind)
+    if isinstance(value, Mapping):
+        inner: Iterable[Any] = value.values()
+    elif is_dataclass(value):
+        inner = [getattr(value, f.name) for f in fields(value)]
+    else:
+        inner = value
+    for v in inner:
+        _learn_unhashable(v)
+
+
+def _memoised(
+    compute: Callable[Concatenate[Sequence[Mapping[str, Any]], _P], _T],
+) -> Callable[Concatenate[Sequence[Mapping[str, Any]], _P], _T]:
+    """``compute(objects, *args)``, remembered in ``objects`` when it is a :class:`PolicyIndex`, under the key
+    ``(compute, *args)`` built by :func:`_frozen` from every argument: the one place memo keys are made. Arguments
+    are positional only (a keyword argument is refused, so no default can stand in for a value the key lacks). An
+    exception is not remembered: it is raised again by the next call."""
+
+    @functools.wraps(compute)
+    def remembered(objects: Sequence[Mapping[str, Any]], /, *args: _P.args, **kwargs: _P.kwargs) -> _T:
+        if kwargs:
+            raise TypeError(f"{compute.__name__}: memoised arguments are positional only, got {sorted(kwargs)}")
+        if not isinstance(objects, PolicyIndex):
+            return compute(objects, *args, **kwargs)
+        key = (compute, *map(_frozen, args))
+        try:
+            return cast(_T, objects.memo[key])
+        except KeyError:
+            pass
+        except TypeError:  # an argument of a type not yet known to be unhashable
+            for a in args:
+                _learn_unhashable(a)
+            key = (compute, *map(_frozen, args))
+            if key in objects.memo:
+                return cast(_T, objects.memo[key])
+        value = objects.memo[key] = compute(objects, *args, **kwargs)
         return value
+
+    return remembered
 
 
 def admits(
     objects: Sequence[Mapping[str, Any]], workload: Workload, src: Source, port: int, protocol: str = "TCP"
 ) -> Verdict:
     """Whether the NetworkPolicies let ``src`` connect to ``workload`` on ``port`` (see the module docstring)."""
-    key = ("admits", _workload_key(workload), src, port, protocol)
-    return _remembered(objects, key, lambda: _admits(objects, workload, src, port, protocol))
+    return _admits(objects, workload, src, port, protocol)
 
 
+@_memoised
 def _isolating(objects: Sequence[Mapping[str, Any]], workload: Workload) -> list[Mapping[str, Any]]:
     """The NetworkPolicies that isolate ``workload`` for ingress."""
-    return _remembered(
-        objects,
-        ("isolating", workload.namespace, tuple(sorted(workload.labels.items()))),
-        lambda: [
-            o
-            for o in objects
-            if o.get("kind") == "NetworkPolicy"
-            and str(o.get("apiVersion", "networking.k8s.io/v1")).startswith("networking.k8s.io")
-            and _ingress_isolating(o, workload)
-        ],
-    )
+    return [
+        o
+        for o in objects
+        if o.get("kind") == "NetworkPolicy"
+        and str(o.get("apiVersion", "networking.k8s.io/v1")).startswith("networking.k8s.io")
+        and _ingress_isolating(o, workload)
+    ]
 
 
+@_memoised
 def _admits(objects: Sequence[Mapping[str, Any]], workload: Workload, src: Source, port: int, protocol: str) -> Verdict:
     policies = _isolating(objects, workload)
     if not policies:
@@ -585,19 +657,16 @@ def authenticate(objects: Sequence[Mapping[str, Any]], workload: Workload, reque
 
 def decide(objects: Sequence[Mapping[str, Any]], workload: Workload, peer: Peer, request: Request) -> Verdict:
     """Istio's decision for ``request`` from ``peer`` at ``workload`` (see the module docstring)."""
-    key = ("decide", _workload_key(workload), peer, request)
-    return _remembered(objects, key, lambda: _decide(objects, workload, peer, request))
+    return _decide(objects, workload, peer, request)
 
 
+@_memoised
 def _applying(objects: Sequence[Mapping[str, Any]], kind: str, workload: Workload) -> list[Mapping[str, Any]]:
     """The Istio policies of ``kind`` that apply to ``workload``."""
-    return _remembered(
-        objects,
-        ("applying", kind, workload.namespace, tuple(sorted(workload.labels.items()))),
-        lambda: [o for o in _kind(objects, kind) if _applies(o, workload)],
-    )
+    return [o for o in _kind(objects, kind) if _applies(o, workload)]
 
 
+@_memoised
 def _decide(objects: Sequence[Mapping[str, Any]], workload: Workload, peer: Peer, request: Request) -> Verdict:
     if normalize_path(request.path.split("?", 1)[0]) is None:
         return Verdict(False, f"400 at {workload.name}: path rejected by Envoy's normalization")

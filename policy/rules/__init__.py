@@ -22,6 +22,7 @@ from policy.rules import (
     audiences,
     budget,
     cluster,
+    coldpulls,
     disk,
     disruption,
     gpu,
@@ -43,6 +44,7 @@ from policy.rules import (
     tags,
     timeouts,
     warm,
+    workloadid,
 )
 from policy.rules.base import (
     ENFORCEMENTS,
@@ -83,6 +85,7 @@ ALL_RULES: list[Rule] = percloud.finish(
     [
         *cluster.RULES,
         *identity.RULES,
+        *workloadid.RULES,
         *requestlog.RULES,
         *iam.RULES,
         *gpu.RULES,
@@ -96,6 +99,7 @@ ALL_RULES: list[Rule] = percloud.finish(
         *models.RULES,
         *llm.RULES,
         *timeouts.RULES,
+        *coldpulls.RULES,
         *pipeline.RULES,
         *mesh.RULES,
         *ingress.RULES,
@@ -172,6 +176,7 @@ class StackSettings:
             model_secrets=declared_secrets(cfg),
             zones=zones_fact(cfg),
             jwt_audiences=declared_audiences(cfg),
+            image_caches=image_caches_fact(cfg),
         )
         overrides = {k: Override(o.enforcement, o.reason) for k, o in cfg.policy.overrides.items()}
         models = {f"{m.namespace}/{name}": model_objects(name, m) for name, m in sorted(cfg.models.items())}
@@ -208,6 +213,7 @@ class StackSettings:
             "modelSecrets": secrets_to_json(f.model_secrets),
             "zones": f.zones,
             "jwtAudiences": audiences_to_json(f.jwt_audiences),
+            "imageCaches": None if f.image_caches is None else [[a, list(i)] for a, i in f.image_caches],
         }
 
     @classmethod
@@ -227,6 +233,7 @@ class StackSettings:
         known = {
             "environment", "requiredTags", "maxGpus", "allowPublicApi", "anonymousModels", "networkPolicy", "budget",
             "overrides", "models", "pipelines", "modelSecrets", "zones", "jwtAudiences",
+            "imageCaches",
         }  # fmt: skip
         extra = sorted(set(doc) - known)
         if extra:
@@ -286,6 +293,7 @@ class StackSettings:
             secrets_from_json(doc.get("modelSecrets", {})),
             zones,
             audiences_from_json(doc.get("jwtAudiences", {})),
+            image_caches_from_json(doc.get("imageCaches")),
         )
         overrides = {k: Override(o.enforcement, o.reason) for k, o in policy.overrides.items()}
         for key, declared in declared_by.items():
@@ -368,6 +376,37 @@ def zones_fact(cfg: StackConfig) -> int | None:
     from components import clouds
 
     return cfg.cluster.zones if clouds.get(cfg.cloud).managed else None
+
+
+def image_caches_fact(cfg: StackConfig) -> tuple[tuple[str, tuple[str, ...]], ...] | None:
+    """Per GPU pool, its accelerator and ``imageCache.images`` (components/clusters/spec.py), where the package builds
+    the cluster; None on an existing one (its pools are not the stack's to say)."""
+    from components import clouds
+
+    if not clouds.get(cfg.cloud).managed:
+        return None
+    return tuple(
+        (p.accelerator, tuple(p.image_cache.images) if p.image_cache else ())
+        for _, p in sorted(cfg.cluster.gpu_pools.items())
+    )
+
+
+def image_caches_from_json(doc: Any) -> tuple[tuple[str, tuple[str, ...]], ...] | None:
+    """:attr:`Facts.image_caches` from a saved plan's ``settings.imageCaches`` (absent or null: not known)."""
+    from components.errors import SpecError
+
+    if doc is None:
+        return None
+    if not isinstance(doc, list) or not all(
+        isinstance(e, list)
+        and len(e) == 2
+        and isinstance(e[0], str)
+        and isinstance(e[1], list)
+        and all(isinstance(i, str) for i in e[1])
+        for e in doc
+    ):
+        raise SpecError("settings.imageCaches", doc, "give a list of [accelerator, [image, ...]] pairs, or null")
+    return tuple((e[0], tuple(e[1])) for e in doc)
 
 
 def validated_config(

@@ -115,6 +115,10 @@ class Facts:
     """Per public JWT model and pipeline (``InferenceService/namespace/name``, ``InferenceGraph/namespace/name``), the
     issuer and the ``access.jwt.audiences`` its stack entry declares (the saved plan's ``settings.jwtAudiences``):
     ``jwt-audiences-rendered`` ties each to the rendered RequestAuthentication."""
+    image_caches: tuple[tuple[str, tuple[str, ...]], ...] | None = None
+    """Per GPU pool, its accelerator and the images its ``imageCache`` preloads (the saved plan's
+    ``settings.imageCaches``); None: not known (a plan saved before the key, an existing cluster):
+    ``cold-start-from-zero-pulls`` then takes every pinned image as cached."""
 
 
 @dataclass(frozen=True)

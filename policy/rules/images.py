@@ -9,6 +9,9 @@ containers in production as it is harder to track which version of the image is 
 back"; "Image tags ... can be changed ... Using a digest ... fixes the code you run". An image with a digest
 (``@sha256:...``) passes whatever its tag says (the digest is what is pulled).
 
+An InferenceService's ``oci://`` storage URI is an image too: KServe runs it as the ``modelcar`` containers
+(:data:`OCI`), so ``oci://registry/model:latest`` or an untagged one fails like a container image.
+
 What KServe fills in is not the platform's rendering and is not judged: an InferenceService component container
 (``model``, ``art``...) that gives no ``image`` gets its runtime's image from KServe (kserve/kserve v0.20.0
 pkg/apis/serving/v1beta1/predictor_model.go, the ServingRuntime's container is merged under the model's; the
@@ -44,6 +47,7 @@ WORKLOADS = (
     "kubernetes:serving.kserve.io/v1alpha1:ServingRuntime",
     "kubernetes:serving.kserve.io/v1alpha1:ClusterServingRuntime",
 )
+ISVC = "kubernetes:serving.kserve.io/v1beta1:InferenceService"
 HELM_TYPES = ("kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart")
 FLOATING = "latest"
 PINS = ("digest", "sha")
@@ -104,9 +108,41 @@ def _images(res: Resource, facts: Facts) -> Iterator[str]:
             image = c.get("image")
             if image is UNKNOWN or image is None:
                 continue  # known after deploy (the unknown hook says so); absent: KServe fills the runtime's
-            found = tag_problem(str(image)) if isinstance(image, str) else f"image {image!r} is not a reference"
-            if found:
-                yield f"{who(res)} {path}.{where}: {found}; give a version tag or a digest"
+            problem = tag_problem(str(image)) if isinstance(image, str) else f"image {image!r} is not a reference"
+            if problem:
+                yield f"{who(res)} {path}.{where}: {problem}; give a version tag or a digest"
+    for path, uri in _oci_images(res):
+        if uri is UNKNOWN:
+            continue
+        problem = tag_problem(uri[len(OCI) :])
+        if problem:
+            yield f"{who(res)} {path} (KServe's modelcar image): {problem}; give a version tag or a digest"
+
+
+OCI = "oci://"
+"""A model in an OCI image: KServe v0.20.0 pkg/utils/storage.go ``ConfigureModelcarToContainer`` runs
+``strings.TrimPrefix(modelUri, constants.OciURIPrefix)`` as the image of the ``modelcar-init`` init container and the
+``modelcar`` sidecar it adds to the predictor: pkg/webhook/admission/pod/storage_initializer_injector.go
+``InjectModelcar`` calls it when the source URI ``strings.HasPrefix(srcURI, constants.OciURIPrefix)`` (read with the
+code search; the stored copy's KServe version was not confirmed), so the URI is a container image the platform
+renders and is judged like one."""
+
+
+def _oci_images(res: Resource) -> Iterator[tuple[str, Any]]:
+    """``(path, uri)`` of every ``oci://`` storage URI of an InferenceService's predictor (``model.storageUri``,
+    ``storageUri``, ``storageUris[*].uri``)."""
+    if res.type != ISVC:
+        return
+    predictor = as_map(res.get("spec.predictor"))
+    model = as_map(predictor.get("model"))
+    found = [("spec.predictor.model.storageUri", model.get("storageUri"))]
+    found.append(("spec.predictor.storageUri", predictor.get("storageUri")))
+    uris = predictor.get("storageUris")
+    for i, entry in enumerate(uris if isinstance(uris, list) else []):
+        found.append((f"spec.predictor.storageUris[{i}].uri", as_map(entry).get("uri")))
+    for path, uri in found:
+        if uri is UNKNOWN or (isinstance(uri, str) and uri.startswith(OCI)):
+            yield path, uri
 
 
 def _unknown(res: Resource) -> str | None:
@@ -116,6 +152,9 @@ def _unknown(res: Resource) -> str | None:
         for where, c in containers(spec):
             if c.get("image") is UNKNOWN:
                 return f"{who(res)} {path}.{where}.image"
+    for path, uri in _oci_images(res):
+        if uri is UNKNOWN:
+            return f"{who(res)} {path}"
     return None
 
 
@@ -125,7 +164,9 @@ RULES = [
         description=(
             "Every container and init container image the platform renders in a pod spec (workloads, warm "
             "placeholders, InferenceService components, ServingRuntimes) names a tag other than latest, or a digest "
-            "(no tag means latest); no Helm release's values set an image tag of latest without a digest."
+            "(no tag means latest), and so does every oci:// storage URI of an InferenceService (KServe's modelcar "
+            "image); "
+            "no Helm release's values set an image tag of latest without a digest."
         ),
         enforcement="mandatory",
         area="kubernetes",

@@ -310,20 +310,120 @@ def _keeps_vllm(endpoint: Mapping[str, Any]) -> bool:
     return False
 
 
-def _endpoint_problems(endpoint: Mapping[str, Any]) -> list[str]:
+# Prometheus relabelling as Prometheus v3.14.0 (kube-prometheus-stack 88.5.3's ``prometheus.prometheusSpec.image``
+# tag, /work/shared/upstream/chart-values/kube-prometheus-stack-88.5.3.yaml) runs it: prometheus/prometheus
+# model/relabel/relabel.go (read at commit 02a32553, the search tools not holding the v3.14.0 tag):
+# ``DefaultRelabelConfig`` = action replace, separator ";", regex "(.*)", replacement "$1"; ``NewRegexp`` anchors
+# every regex as "^(?:" + s + ")$"; ``ProcessBuilder`` applies the configs "in order of input", the first keep/drop
+# that rejects ends the target; replace joins the source labels' values (absent = "") with the separator, does
+# nothing when the regex does not match, else expands target label and replacement with the match (an empty result
+# deletes the label); labelmap copies every label whose NAME matches to the expanded replacement. The prometheus-
+# operator PodMonitor field names are the camelCase of relabel_config's (sourceLabels, targetLabel; the CRD in
+# /work/shared/upstream/crd-schemas/monitoring.coreos.com). Actions the model does not know fail closed.
+RELABEL_DEFAULTS = {"action": "replace", "separator": ";", "regex": "(.*)", "replacement": "$1"}
+SAMPLE_ADDRESS = "10.0.0.1:8080"
+SAMPLE_IP = SAMPLE_ADDRESS.rsplit(":", 1)[0]
+POD_LABEL_META = "__meta_kubernetes_pod_label_serving_kserve_io_inferenceservice"
+POD_LABELPRESENT_META = "__meta_kubernetes_pod_labelpresent_serving_kserve_io_inferenceservice"
+"""The pod-role meta labels Prometheus's Kubernetes discovery sets for the pod label ``serving.kserve.io/
+inferenceservice`` (its value, and ``"true"`` for its presence; prometheus.io/docs/prometheus/latest/configuration/
+configuration/#kubernetes_sd_config, role pod: ``__meta_kubernetes_pod_label_<labelname>``,
+``__meta_kubernetes_pod_labelpresent_<labelname>``, the label name sanitised to ``[a-zA-Z0-9_]``)."""
+_EXPAND = re.compile(r"\$(?:\$|\{(\w+)\}|(\w+))")
+
+
+class RelabelError(ValueError):
+    """A relabelling the rule cannot evaluate (the rule then fails closed)."""
+
+
+def _expand(template: str, match: re.Match[str]) -> str:
+    """Go's ``Regexp.ExpandString``: ``$1``/``${1}``/``${name}`` become the group (absent = ""), ``$$`` a ``$``;
+    ``$name`` takes the longest run of letters, digits and ``_`` (so ``$1x`` is the group named ``1x``: empty)."""
+
+    def group(m: re.Match[str]) -> str:
+        name = m.group(1) or m.group(2)
+        if name is None:
+            return "$"
+        if name.isdigit():
+            index = int(name)
+            return (match.group(index) or "") if index <= (match.re.groups or 0) else ""
+        return (match.groupdict().get(name) or "") if name in match.re.groupindex else ""
+
+    return _EXPAND.sub(group, template)
+
+
+def relabel(labels: Mapping[str, str], configs: Sequence[Any]) -> dict[str, str] | None:
+    """``labels`` after the PodMonitor ``configs`` (relabelings), or None when a keep/drop drops the target."""
+    out = dict(labels)
+    for raw in configs:
+        cfg = {**RELABEL_DEFAULTS, **{k: v for k, v in as_map(raw).items() if v is not None}}
+        action = str(cfg["action"]).lower()
+        try:
+            regex = re.compile(f"^(?:{cfg['regex']})$")
+        except re.error as e:
+            raise RelabelError(f"regex {cfg['regex']!r} does not compile ({e})") from None
+        value = str(cfg["separator"]).join(out.get(str(s), "") for s in as_list(cfg.get("sourceLabels")))
+        target, replacement = str(cfg.get("targetLabel", "")), str(cfg["replacement"])
+        if action == "keep":
+            if not regex.match(value):
+                return None
+        elif action == "drop":
+            if regex.match(value):
+                return None
+        elif action == "replace":
+            m = regex.match(value)
+            if m is None:
+                continue
+            name = _expand(target, m)
+            if not re.fullmatch(r"[a-zA-Z_][a-zA-Z0-9_]*", name):
+                continue
+            result = _expand(replacement, m)
+            if result:
+                out[name] = result
+            else:
+                out.pop(name, None)
+        elif action == "labelmap":
+            for key, val in list(out.items()):
+                m = regex.match(key)
+                if m is not None:
+                    out[_expand(replacement, m)] = val
+        else:
+            raise RelabelError(f"action {action!r} the rule does not model")
+    return out
+
+
+def sample_target(name: str) -> dict[str, str]:
+    """The discovered labels of one of model ``name``'s pods on its serving port (:data:`SAMPLE_ADDRESS`)."""
+    return {"__address__": SAMPLE_ADDRESS, POD_LABEL_META: name, POD_LABELPRESENT_META: "true"}
+
+
+def _endpoint_problems(endpoint: Mapping[str, Any], name: str) -> list[str]:
     out: list[str] = []
     if endpoint.get("path") != MERGED_PATH:
         out.append(f"scrapes path {endpoint.get('path')!r}, not pilot-agent's merged {MERGED_PATH}")
-    ports = [
-        str(as_map(r).get("replacement", ""))
-        for r in as_list(endpoint.get("relabelings"))
-        if as_map(r).get("targetLabel") == "__address__"
-    ]
-    if not any(p.rsplit(":", 1)[-1] == MERGED_PORT for p in ports[-1:]):
-        got = ports[-1] if ports else "no __address__ relabeling"
+    configs = as_list(endpoint.get("relabelings"))
+    if not any(as_map(r).get("targetLabel") == "__address__" for r in configs):
         out.append(
-            f"targets {got!r}, not port {MERGED_PORT} (pilot-agent's merged metrics; 15090 is Envoy's own, "
-            "without vllm: series)"
+            f"no __address__ relabeling: it targets the pod's declared port, not port {MERGED_PORT} (pilot-agent's "
+            "merged metrics; 15090 is Envoy's own, without vllm: series)"
+        )
+        return out
+    try:
+        got = relabel(sample_target(name), configs)
+    except RelabelError as e:
+        return [*out, f"its relabelings have {e}: the rule cannot tell which target it scrapes"]
+    if got is None:
+        return [*out, f"its relabelings drop the pod's target {sample_target(name)}: nothing is scraped"]
+    want = f"{SAMPLE_IP}:{MERGED_PORT}"
+    if got.get("__address__") != want:
+        out.append(
+            f"targets {got.get('__address__')!r} for a pod at {SAMPLE_ADDRESS}, not {want!r}: not port "
+            f"{MERGED_PORT} (pilot-agent's merged metrics; 15090 is Envoy's own, without vllm: series)"
+        )
+    if got.get(MODEL_LABEL) != name:
+        out.append(
+            f"labels the series {MODEL_LABEL}={got.get(MODEL_LABEL)!r}, not {name!r}: the scaler's query "
+            f'{{{MODEL_LABEL}="{name}"}} reads nothing'
         )
     return out
 
@@ -380,7 +480,7 @@ def _scrape(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
             )
             continue
         for mon, ep in endpoints:
-            for problem in _endpoint_problems(ep):
+            for problem in _endpoint_problems(ep, name):
                 yield Finding(mon.urn, f"PodMonitor {ns}/{mon.k8s_name} (vLLM gauges of {name}): {problem}")
 
 

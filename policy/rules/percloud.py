@@ -37,13 +37,14 @@ unread as a pool.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from types import MappingProxyType
-from typing import Any, Literal, TypeVar, cast
+from typing import Any, Literal, ParamSpec, TypeVar, cast
 
 from components import clouds
 from policy.rules.base import Facts, Finding, Resource, ResourceCheck, Rule, StackCheck, UnknownCheck, reading
@@ -116,17 +117,32 @@ _MEMO: dict[tuple[object, ...], object] = {}
 _MEMO_VERSION = [-1]
 
 
-def _memo(key: tuple[object, ...], make: Callable[[], _T]) -> _T:
-    """``make()``, computed once per state of the cloud registry (:func:`components.clouds.version`, which every
-    registration and the end of every ``clouds.registered`` block change): what the registered clouds give the pack
-    (:func:`known_types`, :func:`owner`...) is read on every resource of every rule, and rebuilding it each time was
-    half of the rules' time."""
-    if _MEMO_VERSION[0] != (version := clouds.version()):
-        _MEMO.clear()
-        _MEMO_VERSION[0] = version
-    if key not in _MEMO:
-        _MEMO[key] = make()
-    return cast(_T, _MEMO[key])
+_P = ParamSpec("_P")
+
+
+def _memoised(make: Callable[_P, _T]) -> Callable[_P, _T]:
+    """``make(*args)``, computed once per state of the cloud registry (:func:`components.clouds.version`, which every
+    registration and the end of every ``clouds.registered`` block change) and per ``args``: what the registered
+    clouds give the pack (:func:`known_types`, :func:`owner`...) is read on every resource of every rule, and
+    rebuilding it each time was half of the rules' time. The key is ``(make, *args)``, built here from every argument
+    (rev17f s26: a hand-written key of the type's last segment let one type's kind decide another's); arguments are
+    positional only (a keyword argument is refused)."""
+
+    @functools.wraps(make)
+    def remembered(*args: _P.args, **kwargs: _P.kwargs) -> _T:
+        if kwargs:
+            raise TypeError(f"{make.__name__}: memoised arguments are positional only, got {sorted(kwargs)}")
+        if _MEMO_VERSION[0] != (version := clouds.version()):
+            _MEMO.clear()
+            _MEMO_VERSION[0] = version
+        key = (make, *args)
+        try:
+            return cast(_T, _MEMO[key])
+        except KeyError:
+            value = _MEMO[key] = make(*args, **kwargs)
+            return value
+
+    return remembered
 
 
 @cache
@@ -139,7 +155,12 @@ def _load(module: str) -> CloudPolicy:
 
 def policies() -> tuple[CloudPolicy, ...]:
     """The policy modules of the registered clouds, in registration order (read from the registry's current state)."""
-    return _memo(("policies",), lambda: tuple(_load(c.policy) for c in clouds.all_clouds() if c.policy))
+    return _policies()
+
+
+@_memoised
+def _policies() -> tuple[CloudPolicy, ...]:
+    return tuple(_load(c.policy) for c in clouds.all_clouds() if c.policy)
 
 
 def parts(rule: str) -> list[Part]:
@@ -270,9 +291,12 @@ COMPONENTS_UNRENDERED: Mapping[str, str] = {
 def dynamic() -> Mapping[str, Callable[[], frozenset[str]]]:
     """Types known only with the inputs of one of the platform's own dynamic resources (a retyped cluster carries its
     cluster's inputs, so it fails): each registered cloud's :attr:`CloudPolicy.dynamic_inputs` (read-only)."""
-    return _memo(
-        ("dynamic",), lambda: MappingProxyType({t: f for p in policies() for t, f in p.dynamic_inputs.items()})
-    )
+    return _dynamic()
+
+
+@_memoised
+def _dynamic() -> Mapping[str, Callable[[], frozenset[str]]]:
+    return MappingProxyType({t: f for p in policies() for t, f in p.dynamic_inputs.items()})
 
 
 NODE_CONTROLLERS = re.compile(
@@ -330,9 +354,10 @@ def known_types() -> Mapping[str, str]:
     """Every exact type the pack knows (:data:`KNOWN_TYPES`, :func:`component_types`, :func:`dynamic`, each registered
     cloud's :attr:`CloudPolicy.known`, cluster and pool types), each with why it is known when no stack renders it
     (read-only; built once per state of the cloud registry)."""
-    return _memo(("known_types",), _known_types)
+    return _known_types()
 
 
+@_memoised
 def _known_types() -> Mapping[str, str]:
     known = {**KNOWN_TYPES, **{t: COMPONENTS_UNRENDERED.get(t, RENDERED) for t in component_types()}}
     known.update(dict.fromkeys(dynamic(), RENDERED))
@@ -352,9 +377,10 @@ def _known_types() -> Mapping[str, str]:
 
 def canonical(type_: str) -> str:
     """``type_`` as the shares compare it: its cloud's :attr:`CloudPolicy.canonical` spelling (itself otherwise)."""
-    return _memo(("canonical", type_), lambda: _canonical(type_))
+    return _canonical(type_)
 
 
+@_memoised
 def _canonical(type_: str) -> str:
     cloud = owner(type_)
     if cloud is None or not cloud.policy:
@@ -405,9 +431,10 @@ def kind(type_: str) -> Kind | None:
     (:func:`known_types`) and not of ``kubernetes``, of whatever package, when its class looks like one
     (:data:`LOOKS_LIKE`: ``acme:k8s/cluster:Cluster``, ``mlplatform:index:Cluster``) and its cloud does not list it
     as no cluster (:attr:`CloudPolicy.not_clusters`); None otherwise."""
-    return _memo(("kind", type_), lambda: _kind(type_))
+    return _kind(type_)
 
 
+@_memoised
 def _kind(type_: str) -> Kind | None:
     type_ = canonical(type_)
     if type_ in clouds.cluster_types():
@@ -424,9 +451,10 @@ def _kind(type_: str) -> Kind | None:
 def owner(type_: str) -> clouds.Cloud | None:
     """The registered cloud whose provider package defines ``type_``: one of its SDKs
     (:attr:`~components.clouds.Cloud.tag_packages`) or the package of its cluster and pool types."""
-    return _memo(("owner", type_), lambda: _owner(type_))
+    return _owner(type_)
 
 
+@_memoised
 def _owner(type_: str) -> clouds.Cloud | None:
     package = type_.split(":", 1)[0]
     return next(

@@ -47,6 +47,56 @@ KEDA_SPREAD_KEYS = ("operator", "metricsServer", "webhooks")
 """The keys of the chart's ``topologySpreadConstraints`` values (same values.yaml; keda/templates/metrics-server/
 deployment.yaml reads ``.Values.topologySpreadConstraints.metricsServer``): note the two spellings differ."""
 PDB_FIELDS = ("minAvailable", "maxUnavailable")
+KEDA_OPERATOR_NAME = "keda-operator"
+KEDA_WEBHOOKS_NAME = "keda-admission-webhooks"
+"""The chart's defaults of ``operator.name`` and ``webhooks.name`` (kedacore/charts keda/values.yaml at v2.20.2; the
+names components/platform/keda.py ``OPERATOR``/``WEBHOOKS`` restate). Restated here, not imported."""
+KEDA_POD_LABEL_KEYS = {"operator": "keda", "metricsServer": "metricsAdapter", "webhooks": "webhooks"}
+"""Each component's ``podLabels`` values key (the chart adds ``.Values.podLabels.<key>`` to its pod template)."""
+
+
+def keda_pod_labels(values: Mapping[str, Any], component: str) -> dict[str, Any]:
+    """The labels the KEDA chart puts on ``component``'s pods, restated from kedacore/charts keda/templates at v2.20.2
+    (read at commit 008b7204/03210df7, the search tools not holding the tag): manager/deployment.yaml
+    ``app``, ``name`` and ``app.kubernetes.io/name`` = ``.Values.operator.name``; metrics-server/deployment.yaml
+    ``app`` and ``app.kubernetes.io/name`` = ``{{ .Values.operator.name }}-metrics-apiserver``; webhooks/
+    deployment.yaml ``app``, ``name`` and ``app.kubernetes.io/name`` = ``.Values.webhooks.name``; each plus its
+    ``podLabels.<keda|metricsAdapter|webhooks>``. (The chart's shared ``keda.labels`` are left out: a selector on them
+    alone would also count the other components' pods.)"""
+    operator = as_map(values.get("operator")).get("name") or KEDA_OPERATOR_NAME
+    webhooks = as_map(values.get("webhooks")).get("name") or KEDA_WEBHOOKS_NAME
+    if component == "operator":
+        out: dict[str, Any] = {"app": operator, "name": operator, "app.kubernetes.io/name": operator}
+    elif component == "metricsServer":
+        app = f"{operator}-metrics-apiserver"
+        out = {"app": app, "app.kubernetes.io/name": app}
+    else:
+        out = {"app": webhooks, "name": webhooks, "app.kubernetes.io/name": webhooks}
+    extra = as_map(values.get("podLabels")).get(KEDA_POD_LABEL_KEYS[component])
+    return {**as_map(extra), **out}
+
+
+def _spread_selects(constraint: Any, pod: Mapping[str, Any]) -> str | None:
+    """Why a topology spread constraint's ``labelSelector`` does not select the component's pods (None when it does):
+    "Pods that match this label selector are counted to determine the number of pods in their corresponding topology
+    domain" (Kubernetes API TopologySpreadConstraint.labelSelector); a selector that matches none of the component's
+    pods counts nothing and never binds. Only ``matchLabels`` is read; ``matchExpressions`` fail closed."""
+    selector = as_map(constraint).get("labelSelector")
+    if selector is UNKNOWN:
+        return None
+    selector = as_map(selector)
+    if selector.get("matchExpressions"):
+        return f"labelSelector.matchExpressions {selector.get('matchExpressions')!r} (the rule reads matchLabels only)"
+    labels = selector.get("matchLabels")
+    if labels is UNKNOWN:
+        return None
+    labels = as_map(labels)
+    if not labels:
+        return "no labelSelector.matchLabels (it counts no pod)"
+    wrong = {k: v for k, v in labels.items() if v is not UNKNOWN and pod.get(k) != v}
+    if wrong:
+        return f"labelSelector.matchLabels {wrong} that the component's pods do not carry (they carry {dict(pod)})"
+    return None
 
 
 def _truthy(value: Any) -> bool:
@@ -97,6 +147,15 @@ def _keda_ha(res: Resource, facts: Facts) -> Iterator[str]:
                     f"KEDA release {res.name}: topologySpreadConstraints.{key} is empty: its replicas may share one "
                     "zone on prod"
                 )
+            if got is UNKNOWN:
+                continue
+            for i, constraint in enumerate(as_list(got)):
+                why = _spread_selects(constraint, keda_pod_labels(values, key))
+                if why:
+                    yield (
+                        f"KEDA release {res.name}: topologySpreadConstraints.{key}[{i}] has {why}: it counts none of "
+                        "that component's pods, so its replicas may share one zone on prod"
+                    )
 
 
 KEDA_SECURITY_KEYS = ("operator", "metricServer", "webhooks")
@@ -129,7 +188,9 @@ RULES.append(
         description=(
             "On prod the KEDA release gives its operator, metrics server and webhooks a PodDisruptionBudget under "
             "the chart's keys (podDisruptionBudget.operator/metricServer/webhooks, nothing else) and a zone spread "
-            "(topologySpreadConstraints.operator/metricsServer/webhooks); on every environment no component's "
+            "(topologySpreadConstraints.operator/metricsServer/webhooks, each labelSelector selecting that "
+            "component's own pods: app keda-operator, keda-operator-metrics-apiserver, keda-admission-webhooks); on "
+            "every environment no component's "
             "securityContext.<operator|metricServer|webhooks>.readOnlyRootFilesystem is false."
         ),
         enforcement="mandatory",

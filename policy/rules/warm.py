@@ -23,7 +23,11 @@ and its accelerator by the cluster seam's node labels (:data:`POOL_NODE_LABEL`, 
 components/naming.py, set on every GPU node by ``GpuScheduling.node_labels``, components/clusters/base.py); a
 selector of the accelerator alone may warm another pool of the same accelerator and leave the named one cold.
 
-The placeholders run every GPU model's runtime image as pre-pull init containers and never call the API: they
+The placeholders run every GPU model's runtime image as pre-pull init containers (on a pool that does not share GPUs)
+and the rule holds them to the image each GPU model of their accelerator pulls: the runtime KServe v0.20.0 selects for
+it, a ServingRuntime of the model's namespace before the ClusterServingRuntimes (``GetSupportingRuntimes``, modelled by
+components/serving/runtimes.py ``select``; rev17f s05 dropped the stack's runtimes and the placeholders pre-pulled
+KServe's image instead), and its ``oci://`` model image. They never call the API: they
 mount no ServiceAccount token (CIS Kubernetes 5.1.6, "Ensure that Service Account Tokens are only mounted where
 necessary"), like the models (``model-service-account``).
 """
@@ -33,10 +37,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from policy.rules.base import UNKNOWN, Facts, Finding, Resource, Rule, as_map, reading
+from policy.rules.base import UNKNOWN, Facts, Finding, Resource, Rule, as_map, is_unknown, reading
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 PRIORITY_CLASS = "kubernetes:scheduling.k8s.io/v1:PriorityClass"
+ISVC = "kubernetes:serving.kserve.io/v1beta1:InferenceService"
+SERVING_RUNTIME = "kubernetes:serving.kserve.io/v1alpha1:ServingRuntime"
 POOL_LABEL = "mlplatform.io/warm-capacity-pool"
 """The label every placeholder pod carries (components/platform/warm.py ``POOL_LABEL``; written out here so that a
 slip there does not move the rule with it: tests/policy/test_policy_rev17b.py checks they agree)."""
@@ -100,6 +106,7 @@ def _warm(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
                 "before the model's pod can bind (give 0)",
             )
         yield from _selector_problems(res, who, pod, resources)
+        yield from _prepull_problems(res, who, pod, resources)
         mount = pod.get("automountServiceAccountToken")
         if mount is not UNKNOWN and mount is not False:
             yield Finding(
@@ -146,17 +153,78 @@ def _selector_problems(
             )
 
 
+def _expected_images(accelerator: str, resources: Sequence[Resource]) -> Iterator[tuple[str, set[str]]]:
+    """``(model, spellings)`` of every image a GPU model of ``accelerator`` pulls: the runtime image KServe selects for
+    it (the namespace's ServingRuntime first, else the ClusterServingRuntime: :func:`policy.rules.coldpulls.
+    runtime_pull`, tagged as ``UpdateImageTag`` does: :func:`policy.rules.coldpulls.pod_image`) and its ``oci://`` model
+    image."""
+    from components import coldstart
+    from policy.rules import coldpulls
+
+    d = coldstart.load()
+    for r in resources:
+        if r.type != ISVC:
+            continue
+        model = r.get("spec.predictor.model")
+        selector = r.get("spec.predictor.nodeSelector")
+        if not isinstance(model, Mapping) or not isinstance(selector, Mapping) or is_unknown(model):
+            continue
+        if selector.get(ACCELERATOR_NODE_LABEL) != accelerator:
+            continue
+        gpus = as_map(as_map(model.get("resources")).get("limits")).get(coldpulls.GPU)
+        if not isinstance(gpus, int | str) or not str(gpus).isdigit() or int(gpus) <= 0:
+            continue
+        rt = coldpulls.runtime_pull(model, r.namespace, resources, d)
+        if rt is not None and not rt[0].startswith("stack runtime "):
+            yield r.k8s_name, {coldpulls.pod_image(rt[0], rt[2], model)}
+        uri = model.get("storageUri")
+        if r.get("spec.predictor.imagePullSecrets"):
+            continue  # its own images need its secrets, which the placeholders cannot use (rev16b defect 2)
+        if isinstance(uri, str) and uri.startswith(coldpulls.OCI):
+            yield r.k8s_name, {uri[len(coldpulls.OCI) :]}
+
+
+def _prepull_problems(
+    res: Resource, who: str, pod: Mapping[str, Any], resources: Sequence[Resource]
+) -> Iterator[Finding]:
+    """A placeholder that pre-pulls images (a pool that does not share GPUs: components/platform/warm.py) pre-pulls
+    every image a GPU model of its accelerator pulls, so the warm node's start is the one the plan reports."""
+    # one regular container per image (prepull-<i>) since rev16b defect 2: init containers blocked each other
+    containers = pod.get("containers")
+    init = (
+        [c for c in containers if str(as_map(c).get("name", "")).startswith("prepull-")]
+        if isinstance(containers, list)
+        else containers
+    )
+    accelerator = as_map(pod.get("nodeSelector")).get(ACCELERATOR_NODE_LABEL)
+    if is_unknown(init) or not isinstance(accelerator, str) or not isinstance(init, list) or not init:
+        return
+    have = {as_map(c).get("image") for c in init}
+    if any(is_unknown(i) for i in have):
+        return
+    for model, spellings in _expected_images(accelerator, resources):
+        if not spellings & have:
+            yield Finding(
+                res.urn,
+                f"{who}: pre-pulls {sorted(str(i) for i in have)}, not {sorted(spellings)[0]!r}, the image GPU model "
+                f"{model} of {accelerator} pulls (the runtime KServe selects for it, or its oci:// image): the warm "
+                "node still pulls it",
+            )
+
+
 RULES = [
     Rule(
         name="warm-capacity-preemptible",
         description=(
             "Warm-capacity placeholder pods name a PriorityClass of value -10 to -1, not the global default, "
             "preemptionPolicy Never, mount no ServiceAccount token, have terminationGracePeriodSeconds 0, and "
-            "select the nodes of the pool they keep warm (its pool and accelerator node labels)."
+            "select the nodes of the pool they keep warm (its pool and accelerator node labels); placeholders that "
+            "pre-pull images pre-pull the runtime image KServe selects for each GPU model of their accelerator (the "
+            "namespace's ServingRuntime first) and its oci:// model image."
         ),
         enforcement="mandatory",
         area="gpu",
-        applies_to=(DEPLOYMENT, PRIORITY_CLASS),
+        applies_to=(DEPLOYMENT, PRIORITY_CLASS, ISVC, SERVING_RUNTIME),
         check_stack=_warm,
         remediation="Keep components/platform/warm.py's PriorityClass and pod spec as shipped.",
         unknown=reading(
@@ -166,8 +234,11 @@ RULES = [
                     "spec.template.spec.priorityClassName",
                     "spec.template.spec.terminationGracePeriodSeconds",
                     "spec.template.spec.nodeSelector.*",
+                    "spec.template.spec.containers",
                 ),
                 PRIORITY_CLASS: ("value", "globalDefault", "preemptionPolicy"),
+                "InferenceService": ("spec.predictor.model", "spec.predictor.nodeSelector"),
+                "ServingRuntime": ("spec.*",),
             }
         ),
     ),

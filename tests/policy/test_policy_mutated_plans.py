@@ -434,6 +434,7 @@ SECURITY_RULES = {
     "istio-cni-namespace": "mandatory",  # istio-cni where GKE admits system-node-critical pods (rev17d p13)
     "timeouts-cover-cold-start": "mandatory",  # availability: the load balancer cuts a cold start (rev17c p10)
     "gpu-pool-disk-fits": "mandatory",  # availability: a model whose images do not fit the node never starts (rev16b)
+    "cold-start-from-zero-pulls": "mandatory",  # availability: a cache or pre-pull credited from zero (rev17f s03)
     "node-pools-span-zones": "mandatory",  # availability: a pool in fewer zones, fixed at creation (rev17c c16)
     "gpu-operator-no-second-driver": "mandatory",  # a second driver on a node with one loaded (rev17c p08)
     "aws-dns-records-scoped": "mandatory",  # Route 53 changes on the stack's zone, TXT-only for cert-manager (rev17d)
@@ -447,6 +448,7 @@ SECURITY_RULES = {
     "llm-query-scoped": "mandatory",  # another model's series scale this one (rev17e s06, s08)
     "llm-scrape-merged-stats": "mandatory",  # availability: the scaler reads nothing (rev17e s07)
     "jwt-audiences-rendered": "mandatory",  # tokens minted for another audience accepted (rev17e s17)
+    "helm-workload-identity-pod-label": "mandatory",  # availability: the DNS identity's pods get no token (rev17f s16)
 }
 """The enforcement level of every security, isolation and availability rule, pinned here (not only in the docs)."""
 

@@ -118,3 +118,71 @@ def test_the_index_remembers_verdicts_and_not_errors() -> None:
     for _ in range(2):
         with pytest.raises(rp.Unsupported):
             rp.admits(index, workload, rp.source("models"), 8080)
+
+
+# ------------------------------------------------------------------------------------------------ memo keys (rev17f)
+
+NEIGHBOURS = [
+    {  # isolates model a only: from the apps namespace, port 8080 only
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": "a-netpol", "namespace": "models"},
+        "spec": {
+            "podSelector": {"matchLabels": {"app": "a"}},
+            "ingress": [
+                {
+                    "from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "apps"}}}],
+                    "ports": [{"port": 8080, "protocol": "TCP"}],
+                }
+            ],
+        },
+    },
+    {  # allows model b only: principals of the apps namespace, on the inference paths only
+        "apiVersion": "security.istio.io/v1",
+        "kind": "AuthorizationPolicy",
+        "metadata": {"name": "b-authz", "namespace": "models"},
+        "spec": {
+            "selector": {"matchLabels": {"app": "b"}},
+            "action": "ALLOW",
+            "rules": [
+                {"from": [{"source": {"namespaces": ["apps"]}}], "to": [{"operation": {"paths": ["/v1/models/*"]}}]}
+            ],
+        },
+    },
+]
+A = rp.Workload("models", {"app": "a"}, "m")
+B = rp.Workload("models", {"app": "b"}, "m")  # a neighbour in the same namespace: no NetworkPolicy of its own
+ELSEWHERE = rp.Workload("other", {"app": "a"}, "m")  # same labels and name, another namespace: nothing applies
+SOURCES = [rp.source("apps"), rp.source("models"), rp.Source(None)]
+PORTS = [8080, 9090]  # 8080 open to apps at a, 9090 closed at a; both open at b (not isolated)
+REQUESTS = [rp.Request("m.models", 80, "/v1/models/m:predict"), rp.Request("m.models", 80, "/metrics", "GET")]
+PEERS = [rp.pod("apps"), rp.pod("models"), rp.PLAINTEXT]
+
+
+def test_every_memo_key_holds_every_argument() -> None:
+    """Each decision over one index, asked in an order where a key short of one argument (the port, the workload's
+    labels, its namespace, the request: rev17f s21, s22, s25, s24) would hand one question the answer of another,
+    equals the uncached one; and the neighbours really differ, so the comparison can fail."""
+    index = rp.PolicyIndex(NEIGHBOURS)
+    for workload in (A, B, ELSEWHERE):
+        for src in SOURCES:
+            for port in PORTS:
+                fast = rp.admits(index, workload, src, port)
+                assert fast == rp.admits(list(NEIGHBOURS), workload, src, port), (workload, src, port)
+        for peer in PEERS:
+            for request in REQUESTS:
+                fast = rp.decide(index, workload, peer, request)
+                assert fast == rp.decide(list(NEIGHBOURS), workload, peer, request), (workload, peer, request)
+    apps = rp.source("apps")
+    assert rp.admits(index, A, apps, 8080).allowed and not rp.admits(index, A, apps, 9090).allowed
+    assert rp.admits(index, B, apps, 9090).allowed and rp.admits(index, ELSEWHERE, rp.source("models"), 9090).allowed
+    assert not rp.decide(index, B, rp.pod("models"), REQUESTS[0]).allowed
+    assert rp.decide(index, A, rp.pod("models"), REQUESTS[0]).allowed
+    assert rp.decide(index, B, rp.pod("apps"), REQUESTS[0]).allowed
+    assert not rp.decide(index, B, rp.pod("apps"), REQUESTS[1]).allowed
+
+
+def test_memoised_arguments_are_positional() -> None:
+    """A keyword argument is refused by the memo (no default can stand in for a value the key lacks)."""
+    with pytest.raises(TypeError, match="positional only"):
+        rp._admits(rp.PolicyIndex(NEIGHBOURS), A, rp.source("apps"), port=8080, protocol="TCP")
