@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fnmatch import fnmatch
 from functools import cache
 from pathlib import Path
@@ -38,6 +38,7 @@ from components.serving import runtimes
 from components.serving.spec import ModelSpec
 
 if TYPE_CHECKING:
+    from components.clusters.spec import GpuPoolSpec
     from components.serving.stack_runtime import RuntimeSpec
 
 DATA_FILE = Path(__file__).with_name("coldstart.yaml")
@@ -77,6 +78,12 @@ class ModelFacts:
     stack: tuple[StackRuntime, ...] = ()
     """The stack's ServingRuntimes in the model's namespace: KServe looks at them before the platform's
     ClusterServingRuntimes, when it auto-selects a runtime and when the model names one (:func:`serving_runtime`)."""
+    storage_uris: tuple[str, ...] = ()
+    """Every URI of ``storageUris`` (empty with ``storageUri``): KServe v0.20.0 injects one modelcar per ``oci://``
+    entry (storage_initializer_injector.go ``CommonStorageInitialization``, ``ociIndex``), so each is a model image
+    the pod pulls (:func:`model_images`)."""
+    pull_secrets: bool = False
+    """The model gives ``imagePullSecrets``: some image of its pod may need them (:func:`prepull_images`)."""
 
 
 @dataclass(frozen=True)
@@ -98,6 +105,10 @@ class ClusterFacts:
         means the pull may still happen."""
         pools = [images for acc, images in self.image_caches if acc == accelerator]
         return bool(pools) and all(image in images for images in pools)
+
+    def listed(self, accelerator: str | None) -> list[tuple[str, ...]]:
+        """The image lists of the caches of every GPU pool with ``accelerator``."""
+        return [images for acc, images in self.image_caches if acc == accelerator]
 
 
 @dataclass(frozen=True)
@@ -266,13 +277,37 @@ def pinned(image: str) -> bool:
     return ":" in last and last.rsplit(":", 1)[1] != "latest"
 
 
+def model_images(model: ModelFacts) -> list[str]:
+    """The model images of ``model``'s pod: the image of its ``storageUri`` when it is ``oci://``, or of every
+    ``oci://`` entry of its ``storageUris`` (KServe v0.20.0 adds a modelcar per OCI URI, pkg/webhook/admission/pod/
+    storage_initializer_injector.go ``CommonStorageInitialization``: ``ociIndex``, up to ``MaxOCISourcesPerPod``)."""
+    uris = model.storage_uris or (model.storage_uri,)
+    return [i for i in (model_image(u) for u in uris) if i is not None]
+
+
 def pod_images(model: ModelFacts, data: Mapping[str, Any] | None = None) -> list[str]:
     """The images a GPU model's pod pulls that we know: its runtime's (:func:`runtime_image`: the runtime KServe
-    uses, a stack runtime of its namespace included) and its model image
-    (:func:`model_image`), for warm capacity to pre-pull; empty for a CPU model (it runs on the system pool)."""
+    uses, a stack runtime of its namespace included) and its model images
+    (:func:`model_images`); empty for a CPU model (it runs on the system pool)."""
     if model.gpus <= 0:
         return []
-    return [i for i in (runtime_image(model, data), model_image(model.storage_uri)) if i is not None]
+    return [i for i in (runtime_image(model, data), *model_images(model)) if i is not None]
+
+
+def prepull_images(model: ModelFacts, data: Mapping[str, Any] | None = None) -> list[str]:
+    """The images of :func:`pod_images` that warm capacity can pre-pull: those a pod with no pull secret pulls as
+    the model's pod does. A model without ``imagePullSecrets`` pulls every image with the node's own credentials, as
+    the placeholder does; a model with them may need them for any image of its own (its model images, a stack
+    runtime's image), and the placeholder cannot use them: "Pods can only reference image pull secrets in their own
+    namespace" (kubernetes.io/docs/concepts/containers/images, "Referring to an imagePullSecrets on a Pod"), and the
+    placeholders run in ``mlplatform-warm-capacity``. Only the runtime images the platform installs (public images,
+    coldstart.yaml ``images``, which the platform's ClusterServingRuntimes pull with no secret) are kept for it."""
+    images = pod_images(model, data)
+    if not model.pull_secrets:
+        return images
+    _, stack = serving_runtime(model)
+    image = runtime_image(model, data)
+    return [image] if image is not None and stack is None and model.gpus > 0 else []
 
 
 def _model_fetch(
@@ -296,12 +331,13 @@ def _model_fetch(
         f"size: {size_src}; rate: {_src(rate)}",
         round(size / float(rate["gbPerMinuteSlow"]), 2) if "gbPerMinuteSlow" in rate else None,
     )
-    image = model_image(model.storage_uri)
-    if image is None or model.gpus <= 0 or not pinned(image):
+    images = model_images(model)
+    if not images or model.gpus <= 0 or not all(pinned(i) for i in images):
         return plain, plain
+    image = ", ".join(images)
     mi = d["modelImage"]
     first = plain
-    if cluster.cached(image, model.accelerator):
+    if all(cluster.cached(i, model.accelerator) for i in images):
         cache = (d.get("imageCache") or {}).get(cluster.cloud)
         if cache is None:
             raise ColdStartError(f"cold start: no imageCache figure for {cluster.cloud} in {DATA_FILE.name}")
@@ -310,22 +346,42 @@ def _model_fetch(
             f"model image preloaded ({cache['name']}: {image}, {size:g} GB)",
             minutes,
             f"size: {size_src}; cache: {_src(cache)}; model image: {_src(mi)}",
+            _cache_slow(model, cluster, cache, d),
         )
-    elif mi["streaming"]["counted"] and streams(image, cluster):
+    elif mi["streaming"]["counted"] and all(streams(i, cluster) for i in images):
         first = _pull_step({"image": image, "gb": size, "source": size_src}, d, True, None)
     second = first
-    if image in prepulled:
+    if all(i in prepulled for i in images):
         pp = d["warmPrepull"]
         second = Step(f"model image pre-pulled on the warm node ({image})", float(pp["minutes"]), _src(pp))
     return first, second
 
 
-def _pull_step(image: Mapping[str, Any], d: Mapping[str, Any], streamed: bool, cache: Mapping[str, Any] | None) -> Step:
+def _cache_slow(
+    model: ModelFacts, cluster: ClusterFacts, cache: Mapping[str, Any], d: Mapping[str, Any]
+) -> float | None:
+    """The slow end of a step read from a cache that arrives at a rate (``gbPerMinute``: the EKS data volume made from
+    a snapshot): the whole volume's initialisation, every listed image of the largest list among the model's pools
+    (:func:`image_size`; one of unknown size at the ``default`` class) at that rate. AWS promises no order of the
+    blocks: "Full volume performance is achieved only once all storage blocks have been downloaded" (docs.aws.amazon
+    .com/ebs/latest/userguide/initalize-volume.html), so the image the model needs may arrive last. None for a cache
+    with a fixed figure."""
+    if "gbPerMinute" not in cache:
+        return None
+    lists = cluster.listed(model.accelerator)
+    total = max((sum(image_size(i, (model,), d) for i in dict.fromkeys(images)) for images in lists), default=0.0)
+    return round(total / float(cache["gbPerMinute"]), 2) if total else None
+
+
+def _pull_step(
+    image: Mapping[str, Any], d: Mapping[str, Any], streamed: bool, cache: Mapping[str, Any] | None,
+    slow: float | None = None,
+) -> Step:  # fmt: skip
     gb = float(image["gb"])
     label = image.get("label", image["image"])
     if cache is not None:
         minutes = round(gb / float(cache["gbPerMinute"]), 2) if "gbPerMinute" in cache else float(cache["minutes"])
-        return Step(f"image preloaded ({cache['name']}: {label}, {gb:g} GB)", minutes, _src(cache))
+        return Step(f"image preloaded ({cache['name']}: {label}, {gb:g} GB)", minutes, _src(cache), slow)
     pull = d["imagePull"]
     if streamed:
         # The slow end of a streamed pull is the whole pull when the data says so (the first pull of an eligible
@@ -341,7 +397,9 @@ def _pull_step(image: Mapping[str, Any], d: Mapping[str, Any], streamed: bool, c
     )
 
 
-def _load_step(fmt: str, load_: Mapping[str, Any], size: float, load_format: str | None) -> Step:
+def _load_step(
+    fmt: str, load_: Mapping[str, Any], size: float, load_format: str | None, disk: Mapping[str, Any] | None = None
+) -> Step:
     """The load step: the format's figure; where the figure says how its weight read scales (``weights``: the
     reference model's size and the read rate of each loader), the figure stands for a model up to the reference size
     and only the weights above it are added, read at the model's loader's rate (an unknown loader reads at the
@@ -355,11 +413,22 @@ def _load_step(fmt: str, load_: Mapping[str, Any], size: float, load_format: str
     loader = load_format if load_format in loaders else "auto"
     rate = float(loaders[loader]["gbPerMinute"])
     above = max(0.0, size - float(w["referenceGb"]))
+    source = f"start: {_src(load_)}; reference: {_src(w)}; rate: {_src(loaders[loader])}"
+    label = f"vLLM's {loader} loader at {rate:g} GB/min"
+    high = None
+    if disk is not None and above > 0:
+        # The weights are read from the node's disk (a model image's layers, or the storage initializer's emptyDir):
+        # no loader reads faster than the disk delivers (coldstart.yaml diskRead).
+        fast, slow = float(disk["gbPerMinute"]), float(disk.get("gbPerMinuteSlow", disk["gbPerMinute"]))
+        if fast < rate:
+            rate, label = fast, f"{label[: label.index(' at ')]} capped at the node disk's {fast:g} GB/min"
+        high = round(float(load_["minutes"]) + above / min(slow, rate), 2)
+        source += f"; disk: {_src(disk)}"
     return Step(
-        f"load ({fmt}, {size:g} GB of weights with vLLM's {loader} loader at {rate:g} GB/min above "
-        f"{float(w['referenceGb']):g} GB)",
+        f"load ({fmt}, {size:g} GB of weights with {label} above {float(w['referenceGb']):g} GB)",
         round(float(load_["minutes"]) + above / rate, 2),
-        f"start: {_src(load_)}; reference: {_src(w)}; rate: {_src(loaders[loader])}",
+        source,
+        high,
     )
 
 
@@ -467,15 +536,20 @@ def estimate(
     cache = (d.get("imageCache") or {}).get(cluster.cloud) if preloaded else None
     if preloaded and cache is None:
         raise ColdStartError(f"cold start: no imageCache figure for {cluster.cloud} in {DATA_FILE.name}")
-    pull = _pull_step(image, d, streamed, cache)
+    pull = _pull_step(image, d, streamed, cache, _cache_slow(model, cluster, cache, d) if cache else None)
     on_warm_node = pull
     if known and str(image["image"]) in prepulled:
         pp = d["warmPrepull"]
         on_warm_node = Step(f"image pre-pulled on the warm node ({image['image']})", float(pp["minutes"]), _src(pp))
     fetch_zero, fetch_warm = _model_fetch(model, size, size_src, cluster, d, prepulled)
+    if cache is not None and fetch_zero is not None and fetch_zero.high is not None and pull.high is not None:
+        # Both from the one volume: its whole initialisation is counted once, in the model image's slow end.
+        pull = replace(pull, high=None)
+        on_warm_node = pull if on_warm_node.high is not None else on_warm_node
     ready = d["readiness"]
+    disk = (d.get("diskRead") or {}).get(cluster.cloud) if model.gpus > 0 else None
     after = (
-        _load_step(fmt, d["load"][fmt], size, model.load_format),
+        _load_step(fmt, d["load"][fmt], size, model.load_format, disk),
         Step("readiness", float(ready["minutes"]), _src(ready), _high(ready)),
     )
     node: list[Step] = []
@@ -513,6 +587,8 @@ def facts_from_spec(name: str, spec: ModelSpec, stack: tuple[StackRuntime, ...] 
         load_format=load_format(_runtime_args(spec, namespaced)) if spec.container is None else None,
         format_version=spec.format_version,
         stack=stack,
+        storage_uris=tuple(u.uri for u in spec.storage_uris),
+        pull_secrets=bool(spec.image_pull_secrets),
     )
 
 
@@ -618,6 +694,8 @@ def facts_from_isvc(isvc: Mapping[str, Any], documents: Sequence[Mapping[str, An
         load_format=load_format([str(a) for a in (model or container).get("args") or []]),
         format_version=str(version) if (version := (model.get("modelFormat") or {}).get("version")) else None,
         stack=runtimes_from_documents(documents, str(meta.get("namespace"))) if model else (),
+        storage_uris=tuple(str(u.get("uri")) for u in predictor.get("storageUris") or [] if isinstance(u, Mapping)),
+        pull_secrets=bool(predictor.get("imagePullSecrets")),
     )
 
 
@@ -680,3 +758,145 @@ def plan_estimates(
             est = estimate(facts, cluster, prepulled=cover.images if cover else ())
             out.append(Estimate(est.model, est.from_zero, est.warm_node, cover) if cover else est)
     return sorted(out, key=lambda e: e.model)
+
+
+# ------------------------------------------------------------------------------------------------ node disk
+
+GB_PER_GIB = 2**30 / 1e9
+"""A disk is sized in GiB (``diskSizeGib``); images and models in GB."""
+
+
+@dataclass(frozen=True)
+class PoolDisk:
+    """One GPU pool's node disk as the cluster code renders it, and what its new nodes hold before any model runs:
+    ``cached``, the images its image cache lists; ``prepulled``, the images its warm capacity's placeholders pull."""
+
+    name: str
+    accelerator: str
+    disk_gib: float
+    cached: tuple[str, ...] = ()
+    prepulled: tuple[str, ...] = ()
+
+
+def _model_size(model: ModelFacts, d: Mapping[str, Any]) -> float:
+    if model.model_size_gb is not None:
+        return float(model.model_size_gb)
+    return float(d["modelSize"].get(model.format, d["modelSize"][CUSTOM_FORMAT])["gb"])
+
+
+def footprint(model: ModelFacts, data: Mapping[str, Any] | None = None) -> tuple[dict[str, float], float]:
+    """What one pod of a GPU ``model`` puts on its node's disk: ``(images, download)``. ``images``: each image it
+    pulls with its size in GB: its runtime's (the ``images`` class size; an image we do not know, a custom container
+    or another runtime, at the ``default`` class, under a label naming the model) and its model images, which share
+    the model's size (judgement for several: ``modelSizeGb`` is the whole model's). ``download``: the GB the storage
+    initializer writes to the pod's emptyDir, the model's size for storage with a download rate (none for
+    ``pvc://``, whose claim is mounted, nor for ``oci://``, which is an image)."""
+    d = load() if data is None else data
+    entry, known = _image_entry(model, d)
+    runtime = str(entry["image"]) if known else f"{model.name}'s runtime image (size unknown)"
+    images = {runtime: float(entry["gb"])}
+    size = _model_size(model, d)
+    oci = model_images(model)
+    for image in oci:
+        images[image] = round(size / len(oci), 2)
+    kind = storage_kind(model.storage_uri)
+    download = size if not oci and float(d["download"][kind]["gbPerMinute"]) > 0 else 0.0
+    return images, download
+
+
+def image_size(image: str, models: Sequence[ModelFacts], data: Mapping[str, Any] | None = None) -> float:
+    """The size in GB of an image a pool's cache lists or its warm capacity pre-pulls: a stack model's runtime or
+    model image (:func:`footprint`); else a runtime image we install (``images``, its ``-gpu`` tag too); else the
+    ``default`` class (an image of unknown size)."""
+    d = load() if data is None else data
+    for model in models:
+        found = footprint(model, d)[0].get(image)
+        if found is not None:
+            return found
+    for entry in d["images"].values():
+        if image in (str(entry["image"]), f"{entry['image']}-gpu"):
+            return float(entry["gb"])
+    return float(d["images"]["default"]["gb"])
+
+
+def disk_need(pool: PoolDisk, models: Sequence[ModelFacts], data: Mapping[str, Any] | None = None) -> tuple[float, str]:
+    """The most one node of ``pool`` must hold, in GB, and what: the images its cache lists and its placeholders
+    pre-pull, plus the runtime and model images and the download of the largest GPU model that may land on it (every
+    GPU model with the pool's accelerator: its node selector names the accelerator), each image counted once."""
+    d = load() if data is None else data
+    base = {i: image_size(i, models, d) for i in (*pool.cached, *pool.prepulled)}
+    best, what = sum(base.values()), f"{len(base)} cached/pre-pulled image(s)"
+    for model in models:
+        if model.gpus <= 0 or model.accelerator != pool.accelerator:
+            continue
+        images, download = footprint(model, d)
+        total = sum({**base, **images}.values()) + download
+        if total > best:
+            best = total
+            extra = f" + its {download:g} GB download" if download else ""
+            what = f"model {model.name}'s {len({**base, **images})} image(s){extra} with the cached/pre-pulled ones"
+    return round(best, 2), what
+
+
+def disk_problems(
+    cloud: str, pools: Sequence[PoolDisk], models: Sequence[ModelFacts], data: Mapping[str, Any] | None = None
+) -> list[tuple[str, object, str]]:
+    """``(key path, value, why)`` for each GPU pool whose node disk cannot hold what lands on it (:func:`disk_need`)
+    below the kubelet's image garbage collection threshold (``nodeDisk``), and, where the cloud's cache is a volume
+    made from a snapshot (``imageCache.<cloud>.fromSnapshot``: the rule, with its source), whose listed images exceed
+    the volume itself."""
+    d = load() if data is None else data
+    gc = float(d["nodeDisk"]["imageGcHighPercent"])
+    snapshot = ((d.get("imageCache") or {}).get(cloud) or {}).get("fromSnapshot")
+    out: list[tuple[str, object, str]] = []
+    for pool in pools:
+        volume = pool.disk_gib * GB_PER_GIB
+        key = f"cluster.gpuPools.{pool.name}"
+        listed = round(sum(image_size(i, models, d) for i in dict.fromkeys(pool.cached)), 2)
+        if snapshot and pool.cached and listed > volume:
+            out.append(
+                (
+                    f"{key}.imageCache.images",
+                    f"{len(pool.cached)} images",
+                    f"they total {listed:g} GB but the data volume made from the snapshot is {pool.disk_gib:g} GiB "
+                    f"({volume:.1f} GB), and {' '.join(str(snapshot).split())}; list fewer images or give a larger "
+                    "diskSizeGib",
+                )
+            )
+            continue
+        need, what = disk_need(pool, models, d)
+        limit = volume * gc / 100
+        if need > limit:
+            least = math.ceil(need / (gc / 100) / GB_PER_GIB)
+            out.append(
+                (
+                    f"{key}.diskSizeGib",
+                    pool.disk_gib,
+                    f"a node of the pool must hold {need:g} GB ({what}) but the kubelet removes unused images past "
+                    f"{gc:g}% of the disk (imageGCHighThresholdPercent), {limit:.1f} GB of {pool.disk_gib:g} GiB; "
+                    f"give diskSizeGib >= {least}, or cache/pre-pull fewer images",
+                )
+            )
+    return out
+
+
+def stack_disk_problems(
+    cloud: str,
+    gpu_pools: Mapping[str, GpuPoolSpec],
+    models: Mapping[str, ModelSpec],
+    runtime_specs: Mapping[str, RuntimeSpec] | None,
+    warm: Mapping[str, int],
+) -> list[tuple[str, object, str]]:
+    """:func:`disk_problems` of a stack's config: ``cluster.gpuPools`` (``accelerator``, ``disk_size_gib``,
+    ``image_cache``, ``sharing``), its models and runtimes, and ``platform.warmCapacity`` (a pool with warm nodes
+    that does not share GPUs pre-pulls :func:`prepull_images` of its accelerator's models, components/platform/
+    warm.py)."""
+    facts = [facts_from_spec(n, m, stack_runtimes(runtime_specs, m.namespace)) for n, m in models.items()]
+    pools = []
+    for name, pool in gpu_pools.items():
+        warm_here = warm.get(name, 0) > 0 and pool.sharing.strategy == "none"
+        prepulled = sorted({i for f in facts if f.accelerator == pool.accelerator for i in prepull_images(f)})
+        cached = tuple(pool.image_cache.images) if pool.image_cache is not None else ()
+        warm_images = tuple(prepulled) if warm_here else ()
+        pools.append(PoolDisk(name, pool.accelerator, pool.disk_size_gib, cached, warm_images))
+    return disk_problems(cloud, pools, facts)

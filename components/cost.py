@@ -461,7 +461,7 @@ class WarmPool:
     accelerator: str | None
     gpus_per_node: int
     images: tuple[str, ...] = ()
-    """The images its placeholders pre-pull (their init containers, components/platform/warm.py)."""
+    """The images its placeholders pre-pull (their prepull-* containers, components/platform/warm.py)."""
 
 
 def warm_capacity(result: PlanResult) -> list[WarmPool]:
@@ -482,11 +482,11 @@ def warm_capacity(result: PlanResult) -> list[WarmPool]:
         found = pools.get(pool) if isinstance(pools, dict) else None
         info = found if isinstance(found, dict) else None
         accelerator = info["accelerator"] if info else None
-        inits = _dig(inputs, "spec", "template", "spec", "initContainers")
-        images = (
-            tuple(str(c["image"]) for c in inits if isinstance(c, dict) and "image" in c)
-            if isinstance(inits, list)
-            else ()
+        pods = _dig(inputs, "spec", "template", "spec", "containers")  # the pre-pulls: components/platform/warm.py
+        images = tuple(
+            str(c["image"])
+            for c in (pods if isinstance(pods, list) else [])
+            if isinstance(c, dict) and "image" in c and str(c.get("name", "")).startswith("prepull-")
         )
         out.append(
             WarmPool(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import posixpath
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from components import clouds
@@ -204,3 +206,44 @@ def _parse(uri: str, path: str, accepted: str) -> StorageLocation:
     if scheme == "hf" and not prefix:
         raise SpecError(path, uri, "give hf://<organisation>/<model>")
     return loc
+
+
+MAX_OCI_SOURCES = 10
+"""KServe v0.20.0 ``MaxOCISourcesPerPod`` (pkg/utils/storage.go): the most ``oci://`` URIs one pod may mount."""
+
+
+def oci_parent(path: str) -> str:
+    """The directory KServe mounts a modelcar's volume at for ``path``: kserve/kserve v0.20.0 pkg/utils/utils.go
+    ``GetParentDirectory`` (``filepath.Dir``, ``/`` for a top-level directory)."""
+    parent = posixpath.dirname(posixpath.normpath(path)) or "/"
+    return "/" if parent in (".", "/") else parent
+
+
+def oci_mount_path_problem(entries: Sequence[tuple[str, str]]) -> tuple[int, str, str] | None:
+    """``(index, mountPath, why)`` of the first ``oci://`` entry among ``entries`` (``(uri, mountPath)`` of a model's
+    ``storageUris``, in order) whose mount path KServe refuses, or None.
+
+    KServe v0.20.0 (pkg/webhook/admission/pod/storage_initializer_injector.go ``CommonStorageInitialization``) collects
+    the mount paths of the ``oci://`` URIs and calls ``utils.ValidateOCIMountPaths`` with the resolved OCI mode, which
+    is modelcar with the chart's settings (``enableModelcar: true``, no ``ociModelMode``: types/config.go
+    ``ResolveOciModelMode``). In modelcar mode (pkg/utils/storage.go ~509-539) "each modelcar sidecar mounts an
+    emptyDir at the *parent directory* of its modelPath", so two paths with one parent are refused ("share parent
+    directory ..., which would cause volume mount shadowing; use mount paths with distinct parent directories") and
+    the pod is never created; more than ``MaxOCISourcesPerPod`` (10) OCI URIs are refused too."""
+    oci = [(i, path) for i, (uri, path) in enumerate(entries) if uri.startswith("oci://")]
+    if len(oci) > MAX_OCI_SOURCES:
+        i, path = oci[MAX_OCI_SOURCES]
+        return i, path, f"KServe mounts at most {MAX_OCI_SOURCES} oci:// URIs per pod (MaxOCISourcesPerPod)"
+    seen: dict[str, str] = {}
+    for i, path in oci:
+        parent = oci_parent(path)
+        if parent in seen:
+            return (
+                i,
+                path,
+                f"shares the parent directory {parent} with {seen[parent]}: KServe mounts each oci:// model's volume "
+                "at its mountPath's parent and refuses the pod (ValidateOCIMountPaths); give each oci:// entry a "
+                "mountPath with its own parent directory, e.g. /mnt/a/model and /mnt/b/model",
+            )
+        seen[parent] = path
+    return None

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, ValidationError, field_validator, model_validator
 
-from components import clouds
+from components import clouds, coldstart
 from components.clusters import (
     check_cluster,
     check_cluster_versions,
@@ -241,6 +241,10 @@ class StackConfig(Spec):
         self._check_pools()
         self._check_fits()
         self._check_warm_capacity()
+        for path, value, accepted in coldstart.stack_disk_problems(  # each pool's node disk (components/coldstart.py)
+            self.cloud, self.cluster.gpu_pools, self.models, self.runtimes, self.platform.warm_capacity
+        ):
+            raise field_error(path, value, accepted)
         self._check_request_logs()
         self._check_acme_solver()
         self._check_dns_settings()

@@ -96,14 +96,15 @@ def _cluster_and_platform(loaded: LoadedConfig, name: str) -> tuple[KubernetesCl
 def warm_images(
     models: Mapping[str, ModelSpec], stack_runtimes: Mapping[str, RuntimeSpec] | None = None
 ) -> dict[str, list[str]]:
-    """Accelerator -> the images the GPU models that ask for it pull (:func:`coldstart.pod_images`: the image of the
-    runtime KServe serves the model with, a stack runtime of its namespace (``stack_runtimes``) included, and an
-    ``oci://`` model image), for warm capacity to pre-pull (components/platform/warm.py)."""
+    """Accelerator -> the images the GPU models that ask for it pull and a pod without pull secrets can pull
+    (:func:`coldstart.prepull_images`: the image of the runtime KServe serves the model with, a stack runtime of its
+    namespace (``stack_runtimes``) included, and its ``oci://`` model images), for warm capacity to pre-pull
+    (components/platform/warm.py)."""
     out: dict[str, set[str]] = {}
     for name, spec in models.items():
         facts = coldstart.facts_from_spec(name, spec, coldstart.stack_runtimes(stack_runtimes, spec.namespace))
         if facts.accelerator:
-            out.setdefault(facts.accelerator, set()).update(coldstart.pod_images(facts))
+            out.setdefault(facts.accelerator, set()).update(coldstart.prepull_images(facts))
     return {acc: sorted(images) for acc, images in sorted(out.items()) if images}
 
 

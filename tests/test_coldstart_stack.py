@@ -201,7 +201,7 @@ def _warm_inits(plan: StackPlan) -> list[str]:
         for r in plan.result.resources
         if r.type == "kubernetes:apps/v1:Deployment" and r.wire_inputs()["metadata"]["name"] == "warm-l4"
     ]
-    return [c["image"] for c in dep["spec"]["template"]["spec"]["initContainers"]]
+    return [c["image"] for c in dep["spec"]["template"]["spec"]["containers"] if c["name"].startswith("prepull-")]
 
 
 def test_the_plan_of_a_stack_whose_runtime_serves_the_llm(gcp_prod_acme: dict[str, StackPlan]) -> None:

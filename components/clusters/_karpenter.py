@@ -290,6 +290,20 @@ value of 300", "Only allowed if SnapshotID is set"), so the snapshot's blocks ar
 cold-start figure (components/coldstart.yaml ``imageCache.aws``) is computed from it."""
 
 
+GPU_VOLUME_THROUGHPUT = 1000
+"""gp3 throughput (MiB/s) of a GPU node's image and weight volume: the most the pinned CRD accepts (EC2NodeClass v1
+``blockDeviceMappings[].ebs.throughput``: "Throughput to provision for a gp3 volume, with a maximum of 1,000 MiB/s.
+Valid Range: Minimum value of 125. Maximum value of 1000"). Without it the volume has gp3's 125 MiB/s ("The default
+value is 125", AWS CloudFormation ``AWS::EC2::Volume`` ``Throughput``), and a model server reading 141 GB of
+weights from it needs 18 min (rev16b defect 3); the cold start's load step reads at this rate
+(components/coldstart.yaml ``diskRead.aws``). Price: throughput above 125 MiB/s is billed per MiB/s-month
+(docs/performance.md, "Node disk")."""
+GPU_VOLUME_IOPS = 4000
+"""gp3 IOPS that :data:`GPU_VOLUME_THROUGHPUT` needs: "The maximum ratio of throughput to IOPS is 0.25 MiB/s per
+IOPS" (AWS CloudFormation ``AWS::EC2::Volume`` ``Throughput``): 1000 / 0.25 = 4000 (gp3: 3,000-16,000, the CRD's
+``iops``)."""
+
+
 def _image_cache_volumes(snapshot: str, disk_gib: int) -> list[dict[str, Any]]:
     """Bottlerocket's two volumes with the data volume made from ``snapshot``.
 
@@ -311,6 +325,8 @@ def _image_cache_volumes(snapshot: str, disk_gib: int) -> list[dict[str, Any]]:
                 "snapshotID": snapshot,
                 "volumeSize": f"{disk_gib}Gi",
                 "volumeType": "gp3",
+                "throughput": GPU_VOLUME_THROUGHPUT,
+                "iops": GPU_VOLUME_IOPS,
                 "volumeInitializationRate": SNAPSHOT_INIT_MIB_PER_S,
                 "deleteOnTermination": True,
             },
@@ -362,6 +378,8 @@ def _al2023_node_class(
                 "ebs": {
                     "volumeSize": f"{disk_gib}Gi",
                     "volumeType": "gp3",
+                    "throughput": GPU_VOLUME_THROUGHPUT,
+                    "iops": GPU_VOLUME_IOPS,
                     "encrypted": True,
                     "deleteOnTermination": True,
                 },

@@ -44,7 +44,7 @@ from components.clusters._common import (
     short_name,
     system_instance_type,
 )
-from components.clusters._karpenter import Karpenter
+from components.clusters._karpenter import GPU_VOLUME_IOPS, GPU_VOLUME_THROUGHPUT, Karpenter
 from components.clusters.base import (
     GPU_TAINT,
     DnsAccess,
@@ -681,6 +681,8 @@ class EksCluster(ManagedCluster):
     def _launch_template(self, name: str, role: str, disk_gib: int) -> aws.eks.NodeGroupLaunchTemplateArgs:
         """IMDSv2 only (hop limit 1), encrypted gp3 root volume, no public IP, tags on instances and volumes."""
         tags = self._tags
+        gpu = role.startswith("gpu-")
+        gpu_volume: dict[str, Any] = {"throughput": GPU_VOLUME_THROUGHPUT, "iops": GPU_VOLUME_IOPS} if gpu else {}
         lt = aws.ec2.LaunchTemplate(
             child_name(name, f"{role}-lt"),
             description=f"{self._args.cluster_name} {role} nodes",
@@ -691,7 +693,12 @@ class EksCluster(ManagedCluster):
                 aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
                     device_name="/dev/xvda",
                     ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
-                        volume_size=disk_gib, volume_type="gp3", encrypted="true", delete_on_termination="true"
+                        volume_size=disk_gib,
+                        volume_type="gp3",
+                        encrypted="true",
+                        delete_on_termination="true",
+                        # a GPU node reads its model's weights from this volume (_karpenter.GPU_VOLUME_THROUGHPUT)
+                        **gpu_volume,
                     ),
                 )
             ],

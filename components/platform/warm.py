@@ -30,21 +30,33 @@ may start beside it without pre-empting; the node is warm either way.
 On a pool that does not share GPUs each placeholder also pre-pulls the images of the models that may land on its
 pool (:func:`prepull`): their serving runtimes' images and, for a model in an OCI image (``storageUri: oci://``),
 the model image, which KServe runs as the pod's ``modelcar-init`` and ``modelcar`` containers (kserve/kserve v0.20.0
-pkg/utils/storage.go ``ConfigureModelcarToContainer``), so the kubelet pulls it like any image. One init container
-per image, which runs ``sh -c "exit 0"`` (:data:`PREPULL_COMMAND`) and exits. The kubelet pulls an init container's
-image before it runs it, and the image then stays in the node's image store; a model pod that later starts on the
+pkg/utils/storage.go ``ConfigureModelcarToContainer``), so the kubelet pulls it like any image. Only images a pod
+without pull secrets can pull are pre-pulled (components/coldstart.py ``prepull_images``): pull secrets are
+namespace-scoped ("Pods can only reference image pull secrets in their own namespace", Kubernetes docs
+concepts/containers/images), and the placeholders live in their own namespace. One regular container per image
+(:func:`prepull`), not an init container: the kubelet runs init containers one at a time and stops at the first
+that fails to start (kubernetes/kubernetes pkg/kubelet/kuberuntime/kuberuntime_manager.go ``SyncPod``, step 6:
+``if err := start("init container", ...); err != nil { return }``), so one image that cannot be pulled would hold
+every later pre-pull back; it starts each regular container in turn and goes on to the next when one fails (step
+7: ``for _, idx := range podContainerChanges.ContainersToStart { start("container", ...) }``, the error not
+checked). Each runs a shell loop that waits on its standard input (:data:`PREPULL_COMMAND`, ``stdin: true``): "If
+this flag [stdinOnce] is false, a container processes that reads from stdin will never receive an EOF" (core/v1
+``Container.stdinOnce``, Kubernetes API reference), so it stays up without a restart and without CPU. The kubelet
+pulls a container's image before it runs it, and the image then stays in the node's image store; a model pod that
+later starts on the
 node with ``imagePullPolicy: IfNotPresent`` ("the image is pulled only if it is not already present locally",
 Kubernetes docs concepts/containers/images, "Image pull policy"; also the default for a tag other than ``:latest``,
 which every runtime image we install has, and the chart's own ``imagePullPolicy`` for the Hugging Face runtime)
 starts without a pull. The kubelet removes unused images only past its disk-usage threshold
 (``imageGCHighThresholdPercent``, default 85; Kubernetes docs concepts/architecture/garbage-collection, "Container
-image lifecycle"). ``sh`` is in every runtime image we install: KServe's servers are built on
+image lifecycle"; the plan checks that the pre-pulled images fit below it, components/coldstart.py
+``disk_problems``). ``sh`` is in every runtime image we install: KServe's servers are built on
 ``python:3.11-slim-bookworm`` (python/sklearn.Dockerfile, xgb.Dockerfile, lgb.Dockerfile) or ``ubuntu:26.04``
 (python/huggingface_server.Dockerfile), both Debian-family images with a ``/bin/sh``; judgement, no Dockerfile read:
 the same for the Ubuntu-based NVIDIA Triton, TorchServe and TF Serving images. A model image has ``sh`` wherever
 KServe can serve it: KServe's own modelcar containers run ``sh -c`` in it (a model image tagged ``:latest`` or
 untagged is pulled with ``Always``, so its pre-pull does not count in the cold-start estimate,
-components/coldstart.py). Should an image lack it, the init container fails after the pull and restarts with
+components/coldstart.py). Should an image lack it, its container fails after the pull and restarts with
 back-off: the image is still on the node and the scheduler still counts the placeholder's GPUs, so the node stays
 warm. Not on a pool that shares GPUs: there a placeholder holds one share, so a model may start beside it on a node
 that has just come up, and the kubelet "pulls images serially" by default (Kubernetes docs
@@ -102,22 +114,25 @@ def gpus_requested(pool: GpuPoolInfo) -> int:
     return pool.gpus_per_node if pool.sharing in NOT_SHARED else 1
 
 
-PREPULL_COMMAND = ["sh", "-c", "exit 0"]
-"""What a pre-pull init container runs: a shell that exits at once (module docstring). ``sh``, not ``/bin/true``:
-a model image has ``sh`` wherever KServe can serve it (its ``modelcar`` containers run ``sh -c``, kserve/kserve
-v0.20.0 pkg/utils/storage.go ``CreateModelcarContainer``, ``CreateModelcarInitContainer``) but need not have
-``/bin/true``; ``exit`` is a shell built-in, so nothing else in the image is needed."""
+PREPULL_COMMAND = ["sh", "-c", "while read -r _; do :; done"]
+"""What a pre-pull container runs: a shell that waits on its standard input for ever (module docstring). ``sh``, not
+``sleep``: a model image has ``sh`` wherever KServe can serve it (its ``modelcar`` containers run ``sh -c``,
+kserve/kserve v0.20.0 pkg/utils/storage.go ``CreateModelcarContainer``, ``CreateModelcarInitContainer``) but need
+not have ``sleep``; ``while``, ``read`` and ``:`` are shell built-ins, so nothing else in the image is needed."""
+PREPULL_PREFIX = "prepull-"
+"""The names of the pre-pull containers: ``prepull-<i>`` (the plan's warm capacity reads their images)."""
 
 
 def prepull(images: Sequence[str]) -> list[dict[str, Any]]:
-    """One init container per image (sorted, each once) that only makes the kubelet pull it: ``IfNotPresent``, tiny
-    requests, a ``restricted`` security context."""
+    """One container per image (sorted, each once) that only makes the kubelet pull it and then waits: ``stdin``
+    open so its shell never reads an EOF, ``IfNotPresent``, tiny requests, a ``restricted`` security context."""
     small = {"cpu": "10m", "memory": "16Mi"}
     return [
         {
-            "name": f"prepull-{i}",
+            "name": f"{PREPULL_PREFIX}{i}",
             "image": image,
             "command": list(PREPULL_COMMAND),
+            "stdin": True,
             "imagePullPolicy": "IfNotPresent",
             "resources": {"requests": dict(small), "limits": dict(small)},
             "securityContext": {
@@ -134,7 +149,7 @@ def pod_spec(ctx: AddonContext, pool: GpuPoolInfo, images: Sequence[str] = ()) -
     """The placeholder pod: pause, the pool's GPUs, its nodes (the accelerator and pool labels every node of the pool
     carries, :meth:`GpuScheduling.node_labels`, which the clusters put on the nodes and into the autoscalers' node
     templates) and taints, one per node, low priority, a security context that meets the ``restricted`` Pod
-    Security level, and the pre-pull init containers of ``images`` (:func:`prepull`)."""
+    Security level, and the pre-pull containers of ``images`` after the placeholder (:func:`prepull`)."""
     labels = {POOL_LABEL: pool.name}
     gpus = str(gpus_requested(pool))
     small = {"cpu": "10m", "memory": "16Mi"}
@@ -152,7 +167,6 @@ def pod_spec(ctx: AddonContext, pool: GpuPoolInfo, images: Sequence[str] = ()) -
             }
         },
         "securityContext": {"runAsNonRoot": True, "runAsUser": 65535, "seccompProfile": {"type": "RuntimeDefault"}},
-        **({"initContainers": prepull(images)} if images else {}),
         "containers": [
             {
                 "name": "placeholder",
@@ -163,7 +177,8 @@ def pod_spec(ctx: AddonContext, pool: GpuPoolInfo, images: Sequence[str] = ()) -
                     "readOnlyRootFilesystem": True,
                     "capabilities": {"drop": ["ALL"]},
                 },
-            }
+            },
+            *prepull(images),
         ],
     }
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from policy.rules.base import UNKNOWN, Facts, Finding, Resource, Rule, as_list, as_map, dig, is_set, reading
 from policy.rules.cluster import world
+from policy.rules.disk import PoolDisk
 from policy.rules.gpu import (
     ACCELERATOR_LABEL,
     GPU_RESOURCE,
@@ -1519,6 +1520,37 @@ tests/policy/test_policy_known_types.py, unless the value says why not (Karpente
 this module's Karpenter shares)."""
 
 
+def _gib(size: Any) -> Any:
+    """A Karpenter ``volumeSize`` quantity (``200Gi``) in GiB; UNKNOWN stays; None when not a ``Gi`` quantity."""
+    if size is UNKNOWN:
+        return UNKNOWN
+    text = str(size)
+    return int(text[:-2]) if text.endswith("Gi") and text[:-2].isdigit() else None
+
+
+def _pool_disk(res: Resource) -> list[PoolDisk] | None:
+    """An EKS GPU pool's disk (``gpu-pool-disk-fits``): a Karpenter NodePool's labels and its ``nodeClassRef``; an
+    EC2NodeClass's volume that holds the images: the data volume made from a snapshot (Bottlerocket ``/dev/xvdb``),
+    else the ``rootVolume`` (karpenter.k8s.aws v1 ``blockDeviceMappings``). A managed node group's disk is in its
+    launch template, which this share does not tie to the group: the rule leaves it to the plan-time check."""
+    if res.type == KARPENTER_POOL:
+        labels = res.get("spec.template.metadata.labels")
+        ref = as_map(res.get("spec.template.spec.nodeClassRef")).get("name")
+        return [PoolDisk(res.k8s_name, UNKNOWN if labels is UNKNOWN else as_map(labels), None, ref)]
+    if res.type == EC2_NODE_CLASS:
+        mappings = res.get("spec.blockDeviceMappings")
+        if mappings is UNKNOWN:
+            return [PoolDisk(res.k8s_name, None, UNKNOWN, res.k8s_name)]
+        ebs = [as_map(as_map(m).get("ebs")) for m in as_list(mappings)]
+        roots = [as_map(as_map(m).get("ebs")) for m in as_list(mappings) if as_map(m).get("rootVolume") is True]
+        held = next((e for e in ebs if e.get("snapshotID")), roots[0] if roots else None)
+        return [PoolDisk(res.k8s_name, None, _gib(held.get("volumeSize")) if held else None, res.k8s_name)]
+    if res.type in (EKS_MNG, AWS_NODE_GROUP) and not (res.type == AWS_NODE_GROUP and EKS_MNG in res.urn):
+        labels = res.props.get("labels")
+        return [PoolDisk(res.name, UNKNOWN if labels is UNKNOWN else as_map(labels), None)]
+    return None
+
+
 INSTANCE_TYPE_LABEL = "node.kubernetes.io/instance-type"
 ARCH_LABEL = "kubernetes.io/arch"
 
@@ -1646,6 +1678,11 @@ POLICY = CloudPolicy(
         r"eks\.amazonaws\.com",
     ),
     parts={
+        "gpu-pool-disk-fits": Part(
+            types=(KARPENTER_POOL, EC2_NODE_CLASS, EKS_MNG, AWS_NODE_GROUP),
+            summary="Karpenter EC2NodeClass data or root volume (a managed node group's launch template: not read)",
+            read=_pool_disk,
+        ),
         "node-selectors-match-pools": Part(
             types=(EKS_MNG, AWS_NODE_GROUP, EKS_NG2, KARPENTER_POOL),
             summary=(

@@ -10,6 +10,7 @@ from typing import Any
 
 from policy.rules.base import UNKNOWN, Facts, Finding, Resource, Rule, as_list, as_map, dig, reading
 from policy.rules.cluster import world
+from policy.rules.disk import PoolDisk
 from policy.rules.gpu import ACCELERATOR_LABEL, Pool, Preinstalled, gpus_of, int_of, taints_of_list
 from policy.rules.identity import K8S_SUBJECT, Subject, ksa_bindings, paired_bindings
 from policy.rules.nodepools import PoolLabels
@@ -703,6 +704,25 @@ def _rbac_wait_inputs() -> frozenset[str]:
     return frozenset({*params} - {"self", "name", "opts"} | {"__provider"})
 
 
+def _pool_disk(res: Resource) -> list[PoolDisk] | None:
+    """An AKS pool's OS disk and labels (``gpu-pool-disk-fits``): ``osDiskSizeGB`` (pulumi_azure_native
+    containerservice ``os_disk_size_gb``) and ``nodeLabels``; an AgentPool and each ``agentPoolProfiles`` entry."""
+    if res.type == AKS_POOL:
+        profiles: list[Any] = [res.props]
+    elif res.type == AKS:
+        given = res.props.get("agentPoolProfiles")
+        if given is UNKNOWN:
+            return [PoolDisk(res.name, UNKNOWN, UNKNOWN)]
+        profiles = as_list(given)
+    else:
+        return None
+    out = []
+    for p in profiles:
+        p = as_map(p)
+        out.append(PoolDisk(str(p.get("name") or res.name), p.get("nodeLabels") or {}, p.get("osDiskSizeGB")))
+    return out
+
+
 def _pool_labels(res: Resource) -> list[PoolLabels] | None:
     """An AKS pool's ``nodeLabels``, priority, VM size and taints (``node-selectors-match-pools``,
     ``system-pool-on-demand``): ``scaleSetPriority`` ``Spot`` or ``Regular``, "If not specified, the default is
@@ -749,6 +769,7 @@ POLICY = CloudPolicy(
     cloud="azure",
     dynamic_inputs={"pulumi-python:dynamic:Resource": _rbac_wait_inputs},
     parts={
+        "gpu-pool-disk-fits": Part(types=(AKS, AKS_POOL), summary="AKS osDiskSizeGB", read=_pool_disk),
         "node-selectors-match-pools": Part(
             types=(AKS, AKS_POOL),
             summary="AKS nodeLabels, pool name, vmSize, nodeTaints and scaleSetPriority",

@@ -11,6 +11,7 @@ from typing import Any
 from components.clusters.reachability import WEBHOOKS, ports
 from policy.rules.base import UNKNOWN, Facts, Finding, Resource, as_list, as_map, dig, is_set
 from policy.rules.cluster import world
+from policy.rules.disk import PoolDisk
 from policy.rules.gpu import Pool, Preinstalled, int_of, taints_of_list
 from policy.rules.identity import K8S_NAME, Subject, ksa_bindings, paired_bindings
 from policy.rules.nodepools import PoolLabels
@@ -783,6 +784,19 @@ is a class of pulumi_gcp 10.2.0, read from its ``_utilities.register(resource_mo
 tests/policy/test_policy_known_types.py, unless the value says why not."""
 
 
+def _pool_disk(res: Resource) -> list[PoolDisk] | None:
+    """A GKE node pool's boot disk and labels (``gpu-pool-disk-fits``): ``nodeConfig.diskSizeGb`` ("Size of the disk
+    attached to each node, specified in GB", pulumi_gcp container NodeConfig ``disk_size_gb``; judgement: read as
+    GiB, Compute Engine's GB) and ``nodeConfig.labels``."""
+    if res.type != GKE_POOL:
+        return None
+    config = res.props.get("nodeConfig")
+    if config is UNKNOWN:
+        return [PoolDisk(res.name, UNKNOWN, UNKNOWN)]
+    config = as_map(config)
+    return [PoolDisk(res.name, config.get("labels") or {}, config.get("diskSizeGb"))]
+
+
 def _pool_labels(res: Resource) -> list[PoolLabels] | None:
     """A GKE node pool's ``nodeConfig.labels``, spot capacity, machine type and taints (``node-selectors-match-pools``,
     ``system-pool-on-demand``): ``nodeConfig.spot`` "whether the underlying node VMs are spot" and
@@ -815,6 +829,7 @@ POLICY = CloudPolicy(
     # Config Connector's ContainerCluster and ContainerNodePool (GoogleCloudPlatform/k8s-config-connector)
     node_controller_groups=(r"container\.cnrm\.cloud\.google\.com",),
     parts={
+        "gpu-pool-disk-fits": Part(types=(GKE_POOL,), summary="GKE nodeConfig.diskSizeGb", read=_pool_disk),
         "node-selectors-match-pools": Part(
             types=(GKE_POOL,),
             summary="GKE nodeConfig.labels, pool name, machineType, taints, spot and preemptible",

@@ -178,6 +178,8 @@ def _expected_images(accelerator: str, resources: Sequence[Resource]) -> Iterato
         if rt is not None and not rt[0].startswith("stack runtime "):
             yield r.k8s_name, {coldpulls.pod_image(rt[0], rt[2], model)}
         uri = model.get("storageUri")
+        if r.get("spec.predictor.imagePullSecrets"):
+            continue  # its own images need its secrets, which the placeholders cannot use (rev16b defect 2)
         if isinstance(uri, str) and uri.startswith(coldpulls.OCI):
             yield r.k8s_name, {uri[len(coldpulls.OCI) :]}
 
@@ -187,7 +189,13 @@ def _prepull_problems(
 ) -> Iterator[Finding]:
     """A placeholder that pre-pulls images (a pool that does not share GPUs: components/platform/warm.py) pre-pulls
     every image a GPU model of its accelerator pulls, so the warm node's start is the one the plan reports."""
-    init = pod.get("initContainers")
+    # one regular container per image (prepull-<i>) since rev16b defect 2: init containers blocked each other
+    containers = pod.get("containers")
+    init = (
+        [c for c in containers if str(as_map(c).get("name", "")).startswith("prepull-")]
+        if isinstance(containers, list)
+        else containers
+    )
     accelerator = as_map(pod.get("nodeSelector")).get(ACCELERATOR_NODE_LABEL)
     if is_unknown(init) or not isinstance(accelerator, str) or not isinstance(init, list) or not init:
         return
@@ -226,7 +234,7 @@ RULES = [
                     "spec.template.spec.priorityClassName",
                     "spec.template.spec.terminationGracePeriodSeconds",
                     "spec.template.spec.nodeSelector.*",
-                    "spec.template.spec.initContainers",
+                    "spec.template.spec.containers",
                 ),
                 PRIORITY_CLASS: ("value", "globalDefault", "preemptionPolicy"),
                 "InferenceService": ("spec.predictor.model", "spec.predictor.nodeSelector"),

@@ -660,6 +660,8 @@ def test_an_image_cache_runs_the_pool_on_bottlerocket_with_its_data_volume_from_
                 "snapshotID": SNAPSHOT,
                 "volumeSize": "200Gi",
                 "volumeType": "gp3",
+                "throughput": 1000,  # rev16b defect 3: the weights are read from this volume
+                "iops": 4000,
                 "volumeInitializationRate": 300,
                 "deleteOnTermination": True,
             },
@@ -709,3 +711,14 @@ def test_an_image_cache_the_pool_cannot_take_is_refused(extra: Any, pool: Any, m
 def test_bottlerocket_version_is_a_release_or_latest() -> None:
     with pytest.raises(ValueError, match=r"give latest or a Bottlerocket release such as v1\.44\.0"):
         build("aws", {"aws": {"bottlerocketVersion": "1.44"}})
+
+
+def test_gpu_node_groups_volumes_get_the_throughput_the_load_step_reads_at(node_groups: Any) -> None:
+    """rev16b defect 3: a GPU node group's launch template gives its gp3 root volume 1000 MiB/s and 4000 IOPS (gp3's
+    default is 125 MiB/s, "The default value is 125", AWS CloudFormation AWS::EC2::Volume; 0.25 MiB/s per IOPS), the
+    rate components/coldstart.yaml diskRead.aws reads at; the system group keeps gp3's defaults."""
+    lts = [r for r in node_groups.result.resources if r.type == "aws:ec2/launchTemplate:LaunchTemplate"]
+    volumes = {r.name: r.plain_inputs()["blockDeviceMappings"][0]["ebs"] for r in lts}
+    gpu = {n: (v.get("throughput"), v.get("iops")) for n, v in volumes.items() if "-gpu-" in n}
+    assert gpu == {"mlp-gpu-l4-lt": (1000, 4000), "mlp-gpu-a10g-lt": (1000, 4000)}
+    assert "throughput" not in volumes["mlp-system-lt"]

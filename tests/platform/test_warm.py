@@ -152,29 +152,33 @@ TRITON = "nvcr.io/nvidia/tritonserver:23.05-py3"
 
 
 def test_placeholders_pre_pull_the_images_of_their_accelerators_models() -> None:
-    """Each image once, only on pools of the accelerator whose models run it, by init containers the kubelet must
-    pull before the pod runs (``IfNotPresent``: an image already there is not pulled again), that run nothing and
-    meet ``restricted`` like the placeholder itself; valid Kubernetes objects (strict)."""
+    """Each image once, only on pools of the accelerator whose models run it, by containers after the placeholder
+    that the kubelet must pull before it runs them (``IfNotPresent``: an image already there is not pulled again),
+    that wait on stdin with shell built-ins only and meet ``restricted`` like the placeholder itself; valid
+    Kubernetes objects (strict)."""
     images = {L4_POOL.accelerator: [TRITON, HF_GPU, TRITON], "nvidia-t4": ["kserve/sklearnserver:v0.20.0"]}
     got = _warm_objects({"warmCapacity": {"l4": 1}}, images=images)
     [dep] = got["deployments"]
     kubernetes_validate.validate(dep, "1.34.0", strict=True)
     pod = dep["spec"]["template"]["spec"]
-    inits = pod["initContainers"]
+    assert "initContainers" not in pod  # rev16b defect 2: an init container that cannot pull blocks the next ones
+    assert pod["containers"][0]["name"] == "placeholder"
+    inits = pod["containers"][1:]
     assert [c["image"] for c in inits] == [HF_GPU, TRITON]  # sorted, once each; the t4 model's image is not here
     for c in inits:
         # sh, not /bin/true: KServe's modelcar runs `sh -c` in a model image, which need not have /bin/true
         # (kserve/kserve v0.20.0 pkg/utils/storage.go CreateModelcarInitContainer)
-        assert c["command"] == ["sh", "-c", "exit 0"] and c["imagePullPolicy"] == "IfNotPresent"
+        assert c["command"] == ["sh", "-c", "while read -r _; do :; done"] and c["imagePullPolicy"] == "IfNotPresent"
+        assert c["stdin"] is True and not c.get("stdinOnce")  # stdin never reaches EOF: the loop never ends
         sc = c["securityContext"]
         assert sc["allowPrivilegeEscalation"] is False and sc["capabilities"] == {"drop": ["ALL"]}
         assert "nvidia.com/gpu" not in c["resources"]["limits"]  # the GPUs stay the placeholder container's
     assert pod["securityContext"]["runAsNonRoot"] is True  # applies to the init containers too
 
 
-def test_no_images_no_init_containers() -> None:
+def test_no_images_no_pre_pull_containers() -> None:
     [dep] = _warm_objects({"warmCapacity": {"l4": 1}})["deployments"]
-    assert "initContainers" not in dep["spec"]["template"]["spec"]
+    assert [c["name"] for c in dep["spec"]["template"]["spec"]["containers"]] == ["placeholder"]
 
 
 def test_a_shared_pool_pre_pulls_nothing() -> None:
@@ -182,7 +186,7 @@ def test_a_shared_pool_pre_pulls_nothing() -> None:
     pulls would queue the pre-pull in front of the model's own pull: no pre-pull there."""
     images = {A100_SHARED.accelerator: [HF_GPU]}
     [dep] = _warm_objects({"warmCapacity": {"a100": 1}}, pools={"a100": A100_SHARED}, images=images)["deployments"]
-    assert "initContainers" not in dep["spec"]["template"]["spec"]
+    assert [c["name"] for c in dep["spec"]["template"]["spec"]["containers"]] == ["placeholder"]
 
 
 @pytest.mark.parametrize("images", [["bad image"], "kserve/x:1", [""], [3], None])

@@ -35,6 +35,8 @@ def test_aws_dev_with_an_image_cache_passes_every_policy(tmp_path: Path) -> None
             "snapshotID": SNAPSHOT,
             "volumeSize": data[0]["volumeSize"],
             "volumeType": "gp3",
+            "throughput": 1000,  # rev16b defect 3: the weights are read from this volume
+            "iops": 4000,
             "volumeInitializationRate": 300,
             "deleteOnTermination": True,
         }

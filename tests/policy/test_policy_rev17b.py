@@ -380,7 +380,7 @@ def test_cpu_model_toleration_boundaries_local(tolerations: list[dict[str, Any]]
 
 def _init(key: str, value: Any) -> Callable[[dict[str, Any]], None]:
     def change(props: dict[str, Any]) -> None:
-        ctx = props["spec"]["template"]["spec"]["initContainers"][0]["securityContext"]
+        ctx = props["spec"]["template"]["spec"]["containers"][1]["securityContext"]
         if value is None:
             del ctx[key]
         else:
@@ -390,16 +390,16 @@ def _init(key: str, value: Any) -> Callable[[dict[str, Any]], None]:
 
 
 def test_warm_prepull_init_container_escalating_aws_dev() -> None:
-    """#18: the restricted check covers init containers (warm capacity's pre-pull on a pool that does not share
-    GPUs)."""
+    """#18: the restricted check covers the pre-pull containers (warm capacity's pre-pull on a pool that does not
+    share GPUs; containers since rev16b defect 2, which were init containers before)."""
     resources, _ = _warm_plan()
-    assert next(r for r in resources if _placeholder(r)).props["spec"]["template"]["spec"]["initContainers"]
+    assert next(r for r in resources if _placeholder(r)).props["spec"]["template"]["spec"]["containers"][1:]
     assert_fails_on(
-        _warm_plan(), {"pod-restricted-hardening"}, _placeholder, _init("capabilities", None), "initContainers[0]"
+        _warm_plan(), {"pod-restricted-hardening"}, _placeholder, _init("capabilities", None), "containers[1]"
     )
     assert_fails_on(
         _warm_plan(), {"pod-restricted-hardening", "no-privileged-containers"}, _placeholder,
-        _init("allowPrivilegeEscalation", True), "initContainers[0]",
+        _init("allowPrivilegeEscalation", True), "containers[1]",
     )  # fmt: skip
 
 

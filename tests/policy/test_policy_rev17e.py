@@ -107,10 +107,10 @@ def test_warm_placeholder_on_a_floating_image(image: str) -> None:
 
 def test_prepull_init_container_and_transformer_on_latest() -> None:
     def init(props: dict[str, Any]) -> None:
-        props["spec"]["template"]["spec"]["initContainers"][0]["image"] = "pytorch/torchserve-kfs:latest"
+        props["spec"]["template"]["spec"]["containers"][1]["image"] = "pytorch/torchserve-kfs:latest"
 
     # the warm rule also fails: the placeholder no longer pre-pulls the image a GPU model of its pool pulls (fix17a)
-    assert "initContainers[0]" in caught(AWS, "images-tagged", warm, init, also=("warm-capacity-preemptible",))[0]
+    assert "containers[1]" in caught(AWS, "images-tagged", warm, init, also=("warm-capacity-preemptible",))[0]
 
     def transformer(props: dict[str, Any]) -> None:
         props["spec"]["transformer"]["containers"][0]["image"] = "kserve/image-transformer"
