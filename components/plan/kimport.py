@@ -923,7 +923,8 @@ not specify more than 1 handler type") or none ("must specify a handler type", p
 ``validateHandler``, ``validateProbeHandler`` in later releases), and so does Knative's webhook (knative/serving
 knative-v1.21.3 pkg/apis/serving/k8s_validation.go:856-907 ``validateProbe``: ``ErrMultipleOneOf``,
 ``ErrMissingOneOf``), which defaults only a user container's readiness probe without one to TCP
-(pkg/apis/serving/v1/revision_defaults.go ``applyUserContainerDefaultReadinessProbe``). mlplatform's probe has one handler always (red team #14f break 7)."""
+(pkg/apis/serving/v1/revision_defaults.go ``applyUserContainerDefaultReadinessProbe``). mlplatform's probe has one
+handler always (red team #14f break 7)."""
 
 
 def _probe(key: str) -> Row:
