@@ -12,9 +12,11 @@ import math
 import re
 import sys
 import unicodedata
+from collections.abc import Iterator
 from typing import Any
 
 import pulumi
+from pydantic import BaseModel
 
 MAX_DIGITS = sys.int_info.default_max_str_digits
 """The most digits a whole number given to mlplatform may have (4300): Python's default limit on converting an int to
@@ -51,24 +53,138 @@ def too_many_digits(value: Any) -> str | None:
     return f"a number of {digits} digits is not allowed (number too long); give at most {MAX_DIGITS} digits"
 
 
-def show(value: Any) -> str:
-    """A value as the user wrote it: strings bare (in JSON quotes when empty or with invisible characters, so the
-    line stays one line and shows them), numbers and booleans as YAML would show them; a whole number too long to
-    print (more than :data:`MAX_DIGITS` digits) as its count of digits."""
+SHOW_WIDTH = 120
+"""The most characters of a map, list or spec an error line shows (in flow form); past it the value is cut and marked
+:data:`TRUNCATED`."""
+
+TEXT_WIDTH = 256
+"""The most characters of a single value an error line shows (a Kubernetes DNS subdomain is 253, a Pulumi URN often
+longer than :data:`SHOW_WIDTH`); past it the value is cut and marked :data:`TRUNCATED`."""
+
+TRUNCATED = "... (truncated)"
+"""What follows a value cut at :data:`SHOW_WIDTH` or :data:`TEXT_WIDTH` characters, so the line says it was cut."""
+
+LOOKS_TYPED = re.compile(r"\A([-+]?[0-9][0-9._]*([eE][-+]?[0-9]+)?|true|false|yes|no|on|off|null|~)\Z", re.I | re.A)
+"""Text YAML would read as a number, a boolean or null: shown in quotes where it would read as one."""
+
+_PLAIN_IN_FLOW = re.compile(r"\A[A-Za-z0-9_/.@%+=~()<>;$^-][A-Za-z0-9 _/.:@%+=~()<>;$^'!?&*|-]*\Z", re.A)
+"""A string shown bare inside a flow map or list: printable ASCII without the flow indicators (``,[]{}``), quotes,
+``#`` or a leading YAML indicator; ``: `` and a trailing ``:`` are checked apart."""
+
+
+def show(value: Any, *, quoted: bool = False) -> str:
+    """A value as the user wrote it, on one line and at most :data:`TEXT_WIDTH` characters (a map, list or spec at
+    most :data:`SHOW_WIDTH`; then cut and marked :data:`TRUNCATED`): the one rendering of a given value in every error
+    line.
+
+    - A string bare, or in JSON quotes (escaped) when it is empty, has edge spaces, a control character (a newline,
+      a tab, NUL), or any non-ASCII character (a full-width or Arabic-Indic digit, a Cyrillic letter, a zero-width
+      space, a right-to-left override), so the line stays one line and a lookalike never reads as what it imitates;
+      always in quotes with ``quoted``.
+    - Numbers and booleans as YAML would show them; a whole number too long to print (more than :data:`MAX_DIGITS`
+      digits) as its count of digits.
+    - A map, a list, or a spec (only the keys given, in the stack file's spelling) in YAML flow form:
+      ``{storageUri: s3://a/b, storageUris: [{uri: s3://c}]}``; strings inside are quoted where YAML would misread
+      them (``"4"``, ``"a, b"``).
+    - Never a credential: a string of a known token shape (:func:`components.credentials.looks_like_credential`)
+      shows as ``[plain text]`` (a URI keeps its scheme, host and path: :func:`components.credentials.redact_uri`),
+      and so does any scalar under a map key whose name says it is one (``HF_TOKEN``, ``password``). A spec's own
+      fields are shown (none holds a secret value; ``secretEnv`` entries are references, a Secret's name and key).
+    """
+    width = SHOW_WIDTH if isinstance(value, dict | list | tuple | BaseModel) else TEXT_WIDTH
+    out: list[str] = []
+    size = 0
+    for piece in _pieces(value, top=True, quoted=quoted):
+        out.append(piece)
+        size += len(piece)
+        if size > width:
+            return _cut("".join(out), width) + TRUNCATED
+    return "".join(out)
+
+
+def _cut(text: str, width: int) -> str:
+    """``text`` cut at ``width`` characters, never inside a JSON escape (``\\u200b``, ``\\n``)."""
+    i = 0
+    while i < width:
+        if text[i] == "\\" and i + 1 < len(text):
+            step = 6 if text[i + 1] == "u" else 2
+            if i + step > width:
+                break
+            i += step
+        else:
+            i += 1
+    return text[:i]
+
+
+def _pieces(value: Any, *, top: bool, quoted: bool = False, secret: bool = False) -> Iterator[str]:
+    """The text of ``value`` in pieces (a generator, so a huge value is rendered only as far as it is shown)."""
+    if isinstance(value, BaseModel):
+        fields = type(value).model_fields
+        given = [(f.alias or n, getattr(value, n)) for n, f in fields.items() if n in value.model_fields_set]
+        yield from _entries(given, "{", "}", spec=True)
+    elif isinstance(value, dict):
+        yield from _entries(list(value.items()), "{", "}", spec=False)
+    elif isinstance(value, list | tuple):
+        yield "["
+        for i, item in enumerate(value):
+            if i:
+                yield ", "
+            yield from _pieces(item, top=False)
+        yield "]"
+    else:
+        yield _scalar(value, top=top, quoted=quoted, secret=secret)
+
+
+def _entries(items: list[tuple[Any, Any]], start: str, end: str, *, spec: bool) -> Iterator[str]:
+    from components.credentials import env_credential
+
+    yield start
+    for i, (key, item) in enumerate(items):
+        if i:
+            yield ", "
+        yield _scalar(key, top=False) + ": "
+        yield from _pieces(item, top=False, secret=not spec and isinstance(key, str) and env_credential(key, ""))
+    yield end
+
+
+def _scalar(value: Any, *, top: bool, quoted: bool = False, secret: bool = False) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:
         return "null"
+    if secret:
+        return _plain_text()
     if isinstance(value, int) and (digits := number_digits(value)) > MAX_DIGITS:
         return f"a number of {digits} digits"
-    if isinstance(value, str):
-        if not value or value != value.strip() or not value.isprintable() or not value.isascii():
-            # empty, a trailing newline, a tab, a control character, or any non-ASCII character (a full-width or
-            # Arabic-Indic digit, a Cyrillic letter, a zero-width space, a right-to-left override): escaped, in quotes,
-            # so a lookalike never reads as what it imitates
-            return json.dumps(value)
-        return value
-    return str(value)
+    if isinstance(value, int | float):
+        return str(value)
+    text = _unsecret(value if isinstance(value, str) else str(value))
+    if text == _plain_text():
+        return text  # the marker, bare as everywhere
+    shown = text[: TEXT_WIDTH + 1]  # show() cuts it there anyway: the rest is never rendered
+    if quoted or not text or text != text.strip() or not text.isprintable() or not text.isascii():
+        # empty, a trailing newline, a tab, a control character, or any non-ASCII character: escaped, in quotes
+        return json.dumps(shown)
+    if not top and (not _PLAIN_IN_FLOW.match(text) or ": " in text or text.endswith(":") or LOOKS_TYPED.match(text)):
+        return json.dumps(shown)  # in a flow map or list: quoted where YAML would read it otherwise
+    return shown
+
+
+def _plain_text() -> str:
+    from components.credentials import PLAIN_TEXT
+
+    return PLAIN_TEXT
+
+
+def _unsecret(text: str) -> str:
+    """``text``, or ``[plain text]`` for a credential (a URI with only its credential parts replaced)."""
+    from components.credentials import looks_like_credential, redact_uri
+
+    if not looks_like_credential(text):
+        return text
+    if "://" in text and not looks_like_credential(redacted := redact_uri(text)):
+        return redacted
+    return _plain_text()
 
 
 HANGUL_FILLERS = frozenset("\u115f\u1160\u3164\uffa0")

@@ -13,8 +13,6 @@ A Python caller (``ClusterSpec(...)``, ``ModelSpec(...)``) gets the same one lin
 from __future__ import annotations
 
 import difflib
-import json
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
-from components.errors import SpecError, escape_line, show, show_key, too_many_digits
+from components.errors import LOOKS_TYPED, SpecError, escape_line, show, show_key, too_many_digits
 
 
 class SpecInvalid(SpecError):
@@ -202,18 +200,9 @@ def _hint(err: Mapping[str, Any]) -> str:
 
 
 def _show_input(value: Any, typ: str = "") -> str:
-    if isinstance(value, dict | list):
-        try:
-            text = json.dumps(value)
-        except (TypeError, ValueError):
-            return "..."
-        return "..." if len(text) > 40 else text
-    if typ.endswith("_type") and isinstance(value, str) and _LOOKS_TYPED.match(value):
-        return json.dumps(value)  # "4" or "true" given as text: quoted, so the line says why it is refused
-    return show(value)
-
-
-_LOOKS_TYPED = re.compile(r"\A([-+]?[0-9][0-9._]*([eE][-+]?[0-9]+)?|true|false|yes|no|on|off|null|~)\Z", re.I | re.A)
+    # "4" or "true" given as text where a number or boolean belongs: quoted, so the line says why it is refused
+    quoted = typ.endswith("_type") and isinstance(value, str) and LOOKS_TYPED.match(value) is not None
+    return show(value, quoted=quoted)
 
 
 def _missing_hint(loc: tuple[Any, ...]) -> str:

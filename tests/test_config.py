@@ -101,7 +101,8 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
     (
         "pool name",
         {**AWS, "cluster": {"gpuPools": {"L4-pool": POOL}}},
-        f"{FILE}: mlplatform:cluster.gpuPools: ... is not allowed; pool name 'L4-pool': give 1-12 lowercase letters "
+        f"{FILE}: mlplatform:cluster.gpuPools: {{L4-pool: {{accelerator: nvidia-l4, maxNodes: 2}}}} is not allowed; "
+        "pool name 'L4-pool': give 1-12 lowercase letters "
         "and digits, starting with a letter (AKS's rule for node pools, applied on every cloud)",
     ),
     (
@@ -113,7 +114,7 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
     (
         "bad CIDR",
         {**AWS, "cluster": {"apiAccess": {"publicCidrs": ["10.0.0.300/24"]}}},
-        f"{FILE}: mlplatform:cluster.apiAccess.publicCidrs: [\"10.0.0.300/24\"] is not allowed; '10.0.0.300/24' is "
+        f"{FILE}: mlplatform:cluster.apiAccess.publicCidrs: [10.0.0.300/24] is not allowed; '10.0.0.300/24' is "
         "not a CIDR; give CIDRs such as 203.0.113.0/24",
     ),
     (

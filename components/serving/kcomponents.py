@@ -270,15 +270,15 @@ class TransformerSpec(ComponentSpec):
     def _collocated(self) -> TransformerSpec:
         if self.collocated:
             for key, given in (
-                ("scaling", "..." if "scaling" in self.model_fields_set else None),
+                ("scaling", self.scaling if "scaling" in self.model_fields_set else None),
                 ("containerConcurrency", self.container_concurrency),
                 ("timeout", self.timeout),
                 ("storageUri", self.storage_uri),
                 # the transformer-container runs in the predictor's pod, whose nodeSelector and tolerations are the
                 # model's (KServe's collocation adds a container to the predictor's PodSpec: predictor.go
                 # buildPodSpec v0.20.0); its own would not be rendered anywhere
-                ("nodeSelector", "{...}" if self.node_selector is not None else None),
-                ("tolerations", "[...]" if self.tolerations is not None else None),
+                ("nodeSelector", self.node_selector),
+                ("tolerations", self.tolerations),
             ):
                 if given is not None:
                     raise field_error(
@@ -395,7 +395,7 @@ class ExplainerSpec(Spec):
             )
         if (self.art is None) == (self.container is None):
             # validateExactlyOneImplementation (inference_service_validation.go): exactly one of ART or containers
-            raise field_error("art", "..." if self.art else None, "give art or container (exactly one, KServe's rule)")
+            raise field_error("art", self.art, "give art or container (exactly one, KServe's rule)")
         if self.container is not None and (
             self.container.port.protocol != "http" or self.container.port.number != TRANSFORMER_PORT
         ):
@@ -474,7 +474,9 @@ def component_problems(c: ComponentSpec | ExplainerSpec) -> list[tuple[str, obje
             elif blocked := blocked_env_problem(name):
                 problems.append((kind, name, blocked))
             elif kind == "secretEnv" and name in c.env:
-                problems.append((f"secretEnv.{name}", "...", f"env already sets {name}; give it in one of them"))
+                problems.append(
+                    (f"secretEnv.{name}", c.secret_env[name], f"env already sets {name}; give it in one of them")
+                )
     for name, value in c.env.items():
         if env_credential(name, value):
             problems.append(

@@ -242,7 +242,7 @@ class ContainerSpec(Spec):
         if isinstance(v, list):
             # "Only a single port is allowed across all containers" (knative/serving knative-v1.21.3
             # pkg/apis/serving/k8s_validation.go); KServe's Standard-mode Service targets the first port only.
-            raise value_error("give one port (a map): Knative serves one port per model pod", "[...]")
+            raise value_error("give one port (a map): Knative serves one port per model pod")
         return v
 
     @field_validator("image")

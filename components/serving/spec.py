@@ -559,7 +559,7 @@ class ModelSpec(Spec):
                 ("formatVersion", self.format_version),
                 ("runtime", self.runtime),
                 ("runtimeVersion", self.runtime_version),
-                ("llm", "..." if self.llm else None),
+                ("llm", self.llm),
             ):
                 if given is not None:
                     raise field_error(key, given, "a custom container is its own model server; remove it")
@@ -580,7 +580,8 @@ class ModelSpec(Spec):
             raise missing_error("storageUri", "give storageUri (or storageUris, or a container)")
         if self.storage_uri is not None and self.storage_uris:
             # "Setting both StorageURI and StorageURIs is not supported." (inference_service_validation.go v0.20.0)
-            raise field_error("storageUris", "...", "give storageUri or storageUris, not both (KServe's rule)")
+            both = {"storageUri": self.storage_uri, "storageUris": self.storage_uris}  # the line is about both keys
+            raise field_error("storageUris", both, "give storageUri or storageUris, not both (KServe's rule)")
         for problem in storage_problems(self):
             raise field_error(*problem)
         if self.format_version is not None and not _FORMAT_VERSION.match(self.format_version):
@@ -595,7 +596,7 @@ class ModelSpec(Spec):
         if self.runtime is not None and not is_dns_label(self.runtime):
             raise field_error("runtime", self.runtime, "give the name of a ServingRuntime or ClusterServingRuntime")
         if self.llm is not None and self.format != "huggingface":
-            raise field_error("llm", "...", "llm settings apply to format: huggingface only")
+            raise field_error("llm", self.llm, "llm settings apply to format: huggingface only")
         if self.protocol == "openai" and self.format != "huggingface":
             raise field_error("protocol", "openai", "the openai protocol is served by format: huggingface only")
         if self.protocol == "v1" and self.format == "triton":
@@ -679,7 +680,7 @@ def platform_problems(
             problems.append(
                 (
                     "rollout",
-                    "...",
+                    spec.rollout,
                     "rollout applies to platform.deploymentMode: Standard; in Knative mode use canaryTrafficPercent",
                 )
             )
@@ -1074,9 +1075,11 @@ def batcher_problems(model: ModelSpec) -> list[tuple[str, object, str]]:
     why = "KServe's batcher batches v1 :predict requests only (pkg/batcher/handler.go); remove batcher"
     if protocol != "v1" or grpc_port:
         served = "grpc-v2 (a gRPC port)" if grpc_port and protocol == "v1" else protocol
-        return [("batcher", "{...}", f"the model serves {served}; {why}")]
+        return [("batcher", model.batcher, f"the model serves {served}; {why}")]
     if model.transformer is not None and not model.transformer.collocated and model.transformer.protocol != "v1":
-        return [("batcher", "{...}", f"the transformer calls the predictor over {model.transformer.protocol}; {why}")]
+        return [
+            ("batcher", model.batcher, f"the transformer calls the predictor over {model.transformer.protocol}; {why}")
+        ]
     return []
 
 
@@ -1152,7 +1155,9 @@ def _kserve_field_problems(model: ModelSpec) -> list[tuple[str, object, str]]:
         if not _ENV_NAME.match(name):
             problems.append(("secretEnv", name, "give environment variable names of letters, digits, '_', '-' and '.'"))
         elif name in model.env:
-            problems.append((f"secretEnv.{name}", "...", f"env already sets {name}; give it in one of them"))
+            problems.append(
+                (f"secretEnv.{name}", model.secret_env[name], f"env already sets {name}; give it in one of them")
+            )
     for kind, mapping in (("labels", model.labels), ("annotations", model.annotations)):
         for key, value in mapping.items():
             if why := qualified_key_problem(key) or platform_key_problem(key):

@@ -200,7 +200,7 @@ class RuntimeSpec(Spec):
                 )
             seen.setdefault(f.name, f.priority)
         if len(set(self.protocols)) != len(self.protocols):
-            raise field_error("protocols", "[...]", "give each protocol once")
+            raise field_error("protocols", self.protocols, "give each protocol once")
         # The same rules as a model's container (red team #17d E1, T1): this container is the user container of
         # every model that uses the runtime, and KServe fills its placeholders (ReplacePlaceholders).
         reserved = dict.fromkeys(KNATIVE_RESERVED_ENV, "Knative")
@@ -305,10 +305,10 @@ def agent_port_problem(model: ModelSpec, stack_runtimes: Mapping[str, RuntimeSpe
         return None
     if spec.container.port.number != AGENT_PORT:
         return None
-    key = "logger" if model.logger is not None else "batcher"
+    key, given = ("logger", model.logger) if model.logger is not None else ("batcher", model.batcher)
     return (
         key,
-        "...",
+        given,
         f"runtime {used}'s container port is {AGENT_PORT}, and in the same pod {AGENT_PORT_USER}; give the runtime "
         "another port",
     )

@@ -96,8 +96,8 @@ def _images(res: Resource, facts: Facts) -> Iterator[str]:
         values = res.props.get("values")
         if values is UNKNOWN:
             return
-        for problem in _floating_values(as_map(values), "values"):
-            yield f"Helm release {res.name} {problem} (what runs can change without a diff); give a version or none"
+        for floating in _floating_values(as_map(values), "values"):
+            yield f"Helm release {res.name} {floating} (what runs can change without a diff); give a version or none"
         return
     for path, spec in pod_specs(res):
         for where, c in containers(spec):

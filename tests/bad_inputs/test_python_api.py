@@ -123,7 +123,8 @@ def refused(make: Callable[[], Any]) -> str:
          "manifests and the state; reference a Secret with secretEnv (a Hugging Face token: "
          "llm.huggingfaceTokenKey), and read storage with the model's cloud identity or storageSecret"),
         (lambda: ModelSpec(format="pmml", storage_uri="hf://a/b", storage_uris=[{"uri": "hf://a/c"}], access=ACCESS),
-         "ModelSpec.storageUris: ... is not allowed; give storageUri or storageUris, not both (KServe's rule)"),
+         "ModelSpec.storageUris: {storageUri: hf://a/b, storageUris: [{uri: hf://a/c}]} is not allowed; give "
+         "storageUri or storageUris, not both (KServe's rule)"),
         (lambda: PlatformSettings(warm_capacity={"l4": -1}),
          "PlatformSettings.warmCapacity.l4: -1 is not allowed; give the GPU nodes to keep warm, an integer from 0 to "
          "the pool's maxNodes"),
@@ -136,7 +137,7 @@ def refused(make: Callable[[], Any]) -> str:
          "TransformerSpec.container.port.number: 9000 is not allowed; give 8080, the port the transformer serves on "
          "(KServe's --http_port 8080); or pass --http_port=<port> in args"),
         (lambda: ExplainerSpec(art=ArtExplainerSpec(), container=ContainerSpec(image="ghcr.io/acme/e:1")),
-         "ExplainerSpec.art: ... is not allowed; give art or container (exactly one, KServe's rule)"),
+         "ExplainerSpec.art: {} is not allowed; give art or container (exactly one, KServe's rule)"),
         (lambda: BatcherSpec(max_latency=0),
          "BatcherSpec.maxLatency: 0 is not allowed; give an integer >= 1"),
         (lambda: BatcherSpec(timeout=5),

@@ -149,7 +149,7 @@ def test_cluster_versions_only_for_charts_the_cloud_installs() -> None:
         "remove it"
     )
     assert _refused(_aws(versions={"istiod": "1.30.3"})) == (
-        f'{FILE}: mlplatform:cluster.versions: {{"istiod": "1.30.3"}} is not allowed; unknown cluster chart '
+        f'{FILE}: mlplatform:cluster.versions: {{istiod: "1.30.3"}} is not allowed; unknown cluster chart '
         "'istiod'; give versions for karpenter, cluster-autoscaler"
     )
 

@@ -123,7 +123,7 @@ def test_an_existing_cluster_needs_no_deploy_location() -> None:
 
 def test_deploy_from_takes_cidrs_only() -> None:
     assert error(base("aws", {"publicCidrs": [OFFICE], "deployFrom": ["my-laptop"]})) == (
-        f"{FILE}: mlplatform:cluster.apiAccess.deployFrom: [\"my-laptop\"] is not allowed; 'my-laptop' is not a CIDR; "
+        f"{FILE}: mlplatform:cluster.apiAccess.deployFrom: [my-laptop] is not allowed; 'my-laptop' is not a CIDR; "
         "give CIDRs such as 203.0.113.0/24"
     )
 

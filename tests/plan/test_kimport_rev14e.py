@@ -42,8 +42,8 @@ def test_a_batcher_on_a_v2_model_is_refused(tmp_path: Path) -> None:
     assert result.imported == []
     assert [line.split(": ", 1)[1] for line in result.refused] == [
         "InferenceService bat-v2: as an mlplatform model: stacks/Pulumi.aws-dev.yaml: "
-        "mlplatform:models.bat-v2.batcher: {...} is not allowed; the model serves v2; KServe's batcher batches v1 "
-        ":predict requests only (pkg/batcher/handler.go); remove batcher"
+        "mlplatform:models.bat-v2.batcher: {maxBatchSize: 32} is not allowed; the model serves v2; KServe's batcher "
+        "batches v1 :predict requests only (pkg/batcher/handler.go); remove batcher"
     ]
 
 

@@ -296,7 +296,7 @@ def test_each_component_is_monitored_and_isolated_like_the_predictor() -> None:
         (
             "Knative",
             {"explainer": {"art": {}, "container": {"image": "ghcr.io/acme/explainer:1"}}},
-            "explainer.art: ... is not allowed; give art or container (exactly one, KServe's rule)",
+            "explainer.art: {} is not allowed; give art or container (exactly one, KServe's rule)",
         ),
         (
             "Knative",
@@ -430,8 +430,8 @@ def test_a_collocated_transformer_keeps_the_models_access_promise(access: dict[s
         ),
         (
             {"format": None, "container": SERVER_8085, "transformer": {**COLLOCATED, "scaling": {"maxReplicas": 2}}},
-            "transformer.scaling: ... is not allowed; a collocated transformer shares the predictor's pods and their "
-            "settings; remove it",
+            "transformer.scaling: {maxReplicas: 2} is not allowed; a collocated transformer shares the predictor's "
+            "pods and their settings; remove it",
         ),
     ],
 )

@@ -299,7 +299,7 @@ def test_rollout_in_standard_mode() -> None:
 @pytest.mark.parametrize(
     ("overrides", "mode", "expected"),
     [
-        ({"rollout": {"maxSurge": 1}}, "Knative", "rollout: ... is not allowed; rollout applies to platform"),
+        ({"rollout": {"maxSurge": 1}}, "Knative", "rollout: {maxSurge: 1} is not allowed; rollout applies to platform"),
         ({"timeout": 60}, "Standard", "timeout: 60 is not allowed; Knative mode only"),
         ({"containerConcurrency": 2}, "Standard", "containerConcurrency: 2 is not allowed; Knative mode only"),
         ({"scaling": {"metric": "memory"}}, "Standard", "give the target with metric memory"),

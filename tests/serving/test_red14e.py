@@ -163,8 +163,12 @@ def test_a_collocated_transformer_on_the_agent_port_of_a_logging_model_is_refuse
 @pytest.mark.parametrize(
     ("key", "value", "shown"),
     [
-        ("nodeSelector", {"pool": "other"}, "{...}"),
-        ("tolerations", [{"key": "dedicated", "value": "ml", "effect": "NoSchedule"}], "[...]"),
+        ("nodeSelector", {"pool": "other"}, "{pool: other}"),
+        (
+            "tolerations",
+            [{"key": "dedicated", "value": "ml", "effect": "NoSchedule"}],
+            "[{key: dedicated, value: ml, effect: NoSchedule}]",
+        ),
     ],
 )
 def test_a_collocated_transformers_own_placement_is_refused(key: str, value: Any, shown: str) -> None:

@@ -82,7 +82,7 @@ BATCH_WHY = "KServe's batcher batches v1 :predict requests only (pkg/batcher/han
 def test_a_batcher_is_refused_where_kserve_never_batches(overrides: dict[str, Any], served: str) -> None:
     # kserve v0.20.0 pkg/batcher/handler.go ServeHTTP: only paths matching `:predict$` are batched
     assert _error(model(batcher={"maxBatchSize": 32}, **overrides)).endswith(
-        f"batcher: {{...}} is not allowed; {served}; {BATCH_WHY}"
+        f"batcher: {{maxBatchSize: 32}} is not allowed; {served}; {BATCH_WHY}"
     )
 
 
