@@ -641,7 +641,7 @@ def collocated_probe_problems(
             return [
                 (
                     f"container.{key}",
-                    "{...}",
+                    probe,
                     "beside a collocated transformer the model server's container has no port, so Knative runs it "
                     f"as a sidecar and refuses its {key} (k8s_validation.go validateSidecarContainer, "
                     "multi-container-probing off); remove it (the transformer's probes and Knative's on its port "
