@@ -321,14 +321,14 @@ class StackConfig(Spec):
             raise field_error(e.path, e.value, e.accepted) from None
 
     def _check_fits(self) -> None:
-        """Each model's replica against the largest node that may run it (components/serving/fit.py)."""
+        """Each model's predictor, transformer and explainer replica against the largest node that may run it
+        (components/serving/fit.py)."""
         from components.serving.fit import node_fit_problem
 
         if not clouds.get(self.cloud).managed or self.region is None:
             return  # an existing cluster's nodes are not known here
         for name, model in self.models.items():
-            knative = self.platform.deployment_mode == "Knative"
-            if problem := node_fit_problem(self.cloud, self.region, self.cluster, model, knative):
+            if problem := node_fit_problem(self.cloud, self.region, self.cluster, model, self.platform):
                 raise field_error(f"models.{show_key(name)}.{problem[0]}", problem[1], problem[2])
 
     def _check_models(self) -> None:

@@ -183,6 +183,7 @@ def serve_pipelines(
                     platform=replace(platform, ready=[*platform.ready, *waits]),
                     spec=spec.model_copy(update={"create_namespace": False}) if created else spec,
                     models=cfg.models,
+                    runtimes=cfg.runtimes,
                 ),
             )
         except SpecError as e:

@@ -64,7 +64,7 @@ class Rendered:
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory: pytest.TempPathFactory) -> Rendered:
     out = tmp_path_factory.mktemp("rendered")
-    manifests, plan_file = out / "manifests", out / "plan.json"
+    manifests, plan_file = out / "scan" / "manifests", out / "plan.json"  # scan/: what checkov reads (checkov_scan)
     code = main(
         ["plan", "--all", "--no-tree", "--project", str(ROOT), "--manifests", str(manifests), "--json", str(plan_file)]
     )
@@ -135,8 +135,30 @@ def _checkov(root: Path) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def checkov_report(rendered: Rendered) -> dict[str, Any]:
-    return _checkov(rendered.root)
+def checkov_scan(rendered: Rendered) -> dict[str, dict[str, Any]]:
+    """One checkov run (a process costs seconds of CPU to start) over the rendered manifests (``manifests``) and the
+    folders of the tests below beside them (``bad``: an unsafe InferenceService; ``skip``: a Deployment with a skip
+    annotation): each folder's results, by its name. checkov judges each object on its own file's content."""
+    scan = rendered.root.parent
+    _bad_isvc(scan)
+    _skip_annotated(scan)
+    report = _checkov(scan)
+    buckets = ("passed_checks", "failed_checks", "skipped_checks")
+    parts: dict[str, dict[str, Any]] = {}
+    for name in ("manifests", "bad", "skip"):
+        results = {  # checkov's file_path is relative to the folder scanned: /manifests/aws-dev/...
+            bucket: [c for c in report["results"][bucket] if Path(c["file_path"]).parts[1:2] == (name,)]
+            for bucket in buckets
+        }
+        parts[name] = {**report, "results": {**report["results"], **results}}
+    named = sum(len(part["results"][bucket]) for part in parts.values() for bucket in buckets)
+    assert named == sum(len(report["results"][bucket]) for bucket in buckets), "a result outside the three folders"
+    return parts
+
+
+@pytest.fixture(scope="module")
+def checkov_report(checkov_scan: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    return checkov_scan["manifests"]
 
 
 def test_checkov_has_no_failed_checks(checkov_report: dict[str, Any]) -> None:
@@ -195,8 +217,9 @@ def _bad_isvc(tmp: Path) -> Path:
     return tmp / "bad"
 
 
-def test_custom_checks_fail_an_unsafe_inference_service(tmp_path: Path) -> None:
-    report = _checkov(_bad_isvc(tmp_path))
+def test_custom_checks_fail_an_unsafe_inference_service(checkov_scan: dict[str, dict[str, Any]]) -> None:
+    report = checkov_scan["bad"]
+    assert report["results"]["failed_checks"]  # the folder was scanned
     failed = {c["check_id"] for c in report["results"]["failed_checks"]}
     assert {"CKV_MLP_1", "CKV_MLP_2"} <= failed
 
@@ -275,8 +298,8 @@ def _leaf_unknown(problem: str) -> bool:
     return message.startswith(f"'{UNKNOWN_TEXT}' is not of type") and path.count(".") >= 1
 
 
-def test_a_skip_annotation_with_a_reason_suppresses_one_check(tmp_path: Path) -> None:
-    """The suppression convention the scan accepts, shown on a Deployment that runs as root."""
+def _skip_annotated(tmp: Path) -> Path:
+    """A Deployment that runs as root, with a skip annotation naming the check and a reason."""
     reason = "the chart's image needs root to bind port 80"
     deployment = {
         "apiVersion": "apps/v1",
@@ -290,8 +313,14 @@ def test_a_skip_annotation_with_a_reason_suppresses_one_check(tmp_path: Path) ->
             },
         },
     }
-    (tmp_path / "d").mkdir()
-    (tmp_path / "d" / "web.yaml").write_text(yaml.safe_dump(deployment))
-    report = _checkov(tmp_path / "d")
+    (tmp / "skip").mkdir()
+    (tmp / "skip" / "web.yaml").write_text(yaml.safe_dump(deployment))
+    return tmp / "skip"
+
+
+def test_a_skip_annotation_with_a_reason_suppresses_one_check(checkov_scan: dict[str, dict[str, Any]]) -> None:
+    """The suppression convention the scan accepts, shown on a Deployment that runs as root."""
+    report = checkov_scan["skip"]
+    assert report["results"]["passed_checks"]  # the folder was scanned
     assert [c["check_id"] for c in report["results"]["skipped_checks"]] == ["CKV_K8S_23"]
     assert "CKV_K8S_23" not in {c["check_id"] for c in report["results"]["failed_checks"]}

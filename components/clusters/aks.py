@@ -6,6 +6,7 @@ import base64
 import hashlib
 import ipaddress
 import json
+import math
 import re
 import time
 import uuid
@@ -884,3 +885,36 @@ def rendered_endpoint(inputs: Mapping[str, Any]) -> ApiEndpoint:
 
 API_ENDPOINT = {"azure-native:containerservice:ManagedCluster": rendered_endpoint}
 """How :func:`components.clusters.rendered_endpoint` reads this cloud's cluster type."""
+
+
+# ------------------------------------------------------------------------------------------------ node reservation
+
+AKS_MAX_PODS_GPU = 250
+"""Max pods of an AKS GPU pool, which the platform does not set (components/clusters/aks.py ``_gpu_pool``): AKS's
+maximum with Azure CNI, 250 (learn.microsoft.com/azure/aks/quotas-skus-regions "Maximum pods per node"). Judgement:
+the default of the overlay mode the cluster uses was not read from a first-party page; the maximum gives the largest
+reservation, so the bound errs on the side of refusing."""
+AKS_MAX_PODS_SYSTEM = 50
+"""Max pods of the AKS system pool: components/clusters/aks.py sets ``max_pods=50``."""
+AKS_CPU_RESERVED = ((1, 60), (2, 100), (4, 140), (8, 180), (16, 260), (32, 420), (64, 740))
+"""AKS's "Kube-reserved CPU (millicores)" by "CPU cores on host" (learn.microsoft.com/azure/aks/
+node-resource-reservations, CPU reservations). Judgement for a core count between two columns: the next larger
+column's figure; above 64 cores, 740m plus 10m per core (the slope between 32 and 64 cores)."""
+
+
+def node_reserved(instance_type: str, vcpus: int, memory_mib: int, system: bool) -> tuple[int, list[tuple[str, int]]]:
+    """What an AKS node keeps from pods (components/serving/fit.py ``node_reserved``): the CPU of
+    :data:`AKS_CPU_RESERVED`, and of memory "the lesser value of: 20 MB * Max Pods supported on the Node + 50 MB or 25%
+    of the total system memory" (learn.microsoft.com/azure/aks/node-resource-reservations, AKS 1.29 and later; the
+    platform pins 1.34); MB taken as MiB (judgement: the larger reading); max pods :data:`AKS_MAX_PODS_SYSTEM` or
+    :data:`AKS_MAX_PODS_GPU`."""
+    for cores, milli in AKS_CPU_RESERVED:
+        if vcpus <= cores:
+            cpu = milli
+            break
+    else:
+        cpu = AKS_CPU_RESERVED[-1][1] + 10 * (vcpus - AKS_CPU_RESERVED[-1][0])
+    pods = AKS_MAX_PODS_SYSTEM if system else AKS_MAX_PODS_GPU
+    if 20 * pods + 50 < math.ceil(memory_mib / 4):
+        return cpu, [(f"kube-reserved 20 x {pods} pods + 50", 20 * pods + 50)]
+    return cpu, [("kube-reserved 25 % of memory", math.ceil(memory_mib / 4))]

@@ -7,8 +7,10 @@ carrying the cluster-autoscaler node-template tags (``node-groups``). See docs/g
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from decimal import Decimal
 from typing import Annotated, Any, TypedDict
 
 import pulumi
@@ -1016,3 +1018,57 @@ API_ENDPOINT = {
 }
 """How :func:`components.clusters.rendered_endpoint` reads this cloud's cluster types (pulumi-eks's component takes
 the VPC settings at the top level, the EKS ``Cluster`` under ``vpcConfig``)."""
+
+
+# ------------------------------------------------------------------------------------------------ node reservation
+
+VM_MEMORY_OVERHEAD_PERCENT = Decimal("0.075")
+"""Karpenter's ``--vm-memory-overhead-percent`` default ``0.075``, "The VM memory overhead as a percent that will be
+subtracted from the total memory for all instance types when cached information is unavailable" (aws/karpenter-
+provider-aws v1.14.1 pkg/operator/options/options.go), subtracted as ``ceil(MiB x percent)`` (pkg/providers/
+instancetype/types.go ``memory``); the platform sets no other value (components/clusters/_karpenter.py). Judgement:
+the same share is taken for EKS managed node groups (the system pool, ``gpuProvisioner: node-groups``): their nodes
+boot the same AL2023 kernel, whose own reservation is not known offline."""
+
+ENI_PODS: dict[str, int] = {
+    "g4dn.xlarge": 29,
+    "g4dn.12xlarge": 234,
+    "g4dn.metal": 737,
+    "g5.xlarge": 58,
+    "g5.12xlarge": 737,
+    "g5.48xlarge": 345,
+    "g6.xlarge": 58,
+    "g6.12xlarge": 234,
+    "g6.48xlarge": 737,
+    "g6e.xlarge": 58,
+    "g6e.12xlarge": 292,
+    "g6e.48xlarge": 492,
+    "p4d.24xlarge": 737,
+    "p4de.24xlarge": 737,
+    "p5.4xlarge": 118,
+    "p5.48xlarge": 100,
+    "p5en.48xlarge": 198,
+    "m7i.xlarge": 58,
+}
+"""Pods per node by ENIs, ``max number of ENIs * (IPv4 Addresses per ENI -1) + 2`` (aws/karpenter-provider-aws v1.14.1
+pkg/providers/instancetype/types.go ``ENILimitedPods``, the ENIs of the default network card), from the ENI and IPv4
+limits Karpenter records in pkg/providers/instancetype/zz_generated.vpclimits.go (g6.xlarge: 4 x (15 - 1) + 2 = 58).
+Karpenter's kube-reserved memory for AL2023 uses this count (``UsesENILimitedMemoryOverhead``, pkg/providers/amifamily/
+resolver.go ``DefaultFamily``; Bottlerocket's ``pods`` gives the same without ``maxPods``, which the platform does
+not set). For managed node groups the EKS AMI's max pods is at most this count (judgement: the largest count gives the
+largest reservation, so the bound errs on the side of refusing). tests/serving/test_fit.py checks every machine
+of the catalog on this cloud is listed."""
+
+
+def node_reserved(instance_type: str, vcpus: int, memory_mib: int, system: bool) -> tuple[int, list[tuple[str, int]]]:
+    """What an EKS node keeps from pods (components/serving/fit.py ``node_reserved``): the kube-reserved CPU of the
+    EKS AMI and Karpenter (``kube_reserved_cpu_milli``), Karpenter's VM overhead (:data:`VM_MEMORY_OVERHEAD_PERCENT`)
+    and kube-reserved memory ``11*pods+255`` MiB (aws/karpenter-provider-aws v1.14.1 pkg/providers/instancetype/
+    types.go ``kubeReservedResources``; pods: :data:`ENI_PODS`, the largest count for a type not listed)."""
+    from components.serving.fit import kube_reserved_cpu_milli
+
+    pods = ENI_PODS.get(instance_type, max(ENI_PODS.values()))
+    return kube_reserved_cpu_milli(vcpus), [
+        ("Karpenter's 7.5 % VM overhead", math.ceil(memory_mib * VM_MEMORY_OVERHEAD_PERCENT)),
+        (f"kube-reserved 11 x {pods} pods + 255", 11 * pods + 255),
+    ]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from decimal import Decimal
 from typing import Annotated, Any, TypedDict
 
 import pulumi
@@ -876,3 +878,24 @@ def rendered_endpoint(inputs: Mapping[str, Any]) -> ApiEndpoint:
 
 API_ENDPOINT = {"gcp:container/cluster:Cluster": rendered_endpoint}
 """How :func:`components.clusters.rendered_endpoint` reads this cloud's cluster type."""
+
+
+# ------------------------------------------------------------------------------------------------ node reservation
+
+
+def node_reserved(instance_type: str, vcpus: int, memory_mib: int, system: bool) -> tuple[int, list[tuple[str, int]]]:
+    """What a GKE node keeps from pods (components/serving/fit.py ``node_reserved``): the CPU ranges of GKE's node
+    allocatable (``kube_reserved_cpu_milli``, the same ranges the EKS AMI took from GKE), and of memory "25% of the
+    first 4 GiB of memory, 20% of the next 4 GiB (up to 8 GiB), 10% of the next 8 GiB (up to 16 GiB), 6% of the next
+    112 GiB (up to 128 GiB), 2% of any memory above 128 GiB" (cloud.google.com/kubernetes-engine/docs/concepts/
+    plan-node-sizes#memory_and_cpu_reservations; read through the excerpts the search tool returns and the tiers
+    quoted from that page by github.com/hatemosphere/gke-node-allocatable-memory-calculator: the page's own table was
+    not returned whole), rounded up to whole MiB."""
+    from components.serving.fit import kube_reserved_cpu_milli
+
+    out = Decimal(0)
+    for start, end, share in ((0, 4, "0.25"), (4, 8, "0.20"), (8, 16, "0.10"), (16, 128, "0.06"), (128, None, "0.02")):
+        low, high = start * 1024, (memory_mib if end is None else min(memory_mib, end * 1024))
+        if memory_mib > low:
+            out += (high - low) * Decimal(share)
+    return kube_reserved_cpu_milli(vcpus), [("GKE's kube-reserved tiers", math.ceil(out))]

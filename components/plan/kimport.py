@@ -18,6 +18,7 @@ import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -1553,6 +1554,9 @@ def convert(doc: Mapping[str, Any], stack: StackFacts, source: str = "") -> Impo
         )
     _predictor_hosts(ctx, doc)
     _accelerator_selectors(ctx)
+    for src, _ in ctx.out.kept:
+        if src and src[-1] == "image" and isinstance(image := at(doc, src), str):
+            _image_tag_note(image, f"mlplatform:models.{out.name}", partial(ctx.note, src))
     scaling = entry.get("scaling", {})
     if "maxReplicas" not in scaling:
         ctx.note(None, "maxReplicas: not given; mlplatform's default, 3, bounds the replicas")
@@ -1584,6 +1588,25 @@ def convert(doc: Mapping[str, Any], stack: StackFacts, source: str = "") -> Impo
         )
     _storage_identity(ctx)
     return out
+
+
+IMAGES_TAGGED = "images-tagged"
+"""The mandatory policy that fails a plan whose pods run an image by a mutable reference (policy/rules/images.py)."""
+
+
+def _image_tag_note(image: str, where: str, note: Callable[[str], None]) -> None:
+    """A note when ``image`` is not a fixed reference (``:latest``, no tag: :func:`policy.rules.images.tag_problem`):
+    the entry keeps the image as the manifest gives it, which is how plain KServe would run it, and the plan fails the
+    mandatory policy ``images-tagged`` with it (rev14f defect 7: 15 of KServe's documented examples printed with exit
+    0 and no word of it), as for ``modelSizeGb`` above."""
+    from policy.rules.images import tag_problem
+
+    problem = tag_problem(image)
+    if problem is not None:
+        note(
+            f"{problem}: the plan fails the mandatory policy {IMAGES_TAGGED} with it; give it a version tag or a "
+            f"digest (registry/app:1.4, registry/app@sha256:...) in {where}"
+        )
 
 
 def _cloud_accelerator_label(key: str) -> bool:
@@ -1685,15 +1708,17 @@ def _predictor_hosts(ctx: _Ctx, doc: Mapping[str, Any]) -> None:
                     continue
                 old = given[at]
                 new = old.replace(host, moved) if old.startswith(PREDICTOR_HOST) else moved
-                for j, item in enumerate(entry_list):
-                    if item == old:
-                        entry_list[j] = new
-                        break
-                # the list was kept whole: keep its other items one by one, the note names the changed one
+                # the entry's list is the manifest's, item for item (_texts): the item at ``at`` is the host, whatever
+                # other item has the same text (rev14f defect 6: ``--model_name income-predictor.default`` before
+                # the host was the one changed)
+                entry_list[at] = new
+                # the list was kept whole: keep its other items one by one (the note names the changed one); a list
+                # already split by an earlier host of it loses that item only
                 whole = src[:-1]
                 ctx.out.kept[:] = [
                     kept
                     for s_, d_ in ctx.out.kept
+                    if s_ != src
                     for kept in (
                         [(s_, d_)]
                         if s_ != whole
@@ -1906,6 +1931,11 @@ def convert_runtime(doc: Mapping[str, Any], source: str = "") -> ImportedRuntime
             )
     if "container" not in entry:
         raise _refuse(("spec", "containers"), "give the runtime's kserve-container")
+    _image_tag_note(
+        entry["container"]["image"],
+        f"mlplatform:runtimes.{out.name}",
+        lambda text: out.notes.append((("spec", "containers", "0", "image"), text)),
+    )
     return out
 
 

@@ -145,7 +145,9 @@ def _extension(
         out["scaleMetric"] = metric
         out["scaleTarget"] = target
     if mode == "Knative":
-        budget = _runtime.cold_start_budget_seconds(spec, coldstart.cluster_facts(given.cloud, given.gpu))
+        # the stack's runtimes of the model's namespace decide its cold start, as for the predictor's own timeout
+        # (rev14f defect 5)
+        budget = _runtime.cold_start_budget_seconds(spec, coldstart.cluster_facts(given.cloud, given.gpu), given.stack)
         cold = _runtime.component_cold_start_seconds(c.scaling.min_replicas, spec.scaling.min_replicas, budget)
         timeout = c.timeout if c.timeout is not None else _runtime.component_timeout_seconds(cold)
         if timeout is not None:

@@ -54,7 +54,7 @@ request-path tests (tests/serving/test_pipeline.py) check this over the rendered
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -65,7 +65,8 @@ from components.errors import SpecError
 from components.naming import child_name, child_opts, standard_labels, type_token
 from components.outputs import PipelineOutputs
 from components.platform.handles import PlatformHandles
-from components.serving import _auth, _netpol, _runtime, runtimes
+from components.platform.knative import MAX_REVISION_TIMEOUT
+from components.serving import _auth, _netpol, _runtime, runtimes, timeouts
 from components.serving.model_service import (
     ACCESS_ANNOTATION,
     ANONYMOUS_ANNOTATION,
@@ -76,6 +77,7 @@ from components.serving.model_service import (
 from components.serving.namespace import create_namespace
 from components.serving.pipeline_spec import PipelineSpec, StepSpec, pipeline_problems
 from components.serving.spec import ModelSpec, served_model_name
+from components.serving.stack_runtime import RuntimeSpec
 
 IG_API_VERSION = "serving.kserve.io/v1alpha1"
 IG_KIND = "InferenceGraph"
@@ -102,18 +104,28 @@ class PipelineArgs:
     ``platform``: what the platform offers (cluster, domain, deployment mode, monitoring, ready). ``spec``: the graph
     and its access (:class:`components.serving.pipeline_spec.PipelineSpec`). ``models``: the models its steps may
     name with ``serviceName``, by model name (the stack's ``mlplatform:models``); pass the ModelServices in
-    ``opts.depends_on`` so the graph is created after them.
+    ``opts.depends_on`` so the graph is created after them. ``runtimes``: the stack's own serving runtimes by name
+    (``mlplatform:runtimes``): KServe may serve a member with one of them, whose image decides its cold start and so
+    the router's timeout (rev14f defect 5).
     """
 
     platform: PlatformHandles
     spec: PipelineSpec
     models: Mapping[str, ModelSpec]
+    runtimes: Mapping[str, RuntimeSpec] = field(default_factory=dict)
 
 
 def check(name: str, args: PipelineArgs) -> None:
-    """Raise :class:`SpecError` for what this platform cannot run (the stack config makes the same check)."""
+    """Raise :class:`SpecError` for what this platform cannot run (the stack config makes the same check), and, in
+    Knative mode, for a chain whose cold starts leave no time for a request (:func:`wait_problem`)."""
     for path, value, accepted in pipeline_problems(name, args.spec, args.models, args.platform.deployment_mode):
         raise SpecError(path or "name", value, accepted)
+    if args.platform.deployment_mode == "Knative":
+        cluster = args.platform.cluster
+        facts = coldstart.cluster_facts(cluster.cloud, cluster.gpu)
+        problem = wait_problem(request_waits(args.spec, args.models, facts, args.runtimes), args.spec.nodes)
+        if problem is not None:
+            raise SpecError(*problem)
 
 
 def router_service_account(name: str) -> str:
@@ -184,28 +196,93 @@ def _step(step: StepSpec, models: Mapping[str, ModelSpec]) -> dict[str, Any]:
     return out
 
 
-def request_wait_seconds(spec: PipelineSpec, models: Mapping[str, ModelSpec], cluster: coldstart.ClusterFacts) -> int:
-    """How long a request through the router may wait for pods from zero (Knative mode): the router's own start
-    when it can be at zero (a CPU server, :data:`_runtime.CPU_READY_SECONDS`), plus, for every member model its steps
-    name that can be at zero, its cold start at the slow end (:func:`_runtime.cold_start_budget_seconds`; a model
-    whose transformer can be at zero, the transformer's start: :func:`_runtime.component_cold_start_seconds`). The
-    members' starts add up, as the router calls the steps of a Sequence one after the other (KServe v0.20.0
-    cmd/router/main.go ``routeStep``) and Knative scales a member only when the router's call reaches it; a
-    ``serviceUrl`` outside the stack is not known here. 0 when nothing can be at zero."""
-    wait = _runtime.CPU_READY_SECONDS if spec.scaling.min_replicas == 0 else 0
-    for member_name in members(spec):
-        member = models[member_name]
-        budget = _runtime.cold_start_budget_seconds(member, cluster)
-        transformer = (
-            member.transformer if member.transformer is not None and not member.transformer.collocated else None
+def request_waits(
+    spec: PipelineSpec,
+    models: Mapping[str, ModelSpec],
+    cluster: coldstart.ClusterFacts,
+    stack_runtimes: Mapping[str, RuntimeSpec] | None = None,
+) -> list[tuple[str, int]]:
+    """What a request through the router may wait for from zero (Knative mode), part by part, as (what, seconds):
+    the router's own start when it can be at zero (a CPU server, :data:`_runtime.CPU_READY_SECONDS`), then the member
+    models' cold starts along the slowest path through the graph (:func:`components.serving.timeouts.graph_wait`: a
+    Sequence calls its steps one after the other, KServe v0.20.0 cmd/router/main.go ``routeStep``, and Knative scales
+    a member only when the router's call reaches it, so their waits add up; an Ensemble waits for the slowest step; a
+    Splitter or Switch calls one). A member that can be at zero waits its cold start at the slow end
+    (:func:`_runtime.cold_start_budget_seconds` with the stack's runtimes of its namespace, ``stack_runtimes``, as the
+    model's own ``timeout`` does: rev14f defect 5); a model whose transformer can be at zero, the transformer's start
+    (:func:`_runtime.component_cold_start_seconds`). A ``serviceUrl`` outside the stack is not known here. Parts of
+    0 s are left out."""
+
+    def member(step: Mapping[str, Any]) -> tuple[str, int] | None:
+        name = step.get("serviceName")
+        if not isinstance(name, str) or name not in models:
+            return None
+        model = models[name]
+        budget = _runtime.cold_start_budget_seconds(
+            model, cluster, coldstart.stack_runtimes(stack_runtimes, model.namespace)
         )
+        transformer = model.transformer if model.transformer is not None and not model.transformer.collocated else None
         if transformer is not None:
-            wait += _runtime.component_cold_start_seconds(
-                transformer.scaling.min_replicas, member.scaling.min_replicas, budget
+            wait = _runtime.component_cold_start_seconds(
+                transformer.scaling.min_replicas, model.scaling.min_replicas, budget
             )
-        elif member.scaling.min_replicas == 0:
-            wait += budget
-    return wait
+        else:
+            wait = budget if model.scaling.min_replicas == 0 else 0
+        return f"model {name}", wait
+
+    nodes = {
+        node_name: {
+            "routerType": node.router_type,
+            "steps": [{"serviceName": s.service_name, "nodeName": s.node_name} for s in node.steps],
+        }
+        for node_name, node in spec.nodes.items()
+    }
+    _, parts = timeouts.graph_wait(nodes, member)
+    router = [("the router", _runtime.CPU_READY_SECONDS)] if spec.scaling.min_replicas == 0 else []
+    return router + parts
+
+
+def request_wait_seconds(
+    spec: PipelineSpec,
+    models: Mapping[str, ModelSpec],
+    cluster: coldstart.ClusterFacts,
+    stack_runtimes: Mapping[str, RuntimeSpec] | None = None,
+) -> int:
+    """How long a request through the router may wait for pods from zero (Knative mode): the sum of
+    :func:`request_waits`; 0 when nothing can be at zero."""
+    return sum(seconds for _, seconds in request_waits(spec, models, cluster, stack_runtimes))
+
+
+def wait_problem(waits: list[tuple[str, int]], nodes: object = None) -> tuple[str, object, str] | None:
+    """Why a router whose request may wait ``waits`` (:func:`request_waits`) through the graph's ``nodes`` (the value
+    the line shows) cannot answer it (rev14f defect 9): the
+    waits plus a request (:data:`_runtime.REQUEST_SECONDS`) exceed the longest timeout the router can have, the
+    platform's ``max-revision-timeout-seconds`` (components/platform/knative.py :data:`MAX_REVISION_TIMEOUT`, 1800 s):
+    KServe v0.20.0 makes the graph's ``timeout`` the router's Knative revision ``timeoutSeconds``
+    (pkg/controller/v1alpha1/inferencegraph/knative_reconciler.go), which Knative's webhook refuses above
+    ``max-revision-timeout-seconds`` (knative/serving knative-v1.21.3 pkg/apis/serving/v1/revision_validation.go
+    ``validateTimeoutSeconds``), and the activator cuts the whole request, the waits included, at it
+    (cmd/activator/main.go). The load balancer in front of the gateway is given the same idle timeout
+    (:data:`components.platform.istio.LONGEST_REQUEST_SECONDS`), within what each cloud's allows (the Classic ELB
+    3600 s, policy/clouds/aws.py ``CLASSIC_ELB_IDLE``; the Azure Load Balancer 100 min, policy/clouds/azure.py
+    ``AZURE_LB_IDLE``; GKE's passthrough load balancer closes no idle connection), so Knative's cap is the one. The
+    platform renders the router's timeout at that cap (:func:`graph_spec`), which would leave less than a request's
+    time after the cold starts: refused here, as ``timeouts-cover-cold-start`` fails such a graph
+    (components/serving/timeouts.py ``graph_problems``)."""
+    wait = sum(seconds for _, seconds in waits)
+    cap = int(MAX_REVISION_TIMEOUT)
+    if wait + _runtime.REQUEST_SECONDS <= cap:
+        return None
+    parts = " + ".join(f"{what} {seconds} s" for what, seconds in waits)
+    zero = [what.removeprefix("model ") for what, _ in waits if what.startswith("model ")]
+    return (
+        "nodes",
+        nodes,
+        f"a request through the router may wait {wait} s for pods from zero ({parts}); with the request itself "
+        f"({_runtime.REQUEST_SECONDS} s) that is {wait + _runtime.REQUEST_SECONDS} s, more than the router's timeout "
+        f"may be (Knative's max-revision-timeout-seconds, {cap} s): keep members warm (scaling.minReplicas >= 1 on "
+        f"{', '.join(zero) or 'the router'}) or shorten the chain",
+    )
 
 
 def graph_spec(name: str, spec: PipelineSpec, models: Mapping[str, ModelSpec], wait_seconds: int = 0) -> dict[str, Any]:
@@ -359,7 +436,9 @@ class Pipeline(pulumi.ComponentResource):
                 name,
                 spec,
                 args.models,
-                request_wait_seconds(spec, args.models, coldstart.cluster_facts(cluster.cloud, cluster.gpu))
+                request_wait_seconds(
+                    spec, args.models, coldstart.cluster_facts(cluster.cloud, cluster.gpu), args.runtimes
+                )
                 if mode == "Knative"
                 else 0,
             ),

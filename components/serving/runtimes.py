@@ -340,11 +340,38 @@ def candidates(
         and r.lists(fmt, explicit=False, version=version)
         and r.supports_protocol(proto)
     ]
+    # sortServingRuntimeList: lowest protocol rank first, then the NEWEST creationTimestamp, then the name
+    # (pkg/apis/serving/v1beta1/predictor_model.go v0.20.0, lines 165-183). Creation order is not known offline, so
+    # the name stands in for it here; two stack runtimes for which only that order would decide are refused
+    # (:func:`tied_choice`, components/serving/stack_runtime.py ``stack_problems``), and KServe's own
+    # ClusterServingRuntimes are created together by its chart.
     found.sort(key=lambda r: (r.protocol_rank(), r.name))
     # sortSupportedRuntimeByPriority: a runtime with a priority first, higher priority first; Python's sort is
     # stable, KServe's sort.Slice is not, so runtimes of equal priority may come out in another order there.
     found.sort(key=lambda r: (r.priority(fmt) is None, -(r.priority(fmt) or 0)))
     return found
+
+
+def tied_choice(
+    fmt: str, protocol: str | None, runtimes: Sequence[Runtime], version: str | None = None
+) -> tuple[Runtime, Runtime] | None:
+    """The first two of ``runtimes`` (one namespace's ServingRuntimes) KServe would auto-select for ``fmt`` at
+    ``protocol`` (and format ``version``) when nothing but their creation order tells them apart, else None.
+
+    KServe v0.20.0 ``GetSupportingRuntimes`` (pkg/apis/serving/v1beta1/predictor_model.go) sorts a namespace's
+    ServingRuntimes by protocol rank, then newest ``creationTimestamp`` first, then name (``sortServingRuntimeList``,
+    lines 165-183), and then by the format's priority (``sortSupportedRuntimeByPriority``: "if both runtimes does not
+    specify the priority, the order is kept"); the first is used. So two runtimes of equal priority (none, or the
+    same) and equal protocol rank at the top are taken newest first: a runtime added by a later ``pulumi up`` wins
+    whatever its name, which a plan cannot know. KServe's admission does not stop it: it refuses only equal priorities
+    both given over a shared protocol (servingruntime_webhook.go ``validateServingRuntimePriority``, lines 182-208)."""
+    found = candidates(fmt, protocol, runtimes, version)
+    if len(found) < 2:
+        return None
+    first, second = found[0], found[1]
+    if first.priority(fmt) == second.priority(fmt) and first.protocol_rank() == second.protocol_rank():
+        return first, second
+    return None
 
 
 def select(

@@ -267,6 +267,53 @@ def stack_problems(stack_runtimes: Mapping[str, RuntimeSpec]) -> list[tuple[str,
                                 "in this namespace, which KServe's admission refuses; give another priority",
                             )
                         )
+    problems.extend(_tie_problems(stack_runtimes))
+    return problems
+
+
+def _tie_problems(stack_runtimes: Mapping[str, RuntimeSpec]) -> list[tuple[str, object, str]]:
+    """Two runtimes of one namespace that KServe would choose between for a model by creation order alone
+    (:func:`components.serving.runtimes.tied_choice`; rev14f defect 8): both auto-select a format, at the same
+    priority (none, most often) and protocol rank. KServe v0.20.0 admits them and then serves the model with the
+    newer one (``GetSupportingRuntimes``, pkg/apis/serving/v1beta1/predictor_model.go), which a plan cannot know:
+    the cold-start budget, the vLLM options and the checks made for the runtime would be about a server that may not
+    run. Every model a namespace could hold is tried: each auto-selected format, without a version and at each
+    version listed, at each protocol."""
+    problems: list[tuple[str, object, str]] = []
+    seen: set[tuple[str, str, str]] = set()
+    items = list(stack_runtimes.items())
+    for namespace in dict.fromkeys(spec.namespace for _, spec in items):
+        here = [(name, spec) for name, spec in items if spec.namespace == namespace]
+        selection = [spec.selection(name) for name, spec in here]
+        order = [name for name, _ in here]
+        formats = {f.name: sorted({g.version for _, s in here for g in s.formats if g.name == f.name and g.version})
+                   for _, spec in here for f in spec.formats if f.auto_select}  # fmt: skip
+        for fmt, versions in formats.items():
+            for version in [None, *versions]:
+                for protocol in runtimes.PROTOCOL_ORDER:
+                    tie = runtimes.tied_choice(fmt, protocol, selection, version)
+                    if tie is None:
+                        continue
+                    first, second = sorted((tie[0].name, tie[1].name), key=order.index)
+                    if (first, second, fmt) in seen:
+                        continue
+                    seen.add((first, second, fmt))
+                    spec = stack_runtimes[second]
+                    j = next(i for i, f in enumerate(spec.formats) if f.name == fmt and f.auto_select)
+                    shown = f"{fmt} version {version}" if version else fmt
+                    priority = tie[0].priority(fmt)
+                    how = "no priority" if priority is None else f"the same priority, {priority},"
+                    problems.append(
+                        (
+                            f"{second}.formats.{j}",
+                            fmt,
+                            f"runtimes {first} and {second} both auto-select format {shown} in namespace {namespace} "
+                            f"with {how} between them, so KServe v0.20.0 serves a {fmt} model that names no runtime "
+                            "with whichever was created last (GetSupportingRuntimes sorts by creationTimestamp), "
+                            f"which a plan cannot know; give one of them a higher priority (formats[].priority) or "
+                            "autoSelect: false",
+                        )
+                    )
     return problems
 
 

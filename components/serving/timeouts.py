@@ -47,7 +47,7 @@ to both (:func:`_component_problems`, :func:`_runtime.component_cold_start_secon
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -378,16 +378,70 @@ ROUTER_WRITE_DEFAULT = 60
 pkg/constants/constants.go ``RouterTimeoutServerWrite`` (cmd/router/main.go ``initTimeouts``)."""
 
 
-def _step_hosts(nodes: Mapping[str, Any]) -> list[str]:
-    """The host of every step's ``serviceUrl`` (``http://<host>[:port]/...``), lowercased without the port."""
-    out = []
-    for node in nodes.values():
-        steps = node.get("steps") if isinstance(node, Mapping) else None
-        for step in steps if isinstance(steps, list) else []:
-            url = step.get("serviceUrl") if isinstance(step, Mapping) else None
-            if isinstance(url, str) and "://" in url:
-                out.append(url.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[0].lower().rstrip("."))
-    return out
+ROOT_NODE = "root"
+"""``GraphRootNodeName`` (pkg/apis/serving/v1alpha1/inference_graph.go, KServe v0.20.0): where the router starts."""
+Wait = tuple[int, list[tuple[str, int]]]
+"""A wait in seconds, with the parts that make it up (what, seconds), in the order a request meets them."""
+
+
+def graph_wait(nodes: Mapping[str, Any], member: Callable[[Mapping[str, Any]], tuple[str, int] | None]) -> Wait:
+    """The longest a request through a router may wait for members starting from zero, walking the graph from
+    ``root`` as KServe v0.20.0's router runs it (cmd/router/main.go ``routeStep``): a ``Sequence`` calls its steps one
+    after the other, so their waits add up; an ``Ensemble`` calls them at once (a goroutine per step), so it waits for
+    the slowest; a ``Splitter`` or ``Switch`` calls one step (``pickupRoute``, ``pickupRouteByCondition``), which may
+    be the slowest. A step with ``nodeName`` runs that node (``executeStep``); ``member`` gives a step's member model
+    (a key and its wait) or None (a ``serviceUrl`` outside the stack). A member already started on the way is warm
+    when called again (each is counted once per path); the parallel steps of an Ensemble all start theirs. ``nodes``
+    has the rendered graph's shape (``routerType``, ``steps``); a node already on the path (a cycle a tampered plan
+    may hold) adds nothing."""
+
+    def walk(
+        name: str, started: frozenset[str], path: tuple[str, ...]
+    ) -> tuple[int, list[tuple[str, int]], frozenset[str]]:
+        node = nodes.get(name)
+        if not isinstance(node, Mapping) or name in path:
+            return 0, [], started
+        given = node.get("steps")
+        steps = [s for s in given if isinstance(s, Mapping)] if isinstance(given, list) else []
+        kind, inner = node.get("routerType"), (*path, name)
+        if kind in ("Ensemble", "Splitter", "Switch"):
+            branches = [step(s, started, inner) for s in steps]
+            if not branches:
+                return 0, [], started
+            worst = max(branches, key=lambda b: b[0])
+            # an Ensemble starts every branch's members; a Splitter or Switch one branch, not known here
+            after = started.union(*(b[2] for b in branches)) if kind == "Ensemble" else started
+            return worst[0], worst[1], after
+        # Sequence (and a type the router refuses: counted in full)
+        total, now = 0, started
+        parts: list[tuple[str, int]] = []
+        for s in steps:
+            seconds, more, now = step(s, now, inner)
+            total, parts = total + seconds, parts + more
+        return total, parts, now
+
+    def step(
+        s: Mapping[str, Any], started: frozenset[str], path: tuple[str, ...]
+    ) -> tuple[int, list[tuple[str, int]], frozenset[str]]:
+        node_name = s.get("nodeName")
+        if isinstance(node_name, str) and node_name:
+            return walk(node_name, started, path)
+        found = member(s)
+        if found is None or found[0] in started:
+            return 0, [], started
+        key, seconds = found
+        return seconds, [(key, seconds)] if seconds else [], started | {key}
+
+    total, parts, _ = walk(ROOT_NODE, frozenset(), ())
+    return total, parts
+
+
+def _step_host(step: Mapping[str, Any]) -> str | None:
+    """The host of a step's ``serviceUrl`` (``http://<host>[:port]/...``), lowercased without the port."""
+    url = step.get("serviceUrl")
+    if isinstance(url, str) and "://" in url:
+        return url.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[0].lower().rstrip(".")
+    return None
 
 
 def _member_wait(isvc: Mapping[str, Any], host: str) -> int:
@@ -405,36 +459,43 @@ def _member_wait(isvc: Mapping[str, Any], host: str) -> int:
 
 def graph_problems(graph: Mapping[str, Any], isvcs: Sequence[Mapping[str, Any]]) -> list[str]:
     """Where a Knative-mode InferenceGraph's router cuts a request that waits for pods from zero: its own start when
-    ``minReplicas`` is 0 (KServe's default 1: inference_graph.go), then each rendered member's (``isvcs``, matched by
-    a step's ``serviceUrl`` host ``<name>[-predictor|-transformer].<ns>[.svc[.cluster.local]]``) start from zero, in
-    turn. The router's Knative revision ``timeoutSeconds`` is the graph's ``timeout`` (KServe v0.20.0
-    pkg/controller/v1alpha1/inferencegraph/knative_reconciler.go; Knative's 300 s without it) and its
+    ``minReplicas`` is 0 (KServe's default 1: inference_graph.go), then the rendered members' (``isvcs``, matched by
+    a step's ``serviceUrl`` host ``<name>[-predictor|-transformer].<ns>[.svc[.cluster.local]]``) starts from zero
+    along the slowest path through the graph (:func:`graph_wait`). The router's Knative revision ``timeoutSeconds``
+    is the graph's ``timeout`` (KServe v0.20.0 pkg/controller/v1alpha1/inferencegraph/knative_reconciler.go;
+    Knative's 300 s without it) and its
     ``http.Server`` ``WriteTimeout`` is ``routerTimeouts.serverWrite`` (:data:`ROUTER_WRITE_DEFAULT` without it):
-    both are held to the wait plus a request unless at ``max-revision-timeout-seconds``, and to the wait."""
+    both are held to the wait plus a request unless at ``max-revision-timeout-seconds``, and to the wait. A wait that
+    with a request exceeds ``max-revision-timeout-seconds`` fails whatever the timeouts (rev14f defect 9): no revision
+    timeout may be longer (Knative's webhook), so the request would be cut (components/serving/pipeline.py
+    ``wait_problem`` refuses the same chain when the platform renders it)."""
     meta = graph.get("metadata")
     name = f"{meta.get('namespace')}/{meta.get('name')}" if isinstance(meta, Mapping) else "(no metadata)"
     try:
         spec = _map(graph.get("spec"), "spec")
         given = spec.get("minReplicas")
         router_zero = (_whole(given, "spec.minReplicas") if given is not None else DEFAULT_MIN_REPLICAS) == 0
-        wait = _runtime.CPU_READY_SECONDS if router_zero else 0
         namespace = meta.get("namespace") if isinstance(meta, Mapping) else None
-        seen: set[str] = set()
-        for host in _step_hosts(_map(spec.get("nodes"), "spec.nodes")):
+
+        def member(step: Mapping[str, Any]) -> tuple[str, int] | None:
+            host = _step_host(step)
+            if host is None:
+                return None
             labels = host.split(".")
             ns = labels[1] if len(labels) > 1 else namespace
             for isvc in isvcs:
                 imeta = _map(isvc.get("metadata"), "metadata")
                 iname = imeta.get("name")
-                if imeta.get("namespace", "default") != ns or labels[0] not in (
+                if imeta.get("namespace", "default") == ns and labels[0] in (
                     iname,
                     f"{iname}-predictor",
                     f"{iname}-transformer",
                 ):
-                    continue
-                if f"{ns}/{iname}" not in seen:
-                    seen.add(f"{ns}/{iname}")
-                    wait += _member_wait(isvc, host)
+                    return f"{ns}/{iname}", _member_wait(isvc, host)
+            return None
+
+        wait, _ = graph_wait(_map(spec.get("nodes"), "spec.nodes"), member)
+        wait += _runtime.CPU_READY_SECONDS if router_zero else 0
         if wait == 0:
             return []
         timeout = spec.get("timeout")
@@ -449,6 +510,16 @@ def graph_problems(graph: Mapping[str, Any], isvcs: Sequence[Mapping[str, Any]])
     except Unreadable as e:
         return [f"{name}: {e}: the router's timeouts cannot be judged against the cold starts"]
     out = []
+    cap = int(MAX_REVISION_TIMEOUT)
+    if wait + _runtime.REQUEST_SECONDS > cap:
+        # rev14f defect 9: the router's revision timeout cannot exceed max-revision-timeout-seconds (Knative's
+        # webhook, pkg/apis/serving/v1/revision_validation.go validateTimeoutSeconds), so a timeout at the cap passes
+        # the hops below while the members' cold starts leave less than a request's time in it
+        out.append(
+            f"{name}: cold starts {wait}s + request {_runtime.REQUEST_SECONDS}s > max-revision-timeout-seconds "
+            f"{cap}s, the longest the router's timeout may be: keep members warm (minReplicas >= 1) or shorten the "
+            "chain"
+        )
     for hop, limit in hops.items():
         if limit < wait + _runtime.REQUEST_SECONDS and limit < int(MAX_REVISION_TIMEOUT):
             out.append(f"{name}: {hop} {limit}s < cold starts {wait}s + request {_runtime.REQUEST_SECONDS}s")

@@ -1519,35 +1519,121 @@ tests/policy/test_policy_known_types.py, unless the value says why not (Karpente
 this module's Karpenter shares)."""
 
 
+INSTANCE_TYPE_LABEL = "node.kubernetes.io/instance-type"
+ARCH_LABEL = "kubernetes.io/arch"
+
+
+def _ami_arch(ami: Any) -> tuple[str, ...] | None:
+    """The architecture of an EKS managed node group's ``amiType`` (pulumi_aws 7.51.1 eks/node_group.py ``ami_type``,
+    the EKS API's AMI types such as ``AL2023_x86_64_STANDARD``, ``AL2023_ARM_64_STANDARD``, ``BOTTLEROCKET_ARM_64``):
+    ``x86_64`` is Go's ``amd64``, ``ARM_64`` is ``arm64`` (the kubelet sets ``kubernetes.io/arch`` to runtime.GOARCH,
+    kubernetes.io/docs/reference/labels-annotations-taints/). None when not stated."""
+    if not isinstance(ami, str):
+        return None
+    if "ARM_64" in ami:
+        return ("arm64",)
+    if "x86_64" in ami:
+        return ("amd64",)
+    return None
+
+
+def _karpenter_derived(types: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    """The labels Karpenter derives from the instance type's name: ``karpenter.k8s.aws/instance-family`` and
+    ``instance-size``, ``strings.Split(instanceType, ".")`` (aws/karpenter-provider-aws v1.14.1 pkg/providers/
+    instancetype/types.go ``computeRequirements``)."""
+    parts = [t.split(".") for t in types if t.count(".") == 1]
+    if not parts or len(parts) != len(types):
+        return {}
+    return {
+        "karpenter.k8s.aws/instance-family": tuple(sorted({p[0] for p in parts})),
+        "karpenter.k8s.aws/instance-size": tuple(sorted({p[1] for p in parts})),
+    }
+
+
 def _pool_labels(res: Resource) -> list[PoolLabels] | None:
-    """An EKS pool's node labels and capacity (``node-selectors-match-pools``, ``system-pool-on-demand``): managed
-    node groups' ``labels`` and ``capacityType`` ("Valid values: ``ON_DEMAND``, ``SPOT``", pulumi_aws 7.51.1
-    eks/node_group.py ``capacity_type``); a Karpenter NodePool's ``spec.template.metadata.labels`` plus each
-    single-valued ``In`` requirement (a nodeSelector on a well-known label is matched against the NodePool's
-    requirements: "a pod's requirements must be within the NodePool's requirements", aws/karpenter-provider-aws
-    website/content/en/docs/concepts/nodepools.md), spot when ``karpenter.sh/capacity-type`` admits ``spot``."""
+    """An EKS pool's node labels, capacity, allowed well-known values and taints (``node-selectors-match-pools``,
+    ``system-pool-on-demand``): managed node groups' ``labels``, ``capacityType`` ("Valid values: ``ON_DEMAND``,
+    ``SPOT``", pulumi_aws 7.51.1 eks/node_group.py ``capacity_type``), ``instanceTypes`` (``node.kubernetes.io/
+    instance-type``), ``amiType`` (:func:`_ami_arch`) and ``taints``; a Karpenter NodePool's
+    ``spec.template.metadata.labels`` plus each single-valued ``In`` requirement, each multi-valued one as the values
+    allowed (a nodeSelector on a well-known label is matched against the NodePool's requirements: "a pod's
+    requirements must be within the NodePool's requirements", aws/karpenter-provider-aws website/content/en/docs/
+    concepts/nodepools.md), ``karpenter.sh/nodepool`` ("The name of the nodepool used to provision the node",
+    website/content/en/docs/concepts/scheduling.md v1.14.1), the family and size derived from its instance types
+    (:func:`_karpenter_derived`), the other ``karpenter.k8s.aws/*`` labels (derived from what EC2 describes of the
+    instance type, types.go ``computeRequirements``) and keys with ``Exists`` not judged, and
+    ``spec.template.spec.taints``; spot when ``karpenter.sh/capacity-type`` admits ``spot``."""
     if res.type in (EKS_MNG, AWS_NODE_GROUP):
         labels = res.props.get("labels")
         capacity = res.props.get("capacityType")
         spot = f"capacityType {capacity}" if isinstance(capacity, str) and capacity.upper() == "SPOT" else None
-        return [PoolLabels(res.name, {} if labels is None else labels, spot)]
+        allowed: dict[str, tuple[str, ...]] = {}
+        types = res.props.get("instanceTypes")
+        if isinstance(types, list) and types and all(isinstance(t, str) for t in types):
+            allowed[INSTANCE_TYPE_LABEL] = tuple(types)
+        if (arch := _ami_arch(res.props.get("amiType"))) is not None:
+            allowed[ARCH_LABEL] = arch
+        taints = res.props.get("taints")
+        return [
+            PoolLabels(
+                res.name,
+                {} if labels is None else labels,
+                spot,
+                allowed,
+                taints=UNKNOWN if taints is UNKNOWN else taints_of_list(taints),
+            )
+        ]
     if res.type == EKS_NG2:
         labels = res.props.get("labels")
-        return [PoolLabels(res.name, {} if labels is None else labels)]
+        kind = res.props.get("instanceType")
+        taints = res.props.get("taints")
+        return [
+            PoolLabels(
+                res.name,
+                {} if labels is None else labels,
+                allowed={INSTANCE_TYPE_LABEL: (kind,)} if isinstance(kind, str) else {},
+                taints=UNKNOWN if taints is UNKNOWN else taints_of_map(taints),
+            )
+        ]
     if res.type == KARPENTER_POOL:
         spec = res.get("spec.template")
         if spec is UNKNOWN:
             return [PoolLabels(res.name, UNKNOWN)]
+        name = res.k8s_name or res.name
         labels = dict(as_map(res.get("spec.template.metadata.labels")))
+        labels.setdefault("karpenter.sh/nodepool", name)
         spot = None
+        allowed = {}
+        unjudged = ["karpenter.k8s.aws/"]
         for req in as_list(res.get("spec.template.spec.requirements")):
             req = as_map(req)
+            key = req.get("key")
             values = [v for v in as_list(req.get("values")) if isinstance(v, str)]
-            if req.get("operator") == "In" and len(values) == 1 and isinstance(req.get("key"), str):
-                labels.setdefault(req["key"], values[0])
-            if req.get("key") == "karpenter.sh/capacity-type" and "spot" in values:
+            if not isinstance(key, str):
+                continue
+            if req.get("operator") == "In" and len(values) == 1:
+                labels.setdefault(key, values[0])
+            elif req.get("operator") == "In" and values:
+                allowed[key] = tuple(values)
+            elif req.get("operator") in ("Exists", "NotIn", "Gt", "Lt", "Gte", "Lte"):
+                unjudged.append(key)
+            if key == "karpenter.sh/capacity-type" and "spot" in values:
                 spot = "karpenter.sh/capacity-type admits spot"
-        return [PoolLabels(res.k8s_name or res.name, labels, spot)]
+        types = [labels[INSTANCE_TYPE_LABEL]] if isinstance(labels.get(INSTANCE_TYPE_LABEL), str) else []
+        for k, v in _karpenter_derived(types or list(allowed.get(INSTANCE_TYPE_LABEL, ()))).items():
+            if k not in labels:
+                allowed.setdefault(k, v)
+        taints = res.get("spec.template.spec.taints")
+        return [
+            PoolLabels(
+                name,
+                labels,
+                spot,
+                allowed,
+                tuple(unjudged),
+                UNKNOWN if taints is UNKNOWN else taints_of_list(taints),
+            )
+        ]
     return None
 
 
@@ -1562,7 +1648,10 @@ POLICY = CloudPolicy(
     parts={
         "node-selectors-match-pools": Part(
             types=(EKS_MNG, AWS_NODE_GROUP, EKS_NG2, KARPENTER_POOL),
-            summary="EKS node group labels and capacityType, Karpenter NodePool labels and capacity-type",
+            summary=(
+                "EKS node group labels, capacityType, instance types, amiType architecture and taints; Karpenter "
+                "NodePool labels, name, requirements and taints"
+            ),
             read=_pool_labels,
         ),
         "api-endpoint-restricted": Part(

@@ -704,11 +704,15 @@ def _rbac_wait_inputs() -> frozenset[str]:
 
 
 def _pool_labels(res: Resource) -> list[PoolLabels] | None:
-    """An AKS pool's ``nodeLabels`` and priority (``node-selectors-match-pools``, ``system-pool-on-demand``):
-    ``scaleSetPriority`` ``Spot`` or ``Regular``, "If not specified, the default is 'Regular'" (pulumi_azure_native
-    containerservice ``scale_set_priority``); an AgentPool and each of a ManagedCluster's ``agentPoolProfiles``."""
+    """An AKS pool's ``nodeLabels``, priority, VM size and taints (``node-selectors-match-pools``,
+    ``system-pool-on-demand``): ``scaleSetPriority`` ``Spot`` or ``Regular``, "If not specified, the default is
+    'Regular'" (pulumi_azure_native containerservice ``scale_set_priority``); the labels AKS's node bootstrap sets on
+    every node of a pool, ``agentpool`` and ``kubernetes.azure.com/agentpool`` with the pool's name (Azure/agentbaker
+    nbcontractv1 ``GetKubeletNodeLabels``); ``vmSize`` as ``node.kubernetes.io/instance-type``
+    (kubernetes.io/docs/reference/labels-annotations-taints/); ``nodeTaints`` (``key=value:Effect``); an AgentPool
+    (named by ``agentPoolName``) and each of a ManagedCluster's ``agentPoolProfiles`` (by ``name``)."""
     if res.type == AKS_POOL:
-        profiles: list[Any] = [res.props]
+        profiles: list[Any] = [{**res.props, "name": res.props.get("agentPoolName")}]
     elif res.type == AKS:
         given = res.props.get("agentPoolProfiles")
         if given is UNKNOWN:
@@ -719,10 +723,25 @@ def _pool_labels(res: Resource) -> list[PoolLabels] | None:
     out = []
     for p in profiles:
         p = as_map(p)
-        labels = p.get("nodeLabels")
+        labels = dict(as_map(p.get("nodeLabels")))
+        name = p.get("name")
+        if isinstance(name, str) or name is UNKNOWN:
+            labels.setdefault("agentpool", name)
+            labels.setdefault("kubernetes.azure.com/agentpool", name)
         priority = p.get("scaleSetPriority")
         spot = f"scaleSetPriority {priority}" if isinstance(priority, str) and priority.lower() == "spot" else None
-        out.append(PoolLabels(str(p.get("name") or res.name), {} if labels is None else labels, spot))
+        size = p.get("vmSize")
+        allowed = {"node.kubernetes.io/instance-type": (size,)} if isinstance(size, str) else {}
+        taints = p.get("nodeTaints")
+        out.append(
+            PoolLabels(
+                str(name or res.name),
+                labels,
+                spot,
+                allowed,
+                taints=UNKNOWN if taints is UNKNOWN else taints_of_list(taints),
+            )
+        )
     return out
 
 
@@ -732,7 +751,7 @@ POLICY = CloudPolicy(
     parts={
         "node-selectors-match-pools": Part(
             types=(AKS, AKS_POOL),
-            summary="AKS nodeLabels and scaleSetPriority",
+            summary="AKS nodeLabels, pool name, vmSize, nodeTaints and scaleSetPriority",
             read=_pool_labels,
         ),
         "api-endpoint-restricted": Part(

@@ -784,18 +784,30 @@ tests/policy/test_policy_known_types.py, unless the value says why not."""
 
 
 def _pool_labels(res: Resource) -> list[PoolLabels] | None:
-    """A GKE node pool's ``nodeConfig.labels`` and spot capacity (``node-selectors-match-pools``,
+    """A GKE node pool's ``nodeConfig.labels``, spot capacity, machine type and taints (``node-selectors-match-pools``,
     ``system-pool-on-demand``): ``nodeConfig.spot`` "whether the underlying node VMs are spot" and
-    ``nodeConfig.preemptible`` (pulumi_gcp container NodeConfig ``spot``/``preemptible``)."""
+    ``nodeConfig.preemptible`` (pulumi_gcp container NodeConfig ``spot``/``preemptible``); "Each node in the pool has a
+    Kubernetes node label, ``cloud.google.com/gke-nodepool``, which has the node pool's name"
+    (docs.cloud.google.com/kubernetes-engine/docs/concepts/node-pools); ``nodeConfig.machineType`` is the value of
+    ``node.kubernetes.io/instance-type`` ("the instance type ... defined by the cloud provider",
+    kubernetes.io/docs/reference/labels-annotations-taints/); ``nodeConfig.taints``."""
     if res.type != GKE_POOL:
         return None
     config = res.props.get("nodeConfig")
     if config is UNKNOWN:
         return [PoolLabels(res.name, UNKNOWN)]
     config = as_map(config)
-    labels = config.get("labels")
+    labels = dict(as_map(config.get("labels")))
+    name = res.props.get("name")
+    if isinstance(name, str) or name is UNKNOWN:
+        labels.setdefault("cloud.google.com/gke-nodepool", name)
     spot = next((f"nodeConfig.{k} true" for k in ("spot", "preemptible") if config.get(k) is True), None)
-    return [PoolLabels(res.name, {} if labels is None else labels, spot)]
+    machine = config.get("machineType")
+    allowed = {"node.kubernetes.io/instance-type": (machine,)} if isinstance(machine, str) else {}
+    taints = config.get("taints")
+    return [
+        PoolLabels(res.name, labels, spot, allowed, taints=UNKNOWN if taints is UNKNOWN else taints_of_list(taints))
+    ]
 
 
 POLICY = CloudPolicy(
@@ -805,7 +817,7 @@ POLICY = CloudPolicy(
     parts={
         "node-selectors-match-pools": Part(
             types=(GKE_POOL,),
-            summary="GKE nodeConfig.labels, spot and preemptible",
+            summary="GKE nodeConfig.labels, pool name, machineType, taints, spot and preemptible",
             read=_pool_labels,
         ),
         "api-endpoint-restricted": Part(

@@ -104,9 +104,9 @@ def _images(res: Resource, facts: Facts) -> Iterator[str]:
             image = c.get("image")
             if image is UNKNOWN or image is None:
                 continue  # known after deploy (the unknown hook says so); absent: KServe fills the runtime's
-            problem = tag_problem(str(image)) if isinstance(image, str) else f"image {image!r} is not a reference"
-            if problem:
-                yield f"{who(res)} {path}.{where}: {problem}; give a version tag or a digest"
+            found = tag_problem(str(image)) if isinstance(image, str) else f"image {image!r} is not a reference"
+            if found:
+                yield f"{who(res)} {path}.{where}: {found}; give a version tag or a digest"
 
 
 def _unknown(res: Resource) -> str | None:

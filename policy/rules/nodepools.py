@@ -17,17 +17,29 @@
   annotations-taints/) count as met, and the per-node ones (:data:`NODE_SET_LABELS`: hostname, zone, region,
   instance type) are not judged. A stack whose pools no share reads (an existing cluster: its nodes' labels are not
   known offline, and a model's nodeSelector there is the operator's contract with their own nodes) is not judged; a
-  selector that reads a value known only after deploy is skipped.
+  selector that reads a value known only after deploy is skipped. A key a pool states is judged against the pool
+  (rev14f defect 4): its labels, else the values its nodes can take (:attr:`PoolLabels.allowed`: a Karpenter
+  NodePool's ``In`` requirements, a node group's instance types and AMI architecture, a GKE or AKS pool's machine
+  type), so ``kubernetes.io/arch: arm64`` or ``node.kubernetes.io/instance-type: p5.48xlarge`` on an amd64 g6.xlarge
+  pool fails; the labels the cloud sets on every node of a pool count as met (:attr:`PoolLabels.labels`: Karpenter's
+  ``karpenter.sh/nodepool``, GKE's ``cloud.google.com/gke-nodepool``, AKS's ``kubernetes.azure.com/agentpool``), as
+  do keys whose values the pool does not state (:attr:`PoolLabels.unjudged`: Karpenter's ``karpenter.k8s.aws/*``
+  derived from instance types EC2 describes). A pool counts only when the pod tolerates each of its ``NoSchedule``
+  and ``NoExecute`` taints (kubernetes.io/docs/concepts/scheduling-eviction/taint-and-toleration/: the scheduler
+  does not place a pod on a node with a ``NoSchedule`` taint it does not tolerate), read from the same pod spec (an
+  InferenceService component's ``tolerations``, a workload's template, the ``tolerations`` beside the nodeSelector in
+  a release's values; a release that gives none keeps its chart's, which are not read, so it is not judged on
+  taints).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from policy.rules import percloud
-from policy.rules.base import UNKNOWN, Facts, Finding, Resource, Rule, as_map
+from policy.rules.base import UNKNOWN, Facts, Finding, Resource, Rule, as_list, as_map
 
 SYSTEM_LABELS: Mapping[str, str] = {"mlplatform.io/pool": "system"}
 """The system pool's labels: components/clusters/_common.py ``SYSTEM_NODE_SELECTOR`` (the rule keeps its own copy so a
@@ -54,11 +66,16 @@ WORKLOADS = (
 @dataclass(frozen=True)
 class PoolLabels:
     """One pool as a cloud's share reads it: its node labels (UNKNOWN when known only after deploy) and, when its
-    nodes are spot capacity, why."""
+    nodes are spot capacity, why; the values a well-known label of its nodes can take (``allowed``: key -> values),
+    the label key prefixes its nodes carry with values not read here (``unjudged``), and its taints as (key, value,
+    effect) (UNKNOWN when known only after deploy)."""
 
     name: str
     labels: Any
     spot: str | None = None
+    allowed: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    unjudged: tuple[str, ...] = ()
+    taints: Any = ()
 
 
 def pools(resources: Sequence[Resource]) -> list[PoolLabels]:
@@ -89,17 +106,22 @@ def _system_on_demand(resources: Sequence[Resource], facts: Facts) -> Iterator[F
                     )
 
 
-def selectors(res: Resource) -> list[tuple[str, Any]]:
-    """The nodeSelectors a resource renders, each with where: a Helm release's values at any depth, a workload's pod
-    template."""
-    found: list[tuple[str, Any]] = []
+NOT_READ = None
+"""The tolerations of a pod spec that are not read (a Helm release whose values give none keeps its chart's)."""
+
+
+def selectors_with_tolerations(res: Resource) -> list[tuple[str, Any, Any]]:
+    """The nodeSelectors a resource renders, each with where and the tolerations of the same pod spec (a list, UNKNOWN,
+    or :data:`NOT_READ`): a Helm release's values at any depth (the ``tolerations`` beside the ``nodeSelector``), a
+    workload's pod template, an InferenceService component."""
+    found: list[tuple[str, Any, Any]] = []
 
     def walk(value: Any, path: str) -> None:
         if isinstance(value, Mapping):
             for k, v in value.items():
                 where = f"{path}.{k}" if path else str(k)
                 if k == "nodeSelector" and isinstance(v, Mapping):
-                    found.append((where, v))
+                    found.append((where, v, value.get("tolerations", NOT_READ)))
                 else:
                     walk(v, where)
         elif isinstance(value, list):
@@ -111,24 +133,72 @@ def selectors(res: Resource) -> list[tuple[str, Any]]:
     elif res.type in WORKLOADS:
         sel = res.get("spec.template.spec.nodeSelector")
         if isinstance(sel, Mapping):
-            found.append(("spec.template.spec.nodeSelector", sel))
+            found.append(("spec.template.spec.nodeSelector", sel, res.get("spec.template.spec.tolerations") or []))
     elif res.type == ISVC:
         # rev14e defect 1: each component of an InferenceService has a pod spec of its own (PredictorSpec,
         # TransformerSpec, ExplainerSpec inline PodSpec, pkg/apis/serving/v1beta1 kserve v0.20.0), whose nodeSelector
-        # KServe copies into the pods it creates
+        # and tolerations KServe copies into the pods it creates
         for component in ("predictor", "transformer", "explainer"):
             sel = res.get(f"spec.{component}.nodeSelector")
             if isinstance(sel, Mapping):
-                found.append((f"spec.{component}.nodeSelector", sel))
+                found.append((f"spec.{component}.nodeSelector", sel, res.get(f"spec.{component}.tolerations") or []))
     return found
 
 
-def _met(selector: Mapping[str, Any], labels: Mapping[str, Any]) -> bool:
+def selectors(res: Resource) -> list[tuple[str, Any]]:
+    """The nodeSelectors a resource renders, each with where (:func:`selectors_with_tolerations`)."""
+    return [(where, sel) for where, sel, _ in selectors_with_tolerations(res)]
+
+
+def _met(selector: Mapping[str, Any], labels: Mapping[str, Any], pool: PoolLabels | None = None) -> bool:
+    """Whether a node of the pool with ``labels`` has every pair of ``selector``: a key the pool states is judged
+    against it (its labels, else :attr:`PoolLabels.allowed`); a key under :attr:`PoolLabels.unjudged` counts as met;
+    else the kubelet's :data:`NODE_LABELS` and the per-node :data:`NODE_SET_LABELS`."""
+    allowed = pool.allowed if pool is not None else {}
+    unjudged = pool.unjudged if pool is not None else ()
     for key, value in selector.items():
-        if labels.get(key) == value or value in NODE_LABELS.get(str(key), ()) or key in NODE_SET_LABELS:
-            continue
-        return False
+        key = str(key)
+        if key in labels:
+            ok = labels.get(key) == value or labels.get(key) is UNKNOWN
+        elif key in allowed:
+            ok = value in allowed[key]
+        elif any(key.startswith(prefix) for prefix in unjudged):
+            ok = True
+        else:
+            ok = value in NODE_LABELS.get(key, ()) or key in NODE_SET_LABELS
+        if not ok:
+            return False
     return True
+
+
+def _tolerated(taint: tuple[str, str, str], tolerations: Any) -> bool:
+    """Whether a toleration of the list matches the taint (core/v1 Toleration ``ToleratesTaint``: an empty key with
+    ``Exists`` matches every taint, an empty effect every effect, ``Equal`` (the default) compares the value)."""
+    key, value, effect = taint
+    for t in as_list(tolerations):
+        t = as_map(t)
+        if any(v is UNKNOWN for v in t.values()):
+            return True
+        if t.get("effect") not in (None, "", effect):
+            continue
+        if t.get("key") in (None, "") and t.get("operator") == "Exists":
+            return True
+        if t.get("key") != key:
+            continue
+        if t.get("operator") == "Exists" or (t.get("value") or "") == value:
+            return True
+    return False
+
+
+def _untolerated(pool: PoolLabels, tolerations: Any) -> list[str]:
+    """The pool's ``NoSchedule``/``NoExecute`` taints the pod does not tolerate (none when either is not read)."""
+    if tolerations is NOT_READ or tolerations is UNKNOWN or pool.taints is UNKNOWN:
+        return []
+    return [
+        f"{k}={v}:{e}" if v else f"{k}:{e}"
+        for k, v, e in pool.taints
+        if e in ("NoSchedule", "NoExecute") and not _tolerated((k, v, e), tolerations)
+    ]
 
 
 def _selectors_met(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
@@ -136,15 +206,23 @@ def _selectors_met(resources: Sequence[Resource], facts: Facts) -> Iterator[Find
     if not known or any(p.labels is UNKNOWN for p in known):
         return
     for r in resources:
-        for where, sel in selectors(r):
+        for where, sel, tolerations in selectors_with_tolerations(r):
             if any(v is UNKNOWN for v in sel.values()):
                 continue
-            if not any(_met(sel, as_map(p.labels)) for p in known):
-                shown = ", ".join(f"{k}={v}" for k, v in sel.items())
+            shown = ", ".join(f"{k}={v}" for k, v in sel.items())
+            matching = [p for p in known if _met(sel, as_map(p.labels), p)]
+            if not matching:
                 yield Finding(
                     r.urn,
                     f"{r.name} {where} ({shown}) matches no node pool's labels "
                     f"({'; '.join(f'{p.name}: {dict(as_map(p.labels))}' for p in known)}): its pods stay Pending",
+                )
+            elif all(_untolerated(p, tolerations) for p in matching):
+                tainted = "; ".join(f"{p.name}: {', '.join(_untolerated(p, tolerations))}" for p in matching)
+                yield Finding(
+                    r.urn,
+                    f"{r.name} {where} ({shown}) is met only by node pools whose taints its pods do not tolerate "
+                    f"({tainted}): its pods stay Pending",
                 )
 
 
@@ -172,13 +250,15 @@ RULES = [
     Rule(
         name="node-selectors-match-pools",
         description=(
-            "Every nodeSelector a release, workload or InferenceService component renders is met by some node pool's "
-            "labels (or the kubelet's kubernetes.io/os and kubernetes.io/arch): {clouds}."
+            "Every nodeSelector a release, workload or InferenceService component renders is met by some node pool "
+            "whose taints the pod tolerates: the pool's labels and the ones its cloud sets on every node (its name), "
+            "the values it allows (instance types, architecture), else the kubelet's kubernetes.io/os and "
+            "kubernetes.io/arch: {clouds}."
         ),
         enforcement="mandatory",
         area="cluster",
         check_stack=_selectors_met,
         unknown=_unknown_labels,
-        remediation="label the pool (mlplatform.io/pool: system) or fix the selector",
+        remediation="label the pool (mlplatform.io/pool: system), fix the selector, or tolerate the pool's taints",
     ),
 ]

@@ -27,7 +27,10 @@ A transformer or explainer in front of the predictor, and a pipeline's router in
 request while what is behind them starts from zero, under their own timeouts (KServe v0.20.0 ksvc_reconciler.go per
 component; the router's graph ``timeout`` and its ``http.Server`` ``WriteTimeout``, 60 s without
 ``routerTimeouts.serverWrite``: cmd/router/main.go): components/serving/timeouts.py ``_component_problems`` and
-``graph_problems`` hold them to the same.
+``graph_problems`` hold them to the same. A router whose members' cold starts, added up as a Sequence calls them,
+plus a request exceed ``max-revision-timeout-seconds`` fails whatever its timeouts (rev14f defect 9: at the cap the
+hops passed while the cold starts left 48 s of 1800 s for three requests); the platform refuses such a pipeline when
+it renders the timeout (components/serving/pipeline.py ``wait_problem``).
 """
 
 from __future__ import annotations
@@ -270,7 +273,8 @@ RULES = [
             "transformer or explainer in front of it, a pipeline router's timeout and serverWrite) lasts at least "
             "the model's cold start at the slow end of every step, within max-revision-timeout-seconds (1800 s); so "
             "does the idle timeout of the load balancer in front of the gateway, read from the gateway Service's "
-            "annotation as the cloud's share says ({clouds; })."
+            "annotation as the cloud's share says ({clouds; }). A pipeline whose members' cold starts in turn plus a "
+            "request exceed max-revision-timeout-seconds fails whatever its timeouts."
         ),
         enforcement="mandatory",
         area="models",
@@ -282,7 +286,8 @@ RULES = [
             "LONGEST_REQUEST_SECONDS, through the cluster's load_balancer_annotations). "
             "Shorten the model's cold start (docs/performance.md: a smaller model, an image cache, a faster loader, "
             "storage in the cluster's region) below 1800 s at the slow end; a longer timeout is refused by Knative's "
-            "webhook and cut by the load balancer. Leave the predictor's timeout unset (the platform derives it)."
+            "webhook and cut by the load balancer. Leave the predictor's timeout unset (the platform derives it). "
+            "For a pipeline, keep members warm (minReplicas >= 1) or shorten the chain."
         ),
     ),
 ]

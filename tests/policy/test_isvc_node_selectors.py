@@ -19,9 +19,10 @@ from support import ROOT, mutated_resources, shipped_plan
 RULE = next(r for r in RULES if r.name == "node-selectors-match-pools")
 POOLS = (
     # aws-dev's pools as the aws share reads them: the system node group (two resources), and the Karpenter NodePool
-    # with its template labels and single-valued requirements (policy/clouds/aws.py _pool_labels)
+    # with its template labels, its name as karpenter.sh/nodepool and single-valued requirements (policy/clouds/aws.py
+    # _pool_labels)
     "mlplatform-system: {'mlplatform.io/pool': 'system'}; mlplatform-system: {'mlplatform.io/pool': 'system'}; "
-    "gpu-l4: {'mlplatform.io/accelerator': 'nvidia-l4', 'mlplatform.io/pool': 'l4', "
+    "gpu-l4: {'mlplatform.io/accelerator': 'nvidia-l4', 'mlplatform.io/pool': 'l4', 'karpenter.sh/nodepool': 'gpu-l4', "
     "'node.kubernetes.io/instance-type': 'g6.xlarge', 'karpenter.sh/capacity-type': 'spot', "
     "'kubernetes.io/arch': 'amd64', 'kubernetes.io/os': 'linux'}"
 )
@@ -81,3 +82,113 @@ def test_a_selector_a_pool_or_every_node_meets_passes(selector: dict[str, str]) 
         props["spec"]["predictor"]["nodeSelector"] = selector
 
     assert _messages(change) == []
+
+
+# ---------------------------------------------------------------------------------------------- rev14f defect 4
+
+
+def _stack_messages(stack: str, change: Any) -> list[str]:
+    from support import rules_plan
+
+    resources, settings = rules_plan(stack)
+
+    def pick(r: Resource) -> bool:
+        return r.type.endswith(":InferenceService") and r.name == "sklearn-iris-isvc"
+
+    changed = mutated_resources(resources, pick, change, exactly=1)
+    return [e["message"] for e in run_rules(changed, settings, [RULE]) if not e["passed"]]
+
+
+def _select(component: str, selector: dict[str, str], tolerations: list[dict[str, str]] | None = None) -> Any:
+    def change(props: dict[str, Any]) -> None:
+        spec = props["spec"].setdefault(component, {})
+        spec["nodeSelector"] = selector
+        if tolerations is not None:
+            spec["tolerations"] = tolerations
+
+    return change
+
+
+GPU_TOLERATION = {"key": "nvidia.com/gpu", "operator": "Equal", "value": "present", "effect": "NoSchedule"}
+
+
+@pytest.mark.parametrize("component", ["predictor", "transformer", "explainer"])
+@pytest.mark.parametrize(
+    "selector",
+    [
+        # rev14f ns-a1..ns-a3: every aws-dev pool is amd64 (the NodePool's kubernetes.io/arch In [amd64], the system
+        # node group's amiType AL2023_x86_64_STANDARD)
+        {"kubernetes.io/arch": "arm64"},
+        # rev14f ns-it: the l4 NodePool allows g6.xlarge only, the system group m7i.xlarge
+        {"node.kubernetes.io/instance-type": "p5.48xlarge"},
+        {"karpenter.k8s.aws/instance-family": "p5"},  # derived from the NodePool's instance type (types.go)
+    ],
+)
+def test_a_selector_outside_every_pools_values_fails(component: str, selector: dict[str, str]) -> None:
+    msgs = _messages(_select(component, selector))
+    assert len(msgs) == 1 and "matches no node pool's labels" in msgs[0], msgs
+
+
+def test_a_selector_met_only_by_a_tainted_pool_fails_without_its_toleration() -> None:
+    # rev14f ns-taint: only the l4 NodePool is spot, and it carries nvidia.com/gpu=present:NoSchedule
+    assert _messages(_select("transformer", {"karpenter.sh/capacity-type": "spot"})) == [
+        "sklearn-iris-isvc spec.transformer.nodeSelector (karpenter.sh/capacity-type=spot) is met only by node pools "
+        "whose taints its pods do not tolerate (gpu-l4: nvidia.com/gpu=present:NoSchedule): its pods stay Pending"
+    ]
+    assert _messages(_select("transformer", {"karpenter.sh/capacity-type": "spot"}, [GPU_TOLERATION])) == []
+    everything = [{"operator": "Exists"}]  # an empty key with Exists tolerates every taint (core/v1 Toleration)
+    assert _messages(_select("transformer", {"karpenter.sh/capacity-type": "spot"}, everything)) == []
+
+
+@pytest.mark.parametrize(
+    "selector",
+    [
+        # rev14f ns-fp: both are labels Karpenter sets on the nodes it launches (scheduling.md v1.14.1)
+        {"karpenter.sh/nodepool": "gpu-l4", "karpenter.k8s.aws/instance-gpu-name": "l4"},
+        {"node.kubernetes.io/instance-type": "g6.xlarge", "kubernetes.io/arch": "amd64"},
+        {"node.kubernetes.io/instance-type": "m7i.xlarge"},  # the system node group's instance type
+        {"karpenter.k8s.aws/instance-family": "g6", "karpenter.k8s.aws/instance-size": "xlarge"},
+    ],
+)
+def test_a_well_known_label_the_pool_carries_passes(selector: dict[str, str]) -> None:
+    assert _messages(_select("predictor", selector, [GPU_TOLERATION])) == []
+
+
+def test_another_nodepools_name_fails() -> None:
+    assert len(_messages(_select("predictor", {"karpenter.sh/nodepool": "gpu-h100"}, [GPU_TOLERATION]))) == 1
+
+
+@pytest.mark.parametrize(
+    ("stack", "selector", "passes"),
+    [
+        # GKE: every node carries cloud.google.com/gke-nodepool (docs.cloud.google.com/kubernetes-engine/docs/
+        # concepts/node-pools) and its machine type as node.kubernetes.io/instance-type
+        ("gcp-prod", {"node.kubernetes.io/instance-type": "e2-standard-4"}, True),
+        ("gcp-prod", {"node.kubernetes.io/instance-type": "n2-standard-64"}, False),
+        ("gcp-prod", {"cloud.google.com/gke-nodepool": "no-such-pool"}, False),
+        # AKS: agentpool and kubernetes.azure.com/agentpool carry the pool's name (agentbaker GetKubeletNodeLabels)
+        ("azure-staging", {"kubernetes.azure.com/agentpool": "no-such-pool"}, False),
+        ("azure-staging", {"node.kubernetes.io/instance-type": "Standard_D4s_v5"}, True),
+        ("azure-staging", {"node.kubernetes.io/instance-type": "Standard_E96s_v5"}, False),
+    ],
+)
+def test_gke_and_aks_pools_are_judged_by_what_their_nodes_carry(
+    stack: str, selector: dict[str, str], passes: bool
+) -> None:
+    msgs = _stack_messages(stack, _select("predictor", selector))
+    assert (msgs == []) is passes, msgs
+
+
+@pytest.mark.parametrize("stack", ["gcp-prod", "azure-staging"])
+def test_gke_and_aks_system_pool_names_pass_and_gpu_pools_need_the_toleration(stack: str) -> None:
+    from policy.rules.nodepools import pools
+    from support import rules_plan
+
+    known = pools(rules_plan(stack)[0])
+    key = "cloud.google.com/gke-nodepool" if stack == "gcp-prod" else "kubernetes.azure.com/agentpool"
+    system = next(p for p in known if p.labels.get("mlplatform.io/pool") == "system")
+    gpu = next(p for p in known if "mlplatform.io/accelerator" in p.labels)
+    assert _stack_messages(stack, _select("predictor", {key: system.labels[key]})) == []
+    msgs = _stack_messages(stack, _select("transformer", {key: gpu.labels[key]}))
+    assert len(msgs) == 1 and "whose taints its pods do not tolerate" in msgs[0], msgs
+    assert _stack_messages(stack, _select("transformer", {key: gpu.labels[key]}, [GPU_TOLERATION])) == []

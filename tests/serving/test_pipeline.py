@@ -500,7 +500,7 @@ def test_a_step_to_a_model_with_a_transformer_calls_the_transformer(mode: str) -
     [
         (1, (0,), 600 + 300),  # one CPU member at zero: its 600 s start + a request
         (1, (0, 0), 600 + 600 + 300),  # a Sequence waits for each member in turn
-        (0, (0, 0), 1800),  # + the router's own start: capped at max-revision-timeout-seconds
+        (0, (0,), 600 + 600 + 300),  # + the router's own start
         (0, (1,), 600 + 300),  # the router's own start only
     ],
 )

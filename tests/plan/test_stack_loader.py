@@ -1,0 +1,106 @@
+"""Stack files are read with libyaml's parser when PyYAML has it (components/plan/project.py ``_CStackLoader``), and
+the result is exactly the Python loader's: the same value for every file, and the same one-line refusal (the Python
+loader words every refusal, with its line), libyaml absent or not."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from components.plan import project
+from components.plan.project import ProjectError, parse_stack_text
+
+ROOT = Path(__file__).resolve().parents[2]
+FILES = sorted(
+    [
+        *(ROOT / "stacks").glob("Pulumi.*.yaml"),
+        *(ROOT / "tests" / "golden_stacks").glob("Pulumi.*.yaml"),
+        *(ROOT / "examples").glob("*/Pulumi.*.yaml"),
+        *(ROOT / "tests" / "bad_inputs" / "cases").glob("*.yaml"),
+    ]
+)
+SHIPPED = [f for f in FILES if "bad_inputs" not in f.parts]
+needs_libyaml = pytest.mark.skipif(not yaml.__with_libyaml__, reason="PyYAML is built without libyaml here")
+
+
+def outcome(data: bytes, fast: bool, monkeypatch: pytest.MonkeyPatch) -> str:
+    """What ``parse_stack_text`` gives, as text that tells 1, 1.0, True and "1" apart: the value or the refusal."""
+    with monkeypatch.context() as m:
+        if not fast:
+            m.setattr(project, "_FAST_LOADER", None)
+        try:
+            return f"value {parse_stack_text(data, 'stacks/Pulumi.x.yaml')!r}"
+        except ProjectError as e:
+            return f"refused {e}"
+
+
+def test_the_corpus_is_every_stack_file() -> None:
+    assert len(SHIPPED) >= 7 and len(FILES) - len(SHIPPED) >= 500
+
+
+def test_every_stack_file_reads_the_same_with_and_without_libyaml(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every shipped, cover and example stack and every bad-input case: the same value or the same line."""
+    differ = [
+        f.name
+        for f in FILES
+        if outcome(f.read_bytes(), True, monkeypatch) != outcome(f.read_bytes(), False, monkeypatch)
+    ]
+    assert differ == []
+
+
+@needs_libyaml
+def test_the_shipped_stacks_are_read_by_libyaml() -> None:
+    """The fast path is taken (not only the fallback): libyaml composes each shipped stack to the Python value."""
+    assert project._FAST_LOADER is not None
+    for f in SHIPPED:
+        text = f.read_text()
+        assert not project._libyaml_may_differ(text), f.name
+        fast = project._read_yaml(project._FAST_LOADER, text, f.name)
+        assert repr(fast) == repr(project._read_yaml(project._StackLoader, text, f.name)), f.name
+
+
+# Texts libyaml reads otherwise than PyYAML (found by comparing both loaders on mutated stack files); each goes to the
+# Python loader, so the result is PyYAML's.
+DIFFERING = {
+    "a tab after a colon": "config:\n  mlplatform:region:\tus-east-1\n",
+    "a tab inside a plain key": "config:\n  mlplatform:re\tgion: us-east-1\n",
+    "a ? inside a flow list": "config:\n  mlplatform:zones: [us-east-1a?]\n",
+    "a ? inside a flow map": "config:\n  mlplatform:tags: {own?er: ml}\n",
+    "the non-specific tag on an empty value": "config:\n  mlplatform:region: !\n  mlplatform:cloud: aws\n",
+    "the non-specific tag in a flow list": "config:\n  mlplatform:zones: [!, a]\n",
+}
+
+
+def _read(loader: type[project._StackLoader], text: str) -> str:
+    try:
+        return f"value {project._read_yaml(loader, text, 'x')!r}"
+    except yaml.YAMLError as e:
+        return f"refused {getattr(e, 'problem', e)}"
+
+
+@needs_libyaml
+@pytest.mark.parametrize("text", DIFFERING.values(), ids=DIFFERING.keys())
+def test_a_text_libyaml_reads_otherwise_is_read_as_pyyaml_reads_it(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert project._FAST_LOADER is not None
+    assert _read(project._FAST_LOADER, text) != _read(project._StackLoader, text)  # libyaml alone would differ
+    assert project._libyaml_may_differ(text)
+    assert outcome(text.encode(), True, monkeypatch) == outcome(text.encode(), False, monkeypatch)
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        (
+            "config:\n  a: [1\n  b: 2\n",
+            "stacks/Pulumi.x.yaml: line 3: YAML syntax error: expected ',' or ']', but got ':'",
+        ),
+        ("config:\n  a: 1\n  a: 2\n", "stacks/Pulumi.x.yaml: line 3: YAML syntax error: a is given twice"),
+        ("- a\n", "stacks/Pulumi.x.yaml: the file is not a YAML map; give `config:` with mlplatform: keys under it"),
+    ],
+)
+def test_a_refusal_is_the_python_loaders_line(text: str, line: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """libyaml words syntax errors otherwise ("could not find expected ':'"): the line is PyYAML's, with its line."""
+    assert outcome(text.encode(), True, monkeypatch) == f"refused {line}"
+    assert outcome(text.encode(), False, monkeypatch) == f"refused {line}"
