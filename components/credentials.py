@@ -151,6 +151,10 @@ def local_host_problem(uri: str, caller: str) -> str | None:
         ip = ipaddress.ip_address(host)
     except ValueError:
         return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        # ::ffff:a.b.c.d is the IPv4 address a.b.c.d on a dual-stack socket (RFC 4291 2.5.5.2), which Python's
+        # is_loopback does not see through before 3.13 (red team #14f: http://[::ffff:127.0.0.1]/x)
+        ip = ip.ipv4_mapped
     if ip.is_loopback or ip.is_unspecified:
         return f"{host} is {caller} itself"
     if ip.is_link_local:

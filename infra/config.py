@@ -29,7 +29,7 @@ from components.clusters import (
 from components.clusters.spec import ClusterSpec, tags_problem
 from components.errors import SpecError, escape_line, show_key, too_many_digits, visible_length
 from components.platform.settings import PlatformSettings, acme_dns01_missing, shown
-from components.serving import llm_scaling
+from components.serving import llm_scaling, server_args
 from components.serving.pipeline_spec import PipelineSpec, pipeline_problems
 from components.serving.spec import (  # noqa: F401 - reserved_namespaces, MAX_ARG_STRLEN: re-exported
     MAX_ARG_STRLEN,
@@ -343,6 +343,9 @@ class StackConfig(Spec):
             why = check_model_name(name, model.namespace, model)
             if why:
                 raise field_error(base, name, why)
+            parts = {"transformer": model.transformer, "explainer": model.explainer}
+            for path, value, accepted in server_args.component_model_name_problems(name, model, parts):
+                raise field_error(f"{base}.{path}", value, accepted)  # as ModelService.check (model_service.py)
             # KServe's hosts: <name>-<namespace>.<domain> and the predictor's <name>-predictor-<namespace>.<domain>.
             for host in (f"{name}-{model.namespace}", f"{name}-predictor-{model.namespace}"):
                 if host in hosts:

@@ -660,6 +660,11 @@ def _env(ctx: _Ctx, path: Path_, value: Any) -> None:
         extra = set(item) - {"name", "value", "valueFrom"}
         if extra:
             raise _refuse((*where, sorted(extra)[0]), "mlplatform has no equivalent of this env field")
+        if "valueFrom" in item and item.get("value") not in (None, ""):
+            # Kubernetes refuses both (pkg/apis/core/validation/validation.go validateEnvVarValueFrom: "may not be
+            # specified when `value` is not empty"); keeping one would serve what the API server never ran (red
+            # team #14f break 7)
+            raise _refuse((*where, "valueFrom"), "give value or valueFrom, not both (Kubernetes refuses both)")
         if "valueFrom" in item:
             ref = item["valueFrom"].get("secretKeyRef") if isinstance(item["valueFrom"], dict) else None
             if isinstance(ref, dict) and ref.get("optional") is False:
@@ -913,10 +918,33 @@ def _container_ports(ctx: _Ctx, path: Path_, value: Any) -> None:
         ctx.note((*path, "0", "name"), f"the port is named {'h2c' if grpc else 'http1'}, the names Knative reads")
 
 
+PROBE_HANDLERS = ("httpGet", "tcpSocket", "grpc", "exec")
+"""A core/v1 ``ProbeHandler``'s handlers, exactly one of which a probe takes: Kubernetes refuses more than one ("may
+not specify more than 1 handler type") or none ("must specify a handler type", pkg/apis/core/validation/validation.go
+``validateHandler``, ``validateProbeHandler`` in later releases), and so does Knative's webhook (knative/serving
+knative-v1.21.3 pkg/apis/serving/k8s_validation.go:856-907 ``validateProbe``: ``ErrMultipleOneOf``,
+``ErrMissingOneOf``), which defaults only a user container's readiness probe without one to TCP
+(pkg/apis/serving/v1/revision_defaults.go ``applyUserContainerDefaultReadinessProbe``). mlplatform's probe has one
+handler always (red team #14f break 7)."""
+
+
 def _probe(key: str) -> Row:
     def row(ctx: _Ctx, path: Path_, value: Any) -> None:
         if not isinstance(value, dict):
             raise _refuse(path, "give a probe")
+        handlers = [k for k in PROBE_HANDLERS if k in value]
+        if len(handlers) > 1:
+            raise _refuse(
+                (*path, handlers[1]),
+                f"give one handler ({handlers[0]} or {handlers[1]}): Kubernetes and Knative refuse a probe with more "
+                "than one",
+            )
+        if not handlers and key != "readinessProbe":
+            raise _refuse(
+                path,
+                "give a handler (httpGet, tcpSocket or grpc): Kubernetes and Knative refuse a probe without one "
+                "(Knative defaults only a readiness probe's, to TCP)",
+            )
         probe: dict[str, Any] = {}
         for field_, item in value.items():
             where = (*path, str(field_))

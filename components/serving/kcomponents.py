@@ -201,8 +201,9 @@ class ComponentSpec(Spec):
     """Replica counts and the autoscaling metric, independent of the predictor's."""
     container_concurrency: int | None = Field(default=None, ge=0, le=1000)
     """Hard limit of requests one replica handles at once (Knative mode; 0: no limit; also ``--workers``)."""
-    timeout: int | None = Field(default=None, ge=1, le=3600)
-    """Seconds a request may take (Knative mode). Default: Knative's 300."""
+    timeout: int | None = Field(default=None, ge=1)
+    """Seconds a request may take (Knative mode), at most the platform's max-revision-timeout (1800). Default:
+    Knative's 300."""
     logger: ComponentLoggerSpec | None = None
     (
         "Log this component's requests and/or responses to the platform's request-log store (KServe's agent in the "
@@ -216,6 +217,11 @@ class ComponentSpec(Spec):
     )
     tolerations: list[TolerationSpec] | None = None
     """Taints this component's pods tolerate, instead of the model's ``tolerations``. Default: the model's."""
+
+    @field_validator("timeout")
+    @classmethod
+    def _timeout(cls, v: int | None) -> int | None:
+        return _revision_timeout(v)
 
     @field_validator("container")
     @classmethod
@@ -354,8 +360,9 @@ class ExplainerSpec(Spec):
     """Replica counts and the autoscaling metric, independent of the predictor's."""
     container_concurrency: int | None = Field(default=None, ge=0, le=1000)
     """Hard limit of requests one replica handles at once (Knative mode). Default: no limit."""
-    timeout: int | None = Field(default=None, ge=1, le=3600)
-    """Seconds a request may take (Knative mode). Default: Knative's 300."""
+    timeout: int | None = Field(default=None, ge=1)
+    """Seconds a request may take (Knative mode), at most the platform's max-revision-timeout (1800). Default:
+    Knative's 300."""
     logger: ComponentLoggerSpec | None = None
     (
         "Log this explainer's requests and/or responses to the platform's request-log store (KServe's agent in the "
@@ -374,6 +381,11 @@ class ExplainerSpec(Spec):
     @classmethod
     def _uri(cls, v: str | None) -> str | None:
         return _storage_uri(v)
+
+    @field_validator("timeout")
+    @classmethod
+    def _timeout(cls, v: int | None) -> int | None:
+        return _revision_timeout(v)
 
     @model_validator(mode="after")
     def _one(self) -> ExplainerSpec:
@@ -419,8 +431,24 @@ class BatcherSpec(Spec):
         return v
 
 
+def _revision_timeout(v: int | None) -> int | None:
+    """A component's ``timeout`` within the platform's ``max-revision-timeout-seconds``, the model's own bound
+    (spec.py ``ModelSpec._timeout``): KServe sets the component's Knative ``timeoutSeconds`` from it
+    (pkg/controller/v1beta1/inferenceservice/reconcilers/knative/ksvc_reconciler.go v0.20.0), and Knative's webhook
+    refuses a revision timeout above max-revision-timeout-seconds (knative/serving knative-v1.21.3
+    pkg/apis/serving/v1/revision_validation.go ``validateTimeoutSeconds``), red team #14f break 4."""
+    from components.platform.knative import MAX_REVISION_TIMEOUT
+
+    if v is not None and v > int(MAX_REVISION_TIMEOUT):
+        raise value_error(f"give at most {MAX_REVISION_TIMEOUT} (the platform's max-revision-timeout)")
+    return v
+
+
 def _http_port_arg(args: list[str]) -> int | None:
-    """The port ``--http_port=<n>`` or ``--http_port <n>`` in ``args`` gives, or None."""
+    """The port ``--http_port=<n>`` or ``--http_port <n>`` in ``args`` gives (the last one: argparse's ``store``
+    keeps the last value of an option given twice, and KServe adds its own only when there is none,
+    transformer_custom.go:105-109 v0.20.0), -1 when one of them is not a port, or None."""
+    port: int | None = None
     for i, arg in enumerate(args):
         if arg.startswith("--http_port="):
             value = arg.split("=", 1)[1]
@@ -428,8 +456,10 @@ def _http_port_arg(args: list[str]) -> int | None:
             value = args[i + 1]
         else:
             continue
-        return int(value) if value.isdigit() and 0 < int(value) < 65536 else -1
-    return None
+        if not (value.isdigit() and 0 < int(value) < 65536):
+            return -1  # argparse converts every occurrence (type=int), so a bad one fails the server
+        port = int(value)
+    return port
 
 
 def component_problems(c: ComponentSpec | ExplainerSpec) -> list[tuple[str, object, str]]:
@@ -470,6 +500,16 @@ def component_problems(c: ComponentSpec | ExplainerSpec) -> list[tuple[str, obje
             problems.append((f"args.{i}", arg, "give arguments without NUL characters"))
     if _http_port_arg(c.args) == -1:
         problems.append(("args", "--http_port", "give --http_port=<port> with a port from 1 to 65535"))
+    if c.logger is not None:
+        # its own logger puts KServe's agent, on 9081, in the component's pods (a collocated transformer has none of
+        # its own: spec.py _agent_flag_problems). Its --grpc_port only: a transformer's --http_port is its container
+        # port (TransformerSpec._port, which refuses 9081 there), an explainer's is KServe's 8080 whatever its args
+        # say (explainer_custom.go appends it)
+        from components.serving import server_args
+
+        at = server_args.agent_port_flag(c.args, (server_args.GRPC_PORT_FLAG,))
+        if at is not None:
+            problems.append((f"args.{at}", c.args[at], server_args.agent_port_line(c.args[at])))
     for key, value in (c.node_selector or {}).items():
         # the model's own rules (spec.py kubernetes_problems): a label key and value, not the platform's keys
         if why := qualified_key_problem(key) or label_value_problem(value):
@@ -581,6 +621,33 @@ def collocation_problems(
                 "such as 8085",
             )
         ]
+    return []
+
+
+def collocated_probe_problems(
+    transformer: TransformerSpec | None, predictor: ContainerSpec | None, deployment_mode: str
+) -> list[tuple[str, object, str]]:
+    """The model server's readiness and liveness probes beside a collocated transformer in Knative mode (red team
+    #14f break 5). Only the transformer-container declares a port (``_kcomponents.isvc_spec``), so Knative takes the
+    model server's container for a sidecar, and with ``multi-container-probing`` off (knative/serving
+    knative-v1.21.3 pkg/apis/config/features.go:85, its default, which components/platform/knative.py leaves) its
+    webhook refuses any field of a sidecar's ``readinessProbe`` or ``livenessProbe``
+    (pkg/apis/serving/k8s_validation.go:537-547 ``validateSidecarContainer``: ``ProbeMask(&corev1.Probe{})`` allows
+    none). In Standard mode the Deployment keeps them (Kubernetes probes every container)."""
+    if deployment_mode != "Knative" or transformer is None or not transformer.collocated or predictor is None:
+        return []
+    for key, probe in (("readinessProbe", predictor.readiness_probe), ("livenessProbe", predictor.liveness_probe)):
+        if probe is not None:
+            return [
+                (
+                    f"container.{key}",
+                    probe,
+                    "beside a collocated transformer the model server's container has no port, so Knative runs it "
+                    f"as a sidecar and refuses its {key} (k8s_validation.go validateSidecarContainer, "
+                    "multi-container-probing off); remove it (the transformer's probes and Knative's on its port "
+                    "stay)",
+                )
+            ]
     return []
 
 

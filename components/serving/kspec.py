@@ -286,6 +286,14 @@ class ContainerSpec(Spec):
 # ------------------------------------------------------------------------------------------------ placement
 
 
+MAX_TOLERATION_SECONDS = 2**53
+"""The largest ``tolerationSeconds`` a stack carries unchanged (red team #14f break 6). Kubernetes takes any int64
+(core/v1 ``Toleration.TolerationSeconds *int64``; pkg/apis/core/validation/validation.go ``ValidateTolerations`` only
+requires ``effect: NoExecute`` with it), but Pulumi passes resource inputs as protobuf ``Struct`` values, whose numbers
+are doubles (google/protobuf/struct.proto ``double number_value``; pulumi/pulumi#24608): every whole number up to 2^53
+is exact, 2^53 + 1 is not. The lower of the two bounds is this one."""
+
+
 class TolerationSpec(Spec):
     """A toleration added to the GPU ones the platform sets (core/v1 Toleration)."""
 
@@ -297,8 +305,8 @@ class TolerationSpec(Spec):
     """The taint value (``operator: Equal`` only)."""
     effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = None
     """The taint effect to tolerate; default: every effect."""
-    toleration_seconds: int | None = Field(default=None, ge=0, le=2**63 - 1)
-    """How long the pod stays on a node tainted NoExecute (``effect: NoExecute`` only)."""
+    toleration_seconds: int | None = Field(default=None, ge=0)
+    """How long the pod stays on a node tainted NoExecute (``effect: NoExecute`` only), at most 2^53 seconds."""
 
     @model_validator(mode="after")
     def _rules(self) -> TolerationSpec:
@@ -311,6 +319,13 @@ class TolerationSpec(Spec):
             raise field_error("value", self.value, "leave value out with operator: Exists")
         if self.value is not None and (why := label_value_problem(self.value)):
             raise field_error("value", self.value, why)
+        if self.toleration_seconds is not None and self.toleration_seconds > MAX_TOLERATION_SECONDS:
+            raise field_error(
+                "tolerationSeconds",
+                self.toleration_seconds,
+                f"give at most {MAX_TOLERATION_SECONDS} (2^53): Pulumi carries numbers as doubles, which change a "
+                "larger whole number",
+            )
         if self.toleration_seconds is not None and self.effect != "NoExecute":
             raise field_error("tolerationSeconds", self.toleration_seconds, "applies to effect: NoExecute only")
         return self

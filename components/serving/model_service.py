@@ -35,7 +35,7 @@ from components.errors import SpecError
 from components.naming import child_name, child_opts, standard_labels, type_token
 from components.outputs import ModelServiceOutputs
 from components.platform.handles import PlatformHandles
-from components.serving import _auth, _kcomponents, _monitoring, _netpol, _runtime, llm_scaling
+from components.serving import _auth, _kcomponents, _monitoring, _netpol, _runtime, llm_scaling, server_args
 from components.serving.namespace import create_namespace
 from components.serving.spec import ModelSpec, check_model_name, platform_problems
 from components.serving.stack_runtime import RuntimeSpec, agent_port_problem, model_runtime_problem, namespaced
@@ -116,6 +116,9 @@ def check(
     why = check_model_name(name, spec.namespace, spec)
     if why:
         raise SpecError("name", name, why)
+    parts = {"transformer": spec.transformer, "explainer": spec.explainer}
+    for path, value, accepted in server_args.component_model_name_problems(name, spec, parts):
+        raise SpecError(path, value, accepted)
     stack_runtimes = stack_runtimes or {}
     reach = model_runtime_problem(spec.runtime, spec.namespace, stack_runtimes)
     reach = reach or agent_port_problem(spec, stack_runtimes)

@@ -583,6 +583,11 @@ def _in_stack_namespace(url: str, spec: PipelineSpec, models: Mapping[str, Model
     pipeline's without the check that the pipeline is no wider than the model: only serviceName reaches the stack's
     own models (red team of #14: an anonymous pipeline fronted internal models through such hosts)."""
     authority = url.split("://", 1)[1].split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+    if authority.startswith("["):
+        # an IPv6 literal (RFC 3986 IP-literal, in brackets), which names no Service: its colons are no port
+        # separator (red team #14f read "[::ffff" of http://[::ffff:127.0.0.1]/x as a Service); _ssrf_problem
+        # judges the address
+        return None
     host = authority.rsplit(":", 1)[0].lower().rstrip(".")
     labels = host.split(".")
     if len(labels) == 1:

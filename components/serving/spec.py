@@ -12,7 +12,7 @@ from pydantic import Field, field_validator, model_validator
 from components import catalog, clouds
 from components.credentials import PLAIN_TEXT, env_credential, local_host_problem, looks_like_credential, redact_uri
 from components.naming import is_dns_label
-from components.serving import llm_scaling, runtimes
+from components.serving import llm_scaling, runtimes, server_args
 from components.serving.kcomponents import (
     AGENT_PORT,
     AGENT_PORT_USER,
@@ -20,6 +20,7 @@ from components.serving.kcomponents import (
     ExplainerSpec,
     TransformerSpec,
     blocked_env_problem,
+    collocated_probe_problems,
     collocation_problems,
     components_platform_problems,
     explainer_storage_problems,
@@ -659,6 +660,7 @@ def platform_problems(
     if runtime_problem is not None:
         problems.append(runtime_problem)
     problems += llm_scaling.model_problems(spec, deployment_mode, namespaced)
+    problems += collocated_probe_problems(spec.transformer, spec.container, deployment_mode)
     if deployment_mode != "Standard":
         if spec.access.mode == "internal" and spec.scaling.min_replicas == 0:
             # At zero Knative's activator holds the request and calls the model as itself, so the model's sidecar
@@ -950,6 +952,7 @@ def model_problems(model: ModelSpec) -> list[tuple[str, object, str]]:
     for i, arg in enumerate(model.args):
         if not looks_like_credential(arg) and "\0" not in arg and (why := _overridden_flag(model, arg)):
             problems.append((f"args.{i}", arg, why))
+    problems.extend(server_args.runtime_server_problems(model))
     problems.extend(served_name_problems(model))
     problems.extend(_kserve_field_problems(model))
     problems.extend(batcher_problems(model))
@@ -960,11 +963,29 @@ def model_problems(model: ModelSpec) -> list[tuple[str, object, str]]:
     if agent and side is not None and side.collocated and side.container.port.number == AGENT_PORT:
         # the transformer-container is in the predictor's pod, where the model's logger or batcher puts the agent
         problems.append(("transformer.container.port.number", AGENT_PORT, f"{AGENT_PORT_USER}; give another"))
+    problems.extend(_agent_flag_problems(model, agent))
     problems.extend(collocation_problems(model.transformer, model.container))
     problems.extend(
         explainer_storage_problems(model.explainer, model.public_storage, model.storage_secret, model.transformer)
     )
     return problems
+
+
+def _agent_flag_problems(model: ModelSpec, agent: bool) -> list[tuple[str, object, str]]:
+    """``--http_port`` / ``--grpc_port`` of 9081 in the args of a custom container or a collocated transformer, in a
+    pod with KServe's agent (red team #14f break 2; :func:`server_args.agent_port_flag`). A KServe runtime's own
+    server is :func:`server_args.runtime_server_problems`'s."""
+    if not agent:
+        return []
+    out: list[tuple[str, object, str]] = []
+    side = model.transformer
+    for key, args in (
+        ("args", model.args if model.container is not None else []),
+        ("transformer.args", side.args if side is not None and side.collocated else []),
+    ):
+        if (i := server_args.agent_port_flag(args)) is not None:
+            out.append((f"{key}.{i}", args[i], server_args.agent_port_line(args[i])))
+    return out
 
 
 KNATIVE_RESERVED_ENV = ("PORT", "K_SERVICE", "K_CONFIGURATION", "K_REVISION")

@@ -110,8 +110,8 @@ def refused(make: Callable[[], Any]) -> str:
          "StorageUriSpec.mountPath: / is not allowed; give a folder of your own such as /mnt/models/extra: this one "
          "would cover the container's own files or its ServiceAccount token"),
         (lambda: TolerationSpec(operator="Exists", effect="NoExecute", toleration_seconds=2**63),
-         "TolerationSpec.tolerationSeconds: 9223372036854775808 is not allowed; give an integer <= "
-         "9223372036854775807"),
+         "TolerationSpec.tolerationSeconds: 9223372036854775808 is not allowed; give at most 9007199254740992 "
+         "(2^53): Pulumi carries numbers as doubles, which change a larger whole number"),
         (lambda: TolerationSpec(value="x"),
          "TolerationSpec.operator: Equal is not allowed; give operator: Exists when key is left out"),
         (lambda: ModelSpec(format="sklearn", storage_uri="hf://a/b", access=ACCESS,

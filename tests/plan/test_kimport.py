@@ -364,12 +364,14 @@ INTERNAL = {
             "imagePullSecrets": [{"name": "registry"}],
             "xgboost": {
                 "storageUri": "gs://kfserving-examples/models/xgboost/1.5/model",
-                "protocolVersion": "v2",
+                # v1: at v2 KServe auto-selects kserve-mlserver, whose image has no ENTRYPOINT, so any args would be
+                # its whole command line (red team #14f; components/serving/server_args.py)
+                "protocolVersion": "v1",
                 "env": [
                     {"name": "LOG_LEVEL", "value": "debug"},
                     {"name": "API_KEY", "valueFrom": {"secretKeyRef": {"name": "keys", "key": "api"}}},
                 ],
-                "args": ["--nthread=2"],
+                "args": ["--workers=2"],
             },
         }
     },
