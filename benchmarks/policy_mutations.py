@@ -1598,7 +1598,7 @@ MUTATIONS = (
     Mutation(
         'rev17f-r11-wi-label-any-value',
         'policy',
-        'policy/rules/workloadid.py',
+        'policy/clouds/azure.py',
         'if got != "true":',
         'if got is None:',
         'helm-workload-identity-pod-label accepts azure.workload.identity/use: "false"',

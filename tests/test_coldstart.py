@@ -532,9 +532,12 @@ def test_the_coverage_stack_pre_pulls_on_its_warm_pool_and_passes_the_policies()
         if r.type == "kubernetes:apps/v1:Deployment" and r.wire_inputs()["metadata"]["name"] == "warm-l4"
     ]
     inits = dep["spec"]["template"]["spec"]["containers"][1:]
-    assert [c["image"] for c in inits] == ["pytorch/torchserve-kfs:0.9.0-gpu"]
-    [est] = [e for e in cold_start(plan) if e.warm is not None]
-    assert est.expected_case == "warmNode" and est.warm_node.steps[0].minutes == 0
+    # resnet50's KServe image and bert-onnx's own stack runtime (acme-onnx, auto-selected: fix17a's s05 case)
+    assert [c["image"] for c in inits] == ["ghcr.io/acme/onnx-server:1.2", "pytorch/torchserve-kfs:0.9.0-gpu"]
+    warm = {e.model: e for e in cold_start(plan) if e.warm is not None}
+    assert sorted(warm) == ["bert-onnx", "resnet50"]
+    for est in warm.values():
+        assert est.expected_case == "warmNode" and est.warm_node.steps[0].minutes == 0
 
 
 def _doc_row(first: str) -> str:

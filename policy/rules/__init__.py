@@ -44,7 +44,6 @@ from policy.rules import (
     tags,
     timeouts,
     warm,
-    workloadid,
 )
 from policy.rules.base import (
     ENFORCEMENTS,
@@ -85,7 +84,6 @@ ALL_RULES: list[Rule] = percloud.finish(
     [
         *cluster.RULES,
         *identity.RULES,
-        *workloadid.RULES,
         *requestlog.RULES,
         *iam.RULES,
         *gpu.RULES,

@@ -279,13 +279,9 @@ shipped or cover stack renders it, else why it is known). With :func:`component_
 :func:`dynamic` and each registered cloud's :attr:`CloudPolicy.known`, every other type fails
 ``resource-types-known``."""
 
-COMPONENTS_UNRENDERED: Mapping[str, str] = {
-    "mlplatform:index:ModelRuntime": (
-        "declared by a stack's own runtimes (mlplatform:runtimes, components/serving/model_runtime.py), which no "
-        "shipped or cover stack declares; the rules read the ServingRuntime it renders"
-    ),
-}
-"""Why a component type of :func:`component_types` that no shipped or cover stack renders is known all the same."""
+COMPONENTS_UNRENDERED: Mapping[str, str] = {}
+"""Why a component type of :func:`component_types` that no shipped or cover stack renders is known all the same (none
+since the cover stack cover-aws-node-groups declares a stack runtime, ``acme-onnx``: ModelRuntime is rendered)."""
 
 
 def dynamic() -> Mapping[str, Callable[[], frozenset[str]]]:

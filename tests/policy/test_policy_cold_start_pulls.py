@@ -227,9 +227,10 @@ def placeholder(r: Resource) -> bool:
 
 def prepulls(*images: str) -> Any:
     def change(props: dict[str, Any]) -> None:
-        init = props["spec"]["template"]["spec"]["initContainers"]
-        props["spec"]["template"]["spec"]["initContainers"] = [
-            {**init[0], "name": f"prepull-{i}", "image": image} for i, image in enumerate(images)
+        containers = props["spec"]["template"]["spec"]["containers"]
+        # the placeholder (pause) first, then one pre-pull container per image (fix16c: one failed pull blocks none)
+        props["spec"]["template"]["spec"]["containers"] = [containers[0]] + [
+            {**containers[1], "name": f"prepull-{i}", "image": image} for i, image in enumerate(images)
         ]
 
     return change
@@ -238,7 +239,7 @@ def prepulls(*images: str) -> Any:
 def test_the_cover_placeholder_pre_pulls_the_stack_runtime_and_kserves_gpu_image() -> None:
     resources, settings = cover_plan(AWS)
     (warm,) = [r for r in resources if placeholder(r)]
-    images = [c["image"] for c in warm.props["spec"]["template"]["spec"]["initContainers"]]
+    images = [c["image"] for c in warm.props["spec"]["template"]["spec"]["containers"][1:]]
     assert images == [ACME, "pytorch/torchserve-kfs:0.9.0-gpu"]
     entries = [e for e in run_rules(list(resources), settings) if e["policy"] == WARM]
     assert entries and all(e["passed"] and not e.get("unchecked") for e in entries), entries
