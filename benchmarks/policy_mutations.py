@@ -1451,9 +1451,9 @@ MUTATIONS = (
     Mutation(
         'rev17f-s09-router-wait-max',
         'serving',
-        'components/serving/timeouts.py',
-        '            total, parts = total + seconds, parts + more',
-        '            total, parts = max(total, seconds), parts + more',
+        'components/serving/pipeline.py',
+        '    return sum(seconds for _, seconds in request_waits(spec, models, cluster, stack_runtimes))',
+        '    return max((seconds for _, seconds in request_waits(spec, models, cluster, stack_runtimes)), default=0)',
         'a router waits for its slowest member only, not the sum of a Sequence',
         'timeouts-cover-cold-start', config=ROUTER_SUM,
     ),
@@ -1465,6 +1465,14 @@ MUTATIONS = (
         'router = []',
         'a router at minReplicas 0 leaves its own start out of its timeout',
         'timeouts-cover-cold-start', config=ROUTER_SUM,
+    ),
+    Mutation(
+        'rev17f-r11-graph-wait-max',
+        'policy',
+        'components/serving/timeouts.py',
+        '            total, parts = total + seconds, parts + more',
+        '            total, parts = max(total, seconds), parts + more',
+        "timeouts-cover-cold-start's own walk takes a Sequence's slowest step, not the sum",
     ),
     Mutation(
         'rev17f-r11-rule-router-start',
