@@ -260,3 +260,24 @@ def target_plans() -> list[tuple[Target, PlanResult]]:
     from urns import targets
 
     return [(t, _target_plan(str(t.project.root), t.project.stack_config_dir, t.stack)) for t in targets()]
+
+
+def write_manifest(tmp_path: Path, doc: Any) -> Path:
+    """``doc`` as ``tmp_path/isvc.yaml`` (a manifest for ``mlplatform import``)."""
+    import yaml
+
+    path = tmp_path / "isvc.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return path
+
+
+def import_refusal_line(capsys: pytest.CaptureFixture[str], path: Path, stack: str = "aws-dev") -> str:
+    """``mlplatform import PATH --stack STACK`` refuses with exit 2, nothing on stdout and exactly one line on stderr:
+    that line."""
+    from components.plan.cli import main
+
+    code = main(["import", str(path), "--project", str(ROOT), "--stack", stack])
+    out, err = capsys.readouterr()
+    lines = err.splitlines()
+    assert code == 2 and out == "" and len(lines) == 1, (code, out, lines)
+    return lines[0]

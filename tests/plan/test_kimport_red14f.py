@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from components.plan import kimport
-from components.plan.cli import main
 from components.plan.project import load_project
 from support import ROOT
+from support import import_refusal_line as _one_line
+from support import write_manifest as _write
 
 PROJECT = load_project(ROOT)
 
@@ -37,20 +37,6 @@ def _sklearn(**predictor: Any) -> dict[str, Any]:
         "metadata": {"name": "m1", "namespace": "models"},
         "spec": {"predictor": {"model": model, **predictor}},
     }
-
-
-def _write(tmp_path: Path, doc: Any) -> Path:
-    path = tmp_path / "isvc.yaml"
-    path.write_text(yaml.safe_dump(doc, sort_keys=False))
-    return path
-
-
-def _one_line(capsys: pytest.CaptureFixture[str], path: Path, stack: str = "aws-dev") -> str:
-    code = main(["import", str(path), "--project", str(ROOT), "--stack", stack])
-    out, err = capsys.readouterr()
-    lines = err.splitlines()
-    assert code == 2 and out == "" and len(lines) == 1, (code, out, lines)
-    return lines[0]
 
 
 # ------------------------------------------------------------------------------------------------ 7: probes, env
