@@ -94,6 +94,42 @@ class IdleTimeout:
     """The longest value the cloud accepts, seconds."""
 
 
+@dataclass(frozen=True)
+class BackendTracking:
+    """A cloud whose load balancer for a ``LoadBalancer`` Service has no idle timeout to set but forgets a connection
+    idle for ``idle_seconds`` and hashes its next packet over its backends again, so the gateway Service must set
+    ``externalTrafficPolicy`` to ``traffic_policy`` for a request waiting on a cold start to keep its backend while
+    the cold start adds a node (a cloud's share of :data:`IDLE_TIMEOUT_SHARE`, sources in its policy module)."""
+
+    load_balancer: str
+    """How messages name it."""
+    idle_seconds: int
+    """How long an idle connection's tracking entry lives, seconds."""
+    traffic_policy: str
+    """The ``externalTrafficPolicy`` that keeps a node the cold start adds out of the backends."""
+
+
+def _tracking(release: Resource, cloud: BackendTracking) -> str | None:
+    """A finding's text when the gateway release's ``LoadBalancer`` Service does not set the
+    ``externalTrafficPolicy`` the cloud needs (None when it does, its Service is no ``LoadBalancer``, or its values
+    are known only after deploy)."""
+    values = release.props.get("values")
+    if values is UNKNOWN or unknown_path(release.props, "values.service.*"):
+        return None
+    service = as_map(as_map(values).get("service"))
+    if service.get("type", GATEWAY_DEFAULT_SERVICE_TYPE) != "LoadBalancer":
+        return None
+    given = service.get("externalTrafficPolicy") or None
+    if given == cloud.traffic_policy:
+        return None
+    shown = f"externalTrafficPolicy {given!r}" if given else "externalTrafficPolicy unset (Kubernetes' Cluster)"
+    return (
+        f"{shown}: {cloud.load_balancer} forgets a connection idle for {cloud.idle_seconds} s and hashes its next "
+        f"packet over every node, the GPU node a cold start adds included, so a request waiting for a model at zero "
+        f"may lose its connection; the gateway Service needs externalTrafficPolicy {cloud.traffic_policy}"
+    )
+
+
 def _gateway_releases(resources: Sequence[Resource]) -> list[Resource]:
     return [
         r
@@ -131,9 +167,17 @@ def _idle(release: Resource, cloud: IdleTimeout) -> Any:
 
 def load_balancer_idle(resources: Sequence[Resource]) -> tuple[list[Any], list[Finding]]:
     """The idle timeouts of the load balancers in front of the gateway (one per cloud share that reads a cluster of
-    the plan and gateway release), and the findings for annotations the cloud refuses."""
-    clouds = {c for r in resources for c in percloud.read(IDLE_TIMEOUT_SHARE, r) if isinstance(c, IdleTimeout)}
+    the plan and gateway release), and the findings for annotations the cloud refuses and for a gateway Service
+    without the ``externalTrafficPolicy`` a :class:`BackendTracking` cloud needs."""
+    shares = [c for r in resources for c in percloud.read(IDLE_TIMEOUT_SHARE, r)]
+    clouds = {c for c in shares if isinstance(c, IdleTimeout)}
     found, bad = [], []
+    for tracking in sorted({c for c in shares if isinstance(c, BackendTracking)}, key=lambda c: c.load_balancer):
+        for release in _gateway_releases(resources):
+            problem = _tracking(release, tracking)
+            if problem:
+                name = release.props.get("name")
+                bad.append(Finding(release.urn, f"gateway Service of Helm release {name}: {problem}"))
     for cloud in sorted(clouds, key=lambda c: c.annotation):
         for release in _gateway_releases(resources):
             idle = _idle(release, cloud)
