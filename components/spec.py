@@ -199,10 +199,33 @@ def _hint(err: Mapping[str, Any]) -> str:
     return _HINTS.get(typ, str(err.get("msg", "invalid")))
 
 
-def _show_input(value: Any, typ: str = "") -> str:
+def _show_input(value: Any, typ: str = "", loc: tuple[Any, ...] = ()) -> str:
+    """The value of an error line: :func:`components.errors.show`, and ``[plain text]`` whatever its type when its key
+    path says it is a credential (:func:`components.credentials.credential_path`: ``env.DB_PASSWORD: 73914025611``,
+    ``secretEnv.X: s3cr3t``, red team #14g break 3a/3b)."""
+    from components.credentials import PLAIN_TEXT, credential_path
+
+    if credential_path([str(part) for part in loc], value, spec_field_names()):
+        return PLAIN_TEXT
     # "4" or "true" given as text where a number or boolean belongs: quoted, so the line says why it is refused
     quoted = typ.endswith("_type") and isinstance(value, str) and LOOKS_TYPED.match(value) is not None
     return show(value, quoted=quoted)
+
+
+def spec_field_names() -> frozenset[str]:
+    """Every field of every spec, as a stack file and as Python spell it: the names whose values an error line shows
+    whatever they are called (:func:`components.credentials.credential_path`; a spec holds references, never a
+    secret's value)."""
+    names: set[str] = set()
+    todo: list[type[Spec]] = [Spec]
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        for name, field in cls.model_fields.items():
+            names.add(name)
+            if field.alias:
+                names.add(field.alias)
+    return frozenset(names)
 
 
 def _missing_hint(loc: tuple[Any, ...]) -> str:
@@ -309,7 +332,7 @@ def format_validation_error(exc: ValidationError, where: str, model: type[Spec])
     elif too_long := too_many_digits(value):
         msg = f"{head}: {too_long}"  # never converted to text: Python refuses past MAX_DIGITS (ValueError)
     else:
-        msg = f"{head}: {_show_input(value, err['type'])} is not allowed; {_hint(err)}"
+        msg = f"{head}: {_show_input(value, err['type'], loc)} is not allowed; {_hint(err)}"
     if len(errors) > 1:
         msg += f" (+{len(errors) - 1} more)"
     return escape_line(msg)
