@@ -94,11 +94,13 @@ authorization ``code`` (RFC 6749 4.1.2), an API ``key``; :func:`secret_name` cov
 
 _QUERY_PARAM = re.compile(r"[?&#;]([^=&#;?\s]+)=[^&#;\s]", re.ASCII)
 _ASSIGNMENT = re.compile(r"(?:\A|(?<=[\s,;&?]))-{0,2}([A-Za-z_][A-Za-z0-9_.-]*)[ \t]*=[ \t]*\S", re.ASCII)
+# every repetition that can run past a separator is bounded (256 characters: no user information is longer), so a
+# search stays linear in the length of a value of any size (an arg may be 131071 bytes)
 _USERINFO_NO_SCHEME = re.compile(
     r"(?<![A-Za-z0-9+.-]:)//[^/?#@\s]+@"  # //user:password@host, a scheme-relative URI
-    r"|(?:\A|(?<=[\s=,;'\"(]))[^/?#@\s:=]+:[^/?#@\s]*@"  # user:password@host/... (an image reference)
+    r"|(?:\A|(?<=[\s=,;'\"(]))[^/?#@\s:=]{1,256}:[^/?#@\s]{0,256}@"  # user:password@host/... (an image)
     r"(?![A-Za-z][A-Za-z0-9]*(?:[+._-][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})"  # not name:tag@sha256:<digest>
-    r"|(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*://[^@\s]*:[^@\s]*@"  # a password with / ? # in it
+    r"|(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{0,31}://[^@\s:]{0,256}:[^@\s]{0,256}@"  # a password with / ? #
     r"|(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*://[^/?#@\s]+@",  # a user alone, of any length
     re.ASCII,
 )

@@ -278,6 +278,8 @@ CREDENTIAL_SPECS: dict[str, tuple[dict[str, Any], str]] = {
     # 3e: args with a NUL, a credential named by the flag
     "ME2-cu-arg-nul": ({**CUSTOM, "args": [f"--password={SECRET}\0"]}, SECRET),
     "ME2-tr-arg-nul": (model(transformer={**T, "args": [f"--api_key={SECRET}\0"]}), SECRET),
+    "arg-nul-two-tokens": ({**CUSTOM, "args": ["--token", f"{SECRET}\0"]}, SECRET),
+    "tr-arg-nul-two-tokens": (model(transformer={**T, "args": ["--x", "1", "--password", f"{SECRET}\0"]}), SECRET),
     # 3f: user information without a scheme, a credential in a query
     "ME-schemerel-userinfo": (model(storageUri="//u:hunter2@minio/bucket/m"), "hunter2"),
     "ME3-image-userinfo": (
