@@ -111,6 +111,23 @@ KSERVE_OPTIONS: Mapping[str, bool] = {
 transformers'), which adds ``-h``/``--help``. A component's own parser may add options, never take these away (KServe
 passes ``--model_name``, ``--predictor_host`` and ``--http_port`` to every transformer and explainer)."""
 
+KSERVE_INT_OPTIONS = frozenset(
+    (
+        "--http_port",
+        "--grpc_port",
+        "--workers",
+        "--max_threads",
+        "--max_asyncio_workers",
+        "--timeout-keep-alive",
+        "--predictor_request_timeout_seconds",
+        "--grpc_max_send_message_length",
+        "--grpc_max_receive_message_length",
+        "--predictor_request_retries",
+    )
+)
+"""The options of :data:`KSERVE_OPTIONS` argparse converts with ``type=int`` (model_server.py:55-79, 135, 181-199 at
+v0.20.0): a value ``int()`` refuses makes it exit ("invalid int value"), wherever the option is given."""
+
 MODEL_NAME_DEFAULT = "model"
 """``--model_name``'s default (model_server.py:145-150 at v0.20.0), the name a component uses when no arg gives one."""
 
@@ -187,8 +204,11 @@ def parse_options(args: Sequence[str], options: Mapping[str, bool] = KSERVE_OPTI
 
 def option_problem(args: Sequence[str], options: Mapping[str, bool] = KSERVE_OPTIONS) -> tuple[int, str] | None:
     """The first argument of ``args`` that makes a kserve server's argparse exit before it serves (index, accepted):
-    an ambiguous prefix ("ambiguous option"), an option without its argument ("expected one argument") or a flag
-    given one ("ignored explicit argument"), CPython Lib/argparse.py ``_parse_optional``/``consume_optional``."""
+    an ambiguous prefix ("ambiguous option"), an option without its argument ("expected one argument"), a whole-number
+    option with a value ``int()`` refuses ("invalid int value", :data:`KSERVE_INT_OPTIONS`), ``-h``/``--help`` or a
+    flag given a value ("ignored explicit argument"), CPython Lib/argparse.py ``_parse_optional``/``consume_optional``
+    /``_get_values``. Only for a server whose parser is kserve's (a transformer, an explainer), where that is an
+    option, not another program's argument."""
     for opt in parse_options(args, options):
         if len(opt.matches) > 1:
             return opt.index, (
@@ -199,6 +219,12 @@ def option_problem(args: Sequence[str], options: Mapping[str, bool] = KSERVE_OPT
             return opt.index, (
                 f"{opt.matches[0]} needs a value, and argparse exits without one (expected one argument); give "
                 f"{opt.matches[0]}=<value>"
+            )
+        int_option = len(opt.matches) == 1 and opt.matches[0] in KSERVE_INT_OPTIONS
+        if int_option and opt.value is not None and argparse_int(opt.value) is None:
+            return opt.index, (
+                f"{opt.matches[0]} takes a whole number, and argparse exits on another value (type=int: invalid "
+                f"int value); give {opt.matches[0]}=<number>"
             )
         if opt.matches in (("-h",), ("--help",)):
             return opt.index, "argparse prints its help and exits (-h/--help), so the server never starts; remove it"

@@ -214,7 +214,8 @@ def test_a_transformer_http_port_given_twice_is_read_as_the_server_reads_it() ->
     with pytest.raises(SpecError) as e:  # argparse converts every occurrence: a bad first one fails the server
         TransformerSpec.model_validate({**T, "args": ["--http_port=x", "--http_port=8080"]})
     assert str(e.value) == (
-        "TransformerSpec.args: --http_port is not allowed; give --http_port=<port> with a port from 1 to 65535"
+        "TransformerSpec.args.0: --http_port=x is not allowed; --http_port takes a whole number, and argparse exits "
+        "on another value (type=int: invalid int value); give --http_port=<number>"
     )
 
 

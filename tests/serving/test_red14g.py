@@ -223,6 +223,12 @@ def test_a_component_model_name_the_server_ends_up_with_is_accepted() -> None:
             "model_server.py parser); give the whole option",
         ),
         (
+            ["--workers=two"],  # runS S-sk-workers-bad's value on a component (type=int)
+            0,
+            "--workers takes a whole number, and argparse exits on another value (type=int: invalid int value); give "
+            "--workers=<number>",
+        ),
+        (
             ["--http_port=8080", "--h=9000"],
             1,
             "argparse reads it as an abbreviation of --http_port, --help (allow_abbrev), which is ambiguous, and the "
