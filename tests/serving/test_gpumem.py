@@ -98,3 +98,47 @@ def test_weights_within_the_gpu_memory_plan(
 ) -> None:
     loaded = load(_stack(size, gpus, sharing, accelerator), frozenset(), FILE)
     assert loaded.config.models["m"].model_size_gb == size
+
+
+# ------------------------------------------------------------------------------- the policy (second line)
+
+RULE = "gpu-memory-fits"
+SIZE = "mlplatform.io/model-size-gb"
+
+
+def _isvc(name: str) -> Any:
+    return lambda r: r.type == "kubernetes:serving.kserve.io/v1beta1:InferenceService" and r.k8s_name == name
+
+
+def _rule_failures(resources: Any, settings: Any) -> list[str]:
+    from policy.rules import run_rules
+
+    return [e["message"] for e in run_rules(list(resources), settings) if e["policy"] == RULE and not e["passed"]]
+
+
+def _sized(size: str) -> Any:
+    def change(props: dict[str, Any]) -> None:
+        props["metadata"].setdefault("annotations", {})[SIZE] = size
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("size", "failed"),
+    [
+        ("25.76", False),  # at one L4's 24 GiB (25.77 GB)
+        ("25.78", True),
+        ("141", True),  # rev16b's side note
+    ],
+)
+def test_the_rule_fails_weights_over_the_gpus_memory_on_a_shipped_plan(size: str, failed: bool) -> None:
+    from support import mutated_resources, rules_plan
+
+    resources, settings = rules_plan("gcp-prod")
+    assert _rule_failures(resources, settings) == []
+    msgs = _rule_failures(mutated_resources(resources, _isvc("qwen-chat"), _sized(size), exactly=1), settings)
+    expected = [
+        f"models/qwen-chat: {float(size):g} GB of weights on 1 x nvidia-l4 (24 GiB each, 25.77 GB): the model never "
+        "loads into its GPUs' memory"
+    ]
+    assert msgs == (expected if failed else []), msgs
