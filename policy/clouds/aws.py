@@ -1677,11 +1677,11 @@ def _pool_labels(res: Resource) -> list[PoolLabels] | None:
         unjudged: list[str] = []
         if labels is not UNKNOWN:
             known = dict(as_map(known))
-            for key, value in ((EKS_CAPACITY_LABEL, capacity), (EKS_NODEGROUP_LABEL, res.props.get("nodeGroupName"))):
+            for label, value in ((EKS_CAPACITY_LABEL, capacity), (EKS_NODEGROUP_LABEL, res.props.get("nodeGroupName"))):
                 if isinstance(value, str):
-                    known.setdefault(key, value)
+                    known.setdefault(label, value)
                 else:  # not given: EKS's default or Pulumi's auto-name, known only after deploy
-                    unjudged.append(key)
+                    unjudged.append(label)
         return [
             PoolLabels(
                 res.name,
