@@ -272,6 +272,58 @@ def _llm_size(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
             )
 
 
+ACCELERATOR_LABEL = "mlplatform.io/accelerator"
+"""The node label a GPU model's pods select their accelerator by (components/serving/_runtime.py)."""
+
+
+def _predictor_gpus(predictor: Mapping[str, Any]) -> int | None:
+    """The ``nvidia.com/gpu`` limit of the predictor's model, else of its first container that asks GPUs."""
+    model = predictor.get("model")
+    if isinstance(model, Mapping) and (gpus := _gpus(model)):
+        return gpus
+    for container in predictor.get("containers") or ():
+        if isinstance(container, Mapping) and (gpus := _gpus(container)):
+            return gpus
+    return None
+
+
+def _gpu_memory(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    """A GPU InferenceService's weights (``mlplatform.io/model-size-gb``) fit in the memory of the GPUs it asks for
+    (the second line of components/serving/gpumem.py, which also judges each pool's sharing: this rule takes whole
+    GPUs, the most any sharing gives, so a model it fails never loads on any pool)."""
+    from components import catalog
+    from components.serving.gpumem import GIB_IN_GB
+
+    memory = {m.accelerator: m.gpu_memory_gib for m in catalog.machines()}
+    for res in resources:
+        if not (res.type == ISVC or is_k8s(res, "InferenceService")):
+            continue
+        annotations = res.metadata.get("annotations")
+        predictor = res.get("spec.predictor")
+        if not isinstance(annotations, Mapping) or not isinstance(predictor, Mapping):
+            continue
+        if _has_unknown(annotations) or _has_unknown(predictor) or MODEL_SIZE not in annotations:
+            continue
+        gpus = _predictor_gpus(predictor)
+        selector = predictor.get("nodeSelector")
+        accelerator = selector.get(ACCELERATOR_LABEL) if isinstance(selector, Mapping) else None
+        if not gpus or accelerator not in memory:
+            continue
+        try:
+            size = float(str(annotations[MODEL_SIZE]))
+        except ValueError:
+            yield Finding(res.urn, f"models/{res.k8s_name}: {MODEL_SIZE} {annotations[MODEL_SIZE]!r} is not a number")
+            continue
+        gib = memory[accelerator]
+        limit = gpus * gib * GIB_IN_GB
+        if size > limit:
+            yield Finding(
+                res.urn,
+                f"models/{res.k8s_name}: {size:g} GB of weights on {gpus} x {accelerator} ({gib:g} GiB each, "
+                f"{limit:.2f} GB): the model never loads into its GPUs' memory",
+            )
+
+
 _CHAIN_READS = reading(
     {
         "InferenceService": ("metadata.annotations.*", "spec.*"),
@@ -307,6 +359,23 @@ RULES = [
             "bf16)."
         ),
         unknown=reading({"InferenceService": ("metadata.annotations.*", "spec.predictor.model")}),
+    ),
+    Rule(
+        name="gpu-memory-fits",
+        description=(
+            "A GPU InferenceService's model size (mlplatform.io/model-size-gb, from modelSizeGb) fits in the memory of "
+            "the GPUs it asks for (nvidia.com/gpu x the catalog's memory of its mlplatform.io/accelerator): weights "
+            "larger than that never load, and the revision never becomes Ready."
+        ),
+        enforcement="mandatory",
+        area="models",
+        applies_to=(ISVC,),
+        check_stack=_gpu_memory,
+        remediation=(
+            "Ask for more GPUs (resources.gpus, with a pool of that many per node), a larger accelerator, or serve a "
+            "smaller (quantised) model; modelSizeGb is the size of the weights in GB."
+        ),
+        unknown=reading({"InferenceService": ("metadata.annotations.*", "spec.predictor")}),
     ),
     Rule(
         name="timeouts-cover-cold-start",
