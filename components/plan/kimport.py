@@ -1670,6 +1670,8 @@ def _predictor_hosts(ctx: _Ctx, doc: Mapping[str, Any]) -> None:
     kserve/website versioned_docs/version-0.20 .../alibi/tabular-explainer); the model goes to the stack's namespace,
     where that host does not exist. A host of this model's predictor in another namespace is moved to the model's,
     with a note; a host of another Service is refused (a component calls its own model's predictor here)."""
+    from components.serving import server_args
+
     name, namespace = ctx.out.name, ctx.out.entry.get("namespace", "models")
     spec = doc.get("spec") if isinstance(doc.get("spec"), dict) else {}
     for component in ("transformer", "explainer"):
@@ -1686,15 +1688,15 @@ def _predictor_hosts(ctx: _Ctx, doc: Mapping[str, Any]) -> None:
             given = first.get(key)
             if not isinstance(entry_list, list) or not isinstance(given, list):
                 continue
-            for i, arg in enumerate(given):
-                if not isinstance(arg, str):
+            # every --predictor_host the component's argparse reads: whole or abbreviated (allow_abbrev, red team
+            # #14g break 2: --predictor_ho=<host> after the whole flag is the host it calls; KServe's IncludesArg then
+            # appends none), server_args.parse_options
+            texts = [arg if isinstance(arg, str) else "" for arg in given]
+            for opt in server_args.parse_options(texts):
+                if opt.matches != (PREDICTOR_HOST,) or opt.value is None:
                     continue
-                if arg.startswith(f"{PREDICTOR_HOST}="):
-                    at, host = i, arg.split("=", 1)[1]
-                elif arg == PREDICTOR_HOST and i + 1 < len(given) and isinstance(given[i + 1], str):
-                    at, host = i + 1, given[i + 1]
-                else:
-                    continue
+                at = opt.index if "=" in texts[opt.index] else opt.index + 1
+                host = opt.value
                 src = ("spec", component, "containers", "0", key, str(at))
                 moved = _moved_predictor_host(host, name, namespace)
                 if moved is None:
@@ -1707,7 +1709,7 @@ def _predictor_hosts(ctx: _Ctx, doc: Mapping[str, Any]) -> None:
                 if moved == host:
                     continue
                 old = given[at]
-                new = old.replace(host, moved) if old.startswith(PREDICTOR_HOST) else moved
+                new = f"{old.split('=', 1)[0]}={moved}" if at == opt.index else moved
                 # the entry's list is the manifest's, item for item (_texts): the item at ``at`` is the host, whatever
                 # other item has the same text (rev14f defect 6: ``--model_name income-predictor.default`` before
                 # the host was the one changed)
