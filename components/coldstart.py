@@ -20,6 +20,7 @@ its reason). Cloud-specific figures are keyed by the cluster's cloud name, read 
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -776,6 +777,34 @@ class PoolDisk:
     disk_gib: float
     cached: tuple[str, ...] = ()
     prepulled: tuple[str, ...] = ()
+    slots: int = 1
+    """How many GPU requests one node grants (:func:`node_slots`): a node of a pool that shares GPUs, or has several,
+    runs several model pods, each with its own images and download."""
+    cache_on_disk: bool = True
+    """Whether the images the pool's cache lists are on this disk (False: on a disk of their own, GKE's secondary
+    boot disk, coldstart.yaml ``imageCache.<cloud>.ownDisk``)."""
+
+
+MIG_COMPUTE_SLICES = 7
+"""The compute slices of a MIG GPU: every GPU with MIG in the catalog (A100 40/80 GB, H100 80 GB, H200) has "Max
+Number of Instances" 7 (docs.nvidia.com/datacenter/tesla/mig-user-guide/supported-gpus.html), and a profile
+``<g>g.<memory>gb`` names "its GPU Instance's compute slice count" ``g`` (mig-user-guide/mig-device-names.html)."""
+
+
+def node_slots(gpus_per_node: int, sharing: str = "none", clients: int = 1, mig_profile: str | None = None) -> int:
+    """How many GPU requests (``nvidia.com/gpu: 1`` each) one node of a pool grants: its GPUs; times ``clients`` for
+    time-slicing and MPS (the device plugin advertises that many replicas of each GPU, components/clusters/base.py
+    ``GpuPoolInfo.device_plugin_config``; GKE's ``max_shared_clients_per_gpu``); for MIG, times the partitions of
+    the profile on one GPU, at most ``7 // g`` for a ``<g>g`` profile (:data:`MIG_COMPUTE_SLICES`; an upper bound:
+    NVIDIA's table lists fewer for some profiles whose memory runs out first, such as 1g.10gb on the A100 40GB,
+    so the disk check may count a pod more than fits, never fewer)."""
+    gpus = max(1, int(gpus_per_node))
+    if sharing in ("time-slicing", "mps"):
+        return gpus * max(1, int(clients))
+    if sharing == "mig" and mig_profile:
+        head = mig_profile.split(".", 1)[0].lower().removeprefix("mig").rstrip("g")  # 1g.10gb, or AKS's MIG1g
+        return gpus * max(1, MIG_COMPUTE_SLICES // int(head)) if head.isdigit() and int(head) > 0 else gpus
+    return gpus
 
 
 def _model_size(model: ModelFacts, d: Mapping[str, Any]) -> float:
@@ -819,22 +848,71 @@ def image_size(image: str, models: Sequence[ModelFacts], data: Mapping[str, Any]
     return float(d["images"]["default"]["gb"])
 
 
+SUBSET_LIMIT = 10
+"""Above this many models of one accelerator, :func:`disk_need` counts every one's images at once (an upper bound)
+instead of trying each set of them."""
+
+
+def _fill(capacity: int, items: Sequence[tuple[int, float]]) -> float:
+    """The most ``value`` that copies of ``items`` (``(weight, value)``, any number of each) fit in ``capacity``."""
+    best = [0.0] * (capacity + 1)
+    for c in range(1, capacity + 1):
+        best[c] = max([best[c - 1], *(best[c - w] + v for w, v in items if 0 < w <= c)])
+    return best[capacity]
+
+
 def disk_need(pool: PoolDisk, models: Sequence[ModelFacts], data: Mapping[str, Any] | None = None) -> tuple[float, str]:
-    """The most one node of ``pool`` must hold, in GB, and what: the images its cache lists and its placeholders
-    pre-pull, plus the runtime and model images and the download of the largest GPU model that may land on it (every
-    GPU model with the pool's accelerator: its node selector names the accelerator), each image counted once."""
+    """The most one node of ``pool`` must hold, in GB, and what: the images its cache lists (unless they are on a
+    disk of their own, :attr:`PoolDisk.cache_on_disk`) and its placeholders pre-pull, plus the model pods that may
+    land on it together: every GPU model with the pool's accelerator may (its node selector names the accelerator),
+    as many pods as the node grants GPU requests (:attr:`PoolDisk.slots`, each pod taking its model's GPUs), replicas
+    of one model too. The pods that need the most are counted: the union of their images (each image once, as the
+    kubelet stores it once) and the sum of their downloads (each pod's storage initializer writes its own emptyDir,
+    kserve/kserve v0.20.0 storage_initializer_injector.go)."""
     d = load() if data is None else data
-    base = {i: image_size(i, models, d) for i in (*pool.cached, *pool.prepulled)}
+    # Images on a disk of their own are read from there, by the pods and the placeholders alike (judgement for a
+    # pre-pull: the runtime finds the image present and pulls nothing; coldstart.yaml imageCache.<cloud>.ownDisk).
+    elsewhere = set() if pool.cache_on_disk else set(pool.cached)
+    base = {i: image_size(i, models, d) for i in (*pool.cached, *pool.prepulled) if i not in elsewhere}
     best, what = sum(base.values()), f"{len(base)} cached/pre-pulled image(s)"
+    slots = max(1, pool.slots)
+    pods = []
     for model in models:
-        if model.gpus <= 0 or model.accelerator != pool.accelerator:
-            continue
-        images, download = footprint(model, d)
-        total = sum({**base, **images}.values()) + download
+        if model.gpus > 0 and model.accelerator == pool.accelerator:
+            images, download = footprint(model, d)
+            images = {k: v for k, v in images.items() if k not in elsewhere}
+            pods.append((model.name, min(max(1, model.gpus), slots), images, download))
+    if len(pods) > SUBSET_LIMIT:
+        images = {k: v for _, _, i, _ in pods for k, v in i.items()}
+        downloads = _fill(slots, [(w, dl) for _, w, _, dl in pods])
+        total = sum({**base, **images}.values()) + downloads
         if total > best:
             best = total
-            extra = f" + its {download:g} GB download" if download else ""
-            what = f"model {model.name}'s {len({**base, **images})} image(s){extra} with the cached/pre-pulled ones"
+            what = (
+                f"the {len({**base, **images})} image(s) of all {len(pods)} models of {pool.accelerator} + "
+                f"{downloads:g} GB of downloads of {slots} pod(s) with the cached/pre-pulled ones (an upper bound)"
+            )
+        return round(best, 2), what
+    for size in range(1, len(pods) + 1):
+        for chosen in itertools.combinations(pods, size):
+            used = sum(w for _, w, _, _ in chosen)
+            if used > slots:
+                continue
+            images = {**base}
+            for _, _, i, _ in chosen:
+                images.update(i)
+            downloads = sum(dl for *_, dl in chosen)
+            more = _fill(slots - used, [(w, dl) for _, w, _, dl in chosen])
+            total = sum(images.values()) + downloads + more
+            if total > best + 1e-9:
+                best = total
+                names = " + ".join(n for n, *_ in chosen)
+                pods_here = f"model {names}'s" if size == 1 else f"models {names}:"
+                dl = downloads + more
+                one = size == 1 and not more
+                extra = (f" + its {dl:g} GB download" if one else f" + {dl:g} GB of downloads") if dl else ""
+                reps = f" ({slots} GPU slots a node, replicas counted)" if slots > 1 else ""
+                what = f"{pods_here} {len(images)} image(s){extra} with the cached/pre-pulled ones{reps}"
     return round(best, 2), what
 
 
@@ -849,7 +927,11 @@ def disk_problems(
     gc = float(d["nodeDisk"]["imageGcHighPercent"])
     snapshot = ((d.get("imageCache") or {}).get(cloud) or {}).get("fromSnapshot")
     out: list[tuple[str, object, str]] = []
+    own_disk = ((d.get("imageCache") or {}).get(cloud) or {}).get("ownDisk")
     for pool in pools:
+        if own_disk:
+            # The cache's images are read from a disk of their own (coldstart.yaml imageCache.<cloud>.ownDisk).
+            pool = replace(pool, cache_on_disk=False)
         volume = pool.disk_gib * GB_PER_GIB
         key = f"cluster.gpuPools.{pool.name}"
         listed = round(sum(image_size(i, models, d) for i in dict.fromkeys(pool.cached)), 2)
@@ -898,5 +980,7 @@ def stack_disk_problems(
         prepulled = sorted({i for f in facts if f.accelerator == pool.accelerator for i in prepull_images(f)})
         cached = tuple(pool.image_cache.images) if pool.image_cache is not None else ()
         warm_images = tuple(prepulled) if warm_here else ()
-        pools.append(PoolDisk(name, pool.accelerator, pool.disk_size_gib, cached, warm_images))
+        sharing = pool.sharing
+        slots = node_slots(pool.gpus_per_node, sharing.strategy, sharing.max_clients_per_gpu, sharing.mig_profile)
+        pools.append(PoolDisk(name, pool.accelerator, pool.disk_size_gib, cached, warm_images, slots))
     return disk_problems(cloud, pools, facts)

@@ -11,7 +11,7 @@ from typing import Any
 from components.clusters.reachability import WEBHOOKS, ports
 from policy.rules.base import UNKNOWN, Facts, Finding, Resource, as_list, as_map, dig, is_set
 from policy.rules.cluster import world
-from policy.rules.disk import PoolDisk
+from policy.rules.disk import PoolDisk, node_slots
 from policy.rules.gpu import Pool, Preinstalled, int_of, taints_of_list
 from policy.rules.identity import K8S_NAME, Subject, ksa_bindings, paired_bindings
 from policy.rules.nodepools import PoolLabels
@@ -794,7 +794,11 @@ def _pool_disk(res: Resource) -> list[PoolDisk] | None:
     if config is UNKNOWN:
         return [PoolDisk(res.name, UNKNOWN, UNKNOWN)]
     config = as_map(config)
-    return [PoolDisk(res.name, config.get("labels") or {}, config.get("diskSizeGb"))]
+    accel = as_map(next(iter(as_list(config.get("guestAccelerators"))), {}))
+    sharing = as_map(accel.get("gpuSharingConfig")).get("maxSharedClientsPerGpu")
+    clients = sharing if isinstance(sharing, int) else 1
+    slots = node_slots(accel.get("count"), None, clients, accel.get("gpuPartitionSize"))
+    return [PoolDisk(res.name, config.get("labels") or {}, config.get("diskSizeGb"), slots=slots)]
 
 
 def _pool_labels(res: Resource) -> list[PoolLabels] | None:
