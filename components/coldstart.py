@@ -99,6 +99,10 @@ class ClusterFacts:
     image_caches: tuple[tuple[str, tuple[str, ...]], ...] = ()
     """``(accelerator, images)`` for every GPU pool: the images its new nodes have preloaded (``imageCache.images``,
     the seam's ``GpuPoolInfo.cached_images``, a plan's ``gpuPools.<pool>.cachedImages``); empty: no cache."""
+    pool_disks: tuple[tuple[str, float], ...] = ()
+    """``(accelerator, GiB)`` for every GPU pool: its nodes' disk (``diskSizeGib``, the seam's
+    ``GpuPoolInfo.disk_gib``, a plan's ``gpuPools.<pool>.diskSizeGib``); read where a disk's read rate grows with
+    its size (coldstart.yaml ``diskRead``). Empty: not known."""
 
     def cached(self, image: str, accelerator: str | None) -> bool:
         """Whether every GPU pool with ``accelerator`` (at least one) has ``image`` preloaded: a model may land on
@@ -433,6 +437,47 @@ def _load_step(
     )
 
 
+DEFAULT_DISK_GIB = 200
+"""A pool's disk when the cluster facts do not say (a plan saved before ``diskSizeGib``): the spec's default
+(components/clusters/spec.py ``GpuPoolSpec.disk_size_gib``)."""
+
+
+def disk_read(model: ModelFacts, cluster: ClusterFacts, data: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
+    """The rate (``gbPerMinute``, ``gbPerMinuteSlow``, ``source``) at which a GPU model's node disk delivers its
+    weights (coldstart.yaml ``diskRead.<cloud>``), or None where the cloud has no figure.
+
+    A fixed figure is used as it is (EKS: the throughput the node class provisions). A figure that grows with the
+    disk is taken for the smallest disk the model may read from, so the estimate is not short on any pool: the
+    boot/OS disk of the pools with the model's accelerator (``diskSizeGib``), or, where the model's images are all
+    in a cache on a disk of its own (``imageCache.<cloud>.ownDisk``: GKE's secondary boot disk, "sized by the disk
+    image"), that disk, at least the listed images' size. ``mibpsPerGib`` (capped at ``instanceMibps``) reads the
+    rate per GiB; ``tiers`` the throughput of the smallest tier (``[GiB, MB/s]``) that holds the disk."""
+    d = load() if data is None else data
+    entry = (d.get("diskRead") or {}).get(cluster.cloud)
+    if entry is None or "gbPerMinute" in entry:
+        return entry
+    sizes = [gib for acc, gib in cluster.pool_disks if acc == model.accelerator] or [float(DEFAULT_DISK_GIB)]
+    gib, where = min(sizes), "the node's boot disk"
+    cache = (d.get("imageCache") or {}).get(cluster.cloud) or {}
+    images = model_images(model)
+    if cache.get("ownDisk") and images and all(cluster.cached(i, model.accelerator) for i in images):
+        listed = [
+            sum(image_size(i, (model,), d) for i in dict.fromkeys(lst)) for lst in cluster.listed(model.accelerator)
+        ]
+        gib, where = min(listed) / GB_PER_GIB, f"the {cache['name']} (sized by its image)"
+    if "mibpsPerGib" in entry:
+        mibps = min(float(entry["mibpsPerGib"]) * gib, float(entry["instanceMibps"]))
+        rate = round(mibps * 2**20 * 60 / 1e9, 2)
+        how = f"{float(entry['mibpsPerGib']):g} MiB/s per GiB x {gib:.0f} GiB = {mibps:.0f} MiB/s"
+    else:
+        tiers = sorted((float(gib_), float(mbps)) for gib_, mbps in entry["tiers"])
+        tier = next((t for t in tiers if t[0] >= gib), tiers[-1])
+        rate = round(tier[1] * 60 / 1000, 2)
+        how = f"the {tier[0]:.0f} GiB tier's {tier[1]:g} MB/s for {gib:.0f} GiB"
+    source = f"{where}: {how} = {rate:g} GB/min; {_src(entry)}"
+    return {"gbPerMinute": rate, "gbPerMinuteSlow": rate, "source": source}
+
+
 def load_format(args: Sequence[str]) -> str | None:
     """The value of the last ``--load-format`` (``--load_format``) in a model server's ``args``, as vLLM's parser
     reads them (the last value wins; ``=`` or the next argument); None when none is given."""
@@ -548,7 +593,7 @@ def estimate(
         pull = replace(pull, high=None)
         on_warm_node = pull if on_warm_node.high is not None else on_warm_node
     ready = d["readiness"]
-    disk = (d.get("diskRead") or {}).get(cluster.cloud) if model.gpus > 0 else None
+    disk = disk_read(model, cluster, d) if model.gpus > 0 else None
     after = (
         _load_step(fmt, d["load"][fmt], size, model.load_format, disk),
         Step("readiness", float(ready["minutes"]), _src(ready), _high(ready)),
@@ -654,7 +699,8 @@ def cluster_facts(cloud: str, gpu: GpuScheduling) -> ClusterFacts:
     """The cluster facts from the seam: its ``cloud`` and its GPU scheduling's ``provisioner``,
     ``streamed_registries`` and the pools' preloaded images."""
     caches = tuple((p.accelerator, tuple(p.cached_images)) for p in gpu.pools.values())
-    return ClusterFacts(cloud, gpu.provisioner, tuple(gpu.streamed_registries), caches)
+    disks = tuple((p.accelerator, float(p.disk_gib)) for p in gpu.pools.values() if p.disk_gib is not None)
+    return ClusterFacts(cloud, gpu.provisioner, tuple(gpu.streamed_registries), caches, disks)
 
 
 def pool_caches(pools: Mapping[str, Any] | None) -> tuple[tuple[str, tuple[str, ...]], ...]:
@@ -665,6 +711,18 @@ def pool_caches(pools: Mapping[str, Any] | None) -> tuple[tuple[str, tuple[str, 
         if isinstance(pool, Mapping) and isinstance(pool.get("accelerator"), str):
             images = pool.get("cachedImages")
             out.append((str(pool["accelerator"]), tuple(str(i) for i in images) if isinstance(images, list) else ()))
+    return tuple(out)
+
+
+def pool_disks(pools: Mapping[str, Any] | None) -> tuple[tuple[str, float], ...]:
+    """:attr:`ClusterFacts.pool_disks` from a plan's cluster output ``gpuPools`` (each pool's ``accelerator`` and
+    ``diskSizeGib``; a plan saved before the key has none)."""
+    out = []
+    for pool in (pools or {}).values():
+        if isinstance(pool, Mapping) and isinstance(pool.get("accelerator"), str):
+            size = pool.get("diskSizeGib")
+            if isinstance(size, int | float) and not isinstance(size, bool):
+                out.append((str(pool["accelerator"]), float(size)))
     return tuple(out)
 
 

@@ -1,12 +1,14 @@
 """rev16c's defects of issue #16 (/work/wt/rev16c-report.md), each held by a test that failed before its fix.
 
 1. The node disk check counted one model pod per node; a time-sliced or multi-GPU node runs several.
+2. On GKE and AKS the load step was not capped by the node disk's read rate.
 3. On GKE, the images a pool's secondary boot disk caches were counted against the boot disk.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +16,7 @@ import pytest
 import yaml
 
 from components import coldstart
-from components.coldstart import ModelFacts
+from components.coldstart import ClusterFacts, ModelFacts
 from components.errors import SpecError
 from infra.config import load
 from policy.rules import run_rules
@@ -174,3 +176,52 @@ def test_the_rule_reads_slots_from_the_node_label_and_the_machine() -> None:
     assert disk.machine_gpus(["g6.12xlarge"]) == 4 and disk.machine_gpus("not-a-machine") is None
     assert disk.node_slots(4, {"nvidia.com/device-plugin.config": "time-slicing-4"}) == 16
     assert disk.node_slots(1, {}, None, "MIG2g") == 3 and disk.node_slots(None, {}) is None
+
+
+# ------------------------------------------------------------------------------------------------ 2: GKE/AKS disk read
+
+LLM = ModelFacts("big", "huggingface", 1, "hf://org/big", 70.0, accelerator="nvidia-l4", load_format="runai_streamer")
+
+
+def test_gke_caps_the_load_at_the_balanced_pd_rate_of_the_pools_boot_disk() -> None:
+    """GKE GPU pools boot from pd-balanced: 0.28 MiB/s per GiB (Google's table), 200 GiB -> 56 MiB/s = 3.52 GB/min,
+    far below the streamer's 66.95 GB/min; the 66.33 GB above the reference take 18.84 min, not 0.99. The load was
+    not capped on GKE before (2.49 min)."""
+    gke = ClusterFacts("gcp", pool_disks=(("nvidia-l4", 200.0),))
+    load = coldstart.estimate(LLM, gke).warm_node.steps[2]
+    assert load.minutes == load.slow == round(1.5 + 66.33 / 3.52, 2) == 20.34, load
+    assert "capped at the node disk's 3.52 GB/min" in load.step and "0.28 MiB/s per GiB x 200 GiB" in load.source
+    # a larger disk reads faster, up to the per-instance limit (1,200 MiB/s from 4286 GiB)
+    big_disk = ClusterFacts("gcp", pool_disks=(("nvidia-l4", 2000.0),))
+    assert coldstart.estimate(LLM, big_disk).warm_node.steps[2].minutes == round(1.5 + 66.33 / 35.23, 2)
+    # the deadline follows the slow end
+    assert coldstart.deadline_seconds(LLM, gke) >= math.ceil(20.34 * 60)
+
+
+def test_gke_reads_a_cached_model_image_from_the_secondary_boot_disk_sized_by_its_image() -> None:
+    """r16c-gcp-cache-dev: a 60 GB model image in the a100 pool's cache with the 12 GB runtime: the secondary boot
+    disk is about 72 GB (67 GiB) of pd-balanced, 18.8 MiB/s = 1.18 GB/min: the 56.33 GB above the reference take
+    47.7 min (the plan said 2.34 and a progress deadline of 885 s)."""
+    image = "us-docker.pkg.dev/p/models/mid:1"
+    model = ModelFacts("mid", "huggingface", 1, f"oci://{image}", 60.0, accelerator="nvidia-a100-40gb",
+                       load_format="runai_streamer")  # fmt: skip
+    cache = ClusterFacts(
+        "gcp", image_caches=(("nvidia-a100-40gb", (HF_GPU, image)),), pool_disks=(("nvidia-a100-40gb", 200.0),)
+    )
+    load = coldstart.estimate(model, cache).from_zero.steps[-2]
+    assert load.minutes == round(1.5 + 56.33 / 1.18, 2), load
+    assert "GKE secondary boot disk (sized by its image): 0.28 MiB/s per GiB x 67 GiB" in load.source
+
+
+def test_aks_caps_the_load_at_the_premium_ssd_tier_of_the_os_disk() -> None:
+    """AKS GPU pools' managed OS disk of 200 GiB is a P15 (256 GiB tier): 125 MB/s = 7.5 GB/min."""
+    aks = ClusterFacts("azure", pool_disks=(("nvidia-l4", 200.0),))
+    load = coldstart.estimate(LLM, aks).warm_node.steps[2]
+    assert load.minutes == round(1.5 + 66.33 / 7.5, 2) == 10.34, load
+    assert "the 256 GiB tier's 125 MB/s for 200 GiB" in load.source
+
+
+def test_the_plans_cluster_facts_carry_the_pools_disks() -> None:
+    """The cluster output gpuPools.<pool>.diskSizeGib reaches the estimate (plan and deploy-time paths)."""
+    pools = {"l4": {"accelerator": "nvidia-l4", "diskSizeGib": 300}, "x": {"accelerator": "nvidia-t4"}}
+    assert coldstart.pool_disks(pools) == (("nvidia-l4", 300.0),)
