@@ -225,3 +225,42 @@ def test_the_plans_cluster_facts_carry_the_pools_disks() -> None:
     """The cluster output gpuPools.<pool>.diskSizeGib reaches the estimate (plan and deploy-time paths)."""
     pools = {"l4": {"accelerator": "nvidia-l4", "diskSizeGib": 300}, "x": {"accelerator": "nvidia-t4"}}
     assert coldstart.pool_disks(pools) == (("nvidia-l4", 300.0),)
+
+
+def test_policy_leaves_a_gke_secondary_boot_disk_cache_off_the_boot_disk() -> None:
+    """gpu-pool-disk-fits on gcp-prod's rendered objects with qwen-chat as a 180 GB model image that the l4 pool's
+    secondary boot disk caches (nodeConfig.secondaryBootDisks mode CONTAINER_IMAGE_CACHE; the stack's list in the
+    saved plan's settings.imageCaches): the images are read from that disk, so the 200 GiB boot disk holds the
+    rest. The rule refused it before (one pod counted: 12 + 180 = 192 GB > 182.5 GB)."""
+    from dataclasses import replace
+
+    resources, settings = rules_plan("gcp-prod")
+    image = "us-docker.pkg.dev/p/models/big:1.0"
+
+    def l4(r: Any) -> bool:
+        labels = ((r.props.get("nodeConfig") or {}).get("labels") or {}) if isinstance(r.props, dict) else {}
+        return r.type == "gcp:container/nodePool:NodePool" and labels.get("mlplatform.io/pool") == "l4"
+
+    def cache(props: dict[str, Any]) -> None:
+        props["nodeConfig"]["secondaryBootDisks"] = [
+            {"diskImage": "projects/p/global/images/c", "mode": "CONTAINER_IMAGE_CACHE"}
+        ]
+
+    def qwen(r: Any) -> bool:
+        return r.type.endswith(":InferenceService") and (r.props.get("metadata") or {}).get("name") == "qwen-chat"
+
+    def oci(props: dict[str, Any]) -> None:
+        props["metadata"].setdefault("annotations", {})[coldstart.MODEL_SIZE_ANNOTATION] = "180"
+        props["spec"]["predictor"]["model"]["storageUri"] = f"oci://{image}"
+
+    mutated = mutated_resources(mutated_resources(resources, l4, cache, exactly=1), qwen, oci, exactly=1)
+    cached = replace(settings, facts=replace(settings.facts, image_caches=(("nvidia-l4", (HF_GPU, image)),)))
+
+    def failed(s: Any) -> list[str]:
+        found = run_rules(list(mutated), s)
+        return [e["message"] for e in found if e["policy"] == "gpu-pool-disk-fits" and not e["passed"]]
+
+    assert not failed(cached)
+    unknown = replace(settings, facts=replace(settings.facts, image_caches=None))
+    # not known: counted on the boot disk (both pods of the time-sliced node: 15.5 + 0.1 + 12 + 180 GB)
+    assert failed(unknown) and "must hold 207.6 GB" in failed(unknown)[0]

@@ -798,7 +798,10 @@ def _pool_disk(res: Resource) -> list[PoolDisk] | None:
     sharing = as_map(accel.get("gpuSharingConfig")).get("maxSharedClientsPerGpu")
     clients = sharing if isinstance(sharing, int) else 1
     slots = node_slots(accel.get("count"), None, clients, accel.get("gpuPartitionSize"))
-    return [PoolDisk(res.name, config.get("labels") or {}, config.get("diskSizeGb"), slots=slots)]
+    # GKE reads a CONTAINER_IMAGE_CACHE secondary boot disk's images from that disk (components/coldstart.yaml
+    # imageCache.gcp.ownDisk; the mode as components/clusters/gke.py IMAGE_CACHE_MODE renders it)
+    cache = any(as_map(b).get("mode") == "CONTAINER_IMAGE_CACHE" for b in as_list(config.get("secondaryBootDisks")))
+    return [PoolDisk(res.name, config.get("labels") or {}, config.get("diskSizeGb"), slots=slots, cache_disk=cache)]
 
 
 def _pool_labels(res: Resource) -> list[PoolLabels] | None:

@@ -61,6 +61,10 @@ class PoolDisk:
     slots: int | None = None
     """How many GPU requests one node grants (:func:`node_slots`); None: not known from the object (one, as a node
     with one unshared GPU)."""
+    cache_disk: bool = False
+    """The pool's image cache is a disk of its own (GKE's ``CONTAINER_IMAGE_CACHE`` secondary boot disk): the images
+    the stack lists for it (:attr:`Facts.image_caches`) are not on this disk (components/coldstart.yaml
+    ``imageCache.gcp.ownDisk``)."""
 
 
 DEVICE_PLUGIN_CONFIG_LABEL = "nvidia.com/device-plugin.config"
@@ -158,7 +162,15 @@ def _check(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
         accelerator = labels.get(ACCELERATOR_NODE_LABEL)
         pool_name = labels.get(POOL_NODE_LABEL, d.name)
         prepulled = tuple(warm.get(str(pool_name), ()))
-        pool = coldstart.PoolDisk(str(pool_name), str(accelerator), disk, (), prepulled, d.slots or 1)
+        elsewhere: tuple[str, ...] = ()
+        if d.cache_disk and facts.image_caches is not None:
+            # the images every pool of the accelerator lists (the stack's statement; the rendered pool holds only
+            # the disk image's id); not known: every image is counted on the boot disk
+            lists = [set(images) for acc, images in facts.image_caches if acc == accelerator]
+            elsewhere = tuple(sorted(set.intersection(*lists))) if lists else ()
+        pool = coldstart.PoolDisk(
+            str(pool_name), str(accelerator), disk, elsewhere, prepulled, d.slots or 1, cache_on_disk=not elsewhere
+        )
         for _, value, why in coldstart.disk_problems("", [pool], models):
             yield Finding(None, f"GPU pool {pool_name} ({d.name}): disk {value} GiB: {why}")
 
