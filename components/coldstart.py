@@ -699,7 +699,7 @@ def cluster_facts(cloud: str, gpu: GpuScheduling) -> ClusterFacts:
     """The cluster facts from the seam: its ``cloud`` and its GPU scheduling's ``provisioner``,
     ``streamed_registries`` and the pools' preloaded images."""
     caches = tuple((p.accelerator, tuple(p.cached_images)) for p in gpu.pools.values())
-    disks = tuple((p.accelerator, float(p.disk_gib)) for p in gpu.pools.values() if p.disk_gib is not None)
+    disks = tuple((p.accelerator, float(p.disk_gib)) for p in gpu.pools.values())
     return ClusterFacts(cloud, gpu.provisioner, tuple(gpu.streamed_registries), caches, disks)
 
 
