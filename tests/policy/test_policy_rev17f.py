@@ -20,6 +20,7 @@ from functools import cache
 from typing import Any
 
 import pytest
+from policy_support import failures
 
 from components.plan.engine import run_program
 from components.plan.project import load_project, read_stack_file
@@ -34,17 +35,8 @@ from policy.rules.llm import (
 )
 from support import ROOT, cover_plan, mutated_resources
 
-IGNORED = ("keyvault-key-rotation", "network-policy-enforced")
 GCP = "cover-gcp-standard"
 AKS = "cover-aks-prod-dns"
-
-
-def failures(resources: list[Resource] | tuple[Resource, ...], settings: StackSettings) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for e in run_rules(list(resources), settings):
-        if not e["passed"] and e["policy"] not in IGNORED:
-            out.setdefault(e["policy"], []).append(e["message"])
-    return out
 
 
 def caught(
