@@ -147,18 +147,20 @@ def test_policy_fails_the_rendered_time_sliced_pool_too() -> None:
 
 
 def test_a_gke_cached_image_is_not_counted_on_the_boot_disk() -> None:
-    """r16c-gcp-cache-big: a 180 GB model image in the a100 pool's secondary-boot-disk cache on a 200 GiB boot disk.
-    GKE reads cached images from the secondary boot disk (a containerd plugin), which is sized by its disk image:
-    the boot disk holds only what is pulled or downloaded. The plan refused it before ("must hold 192 GB")."""
+    """r16c-gcp-cache-big in small: a 40 GB model image (within one A100's memory) and the 12 GB runtime in the a100
+    pool's secondary-boot-disk cache, on a 50 GiB boot disk (45.6 GB below the GC threshold). GKE reads cached
+    images from the secondary boot disk (a containerd plugin), which is sized by its disk image: the boot disk holds
+    only what is pulled or downloaded. The plan refused it before ("must hold 52 GB")."""
     cfg = _gcp_prod()
     image = "us-docker.pkg.dev/p/models/big:1.0"
     pools = cfg["cluster"]["gpuPools"]
     cache = {"source": "projects/my-project/global/images/serving-cache", "images": [HF_GPU, image]}
-    cfg["cluster"] = {**cfg["cluster"], "gpuPools": {**pools, "a100": {**pools["a100"], "imageCache": cache}}}
+    a100 = {**pools["a100"], "imageCache": cache, "diskSizeGib": 50}
+    cfg["cluster"] = {**cfg["cluster"], "gpuPools": {**pools, "a100": a100}}
     big = {
         "format": "huggingface",
         "storageUri": f"oci://{image}",
-        "modelSizeGb": 180,
+        "modelSizeGb": 40,
         "resources": {"cpu": "3", "memory": "12Gi", "gpus": 1, "accelerator": "nvidia-a100-40gb"},
         "scaling": {"minReplicas": 0, "maxReplicas": 1},
         "access": cfg["models"]["qwen-chat"]["access"],
