@@ -16,7 +16,7 @@ from typing import Any
 from components import catalog
 from policy.rules.base import UNKNOWN, Facts, Finding, Resource, Rule, as_list, as_map, dig, is_set, reading
 from policy.rules.cluster import world
-from policy.rules.disk import PoolDisk
+from policy.rules.disk import PoolDisk, machine_gpus, node_slots
 from policy.rules.gpu import (
     ACCELERATOR_LABEL,
     GPU_RESOURCE,
@@ -1537,7 +1537,14 @@ def _pool_disk(res: Resource) -> list[PoolDisk] | None:
     if res.type == KARPENTER_POOL:
         labels = res.get("spec.template.metadata.labels")
         ref = as_map(res.get("spec.template.spec.nodeClassRef")).get("name")
-        return [PoolDisk(res.k8s_name, UNKNOWN if labels is UNKNOWN else as_map(labels), None, ref)]
+        types = [
+            v
+            for r in as_list(res.get("spec.template.spec.requirements"))
+            if as_map(r).get("key") == INSTANCE_TYPE_LABEL and as_map(r).get("operator") == "In"
+            for v in as_list(as_map(r).get("values"))
+        ]
+        slots = node_slots(machine_gpus(types), labels)
+        return [PoolDisk(res.k8s_name, UNKNOWN if labels is UNKNOWN else as_map(labels), None, ref, slots)]
     if res.type == EC2_NODE_CLASS:
         mappings = res.get("spec.blockDeviceMappings")
         if mappings is UNKNOWN:
@@ -1548,7 +1555,8 @@ def _pool_disk(res: Resource) -> list[PoolDisk] | None:
         return [PoolDisk(res.k8s_name, None, _gib(held.get("volumeSize")) if held else None, res.k8s_name)]
     if res.type in (EKS_MNG, AWS_NODE_GROUP) and not (res.type == AWS_NODE_GROUP and EKS_MNG in res.urn):
         labels = res.props.get("labels")
-        return [PoolDisk(res.name, UNKNOWN if labels is UNKNOWN else as_map(labels), None)]
+        slots = node_slots(machine_gpus(res.props.get("instanceTypes")), labels)
+        return [PoolDisk(res.name, UNKNOWN if labels is UNKNOWN else as_map(labels), None, slots=slots)]
     return None
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from policy.rules.base import UNKNOWN, Facts, Finding, Resource, Rule, as_list, as_map, dig, reading, who
 from policy.rules.cluster import world
-from policy.rules.disk import PoolDisk
+from policy.rules.disk import PoolDisk, machine_gpus, node_slots
 from policy.rules.gpu import ACCELERATOR_LABEL, Pool, Preinstalled, gpus_of, int_of, taints_of_list
 from policy.rules.identity import K8S_SUBJECT, Subject, ksa_bindings, paired_bindings
 from policy.rules.nodepools import PoolLabels
@@ -729,7 +729,12 @@ def _pool_disk(res: Resource) -> list[PoolDisk] | None:
     return [
         PoolDisk(res.name, UNKNOWN, UNKNOWN)
         if p is UNKNOWN_PROFILE
-        else PoolDisk(str(p.get("name") or res.name), p.get("nodeLabels") or {}, p.get("osDiskSizeGB"))
+        else PoolDisk(
+            str(p.get("name") or res.name),
+            p.get("nodeLabels") or {},
+            p.get("osDiskSizeGB"),
+            slots=node_slots(machine_gpus(p.get("vmSize")), p.get("nodeLabels"), None, p.get("gpuInstanceProfile")),
+        )
         for p in profiles
     ]
 

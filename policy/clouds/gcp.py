@@ -12,7 +12,7 @@ from components import catalog
 from components.clusters.reachability import WEBHOOKS, ports
 from policy.rules.base import UNKNOWN, Facts, Finding, Resource, as_list, as_map, dig, is_set
 from policy.rules.cluster import world
-from policy.rules.disk import PoolDisk
+from policy.rules.disk import PoolDisk, node_slots
 from policy.rules.gpu import Pool, Preinstalled, int_of, taints_of_list
 from policy.rules.identity import K8S_NAME, Subject, ksa_bindings, paired_bindings
 from policy.rules.nodepools import PoolLabels
@@ -807,7 +807,14 @@ def _pool_disk(res: Resource) -> list[PoolDisk] | None:
     if config is UNKNOWN:
         return [PoolDisk(res.name, UNKNOWN, UNKNOWN)]
     config = as_map(config)
-    return [PoolDisk(res.name, config.get("labels") or {}, config.get("diskSizeGb"))]
+    accel = as_map(next(iter(as_list(config.get("guestAccelerators"))), {}))
+    sharing = as_map(accel.get("gpuSharingConfig")).get("maxSharedClientsPerGpu")
+    clients = sharing if isinstance(sharing, int) else 1
+    slots = node_slots(accel.get("count"), None, clients, accel.get("gpuPartitionSize"))
+    # GKE reads a CONTAINER_IMAGE_CACHE secondary boot disk's images from that disk (components/coldstart.yaml
+    # imageCache.gcp.ownDisk; the mode as components/clusters/gke.py IMAGE_CACHE_MODE renders it)
+    cache = any(as_map(b).get("mode") == "CONTAINER_IMAGE_CACHE" for b in as_list(config.get("secondaryBootDisks")))
+    return [PoolDisk(res.name, config.get("labels") or {}, config.get("diskSizeGb"), slots=slots, cache_disk=cache)]
 
 
 ARCH_LABEL = "kubernetes.io/arch"
