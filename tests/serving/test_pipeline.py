@@ -521,16 +521,25 @@ def test_a_router_in_front_of_pods_at_zero_waits_for_them(
 
 SPLIT_THEN_B = {
     "root": {"routerType": "Sequence", "steps": [{"nodeName": "pick"}, {"serviceName": "b", "data": "$response"}]},
-    "pick": {"routerType": "Splitter", "steps": [{"serviceName": "a", "weight": 50}, {"serviceName": "b", "weight": 50}]},
+    "pick": {
+        "routerType": "Splitter",
+        "steps": [{"serviceName": "a", "weight": 50}, {"serviceName": "b", "weight": 50}],
+    },
 }
 """A Splitter inside a Sequence: the Splitter may pick ``a``, and then ``b`` is still at zero when the Sequence's next
 step calls it."""
 FAST_FIRST = {
-    "root": {"routerType": "Ensemble", "steps": [{"serviceName": "warm", "name": "w"}, {"serviceName": "a", "name": "a"}]}
+    "root": {
+        "routerType": "Ensemble",
+        "steps": [{"serviceName": "warm", "name": "w"}, {"serviceName": "a", "name": "a"}],
+    }
 }
 """An Ensemble whose first member is warm and whose second is at zero."""
 SPLIT_FAST_FIRST = {
-    "root": {"routerType": "Splitter", "steps": [{"serviceName": "warm", "weight": 50}, {"serviceName": "a", "weight": 50}]}
+    "root": {
+        "routerType": "Splitter",
+        "steps": [{"serviceName": "warm", "weight": 50}, {"serviceName": "a", "weight": 50}],
+    }
 }
 
 
