@@ -126,3 +126,54 @@ def test_every_placeholder_container_is_read_only_and_limited(
     failed = failures(AWS, "l4", lambda p: change(containers(p)[index]))
     name = ["placeholder", "prepull-0", "prepull-1"][index]
     assert len(failed) == 1 and f"container {name} has {why}" in failed[0], failed
+
+
+# ------------------------------------------------------------------------------------------------ KEDA on prod (P7)
+
+AKS = "cover-aks-prod-dns"
+KEDA = "keda-ha-values"
+
+
+def keda_failures(change: Callable[[dict[str, Any]], None]) -> list[str]:
+    resources, settings = cover_plan(AKS)
+
+    def pick(r: Any) -> bool:
+        return r.type == "kubernetes:helm.sh/v3:Release" and r.name.endswith("-keda")
+
+    mutated = mutated_resources(resources, pick, lambda p: change(p["values"]), exactly=1)
+    return [e["message"] for e in run_rules(mutated, settings) if e["policy"] == KEDA and not e["passed"]]
+
+
+def test_keda_on_the_prod_cover_stack_passes() -> None:
+    """cover-aks-prod-dns installs KEDA on prod (rev17g P7): its spread and PodDisruptionBudgets are judged there."""
+    assert keda_failures(lambda v: None) == []
+
+
+@pytest.mark.parametrize(
+    ("labels", "ok"),
+    [
+        ({"app": "keda-operator"}, True),
+        ({"app": "keda-operator", "app.kubernetes.io/name": "keda-operator"}, True),
+        ({"app": "keda-operator", "extra": "x"}, False),  # rev17g r13: one wrong label of two (ANDed) selects none
+        ({"app.kubernetes.io/name": "keda"}, False),  # rev17g g15: a label no component's pod carries
+        ({}, False),
+    ],
+)
+def test_a_keda_spread_selects_the_components_pods_with_all_its_labels(labels: dict[str, str], ok: bool) -> None:
+    """meta/v1 LabelSelector: "matchLabels is a map of {key,value} pairs ... The requirements are ANDed", and a
+    TopologySpreadConstraint counts only the pods its labelSelector matches: a selector with one label the operator's
+    pods lack counts none of them, and the operator's replicas may share one zone."""
+
+    def change(values: dict[str, Any]) -> None:
+        for constraint in values["topologySpreadConstraints"]["operator"]:
+            constraint["labelSelector"] = {"matchLabels": dict(labels)}
+
+    failed = keda_failures(change)
+    assert (failed == []) is ok, failed
+    if not ok:
+        assert all("topologySpreadConstraints.operator" in m for m in failed), failed
+
+
+def test_a_keda_component_without_a_disruption_budget_on_prod_fails() -> None:
+    failed = keda_failures(lambda v: v["podDisruptionBudget"]["operator"].pop("minAvailable"))
+    assert len(failed) == 1 and "podDisruptionBudget.operator sets neither" in failed[0], failed
