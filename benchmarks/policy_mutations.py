@@ -1641,7 +1641,8 @@ MUTATIONS = (
         'rev17g-g01-splitter-starts-all',
         'serving',
         'components/serving/pipeline.py',
-        '        after = started.union(*(b[2] for b in branches)) if node.router_type == "Ensemble" else started\n        return slowest[0], slowest[1], after',
+        '        after = started.union(*(b[2] for b in branches)) if node.router_type == "Ensemble" else started\n'
+        '        return slowest[0], slowest[1], after',
         '        after = started.union(*(b[2] for b in branches))\n        return slowest[0], slowest[1], after',
         "the rendering's walk counts a Splitter as starting every branch: a later step at zero counted warm",
         'timeouts-cover-cold-start',
@@ -1677,7 +1678,8 @@ MUTATIONS = (
         'rev17g-g08-warm-prepull-shared',
         'platform',
         'components/platform/warm.py',
-        '                "spec": pod_spec(ctx, pool, images.get(pool.accelerator, ()) if pool.sharing in NOT_SHARED else ()),',
+        '                "spec": pod_spec(ctx, pool, images.get(pool.accelerator, ()) if pool.sharing in NOT_SHARED '
+        'else ()),',
         '                "spec": pod_spec(ctx, pool, images.get(pool.accelerator, ())),',
         "placeholders pre-pull on a pool that shares GPUs (a pre-pull may queue before a model's own pull)",
         'warm-capacity-preemptible',
@@ -1687,8 +1689,10 @@ MUTATIONS = (
         'rev17g-g09-warm-prepull-rw-root',
         'platform',
         'components/platform/warm.py',
-        '                "readOnlyRootFilesystem": True,\n                "capabilities": {"drop": ["ALL"]},\n            },\n        }\n        for i, image',
-        '                "readOnlyRootFilesystem": False,\n                "capabilities": {"drop": ["ALL"]},\n            },\n        }\n        for i, image',
+        '                "readOnlyRootFilesystem": True,\n                "capabilities": {"drop": ["ALL"]},'
+        '\n            },\n        }\n        for i, image',
+        '                "readOnlyRootFilesystem": False,\n                "capabilities": {"drop": ["ALL"]},'
+        '\n            },\n        }\n        for i, image',
         'pre-pull containers (model and runtime images) get a writable root filesystem',
         'warm-capacity-preemptible',
         platform=WARM_AWS,
@@ -1747,7 +1751,8 @@ MUTATIONS = (
         'policy',
         'policy/rules/slipguards.py',
         '    wrong = {k: v for k, v in labels.items() if v is not UNKNOWN and pod.get(k) != v}\n    if wrong:',
-        '    wrong = {k: v for k, v in labels.items() if v is not UNKNOWN and pod.get(k) != v}\n    if len(wrong) == len(labels):',
+        '    wrong = {k: v for k, v in labels.items() if v is not UNKNOWN and pod.get(k) != v}\n    if len(wrong) '
+        '== len(labels):',
         'keda-ha-values accepts a spread selector when any one of its labels matches (they are ANDed)',
     ),
 )  # fmt: skip

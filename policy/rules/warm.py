@@ -223,10 +223,6 @@ DEVICE_PLUGIN_CONFIG = "nvidia.com/device-plugin.config"
 """The node label by which the NVIDIA device plugin serves a node a sharing config (time-slicing, MPS; its README,
 "Updating Per-Node Configuration With a Node Label"): components/clusters/base.py ``DEVICE_PLUGIN_CONFIG_LABEL``,
 restated so a slip there does not move the rule."""
-GKE_SHARING = ("gpuSharingConfig", "gpuPartitionSize")
-"""A GKE node pool's own GPU sharing, per guest accelerator (pulumi_gcp container NodePool
-``node_config.guest_accelerators[].gpu_sharing_config`` time-sharing / MPS, ``gpu_partition_size`` MIG): its nodes
-then advertise several ``nvidia.com/gpu`` per physical GPU."""
 
 
 def _pool_of(pool: Any, resources: Sequence[Resource]) -> list[Any]:
@@ -237,11 +233,9 @@ def _pool_of(pool: Any, resources: Sequence[Resource]) -> list[Any]:
 
 
 def _shares(found: Any) -> bool:
-    """Whether a pool's nodes share their GPUs: the device plugin's sharing config label, or GKE's own sharing."""
-    if as_map(found.labels).get(DEVICE_PLUGIN_CONFIG):
-        return True
-    accels = as_map(found.resource.props.get("nodeConfig")).get("guestAccelerators")
-    return isinstance(accels, list) and any(as_map(a).get(k) for a in accels for k in GKE_SHARING)
+    """Whether a pool's nodes share their GPUs: the device plugin's sharing config label, or the cloud's own sharing
+    (its share of ``gpu-pools`` sets ``shares_gpus``, policy/clouds/)."""
+    return bool(as_map(found.labels).get(DEVICE_PLUGIN_CONFIG)) or bool(found.shares_gpus)
 
 
 def _shared_pool_problems(
