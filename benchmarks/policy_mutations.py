@@ -267,6 +267,29 @@ ROUTER_SUM = "local:" + json.dumps({
 for both (rev17f s09); ``chain0``'s router at zero calls iris-b at zero, so it waits for its own start too (rev17f
 s10). A router at zero before two members at zero would wait 1800 s + the request, which the plan refuses (fix14m)."""
 
+BRANCHING = "local:" + json.dumps({
+    "mlplatform:models": {**_LOCAL["mlplatform:models"],
+                          "iris-b": {**_LOCAL["mlplatform:models"]["sklearn-iris"]},
+                          "iris-w": {**_LOCAL["mlplatform:models"]["sklearn-iris"],
+                                     "scaling": {"minReplicas": 1, "maxReplicas": 2}}},
+    "mlplatform:pipelines": {"fanout": {
+        "access": PIPELINES["front"]["access"], "scaling": {"minReplicas": 1},
+        "nodes": {"root": {"routerType": "Sequence", "steps": [
+            {"nodeName": "pick"}, {"serviceName": "iris-b", "data": "$response"}]},
+                  "pick": {"routerType": "Splitter", "steps": [
+            {"serviceName": "sklearn-iris", "weight": 50}, {"serviceName": "iris-b", "weight": 50}]}}}, "both": {
+        "access": PIPELINES["front"]["access"], "scaling": {"minReplicas": 1},
+        "nodes": {"root": {"routerType": "Ensemble", "steps": [
+            {"serviceName": "xgboost-iris"}, {"serviceName": "sklearn-iris"}, {"serviceName": "iris-w"}]}}}},
+})  # fmt: skip
+"""The local stack with two branching pipelines (tests/golden_stacks cover-aws-node-groups ``fanout``, ``both``):
+``fanout`` runs a Splitter over sklearn-iris and iris-b (both at zero) and then iris-b, so after the Splitter picked
+sklearn-iris, iris-b is still at zero (KServe v0.20.0 routeStep/pickupRoute: 600 s + 600 s); ``both`` is an Ensemble
+whose member at zero (sklearn-iris) sits between two warm ones (it waits for the slowest: 600 s). rev17g g01, g02."""
+WARM_GCP = 'gcp-prod:{"warmCapacity": {"l4": 1}}'
+"""Warm capacity on gcp-prod's l4 pool, which time-slices its GPUs (GKE ``gpuSharingConfig``): the placeholders
+pre-pull nothing there (components/platform/warm.py; rev17g g08)."""
+
 
 MUTATIONS = (
     Mutation("irsa-no-sub", "clusters", "components/clusters/_aws_iam.py", SUB, "", "IRSA trust without its sub",
@@ -1612,6 +1635,125 @@ MUTATIONS = (
         'if got is None:',
         'helm-workload-identity-pod-label accepts azure.workload.identity/use: "false"',
     ),
+    # rev17g (#17): the seventh round's uncaught slips; the plan now catches the source slips on the stacks below
+    # (and on tests/golden_stacks), the rule tests the rule slips
+    Mutation(
+        'rev17g-g01-splitter-starts-all',
+        'serving',
+        'components/serving/pipeline.py',
+        '        if node.router_type != "Ensemble":\n            return slowest[0], slowest[1], started\n',
+        '',
+        "the rendering's walk counts a Splitter as starting every branch: a later step at zero counted warm",
+        'timeouts-cover-cold-start',
+        config=BRANCHING,
+    ),
+    Mutation(
+        'rev17g-g02-first-branch',
+        'serving',
+        'components/serving/pipeline.py',
+        '        slowest = max(branches, key=lambda b: b[0])\n',
+        '        slowest = branches[0]\n',
+        "the rendering's walk waits for a Splitter/Ensemble's first step, not its slowest",
+        'timeouts-cover-cold-start',
+        config=BRANCHING,
+    ),
+    Mutation(
+        'rev17g-r01-gw-worst-last',
+        'policy',
+        'components/serving/timeouts.py',
+        '            worst = max(branches, key=lambda b: b[0])\n',
+        '            worst = branches[-1]\n',
+        "timeouts-cover-cold-start's walk waits for an Ensemble/Splitter's last step, not its slowest",
+    ),
+    Mutation(
+        'rev17g-r02-gw-splitter-starts-all',
+        'policy',
+        'components/serving/timeouts.py',
+        '            if kind != "Ensemble":\n                return worst[0], worst[1], started  # one branch, not known here\n',
+        '',
+        "timeouts-cover-cold-start's walk counts a Splitter as starting every branch",
+    ),
+    Mutation(
+        'rev17g-g08-warm-prepull-shared',
+        'platform',
+        'components/platform/warm.py',
+        '                "spec": pod_spec(ctx, pool, images.get(pool.accelerator, ()) if pool.sharing in NOT_SHARED '
+        'else ()),',
+        '                "spec": pod_spec(ctx, pool, images.get(pool.accelerator, ())),',
+        "placeholders pre-pull on a pool that shares GPUs (a pre-pull may queue before a model's own pull)",
+        'warm-capacity-preemptible',
+        platform=WARM_GCP,
+    ),
+    Mutation(
+        'rev17g-g09-warm-prepull-rw-root',
+        'platform',
+        'components/platform/warm.py',
+        '                "readOnlyRootFilesystem": True,\n                "capabilities": {"drop": ["ALL"]},'
+        '\n            },\n        }\n        for i, image',
+        '                "readOnlyRootFilesystem": False,\n                "capabilities": {"drop": ["ALL"]},'
+        '\n            },\n        }\n        for i, image',
+        'pre-pull containers (model and runtime images) get a writable root filesystem',
+        'warm-capacity-preemptible',
+        platform=WARM_AWS,
+    ),
+    Mutation(
+        'rev17g-g10-warm-prepull-no-limits',
+        'platform',
+        'components/platform/warm.py',
+        '            "resources": {"requests": dict(small), "limits": dict(small)},',
+        '            "resources": {"requests": dict(small)},',
+        'pre-pull containers run without cpu and memory limits on the GPU node',
+        'warm-capacity-preemptible',
+        platform=WARM_AWS,
+    ),
+    Mutation(
+        'rev17g-g11-warm-anti-affinity-dropped',
+        'platform',
+        'components/platform/warm.py',
+        '        "affinity": {\n            "podAntiAffinity": {',
+        '        "affinityX": {\n            "podAntiAffinity": {',
+        'placeholders lose their one-per-node anti-affinity',
+        'warm-capacity-preemptible',
+        platform=WARM_AWS,
+    ),
+    Mutation(
+        'rev17g-g12-llm-address-regex-8080',
+        'serving',
+        'components/serving/llm_scaling.py',
+        '"regex": "(.+):[0-9]+",',
+        '"regex": "(.+):8080",',
+        "the PodMonitor rewrites only a target on :8080; its target is on 15090 (Envoy's own stats)",
+        'llm-scrape-merged-stats',
+        platform=LLM_PLATFORM,
+        config=LLM_GCP,
+    ),
+    Mutation(
+        'rev17g-r12-keeps-vllm-search',
+        'policy',
+        'policy/rules/llm.py',
+        '        if isinstance(regex, str) and re.fullmatch(regex, "vllm:num_requests_waiting"):',
+        '        if isinstance(regex, str) and re.search(regex, "vllm:num_requests_waiting"):',
+        'llm-scrape-merged-stats counts a keep regex matching part of a vllm: name as keeping it',
+    ),
+    Mutation(
+        'rev17g-g15-keda-spread-selects-name',
+        'platform',
+        'components/platform/keda.py',
+        '"topologySpreadConstraints": {c: ctx.spread({"app": app}) for c, app in COMPONENT_LABELS.items()},',
+        '"topologySpreadConstraints": {c: ctx.spread({"app.kubernetes.io/name": "keda"}) for c in COMPONENT_LABELS},',
+        "KEDA's spread selects app.kubernetes.io/name=keda, which no component's pod carries",
+        'keda-ha-values',
+        platform=KEDA_GCP,
+    ),
+    Mutation(
+        'rev17g-r13-keda-spread-any-label',
+        'policy',
+        'policy/rules/slipguards.py',
+        '    wrong = {k: v for k, v in labels.items() if v is not UNKNOWN and pod.get(k) != v}\n    if wrong:',
+        '    wrong = {k: v for k, v in labels.items() if v is not UNKNOWN and pod.get(k) != v}\n    if len(wrong) '
+        '== len(labels):',
+        'keda-ha-values accepts a spread selector when any one of its labels matches (they are ANDed)',
+    ),
 )  # fmt: skip
 EVALUATOR = "components/serving/requestpath.py"
 EVALUATOR_TESTS = ("tests/serving/test_requestpath.py",)
@@ -1639,6 +1781,7 @@ RULE_TESTS = (
     "tests/policy/test_policy_router_wait.py",
     "tests/policy/test_policy_cold_start_pulls.py",
     "tests/policy/test_policy_rev17f.py",
+    "tests/policy/test_policy_rev17g.py",
 )
 
 PLAN_SCRIPT = r"""

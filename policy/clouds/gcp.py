@@ -266,6 +266,9 @@ def _gpu_pools(res: Resource) -> list[Pool] | None:
     # The taint must be declared: GKE adds its own only when a non-GPU pool already runs
     # (terraform-google-kubernetes-engine#703), and a declared one is accepted (GoogleCloudPlatform/cluster-toolkit
     # gke-node-pool declares it; tests/clusters/test_gke.py::test_gpu_pools_declare_the_gpu_taint).
+    # GKE shares a GPU itself with ``gpuSharingConfig`` (time-sharing, MPS) or ``gpuPartitionSize`` (MIG) on a guest
+    # accelerator (pulumi_gcp container NodePool ``node_config.guest_accelerators``; components/clusters/gke.py)
+    shared = any(as_map(a).get(k) for a in accels for k in ("gpuSharingConfig", "gpuPartitionSize"))
     return [
         Pool(
             res,
@@ -274,6 +277,7 @@ def _gpu_pools(res: Resource) -> list[Pool] | None:
             as_map(node.get("labels")),
             per_node or None,
             max_nodes,
+            shares_gpus=shared,
         )
     ]
 
