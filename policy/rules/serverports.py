@@ -4,18 +4,21 @@
 The plan refuses such args and env at stack load (components/serving/server_args.py); this rule is the second line
 over the rendered objects, with its own copy of every name, and calls none of that code:
 
-- MLServer's ports and host, :data:`MLSERVER_ENV`, in any case: MLServer 1.7.1 settings are a pydantic-settings
-  ``BaseSettings`` with ``env_prefix = "MLSERVER_"`` (SeldonIO/MLServer 1.7.1 mlserver/settings.py,
-  ``ENV_PREFIX_SETTINGS``, ``http_port`` 8080, ``grpc_port`` 8081, ``metrics_port`` 8082, ``host`` "0.0.0.0"), and
-  pydantic-settings matches environment names case-insensitively unless ``case_sensitive=True`` ("By default,
-  environment variable names are case-insensitive", docs.pydantic.dev/latest/concepts/pydantic_settings/
-  #case-sensitivity), which MLServer does not set;
+- MLServer's ports and host, :data:`MLSERVER_ENV`, in any case: MLServer 1.7.1's ``Settings`` is a pydantic-settings
+  ``BaseSettings`` with ``env_prefix`` ``"MLSERVER_"`` (SeldonIO/MLServer tag 1.7.1 mlserver/settings.py,
+  ``ENV_PREFIX_SETTINGS``, ``host`` "0.0.0.0", ``http_port`` 8080, ``grpc_port`` 8081, ``metrics_port`` 8082), and
+  pydantic-settings reads environment names case-insensitively unless ``case_sensitive`` is set: its
+  ``BaseSettings.model_config`` defaults ``case_sensitive=False`` (pydantic/pydantic-settings pydantic_settings/
+  main.py; MLServer 1.7.1's pyproject asks ``pydantic-settings = "^2.3.0"``), and MLServer's ``Settings``
+  ``SettingsConfigDict(env_prefix=ENV_PREFIX_SETTINGS, ...)`` at tag 1.7.1 sets no ``case_sensitive``;
 - kserve's model server flags ``--http_port`` and ``--grpc_port`` (kserve v0.20.0 python/kserve/kserve/
   model_server.py ``parser``, defaults 8080 and 8081, read with ``parse_known_args``) in any abbreviation: an
   ``argparse.ArgumentParser`` has ``allow_abbrev=True`` by default, "Allows long options to be abbreviated if the
-  abbreviation is unambiguous" (docs.python.org/3/library/argparse.html#allow-abbrev), so ``--http_p=9000`` moves
-  the server (:func:`port_flag`; the dashed spelling is counted too, as the Hugging Face server's vLLM parser reads
-  it: judgement, erring on the side of failing);
+  abbreviation is unambiguous. (default: True)" (Doc/library/argparse.rst, read through python/cpython PR #4396's
+  diff), so ``--http_p=9000`` moves the server, and an abbreviation that could name two options (``--grpc``, also
+  ``--grpc_max_send_message_length``) makes argparse exit (:func:`port_flag`; the dashed spelling ``--http-port`` is
+  counted too: judgement, erring on the side of failing, since the Hugging Face server parses with vLLM's
+  ``FlexibleArgumentParser``, whose handling of ``_``/``-`` was not read);
 - in a pod with KServe's agent (a logger or a batcher), nothing on the agent's port 9081 (kserve v0.20.0
   pkg/constants/constants.go ``InferenceServiceDefaultAgentPortStr = "9081"``): the agent listens there and proxies
   to the server.
@@ -41,6 +44,17 @@ MLSERVER_ENV = ("MLSERVER_HTTP_PORT", "MLSERVER_GRPC_PORT", "MLSERVER_METRICS_PO
 ``metrics_port``, ``host`` with the prefix ``MLSERVER_``)."""
 PORT_OPTIONS = ("http_port", "grpc_port")
 """kserve model_server.py's port options (``--http_port``, ``--grpc_port``), without the leading ``--``."""
+KSERVE_OPTIONS = (
+    "http_port", "grpc_port", "workers", "max_threads", "max_asyncio_workers", "enable_grpc", "enable_docs_url",
+    "enable_latency_logging", "configure_logging", "log_config_file", "access_log_format", "event_loop",
+    "timeout_keep_alive", "model_name", "predictor_host", "protocol", "predictor_protocol", "predictor_use_ssl",
+    "predictor_request_timeout_seconds", "grpc_max_send_message_length", "grpc_max_receive_message_length",
+    "predictor_request_retries", "enable_predictor_health_check", "help",
+)  # fmt: skip
+"""Every long option of kserve v0.20.0 python/kserve/kserve/model_server.py ``parser`` (``--event-loop`` and
+``--timeout-keep-alive`` spelled with dashes there, compared here with ``-`` and ``_`` alike), plus ``--help``, which
+each server's own ``ArgumentParser(parents=[kserve.model_server.parser])`` adds (``add_help`` defaults to True):
+what an abbreviation is matched against."""
 DEFAULT_HTTP_PORT = 8080
 """kserve model_server.py ``DEFAULT_HTTP_PORT = 8080``, and the port KServe routes to when a container declares none
 (kserve v0.20.0 pkg/constants/constants.go ``InferenceServiceDefaultHttpPort = "8080"``)."""
@@ -49,14 +63,20 @@ AGENT_PORT = 9081
 
 
 def port_flag(arg: str) -> str | None:
-    """The port option (``http_port``/``grpc_port``) that ``arg`` sets, as argparse reads a long option: the part
-    before ``=``, an abbreviation of the option (``allow_abbrev``), with ``-`` and ``_`` alike; else None."""
+    """The port option (``http_port``/``grpc_port``) that ``arg`` sets as argparse reads a long option (the part
+    before ``=``; an abbreviation that matches one option of :data:`KSERVE_OPTIONS`, ``allow_abbrev``; ``-`` and
+    ``_`` alike), ``"ambiguous"`` when it abbreviates a port option and another one (argparse then exits with
+    "ambiguous option", and the server never starts), else None."""
     if not arg.startswith("--") or arg == "--":
         return None
     given = arg[2:].split("=", 1)[0].replace("-", "_")
     if not given:
         return None
-    return next((opt for opt in PORT_OPTIONS if opt.startswith(given)), None)
+    matches = (given,) if given in KSERVE_OPTIONS else tuple(o for o in KSERVE_OPTIONS if o.startswith(given))
+    ports = [o for o in matches if o in PORT_OPTIONS]
+    if not ports:
+        return None
+    return ports[0] if len(matches) == 1 else "ambiguous"
 
 
 def _value(args: Sequence[Any], i: int) -> str | None:
@@ -102,7 +122,12 @@ def _problems(component: str, spec: Mapping[str, Any]) -> Iterator[str]:
             if option is None:
                 continue
             port = _port(_value(args, i))
-            if runtime:
+            if option == "ambiguous":
+                yield (
+                    f"{at}.args {arg!r} abbreviates a kserve model_server port option and another one: argparse "
+                    "exits with an ambiguous option and the server never starts"
+                )
+            elif runtime:
                 yield (
                     f"{at}.args {arg!r} sets kserve model_server's --{option} (an abbreviation counts: argparse "
                     "allow_abbrev), moving the runtime's server off the port KServe routes to"
