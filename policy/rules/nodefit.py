@@ -3,20 +3,19 @@ rev17g P8).
 
 The plan refuses a model whose pod fits on no node (components/serving/fit.py, with each cloud's reservation in
 components/clusters/eks.py, gke.py and aks.py), but a slip there (a reservation share, a sidecar left out) lets a pod
-through that stays Pending for ever: the scheduler places a pod only where the sum of its containers' requests fits
-in the node's allocatable less what the pods already there request (kubernetes.io/docs/concepts/configuration/
-manage-resources-containers "the scheduler ensures that, for each resource type, the sum of the resource requests of
-the scheduled containers is less than the capacity of the node"), and Karpenter or the cluster autoscaler start no
+through that stays Pending for ever: the scheduler places a pod only on a node whose allocatable, less the requests
+of the pods already there, holds the sum of its containers' requests, and Karpenter "binpacks them based on CPU,
+memory, and GPUs required, taking into account node overhead, VPC CNI resources required, and daemonsets that will be
+packed when bringing up a new node" (aws/karpenter-provider-aws v1.14.1 website/content/en/docs/faq.md), starting no
 node for a pod no node template fits. This rule is the second line: it calls none of that code and keeps its own
 copy of every constant, each with its source, so a slip in the plan-time check is caught here.
 
 For each InferenceService component (predictor, transformer, explainer) the rule sums:
 
 - the requests of the component's containers as rendered (the framework spec such as ``model`` or ``art``, and
-  ``containers``; a container with limits and no requests requests its limits: "If you specify a limit for a
-  resource, but do not specify any request, and no admission-time mechanism has applied a default request for that
-  resource, then Kubernetes copies the limit you specified", kubernetes.io/docs/concepts/configuration/
-  manage-resources-containers);
+  ``containers``; a container with limits and no requests gets requests equal to its limits: core/v1 defaulting,
+  kubernetes/kubernetes PR #12035 "sets the requests to the limit if the request was not specified"; the
+  kubernetes.io page on it was not returned by the search tools);
 - the sidecars added to every pod of it (:data:`ISTIO_PROXY`, :data:`QUEUE_PROXY` in Knative mode, :data:`AGENT`
   with a logger or batcher, :data:`MODELCAR` per ``oci://`` model URI);
 
@@ -60,8 +59,9 @@ CPU_RANGES = ((0, 1000, 600), (1000, 2000, 100), (2000, 4000, 50), (4000, None, 
 """kube-reserved CPU on EKS and GKE: 6 % of the first core, 1 % of the second, 0.5 % of the third and fourth,
 0.25 % of each above, in hundredths of a percent, integer arithmetic per range (amazon-eks-ami files/bootstrap.sh
 ``get_cpu_millicores_to_reserve``: ``cpu_ranges=(0 1000 2000 4000 total)``, ``cpu_percentage_reserved_for_ranges=
-(600 100 50 25)``; Karpenter v1.14.1 types.go ``kubeReservedResources``; GKE plan-node-sizes "6% of the first core,
-1% of the next core (up to 2 cores), 0.5% of the next 2 cores (up to 4 cores), 0.25% of any cores above 4 cores")."""
+(600 100 50 25)``; Karpenter v1.14.1 types.go ``kubeReservedResources``), which take the ranges from GKE's node
+allocatable (cloud.google.com/kubernetes-engine/docs/concepts/plan-node-sizes; its CPU table was not returned whole by
+the search tools: the same ranges are quoted by third parties, e.g. docs.servercore.com)."""
 
 VM_OVERHEAD = Decimal("0.075")
 """Karpenter ``--vm-memory-overhead-percent`` default ``0.075`` (aws/karpenter-provider-aws v1.14.1
