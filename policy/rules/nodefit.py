@@ -194,7 +194,7 @@ DEPLOYMENT_MODE = "serving.kserve.io/deploymentMode"
 
 # ------------------------------------------------------------------------------------------- quantities
 
-_SUFFIX = {
+_SUFFIX: Mapping[str, int | Decimal] = {
     "": 1, "m": Decimal("0.001"), "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18,
     "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60,
 }  # fmt: skip
@@ -305,7 +305,7 @@ def _admits(values: Mapping[str, Any], pool: nodepools.PoolLabels) -> bool:
             key, op = e.get("key"), e.get("operator")
             if op == "Exists" and key not in labels:
                 return False
-            if op == "In" and labels.get(key) not in as_list(e.get("values")):
+            if op == "In" and labels.get(str(key)) not in as_list(e.get("values")):
                 return False
         return True
 
