@@ -1771,6 +1771,46 @@ MUTATIONS = (
         '',
         'node-selectors-match-pools: a toleration of another effect tolerates the taint',
     ),
+    Mutation(
+        'rev17g-rule-fit-vm-overhead',
+        'policy',
+        'policy/rules/nodefit.py',
+        'VM_OVERHEAD = Decimal("0.075")',
+        'VM_OVERHEAD = Decimal("0.0075")',
+        "pods-fit-nodes takes Karpenter's VM overhead as 0.75 %",
+    ),
+    Mutation(
+        'rev17g-rule-fit-sidecar-memory',
+        'policy',
+        'policy/rules/nodefit.py',
+        'want_memory = memory + sum(m for _, m in added.values()) * MIB',
+        'want_memory = memory',
+        "pods-fit-nodes leaves the sidecars' memory out",
+    ),
+    Mutation(
+        'rev17g-rule-fit-no-cos-kernel',
+        'policy',
+        'policy/rules/nodefit.py',
+        'memory["the COS kernel"] = cos_kernel_mib(mib)',
+        'memory["the COS kernel"] = 0',
+        "pods-fit-nodes forgets the memory GKE's COS kernel keeps",
+    ),
+    Mutation(
+        'rev17g-rule-ports-env-case',
+        'policy',
+        'policy/rules/serverports.py',
+        'if isinstance(name, str) and name.upper() in MLSERVER_ENV:',
+        'if isinstance(name, str) and name in MLSERVER_ENV:',
+        'model-server-port-intact reads MLServer env names case-sensitively',
+    ),
+    Mutation(
+        'rev17g-rule-ports-exact',
+        'policy',
+        'policy/rules/serverports.py',
+        'matches = (given,) if given in KSERVE_OPTIONS else tuple(o for o in KSERVE_OPTIONS if o.startswith(given))',
+        'matches = (given,) if given in KSERVE_OPTIONS else ()',
+        'model-server-port-intact matches port flags only spelled out (argparse accepts abbreviations)',
+    ),
 )  # fmt: skip
 EVALUATOR = "components/serving/requestpath.py"
 EVALUATOR_TESTS = ("tests/serving/test_requestpath.py",)
