@@ -1823,11 +1823,9 @@ def _with_runtimes(config: dict[str, Any], runtimes: Sequence[ImportedRuntime]) 
         config["mlplatform:runtimes"] = json.dumps(stack_runtimes)
 
 
-def _check_in_stack(
-    cfg: Any, name: str | None, entry: dict[str, Any], runtimes: Sequence[ImportedRuntime] = ()
-) -> None:
+def _check_in_stack(cfg: Any, name: str | None, entry: dict[str, Any], runtimes: Sequence[ImportedRuntime] = ()) -> Any:
     """Validate the stack with ``entry`` as model ``name`` (none: the runtimes alone) and the imported
-    ``runtimes`` added to its own (the stack's own checks, one line on failure)."""
+    ``runtimes`` added to its own (the stack's own checks, one line on failure); the loaded config."""
     from infra.config import load
 
     config = dict(cfg.config)
@@ -1836,7 +1834,44 @@ def _check_in_stack(
         models = json.loads(config.get("mlplatform:models", "{}") or "{}") or {}
         models[name] = entry
         config["mlplatform:models"] = json.dumps(models)
-    load(config, set(cfg.secret_keys), cfg.path)
+    return load(config, set(cfg.secret_keys), cfg.path)
+
+
+VLLM_FLAGS_NOTE = (
+    "the model server runs vLLM with {flags} ahead of the manifest's args (plain KServe lets the Hugging Face server "
+    "pick its backend and vLLM its default loader, auto)"
+)
+LOAD_FORMAT_OPT_OUT = (
+    "; runai_streamer reads .safetensors weights only: for a model published only as .bin files add "
+    "--load-format=auto to mlplatform:models.{name}.args (vLLM's auto tries safetensors, then the PyTorch .bin files)"
+)
+"""The note on the vLLM flags the platform adds to a GPU Hugging Face model (components/serving/_runtime.py
+``runtime_args``; rev14g defect 9: six documented manifests got them with no word). The opt-out is the model's own
+``--load-format``, which replaces the platform's (``fastest_loader_applies``); vLLM's ``LoadConfig.load_format``:
+"auto" will try to load the weights in the safetensors format and fall back to the pytorch bin format if safetensors
+format is not available; "runai_streamer" will load the Safetensors weights using Run:ai Model Streamer
+(vllm-project/vllm vllm/config/load.py, stored version 030eb665; the pinned vLLM is 0.24.0,
+components/serving/runtimes.py ``LLM_LOAD_FORMAT``)."""
+
+
+def _vllm_note(imported: Imported, loaded: Any) -> None:
+    """One note naming the flags the platform puts ahead of the model's args (vLLM backend, tensor parallelism, the
+    Run:ai streamer), with how to opt out of the streamer; none when it adds none."""
+    from components.serving import runtimes
+    from components.serving._runtime import runtime_args
+    from components.serving.stack_runtime import namespaced
+
+    spec = loaded.config.models.get(imported.name)
+    if spec is None:
+        return
+    args = runtime_args(spec, namespaced(loaded.config.runtimes, spec.namespace))
+    added = args[: len(args) - len(spec.args)]
+    if not added:
+        return
+    text = VLLM_FLAGS_NOTE.format(flags=" ".join(added))
+    if f"{runtimes.LLM_LOAD_FORMAT_FLAG}={runtimes.LLM_LOAD_FORMAT}" in added:
+        text += LOAD_FORMAT_OPT_OUT.format(name=imported.name)
+    imported.notes.append(((), text))
 
 
 SERVING_GROUP = "serving.kserve.io/"
@@ -2101,7 +2136,8 @@ def import_files(paths: list[Path], project: Any, stack: str) -> ImportResult:
                 raise ImportRefused("metadata.name", f"{imported.name} is also imported from {seen[imported.name]}")
             if imported.name in config.models:
                 imported.notes.append(((), f"replaces the stack's model {imported.name}"))
-            _check_in_stack(cfg, imported.name, imported.entry, result.runtimes)
+            loaded = _check_in_stack(cfg, imported.name, imported.entry, result.runtimes)
+            _vllm_note(imported, loaded)
         except ImportRefused as e:
             result.refused.append(f"{source}: InferenceService {name}: {e.path}: {e.why}")
             continue
