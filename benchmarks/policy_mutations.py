@@ -1730,7 +1730,8 @@ MUTATIONS = (
         'rev17g-r02-gw-splitter-starts-all',
         'policy',
         'components/serving/timeouts.py',
-        '            if kind != "Ensemble":\n                return worst[0], worst[1], started  # one branch, not known here\n',
+        '            if kind != "Ensemble":\n'
+        '                return worst[0], worst[1], started  # one branch, not known here\n',
         '',
         "timeouts-cover-cold-start's walk counts a Splitter as starting every branch",
     ),
