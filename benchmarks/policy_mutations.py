@@ -2062,8 +2062,15 @@ def _apply_settings(root: Path, settings: tuple[str, str]) -> None:
         _configure(root, config)
 
 
+UPSTREAM_ENV = "MLPLATFORM_UPSTREAM"
+"""tests/support.py's variable for the upstream reference data (default: ``../shared/upstream`` beside the project).
+A copy in a temporary folder has no ``../shared`` beside it: without the variable every test that reads the data
+fails in the copy, and a rule slip would count as caught by that failure (rev17h, problem 2)."""
+
+
 def _env(root: Path) -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(root), "PYTHONDONTWRITEBYTECODE": "1"}
+    upstream = os.environ.get(UPSTREAM_ENV) or str(ROOT.parent / "shared" / "upstream")
+    return {**os.environ, "PYTHONPATH": str(root), "PYTHONDONTWRITEBYTECODE": "1", UPSTREAM_ENV: upstream}
 
 
 def failures(root: Path, modes: str) -> set[tuple[str, ...]]:
