@@ -234,9 +234,9 @@ def _runtime_image(model: Mapping[str, Any], res: Resource, resources: Sequence[
     )
     if chosen is None:
         return None
-    own = next((image for rt, image in stack if rt.name == chosen), False)
-    if own is not False:
-        return None if own is None else (coldpulls.pod_image(own, chosen, model), UNKNOWN_IMAGE_GB)
+    own = [image for rt, image in stack if rt.name == chosen]
+    if own:
+        return None if own[0] is None else (coldpulls.pod_image(own[0], chosen, model), UNKNOWN_IMAGE_GB)
     if chosen not in RUNTIME_IMAGES:
         return None
     image, gb = RUNTIME_IMAGES[chosen]
