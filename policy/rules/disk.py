@@ -415,9 +415,9 @@ def _check(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
         elsewhere = listed if d.cache_disk else set()
         on_disk = sorted(listed - elsewhere) + [i for i in warm.get(str(pool_name), ()) if i not in elsewhere]
         base = {i: image_gb(i, pods) for i in on_disk}
-        here = [
+        here = [  # by name: the plan's order of resources is not the message's
             Pod(p.name, p.accelerator, p.gpus, {k: v for k, v in p.images.items() if k not in elsewhere}, p.download)
-            for p in pods
+            for p in sorted(pods, key=lambda p: p.name)
             if p.accelerator == accelerator
         ]
         need, what = disk_need(base, here, d.slots or 1)
