@@ -352,6 +352,32 @@ WARM_GCP = 'gcp-prod:{"warmCapacity": {"l4": 1}}'
 pre-pull nothing there (components/platform/warm.py; rev17g g08)."""
 
 
+def _gcp_disks(disks: dict[str, int], **models: dict[str, object]) -> str:
+    """``STACK:JSON`` of gcp-prod whose GPU pools have the ``disks`` (``diskSizeGib``) and whose models have the
+    changes merged in (issue #17 P2: a stack the plan-time disk check refuses, so a slip that loosens it plans)."""
+    cluster = dict(_GCP_PROD["mlplatform:cluster"])  # type: ignore[call-overload]
+    pools = {n: {**p, **({"diskSizeGib": disks[n]} if n in disks else {})} for n, p in cluster["gpuPools"].items()}
+    merged: dict[str, object] = dict(_GCP_PROD["mlplatform:models"])  # type: ignore[call-overload]
+    for name, changes in models.items():
+        merged[name] = {**merged[name], **changes}  # type: ignore[dict-item]
+    return "gcp-prod:" + json.dumps({"mlplatform:cluster": {**cluster, "gpuPools": pools}, "mlplatform:models": merged})
+
+
+_QWEN_RES = _resources(_GCP_PROD, "qwen-chat")
+DISK_A100_ONE = _gcp_disks({"a100": 50}, **{"qwen-chat": {
+    "modelSizeGb": 36, "resources": {**_QWEN_RES, "accelerator": "nvidia-a100-40gb"}}})  # fmt: skip
+"""gcp-prod's qwen-chat (hf://, 36 GB) alone on the a100 pool (one unshared GPU) at 50 GiB: the node holds the
+huggingfaceserver image 12 GB + the 36 GB download = 48 GB, over 85 % of 50 GiB (45.6 GB), under 50 GiB itself
+(53.7 GB) and under 45.6 GB with either part or the GiB/GB conversion left out (issue #17 P2 d01-d05)."""
+DISK_L4_OCI = _gcp_disks({"l4": 50}, **{"qwen-chat": {
+    "storageUri": "oci://us-docker.pkg.dev/mlplatform-prod/models/qwen:1.0", "modelSizeGb": 20}})  # fmt: skip
+"""gcp-prod's l4 pool (time-slicing, 2 GPU requests a node) at 50 GiB with qwen-chat a 20 GB model image: a node
+with both models holds tritonserver 15.5 + huggingfaceserver 12 + the 20 GB model image + resnet-triton's 0.1 GB
+download = 47.6 GB > 45.6 GB; one model alone (two replicas: 32 GB) fits (issue #17 P2 d06, d07)."""
+DISK_L4_DOWNLOADS = _gcp_disks({"l4": 50}, **{"qwen-chat": {"modelSizeGb": 10}, "resnet-triton": {"modelSizeGb": 10}})
+"""gcp-prod's l4 pool at 50 GiB with both models at 10 GB downloads: both on one node hold 15.5 + 12 + 10 + 10 = 47.5
+GB > 45.6 GB; with one download counted 37.5 GB (issue #17 P2 d08)."""
+
 MUTATIONS = (
     Mutation("irsa-no-sub", "clusters", "components/clusters/_aws_iam.py", SUB, "", "IRSA trust without its sub",
              TRUST),
@@ -1954,6 +1980,110 @@ MUTATIONS = (
         'matches = (given,) if given in KSERVE_OPTIONS else ()',
         'model-server-port-intact matches port flags only spelled out (argparse accepts abbreviations)',
     ),
+    Mutation(
+        'p2-d01-gc-threshold-dropped',
+        'cluster',
+        'components/coldstart.py',
+        '        limit = volume * gc / 100\n',
+        '        limit = volume\n',
+        "the node disk check fills the whole disk (the kubelet's image GC threshold, 85 %, dropped)",
+        'gpu-pool-disk-fits', config=DISK_A100_ONE,
+    ),
+    Mutation(
+        'p2-d02-need-as-gib',
+        'cluster',
+        'components/coldstart.py',
+        '        if need > limit:\n            least = ',
+        '        if need / GB_PER_GIB > limit:\n            least = ',
+        'the node disk check converts the need in GB to GiB and compares it with the limit in GB',
+        'gpu-pool-disk-fits', config=DISK_A100_ONE,
+    ),
+    Mutation(
+        'p2-d03-runtime-image-dropped',
+        'cluster',
+        'components/coldstart.py',
+        '    images = {runtime: float(entry["gb"])}\n',
+        '    images: dict[str, float] = {}\n',
+        "the node disk check leaves the serving runtime's image out of a pod's footprint",
+        'gpu-pool-disk-fits', config=DISK_A100_ONE,
+    ),
+    Mutation(
+        'p2-d04-download-dropped',
+        'cluster',
+        'components/coldstart.py',
+        '    download = size if not oci and float(d["download"][kind]["gbPerMinute"]) > 0 else 0.0\n',
+        '    download = 0.0\n',
+        "the node disk check leaves the storage initializer's download out (only images counted)",
+        'gpu-pool-disk-fits', config=DISK_A100_ONE,
+    ),
+    Mutation(
+        'p2-d05-hf-image-class-shrunk',
+        'cluster',
+        'components/coldstart.yaml',
+        '    gb: 12.0\n',
+        '    gb: 1.2\n',
+        'the huggingfaceserver image size class shrunk tenfold (12 GB -> 1.2 GB)',
+        'gpu-pool-disk-fits', config=DISK_A100_ONE,
+    ),
+    Mutation(
+        'p2-d06-one-model-a-node',
+        'cluster',
+        'components/coldstart.py',
+        '    for size in range(1, len(pods) + 1):\n        for chosen in itertools.combinations(pods, size):',
+        '    for size in range(1, 2):\n        for chosen in itertools.combinations(pods, size):',
+        'the node disk check counts the images of one model a node (replicas only), not the union over models',
+        'gpu-pool-disk-fits', config=DISK_L4_OCI,
+    ),
+    Mutation(
+        'p2-d07-time-slicing-one-slot',
+        'cluster',
+        'components/coldstart.py',
+        '        return gpus * max(1, int(clients))\n',
+        '        return gpus\n',
+        'the node disk check ignores time-slicing replicas (one pod a GPU)',
+        'gpu-pool-disk-fits', config=DISK_L4_OCI,
+    ),
+    Mutation(
+        'p2-d08-downloads-max',
+        'cluster',
+        'components/coldstart.py',
+        '            downloads = sum(dl for *_, dl in chosen)\n',
+        '            downloads = max(dl for *_, dl in chosen)\n',
+        "the node disk check counts the largest download of the pods on a node, not their sum",
+        'gpu-pool-disk-fits', config=DISK_L4_DOWNLOADS,
+    ),
+    Mutation(
+        'p2-r01-rule-gc-95',
+        'policy',
+        'policy/rules/disk.py',
+        'GC_HIGH_PERCENT = 85\n',
+        'GC_HIGH_PERCENT = 95\n',
+        "gpu-pool-disk-fits lets images fill 95 % of the disk (the kubelet's GC threshold is 85 %)",
+    ),
+    Mutation(
+        'p2-r02-rule-slots-no-sharing',
+        'policy',
+        'policy/rules/disk.py',
+        '        return gpus * clients\n',
+        '        return gpus\n',
+        'gpu-pool-disk-fits counts one pod a GPU on a time-sliced pool',
+    ),
+    Mutation(
+        'p2-r03-rule-downloads-max',
+        'policy',
+        'policy/rules/disk.py',
+        'downloads = sum(p.download for p in chosen) + _most_downloads(',
+        'downloads = max(p.download for p in chosen) + _most_downloads(',
+        'gpu-pool-disk-fits counts the largest download of the models on a node, not their sum',
+    ),
+    Mutation(
+        'p2-r04-rule-cache-disk-ignored',
+        'policy',
+        'policy/rules/disk.py',
+        '        elsewhere = listed if d.cache_disk else set()\n',
+        '        elsewhere = set()\n',
+        "gpu-pool-disk-fits counts a GKE secondary boot disk's images on the boot disk",
+    ),
 )  # fmt: skip
 EVALUATOR = "components/serving/requestpath.py"
 EVALUATOR_TESTS = ("tests/serving/test_requestpath.py",)
@@ -1984,6 +2114,7 @@ RULE_TESTS = (
     "tests/policy/test_policy_rev17g.py",
     "tests/policy/test_policy_pods_fit_nodes.py",
     "tests/policy/test_policy_server_ports.py",
+    "tests/policy/test_policy_disk_fits.py",
 )
 
 PLAN_SCRIPT = r"""
