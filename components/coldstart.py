@@ -1008,12 +1008,13 @@ def disk_problems(
         limit = volume * gc / 100
         if need > limit:
             least = math.ceil(need / (gc / 100) / GB_PER_GIB)
+            shown = math.floor(limit * 100) / 100  # rounded down, so it never reads as the need (rev16d defect 8)
             out.append(
                 (
                     f"{key}.diskSizeGib",
                     pool.disk_gib,
                     f"a node of the pool must hold {need:g} GB ({what}) but the kubelet removes unused images past "
-                    f"{gc:g}% of the disk (imageGCHighThresholdPercent), {limit:.1f} GB of {pool.disk_gib:g} GiB; "
+                    f"{gc:g}% of the disk (imageGCHighThresholdPercent), {shown:.2f} GB of {pool.disk_gib:g} GiB; "
                     f"give diskSizeGib >= {least}, or cache/pre-pull fewer images",
                 )
             )

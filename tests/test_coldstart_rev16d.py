@@ -1,0 +1,29 @@
+"""rev16d's defects 5-8 of issue #16 (the disk side; 1-4 are in tests/serving/test_gpumem.py and
+tests/test_catalog.py): exact inputs, exact lines; each case failed on main a98b16d."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from test_coldstart_rev16c import FILE, _error, _gcp_prod, _load, _share
+
+# ------------------------------------------------------------------------------------------------ 8: the refusal line
+
+
+def _at(gib: int) -> dict[str, Any]:
+    cfg = _share(_gcp_prod())
+    pools = cfg["cluster"]["gpuPools"]
+    cfg["cluster"]["gpuPools"] = {**pools, "l4": {**pools["l4"], "diskSizeGib": gib}}
+    return cfg
+
+
+def test_the_disk_refusal_prints_a_limit_below_the_need() -> None:
+    """63 GiB x 0.85 = 57.498 GB < the 57.5 GB need: the line read "57.5 GB ... 57.5 GB of 63 GiB" (the limit
+    rounded up to the need); rounded down to two decimals it reads 57.49."""
+    assert _error(_at(63)) == (
+        f"{FILE}: mlplatform:cluster.gpuPools.l4.diskSizeGib: 63 is not allowed; a node of the pool must hold "
+        "57.5 GB (models resnet-triton + qwen-chat: 2 image(s) + 30 GB of downloads with the cached/pre-pulled "
+        "ones (2 GPU slots a node, replicas counted)) but the kubelet removes unused images past 85% of the disk "
+        "(imageGCHighThresholdPercent), 57.49 GB of 63 GiB; give diskSizeGib >= 64, or cache/pre-pull fewer images"
+    )
+    _load(_at(64))
