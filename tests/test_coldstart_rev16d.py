@@ -3,13 +3,24 @@ tests/test_catalog.py): exact inputs, exact lines; each case failed on main a98b
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from test_coldstart_rev16c import FILE, _error, _gcp_prod, _load, _share
 
 from components import coldstart
 from components.coldstart import ClusterFacts, ModelFacts
+
+
+def _stack_config(stack: str) -> dict[str, Any]:
+    """A shipped stack's config, keys without the namespace, secrets left out."""
+    cfg = yaml.safe_load(Path(f"stacks/Pulumi.{stack}.yaml").read_text())["config"]
+    out = {k.split(":", 1)[1]: v for k, v in cfg.items() if not isinstance(v, dict) or "secure" not in v}
+    return json.loads(json.dumps(out))
+
 
 # ------------------------------------------------------------------------------------------------ 8: the refusal line
 
@@ -53,3 +64,30 @@ def test_aks_small_os_disks_read_at_their_own_tier(gib: int, how: str, load: flo
     assert read is not None and read["source"].startswith(f"the node's boot disk: {how}; ")
     step = next(s for s in coldstart.estimate(model, cluster).from_zero.steps if s.step.startswith("load"))
     assert (step.minutes, step.high) == (load, load)
+
+
+# ------------------------------------------------------------------------------------------------ 7: AKS's blobs
+
+
+def _azure(gib: int, size: float) -> dict[str, Any]:
+    """azure-staging with its t4 pool on a ``gib`` GiB OS disk and bert-onnx (Triton, 15.5 GB) of ``size`` GB."""
+    cfg = _stack_config("azure-staging")
+    pools = cfg["cluster"]["gpuPools"]
+    cfg["cluster"]["gpuPools"] = {**pools, "t4": {**pools["t4"], "diskSizeGib": gib}}
+    cfg["models"]["bert-onnx"] = {**cfg["models"]["bert-onnx"], "modelSizeGb": size}
+    return cfg
+
+
+def test_aks_counts_each_image_with_its_compressed_layers() -> None:
+    """AKS's containerd keeps the compressed blobs (AgentBaker's templates set no discard_unpacked_layers, off by
+    default): the Triton image takes 2 x 15.5 GB, so 15.5 x 2 + 15 GB = 46 GB > 45.63 GB (50 GiB x 0.85). Counted
+    once (30.5 GB) it was accepted."""
+    assert _error(_azure(50, 15)) == (
+        f"{FILE}: mlplatform:cluster.gpuPools.t4.diskSizeGib: 50 is not allowed; a node of the pool must hold 46 GB "
+        "(model bert-onnx's 1 image(s) + its 15 GB download with the cached/pre-pulled ones; each image twice: the "
+        "node keeps its compressed layers beside the unpacked ones) but the kubelet removes unused images past 85% "
+        "of the disk (imageGCHighThresholdPercent), 45.63 GB of 50 GiB; give diskSizeGib >= 51, or cache/pre-pull "
+        "fewer images"
+    )
+    _load(_azure(51, 15))
+    _load(_azure(50, 14))  # 45 GB
