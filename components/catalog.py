@@ -103,9 +103,11 @@ class _Placed:
 class Machine(_Placed):
     """One cloud machine type carrying ``gpus`` x ``accelerator``.
 
-    ``gpu_memory_gib`` is per GPU. ``gpu_type`` is the cloud's own accelerator name where node pools need one
-    (GKE ``guest_accelerator`` type); it is empty on aws and azure. ``spot_discount`` is a fraction (0.6 = 60%
-    cheaper), only when sourced. ``on_demand`` is False for shapes sold only as Spot / flex-start capacity.
+    ``gpu_memory_gb`` is per GPU, in GB (10^9 bytes, the unit of ``modelSizeGb``), from the memory the device
+    reports (catalog.yaml ``accelerators``); ``gpu_memory_shown`` is that figure in its own unit ("23034 MiB") and
+    ``gpu_memory_source`` the key of its source. ``gpu_type`` is the cloud's own accelerator name where node pools
+    need one (GKE ``guest_accelerator`` type); it is empty on aws and azure. ``spot_discount`` is a fraction (0.6 =
+    60% cheaper), only when sourced. ``on_demand`` is False for shapes sold only as Spot / flex-start capacity.
     ``offered_in`` is where the type is offered: (region, zones) pairs sorted by region, zones empty where the source
     lists none (aws, azure), or None when no source says; see :attr:`regions`, :meth:`offered_at`, :meth:`zones_in`.
     ``regional_prices``: (region, price) pairs for the regions the catalog prices (see :meth:`price_in`).
@@ -117,13 +119,15 @@ class Machine(_Placed):
     instance_type: str
     vcpus: int
     memory_gib: float
-    gpu_memory_gib: float
+    gpu_memory_gb: float
     price: Price
     spot_discount: float | None
     mig: bool
     gpu_type: str
     on_demand: bool = True
     note: str = ""
+    gpu_memory_shown: str = ""
+    gpu_memory_source: str = ""
     offered_in: tuple[tuple[str, tuple[str, ...]], ...] | None = None
     regional_prices: tuple[tuple[str, Price], ...] = ()
 
@@ -274,6 +278,28 @@ def _amount(raw: object, where: str, sources: Mapping[str, _Source], *, zero_ok:
     return _number(entry["usd"], f"{where}.usd", zero_ok=zero_ok), source, ""
 
 
+@dataclass(frozen=True)
+class GpuMemory:
+    """One GPU's memory as the catalog states it: ``gb`` in GB (10^9 bytes), ``shown`` in the source's own unit,
+    ``source`` the key of its source."""
+
+    gb: float
+    shown: str
+    source: str
+
+
+GPU_MEMORY_UNITS = {"MiB": 2**20 / 1e9, "GB": 1.0}
+"""GB per unit of a catalog GPU memory figure: nvidia-smi's MiB (2^20 bytes), or NVIDIA's GB (10^9 bytes)."""
+
+
+def _gpu_memory(raw: object, where: str, sources: Mapping[str, _Source]) -> GpuMemory:
+    entry = _mapping(raw, where, {"value", "unit", "source"})
+    value = _number(entry["value"], f"{where}.value")
+    unit = _choice(entry["unit"], tuple(GPU_MEMORY_UNITS), f"{where}.unit")
+    _source(entry["source"], where, sources)
+    return GpuMemory(value * GPU_MEMORY_UNITS[unit], f"{value:g} {unit}", str(entry["source"]))
+
+
 def _source(raw: object, where: str, sources: Mapping[str, _Source]) -> _Source:
     """The source a ``source:`` key of the entry at ``where`` names."""
     key = _text(raw, f"{where}.source")
@@ -336,8 +362,8 @@ def _fixed(raw: object, where: str, sources: Mapping[str, _Source]) -> Fixed:
 
 
 def _machine(
-    raw: object, where: str, shape: Mapping[str, tuple[float, bool]], gpu_prices: Mapping[str, Mapping[str, _Amount]],
-    sources: Mapping[str, _Source],
+    raw: object, where: str, shape: Mapping[str, tuple[GpuMemory, bool]],
+    gpu_prices: Mapping[str, Mapping[str, _Amount]], sources: Mapping[str, _Source],
 ) -> Machine:  # fmt: skip
     cloud = _choice(raw.get("cloud") if isinstance(raw, dict) else None, _clouds(), f"{where}.cloud")
     billed_apart = clouds.get(cloud).gpu_billed_apart
@@ -359,7 +385,8 @@ def _machine(
     return Machine(
         cloud=cloud, accelerator=accelerator, gpus=gpus, instance_type=kind,
         vcpus=_count(entry["vcpus"], f"{where}.vcpus"), memory_gib=_number(entry["memory_gib"], f"{where}.memory_gib"),
-        gpu_memory_gib=gpu_memory, price=price, spot_discount=_spot(entry.get("spot"), f"{where}.spot", sources),
+        gpu_memory_gb=gpu_memory.gb, gpu_memory_shown=gpu_memory.shown, gpu_memory_source=gpu_memory.source,
+        price=price, spot_discount=_spot(entry.get("spot"), f"{where}.spot", sources),
         mig=mig, gpu_type=gpu_type, on_demand=_flag(entry.get("on_demand", True), f"{where}.on_demand"),
         note=_text(entry["note"], f"{where}.note") if "note" in entry else "",
     )  # fmt: skip
@@ -495,10 +522,10 @@ def parse(data: object) -> Catalog:
             _fail(f"sources.{key}.date", f"must be YYYY-MM-DD, got {date!r}")
         sources[key] = _Source(date, _text(src["citation"], f"sources.{key}.citation"))
     accel = _mapping(top["accelerators"], "accelerators", set(ACCELERATORS))
-    shape: dict[str, tuple[float, bool]] = {}
+    shape: dict[str, tuple[GpuMemory, bool]] = {}
     for name in ACCELERATORS:
-        entry = _mapping(accel[name], f"accelerators.{name}", {"gpu_memory_gib", "mig"})
-        memory = _number(entry["gpu_memory_gib"], f"accelerators.{name}.gpu_memory_gib")
+        entry = _mapping(accel[name], f"accelerators.{name}", {"gpu_memory", "mig"})
+        memory = _gpu_memory(entry["gpu_memory"], f"accelerators.{name}.gpu_memory", sources)
         shape[name] = (memory, _flag(entry["mig"], f"accelerators.{name}.mig"))
     for cloud, text in _mapping(top["spec_sources"], "spec_sources", set(_clouds())).items():
         _text(text, f"spec_sources.{cloud}")

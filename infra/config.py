@@ -339,12 +339,14 @@ class StackConfig(Spec):
     def _check_gpu_memory(self) -> None:
         """Each GPU model's weights against the GPU memory one replica gets (components/serving/gpumem.py); after
         the pools' disks, whose line names what the node must hold."""
+        from components.serving._runtime import runtime_args
         from components.serving.gpumem import gpu_memory_problem
 
         if not clouds.get(self.cloud).managed or self.region is None:
             return  # an existing cluster's GPUs are not known here
         for name, model in self.models.items():
-            if problem := gpu_memory_problem(self.cloud, self.region, self.cluster, model):
+            args = runtime_args(model, namespaced(self.runtimes, model.namespace))  # vLLM or not, and its fraction
+            if problem := gpu_memory_problem(self.cloud, self.region, self.cluster, model, args):
                 raise field_error(f"models.{show_key(name)}.{problem[0]}", problem[1], problem[2])
 
     def _check_models(self) -> None:

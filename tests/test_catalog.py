@@ -27,41 +27,41 @@ ALL_OFFERED = [(c, a, n) for c in catalog.CLOUDS for a, counts in catalog.offere
 
 
 @pytest.mark.parametrize(
-    ("cloud", "accelerator", "gpus", "instance_type", "vcpus", "memory_gib", "gpu_memory_gib"),
+    ("cloud", "accelerator", "gpus", "instance_type", "vcpus", "memory_gib", "gpu_memory"),
     [
-        ("aws", "nvidia-t4", 1, "g4dn.xlarge", 4, 16, 16),
-        ("aws", "nvidia-l4", 1, "g6.xlarge", 4, 16, 24),
-        ("aws", "nvidia-l4", 4, "g6.12xlarge", 48, 192, 24),
-        ("aws", "nvidia-a10g", 1, "g5.xlarge", 4, 16, 24),
-        ("aws", "nvidia-a10g", 8, "g5.48xlarge", 192, 768, 24),
-        ("aws", "nvidia-l40s", 1, "g6e.xlarge", 4, 32, 48),
-        ("aws", "nvidia-a100-40gb", 8, "p4d.24xlarge", 96, 1152, 40),
-        ("aws", "nvidia-a100-80gb", 8, "p4de.24xlarge", 96, 1152, 80),
-        ("aws", "nvidia-h100-80gb", 1, "p5.4xlarge", 16, 256, 80),
-        ("aws", "nvidia-h100-80gb", 8, "p5.48xlarge", 192, 2048, 80),
-        ("aws", "nvidia-h200", 8, "p5en.48xlarge", 192, 2048, 141),
-        ("gcp", "nvidia-t4", 1, "n1-standard-4", 4, 15, 16),
-        ("gcp", "nvidia-l4", 1, "g2-standard-4", 4, 16, 24),
-        ("gcp", "nvidia-l4", 2, "g2-standard-24", 24, 96, 24),
-        ("gcp", "nvidia-a100-40gb", 1, "a2-highgpu-1g", 12, 85, 40),
-        ("gcp", "nvidia-a100-40gb", 16, "a2-megagpu-16g", 96, 1360, 40),
-        ("gcp", "nvidia-a100-80gb", 8, "a2-ultragpu-8g", 96, 1360, 80),
-        ("gcp", "nvidia-h100-80gb", 8, "a3-highgpu-8g", 208, 1872, 80),
-        ("gcp", "nvidia-h200", 8, "a3-ultragpu-8g", 224, 2952, 141),
-        ("azure", "nvidia-t4", 1, "Standard_NC4as_T4_v3", 4, 28, 16),
-        ("azure", "nvidia-a100-40gb", 8, "Standard_ND96asr_v4", 96, 900, 40),
-        ("azure", "nvidia-a100-80gb", 1, "Standard_NC24ads_A100_v4", 24, 220, 80),
-        ("azure", "nvidia-a100-80gb", 8, "Standard_ND96amsr_A100_v4", 96, 1800, 80),
-        ("azure", "nvidia-h100-80gb", 8, "Standard_ND96isr_H100_v5", 96, 1900, 80),
-        ("azure", "nvidia-h200", 8, "Standard_ND96isr_H200_v5", 96, 1850, 141),
+        ("aws", "nvidia-t4", 1, "g4dn.xlarge", 4, 16, "15360 MiB"),
+        ("aws", "nvidia-l4", 1, "g6.xlarge", 4, 16, "23034 MiB"),
+        ("aws", "nvidia-l4", 4, "g6.12xlarge", 48, 192, "23034 MiB"),
+        ("aws", "nvidia-a10g", 1, "g5.xlarge", 4, 16, "23028 MiB"),
+        ("aws", "nvidia-a10g", 8, "g5.48xlarge", 192, 768, "23028 MiB"),
+        ("aws", "nvidia-l40s", 1, "g6e.xlarge", 4, 32, "46068 MiB"),
+        ("aws", "nvidia-a100-40gb", 8, "p4d.24xlarge", 96, 1152, "40960 MiB"),
+        ("aws", "nvidia-a100-80gb", 8, "p4de.24xlarge", 96, 1152, "81920 MiB"),
+        ("aws", "nvidia-h100-80gb", 1, "p5.4xlarge", 16, 256, "81559 MiB"),
+        ("aws", "nvidia-h100-80gb", 8, "p5.48xlarge", 192, 2048, "81559 MiB"),
+        ("aws", "nvidia-h200", 8, "p5en.48xlarge", 192, 2048, "141 GB"),
+        ("gcp", "nvidia-t4", 1, "n1-standard-4", 4, 15, "15360 MiB"),
+        ("gcp", "nvidia-l4", 1, "g2-standard-4", 4, 16, "23034 MiB"),
+        ("gcp", "nvidia-l4", 2, "g2-standard-24", 24, 96, "23034 MiB"),
+        ("gcp", "nvidia-a100-40gb", 1, "a2-highgpu-1g", 12, 85, "40960 MiB"),
+        ("gcp", "nvidia-a100-40gb", 16, "a2-megagpu-16g", 96, 1360, "40960 MiB"),
+        ("gcp", "nvidia-a100-80gb", 8, "a2-ultragpu-8g", 96, 1360, "81920 MiB"),
+        ("gcp", "nvidia-h100-80gb", 8, "a3-highgpu-8g", 208, 1872, "81559 MiB"),
+        ("gcp", "nvidia-h200", 8, "a3-ultragpu-8g", 224, 2952, "141 GB"),
+        ("azure", "nvidia-t4", 1, "Standard_NC4as_T4_v3", 4, 28, "15360 MiB"),
+        ("azure", "nvidia-a100-40gb", 8, "Standard_ND96asr_v4", 96, 900, "40960 MiB"),
+        ("azure", "nvidia-a100-80gb", 1, "Standard_NC24ads_A100_v4", 24, 220, "81920 MiB"),
+        ("azure", "nvidia-a100-80gb", 8, "Standard_ND96amsr_A100_v4", 96, 1800, "81920 MiB"),
+        ("azure", "nvidia-h100-80gb", 8, "Standard_ND96isr_H100_v5", 96, 1900, "81559 MiB"),
+        ("azure", "nvidia-h200", 8, "Standard_ND96isr_H200_v5", 96, 1850, "141 GB"),
     ],
 )
 def test_lookup(
-    cloud: str, accelerator: str, gpus: int, instance_type: str, vcpus: int, memory_gib: float, gpu_memory_gib: float
+    cloud: str, accelerator: str, gpus: int, instance_type: str, vcpus: int, memory_gib: float, gpu_memory: str
 ) -> None:
     m = machine_for(cloud, accelerator, gpus)
     assert (m.cloud, m.accelerator, m.gpus, m.instance_type) == (cloud, accelerator, gpus, instance_type)
-    assert (m.vcpus, m.memory_gib, m.gpu_memory_gib) == (vcpus, memory_gib, gpu_memory_gib)
+    assert (m.vcpus, m.memory_gib, m.gpu_memory_shown) == (vcpus, memory_gib, gpu_memory)
     assert m.price.region == catalog.PRICE_REGIONS[cloud]
 
 
@@ -163,10 +163,27 @@ def test_gcp_price_is_vm_plus_gpus() -> None:
             )
 
 
+@pytest.mark.parametrize(
+    ("accelerator", "gb"),
+    [
+        # nvidia-smi's totals in MiB (rev16d defect 2: the catalog had 24 / 16 "GiB", 25.77 / 17.18 GB)
+        ("nvidia-l4", 24.152899584),
+        ("nvidia-t4", 16.10612736),
+        ("nvidia-a10g", 24.146608128),
+        ("nvidia-h100-80gb", 85.520809984),
+        ("nvidia-h200", 141.0),  # NVIDIA's GB figure: no citable nvidia-smi total found
+    ],
+)
+def test_gpu_memory_is_what_the_device_reports_in_gb(accelerator: str, gb: float) -> None:
+    assert [round(m.gpu_memory_gb, 9) for m in catalog.machines() if m.accelerator == accelerator] == [gb] * len(
+        [m for m in catalog.machines() if m.accelerator == accelerator]
+    )
+
+
 def test_machine_fields() -> None:
     for m in catalog.machines():
         assert m.accelerator in catalog.ACCELERATORS and m.cloud in clouds.names(managed=True)
-        assert m.gpus > 0 and m.vcpus > 0 and m.memory_gib > 0 and m.gpu_memory_gib > 0
+        assert m.gpus > 0 and m.vcpus > 0 and m.memory_gib > 0 and m.gpu_memory_gb > 0
         assert m.mig == (m.accelerator in {"nvidia-a100-40gb", "nvidia-a100-80gb", "nvidia-h100-80gb", "nvidia-h200"})
         assert bool(m.gpu_type) == clouds.get(m.cloud).gpu_billed_apart
         assert m.spot_discount is None or 0 < m.spot_discount < 1
@@ -275,6 +292,9 @@ of the first aws machine. Fragments say ``machines[{a}]``. No case depends on wh
         (["machines", A1], A_COPY, "two machines for 1 x nvidia-t4 on aws"),
         (["sources", "aws-vantage", "date"], "Aug 2026", "sources.aws-vantage.date: must be YYYY-MM-DD"),
         (["accelerators", "nvidia-h200"], _DELETE, "accelerators: missing nvidia-h200"),
+        (["accelerators", "nvidia-l4", "gpu_memory", "unit"], "GiB", "accelerators.nvidia-l4.gpu_memory.unit: must be"),
+        (["accelerators", "nvidia-l4", "gpu_memory", "source"], "blog", "unknown source 'blog'"),
+        (["accelerators", "nvidia-l4", "gpu_memory_gib"], 24, "accelerators.nvidia-l4: unknown key gpu_memory_gib"),
         (["gcp_gpu_prices", "nvidia-b200"], {"usd": None, "why": "x"}, "gcp_gpu_prices.nvidia-b200: must be one of"),
         (["control_planes", "gcp"], {"autopilot": {"name": "x", "usd": None, "why": "y"}}, "must have a standard"),
         (["load_balancers", "azure"], _DELETE, "load_balancers: missing azure"),

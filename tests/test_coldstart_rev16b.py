@@ -80,7 +80,7 @@ def test_a_model_larger_than_the_pools_disk_is_refused_in_one_line() -> None:
     assert _error(cfg) == (
         f"{FILE}: mlplatform:cluster.gpuPools.a100.diskSizeGib: 200 is not allowed; a node of the pool must hold "
         "312 GB (2 cached/pre-pulled image(s)) but the kubelet removes unused images past 85% of the disk "
-        "(imageGCHighThresholdPercent), 182.5 GB of 200 GiB; give diskSizeGib >= 342, or cache/pre-pull fewer images"
+        "(imageGCHighThresholdPercent), 182.53 GB of 200 GiB; give diskSizeGib >= 342, or cache/pre-pull fewer images"
     )
 
 
@@ -138,7 +138,7 @@ def test_policy_fails_a_rendered_pool_disk_too_small_for_its_models() -> None:
         if e["policy"] == "gpu-pool-disk-fits" and not e["passed"]
     ]
     assert found and "disk 10 GiB: a node of the pool must hold" in found[0], found
-    assert "past 85% of the disk (imageGCHighThresholdPercent), 9.1 GB of 10 GiB" in found[0]
+    assert "past 85% of the disk (imageGCHighThresholdPercent), 9.12 GB of 10 GiB" in found[0]
 
 
 # ------------------------------------------------------------------------------------------------ 2: private pre-pull

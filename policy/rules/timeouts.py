@@ -35,6 +35,7 @@ it renders the timeout (components/serving/pipeline.py ``wait_problem``).
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -287,14 +288,48 @@ def _predictor_gpus(predictor: Mapping[str, Any]) -> int | None:
     return None
 
 
+VLLM_DEFAULT_UTILIZATION = 0.92
+"""vLLM 0.24.0's ``gpu_memory_utilization`` default, "The fraction of GPU memory to be used for the model executor
+... If unspecified, will use the default value of 0.92" (vllm/config/cache.py ``CacheConfig``; the version KServe
+v0.20.0's huggingfaceserver pins, python/kserve/pyproject.toml ``vllm==0.24.0``)."""
+
+
+def _last_option(args: Sequence[Any], name: str, shortest: int) -> str | None:
+    """The last value of option ``name`` in a server's ``args`` as Python's argparse reads them (``=`` or the next
+    argument; vLLM's parser takes ``_`` for ``-``; abbreviations down to ``shortest`` characters)."""
+    found: str | None = None
+    for i, arg in enumerate(args):
+        given, eq, value = str(arg).partition("=")
+        key = given.replace("_", "-")
+        if len(key) >= shortest and name.startswith(key):
+            found = value if eq else (str(args[i + 1]) if i + 1 < len(args) else None)
+    return found
+
+
+def _vllm_fraction(model: Mapping[str, Any]) -> float | None:
+    """The fraction of each GPU's memory vLLM takes for the predictor's model: KServe's Hugging Face server runs
+    vLLM when the last ``--backend`` of the model's args is ``vllm`` (python/huggingfaceserver __main__.py v0.20.0:
+    ``is_vllm_backend_enabled``); it then takes the last ``--gpu-memory-utilization`` (vLLM 0.24.0 has no other
+    option starting ``--gp``), else :data:`VLLM_DEFAULT_UTILIZATION`. None for another server or backend."""
+    args = model.get("args")
+    if not isinstance(args, list) or _last_option(args, "--backend", len("--backend")) != "vllm":
+        return None
+    given = _last_option(args, "--gpu-memory-utilization", len("--gp"))
+    try:
+        value = VLLM_DEFAULT_UTILIZATION if given is None else float(given)
+    except ValueError:
+        return VLLM_DEFAULT_UTILIZATION
+    return value if 0 < value <= 1 else VLLM_DEFAULT_UTILIZATION
+
+
 def _gpu_memory(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
     """A GPU InferenceService's weights (``mlplatform.io/model-size-gb``) fit in the memory of the GPUs it asks for
     (the second line of components/serving/gpumem.py, which also judges each pool's sharing: this rule takes whole
-    GPUs, the most any sharing gives, so a model it fails never loads on any pool)."""
+    GPUs, the most any sharing gives, so a model it fails never loads on any pool), each GPU's memory as the device
+    reports it (the catalog's figure, converted to GB from its own unit), times vLLM's fraction when vLLM serves it."""
     from components import catalog
-    from components.serving.gpumem import GIB_IN_GB
 
-    memory = {m.accelerator: m.gpu_memory_gib for m in catalog.machines()}
+    memory = {m.accelerator: (m.gpu_memory_gb, m.gpu_memory_shown) for m in catalog.machines()}
     for res in resources:
         if not (res.type == ISVC or is_k8s(res, "InferenceService")):
             continue
@@ -314,13 +349,16 @@ def _gpu_memory(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding
         except ValueError:
             yield Finding(res.urn, f"models/{res.k8s_name}: {MODEL_SIZE} {annotations[MODEL_SIZE]!r} is not a number")
             continue
-        gib = memory[accelerator]
-        limit = gpus * gib * GIB_IN_GB
+        gb, shown = memory[accelerator]
+        model = predictor.get("model")
+        fraction = _vllm_fraction(model) if isinstance(model, Mapping) else None
+        limit = gpus * gb * (fraction if fraction is not None else 1)
         if size > limit:
+            of = f" x vLLM's --gpu-memory-utilization {fraction:g}" if fraction is not None else ""
             yield Finding(
                 res.urn,
-                f"models/{res.k8s_name}: {size:g} GB of weights on {gpus} x {accelerator} ({gib:g} GiB each, "
-                f"{limit:.2f} GB): the model never loads into its GPUs' memory",
+                f"models/{res.k8s_name}: {size:g} GB of weights on {gpus} x {accelerator} ({shown} = {gb:.2f} GB "
+                f"each{of}: {math.floor(limit * 100) / 100:.2f} GB): the model never loads into its GPUs' memory",
             )
 
 
@@ -364,16 +402,19 @@ RULES = [
         name="gpu-memory-fits",
         description=(
             "A GPU InferenceService's model size (mlplatform.io/model-size-gb, from modelSizeGb) fits in the memory of "
-            "the GPUs it asks for (nvidia.com/gpu x the catalog's memory of its mlplatform.io/accelerator): weights "
-            "larger than that never load, and the revision never becomes Ready."
+            "the GPUs it asks for (nvidia.com/gpu x the memory its mlplatform.io/accelerator reports, the catalog's "
+            "nvidia-smi figure in GB), times vLLM's --gpu-memory-utilization (the last in the model's args, 0.92 when "
+            "absent) when the model's args run KServe's Hugging Face server with --backend=vllm: weights larger than "
+            "that never load, and the revision never becomes Ready."
         ),
         enforcement="mandatory",
         area="models",
         applies_to=(ISVC,),
         check_stack=_gpu_memory,
         remediation=(
-            "Ask for more GPUs (resources.gpus, with a pool of that many per node), a larger accelerator, or serve a "
-            "smaller (quantised) model; modelSizeGb is the size of the weights in GB."
+            "Ask for more GPUs (resources.gpus, with a pool of that many per node), a larger accelerator, a larger "
+            "--gpu-memory-utilization for vLLM, or serve a smaller (quantised) model; modelSizeGb is the size of the "
+            "weights in GB."
         ),
         unknown=reading({"InferenceService": ("metadata.annotations.*", "spec.predictor")}),
     ),

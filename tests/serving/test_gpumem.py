@@ -22,22 +22,34 @@ ANON = {"mode": "public", "allowAnonymous": True}
 GCP = {"cloud": "gcp", "region": "us-central1"}
 
 
-def _stack(size: float, gpus: int, sharing: dict[str, Any] | None, accelerator: str = "nvidia-l4") -> dict[str, str]:
-    pool: dict[str, Any] = {"accelerator": accelerator, "maxNodes": 2, "gpusPerNode": max(gpus, 1)}
+def _stack(
+    size: float,
+    gpus: int,
+    sharing: dict[str, Any] | None,
+    accelerator: str = "nvidia-l4",
+    *,
+    llm_args: list[str] | None = None,
+    pools: dict[str, dict[str, Any]] | None = None,
+    gpus_per_node: int | None = None,
+) -> dict[str, str]:
+    """One model ``m`` on pool ``p`` (or ``pools``): pytorch, or with ``llm_args`` an LLM (huggingface on KServe's
+    Hugging Face server, so vLLM) with those args."""
+    pool: dict[str, Any] = {"accelerator": accelerator, "maxNodes": 2, "gpusPerNode": gpus_per_node or max(gpus, 1)}
     if sharing is not None:
         pool["sharing"] = sharing
+    model: dict[str, Any] = {
+        "format": "pytorch",
+        "storageUri": "gs://models-bucket/m",
+        "modelSizeGb": size,
+        "access": ANON,
+        "resources": {"gpus": gpus, "accelerator": accelerator},
+    }
+    if llm_args is not None:
+        model.update(format="huggingface", storageUri="hf://org/m", args=llm_args)
     cfg = {
         **GCP,
-        "cluster": {"apiAccess": REACH, "gpuPools": {"p": pool}, "gcp": {"project": "acme-ml"}},
-        "models": {
-            "m": {
-                "format": "pytorch",
-                "storageUri": "gs://models-bucket/m",
-                "modelSizeGb": size,
-                "access": ANON,
-                "resources": {"gpus": gpus, "accelerator": accelerator},
-            }
-        },
+        "cluster": {"apiAccess": REACH, "gpuPools": pools or {"p": pool}, "gcp": {"project": "acme-ml"}},
+        "models": {"m": model},
     }
     return {f"mlplatform:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in cfg.items()}
 
@@ -48,11 +60,20 @@ def _error(cfg: dict[str, str]) -> str:
     return str(e.value)
 
 
-def _line(size: str, bound: str, how: str) -> str:
+def _line(size: str, bound: str, how: str, pool: str = "p") -> str:
     return (
         f"{FILE}: mlplatform:models.m.modelSizeGb: {size} is not allowed; the weights must fit in the GPU memory one "
-        f"replica gets: at most {bound} GB on pool p ({how}); ask for more GPUs (resources.gpus, with a pool of that "
-        "many per node), a larger accelerator, or a smaller (quantised) model"
+        f"replica gets on every pool it may land on: at most {bound} GB on pool {pool} ({how}); ask for more GPUs "
+        "(resources.gpus, with a pool of that many per node), a larger accelerator, or a smaller (quantised) model"
+    )
+
+
+def _mig_line(size: str, bound: str, how: str) -> str:
+    return (
+        f"{FILE}: mlplatform:models.m.modelSizeGb: {size} is not allowed; the weights must fit in the GPU memory one "
+        f"replica gets on every pool it may land on: at most {bound} GB on pool p ({how}); give the pool a larger MIG "
+        "profile or whole GPUs (a server sees one MIG device: more resources.gpus add none of its memory), a larger "
+        "accelerator, or a smaller (quantised) model"
     )
 
 
@@ -64,17 +85,17 @@ MIG10 = {"strategy": "mig", "migProfile": "1g.10gb"}
 @pytest.mark.parametrize(
     ("size", "gpus", "sharing", "accelerator", "line"),
     [
-        # one L4: 24 GiB = 25.77 GB (shown rounded down)
-        (141, 1, None, "nvidia-l4", _line("141", "25.76", "1 x 24 GiB")),
-        (25.77, 1, None, "nvidia-l4", _line("25.77", "25.76", "1 x 24 GiB")),
-        # two L4s on a two-GPU node: 51.54 GB
-        (60, 2, None, "nvidia-l4", _line("60", "51.53", "2 x 24 GiB")),
-        # MPS: an equal fraction per client
-        (12.89, 1, MPS2, "nvidia-l4", _line("12.89", "12.88", "1/2 of one 24 GiB GPU (MPS)")),
+        # one L4: 23034 MiB (nvidia-smi) = 24.1529 GB (shown rounded down)
+        (141, 1, None, "nvidia-l4", _line("141", "24.15", "1 x 23034 MiB")),
+        (24.16, 1, None, "nvidia-l4", _line("24.16", "24.15", "1 x 23034 MiB")),
+        # two L4s on a two-GPU node: 48.3058 GB
+        (60, 2, None, "nvidia-l4", _line("60", "48.3", "2 x 23034 MiB")),
+        # MPS: an equal fraction per client, 12.0764 GB
+        (12.08, 1, MPS2, "nvidia-l4", _line("12.08", "12.07", "1/2 of one 23034 MiB GPU (MPS)")),
         # time-slicing: one GPU's memory, whatever the clients
-        (25.77, 1, TS4, "nvidia-l4", _line("25.77", "25.76", "one 24 GiB GPU shared by time-slicing")),
+        (24.16, 1, TS4, "nvidia-l4", _line("24.16", "24.15", "one 23034 MiB GPU shared by time-slicing")),
         # MIG: the profile's memory
-        (10.01, 1, MIG10, "nvidia-a100-80gb", _line("10.01", "10", "1 x MIG 1g.10gb")),
+        (10.01, 1, MIG10, "nvidia-a100-80gb", _mig_line("10.01", "10", "one MIG 1g.10gb device")),
     ],
 )
 def test_weights_larger_than_the_gpu_memory_are_refused(
@@ -86,10 +107,10 @@ def test_weights_larger_than_the_gpu_memory_are_refused(
 @pytest.mark.parametrize(
     ("size", "gpus", "sharing", "accelerator"),
     [
-        (25.76, 1, None, "nvidia-l4"),
-        (51.53, 2, None, "nvidia-l4"),
-        (12.88, 1, MPS2, "nvidia-l4"),
-        (25.76, 1, TS4, "nvidia-l4"),
+        (24.15, 1, None, "nvidia-l4"),
+        (48.3, 2, None, "nvidia-l4"),
+        (12.07, 1, MPS2, "nvidia-l4"),
+        (24.15, 1, TS4, "nvidia-l4"),
         (10, 1, MIG10, "nvidia-a100-80gb"),
     ],
 )
@@ -126,8 +147,10 @@ def _sized(size: str) -> Any:
 @pytest.mark.parametrize(
     ("size", "failed"),
     [
-        ("25.76", False),  # at one L4's 24 GiB (25.77 GB)
-        ("25.78", True),
+        # qwen-chat: --backend=vllm (the platform's) and --gpu-memory-utilization=0.45 (the stack's):
+        # 0.45 x 23034 MiB = 10.8688 GB (rev16d defect 1: 25 GB was passed)
+        ("10.86", False),
+        ("10.87", True),
         ("141", True),  # rev16b's side note
     ],
 )
@@ -138,7 +161,101 @@ def test_the_rule_fails_weights_over_the_gpus_memory_on_a_shipped_plan(size: str
     assert _rule_failures(resources, settings) == []
     msgs = _rule_failures(mutated_resources(resources, _isvc("qwen-chat"), _sized(size), exactly=1), settings)
     expected = [
-        f"models/qwen-chat: {float(size):g} GB of weights on 1 x nvidia-l4 (24 GiB each, 25.77 GB): the model never "
-        "loads into its GPUs' memory"
+        f"models/qwen-chat: {float(size):g} GB of weights on 1 x nvidia-l4 (23034 MiB = 24.15 GB each x vLLM's "
+        "--gpu-memory-utilization 0.45: 10.86 GB): the model never loads into its GPUs' memory"
     ]
     assert msgs == (expected if failed else []), msgs
+
+
+@pytest.mark.parametrize(("size", "failed"), [("24.15", False), ("24.16", True)])
+def test_the_rule_takes_the_whole_gpu_for_a_server_that_is_not_vllm(size: str, failed: bool) -> None:
+    """resnet-triton (Triton, no --backend=vllm): one L4 as nvidia-smi reports it, 24.1529 GB, not 24 GiB (25.77 GB:
+    rev16d defect 2 passed 25 GB)."""
+    from support import mutated_resources, rules_plan
+
+    resources, settings = rules_plan("gcp-prod")
+    msgs = _rule_failures(mutated_resources(resources, _isvc("resnet-triton"), _sized(size), exactly=1), settings)
+    expected = [
+        f"models/resnet-triton: {float(size):g} GB of weights on 1 x nvidia-l4 (23034 MiB = 24.15 GB each: 24.15 GB): "
+        "the model never loads into its GPUs' memory"
+    ]
+    assert msgs == (expected if failed else []), msgs
+
+
+@pytest.mark.parametrize(
+    ("args", "size", "failed"),
+    [
+        ([], "22.22", False),  # no flag: vLLM 0.24.0's default 0.92 x 24.1529 = 22.2207 GB
+        ([], "22.23", True),
+        (["--gpu-memory-utilization=0.3", "--gpu_memory_utilization", "0.5"], "12.07", False),  # the last wins
+        (["--gpu-memory-utilization=0.3", "--gpu_memory_utilization", "0.5"], "12.08", True),
+        (["--gpu-mem=0.5"], "12.08", True),  # argparse's abbreviation
+    ],
+)
+def test_the_rule_reads_vllms_fraction_from_the_models_args(args: list[str], size: str, failed: bool) -> None:
+    from support import mutated_resources, rules_plan
+
+    def change(props: dict[str, Any]) -> None:
+        props["metadata"]["annotations"][SIZE] = size
+        model = props["spec"]["predictor"]["model"]
+        model["args"] = [a for a in model["args"] if not a.startswith("--gpu-memory-utilization")] + args
+
+    resources, settings = rules_plan("gcp-prod")
+    msgs = _rule_failures(mutated_resources(resources, _isvc("qwen-chat"), change, exactly=1), settings)
+    assert bool(msgs) == failed, msgs
+
+
+# ------------------------------------------------------------------------------- rev16d defects 1, 3, 4 (the check)
+
+
+def _vllm(how: str, fraction: str) -> str:
+    return f"{how} x vLLM's --gpu-memory-utilization {fraction}"
+
+
+@pytest.mark.parametrize(
+    ("args", "size", "line"),
+    [
+        # vLLM's default 0.92 of one L4 (23034 MiB): 22.2207 GB
+        ([], 22.23, _line("22.23", "22.22", _vllm("1 x 23034 MiB", "0.92"))),
+        # the shipped qwen-chat's 0.45: 10.8688 GB (rev16d E1b: 25 GB was accepted)
+        (["--gpu-memory-utilization=0.45"], 25, _line("25", "10.86", _vllm("1 x 23034 MiB", "0.45"))),
+        # the last value wins, in either spelling
+        (
+            ["--gpu-memory-utilization=0.9", "--gpu_memory_utilization", "0.5"],
+            12.08,
+            _line("12.08", "12.07", _vllm("1 x 23034 MiB", "0.5")),
+        ),
+    ],
+)
+def test_vllm_gets_its_gpu_memory_utilization_of_the_gpu(args: list[str], size: float, line: str) -> None:
+    assert _error(_stack(size, 1, None, llm_args=args)) == line
+
+
+@pytest.mark.parametrize(
+    ("args", "size"),
+    [([], 22.22), (["--gpu-memory-utilization=0.45"], 10.86), (["--gpu-memory-utilization", "1"], 24.15)],
+)
+def test_vllm_within_its_fraction_plans(args: list[str], size: float) -> None:
+    loaded = load(_stack(size, 1, None, llm_args=args), frozenset(), FILE)
+    assert loaded.config.models["m"].model_size_gb == size
+
+
+def test_mig_with_more_gpus_is_still_one_profile() -> None:
+    """rev16d defect 3: 2 x MIG 3g.20gb was taken as 40 GB (a 38 GB model accepted); one CUDA process sees one MIG
+    device, so the bound is 20 GB whatever resources.gpus says, and the advice is not "more GPUs"."""
+    mig = {"strategy": "mig", "migProfile": "3g.20gb"}
+    line = _mig_line("38", "20", "one MIG 3g.20gb device")
+    assert _error(_stack(38, 2, mig, "nvidia-a100-40gb", gpus_per_node=2)) == line
+    assert load(_stack(20, 2, mig, "nvidia-a100-40gb", gpus_per_node=2), frozenset(), FILE).config.models["m"]
+
+
+def test_the_smallest_pool_of_the_accelerator_decides() -> None:
+    """rev16d defect 4: an MPS x2 pool and a whole-GPU pool of L4s; the pods select only the accelerator, so the
+    model may land on the MPS pool's half GPU (12.0764 GB), not only on the whole one."""
+    pools = {
+        "whole": {"accelerator": "nvidia-l4", "maxNodes": 2, "gpusPerNode": 1},
+        "shared": {"accelerator": "nvidia-l4", "maxNodes": 2, "gpusPerNode": 1, "sharing": MPS2},
+    }
+    line = _line("20", "12.07", "1/2 of one 23034 MiB GPU (MPS)", pool="shared")
+    assert _error(_stack(20, 1, None, pools=pools)) == line
+    assert load(_stack(12.07, 1, None, pools=pools), frozenset(), FILE).config.models["m"]
