@@ -911,6 +911,20 @@ def test_standard_mode_round_trip(doc: dict[str, Any], standard: Project, tmp_pa
         ) in imported.notes
 
 
+def test_a_standard_mode_timeout_is_kept(standard: Project, tmp_path: Path) -> None:
+    """rev14h defect 1: KServe v0.20.0 makes the predictor's ``timeout`` the request timeout of its HTTPRoute rules in
+    Standard mode (reconcilers/ingress/httproute_reconciler.go resolveTimeout); the import refused it ("Knative mode
+    only") and so lost the manifest's promise. Kept, and rendered."""
+    doc = {**HPA, "spec": {"predictor": {**HPA["spec"]["predictor"], "timeout": 600}}}
+    result = kimport.import_files([_write(tmp_path, doc)], standard, "std")
+    assert result.refused == []
+    imported = result.imported[0]
+    assert imported.entry["timeout"] == 600
+    isvc = kimport.rendered_isvcs(standard, "std", [imported])[("models", imported.name)]
+    assert isvc["spec"]["predictor"]["timeout"] == 600
+    assert kimport.round_trip_problems(doc, imported, isvc) == []
+
+
 def test_a_mode_the_stack_does_not_serve_is_refused(standard: Project, tmp_path: Path) -> None:
     result = kimport.import_files([_write(tmp_path, HPA)], PROJECT, "aws-dev")
     assert [line.split(": ", 1)[1] for line in result.refused] == [

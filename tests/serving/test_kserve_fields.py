@@ -292,15 +292,38 @@ def test_rollout_in_standard_mode() -> None:
         "type": "RollingUpdate",
         "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": 0},
     }
-    assert "timeout" not in predictor and "containerConcurrency" not in predictor
+    # KServe's HTTPRoute reads the predictor's timeout in Standard mode too (60 s without it): rendered, as in
+    # Knative mode (rev14h defect 1); containerConcurrency is Knative's alone
+    assert predictor["timeout"] == 900 and "containerConcurrency" not in predictor
     _strict(p)
+
+
+@pytest.mark.parametrize("mode", ["Knative", "Standard"])
+def test_a_public_model_has_the_same_timeout_in_both_modes(mode: str) -> None:
+    """rev14h defect 1: in Standard mode KServe v0.20.0's Gateway API reconciler gives each HTTPRoute rule the
+    component's ``timeout`` as its request timeout, else 60 s (pkg/controller/v1beta1/inferenceservice/reconcilers/
+    ingress/httproute_reconciler.go resolveTimeout, DefaultTimeout): a long generation through the gateway was cut at
+    60 s, and ``timeout`` was refused in Standard mode. Now the default (cold-start budget + 300 s) is rendered in both
+    modes, and a given timeout (also a transformer's) is kept."""
+    p = plan(model(), deployment_mode=mode)
+    assert _isvc(p)["spec"]["predictor"]["timeout"] == 900
+    p = plan(
+        model(timeout=1200, transformer={"container": {"image": "ghcr.io/acme/t:1"}, "timeout": 1500}),
+        deployment_mode=mode,
+    )
+    spec = _isvc(p)["spec"]
+    assert (spec["predictor"]["timeout"], spec["transformer"]["timeout"]) == (1200, 1500)
+    _strict(p)
+    # a transformer without its own: the predictor's in Standard mode (its route carries the top-level host)
+    p = plan(model(timeout=1200, transformer={"container": {"image": "ghcr.io/acme/t:1"}}), deployment_mode="Standard")
+    assert _isvc(p)["spec"]["transformer"]["timeout"] == 1200
 
 
 @pytest.mark.parametrize(
     ("overrides", "mode", "expected"),
     [
         ({"rollout": {"maxSurge": 1}}, "Knative", "rollout: {maxSurge: 1} is not allowed; rollout applies to platform"),
-        ({"timeout": 60}, "Standard", "timeout: 60 is not allowed; Knative mode only"),
+        ({"timeout": 1801}, "Standard", "give at most 1800"),
         ({"containerConcurrency": 2}, "Standard", "containerConcurrency: 2 is not allowed; Knative mode only"),
         ({"scaling": {"metric": "memory"}}, "Standard", "give the target with metric memory"),
         ({"scaling": {"metric": "memory", "target": 80, "minReplicas": 0}}, "Knative", "cannot scale to zero"),

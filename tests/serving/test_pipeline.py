@@ -609,3 +609,15 @@ def test_the_timeout_rule_judges_a_router_in_front_of_a_model_at_zero() -> None:
     found = [f.message for f in _check(_graph_resources([as_on_main, *isvcs]), Facts())]
     assert found == expected
     assert [f.message for f in _check(_graph_resources(objs), Facts())] == []
+
+
+def test_a_standard_mode_router_does_not_cut_its_members_answers_at_60_s() -> None:
+    """rev14h defect 1, the pipeline side: in Standard mode KServe v0.20.0 reads no graph ``timeout`` (raw_ig.go: a
+    Deployment, a Service and an HPA, no route), but the router's ``http.Server`` stops writing after
+    ``routerTimeouts.serverWrite``, 60 s without it (cmd/router/main.go initTimeouts, pkg/constants/constants.go
+    RouterTimeoutServerWrite), which cut a member's answer that its own timeout (900 s here) allows."""
+    objs = plan_objects({"a": INTERNAL}, sequence("a", mode="internal", allowedNamespaces=["apps"]), mode="Standard")
+    graph = kind(objs, "InferenceGraph")
+    assert graph["spec"]["routerTimeouts"] == {"serverWrite": 1800}
+    assert "timeout" not in graph["spec"]
+    assert validate_custom_resource(graph) == []
