@@ -148,7 +148,7 @@ ROUTER_TYPES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         },
     ),
 }
-OTHER = {"routerType": "Sequence", "steps": [{"serviceUrl": "https://scorer.example.com/score"}]}
+OTHER = {"routerType": "Sequence", "steps": [{"serviceUrl": "http://scorer.example.com/score"}]}
 
 
 @pytest.mark.parametrize("router_type", sorted(ROUTER_TYPES))
@@ -621,3 +621,20 @@ def test_a_standard_mode_router_does_not_cut_its_members_answers_at_60_s() -> No
     assert graph["spec"]["routerTimeouts"] == {"serverWrite": 1800}
     assert "timeout" not in graph["spec"]
     assert validate_custom_resource(graph) == []
+
+
+def test_an_https_step_is_refused_in_one_line() -> None:
+    """rev14h defect 2: KServe v0.20.0's router, finding its sidecar, rewrites an https step to plain http and leaves
+    TLS to an Istio TLS origination (cmd/router/main.go callService, isInIstioMesh) that the platform does not render:
+    the previous step's answer left the cluster unencrypted, to port 80. Refused; http:// stays."""
+    nodes = {"root": {"routerType": "Sequence", "steps": [{"serviceUrl": "https://scoring.partner.example.com/v1"}]}}
+    with pytest.raises(SpecError) as e:
+        plan_objects({"a": INTERNAL}, {"access": PUBLIC_JWT, "nodes": nodes})
+    assert str(e.value).splitlines() == [
+        "PipelineSpec.nodes.root.steps.0.serviceUrl: https://scoring.partner.example.com/v1 is not allowed; the "
+        "pipeline router "
+        "sends an https:// step as plain HTTP from inside the mesh (KServe v0.20.0 cmd/router/main.go callService) and "
+        "the platform renders no TLS origination for it; give an http:// URL or remove the step"
+    ]
+    nodes["root"]["steps"][0]["serviceUrl"] = "http://scoring.partner.example.com/v1"
+    assert kind(plan_objects({"a": INTERNAL}, {"access": PUBLIC_JWT, "nodes": nodes}), "InferenceGraph")
