@@ -39,7 +39,7 @@ from components.serving.kspec import (
 from components.serving.logger_spec import LoggerSpec
 from components.serving.quantity import is_quantity, quantity_value, suffix_of
 from components.spec import Spec, field_error, missing_error, value_error
-from components.storage import oci_mount_path_problem, parse_storage_uri
+from components.storage import common_parent_problem, oci_mount_path_problem, parse_storage_uri
 
 FormatName = Literal[
     "autogluon", "huggingface", "lightgbm", "mlflow", "onnx", "paddle", "pmml", "pytorch", "sklearn", "tensorflow",
@@ -1236,6 +1236,8 @@ def storage_problems(model: ModelSpec) -> list[tuple[str, object, str]]:
             )
     if oci := oci_mount_path_problem([(e.uri, e.mount_path) for e in model.storage_uris]):
         problems.append((f"storageUris.{oci[0]}.mountPath", oci[1], oci[2]))
+    if parent := common_parent_problem([(e.uri, e.mount_path) for e in model.storage_uris]):
+        problems.append((f"storageUris.{parent[0]}.mountPath", parent[1], parent[2]))
     if model.storage_secret is not None and model.public_storage:
         problems.append(("storageSecret", model.storage_secret, "a public bucket needs no credentials; remove one"))
     return problems

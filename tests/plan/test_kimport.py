@@ -925,6 +925,33 @@ def test_a_standard_mode_timeout_is_kept(standard: Project, tmp_path: Path) -> N
     assert kimport.round_trip_problems(doc, imported, isvc) == []
 
 
+def test_storage_uris_kserve_refuses_are_refused_on_import(tmp_path: Path) -> None:
+    """rev14h defect 4: two storageUris with no common parent below / (KServe v0.20.0 validateMultipleStorageURIsSpec
+    refuses the manifest) imported as plannable; refused in the stack file's line."""
+    doc = {
+        "apiVersion": "serving.kserve.io/v1beta1",
+        "kind": "InferenceService",
+        "metadata": {"name": "two", "namespace": "models"},
+        "spec": {
+            "predictor": {
+                "storageUris": [
+                    {"uri": "gs://kfserving-examples/models/sklearn/1.0/model", "mountPath": "/mnt/models"},
+                    {"uri": "gs://kfserving-examples/models/sklearn/1.0/model", "mountPath": "/data/extra"},
+                ],
+                "model": {"modelFormat": {"name": "sklearn"}},
+            }
+        },
+    }
+    result = kimport.import_files([_write(tmp_path, doc)], PROJECT, "aws-dev")
+    assert result.imported == []
+    assert [line.split(": ", 1)[1] for line in result.refused] == [
+        "InferenceService two: as an mlplatform model: stacks/Pulumi.aws-dev.yaml: mlplatform:models.two.storageUris.1."
+        "mountPath: /data/extra is not allowed; has no parent directory in common with /mnt/models below /, which "
+        "KServe refuses (validateMultipleStorageURIsSpec: storage paths must have a common parent directory); mount "
+        "every storageUris entry but pvc:// under one directory, e.g. /mnt/models and /mnt/extra"
+    ]
+
+
 def test_a_mode_the_stack_does_not_serve_is_refused(standard: Project, tmp_path: Path) -> None:
     result = kimport.import_files([_write(tmp_path, HPA)], PROJECT, "aws-dev")
     assert [line.split(": ", 1)[1] for line in result.refused] == [

@@ -457,6 +457,38 @@ def test_storage_errors(overrides: dict[str, Any], expected: str) -> None:
     assert expected in _error(**overrides)
 
 
+SKLEARN_JOBLIB = "https://github.com/kserve/kserve/raw/master/docs/samples/v1beta1/sklearn/v1/model/model.joblib"
+
+
+def test_storage_uris_with_no_common_parent_are_refused_in_one_line() -> None:
+    """rev14h defect 4: KServe v0.20.0's webhook refuses non-pvc:// storageUris whose mount paths share no parent
+    below / (pkg/apis/serving/v1beta1/inference_service_validation.go validateMultipleStorageURIsSpec,
+    pkg/utils/storage.go FindCommonParentPath); they planned, and `pulumi up` failed at admission."""
+    uris = [{"uri": SKLEARN_URI}, {"uri": SKLEARN_JOBLIB, "mountPath": "/data/extra"}]
+    assert _error(storageUri=None, storageUris=uris).splitlines() == [
+        "ModelSpec.storageUris.1.mountPath: /data/extra is not allowed; has no parent directory in common with "
+        "/mnt/models below /, which KServe refuses (validateMultipleStorageURIsSpec: storage paths must have a common "
+        "parent directory); mount every storageUris entry but pvc:// under one directory, e.g. /mnt/models and "
+        "/mnt/extra"
+    ]
+
+
+@pytest.mark.parametrize(
+    "uris",
+    [
+        [{"uri": SKLEARN_URI, "mountPath": "/mnt/a/model"}, {"uri": SKLEARN_JOBLIB, "mountPath": "/mnt/b/model"}],
+        # a pvc:// path is not counted (validateMultipleStorageURIsSpec keeps PVC paths apart)
+        [{"uri": SKLEARN_URI}, {"uri": "pvc://adapters/lora", "mountPath": "/data"}],
+    ],
+)
+def test_storage_uris_under_one_parent_or_on_a_pvc_plan(uris: list[dict[str, str]]) -> None:
+    p = plan(model(storageUri=None, storageUris=uris))
+    assert [u["mountPath"] for u in _isvc(p)["spec"]["predictor"]["storageUris"]] == [
+        u.get("mountPath", "/mnt/models") for u in uris
+    ]
+    _strict(p)
+
+
 def test_authz_unchanged_for_a_plain_model() -> None:
     # the default allow-list stays the protocol's own (no extraPaths, no gRPC methods)
     p = plan(model(access=INTERNAL), deployment_mode="Standard")
