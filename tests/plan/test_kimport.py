@@ -952,6 +952,34 @@ def test_storage_uris_kserve_refuses_are_refused_on_import(tmp_path: Path) -> No
     ]
 
 
+def test_the_openai_route_prefix_env_is_refused_on_import(tmp_path: Path) -> None:
+    """rev14h defect 5: a manifest whose Hugging Face server moves its OpenAI routes (KSERVE_OPENAI_ROUTE_PREFIX,
+    kserve v0.20.0 protocol/rest/openai/endpoints.py:40) out of the AuthorizationPolicy's /openai/... paths."""
+    doc = {
+        "apiVersion": "serving.kserve.io/v1beta1",
+        "kind": "InferenceService",
+        "metadata": {"name": "qwen", "namespace": "models"},
+        "spec": {
+            "predictor": {
+                "minReplicas": 1,
+                "model": {
+                    "modelFormat": {"name": "huggingface"},
+                    "storageUri": "hf://Qwen/Qwen2.5-0.5B-Instruct",
+                    "env": [{"name": "KSERVE_OPENAI_ROUTE_PREFIX", "value": ""}],
+                },
+            }
+        },
+    }
+    result = kimport.import_files([_write(tmp_path, doc)], PROJECT, "aws-dev")
+    assert result.imported == []
+    assert [line.split(": ", 1)[1] for line in result.refused] == [
+        "InferenceService qwen: as an mlplatform model: stacks/Pulumi.aws-dev.yaml: mlplatform:models.qwen.env: "
+        "KSERVE_OPENAI_ROUTE_PREFIX is not allowed; it would move kserve-huggingfaceserver's OpenAI routes off /openai "
+        "(kserve v0.20.0 protocol/rest/openai/endpoints.py OPENAI_ROUTE_PREFIX), the paths the model's "
+        "AuthorizationPolicy allows, so every OpenAI call would be denied; remove it"
+    ]
+
+
 def test_a_mode_the_stack_does_not_serve_is_refused(standard: Project, tmp_path: Path) -> None:
     result = kimport.import_files([_write(tmp_path, HPA)], PROJECT, "aws-dev")
     assert [line.split(": ", 1)[1] for line in result.refused] == [
