@@ -219,6 +219,33 @@ def oci_parent(path: str) -> str:
     return "/" if parent in (".", "/") else parent
 
 
+def common_parent_problem(entries: Sequence[tuple[str, str]]) -> tuple[int, str, str] | None:
+    """``(index, mountPath, why)`` of the first entry among ``entries`` (``(uri, mountPath)`` of a model's
+    ``storageUris``, in order) that leaves the non-``pvc://`` mount paths with no common parent below ``/``, or None.
+
+    KServe v0.20.0's webhook (pkg/apis/serving/v1beta1/inference_service_validation.go
+    ``validateMultipleStorageURIsSpec``) collects the mount paths of every URI but ``pvc://`` and, with two or more,
+    refuses the InferenceService when ``utils.FindCommonParentPath`` (pkg/utils/storage.go: the longest run of leading
+    path components they all share) is ``/``: "storage paths must have a common parent directory" (rev14h defect 4).
+    """
+    paths = [(i, path) for i, (uri, path) in enumerate(entries) if not uri.startswith("pvc://")]
+    if len(paths) <= 1:
+        return None
+    # the paths share a parent below / exactly when they share their first component (FindCommonParentPath splits
+    # strings.Trim(path, "/") at "/")
+    first = paths[0][1].strip("/").split("/")[0]
+    for i, path in paths[1:]:
+        if not first or path.strip("/").split("/")[0] != first:
+            return (
+                i,
+                path,
+                f"has no parent directory in common with {paths[0][1]} below /, which KServe refuses "
+                "(validateMultipleStorageURIsSpec: storage paths must have a common parent directory); mount every "
+                "storageUris entry but pvc:// under one directory, e.g. /mnt/models and /mnt/extra",
+            )
+    return None
+
+
 def oci_mount_path_problem(entries: Sequence[tuple[str, str]]) -> tuple[int, str, str] | None:
     """``(index, mountPath, why)`` of the first ``oci://`` entry among ``entries`` (``(uri, mountPath)`` of a model's
     ``storageUris``, in order) whose mount path KServe refuses, or None.

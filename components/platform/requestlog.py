@@ -150,6 +150,12 @@ def vector_config(store: LogStore, prefix: str) -> dict[str, Any]:
                 "path": "/",
                 "strict_path": False,
                 "decoding": {"codec": "bytes"},
+                # One event per HTTP body: without ``framing`` Vector 0.56.0 frames a ``bytes`` body by newline
+                # (src/sources/http_server.rs: ``decoding.default_stream_framing()``, NewlineDelimited for Bytes in
+                # lib/codecs/src/decoding/mod.rs), so a pretty-printed request or a streamed (SSE) LLM response,
+                # which KServe's agent logs as one body, became a record per line (rev14h defect 3). ``bytes`` framing
+                # hands the whole body on as one frame (lib/codecs/src/decoding/framing/bytes.rs ``decode_eof``).
+                "framing": {"method": "bytes"},
                 "headers": list(CE_HEADERS),
             }
         },

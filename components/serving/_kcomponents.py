@@ -156,6 +156,12 @@ def _extension(
             out["timeout"] = timeout
         if c.container_concurrency is not None:
             out["containerConcurrency"] = c.container_concurrency
+    else:
+        # Standard mode: the component's ``timeout`` is the request timeout of its HTTPRoute rules, 60 s without it
+        # (KServe v0.20.0 reconcilers/ingress/httproute_reconciler.go resolveTimeout; the top-level host goes to the
+        # transformer when there is one); its call to the predictor may take the predictor's whole ``timeout``, so
+        # the default is the predictor's (_runtime.request_timeout_seconds; rev14h defect 1).
+        out["timeout"] = c.timeout if c.timeout is not None else _runtime.predictor_timeout_seconds(spec, given)
     labels = {**spec.labels, **given.pod_labels}
     if labels:
         out["labels"] = labels

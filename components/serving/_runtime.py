@@ -415,6 +415,18 @@ def tolerations(spec: ModelSpec, gpu: GpuScheduling) -> list[dict[str, Any]]:
     return out
 
 
+def predictor_timeout_seconds(spec: ModelSpec, given: PredictorInputs) -> int:
+    """The predictor's rendered ``timeout``: the model's own, else :func:`request_timeout_seconds` (the same in both
+    deployment modes)."""
+    if spec.timeout is not None:
+        return spec.timeout
+    return request_timeout_seconds(
+        spec,
+        coldstart.cluster_facts(given.cloud, given.gpu),
+        given.stack or tuple(coldstart.StackRuntime(r) for r in given.namespaced),
+    )
+
+
 def predictor(spec: ModelSpec, given: PredictorInputs) -> dict[str, Any]:
     """The ``spec.predictor`` of the InferenceService."""
     mode = given.deployment_mode
@@ -435,18 +447,14 @@ def predictor(spec: ModelSpec, given: PredictorInputs) -> dict[str, Any]:
         out["model"] = model_container(spec, given)
     if spec.storage_uris:
         out["storageUris"] = [{"uri": u.uri, "mountPath": u.mount_path} for u in spec.storage_uris]
-    if mode == "Knative":
-        out["timeout"] = (
-            spec.timeout
-            if spec.timeout is not None
-            else request_timeout_seconds(
-                spec,
-                coldstart.cluster_facts(given.cloud, given.gpu),
-                given.stack or tuple(coldstart.StackRuntime(r) for r in given.namespaced),
-            )
-        )
-        if spec.container_concurrency is not None:
-            out["containerConcurrency"] = spec.container_concurrency
+    # Both modes read the predictor's ``timeout``: Knative mode as the revision's timeoutSeconds (ksvc_reconciler.go),
+    # Standard mode as the request timeout of every rule of the model's HTTPRoute, 60 s without it (KServe v0.20.0
+    # pkg/controller/v1beta1/inferenceservice/reconcilers/ingress/httproute_reconciler.go resolveTimeout,
+    # DefaultTimeout; rev14h defect 1). The same default in both modes, so a model keeps its request budget when the
+    # platform's deployment mode changes.
+    out["timeout"] = predictor_timeout_seconds(spec, given)
+    if mode == "Knative" and spec.container_concurrency is not None:
+        out["containerConcurrency"] = spec.container_concurrency
     if spec.canary_traffic_percent is not None:
         out["canaryTrafficPercent"] = spec.canary_traffic_percent
     if spec.rollout is not None:

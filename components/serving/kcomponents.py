@@ -202,8 +202,9 @@ class ComponentSpec(Spec):
     container_concurrency: int | None = Field(default=None, ge=0, le=1000)
     """Hard limit of requests one replica handles at once (Knative mode; 0: no limit; also ``--workers``)."""
     timeout: int | None = Field(default=None, ge=1)
-    """Seconds a request may take (Knative mode), at most the platform's max-revision-timeout (1800). Default:
-    Knative's 300."""
+    """Seconds a request may take, at most the platform's max-revision-timeout (1800): Knative's revision timeout, or
+    in Standard mode the request timeout of KServe's HTTPRoute. Default: Knative's 300 (900 at minReplicas 0), in
+    Standard mode the predictor's."""
     logger: ComponentLoggerSpec | None = None
     (
         "Log this component's requests and/or responses to the platform's request-log store (KServe's agent in the "
@@ -370,8 +371,9 @@ class ExplainerSpec(Spec):
     container_concurrency: int | None = Field(default=None, ge=0, le=1000)
     """Hard limit of requests one replica handles at once (Knative mode). Default: no limit."""
     timeout: int | None = Field(default=None, ge=1)
-    """Seconds a request may take (Knative mode), at most the platform's max-revision-timeout (1800). Default:
-    Knative's 300."""
+    """Seconds a request may take, at most the platform's max-revision-timeout (1800): Knative's revision timeout, or
+    in Standard mode the request timeout of KServe's HTTPRoute. Default: Knative's 300 (900 at minReplicas 0), in
+    Standard mode the predictor's."""
     logger: ComponentLoggerSpec | None = None
     (
         "Log this explainer's requests and/or responses to the platform's request-log store (KServe's agent in the "
@@ -606,9 +608,16 @@ def components_platform_problems(
             problems.append(
                 (f"{key}.scaling.metric", scaling.metric, "Standard mode scales on cpu (HPA); give cpu or leave it out")
             )
-        for field, value in (("containerConcurrency", c.container_concurrency), ("timeout", c.timeout)):
-            if value is not None:
-                problems.append((f"{key}.{field}", value, "Knative mode only (KServe's Standard mode ignores it)"))
+        if c.container_concurrency is not None:
+            # the component's ``timeout`` is its HTTPRoute rules' request timeout in Standard mode (KServe v0.20.0
+            # reconcilers/ingress/httproute_reconciler.go), so only containerConcurrency is Knative's alone
+            problems.append(
+                (
+                    f"{key}.containerConcurrency",
+                    c.container_concurrency,
+                    "Knative mode only (KServe's Standard mode ignores it)",
+                )
+            )
     return problems
 
 

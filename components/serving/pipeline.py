@@ -345,7 +345,13 @@ def wait_problem(waits: list[tuple[str, int]], nodes: object = None) -> tuple[st
     )
 
 
-def graph_spec(name: str, spec: PipelineSpec, models: Mapping[str, ModelSpec], wait_seconds: int = 0) -> dict[str, Any]:
+def graph_spec(
+    name: str,
+    spec: PipelineSpec,
+    models: Mapping[str, ModelSpec],
+    wait_seconds: int = 0,
+    deployment_mode: str = "Knative",
+) -> dict[str, Any]:
     """The InferenceGraph's ``spec``; with ``wait_seconds`` (:func:`request_wait_seconds`, Knative mode) the router's
     ``timeout`` and ``routerTimeouts.serverWrite`` cover it plus a request, at most ``max-revision-timeout-seconds``.
 
@@ -353,7 +359,13 @@ def graph_spec(name: str, spec: PipelineSpec, models: Mapping[str, ModelSpec], w
     (pkg/controller/v1alpha1/inferencegraph/knative_reconciler.go ``TimeoutSeconds: graph.Spec.TimeoutSeconds``;
     Knative's 300 s without it), and the router's ``http.Server`` ``WriteTimeout`` from ``routerTimeouts.serverWrite``,
     60 s without it (cmd/router/main.go ``initTimeouts``, pkg/constants/constants.go ``RouterTimeoutServerWrite``):
-    a step to a model at zero would have its answer cut after 60 s while the model starts."""
+    a step to a model at zero would have its answer cut after 60 s while the model starts.
+
+    In Standard mode KServe reads no graph ``timeout`` (the raw reconciler makes a Deployment, a Service and an HPA:
+    pkg/controller/v1alpha1/inferencegraph/raw_ig.go ``handleInferenceGraphRawDeployment``; no HTTPRoute), but the
+    router still stops writing after ``serverWrite``, 60 s by default, which would cut a member's answer that its
+    own ``timeout`` allows (rev14h defect 1, a long LLM generation): ``serverWrite`` is rendered at the platform's
+    longest request, ``max-revision-timeout-seconds`` (1800 s), the bound of every member's ``timeout``."""
     out: dict[str, Any] = {
         "nodes": {
             node_name: {"routerType": node.router_type, "steps": [_step(s, models) for s in node.steps]}
@@ -363,6 +375,9 @@ def graph_spec(name: str, spec: PipelineSpec, models: Mapping[str, ModelSpec], w
         "minReplicas": spec.scaling.min_replicas,
         "maxReplicas": spec.scaling.max_replicas,
     }
+    if deployment_mode == "Standard":
+        out["routerTimeouts"] = {"serverWrite": int(MAX_REVISION_TIMEOUT)}
+        return out
     timeout = _runtime.component_timeout_seconds(wait_seconds)
     if timeout is not None:
         out["timeout"] = timeout
@@ -501,6 +516,7 @@ class Pipeline(pulumi.ComponentResource):
                 )
                 if mode == "Knative"
                 else 0,
+                mode,
             ),
             opts=opts_(sa),
         )

@@ -20,7 +20,8 @@ them is read from its source, cmd/router/main.go at v0.20.0:
 A step names exactly one target (webhook ``validateInferenceGraphSingleStepTargets``): ``serviceName``, a model of
 the same stack in the pipeline's namespace (the controller looks it up in the graph's namespace,
 pkg/controller/v1alpha1/inferencegraph/controller.go ``Reconcile``); ``nodeName``, another node of this pipeline;
-or ``serviceUrl``, an http(s) URL outside the stack's models.
+or ``serviceUrl``, an http:// URL outside the stack's models (https:// is refused: the router would send it as plain
+HTTP from inside the mesh, cmd/router/main.go ``callService``).
 """
 
 from __future__ import annotations
@@ -106,8 +107,8 @@ class StepSpec(Spec):
     """Another node of this pipeline that the step runs."""
     service_url: str | None = None
     (
-        "An http:// or https:// URL outside this stack's models that the router POSTs to; the platform adds no "
-        "access rule for it."
+        "An http:// URL outside this stack's models that the router POSTs to; the platform adds no access rule for "
+        "it. https:// is refused: KServe's router sends it as plain HTTP from inside the mesh."
     )
     name: str | None = None
     """The step's name (``stepName``): the key of its answer in an Ensemble's response; unique within the node."""
@@ -170,6 +171,17 @@ class StepSpec(Spec):
             )
         if why := _ssrf_problem(authority):
             raise value_error(why, v)
+        if v.startswith("https://"):
+            # KServe v0.20.0's router, in the mesh (its sidecar's admin port answers), rewrites an https step to
+            # plain http and leaves TLS to an Istio TLS origination (cmd/router/main.go callService, isInIstioMesh),
+            # which the platform does not render: the previous step's answer would leave the cluster unencrypted, to
+            # port 80 (rev14h defect 2)
+            raise value_error(
+                "the pipeline router sends an https:// step as plain HTTP from inside the mesh (KServe v0.20.0 "
+                "cmd/router/main.go callService) and the platform renders no TLS origination for it; give an http:// "
+                "URL or remove the step",
+                redact_uri(v),
+            )
         return v
 
     @model_validator(mode="after")

@@ -49,6 +49,12 @@ MLSERVER_PORT_ENV = ("MLSERVER_HOST", "MLSERVER_HTTP_PORT", "MLSERVER_GRPC_PORT"
 metrics/server.py:62 at 1.7.1: there is no separate gRPC or metrics host); on ``127.0.0.1`` a Standard-mode Service,
 which sends traffic to the pod's IP, would reach nothing (red team #14g break 4)."""
 
+OPENAI_PREFIX_ENV = "KSERVE_OPENAI_ROUTE_PREFIX"
+"""Where a KServe Python server mounts its OpenAI routes (kserve v0.20.0 python/kserve/kserve/protocol/rest/openai/
+endpoints.py:40 ``os.environ.get("KSERVE_OPENAI_ROUTE_PREFIX", "/openai")``, the ``APIRouter`` prefix at :262); the
+model's AuthorizationPolicy allows the default ``/openai/...`` paths only (components/serving/_auth.py ``OPENAI``:
+rev14h defect 5)."""
+
 KSERVE_MODEL_SERVERS = (
     "kserve-autogluonserver",
     "kserve-huggingfaceserver",
@@ -328,6 +334,17 @@ def runtime_server_problems(model: ModelSpec) -> list[tuple[str, object, str]]:
         return problems
     if runtime not in KSERVE_MODEL_SERVERS:
         return problems
+    for kind, names in (("env", model.env), ("secretEnv", model.secret_env)):
+        if OPENAI_PREFIX_ENV in names:
+            problems.append(
+                (
+                    kind,
+                    OPENAI_PREFIX_ENV,
+                    f"it would move {runtime}'s OpenAI routes off /openai (kserve v0.20.0 protocol/rest/openai/"
+                    "endpoints.py OPENAI_ROUTE_PREFIX), the paths the model's AuthorizationPolicy allows, so every "
+                    "OpenAI call would be denied; remove it",
+                )
+            )
     grpc = model.effective_protocol == "grpc-v2"
     for i, arg in enumerate(model.args):
         if _same(GRPC_PORT_FLAG, arg):

@@ -39,7 +39,7 @@ from components.serving.kspec import (
 from components.serving.logger_spec import LoggerSpec
 from components.serving.quantity import is_quantity, quantity_value, suffix_of
 from components.spec import Spec, field_error, missing_error, value_error
-from components.storage import oci_mount_path_problem, parse_storage_uri
+from components.storage import common_parent_problem, oci_mount_path_problem, parse_storage_uri
 
 FormatName = Literal[
     "autogluon", "huggingface", "lightgbm", "mlflow", "onnx", "paddle", "pmml", "pytorch", "sklearn", "tensorflow",
@@ -477,8 +477,9 @@ class ModelSpec(Spec):
     """Hard limit of requests one replica handles at once (Knative mode; 0: no limit). Default: no limit."""
     timeout: int | None = Field(default=None, ge=1)
     (
-        "Seconds a request may take (Knative mode). Default: the cold-start budget plus 300 s; a model that scales "
-        "to zero needs at least the cold-start budget."
+        "Seconds a request may take, at most the platform's max-revision-timeout (1800): Knative's revision timeout, "
+        "or in Standard mode the request timeout of KServe's HTTPRoute (60 s without it). Default: the cold-start "
+        "budget plus 300 s; a model that scales to zero needs at least the cold-start budget."
     )
     node_selector: dict[str, str] = {}
     """More node labels the model's pods must run on, merged with the GPU pool's."""
@@ -716,13 +717,18 @@ def platform_problems(
     )
     if deployment_mode != "Standard":
         return problems
-    for key, value in (("containerConcurrency", spec.container_concurrency), ("timeout", spec.timeout)):
-        if value is not None:
-            # Only the Knative reconciler reads them (reconcilers/knative/ksvc_reconciler.go: TimeoutSeconds,
-            # ContainerConcurrency); the Standard-mode Deployment reconciler does not (deployment_reconciler.go).
-            problems.append(
-                (key, value, "Knative mode only (KServe's Standard mode ignores it); remove it in Standard mode")
+    if spec.container_concurrency is not None:
+        # Only the Knative reconciler reads it (reconcilers/knative/ksvc_reconciler.go: ContainerConcurrency); the
+        # Standard-mode Deployment reconciler does not (deployment_reconciler.go). ``timeout`` is read in Standard
+        # mode too: KServe's Gateway API reconciler makes it every HTTPRoute rule's request timeout, 60 s without it
+        # (reconcilers/ingress/httproute_reconciler.go resolveTimeout, DefaultTimeout; rev14h defect 1).
+        problems.append(
+            (
+                "containerConcurrency",
+                spec.container_concurrency,
+                "Knative mode only (KServe's Standard mode ignores it); remove it in Standard mode",
             )
+        )
     scaling = spec.scaling
     if scaling.min_replicas == 0:
         problems.append(("scaling.minReplicas", 0, "scale to zero needs platform.deploymentMode: Knative; give >= 1"))
@@ -1230,6 +1236,8 @@ def storage_problems(model: ModelSpec) -> list[tuple[str, object, str]]:
             )
     if oci := oci_mount_path_problem([(e.uri, e.mount_path) for e in model.storage_uris]):
         problems.append((f"storageUris.{oci[0]}.mountPath", oci[1], oci[2]))
+    if parent := common_parent_problem([(e.uri, e.mount_path) for e in model.storage_uris]):
+        problems.append((f"storageUris.{parent[0]}.mountPath", parent[1], parent[2]))
     if model.storage_secret is not None and model.public_storage:
         problems.append(("storageSecret", model.storage_secret, "a public bucket needs no credentials; remove one"))
     return problems

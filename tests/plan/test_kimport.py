@@ -911,6 +911,75 @@ def test_standard_mode_round_trip(doc: dict[str, Any], standard: Project, tmp_pa
         ) in imported.notes
 
 
+def test_a_standard_mode_timeout_is_kept(standard: Project, tmp_path: Path) -> None:
+    """rev14h defect 1: KServe v0.20.0 makes the predictor's ``timeout`` the request timeout of its HTTPRoute rules in
+    Standard mode (reconcilers/ingress/httproute_reconciler.go resolveTimeout); the import refused it ("Knative mode
+    only") and so lost the manifest's promise. Kept, and rendered."""
+    doc = {**HPA, "spec": {"predictor": {**HPA["spec"]["predictor"], "timeout": 600}}}
+    result = kimport.import_files([_write(tmp_path, doc)], standard, "std")
+    assert result.refused == []
+    imported = result.imported[0]
+    assert imported.entry["timeout"] == 600
+    isvc = kimport.rendered_isvcs(standard, "std", [imported])[("models", imported.name)]
+    assert isvc["spec"]["predictor"]["timeout"] == 600
+    assert kimport.round_trip_problems(doc, imported, isvc) == []
+
+
+def test_storage_uris_kserve_refuses_are_refused_on_import(tmp_path: Path) -> None:
+    """rev14h defect 4: two storageUris with no common parent below / (KServe v0.20.0 validateMultipleStorageURIsSpec
+    refuses the manifest) imported as plannable; refused in the stack file's line."""
+    doc = {
+        "apiVersion": "serving.kserve.io/v1beta1",
+        "kind": "InferenceService",
+        "metadata": {"name": "two", "namespace": "models"},
+        "spec": {
+            "predictor": {
+                "storageUris": [
+                    {"uri": "gs://kfserving-examples/models/sklearn/1.0/model", "mountPath": "/mnt/models"},
+                    {"uri": "gs://kfserving-examples/models/sklearn/1.0/model", "mountPath": "/data/extra"},
+                ],
+                "model": {"modelFormat": {"name": "sklearn"}},
+            }
+        },
+    }
+    result = kimport.import_files([_write(tmp_path, doc)], PROJECT, "aws-dev")
+    assert result.imported == []
+    assert [line.split(": ", 1)[1] for line in result.refused] == [
+        "InferenceService two: as an mlplatform model: stacks/Pulumi.aws-dev.yaml: mlplatform:models.two.storageUris.1."
+        "mountPath: /data/extra is not allowed; has no parent directory in common with /mnt/models below /, which "
+        "KServe refuses (validateMultipleStorageURIsSpec: storage paths must have a common parent directory); mount "
+        "every storageUris entry but pvc:// under one directory, e.g. /mnt/models and /mnt/extra"
+    ]
+
+
+def test_the_openai_route_prefix_env_is_refused_on_import(tmp_path: Path) -> None:
+    """rev14h defect 5: a manifest whose Hugging Face server moves its OpenAI routes (KSERVE_OPENAI_ROUTE_PREFIX,
+    kserve v0.20.0 protocol/rest/openai/endpoints.py:40) out of the AuthorizationPolicy's /openai/... paths."""
+    doc = {
+        "apiVersion": "serving.kserve.io/v1beta1",
+        "kind": "InferenceService",
+        "metadata": {"name": "qwen", "namespace": "models"},
+        "spec": {
+            "predictor": {
+                "minReplicas": 1,
+                "model": {
+                    "modelFormat": {"name": "huggingface"},
+                    "storageUri": "hf://Qwen/Qwen2.5-0.5B-Instruct",
+                    "env": [{"name": "KSERVE_OPENAI_ROUTE_PREFIX", "value": ""}],
+                },
+            }
+        },
+    }
+    result = kimport.import_files([_write(tmp_path, doc)], PROJECT, "aws-dev")
+    assert result.imported == []
+    assert [line.split(": ", 1)[1] for line in result.refused] == [
+        "InferenceService qwen: as an mlplatform model: stacks/Pulumi.aws-dev.yaml: mlplatform:models.qwen.env: "
+        "KSERVE_OPENAI_ROUTE_PREFIX is not allowed; it would move kserve-huggingfaceserver's OpenAI routes off /openai "
+        "(kserve v0.20.0 protocol/rest/openai/endpoints.py OPENAI_ROUTE_PREFIX), the paths the model's "
+        "AuthorizationPolicy allows, so every OpenAI call would be denied; remove it"
+    ]
+
+
 def test_a_mode_the_stack_does_not_serve_is_refused(standard: Project, tmp_path: Path) -> None:
     result = kimport.import_files([_write(tmp_path, HPA)], PROJECT, "aws-dev")
     assert [line.split(": ", 1)[1] for line in result.refused] == [

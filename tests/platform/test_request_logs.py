@@ -59,6 +59,7 @@ def test_the_exact_vector_configuration_on_an_object_store() -> None:
                 "path": "/",
                 "strict_path": False,
                 "decoding": {"codec": "bytes"},
+                "framing": {"method": "bytes"},
                 "headers": CE,
             }
         },
@@ -268,3 +269,28 @@ def test_the_record_vrl_joins_a_calls_records_by_its_x_request_id() -> None:
     # without the header (a call that had none) the field is null and the record is still written
     bare = runtime.execute(requestlog.RECORD_VRL, _event(**{"ce-id": "c3", "ce-component": "predictor"}))
     assert bare.processed_event["x_request_id"] is None
+
+
+def _frames(source: dict[str, Any], body: bytes) -> list[bytes]:
+    """The frames Vector 0.56.0's ``http_server`` source cuts one request body into: its ``framing``, else the
+    decoding's default stream framing, NewlineDelimited for ``codec: bytes`` (src/sources/http_server.rs
+    ``decoding.default_stream_framing()``; lib/codecs/src/decoding/mod.rs ``default_stream_framing``); ``bytes``
+    framing gives the whole body as one frame (lib/codecs/src/decoding/framing/bytes.rs ``decode_eof``), newline
+    framing a frame per line (framing/character_delimited.rs ``decode``)."""
+    assert source["decoding"] == {"codec": "bytes"}
+    method = source.get("framing", {"method": "newline_delimited"})["method"]
+    if method == "bytes":
+        return [body]
+    assert method == "newline_delimited", method
+    return body.splitlines()
+
+
+def test_a_multi_line_body_is_one_record() -> None:
+    """rev14h defect 3: KServe's agent posts a request or response as one CloudEvent body (pkg/logger/worker.go
+    ``event.SetData``); a pretty-printed JSON request or a streamed (SSE) LLM response has many lines, and the source's
+    default newline framing made a record of each line. The rendered source keeps the body whole."""
+    source = _vector(plan_platform({"requestLogs": {}}))["values"]["customConfig"]["sources"]["kserve"]
+    sse = b'data: {"choices": [{"delta": {"content": "Hi"}}]}\n\ndata: {"choices": []}\n\ndata: [DONE]\n\n'
+    pretty = b'{\n  "instances": [[6.8, 2.8, 4.8, 1.4]]\n}\n'
+    for body in (sse, pretty):
+        assert _frames(source, body) == [body]

@@ -292,15 +292,38 @@ def test_rollout_in_standard_mode() -> None:
         "type": "RollingUpdate",
         "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": 0},
     }
-    assert "timeout" not in predictor and "containerConcurrency" not in predictor
+    # KServe's HTTPRoute reads the predictor's timeout in Standard mode too (60 s without it): rendered, as in
+    # Knative mode (rev14h defect 1); containerConcurrency is Knative's alone
+    assert predictor["timeout"] == 900 and "containerConcurrency" not in predictor
     _strict(p)
+
+
+@pytest.mark.parametrize("mode", ["Knative", "Standard"])
+def test_a_public_model_has_the_same_timeout_in_both_modes(mode: str) -> None:
+    """rev14h defect 1: in Standard mode KServe v0.20.0's Gateway API reconciler gives each HTTPRoute rule the
+    component's ``timeout`` as its request timeout, else 60 s (pkg/controller/v1beta1/inferenceservice/reconcilers/
+    ingress/httproute_reconciler.go resolveTimeout, DefaultTimeout): a long generation through the gateway was cut at
+    60 s, and ``timeout`` was refused in Standard mode. Now the default (cold-start budget + 300 s) is rendered in both
+    modes, and a given timeout (also a transformer's) is kept."""
+    p = plan(model(), deployment_mode=mode)
+    assert _isvc(p)["spec"]["predictor"]["timeout"] == 900
+    p = plan(
+        model(timeout=1200, transformer={"container": {"image": "ghcr.io/acme/t:1"}, "timeout": 1500}),
+        deployment_mode=mode,
+    )
+    spec = _isvc(p)["spec"]
+    assert (spec["predictor"]["timeout"], spec["transformer"]["timeout"]) == (1200, 1500)
+    _strict(p)
+    # a transformer without its own: the predictor's in Standard mode (its route carries the top-level host)
+    p = plan(model(timeout=1200, transformer={"container": {"image": "ghcr.io/acme/t:1"}}), deployment_mode="Standard")
+    assert _isvc(p)["spec"]["transformer"]["timeout"] == 1200
 
 
 @pytest.mark.parametrize(
     ("overrides", "mode", "expected"),
     [
         ({"rollout": {"maxSurge": 1}}, "Knative", "rollout: {maxSurge: 1} is not allowed; rollout applies to platform"),
-        ({"timeout": 60}, "Standard", "timeout: 60 is not allowed; Knative mode only"),
+        ({"timeout": 1801}, "Standard", "give at most 1800"),
         ({"containerConcurrency": 2}, "Standard", "containerConcurrency: 2 is not allowed; Knative mode only"),
         ({"scaling": {"metric": "memory"}}, "Standard", "give the target with metric memory"),
         ({"scaling": {"metric": "memory", "target": 80, "minReplicas": 0}}, "Knative", "cannot scale to zero"),
@@ -432,6 +455,38 @@ def test_storage_uris() -> None:
 )
 def test_storage_errors(overrides: dict[str, Any], expected: str) -> None:
     assert expected in _error(**overrides)
+
+
+SKLEARN_JOBLIB = "https://github.com/kserve/kserve/raw/master/docs/samples/v1beta1/sklearn/v1/model/model.joblib"
+
+
+def test_storage_uris_with_no_common_parent_are_refused_in_one_line() -> None:
+    """rev14h defect 4: KServe v0.20.0's webhook refuses non-pvc:// storageUris whose mount paths share no parent
+    below / (pkg/apis/serving/v1beta1/inference_service_validation.go validateMultipleStorageURIsSpec,
+    pkg/utils/storage.go FindCommonParentPath); they planned, and `pulumi up` failed at admission."""
+    uris = [{"uri": SKLEARN_URI}, {"uri": SKLEARN_JOBLIB, "mountPath": "/data/extra"}]
+    assert _error(storageUri=None, storageUris=uris).splitlines() == [
+        "ModelSpec.storageUris.1.mountPath: /data/extra is not allowed; has no parent directory in common with "
+        "/mnt/models below /, which KServe refuses (validateMultipleStorageURIsSpec: storage paths must have a common "
+        "parent directory); mount every storageUris entry but pvc:// under one directory, e.g. /mnt/models and "
+        "/mnt/extra"
+    ]
+
+
+@pytest.mark.parametrize(
+    "uris",
+    [
+        [{"uri": SKLEARN_URI, "mountPath": "/mnt/a/model"}, {"uri": SKLEARN_JOBLIB, "mountPath": "/mnt/b/model"}],
+        # a pvc:// path is not counted (validateMultipleStorageURIsSpec keeps PVC paths apart)
+        [{"uri": SKLEARN_URI}, {"uri": "pvc://adapters/lora", "mountPath": "/data"}],
+    ],
+)
+def test_storage_uris_under_one_parent_or_on_a_pvc_plan(uris: list[dict[str, str]]) -> None:
+    p = plan(model(storageUri=None, storageUris=uris))
+    assert [u["mountPath"] for u in _isvc(p)["spec"]["predictor"]["storageUris"]] == [
+        u.get("mountPath", "/mnt/models") for u in uris
+    ]
+    _strict(p)
 
 
 def test_authz_unchanged_for_a_plain_model() -> None:

@@ -148,7 +148,7 @@ ROUTER_TYPES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         },
     ),
 }
-OTHER = {"routerType": "Sequence", "steps": [{"serviceUrl": "https://scorer.example.com/score"}]}
+OTHER = {"routerType": "Sequence", "steps": [{"serviceUrl": "http://scorer.example.com/score"}]}
 
 
 @pytest.mark.parametrize("router_type", sorted(ROUTER_TYPES))
@@ -609,3 +609,32 @@ def test_the_timeout_rule_judges_a_router_in_front_of_a_model_at_zero() -> None:
     found = [f.message for f in _check(_graph_resources([as_on_main, *isvcs]), Facts())]
     assert found == expected
     assert [f.message for f in _check(_graph_resources(objs), Facts())] == []
+
+
+def test_a_standard_mode_router_does_not_cut_its_members_answers_at_60_s() -> None:
+    """rev14h defect 1, the pipeline side: in Standard mode KServe v0.20.0 reads no graph ``timeout`` (raw_ig.go: a
+    Deployment, a Service and an HPA, no route), but the router's ``http.Server`` stops writing after
+    ``routerTimeouts.serverWrite``, 60 s without it (cmd/router/main.go initTimeouts, pkg/constants/constants.go
+    RouterTimeoutServerWrite), which cut a member's answer that its own timeout (900 s here) allows."""
+    objs = plan_objects({"a": INTERNAL}, sequence("a", mode="internal", allowedNamespaces=["apps"]), mode="Standard")
+    graph = kind(objs, "InferenceGraph")
+    assert graph["spec"]["routerTimeouts"] == {"serverWrite": 1800}
+    assert "timeout" not in graph["spec"]
+    assert validate_custom_resource(graph) == []
+
+
+def test_an_https_step_is_refused_in_one_line() -> None:
+    """rev14h defect 2: KServe v0.20.0's router, finding its sidecar, rewrites an https step to plain http and leaves
+    TLS to an Istio TLS origination (cmd/router/main.go callService, isInIstioMesh) that the platform does not render:
+    the previous step's answer left the cluster unencrypted, to port 80. Refused; http:// stays."""
+    nodes = {"root": {"routerType": "Sequence", "steps": [{"serviceUrl": "https://scoring.partner.example.com/v1"}]}}
+    with pytest.raises(SpecError) as e:
+        plan_objects({"a": INTERNAL}, {"access": PUBLIC_JWT, "nodes": nodes})
+    assert str(e.value).splitlines() == [
+        "PipelineSpec.nodes.root.steps.0.serviceUrl: https://scoring.partner.example.com/v1 is not allowed; the "
+        "pipeline router "
+        "sends an https:// step as plain HTTP from inside the mesh (KServe v0.20.0 cmd/router/main.go callService) and "
+        "the platform renders no TLS origination for it; give an http:// URL or remove the step"
+    ]
+    nodes["root"]["steps"][0]["serviceUrl"] = "http://scoring.partner.example.com/v1"
+    assert kind(plan_objects({"a": INTERNAL}, {"access": PUBLIC_JWT, "nodes": nodes}), "InferenceGraph")

@@ -423,3 +423,21 @@ def test_a_cut_never_splits_a_surrogate_pair(value: Any) -> None:
     assert len(body) <= SHOW_WIDTH
     assert not body.endswith("\\ud83d")
     assert body.count("\\ud83d") == body.count("\\ude00")
+
+
+@pytest.mark.parametrize("kind", ["env", "secretEnv"])
+def test_the_openai_route_prefix_is_refused(kind: str) -> None:
+    """rev14h defect 5: KSERVE_OPENAI_ROUTE_PREFIX moves a KServe Python server's OpenAI routes (kserve v0.20.0
+    protocol/rest/openai/endpoints.py:40), and the AuthorizationPolicy allows /openai/... only: with "" every OpenAI
+    call (/v1/chat/completions) was denied 403, and the plan passed."""
+    value: Any = {"secret": "s", "key": "k"} if kind == "secretEnv" else ""
+    spec = model(
+        format="huggingface",
+        storageUri="hf://Qwen/Qwen2.5-0.5B-Instruct",
+        **{kind: {"KSERVE_OPENAI_ROUTE_PREFIX": value}},
+    )
+    assert _refused(spec) == (
+        f"ModelSpec.{kind}: KSERVE_OPENAI_ROUTE_PREFIX is not allowed; it would move kserve-huggingfaceserver's OpenAI "
+        "routes off /openai (kserve v0.20.0 protocol/rest/openai/endpoints.py OPENAI_ROUTE_PREFIX), the paths the "
+        "model's AuthorizationPolicy allows, so every OpenAI call would be denied; remove it"
+    )

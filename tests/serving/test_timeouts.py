@@ -9,7 +9,7 @@ components/platform/knative.py MAX_REVISION_TIMEOUT (the platform's max-revision
 from __future__ import annotations
 
 import pytest
-from serving_support import model, plan
+from serving_support import ISVC, model, plan
 from stacks_support import STACKS, objects
 
 from components.platform.knative import MAX_REVISION_TIMEOUT
@@ -44,8 +44,13 @@ def test_default_chain_is_reported_short() -> None:
     assert timeouts.problems(isvc)[0] == ("models/iris: activator timeoutSeconds 300s < cold start 332s + request 300s")
 
 
-def test_standard_mode_has_no_activator_timeout() -> None:
-    assert "timeout" not in plan(model(), deployment_mode="Standard").predictor()
+def test_standard_mode_renders_the_route_timeout() -> None:
+    # No activator in Standard mode, but KServe v0.20.0's HTTPRoute takes the predictor's timeout as its request
+    # timeout, 60 s without it (reconcilers/ingress/httproute_reconciler.go resolveTimeout; rev14h defect 1): the
+    # same default as in Knative mode is rendered
+    p = plan(model(), deployment_mode="Standard")
+    assert p.predictor()["timeout"] == 900
+    assert timeouts.problems(p.inputs(ISVC)) == []
 
 
 @pytest.mark.parametrize("stack", STACKS)
