@@ -141,13 +141,7 @@ def _rule_plan(config_dir: str | None, stack: str, outputs: OutputsMode) -> tupl
     result = run_program(
         project.root, stack, cfg.config, cfg.secret_keys, main=project.main, project=project.name, outputs=outputs
     )
-    planned = tuple(resources_from_plan(result)), StackSettings.from_config(cfg.config)
-    _PLANNED[id(planned[0]), id(planned[1])] = planned
-    return planned
-
-
-_PLANNED: dict[tuple[int, int], tuple[tuple[Resource, ...], StackSettings]] = {}
-"""Every plan :func:`_rule_plan` returned, by the ids of its parts (kept alive here, so the ids stay theirs)."""
+    return tuple(resources_from_plan(result)), StackSettings.from_config(cfg.config)
 
 
 def cover_plan(stack: str, outputs: OutputsMode = "fake") -> tuple[tuple[Resource, ...], StackSettings]:
@@ -164,27 +158,28 @@ def rules_plan(stack: str, outputs: OutputsMode = "fake") -> tuple[tuple[Resourc
     return _rule_plan(None, stack, outputs)
 
 
-_JUDGED: dict[tuple[int, int], list[dict[str, Any]]] = {}
-"""The rule entries of the plans :func:`rules_plan` and :func:`cover_plan` returned, by the ids of its parts."""
+_JUDGED: dict[tuple[int, int], tuple[tuple[Resource, ...], StackSettings, list[dict[str, Any]]]] = {}
+"""Every tuple plan :func:`rule_entries` judged, by the ids of its parts: the plan itself (kept alive here, so the ids
+stay theirs) and its entries."""
 
 
 def rule_entries(resources: Sequence[Resource], settings: StackSettings) -> list[dict[str, Any]]:
-    """``run_rules(list(resources), settings)``: every rule's entries. A plan :func:`rules_plan` or :func:`cover_plan`
-    returned (unmutated: they are tuples nobody edits) is judged once per test process; every call gets its own
-    copy."""
+    """``run_rules(list(resources), settings)``: every rule's entries; every call gets its own copy. A plan given as a
+    tuple (what :func:`rules_plan`, :func:`cover_plan` and the tests' own ``@cache`` planners return: nobody edits
+    them; a mutation is a new list, :func:`mutated_resources`) is judged once per test process for those settings
+    (the same objects); any other sequence is judged every call."""
     import copy
 
     from policy.rules import run_rules
 
+    if not isinstance(resources, tuple):
+        return run_rules(list(resources), settings)
     key = (id(resources), id(settings))
-    plan = _PLANNED.get(key)
-    ours = plan is not None and plan[0] is resources and plan[1] is settings
-    if ours and key in _JUDGED:
-        return copy.deepcopy(_JUDGED[key])
-    out = run_rules(list(resources), settings)
-    if ours:
-        _JUDGED[key] = copy.deepcopy(out)
-    return out
+    held = _JUDGED.get(key)
+    if held is None or held[0] is not resources or held[1] is not settings:
+        held = (resources, settings, run_rules(list(resources), settings))
+        _JUDGED[key] = held
+    return copy.deepcopy(held[2])
 
 
 def mutated_resources(

@@ -28,7 +28,7 @@ from pulumi_policy.proxy import unknown_checking_proxy
 from components.plan.engine import run_program
 from components.plan.project import find_project, read_stack_file
 from policy.pack import build_policies, pack_config
-from policy.rules import ALL_RULES, UNKNOWN, Resource, StackSettings, resources_from_plan, run_rules
+from policy.rules import ALL_RULES, UNKNOWN, Resource, StackSettings, resources_from_plan
 from support import ROOT, rule_entries, rules_plan
 
 STORAGE, BINDING = "storage-read-least-privilege", "workload-identity-binding"
@@ -243,7 +243,7 @@ def test_shipped_plans_see_the_documents() -> None:
     """The new checks judge the fake-output plans: nothing unchecked, so the mutations below are seen."""
     for stack in ("azure-staging", "gcp-prod", "aws-dev"):
         resources, settings = shipped(stack)
-        for e in run_rules(list(resources), settings):
+        for e in rule_entries(resources, settings):
             if e["policy"] in (STORAGE, BINDING):
                 assert e["passed"] and not e.get("unchecked"), (stack, e)
 
@@ -366,7 +366,7 @@ def test_dns_identities_pass_and_a_wrong_subject_fails() -> None:
         "system:serviceaccount:external-dns:external-dns",
     }
     assert _fails(resources, settings) == {}
-    for e in run_rules(list(resources), settings):
+    for e in rule_entries(resources, settings):
         if e["policy"] == BINDING:
             assert not e.get("unchecked"), e
 

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 import yaml
 
-from policy.rules import Resource, StackSettings, resources_from_plan, run_rules
-from support import ROOT, cover_plan, plan_config
+from policy.rules import Resource, StackSettings, resources_from_plan
+from support import ROOT, cover_plan, plan_config, rule_entries
 
 RULE = "object-store-private"
 
@@ -40,7 +40,7 @@ PLANS: dict[str, Callable[[], tuple[tuple[Resource, ...], StackSettings]]] = {
 
 
 def entry(resources: list[Resource] | tuple[Resource, ...], settings: StackSettings) -> dict[str, Any]:
-    return next(e for e in run_rules(list(resources), settings) if e["policy"] == RULE)
+    return next(e for e in rule_entries(resources, settings) if e["policy"] == RULE)
 
 
 def mutated(base: tuple[Resource, ...], type_: str, change: Callable[[dict[str, Any]], None]) -> list[Resource]:

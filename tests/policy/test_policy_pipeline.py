@@ -23,7 +23,7 @@ import pytest
 from components.plan.engine import run_program
 from components.plan.project import find_project, read_stack_file
 from policy.rules import Resource, StackSettings, resources_from_plan, run_rules
-from support import ROOT, mutated_resources
+from support import ROOT, mutated_resources, rule_entries
 
 PROJECT = find_project(ROOT)
 JWT = {"issuer": "https://auth.example.com/", "jwksUri": "https://auth.example.com/.well-known/jwks.json"}
@@ -79,7 +79,7 @@ mutate = mutated_resources
 def failed(resources: list[Resource] | tuple[Resource, ...]) -> dict[str, list[str]]:
     _, settings = planned()
     out: dict[str, list[str]] = {}
-    for e in run_rules(list(resources), settings):
+    for e in rule_entries(resources, settings):
         if not e["passed"] and e["policy"] != "network-policy-enforced":  # the local cluster's advisory warning
             out.setdefault(e["policy"], []).append(e["message"])
     return out
@@ -99,7 +99,7 @@ def test_the_planned_pipelines_pass_every_rule_and_are_seen() -> None:
     graphs = sorted(r.props["metadata"]["name"] for r in resources if r.type.endswith(f":{GRAPH}"))
     assert graphs == ["front", "inner"]
     assert failed(resources) == {}
-    for e in run_rules(list(resources), settings):
+    for e in rule_entries(resources, settings):
         if e["policy"] in CHECKED:
             assert e["passed"] and not e.get("unchecked"), e
 
@@ -520,7 +520,7 @@ def test_a_member_with_a_transformer_is_judged_at_its_transformer() -> None:
     assert steps == [
         {"serviceUrl": "http://xgboost-iris-transformer.models.svc.cluster.local/v1/models/xgboost-iris:predict"}
     ]
-    entries = [e for e in run_rules(list(resources), settings) if e["policy"] in CHECKED]
+    entries = [e for e in rule_entries(resources, settings) if e["policy"] in CHECKED]
     assert [e["message"] for e in entries if not e["passed"]] == []
 
     def wider(props: dict[str, Any]) -> None:

@@ -16,7 +16,7 @@ import pytest
 from components.plan.engine import run_program
 from components.plan.project import load_project, read_stack_file
 from policy.rules import Resource, StackSettings, resources_from_plan, run_rules
-from support import ROOT, cover_plan, mutated_resources
+from support import ROOT, cover_plan, mutated_resources, rule_entries
 
 IGNORED = ("keyvault-key-rotation", "network-policy-enforced")
 """Advisory rules shipped stacks report by design (as tests/policy/test_policy_mutated_plans.py)."""
@@ -44,7 +44,7 @@ def with_platform(stack: str, extra: str, value: Any) -> tuple[tuple[Resource, .
 
 def failures(resources: list[Resource] | tuple[Resource, ...], settings: StackSettings) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
-    for e in run_rules(list(resources), settings):
+    for e in rule_entries(resources, settings):
         if not e["passed"] and e["policy"] not in IGNORED:
             out.setdefault(e["policy"], []).append(e["message"])
     return out

@@ -20,7 +20,7 @@ from components.errors import SpecError
 from policy.rules import Facts, Resource, StackSettings, run_rules
 from policy.rules.images import tag_problem
 from policy.rules.llm import quantity, query_problems, selectors
-from support import cover_plan, mutated_resources
+from support import cover_plan, mutated_resources, rule_entries
 
 IGNORED = ("keyvault-key-rotation", "network-policy-enforced")
 AWS = "cover-aws-node-groups"
@@ -30,7 +30,7 @@ MATCH = "node-selectors-match-pools"
 
 def failures(resources: list[Resource] | tuple[Resource, ...], settings: StackSettings) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
-    for e in run_rules(list(resources), settings):
+    for e in rule_entries(resources, settings):
         if not e["passed"] and e["policy"] not in IGNORED:
             out.setdefault(e["policy"], []).append(e["message"])
     return out
@@ -47,7 +47,7 @@ def caught(
     rules that judge the same change from another side) once ``change`` is applied to the one resource ``pick``
     selects: its messages."""
     resources, settings = cover_plan(stack)
-    base = [e for e in run_rules(list(resources), settings) if e["policy"] == rule]
+    base = [e for e in rule_entries(resources, settings) if e["policy"] == rule]
     assert base and all(e["passed"] and not e.get("unchecked") for e in base), base
     found = failures(mutated_resources(resources, pick, change, exactly=1), settings)
     assert sorted(found) == sorted({rule, *also}), found

@@ -23,9 +23,9 @@ import pytest
 
 from components.plan.engine import run_program
 from components.plan.project import load_project, read_stack_file
-from policy.rules import Resource, StackSettings, resources_from_plan, run_rules
+from policy.rules import Resource, StackSettings, resources_from_plan
 from policy.rules.llm import query_problems, relabel, sample_target
-from support import ROOT, cover_plan, mutated_resources
+from support import ROOT, cover_plan, mutated_resources, rule_entries
 
 IGNORED = ("keyvault-key-rotation", "network-policy-enforced")
 GCP = "cover-gcp-standard"
@@ -34,7 +34,7 @@ AKS = "cover-aks-prod-dns"
 
 def failures(resources: list[Resource] | tuple[Resource, ...], settings: StackSettings) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
-    for e in run_rules(list(resources), settings):
+    for e in rule_entries(resources, settings):
         if not e["passed"] and e["policy"] not in IGNORED:
             out.setdefault(e["policy"], []).append(e["message"])
     return out
@@ -51,7 +51,7 @@ def caught(
     """``rule`` passes on the plan, fully judged, and is the only rule failing (with ``also``, rules that judge the
     same change from another side) once ``change`` is applied."""
     resources, settings = plan
-    base = [e for e in run_rules(list(resources), settings) if e["policy"] == rule]
+    base = [e for e in rule_entries(resources, settings) if e["policy"] == rule]
     assert base and all(e["passed"] and not e.get("unchecked") for e in base), base
     found = failures(mutated_resources(resources, pick, change, exactly=exactly), settings)
     assert sorted(found) == sorted({rule, *also}), found

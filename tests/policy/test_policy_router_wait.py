@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from policy.rules import run_rules
-from support import cover_plan, mutated_resources
+from support import cover_plan, mutated_resources, rule_entries
 
 AWS = "cover-aws-node-groups"
 RULE = "timeouts-cover-cold-start"
@@ -33,7 +33,7 @@ def test_the_chains_render_the_sum_and_pass(name: str, replicas: int) -> None:
     (found,) = [r for r in resources if graph(name)(r)]
     assert found.props["spec"]["minReplicas"] == replicas
     assert found.props["spec"]["timeout"] == 1500 and found.props["spec"]["routerTimeouts"]["serverWrite"] == 1500
-    entries = [e for e in run_rules(list(resources), settings) if e["policy"] == RULE]
+    entries = [e for e in rule_entries(resources, settings) if e["policy"] == RULE]
     assert entries and all(e["passed"] for e in entries), entries
 
 

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 import yaml
 
-from policy.rules import StackSettings, resources_from_plan, run_rules
-from support import ROOT, plan_config
+from policy.rules import StackSettings, resources_from_plan
+from support import ROOT, plan_config, rule_entries
 
 RULE = "prod-protect-stateful"
 IDENTITY = {
@@ -51,7 +51,7 @@ def test_a_prod_stack_with_request_logs_passes_prod_protect_stateful(stack: str)
     type_, name = IDENTITY[stack]
     identity = [r for r in resources if r.type == type_ and r.name == name]
     assert len(identity) == 1, sorted(r.name for r in resources if "request-logs" in r.name)
-    entries = [e for e in run_rules(list(resources), settings) if e["policy"] == RULE]
+    entries = [e for e in rule_entries(resources, settings) if e["policy"] == RULE]
     assert entries
     assert [e["message"] for e in entries if not e["passed"]] == []
     if stack != "aws-dev":  # an IAM role is not stateful to the rule (policy/clouds/aws.py: KMS key, OIDC provider)
