@@ -1576,7 +1576,7 @@ MUTATIONS = (
         'rev17f-r08-relabel-unanchored',
         'policy',
         'policy/rules/llm.py',
-        'regex = re.compile(f"^(?:{cfg[\'regex\']})$")',
+        'regex = re.compile(f"^(?s:{cfg[\'regex\']})\\\\Z")',
         'regex = re.compile(str(cfg["regex"]))',
         'llm-scrape-merged-stats evaluates relabel regexes unanchored at the end',
     ),

@@ -245,6 +245,7 @@ class StackConfig(Spec):
             self.cloud, self.cluster.gpu_pools, self.models, self.runtimes, self.platform.warm_capacity
         ):
             raise field_error(path, value, accepted)
+        self._check_gpu_memory()
         self._check_request_logs()
         self._check_acme_solver()
         self._check_dns_settings()
@@ -333,6 +334,17 @@ class StackConfig(Spec):
             return  # an existing cluster's nodes are not known here
         for name, model in self.models.items():
             if problem := node_fit_problem(self.cloud, self.region, self.cluster, model, self.platform):
+                raise field_error(f"models.{show_key(name)}.{problem[0]}", problem[1], problem[2])
+
+    def _check_gpu_memory(self) -> None:
+        """Each GPU model's weights against the GPU memory one replica gets (components/serving/gpumem.py); after
+        the pools' disks, whose line names what the node must hold."""
+        from components.serving.gpumem import gpu_memory_problem
+
+        if not clouds.get(self.cloud).managed or self.region is None:
+            return  # an existing cluster's GPUs are not known here
+        for name, model in self.models.items():
+            if problem := gpu_memory_problem(self.cloud, self.region, self.cluster, model):
                 raise field_error(f"models.{show_key(name)}.{problem[0]}", problem[1], problem[2])
 
     def _check_models(self) -> None:

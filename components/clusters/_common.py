@@ -24,6 +24,7 @@ from components.clusters.base import (
     GpuScheduling,
     StorageAccess,
     Taint,
+    TrafficPolicy,
 )
 from components.clusters.mig import mig_profile_problem
 from components.clusters.spec import ClusterSpec, GpuPoolSpec
@@ -341,6 +342,12 @@ class ManagedCluster(pulumi.ComponentResource, abc.ABC):
     def load_balancer_annotations(self, idle_timeout_seconds: int) -> Mapping[str, str]:
         """Default: none; each cloud names its load balancer's idle-timeout annotation in its module."""
         return {}
+
+    @property
+    def load_balancer_traffic_policy(self) -> TrafficPolicy | None:
+        """Default: None (Kubernetes' ``Cluster``); a cloud whose load balancer re-hashes idle connections over
+        its backends says otherwise in its module."""
+        return None
 
     def _finish(
         self,

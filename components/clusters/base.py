@@ -24,6 +24,8 @@ from components.naming import (
 CloudName = str
 """The name of a cloud of the registry (:mod:`components.clouds`), ``existing`` for a cluster the package is given."""
 ClusterDns = Literal["coredns", "kube-dns"]
+TrafficPolicy = Literal["Cluster", "Local"]
+"""A Service's ``externalTrafficPolicy`` (Kubernetes core/v1 ``ServiceExternalTrafficPolicy``)."""
 """The cluster DNS server the nodes' pods use: CoreDNS (EKS, AKS, most distributions) or kube-dns (GKE Standard's
 default DNS provider)."""
 
@@ -342,6 +344,13 @@ class KubernetesCluster(Protocol):
         """Annotations for a ``LoadBalancer`` Service that keep an idle connection open for ``idle_timeout_seconds``
         on the load balancer the cloud creates for it, capped at what the cloud allows; empty where the cloud's
         load balancer has no such setting (or no load balancer is created)."""
+        ...
+
+    @property
+    def load_balancer_traffic_policy(self) -> TrafficPolicy | None:
+        """The ``externalTrafficPolicy`` a ``LoadBalancer`` Service needs on this cloud so that a request waiting,
+        with no packet, for a model's cold start keeps its backend while the cold start adds a node; None: leave
+        Kubernetes' default (``Cluster``)."""
         ...
 
     def grant_storage_read(

@@ -19,6 +19,7 @@ from components.clusters.base import (
     LogStore,
     LogStoreRequest,
     StorageAccess,
+    TrafficPolicy,
 )
 from components.clusters.spec import ClusterSpec
 from components.errors import SpecError
@@ -209,6 +210,11 @@ class ExistingCluster(pulumi.ComponentResource):
     def load_balancer_annotations(self, idle_timeout_seconds: int) -> Mapping[str, str]:
         """None: the load balancer of a cluster we did not build is unknown."""
         return {}
+
+    @property
+    def load_balancer_traffic_policy(self) -> TrafficPolicy | None:
+        """None: the load balancer of a cluster we did not build is unknown, so Kubernetes' default stays."""
+        return None
 
     @property
     def control_plane_managed(self) -> bool:

@@ -34,6 +34,7 @@ from components.clusters.base import (
     LogStore,
     LogStoreRequest,
     StorageAccess,
+    TrafficPolicy,
 )
 from components.clusters.reachability import UNKNOWN, WEBHOOKS, Rendered, ports, same_value
 from components.clusters.spec import CLUSTER_TAG, ApiEndpoint, ClusterSpec, api_endpoint
@@ -718,23 +719,27 @@ class GkeCluster(ManagedCluster):
         Network Load Balancer, which is not a proxy: "The load balancer itself doesn't terminate user connections"
         and the backends answer the clients directly (cloud.google.com/load-balancing/docs/network, "Backend
         service-based external passthrough Network Load Balancer overview"), so unlike the Classic ELB (60 s) and the
-        Azure Load Balancer (4 min) it has no idle timeout that closes a connection. It keeps each connection's
-        backend in a connection tracking table (.../network/ext-netlb-traffic-distribution, "Backend selection and
-        connection tracking": a backend chosen by consistent hashing, then recorded); an entry idle for 60 s is
-        dropped ("For external passthrough Network Load Balancers the default is 60 seconds. This option is not
-        available publicly", Compute API ``BackendServiceConnectionTrackingPolicy.idleTimeoutSec``), so GKE cannot
-        raise it, and the connection's next packet is hashed again: to the same node while the load balancer's set
-        of backends is unchanged. Whether a node that a cold start adds changes that set depends on the gateway
-        Service's ``externalTrafficPolicy`` (cloud.google.com/kubernetes-engine/docs/concepts/service-load-balancer,
-        "Effect of externalTrafficPolicy", read in its ``?hl=zh_cn`` rendering: use ``Local`` "to minimize disruption
-        when the number of nodes in the cluster without serving Pods changes"). The istio gateway chart 1.30.3 leaves
-        it unset (``service.externalTrafficPolicy: ""``, shared/upstream/chart-values/istio-gateway-1.30.3.yaml), so
-        it is Kubernetes' default ``Cluster``: every node is a backend, and the GPU node a cold start adds joins them.
-        So a request that waits for a cold start with no packet for 60 s may be hashed to another node when it
-        resumes, which Google calls a disruption (rev16 defect 12: checked and documented, the Service is not changed
-        here); a client that sends TCP keepalives more often than every 60 s keeps the entry.
-        ``idle_timeout_seconds`` is not used."""
+        Azure Load Balancer (4 min) it has no idle timeout that closes a connection. What keeps a waiting request on
+        its backend is :attr:`load_balancer_traffic_policy`. ``idle_timeout_seconds`` is not used."""
         return {}
+
+    @property
+    def load_balancer_traffic_policy(self) -> TrafficPolicy:
+        """``Local``. GKE's passthrough Network Load Balancer keeps each connection's backend in a connection
+        tracking table (cloud.google.com/load-balancing/docs/network/ext-netlb-traffic-distribution, "Backend
+        selection and connection tracking": a backend chosen by consistent hashing, then recorded); an entry idle for
+        60 s is dropped ("For external passthrough Network Load Balancers the default is 60 seconds. This option is
+        not available publicly", Compute API ``BackendServiceConnectionTrackingPolicy.idleTimeoutSec``), so GKE
+        cannot raise it, and the connection's next packet is hashed again. A request waiting for a GPU cold start
+        sends no packet for minutes, and the cold start adds a node. With Kubernetes' default ``Cluster`` (the istio
+        gateway chart 1.30.3 leaves ``service.externalTrafficPolicy: ""``, shared/upstream/chart-values/
+        istio-gateway-1.30.3.yaml) every node is a backend and the new node changes the set the packet is hashed
+        over; Google's guidance is ``Local`` "if you want to minimize disruption when the number of nodes in the
+        cluster without serving Pods changes" (cloud.google.com/kubernetes-engine/docs/concepts/
+        service-load-balancer, "Effect of externalTrafficPolicy", read in its ``?hl=zh_cn`` rendering): only the
+        nodes with a gateway pod (the system pool) pass the load balancer's health check, and a GPU node a cold
+        start adds has none (rev16 defect 12, rev16b defect 8). ``Local`` also keeps the client's source IP."""
+        return "Local"
 
     def grant_dns_admin(
         self,

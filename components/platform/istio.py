@@ -144,18 +144,26 @@ def cni_values(ctx: AddonContext) -> dict[str, Any]:
 def gateway_values(ctx: AddonContext) -> dict[str, Any]:
     """Ingress gateway values: Service type, replicas (HPA floor too), a PDB allowing one eviction with HA, with a
     ``LoadBalancer`` Service the cloud's idle-timeout annotations covering :data:`LONGEST_REQUEST_SECONDS`
-    (:meth:`KubernetesCluster.load_balancer_annotations`; capped where the cloud's load balancer allows less), and
+    (:meth:`KubernetesCluster.load_balancer_annotations`; capped where the cloud's load balancer allows less) and
+    the ``externalTrafficPolicy`` the cloud's load balancer needs to keep a waiting request on its backend
+    (:attr:`KubernetesCluster.load_balancer_traffic_policy`; the chart's ``service.externalTrafficPolicy``), and
     with external-dns the Service annotation naming ``*.<domain>`` (components/platform/dns.py)."""
     from components.platform import dns
 
     annotations: dict[str, str] = {}
+    traffic_policy = None
     if ctx.settings.gateway_service_type == "LoadBalancer":
         annotations.update(ctx.cluster.load_balancer_annotations(LONGEST_REQUEST_SECONDS))
+        traffic_policy = ctx.cluster.load_balancer_traffic_policy
     if dns.wants_external_dns(ctx):
         annotations[dns.HOSTNAME_ANNOTATION] = dns.gateway_hostnames(ctx)
     return drop_empty(
         {
-            "service": {"type": ctx.settings.gateway_service_type, "annotations": annotations},
+            "service": {
+                "type": ctx.settings.gateway_service_type,
+                "annotations": annotations,
+                **({"externalTrafficPolicy": traffic_policy} if traffic_policy else {}),
+            },
             "replicaCount": ctx.replicas,
             "autoscaling": {"minReplicas": ctx.replicas},
             "podDisruptionBudget": {"minAvailable": ctx.replicas - 1} if ctx.ha else {},

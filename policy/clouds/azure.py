@@ -704,23 +704,34 @@ def _rbac_wait_inputs() -> frozenset[str]:
     return frozenset({*params} - {"self", "name", "opts"} | {"__provider"})
 
 
+def _pool_profiles(res: Resource) -> list[Mapping[str, Any]] | None:
+    """The pool profiles of an AKS resource, each with its pool's ``name``: an AgentPool (named by ``agentPoolName``)
+    and each of a ManagedCluster's ``agentPoolProfiles`` (by ``name``); ``[UNKNOWN_PROFILE]`` when the profiles are
+    not known at plan time; None for any other resource."""
+    if res.type == AKS_POOL:
+        return [{**res.props, "name": res.props.get("agentPoolName")}]
+    if res.type == AKS:
+        given = res.props.get("agentPoolProfiles")
+        return [UNKNOWN_PROFILE] if given is UNKNOWN else [as_map(p) for p in as_list(given)]
+    return None
+
+
+UNKNOWN_PROFILE: Mapping[str, Any] = {}
+"""The stand-in profile for pools not known at plan time (identity compared: ``is``)."""
+
+
 def _pool_disk(res: Resource) -> list[PoolDisk] | None:
     """An AKS pool's OS disk and labels (``gpu-pool-disk-fits``): ``osDiskSizeGB`` (pulumi_azure_native
-    containerservice ``os_disk_size_gb``) and ``nodeLabels``; an AgentPool and each ``agentPoolProfiles`` entry."""
-    if res.type == AKS_POOL:
-        profiles: list[Any] = [res.props]
-    elif res.type == AKS:
-        given = res.props.get("agentPoolProfiles")
-        if given is UNKNOWN:
-            return [PoolDisk(res.name, UNKNOWN, UNKNOWN)]
-        profiles = as_list(given)
-    else:
+    containerservice ``os_disk_size_gb``) and ``nodeLabels``, per pool profile (:func:`_pool_profiles`)."""
+    profiles = _pool_profiles(res)
+    if profiles is None:
         return None
-    out = []
-    for p in profiles:
-        p = as_map(p)
-        out.append(PoolDisk(str(p.get("name") or res.name), p.get("nodeLabels") or {}, p.get("osDiskSizeGB")))
-    return out
+    return [
+        PoolDisk(res.name, UNKNOWN, UNKNOWN)
+        if p is UNKNOWN_PROFILE
+        else PoolDisk(str(p.get("name") or res.name), p.get("nodeLabels") or {}, p.get("osDiskSizeGB"))
+        for p in profiles
+    ]
 
 
 def _pool_labels(res: Resource) -> list[PoolLabels] | None:
@@ -729,20 +740,15 @@ def _pool_labels(res: Resource) -> list[PoolLabels] | None:
     'Regular'" (pulumi_azure_native containerservice ``scale_set_priority``); the labels AKS's node bootstrap sets on
     every node of a pool, ``agentpool`` and ``kubernetes.azure.com/agentpool`` with the pool's name (Azure/agentbaker
     nbcontractv1 ``GetKubeletNodeLabels``); ``vmSize`` as ``node.kubernetes.io/instance-type``
-    (kubernetes.io/docs/reference/labels-annotations-taints/); ``nodeTaints`` (``key=value:Effect``); an AgentPool
-    (named by ``agentPoolName``) and each of a ManagedCluster's ``agentPoolProfiles`` (by ``name``)."""
-    if res.type == AKS_POOL:
-        profiles: list[Any] = [{**res.props, "name": res.props.get("agentPoolName")}]
-    elif res.type == AKS:
-        given = res.props.get("agentPoolProfiles")
-        if given is UNKNOWN:
-            return [PoolLabels(res.name, UNKNOWN)]
-        profiles = as_list(given)
-    else:
+    (kubernetes.io/docs/reference/labels-annotations-taints/); ``nodeTaints`` (``key=value:Effect``); per pool
+    profile (:func:`_pool_profiles`)."""
+    profiles = _pool_profiles(res)
+    if profiles is None:
         return None
+    if any(p is UNKNOWN_PROFILE for p in profiles):
+        return [PoolLabels(res.name, UNKNOWN)]
     out = []
     for p in profiles:
-        p = as_map(p)
         labels = dict(as_map(p.get("nodeLabels")))
         name = p.get("name")
         if isinstance(name, str) or name is UNKNOWN:

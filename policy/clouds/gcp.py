@@ -17,6 +17,7 @@ from policy.rules.identity import K8S_NAME, Subject, ksa_bindings, paired_bindin
 from policy.rules.nodepools import PoolLabels
 from policy.rules.percloud import RENDERED, CloudPolicy, Part
 from policy.rules.requestlog import is_log_writer
+from policy.rules.timeouts import BackendTracking
 
 GKE = "gcp:container/cluster:Cluster"
 GKE_POOL = "gcp:container/nodePool:NodePool"
@@ -745,14 +746,25 @@ def _preinstalled(res: Resource) -> Any:
 # ------------------------------------------------------------------------------------------------ gateway idle timeout
 
 
-def _gateway_idle(res: Resource) -> None:
-    """None: GKE's load balancer for a ``LoadBalancer`` Service is an external passthrough Network Load Balancer,
-    which "doesn't terminate user connections" (cloud.google.com/load-balancing/docs/network), so it has no idle
-    timeout that closes a connection and no annotation sets one; its connection-tracking idle timeout (60 s) "is not
-    available publicly" (Compute API ``BackendServiceConnectionTrackingPolicy.idleTimeoutSec``). What that means for
-    a request waiting on a cold start is documented at components/clusters/gke.py ``load_balancer_annotations``: the
-    timeout chain has no load balancer hop on GKE."""
-    return None
+GKE_NETLB = BackendTracking(
+    load_balancer="GKE's passthrough Network Load Balancer", idle_seconds=60, traffic_policy="Local"
+)
+"""GKE's load balancer for a ``LoadBalancer`` Service: an external passthrough Network Load Balancer, which "doesn't
+terminate user connections" (cloud.google.com/load-balancing/docs/network), so it has no idle timeout that closes a
+connection and no annotation sets one; it keeps each connection's backend in a tracking table whose entries idle for
+60 s are dropped ("For external passthrough Network Load Balancers the default is 60 seconds. This option is not
+available publicly", Compute API ``BackendServiceConnectionTrackingPolicy.idleTimeoutSec``;
+.../network/ext-netlb-traffic-distribution "Backend selection and connection tracking"), and the next packet is
+hashed again over the backends; ``Local`` keeps nodes without a gateway pod out of them, "to minimize disruption
+when the number of nodes in the cluster without serving Pods changes" (cloud.google.com/kubernetes-engine/docs/
+concepts/service-load-balancer, "Effect of externalTrafficPolicy"; components/clusters/gke.py
+``load_balancer_traffic_policy``)."""
+
+
+def _gateway_idle(res: Resource) -> BackendTracking | None:
+    """:data:`GKE_NETLB` for a GKE cluster: the timeout chain has no load balancer idle timeout on GKE, and the
+    gateway Service must set ``externalTrafficPolicy: Local``."""
+    return GKE_NETLB if res.type == GKE else None
 
 
 # ------------------------------------------------------------------------------------------------ the policy
@@ -965,7 +977,9 @@ POLICY = CloudPolicy(
             reads={GKE_POOL: ("nodeConfig.guestAccelerators[].gpuDriverInstallationConfig.gpuDriverVersion",)},
         ),
         "timeouts-cover-cold-start": Part(
-            types=(GKE,), summary="GKE: none, a passthrough Network Load Balancer", read=_gateway_idle
+            types=(GKE,),
+            summary="GKE: none, a passthrough Network Load Balancer; the gateway Service externalTrafficPolicy Local",
+            read=_gateway_idle,
         ),
         "object-store-private": Part(
             types=(GCS_BUCKET,),

@@ -312,23 +312,40 @@ def _keeps_vllm(endpoint: Mapping[str, Any]) -> bool:
 
 # Prometheus relabelling as Prometheus v3.14.0 (kube-prometheus-stack 88.5.3's ``prometheus.prometheusSpec.image``
 # tag, /work/shared/upstream/chart-values/kube-prometheus-stack-88.5.3.yaml) runs it: prometheus/prometheus
-# model/relabel/relabel.go (read at commit 02a32553, the search tools not holding the v3.14.0 tag):
-# ``DefaultRelabelConfig`` = action replace, separator ";", regex "(.*)", replacement "$1"; ``NewRegexp`` anchors
-# every regex as "^(?:" + s + ")$"; ``ProcessBuilder`` applies the configs "in order of input", the first keep/drop
-# that rejects ends the target; replace joins the source labels' values (absent = "") with the separator, does
-# nothing when the regex does not match, else expands target label and replacement with the match (an empty result
-# deletes the label); labelmap copies every label whose NAME matches to the expanded replacement. The prometheus-
-# operator PodMonitor field names are the camelCase of relabel_config's (sourceLabels, targetLabel; the CRD in
+# model/relabel/relabel.go at tag v3.14.0: ``DefaultRelabelConfig`` = action replace, separator ";", regex "(.*)",
+# replacement "$1"; ``NewRegexp`` anchors every regex as "^(?s:" + s + ")$" (``.`` matches a newline; Go's ``$``
+# without the m flag is the end of the text, Python's ``\Z``); ``ProcessBuilder`` applies the configs "in order of
+# input", the first keep/drop that rejects ends the target; replace joins the source labels' values (absent = "")
+# with the separator, does nothing when the regex does not match, else expands target label and replacement with the
+# match, skips a target name its ``NameValidationScheme`` refuses, and an empty result deletes the label; labelmap
+# copies every label whose NAME matches to the expanded replacement. The scheme is the scrape config's
+# ``metric_name_validation_scheme``, "utf8" unless set (config/config.go ``DefaultGlobalConfig``); prometheus-operator
+# writes it only when the Prometheus or PodMonitor sets ``nameValidationScheme`` (v0.93.0 pkg/prometheus/promcfg.go
+# ``appendNameValidationScheme``) and the platform sets neither, so a target name is valid when it is non-empty UTF-8
+# (prometheus/common model ``ValidationScheme.IsValidLabelName``, UTF8Validation). The prometheus-operator PodMonitor
+# field names are the camelCase of relabel_config's (sourceLabels, targetLabel; the CRD in
 # /work/shared/upstream/crd-schemas/monitoring.coreos.com). Actions the model does not know fail closed.
 RELABEL_DEFAULTS = {"action": "replace", "separator": ";", "regex": "(.*)", "replacement": "$1"}
 SAMPLE_ADDRESS = "10.0.0.1:8080"
 SAMPLE_IP = SAMPLE_ADDRESS.rsplit(":", 1)[0]
-POD_LABEL_META = "__meta_kubernetes_pod_label_serving_kserve_io_inferenceservice"
-POD_LABELPRESENT_META = "__meta_kubernetes_pod_labelpresent_serving_kserve_io_inferenceservice"
-"""The pod-role meta labels Prometheus's Kubernetes discovery sets for the pod label ``serving.kserve.io/
-inferenceservice`` (its value, and ``"true"`` for its presence; prometheus.io/docs/prometheus/latest/configuration/
-configuration/#kubernetes_sd_config, role pod: ``__meta_kubernetes_pod_label_<labelname>``,
-``__meta_kubernetes_pod_labelpresent_<labelname>``, the label name sanitised to ``[a-zA-Z0-9_]``)."""
+
+
+def sanitize_label_name(name: str) -> str:
+    """A Kubernetes label or annotation name as Prometheus's Kubernetes discovery writes it into a meta label's name:
+    every character outside ``[a-zA-Z0-9_]`` becomes ``_`` (prometheus/prometheus v3.14.0 util/strutil/strconv.go
+    ``SanitizeLabelName``, ``invalidLabelCharRE``; called by discovery/kubernetes/kubernetes.go
+    ``addObjectAnnotationsAndLabels`` for every pod label, also under UTF-8 name validation)."""
+    return re.sub(r"[^a-zA-Z0-9_]", "_", name)
+
+
+MODEL_POD_LABEL = "serving.kserve.io/inferenceservice"
+"""The label KServe puts on every pod of an InferenceService (the model's name as value)."""
+POD_LABEL_META = "__meta_kubernetes_pod_label_" + sanitize_label_name(MODEL_POD_LABEL)
+POD_LABELPRESENT_META = "__meta_kubernetes_pod_labelpresent_" + sanitize_label_name(MODEL_POD_LABEL)
+"""The pod-role meta labels Prometheus's Kubernetes discovery sets for :data:`MODEL_POD_LABEL` (its value, and
+``"true"`` for its presence): ``metaLabelPrefix + "pod" + "_label_" + SanitizeLabelName(k)`` and ``..._labelpresent_``
+(prometheus/prometheus v3.14.0 discovery/kubernetes/kubernetes.go ``addObjectAnnotationsAndLabels``, pod.go
+``podLabels``; prometheus.io/docs/prometheus/latest/configuration/configuration/#kubernetes_sd_config, role pod)."""
 _EXPAND = re.compile(r"\$(?:\$|\{(\w+)\}|(\w+))")
 
 
@@ -352,6 +369,15 @@ def _expand(template: str, match: re.Match[str]) -> str:
     return _EXPAND.sub(group, template)
 
 
+def _valid_utf8_name(name: str) -> bool:
+    """prometheus/common ``UTF8Validation.IsValidLabelName``: non-empty and valid UTF-8 (a lone surrogate is not)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return name != ""
+
+
 def relabel(labels: Mapping[str, str], configs: Sequence[Any]) -> dict[str, str] | None:
     """``labels`` after the PodMonitor ``configs`` (relabelings), or None when a keep/drop drops the target."""
     out = dict(labels)
@@ -359,7 +385,7 @@ def relabel(labels: Mapping[str, str], configs: Sequence[Any]) -> dict[str, str]
         cfg = {**RELABEL_DEFAULTS, **{k: v for k, v in as_map(raw).items() if v is not None}}
         action = str(cfg["action"]).lower()
         try:
-            regex = re.compile(f"^(?:{cfg['regex']})$")
+            regex = re.compile(f"^(?s:{cfg['regex']})\\Z")
         except re.error as e:
             raise RelabelError(f"regex {cfg['regex']!r} does not compile ({e})") from None
         value = str(cfg["separator"]).join(out.get(str(s), "") for s in as_list(cfg.get("sourceLabels")))
@@ -375,7 +401,7 @@ def relabel(labels: Mapping[str, str], configs: Sequence[Any]) -> dict[str, str]
             if m is None:
                 continue
             name = _expand(target, m)
-            if not re.fullmatch(r"[a-zA-Z_][a-zA-Z0-9_]*", name):
+            if not _valid_utf8_name(name):
                 continue
             result = _expand(replacement, m)
             if result:

@@ -94,6 +94,42 @@ class IdleTimeout:
     """The longest value the cloud accepts, seconds."""
 
 
+@dataclass(frozen=True)
+class BackendTracking:
+    """A cloud whose load balancer for a ``LoadBalancer`` Service has no idle timeout to set but forgets a connection
+    idle for ``idle_seconds`` and hashes its next packet over its backends again, so the gateway Service must set
+    ``externalTrafficPolicy`` to ``traffic_policy`` for a request waiting on a cold start to keep its backend while
+    the cold start adds a node (a cloud's share of :data:`IDLE_TIMEOUT_SHARE`, sources in its policy module)."""
+
+    load_balancer: str
+    """How messages name it."""
+    idle_seconds: int
+    """How long an idle connection's tracking entry lives, seconds."""
+    traffic_policy: str
+    """The ``externalTrafficPolicy`` that keeps a node the cold start adds out of the backends."""
+
+
+def _tracking(release: Resource, cloud: BackendTracking) -> str | None:
+    """A finding's text when the gateway release's ``LoadBalancer`` Service does not set the
+    ``externalTrafficPolicy`` the cloud needs (None when it does, its Service is no ``LoadBalancer``, or its values
+    are known only after deploy)."""
+    values = release.props.get("values")
+    if values is UNKNOWN or unknown_path(release.props, "values.service.*"):
+        return None
+    service = as_map(as_map(values).get("service"))
+    if service.get("type", GATEWAY_DEFAULT_SERVICE_TYPE) != "LoadBalancer":
+        return None
+    given = service.get("externalTrafficPolicy") or None
+    if given == cloud.traffic_policy:
+        return None
+    shown = f"externalTrafficPolicy {given!r}" if given else "externalTrafficPolicy unset (Kubernetes' Cluster)"
+    return (
+        f"{shown}: {cloud.load_balancer} forgets a connection idle for {cloud.idle_seconds} s and hashes its next "
+        f"packet over every node, the GPU node a cold start adds included, so a request waiting for a model at zero "
+        f"may lose its connection; the gateway Service needs externalTrafficPolicy {cloud.traffic_policy}"
+    )
+
+
 def _gateway_releases(resources: Sequence[Resource]) -> list[Resource]:
     return [
         r
@@ -131,9 +167,17 @@ def _idle(release: Resource, cloud: IdleTimeout) -> Any:
 
 def load_balancer_idle(resources: Sequence[Resource]) -> tuple[list[Any], list[Finding]]:
     """The idle timeouts of the load balancers in front of the gateway (one per cloud share that reads a cluster of
-    the plan and gateway release), and the findings for annotations the cloud refuses."""
-    clouds = {c for r in resources for c in percloud.read(IDLE_TIMEOUT_SHARE, r) if isinstance(c, IdleTimeout)}
+    the plan and gateway release), and the findings for annotations the cloud refuses and for a gateway Service
+    without the ``externalTrafficPolicy`` a :class:`BackendTracking` cloud needs."""
+    shares = [c for r in resources for c in percloud.read(IDLE_TIMEOUT_SHARE, r)]
+    clouds = {c for c in shares if isinstance(c, IdleTimeout)}
     found, bad = [], []
+    for tracking in sorted({c for c in shares if isinstance(c, BackendTracking)}, key=lambda c: c.load_balancer):
+        for release in _gateway_releases(resources):
+            problem = _tracking(release, tracking)
+            if problem:
+                name = release.props.get("name")
+                bad.append(Finding(release.urn, f"gateway Service of Helm release {name}: {problem}"))
     for cloud in sorted(clouds, key=lambda c: c.annotation):
         for release in _gateway_releases(resources):
             idle = _idle(release, cloud)
@@ -228,6 +272,58 @@ def _llm_size(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
             )
 
 
+ACCELERATOR_LABEL = "mlplatform.io/accelerator"
+"""The node label a GPU model's pods select their accelerator by (components/serving/_runtime.py)."""
+
+
+def _predictor_gpus(predictor: Mapping[str, Any]) -> int | None:
+    """The ``nvidia.com/gpu`` limit of the predictor's model, else of its first container that asks GPUs."""
+    model = predictor.get("model")
+    if isinstance(model, Mapping) and (gpus := _gpus(model)):
+        return gpus
+    for container in predictor.get("containers") or ():
+        if isinstance(container, Mapping) and (gpus := _gpus(container)):
+            return gpus
+    return None
+
+
+def _gpu_memory(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    """A GPU InferenceService's weights (``mlplatform.io/model-size-gb``) fit in the memory of the GPUs it asks for
+    (the second line of components/serving/gpumem.py, which also judges each pool's sharing: this rule takes whole
+    GPUs, the most any sharing gives, so a model it fails never loads on any pool)."""
+    from components import catalog
+    from components.serving.gpumem import GIB_IN_GB
+
+    memory = {m.accelerator: m.gpu_memory_gib for m in catalog.machines()}
+    for res in resources:
+        if not (res.type == ISVC or is_k8s(res, "InferenceService")):
+            continue
+        annotations = res.metadata.get("annotations")
+        predictor = res.get("spec.predictor")
+        if not isinstance(annotations, Mapping) or not isinstance(predictor, Mapping):
+            continue
+        if _has_unknown(annotations) or _has_unknown(predictor) or MODEL_SIZE not in annotations:
+            continue
+        gpus = _predictor_gpus(predictor)
+        selector = predictor.get("nodeSelector")
+        accelerator = selector.get(ACCELERATOR_LABEL) if isinstance(selector, Mapping) else None
+        if not gpus or accelerator not in memory:
+            continue
+        try:
+            size = float(str(annotations[MODEL_SIZE]))
+        except ValueError:
+            yield Finding(res.urn, f"models/{res.k8s_name}: {MODEL_SIZE} {annotations[MODEL_SIZE]!r} is not a number")
+            continue
+        gib = memory[accelerator]
+        limit = gpus * gib * GIB_IN_GB
+        if size > limit:
+            yield Finding(
+                res.urn,
+                f"models/{res.k8s_name}: {size:g} GB of weights on {gpus} x {accelerator} ({gib:g} GiB each, "
+                f"{limit:.2f} GB): the model never loads into its GPUs' memory",
+            )
+
+
 _CHAIN_READS = reading(
     {
         "InferenceService": ("metadata.annotations.*", "spec.*"),
@@ -263,6 +359,23 @@ RULES = [
             "bf16)."
         ),
         unknown=reading({"InferenceService": ("metadata.annotations.*", "spec.predictor.model")}),
+    ),
+    Rule(
+        name="gpu-memory-fits",
+        description=(
+            "A GPU InferenceService's model size (mlplatform.io/model-size-gb, from modelSizeGb) fits in the memory of "
+            "the GPUs it asks for (nvidia.com/gpu x the catalog's memory of its mlplatform.io/accelerator): weights "
+            "larger than that never load, and the revision never becomes Ready."
+        ),
+        enforcement="mandatory",
+        area="models",
+        applies_to=(ISVC,),
+        check_stack=_gpu_memory,
+        remediation=(
+            "Ask for more GPUs (resources.gpus, with a pool of that many per node), a larger accelerator, or serve a "
+            "smaller (quantised) model; modelSizeGb is the size of the weights in GB."
+        ),
+        unknown=reading({"InferenceService": ("metadata.annotations.*", "spec.predictor")}),
     ),
     Rule(
         name="timeouts-cover-cold-start",

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
+from isvc_support import custom_isvc
 
 from components.plan import kimport
 from components.plan.cli import main
@@ -18,17 +19,6 @@ from support import import_refusal_line as _one_line
 from support import write_manifest as _write
 
 PROJECT = load_project(ROOT)
-
-
-def _custom(**container: Any) -> dict[str, Any]:
-    """A custom-container InferenceService serving on 8080 (HTTP), with ``container``'s fields added."""
-    server = {"name": "kserve-container", "image": "ghcr.io/acme/srv:1.0", "ports": [{"containerPort": 8080}]}
-    return {
-        "apiVersion": "serving.kserve.io/v1beta1",
-        "kind": "InferenceService",
-        "metadata": {"name": "m1", "namespace": "models"},
-        "spec": {"predictor": {"containers": [{**server, **container}]}},
-    }
 
 
 # ------------------------------------------------------------------------------------------------ 1: probes
@@ -60,12 +50,12 @@ def _custom(**container: Any) -> dict[str, Any]:
 def test_a_probe_the_render_would_change_is_one_line(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, probe: dict[str, Any], where: str, says: str
 ) -> None:
-    path = _write(tmp_path, _custom(readinessProbe=probe))
+    path = _write(tmp_path, custom_isvc(readinessProbe=probe))
     assert _one_line(capsys, path) == (f"{path}: InferenceService m1: spec.predictor.containers.0.{where}: {says}")
 
 
 def test_a_tcp_probe_of_a_grpc_port_is_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    doc = _custom(ports=[{"name": "h2c", "containerPort": 8080}], livenessProbe={"tcpSocket": {"port": 8080}})
+    doc = custom_isvc(ports=[{"name": "h2c", "containerPort": 8080}], livenessProbe={"tcpSocket": {"port": 8080}})
     path = _write(tmp_path, doc)
     assert _one_line(capsys, path) == (
         f"{path}: InferenceService m1: spec.predictor.containers.0.livenessProbe.tcpSocket: mlplatform probes a gRPC "
@@ -74,7 +64,7 @@ def test_a_tcp_probe_of_a_grpc_port_is_one_line(capsys: pytest.CaptureFixture[st
 
 
 def test_a_probe_the_render_keeps_imports_and_renders_as_given(tmp_path: Path) -> None:
-    doc = _custom(
+    doc = custom_isvc(
         ports=[{"name": "h2c", "containerPort": 8080}],
         readinessProbe={"grpc": {"port": 8080}, "periodSeconds": 5},
         livenessProbe={"grpc": {"port": "h2c"}, "failureThreshold": 6},
@@ -106,7 +96,7 @@ def test_storage_uri_or_protocol_given_twice_is_one_line(
     # took the last. Any other name given twice was already refused.
     values = ["gs://kfserving-examples/a", "gs://kfserving-examples/b"] if name == "STORAGE_URI" else ["v1", "v2"]
     env = [{"name": name, "value": v} for v in values]
-    doc = _custom(env=env)
+    doc = custom_isvc(env=env)
     if component == "transformer":
         doc["spec"]["predictor"] = {
             "model": {"modelFormat": {"name": "sklearn"}, "storageUri": "gs://kfserving-examples/models/sklearn/1.0"}
@@ -127,7 +117,9 @@ def test_an_image_that_yaml_reads_as_a_number_is_refused_not_retyped(
     # M22: image: 1.10 was imported as '1.1'; the CRD types Container.image as a string
     # (/work/shared/upstream/crd-schemas/serving.kserve.io), so the API server refuses the number
     path = tmp_path / "isvc.yaml"
-    path.write_text(yaml.safe_dump(_custom(), sort_keys=False).replace("image: ghcr.io/acme/srv:1.0", "image: 1.10"))
+    path.write_text(
+        yaml.safe_dump(custom_isvc(), sort_keys=False).replace("image: ghcr.io/acme/srv:1.0", "image: 1.10")
+    )
     assert _one_line(capsys, path) == (
         f"{path}: InferenceService m1: spec.predictor.containers.0.image: give the value as text (quote a number)"
     )

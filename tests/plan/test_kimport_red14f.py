@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from isvc_support import custom_isvc
 
 from components.plan import kimport
 from components.plan.project import load_project
@@ -16,17 +17,6 @@ from support import import_refusal_line as _one_line
 from support import write_manifest as _write
 
 PROJECT = load_project(ROOT)
-
-
-def _custom(**container: Any) -> dict[str, Any]:
-    """A custom-container InferenceService serving on 8080 (HTTP), with ``container``'s fields added."""
-    server = {"name": "kserve-container", "image": "ghcr.io/acme/srv:1.0", "ports": [{"containerPort": 8080}]}
-    return {
-        "apiVersion": "serving.kserve.io/v1beta1",
-        "kind": "InferenceService",
-        "metadata": {"name": "m1", "namespace": "models"},
-        "spec": {"predictor": {"containers": [{**server, **container}]}},
-    }
 
 
 def _sklearn(**predictor: Any) -> dict[str, Any]:
@@ -56,7 +46,7 @@ def test_a_probe_with_two_handlers_is_one_line(
     # (knative-v1.21.3 k8s_validation.go:856-907 validateProbe, ErrMultipleOneOf) refuse it; the import rendered
     # the httpGet alone
     first = next(iter(probe))
-    path = _write(tmp_path, _custom(livenessProbe=probe))
+    path = _write(tmp_path, custom_isvc(livenessProbe=probe))
     assert _one_line(capsys, path) == (
         f"{path}: InferenceService m1: spec.predictor.containers.0.livenessProbe.{second}: give one handler ({first} "
         f"or {second}): Kubernetes and Knative refuse a probe with more than one"
@@ -69,7 +59,7 @@ def test_a_liveness_or_startup_probe_without_a_handler_is_one_line(
 ) -> None:
     # ZP-no-handler-liveness: rendered as a tcpSocket probe the manifest never had; Knative defaults only a readiness
     # probe's handler (v1/revision_defaults.go applyUserContainerDefaultReadinessProbe)
-    path = _write(tmp_path, _custom(**{key: {"periodSeconds": 5}}))
+    path = _write(tmp_path, custom_isvc(**{key: {"periodSeconds": 5}}))
     assert _one_line(capsys, path) == (
         f"{path}: InferenceService m1: spec.predictor.containers.0.{key}: give a handler (httpGet, tcpSocket or "
         "grpc): Kubernetes and Knative refuse a probe without one (Knative defaults only a readiness probe's, to TCP)"
@@ -78,7 +68,7 @@ def test_a_liveness_or_startup_probe_without_a_handler_is_one_line(
 
 def test_a_readiness_probe_without_a_handler_still_imports_as_knative_defaults_it(tmp_path: Path) -> None:
     (imported,) = kimport.import_files(
-        [_write(tmp_path, _custom(readinessProbe={"periodSeconds": 5}))], PROJECT, "aws-dev"
+        [_write(tmp_path, custom_isvc(readinessProbe={"periodSeconds": 5}))], PROJECT, "aws-dev"
     ).imported
     isvc = kimport.rendered_isvcs(PROJECT, "aws-dev", [imported])[("models", "m1")]
     probe = isvc["spec"]["predictor"]["containers"][0]["readinessProbe"]
@@ -89,13 +79,13 @@ def test_env_with_a_value_and_value_from_is_one_line(capsys: pytest.CaptureFixtu
     # ZE-secret-and-value: the import kept valueFrom and dropped value; Kubernetes refuses both
     # (validation.go validateEnvVarValueFrom: "may not be specified when `value` is not empty")
     ref = {"secretKeyRef": {"name": "s", "key": "k"}}
-    path = _write(tmp_path, _custom(env=[{"name": "A", "value": "x", "valueFrom": ref}]))
+    path = _write(tmp_path, custom_isvc(env=[{"name": "A", "value": "x", "valueFrom": ref}]))
     assert _one_line(capsys, path) == (
         f"{path}: InferenceService m1: spec.predictor.containers.0.env.0.valueFrom: give value or valueFrom, not both "
         "(Kubernetes refuses both)"
     )
     # an empty value beside valueFrom is what Kubernetes accepts (len(ev.Value) != 0 only)
-    path = _write(tmp_path, _custom(env=[{"name": "A", "value": "", "valueFrom": ref}]))
+    path = _write(tmp_path, custom_isvc(env=[{"name": "A", "value": "", "valueFrom": ref}]))
     (imported,) = kimport.import_files([path], PROJECT, "aws-dev").imported
     assert imported.entry["secretEnv"] == {"A": {"secret": "s", "key": "k"}}
 

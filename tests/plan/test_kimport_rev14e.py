@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+from isvc_support import import_docs, inference_service
 
 from components.plan import kimport
 from components.plan.project import load_project
@@ -17,18 +17,7 @@ PROJECT = load_project(ROOT)
 
 
 def _import(tmp_path: Path, *docs: Any) -> kimport.ImportResult:
-    path = tmp_path / "isvc.yaml"
-    path.write_text(yaml.safe_dump_all(list(docs), sort_keys=False))
-    return kimport.import_files([path], PROJECT, "aws-dev")
-
-
-def _isvc(name: str, predictor: dict[str, Any], **spec: Any) -> dict[str, Any]:
-    return {
-        "apiVersion": "serving.kserve.io/v1beta1",
-        "kind": "InferenceService",
-        "metadata": {"name": name},
-        "spec": {"predictor": predictor, **spec},
-    }
+    return import_docs(tmp_path, PROJECT, *docs)
 
 
 SKLEARN = {"modelFormat": {"name": "sklearn"}, "storageUri": "gs://kfserving-examples/models/sklearn/1.0/model"}
@@ -37,7 +26,7 @@ SKLEARN = {"modelFormat": {"name": "sklearn"}, "storageUri": "gs://kfserving-exa
 def test_a_batcher_on_a_v2_model_is_refused(tmp_path: Path) -> None:
     # rev14e defect 5: imported with exit 0 and no note; KServe's agent batches only `:predict$` paths
     # (kserve v0.20.0 pkg/batcher/handler.go)
-    doc = _isvc("bat-v2", {"batcher": {"maxBatchSize": 32}, "model": {**SKLEARN, "protocolVersion": "v2"}})
+    doc = inference_service("bat-v2", {"batcher": {"maxBatchSize": 32}, "model": {**SKLEARN, "protocolVersion": "v2"}})
     result = _import(tmp_path, doc)
     assert result.imported == []
     assert [line.split(": ", 1)[1] for line in result.refused] == [
@@ -81,7 +70,7 @@ def _explainer_doc(name: str, args: list[str]) -> dict[str, Any]:
     """The explainer examples of kserve/website versioned_docs/version-0.20/model-serving/predictive-inference/
     explainers/alibi/<page> (d56-d59 of benchmarks/import_docs.py's numbering): an sklearn predictor and an Alibi
     explainer whose --predictor_host names the predictor in the docs' namespace, default."""
-    return _isvc(
+    return inference_service(
         name,
         {"minReplicas": 1, "model": {**SKLEARN, "resources": {"limits": {"cpu": 1, "memory": "1Gi"}}}},
         explainer={
@@ -139,7 +128,7 @@ def test_an_explainers_predictor_host_moves_with_the_model(tmp_path: Path, name:
 def test_an_explainers_predictor_host_of_another_service_is_refused(tmp_path: Path) -> None:
     # d55 (detect/aif/aif.md): the command names german-credit-predictor-default, KServe's pre-v0.8 Service name;
     # v0.20.0 names the predictor's Service german-credit-predictor (pkg/constants/constants.go PredictorServiceName)
-    doc = _isvc(
+    doc = inference_service(
         "german-credit",
         {"containers": [{"name": "kserve-container", "image": "aipipeline/aifserver:predictor"}]},
         explainer={
@@ -166,7 +155,7 @@ def test_an_explainers_predictor_host_of_another_service_is_refused(tmp_path: Pa
 def test_a_cloud_accelerator_selector_gives_way_to_the_stacks_pool(tmp_path: Path) -> None:
     # rev14e defect 1, d38 (kserve/website versioned_docs/version-0.20 .../node-scheduling/isvc-node-scheduling.md):
     # the T4 selector was kept beside the stack's L4 pool's, a selector no aws-dev pool meets
-    doc = _isvc(
+    doc = inference_service(
         "torchscript-cifar",
         {
             "nodeSelector": {"k8s.amazonaws.com/accelerator": "nvidia-tesla-t4"},

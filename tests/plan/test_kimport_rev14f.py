@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
+from isvc_support import import_docs, inference_service
 
 from components.plan import kimport
 from components.plan.project import load_project
@@ -21,18 +21,7 @@ TAGGED_WHY = (
 
 
 def _import(tmp_path: Path, *docs: Any) -> kimport.ImportResult:
-    path = tmp_path / "isvc.yaml"
-    path.write_text(yaml.safe_dump_all(list(docs), sort_keys=False))
-    return kimport.import_files([path], PROJECT, "aws-dev")
-
-
-def _isvc(name: str, predictor: dict[str, Any], **spec: Any) -> dict[str, Any]:
-    return {
-        "apiVersion": "serving.kserve.io/v1beta1",
-        "kind": "InferenceService",
-        "metadata": {"name": name},
-        "spec": {"predictor": predictor, **spec},
-    }
+    return import_docs(tmp_path, PROJECT, *docs)
 
 
 # ---------------------------------------------------------------------------------------------- defect 6
@@ -45,7 +34,7 @@ def test_only_the_predictor_host_item_is_rewritten(tmp_path: Path) -> None:
     # torchserve serves the names of its model store, so the transformer's --model_name is not held to the model's
     # (red team #14f: over kserve-sklearnserver it must be the model's name, components/serving/server_args.py)
     torch = {"pytorch": {"storageUri": "gs://kfserving-examples/models/torchserve/image_classifier/v1"}}
-    doc = _isvc(
+    doc = inference_service(
         "income",
         torch,
         transformer={
@@ -110,7 +99,7 @@ def test_a_runtime_on_latest_is_noted_with_the_policy_it_fails(tmp_path: Path) -
 def test_a_transformer_on_latest_and_an_untagged_predictor_are_noted(tmp_path: Path) -> None:
     # kserve/website versioned_docs/version-0.20/model-serving/node-scheduling/isvc-node-scheduling.md's transformer
     # (kfserving/image-transformer-v2:latest), and a custom predictor image with no tag (Kubernetes pulls :latest)
-    doc = _isvc(
+    doc = inference_service(
         "tr",
         {"containers": [{"name": "kserve-container", "image": "ghcr.io/acme/server"}]},
         transformer={"containers": [{"name": "kserve-container", "image": "kfserving/image-transformer-v2:latest"}]},
@@ -133,7 +122,7 @@ def test_a_transformer_on_latest_and_an_untagged_predictor_are_noted(tmp_path: P
 
 
 def test_a_pinned_image_gets_no_tag_note(tmp_path: Path) -> None:
-    doc = _isvc(
+    doc = inference_service(
         "pinned",
         {"containers": [{"name": "kserve-container", "image": "ghcr.io/acme/server@sha256:" + "a" * 64}]},
         transformer={"containers": [{"name": "kserve-container", "image": "kserve/image-transformer:v0.12.0"}]},

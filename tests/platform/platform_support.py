@@ -130,6 +130,11 @@ class FakeCluster(pulumi.ComponentResource):
         """With ``lb_annotation``: that annotation set to the seconds asked (an idle-timeout annotation double)."""
         return {self._lb_annotation: str(idle_timeout_seconds)} if self._lb_annotation else {}
 
+    @property
+    def load_balancer_traffic_policy(self) -> str | None:
+        """None: the double's load balancer keeps Kubernetes' default (Cluster)."""
+        return None
+
     def grant_storage_read(
         self, name: str, namespace: str, service_account: str, storage_uri: str, parent: pulumi.Resource
     ) -> StorageAccess:

@@ -12,13 +12,13 @@ from functools import cache
 from typing import Any
 
 import pytest
+from policy_support import failures
 
 from components.plan.engine import run_program
 from components.plan.project import load_project, read_stack_file
 from policy.rules import Resource, StackSettings, resources_from_plan, run_rules
-from support import ROOT, cover_plan, mutated_resources, rule_entries
+from support import ROOT, cover_plan, mutated_resources
 
-IGNORED = ("keyvault-key-rotation", "network-policy-enforced")
 """Advisory rules shipped stacks report by design (as tests/policy/test_policy_mutated_plans.py)."""
 
 
@@ -40,14 +40,6 @@ def with_platform(stack: str, extra: str, value: Any) -> tuple[tuple[Resource, .
         project.root, stack, config, cfg.secret_keys, main=project.main, project=project.name, outputs="fake"
     )
     return tuple(resources_from_plan(result)), StackSettings.from_config(config)
-
-
-def failures(resources: list[Resource] | tuple[Resource, ...], settings: StackSettings) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for e in rule_entries(resources, settings):
-        if not e["passed"] and e["policy"] not in IGNORED:
-            out.setdefault(e["policy"], []).append(e["message"])
-    return out
 
 
 def mutate(

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from policy_support import failures
 
 from components.errors import SpecError
 from policy.rules import Facts, Resource, StackSettings, run_rules
@@ -22,18 +23,9 @@ from policy.rules.images import tag_problem
 from policy.rules.llm import quantity, query_problems, selectors
 from support import cover_plan, mutated_resources, rule_entries
 
-IGNORED = ("keyvault-key-rotation", "network-policy-enforced")
 AWS = "cover-aws-node-groups"
 GCP = "cover-gcp-standard"
 MATCH = "node-selectors-match-pools"
-
-
-def failures(resources: list[Resource] | tuple[Resource, ...], settings: StackSettings) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for e in rule_entries(resources, settings):
-        if not e["passed"] and e["policy"] not in IGNORED:
-            out.setdefault(e["policy"], []).append(e["message"])
-    return out
 
 
 def caught(

@@ -20,24 +20,23 @@ from functools import cache
 from typing import Any
 
 import pytest
+from policy_support import failures
 
 from components.plan.engine import run_program
 from components.plan.project import load_project, read_stack_file
 from policy.rules import Resource, StackSettings, resources_from_plan
-from policy.rules.llm import query_problems, relabel, sample_target
+from policy.rules.llm import (
+    POD_LABEL_META,
+    POD_LABELPRESENT_META,
+    query_problems,
+    relabel,
+    sample_target,
+    sanitize_label_name,
+)
 from support import ROOT, cover_plan, mutated_resources, rule_entries
 
-IGNORED = ("keyvault-key-rotation", "network-policy-enforced")
 GCP = "cover-gcp-standard"
 AKS = "cover-aks-prod-dns"
-
-
-def failures(resources: list[Resource] | tuple[Resource, ...], settings: StackSettings) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for e in rule_entries(resources, settings):
-        if not e["passed"] and e["policy"] not in IGNORED:
-            out.setdefault(e["policy"], []).append(e["message"])
-    return out
 
 
 def caught(
@@ -168,6 +167,25 @@ def test_relabel_semantics() -> None:
     got = relabel(target, [{"action": "labelmap", "regex": "__meta_kubernetes_pod_label_(.+)"}])
     assert got is not None and got["serving_kserve_io_inferenceservice"] == "chat"
     assert relabel(target, [{"sourceLabels": [LABEL_META], "regex": "chat", "action": "drop"}]) is None
+
+
+def test_relabel_follows_prometheus_v3_14_0() -> None:
+    """prometheus/prometheus v3.14.0: ``NewRegexp`` compiles "^(?s:" + s + ")$" (``.`` takes a newline, ``$`` is the
+    end of the text, not before a final newline as Python's ``$``); a replace's target name is checked by the scrape
+    config's name validation, "utf8" by default (config/config.go), so a dotted name is written; the meta label names
+    are the pod label sanitised by ``strutil.SanitizeLabelName`` (discovery/kubernetes/kubernetes.go)."""
+    assert sanitize_label_name("serving.kserve.io/inferenceservice") == "serving_kserve_io_inferenceservice"
+    assert sanitize_label_name("app.kubernetes.io/name-x") == "app_kubernetes_io_name_x"
+    assert (LABEL_META, PRESENT_META) == (POD_LABEL_META, POD_LABELPRESENT_META)
+    # Go's $ does not match before a trailing newline: the keep drops "x\n"
+    assert relabel({"a": "x\n"}, [{"sourceLabels": ["a"], "regex": "x", "action": "keep"}]) is None
+    # (?s): "." matches the newline, so the keep keeps "x\ny"
+    assert relabel({"a": "x\ny"}, [{"sourceLabels": ["a"], "regex": "x.y", "action": "keep"}]) == {"a": "x\ny"}
+    # UTF-8 validation: a dotted target label is set; an empty one is skipped
+    got = relabel({"a": "v"}, [{"sourceLabels": ["a"], "targetLabel": "model.name"}])
+    assert got == {"a": "v", "model.name": "v"}
+    got = relabel({"a": "v"}, [{"sourceLabels": ["a"], "regex": "(v)", "targetLabel": "$2", "replacement": "w"}])
+    assert got == {"a": "v"}
 
 
 @pytest.mark.parametrize(
