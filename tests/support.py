@@ -115,15 +115,26 @@ def saved_plan_file(directory: Path, stack: str | None, *extra: str) -> tuple[in
     return code, path
 
 
-@cache
 def shipped_plan(stack: str, placeholders: bool = False) -> StackPlan:
     """``plan_stack(load_project(ROOT), stack)`` of a shipped stack (``stacks/Pulumi.<stack>.yaml``): planned once per
     test process and shared by every test file that reads it (deterministic: tests/plan/test_reproducible.py). Read
     it, never edit it; never for a test that patches the program."""
+    return stack_plan(None, stack, placeholders)
+
+
+@cache
+def stack_plan(config_dir: str | None, stack: str, placeholders: bool = False) -> StackPlan:
+    """``plan_stack`` of ``stack`` in the project at ROOT with its stack files in ``config_dir`` (``None``: stacks/;
+    ``"tests/golden_stacks"``: a cover stack), planned once per test process: read it, never edit it."""
+    import dataclasses
+
     from components.plan.cli import plan_stack
     from components.plan.project import load_project
 
-    return plan_stack(load_project(ROOT), stack, placeholders=placeholders)
+    project = load_project(ROOT)
+    if config_dir is not None:
+        project = dataclasses.replace(project, stack_config_dir=config_dir)
+    return plan_stack(project, stack, placeholders=placeholders)
 
 
 @cache
