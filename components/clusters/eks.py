@@ -1067,6 +1067,30 @@ largest reservation, so the bound errs on the side of refusing). tests/serving/t
 of the catalog on this cloud is listed."""
 
 
+EBS_CSI_NODE = ("ebs-csi-node", 30, 120)
+"""The node DaemonSet of the EBS CSI add-on the cluster creates (``_ebs_csi``, :data:`EBS_CSI_ADDON`): it runs on
+every node, GPU nodes included, since it tolerates every taint (``node.tolerateAllTaints: true`` in
+kubernetes-sigs/aws-ebs-csi-driver charts/aws-ebs-csi-driver/values.yaml, rendered as ``- operator: Exists`` by
+templates/_node.tpl; read at v1.40.0, v1.56.0 and v1.64.0). Its three containers request, by the chart's defaults:
+ebs-plugin ``node.resources.requests`` ``cpu: 10m, memory: 40Mi`` (values.yaml); node-driver-registrar and
+liveness-probe ``cpu: 10m, memory: 32Mi`` each from v1.57.0 (_node.tpl, the default when ``sidecars.*.resources`` is
+empty; every tag v1.57.0-v1.64.0), and ``default .Values.node.resources``, 10m/40Mi each, before (read at v1.45.0,
+v1.48.0, v1.50.0, v1.56.0). So 30m and 104Mi or 120Mi per node. The add-on takes EKS's default version for the
+cluster's Kubernetes (``_ebs_csi`` sets no ``addon_version``), which is not known offline, and its configuration
+values are the chart's (the driver's docs/faq.md names the same parameters for "Helm/EKS Addon"): the larger,
+30m/120Mi, is counted, erring on the side of refusing. Karpenter packs the DaemonSets "that will be packed when
+bringing up a new node" (v1.14.1 faq.md), so a pod that leaves them no room stays Pending (rev14g defect 1).
+
+EKS's other node DaemonSets, aws-node (VPC CNI) and kube-proxy, are not counted: their requests are set by the
+add-on version EKS picks, and no source at those versions was found (only an old aws-vpc-cni chart,
+aws/amazon-vpc-cni-k8s charts/aws-vpc-cni/values.yaml at v1.12.1-rc3, ``cpu: 25m``): a pod at the bound may still
+not fit."""
+
+NODE_DAEMONSETS: dict[str, tuple[int, int]] = {EBS_CSI_NODE[0]: EBS_CSI_NODE[1:]}
+"""The DaemonSets of EKS itself that the fit check counts on every node (components/serving/fit.py
+``daemonset_requests``): (CPU millicores, memory MiB) by name."""
+
+
 def node_reserved(instance_type: str, vcpus: int, memory_mib: int, system: bool) -> tuple[int, list[tuple[str, int]]]:
     """What an EKS node keeps from pods (components/serving/fit.py ``node_reserved``): the kube-reserved CPU of the
     EKS AMI and Karpenter (``kube_reserved_cpu_milli``), Karpenter's VM overhead (:data:`VM_MEMORY_OVERHEAD_PERCENT`)

@@ -895,7 +895,8 @@ def node_reserved(instance_type: str, vcpus: int, memory_mib: int, system: bool)
     112 GiB (up to 128 GiB), 2% of any memory above 128 GiB" (cloud.google.com/kubernetes-engine/docs/concepts/
     plan-node-sizes#memory_and_cpu_reservations; read through the excerpts the search tool returns and the tiers
     quoted from that page by github.com/hatemosphere/gke-node-allocatable-memory-calculator: the page's own table was
-    not returned whole), rounded up to whole MiB."""
+    not returned whole), rounded up to whole MiB; and the memory the COS kernel keeps
+    (:func:`cos_kernel_reserved_mib`), which GKE's autoscaler takes off a node template's capacity (rev14g defect 2)."""
     from components.serving.fit import kube_reserved_cpu_milli
 
     out = Decimal(0)
@@ -903,4 +904,29 @@ def node_reserved(instance_type: str, vcpus: int, memory_mib: int, system: bool)
         low, high = start * 1024, (memory_mib if end is None else min(memory_mib, end * 1024))
         if memory_mib > low:
             out += (high - low) * Decimal(share)
-    return kube_reserved_cpu_milli(vcpus), [("GKE's kube-reserved tiers", math.ceil(out))]
+    return kube_reserved_cpu_milli(vcpus), [
+        ("GKE's kube-reserved tiers", math.ceil(out)),
+        ("the COS kernel", cos_kernel_reserved_mib(memory_mib)),
+    ]
+
+
+_MIB = 2**20
+
+
+def cos_kernel_reserved_mib(memory_mib: int) -> int:
+    """Memory the kernel of a COS node with ``memory_mib`` of physical memory keeps, as the cluster autoscaler's GCE
+    provider builds a node template (kubernetes/autoscaler cluster-autoscaler-1.34.2, the release for Kubernetes 1.34,
+    unchanged through 1.36.1: cloudprovider/gce/templates.go ``BuildCapacity``, ``memTotal := mem -
+    r.CalculateKernelReserved(m, mem)``; gce_reserved.go ``CalculateKernelReserved``): physical/64, plus 16 MiB, plus
+    64 MiB of software IO TLB above 3 GiB, plus 8 MiB at 8 GiB or less, plus for COS ``min(0.00175 x physical,
+    248 MiB)`` (x86: the pools' machines; the arm64 ratio is not applied), in bytes, rounded up to whole MiB here. A pod
+    larger than the template's allocatable triggers no scale-up. Every pool of the platform runs COS
+    (``image_type="COS_CONTAINERD"``)."""
+    physical = memory_mib * _MIB
+    reserved = physical // 64 + 16 * _MIB
+    if physical > 3 * 1024 * _MIB:
+        reserved += 64 * _MIB
+    if physical <= 8 * 1024 * _MIB:
+        reserved += 8 * _MIB
+    reserved += int(min(0.00175 * physical, 248 * _MIB))
+    return -(-reserved // _MIB)

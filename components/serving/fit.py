@@ -16,13 +16,16 @@ machine, docs/catalog.md). From each machine the bound subtracts, per resource:
 
 - what the node keeps from pods (:func:`reserved_cpu_milli`, :func:`reserved_memory`): the kubelet's reservation, the
   hard eviction threshold and, on AWS, the VM overhead Karpenter counts, each by the cloud's own formula;
-- the requests of the platform's own DaemonSets on that node (:func:`daemonset_requests`; rev14f defect 1);
-- the requests of the sidecars every pod of the component gets (:func:`sidecar_requests`).
+- the requests of the platform's own DaemonSets on that node (:func:`daemonset_requests`; rev14f defect 1), and of
+  the ones its cluster module names (``NODE_DAEMONSETS``: EKS's EBS CSI node add-on, which the cluster creates;
+  rev14g defect 1);
+- the requests of the sidecars every pod of the component gets (:func:`sidecar_requests`), KServe's modelcar per
+  ``oci://`` model among them (rev14g defect 3).
 
-DaemonSets the cloud itself runs on every node (EKS's aws-node, kube-proxy and EBS CSI node add-ons; GKE's and AKS's
-system DaemonSets) are not counted: their requests are set by the cloud at the add-on version it picks, which no
-pinned source here gives. The bound is therefore necessary, not sufficient: a pod above it never schedules, a pod at
-it may still not.
+Other DaemonSets the cloud itself runs on every node (EKS's aws-node and kube-proxy add-ons; GKE's and AKS's system
+DaemonSets) are not counted: their requests are set by the cloud at the add-on version it picks, which no pinned
+source here gives. The bound is therefore necessary, not sufficient: a pod above it never schedules, a pod at it may
+still not.
 """
 
 from __future__ import annotations
@@ -68,6 +71,17 @@ AGENT_CPU_MILLI = 100
 (kserve v0.20.0 config/configmap/inferenceservice.yaml), which agent_injector.go sets on the agent container."""
 AGENT_MEMORY_MIB = 100
 """The agent's memory request: the same config's ``"memoryRequest": "100Mi"``."""
+MODELCAR_CPU_MILLI = 10
+"""KServe's ``modelcar`` container, which the pod webhook adds to a pod for each ``oci://`` model URI (kserve v0.20.0
+pkg/webhook/admission/pod/storage_initializer_injector.go: ``InjectModelcar`` for ``storageUri``, and one
+``ConfigureModelcarToContainer`` per ``oci://`` entry of ``storageUris`` with its ``ociIndex``; pkg/utils/storage.go
+``ModelcarNames`` names each ``modelcar[-<index>]``, and a collocated transformer shares them), requests and limits
+``storageInitializer.cpuModelcar`` (``CreateModelcarContainer``): ``10m`` in the KServe chart the platform installs
+(/work/shared/upstream/chart-values/kserve-resources-v0.20.0.yaml, with ``enableModelcar: true``, which the platform
+does not override). Its init container ``modelcar-init`` requests the same and never more than the pod's containers,
+so Kubernetes' max(init, sum) rule leaves it uncounted."""
+MODELCAR_MEMORY_MIB = 15
+"""The modelcar's memory request: the same chart's ``memoryModelcar: 15Mi``."""
 
 ISTIO_CNI = ("istio-cni", 100, 100)
 """istio-cni's node DaemonSet (``platform.istioCni``, on by default): ``resources.requests`` ``cpu: 100m``, ``memory:
@@ -136,34 +150,55 @@ def reserved_memory(cloud: str, instance_type: str, mib: int, system: bool, vcpu
     return [*kept, ("eviction threshold", EVICTION_MEMORY_MIB)]
 
 
-def daemonset_requests(platform: PlatformSettings, gpu_node: bool) -> dict[str, tuple[int, int]]:
+def daemonset_requests(platform: PlatformSettings, gpu_node: bool, cloud: str = "") -> dict[str, tuple[int, int]]:
     """The (CPU millicores, memory MiB) the platform's own DaemonSets request on a system node or, ``gpu_node``, a GPU
     node, by what the platform renders (:data:`ISTIO_CNI`, :data:`DCGM_EXPORTER`; :data:`ZERO_REQUEST_DAEMONSETS`
-    request nothing)."""
+    request nothing), then those of ``cloud``'s cluster on every node (its module's ``NODE_DAEMONSETS``, e.g. EKS's
+    EBS CSI node DaemonSet: components/clusters/eks.py ``EBS_CSI_NODE``)."""
     out: dict[str, tuple[int, int]] = {}
     if platform.istio_cni:
         out[ISTIO_CNI[0]] = ISTIO_CNI[1:]
     mon = platform.monitoring
     if gpu_node and platform.gpu_support == "device-plugin" and mon.enabled and not mon.managed_dcgm:
         out[DCGM_EXPORTER[0]] = DCGM_EXPORTER[1:]
+    if cloud:
+        from components.clusters import cluster_module
+
+        cloud_daemonsets: dict[str, tuple[int, int]] = getattr(cluster_module(cloud), "NODE_DAEMONSETS", {})
+        out.update(cloud_daemonsets)
     return out
 
 
-def sidecar_requests(knative: bool, agent: bool) -> dict[str, tuple[int, int]]:
+def sidecar_requests(knative: bool, agent: bool, modelcars: int = 0) -> dict[str, tuple[int, int]]:
     """The (CPU millicores, memory MiB) of the containers the platform and KServe add to every pod of a component:
-    istio-proxy, Knative's queue-proxy (Knative mode), KServe's agent (a batcher or a logger)."""
+    istio-proxy, Knative's queue-proxy (Knative mode), KServe's agent (a batcher or a logger) and one modelcar per
+    ``oci://`` URI of the pod (``modelcars``, :func:`oci_uris`)."""
     out = {"istio-proxy": (ISTIO_PROXY_CPU_MILLI, ISTIO_PROXY_MEMORY_MIB)}
     if knative:
         out["queue-proxy"] = (QUEUE_PROXY_CPU_MILLI, 0)
     if agent:
         out["agent"] = (AGENT_CPU_MILLI, AGENT_MEMORY_MIB)
+    if modelcars:
+        name = "modelcar" if modelcars == 1 else f"{modelcars} modelcars"
+        out[name] = (MODELCAR_CPU_MILLI * modelcars, MODELCAR_MEMORY_MIB * modelcars)
     return out
+
+
+def oci_uris(uris: Sequence[str | None]) -> int:
+    """How many of a pod's model URIs are ``oci://``, each of which KServe's webhook gives a modelcar container
+    (:data:`MODELCAR_CPU_MILLI`)."""
+    return sum(1 for uri in uris if uri is not None and uri.startswith("oci://"))
 
 
 def sidecar_cpu_milli(model: ModelSpec, knative: bool) -> dict[str, int]:
     """The CPU requests of the containers the platform and KServe add to every predictor pod of ``model``."""
     agent = model.batcher is not None or model.logger is not None
-    return {k: cpu for k, (cpu, _) in sidecar_requests(knative, agent).items()}
+    return {k: cpu for k, (cpu, _) in sidecar_requests(knative, agent, _model_oci(model)).items()}
+
+
+def _model_oci(model: ModelSpec) -> int:
+    """The modelcars of ``model``'s predictor pod: its ``storageUri`` or each ``storageUris`` entry on ``oci://``."""
+    return oci_uris([model.storage_uri, *(e.uri for e in model.storage_uris)])
 
 
 @dataclass(frozen=True)
@@ -220,7 +255,7 @@ def _bound(cloud: str, m: _Machine, platform: PlatformSettings, sidecars: dict[s
     mib = int(Decimal(str(m.memory_gib)) * 1024)
     reserved_cpu, kept = node_reserved(cloud, m.instance_type, m.vcpus, mib, system=not m.gpu)
     reserved_mem = [*kept, ("eviction threshold", EVICTION_MEMORY_MIB)]
-    daemons = daemonset_requests(platform, m.gpu)
+    daemons = daemonset_requests(platform, m.gpu, cloud)
     cpu = m.vcpus * 1000 - reserved_cpu - sum(c for c, _ in daemons.values()) - sum(c for c, _ in sidecars.values())
     memory = mib - sum(v for _, v in reserved_mem) - sum(v for _, v in daemons.values())
     memory -= sum(v for _, v in sidecars.values())
@@ -279,7 +314,7 @@ def node_fit_problem(
     res = model.resources
     system = _system_machine(cloud, cluster)
     agent = model.batcher is not None or model.logger is not None
-    sidecars = sidecar_requests(knative, agent)
+    sidecars = sidecar_requests(knative, agent, _model_oci(model))
     cpu, memory = res.cpu, res.memory
     side = model.transformer
     if side is not None and side.collocated:
@@ -335,6 +370,9 @@ def _component_problem(
         machines += _gpu_machines(cloud, region, cluster, None, 0)
         where = f"the largest machine the {key} may run on, {{name}}, has"
     agent = getattr(comp, "logger", None) is not None
-    sidecars = sidecar_requests(platform.deployment_mode == "Knative", agent)
+    # a transformer's or explainer's own storageUri gets its modelcar too: KServe sets the component's source-URI
+    # annotation (v0.20.0 components/transformer.go, explainer.go), which InjectModelcar reads
+    modelcars = oci_uris([getattr(comp, "storage_uri", None)])
+    sidecars = sidecar_requests(platform.deployment_mode == "Knative", agent, modelcars)
     bounds = [_bound(cloud, m, platform, sidecars) for m in machines]
     return _problem(where, resources.cpu, resources.memory, bounds, f"{key}.resources")

@@ -66,6 +66,7 @@ from components.naming import child_name, child_opts, standard_labels, type_toke
 from components.outputs import PipelineOutputs
 from components.platform.handles import PlatformHandles
 from components.platform.knative import MAX_REVISION_TIMEOUT
+from components.platform.knative import RETENTION as KNATIVE_RETENTION
 from components.serving import _auth, _netpol, _runtime, runtimes, timeouts
 from components.serving.model_service import (
     ACCESS_ANNOTATION,
@@ -210,17 +211,17 @@ def request_waits(
     Splitter or Switch calls one). A member that can be at zero waits its cold start at the slow end
     (:func:`_runtime.cold_start_budget_seconds` with the stack's runtimes of its namespace, ``stack_runtimes``, as the
     model's own ``timeout`` does: rev14f defect 5); a model whose transformer can be at zero, the transformer's start
-    (:func:`_runtime.component_cold_start_seconds`). A ``serviceUrl`` outside the stack is not known here. Parts of
+    (:func:`_runtime.component_cold_start_seconds`). A member called again waits again when it may be back at zero
+    by then (:func:`_idle_window`; rev14g defect 7). A ``serviceUrl`` outside the stack is not known here. Parts of
     0 s are left out."""
 
-    def member(step: Mapping[str, Any]) -> tuple[str, int] | None:
+    def member(step: Mapping[str, Any]) -> timeouts.Member | None:
         name = step.get("serviceName")
         if not isinstance(name, str) or name not in models:
             return None
         model = models[name]
-        budget = _runtime.cold_start_budget_seconds(
-            model, cluster, coldstart.stack_runtimes(stack_runtimes, model.namespace)
-        )
+        stack = coldstart.stack_runtimes(stack_runtimes, model.namespace)
+        budget = _runtime.cold_start_budget_seconds(model, cluster, stack)
         transformer = model.transformer if model.transformer is not None and not model.transformer.collocated else None
         if transformer is not None:
             wait = _runtime.component_cold_start_seconds(
@@ -228,26 +229,43 @@ def request_waits(
             )
         else:
             wait = budget if model.scaling.min_replicas == 0 else 0
-        return f"model {name}", wait
+        return f"model {name}", wait, _idle_window(model, cluster, stack)
 
     _, parts = _slowest_path(spec, lambda s: member({"serviceName": s.service_name}) if s.service_name else None)
     router = [("the router", _runtime.CPU_READY_SECONDS)] if spec.scaling.min_replicas == 0 else []
     return router + parts
 
 
-Parts = tuple[int, list[tuple[str, int]], frozenset[str]]
+def _idle_window(model: ModelSpec, cluster: coldstart.ClusterFacts, stack: _runtime.Stack) -> int:
+    """How long ``model``'s revisions stay up after its last request (:func:`timeouts.idle_window`), from what the
+    platform renders: its ``scaling.scaleDownDelay`` (``autoscaling.knative.dev/scale-down-delay``), Knative's
+    stable window (:data:`timeouts.STABLE_WINDOW_SECONDS`; none rendered), and its last pod's retention, the model's
+    cold start when it can be at zero on a GPU (``scale-to-zero-pod-retention-period``, components/serving/
+    _runtime.py ``isvc_annotations``), else the cluster's (components/platform/knative.py :data:`RETENTION`)."""
+    delay = timeouts.go_duration_seconds(model.scaling.scale_down_delay) or 0
+    deadline = _runtime.cold_start_seconds(model, cluster, stack)
+    own = deadline is not None and model.scaling.min_replicas == 0
+    retention = deadline if own and deadline is not None else timeouts.go_duration_seconds(KNATIVE_RETENTION) or 0
+    return timeouts.idle_window(delay, timeouts.STABLE_WINDOW_SECONDS, retention)
+
+
+Started = Mapping[str, int]
+"""Members started on the way, each with the wait (seconds from the start) at which it was last called."""
+Parts = tuple[int, list[tuple[str, int]], Started]
 
 
 def _slowest_path(
-    spec: PipelineSpec, member: Callable[[StepSpec], tuple[str, int] | None]
+    spec: PipelineSpec, member: Callable[[StepSpec], timeouts.Member | None]
 ) -> tuple[int, list[tuple[str, int]]]:
     """The rendering's own walk of the typed graph for :func:`request_waits` (KServe v0.20.0 cmd/router/main.go
     ``routeStep``: a Sequence's steps add up, an Ensemble waits for its slowest, a Splitter or Switch calls one; a
-    member started earlier on the path is warm). Kept apart from :func:`components.serving.timeouts.graph_wait`, the
-    walk ``timeouts-cover-cold-start`` judges the rendered graph with, on purpose: a slip in one is then caught by the
-    other (rev17f s09), as the rules re-derive what they judge instead of reading the rendering's arithmetic."""
+    member started earlier on the path is warm unless the cold starts waited since its last call, plus the request's
+    own :data:`_runtime.REQUEST_SECONDS`, outlast its idle window, rev14g defect 7). Kept apart from
+    :func:`components.serving.timeouts.graph_wait`, the walk ``timeouts-cover-cold-start`` judges the rendered graph
+    with, on purpose: a slip in one is then caught by the other (rev17f s09), as the rules re-derive what they judge
+    instead of reading the rendering's arithmetic."""
 
-    def walk(name: str, started: frozenset[str], path: tuple[str, ...]) -> Parts:
+    def walk(name: str, started: Started, path: tuple[str, ...], clock: int) -> Parts:
         node = spec.nodes.get(name)
         if node is None or name in path:
             return 0, [], started
@@ -256,25 +274,31 @@ def _slowest_path(
             total, now = 0, started
             parts: list[tuple[str, int]] = []
             for s in node.steps:
-                seconds, more, now = step(s, now, inner)
+                seconds, more, now = step(s, now, inner, clock + total)
                 total, parts = total + seconds, parts + more
             return total, parts, now
-        branches = [step(s, started, inner) for s in node.steps]
+        branches = [step(s, started, inner, clock) for s in node.steps]
         if not branches:
             return 0, [], started
         slowest = max(branches, key=lambda b: b[0])
-        after = started.union(*(b[2] for b in branches)) if node.router_type == "Ensemble" else started
-        return slowest[0], slowest[1], after
+        if node.router_type != "Ensemble":
+            return slowest[0], slowest[1], started
+        latest = {key: max(b[2].get(key, -1) for b in branches) for b in branches for key in b[2]}
+        return slowest[0], slowest[1], latest
 
-    def step(s: StepSpec, started: frozenset[str], path: tuple[str, ...]) -> Parts:
+    def step(s: StepSpec, started: Started, path: tuple[str, ...], clock: int) -> Parts:
         if s.node_name:
-            return walk(s.node_name, started, path)
+            return walk(s.node_name, started, path, clock)
         found = member(s)
-        if found is None or found[0] in started:
+        if found is None:
             return 0, [], started
-        return found[1], [found] if found[1] else [], started | {found[0]}
+        key, seconds, window = found
+        idle = clock - started[key] if key in started else None
+        if idle is not None and (window is None or idle + _runtime.REQUEST_SECONDS <= window):
+            return 0, [], {**started, key: clock}  # still up from its last call
+        return seconds, [(key, seconds)] if seconds else [], {**started, key: clock + seconds}
 
-    total, parts, _ = walk(timeouts.ROOT_NODE, frozenset(), ())
+    total, parts, _ = walk(timeouts.ROOT_NODE, {}, (), 0)
     return total, parts
 
 

@@ -382,22 +382,52 @@ ROOT_NODE = "root"
 """``GraphRootNodeName`` (pkg/apis/serving/v1alpha1/inference_graph.go, KServe v0.20.0): where the router starts."""
 Wait = tuple[int, list[tuple[str, int]]]
 """A wait in seconds, with the parts that make it up (what, seconds), in the order a request meets them."""
+Member = tuple[str, int, int | None]
+"""A step's member model for :func:`graph_wait`: a key, its wait from zero (seconds) and its idle window (seconds it
+stays up after its last request, :func:`idle_window`; None when it never goes back to zero)."""
+
+STABLE_WINDOW_SECONDS = 60
+"""Knative's ``stable-window`` ``"60s"`` (knative/serving knative-v1.21.3 config/core/configmaps/autoscaler.yaml), the
+average the autoscaler scales on: a revision's wanted scale reaches 0 a stable window after its last request. The
+platform sets no other (components/platform/knative.py renders only ``scale-to-zero-pod-retention-period`` in
+config-autoscaler) and no ``autoscaling.knative.dev/window`` annotation."""
+WINDOW = "autoscaling.knative.dev/window"
+"""A revision's own stable window (Knative's per-revision annotation of ``stable-window``)."""
 
 
-def graph_wait(nodes: Mapping[str, Any], member: Callable[[Mapping[str, Any]], tuple[str, int] | None]) -> Wait:
+def idle_window(delay: int, stable: int, retention: int) -> int:
+    """How long a revision stays up after its last request before it is at zero again (knative/serving
+    knative-v1.21.3): its wanted scale falls to 0 once the ``stable`` window's average is 0, held ``delay``
+    (``scale-down-delay``: the autoscaler keeps the highest wanted scale of that window, config/core/configmaps/
+    autoscaler.yaml), and the last pod then stays at least ``retention`` (``scale-to-zero-pod-retention-period``:
+    pkg/reconciler/autoscaling/kpa/scaler.go ``handleScaleToZero``, "at least ScaleToZeroPodRetentionPeriod since PA
+    became inactive", ``lastPodRetention``)."""
+    return delay + stable + retention
+
+
+def _revisited(window: int | None, idle: int) -> bool:
+    """Whether a member called again after waiting ``idle`` seconds of cold starts since its last call may be at zero
+    again (rev14g defect 7): the request's own time (:data:`_runtime.REQUEST_SECONDS`) may all be spent in the steps
+    between, so the longest it may have been idle is ``idle`` plus that; past its :func:`idle_window` it is gone."""
+    return window is not None and idle + _runtime.REQUEST_SECONDS > window
+
+
+def graph_wait(nodes: Mapping[str, Any], member: Callable[[Mapping[str, Any]], Member | None]) -> Wait:
     """The longest a request through a router may wait for members starting from zero, walking the graph from
     ``root`` as KServe v0.20.0's router runs it (cmd/router/main.go ``routeStep``): a ``Sequence`` calls its steps one
     after the other, so their waits add up; an ``Ensemble`` calls them at once (a goroutine per step), so it waits for
     the slowest; a ``Splitter`` or ``Switch`` calls one step (``pickupRoute``, ``pickupRouteByCondition``), which may
     be the slowest. A step with ``nodeName`` runs that node (``executeStep``); ``member`` gives a step's member model
-    (a key and its wait) or None (a ``serviceUrl`` outside the stack). A member already started on the way is warm
-    when called again (each is counted once per path); the parallel steps of an Ensemble all start theirs. ``nodes``
-    has the rendered graph's shape (``routerType``, ``steps``); a node already on the path (a cycle a tampered plan
-    may hold) adds nothing."""
+    (:data:`Member`) or None (a ``serviceUrl`` outside the stack). A member already started on the way is warm when
+    called again, unless the cold starts waited since its last call may have outlasted its idle window
+    (:func:`_revisited`, rev14g defect 7): then it waits again. The parallel steps of an Ensemble all start theirs,
+    each last called when its branch called it (the latest of the branches); after a Splitter or Switch, whose branch
+    is not known here, the members it may have called keep their earlier state. ``nodes`` has the rendered graph's
+    shape (``routerType``, ``steps``); a node already on the path (a cycle a tampered plan may hold) adds nothing."""
+    Started = Mapping[str, int]  # member -> the wait (seconds from the start) at which it was last called
+    Walked = tuple[int, list[tuple[str, int]], Started]
 
-    def walk(
-        name: str, started: frozenset[str], path: tuple[str, ...]
-    ) -> tuple[int, list[tuple[str, int]], frozenset[str]]:
+    def walk(name: str, started: Started, path: tuple[str, ...], clock: int) -> Walked:
         node = nodes.get(name)
         if not isinstance(node, Mapping) or name in path:
             return 0, [], started
@@ -405,34 +435,38 @@ def graph_wait(nodes: Mapping[str, Any], member: Callable[[Mapping[str, Any]], t
         steps = [s for s in given if isinstance(s, Mapping)] if isinstance(given, list) else []
         kind, inner = node.get("routerType"), (*path, name)
         if kind in ("Ensemble", "Splitter", "Switch"):
-            branches = [step(s, started, inner) for s in steps]
+            branches = [step(s, started, inner, clock) for s in steps]
             if not branches:
                 return 0, [], started
             worst = max(branches, key=lambda b: b[0])
-            # an Ensemble starts every branch's members; a Splitter or Switch one branch, not known here
-            after = started.union(*(b[2] for b in branches)) if kind == "Ensemble" else started
+            if kind != "Ensemble":
+                return worst[0], worst[1], started  # one branch, not known here
+            after: dict[str, int] = {}
+            for _, _, theirs in branches:
+                for key, at in theirs.items():
+                    after[key] = max(at, after.get(key, at))
             return worst[0], worst[1], after
         # Sequence (and a type the router refuses: counted in full)
         total, now = 0, started
         parts: list[tuple[str, int]] = []
         for s in steps:
-            seconds, more, now = step(s, now, inner)
+            seconds, more, now = step(s, now, inner, clock + total)
             total, parts = total + seconds, parts + more
         return total, parts, now
 
-    def step(
-        s: Mapping[str, Any], started: frozenset[str], path: tuple[str, ...]
-    ) -> tuple[int, list[tuple[str, int]], frozenset[str]]:
+    def step(s: Mapping[str, Any], started: Started, path: tuple[str, ...], clock: int) -> Walked:
         node_name = s.get("nodeName")
         if isinstance(node_name, str) and node_name:
-            return walk(node_name, started, path)
+            return walk(node_name, started, path, clock)
         found = member(s)
-        if found is None or found[0] in started:
+        if found is None:
             return 0, [], started
-        key, seconds = found
-        return seconds, [(key, seconds)] if seconds else [], started | {key}
+        key, seconds, window = found
+        if key in started and not _revisited(window, clock - started[key]):
+            return 0, [], {**started, key: clock}
+        return seconds, [(key, seconds)] if seconds else [], {**started, key: clock + seconds}
 
-    total, parts, _ = walk(ROOT_NODE, frozenset(), ())
+    total, parts, _ = walk(ROOT_NODE, {}, (), 0)
     return total, parts
 
 
@@ -457,7 +491,49 @@ def _member_wait(isvc: Mapping[str, Any], host: str) -> int:
     return need if predictor_zero else 0
 
 
-def graph_problems(graph: Mapping[str, Any], isvcs: Sequence[Mapping[str, Any]]) -> list[str]:
+def _autoscaler_config(objects: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+    """The config-autoscaler durations the rendered KnativeServing sets (``spec.config.autoscaler``, which the
+    operator copies into ConfigMap ``config-autoscaler``), in seconds, the shortest when several set one; a value
+    Knative would not read is left out (its default then holds)."""
+    out: dict[str, int] = {}
+    for o in objects:
+        if o.get("kind") != "KnativeServing" or not str(o.get("apiVersion", "")).startswith(KNATIVE_SERVING_API):
+            continue
+        spec = o.get("spec")
+        config = spec.get("config") if isinstance(spec, Mapping) else None
+        autoscaler = config.get("autoscaler") if isinstance(config, Mapping) else None
+        if not isinstance(autoscaler, Mapping):
+            continue
+        for key in ("scale-down-delay", "stable-window", "scale-to-zero-pod-retention-period"):
+            seconds = go_duration_seconds(autoscaler.get(key))
+            if seconds is not None:
+                out[key] = min(seconds, out.get(key, seconds))
+    return out
+
+
+def _member_window(isvc: Mapping[str, Any], autoscaler: Mapping[str, int]) -> int:
+    """The :func:`idle_window` of a rendered InferenceService's revisions: its annotations
+    ``autoscaling.knative.dev/scale-down-delay``, ``window`` and ``scale-to-zero-pod-retention-period`` (KServe
+    passes them on to its Knative revisions), else the cluster's config-autoscaler (``autoscaler``,
+    :func:`_autoscaler_config`), else Knative's defaults (0s, :data:`STABLE_WINDOW_SECONDS`, 0s: knative-v1.21.3
+    config/core/configmaps/autoscaler.yaml). A value Knative would not read counts as 0 (the shortest window)."""
+    annotations = _annotations(isvc)
+
+    def seconds(annotation: str, key: str, default: int) -> int:
+        if annotation in annotations:
+            return go_duration_seconds(annotations[annotation]) or 0
+        return autoscaler.get(key, default)
+
+    return idle_window(
+        seconds(_runtime.SCALE_DOWN_DELAY, "scale-down-delay", 0),
+        seconds(WINDOW, "stable-window", STABLE_WINDOW_SECONDS),
+        seconds(_runtime.RETENTION, "scale-to-zero-pod-retention-period", 0),
+    )
+
+
+def graph_problems(
+    graph: Mapping[str, Any], isvcs: Sequence[Mapping[str, Any]], objects: Sequence[Mapping[str, Any]] = ()
+) -> list[str]:
     """Where a Knative-mode InferenceGraph's router cuts a request that waits for pods from zero: its own start when
     ``minReplicas`` is 0 (KServe's default 1: inference_graph.go), then the rendered members' (``isvcs``, matched by
     a step's ``serviceUrl`` host ``<name>[-predictor|-transformer].<ns>[.svc[.cluster.local]]``) starts from zero
@@ -468,7 +544,9 @@ def graph_problems(graph: Mapping[str, Any], isvcs: Sequence[Mapping[str, Any]])
     both are held to the wait plus a request unless at ``max-revision-timeout-seconds``, and to the wait. A wait that
     with a request exceeds ``max-revision-timeout-seconds`` fails whatever the timeouts (rev14f defect 9): no revision
     timeout may be longer (Knative's webhook), so the request would be cut (components/serving/pipeline.py
-    ``wait_problem`` refuses the same chain when the platform renders it)."""
+    ``wait_problem`` refuses the same chain when the platform renders it). A member called again counts again when it
+    may be back at zero (:func:`graph_wait`), by its idle window (:func:`_member_window`), whose cluster defaults are
+    read from the rendered KnativeServing among ``objects``."""
     meta = graph.get("metadata")
     name = f"{meta.get('namespace')}/{meta.get('name')}" if isinstance(meta, Mapping) else "(no metadata)"
     try:
@@ -476,8 +554,9 @@ def graph_problems(graph: Mapping[str, Any], isvcs: Sequence[Mapping[str, Any]])
         given = spec.get("minReplicas")
         router_zero = (_whole(given, "spec.minReplicas") if given is not None else DEFAULT_MIN_REPLICAS) == 0
         namespace = meta.get("namespace") if isinstance(meta, Mapping) else None
+        autoscaler = _autoscaler_config(objects)
 
-        def member(step: Mapping[str, Any]) -> tuple[str, int] | None:
+        def member(step: Mapping[str, Any]) -> Member | None:
             host = _step_host(step)
             if host is None:
                 return None
@@ -491,7 +570,7 @@ def graph_problems(graph: Mapping[str, Any], isvcs: Sequence[Mapping[str, Any]])
                     f"{iname}-predictor",
                     f"{iname}-transformer",
                 ):
-                    return f"{ns}/{iname}", _member_wait(isvc, host)
+                    return f"{ns}/{iname}", _member_wait(isvc, host), _member_window(isvc, autoscaler)
             return None
 
         wait, _ = graph_wait(_map(spec.get("nodes"), "spec.nodes"), member)

@@ -220,7 +220,7 @@ def _check(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
         graph = _object(res)
         if _has_unknown(graph.get("metadata")) or _has_unknown(graph.get("spec")):
             continue  # known only after deploy: not judged
-        for problem in timeouts.graph_problems(graph, isvcs):
+        for problem in timeouts.graph_problems(graph, isvcs, objects):
             yield Finding(res.urn, problem)
 
 

@@ -449,6 +449,7 @@ SECURITY_RULES = {
     "llm-scrape-merged-stats": "mandatory",  # availability: the scaler reads nothing (rev17e s07)
     "jwt-audiences-rendered": "mandatory",  # tokens minted for another audience accepted (rev17e s17)
     "helm-workload-identity-pod-label": "mandatory",  # availability: the DNS identity's pods get no token (rev17f s16)
+    "gpu-memory-fits": "mandatory",  # availability: weights larger than the GPUs' memory never load (rev16b note)
 }
 """The enforcement level of every security, isolation and availability rule, pinned here (not only in the docs)."""
 

@@ -290,10 +290,11 @@ def test_an_ensemble_waits_for_its_slowest_member_only(tmp_path: Path) -> None:
     assert graph["spec"]["timeout"] == 584 + _runtime.REQUEST_SECONDS
 
 
-def _waits(nodes: dict[str, Any]) -> timeouts.Wait:
+def _waits(nodes: dict[str, Any], window: int | None = 1200) -> timeouts.Wait:
+    # window: how long each member stays up after its last call (long enough here for every revisit below)
     waits = {"ga": 584, "gb": 700, "gc": 600, "warm": 0}
     return timeouts.graph_wait(
-        nodes, lambda s: (s["serviceName"], waits[s["serviceName"]]) if "serviceName" in s else None
+        nodes, lambda s: (s["serviceName"], waits[s["serviceName"]], window) if "serviceName" in s else None
     )
 
 
@@ -304,7 +305,7 @@ def _node(kind: str, *steps: str) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("nodes", "wait"),
     [
-        # Sequence: in turn; a member called twice is warm the second time
+        # Sequence: in turn; a member called twice is warm the second time while within its idle window
         ({"root": _node("Sequence", "ga", "gb", "ga")}, (1284, [("ga", 584), ("gb", 700)])),
         # Ensemble, Splitter, Switch: the slowest step
         ({"root": _node("Ensemble", "ga", "gb", "gc")}, (700, [("gb", 700)])),
@@ -322,3 +323,111 @@ def _node(kind: str, *steps: str) -> dict[str, Any]:
 )  # fmt: skip
 def test_the_wait_follows_how_the_router_runs_each_node(nodes: dict[str, Any], wait: timeouts.Wait) -> None:
     assert _waits(nodes) == wait
+
+
+@pytest.mark.parametrize(
+    ("window", "wait"),
+    [
+        # rev14g defect 7: ga's idle window (scale-down-delay 5m + stable window 60 s + retention 584 s = 944 s) is
+        # shorter than gb's cold start plus the request's time (700 + 300): ga is at zero again at the third step
+        (944, (1868, [("ga", 584), ("gb", 700), ("ga", 584)])),
+        # 1000 s: ga may be idle 700 + 300, no longer: still up
+        (1000, (1284, [("ga", 584), ("gb", 700)])),
+        # a member that never goes back to zero
+        (None, (1284, [("ga", 584), ("gb", 700)])),
+    ],
+)
+def test_a_member_called_again_after_its_idle_window_waits_again(window: int | None, wait: timeouts.Wait) -> None:
+    assert _waits({"root": _node("Sequence", "ga", "gb", "ga")}, window) == wait
+
+
+def test_the_idle_window_is_knatives_scale_down_path() -> None:
+    # knative-v1.21.3: the stable window's average (60 s), held scale-down-delay, then the last pod's retention
+    assert timeouts.idle_window(300, timeouts.STABLE_WINDOW_SECONDS, 600) == 960
+    isvc = {"metadata": {"annotations": {"autoscaling.knative.dev/scale-down-delay": "1m"}}}
+    serving = {
+        "apiVersion": "operator.knative.dev/v1beta1",
+        "kind": "KnativeServing",
+        "spec": {"config": {"autoscaler": {"scale-to-zero-pod-retention-period": "10m"}}},
+    }
+    config = timeouts._autoscaler_config([serving])
+    assert timeouts._member_window(isvc, config) == 60 + 60 + 600
+    isvc["metadata"]["annotations"]["autoscaling.knative.dev/scale-to-zero-pod-retention-period"] = "584s"
+    assert timeouts._member_window(isvc, config) == 60 + 60 + 584
+    assert timeouts._member_window({}, {}) == 60  # Knative's defaults: no delay, no retention
+
+
+# ------------------------------------------------------------------------------- rev14g defect 7: a member again
+
+SA: dict[str, Any] = {
+    # rev14g pl8's sa: a CPU model at zero (600 s, its progress deadline)
+    "format": "sklearn",
+    "storageUri": "gs://kfserving-examples/models/sklearn/1.0/model",
+    "publicStorage": True,
+    "access": {"mode": "public", "allowAnonymous": True},
+    "scaling": {"minReplicas": 0, "maxReplicas": 2},
+}
+
+
+def test_a_member_back_at_zero_when_called_again_counts_again(tmp_path: Path) -> None:
+    # [sa, gb, sa]: sa stays up 60 s (scaleDownDelay) + 60 s (Knative's stable window) + 600 s (the cluster's
+    # scale-to-zero-pod-retention-period) = 720 s after its call, and waits 584 s for gb plus up to the request's
+    # 300 s: at zero again, so the chain waits 600 + 584 + 600 s, over the cap with a request (main rendered 1484 s)
+    sa = {**SA, "scaling": {**SA["scaling"], "scaleDownDelay": "1m"}}
+    with pytest.raises(Exception) as e:
+        _plan(tmp_path, {"sa": sa, "gb": GPU}, pipelines={"pp": _sequence("sa", "gb", "sa")})
+    assert "may wait 1784 s for pods from zero (model sa 600 s + model gb 584 s + model sa 600 s)" in str(e.value)
+
+
+def test_a_member_still_up_when_called_again_is_warm(tmp_path: Path) -> None:
+    # rev14g pl8 as given: sa's scaleDownDelay 5m keeps it up 300 + 60 + 600 = 960 s, more than gb's 584 s and the
+    # request's 300 s, so the third step finds it running: 600 + 584 + a request
+    plan = _plan(tmp_path, {"sa": SA, "gb": GPU}, pipelines={"pp": _sequence("sa", "gb", "sa")})
+    assert [p["message"] for p in plan.mandatory_failures] == []
+    graph = next(r.plain_inputs() for r in plan.result.of_type(GRAPH))
+    assert graph["spec"]["timeout"] == 600 + 584 + _runtime.REQUEST_SECONDS
+
+
+def test_the_rule_counts_a_member_back_at_zero_again() -> None:
+    # the rendered side (timeouts.graph_problems, its own walk): [sa, gb, sa] as main rendered it, 1484 s
+    url = "http://{}-predictor.models.svc.cluster.local/v1/models/{}:predict"
+    graph = {
+        "metadata": {"name": "pp", "namespace": "models"},
+        "spec": {
+            "minReplicas": 1,
+            "timeout": 1484,
+            "routerTimeouts": {"serverWrite": 1484},
+            "nodes": {
+                "root": {
+                    "routerType": "Sequence",
+                    "steps": [{"serviceUrl": url.format(m, m)} for m in ("sa", "gb", "sa")],
+                }
+            },
+        },
+    }
+    sa = {
+        "metadata": {
+            "name": "sa",
+            "namespace": "models",
+            "annotations": {_runtime.SCALE_DOWN_DELAY: "1m", _runtime.RETENTION: "10m"},
+        },
+        "spec": {"predictor": {"minReplicas": 0, "model": {}}},
+    }
+    problems = timeouts.graph_problems(graph, [sa, _member("gb")])
+    assert problems[0] == (
+        "models/pp: cold starts 1784s + request 300s > max-revision-timeout-seconds 1800s, the longest the router's "
+        "timeout may be: keep members warm (minReplicas >= 1) or shorten the chain"
+    )
+    # with its delay at 5m sa stays up 960 s, longer than 584 + 300: warm again, and 1484 s covers the chain
+    sa["metadata"]["annotations"][_runtime.SCALE_DOWN_DELAY] = "5m"  # type: ignore[index]
+    assert timeouts.graph_problems(graph, [sa, _member("gb")]) == []
+    # the retention from the cluster's config-autoscaler (the rendered KnativeServing) when sa sets none
+    del sa["metadata"]["annotations"][_runtime.RETENTION]  # type: ignore[attr-defined]
+    assert timeouts.graph_problems(graph, [sa, _member("gb")]) != []  # Knative's default 0s: 360 s
+    serving = {
+        "apiVersion": "operator.knative.dev/v1beta1",
+        "kind": "KnativeServing",
+        "metadata": {"name": "knative-serving", "namespace": "knative-serving"},
+        "spec": {"config": {"autoscaler": {"scale-to-zero-pod-retention-period": "10m"}}},
+    }
+    assert timeouts.graph_problems(graph, [sa, _member("gb")], [serving]) == []
