@@ -162,12 +162,19 @@ def _renamed_host(host: str, old: str, new: str) -> str:
     return f"{new}-predictor{colon}{port}{dot}{rest}"
 
 
+MODEL_NAME = "--model_name"
+
+
 def rename(doc: dict[str, Any], new: str) -> None:
-    """Name the InferenceService ``doc`` ``new``, and its transformer's and explainer's ``--predictor_host`` with it:
-    the host names the model's own predictor Service ``<name>-predictor`` (KServe v0.20.0 pkg/constants/constants.go
-    ``PredictorServiceName``), which the import holds to the model's name (components/plan/kimport.py
-    ``_predictor_hosts``), so the benchmark's renaming renames it too (``--predictor_host=<host>`` or the item after
-    ``--predictor_host``, in args and command)."""
+    """Name the InferenceService ``doc`` ``new``, and its transformer's and explainer's ``--predictor_host`` and
+    ``--model_name`` with it: the host names the model's own predictor Service ``<name>-predictor`` (KServe v0.20.0
+    pkg/constants/constants.go ``PredictorServiceName``), which the import holds to the model's name
+    (components/plan/kimport.py ``_predictor_hosts``); a ``--model_name`` equal to the old name is the name the
+    predictor serves the model under, which a KServe runtime takes from the InferenceService's name (``{{.Name}}``),
+    and which the platform holds the components to (components/serving/server_args.py
+    ``component_model_name_problems``; rev14g defect 8: d56-d59 were refused only for the benchmark's renaming). So
+    the benchmark's renaming renames both too (``--flag=<value>`` or the item after ``--flag``, in args and
+    command); other values are kept."""
     meta = doc.setdefault("metadata", {})
     old = str(meta.get("name", ""))
     meta["name"] = new
@@ -187,6 +194,10 @@ def rename(doc: dict[str, Any], new: str) -> None:
                         items[i] = f"{kimport.PREDICTOR_HOST}=" + _renamed_host(item.split("=", 1)[1], old, new)
                     elif i > 0 and items[i - 1] == kimport.PREDICTOR_HOST:
                         items[i] = _renamed_host(item, old, new)
+                    elif item == f"{MODEL_NAME}={old}":
+                        items[i] = f"{MODEL_NAME}={new}"
+                    elif i > 0 and items[i - 1] == MODEL_NAME and item == old:
+                        items[i] = new
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -250,6 +250,67 @@ STACK_RUNTIME_GPU = "aws-dev:" + json.dumps({
 """aws-dev with a GPU onnx model on the stack's own auto-selected ServingRuntime (tests/golden_stacks
 cover-aws-node-groups bert-onnx), planned with warm capacity on its pool (rev17f s05)."""
 _LOCAL = _stack_config("local")
+_GCP_PROD = _stack_config("gcp-prod")
+_AZURE_STAGING = _stack_config("azure-staging")
+
+
+def _model_changed(stack: str, config: dict[str, object], name: str, **changes: object) -> str:
+    """``STACK:JSON`` of a shipped stack whose model ``name`` has ``changes`` merged in (rev17g fit and server-args
+    slips: inputs the program refuses unless the slip removes the refusal; then the rule must fail)."""
+    models: dict[str, object] = dict(config["mlplatform:models"])  # type: ignore[call-overload]
+    models[name] = {**models.get(name, {}), **changes}  # type: ignore[dict-item]
+    return f"{stack}:" + json.dumps({"mlplatform:models": models})
+
+
+def _resources(config: dict[str, object], name: str, **changes: object) -> dict[str, object]:
+    return {**config["mlplatform:models"][name]["resources"], **changes}  # type: ignore[index]
+
+
+FIT_AWS_14000 = _model_changed(
+    "aws-dev", _AWS_DEV, "resnet50", resources=_resources(_AWS_DEV, "resnet50", memory="14000Mi")
+)
+"""aws-dev's resnet50 at 14000Mi: over g6.xlarge's 13686Mi bound (Karpenter 7.5 % VM overhead 1229Mi), under the
+14792Mi a 0.75 % overhead gives (rev17g g17)."""
+FIT_AWS_13750 = _model_changed(
+    "aws-dev", _AWS_DEV, "resnet50", resources=_resources(_AWS_DEV, "resnet50", memory="13750Mi")
+)
+"""aws-dev's resnet50 at 13750Mi: over the 13686Mi bound, within the istio-proxy's 128Mi (rev17g g20)."""
+FIT_AKS_25000 = _model_changed(
+    "azure-staging", _AZURE_STAGING, "bert-onnx", resources=_resources(_AZURE_STAGING, "bert-onnx", memory="25000Mi")
+)
+"""azure-staging's bert-onnx at 25000Mi: over Standard_NC4as_T4_v3's 23166Mi bound (20 x 250 pods + 50), under the
+27166Mi of 50 pods (rev17g g18)."""
+FIT_GKE_A100 = _model_changed(
+    "gcp-prod", _GCP_PROD, "resnet-triton",
+    resources=_resources(_GCP_PROD, "resnet-triton", memory="79000Mi", accelerator="nvidia-a100-40gb"),
+)  # fmt: skip
+"""gcp-prod's resnet-triton on the a2-highgpu-1g pool at 79000Mi: over its 78089Mi bound (GKE's 6 % tier), under the
+79502Mi of a 4 % tier (rev17g g19)."""
+FIT_AKS_TRANSFORMER_NOEXECUTE = _model_changed(
+    "azure-staging", _AZURE_STAGING, "bert-onnx",
+    scaling={**_AZURE_STAGING["mlplatform:models"]["bert-onnx"]["scaling"], "minReplicas": 1},  # type: ignore[index]
+    transformer={"container": {"image": "kserve/image-transformer:v0.20.0"},
+                 "resources": {"cpu": "1", "memory": "20000Mi"},
+                 "tolerations": [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoExecute"}]},
+)  # fmt: skip
+"""azure-staging's bert-onnx with a 20000Mi transformer tolerating nvidia.com/gpu only for NoExecute: it lands on the
+system pool only (15006Mi), though the T4 pool would hold it (rev17g g21)."""
+MLSERVER_ENV_LOWER = "local:" + json.dumps({"mlplatform:models": {**_LOCAL["mlplatform:models"], "iris-ml": {
+    "format": "sklearn", "storageUri": "gs://kfserving-examples/models/sklearn/1.0/model", "publicStorage": True,
+    "runtime": "kserve-mlserver", "env": {"mlserver_http_port": "9000"},
+    "access": {"mode": "public", "allowAnonymous": True}}}})  # fmt: skip
+"""The local stack with an MLServer model moving its HTTP port by a lower-case env name (rev17g g22)."""
+AGENT_GRPC_PORT = "local:" + json.dumps({"mlplatform:models": {**_LOCAL["mlplatform:models"], "iris-c": {
+    "container": {"image": "ghcr.io/acme/srv:1.0", "port": {"number": 8080}},
+    "storageUri": "gs://kfserving-examples/models/sklearn/1.0/model", "publicStorage": True,
+    "args": ["--grpc_port=9081"], "logger": {"mode": "all"},
+    "access": {"mode": "public", "allowAnonymous": True}}}})  # fmt: skip
+"""The local stack with a logging custom server whose --grpc_port takes KServe's agent port (rev17g g23)."""
+GRPC_PORT_ABBREVIATED = "local:" + json.dumps({"mlplatform:models": {**_LOCAL["mlplatform:models"], "iris-g": {
+    "format": "sklearn", "storageUri": "gs://kfserving-examples/models/sklearn/1.0/model", "publicStorage": True,
+    "runtime": "kserve-sklearnserver", "args": ["--grpc_p=9000"],
+    "access": {"mode": "public", "allowAnonymous": True}}}})  # fmt: skip
+"""The local stack with a kserve-sklearnserver model moving its gRPC server by an abbreviated flag (rev17g g24)."""
 ROUTER_SUM = "local:" + json.dumps({
     "mlplatform:models": {**_LOCAL["mlplatform:models"], "iris-b": {
         **_LOCAL["mlplatform:models"]["sklearn-iris"]}},
@@ -266,6 +327,29 @@ ROUTER_SUM = "local:" + json.dumps({
 ``chain``'s warm router calls two models at zero (iris-b, sklearn-iris) in a Sequence before xgboost-iris, so it waits
 for both (rev17f s09); ``chain0``'s router at zero calls iris-b at zero, so it waits for its own start too (rev17f
 s10). A router at zero before two members at zero would wait 1800 s + the request, which the plan refuses (fix14m)."""
+
+BRANCHING = "local:" + json.dumps({
+    "mlplatform:models": {**_LOCAL["mlplatform:models"],
+                          "iris-b": {**_LOCAL["mlplatform:models"]["sklearn-iris"]},
+                          "iris-w": {**_LOCAL["mlplatform:models"]["sklearn-iris"],
+                                     "scaling": {"minReplicas": 1, "maxReplicas": 2}}},
+    "mlplatform:pipelines": {"fanout": {
+        "access": PIPELINES["front"]["access"], "scaling": {"minReplicas": 1},
+        "nodes": {"root": {"routerType": "Sequence", "steps": [
+            {"nodeName": "pick"}, {"serviceName": "iris-b", "data": "$response"}]},
+                  "pick": {"routerType": "Splitter", "steps": [
+            {"serviceName": "sklearn-iris", "weight": 50}, {"serviceName": "iris-b", "weight": 50}]}}}, "both": {
+        "access": PIPELINES["front"]["access"], "scaling": {"minReplicas": 1},
+        "nodes": {"root": {"routerType": "Ensemble", "steps": [
+            {"serviceName": "xgboost-iris"}, {"serviceName": "sklearn-iris"}, {"serviceName": "iris-w"}]}}}},
+})  # fmt: skip
+"""The local stack with two branching pipelines (tests/golden_stacks cover-aws-node-groups ``fanout``, ``both``):
+``fanout`` runs a Splitter over sklearn-iris and iris-b (both at zero) and then iris-b, so after the Splitter picked
+sklearn-iris, iris-b is still at zero (KServe v0.20.0 routeStep/pickupRoute: 600 s + 600 s); ``both`` is an Ensemble
+whose member at zero (sklearn-iris) sits between two warm ones (it waits for the slowest: 600 s). rev17g g01, g02."""
+WARM_GCP = 'gcp-prod:{"warmCapacity": {"l4": 1}}'
+"""Warm capacity on gcp-prod's l4 pool, which time-slices its GPUs (GKE ``gpuSharingConfig``): the placeholders
+pre-pull nothing there (components/platform/warm.py; rev17g g08)."""
 
 
 MUTATIONS = (
@@ -1612,6 +1696,264 @@ MUTATIONS = (
         'if got is None:',
         'helm-workload-identity-pod-label accepts azure.workload.identity/use: "false"',
     ),
+    # rev17g (#17): the seventh round's uncaught slips; the plan now catches the source slips on the stacks below
+    # (and on tests/golden_stacks), the rule tests the rule slips
+    Mutation(
+        'rev17g-g01-splitter-starts-all',
+        'serving',
+        'components/serving/pipeline.py',
+        '        if node.router_type != "Ensemble":\n            return slowest[0], slowest[1], started\n',
+        '',
+        "the rendering's walk counts a Splitter as starting every branch: a later step at zero counted warm",
+        'timeouts-cover-cold-start',
+        config=BRANCHING,
+    ),
+    Mutation(
+        'rev17g-g02-first-branch',
+        'serving',
+        'components/serving/pipeline.py',
+        '        slowest = max(branches, key=lambda b: b[0])\n',
+        '        slowest = branches[0]\n',
+        "the rendering's walk waits for a Splitter/Ensemble's first step, not its slowest",
+        'timeouts-cover-cold-start',
+        config=BRANCHING,
+    ),
+    Mutation(
+        'rev17g-r01-gw-worst-last',
+        'policy',
+        'components/serving/timeouts.py',
+        '            worst = max(branches, key=lambda b: b[0])\n',
+        '            worst = branches[-1]\n',
+        "timeouts-cover-cold-start's walk waits for an Ensemble/Splitter's last step, not its slowest",
+    ),
+    Mutation(
+        'rev17g-r02-gw-splitter-starts-all',
+        'policy',
+        'components/serving/timeouts.py',
+        '            if kind != "Ensemble":\n'
+        '                return worst[0], worst[1], started  # one branch, not known here\n',
+        '',
+        "timeouts-cover-cold-start's walk counts a Splitter as starting every branch",
+    ),
+    Mutation(
+        'rev17g-g08-warm-prepull-shared',
+        'platform',
+        'components/platform/warm.py',
+        '                "spec": pod_spec(ctx, pool, images.get(pool.accelerator, ()) if pool.sharing in NOT_SHARED '
+        'else ()),',
+        '                "spec": pod_spec(ctx, pool, images.get(pool.accelerator, ())),',
+        "placeholders pre-pull on a pool that shares GPUs (a pre-pull may queue before a model's own pull)",
+        'warm-capacity-preemptible',
+        platform=WARM_GCP,
+    ),
+    Mutation(
+        'rev17g-g09-warm-prepull-rw-root',
+        'platform',
+        'components/platform/warm.py',
+        '                "readOnlyRootFilesystem": True,\n                "capabilities": {"drop": ["ALL"]},'
+        '\n            },\n        }\n        for i, image',
+        '                "readOnlyRootFilesystem": False,\n                "capabilities": {"drop": ["ALL"]},'
+        '\n            },\n        }\n        for i, image',
+        'pre-pull containers (model and runtime images) get a writable root filesystem',
+        'warm-capacity-preemptible',
+        platform=WARM_AWS,
+    ),
+    Mutation(
+        'rev17g-g10-warm-prepull-no-limits',
+        'platform',
+        'components/platform/warm.py',
+        '            "resources": {"requests": dict(small), "limits": dict(small)},',
+        '            "resources": {"requests": dict(small)},',
+        'pre-pull containers run without cpu and memory limits on the GPU node',
+        'warm-capacity-preemptible',
+        platform=WARM_AWS,
+    ),
+    Mutation(
+        'rev17g-g11-warm-anti-affinity-dropped',
+        'platform',
+        'components/platform/warm.py',
+        '        "affinity": {\n            "podAntiAffinity": {',
+        '        "affinityX": {\n            "podAntiAffinity": {',
+        'placeholders lose their one-per-node anti-affinity',
+        'warm-capacity-preemptible',
+        platform=WARM_AWS,
+    ),
+    Mutation(
+        'rev17g-g12-llm-address-regex-8080',
+        'serving',
+        'components/serving/llm_scaling.py',
+        '"regex": "(.+):[0-9]+",',
+        '"regex": "(.+):8080",',
+        "the PodMonitor rewrites only a target on :8080; its target is on 15090 (Envoy's own stats)",
+        'llm-scrape-merged-stats',
+        platform=LLM_PLATFORM,
+        config=LLM_GCP,
+    ),
+    Mutation(
+        'rev17g-r12-keeps-vllm-search',
+        'policy',
+        'policy/rules/llm.py',
+        '        if isinstance(regex, str) and re.fullmatch(regex, "vllm:num_requests_waiting"):',
+        '        if isinstance(regex, str) and re.search(regex, "vllm:num_requests_waiting"):',
+        'llm-scrape-merged-stats counts a keep regex matching part of a vllm: name as keeping it',
+    ),
+    Mutation(
+        'rev17g-g15-keda-spread-selects-name',
+        'platform',
+        'components/platform/keda.py',
+        '"topologySpreadConstraints": {c: ctx.spread({"app": app}) for c, app in COMPONENT_LABELS.items()},',
+        '"topologySpreadConstraints": {c: ctx.spread({"app.kubernetes.io/name": "keda"}) for c in COMPONENT_LABELS},',
+        "KEDA's spread selects app.kubernetes.io/name=keda, which no component's pod carries",
+        'keda-ha-values',
+        platform=KEDA_GCP,
+    ),
+    Mutation(
+        'rev17g-r13-keda-spread-any-label',
+        'policy',
+        'policy/rules/slipguards.py',
+        '    wrong = {k: v for k, v in labels.items() if v is not UNKNOWN and pod.get(k) != v}\n    if wrong:',
+        '    wrong = {k: v for k, v in labels.items() if v is not UNKNOWN and pod.get(k) != v}\n    if len(wrong) '
+        '== len(labels):',
+        'keda-ha-values accepts a spread selector when any one of its labels matches (they are ANDed)',
+    ),
+    Mutation(
+        'rev17g-g16-eks-pods-min',
+        'clusters',
+        'components/clusters/eks.py',
+        '    pods = ENI_PODS.get(instance_type, max(ENI_PODS.values()))',
+        '    pods = ENI_PODS.get(instance_type, min(ENI_PODS.values()))',
+        'EKS kube-reserved memory of an unlisted type from the fewest pods',
+        'pods-fit-nodes',
+        weakens=False,
+    ),
+    Mutation(
+        'rev17g-g17-eks-vm-overhead',
+        'clusters',
+        'components/clusters/eks.py',
+        'VM_MEMORY_OVERHEAD_PERCENT = Decimal("0.075")',
+        'VM_MEMORY_OVERHEAD_PERCENT = Decimal("0.0075")',
+        'Karpenter VM overhead 0.75 % instead of 7.5 %: a pod over the node fits at plan time',
+        'pods-fit-nodes',
+        config=FIT_AWS_14000,
+    ),
+    Mutation(
+        'rev17g-g18-aks-pods-system',
+        'clusters',
+        'components/clusters/aks.py',
+        '    pods = AKS_MAX_PODS_SYSTEM if system else AKS_MAX_PODS_GPU\n',
+        '    pods = AKS_MAX_PODS_SYSTEM\n',
+        "AKS GPU node memory reservation from the system pool's 50 max pods, not 250",
+        'pods-fit-nodes',
+        config=FIT_AKS_25000,
+    ),
+    Mutation(
+        'rev17g-g19-gke-tier',
+        'clusters',
+        'components/clusters/gke.py',
+        '(16, 128, "0.06")',
+        '(16, 128, "0.04")',
+        "GKE's 6 % memory tier taken as 4 %",
+        'pods-fit-nodes',
+        config=FIT_GKE_A100,
+    ),
+    Mutation(
+        'rev17g-g20-fit-sidecar-memory',
+        'serving',
+        'components/serving/fit.py',
+        '    memory -= sum(v for _, v in sidecars.values())\n',
+        '',
+        "node fit leaves the sidecars' memory requests out",
+        'pods-fit-nodes',
+        config=FIT_AWS_13750,
+    ),
+    Mutation(
+        'rev17g-g21-fit-tolerates-any-effect',
+        'serving',
+        'components/serving/fit.py',
+        '        and t.effect in (None, "NoSchedule")\n',
+        '',
+        'fit: a NoExecute-only toleration counted as tolerating the GPU NoSchedule taint',
+        'pods-fit-nodes',
+        config=FIT_AKS_TRANSFORMER_NOEXECUTE,
+    ),
+    Mutation(
+        'rev17g-g22-mlserver-env-case',
+        'serving',
+        'components/serving/server_args.py',
+        '                if name.upper() in MLSERVER_PORT_ENV:',
+        '                if name in MLSERVER_PORT_ENV:',
+        'mlserver_http_port (lower case) not refused, though pydantic-settings reads it case-insensitively',
+        'model-server-port-intact',
+        config=MLSERVER_ENV_LOWER,
+    ),
+    Mutation(
+        'rev17g-g23-agent-port-http-only',
+        'serving',
+        'components/serving/server_args.py',
+        'flags: Sequence[str] = (HTTP_PORT_FLAG, GRPC_PORT_FLAG)) -> int | None:',
+        'flags: Sequence[str] = (HTTP_PORT_FLAG,)) -> int | None:',
+        "--grpc_port=9081 beside KServe's agent no longer refused",
+        'model-server-port-intact',
+        config=AGENT_GRPC_PORT,
+    ),
+    Mutation(
+        'rev17g-g24-same-exact',
+        'serving',
+        'components/serving/server_args.py',
+        '    return arg.startswith("-") and arg != "--" and _same_option(flag, arg.split("=", 1)[0])',
+        '    return arg.split("=", 1)[0] == flag',
+        'server flags matched only by exact spelling (argparse accepts abbreviations)',
+        'model-server-port-intact',
+        config=GRPC_PORT_ABBREVIATED,
+    ),
+    Mutation(
+        'rev17g-r14-np-effect-ignored',
+        'policy',
+        'policy/rules/nodepools.py',
+        '        if t.get("effect") not in (None, "", effect):\n            continue\n',
+        '',
+        'node-selectors-match-pools: a toleration of another effect tolerates the taint',
+    ),
+    Mutation(
+        'rev17g-rule-fit-vm-overhead',
+        'policy',
+        'policy/rules/nodefit.py',
+        'VM_OVERHEAD = Decimal("0.075")',
+        'VM_OVERHEAD = Decimal("0.0075")',
+        "pods-fit-nodes takes Karpenter's VM overhead as 0.75 %",
+    ),
+    Mutation(
+        'rev17g-rule-fit-sidecar-memory',
+        'policy',
+        'policy/rules/nodefit.py',
+        'want_memory = memory + sum(m for _, m in added.values()) * MIB',
+        'want_memory = memory',
+        "pods-fit-nodes leaves the sidecars' memory out",
+    ),
+    Mutation(
+        'rev17g-rule-fit-no-cos-kernel',
+        'policy',
+        'policy/rules/nodefit.py',
+        'memory["the COS kernel"] = cos_kernel_mib(mib)',
+        'memory["the COS kernel"] = 0',
+        "pods-fit-nodes forgets the memory GKE's COS kernel keeps",
+    ),
+    Mutation(
+        'rev17g-rule-ports-env-case',
+        'policy',
+        'policy/rules/serverports.py',
+        'if isinstance(name, str) and name.upper() in MLSERVER_ENV:',
+        'if isinstance(name, str) and name in MLSERVER_ENV:',
+        'model-server-port-intact reads MLServer env names case-sensitively',
+    ),
+    Mutation(
+        'rev17g-rule-ports-exact',
+        'policy',
+        'policy/rules/serverports.py',
+        'matches = (given,) if given in KSERVE_OPTIONS else tuple(o for o in KSERVE_OPTIONS if o.startswith(given))',
+        'matches = (given,) if given in KSERVE_OPTIONS else ()',
+        'model-server-port-intact matches port flags only spelled out (argparse accepts abbreviations)',
+    ),
 )  # fmt: skip
 EVALUATOR = "components/serving/requestpath.py"
 EVALUATOR_TESTS = ("tests/serving/test_requestpath.py",)
@@ -1639,6 +1981,9 @@ RULE_TESTS = (
     "tests/policy/test_policy_router_wait.py",
     "tests/policy/test_policy_cold_start_pulls.py",
     "tests/policy/test_policy_rev17f.py",
+    "tests/policy/test_policy_rev17g.py",
+    "tests/policy/test_policy_pods_fit_nodes.py",
+    "tests/policy/test_policy_server_ports.py",
 )
 
 PLAN_SCRIPT = r"""

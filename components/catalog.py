@@ -168,6 +168,23 @@ class Catalog:
     load_balancers: Mapping[str, Fixed]
     availability_sources: Mapping[str, str] = dataclasses.field(default_factory=dict)
     """Per cloud, the citation (with its date) of the region data."""
+    series_arch: Mapping[str, Mapping[str, str]] = dataclasses.field(default_factory=dict)
+    """Per cloud, machine series -> ``kubernetes.io/arch`` (``node_labels.series_arch``); a series not listed is not
+    known."""
+    gpu_labels: Mapping[str, Mapping[str, GpuLabels]] = dataclasses.field(default_factory=dict)
+    """Per cloud, accelerator -> the GPU labels its machines' nodes carry (``node_labels.karpenter_gpu``)."""
+    node_label_sources: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    """Per ``node_labels`` part and cloud (``series_arch.gcp``), the citation (with its date) of its data."""
+
+
+@dataclass(frozen=True)
+class GpuLabels:
+    """The GPU of an accelerator's machines as Karpenter labels their nodes (``karpenter.k8s.aws/instance-gpu-*``):
+    its name and manufacturer (lower-case) and its memory in MiB, per GPU."""
+
+    name: str
+    manufacturer: str
+    memory_mib: int
 
 
 @dataclass(frozen=True)
@@ -179,6 +196,8 @@ class _Source:
 _Amount = tuple[float | None, _Source | None, str]
 _TOP = {"sources", "accelerators", "spec_sources", "machines"}
 _TOP |= {"system_machines", "control_planes", "load_balancers", "availability", "regional_prices"}
+_OPTIONAL_TOP = {"node_labels"}
+_ARCHES = ("amd64", "arm64")
 
 
 def _gpu_price_keys() -> dict[str, str]:
@@ -465,7 +484,7 @@ def _regional(
 
 def parse(data: object) -> Catalog:
     """Validate catalog data (the parsed YAML) and build the :class:`Catalog`; raises :class:`CatalogError`."""
-    top = _mapping(data, "top level", _TOP | set(_gpu_price_keys().values()))
+    top = _mapping(data, "top level", _TOP | set(_gpu_price_keys().values()), _OPTIONAL_TOP)
     sources: dict[str, _Source] = {}
     for key, raw in _items(top["sources"], "sources"):
         src = _mapping(raw, f"sources.{key}", {"date", "citation"})
@@ -538,7 +557,46 @@ def parse(data: object) -> Catalog:
     for cloud, kinds in places.items():
         if extra := sorted(kind for kind in kinds if (cloud, kind) not in used):
             _fail(f"availability.{cloud}.types.{extra[0]}", "no machine of this type in the catalog")
-    return Catalog(tuple(found), system, planes, lbs, cites)
+    arch, gpu_labels, label_cites = _node_labels(top.get("node_labels", {}), sources)
+    return Catalog(tuple(found), system, planes, lbs, cites, arch, gpu_labels, label_cites)
+
+
+def _node_labels(
+    raw: object, sources: Mapping[str, _Source]
+) -> tuple[dict[str, dict[str, str]], dict[str, dict[str, GpuLabels]], dict[str, str]]:
+    """``node_labels``: per cloud, machine series -> arch, and accelerator -> GPU labels, each part with its source."""
+    part = _mapping(raw, "node_labels", set(), {"series_arch", "karpenter_gpu"})
+    arch: dict[str, dict[str, str]] = {}
+    cites: dict[str, str] = {}
+    for cloud, entry in _items(part["series_arch"], "node_labels.series_arch") if "series_arch" in part else ():
+        where = f"node_labels.series_arch.{cloud}"
+        _choice(cloud, _clouds(), where)
+        table = _mapping(entry, where, {"source"}, set(_ARCHES))
+        src = _source(table["source"], where, sources)
+        cites[f"series_arch.{cloud}"] = f"{src.citation} ({src.date})"
+        for name in _ARCHES:
+            series = table.get(name, [])
+            if not isinstance(series, list) or not all(isinstance(x, str) and x for x in series):
+                _fail(f"{where}.{name}", "must be a list of machine series")
+            for x in series:
+                if x in arch.setdefault(cloud, {}):
+                    _fail(f"{where}.{name}", f"series {x} is listed twice")
+                arch[cloud][x] = name
+    labels: dict[str, dict[str, GpuLabels]] = {}
+    for cloud, entry in _items(part["karpenter_gpu"], "node_labels.karpenter_gpu") if "karpenter_gpu" in part else ():
+        where = f"node_labels.karpenter_gpu.{cloud}"
+        _choice(cloud, _clouds(), where)
+        table = _mapping(entry, where, {"source"}, set(ACCELERATORS))
+        src = _source(table["source"], where, sources)
+        cites[f"karpenter_gpu.{cloud}"] = f"{src.citation} ({src.date})"
+        for accel in (a for a in ACCELERATORS if a in table):
+            gpu = _mapping(table[accel], f"{where}.{accel}", {"name", "manufacturer", "memory_mib"})
+            labels.setdefault(cloud, {})[accel] = GpuLabels(
+                _text(gpu["name"], f"{where}.{accel}.name"),
+                _text(gpu["manufacturer"], f"{where}.{accel}.manufacturer"),
+                _count(gpu["memory_mib"], f"{where}.{accel}.memory_mib"),
+            )
+    return arch, labels, cites
 
 
 def load(path: Path | None = None) -> Catalog:
@@ -675,6 +733,28 @@ def load_balancer(cloud: str) -> Fixed:
     """The hourly charge of the ingress load balancer of ``cloud`` (``usd_per_hour`` is None when not sourced)."""
     _check_cloud(cloud)
     return _CATALOG.load_balancers[cloud]
+
+
+def series_arch(cloud: str, machine_type: str) -> str | None:
+    """The ``kubernetes.io/arch`` of ``machine_type``'s nodes by its series (the name before its first ``-``) from
+    the catalog's ``node_labels.series_arch`` table of ``cloud``; None when the series is not listed."""
+    _check_cloud(cloud)
+    return _CATALOG.series_arch.get(cloud, {}).get(machine_type.split("-", 1)[0])
+
+
+def gpu_labels(cloud: str, instance_type: str) -> tuple[GpuLabels, int] | None:
+    """The GPU labels of ``instance_type``'s nodes (``node_labels.karpenter_gpu``) and its GPU count, when it is a
+    GPU machine of ``cloud`` in the catalog whose accelerator has them; else None."""
+    _check_cloud(cloud)
+    for m in machines(cloud):
+        if m.instance_type == instance_type and (found := _CATALOG.gpu_labels.get(cloud, {}).get(m.accelerator)):
+            return found, m.gpus
+    return None
+
+
+def node_label_source(part: str) -> str:
+    """The citation of one ``node_labels`` part (``series_arch.gcp``, ``karpenter_gpu.aws``); empty when none."""
+    return _CATALOG.node_label_sources.get(part, "")
 
 
 def install(data: Catalog) -> Catalog:

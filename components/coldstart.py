@@ -20,6 +20,7 @@ its reason). Cloud-specific figures are keyed by the cluster's cloud name, read 
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -98,6 +99,10 @@ class ClusterFacts:
     image_caches: tuple[tuple[str, tuple[str, ...]], ...] = ()
     """``(accelerator, images)`` for every GPU pool: the images its new nodes have preloaded (``imageCache.images``,
     the seam's ``GpuPoolInfo.cached_images``, a plan's ``gpuPools.<pool>.cachedImages``); empty: no cache."""
+    pool_disks: tuple[tuple[str, float], ...] = ()
+    """``(accelerator, GiB)`` for every GPU pool: its nodes' disk (``diskSizeGib``, the seam's
+    ``GpuPoolInfo.disk_gib``, a plan's ``gpuPools.<pool>.diskSizeGib``); read where a disk's read rate grows with
+    its size (coldstart.yaml ``diskRead``). Empty: not known."""
 
     def cached(self, image: str, accelerator: str | None) -> bool:
         """Whether every GPU pool with ``accelerator`` (at least one) has ``image`` preloaded: a model may land on
@@ -432,6 +437,47 @@ def _load_step(
     )
 
 
+DEFAULT_DISK_GIB = 200
+"""A pool's disk when the cluster facts do not say (a plan saved before ``diskSizeGib``): the spec's default
+(components/clusters/spec.py ``GpuPoolSpec.disk_size_gib``)."""
+
+
+def disk_read(model: ModelFacts, cluster: ClusterFacts, data: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
+    """The rate (``gbPerMinute``, ``gbPerMinuteSlow``, ``source``) at which a GPU model's node disk delivers its
+    weights (coldstart.yaml ``diskRead.<cloud>``), or None where the cloud has no figure.
+
+    A fixed figure is used as it is (EKS: the throughput the node class provisions). A figure that grows with the
+    disk is taken for the smallest disk the model may read from, so the estimate is not short on any pool: the
+    boot/OS disk of the pools with the model's accelerator (``diskSizeGib``), or, where the model's images are all
+    in a cache on a disk of its own (``imageCache.<cloud>.ownDisk``: GKE's secondary boot disk, "sized by the disk
+    image"), that disk, at least the listed images' size. ``mibpsPerGib`` (capped at ``instanceMibps``) reads the
+    rate per GiB; ``tiers`` the throughput of the smallest tier (``[GiB, MB/s]``) that holds the disk."""
+    d = load() if data is None else data
+    entry = (d.get("diskRead") or {}).get(cluster.cloud)
+    if entry is None or "gbPerMinute" in entry:
+        return entry
+    sizes = [gib for acc, gib in cluster.pool_disks if acc == model.accelerator] or [float(DEFAULT_DISK_GIB)]
+    gib, where = min(sizes), "the node's boot disk"
+    cache = (d.get("imageCache") or {}).get(cluster.cloud) or {}
+    images = model_images(model)
+    if cache.get("ownDisk") and images and all(cluster.cached(i, model.accelerator) for i in images):
+        listed = [
+            sum(image_size(i, (model,), d) for i in dict.fromkeys(lst)) for lst in cluster.listed(model.accelerator)
+        ]
+        gib, where = min(listed) / GB_PER_GIB, f"the {cache['name']} (sized by its image)"
+    if "mibpsPerGib" in entry:
+        mibps = min(float(entry["mibpsPerGib"]) * gib, float(entry["instanceMibps"]))
+        rate = round(mibps * 2**20 * 60 / 1e9, 2)
+        how = f"{float(entry['mibpsPerGib']):g} MiB/s per GiB x {gib:.0f} GiB = {mibps:.0f} MiB/s"
+    else:
+        tiers = sorted((float(gib_), float(mbps)) for gib_, mbps in entry["tiers"])
+        tier = next((t for t in tiers if t[0] >= gib), tiers[-1])
+        rate = round(tier[1] * 60 / 1000, 2)
+        how = f"the {tier[0]:.0f} GiB tier's {tier[1]:g} MB/s for {gib:.0f} GiB"
+    source = f"{where}: {how} = {rate:g} GB/min; {_src(entry)}"
+    return {"gbPerMinute": rate, "gbPerMinuteSlow": rate, "source": source}
+
+
 def load_format(args: Sequence[str]) -> str | None:
     """The value of the last ``--load-format`` (``--load_format``) in a model server's ``args``, as vLLM's parser
     reads them (the last value wins; ``=`` or the next argument); None when none is given."""
@@ -547,7 +593,7 @@ def estimate(
         pull = replace(pull, high=None)
         on_warm_node = pull if on_warm_node.high is not None else on_warm_node
     ready = d["readiness"]
-    disk = (d.get("diskRead") or {}).get(cluster.cloud) if model.gpus > 0 else None
+    disk = disk_read(model, cluster, d) if model.gpus > 0 else None
     after = (
         _load_step(fmt, d["load"][fmt], size, model.load_format, disk),
         Step("readiness", float(ready["minutes"]), _src(ready), _high(ready)),
@@ -653,7 +699,8 @@ def cluster_facts(cloud: str, gpu: GpuScheduling) -> ClusterFacts:
     """The cluster facts from the seam: its ``cloud`` and its GPU scheduling's ``provisioner``,
     ``streamed_registries`` and the pools' preloaded images."""
     caches = tuple((p.accelerator, tuple(p.cached_images)) for p in gpu.pools.values())
-    return ClusterFacts(cloud, gpu.provisioner, tuple(gpu.streamed_registries), caches)
+    disks = tuple((p.accelerator, float(p.disk_gib)) for p in gpu.pools.values())
+    return ClusterFacts(cloud, gpu.provisioner, tuple(gpu.streamed_registries), caches, disks)
 
 
 def pool_caches(pools: Mapping[str, Any] | None) -> tuple[tuple[str, tuple[str, ...]], ...]:
@@ -664,6 +711,18 @@ def pool_caches(pools: Mapping[str, Any] | None) -> tuple[tuple[str, tuple[str, 
         if isinstance(pool, Mapping) and isinstance(pool.get("accelerator"), str):
             images = pool.get("cachedImages")
             out.append((str(pool["accelerator"]), tuple(str(i) for i in images) if isinstance(images, list) else ()))
+    return tuple(out)
+
+
+def pool_disks(pools: Mapping[str, Any] | None) -> tuple[tuple[str, float], ...]:
+    """:attr:`ClusterFacts.pool_disks` from a plan's cluster output ``gpuPools`` (each pool's ``accelerator`` and
+    ``diskSizeGib``; a plan saved before the key has none)."""
+    out = []
+    for pool in (pools or {}).values():
+        if isinstance(pool, Mapping) and isinstance(pool.get("accelerator"), str):
+            size = pool.get("diskSizeGib")
+            if isinstance(size, int | float) and not isinstance(size, bool):
+                out.append((str(pool["accelerator"]), float(size)))
     return tuple(out)
 
 
@@ -776,6 +835,34 @@ class PoolDisk:
     disk_gib: float
     cached: tuple[str, ...] = ()
     prepulled: tuple[str, ...] = ()
+    slots: int = 1
+    """How many GPU requests one node grants (:func:`node_slots`): a node of a pool that shares GPUs, or has several,
+    runs several model pods, each with its own images and download."""
+    cache_on_disk: bool = True
+    """Whether the images the pool's cache lists are on this disk (False: on a disk of their own, GKE's secondary
+    boot disk, coldstart.yaml ``imageCache.<cloud>.ownDisk``)."""
+
+
+MIG_COMPUTE_SLICES = 7
+"""The compute slices of a MIG GPU: every GPU with MIG in the catalog (A100 40/80 GB, H100 80 GB, H200) has "Max
+Number of Instances" 7 (docs.nvidia.com/datacenter/tesla/mig-user-guide/supported-gpus.html), and a profile
+``<g>g.<memory>gb`` names "its GPU Instance's compute slice count" ``g`` (mig-user-guide/mig-device-names.html)."""
+
+
+def node_slots(gpus_per_node: int, sharing: str = "none", clients: int = 1, mig_profile: str | None = None) -> int:
+    """How many GPU requests (``nvidia.com/gpu: 1`` each) one node of a pool grants: its GPUs; times ``clients`` for
+    time-slicing and MPS (the device plugin advertises that many replicas of each GPU, components/clusters/base.py
+    ``GpuPoolInfo.device_plugin_config``; GKE's ``max_shared_clients_per_gpu``); for MIG, times the partitions of
+    the profile on one GPU, at most ``7 // g`` for a ``<g>g`` profile (:data:`MIG_COMPUTE_SLICES`; an upper bound:
+    NVIDIA's table lists fewer for some profiles whose memory runs out first, such as 1g.10gb on the A100 40GB,
+    so the disk check may count a pod more than fits, never fewer)."""
+    gpus = max(1, int(gpus_per_node))
+    if sharing in ("time-slicing", "mps"):
+        return gpus * max(1, int(clients))
+    if sharing == "mig" and mig_profile:
+        head = mig_profile.split(".", 1)[0].lower().removeprefix("mig").rstrip("g")  # 1g.10gb, or AKS's MIG1g
+        return gpus * max(1, MIG_COMPUTE_SLICES // int(head)) if head.isdigit() and int(head) > 0 else gpus
+    return gpus
 
 
 def _model_size(model: ModelFacts, d: Mapping[str, Any]) -> float:
@@ -819,22 +906,71 @@ def image_size(image: str, models: Sequence[ModelFacts], data: Mapping[str, Any]
     return float(d["images"]["default"]["gb"])
 
 
+SUBSET_LIMIT = 10
+"""Above this many models of one accelerator, :func:`disk_need` counts every one's images at once (an upper bound)
+instead of trying each set of them."""
+
+
+def _fill(capacity: int, items: Sequence[tuple[int, float]]) -> float:
+    """The most ``value`` that copies of ``items`` (``(weight, value)``, any number of each) fit in ``capacity``."""
+    best = [0.0] * (capacity + 1)
+    for c in range(1, capacity + 1):
+        best[c] = max([best[c - 1], *(best[c - w] + v for w, v in items if 0 < w <= c)])
+    return best[capacity]
+
+
 def disk_need(pool: PoolDisk, models: Sequence[ModelFacts], data: Mapping[str, Any] | None = None) -> tuple[float, str]:
-    """The most one node of ``pool`` must hold, in GB, and what: the images its cache lists and its placeholders
-    pre-pull, plus the runtime and model images and the download of the largest GPU model that may land on it (every
-    GPU model with the pool's accelerator: its node selector names the accelerator), each image counted once."""
+    """The most one node of ``pool`` must hold, in GB, and what: the images its cache lists (unless they are on a
+    disk of their own, :attr:`PoolDisk.cache_on_disk`) and its placeholders pre-pull, plus the model pods that may
+    land on it together: every GPU model with the pool's accelerator may (its node selector names the accelerator),
+    as many pods as the node grants GPU requests (:attr:`PoolDisk.slots`, each pod taking its model's GPUs), replicas
+    of one model too. The pods that need the most are counted: the union of their images (each image once, as the
+    kubelet stores it once) and the sum of their downloads (each pod's storage initializer writes its own emptyDir,
+    kserve/kserve v0.20.0 storage_initializer_injector.go)."""
     d = load() if data is None else data
-    base = {i: image_size(i, models, d) for i in (*pool.cached, *pool.prepulled)}
+    # Images on a disk of their own are read from there, by the pods and the placeholders alike (judgement for a
+    # pre-pull: the runtime finds the image present and pulls nothing; coldstart.yaml imageCache.<cloud>.ownDisk).
+    elsewhere = set() if pool.cache_on_disk else set(pool.cached)
+    base = {i: image_size(i, models, d) for i in (*pool.cached, *pool.prepulled) if i not in elsewhere}
     best, what = sum(base.values()), f"{len(base)} cached/pre-pulled image(s)"
+    slots = max(1, pool.slots)
+    pods = []
     for model in models:
-        if model.gpus <= 0 or model.accelerator != pool.accelerator:
-            continue
-        images, download = footprint(model, d)
-        total = sum({**base, **images}.values()) + download
+        if model.gpus > 0 and model.accelerator == pool.accelerator:
+            images, download = footprint(model, d)
+            images = {k: v for k, v in images.items() if k not in elsewhere}
+            pods.append((model.name, min(max(1, model.gpus), slots), images, download))
+    if len(pods) > SUBSET_LIMIT:
+        images = {k: v for _, _, i, _ in pods for k, v in i.items()}
+        downloads = _fill(slots, [(w, dl) for _, w, _, dl in pods])
+        total = sum({**base, **images}.values()) + downloads
         if total > best:
             best = total
-            extra = f" + its {download:g} GB download" if download else ""
-            what = f"model {model.name}'s {len({**base, **images})} image(s){extra} with the cached/pre-pulled ones"
+            what = (
+                f"the {len({**base, **images})} image(s) of all {len(pods)} models of {pool.accelerator} + "
+                f"{downloads:g} GB of downloads of {slots} pod(s) with the cached/pre-pulled ones (an upper bound)"
+            )
+        return round(best, 2), what
+    for size in range(1, len(pods) + 1):
+        for chosen in itertools.combinations(pods, size):
+            used = sum(w for _, w, _, _ in chosen)
+            if used > slots:
+                continue
+            images = {**base}
+            for _, _, i, _ in chosen:
+                images.update(i)
+            downloads = sum(dl for *_, dl in chosen)
+            more = _fill(slots - used, [(w, dl) for _, w, _, dl in chosen])
+            total = sum(images.values()) + downloads + more
+            if total > best + 1e-9:
+                best = total
+                names = " + ".join(n for n, *_ in chosen)
+                pods_here = f"model {names}'s" if size == 1 else f"models {names}:"
+                dl = downloads + more
+                one = size == 1 and not more
+                extra = (f" + its {dl:g} GB download" if one else f" + {dl:g} GB of downloads") if dl else ""
+                reps = f" ({slots} GPU slots a node, replicas counted)" if slots > 1 else ""
+                what = f"{pods_here} {len(images)} image(s){extra} with the cached/pre-pulled ones{reps}"
     return round(best, 2), what
 
 
@@ -849,7 +985,11 @@ def disk_problems(
     gc = float(d["nodeDisk"]["imageGcHighPercent"])
     snapshot = ((d.get("imageCache") or {}).get(cloud) or {}).get("fromSnapshot")
     out: list[tuple[str, object, str]] = []
+    own_disk = ((d.get("imageCache") or {}).get(cloud) or {}).get("ownDisk")
     for pool in pools:
+        if own_disk:
+            # The cache's images are read from a disk of their own (coldstart.yaml imageCache.<cloud>.ownDisk).
+            pool = replace(pool, cache_on_disk=False)
         volume = pool.disk_gib * GB_PER_GIB
         key = f"cluster.gpuPools.{pool.name}"
         listed = round(sum(image_size(i, models, d) for i in dict.fromkeys(pool.cached)), 2)
@@ -898,5 +1038,7 @@ def stack_disk_problems(
         prepulled = sorted({i for f in facts if f.accelerator == pool.accelerator for i in prepull_images(f)})
         cached = tuple(pool.image_cache.images) if pool.image_cache is not None else ()
         warm_images = tuple(prepulled) if warm_here else ()
-        pools.append(PoolDisk(name, pool.accelerator, pool.disk_size_gib, cached, warm_images))
+        sharing = pool.sharing
+        slots = node_slots(pool.gpus_per_node, sharing.strategy, sharing.max_clients_per_gpu, sharing.mig_profile)
+        pools.append(PoolDisk(name, pool.accelerator, pool.disk_size_gib, cached, warm_images, slots))
     return disk_problems(cloud, pools, facts)

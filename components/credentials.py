@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
+from urllib.parse import unquote
 
 from components import clouds
 
@@ -54,6 +55,110 @@ _TOKEN_ANY_CASE = re.compile(
 """An HTTP ``Authorization`` value of the form ``Bearer <token>``, and the key parts of an Azure Storage connection
 string (``AccountKey=``: learn.microsoft.com/azure/storage/common/storage-configure-connection-string;
 ``SharedAccessSignature=``: the Azure SDK's connection string keys, e.g. azure_storage src/connection_string.rs)."""
+
+
+_SECRET_NAME_PARTS = frozenset(
+    (
+        "KEY", "KEYS", "APIKEY", "ACCESSKEY", "PRIVATEKEY", "AUTH", "AUTHORIZATION", "PASS", "PASSWD", "PASSWORD",
+        "PASSWORDS", "PASSPHRASE", "PWD", "SECRET", "SECRETS", "TOKEN", "TOKENS", "CREDENTIAL", "CREDENTIALS",
+        "SIGNATURE",
+    )
+)  # fmt: skip
+"""Name components that say a value is a credential, for masking only (:func:`secret_name`)."""
+
+_NAME_PART = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+", re.ASCII)
+
+
+def secret_name(name: str) -> bool:
+    """Whether a key named ``name`` (an env name, a map key, a flag, a query parameter) may hold a credential, for
+    keeping its value out of error lines: :func:`env_credential`'s names, or any name component (split at
+    non-letters and at camelCase) KEY(S), APIKEY, ACCESSKEY, PRIVATEKEY, AUTH, AUTHORIZATION, PASS, PASSWD,
+    PASSWORD(S), PASSPHRASE, PWD, SECRET(S), TOKEN(S), CREDENTIAL(S) or SIGNATURE, in any case (``OPENAI_KEY``,
+    ``AUTH``, ``clientSecret``, ``X-Amz-Signature``). Wider than what is refused in ``env`` (red team #14g break 3d):
+    a false mask only hides a value from an error line, a miss prints a credential. ``MODEL_KEYS_DIR`` is masked
+    (KEYS), on purpose; a name of lowercase ``key``/``keys`` alone (``key``, ``key0``: the field of a toleration, a
+    ``secretKeyRef``, a ``{secret, key}`` reference) is not, while ``KEY`` and ``Key`` are."""
+    if _CREDENTIAL_NAME.search(name) or name.upper().endswith("PWD"):
+        return True
+    parts = [part for part in _NAME_PART.findall(name) if not part.isdigit()]
+    if parts and all(part in ("key", "keys") for part in parts):
+        return False  # a field spelt key (a toleration's, a secretKeyRef's), not KEY or OPENAI_KEY
+    return any(part.upper() in _SECRET_NAME_PARTS for part in parts)
+
+
+_QUERY_SECRET_NAMES = frozenset(("sig", "code", "key", "keys"))
+"""Query parameters that carry a credential though no name component says so: an Azure SAS ``sig``, an OAuth
+authorization ``code`` (RFC 6749 4.1.2), an API ``key``; :func:`secret_name` covers the rest (``token``,
+``access_token``, ``signature``, ``X-Amz-Signature``, ``X-Amz-Credential``, ``X-Goog-Signature``,
+``X-Goog-Credential``, ``client_secret``, ``password``, ``api-key``)."""
+
+_QUERY_PARAM = re.compile(r"[?&#;]([^=&#;?\s]+)=[^&#;\s]", re.ASCII)
+_ASSIGNMENT = re.compile(r"(?:\A|(?<=[\s,;&?]))-{0,2}([A-Za-z_][A-Za-z0-9_.-]*)[ \t]*=[ \t]*\S", re.ASCII)
+# every repetition that can run past a separator is bounded (256 characters: no user information is longer), so a
+# search stays linear in the length of a value of any size (an arg may be 131071 bytes)
+_USERINFO_NO_SCHEME = re.compile(
+    r"(?<![A-Za-z0-9+.-]:)//[^/?#@\s]+@"  # //user:password@host, a scheme-relative URI
+    r"|(?:\A|(?<=[\s=,;'\"(]))[^/?#@\s:=]{1,256}:[^/?#@\s]{0,256}@"  # user:password@host/... (an image)
+    r"(?![A-Za-z][A-Za-z0-9]*(?:[+._-][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})"  # not name:tag@sha256:<digest>
+    r"|(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{0,31}://[^@\s:]{0,256}:[^@\s]{0,256}@"  # a password with / ? #
+    r"|(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*://[^/?#@\s]+@",  # a user alone, of any length
+    re.ASCII,
+)
+_AUTHORIZATION = re.compile(
+    r"(?<![A-Za-z])(bearer|basic|token)\s+[A-Za-z0-9._~+/=-]{8,}"
+    r"|(?<![A-Za-z])(proxy-)?authorization\s*[:=]\s*\S",
+    re.I | re.A,
+)
+
+
+def shows_credential(value: str) -> bool:
+    """Whether an error line must not show ``value``: a credential shape (:func:`looks_like_credential`), or, for
+    display only (nothing is refused by these): user information in a URI without a scheme (``//u:p@host``,
+    ``u:p@ghcr.io/a/s``), a query or fragment parameter that carries a credential (``?token=``, ``&X-Amz-Signature=``,
+    ``?code=``: :func:`secret_name`, :data:`_QUERY_SECRET_NAMES`), ``NAME=value`` or ``--name=value`` with a
+    credential name (``MY_TOKEN=...``, ``--password=...``), and an ``Authorization``/``Bearer``/``Basic`` value
+    anywhere in the text (red team #14g break 3)."""
+    if looks_like_credential(value):
+        return True
+    if _USERINFO_NO_SCHEME.search(value) or _AUTHORIZATION.search(value):
+        return True
+    for match in _QUERY_PARAM.finditer(value):
+        name = unquote(match.group(1))
+        if name.lower() in _QUERY_SECRET_NAMES or secret_name(name):
+            return True
+    return any(secret_name(m.group(1)) for m in _ASSIGNMENT.finditer(value))
+
+
+def credential_path(parts: Sequence[str], value: Any = None, fields: Collection[str] = ()) -> bool:
+    """Whether ``value``, at key path ``parts`` (``["models", "p", "env", "DB_PASSWORD"]``), must not be shown in an
+    error line whatever its type (a number, a boolean, a list: red team #14g break 3a):
+
+    - under ``secretEnv``, anything but a ``{secret, key}`` reference (a value in its place is the secret itself), and
+      for that reference's own ``secret`` and ``key``, which name a Kubernetes Secret and one of its keys (break 3b);
+    - else when the last name that is not a list index is a credential name (:func:`secret_name`), unless it is one
+      of ``fields``, a spec's own field (``llm.huggingfaceTokenKey`` names a Secret's key, ``storageSecret`` a
+      Secret: components.errors.show shows a spec's fields), outside ``env``."""
+    names = [p for p in parts if not p.isdigit()]
+    for i, part in enumerate(names[:-1]):
+        if part in ("secretEnv", "secret_env"):
+            rest = names[i + 1 :]
+            if len(rest) == 1:
+                return not _reference(value)
+            return not (len(rest) == 2 and rest[1] in ("secret", "key"))
+    if not names:
+        return False
+    last, parent = names[-1], (names[-2] if len(names) > 1 else "")
+    if last in fields and parent != "env":
+        return False
+    return secret_name(last)
+
+
+def _reference(value: Any) -> bool:
+    """Whether ``value`` is a ``{secret, key}`` reference to a Kubernetes Secret (a spec, or a map of those keys to
+    text), not a secret."""
+    if isinstance(value, Mapping):
+        return set(value) <= {"secret", "key"} and all(isinstance(v, str) for v in value.values())
+    return hasattr(value, "secret") and hasattr(value, "key") and not isinstance(value, str)
 
 
 def looks_like_credential(value: str) -> bool:

@@ -318,6 +318,7 @@ def model_start_entry(
         provisioner if isinstance(provisioner, str) else None,
         tuple(str(r) for r in streamed) if isinstance(streamed, list) else (),
         coldstart.pool_caches(pools if isinstance(pools, dict) else None),
+        coldstart.pool_disks(pools if isinstance(pools, dict) else None),
     )
     model = coldstart.facts_from_isvc(isvc, documents)
     est = coldstart.estimate(model, facts)

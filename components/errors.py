@@ -103,11 +103,14 @@ def show(value: Any, *, quoted: bool = False) -> str:
 
 
 def _cut(text: str, width: int) -> str:
-    """``text`` cut at ``width`` characters, never inside a JSON escape (``\\u200b``, ``\\n``)."""
+    """``text`` cut at ``width`` characters, never inside a JSON escape (``\\u200b``, ``\\n``) nor between the two
+    escapes of a surrogate pair (``\\ud83d\\ude00``, one character: red team #14g break 5)."""
     i = 0
     while i < width:
         if text[i] == "\\" and i + 1 < len(text):
             step = 6 if text[i + 1] == "u" else 2
+            if step == 6 and _HIGH_SURROGATE.match(text, i) and _LOW_SURROGATE.match(text, i + 6):
+                step = 12
             if i + step > width:
                 break
             i += step
@@ -116,44 +119,65 @@ def _cut(text: str, width: int) -> str:
     return text[:i]
 
 
+_HIGH_SURROGATE = re.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}")
+_LOW_SURROGATE = re.compile(r"\\u[dD][c-fC-F][0-9a-fA-F]{2}")
+
+
 def _pieces(value: Any, *, top: bool, quoted: bool = False, secret: bool = False) -> Iterator[str]:
-    """The text of ``value`` in pieces (a generator, so a huge value is rendered only as far as it is shown)."""
+    """The text of ``value`` in pieces (a generator, so a huge value is rendered only as far as it is shown); with
+    ``secret`` every scalar in it shows as ``[plain text]`` (keys of a map stay)."""
+    from components.credentials import secret_name
+
     if isinstance(value, BaseModel):
         fields = type(value).model_fields
         given = [(f.alias or n, getattr(value, n)) for n, f in fields.items() if n in value.model_fields_set]
-        yield from _entries(given, "{", "}", spec=True)
+        yield from _entries(given, "{", "}", spec=True, secret=secret)
     elif isinstance(value, dict):
-        yield from _entries(list(value.items()), "{", "}", spec=False)
+        yield from _entries(list(value.items()), "{", "}", spec=False, secret=secret)
     elif isinstance(value, list | tuple):
         yield "["
+        after_flag = False
         for i, item in enumerate(value):
             if i:
                 yield ", "
-            yield from _pieces(item, top=False)
+            # "--token", "<value>": the value of a flag named as a credential is one (red team #14g break 3e)
+            yield from _pieces(item, top=False, secret=secret or after_flag)
+            flag = _FLAG.match(item) if isinstance(item, str) else None
+            after_flag = flag is not None and secret_name(flag.group(1))
         yield "]"
     else:
         yield _scalar(value, top=top, quoted=quoted, secret=secret)
 
 
-def _entries(items: list[tuple[Any, Any]], start: str, end: str, *, spec: bool) -> Iterator[str]:
-    from components.credentials import env_credential
+_FLAG = re.compile(r"\A-{1,2}([A-Za-z][A-Za-z0-9_.-]*)\Z", re.ASCII)
 
+
+def _entries(items: list[tuple[Any, Any]], start: str, end: str, *, spec: bool, secret: bool = False) -> Iterator[str]:
+    from components.credentials import secret_name
+
+    # the Kubernetes list form of env, {name: MY_TOKEN, value: ...}: its other values are the variable's
+    named = not spec and any(k == "name" and isinstance(v, str) and secret_name(v) for k, v in items)
     yield start
     for i, (key, item) in enumerate(items):
         if i:
             yield ", "
         yield _scalar(key, top=False) + ": "
-        yield from _pieces(item, top=False, secret=not spec and isinstance(key, str) and env_credential(key, ""))
+        masked = secret or (
+            not spec
+            and isinstance(key, str)
+            and (secret_name(key) or key in ("secretEnv", "secret_env") or (named and key != "name"))
+        )
+        yield from _pieces(item, top=False, secret=masked)
     yield end
 
 
 def _scalar(value: Any, *, top: bool, quoted: bool = False, secret: bool = False) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
     if value is None:
         return "null"
     if secret:
-        return _plain_text()
+        return _plain_text()  # a number or a boolean too (red team #14g break 3a)
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, int) and (digits := number_digits(value)) > MAX_DIGITS:
         return f"a number of {digits} digits"
     if isinstance(value, int | float):
@@ -177,12 +201,13 @@ def _plain_text() -> str:
 
 
 def _unsecret(text: str) -> str:
-    """``text``, or ``[plain text]`` for a credential (a URI with only its credential parts replaced)."""
-    from components.credentials import looks_like_credential, redact_uri
+    """``text``, or ``[plain text]`` for a credential (a URI with only its credential parts replaced); decided on the
+    whole text, before any cut (:func:`components.credentials.shows_credential`)."""
+    from components.credentials import redact_uri, shows_credential
 
-    if not looks_like_credential(text):
+    if not shows_credential(text):
         return text
-    if "://" in text and not looks_like_credential(redacted := redact_uri(text)):
+    if "://" in text and not shows_credential(redacted := redact_uri(text)):
         return redacted
     return _plain_text()
 
@@ -268,8 +293,13 @@ class SpecError(pulumi.RunError, ValueError):
     @property
     def message(self) -> str:
         """The one-line message."""
+        from components.credentials import PLAIN_TEXT, credential_path
+        from components.spec import spec_field_names
+
         where = f"{self.prefix}{self.path}" if self.path else self.prefix.rstrip(".: ")
-        return f"{where}: {show(self.value)} is not allowed; {self.accepted}"
+        hidden = credential_path(self.path.split("."), self.value, spec_field_names())
+        value = PLAIN_TEXT if hidden else self.value
+        return f"{where}: {show(value)} is not allowed; {self.accepted}"
 
     def with_prefix(self, prefix: str) -> SpecError:
         """The same error, with ``prefix`` put before the key path."""

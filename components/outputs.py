@@ -51,6 +51,7 @@ class GpuPoolOutputs(TypedDict):
     maxClientsPerGpu: Annotated[int, "Pods that may share one GPU (1 without sharing)."]
     zones: Annotated[list[str], "The zones the pool's nodes may use (empty: the cloud chooses)."]
     cachedImages: Annotated[list[str], "Images preloaded on the pool's new nodes (`imageCache.images`; empty: none)."]
+    diskSizeGib: Annotated[int, "Each node's disk in GiB (`diskSizeGib`), which holds images and downloads."]
 
 
 class ClusterExtras(TypedDict, total=False):

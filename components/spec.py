@@ -13,11 +13,12 @@ A Python caller (``ClusterSpec(...)``, ``ModelSpec(...)``) gets the same one lin
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
-from pydantic.alias_generators import to_camel
+from pydantic.alias_generators import to_camel, to_snake
 from pydantic_core import PydanticCustomError
 
 from components.errors import LOOKS_TYPED, SpecError, escape_line, show, show_key, too_many_digits
@@ -199,10 +200,60 @@ def _hint(err: Mapping[str, Any]) -> str:
     return _HINTS.get(typ, str(err.get("msg", "invalid")))
 
 
-def _show_input(value: Any, typ: str = "") -> str:
+def _show_input(value: Any, typ: str = "", loc: tuple[Any, ...] = ()) -> str:
+    """The value of an error line: :func:`components.errors.show`, and ``[plain text]`` whatever its type when its key
+    path says it is a credential (:func:`components.credentials.credential_path`: ``env.DB_PASSWORD: 73914025611``,
+    ``secretEnv.X: s3cr3t``, red team #14g break 3a/3b)."""
+    from components.credentials import PLAIN_TEXT, credential_path
+
+    if credential_path([str(part) for part in loc], value, spec_field_names()):
+        return PLAIN_TEXT
     # "4" or "true" given as text where a number or boolean belongs: quoted, so the line says why it is refused
     quoted = typ.endswith("_type") and isinstance(value, str) and LOOKS_TYPED.match(value) is not None
     return show(value, quoted=quoted)
+
+
+def _plain_text() -> str:
+    from components.credentials import PLAIN_TEXT
+
+    return PLAIN_TEXT
+
+
+def _after_credential_flag(given: Any, rel: list[str]) -> bool:
+    """Whether the item at key path ``rel`` of the model's input ``given`` is a list item that follows a flag named as
+    a credential (``args: [--token, <value>]``: :func:`components.credentials.secret_name`)."""
+    from components.credentials import secret_name
+
+    if not rel or not rel[-1].isdigit() or int(rel[-1]) == 0:
+        return False
+    for part in rel[:-1]:
+        if isinstance(given, dict):
+            given = given.get(part, given.get(to_snake(part)))
+        elif isinstance(given, list) and part.isdigit() and int(part) < len(given):
+            given = given[int(part)]
+        else:
+            return False
+    if not isinstance(given, list) or int(rel[-1]) > len(given):
+        return False
+    flag = given[int(rel[-1]) - 1]
+    match = re.fullmatch(r"-{1,2}([A-Za-z][A-Za-z0-9_.-]*)", flag, re.ASCII) if isinstance(flag, str) else None
+    return match is not None and secret_name(match.group(1))
+
+
+def spec_field_names() -> frozenset[str]:
+    """Every field of every spec, as a stack file and as Python spell it: the names whose values an error line shows
+    whatever they are called (:func:`components.credentials.credential_path`; a spec holds references, never a
+    secret's value)."""
+    names: set[str] = set()
+    todo: list[type[Spec]] = [Spec]
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        for name, field in cls.model_fields.items():
+            names.add(name)
+            if field.alias:
+                names.add(field.alias)
+    return frozenset(names)
 
 
 def _missing_hint(loc: tuple[Any, ...]) -> str:
@@ -287,8 +338,11 @@ def format_validation_error(exc: ValidationError, where: str, model: type[Spec])
     value = err.get("input")
     ctx = err.get("ctx") or {}
     if err["type"] == "mlplatform_field":
-        loc = loc + tuple(str(_given(ctx["path"])).split("."))
+        rel = str(_given(ctx["path"])).split(".")
+        loc = loc + tuple(rel)
         value = _given(ctx["value"])
+        if _after_credential_flag(err.get("input"), rel):
+            value = _plain_text()  # "--token", "<value>": the value of a flag named as a credential (red team #14g 3e)
     elif err["type"] == "mlplatform_value" and "value" in ctx:
         value = _given(ctx["value"])
     alias = _alias_of(model, loc) if err["type"] == "extra_forbidden" else None
@@ -309,7 +363,7 @@ def format_validation_error(exc: ValidationError, where: str, model: type[Spec])
     elif too_long := too_many_digits(value):
         msg = f"{head}: {too_long}"  # never converted to text: Python refuses past MAX_DIGITS (ValueError)
     else:
-        msg = f"{head}: {_show_input(value, err['type'])} is not allowed; {_hint(err)}"
+        msg = f"{head}: {_show_input(value, err['type'], loc)} is not allowed; {_hint(err)}"
     if len(errors) > 1:
         msg += f" (+{len(errors) - 1} more)"
     return escape_line(msg)

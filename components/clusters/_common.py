@@ -149,6 +149,7 @@ def resolve_pools(cloud: str, region: str, pools: Mapping[str, GpuPoolSpec]) -> 
             zones=machine.zones_in(region),
             image_cache=cache.source if cache else None,
             cached_images=tuple(cache.images) if cache else (),
+            disk_gib=pool.disk_size_gib,
         )
     return out
 
@@ -406,6 +407,7 @@ class ManagedCluster(pulumi.ComponentResource, abc.ABC):
                 "maxClientsPerGpu": p.max_clients_per_gpu,
                 "zones": list(p.zones),
                 "cachedImages": list(p.cached_images),
+                "diskSizeGib": p.disk_gib,
             }
             for p in pools.values()
         }

@@ -91,6 +91,9 @@ class GpuPoolInfo:
     """What the pool's image cache is made from (``imageCache.source``: a GKE disk image), None: no cache."""
     cached_images: tuple[str, ...] = ()
     """The images the pool's new nodes have preloaded (``imageCache.images``); read by the cold-start estimate."""
+    disk_gib: int = 200
+    """Each node's disk in GiB (``diskSizeGib``; the spec's default, 200, unless given). Read by the cold-start estimate
+    (the disk's read rate)."""
     os_device_plugin: bool = False
     """The nodes' OS runs the NVIDIA device plugin itself (EKS Bottlerocket NVIDIA variant), so the platform's device
     plugin stays off them (:data:`OS_DEVICE_PLUGIN_LABEL`)."""

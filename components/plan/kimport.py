@@ -1751,6 +1751,8 @@ def _predictor_hosts(ctx: _Ctx, doc: Mapping[str, Any]) -> None:
     kserve/website versioned_docs/version-0.20 .../alibi/tabular-explainer); the model goes to the stack's namespace,
     where that host does not exist. A host of this model's predictor in another namespace is moved to the model's,
     with a note; a host of another Service is refused (a component calls its own model's predictor here)."""
+    from components.serving import server_args
+
     name, namespace = ctx.out.name, ctx.out.entry.get("namespace", "models")
     spec = doc.get("spec") if isinstance(doc.get("spec"), dict) else {}
     for component in ("transformer", "explainer"):
@@ -1767,15 +1769,15 @@ def _predictor_hosts(ctx: _Ctx, doc: Mapping[str, Any]) -> None:
             given = first.get(key)
             if not isinstance(entry_list, list) or not isinstance(given, list):
                 continue
-            for i, arg in enumerate(given):
-                if not isinstance(arg, str):
+            # every --predictor_host the component's argparse reads: whole or abbreviated (allow_abbrev, red team
+            # #14g break 2: --predictor_ho=<host> after the whole flag is the host it calls; KServe's IncludesArg then
+            # appends none), server_args.parse_options
+            texts = [arg if isinstance(arg, str) else "" for arg in given]
+            for opt in server_args.parse_options(texts):
+                if opt.matches != (PREDICTOR_HOST,) or opt.value is None:
                     continue
-                if arg.startswith(f"{PREDICTOR_HOST}="):
-                    at, host = i, arg.split("=", 1)[1]
-                elif arg == PREDICTOR_HOST and i + 1 < len(given) and isinstance(given[i + 1], str):
-                    at, host = i + 1, given[i + 1]
-                else:
-                    continue
+                at = opt.index if "=" in texts[opt.index] else opt.index + 1
+                host = opt.value
                 src = ("spec", component, "containers", "0", key, str(at))
                 moved = _moved_predictor_host(host, name, namespace)
                 if moved is None:
@@ -1788,7 +1790,7 @@ def _predictor_hosts(ctx: _Ctx, doc: Mapping[str, Any]) -> None:
                 if moved == host:
                     continue
                 old = given[at]
-                new = old.replace(host, moved) if old.startswith(PREDICTOR_HOST) else moved
+                new = f"{old.split('=', 1)[0]}={moved}" if at == opt.index else moved
                 # the entry's list is the manifest's, item for item (_texts): the item at ``at`` is the host, whatever
                 # other item has the same text (rev14f defect 6: ``--model_name income-predictor.default`` before
                 # the host was the one changed)
@@ -1904,11 +1906,9 @@ def _with_runtimes(config: dict[str, Any], runtimes: Sequence[ImportedRuntime]) 
         config["mlplatform:runtimes"] = json.dumps(stack_runtimes)
 
 
-def _check_in_stack(
-    cfg: Any, name: str | None, entry: dict[str, Any], runtimes: Sequence[ImportedRuntime] = ()
-) -> None:
+def _check_in_stack(cfg: Any, name: str | None, entry: dict[str, Any], runtimes: Sequence[ImportedRuntime] = ()) -> Any:
     """Validate the stack with ``entry`` as model ``name`` (none: the runtimes alone) and the imported
-    ``runtimes`` added to its own (the stack's own checks, one line on failure)."""
+    ``runtimes`` added to its own (the stack's own checks, one line on failure); the loaded config."""
     from infra.config import load
 
     config = dict(cfg.config)
@@ -1917,7 +1917,44 @@ def _check_in_stack(
         models = json.loads(config.get("mlplatform:models", "{}") or "{}") or {}
         models[name] = entry
         config["mlplatform:models"] = json.dumps(models)
-    load(config, set(cfg.secret_keys), cfg.path)
+    return load(config, set(cfg.secret_keys), cfg.path)
+
+
+VLLM_FLAGS_NOTE = (
+    "the model server runs vLLM with {flags} ahead of the manifest's args (plain KServe lets the Hugging Face server "
+    "pick its backend and vLLM its default loader, auto)"
+)
+LOAD_FORMAT_OPT_OUT = (
+    "; runai_streamer reads .safetensors weights only: for a model published only as .bin files add "
+    "--load-format=auto to mlplatform:models.{name}.args (vLLM's auto tries safetensors, then the PyTorch .bin files)"
+)
+"""The note on the vLLM flags the platform adds to a GPU Hugging Face model (components/serving/_runtime.py
+``runtime_args``; rev14g defect 9: six documented manifests got them with no word). The opt-out is the model's own
+``--load-format``, which replaces the platform's (``fastest_loader_applies``); vLLM's ``LoadConfig.load_format``:
+"auto" will try to load the weights in the safetensors format and fall back to the pytorch bin format if safetensors
+format is not available; "runai_streamer" will load the Safetensors weights using Run:ai Model Streamer
+(vllm-project/vllm vllm/config/load.py, stored version 030eb665; the pinned vLLM is 0.24.0,
+components/serving/runtimes.py ``LLM_LOAD_FORMAT``)."""
+
+
+def _vllm_note(imported: Imported, loaded: Any) -> None:
+    """One note naming the flags the platform puts ahead of the model's args (vLLM backend, tensor parallelism, the
+    Run:ai streamer), with how to opt out of the streamer; none when it adds none."""
+    from components.serving import runtimes
+    from components.serving._runtime import runtime_args
+    from components.serving.stack_runtime import namespaced
+
+    spec = loaded.config.models.get(imported.name)
+    if spec is None:
+        return
+    args = runtime_args(spec, namespaced(loaded.config.runtimes, spec.namespace))
+    added = args[: len(args) - len(spec.args)]
+    if not added:
+        return
+    text = VLLM_FLAGS_NOTE.format(flags=" ".join(added))
+    if f"{runtimes.LLM_LOAD_FORMAT_FLAG}={runtimes.LLM_LOAD_FORMAT}" in added:
+        text += LOAD_FORMAT_OPT_OUT.format(name=imported.name)
+    imported.notes.append(((), text))
 
 
 SERVING_GROUP = "serving.kserve.io/"
@@ -2182,7 +2219,8 @@ def import_files(paths: list[Path], project: Any, stack: str) -> ImportResult:
                 raise ImportRefused("metadata.name", f"{imported.name} is also imported from {seen[imported.name]}")
             if imported.name in config.models:
                 imported.notes.append(((), f"replaces the stack's model {imported.name}"))
-            _check_in_stack(cfg, imported.name, imported.entry, result.runtimes)
+            loaded = _check_in_stack(cfg, imported.name, imported.entry, result.runtimes)
+            _vllm_note(imported, loaded)
         except ImportRefused as e:
             result.refused.append(f"{source}: InferenceService {name}: {e.path}: {e.why}")
             continue

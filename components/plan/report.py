@@ -97,10 +97,11 @@ def plan_json(project: str, plans: Iterable[StackPlan]) -> dict[str, Any]:
 
 def cluster_facts(plan: StackPlan) -> coldstart.ClusterFacts:
     """The cluster facts cold starts depend on: the stack's cloud and the cluster's ``gpuProvisioner``,
-    ``gpuStreamedRegistries`` and ``gpuPools`` (their ``cachedImages``) outputs."""
+    ``gpuStreamedRegistries`` and ``gpuPools`` (their ``cachedImages`` and ``diskSizeGib``) outputs."""
     provisioner = None
     streamed: tuple[str, ...] = ()
     caches: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    disks: tuple[tuple[str, float], ...] = ()
     for reg in plan.result.resources:
         outputs = cluster_outputs(reg.outputs if isinstance(reg.outputs, dict) else {})
         found, registries = outputs["gpuProvisioner"], outputs["gpuStreamedRegistries"]
@@ -110,7 +111,8 @@ def cluster_facts(plan: StackPlan) -> coldstart.ClusterFacts:
             streamed = tuple(str(r) for r in registries)
             pools = outputs["gpuPools"]
             caches = coldstart.pool_caches(pools if isinstance(pools, dict) else None)
-    return coldstart.ClusterFacts(plan.cloud, provisioner, streamed, caches)
+            disks = coldstart.pool_disks(pools if isinstance(pools, dict) else None)
+    return coldstart.ClusterFacts(plan.cloud, provisioner, streamed, caches, disks)
 
 
 def cold_start(plan: StackPlan) -> list[coldstart.Estimate]:

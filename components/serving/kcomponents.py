@@ -301,6 +301,15 @@ class TransformerSpec(ComponentSpec):
             # its own logger puts KServe's agent in the transformer's pods (a collocated one: spec.py model_problems)
             raise field_error("container.port.number", AGENT_PORT, f"{AGENT_PORT_USER}; give another")
         given = _http_port_arg(self.args)
+        if given == -1:
+            return self  # component_problems refuses the args
+        if not self.collocated and self.logger is not None and given == AGENT_PORT:
+            # the port argparse reads last (--http_p=9081 after --http_port=8080 too: red team #14g break 2a)
+            from components.serving import server_args
+
+            hit = server_args.last_value(self.args, server_args.HTTP_PORT_FLAG)
+            at = hit[0] if hit is not None else 0
+            raise field_error(f"args.{at}", self.args[at], f"{AGENT_PORT_USER}; give another port")
         want = TRANSFORMER_PORT if given is None else given
         if self.container.port.number != want:
             where = f"--http_port={given} in args" if given is not None else "KServe's --http_port 8080"
@@ -445,21 +454,26 @@ def _revision_timeout(v: int | None) -> int | None:
 
 
 def _http_port_arg(args: list[str]) -> int | None:
-    """The port ``--http_port=<n>`` or ``--http_port <n>`` in ``args`` gives (the last one: argparse's ``store``
-    keeps the last value of an option given twice, and KServe adds its own only when there is none,
-    transformer_custom.go:105-109 v0.20.0), -1 when one of them is not a port, or None."""
-    port: int | None = None
-    for i, arg in enumerate(args):
-        if arg.startswith("--http_port="):
-            value = arg.split("=", 1)[1]
-        elif arg == "--http_port" and i + 1 < len(args):
-            value = args[i + 1]
-        else:
-            continue
-        if not (value.isdigit() and 0 < int(value) < 65536):
-            return -1  # argparse converts every occurrence (type=int), so a bad one fails the server
-        port = int(value)
-    return port
+    """The port a transformer with ``args`` serves on, as its argparse reads the command line KServe gives it: None
+    when no arg starts with ``--http_port`` (KServe appends ``--http_port 8080``, transformer_custom.go:105-109
+    v0.20.0, ``IncludesArg``), else the last ``--http_port`` argparse reads (``store`` keeps the last; an abbreviation
+    such as ``--http_p=8080`` too: :func:`server_args.parse_options`), its value read as ``type=int`` does
+    (``+9000`` is 9000: :func:`server_args.argparse_int`); -1 when that is not a port from 1 to 65535 or when no
+    ``--http_port`` argparse reads has a value (the server exits or listens elsewhere)."""
+    from components.serving import server_args
+
+    if not server_args.kserve_includes_arg(args, server_args.HTTP_PORT_FLAG):
+        return None
+    given = [
+        o.value
+        for o in server_args.parse_options(args)
+        if o.matches == (server_args.HTTP_PORT_FLAG,) and o.value is not None
+    ]
+    ports = [server_args.argparse_int(v) for v in given]
+    if not ports or None in ports:
+        return -1  # argparse converts every occurrence (type=int), so a bad one fails the server
+    port = ports[-1]
+    return port if port is not None and 0 < port < 65536 else -1
 
 
 def component_problems(c: ComponentSpec | ExplainerSpec) -> list[tuple[str, object, str]]:
@@ -498,15 +512,18 @@ def component_problems(c: ComponentSpec | ExplainerSpec) -> list[tuple[str, obje
             )
         elif "\0" in arg:
             problems.append((f"args.{i}", arg, "give arguments without NUL characters"))
-    if _http_port_arg(c.args) == -1:
+    from components.serving import server_args
+
+    if (bad := server_args.option_problem(c.args)) is not None:
+        # red team #14g break 2: a kserve component parses its args with argparse (allow_abbrev), and exits on these
+        problems.append((f"args.{bad[0]}", c.args[bad[0]], bad[1]))
+    elif _http_port_arg(c.args) == -1:
         problems.append(("args", "--http_port", "give --http_port=<port> with a port from 1 to 65535"))
     if c.logger is not None:
         # its own logger puts KServe's agent, on 9081, in the component's pods (a collocated transformer has none of
         # its own: spec.py _agent_flag_problems). Its --grpc_port only: a transformer's --http_port is its container
         # port (TransformerSpec._port, which refuses 9081 there), an explainer's is KServe's 8080 whatever its args
         # say (explainer_custom.go appends it)
-        from components.serving import server_args
-
         at = server_args.agent_port_flag(c.args, (server_args.GRPC_PORT_FLAG,))
         if at is not None:
             problems.append((f"args.{at}", c.args[at], server_args.agent_port_line(c.args[at])))

@@ -30,7 +30,9 @@ replace it, are refused here, each in one line:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from components.serving import runtimes
@@ -40,9 +42,12 @@ if TYPE_CHECKING:
     from components.serving.spec import ModelSpec
 
 MLSERVER = "kserve-mlserver"
-MLSERVER_PORT_ENV = ("MLSERVER_HTTP_PORT", "MLSERVER_GRPC_PORT", "MLSERVER_METRICS_PORT")
-"""The MLServer settings that move its servers (mlserver/settings.py at 1.7.1: ``http_port``, ``grpc_port``,
-``metrics_port``, read from the environment with the prefix ``MLSERVER_``)."""
+MLSERVER_PORT_ENV = ("MLSERVER_HOST", "MLSERVER_HTTP_PORT", "MLSERVER_GRPC_PORT", "MLSERVER_METRICS_PORT")
+"""The MLServer settings that move where its servers listen (SeldonIO/MLServer tag 1.7.1 mlserver/settings.py:211-236
+``host`` "0.0.0.0", ``http_port``, ``grpc_port``, ``metrics_port``, read from the environment with the prefix
+``MLSERVER_``, :34). The one ``host`` is the address of all three servers (rest/server.py:85, grpc/server.py:84,
+metrics/server.py:62 at 1.7.1: there is no separate gRPC or metrics host); on ``127.0.0.1`` a Standard-mode Service,
+which sends traffic to the pod's IP, would reach nothing (red team #14g break 4)."""
 
 KSERVE_MODEL_SERVERS = (
     "kserve-autogluonserver",
@@ -65,6 +70,204 @@ ENABLE_GRPC_FLAG = "--enable_grpc"
 MODEL_NAME_PREFIX = "--model_name"
 """What KServe's ``utils.IncludesArg(container.Args, "--model_name")`` matches: an argument equal to it or starting
 with it (pkg/utils/collections.go:48-55 at v0.20.0, ``strings.HasPrefix``)."""
+
+
+KSERVE_OPTIONS: Mapping[str, bool] = {
+    **dict.fromkeys(
+        (
+            "--http_port",
+            "--grpc_port",
+            "--workers",
+            "--max_threads",
+            "--max_asyncio_workers",
+            "--enable_grpc",
+            "--enable_docs_url",
+            "--enable_latency_logging",
+            "--configure_logging",
+            "--log_config_file",
+            "--access_log_format",
+            "--event-loop",
+            "--timeout-keep-alive",
+            "--model_name",
+            "--predictor_host",
+            "--protocol",
+            "--predictor_protocol",
+            "--predictor_use_ssl",
+            "--predictor_request_timeout_seconds",
+            "--grpc_max_send_message_length",
+            "--grpc_max_receive_message_length",
+            "--predictor_request_retries",
+        ),
+        True,
+    ),
+    "--enable_predictor_health_check": False,
+    "-h": False,
+    "--help": False,
+}
+"""The options of a kserve server's parser, each with whether it takes one argument: ``kserve.model_server.parser``
+(kserve v0.20.0 python/kserve/kserve/model_server.py:48-207, every one ``store`` with one argument but
+``--enable_predictor_health_check``, ``action="store_true"`` :202-207), wrapped as ``argparse.ArgumentParser(parents=
+[kserve.model_server.parser])`` (python/sklearnserver/sklearnserver/__main__.py:24 and the other servers' and KServe's
+transformers'), which adds ``-h``/``--help``. A component's own parser may add options, never take these away (KServe
+passes ``--model_name``, ``--predictor_host`` and ``--http_port`` to every transformer and explainer)."""
+
+KSERVE_INT_OPTIONS = frozenset(
+    (
+        "--http_port",
+        "--grpc_port",
+        "--workers",
+        "--max_threads",
+        "--max_asyncio_workers",
+        "--timeout-keep-alive",
+        "--predictor_request_timeout_seconds",
+        "--grpc_max_send_message_length",
+        "--grpc_max_receive_message_length",
+        "--predictor_request_retries",
+    )
+)
+"""The options of :data:`KSERVE_OPTIONS` argparse converts with ``type=int`` (model_server.py:55-79, 135, 181-199 at
+v0.20.0): a value ``int()`` refuses makes it exit ("invalid int value"), wherever the option is given."""
+
+MODEL_NAME_DEFAULT = "model"
+"""``--model_name``'s default (model_server.py:145-150 at v0.20.0), the name a component uses when no arg gives one."""
+
+_NEGATIVE_NUMBER = re.compile(r"\A-\d+\Z|\A-\d*\.\d+\Z")
+"""argparse's ``_negative_number_matcher`` (CPython 3.11/3.12 Lib/argparse.py): such an argument is a value, not an
+option, when the parser has no option that looks like a negative number (a kserve parser has none)."""
+
+
+@dataclass(frozen=True)
+class ParsedOption:
+    """One option argparse finds in a command line (:func:`parse_options`)."""
+
+    index: int
+    """Where the option is in the arguments."""
+    matches: tuple[str, ...]
+    """The option strings it names: one (given whole or as a unique prefix), several (an ambiguous prefix), none
+    (an option the parser does not know, which ``parse_known_args`` leaves aside)."""
+    value: str | None
+    """Its argument (after ``=`` or the next argument), None when it has none."""
+    takes_value: bool
+    """Whether the option it names takes one argument."""
+
+
+def _classify(arg: str, options: Mapping[str, bool]) -> tuple[tuple[str, ...], str | None] | None:
+    """argparse's ``_parse_optional`` (CPython 3.11-3.13 Lib/argparse.py) on one argument: None for a value
+    (positional), else (the option strings it names, its ``=`` argument or None)."""
+    if not arg or arg[0] != "-":
+        return None
+    if arg in options:
+        return (arg,), None
+    if len(arg) == 1:
+        return None
+    name, eq, explicit = arg.partition("=")
+    if eq and name in options:
+        return (name,), explicit
+    # allow_abbrev (on by default): _get_option_tuples, every option string the text before "=" begins; for a single
+    # "-" the first two characters as a short option too
+    matches = tuple(o for o in options if o.startswith(name))
+    if not arg.startswith("--") and arg[:2] in options and arg[:2] not in matches:
+        matches = (arg[:2], *matches)
+    if matches:
+        return matches, (explicit if eq else None)
+    if _NEGATIVE_NUMBER.match(arg) or " " in arg:
+        return None
+    return (), None
+
+
+def parse_options(args: Sequence[str], options: Mapping[str, bool] = KSERVE_OPTIONS) -> list[ParsedOption]:
+    """The options in ``args`` as Python's argparse reads them against ``options`` (option string: takes one argument),
+    in order: a long option given whole or by a unique prefix (``allow_abbrev``, on in every kserve parser), its
+    argument after ``=`` or as the next argument unless that one is an option itself (then it has none: argparse's
+    "expected one argument"); nothing after ``--``. :func:`option_problem` says which of them argparse refuses."""
+    found: list[ParsedOption] = []
+    kinds = []
+    for arg in args:
+        if arg == "--":
+            break
+        kinds.append(_classify(arg, options))
+    i = 0
+    while i < len(kinds):
+        kind = kinds[i]
+        if kind is None:
+            i += 1
+            continue
+        matches, explicit = kind
+        takes = any(options[m] for m in matches) if matches else False
+        value = explicit
+        if value is None and takes and i + 1 < len(kinds) and kinds[i + 1] is None:
+            value = args[i + 1]
+        found.append(ParsedOption(i, matches, value, takes))
+        i += 2 if value is not None and explicit is None and takes and len(matches) == 1 else 1
+    return found
+
+
+def option_problem(args: Sequence[str], options: Mapping[str, bool] = KSERVE_OPTIONS) -> tuple[int, str] | None:
+    """The first argument of ``args`` that makes a kserve server's argparse exit before it serves (index, accepted):
+    an ambiguous prefix ("ambiguous option"), an option without its argument ("expected one argument"), a whole-number
+    option with a value ``int()`` refuses ("invalid int value", :data:`KSERVE_INT_OPTIONS`), ``-h``/``--help`` or a
+    flag given a value ("ignored explicit argument"), CPython Lib/argparse.py ``_parse_optional``/``consume_optional``
+    /``_get_values``. Only for a server whose parser is kserve's (a transformer, an explainer), where that is an
+    option, not another program's argument."""
+    for opt in parse_options(args, options):
+        if len(opt.matches) > 1:
+            return opt.index, (
+                f"argparse reads it as an abbreviation of {', '.join(opt.matches)} (allow_abbrev), which is "
+                "ambiguous, and the server exits (kserve model_server.py parser); give the whole option"
+            )
+        if len(opt.matches) == 1 and opt.takes_value and opt.value is None:
+            return opt.index, (
+                f"{opt.matches[0]} needs a value, and argparse exits without one (expected one argument); give "
+                f"{opt.matches[0]}=<value>"
+            )
+        int_option = len(opt.matches) == 1 and opt.matches[0] in KSERVE_INT_OPTIONS
+        if int_option and opt.value is not None and argparse_int(opt.value) is None:
+            return opt.index, (
+                f"{opt.matches[0]} takes a whole number, and argparse exits on another value (type=int: invalid "
+                f"int value); give {opt.matches[0]}=<number>"
+            )
+        if opt.matches in (("-h",), ("--help",)):
+            return opt.index, "argparse prints its help and exits (-h/--help), so the server never starts; remove it"
+        if len(opt.matches) == 1 and not opt.takes_value and "=" in args[opt.index]:
+            return opt.index, f"{opt.matches[0]} takes no value (argparse: ignored explicit argument); remove it"
+    return None
+
+
+def last_value(
+    args: Sequence[str], option: str, options: Mapping[str, bool] = KSERVE_OPTIONS
+) -> tuple[int, str] | None:
+    """(index, value) of the last argument argparse reads as ``option`` in ``args`` (``store`` keeps the last), or
+    None."""
+    hits = [(o.index, o.value) for o in parse_options(args, options) if o.matches == (option,) and o.value is not None]
+    return hits[-1] if hits else None
+
+
+def kserve_includes_arg(args: Sequence[str], flag: str) -> bool:
+    """KServe's ``utils.IncludesArg``: an argument equal to ``flag`` or starting with it (pkg/utils/collections.go:48-55
+    at v0.20.0). KServe appends its own ``--model_name``/``--predictor_host``/``--http_port`` to a transformer's args
+    only when this is false (transformer_custom.go:93-110), so an abbreviation (``--http_p=9000``) is followed by
+    KServe's whole flag, whose value then wins."""
+    return any(a == flag or a.startswith(flag) for a in args)
+
+
+def component_value(args: Sequence[str], option: str, appended: str | None) -> tuple[int | None, str | None]:
+    """The value a kserve transformer or explainer reads for ``option``: KServe's ``appended`` value when its args do
+    not include the flag (:func:`kserve_includes_arg`; ``None``: KServe appends nothing), else the last one the args
+    give (index, value), else (None, None) for the option's default."""
+    if appended is not None and not kserve_includes_arg(args, option):
+        return None, appended
+    hit = last_value(args, option)
+    return (hit[0], hit[1]) if hit is not None else (None, None)
+
+
+def argparse_int(text: str) -> int | None:
+    """``text`` as argparse's ``type=int`` reads it: Python's ``int()`` (a sign, ``_`` between digits, edge
+    whitespace, any Unicode decimal digits, leading zeros; kserve model_server.py:52-63 ``--http_port``/``--grpc_port``
+    ``type=int``), or None where ``int()`` refuses it (argparse then exits: invalid int value)."""
+    try:
+        return int(text)
+    except ValueError:
+        return None
 
 
 def _same(flag: str, arg: str) -> bool:
@@ -116,9 +319,10 @@ def runtime_server_problems(model: ModelSpec) -> list[tuple[str, object, str]]:
                         (
                             kind,
                             name,
-                            "it would move an MLServer port (mlserver/settings.py 1.7.1 reads MLSERVER_* settings "
-                            "case-insensitively), and KServe's runtime sets MLSERVER_HTTP_PORT=8080 and "
-                            "MLSERVER_GRPC_PORT=9000, where mlplatform routes; remove it",
+                            "it would move where MLServer listens (mlserver/settings.py 1.7.1 host, http_port, "
+                            "grpc_port, metrics_port, read from MLSERVER_* case-insensitively), and KServe's runtime "
+                            "has it listen on 0.0.0.0 with MLSERVER_HTTP_PORT=8080 and MLSERVER_GRPC_PORT=9000, where "
+                            "mlplatform routes; remove it",
                         )
                     )
         return problems
@@ -165,7 +369,7 @@ def agent_port_flag(args: Sequence[str], flags: Sequence[str] = (HTTP_PORT_FLAG,
         if not any(_same(flag, arg) for flag in flags):
             continue
         value = _value(args, i)
-        if value is not None and value.strip().isdigit() and int(value) == AGENT_PORT:
+        if value is not None and argparse_int(value) == AGENT_PORT:
             return i
     return None
 
@@ -202,19 +406,23 @@ def component_model_name_problems(
     for key, part in parts.items():
         if part is None or getattr(part, "collocated", False):
             continue
-        for i, arg in enumerate(part.args):
-            if not arg.startswith(MODEL_NAME_PREFIX):
-                continue
-            value = _value(part.args, i) if arg in (MODEL_NAME_PREFIX,) or arg.startswith("--model_name=") else None
-            if value == served:
-                continue
-            problems.append(
-                (
-                    f"{key}.args.{i}",
-                    arg,
-                    f"the {key} calls the predictor by its --model_name, and {runtime} serves the model as "
-                    f"{served} (KServe passes --model_name {served} when the args give none); give "
-                    f"--model_name={served} or remove it",
-                )
+        # the name it calls the predictor by: KServe's appended --model_name <isvc> when its args have no arg
+        # starting with --model_name, else the last one argparse reads (an abbreviation too, --model_n=other),
+        # else model_server.py's default
+        at, value = component_value(part.args, MODEL_NAME_PREFIX, name)
+        if (value if value is not None else MODEL_NAME_DEFAULT) == served:
+            continue
+        if at is None:
+            at = next((i for i, arg in enumerate(part.args) if arg.startswith(MODEL_NAME_PREFIX)), None)
+            if at is None:
+                continue  # KServe's own --model_name: the model's --model_name is served_name_problems'
+        problems.append(
+            (
+                f"{key}.args.{at}",
+                part.args[at],
+                f"the {key} calls the predictor by its --model_name (argparse keeps the last one, an abbreviation "
+                f"too), and {runtime} serves the model as {served} (KServe passes --model_name {served} when no arg "
+                f"starts with --model_name); give --model_name={served} or remove it",
             )
+        )
     return problems

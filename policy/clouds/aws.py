@@ -13,9 +13,10 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from components import catalog
 from policy.rules.base import UNKNOWN, Facts, Finding, Resource, Rule, as_list, as_map, dig, is_set, reading
 from policy.rules.cluster import world
-from policy.rules.disk import PoolDisk
+from policy.rules.disk import PoolDisk, machine_gpus, node_slots
 from policy.rules.gpu import (
     ACCELERATOR_LABEL,
     GPU_RESOURCE,
@@ -1536,7 +1537,14 @@ def _pool_disk(res: Resource) -> list[PoolDisk] | None:
     if res.type == KARPENTER_POOL:
         labels = res.get("spec.template.metadata.labels")
         ref = as_map(res.get("spec.template.spec.nodeClassRef")).get("name")
-        return [PoolDisk(res.k8s_name, UNKNOWN if labels is UNKNOWN else as_map(labels), None, ref)]
+        types = [
+            v
+            for r in as_list(res.get("spec.template.spec.requirements"))
+            if as_map(r).get("key") == INSTANCE_TYPE_LABEL and as_map(r).get("operator") == "In"
+            for v in as_list(as_map(r).get("values"))
+        ]
+        slots = node_slots(machine_gpus(types), labels)
+        return [PoolDisk(res.k8s_name, UNKNOWN if labels is UNKNOWN else as_map(labels), None, ref, slots)]
     if res.type == EC2_NODE_CLASS:
         mappings = res.get("spec.blockDeviceMappings")
         if mappings is UNKNOWN:
@@ -1547,7 +1555,8 @@ def _pool_disk(res: Resource) -> list[PoolDisk] | None:
         return [PoolDisk(res.k8s_name, None, _gib(held.get("volumeSize")) if held else None, res.k8s_name)]
     if res.type in (EKS_MNG, AWS_NODE_GROUP) and not (res.type == AWS_NODE_GROUP and EKS_MNG in res.urn):
         labels = res.props.get("labels")
-        return [PoolDisk(res.name, UNKNOWN if labels is UNKNOWN else as_map(labels), None)]
+        slots = node_slots(machine_gpus(res.props.get("instanceTypes")), labels)
+        return [PoolDisk(res.name, UNKNOWN if labels is UNKNOWN else as_map(labels), None, slots=slots)]
     return None
 
 
@@ -1569,17 +1578,79 @@ def _ami_arch(ami: Any) -> tuple[str, ...] | None:
     return None
 
 
-def _karpenter_derived(types: Sequence[str]) -> dict[str, tuple[str, ...]]:
-    """The labels Karpenter derives from the instance type's name: ``karpenter.k8s.aws/instance-family`` and
-    ``instance-size``, ``strings.Split(instanceType, ".")`` (aws/karpenter-provider-aws v1.14.1 pkg/providers/
-    instancetype/types.go ``computeRequirements``)."""
-    parts = [t.split(".") for t in types if t.count(".") == 1]
-    if not parts or len(parts) != len(types):
-        return {}
-    return {
-        "karpenter.k8s.aws/instance-family": tuple(sorted({p[0] for p in parts})),
-        "karpenter.k8s.aws/instance-size": tuple(sorted({p[1] for p in parts})),
-    }
+KARPENTER_AWS = "karpenter.k8s.aws/"
+KARPENTER_AWS_LABELS = frozenset(
+    KARPENTER_AWS + k
+    for k in (
+        "capacity-reservation-id", "capacity-reservation-type", "capacity-reservation-interruptible", "ec2nodeclass",
+        "instance-hypervisor", "instance-encryption-in-transit-supported", "instance-category",
+        "instance-generation", "instance-family", "instance-size", "instance-cpu", "instance-cpu-manufacturer",
+        "instance-cpu-sustained-clock-speed-mhz", "instance-memory", "instance-ebs-bandwidth",
+        "instance-network-bandwidth", "instance-pods", "instance-gpu-name", "instance-gpu-manufacturer",
+        "instance-gpu-count", "instance-gpu-memory", "instance-local-nvme", "instance-capability-flex",
+        "instance-tenancy", "placement-group-id", "placement-group-partition", "instance-accelerator-name",
+        "instance-accelerator-manufacturer", "instance-accelerator-count",
+    )
+)  # fmt: skip
+"""The node labels Karpenter sets under ``karpenter.k8s.aws/`` (aws/karpenter-provider-aws v1.14.1
+website/content/en/docs/concepts/scheduling.md:163-188 and pkg/apis/v1/labels.go ``WellKnownLabels``). The domain is
+Karpenter's own (labels.go ``RestrictedLabelDomains``: a NodePool cannot set others under it), so a key under the
+prefix outside this set is on no node (rev14g defect 6)."""
+_GPU_KEYS = tuple(KARPENTER_AWS + k for k in ("instance-gpu-name", "instance-gpu-manufacturer", "instance-gpu-count",
+                                              "instance-gpu-memory"))  # fmt: skip
+_NAME_KEYS = tuple(KARPENTER_AWS + k for k in ("instance-family", "instance-size", "instance-category",
+                                               "instance-generation", "instance-capability-flex"))  # fmt: skip
+_INSTANCE_TYPE_SCHEME = re.compile(r"(^[a-z]+)(\-[0-9]+tb)?([0-9]+).*\.")
+"""types.go:49 ``instanceTypeScheme`` (v1.14.1): category, an optional ``-<n>tb``, generation."""
+
+
+def _karpenter_derived(types: Sequence[str]) -> tuple[dict[str, tuple[str, ...]], tuple[str, ...]]:
+    """The ``karpenter.k8s.aws/*`` labels Karpenter derives for nodes of ``types``, as the values each key can take,
+    and the keys of :data:`_NAME_KEYS` and :data:`_GPU_KEYS` that could not be derived (judged as not read).
+
+    From the name (aws/karpenter-provider-aws v1.14.1 pkg/providers/instancetype/types.go ``computeRequirements``,
+    :247-263): ``instance-family`` and ``instance-size`` by ``strings.Split(instanceType, ".")``, ``instance-category``
+    and ``instance-generation`` by ``instanceTypeScheme``, ``instance-capability-flex`` ``true`` when the family holds
+    ``-flex``. The GPU labels (:270-276: the GPU's name and manufacturer lower-kebab-cased, its count, its memory in
+    MiB) from the accelerator catalog's ``node_labels.karpenter_gpu`` (read from Karpenter's generated
+    reference/instance-types.md), for types the catalog holds."""
+    derived: dict[str, set[str]] = {}
+    missing: set[str] = set()
+    parts = [t.split(".") for t in types]
+    if not types or any(len(p) != 2 for p in parts):
+        missing.update(_NAME_KEYS)
+    else:
+        derived[_NAME_KEYS[0]] = {p[0] for p in parts}
+        derived[_NAME_KEYS[1]] = {p[1] for p in parts}
+        derived[_NAME_KEYS[4]] = {"true" if "-flex" in p[0] else "false" for p in parts}
+        schemes = [_INSTANCE_TYPE_SCHEME.match(t) for t in types]
+        if all(schemes):
+            derived[_NAME_KEYS[2]] = {m.group(1) for m in schemes if m}
+            derived[_NAME_KEYS[3]] = {m.group(3) for m in schemes if m}
+        else:
+            missing.update(_NAME_KEYS[2:4])
+    gpus = [catalog.gpu_labels("aws", t) for t in types]
+    if not types or any(g is None for g in gpus):
+        missing.update(_GPU_KEYS)
+    else:
+        for found in gpus:
+            if found is not None:
+                gpu, count = found
+                for key, value in zip(
+                    _GPU_KEYS, (gpu.name, gpu.manufacturer, str(count), str(gpu.memory_mib)), strict=True
+                ):
+                    derived.setdefault(key, set()).add(value)
+    return {k: tuple(sorted(v)) for k, v in derived.items()}, tuple(sorted(missing))
+
+
+EKS_CAPACITY_LABEL = "eks.amazonaws.com/capacityType"
+EKS_NODEGROUP_LABEL = "eks.amazonaws.com/nodegroup"
+"""The labels an EKS managed node group's nodes carry, its ``capacityType`` and its name: kubernetes/autoscaler
+cluster-autoscaler-1.34.2 cloudprovider/aws/aws_wrapper.go:87-97 builds a managed node group's node template with them
+from DescribeNodegroup so that it matches the real nodes (kubernetes/autoscaler#6261: "the capacityType label ...
+does not match the same label on the node after it is created"); AWS's eks-workshop selects Spot nodes by
+``eks.amazonaws.com/capacityType: SPOT``. An AWS documentation page for them was not found in the search corpus
+(rev14g defect 5)."""
 
 
 def _pool_labels(res: Resource) -> list[PoolLabels] | None:
@@ -1591,10 +1662,14 @@ def _pool_labels(res: Resource) -> list[PoolLabels] | None:
     allowed (a nodeSelector on a well-known label is matched against the NodePool's requirements: "a pod's
     requirements must be within the NodePool's requirements", aws/karpenter-provider-aws website/content/en/docs/
     concepts/nodepools.md), ``karpenter.sh/nodepool`` ("The name of the nodepool used to provision the node",
-    website/content/en/docs/concepts/scheduling.md v1.14.1), the family and size derived from its instance types
-    (:func:`_karpenter_derived`), the other ``karpenter.k8s.aws/*`` labels (derived from what EC2 describes of the
-    instance type, types.go ``computeRequirements``) and keys with ``Exists`` not judged, and
-    ``spec.template.spec.taints``; spot when ``karpenter.sh/capacity-type`` admits ``spot``."""
+    website/content/en/docs/concepts/scheduling.md v1.14.1), ``karpenter.k8s.aws/ec2nodeclass`` (its
+    ``nodeClassRef`` name), the family, size, category, generation and GPU labels derived from its instance types
+    (:func:`_karpenter_derived`, rev14g defect 6), the other labels of :data:`KARPENTER_AWS_LABELS` (derived from what
+    EC2 describes of the instance type, types.go ``computeRequirements``) and keys with ``Exists`` not judged, any
+    other ``karpenter.k8s.aws/*`` key on no node, and ``spec.template.spec.taints``; spot when
+    ``karpenter.sh/capacity-type`` admits ``spot``. A managed node group's nodes also carry
+    :data:`EKS_CAPACITY_LABEL` and :data:`EKS_NODEGROUP_LABEL` (rev14g defect 5; not judged when the group does not
+    state them)."""
     if res.type in (EKS_MNG, AWS_NODE_GROUP):
         labels = res.props.get("labels")
         capacity = res.props.get("capacityType")
@@ -1606,12 +1681,22 @@ def _pool_labels(res: Resource) -> list[PoolLabels] | None:
         if (arch := _ami_arch(res.props.get("amiType"))) is not None:
             allowed[ARCH_LABEL] = arch
         taints = res.props.get("taints")
+        known = {} if labels is None else labels
+        unjudged: list[str] = []
+        if labels is not UNKNOWN:
+            known = dict(as_map(known))
+            for label, value in ((EKS_CAPACITY_LABEL, capacity), (EKS_NODEGROUP_LABEL, res.props.get("nodeGroupName"))):
+                if isinstance(value, str):
+                    known.setdefault(label, value)
+                else:  # not given: EKS's default or Pulumi's auto-name, known only after deploy
+                    unjudged.append(label)
         return [
             PoolLabels(
                 res.name,
-                {} if labels is None else labels,
+                known,
                 spot,
                 allowed,
+                tuple(unjudged),
                 taints=UNKNOWN if taints is UNKNOWN else taints_of_list(taints),
             )
         ]
@@ -1634,9 +1719,12 @@ def _pool_labels(res: Resource) -> list[PoolLabels] | None:
         name = res.k8s_name or res.name
         labels = dict(as_map(res.get("spec.template.metadata.labels")))
         labels.setdefault("karpenter.sh/nodepool", name)
+        node_class = as_map(res.get("spec.template.spec.nodeClassRef")).get("name")
+        if isinstance(node_class, str):  # "The name of the ec2 nodeclass used to provision the node" (scheduling.md)
+            labels.setdefault(KARPENTER_AWS + "ec2nodeclass", node_class)
         spot = None
         allowed = {}
-        unjudged = ["karpenter.k8s.aws/"]
+        unjudged = []
         for req in as_list(res.get("spec.template.spec.requirements")):
             req = as_map(req)
             key = req.get("key")
@@ -1652,9 +1740,14 @@ def _pool_labels(res: Resource) -> list[PoolLabels] | None:
             if key == "karpenter.sh/capacity-type" and "spot" in values:
                 spot = "karpenter.sh/capacity-type admits spot"
         types = [labels[INSTANCE_TYPE_LABEL]] if isinstance(labels.get(INSTANCE_TYPE_LABEL), str) else []
-        for k, v in _karpenter_derived(types or list(allowed.get(INSTANCE_TYPE_LABEL, ()))).items():
+        derived, not_derived = _karpenter_derived(types or list(allowed.get(INSTANCE_TYPE_LABEL, ())))
+        for k, v in derived.items():
             if k not in labels:
                 allowed.setdefault(k, v)
+        # the other labels Karpenter sets from what EC2 describes of the type (cpu, memory, bandwidth, ...) are not
+        # read here: not judged; a key under karpenter.k8s.aws/ outside KARPENTER_AWS_LABELS is on no node
+        unjudged += [k for k in sorted(KARPENTER_AWS_LABELS) if k not in derived and k not in labels]
+        unjudged += [k for k in not_derived if k not in unjudged]
         taints = res.get("spec.template.spec.taints")
         return [
             PoolLabels(
@@ -1687,7 +1780,7 @@ POLICY = CloudPolicy(
             types=(EKS_MNG, AWS_NODE_GROUP, EKS_NG2, KARPENTER_POOL),
             summary=(
                 "EKS node group labels, capacityType, instance types, amiType architecture and taints; Karpenter "
-                "NodePool labels, name, requirements and taints"
+                "NodePool labels, name, requirements, instance labels derived from its types and taints"
             ),
             read=_pool_labels,
         ),

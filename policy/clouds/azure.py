@@ -10,7 +10,7 @@ from typing import Any
 
 from policy.rules.base import UNKNOWN, Facts, Finding, Resource, Rule, as_list, as_map, dig, reading, who
 from policy.rules.cluster import world
-from policy.rules.disk import PoolDisk
+from policy.rules.disk import PoolDisk, machine_gpus, node_slots
 from policy.rules.gpu import ACCELERATOR_LABEL, Pool, Preinstalled, gpus_of, int_of, taints_of_list
 from policy.rules.identity import K8S_SUBJECT, Subject, ksa_bindings, paired_bindings
 from policy.rules.nodepools import PoolLabels
@@ -729,9 +729,31 @@ def _pool_disk(res: Resource) -> list[PoolDisk] | None:
     return [
         PoolDisk(res.name, UNKNOWN, UNKNOWN)
         if p is UNKNOWN_PROFILE
-        else PoolDisk(str(p.get("name") or res.name), p.get("nodeLabels") or {}, p.get("osDiskSizeGB"))
+        else PoolDisk(
+            str(p.get("name") or res.name),
+            p.get("nodeLabels") or {},
+            p.get("osDiskSizeGB"),
+            slots=node_slots(machine_gpus(p.get("vmSize")), p.get("nodeLabels"), None, p.get("gpuInstanceProfile")),
+        )
         for p in profiles
     ]
+
+
+ARCH_LABEL = "kubernetes.io/arch"
+_SIZE_NAME = re.compile(r"\A(?:Standard|Basic)_[A-Z]+[0-9]+(?:-[0-9]+)?(?P<features>[a-z]*)(?:_[A-Za-z0-9]+)*\Z")
+"""An Azure VM size name: "[Family] + [Sub-family*] + [# of vCPUs] + [Constrained vCPUs*] + [Additive Features] +
+[Accelerator Type*] + [Version]", the additive features in lower case (MicrosoftDocs/azure-compute-docs
+articles/virtual-machines/vm-naming-conventions.md: ``NC4as_T4_v3``, ``M8-2ms_v2``)."""
+
+
+def size_arch(size: Any) -> str | None:
+    """The ``kubernetes.io/arch`` of an Azure VM size's nodes: ``arm64`` when its additive features hold ``p`` ("p =
+    ARM Cpu", vm-naming-conventions.md; the Dpsv5 sizes such as ``Standard_D4ps_v5``), else ``amd64`` (judgement: the
+    convention's other CPU feature is "a = AMD-based processor", the sizes without either are Intel); None for a
+    name outside the convention (not judged)."""
+    if not isinstance(size, str) or (m := _SIZE_NAME.match(size)) is None:
+        return None
+    return "arm64" if "p" in m.group("features") else "amd64"
 
 
 def _pool_labels(res: Resource) -> list[PoolLabels] | None:
@@ -740,7 +762,8 @@ def _pool_labels(res: Resource) -> list[PoolLabels] | None:
     'Regular'" (pulumi_azure_native containerservice ``scale_set_priority``); the labels AKS's node bootstrap sets on
     every node of a pool, ``agentpool`` and ``kubernetes.azure.com/agentpool`` with the pool's name (Azure/agentbaker
     nbcontractv1 ``GetKubeletNodeLabels``); ``vmSize`` as ``node.kubernetes.io/instance-type``
-    (kubernetes.io/docs/reference/labels-annotations-taints/); ``nodeTaints`` (``key=value:Effect``); per pool
+    (kubernetes.io/docs/reference/labels-annotations-taints/) and as ``kubernetes.io/arch`` (:func:`size_arch`, rev14g
+    defect 4); ``nodeTaints`` (``key=value:Effect``); per pool
     profile (:func:`_pool_profiles`)."""
     profiles = _pool_profiles(res)
     if profiles is None:
@@ -758,6 +781,9 @@ def _pool_labels(res: Resource) -> list[PoolLabels] | None:
         spot = f"scaleSetPriority {priority}" if isinstance(priority, str) and priority.lower() == "spot" else None
         size = p.get("vmSize")
         allowed = {"node.kubernetes.io/instance-type": (size,)} if isinstance(size, str) else {}
+        arch = size_arch(size)
+        if arch is not None:
+            allowed[ARCH_LABEL] = (arch,)
         taints = p.get("nodeTaints")
         out.append(
             PoolLabels(
@@ -765,6 +791,7 @@ def _pool_labels(res: Resource) -> list[PoolLabels] | None:
                 labels,
                 spot,
                 allowed,
+                () if arch is not None else (ARCH_LABEL,),  # a size name outside the convention: not judged
                 taints=UNKNOWN if taints is UNKNOWN else taints_of_list(taints),
             )
         )
@@ -871,7 +898,7 @@ POLICY = CloudPolicy(
         "gpu-pool-disk-fits": Part(types=(AKS, AKS_POOL), summary="AKS osDiskSizeGB", read=_pool_disk),
         "node-selectors-match-pools": Part(
             types=(AKS, AKS_POOL),
-            summary="AKS nodeLabels, pool name, vmSize, nodeTaints and scaleSetPriority",
+            summary="AKS nodeLabels, pool name, vmSize and its architecture, nodeTaints and scaleSetPriority",
             read=_pool_labels,
         ),
         "api-endpoint-restricted": Part(

@@ -8,10 +8,11 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from components import catalog
 from components.clusters.reachability import WEBHOOKS, ports
 from policy.rules.base import UNKNOWN, Facts, Finding, Resource, as_list, as_map, dig, is_set
 from policy.rules.cluster import world
-from policy.rules.disk import PoolDisk
+from policy.rules.disk import PoolDisk, node_slots
 from policy.rules.gpu import Pool, Preinstalled, int_of, taints_of_list
 from policy.rules.identity import K8S_NAME, Subject, ksa_bindings, paired_bindings
 from policy.rules.nodepools import PoolLabels
@@ -265,6 +266,9 @@ def _gpu_pools(res: Resource) -> list[Pool] | None:
     # The taint must be declared: GKE adds its own only when a non-GPU pool already runs
     # (terraform-google-kubernetes-engine#703), and a declared one is accepted (GoogleCloudPlatform/cluster-toolkit
     # gke-node-pool declares it; tests/clusters/test_gke.py::test_gpu_pools_declare_the_gpu_taint).
+    # GKE shares a GPU itself with ``gpuSharingConfig`` (time-sharing, MPS) or ``gpuPartitionSize`` (MIG) on a guest
+    # accelerator (pulumi_gcp container NodePool ``node_config.guest_accelerators``; components/clusters/gke.py)
+    shared = any(as_map(a).get(k) for a in accels for k in ("gpuSharingConfig", "gpuPartitionSize"))
     return [
         Pool(
             res,
@@ -273,6 +277,7 @@ def _gpu_pools(res: Resource) -> list[Pool] | None:
             as_map(node.get("labels")),
             per_node or None,
             max_nodes,
+            shares_gpus=shared,
         )
     ]
 
@@ -806,7 +811,22 @@ def _pool_disk(res: Resource) -> list[PoolDisk] | None:
     if config is UNKNOWN:
         return [PoolDisk(res.name, UNKNOWN, UNKNOWN)]
     config = as_map(config)
-    return [PoolDisk(res.name, config.get("labels") or {}, config.get("diskSizeGb"))]
+    accel = as_map(next(iter(as_list(config.get("guestAccelerators"))), {}))
+    sharing = as_map(accel.get("gpuSharingConfig")).get("maxSharedClientsPerGpu")
+    clients = sharing if isinstance(sharing, int) else 1
+    slots = node_slots(accel.get("count"), None, clients, accel.get("gpuPartitionSize"))
+    # GKE reads a CONTAINER_IMAGE_CACHE secondary boot disk's images from that disk (components/coldstart.yaml
+    # imageCache.gcp.ownDisk; the mode as components/clusters/gke.py IMAGE_CACHE_MODE renders it)
+    cache = any(as_map(b).get("mode") == "CONTAINER_IMAGE_CACHE" for b in as_list(config.get("secondaryBootDisks")))
+    return [PoolDisk(res.name, config.get("labels") or {}, config.get("diskSizeGb"), slots=slots, cache_disk=cache)]
+
+
+ARCH_LABEL = "kubernetes.io/arch"
+GKE_ACCELERATOR_LABEL = "cloud.google.com/gke-accelerator"
+"""The label GKE puts on a GPU node, valued with the GPU's accelerator type: kubernetes/autoscaler
+cluster-autoscaler-1.34.2 cloudprovider/gce/gce_cloud_provider.go:36-37 ("GPULabel is the label added to nodes with
+GPU resource", ``cloud.google.com/gke-accelerator``), whose value gce_price_model.go:121 looks up in the GPU prices
+keyed by accelerator type (gce_price_info.go:570 ``nvidia-tesla-t4``)."""
 
 
 def _pool_labels(res: Resource) -> list[PoolLabels] | None:
@@ -816,7 +836,10 @@ def _pool_labels(res: Resource) -> list[PoolLabels] | None:
     Kubernetes node label, ``cloud.google.com/gke-nodepool``, which has the node pool's name"
     (docs.cloud.google.com/kubernetes-engine/docs/concepts/node-pools); ``nodeConfig.machineType`` is the value of
     ``node.kubernetes.io/instance-type`` ("the instance type ... defined by the cloud provider",
-    kubernetes.io/docs/reference/labels-annotations-taints/); ``nodeConfig.taints``."""
+    kubernetes.io/docs/reference/labels-annotations-taints/) and gives ``kubernetes.io/arch`` by its machine series
+    from the accelerator catalog's ``node_labels.series_arch`` table (rev14g defect 4; a series the table does not
+    list leaves the arch unjudged); the first ``nodeConfig.guestAccelerators`` type is the value of
+    :data:`GKE_ACCELERATOR_LABEL` (rev14g defect 5); ``nodeConfig.taints``."""
     if res.type != GKE_POOL:
         return None
     config = res.props.get("nodeConfig")
@@ -830,9 +853,22 @@ def _pool_labels(res: Resource) -> list[PoolLabels] | None:
     spot = next((f"nodeConfig.{k} true" for k in ("spot", "preemptible") if config.get(k) is True), None)
     machine = config.get("machineType")
     allowed = {"node.kubernetes.io/instance-type": (machine,)} if isinstance(machine, str) else {}
+    unjudged: tuple[str, ...] = ()
+    if isinstance(machine, str) and (arch := catalog.series_arch("gcp", machine)) is not None:
+        allowed[ARCH_LABEL] = (arch,)
+    else:
+        unjudged = (ARCH_LABEL,)  # a series the catalog's table does not list: not judged (docs/policies.md)
+    accelerators = config.get("guestAccelerators")
+    kinds = [as_map(a).get("type") for a in as_list(accelerators)]
+    if accelerators is UNKNOWN or any(k is UNKNOWN for k in kinds):
+        labels.setdefault(GKE_ACCELERATOR_LABEL, UNKNOWN)
+    elif kinds and all(isinstance(k, str) for k in kinds):
+        labels.setdefault(GKE_ACCELERATOR_LABEL, kinds[0])
     taints = config.get("taints")
     return [
-        PoolLabels(res.name, labels, spot, allowed, taints=UNKNOWN if taints is UNKNOWN else taints_of_list(taints))
+        PoolLabels(
+            res.name, labels, spot, allowed, unjudged, taints=UNKNOWN if taints is UNKNOWN else taints_of_list(taints)
+        )
     ]
 
 
@@ -844,7 +880,10 @@ POLICY = CloudPolicy(
         "gpu-pool-disk-fits": Part(types=(GKE_POOL,), summary="GKE nodeConfig.diskSizeGb", read=_pool_disk),
         "node-selectors-match-pools": Part(
             types=(GKE_POOL,),
-            summary="GKE nodeConfig.labels, pool name, machineType, taints, spot and preemptible",
+            summary=(
+                "GKE nodeConfig.labels, pool name, machineType and its series' arch, accelerator type, taints, spot "
+                "and preemptible"
+            ),
             read=_pool_labels,
         ),
         "api-endpoint-restricted": Part(

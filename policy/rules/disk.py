@@ -8,20 +8,25 @@ kubernetes.io/docs/reference/config-api/kubelet-config.v1beta1), so a pre-pulled
 needs it, and a model whose images and download do not fit is never started.
 
 The rule reads the rendered objects: each pool's disk and node labels as the cloud's share reads them
-(:class:`PoolDisk`: the EKS EC2NodeClass's data or root volume through the Karpenter NodePool's ``nodeClassRef``, the
-GKE node pool's ``nodeConfig.diskSizeGb``, the AKS pool's ``osDiskSizeGB``), the GPU InferenceServices whose
+(:class:`PoolDisk`: the EKS EC2NodeClass's data or root volume through the Karpenter NodePool's ``nodeClassRef``,
+the GKE node pool's ``nodeConfig.diskSizeGb``, the AKS pool's ``osDiskSizeGB``), the GPU InferenceServices whose
 ``nodeSelector`` names the pool's accelerator (their runtime from the rendered ServingRuntimes, their model images
 and size annotation: components/coldstart.py ``facts_from_isvc``), and the placeholders' ``prepull-*`` containers of
-the pool. It computes the need as the plan-time check does (components/coldstart.py ``disk_problems``, the same
-function), so the two agree. What an image cache lists is the stack's statement, not in any rendered object (a
-disk image or snapshot id only): the plan-time check counts it, this rule cannot. A pool whose disk is known only
-after deploy is named by the unknown hook. A pool whose object states no disk size (an EKS managed node group, whose
-disk is in a launch template this rule does not tie to it; an AKS pool without ``osDiskSizeGB``, which takes the
-VM size's default) is not judged here: the plan-time check holds every pool the stack declares.
+the pool. A node runs as many model pods as it grants GPU requests (rev16c defect 1): the pool's GPUs per node
+(GKE's ``guestAccelerators.count``, else the catalog machine of the pool's instance type) times GKE's
+``maxSharedClientsPerGpu``, or the replicas the device plugin configuration label names on EKS and AKS, or the MIG
+partitions of its profile. It computes the need as the plan-time check does (components/coldstart.py
+``disk_problems``, the same function), so the two agree. What an image cache lists is the stack's statement, not in
+any rendered object (a disk image or snapshot id only): the plan-time check counts it, this rule cannot. A pool
+whose disk is known only after deploy is named by the unknown hook. A pool whose object states no disk size (an EKS
+managed node group, whose disk is in a launch template this rule does not tie to it; an AKS pool without
+``osDiskSizeGB``, which takes the VM size's default) is not judged here: the plan-time check holds every pool the
+stack declares.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -53,6 +58,49 @@ class PoolDisk:
     labels: Any
     disk_gib: Any
     ref: str | None = None
+    slots: int | None = None
+    """How many GPU requests one node grants (:func:`node_slots`); None: not known from the object (one, as a node
+    with one unshared GPU)."""
+    cache_disk: bool = False
+    """The pool's image cache is a disk of its own (GKE's ``CONTAINER_IMAGE_CACHE`` secondary boot disk): the images
+    the stack lists for it (:attr:`Facts.image_caches`) are not on this disk (components/coldstart.yaml
+    ``imageCache.gcp.ownDisk``)."""
+
+
+DEVICE_PLUGIN_CONFIG_LABEL = "nvidia.com/device-plugin.config"
+"""The node label naming the NVIDIA device plugin configuration a node serves (components/clusters/base.py
+``DEVICE_PLUGIN_CONFIG_LABEL``; ``time-slicing-<n>``, ``mps-<n>``: ``n`` replicas of each GPU), restated so a slip
+there is caught."""
+_SHARED_CONFIG = re.compile(r"\A(?:time-slicing|mps)-([0-9]+)\Z")
+
+
+def machine_gpus(instance_types: Any) -> int | None:
+    """The most GPUs of the catalog machines among ``instance_types`` (a name or a list; Karpenter may start any of
+    a requirement's values), None when none is a catalog machine."""
+    from components import catalog
+
+    names = {str(t) for t in (instance_types if isinstance(instance_types, list | tuple) else [instance_types])}
+    found = [m.gpus for m in catalog.machines() if m.instance_type in names]
+    return max(found) if found else None
+
+
+def node_slots(gpus: Any, labels: Any = None, clients: Any = None, mig_profile: Any = None) -> int | None:
+    """How many GPU requests one node grants, as components/coldstart.py ``node_slots`` counts them: ``gpus`` (None:
+    not known) times ``clients`` (GKE's ``maxSharedClientsPerGpu``), else the replicas the node's device plugin
+    configuration label names (:data:`DEVICE_PLUGIN_CONFIG_LABEL`), or times the partitions of ``mig_profile``
+    (``1g.10gb``, AKS's ``MIG1g``)."""
+    from components import coldstart
+
+    if not isinstance(gpus, int) or gpus < 1:
+        return None
+    if clients is None:
+        found = _SHARED_CONFIG.match(str(as_map(labels).get(DEVICE_PLUGIN_CONFIG_LABEL, "")))
+        clients = int(found.group(1)) if found else None
+    if isinstance(clients, int) and clients > 1:
+        return coldstart.node_slots(gpus, "time-slicing", clients)
+    if isinstance(mig_profile, str) and mig_profile:
+        return coldstart.node_slots(gpus, "mig", 1, mig_profile)
+    return gpus
 
 
 def _disks(resources: Sequence[Resource]) -> list[PoolDisk]:
@@ -114,7 +162,15 @@ def _check(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
         accelerator = labels.get(ACCELERATOR_NODE_LABEL)
         pool_name = labels.get(POOL_NODE_LABEL, d.name)
         prepulled = tuple(warm.get(str(pool_name), ()))
-        pool = coldstart.PoolDisk(str(pool_name), str(accelerator), disk, (), prepulled)
+        elsewhere: tuple[str, ...] = ()
+        if d.cache_disk and facts.image_caches is not None:
+            # the images every pool of the accelerator lists (the stack's statement; the rendered pool holds only
+            # the disk image's id); not known: every image is counted on the boot disk
+            lists = [set(images) for acc, images in facts.image_caches if acc == accelerator]
+            elsewhere = tuple(sorted(set.intersection(*lists))) if lists else ()
+        pool = coldstart.PoolDisk(
+            str(pool_name), str(accelerator), disk, elsewhere, prepulled, d.slots or 1, cache_on_disk=not elsewhere
+        )
         for _, value, why in coldstart.disk_problems("", [pool], models):
             yield Finding(None, f"GPU pool {pool_name} ({d.name}): disk {value} GiB: {why}")
 
@@ -132,8 +188,9 @@ RULES = [
         name=RULE,
         description=(
             "Each GPU pool's node disk holds, below the kubelet's image garbage collection threshold (85%), the "
-            "runtime and model images and download of the largest model that may land on it and the images its "
-            "warm capacity pre-pulls (the plan-time check's computation, components/coldstart.py): {clouds}."
+            "runtime and model images and downloads of the largest model pods that may land on one node together "
+            "(as many as its GPUs, time-slicing replicas or MIG partitions grant) and the images its warm capacity "
+            "pre-pulls (the plan-time check's computation, components/coldstart.py): {clouds}."
         ),
         enforcement="mandatory",
         area="cluster",

@@ -52,6 +52,9 @@ class Pool:
     max_nodes: int | None
     max_gpus: int | None = None  # a direct cap (Karpenter limits), when the pool states one
     note: str = ""
+    shares_gpus: bool = False
+    """The cloud shares each GPU of the pool's nodes itself (its nodes advertise several ``nvidia.com/gpu`` per GPU):
+    set by the cloud's share (policy/clouds/), read by warm-capacity-preemptible (rev17g g08)."""
 
 
 def int_of(value: Any) -> int | None:

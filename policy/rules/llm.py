@@ -418,9 +418,45 @@ def relabel(labels: Mapping[str, str], configs: Sequence[Any]) -> dict[str, str]
     return out
 
 
-def sample_target(name: str) -> dict[str, str]:
-    """The discovered labels of one of model ``name``'s pods on its serving port (:data:`SAMPLE_ADDRESS`)."""
-    return {"__address__": SAMPLE_ADDRESS, POD_LABEL_META: name, POD_LABELPRESENT_META: "true"}
+POD_PORTS = {"http-envoy-prom": "15090"}
+"""The named container ports a model pod declares that a PodMonitor endpoint may name, by number: the Istio sidecar's
+``http-envoy-prom`` on 15090, the only port its injector declares (istio/istio 1.30.3
+manifests/charts/istio-control/istio-discovery/files/injection-template.yaml, ``istio-proxy`` ``ports``; cited by
+components/serving/llm_scaling.py). Restated: the rule does not read the rendering's constant."""
+PORT_NAME_META = "__meta_kubernetes_pod_container_port_name"
+PORT_NUMBER_META = "__meta_kubernetes_pod_container_port_number"
+"""Prometheus's pod role makes one target per declared container port, ``__address__`` = the pod IP and that port,
+with these meta labels (prometheus.io/docs/prometheus/latest/configuration/configuration/#kubernetes_sd_config, role
+pod; discovery/kubernetes/pod.go)."""
+
+
+def sample_target(name: str, port: str = "8080", port_name: str = "") -> dict[str, str]:
+    """The discovered labels of one of model ``name``'s pods on its container port ``port`` (named ``port_name``):
+    the target Prometheus's pod role makes for it, ``__address__`` the pod IP (:data:`SAMPLE_IP`) and that port."""
+    out = {"__address__": f"{SAMPLE_IP}:{port}", POD_LABEL_META: name, POD_LABELPRESENT_META: "true"}
+    if port_name:
+        out |= {PORT_NAME_META: port_name, PORT_NUMBER_META: port}
+    return out
+
+
+def endpoint_port(endpoint: Mapping[str, Any]) -> tuple[str, str] | str:
+    """(number, name) of the declared container port a PodMonitor endpoint scrapes, or why the rule cannot tell. The
+    prometheus-operator CRD (upstream/crd-schemas/monitoring.coreos.com/podmonitor_v1.json): ``port`` is a port NAME
+    and "takes precedence over the ``portNumber`` and ``targetPort`` fields"; ``portNumber`` selects the target whose
+    ``__meta_kubernetes_pod_container_port_number`` matches; ``targetPort`` (deprecated) is a name or a number. A name
+    the pod does not declare finds no target ("it will result in no targets being discovered")."""
+    for key in ("port", "portNumber", "targetPort"):
+        value = endpoint.get(key)
+        if value in (None, ""):
+            continue
+        if (isinstance(value, int) and not isinstance(value, bool)) or str(value).isdigit():
+            number = str(value)
+            names = [n for n, p in POD_PORTS.items() if p == number]
+            return number, names[0] if names else ""
+        if str(value) in POD_PORTS:
+            return POD_PORTS[str(value)], str(value)
+        return f"{key} {value!r} names no port a model pod declares (known: {sorted(POD_PORTS)}): no target"
+    return "names no port (port, portNumber or targetPort): the rule cannot tell which target it scrapes"
 
 
 def _endpoint_problems(endpoint: Mapping[str, Any], name: str) -> list[str]:
@@ -434,16 +470,20 @@ def _endpoint_problems(endpoint: Mapping[str, Any], name: str) -> list[str]:
             "merged metrics; 15090 is Envoy's own, without vllm: series)"
         )
         return out
+    port = endpoint_port(endpoint)
+    if isinstance(port, str):
+        return [*out, port]
+    target = sample_target(name, *port)
     try:
-        got = relabel(sample_target(name), configs)
+        got = relabel(target, configs)
     except RelabelError as e:
         return [*out, f"its relabelings have {e}: the rule cannot tell which target it scrapes"]
     if got is None:
-        return [*out, f"its relabelings drop the pod's target {sample_target(name)}: nothing is scraped"]
+        return [*out, f"its relabelings drop the pod's target {target}: nothing is scraped"]
     want = f"{SAMPLE_IP}:{MERGED_PORT}"
     if got.get("__address__") != want:
         out.append(
-            f"targets {got.get('__address__')!r} for a pod at {SAMPLE_ADDRESS}, not {want!r}: not port "
+            f"targets {got.get('__address__')!r} for a pod at {target['__address__']}, not {want!r}: not port "
             f"{MERGED_PORT} (pilot-agent's merged metrics; 15090 is Envoy's own, without vllm: series)"
         )
     if got.get(MODEL_LABEL) != name:

@@ -20,11 +20,15 @@
   selector that reads a value known only after deploy is skipped. A key a pool states is judged against the pool
   (rev14f defect 4): its labels, else the values its nodes can take (:attr:`PoolLabels.allowed`: a Karpenter
   NodePool's ``In`` requirements, a node group's instance types and AMI architecture, a GKE or AKS pool's machine
-  type), so ``kubernetes.io/arch: arm64`` or ``node.kubernetes.io/instance-type: p5.48xlarge`` on an amd64 g6.xlarge
-  pool fails; the labels the cloud sets on every node of a pool count as met (:attr:`PoolLabels.labels`: Karpenter's
-  ``karpenter.sh/nodepool``, GKE's ``cloud.google.com/gke-nodepool``, AKS's ``kubernetes.azure.com/agentpool``), as
-  do keys whose values the pool does not state (:attr:`PoolLabels.unjudged`: Karpenter's ``karpenter.k8s.aws/*``
-  derived from instance types EC2 describes). A pool counts only when the pod tolerates each of its ``NoSchedule``
+  type and the architecture of its machine series, rev14g defect 4), so ``kubernetes.io/arch: arm64`` or
+  ``node.kubernetes.io/instance-type: p5.48xlarge`` on an amd64 g6.xlarge pool fails; the labels the cloud sets on
+  every node of a pool are judged against their values (:attr:`PoolLabels.labels`: Karpenter's
+  ``karpenter.sh/nodepool`` and ``karpenter.k8s.aws/*`` instance labels, GKE's ``cloud.google.com/gke-nodepool`` and
+  ``cloud.google.com/gke-accelerator``, EKS managed node groups' ``eks.amazonaws.com/capacityType``, AKS's
+  ``kubernetes.azure.com/agentpool``; rev14g defects 5 and 6). Keys whose values the pool does not state count as met,
+  each named by the share with why (:attr:`PoolLabels.unjudged`: Karpenter's labels from what EC2 describes of an
+  instance type, an EKS node group's auto-generated name, the arch of a machine series the accelerator catalog does
+  not list). A pool counts only when the pod tolerates each of its ``NoSchedule``
   and ``NoExecute`` taints (kubernetes.io/docs/concepts/scheduling-eviction/taint-and-toleration/: the scheduler
   does not place a pod on a node with a ``NoSchedule`` taint it does not tolerate), read from the same pod spec (an
   InferenceService component's ``tolerations``, a workload's template, the ``tolerations`` beside the nodeSelector in
@@ -67,8 +71,9 @@ WORKLOADS = (
 class PoolLabels:
     """One pool as a cloud's share reads it: its node labels (UNKNOWN when known only after deploy) and, when its
     nodes are spot capacity, why; the values a well-known label of its nodes can take (``allowed``: key -> values),
-    the label key prefixes its nodes carry with values not read here (``unjudged``), and its taints as (key, value,
-    effect) (UNKNOWN when known only after deploy)."""
+    the label keys (or key prefixes) its nodes carry with values not read here (``unjudged``: a selector on them is
+    met; each share documents why it cannot read them), and its taints as (key, value, effect) (UNKNOWN when known
+    only after deploy)."""
 
     name: str
     labels: Any

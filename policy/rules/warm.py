@@ -107,6 +107,9 @@ def _warm(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
             )
         yield from _selector_problems(res, who, pod, resources)
         yield from _prepull_problems(res, who, pod, resources)
+        yield from _shared_pool_problems(res, who, pod, resources)
+        yield from _spread_problems(res, who, pod)
+        yield from _container_problems(res, who, pod)
         mount = pod.get("automountServiceAccountToken")
         if mount is not UNKNOWN and mount is not False:
             yield Finding(
@@ -212,6 +215,130 @@ def _prepull_problems(
             )
 
 
+GPU = "nvidia.com/gpu"
+HOSTNAME = "kubernetes.io/hostname"
+"""The well-known node label one node carries alone (kubernetes.io/docs/reference/labels-annotations-taints,
+``kubernetes.io/hostname``): a required anti-affinity term on it keeps two matching pods off one node."""
+DEVICE_PLUGIN_CONFIG = "nvidia.com/device-plugin.config"
+"""The node label by which the NVIDIA device plugin serves a node a sharing config (time-slicing, MPS; its README,
+"Updating Per-Node Configuration With a Node Label"): components/clusters/base.py ``DEVICE_PLUGIN_CONFIG_LABEL``,
+restated so a slip there does not move the rule."""
+
+
+def _pool_of(pool: Any, resources: Sequence[Resource]) -> list[Any]:
+    """The GPU pools (policy/rules/gpu.py ``gpu_pools``) whose nodes carry ``mlplatform.io/pool: <pool>``."""
+    from policy.rules.gpu import gpu_pools
+
+    return [p for r in resources for p in gpu_pools(r) if as_map(p.labels).get(POOL_NODE_LABEL) == pool]
+
+
+def _shares(found: Any) -> bool:
+    """Whether a pool's nodes share their GPUs: the device plugin's sharing config label, or the cloud's own sharing
+    (its share of ``gpu-pools`` sets ``shares_gpus``, policy/clouds/)."""
+    return bool(as_map(found.labels).get(DEVICE_PLUGIN_CONFIG)) or bool(found.shares_gpus)
+
+
+def _shared_pool_problems(
+    res: Resource, who: str, pod: Mapping[str, Any], resources: Sequence[Resource]
+) -> Iterator[Finding]:
+    """A placeholder that holds less than its whole node (a share of a pool that shares GPUs, or fewer GPUs than the
+    node has) pre-pulls nothing (rev17g g08): a model may then start beside it without pre-empting it on a node that
+    has just come up, and the kubelet pulls images serially by default (Kubernetes docs concepts/containers/images,
+    "Serial and parallel image pulls"; components/platform/warm.py module docstring), so a pre-pull of another
+    model's image could be queued in front of the model's own pull."""
+    containers = pod.get("containers")
+    if not isinstance(containers, list):
+        return
+    prepulls = [c for c in containers if str(as_map(c).get("name", "")).startswith("prepull-")]
+    pool = as_map(as_map(res.get("spec.template.metadata")).get("labels")).get(POOL_LABEL)
+    if not prepulls or is_unknown(pool):
+        return
+    asked = 0
+    for c in containers:
+        got = as_map(as_map(as_map(c).get("resources")).get("requests")).get(GPU)
+        if isinstance(got, int | str) and str(got).isdigit():
+            asked += int(got)
+    for found in _pool_of(pool, resources):
+        if _shares(found):
+            why = "its pool shares GPUs"
+        elif found.gpus_per_node is not None and asked < found.gpus_per_node:
+            why = f"it requests {asked} of the node's {found.gpus_per_node} GPUs"
+        else:
+            continue
+        yield Finding(
+            res.urn,
+            f"{who}: pre-pulls {len(prepulls)} image(s) though {why}: a model may start beside it, and the kubelet "
+            "pulls serially, so a pre-pull may queue in front of the model's own pull (pre-pull only where the "
+            "placeholder holds the whole node)",
+        )
+
+
+def _spread_problems(res: Resource, who: str, pod: Mapping[str, Any]) -> Iterator[Finding]:
+    """One placeholder per node (components/platform/warm.py: "spread one per node"; rev17g g11): a required
+    ``podAntiAffinity`` term on ``kubernetes.io/hostname`` whose ``matchLabels`` select the placeholder's own pods
+    (every label of a selector must match, meta/v1 LabelSelector: "The requirements are ANDed") by its pool label.
+    Without it two placeholders of a pool that shares GPUs may sit on one node: fewer nodes are warm than asked."""
+    labels = as_map(as_map(res.get("spec.template.metadata")).get("labels"))
+    pool = labels.get(POOL_LABEL)
+    affinity = pod.get("affinity")
+    if is_unknown(pool) or is_unknown(affinity):
+        return
+    terms = as_map(as_map(affinity).get("podAntiAffinity")).get("requiredDuringSchedulingIgnoredDuringExecution")
+    if is_unknown(terms):
+        return
+    for term in terms if isinstance(terms, list) else []:
+        term = as_map(term)
+        match = as_map(as_map(term.get("labelSelector")).get("matchLabels"))
+        if term.get("topologyKey") != HOSTNAME or match.get(POOL_LABEL) != pool:
+            continue
+        if all(v is UNKNOWN or labels.get(k) == v for k, v in match.items()):
+            return
+    yield Finding(
+        res.urn,
+        f"{who}: no required podAntiAffinity on {HOSTNAME} selecting its pods by {POOL_LABEL}={pool}: two "
+        "placeholders may share one node and fewer nodes stay warm",
+    )
+
+
+CONTAINER_LIMITS = ("cpu", "memory")
+
+
+def _container_problems(res: Resource, who: str, pod: Mapping[str, Any]) -> Iterator[Finding]:
+    """Every container of a placeholder (the pause container and each ``prepull-*``, which runs a model's or a
+    runtime's image on the GPU node) has a read-only root filesystem (core/v1 SecurityContext
+    ``readOnlyRootFilesystem``: "Whether this container has a read-only root filesystem. Default is false", the
+    Kubernetes API as pulumi_kubernetes 4.x core/v1 ``SecurityContextArgs`` documents it; components/platform/warm.py
+    ``prepull`` promises it; rev17g g09) and cpu and memory limits (without a limit "it's possible (and allowed) for
+    a container to use more resource than its request", kubernetes.io/docs/concepts/configuration/
+    manage-resources-containers, "Requests and limits": a pre-pull's image would be bounded by the GPU node only;
+    rev17g g10)."""
+    containers = pod.get("containers")
+    if not isinstance(containers, list):
+        return
+    for c in containers:
+        c = as_map(c)
+        name = c.get("name")
+        if is_unknown(c) or is_unknown(name):
+            continue
+        ro = as_map(c.get("securityContext")).get("readOnlyRootFilesystem")
+        if ro is not UNKNOWN and ro is not True:
+            yield Finding(
+                res.urn,
+                f"{who}: container {name} has no read-only root filesystem (securityContext.readOnlyRootFilesystem "
+                f"is {ro!r}, default false): it runs a third-party image on the GPU node",
+            )
+        limits = as_map(c.get("resources")).get("limits")
+        if is_unknown(limits):
+            continue
+        missing = [k for k in CONTAINER_LIMITS if as_map(limits).get(k) in (None, "")]
+        if missing:
+            yield Finding(
+                res.urn,
+                f"{who}: container {name} has no {' or '.join(missing)} limit: it may use the GPU node's "
+                "CPU and memory beyond its request",
+            )
+
+
 RULES = [
     Rule(
         name="warm-capacity-preemptible",
@@ -220,7 +347,10 @@ RULES = [
             "preemptionPolicy Never, mount no ServiceAccount token, have terminationGracePeriodSeconds 0, and "
             "select the nodes of the pool they keep warm (its pool and accelerator node labels); placeholders that "
             "pre-pull images pre-pull the runtime image KServe selects for each GPU model of their accelerator (the "
-            "namespace's ServingRuntime first) and its oci:// model image."
+            "namespace's ServingRuntime first) and its oci:// model image; placeholders that hold less than their "
+            "whole node (a pool that shares GPUs, or fewer GPUs than the node has) pre-pull nothing; each spreads one "
+            "per node (required podAntiAffinity on kubernetes.io/hostname selecting its pool label); every "
+            "placeholder and pre-pull container has a read-only root filesystem and cpu and memory limits."
         ),
         enforcement="mandatory",
         area="gpu",
@@ -235,6 +365,7 @@ RULES = [
                     "spec.template.spec.terminationGracePeriodSeconds",
                     "spec.template.spec.nodeSelector.*",
                     "spec.template.spec.containers",
+                    "spec.template.spec.affinity",
                 ),
                 PRIORITY_CLASS: ("value", "globalDefault", "preemptionPolicy"),
                 "InferenceService": ("spec.predictor.model", "spec.predictor.nodeSelector"),

@@ -25,7 +25,7 @@ KEYS = {
 }  # fmt: skip
 POOL_KEYS = {
     "accelerator", "instanceType", "gpusPerNode", "minNodes", "maxNodes", "spot", "sharing", "maxClientsPerGpu",
-    "zones", "cachedImages",
+    "zones", "cachedImages", "diskSizeGib",
 }  # fmt: skip
 POOLS = {
     "aws": {"l4": {"accelerator": "nvidia-l4", "maxNodes": 2}},

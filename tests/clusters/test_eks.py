@@ -515,7 +515,7 @@ def test_seam_and_outputs(karpenter: Any) -> None:
     assert out["gpuPools"] == {
         "l4": {"accelerator": "nvidia-l4", "instanceType": "g6.xlarge", "gpusPerNode": 1, "minNodes": 0,
                "maxNodes": 4, "spot": True, "sharing": "none", "maxClientsPerGpu": 1, "zones": [],
-               "cachedImages": []}
+               "cachedImages": [], "diskSizeGib": 200}
     }  # fmt: skip
     assert out["endpoint"].startswith("https://") and out["endpoint"].endswith(".eks.amazonaws.com")
     assert out["oidcIssuer"].startswith(f"https://{OIDC_HOST}")

@@ -234,6 +234,7 @@ def test_seam_and_outputs(gke: Any) -> None:
         "maxClientsPerGpu": 1,
         "zones": ["us-central1-a", "us-central1-b", "us-central1-c", "us-central1-f"],
         "cachedImages": [],
+        "diskSizeGib": 200,
     }
     assert out["oidcIssuer"] == (
         "https://container.googleapis.com/v1/projects/mlp-test/locations/us-central1/clusters/mlp-test"

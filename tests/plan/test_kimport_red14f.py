@@ -129,6 +129,7 @@ def test_a_transformer_model_name_the_runtime_does_not_serve_is_refused_through_
     assert _one_line(capsys, path) == (
         f"{path}: InferenceService m1: as an mlplatform model: stacks/Pulumi.aws-dev.yaml: "
         "mlplatform:models.m1.transformer.args.0: --model_name=other is not allowed; the transformer calls the "
-        "predictor by its --model_name, and kserve-sklearnserver serves the model as m1 (KServe passes --model_name "
-        "m1 when the args give none); give --model_name=m1 or remove it"
+        "predictor by its --model_name (argparse keeps the last one, an abbreviation too), and kserve-sklearnserver "
+        "serves the model as m1 (KServe passes --model_name m1 when no arg starts with --model_name); give "
+        "--model_name=m1 or remove it"
     )

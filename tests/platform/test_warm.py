@@ -176,6 +176,19 @@ def test_placeholders_pre_pull_the_images_of_their_accelerators_models() -> None
     assert pod["securityContext"]["runAsNonRoot"] is True  # applies to the init containers too
 
 
+def test_every_placeholder_container_has_a_read_only_root_and_cpu_and_memory_limits() -> None:
+    """issue #17 (rev17g g09, g10): each pre-pull container runs a model's or a runtime's image on the GPU node, so it
+    gets a read-only root filesystem (core/v1 SecurityContext ``readOnlyRootFilesystem``, "Default is false") and
+    cpu and memory limits (a container may use more than its request when there is no limit: kubernetes.io
+    concepts/configuration/manage-resources-containers, "Requests and limits"), like the placeholder itself."""
+    [dep] = _warm_objects({"warmCapacity": {"l4": 1}}, images={L4_POOL.accelerator: [TRITON, HF_GPU]})["deployments"]
+    containers = dep["spec"]["template"]["spec"]["containers"]
+    assert [c["name"] for c in containers] == ["placeholder", "prepull-0", "prepull-1"]
+    for c in containers:
+        assert c["securityContext"]["readOnlyRootFilesystem"] is True, c["name"]
+        assert {"cpu", "memory"} <= set(c["resources"]["limits"]), c["name"]
+
+
 def test_no_images_no_pre_pull_containers() -> None:
     [dep] = _warm_objects({"warmCapacity": {"l4": 1}})["deployments"]
     assert [c["name"] for c in dep["spec"]["template"]["spec"]["containers"]] == ["placeholder"]

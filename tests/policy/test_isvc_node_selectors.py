@@ -18,13 +18,15 @@ from support import ROOT, mutated_resources, shipped_plan
 
 RULE = next(r for r in RULES if r.name == "node-selectors-match-pools")
 POOLS = (
-    # aws-dev's pools as the aws share reads them: the system node group (two resources), and the Karpenter NodePool
-    # with its template labels, its name as karpenter.sh/nodepool and single-valued requirements (policy/clouds/aws.py
-    # _pool_labels)
-    "mlplatform-system: {'mlplatform.io/pool': 'system'}; mlplatform-system: {'mlplatform.io/pool': 'system'}; "
+    # aws-dev's pools as the aws share reads them: the system node group (two resources) with its capacityType as
+    # eks.amazonaws.com/capacityType, and the Karpenter NodePool with its template labels, its name as
+    # karpenter.sh/nodepool, its nodeClassRef as karpenter.k8s.aws/ec2nodeclass and single-valued requirements
+    # (policy/clouds/aws.py _pool_labels)
+    "mlplatform-system: {'mlplatform.io/pool': 'system', 'eks.amazonaws.com/capacityType': 'ON_DEMAND'}; "
+    "mlplatform-system: {'mlplatform.io/pool': 'system', 'eks.amazonaws.com/capacityType': 'ON_DEMAND'}; "
     "gpu-l4: {'mlplatform.io/accelerator': 'nvidia-l4', 'mlplatform.io/pool': 'l4', 'karpenter.sh/nodepool': 'gpu-l4', "
-    "'node.kubernetes.io/instance-type': 'g6.xlarge', 'karpenter.sh/capacity-type': 'spot', "
-    "'kubernetes.io/arch': 'amd64', 'kubernetes.io/os': 'linux'}"
+    "'karpenter.k8s.aws/ec2nodeclass': 'gpu-l4', 'node.kubernetes.io/instance-type': 'g6.xlarge', "
+    "'karpenter.sh/capacity-type': 'spot', 'kubernetes.io/arch': 'amd64', 'kubernetes.io/os': 'linux'}"
 )
 
 
@@ -192,3 +194,114 @@ def test_gke_and_aks_system_pool_names_pass_and_gpu_pools_need_the_toleration(st
     msgs = _stack_messages(stack, _select("transformer", {key: gpu.labels[key]}))
     assert len(msgs) == 1 and "whose taints its pods do not tolerate" in msgs[0], msgs
     assert _stack_messages(stack, _select("transformer", {key: gpu.labels[key]}, [GPU_TOLERATION])) == []
+
+
+# ---------------------------------------------------------------------------------------------- rev14g defects 4-6
+
+
+@pytest.mark.parametrize(
+    ("stack", "component", "selector", "passes"),
+    [
+        # rev14g defect 4, g-arm and a-arm: every gcp-prod and azure-staging pool is amd64 (catalog.yaml
+        # node_labels.series_arch: e2, g2, a2 are x86 series; Azure sizes without the "p" feature are not Arm), so
+        # arm64 leaves the pods Pending
+        ("gcp-prod", "predictor", {"kubernetes.io/arch": "arm64"}, False),
+        ("gcp-prod", "transformer", {"kubernetes.io/arch": "arm64"}, False),
+        ("gcp-prod", "predictor", {"kubernetes.io/arch": "amd64"}, True),
+        ("azure-staging", "predictor", {"kubernetes.io/arch": "arm64"}, False),
+        ("azure-staging", "explainer", {"kubernetes.io/arch": "arm64"}, False),
+        ("azure-staging", "predictor", {"kubernetes.io/arch": "amd64"}, True),
+    ],
+)
+def test_gke_and_aks_pools_are_judged_by_their_machines_arch(
+    stack: str, component: str, selector: dict[str, str], passes: bool
+) -> None:
+    msgs = _stack_messages(stack, _select(component, selector, [GPU_TOLERATION]))
+    assert (msgs == []) is passes, msgs
+
+
+def test_an_arm_machine_series_is_arm64_and_an_unlisted_series_is_not_judged() -> None:
+    from policy.clouds.azure import size_arch
+    from policy.clouds.gcp import _pool_labels as gke_pool
+
+    def gke(machine: str) -> Any:
+        config = {"machineType": machine, "labels": {"mlplatform.io/pool": "system"}}
+        found = gke_pool(Resource("gcp:container/nodePool:NodePool", "p", "urn:p", {"name": "p", "nodeConfig": config}))
+        assert found is not None
+        return found[0]
+
+    # C4A is Google Axion and T2A Ampere Altra, both Arm (catalog.yaml gcp-cpu-platforms)
+    assert gke("c4a-standard-4").allowed["kubernetes.io/arch"] == ("arm64",)
+    assert gke("t2a-standard-4").allowed["kubernetes.io/arch"] == ("arm64",)
+    assert gke("g2-standard-4").allowed["kubernetes.io/arch"] == ("amd64",)
+    # a series the table does not list is neither arch: the key is left to the documented unjudged set
+    unlisted = gke("z9-standard-4")
+    assert "kubernetes.io/arch" not in unlisted.allowed and "kubernetes.io/arch" in unlisted.unjudged
+    # "p = ARM Cpu" (MicrosoftDocs/azure-compute-docs vm-naming-conventions.md): Dpsv5 is Arm, NCasT4_v3 is not
+    assert size_arch("Standard_D4ps_v5") == "arm64"
+    assert size_arch("Standard_NC4as_T4_v3") == "amd64"
+    assert size_arch("Standard_M8-2ms_v2") == "amd64"
+    assert size_arch("not-a-size") is None
+
+
+@pytest.mark.parametrize(
+    ("selector", "passes"),
+    [
+        # rev14g defect 5, g-nodesel: GKE labels a GPU node cloud.google.com/gke-accelerator=<accelerator type>
+        # (cluster-autoscaler 1.34.2 gce_cloud_provider.go GPULabel); gcp-prod's l4 pool is nvidia-l4, its a100 pool
+        # nvidia-tesla-a100 (catalog.yaml gpu_type)
+        ({"cloud.google.com/gke-accelerator": "nvidia-l4"}, True),
+        ({"cloud.google.com/gke-accelerator": "nvidia-tesla-a100"}, True),
+        ({"cloud.google.com/gke-accelerator": "nvidia-h100-80gb"}, False),  # no pool has it: a wrong value
+        ({"cloud.google.com/gke-accelerator": "nvidia-l4", "mlplatform.io/pool": "a100"}, False),
+    ],
+)
+def test_gke_accelerator_label_is_the_pools_accelerator_type(selector: dict[str, str], passes: bool) -> None:
+    msgs = _stack_messages("gcp-prod", _select("predictor", selector, [GPU_TOLERATION]))
+    assert (msgs == []) is passes, msgs
+
+
+@pytest.mark.parametrize(
+    ("selector", "passes"),
+    [
+        # rev14g defect 5, eks-sys: an EKS managed node group's nodes carry eks.amazonaws.com/capacityType (the
+        # group's capacityType: aws-dev's system group is ON_DEMAND; cluster-autoscaler aws_wrapper.go:87-97)
+        ({"eks.amazonaws.com/capacityType": "ON_DEMAND"}, True),
+        ({"eks.amazonaws.com/capacityType": "SPOT"}, False),  # the system group is on-demand: a wrong value
+        # the group's name is Pulumi's auto-name, known only after deploy: not judged
+        ({"eks.amazonaws.com/nodegroup": "anything"}, True),
+    ],
+)
+def test_eks_managed_node_group_labels(selector: dict[str, str], passes: bool) -> None:
+    msgs = _messages(_select("transformer", selector))
+    assert (msgs == []) is passes, msgs
+
+
+@pytest.mark.parametrize(
+    ("selector", "passes"),
+    [
+        # rev14g defect 6, gpuname: the l4 NodePool allows g6.xlarge only, whose nodes carry instance-gpu-name l4,
+        # -manufacturer nvidia, -count 1, -memory 22888 (MiB) (karpenter-provider-aws v1.14.1
+        # website/content/en/docs/reference/instance-types.md; types.go computeRequirements)
+        ({"karpenter.k8s.aws/instance-gpu-name": "a100"}, False),
+        ({"karpenter.k8s.aws/instance-gpu-name": "L4"}, False),  # Karpenter lower-cases it
+        ({"karpenter.k8s.aws/instance-gpu-count": "8"}, False),
+        ({"karpenter.k8s.aws/instance-gpu-memory": "24576"}, False),  # 24 GiB is not what EC2 reports for the L4
+        ({"karpenter.k8s.aws/instance-gpu-manufacturer": "amd"}, False),
+        ({"karpenter.k8s.aws/instance-category": "p"}, False),
+        ({"karpenter.k8s.aws/instance-generation": "5"}, False),
+        ({"karpenter.k8s.aws/ec2nodeclass": "other"}, False),
+        ({"karpenter.k8s.aws/instance-gpu-nam": "l4"}, False),  # no such label under Karpenter's own domain
+        ({"karpenter.k8s.aws/instance-gpu-name": "l4", "karpenter.k8s.aws/instance-gpu-count": "1"}, True),
+        (
+            {"karpenter.k8s.aws/instance-gpu-memory": "22888", "karpenter.k8s.aws/instance-gpu-manufacturer": "nvidia"},
+            True,
+        ),
+        ({"karpenter.k8s.aws/instance-category": "g", "karpenter.k8s.aws/instance-generation": "6"}, True),
+        ({"karpenter.k8s.aws/ec2nodeclass": "gpu-l4"}, True),
+        ({"karpenter.k8s.aws/instance-cpu": "4"}, True),  # from what EC2 describes, not read here: not judged
+    ],
+)
+def test_karpenter_instance_labels_are_judged(selector: dict[str, str], passes: bool) -> None:
+    msgs = _messages(_select("predictor", selector, [GPU_TOLERATION]))
+    assert (msgs == []) is passes, msgs

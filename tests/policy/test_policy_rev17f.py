@@ -28,6 +28,7 @@ from policy.rules import Resource, StackSettings, resources_from_plan
 from policy.rules.llm import (
     POD_LABEL_META,
     POD_LABELPRESENT_META,
+    endpoint_port,
     query_problems,
     relabel,
     sample_target,
@@ -106,8 +107,17 @@ PRESENT_META = "__meta_kubernetes_pod_labelpresent_serving_kserve_io_inferencese
     [
         # s11: the labelpresent meta label ("true" for a present label) copied into inferenceservice
         (_relabeling(1, sourceLabels=[PRESENT_META]), "inferenceservice='true', not 'chat'"),
-        # s12: (.+) is anchored on both ends and takes the port too: 10.0.0.1:8080:15020
-        (_relabeling(0, regex="(.+)"), "targets '10.0.0.1:8080:15020'"),
+        # s12: (.+) is anchored on both ends and takes the port too: the endpoint names http-envoy-prom (15090 on
+        # the pod, rev17g P6), so 10.0.0.1:15090:15020
+        (_relabeling(0, regex="(.+)"), "targets '10.0.0.1:15090:15020'"),
+        # rev17g g12: a regex for port 8080 only does not match the target on 15090, which then stays on 15090
+        (_relabeling(0, regex="(.+):8080"), "targets '10.0.0.1:15090' for a pod at 10.0.0.1:15090"),
+        # an endpoint on a port the pod does not declare scrapes nothing; one naming no port is not judged blind
+        (lambda p: _vllm_endpoint(p).update(port="http-other"), "port 'http-other' names no port a model pod"),
+        (lambda p: _vllm_endpoint(p).pop("port"), "names no port"),
+        # rev17g r12: Prometheus anchors a keep regex at both ends, so "vllm:num" keeps no vllm: series whole
+        (lambda p: _vllm_endpoint(p)["metricRelabelings"][0].update(regex="vllm:num"), "keeps vllm: series"),
+        (lambda p: _vllm_endpoint(p)["metricRelabelings"][0].update(regex="vllm"), "keeps vllm: series"),
         # r08: a second __address__ relabeling after the right one: the last write wins
         (
             lambda p: _vllm_endpoint(p)["relabelings"].append(
@@ -138,6 +148,34 @@ def test_the_scrape_relabelings_run_as_prometheus_runs_them(
 ) -> None:
     msgs = caught(cover_plan(GCP), "llm-scrape-merged-stats", kind("PodMonitor", "chat-metrics"), change)
     assert any(fragment in m for m in msgs), msgs
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "port"),
+    [
+        ({"port": "http-envoy-prom"}, ("15090", "http-envoy-prom")),  # the sidecar's port (Istio 1.30.3 injector)
+        ({"port": "http-envoy-prom", "portNumber": 8080}, ("15090", "http-envoy-prom")),  # port takes precedence
+        ({"portNumber": 15090}, ("15090", "http-envoy-prom")),
+        ({"portNumber": 8080}, ("8080", "")),
+        ({"targetPort": "http-envoy-prom"}, ("15090", "http-envoy-prom")),
+        ({"targetPort": 8080}, ("8080", "")),
+    ],
+)
+def test_the_sample_target_sits_on_the_port_the_endpoint_names(endpoint: dict[str, Any], port: tuple[str, str]) -> None:
+    """rev17g P6: Prometheus's pod role makes one target per declared container port (``__address__`` = pod IP and
+    that port) and the PodMonitor keeps the one its endpoint names (CRD: ``port`` "takes precedence over the
+    ``portNumber`` and ``targetPort`` fields"), so the relabelings are judged on THAT target, not a fixed :8080."""
+    assert endpoint_port(endpoint) == port
+    relabelings = [
+        {
+            "sourceLabels": ["__address__"],
+            "regex": "(.+):8080",
+            "targetLabel": "__address__",
+            "replacement": "${1}:15020",
+        }
+    ]
+    got = relabel(sample_target("chat", *port), relabelings)
+    assert got is not None and got["__address__"] == ("10.0.0.1:15020" if port[0] == "8080" else "10.0.0.1:15090")
 
 
 def test_relabel_semantics() -> None:

@@ -519,6 +519,55 @@ def test_a_router_in_front_of_pods_at_zero_waits_for_them(
     assert validate_custom_resource(graph) == []
 
 
+SPLIT_THEN_B = {
+    "root": {"routerType": "Sequence", "steps": [{"nodeName": "pick"}, {"serviceName": "b", "data": "$response"}]},
+    "pick": {
+        "routerType": "Splitter",
+        "steps": [{"serviceName": "a", "weight": 50}, {"serviceName": "b", "weight": 50}],
+    },
+}
+"""A Splitter inside a Sequence: the Splitter may pick ``a``, and then ``b`` is still at zero when the Sequence's next
+step calls it."""
+FAST_FIRST = {
+    "root": {
+        "routerType": "Ensemble",
+        "steps": [{"serviceName": "warm", "name": "w"}, {"serviceName": "a", "name": "a"}],
+    }
+}
+"""An Ensemble whose first member is warm and whose second is at zero."""
+SPLIT_FAST_FIRST = {
+    "root": {
+        "routerType": "Splitter",
+        "steps": [{"serviceName": "warm", "weight": 50}, {"serviceName": "a", "weight": 50}],
+    }
+}
+
+
+@pytest.mark.parametrize(
+    ("nodes", "timeout"),
+    [
+        (SPLIT_THEN_B, 600 + 600 + 300),  # rev17g g01 rendered 900: the Splitter marked b started though it called a
+        (FAST_FIRST, 600 + 300),  # rev17g g02 rendered no timeout at all: the first (warm) member's wait, 0 s
+        (SPLIT_FAST_FIRST, 600 + 300),  # the Splitter may pick the member at zero
+    ],
+    ids=["splitter-then-sequence-step", "ensemble-fast-first", "splitter-fast-first"],
+)
+def test_a_branching_graph_renders_the_slowest_path_a_request_can_take(nodes: dict[str, Any], timeout: int) -> None:
+    """issue #17 (rev17g g01, g02, P10): the rendering's own walk (components/serving/pipeline.py ``_slowest_path``)
+    follows KServe v0.20.0 cmd/router/main.go ``routeStep``: a Splitter calls ONE step (``pickupRoute``), so members
+    of the branches it did not take are still at zero afterwards; an Ensemble runs every step at once (a goroutine
+    per step) and waits for the slowest, wherever it sits."""
+    models = {
+        "warm": {**SKLEARN, "scaling": {"minReplicas": 1}},
+        "a": {**SKLEARN, "scaling": {"minReplicas": 0}},
+        "b": {**SKLEARN, "scaling": {"minReplicas": 0}},
+    }
+    pipeline = {"access": {"allowAnonymous": True}, "scaling": {"minReplicas": 1}, "nodes": nodes}
+    graph = kind(plan_objects(models, pipeline), "InferenceGraph")
+    assert graph["spec"].get("timeout") == timeout
+    assert graph["spec"].get("routerTimeouts") == {"serverWrite": timeout}
+
+
 def test_a_router_with_nothing_at_zero_keeps_kserves_defaults() -> None:
     graph = kind(plan_objects({"a": SKLEARN}, sequence("a", allowAnonymous=True)), "InferenceGraph")
     assert "timeout" not in graph["spec"] and "routerTimeouts" not in graph["spec"]

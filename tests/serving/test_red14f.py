@@ -69,9 +69,10 @@ def test_env_that_moves_an_mlserver_port_is_refused(kind: str, name: str) -> Non
     value: object = "9000" if kind == "env" else {"secret": "s", "key": "k"}
     spec = model(runtime="kserve-mlserver", protocol="v2", **{kind: {name: value}})
     assert _refused(spec) == (
-        f"ModelSpec.{kind}: {name} is not allowed; it would move an MLServer port (mlserver/settings.py 1.7.1 reads "
-        "MLSERVER_* settings case-insensitively), and KServe's runtime sets MLSERVER_HTTP_PORT=8080 and "
-        "MLSERVER_GRPC_PORT=9000, where mlplatform routes; remove it"
+        f"ModelSpec.{kind}: {name} is not allowed; it would move where MLServer listens (mlserver/settings.py 1.7.1 "
+        "host, http_port, grpc_port, metrics_port, read from MLSERVER_* case-insensitively), and KServe's runtime has "
+        "it listen on 0.0.0.0 with MLSERVER_HTTP_PORT=8080 and MLSERVER_GRPC_PORT=9000, where mlplatform routes; "
+        "remove it"
     )
 
 
@@ -213,7 +214,8 @@ def test_a_transformer_http_port_given_twice_is_read_as_the_server_reads_it() ->
     with pytest.raises(SpecError) as e:  # argparse converts every occurrence: a bad first one fails the server
         TransformerSpec.model_validate({**T, "args": ["--http_port=x", "--http_port=8080"]})
     assert str(e.value) == (
-        "TransformerSpec.args: --http_port is not allowed; give --http_port=<port> with a port from 1 to 65535"
+        "TransformerSpec.args.0: --http_port=x is not allowed; --http_port takes a whole number, and argparse exits "
+        "on another value (type=int: invalid int value); give --http_port=<number>"
     )
 
 
@@ -233,9 +235,9 @@ def test_a_component_model_name_the_runtime_does_not_serve_is_refused(key: str, 
     with pytest.raises(SpecError) as e:
         plan(model(**{key: {**part, "args": args}}), name="iris")
     assert str(e.value) == (
-        f"{key}.args.0: {args[0]} is not allowed; the {key} calls the predictor by its --model_name, and "
-        "kserve-sklearnserver serves the model as iris (KServe passes --model_name iris when the args give none); "
-        "give --model_name=iris or remove it"
+        f"{key}.args.0: {args[0]} is not allowed; the {key} calls the predictor by its --model_name (argparse keeps "
+        "the last one, an abbreviation too), and kserve-sklearnserver serves the model as iris (KServe passes "
+        "--model_name iris when no arg starts with --model_name); give --model_name=iris or remove it"
     )
 
 
