@@ -1917,7 +1917,7 @@ MUTATIONS = (
     Mutation(
         'rev17g-rule-fit-vm-overhead',
         'policy',
-        'policy/rules/nodefit.py',
+        'policy/clouds/aws.py',
         'VM_OVERHEAD = Decimal("0.075")',
         'VM_OVERHEAD = Decimal("0.0075")',
         "pods-fit-nodes takes Karpenter's VM overhead as 0.75 %",
@@ -1933,9 +1933,9 @@ MUTATIONS = (
     Mutation(
         'rev17g-rule-fit-no-cos-kernel',
         'policy',
-        'policy/rules/nodefit.py',
-        'memory["the COS kernel"] = cos_kernel_mib(mib)',
-        'memory["the COS kernel"] = 0',
+        'policy/clouds/gcp.py',
+        '"the COS kernel": cos_kernel_mib(mib)}',
+        '"the COS kernel": 0}',
         "pods-fit-nodes forgets the memory GKE's COS kernel keeps",
     ),
     Mutation(

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 from components import catalog
@@ -29,6 +31,7 @@ from policy.rules.gpu import (
     taints_of_map,
 )
 from policy.rules.identity import K8S_SUBJECT, annotated_service_accounts
+from policy.rules.nodefit import kube_reserved_cpu
 from policy.rules.nodepools import PoolLabels
 from policy.rules.percloud import RENDERED, CloudPolicy, Part
 from policy.rules.requestlog import is_log_writer
@@ -1762,7 +1765,56 @@ def _pool_labels(res: Resource) -> list[PoolLabels] | None:
     return None
 
 
+# ------------------------------------------------------------------------------------------- pods-fit-nodes
+
+VM_OVERHEAD = Decimal("0.075")
+"""Karpenter ``--vm-memory-overhead-percent`` default ``0.075`` (aws/karpenter-provider-aws v1.14.1
+pkg/operator/options/options.go), subtracted as ``ceil(MiB x percent)`` (types.go ``memory``)."""
+
+ENI_PODS: Mapping[str, int] = {
+    "g4dn.xlarge": 29, "g4dn.12xlarge": 234, "g4dn.metal": 737, "g5.xlarge": 58, "g5.12xlarge": 737,
+    "g5.48xlarge": 345, "g6.xlarge": 58, "g6.12xlarge": 234, "g6.48xlarge": 737, "g6e.xlarge": 58,
+    "g6e.12xlarge": 292, "g6e.48xlarge": 492, "p4d.24xlarge": 737, "p4de.24xlarge": 737, "p5.4xlarge": 118,
+    "p5.48xlarge": 100, "p5en.48xlarge": 198, "m7i.xlarge": 58,
+}  # fmt: skip
+"""Pods per node by ENIs, ``ENIs x (IPv4 per ENI - 1) + 2`` (Karpenter v1.14.1 types.go ``ENILimitedPods``, the limits
+of pkg/providers/instancetype/zz_generated.vpclimits.go; g6.xlarge 4 x (15 - 1) + 2 = 58), which Karpenter's AL2023
+kube-reserved memory ``11 x pods + 255`` MiB uses (types.go ``kubeReservedResources``). A type not listed takes the
+largest count (the largest reservation)."""
+
+KARPENTER_MEMORY = (11, 255)
+"""kube-reserved memory ``11 x pods + 255`` MiB (Karpenter v1.14.1 types.go ``kubeReservedResources``)."""
+
+
+def _node_reserved(instance_type: str, vcpus: int, mib: int, max_pods: int | None) -> tuple[int, dict[str, int]]:
+    """What a Karpenter-launched EKS node keeps from pods (``pods-fit-nodes``, policy/rules/nodefit.py): the EKS AMI's
+    CPU ranges, Karpenter's VM overhead and kube-reserved memory by the type's ENI-limited pods (Karpenter v1.14.1
+    types.go ``kubeReservedResources``). ``max_pods``: not rendered on EKS (Karpenter derives it)."""
+    pods = ENI_PODS.get(instance_type, max(ENI_PODS.values()))
+    memory = {
+        "Karpenter's VM overhead 7.5 %": math.ceil(mib * VM_OVERHEAD),
+        f"kube-reserved 11 x {pods} pods + 255": KARPENTER_MEMORY[0] * pods + KARPENTER_MEMORY[1],
+    }
+    return kube_reserved_cpu(vcpus), memory
+
+
+EBS_CSI_NODE = (30, 120)
+"""The EBS CSI add-on's node DaemonSet (EKS addon ``aws-ebs-csi-driver``), which tolerates every taint
+(``node.tolerateAllTaints: true``, kubernetes-sigs/aws-ebs-csi-driver charts/aws-ebs-csi-driver/values.yaml):
+ebs-plugin ``10m/40Mi`` plus node-driver-registrar and liveness-probe ``10m/32Mi`` each from v1.57.0, ``10m/40Mi``
+each before (templates/_node.tpl); the add-on version EKS picks is not known offline, so the larger, 30m/120Mi."""
+EBS_ADDON = "aws-ebs-csi-driver"
+
+
+def _node_daemonsets(res: Resource) -> dict[str, tuple[int, int]] | None:
+    """The node DaemonSets an EKS resource brings onto every node (``pods-fit-nodes``): the EBS CSI add-on's."""
+    if res.type == "aws:eks/addon:Addon" and res.props.get("addonName") == EBS_ADDON:
+        return {"ebs-csi-node": EBS_CSI_NODE}
+    return None
+
+
 POLICY = CloudPolicy(
+    node_reserved=_node_reserved,
     cloud="aws",
     node_controller_groups=(
         r"eks\.services\.k8s\.aws",  # ACK's EKS controller: Cluster, Nodegroup (aws-controllers-k8s/eks-controller)
@@ -1771,6 +1823,12 @@ POLICY = CloudPolicy(
         r"eks\.amazonaws\.com",
     ),
     parts={
+        "pods-fit-nodes": Part(
+            types=("aws:eks/addon:Addon",),
+            summary="EKS: Karpenter's VM overhead 7.5 % and kube-reserved 11 x pods + 255 MiB by the type's ENI pods, "
+            "the EBS CSI node DaemonSet",
+            read=_node_daemonsets,
+        ),
         "gpu-pool-disk-fits": Part(
             types=(KARPENTER_POOL, EC2_NODE_CLASS, EKS_MNG, AWS_NODE_GROUP),
             summary="Karpenter EC2NodeClass data or root volume (a managed node group's launch template: not read)",

@@ -4,6 +4,7 @@ resources, and the rules that only concern Azure (``aks-entra-only``, ``keyvault
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -891,10 +892,40 @@ WORKLOAD_IDENTITY_POD_LABEL = Rule(
     unknown=_wi_unknown,
 )
 
+# ------------------------------------------------------------------------------------------- pods-fit-nodes
+
+AKS_CPU = ((1, 60), (2, 100), (4, 140), (8, 180), (16, 260), (32, 420), (64, 740))
+"""AKS "Kube-reserved CPU (millicores)" by "CPU cores on host" (learn.microsoft.com/azure/aks/
+node-resource-reservations); between two columns the larger one's, above 64 cores 740m plus 10m a core."""
+AKS_MEMORY = (20, 50)
+"""AKS memory: "the lesser value of: 20 MB * Max Pods supported on the Node + 50 MB or 25% of the total system
+memory" (learn.microsoft.com/azure/aks/node-resource-reservations, AKS 1.29+), MB read as MiB (the larger)."""
+AKS_MAX_PODS = 250
+"""Max pods of an AKS pool that renders none: the Azure CNI maximum, 250 (learn.microsoft.com/azure/aks/
+quotas-skus-regions "Maximum pods per node"; the largest, so the bound errs on the side of refusing)."""
+
+
+def _node_reserved(instance_type: str, vcpus: int, mib: int, max_pods: int | None) -> tuple[int, dict[str, int]]:
+    """What an AKS node keeps from pods (``pods-fit-nodes``, policy/rules/nodefit.py): AKS's kube-reserved CPU table
+    and the lesser of its per-pod memory and a quarter of the memory (``max_pods``: the pool's ``maxPods``, else
+    :data:`AKS_MAX_PODS`)."""
+    cpu = next((m for cores, m in AKS_CPU if vcpus <= cores), AKS_CPU[-1][1] + 10 * (vcpus - AKS_CPU[-1][0]))
+    pods = max_pods if max_pods is not None else AKS_MAX_PODS
+    per_pods = AKS_MEMORY[0] * pods + AKS_MEMORY[1]
+    quarter = math.ceil(mib / 4)
+    if per_pods <= quarter:
+        return cpu, {f"kube-reserved 20 x {pods} pods + 50": per_pods}
+    return cpu, {"kube-reserved 25 %": quarter}
+
+
 POLICY = CloudPolicy(
+    node_reserved=_node_reserved,
     cloud="azure",
     dynamic_inputs={"pulumi-python:dynamic:Resource": _rbac_wait_inputs},
     parts={
+        "pods-fit-nodes": Part(
+            summary="AKS: its kube-reserved CPU table and the lesser of 20 x max pods + 50 MiB and 25 % of memory"
+        ),
         "gpu-pool-disk-fits": Part(types=(AKS, AKS_POOL), summary="AKS osDiskSizeGB", read=_pool_disk),
         "node-selectors-match-pools": Part(
             types=(AKS, AKS_POOL),

@@ -4,8 +4,10 @@ Registered as :attr:`components.clouds.Cloud.policy` of ``gcp``."""
 from __future__ import annotations
 
 import ipaddress
+import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 from components import catalog
@@ -15,6 +17,7 @@ from policy.rules.cluster import world
 from policy.rules.disk import PoolDisk, node_slots
 from policy.rules.gpu import Pool, Preinstalled, int_of, taints_of_list
 from policy.rules.identity import K8S_NAME, Subject, ksa_bindings, paired_bindings
+from policy.rules.nodefit import MIB, kube_reserved_cpu
 from policy.rules.nodepools import PoolLabels
 from policy.rules.percloud import RENDERED, CloudPolicy, Part
 from policy.rules.requestlog import is_log_writer
@@ -872,11 +875,48 @@ def _pool_labels(res: Resource) -> list[PoolLabels] | None:
     ]
 
 
+# ------------------------------------------------------------------------------------------- pods-fit-nodes
+
+GKE_MEMORY_TIERS = ((0, 4, "0.25"), (4, 8, "0.20"), (8, 16, "0.10"), (16, 128, "0.06"), (128, None, "0.02"))
+"""GKE's memory reservation, GiB ranges and shares: "25% of the first 4 GiB of memory, 20% of the next 4 GiB (up to
+8 GiB), 10% of the next 8 GiB (up to 16 GiB), 6% of the next 112 GiB (up to 128 GiB), 2% of any memory above 128
+GiB" (cloud.google.com/kubernetes-engine/docs/concepts/plan-node-sizes#memory_and_cpu_reservations), rounded up to
+whole MiB."""
+
+
+def cos_kernel_mib(mib: int) -> int:
+    """Memory a COS node's kernel keeps, as GKE's cluster autoscaler takes it off a node template (kubernetes/
+    autoscaler cluster-autoscaler-1.34.2 cloudprovider/gce/gce_reserved.go ``CalculateKernelReserved``: physical/64
+    + 16 MiB, + 64 MiB software IO TLB above 3 GiB, + 8 MiB at 8 GiB or less, + for COS min(0.00175 x physical,
+    248 MiB)), rounded up to whole MiB; a pod above the template's allocatable triggers no scale-up."""
+    physical = mib * MIB
+    kept = Decimal(physical // 64 + 16 * MIB)
+    if physical > 3 * 1024 * MIB:
+        kept += 64 * MIB
+    if physical <= 8 * 1024 * MIB:
+        kept += 8 * MIB
+    kept += min(Decimal("0.00175") * physical, Decimal(248 * MIB))
+    return math.ceil(kept / MIB)
+
+
+def _node_reserved(instance_type: str, vcpus: int, mib: int, max_pods: int | None) -> tuple[int, dict[str, int]]:
+    """What a GKE node keeps from pods (``pods-fit-nodes``, policy/rules/nodefit.py): the CPU ranges, GKE's memory
+    tiers and the COS kernel's share."""
+    tiers = Decimal(0)
+    for start, end, share in GKE_MEMORY_TIERS:
+        low, high = start * 1024, mib if end is None else min(mib, end * 1024)
+        if mib > low:
+            tiers += (high - low) * Decimal(share)
+    return kube_reserved_cpu(vcpus), {"GKE's tiers": math.ceil(tiers), "the COS kernel": cos_kernel_mib(mib)}
+
+
 POLICY = CloudPolicy(
+    node_reserved=_node_reserved,
     cloud="gcp",
     # Config Connector's ContainerCluster and ContainerNodePool (GoogleCloudPlatform/k8s-config-connector)
     node_controller_groups=(r"container\.cnrm\.cloud\.google\.com",),
     parts={
+        "pods-fit-nodes": Part(summary="GKE: its memory tiers and the COS kernel's share"),
         "gpu-pool-disk-fits": Part(types=(GKE_POOL,), summary="GKE nodeConfig.diskSizeGb", read=_pool_disk),
         "node-selectors-match-pools": Part(
             types=(GKE_POOL,),

@@ -35,7 +35,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from policy.rules import nodepools, percloud
 from policy.rules.base import UNKNOWN, Facts, Finding, Resource, Rule, as_list, as_map, reading, unknown_within
@@ -63,40 +63,6 @@ CPU_RANGES = ((0, 1000, 600), (1000, 2000, 100), (2000, 4000, 50), (4000, None, 
 allocatable (cloud.google.com/kubernetes-engine/docs/concepts/plan-node-sizes; its CPU table was not returned whole by
 the search tools: the same ranges are quoted by third parties, e.g. docs.servercore.com)."""
 
-VM_OVERHEAD = Decimal("0.075")
-"""Karpenter ``--vm-memory-overhead-percent`` default ``0.075`` (aws/karpenter-provider-aws v1.14.1
-pkg/operator/options/options.go), subtracted as ``ceil(MiB x percent)`` (types.go ``memory``)."""
-
-ENI_PODS: Mapping[str, int] = {
-    "g4dn.xlarge": 29, "g4dn.12xlarge": 234, "g4dn.metal": 737, "g5.xlarge": 58, "g5.12xlarge": 737,
-    "g5.48xlarge": 345, "g6.xlarge": 58, "g6.12xlarge": 234, "g6.48xlarge": 737, "g6e.xlarge": 58,
-    "g6e.12xlarge": 292, "g6e.48xlarge": 492, "p4d.24xlarge": 737, "p4de.24xlarge": 737, "p5.4xlarge": 118,
-    "p5.48xlarge": 100, "p5en.48xlarge": 198, "m7i.xlarge": 58,
-}  # fmt: skip
-"""Pods per node by ENIs, ``ENIs x (IPv4 per ENI - 1) + 2`` (Karpenter v1.14.1 types.go ``ENILimitedPods``, the limits
-of pkg/providers/instancetype/zz_generated.vpclimits.go; g6.xlarge 4 x (15 - 1) + 2 = 58), which Karpenter's AL2023
-kube-reserved memory ``11 x pods + 255`` MiB uses (types.go ``kubeReservedResources``). A type not listed takes the
-largest count (the largest reservation)."""
-
-KARPENTER_MEMORY = (11, 255)
-"""kube-reserved memory ``11 x pods + 255`` MiB (Karpenter v1.14.1 types.go ``kubeReservedResources``)."""
-
-GKE_MEMORY_TIERS = ((0, 4, "0.25"), (4, 8, "0.20"), (8, 16, "0.10"), (16, 128, "0.06"), (128, None, "0.02"))
-"""GKE's memory reservation, GiB ranges and shares: "25% of the first 4 GiB of memory, 20% of the next 4 GiB (up to
-8 GiB), 10% of the next 8 GiB (up to 16 GiB), 6% of the next 112 GiB (up to 128 GiB), 2% of any memory above 128
-GiB" (cloud.google.com/kubernetes-engine/docs/concepts/plan-node-sizes#memory_and_cpu_reservations), rounded up to
-whole MiB."""
-
-AKS_CPU = ((1, 60), (2, 100), (4, 140), (8, 180), (16, 260), (32, 420), (64, 740))
-"""AKS "Kube-reserved CPU (millicores)" by "CPU cores on host" (learn.microsoft.com/azure/aks/
-node-resource-reservations); between two columns the larger one's, above 64 cores 740m plus 10m a core."""
-AKS_MEMORY = (20, 50)
-"""AKS memory: "the lesser value of: 20 MB * Max Pods supported on the Node + 50 MB or 25% of the total system
-memory" (learn.microsoft.com/azure/aks/node-resource-reservations, AKS 1.29+), MB read as MiB (the larger)."""
-AKS_MAX_PODS = 250
-"""Max pods of an AKS pool that renders none: the Azure CNI maximum, 250 (learn.microsoft.com/azure/aks/
-quotas-skus-regions "Maximum pods per node"; the largest, so the bound errs on the side of refusing)."""
-
 
 def kube_reserved_cpu(vcpus: int) -> int:
     """kube-reserved millicores of a node with ``vcpus`` on EKS and GKE (:data:`CPU_RANGES`)."""
@@ -108,50 +74,13 @@ def kube_reserved_cpu(vcpus: int) -> int:
     return out
 
 
-def cos_kernel_mib(mib: int) -> int:
-    """Memory a COS node's kernel keeps, as GKE's cluster autoscaler takes it off a node template (kubernetes/
-    autoscaler cluster-autoscaler-1.34.2 cloudprovider/gce/gce_reserved.go ``CalculateKernelReserved``: physical/64
-    + 16 MiB, + 64 MiB software IO TLB above 3 GiB, + 8 MiB at 8 GiB or less, + for COS min(0.00175 x physical,
-    248 MiB)), rounded up to whole MiB; a pod above the template's allocatable triggers no scale-up."""
-    physical = mib * MIB
-    kept = Decimal(physical // 64 + 16 * MIB)
-    if physical > 3 * 1024 * MIB:
-        kept += 64 * MIB
-    if physical <= 8 * 1024 * MIB:
-        kept += 8 * MIB
-    kept += min(Decimal("0.00175") * physical, Decimal(248 * MIB))
-    return math.ceil(kept / MIB)
-
-
 def reserved(cloud: str, instance_type: str, vcpus: int, mib: int, max_pods: int | None) -> tuple[int, dict[str, int]]:
     """What a node of ``cloud`` keeps from pods: kube-reserved millicores, and each memory reservation in MiB (the
-    eviction threshold last)."""
-    memory: dict[str, int] = {}
-    if cloud == "aws":
-        cpu = kube_reserved_cpu(vcpus)
-        pods = ENI_PODS.get(instance_type, max(ENI_PODS.values()))
-        memory["Karpenter's VM overhead 7.5 %"] = math.ceil(mib * VM_OVERHEAD)
-        memory[f"kube-reserved 11 x {pods} pods + 255"] = KARPENTER_MEMORY[0] * pods + KARPENTER_MEMORY[1]
-    elif cloud == "gcp":
-        cpu = kube_reserved_cpu(vcpus)
-        tiers = Decimal(0)
-        for start, end, share in GKE_MEMORY_TIERS:
-            low, high = start * 1024, mib if end is None else min(mib, end * 1024)
-            if mib > low:
-                tiers += (high - low) * Decimal(share)
-        memory["GKE's tiers"] = math.ceil(tiers)
-        memory["the COS kernel"] = cos_kernel_mib(mib)
-    elif cloud == "azure":
-        cpu = next((m for cores, m in AKS_CPU if vcpus <= cores), AKS_CPU[-1][1] + 10 * (vcpus - AKS_CPU[-1][0]))
-        pods = max_pods if max_pods is not None else AKS_MAX_PODS
-        per_pods = AKS_MEMORY[0] * pods + AKS_MEMORY[1]
-        quarter = math.ceil(mib / 4)
-        if per_pods <= quarter:
-            memory[f"kube-reserved 20 x {pods} pods + 50"] = per_pods
-        else:
-            memory["kube-reserved 25 %"] = quarter
-    else:
-        cpu = kube_reserved_cpu(vcpus)
+    eviction threshold last). Each cloud's own formula is its policy module's :attr:`percloud.CloudPolicy.node_reserved`
+    (policy/clouds/<cloud>.py: Karpenter's on EKS, GKE's tiers and COS kernel, AKS's table); a cloud without one keeps
+    the EKS/GKE CPU ranges and no memory but the eviction threshold."""
+    own = next((p.node_reserved for p in percloud.policies() if p.cloud == cloud and p.node_reserved), None)
+    cpu, memory = own(instance_type, vcpus, mib, max_pods) if own else (kube_reserved_cpu(vcpus), {})
     memory["eviction"] = EVICTION_MIB
     return cpu, memory
 
@@ -166,11 +95,6 @@ DCGM_EXPORTER = (100, 128)
 """dcgm-exporter's DaemonSet: ``resources.requests`` ``cpu: 100m, memory: 128Mi`` (dcgm-exporter chart 4.8.2
 values.yaml; /work/shared/upstream/chart-values/dcgm-exporter-4.8.2.yaml), on the nodes its rendered affinity and
 tolerations admit."""
-EBS_CSI_NODE = (30, 120)
-"""The EBS CSI add-on's node DaemonSet (EKS addon ``aws-ebs-csi-driver``), which tolerates every taint
-(``node.tolerateAllTaints: true``, kubernetes-sigs/aws-ebs-csi-driver charts/aws-ebs-csi-driver/values.yaml):
-ebs-plugin ``10m/40Mi`` plus node-driver-registrar and liveness-probe ``10m/32Mi`` each from v1.57.0, ``10m/40Mi``
-each before (templates/_node.tpl); the add-on version EKS picks is not known offline, so the larger, 30m/120Mi."""
 ZERO = ("nvidia-device-plugin", "gpu-operator", "kube-prometheus-stack")
 """DaemonSet charts whose pods request nothing by default (``resources: {}``: nvidia-device-plugin-0.20.0.yaml,
 gpu-operator-v26.7.0.yaml, prometheus-node-exporter under kube-prometheus-stack 88.5.3)."""
@@ -228,10 +152,10 @@ def quantity(value: Any) -> Decimal | None:
 @cache
 def _machines() -> Mapping[str, tuple[int, int]]:
     """vCPUs and memory (MiB) of every machine the catalog describes (GPU machines and each cloud's system machine)."""
-    from components import catalog
+    from components import catalog, clouds
 
     out = {m.instance_type: (m.vcpus, int(Decimal(str(m.memory_gib)) * 1024)) for m in catalog.machines()}
-    for cloud in ("aws", "gcp", "azure"):
+    for cloud in clouds.names(managed=True):
         s = catalog.system_machine(cloud)
         out[s.instance_type] = (s.vcpus, int(Decimal(str(s.memory_gib)) * 1024))
     return out
@@ -325,13 +249,21 @@ def daemonsets(resources: Sequence[Resource], pool: NodePool) -> dict[str, tuple
                 out["istio-cni"] = _release_requests(values, ISTIO_CNI)
             elif chart == "dcgm-exporter" and _admits(values, pool.pool):
                 out["dcgm-exporter"] = _release_requests(values, DCGM_EXPORTER)
-        elif (
-            res.type == "aws:eks/addon:Addon"
-            and res.props.get("addonName") == "aws-ebs-csi-driver"
-            and pool.cloud == "aws"
-        ):
-            out["ebs-csi-node"] = EBS_CSI_NODE
+        else:
+            out.update(_cloud_daemonsets(res, pool.cloud))
     return out
+
+
+def _cloud_daemonsets(res: Resource, cloud: str) -> Mapping[str, tuple[int, int]]:
+    """The node DaemonSets a resource of the pool's own cloud brings (its share's :attr:`percloud.Part.read`: EKS's
+    EBS CSI add-on)."""
+    for policy in percloud.policies():
+        part = policy.parts.get(RULE)
+        if policy.cloud == cloud and part is not None and part.read is not None:
+            found = part.read(percloud.as_read(res))
+            if found:
+                return cast(Mapping[str, tuple[int, int]], found)
+    return {}
 
 
 # ------------------------------------------------------------------------------------------- pods
@@ -455,8 +387,8 @@ RULES = [
             "Every InferenceService component's pod (its containers' requests plus istio-proxy, queue-proxy, KServe's "
             "agent and modelcars) fits on the largest machine of some pool it may land on (its nodeSelector met, "
             "the pool's taints tolerated), less what the node keeps by the rule's own copy of its cloud's formula "
-            "(Karpenter's VM overhead and 11 x pods + 255, GKE's tiers and the COS kernel, AKS's table, the 100Mi "
-            "eviction threshold) and the rendered DaemonSets' requests (istio-cni, dcgm-exporter, EBS CSI node)."
+            "and the 100Mi eviction threshold, and less the rendered DaemonSets' requests (istio-cni, dcgm-exporter "
+            "and the cloud's own){; clouds}."
         ),
         enforcement="mandatory",
         area="models",

@@ -107,6 +107,11 @@ class CloudPolicy:
     """Patterns (regular expressions, whole group) of the Kubernetes API groups of this cloud's node-creating
     controllers (Config Connector, ACK, Karpenter's node classes...), each with its source in a comment: a type of
     such a group the pack does not know is a cluster or pool (:data:`NODE_CONTROLLERS` holds the common ones)."""
+    node_reserved: Callable[[str, int, int, int | None], tuple[int, dict[str, int]]] | None = None
+    """What a node of this cloud keeps from pods (``pods-fit-nodes``, policy/rules/nodefit.py ``reserved``): from
+    the instance type, its vCPUs, its memory (MiB) and the pool's rendered max pods (None: not rendered), the
+    kube-reserved millicores and each memory reservation in MiB by name (the kubelet's eviction threshold is added by
+    the rule)."""
     dynamic_inputs: Mapping[str, Callable[[], frozenset[str]]] = field(default_factory=dict)
     """Dynamic-resource types this cloud's modules render, each known only with the input names the function gives
     (a retyped cluster carries its cluster's inputs, so it fails)."""

@@ -450,6 +450,8 @@ SECURITY_RULES = {
     "jwt-audiences-rendered": "mandatory",  # tokens minted for another audience accepted (rev17e s17)
     "helm-workload-identity-pod-label": "mandatory",  # availability: the DNS identity's pods get no token (rev17f s16)
     "gpu-memory-fits": "mandatory",  # availability: weights larger than the GPUs' memory never load (rev16b note)
+    "pods-fit-nodes": "mandatory",  # availability: a pod no node holds stays Pending (rev17g P8)
+    "model-server-port-intact": "mandatory",  # traffic: a server moved off the port the mesh routes to (rev17g)
 }
 """The enforcement level of every security, isolation and availability rule, pinned here (not only in the docs)."""
 
