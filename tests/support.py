@@ -7,7 +7,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 
@@ -21,6 +21,43 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parent.parent
 UPSTREAM_ENV = "MLPLATFORM_UPSTREAM"
+
+_T = TypeVar("_T")
+
+SHARED: Path | None = None
+"""Under pytest-xdist, a folder every worker of this run shares (tests/conftest.py ``_shared_plans`` sets it, in the
+run's base temp folder, new each run): :func:`shared` keeps there what one worker computed for the others."""
+
+
+def shared(key: tuple[Any, ...], compute: Callable[[], _T]) -> _T:
+    """``compute()``, computed once per test RUN instead of once per xdist worker: the first worker to ask for ``key``
+    computes it (holding a lock on ``key``, so the other waits instead of computing it too) and leaves it pickled in
+    :data:`SHARED`; the other workers read that copy (each gets its own objects). ``key`` names everything the value
+    depends on besides the code, which cannot change within a run (the folder is new each run). Only for what is
+    deterministic and plain data; without xdist (:data:`SHARED` unset) it is ``compute()``. Callers keep their own
+    per-process ``@cache`` on top."""
+    if SHARED is None:
+        return compute()
+    import fcntl
+    import hashlib
+    import pickle
+
+    name = hashlib.sha256(repr(key).encode()).hexdigest()[:32]
+    path = SHARED / f"{name}.pickle"
+    with open(SHARED / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if path.exists():
+            return pickle.loads(path.read_bytes())  # type: ignore[no-any-return]
+        value = compute()
+        part = path.with_suffix(".part")
+        part.write_bytes(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+        part.rename(path)
+        return value
+
+
+def _stack_text(config_dir: str | None, stack: str) -> str:
+    """The text of the stack file a planner reads (part of :func:`shared`'s key)."""
+    return (ROOT / (config_dir or "stacks") / f"Pulumi.{stack}.yaml").read_text()
 
 
 def flat_config(cfg: Mapping[str, Any], namespace: str = "mlplatform") -> dict[str, str]:
@@ -84,6 +121,11 @@ def validate_custom_resource(obj: Mapping[str, Any]) -> list[str]:
 
 @cache
 def _saved_plan(stack: str | None, extra: tuple[str, ...]) -> tuple[int, str]:
+    texts = tuple(sorted((p.name, p.read_text()) for p in (ROOT / "stacks").glob("Pulumi.*.yaml")))
+    return shared(("saved_plan", stack, extra, texts), lambda: _plan_cli(stack, extra))
+
+
+def _plan_cli(stack: str | None, extra: tuple[str, ...]) -> tuple[int, str]:
     import tempfile
 
     from components.plan.cli import main
@@ -125,7 +167,12 @@ def shipped_plan(stack: str, placeholders: bool = False) -> StackPlan:
 @cache
 def stack_plan(config_dir: str | None, stack: str, placeholders: bool = False) -> StackPlan:
     """``plan_stack`` of ``stack`` in the project at ROOT with its stack files in ``config_dir`` (``None``: stacks/;
-    ``"tests/golden_stacks"``: a cover stack), planned once per test process: read it, never edit it."""
+    ``"tests/golden_stacks"``: a cover stack), planned once per test run (:func:`shared`): read it, never edit it."""
+    key = ("stack_plan", config_dir, stack, placeholders, _stack_text(config_dir, stack))
+    return shared(key, lambda: _plan_stack(config_dir, stack, placeholders))
+
+
+def _plan_stack(config_dir: str | None, stack: str, placeholders: bool) -> StackPlan:
     import dataclasses
 
     from components.plan.cli import plan_stack
@@ -139,6 +186,15 @@ def stack_plan(config_dir: str | None, stack: str, placeholders: bool = False) -
 
 @cache
 def _rule_plan(config_dir: str | None, stack: str, outputs: OutputsMode) -> tuple[tuple[Resource, ...], StackSettings]:
+    key = ("rule_plan", config_dir, stack, outputs, _stack_text(config_dir, stack))
+    plan = shared(key, lambda: _plan_for_rules(config_dir, stack, outputs))
+    _KEYS[id(plan[0]), id(plan[1])] = (plan, key)
+    return plan
+
+
+def _plan_for_rules(
+    config_dir: str | None, stack: str, outputs: OutputsMode
+) -> tuple[tuple[Resource, ...], StackSettings]:
     import dataclasses
 
     from components.plan.engine import run_program
@@ -169,6 +225,10 @@ def rules_plan(stack: str, outputs: OutputsMode = "fake") -> tuple[tuple[Resourc
     return _rule_plan(None, stack, outputs)
 
 
+_KEYS: dict[tuple[int, int], tuple[tuple[tuple[Resource, ...], StackSettings], tuple[Any, ...]]] = {}
+"""The plans :func:`rules_plan` and :func:`cover_plan` gave, by the ids of their parts: each plan (kept alive here) and
+its :func:`shared` key, under which :func:`rule_entries` shares their judgement between the xdist workers."""
+
 _JUDGED: dict[tuple[int, int], tuple[tuple[Resource, ...], StackSettings, list[dict[str, Any]]]] = {}
 """Every tuple plan :func:`rule_entries` judged, by the ids of its parts: the plan itself (kept alive here, so the ids
 stay theirs) and its entries."""
@@ -188,7 +248,12 @@ def rule_entries(resources: Sequence[Resource], settings: StackSettings) -> list
     key = (id(resources), id(settings))
     held = _JUDGED.get(key)
     if held is None or held[0] is not resources or held[1] is not settings:
-        held = (resources, settings, run_rules(list(resources), settings))
+        planned = _KEYS.get(key)
+        if planned is not None and planned[0][0] is resources and planned[0][1] is settings:
+            entries = shared(("rule_entries", planned[1]), lambda: run_rules(list(resources), settings))
+        else:
+            entries = run_rules(list(resources), settings)
+        held = (resources, settings, entries)
         _JUDGED[key] = held
     return copy.deepcopy(held[2])
 
@@ -246,6 +311,11 @@ def check_cli(argv: Sequence[str]) -> tuple[int, list[list[dict[str, Any]]]]:
 
 @cache
 def _target_plan(root: str, config_dir: str, stack: str) -> PlanResult:
+    text = (Path(root) / config_dir / f"Pulumi.{stack}.yaml").read_text()
+    return shared(("target_plan", root, config_dir, stack, text), lambda: _plan_target(root, config_dir, stack))
+
+
+def _plan_target(root: str, config_dir: str, stack: str) -> PlanResult:
     from urns import targets
 
     from components.plan.engine import run_program
