@@ -55,6 +55,33 @@ def shared(key: tuple[Any, ...], compute: Callable[[], _T]) -> _T:
         return value
 
 
+def shared_cache(fn: Callable[..., _T]) -> Callable[..., _T]:
+    """``functools.cache`` for a test file's own planner that :func:`shared` also shares between the xdist workers:
+    with ``--dist load`` a file's tests run on both workers, and each would plan the file's variants again. Only for
+    a deterministic function of its arguments, the code and the files of the checkout (none of which change within a
+    run), never one a test calls under a monkeypatch; it returns plain data (a plan), which nobody edits. A plan given
+    as ``(resources, settings)`` also gets its judgement shared (:func:`rule_entries`)."""
+    import functools
+
+    from policy.rules import StackSettings
+
+    @cache
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> _T:
+        key = ("shared_cache", fn.__module__, fn.__qualname__, args, tuple(sorted(kwargs.items())))
+        value = shared(key, lambda: fn(*args, **kwargs))
+        if (
+            isinstance(value, tuple)
+            and len(value) == 2
+            and isinstance(value[0], tuple)
+            and isinstance(value[1], StackSettings)
+        ):
+            _KEYS[id(value[0]), id(value[1])] = (value, key)
+        return value
+
+    return wrapper
+
+
 def _stack_text(config_dir: str | None, stack: str) -> str:
     """The text of the stack file a planner reads (part of :func:`shared`'s key)."""
     return (ROOT / (config_dir or "stacks") / f"Pulumi.{stack}.yaml").read_text()

@@ -14,7 +14,6 @@ import copy
 import json
 import sys
 from collections.abc import Callable
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,7 @@ import pytest
 from components.plan.engine import run_program
 from components.plan.project import find_project, read_stack_file
 from policy.rules import Resource, StackSettings, resources_from_plan, run_rules
-from support import ROOT, mutated_resources, rule_entries
+from support import ROOT, mutated_resources, rule_entries, shared_cache
 
 PROJECT = find_project(ROOT)
 JWT = {"issuer": "https://auth.example.com/", "jwksUri": "https://auth.example.com/.well-known/jwks.json"}
@@ -62,7 +61,7 @@ def stack_config(pipelines: dict[str, Any] | None = None) -> dict[str, Any]:
     return cfg
 
 
-@cache
+@shared_cache
 def planned() -> tuple[tuple[Resource, ...], StackSettings]:
     cfg = read_stack_file(PROJECT, "local")
     config = stack_config()
@@ -497,7 +496,7 @@ def test_a_standard_mode_internal_pipeline_needs_the_standard_label() -> None:
     ], found
 
 
-@cache
+@shared_cache
 def transformer_member() -> tuple[tuple[Resource, ...], StackSettings]:
     """The local stack with xgboost-iris given a transformer and the internal pipeline ``inner`` calling it."""
     cfg = read_stack_file(PROJECT, "local")

@@ -7,14 +7,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import replace
-from functools import cache
 from typing import Any
 
 import yaml
 
 from components.plan.engine import OutputsMode
 from policy.rules import Resource, StackSettings, resources_from_plan
-from support import ROOT, cover_plan, mutated_resources, plan_config, rule_entries
+from support import ROOT, cover_plan, mutated_resources, plan_config, rule_entries, shared_cache
 
 RULE = "request-log-write-only"
 
@@ -23,7 +22,7 @@ coverage = cover_plan
 """A cover stack's plan (tests/golden_stacks) as the rules see it (tests/support.py)."""
 
 
-@cache
+@shared_cache
 def azure_logging(outputs: OutputsMode = "unknown") -> tuple[tuple[Resource, ...], StackSettings]:
     raw = yaml.safe_load((ROOT / "stacks" / "Pulumi.azure-staging.yaml").read_text())["config"]
     cfg = {k.removeprefix("mlplatform:"): v for k, v in raw.items()}

@@ -16,7 +16,6 @@ import copy
 import dataclasses
 import json
 from collections.abc import Callable
-from functools import cache
 from typing import Any
 
 import pytest
@@ -34,7 +33,7 @@ from policy.rules.llm import (
     sample_target,
     sanitize_label_name,
 )
-from support import ROOT, cover_plan, mutated_resources, rule_entries
+from support import ROOT, cover_plan, mutated_resources, rule_entries, shared_cache
 
 GCP = "cover-gcp-standard"
 AKS = "cover-aks-prod-dns"
@@ -66,7 +65,7 @@ def chart(name: str) -> Callable[[Resource], bool]:
     return lambda r: r.type.endswith(":Release") and str(r.props.get("chart", "")).rsplit("/", 1)[-1] == name
 
 
-@cache
+@shared_cache
 def extended(stack: str, extra: str) -> tuple[tuple[Resource, ...], StackSettings]:
     """A shipped (or cover, ``cover-*``) stack planned with the JSON config keys of ``extra`` merged in."""
     project = load_project(ROOT)

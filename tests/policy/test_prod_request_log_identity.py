@@ -10,14 +10,13 @@ AKS; an IAM role on EKS) is the platform's, one per stack, and outlives every mo
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 import pytest
 import yaml
 
 from policy.rules import StackSettings, resources_from_plan
-from support import ROOT, plan_config, rule_entries
+from support import ROOT, plan_config, rule_entries, shared_cache
 
 RULE = "prod-protect-stateful"
 IDENTITY = {
@@ -27,7 +26,7 @@ IDENTITY = {
 }
 
 
-@cache
+@shared_cache
 def prod_logging(stack: str) -> tuple[Any, ...]:
     """``stack`` as a prod stack with ``platform.requestLogs`` and its first model logging: (resources, settings)."""
     raw = yaml.safe_load((ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text())["config"]
