@@ -7,7 +7,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 
@@ -21,6 +21,70 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parent.parent
 UPSTREAM_ENV = "MLPLATFORM_UPSTREAM"
+
+_T = TypeVar("_T")
+
+SHARED: Path | None = None
+"""Under pytest-xdist, a folder every worker of this run shares (tests/conftest.py ``_shared_plans`` sets it, in the
+run's base temp folder, new each run): :func:`shared` keeps there what one worker computed for the others."""
+
+
+def shared(key: tuple[Any, ...], compute: Callable[[], _T]) -> _T:
+    """``compute()``, computed once per test RUN instead of once per xdist worker: the first worker to ask for ``key``
+    computes it (holding a lock on ``key``, so the other waits instead of computing it too) and leaves it pickled in
+    :data:`SHARED`; the other workers read that copy (each gets its own objects). ``key`` names everything the value
+    depends on besides the code, which cannot change within a run (the folder is new each run). Only for what is
+    deterministic and plain data; without xdist (:data:`SHARED` unset) it is ``compute()``. Callers keep their own
+    per-process ``@cache`` on top."""
+    if SHARED is None:
+        return compute()
+    import fcntl
+    import hashlib
+    import pickle
+
+    name = hashlib.sha256(repr(key).encode()).hexdigest()[:32]
+    path = SHARED / f"{name}.pickle"
+    with open(SHARED / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if path.exists():
+            return pickle.loads(path.read_bytes())  # type: ignore[no-any-return]
+        value = compute()
+        part = path.with_suffix(".part")
+        part.write_bytes(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+        part.rename(path)
+        return value
+
+
+def shared_cache(fn: Callable[..., _T]) -> Callable[..., _T]:
+    """``functools.cache`` for a test file's own planner that :func:`shared` also shares between the xdist workers:
+    with ``--dist load`` a file's tests run on both workers, and each would plan the file's variants again. Only for
+    a deterministic function of its arguments, the code and the files of the checkout (none of which change within a
+    run), never one a test calls under a monkeypatch; it returns plain data (a plan), which nobody edits. A plan given
+    as ``(resources, settings)`` also gets its judgement shared (:func:`rule_entries`)."""
+    import functools
+
+    from policy.rules import StackSettings
+
+    @cache
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> _T:
+        key = ("shared_cache", fn.__module__, fn.__qualname__, args, tuple(sorted(kwargs.items())))
+        value = shared(key, lambda: fn(*args, **kwargs))
+        if (
+            isinstance(value, tuple)
+            and len(value) == 2
+            and isinstance(value[0], tuple)
+            and isinstance(value[1], StackSettings)
+        ):
+            _KEYS[id(value[0]), id(value[1])] = (value, key)
+        return value
+
+    return wrapper
+
+
+def _stack_text(config_dir: str | None, stack: str) -> str:
+    """The text of the stack file a planner reads (part of :func:`shared`'s key)."""
+    return (ROOT / (config_dir or "stacks") / f"Pulumi.{stack}.yaml").read_text()
 
 
 def flat_config(cfg: Mapping[str, Any], namespace: str = "mlplatform") -> dict[str, str]:
@@ -84,6 +148,11 @@ def validate_custom_resource(obj: Mapping[str, Any]) -> list[str]:
 
 @cache
 def _saved_plan(stack: str | None, extra: tuple[str, ...]) -> tuple[int, str]:
+    texts = tuple(sorted((p.name, p.read_text()) for p in (ROOT / "stacks").glob("Pulumi.*.yaml")))
+    return shared(("saved_plan", stack, extra, texts), lambda: _plan_cli(stack, extra))
+
+
+def _plan_cli(stack: str | None, extra: tuple[str, ...]) -> tuple[int, str]:
     import tempfile
 
     from components.plan.cli import main
@@ -115,19 +184,44 @@ def saved_plan_file(directory: Path, stack: str | None, *extra: str) -> tuple[in
     return code, path
 
 
-@cache
 def shipped_plan(stack: str, placeholders: bool = False) -> StackPlan:
     """``plan_stack(load_project(ROOT), stack)`` of a shipped stack (``stacks/Pulumi.<stack>.yaml``): planned once per
     test process and shared by every test file that reads it (deterministic: tests/plan/test_reproducible.py). Read
     it, never edit it; never for a test that patches the program."""
+    return stack_plan(None, stack, placeholders)
+
+
+@cache
+def stack_plan(config_dir: str | None, stack: str, placeholders: bool = False) -> StackPlan:
+    """``plan_stack`` of ``stack`` in the project at ROOT with its stack files in ``config_dir`` (``None``: stacks/;
+    ``"tests/golden_stacks"``: a cover stack), planned once per test run (:func:`shared`): read it, never edit it."""
+    key = ("stack_plan", config_dir, stack, placeholders, _stack_text(config_dir, stack))
+    return shared(key, lambda: _plan_stack(config_dir, stack, placeholders))
+
+
+def _plan_stack(config_dir: str | None, stack: str, placeholders: bool) -> StackPlan:
+    import dataclasses
+
     from components.plan.cli import plan_stack
     from components.plan.project import load_project
 
-    return plan_stack(load_project(ROOT), stack, placeholders=placeholders)
+    project = load_project(ROOT)
+    if config_dir is not None:
+        project = dataclasses.replace(project, stack_config_dir=config_dir)
+    return plan_stack(project, stack, placeholders=placeholders)
 
 
 @cache
 def _rule_plan(config_dir: str | None, stack: str, outputs: OutputsMode) -> tuple[tuple[Resource, ...], StackSettings]:
+    key = ("rule_plan", config_dir, stack, outputs, _stack_text(config_dir, stack))
+    plan = shared(key, lambda: _plan_for_rules(config_dir, stack, outputs))
+    _KEYS[id(plan[0]), id(plan[1])] = (plan, key)
+    return plan
+
+
+def _plan_for_rules(
+    config_dir: str | None, stack: str, outputs: OutputsMode
+) -> tuple[tuple[Resource, ...], StackSettings]:
     import dataclasses
 
     from components.plan.engine import run_program
@@ -141,13 +235,7 @@ def _rule_plan(config_dir: str | None, stack: str, outputs: OutputsMode) -> tupl
     result = run_program(
         project.root, stack, cfg.config, cfg.secret_keys, main=project.main, project=project.name, outputs=outputs
     )
-    planned = tuple(resources_from_plan(result)), StackSettings.from_config(cfg.config)
-    _PLANNED[id(planned[0]), id(planned[1])] = planned
-    return planned
-
-
-_PLANNED: dict[tuple[int, int], tuple[tuple[Resource, ...], StackSettings]] = {}
-"""Every plan :func:`_rule_plan` returned, by the ids of its parts (kept alive here, so the ids stay theirs)."""
+    return tuple(resources_from_plan(result)), StackSettings.from_config(cfg.config)
 
 
 def cover_plan(stack: str, outputs: OutputsMode = "fake") -> tuple[tuple[Resource, ...], StackSettings]:
@@ -164,27 +252,37 @@ def rules_plan(stack: str, outputs: OutputsMode = "fake") -> tuple[tuple[Resourc
     return _rule_plan(None, stack, outputs)
 
 
-_JUDGED: dict[tuple[int, int], list[dict[str, Any]]] = {}
-"""The rule entries of the plans :func:`rules_plan` and :func:`cover_plan` returned, by the ids of its parts."""
+_KEYS: dict[tuple[int, int], tuple[tuple[tuple[Resource, ...], StackSettings], tuple[Any, ...]]] = {}
+"""The plans :func:`rules_plan` and :func:`cover_plan` gave, by the ids of their parts: each plan (kept alive here) and
+its :func:`shared` key, under which :func:`rule_entries` shares their judgement between the xdist workers."""
+
+_JUDGED: dict[tuple[int, int], tuple[tuple[Resource, ...], StackSettings, list[dict[str, Any]]]] = {}
+"""Every tuple plan :func:`rule_entries` judged, by the ids of its parts: the plan itself (kept alive here, so the ids
+stay theirs) and its entries."""
 
 
 def rule_entries(resources: Sequence[Resource], settings: StackSettings) -> list[dict[str, Any]]:
-    """``run_rules(list(resources), settings)``: every rule's entries. A plan :func:`rules_plan` or :func:`cover_plan`
-    returned (unmutated: they are tuples nobody edits) is judged once per test process; every call gets its own
-    copy."""
+    """``run_rules(list(resources), settings)``: every rule's entries; every call gets its own copy. A plan given as a
+    tuple (what :func:`rules_plan`, :func:`cover_plan` and the tests' own ``@cache`` planners return: nobody edits
+    them; a mutation is a new list, :func:`mutated_resources`) is judged once per test process for those settings
+    (the same objects); any other sequence is judged every call."""
     import copy
 
     from policy.rules import run_rules
 
+    if not isinstance(resources, tuple):
+        return run_rules(list(resources), settings)
     key = (id(resources), id(settings))
-    plan = _PLANNED.get(key)
-    ours = plan is not None and plan[0] is resources and plan[1] is settings
-    if ours and key in _JUDGED:
-        return copy.deepcopy(_JUDGED[key])
-    out = run_rules(list(resources), settings)
-    if ours:
-        _JUDGED[key] = copy.deepcopy(out)
-    return out
+    held = _JUDGED.get(key)
+    if held is None or held[0] is not resources or held[1] is not settings:
+        planned = _KEYS.get(key)
+        if planned is not None and planned[0][0] is resources and planned[0][1] is settings:
+            entries = shared(("rule_entries", planned[1]), lambda: run_rules(list(resources), settings))
+        else:
+            entries = run_rules(list(resources), settings)
+        held = (resources, settings, entries)
+        _JUDGED[key] = held
+    return copy.deepcopy(held[2])
 
 
 def mutated_resources(
@@ -240,6 +338,11 @@ def check_cli(argv: Sequence[str]) -> tuple[int, list[list[dict[str, Any]]]]:
 
 @cache
 def _target_plan(root: str, config_dir: str, stack: str) -> PlanResult:
+    text = (Path(root) / config_dir / f"Pulumi.{stack}.yaml").read_text()
+    return shared(("target_plan", root, config_dir, stack, text), lambda: _plan_target(root, config_dir, stack))
+
+
+def _plan_target(root: str, config_dir: str, stack: str) -> PlanResult:
     from urns import targets
 
     from components.plan.engine import run_program

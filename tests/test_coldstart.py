@@ -21,7 +21,7 @@ from components.plan.cli import plan_stack
 from components.plan.project import load_project
 from components.plan.report import StackPlan, cold_start, plan_json
 from components.plan.view import cold_start_table
-from support import ROOT, shipped_plan, upstream_dir
+from support import ROOT, shared_cache, shipped_plan, stack_plan, upstream_dir
 
 RESNET = ModelFacts("resnet50", "pytorch", 1, "s3://bucket/resnet50")
 IRIS = ModelFacts("sklearn-iris", "sklearn", 0, "gs://kfserving-examples/models/sklearn/1.0/model")
@@ -192,7 +192,7 @@ def test_view_prints_the_cold_start_table() -> None:
 # ------------------------------------------------------------------------------------------------ warm capacity
 
 
-@cache
+@shared_cache
 def aws_dev_warm(nodes: int) -> StackPlan:
     """aws-dev with ``platform.warmCapacity: {l4: nodes}`` (through the real program)."""
     import yaml
@@ -525,7 +525,7 @@ def test_the_coverage_stack_pre_pulls_on_its_warm_pool_and_passes_the_policies()
     PyTorch model on L4: the placeholder pre-pulls the model's GPU image, the plan's warm-node figure has no pull, and
     no mandatory policy fails on the placeholders with their init containers."""
     project = replace(load_project(ROOT), stack_config_dir="tests/golden_stacks")
-    plan = plan_stack(project, "cover-aws-node-groups")
+    plan = stack_plan(project.stack_config_dir, "cover-aws-node-groups")  # planned once per process
     assert plan.policies and plan.mandatory_failures == []
     [dep] = [
         r.wire_inputs()

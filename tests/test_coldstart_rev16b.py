@@ -27,7 +27,7 @@ from components.serving.spec import ModelSpec, storage_problems
 from infra.config import load
 from infra.program import warm_images
 from policy.rules import run_rules
-from support import ROOT, mutated_resources, rules_plan
+from support import ROOT, mutated_resources, rule_entries, rules_plan
 
 GCP_PROD = ROOT / "stacks" / "Pulumi.gcp-prod.yaml"
 FILE = "stacks/Pulumi.t.yaml"
@@ -126,7 +126,7 @@ def test_policy_fails_a_rendered_pool_disk_too_small_for_its_models() -> None:
     """gpu-pool-disk-fits reads the rendered objects: gcp-prod passes; its l4 node pool's disk set to 10 GiB
     (9.1 GB below the threshold) cannot hold the runtime images of the models on l4 (15.5 GB Triton)."""
     resources, settings = rules_plan("gcp-prod")
-    base = [e for e in run_rules(list(resources), settings) if e["policy"] == "gpu-pool-disk-fits"]
+    base = [e for e in rule_entries(resources, settings) if e["policy"] == "gpu-pool-disk-fits"]
     assert base and all(e["passed"] and not e.get("unchecked") for e in base), base
 
     def shrink(props: dict[str, Any]) -> None:

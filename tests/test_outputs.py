@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import re
 import typing
-from functools import cache
 from typing import Any
 
 import pytest
@@ -23,7 +22,7 @@ from components import clouds, outputs
 from components.clusters import cloud_outputs
 from components.plan.engine import PlanResult, run_program
 from components.plan.project import load_project, read_stack_file
-from support import ROOT
+from support import ROOT, shared_cache
 
 STACKS = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in (ROOT / "stacks").glob("Pulumi.*.yaml"))
 WITH_RUNTIME = "aws-dev+runtime+pipeline"
@@ -58,7 +57,7 @@ LAYER_OF: dict[str, Any] = {
 }
 
 
-@cache
+@shared_cache
 def planned(stack: str) -> PlanResult:
     project = load_project(ROOT)
     base = stack.split("+")[0]

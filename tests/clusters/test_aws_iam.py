@@ -7,7 +7,6 @@ The checks are in ``aws_iam_checks.py``; the first tests show that each check ca
 from __future__ import annotations
 
 import json
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +36,7 @@ from components.clusters._aws_iam import (
 )
 from components.errors import SpecError
 from components.plan.engine import PlanResult
-from support import ROOT, plan_config, upstream_dir
+from support import ROOT, plan_config, shared_cache, upstream_dir
 
 KARPENTER_TEMPLATE = "reference/karpenter-v1.14-cloudformation.yaml"
 ACCOUNT = "123456789012"
@@ -62,7 +61,7 @@ VARIANTS = {"aws-dev": lambda: _stack_config("aws-dev"), "aws-dev node-groups": 
 """The shipped AWS stack and its node-groups variant (cluster-autoscaler instead of Karpenter)."""
 
 
-@cache
+@shared_cache
 def _plan(variant: str) -> PlanResult:
     return plan_config(VARIANTS[variant](), stack="aws-dev", outputs="fake")
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from policy.rules import Resource, run_rules
-from support import cover_plan, mutated_resources, rules_plan, upstream_dir
+from policy.rules import Resource
+from support import cover_plan, mutated_resources, rule_entries, rules_plan, upstream_dir
 
 RULE = "timeouts-cover-cold-start"
 
@@ -30,7 +30,7 @@ def _service(plan: tuple[tuple[Resource, ...], Any]) -> dict[str, Any]:
 
 
 def _failures(resources: list[Resource] | tuple[Resource, ...], settings: Any) -> list[str]:
-    return [e["message"] for e in run_rules(list(resources), settings) if e["policy"] == RULE and not e["passed"]]
+    return [e["message"] for e in rule_entries(resources, settings) if e["policy"] == RULE and not e["passed"]]
 
 
 def test_the_chart_default_is_cluster() -> None:

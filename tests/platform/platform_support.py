@@ -24,7 +24,7 @@ from components.clusters.base import (
 from components.plan.engine import PlanResult, Registration
 from components.plan.report import helm_releases, kubernetes_objects
 from components.platform import Platform, PlatformArgs, PlatformSettings
-from support import ROOT, plan_config, run, shipped_plan
+from support import ROOT, plan_config, run, shared_cache, shipped_plan
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 PLATFORM = "mlplatform:index:Platform"
@@ -215,7 +215,7 @@ def plan_stack_file(stack: str) -> PlanResult:
     return shipped_plan(stack).result
 
 
-@cache
+@shared_cache
 def plan_variant(name: str) -> PlanResult:
     """Plan one of :data:`VARIANTS` (configs that exercise what the stack files may not)."""
     return plan_config(VARIANTS[name])

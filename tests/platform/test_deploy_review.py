@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import json
 import re
-from functools import cache
 from typing import Any
 
 import pytest
@@ -20,7 +19,7 @@ from platform_support import PLATFORM, obj_named, objects, plan_platform, plan_s
 
 from components.plan.engine import PlanResult, Secret
 from components.platform import gpu, monitoring
-from support import ROOT, plan_config
+from support import ROOT, plan_config, shared_cache
 
 AWS_ZONE = {"zone": "dev.example.com", "id": "Z0123456789ABCDEFGHIJ"}
 ACME = {"issuer": "acme", "acmeEmail": "ops@mycorp.io"}
@@ -32,7 +31,7 @@ def stack_config(stack: str) -> dict[str, Any]:
     return {k.split(":", 1)[1]: v for k, v in raw.items()}
 
 
-@cache
+@shared_cache
 def aws_dev_with_zone() -> PlanResult:
     """aws-dev with a Route 53 zone, ACME through the stack's route53 shape, and an alert receiver."""
     cfg = copy.deepcopy(stack_config("aws-dev"))
@@ -46,7 +45,7 @@ def aws_dev_with_zone() -> PlanResult:
     return plan_config(cfg, stack="aws-dev-zone", secrets={"slackUrl": "https://hooks.slack.com/services/T/B/X"})
 
 
-@cache
+@shared_cache
 def aws_dev_with_zone_fake() -> PlanResult:
     """aws-dev with a Route 53 zone, planned with the engine's fake outputs (ARNs and URLs known)."""
     cfg = copy.deepcopy(stack_config("aws-dev"))

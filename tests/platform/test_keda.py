@@ -148,11 +148,11 @@ def test_the_version_check_runs_only_with_keda() -> None:
 
 
 def test_the_coverage_stack_with_an_llm_model_passes_the_policies() -> None:
-    from components.plan.cli import plan_stack
     from components.plan.project import load_project
+    from support import stack_plan
 
     project = dataclasses.replace(load_project(ROOT), stack_config_dir="tests/golden_stacks")
-    stack = plan_stack(project, "cover-gcp-standard")
+    stack = stack_plan(project.stack_config_dir, "cover-gcp-standard")  # planned once per process
     assert stack.mandatory_failures == []
     assert "keda" in releases(stack.result)
     firewall = [

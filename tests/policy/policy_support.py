@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from policy.rules import Resource, StackSettings, run_rules
+from policy.rules import Resource, StackSettings
+from support import rule_entries
 
 IGNORED = ("keyvault-key-rotation", "network-policy-enforced")
 
@@ -14,9 +15,10 @@ IGNORED = ("keyvault-key-rotation", "network-policy-enforced")
 def failures(
     resources: Sequence[Resource], settings: StackSettings, ignored: Sequence[str] = IGNORED
 ) -> dict[str, list[str]]:
-    """Each failing rule of the plan, not in ``ignored``, with its messages."""
+    """Each failing rule of the plan, not in ``ignored``, with its messages (a tuple plan judged once per process:
+    tests/support.py ``rule_entries``)."""
     out: dict[str, list[str]] = {}
-    for e in run_rules(list(resources), settings):
+    for e in rule_entries(resources, settings):
         if not e["passed"] and e["policy"] not in ignored:
             out.setdefault(e["policy"], []).append(e["message"])
     return out

@@ -7,14 +7,13 @@ aws/karpenter-provider-aws website/content/en/docs/concepts/scheduling.md)."""
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 import pytest
 
 from policy.rules import Resource, StackSettings, resources_from_plan, run_rules
 from policy.rules.nodepools import RULES
-from support import ROOT, mutated_resources, shipped_plan
+from support import ROOT, mutated_resources, shared_cache, shipped_plan
 
 RULE = next(r for r in RULES if r.name == "node-selectors-match-pools")
 POOLS = (
@@ -30,7 +29,7 @@ POOLS = (
 )
 
 
-@cache
+@shared_cache
 def _aws_dev() -> tuple[tuple[Resource, ...], StackSettings]:
     from components.plan.project import load_project, read_stack_file
 

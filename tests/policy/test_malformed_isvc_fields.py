@@ -7,16 +7,15 @@ each field of aws-dev's two InferenceServices to true, [], "x", {"a": 1}, [{}], 
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 import pytest
 
 from policy.rules import Resource, StackSettings, resources_from_plan, run_rules
-from support import ROOT, mutated_resources, shipped_plan
+from support import ROOT, mutated_resources, shared_cache, shipped_plan
 
 
-@cache
+@shared_cache
 def _aws_dev() -> tuple[tuple[Resource, ...], StackSettings]:
     from components.plan.project import load_project, read_stack_file
 

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from components.plan.cli import EXIT_OK, main, plan_stack
+from components.plan.cli import EXIT_OK, main
 from components.plan.project import load_project
 from components.plan.report import plan_json
-from support import ROOT
+from support import ROOT, stack_plan
 
 PROJECTS = {"shipped": None, "cover": "tests/golden_stacks"}
 
@@ -32,7 +32,7 @@ def test_check_accepts_a_fresh_plan_of_every_stack(
         project = dataclasses.replace(project, stack_config_dir=folder)
     stacks = project.stacks()
     assert stacks, which
-    plans = [plan_stack(project, s) for s in stacks]
+    plans = [stack_plan(folder, s) for s in stacks]  # planned once per process (tests/support.py)
     path = tmp_path / "plan.json"
     path.write_text(json.dumps(plan_json(project.name, plans)))
     capsys.readouterr()
@@ -44,7 +44,7 @@ def test_check_accepts_a_fresh_plan_of_every_stack(
 
 def test_placeholder_plan_gives_the_asg_tags_and_the_log_bucket_a_value() -> None:
     project = dataclasses.replace(load_project(ROOT), stack_config_dir="tests/golden_stacks")
-    plan = plan_stack(project, "cover-aws-node-groups")
+    plan = stack_plan(project.stack_config_dir, "cover-aws-node-groups")
     doc = plan_json(project.name, [plan])["stacks"][0]
     judged = {r["urn"]: r for r in doc["judgedResources"]}
     tags = [r for r in judged.values() if r["type"] == "aws:autoscaling/tag:Tag"]

@@ -17,8 +17,8 @@ import pytest
 from components import coldstart
 from components.errors import SpecError
 from components.serving._runtime import PULUMI_MARGIN_SECONDS
-from policy.rules import ALL_RULES, UNKNOWN, Resource, StackSettings, run_rules
-from support import cover_plan, mutated_resources
+from policy.rules import ALL_RULES, UNKNOWN, Resource, StackSettings
+from support import cover_plan, mutated_resources, rule_entries
 
 RULE = "cold-start-from-zero-pulls"
 AWS = "cover-aws-node-groups"
@@ -37,7 +37,7 @@ def isvc(name: str) -> Any:
 def failing(resources: list[Resource], settings: StackSettings, *ignore: str) -> dict[str, list[str]]:
     """The failing rules and their messages; ``ignore``: rules that judge the same change from another side."""
     out: dict[str, list[str]] = {}
-    for e in run_rules(resources, settings):
+    for e in rule_entries(resources, settings):
         if not e["passed"] and e["policy"] not in (*IGNORED, *ignore):
             out.setdefault(e["policy"], []).append(e["message"])
     return out
@@ -82,7 +82,7 @@ def estimate_seconds(uri: str, caches: tuple[tuple[str, tuple[str, ...]], ...], 
 def test_the_rule_passes_and_judges_every_gpu_model_of_the_cover_stacks() -> None:
     for stack in (AWS, GCP):
         resources, settings = cover_plan(stack)
-        entries = [e for e in run_rules(list(resources), settings) if e["policy"] == RULE]
+        entries = [e for e in rule_entries(resources, settings) if e["policy"] == RULE]
         assert entries and all(e["passed"] and not e.get("unchecked") for e in entries), entries
 
 
@@ -241,7 +241,7 @@ def test_the_cover_placeholder_pre_pulls_the_stack_runtime_and_kserves_gpu_image
     (warm,) = [r for r in resources if placeholder(r)]
     images = [c["image"] for c in warm.props["spec"]["template"]["spec"]["containers"][1:]]
     assert images == [ACME, "pytorch/torchserve-kfs:0.9.0-gpu"]
-    entries = [e for e in run_rules(list(resources), settings) if e["policy"] == WARM]
+    entries = [e for e in rule_entries(resources, settings) if e["policy"] == WARM]
     assert entries and all(e["passed"] and not e.get("unchecked") for e in entries), entries
 
 

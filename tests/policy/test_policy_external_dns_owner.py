@@ -10,13 +10,14 @@ from typing import Any
 import pytest
 from test_policy_object_store import PLANS
 
-from policy.rules import Resource, StackSettings, run_rules
+from policy.rules import Resource, StackSettings
+from support import rule_entries
 
 RULE = "external-dns-owner-id"
 
 
 def entry(resources: list[Resource] | tuple[Resource, ...], settings: StackSettings) -> dict[str, Any]:
-    return next(e for e in run_rules(list(resources), settings) if e["policy"] == RULE)
+    return next(e for e in rule_entries(resources, settings) if e["policy"] == RULE)
 
 
 def with_owner(resources: tuple[Resource, ...], owner: Any) -> list[Resource]:

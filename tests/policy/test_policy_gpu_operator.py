@@ -18,9 +18,9 @@ import pytest
 from components.plan.engine import run_program
 from components.plan.project import load_project, read_stack_file
 from components.platform import gpu
-from policy.rules import StackSettings, resources_from_plan, run_rules
+from policy.rules import StackSettings, resources_from_plan
 from policy.rules.base import Resource
-from support import ROOT, mutated_resources
+from support import ROOT, mutated_resources, rule_entries
 
 RULE = "gpu-operator-no-second-driver"
 
@@ -45,7 +45,7 @@ def _operator(r: Resource) -> bool:
 
 
 def _failures(resources: list[Resource] | tuple[Resource, ...], settings: StackSettings) -> list[str]:
-    return [str(e["message"]) for e in run_rules(list(resources), settings) if e["policy"] == RULE and not e["passed"]]
+    return [str(e["message"]) for e in rule_entries(resources, settings) if e["policy"] == RULE and not e["passed"]]
 
 
 def _set(component: str, value: Any) -> Any:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from functools import cache
 from typing import Any
 
 import pytest
@@ -17,7 +16,7 @@ from test_policy_mutated_plans import assert_caught, entries, failed, mutate, na
 from components.plan.engine import run_program
 from components.plan.project import find_project, read_stack_file
 from policy.rules import ALL_RULES, UNKNOWN, Resource, StackSettings, resources_from_plan, run_rules
-from support import ROOT
+from support import ROOT, shared_cache
 
 PROJECT = find_project(ROOT)
 HTTPS = "gateway-https-only"
@@ -162,7 +161,7 @@ def test_knative_redirect_switched_off_on_a_shipped_plan(stack: str) -> None:
     assert_caught(stack, HTTPS, lambda r: r.type == KSVC, off, "serves plain text: tls.httpsRedirect is False")
 
 
-@cache
+@shared_cache
 def _planned(stack: str, platform: str, *, outputs: str = "fake") -> tuple[tuple[Resource, ...], StackSettings]:
     """A shipped stack planned with its ``mlplatform:platform`` changed (keys merged over the stack's)."""
     cfg = read_stack_file(PROJECT, stack)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import json
 from dataclasses import replace
-from functools import cache
 from typing import Any
 
 import pytest
@@ -28,8 +27,8 @@ from pulumi_policy.proxy import unknown_checking_proxy
 from components.plan.engine import run_program
 from components.plan.project import find_project, read_stack_file
 from policy.pack import build_policies, pack_config
-from policy.rules import ALL_RULES, UNKNOWN, Resource, StackSettings, resources_from_plan, run_rules
-from support import ROOT, rule_entries, rules_plan
+from policy.rules import ALL_RULES, UNKNOWN, Resource, StackSettings, resources_from_plan
+from support import ROOT, rule_entries, rules_plan, shared_cache
 
 STORAGE, BINDING = "storage-read-least-privilege", "workload-identity-binding"
 RA = "azure-native:authorization:RoleAssignment"
@@ -243,7 +242,7 @@ def test_shipped_plans_see_the_documents() -> None:
     """The new checks judge the fake-output plans: nothing unchecked, so the mutations below are seen."""
     for stack in ("azure-staging", "gcp-prod", "aws-dev"):
         resources, settings = shipped(stack)
-        for e in run_rules(list(resources), settings):
+        for e in rule_entries(resources, settings):
             if e["policy"] in (STORAGE, BINDING):
                 assert e["passed"] and not e.get("unchecked"), (stack, e)
 
@@ -344,7 +343,7 @@ def test_dns_credential_trusts_the_charts_service_account(resources: list[Resour
     _check(BINDING, resources, fragment)
 
 
-@cache
+@shared_cache
 def azure_with_dns() -> tuple[tuple[Resource, ...], StackSettings]:
     """azure-staging with an Azure DNS zone: cert-manager and external-dns get federated identities on it."""
     cfg = read_stack_file(PROJECT, "azure-staging")
@@ -366,7 +365,7 @@ def test_dns_identities_pass_and_a_wrong_subject_fails() -> None:
         "system:serviceaccount:external-dns:external-dns",
     }
     assert _fails(resources, settings) == {}
-    for e in run_rules(list(resources), settings):
+    for e in rule_entries(resources, settings):
         if e["policy"] == BINDING:
             assert not e.get("unchecked"), e
 
@@ -487,7 +486,7 @@ def test_internal_model_open_to_the_mesh_local() -> None:
 # ------------------------------------------------------------------------------------------------ Standard mode
 
 
-@cache
+@shared_cache
 def local_standard() -> tuple[tuple[Resource, ...], StackSettings]:
     """The shipped local stack in KServe's Standard mode (no shipped stack is): its internal model must carry
     ``networking.kserve.io/visibility``, the label the Standard-mode reconcilers read."""

@@ -13,8 +13,9 @@ import pytest
 from test_policy_mutated_plans import PROJECT, entries, mutate, named, shipped
 
 from components.plan.project import read_stack_file
-from policy.rules import Resource, StackSettings, run_rules
+from policy.rules import Resource, StackSettings
 from policy.rules.network import admin_requests
+from support import rule_entries
 
 METRICS, API, NORM, GATEWAY, ENFORCED = (
     "model-metrics-prometheus-only",
@@ -30,7 +31,7 @@ def failed(
 ) -> dict[str, list[str]]:
     """The mandatory failures by rule (the local stack's advisory ``network-policy-enforced`` warning left out)."""
     out: dict[str, list[str]] = {}
-    for e in run_rules(list(resources), settings):
+    for e in rule_entries(resources, settings):
         if not e["passed"] and e["enforcement"] == "mandatory":
             out.setdefault(e["policy"], []).append(e["message"])
     return out

@@ -7,14 +7,13 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from dataclasses import replace
-from functools import cache
 from typing import Any
 
 import pytest
 import yaml
 
-from policy.rules import Resource, StackSettings, resources_from_plan, run_rules
-from support import ROOT, cover_plan, plan_config
+from policy.rules import Resource, StackSettings, resources_from_plan
+from support import ROOT, cover_plan, plan_config, rule_entries, shared_cache
 
 RULE = "object-store-private"
 
@@ -23,7 +22,7 @@ coverage = cover_plan
 """A cover stack's plan (tests/golden_stacks) as the rules see it (tests/support.py)."""
 
 
-@cache
+@shared_cache
 def azure_logging() -> tuple[tuple[Resource, ...], StackSettings]:
     raw = yaml.safe_load((ROOT / "stacks" / "Pulumi.azure-staging.yaml").read_text())["config"]
     cfg = {k.removeprefix("mlplatform:"): v for k, v in raw.items()}
@@ -40,7 +39,7 @@ PLANS: dict[str, Callable[[], tuple[tuple[Resource, ...], StackSettings]]] = {
 
 
 def entry(resources: list[Resource] | tuple[Resource, ...], settings: StackSettings) -> dict[str, Any]:
-    return next(e for e in run_rules(list(resources), settings) if e["policy"] == RULE)
+    return next(e for e in rule_entries(resources, settings) if e["policy"] == RULE)
 
 
 def mutated(base: tuple[Resource, ...], type_: str, change: Callable[[dict[str, Any]], None]) -> list[Resource]:

@@ -14,7 +14,6 @@ import copy
 import json
 import sys
 from collections.abc import Callable
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,7 @@ import pytest
 from components.plan.engine import run_program
 from components.plan.project import find_project, read_stack_file
 from policy.rules import Resource, StackSettings, resources_from_plan, run_rules
-from support import ROOT, mutated_resources
+from support import ROOT, mutated_resources, rule_entries, shared_cache
 
 PROJECT = find_project(ROOT)
 JWT = {"issuer": "https://auth.example.com/", "jwksUri": "https://auth.example.com/.well-known/jwks.json"}
@@ -62,7 +61,7 @@ def stack_config(pipelines: dict[str, Any] | None = None) -> dict[str, Any]:
     return cfg
 
 
-@cache
+@shared_cache
 def planned() -> tuple[tuple[Resource, ...], StackSettings]:
     cfg = read_stack_file(PROJECT, "local")
     config = stack_config()
@@ -79,7 +78,7 @@ mutate = mutated_resources
 def failed(resources: list[Resource] | tuple[Resource, ...]) -> dict[str, list[str]]:
     _, settings = planned()
     out: dict[str, list[str]] = {}
-    for e in run_rules(list(resources), settings):
+    for e in rule_entries(resources, settings):
         if not e["passed"] and e["policy"] != "network-policy-enforced":  # the local cluster's advisory warning
             out.setdefault(e["policy"], []).append(e["message"])
     return out
@@ -99,7 +98,7 @@ def test_the_planned_pipelines_pass_every_rule_and_are_seen() -> None:
     graphs = sorted(r.props["metadata"]["name"] for r in resources if r.type.endswith(f":{GRAPH}"))
     assert graphs == ["front", "inner"]
     assert failed(resources) == {}
-    for e in run_rules(list(resources), settings):
+    for e in rule_entries(resources, settings):
         if e["policy"] in CHECKED:
             assert e["passed"] and not e.get("unchecked"), e
 
@@ -497,7 +496,7 @@ def test_a_standard_mode_internal_pipeline_needs_the_standard_label() -> None:
     ], found
 
 
-@cache
+@shared_cache
 def transformer_member() -> tuple[tuple[Resource, ...], StackSettings]:
     """The local stack with xgboost-iris given a transformer and the internal pipeline ``inner`` calling it."""
     cfg = read_stack_file(PROJECT, "local")
@@ -520,7 +519,7 @@ def test_a_member_with_a_transformer_is_judged_at_its_transformer() -> None:
     assert steps == [
         {"serviceUrl": "http://xgboost-iris-transformer.models.svc.cluster.local/v1/models/xgboost-iris:predict"}
     ]
-    entries = [e for e in run_rules(list(resources), settings) if e["policy"] in CHECKED]
+    entries = [e for e in rule_entries(resources, settings) if e["policy"] in CHECKED]
     assert [e["message"] for e in entries if not e["passed"]] == []
 
     def wider(props: dict[str, Any]) -> None:

@@ -7,14 +7,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import replace
-from functools import cache
 from typing import Any
 
 import yaml
 
 from components.plan.engine import OutputsMode
-from policy.rules import Resource, StackSettings, resources_from_plan, run_rules
-from support import ROOT, cover_plan, mutated_resources, plan_config
+from policy.rules import Resource, StackSettings, resources_from_plan
+from support import ROOT, cover_plan, mutated_resources, plan_config, rule_entries, shared_cache
 
 RULE = "request-log-write-only"
 
@@ -23,7 +22,7 @@ coverage = cover_plan
 """A cover stack's plan (tests/golden_stacks) as the rules see it (tests/support.py)."""
 
 
-@cache
+@shared_cache
 def azure_logging(outputs: OutputsMode = "unknown") -> tuple[tuple[Resource, ...], StackSettings]:
     raw = yaml.safe_load((ROOT / "stacks" / "Pulumi.azure-staging.yaml").read_text())["config"]
     cfg = {k.removeprefix("mlplatform:"): v for k, v in raw.items()}
@@ -36,7 +35,7 @@ def azure_logging(outputs: OutputsMode = "unknown") -> tuple[tuple[Resource, ...
 
 def verdicts(resources: list[Resource] | tuple[Resource, ...], settings: StackSettings) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
-    for e in run_rules(list(resources), settings):
+    for e in rule_entries(resources, settings):
         if not e["passed"] and e["enforcement"] == "mandatory":
             out.setdefault(e["policy"], []).append(e["message"])
     return out
@@ -62,7 +61,7 @@ def edit_policy(fn: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any
 def test_the_logging_plans_pass_and_the_rule_judges_the_writer() -> None:
     for resources, settings in (coverage("cover-aws-node-groups"), coverage("cover-gcp-standard"), azure_logging()):
         assert verdicts(resources, settings) == {}
-        entries = [e for e in run_rules(list(resources), settings) if e["policy"] == RULE]
+        entries = [e for e in rule_entries(resources, settings) if e["policy"] == RULE]
         assert entries and all(e["passed"] for e in entries)
         assert any(r.name.endswith("-request-logs-write") for r in resources)
 

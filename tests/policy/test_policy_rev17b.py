@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
-from functools import cache
 from typing import Any
 
 import pytest
@@ -20,6 +19,7 @@ from components.serving import requestpath as rp
 from policy.rules import Resource, StackSettings, resources_from_plan
 from policy.rules import warm as warm_rules
 from policy.rules.disruption import budget_nodes
+from support import shared_cache
 
 AUTHZ = "AuthorizationPolicy"
 
@@ -90,7 +90,7 @@ def test_modelled_requests_carry_a_client_user_agent() -> None:
 # ------------------------------------------------------------------------------------------------ planned variants
 
 
-@cache
+@shared_cache
 def planned(stack: str, platform: str = "", models: str = "") -> tuple[tuple[Resource, ...], StackSettings]:
     """A shipped stack planned (fake outputs) with ``platform`` merged into its ``mlplatform:platform`` and, when
     given, ``models`` (JSON) as its ``mlplatform:models``: settings no shipped stack renders."""

@@ -8,7 +8,6 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Callable
-from functools import cache
 from typing import Any
 
 import pytest
@@ -17,7 +16,7 @@ from policy_support import failures
 from components.plan.engine import run_program
 from components.plan.project import load_project, read_stack_file
 from policy.rules import Resource, StackSettings, resources_from_plan, run_rules
-from support import ROOT, cover_plan, mutated_resources
+from support import ROOT, cover_plan, mutated_resources, shared_cache
 
 """Advisory rules shipped stacks report by design (as tests/policy/test_policy_mutated_plans.py)."""
 
@@ -27,7 +26,7 @@ coverage = cover_plan
 transformer and KServe's ART explainer (Knative); cover-gcp-standard installs KEDA (an LLM scaling on vLLM's queue)."""
 
 
-@cache
+@shared_cache
 def with_platform(stack: str, extra: str, value: Any) -> tuple[tuple[Resource, ...], StackSettings]:
     """A shipped stack with one more ``platform`` setting (``keda: true`` on gcp-prod: KEDA with HA), its secrets
     kept secret."""

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from functools import cache
 from typing import Any
 
 import pytest
@@ -16,7 +15,7 @@ from test_policy_mutated_plans import PROJECT, entries, failed, named
 from components.plan.engine import run_program
 from components.plan.project import read_stack_file
 from policy.rules import ALL_RULES, Resource, StackSettings, resources_from_plan
-from support import cover_plan, mutated_resources, rules_plan
+from support import cover_plan, mutated_resources, rules_plan, shared_cache
 
 OUTPUTS = ("unknown", "fake")
 """A plain plan (values known after deploy are unknown) and ``--placeholders`` (typed placeholders)."""
@@ -33,7 +32,7 @@ EXTRA: dict[str, dict[str, Any]] = {
 }
 
 
-@cache
+@shared_cache
 def plan(stack: str, outputs: str) -> tuple[tuple[Resource, ...], StackSettings]:
     """A shipped stack's plan, a cover stack's (``cover-*``), or a shipped one with :data:`EXTRA` merged in."""
     if stack.startswith("cover-"):

@@ -21,7 +21,7 @@ from components.errors import SpecError
 from policy.rules import Facts, Resource, StackSettings, run_rules
 from policy.rules.images import tag_problem
 from policy.rules.llm import quantity, query_problems, selectors
-from support import cover_plan, mutated_resources
+from support import cover_plan, mutated_resources, rule_entries
 
 AWS = "cover-aws-node-groups"
 GCP = "cover-gcp-standard"
@@ -39,7 +39,7 @@ def caught(
     rules that judge the same change from another side) once ``change`` is applied to the one resource ``pick``
     selects: its messages."""
     resources, settings = cover_plan(stack)
-    base = [e for e in run_rules(list(resources), settings) if e["policy"] == rule]
+    base = [e for e in rule_entries(resources, settings) if e["policy"] == rule]
     assert base and all(e["passed"] and not e.get("unchecked") for e in base), base
     found = failures(mutated_resources(resources, pick, change, exactly=1), settings)
     assert sorted(found) == sorted({rule, *also}), found

@@ -16,7 +16,6 @@ import copy
 import dataclasses
 import json
 from collections.abc import Callable
-from functools import cache
 from typing import Any
 
 import pytest
@@ -24,7 +23,7 @@ from policy_support import failures
 
 from components.plan.engine import run_program
 from components.plan.project import load_project, read_stack_file
-from policy.rules import Resource, StackSettings, resources_from_plan, run_rules
+from policy.rules import Resource, StackSettings, resources_from_plan
 from policy.rules.llm import (
     POD_LABEL_META,
     POD_LABELPRESENT_META,
@@ -34,7 +33,7 @@ from policy.rules.llm import (
     sample_target,
     sanitize_label_name,
 )
-from support import ROOT, cover_plan, mutated_resources
+from support import ROOT, cover_plan, mutated_resources, rule_entries, shared_cache
 
 GCP = "cover-gcp-standard"
 AKS = "cover-aks-prod-dns"
@@ -51,7 +50,7 @@ def caught(
     """``rule`` passes on the plan, fully judged, and is the only rule failing (with ``also``, rules that judge the
     same change from another side) once ``change`` is applied."""
     resources, settings = plan
-    base = [e for e in run_rules(list(resources), settings) if e["policy"] == rule]
+    base = [e for e in rule_entries(resources, settings) if e["policy"] == rule]
     assert base and all(e["passed"] and not e.get("unchecked") for e in base), base
     found = failures(mutated_resources(resources, pick, change, exactly=exactly), settings)
     assert sorted(found) == sorted({rule, *also}), found
@@ -66,7 +65,7 @@ def chart(name: str) -> Callable[[Resource], bool]:
     return lambda r: r.type.endswith(":Release") and str(r.props.get("chart", "")).rsplit("/", 1)[-1] == name
 
 
-@cache
+@shared_cache
 def extended(stack: str, extra: str) -> tuple[tuple[Resource, ...], StackSettings]:
     """A shipped (or cover, ``cover-*``) stack planned with the JSON config keys of ``extra`` merged in."""
     project = load_project(ROOT)

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from policy.rules import run_rules
-from support import cover_plan, mutated_resources
+from support import cover_plan, mutated_resources, rule_entries
 
 AWS = "cover-aws-node-groups"
 RULE = "timeouts-cover-cold-start"
@@ -40,7 +40,7 @@ def test_the_chains_render_the_sum_and_pass(name: str, replicas: int, seconds: i
     assert found.props["spec"]["minReplicas"] == replicas
     assert found.props["spec"]["timeout"] == seconds
     assert found.props["spec"]["routerTimeouts"]["serverWrite"] == seconds
-    entries = [e for e in run_rules(list(resources), settings) if e["policy"] == RULE]
+    entries = [e for e in rule_entries(resources, settings) if e["policy"] == RULE]
     assert entries and all(e["passed"] for e in entries), entries
 
 

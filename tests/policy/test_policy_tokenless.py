@@ -10,8 +10,8 @@ from dataclasses import replace
 from typing import Any
 
 from components.plan.project import find_project
-from policy.rules import ALL_RULES, Resource, StackSettings, run_rules
-from support import ROOT, rules_plan
+from policy.rules import ALL_RULES, Resource, StackSettings
+from support import ROOT, rule_entries, rules_plan
 
 PROJECT = find_project(ROOT)
 RULE = "model-endpoint-auth"
@@ -22,7 +22,7 @@ _plan = rules_plan
 
 
 def _fails(resources: list[Resource], settings: StackSettings, rule: str = RULE) -> list[str]:
-    return [e["message"] for e in run_rules(resources, settings) if e["policy"] == rule and not e["passed"]]
+    return [e["message"] for e in rule_entries(resources, settings) if e["policy"] == rule and not e["passed"]]
 
 
 def test_the_rule_is_mandatory() -> None:

@@ -17,9 +17,9 @@ from test_policy_mutated_plans import shipped
 
 from components.errors import SpecError
 from policy.pack import facts_from_pack_config, pack_config
-from policy.rules import StackSettings, run_rules
+from policy.rules import StackSettings
 from policy.rules.base import Facts, Resource
-from support import mutated_resources
+from support import mutated_resources, rule_entries
 
 RULE = "node-pools-span-zones"
 AKS = "azure-native:containerservice:ManagedCluster"
@@ -28,7 +28,7 @@ VPC = "awsx:ec2:Vpc"
 
 
 def _entries(resources: list[Resource] | tuple[Resource, ...], settings: StackSettings) -> list[dict[str, Any]]:
-    return [e for e in run_rules(list(resources), settings) if e["policy"] == RULE]
+    return [e for e in rule_entries(resources, settings) if e["policy"] == RULE]
 
 
 def _failures(resources: list[Resource] | tuple[Resource, ...], settings: StackSettings) -> list[str]:

@@ -10,14 +10,13 @@ AKS; an IAM role on EKS) is the platform's, one per stack, and outlives every mo
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 import pytest
 import yaml
 
-from policy.rules import StackSettings, resources_from_plan, run_rules
-from support import ROOT, plan_config
+from policy.rules import StackSettings, resources_from_plan
+from support import ROOT, plan_config, rule_entries, shared_cache
 
 RULE = "prod-protect-stateful"
 IDENTITY = {
@@ -27,7 +26,7 @@ IDENTITY = {
 }
 
 
-@cache
+@shared_cache
 def prod_logging(stack: str) -> tuple[Any, ...]:
     """``stack`` as a prod stack with ``platform.requestLogs`` and its first model logging: (resources, settings)."""
     raw = yaml.safe_load((ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text())["config"]
@@ -51,7 +50,7 @@ def test_a_prod_stack_with_request_logs_passes_prod_protect_stateful(stack: str)
     type_, name = IDENTITY[stack]
     identity = [r for r in resources if r.type == type_ and r.name == name]
     assert len(identity) == 1, sorted(r.name for r in resources if "request-logs" in r.name)
-    entries = [e for e in run_rules(list(resources), settings) if e["policy"] == RULE]
+    entries = [e for e in rule_entries(resources, settings) if e["policy"] == RULE]
     assert entries
     assert [e["message"] for e in entries if not e["passed"]] == []
     if stack != "aws-dev":  # an IAM role is not stateful to the rule (policy/clouds/aws.py: KMS key, OIDC provider)

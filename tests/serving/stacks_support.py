@@ -18,7 +18,7 @@ from typing import Any
 from components.plan.engine import PlanResult, run_program
 from components.plan.project import load_project, read_stack_file
 from components.plan.report import kubernetes_objects
-from support import ROOT
+from support import ROOT, shared_cache
 
 STACKS = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in Path(ROOT / "stacks").glob("Pulumi.*.yaml"))
 
@@ -99,7 +99,7 @@ def model_configs(stack: str, mode: str = "Knative") -> dict[str, dict[str, Any]
     return models
 
 
-@cache
+@shared_cache
 def planned(stack: str, mode: str = "Knative") -> PlanResult:
     """Plan ``stacks/Pulumi.<stack>.yaml`` with the real program; ``mode`` Standard plans its Standard variant,
     ``Knative-flipped`` the stack with every public model's minReplicas flipped between 0 and 1, ``ACME`` its ACME

@@ -132,9 +132,9 @@ def _isvc(name: str) -> Any:
 
 
 def _rule_failures(resources: Any, settings: Any) -> list[str]:
-    from policy.rules import run_rules
+    from support import rule_entries
 
-    return [e["message"] for e in run_rules(list(resources), settings) if e["policy"] == RULE and not e["passed"]]
+    return [e["message"] for e in rule_entries(resources, settings) if e["policy"] == RULE and not e["passed"]]
 
 
 def _sized(size: str) -> Any:

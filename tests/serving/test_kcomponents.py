@@ -352,13 +352,12 @@ def test_coverage_stacks_with_components_pass_the_policies_and_keep_the_promise(
     import dataclasses
     import json
 
-    from components.plan.cli import plan_stack
     from components.plan.project import load_project
     from components.plan.report import kubernetes_objects
-    from support import ROOT
+    from support import ROOT, stack_plan
 
     project = dataclasses.replace(load_project(ROOT), stack_config_dir="tests/golden_stacks")
-    planned = plan_stack(project, stack)
+    planned = stack_plan(project.stack_config_dir, stack)  # planned once per process
     assert planned.mandatory_failures == []
     objs = tuple({**obj, **reg.plain_inputs()} for reg, obj in kubernetes_objects(planned.result))
     configs = json.loads(planned.result.context["config"]["mlplatform:models"])

@@ -7,7 +7,6 @@ the cloud identity into the ServiceAccount and the ModelService outputs.
 from __future__ import annotations
 
 import json
-from functools import cache
 from typing import Any
 
 import pytest
@@ -15,12 +14,12 @@ from serving_support import ISVC, SA, SERVICE
 
 from components.plan.engine import PlanResult, Registration, run_program
 from components.plan.project import load_project, read_stack_file
-from support import ROOT
+from support import ROOT, shared_cache
 
 PROJECT = load_project(ROOT)
 
 
-@cache
+@shared_cache
 def planned(stack: str) -> PlanResult:
     cfg = read_stack_file(PROJECT, stack)
     return run_program(
