@@ -21,7 +21,7 @@ from components.platform.settings import PlatformSettings, acme_dns01_fields, ac
 from components.serving.spec import ModelSpec
 from components.spec import SpecInvalid
 from infra.config import MAX_ARG_STRLEN, load, reserved_namespaces
-from support import ROOT, flat_config, plan_config
+from support import ROOT, flat_config, plan_config, upstream_dir
 
 FILE = "stacks/Pulumi.t.yaml"
 ANON = {"mode": "public", "allowAnonymous": True}
@@ -424,7 +424,7 @@ def test_redaction_keeps_what_is_not_a_credential() -> None:
 def test_acme_providers_are_the_cert_manager_crds() -> None:
     """The DNS-01 providers (the non-cloud ones and the registered clouds' ``Cloud.dns01_solver``) are the dns01
     solver's object fields in cert-manager v1.21.1's ClusterIssuer schema."""
-    schema = json.loads((ROOT.parent / "shared/upstream/crd-schemas/cert-manager.io/clusterissuer_v1.json").read_text())
+    schema = json.loads((upstream_dir() / "crd-schemas/cert-manager.io/clusterissuer_v1.json").read_text())
     solver = schema["properties"]["spec"]["properties"]["acme"]["properties"]["solvers"]["items"]["properties"]
     fields = solver["dns01"]["properties"]
     assert set(acme_dns01_providers()) == {k for k, v in fields.items() if v.get("type") == "object"}

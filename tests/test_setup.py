@@ -353,3 +353,18 @@ def test_make_lock_upgrades_even_with_uv_locked_exported() -> None:
     assert result.returncode == 0, result.stderr
     [line] = [line for line in result.stdout.splitlines() if " lock --upgrade" in line]
     assert line.startswith("env -u UV_LOCKED "), line
+
+
+def test_the_tests_find_the_upstream_data_only_through_support() -> None:
+    """Tests read ../shared/upstream only through tests/support.py ``upstream_dir`` (MLPLATFORM_UPSTREAM, else the
+    folder beside the project), so a checkout elsewhere (a worktree, the mutation benchmark's copies) runs them with
+    the variable set: two tests built the path from ROOT.parent themselves and failed there (speed7, fix14n)."""
+    pattern = re.compile(r"""ROOT\.parent\s*/\s*["']shared|["']\.\./shared/upstream["']""")
+    found = [
+        f"{path.relative_to(ROOT)}:{n}"
+        for path in sorted((ROOT / "tests").rglob("*.py"))
+        if path.name != "support.py"
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if pattern.search(line)
+    ]
+    assert not found, f"build the upstream path with support.upstream_dir(): {found}"

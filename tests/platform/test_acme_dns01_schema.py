@@ -12,6 +12,7 @@ with the CRD's own (jsonschema over a ClusterIssuer carrying the value).
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,14 +21,15 @@ from platform_support import obj_named, plan_platform
 from components import clouds
 from components.errors import SpecError
 from components.platform.settings import PlatformSettings, acme_dns01_schema
-from support import ROOT, validate_custom_resource
+from support import upstream_dir, validate_custom_resource
 
-CRD = ROOT.parent / "shared/upstream/crd-schemas/cert-manager.io/clusterissuer_v1.json"
+CRD = Path("crd-schemas/cert-manager.io/clusterissuer_v1.json")
+"""Under the upstream data folder (tests/support.py ``upstream_dir``: MLPLATFORM_UPSTREAM, else ../shared/upstream)."""
 ACME = {"issuer": "acme", "acmeEmail": "ops@mycorp.io"}
 
 
 def _dns01_schema() -> dict[str, Any]:
-    schema = json.loads(CRD.read_text())
+    schema = json.loads((upstream_dir() / CRD).read_text())
     solver = schema["properties"]["spec"]["properties"]["acme"]["properties"]["solvers"]["items"]["properties"]
     return dict(solver["dns01"]["properties"])
 
