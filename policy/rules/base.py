@@ -239,6 +239,20 @@ def unknown_path(value: Any, path: str) -> str | None:
     return walk(value, path.split("."), "")
 
 
+def isvc_components(
+    resources: Sequence[Resource], components: Sequence[str] = ("predictor", "transformer", "explainer")
+) -> Iterator[tuple[Resource, str, Mapping[str, Any]]]:
+    """``(InferenceService, component, its spec)`` for every component of every rendered InferenceService whose spec
+    is fully known (a spec with an unknown value anywhere is left to the rule's unknown hook)."""
+    for res in resources:
+        if res.type != "kubernetes:serving.kserve.io/v1beta1:InferenceService":
+            continue
+        for component in components:
+            spec = res.get(f"spec.{component}")
+            if isinstance(spec, Mapping) and not unknown_within(spec):
+                yield res, component, spec
+
+
 def unknown_within(value: Any, path: str = "") -> str | None:
     """The path of the first unknown marker or NaN anywhere in ``value`` (``value`` itself included), else None."""
     if is_unknown(value):

@@ -38,7 +38,7 @@ from functools import cache
 from typing import Any, cast
 
 from policy.rules import nodepools, percloud
-from policy.rules.base import UNKNOWN, Facts, Finding, Resource, Rule, as_list, as_map, reading, unknown_within
+from policy.rules.base import UNKNOWN, Facts, Finding, Resource, Rule, as_list, as_map, isvc_components, reading
 
 RULE = "pods-fit-nodes"
 ISVC = "kubernetes:serving.kserve.io/v1beta1:InferenceService"
@@ -342,42 +342,36 @@ def _fits(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
     pools = node_pools(resources)
     if not pools or any(p.pool.labels is UNKNOWN for p in pools):
         return
-    for res in resources:
-        if res.type != ISVC:
+    for res, component, spec in isvc_components(resources, COMPONENTS):
+        selector = as_map(spec.get("nodeSelector"))
+        tolerations = spec.get("tolerations") or []
+        landing = [
+            p
+            for p in pools
+            if nodepools._met(selector, as_map(p.pool.labels), p.pool)
+            and not nodepools._untolerated(p.pool, tolerations)
+        ]
+        if not landing:
+            continue  # node-selectors-match-pools judges a pod no pool admits
+        nodes = [allocatable(resources, p, t) for p in landing for t in (p.types or ("",))]
+        if any(n is None for n in nodes):
+            continue  # a machine the catalog does not describe: its size is not known here
+        known = [n for n in nodes if n is not None]
+        cpu, memory = pod_requests(spec)
+        added = sidecars(res, component, spec)
+        want_cpu = math.ceil(cpu * 1000) + sum(c for c, _ in added.values())
+        want_memory = memory + sum(m for _, m in added.values()) * MIB
+        if any(want_cpu <= n.cpu and want_memory <= n.memory * MIB for n in known):
             continue
-        for component in COMPONENTS:
-            spec = res.get(f"spec.{component}")
-            if not isinstance(spec, Mapping) or unknown_within(spec):
-                continue
-            selector = as_map(spec.get("nodeSelector"))
-            tolerations = spec.get("tolerations") or []
-            landing = [
-                p
-                for p in pools
-                if nodepools._met(selector, as_map(p.pool.labels), p.pool)
-                and not nodepools._untolerated(p.pool, tolerations)
-            ]
-            if not landing:
-                continue  # node-selectors-match-pools judges a pod no pool admits
-            nodes = [allocatable(resources, p, t) for p in landing for t in (p.types or ("",))]
-            if any(n is None for n in nodes):
-                continue  # a machine the catalog does not describe: its size is not known here
-            known = [n for n in nodes if n is not None]
-            cpu, memory = pod_requests(spec)
-            added = sidecars(res, component, spec)
-            want_cpu = math.ceil(cpu * 1000) + sum(c for c, _ in added.values())
-            want_memory = memory + sum(m for _, m in added.values()) * MIB
-            if any(want_cpu <= n.cpu and want_memory <= n.memory * MIB for n in known):
-                continue
-            best = max(known, key=lambda n: (n.cpu >= want_cpu, n.memory, n.cpu))
-            side = ", ".join(f"{k} {c}m/{m}Mi" for k, (c, m) in added.items())
-            yield Finding(
-                res.urn,
-                f"models/{res.k8s_name} {component}: one pod requests {want_cpu}m CPU and "
-                f"{math.ceil(want_memory / MIB)}Mi memory with its sidecars ({side}), more than the largest node it "
-                f"may land on leaves it: {best.pool.pool.name} {best.instance_type} ({best.kept}) leaves {best.cpu}m "
-                f"and {best.memory}Mi; the pod stays Pending",
-            )
+        best = max(known, key=lambda n: (n.cpu >= want_cpu, n.memory, n.cpu))
+        side = ", ".join(f"{k} {c}m/{m}Mi" for k, (c, m) in added.items())
+        yield Finding(
+            res.urn,
+            f"models/{res.k8s_name} {component}: one pod requests {want_cpu}m CPU and "
+            f"{math.ceil(want_memory / MIB)}Mi memory with its sidecars ({side}), more than the largest node it "
+            f"may land on leaves it: {best.pool.pool.name} {best.instance_type} ({best.kept}) leaves {best.cpu}m "
+            f"and {best.memory}Mi; the pod stays Pending",
+        )
 
 
 RULES = [

@@ -34,7 +34,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from policy.rules.base import Facts, Finding, Resource, Rule, as_list, as_map, reading, unknown_within
+from policy.rules.base import Facts, Finding, Resource, Rule, as_list, as_map, isvc_components, reading
 
 RULE = "model-server-port-intact"
 ISVC = "kubernetes:serving.kserve.io/v1beta1:InferenceService"
@@ -139,15 +139,9 @@ def _problems(component: str, spec: Mapping[str, Any]) -> Iterator[str]:
 
 
 def _intact(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
-    for res in resources:
-        if res.type != ISVC:
-            continue
-        for component in COMPONENTS:
-            spec = res.get(f"spec.{component}")
-            if not isinstance(spec, Mapping) or unknown_within(spec):
-                continue
-            for problem in _problems(component, spec):
-                yield Finding(res.urn, f"models/{res.k8s_name} {problem}: requests to the model fail")
+    for res, component, spec in isvc_components(resources, COMPONENTS):
+        for problem in _problems(component, spec):
+            yield Finding(res.urn, f"models/{res.k8s_name} {problem}: requests to the model fail")
 
 
 RULES = [

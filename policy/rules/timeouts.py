@@ -110,15 +110,22 @@ class BackendTracking:
     """The ``externalTrafficPolicy`` that keeps a node the cold start adds out of the backends."""
 
 
-def _tracking(release: Resource, cloud: BackendTracking) -> str | None:
-    """A finding's text when the gateway release's ``LoadBalancer`` Service does not set the
-    ``externalTrafficPolicy`` the cloud needs (None when it does, its Service is no ``LoadBalancer``, or its values
-    are known only after deploy)."""
+def _load_balancer_service(release: Resource) -> Mapping[str, Any] | None:
+    """The gateway release's ``service`` values when its Service is a ``LoadBalancer`` (None when it is another type
+    or its values are known only after deploy)."""
     values = release.props.get("values")
     if values is UNKNOWN or unknown_path(release.props, "values.service.*"):
         return None
     service = as_map(as_map(values).get("service"))
-    if service.get("type", GATEWAY_DEFAULT_SERVICE_TYPE) != "LoadBalancer":
+    return service if service.get("type", GATEWAY_DEFAULT_SERVICE_TYPE) == "LoadBalancer" else None
+
+
+def _tracking(release: Resource, cloud: BackendTracking) -> str | None:
+    """A finding's text when the gateway release's ``LoadBalancer`` Service does not set the
+    ``externalTrafficPolicy`` the cloud needs (None when it does, its Service is no ``LoadBalancer``, or its values
+    are known only after deploy)."""
+    service = _load_balancer_service(release)
+    if service is None:
         return None
     given = service.get("externalTrafficPolicy") or None
     if given == cloud.traffic_policy:
@@ -145,11 +152,8 @@ def _idle(release: Resource, cloud: IdleTimeout) -> Any:
     what the cloud accepts."""
     from components.serving.timeouts import LoadBalancerIdle
 
-    values = release.props.get("values")
-    if values is UNKNOWN or unknown_path(release.props, "values.service.*"):
-        return None
-    service = as_map(as_map(values).get("service"))
-    if service.get("type", GATEWAY_DEFAULT_SERVICE_TYPE) != "LoadBalancer":
+    service = _load_balancer_service(release)
+    if service is None:
         return None
     given = as_map(service.get("annotations")).get(cloud.annotation)
     if given is None:
