@@ -152,7 +152,7 @@ class StepSpec(Spec):
         if v is None:
             return v
         if not re.fullmatch(r"https?://[!-~]+", v, re.ASCII):
-            raise value_error("give an http:// or https:// URL", redact_uri(v))
+            raise value_error("give an http:// URL (https:// is refused below)", redact_uri(v))
         authority = v.split("://", 1)[1].split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
         if "@" in authority:
             raise value_error(
@@ -178,8 +178,9 @@ class StepSpec(Spec):
             # port 80 (rev14h defect 2)
             raise value_error(
                 "the pipeline router sends an https:// step as plain HTTP from inside the mesh (KServe v0.20.0 "
-                "cmd/router/main.go callService) and the platform renders no TLS origination for it; give an http:// "
-                "URL or remove the step",
+                "cmd/router/main.go callService) and the platform renders no TLS origination for it, so the previous "
+                "step's answer would leave the cluster unencrypted; call a model of this stack (serviceName) or an "
+                "http:// service inside the cluster instead, or remove the step",
                 redact_uri(v),
             )
         return v

@@ -50,10 +50,12 @@ metrics/server.py:62 at 1.7.1: there is no separate gRPC or metrics host); on ``
 which sends traffic to the pod's IP, would reach nothing (red team #14g break 4)."""
 
 OPENAI_PREFIX_ENV = "KSERVE_OPENAI_ROUTE_PREFIX"
+OPENAI_PREFIX_DEFAULT = "/openai"
 """Where a KServe Python server mounts its OpenAI routes (kserve v0.20.0 python/kserve/kserve/protocol/rest/openai/
 endpoints.py:40 ``os.environ.get("KSERVE_OPENAI_ROUTE_PREFIX", "/openai")``, the ``APIRouter`` prefix at :262); the
 model's AuthorizationPolicy allows the default ``/openai/...`` paths only (components/serving/_auth.py ``OPENAI``:
-rev14h defect 5)."""
+rev14h defect 5). An ``env`` value equal to the default (:data:`OPENAI_PREFIX_DEFAULT`) changes nothing and is kept; a
+secret's value is not known, so a ``secretEnv`` entry is refused."""
 
 KSERVE_MODEL_SERVERS = (
     "kserve-autogluonserver",
@@ -335,6 +337,8 @@ def runtime_server_problems(model: ModelSpec) -> list[tuple[str, object, str]]:
     if runtime not in KSERVE_MODEL_SERVERS:
         return problems
     for kind, names in (("env", model.env), ("secretEnv", model.secret_env)):
+        if kind == "env" and model.env.get(OPENAI_PREFIX_ENV) == OPENAI_PREFIX_DEFAULT:
+            continue  # KServe's own default: the routes stay where the AuthorizationPolicy allows them (rev14i N2)
         if OPENAI_PREFIX_ENV in names:
             problems.append(
                 (

@@ -634,7 +634,9 @@ def test_an_https_step_is_refused_in_one_line() -> None:
         "PipelineSpec.nodes.root.steps.0.serviceUrl: https://scoring.partner.example.com/v1 is not allowed; the "
         "pipeline router "
         "sends an https:// step as plain HTTP from inside the mesh (KServe v0.20.0 cmd/router/main.go callService) and "
-        "the platform renders no TLS origination for it; give an http:// URL or remove the step"
+        "the platform renders no TLS origination for it, so the previous step's answer would leave the cluster "
+        "unencrypted; call a model of this stack (serviceName) or an http:// service inside the cluster instead, or "
+        "remove the step"
     ]
     nodes["root"]["steps"][0]["serviceUrl"] = "http://scoring.partner.example.com/v1"
     assert kind(plan_objects({"a": INTERNAL}, {"access": PUBLIC_JWT, "nodes": nodes}), "InferenceGraph")

@@ -441,3 +441,18 @@ def test_the_openai_route_prefix_is_refused(kind: str) -> None:
         "routes off /openai (kserve v0.20.0 protocol/rest/openai/endpoints.py OPENAI_ROUTE_PREFIX), the paths the "
         "model's AuthorizationPolicy allows, so every OpenAI call would be denied; remove it"
     )
+
+
+def test_the_openai_route_prefix_at_kserves_default_is_kept() -> None:
+    """rev14i N2: ``/openai`` is KServe's own default (endpoints.py:40): the routes stay where the AuthorizationPolicy
+    allows them, so a manifest that spells it out is not refused; any other value still is."""
+    spec = model(
+        format="huggingface",
+        storageUri="hf://Qwen/Qwen2.5-0.5B-Instruct",
+        env={"KSERVE_OPENAI_ROUTE_PREFIX": "/openai"},
+    )
+    assert ModelSpec.model_validate(spec).env == {"KSERVE_OPENAI_ROUTE_PREFIX": "/openai"}
+    moved = model(
+        format="huggingface", storageUri="hf://Qwen/Qwen2.5-0.5B-Instruct", env={"KSERVE_OPENAI_ROUTE_PREFIX": "/oai"}
+    )
+    assert "KSERVE_OPENAI_ROUTE_PREFIX is not allowed" in _refused(moved)
