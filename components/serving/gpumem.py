@@ -103,10 +103,13 @@ def _per_replica_gb(cloud: str, region: str, pool: GpuPoolSpec, gpus: int) -> tu
     return gpus * gb, f"{gpus} x {shown}"
 
 
-def _candidates(cluster: ClusterSpec, accelerator: str, gpus: int) -> list[tuple[str, GpuPoolSpec]]:
+def _candidates(cloud: str, cluster: ClusterSpec, accelerator: str, gpus: int) -> list[tuple[str, GpuPoolSpec]]:
     """The pools a pod asking ``gpus`` x ``accelerator`` may land on: every pool of that accelerator whose nodes grant
     that many GPU requests (components/coldstart.py ``node_slots``: GPUs, times the clients of time-slicing and MPS,
-    times the MIG partitions)."""
+    times the MIG partitions), except a pool whose device plugin refuses a request of more than one share
+    (components/clusters ``shares_one_gpu_per_request``: ``failRequestsGreaterThanOne``), where such a pod never
+    lands (rev16e N3: a 2-GPU model was judged on a time-sliced pool beside a whole one)."""
+    from components.clusters import shares_one_gpu_per_request
     from components.coldstart import node_slots
 
     out = []
@@ -114,6 +117,8 @@ def _candidates(cluster: ClusterSpec, accelerator: str, gpus: int) -> list[tuple
         if pool.accelerator != accelerator:
             continue
         s = pool.sharing
+        if gpus > 1 and shares_one_gpu_per_request(cloud, s.strategy):
+            continue
         if node_slots(pool.gpus_per_node, s.strategy, s.max_clients_per_gpu, s.mig_profile) >= gpus:
             out.append((name, pool))
     return out
@@ -144,7 +149,7 @@ def gpu_memory_problem(
         return None
     utilization = vllm_utilization(server_args)
     worst: tuple[float, str, str, GpuPoolSpec] | None = None
-    for name, pool in _candidates(cluster, res.accelerator, res.gpus):
+    for name, pool in _candidates(cloud, cluster, res.accelerator, res.gpus):
         got = _per_replica_gb(cloud, region, pool, res.gpus)
         if got is None:
             continue

@@ -15,6 +15,7 @@ import pytest
 
 from components.errors import SpecError
 from infra.config import load
+from support import ROOT
 
 FILE = "stacks/Pulumi.t.yaml"
 REACH = {"publicCidrs": ["203.0.113.0/24"], "deployFrom": ["203.0.113.0/24"]}
@@ -259,3 +260,36 @@ def test_the_smallest_pool_of_the_accelerator_decides() -> None:
     line = _line("20", "12.07", "1/2 of one 23034 MiB GPU (MPS)", pool="shared")
     assert _error(_stack(20, 1, None, pools=pools)) == line
     assert load(_stack(12.07, 1, None, pools=pools), frozenset(), FILE).config.models["m"]
+
+
+def _aws_dev(pools: dict[str, dict[str, Any]], size: float, gpus: int) -> dict[str, str]:
+    """aws-dev as shipped (its secrets left out) with ``pools`` and one pytorch model ``m`` of ``gpus`` L4s."""
+    import yaml
+
+    raw = yaml.safe_load((ROOT / "stacks/Pulumi.aws-dev.yaml").read_text(encoding="utf-8"))["config"]
+    cfg = {k.split(":", 1)[1]: v for k, v in raw.items() if not (isinstance(v, dict) and "secure" in v)}
+    cfg["cluster"]["gpuPools"] = pools
+    cfg["models"] = {
+        "m": {
+            "format": "pytorch",
+            "storageUri": "s3://models-bucket/m",
+            "modelSizeGb": size,
+            "access": ANON,
+            "resources": {"gpus": gpus, "accelerator": "nvidia-l4"},
+        }
+    }
+    return {f"mlplatform:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in cfg.items()}
+
+
+def test_a_pool_that_serves_one_share_per_pod_does_not_bound_a_multi_gpu_model() -> None:
+    """rev16e N3: on EKS the platform's device plugin serves a pod of a time-sliced pool one GPU at most
+    (failRequestsGreaterThanOne, components/clusters ``shares_one_gpu_per_request``), so a 2-GPU model never lands
+    there: its bound is the whole pool's 2 x 23034 MiB, not half a GPU ("ask for more GPUs" was the advice for a model
+    that had asked for them)."""
+    pools = {
+        "shared": {"accelerator": "nvidia-l4", "maxNodes": 2, "gpusPerNode": 1,
+                   "sharing": {"strategy": "time-slicing", "maxClientsPerGpu": 2}},
+        "whole": {"accelerator": "nvidia-l4", "maxNodes": 2, "gpusPerNode": 4},
+    }  # fmt: skip
+    assert load(_aws_dev(pools, 30, 2), frozenset(), FILE).config.models["m"]
+    assert _error(_aws_dev(pools, 50, 2)) == _line("50", "48.3", "2 x 23034 MiB", pool="whole")
