@@ -183,8 +183,43 @@ def test_merge_keys_merge_and_own_keys_win() -> None:
     assert models["b"] == {"format": "sklearn", "namespace": "ns-b"}
 
 
-def test_keys_are_the_text_written() -> None:
-    assert parse_stack_text(b"config:\n  x: {1.30: a, true: b}\n", "f")["config"]["x"] == {"1.30": "a", "true": "b"}
+def test_keys_are_the_text_written_where_the_cli_keeps_it() -> None:
+    # red14h break 3: the Pulumi CLI reads a stack file with go-yaml v3.0.1 (pulumi/pulumi
+    # sdk/go/common/encoding/marshal.go) and turns each map key into text with fmt.Sprintf("%v")
+    # (sdk/go/common/resource/config/value.go interfaceMapToStringMap): y, N, yes, on stay text (go-yaml v3 resolve.go
+    # has only the true/false forms as booleans), and so do true, false and 10, whose %v is the text written
+    doc = parse_stack_text(b"config:\n  x: {y: a, N: b, yes: c, on: d, true: e, 10: f, '1.30': g}\n", "f")
+    assert doc["config"]["x"] == {"y": "a", "N": "b", "yes": "c", "on": "d", "true": "e", "10": "f", "1.30": "g"}
+
+
+@pytest.mark.parametrize(
+    ("key", "what"),
+    [
+        ("1.30", "the number 1.3"),  # kept as "1.30" on main: the CLI names it 1.3
+        ("010", "the number 8"),
+        ("0x10", "the number 16"),
+        ("1e3", "the number 1000"),
+        ("~", "null"),
+        ("True", "the boolean true"),
+        (".inf", "the number +Inf"),
+        ("2001-12-14", "a timestamp"),
+    ],
+)
+def test_a_key_the_cli_reads_as_other_text_is_refused(key: str, what: str) -> None:
+    with pytest.raises(SpecError) as info:
+        parse_stack_text(f"config:\n  mlplatform:models:\n    {key}: {{format: sklearn}}\n".encode(), "f")
+    assert str(info.value) == (
+        f"f: mlplatform:models.{key}: {key} is not allowed; the Pulumi CLI reads this key as {what}, not the text "
+        f'written (go-yaml v3): quote it, "{key}"'
+    )
+
+
+def test_a_merge_key_after_the_maps_own_keys_leaves_them_winning() -> None:
+    # red14h break 2 (/tmp/red14h/m1.yaml) assumed go-yaml v2; the CLI reads with go-yaml v3.0.1, whose decode.go
+    # ``mapping`` sets the map's own keys first and applies ``<<`` after them, ``merge`` skipping every key the map
+    # has (``mergedFields``): the own keys win wherever ``<<`` is written, as here
+    text = b"a: &base {s: {lo: 1, hi: 2}, f: x}\nb: {s: {lo: 1, hi: 8}, <<: *base}\n"
+    assert parse_stack_text(text, "f")["b"] == {"s": {"lo": 1, "hi": 8}, "f": "x"}
 
 
 def test_a_merged_key_is_not_a_duplicate_but_a_repeated_own_key_is() -> None:

@@ -36,9 +36,11 @@ class _StackLoader(yaml.SafeLoader):
 
     - A key given twice in one map is refused: PyYAML keeps the last silently, the Pulumi CLI refuses the file (and a
       model declared twice is a mistake worth one clear line).
-    - Keys are the text written (``1.30:`` stays ``"1.30"``); a list or map as a key is refused (a config key is text).
-    - Merge keys (``<<: *anchor``) merge as in go-yaml, which the Pulumi CLI reads stack files with
-      (pulumi/pulumi sdk/go/common/encoding/marshal.go imports gopkg.in/yaml.v2; its README lists map merging).
+    - Keys are the text written; a plain key the Pulumi CLI would read as other text (``010:`` as 8, ``~:`` as
+      ``<nil>``) is refused (:func:`renamed_key`); a list or map as a key is refused (a config key is text).
+    - Merge keys (``<<: *anchor``) merge as in go-yaml v3.0.1, which the Pulumi CLI reads stack files with
+      (pulumi/pulumi sdk/go/common/encoding/marshal.go imports gopkg.in/yaml.v3 since v3.50.0): the map's own keys
+      win wherever ``<<`` is written (decode.go ``mapping`` merges after them, ``merge`` skips them).
     - A timestamp-looking value stays the string written, as go-yaml decodes it into an interface{}
       (go-yaml v2 decode.go, ``d.scalar``: "It looks like a timestamp but for backward compatibility reasons we set
       it as a string").
@@ -231,9 +233,85 @@ def _read_yaml(loader_class: type[_StackLoader], text: str, rel: str) -> Any:
                 f"{rel}: the document contains excessive aliasing (its aliases expand to most of what it holds, "
                 "which the Pulumi CLI's YAML reader refuses); write the values out or use fewer aliases"
             )
+        if root is not None and (problem := renamed_key(root)) is not None:
+            raise ProjectError(f"{rel}: {problem}")
         return loader.construct_document(root) if root is not None else None
     finally:
         loader.dispose()  # type: ignore[no-untyped-call]
+
+
+_V3_BOOLS = {"true", "True", "TRUE", "false", "False", "FALSE"}
+_V3_NULLS = {"", "~", "null", "Null", "NULL"}
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
+def go_yaml_v3_key(node: yaml.ScalarNode) -> str | None:
+    """What the Pulumi CLI makes of a map key other than its text, or None when it keeps the text.
+
+    The CLI reads a stack file with gopkg.in/yaml.v3 (pulumi/pulumi sdk/go/common/encoding/marshal.go imports it
+    since commit 5666684, v3.50.0; v3.0.1 in sdk/go.mod at v3.259.0 and at 1b59498, the newest commit read):
+    ``LoadProjectStackBytes`` (sdk/go/common/workspace/loaders.go) decodes the file into ``any``, writes it back and
+    decodes it into the stack's config, whose values turn a map's keys into text with ``fmt.Sprintf("%v", key)``
+    (sdk/go/common/resource/config/value.go ``interfaceMapToStringMap``). go-yaml v3.0.1 resolves a plain key as any
+    plain scalar (decode.go ``mapping`` unmarshals each key with ``d.unmarshal``; resolve.go ``resolve``): only
+    ``true``/``True``/``TRUE`` and the ``false`` forms are booleans (``y``, ``yes``, ``on`` ... stay text, YAML 1.2),
+    ``~``, ``null`` and an empty key are null (``%v`` writes ``<nil>``), a timestamp is a time.Time, and numbers are
+    read as :func:`go_yaml_number` reads them (``010`` is 8, ``1.30`` is 1.3, ``0x10`` 16). A quoted or ``!!str`` key
+    stays text (``indicatedString``). A key whose ``%v`` text is the text written (``true``, ``false``, ``10``, ``-3``)
+    is kept; any float is refused (Go's ``%v`` of a float is not worked out here)."""
+    if node.tag == _STR_TAG or node.style:  # quoted or a block scalar (libyaml gives a plain one "", PyYAML None)
+        return None
+    text = str(node.value)
+    if text in _V3_BOOLS:
+        return None if text in ("true", "false") else f"the boolean {text.lower()}"  # %v writes true, false
+    if text in _V3_NULLS:
+        return "null"
+    if node.tag == "tag:yaml.org,2002:timestamp":
+        return "a timestamp"
+    if text[:1] and text[0] in "-+.0123456789":
+        value = go_yaml_number(text)
+        if isinstance(value, int):
+            return None if str(value) == text else f"the number {value}"  # %v writes an int in decimal
+        if isinstance(value, float):
+            if math.isnan(value):
+                return "the number NaN"
+            if math.isinf(value):
+                return f"the number {'+' if value > 0 else '-'}Inf"
+            return f"the number {int(value) if value.is_integer() and abs(value) < 1e21 else value}"
+    return None
+
+
+def renamed_key(root: yaml.Node) -> str | None:
+    """The first map key (in the file's order) that the Pulumi CLI would not read as the text written
+    (:func:`go_yaml_v3_key`), as ``path: key is not allowed; ...``, or None (red14h break 3: ``010:`` would name a
+    model ``8`` and ``~:`` one ``<nil>`` for the CLI while the plan kept the text). A key path under ``config:`` is
+    written without it, as the other refusals write it. Each node is walked once (an alias repeats its anchor)."""
+    seen: set[int] = set()
+    todo: list[tuple[yaml.Node, tuple[str, ...]]] = [(root, ())]
+    while todo:
+        node, path = todo.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        children: list[tuple[yaml.Node, tuple[str, ...]]] = []
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if key.tag == "tag:yaml.org,2002:merge":
+                    children.append((value, path))
+                    continue
+                text = str(key.value) if isinstance(key, yaml.ScalarNode) else "?"
+                at = ".".join(path[1:] if path[:1] == ("config",) else path)
+                where = f"{at}.{text}" if at else text
+                if isinstance(key, yaml.ScalarNode) and (what := go_yaml_v3_key(key)) is not None:
+                    return (
+                        f"{where}: {text} is not allowed; the Pulumi CLI reads this key as {what}, not the text "
+                        f'written (go-yaml v3): quote it, "{text}"'
+                    )
+                children.append((value, (*path, text)))
+        elif isinstance(node, yaml.SequenceNode):
+            children = [(item, (*path, str(i))) for i, item in enumerate(node.value)]
+        todo.extend(reversed(children))
+    return None
 
 
 @dataclass(frozen=True)
