@@ -743,6 +743,18 @@ def platform_problems(
                 "canary rollouts need revisions (platform.deploymentMode: Knative); remove it in Standard mode",
             )
         )
+    if "scale_down_delay" in scaling.model_fields_set:
+        # red14h break 7: only Knative's autoscaler reads autoscaling.knative.dev/scale-down-delay; KServe v0.20.0's
+        # Standard-mode autoscalers set no delay from it (pkg/controller/v1beta1/inferenceservice/reconcilers/hpa/
+        # hpa_reconciler.go, reconcilers/keda/keda_reconciler.go: no stabilization window or cooldownPeriod), so a
+        # given value would be dropped without a word
+        problems.append(
+            (
+                "scaling.scaleDownDelay",
+                scaling.scale_down_delay,
+                "Knative mode only (KServe's Standard mode ignores it); remove it in Standard mode",
+            )
+        )
     return problems
 
 
