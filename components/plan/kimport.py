@@ -641,6 +641,7 @@ def _model_size(ctx: _Ctx, path: Path_, value: Any) -> None:
     from decimal import Decimal, InvalidOperation
 
     from components.coldstart import MODEL_SIZE_ANNOTATION
+    from components.serving.spec import size_text
 
     try:
         size = Decimal(value) if isinstance(value, str) else None
@@ -649,7 +650,7 @@ def _model_size(ctx: _Ctx, path: Path_, value: Any) -> None:
     if size is None or not size.is_finite() or not 0 < size <= MAX_MODEL_SIZE_GB:
         raise _refuse(path, f"{show(value)}: give the model's size in GB, above 0 and at most {MAX_MODEL_SIZE_GB}")
     ctx.entry["modelSizeGb"] = float(size)
-    written = f"{float(size):g}"
+    written = size_text(float(size))
     if written == value:
         ctx.keep(path, ("metadata", "annotations", MODEL_SIZE_ANNOTATION))
     else:

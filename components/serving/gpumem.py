@@ -29,7 +29,7 @@ import re
 
 from components import catalog
 from components.clusters.spec import ClusterSpec, GpuPoolSpec
-from components.serving.spec import ModelSpec
+from components.serving.spec import ModelSpec, size_text
 
 GIB_IN_GB = 2**30 / 1e9
 """GB (10^9 bytes, the unit of ``modelSizeGb``) per GiB (the catalog's GPU memory)."""
@@ -75,7 +75,7 @@ def gpu_memory_problem(cloud: str, region: str, cluster: ClusterSpec, model: Mod
     shown = math.floor(memory * 100) / 100
     return (
         "modelSizeGb",
-        f"{size:g}",
+        size_text(size),
         f"the weights must fit in the GPU memory one replica gets: at most {shown:g} GB on pool {pool_name} "
         f"({how}); ask for more GPUs (resources.gpus, with a pool of that many per node), a larger accelerator, or a "
         "smaller (quantised) model",

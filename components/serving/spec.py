@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import posixpath
 import re
 from collections.abc import Mapping, Sequence
@@ -1379,3 +1380,12 @@ def _same_option(name: str, given: str) -> bool:
     if name.startswith("--"):
         return len(given) > 2 and _flag_key(name).startswith(_flag_key(given))
     return name.startswith(given)
+
+
+def size_text(gb: float) -> str:
+    """``modelSizeGb`` as text that reads back as the same number (red14h break 10: ``:g`` kept 6 digits, so
+    ``5.0000001`` showed as 5 in the line refusing it as over 5 GB, and the size annotation said 5): a whole value
+    without a fraction (``5``, as the stack file gives it), else Python's shortest round-trip ``repr``."""
+    if math.isfinite(gb) and gb.is_integer() and abs(gb) < 1e16:
+        return str(int(gb))
+    return repr(gb)

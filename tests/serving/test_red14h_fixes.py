@@ -324,3 +324,23 @@ def test_the_rule_does_not_walk_a_tampered_graph_it_cannot_bound(nodes: dict[str
         f"models/p: spec.nodes: {why}: the router's timeouts cannot be judged against the cold starts"
     ]
     assert time.monotonic() - start < 5
+
+
+# --- 6. (#10) modelSizeGb shown as given ----------------------------------------------------------------------------
+
+
+def test_a_model_size_over_the_gpu_memory_is_shown_as_given() -> None:
+    # on main: "modelSizeGb: 10 is not allowed; ... at most 10 GB" for 10.0000001 (f"{size:g}" keeps 6 digits)
+    from tests.serving.test_gpumem import MIG10, _error, _line, _stack
+
+    assert _error(_stack(10.0000001, 1, MIG10, "nvidia-a100-80gb")) == _line("10.0000001", "10", "1 x MIG 1g.10gb")
+
+
+@pytest.mark.parametrize(
+    ("size", "text"), [(5.0000001, "5.0000001"), (5.0, "5"), (0.98, "0.98"), (1234567.5, "1234567.5"), (1e-07, "1e-07")]
+)
+def test_the_size_annotation_reads_back_as_the_size_given(size: float, text: str) -> None:
+    # on main _runtime.py wrote f"{size:g}": 5.0000001 -> "5", 1234567.5 -> "1.23457e+06"
+    from components.serving.spec import size_text
+
+    assert size_text(size) == text and float(text) == size
