@@ -344,3 +344,69 @@ def test_the_size_annotation_reads_back_as_the_size_given(size: float, text: str
     from components.serving.spec import size_text
 
     assert size_text(size) == text and float(text) == size
+
+
+# --- 7. (#11) several MIG devices per model --------------------------------------------------------------------------
+
+
+def _mig_stack(gpus: int) -> dict[str, str]:
+    """One A100 40GB a node in 1g.5gb MIG devices, and a 1 GB model asking for ``gpus`` of them."""
+    from tests.serving.test_gpumem import _stack
+
+    cfg = _stack(1, gpus, {"strategy": "mig", "migProfile": "1g.5gb"}, "nvidia-a100-40gb")
+    cluster = json.loads(cfg["mlplatform:cluster"])
+    cluster["gpuPools"]["p"]["gpusPerNode"] = 1
+    return {**cfg, "mlplatform:cluster": json.dumps(cluster)}
+
+
+def test_a_model_may_ask_for_several_mig_devices_of_its_pool() -> None:
+    # on main: "resources.gpus: 2 is not allowed; give at most 1 (GPUs per node of the nvidia-a100-40gb pools)", while
+    # docs/configuration.md promises it: k8s-device-plugin v0.20.0 maps each MIG device to nvidia.com/gpu (strategy
+    # single) and a node of one A100 40GB in 1g.5gb grants 7 of them
+    from infra.config import load
+
+    assert load(_mig_stack(2), frozenset(), "stacks/Pulumi.t.yaml").config.models["m"].resources.gpus == 2
+
+
+def test_more_mig_devices_than_a_node_grants_are_refused() -> None:
+    from tests.serving.test_gpumem import _error
+
+    assert _error(_mig_stack(8)) == (
+        "stacks/Pulumi.t.yaml: mlplatform:models.m.resources.gpus: 8 is not allowed; give at most 7 (GPUs (MIG "
+        "devices) per node of the nvidia-a100-40gb pools)"
+    )
+
+
+def test_a_stack_with_two_mig_devices_plans(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the component's own check (components/serving/model_service.py) agrees with the stack's
+    config = {
+        "mlplatform:cloud": "gcp",
+        "mlplatform:environment": "dev",
+        "mlplatform:region": "us-central1",
+        "mlplatform:tags": {"owner": "ml"},
+        "mlplatform:cluster": {
+            "gcp": {"project": "acme-ml"},
+            "apiAccess": {"publicCidrs": ["203.0.113.0/24"], "deployFrom": ["203.0.113.0/24"]},
+            "gpuPools": {
+                "a100": {
+                    "accelerator": "nvidia-a100-40gb",
+                    "gpusPerNode": 1,
+                    "maxNodes": 2,
+                    "sharing": {"strategy": "mig", "migProfile": "1g.5gb"},
+                }
+            },
+        },
+        "mlplatform:models": {
+            "m": {
+                "format": "pytorch",
+                "storageUri": "gs://models-bucket/m",
+                "modelSizeGb": 1,
+                "resources": {"gpus": 2, "accelerator": "nvidia-a100-40gb"},
+                "access": {"mode": "public", "allowAnonymous": True},
+            }
+        },
+    }
+    rc, err = _plan(tmp_path, capsys, config)
+    assert (rc, err) == (0, "")
