@@ -377,9 +377,7 @@ def test_more_mig_devices_than_a_node_grants_are_refused() -> None:
     )
 
 
-def test_a_stack_with_two_mig_devices_plans(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_a_stack_with_two_mig_devices_plans(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # the component's own check (components/serving/model_service.py) agrees with the stack's
     config = {
         "mlplatform:cloud": "gcp",
@@ -410,3 +408,40 @@ def test_a_stack_with_two_mig_devices_plans(
     }
     rc, err = _plan(tmp_path, capsys, config)
     assert (rc, err) == (0, "")
+
+
+# --- worth checking: imageCache.images with a user or token, or a scheme ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("image", "line"),
+    [
+        (
+            "user:token@ghcr.io/acme/llm:1.0",
+            "ImageCache.images.0: [plain text]@ghcr.io/acme/llm:1.0 is not allowed; an image reference has @ only "
+            "before its digest (@sha256:...); give registry/path:tag without a user or token (pull credentials go in a "
+            "Secret)",
+        ),
+        (
+            "oci://ghcr.io/acme/llm:1.0",
+            "ImageCache.images.0: oci://ghcr.io/acme/llm:1.0 is not allowed; give the image reference without a scheme "
+            "(an oci:// model's image as the URI without oci://)",
+        ),
+    ],
+)
+def test_an_image_cache_entry_with_a_credential_or_a_scheme_is_refused(image: str, line: str) -> None:
+    # on main both were accepted: the credential would be kept in the plan and state, and oci://... matches no image
+    # KServe's modelcar pulls (the cold-start estimate would never count it as cached)
+    from components.clusters.spec import ImageCache
+    from components.errors import SpecError
+
+    with pytest.raises(SpecError) as e:
+        ImageCache.model_validate({"source": "snap-0123456789abcdef0", "images": [image]})
+    assert str(e.value) == line
+
+
+def test_an_image_cache_entry_with_a_digest_is_kept() -> None:
+    from components.clusters.spec import ImageCache
+
+    image = "ghcr.io/acme/llm:1.0@sha256:" + "a" * 64
+    assert ImageCache.model_validate({"source": "snap-0123456789abcdef0", "images": [image]}).images == [image]
