@@ -169,8 +169,12 @@ def test_python_api_is_strict_and_one_line(build: Any, line: str) -> None:
 # ------------------------------------------------------------------------------------------------ YAML, as Pulumi
 
 
-def test_a_date_stays_the_text_written() -> None:
-    doc = parse_stack_text(b"config:\n  mlplatform:tags:\n    expires: 2026-12-31\n    at: 2026-12-31T10:00:00Z\n", "f")
+def test_a_quoted_date_stays_the_text_written() -> None:
+    # a plain one is refused (test_a_plain_date_is_refused_as_the_cli_passes_it_on_as_rfc3339_text): go-yaml v3, the
+    # CLI's reader, makes it a timestamp; main kept the plain text, as go-yaml v2 did
+    doc = parse_stack_text(
+        b"config:\n  mlplatform:tags:\n    expires: '2026-12-31'\n    at: \"2026-12-31T10:00:00Z\"\n", "f"
+    )
     assert doc["config"]["mlplatform:tags"] == {"expires": "2026-12-31", "at": "2026-12-31T10:00:00Z"}
 
 
@@ -178,7 +182,7 @@ def test_merge_keys_merge_and_own_keys_win() -> None:
     text = (
         b"config:\n  mlplatform:models:\n    a: &m {format: sklearn, namespace: ns-a}\n"
         b"    b:\n      <<: *m\n      namespace: ns-b\n"
-    )  # not x/y: go-yaml v2 reads a bare y as true (test_y_and_n_are_booleans_and_a_bom_may_start_a_line)
+    )
     models = parse_stack_text(text, "f")["config"]["mlplatform:models"]
     assert models["b"] == {"format": "sklearn", "namespace": "ns-b"}
 
@@ -474,7 +478,22 @@ def test_cidr_sets_that_cover_the_world(cidrs: list[str], world: str | None) -> 
     assert covers_world(cidrs) == world
 
 
-def test_y_and_n_are_booleans_and_a_bom_may_start_a_line() -> None:
-    """go-yaml v2 (the Pulumi CLI's reader) resolves y/Y/n/N as booleans and skips a BOM at a line's start."""
-    doc = parse_stack_text("a: y\nb: N\nc: yes\nd: 'y'\n\ufeffe: 1\n".encode(), FILE)
-    assert doc == {"a": True, "b": False, "c": True, "d": "y", "e": 1}
+def test_only_true_and_false_are_booleans_and_a_bom_may_start_a_line() -> None:
+    """go-yaml v3.0.1, the Pulumi CLI's reader since v3.50.0 (pulumi/pulumi sdk/go/common/encoding/marshal.go),
+    resolves only the true/false spellings as booleans (resolve.go resolveMapList): y, N, yes, on stay text, which main
+    read as booleans (go-yaml v2's table); a BOM at a line's start is skipped."""
+    doc = parse_stack_text("a: y\nb: N\nc: yes\nd: 'y'\n\ufeffe: 1\nf: on\ng: True\nh: FALSE\n".encode(), FILE)
+    assert doc == {"a": "y", "b": "N", "c": "yes", "d": "y", "e": 1, "f": "on", "g": True, "h": False}
+
+
+def test_a_plain_date_is_refused_as_the_cli_passes_it_on_as_rfc3339_text() -> None:
+    # go-yaml v3.0.1 decode.go scalar: a timestamp decoded into any is a time.Time (v2 kept the text), which the CLI
+    # writes as 2001-12-14T00:00:00Z; main kept "2001-12-14"
+    with pytest.raises(SpecError) as info:
+        parse_stack_text(b"config:\n  mlplatform:models:\n    m:\n      env: {SINCE: 2001-12-14}\n", "f")
+    assert str(info.value) == (
+        "f: mlplatform:models.m.env.SINCE: 2001-12-14 is not allowed; the Pulumi CLI reads it as a timestamp and "
+        "passes it on as RFC 3339 text (2001-12-14 as 2001-12-14T00:00:00Z), not the text written (go-yaml v3): quote "
+        'it, "2001-12-14"'
+    )
+    assert parse_stack_text(b"config:\n  x: '2001-12-14'\n", "f") == {"config": {"x": "2001-12-14"}}
