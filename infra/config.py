@@ -463,12 +463,22 @@ class StackConfig(Spec):
         if not pools:
             have = ", ".join(f"{k} ({p.accelerator})" for k, p in self.cluster.gpu_pools.items()) or "none"
             raise field_error(f"{base}.resources.accelerator", res.accelerator, f"no GPU pool offers it; pools: {have}")
-        most = max(p.gpus_per_node for p in pools.values())
+        # each MIG device is one nvidia.com/gpu, and a pod may ask for several (red14h break 11): the same count as
+        # components/serving/model_service.py
+        grants = {
+            k: coldstart.node_slots(p.gpus_per_node, "mig", 1, p.sharing.mig_profile)
+            if p.sharing.strategy == "mig" and p.sharing.mig_profile
+            else p.gpus_per_node
+            for k, p in pools.items()
+        }
+        most = max(grants.values())
         if res.gpus > most:
+            mig = any(grants[k] != p.gpus_per_node for k, p in pools.items())
             raise field_error(
                 f"{base}.resources.gpus",
                 res.gpus,
-                f"give at most {most} (GPUs per node of the {res.accelerator} pools)",
+                f"give at most {most} ({'GPUs (MIG devices)' if mig else 'GPUs'} per node of the {res.accelerator} "
+                "pools)",
             )
         sliced = [k for k, p in pools.items() if shares_one_gpu_per_request(self.cloud, p.sharing.strategy)]
         if res.gpus > 1 and len(sliced) == len(pools):

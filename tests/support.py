@@ -384,3 +384,16 @@ def import_refusal_line(capsys: pytest.CaptureFixture[str], path: Path, stack: s
     lines = err.splitlines()
     assert code == 2 and out == "" and len(lines) == 1, (code, out, lines)
     return lines[0]
+
+
+def without_knative_only(config: dict[str, str]) -> dict[str, str]:
+    """``config`` (a stack's flat config) with each model's ``scaling.scaleDownDelay`` removed when its platform is in
+    Standard mode, where it is refused (red14h break 7): for tests that plan a Knative stack in Standard mode."""
+    platform = json.loads(config.get("mlplatform:platform", "{}"))
+    if platform.get("deploymentMode") != "Standard" or "mlplatform:models" not in config:
+        return config
+    models = json.loads(config["mlplatform:models"])
+    for spec in models.values():
+        if isinstance(spec, dict) and isinstance(spec.get("scaling"), dict):
+            spec["scaling"].pop("scaleDownDelay", None)
+    return {**config, "mlplatform:models": json.dumps(models)}

@@ -169,8 +169,12 @@ def test_python_api_is_strict_and_one_line(build: Any, line: str) -> None:
 # ------------------------------------------------------------------------------------------------ YAML, as Pulumi
 
 
-def test_a_date_stays_the_text_written() -> None:
-    doc = parse_stack_text(b"config:\n  mlplatform:tags:\n    expires: 2026-12-31\n    at: 2026-12-31T10:00:00Z\n", "f")
+def test_a_quoted_date_stays_the_text_written() -> None:
+    # a plain one is refused (test_a_plain_date_is_refused_as_the_cli_passes_it_on_as_rfc3339_text): go-yaml v3, the
+    # CLI's reader, makes it a timestamp; main kept the plain text, as go-yaml v2 did
+    doc = parse_stack_text(
+        b"config:\n  mlplatform:tags:\n    expires: '2026-12-31'\n    at: \"2026-12-31T10:00:00Z\"\n", "f"
+    )
     assert doc["config"]["mlplatform:tags"] == {"expires": "2026-12-31", "at": "2026-12-31T10:00:00Z"}
 
 
@@ -178,13 +182,48 @@ def test_merge_keys_merge_and_own_keys_win() -> None:
     text = (
         b"config:\n  mlplatform:models:\n    a: &m {format: sklearn, namespace: ns-a}\n"
         b"    b:\n      <<: *m\n      namespace: ns-b\n"
-    )  # not x/y: go-yaml v2 reads a bare y as true (test_y_and_n_are_booleans_and_a_bom_may_start_a_line)
+    )
     models = parse_stack_text(text, "f")["config"]["mlplatform:models"]
     assert models["b"] == {"format": "sklearn", "namespace": "ns-b"}
 
 
-def test_keys_are_the_text_written() -> None:
-    assert parse_stack_text(b"config:\n  x: {1.30: a, true: b}\n", "f")["config"]["x"] == {"1.30": "a", "true": "b"}
+def test_keys_are_the_text_written_where_the_cli_keeps_it() -> None:
+    # red14h break 3: the Pulumi CLI reads a stack file with go-yaml v3.0.1 (pulumi/pulumi
+    # sdk/go/common/encoding/marshal.go) and turns each map key into text with fmt.Sprintf("%v")
+    # (sdk/go/common/resource/config/value.go interfaceMapToStringMap): y, N, yes, on stay text (go-yaml v3 resolve.go
+    # has only the true/false forms as booleans), and so do true, false and 10, whose %v is the text written
+    doc = parse_stack_text(b"config:\n  x: {y: a, N: b, yes: c, on: d, true: e, 10: f, '1.30': g}\n", "f")
+    assert doc["config"]["x"] == {"y": "a", "N": "b", "yes": "c", "on": "d", "true": "e", "10": "f", "1.30": "g"}
+
+
+@pytest.mark.parametrize(
+    ("key", "what"),
+    [
+        ("1.30", "the number 1.3"),  # kept as "1.30" on main: the CLI names it 1.3
+        ("010", "the number 8"),
+        ("0x10", "the number 16"),
+        ("1e3", "the number 1000"),
+        ("~", "null"),
+        ("True", "the boolean true"),
+        (".inf", "the number +Inf"),
+        ("2001-12-14", "a timestamp"),
+    ],
+)
+def test_a_key_the_cli_reads_as_other_text_is_refused(key: str, what: str) -> None:
+    with pytest.raises(SpecError) as info:
+        parse_stack_text(f"config:\n  mlplatform:models:\n    {key}: {{format: sklearn}}\n".encode(), "f")
+    assert str(info.value) == (
+        f"f: mlplatform:models.{key}: {key} is not allowed; the Pulumi CLI reads this key as {what}, not the text "
+        f'written (go-yaml v3): quote it, "{key}"'
+    )
+
+
+def test_a_merge_key_after_the_maps_own_keys_leaves_them_winning() -> None:
+    # red14h break 2 (/tmp/red14h/m1.yaml) assumed go-yaml v2; the CLI reads with go-yaml v3.0.1, whose decode.go
+    # ``mapping`` sets the map's own keys first and applies ``<<`` after them, ``merge`` skipping every key the map
+    # has (``mergedFields``): the own keys win wherever ``<<`` is written, as here
+    text = b"a: &base {s: {lo: 1, hi: 2}, f: x}\nb: {s: {lo: 1, hi: 8}, <<: *base}\n"
+    assert parse_stack_text(text, "f")["b"] == {"s": {"lo": 1, "hi": 8}, "f": "x"}
 
 
 def test_a_merged_key_is_not_a_duplicate_but_a_repeated_own_key_is() -> None:
@@ -439,7 +478,22 @@ def test_cidr_sets_that_cover_the_world(cidrs: list[str], world: str | None) -> 
     assert covers_world(cidrs) == world
 
 
-def test_y_and_n_are_booleans_and_a_bom_may_start_a_line() -> None:
-    """go-yaml v2 (the Pulumi CLI's reader) resolves y/Y/n/N as booleans and skips a BOM at a line's start."""
-    doc = parse_stack_text("a: y\nb: N\nc: yes\nd: 'y'\n\ufeffe: 1\n".encode(), FILE)
-    assert doc == {"a": True, "b": False, "c": True, "d": "y", "e": 1}
+def test_only_true_and_false_are_booleans_and_a_bom_may_start_a_line() -> None:
+    """go-yaml v3.0.1, the Pulumi CLI's reader since v3.50.0 (pulumi/pulumi sdk/go/common/encoding/marshal.go),
+    resolves only the true/false spellings as booleans (resolve.go resolveMapList): y, N, yes, on stay text, which main
+    read as booleans (go-yaml v2's table); a BOM at a line's start is skipped."""
+    doc = parse_stack_text("a: y\nb: N\nc: yes\nd: 'y'\n\ufeffe: 1\nf: on\ng: True\nh: FALSE\n".encode(), FILE)
+    assert doc == {"a": "y", "b": "N", "c": "yes", "d": "y", "e": 1, "f": "on", "g": True, "h": False}
+
+
+def test_a_plain_date_is_refused_as_the_cli_passes_it_on_as_rfc3339_text() -> None:
+    # go-yaml v3.0.1 decode.go scalar: a timestamp decoded into any is a time.Time (v2 kept the text), which the CLI
+    # writes as 2001-12-14T00:00:00Z; main kept "2001-12-14"
+    with pytest.raises(SpecError) as info:
+        parse_stack_text(b"config:\n  mlplatform:models:\n    m:\n      env: {SINCE: 2001-12-14}\n", "f")
+    assert str(info.value) == (
+        "f: mlplatform:models.m.env.SINCE: 2001-12-14 is not allowed; the Pulumi CLI reads it as a timestamp and "
+        "passes it on as RFC 3339 text (2001-12-14 as 2001-12-14T00:00:00Z), not the text written (go-yaml v3): quote "
+        'it, "2001-12-14"'
+    )
+    assert parse_stack_text(b"config:\n  x: '2001-12-14'\n", "f") == {"config": {"x": "2001-12-14"}}

@@ -13,7 +13,7 @@ from pydantic import Field, field_validator, model_validator
 from components import catalog, clouds
 from components.clouds import TagRule
 from components.clusters import mig
-from components.credentials import PLAIN_TEXT
+from components.credentials import PLAIN_TEXT, redact_uri
 from components.spec import Spec, field_error, value_error
 from components.versions import CLUSTER_CHARTS, KUBERNETES_VERSION, cluster_chart_version_problem
 
@@ -27,6 +27,11 @@ cites the MIG user guide); anchored and ASCII, so ``"1g.10gb\\n"`` or a full-wid
 _IMAGE_REF = re.compile(r"\A[a-z0-9][A-Za-z0-9._:/@-]{0,254}\Z", re.ASCII)
 """An image reference's characters (lowercase registry and path, ``:tag`` or ``@sha256:digest``); the full grammar is
 distribution/reference's, this only keeps out spaces and control characters."""
+
+
+_DIGEST = re.compile(r"\A[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}\Z", re.ASCII)
+"""github.com/distribution/reference reference.go, Grammar: ``digest := digest-algorithm ":" digest-hex`` (the hex at
+least 32 hex characters)."""
 
 
 class GpuSharing(Spec):
@@ -79,7 +84,24 @@ class ImageCache(Spec):
     @field_validator("images")
     @classmethod
     def _images(cls, v: list[str]) -> list[str]:
-        for image in v:
+        for i, image in enumerate(v):
+            if "://" in image:
+                # red14h: the list names images as the runtime pulls them; an oci:// model's image without oci://
+                raise field_error(
+                    str(i),
+                    redact_uri(image),
+                    "give the image reference without a scheme (an oci:// model's image as the URI without oci://)",
+                )
+            name, at, digest = image.rpartition("@")
+            if at and (not _DIGEST.match(digest) or "@" in name):
+                # github.com/distribution/reference reference.go, Grammar: ``reference := name [ ":" tag ]
+                # [ "@" digest ]``; an @ elsewhere is userinfo (user:token@host), a credential the plan would store
+                raise field_error(
+                    str(i),
+                    redact_uri(image),
+                    "an image reference has @ only before its digest (@sha256:...); give registry/path:tag without a "
+                    "user or token (pull credentials go in a Secret)",
+                )
             if not _IMAGE_REF.match(image):
                 raise value_error(f"{image!r} is not an image reference; give one such as kserve/sklearnserver:v0.20.0")
         return v

@@ -312,12 +312,22 @@ def _inside(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
 
 
+OWN_PACKAGES = ("components", "infra", "policy")
+"""mlplatform's top-level packages (pyproject.toml ``module-name``), beside each other: no output may be in them."""
+
+
+def _own_source() -> list[Path]:
+    here = Path(__file__).resolve().parents[2]  # components/plan/cli.py -> the folder holding the packages
+    return [here / name for name in OWN_PACKAGES]
+
+
 def _check_outputs(args: argparse.Namespace, project: Project, stacks: list[str]) -> None:
     """Refuse output paths before planning, every one before anything is written (a full disk is only found when
     writing): an empty path (it would be the current folder); ``-`` (refused, not read as stdout: the plan's tables
     are printed there, so the JSON would not be a document; a file named ``-`` is rarely meant); an output that is, or
-    is inside, one of the project's inputs (Pulumi.yaml, the stack config folder, a stack file: writing there would
-    destroy them); the two options naming one path, or one inside the other; then the shape of each path."""
+    is inside, one of the project's inputs (Pulumi.yaml, the stack config folder, a stack file, the program folder
+    ``main`` names, mlplatform's own packages: writing there would destroy them); the two options naming one path,
+    or one inside the other; then the shape of each path."""
     outputs: list[tuple[str, str]] = [
         (o, getattr(args, o.lstrip("-"))) for o in ("--json", "--manifests") if getattr(args, o.lstrip("-")) is not None
     ]
@@ -328,6 +338,13 @@ def _check_outputs(args: argparse.Namespace, project: Project, stacks: list[str]
         *(project.stack_path(s) for s in stacks),
     ]
     resolved_inputs = [(i, i.resolve()) for i in inputs]
+    # red14h break 6: --json into the program folder replaced infra/__main__.py and the next plan ended in a traceback.
+    # The program (Pulumi.yaml's ``main``; the Python host runs its __main__.py, so with ``main: .`` that file, not
+    # the whole project) and mlplatform's own packages (pyproject.toml's module-name) are inputs too.
+    main = (project.root / project.main).resolve()
+    program = main / "__main__.py" if main == project.root.resolve() else main
+    source = _own_source()
+    guarded = [(program, "the program (Pulumi.yaml's main)"), *((s, "mlplatform's own source") for s in source)]
     for option, text in outputs:
         if text == "":
             raise OutputError(option, '""', "is empty; give a path (an empty one would be the current folder)")
@@ -346,6 +363,9 @@ def _check_outputs(args: argparse.Namespace, project: Project, stacks: list[str]
                     f"would write over the project's input {given}; give a path outside Pulumi.yaml and "
                     f"{project.stack_config_dir}/",
                 )
+        for real, what in guarded:
+            if _inside(out, real) or any(_inside(real, w) for w in written):
+                raise OutputError(option, Path(text), f"would write over {what} {real}; give a path outside it")
     if len(outputs) == 2:
         (_, json_text), (_, manifests_text) = outputs
         j, m = Path(json_text).resolve(), Path(manifests_text).resolve()

@@ -25,6 +25,7 @@ from typing import Any
 import yaml
 
 from components.errors import MAX_DIGITS, SpecError, show
+from components.plan.project import go_yaml_number
 from components.spec import MAX_DEPTH, nesting_depth
 
 KeyPath = tuple[str, ...]
@@ -120,10 +121,62 @@ class ImportedRuntime:
 # ------------------------------------------------------------------------------------------------ reading files
 
 
+class _DuplicateKey(yaml.constructor.ConstructorError):
+    """A key given twice in one map of a manifest (red14h break 8)."""
+
+    def __init__(self, key: str, mark: Any) -> None:
+        super().__init__(None, None, f"{key} is given twice", mark)
+        self.key = key
+
+
+_STR, _BOOL = "tag:yaml.org,2002:str", "tag:yaml.org,2002:bool"
+_INT, _FLOAT = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+_GO_NUMBER = "tag:mlplatform,2026:kubectl-number"
+_YN = {"y": True, "Y": True, "n": False, "N": False}
+
+
 class _ManifestLoader(yaml.SafeLoader):
-    """A safe loader that refuses aliases (a YAML bomb expands through them) and counts nodes."""
+    """A safe loader that refuses aliases (a YAML bomb expands through them) and counts nodes, and reads plain
+    scalars as kubectl does (red14h break 9).
+
+    kubectl reads a manifest with sigs.k8s.io/yaml, whose YAMLToJSON decodes with its fork of go-yaml v2
+    (kubernetes-sigs/yaml goyaml.v2/resolve.go): ``y``, ``Y``, ``n``, ``N`` are booleans beside ``yes``/``no``/
+    ``on``/``off``, and numbers are Go's (``strconv.ParseInt(text, 0, 64)``, then ``ParseUint``, then a float matching
+    ``yamlStyleFloat``: ``0o10``, ``08``, ``1e3`` are numbers, ``1:30`` is text), as
+    :func:`components.plan.project.go_yaml_number` reads them. PyYAML (YAML 1.1) reads those otherwise, so a plain
+    scalar PyYAML reads as text is re-resolved here, and one it reads as a number that go-yaml keeps as text stays
+    text: a boolean or a number where the CRD wants text is then refused as ``yes`` is, never imported as text
+    kubectl would not send. A key given twice in one map is refused: kubectl's default ``--validate=strict`` fails
+    the request on a duplicate field (kubectl reference, ``--validate``: "strict (or true) ... will fail the request
+    if invalid"; "false or ignore ... silently dropping any unknown or duplicate fields"; kubernetes.io/docs/
+    reference/using-api/api-concepts/#field-validation, Strict: "if any duplicate fields are present")."""
 
     nodes = 0
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        tag = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
+        if kind is not yaml.ScalarNode or not implicit[0]:
+            return tag
+        if tag == _STR and value in _YN:
+            return _BOOL
+        if tag in (_INT, _FLOAT) and ":" in value:
+            return _STR  # YAML 1.1's base 60 (1:30 is 90 for PyYAML): go-yaml has none, "purposefully unsupported"
+        if tag == _STR and value[:1] and value[0] in "-+.0123456789" and not isinstance(go_yaml_number(value), str):
+            return _GO_NUMBER
+        return tag
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        if isinstance(node, yaml.MappingNode):
+            seen: set[Any] = set()
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge" or not isinstance(key_node, yaml.ScalarNode):
+                    continue
+                key = self.construct_object(key_node)  # type: ignore[no-untyped-call]
+                if isinstance(key, str | int | float | bool) or key is None:
+                    if key in seen:
+                        raise _DuplicateKey(str(key_node.value), key_node.start_mark)
+                    seen.add(key)
+        return super().construct_mapping(node, deep)
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
@@ -158,6 +211,12 @@ def read_documents(path: Path) -> list[Any]:
     try:
         fast = _fast_documents(text)
         docs = _python_documents(text) if fast is None else fast
+    except _DuplicateKey as e:
+        line = e.problem_mark.line + 1 if e.problem_mark is not None else 0
+        raise _line(
+            f"{path}: line {line}: {e.key} is given twice in one map; give each field once (kubectl's default "
+            "--validate=strict refuses a duplicate field)"
+        ) from None
     except (yaml.YAMLError, RecursionError) as e:
         raise _line(f"{path}: not YAML: {' '.join(str(e).split()) or type(e).__name__}") from None
     for i, doc in enumerate(docs):
@@ -286,6 +345,19 @@ def _construct_int(loader: _ManifestLoader, node: yaml.ScalarNode) -> Any:
 
 
 _ManifestLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)  # type: ignore[arg-type]
+
+
+def _construct_bool(loader: _ManifestLoader, node: yaml.ScalarNode) -> bool:
+    text = str(loader.construct_scalar(node))
+    return _YN[text] if text in _YN else bool(loader.bool_values[text.lower()])
+
+
+def _construct_go_number(loader: _ManifestLoader, node: yaml.ScalarNode) -> Any:
+    return go_yaml_number(str(loader.construct_scalar(node)))
+
+
+_ManifestLoader.add_constructor(_BOOL, _construct_bool)  # type: ignore[arg-type]
+_ManifestLoader.add_constructor(_GO_NUMBER, _construct_go_number)  # type: ignore[arg-type]
 
 
 def _too_long_number(doc: Any) -> tuple[str, _LongNumber] | None:
@@ -650,6 +722,7 @@ def _model_size(ctx: _Ctx, path: Path_, value: Any) -> None:
     from decimal import Decimal, InvalidOperation
 
     from components.coldstart import MODEL_SIZE_ANNOTATION
+    from components.serving.spec import size_text
 
     try:
         size = Decimal(value) if isinstance(value, str) else None
@@ -658,7 +731,7 @@ def _model_size(ctx: _Ctx, path: Path_, value: Any) -> None:
     if size is None or not size.is_finite() or not 0 < size <= MAX_MODEL_SIZE_GB:
         raise _refuse(path, f"{show(value)}: give the model's size in GB, above 0 and at most {MAX_MODEL_SIZE_GB}")
     ctx.entry["modelSizeGb"] = float(size)
-    written = f"{float(size):g}"
+    written = size_text(float(size))
     if written == value:
         ctx.keep(path, ("metadata", "annotations", MODEL_SIZE_ANNOTATION))
     else:

@@ -36,12 +36,14 @@ class _StackLoader(yaml.SafeLoader):
 
     - A key given twice in one map is refused: PyYAML keeps the last silently, the Pulumi CLI refuses the file (and a
       model declared twice is a mistake worth one clear line).
-    - Keys are the text written (``1.30:`` stays ``"1.30"``); a list or map as a key is refused (a config key is text).
-    - Merge keys (``<<: *anchor``) merge as in go-yaml, which the Pulumi CLI reads stack files with
-      (pulumi/pulumi sdk/go/common/encoding/marshal.go imports gopkg.in/yaml.v2; its README lists map merging).
-    - A timestamp-looking value stays the string written, as go-yaml decodes it into an interface{}
-      (go-yaml v2 decode.go, ``d.scalar``: "It looks like a timestamp but for backward compatibility reasons we set
-      it as a string").
+    - Keys are the text written; a plain key the Pulumi CLI would read as other text (``010:`` as 8, ``~:`` as
+      ``<nil>``) is refused (:func:`renamed_key`); a list or map as a key is refused (a config key is text).
+    - Merge keys (``<<: *anchor``) merge as in go-yaml v3.0.1, which the Pulumi CLI reads stack files with
+      (pulumi/pulumi sdk/go/common/encoding/marshal.go imports gopkg.in/yaml.v3 since v3.50.0): the map's own keys
+      win wherever ``<<`` is written (decode.go ``mapping`` merges after them, ``merge`` skips them).
+    - Only the true/false spellings are booleans (go-yaml v3: ``yes``, ``y``, ``on`` are text); a plain
+      timestamp-looking value is refused (:func:`renamed_key`: go-yaml v3 decodes it into a time.Time, passed on as
+      RFC 3339 text); a quoted one is the text.
     - Values that are no JSON type (``!!binary``, ``!!set``, ``!!omap``, ``!!pairs``, any other tag) are refused:
       config reaches a program as JSON text.
     """
@@ -86,21 +88,20 @@ class _StackLoader(yaml.SafeLoader):
 _PLAIN_KEY_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "timestamp")} | {
     "tag:mlplatform,2026:go-yaml-number"
 }
-# go-yaml v2 (gopkg.in/yaml.v2, which the Pulumi CLI reads stack files with: pulumi/pulumi
-# sdk/go/common/encoding/marshal.go) resolves y, Y, yes, Yes, YES, true, True, TRUE, on, On, ON (and their false
-# counterparts n, N, no ... off) to booleans (go-yaml v2 resolve.go, resolveMapList). PyYAML's SafeLoader already
-# reads yes/no/on/off as booleans; y/Y/n/N it reads as text: add them, so ``spot: y`` is true as for the CLI.
-_YN = {"y": True, "Y": True, "n": False, "N": False}
-_StackLoader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"\A[yYnN]\Z"), list("yYnN"))
+# Booleans as go-yaml v3.0.1 resolves them (the Pulumi CLI reads stack files with gopkg.in/yaml.v3: pulumi/pulumi
+# sdk/go/common/encoding/marshal.go since v3.50.0): only true, True, TRUE, false, False, FALSE (v3 resolve.go
+# resolveMapList). y, n, yes, no, on, off are text for the CLI (go-yaml v2 and YAML 1.1 read them as booleans), so
+# ``spot: yes`` reaches the program as the text "yes", which a true/false field refuses: read as the CLI reads it.
+_V3_BOOL = re.compile(r"\A(?:true|True|TRUE|false|False|FALSE)\Z")
 
 
 def _construct_bool(loader: _StackLoader, node: yaml.ScalarNode) -> bool:
-    text = str(loader.construct_scalar(node))
-    return _YN[text] if text in _YN else bool(loader.bool_values[text.lower()])
+    return str(loader.construct_scalar(node)).lower() == "true"
 
 
 _StackLoader.add_constructor("tag:yaml.org,2002:bool", _construct_bool)  # type: ignore[arg-type]
-# Numbers as go-yaml v2 resolves them (gopkg.in/yaml.v2 v2.4.0 resolve.go ``resolve``), not as YAML 1.1 (PyYAML):
+# Numbers as go-yaml resolves them (gopkg.in/yaml.v2 v2.4.0 resolve.go ``resolve``; v3.0.1, the Pulumi CLI's, has the
+# same number rules), not as YAML 1.1 (PyYAML):
 # a plain scalar starting with a digit or a sign (hints 'D', 'S') has its ``_`` removed and is tried with
 # ``strconv.ParseInt(plain, 0, 64)``, then ``strconv.ParseUint(plain, 0, 64)``, then, when it matches
 # ``yamlStyleFloat`` (``^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$``), ``strconv.ParseFloat``; one starting
@@ -162,10 +163,12 @@ def go_yaml_number(text: str) -> int | float | str:
 
 
 _YAML11_NUMBERS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+_YAML11_BOOL = "tag:yaml.org,2002:bool"
 _StackLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag not in _YAML11_NUMBERS]
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in (*_YAML11_NUMBERS, _YAML11_BOOL)]
     for first, resolvers in _StackLoader.yaml_implicit_resolvers.items()
 }
+_StackLoader.add_implicit_resolver(_YAML11_BOOL, _V3_BOOL, list("tTfF"))
 _StackLoader.add_implicit_resolver(_GO_NUMBER_TAG, re.compile(r"\A[-+.0-9].*\Z", re.S), list("-+.0123456789"))
 
 
@@ -231,9 +234,99 @@ def _read_yaml(loader_class: type[_StackLoader], text: str, rel: str) -> Any:
                 f"{rel}: the document contains excessive aliasing (its aliases expand to most of what it holds, "
                 "which the Pulumi CLI's YAML reader refuses); write the values out or use fewer aliases"
             )
+        if root is not None and (problem := renamed_key(root)) is not None:
+            raise ProjectError(f"{rel}: {problem}")
         return loader.construct_document(root) if root is not None else None
     finally:
         loader.dispose()  # type: ignore[no-untyped-call]
+
+
+_V3_BOOLS = {"true", "True", "TRUE", "false", "False", "FALSE"}
+_V3_NULLS = {"", "~", "null", "Null", "NULL"}
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
+def go_yaml_v3_key(node: yaml.ScalarNode) -> str | None:
+    """What the Pulumi CLI makes of a map key other than its text, or None when it keeps the text.
+
+    The CLI reads a stack file with gopkg.in/yaml.v3 (pulumi/pulumi sdk/go/common/encoding/marshal.go imports it
+    since commit 5666684, v3.50.0; v3.0.1 in sdk/go.mod at v3.259.0 and at 1b59498, the newest commit read):
+    ``LoadProjectStackBytes`` (sdk/go/common/workspace/loaders.go) decodes the file into ``any``, writes it back and
+    decodes it into the stack's config, whose values turn a map's keys into text with ``fmt.Sprintf("%v", key)``
+    (sdk/go/common/resource/config/value.go ``interfaceMapToStringMap``). go-yaml v3.0.1 resolves a plain key as any
+    plain scalar (decode.go ``mapping`` unmarshals each key with ``d.unmarshal``; resolve.go ``resolve``): only
+    ``true``/``True``/``TRUE`` and the ``false`` forms are booleans (``y``, ``yes``, ``on`` ... stay text, YAML 1.2),
+    ``~``, ``null`` and an empty key are null (``%v`` writes ``<nil>``), a timestamp is a time.Time, and numbers are
+    read as :func:`go_yaml_number` reads them (``010`` is 8, ``1.30`` is 1.3, ``0x10`` 16). A quoted or ``!!str`` key
+    stays text (``indicatedString``). A key whose ``%v`` text is the text written (``true``, ``false``, ``10``, ``-3``)
+    is kept; any float is refused (Go's ``%v`` of a float is not worked out here)."""
+    if node.tag == _STR_TAG or node.style:  # quoted or a block scalar (libyaml gives a plain one "", PyYAML None)
+        return None
+    text = str(node.value)
+    if text in _V3_BOOLS:
+        return None if text in ("true", "false") else f"the boolean {text.lower()}"  # %v writes true, false
+    if text in _V3_NULLS:
+        return "null"
+    if node.tag == "tag:yaml.org,2002:timestamp":
+        return "a timestamp"
+    if text[:1] and text[0] in "-+.0123456789":
+        value = go_yaml_number(text)
+        if isinstance(value, int):
+            return None if str(value) == text else f"the number {value}"  # %v writes an int in decimal
+        if isinstance(value, float):
+            if math.isnan(value):
+                return "the number NaN"
+            if math.isinf(value):
+                return f"the number {'+' if value > 0 else '-'}Inf"
+            return f"the number {int(value) if value.is_integer() and abs(value) < 1e21 else value}"
+    return None
+
+
+def renamed_key(root: yaml.Node) -> str | None:
+    """The first map key (in the file's order) that the Pulumi CLI would not read as the text written
+    (:func:`go_yaml_v3_key`), or plain timestamp value, as ``path: key is not allowed; ...``, or None (red14h break
+    3: ``010:`` would name a model ``8`` and ``~:`` one ``<nil>`` for the CLI while the plan kept the text). A key
+    path under ``config:`` is written without it, as the other refusals write it. Each node is walked once (an alias
+    repeats its anchor)."""
+    seen: set[int] = set()
+    todo: list[tuple[yaml.Node, tuple[str, ...]]] = [(root, ())]
+    while todo:
+        node, path = todo.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        children: list[tuple[yaml.Node, tuple[str, ...]]] = []
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if key.tag == "tag:yaml.org,2002:merge":
+                    children.append((value, path))
+                    continue
+                text = str(key.value) if isinstance(key, yaml.ScalarNode) else "?"
+                at = ".".join(path[1:] if path[:1] == ("config",) else path)
+                where = f"{at}.{text}" if at else text
+                if isinstance(key, yaml.ScalarNode) and (what := go_yaml_v3_key(key)) is not None:
+                    return (
+                        f"{where}: {text} is not allowed; the Pulumi CLI reads this key as {what}, not the text "
+                        f'written (go-yaml v3): quote it, "{text}"'
+                    )
+                children.append((value, (*path, text)))
+        elif isinstance(node, yaml.SequenceNode):
+            children = [(item, (*path, str(i))) for i, item in enumerate(node.value)]
+        elif isinstance(node, yaml.ScalarNode) and node.tag == _TIMESTAMP_TAG and not node.style:
+            # go-yaml v3.0.1 decodes a plain timestamp into any as a time.Time (v2's "for backward compatibility
+            # reasons we set it as a string" is gone from decode.go ``scalar``), which the CLI passes on as RFC 3339
+            # text (2001-12-14 becomes 2001-12-14T00:00:00Z)
+            at = ".".join(path[1:] if path[:1] == ("config",) else path) or "(the document)"
+            return (
+                f"{at}: {node.value} is not allowed; the Pulumi CLI reads it as a timestamp and passes it on as RFC "
+                "3339 text (2001-12-14 as 2001-12-14T00:00:00Z), not the text written (go-yaml v3): quote it, "
+                f'"{node.value}"'
+            )
+        todo.extend(reversed(children))
+    return None
+
+
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 
 
 @dataclass(frozen=True)
@@ -401,8 +494,8 @@ _ALIAS_RATIO_LOW, _ALIAS_RATIO_HIGH = 400_000, 4_000_000
 
 
 def _allowed_alias_ratio(decode_count: int) -> float:
-    """go-yaml v2.4.0 decode.go ``allowedAliasRatio``: 99% of the decode operations may come from alias expansion up
-    to 400,000 of them, 10% from 4,000,000, scaled linearly between."""
+    """go-yaml v2.4.0 decode.go ``allowedAliasRatio`` (the same in v3.0.1, the Pulumi CLI's): 99% of the decode
+    operations may come from alias expansion up to 400,000 of them, 10% from 4,000,000, scaled linearly between."""
     if decode_count <= _ALIAS_RATIO_LOW:
         return 0.99
     if decode_count >= _ALIAS_RATIO_HIGH:

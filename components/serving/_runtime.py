@@ -26,7 +26,7 @@ from components.platform.knative import MAX_REVISION_TIMEOUT
 from components.serving import llm_scaling, runtimes
 from components.serving.kspec import PortSpec, ProbeSpec
 from components.serving.logger_spec import REQUEST_ID_HEADER, VERSION_ANNOTATION, served_fingerprint
-from components.serving.spec import HF_SERVER_RUNTIMES, ModelSpec, _same_option
+from components.serving.spec import HF_SERVER_RUNTIMES, ModelSpec, _same_option, size_text
 
 CPU_READY_SECONDS = 600
 """The progress deadline of a CPU model (Knative's own default), set per revision so it does not depend on the
@@ -101,7 +101,7 @@ def isvc_annotations(
     if deadline is not None:
         out[COLD_START_ANNOTATION] = str(deadline)
     if spec.model_size_gb is not None:
-        out[coldstart.MODEL_SIZE_ANNOTATION] = f"{spec.model_size_gb:g}"
+        out[coldstart.MODEL_SIZE_ANNOTATION] = size_text(spec.model_size_gb)
     scaling = spec.scaling
     if deployment_mode == "Standard":
         out[KSERVE_AUTOSCALER_CLASS] = llm_scaling.KEDA_CLASS if llm_scaling.is_llm(scaling.metric) else "hpa"

@@ -46,7 +46,7 @@ from collections.abc import Sequence
 
 from components import catalog
 from components.clusters.spec import ClusterSpec, GpuPoolSpec
-from components.serving.spec import ModelSpec
+from components.serving.spec import ModelSpec, size_text
 
 VLLM_DEFAULT_UTILIZATION = 0.92
 """vLLM 0.24.0's ``gpu_memory_utilization`` default (vllm/config/cache.py ``CacheConfig``)."""
@@ -164,7 +164,7 @@ def gpu_memory_problem(
     shown = math.floor(memory * 100) / 100
     return (
         "modelSizeGb",
-        f"{size:g}",
+        size_text(size),
         f"the weights must fit in the GPU memory one replica gets on every pool it may land on: at most {shown:g} GB "
         f"on pool {pool_name} ({how}); {_advice(pool)}",
     )

@@ -137,11 +137,25 @@ def check(
         if not offering:
             have = ", ".join(f"{k} ({p.accelerator})" for k, p in pools.items())
             raise SpecError("resources.accelerator", res.accelerator, f"no GPU pool offers it; pools: {have}")
-        most = max(p.gpus_per_node for p in offering)
+
+        # red14h break 11: on a MIG pool each MIG device is one nvidia.com/gpu (NVIDIA/k8s-device-plugin v0.20.0
+        # README.md, MIG_STRATEGY "single"; its AddDefaultResourcesToConfig maps every MIG device to the resource
+        # "gpu"), and a pod may ask for several: a node grants its GPUs x the profile's partitions
+        # (coldstart.node_slots, as the disk check counts them). docs/configuration.md promises that more than one
+        # GPU on a MIG pool is not refused; whether one process can use two MIG devices is not checked here.
+        def grants(p: Any) -> int:
+            if p.sharing == "mig" and p.mig_profile:
+                return coldstart.node_slots(p.gpus_per_node, "mig", 1, p.mig_profile)
+            return int(p.gpus_per_node)
+
+        most = max(grants(p) for p in offering)
         if res.gpus > most:
-            raise SpecError(
-                "resources.gpus", res.gpus, f"give at most {most} (GPUs per node of the {res.accelerator} pools)"
+            what = (
+                "GPUs per node"
+                if all(grants(p) == p.gpus_per_node for p in offering)
+                else "GPUs (MIG devices) per node"
             )
+            raise SpecError("resources.gpus", res.gpus, f"give at most {most} ({what} of the {res.accelerator} pools)")
         gpu = platform.cluster.gpu
         sliced = [p for p in offering if p.sharing in ONE_SHARE_STRATEGIES and gpu.needs_device_plugin]
         if res.gpus > 1 and len(sliced) == len(offering):

@@ -263,9 +263,22 @@ def _slowest_path(
     own :data:`_runtime.REQUEST_SECONDS`, outlast its idle window, rev14g defect 7). Kept apart from
     :func:`components.serving.timeouts.graph_wait`, the walk ``timeouts-cover-cold-start`` judges the rendered graph
     with, on purpose: a slip in one is then caught by the other (rev17f s09), as the rules re-derive what they judge
-    instead of reading the rendering's arithmetic."""
+    instead of reading the rendering's arithmetic.
+
+    A node's result depends only on the members' state and the clock it is reached with (the graph has no cycle,
+    :class:`PipelineSpec`), so it is kept per (node, state, clock): a node that several steps name is walked once per
+    state, not once per path (red14h break 1: a chain of nodes each naming the next twice took 2^n walks).
+    :class:`PipelineSpec` bounds the graph's depth and size before this runs (``MAX_GRAPH_DEPTH``,
+    ``MAX_GRAPH_CALLS``)."""
+    seen: dict[tuple[str, frozenset[tuple[str, int]], int], Parts] = {}
 
     def walk(name: str, started: Started, path: tuple[str, ...], clock: int) -> Parts:
+        key = (name, frozenset(started.items()), clock)
+        if key not in seen:
+            seen[key] = walked(name, started, path, clock)
+        return seen[key]
+
+    def walked(name: str, started: Started, path: tuple[str, ...], clock: int) -> Parts:
         node = spec.nodes.get(name)
         if node is None or name in path:
             return 0, [], started

@@ -373,34 +373,86 @@ class PipelineSpec(Spec):
                 unreached[0],
                 "no step reaches this node from root; call it with nodeName or remove it",
             )
+        depth, calls = graph_size(self.nodes)
+        if depth > MAX_GRAPH_DEPTH:
+            raise field_error(
+                "nodes",
+                f"a chain of {depth} nodes from root",
+                f"give at most {MAX_GRAPH_DEPTH} nodes along any chain of nodeName steps (the platform's limit)",
+            )
+        if calls > MAX_GRAPH_CALLS:
+            raise field_error(
+                "nodes",
+                f"{calls} steps from root, each nodeName step counting its node's steps again",
+                f"give a graph of at most {MAX_GRAPH_CALLS} steps counted so (the platform's limit: a request may run "
+                "each of them)",
+            )
         return self
 
 
-def _edges(nodes: dict[str, NodeSpec], name: str) -> list[str]:
+def _edges(nodes: Mapping[str, NodeSpec], name: str) -> list[str]:
     return [s.node_name for s in nodes[name].steps if s.node_name is not None]
 
 
 def find_cycle(nodes: dict[str, NodeSpec]) -> list[str] | None:
-    """A cycle of ``nodeName`` references as the node names along it (first repeated last), or None."""
+    """A cycle of ``nodeName`` references as the node names along it (first repeated last), or None. Iterative (a
+    long chain of nodes would exhaust Python's recursion: red14h break 5)."""
     state: dict[str, int] = {}
-    path: list[str] = []
-
-    def visit(name: str) -> list[str] | None:
-        state[name] = 1
-        path.append(name)
-        for nxt in _edges(nodes, name):
-            if state.get(nxt) == 1:
-                return [*path[path.index(nxt) :], nxt]
-            if nxt not in state and (found := visit(nxt)):
-                return found
-        path.pop()
-        state[name] = 2
-        return None
-
     for start in [ROOT_NODE, *sorted(nodes)]:
-        if start in nodes and start not in state and (found := visit(start)):
-            return found
+        if start not in nodes or start in state:
+            continue
+        path = [start]
+        todo = [iter(_edges(nodes, start))]
+        state[start] = 1
+        while todo:
+            nxt = next(todo[-1], None)
+            if nxt is None:
+                todo.pop()
+                state[path.pop()] = 2
+            elif state.get(nxt) == 1:
+                return [*path[path.index(nxt) :], nxt]
+            elif nxt not in state and nxt in nodes:
+                state[nxt] = 1
+                path.append(nxt)
+                todo.append(iter(_edges(nodes, nxt)))
     return None
+
+
+MAX_GRAPH_DEPTH = 32
+"""The most nodes along a chain of ``nodeName`` steps from ``root`` (root counted). KServe v0.20.0 sets no bound: the
+admission webhook checks names, root, one target per step and Splitter weights only (pkg/apis/serving/v1alpha1/
+inference_graph_validation.go ``validateInferenceGraph``) and the CRD has no ``maxItems`` or ``maxProperties``
+(config/crd/full/serving.kserve.io_inferencegraphs.yaml); its router recurses through ``executeStep`` and
+``routeStep`` once per node (cmd/router/main.go). The platform's limit keeps the walks of the graph
+(components/serving/pipeline.py ``_slowest_path``, components/serving/timeouts.py ``graph_wait``) within Python's
+recursion (red14h break 5: 500 nodes in a chain ended in RecursionError); docs/components/pipeline.md, "Checks"."""
+MAX_GRAPH_CALLS = 10_000
+"""The most steps one request may run through the graph, each ``nodeName`` step running its node's steps again (a
+node two steps name is run twice): the router calls every step of a Sequence or Ensemble (cmd/router/main.go
+``routeStep``), and the walks of the graph visit every step of every node. Counted before any walk, so a graph of a
+few nodes that each name the next twice (2^n steps, red14h break 1) is refused in one line instead of walked for
+hours. KServe v0.20.0 sets no bound (:data:`MAX_GRAPH_DEPTH`)."""
+
+
+def graph_size(nodes: Mapping[str, NodeSpec]) -> tuple[int, int]:
+    """The longest chain of nodes from ``root`` through ``nodeName`` steps, and how many steps a request walking every
+    branch runs (a node's steps, plus for each ``nodeName`` step its node's count), for an acyclic graph (checked
+    first, :func:`find_cycle`). Iterative, and each node is counted once, so it is linear in the graph's size."""
+    depth: dict[str, int] = {}
+    calls: dict[str, int] = {}
+    todo = [ROOT_NODE] if ROOT_NODE in nodes else []
+    while todo:
+        name = todo[-1]
+        below = [n for n in _edges(nodes, name) if n in nodes]
+        pending = [n for n in below if n not in calls]
+        if pending:
+            todo.extend(pending)
+            continue
+        todo.pop()
+        if name not in calls:
+            depth[name] = 1 + max((depth[n] for n in below), default=0)
+            calls[name] = len(nodes[name].steps) + sum(calls[n] for n in below)
+    return depth.get(ROOT_NODE, 0), calls.get(ROOT_NODE, 0)
 
 
 def reachable(nodes: dict[str, NodeSpec]) -> set[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import posixpath
 import re
 from collections.abc import Mapping, Sequence
@@ -749,6 +750,18 @@ def platform_problems(
                 "canary rollouts need revisions (platform.deploymentMode: Knative); remove it in Standard mode",
             )
         )
+    if "scale_down_delay" in scaling.model_fields_set:
+        # red14h break 7: only Knative's autoscaler reads autoscaling.knative.dev/scale-down-delay; KServe v0.20.0's
+        # Standard-mode autoscalers set no delay from it (pkg/controller/v1beta1/inferenceservice/reconcilers/hpa/
+        # hpa_reconciler.go, reconcilers/keda/keda_reconciler.go: no stabilization window or cooldownPeriod), so a
+        # given value would be dropped without a word
+        problems.append(
+            (
+                "scaling.scaleDownDelay",
+                scaling.scale_down_delay,
+                "Knative mode only (KServe's Standard mode ignores it); remove it in Standard mode",
+            )
+        )
     return problems
 
 
@@ -1375,3 +1388,12 @@ def _same_option(name: str, given: str) -> bool:
     if name.startswith("--"):
         return len(given) > 2 and _flag_key(name).startswith(_flag_key(given))
     return name.startswith(given)
+
+
+def size_text(gb: float) -> str:
+    """``modelSizeGb`` as text that reads back as the same number (red14h break 10: ``:g`` kept 6 digits, so
+    ``5.0000001`` showed as 5 in the line refusing it as over 5 GB, and the size annotation said 5): a whole value
+    without a fraction (``5``, as the stack file gives it), else Python's shortest round-trip ``repr``."""
+    if math.isfinite(gb) and gb.is_integer() and abs(gb) < 1e16:
+        return str(int(gb))
+    return repr(gb)

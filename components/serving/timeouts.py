@@ -412,6 +412,73 @@ def _revisited(window: int | None, idle: int) -> bool:
     return window is not None and idle + _runtime.REQUEST_SECONDS > window
 
 
+MAX_GRAPH_DEPTH = 32
+"""The most nodes along a chain of ``nodeName`` steps from ``root`` the rule walks; the same bound as the stack's
+(components/serving/pipeline_spec.py ``MAX_GRAPH_DEPTH``, where the sources are cited), kept here so that the rule
+does not read the stack side's check (rev17f s09)."""
+MAX_GRAPH_CALLS = 10_000
+"""The most steps one request may run through a graph the rule walks (pipeline_spec.py ``MAX_GRAPH_CALLS``)."""
+
+
+def _node_edges(nodes: Mapping[str, Any], name: str) -> list[str]:
+    """The ``nodeName`` targets of node ``name``'s steps that :func:`graph_wait` follows, as the rendered graph holds
+    them."""
+    node = nodes.get(name)
+    given = node.get("steps") if isinstance(node, Mapping) else None
+    steps = [s for s in given if isinstance(s, Mapping)] if isinstance(given, list) else []
+    return [n for s in steps if isinstance(n := s.get("nodeName"), str) and n and isinstance(nodes.get(n), Mapping)]
+
+
+def _graph_shape(nodes: Mapping[str, Any]) -> tuple[list[str] | None, int, int]:
+    """A cycle reachable from ``root`` (the node names along it, first repeated last) or None; then, for an acyclic
+    graph, the longest chain of nodes from ``root`` and how many steps a walk of every branch visits (each node's
+    steps, plus for each ``nodeName`` step its node's count). Iterative and linear in the graph's size."""
+    if not isinstance(nodes.get(ROOT_NODE), Mapping):
+        return None, 0, 0
+    state: dict[str, int] = {ROOT_NODE: 1}
+    path, todo = [ROOT_NODE], [iter(_node_edges(nodes, ROOT_NODE))]
+    order: list[str] = []  # each node after every node below it
+    while todo:
+        nxt = next(todo[-1], None)
+        if nxt is None:
+            todo.pop()
+            done = path.pop()
+            state[done] = 2
+            order.append(done)
+        elif state.get(nxt) == 1:
+            return [*path[path.index(nxt) :], nxt], 0, 0
+        elif nxt not in state:
+            state[nxt] = 1
+            path.append(nxt)
+            todo.append(iter(_node_edges(nodes, nxt)))
+    depth: dict[str, int] = {}
+    calls: dict[str, int] = {}
+    for name in order:
+        node = nodes[name]
+        given = node.get("steps")
+        count = len([s for s in given if isinstance(s, Mapping)]) if isinstance(given, list) else 0
+        below = _node_edges(nodes, name)
+        depth[name] = 1 + max((depth[n] for n in below), default=0)
+        calls[name] = count + sum(calls[n] for n in below)
+    return None, depth[ROOT_NODE], calls[ROOT_NODE]
+
+
+def graph_shape_problem(nodes: Mapping[str, Any]) -> str | None:
+    """Why the rule does not walk a rendered graph (a tampered plan: the stack refuses each, pipeline_spec.py
+    ``PipelineSpec``), or None: a node that reaches itself through ``nodeName`` steps (the router would recurse until
+    it fails), a chain deeper than :data:`MAX_GRAPH_DEPTH`, or more than :data:`MAX_GRAPH_CALLS` steps in a walk."""
+    cycle, depth, calls = _graph_shape(nodes)
+    if cycle is not None:
+        return f"node {cycle[0]} reaches itself through nodeName steps ({' -> '.join(cycle)})"
+    if depth > MAX_GRAPH_DEPTH:
+        return f"a chain of {depth} nodes from root, more than {MAX_GRAPH_DEPTH}"
+    if calls > MAX_GRAPH_CALLS:
+        return (
+            f"{calls} steps from root, each nodeName step counting its node's steps again, more than {MAX_GRAPH_CALLS}"
+        )
+    return None
+
+
 def graph_wait(nodes: Mapping[str, Any], member: Callable[[Mapping[str, Any]], Member | None]) -> Wait:
     """The longest a request through a router may wait for members starting from zero, walking the graph from
     ``root`` as KServe v0.20.0's router runs it (cmd/router/main.go ``routeStep``): a ``Sequence`` calls its steps one
@@ -423,11 +490,23 @@ def graph_wait(nodes: Mapping[str, Any], member: Callable[[Mapping[str, Any]], M
     (:func:`_revisited`, rev14g defect 7): then it waits again. The parallel steps of an Ensemble all start theirs,
     each last called when its branch called it (the latest of the branches); after a Splitter or Switch, whose branch
     is not known here, the members it may have called keep their earlier state. ``nodes`` has the rendered graph's
-    shape (``routerType``, ``steps``); a node already on the path (a cycle a tampered plan may hold) adds nothing."""
+    shape (``routerType``, ``steps``); a node already on the path (a cycle a tampered plan may hold) adds nothing.
+
+    A node's result is kept per (node, members' state, clock), and per path too when the graph has a cycle (whose
+    cut depends on the path): a node several steps name is walked once per state, not once per path (red14h break 1).
+    :func:`graph_shape_problem` bounds the graph before :func:`graph_problems` walks it."""
     Started = Mapping[str, int]  # member -> the wait (seconds from the start) at which it was last called
     Walked = tuple[int, list[tuple[str, int]], Started]
+    cyclic = _graph_shape(nodes)[0] is not None
+    seen: dict[tuple[str, frozenset[tuple[str, int]], int, tuple[str, ...]], Walked] = {}
 
     def walk(name: str, started: Started, path: tuple[str, ...], clock: int) -> Walked:
+        key = (name, frozenset(started.items()), clock, path if cyclic else ())
+        if key not in seen:
+            seen[key] = walked(name, started, path, clock)
+        return seen[key]
+
+    def walked(name: str, started: Started, path: tuple[str, ...], clock: int) -> Walked:
         node = nodes.get(name)
         if not isinstance(node, Mapping) or name in path:
             return 0, [], started
@@ -573,7 +652,10 @@ def graph_problems(
                     return f"{ns}/{iname}", _member_wait(isvc, host), _member_window(isvc, autoscaler)
             return None
 
-        wait, _ = graph_wait(_map(spec.get("nodes"), "spec.nodes"), member)
+        graph_nodes = _map(spec.get("nodes"), "spec.nodes")
+        if why := graph_shape_problem(graph_nodes):
+            raise Unreadable(f"spec.nodes: {why}")
+        wait, _ = graph_wait(graph_nodes, member)
         wait += _runtime.CPU_READY_SECONDS if router_zero else 0
         if wait == 0:
             return []

@@ -34,6 +34,10 @@ pulumi.export("namespace", ns.metadata.name)
 """
 
 
+SRC = Path(__file__).resolve().parents[2]
+"""The folder holding mlplatform's packages (components/, infra/, policy/)."""
+
+
 @pytest.fixture
 def tiny(tmp_path: Path) -> Path:
     (tmp_path / "Pulumi.yaml").write_text("name: tiny\nruntime: python\nmain: prog/\nstackConfigDir: stacks\n")
@@ -231,6 +235,17 @@ def test_where_table_and_errors(capsys: pytest.CaptureFixture[str]) -> None:
          "give a path outside Pulumi.yaml and stacks/"),
         (["--manifests", "{p}/stacks/sub"], "--manifests: {p}/stacks/sub: would write over the project's input "
          "{p}/stacks; give a path outside Pulumi.yaml and stacks/"),
+        # red14h break 6: --json into the program folder replaced its __main__.py (the next plan: exit 70)
+        (["--json", "{p}/prog/__main__.py"], "--json: {p}/prog/__main__.py: would write over the program "
+         "(Pulumi.yaml's main) {p}/prog; give a path outside it"),
+        (["--json", "{p}/prog/x.json"], "--json: {p}/prog/x.json: would write over the program (Pulumi.yaml's main) "
+         "{p}/prog; give a path outside it"),
+        (["--manifests", "{p}/prog"], "--manifests: {p}/prog: would write over the program (Pulumi.yaml's main) "
+         "{p}/prog; give a path outside it"),
+        (["--json", "{src}/infra/x.json"], "--json: {src}/infra/x.json: would write over mlplatform's own source "
+         "{src}/infra; give a path outside it"),
+        (["--manifests", "{src}/components/plan"], "--manifests: {src}/components/plan: would write over "
+         "mlplatform's own source {src}/components; give a path outside it"),
         (["--manifests", ""], '--manifests: "": is empty; give a path (an empty one would be the current folder)'),
         (["--json", ""], '--json: "": is empty; give a path (an empty one would be the current folder)'),
         (["--json", "-"], "--json: -: is not a path; give a file or folder path (the plan's tables go to stdout)"),
@@ -248,9 +263,9 @@ def test_outputs_that_would_destroy_inputs_are_refused_before_anything_is_writte
     go to stdout, so it could not be a JSON document there); --json inside --manifests would be half written."""
     monkeypatch.chdir(tiny)
     before = {p: p.read_bytes() for p in tiny.rglob("*") if p.is_file()}
-    code = main(["plan", "--project", str(tiny), "--stack", "dev", *[a.format(p=tiny) for a in args]])
+    code = main(["plan", "--project", str(tiny), "--stack", "dev", *[a.format(p=tiny, src=SRC) for a in args]])
     err = capsys.readouterr().err
-    assert (code, err) == (2, line.format(p=tiny) + "\n")
+    assert (code, err) == (2, line.format(p=tiny, src=SRC) + "\n")
     assert {p: p.read_bytes() for p in tiny.rglob("*") if p.is_file()} == before
     assert not (tiny / "dev").exists() and not (tiny / "out").exists()
 

@@ -16,7 +16,7 @@ from test_policy_mutated_plans import assert_caught, entries, failed, mutate, na
 from components.plan.engine import run_program
 from components.plan.project import find_project, read_stack_file
 from policy.rules import ALL_RULES, UNKNOWN, Resource, StackSettings, resources_from_plan, run_rules
-from support import ROOT, shared_cache
+from support import ROOT, shared_cache, without_knative_only
 
 PROJECT = find_project(ROOT)
 HTTPS = "gateway-https-only"
@@ -167,6 +167,7 @@ def _planned(stack: str, platform: str, *, outputs: str = "fake") -> tuple[tuple
     cfg = read_stack_file(PROJECT, stack)
     config = dict(cfg.config)
     config["mlplatform:platform"] = json.dumps({**json.loads(config["mlplatform:platform"]), **json.loads(platform)})
+    config = without_knative_only(config)
     result = run_program(
         PROJECT.root, stack, config, cfg.secret_keys, main=PROJECT.main, project=PROJECT.name, outputs=outputs
     )

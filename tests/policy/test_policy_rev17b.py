@@ -19,7 +19,7 @@ from components.serving import requestpath as rp
 from policy.rules import Resource, StackSettings, resources_from_plan
 from policy.rules import warm as warm_rules
 from policy.rules.disruption import budget_nodes
-from support import shared_cache
+from support import shared_cache, without_knative_only
 
 AUTHZ = "AuthorizationPolicy"
 
@@ -101,6 +101,7 @@ def planned(stack: str, platform: str = "", models: str = "") -> tuple[tuple[Res
         config["mlplatform:platform"] = json.dumps(merged)
     if models:
         config["mlplatform:models"] = models
+    config = without_knative_only(config)
     result = run_program(
         PROJECT.root, stack, config, cfg.secret_keys, main=PROJECT.main, project=PROJECT.name, outputs="fake"
     )

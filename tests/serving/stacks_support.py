@@ -35,6 +35,7 @@ def _standard(config: dict[str, Any]) -> dict[str, Any]:
         scaling["maxReplicas"] = max(scaling["minReplicas"], scaling.get("maxReplicas", 3))
         scaling.pop("target", None)
         scaling.pop("metric", None)
+        scaling.pop("scaleDownDelay", None)  # Knative only: refused in Standard mode (red14h break 7)
         spec.pop("canaryTrafficPercent", None)
     out["mlplatform:models"] = json.dumps(models)
     return out
