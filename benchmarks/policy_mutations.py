@@ -1984,6 +1984,7 @@ RULE_TESTS = (
     "tests/policy/test_policy_rev17g.py",
     "tests/policy/test_policy_pods_fit_nodes.py",
     "tests/policy/test_policy_server_ports.py",
+    "tests/policy/test_policy_rev17h.py",
 )
 
 PLAN_SCRIPT = r"""
