@@ -10,6 +10,13 @@
   none of its own, lets two of this pool's placeholders share a node: fewer nodes stay warm.
 - r10: gpu-memory-fits judges a custom container's GPUs (``spec.predictor.containers``), not only
   ``spec.predictor.model``'s: azure-staging's bert-onnx on one nvidia-t4 (16 GiB, 17.18 GB) as a custom container.
+- h27: an AKS GPU pool without ``osDiskSizeGB`` (or 0) gets "the default osDisk size according to the vmSize
+  specified" (pulumi_azure_native containerservice ``os_disk_size_gb``; learn.microsoft.com
+  ManagedClusterAgentPoolProfileProperties.OSDiskSizeGb), not the stack's ``diskSizeGib``; gpu-pool-disk-fits then
+  reads no size and judges nothing, so cluster-hardening's AKS share fails the pool.
+- h11: in Knative mode every pod-spec field an InferenceService gives needs its Knative feature flag (knative/serving
+  v0.48.1 pkg/apis/serving/fieldmask.go ``PodSpecMask``; every flag Disabled by default, pkg/apis/config/
+  features.go): aws-dev's resnet50 gives tolerations and a nodeSelector; isvc-gpu-scheduling judges the flags.
 """
 
 from __future__ import annotations
@@ -141,3 +148,179 @@ def test_a_custom_containers_gpus_are_judged(size: str, ok: bool) -> None:
             f"models/bert-onnx: {size} GB of weights on 1 x nvidia-t4 (16 GiB each, 17.18 GB): the model never loads "
             "into its GPUs' memory"
         ], failed
+
+
+HARDENING = "cluster-hardening"
+AKS_POOL = "azure-native:containerservice:AgentPool"
+AKS = "azure-native:containerservice:ManagedCluster"
+
+
+def _hardening_failures(kind: str, change: Callable[[dict[str, Any]], None]) -> list[str]:
+    resources, settings = rules_plan("azure-staging")
+    mutated = mutated_resources(resources, lambda r: r.type == kind, change, exactly=1)
+    return [e["message"] for e in run_rules(mutated, settings) if e["policy"] == HARDENING and not e["passed"]]
+
+
+def _gpu_line(pool: str, shown: str) -> str:
+    return (
+        f"AKS GPU pool {pool} gives no osDiskSizeGB ({shown}): its nodes get the VM size's default OS disk, not the "
+        "stack's diskSizeGib the disk check counted; give osDiskSizeGB"
+    )
+
+
+@pytest.mark.parametrize(("disk", "shown"), [(None, None), (200, None), (1, None), (0, "0"), ("drop", "unset")])
+def test_an_aks_gpu_pool_gives_its_os_disk_size(disk: Any, shown: str | None) -> None:
+    """rev17h h27: azure-staging's t4 AgentPool (Standard_NC4as_T4_v3, 200 GiB) without osDiskSizeGB, or with 0,
+    fails cluster-hardening; any size given passes (gpu-pool-disk-fits judges it)."""
+
+    def change(p: dict[str, Any]) -> None:
+        if disk == "drop":
+            p.pop("osDiskSizeGB")
+        elif disk is not None:
+            p["osDiskSizeGB"] = disk
+
+    failed = _hardening_failures(AKS_POOL, change)
+    assert failed == ([] if shown is None else [_gpu_line("mlplatform-gpu-t4", shown)]), failed
+
+
+@pytest.mark.parametrize(
+    ("profile", "ok"),
+    [
+        ({}, True),  # the system pool: no GPU machine, no accelerator label
+        ({"vmSize": "Standard_NC4as_T4_v3"}, False),  # a catalog GPU size
+        ({"nodeLabels": {"mlplatform.io/accelerator": "nvidia-t4"}}, False),  # the accelerator label
+        ({"vmSize": "Standard_NC4as_T4_v3", "osDiskSizeGB": 200}, True),
+    ],
+    ids=["system", "gpu-size", "gpu-label", "gpu-sized"],
+)
+def test_an_aks_cluster_gpu_profile_gives_its_os_disk_size(profile: dict[str, Any], ok: bool) -> None:
+    """The same for a GPU pool among the ManagedCluster's agentPoolProfiles (its system profile without its disk)."""
+
+    def change(p: dict[str, Any]) -> None:
+        (system,) = p["agentPoolProfiles"]
+        system.pop("osDiskSizeGB")
+        system.update(profile)
+
+    failed = _hardening_failures(AKS, change)
+    assert failed == ([] if ok else [_gpu_line("system", "unset")]), failed
+
+
+GPU_SCHEDULING = "isvc-gpu-scheduling"
+KNATIVE_SERVING = "kubernetes:operator.knative.dev/v1beta1:KnativeServing"
+TOLERATIONS_LINE = (
+    "InferenceService models/resnet50: spec.predictor.tolerations needs Knative's kubernetes.podspec-tolerations "
+    "feature (kubernetes.podspec-tolerations {given} in the KnativeServing's spec.config.features): Knative's webhook "
+    "refuses the revision"
+)
+
+
+def _scheduling_failures(
+    serving: Callable[[dict[str, Any]], None], isvc: Callable[[dict[str, Any]], None] | None = None
+) -> list[str]:
+    resources, settings = rules_plan("aws-dev")
+    mutated = mutated_resources(resources, lambda r: r.type == KNATIVE_SERVING, serving, exactly=1)
+    if isvc is not None:
+        mutated = mutated_resources(mutated, _resnet50, isvc, exactly=1)
+    return [e["message"] for e in run_rules(mutated, settings) if e["policy"] == GPU_SCHEDULING and not e["passed"]]
+
+
+def _resnet50(r: Any) -> bool:
+    return bool(r.type == "kubernetes:serving.kserve.io/v1beta1:InferenceService" and r.k8s_name == "resnet50")
+
+
+def _features(p: dict[str, Any]) -> dict[str, Any]:
+    found: dict[str, Any] = p["spec"]["config"]["features"]
+    return found
+
+
+@pytest.mark.parametrize(
+    ("value", "given"),
+    [
+        ("enabled", None),
+        ("Allowed", None),
+        ("disabled", "disabled"),
+        ("Disabled", "Disabled"),
+        ("drop", "unset (Disabled)"),
+    ],
+)
+def test_knative_lets_the_gpu_tolerations_through(value: str, given: str | None) -> None:
+    """rev17h h11: the KnativeServing without kubernetes.podspec-tolerations (or Disabled) fails the GPU model that
+    tolerates the GPU taint; enabled or allowed (any case) passes."""
+
+    def change(p: dict[str, Any]) -> None:
+        if value == "drop":
+            _features(p).pop("kubernetes.podspec-tolerations")
+        else:
+            _features(p)["kubernetes.podspec-tolerations"] = value
+
+    failed = _scheduling_failures(change)
+    assert failed == ([] if given is None else [TOLERATIONS_LINE.format(given=given)]), failed
+
+
+def test_every_gated_field_needs_its_flag() -> None:
+    """The nodeSelector without its flag, and a field the platform does not render (priorityClassName) without its
+    own, each fail on their own line; a pod securityContext passes under secure-pod-defaults alone."""
+
+    def isvc(p: dict[str, Any]) -> None:
+        p["spec"]["predictor"]["priorityClassName"] = "high"
+        p["spec"]["predictor"]["securityContext"] = {"runAsNonRoot": True}
+
+    failed = _scheduling_failures(lambda p: _features(p).pop("kubernetes.podspec-nodeselector"), isvc)
+    assert failed == [
+        "InferenceService models/resnet50: spec.predictor.nodeSelector needs Knative's kubernetes.podspec-nodeselector "
+        "feature (kubernetes.podspec-nodeselector unset (Disabled) in the KnativeServing's spec.config.features): "
+        "Knative's webhook refuses the revision",
+        "InferenceService models/resnet50: spec.predictor.priorityClassName needs Knative's "
+        "kubernetes.podspec-priorityclassname feature (kubernetes.podspec-priorityclassname unset (Disabled) in the "
+        "KnativeServing's spec.config.features): Knative's webhook refuses the revision",
+    ], failed
+
+
+def test_a_standard_mode_model_needs_no_knative_flag() -> None:
+    """A model KServe reconciles in Standard (raw Deployment) mode never reaches Knative's webhook."""
+
+    def isvc(p: dict[str, Any]) -> None:
+        p["metadata"]["annotations"]["serving.kserve.io/deploymentMode"] = "RawDeployment"
+
+    assert _scheduling_failures(lambda p: _features(p).pop("kubernetes.podspec-tolerations"), isvc) == []
+
+
+RESTRICTED = "pod-restricted-hardening"
+
+
+def _vector(r: Any) -> bool:
+    return bool(r.type in HELM_RELEASES and str(r.props.get("chart", "")).rstrip("/").rsplit("/", 1)[-1] == "vector")
+
+
+HELM_RELEASES = ("kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart")
+
+
+@pytest.mark.parametrize(
+    ("context", "user", "gap"),
+    [
+        ("podSecurityContext", 0, "runAsUser is 0 on the pod (restricted forbids UID 0)"),
+        ("securityContext", 0, "runAsUser is 0 on the container (restricted forbids UID 0)"),
+        ("podSecurityContext", 1, None),
+        ("securityContext", 65534, None),
+    ],
+)
+def test_the_request_log_collector_never_runs_as_uid_0(context: str, user: int, gap: str | None) -> None:
+    """rev17h h13: the collector's values with runAsUser 0 (beside runAsNonRoot true) fail the restricted level
+    (pod-security-admission ``CheckRunAsUser``: "Containers must not set runAsUser: 0", the pod's and each
+    container's field); any other UID passes."""
+    resources, settings = cover_plan(AWS)
+
+    def change(p: dict[str, Any]) -> None:
+        p["values"][context]["runAsUser"] = user
+
+    mutated = mutated_resources(resources, _vector, change, exactly=1)
+    failed = [e["message"] for e in run_rules(mutated, settings) if e["policy"] == RESTRICTED and not e["passed"]]
+    release = next(r for r in resources if _vector(r)).props.get("name")
+    assert failed == (
+        []
+        if gap is None
+        else [
+            f"Helm release {release} (vector) values podSecurityContext/securityContext (the request-log collector): "
+            f"{gap}"
+        ]
+    ), failed
