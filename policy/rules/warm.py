@@ -295,8 +295,8 @@ def _spread_problems(res: Resource, who: str, pod: Mapping[str, Any]) -> Iterato
         if term.get("topologyKey") != HOSTNAME or match.get(POOL_LABEL) != pool:
             continue
         spaces = term.get("namespaces")
-        listed_only = term.get("namespaceSelector") is None and isinstance(spaces, list) and bool(spaces)
-        if listed_only and res.namespace not in spaces:
+        listed = spaces if isinstance(spaces, list) and term.get("namespaceSelector") is None else []
+        if listed and res.namespace not in listed:
             # core/v1 PodAffinityTerm: "The term is applied to the union of the namespaces listed in this field and
             # the ones selected by namespaceSelector. null or empty namespaces list and null namespaceSelector means
             # 'this pod's namespace'": listed namespaces alone, without its own, select none of its pods

@@ -324,3 +324,27 @@ def test_the_request_log_collector_never_runs_as_uid_0(context: str, user: int, 
             f"{gap}"
         ]
     ), failed
+
+
+DISK = "gpu-pool-disk-fits"
+
+
+@pytest.mark.parametrize(("size", "ok"), [("10G", False), ("10Gi", True), ("1T", True)])
+def test_a_karpenter_volume_size_is_read_as_a_kubernetes_quantity(size: str, ok: bool) -> None:
+    """rev17h h04: aws-dev's l4 node needs 8.5 GB below the kubelet's 85 % image GC threshold (resnet50's image and
+    download). ``10G`` is 10^10 bytes = 9.31 GiB (85 %: 8.497 GB, too small), ``10Gi`` is 10.74 GB (enough); before,
+    a size in ``G`` or ``T`` was not read at all and the pool not judged (karpenter.k8s.aws v1 EC2NodeClass
+    ``volumeSize``: "VolumeSize in `Gi`, `G`, `Ti`, or `T`")."""
+    resources, settings = rules_plan("aws-dev")
+
+    def change(p: dict[str, Any]) -> None:
+        for mapping in p["spec"]["blockDeviceMappings"]:
+            mapping["ebs"]["volumeSize"] = size
+
+    gpu_class = lambda r: r.type.endswith(":EC2NodeClass") and r.k8s_name == "gpu-l4"  # noqa: E731
+    mutated = mutated_resources(resources, gpu_class, change, exactly=1)
+    failed = [e["message"] for e in run_rules(mutated, settings) if e["policy"] == DISK and not e["passed"]]
+    if ok:
+        assert failed == [], failed
+    else:
+        assert len(failed) == 1 and failed[0].startswith("GPU pool l4 (gpu-l4): disk 9.31 GiB: "), failed
