@@ -136,18 +136,18 @@ def _gpu_memory_failures(change: Callable[[dict[str, Any]], None]) -> list[str]:
     return [e["message"] for e in run_rules(mutated, settings) if e["policy"] == GPU_MEMORY and not e["passed"]]
 
 
-@pytest.mark.parametrize(("size", "ok"), [("20", False), ("17.2", False), ("17.1", True)])
+@pytest.mark.parametrize(("size", "ok"), [("20", False), ("17.2", False), ("16", True)])
 def test_a_custom_containers_gpus_are_judged(size: str, ok: bool) -> None:
-    """rev17h r10: one nvidia-t4 holds 16 GiB = 17.18 GB (components/catalog.yaml): 17.1 GB of weights load, 17.2 GB
-    and 20 GB do not, whether the GPU is asked by ``model`` or by a custom container."""
+    """rev17h r10: one nvidia-t4 holds 16 GiB (components/catalog.yaml; 17.18 GB, or the 15360 MiB = 16.11 GB
+    nvidia-smi reports once the catalog gives it): 16 GB of weights load, 17.2 GB and 20 GB do not, whether the GPU
+    is asked by ``model`` or by a custom container."""
     failed = _gpu_memory_failures(_custom_container(size))
     if ok:
         assert failed == [], failed
     else:
-        assert failed == [
-            f"models/bert-onnx: {size} GB of weights on 1 x nvidia-t4 (16 GiB each, 17.18 GB): the model never loads "
-            "into its GPUs' memory"
-        ], failed
+        assert len(failed) == 1, failed
+        assert failed[0].startswith(f"models/bert-onnx: {size} GB of weights on 1 x nvidia-t4 ("), failed
+        assert failed[0].endswith("): the model never loads into its GPUs' memory"), failed
 
 
 HARDENING = "cluster-hardening"
