@@ -348,3 +348,40 @@ def test_a_karpenter_volume_size_is_read_as_a_kubernetes_quantity(size: str, ok:
         assert failed == [], failed
     else:
         assert len(failed) == 1 and failed[0].startswith("GPU pool l4 (gpu-l4): disk 9.31 GiB: "), failed
+
+
+SPAN = "node-pools-span-zones"
+GKE = "gcp:container/cluster:Cluster"
+
+
+@pytest.mark.parametrize(
+    ("locations", "location", "zones"),
+    [
+        (["us-central1-a", "us-central1-b", "us-central1-c"], "us-central1", None),
+        (["us-central1-a", "us-central1-b"], "us-central1", ["us-central1-a", "us-central1-b"]),
+        (["us-central1-b", "us-central1-c"], "us-central1-a", None),  # zonal: its own zone counts
+        (["us-central1-a", "us-central1-b", "us-central1-c", "us-central1-f"], "us-central1", 4),
+    ],
+    ids=["as-rendered", "one-short", "zonal-plus-two", "one-over"],
+)
+def test_a_gke_cluster_places_its_nodes_in_the_stacks_zones(
+    locations: list[str], location: str, zones: list[str] | int | None
+) -> None:
+    """rev17h h22: gcp-prod asks for 3 zones (cluster.zones); a cluster whose nodeLocations name 2 leaves the system
+    pool in 2 (pulumi_gcp container ``node_locations``: "If this is specified for a zonal cluster, omit the cluster's
+    zone", so a zonal cluster's own zone counts)."""
+    resources, settings = rules_plan("gcp-prod")
+
+    def change(p: dict[str, Any]) -> None:
+        p.update(nodeLocations=locations, location=location)
+
+    mutated = mutated_resources(resources, lambda r: r.type == GKE, change, exactly=1)
+    failed = [e["message"] for e in run_rules(mutated, settings) if e["policy"] == SPAN and not e["passed"]]
+    if zones is None:
+        assert failed == [], failed
+    else:
+        shown = sorted(locations) if isinstance(zones, int) else zones
+        assert failed == [
+            f"GKE cluster mlplatform-gke places its nodes in {len(shown)} zone(s) {shown}, the stack asks for 3 "
+            "(cluster.zones): its system pool and every pool without nodeLocations of its own follow"
+        ], failed
