@@ -1524,12 +1524,24 @@ tests/policy/test_policy_known_types.py, unless the value says why not (Karpente
 this module's Karpenter shares)."""
 
 
+VOLUME_UNITS_GIB = {"Gi": 1, "Ti": 1024, "G": 10**9 / 2**30, "T": 10**12 / 2**30}
+"""The units of a Karpenter ``volumeSize`` (karpenter.k8s.aws v1 EC2NodeClass CRD: "VolumeSize in `Gi`, `G`, `Ti`, or
+`T`", its pattern allows only these) in GiB: Kubernetes quantity suffixes, ``G`` and ``T`` decimal (10^9, 10^12
+bytes), ``Gi`` and ``Ti`` binary (apimachinery resource.Quantity). ``200G`` is 186.26 GiB, not 200 (rev17h h04)."""
+
+
 def _gib(size: Any) -> Any:
-    """A Karpenter ``volumeSize`` quantity (``200Gi``) in GiB; UNKNOWN stays; None when not a ``Gi`` quantity."""
+    """A Karpenter ``volumeSize`` quantity (``200Gi``, ``200G``, ``1Ti``, ``1T``) in GiB (an int for the binary units);
+    UNKNOWN stays; None when not such a quantity."""
     if size is UNKNOWN:
         return UNKNOWN
     text = str(size)
-    return int(text[:-2]) if text.endswith("Gi") and text[:-2].isdigit() else None
+    for unit in ("Gi", "Ti", "G", "T"):
+        number = text.removesuffix(unit)
+        if number != text and number.isdigit():
+            gib = int(number) * VOLUME_UNITS_GIB[unit]
+            return gib if isinstance(gib, int) else math.floor(gib * 100) / 100  # never more than it holds
+    return None
 
 
 def _pool_disk(res: Resource) -> list[PoolDisk] | None:

@@ -173,12 +173,15 @@ def _hardening(res: Resource, facts: Facts) -> Iterator[str]:
     The Azure Policy add-on is on (``addonProfiles.azurepolicy.enabled`` true; an add-on runs only when the cluster
     enables it: learn.microsoft.com/azure/aks/integrations "Add-ons"; Azure Policy is AKS's policy enforcement beside
     Pod Security admission: learn.microsoft.com/azure/aks/use-pod-security-policies).
+    Every GPU pool (a catalog GPU ``vmSize`` or the accelerator node label) gives ``osDiskSizeGB``
+    (:func:`_gpu_os_disk`).
     Local accounts are ``aks-entra-only``'s; secrets encryption, audit logs and the API endpoint have their rules."""
     p = res.props
     if res.type == AKS:
         for pool in as_list(p.get("agentPoolProfiles")):
             if as_map(pool).get("enableNodePublicIP") is True:
                 yield f"AKS pool {as_map(pool).get('name')} gives each node a public IP (enableNodePublicIP)"
+            yield from _gpu_os_disk(as_map(pool), str(as_map(pool).get("name")))
         upgrade = p.get("autoUpgradeProfile")
         channel = UNKNOWN if upgrade is UNKNOWN else as_map(upgrade).get("nodeOSUpgradeChannel")
         if channel not in (UNKNOWN, None, *AKS_OS_PATCHED):
@@ -203,6 +206,7 @@ def _hardening(res: Resource, facts: Facts) -> Iterator[str]:
     elif res.type == AKS_POOL:
         if p.get("enableNodePublicIP") is True:
             yield f"AKS pool {res.name} gives each node a public IP (enableNodePublicIP)"
+        yield from _gpu_os_disk(p, res.name)
     elif res.type == AKS_VAULT:
         props = p.get("properties")
         if props is UNKNOWN:
@@ -212,6 +216,25 @@ def _hardening(res: Resource, facts: Facts) -> Iterator[str]:
             yield f"Key Vault {res.name} authorizes data actions by access policies: set enableRbacAuthorization true"
         if props.get("enablePurgeProtection") not in (True, UNKNOWN):
             yield f"Key Vault {res.name} has no purge protection (enablePurgeProtection true)"
+
+
+def _gpu_os_disk(profile: Mapping[str, Any], name: str) -> Iterator[str]:
+    """A GPU pool without ``osDiskSizeGB`` (or 0) gets "the default osDisk size according to the vmSize specified"
+    (pulumi_azure_native 3.29 containerservice/agent_pool.py ``os_disk_size_gb``: "OS Disk Size in GB to be used to
+    specify the disk size for every machine in the master/agent pool. If you specify 0, it will apply the default
+    osDisk size according to the vmSize specified"; the same words at learn.microsoft.com/en-us/dotnet/api/
+    microsoft.azure.management.containerservice.models.managedclusteragentpoolprofileproperties.osdisksizegb),
+    not the stack's ``diskSizeGib`` that the plan-time disk check counted: ``gpu-pool-disk-fits`` reads no size there
+    and judges nothing, and the images and downloads may not fit (rev17h h27). The platform always renders it
+    (components/clusters/aks.py ``_gpu_pool``)."""
+    if not gpus_of(profile.get("vmSize")) and ACCELERATOR_LABEL not in as_map(profile.get("nodeLabels")):
+        return
+    size = profile.get("osDiskSizeGB")
+    if size is not UNKNOWN and (size is None or size == 0):
+        yield (
+            f"AKS GPU pool {name} gives no osDiskSizeGB ({'0' if size == 0 else 'unset'}): its nodes get the VM "
+            "size's default OS disk, not the stack's diskSizeGib the disk check counted; give osDiskSizeGB"
+        )
 
 
 _VERSIONED = re.compile(r"(azure-native:[A-Za-z0-9]+)/v[0-9]{8}(preview)?(:[A-Za-z0-9]+)", re.ASCII)
@@ -969,17 +992,20 @@ POLICY = CloudPolicy(
         "cluster-hardening": Part(
             types=(AKS, AKS_POOL, AKS_VAULT),
             summary="no public IPs on AKS nodes, AKS node OS patches (NodeImage or SecurityPatch) and Kubernetes "
-            "patches (upgradeChannel patch, stable or rapid), the Azure Policy add-on on; Key Vault RBAC and purge "
-            "protection",
+            "patches (upgradeChannel patch, stable or rapid), the Azure Policy add-on on, osDiskSizeGB on AKS GPU "
+            "pools; Key Vault RBAC and purge protection",
             check=_hardening,
             reads={
                 AKS: (
                     "agentPoolProfiles[].enableNodePublicIP",
+                    "agentPoolProfiles[].osDiskSizeGB",
+                    "agentPoolProfiles[].vmSize",
+                    "agentPoolProfiles[].nodeLabels",
                     "autoUpgradeProfile.nodeOSUpgradeChannel",
                     "autoUpgradeProfile.upgradeChannel",
                     "addonProfiles.azurepolicy.enabled",
                 ),
-                AKS_POOL: ("enableNodePublicIP",),
+                AKS_POOL: ("enableNodePublicIP", "osDiskSizeGB", "vmSize", "nodeLabels"),
                 AKS_VAULT: ("properties.enableRbacAuthorization", "properties.enablePurgeProtection"),
             },
         ),

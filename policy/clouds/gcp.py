@@ -910,6 +910,33 @@ def _node_reserved(instance_type: str, vcpus: int, mib: int, max_pods: int | Non
     return kube_reserved_cpu(vcpus), {"GKE's tiers": math.ceil(tiers), "the COS kernel": cos_kernel_mib(mib)}
 
 
+_ZONE = re.compile(r"\A[a-z]+-[a-z]+[0-9]+-[a-z]\Z")
+"""A GCP zone name (``us-central1-a``): a cluster ``location`` of that form is zonal, of a region (``us-central1``)
+regional."""
+
+
+def _cluster_zones(res: Resource, facts: Facts) -> Iterator[str]:
+    """A GKE cluster's ``nodeLocations`` span the stack's ``cluster.zones`` zones: they are "The list of zones in which
+    the cluster's nodes are located ... If this is specified for a zonal cluster, omit the cluster's zone"
+    (pulumi_gcp container/cluster.py ``node_locations``), so a zonal cluster counts its own zone beside them. The
+    system pool inherits them (components/clusters/gke.py sets no nodeLocations of its own): a cluster one zone short
+    (rev17h h22) leaves the system pool, and every pool without its own locations, in fewer zones than the stack asks.
+    Unset (the cluster's default zones) is not judged."""
+    if res.type != GKE or facts.zones is None:
+        return
+    given, location = res.props.get("nodeLocations"), res.props.get("location")
+    if given is UNKNOWN or location is UNKNOWN or not isinstance(given, list) or not given:
+        return
+    zones = {str(z) for z in given}
+    if isinstance(location, str) and _ZONE.match(location):
+        zones.add(location)
+    if len(zones) != facts.zones:
+        yield (
+            f"GKE cluster {res.name} places its nodes in {len(zones)} zone(s) {sorted(zones)}, the stack asks for "
+            f"{facts.zones} (cluster.zones): its system pool and every pool without nodeLocations of its own follow"
+        )
+
+
 POLICY = CloudPolicy(
     node_reserved=_node_reserved,
     cloud="gcp",
@@ -918,6 +945,12 @@ POLICY = CloudPolicy(
     parts={
         "pods-fit-nodes": Part(summary="GKE: its memory tiers and the COS kernel's share"),
         "gpu-pool-disk-fits": Part(types=(GKE_POOL,), summary="GKE nodeConfig.diskSizeGb", read=_pool_disk),
+        "node-pools-span-zones": Part(
+            types=(GKE,),
+            summary="GKE: the cluster's nodeLocations",
+            check=_cluster_zones,
+            reads={GKE: ("nodeLocations", "location")},
+        ),
         "node-selectors-match-pools": Part(
             types=(GKE_POOL,),
             summary=(

@@ -187,6 +187,12 @@ def restricted_gaps(pod: Mapping[str, Any], c: Mapping[str, Any], *, need_non_ro
     non_root = csc.get("runAsNonRoot", psc.get("runAsNonRoot"))
     if need_non_root and non_root is not True and non_root is not UNKNOWN:
         gaps.append(f"runAsNonRoot is {non_root!r}, not true (on the container or the pod)")
+    # "Containers must not set runAsUser: 0", the pod's and each container's field on its own (kubernetes/kubernetes
+    # staging/src/k8s.io/pod-security-admission/policy/check_runAsUser.go ``CheckRunAsUser``, restricted since 1.23;
+    # beside runAsNonRoot true the kubelet refuses to start it: rev17h h13)
+    for where, ctx in (("container", csc), ("pod", psc)):
+        if ctx.get("runAsUser") == 0 and ctx.get("runAsUser") is not False:
+            gaps.append(f"runAsUser is 0 on the {where} (restricted forbids UID 0)")
     return gaps
 
 

@@ -26,6 +26,7 @@ from policy.rules.base import (
     containers,
     is_k8s,
     is_true,
+    is_unknown,
     pod_specs,
     reading,
     unknown_within,
@@ -108,6 +109,71 @@ def _gpu_scheduling(res: Resource, facts: Facts) -> Iterator[str]:
             )
         if not selected:
             yield f"{path} requests GPUs but does not select an accelerator (nodeSelector {ACCELERATOR_LABEL})"
+
+
+KNATIVE_SERVING = "kubernetes:operator.knative.dev/v1beta1:KnativeServing"
+KNATIVE_POD_FEATURES = {
+    "affinity": ("kubernetes.podspec-affinity",),
+    "topologySpreadConstraints": ("kubernetes.podspec-topologyspreadconstraints",),
+    "hostAliases": ("kubernetes.podspec-hostaliases",),
+    "nodeSelector": ("kubernetes.podspec-nodeselector",),
+    "runtimeClassName": ("kubernetes.podspec-runtimeclassname",),
+    "tolerations": ("kubernetes.podspec-tolerations",),
+    "securityContext": ("kubernetes.podspec-securitycontext", "secure-pod-defaults"),
+    "shareProcessNamespace": ("kubernetes.podspec-shareprocessnamespace",),
+    "priorityClassName": ("kubernetes.podspec-priorityclassname",),
+    "schedulerName": ("kubernetes.podspec-schedulername",),
+    "initContainers": ("kubernetes.podspec-init-containers",),
+    "dnsPolicy": ("kubernetes.podspec-dnspolicy",),
+    "dnsConfig": ("kubernetes.podspec-dnsconfig",),
+    "hostIPC": ("kubernetes.podspec-hostipc",),
+    "hostPID": ("kubernetes.podspec-hostpid",),
+    "hostNetwork": ("kubernetes.podspec-hostnetwork",),
+}
+"""The pod-spec fields Knative's webhook keeps only behind a feature flag, and the flags that let each through
+(knative/serving v0.48.1 = Knative 1.21, pkg/apis/serving/fieldmask.go ``PodSpecMask``: "Feature fields", each kept
+when its flag ``!= config.Disabled``; a pod securityContext also under ``secure-pod-defaults``, validated further;
+the flag names pkg/apis/config/features.go ``FeaturePodSpec*``). Every one defaults to Disabled there
+(``defaultFeaturesConfig``), and the webhook refuses a revision with a masked field (``apis.CheckDisallowedFields``)."""
+KNATIVE_ON = ("enabled", "allowed")
+"""Flag values that let a field through (features.go ``asFlag``: Enabled, Allowed, Disabled, case-insensitive)."""
+
+
+def _knative_features(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    """Every pod-spec field a Knative-mode InferenceService gives (its GPU tolerations, nodeSelector, affinity...) is
+    let through by the KnativeServing's ``spec.config.features`` (the operator's config-features): without
+    ``kubernetes.podspec-tolerations`` Knative's webhook refuses the GPU toleration and no revision of a GPU model is
+    ever created (kserve/kserve#1425; rev17h h11). Judged only when the plan renders a KnativeServing whose features
+    are known."""
+    servings = [r for r in resources if r.type == KNATIVE_SERVING]
+    if not servings:
+        return
+    features: dict[str, Any] = {}
+    for r in servings:
+        found = r.get("spec.config.features")
+        if is_unknown(found):
+            return
+        features.update(as_map(found))
+    default = platform_mode(resources)
+    for res in resources:
+        if not is_k8s(res, "InferenceService") or deployment_mode(res, default) != "Knative":
+            continue
+        for path, pod in pod_specs(res):
+            for key, flags in KNATIVE_POD_FEATURES.items():
+                value = pod.get(key)
+                if value in (None, False, "", [], {}) or is_unknown(value):
+                    continue
+                given = [features.get(f) for f in flags]
+                if any(str(v).lower() in KNATIVE_ON for v in given if isinstance(v, str)):
+                    continue
+                shown = ", ".join(
+                    f"{f} {v if v is not None else 'unset (Disabled)'}" for f, v in zip(flags, given, strict=True)
+                )
+                yield Finding(
+                    res.urn,
+                    f"{who(res)}: {path}.{key} needs Knative's {' or '.join(flags)} feature ({shown} in the "
+                    "KnativeServing's spec.config.features): Knative's webhook refuses the revision",
+                )
 
 
 def _limits(res: Resource, facts: Facts) -> Iterator[str]:
@@ -885,6 +951,14 @@ def _isvc_unknown(*paths: str, pods: tuple[str, ...] = (), containers_keys: tupl
 _GPU_READS = _isvc_unknown(
     "spec.predictor", pods=("tolerations", "nodeSelector", "affinity"), containers_keys=("resources",)
 )
+_KNATIVE_FEATURE_READS = reading({"KnativeServing": ("spec.config.features",)})
+
+
+def _gpu_scheduling_unknown(res: Resource) -> str | None:
+    """The InferenceService's pod fields the rule reads, and the KnativeServing's feature flags."""
+    return _GPU_READS(res) or _KNATIVE_FEATURE_READS(res)
+
+
 _LIMITS_READS = _isvc_unknown("spec.predictor", containers_keys=("resources",))
 _REPLICAS_READS = _isvc_unknown("spec.predictor.minReplicas")
 _VISIBILITY_READS = reading({"InferenceService": ("metadata.labels.*", "metadata.annotations.*")})
@@ -930,13 +1004,15 @@ RULES = [
         name="isvc-gpu-scheduling",
         description=(
             "Every GPU InferenceService tolerates the GPU taint and selects an accelerator; one without GPUs does "
-            "not tolerate it."
+            "not tolerate it. In Knative mode the KnativeServing's features let every pod-spec field an "
+            "InferenceService gives through (kubernetes.podspec-tolerations, -nodeselector, -affinity...)."
         ),
         enforcement="mandatory",
         area="models",
-        applies_to=(ISVC,),
+        applies_to=(ISVC, KNATIVE_SERVING),
         check_resource=_gpu_scheduling,
-        unknown=_GPU_READS,
+        check_stack=_knative_features,
+        unknown=_gpu_scheduling_unknown,
     ),
     Rule(
         name="model-container-limits",

@@ -276,7 +276,9 @@ def _shared_pool_problems(
 def _spread_problems(res: Resource, who: str, pod: Mapping[str, Any]) -> Iterator[Finding]:
     """One placeholder per node (components/platform/warm.py: "spread one per node"; rev17g g11): a required
     ``podAntiAffinity`` term on ``kubernetes.io/hostname`` whose ``matchLabels`` select the placeholder's own pods
-    (every label of a selector must match, meta/v1 LabelSelector: "The requirements are ANDed") by its pool label.
+    (every label of a selector must match, meta/v1 LabelSelector: "The requirements are ANDed") by its pool label,
+    whose ``matchExpressions`` its own labels meet too, in its own namespace (rev17h r04: an expression selecting
+    another pool's placeholders, or ``NotIn`` its own pool, leaves this pool's placeholders free to share a node).
     Without it two placeholders of a pool that shares GPUs may sit on one node: fewer nodes are warm than asked."""
     labels = as_map(as_map(res.get("spec.template.metadata")).get("labels"))
     pool = labels.get(POOL_LABEL)
@@ -288,16 +290,49 @@ def _spread_problems(res: Resource, who: str, pod: Mapping[str, Any]) -> Iterato
         return
     for term in terms if isinstance(terms, list) else []:
         term = as_map(term)
-        match = as_map(as_map(term.get("labelSelector")).get("matchLabels"))
+        selector = as_map(term.get("labelSelector"))
+        match = as_map(selector.get("matchLabels"))
         if term.get("topologyKey") != HOSTNAME or match.get(POOL_LABEL) != pool:
             continue
-        if all(v is UNKNOWN or labels.get(k) == v for k, v in match.items()):
+        spaces = term.get("namespaces")
+        listed = spaces if isinstance(spaces, list) and term.get("namespaceSelector") is None else []
+        if listed and res.namespace not in listed:
+            # core/v1 PodAffinityTerm: "The term is applied to the union of the namespaces listed in this field and
+            # the ones selected by namespaceSelector. null or empty namespaces list and null namespaceSelector means
+            # 'this pod's namespace'": listed namespaces alone, without its own, select none of its pods
+            continue
+        if all(v is UNKNOWN or labels.get(k) == v for k, v in match.items()) and all(
+            _expression_holds(as_map(e), labels) for e in _list(selector.get("matchExpressions"))
+        ):
             return
     yield Finding(
         res.urn,
         f"{who}: no required podAntiAffinity on {HOSTNAME} selecting its pods by {POOL_LABEL}={pool}: two "
         "placeholders may share one node and fewer nodes stay warm",
     )
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _expression_holds(expression: Mapping[str, Any], labels: Mapping[str, Any]) -> bool:
+    """Whether the placeholder's own ``labels`` meet one ``matchExpressions`` requirement (meta/v1
+    LabelSelectorRequirement: "operator represents a key's relationship to a set of values. Valid operators are In,
+    NotIn, Exists and DoesNotExist"; matchLabels and matchExpressions "are ANDed"). A requirement the plan does not
+    know yet holds; one whose operator is none of the four selects nothing (the API server refuses it)."""
+    key, op, values = expression.get("key"), expression.get("operator"), expression.get("values")
+    if is_unknown(key) or is_unknown(op) or is_unknown(values):
+        return True
+    have = labels.get(key) if isinstance(key, str) else None
+    if op == "Exists":
+        return have is not None
+    if op == "DoesNotExist":
+        return have is None
+    if op in ("In", "NotIn"):
+        inside = have is not None and have in _list(values)
+        return inside if op == "In" else not inside
+    return False
 
 
 CONTAINER_LIMITS = ("cpu", "memory")

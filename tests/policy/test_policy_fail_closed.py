@@ -225,6 +225,8 @@ B2 = {
      "land on GPUs"),
     ("gpu-pool-taint-label", "agent pool gpu-untainted lacks node label(s) mlplatform.io/accelerator, "
      "mlplatform.io/pool: models cannot select it"),
+    ("cluster-hardening", "AKS GPU pool gpu-untainted gives no osDiskSizeGB (unset): its nodes get the VM size's "
+     "default OS disk, not the stack's diskSizeGib the disk check counted; give osDiskSizeGB"),
 }  # fmt: skip
 G1 = _gpu_nodes(
     "gcp:container/cluster:Cluster",
@@ -374,6 +376,7 @@ def test_a_versioned_azure_pool_is_judged_like_the_default_version(tmp_path: Pat
         "mode": "User",
         "nodeTaints": ["nvidia.com/gpu=present:NoSchedule"],
         "nodeLabels": {"mlplatform.io/accelerator": "nvidia-a100-80gb", "mlplatform.io/pool": "a100"},
+        "osDiskSizeGB": 200,  # without it cluster-hardening fails the GPU pool (rev17h h27)
     }
     for type_ in ("azure-native:containerservice:AgentPool", "azure-native:containerservice/v20240801:AgentPool"):
 

@@ -211,6 +211,7 @@ def azure_stack(good: bool) -> Callable[[], None]:
             max_count=3,
             node_taints=["nvidia.com/gpu=present:NoSchedule"] if good else [],
             node_labels=GPU_LABELS,
+            os_disk_size_gb=200 if good else None,  # unset: the VM size's default disk (cluster-hardening, rev17h h27)
             enable_node_public_ip=not good,
             tags=TAGS,
         )
