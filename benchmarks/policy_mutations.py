@@ -361,8 +361,8 @@ MPS_GCP_8GB = "gcp-prod:" + json.dumps({
 """gcp-prod with its L4 pool shared by MPS four ways (24 GiB / 4 = 6.44 GB a client) and qwen-chat at 8 GB: the program
 refuses it (gpumem) unless a slip forgets the MPS fraction (rev17h h16)."""
 T4_18GB = _model_changed("azure-staging", _AZURE_STAGING, "bert-onnx", modelSizeGb=18)
-"""azure-staging's bert-onnx at 18 GB on a 16 GiB T4 (17.18 GB): refused unless the T4's memory is misread
-(rev17h h05b)."""
+"""azure-staging's bert-onnx at 18 GB on a T4 (15360 MiB, 16.1 GB as nvidia-smi reports it): refused unless the T4's
+memory is misread (rev17h h05b; the anchors follow fix16e's catalog)."""
 
 
 def _gcp_disks(disks: dict[str, int], **models: dict[str, object]) -> str:
@@ -2231,8 +2231,8 @@ MUTATIONS = (
         'rev17h-h16-gpumem-mps-whole',
         'serving',
         'components/serving/gpumem.py',
-        'return gib * GIB_IN_GB / clients, f"1/{clients} of one {gib:g} GiB GPU (MPS)"',
-        'return gib * GIB_IN_GB, f"1/{clients} of one {gib:g} GiB GPU (MPS)"',
+        'return gb / clients, f"1/{clients} of one {shown} GPU (MPS)"',
+        'return gb, f"1/{clients} of one {shown} GPU (MPS)"',
         "GPU memory check gives an MPS client the whole GPU's memory (MPS limits each to 1/clients)",
         'gpu-memory-fits',
         config=MPS_GCP_8GB,
@@ -2413,9 +2413,9 @@ MUTATIONS = (
         'rev17h-h05b-catalog-t4-24-18gb',
         'clusters',
         'components/catalog.yaml',
-        'nvidia-t4: {gpu_memory_gib: 16, mig: false}',
-        'nvidia-t4: {gpu_memory_gib: 24, mig: false}',
-        "T4 memory taken as the A10G's 24 GiB: an 18 GB model planned on a 16 GiB T4",
+        'nvidia-t4: {gpu_memory: {value: 15360, unit: MiB, source: nvidia-smi-modal}, mig: false}',
+        'nvidia-t4: {gpu_memory: {value: 23028, unit: MiB, source: nvidia-smi-modal}, mig: false}',
+        "T4 memory taken as the A10G's 23028 MiB: an 18 GB model planned on a 15360 MiB (16.1 GB) T4",
         'gpu-memory-fits',
         config=T4_18GB,
     ),
