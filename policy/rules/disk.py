@@ -424,11 +424,12 @@ def _check(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
         limit = disk * GB_PER_GIB * GC_HIGH_PERCENT / 100
         if need > limit:
             least = math.ceil(need / (GC_HIGH_PERCENT / 100) / GB_PER_GIB)
+            shown = math.floor(limit * 100) / 100  # rounded down, never read as the need (rev16d defect 8)
             yield Finding(
                 None,
                 f"GPU pool {pool_name} ({d.name}): disk {disk:g} GiB: a node of the pool must hold {need:g} GB "
                 f"({what}) but the kubelet removes unused images past {GC_HIGH_PERCENT}% of the disk "
-                f"(imageGCHighThresholdPercent), {limit:.1f} GB of {disk:g} GiB; give diskSizeGib >= {least}, or "
+                f"(imageGCHighThresholdPercent), {shown:g} GB of {disk:g} GiB; give diskSizeGib >= {least}, or "
                 "cache/pre-pull fewer images",
             )
 
