@@ -25,6 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from test_policy_rev17g import failures as warm_failures
 
 from policy.rules import run_rules
 from support import cover_plan, mutated_resources, rules_plan
@@ -33,16 +34,6 @@ WARM = "warm-capacity-preemptible"
 POOL_LABEL = "mlplatform.io/warm-capacity-pool"
 SPREAD = "no required podAntiAffinity on kubernetes.io/hostname"
 AWS, GCP = "cover-aws-node-groups", "cover-gcp-standard"
-
-
-def _placeholder(pool: str) -> Callable[[Any], bool]:
-    return lambda r: r.type == "kubernetes:apps/v1:Deployment" and r.k8s_name == f"warm-{pool}"
-
-
-def _warm_failures(stack: str, pool: str, change: Callable[[dict[str, Any]], None]) -> list[str]:
-    resources, settings = cover_plan(stack)
-    mutated = mutated_resources(resources, _placeholder(pool), change, exactly=1)
-    return [e["message"] for e in run_rules(mutated, settings) if e["policy"] == WARM and not e["passed"]]
 
 
 def _term(p: dict[str, Any]) -> dict[str, Any]:
@@ -101,7 +92,7 @@ def test_the_one_per_node_term_selects_the_placeholders_own_pods(case: str, stac
     """rev17h r04: a term naming another pool's placeholders (by matchLabels or by an expression), or selecting none
     of its own (an ANDed expression its labels fail, another namespace), fails; one selecting its own pool passes."""
     change, ok = SPREAD_CASES[case]
-    failed = _warm_failures(stack, pool, change)
+    failed = warm_failures(stack, pool, change)
     if ok:
         assert failed == [], failed
     else:
