@@ -30,7 +30,6 @@ from test_policy_rev17g import failures as warm_failures
 from policy.rules import run_rules
 from support import cover_plan, mutated_resources, rules_plan
 
-WARM = "warm-capacity-preemptible"
 POOL_LABEL = "mlplatform.io/warm-capacity-pool"
 SPREAD = "no required podAntiAffinity on kubernetes.io/hostname"
 AWS, GCP = "cover-aws-node-groups", "cover-gcp-standard"
