@@ -205,6 +205,8 @@ def test_the_rule_reads_vllms_fraction_from_the_models_args(args: list[str], siz
 
     resources, settings = rules_plan("gcp-prod")
     msgs = _rule_failures(mutated_resources(resources, _isvc("qwen-chat"), change, exactly=1), settings)
+    # the weights only: 0.92 on gcp-prod's time-sliced x2 pool also fails the share (rev16e N2, below)
+    msgs = [m for m in msgs if "GB of weights" in m]
     assert bool(msgs) == failed, msgs
 
 
@@ -415,3 +417,51 @@ def test_a_mig_profile_is_named_as_a_lower_bound() -> None:
     refusal says so."""
     mig = {"strategy": "mig", "migProfile": "3g.20gb"}
     assert _error(_stack(20.01, 1, mig, "nvidia-a100-40gb")) == _mig_line("20.01", "20", MIG_3G20)
+
+
+# ------------------------------------------------------------------------------- rev16e N1, N2, N5 (the policy)
+
+
+def _qwen_args(args: list[str], size: str = "3.1") -> Any:
+    def change(props: dict[str, Any]) -> None:
+        props["metadata"]["annotations"][SIZE] = size
+        model = props["spec"]["predictor"]["model"]
+        model["args"] = [a for a in model["args"] if not a.startswith("--gpu-memory-utilization")] + args
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("args", "failed"),
+    [
+        ([], "0.92"),  # rev16e N2: vLLM's default on gcp-prod's time-sliced x2 L4 pool
+        (["--gpu-memory-utilization=0.51"], "0.51"),
+        (["--gpu-memory-utilization=0.5"], None),
+    ],
+)
+def test_the_rule_fails_vllm_over_its_share_of_a_shared_gpu(args: list[str], failed: str | None) -> None:
+    from support import mutated_resources, rules_plan
+
+    resources, settings = rules_plan("gcp-prod")
+    msgs = _rule_failures(mutated_resources(resources, _isvc("qwen-chat"), _qwen_args(args), exactly=1), settings)
+    expected = [
+        f"models/qwen-chat: vLLM's --gpu-memory-utilization {failed} on pool mlplatform-gpu-l4, whose GPUs 2 pods "
+        "share: vLLM asks for that fraction of the whole GPU at start, more than 1/2 of it; the model never starts "
+        "beside the others"
+    ]
+    assert msgs == (expected if failed else []), msgs
+
+
+@pytest.mark.parametrize(("size", "failed"), [("20.15", False), ("20.16", True)])
+def test_the_rule_takes_a_kv_cache_in_bytes_instead_of_the_fraction(size: str, failed: bool) -> None:
+    """rev16e N5: 0.2 and a 4 GB KV cache: one L4 (24.1529 GB) less 4 GB, not 0.2 of it (4.83 GB)."""
+    from support import mutated_resources, rules_plan
+
+    change = _qwen_args(["--gpu-memory-utilization=0.2", "--kv-cache-memory-bytes=4g"], size)
+    resources, settings = rules_plan("gcp-prod")
+    msgs = _rule_failures(mutated_resources(resources, _isvc("qwen-chat"), change, exactly=1), settings)
+    expected = [
+        f"models/qwen-chat: {size} GB of weights on 1 x nvidia-l4 (23034 MiB = 24.15 GB each less vLLM's "
+        "--kv-cache-memory-bytes 4000000000: 20.15 GB): the model never loads into its GPUs' memory"
+    ]
+    assert msgs == (expected if failed else []), msgs
