@@ -350,16 +350,17 @@ whose member at zero (sklearn-iris) sits between two warm ones (it waits for the
 WARM_GCP = 'gcp-prod:{"warmCapacity": {"l4": 1}}'
 """Warm capacity on gcp-prod's l4 pool, which time-slices its GPUs (GKE ``gpuSharingConfig``): the placeholders
 pre-pull nothing there (components/platform/warm.py; rev17g g08)."""
-MPS_GCP_8GB = "gcp-prod:" + json.dumps({
+MPS_GCP_13GB = "gcp-prod:" + json.dumps({
     "mlplatform:cluster": {**_GCP_PROD["mlplatform:cluster"], "gpuPools": {
         **_GCP_PROD["mlplatform:cluster"]["gpuPools"],
         "l4": {**_GCP_PROD["mlplatform:cluster"]["gpuPools"]["l4"],
-               "sharing": {"strategy": "mps", "maxClientsPerGpu": 4}}}},
-    "mlplatform:models": {**_GCP_PROD["mlplatform:models"], "qwen-chat": {
-        **_GCP_PROD["mlplatform:models"]["qwen-chat"], "modelSizeGb": 8}},
+               "sharing": {"strategy": "mps", "maxClientsPerGpu": 2}}}},
+    "mlplatform:models": {**_GCP_PROD["mlplatform:models"], "resnet-triton": {
+        **_GCP_PROD["mlplatform:models"]["resnet-triton"], "modelSizeGb": 13}},
 })  # fmt: skip
-"""gcp-prod with its L4 pool shared by MPS four ways (24 GiB / 4 = 6.44 GB a client) and qwen-chat at 8 GB: the program
-refuses it (gpumem) unless a slip forgets the MPS fraction (rev17h h16)."""
+"""gcp-prod with its L4 pool shared by MPS two ways (23034 MiB / 2 = 12.07 GB a client) and resnet-triton (Triton, not
+vLLM, whose fraction is of the whole GPU since fix16f) at 13 GB: the program refuses it (gpumem) unless a slip forgets
+the MPS fraction (rev17h h16; qwen-chat's 0.45 is within 1/2)."""
 T4_18GB = _model_changed("azure-staging", _AZURE_STAGING, "bert-onnx", modelSizeGb=18)
 """azure-staging's bert-onnx at 18 GB on a T4 (15360 MiB, 16.1 GB as nvidia-smi reports it): refused unless the T4's
 memory is misread (rev17h h05b; the anchors follow fix16e's catalog)."""
@@ -2231,11 +2232,11 @@ MUTATIONS = (
         'rev17h-h16-gpumem-mps-whole',
         'serving',
         'components/serving/gpumem.py',
-        'return gb / clients, f"1/{clients} of one {shown} GPU (MPS)"',
-        'return gb, f"1/{clients} of one {shown} GPU (MPS)"',
+        'return _Pool(gb / clients, 1, gb, f"1/{clients} of one {shown} GPU (MPS)", clients)',
+        'return _Pool(gb, 1, gb, f"1/{clients} of one {shown} GPU (MPS)", clients)',
         "GPU memory check gives an MPS client the whole GPU's memory (MPS limits each to 1/clients)",
         'gpu-memory-fits',
-        config=MPS_GCP_8GB,
+        config=MPS_GCP_13GB,
     ),
     Mutation(
         'rev17h-h17-fit-no-eviction',

@@ -17,6 +17,11 @@ memory one replica gets depends on the pool it lands on:
   profiles in components/clusters/mig.py), whatever ``gpus`` says: "a single CUDA process can only enumerate a
   single MIG device" (NVIDIA MIG user guide, docs.nvidia.com/datacenter/tesla/mig-user-guide/mig-device-names.html,
   "CUDA Device Enumeration", as quoted by the rev16d review), so more MIG devices do not add memory to one server.
+  The name's figure is a lower bound (rev16e N6): NVIDIA's table of profiles gives each one's memory only as a
+  fraction of the GPU's ("Fraction of Memory", 4/8 for 3g.20gb: docs.nvidia.com/datacenter/tesla/mig-user-guide/
+  supported-mig-profiles.html), not in bytes, and ``nvidia-smi mig -lgip`` on an A100-40GB shows 19.62 GiB
+  (21.07 GB) for 3g.20gb (a secondary copy, as read by the rev16e review), so a model a little over the name's
+  figure may fit and is refused here.
 
 vLLM (KServe's Hugging Face server with ``--backend=vllm``, which components/serving/_runtime.py ``runtime_args``
 puts ahead of the model's args on GPUs; the last ``--backend`` wins, as argparse reads it) takes only a fraction of
@@ -27,11 +32,33 @@ v0.20.0's huggingfaceserver pins, python/kserve/pyproject.toml ``vllm==0.24.0``:
 third parties quote for older versions). The worker requests ``total_memory x gpu_memory_utilization`` at start
 (vllm/v1/worker/utils.py ``request_memory``) and the weights, activations and KV cache must fit in it, so the
 weights are judged against that fraction of the memory above (the last value in the model's args, as vLLM reads
-them; 0.92 when absent).
+them; 0.92 when absent). ``total_memory`` and the free memory it is checked against are CUDA's
+(vllm/utils/mem_utils.py ``MemorySnapshot``: ``current_platform.mem_get_info``; ``request_memory`` raises "Free
+memory on device ... is less than desired GPU memory utilization" when free < total x fraction), so on a shared GPU
+(rev16e N1, N2):
 
-The memory a model may get is the smallest over every pool it may land on: its pods select only the accelerator
-(components/serving/_runtime.py ``node_selector``), so any pool of that accelerator whose nodes grant the GPUs it asks
-for (components/coldstart.py ``node_slots``) may run it. Only the weights are counted (``modelSizeGb``; a model
+- ``mps``: CUDA reports the WHOLE device as the total and about the client's pinned limit (1/clients of it, the
+  device plugin README above) as free: no NVIDIA page read here says so; a secondary MPS tutorial the rev16e review
+  read shows a T4 limited to 2G reporting 2024 MB free of 14930 MB. So a fraction over 1/clients never starts, and
+  the memory vLLM takes is the fraction of the WHOLE GPU, not of the share;
+- ``time-slicing``: each vLLM pod on the GPU takes its fraction of the whole device at start, so with ``clients``
+  pods a fraction over 1/clients leaves the next pod less free memory than it asks for (necessary, not sufficient:
+  CUDA contexts take some too).
+
+Both are refused on a pool of either kind the model may land on (key ``args``). ``--kv-cache-memory-bytes`` (vLLM
+0.24.0 vllm/config/cache.py ``kv_cache_memory_bytes``: "Size of KV Cache per GPU in bytes ... (when not-None)
+ignores gpu_memory_utilization"; vllm/v1/worker/gpu_worker.py ``determine_available_memory`` returns it when it is
+not 0) sets the KV cache instead: the weights then get the memory the pod sees on each GPU (the share: the MPS
+limit, the MIG device, one whole GPU) less those bytes; the start still asks for the fraction (``init_device`` calls
+``request_memory`` whatever the flag says), so the refusal above holds with it too.
+
+The memory a model may get is the smallest over every pool it may land on: its pods select the accelerator
+(components/serving/_runtime.py ``node_selector``) and whatever its own ``nodeSelector`` adds, so any pool of that
+accelerator whose nodes grant the GPUs it asks for (components/coldstart.py ``node_slots``) and whose labels do not
+contradict that selector may run it (rev16e N4; the labels are the platform's own for the pool,
+components/clusters/base.py ``GpuScheduling.node_labels``, and ``node.kubernetes.io/instance-type``, the pool's
+catalog machine, which every cloud's pool builds its nodes of: a key the pool's nodes carry with a value not known
+here counts as met, as ``node-selectors-match-pools`` counts it). Only the weights are counted (``modelSizeGb``; a model
 without it is not judged here: the cold-start estimate's defaults are not the model's size). It is necessary, not
 sufficient: a server also needs memory for activations and, for an LLM, its KV cache, so a model at the bound may
 still fail; and CUDA may report a little less than nvidia-smi's total (an A100-SXM4-40GB: 40339 MiB to deviceQuery,
@@ -42,7 +69,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from components import catalog
 from components.clusters.spec import ClusterSpec, GpuPoolSpec
@@ -51,7 +79,15 @@ from components.serving.spec import ModelSpec, size_text
 VLLM_DEFAULT_UTILIZATION = 0.92
 """vLLM 0.24.0's ``gpu_memory_utilization`` default (vllm/config/cache.py ``CacheConfig``)."""
 VLLM_UTILIZATION_FLAG = "--gpu-memory-utilization"
+VLLM_KV_CACHE_FLAG = "--kv-cache-memory-bytes"
+_KV_CACHE_SHORTEST = len("--kv-cache-mem")
+"""vLLM 0.24.0's options starting ``--kv-cache-m`` are ``--kv-cache-memory-bytes`` and ``--kv-cache-metrics``
+(vllm/engine/arg_utils.py), so argparse takes the first abbreviated down to ``--kv-cache-mem``."""
+INSTANCE_TYPE_LABEL = "node.kubernetes.io/instance-type"
 _MIG_MEMORY = re.compile(r"^[0-9]+g\.([0-9]+)gb")
+_HUMAN_INT = re.compile(r"(\d+(?:\.\d+)?)([kKmMgGtT])")
+_DECIMAL = {"k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
+_BINARY = {"K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
 
 
 def _option_value(args: Sequence[str], name: str, shortest: int) -> str | None:
@@ -84,9 +120,57 @@ def vllm_utilization(args: Sequence[str]) -> float | None:
     return value if 0 < value <= 1 else VLLM_DEFAULT_UTILIZATION
 
 
-def _per_replica_gb(cloud: str, region: str, pool: GpuPoolSpec, gpus: int) -> tuple[float, str] | None:
-    """The GPU memory (GB) one replica asking ``gpus`` GPUs gets on ``pool``, and how it was derived; None when the
-    pool's machine is not in the catalog (refused with its own line by the pool check)."""
+def human_readable_int(text: str) -> int | None:
+    """``text`` as vLLM 0.24.0 reads ``--kv-cache-memory-bytes`` (vllm/utils/argparse_utils.py
+    ``human_readable_int``, the type vllm/engine/arg_utils.py gives that option): a number with one suffix, ``k m g
+    t`` decimal (10**3 ... 10**12, a fraction allowed: ``25.6k``) or ``K M G T`` binary (2**10 ... 2**40, whole numbers
+    only), else a plain Python ``int`` (``4000000000``; ``4GiB`` and ``4e9`` are refused by vLLM). None where vLLM
+    refuses it."""
+    value = text.strip()
+    if match := _HUMAN_INT.fullmatch(value):
+        number, suffix = match.groups()
+        if suffix in _DECIMAL:
+            return int(float(number) * _DECIMAL[suffix])
+        return int(number) * _BINARY[suffix] if number.isdigit() else None
+    try:
+        return int(value)
+    except ValueError:
+        return None
+
+
+def vllm_kv_cache_bytes(args: Sequence[str]) -> int | None:
+    """The KV cache vLLM sets aside on each GPU for a server run with ``args`` when its last
+    ``--kv-cache-memory-bytes`` gives one (abbreviated down to ``--kv-cache-mem``), in bytes; None when vLLM does not
+    run it, the flag is absent, or its value is 0 (vllm/v1/worker/gpu_worker.py: ``if kv_cache_memory_bytes := ...``
+    falls back to the fraction), negative or not a number vLLM reads."""
+    if _option_value(args, "--backend", len("--backend")) != "vllm":
+        return None
+    given = _option_value(args, VLLM_KV_CACHE_FLAG, _KV_CACHE_SHORTEST)
+    value = human_readable_int(given) if given is not None else None
+    return value if value is not None and value > 0 else None
+
+
+def _utilization_given(args: Sequence[str]) -> str | None:
+    return _option_value(args, VLLM_UTILIZATION_FLAG, len("--gp"))
+
+
+@dataclass(frozen=True)
+class _Pool:
+    """What one replica asking ``gpus`` GPUs sees on a pool: ``seen`` GB on each of ``count`` devices, and ``total``
+    GB, what CUDA reports as each device's total (the whole GPU under MPS, else ``seen``); how it was derived."""
+
+    seen: float
+    count: int
+    total: float
+    how: str
+    clients: int | None
+    """The clients of one GPU under MPS or time-slicing (each vLLM pod takes its fraction of the whole GPU), else
+    None."""
+
+
+def _pool_memory(cloud: str, region: str, pool: GpuPoolSpec, gpus: int) -> _Pool | None:
+    """The GPU memory (GB) one replica asking ``gpus`` GPUs gets on ``pool``; None when the pool's machine is not in
+    the catalog (refused with its own line by the pool check)."""
     try:
         machine = catalog.machine_for(cloud, pool.accelerator, pool.gpus_per_node, region)
     except catalog.CatalogError:
@@ -94,24 +178,70 @@ def _per_replica_gb(cloud: str, region: str, pool: GpuPoolSpec, gpus: int) -> tu
     gb, shown = machine.gpu_memory_gb, machine.gpu_memory_shown
     sharing = pool.sharing
     if sharing.strategy == "mig" and sharing.mig_profile and (m := _MIG_MEMORY.match(sharing.mig_profile)):
-        return float(m.group(1)), f"one MIG {sharing.mig_profile} device"
+        named = float(m.group(1))
+        return _Pool(
+            named,
+            1,
+            named,
+            f"one MIG {sharing.mig_profile} device, the GB in its name: a lower bound of what it reports",
+            None,
+        )
+    clients = sharing.max_clients_per_gpu
     if sharing.strategy == "mps":
-        clients = sharing.max_clients_per_gpu
-        return gb / clients, f"1/{clients} of one {shown} GPU (MPS)"
+        return _Pool(gb / clients, 1, gb, f"1/{clients} of one {shown} GPU (MPS)", clients)
     if sharing.strategy == "time-slicing":
-        return gb, f"one {shown} GPU shared by time-slicing"
-    return gpus * gb, f"{gpus} x {shown}"
+        return _Pool(gb, 1, gb, f"one {shown} GPU shared by time-slicing", clients)
+    return _Pool(gb, gpus, gb, f"{gpus} x {shown}", None)
 
 
-def _candidates(cloud: str, cluster: ClusterSpec, accelerator: str, gpus: int) -> list[tuple[str, GpuPoolSpec]]:
-    """The pools a pod asking ``gpus`` x ``accelerator`` may land on: every pool of that accelerator whose nodes grant
-    that many GPU requests (components/coldstart.py ``node_slots``: GPUs, times the clients of time-slicing and MPS,
-    times the MIG partitions), except a pool whose device plugin refuses a request of more than one share
-    (components/clusters ``shares_one_gpu_per_request``: ``failRequestsGreaterThanOne``), where such a pod never
-    lands (rev16e N3: a 2-GPU model was judged on a time-sliced pool beside a whole one)."""
+def _bound(pool: _Pool, utilization: float | None, kv_bytes: int | None) -> tuple[float, str]:
+    """The GB the weights may take on ``pool`` for a server that is vLLM (``utilization``) or not (None), with a KV
+    cache of ``kv_bytes`` per GPU when given."""
+    if utilization is None:
+        return pool.count * pool.seen, pool.how
+    if kv_bytes is not None:
+        kv = kv_bytes / 1e9
+        return pool.count * (pool.seen - kv), f"{pool.how}, less vLLM's --kv-cache-memory-bytes {kv_bytes} per GPU"
+    fraction = f"vLLM's --gpu-memory-utilization {utilization:g}"
+    if pool.total != pool.seen:  # MPS: vLLM's fraction is of the whole device CUDA reports
+        return pool.count * pool.total * utilization, f"{fraction} of the whole GPU, within {pool.how}"
+    return pool.count * pool.seen * utilization, f"{pool.how} x {fraction}"
+
+
+def selector_admits(cloud: str, region: str, name: str, pool: GpuPoolSpec, selector: Mapping[str, str]) -> bool:
+    """Whether a pod with ``selector`` (the model's own ``nodeSelector``) may land on ``pool``'s nodes: no key the
+    pool's nodes carry has another value. The labels are the platform's for the pool (components/clusters/base.py
+    ``GpuScheduling.node_labels``, with the device plugin where the cloud's pools need it) and
+    ``node.kubernetes.io/instance-type``, the pool's catalog machine (components/clusters/_common.py
+    ``resolve_pools``), "the instance type ... defined by the cloud provider" (kubernetes.io/docs/reference/
+    labels-annotations-taints/); the cloud's own pool labels are not known here and count as met."""
+    from components import clouds
+    from components.clusters._common import gpu_node_labels, resolve_pools
+    from components.errors import SpecError
+
+    if not selector:
+        return True
+    try:
+        info = resolve_pools(cloud, region, {name: pool})[name]
+    except SpecError:
+        return True  # refused with its own line by the pool check
+    entry = clouds.find(cloud)
+    labels = gpu_node_labels(info, device_plugin=entry is not None and entry.device_plugin_shares)
+    labels[INSTANCE_TYPE_LABEL] = info.instance_type
+    return all(labels.get(key, value) == value for key, value in selector.items())
+
+
+def _candidates(cloud: str, region: str, cluster: ClusterSpec, model: ModelSpec) -> list[tuple[str, GpuPoolSpec]]:
+    """The pools a pod of ``model`` (asking ``gpus`` x ``accelerator``) may land on: every pool of that accelerator
+    whose nodes grant that many GPU requests (components/coldstart.py ``node_slots``: GPUs, times the clients of
+    time-slicing and MPS, times the MIG partitions), except a pool whose device plugin refuses a request of more than
+    one share (components/clusters ``shares_one_gpu_per_request``: ``failRequestsGreaterThanOne``), where such a pod
+    never lands (rev16e N3: a 2-GPU model was judged on a time-sliced pool beside a whole one), and a pool whose
+    labels contradict the model's own ``nodeSelector`` (:func:`selector_admits`; rev16e N4)."""
     from components.clusters import shares_one_gpu_per_request
     from components.coldstart import node_slots
 
+    accelerator, gpus = model.resources.accelerator, model.resources.gpus
     out = []
     for name, pool in cluster.gpu_pools.items():
         if pool.accelerator != accelerator:
@@ -119,7 +249,9 @@ def _candidates(cloud: str, cluster: ClusterSpec, accelerator: str, gpus: int) -
         s = pool.sharing
         if gpus > 1 and shares_one_gpu_per_request(cloud, s.strategy):
             continue
-        if node_slots(pool.gpus_per_node, s.strategy, s.max_clients_per_gpu, s.mig_profile) >= gpus:
+        if node_slots(pool.gpus_per_node, s.strategy, s.max_clients_per_gpu, s.mig_profile) < gpus:
+            continue
+        if selector_admits(cloud, region, name, pool, model.node_selector):
             out.append((name, pool))
     return out
 
@@ -136,32 +268,71 @@ def _advice(pool: GpuPoolSpec) -> str:
     )
 
 
+def _utilization_problem(
+    args: Sequence[str], utilization: float, pools: Sequence[tuple[str, GpuPoolSpec, _Pool]]
+) -> tuple[str, str, str] | None:
+    """vLLM's fraction over 1/clients on a pool whose GPU it shares by MPS or time-slicing (rev16e N1, N2): the
+    pool with the most clients decides."""
+    shared = [(n, p, m) for n, p, m in pools if m.clients is not None and utilization > 1 / m.clients]
+    if not shared:
+        return None
+    name, pool, memory = max(shared, key=lambda t: t[2].clients or 0)
+    clients = memory.clients or 1
+    given = _utilization_given(args)
+    value = (
+        f"{VLLM_UTILIZATION_FLAG} {utilization:g}"
+        if given is not None
+        else (f"no {VLLM_UTILIZATION_FLAG} (vLLM's default {VLLM_DEFAULT_UTILIZATION:g})")
+    )
+    if pool.sharing.strategy == "mps":
+        why = (
+            f"pool {name} shares each GPU by MPS among {clients} clients: CUDA reports the whole GPU to vLLM, which "
+            f"asks for that fraction of it at start but may have only 1/{clients} of it"
+        )
+    else:
+        why = (
+            f"pool {name} shares each GPU by time-slicing among {clients} pods: each vLLM pod asks for that fraction "
+            "of the whole GPU at start, so together they ask for more than it has"
+        )
+    return (
+        "args",
+        value,
+        f"{why}; give {VLLM_UTILIZATION_FLAG} at most {math.floor(100 / clients) / 100:g} (1/{clients})",
+    )
+
+
 def gpu_memory_problem(
     cloud: str, region: str, cluster: ClusterSpec, model: ModelSpec, server_args: Sequence[str] = ()
 ) -> tuple[str, str, str] | None:
-    """Why ``model``'s weights (``modelSizeGb``) may not fit in the GPU memory of a pool that may run it (key path
-    under the model, value, accepted), or None when they fit on every such pool, the model has no GPU or no size, or
-    no pool is known. ``server_args``: the model server's arguments, the platform's then the model's
-    (components/serving/_runtime.py ``runtime_args``), which say whether vLLM runs it and with what fraction."""
+    """Why ``model``'s weights (``modelSizeGb``) may not fit in the GPU memory of a pool that may run it, or vLLM's
+    fraction may not start there (key path under the model, value, accepted), or None when they fit on every such
+    pool, the model has no GPU or no size, or no pool is known. ``server_args``: the model server's arguments, the
+    platform's then the model's (components/serving/_runtime.py ``runtime_args``), which say whether vLLM runs it
+    and with what fraction and KV cache."""
     res = model.resources
-    size = model.model_size_gb
-    if size is None or not res.gpus or res.accelerator is None:
+    if not res.gpus or res.accelerator is None:
         return None
     utilization = vllm_utilization(server_args)
+    kv_bytes = vllm_kv_cache_bytes(server_args)
+    pools = [
+        (name, pool, memory)
+        for name, pool in _candidates(cloud, region, cluster, model)
+        if (memory := _pool_memory(cloud, region, pool, res.gpus)) is not None
+    ]
+    if utilization is not None and (problem := _utilization_problem(server_args, utilization, pools)):
+        return problem
+    size = model.model_size_gb
+    if size is None:
+        return None
     worst: tuple[float, str, str, GpuPoolSpec] | None = None
-    for name, pool in _candidates(cloud, cluster, res.accelerator, res.gpus):
-        got = _per_replica_gb(cloud, region, pool, res.gpus)
-        if got is None:
-            continue
-        memory, how = got
-        if utilization is not None:
-            memory, how = memory * utilization, f"{how} x vLLM's --gpu-memory-utilization {utilization:g}"
-        if worst is None or memory < worst[0]:
-            worst = (memory, how, name, pool)
+    for name, pool, memory in pools:
+        gb, how = _bound(memory, utilization, kv_bytes)
+        if worst is None or gb < worst[0]:
+            worst = (gb, how, name, pool)
     if worst is None or size <= worst[0]:
         return None
-    memory, how, pool_name, pool = worst
-    shown = math.floor(memory * 100) / 100
+    gb, how, pool_name, pool = worst
+    shown = math.floor(gb * 100) / 100
     return (
         "modelSizeGb",
         size_text(size),

@@ -821,7 +821,16 @@ def _pool_disk(res: Resource) -> list[PoolDisk] | None:
     # GKE reads a CONTAINER_IMAGE_CACHE secondary boot disk's images from that disk (components/coldstart.yaml
     # imageCache.gcp.ownDisk; the mode as components/clusters/gke.py IMAGE_CACHE_MODE renders it)
     cache = any(as_map(b).get("mode") == "CONTAINER_IMAGE_CACHE" for b in as_list(config.get("secondaryBootDisks")))
-    return [PoolDisk(res.name, config.get("labels") or {}, config.get("diskSizeGb"), slots=slots, cache_disk=cache)]
+    return [
+        PoolDisk(
+            res.name,
+            config.get("labels") or {},
+            config.get("diskSizeGb"),
+            slots=slots,
+            cache_disk=cache,
+            clients=clients if clients > 1 else None,
+        )
+    ]
 
 
 ARCH_LABEL = "kubernetes.io/arch"

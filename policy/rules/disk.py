@@ -146,6 +146,18 @@ class PoolDisk:
     reads container images from the secondary boot disk", cloud.google.com/kubernetes-engine/docs/how-to/
     data-container-image-preloading): the images the stack lists for it (:attr:`Facts.image_caches`) are not on
     this disk."""
+    clients: int | None = None
+    """The pods one GPU serves by time-sharing or MPS where the pool's own object says so (GKE's
+    ``maxSharedClientsPerGpu``); None: not stated there (EKS and AKS name it in :data:`DEVICE_PLUGIN_CONFIG_LABEL`)."""
+
+
+def shared_clients(pool: PoolDisk) -> int | None:
+    """The pods one GPU of ``pool`` serves by time-slicing or MPS (more than one), else None: the pool's
+    :attr:`PoolDisk.clients`, else the replicas its :data:`DEVICE_PLUGIN_CONFIG_LABEL` names."""
+    if pool.clients is not None:
+        return pool.clients if pool.clients > 1 else None
+    found = _SHARED_CONFIG.match(str(as_map(pool.labels).get(DEVICE_PLUGIN_CONFIG_LABEL, "")))
+    return int(found.group(1)) if found and int(found.group(1)) > 1 else None
 
 
 DEVICE_PLUGIN_CONFIG_LABEL = "nvidia.com/device-plugin.config"

@@ -326,14 +326,68 @@ def _vllm_fraction(model: Mapping[str, Any]) -> float | None:
     return value if 0 < value <= 1 else VLLM_DEFAULT_UTILIZATION
 
 
+_KV_INT = re.compile(r"(\d+(?:\.\d+)?)([kKmMgGtT])")
+
+
+def _kv_cache_bytes(model: Mapping[str, Any]) -> int | None:
+    """vLLM's KV cache per GPU in bytes when the model's args run vLLM with a ``--kv-cache-memory-bytes`` above 0
+    (vLLM 0.24.0 vllm/config/cache.py ``kv_cache_memory_bytes``: "(when not-None) ignores gpu_memory_utilization";
+    vllm/v1/worker/gpu_worker.py uses it when not 0), read as vLLM's ``human_readable_int``
+    (vllm/utils/argparse_utils.py: ``k m g t`` decimal, ``K M G T`` binary with a whole number, else ``int``); the
+    last one, abbreviated down to ``--kv-cache-mem`` (``--kv-cache-metrics`` shares ``--kv-cache-me``)."""
+    args = model.get("args")
+    if not isinstance(args, list) or _last_option(args, "--backend", len("--backend")) != "vllm":
+        return None
+    given = _last_option(args, "--kv-cache-memory-bytes", len("--kv-cache-mem"))
+    if given is None:
+        return None
+    text = given.strip()
+    value: int | None
+    if found := _KV_INT.fullmatch(text):
+        number, suffix = found.groups()
+        decimal = {"k": 3, "m": 6, "g": 9, "t": 12}
+        if suffix in decimal:
+            value = int(float(number) * 10 ** decimal[suffix])
+        else:
+            value = int(number) * 2 ** (10 * ("KMGT".index(suffix) + 1)) if number.isdigit() else None
+    else:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+    return value if value is not None and value > 0 else None
+
+
+def _shared_pools(resources: Sequence[Resource]) -> list[tuple[str, Mapping[str, Any], int, bool]]:
+    """Every GPU pool whose GPUs pods share by time-slicing or MPS, as the clouds' shares of ``gpu-pool-disk-fits``
+    read them: its name, labels, clients, and whether its device plugin (a config label) applies the sharing, which
+    then refuses a request of more than one GPU (``failRequestsGreaterThanOne``, NVIDIA/k8s-device-plugin README)."""
+    from policy.rules import disk
+
+    out = []
+    for pool, _ in disk._gpu_pools(resources):
+        if pool.labels is UNKNOWN or (clients := disk.shared_clients(pool)) is None:
+            continue
+        labels = as_map(pool.labels)
+        out.append((pool.name, labels, clients, disk.DEVICE_PLUGIN_CONFIG_LABEL in labels))
+    return out
+
+
 def _gpu_memory(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
     """A GPU InferenceService's weights (``mlplatform.io/model-size-gb``) fit in the memory of the GPUs it asks for
-    (the second line of components/serving/gpumem.py, which also judges each pool's sharing: this rule takes whole
-    GPUs, the most any sharing gives, so a model it fails never loads on any pool), each GPU's memory as the device
-    reports it (the catalog's figure, converted to GB from its own unit), times vLLM's fraction when vLLM serves it."""
+    (the second line of components/serving/gpumem.py, which also judges each pool's share of a GPU: this rule takes
+    whole GPUs, the most any sharing gives, so a model it fails never loads on any pool), each GPU's memory as the
+    device reports it (the catalog's figure, converted to GB from its own unit), times vLLM's fraction when vLLM
+    serves it, or less vLLM's ``--kv-cache-memory-bytes`` per GPU when given (it then ignores the fraction). vLLM's
+    fraction is at most 1/clients on every pool of its accelerator whose GPUs pods share by time-slicing or MPS that
+    its nodeSelector admits (labels the pool states; a pool refusing more than one GPU a request is skipped for a
+    multi-GPU model): vLLM 0.24.0 asks for that fraction of the whole device at start (vllm/v1/worker/utils.py
+    ``request_memory``, the total CUDA reports; vllm/utils/mem_utils.py), which the other pods on the GPU, or MPS's
+    1/clients limit, leave it short of (rev16e N1, N2)."""
     from components import catalog
 
     memory = {m.accelerator: (m.gpu_memory_gb, m.gpu_memory_shown) for m in catalog.machines()}
+    shared = _shared_pools(resources)
     for res in resources:
         if not (res.type == ISVC or is_k8s(res, "InferenceService")):
             continue
@@ -341,12 +395,18 @@ def _gpu_memory(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding
         predictor = res.get("spec.predictor")
         if not isinstance(annotations, Mapping) or not isinstance(predictor, Mapping):
             continue
-        if _has_unknown(annotations) or _has_unknown(predictor) or MODEL_SIZE not in annotations:
+        if _has_unknown(annotations) or _has_unknown(predictor):
             continue
         gpus = _predictor_gpus(predictor)
-        selector = predictor.get("nodeSelector")
-        accelerator = selector.get(ACCELERATOR_LABEL) if isinstance(selector, Mapping) else None
-        if not gpus or accelerator not in memory:
+        selector = as_map(predictor.get("nodeSelector"))
+        accelerator = selector.get(ACCELERATOR_LABEL)
+        model = predictor.get("model")
+        fraction = _vllm_fraction(model) if isinstance(model, Mapping) else None
+        if not gpus:
+            continue
+        if fraction is not None:
+            yield from _share_findings(res, shared, selector, gpus, fraction)
+        if MODEL_SIZE not in annotations or accelerator not in memory:
             continue
         try:
             size = float(str(annotations[MODEL_SIZE]))
@@ -354,16 +414,44 @@ def _gpu_memory(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding
             yield Finding(res.urn, f"models/{res.k8s_name}: {MODEL_SIZE} {annotations[MODEL_SIZE]!r} is not a number")
             continue
         gb, shown = memory[accelerator]
-        model = predictor.get("model")
-        fraction = _vllm_fraction(model) if isinstance(model, Mapping) else None
+        kv = _kv_cache_bytes(model) if isinstance(model, Mapping) else None
         limit = gpus * gb * (fraction if fraction is not None else 1)
+        of = f" x vLLM's --gpu-memory-utilization {fraction:g}" if fraction is not None else ""
+        if kv is not None:
+            limit, of = gpus * (gb - kv / 1e9), f" less vLLM's --kv-cache-memory-bytes {kv}"
         if size > limit:
-            of = f" x vLLM's --gpu-memory-utilization {fraction:g}" if fraction is not None else ""
             yield Finding(
                 res.urn,
                 f"models/{res.k8s_name}: {size:g} GB of weights on {gpus} x {accelerator} ({shown} = {gb:.2f} GB "
                 f"each{of}: {math.floor(limit * 100) / 100:.2f} GB): the model never loads into its GPUs' memory",
             )
+
+
+def _share_findings(
+    res: Resource,
+    shared: Sequence[tuple[str, Mapping[str, Any], int, bool]],
+    selector: Mapping[str, Any],
+    gpus: int,
+    fraction: float,
+) -> Iterator[Finding]:
+    """vLLM's ``fraction`` over 1/clients on a shared pool the predictor may land on (:func:`_gpu_memory`): its
+    selector's keys the pool's labels state have the same values (the accelerator among them), and a pool whose device
+    plugin serves one GPU a request is skipped for a multi-GPU pod. The pool with the most clients is named."""
+    over = [
+        (name, clients)
+        for name, labels, clients, one_share in shared
+        if not (one_share and gpus > 1)
+        and all(labels.get(k, v) == v for k, v in selector.items())
+        and fraction > 1 / clients
+    ]
+    if over:
+        name, clients = max(over, key=lambda t: t[1])
+        yield Finding(
+            res.urn,
+            f"models/{res.k8s_name}: vLLM's --gpu-memory-utilization {fraction:g} on pool {name}, whose GPUs {clients} "
+            f"pods share: vLLM asks for that fraction of the whole GPU at start, more than 1/{clients} of it; the "
+            "model never starts beside the others",
+        )
 
 
 _CHAIN_READS = reading(
@@ -408,8 +496,10 @@ RULES = [
             "A GPU InferenceService's model size (mlplatform.io/model-size-gb, from modelSizeGb) fits in the memory of "
             "the GPUs it asks for (nvidia.com/gpu x the memory its mlplatform.io/accelerator reports, the catalog's "
             "nvidia-smi figure in GB), times vLLM's --gpu-memory-utilization (the last in the model's args, 0.92 when "
-            "absent) when the model's args run KServe's Hugging Face server with --backend=vllm: weights larger than "
-            "that never load, and the revision never becomes Ready."
+            "absent) when the model's args run KServe's Hugging Face server with --backend=vllm, or less its "
+            "--kv-cache-memory-bytes per GPU when given: weights larger than that never load, and the revision never "
+            "becomes Ready. vLLM's fraction is at most 1/clients on each pool of the accelerator whose GPUs pods share "
+            "by time-slicing or MPS: vLLM 0.24.0 asks for that fraction of the whole GPU at start."
         ),
         enforcement="mandatory",
         area="models",
@@ -417,8 +507,8 @@ RULES = [
         check_stack=_gpu_memory,
         remediation=(
             "Ask for more GPUs (resources.gpus, with a pool of that many per node), a larger accelerator, a larger "
-            "--gpu-memory-utilization for vLLM, or serve a smaller (quantised) model; modelSizeGb is the size of the "
-            "weights in GB."
+            "--gpu-memory-utilization for vLLM (at most 1/clients on a shared GPU), or serve a smaller (quantised) "
+            "model; modelSizeGb is the size of the weights in GB."
         ),
         unknown=reading({"InferenceService": ("metadata.annotations.*", "spec.predictor")}),
     ),

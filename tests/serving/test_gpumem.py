@@ -78,6 +78,8 @@ def _mig_line(size: str, bound: str, how: str) -> str:
     )
 
 
+MIG_1G10 = "one MIG 1g.10gb device, the GB in its name: a lower bound of what it reports"
+MIG_3G20 = "one MIG 3g.20gb device, the GB in its name: a lower bound of what it reports"
 MPS2 = {"strategy": "mps", "maxClientsPerGpu": 2}
 TS4 = {"strategy": "time-slicing", "maxClientsPerGpu": 4}
 MIG10 = {"strategy": "mig", "migProfile": "1g.10gb"}
@@ -96,7 +98,7 @@ MIG10 = {"strategy": "mig", "migProfile": "1g.10gb"}
         # time-slicing: one GPU's memory, whatever the clients
         (24.16, 1, TS4, "nvidia-l4", _line("24.16", "24.15", "one 23034 MiB GPU shared by time-slicing")),
         # MIG: the profile's memory
-        (10.01, 1, MIG10, "nvidia-a100-80gb", _mig_line("10.01", "10", "one MIG 1g.10gb device")),
+        (10.01, 1, MIG10, "nvidia-a100-80gb", _mig_line("10.01", "10", MIG_1G10)),
     ],
 )
 def test_weights_larger_than_the_gpu_memory_are_refused(
@@ -203,6 +205,8 @@ def test_the_rule_reads_vllms_fraction_from_the_models_args(args: list[str], siz
 
     resources, settings = rules_plan("gcp-prod")
     msgs = _rule_failures(mutated_resources(resources, _isvc("qwen-chat"), change, exactly=1), settings)
+    # the weights only: 0.92 on gcp-prod's time-sliced x2 pool also fails the share (rev16e N2, below)
+    msgs = [m for m in msgs if "GB of weights" in m]
     assert bool(msgs) == failed, msgs
 
 
@@ -245,7 +249,7 @@ def test_mig_with_more_gpus_is_still_one_profile() -> None:
     """rev16d defect 3: 2 x MIG 3g.20gb was taken as 40 GB (a 38 GB model accepted); one CUDA process sees one MIG
     device, so the bound is 20 GB whatever resources.gpus says, and the advice is not "more GPUs"."""
     mig = {"strategy": "mig", "migProfile": "3g.20gb"}
-    line = _mig_line("38", "20", "one MIG 3g.20gb device")
+    line = _mig_line("38", "20", MIG_3G20)
     assert _error(_stack(38, 2, mig, "nvidia-a100-40gb", gpus_per_node=2)) == line
     assert load(_stack(20, 2, mig, "nvidia-a100-40gb", gpus_per_node=2), frozenset(), FILE).config.models["m"]
 
@@ -293,3 +297,171 @@ def test_a_pool_that_serves_one_share_per_pod_does_not_bound_a_multi_gpu_model()
     }  # fmt: skip
     assert load(_aws_dev(pools, 30, 2), frozenset(), FILE).config.models["m"]
     assert _error(_aws_dev(pools, 50, 2)) == _line("50", "48.3", "2 x 23034 MiB", pool="whole")
+
+
+# ------------------------------------------------------------------------------- rev16e N1, N2, N4, N5, N6 (the check)
+
+
+def _args_line(value: str, why: str, most: str, clients: int) -> str:
+    return (
+        f"{FILE}: mlplatform:models.m.args: {value} is not allowed; {why}; give --gpu-memory-utilization at most "
+        f"{most} (1/{clients})"
+    )
+
+
+def _mps_why(clients: int) -> str:
+    return (
+        f"pool p shares each GPU by MPS among {clients} clients: CUDA reports the whole GPU to vLLM, which asks for "
+        f"that fraction of it at start but may have only 1/{clients} of it"
+    )
+
+
+def _ts_why(clients: int) -> str:
+    return (
+        f"pool p shares each GPU by time-slicing among {clients} pods: each vLLM pod asks for that fraction of the "
+        "whole GPU at start, so together they ask for more than it has"
+    )
+
+
+TS2 = {"strategy": "time-slicing", "maxClientsPerGpu": 2}
+
+
+@pytest.mark.parametrize(
+    ("sharing", "args", "line"),
+    [
+        # rev16e N1 (a): MPS x2 with vLLM's default 0.92 was accepted at 5 GB; vLLM 0.24.0's request_memory asks
+        # for 0.92 of the whole GPU CUDA reports with about half of it free
+        (MPS2, [], _args_line("no --gpu-memory-utilization (vLLM's default 0.92)", _mps_why(2), "0.5", 2)),
+        (MPS2, ["--gpu-memory-utilization=0.51"], _args_line("--gpu-memory-utilization 0.51", _mps_why(2), "0.5", 2)),
+        # rev16e N2: time-slicing x2 with the default 0.92 was accepted; a second vLLM pod on the GPU never starts
+        (TS2, [], _args_line("no --gpu-memory-utilization (vLLM's default 0.92)", _ts_why(2), "0.5", 2)),
+        (TS4, ["--gpu_memory_utilization", "0.3"], _args_line("--gpu-memory-utilization 0.3", _ts_why(4), "0.25", 4)),
+    ],
+)
+def test_vllm_over_its_share_of_a_shared_gpu_is_refused(sharing: dict[str, Any], args: list[str], line: str) -> None:
+    assert _error(_stack(5, 1, sharing, llm_args=args)) == line
+
+
+@pytest.mark.parametrize(
+    ("sharing", "args", "size", "line"),
+    [
+        # rev16e N1 (b): under MPS vLLM takes its fraction of the WHOLE GPU (0.45 x 24.1529 = 10.8688 GB), not of
+        # the half the client is pinned to (5.43 GB refused 8 GB)
+        (MPS2, ["--gpu-memory-utilization=0.45"], 10.87,
+         _line("10.87", "10.86", "vLLM's --gpu-memory-utilization 0.45 of the whole GPU, within 1/2 of one 23034 MiB "
+               "GPU (MPS)")),
+        # time-slicing at 1/2: the fraction of the whole GPU, 12.0764 GB
+        (TS2, ["--gpu-memory-utilization=0.5"], 12.08,
+         _line("12.08", "12.07", _vllm("one 23034 MiB GPU shared by time-slicing", "0.5"))),
+    ],
+)  # fmt: skip
+def test_vllm_within_its_share_gets_its_fraction_of_the_whole_gpu(
+    sharing: dict[str, Any], args: list[str], size: float, line: str
+) -> None:
+    assert _error(_stack(size, 1, sharing, llm_args=args)) == line
+    assert load(_stack(size - 0.01, 1, sharing, llm_args=args), frozenset(), FILE).config.models["m"]
+
+
+def test_the_shipped_fraction_plans_on_a_time_sliced_pool() -> None:
+    """gcp-prod's qwen-chat: 0.45 on its time-sliced x2 L4 pool is within 1/2."""
+    loaded = load(_stack(10.86, 1, TS2, llm_args=["--gpu-memory-utilization=0.45"]), frozenset(), FILE)
+    assert loaded.config.models["m"].model_size_gb == 10.86
+
+
+@pytest.mark.parametrize(
+    ("flag", "size", "bound", "kv"),
+    [
+        # rev16e N5: 0.2 with a 4 GB KV cache, 8 GB of weights: refused at 0.2 x 24.15 = 4.83 GB; vLLM 0.24.0
+        # ignores the fraction when --kv-cache-memory-bytes is given: 24.1529 - 4 = 20.15 GB
+        ("--kv-cache-memory-bytes=4000000000", 20.16, "20.15", "4000000000"),
+        ("--kv_cache_memory_bytes=4g", 20.16, "20.15", "4000000000"),  # human_readable_int: g is 10**9
+        ("--kv-cache-mem=4G", 19.86, "19.85", "4294967296"),  # G is 2**30 (24.1529 - 4.2950), abbreviated
+    ],
+)
+def test_a_kv_cache_in_bytes_leaves_the_rest_of_the_gpu_to_the_weights(
+    flag: str, size: float, bound: str, kv: str
+) -> None:
+    args = ["--gpu-memory-utilization=0.2", flag]
+    assert load(_stack(8, 1, None, llm_args=args), frozenset(), FILE).config.models["m"]
+    how = f"1 x 23034 MiB, less vLLM's --kv-cache-memory-bytes {kv} per GPU"
+    assert _error(_stack(size, 1, None, llm_args=args)) == _line(f"{size:g}", bound, how)
+
+
+def test_a_kv_cache_in_bytes_on_mps_leaves_the_clients_share_less_it() -> None:
+    """rev16e N5 on a shared GPU: the MPS client's 1/2 (12.0764 GB) less 4 GB; the fraction still at most 1/2."""
+    args = ["--gpu-memory-utilization=0.5", "--kv-cache-memory-bytes=4000000000"]
+    how = "1/2 of one 23034 MiB GPU (MPS), less vLLM's --kv-cache-memory-bytes 4000000000 per GPU"
+    assert _error(_stack(8.08, 1, MPS2, llm_args=args)) == _line("8.08", "8.07", how)
+
+
+def test_a_pool_the_models_node_selector_excludes_does_not_bound_it() -> None:
+    """rev16e N4: gcp with a time-sliced one-L4 pool and a whole two-L4 pool (g2-standard-24); a 2-GPU model pinned
+    to g2-standard-24 by its own nodeSelector never lands on the time-sliced pool, so its bound is 2 x 23034 MiB."""
+    pools = {
+        "l4": {"accelerator": "nvidia-l4", "maxNodes": 2, "gpusPerNode": 1, "sharing": TS2},
+        "l4x2": {"accelerator": "nvidia-l4", "maxNodes": 2, "gpusPerNode": 2},
+    }
+    cfg = _stack(30, 2, None, pools=pools)
+    assert _error(cfg) == _line("30", "24.15", "one 23034 MiB GPU shared by time-slicing", pool="l4")
+    models = json.loads(cfg["mlplatform:models"])
+    models["m"]["nodeSelector"] = {"node.kubernetes.io/instance-type": "g2-standard-24"}
+    cfg["mlplatform:models"] = json.dumps(models)
+    assert load(cfg, frozenset(), FILE).config.models["m"]
+    models["m"]["modelSizeGb"] = 50
+    cfg["mlplatform:models"] = json.dumps(models)
+    assert _error(cfg) == _line("50", "48.3", "2 x 23034 MiB", pool="l4x2")
+
+
+def test_a_mig_profile_is_named_as_a_lower_bound() -> None:
+    """rev16e N6: the profile's name is below what the device reports (NVIDIA's table gives only fractions), and the
+    refusal says so."""
+    mig = {"strategy": "mig", "migProfile": "3g.20gb"}
+    assert _error(_stack(20.01, 1, mig, "nvidia-a100-40gb")) == _mig_line("20.01", "20", MIG_3G20)
+
+
+# ------------------------------------------------------------------------------- rev16e N1, N2, N5 (the policy)
+
+
+def _qwen_args(args: list[str], size: str = "3.1") -> Any:
+    def change(props: dict[str, Any]) -> None:
+        props["metadata"]["annotations"][SIZE] = size
+        model = props["spec"]["predictor"]["model"]
+        model["args"] = [a for a in model["args"] if not a.startswith("--gpu-memory-utilization")] + args
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("args", "failed"),
+    [
+        ([], "0.92"),  # rev16e N2: vLLM's default on gcp-prod's time-sliced x2 L4 pool
+        (["--gpu-memory-utilization=0.51"], "0.51"),
+        (["--gpu-memory-utilization=0.5"], None),
+    ],
+)
+def test_the_rule_fails_vllm_over_its_share_of_a_shared_gpu(args: list[str], failed: str | None) -> None:
+    from support import mutated_resources, rules_plan
+
+    resources, settings = rules_plan("gcp-prod")
+    msgs = _rule_failures(mutated_resources(resources, _isvc("qwen-chat"), _qwen_args(args), exactly=1), settings)
+    expected = [
+        f"models/qwen-chat: vLLM's --gpu-memory-utilization {failed} on pool mlplatform-gpu-l4, whose GPUs 2 pods "
+        "share: vLLM asks for that fraction of the whole GPU at start, more than 1/2 of it; the model never starts "
+        "beside the others"
+    ]
+    assert msgs == (expected if failed else []), msgs
+
+
+@pytest.mark.parametrize(("size", "failed"), [("20.15", False), ("20.16", True)])
+def test_the_rule_takes_a_kv_cache_in_bytes_instead_of_the_fraction(size: str, failed: bool) -> None:
+    """rev16e N5: 0.2 and a 4 GB KV cache: one L4 (24.1529 GB) less 4 GB, not 0.2 of it (4.83 GB)."""
+    from support import mutated_resources, rules_plan
+
+    change = _qwen_args(["--gpu-memory-utilization=0.2", "--kv-cache-memory-bytes=4g"], size)
+    resources, settings = rules_plan("gcp-prod")
+    msgs = _rule_failures(mutated_resources(resources, _isvc("qwen-chat"), change, exactly=1), settings)
+    expected = [
+        f"models/qwen-chat: {size} GB of weights on 1 x nvidia-l4 (23034 MiB = 24.15 GB each less vLLM's "
+        "--kv-cache-memory-bytes 4000000000: 20.15 GB): the model never loads into its GPUs' memory"
+    ]
+    assert msgs == (expected if failed else []), msgs
