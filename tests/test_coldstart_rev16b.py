@@ -27,7 +27,7 @@ from components.serving.spec import ModelSpec, storage_problems
 from infra.config import load
 from infra.program import warm_images
 from policy.rules import run_rules
-from support import ROOT, mutated_resources, rule_entries, rules_plan
+from support import ROOT, mutated_resources, rule_entries, rules_named, rules_plan
 
 GCP_PROD = ROOT / "stacks" / "Pulumi.gcp-prod.yaml"
 FILE = "stacks/Pulumi.t.yaml"
@@ -134,7 +134,9 @@ def test_policy_fails_a_rendered_pool_disk_too_small_for_its_models() -> None:
 
     found = [
         e["message"]
-        for e in run_rules(mutated_resources(resources, _gke_l4, shrink, exactly=1), settings)
+        for e in run_rules(
+            mutated_resources(resources, _gke_l4, shrink, exactly=1), settings, rules=rules_named("gpu-pool-disk-fits")
+        )
         if e["policy"] == "gpu-pool-disk-fits" and not e["passed"]
     ]
     assert found and "disk 10 GiB: a node of the pool must hold" in found[0], found

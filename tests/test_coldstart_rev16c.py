@@ -20,7 +20,7 @@ from components.coldstart import ClusterFacts, ModelFacts
 from components.errors import SpecError
 from infra.config import load
 from policy.rules import run_rules
-from support import ROOT, mutated_resources, rules_plan
+from support import ROOT, mutated_resources, rules_named, rules_plan
 
 GCP_PROD = ROOT / "stacks" / "Pulumi.gcp-prod.yaml"
 FILE = "stacks/Pulumi.t.yaml"
@@ -131,13 +131,17 @@ def test_policy_fails_the_rendered_time_sliced_pool_too() -> None:
         return change
 
     mutated = mutated_resources(resources, l4, shrink, exactly=1)
-    small = [e for e in run_rules(list(mutated), settings) if e["policy"] == "gpu-pool-disk-fits" and not e["passed"]]
+    small = [
+        e
+        for e in run_rules(list(mutated), settings, rules=rules_named("gpu-pool-disk-fits"))
+        if e["policy"] == "gpu-pool-disk-fits" and not e["passed"]
+    ]
     assert not small, small  # the models at their default sizes fit on 50 GiB
     mutated = mutated_resources(mutated, isvc("resnet-triton"), size(20), exactly=1)
     mutated = mutated_resources(mutated, isvc("qwen-chat"), size(10), exactly=1)
     found = [
         e["message"]
-        for e in run_rules(list(mutated), settings)
+        for e in run_rules(list(mutated), settings, rules=rules_named("gpu-pool-disk-fits"))
         if e["policy"] == "gpu-pool-disk-fits" and not e["passed"]
     ]
     assert found and "a node of the pool must hold 57.5 GB (models " in found[0], found
@@ -260,7 +264,7 @@ def test_policy_leaves_a_gke_secondary_boot_disk_cache_off_the_boot_disk() -> No
     cached = replace(settings, facts=replace(settings.facts, image_caches=(("nvidia-l4", (HF_GPU, image)),)))
 
     def failed(s: Any) -> list[str]:
-        found = run_rules(list(mutated), s)
+        found = run_rules(list(mutated), s, rules=rules_named("gpu-pool-disk-fits"))
         return [e["message"] for e in found if e["policy"] == "gpu-pool-disk-fits" and not e["passed"]]
 
     assert not failed(cached)

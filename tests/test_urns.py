@@ -13,11 +13,12 @@ import urns
 
 from components.plan.engine import PlanResult, run_function, run_program
 from components.plan.project import load_project, read_stack_file
+from support import shared_cache
 
 TARGETS = urns.targets()
 
 
-@cache
+@shared_cache  # planned once per run, not once per xdist worker (tests/support.py)
 def _planned(name: str) -> PlanResult:
     return urns.plan(next(t for t in TARGETS if str(t) == name))
 

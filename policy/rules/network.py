@@ -330,58 +330,120 @@ def _inference_only(resources: Sequence[Resource], facts: Facts) -> Iterator[Fin
     for model in _isvcs(resources):
         if _unknown_network(model) or not isinstance(model.namespace, str):
             continue
-        ns = model.namespace
-        found = _objects(resources, {ns, MESH_ROOT}, "NetworkPolicy", "AuthorizationPolicy", "RequestAuthentication")
+        found = _objects(
+            resources, {model.namespace, MESH_ROOT}, "NetworkPolicy", "AuthorizationPolicy", "RequestAuthentication"
+        )
         if not _known(found):
             continue
-        objects = rp.indexed(found)  # every walk below shares each decision (requestpath.PolicyIndex)
-        mode = deployment_mode(model, default)
-        isvc = _object(model)
-        meta = dict(as_map(isvc.get("metadata")))
-        annotations = {**as_map(meta.get("annotations")), MODE_ANNOTATION: mode}
-        if is_public(model, default):
-            annotations.setdefault(HOST_ANNOTATION, f"{model.k8s_name}-{ns}.example.com")
-        isvc = {**isvc, "metadata": {**meta, "namespace": ns, "annotations": annotations}}
-        where = f"model {ns}/{model.k8s_name}"
-        min_replicas = as_map(as_map(isvc.get("spec")).get("predictor")).get("minReplicas", 1)
-        zeros = (False, True) if min_replicas == 0 else (False,)
-        istio = [o for o in found if o.get("kind") != "NetworkPolicy"]
-        try:
-            method, path = rp.inference_requests(isvc)[0]  # the protocol's own call
-            admitted = []
-            judged = []  # whose admin requests are judged: the admitted, and every caller named by principal
-            for who, caller, token, by_principal in _candidates(model, istio):
-                for at_zero in zeros:
-                    out = rp.routes(objects, isvc, caller, at_zero=at_zero, path=path, method=method, token=token)
-                    if rp.reaches(out):
-                        admitted.append((who, caller, token, at_zero))
-                    if by_principal or rp.reaches(out):
-                        judged.append((who, caller, token, at_zero))
-            if not admitted:
-                yield Finding(
-                    model.urn,
-                    f"{where}: no caller reaches its inference API ({method} {path}) by any route: the model is "
-                    "unreachable (a NetworkPolicy or AuthorizationPolicy closes its serving path)",
-                )
-                continue
-            leaks: dict[str, None] = {}
-            for who, caller, token, at_zero in judged:
-                for m, p in admin_requests(model.k8s_name):
-                    out = rp.routes(objects, isvc, caller, at_zero=at_zero, path=p, method=m, token=token)
-                    for route in (k for k in out if rp.reaches(out, k)):
-                        leaks[f"{who} reaches {m} {p} through the {route}"] = None
-            if leaks:
-                shown = list(leaks)
-                more = f" and {len(shown) - 3} more" if len(shown) > 3 else ""
-                yield Finding(
-                    model.urn,
-                    f"{where}: {'; '.join(shown[:3])}{more}: an admitted caller must reach only the inference API "
-                    "(the AuthorizationPolicy's rules name its paths per protocol)",
-                )
-        # AttributeError: a tampered field of another shape (a bool for a map) raised out of the rule, exit 70
-        # (rev14e defect 7; tests/policy/test_malformed_isvc_fields.py)
-        except (rp.Unsupported, AttributeError, KeyError, TypeError, ValueError) as e:
-            yield Finding(model.urn, f"{where}: its policies use what this rule does not evaluate ({e})")
+        key = (
+            (rp.routes, rp.indexed, rp.inference_requests, rp.reaches),
+            (model.urn, model.name, default),
+            _frozen(_object(model)),
+            _frozen(found),
+        )
+        judged = _INFERENCE_ONLY.get(key)
+        if judged is None:
+            if len(_INFERENCE_ONLY) >= _INFERENCE_ONLY_SIZE:
+                _INFERENCE_ONLY.clear()
+            judged = _INFERENCE_ONLY[key] = tuple(_inference_only_model(model, default, found))
+        yield from judged
+
+
+_INFERENCE_ONLY: dict[tuple[Any, ...], tuple[Finding, ...]] = {}
+""":func:`_inference_only_model`'s findings, by everything it reads: the model's URN, name and object (type and
+props), the platform's default mode, the policies of its namespace and the mesh root (by content, :func:`_frozen`),
+and the request-path functions it calls (a test that replaces one gets a fresh judgement). A plan judged again with
+the model and those policies unchanged reuses them instead of walking every route again (the walk is most of the
+rules' time): the tests judge hundreds of plans that differ from a shipped or cover stack's in one other resource.
+Bounded: emptied when full."""
+_INFERENCE_ONLY_SIZE = 256
+
+
+def _frozen(value: Any) -> Any:
+    """``value`` (plan data: maps, lists, scalars, :data:`UNKNOWN`) as a hashable key that equals another's only when
+    the two hold the same data of the same types (``True`` and ``1``, ``1`` and ``1.0``, ``0.0`` and ``-0.0`` differ;
+    any other object keys by identity)."""
+    if isinstance(value, Mapping):
+        return ("map", tuple(sorted(((str(type(k)), k), _frozen(v)) for k, v in value.items())))
+    if isinstance(value, list | tuple):
+        return (type(value).__name__, tuple(_frozen(v) for v in value))
+    if isinstance(value, str | int | bool) or value is None:
+        return (type(value).__name__, value)
+    if isinstance(value, float):
+        return ("float", repr(value))
+    return ("object", _Same(value))
+
+
+class _Same:
+    """Any other value in a key of :func:`_frozen`: equal only to itself (kept alive by the key, so its id stays its
+    own), hashable even when the value is not."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Same) and other.value is self.value
+
+    def __hash__(self) -> int:
+        return id(self.value)
+
+
+def _inference_only_model(model: Resource, default: str, found: list[dict[str, Any]]) -> Iterator[Finding]:
+    """:func:`_inference_only` for one model whose network policies are known: ``found``, those of its namespace and
+    the mesh root."""
+    from components.serving import requestpath as rp
+
+    ns = str(model.namespace)
+    objects = rp.indexed(found)  # every walk below shares each decision (requestpath.PolicyIndex)
+    mode = deployment_mode(model, default)
+    isvc = _object(model)
+    meta = dict(as_map(isvc.get("metadata")))
+    annotations = {**as_map(meta.get("annotations")), MODE_ANNOTATION: mode}
+    if is_public(model, default):
+        annotations.setdefault(HOST_ANNOTATION, f"{model.k8s_name}-{ns}.example.com")
+    isvc = {**isvc, "metadata": {**meta, "namespace": ns, "annotations": annotations}}
+    where = f"model {ns}/{model.k8s_name}"
+    min_replicas = as_map(as_map(isvc.get("spec")).get("predictor")).get("minReplicas", 1)
+    zeros = (False, True) if min_replicas == 0 else (False,)
+    istio = [o for o in found if o.get("kind") != "NetworkPolicy"]
+    try:
+        method, path = rp.inference_requests(isvc)[0]  # the protocol's own call
+        admitted = []
+        judged = []  # whose admin requests are judged: the admitted, and every caller named by principal
+        for who, caller, token, by_principal in _candidates(model, istio):
+            for at_zero in zeros:
+                out = rp.routes(objects, isvc, caller, at_zero=at_zero, path=path, method=method, token=token)
+                if rp.reaches(out):
+                    admitted.append((who, caller, token, at_zero))
+                if by_principal or rp.reaches(out):
+                    judged.append((who, caller, token, at_zero))
+        if not admitted:
+            yield Finding(
+                model.urn,
+                f"{where}: no caller reaches its inference API ({method} {path}) by any route: the model is "
+                "unreachable (a NetworkPolicy or AuthorizationPolicy closes its serving path)",
+            )
+            return
+        leaks: dict[str, None] = {}
+        for who, caller, token, at_zero in judged:
+            for m, p in admin_requests(model.k8s_name):
+                out = rp.routes(objects, isvc, caller, at_zero=at_zero, path=p, method=m, token=token)
+                for route in (k for k in out if rp.reaches(out, k)):
+                    leaks[f"{who} reaches {m} {p} through the {route}"] = None
+        if leaks:
+            shown = list(leaks)
+            more = f" and {len(shown) - 3} more" if len(shown) > 3 else ""
+            yield Finding(
+                model.urn,
+                f"{where}: {'; '.join(shown[:3])}{more}: an admitted caller must reach only the inference API "
+                "(the AuthorizationPolicy's rules name its paths per protocol)",
+            )
+    # AttributeError: a tampered field of another shape (a bool for a map) raised out of the rule, exit 70
+    # (rev14e defect 7; tests/policy/test_malformed_isvc_fields.py)
+    except (rp.Unsupported, AttributeError, KeyError, TypeError, ValueError) as e:
+        yield Finding(model.urn, f"{where}: its policies use what this rule does not evaluate ({e})")
 
 
 # ------------------------------------------------------------------------------------------------ normalization

@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 from policy.rules import Resource, disk, run_rules
-from support import ROOT, cover_plan, mutated_resources, rules_plan
+from support import ROOT, cover_plan, mutated_resources, rules_named, rules_plan
 
 RULE = "gpu-pool-disk-fits"
 GKE_POOL = "gcp:container/nodePool:NodePool"
@@ -34,7 +34,11 @@ TORCHSERVE_GPU = "pytorch/torchserve-kfs:0.9.0-gpu"
 
 
 def _failures(resources: Any, settings: Any) -> list[str]:
-    return [e["message"] for e in run_rules(list(resources), settings) if e["policy"] == RULE and not e["passed"]]
+    return [
+        e["message"]
+        for e in run_rules(list(resources), settings, rules=rules_named(RULE))
+        if e["policy"] == RULE and not e["passed"]
+    ]
 
 
 def _need(message: str) -> float:

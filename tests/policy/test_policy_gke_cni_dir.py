@@ -11,7 +11,7 @@ from components.plan.engine import run_program
 from components.plan.project import load_project, read_stack_file
 from policy.clouds import gcp
 from policy.rules import StackSettings, resources_from_plan, run_rules
-from support import ROOT
+from support import ROOT, rules_named
 
 
 def test_the_gcp_share_pins_the_documented_directory() -> None:
@@ -29,7 +29,9 @@ def test_a_slip_in_the_cluster_constant_fails(monkeypatch: pytest.MonkeyPatch, v
     )
     e = next(
         e
-        for e in run_rules(resources_from_plan(result), StackSettings.from_config(cfg.config))
+        for e in run_rules(
+            resources_from_plan(result), StackSettings.from_config(cfg.config), rules=rules_named("istio-cni-bin-dir")
+        )
         if e["policy"] == "istio-cni-bin-dir"
     )
     assert e["passed"] is passes, e["message"]

@@ -16,7 +16,7 @@ from test_policy_mutated_plans import assert_caught, entries, failed, mutate, na
 from components.plan.engine import run_program
 from components.plan.project import find_project, read_stack_file
 from policy.rules import ALL_RULES, UNKNOWN, Resource, StackSettings, resources_from_plan, run_rules
-from support import ROOT, shared_cache, without_knative_only
+from support import ROOT, rules_named, shared_cache, without_knative_only
 
 PROJECT = find_project(ROOT)
 HTTPS = "gateway-https-only"
@@ -30,7 +30,9 @@ DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 
 
 def _fails(resources: list[Resource], rule: str) -> list[str]:
-    return [e["message"] for e in run_rules(resources) if e["policy"] == rule and not e["passed"]]
+    return [
+        e["message"] for e in run_rules(resources, rules=rules_named(rule)) if e["policy"] == rule and not e["passed"]
+    ]
 
 
 def test_new_rules_are_mandatory() -> None:

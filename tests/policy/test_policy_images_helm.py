@@ -16,7 +16,7 @@ import pytest
 
 from policy.rules import Resource, run_rules
 from policy.rules.images import _floating_values
-from support import cover_plan, mutated_resources, rule_entries
+from support import cover_plan, mutated_resources, rule_entries, rules_named
 
 AWS = "cover-aws-node-groups"
 
@@ -30,7 +30,11 @@ def verdicts(change: Callable[[dict[str, Any]], None], chart: str) -> list[str]:
     base = [e for e in rule_entries(resources, settings) if e["policy"] == "images-tagged"]
     assert base and all(e["passed"] and not e.get("unchecked") for e in base), base
     mutated = mutated_resources(resources, release(chart), change, exactly=1)
-    return [e["message"] for e in run_rules(mutated, settings) if e["policy"] == "images-tagged" and not e["passed"]]
+    return [
+        e["message"]
+        for e in run_rules(mutated, settings, rules=rules_named("images-tagged"))
+        if e["policy"] == "images-tagged" and not e["passed"]
+    ]
 
 
 def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:

@@ -12,7 +12,7 @@ import pytest
 
 from components.plan.project import find_project
 from policy.rules import Resource, run_rules
-from support import ROOT, rules_plan
+from support import ROOT, rules_named, rules_plan
 
 PROJECT = find_project(ROOT)
 RULE = "workload-identity-binding"
@@ -22,7 +22,9 @@ FIC = "azure-native:managedidentity:FederatedIdentityCredential"
 
 
 def _fails(resources: list[Resource]) -> list[str]:
-    return [e["message"] for e in run_rules(resources) if e["policy"] == RULE and not e["passed"]]
+    return [
+        e["message"] for e in run_rules(resources, rules=rules_named(RULE)) if e["policy"] == RULE and not e["passed"]
+    ]
 
 
 def _sa(name: str, key: str) -> Resource:

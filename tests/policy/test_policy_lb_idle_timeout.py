@@ -23,7 +23,7 @@ from components.serving.timeouts import LoadBalancerIdle
 from policy.clouds import aws, azure
 from policy.rules import StackSettings, resources_from_plan, run_rules
 from policy.rules.base import Resource
-from support import ROOT, mutated_resources
+from support import ROOT, mutated_resources, rules_named
 
 RULE = "timeouts-cover-cold-start"
 ELB = "service.beta.kubernetes.io/aws-load-balancer-connection-idle-timeout"
@@ -88,7 +88,9 @@ def test_a_cloud_whose_longest_is_below_the_cold_start_says_so() -> None:
 
 
 def _rule(resources: list[Resource] | tuple[Resource, ...], stack: str) -> dict[str, Any]:
-    return next(e for e in run_rules(list(resources), shipped(stack)[1]) if e["policy"] == RULE)
+    return next(
+        e for e in run_rules(list(resources), shipped(stack)[1], rules=rules_named(RULE)) if e["policy"] == RULE
+    )
 
 
 def _gateway(r: Resource) -> bool:
@@ -154,7 +156,9 @@ def test_a_slip_in_the_platform_constant_fails_the_plan(
         project.root, "aws-dev", cfg.config, cfg.secret_keys, main=project.main, project=project.name, outputs="fake"
     )
     entry = next(
-        e for e in run_rules(resources_from_plan(result), StackSettings.from_config(cfg.config)) if e["policy"] == RULE
+        e
+        for e in run_rules(resources_from_plan(result), StackSettings.from_config(cfg.config), rules=rules_named(RULE))
+        if e["policy"] == RULE
     )
     assert entry["passed"] is passes, entry["message"]
     if not passes:

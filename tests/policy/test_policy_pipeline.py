@@ -22,7 +22,7 @@ import pytest
 from components.plan.engine import run_program
 from components.plan.project import find_project, read_stack_file
 from policy.rules import Resource, StackSettings, resources_from_plan, run_rules
-from support import ROOT, mutated_resources, rule_entries, shared_cache
+from support import ROOT, mutated_resources, rule_entries, rules_named, shared_cache
 
 PROJECT = find_project(ROOT)
 JWT = {"issuer": "https://auth.example.com/", "jwksUri": "https://auth.example.com/.well-known/jwks.json"}
@@ -526,7 +526,11 @@ def test_a_member_with_a_transformer_is_judged_at_its_transformer() -> None:
         props["spec"]["rules"][0]["from"][0]["source"]["namespaces"].append("apps")
 
     widened = mutate(resources, named("AuthorizationPolicy", "inner-authz"), wider)
-    found = [e["message"] for e in run_rules(list(widened), settings) if e["policy"] == "pipeline-member-access"]
+    found = [
+        e["message"]
+        for e in run_rules(list(widened), settings, rules=rules_named("pipeline-member-access"))
+        if e["policy"] == "pipeline-member-access"
+    ]
     assert [m for m in found if "widened" in m] == [
         "member models/xgboost-iris of pipeline models/inner is widened: a pod in apps reach(es) it through the "
         "router but not directly; a pipeline may not be wider than its members (an anonymous pipeline may call only "

@@ -14,6 +14,7 @@ import pytest
 from components.serving import fit
 from components.serving.kspec import TolerationSpec
 from policy.rules import nodefit, nodepools
+from support import rules_named
 
 RULE = "pods-fit-nodes"
 ISVC = "kubernetes:serving.kserve.io/v1beta1:InferenceService"
@@ -40,7 +41,11 @@ BOUNDS = {
 def _failures(resources: Any, settings: Any) -> list[str]:
     from policy.rules import run_rules
 
-    return [e["message"] for e in run_rules(list(resources), settings) if e["policy"] == RULE and not e["passed"]]
+    return [
+        e["message"]
+        for e in run_rules(list(resources), settings, rules=rules_named(RULE))
+        if e["policy"] == RULE and not e["passed"]
+    ]
 
 
 def _requests(key: str, cpu: str, memory: str) -> Any:
@@ -139,7 +144,11 @@ def test_a_pod_tolerating_the_gpu_taint_only_for_noexecute_is_pending_on_a_shipp
 
     from policy.rules import run_rules
 
-    entries = run_rules(mutated_resources(resources, _named("resnet50"), change, exactly=1), settings)
+    entries = run_rules(
+        mutated_resources(resources, _named("resnet50"), change, exactly=1),
+        settings,
+        rules=rules_named("node-selectors-match-pools"),
+    )
     failed = [e["message"] for e in entries if e["policy"] == "node-selectors-match-pools" and not e["passed"]]
     assert len(failed) == 1 and "nvidia.com/gpu=present:NoSchedule" in failed[0], failed
 

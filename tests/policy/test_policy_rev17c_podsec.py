@@ -16,7 +16,7 @@ from policy_support import failures
 from components.plan.engine import run_program
 from components.plan.project import load_project, read_stack_file
 from policy.rules import Resource, StackSettings, resources_from_plan, run_rules
-from support import ROOT, cover_plan, mutated_resources, shared_cache
+from support import ROOT, cover_plan, mutated_resources, rules_named, shared_cache
 
 """Advisory rules shipped stacks report by design (as tests/policy/test_policy_mutated_plans.py)."""
 
@@ -280,7 +280,7 @@ def test_component_service_account_unknown_is_named_not_passed() -> None:
     resources, settings = coverage("cover-aws-node-groups")
     changed = mutate(resources, isvc("resnet50"), setting(at("spec", "transformer"), "serviceAccountName", UNKNOWN))
     assert SA_RULE not in failures(changed, settings)
-    found = [e for e in run_rules(changed, settings) if e["policy"] == SA_RULE]
+    found = [e for e in run_rules(changed, settings, rules=rules_named(SA_RULE)) if e["policy"] == SA_RULE]
     assert any("spec.transformer.serviceAccountName" in str(e.get("unchecked")) for e in found), found
 
 

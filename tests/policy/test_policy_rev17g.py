@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from policy.rules import run_rules
-from support import cover_plan, mutated_resources
+from support import cover_plan, mutated_resources, rules_named
 
 RULE = "warm-capacity-preemptible"
 AWS, GCP = "cover-aws-node-groups", "cover-gcp-standard"
@@ -30,7 +30,11 @@ def placeholder(pool: str) -> Callable[[Any], bool]:
 def failures(stack: str, pool: str, change: Callable[[dict[str, Any]], None]) -> list[str]:
     resources, settings = cover_plan(stack)
     mutated = mutated_resources(resources, placeholder(pool), change, exactly=1)
-    return [e["message"] for e in run_rules(mutated, settings) if e["policy"] == RULE and not e["passed"]]
+    return [
+        e["message"]
+        for e in run_rules(mutated, settings, rules=rules_named(RULE))
+        if e["policy"] == RULE and not e["passed"]
+    ]
 
 
 def containers(props: dict[str, Any]) -> list[dict[str, Any]]:
@@ -141,7 +145,11 @@ def keda_failures(change: Callable[[dict[str, Any]], None]) -> list[str]:
         return r.type == "kubernetes:helm.sh/v3:Release" and r.name.endswith("-keda")
 
     mutated = mutated_resources(resources, pick, lambda p: change(p["values"]), exactly=1)
-    return [e["message"] for e in run_rules(mutated, settings) if e["policy"] == KEDA and not e["passed"]]
+    return [
+        e["message"]
+        for e in run_rules(mutated, settings, rules=rules_named(KEDA))
+        if e["policy"] == KEDA and not e["passed"]
+    ]
 
 
 def test_keda_on_the_prod_cover_stack_passes() -> None:

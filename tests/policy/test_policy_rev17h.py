@@ -28,7 +28,7 @@ import pytest
 from test_policy_rev17g import failures as warm_failures
 
 from policy.rules import run_rules
-from support import cover_plan, mutated_resources, rules_plan
+from support import cover_plan, mutated_resources, rules_named, rules_plan
 
 POOL_LABEL = "mlplatform.io/warm-capacity-pool"
 SPREAD = "no required podAntiAffinity on kubernetes.io/hostname"
@@ -123,7 +123,11 @@ def _bert_onnx(r: Any) -> bool:
 def _gpu_memory_failures(change: Callable[[dict[str, Any]], None]) -> list[str]:
     resources, settings = rules_plan("azure-staging")
     mutated = mutated_resources(resources, _bert_onnx, change, exactly=1)
-    return [e["message"] for e in run_rules(mutated, settings) if e["policy"] == GPU_MEMORY and not e["passed"]]
+    return [
+        e["message"]
+        for e in run_rules(mutated, settings, rules=rules_named(GPU_MEMORY))
+        if e["policy"] == GPU_MEMORY and not e["passed"]
+    ]
 
 
 @pytest.mark.parametrize(("size", "ok"), [("20", False), ("17.2", False), ("16", True)])
@@ -148,7 +152,11 @@ AKS = "azure-native:containerservice:ManagedCluster"
 def _hardening_failures(kind: str, change: Callable[[dict[str, Any]], None]) -> list[str]:
     resources, settings = rules_plan("azure-staging")
     mutated = mutated_resources(resources, lambda r: r.type == kind, change, exactly=1)
-    return [e["message"] for e in run_rules(mutated, settings) if e["policy"] == HARDENING and not e["passed"]]
+    return [
+        e["message"]
+        for e in run_rules(mutated, settings, rules=rules_named(HARDENING))
+        if e["policy"] == HARDENING and not e["passed"]
+    ]
 
 
 def _gpu_line(pool: str, shown: str) -> str:
@@ -211,7 +219,11 @@ def _scheduling_failures(
     mutated = mutated_resources(resources, lambda r: r.type == KNATIVE_SERVING, serving, exactly=1)
     if isvc is not None:
         mutated = mutated_resources(mutated, _resnet50, isvc, exactly=1)
-    return [e["message"] for e in run_rules(mutated, settings) if e["policy"] == GPU_SCHEDULING and not e["passed"]]
+    return [
+        e["message"]
+        for e in run_rules(mutated, settings, rules=rules_named(GPU_SCHEDULING))
+        if e["policy"] == GPU_SCHEDULING and not e["passed"]
+    ]
 
 
 def _resnet50(r: Any) -> bool:
@@ -304,7 +316,11 @@ def test_the_request_log_collector_never_runs_as_uid_0(context: str, user: int, 
         p["values"][context]["runAsUser"] = user
 
     mutated = mutated_resources(resources, _vector, change, exactly=1)
-    failed = [e["message"] for e in run_rules(mutated, settings) if e["policy"] == RESTRICTED and not e["passed"]]
+    failed = [
+        e["message"]
+        for e in run_rules(mutated, settings, rules=rules_named(RESTRICTED))
+        if e["policy"] == RESTRICTED and not e["passed"]
+    ]
     release = next(r for r in resources if _vector(r)).props.get("name")
     assert failed == (
         []
@@ -333,7 +349,11 @@ def test_a_karpenter_volume_size_is_read_as_a_kubernetes_quantity(size: str, ok:
 
     gpu_class = lambda r: r.type.endswith(":EC2NodeClass") and r.k8s_name == "gpu-l4"  # noqa: E731
     mutated = mutated_resources(resources, gpu_class, change, exactly=1)
-    failed = [e["message"] for e in run_rules(mutated, settings) if e["policy"] == DISK and not e["passed"]]
+    failed = [
+        e["message"]
+        for e in run_rules(mutated, settings, rules=rules_named(DISK))
+        if e["policy"] == DISK and not e["passed"]
+    ]
     if ok:
         assert failed == [], failed
     else:
@@ -366,7 +386,11 @@ def test_a_gke_cluster_places_its_nodes_in_the_stacks_zones(
         p.update(nodeLocations=locations, location=location)
 
     mutated = mutated_resources(resources, lambda r: r.type == GKE, change, exactly=1)
-    failed = [e["message"] for e in run_rules(mutated, settings) if e["policy"] == SPAN and not e["passed"]]
+    failed = [
+        e["message"]
+        for e in run_rules(mutated, settings, rules=rules_named(SPAN))
+        if e["policy"] == SPAN and not e["passed"]
+    ]
     if zones is None:
         assert failed == [], failed
     else:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from policy.rules import serverports
+from support import rules_named
 
 RULE = "model-server-port-intact"
 ISVC = "kubernetes:serving.kserve.io/v1beta1:InferenceService"
@@ -17,7 +18,11 @@ ISVC = "kubernetes:serving.kserve.io/v1beta1:InferenceService"
 def _failures(resources: Any, settings: Any) -> list[str]:
     from policy.rules import run_rules
 
-    return [e["message"] for e in run_rules(list(resources), settings) if e["policy"] == RULE and not e["passed"]]
+    return [
+        e["message"]
+        for e in run_rules(list(resources), settings, rules=rules_named(RULE))
+        if e["policy"] == RULE and not e["passed"]
+    ]
 
 
 def _named(name: str) -> Any:

@@ -12,7 +12,7 @@ import pytest
 
 from components.plan.project import find_project
 from policy.rules import UNKNOWN, Resource, run_rules
-from support import ROOT, rules_plan
+from support import ROOT, rules_named, rules_plan
 
 PROJECT = find_project(ROOT)
 ISVC = "kubernetes:serving.kserve.io/v1beta1:InferenceService"
@@ -21,7 +21,7 @@ RULE = "pdb-allows-eviction"
 
 
 def _entries(resources: list[Resource], rule: str) -> list[dict[str, Any]]:
-    return [e for e in run_rules(resources) if e["policy"] == rule]
+    return [e for e in run_rules(resources, rules=rules_named(rule)) if e["policy"] == rule]
 
 
 def _fails(resources: list[Resource], rule: str = RULE) -> list[str]:

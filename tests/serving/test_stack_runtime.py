@@ -30,7 +30,7 @@ from components.serving.model_service import ModelService, ModelServiceArgs
 from components.serving.spec import ModelSpec
 from components.serving.stack_runtime import RuntimeSpec, namespaced, rendered
 from policy.rules import Resource, resources_from_plan, run_rules
-from support import ROOT, plan_config, run, validate_custom_resource
+from support import ROOT, plan_config, rules_named, run, validate_custom_resource
 
 SR = "kubernetes:serving.kserve.io/v1alpha1:ServingRuntime"
 BASE: dict[str, Any] = {"cloud": "existing", "platform": {"domain": "models.example.com"}}
@@ -265,9 +265,11 @@ def _weakened(res: Resource, **context: Any) -> Resource:
 )
 def test_the_pod_rules_read_a_stack_runtimes_containers(context: dict[str, Any], rule: str, message: str) -> None:
     resources = resources_from_plan(plan_config(_stack()))
-    assert [e["message"] for e in run_rules(resources) if e["policy"] == rule and not e["passed"]] == []
+    assert [
+        e["message"] for e in run_rules(resources, rules=rules_named(rule)) if e["policy"] == rule and not e["passed"]
+    ] == []
     weak = [_weakened(r, **context) if r.type == SR else r for r in resources]
-    failed = [e["message"] for e in run_rules(weak) if e["policy"] == rule and not e["passed"]]
+    failed = [e["message"] for e in run_rules(weak, rules=rules_named(rule)) if e["policy"] == rule and not e["passed"]]
     assert len(failed) == 1 and failed[0].startswith(message), failed
 
 
