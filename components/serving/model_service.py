@@ -284,32 +284,42 @@ def metrics_exposure_warning(
     )
 
 
-def gpu_capacity_warning(name: str, spec: ModelSpec, pools: list[GpuPoolInfo]) -> str | None:
-    """What the plan says when the model's ``scaling.maxReplicas`` x ``resources.gpus`` is more than the GPU pools
-    offering its accelerator (``pools``) can ever hold: ``maxNodes`` x ``gpusPerNode`` each, x ``maxClientsPerGpu``
-    on a time-slicing or MPS pool (one share per pod). The pool's limit caps the nodes (Karpenter's NodePool
-    ``limits``, the node group's maximum), so the replicas beyond it stay Pending while the autoscaler (Knative's KPA,
-    KServe's HPA, KEDA) counts them (rev14h defect 7). A warning, not a refusal: several models may share a pool, and
-    the stack may mean the pool to be the cap. None for a MIG pool (its slices per GPU depend on the profile)."""
+def gpu_capacity_warning(name: str, spec: ModelSpec, pools: list[GpuPoolInfo], cloud: str) -> str | None:
+    """What the plan says when the model's ``scaling.maxReplicas`` is more than the replicas the GPU pools offering
+    its accelerator (``pools``) can ever hold. The pool's limit caps the nodes (Karpenter's NodePool ``limits``, the
+    node group's maximum), so the replicas beyond it stay Pending while the autoscaler (Knative's KPA, KServe's HPA,
+    KEDA) counts them (rev14h defect 7). A warning, not a refusal: several models may share a pool, and the stack may
+    mean the pool to be the cap. None for a MIG pool (its slices per GPU depend on the profile).
+
+    Counted in pods, not GPUs (rev14i N3): a pod's ``nvidia.com/gpu`` request is met by one node, so a node holds
+    ``(gpusPerNode x clients) // gpus`` replicas (clients: ``maxClientsPerGpu`` on a time-slicing or MPS pool, 1 on
+    whole GPUs). Kubernetes schedules an extended resource per node: a node with 4 of it that runs a pod asking 3
+    cannot take a second pod asking 2 (kubernetes.io/docs/tasks/configure-pod-container/extended-resource/, "Attempt
+    to create a second Pod"); 2 nodes x 8 GPUs hold 4 pods of 3 GPUs, not 5. A pool whose device plugin refuses a
+    request for more than one share (components/clusters ``shares_one_gpu_per_request``: failRequestsGreaterThanOne)
+    holds no replica of a model asking more than one GPU, as gpumem's ``_candidates`` counts it."""
+    from components.clusters import shares_one_gpu_per_request
+
     gpus = spec.resources.gpus
     if not gpus or not pools or any(p.sharing == "mig" for p in pools):
         return None
-    capacity = sum(
-        p.max_nodes * p.gpus_per_node * (p.max_clients_per_gpu if p.sharing in ONE_SHARE_STRATEGIES else 1)
-        for p in pools
-    )
-    need = spec.scaling.max_replicas * gpus
-    if need <= capacity:
+    held: list[str] = []
+    capacity = 0
+    for p in pools:
+        if gpus > 1 and shares_one_gpu_per_request(cloud, p.sharing):
+            held.append(f"{p.name}: none ({p.sharing}: one share per pod)")
+            continue
+        clients = p.max_clients_per_gpu if p.sharing in ONE_SHARE_STRATEGIES else 1
+        per_node = (p.gpus_per_node * clients) // gpus
+        capacity += p.max_nodes * per_node
+        shares = f"{p.gpus_per_node} GPUs" + (f" x {clients} clients" if clients > 1 else "")
+        held.append(f"{p.name}: {p.max_nodes} nodes x {per_node} replicas ({shares} each)")
+    if spec.scaling.max_replicas <= capacity:
         return None
-    held = ", ".join(
-        f"{p.name}: {p.max_nodes} nodes x {p.gpus_per_node} GPUs"
-        + (f" x {p.max_clients_per_gpu} clients" if p.sharing in ONE_SHARE_STRATEGIES else "")
-        for p in pools
-    )
     return (
-        f"model {spec.namespace}/{name}: scaling.maxReplicas {spec.scaling.max_replicas} x resources.gpus {gpus} = "
-        f"{need} GPUs, more than the {spec.resources.accelerator} pools can hold ({held} = {capacity}); replicas "
-        f"beyond {capacity // gpus} would stay Pending. Raise the pools' maxNodes or lower maxReplicas"
+        f"model {spec.namespace}/{name}: scaling.maxReplicas {spec.scaling.max_replicas} is more than the "
+        f"{spec.resources.accelerator} pools can hold at resources.gpus {gpus} per replica ({'; '.join(held)} = "
+        f"{capacity}); replicas beyond {capacity} would stay Pending. Raise the pools' maxNodes or lower maxReplicas"
     )
 
 
@@ -479,7 +489,9 @@ class ModelService(pulumi.ComponentResource):
         if why := metrics_exposure_warning(name, spec, cluster.network_policy_enforced, platform.deployment_mode):
             pulumi.log.warn(why, resource=self)
         accelerator = spec.resources.accelerator
-        if accelerator and (why := gpu_capacity_warning(name, spec, cluster.gpu.pools_offering(accelerator))):
+        if accelerator and (
+            why := gpu_capacity_warning(name, spec, cluster.gpu.pools_offering(accelerator), cluster.cloud)
+        ):
             pulumi.log.warn(why, resource=self)
         if spec.scaling.min_replicas >= 2:
             k8s.policy.v1.PodDisruptionBudget(
