@@ -323,6 +323,61 @@ def gpu_capacity_warning(name: str, spec: ModelSpec, pools: list[GpuPoolInfo], c
     )
 
 
+KSERVE_PREDICTOR_TIMEOUT_FLAG = "--predictor_request_timeout_seconds"
+KSERVE_PREDICTOR_TIMEOUT_DEFAULT = 600
+"""How long a KServe Python transformer waits for its call to the predictor: kserve v0.20.0
+python/kserve/kserve/model_server.py:178-183 (``--predictor_request_timeout_seconds``, ``default=600``,
+``type=int``) into ``PredictorConfig`` (predictor_config.py:26, its ``timeout`` property :93-96), which
+``Model._http_client`` gives ``RESTConfig(timeout=...)`` (model.py:292-297), the ``httpx.AsyncClient`` timeout
+(inference_client.py:398-401)."""
+_KSERVE_APPENDED = ("--model_name", "--predictor_host", "--http_port", "-h", "--help")
+"""Options KServe gives every transformer (transformer_custom.go ``GetContainer``), or any argparse has: they do not
+say a transformer is a KServe Python server."""
+
+
+def _kserve_python(image: str, args: list[str]) -> str | None:
+    """Why a transformer looks like a KServe Python server, or None: an image of KServe's Docker Hub namespace
+    (``kserve/...``, where KServe publishes its Python transformers and servers), or args naming an option of
+    ``kserve.model_server.parser`` (server_args.KSERVE_OPTIONS) other than those KServe appends itself."""
+    from components.serving import server_args
+
+    if coldstart.registry_host(image) == "docker.io":
+        path = image.split("/", 1)[1] if image.startswith(("docker.io/", "index.docker.io/")) else image
+        if path.startswith("kserve/"):
+            return f"image {image}"
+    for opt in server_args.parse_options(args):
+        if len(opt.matches) == 1 and opt.matches[0] not in _KSERVE_APPENDED:
+            return f"arg {args[opt.index]}"
+    return None
+
+
+def transformer_timeout_warning(name: str, spec: ModelSpec, timeout: int | None) -> str | None:
+    """What the plan says when a transformer's route allows longer than its call to the predictor may take (rev14i
+    N6): ``timeout`` is its rendered one (its own, or the predictor's when collocated), and a KServe Python transformer
+    (:func:`_kserve_python`) stops its request to the predictor at ``--predictor_request_timeout_seconds``
+    (:data:`KSERVE_PREDICTOR_TIMEOUT_DEFAULT` without it), so a request the route and the predictor would still allow
+    fails there. The transformer is the user's container (KServe's only transformer is custom: transformer_custom.go),
+    so the platform does not add the flag; None when its args give at least ``timeout``."""
+    t = spec.transformer
+    if t is None or timeout is None or timeout <= KSERVE_PREDICTOR_TIMEOUT_DEFAULT:
+        return None
+    why = _kserve_python(t.container.image, t.args)
+    if why is None:
+        return None
+    from components.serving import server_args
+
+    hit = server_args.last_value(t.args, KSERVE_PREDICTOR_TIMEOUT_FLAG)
+    given = server_args.argparse_int(hit[1]) if hit is not None else None
+    if given is not None and given >= timeout:
+        return None
+    limit = given if given is not None else KSERVE_PREDICTOR_TIMEOUT_DEFAULT
+    return (
+        f"model {spec.namespace}/{name}: transformer timeout {timeout} s, but a KServe Python transformer ({why}) "
+        f"stops its call to the predictor at {KSERVE_PREDICTOR_TIMEOUT_FLAG} {limit} s (kserve v0.20.0 "
+        f"model_server.py); give transformer.args {KSERVE_PREDICTOR_TIMEOUT_FLAG}={timeout}"
+    )
+
+
 _WARNING_ORDER = [_netpol.ENVOY_STATS_PORT, _netpol.AGENT_STATUS_PORT, _netpol.QUEUE_USER_METRICS_PORT]
 
 
@@ -414,6 +469,7 @@ class ModelService(pulumi.ComponentResource):
             stack=coldstart.stack_runtimes(args.runtimes, spec.namespace),
         )
         predictor = _runtime.predictor(spec, inputs)
+        isvc_body = _kcomponents.isvc_spec(spec, inputs, predictor)
         self.inference_service = InferenceService(
             child_name(name, "isvc"),
             metadata={
@@ -432,9 +488,12 @@ class ModelService(pulumi.ComponentResource):
                     HOST_ANNOTATION: host(name, spec, platform),
                 },
             },
-            spec=_kcomponents.isvc_spec(spec, inputs, predictor),
+            spec=isvc_body,
             opts=opts_(*isvc_deps),
         )
+        routed = isvc_body.get("transformer", isvc_body["predictor"]).get("timeout")
+        if why := transformer_timeout_warning(name, spec, routed):
+            pulumi.log.warn(why, resource=self)
 
         jwt = _auth.request_authentication(name, spec)
         if jwt is not None:
