@@ -149,18 +149,28 @@ def _extension(
         # (rev14f defect 5)
         budget = _runtime.cold_start_budget_seconds(spec, coldstart.cluster_facts(given.cloud, given.gpu), given.stack)
         cold = _runtime.component_cold_start_seconds(c.scaling.min_replicas, spec.scaling.min_replicas, budget)
-        timeout = c.timeout if c.timeout is not None else _runtime.component_timeout_seconds(cold)
-        if timeout is not None:
-            # Knative's 300 s default would cut the first request while the component (or the predictor behind it)
-            # starts from zero: _runtime.component_cold_start_seconds.
-            out["timeout"] = timeout
+        # Always rendered (rev14i N5): without it KServe v0.20.0 leaves the component's revision timeoutSeconds unset
+        # (reconcilers/knative/ksvc_reconciler.go: "If timeoutSeconds is not set by isvc ... Knative" applies its
+        # own), and Knative 1.21's revision-timeout-seconds is 300 (config/core/configmaps/defaults.yaml), so a request
+        # through the component was cut at 300 s where the predictor allows its whole timeout, and at the predictor's
+        # in Standard mode. The default is the predictor's timeout, as in Standard mode, plus the component's own
+        # start when it can be at zero, and never less than the cold start plus a request (Knative's 300 s default
+        # would cut the first request while the component, or the predictor behind it, starts from zero:
+        # _runtime.component_cold_start_seconds).
+        out["timeout"] = (
+            c.timeout
+            if c.timeout is not None
+            else _runtime.knative_component_timeout_seconds(
+                cold, _runtime.predictor_timeout_seconds(spec, given), c.scaling.min_replicas
+            )
+        )
         if c.container_concurrency is not None:
             out["containerConcurrency"] = c.container_concurrency
     else:
         # Standard mode: the component's ``timeout`` is the request timeout of its HTTPRoute rules, 60 s without it
         # (KServe v0.20.0 reconcilers/ingress/httproute_reconciler.go resolveTimeout; the top-level host goes to the
         # transformer when there is one); its call to the predictor may take the predictor's whole ``timeout``, so
-        # the default is the predictor's (_runtime.request_timeout_seconds; rev14h defect 1).
+        # the default is the predictor's (_runtime.request_timeout_seconds; rev14h defect 1), as in Knative mode.
         out["timeout"] = c.timeout if c.timeout is not None else _runtime.predictor_timeout_seconds(spec, given)
     labels = {**spec.labels, **given.pod_labels}
     if labels:

@@ -187,6 +187,20 @@ def component_timeout_seconds(cold_start: int) -> int | None:
     return min(cold_start + REQUEST_SECONDS, int(MAX_REVISION_TIMEOUT))
 
 
+def knative_component_timeout_seconds(cold_start: int, predictor_timeout: int, component_min_replicas: int) -> int:
+    """A Knative-mode transformer's or explainer's rendered ``timeout`` when it does not give one: the predictor's
+    ``timeout`` (``predictor_timeout``, :func:`predictor_timeout_seconds`), which its call to ``--predictor_host``
+    may take whole, plus its own start (:data:`CPU_READY_SECONDS`) when it can be at zero; at least its
+    :func:`component_cold_start_seconds` plus :data:`REQUEST_SECONDS` (:func:`component_timeout_seconds`, so never
+    less than Knative's own 300 s default); at most ``max-revision-timeout-seconds`` (as
+    :func:`request_timeout_seconds` for the predictor). With the component and the predictor up this is the
+    predictor's timeout (when it is 300 s or more), the default a Standard-mode component gets (_kcomponents, rev14i
+    N5), so a model keeps its request budget whatever the mode: left unset, Knative's revision-timeout-seconds, 300
+    (knative/serving knative-v1.21.3 config/core/configmaps/defaults.yaml), cut a request the predictor answers."""
+    own = CPU_READY_SECONDS if component_min_replicas == 0 else 0
+    return min(max(own + predictor_timeout, cold_start + REQUEST_SECONDS), int(MAX_REVISION_TIMEOUT))
+
+
 def security_context(spec: ModelSpec, enforce_restricted: bool = False) -> dict[str, Any]:
     """The model container's security context (PSS restricted).
 

@@ -203,8 +203,8 @@ class ComponentSpec(Spec):
     """Hard limit of requests one replica handles at once (Knative mode; 0: no limit; also ``--workers``)."""
     timeout: int | None = Field(default=None, ge=1)
     """Seconds a request may take, at most the platform's max-revision-timeout (1800): Knative's revision timeout, or
-    in Standard mode the request timeout of KServe's HTTPRoute. Default: Knative's 300 (900 at minReplicas 0), in
-    Standard mode the predictor's."""
+    in Standard mode the request timeout of KServe's HTTPRoute. Default: the predictor's, in both modes, in Knative
+    mode at least 300 and plus the component's own 600 s start at minReplicas 0, at most 1800 (rev14i N5)."""
     logger: ComponentLoggerSpec | None = None
     (
         "Log this component's requests and/or responses to the platform's request-log store (KServe's agent in the "
@@ -372,8 +372,8 @@ class ExplainerSpec(Spec):
     """Hard limit of requests one replica handles at once (Knative mode). Default: no limit."""
     timeout: int | None = Field(default=None, ge=1)
     """Seconds a request may take, at most the platform's max-revision-timeout (1800): Knative's revision timeout, or
-    in Standard mode the request timeout of KServe's HTTPRoute. Default: Knative's 300 (900 at minReplicas 0), in
-    Standard mode the predictor's."""
+    in Standard mode the request timeout of KServe's HTTPRoute. Default: the predictor's, in both modes, in Knative
+    mode at least 300 and plus the component's own 600 s start at minReplicas 0, at most 1800 (rev14i N5)."""
     logger: ComponentLoggerSpec | None = None
     (
         "Log this explainer's requests and/or responses to the platform's request-log store (KServe's agent in the "

@@ -284,32 +284,97 @@ def metrics_exposure_warning(
     )
 
 
-def gpu_capacity_warning(name: str, spec: ModelSpec, pools: list[GpuPoolInfo]) -> str | None:
-    """What the plan says when the model's ``scaling.maxReplicas`` x ``resources.gpus`` is more than the GPU pools
-    offering its accelerator (``pools``) can ever hold: ``maxNodes`` x ``gpusPerNode`` each, x ``maxClientsPerGpu``
-    on a time-slicing or MPS pool (one share per pod). The pool's limit caps the nodes (Karpenter's NodePool
-    ``limits``, the node group's maximum), so the replicas beyond it stay Pending while the autoscaler (Knative's KPA,
-    KServe's HPA, KEDA) counts them (rev14h defect 7). A warning, not a refusal: several models may share a pool, and
-    the stack may mean the pool to be the cap. None for a MIG pool (its slices per GPU depend on the profile)."""
+def gpu_capacity_warning(name: str, spec: ModelSpec, pools: list[GpuPoolInfo], cloud: str) -> str | None:
+    """What the plan says when the model's ``scaling.maxReplicas`` is more than the replicas the GPU pools offering
+    its accelerator (``pools``) can ever hold. The pool's limit caps the nodes (Karpenter's NodePool ``limits``, the
+    node group's maximum), so the replicas beyond it stay Pending while the autoscaler (Knative's KPA, KServe's HPA,
+    KEDA) counts them (rev14h defect 7). A warning, not a refusal: several models may share a pool, and the stack may
+    mean the pool to be the cap. None for a MIG pool (its slices per GPU depend on the profile).
+
+    Counted in pods, not GPUs (rev14i N3): a pod's ``nvidia.com/gpu`` request is met by one node, so a node holds
+    ``(gpusPerNode x clients) // gpus`` replicas (clients: ``maxClientsPerGpu`` on a time-slicing or MPS pool, 1 on
+    whole GPUs). Kubernetes schedules an extended resource per node: a node with 4 of it that runs a pod asking 3
+    cannot take a second pod asking 2 (kubernetes.io/docs/tasks/configure-pod-container/extended-resource/, "Attempt
+    to create a second Pod"); 2 nodes x 8 GPUs hold 4 pods of 3 GPUs, not 5. A pool whose device plugin refuses a
+    request for more than one share (components/clusters ``shares_one_gpu_per_request``: failRequestsGreaterThanOne)
+    holds no replica of a model asking more than one GPU, as gpumem's ``_candidates`` counts it."""
+    from components.clusters import shares_one_gpu_per_request
+
     gpus = spec.resources.gpus
     if not gpus or not pools or any(p.sharing == "mig" for p in pools):
         return None
-    capacity = sum(
-        p.max_nodes * p.gpus_per_node * (p.max_clients_per_gpu if p.sharing in ONE_SHARE_STRATEGIES else 1)
-        for p in pools
-    )
-    need = spec.scaling.max_replicas * gpus
-    if need <= capacity:
+    held: list[str] = []
+    capacity = 0
+    for p in pools:
+        if gpus > 1 and shares_one_gpu_per_request(cloud, p.sharing):
+            held.append(f"{p.name}: none ({p.sharing}: one share per pod)")
+            continue
+        clients = p.max_clients_per_gpu if p.sharing in ONE_SHARE_STRATEGIES else 1
+        per_node = (p.gpus_per_node * clients) // gpus
+        capacity += p.max_nodes * per_node
+        shares = f"{p.gpus_per_node} GPUs" + (f" x {clients} clients" if clients > 1 else "")
+        held.append(f"{p.name}: {p.max_nodes} nodes x {per_node} replicas ({shares} each)")
+    if spec.scaling.max_replicas <= capacity:
         return None
-    held = ", ".join(
-        f"{p.name}: {p.max_nodes} nodes x {p.gpus_per_node} GPUs"
-        + (f" x {p.max_clients_per_gpu} clients" if p.sharing in ONE_SHARE_STRATEGIES else "")
-        for p in pools
-    )
     return (
-        f"model {spec.namespace}/{name}: scaling.maxReplicas {spec.scaling.max_replicas} x resources.gpus {gpus} = "
-        f"{need} GPUs, more than the {spec.resources.accelerator} pools can hold ({held} = {capacity}); replicas "
-        f"beyond {capacity // gpus} would stay Pending. Raise the pools' maxNodes or lower maxReplicas"
+        f"model {spec.namespace}/{name}: scaling.maxReplicas {spec.scaling.max_replicas} is more than the "
+        f"{spec.resources.accelerator} pools can hold at resources.gpus {gpus} per replica ({'; '.join(held)} = "
+        f"{capacity}); replicas beyond {capacity} would stay Pending. Raise the pools' maxNodes or lower maxReplicas"
+    )
+
+
+KSERVE_PREDICTOR_TIMEOUT_FLAG = "--predictor_request_timeout_seconds"
+KSERVE_PREDICTOR_TIMEOUT_DEFAULT = 600
+"""How long a KServe Python transformer waits for its call to the predictor: kserve v0.20.0
+python/kserve/kserve/model_server.py:178-183 (``--predictor_request_timeout_seconds``, ``default=600``,
+``type=int``) into ``PredictorConfig`` (predictor_config.py:26, its ``timeout`` property :93-96), which
+``Model._http_client`` gives ``RESTConfig(timeout=...)`` (model.py:292-297), the ``httpx.AsyncClient`` timeout
+(inference_client.py:398-401)."""
+_KSERVE_APPENDED = ("--model_name", "--predictor_host", "--http_port", "-h", "--help")
+"""Options KServe gives every transformer (transformer_custom.go ``GetContainer``), or any argparse has: they do not
+say a transformer is a KServe Python server."""
+
+
+def _kserve_python(image: str, args: list[str]) -> str | None:
+    """Why a transformer looks like a KServe Python server, or None: an image of KServe's Docker Hub namespace
+    (``kserve/...``, where KServe publishes its Python transformers and servers), or args naming an option of
+    ``kserve.model_server.parser`` (server_args.KSERVE_OPTIONS) other than those KServe appends itself."""
+    from components.serving import server_args
+
+    if coldstart.registry_host(image) == "docker.io":
+        path = image.split("/", 1)[1] if image.startswith(("docker.io/", "index.docker.io/")) else image
+        if path.startswith("kserve/"):
+            return f"image {image}"
+    for opt in server_args.parse_options(args):
+        if len(opt.matches) == 1 and opt.matches[0] not in _KSERVE_APPENDED:
+            return f"arg {args[opt.index]}"
+    return None
+
+
+def transformer_timeout_warning(name: str, spec: ModelSpec, timeout: int | None) -> str | None:
+    """What the plan says when a transformer's route allows longer than its call to the predictor may take (rev14i
+    N6): ``timeout`` is its rendered one (its own, or the predictor's when collocated), and a KServe Python transformer
+    (:func:`_kserve_python`) stops its request to the predictor at ``--predictor_request_timeout_seconds``
+    (:data:`KSERVE_PREDICTOR_TIMEOUT_DEFAULT` without it), so a request the route and the predictor would still allow
+    fails there. The transformer is the user's container (KServe's only transformer is custom: transformer_custom.go),
+    so the platform does not add the flag; None when its args give at least ``timeout``."""
+    t = spec.transformer
+    if t is None or timeout is None or timeout <= KSERVE_PREDICTOR_TIMEOUT_DEFAULT:
+        return None
+    why = _kserve_python(t.container.image, t.args)
+    if why is None:
+        return None
+    from components.serving import server_args
+
+    hit = server_args.last_value(t.args, KSERVE_PREDICTOR_TIMEOUT_FLAG)
+    given = server_args.argparse_int(hit[1]) if hit is not None else None
+    if given is not None and given >= timeout:
+        return None
+    limit = given if given is not None else KSERVE_PREDICTOR_TIMEOUT_DEFAULT
+    return (
+        f"model {spec.namespace}/{name}: transformer timeout {timeout} s, but a KServe Python transformer ({why}) "
+        f"stops its call to the predictor at {KSERVE_PREDICTOR_TIMEOUT_FLAG} {limit} s (kserve v0.20.0 "
+        f"model_server.py); give transformer.args {KSERVE_PREDICTOR_TIMEOUT_FLAG}={timeout}"
     )
 
 
@@ -404,6 +469,7 @@ class ModelService(pulumi.ComponentResource):
             stack=coldstart.stack_runtimes(args.runtimes, spec.namespace),
         )
         predictor = _runtime.predictor(spec, inputs)
+        isvc_body = _kcomponents.isvc_spec(spec, inputs, predictor)
         self.inference_service = InferenceService(
             child_name(name, "isvc"),
             metadata={
@@ -422,9 +488,12 @@ class ModelService(pulumi.ComponentResource):
                     HOST_ANNOTATION: host(name, spec, platform),
                 },
             },
-            spec=_kcomponents.isvc_spec(spec, inputs, predictor),
+            spec=isvc_body,
             opts=opts_(*isvc_deps),
         )
+        routed = isvc_body.get("transformer", isvc_body["predictor"]).get("timeout")
+        if why := transformer_timeout_warning(name, spec, routed):
+            pulumi.log.warn(why, resource=self)
 
         jwt = _auth.request_authentication(name, spec)
         if jwt is not None:
@@ -479,7 +548,9 @@ class ModelService(pulumi.ComponentResource):
         if why := metrics_exposure_warning(name, spec, cluster.network_policy_enforced, platform.deployment_mode):
             pulumi.log.warn(why, resource=self)
         accelerator = spec.resources.accelerator
-        if accelerator and (why := gpu_capacity_warning(name, spec, cluster.gpu.pools_offering(accelerator))):
+        if accelerator and (
+            why := gpu_capacity_warning(name, spec, cluster.gpu.pools_offering(accelerator), cluster.cloud)
+        ):
             pulumi.log.warn(why, resource=self)
         if spec.scaling.min_replicas >= 2:
             k8s.policy.v1.PodDisruptionBudget(

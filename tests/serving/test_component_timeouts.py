@@ -6,8 +6,9 @@ own ``timeout`` (pkg/controller/v1beta1/inferenceservice/reconcilers/knative/ksv
 1.21 config/core/configmaps/defaults.yaml), and the activator holds the whole request to it, the wait for a pod
 included (cmd/activator/main.go). A request through a component waits for the component's pod when it is at zero,
 then, in its call to ``--predictor_host`` (components/transformer.go, explainer.go), for the predictor's cold start
-when the predictor is at zero. Every test here fails on main 49c0ccf but the two that hold what was already so
-(a component at one replica keeps Knative's default; a predictor behind a component is never at zero here).
+when the predictor is at zero. Every test here fails on main 49c0ccf but the one that holds what was already so
+(a predictor behind a component is never at zero here). Since rev14i N5 a component at one replica no longer keeps
+Knative's 300 s default: it gets the predictor's timeout, as in Standard mode.
 """
 
 from __future__ import annotations
@@ -26,18 +27,48 @@ TRANSFORMER = {"container": {"image": "ghcr.io/acme/pre:1.0", "command": ["pytho
 
 
 @pytest.mark.parametrize("key", ["transformer", "explainer"])
-def test_a_component_at_zero_without_a_timeout_gets_its_start_plus_a_request(key: str) -> None:
-    # main rendered no timeout: Knative's 300 s cut the first request while the component's pod started (600 s budget)
+def test_a_component_at_zero_without_a_timeout_gets_its_start_plus_the_predictors(key: str) -> None:
+    # 49c0ccf rendered no timeout: Knative's 300 s cut the first request while the component's pod started (600 s
+    # budget); since rev14i N5 its own start is added to the predictor's timeout (a CPU model's: 600 + 300 s)
     p = plan(model(**{key: {**TRANSFORMER, "scaling": {"minReplicas": 0}}}))
     isvc = p.inputs(ISVC)
-    assert isvc["spec"][key]["timeout"] == 600 + 300
+    assert isvc["spec"]["predictor"]["timeout"] == 900
+    assert isvc["spec"][key]["timeout"] == 600 + 900
     assert timeouts.problems(isvc) == []
 
 
-def test_a_component_at_one_in_front_of_a_predictor_at_one_keeps_knatives_default() -> None:
-    # nothing on its request path can be at zero: no timeout rendered (Knative's 300 s covers a request)
-    isvc = plan(model(transformer={**TRANSFORMER, "scaling": {"minReplicas": 1}})).inputs(ISVC)
-    assert "timeout" not in isvc["spec"]["transformer"]
+# rev14i N5: a Knative-mode transformer or explainer at minReplicas >= 1 got no ``timeout``, so KServe v0.20.0 left its
+# revision's timeoutSeconds unset (reconcilers/knative/ksvc_reconciler.go L207-L212) and Knative's
+# revision-timeout-seconds, 300 (knative/serving knative-v1.21.3 config/core/configmaps/defaults.yaml), cut a request
+# through it, while the predictor allowed its whole timeout and a Standard-mode transformer gets the predictor's.
+@pytest.mark.parametrize("key", ["transformer", "explainer"])
+def test_a_component_at_one_gets_the_predictors_timeout_in_both_modes(key: str) -> None:
+    component = {**TRANSFORMER, "scaling": {"minReplicas": 1}}
+    knative = plan(model(**{key: component})).inputs(ISVC)["spec"]
+    assert knative["predictor"]["timeout"] == 900
+    assert knative[key]["timeout"] == 900
+    standard = plan(model(**{key: component}), deployment_mode="Standard").inputs(ISVC)["spec"]
+    assert standard[key]["timeout"] == knative[key]["timeout"] == standard["predictor"]["timeout"]
+
+
+@pytest.mark.parametrize(
+    ("predictor_timeout", "component_min", "rendered"),
+    [
+        (1200, 1, 1200),  # the model's own timeout, the predictor's, is the component's
+        (300, 1, 300),
+        (120, 1, 300),  # never below Knative's own 300 s: the old default, so no component is cut sooner than it was
+        (1200, 0, 1800),  # 600 s of its own start + 1200 s, at most max-revision-timeout-seconds
+        (1199, 0, 1799),
+        (120, 0, 900),  # its own start + a request (the floor the chain holds it to)
+    ],
+)
+def test_a_component_default_follows_the_predictors_given_timeout(
+    predictor_timeout: int, component_min: int, rendered: int
+) -> None:
+    spec = model(timeout=predictor_timeout, transformer={**TRANSFORMER, "scaling": {"minReplicas": component_min}})
+    isvc = plan(spec).inputs(ISVC)
+    assert isvc["spec"]["transformer"]["timeout"] == rendered
+    assert timeouts.problems(isvc) == []
 
 
 def test_a_predictor_behind_a_component_is_never_at_zero_in_knative_mode() -> None:

@@ -120,6 +120,7 @@ def test_explainers_art_and_custom_rendered_strict() -> None:
         "maxReplicas": 2,
         "scaleMetric": "concurrency",
         "scaleTarget": 10,
+        "timeout": 900,  # the predictor's, as in Standard mode (rev14i N5)
         "labels": POD_LABELS,
         "art": {
             "type": "SquareAttack",
