@@ -200,3 +200,19 @@ def test_an_anchor_defined_again_names_the_new_value() -> None:
     # "found duplicate anchor"
     assert parse_stack_text(b"a: &x 1\nb: &x 2\nc: *x\n", FILE) == {"a": 1, "b": 2, "c": 2}
     assert parse_stack_text(b"a: &x {p: 1}\nb: &x {q: 2}\nc: {<<: *x}\n", FILE)["c"] == {"q": 2}
+
+
+# ------------------------------------------------------------------ break 5: a mountPath with ".." inside a name
+
+
+@pytest.mark.parametrize("mount", ["/mnt/a..b", "/mnt/..x", "/mnt/x.."])
+def test_a_mount_path_containing_two_dots_is_refused(mount: str) -> None:
+    # KServe v0.20.0 pkg/apis/serving/v1beta1/inference_service_validation.go line 743: strings.Contains(MountPath,
+    # "..") -> "storage path cannot contain '..'"; main checked whole segments only and planned /mnt/a..b
+    from components.serving.kspec import StorageUriSpec
+
+    with pytest.raises(SpecError) as info:
+        StorageUriSpec.model_validate({"uri": "s3://acme-models/x", "mountPath": mount})
+    assert str(info.value).endswith(
+        f"mountPath: {mount} is not allowed; give an absolute path such as /mnt/models/extra (printable, no .. or //)"
+    )
