@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import stat
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -210,6 +211,10 @@ class _ManifestLoader(yaml.SafeLoader):
 def read_documents(path: Path) -> list[Any]:
     """The YAML documents of ``path``; :class:`SpecError` (one line) when it cannot be read as YAML."""
     try:
+        if path.exists() and not path.is_dir() and not stat.S_ISREG(path.stat().st_mode):
+            # a FIFO with no writer would block open() forever, a device such as /dev/zero never ends: refused as
+            # mlplatform check refuses them (policy/check.py ``_read``; red14j break 12)
+            raise _line(f"{path}: is not a regular file (a pipe, socket or device); give a manifest file (YAML)")
         with path.open("rb") as f:
             data = f.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
