@@ -189,7 +189,7 @@ class _ManifestLoader(yaml.SafeLoader):
         if event.tag is not None and event.tag != _STR:
             tag = event.tag.replace("tag:yaml.org,2002:", "!!")
             at = event.start_mark  # without its buffer: the line's snippet would show the value
-            mark = yaml.error.Mark(at.name, at.index, at.line, at.column, None, None)  # type: ignore[no-untyped-call]
+            mark = yaml.error.Mark(at.name, at.index, at.line, at.column, None, None)  # type: ignore[no-untyped-call, arg-type]
             raise yaml.composer.ComposerError(
                 None, None, f"a value tagged {tag} is not read here; remove the tag (quote text)", mark
             )
