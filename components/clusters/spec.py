@@ -29,6 +29,29 @@ _IMAGE_REF = re.compile(r"\A[a-z0-9][A-Za-z0-9._:/@-]{0,254}\Z", re.ASCII)
 distribution/reference's, this only keeps out spaces and control characters."""
 
 
+_PATH_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*"
+_DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
+_DOMAIN = rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?"
+_REMOTE_NAME = rf"{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*"
+_REFERENCE = re.compile(
+    rf"\A(?:(?P<domain>{_DOMAIN})/)?(?P<path>{_REMOTE_NAME})(?::[A-Za-z0-9_][A-Za-z0-9_.-]{{0,127}})?"
+    r"(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?\Z",
+    re.ASCII,
+)
+r"""github.com/distribution/reference v0.6.0 regexp.go ``ReferencePat``: ``name [":" tag] ["@" digest]``, the name
+``[domainAndPort "/"] remoteName``, path components ``[a-z0-9]+`` joined by ``.``, ``_``, ``__`` or dashes, the tag
+``[\w][\w.-]{0,127}`` (red14j break 11: ``ghcr.io/A/b:1``, ``ghcr.io/a/b:``, ``ghcr.io//a/b:1``, ``ghcr.io/a/b:t:x``
+were accepted)."""
+
+
+def _reference(image: str) -> bool:
+    """Whether ``image`` is a reference distribution/reference v0.6.0 ``Parse`` accepts: :data:`_REFERENCE`, and
+    the repository path (the name after its domain, as ``anchoredNameRegexp`` splits it) at most 255 characters
+    (``RepositoryNameTotalLengthMax``)."""
+    m = _REFERENCE.match(image)
+    return m is not None and len(m["path"]) <= 255
+
+
 _DIGEST = re.compile(r"\A[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}\Z", re.ASCII)
 """github.com/distribution/reference reference.go, Grammar: ``digest := digest-algorithm ":" digest-hex`` (the hex at
 least 32 hex characters)."""
@@ -102,8 +125,13 @@ class ImageCache(Spec):
                     "an image reference has @ only before its digest (@sha256:...); give registry/path:tag without a "
                     "user or token (pull credentials go in a Secret)",
                 )
-            if not _IMAGE_REF.match(image):
-                raise value_error(f"{image!r} is not an image reference; give one such as kserve/sklearnserver:v0.20.0")
+            if not _IMAGE_REF.match(image) or not _reference(image):
+                raise field_error(
+                    str(i),
+                    redact_uri(image),
+                    "give an image reference such as kserve/sklearnserver:v0.20.0 (distribution/reference: a "
+                    "lowercase repository, at most one :tag, an optional @digest)",
+                )
         return v
 
 

@@ -331,11 +331,16 @@ def _check_outputs(args: argparse.Namespace, project: Project, stacks: list[str]
     outputs: list[tuple[str, str]] = [
         (o, getattr(args, o.lstrip("-"))) for o in ("--json", "--manifests") if getattr(args, o.lstrip("-")) is not None
     ]
+    # red14j break 8: the files the project's Python environment is made from are inputs too: the Pulumi CLI's
+    # Python host runs `uv sync` from uv.lock and pyproject.toml with `toolchain: uv` (README), pip from
+    # requirements.txt otherwise; --json uv.lock replaced the lock with plan JSON. mlplatform's own checkout's too.
+    own_root = Path(__file__).resolve().parents[2]
     inputs = [
         project.root / "Pulumi.yaml",
         project.root / "Pulumi.yml",
         project.root / project.stack_config_dir,
         *(project.stack_path(s) for s in stacks),
+        *(root / name for root in dict.fromkeys((project.root, own_root)) for name in ENVIRONMENT_FILES),
     ]
     resolved_inputs = [(i, i.resolve()) for i in inputs]
     # red14h break 6: --json into the program folder replaced infra/__main__.py and the next plan ended in a traceback.
@@ -366,6 +371,7 @@ def _check_outputs(args: argparse.Namespace, project: Project, stacks: list[str]
         for real, what in guarded:
             if _inside(out, real) or any(_inside(real, w) for w in written):
                 raise OutputError(option, Path(text), f"would write over {what} {real}; give a path outside it")
+    _check_same_files(outputs, stacks, [*(i for i, _ in resolved_inputs), *(g for g, _ in guarded)])
     if len(outputs) == 2:
         (_, json_text), (_, manifests_text) = outputs
         j, m = Path(json_text).resolve(), Path(manifests_text).resolve()
@@ -384,6 +390,47 @@ def _check_outputs(args: argparse.Namespace, project: Project, stacks: list[str]
         manifests = Path(args.manifests)
         if manifests.exists() and not manifests.is_dir():
             raise OutputError("--manifests", manifests, "is a file; give a folder (it is created when missing)")
+
+
+ENVIRONMENT_FILES = ("uv.lock", "pyproject.toml", "requirements.txt")
+"""Files a project's Python environment is made from (beside Pulumi.yaml): no output may replace them."""
+
+
+def _files_of(paths: list[Path]) -> dict[tuple[int, int], Path]:
+    """The (device, inode) of every existing file at or under ``paths``."""
+    found: dict[tuple[int, int], Path] = {}
+    for path in paths:
+        for file in [path] if path.is_file() else (path.rglob("*") if path.is_dir() else []):
+            try:
+                st = file.stat()
+            except OSError:
+                continue
+            found.setdefault((st.st_dev, st.st_ino), file)
+    return found
+
+
+def _check_same_files(outputs: list[tuple[str, str]], stacks: list[str], inputs: list[Path]) -> None:
+    """Refuse an output that is an input under another name: a hard link (os.path.samefile compares the device and
+    inode; red14j break 8: --json hard.yaml, a hard link of Pulumi.yaml, replaced Pulumi.yaml though the resolved
+    paths differ). For --manifests, the existing files in the folders it writes."""
+    existing = [(o, Path(t)) for o, t in outputs if t and t != "-"]
+    candidates = [
+        (o, f)
+        for o, out in existing
+        for f in ([out] if o == "--json" else [c for s in stacks for c in _files_of([out / s]).values()])
+    ]
+    if not any(f.is_file() for _, f in candidates):
+        return
+    known = _files_of(inputs)
+    for option, file in candidates:
+        try:
+            st = file.stat()
+        except OSError:
+            continue
+        if (given := known.get((st.st_dev, st.st_ino))) is not None and file.is_file():
+            raise OutputError(
+                option, file, f"is the project's input {given} under another name (a hard link); give another path"
+            )
 
 
 def _write(option: str, path: Path, write: Callable[[], object]) -> None:

@@ -15,7 +15,9 @@ serving.kserve.io/inferenceservice_v1beta1.json) unless named otherwise.
 from __future__ import annotations
 
 import json
+import math
 import re
+import stat
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -178,6 +180,21 @@ class _ManifestLoader(yaml.SafeLoader):
                     seen.add(key)
         return super().construct_mapping(node, deep)
 
+    def compose_scalar_node(self, anchor: Any) -> Any:
+        """A scalar tagged other than ``!!str`` is refused without its value (red14j break 1: ``value: !!int
+        9s3cr3tzz`` raised PyYAML's ValueError, exit 70, the secret in the line): kubectl's go-yaml v2 fork resolves
+        a tagged scalar otherwise than YAML 1.1 (kubernetes-sigs/yaml goyaml.v2/decode.go ``scalar``: "cannot
+        decode !!str ... as a !!int"), so the tag is not read either way."""
+        event = self.peek_event()  # type: ignore[no-untyped-call]
+        if event.tag is not None and event.tag != _STR:
+            tag = event.tag.replace("tag:yaml.org,2002:", "!!")
+            at = event.start_mark  # without its buffer: the line's snippet would show the value
+            mark = yaml.error.Mark(at.name, at.index, at.line, at.column, None, None)  # type: ignore[no-untyped-call, arg-type]
+            raise yaml.composer.ComposerError(
+                None, None, f"a value tagged {tag} is not read here; remove the tag (quote text)", mark
+            )
+        return super().compose_scalar_node(anchor)  # type: ignore[no-untyped-call]
+
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()  # type: ignore[no-untyped-call]
@@ -194,6 +211,10 @@ class _ManifestLoader(yaml.SafeLoader):
 def read_documents(path: Path) -> list[Any]:
     """The YAML documents of ``path``; :class:`SpecError` (one line) when it cannot be read as YAML."""
     try:
+        if path.exists() and not path.is_dir() and not stat.S_ISREG(path.stat().st_mode):
+            # a FIFO with no writer would block open() forever, a device such as /dev/zero never ends: refused as
+            # mlplatform check refuses them (policy/check.py ``_read``; red14j break 12)
+            raise _line(f"{path}: is not a regular file (a pipe, socket or device); give a manifest file (YAML)")
         with path.open("rb") as f:
             data = f.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
@@ -219,6 +240,13 @@ def read_documents(path: Path) -> list[Any]:
         ) from None
     except (yaml.YAMLError, RecursionError) as e:
         raise _line(f"{path}: not YAML: {' '.join(str(e).split()) or type(e).__name__}") from None
+    except SpecError:
+        raise
+    except (ValueError, TypeError, IndexError, OverflowError) as e:  # a constructor's own error: never a traceback,
+        # and never its text, which may quote a secret (red14j break 1)
+        raise _line(
+            f"{path}: not YAML: a value cannot be read ({type(e).__name__}); write it plain or quoted"
+        ) from None
     for i, doc in enumerate(docs):
         if nesting_depth(doc) > MAX_DEPTH:
             raise _line(f"{path}: document {i + 1} nests maps and lists more than {MAX_DEPTH} deep")
@@ -360,6 +388,16 @@ _ManifestLoader.add_constructor(_BOOL, _construct_bool)  # type: ignore[arg-type
 _ManifestLoader.add_constructor(_GO_NUMBER, _construct_go_number)  # type: ignore[arg-type]
 
 
+def _construct_timestamp_text(loader: _ManifestLoader, node: yaml.ScalarNode) -> str:
+    """A plain timestamp is the text written: kubectl's go-yaml v2 fork decodes it into interface{} as a string
+    (kubernetes-sigs/yaml goyaml.v2/decode.go ``scalar``: "It looks like a timestamp but for backward compatibility
+    reasons we set it as a string"), so ``value: 2024-01-05`` is sent as "2024-01-05" (red14j break 6)."""
+    return str(loader.construct_scalar(node))
+
+
+_ManifestLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp_text)  # type: ignore[arg-type]
+
+
 def _too_long_number(doc: Any) -> tuple[str, _LongNumber] | None:
     """The key path and text of the first :class:`_LongNumber` (a value or a key) in ``doc``, else None."""
     todo: list[tuple[tuple[str, ...], Any]] = [((), doc)]
@@ -477,7 +515,12 @@ def _scalar(key: str, cast: Callable[[Any], Any] = lambda v: v, *, rendered: Pat
 
 
 def _whole(value: Any) -> int:
-    """A whole number as the manifest gives it (the CRD's integer: not true, not 1.5, not "3")."""
+    """A whole number as the manifest gives it (the CRD's integer: not true, not 1.5, not "3"). A whole float
+    (``3.0``, ``1e1``, ``08``: go-yaml v2 reads 08 as the float 8) is the integer kubectl sends: sigs.k8s.io/yaml
+    v1.6.0 yaml.go ``yamlToJSONTarget`` writes the decoded value with encoding/json, whose ``floatEncoder`` writes a
+    whole float64 without a fraction (3.0 as 3), and the API server reads 3 (red14j break 6)."""
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer() and abs(value) < 1e21:
+        return int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError("give a whole number")
     return value
@@ -776,11 +819,26 @@ def _annotations(ctx: _Ctx, path: Path_, value: Any) -> None:
     _walk(ctx, path, value, ANNOTATION_ROWS, "InferenceService annotation")
 
 
+def _finalizers(ctx: _Ctx, path: Path_, value: Any) -> None:
+    """KServe's own finalizer, which its controller adds to every InferenceService (kserve v0.20.0
+    pkg/controller/v1beta1/inferenceservice/controller.go line 178, ``finalizerName :=
+    "inferenceservice.finalizers"``, ``controllerutil.AddFinalizer``): a ``kubectl get -o yaml`` copy has it; not
+    asked for, not kept (red14j break 6). Any other finalizer is refused."""
+    if not isinstance(value, list):
+        raise _refuse(path, "give a list of finalizers")
+    for i, item in enumerate(value):
+        if item != ISVC_FINALIZER:
+            raise _refuse((*path, str(i)), f"mlplatform has no equivalent of this finalizer (only {ISVC_FINALIZER})")
+
+
+ISVC_FINALIZER = "inferenceservice.finalizers"
+
 METADATA_ROWS: dict[str, Row] = {
     "name": _name,
     "namespace": _namespace,
     "labels": _labels,
     "annotations": _annotations,
+    "finalizers": _finalizers,
     **{key: _ignored() for key in SERVER_SET},
 }
 
@@ -1018,7 +1076,18 @@ def _finish_model(ctx: _Ctx) -> None:
         ctx.note((*path, "0", "name"), "the port is named h2c, the gRPC name Knative reads (KServe's too)")
 
 
+def _unnamed(ctx: _Ctx, path: Path_, value: Any) -> None:
+    """``name: ""``: the model's container is an inlined corev1.Container (kserve v0.20.0 pkg/apis/serving/v1beta1/
+    predictor.go ``PredictorExtensionSpec``: ``v1.Container `json:",inline"```), whose ``Name`` has no omitempty
+    (k8s.io/api core/v1 types.go ``Name string `json:"name"```), so the API server returns ``name: ""`` on every live
+    object (kserve/kserve#4512 shows it) and ``kubectl get -o yaml`` keeps it (red14j break 6). Another name is
+    refused: KServe names the container itself."""
+    if value != "":
+        raise _refuse(path, "mlplatform has no equivalent of this predictor model field")
+
+
 MODEL_ROWS: dict[str, Row] = {
+    "name": _unnamed,
     "modelFormat": _model_format,
     "runtime": _scalar("runtime", _text),
     "runtimeVersion": _scalar("runtimeVersion", _text),
@@ -2223,13 +2292,27 @@ by its parent's pods with the parent's ServiceAccount, access rules and scaling,
 policies ModelService gives each model (docs/components/model-service.md, "Importing KServe InferenceServices")."""
 
 
+def _listed(docs: list[Any]) -> list[Any]:
+    """The documents with each ``apiVersion: v1, kind: List`` replaced by its items: ``kubectl get isvc -o yaml``
+    prints several objects as one such List (red14j break 6, b6-kubectl-get-list.yaml: ``items:`` holding the
+    InferenceServices, ``metadata: {resourceVersion: ""}``); kubectl's source for it was not read here."""
+    out: list[Any] = []
+    for doc in docs:
+        if isinstance(doc, dict) and doc.get("kind") == "List" and doc.get("apiVersion") == "v1":
+            items = doc.get("items")
+            out.extend(items if isinstance(items, list) else [])
+        else:
+            out.append(doc)
+    return out
+
+
 def import_files(paths: list[Path], project: Any, stack: str) -> ImportResult:
     """Read every InferenceService of ``paths`` into entries for ``stack`` of ``project``. A bad file raises
     :class:`SpecError` (one line); an InferenceService that cannot be expressed is one line in ``refused``."""
     facts, config, cfg = stack_facts(project, stack)
     result = ImportResult()
     seen: dict[str, str] = {}
-    docs = [(path, i, doc) for path in paths for i, doc in enumerate(read_documents(path))]
+    docs = [(path, i, doc) for path in paths for i, doc in enumerate(_listed(read_documents(path)))]
 
     def source_of(path: Path, i: int) -> str:
         return f"{path}#{i + 1}" if len([d for d in docs if d[0] == path]) > 1 else str(path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import json
 import math
 import re
@@ -11,7 +12,8 @@ from typing import Any
 
 import yaml
 
-from components.errors import SpecError, show
+from components.credentials import PLAIN_TEXT
+from components.errors import SpecError, escape_line, show, show_key
 from components.spec import MAX_DEPTH, nesting_depth
 
 SECRET_PLACEHOLDER = "[secret]"
@@ -48,12 +50,35 @@ class _StackLoader(yaml.SafeLoader):
       config reaches a program as JSON text.
     """
 
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        """An anchor defined again names the new node from there on, as in go-yaml v3.0.1 (parser.go ``anchor``:
+        ``p.anchors[n.Anchor] = n``; red14j break 9: PyYAML refuses "found duplicate anchor")."""
+        if not self.check_event(yaml.AliasEvent):  # type: ignore[no-untyped-call]
+            anchor = self.peek_event().anchor  # type: ignore[no-untyped-call]
+            if anchor is not None:
+                self.anchors.pop(anchor, None)
+        return super().compose_node(parent, index)  # type: ignore[no-untyped-call]
+
+    def compose_scalar_node(self, anchor: Any) -> yaml.ScalarNode:
+        """The scalar, marked with the tag written on it (``!!int``, ``!``), if any: :func:`renamed_key` refuses a
+        tag other than ``!!str`` on a scalar (red14j breaks 1, 2)."""
+        tag = self.peek_event().tag  # type: ignore[no-untyped-call]
+        node: yaml.ScalarNode = super().compose_scalar_node(anchor)  # type: ignore[no-untyped-call]
+        if tag is not None and tag != _STR_TAG:
+            node.written_tag = tag  # type: ignore[attr-defined]
+        return node
+
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         if not isinstance(node, yaml.MappingNode):
             raise yaml.constructor.ConstructorError(None, None, "expected a map", node.start_mark)
         seen: set[str] = set()
         for key_node, _ in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
+                # go-yaml v3.0.1 decode.go ``mapping`` compares every key's text, ``<<`` too: "mapping key "<<"
+                # already defined" (red14j break 9)
+                if "<<" in seen:
+                    raise yaml.constructor.ConstructorError(None, None, "<< is given twice", key_node.start_mark)
+                seen.add("<<")
                 continue
             key = self._key(key_node)
             if key in seen:
@@ -267,7 +292,7 @@ def go_yaml_v3_key(node: yaml.ScalarNode) -> str | None:
         return None if text in ("true", "false") else f"the boolean {text.lower()}"  # %v writes true, false
     if text in _V3_NULLS:
         return "null"
-    if node.tag == "tag:yaml.org,2002:timestamp":
+    if go_timestamp(text):
         return "a timestamp"
     if text[:1] and text[0] in "-+.0123456789":
         value = go_yaml_number(text)
@@ -283,11 +308,13 @@ def go_yaml_v3_key(node: yaml.ScalarNode) -> str | None:
 
 
 def renamed_key(root: yaml.Node) -> str | None:
-    """The first map key (in the file's order) that the Pulumi CLI would not read as the text written
-    (:func:`go_yaml_v3_key`), or plain timestamp value, as ``path: key is not allowed; ...``, or None (red14h break
-    3: ``010:`` would name a model ``8`` and ``~:`` one ``<nil>`` for the CLI while the plan kept the text). A key
-    path under ``config:`` is written without it, as the other refusals write it. Each node is walked once (an alias
-    repeats its anchor)."""
+    """The first place (in the file's order) where the Pulumi CLI would not read the text written, as ``path: value
+    is not allowed; ...``, or None: a map key it reads as other text (:func:`go_yaml_v3_key`; red14h break 3: ``010:``
+    would name a model ``8`` and ``~:`` one ``<nil>``), a quoted or tagged ``<<`` key (merged by the CLI), a plain
+    value go-yaml v3 reads as a timestamp (:func:`go_timestamp`), or a scalar with a tag other than ``!!str``
+    (:func:`_tagged`). The path is written as other refusals write it (:func:`_where`: without ``config``, keys in
+    JSON quotes where they would hide characters) and a value under a credential key is masked (red14j break 10).
+    Each node is walked once (an alias repeats its anchor)."""
     seen: set[int] = set()
     todo: list[tuple[yaml.Node, tuple[str, ...]]] = [(root, ())]
     while todo:
@@ -298,32 +325,114 @@ def renamed_key(root: yaml.Node) -> str | None:
         children: list[tuple[yaml.Node, tuple[str, ...]]] = []
         if isinstance(node, yaml.MappingNode):
             for key, value in node.value:
-                if key.tag == "tag:yaml.org,2002:merge":
+                if key.tag == "tag:yaml.org,2002:merge" and getattr(key, "written_tag", None) is None:
                     children.append((value, path))
                     continue
                 text = str(key.value) if isinstance(key, yaml.ScalarNode) else "?"
-                at = ".".join(path[1:] if path[:1] == ("config",) else path)
-                where = f"{at}.{text}" if at else text
+                if isinstance(key, yaml.ScalarNode) and (problem := _tagged(key, path)) is not None:
+                    return problem
+                if isinstance(key, yaml.ScalarNode) and text == "<<":
+                    # go-yaml v3.0.1 decode.go isMerge takes an untagged quoted "<<", and the CLI decodes the file,
+                    # writes it back and decodes it again (loaders.go LoadProjectStackBytes): any "<<" key merges
+                    return (
+                        f"{_where(path, text)}: a quoted or tagged << key is not allowed; the Pulumi CLI merges it "
+                        "as <<: (go-yaml v3): write <<: *anchor to merge, or another key"
+                    )
                 if isinstance(key, yaml.ScalarNode) and (what := go_yaml_v3_key(key)) is not None:
                     return (
-                        f"{where}: {text} is not allowed; the Pulumi CLI reads this key as {what}, not the text "
-                        f'written (go-yaml v3): quote it, "{text}"'
+                        f"{_where(path, text)}: {_shown(text)} is not allowed; the Pulumi CLI reads this key as "
+                        f'{what}, not the text written (go-yaml v3): quote it, "{_shown(text)}"'
                     )
                 children.append((value, (*path, text)))
         elif isinstance(node, yaml.SequenceNode):
             children = [(item, (*path, str(i))) for i, item in enumerate(node.value)]
-        elif isinstance(node, yaml.ScalarNode) and node.tag == _TIMESTAMP_TAG and not node.style:
-            # go-yaml v3.0.1 decodes a plain timestamp into any as a time.Time (v2's "for backward compatibility
-            # reasons we set it as a string" is gone from decode.go ``scalar``), which the CLI passes on as RFC 3339
-            # text (2001-12-14 becomes 2001-12-14T00:00:00Z)
-            at = ".".join(path[1:] if path[:1] == ("config",) else path) or "(the document)"
-            return (
-                f"{at}: {node.value} is not allowed; the Pulumi CLI reads it as a timestamp and passes it on as RFC "
-                "3339 text (2001-12-14 as 2001-12-14T00:00:00Z), not the text written (go-yaml v3): quote it, "
-                f'"{node.value}"'
-            )
+        elif isinstance(node, yaml.ScalarNode):
+            if (problem := _tagged(node, path)) is not None:
+                return problem
+            if not node.style and go_timestamp(str(node.value)):
+                # go-yaml v3.0.1 decodes a plain timestamp into any as a time.Time (v2's "for backward compatibility
+                # reasons we set it as a string" is gone from decode.go ``scalar``), which the CLI passes on as RFC
+                # 3339 text (2001-12-14 becomes 2001-12-14T00:00:00Z)
+                value = _shown(str(node.value), path)
+                quoted = f'"{value}"' if value != PLAIN_TEXT else "the value"
+                return (
+                    f"{_where(path)}: {value} is not allowed; the Pulumi CLI reads it as a timestamp and passes it "
+                    "on as RFC 3339 text (2001-12-14 as 2001-12-14T00:00:00Z), not the text written (go-yaml v3): "
+                    f"quote it, {quoted}"
+                )
         todo.extend(reversed(children))
     return None
+
+
+def _where(path: tuple[str, ...], key: str | None = None) -> str:
+    """The key path of ``path`` (plus ``key``) as refusals write it: without ``config``, the first key (namespaced,
+    ``mlplatform:models``) as written, the others through :func:`~components.errors.show_key` (``models."a.b"``),
+    every character outside printable ASCII escaped."""
+    parts = [*(path[1:] if path[:1] == ("config",) else path), *(() if key is None else (key,))]
+    if not parts:
+        return "(the document)"
+    return escape_line(".".join([parts[0], *(show_key(p) for p in parts[1:])]))
+
+
+def _shown(text: str, path: tuple[str, ...] = ()) -> str:
+    """``text`` as a refusal shows it: :data:`~components.credentials.PLAIN_TEXT` under a credential key
+    (``env.DB_PASSWORD``) or when it looks like a credential, else escaped."""
+    from components.credentials import PLAIN_TEXT as hidden
+    from components.credentials import credential_path, shows_credential
+
+    if credential_path([p.split(":", 1)[-1] for p in path], text) or shows_credential(text):
+        return hidden
+    return escape_line(text) if text else '""'
+
+
+def _tagged(node: yaml.ScalarNode, path: tuple[str, ...]) -> str | None:
+    """The refusal of a scalar written with a tag other than ``!!str`` (``!!int``, ``!!float``, ``!!bool``,
+    ``!!null``, ``!!timestamp``, ``!``), or None. go-yaml v3.0.1 resolves a tagged scalar its own way (resolve.go
+    ``resolve``: ``!!float 010`` is 8.0, ``!!bool yes`` and ``!!int s3cr3t`` are errors, "cannot decode !!str `...` as
+    a !!int"; ``! 010`` is 8), PyYAML another (YAML 1.1: 10.0, false; a ValueError), so the tag is refused rather
+    than read either way (red14j breaks 1, 2). ``!!str`` (or quotes) is text in both. Other tags (``!!binary``,
+    ``!Ref``) are refused by the constructor, with their line."""
+    tag = getattr(node, "written_tag", None)
+    if tag is None or not (tag == "!" or tag.startswith("tag:yaml.org,2002:")):
+        return None
+    if tag.removeprefix("tag:yaml.org,2002:") in ("binary", "set", "omap", "pairs", "seq", "map"):
+        return None
+    written = tag.replace("tag:yaml.org,2002:", "!!")
+    value = _shown(str(node.value), path)
+    return (
+        f"{_where(path)}: {written} {value} is not allowed; the Pulumi CLI (go-yaml v3) reads a tagged value "
+        f"otherwise than YAML 1.1: remove the tag {written} and write the value plain, or quoted for text"
+    )
+
+
+_GO_TIME = re.compile(
+    r"\A(?P<year>[0-9]{4})-(?P<month>[0-9]{1,2})-(?P<day>[0-9]{1,2})"
+    r"(?:(?:(?P<t>[Tt])| +)(?P<hour>[0-9]{1,2}):(?P<minute>[0-9]{1,2}):(?P<second>[0-9]{1,2})(?:[.,][0-9]+)?"
+    r"(?P<zone>Z|[-+](?:[0-9]{2}|[-+][0-9]):(?:[0-9]{2}|[-+][0-9]))?)?\Z",
+    re.ASCII,
+)
+
+
+def go_timestamp(text: str) -> bool:
+    """Whether go-yaml v3.0.1 reads the plain scalar ``text`` as a timestamp (resolve.go ``parseTimestamp``: four
+    digits and ``-``, then Go's ``time.Parse`` with ``allowedTimestampFormats``: "2006-1-2T15:4:5.999999999Z07:00",
+    the same with a lower-case ``t``, "2006-1-2 15:4:5.999999999" with no zone, and "2006-1-2"). As golang/go
+    src/time/format.go (go1.19) ``Parse`` reads those layouts: month, day, hour, minute and second are one or two
+    digits (``getnum``) in range (month 1-12, hour < 24, minute and second < 60, the day within the month:
+    "day out of range"), a layout space matches one or more spaces (``skip``), a fraction starts with ``.`` or
+    ``,``, the zone is ``Z`` or ``+hh:mm``, and nothing may follow ("extra text"). So ``2027-1-5``,
+    ``2027-01-05t1:2:3Z`` and ``2001-12-14 21:59:43.10`` are timestamps (PyYAML misses the first two), ``2001-02-30``,
+    ``2001-12-14T21:59:43`` (no zone) and ``2001-12-14 21:59:43.10 -5`` are text (red14j break 3). Where Go versions
+    may differ, the text counts as a timestamp, so it is refused rather than read otherwise than the CLI's Go: a
+    zone's hours and minutes are read with ``atoi`` in go1.19 (no range check, a sign allowed: ``+25:00``, ``+-1:00``
+    are zones), and a fraction of more than 9 digits (go1.19 reads 9 and stops at "extra text")."""
+    m = _GO_TIME.match(text)
+    if m is None or (m["t"] is not None) != (m["zone"] is not None):
+        return False
+    year, month, day = int(m["year"]), int(m["month"]), int(m["day"])
+    if not 1 <= month <= 12 or not 1 <= day <= calendar.monthrange(year or 2000, month)[1]:
+        return False
+    return m["hour"] is None or (int(m["hour"]) < 24 and int(m["minute"]) < 60 and int(m["second"]) < 60)
 
 
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
@@ -442,9 +551,6 @@ def _strip_secure(value: Any) -> Any:
     return value
 
 
-_LINE_BOM = re.compile("^\ufeff", re.M)
-
-
 def parse_stack_text(data: bytes, rel: str) -> dict[str, Any]:
     """The stack file's YAML document as a map, or a :class:`ProjectError` naming the file (and the line)."""
     try:
@@ -454,9 +560,17 @@ def parse_stack_text(data: bytes, rel: str) -> dict[str, Any]:
         raise ProjectError(
             f"{rel}: line {line}: byte 0x{data[e.start]:02x} is not UTF-8; save the file as UTF-8 text"
         ) from None
-    # go-yaml "allow[s] the BOM mark to start a line" (go-yaml scannerc.go, yaml_parser_scan_to_next_token); PyYAML
-    # skips one at the start of the stream only: drop a BOM that starts a line, as the Pulumi CLI's reader does.
-    text = _LINE_BOM.sub("", text)
+    # A byte-order mark past the first character: go-yaml v3.0.1 keeps it as text ("\ufeff  models:" is a key
+    # of its own) except where its buffer happens to start with one: scannerc.go yaml_parser_scan_to_next_token
+    # ("Allow the BOM mark to start a line") tests yamlprivateh.go ``is_bom(b, i)``, which reads b[0..2], the start
+    # of the read buffer, not position i. Which it does depends on how the file falls in go-yaml's buffer, so the
+    # file is refused (red14j break 4: main dropped it and planned models the CLI does not see).
+    if (bom := text.find("\ufeff", 1)) > 0:
+        line = text[:bom].count("\n") + 1
+        raise ProjectError(
+            f"{rel}: line {line}: a byte-order mark (U+FEFF) past the start of the file is not allowed; the Pulumi "
+            "CLI's reader (go-yaml v3) keeps it as text where this plan cannot tell: delete it"
+        )
     if _FAST_LOADER is not None and not _libyaml_may_differ(text):
         try:
             return _checked(_read_yaml(_FAST_LOADER, text, rel), rel)
@@ -473,9 +587,16 @@ def parse_stack_text(data: bytes, rel: str) -> dict[str, Any]:
         mark = getattr(e, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""
         problem = getattr(e, "problem", None) or _one_line(e)
+        if "'\\t'" in problem:  # go-yaml v3 reads a:\tb, a: b\tc, [1,\t2] (red14j break 9): say so
+            problem += " (the Pulumi CLI's go-yaml reads some tabs this plan's reader refuses: write spaces)"
         raise ProjectError(f"{rel}: {where}YAML syntax error: {problem}") from None
     except RecursionError:  # deeper than the parser follows: refused like any file deeper than MAX_DEPTH
         raise ProjectError(_too_deep(rel)) from None
+    except ProjectError:
+        raise
+    except (ValueError, TypeError, IndexError, OverflowError) as e:  # a constructor's own error: never a traceback,
+        # and never its text, which may quote a secret (red14j break 1)
+        raise ProjectError(f"{rel}: a value cannot be read ({type(e).__name__}); write it plain or quoted") from None
     return _checked(doc, rel)
 
 

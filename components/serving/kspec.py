@@ -176,6 +176,7 @@ RESERVED_PORTS: dict[int, str] = {
     15004: "the Istio sidecar (debug)",
     15006: "the Istio sidecar (inbound)",
     15008: "the Istio sidecar (HBONE)",
+    15009: "the Istio sidecar (HBONE, secure networks)",
     15020: "Istio's pilot-agent (status)",
     15021: "the Istio sidecar (health)",
     15053: "the Istio sidecar (DNS)",
@@ -186,7 +187,9 @@ container by Knative's webhook (knative/serving knative-v1.21.3 pkg/apis/serving
 BackendHTTPPort 8012, BackendHTTP2Port 8013, QueueAdminPort 8022, AutoscalingQueueMetricsPort 9090,
 UserQueueMetricsPort 9091, ProfilingDefaultPort 8008), the queue-proxy's TLS port 8112 (pkg/networking/constants.go
 ``BackendHTTPSPort``) and Istio's (istio.io/latest/docs/ops/deployment/application-requirements/
-#ports-used-by-istio). In Standard mode there is no queue-proxy, but the same rule keeps a model movable."""
+#ports-used-by-istio; 15009, H2C, "HBONE port for secure networks", is in that table as istio.io/v1.13/zh/docs/ops/
+deployment/requirements has it: red14j break 12, the pinned version's page was not read). In Standard mode there is
+no queue-proxy, but the same rule keeps a model movable."""
 
 
 class ProbeSpec(Spec):
@@ -386,7 +389,10 @@ class StorageUriSpec(Spec):
     @field_validator("mount_path")
     @classmethod
     def _mount(cls, v: str) -> str:
-        if not re.fullmatch(r"/[!-~]{0,254}", v, re.ASCII) or "/../" in v + "/" or "//" in v:
+        # ".." anywhere, not only as a segment: KServe v0.20.0 pkg/apis/serving/v1beta1/inference_service_validation.go
+        # validateStorageURISpec line 743, strings.Contains(MountPath, "..") -> "storage path cannot contain '..'"
+        # (red14j break 5: /mnt/a..b was planned and imported, the webhook refuses it)
+        if not re.fullmatch(r"/[!-~]{0,254}", v, re.ASCII) or ".." in v or "//" in v:
             raise value_error("give an absolute path such as /mnt/models/extra (printable, no .. or //)")
         normal = posixpath.normpath(v)
         if normal in _SYSTEM_MOUNTS or normal.startswith(_SYSTEM_MOUNT_PREFIXES):

@@ -384,8 +384,8 @@ class PipelineSpec(Spec):
             raise field_error(
                 "nodes",
                 f"{calls} steps from root, each nodeName step counting its node's steps again",
-                f"give a graph of at most {MAX_GRAPH_CALLS} steps counted so (the platform's limit: a request may run "
-                "each of them)",
+                f"give a graph of at most {MAX_GRAPH_CALLS} steps counted so (the platform's limit on the graph its "
+                "checks walk: every branch of a Switch or Splitter counts, though a request runs one)",
             )
         return self
 
@@ -427,10 +427,15 @@ inference_graph_validation.go ``validateInferenceGraph``) and the CRD has no ``m
 (components/serving/pipeline.py ``_slowest_path``, components/serving/timeouts.py ``graph_wait``) within Python's
 recursion (red14h break 5: 500 nodes in a chain ended in RecursionError); docs/components/pipeline.md, "Checks"."""
 MAX_GRAPH_CALLS = 10_000
-"""The most steps one request may run through the graph, each ``nodeName`` step running its node's steps again (a
-node two steps name is run twice): the router calls every step of a Sequence or Ensemble (cmd/router/main.go
-``routeStep``), and the walks of the graph visit every step of every node. Counted before any walk, so a graph of a
-few nodes that each name the next twice (2^n steps, red14h break 1) is refused in one line instead of walked for
+"""The most steps the plan's walks of the graph visit, each ``nodeName`` step visiting its node's steps again (a node
+two steps name is visited twice). The router calls every step of a Sequence or Ensemble and one of a Switch or
+Splitter (cmd/router/main.go ``routeStep``, ``pickupRoute``, ``pickupRouteByCondition``), but the walks
+(:func:`components.serving.timeouts.graph_wait`, pipeline.py ``_slowest_path``) try every branch of a Switch or
+Splitter, as either may be taken, and a branch that reaches a node at another clock walks it again: counting one
+branch would let through a chain of Switch nodes whose two branches reach the next node at different clocks, whose
+walks may double at each node (reasoned from the memo keys, not measured). So every branch counts and the refusal
+says so (red14j break 12: it said "a request may run each"). Counted before any walk, so a graph of a few nodes that
+each name the next twice (2^n steps, red14h break 1) is refused in one line instead of walked for
 hours. KServe v0.20.0 sets no bound (:data:`MAX_GRAPH_DEPTH`)."""
 
 

@@ -341,9 +341,9 @@ def runtime_server_problems(model: ModelSpec) -> list[tuple[str, object, str]]:
             continue  # KServe's own default: the routes stay where the AuthorizationPolicy allows them (rev14i N2)
         if OPENAI_PREFIX_ENV in names:
             problems.append(
-                (
-                    kind,
-                    OPENAI_PREFIX_ENV,
+                (  # the key path to the value and the value (red14j break 12: the line showed the name only)
+                    f"{kind}.{OPENAI_PREFIX_ENV}",
+                    names[OPENAI_PREFIX_ENV],
                     f"it would move {runtime}'s OpenAI routes off /openai (kserve v0.20.0 protocol/rest/openai/"
                     "endpoints.py OPENAI_ROUTE_PREFIX), the paths the model's AuthorizationPolicy allows, so every "
                     "OpenAI call would be denied; remove it",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -282,3 +283,44 @@ def test_where_gpus_takes_ascii_digits_only(gpus: str, capsys: pytest.CaptureFix
     assert main(["where", "nvidia-l4", "--gpus", gpus]) == 2
     err = capsys.readouterr().err
     assert err.startswith("mlplatform where: argument --gpus: invalid number: ") and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("name", ["uv.lock", "pyproject.toml", "requirements.txt"])
+def test_json_over_the_projects_environment_files_is_refused(
+    tiny: Path, name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # red14j break 8: --json uv.lock replaced the lock the Pulumi CLI's `uv sync` reads with plan JSON (exit 0)
+    (tiny / name).write_text("kept\n")
+    code = main(["plan", "--project", str(tiny), "--stack", "dev", "--json", str(tiny / name)])
+    assert (code, capsys.readouterr().err) == (
+        2,
+        f"--json: {tiny / name}: would write over the project's input {tiny / name}; give a path outside "
+        "Pulumi.yaml and stacks/\n",
+    )
+    assert (tiny / name).read_text() == "kept\n"
+
+
+def test_json_over_a_hard_link_of_an_input_is_refused(tiny: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # red14j break 8: --json hard.yaml (a hard link of Pulumi.yaml) destroyed Pulumi.yaml: resolved paths differ
+    before = (tiny / "Pulumi.yaml").read_bytes()
+    os.link(tiny / "Pulumi.yaml", tiny / "hard.yaml")
+    code = main(["plan", "--project", str(tiny), "--stack", "dev", "--json", str(tiny / "hard.yaml")])
+    assert (code, capsys.readouterr().err) == (
+        2,
+        f"--json: {tiny / 'hard.yaml'}: is the project's input {tiny / 'Pulumi.yaml'} under another name (a hard "
+        "link); give another path\n",
+    )
+    assert (tiny / "Pulumi.yaml").read_bytes() == before
+
+
+def test_manifests_over_a_hard_link_of_an_input_is_refused(tiny: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    before = (tiny / "stacks" / "Pulumi.dev.yaml").read_bytes()
+    (tiny / "out" / "dev").mkdir(parents=True)
+    os.link(tiny / "stacks" / "Pulumi.dev.yaml", tiny / "out" / "dev" / "kept.yaml")
+    code = main(["plan", "--project", str(tiny), "--stack", "dev", "--manifests", str(tiny / "out")])
+    assert (code, capsys.readouterr().err) == (
+        2,
+        f"--manifests: {tiny / 'out' / 'dev' / 'kept.yaml'}: is the project's input "
+        f"{tiny / 'stacks' / 'Pulumi.dev.yaml'} under another name (a hard link); give another path\n",
+    )
+    assert (tiny / "stacks" / "Pulumi.dev.yaml").read_bytes() == before

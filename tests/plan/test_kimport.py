@@ -973,10 +973,11 @@ def test_the_openai_route_prefix_env_is_refused_on_import(tmp_path: Path) -> Non
     result = kimport.import_files([_write(tmp_path, doc)], PROJECT, "aws-dev")
     assert result.imported == []
     assert [line.split(": ", 1)[1] for line in result.refused] == [
-        "InferenceService qwen: as an mlplatform model: stacks/Pulumi.aws-dev.yaml: mlplatform:models.qwen.env: "
-        "KSERVE_OPENAI_ROUTE_PREFIX is not allowed; it would move kserve-huggingfaceserver's OpenAI routes off /openai "
-        "(kserve v0.20.0 protocol/rest/openai/endpoints.py OPENAI_ROUTE_PREFIX), the paths the model's "
-        "AuthorizationPolicy allows, so every OpenAI call would be denied; remove it"
+        "InferenceService qwen: as an mlplatform model: stacks/Pulumi.aws-dev.yaml: mlplatform:models.qwen.env."
+        'KSERVE_OPENAI_ROUTE_PREFIX: "" is not allowed; it would move '
+        "kserve-huggingfaceserver's OpenAI routes off /openai (kserve v0.20.0 protocol/rest/openai/endpoints.py "
+        "OPENAI_ROUTE_PREFIX), the paths the model's AuthorizationPolicy allows, so every OpenAI call would be denied; "
+        "remove it"
     ]
 
 

@@ -76,7 +76,7 @@ DIFFERING = {
 def _read(loader: type[project._StackLoader], text: str) -> str:
     try:
         return f"value {project._read_yaml(loader, text, 'x')!r}"
-    except yaml.YAMLError as e:
+    except (yaml.YAMLError, ProjectError) as e:  # ProjectError: a tagged scalar (red14j breaks 1, 2)
         return f"refused {getattr(e, 'problem', e)}"
 
 

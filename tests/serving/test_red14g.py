@@ -436,10 +436,12 @@ def test_the_openai_route_prefix_is_refused(kind: str) -> None:
         storageUri="hf://Qwen/Qwen2.5-0.5B-Instruct",
         **{kind: {"KSERVE_OPENAI_ROUTE_PREFIX": value}},
     )
+    shown = "{secret: s, key: k}" if kind == "secretEnv" else '""'  # the value (red14j break 12: main the name)
     assert _refused(spec) == (
-        f"ModelSpec.{kind}: KSERVE_OPENAI_ROUTE_PREFIX is not allowed; it would move kserve-huggingfaceserver's OpenAI "
-        "routes off /openai (kserve v0.20.0 protocol/rest/openai/endpoints.py OPENAI_ROUTE_PREFIX), the paths the "
-        "model's AuthorizationPolicy allows, so every OpenAI call would be denied; remove it"
+        f"ModelSpec.{kind}.KSERVE_OPENAI_ROUTE_PREFIX: {shown} is not allowed; it would move "
+        "kserve-huggingfaceserver's OpenAI routes off /openai (kserve v0.20.0 protocol/rest/openai/endpoints.py "
+        "OPENAI_ROUTE_PREFIX), the paths the model's AuthorizationPolicy allows, so every OpenAI call would be "
+        "denied; remove it"
     )
 
 
@@ -455,4 +457,4 @@ def test_the_openai_route_prefix_at_kserves_default_is_kept() -> None:
     moved = model(
         format="huggingface", storageUri="hf://Qwen/Qwen2.5-0.5B-Instruct", env={"KSERVE_OPENAI_ROUTE_PREFIX": "/oai"}
     )
-    assert "KSERVE_OPENAI_ROUTE_PREFIX is not allowed" in _refused(moved)
+    assert "KSERVE_OPENAI_ROUTE_PREFIX: /oai is not allowed" in _refused(moved)

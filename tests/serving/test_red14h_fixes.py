@@ -262,7 +262,8 @@ def test_a_graph_of_nodes_naming_the_next_twice_is_refused_in_one_line_before_an
     assert line == (
         "stacks/Pulumi.t.yaml: mlplatform:pipelines.p.nodes: 6291454 steps from root, each nodeName step counting its "
         f"node's steps again is not allowed; give a graph of at most {MAX_GRAPH_CALLS} steps counted so (the "
-        "platform's limit: a request may run each of them)"
+        "platform's limit on the graph its checks walk: every branch of a Switch or Splitter counts, though a request "
+        "runs one)"
     )
 
 
