@@ -90,3 +90,17 @@ def test_shares_count_per_node_where_the_cloud_shares_gpus_itself() -> None:
         "replica (sliced: 2 nodes x 5 replicas (4 GPUs x 4 clients each) = 10); replicas beyond 10 would stay "
         "Pending. Raise the pools' maxNodes or lower maxReplicas"
     )
+
+
+def test_a_pool_whose_nodes_cannot_hold_one_pod_adds_nothing() -> None:
+    # red14j break 7: a big pool (4 L4 a node, 1 node) beside a small one (1 L4 a node, 50 nodes) and gpus 4: the
+    # small pool's 50 GPUs hide the warning when GPUs are summed, though no node of it can take a 4-GPU pod (one node
+    # meets a pod's whole request, kubernetes.io/docs/tasks/configure-pod-container/extended-resource/).
+    big = replace(L4X4_POOL, name="big", max_nodes=1)
+    small = replace(L4X4_POOL, name="small", gpus_per_node=1, max_nodes=50, instance_type="g6.xlarge")
+    assert _warnings(10, gpus=4, big=big, small=small) == [
+        "model models/iris: scaling.maxReplicas 10 is more than the nvidia-l4 pools can hold at resources.gpus 4 per "
+        "replica (big: 1 nodes x 1 replicas (4 GPUs each); small: 50 nodes x 0 replicas (1 GPUs each) = 1); replicas "
+        "beyond 1 would stay Pending. Raise the pools' maxNodes or lower maxReplicas"
+    ]
+    assert _warnings(1, gpus=4, big=big, small=small) == []
