@@ -156,12 +156,17 @@ def check(
                 else "GPUs (MIG devices) per node"
             )
             raise SpecError("resources.gpus", res.gpus, f"give at most {most} ({what} of the {res.accelerator} pools)")
-        gpu = platform.cluster.gpu
-        sliced = [p for p in offering if p.sharing in ONE_SHARE_STRATEGIES and gpu.needs_device_plugin]
+        sliced = platform.cluster.gpu.one_share_pools(res.accelerator)
         if res.gpus > 1 and len(sliced) == len(offering):
-            # The device plugin's time-slicing and MPS configs fail requests greater than one: the pod would fail at
-            # admission on the node (UnexpectedAdmissionError), so say it here.
-            raise SpecError("resources.gpus", res.gpus, one_share_why(res.accelerator, [p.name for p in sliced]))
+            # The device plugin that applies time-slicing or MPS fails requests greater than one (the cloud's
+            # one_share_strategies, on GKE too): the pod would fail at admission on the node
+            # (UnexpectedAdmissionError), so say it here. With a whole pool beside them the predictor's node affinity
+            # keeps the pod off these pools (GpuScheduling.multi_gpu_affinity).
+            raise SpecError(
+                "resources.gpus",
+                res.gpus,
+                one_share_why(res.accelerator, [p.name for p in sliced], platform.cluster.cloud),
+            )
     if res.gpus and res.accelerator:
         for key, value in platform.cluster.gpu.node_selector(res.accelerator).items():
             if key in spec.node_selector and spec.node_selector[key] != value:
@@ -479,8 +484,13 @@ class ModelService(pulumi.ComponentResource):
         if why := metrics_exposure_warning(name, spec, cluster.network_policy_enforced, platform.deployment_mode):
             pulumi.log.warn(why, resource=self)
         accelerator = spec.resources.accelerator
-        if accelerator and (why := gpu_capacity_warning(name, spec, cluster.gpu.pools_offering(accelerator))):
-            pulumi.log.warn(why, resource=self)
+        if accelerator:
+            # a pod asking more than one GPU never lands on a pool that serves one share per request (its affinity,
+            # GpuScheduling.multi_gpu_affinity), so those pools hold none of its replicas
+            shared = {p.name for p in cluster.gpu.one_share_pools(accelerator)} if spec.resources.gpus > 1 else set()
+            reachable = [p for p in cluster.gpu.pools_offering(accelerator) if p.name not in shared]
+            if why := gpu_capacity_warning(name, spec, reachable):
+                pulumi.log.warn(why, resource=self)
         if spec.scaling.min_replicas >= 2:
             k8s.policy.v1.PodDisruptionBudget(
                 child_name(name, "pdb"),
