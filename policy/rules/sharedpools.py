@@ -75,7 +75,7 @@ def component_gpus(component: Mapping[str, Any]) -> int:
 
 
 def _expression_admits(expr: Mapping[str, Any], labels: Mapping[str, Any]) -> bool:
-    key, op = expr.get("key"), expr.get("operator")
+    key, op = str(expr.get("key")), expr.get("operator")
     values = [str(v) for v in as_list(expr.get("values"))]
     has = key in labels
     value = str(labels.get(key)) if has else None
