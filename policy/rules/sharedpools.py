@@ -144,6 +144,23 @@ def _check(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
                 )
 
 
+def _unknown(res: Resource) -> str | None:
+    """A pool whose node labels, or a component whose nodeSelector or affinity, is known only after deploy."""
+    for part in percloud.parts(RULE):
+        for d in (part.read(res) or ()) if part.read is not None else ():
+            if d.labels is UNKNOWN:
+                return f"labels of pool {d.name}"
+    if res.type.startswith("kubernetes:serving.kserve.io/") and res.type.endswith(f":{ISVC}"):
+        spec = res.props.get("spec")
+        if spec is UNKNOWN:
+            return f"spec of {res.name}"
+        for key in COMPONENTS:
+            component = as_map(spec).get(key)
+            if component is UNKNOWN or any(as_map(component).get(f) is UNKNOWN for f in ("nodeSelector", "affinity")):
+                return f"spec.{key} of {res.name}"
+    return None
+
+
 RULES = [
     Rule(
         name=RULE,
@@ -155,6 +172,7 @@ RULES = [
         enforcement="mandatory",
         area="cluster",
         check_stack=_check,
+        unknown=_unknown,
         remediation="exclude the shared pools with a required node affinity on the pool label, or ask 1 GPU",
     ),
 ]
