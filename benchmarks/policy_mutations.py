@@ -235,6 +235,17 @@ OCI_WARM = "aws-dev:" + json.dumps(
     }
 )
 """aws-dev whose resnet50 is a pinned 16 GB model image, with warm capacity on its pool (rev17f s02, s04)."""
+MIXED_L4 = "aws-dev:" + json.dumps({
+    "mlplatform:cluster": {**_AWS_DEV["mlplatform:cluster"], "gpuPools": {
+        "l4": {**_AWS_DEV["mlplatform:cluster"]["gpuPools"]["l4"],
+               "sharing": {"strategy": "time-slicing", "maxClientsPerGpu": 2}},
+        "l4x4": {"accelerator": "nvidia-l4", "gpusPerNode": 4, "minNodes": 0, "maxNodes": 2}}},
+    "mlplatform:models": {**_AWS_DEV["mlplatform:models"], "resnet50": {
+        **_AWS_DEV["mlplatform:models"]["resnet50"],
+        "resources": {**_AWS_DEV["mlplatform:models"]["resnet50"]["resources"], "gpus": 2}}},
+})  # fmt: skip
+"""aws-dev with its l4 pool time-sliced x2 and a whole four-L4 pool beside it, resnet50 asking 2 GPUs (fixshare B):
+accepted, its predictor kept off l4 by a required node affinity. No shipped stack renders a multi-GPU model."""
 STACK_RUNTIME_GPU = "aws-dev:" + json.dumps({
     "mlplatform:runtimes": {"acme-onnx": {
         "formats": [{"name": "onnx", "autoSelect": True, "priority": 2}], "protocols": ["v1", "v2"],
@@ -2459,6 +2470,34 @@ MUTATIONS = (
         'gpu-pool-disk-fits',
         config=AWS_NODE_GROUPS,
     ),
+    # fixshare: a 2-GPU predictor beside a time-sliced pool of its accelerator (MIXED_L4) must keep off that pool
+    Mutation(
+        'fixshare-affinity-dropped',
+        'serving',
+        'components/serving/_runtime.py',
+        'if affinity := given.gpu.multi_gpu_affinity(spec.resources.accelerator, spec.resources.gpus):',
+        'if affinity := given.gpu.multi_gpu_affinity(spec.resources.accelerator, 1):',
+        "the predictor's pool affinity computed for one GPU (none rendered): a 2-GPU pod may land on a shared node",
+        'multi-gpu-avoids-shared-pools', config=MIXED_L4,
+    ),
+    Mutation(
+        'fixshare-affinity-off-by-one',
+        'clusters',
+        'components/clusters/base.py',
+        'names = sorted(p.name for p in self.one_share_pools(accelerator)) if gpus > 1 else []',
+        'names = sorted(p.name for p in self.one_share_pools(accelerator)) if gpus > 2 else []',
+        'the shared pools kept off only above two GPUs',
+        'multi-gpu-avoids-shared-pools', config=MIXED_L4,
+    ),
+    Mutation(
+        'fixshare-affinity-wrong-label',
+        'clusters',
+        'components/clusters/base.py',
+        'term = {"matchExpressions": [{"key": self.pool_label, "operator": "NotIn", "values": names}]}',
+        'term = {"matchExpressions": [{"key": self.accelerator_label, "operator": "NotIn", "values": names}]}',
+        "the affinity names the pools under the accelerator label (which no node carries with a pool's name)",
+        'multi-gpu-avoids-shared-pools', config=MIXED_L4,
+    ),
 )  # fmt: skip
 EVALUATOR = "components/serving/requestpath.py"
 EVALUATOR_TESTS = ("tests/serving/test_requestpath.py",)
@@ -2491,6 +2530,7 @@ RULE_TESTS = (
     "tests/policy/test_policy_server_ports.py",
     "tests/policy/test_policy_disk_fits.py",
     "tests/policy/test_policy_rev17h.py",
+    "tests/policy/test_policy_shared_pools.py",
 )
 
 PLAN_SCRIPT = r"""

@@ -161,6 +161,14 @@ class Cloud:
     """Why a strategy is missing from :attr:`sharing` (shown when one is asked for)."""
     device_plugin_shares: bool = False
     """The platform's NVIDIA device plugin applies a pool's sharing (else the cloud shares GPUs itself)."""
+    one_share_strategies: tuple[str, ...] = ()
+    """Sharing strategies (of :attr:`sharing`) whose pools serve a pod at most one GPU share: the device plugin that
+    applies the sharing refuses a request for more (components/clusters ``shares_one_gpu_per_request``). A model
+    asking more than one GPU is refused where every pool of its accelerator is such a pool, and kept off them
+    (a required node affinity) where some are not."""
+    one_share_refusal: str = ""
+    """With :attr:`one_share_strategies`: what refuses a request for more than one share there, as a message says it
+    (components/clusters/base.py ``one_share_why``)."""
     mig_by_compute_slices: bool = False
     """A pool asks for a MIG profile by its compute slices only (AKS ``gpuInstanceProfile`` MIG1g ... MIG7g), so
     only one profile per compute size can be had (components/clusters/mig.py)."""
@@ -421,6 +429,12 @@ AWS = register(
         sharing_why="EKS GPU pools share GPUs by time-slicing or mps (NVIDIA device plugin); MIG on EKS needs the GPU "
         "operator's MIG manager, which this platform does not configure",
         device_plugin_shares=True,
+        # NVIDIA/k8s-device-plugin v0.20.0 internal/rm/rm.go ValidateRequest fails an allocation of more than one
+        # shared device ("maximum request size for shared resources is 1") under failRequestsGreaterThanOne, which
+        # the platform's config sets for time-slicing and MPS (components/clusters/base.py device_plugin_config).
+        one_share_strategies=("time-slicing", "mps"),
+        one_share_refusal="the NVIDIA device plugin refuses a request for more than one share "
+        "(failRequestsGreaterThanOne)",
         storage_schemes=("s3",),
         storage_kind="s3://",
         # S3 general purpose bucket naming rules (https://docs.aws.amazon.com/AmazonS3/latest/userguide/
@@ -506,6 +520,16 @@ GCP = register(
         provider_region_key="gcp:region",
         required_setting=("project", "give the Google Cloud project id"),
         sharing=("none", "time-slicing", "mps", "mig"),
+        # GKE's own device plugin applies the sharing (gke.SHARING_STRATEGY) and refuses more than one virtual
+        # device: GoogleCloudPlatform/container-engine-accelerators@992db81 pkg/gpu/nvidia/gpusharing/gpusharing.go
+        # ValidateRequest, time-sharing always ("at most 1 nvidia.com/gpu can be requested on GPU nodes"), MPS on
+        # multi-GPU nodes; on a one-GPU MPS node it grants several shares of that one GPU, which is not what
+        # resources.gpus asks for, so MPS is refused too. GKE shows the refusal as UnexpectedAdmissionError ("About
+        # GPU sharing strategies in GKE", cloud.google.com/kubernetes-engine/docs/concepts/timesharing-gpus).
+        one_share_strategies=("time-slicing", "mps"),
+        one_share_refusal="GKE's device plugin refuses more than one nvidia.com/gpu on a time-shared node and on a "
+        "multi-GPU MPS node (UnexpectedAdmissionError), and on a one-GPU MPS node grants shares of that one GPU, "
+        "not several GPUs",
         storage_schemes=("gs",),
         storage_kind="gs://",
         storage=(
@@ -595,6 +619,12 @@ AZURE = register(
         region_ignores_case_and_spaces=True,
         sharing=("none", "time-slicing", "mps", "mig"),
         device_plugin_shares=True,
+        # NVIDIA/k8s-device-plugin v0.20.0 internal/rm/rm.go ValidateRequest fails an allocation of more than one
+        # shared device ("maximum request size for shared resources is 1") under failRequestsGreaterThanOne, which
+        # the platform's config sets for time-slicing and MPS (components/clusters/base.py device_plugin_config).
+        one_share_strategies=("time-slicing", "mps"),
+        one_share_refusal="the NVIDIA device plugin refuses a request for more than one share "
+        "(failRequestsGreaterThanOne)",
         mig_by_compute_slices=True,
         storage_schemes=("azure",),
         storage_kind="Azure Blob",

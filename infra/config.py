@@ -483,7 +483,7 @@ class StackConfig(Spec):
         sliced = [k for k, p in pools.items() if shares_one_gpu_per_request(self.cloud, p.sharing.strategy)]
         if res.gpus > 1 and len(sliced) == len(pools):
             # The same rule ModelService applies (components/serving/model_service.py), here before registration.
-            raise field_error(f"{base}.resources.gpus", res.gpus, one_share_why(res.accelerator, sliced))
+            raise field_error(f"{base}.resources.gpus", res.gpus, one_share_why(res.accelerator, sliced, self.cloud))
 
     def secret_keys_used(self) -> dict[str, str]:
         """Config keys that must hold secrets, by the key path that names them."""

@@ -573,6 +573,7 @@ ACME = clouds.Cloud(
     provider_region_key="acme:region",
     sharing=("none", "time-slicing"),
     device_plugin_shares=True,
+    one_share_strategies=("time-slicing",),
     cluster_tag="mlplatform.io/cluster",
     cluster_types=(CLUSTER_TYPE,),
     max_public_cidrs=2,
@@ -838,6 +839,7 @@ def test_fourth_cloud_config(acme: clouds.Cloud) -> None:
         "give at most 9 on acme (fake tag rule of tests/test_clouds.py)",
     )
     assert shares_one_gpu_per_request("acme", "time-slicing")
+    assert not shares_one_gpu_per_request("acme", "mps")  # not in its one_share_strategies
 
 
 def _tls(dns01: dict[str, Any]) -> dict[str, Any]:

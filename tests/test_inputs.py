@@ -312,6 +312,13 @@ def test_time_slicing_rule_matches_the_clusters() -> None:
     # MPS too: k8s-device-plugin v0.20.0 api/config/v1/config.go sets failRequestsGreaterThanOne for MPS by default
     assert shares_one_gpu_per_request("aws", "mps") is eks.NEEDS_DEVICE_PLUGIN
     assert not shares_one_gpu_per_request("aws", "mig")
+    # fixshare A: GKE's own device plugin refuses more than one shared GPU too
+    # (GoogleCloudPlatform/container-engine-accelerators@992db81 pkg/gpu/nvidia/gpusharing/gpusharing.go
+    # ValidateRequest: time-sharing always, MPS on multi-GPU nodes; on a one-GPU MPS node it would grant shares of
+    # one GPU)
+    assert shares_one_gpu_per_request("gcp", "time-slicing")
+    assert shares_one_gpu_per_request("gcp", "mps")
+    assert not shares_one_gpu_per_request("gcp", "mig")
 
 
 def test_cluster_errors_carry_the_stack_file(monkeypatch: pytest.MonkeyPatch) -> None:

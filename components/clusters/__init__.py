@@ -18,7 +18,6 @@ from components import clouds
 from components.clusters._common import ManagedClusterArgs, check_region, resolve_pools
 from components.clusters.base import (
     GPU_TAINT,
-    ONE_SHARE_STRATEGIES,
     GpuPoolInfo,
     GpuScheduling,
     KubernetesCluster,
@@ -187,10 +186,10 @@ def check_cluster_versions(cloud: str, spec: ClusterSpec, *, allow_unsupported: 
 
 def shares_one_gpu_per_request(cloud: str, strategy: str) -> bool:
     """Whether a pool with sharing ``strategy`` on ``cloud`` serves a pod at most one GPU (a share): the device
-    plugin refuses larger requests (:data:`ONE_SHARE_STRATEGIES`), where the platform's device plugin applies the
-    sharing (:attr:`components.clouds.Cloud.device_plugin_shares`)."""
+    plugin that applies the sharing refuses larger requests (:attr:`components.clouds.Cloud.one_share_strategies`:
+    the NVIDIA device plugin's ``failRequestsGreaterThanOne`` on EKS and AKS, GKE's own device plugin on GKE)."""
     entry = clouds.find(cloud)
-    return strategy in ONE_SHARE_STRATEGIES and entry is not None and entry.device_plugin_shares
+    return entry is not None and strategy in entry.one_share_strategies
 
 
 def create_cluster(

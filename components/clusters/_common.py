@@ -382,6 +382,7 @@ class ManagedCluster(pulumi.ComponentResource, abc.ABC):
             taints=(GPU_TAINT, *extra_taints),
             needs_device_plugin=needs_device_plugin,
             needs_dcgm_exporter=needs_dcgm_exporter,
+            one_share_strategies=clouds.get(cloud).one_share_strategies,
             provisioner=gpu_provisioner,
             streamed_registries=tuple(streamed_registries),
         )

@@ -13,6 +13,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components import clouds
 from components.naming import (
     ACCELERATOR_LABEL,
     GPU_TAINT_EFFECT,
@@ -58,6 +59,14 @@ MPS_CAPABLE_LABEL = "nvidia.com/mps.capable"
 does not install GFD, so MPS pools carry it from the start."""
 SHARED_STRATEGIES = ("time-slicing", "mps")
 """Sharing strategies the NVIDIA device plugin applies (MIG is partitioned by the cloud or the GPU operator)."""
+ONE_SHARE_STRATEGIES = ("time-slicing", "mps")
+"""The default of :attr:`GpuScheduling.one_share_strategies` (each cluster sets its cloud's,
+:attr:`components.clouds.Cloud.one_share_strategies`). With the NVIDIA device plugin: strategies whose config refuses
+a request for more than one share: time-slicing sets
+``failRequestsGreaterThanOne`` (components/clusters/base.py), and for MPS NVIDIA/k8s-device-plugin v0.20.0 sets it
+when the config leaves it out (api/config/v1/config.go: "Preserve the historical MPS behavior unless the config
+explicitly relaxes it"), which base.py now also writes; internal/rm/rm.go ``ValidateRequest`` then fails the
+allocation ("maximum request size for shared resources is 1") for both strategies."""
 OS_DEVICE_PLUGIN_LABEL = "mlplatform.io/os-device-plugin"
 """Node label (``"true"``) of a GPU pool whose OS runs the NVIDIA device plugin: Bottlerocket's NVIDIA variants run
 nvidia-k8s-device-plugin on the host (bottlerocket.dev/en/os/1.34.x/api/settings/kubelet-device-plugins; the device
@@ -147,6 +156,10 @@ class GpuScheduling:
     streamed_registries: tuple[str, ...] = ()
     """Registry hosts (``fnmatch`` patterns) whose images the GPU pools stream instead of pulling whole (GKE image
     streaming); empty: every image is pulled whole. Read by the cold-start estimate (components/coldstart.py)."""
+    one_share_strategies: tuple[str, ...] = ONE_SHARE_STRATEGIES
+    """Sharing strategies whose pools serve a pod at most one GPU share on this cluster (the cloud's
+    :attr:`components.clouds.Cloud.one_share_strategies`, set by ``_finish``): a pod asking more than one GPU
+    must not land on such a pool (:meth:`one_share_pools`)."""
     critical_priority_needs_quota: bool = False
     """The cluster admits pods with the ``system-node-critical`` priority outside ``kube-system`` only in namespaces
     with a ResourceQuota whose scope selects that PriorityClass (GKE; Kubernetes docs, "Resource Quotas: Limit
@@ -189,6 +202,27 @@ class GpuScheduling:
     def pools_offering(self, accelerator: str) -> list[GpuPoolInfo]:
         """The pools whose nodes carry ``accelerator``."""
         return [p for p in self.pools.values() if p.accelerator == accelerator]
+
+    def one_share_pools(self, accelerator: str) -> list[GpuPoolInfo]:
+        """The pools of ``accelerator`` whose device plugin serves a pod one GPU share at most
+        (:attr:`one_share_strategies`): a pod asking more fails there at admission (UnexpectedAdmissionError)."""
+        return [p for p in self.pools_offering(accelerator) if p.sharing in self.one_share_strategies]
+
+    def multi_gpu_affinity(self, accelerator: str | None, gpus: int) -> dict[str, Any] | None:
+        """The required node affinity that keeps a pod asking ``gpus`` > 1 of ``accelerator`` off the pools that
+        serve one share per request (:meth:`one_share_pools`, by :attr:`pool_label`, which every node of a pool
+        carries: :meth:`node_labels`); None when it asks one GPU (or none), or no such pool offers the accelerator. The
+        scheduler would otherwise place it on a time-sliced/MPS node, which advertises GPUs x clients of
+        ``nvidia.com/gpu``, and the device plugin would fail the allocation there (NVIDIA/k8s-device-plugin v0.20.0
+        internal/rm/rm.go ``ValidateRequest``; GoogleCloudPlatform/container-engine-accelerators@992db81
+        pkg/gpu/nvidia/gpusharing/gpusharing.go ``ValidateRequest``)."""
+        if accelerator is None:
+            return None
+        names = sorted(p.name for p in self.one_share_pools(accelerator)) if gpus > 1 else []
+        if not names:
+            return None
+        term = {"matchExpressions": [{"key": self.pool_label, "operator": "NotIn", "values": names}]}
+        return {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [term]}}}
 
 
 @dataclass(frozen=True)
@@ -405,17 +439,12 @@ class KubernetesCluster(Protocol):
         ...
 
 
-ONE_SHARE_STRATEGIES = ("time-slicing", "mps")
-"""Sharing strategies whose device-plugin config refuses a request for more than one share: time-slicing sets
-``failRequestsGreaterThanOne`` (components/clusters/base.py), and for MPS NVIDIA/k8s-device-plugin v0.20.0 sets it
-when the config leaves it out (api/config/v1/config.go: "Preserve the historical MPS behavior unless the config
-explicitly relaxes it"), which base.py now also writes; internal/rm/rm.go ``ValidateRequest`` then fails the
-allocation ("maximum request size for shared resources is 1") for both strategies."""
-
-
-def one_share_why(accelerator: str, pools: list[str]) -> str:
-    """What to give instead of more than one GPU when every ``accelerator`` pool (``pools``) shares its GPUs."""
-    return (
-        f"give 1: the {accelerator} pools ({', '.join(pools)}) share their GPUs (time-slicing or MPS), and the NVIDIA "
-        "device plugin refuses a request for more than one share (failRequestsGreaterThanOne)"
+def one_share_why(accelerator: str, pools: list[str], cloud: str | None = None) -> str:
+    """What to give instead of more than one GPU when every ``accelerator`` pool (``pools``) serves one share per
+    request, naming what refuses more on ``cloud`` (:attr:`components.clouds.Cloud.one_share_refusal`; the NVIDIA
+    device plugin's words when the cloud says nothing)."""
+    entry = clouds.find(cloud) if cloud is not None else None
+    refusal = (entry.one_share_refusal if entry is not None else "") or (
+        "the NVIDIA device plugin refuses a request for more than one share (failRequestsGreaterThanOne)"
     )
+    return f"give 1: the {accelerator} pools ({', '.join(pools)}) share their GPUs (time-slicing or MPS), and {refusal}"

@@ -488,6 +488,12 @@ def predictor(spec: ModelSpec, given: PredictorInputs) -> dict[str, Any]:
     tols = tolerations(spec, given.gpu)
     if tols:
         out["tolerations"] = tols
+    # A pod asking more than one GPU must not land on a pool that serves one share per request (its nodes advertise
+    # GPUs x clients, so the scheduler would place it there and the device plugin fail it):
+    # GpuScheduling.multi_gpu_affinity. Knative admits the affinity (kubernetes.podspec-affinity,
+    # components/platform/knative.py GPU_FEATURES).
+    if affinity := given.gpu.multi_gpu_affinity(spec.resources.accelerator, spec.resources.gpus):
+        out["affinity"] = affinity
     if spec.image_pull_secrets:
         out["imagePullSecrets"] = [{"name": n} for n in spec.image_pull_secrets]
     if spec.logger is not None and given.request_log_url is not None:

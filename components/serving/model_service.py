@@ -156,12 +156,17 @@ def check(
                 else "GPUs (MIG devices) per node"
             )
             raise SpecError("resources.gpus", res.gpus, f"give at most {most} ({what} of the {res.accelerator} pools)")
-        gpu = platform.cluster.gpu
-        sliced = [p for p in offering if p.sharing in ONE_SHARE_STRATEGIES and gpu.needs_device_plugin]
+        sliced = platform.cluster.gpu.one_share_pools(res.accelerator)
         if res.gpus > 1 and len(sliced) == len(offering):
-            # The device plugin's time-slicing and MPS configs fail requests greater than one: the pod would fail at
-            # admission on the node (UnexpectedAdmissionError), so say it here.
-            raise SpecError("resources.gpus", res.gpus, one_share_why(res.accelerator, [p.name for p in sliced]))
+            # The device plugin that applies time-slicing or MPS fails requests greater than one (the cloud's
+            # one_share_strategies, on GKE too): the pod would fail at admission on the node
+            # (UnexpectedAdmissionError), so say it here. With a whole pool beside them the predictor's node affinity
+            # keeps the pod off these pools (GpuScheduling.multi_gpu_affinity).
+            raise SpecError(
+                "resources.gpus",
+                res.gpus,
+                one_share_why(res.accelerator, [p.name for p in sliced], platform.cluster.cloud),
+            )
     if res.gpus and res.accelerator:
         for key, value in platform.cluster.gpu.node_selector(res.accelerator).items():
             if key in spec.node_selector and spec.node_selector[key] != value:

@@ -1846,6 +1846,12 @@ POLICY = CloudPolicy(
             summary="Karpenter EC2NodeClass data or root volume (a managed node group's launch template: not read)",
             read=_pool_disk,
         ),
+        "multi-gpu-avoids-shared-pools": Part(
+            types=(KARPENTER_POOL, EKS_MNG, AWS_NODE_GROUP),
+            summary="EKS Karpenter NodePool template labels and managed node group labels, the NVIDIA device plugin's "
+            "config label (time-slicing-<n>, mps-<n>)",
+            read=_pool_disk,
+        ),
         "node-selectors-match-pools": Part(
             types=(EKS_MNG, AWS_NODE_GROUP, EKS_NG2, KARPENTER_POOL),
             summary=(

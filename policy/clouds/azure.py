@@ -950,6 +950,11 @@ POLICY = CloudPolicy(
             summary="AKS: its kube-reserved CPU table and the lesser of 20 x max pods + 50 MiB and 25 % of memory"
         ),
         "gpu-pool-disk-fits": Part(types=(AKS, AKS_POOL), summary="AKS osDiskSizeGB", read=_pool_disk),
+        "multi-gpu-avoids-shared-pools": Part(
+            types=(AKS, AKS_POOL),
+            summary="AKS nodeLabels, the NVIDIA device plugin's config label (time-slicing-<n>, mps-<n>)",
+            read=_pool_disk,
+        ),
         "node-selectors-match-pools": Part(
             types=(AKS, AKS_POOL),
             summary="AKS nodeLabels, pool name, vmSize and its architecture, nodeTaints and scaleSetPriority",

@@ -954,6 +954,12 @@ POLICY = CloudPolicy(
     parts={
         "pods-fit-nodes": Part(summary="GKE: its memory tiers and the COS kernel's share"),
         "gpu-pool-disk-fits": Part(types=(GKE_POOL,), summary="GKE nodeConfig.diskSizeGb", read=_pool_disk),
+        "multi-gpu-avoids-shared-pools": Part(
+            types=(GKE_POOL,),
+            summary="GKE nodeConfig.labels and guestAccelerators gpuSharingConfig.maxSharedClientsPerGpu (GKE's device "
+            "plugin, container-engine-accelerators gpusharing.go ValidateRequest)",
+            read=_pool_disk,
+        ),
         "node-pools-span-zones": Part(
             types=(GKE,),
             summary="GKE: the cluster's nodeLocations",

@@ -167,6 +167,7 @@ CATEGORIES = {
     "a kubeconfig with credentials inline": "secret-kubeconfig-",
     "quantities past 2^63-1": "range-cpu-1e1000-existing",
     "a multi-GPU model on MPS pools": "model-gpus-mps",
+    "a multi-GPU model on GKE's shared pools": "model-gpus-time-sliced-gke",
 }
 
 

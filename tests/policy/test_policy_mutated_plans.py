@@ -434,6 +434,7 @@ SECURITY_RULES = {
     "istio-cni-namespace": "mandatory",  # istio-cni where GKE admits system-node-critical pods (rev17d p13)
     "timeouts-cover-cold-start": "mandatory",  # availability: the load balancer cuts a cold start (rev17c p10)
     "gpu-pool-disk-fits": "mandatory",  # availability: a model whose images do not fit the node never starts (rev16b)
+    "multi-gpu-avoids-shared-pools": "mandatory",  # availability: a 2-GPU pod fails on a shared GPU (fixshare)
     "cold-start-from-zero-pulls": "mandatory",  # availability: a cache or pre-pull credited from zero (rev17f s03)
     "node-pools-span-zones": "mandatory",  # availability: a pool in fewer zones, fixed at creation (rev17c c16)
     "gpu-operator-no-second-driver": "mandatory",  # a second driver on a node with one loaded (rev17c p08)

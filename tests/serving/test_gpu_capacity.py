@@ -76,20 +76,23 @@ def test_a_one_share_pool_holds_no_replica_of_a_multi_gpu_model() -> None:
     ]
 
 
-def test_shares_count_per_node_where_the_cloud_shares_gpus_itself() -> None:
-    # gcp: GKE shares GPUs itself (no device plugin config, shares_one_gpu_per_request is False), so a time-shared node
-    # of 4 GPUs x 4 clients offers 16 requests: 16 // 3 = 5 pods of 3 per node, 2 nodes = 10 replicas.
-    gpu3 = ModelSpec.model_validate(model(format="pytorch", resources={**GPU, "gpus": 3}, scaling={"maxReplicas": 10}))
+def test_a_gke_time_shared_pool_holds_no_replica_of_a_multi_gpu_model() -> None:
+    # red14k break 2: gcp counted a time-shared node of 4 GPUs x 4 clients as 16 // 3 = 5 pods of 3 GPUs, but GKE's
+    # own device plugin refuses a request of more than one time-shared GPU (GoogleCloudPlatform/
+    # container-engine-accelerators@992db81 pkg/gpu/nvidia/gpusharing/gpusharing.go ValidateRequest: "at most 1
+    # nvidia.com/gpu can be requested on GPU nodes"), so none of those replicas ever starts.
+    gpu3 = ModelSpec.model_validate(model(format="pytorch", resources={**GPU, "gpus": 3}, scaling={"maxReplicas": 1}))
     sliced = replace(L4X4_POOL, name="sliced", sharing="time-slicing", max_clients_per_gpu=4)
-    assert gpu_capacity_warning("iris", gpu3, [sliced], "gcp") is None
-    eleven = ModelSpec.model_validate(
-        model(format="pytorch", resources={**GPU, "gpus": 3}, scaling={"maxReplicas": 11})
+    assert gpu_capacity_warning("iris", gpu3, [sliced], "gcp") == (
+        "model models/iris: scaling.maxReplicas 1 is more than the nvidia-l4 pools can hold at resources.gpus 3 per "
+        "replica (sliced: none (time-slicing: one share per pod) = 0); replicas beyond 0 would stay Pending. Raise "
+        "the pools' maxNodes or lower maxReplicas"
     )
-    assert gpu_capacity_warning("iris", eleven, [sliced], "gcp") == (
-        "model models/iris: scaling.maxReplicas 11 is more than the nvidia-l4 pools can hold at resources.gpus 3 per "
-        "replica (sliced: 2 nodes x 5 replicas (4 GPUs x 4 clients each) = 10); replicas beyond 10 would stay "
-        "Pending. Raise the pools' maxNodes or lower maxReplicas"
-    )
+    # one GPU a pod: each of 2 nodes grants 4 GPUs x 4 clients = 16 pods
+    one = ModelSpec.model_validate(model(format="pytorch", resources=GPU, scaling={"maxReplicas": 32}))
+    assert gpu_capacity_warning("iris", one, [sliced], "gcp") is None
+    more = ModelSpec.model_validate(model(format="pytorch", resources=GPU, scaling={"maxReplicas": 33}))
+    assert "replicas beyond 32 would stay Pending" in (gpu_capacity_warning("iris", more, [sliced], "gcp") or "")
 
 
 def test_a_pool_whose_nodes_cannot_hold_one_pod_adds_nothing() -> None:

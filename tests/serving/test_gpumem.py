@@ -395,21 +395,36 @@ def test_a_kv_cache_in_bytes_on_mps_leaves_the_clients_share_less_it() -> None:
 
 
 def test_a_pool_the_models_node_selector_excludes_does_not_bound_it() -> None:
-    """rev16e N4: gcp with a time-sliced one-L4 pool and a whole two-L4 pool (g2-standard-24); a 2-GPU model pinned
-    to g2-standard-24 by its own nodeSelector never lands on the time-sliced pool, so its bound is 2 x 23034 MiB."""
+    """rev16e N4: gcp with an MPS x2 one-L4 pool and a whole two-L4 pool (g2-standard-24); a 1-GPU model pinned to
+    g2-standard-24 by its own nodeSelector never lands on the MPS pool, so its bound is one whole 23034 MiB GPU.
+    (The test had a 2-GPU model beside a time-sliced pool: on gcp that pool is no longer a candidate at all,
+    test_a_2_gpu_model_is_not_judged_on_a_gke_time_sliced_pool.)"""
     pools = {
-        "l4": {"accelerator": "nvidia-l4", "maxNodes": 2, "gpusPerNode": 1, "sharing": TS2},
+        "l4": {"accelerator": "nvidia-l4", "maxNodes": 2, "gpusPerNode": 1, "sharing": MPS2},
         "l4x2": {"accelerator": "nvidia-l4", "maxNodes": 2, "gpusPerNode": 2},
     }
-    cfg = _stack(30, 2, None, pools=pools)
-    assert _error(cfg) == _line("30", "24.15", "one 23034 MiB GPU shared by time-slicing", pool="l4")
+    cfg = _stack(20, 1, None, pools=pools)
+    assert _error(cfg) == _line("20", "12.07", "1/2 of one 23034 MiB GPU (MPS)", pool="l4")
     models = json.loads(cfg["mlplatform:models"])
     models["m"]["nodeSelector"] = {"node.kubernetes.io/instance-type": "g2-standard-24"}
     cfg["mlplatform:models"] = json.dumps(models)
     assert load(cfg, frozenset(), FILE).config.models["m"]
-    models["m"]["modelSizeGb"] = 50
+    models["m"]["modelSizeGb"] = 24.16
     cfg["mlplatform:models"] = json.dumps(models)
-    assert _error(cfg) == _line("50", "48.3", "2 x 23034 MiB", pool="l4x2")
+    assert _error(cfg) == _line("24.16", "24.15", "1 x 23034 MiB", pool="l4x2")
+
+
+def test_a_2_gpu_model_is_not_judged_on_a_gke_time_sliced_pool() -> None:
+    """fixshare A: GKE's device plugin refuses a request of more than one time-shared GPU
+    (GoogleCloudPlatform/container-engine-accelerators@992db81 pkg/gpu/nvidia/gpusharing/gpusharing.go
+    ValidateRequest), so a 2-GPU model never lands on gcp's time-sliced one-L4 pool beside a whole two-L4 pool and
+    is bounded by the whole pool alone (on main it was judged on the time-sliced pool: one 23034 MiB GPU)."""
+    pools = {
+        "l4": {"accelerator": "nvidia-l4", "maxNodes": 2, "gpusPerNode": 1, "sharing": TS2},
+        "l4x2": {"accelerator": "nvidia-l4", "maxNodes": 2, "gpusPerNode": 2},
+    }
+    assert load(_stack(30, 2, None, pools=pools), frozenset(), FILE).config.models["m"]
+    assert _error(_stack(50, 2, None, pools=pools)) == _line("50", "48.3", "2 x 23034 MiB", pool="l4x2")
 
 
 def test_a_mig_profile_is_named_as_a_lower_bound() -> None:
