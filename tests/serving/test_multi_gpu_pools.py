@@ -94,9 +94,9 @@ def test_the_capacity_warning_counts_only_the_pools_a_2_gpu_pod_may_use() -> Non
 
     assert warned(4) == []
     assert warned(5) == [
-        "model models/iris: scaling.maxReplicas 5 x resources.gpus 2 = 10 GPUs, more than the nvidia-l4 pools can hold "
-        "(l4x4: 2 nodes x 4 GPUs = 8); replicas beyond 4 would stay Pending. Raise the pools' maxNodes or lower "
-        "maxReplicas"
+        "model models/iris: scaling.maxReplicas 5 is more than the nvidia-l4 pools can hold at resources.gpus 2 per "
+        "replica (sliced: none (time-slicing: one share per pod); l4x4: 2 nodes x 2 replicas (4 GPUs each) = 4); "
+        "replicas beyond 4 would stay Pending. Raise the pools' maxNodes or lower maxReplicas"
     ]
 
 
