@@ -37,6 +37,7 @@ from policy.rules.models import (
     marked_internal,
     platform_mode,
 )
+from policy.rules.network import _frozen
 
 IG = "kubernetes:serving.kserve.io/v1alpha1:InferenceGraph"
 IG_LABEL = "serving.kserve.io/inferencegraph"
@@ -354,19 +355,33 @@ def _member_access(resources: Sequence[Resource], facts: Facts) -> Iterator[Find
                     "PROPAGATE_HEADERS is unset), so the model refuses it; make the model internal or anonymous",
                 )
                 continue
-            objects = rp.indexed([*own, *(o for o in _istio_objects(resources, m.namespace) if o not in own)])
+            found = [*own, *(o for o in _istio_objects(resources, m.namespace) if o not in own)]
             isvc = isvc_object(m, default)
-            wider = []
-            try:
-                method, path = rp.inference_requests(isvc)[0]  # the call a direct caller makes (the router's too)
-                for who, caller in callers:
-                    direct = rp.routes(objects, isvc, caller, at_zero=False, path=path, method=method)
-                    if rp.reaches(rp.through_pipeline(objects, graph, isvc, caller)) and not rp.reaches(direct):
-                        wider.append(who)
-            # AttributeError: a tampered field of another shape (a bool for a map) raised out of the rule, exit 70
-            # (rev14e defect 7; tests/policy/test_malformed_isvc_fields.py)
-            except (rp.Unsupported, AttributeError, KeyError, TypeError, ValueError) as e:
-                yield Finding(g.urn, f"{where}: the request path could not be evaluated ({e}); failing closed")
+            key = (
+                _frozen(
+                    [
+                        rp.indexed,
+                        rp.inference_requests,
+                        rp.routes,
+                        rp.reaches,
+                        rp.through_pipeline,
+                        rp.in_namespace,
+                        rp.INTERNET,
+                    ]
+                ),
+                tuple(sorted(namespaces)),
+                _frozen(graph),
+                _frozen(isvc),
+                _frozen(found),
+            )
+            judged = _WIDER.get(key)
+            if judged is None:
+                if len(_WIDER) >= _WIDER_SIZE:
+                    _WIDER.clear()
+                judged = _WIDER[key] = _widened(found, graph, isvc, callers)
+            wider, error = judged
+            if error is not None:
+                yield Finding(g.urn, f"{where}: the request path could not be evaluated ({error}); failing closed")
                 continue
             if wider:
                 yield Finding(
@@ -375,6 +390,40 @@ def _member_access(resources: Sequence[Resource], facts: Facts) -> Iterator[Find
                     "pipeline may not be wider than its members (an anonymous pipeline may call only anonymous models; "
                     "an internal one only models that admit its namespaces)",
                 )
+
+
+def _widened(
+    found: list[dict[str, Any]], graph: dict[str, Any], isvc: dict[str, Any], callers: list[tuple[str, Any]]
+) -> tuple[tuple[str, ...], str | None]:
+    """:func:`_member_access`'s walk for one member: the callers (by label) that reach ``isvc`` through the router of
+    ``graph`` but not directly, under the policies ``found``; or the error that stopped the walk (the rule then fails
+    closed)."""
+    from components.serving import requestpath as rp
+
+    objects = rp.indexed(found)
+    wider = []
+    try:
+        method, path = rp.inference_requests(isvc)[0]  # the call a direct caller makes (the router's too)
+        for who, caller in callers:
+            direct = rp.routes(objects, isvc, caller, at_zero=False, path=path, method=method)
+            if rp.reaches(rp.through_pipeline(objects, graph, isvc, caller)) and not rp.reaches(direct):
+                wider.append(who)
+    # AttributeError: a tampered field of another shape (a bool for a map) raised out of the rule, exit 70
+    # (rev14e defect 7; tests/policy/test_malformed_isvc_fields.py)
+    except (rp.Unsupported, AttributeError, KeyError, TypeError, ValueError) as e:
+        return (), str(e)
+    return tuple(wider), None
+
+
+_WIDER: dict[tuple[Any, ...], tuple[tuple[str, ...], str | None]] = {}
+""":func:`_widened`'s answers, by everything it reads: the graph and the member as the request path reads them
+(:func:`graph_object`, :func:`isvc_object`; their deployment modes and hosts made explicit), the policies of the
+graph's and the member's namespaces and the mesh root, by content (:func:`policy.rules.network._frozen`), the
+namespaces whose pods are callers (the callers are the internet and a pod of each), and the request-path functions it
+calls (a test that replaces one gets a fresh walk). A plan judged again with these unchanged reuses the answer
+instead of walking every caller's routes again, as ``model-inference-api-only`` does (network ``_INFERENCE_ONLY``).
+Bounded: emptied when full."""
+_WIDER_SIZE = 256
 
 
 _LABELS_READS = reading({"InferenceGraph": ("metadata.labels.*", "metadata.annotations.*")})
