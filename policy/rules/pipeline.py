@@ -19,7 +19,19 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from policy.rules.base import UNKNOWN, Facts, Finding, Resource, Rule, as_list, as_map, is_k8s, is_true, reading
+from policy.rules.base import (
+    UNKNOWN,
+    Facts,
+    Finding,
+    Resource,
+    Rule,
+    as_list,
+    as_map,
+    content_token,
+    is_k8s,
+    is_true,
+    reading,
+)
 from policy.rules.models import (
     ANONYMOUS_ANNOTATION,
     CLUSTER_LOCAL,
@@ -120,8 +132,12 @@ def members(g: Resource, models: Sequence[Resource]) -> list[Resource]:
 
 
 def _istio_objects(resources: Sequence[Resource], namespace: str | None) -> list[dict[str, Any]]:
+    return [_object(r) for r in _istio_resources(resources, namespace)]
+
+
+def _istio_resources(resources: Sequence[Resource], namespace: str | None) -> list[Resource]:
     kinds = ("NetworkPolicy", "AuthorizationPolicy", "RequestAuthentication")
-    return [_object(r) for r in resources if is_k8s(r, *kinds) and r.namespace in (namespace, MESH_ROOT)]
+    return [r for r in resources if is_k8s(r, *kinds) and r.namespace in (namespace, MESH_ROOT)]
 
 
 def _judgeable(g: Resource) -> bool:
@@ -355,8 +371,8 @@ def _member_access(resources: Sequence[Resource], facts: Facts) -> Iterator[Find
                     "PROPAGATE_HEADERS is unset), so the model refuses it; make the model internal or anonymous",
                 )
                 continue
-            found = [*own, *(o for o in _istio_objects(resources, m.namespace) if o not in own)]
-            isvc = isvc_object(m, default)
+            # the graph, the member and the policies the walk reads are functions of these resources' content and
+            # the default mode (base.content_token: type, name and props)
             key = (
                 _frozen(
                     [
@@ -370,15 +386,18 @@ def _member_access(resources: Sequence[Resource], facts: Facts) -> Iterator[Find
                     ]
                 ),
                 tuple(sorted(namespaces)),
-                _frozen(graph),
-                _frozen(isvc),
-                _frozen(found),
+                default,
+                content_token(g),
+                content_token(m),
+                tuple(content_token(r) for r in _istio_resources(resources, g.namespace)),
+                tuple(content_token(r) for r in _istio_resources(resources, m.namespace)),
             )
             judged = _WIDER.get(key)
             if judged is None:
                 if len(_WIDER) >= _WIDER_SIZE:
                     _WIDER.clear()
-                judged = _WIDER[key] = _widened(found, graph, isvc, callers)
+                found = [*own, *(o for o in _istio_objects(resources, m.namespace) if o not in own)]
+                judged = _WIDER[key] = _widened(found, graph, isvc_object(m, default), callers)
             wider, error = judged
             if error is not None:
                 yield Finding(g.urn, f"{where}: the request path could not be evaluated ({error}); failing closed")
@@ -417,12 +436,12 @@ def _widened(
 
 _WIDER: dict[tuple[Any, ...], tuple[tuple[str, ...], str | None]] = {}
 """:func:`_widened`'s answers, by everything it reads: the graph and the member as the request path reads them
-(:func:`graph_object`, :func:`isvc_object`; their deployment modes and hosts made explicit), the policies of the
-graph's and the member's namespaces and the mesh root, by content (:func:`policy.rules.network._frozen`), the
-namespaces whose pods are callers (the callers are the internet and a pod of each), and the request-path functions it
-calls (a test that replaces one gets a fresh walk). A plan judged again with these unchanged reuses the answer
-instead of walking every caller's routes again, as ``model-inference-api-only`` does (network ``_INFERENCE_ONLY``).
-Bounded: emptied when full."""
+(:func:`graph_object`, :func:`isvc_object`: functions of the two resources and the default mode), the policies of the
+graph's and the member's namespaces and the mesh root (the resources by content:
+:func:`policy.rules.base.content_token`), the namespaces whose pods are callers (the callers are the internet and a pod
+of each), and the request-path functions it calls (a test that replaces one gets a fresh walk). A plan judged again with
+these unchanged reuses the answer instead of walking every caller's routes again, as ``model-inference-api-only`` does
+(network ``_INFERENCE_ONLY``). Bounded: emptied when full."""
 _WIDER_SIZE = 256
 
 

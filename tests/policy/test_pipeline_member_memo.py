@@ -78,3 +78,17 @@ def test_an_unknown_hook_is_asked_once_per_resource_object(monkeypatch: pytest.M
 
     changed = mutated_resources(resources, named("AuthorizationPolicy", "inner-authz"), unknown_spec, exactly=1)
     assert rule.unchecked(changed) == first and len(asked) == len(resources) + 1  # only the new copy is asked
+
+
+def test_content_tokens_are_equal_only_for_equal_content() -> None:
+    """The memo keys name the resources they read by :func:`policy.rules.base.content_token`: equal type, name and
+    props (by :func:`policy.rules.base.frozen`, ``True`` apart from ``1``) give one token, any difference another."""
+    one = Resource(type="kubernetes:core/v1:ConfigMap", name="a", urn="u1", props={"data": {"k": 1}})
+    same = Resource(type="kubernetes:core/v1:ConfigMap", name="a", urn="u2", props={"data": {"k": 1}})
+    assert base.content_token(one) == base.content_token(same)
+    for other in (
+        Resource(type="kubernetes:core/v1:ConfigMap", name="a", urn="u3", props={"data": {"k": True}}),
+        Resource(type="kubernetes:core/v1:ConfigMap", name="b", urn="u4", props={"data": {"k": 1}}),
+        Resource(type="kubernetes:core/v1:Secret", name="a", urn="u5", props={"data": {"k": 1}}),
+    ):
+        assert base.content_token(other) != base.content_token(one), other
