@@ -8,6 +8,7 @@ registrations ``mlplatform plan`` records. Nothing here imports Pulumi.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -173,11 +174,105 @@ class Rule:
         """What this rule could not check because it is known only after deploy ("" when it saw everything)."""
         if self.unknown is None:
             return ""
-        names = [u for u in (self.unknown(r) for r in resources) if u]
+        names = [u for u in (_unknown_of(self.unknown, r) for r in resources) if u]
         if not names:
             return ""
         shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
         return f"not checked, known only after deploy: {shown}; the CrossGuard pack checks them during pulumi up"
+
+
+def _unknown_of(hook: UnknownCheck, res: Resource) -> str | None:
+    """``hook(res)``, remembered per resource object (:data:`_UNKNOWNS`)."""
+    from components import clouds
+
+    if _UNKNOWNS_VERSION[0] != (version := clouds.version()):
+        _UNKNOWNS.clear()
+        _UNKNOWNS_VERSION[0] = version
+    held = _UNKNOWNS.get(id(res))
+    if held is None or held[0] is not res:
+        if len(_UNKNOWNS) >= _UNKNOWNS_SIZE:
+            _UNKNOWNS.clear()
+        held = _UNKNOWNS[id(res)] = (res, {})
+    answers = held[1]
+    if hook not in answers:
+        answers[hook] = hook(res)
+    elif _VERIFY_MEMO:
+        again = hook(res)
+        if again != answers[hook]:
+            raise AssertionError(f"stale unknown-hook answer for {res.urn}: {answers[hook]!r}, now {again!r}")
+    return answers[hook]
+
+
+_UNKNOWNS: dict[int, tuple[Resource, dict[UnknownCheck, str | None]]] = {}
+"""Each ``unknown`` hook's answer per resource OBJECT (by id, the resource kept alive here so the id stays its own),
+for :meth:`Rule.unchecked`: every rule asks every resource of a plan, and the tests judge hundreds of plans that share
+all but one resource object with a shipped or cover stack's plan (tests/support.py ``mutated_resources`` copies only
+the resources it changes). Sound because nothing edits a resource's props once it is judged: the plan's resources
+are built per plan (``resources_from_plan``, the pack's per-call resources) and a mutated plan is a copy; running the
+suite with ``MLPLATFORM_VERIFY_MEMO=1`` re-asks the hook on every remembered answer and fails on a different one
+(docs/performance.md, Set-up). Emptied when the cloud registry changes (percloud hooks read it,
+:func:`components.clouds.version`) and when full."""
+_UNKNOWNS_VERSION: list[int] = [-1]
+_UNKNOWNS_SIZE = 20_000
+_VERIFY_MEMO = os.environ.get("MLPLATFORM_VERIFY_MEMO") == "1"
+"""Re-ask every remembered ``unknown`` answer and fail on a different one (a resource edited after it was judged)."""
+
+
+def content_token(res: Resource) -> int:
+    """A number for ``res``'s type, name and props that another resource gets only when it holds the same data of the
+    same types (:func:`frozen`), computed once per resource OBJECT (the same soundness as :data:`_UNKNOWNS`): a memo
+    key of plan content built from these costs a dict lookup per resource instead of a walk of its props."""
+    held = _TOKENS.get(id(res))
+    if held is not None and held[0] is res:
+        if _VERIFY_MEMO and _INTERNED.get(frozen((res.type, res.name, res.props))) != held[1]:
+            raise AssertionError(f"stale content token for {res.urn}: its props changed after it was judged")
+        return held[1]
+    if len(_TOKENS) >= _UNKNOWNS_SIZE:
+        _TOKENS.clear()
+        _INTERNED.clear()  # tokens are never reused (_NEXT_TOKEN), so an old one can only miss
+    content = frozen((res.type, res.name, res.props))
+    token = _INTERNED.get(content)
+    if token is None:
+        token = _INTERNED[content] = _NEXT_TOKEN[0]
+        _NEXT_TOKEN[0] += 1
+    _TOKENS[id(res)] = (res, token)
+    return token
+
+
+_TOKENS: dict[int, tuple[Resource, int]] = {}
+_INTERNED: dict[Any, int] = {}
+_NEXT_TOKEN: list[int] = [0]
+
+
+def frozen(value: Any) -> Any:
+    """``value`` (plan data: maps, lists, scalars, :data:`UNKNOWN`) as a hashable key that equals another's only when
+    the two hold the same data of the same types (``True`` and ``1``, ``1`` and ``1.0``, ``0.0`` and ``-0.0`` differ;
+    any other object keys by identity)."""
+    if isinstance(value, Mapping):
+        return ("map", tuple(sorted(((str(type(k)), k), frozen(v)) for k, v in value.items())))
+    if isinstance(value, list | tuple):
+        return (type(value).__name__, tuple(frozen(v) for v in value))
+    if isinstance(value, str | int | bool) or value is None:
+        return (type(value).__name__, value)
+    if isinstance(value, float):
+        return ("float", repr(value))
+    return ("object", _Same(value))
+
+
+class _Same:
+    """Any other value in a key of :func:`frozen`: equal only to itself (kept alive by the key, so its id stays its
+    own), hashable even when the value is not."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Same) and other.value is self.value
+
+    def __hash__(self) -> int:
+        return id(self.value)
 
 
 # ------------------------------------------------------------------------------------------------ helpers

@@ -23,7 +23,18 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from policy.rules.base import Facts, Finding, Resource, Rule, as_list, as_map, is_k8s, unknown_path
+from policy.rules.base import (
+    Facts,
+    Finding,
+    Resource,
+    Rule,
+    as_list,
+    as_map,
+    content_token,
+    frozen,
+    is_k8s,
+    unknown_path,
+)
 from policy.rules.models import (
     HELM_TYPES,
     HOST_ANNOTATION,
@@ -330,16 +341,16 @@ def _inference_only(resources: Sequence[Resource], facts: Facts) -> Iterator[Fin
     for model in _isvcs(resources):
         if _unknown_network(model) or not isinstance(model.namespace, str):
             continue
-        found = _objects(
-            resources, {model.namespace, MESH_ROOT}, "NetworkPolicy", "AuthorizationPolicy", "RequestAuthentication"
-        )
+        kinds = ("NetworkPolicy", "AuthorizationPolicy", "RequestAuthentication")
+        read = [r for r in resources if is_k8s(r, *kinds) and r.namespace in (model.namespace, MESH_ROOT)]
+        found = [_object(r) for r in read]
         if not _known(found):
             continue
         key = (
             (rp.routes, rp.indexed, rp.inference_requests, rp.reaches),
             (model.urn, model.name, default),
-            _frozen(_object(model)),
-            _frozen(found),
+            content_token(model),  # its object (type and props) by content, as found's below
+            tuple(content_token(r) for r in read),
         )
         judged = _INFERENCE_ONLY.get(key)
         if judged is None:
@@ -350,44 +361,17 @@ def _inference_only(resources: Sequence[Resource], facts: Facts) -> Iterator[Fin
 
 
 _INFERENCE_ONLY: dict[tuple[Any, ...], tuple[Finding, ...]] = {}
-""":func:`_inference_only_model`'s findings, by everything it reads: the model's URN, name and object (type and
-props), the platform's default mode, the policies of its namespace and the mesh root (by content, :func:`_frozen`),
-and the request-path functions it calls (a test that replaces one gets a fresh judgement). A plan judged again with
-the model and those policies unchanged reuses them instead of walking every route again (the walk is most of the
-rules' time): the tests judge hundreds of plans that differ from a shipped or cover stack's in one other resource.
-Bounded: emptied when full."""
+""":func:`_inference_only_model`'s findings, by everything it reads: the model's URN, name and object (type and props),
+the platform's default mode, the policies of its namespace and the mesh root (the resources by content:
+:func:`policy.rules.base.content_token`), and the request-path functions it calls (a test that replaces one gets a fresh
+judgement). A plan judged again with the model and those policies unchanged reuses them instead of walking every route
+again (the walk is most of the rules' time): the tests judge hundreds of plans that differ from a shipped or cover
+stack's in one other resource. Bounded: emptied when full."""
 _INFERENCE_ONLY_SIZE = 256
 
 
-def _frozen(value: Any) -> Any:
-    """``value`` (plan data: maps, lists, scalars, :data:`UNKNOWN`) as a hashable key that equals another's only when
-    the two hold the same data of the same types (``True`` and ``1``, ``1`` and ``1.0``, ``0.0`` and ``-0.0`` differ;
-    any other object keys by identity)."""
-    if isinstance(value, Mapping):
-        return ("map", tuple(sorted(((str(type(k)), k), _frozen(v)) for k, v in value.items())))
-    if isinstance(value, list | tuple):
-        return (type(value).__name__, tuple(_frozen(v) for v in value))
-    if isinstance(value, str | int | bool) or value is None:
-        return (type(value).__name__, value)
-    if isinstance(value, float):
-        return ("float", repr(value))
-    return ("object", _Same(value))
-
-
-class _Same:
-    """Any other value in a key of :func:`_frozen`: equal only to itself (kept alive by the key, so its id stays its
-    own), hashable even when the value is not."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Same) and other.value is self.value
-
-    def __hash__(self) -> int:
-        return id(self.value)
+_frozen = frozen
+"""policy.rules.base :func:`~policy.rules.base.frozen` (it was defined here first)."""
 
 
 def _inference_only_model(model: Resource, default: str, found: list[dict[str, Any]]) -> Iterator[Finding]:

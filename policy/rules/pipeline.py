@@ -19,7 +19,19 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from policy.rules.base import UNKNOWN, Facts, Finding, Resource, Rule, as_list, as_map, is_k8s, is_true, reading
+from policy.rules.base import (
+    UNKNOWN,
+    Facts,
+    Finding,
+    Resource,
+    Rule,
+    as_list,
+    as_map,
+    content_token,
+    is_k8s,
+    is_true,
+    reading,
+)
 from policy.rules.models import (
     ANONYMOUS_ANNOTATION,
     CLUSTER_LOCAL,
@@ -37,6 +49,7 @@ from policy.rules.models import (
     marked_internal,
     platform_mode,
 )
+from policy.rules.network import _frozen
 
 IG = "kubernetes:serving.kserve.io/v1alpha1:InferenceGraph"
 IG_LABEL = "serving.kserve.io/inferencegraph"
@@ -119,8 +132,12 @@ def members(g: Resource, models: Sequence[Resource]) -> list[Resource]:
 
 
 def _istio_objects(resources: Sequence[Resource], namespace: str | None) -> list[dict[str, Any]]:
+    return [_object(r) for r in _istio_resources(resources, namespace)]
+
+
+def _istio_resources(resources: Sequence[Resource], namespace: str | None) -> list[Resource]:
     kinds = ("NetworkPolicy", "AuthorizationPolicy", "RequestAuthentication")
-    return [_object(r) for r in resources if is_k8s(r, *kinds) and r.namespace in (namespace, MESH_ROOT)]
+    return [r for r in resources if is_k8s(r, *kinds) and r.namespace in (namespace, MESH_ROOT)]
 
 
 def _judgeable(g: Resource) -> bool:
@@ -354,19 +371,36 @@ def _member_access(resources: Sequence[Resource], facts: Facts) -> Iterator[Find
                     "PROPAGATE_HEADERS is unset), so the model refuses it; make the model internal or anonymous",
                 )
                 continue
-            objects = rp.indexed([*own, *(o for o in _istio_objects(resources, m.namespace) if o not in own)])
-            isvc = isvc_object(m, default)
-            wider = []
-            try:
-                method, path = rp.inference_requests(isvc)[0]  # the call a direct caller makes (the router's too)
-                for who, caller in callers:
-                    direct = rp.routes(objects, isvc, caller, at_zero=False, path=path, method=method)
-                    if rp.reaches(rp.through_pipeline(objects, graph, isvc, caller)) and not rp.reaches(direct):
-                        wider.append(who)
-            # AttributeError: a tampered field of another shape (a bool for a map) raised out of the rule, exit 70
-            # (rev14e defect 7; tests/policy/test_malformed_isvc_fields.py)
-            except (rp.Unsupported, AttributeError, KeyError, TypeError, ValueError) as e:
-                yield Finding(g.urn, f"{where}: the request path could not be evaluated ({e}); failing closed")
+            # the graph, the member and the policies the walk reads are functions of these resources' content and
+            # the default mode (base.content_token: type, name and props)
+            key = (
+                _frozen(
+                    [
+                        rp.indexed,
+                        rp.inference_requests,
+                        rp.routes,
+                        rp.reaches,
+                        rp.through_pipeline,
+                        rp.in_namespace,
+                        rp.INTERNET,
+                    ]
+                ),
+                tuple(sorted(namespaces)),
+                default,
+                content_token(g),
+                content_token(m),
+                tuple(content_token(r) for r in _istio_resources(resources, g.namespace)),
+                tuple(content_token(r) for r in _istio_resources(resources, m.namespace)),
+            )
+            judged = _WIDER.get(key)
+            if judged is None:
+                if len(_WIDER) >= _WIDER_SIZE:
+                    _WIDER.clear()
+                found = [*own, *(o for o in _istio_objects(resources, m.namespace) if o not in own)]
+                judged = _WIDER[key] = _widened(found, graph, isvc_object(m, default), callers)
+            wider, error = judged
+            if error is not None:
+                yield Finding(g.urn, f"{where}: the request path could not be evaluated ({error}); failing closed")
                 continue
             if wider:
                 yield Finding(
@@ -375,6 +409,40 @@ def _member_access(resources: Sequence[Resource], facts: Facts) -> Iterator[Find
                     "pipeline may not be wider than its members (an anonymous pipeline may call only anonymous models; "
                     "an internal one only models that admit its namespaces)",
                 )
+
+
+def _widened(
+    found: list[dict[str, Any]], graph: dict[str, Any], isvc: dict[str, Any], callers: list[tuple[str, Any]]
+) -> tuple[tuple[str, ...], str | None]:
+    """:func:`_member_access`'s walk for one member: the callers (by label) that reach ``isvc`` through the router of
+    ``graph`` but not directly, under the policies ``found``; or the error that stopped the walk (the rule then fails
+    closed)."""
+    from components.serving import requestpath as rp
+
+    objects = rp.indexed(found)
+    wider = []
+    try:
+        method, path = rp.inference_requests(isvc)[0]  # the call a direct caller makes (the router's too)
+        for who, caller in callers:
+            direct = rp.routes(objects, isvc, caller, at_zero=False, path=path, method=method)
+            if rp.reaches(rp.through_pipeline(objects, graph, isvc, caller)) and not rp.reaches(direct):
+                wider.append(who)
+    # AttributeError: a tampered field of another shape (a bool for a map) raised out of the rule, exit 70
+    # (rev14e defect 7; tests/policy/test_malformed_isvc_fields.py)
+    except (rp.Unsupported, AttributeError, KeyError, TypeError, ValueError) as e:
+        return (), str(e)
+    return tuple(wider), None
+
+
+_WIDER: dict[tuple[Any, ...], tuple[tuple[str, ...], str | None]] = {}
+""":func:`_widened`'s answers, by everything it reads: the graph and the member as the request path reads them
+(:func:`graph_object`, :func:`isvc_object`: functions of the two resources and the default mode), the policies of the
+graph's and the member's namespaces and the mesh root (the resources by content:
+:func:`policy.rules.base.content_token`), the namespaces whose pods are callers (the callers are the internet and a pod
+of each), and the request-path functions it calls (a test that replaces one gets a fresh walk). A plan judged again with
+these unchanged reuses the answer instead of walking every caller's routes again, as ``model-inference-api-only`` does
+(network ``_INFERENCE_ONLY``). Bounded: emptied when full."""
+_WIDER_SIZE = 256
 
 
 _LABELS_READS = reading({"InferenceGraph": ("metadata.labels.*", "metadata.annotations.*")})
