@@ -2890,6 +2890,7 @@ RULE_TESTS = (
     "tests/policy/test_policy_server_ports.py",
     "tests/policy/test_policy_disk_fits.py",
     "tests/policy/test_policy_rev17h.py",
+    "tests/policy/test_policy_rev17i.py",
 )
 
 PLAN_SCRIPT = r"""

@@ -1389,6 +1389,98 @@ def _gpu_expiry(res: Resource, facts: Facts) -> Iterator[str]:
         )
 
 
+# ------------------------------------------------------------------------------------------------ rev17i: NodePools
+#
+# - ``karpenter-gpu-limit-covers-nodes`` (rev17i i11): a GPU NodePool's ``spec.limits["nvidia.com/gpu"]`` is at least
+#   ``spec.limits.nodes`` x the GPUs of its instance type (the most of the types its
+#   ``node.kubernetes.io/instance-type`` requirement admits, from the accelerator catalog). "The NodePool spec includes
+#   a limits section (``spec.limits``), which constrains the maximum amount of resources that the NodePool can consume
+#   ... If a limit has been exceeded, nodes provisioning is prevented until some nodes have been terminated"
+#   (aws/karpenter-provider-aws v1.14.1 website/content/en/v1.14/concepts/nodepools.md, "spec.limits"): a GPU limit
+#   counting nodes stops a 4-GPU pool at a quarter of its nodes, while the plan, the budget and the fit checks count
+#   them all. Only judged when both limits and the type's GPUs are known (no GPU limit: ``gpu-budget`` refuses it).
+# - ``karpenter-arch-admits-types`` (rev17i i13): a Karpenter NodePool's ``kubernetes.io/arch`` requirement admits
+#   the architecture of at least one of the instance types its ``node.kubernetes.io/instance-type`` requirement
+#   lists: Karpenter launches only an instance type meeting every requirement of the NodePool ("Limit node creation
+#   to certain zones, instance types, and computer architectures", same page; the architectures of the families in
+#   :data:`AWS_FAMILY_ARCH`). A NodePool no type satisfies launches no node: every model on it stays Pending.
+
+AWS_FAMILY_ARCH = {
+    "g4dn": "amd64", "g5": "amd64", "g5g": "arm64", "g6": "amd64", "g6e": "amd64",
+    "p4d": "amd64", "p4de": "amd64", "p5": "amd64", "p5en": "amd64",
+}  # fmt: skip
+"""``kubernetes.io/arch`` of every instance type of these families (the GPU families of the accelerator catalog, and
+g5g, NVIDIA T4G on Graviton): the ``kubernetes.io/arch`` label row of each type in Karpenter's generated reference
+(aws/karpenter-provider-aws v1.14.1 website/content/en/v1.14/reference/instance-types.md: every g4dn, g5, g6, g6e,
+p4d, p4de, p5, p5en type ``amd64``, every g5g type ``arm64``). A family not listed is not judged."""
+
+
+def _requirement(res: Resource, key: str) -> Mapping[str, Any] | None:
+    """The NodePool's requirement on ``key`` (the first; None when it has none or the requirements are unknown)."""
+    for req in as_list(res.get("spec.template.spec.requirements")):
+        if as_map(req).get("key") == key:
+            return as_map(req)
+    return None
+
+
+def _instance_types(res: Resource) -> list[str]:
+    """The instance types a NodePool's ``In`` requirement on ``node.kubernetes.io/instance-type`` lists ([] else)."""
+    req = _requirement(res, INSTANCE_TYPE_LABEL)
+    if req is None or req.get("operator") != "In":
+        return []
+    return [v for v in as_list(req.get("values")) if isinstance(v, str)]
+
+
+def _gpu_limit_covers_nodes(res: Resource, facts: Facts) -> Iterator[str]:
+    if res.type != KARPENTER_POOL or not _karpenter_is_gpu(res):
+        return
+    limits = as_map(res.get("spec.limits"))
+    nodes, gpus = int_of(limits.get("nodes")), int_of(limits.get(GPU_RESOURCE))
+    types = _instance_types(res)
+    per_node = max((gpus_of(t) for t in types), default=0)
+    if nodes is None or gpus is None or not per_node:
+        return
+    if gpus < nodes * per_node:
+        biggest = next(t for t in types if gpus_of(t) == per_node)
+        yield (
+            f"GPU NodePool {res.k8s_name} limits {GPU_RESOURCE} to {gpus}, under limits.nodes {nodes} x {per_node} "
+            f"GPUs of {biggest} ({nodes * per_node}): Karpenter stops launching at {gpus // per_node} node(s); set "
+            f"limits {GPU_RESOURCE} to {nodes * per_node}"
+        )
+
+
+def _arch_admits_types(res: Resource, facts: Facts) -> Iterator[str]:
+    if res.type != KARPENTER_POOL:
+        return
+    types = _instance_types(res)
+    req = _requirement(res, ARCH_LABEL)
+    if not types or req is None:
+        return
+    archs = {t: AWS_FAMILY_ARCH.get(t.split(".", 1)[0]) for t in types}
+    if any(a is None for a in archs.values()):
+        return  # a family not listed: not judged
+    values = [v for v in as_list(req.get("values")) if isinstance(v, str)]
+    op = req.get("operator")
+    if op == "In":
+        ok = [t for t, a in archs.items() if a in values]
+    elif op == "NotIn":
+        ok = [t for t, a in archs.items() if a not in values]
+    elif op == "Exists":
+        ok = types
+    elif op == "DoesNotExist":
+        ok = []
+    else:
+        return
+    if not ok:
+        shown = ", ".join(f"{t} {a}" for t, a in archs.items())
+        yield (
+            f"NodePool {res.k8s_name} requires {ARCH_LABEL} {op} {values} but its instance types are {shown}: "
+            "Karpenter can launch no node of it"
+        )
+
+
+_POOL_REQUIREMENTS = ("spec.template.spec.requirements",)
+
 _KARPENTER_READS = reading({RELEASE: ("values.replicas", "values.podDisruptionBudget.*")})
 
 SCOPED_RULES: tuple[tuple[str, Rule], ...] = (
@@ -1449,6 +1541,38 @@ SCOPED_RULES: tuple[tuple[str, Rule], ...] = (
             check_resource=_gpu_expiry,
             unknown=reading({KARPENTER_POOL: ("spec.template.spec.expireAfter",)}),
             remediation="expireAfter: 720h",
+        ),
+    ),
+    (
+        "gpu-budget",
+        Rule(
+            name="karpenter-gpu-limit-covers-nodes",
+            description=(
+                "A GPU Karpenter NodePool's nvidia.com/gpu limit is at least its node limit x the GPUs of its "
+                "instance type (else Karpenter stops launching before the node limit)."
+            ),
+            enforcement="mandatory",
+            area="gpu",
+            applies_to=(KARPENTER_POOL,),
+            check_resource=_gpu_limit_covers_nodes,
+            unknown=reading({KARPENTER_POOL: ("spec.limits.*", *_POOL_REQUIREMENTS)}),
+            remediation="limits: {nodes: maxNodes, nvidia.com/gpu: maxNodes x gpusPerNode}",
+        ),
+    ),
+    (
+        "node-selectors-match-pools",
+        Rule(
+            name="karpenter-arch-admits-types",
+            description=(
+                "A Karpenter NodePool's kubernetes.io/arch requirement admits the architecture of one of its "
+                "instance types (else Karpenter launches no node of it)."
+            ),
+            enforcement="mandatory",
+            area="gpu",
+            applies_to=(KARPENTER_POOL,),
+            check_resource=_arch_admits_types,
+            unknown=reading({KARPENTER_POOL: _POOL_REQUIREMENTS}),
+            remediation="kubernetes.io/arch In [amd64] for the g4dn/g5/g6/g6e/p4/p5 families",
         ),
     ),
     (
