@@ -2590,7 +2590,7 @@ MUTATIONS = (
         "gpu_profile=azure.containerservice.GPUProfileArgs(driver=azure.containerservice.GPUDriver.INSTALL),",
         "gpu_profile=azure.containerservice.GPUProfileArgs(driver=azure.containerservice.GPUDriver.NONE),",
         "AKS GPU pools without the NVIDIA driver (the device plugin advertises no GPU; every GPU model stays Pending)",
-        "gpu-pool-taint-label",
+        "aks-gpu-driver-installed",
     ),
     Mutation(
         "rev17i-i10-aks-system-max-pods-30",
@@ -2609,7 +2609,7 @@ MUTATIONS = (
         '"limits": {"nodes": pool.max_nodes, "nvidia.com/gpu": pool.max_nodes * pool.gpus_per_node},',
         '"limits": {"nodes": pool.max_nodes, "nvidia.com/gpu": pool.max_nodes},',
         "Karpenter NodePool's GPU limit counts nodes, not GPUs: a 4-GPU pool stops at a quarter of maxNodes",
-        "gpu-budget",
+        "karpenter-gpu-limit-covers-nodes",
         config=AWS_L4_X4,
     ),
     Mutation(
@@ -2628,7 +2628,7 @@ MUTATIONS = (
         '{"key": "kubernetes.io/arch", "operator": "In", "values": ["amd64"]},',
         '{"key": "kubernetes.io/arch", "operator": "In", "values": ["arm64"]},',
         "Karpenter GPU NodePool requires arm64: no g6 instance type matches, no GPU node is ever launched",
-        "node-selectors-match-pools",
+        "karpenter-arch-admits-types",
     ),
     # ---- platform ----
     Mutation(

@@ -1038,14 +1038,33 @@ def _vpc_zones(res: Resource, facts: Facts) -> Iterator[str]:
     Karpenter node class takes the VPC's private subnets (components/clusters/eks.py), so a VPC over fewer zones puts
     every node in fewer zones. ``numberOfAvailabilityZones`` "A number of availability zones to which the subnets
     defined in subnetSpecs will be deployed. Optional, defaults to the first 3 AZs in the current region"
-    (pulumi/pulumi-awsx schemagen, ``awsx:ec2:Vpc``)."""
-    if facts.zones is None or res.type != AWSX_VPC:
+    (pulumi/pulumi-awsx schemagen, ``awsx:ec2:Vpc``).
+
+    On a prod stack the VPC also keeps one NAT gateway per zone (rev17i i02): the private subnets' egress (image and
+    model pulls) must not hang on one zone. pulumi_awsx 3.11.0 ec2/_enums.py ``NatGatewayStrategy``: ``Single``
+    "Create a single NAT Gateway for the entire VPC. This configuration is not recommended for production
+    infrastructure as it creates a single point of failure"; ``OnePerAz`` "Create a NAT Gateway in each availability
+    zone. This is the recommended configuration for production infrastructure"; ``None``: "Resources in private
+    subnets will not be able to access the internet". Unset, ``natGateways`` "defaults to one gateway per availability
+    zone" when private and public subnets are both specified (ec2/vpc.py ``nat_gateways``)."""
+    if res.type != AWSX_VPC:
         return
     given = res.props.get("numberOfAvailabilityZones", 3)
-    if given is UNKNOWN:
-        return
-    if given != facts.zones:
+    if facts.zones is not None and given is not UNKNOWN and given != facts.zones:
         yield f"VPC {res.name} puts its subnets in {given} zone(s), the stack asks for {facts.zones} (cluster.zones)"
+    nat = res.props.get("natGateways")
+    if facts.environment != "prod" or nat is None or nat is UNKNOWN:
+        return
+    strategy = as_map(nat).get("strategy")
+    if strategy is not UNKNOWN and strategy != NAT_PER_ZONE:
+        yield (
+            f"prod VPC {res.name} natGateways.strategy is {strategy!r}: a zone outage (or, with None, any time) cuts "
+            f"every private node's egress; use {NAT_PER_ZONE} (one NAT gateway per zone)"
+        )
+
+
+NAT_PER_ZONE = "OnePerAz"
+"""pulumi_awsx 3.11.0 ``NatGatewayStrategy.ONE_PER_AZ``."""
 
 
 # ------------------------------------------------------------------------------------------------ gateway idle timeout
@@ -2109,9 +2128,9 @@ POLICY = CloudPolicy(
         ),
         "node-pools-span-zones": Part(
             types=(AWSX_VPC,),
-            summary="EKS: the VPC's numberOfAvailabilityZones",
+            summary="EKS: the VPC's numberOfAvailabilityZones; on prod, natGateways.strategy OnePerAz",
             check=_vpc_zones,
-            reads={AWSX_VPC: ("numberOfAvailabilityZones",)},
+            reads={AWSX_VPC: ("numberOfAvailabilityZones", "natGateways.strategy")},
         ),
         "timeouts-cover-cold-start": Part(
             types=_CLUSTERS, summary="EKS: the Classic ELB's, in seconds", read=_gateway_idle

@@ -5,6 +5,9 @@
   website/content/en/v1.14/concepts/nodepools.md "spec.limits"): ``karpenter-gpu-limit-covers-nodes``.
 - i13: a NodePool whose ``kubernetes.io/arch`` requirement admits none of its instance types' architecture launches
   no node (Karpenter v1.14.1 reference/instance-types.md: g6 types are amd64): ``karpenter-arch-admits-types``.
+- i02: a prod VPC keeps one NAT gateway per zone (``node-pools-span-zones``, AWS share): pulumi_awsx 3.11.0
+  ``NatGatewayStrategy.SINGLE`` "is not recommended for production infrastructure as it creates a single point of
+  failure".
 - r02: ``node-selectors-match-pools`` tolerates a taint only by a toleration of its key (or an empty key with Exists);
   core/v1 Toleration: "Key is the taint key that the toleration applies to. Empty means match all taint keys. If the
   key is empty, operator must be Exists" (k8s.io/api core/v1 types.go ``Toleration``).
@@ -13,12 +16,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
-from policy.rules import Resource, run_rules
-from support import mutated_resources, rules_named, rules_plan
+from policy.rules import Resource, StackSettings, run_rules
+from support import ROOT, mutated_resources, rules_named, rules_plan, shared_cache
 
 NODEPOOL = "kubernetes:karpenter.sh/v1:NodePool"
 GPU_LIMIT = "karpenter-gpu-limit-covers-nodes"
@@ -174,3 +178,152 @@ UNTOLERATED = (
 def test_only_a_toleration_of_the_taints_key_tolerates_it(toleration: dict[str, str], ok: bool) -> None:
     failed = _failures("aws-dev", SELECTORS, _iris, _on_the_gpu_pool([toleration]))
     assert failed == ([] if ok else [UNTOLERATED])
+
+
+# ---------------------------------------------------------------------------------------------- i02: prod NAT per zone
+
+ZONES = "node-pools-span-zones"
+VPC = "awsx:ec2:Vpc"
+
+
+@shared_cache
+def _aws_as(environment: str) -> tuple[tuple[Resource, ...], StackSettings]:
+    """aws-dev's stack file planned with ``mlplatform:environment`` ``environment`` (the benchmark's AWS_PROD)."""
+    from components.plan.engine import run_program
+    from components.plan.project import load_project, read_stack_file
+    from policy.rules import resources_from_plan
+
+    project = load_project(ROOT)
+    cfg = read_stack_file(project, "aws-dev")
+    config = {**cfg.config, "mlplatform:environment": environment}
+    result = run_program(project.root, "aws-dev", config, cfg.secret_keys, main=project.main, project=project.name)
+    return tuple(resources_from_plan(result)), StackSettings.from_config(config)
+
+
+def _zone_failures(environment: str, change: Callable[[dict[str, Any]], None]) -> list[str]:
+    resources, settings = rules_plan("aws-dev")
+    settings = replace(settings, facts=replace(settings.facts, environment=environment))
+    mutated = mutated_resources(resources, lambda r: r.type == VPC, change, exactly=1)
+    return [e["message"] for e in run_rules(mutated, settings, rules=rules_named(ZONES)) if not e["passed"]]
+
+
+def _nat(strategy: Any) -> Callable[[dict[str, Any]], None]:
+    def change(p: dict[str, Any]) -> None:
+        if strategy is None:
+            p.pop("natGateways")
+        else:
+            p["natGateways"] = {"strategy": strategy}
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("environment", "strategy", "shown"),
+    [
+        ("prod", "OnePerAz", None),
+        ("prod", "Single", "'Single'"),  # rev17i i02: the dev branch's strategy on prod
+        ("prod", "None", "'None'"),
+        ("prod", None, None),  # unset: awsx's default is one per zone (private and public subnets given)
+        ("staging", "Single", None),
+        ("dev", "Single", None),  # aws-dev as shipped
+    ],
+)
+def test_a_prod_vpc_keeps_a_nat_gateway_per_zone(environment: str, strategy: Any, shown: str | None) -> None:
+    failed = _zone_failures(environment, _nat(strategy))
+    assert failed == (
+        []
+        if shown is None
+        else [
+            f"prod VPC mlplatform-vpc natGateways.strategy is {shown}: a zone outage (or, with None, any time) cuts "
+            "every private node's egress; use OnePerAz (one NAT gateway per zone)"
+        ]
+    )
+
+
+def test_aws_dev_planned_as_prod_renders_and_passes_one_nat_per_zone() -> None:
+    """The program's own prod VPC (components/clusters/eks.py: Single only in dev) passes; the slip's swap fails."""
+    resources, settings = _aws_as("prod")
+    (vpc,) = [r for r in resources if r.type == VPC]
+    assert vpc.props["natGateways"] == {"strategy": "OnePerAz"}
+    assert [e for e in run_rules(list(resources), settings, rules=rules_named(ZONES)) if not e["passed"]] == []
+    swapped = mutated_resources(resources, lambda r: r.type == VPC, _nat("Single"), exactly=1)
+    (failed,) = [e for e in run_rules(swapped, settings, rules=rules_named(ZONES)) if not e["passed"]]
+    assert failed["message"].startswith("prod VPC mlplatform-vpc natGateways.strategy is 'Single'")
+
+
+# ---------------------------------------------------------------------------------------------- i09: AKS GPU driver
+
+DRIVER = "aks-gpu-driver-installed"
+AKS = "azure-native:containerservice:ManagedCluster"
+AKS_POOL = "azure-native:containerservice:AgentPool"
+RELEASE = "kubernetes:helm.sh/v3:Release"
+
+
+def _driver_line(label: str, driver: str) -> str:
+    return (
+        f"AKS GPU {label} has gpuProfile.driver {driver!r} and no gpu-operator release installs the driver: its nodes "
+        "advertise no nvidia.com/gpu, GPU models stay Pending; use driver Install (or unset)"
+    )
+
+
+def _driver_failures(
+    kind: str, change: Callable[[dict[str, Any]], None], operator: dict[str, Any] | None = None
+) -> list[str]:
+    """azure-staging's plan with ``change`` made to its ``kind`` resource and, given ``operator`` values, a
+    gpu-operator release beside it (azure-staging's GPUs get NVIDIA's device plugin, no operator)."""
+    resources, settings = rules_plan("azure-staging")
+    mutated = mutated_resources(resources, lambda r: r.type == kind, change, exactly=1)
+    if operator is not None:
+        plugin = next(r for r in mutated if r.type == RELEASE and r.props.get("chart") == "nvidia-device-plugin")
+        mutated.append(
+            replace(
+                plugin,
+                name="mlplatform-gpu-operator",
+                urn=plugin.urn.replace("nvidia-device-plugin", "gpu-operator"),
+                props={**plugin.props, "chart": "gpu-operator", "name": "gpu-operator", "values": operator},
+            )
+        )
+    return [e["message"] for e in run_rules(mutated, settings, rules=rules_named(DRIVER)) if not e["passed"]]
+
+
+@pytest.mark.parametrize(
+    ("profile", "driver"),
+    [
+        ({"driver": "Install"}, None),  # azure-staging as rendered
+        ("drop", None),  # unset: "When it's not specified, default is Install"
+        ({}, None),
+        ({"driver": "None"}, "None"),  # rev17i i09
+    ],
+)
+def test_an_aks_gpu_pool_keeps_its_driver(profile: Any, driver: str | None) -> None:
+    def change(p: dict[str, Any]) -> None:
+        if profile == "drop":
+            p.pop("gpuProfile")
+        else:
+            p["gpuProfile"] = profile
+
+    failed = _driver_failures(AKS_POOL, change)
+    assert failed == ([] if driver is None else [_driver_line("agent pool mlplatform-gpu-t4", driver)])
+
+
+def test_no_driver_passes_when_the_gpu_operator_installs_it() -> None:
+    """NVIDIA's GPU operator with its driver on (the chart's default) installs what AKS skipped; with driver.enabled
+    false (the platform's operator values) nothing does."""
+
+    def none(p: dict[str, Any]) -> None:
+        p["gpuProfile"] = {"driver": "None"}
+
+    assert _driver_failures(AKS_POOL, none, {}) == []
+    assert _driver_failures(AKS_POOL, none, {"driver": {"enabled": True}}) == []
+    line = _driver_line("agent pool mlplatform-gpu-t4", "None")
+    assert _driver_failures(AKS_POOL, none, {"driver": {"enabled": False}}) == [line]
+
+
+@pytest.mark.parametrize(("driver", "ok"), [("Install", True), ("None", False)])
+def test_an_inline_gpu_profile_keeps_its_driver(driver: str, ok: bool) -> None:
+    def change(p: dict[str, Any]) -> None:
+        (system,) = p["agentPoolProfiles"]
+        system.update(vmSize="Standard_NC4as_T4_v3", gpuProfile={"driver": driver})
+
+    failed = _driver_failures(AKS, change)
+    assert failed == ([] if ok else [_driver_line("cluster mlplatform-aks agent pool system", driver)])
