@@ -327,3 +327,128 @@ def test_an_inline_gpu_profile_keeps_its_driver(driver: str, ok: bool) -> None:
 
     failed = _driver_failures(AKS, change)
     assert failed == ([] if ok else [_driver_line("cluster mlplatform-aks agent pool system", driver)])
+
+
+# ---------------------------------------------------------------------------------------------- i30: Knative's default
+
+TIMEOUTS = "timeouts-cover-cold-start"
+
+
+def _resnet50(r: Resource) -> bool:
+    return r.type.endswith(":InferenceService") and r.name == "resnet50-isvc"
+
+
+def _timeout_failures(cold_start: int, timeout: int | None = None) -> list[str]:
+    """aws-dev's resnet50 (Knative, at zero) with ``cold_start`` seconds and ``timeout`` (None: no predictor.timeout,
+    so Knative's default revision timeout applies)."""
+
+    def change(p: dict[str, Any]) -> None:
+        p["metadata"]["annotations"]["mlplatform.io/cold-start-seconds"] = str(cold_start)
+        p["spec"]["predictor"].pop("timeout", None)
+        if timeout is not None:
+            p["spec"]["predictor"]["timeout"] = timeout
+
+    return _failures("aws-dev", TIMEOUTS, _resnet50, change)
+
+
+def _short(limit: int, cold_start: int) -> list[str]:
+    return [
+        f"models/resnet50: activator {hop} {limit}s < cold start {cold_start}s + request 300s"
+        for hop in ("timeoutSeconds", "responseStartTimeoutSeconds")
+    ]
+
+
+@pytest.mark.parametrize("serving_default", [300, 600])
+def test_a_model_without_a_timeout_is_held_to_knatives_300_s(
+    monkeypatch: pytest.MonkeyPatch, serving_default: int
+) -> None:
+    """rev17i i30: Knative 1.21 gives a revision without ``timeoutSeconds`` 300 s; the rule keeps that default itself,
+    so a slip in components/serving/timeouts.py's KNATIVE_DEFAULT_TIMEOUT (600 here) does not pass a 300 s cold start
+    (300 s timeout < 300 s + a 300 s request), nor relabel the 400 s one."""
+    from components.serving import timeouts
+
+    monkeypatch.setattr(timeouts, "KNATIVE_DEFAULT_TIMEOUT", serving_default)
+    assert _timeout_failures(300) == _short(300, 300)
+    assert _timeout_failures(400) == [
+        *[
+            line
+            for hop in ("timeoutSeconds", "responseStartTimeoutSeconds")
+            for line in (
+                f"models/resnet50: activator {hop} 300s < cold start 400s + request 300s",
+                f"models/resnet50: activator {hop} 300s < cold start 400s",
+            )
+        ]
+    ]
+    assert _timeout_failures(300, timeout=600) == []  # a timeout given is read as given
+    assert _timeout_failures(300, timeout=599) == _short(599, 300)
+
+
+# ---------------------------------------------------------------------------------------------- i28: Standard router
+
+
+INNER = {
+    "access": {"mode": "internal", "allowedNamespaces": ["default"]},
+    "scaling": {"minReplicas": 1},
+    "nodes": {"root": {"routerType": "Sequence", "steps": [{"serviceName": "xgboost-iris"}]}},
+}
+"""An internal pipeline over the local stack's xgboost-iris (benchmarks/policy_mutations.py PIPELINES["inner"])."""
+
+
+@shared_cache
+def _standard_pipeline() -> tuple[tuple[Resource, ...], StackSettings]:
+    """The local stack in KServe's Standard mode with :data:`INNER` and sklearn-iris at one replica (Standard mode
+    refuses a model at zero): the benchmark's STANDARD_PIPELINES_LOCAL + STANDARD_INNER_PIPELINE."""
+    import json
+
+    from components.plan.engine import run_program
+    from components.plan.project import load_project, read_stack_file
+    from policy.rules import resources_from_plan
+
+    project = load_project(ROOT)
+    cfg = read_stack_file(project, "local")
+    platform = {**json.loads(cfg.config["mlplatform:platform"]), "deploymentMode": "Standard"}
+    models = json.loads(cfg.config["mlplatform:models"])
+    models["sklearn-iris"]["scaling"]["minReplicas"] = 1
+    config = {
+        **cfg.config,
+        "mlplatform:platform": json.dumps(platform),
+        "mlplatform:pipelines": json.dumps({"inner": INNER}),
+        "mlplatform:models": json.dumps(models),
+    }
+    result = run_program(project.root, "local", config, cfg.secret_keys, main=project.main, project=project.name)
+    return tuple(resources_from_plan(result)), StackSettings.from_config(config)
+
+
+def _router_failures(change: Callable[[dict[str, Any]], None]) -> list[str]:
+    resources, settings = _standard_pipeline()
+    mutated = mutated_resources(resources, lambda r: r.type.endswith(":InferenceGraph"), change, exactly=1)
+    return [e["message"] for e in run_rules(mutated, settings, rules=rules_named(TIMEOUTS)) if not e["passed"]]
+
+
+def _router_line(shown: str) -> str:
+    return (
+        f"InferenceGraph models/inner: Standard-mode router routerTimeouts.serverWrite {shown} < the platform's "
+        "longest request 1800s: the router cuts answers its members' timeouts allow; set serverWrite 1800"
+    )
+
+
+@pytest.mark.parametrize(
+    ("limits", "shown"),
+    [
+        ({"serverWrite": 1800}, None),  # as rendered (components/serving/pipeline.py)
+        ({"serverWrite": 3600}, None),
+        ({"serverWrite": 1799}, "1799"),
+        ({"serverRead": 1800}, "unset, KServe's 60 s"),  # rev17i i28
+        ({}, "unset, KServe's 60 s"),
+        (None, "unset, KServe's 60 s"),
+    ],
+)
+def test_a_standard_mode_router_keeps_writing_for_the_longest_request(limits: Any, shown: str | None) -> None:
+    def change(p: dict[str, Any]) -> None:
+        assert p["spec"]["routerTimeouts"] == {"serverWrite": 1800}
+        if limits is None:
+            p["spec"].pop("routerTimeouts")
+        else:
+            p["spec"]["routerTimeouts"] = limits
+
+    assert _router_failures(change) == ([] if shown is None else [_router_line(shown)])
