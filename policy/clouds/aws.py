@@ -1415,7 +1415,7 @@ def _gpu_expiry(res: Resource, facts: Facts) -> Iterator[str]:
 #   ``node.kubernetes.io/instance-type`` requirement admits, from the accelerator catalog). "The NodePool spec includes
 #   a limits section (``spec.limits``), which constrains the maximum amount of resources that the NodePool can consume
 #   ... If a limit has been exceeded, nodes provisioning is prevented until some nodes have been terminated"
-#   (aws/karpenter-provider-aws v1.14.1 website/content/en/v1.14/concepts/nodepools.md, "spec.limits"): a GPU limit
+#   (aws/karpenter-provider-aws v1.14.1 website/content/en/preview/concepts/nodepools.md, "spec.limits"): a GPU limit
 #   counting nodes stops a 4-GPU pool at a quarter of its nodes, while the plan, the budget and the fit checks count
 #   them all. Only judged when both limits and the type's GPUs are known (no GPU limit: ``gpu-budget`` refuses it).
 # - ``karpenter-arch-admits-types`` (rev17i i13): a Karpenter NodePool's ``kubernetes.io/arch`` requirement admits
@@ -1430,7 +1430,7 @@ AWS_FAMILY_ARCH = {
 }  # fmt: skip
 """``kubernetes.io/arch`` of every instance type of these families (the GPU families of the accelerator catalog, and
 g5g, NVIDIA T4G on Graviton): the ``kubernetes.io/arch`` label row of each type in Karpenter's generated reference
-(aws/karpenter-provider-aws v1.14.1 website/content/en/v1.14/reference/instance-types.md: every g4dn, g5, g6, g6e,
+(aws/karpenter-provider-aws v1.14.1 website/content/en/preview/reference/instance-types.md: every g4dn, g5, g6, g6e,
 p4d, p4de, p5, p5en type ``amd64``, every g5g type ``arm64``). A family not listed is not judged."""
 
 

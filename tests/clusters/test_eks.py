@@ -379,7 +379,7 @@ def test_karpenter_gpu_nodes_are_tainted_labelled_and_spot(karpenter: Any) -> No
 
 def test_a_four_gpu_karpenter_pool_limits_gpus_not_nodes() -> None:
     """A NodePool's limits bound what it may consume ("If a limit has been exceeded, nodes provisioning is prevented",
-    aws/karpenter-provider-aws v1.14.1 website/content/en/v1.14/concepts/nodepools.md): two g6.12xlarge nodes hold
+    aws/karpenter-provider-aws v1.14.1 website/content/en/preview/concepts/nodepools.md): two g6.12xlarge nodes hold
     eight L4s, so the nvidia.com/gpu limit is 8, not 2 (rev17i i11)."""
     built = build("aws", {"gpuPools": {"l4": {"accelerator": "nvidia-l4", "gpusPerNode": 4, "maxNodes": 2}}})
     spec = built.inputs(NODEPOOL)["spec"]

@@ -2,7 +2,7 @@
 
 - i11: a GPU Karpenter NodePool whose ``nvidia.com/gpu`` limit counts nodes, not GPUs, stops launching at a fraction of
   its node limit ("If a limit has been exceeded, nodes provisioning is prevented", aws/karpenter-provider-aws v1.14.1
-  website/content/en/v1.14/concepts/nodepools.md "spec.limits"): ``karpenter-gpu-limit-covers-nodes``.
+  website/content/en/preview/concepts/nodepools.md "spec.limits"): ``karpenter-gpu-limit-covers-nodes``.
 - i13: a NodePool whose ``kubernetes.io/arch`` requirement admits none of its instance types' architecture launches
   no node (Karpenter v1.14.1 reference/instance-types.md: g6 types are amd64): ``karpenter-arch-admits-types``.
 - i02: a prod VPC keeps one NAT gateway per zone (``node-pools-span-zones``, AWS share): pulumi_awsx 3.11.0
