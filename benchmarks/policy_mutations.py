@@ -2619,7 +2619,7 @@ MUTATIONS = (
         '    "spot": {"source": ["aws.ec2"], "detail-type": ["EC2 Spot Instance Interruption Warning"]},\n',
         "",
         "Karpenter's interruption queue no longer gets spot interruption warnings: spot GPU nodes die without a drain",
-        "gpu-pool-disruption",
+        "karpenter-spot-interruptions",
     ),
     Mutation(
         "rev17i-i13-karpenter-arm64",

@@ -1498,6 +1498,77 @@ def _arch_admits_types(res: Resource, facts: Facts) -> Iterator[str]:
         )
 
 
+EVENT_RULE = "aws:cloudwatch/eventRule:EventRule"
+EVENT_TARGET = "aws:cloudwatch/eventTarget:EventTarget"
+SPOT_WARNING = {"source": "aws.ec2", "detail-type": "EC2 Spot Instance Interruption Warning"}
+"""The EventBridge pattern of Karpenter's ``SpotInterruptionRule`` (its v1.14 getting-started template,
+/work/shared/upstream/reference/karpenter-v1.14-cloudformation.yaml lines 421-431: source ``aws.ec2``, detail-type
+``EC2 Spot Instance Interruption Warning``, target the interruption queue). rev17i i12: "For Spot interruptions, the
+NodePool will start a new node as soon as it sees the Spot interruption warning. Spot interruptions have a 2 minute
+notice ... Once Karpenter has received this warning it will begin draining the node" and "To enable full interruption
+handling, configure the ``--interruption-queue`` ... with the name of the interruption queue provisioned to handle
+interruption events" (aws/karpenter-provider-aws v1.14.1 website/content/en/preview/concepts/disruption.md); without
+the rule the warning never reaches the queue and a spot GPU node dies with its pods on it."""
+
+
+def _matches_spot_warning(pattern: Any) -> bool:
+    """Whether an EventBridge ``eventPattern`` (JSON text) admits the spot interruption warning."""
+    try:
+        doc = json.loads(pattern) if isinstance(pattern, str) else None
+    except ValueError:
+        return False
+    if not isinstance(doc, dict) or set(doc) - {"source", "detail-type"}:
+        return False  # a pattern with other fields is narrower: not judged as the warning's
+    return all(value in as_list(doc.get(key)) for key, value in SPOT_WARNING.items())
+
+
+def _spot_interruptions(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    """A target is tied to the rule and the queue by its known ``rule`` (the rule's ``name``, or Pulumi's auto-name
+    ``<resource name>-<7 hex digits>``) and ``arn`` (ending in the queue's name), or, where those are outputs known
+    only after deploy, by the plan's dependencies on the rule and the queue."""
+    queues = {
+        str(r.get("values.settings.interruptionQueue"))
+        for r in resources
+        if _is_karpenter(r) and isinstance(r.get("values.settings.interruptionQueue"), str)
+    }
+    spot = [
+        r
+        for r in resources
+        if r.type == KARPENTER_POOL
+        and "spot" in as_list(as_map(_requirement(r, "karpenter.sh/capacity-type")).get("values"))
+    ]
+    if not queues or not spot:
+        return
+    if any(r.props.get("eventPattern") is UNKNOWN for r in resources if r.type == EVENT_RULE):
+        return
+    rules = [r for r in resources if r.type == EVENT_RULE and _matches_spot_warning(r.props.get("eventPattern"))]
+    queue_urns = {r.urn for r in resources if r.type == SQS_QUEUE and r.props.get("name") in queues}
+
+    def to_rule(target: Resource) -> bool:
+        rule = target.props.get("rule")
+        if rule is UNKNOWN:
+            return any(r.urn in target.depends_on for r in rules)
+        return isinstance(rule, str) and any(
+            rule == r.props.get("name") or re.fullmatch(re.escape(r.name) + "-[0-9a-f]{7}", rule) for r in rules
+        )
+
+    def to_queue(target: Resource) -> bool:
+        arn = target.props.get("arn")
+        if arn is UNKNOWN:
+            return any(u in target.depends_on for u in queue_urns)
+        return isinstance(arn, str) and arn.rsplit(":", 1)[-1] in queues
+
+    if any(to_rule(t) and to_queue(t) for t in resources if t.type == EVENT_TARGET):
+        return
+    pools = ", ".join(sorted(str(r.k8s_name) for r in spot))
+    yield Finding(
+        None,
+        f"spot NodePool(s) {pools} but no EventBridge rule sends 'EC2 Spot Instance Interruption Warning' (source "
+        f"aws.ec2) to Karpenter's interruption queue ({', '.join(sorted(queues))}): spot GPU nodes are reclaimed "
+        "without a drain",
+    )
+
+
 _POOL_REQUIREMENTS = ("spec.template.spec.requirements",)
 
 _KARPENTER_READS = reading({RELEASE: ("values.replicas", "values.podDisruptionBudget.*")})
@@ -1592,6 +1663,27 @@ SCOPED_RULES: tuple[tuple[str, Rule], ...] = (
             check_resource=_arch_admits_types,
             unknown=reading({KARPENTER_POOL: _POOL_REQUIREMENTS}),
             remediation="kubernetes.io/arch In [amd64] for the g4dn/g5/g6/g6e/p4/p5 families",
+        ),
+    ),
+    (
+        "gpu-pool-disruption",
+        Rule(
+            name="karpenter-spot-interruptions",
+            description=(
+                "With Karpenter's interruption queue and a spot NodePool, an EventBridge rule sends the EC2 Spot "
+                "Instance Interruption Warning to the queue (Karpenter drains the node in its 2 minutes)."
+            ),
+            enforcement="mandatory",
+            area="cluster",
+            applies_to=(RELEASE, KARPENTER_POOL, EVENT_RULE, EVENT_TARGET),
+            check_stack=_spot_interruptions,
+            unknown=reading(
+                {
+                    EVENT_RULE: ("eventPattern",),
+                    KARPENTER_POOL: _POOL_REQUIREMENTS,
+                }
+            ),
+            remediation="components/clusters/_karpenter.py INTERRUPTION_EVENTS keeps its spot pattern",
         ),
     ),
     (
