@@ -538,3 +538,49 @@ def test_the_plain_plan_ties_targets_by_their_dependencies(
     """In the plain plan a target's ``rule`` and ``arn`` are the rule's and the queue's outputs, known only after
     deploy: the plan's dependencies tie them (the benchmark judges the plain plan first)."""
     assert _spot_failures(edit, outputs="unknown") == ([] if ok else [SPOT_LINE])
+
+
+# ---------------------------------------------------------------------------------------------- i24: autoscaler
+
+API_ONLY = "model-inference-api-only"
+AUTOSCALER = "cluster.local/ns/knative-serving/sa/controller"
+
+
+def _authz(name: str) -> Callable[[Resource], bool]:
+    return lambda r: r.type.endswith(":AuthorizationPolicy") and r.name == name
+
+
+def _principal(value: str | None) -> Callable[[dict[str, Any]], None]:
+    """The model policy's autoscaler rule naming ``value`` (None: the rule removed)."""
+
+    def change(p: dict[str, Any]) -> None:
+        rules = p["spec"]["rules"]
+        (scrape,) = [r for r in rules if r["from"][0]["source"].get("principals") == [AUTOSCALER]]
+        if value is None:
+            rules.remove(scrape)
+        else:
+            scrape["from"][0]["source"]["principals"] = [value]
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [
+        (AUTOSCALER, True),  # as rendered
+        ("cluster.local/ns/knative-serving/sa/autoscaler", False),  # rev17i i24: a principal no pod holds
+        ("cluster.local/ns/knative-serving/sa/*", True),  # a suffix pattern that admits it
+        ("cluster.local/ns/other/sa/controller", False),
+        (None, False),
+    ],
+)
+def test_knatives_autoscaler_may_scrape_a_knative_model(value: str | None, ok: bool) -> None:
+    """The autoscaler runs as knative-serving/sa/controller (knative/serving knative-v1.21.0 config/core/deployments/
+    autoscaler.yaml): a policy naming another principal refuses its scrape of 9090 and Knative cannot read the load."""
+    failed = _failures("aws-dev", API_ONLY, _authz("resnet50-authz"), _principal(value))
+    line = (
+        "model models/resnet50: Knative's autoscaler (cluster.local/ns/knative-serving/sa/controller) may not GET "
+        "/metrics on the queue-proxy's port 9090: it cannot read the model's load and scales it on the activator's "
+        "data only (admit that principal there)"
+    )
+    assert failed == ([] if ok else [line])
