@@ -34,9 +34,15 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-COPY = ("benchmarks", "components", "infra", "policy", "stacks", "tests", "Pulumi.yaml", "pyproject.toml")
-"""What each mutation's copy holds. benchmarks: tests/policy/test_policy_pipeline.py reads this file; without it that
-test fails in every copy and each rule slip would count as caught by it."""
+COPY = (
+    "benchmarks", "components", "infra", "policy", "stacks", "tests", "docs", "examples", "tools",
+    "Pulumi.yaml", "pyproject.toml", "README.md", "Makefile", "uv.lock",
+)  # fmt: skip
+"""What each mutation's copy holds: everything the tests read. benchmarks: tests/policy/test_policy_pipeline.py reads
+this file; docs/, README.md (tests/policy/test_policy_docs.py, tests/test_docs.py, tests/platform/test_deploy_review.py
+...), examples/ (tests/plan/test_stack_loader.py, tests/urns.py), tools/, uv.lock and Makefile (tests/test_setup.py).
+Without one of them a test reading it fails in every copy whatever the slip, and the slip would count as caught by it
+(rev17i finding 2)."""
 
 
 @dataclass(frozen=True)
@@ -402,6 +408,46 @@ download = 47.6 GB > 45.6 GB; one model alone (two replicas: 32 GB) fits (issue 
 DISK_L4_DOWNLOADS = _gcp_disks({"l4": 50}, **{"qwen-chat": {"modelSizeGb": 10}, "resnet-triton": {"modelSizeGb": 10}})
 """gcp-prod's l4 pool at 50 GiB with both models at 10 GB downloads: both on one node hold 15.5 + 12 + 10 + 10 = 47.5
 GB > 45.6 GB; with one download counted 37.5 GB (issue #17 P2 d08)."""
+
+AWS_PROD = 'aws-dev:{"mlplatform:environment": "prod"}'
+"""aws-dev planned as prod (rev17i i02: awsx's NAT gateways per zone outside dev)."""
+_AWS_CLUSTER = _AWS_DEV["mlplatform:cluster"]
+AWS_L4_X4 = "aws-dev:" + json.dumps({"mlplatform:cluster": {**_AWS_CLUSTER, "gpuPools": {
+    **_AWS_CLUSTER["gpuPools"], "l4": {**_AWS_CLUSTER["gpuPools"]["l4"], "gpusPerNode": 4}}}})  # fmt: skip
+"""aws-dev with its l4 pool at four GPUs a node (g6.12xlarge): a Karpenter NodePool's nvidia.com/gpu limit is
+maxNodes x 4 (rev17i i11)."""
+RL_AZURE = 'azure-staging:{"requestLogs": {"retentionDays": 14}}'
+"""azure-staging with the request-log collector: the platform creates its storage account (rev17i i08)."""
+RL_GCP = 'gcp-prod:{"requestLogs": {"retentionDays": 14}}'
+"""gcp-prod (HA: two collector replicas, their PodDisruptionBudget) with the request-log collector (rev17i i18)."""
+STANDARD_PIPELINES_LOCAL = 'local:{"deploymentMode": "Standard"}'
+"""The local stack in KServe's Standard mode (with :data:`WITH_PIPELINES`: the routers' own timeouts, rev17i i28)."""
+_AWS_MODELS = _AWS_DEV["mlplatform:models"]
+TWO_GPU_TIMESLICED = "aws-dev:" + json.dumps({
+    "mlplatform:cluster": {**_AWS_CLUSTER, "gpuPools": {**_AWS_CLUSTER["gpuPools"], "l4": {
+        **_AWS_CLUSTER["gpuPools"]["l4"], "gpusPerNode": 4,
+        "sharing": {"strategy": "time-slicing", "maxClientsPerGpu": 2}}}},
+    "mlplatform:models": {**_AWS_MODELS, "resnet50": {
+        **_AWS_MODELS["resnet50"], "resources": {**_AWS_MODELS["resnet50"]["resources"], "gpus": 2}}},
+})  # fmt: skip
+"""aws-dev with its l4 pool at four GPUs a node, time-sliced two ways, and resnet50 asking two GPUs: the NVIDIA device
+plugin's sharing config fails any request over one share (failRequestsGreaterThanOne), so the program refuses it
+(rev17i i25; GKE's own time-sharing is not judged so, components/serving/model_service.py)."""
+_LOCAL_MODELS = _LOCAL["mlplatform:models"]
+STANDARD_INNER_PIPELINE = "local:" + json.dumps({
+    "mlplatform:pipelines": {"inner": PIPELINES["inner"]},
+    "mlplatform:models": {**_LOCAL_MODELS, "sklearn-iris": {**_LOCAL_MODELS["sklearn-iris"], "scaling": {
+        **_LOCAL_MODELS["sklearn-iris"]["scaling"], "minReplicas": 1}}},
+})  # fmt: skip
+"""The local stack's internal pipeline in KServe's Standard mode (with :data:`STANDARD_PIPELINES_LOCAL`; no model at
+zero, which Standard mode refuses, and no public pipeline, which it cannot route): its router's own timeouts
+(rev17i i28)."""
+_QWEN_NO_ARGS = {k: v for k, v in _GCP_PROD["mlplatform:models"]["qwen-chat"].items() if k != "args"}
+VLLM_A100_41GB = "gcp-prod:" + json.dumps({"mlplatform:models": {**_GCP_PROD["mlplatform:models"], "qwen-chat": {
+    **_QWEN_NO_ARGS, "modelSizeGb": 41, "resources": {**_QWEN_RES, "accelerator": "nvidia-a100-40gb"}}}})  # fmt: skip
+"""gcp-prod's qwen-chat (vLLM, no --gpu-memory-utilization) at 41 GB on the unshared a100 pool: over vLLM's 0.92 of
+40960 MiB (39.5 GB), under the whole GPU (42.9 GB): refused unless vLLM's default fraction is misread (rev17i i26)."""
+
 
 MUTATIONS = (
     Mutation("irsa-no-sub", "clusters", "components/clusters/_aws_iam.py", SUB, "", "IRSA trust without its sub",
@@ -2498,6 +2544,359 @@ MUTATIONS = (
         "the affinity names the pools under the accelerator label (which no node carries with a pool's name)",
         'multi-gpu-avoids-shared-pools', config=MIXED_L4,
     ),
+    # rev17i (issue #17, ninth round)
+    Mutation(
+        "rev17i-i01-eks-imdsv1",
+        "clusters",
+        "components/clusters/eks.py",
+        'http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=1',
+        'http_endpoint="enabled", http_tokens="optional", http_put_response_hop_limit=1',
+        "EKS managed node groups' launch template allows IMDSv1 (unsigned metadata requests reach node credentials)",
+        "imdsv2-required",
+    ),
+    Mutation(
+        "rev17i-i02-eks-nat-swapped",
+        "clusters",
+        "components/clusters/eks.py",
+        'NatGatewayStrategy.SINGLE if environment == "dev" else awsx.ec2.NatGatewayStrategy.ONE_PER_AZ',
+        'NatGatewayStrategy.ONE_PER_AZ if environment == "dev" else awsx.ec2.NatGatewayStrategy.SINGLE',
+        "NAT strategy branches swapped: a prod VPC egresses through one zone's NAT gateway (a zone outage cuts every "
+        "node's image and model pulls)",
+        "node-pools-span-zones",
+        config=AWS_PROD,
+    ),
+    Mutation(
+        "rev17i-i03-eks-audit-log-dropped",
+        "clusters",
+        "components/clusters/eks.py",
+        'LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")',
+        'LOG_TYPES = ("api", "authenticator", "controllerManager", "scheduler")',
+        "EKS control-plane logging without the audit log type",
+        "audit-logs",
+    ),
+    Mutation(
+        "rev17i-i04-gke-google-cidrs-open",
+        "clusters",
+        "components/clusters/gke.py",
+        "gcp_public_cidrs_access_enabled=False,",
+        "gcp_public_cidrs_access_enabled=True,",
+        "GKE control plane reachable from every Google Cloud public IP besides the authorized networks",
+        "api-endpoint-restricted",
+    ),
+    Mutation(
+        "rev17i-i05-gke-system-pool-any-zone",
+        "clusters",
+        "components/clusters/gke.py",
+        'total_min_node_count=system.min_nodes, total_max_node_count=system.max_nodes, location_policy="BALANCED"',
+        'total_min_node_count=system.min_nodes, total_max_node_count=system.max_nodes, location_policy="ANY"',
+        "GKE system pool location policy ANY (the GPU pools'): its nodes may all land in one zone",
+        "node-pools-span-zones",
+        weakens=False,
+    ),
+    Mutation(
+        "rev17i-i06-gke-legacy-metadata",
+        "clusters",
+        "components/clusters/gke.py",
+        'NODE_METADATA = {"disable-legacy-endpoints": "true"}',
+        'NODE_METADATA = {"disable-legacy-endpoints": "false"}',
+        "GKE nodes serve the legacy (v0.1/v1beta1) metadata endpoints without the Metadata-Flavor header",
+        "cluster-hardening",
+        weakens=False,
+    ),
+    Mutation(
+        "rev17i-i07-aks-zones-off-by-one",
+        "clusters",
+        "components/clusters/aks.py",
+        "zones = [str(z) for z in range(1, spec.zones + 1)]",
+        "zones = [str(z) for z in range(1, spec.zones)]",
+        "AKS system pool one zone short of cluster.zones (2 of 3)",
+        "node-pools-span-zones",
+    ),
+    Mutation(
+        "rev17i-i08-aks-shared-key",
+        "clusters",
+        "components/clusters/aks.py",
+        "allow_shared_key_access=False,",
+        "allow_shared_key_access=True,",
+        "AKS request-log storage account accepts its account keys (anyone holding a key reads and writes every blob)",
+        "object-store-private",
+        platform=RL_AZURE,
+    ),
+    Mutation(
+        "rev17i-i09-aks-gpu-driver-none",
+        "clusters",
+        "components/clusters/aks.py",
+        "gpu_profile=azure.containerservice.GPUProfileArgs(driver=azure.containerservice.GPUDriver.INSTALL),",
+        "gpu_profile=azure.containerservice.GPUProfileArgs(driver=azure.containerservice.GPUDriver.NONE),",
+        "AKS GPU pools without the NVIDIA driver (the device plugin advertises no GPU; every GPU model stays Pending)",
+        "aks-gpu-driver-installed",
+    ),
+    Mutation(
+        "rev17i-i10-aks-system-max-pods-30",
+        "clusters",
+        "components/clusters/aks.py",
+        "                    max_pods=50,\n",
+        "                    max_pods=30,\n",
+        "AKS system pool at 30 pods a node, while the fit check counts AKS_MAX_PODS_SYSTEM (50)",
+        "pods-fit-nodes",
+        weakens=False,
+    ),
+    Mutation(
+        "rev17i-i11-karpenter-gpu-limit-nodes",
+        "clusters",
+        "components/clusters/_karpenter.py",
+        '"limits": {"nodes": pool.max_nodes, "nvidia.com/gpu": pool.max_nodes * pool.gpus_per_node},',
+        '"limits": {"nodes": pool.max_nodes, "nvidia.com/gpu": pool.max_nodes},',
+        "Karpenter NodePool's GPU limit counts nodes, not GPUs: a 4-GPU pool stops at a quarter of maxNodes",
+        "karpenter-gpu-limit-covers-nodes",
+        config=AWS_L4_X4,
+    ),
+    Mutation(
+        "rev17i-i12-karpenter-no-spot-events",
+        "clusters",
+        "components/clusters/_karpenter.py",
+        '    "spot": {"source": ["aws.ec2"], "detail-type": ["EC2 Spot Instance Interruption Warning"]},\n',
+        "",
+        "Karpenter's interruption queue no longer gets spot interruption warnings: spot GPU nodes die without a drain",
+        "karpenter-spot-interruptions",
+    ),
+    Mutation(
+        "rev17i-i13-karpenter-arm64",
+        "clusters",
+        "components/clusters/_karpenter.py",
+        '{"key": "kubernetes.io/arch", "operator": "In", "values": ["amd64"]},',
+        '{"key": "kubernetes.io/arch", "operator": "In", "values": ["arm64"]},',
+        "Karpenter GPU NodePool requires arm64: no g6 instance type matches, no GPU node is ever launched",
+        "karpenter-arch-admits-types",
+    ),
+    # ---- platform ----
+    Mutation(
+        "rev17i-i14-knative-progress-600",
+        "platform",
+        "components/platform/knative.py",
+        'PROGRESS_DEADLINE = "1800s"',
+        'PROGRESS_DEADLINE = "600s"',
+        "Knative's progress deadline at 600 s (its default): a GPU revision whose node, image and weights take longer "
+        "is marked failed",
+        "timeouts-cover-cold-start",
+        weakens=False,
+    ),
+    Mutation(
+        "rev17i-i15-storage-initializer-root",
+        "platform",
+        "components/platform/kserve.py",
+        '    "runAsNonRoot": True,\n',
+        '    "runAsNonRoot": False,\n',
+        "KServe's storage-initializer (holds the model's storage credentials) may run as root",
+        "pod-restricted-hardening",
+    ),
+    Mutation(
+        "rev17i-i16-keda-operator-1",
+        "platform",
+        "components/platform/keda.py",
+        '"operator": {"replicaCount": ctx.replicas},',
+        '"operator": {"replicaCount": 1},',
+        "prod KEDA operator on one replica (its PDB minAvailable 1 then blocks every drain of its node)",
+        "pdb-allows-eviction",
+        platform=KEDA_GCP,
+    ),
+    Mutation(
+        "rev17i-i17-requestlog-pdb-all",
+        "platform",
+        "components/platform/requestlog.py",
+        '"podDisruptionBudget": {"enabled": ctx.replicas >= 2, "minAvailable": 1},',
+        '"podDisruptionBudget": {"enabled": ctx.replicas >= 2, "minAvailable": ctx.replicas},',
+        "request-log collector PDB keeps every replica: node drains hang",
+        "pdb-allows-eviction",
+        platform=RL_GCP,
+    ),
+    Mutation(
+        "rev17i-i18-requestlog-notin",
+        "platform",
+        "components/platform/requestlog.py",
+        '                                    "operator": "In",\n',
+        '                                    "operator": "NotIn",\n',
+        "request-log collector admits model pods of every namespace except the logging ones (wrong operator)",
+        "request-log-collector-ingress",
+        platform=RL_AWS,
+        config=RL_LOGGING_AWS,
+    ),
+    Mutation(
+        "rev17i-i19-cainjector-1",
+        "platform",
+        "components/platform/certmanager.py",
+        '"cainjector": {"replicaCount": ctx.replicas, "podDisruptionBudget": pdb, "nodeSelector": sel},',
+        '"cainjector": {"replicaCount": 1, "podDisruptionBudget": pdb, "nodeSelector": sel},',
+        "prod cert-manager cainjector on one replica with its PDB (minAvailable 1 of 1: drains hang)",
+        "pdb-allows-eviction",
+    ),
+    Mutation(
+        "rev17i-i20-istiod-no-pdb",
+        "platform",
+        "components/platform/istio.py",
+        '"global": {"defaultPodDisruptionBudget": {"enabled": ctx.ha}, "proxy": proxy},',
+        '"global": {"defaultPodDisruptionBudget": {"enabled": False}, "proxy": proxy},',
+        "prod istiod without its PodDisruptionBudget: one drain may evict both replicas (no sidecar injection, no "
+        "certificate renewal until they return)",
+        "prod-mesh-replicas",
+    ),
+    Mutation(
+        "rev17i-i21-pager-warning",
+        "platform",
+        "components/platform/monitoring.py",
+        """routes.append({"receiver": PAGER, "matchers": ['severity = "critical"'], "continue": True})""",
+        """routes.append({"receiver": PAGER, "matchers": ['severity = "warning"'], "continue": True})""",
+        "PagerDuty gets warning alerts instead of critical ones (observability only)",
+        "",
+        weakens=False,
+    ),
+    # ---- serving ----
+    Mutation(
+        "rev17i-i22-ns-privileged-default",
+        "serving",
+        "components/serving/namespace.py",
+        '    if platform.pod_security == "restricted" and not ENFORCE_RESTRICTED:\n        return "baseline"',
+        '    if platform.pod_security == "restricted" and not ENFORCE_RESTRICTED:\n        return "privileged"',
+        "model namespaces enforce the privileged Pod Security level (host namespaces, privileged containers admitted)",
+        "model-namespace-pod-security",
+    ),
+    Mutation(
+        "rev17i-i23-triton-stats-open",
+        "serving",
+        "components/serving/_auth.py",
+        '    not_paths=("/v2/models/stats",),\n',
+        "    not_paths=(),\n",
+        "model AuthorizationPolicies admit Triton's /v2/models/stats (every loaded model's names and statistics)",
+        "model-inference-api-only",
+    ),
+    Mutation(
+        "rev17i-i24-autoscaler-sa",
+        "serving",
+        "components/serving/_auth.py",
+        'AUTOSCALER_SERVICE_ACCOUNT = "controller"',
+        'AUTOSCALER_SERVICE_ACCOUNT = "autoscaler"',
+        "model policies admit the Knative autoscaler as cluster.local/ns/knative-serving/sa/autoscaler, which no pod "
+        "runs as: its metric scrapes are refused and Knative cannot scale the models",
+        "model-inference-api-only",
+    ),
+    Mutation(
+        "rev17i-i25-two-gpus-timesliced",
+        "serving",
+        "components/serving/model_service.py",
+        "if res.gpus > 1 and len(sliced) == len(offering):",
+        "if res.gpus > 2 and len(sliced) == len(offering):",
+        "a 2-GPU model accepted on a time-sliced pool, where the device plugin refuses any request over one share",
+        "isvc-gpu-scheduling",
+        config=TWO_GPU_TIMESLICED,
+    ),
+    Mutation(
+        "rev17i-i26-vllm-default-whole-gpu",
+        "serving",
+        "components/serving/gpumem.py",
+        "VLLM_DEFAULT_UTILIZATION = 0.92",
+        "VLLM_DEFAULT_UTILIZATION = 1.0",
+        "GPU memory check takes vLLM's default fraction as the whole GPU: a 41 GB model planned on a 40 GiB A100",
+        "gpu-memory-fits",
+        config=VLLM_A100_41GB,
+    ),
+    Mutation(
+        "rev17i-i27-fit-proxy-12mi",
+        "serving",
+        "components/serving/fit.py",
+        "ISTIO_PROXY_MEMORY_MIB = 128",
+        "ISTIO_PROXY_MEMORY_MIB = 12",
+        "node fit counts the istio-proxy sidecar at 12Mi, not 128Mi (a digit dropped)",
+        "pods-fit-nodes",
+        config=FIT_AWS_13750,
+    ),
+    Mutation(
+        "rev17i-i28-router-read-not-write",
+        "serving",
+        "components/serving/pipeline.py",
+        'out["routerTimeouts"] = {"serverWrite": int(MAX_REVISION_TIMEOUT)}',
+        'out["routerTimeouts"] = {"serverRead": int(MAX_REVISION_TIMEOUT)}',
+        "Standard-mode pipeline router gets serverRead, not serverWrite: the router's http.Server cuts any answer "
+        "after KServe's 60 s default write timeout (the platform promises 1800 s requests)",
+        "timeouts-cover-cold-start",
+        platform=STANDARD_PIPELINES_LOCAL,
+        config=STANDARD_INNER_PIPELINE,
+    ),
+    Mutation(
+        "rev17i-i29-pipeline-jwt-anonymous",
+        "serving",
+        "components/serving/pipeline.py",
+        'if access.mode == "public" and access.allow_anonymous:',
+        'if access.mode == "public":',
+        "a public JWT pipeline's router admits anonymous callers (condition dropped)",
+        "pipeline-endpoint-auth",
+        config=WITH_PIPELINES,
+    ),
+    Mutation(
+        "rev17i-i30-knative-timeout-default-600",
+        "serving",
+        "components/serving/timeouts.py",
+        "KNATIVE_DEFAULT_TIMEOUT = 300",
+        "KNATIVE_DEFAULT_TIMEOUT = 600",
+        "the serving checks take Knative's default revision timeout as 600 s, not 300 s",
+        "timeouts-cover-cold-start",
+    ),
+    # ---- rules ----
+    Mutation(
+        "rev17i-r01-api-cidr-any",
+        "policy",
+        "policy/rules/cluster.py",
+        "if covered > 1 << (bits - 8):",
+        "if covered > 1 << bits:",
+        "the API-access breadth check never fails (not even 0.0.0.0/0)",
+    ),
+    Mutation(
+        "rev17i-r02-toleration-any-key",
+        "policy",
+        "policy/rules/nodepools.py",
+        '        if t.get("key") != key:\n            continue\n',
+        "",
+        "the toleration check lets a toleration of any key tolerate every taint",
+    ),
+    Mutation(
+        "rev17i-r03-gateway-tls-passthrough-only",
+        "policy",
+        "policy/rules/mesh.py",
+        "if mode is not UNKNOWN and mode not in TERMINATING_MODES:",
+        'if mode == "PASSTHROUGH":',
+        "the gateway TLS check refuses only PASSTHROUGH (AUTO_PASSTHROUGH and ISTIO_MUTUAL pass)",
+    ),
+    Mutation(
+        "rev17i-r04-path-prefix-no-slash",
+        "policy",
+        "policy/rules/paths.py",
+        'body = path[1:-2] if path.endswith("/*") else path[1:]',
+        'body = path[1:-2] if path.endswith("*") else path[1:]',
+        "the path-shape check accepts a prefix without its / boundary (/v1/models* admits /v1/modelsX)",
+    ),
+    Mutation(
+        "rev17i-r05-host-network-ok",
+        "policy",
+        "policy/rules/kubernetes.py",
+        'for path, pod in pod_specs(res):\n        for host in ("hostNetwork", "hostPID", "hostIPC"):',
+        'for path, pod in pod_specs(res):\n        for host in ("hostPID", "hostIPC"):',
+        "the pod hardening check accepts hostNetwork: true",
+    ),
+    Mutation(
+        "rev17i-r06-pdb-zero-percent-ok",
+        "policy",
+        "policy/rules/kubernetes.py",
+        'if max_u in (0, "0", "0%"):',
+        'if max_u in (0, "0"):',
+        'the PDB check accepts maxUnavailable "0%" (no pod may ever be evicted)',
+    ),
+    Mutation(
+        "rev17i-r07-prod-replicas-unset-ok",
+        "policy",
+        "policy/rules/models.py",
+        "if not isinstance(n, int) or n < PROD_MIN_REPLICAS:",
+        "if isinstance(n, int) and n < PROD_MIN_REPLICAS:",
+        "prod-model-replicas accepts an unset minReplicas (KServe's default 1)",
+    ),
 )  # fmt: skip
 EVALUATOR = "components/serving/requestpath.py"
 EVALUATOR_TESTS = ("tests/serving/test_requestpath.py",)
@@ -2531,6 +2930,7 @@ RULE_TESTS = (
     "tests/policy/test_policy_disk_fits.py",
     "tests/policy/test_policy_rev17h.py",
     "tests/policy/test_policy_shared_pools.py",
+    "tests/policy/test_policy_rev17i.py",
 )
 
 PLAN_SCRIPT = r"""

@@ -5,6 +5,7 @@ benchmark silently measured fewer slips than it lists); this fails on the commit
 from __future__ import annotations
 
 import importlib.util
+import re
 import sys
 from pathlib import Path
 
@@ -13,16 +14,32 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _mutations() -> list[object]:
+def _module() -> object:
     spec = importlib.util.spec_from_file_location("policy_mutations", ROOT / "benchmarks" / "policy_mutations.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # its dataclasses look their module up
     spec.loader.exec_module(module)
-    return list(module.MUTATIONS)
+    return module
 
 
-MUTATIONS = _mutations()
+MODULE = _module()
+MUTATIONS = list(MODULE.MUTATIONS)  # type: ignore[attr-defined]
+
+
+def test_each_copy_holds_what_the_tests_read() -> None:
+    """Every top-level file or folder of the project that a test names (``"docs/..."``, ``ROOT / "README.md"``, a
+    ``("uv.lock", "Makefile")`` tuple) is copied into each slip's copy: a test reading a missing one fails whatever
+    the slip, and the slip would count as caught (rev17i finding 2: docs/, README.md, examples/, tools/, Makefile and
+    uv.lock were not copied)."""
+    text = "\n".join(f.read_text(encoding="utf-8") for f in sorted((ROOT / "tests").rglob("*.py")))
+    named = {
+        p.name
+        for p in ROOT.iterdir()
+        if not p.name.startswith(".") and re.search(rf'"{re.escape(p.name)}["/]', text) is not None
+    }
+    assert {"docs", "README.md", "stacks"} <= named  # the search finds what it looks for
+    assert sorted(named - set(MODULE.COPY)) == []  # type: ignore[attr-defined]
 
 
 def test_ids_are_unique() -> None:

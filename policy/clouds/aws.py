@@ -1038,14 +1038,33 @@ def _vpc_zones(res: Resource, facts: Facts) -> Iterator[str]:
     Karpenter node class takes the VPC's private subnets (components/clusters/eks.py), so a VPC over fewer zones puts
     every node in fewer zones. ``numberOfAvailabilityZones`` "A number of availability zones to which the subnets
     defined in subnetSpecs will be deployed. Optional, defaults to the first 3 AZs in the current region"
-    (pulumi/pulumi-awsx schemagen, ``awsx:ec2:Vpc``)."""
-    if facts.zones is None or res.type != AWSX_VPC:
+    (pulumi/pulumi-awsx schemagen, ``awsx:ec2:Vpc``).
+
+    On a prod stack the VPC also keeps one NAT gateway per zone (rev17i i02): the private subnets' egress (image and
+    model pulls) must not hang on one zone. pulumi_awsx 3.11.0 ec2/_enums.py ``NatGatewayStrategy``: ``Single``
+    "Create a single NAT Gateway for the entire VPC. This configuration is not recommended for production
+    infrastructure as it creates a single point of failure"; ``OnePerAz`` "Create a NAT Gateway in each availability
+    zone. This is the recommended configuration for production infrastructure"; ``None``: "Resources in private
+    subnets will not be able to access the internet". Unset, ``natGateways`` "defaults to one gateway per availability
+    zone" when private and public subnets are both specified (ec2/vpc.py ``nat_gateways``)."""
+    if res.type != AWSX_VPC:
         return
     given = res.props.get("numberOfAvailabilityZones", 3)
-    if given is UNKNOWN:
-        return
-    if given != facts.zones:
+    if facts.zones is not None and given is not UNKNOWN and given != facts.zones:
         yield f"VPC {res.name} puts its subnets in {given} zone(s), the stack asks for {facts.zones} (cluster.zones)"
+    nat = res.props.get("natGateways")
+    if facts.environment != "prod" or nat is None or nat is UNKNOWN:
+        return
+    strategy = as_map(nat).get("strategy")
+    if strategy is not UNKNOWN and strategy != NAT_PER_ZONE:
+        yield (
+            f"prod VPC {res.name} natGateways.strategy is {strategy!r}: a zone outage (or, with None, any time) cuts "
+            f"every private node's egress; use {NAT_PER_ZONE} (one NAT gateway per zone)"
+        )
+
+
+NAT_PER_ZONE = "OnePerAz"
+"""pulumi_awsx 3.11.0 ``NatGatewayStrategy.ONE_PER_AZ``."""
 
 
 # ------------------------------------------------------------------------------------------------ gateway idle timeout
@@ -1389,6 +1408,169 @@ def _gpu_expiry(res: Resource, facts: Facts) -> Iterator[str]:
         )
 
 
+# ------------------------------------------------------------------------------------------------ rev17i: NodePools
+#
+# - ``karpenter-gpu-limit-covers-nodes`` (rev17i i11): a GPU NodePool's ``spec.limits["nvidia.com/gpu"]`` is at least
+#   ``spec.limits.nodes`` x the GPUs of its instance type (the most of the types its
+#   ``node.kubernetes.io/instance-type`` requirement admits, from the accelerator catalog). "The NodePool spec includes
+#   a limits section (``spec.limits``), which constrains the maximum amount of resources that the NodePool can consume
+#   ... If a limit has been exceeded, nodes provisioning is prevented until some nodes have been terminated"
+#   (aws/karpenter-provider-aws v1.14.1 website/content/en/preview/concepts/nodepools.md, "spec.limits"): a GPU limit
+#   counting nodes stops a 4-GPU pool at a quarter of its nodes, while the plan, the budget and the fit checks count
+#   them all. Only judged when both limits and the type's GPUs are known (no GPU limit: ``gpu-budget`` refuses it).
+# - ``karpenter-arch-admits-types`` (rev17i i13): a Karpenter NodePool's ``kubernetes.io/arch`` requirement admits
+#   the architecture of at least one of the instance types its ``node.kubernetes.io/instance-type`` requirement
+#   lists: Karpenter launches only an instance type meeting every requirement of the NodePool ("Limit node creation
+#   to certain zones, instance types, and computer architectures", same page; the architectures of the families in
+#   :data:`AWS_FAMILY_ARCH`). A NodePool no type satisfies launches no node: every model on it stays Pending.
+
+AWS_FAMILY_ARCH = {
+    "g4dn": "amd64", "g5": "amd64", "g5g": "arm64", "g6": "amd64", "g6e": "amd64",
+    "p4d": "amd64", "p4de": "amd64", "p5": "amd64", "p5en": "amd64",
+}  # fmt: skip
+"""``kubernetes.io/arch`` of every instance type of these families (the GPU families of the accelerator catalog, and
+g5g, NVIDIA T4G on Graviton): the ``kubernetes.io/arch`` label row of each type in Karpenter's generated reference
+(aws/karpenter-provider-aws v1.14.1 website/content/en/preview/reference/instance-types.md: every g4dn, g5, g6, g6e,
+p4d, p4de, p5, p5en type ``amd64``, every g5g type ``arm64``). A family not listed is not judged."""
+
+
+def _requirement(res: Resource, key: str) -> Mapping[str, Any] | None:
+    """The NodePool's requirement on ``key`` (the first; None when it has none or the requirements are unknown)."""
+    for req in as_list(res.get("spec.template.spec.requirements")):
+        if as_map(req).get("key") == key:
+            return as_map(req)
+    return None
+
+
+def _instance_types(res: Resource) -> list[str]:
+    """The instance types a NodePool's ``In`` requirement on ``node.kubernetes.io/instance-type`` lists ([] else)."""
+    req = _requirement(res, INSTANCE_TYPE_LABEL)
+    if req is None or req.get("operator") != "In":
+        return []
+    return [v for v in as_list(req.get("values")) if isinstance(v, str)]
+
+
+def _gpu_limit_covers_nodes(res: Resource, facts: Facts) -> Iterator[str]:
+    if res.type != KARPENTER_POOL or not _karpenter_is_gpu(res):
+        return
+    limits = as_map(res.get("spec.limits"))
+    nodes, gpus = int_of(limits.get("nodes")), int_of(limits.get(GPU_RESOURCE))
+    types = _instance_types(res)
+    per_node = max((gpus_of(t) for t in types), default=0)
+    if nodes is None or gpus is None or not per_node:
+        return
+    if gpus < nodes * per_node:
+        biggest = next(t for t in types if gpus_of(t) == per_node)
+        yield (
+            f"GPU NodePool {res.k8s_name} limits {GPU_RESOURCE} to {gpus}, under limits.nodes {nodes} x {per_node} "
+            f"GPUs of {biggest} ({nodes * per_node}): Karpenter stops launching at {gpus // per_node} node(s); set "
+            f"limits {GPU_RESOURCE} to {nodes * per_node}"
+        )
+
+
+def _arch_admits_types(res: Resource, facts: Facts) -> Iterator[str]:
+    if res.type != KARPENTER_POOL:
+        return
+    types = _instance_types(res)
+    req = _requirement(res, ARCH_LABEL)
+    if not types or req is None:
+        return
+    archs = {t: AWS_FAMILY_ARCH.get(t.split(".", 1)[0]) for t in types}
+    if any(a is None for a in archs.values()):
+        return  # a family not listed: not judged
+    values = [v for v in as_list(req.get("values")) if isinstance(v, str)]
+    op = req.get("operator")
+    if op == "In":
+        ok = [t for t, a in archs.items() if a in values]
+    elif op == "NotIn":
+        ok = [t for t, a in archs.items() if a not in values]
+    elif op == "Exists":
+        ok = types
+    elif op == "DoesNotExist":
+        ok = []
+    else:
+        return
+    if not ok:
+        shown = ", ".join(f"{t} {a}" for t, a in archs.items())
+        yield (
+            f"NodePool {res.k8s_name} requires {ARCH_LABEL} {op} {values} but its instance types are {shown}: "
+            "Karpenter can launch no node of it"
+        )
+
+
+EVENT_RULE = "aws:cloudwatch/eventRule:EventRule"
+EVENT_TARGET = "aws:cloudwatch/eventTarget:EventTarget"
+SPOT_WARNING = {"source": "aws.ec2", "detail-type": "EC2 Spot Instance Interruption Warning"}
+"""The EventBridge pattern of Karpenter's ``SpotInterruptionRule`` (its v1.14 getting-started template,
+/work/shared/upstream/reference/karpenter-v1.14-cloudformation.yaml lines 421-431: source ``aws.ec2``, detail-type
+``EC2 Spot Instance Interruption Warning``, target the interruption queue). rev17i i12: "For Spot interruptions, the
+NodePool will start a new node as soon as it sees the Spot interruption warning. Spot interruptions have a 2 minute
+notice ... Once Karpenter has received this warning it will begin draining the node" and "To enable full interruption
+handling, configure the ``--interruption-queue`` ... with the name of the interruption queue provisioned to handle
+interruption events" (aws/karpenter-provider-aws v1.14.1 website/content/en/preview/concepts/disruption.md); without
+the rule the warning never reaches the queue and a spot GPU node dies with its pods on it."""
+
+
+def _matches_spot_warning(pattern: Any) -> bool:
+    """Whether an EventBridge ``eventPattern`` (JSON text) admits the spot interruption warning."""
+    try:
+        doc = json.loads(pattern) if isinstance(pattern, str) else None
+    except ValueError:
+        return False
+    if not isinstance(doc, dict) or set(doc) - {"source", "detail-type"}:
+        return False  # a pattern with other fields is narrower: not judged as the warning's
+    return all(value in as_list(doc.get(key)) for key, value in SPOT_WARNING.items())
+
+
+def _spot_interruptions(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    """A target is tied to the rule and the queue by its known ``rule`` (the rule's ``name``, or Pulumi's auto-name
+    ``<resource name>-<7 hex digits>``) and ``arn`` (ending in the queue's name), or, where those are outputs known
+    only after deploy, by the plan's dependencies on the rule and the queue."""
+    queues = {
+        str(r.get("values.settings.interruptionQueue"))
+        for r in resources
+        if _is_karpenter(r) and isinstance(r.get("values.settings.interruptionQueue"), str)
+    }
+    spot = [
+        r
+        for r in resources
+        if r.type == KARPENTER_POOL
+        and "spot" in as_list(as_map(_requirement(r, "karpenter.sh/capacity-type")).get("values"))
+    ]
+    if not queues or not spot:
+        return
+    if any(r.props.get("eventPattern") is UNKNOWN for r in resources if r.type == EVENT_RULE):
+        return
+    rules = [r for r in resources if r.type == EVENT_RULE and _matches_spot_warning(r.props.get("eventPattern"))]
+    queue_urns = {r.urn for r in resources if r.type == SQS_QUEUE and r.props.get("name") in queues}
+
+    def to_rule(target: Resource) -> bool:
+        rule = target.props.get("rule")
+        if rule is UNKNOWN:
+            return any(r.urn in target.depends_on for r in rules)
+        return isinstance(rule, str) and any(
+            rule == r.props.get("name") or re.fullmatch(re.escape(r.name) + "-[0-9a-f]{7}", rule) for r in rules
+        )
+
+    def to_queue(target: Resource) -> bool:
+        arn = target.props.get("arn")
+        if arn is UNKNOWN:
+            return any(u in target.depends_on for u in queue_urns)
+        return isinstance(arn, str) and arn.rsplit(":", 1)[-1] in queues
+
+    if any(to_rule(t) and to_queue(t) for t in resources if t.type == EVENT_TARGET):
+        return
+    pools = ", ".join(sorted(str(r.k8s_name) for r in spot))
+    yield Finding(
+        None,
+        f"spot NodePool(s) {pools} but no EventBridge rule sends 'EC2 Spot Instance Interruption Warning' (source "
+        f"aws.ec2) to Karpenter's interruption queue ({', '.join(sorted(queues))}): spot GPU nodes are reclaimed "
+        "without a drain",
+    )
+
+
+_POOL_REQUIREMENTS = ("spec.template.spec.requirements",)
+
 _KARPENTER_READS = reading({RELEASE: ("values.replicas", "values.podDisruptionBudget.*")})
 
 SCOPED_RULES: tuple[tuple[str, Rule], ...] = (
@@ -1449,6 +1631,59 @@ SCOPED_RULES: tuple[tuple[str, Rule], ...] = (
             check_resource=_gpu_expiry,
             unknown=reading({KARPENTER_POOL: ("spec.template.spec.expireAfter",)}),
             remediation="expireAfter: 720h",
+        ),
+    ),
+    (
+        "gpu-budget",
+        Rule(
+            name="karpenter-gpu-limit-covers-nodes",
+            description=(
+                "A GPU Karpenter NodePool's nvidia.com/gpu limit is at least its node limit x the GPUs of its "
+                "instance type (else Karpenter stops launching before the node limit)."
+            ),
+            enforcement="mandatory",
+            area="gpu",
+            applies_to=(KARPENTER_POOL,),
+            check_resource=_gpu_limit_covers_nodes,
+            unknown=reading({KARPENTER_POOL: ("spec.limits.*", *_POOL_REQUIREMENTS)}),
+            remediation="limits: {nodes: maxNodes, nvidia.com/gpu: maxNodes x gpusPerNode}",
+        ),
+    ),
+    (
+        "node-selectors-match-pools",
+        Rule(
+            name="karpenter-arch-admits-types",
+            description=(
+                "A Karpenter NodePool's kubernetes.io/arch requirement admits the architecture of one of its "
+                "instance types (else Karpenter launches no node of it)."
+            ),
+            enforcement="mandatory",
+            area="gpu",
+            applies_to=(KARPENTER_POOL,),
+            check_resource=_arch_admits_types,
+            unknown=reading({KARPENTER_POOL: _POOL_REQUIREMENTS}),
+            remediation="kubernetes.io/arch In [amd64] for the g4dn/g5/g6/g6e/p4/p5 families",
+        ),
+    ),
+    (
+        "gpu-pool-disruption",
+        Rule(
+            name="karpenter-spot-interruptions",
+            description=(
+                "With Karpenter's interruption queue and a spot NodePool, an EventBridge rule sends the EC2 Spot "
+                "Instance Interruption Warning to the queue (Karpenter drains the node in its 2 minutes)."
+            ),
+            enforcement="mandatory",
+            area="cluster",
+            applies_to=(RELEASE, KARPENTER_POOL, EVENT_RULE, EVENT_TARGET),
+            check_stack=_spot_interruptions,
+            unknown=reading(
+                {
+                    EVENT_RULE: ("eventPattern",),
+                    KARPENTER_POOL: _POOL_REQUIREMENTS,
+                }
+            ),
+            remediation="components/clusters/_karpenter.py INTERRUPTION_EVENTS keeps its spot pattern",
         ),
     ),
     (
@@ -1991,9 +2226,9 @@ POLICY = CloudPolicy(
         ),
         "node-pools-span-zones": Part(
             types=(AWSX_VPC,),
-            summary="EKS: the VPC's numberOfAvailabilityZones",
+            summary="EKS: the VPC's numberOfAvailabilityZones; on prod, natGateways.strategy OnePerAz",
             check=_vpc_zones,
-            reads={AWSX_VPC: ("numberOfAvailabilityZones",)},
+            reads={AWSX_VPC: ("numberOfAvailabilityZones", "natGateways.strategy")},
         ),
         "timeouts-cover-cold-start": Part(
             types=_CLUSTERS, summary="EKS: the Classic ELB's, in seconds", read=_gateway_idle

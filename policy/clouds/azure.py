@@ -12,7 +12,16 @@ from typing import Any
 from policy.rules.base import UNKNOWN, Facts, Finding, Resource, Rule, as_list, as_map, dig, reading, who
 from policy.rules.cluster import world
 from policy.rules.disk import PoolDisk, machine_gpus, node_slots
-from policy.rules.gpu import ACCELERATOR_LABEL, Pool, Preinstalled, gpus_of, int_of, taints_of_list
+from policy.rules.gpu import (
+    ACCELERATOR_LABEL,
+    HELM_TYPES,
+    Pool,
+    Preinstalled,
+    gpus_of,
+    int_of,
+    operator_releases,
+    taints_of_list,
+)
 from policy.rules.identity import K8S_SUBJECT, Subject, ksa_bindings, paired_bindings
 from policy.rules.nodepools import PoolLabels
 from policy.rules.percloud import RENDERED, CloudPolicy, Part
@@ -600,6 +609,56 @@ def _preinstalled(res: Resource) -> Any:
     return Preinstalled(f"AgentPool {res.name} (gpuProfile.driver {driver})", AKS_PREINSTALLED)
 
 
+def _gpu_profiles(res: Resource) -> list[tuple[str, Any]]:
+    """(label, ``gpuProfile``) of each GPU agent pool of an AgentPool or a cluster's inline ``agentPoolProfiles``."""
+    if res.type == AKS_POOL:
+        if gpus_of(res.props.get("vmSize")) == 0:
+            return []
+        return [(f"agent pool {res.name}", res.props.get("gpuProfile"))]
+    if res.type == AKS:
+        return [
+            (f"cluster {res.name} agent pool {as_map(p).get('name')}", as_map(p).get("gpuProfile"))
+            for p in as_list(res.props.get("agentPoolProfiles"))
+            if gpus_of(as_map(p).get("vmSize")) > 0
+        ]
+    return []
+
+
+def _operator_installs_driver(resources: Sequence[Resource]) -> bool:
+    """A gpu-operator release of the stack installs the driver itself (``driver.enabled`` not false: the chart's
+    default is true, policy/rules/gpu.py OPERATOR_COMPONENTS)."""
+    for rel in operator_releases(resources):
+        values = rel.props.get("values")
+        if values is UNKNOWN:
+            return True
+        enabled = as_map(as_map(values).get("driver")).get("enabled", True)
+        if enabled is not False:
+            return True
+    return False
+
+
+def _gpu_driver_installed(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    """rev17i i09: an AKS GPU pool whose ``gpuProfile.driver`` is ``None`` gets no NVIDIA driver from AKS ("set the
+    API field --gpu-driver to none ... to skip the automatic GPU driver installation", learn.microsoft.com/azure/aks/
+    nvidia-gpu-operator); pulumi_azure_native 3.29.0 containerservice/_enums.py ``GPUDriver``: "Whether to install
+    GPU drivers. When it's not specified, default is Install", values ``Install`` and ``None``. Unless a gpu-operator
+    release installs the driver (the platform's does not: components/platform/gpu.py ``driver.enabled: False``), no
+    GPU is ever advertised and every GPU model stays Pending."""
+    operator = _operator_installs_driver(resources)
+    for res in resources:
+        for label, profile in _gpu_profiles(res):
+            if profile is UNKNOWN:
+                continue
+            driver = as_map(profile).get("driver", "Install")
+            if driver is UNKNOWN or driver == "Install" or (driver == "None" and operator):
+                continue
+            yield Finding(
+                res.urn,
+                f"AKS GPU {label} has gpuProfile.driver {driver!r} and no gpu-operator release installs the driver: "
+                "its nodes advertise no nvidia.com/gpu, GPU models stay Pending; use driver Install (or unset)",
+            )
+
+
 # ------------------------------------------------------------------------------------------------ zones
 
 
@@ -1084,6 +1143,27 @@ POLICY = CloudPolicy(
     },
     rules=(
         ("workload-identity", WORKLOAD_IDENTITY_POD_LABEL),
+        (
+            "gpu-pool-taint-label",
+            Rule(
+                name="aks-gpu-driver-installed",
+                description=(
+                    "An AKS GPU pool keeps gpuProfile.driver Install (or unset), unless a gpu-operator release "
+                    "installs the driver (else its nodes advertise no GPU)."
+                ),
+                enforcement="mandatory",
+                area="gpu",
+                applies_to=(AKS, AKS_POOL, *HELM_TYPES),
+                check_stack=_gpu_driver_installed,
+                unknown=reading(
+                    {
+                        AKS_POOL: ("vmSize", "gpuProfile.driver"),
+                        AKS: ("agentPoolProfiles[].vmSize", "agentPoolProfiles[].gpuProfile.driver"),
+                    }
+                ),
+                remediation="gpu_profile=GPUProfileArgs(driver=GPUDriver.INSTALL)",
+            ),
+        ),
         (
             "workload-identity",
             Rule(

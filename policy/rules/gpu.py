@@ -182,7 +182,8 @@ class Preinstalled:
     """Of :data:`OPERATOR_COMPONENTS`, those the image carries."""
 
 
-def _operator_releases(resources: Sequence[Resource]) -> list[Resource]:
+def operator_releases(resources: Sequence[Resource]) -> list[Resource]:
+    """The stack's gpu-operator Helm releases (by chart name, :data:`OPERATOR_CHARTS`)."""
     return [
         r
         for r in resources
@@ -195,7 +196,7 @@ def _no_second_driver(resources: Sequence[Resource], facts: Facts) -> Iterator[F
     cloud's share says (EKS accelerated AMIs, AKS GPU pools with the driver installed, GKE pools whose driver GKE
     installs): a second driver container on a node with a loaded driver fails, and a second toolkit rewrites the
     runtime configuration the image set up."""
-    releases = _operator_releases(resources)
+    releases = operator_releases(resources)
     if not releases:
         return
     carried: dict[str, list[str]] = {}
@@ -223,7 +224,7 @@ def _no_second_driver(resources: Sequence[Resource], facts: Facts) -> Iterator[F
 
 def _operator_unknown(res: Resource) -> str | None:
     """The GPU operator release's driver and toolkit switches known only after deploy."""
-    if not _operator_releases([res]):
+    if not operator_releases([res]):
         return percloud.unknown(PREINSTALLED_RULE)(res)
     for component in OPERATOR_COMPONENTS:
         found = unknown_path(res.props, f"values.{component}.enabled")

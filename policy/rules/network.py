@@ -374,6 +374,28 @@ _frozen = frozen
 """policy.rules.base :func:`~policy.rules.base.frozen` (it was defined here first)."""
 
 
+KNATIVE_AUTOSCALER = "cluster.local/ns/knative-serving/sa/controller"
+"""The mTLS identity of Knative's autoscaler: its Deployment runs in ``knative-serving`` as ``serviceAccountName:
+controller`` with pod label ``app: autoscaler`` (knative/serving knative-v1.21.0 config/core/deployments/
+autoscaler.yaml lines 19, 36, 52), in Istio's default trust domain ``cluster.local``. The rule's own copy, not
+components/serving/_auth.py's (rev17i i24: ``AUTOSCALER_SERVICE_ACCOUNT = "autoscaler"`` there renders policies for
+a principal no pod holds, and the rule, reading the same constant, judged them right)."""
+KNATIVE_AUTOSCALER_METRICS_PORT = "9090"
+"""The queue-proxy's autoscaler metrics port, which the autoscaler scrapes (knative/serving knative-v1.21.0
+pkg/networking/constants.go ``AutoscalingQueueMetricsPort``)."""
+
+
+def _autoscaler_scrapes(model: Resource, objects: Sequence[Mapping[str, Any]], isvc: Mapping[str, Any]) -> bool:
+    """Whether Knative's autoscaler (:data:`KNATIVE_AUTOSCALER`) may GET /metrics on the model's queue-proxy."""
+    from components.serving import requestpath as rp
+
+    namespace = KNATIVE_AUTOSCALER.split("/")[2]
+    scraper = rp.Caller(
+        "Knative's autoscaler", rp.Peer(KNATIVE_AUTOSCALER, namespace), src=rp.source(namespace, {"app": "autoscaler"})
+    )
+    return bool(rp.metrics_scrapers(objects, isvc, scraper).get(KNATIVE_AUTOSCALER_METRICS_PORT))
+
+
 def _inference_only_model(model: Resource, default: str, found: list[dict[str, Any]]) -> Iterator[Finding]:
     """:func:`_inference_only` for one model whose network policies are known: ``found``, those of its namespace and
     the mesh root."""
@@ -410,6 +432,13 @@ def _inference_only_model(model: Resource, default: str, found: list[dict[str, A
                 "unreachable (a NetworkPolicy or AuthorizationPolicy closes its serving path)",
             )
             return
+        if mode == "Knative" and not _autoscaler_scrapes(model, objects, isvc):
+            yield Finding(
+                model.urn,
+                f"{where}: Knative's autoscaler ({KNATIVE_AUTOSCALER}) may not GET /metrics on the queue-proxy's "
+                f"port {KNATIVE_AUTOSCALER_METRICS_PORT}: it cannot read the model's load and scales it on the "
+                "activator's data only (admit that principal there)",
+            )
         leaks: dict[str, None] = {}
         for who, caller, token, at_zero in judged:
             for m, p in admin_requests(model.k8s_name):
@@ -563,7 +592,8 @@ RULES = [
         description=(
             "Every caller that reaches a model's inference API (the internet with or without a token, pods of the "
             "namespaces its policies name) reaches nothing else of the model server (repository load/unload, "
-            "/metrics, Triton's admin paths, also encoded) by any route, and some caller reaches the inference API."
+            "/metrics, Triton's admin paths, also encoded) by any route, and some caller reaches the inference API; "
+            "in Knative mode Knative's autoscaler (sa/controller) may GET /metrics on the queue-proxy's 9090."
         ),
         enforcement="mandatory",
         area="network",

@@ -65,6 +65,43 @@ def _object(res: Resource) -> dict[str, Any]:
     return {**res.props, "kind": res.type.rsplit(":", 1)[-1]}
 
 
+KNATIVE_REVISION_TIMEOUT = 300
+"""Knative's default revision timeout, seconds: ``revision-timeout-seconds: "300"`` ("the default number of seconds to
+use for the revision's per-request timeout, if none is specified"), and ``revision-response-start-timeout-seconds``
+"defaults to 'revision-timeout-seconds'" (knative/serving knative-v1.21.0 config/core/configmaps/defaults.yaml lines
+43-62; the platform's Knative serving is 1.21, components/versions.py). Kept here, not read from
+components/serving/timeouts.py: a slip in the serving module's constant must not move the rule with it (rev17i i30,
+as rev17c p10 for the load balancer)."""
+_COMPONENTS = ("predictor", "transformer", "explainer")
+ROUTER_WRITE_DEFAULT_SECONDS = 60
+"""A pipeline router's ``http.Server`` ``WriteTimeout`` without ``routerTimeouts.serverWrite``: KServe v0.20.0
+pkg/constants/constants.go ``RouterTimeoutServerWrite = 60`` (cmd/router/main.go ``initTimeouts``, ``WriteTimeout:
+... ServerWrite``). The rule's own copy (rev17i i28, i30)."""
+LONGEST_REQUEST_SECONDS = 1800
+"""The longest request the platform serves: every model's ``timeout`` is at most its max-revision-timeout, 1800 s
+(docs/configuration.md ``models.<name>.timeout``; components/platform/knative.py, components/platform/istio.py). In
+Standard mode a pipeline's router must keep writing that long, or it cuts an answer its member's timeout allows
+(rev14h defect 1; rev17i i28: ``serverRead`` rendered instead of ``serverWrite`` left the 60 s default)."""
+
+
+def _with_knative_defaults(obj: dict[str, Any]) -> dict[str, Any]:
+    """``obj`` (a rendered InferenceService or InferenceGraph) with Knative's default revision timeout written where
+    it gives none (each component's ``timeout``; a graph's ``spec.timeout``), so the chain the serving module reads
+    is the one Knative applies, whatever that module takes the default to be."""
+    spec = obj.get("spec")
+    if not isinstance(spec, Mapping):
+        return obj
+    spec = dict(spec)
+    if obj.get("kind") == "InferenceGraph":
+        spec.setdefault("timeout", KNATIVE_REVISION_TIMEOUT)
+    else:
+        for key in _COMPONENTS:
+            component = spec.get(key)
+            if isinstance(component, Mapping) and component.get("timeout") is None:
+                spec[key] = {**component, "timeout": KNATIVE_REVISION_TIMEOUT}
+    return {**obj, "spec": spec}
+
+
 IDLE_TIMEOUT_SHARE = "timeouts-cover-cold-start"
 """The per-cloud share (:attr:`policy.rules.percloud.Part.read` on the cloud's cluster type) giving the cloud's
 :class:`IdleTimeout`; a cloud without one (GKE's passthrough load balancer, an existing cluster) has no such hop."""
@@ -211,7 +248,7 @@ def _check(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
         isvc = _object(res)
         if _has_unknown(isvc.get("metadata")) or _has_unknown(isvc.get("spec")):
             continue  # known only after deploy: not judged
-        for problem in timeouts.problems(isvc, objects, shortest):
+        for problem in timeouts.problems(_with_knative_defaults(isvc), objects, shortest):
             yield Finding(res.urn, problem)
     # A pipeline's router holds a request while its members start from zero (components/serving/timeouts.py
     # graph_problems: KServe v0.20.0 router WriteTimeout and the graph's Knative revision timeout).
@@ -220,13 +257,37 @@ def _check(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
         if not is_k8s(res, "InferenceGraph"):
             continue
         annotations = res.metadata.get("annotations")
+        if isinstance(annotations, Mapping) and annotations.get(DEPLOYMENT_MODE) == "Standard":
+            yield from _standard_router(res)
+            continue
         if not isinstance(annotations, Mapping) or annotations.get(DEPLOYMENT_MODE) != "Knative":
             continue
         graph = _object(res)
         if _has_unknown(graph.get("metadata")) or _has_unknown(graph.get("spec")):
             continue  # known only after deploy: not judged
-        for problem in timeouts.graph_problems(graph, isvcs, objects):
+        for problem in timeouts.graph_problems(_with_knative_defaults(graph), isvcs, objects):
             yield Finding(res.urn, problem)
+
+
+def _standard_router(res: Resource) -> Iterator[Finding]:
+    """A Standard-mode pipeline router keeps writing for the platform's longest request: KServe v0.20.0 makes it a
+    Deployment (pkg/controller/v1alpha1/inferencegraph/raw_ig.go) and reads no graph ``timeout``, but its
+    ``http.Server`` stops writing after ``routerTimeouts.serverWrite`` (:data:`ROUTER_WRITE_DEFAULT_SECONDS` without
+    it), whatever its members' own timeouts allow."""
+    limits = res.get("spec.routerTimeouts")
+    if limits is UNKNOWN:
+        return
+    write = as_map(limits).get("serverWrite", ROUTER_WRITE_DEFAULT_SECONDS)
+    if write is UNKNOWN:
+        return
+    if isinstance(write, bool) or not isinstance(write, int) or write < LONGEST_REQUEST_SECONDS:
+        shown = "unset, KServe's 60 s" if "serverWrite" not in as_map(limits) else f"{write!r}"
+        yield Finding(
+            res.urn,
+            f"{who(res)}: Standard-mode router routerTimeouts.serverWrite {shown} < the platform's "
+            f"longest request {LONGEST_REQUEST_SECONDS}s: the router cuts answers its members' timeouts allow; set "
+            f"serverWrite {LONGEST_REQUEST_SECONDS}",
+        )
 
 
 MODEL_SIZE = "mlplatform.io/model-size-gb"
@@ -522,7 +583,8 @@ RULES = [
             "the model's cold start at the slow end of every step, within max-revision-timeout-seconds (1800 s); so "
             "does the idle timeout of the load balancer in front of the gateway, read from the gateway Service's "
             "annotation as the cloud's share says ({clouds; }). A pipeline whose members' cold starts in turn plus a "
-            "request exceed max-revision-timeout-seconds fails whatever its timeouts."
+            "request exceed max-revision-timeout-seconds fails whatever its timeouts. A Standard-mode pipeline "
+            "router's serverWrite (KServe's 60 s without it) is at least the platform's longest request, 1800 s."
         ),
         enforcement="mandatory",
         area="models",

@@ -377,6 +377,16 @@ def test_karpenter_gpu_nodes_are_tainted_labelled_and_spot(karpenter: Any) -> No
     assert node_class["subnetSelectorTerms"] == [{"tags": {"karpenter.sh/discovery": "mlp-test"}}]
 
 
+def test_a_four_gpu_karpenter_pool_limits_gpus_not_nodes() -> None:
+    """A NodePool's limits bound what it may consume ("If a limit has been exceeded, nodes provisioning is prevented",
+    aws/karpenter-provider-aws v1.14.1 website/content/en/preview/concepts/nodepools.md): two g6.12xlarge nodes hold
+    eight L4s, so the nvidia.com/gpu limit is 8, not 2 (rev17i i11)."""
+    built = build("aws", {"gpuPools": {"l4": {"accelerator": "nvidia-l4", "gpusPerNode": 4, "maxNodes": 2}}})
+    spec = built.inputs(NODEPOOL)["spec"]
+    assert spec["template"]["spec"]["requirements"][0]["values"] == ["g6.12xlarge"]
+    assert spec["limits"] == {"nodes": 2, "nvidia.com/gpu": 8}
+
+
 def test_pinned_ami_release_and_its_error() -> None:
     built = build("aws", {"gpuPools": L4_SPOT, "aws": {"amiVersion": "v20251120"}}, outputs="unknown")
     spec = built.inputs(NODECLASS)["spec"]

@@ -453,6 +453,10 @@ SECURITY_RULES = {
     "gpu-memory-fits": "mandatory",  # availability: weights larger than the GPUs' memory never load (rev16b note)
     "pods-fit-nodes": "mandatory",  # availability: a pod no node holds stays Pending (rev17g P8)
     "model-server-port-intact": "mandatory",  # traffic: a server moved off the port the mesh routes to (rev17g)
+    "karpenter-gpu-limit-covers-nodes": "mandatory",  # availability: scale-out stops short of maxNodes (rev17i i11)
+    "karpenter-arch-admits-types": "mandatory",  # availability: a NodePool no instance type satisfies (rev17i i13)
+    "karpenter-spot-interruptions": "mandatory",  # availability: spot GPU nodes reclaimed undrained (rev17i i12)
+    "aks-gpu-driver-installed": "mandatory",  # availability: GPU nodes without a driver advertise no GPU (rev17i i09)
 }
 """The enforcement level of every security, isolation and availability rule, pinned here (not only in the docs)."""
 

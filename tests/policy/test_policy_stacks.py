@@ -287,7 +287,12 @@ def k8s_stack(good: bool) -> Callable[[], None]:
                     {
                         "from": [{"source": {"requestPrincipals": ["*"]}}],
                         "to": [{"operation": {"methods": ["POST"], "paths": ["/v1/models/{*}"]}}],
-                    }
+                    },
+                    # Knative's autoscaler scrapes the queue-proxy (model-inference-api-only, rev17i i24)
+                    {
+                        "from": [{"source": {"principals": ["cluster.local/ns/knative-serving/sa/controller"]}}],
+                        "to": [{"operation": {"ports": ["9090"], "methods": ["GET"], "paths": ["/metrics"]}}],
+                    },
                 ]
                 if good
                 else [{}],
@@ -309,7 +314,20 @@ def k8s_stack(good: bool) -> Callable[[], None]:
                 spec={
                     "podSelector": {"matchLabels": {"serving.kserve.io/inferenceservice": "m"}},
                     "policyTypes": ["Ingress"],
-                    "ingress": [{"ports": [{"protocol": "TCP", "port": 8012}, {"protocol": "TCP", "port": 8013}]}],
+                    "ingress": [
+                        {"ports": [{"protocol": "TCP", "port": 8012}, {"protocol": "TCP", "port": 8013}]},
+                        {
+                            "from": [
+                                {
+                                    "namespaceSelector": {
+                                        "matchLabels": {"kubernetes.io/metadata.name": "knative-serving"}
+                                    },
+                                    "podSelector": {"matchLabels": {"app": "autoscaler"}},
+                                }
+                            ],
+                            "ports": [{"protocol": "TCP", "port": 9090}],
+                        },
+                    ],
                 },
             )
             k8s.apiextensions.CustomResource(
