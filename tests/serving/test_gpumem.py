@@ -179,19 +179,34 @@ def test_the_rule_fails_weights_over_the_gpus_memory_on_a_shipped_plan(size: str
     assert msgs == (expected if failed else []), msgs
 
 
-@pytest.mark.parametrize(("size", "failed"), [("24.15", False), ("24.16", True)])
-def test_the_rule_takes_the_whole_gpu_for_a_server_that_is_not_vllm(size: str, failed: bool) -> None:
-    """resnet-triton (Triton, no --backend=vllm): one L4 as nvidia-smi reports it, 24.1529 GB, not 24 GiB (25.77 GB:
-    rev16d defect 2 passed 25 GB)."""
+_TRITON_SHARE = (
+    "models/resnet-triton: {size} GB of weights on pool mlplatform-gpu-l4, whose GPUs 2 pods share (1/2 of 23034 MiB "
+    "= 24.15 GB less a CUDA context (0.56 GB): 11.51 GB): the model never loads beside the others"
+)
+_TRITON_WHOLE = (
+    "models/resnet-triton: {size} GB of weights on 1 x nvidia-l4 (23034 MiB = 24.15 GB each: 24.15 GB): the model "
+    "never loads into its GPUs' memory"
+)
+
+
+@pytest.mark.parametrize(
+    ("size", "failed"),
+    [
+        # rev16f D4: gcp-prod's L4 pool is time-sliced x2 and resnet-triton (Triton, no --backend=vllm) may land
+        # there: 24.1529 / 2 - 0.56 = 11.5165 GB, not the whole GPU (24.15 GB passed)
+        ("11.51", None),
+        ("11.52", _TRITON_SHARE),
+        ("24.15", _TRITON_SHARE),
+        # over one whole L4 as nvidia-smi reports it, 24.1529 GB, not 24 GiB (rev16d defect 2 passed 25 GB)
+        ("24.16", _TRITON_WHOLE),
+    ],
+)
+def test_the_rule_gives_a_server_that_is_not_vllm_its_share_of_a_time_sliced_gpu(size: str, failed: str | None) -> None:
     from support import mutated_resources, rules_plan
 
     resources, settings = rules_plan("gcp-prod")
     msgs = _rule_failures(mutated_resources(resources, _isvc("resnet-triton"), _sized(size), exactly=1), settings)
-    expected = [
-        f"models/resnet-triton: {float(size):g} GB of weights on 1 x nvidia-l4 (23034 MiB = 24.15 GB each: 24.15 GB): "
-        "the model never loads into its GPUs' memory"
-    ]
-    assert msgs == (expected if failed else []), msgs
+    assert msgs == ([failed.format(size=f"{float(size):g}")] if failed else []), msgs
 
 
 @pytest.mark.parametrize(
@@ -562,8 +577,10 @@ def _qwen_args(args: list[str], size: str = "3.1") -> Any:
     ("args", "failed"),
     [
         ([], "0.92"),  # rev16e N2: vLLM's default on gcp-prod's time-sliced x2 L4 pool
-        (["--gpu-memory-utilization=0.51"], "0.51"),
-        (["--gpu-memory-utilization=0.5"], None),
+        # rev16f D5: 1/2 was accepted; 0.5 - 0.56 / 24.1529 = 0.4768
+        (["--gpu-memory-utilization=0.5"], "0.5"),
+        (["--gpu-memory-utilization=0.48"], "0.48"),
+        (["--gpu-memory-utilization=0.47"], None),
     ],
 )
 def test_the_rule_fails_vllm_over_its_share_of_a_shared_gpu(args: list[str], failed: str | None) -> None:
@@ -573,22 +590,80 @@ def test_the_rule_fails_vllm_over_its_share_of_a_shared_gpu(args: list[str], fai
     msgs = _rule_failures(mutated_resources(resources, _isvc("qwen-chat"), _qwen_args(args), exactly=1), settings)
     expected = [
         f"models/qwen-chat: vLLM's --gpu-memory-utilization {failed} on pool mlplatform-gpu-l4, whose GPUs 2 pods "
-        "share: vLLM asks for that fraction of the whole GPU at start, more than 1/2 of it; the model never starts "
-        "beside the others"
+        "share: vLLM asks for that fraction of the whole GPU at start, more than 1/2 of it less a CUDA context (0.47 "
+        "at most); the model never starts beside the others"
     ]
     assert msgs == (expected if failed else []), msgs
 
 
-@pytest.mark.parametrize(("size", "failed"), [("20.15", False), ("20.16", True)])
-def test_the_rule_takes_a_kv_cache_in_bytes_instead_of_the_fraction(size: str, failed: bool) -> None:
-    """rev16e N5: 0.2 and a 4 GB KV cache: one L4 (24.1529 GB) less 4 GB, not 0.2 of it (4.83 GB)."""
+_KV_SHARE = (
+    "models/qwen-chat: {size} GB of weights on pool mlplatform-gpu-l4, whose GPUs 2 pods share (the smaller of vLLM's "
+    "--gpu-memory-utilization 0.45 and 1/2 of 23034 MiB = 24.15 GB less a CUDA context (0.56 GB), less "
+    "--kv-cache-memory-bytes 1073741824: 9.79 GB): the model never loads beside the others"
+)
+_KV_WHOLE = (
+    "models/qwen-chat: {size} GB of weights on 1 x nvidia-l4 (23034 MiB = 24.15 GB each less vLLM's "
+    "--kv-cache-memory-bytes 1073741824: 23.07 GB): the model never loads into its GPUs' memory"
+)
+
+
+@pytest.mark.parametrize(
+    ("size", "failed"),
+    [
+        # rev16f D2: 0.45 and a 1 GiB KV cache on gcp-prod's time-sliced x2 L4: 20 GB passed (the whole GPU less
+        # 1 GiB); weights + KV within min(0.45 x 24.1529, 24.1529 / 2 - 0.56) = 10.8688 GB: 9.7951 GB of weights
+        ("9.79", None),
+        ("9.8", _KV_SHARE),
+        ("20", _KV_SHARE),
+        # rev16e N5: over one L4 less the KV cache (24.1529 - 1.0737 = 23.0792 GB), not 0.45 of it
+        ("23.08", _KV_WHOLE),
+    ],
+)
+def test_the_rule_holds_a_kv_cache_in_bytes_to_the_pods_share(size: str, failed: str | None) -> None:
     from support import mutated_resources, rules_plan
 
-    change = _qwen_args(["--gpu-memory-utilization=0.2", "--kv-cache-memory-bytes=4g"], size)
+    change = _qwen_args(["--gpu-memory-utilization=0.45", "--kv-cache-memory-bytes=1G"], size)
     resources, settings = rules_plan("gcp-prod")
     msgs = _rule_failures(mutated_resources(resources, _isvc("qwen-chat"), change, exactly=1), settings)
+    assert msgs == ([failed.format(size=f"{float(size):g}")] if failed else []), msgs
+
+
+@pytest.mark.parametrize(
+    ("args", "failed"),
+    [
+        # rev16f D8: values vLLM refuses were read as its default (0.92) or ignored (4GiB)
+        (["--gpu-memory-utilization=1.5"], "--gpu-memory-utilization '1.5', which vLLM refuses (a fraction in (0, 1])"),
+        (["--kv-cache-memory-bytes=4GiB"], "--kv-cache-memory-bytes '4GiB', which vLLM's human_readable_int refuses"),
+    ],
+)
+def test_the_rule_fails_vllm_values_vllm_refuses(args: list[str], failed: str) -> None:
+    from support import mutated_resources, rules_plan
+
+    resources, settings = rules_plan("gcp-prod")
+    msgs = _rule_failures(mutated_resources(resources, _isvc("qwen-chat"), _qwen_args(args), exactly=1), settings)
+    assert msgs == [f"models/qwen-chat: {failed}: the model never starts"], msgs
+
+
+@pytest.mark.parametrize(("gpus", "failed"), [("2", True), ("1", False)])
+def test_the_rule_fails_vllm_over_more_than_one_gpu_on_a_mig_pool(gpus: str, failed: bool) -> None:
+    """rev16f D7: gcp-prod's A100 pool partitioned by MIG 3g.20gb (gpuPartitionSize) and qwen-chat moved to it with
+    2 GPUs: each tensor-parallel rank sees one MIG device. One GPU passes."""
+    from support import mutated_resources, rules_plan
+
+    def mig(props: dict[str, Any]) -> None:
+        props["nodeConfig"]["guestAccelerators"][0]["gpuPartitionSize"] = "3g.20gb"
+
+    def on_a100(props: dict[str, Any]) -> None:
+        predictor = props["spec"]["predictor"]
+        predictor["nodeSelector"]["mlplatform.io/accelerator"] = "nvidia-a100-40gb"
+        for part in ("requests", "limits"):
+            predictor["model"]["resources"][part]["nvidia.com/gpu"] = gpus
+
+    resources, settings = rules_plan("gcp-prod")
+    pools = mutated_resources(resources, lambda r: r.name == "mlplatform-gpu-a100", mig, exactly=1)
+    msgs = _rule_failures(mutated_resources(pools, _isvc("qwen-chat"), on_a100, exactly=1), settings)
     expected = [
-        f"models/qwen-chat: {size} GB of weights on 1 x nvidia-l4 (23034 MiB = 24.15 GB each less vLLM's "
-        "--kv-cache-memory-bytes 4000000000: 20.15 GB): the model never loads into its GPUs' memory"
+        "models/qwen-chat: vLLM over 2 GPUs (--tensor-parallel-size) may land on pool mlplatform-gpu-a100, whose GPUs "
+        "MIG partitions: each rank's process sees one MIG device; the model never starts"
     ]
     assert msgs == (expected if failed else []), msgs
