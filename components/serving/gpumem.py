@@ -44,11 +44,12 @@ memory on device ... is less than desired GPU memory utilization" when free < to
 
 - ``mps``: CUDA reports the WHOLE device as the total and about the client's pinned limit (1/clients of it, the
   device plugin README above) as free: no NVIDIA page read here says so; a secondary MPS tutorial the rev16e review
-  read shows a T4 limited to 2G reporting 2024 MB free of 14930 MB. So a fraction over 1/clients never starts, and
-  the memory vLLM takes is the fraction of the WHOLE GPU, not of the share;
-- ``time-slicing``: each vLLM pod on the GPU takes its fraction of the whole device at start, so with ``clients``
-  pods a fraction over 1/clients leaves the next pod less free memory than it asks for (necessary, not sufficient:
-  CUDA contexts take some too).
+  read shows a T4 limited to 2G reporting 2024 MB free of 14930 MB. So a fraction over 1/clients (less the
+  client's own CUDA context, which the limit counts) never starts, and the memory vLLM takes is the fraction of the
+  WHOLE GPU, not of the share;
+- ``time-slicing``: each vLLM pod on the GPU takes its fraction of the whole device at start, beside the others'
+  and each pod's CUDA context, so with ``clients`` pods a fraction over 1/clients less a context leaves the last pod
+  less free memory than it asks for.
 
 Both are refused on a pool of either kind the model may land on (key ``args``) when the fraction of the whole GPU
 is over the pod's share, 1/clients less a CUDA context (rev16f D5: exactly 1/clients never starts; the advice is the
