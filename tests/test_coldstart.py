@@ -137,10 +137,10 @@ def test_storage_kind_and_runtime_scale_the_steps() -> None:
 
 def test_deadline_is_from_zero_at_the_slow_end() -> None:
     e = estimate(RESNET, AWS)
-    # Karpenter high 6.0 (autoscaler#3464's managed-node-group GPU figure: rev16f D6, 1.67 before) + GPU ready high
-    # 3.0 + torchserve 8.4 GB at 2.0 GB/min 4.2 + 0.1 GB at the 1 GB/min slow end 0.1 + 0.5 + readiness high 0.25
-    assert e.from_zero.high == pytest.approx(14.05)
-    assert coldstart.deadline_seconds(RESNET, AWS) == 843  # 843.0 s (584 before rev16f D6)
+    # Karpenter 1.67 + GPU ready high 3.0 + torchserve 8.4 GB at 2.0 GB/min 4.2 + 0.1 GB at the 1 GB/min slow end 0.1
+    # + 0.5 + readiness high 0.25
+    assert e.from_zero.high == pytest.approx(9.72)
+    assert coldstart.deadline_seconds(RESNET, AWS) == 584  # 583.2 s rounded up
 
 
 def test_every_figure_in_the_data_has_a_source() -> None:
@@ -168,7 +168,7 @@ def test_plan_json_has_the_cold_start_of_each_model() -> None:
     assert set(resnet) == {"model", "fromZero", "warmNode", "warmCapacity", "expected"}
     assert resnet["fromZero"]["minutes"] == 5.18 and resnet["warmNode"]["minutes"] == 2.51
     # aws-dev asks for no warm capacity: the fromZero figure applies
-    assert resnet["warmCapacity"] is None and resnet["expected"] == {"case": "fromZero", "minutes": 5.18, "high": 14.05}
+    assert resnet["warmCapacity"] is None and resnet["expected"] == {"case": "fromZero", "minutes": 5.18, "high": 9.72}
     assert [s["step"] for s in resnet["fromZero"]["steps"]][:2] == [
         "GPU node provisioning and boot (Karpenter)",
         "GPU driver and device plugin ready",
