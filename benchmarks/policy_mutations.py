@@ -375,9 +375,9 @@ MPS_GCP_13GB = "gcp-prod:" + json.dumps({
     "mlplatform:models": {**_GCP_PROD["mlplatform:models"], "resnet-triton": {
         **_GCP_PROD["mlplatform:models"]["resnet-triton"], "modelSizeGb": 13}},
 })  # fmt: skip
-"""gcp-prod with its L4 pool shared by MPS two ways (23034 MiB / 2 = 12.07 GB a client) and resnet-triton (Triton, not
-vLLM, whose fraction is of the whole GPU since fix16f) at 13 GB: the program refuses it (gpumem) unless a slip forgets
-the MPS fraction (rev17h h16; qwen-chat's 0.45 is within 1/2)."""
+"""gcp-prod with its L4 pool shared by MPS two ways (23034 MiB / 2 less a CUDA context = 11.51 GB a client) and
+resnet-triton (Triton, not vLLM) at 13 GB: the program refuses it (gpumem) unless a slip forgets the MPS fraction
+(rev17h h16; qwen-chat's 0.45 is within 1/2 less a context, 0.47)."""
 T4_18GB = _model_changed("azure-staging", _AZURE_STAGING, "bert-onnx", modelSizeGb=18)
 """azure-staging's bert-onnx at 18 GB on a T4 (15360 MiB, 16.1 GB as nvidia-smi reports it): refused unless the T4's
 memory is misread (rev17h h05b; the anchors follow fix16e's catalog)."""
@@ -2289,8 +2289,8 @@ MUTATIONS = (
         'rev17h-h16-gpumem-mps-whole',
         'serving',
         'components/serving/gpumem.py',
-        'return _Pool(gb / clients, 1, gb, f"1/{clients} of one {shown} GPU (MPS)", clients)',
-        'return _Pool(gb, 1, gb, f"1/{clients} of one {shown} GPU (MPS)", clients)',
+        'share = gb / clients - CUDA_CONTEXT_GB',
+        'share = gb - CUDA_CONTEXT_GB',
         "GPU memory check gives an MPS client the whole GPU's memory (MPS limits each to 1/clients)",
         'gpu-memory-fits',
         config=MPS_GCP_13GB,

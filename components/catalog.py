@@ -179,6 +179,9 @@ class Catalog:
     """Per cloud, accelerator -> the GPU labels its machines' nodes carry (``node_labels.karpenter_gpu``)."""
     node_label_sources: Mapping[str, str] = dataclasses.field(default_factory=dict)
     """Per ``node_labels`` part and cloud (``series_arch.gcp``), the citation (with its date) of its data."""
+    mig_memory: Mapping[tuple[str, str], GpuMemory] = dataclasses.field(default_factory=dict)
+    """(accelerator, MIG profile) -> one MIG device's memory as ``nvidia-smi mig -lgip`` reports it
+    (``accelerators.<name>.mig_memory``)."""
 
 
 @dataclass(frozen=True)
@@ -290,14 +293,36 @@ class GpuMemory:
 
 GPU_MEMORY_UNITS = {"MiB": 2**20 / 1e9, "GB": 1.0}
 """GB per unit of a catalog GPU memory figure: nvidia-smi's MiB (2^20 bytes), or NVIDIA's GB (10^9 bytes)."""
+MIG_MEMORY_UNITS = {"GiB": 2**30 / 1e9}
+"""GB per unit of a catalog MIG device's memory: ``nvidia-smi mig -lgip``'s Memory column, in GiB (2^30 bytes)."""
+
+MIG_NAME_FACTOR = 0.89
+"""The GB in a MIG profile's name (``<slices>g.<memory>gb``) times this stands for the memory of a profile the
+catalog gives no ``mig_memory`` for (rev16f D3): the name is not a lower bound. Judgement: below the worst ratio of
+a profile's memory to its name found in ``nvidia-smi mig -lgip`` tables (catalog.yaml source ``mig-lgip-ratios``:
+GB200 1g.24gb 20.00 GiB = 21.47 GB, 0.895; H200 1g.18gb 0.954; H100 NVL 1g.12gb 0.962), so a model judged to fit
+fits on every GPU measured so far; a model up to 11 % under the name may be refused where the device holds more."""
+_MIG_NAME = re.compile(r"^[0-9]+g\.([0-9]+)gb")
 
 
-def _gpu_memory(raw: object, where: str, sources: Mapping[str, _Source]) -> GpuMemory:
+@dataclass(frozen=True)
+class MigMemory:
+    """One MIG device's memory: ``gb`` in GB, ``shown`` how it was derived, ``measured`` whether it is a
+    ``nvidia-smi mig -lgip`` figure (else the name's GB x :data:`MIG_NAME_FACTOR`)."""
+
+    gb: float
+    shown: str
+    measured: bool
+
+
+def _gpu_memory(
+    raw: object, where: str, sources: Mapping[str, _Source], units: Mapping[str, float] = GPU_MEMORY_UNITS
+) -> GpuMemory:
     entry = _mapping(raw, where, {"value", "unit", "source"})
     value = _number(entry["value"], f"{where}.value")
-    unit = _choice(entry["unit"], tuple(GPU_MEMORY_UNITS), f"{where}.unit")
+    unit = _choice(entry["unit"], tuple(units), f"{where}.unit")
     _source(entry["source"], where, sources)
-    return GpuMemory(value * GPU_MEMORY_UNITS[unit], f"{value:g} {unit}", str(entry["source"]))
+    return GpuMemory(value * units[unit], f"{value:g} {unit}", str(entry["source"]))
 
 
 def _source(raw: object, where: str, sources: Mapping[str, _Source]) -> _Source:
@@ -523,10 +548,18 @@ def parse(data: object) -> Catalog:
         sources[key] = _Source(date, _text(src["citation"], f"sources.{key}.citation"))
     accel = _mapping(top["accelerators"], "accelerators", set(ACCELERATORS))
     shape: dict[str, tuple[GpuMemory, bool]] = {}
+    mig_memory: dict[tuple[str, str], GpuMemory] = {}
     for name in ACCELERATORS:
-        entry = _mapping(accel[name], f"accelerators.{name}", {"gpu_memory", "mig"})
+        entry = _mapping(accel[name], f"accelerators.{name}", {"gpu_memory", "mig"}, {"mig_memory"})
         memory = _gpu_memory(entry["gpu_memory"], f"accelerators.{name}.gpu_memory", sources)
         shape[name] = (memory, _flag(entry["mig"], f"accelerators.{name}.mig"))
+        for profile, raw in (
+            _items(entry["mig_memory"], f"accelerators.{name}.mig_memory") if "mig_memory" in entry else ()
+        ):
+            where = f"accelerators.{name}.mig_memory.{profile}"
+            if not shape[name][1] or not _MIG_NAME.match(profile):
+                _fail(where, "must be a MIG profile (<slices>g.<memory>gb) of a GPU with MIG")
+            mig_memory[(name, profile)] = _gpu_memory(raw, where, sources, MIG_MEMORY_UNITS)
     for cloud, text in _mapping(top["spec_sources"], "spec_sources", set(_clouds())).items():
         _text(text, f"spec_sources.{cloud}")
     gpu_prices: dict[str, dict[str, _Amount]] = {}
@@ -585,7 +618,7 @@ def parse(data: object) -> Catalog:
         if extra := sorted(kind for kind in kinds if (cloud, kind) not in used):
             _fail(f"availability.{cloud}.types.{extra[0]}", "no machine of this type in the catalog")
     arch, gpu_labels, label_cites = _node_labels(top.get("node_labels", {}), sources)
-    return Catalog(tuple(found), system, planes, lbs, cites, arch, gpu_labels, label_cites)
+    return Catalog(tuple(found), system, planes, lbs, cites, arch, gpu_labels, label_cites, mig_memory)
 
 
 def _node_labels(
@@ -653,6 +686,17 @@ def machines(cloud: str | None = None) -> tuple[Machine, ...]:
         return _CATALOG.machines
     _check_cloud(cloud)
     return tuple(m for m in _CATALOG.machines if m.cloud == cloud)
+
+
+def mig_memory(accelerator: str, profile: str) -> MigMemory | None:
+    """The memory of one MIG device of ``profile`` on ``accelerator``: the catalog's ``nvidia-smi mig -lgip`` figure,
+    else the GB in the profile's name x :data:`MIG_NAME_FACTOR` (rev16f D3); None for a name without GB."""
+    if (found := _CATALOG.mig_memory.get((accelerator, profile))) is not None:
+        return MigMemory(found.gb, f"{found.shown} (nvidia-smi mig -lgip, catalog source {found.source})", True)
+    if (named := _MIG_NAME.match(profile)) is None:
+        return None
+    gb = float(named.group(1))
+    return MigMemory(gb * MIG_NAME_FACTOR, f"{gb:g} GB in its name x {MIG_NAME_FACTOR:g} (no measured figure)", False)
 
 
 def regions(cloud: str) -> tuple[str, ...]:

@@ -420,6 +420,8 @@ def _load_step(
     above = max(0.0, size - float(w["referenceGb"]))
     source = f"start: {_src(load_)}; reference: {_src(w)}; rate: {_src(loaders[loader])}"
     label = f"vLLM's {loader} loader at {rate:g} GB/min"
+    start = float(load_["minutes"])
+    start_high = _high(load_)  # the server's own start at its slow end (rev16f D9), before the weights above
     high = None
     if disk is not None and above > 0:
         # The weights are read from the node's disk (a model image's layers, or the storage initializer's emptyDir):
@@ -427,11 +429,13 @@ def _load_step(
         fast, slow = float(disk["gbPerMinute"]), float(disk.get("gbPerMinuteSlow", disk["gbPerMinute"]))
         if fast < rate:
             rate, label = fast, f"{label[: label.index(' at ')]} capped at the node disk's {fast:g} GB/min"
-        high = round(float(load_["minutes"]) + above / min(slow, rate), 2)
+        high = round((start_high or start) + above / min(slow, rate), 2)
         source += f"; disk: {_src(disk)}"
+    elif start_high is not None:
+        high = round(start_high + above / rate, 2)
     return Step(
         f"load ({fmt}, {size:g} GB of weights with {label} above {float(w['referenceGb']):g} GB)",
-        round(float(load_["minutes"]) + above / rate, 2),
+        round(start + above / rate, 2),
         source,
         high,
     )

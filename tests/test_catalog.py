@@ -295,6 +295,13 @@ of the first aws machine. Fragments say ``machines[{a}]``. No case depends on wh
         (["accelerators", "nvidia-l4", "gpu_memory", "unit"], "GiB", "accelerators.nvidia-l4.gpu_memory.unit: must be"),
         (["accelerators", "nvidia-l4", "gpu_memory", "source"], "blog", "unknown source 'blog'"),
         (["accelerators", "nvidia-l4", "gpu_memory_gib"], 24, "accelerators.nvidia-l4: unknown key gpu_memory_gib"),
+        # rev16f D3: MIG devices' memory, nvidia-smi mig -lgip's GiB, only for a GPU with MIG
+        (["accelerators", "nvidia-h200", "mig_memory", "1g.18gb", "unit"], "MiB", "mig_memory.1g.18gb.unit: must be"),
+        (
+            ["accelerators", "nvidia-l4", "mig_memory"],
+            {"1g.5gb": {"value": 4.75, "unit": "GiB", "source": "mig-parted-120"}},
+            "accelerators.nvidia-l4.mig_memory.1g.5gb: must be a MIG profile",
+        ),
         (["gcp_gpu_prices", "nvidia-b200"], {"usd": None, "why": "x"}, "gcp_gpu_prices.nvidia-b200: must be one of"),
         (["control_planes", "gcp"], {"autopilot": {"name": "x", "usd": None, "why": "y"}}, "must have a standard"),
         (["load_balancers", "azure"], _DELETE, "load_balancers: missing azure"),

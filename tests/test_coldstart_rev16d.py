@@ -41,7 +41,9 @@ def test_the_disk_refusal_prints_a_limit_below_the_need() -> None:
         "ones (2 GPU slots a node, replicas counted)) but the kubelet removes unused images past 85% of the disk "
         "(imageGCHighThresholdPercent), 57.49 GB of 63 GiB; give diskSizeGib >= 64, or cache/pre-pull fewer images"
     )
-    _load(_at(64))
+    # 64 GiB holds the images; the GPU memory check, which comes after the disk's, then refuses resnet-triton's 20 GB
+    # on the time-sliced L4 (each pod gets 1/2 of it less a CUDA context: rev16f D4)
+    assert "the disk" not in _error(_at(64)) and "mlplatform:models.resnet-triton.modelSizeGb: 20" in _error(_at(64))
 
 
 # ------------------------------------------------------------------------------------------------ 5: AKS P1-P6
@@ -63,7 +65,8 @@ def test_aks_small_os_disks_read_at_their_own_tier(gib: int, how: str, load: flo
     read = coldstart.disk_read(model, cluster)
     assert read is not None and read["source"].startswith(f"the node's boot disk: {how}; ")
     step = next(s for s in coldstart.estimate(model, cluster).from_zero.steps if s.step.startswith("load"))
-    assert (step.minutes, step.high) == (load, load)
+    # the slow end: vLLM's start at its slow end, 2.3 instead of 1.5 (rev16f D9)
+    assert (step.minutes, step.high) == (load, round(load + 0.8, 2))
 
 
 # ------------------------------------------------------------------------------------------------ 7: AKS's blobs

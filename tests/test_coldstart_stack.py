@@ -80,12 +80,12 @@ def test_a_stack_runtime_that_auto_selects_huggingface_decides_the_image_loader_
         "3.67 GB)",
         20.34,
     )
-    # slow ends: 0.5 + 8.0 + 3.0 + 7.75 + 70 GB / 1.0 GB/min + 20.34 + 0.25 = 109.84 min
-    assert est.from_zero.high == 109.84
-    assert _runtime.cold_start_seconds(spec, GKE, stack) == 6591
+    # slow ends: 0.5 + 8.0 + 3.0 + 7.75 + 70 GB / 1.0 GB/min + 21.14 (vLLM's start at 2.3, rev16f D9) + 0.25 = 110.64
+    assert est.from_zero.high == 110.64
+    assert _runtime.cold_start_seconds(spec, GKE, stack) == 6639
     annotations = _runtime.isvc_annotations(spec, "Knative", GKE, stack)
-    assert annotations[_runtime.COLD_START_ANNOTATION] == "6591"
-    assert annotations["pulumi.com/timeoutSeconds"] == str(6591 + 300)
+    assert annotations[_runtime.COLD_START_ANNOTATION] == "6639"
+    assert annotations["pulumi.com/timeoutSeconds"] == str(6639 + 300)
 
 
 def test_without_the_stack_runtime_the_llm_keeps_kserves_server_image_and_streamer() -> None:
@@ -110,9 +110,9 @@ def test_without_the_stack_runtime_the_llm_keeps_kserves_server_image_and_stream
             20.34,
         ),
     ]
-    # 0.5 + 8.0 + 3.0 + 6.0 + 70.0 + 20.34 + 0.25 = 108.09 min: one minute shorter than with the stack runtime (the
-    # smaller image), the loaders' difference hidden by the disk
-    assert _runtime.cold_start_seconds(spec, GKE) == 6486
+    # 0.5 + 8.0 + 3.0 + 6.0 + 70.0 + 21.14 + 0.25 = 108.89 min: shorter than with the stack runtime (the smaller
+    # image), the loaders' difference hidden by the disk
+    assert _runtime.cold_start_seconds(spec, GKE) == 6534
 
 
 def test_a_model_naming_kserves_hugging_face_server_is_unchanged_by_the_stack_runtime() -> None:
@@ -124,7 +124,7 @@ def test_a_model_naming_kserves_hugging_face_server_is_unchanged_by_the_stack_ru
     assert with_stack.load_format == without.load_format == "runai_streamer"
     assert coldstart.pod_images(with_stack) == coldstart.pod_images(without) == [HF_GPU_IMAGE]
     assert coldstart.estimate(with_stack, GKE).from_zero == coldstart.estimate(without, GKE).from_zero
-    assert _runtime.cold_start_seconds(spec, GKE, stack) == _runtime.cold_start_seconds(spec, GKE) == 6486
+    assert _runtime.cold_start_seconds(spec, GKE, stack) == _runtime.cold_start_seconds(spec, GKE) == 6534
 
 
 def test_a_stack_runtime_named_explicitly_or_without_a_known_image() -> None:
@@ -231,10 +231,10 @@ def test_the_plan_of_a_stack_whose_runtime_serves_the_llm(gcp_prod_acme: dict[st
         k: int(_isvc(p, "qwen-chat-isvc")["metadata"]["annotations"][annotation])
         for k, p in {"shipped": shipped, **gcp_prod_acme}.items()
     }
-    # slow ends, shipped and named: 0.5 + 8.0 + 3.0 + 12 GB at 2.0 = 6.0 + 3.1 GB at 1.0 = 3.1 + 1.5 + 0.25 = 22.35 min;
-    # auto: the image of the default class, 15.5 GB at 2.0 = 7.75, so 24.1 min
-    assert (base.from_zero.high, est["named"].from_zero.high, est["auto"].from_zero.high) == (22.35, 22.35, 24.1)
-    assert deadlines == {"shipped": 1341, "named": 1341, "auto": 1446}
+    # slow ends, shipped and named: 0.5 + 8.0 + 3.0 + 12 GB at 2.0 = 6.0 + 3.1 GB at 1.0 = 3.1 + 2.3 (vLLM's start at
+    # its slow end, rev16f D9) + 0.25 = 23.15 min; auto: the image of the default class, 15.5 GB at 2.0 = 7.75, so 24.9
+    assert (base.from_zero.high, est["named"].from_zero.high, est["auto"].from_zero.high) == (23.15, 23.15, 24.9)
+    assert deadlines == {"shipped": 1389, "named": 1389, "auto": 1494}
     assert _timeout(named, "qwen-chat-isvc") == _timeout(shipped, "qwen-chat-isvc")
     assert _timeout(auto, "qwen-chat-isvc") == deadlines["auto"] + 300
     assert ACME_IMAGE in _warm_inits(auto) and HF_GPU_IMAGE not in _warm_inits(auto)
@@ -248,7 +248,7 @@ def test_the_plan_of_a_stack_whose_runtime_serves_the_llm(gcp_prod_acme: dict[st
         entry = own[isvc.urn]
         assert entry is not None
         starts[k] = entry.source.split("; model start ")[1].split(":")[0]
-    assert starts == {"auto": "fromZero 13.3 min (high 24.1)", "named": "fromZero 10.33 min (high 22.35)"}
+    assert starts == {"auto": "fromZero 13.3 min (high 24.9)", "named": "fromZero 10.33 min (high 23.15)"}
     warm = {k: e.warm_node.steps[0].step for k, e in est.items()}
     assert warm == {
         "auto": f"image pre-pulled on the warm node ({ACME_IMAGE})",

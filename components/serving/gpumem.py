@@ -10,18 +10,23 @@ memory one replica gets depends on the pool it lands on:
 - ``mps``: an equal fraction of one GPU's memory per client: "the amount of memory allowed per client (i.e. per
   partition) is managed by the MPS control daemon and limited to an equal fraction of the total device memory"
   (NVIDIA/k8s-device-plugin v0.20.0 README.md, "Shared Access to GPUs", MPS); GKE's MPS sets the same "Pinned device
-  memory limit" from the max shared clients (cloud.google.com/kubernetes-engine/docs/how-to/nvidia-mps-gpus);
-- ``time-slicing``: the whole GPU's memory, shared without isolation: "each workload has access to the GPU memory"
-  (the same README): the bound is one GPU's memory, and two replicas on one GPU may still not fit together;
-- ``mig``: ONE profile's memory, named in it (``<slices>g.<memory>gb``: the same README, "MIG_STRATEGY"; the
-  profiles in components/clusters/mig.py), whatever ``gpus`` says: "a single CUDA process can only enumerate a
-  single MIG device" (NVIDIA MIG user guide, docs.nvidia.com/datacenter/tesla/mig-user-guide/mig-device-names.html,
-  "CUDA Device Enumeration", as quoted by the rev16d review), so more MIG devices do not add memory to one server.
-  The name's figure is a lower bound (rev16e N6): NVIDIA's table of profiles gives each one's memory only as a
-  fraction of the GPU's ("Fraction of Memory", 4/8 for 3g.20gb: docs.nvidia.com/datacenter/tesla/mig-user-guide/
-  supported-mig-profiles.html), not in bytes, and ``nvidia-smi mig -lgip`` on an A100-40GB shows 19.62 GiB
-  (21.07 GB) for 3g.20gb (a secondary copy, as read by the rev16e review), so a model a little over the name's
-  figure may fit and is refused here.
+  memory limit" from the max shared clients (cloud.google.com/kubernetes-engine/docs/how-to/nvidia-mps-gpus); the
+  client's own CUDA context counts against that limit, so a server gets 1/clients less one context
+  (:data:`CUDA_CONTEXT_GB`; rev16f D5);
+- ``time-slicing``: the same 1/clients less a CUDA context (rev16f D4): "nothing special is done to isolate
+  workloads that are granted replicas from the same underlying GPU, and each workload has access to the GPU memory
+  and runs in the same fault-domain as of all the others" (the same README, "With CUDA Time-Slicing"; GKE's
+  time-sharing is the same driver feature, and no GKE statement on its memory was found to quote), so the
+  ``clients`` pods the scheduler may place on one GPU each hold their weights (and their own context) in the one
+  GPU's memory: each may take only its share, whatever its server (earlier only vLLM was held to it, so two 13 GB
+  Triton pods passed on one 24 GB L4);
+- ``mig``: ONE device's memory, whatever ``gpus`` says: "a single CUDA process can only enumerate a single MIG
+  device" (NVIDIA MIG user guide, docs.nvidia.com/datacenter/tesla/mig-user-guide/mig-device-names.html, "CUDA
+  Device Enumeration", as quoted by the rev16d review), so more MIG devices do not add memory to one server. The GB
+  in a profile's name (``<slices>g.<memory>gb``) is NOT a lower bound (rev16f D3: ``nvidia-smi mig -lgip`` on an H200
+  shows 1g.18gb at 16.00 GiB = 17.18 GB, NVIDIA/mig-parted#120): the device's memory is the catalog's measured
+  figure (components/catalog.yaml ``accelerators.<name>.mig_memory``, GiB with its source), else the name's GB x
+  components/catalog.py ``MIG_NAME_FACTOR`` (0.89, below the worst measured ratio), at most the whole GPU's memory.
 
 vLLM (KServe's Hugging Face server with ``--backend=vllm``, which components/serving/_runtime.py ``runtime_args``
 puts ahead of the model's args on GPUs; the last ``--backend`` wins, as argparse reads it) takes only a fraction of
@@ -39,18 +44,30 @@ memory on device ... is less than desired GPU memory utilization" when free < to
 
 - ``mps``: CUDA reports the WHOLE device as the total and about the client's pinned limit (1/clients of it, the
   device plugin README above) as free: no NVIDIA page read here says so; a secondary MPS tutorial the rev16e review
-  read shows a T4 limited to 2G reporting 2024 MB free of 14930 MB. So a fraction over 1/clients never starts, and
-  the memory vLLM takes is the fraction of the WHOLE GPU, not of the share;
-- ``time-slicing``: each vLLM pod on the GPU takes its fraction of the whole device at start, so with ``clients``
-  pods a fraction over 1/clients leaves the next pod less free memory than it asks for (necessary, not sufficient:
-  CUDA contexts take some too).
+  read shows a T4 limited to 2G reporting 2024 MB free of 14930 MB. So a fraction over 1/clients (less the
+  client's own CUDA context, which the limit counts) never starts, and the memory vLLM takes is the fraction of the
+  WHOLE GPU, not of the share;
+- ``time-slicing``: each vLLM pod on the GPU takes its fraction of the whole device at start, beside the others'
+  and each pod's CUDA context, so with ``clients`` pods a fraction over 1/clients less a context leaves the last pod
+  less free memory than it asks for.
 
-Both are refused on a pool of either kind the model may land on (key ``args``). ``--kv-cache-memory-bytes`` (vLLM
-0.24.0 vllm/config/cache.py ``kv_cache_memory_bytes``: "Size of KV Cache per GPU in bytes ... (when not-None)
-ignores gpu_memory_utilization"; vllm/v1/worker/gpu_worker.py ``determine_available_memory`` returns it when it is
-not 0) sets the KV cache instead: the weights then get the memory the pod sees on each GPU (the share: the MPS
-limit, the MIG device, one whole GPU) less those bytes; the start still asks for the fraction (``init_device`` calls
-``request_memory`` whatever the flag says), so the refusal above holds with it too.
+Both are refused on a pool of either kind the model may land on (key ``args``) when the fraction of the whole GPU
+is over the pod's share, 1/clients less a CUDA context (rev16f D5: exactly 1/clients never starts; the advice is the
+largest fraction within the share, rounded down to hundredths). ``--kv-cache-memory-bytes`` (vLLM 0.24.0
+vllm/config/cache.py ``kv_cache_memory_bytes``: "Size of KV Cache per GPU in bytes ... (when not-None) ignores
+gpu_memory_utilization"; vllm/v1/worker/gpu_worker.py ``determine_available_memory`` returns it when it is not 0)
+sets the KV cache instead: the weights then get the memory the pod sees on each GPU (one whole GPU, the MIG device)
+less those bytes; on a GPU shared by MPS or time-slicing, weights + KV cache are held to the smaller of the fraction
+of the whole GPU and the pod's share (rev16f D2: each pod may hold only its share of the GPU; the flag skips vLLM's
+own sizing by the fraction, gpu_worker.py ``determine_available_memory``). The start still asks for the fraction
+(``init_device`` calls ``request_memory`` whatever the flag says), so the refusal above holds with it too.
+
+vLLM with more than one GPU (``--tensor-parallel-size``, components/serving/_runtime.py ``runtime_args``) is refused
+on a MIG pool it may land on (key ``resources.gpus``; rev16f D7): each rank's process enumerates one MIG device, and
+vllm/v1/worker/gpu_worker.py ``init_device`` asserts ``self.local_rank < torch.accelerator.device_count()``. Values
+vLLM itself refuses are refused at ``args`` with the option as written (rev16f D8): a ``--gpu-memory-utilization``
+outside (0, 1] (vllm/config/cache.py ``Field(default=0.92, gt=0, le=1)``) and a ``--kv-cache-memory-bytes`` its
+``human_readable_int`` does not read (``4GiB``).
 
 The memory a model may get is the smallest over every pool it may land on: its pods select the accelerator
 (components/serving/_runtime.py ``node_selector``) and whatever its own ``nodeSelector`` adds, so any pool of that
@@ -83,25 +100,54 @@ VLLM_KV_CACHE_FLAG = "--kv-cache-memory-bytes"
 _KV_CACHE_SHORTEST = len("--kv-cache-mem")
 """vLLM 0.24.0's options starting ``--kv-cache-m`` are ``--kv-cache-memory-bytes`` and ``--kv-cache-metrics``
 (vllm/engine/arg_utils.py), so argparse takes the first abbreviated down to ``--kv-cache-mem``."""
+CUDA_CONTEXT_GB = 0.56
+"""The GPU memory one process's CUDA context takes before it allocates anything, in GB: 557 MB "per cuda context"
+measured with PyTorch (pytorch/pytorch#42080, 2020), the largest of the figures found: "~300MB" since CUDA 11.7's
+lazy module loading (pytorch/pytorch#107667, NVIDIA's ptrblck, 2023: "Before CUDA 11.7, *all* kernels were loaded
+into the context ... which took >1000MB"), "around 300MB to 400MB" (pytorch/pytorch#20532). Judgement: the 557 MB,
+as vLLM loads more kernels than a bare tensor does. A pod sharing a GPU by MPS or time-slicing holds its context
+inside its share (rev16f D5: exactly 1/clients never starts)."""
 INSTANCE_TYPE_LABEL = "node.kubernetes.io/instance-type"
-_MIG_MEMORY = re.compile(r"^[0-9]+g\.([0-9]+)gb")
 _HUMAN_INT = re.compile(r"(\d+(?:\.\d+)?)([kKmMgGtT])")
 _DECIMAL = {"k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
 _BINARY = {"K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
 
 
-def _option_value(args: Sequence[str], name: str, shortest: int) -> str | None:
-    """The value of the last option ``name`` in ``args`` as argparse reads it: ``=`` or the next argument, ``-`` and
-    ``_`` alike (vLLM's FlexibleArgumentParser), abbreviated down to ``shortest`` characters (argparse's
-    ``allow_abbrev``; the caller picks a length no other option of the server shares); None when none is given."""
-    found: str | None = None
+def _option(args: Sequence[str], name: str, shortest: int) -> tuple[str, str | None] | None:
+    """The last option ``name`` in ``args`` as argparse reads it: ``=`` or the next argument, ``-`` and ``_`` alike
+    (vLLM's FlexibleArgumentParser), abbreviated down to ``shortest`` characters (argparse's ``allow_abbrev``; the
+    caller picks a length no other option of the server shares): (as written, its value), the value None when the
+    option ends the args; None when none is given."""
+    found: tuple[str, str | None] | None = None
     for i, arg in enumerate(args):
         given, eq, value = str(arg).partition("=")
         key = given.replace("_", "-")
         if not (len(key) >= shortest and name.startswith(key)):
             continue
-        found = value if eq else (str(args[i + 1]) if i + 1 < len(args) else None)
+        if eq:
+            found = (str(arg), value)
+        else:
+            found = (f"{arg} {args[i + 1]}", str(args[i + 1])) if i + 1 < len(args) else (str(arg), None)
     return found
+
+
+def _option_value(args: Sequence[str], name: str, shortest: int) -> str | None:
+    found = _option(args, name, shortest)
+    return found[1] if found else None
+
+
+def _is_vllm(args: Sequence[str]) -> bool:
+    return _option_value(args, "--backend", len("--backend")) == "vllm"
+
+
+def _fraction(text: str) -> float | None:
+    """``text`` as vLLM 0.24.0 takes ``--gpu-memory-utilization``: a float in (0, 1] (vllm/config/cache.py
+    ``Field(default=0.92, gt=0, le=1)``), else None (vLLM refuses it)."""
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if 0 < value <= 1 else None
 
 
 def vllm_utilization(args: Sequence[str]) -> float | None:
@@ -109,15 +155,12 @@ def vllm_utilization(args: Sequence[str]) -> float | None:
     order): when the last ``--backend`` (written whole) is ``vllm``, the last ``--gpu-memory-utilization``
     (abbreviated down to ``--gp``: vLLM 0.24.0 has no other option starting so), else
     :data:`VLLM_DEFAULT_UTILIZATION`; None otherwise (another backend, or a server that is not KServe's Hugging Face
-    server). A value that is not a fraction is left to vLLM's own refusal at start (the default is used here)."""
-    if _option_value(args, "--backend", len("--backend")) != "vllm":
+    server). A value vLLM refuses is refused by :func:`gpu_memory_problem` (the default is used here)."""
+    if not _is_vllm(args):
         return None
     given = _option_value(args, VLLM_UTILIZATION_FLAG, len("--gp"))
-    try:
-        value = float(given) if given is not None else VLLM_DEFAULT_UTILIZATION
-    except ValueError:
-        return VLLM_DEFAULT_UTILIZATION
-    return value if 0 < value <= 1 else VLLM_DEFAULT_UTILIZATION
+    value = _fraction(given) if given is not None else None
+    return value if value is not None else VLLM_DEFAULT_UTILIZATION
 
 
 def human_readable_int(text: str) -> int | None:
@@ -142,30 +185,51 @@ def vllm_kv_cache_bytes(args: Sequence[str]) -> int | None:
     """The KV cache vLLM sets aside on each GPU for a server run with ``args`` when its last
     ``--kv-cache-memory-bytes`` gives one (abbreviated down to ``--kv-cache-mem``), in bytes; None when vLLM does not
     run it, the flag is absent, or its value is 0 (vllm/v1/worker/gpu_worker.py: ``if kv_cache_memory_bytes := ...``
-    falls back to the fraction), negative or not a number vLLM reads."""
-    if _option_value(args, "--backend", len("--backend")) != "vllm":
+    falls back to the fraction), negative or not a number vLLM reads (refused by :func:`gpu_memory_problem`)."""
+    if not _is_vllm(args):
         return None
     given = _option_value(args, VLLM_KV_CACHE_FLAG, _KV_CACHE_SHORTEST)
     value = human_readable_int(given) if given is not None else None
     return value if value is not None and value > 0 else None
 
 
-def _utilization_given(args: Sequence[str]) -> str | None:
-    return _option_value(args, VLLM_UTILIZATION_FLAG, len("--gp"))
+def _refused_value(args: Sequence[str]) -> tuple[str, str, str] | None:
+    """A vLLM option value vLLM 0.24.0 refuses at start, as written (rev16f D8): the pod would crash-loop."""
+    if not _is_vllm(args):
+        return None
+    found = _option(args, VLLM_UTILIZATION_FLAG, len("--gp"))
+    if found is not None and (found[1] is None or _fraction(found[1]) is None):
+        return (
+            "args",
+            found[0],
+            f"vLLM takes {VLLM_UTILIZATION_FLAG} as a fraction of the GPU's memory greater than 0 and at most 1 "
+            "(vllm/config/cache.py: Field(gt=0, le=1)) and refuses to start otherwise; give one, e.g. 0.9",
+        )
+    found = _option(args, VLLM_KV_CACHE_FLAG, _KV_CACHE_SHORTEST)
+    if found is not None and (found[1] is None or human_readable_int(found[1]) is None):
+        return (
+            "args",
+            found[0],
+            f"vLLM reads {VLLM_KV_CACHE_FLAG} as a whole number of bytes or a number with one suffix k, m, g, t "
+            "(10^3 ... 10^12) or K, M, G, T (2^10 ... 2^40) (vllm/utils/argparse_utils.py human_readable_int) and "
+            "refuses anything else at start; give e.g. 4G or 4000000000",
+        )
+    return None
 
 
 @dataclass(frozen=True)
 class _Pool:
-    """What one replica asking ``gpus`` GPUs sees on a pool: ``seen`` GB on each of ``count`` devices, and ``total``
-    GB, what CUDA reports as each device's total (the whole GPU under MPS, else ``seen``); how it was derived."""
+    """What one replica asking ``gpus`` GPUs sees on a pool: ``seen`` GB on each of ``count`` devices (its share of a
+    shared GPU), and ``total`` GB, what CUDA reports as each device's total (the whole GPU under MPS and
+    time-slicing, else ``seen``); how it was derived."""
 
     seen: float
     count: int
     total: float
     how: str
     clients: int | None
-    """The clients of one GPU under MPS or time-slicing (each vLLM pod takes its fraction of the whole GPU), else
-    None."""
+    """The clients of one GPU under MPS or time-slicing (each pod holds its share of the whole GPU), else None."""
+    mig: bool = False
 
 
 def _pool_memory(cloud: str, region: str, pool: GpuPoolSpec, gpus: int) -> _Pool | None:
@@ -177,20 +241,24 @@ def _pool_memory(cloud: str, region: str, pool: GpuPoolSpec, gpus: int) -> _Pool
         return None
     gb, shown = machine.gpu_memory_gb, machine.gpu_memory_shown
     sharing = pool.sharing
-    if sharing.strategy == "mig" and sharing.mig_profile and (m := _MIG_MEMORY.match(sharing.mig_profile)):
-        named = float(m.group(1))
+    if sharing.strategy == "mig" and sharing.mig_profile:
+        device = catalog.mig_memory(pool.accelerator, sharing.mig_profile)
+        if device is None:
+            return None
         return _Pool(
-            named,
+            min(device.gb, gb),
             1,
-            named,
-            f"one MIG {sharing.mig_profile} device, the GB in its name: a lower bound of what it reports",
+            min(device.gb, gb),
+            f"one MIG {sharing.mig_profile} device: {device.shown}",
             None,
+            True,
         )
     clients = sharing.max_clients_per_gpu
-    if sharing.strategy == "mps":
-        return _Pool(gb / clients, 1, gb, f"1/{clients} of one {shown} GPU (MPS)", clients)
-    if sharing.strategy == "time-slicing":
-        return _Pool(gb, 1, gb, f"one {shown} GPU shared by time-slicing", clients)
+    if sharing.strategy in ("mps", "time-slicing"):
+        kind = "MPS" if sharing.strategy == "mps" else "time-slicing"
+        share = gb / clients - CUDA_CONTEXT_GB
+        how = f"1/{clients} of one {shown} GPU ({kind}) less a CUDA context ({CUDA_CONTEXT_GB:g} GB)"
+        return _Pool(share, 1, gb, how, clients)
     return _Pool(gb, gpus, gb, f"{gpus} x {shown}", None)
 
 
@@ -199,12 +267,16 @@ def _bound(pool: _Pool, utilization: float | None, kv_bytes: int | None) -> tupl
     cache of ``kv_bytes`` per GPU when given."""
     if utilization is None:
         return pool.count * pool.seen, pool.how
+    fraction = f"vLLM's --gpu-memory-utilization {utilization:g}"
     if kv_bytes is not None:
         kv = kv_bytes / 1e9
-        return pool.count * (pool.seen - kv), f"{pool.how}, less vLLM's --kv-cache-memory-bytes {kv_bytes} per GPU"
-    fraction = f"vLLM's --gpu-memory-utilization {utilization:g}"
-    if pool.total != pool.seen:  # MPS: vLLM's fraction is of the whole device CUDA reports
-        return pool.count * pool.total * utilization, f"{fraction} of the whole GPU, within {pool.how}"
+        less = f"less vLLM's --kv-cache-memory-bytes {kv_bytes} per GPU"
+        if pool.clients is not None:  # rev16f D2: weights + KV within the fraction and the pod's share
+            held = min(pool.total * utilization, pool.seen)
+            return held - kv, f"the smaller of {fraction} of the whole GPU and {pool.how}, {less}"
+        return pool.count * (pool.seen - kv), f"{pool.how}, {less}"
+    if pool.clients is not None:  # MPS, time-slicing: vLLM's fraction is of the whole device CUDA reports
+        return pool.total * utilization, f"{fraction} of the whole GPU, within {pool.how}"
     return pool.count * pool.seen * utilization, f"{pool.how} x {fraction}"
 
 
@@ -268,17 +340,24 @@ def _advice(pool: GpuPoolSpec) -> str:
     )
 
 
+def share_fraction(whole_gb: float, clients: int) -> float:
+    """The largest fraction of a whole GPU of ``whole_gb`` that fits one pod's share when ``clients`` pods share it
+    by MPS or time-slicing: 1/clients less one CUDA context (:data:`CUDA_CONTEXT_GB`), rounded down to hundredths,
+    the advice given (rev16f D5)."""
+    return math.floor((1 / clients - CUDA_CONTEXT_GB / whole_gb) * 100) / 100
+
+
 def _utilization_problem(
     args: Sequence[str], utilization: float, pools: Sequence[tuple[str, GpuPoolSpec, _Pool]]
 ) -> tuple[str, str, str] | None:
-    """vLLM's fraction over 1/clients on a pool whose GPU it shares by MPS or time-slicing (rev16e N1, N2): the
-    pool with the most clients decides."""
-    shared = [(n, p, m) for n, p, m in pools if m.clients is not None and utilization > 1 / m.clients]
+    """vLLM's fraction of the whole GPU over the pod's share (1/clients less a CUDA context) on a pool whose GPU it
+    shares by MPS or time-slicing (rev16e N1, N2; rev16f D5): the pool with the smallest share decides."""
+    shared = [(n, p, m) for n, p, m in pools if m.clients is not None and utilization * m.total > m.seen]
     if not shared:
         return None
-    name, pool, memory = max(shared, key=lambda t: t[2].clients or 0)
+    name, pool, memory = min(shared, key=lambda t: t[2].seen / t[2].total)
     clients = memory.clients or 1
-    given = _utilization_given(args)
+    given = _option(args, VLLM_UTILIZATION_FLAG, len("--gp"))
     value = (
         f"{VLLM_UTILIZATION_FLAG} {utilization:g}"
         if given is not None
@@ -287,17 +366,40 @@ def _utilization_problem(
     if pool.sharing.strategy == "mps":
         why = (
             f"pool {name} shares each GPU by MPS among {clients} clients: CUDA reports the whole GPU to vLLM, which "
-            f"asks for that fraction of it at start but may have only 1/{clients} of it"
+            f"asks for that fraction of it at start but may have only 1/{clients} of it less its own CUDA context"
         )
     else:
         why = (
             f"pool {name} shares each GPU by time-slicing among {clients} pods: each vLLM pod asks for that fraction "
-            "of the whole GPU at start, so together they ask for more than it has"
+            f"of the whole GPU at start, beside the others' and their CUDA contexts"
         )
+    most = share_fraction(memory.total, clients)
     return (
         "args",
         value,
-        f"{why}; give {VLLM_UTILIZATION_FLAG} at most {math.floor(100 / clients) / 100:g} (1/{clients})",
+        f"{why}; give {VLLM_UTILIZATION_FLAG} at most {most:g} (1/{clients} of {memory.total:.2f} GB less a CUDA "
+        f"context, {CUDA_CONTEXT_GB:g} GB)",
+    )
+
+
+def _tensor_parallel_problem(
+    model: ModelSpec, pools: Sequence[tuple[str, GpuPoolSpec, _Pool]]
+) -> tuple[str, str, str] | None:
+    """vLLM over more than one GPU on a MIG pool it may land on (rev16f D7): each tensor-parallel rank's process
+    enumerates one MIG device, so rank 1 finds none of its own."""
+    gpus = model.resources.gpus
+    mig = [(n, p) for n, p, m in pools if m.mig]
+    if gpus <= 1 or not mig:
+        return None
+    name, pool = mig[0]
+    return (
+        "resources.gpus",
+        str(gpus),
+        f"vLLM runs --tensor-parallel-size={gpus}, one process per GPU, and pool {name} partitions its GPUs by MIG "
+        f'({pool.sharing.mig_profile}): a CUDA process enumerates a single MIG device (NVIDIA MIG user guide, "CUDA '
+        "Device Enumeration\"), so vLLM's worker of rank 1 fails its check local_rank < device_count "
+        "(vllm/v1/worker/gpu_worker.py); ask for 1 GPU with a larger MIG profile, or pin the model to a pool of whole "
+        "GPUs (nodeSelector)",
     )
 
 
@@ -312,6 +414,8 @@ def gpu_memory_problem(
     res = model.resources
     if not res.gpus or res.accelerator is None:
         return None
+    if problem := _refused_value(server_args):
+        return problem
     utilization = vllm_utilization(server_args)
     kv_bytes = vllm_kv_cache_bytes(server_args)
     pools = [
@@ -319,6 +423,8 @@ def gpu_memory_problem(
         for name, pool in _candidates(cloud, region, cluster, model)
         if (memory := _pool_memory(cloud, region, pool, res.gpus)) is not None
     ]
+    if utilization is not None and (problem := _tensor_parallel_problem(model, pools)):
+        return problem
     if utilization is not None and (problem := _utilization_problem(server_args, utilization, pools)):
         return problem
     size = model.model_size_gb

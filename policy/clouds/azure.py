@@ -817,6 +817,7 @@ def _pool_disk(res: Resource) -> list[PoolDisk] | None:
             p.get("nodeLabels") or {},
             p.get("osDiskSizeGB"),
             slots=node_slots(machine_gpus(p.get("vmSize")), p.get("nodeLabels"), None, p.get("gpuInstanceProfile")),
+            mig=bool(p.get("gpuInstanceProfile")),
         )
         for p in profiles
     ]

@@ -829,6 +829,7 @@ def _pool_disk(res: Resource) -> list[PoolDisk] | None:
             slots=slots,
             cache_disk=cache,
             clients=clients if clients > 1 else None,
+            mig=bool(accel.get("gpuPartitionSize")),
         )
     ]
 

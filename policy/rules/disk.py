@@ -149,6 +149,9 @@ class PoolDisk:
     clients: int | None = None
     """The pods one GPU serves by time-sharing or MPS where the pool's own object says so (GKE's
     ``maxSharedClientsPerGpu``); None: not stated there (EKS and AKS name it in :data:`DEVICE_PLUGIN_CONFIG_LABEL`)."""
+    mig: bool = False
+    """The pool's GPUs are partitioned by MIG (GKE ``gpuPartitionSize``, AKS ``gpuInstanceProfile``): a pod's process
+    sees one MIG device whatever it asks for (``gpu-memory-fits``, rev16f D7)."""
 
 
 def shared_clients(pool: PoolDisk) -> int | None:

@@ -384,7 +384,7 @@ def _vllm_fraction(model: Mapping[str, Any]) -> float | None:
         value = VLLM_DEFAULT_UTILIZATION if given is None else float(given)
     except ValueError:
         return VLLM_DEFAULT_UTILIZATION
-    return value if 0 < value <= 1 else VLLM_DEFAULT_UTILIZATION
+    return value if 0 < value <= 1 else VLLM_DEFAULT_UTILIZATION  # a refused value: :func:`_refused_args`
 
 
 _KV_INT = re.compile(r"(\d+(?:\.\d+)?)([kKmMgGtT])")
@@ -400,55 +400,100 @@ def _kv_cache_bytes(model: Mapping[str, Any]) -> int | None:
     if not isinstance(args, list) or _last_option(args, "--backend", len("--backend")) != "vllm":
         return None
     given = _last_option(args, "--kv-cache-memory-bytes", len("--kv-cache-mem"))
-    if given is None:
-        return None
+    value = _human_int(given) if given is not None else None
+    return value if value is not None and value > 0 else None
+
+
+def _human_int(given: str) -> int | None:
+    """``given`` as vLLM 0.24.0's ``human_readable_int`` reads it, None where it refuses it."""
     text = given.strip()
-    value: int | None
     if found := _KV_INT.fullmatch(text):
         number, suffix = found.groups()
         decimal = {"k": 3, "m": 6, "g": 9, "t": 12}
         if suffix in decimal:
-            value = int(float(number) * 10 ** decimal[suffix])
-        else:
-            value = int(number) * 2 ** (10 * ("KMGT".index(suffix) + 1)) if number.isdigit() else None
-    else:
+            return int(float(number) * 10 ** decimal[suffix])
+        return int(number) * 2 ** (10 * ("KMGT".index(suffix) + 1)) if number.isdigit() else None
+    try:
+        return int(text)
+    except ValueError:
+        return None
+
+
+CUDA_CONTEXT_GB = 0.56
+"""One process's CUDA context in GB, held inside its share of a GPU shared by MPS or time-slicing: 557 MB "per cuda
+context" (pytorch/pytorch#42080), the largest of the figures found (~300 MB since CUDA 11.7, pytorch/pytorch#107667;
+300-400 MB, pytorch/pytorch#20532); restated from components/serving/gpumem.py (rev16f D5)."""
+
+
+def _refused_args(model: Mapping[str, Any]) -> str | None:
+    """A vLLM option value vLLM 0.24.0 refuses, as the args give it (rev16f D8): a ``--gpu-memory-utilization``
+    outside (0, 1] (vllm/config/cache.py ``Field(gt=0, le=1)``) or a ``--kv-cache-memory-bytes`` its
+    ``human_readable_int`` does not read (:func:`_kv_cache_bytes`)."""
+    args = model.get("args")
+    if not isinstance(args, list) or _last_option(args, "--backend", len("--backend")) != "vllm":
+        return None
+    given = _last_option(args, "--gpu-memory-utilization", len("--gp"))
+    if given is not None:
         try:
-            value = int(text)
+            fine = 0 < float(given) <= 1
         except ValueError:
-            value = None
-    return value if value is not None and value > 0 else None
+            fine = False
+        if not fine:
+            return f"--gpu-memory-utilization {given!r}, which vLLM refuses (a fraction in (0, 1])"
+    given = _last_option(args, "--kv-cache-memory-bytes", len("--kv-cache-mem"))
+    if given is not None and _human_int(given) is None:
+        return f"--kv-cache-memory-bytes {given!r}, which vLLM's human_readable_int refuses"
+    return None
 
 
-def _shared_pools(resources: Sequence[Resource]) -> list[tuple[str, Mapping[str, Any], int, bool]]:
-    """Every GPU pool whose GPUs pods share by time-slicing or MPS, as the clouds' shares of ``gpu-pool-disk-fits``
-    read them: its name, labels, clients, and whether its device plugin (a config label) applies the sharing, which
-    then refuses a request of more than one GPU (``failRequestsGreaterThanOne``, NVIDIA/k8s-device-plugin README)."""
+@dataclass(frozen=True)
+class _GpuPool:
+    """A GPU pool as the clouds' shares of ``gpu-pool-disk-fits`` read it: its labels, the pods sharing one GPU by
+    time-slicing or MPS (None: not shared), whether its device plugin (a config label) applies that sharing, which
+    then refuses a request of more than one GPU (``failRequestsGreaterThanOne``, NVIDIA/k8s-device-plugin README),
+    and whether MIG partitions its GPUs."""
+
+    name: str
+    labels: Mapping[str, Any]
+    clients: int | None
+    one_share: bool
+    mig: bool
+
+
+def _sharing_pools(resources: Sequence[Resource]) -> list[_GpuPool]:
+    """Every GPU pool with known labels whose GPUs pods share (time-slicing, MPS) or MIG partitions."""
     from policy.rules import disk
 
     out = []
     for pool, _ in disk._gpu_pools(resources):
-        if pool.labels is UNKNOWN or (clients := disk.shared_clients(pool)) is None:
+        if pool.labels is UNKNOWN:
+            continue
+        clients = disk.shared_clients(pool)
+        if clients is None and not pool.mig:
             continue
         labels = as_map(pool.labels)
-        out.append((pool.name, labels, clients, disk.DEVICE_PLUGIN_CONFIG_LABEL in labels))
+        out.append(_GpuPool(pool.name, labels, clients, disk.DEVICE_PLUGIN_CONFIG_LABEL in labels, pool.mig))
     return out
 
 
 def _gpu_memory(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
     """A GPU InferenceService's weights (``mlplatform.io/model-size-gb``) fit in the memory of the GPUs it asks for
-    (the second line of components/serving/gpumem.py, which also judges each pool's share of a GPU: this rule takes
-    whole GPUs, the most any sharing gives, so a model it fails never loads on any pool), each GPU's memory as the
-    device reports it (the catalog's figure, converted to GB from its own unit), times vLLM's fraction when vLLM
-    serves it, or less vLLM's ``--kv-cache-memory-bytes`` per GPU when given (it then ignores the fraction). vLLM's
-    fraction is at most 1/clients on every pool of its accelerator whose GPUs pods share by time-slicing or MPS that
-    its nodeSelector admits (labels the pool states; a pool refusing more than one GPU a request is skipped for a
-    multi-GPU model): vLLM 0.24.0 asks for that fraction of the whole device at start (vllm/v1/worker/utils.py
-    ``request_memory``, the total CUDA reports; vllm/utils/mem_utils.py), which the other pods on the GPU, or MPS's
-    1/clients limit, leave it short of (rev16e N1, N2)."""
+    (the second line of components/serving/gpumem.py, which also judges each MIG profile's memory: this rule takes
+    whole GPUs, the most a MIG device gives), each GPU's memory as the device reports it (the catalog's figure,
+    converted to GB from its own unit), times vLLM's fraction when vLLM serves it, or less vLLM's
+    ``--kv-cache-memory-bytes`` per GPU when given (it then ignores the fraction). On every pool of its accelerator
+    whose GPUs pods share by time-slicing or MPS that its nodeSelector admits (labels the pool states; a pool refusing
+    more than one GPU a request is skipped for a multi-GPU model), each pod gets 1/clients of the GPU less a CUDA
+    context (:data:`CUDA_CONTEXT_GB`): the weights of a server that is not vLLM (rev16f D4: time-slicing isolates
+    no memory, NVIDIA/k8s-device-plugin README), vLLM's fraction of the whole device (vLLM 0.24.0 asks for it at
+    start, vllm/v1/worker/utils.py ``request_memory``; rev16e N1, N2, rev16f D5), and with ``--kv-cache-memory-bytes``
+    the weights and KV cache within the smaller of the fraction and the share (rev16f D2). vLLM with more than one
+    GPU may not land on a MIG pool (rev16f D7: each tensor-parallel rank sees one MIG device), and option values
+    vLLM refuses fail (rev16f D8)."""
     from components import catalog
 
     memory = {m.accelerator: (m.gpu_memory_gb, m.gpu_memory_shown) for m in catalog.machines()}
-    shared = _shared_pools(resources)
+    pools = _sharing_pools(resources)
     for res in resources:
         if not (res.type == ISVC or is_k8s(res, "InferenceService")):
             continue
@@ -462,20 +507,37 @@ def _gpu_memory(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding
         selector = as_map(predictor.get("nodeSelector"))
         accelerator = selector.get(ACCELERATOR_LABEL)
         model = predictor.get("model")
-        fraction = _vllm_fraction(model) if isinstance(model, Mapping) else None
         if not gpus:
             continue
+        if isinstance(model, Mapping) and (refused := _refused_args(model)):
+            yield Finding(res.urn, f"models/{res.k8s_name}: {refused}: the model never starts")
+            continue
+        fraction = _vllm_fraction(model) if isinstance(model, Mapping) else None
+        kv = _kv_cache_bytes(model) if isinstance(model, Mapping) else None
+        landing = [
+            p
+            for p in pools
+            if not (p.one_share and gpus > 1) and all(p.labels.get(k, v) == v for k, v in selector.items())
+        ]
+        if fraction is not None and gpus > 1 and (mig := [p.name for p in landing if p.mig]):
+            yield Finding(
+                res.urn,
+                f"models/{res.k8s_name}: vLLM over {gpus} GPUs (--tensor-parallel-size) may land on pool {mig[0]}, "
+                "whose GPUs MIG partitions: each rank's process sees one MIG device; the model never starts",
+            )
+        if accelerator not in memory:
+            continue
+        gb, shown = memory[accelerator]
+        shared = [p for p in landing if p.clients is not None]
         if fraction is not None:
-            yield from _share_findings(res, shared, selector, gpus, fraction)
-        if MODEL_SIZE not in annotations or accelerator not in memory:
+            yield from _share_findings(res, shared, gb, fraction)
+        if MODEL_SIZE not in annotations:
             continue
         try:
             size = float(str(annotations[MODEL_SIZE]))
         except ValueError:
             yield Finding(res.urn, f"models/{res.k8s_name}: {MODEL_SIZE} {annotations[MODEL_SIZE]!r} is not a number")
             continue
-        gb, shown = memory[accelerator]
-        kv = _kv_cache_bytes(model) if isinstance(model, Mapping) else None
         limit = gpus * gb * (fraction if fraction is not None else 1)
         of = f" x vLLM's --gpu-memory-utilization {fraction:g}" if fraction is not None else ""
         if kv is not None:
@@ -486,32 +548,56 @@ def _gpu_memory(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding
                 f"models/{res.k8s_name}: {size:g} GB of weights on {gpus} x {accelerator} ({shown} = {gb:.2f} GB "
                 f"each{of}: {math.floor(limit * 100) / 100:.2f} GB): the model never loads into its GPUs' memory",
             )
+            continue
+        yield from _share_size_findings(res, shared, gb, shown, size, fraction, kv)
 
 
-def _share_findings(
+def _share_size_findings(
     res: Resource,
-    shared: Sequence[tuple[str, Mapping[str, Any], int, bool]],
-    selector: Mapping[str, Any],
-    gpus: int,
-    fraction: float,
+    shared: Sequence[_GpuPool],
+    gb: float,
+    shown: str,
+    size: float,
+    fraction: float | None,
+    kv: int | None,
 ) -> Iterator[Finding]:
-    """vLLM's ``fraction`` over 1/clients on a shared pool the predictor may land on (:func:`_gpu_memory`): its
-    selector's keys the pool's labels state have the same values (the accelerator among them), and a pool whose device
-    plugin serves one GPU a request is skipped for a multi-GPU pod. The pool with the most clients is named."""
-    over = [
-        (name, clients)
-        for name, labels, clients, one_share in shared
-        if not (one_share and gpus > 1)
-        and all(labels.get(k, v) == v for k, v in selector.items())
-        and fraction > 1 / clients
-    ]
-    if over:
-        name, clients = max(over, key=lambda t: t[1])
+    """The weights over one pod's share of a shared GPU it may land on (1/clients less a CUDA context): any server
+    without vLLM (rev16f D4), vLLM's weights and KV cache within the smaller of its fraction and the share (rev16f
+    D2). The pool with the smallest share is named."""
+    if not shared or (fraction is not None and kv is None):
+        return  # vLLM's weights within its fraction, which _share_findings holds to the share
+    pool = max(shared, key=lambda p: p.clients or 1)
+    clients = pool.clients or 1
+    share = gb / clients - CUDA_CONTEXT_GB
+    what = f"1/{clients} of {shown} = {gb:.2f} GB less a CUDA context ({CUDA_CONTEXT_GB:g} GB)"
+    if fraction is not None and kv is not None:
+        limit = min(fraction * gb, share) - kv / 1e9
+        what = (
+            f"the smaller of vLLM's --gpu-memory-utilization {fraction:g} and {what}, less --kv-cache-memory-bytes {kv}"
+        )
+    else:
+        limit = share
+    if size > limit:
         yield Finding(
             res.urn,
-            f"models/{res.k8s_name}: vLLM's --gpu-memory-utilization {fraction:g} on pool {name}, whose GPUs {clients} "
-            f"pods share: vLLM asks for that fraction of the whole GPU at start, more than 1/{clients} of it; the "
-            "model never starts beside the others",
+            f"models/{res.k8s_name}: {size:g} GB of weights on pool {pool.name}, whose GPUs {clients} pods share "
+            f"({what}: {math.floor(limit * 100) / 100:.2f} GB): the model never loads beside the others",
+        )
+
+
+def _share_findings(res: Resource, shared: Sequence[_GpuPool], gb: float, fraction: float) -> Iterator[Finding]:
+    """vLLM's ``fraction`` of the whole GPU over one pod's share (1/clients less a CUDA context) on a shared pool the
+    predictor may land on (:func:`_gpu_memory`). The pool with the most clients is named."""
+    over = [p for p in shared if fraction * gb > gb / (p.clients or 1) - CUDA_CONTEXT_GB]
+    if over:
+        pool = max(over, key=lambda p: p.clients or 1)
+        clients = pool.clients or 1
+        most = math.floor((1 / clients - CUDA_CONTEXT_GB / gb) * 100) / 100
+        yield Finding(
+            res.urn,
+            f"models/{res.k8s_name}: vLLM's --gpu-memory-utilization {fraction:g} on pool {pool.name}, whose GPUs "
+            f"{clients} pods share: vLLM asks for that fraction of the whole GPU at start, more than 1/{clients} of "
+            f"it less a CUDA context ({most:g} at most); the model never starts beside the others",
         )
 
 
@@ -559,8 +645,12 @@ RULES = [
             "nvidia-smi figure in GB), times vLLM's --gpu-memory-utilization (the last in the model's args, 0.92 when "
             "absent) when the model's args run KServe's Hugging Face server with --backend=vllm, or less its "
             "--kv-cache-memory-bytes per GPU when given: weights larger than that never load, and the revision never "
-            "becomes Ready. vLLM's fraction is at most 1/clients on each pool of the accelerator whose GPUs pods share "
-            "by time-slicing or MPS: vLLM 0.24.0 asks for that fraction of the whole GPU at start."
+            "becomes Ready. On each pool of the accelerator whose GPUs pods share by time-slicing or MPS, each pod "
+            "gets 1/clients of the GPU less a CUDA context (0.56 GB): the weights of a server that is not vLLM, "
+            "vLLM's fraction of the whole GPU (vLLM 0.24.0 asks for it at start), and with --kv-cache-memory-bytes "
+            "vLLM's weights and KV cache within the smaller of the fraction and that share. vLLM over more than one "
+            "GPU may not land on a MIG pool (each rank sees one MIG device), and values vLLM refuses "
+            "(--gpu-memory-utilization outside (0, 1], a --kv-cache-memory-bytes it cannot read) fail."
         ),
         enforcement="mandatory",
         area="models",
@@ -568,8 +658,9 @@ RULES = [
         check_stack=_gpu_memory,
         remediation=(
             "Ask for more GPUs (resources.gpus, with a pool of that many per node), a larger accelerator, a larger "
-            "--gpu-memory-utilization for vLLM (at most 1/clients on a shared GPU), or serve a smaller (quantised) "
-            "model; modelSizeGb is the size of the weights in GB."
+            "--gpu-memory-utilization for vLLM (on a shared GPU at most 1/clients less a CUDA context: 0.47 on an L4 "
+            "shared two ways), or serve a smaller (quantised) model; modelSizeGb is the size of the weights in GB. "
+            "Give vLLM over several GPUs a pool of whole GPUs, not MIG."
         ),
         unknown=reading({"InferenceService": ("metadata.annotations.*", "spec.predictor")}),
     ),

@@ -78,8 +78,10 @@ def _mig_line(size: str, bound: str, how: str) -> str:
     )
 
 
-MIG_1G10 = "one MIG 1g.10gb device, the GB in its name: a lower bound of what it reports"
-MIG_3G20 = "one MIG 3g.20gb device, the GB in its name: a lower bound of what it reports"
+MIG_1G10 = "one MIG 1g.10gb device: 10 GB in its name x 0.89 (no measured figure)"
+MIG_3G20 = "one MIG 3g.20gb device: 20 GB in its name x 0.89 (no measured figure)"
+MPS2_HOW = "1/2 of one 23034 MiB GPU (MPS) less a CUDA context (0.56 GB)"
+TS2_HOW = "1/2 of one 23034 MiB GPU (time-slicing) less a CUDA context (0.56 GB)"
 MPS2 = {"strategy": "mps", "maxClientsPerGpu": 2}
 TS4 = {"strategy": "time-slicing", "maxClientsPerGpu": 4}
 MIG10 = {"strategy": "mig", "migProfile": "1g.10gb"}
@@ -93,12 +95,19 @@ MIG10 = {"strategy": "mig", "migProfile": "1g.10gb"}
         (24.16, 1, None, "nvidia-l4", _line("24.16", "24.15", "1 x 23034 MiB")),
         # two L4s on a two-GPU node: 48.3058 GB
         (60, 2, None, "nvidia-l4", _line("60", "48.3", "2 x 23034 MiB")),
-        # MPS: an equal fraction per client, 12.0764 GB
-        (12.08, 1, MPS2, "nvidia-l4", _line("12.08", "12.07", "1/2 of one 23034 MiB GPU (MPS)")),
-        # time-slicing: one GPU's memory, whatever the clients
-        (24.16, 1, TS4, "nvidia-l4", _line("24.16", "24.15", "one 23034 MiB GPU shared by time-slicing")),
-        # MIG: the profile's memory
-        (10.01, 1, MIG10, "nvidia-a100-80gb", _mig_line("10.01", "10", MIG_1G10)),
+        # MPS: an equal fraction per client less its CUDA context, 12.0764 - 0.56 = 11.5164 GB (rev16f D5)
+        (11.52, 1, MPS2, "nvidia-l4", _line("11.52", "11.51", MPS2_HOW)),
+        # time-slicing: the same share, whatever the server (rev16f D4: the whole GPU was allowed to each pod):
+        # 24.1529 / 4 - 0.56 = 5.4782 GB
+        (
+            5.48,
+            1,
+            TS4,
+            "nvidia-l4",
+            _line("5.48", "5.47", "1/4 of one 23034 MiB GPU (time-slicing) less a CUDA context (0.56 GB)"),
+        ),
+        # MIG: a profile without a measured figure, its name's GB x 0.89 (rev16f D3): 8.9 GB
+        (8.91, 1, MIG10, "nvidia-a100-80gb", _mig_line("8.91", "8.9", MIG_1G10)),
     ],
 )
 def test_weights_larger_than_the_gpu_memory_are_refused(
@@ -112,9 +121,9 @@ def test_weights_larger_than_the_gpu_memory_are_refused(
     [
         (24.15, 1, None, "nvidia-l4"),
         (48.3, 2, None, "nvidia-l4"),
-        (12.07, 1, MPS2, "nvidia-l4"),
-        (24.15, 1, TS4, "nvidia-l4"),
-        (10, 1, MIG10, "nvidia-a100-80gb"),
+        (11.51, 1, MPS2, "nvidia-l4"),
+        (5.47, 1, TS4, "nvidia-l4"),
+        (8.9, 1, MIG10, "nvidia-a100-80gb"),
     ],
 )
 def test_weights_within_the_gpu_memory_plan(
@@ -170,19 +179,34 @@ def test_the_rule_fails_weights_over_the_gpus_memory_on_a_shipped_plan(size: str
     assert msgs == (expected if failed else []), msgs
 
 
-@pytest.mark.parametrize(("size", "failed"), [("24.15", False), ("24.16", True)])
-def test_the_rule_takes_the_whole_gpu_for_a_server_that_is_not_vllm(size: str, failed: bool) -> None:
-    """resnet-triton (Triton, no --backend=vllm): one L4 as nvidia-smi reports it, 24.1529 GB, not 24 GiB (25.77 GB:
-    rev16d defect 2 passed 25 GB)."""
+_TRITON_SHARE = (
+    "models/resnet-triton: {size} GB of weights on pool mlplatform-gpu-l4, whose GPUs 2 pods share (1/2 of 23034 MiB "
+    "= 24.15 GB less a CUDA context (0.56 GB): 11.51 GB): the model never loads beside the others"
+)
+_TRITON_WHOLE = (
+    "models/resnet-triton: {size} GB of weights on 1 x nvidia-l4 (23034 MiB = 24.15 GB each: 24.15 GB): the model "
+    "never loads into its GPUs' memory"
+)
+
+
+@pytest.mark.parametrize(
+    ("size", "failed"),
+    [
+        # rev16f D4: gcp-prod's L4 pool is time-sliced x2 and resnet-triton (Triton, no --backend=vllm) may land
+        # there: 24.1529 / 2 - 0.56 = 11.5165 GB, not the whole GPU (24.15 GB passed)
+        ("11.51", None),
+        ("11.52", _TRITON_SHARE),
+        ("24.15", _TRITON_SHARE),
+        # over one whole L4 as nvidia-smi reports it, 24.1529 GB, not 24 GiB (rev16d defect 2 passed 25 GB)
+        ("24.16", _TRITON_WHOLE),
+    ],
+)
+def test_the_rule_gives_a_server_that_is_not_vllm_its_share_of_a_time_sliced_gpu(size: str, failed: str | None) -> None:
     from support import mutated_resources, rules_plan
 
     resources, settings = rules_plan("gcp-prod")
     msgs = _rule_failures(mutated_resources(resources, _isvc("resnet-triton"), _sized(size), exactly=1), settings)
-    expected = [
-        f"models/resnet-triton: {float(size):g} GB of weights on 1 x nvidia-l4 (23034 MiB = 24.15 GB each: 24.15 GB): "
-        "the model never loads into its GPUs' memory"
-    ]
-    assert msgs == (expected if failed else []), msgs
+    assert msgs == ([failed.format(size=f"{float(size):g}")] if failed else []), msgs
 
 
 @pytest.mark.parametrize(
@@ -247,23 +271,24 @@ def test_vllm_within_its_fraction_plans(args: list[str], size: float) -> None:
 
 def test_mig_with_more_gpus_is_still_one_profile() -> None:
     """rev16d defect 3: 2 x MIG 3g.20gb was taken as 40 GB (a 38 GB model accepted); one CUDA process sees one MIG
-    device, so the bound is 20 GB whatever resources.gpus says, and the advice is not "more GPUs"."""
+    device, so the bound is one device (20 GB x 0.89 = 17.8 GB) whatever resources.gpus says, and the advice is not
+    "more GPUs"."""
     mig = {"strategy": "mig", "migProfile": "3g.20gb"}
-    line = _mig_line("38", "20", MIG_3G20)
+    line = _mig_line("38", "17.8", MIG_3G20)
     assert _error(_stack(38, 2, mig, "nvidia-a100-40gb", gpus_per_node=2)) == line
-    assert load(_stack(20, 2, mig, "nvidia-a100-40gb", gpus_per_node=2), frozenset(), FILE).config.models["m"]
+    assert load(_stack(17.8, 2, mig, "nvidia-a100-40gb", gpus_per_node=2), frozenset(), FILE).config.models["m"]
 
 
 def test_the_smallest_pool_of_the_accelerator_decides() -> None:
     """rev16d defect 4: an MPS x2 pool and a whole-GPU pool of L4s; the pods select only the accelerator, so the
-    model may land on the MPS pool's half GPU (12.0764 GB), not only on the whole one."""
+    model may land on the MPS pool's half GPU (12.0764 - 0.56 GB), not only on the whole one."""
     pools = {
         "whole": {"accelerator": "nvidia-l4", "maxNodes": 2, "gpusPerNode": 1},
         "shared": {"accelerator": "nvidia-l4", "maxNodes": 2, "gpusPerNode": 1, "sharing": MPS2},
     }
-    line = _line("20", "12.07", "1/2 of one 23034 MiB GPU (MPS)", pool="shared")
+    line = _line("20", "11.51", MPS2_HOW, pool="shared")
     assert _error(_stack(20, 1, None, pools=pools)) == line
-    assert load(_stack(12.07, 1, None, pools=pools), frozenset(), FILE).config.models["m"]
+    assert load(_stack(11.51, 1, None, pools=pools), frozenset(), FILE).config.models["m"]
 
 
 def _aws_dev(pools: dict[str, dict[str, Any]], size: float, gpus: int) -> dict[str, str]:
@@ -305,25 +330,26 @@ def test_a_pool_that_serves_one_share_per_pod_does_not_bound_a_multi_gpu_model()
 def _args_line(value: str, why: str, most: str, clients: int) -> str:
     return (
         f"{FILE}: mlplatform:models.m.args: {value} is not allowed; {why}; give --gpu-memory-utilization at most "
-        f"{most} (1/{clients})"
+        f"{most} (1/{clients} of 24.15 GB less a CUDA context, 0.56 GB)"
     )
 
 
 def _mps_why(clients: int) -> str:
     return (
         f"pool p shares each GPU by MPS among {clients} clients: CUDA reports the whole GPU to vLLM, which asks for "
-        f"that fraction of it at start but may have only 1/{clients} of it"
+        f"that fraction of it at start but may have only 1/{clients} of it less its own CUDA context"
     )
 
 
 def _ts_why(clients: int) -> str:
     return (
         f"pool p shares each GPU by time-slicing among {clients} pods: each vLLM pod asks for that fraction of the "
-        "whole GPU at start, so together they ask for more than it has"
+        "whole GPU at start, beside the others' and their CUDA contexts"
     )
 
 
 TS2 = {"strategy": "time-slicing", "maxClientsPerGpu": 2}
+NO_FLAG = "no --gpu-memory-utilization (vLLM's default 0.92)"
 
 
 @pytest.mark.parametrize(
@@ -331,15 +357,27 @@ TS2 = {"strategy": "time-slicing", "maxClientsPerGpu": 2}
     [
         # rev16e N1 (a): MPS x2 with vLLM's default 0.92 was accepted at 5 GB; vLLM 0.24.0's request_memory asks
         # for 0.92 of the whole GPU CUDA reports with about half of it free
-        (MPS2, [], _args_line("no --gpu-memory-utilization (vLLM's default 0.92)", _mps_why(2), "0.5", 2)),
-        (MPS2, ["--gpu-memory-utilization=0.51"], _args_line("--gpu-memory-utilization 0.51", _mps_why(2), "0.5", 2)),
+        (MPS2, [], _args_line(NO_FLAG, _mps_why(2), "0.47", 2)),
+        # rev16f D5: exactly 1/2 was accepted and advised; the client's CUDA context is inside its half:
+        # 0.5 - 0.56 / 24.1529 = 0.4768, so 0.48 is over and 0.47 the advice
+        (MPS2, ["--gpu-memory-utilization=0.5"], _args_line("--gpu-memory-utilization 0.5", _mps_why(2), "0.47", 2)),
+        (MPS2, ["--gpu-memory-utilization=0.48"], _args_line("--gpu-memory-utilization 0.48", _mps_why(2), "0.47", 2)),
         # rev16e N2: time-slicing x2 with the default 0.92 was accepted; a second vLLM pod on the GPU never starts
-        (TS2, [], _args_line("no --gpu-memory-utilization (vLLM's default 0.92)", _ts_why(2), "0.5", 2)),
-        (TS4, ["--gpu_memory_utilization", "0.3"], _args_line("--gpu-memory-utilization 0.3", _ts_why(4), "0.25", 4)),
+        (TS2, [], _args_line(NO_FLAG, _ts_why(2), "0.47", 2)),
+        (TS2, ["--gpu-memory-utilization=0.5"], _args_line("--gpu-memory-utilization 0.5", _ts_why(2), "0.47", 2)),
+        # 1/4 - 0.56 / 24.1529 = 0.2268
+        (TS4, ["--gpu_memory_utilization", "0.23"], _args_line("--gpu-memory-utilization 0.23", _ts_why(4), "0.22", 4)),
     ],
 )
 def test_vllm_over_its_share_of_a_shared_gpu_is_refused(sharing: dict[str, Any], args: list[str], line: str) -> None:
     assert _error(_stack(5, 1, sharing, llm_args=args)) == line
+
+
+@pytest.mark.parametrize(("sharing", "fraction"), [(MPS2, "0.47"), (TS2, "0.47"), (TS4, "0.22")])
+def test_the_advised_fraction_plans(sharing: dict[str, Any], fraction: str) -> None:
+    """rev16f D5: the value the refusal advises starts (the other side of the boundary above)."""
+    args = [f"--gpu-memory-utilization={fraction}"]
+    assert load(_stack(3, 1, sharing, llm_args=args), frozenset(), FILE).config.models["m"]
 
 
 @pytest.mark.parametrize(
@@ -348,11 +386,10 @@ def test_vllm_over_its_share_of_a_shared_gpu_is_refused(sharing: dict[str, Any],
         # rev16e N1 (b): under MPS vLLM takes its fraction of the WHOLE GPU (0.45 x 24.1529 = 10.8688 GB), not of
         # the half the client is pinned to (5.43 GB refused 8 GB)
         (MPS2, ["--gpu-memory-utilization=0.45"], 10.87,
-         _line("10.87", "10.86", "vLLM's --gpu-memory-utilization 0.45 of the whole GPU, within 1/2 of one 23034 MiB "
-               "GPU (MPS)")),
-        # time-slicing at 1/2: the fraction of the whole GPU, 12.0764 GB
-        (TS2, ["--gpu-memory-utilization=0.5"], 12.08,
-         _line("12.08", "12.07", _vllm("one 23034 MiB GPU shared by time-slicing", "0.5"))),
+         _line("10.87", "10.86", f"vLLM's --gpu-memory-utilization 0.45 of the whole GPU, within {MPS2_HOW}")),
+        # time-slicing at the advised 0.47: the fraction of the whole GPU, 11.3519 GB
+        (TS2, ["--gpu-memory-utilization=0.47"], 11.36,
+         _line("11.36", "11.35", f"vLLM's --gpu-memory-utilization 0.47 of the whole GPU, within {TS2_HOW}")),
     ],
 )  # fmt: skip
 def test_vllm_within_its_share_gets_its_fraction_of_the_whole_gpu(
@@ -363,7 +400,7 @@ def test_vllm_within_its_share_gets_its_fraction_of_the_whole_gpu(
 
 
 def test_the_shipped_fraction_plans_on_a_time_sliced_pool() -> None:
-    """gcp-prod's qwen-chat: 0.45 on its time-sliced x2 L4 pool is within 1/2."""
+    """gcp-prod's qwen-chat: 0.45 on its time-sliced x2 L4 pool is within 1/2 less a CUDA context (0.4768)."""
     loaded = load(_stack(10.86, 1, TS2, llm_args=["--gpu-memory-utilization=0.45"]), frozenset(), FILE)
     assert loaded.config.models["m"].model_size_gb == 10.86
 
@@ -387,11 +424,43 @@ def test_a_kv_cache_in_bytes_leaves_the_rest_of_the_gpu_to_the_weights(
     assert _error(_stack(size, 1, None, llm_args=args)) == _line(f"{size:g}", bound, how)
 
 
-def test_a_kv_cache_in_bytes_on_mps_leaves_the_clients_share_less_it() -> None:
-    """rev16e N5 on a shared GPU: the MPS client's 1/2 (12.0764 GB) less 4 GB; the fraction still at most 1/2."""
-    args = ["--gpu-memory-utilization=0.5", "--kv-cache-memory-bytes=4000000000"]
-    how = "1/2 of one 23034 MiB GPU (MPS), less vLLM's --kv-cache-memory-bytes 4000000000 per GPU"
-    assert _error(_stack(8.08, 1, MPS2, llm_args=args)) == _line("8.08", "8.07", how)
+def _held(fraction: str, pool_how: str, kv: str) -> str:
+    return (
+        f"the smaller of vLLM's --gpu-memory-utilization {fraction} of the whole GPU and {pool_how}, less vLLM's "
+        f"--kv-cache-memory-bytes {kv} per GPU"
+    )
+
+
+@pytest.mark.parametrize(
+    ("sharing", "args", "size", "bound", "how"),
+    [
+        # rev16f D2: time-slicing x2, 0.45 and a 1 GB KV cache: 20 GB of weights was accepted (the whole GPU less
+        # 1 GB); the pod holds weights + KV within min(0.45 x 24.1529, 24.1529 / 2 - 0.56) = 10.8688 GB
+        (TS2, ["--gpu-memory-utilization=0.45", "--kv-cache-memory-bytes=1G"], 20, "9.79",
+         _held("0.45", TS2_HOW, "1073741824")),
+        (TS2, ["--gpu-memory-utilization=0.45", "--kv-cache-memory-bytes=4000000000"], 20, "6.86",
+         _held("0.45", TS2_HOW, "4000000000")),
+        # MPS x2 at the advised 0.47 and 4 GB: 11.3519 - 4 = 7.3519 GB (the client's 1/2 less 4 GB was 8.07 GB)
+        (MPS2, ["--gpu-memory-utilization=0.47", "--kv-cache-memory-bytes=4000000000"], 7.36, "7.35",
+         _held("0.47", MPS2_HOW, "4000000000")),
+    ],
+)  # fmt: skip
+def test_a_kv_cache_in_bytes_on_a_shared_gpu_stays_within_the_pods_share(
+    sharing: dict[str, Any], args: list[str], size: float, bound: str, how: str
+) -> None:
+    assert _error(_stack(size, 1, sharing, llm_args=args)) == _line(f"{size:g}", bound, how)
+    assert load(_stack(float(bound), 1, sharing, llm_args=args), frozenset(), FILE).config.models["m"]
+
+
+@pytest.mark.parametrize(("size", "accepted"), [(11.51, True), (11.52, False), (13, False)])
+def test_a_server_that_is_not_vllm_gets_its_share_of_a_time_sliced_gpu(size: float, accepted: bool) -> None:
+    """rev16f D4: a Triton/pytorch pod on a time-sliced x2 L4 was bounded by the whole GPU (13 GB passed, and two
+    such pods on one GPU need 26 GB of 24.15); each pod now gets 24.1529 / 2 - 0.56 = 11.5165 GB."""
+    cfg = _stack(size, 1, TS2)
+    if accepted:
+        assert load(cfg, frozenset(), FILE).config.models["m"]
+    else:
+        assert _error(cfg) == _line(f"{size:g}", "11.51", TS2_HOW)
 
 
 def test_a_pool_the_models_node_selector_excludes_does_not_bound_it() -> None:
@@ -404,7 +473,7 @@ def test_a_pool_the_models_node_selector_excludes_does_not_bound_it() -> None:
         "l4x2": {"accelerator": "nvidia-l4", "maxNodes": 2, "gpusPerNode": 2},
     }
     cfg = _stack(20, 1, None, pools=pools)
-    assert _error(cfg) == _line("20", "12.07", "1/2 of one 23034 MiB GPU (MPS)", pool="l4")
+    assert _error(cfg) == _line("20", "11.51", MPS2_HOW, pool="l4")
     models = json.loads(cfg["mlplatform:models"])
     models["m"]["nodeSelector"] = {"node.kubernetes.io/instance-type": "g2-standard-24"}
     cfg["mlplatform:models"] = json.dumps(models)
@@ -427,11 +496,84 @@ def test_a_2_gpu_model_is_not_judged_on_a_gke_time_sliced_pool() -> None:
     assert _error(_stack(50, 2, None, pools=pools)) == _line("50", "48.3", "2 x 23034 MiB", pool="l4x2")
 
 
-def test_a_mig_profile_is_named_as_a_lower_bound() -> None:
-    """rev16e N6: the profile's name is below what the device reports (NVIDIA's table gives only fractions), and the
-    refusal says so."""
+H200_1G18 = "one MIG 1g.18gb device: 16 GiB (nvidia-smi mig -lgip, catalog source mig-parted-120)"
+
+
+@pytest.mark.parametrize(
+    ("profile", "size", "bound", "how"),
+    [
+        # rev16f D3: nvidia-smi mig -lgip on an H200 (NVIDIA/mig-parted#120): 1g.18gb is 16.00 GiB = 17.1799 GB,
+        # not 18 GB (17.5 GB was accepted); 1g.35gb 32.25 GiB = 34.6282 GB (34.9 GB was accepted)
+        ("1g.18gb", 17.18, "17.17", H200_1G18),
+        ("1g.35gb", 34.63, "34.62", "one MIG 1g.35gb device: 32.25 GiB (nvidia-smi mig -lgip, catalog source "
+         "mig-parted-120)"),
+        # a profile with no measured figure: the name's GB x 0.89 (below the worst measured ratio, GB200's 0.895)
+        ("3g.20gb", 17.81, "17.8", MIG_3G20),
+    ],
+)  # fmt: skip
+def test_a_mig_device_gets_its_measured_memory_not_its_name(profile: str, size: float, bound: str, how: str) -> None:
+    accelerator = "nvidia-h200" if profile.endswith(("18gb", "35gb")) else "nvidia-a100-40gb"
+    gpus_per_node = 8 if accelerator == "nvidia-h200" else 1
+    mig: dict[str, Any] = {"strategy": "mig", "migProfile": profile}
+    # a node of 8 H200s holds each partition's images: the disk rev16f used
+    pool = {
+        "accelerator": accelerator,
+        "maxNodes": 2,
+        "gpusPerNode": gpus_per_node,
+        "sharing": mig,
+        "diskSizeGib": 4000,
+    }
+    assert _error(_stack(size, 1, None, accelerator, pools={"p": pool})) == _mig_line(f"{size:g}", bound, how)
+    ok = _stack(float(bound), 1, None, accelerator, pools={"p": pool})
+    assert load(ok, frozenset(), FILE).config.models["m"]
+
+
+def test_vllm_over_more_than_one_gpu_is_refused_on_a_mig_pool() -> None:
+    """rev16f D7: qwen-like vLLM with 2 GPUs on an A100 MIG 3g.20gb pool was accepted; each tensor-parallel rank's
+    process sees one MIG device, so rank 1 never starts. One GPU plans."""
     mig = {"strategy": "mig", "migProfile": "3g.20gb"}
-    assert _error(_stack(20.01, 1, mig, "nvidia-a100-40gb")) == _mig_line("20.01", "20", MIG_3G20)
+    line = (
+        f"{FILE}: mlplatform:models.m.resources.gpus: 2 is not allowed; vLLM runs --tensor-parallel-size=2, one "
+        "process per GPU, and pool p partitions its GPUs by MIG (3g.20gb): a CUDA process enumerates a single MIG "
+        'device (NVIDIA MIG user guide, "CUDA Device Enumeration"), so vLLM\'s worker of rank 1 fails its check '
+        "local_rank < device_count (vllm/v1/worker/gpu_worker.py); ask for 1 GPU with a larger MIG profile, or pin "
+        "the model to a pool of whole GPUs (nodeSelector)"
+    )
+    assert _error(_stack(3.1, 2, mig, "nvidia-a100-40gb", llm_args=[])) == line
+    assert load(_stack(3.1, 1, mig, "nvidia-a100-40gb", llm_args=[]), frozenset(), FILE).config.models["m"]
+
+
+_UTIL_WHY = (
+    "vLLM takes --gpu-memory-utilization as a fraction of the GPU's memory greater than 0 and at most 1 "
+    "(vllm/config/cache.py: Field(gt=0, le=1)) and refuses to start otherwise; give one, e.g. 0.9"
+)
+_KV_WHY = (
+    "vLLM reads --kv-cache-memory-bytes as a whole number of bytes or a number with one suffix k, m, g, t "
+    "(10^3 ... 10^12) or K, M, G, T (2^10 ... 2^40) (vllm/utils/argparse_utils.py human_readable_int) and refuses "
+    "anything else at start; give e.g. 4G or 4000000000"
+)
+
+
+@pytest.mark.parametrize(
+    ("args", "written", "why"),
+    [
+        # rev16f D8: accepted on an unshared L4 (1.5 was read as the default 0.92), though vLLM refuses them
+        (["--gpu-memory-utilization=1.5"], "--gpu-memory-utilization=1.5", _UTIL_WHY),
+        (["--gpu_memory_utilization", "0"], "--gpu_memory_utilization 0", _UTIL_WHY),
+        (["--gpu-memory-utilization=lots"], "--gpu-memory-utilization=lots", _UTIL_WHY),
+        (["--kv-cache-memory-bytes=4GiB"], "--kv-cache-memory-bytes=4GiB", _KV_WHY),
+        (["--kv-cache-mem", "4e9"], "--kv-cache-mem 4e9", _KV_WHY),
+    ],
+)
+def test_vllm_values_vllm_refuses_are_refused_as_written(args: list[str], written: str, why: str) -> None:
+    line = f"{FILE}: mlplatform:models.m.args: {written} is not allowed; {why}"
+    assert _error(_stack(3, 1, None, llm_args=args)) == line
+
+
+def test_vllm_values_vllm_refuses_are_named_on_a_shared_gpu_too() -> None:
+    """rev16f D8: on a time-sliced x2 pool 1.5 was refused as "--gpu-memory-utilization 0.92 is not allowed"."""
+    line = f"{FILE}: mlplatform:models.m.args: --gpu-memory-utilization=1.5 is not allowed; {_UTIL_WHY}"
+    assert _error(_stack(3, 1, TS2, llm_args=["--gpu-memory-utilization=1.5"])) == line
 
 
 # ------------------------------------------------------------------------------- rev16e N1, N2, N5 (the policy)
@@ -450,8 +592,10 @@ def _qwen_args(args: list[str], size: str = "3.1") -> Any:
     ("args", "failed"),
     [
         ([], "0.92"),  # rev16e N2: vLLM's default on gcp-prod's time-sliced x2 L4 pool
-        (["--gpu-memory-utilization=0.51"], "0.51"),
-        (["--gpu-memory-utilization=0.5"], None),
+        # rev16f D5: 1/2 was accepted; 0.5 - 0.56 / 24.1529 = 0.4768
+        (["--gpu-memory-utilization=0.5"], "0.5"),
+        (["--gpu-memory-utilization=0.48"], "0.48"),
+        (["--gpu-memory-utilization=0.47"], None),
     ],
 )
 def test_the_rule_fails_vllm_over_its_share_of_a_shared_gpu(args: list[str], failed: str | None) -> None:
@@ -461,22 +605,80 @@ def test_the_rule_fails_vllm_over_its_share_of_a_shared_gpu(args: list[str], fai
     msgs = _rule_failures(mutated_resources(resources, _isvc("qwen-chat"), _qwen_args(args), exactly=1), settings)
     expected = [
         f"models/qwen-chat: vLLM's --gpu-memory-utilization {failed} on pool mlplatform-gpu-l4, whose GPUs 2 pods "
-        "share: vLLM asks for that fraction of the whole GPU at start, more than 1/2 of it; the model never starts "
-        "beside the others"
+        "share: vLLM asks for that fraction of the whole GPU at start, more than 1/2 of it less a CUDA context (0.47 "
+        "at most); the model never starts beside the others"
     ]
     assert msgs == (expected if failed else []), msgs
 
 
-@pytest.mark.parametrize(("size", "failed"), [("20.15", False), ("20.16", True)])
-def test_the_rule_takes_a_kv_cache_in_bytes_instead_of_the_fraction(size: str, failed: bool) -> None:
-    """rev16e N5: 0.2 and a 4 GB KV cache: one L4 (24.1529 GB) less 4 GB, not 0.2 of it (4.83 GB)."""
+_KV_SHARE = (
+    "models/qwen-chat: {size} GB of weights on pool mlplatform-gpu-l4, whose GPUs 2 pods share (the smaller of vLLM's "
+    "--gpu-memory-utilization 0.45 and 1/2 of 23034 MiB = 24.15 GB less a CUDA context (0.56 GB), less "
+    "--kv-cache-memory-bytes 1073741824: 9.79 GB): the model never loads beside the others"
+)
+_KV_WHOLE = (
+    "models/qwen-chat: {size} GB of weights on 1 x nvidia-l4 (23034 MiB = 24.15 GB each less vLLM's "
+    "--kv-cache-memory-bytes 1073741824: 23.07 GB): the model never loads into its GPUs' memory"
+)
+
+
+@pytest.mark.parametrize(
+    ("size", "failed"),
+    [
+        # rev16f D2: 0.45 and a 1 GiB KV cache on gcp-prod's time-sliced x2 L4: 20 GB passed (the whole GPU less
+        # 1 GiB); weights + KV within min(0.45 x 24.1529, 24.1529 / 2 - 0.56) = 10.8688 GB: 9.7951 GB of weights
+        ("9.79", None),
+        ("9.8", _KV_SHARE),
+        ("20", _KV_SHARE),
+        # rev16e N5: over one L4 less the KV cache (24.1529 - 1.0737 = 23.0792 GB), not 0.45 of it
+        ("23.08", _KV_WHOLE),
+    ],
+)
+def test_the_rule_holds_a_kv_cache_in_bytes_to_the_pods_share(size: str, failed: str | None) -> None:
     from support import mutated_resources, rules_plan
 
-    change = _qwen_args(["--gpu-memory-utilization=0.2", "--kv-cache-memory-bytes=4g"], size)
+    change = _qwen_args(["--gpu-memory-utilization=0.45", "--kv-cache-memory-bytes=1G"], size)
     resources, settings = rules_plan("gcp-prod")
     msgs = _rule_failures(mutated_resources(resources, _isvc("qwen-chat"), change, exactly=1), settings)
+    assert msgs == ([failed.format(size=f"{float(size):g}")] if failed else []), msgs
+
+
+@pytest.mark.parametrize(
+    ("args", "failed"),
+    [
+        # rev16f D8: values vLLM refuses were read as its default (0.92) or ignored (4GiB)
+        (["--gpu-memory-utilization=1.5"], "--gpu-memory-utilization '1.5', which vLLM refuses (a fraction in (0, 1])"),
+        (["--kv-cache-memory-bytes=4GiB"], "--kv-cache-memory-bytes '4GiB', which vLLM's human_readable_int refuses"),
+    ],
+)
+def test_the_rule_fails_vllm_values_vllm_refuses(args: list[str], failed: str) -> None:
+    from support import mutated_resources, rules_plan
+
+    resources, settings = rules_plan("gcp-prod")
+    msgs = _rule_failures(mutated_resources(resources, _isvc("qwen-chat"), _qwen_args(args), exactly=1), settings)
+    assert msgs == [f"models/qwen-chat: {failed}: the model never starts"], msgs
+
+
+@pytest.mark.parametrize(("gpus", "failed"), [("2", True), ("1", False)])
+def test_the_rule_fails_vllm_over_more_than_one_gpu_on_a_mig_pool(gpus: str, failed: bool) -> None:
+    """rev16f D7: gcp-prod's A100 pool partitioned by MIG 3g.20gb (gpuPartitionSize) and qwen-chat moved to it with
+    2 GPUs: each tensor-parallel rank sees one MIG device. One GPU passes."""
+    from support import mutated_resources, rules_plan
+
+    def mig(props: dict[str, Any]) -> None:
+        props["nodeConfig"]["guestAccelerators"][0]["gpuPartitionSize"] = "3g.20gb"
+
+    def on_a100(props: dict[str, Any]) -> None:
+        predictor = props["spec"]["predictor"]
+        predictor["nodeSelector"]["mlplatform.io/accelerator"] = "nvidia-a100-40gb"
+        for part in ("requests", "limits"):
+            predictor["model"]["resources"][part]["nvidia.com/gpu"] = gpus
+
+    resources, settings = rules_plan("gcp-prod")
+    pools = mutated_resources(resources, lambda r: r.name == "mlplatform-gpu-a100", mig, exactly=1)
+    msgs = _rule_failures(mutated_resources(pools, _isvc("qwen-chat"), on_a100, exactly=1), settings)
     expected = [
-        f"models/qwen-chat: {size} GB of weights on 1 x nvidia-l4 (23034 MiB = 24.15 GB each less vLLM's "
-        "--kv-cache-memory-bytes 4000000000: 20.15 GB): the model never loads into its GPUs' memory"
+        "models/qwen-chat: vLLM over 2 GPUs (--tensor-parallel-size) may land on pool mlplatform-gpu-a100, whose GPUs "
+        "MIG partitions: each rank's process sees one MIG device; the model never starts"
     ]
     assert msgs == (expected if failed else []), msgs

@@ -33,8 +33,8 @@ def test_llm_timeout_is_its_cold_start_plus_a_request_within_the_platform_max() 
     p = plan(
         model(format="huggingface", storageUri="hf://Qwen/Qwen2.5-1.5B-Instruct", resources=GPU),
     )
-    # 932 s: test_model_service.py::test_llm_scale_to_zero_deadline_covers_the_vllm_engine_start
-    assert p.predictor()["timeout"] == 932 + 300 <= int(MAX_REVISION_TIMEOUT)
+    # 980 s: test_model_service.py::test_llm_scale_to_zero_deadline_covers_the_vllm_engine_start
+    assert p.predictor()["timeout"] == 980 + 300 <= int(MAX_REVISION_TIMEOUT)
 
 
 def test_default_chain_is_reported_short() -> None:
