@@ -241,12 +241,21 @@ def _libyaml_may_differ(text: str) -> bool:
     - a ``?`` in a flow collection: it ends a plain scalar in PyYAML (scanner.py ``scan_plain``: ``self.flow_level and
       ch in ',?[]{}'``), not in libyaml (``[x?]``: PyYAML "expected ',' or ']', but got '?'", libyaml the text "x?");
     - a tag (``!``, ``!!str``, ``!foo``): the non-specific tag ``!`` on an empty value is null in PyYAML and "" in
-      libyaml, and ``[!, 1]`` is refused by one and read by the other.
+      libyaml, and ``[!, 1]`` is refused by one and read by the other; and only the Python composer marks a written
+      tag (``written_tag``), which the tag refusal reads, so every tag goes to the Python loader.
+
+    A ``!`` starts a tag wherever go-yaml's scanner starts a token (go-yaml/yaml@v3.0.1 scannerc.go
+    ``yaml_parser_fetch_next_token``, ``'!'`` -> ``yaml_parser_fetch_tag``), which :data:`_TAG_START` over-covers:
+    at the start of a line or after a blank or a BOM; after a flow indicator ``[ ] { } ,``; after ``?`` and ``:``,
+    which in flow context are the key and value indicators with nothing after them (``parser.flow_level > 0 ||
+    is_blankz(...)``), so ``{"k":!!float 010}`` is a tag (red14k break 1); and after a quoted scalar's closing quote.
+    A plain scalar holds ``!`` as text, and ends only at ``: ``/``#``/a blank or, in flow, ``, ? [ ] { }``
+    (``yaml_parser_scan_plain``), each of which is in the set.
     """
     return "\t" in text or ("?" in text and ("[" in text or "{" in text)) or _TAG_START.search(text) is not None
 
 
-_TAG_START = re.compile(r"(?:^|[\s\[\]{},])!", re.M)
+_TAG_START = re.compile(r"(?:^|[\s\ufeff\[\]{},?:\"'])!", re.M)
 
 
 def _read_yaml(loader_class: type[_StackLoader], text: str, rel: str) -> Any:
