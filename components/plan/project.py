@@ -64,7 +64,7 @@ class _StackLoader(yaml.SafeLoader):
         tag other than ``!!str`` on a scalar (red14j breaks 1, 2)."""
         tag = self.peek_event().tag  # type: ignore[no-untyped-call]
         node: yaml.ScalarNode = super().compose_scalar_node(anchor)  # type: ignore[no-untyped-call]
-        if tag is not None and tag != _STR_TAG:
+        if tag is not None:  # !!str too: ``!!str 2024-01-05`` is text, not a timestamp (red14k break 7)
             node.written_tag = tag  # type: ignore[attr-defined]
         return node
 
@@ -84,11 +84,38 @@ class _StackLoader(yaml.SafeLoader):
             if key in seen:
                 raise yaml.constructor.ConstructorError(None, None, f"{key} is given twice", key_node.start_mark)
             seen.add(key)
+        own_text = all(k.tag == "tag:yaml.org,2002:merge" or self._is_text(k) for k, _ in node.value)
         self.flatten_mapping(node)  # merged keys first, then the map's own: its own win, as in go-yaml
+        # A merged key overrides (or is overridden by) another only when go-yaml reads both as the same value (v3.0.1
+        # decode.go ``merge`` assigns into the map by Go value): in a map whose own keys are not all text
+        # (``isStringMap``: a map[interface{}]interface{}, not a map[string]interface{}, where every key becomes
+        # text), a text "1" and the number 1 are two keys, which the CLI writes back as "1" and 1 and, decoding again
+        # (loaders.go LoadProjectStackBytes), refuses: decode.go ``mapping`` compares the keys' text, "mapping key
+        # "1" already defined" (red14k break 8)
+        is_text: dict[str, bool] = {}
+        for key_node, _ in [] if own_text else node.value:
+            text = self._key(key_node)
+            kind = self._is_text(key_node)
+            if is_text.setdefault(text, kind) != kind:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"{text} is given twice: the Pulumi CLI writes the merged map back with a text and a number or "
+                    f'true/false key that both read "{text}", and refuses it (go-yaml v3: mapping key "{text}" '
+                    "already defined): quote both keys or neither",
+                    key_node.start_mark,
+                )
         mapping: dict[str, Any] = {}
         for key_node, value_node in node.value:
             mapping[self._key(key_node)] = self.construct_object(value_node, deep=deep)  # type: ignore[no-untyped-call]
         return mapping
+
+    @staticmethod
+    def _is_text(node: yaml.Node) -> bool:
+        """Whether go-yaml v3 reads the key ``node`` as text: quoted, ``!!str`` or plain text."""
+        if not isinstance(node, yaml.ScalarNode):
+            return False
+        return bool(node.style) or getattr(node, "written_tag", None) == _STR_TAG or plain_reads_as_text(node.value)
 
     @staticmethod
     def _key(node: yaml.Node) -> str:
@@ -358,7 +385,8 @@ def renamed_key(root: yaml.Node) -> str | None:
         elif isinstance(node, yaml.ScalarNode):
             if (problem := _tagged(node, path)) is not None:
                 return problem
-            if not node.style and go_timestamp(str(node.value)):
+            if not node.style and getattr(node, "written_tag", None) is None and go_timestamp(str(node.value)):
+                # a plain scalar without a tag: ``!!str 2024-01-05`` is text to go-yaml too (red14k break 7)
                 # go-yaml v3.0.1 decodes a plain timestamp into any as a time.Time (v2's "for backward compatibility
                 # reasons we set it as a string" is gone from decode.go ``scalar``), which the CLI passes on as RFC
                 # 3339 text (2001-12-14 becomes 2001-12-14T00:00:00Z)
@@ -402,7 +430,7 @@ def _tagged(node: yaml.ScalarNode, path: tuple[str, ...]) -> str | None:
     than read either way (red14j breaks 1, 2). ``!!str`` (or quotes) is text in both. Other tags (``!!binary``,
     ``!Ref``) are refused by the constructor, with their line."""
     tag = getattr(node, "written_tag", None)
-    if tag is None or not (tag == "!" or tag.startswith("tag:yaml.org,2002:")):
+    if tag is None or tag == _STR_TAG or not (tag == "!" or tag.startswith("tag:yaml.org,2002:")):
         return None
     if tag.removeprefix("tag:yaml.org,2002:") in ("binary", "set", "omap", "pairs", "seq", "map"):
         return None
@@ -445,6 +473,17 @@ def go_timestamp(text: str) -> bool:
 
 
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+
+
+def plain_reads_as_text(text: str) -> bool:
+    """Whether ``text`` written as a plain scalar is read back as that text by this plan's stack loader (go-yaml
+    v3's resolution: :class:`_StackLoader`'s resolvers, :func:`go_yaml_number`, :func:`go_timestamp`), so that YAML
+    written for a stack file (``mlplatform import``) can leave it unquoted: ``0o17``, ``1e3``, ``08``, ``2024-1-5``,
+    ``true``, ``~`` and ``<<`` are not (red14k break 3: PyYAML's dumper quoted only what YAML 1.1 resolves)."""
+    tag = _StackLoader.resolve(_StackLoader, yaml.ScalarNode, text, (True, False))  # type: ignore[arg-type]
+    if tag == _GO_NUMBER_TAG:
+        return go_yaml_number(text) == text and not go_timestamp(text)
+    return tag in (_STR_TAG, _TIMESTAMP_TAG) and not go_timestamp(text)  # a YAML 1.1 timestamp is read as text
 
 
 @dataclass(frozen=True)
