@@ -6,6 +6,7 @@ import calendar
 import json
 import math
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -494,6 +495,8 @@ class Project:
     name: str
     main: str
     stack_config_dir: str
+    virtualenv: str | None = None
+    """Pulumi.yaml ``runtime.options.virtualenv``: the folder the Pulumi CLI's Python host runs the program in."""
 
     def stack_path(self, stack: str) -> Path:
         """The stack file of ``stack``."""
@@ -530,6 +533,7 @@ def find_project(start: Path) -> Project:
 def load_project(root: Path) -> Project:
     """Read ``root/Pulumi.yaml``; its ``main`` must exist (the Pulumi CLI runs the program there)."""
     path = root / "Pulumi.yaml"
+    _refuse_special_file(path, str(path), "give the project file (YAML)")
     try:
         doc = yaml.safe_load(path.read_bytes().decode("utf-8")) or {}
     except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError) as e:
@@ -540,6 +544,9 @@ def load_project(root: Path) -> Project:
         if key in doc and not isinstance(doc[key], str):
             raise ProjectError(f"{path}: {key}: {_cli_string(doc[key])} is not allowed; give a string")
     main = str(doc.get("main", "."))
+    runtime = doc.get("runtime")
+    options = runtime.get("options") if isinstance(runtime, dict) else None
+    venv = options.get("virtualenv") if isinstance(options, dict) else None
     if not (root / main).exists():
         raise ProjectError(f"{path}: main: {main} does not exist; give the folder or file of the Pulumi program")
     return Project(
@@ -547,7 +554,20 @@ def load_project(root: Path) -> Project:
         name=str(doc["name"]),
         main=main,
         stack_config_dir=str(doc.get("stackConfigDir", ".")),
+        virtualenv=venv if isinstance(venv, str) and venv else None,
     )
+
+
+def _refuse_special_file(path: Path, rel: str, what: str) -> None:
+    """Refuse ``path`` when it is (or a symlink leads to) a FIFO, socket or device, before opening it: a FIFO with
+    no writer blocks open() forever and /dev/zero never ends (red14k break 6; ``mlplatform import`` refuses its
+    inputs the same way, kimport.py ``read_documents``)."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return  # missing or unreadable: the caller's own line
+    if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+        raise ProjectError(f"{rel}: is not a regular file (a pipe, socket or device); {what}")
 
 
 def _one_line(e: BaseException) -> str:
@@ -725,6 +745,7 @@ def read_stack_file(project: Project, stack: str, secret_values: dict[str, str] 
         raise ProjectError(f"--stack: {json.dumps(stack)} is not a stack name; stacks here: {known}")
     path = project.stack_path(stack)
     rel = str(path.relative_to(project.root))
+    _refuse_special_file(path, rel, "give the stack file (YAML)")
     if not path.is_file():
         known = ", ".join(project.stacks()) or "none"
         raise ProjectError(f"{rel}: no such stack file; stacks here: {known}")
