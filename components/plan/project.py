@@ -386,6 +386,9 @@ def renamed_key(root: yaml.Node) -> str | None:
         elif isinstance(node, yaml.ScalarNode):
             if (problem := _tagged(node, path)) is not None:
                 return problem
+            if node.tag == "tag:yaml.org,2002:merge":  # a plain << where a value goes: PyYAML's merge key, refused by
+                # its constructor with a line and no key path (red14k break 10); go-yaml v3 reads the text "<<"
+                return f'{_where(path)}: << is not allowed as a plain value; write it quoted for the text, "<<"'
             if not node.style and getattr(node, "written_tag", None) is None and go_timestamp(str(node.value)):
                 # a plain scalar without a tag: ``!!str 2024-01-05`` is text to go-yaml too (red14k break 7)
                 # go-yaml v3.0.1 decodes a plain timestamp into any as a time.Time (v2's "for backward compatibility
@@ -420,7 +423,7 @@ def _shown(text: str, path: tuple[str, ...] = ()) -> str:
 
     if credential_path([p.split(":", 1)[-1] for p in path], text) or shows_credential(text):
         return hidden
-    return escape_line(text) if text else '""'
+    return show(text)  # cut at TEXT_WIDTH as every other line's value (red14k break 10), quoted where it would hide
 
 
 def _tagged(node: yaml.ScalarNode, path: tuple[str, ...]) -> str | None:

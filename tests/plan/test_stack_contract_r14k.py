@@ -77,3 +77,32 @@ def test_a_merged_text_key_and_a_number_key_of_the_same_text_are_refused(text: s
 )
 def test_merged_keys_go_yaml_reads_as_one_key_are_read(text: str, value: object) -> None:
     assert parse_stack_text(text.encode(), FILE) == value
+
+
+# ------------------------------------------------------------------ break 10: the refusal line's format
+
+TAGGED = (
+    "is not allowed; the Pulumi CLI (go-yaml v3) reads a tagged value otherwise than YAML 1.1: remove the tag !!int "
+    "and write the value plain, or quoted for text"
+)
+
+
+def test_a_long_tagged_value_is_cut_as_every_line_cuts_it() -> None:
+    # main: !!int and 5,000 characters made one 5,000-character line; components.errors.show cuts at TEXT_WIDTH
+    line = refusal("x: !!int " + "9" * 5000 + "\n")
+    assert line == f"{FILE}: x: !!int {'9' * 256}... (truncated) {TAGGED}"
+
+
+def test_a_key_holding_a_double_quote_is_shown_quoted() -> None:
+    # main: models.a"b.x
+    assert refusal('models:\n  "a\\"b":\n    x: !!int 5\n') == f'{FILE}: models."a\\"b".x: !!int 5 {TAGGED}'
+
+
+@pytest.mark.parametrize(("text", "where"), [("b: [<<, 1]\n", "b.0"), ("b: {x: <<}\n", "b.x")])
+def test_a_plain_merge_value_is_refused_with_its_key_path(text: str, where: str) -> None:
+    # main: "line 1: YAML syntax error: !!merge values are not allowed; ..." without the key path
+    assert refusal(text) == f'{FILE}: {where}: << is not allowed as a plain value; write it quoted for the text, "<<"'
+
+
+def test_a_quoted_merge_value_is_text() -> None:
+    assert parse_stack_text(b'b: ["<<", 1]\n', FILE) == {"b": ["<<", 1]}
