@@ -78,3 +78,23 @@ def test_a_plain_text_stays_plain() -> None:
     assert [
         t for t in ["v1", "1abc", "0x1G", "a-b", "gs://b/m", "2001-12-14T21:59:43"] if not plain_reads_as_text(t)
     ] == []
+
+
+@pytest.mark.parametrize(
+    ("args", "index"),
+    [('["--password=hunter2hunter2", "--workers", "2"]', 0), ('["--workers", "2", "--api-key", "hunter2hunter2"]', 3)],
+)
+def test_a_credential_flag_in_args_is_refused_masked(
+    args: str, index: int, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # red14k (noticed): main imported args ["--password=hunter2hunter2", ...] and printed them; env refuses credentials
+    path = tmp_path / "isvc.yaml"
+    path.write_text(ENV.replace("      env:\n      - {name: X, value: %s}\n", f"      args: {args}\n"))
+    line = _one_line(capsys, path)
+    assert line == (
+        f"{path}: InferenceService sk: as an mlplatform model: stacks/Pulumi.aws-dev.yaml: mlplatform:models.sk.args."
+        f"{index}: [plain text] is not allowed; a credential in args would be stored in plain text in the manifests "
+        "and the state; reference a Secret with secretEnv (a Hugging Face token: llm.huggingfaceTokenKey), and read "
+        "storage with the model's cloud identity or storageSecret"
+    )
+    assert "hunter2" not in line
