@@ -484,7 +484,7 @@ def plain_reads_as_text(text: str) -> bool:
     v3's resolution: :class:`_StackLoader`'s resolvers, :func:`go_yaml_number`, :func:`go_timestamp`), so that YAML
     written for a stack file (``mlplatform import``) can leave it unquoted: ``0o17``, ``1e3``, ``08``, ``2024-1-5``,
     ``true``, ``~`` and ``<<`` are not (red14k break 3: PyYAML's dumper quoted only what YAML 1.1 resolves)."""
-    tag = _StackLoader.resolve(_StackLoader, yaml.ScalarNode, text, (True, False))  # type: ignore[arg-type]
+    tag = _StackLoader.resolve(_StackLoader, yaml.ScalarNode, text, (True, False))  # type: ignore[no-untyped-call, arg-type]
     if tag == _GO_NUMBER_TAG:
         return go_yaml_number(text) == text and not go_timestamp(text)
     return tag in (_STR_TAG, _TIMESTAMP_TAG) and not go_timestamp(text)  # a YAML 1.1 timestamp is read as text
