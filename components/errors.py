@@ -270,10 +270,10 @@ def escape_line(text: str) -> str:
 
 def show_key(key: object) -> str:
     """A map key in a key path: as written, or in JSON quotes when it would hide characters (a newline, a tab, edge
-    spaces), break the line, or read as two keys or a quoted one (``.``, ``"``)."""
+    spaces) or break the line."""
     text = str(key)
-    if not text or text != text.strip() or not text.isprintable() or not text.isascii() or any(c in text for c in '."'):
-        return json.dumps(text)  # a " too: models.a"b.x would read as a quoted key (red14k break 10)
+    if not text or text != text.strip() or not text.isprintable() or not text.isascii() or "." in text:
+        return json.dumps(text)
     return text
 
 

@@ -412,7 +412,8 @@ def _where(path: tuple[str, ...], key: str | None = None) -> str:
     parts = [*(path[1:] if path[:1] == ("config",) else path), *(() if key is None else (key,))]
     if not parts:
         return "(the document)"
-    return escape_line(".".join([parts[0], *(show_key(p) for p in parts[1:])]))
+    # a key holding " is quoted too: models.a"b.x would read as a quoted key (red14k break 10)
+    return escape_line(".".join([parts[0], *(json.dumps(p) if '"' in p else show_key(p) for p in parts[1:])]))
 
 
 def _shown(text: str, path: tuple[str, ...] = ()) -> str:
