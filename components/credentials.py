@@ -172,6 +172,23 @@ def env_credential(name: str, value: str) -> bool:
     return bool(_CREDENTIAL_NAME.search(name)) or looks_like_credential(value)
 
 
+_FLAG = re.compile(r"\A-{1,2}([A-Za-z0-9][A-Za-z0-9_.-]*)(=(.*))?\Z", re.ASCII | re.S)
+
+
+def arg_credential(args: Sequence[str], i: int) -> bool:
+    """Whether ``args[i]`` carries a credential, by the env rule (:func:`env_credential`) applied to flags: a value of
+    a known token shape, ``--NAME=value`` with a credential name (``--password=...``, ``--api-key=...``, as an env
+    ``NAME`` is judged), or the value after a ``--NAME`` flag with one (``--password hunter2``)."""
+    if looks_like_credential(args[i]):
+        return True
+    # a flag's dashes are an env name's underscores: --api-key as API_KEY
+    if (m := _FLAG.match(args[i])) is not None and m[2] is not None:
+        return bool(m[3]) and env_credential(m[1].replace("-", "_"), m[3])
+    if i > 0 and not args[i].startswith("-") and (flag := _FLAG.match(args[i - 1])) is not None and flag[2] is None:
+        return env_credential(flag[1].replace("-", "_"), args[i])
+    return False
+
+
 def redact_uri(uri: str) -> str:
     """``uri`` with its user information (``user:password@``), and a query or fragment that may hold a credential,
     replaced by ``[plain text]``, for an error line that must not show a credential."""

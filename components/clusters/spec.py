@@ -55,6 +55,11 @@ def _reference(image: str) -> bool:
 _DIGEST = re.compile(r"\A[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}\Z", re.ASCII)
 """github.com/distribution/reference reference.go, Grammar: ``digest := digest-algorithm ":" digest-hex`` (the hex at
 least 32 hex characters)."""
+_GO_DIGEST = re.compile(r"\A(?:sha256:[a-f0-9]{64}|sha384:[a-f0-9]{96}|sha512:[a-f0-9]{128})\Z", re.ASCII)
+"""What distribution/reference v0.6.0 ``Parse`` then accepts: it calls ``digest.Parse``, and
+opencontainers/go-digest@v1.0.0 digest.go ``Validate`` takes only an available algorithm (algorithm.go: sha256,
+sha384, sha512, "hex encoding (lower case only)") with ``anchoredEncodedRegexps`` ``^[a-f0-9]{64}$``, ``{96}``,
+``{128}`` (red14k break 9: @md5:..., uppercase hex and 63 or 65 characters were accepted)."""
 
 
 class GpuSharing(Spec):
@@ -124,6 +129,13 @@ class ImageCache(Spec):
                     redact_uri(image),
                     "an image reference has @ only before its digest (@sha256:...); give registry/path:tag without a "
                     "user or token (pull credentials go in a Secret)",
+                )
+            if at and not _GO_DIGEST.match(digest):
+                raise field_error(
+                    str(i),
+                    redact_uri(image),
+                    "give the digest as sha256: and 64 lowercase hex characters (or sha384: 96, sha512: 128; "
+                    "opencontainers/go-digest)",
                 )
             if not _IMAGE_REF.match(image) or not _reference(image):
                 raise field_error(

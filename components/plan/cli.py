@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 from collections.abc import Callable
@@ -349,7 +350,12 @@ def _check_outputs(args: argparse.Namespace, project: Project, stacks: list[str]
     main = (project.root / project.main).resolve()
     program = main / "__main__.py" if main == project.root.resolve() else main
     source = _own_source()
-    guarded = [(program, "the program (Pulumi.yaml's main)"), *((s, "mlplatform's own source") for s in source)]
+    guarded = [
+        (program, "the program (Pulumi.yaml's main)"),
+        *((s, "mlplatform's own source") for s in source),
+        *((v, "the project's virtualenv") for v in _virtualenvs(project, own_root)),
+        *((i, "the Python interpreter") for i in _interpreters(project, own_root)),
+    ]
     for option, text in outputs:
         if text == "":
             raise OutputError(option, '""', "is empty; give a path (an empty one would be the current folder)")
@@ -357,20 +363,25 @@ def _check_outputs(args: argparse.Namespace, project: Project, stacks: list[str]
             raise OutputError(
                 option, text, "is not a path; give a file or folder path (the plan's tables go to stdout)"
             )
-        out = Path(text).resolve()
+        # red14k breaks 4, 5: the path as given (a symlink in it not followed: .venv/bin/python is inside .venv) and
+        # as the write lands (os.path.realpath: every symlink followed, also those met inside a --manifests folder)
+        outs = _both(Path(text))
         # --manifests writes <DIR>/<stack>/...: an input inside one of those folders could be overwritten too
-        written = [out / s for s in stacks] if option == "--manifests" else []
+        written = [w for out in outs for s in stacks for w in (out / s,)] if option == "--manifests" else []
+        landed = [*outs, *(_reached(written) if option == "--manifests" else [])]
         for given, real in resolved_inputs:
-            if _inside(out, real) or any(_inside(real, w) for w in written):
-                raise OutputError(
-                    option,
-                    Path(text),
-                    f"would write over the project's input {given}; give a path outside Pulumi.yaml and "
-                    f"{project.stack_config_dir}/",
-                )
-        for real, what in guarded:
-            if _inside(out, real) or any(_inside(real, w) for w in written):
-                raise OutputError(option, Path(text), f"would write over {what} {real}; give a path outside it")
+            for folder in _both(given) | {real}:
+                if any(_inside(o, folder) for o in landed) or any(_inside(folder, w) for w in written):
+                    raise OutputError(
+                        option,
+                        Path(text),
+                        f"would write over the project's input {given}; give a path outside Pulumi.yaml and "
+                        f"{project.stack_config_dir}/",
+                    )
+        for path, what in guarded:
+            for folder in _both(path):
+                if any(_inside(o, folder) for o in landed) or any(_inside(folder, w) for w in written):
+                    raise OutputError(option, Path(text), f"would write over {what} {path}; give a path outside it")
     _check_same_files(outputs, stacks, [*(i for i, _ in resolved_inputs), *(g for g, _ in guarded)])
     if len(outputs) == 2:
         (_, json_text), (_, manifests_text) = outputs
@@ -396,16 +407,61 @@ ENVIRONMENT_FILES = ("uv.lock", "pyproject.toml", "requirements.txt")
 """Files a project's Python environment is made from (beside Pulumi.yaml): no output may replace them."""
 
 
+def _both(path: Path) -> set[Path]:
+    """``path`` made absolute as written (its symlinks kept) and as the file system resolves it (os.path.realpath)."""
+    return {Path(os.path.abspath(path)), Path(os.path.realpath(path))}
+
+
+def _virtualenvs(project: Project, own_root: Path) -> list[Path]:
+    """The folders the program runs in: Pulumi.yaml ``runtime.options.virtualenv`` (.venv by default in the README's
+    setup), mlplatform's own .venv and the running interpreter's environment (sys.prefix)."""
+    named = [project.root / project.virtualenv] if project.virtualenv else []
+    return list(dict.fromkeys([*named, project.root / ".venv", own_root / ".venv", Path(sys.prefix)]))
+
+
+def _interpreters(project: Project, own_root: Path) -> list[Path]:
+    """The interpreters those environments run: each bin/python* resolved (a venv's python is a symlink to the
+    system one, which --json through the symlink would replace: red14k break 4), and sys.executable's."""
+    found = [Path(os.path.realpath(sys.executable))]
+    for venv in _virtualenvs(project, own_root):
+        for entry in (venv / "bin").glob("python*") if (venv / "bin").is_dir() else []:
+            found.append(Path(os.path.realpath(entry)))
+    return list(dict.fromkeys(found))
+
+
+def _walk(path: Path) -> list[Path]:
+    """Every file and folder at or under ``path``, symlinked folders followed (Path.rglob does not descend into them,
+    the writer does: red14k break 5), each real folder once."""
+    if not path.is_dir():
+        return [path] if path.exists() else []
+    found: list[Path] = [path]
+    seen: set[str] = set()
+    for folder, dirs, files in os.walk(path, followlinks=True):
+        real = os.path.realpath(folder)
+        if real in seen:
+            dirs[:] = []
+            continue
+        seen.add(real)
+        found.extend(Path(folder) / name for name in (*dirs, *files))
+    return found
+
+
+def _reached(paths: list[Path]) -> list[Path]:
+    """Where writes under ``paths`` can land: the real path of every file and folder under them."""
+    return [Path(os.path.realpath(p)) for path in paths for p in _walk(path)]
+
+
 def _files_of(paths: list[Path]) -> dict[tuple[int, int], Path]:
-    """The (device, inode) of every existing file at or under ``paths``."""
+    """The (device, inode) of every existing file at or under ``paths`` (symlinked folders followed)."""
     found: dict[tuple[int, int], Path] = {}
     for path in paths:
-        for file in [path] if path.is_file() else (path.rglob("*") if path.is_dir() else []):
+        for file in _walk(path):
             try:
                 st = file.stat()
             except OSError:
                 continue
-            found.setdefault((st.st_dev, st.st_ino), file)
+            if not file.is_dir():
+                found.setdefault((st.st_dev, st.st_ino), file)
     return found
 
 

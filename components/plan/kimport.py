@@ -27,7 +27,7 @@ from typing import Any
 import yaml
 
 from components.errors import MAX_DIGITS, SpecError, show
-from components.plan.project import go_yaml_number
+from components.plan.project import go_yaml_number, plain_reads_as_text
 from components.spec import MAX_DEPTH, nesting_depth
 
 KeyPath = tuple[str, ...]
@@ -2393,11 +2393,26 @@ def to_yaml(imported: list[Imported], runtimes: Sequence[ImportedRuntime] = ()) 
     runtimes, the two mappings under their stack keys, ``mlplatform:runtimes`` and ``mlplatform:models``."""
     models = {i.name: i.entry for i in imported}
     if not runtimes:
-        return yaml.safe_dump(models, sort_keys=False, default_flow_style=False)
+        return yaml.dump(models, Dumper=_StackDumper, sort_keys=False, default_flow_style=False)
     both: dict[str, Any] = {"mlplatform:runtimes": {r.name: r.entry for r in runtimes}}
     if models:
         both["mlplatform:models"] = models
-    return yaml.safe_dump(both, sort_keys=False, default_flow_style=False)
+    return yaml.dump(both, Dumper=_StackDumper, sort_keys=False, default_flow_style=False)
+
+
+class _StackDumper(yaml.SafeDumper):
+    """PyYAML's safe dumper quoting every string the stack loader (go-yaml v3's reading) would not read back as the
+    same text written plain (:func:`~components.plan.project.plain_reads_as_text`: ``0o17``, ``1e3``, ``08``,
+    ``2024-1-5``), not only what YAML 1.1 resolves (red14k break 3)."""
+
+    def represent_str(self, data: str) -> yaml.ScalarNode:
+        node = super().represent_str(data)
+        if node.style is None and not plain_reads_as_text(data):
+            node.style = "'"  # the emitter writes it double-quoted where single quotes cannot hold it
+        return node
+
+
+_StackDumper.add_representer(str, _StackDumper.represent_str)
 
 
 def run(files: list[Path], stack: str | None, project: Any) -> int:

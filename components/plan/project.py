@@ -6,6 +6,7 @@ import calendar
 import json
 import math
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,7 +65,7 @@ class _StackLoader(yaml.SafeLoader):
         tag other than ``!!str`` on a scalar (red14j breaks 1, 2)."""
         tag = self.peek_event().tag  # type: ignore[no-untyped-call]
         node: yaml.ScalarNode = super().compose_scalar_node(anchor)  # type: ignore[no-untyped-call]
-        if tag is not None and tag != _STR_TAG:
+        if tag is not None:  # !!str too: ``!!str 2024-01-05`` is text, not a timestamp (red14k break 7)
             node.written_tag = tag  # type: ignore[attr-defined]
         return node
 
@@ -84,11 +85,38 @@ class _StackLoader(yaml.SafeLoader):
             if key in seen:
                 raise yaml.constructor.ConstructorError(None, None, f"{key} is given twice", key_node.start_mark)
             seen.add(key)
+        own_text = all(k.tag == "tag:yaml.org,2002:merge" or self._is_text(k) for k, _ in node.value)
         self.flatten_mapping(node)  # merged keys first, then the map's own: its own win, as in go-yaml
+        # A merged key overrides (or is overridden by) another only when go-yaml reads both as the same value (v3.0.1
+        # decode.go ``merge`` assigns into the map by Go value): in a map whose own keys are not all text
+        # (``isStringMap``: a map[interface{}]interface{}, not a map[string]interface{}, where every key becomes
+        # text), a text "1" and the number 1 are two keys, which the CLI writes back as "1" and 1 and, decoding again
+        # (loaders.go LoadProjectStackBytes), refuses: decode.go ``mapping`` compares the keys' text, "mapping key
+        # "1" already defined" (red14k break 8)
+        is_text: dict[str, bool] = {}
+        for key_node, _ in [] if own_text else node.value:
+            text = self._key(key_node)
+            kind = self._is_text(key_node)
+            if is_text.setdefault(text, kind) != kind:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"{text} is given twice: the Pulumi CLI writes the merged map back with a text and a number or "
+                    f'true/false key that both read "{text}", and refuses it (go-yaml v3: mapping key "{text}" '
+                    "already defined): quote both keys or neither",
+                    key_node.start_mark,
+                )
         mapping: dict[str, Any] = {}
         for key_node, value_node in node.value:
             mapping[self._key(key_node)] = self.construct_object(value_node, deep=deep)  # type: ignore[no-untyped-call]
         return mapping
+
+    @staticmethod
+    def _is_text(node: yaml.Node) -> bool:
+        """Whether go-yaml v3 reads the key ``node`` as text: quoted, ``!!str`` or plain text."""
+        if not isinstance(node, yaml.ScalarNode):
+            return False
+        return bool(node.style) or getattr(node, "written_tag", None) == _STR_TAG or plain_reads_as_text(node.value)
 
     @staticmethod
     def _key(node: yaml.Node) -> str:
@@ -241,12 +269,21 @@ def _libyaml_may_differ(text: str) -> bool:
     - a ``?`` in a flow collection: it ends a plain scalar in PyYAML (scanner.py ``scan_plain``: ``self.flow_level and
       ch in ',?[]{}'``), not in libyaml (``[x?]``: PyYAML "expected ',' or ']', but got '?'", libyaml the text "x?");
     - a tag (``!``, ``!!str``, ``!foo``): the non-specific tag ``!`` on an empty value is null in PyYAML and "" in
-      libyaml, and ``[!, 1]`` is refused by one and read by the other.
+      libyaml, and ``[!, 1]`` is refused by one and read by the other; and only the Python composer marks a written
+      tag (``written_tag``), which the tag refusal reads, so every tag goes to the Python loader.
+
+    A ``!`` starts a tag wherever go-yaml's scanner starts a token (go-yaml/yaml@v3.0.1 scannerc.go
+    ``yaml_parser_fetch_next_token``, ``'!'`` -> ``yaml_parser_fetch_tag``), which :data:`_TAG_START` over-covers:
+    at the start of a line or after a blank or a BOM; after a flow indicator ``[ ] { } ,``; after ``?`` and ``:``,
+    which in flow context are the key and value indicators with nothing after them (``parser.flow_level > 0 ||
+    is_blankz(...)``), so ``{"k":!!float 010}`` is a tag (red14k break 1); and after a quoted scalar's closing quote.
+    A plain scalar holds ``!`` as text, and ends only at ``: ``/``#``/a blank or, in flow, ``, ? [ ] { }``
+    (``yaml_parser_scan_plain``), each of which is in the set.
     """
     return "\t" in text or ("?" in text and ("[" in text or "{" in text)) or _TAG_START.search(text) is not None
 
 
-_TAG_START = re.compile(r"(?:^|[\s\[\]{},])!", re.M)
+_TAG_START = re.compile(r"(?:^|[\s\ufeff\[\]{},?:\"'])!", re.M)
 
 
 def _read_yaml(loader_class: type[_StackLoader], text: str, rel: str) -> Any:
@@ -349,7 +386,11 @@ def renamed_key(root: yaml.Node) -> str | None:
         elif isinstance(node, yaml.ScalarNode):
             if (problem := _tagged(node, path)) is not None:
                 return problem
-            if not node.style and go_timestamp(str(node.value)):
+            if node.tag == "tag:yaml.org,2002:merge":  # a plain << where a value goes: PyYAML's merge key, refused by
+                # its constructor with a line and no key path (red14k break 10); go-yaml v3 reads the text "<<"
+                return f'{_where(path)}: << is not allowed as a plain value; write it quoted for the text, "<<"'
+            if not node.style and getattr(node, "written_tag", None) is None and go_timestamp(str(node.value)):
+                # a plain scalar without a tag: ``!!str 2024-01-05`` is text to go-yaml too (red14k break 7)
                 # go-yaml v3.0.1 decodes a plain timestamp into any as a time.Time (v2's "for backward compatibility
                 # reasons we set it as a string" is gone from decode.go ``scalar``), which the CLI passes on as RFC
                 # 3339 text (2001-12-14 becomes 2001-12-14T00:00:00Z)
@@ -371,7 +412,8 @@ def _where(path: tuple[str, ...], key: str | None = None) -> str:
     parts = [*(path[1:] if path[:1] == ("config",) else path), *(() if key is None else (key,))]
     if not parts:
         return "(the document)"
-    return escape_line(".".join([parts[0], *(show_key(p) for p in parts[1:])]))
+    # a key holding " is quoted too: models.a"b.x would read as a quoted key (red14k break 10)
+    return escape_line(".".join([parts[0], *(json.dumps(p) if '"' in p else show_key(p) for p in parts[1:])]))
 
 
 def _shown(text: str, path: tuple[str, ...] = ()) -> str:
@@ -382,7 +424,7 @@ def _shown(text: str, path: tuple[str, ...] = ()) -> str:
 
     if credential_path([p.split(":", 1)[-1] for p in path], text) or shows_credential(text):
         return hidden
-    return escape_line(text) if text else '""'
+    return show(text)  # cut at TEXT_WIDTH as every other line's value (red14k break 10), quoted where it would hide
 
 
 def _tagged(node: yaml.ScalarNode, path: tuple[str, ...]) -> str | None:
@@ -393,7 +435,7 @@ def _tagged(node: yaml.ScalarNode, path: tuple[str, ...]) -> str | None:
     than read either way (red14j breaks 1, 2). ``!!str`` (or quotes) is text in both. Other tags (``!!binary``,
     ``!Ref``) are refused by the constructor, with their line."""
     tag = getattr(node, "written_tag", None)
-    if tag is None or not (tag == "!" or tag.startswith("tag:yaml.org,2002:")):
+    if tag is None or tag == _STR_TAG or not (tag == "!" or tag.startswith("tag:yaml.org,2002:")):
         return None
     if tag.removeprefix("tag:yaml.org,2002:") in ("binary", "set", "omap", "pairs", "seq", "map"):
         return None
@@ -438,6 +480,17 @@ def go_timestamp(text: str) -> bool:
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 
 
+def plain_reads_as_text(text: str) -> bool:
+    """Whether ``text`` written as a plain scalar is read back as that text by this plan's stack loader (go-yaml
+    v3's resolution: :class:`_StackLoader`'s resolvers, :func:`go_yaml_number`, :func:`go_timestamp`), so that YAML
+    written for a stack file (``mlplatform import``) can leave it unquoted: ``0o17``, ``1e3``, ``08``, ``2024-1-5``,
+    ``true``, ``~`` and ``<<`` are not (red14k break 3: PyYAML's dumper quoted only what YAML 1.1 resolves)."""
+    tag = _StackLoader.resolve(_StackLoader, yaml.ScalarNode, text, (True, False))  # type: ignore[no-untyped-call, arg-type]
+    if tag == _GO_NUMBER_TAG:
+        return go_yaml_number(text) == text and not go_timestamp(text)
+    return tag in (_STR_TAG, _TIMESTAMP_TAG) and not go_timestamp(text)  # a YAML 1.1 timestamp is read as text
+
+
 @dataclass(frozen=True)
 class Project:
     """A Pulumi project: its directory, name, program and stack config folder."""
@@ -446,6 +499,8 @@ class Project:
     name: str
     main: str
     stack_config_dir: str
+    virtualenv: str | None = None
+    """Pulumi.yaml ``runtime.options.virtualenv``: the folder the Pulumi CLI's Python host runs the program in."""
 
     def stack_path(self, stack: str) -> Path:
         """The stack file of ``stack``."""
@@ -482,6 +537,7 @@ def find_project(start: Path) -> Project:
 def load_project(root: Path) -> Project:
     """Read ``root/Pulumi.yaml``; its ``main`` must exist (the Pulumi CLI runs the program there)."""
     path = root / "Pulumi.yaml"
+    _refuse_special_file(path, str(path), "give the project file (YAML)")
     try:
         doc = yaml.safe_load(path.read_bytes().decode("utf-8")) or {}
     except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError) as e:
@@ -492,6 +548,9 @@ def load_project(root: Path) -> Project:
         if key in doc and not isinstance(doc[key], str):
             raise ProjectError(f"{path}: {key}: {_cli_string(doc[key])} is not allowed; give a string")
     main = str(doc.get("main", "."))
+    runtime = doc.get("runtime")
+    options = runtime.get("options") if isinstance(runtime, dict) else None
+    venv = options.get("virtualenv") if isinstance(options, dict) else None
     if not (root / main).exists():
         raise ProjectError(f"{path}: main: {main} does not exist; give the folder or file of the Pulumi program")
     return Project(
@@ -499,7 +558,20 @@ def load_project(root: Path) -> Project:
         name=str(doc["name"]),
         main=main,
         stack_config_dir=str(doc.get("stackConfigDir", ".")),
+        virtualenv=venv if isinstance(venv, str) and venv else None,
     )
+
+
+def _refuse_special_file(path: Path, rel: str, what: str) -> None:
+    """Refuse ``path`` when it is (or a symlink leads to) a FIFO, socket or device, before opening it: a FIFO with
+    no writer blocks open() forever and /dev/zero never ends (red14k break 6; ``mlplatform import`` refuses its
+    inputs the same way, kimport.py ``read_documents``)."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return  # missing or unreadable: the caller's own line
+    if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+        raise ProjectError(f"{rel}: is not a regular file (a pipe, socket or device); {what}")
 
 
 def _one_line(e: BaseException) -> str:
@@ -677,6 +749,7 @@ def read_stack_file(project: Project, stack: str, secret_values: dict[str, str] 
         raise ProjectError(f"--stack: {json.dumps(stack)} is not a stack name; stacks here: {known}")
     path = project.stack_path(stack)
     rel = str(path.relative_to(project.root))
+    _refuse_special_file(path, rel, "give the stack file (YAML)")
     if not path.is_file():
         known = ", ".join(project.stacks()) or "none"
         raise ProjectError(f"{rel}: no such stack file; stacks here: {known}")

@@ -28,7 +28,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from components.credentials import PLAIN_TEXT, env_credential, looks_like_credential, redact_uri
+from components.credentials import PLAIN_TEXT, arg_credential, env_credential, looks_like_credential, redact_uri
 from components.serving.kspec import (
     ContainerSpec,
     SecretKeySpec,
@@ -508,7 +508,7 @@ def component_problems(c: ComponentSpec | ExplainerSpec) -> list[tuple[str, obje
             if why := arg_length_problem(text):
                 problems.append((f"{key}.{i}", f"({len(text.encode('utf-8', 'surrogatepass'))} bytes)", why))
     for i, arg in enumerate(c.args):
-        if looks_like_credential(arg):
+        if looks_like_credential(arg) or arg_credential(c.args, i):
             problems.append(
                 (f"args.{i}", PLAIN_TEXT, "a credential in args would be stored in plain text; use secretEnv")
             )

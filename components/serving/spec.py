@@ -11,7 +11,14 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from components import catalog, clouds
-from components.credentials import PLAIN_TEXT, env_credential, local_host_problem, looks_like_credential, redact_uri
+from components.credentials import (
+    PLAIN_TEXT,
+    arg_credential,
+    env_credential,
+    local_host_problem,
+    looks_like_credential,
+    redact_uri,
+)
 from components.naming import is_dns_label
 from components.serving import llm_scaling, runtimes, server_args
 from components.serving.kcomponents import (
@@ -969,7 +976,7 @@ def model_problems(model: ModelSpec) -> list[tuple[str, object, str]]:
         container_text_problems(model.env, model.args, command, reserved_env(model), templated=model.container is None)
     )
     for i, arg in enumerate(model.args):
-        if not looks_like_credential(arg) and "\0" not in arg and (why := _overridden_flag(model, arg)):
+        if not arg_credential(model.args, i) and "\0" not in arg and (why := _overridden_flag(model, arg)):
             problems.append((f"args.{i}", arg, why))
     problems.extend(server_args.runtime_server_problems(model))
     problems.extend(served_name_problems(model))
@@ -1146,7 +1153,7 @@ def container_text_problems(
                 problems.append((f"{key}.{i}", text, _UTF8_WHY))
             elif why_long := arg_length_problem(text):
                 problems.append((f"{key}.{i}", f"({len(text.encode())} bytes)", why_long))
-            elif looks_like_credential(text):
+            elif looks_like_credential(text) or (key == "args" and arg_credential(texts, i)):
                 problems.append((f"{key}.{i}", PLAIN_TEXT, f"a credential in {key} " + _CREDENTIAL_HINT))
             elif "\0" in text:
                 problems.append((f"{key}.{i}", text, f"give {what} without NUL characters " + _NUL_WHY))

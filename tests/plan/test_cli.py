@@ -324,3 +324,96 @@ def test_manifests_over_a_hard_link_of_an_input_is_refused(tiny: Path, capsys: p
         f"{tiny / 'stacks' / 'Pulumi.dev.yaml'} under another name (a hard link); give another path\n",
     )
     assert (tiny / "stacks" / "Pulumi.dev.yaml").read_bytes() == before
+
+
+# red14k breaks 4, 5: an output through a symlink into the project's virtualenv, its interpreter or an input
+
+
+def _venv(tiny: Path, fake: Path) -> Path:
+    """tiny with Pulumi.yaml ``runtime.options.virtualenv: env`` whose bin/python links to ``fake``."""
+    (tiny / "Pulumi.yaml").write_text(
+        "name: tiny\nruntime:\n  name: python\n  options:\n    virtualenv: env\nmain: prog/\nstackConfigDir: stacks\n"
+    )
+    (tiny / "env" / "bin").mkdir(parents=True)
+    (tiny / "env" / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    fake.write_text("interpreter\n")
+    (tiny / "env" / "bin" / "python").symlink_to(fake)
+    return tiny / "env"
+
+
+@pytest.mark.parametrize(
+    ("target", "line"),
+    [
+        # main: rc=0, and the interpreter the symlink leads to (the system python3 in a real venv) held plan JSON
+        ("{p}/env/bin/python", "would write over the project's virtualenv {p}/env; give a path outside it"),
+        ("{p}/env/pyvenv.cfg", "would write over the project's virtualenv {p}/env; give a path outside it"),
+        ("{p}/link", "would write over the Python interpreter {fake}; give a path outside it"),
+    ],
+)
+def test_json_into_the_virtualenv_or_onto_its_interpreter_is_refused(
+    tiny: Path, tmp_path_factory: pytest.TempPathFactory, target: str, line: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake = tmp_path_factory.mktemp("elsewhere") / "python3"
+    venv = _venv(tiny, fake)
+    (tiny / "link").symlink_to(fake)
+    path = target.format(p=tiny)
+    code = main(["plan", "--project", str(tiny), "--stack", "dev", "--json", path])
+    assert (code, capsys.readouterr().err) == (2, f"--json: {path}: {line.format(p=tiny, fake=fake)}\n")
+    assert fake.read_text() == "interpreter\n" and (venv / "pyvenv.cfg").read_text() == "home = /usr/bin\n"
+
+
+def test_manifests_through_a_symlinked_folder_onto_a_stack_file_are_refused(
+    tiny: Path, tmp_path_factory: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # red14k k5: out/<stack>/_cluster -> X, X/namespace-models.yaml -> the stack file; Path.rglob does not descend
+    # into the symlinked folder, the writer does: main wrote a Namespace over the stack file
+    out, x = tmp_path_factory.mktemp("out"), tmp_path_factory.mktemp("x")
+    (out / "dev").mkdir()
+    (out / "dev" / "_cluster").symlink_to(x)
+    (x / "namespace-demo.yaml").symlink_to(tiny / "stacks" / "Pulumi.dev.yaml")
+    before = (tiny / "stacks" / "Pulumi.dev.yaml").read_bytes()
+    code = main(["plan", "--project", str(tiny), "--stack", "dev", "--manifests", str(out)])
+    assert (code, capsys.readouterr().err) == (
+        2,
+        f"--manifests: {out}: would write over the project's input {tiny / 'stacks'}; give a path outside "
+        "Pulumi.yaml and stacks/\n",
+    )
+    assert (tiny / "stacks" / "Pulumi.dev.yaml").read_bytes() == before
+
+
+def test_manifests_through_a_symlinked_folder_to_a_hard_link_are_refused(
+    tiny: Path, tmp_path_factory: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out, x = tmp_path_factory.mktemp("out"), tmp_path_factory.mktemp("x")
+    (out / "dev").mkdir()
+    (out / "dev" / "_cluster").symlink_to(x)
+    os.link(tiny / "Pulumi.yaml", x / "namespace-demo.yaml")
+    code = main(["plan", "--project", str(tiny), "--stack", "dev", "--manifests", str(out)])
+    assert (code, capsys.readouterr().err) == (
+        2,
+        f"--manifests: {out / 'dev' / '_cluster' / 'namespace-demo.yaml'}: is the project's input "
+        f"{tiny / 'Pulumi.yaml'} under another name (a hard link); give another path\n",
+    )
+
+
+# red14k break 6: Pulumi.yaml or a stack file that is a FIFO or a device (or a symlink to one) hung plan and import
+
+
+@pytest.mark.parametrize("which", ["Pulumi.yaml", "stacks/Pulumi.dev.yaml"])
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+def test_a_project_or_stack_file_that_is_a_pipe_or_device_is_one_line(
+    tiny: Path, which: str, kind: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tiny / which
+    path.unlink()
+    if kind == "fifo":
+        os.mkfifo(path)
+    else:
+        path.symlink_to("/dev/null")  # /dev/zero never ends; /dev/null keeps main's run of this test short
+    code = main(["plan", "--project", str(tiny), "--stack", "dev"])
+    shown = path if which == "Pulumi.yaml" else which
+    what = "give the project file (YAML)" if which == "Pulumi.yaml" else "give the stack file (YAML)"
+    assert (code, capsys.readouterr().err) == (
+        2,
+        f"{shown}: is not a regular file (a pipe, socket or device); {what}\n",
+    )

@@ -104,3 +104,53 @@ def test_a_refusal_is_the_python_loaders_line(text: str, line: str, monkeypatch:
     """libyaml words syntax errors otherwise ("could not find expected ':'"): the line is PyYAML's, with its line."""
     assert outcome(text.encode(), True, monkeypatch) == f"refused {line}"
     assert outcome(text.encode(), False, monkeypatch) == f"refused {line}"
+
+
+# red14k break 1: a tag right after a flow `:` (or `?`, or a closing quote) is a tag to go-yaml (v3.0.1 scannerc.go
+# yaml_parser_fetch_next_token reads ':' and '?' as indicators in flow context and then '!' as a tag), so it must take
+# the Python loader, which marks and refuses it; libyaml alone read `!!float 010` as 10, where go reads 8.
+FLOW_TAGS = [
+    'config:\n  a: {"maxReplicas":!!float 010}\n',
+    'config:\n  a: {"k":!!bool yes}\n',
+    "config:\n  a: {'k':!!int 1:30}\n",
+    "config:\n  a: [{x: 1}, {[x]:!!null x}]\n",
+    'config:\n  a: {"k":!<tag:yaml.org,2002:int> 9}\n',
+    "config:\n  a: {? !!int 9 : 1}\n",
+    "config:\n  a: {?!!int 9 : 1}\n",
+    "\ufeff!!int 010\n",
+]
+
+
+@needs_libyaml
+@pytest.mark.parametrize("text", FLOW_TAGS)
+def test_a_tag_after_a_flow_indicator_is_refused_as_the_python_loader_refuses_it(
+    text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert project._libyaml_may_differ(text)
+    fast, slow = outcome(text.encode(), True, monkeypatch), outcome(text.encode(), False, monkeypatch)
+    assert fast == slow and fast.startswith("refused ")
+
+
+def _flow_documents(count: int, seed: int) -> list[str]:
+    """Flow maps and lists of keys, separators and values that go-yaml reads as tags, anchors, aliases, merges, and
+    numbers (red14k's fp.py, which found 78 differences in 4,000 on main, all tags after a flow `:`)."""
+    import random
+
+    rng = random.Random(seed)
+    atoms = ["!!float 010", "!!bool yes", "!!int 1:30", "!!null x", "! 010", "&a 1", "*a", '"x"', "'y'", "2024-1-5"]
+    atoms += ["010", "<<", "~", "[1, 2]", "{k: v}", "!!str 2024-01-05", "!!binary aGk=", "!!set {a}", "? a", "-1"]
+    atoms += ["0o17", ".inf", "1e3", "!!map {a: 1}", "!foo x", "!<tag:yaml.org,2002:int> 9", "!!str x"]
+    keys = ['"k"', "'k'", "k", "[x]", "{x: 1}", '"<<"', "*a", "&b k", "? k"]
+    shapes = ["a: &a {z: 1}\nb: {%s}\n", "b: [{%s}]\n", "b: {x: 1, %s}\n", "b: {%s, y: 2}\n", "b: [%s]\n"]
+    return [
+        rng.choice(shapes) % f"{rng.choice(keys)}{rng.choice([':', ': ', ' : ', ':  '])}{rng.choice(atoms)}"
+        for _ in range(count)
+    ]
+
+
+@needs_libyaml
+def test_generated_flow_documents_read_the_same_with_and_without_libyaml(monkeypatch: pytest.MonkeyPatch) -> None:
+    documents = _flow_documents(1500, seed=14)
+    differ = [t for t in documents if outcome(t.encode(), True, monkeypatch) != outcome(t.encode(), False, monkeypatch)]
+    assert differ == []
+    assert sum(outcome(t.encode(), False, monkeypatch).startswith("value ") for t in documents) > 300
