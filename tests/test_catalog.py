@@ -180,6 +180,22 @@ def test_gpu_memory_is_what_the_device_reports_in_gb(accelerator: str, gb: float
     )
 
 
+def test_the_whole_h200_figure_stands_below_its_measured_full_mig_device() -> None:
+    # rev16f/fix16g "Left": the whole H200 is NVIDIA's 141 GB while the measured 7g.141gb MIG device is 139.75 GiB
+    # (NVIDIA/mig-parted#120). No citable nvidia-smi total was found (fix16h), so 141 GB stands; the catalog says why:
+    # a MIG device is part of its GPU, so 141 GB understates the device and the check can only err toward refusing.
+    full = catalog.mig_memory("nvidia-h200", "7g.141gb")
+    assert full is not None and full.gb == pytest.approx(139.75 * 2**30 / 1e9)  # 150.06 GB, measured
+    h200 = [m for m in catalog.machines() if m.accelerator == "nvidia-h200"]
+    assert h200 and all(m.gpu_memory_gb == 141.0 < full.gb for m in h200)
+    assert {m.gpu_memory_source for m in h200} == {"mlcommons-h200"}
+    raw = yaml.safe_load(catalog.DATA_FILE.read_text())
+    why = " ".join(raw["sources"]["mlcommons-h200"]["citation"].split())
+    assert "Why 141 GB stands" in why
+    assert "7g.141gb, is 139.75 GiB = 150.06 GB (mig-parted-120)" in why
+    assert "it may refuse a model that would fit, never accept one that does not" in why
+
+
 def test_machine_fields() -> None:
     for m in catalog.machines():
         assert m.accelerator in catalog.ACCELERATORS and m.cloud in clouds.names(managed=True)

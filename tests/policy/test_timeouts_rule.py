@@ -43,7 +43,7 @@ def failures(plan: StackPlan) -> list[str]:
 
 def test_a_cold_start_longer_than_the_longest_timeout_fails_the_plan(tmp_path: Path) -> None:
     # aws-dev's resnet50 with 24 GB of weights (one L4 holds 24.15 GB, gpu-memory-fits): its cold start at the slow
-    # end of every step (2018 s: 24 GB at the S3 download's slow end 1 GB/min, components/coldstart.yaml) is longer
+    # end of every step (2097 s: 24 GB at the S3 download's slow end 1 GB/min, components/coldstart.yaml) is longer
     # than the 1800 s the predictor's timeout is capped at, so a request at zero replicas is cut before the model
     # answers.
     def bigger(config: dict[str, Any]) -> None:
@@ -55,14 +55,14 @@ def test_a_cold_start_longer_than_the_longest_timeout_fails_the_plan(tmp_path: P
         for r in plan.result.of_type("kubernetes:serving.kserve.io/v1beta1:InferenceService")
         if r.plain_inputs()["metadata"]["name"] == "resnet50"
     )
-    assert isvc["metadata"]["annotations"]["mlplatform.io/cold-start-seconds"] == "2018"
+    assert isvc["metadata"]["annotations"]["mlplatform.io/cold-start-seconds"] == "2097"
     assert isvc["spec"]["predictor"]["timeout"] == 1800
     assert failures(plan) == [
-        "models/resnet50: activator timeoutSeconds 1800s < cold start 2018s",
-        "models/resnet50: activator responseStartTimeoutSeconds 1800s < cold start 2018s",
+        "models/resnet50: activator timeoutSeconds 1800s < cold start 2097s",
+        "models/resnet50: activator responseStartTimeoutSeconds 1800s < cold start 2097s",
         # the Classic ELB in front of the gateway closes the idle connection at 1800 s too (rev17c p10)
         "models/resnet50: load balancer idle timeout 1800s "
-        "(service.beta.kubernetes.io/aws-load-balancer-connection-idle-timeout: 1800) < cold start 2018s",
+        "(service.beta.kubernetes.io/aws-load-balancer-connection-idle-timeout: 1800) < cold start 2097s",
     ]
 
 

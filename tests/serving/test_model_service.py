@@ -156,29 +156,30 @@ def test_gpu_scale_to_zero_sets_deadline_and_retention_for_node_boot_and_model_l
     p = plan(model(resources=GPU, scaling={"minReplicas": 0}), pools={"l4": L4_POOL})
     ann = p.annotations()
     # The cold-start estimate on the fake cluster (aws, Karpenter by default) at the slow end of each step
-    # (components/coldstart.yaml): node boot 1.67 + GPU allocatable 3 + kserve-sklearnserver image 1 GB at 2 GB/min
-    # 0.5 + sklearn model 0.01 GB at the 1 GB/min slow end 0.01 + load 0.1 + readiness 0.25 = 5.53 min = 331.8 s,
-    # rounded up.
-    assert ann["serving.knative.dev/progress-deadline"] == "332s"
-    assert ann["autoscaling.knative.dev/scale-to-zero-pod-retention-period"] == "332s"
-    assert ann["mlplatform.io/cold-start-seconds"] == "332"
-    assert ann["pulumi.com/timeoutSeconds"] == str(332 + 300)
+    # (components/coldstart.yaml): node boot at its slow end 3.0 (rev16f D6: kubernetes/autoscaler#3464's 6 min less
+    # the driver step) + GPU allocatable 3 + kserve-sklearnserver image 1 GB at 2 GB/min 0.5 + sklearn model 0.01 GB
+    # at the 1 GB/min slow end 0.01 + load 0.1 + readiness 0.25 = 6.86 min = 411.6 s, rounded up.
+    assert ann["serving.knative.dev/progress-deadline"] == "412s"
+    assert ann["autoscaling.knative.dev/scale-to-zero-pod-retention-period"] == "412s"
+    assert ann["mlplatform.io/cold-start-seconds"] == "412"
+    assert ann["pulumi.com/timeoutSeconds"] == str(412 + 300)
 
 
 def test_llm_scale_to_zero_deadline_covers_the_vllm_engine_start() -> None:
     p = plan({**LLM, "scaling": {"minReplicas": 0}}, pools={"l4": L4_POOL}, hf_token="hf_abc")
     ann = p.annotations()
-    # node boot 1.67 + GPU allocatable 3 + kserve-huggingfaceserver image 12 GB at 2 GB/min 6 + Qwen2.5-1.5B
-    # 3.1 GB from hf at the 1 GB/min slow end 3.1 + vLLM start at its slow end 2.3 (rev16f D9; 3.1 GB is under
-    # vllm#20264's 3.67 GB, so the Run:ai streamer saves nothing) + readiness 0.25 = 16.32 min = 979.2 s, rounded up
-    assert ann["serving.knative.dev/progress-deadline"] == "980s"
-    assert ann["autoscaling.knative.dev/scale-to-zero-pod-retention-period"] == "980s"
-    assert ann["pulumi.com/timeoutSeconds"] == str(980 + 300)
+    # node boot at its slow end 3.0 (rev16f D6) + GPU allocatable 3 + kserve-huggingfaceserver image 12 GB at
+    # 2 GB/min 6 + Qwen2.5-1.5B 3.1 GB from hf at the 1 GB/min slow end 3.1 + vLLM start at its slow end 2.3 (rev16f
+    # D9; 3.1 GB is under vllm#20264's 3.67 GB, so the Run:ai streamer saves nothing) + readiness 0.25 = 17.65 min
+    # = 1059 s
+    assert ann["serving.knative.dev/progress-deadline"] == "1059s"
+    assert ann["autoscaling.knative.dev/scale-to-zero-pod-retention-period"] == "1059s"
+    assert ann["pulumi.com/timeoutSeconds"] == str(1059 + 300)
 
 
 def test_warm_gpu_model_keeps_the_deadline_but_needs_no_retention() -> None:
     ann = plan(model(resources=GPU, scaling={"minReplicas": 1}), pools={"l4": L4_POOL}).annotations()
-    assert ann["serving.knative.dev/progress-deadline"] == "332s"
+    assert ann["serving.knative.dev/progress-deadline"] == "412s"
     assert "autoscaling.knative.dev/scale-to-zero-pod-retention-period" not in ann
 
 

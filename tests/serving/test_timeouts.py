@@ -21,11 +21,11 @@ GPU = {"gpus": 1, "accelerator": "nvidia-l4"}
 def test_gpu_model_at_zero_waits_for_its_cold_start() -> None:
     # Regression: without a predictor timeout the activator cut the request at Knative's default 300 s while the
     # model waits for its node. The budget is the cold-start estimate (fake cluster: aws, Karpenter) at the slow
-    # end of each step, 332 s (tests/serving/test_model_service.py), plus a request.
+    # end of each step, 412 s (tests/serving/test_model_service.py), plus a request.
     p = plan(model(resources=GPU, scaling={"minReplicas": 0}))
     isvc = p.inputs("kubernetes:serving.kserve.io/v1beta1:InferenceService")
-    assert p.predictor()["timeout"] == 332 + 300
-    assert timeouts.budget(isvc) == 332
+    assert p.predictor()["timeout"] == 412 + 300
+    assert timeouts.budget(isvc) == 412
     assert timeouts.problems(isvc) == []
 
 
@@ -33,15 +33,15 @@ def test_llm_timeout_is_its_cold_start_plus_a_request_within_the_platform_max() 
     p = plan(
         model(format="huggingface", storageUri="hf://Qwen/Qwen2.5-1.5B-Instruct", resources=GPU),
     )
-    # 980 s: test_model_service.py::test_llm_scale_to_zero_deadline_covers_the_vllm_engine_start
-    assert p.predictor()["timeout"] == 980 + 300 <= int(MAX_REVISION_TIMEOUT)
+    # 1059 s: test_model_service.py::test_llm_scale_to_zero_deadline_covers_the_vllm_engine_start
+    assert p.predictor()["timeout"] == 1059 + 300 <= int(MAX_REVISION_TIMEOUT)
 
 
 def test_default_chain_is_reported_short() -> None:
     p = plan(model(resources=GPU, scaling={"minReplicas": 0}))
     isvc = p.inputs("kubernetes:serving.kserve.io/v1beta1:InferenceService")
     del isvc["spec"]["predictor"]["timeout"]
-    assert timeouts.problems(isvc)[0] == ("models/iris: activator timeoutSeconds 300s < cold start 332s + request 300s")
+    assert timeouts.problems(isvc)[0] == ("models/iris: activator timeoutSeconds 300s < cold start 412s + request 300s")
 
 
 def test_standard_mode_renders_the_route_timeout() -> None:
@@ -76,7 +76,7 @@ def test_a_rendered_route_timeout_for_the_model_is_read() -> None:
     other = {**route, "spec": {"hosts": ["other.models.svc.cluster.local"], "http": [{"timeout": "1s"}]}}
     assert timeouts.chain(isvc, (*objs, other))["gateway route"] is None
     assert timeouts.chain(isvc, (*objs, route))["gateway route"] == 60
-    assert "models/iris: gateway route 60s < cold start 332s" in timeouts.problems(isvc, (*objs, route))
+    assert "models/iris: gateway route 60s < cold start 412s" in timeouts.problems(isvc, (*objs, route))
 
 
 def test_we_render_no_route_of_our_own_for_a_model() -> None:
