@@ -2645,7 +2645,7 @@ MUTATIONS = (
         "rev17i-i11-karpenter-gpu-limit-nodes",
         "clusters",
         "components/clusters/_karpenter.py",
-        '"limits": {"nodes": pool.max_nodes, "nvidia.com/gpu": pool.max_nodes * pool.gpus_per_node},',
+        '"limits": {"nodes": pool.max_nodes, "nvidia.com/gpu": gpu_limit(pool)},',
         '"limits": {"nodes": pool.max_nodes, "nvidia.com/gpu": pool.max_nodes},',
         "Karpenter NodePool's GPU limit counts nodes, not GPUs: a 4-GPU pool stops at a quarter of maxNodes",
         "karpenter-gpu-limit-covers-nodes",
