@@ -32,7 +32,7 @@ from policy.rules.gpu import (
 )
 from policy.rules.identity import K8S_SUBJECT, annotated_service_accounts
 from policy.rules.nodefit import kube_reserved_cpu
-from policy.rules.nodepools import PoolLabels
+from policy.rules.nodepools import PoolLabels, with_gpus
 from policy.rules.percloud import RENDERED, CloudPolicy, Part
 from policy.rules.requestlog import is_log_writer
 from policy.rules.timeouts import IdleTimeout
@@ -1928,6 +1928,18 @@ does not match the same label on the node after it is created"); AWS's eks-works
 
 
 def _pool_labels(res: Resource) -> list[PoolLabels] | None:
+    """An EKS pool's node labels, capacity, allowed values and taints (:func:`_pool_labels_only`) and the
+    ``nvidia.com/gpu`` its nodes advertise: the catalog GPUs of its instance types x the replicas its device-plugin
+    config label names (:func:`_pool_disk`)."""
+    disks = _pool_disk(res)
+    if disks is None and res.type == AWS_NODE_GROUP:  # the managed node group component's own child: same nodes
+        labels = res.props.get("labels")
+        slots = node_slots(machine_gpus(res.props.get("instanceTypes")), labels)
+        disks = [PoolDisk(res.name, UNKNOWN if labels is UNKNOWN else as_map(labels), None, slots=slots)]
+    return with_gpus(_pool_labels_only(res), disks)
+
+
+def _pool_labels_only(res: Resource) -> list[PoolLabels] | None:
     """An EKS pool's node labels, capacity, allowed well-known values and taints (``node-selectors-match-pools``,
     ``system-pool-on-demand``): managed node groups' ``labels``, ``capacityType`` ("Valid values: ``ON_DEMAND``,
     ``SPOT``", pulumi_aws 7.51.1 eks/node_group.py ``capacity_type``), ``instanceTypes`` (``node.kubernetes.io/
