@@ -51,3 +51,14 @@ def test_ids_are_unique() -> None:
 def test_the_slip_applies(mutation: object) -> None:
     path, old = mutation.path, mutation.old  # type: ignore[attr-defined]
     assert (ROOT / path).read_text(encoding="utf-8").count(old) == 1, f"{mutation.id}: {old!r} in {path}"  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "mutation",
+    [m for m in MUTATIONS if m.bypass],
+    ids=lambda m: m.id,  # type: ignore[attr-defined]
+)
+def test_the_bypass_applies(mutation: object) -> None:
+    """A slip's ``bypass`` edits (another guard dropped, baseline and mutant alike) still apply (fix17h)."""
+    for path, old, _ in mutation.bypass:  # type: ignore[attr-defined]
+        assert (ROOT / path).read_text(encoding="utf-8").count(old) == 1, f"{mutation.id}: {old!r} in {path}"  # type: ignore[attr-defined]

@@ -16,7 +16,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.clusters._aws_iam import arn, arn_account, irsa_trust_policy
-from components.clusters.base import GPU_TAINT, GpuPoolInfo, GpuScheduling
+from components.clusters.base import GPU_TAINT, SHARED_STRATEGIES, GpuPoolInfo, GpuScheduling
 from components.naming import child_name, child_opts, standard_labels
 from components.versions import chart
 
@@ -389,6 +389,25 @@ def _al2023_node_class(
     }
 
 
+def gpu_limit(pool: GpuPoolInfo) -> int:
+    """The NodePool's ``nvidia.com/gpu`` limit: what ``max_nodes`` nodes of the pool advertise.
+
+    Karpenter counts a NodePool's usage from its nodes' ``status.capacity`` once they are initialized
+    (kubernetes-sigs/karpenter v1.14.1, the core aws/karpenter-provider-aws v1.14.1 builds against:
+    pkg/controllers/state/statenode.go ``Capacity()`` returns ``Node.Status.Capacity``; state/cluster.go
+    ``updateNodePoolResources`` sums it per NodePool; provisioning/scheduling/scheduler.go ``updateRemainingResources``
+    subtracts it from ``spec.limits`` and ``filterByRemainingResources`` drops every instance type above what remains;
+    provisioner.go ``Create`` refuses a NodeClaim once ``Limits.ExceededBy`` the sum). A node whose GPUs the NVIDIA
+    device plugin shares by time-slicing or MPS advertises GPUs x replicas of ``nvidia.com/gpu`` ("If this
+    configuration were applied to a node with 8 GPUs on it, the plugin would now advertise 80 ``nvidia.com/gpu``
+    resources", NVIDIA/k8s-device-plugin v0.20.0 README.md, "With CUDA Time-Slicing" and "With CUDA MPS"; the
+    platform keeps the resource name, :meth:`GpuPoolInfo.device_plugin_config`). So a limit of GPUs x nodes would stop
+    a pool shared ``n`` ways at ``max_nodes / n`` nodes: the limit counts the shares. ``limits.nodes`` still bounds
+    the nodes (and the GPUs) the pool starts."""
+    shares = pool.max_clients_per_gpu if pool.sharing in SHARED_STRATEGIES else 1
+    return pool.max_nodes * pool.gpus_per_node * shares
+
+
 def node_pool(pool: GpuPoolInfo, node_class_name: str) -> dict[str, Any]:
     """The NodePool spec of a GPU pool: its instance type and capacity type, GPU taint and labels, limits."""
     # EKS always gets the platform's device plugin: the labels include its config label when the pool shares GPUs.
@@ -408,7 +427,7 @@ def node_pool(pool: GpuPoolInfo, node_class_name: str) -> dict[str, Any]:
                 "expireAfter": "720h",
             },
         },
-        "limits": {"nodes": pool.max_nodes, "nvidia.com/gpu": pool.max_nodes * pool.gpus_per_node},
+        "limits": {"nodes": pool.max_nodes, "nvidia.com/gpu": gpu_limit(pool)},
         "disruption": {
             "consolidationPolicy": "WhenEmpty",
             "consolidateAfter": "10m",

@@ -32,7 +32,7 @@ from policy.rules.gpu import (
 )
 from policy.rules.identity import K8S_SUBJECT, annotated_service_accounts
 from policy.rules.nodefit import kube_reserved_cpu
-from policy.rules.nodepools import PoolLabels
+from policy.rules.nodepools import PoolLabels, with_gpus
 from policy.rules.percloud import RENDERED, CloudPolicy, Part
 from policy.rules.requestlog import is_log_writer
 from policy.rules.timeouts import IdleTimeout
@@ -399,9 +399,21 @@ def _karpenter_is_gpu(res: Resource) -> bool:
     )
 
 
+def _karpenter_shares(res: Resource) -> int:
+    """The ``nvidia.com/gpu`` a GPU of the NodePool's nodes advertises: the replicas its device-plugin config label
+    names (``time-slicing-<n>``, ``mps-<n>``: NVIDIA/k8s-device-plugin v0.20.0 README.md "With CUDA Time-Slicing",
+    "With CUDA MPS": a node with 8 GPUs "would now advertise 80 ``nvidia.com/gpu``" at 10 replicas), else 1."""
+    return node_slots(1, res.get("spec.template.metadata.labels")) or 1
+
+
 def _karpenter_pool(res: Resource) -> Pool:
+    """A GPU NodePool for the GPU rules: its ``nvidia.com/gpu`` limit bounds the GPUs it starts; on a pool whose
+    GPUs are shared the limit counts shares (Karpenter sums its nodes' ``status.capacity``, see
+    ``karpenter-gpu-limit-covers-nodes``), so the GPUs are the limit over the shares a GPU advertises."""
     limit = as_map(res.get("spec.limits")).get(GPU_RESOURCE)
     cap = int_of(limit)
+    if cap is not None:
+        cap //= _karpenter_shares(res)
     note = "" if cap is not None or limit is UNKNOWN else "no spec.limits nvidia.com/gpu: the pool is unbounded"
     return Pool(
         res,
@@ -1418,6 +1430,12 @@ def _gpu_expiry(res: Resource, facts: Facts) -> Iterator[str]:
 #   (aws/karpenter-provider-aws v1.14.1 website/content/en/preview/concepts/nodepools.md, "spec.limits"): a GPU limit
 #   counting nodes stops a 4-GPU pool at a quarter of its nodes, while the plan, the budget and the fit checks count
 #   them all. Only judged when both limits and the type's GPUs are known (no GPU limit: ``gpu-budget`` refuses it).
+#   Where the pool's device-plugin config label shares its GPUs (``time-slicing-<n>``, ``mps-<n>``) the bound is n times
+#   that (fix17h): Karpenter sums its initialized nodes' ``status.capacity`` against the limits
+#   (kubernetes-sigs/karpenter v1.14.1 pkg/controllers/state/statenode.go ``Capacity()``, state/cluster.go
+#   ``updateNodePoolResources``, provisioning/scheduling/scheduler.go ``updateRemainingResources`` and
+#   ``filterByRemainingResources``), and such a node advertises GPUs x replicas of ``nvidia.com/gpu``
+#   (NVIDIA/k8s-device-plugin v0.20.0 README.md "With CUDA Time-Slicing", "With CUDA MPS").
 # - ``karpenter-arch-admits-types`` (rev17i i13): a Karpenter NodePool's ``kubernetes.io/arch`` requirement admits
 #   the architecture of at least one of the instance types its ``node.kubernetes.io/instance-type`` requirement
 #   lists: Karpenter launches only an instance type meeting every requirement of the NodePool ("Limit node creation
@@ -1459,12 +1477,17 @@ def _gpu_limit_covers_nodes(res: Resource, facts: Facts) -> Iterator[str]:
     per_node = max((gpus_of(t) for t in types), default=0)
     if nodes is None or gpus is None or not per_node:
         return
-    if gpus < nodes * per_node:
+    shares = _karpenter_shares(res)
+    advertised = per_node * shares
+    if gpus < nodes * advertised:
         biggest = next(t for t in types if gpus_of(t) == per_node)
+        each = f"{per_node} GPUs of {biggest}"
+        if shares > 1:
+            each += f" x {shares} shares each (device-plugin config)"
         yield (
-            f"GPU NodePool {res.k8s_name} limits {GPU_RESOURCE} to {gpus}, under limits.nodes {nodes} x {per_node} "
-            f"GPUs of {biggest} ({nodes * per_node}): Karpenter stops launching at {gpus // per_node} node(s); set "
-            f"limits {GPU_RESOURCE} to {nodes * per_node}"
+            f"GPU NodePool {res.k8s_name} limits {GPU_RESOURCE} to {gpus}, under limits.nodes {nodes} x {each} "
+            f"({nodes * advertised}): Karpenter stops launching at {gpus // advertised} node(s); set "
+            f"limits {GPU_RESOURCE} to {nodes * advertised}"
         )
 
 
@@ -1639,14 +1662,15 @@ SCOPED_RULES: tuple[tuple[str, Rule], ...] = (
             name="karpenter-gpu-limit-covers-nodes",
             description=(
                 "A GPU Karpenter NodePool's nvidia.com/gpu limit is at least its node limit x the GPUs of its "
-                "instance type (else Karpenter stops launching before the node limit)."
+                "instance type x the shares each GPU advertises where the device plugin time-slices or runs MPS "
+                "(Karpenter counts its nodes' status.capacity; else it stops launching before the node limit)."
             ),
             enforcement="mandatory",
             area="gpu",
             applies_to=(KARPENTER_POOL,),
             check_resource=_gpu_limit_covers_nodes,
             unknown=reading({KARPENTER_POOL: ("spec.limits.*", *_POOL_REQUIREMENTS)}),
-            remediation="limits: {nodes: maxNodes, nvidia.com/gpu: maxNodes x gpusPerNode}",
+            remediation="limits: {nodes: maxNodes, nvidia.com/gpu: maxNodes x gpusPerNode (x maxClientsPerGpu shared)}",
         ),
     ),
     (
@@ -1904,6 +1928,18 @@ does not match the same label on the node after it is created"); AWS's eks-works
 
 
 def _pool_labels(res: Resource) -> list[PoolLabels] | None:
+    """An EKS pool's node labels, capacity, allowed values and taints (:func:`_pool_labels_only`) and the
+    ``nvidia.com/gpu`` its nodes advertise: the catalog GPUs of its instance types x the replicas its device-plugin
+    config label names (:func:`_pool_disk`)."""
+    disks = _pool_disk(res)
+    if disks is None and res.type == AWS_NODE_GROUP:  # the managed node group component's own child: same nodes
+        labels = res.props.get("labels")
+        slots = node_slots(machine_gpus(res.props.get("instanceTypes")), labels)
+        disks = [PoolDisk(res.name, UNKNOWN if labels is UNKNOWN else as_map(labels), None, slots=slots)]
+    return with_gpus(_pool_labels_only(res), disks)
+
+
+def _pool_labels_only(res: Resource) -> list[PoolLabels] | None:
     """An EKS pool's node labels, capacity, allowed well-known values and taints (``node-selectors-match-pools``,
     ``system-pool-on-demand``): managed node groups' ``labels``, ``capacityType`` ("Valid values: ``ON_DEMAND``,
     ``SPOT``", pulumi_aws 7.51.1 eks/node_group.py ``capacity_type``), ``instanceTypes`` (``node.kubernetes.io/

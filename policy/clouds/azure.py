@@ -23,7 +23,7 @@ from policy.rules.gpu import (
     taints_of_list,
 )
 from policy.rules.identity import K8S_SUBJECT, Subject, ksa_bindings, paired_bindings
-from policy.rules.nodepools import PoolLabels
+from policy.rules.nodepools import PoolLabels, with_gpus
 from policy.rules.percloud import RENDERED, CloudPolicy, Part
 from policy.rules.requestlog import is_log_writer
 from policy.rules.timeouts import IdleTimeout
@@ -879,7 +879,8 @@ def _pool_labels(res: Resource) -> list[PoolLabels] | None:
                 taints=UNKNOWN if taints is UNKNOWN else taints_of_list(taints),
             )
         )
-    return out
+    # the nvidia.com/gpu a node advertises: the vmSize's GPUs x the device-plugin config's replicas or MIG partitions
+    return with_gpus(out, _pool_disk(res))
 
 
 # ------------------------------------------------------------------------------------- helm-workload-identity-pod-label

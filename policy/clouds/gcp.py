@@ -18,7 +18,7 @@ from policy.rules.disk import PoolDisk, node_slots
 from policy.rules.gpu import Pool, Preinstalled, int_of, taints_of_list
 from policy.rules.identity import K8S_NAME, Subject, ksa_bindings, paired_bindings
 from policy.rules.nodefit import MIB, kube_reserved_cpu
-from policy.rules.nodepools import PoolLabels
+from policy.rules.nodepools import PoolLabels, with_gpus
 from policy.rules.percloud import RENDERED, CloudPolicy, Part
 from policy.rules.requestlog import is_log_writer
 from policy.rules.timeouts import BackendTracking
@@ -878,11 +878,13 @@ def _pool_labels(res: Resource) -> list[PoolLabels] | None:
     elif kinds and all(isinstance(k, str) for k in kinds):
         labels.setdefault(GKE_ACCELERATOR_LABEL, kinds[0])
     taints = config.get("taints")
-    return [
+    found = [
         PoolLabels(
             res.name, labels, spot, allowed, unjudged, taints=UNKNOWN if taints is UNKNOWN else taints_of_list(taints)
         )
     ]
+    # the nvidia.com/gpu a node advertises: guestAccelerators count x maxSharedClientsPerGpu or MIG partitions
+    return with_gpus(found, _pool_disk(res))
 
 
 # ------------------------------------------------------------------------------------------- pods-fit-nodes

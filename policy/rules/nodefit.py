@@ -21,7 +21,8 @@ For each InferenceService component (predictor, transformer, explainer) the rule
 
 and compares them with the allocatable of each machine of the pools it may land on (the pools whose labels meet its
 ``nodeSelector`` and whose ``NoSchedule``/``NoExecute`` taints it tolerates, read by each cloud's share of
-``node-selectors-match-pools``; their instance types from Karpenter requirements, node groups, GKE ``machineType``
+``node-selectors-match-pools``, and that its required node affinity admits, ``nodepools.may_land``; their instance
+types from Karpenter requirements, node groups, GKE ``machineType``
 or AKS ``vmSize``; vCPUs and memory from the accelerator catalog, components/catalog.yaml): capacity less what the
 node keeps from pods by its cloud's formula (:func:`reserved`), less the requests of the DaemonSets rendered for that
 pool (:func:`daemonsets`). A pool whose machine the catalog does not describe is not judged (its size is not known).
@@ -343,14 +344,8 @@ def _fits(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
     if not pools or any(p.pool.labels is UNKNOWN for p in pools):
         return
     for res, component, spec in isvc_components(resources, COMPONENTS):
-        selector = as_map(spec.get("nodeSelector"))
-        tolerations = spec.get("tolerations") or []
-        landing = [
-            p
-            for p in pools
-            if nodepools._met(selector, as_map(p.pool.labels), p.pool)
-            and not nodepools._untolerated(p.pool, tolerations)
-        ]
+        # its nodeSelector met, its required node affinity admitting the pool, the pool's taints tolerated
+        landing = [p for p in pools if nodepools.may_land(spec, p.pool)]
         if not landing:
             continue  # node-selectors-match-pools judges a pod no pool admits
         nodes = [allocatable(resources, p, t) for p in landing for t in (p.types or ("",))]
@@ -379,8 +374,9 @@ RULES = [
         name=RULE,
         description=(
             "Every InferenceService component's pod (its containers' requests plus istio-proxy, queue-proxy, KServe's "
-            "agent and modelcars) fits on the largest machine of some pool it may land on (its nodeSelector met, "
-            "the pool's taints tolerated), less what the node keeps by the rule's own copy of its cloud's formula "
+            "agent and modelcars) fits on the largest machine of some pool it may land on (its nodeSelector and "
+            "required node affinity met, the pool's taints tolerated), less what the node keeps by the rule's own "
+            "copy of its cloud's formula "
             "and the 100Mi eviction threshold, and less the rendered DaemonSets' requests (istio-cni, dcgm-exporter "
             "and the cloud's own){; clouds}."
         ),

@@ -387,6 +387,25 @@ def test_a_four_gpu_karpenter_pool_limits_gpus_not_nodes() -> None:
     assert spec["limits"] == {"nodes": 2, "nvidia.com/gpu": 8}
 
 
+@pytest.mark.parametrize(
+    ("strategy", "limit", "config"),
+    [("time-slicing", 24, "time-slicing-3"), ("mps", 24, "mps-3")],
+)
+def test_a_shared_karpenter_pool_limits_the_shares_its_nodes_advertise(strategy: str, limit: int, config: str) -> None:
+    """Karpenter counts an initialized node's ``status.capacity`` against the NodePool's limits (kubernetes-sigs/
+    karpenter v1.14.1 pkg/controllers/state/statenode.go ``Capacity()``, scheduling/scheduler.go
+    ``updateRemainingResources``), and a node whose GPUs the device plugin shares advertises GPUs x replicas of
+    nvidia.com/gpu (NVIDIA/k8s-device-plugin v0.20.0 README.md "With CUDA Time-Slicing", "With CUDA MPS"): two
+    g6.12xlarge nodes shared three ways advertise 24, so a limit of 8 would stop the pool at its first node (fix17h)."""
+    sharing = {"strategy": strategy, "maxClientsPerGpu": 3}
+    built = build(
+        "aws", {"gpuPools": {"l4": {"accelerator": "nvidia-l4", "gpusPerNode": 4, "maxNodes": 2, "sharing": sharing}}}
+    )
+    spec = built.inputs(NODEPOOL)["spec"]
+    assert spec["template"]["metadata"]["labels"]["nvidia.com/device-plugin.config"] == config
+    assert spec["limits"] == {"nodes": 2, "nvidia.com/gpu": limit}
+
+
 def test_pinned_ami_release_and_its_error() -> None:
     built = build("aws", {"gpuPools": L4_SPOT, "aws": {"amiVersion": "v20251120"}}, outputs="unknown")
     spec = built.inputs(NODECLASS)["spec"]

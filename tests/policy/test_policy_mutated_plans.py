@@ -444,7 +444,8 @@ SECURITY_RULES = {
     "gpu-node-expiry": "mandatory",  # GPU nodes replaced onto new AMIs (rev17d c04)
     "sqs-queue-encrypted": "mandatory",  # (rev17d c08)
     "system-pool-on-demand": "mandatory",  # (rev17d c11)
-    "node-selectors-match-pools": "mandatory",  # (rev17d c12)
+    # (rev17d c12); availability: no pool admits the pod by its affinity or grants its GPUs (rev17i i25, fix17h)
+    "node-selectors-match-pools": "mandatory",
     "images-tagged": "mandatory",  # no mutable :latest or untagged image (rev17e s12)
     "llm-query-scoped": "mandatory",  # another model's series scale this one (rev17e s06, s08)
     "llm-scrape-merged-stats": "mandatory",  # availability: the scaler reads nothing (rev17e s07)
