@@ -36,12 +36,19 @@ $(STAMP): uv.lock pyproject.toml | $(UV)
 plan: setup
 	$(BIN)/mlplatform plan --all
 
-## test: ruff, mypy, then the whole pytest suite (offline), on up to 4 cores (pytest-xdist)
+## test: ruff, then mypy beside the whole pytest suite (offline, on up to 4 cores: pytest-xdist); fails if any fails
+# mypy (one process, about 50 s with no cache) runs in the background while pytest runs, so no core waits for it; its
+# output is printed after pytest's and its status counts. --dist worksteal: a worker that runs out of tests takes
+# some of the other's instead of idling through the other's last slow tests (docs/performance.md, Set-up).
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy
-	$(BIN)/pytest -q -n auto --maxprocesses 4
+	@echo "mypy runs beside pytest; its output follows pytest's"
+	@$(BIN)/mypy >$(VENV)/mypy.out 2>&1 & mypy=$$!; trap 'kill $$mypy 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/pytest -q -n auto --maxprocesses 4 --dist worksteal; tests=$$?; \
+	wait $$mypy; types=$$?; trap - EXIT INT TERM; \
+	echo "$(BIN)/mypy"; cat $(VENV)/mypy.out; \
+	[ $$tests -eq 0 ] && [ $$types -eq 0 ]
 
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

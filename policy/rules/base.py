@@ -11,7 +11,7 @@ import math
 import os
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from components import markers
 
@@ -132,6 +132,7 @@ class Finding:
 
 ResourceCheck = Callable[[Resource, Facts], Iterable[str]]
 StackCheck = Callable[[Sequence[Resource], Facts], Iterable[Finding]]
+_T = TypeVar("_T")
 UnknownCheck = Callable[[Resource], str | None]
 
 
@@ -174,44 +175,50 @@ class Rule:
         """What this rule could not check because it is known only after deploy ("" when it saw everything)."""
         if self.unknown is None:
             return ""
-        names = [u for u in (_unknown_of(self.unknown, r) for r in resources) if u]
+        names = [u for u in remembered_each(self.unknown, resources) if u]
         if not names:
             return ""
         shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
         return f"not checked, known only after deploy: {shown}; the CrossGuard pack checks them during pulumi up"
 
 
-def _unknown_of(hook: UnknownCheck, res: Resource) -> str | None:
-    """``hook(res)``, remembered per resource object (:data:`_UNKNOWNS`)."""
+def remembered_each(fn: Callable[[Resource], _T], resources: Iterable[Resource]) -> list[_T]:
+    """``[fn(r) for r in resources]`` for a pure function ``fn`` of a resource, each answer remembered per resource
+    OBJECT (:data:`_UNKNOWNS`): the rules' ``unknown`` hooks (:meth:`Rule.unchecked`, every rule over every resource
+    of a plan) and the request-path rules' "known before deploy?" (policy/rules/models.py ``props_known``). One loop
+    for all the resources: the registry's version is read once per call, not once per resource."""
     from components import clouds
 
     if _UNKNOWNS_VERSION[0] != (version := clouds.version()):
         _UNKNOWNS.clear()
         _UNKNOWNS_VERSION[0] = version
-    held = _UNKNOWNS.get(id(res))
-    if held is None or held[0] is not res:
-        if len(_UNKNOWNS) >= _UNKNOWNS_SIZE:
-            _UNKNOWNS.clear()
-        held = _UNKNOWNS[id(res)] = (res, {})
-    answers = held[1]
-    if hook not in answers:
-        answers[hook] = hook(res)
-    elif _VERIFY_MEMO:
-        again = hook(res)
-        if again != answers[hook]:
-            raise AssertionError(f"stale unknown-hook answer for {res.urn}: {answers[hook]!r}, now {again!r}")
-    return answers[hook]
+    out: list[_T] = []
+    for res in resources:
+        held = _UNKNOWNS.get(id(res))
+        if held is None or held[0] is not res:
+            if len(_UNKNOWNS) >= _UNKNOWNS_SIZE:
+                _UNKNOWNS.clear()
+            held = _UNKNOWNS[id(res)] = (res, {})
+        answers = held[1]
+        if fn not in answers:
+            answers[fn] = fn(res)
+        elif _VERIFY_MEMO:
+            again = fn(res)
+            if again != answers[fn]:
+                raise AssertionError(f"stale answer of {fn.__name__} for {res.urn}: {answers[fn]!r}, now {again!r}")
+        out.append(answers[fn])
+    return out
 
 
-_UNKNOWNS: dict[int, tuple[Resource, dict[UnknownCheck, str | None]]] = {}
-"""Each ``unknown`` hook's answer per resource OBJECT (by id, the resource kept alive here so the id stays its own),
-for :meth:`Rule.unchecked`: every rule asks every resource of a plan, and the tests judge hundreds of plans that share
-all but one resource object with a shipped or cover stack's plan (tests/support.py ``mutated_resources`` copies only
-the resources it changes). Sound because nothing edits a resource's props once it is judged: the plan's resources
-are built per plan (``resources_from_plan``, the pack's per-call resources) and a mutated plan is a copy; running the
-suite with ``MLPLATFORM_VERIFY_MEMO=1`` re-asks the hook on every remembered answer and fails on a different one
-(docs/performance.md, Set-up). Emptied when the cloud registry changes (percloud hooks read it,
-:func:`components.clouds.version`) and when full."""
+_UNKNOWNS: dict[int, tuple[Resource, dict[Callable[[Resource], Any], Any]]] = {}
+"""Each ``unknown`` hook's answer (and each :func:`remembered_each` function's) per resource OBJECT (by id, the resource
+kept alive here so the id stays its own), for :meth:`Rule.unchecked`: every rule asks every resource of a plan, and
+the tests judge hundreds of plans that share all but one resource object with a shipped or cover stack's plan
+(tests/support.py ``mutated_resources`` copies only the resources it changes). Sound because nothing edits a
+resource's props once it is judged: the plan's resources are built per plan (``resources_from_plan``, the pack's
+per-call resources) and a mutated plan is a copy; running the suite with ``MLPLATFORM_VERIFY_MEMO=1`` asks again on
+every remembered answer and fails on a different one (docs/performance.md, Set-up). Emptied when the cloud registry
+changes (percloud hooks read it, :func:`components.clouds.version`) and when full."""
 _UNKNOWNS_VERSION: list[int] = [-1]
 _UNKNOWNS_SIZE = 20_000
 _VERIFY_MEMO = os.environ.get("MLPLATFORM_VERIFY_MEMO") == "1"

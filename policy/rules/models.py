@@ -29,6 +29,7 @@ from policy.rules.base import (
     is_unknown,
     pod_specs,
     reading,
+    remembered_each,
     unknown_within,
     who,
 )
@@ -376,6 +377,18 @@ def _known(value: Any) -> bool:
     return True
 
 
+def _props_known(res: Resource) -> bool:
+    return _known(res.props)
+
+
+def props_known(resources: Sequence[Resource]) -> bool:
+    """True when no resource's props hold a value known only after deploy (so neither does its :func:`_object`:
+    apiVersion and kind come from the type), each answer remembered per resource object (policy/rules/base.py
+    :func:`remembered_each`): the request-path rules ask it of every policy of a namespace once per model, pipeline
+    and member they judge."""
+    return all(remembered_each(_props_known, resources))
+
+
 def _unknown_request_path(res: Resource) -> str | None:
     """What the request-path check of ``model-endpoint-auth`` reads that is known only after deploy: an Istio
     policy's spec, a model's metadata or ``minReplicas``."""
@@ -431,9 +444,10 @@ def _reached_without_token(istio: Sequence[Resource], model: Resource, mode: str
     """
     from components.serving import requestpath
 
-    objects = requestpath.indexed([_object(r) for r in istio if r.namespace in (model.namespace, MESH_ROOT)])
+    read = [r for r in istio if r.namespace in (model.namespace, MESH_ROOT)]
+    objects = requestpath.indexed([_object(r) for r in read])
     isvc = _object(model)
-    if not _known(objects) or _unknown_request_path(model):
+    if not props_known(read) or _unknown_request_path(model):
         return "", ""
     meta = dict(as_map(isvc.get("metadata")))
     annotations = {**as_map(meta.get("annotations")), MODE_ANNOTATION: mode}
@@ -656,7 +670,7 @@ def _internal_callers(resources: Sequence[Resource], facts: Facts) -> Iterator[F
         allow = [
             p for p in policies if _covers(p, model) and as_map(p.props.get("spec")).get("action", "ALLOW") == "ALLOW"
         ]
-        if any(not _known(p.props) for p in allow):
+        if not props_known(allow):
             continue
         if not allow:
             yield Finding(
@@ -772,7 +786,7 @@ def _component_caller_rule(
         if is_k8s(p, "AuthorizationPolicy") and as_map(p.props.get("spec")).get("action", "ALLOW") == "ALLOW"
     ]
     predictor = [p for p in policies if _selects_component(p, model, "predictor")]
-    if not predictor or any(not _known(p.props) for p in predictor):
+    if not predictor or not props_known(predictor):
         return
     allowed: set[str] = set()
     for c in present:

@@ -49,6 +49,7 @@ from policy.rules.models import (
     deployment_mode,
     is_public,
     platform_mode,
+    props_known,
 )
 
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
@@ -138,8 +139,8 @@ def _prometheus(resources: Sequence[Resource]) -> tuple[str, dict[str, str]] | N
     return None
 
 
-def _objects(resources: Sequence[Resource], namespaces: set[str | None], *kinds: str) -> list[dict[str, Any]]:
-    return [_object(r) for r in resources if is_k8s(r, *kinds) and r.namespace in namespaces]
+def _policies(resources: Sequence[Resource], namespaces: set[str | None], *kinds: str) -> list[Resource]:
+    return [r for r in resources if is_k8s(r, *kinds) and r.namespace in namespaces]
 
 
 def _unknown_network(res: Resource) -> str | None:
@@ -214,9 +215,10 @@ def _model_metrics(resources: Sequence[Resource], facts: Facts) -> Iterator[Find
         if _unknown_network(model) or not isinstance(model.namespace, str):
             continue
         ns = model.namespace
-        found = _objects(resources, {ns, MESH_ROOT}, "NetworkPolicy", "AuthorizationPolicy")
-        if not _known(found):
+        read = _policies(resources, {ns, MESH_ROOT}, "NetworkPolicy", "AuthorizationPolicy")
+        if not props_known(read):
             continue
+        found = [_object(r) for r in read]
         objects = rp.indexed(found)
         mode = deployment_mode(model, default)
         pods = rp.Workload(ns, labels, f"{ns}/{model.k8s_name}")
@@ -343,9 +345,9 @@ def _inference_only(resources: Sequence[Resource], facts: Facts) -> Iterator[Fin
             continue
         kinds = ("NetworkPolicy", "AuthorizationPolicy", "RequestAuthentication")
         read = [r for r in resources if is_k8s(r, *kinds) and r.namespace in (model.namespace, MESH_ROOT)]
-        found = [_object(r) for r in read]
-        if not _known(found):
+        if not props_known(read):
             continue
+        found = [_object(r) for r in read]
         key = (
             (rp.routes, rp.indexed, rp.inference_requests, rp.reaches),
             (model.urn, model.name, default),
@@ -520,9 +522,10 @@ def _gateway(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
     charts = [str(r.props.get("chart", "")).rstrip("/").rsplit("/", 1)[-1] for r in resources if r.type in HELM_TYPES]
     if "gateway" not in charts:
         return  # no Istio ingress gateway in this plan
-    objects = _objects(resources, {MESH_ROOT}, "NetworkPolicy")
-    if not _known(objects):
+    read = _policies(resources, {MESH_ROOT}, "NetworkPolicy")
+    if not props_known(read):
         return
+    objects = [_object(r) for r in read]
     prom = _prometheus(resources)
     gw = rp.Workload(MESH_ROOT, dict(GATEWAY_LABELS), "gateway")
     try:

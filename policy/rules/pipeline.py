@@ -48,6 +48,7 @@ from policy.rules.models import (
     is_public,
     marked_internal,
     platform_mode,
+    props_known,
 )
 from policy.rules.network import _frozen
 
@@ -175,9 +176,10 @@ def _endpoint_auth(resources: Sequence[Resource], facts: Facts) -> Iterator[Find
         if not _judgeable(g) or _graph_anonymous(g):
             continue
         graph = graph_object(g, default)
-        objects = _istio_objects(resources, g.namespace)
-        if not _known(objects):
+        read = _istio_resources(resources, g.namespace)
+        if not props_known(read):
             continue
+        objects = [_object(r) for r in read]
         where = _where(g)
         try:
             router = rp.router_of(graph)
@@ -246,8 +248,9 @@ def _internal_visibility(resources: Sequence[Resource], facts: Facts) -> Iterato
             continue
         if not _judgeable(g):
             continue
-        objects = _istio_objects(resources, g.namespace)
-        if _known(objects) and rp.pipeline_routes(objects, graph_object(g, default), rp.INTERNET):
+        read = _istio_resources(resources, g.namespace)
+        objects = [_object(r) for r in read]
+        if props_known(read) and rp.pipeline_routes(objects, graph_object(g, default), rp.INTERNET):
             yield Finding(g.urn, f"internal {where} has a route from the internet")
 
 
@@ -350,9 +353,10 @@ def _member_access(resources: Sequence[Resource], facts: Facts) -> Iterator[Find
         if not _judgeable(g):
             continue
         graph = graph_object(g, default)
-        own = _istio_objects(resources, g.namespace)
-        if not _known(own):
+        read = _istio_resources(resources, g.namespace)
+        if not props_known(read):
             continue
+        own = [_object(r) for r in read]
         namespaces = {str(g.namespace), outsider}
         for obj in own:
             if obj.get("kind") == "AuthorizationPolicy":

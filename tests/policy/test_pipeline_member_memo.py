@@ -92,3 +92,52 @@ def test_content_tokens_are_equal_only_for_equal_content() -> None:
         Resource(type="kubernetes:core/v1:Secret", name="a", urn="u5", props={"data": {"k": 1}}),
     ):
         assert base.content_token(other) != base.content_token(one), other
+
+
+def test_policies_are_asked_known_once_per_resource_object(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The request-path rules ask whether each policy they read is known before deploy once per resource OBJECT
+    (policy/rules/models.py ``props_known``): a plan judged again asks nothing again, a changed copy is asked (and
+    answers for itself: a policy known only after deploy leaves the model unjudged, its rule says so)."""
+    from policy.rules import models
+
+    monkeypatch.setattr(base, "_VERIFY_MEMO", False)  # MLPLATFORM_VERIFY_MEMO=1 asks again on purpose
+    resources, settings = planned()
+    asked: list[str] = []
+    real = models._props_known
+
+    def counted(res: Resource) -> bool:
+        asked.append(res.urn)
+        return real(res)
+
+    monkeypatch.setattr(models, "_props_known", counted)
+    rules = rules_named("model-inference-api-only", MEMBER)
+    first = run_rules(resources, settings, rules)
+    once = len(asked)
+    assert once > 0 and len(set(asked)) == once  # every policy asked once, though several models read it
+    assert run_rules(resources, settings, rules) == first and len(asked) == once  # nothing asked again
+
+    def unknown_spec(props: dict[str, Any]) -> None:
+        props["spec"] = base.UNKNOWN
+
+    changed = mutated_resources(resources, named("AuthorizationPolicy", "inner-authz"), unknown_spec, exactly=1)
+    entries = run_rules(changed, settings, rules)
+    assert len(asked) == once + 1  # only the new copy
+    member = [e for e in entries if e["policy"] == MEMBER]
+    assert [e["passed"] for e in member] == [True]
+    assert "AuthorizationPolicy models/inner-authz" in member[0]["unchecked"]
+
+
+def test_a_policy_edited_after_it_was_judged_fails_under_verify_memo(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With MLPLATFORM_VERIFY_MEMO=1 every remembered answer is asked again: a resource edited in place after a
+    judgement (what the memo's soundness rules out) raises instead of reusing the old answer."""
+    from policy.rules import models
+
+    monkeypatch.setattr(base, "_VERIFY_MEMO", True)
+    policy = Resource(
+        type="kubernetes:security.istio.io/v1:AuthorizationPolicy", name="p", urn="u", props={"spec": {"rules": []}}
+    )
+    assert models.props_known([policy]) is True
+    assert models.props_known([policy]) is True  # asked again, same answer
+    policy.props["spec"] = base.UNKNOWN
+    with pytest.raises(AssertionError, match="stale answer of _props_known for u: True, now False"):
+        models.props_known([policy])
