@@ -34,7 +34,7 @@ import yaml
 from components import clouds, storage
 from components.clusters.base import GpuScheduling
 from components.errors import SpecError
-from components.naming import ACCELERATOR_LABEL
+from components.naming import ACCELERATOR_LABEL, POOL_LABEL
 from components.serving import runtimes
 from components.serving.spec import ModelSpec
 
@@ -784,19 +784,85 @@ class WarmPool:
     accelerator: str | None
     gpus_per_node: int
     images: tuple[str, ...] = ()
+    instance_type: str | None = None
+    """The pool's machine (its ``gpuPools`` output ``instanceType``), which its nodes carry as
+    ``node.kubernetes.io/instance-type``; None when not known."""
+
+    def node_labels(self) -> dict[str, str]:
+        """The labels every node of the pool carries that are known here: the platform's accelerator and pool labels
+        (components/clusters/base.py ``GpuScheduling.node_labels``) and the instance type, "the instance type ...
+        defined by the cloud provider" (kubernetes.io/docs/reference/labels-annotations-taints/)."""
+        labels = {POOL_LABEL: self.pool}
+        if self.accelerator is not None:
+            labels[ACCELERATOR_LABEL] = self.accelerator
+        if self.instance_type is not None:
+            labels[INSTANCE_TYPE_LABEL] = self.instance_type
+        return labels
+
+
+INSTANCE_TYPE_LABEL = "node.kubernetes.io/instance-type"
+
+
+def _requirement_met(requirement: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
+    """One ``matchExpressions`` entry of a node selector term against a node's known ``labels`` (Kubernetes core/v1
+    ``NodeSelectorRequirement``: In, NotIn, Exists, DoesNotExist, Gt, Lt). A key whose value is not known here meets
+    NotIn and DoesNotExist (the platform sets the labels it selects on) and nothing else."""
+    key, operator = requirement.get("key"), requirement.get("operator")
+    values = [str(v) for v in requirement.get("values") or ()]
+    value = labels.get(str(key))
+    if operator == "In":
+        return value is not None and value in values
+    if operator == "NotIn":
+        return value is None or value not in values
+    if operator == "Exists":
+        return value is not None
+    if operator == "DoesNotExist":
+        return value is None
+    if operator in ("Gt", "Lt") and value is not None and len(values) == 1:
+        try:
+            return int(value) > int(values[0]) if operator == "Gt" else int(value) < int(values[0])
+        except ValueError:
+            return False
+    return False
+
+
+def admits(predictor: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
+    """Whether a node with ``labels`` (the ones known here) admits a pod of ``predictor``: every ``nodeSelector`` key
+    with its value, and one of the required node affinity's ``nodeSelectorTerms`` with all its ``matchExpressions``
+    ("If you specify multiple terms in nodeSelectorTerms associated with nodeAffinity types, then the Pod can be
+    scheduled onto a node if one of the specified terms can be satisfied"; "multiple expressions in a single
+    matchExpressions field ... the Pod can be scheduled onto a node only if all the expressions are satisfied",
+    kubernetes.io/docs/concepts/scheduling-eviction/assign-pod-node/). A selector key not known here is not met: a
+    warm start is promised only where it is sure (rev16g defect 2); a term with ``matchFields`` is not met either."""
+    selector = predictor.get("nodeSelector") or {}
+    if any(labels.get(str(k)) != str(v) for k, v in selector.items()):
+        return False
+    required = ((predictor.get("affinity") or {}).get("nodeAffinity") or {}).get(
+        "requiredDuringSchedulingIgnoredDuringExecution"
+    )
+    if not required:
+        return True
+    terms = required.get("nodeSelectorTerms") or []
+    return any(
+        not term.get("matchFields") and all(_requirement_met(r, labels) for r in term.get("matchExpressions") or ())
+        for term in terms
+    )
 
 
 def warm_cover(isvc: Mapping[str, Any], gpus: int, warm: Sequence[WarmPool]) -> WarmCover | None:
-    """The warm capacity a rendered GPU InferenceService lands on: a pool with warm nodes that its node selector
-    matches (by pool name or accelerator) and whose nodes have its GPUs. A model that finds no free GPU pre-empts
-    a placeholder there instead of waiting for a new node (kubernetes/autoscaler cluster-autoscaler/FAQ.md: the
+    """The warm capacity a rendered GPU InferenceService lands on: a pool with warm nodes that admit its predictor's
+    pod (:func:`admits`: every key of its nodeSelector against the pool's known labels, and its required node
+    affinity, such as the ``mlplatform.io/pool NotIn`` of a multi-GPU model, components/clusters/base.py
+    ``GpuScheduling.multi_gpu_affinity``) and whose nodes have its GPUs. A model that finds no free GPU pre-empts a
+    placeholder there instead of waiting for a new node (kubernetes/autoscaler cluster-autoscaler/FAQ.md: the
     autoscaler "doesn't trigger scale-up if an unschedulable pod is already waiting for a lower priority pod
-    preemption"), so its cold start is the warm-node one."""
+    preemption"), so its cold start is the warm-node one; a pod the warm nodes would not admit starts from zero
+    whatever capacity is warm (rev16g defect 2)."""
     if gpus <= 0:
         return None
-    selector = set((((isvc.get("spec") or {}).get("predictor") or {}).get("nodeSelector") or {}).values())
+    predictor = (isvc.get("spec") or {}).get("predictor") or {}
     for w in warm:
-        if w.nodes > 0 and (w.pool in selector or w.accelerator in selector) and w.gpus_per_node >= gpus:
+        if w.nodes > 0 and w.gpus_per_node >= gpus and admits(predictor, w.node_labels()):
             return WarmCover(w.pool, w.nodes, w.images)
     return None
 

@@ -462,6 +462,8 @@ class WarmPool:
     gpus_per_node: int
     images: tuple[str, ...] = ()
     """The images its placeholders pre-pull (their prepull-* containers, components/platform/warm.py)."""
+    instance_type: str | None = None
+    """The pool's machine (its ``gpuPools`` output ``instanceType``)."""
 
 
 def warm_capacity(result: PlanResult) -> list[WarmPool]:
@@ -496,6 +498,7 @@ def warm_capacity(result: PlanResult) -> list[WarmPool]:
                 accelerator if isinstance(accelerator, str) else None,
                 _int(info["gpusPerNode"] if info else None, 1),
                 images,
+                instance if info and isinstance(instance := info.get("instanceType"), str) else None,
             )
         )
     return sorted(out, key=lambda w: (w.cluster, w.pool))

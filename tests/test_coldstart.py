@@ -466,7 +466,7 @@ def test_an_llm_loads_with_the_run_ai_streamer_by_default_and_the_estimate_follo
     ("extra", "given"),
     [
         ({"args": ["--load-format=auto"]}, "auto"),
-        ({"args": ["--load_format", "safetensors"]}, "safetensors"),
+        ({"args": ["--load-format", "safetensors"]}, "safetensors"),
         ({"runtimeVersion": "v0.19.0-gpu"}, None),
         ({"runtime": "my-vllm"}, None),
     ],

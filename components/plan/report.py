@@ -123,7 +123,7 @@ def cold_start(plan: StackPlan) -> list[coldstart.Estimate]:
 
     isvcs = [r.wire_inputs() for r in plan.result.resources if r.type == ISVC_TYPE]
     warm = [
-        coldstart.WarmPool(w.pool, w.nodes, w.accelerator, w.gpus_per_node, w.images)
+        coldstart.WarmPool(w.pool, w.nodes, w.accelerator, w.gpus_per_node, w.images, w.instance_type)
         for w in warm_capacity(plan.result)
     ]
     runtimes = [r.wire_inputs() for r in plan.result.resources if r.type == SERVING_RUNTIME_TYPE]

@@ -6,7 +6,9 @@ that memory never load (the pod restarts with an out-of-memory error and the rev
 memory one replica gets depends on the pool it lands on:
 
 - whole GPUs (``sharing.strategy: none``): ``gpus`` x one GPU's memory as the device reports it
-  (components/catalog.yaml ``accelerators``: nvidia-smi's MiB, in GB here, the unit of ``modelSizeGb``);
+  (components/catalog.yaml ``accelerators``: nvidia-smi's MiB, in GB here, the unit of ``modelSizeGb``), less the
+  server's own CUDA context on each (:data:`CUDA_CONTEXT_GB`; rev16g defect 3: the shares below subtracted it, whole
+  GPUs and MIG devices did not, so 24.15 GB of Triton weights passed on a 24.15 GB L4);
 - ``mps``: an equal fraction of one GPU's memory per client: "the amount of memory allowed per client (i.e. per
   partition) is managed by the MPS control daemon and limited to an equal fraction of the total device memory"
   (NVIDIA/k8s-device-plugin v0.20.0 README.md, "Shared Access to GPUs", MPS); GKE's MPS sets the same "Pinned device
@@ -62,6 +64,15 @@ of the whole GPU and the pod's share (rev16f D2: each pod may hold only its shar
 own sizing by the fraction, gpu_worker.py ``determine_available_memory``). The start still asks for the fraction
 (``init_device`` calls ``request_memory`` whatever the flag says), so the refusal above holds with it too.
 
+On a whole GPU or MIG device vLLM's fraction of the total must leave its own CUDA context: vLLM 0.24.0 takes its
+memory snapshot after creating the context (vllm/v1/worker/gpu_worker.py ``init_device``), so ``request_memory``
+finds ``total - context`` free and a fraction above ``1 - context/total`` never starts (rev16g defect 3: 1 and 0.99
+were accepted on an L4; the advice is that bound rounded down to hundredths, 0.97 on an L4). A
+``--kv-cache-memory-bytes`` that alone is more than the memory vLLM may use on a pool is refused at ``args`` with the
+most it may be beside the weights (rev16g defect 5: it was blamed on ``modelSizeGb`` with a negative bound). vLLM's
+options are read as vLLM registers them, with ``-``: KServe's server drops ``--gpu_memory_utilization``
+(components/serving/server_args.py ``dropped_arg_problems`` refuses it first; rev16g defect 1).
+
 vLLM with more than one GPU (``--tensor-parallel-size``, components/serving/_runtime.py ``runtime_args``) is refused
 on a MIG pool it may land on (key ``resources.gpus``; rev16f D7): each rank's process enumerates one MIG device, and
 vllm/v1/worker/gpu_worker.py ``init_device`` asserts ``self.local_rank < torch.accelerator.device_count()``. Values
@@ -114,14 +125,16 @@ _BINARY = {"K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
 
 
 def _option(args: Sequence[str], name: str, shortest: int) -> tuple[str, str | None] | None:
-    """The last option ``name`` in ``args`` as argparse reads it: ``=`` or the next argument, ``-`` and ``_`` alike
-    (vLLM's FlexibleArgumentParser), abbreviated down to ``shortest`` characters (argparse's ``allow_abbrev``; the
-    caller picks a length no other option of the server shares): (as written, its value), the value None when the
-    option ends the args; None when none is given."""
+    """The last option ``name`` in ``args`` as argparse reads it: ``=`` or the next argument, abbreviated down to
+    ``shortest`` characters (argparse's ``allow_abbrev``; the caller picks a length no other option of the server
+    shares): (as written, its value), the value None when the option ends the args; None when none is given. Spelled
+    as vLLM registers it, with ``-``: KServe's Hugging Face server reads its args with ``parse_known_args``, which
+    drops ``--gpu_memory_utilization`` (rev16g defect 1; refused at ``args`` by components/serving/server_args.py
+    ``dropped_arg_problems``)."""
     found: tuple[str, str | None] | None = None
     for i, arg in enumerate(args):
         given, eq, value = str(arg).partition("=")
-        key = given.replace("_", "-")
+        key = given
         if not (len(key) >= shortest and name.startswith(key)):
             continue
         if eq:
@@ -264,9 +277,14 @@ def _pool_memory(cloud: str, region: str, pool: GpuPoolSpec, gpus: int) -> _Pool
 
 def _bound(pool: _Pool, utilization: float | None, kv_bytes: int | None) -> tuple[float, str]:
     """The GB the weights may take on ``pool`` for a server that is vLLM (``utilization``) or not (None), with a KV
-    cache of ``kv_bytes`` per GPU when given."""
+    cache of ``kv_bytes`` per GPU when given. A whole GPU or MIG device holds the server's own CUDA context beside its
+    weights (rev16g defect 3: :data:`CUDA_CONTEXT_GB`, as a share already does in ``seen``)."""
+    context = f"less a CUDA context ({CUDA_CONTEXT_GB:g} GB)"
     if utilization is None:
-        return pool.count * pool.seen, pool.how
+        if pool.clients is not None:
+            return pool.count * pool.seen, pool.how
+        each = " on each" if pool.count > 1 else ""
+        return pool.count * (pool.seen - CUDA_CONTEXT_GB), f"{pool.how}, {context}{each}"
     fraction = f"vLLM's --gpu-memory-utilization {utilization:g}"
     if kv_bytes is not None:
         kv = kv_bytes / 1e9
@@ -274,10 +292,50 @@ def _bound(pool: _Pool, utilization: float | None, kv_bytes: int | None) -> tupl
         if pool.clients is not None:  # rev16f D2: weights + KV within the fraction and the pod's share
             held = min(pool.total * utilization, pool.seen)
             return held - kv, f"the smaller of {fraction} of the whole GPU and {pool.how}, {less}"
-        return pool.count * (pool.seen - kv), f"{pool.how}, {less}"
+        return pool.count * (pool.seen - CUDA_CONTEXT_GB - kv), f"{pool.how}, {context} and {less}"
     if pool.clients is not None:  # MPS, time-slicing: vLLM's fraction is of the whole device CUDA reports
         return pool.total * utilization, f"{fraction} of the whole GPU, within {pool.how}"
     return pool.count * pool.seen * utilization, f"{pool.how} x {fraction}"
+
+
+def _kv_cache_problem(
+    args: Sequence[str],
+    utilization: float,
+    kv_bytes: int,
+    size: float | None,
+    pools: Sequence[tuple[str, GpuPoolSpec, _Pool]],
+) -> tuple[str, str, str] | None:
+    """vLLM's ``--kv-cache-memory-bytes`` alone over the memory vLLM may use on a pool the model may land on (rev16g
+    defect 5: it was blamed on ``modelSizeGb`` with a negative bound): refused at ``args`` with the most it may be."""
+    worst: tuple[float, str, str] | None = None
+    for name, _, memory in pools:
+        room, how = _bound(memory, utilization, 0)  # the memory for weights and KV cache on each GPU
+        room = room / memory.count
+        if worst is None or room < worst[0]:
+            worst = (room, re.split(",? (?:and )?less vLLM's --kv-cache", how)[0], name)
+    if worst is None or kv_bytes / 1e9 < worst[0]:
+        return None
+    room, how, name = worst
+    given = _option(args, VLLM_KV_CACHE_FLAG, _KV_CACHE_SHORTEST)
+    count = next(m.count for n, _, m in pools if n == name)
+    most = math.floor((room - (size or 0) / count) * 100) / 100
+    weights = f" beside {size_text(size)} GB of weights" if size is not None else ""
+    advice = (
+        f"give {VLLM_KV_CACHE_FLAG} at most {most:g}g{weights} (vLLM's g is 10^9 bytes)"
+        if most > 0
+        else f"the weights alone fill it; {_advice(_pool_named(pools, name))}"
+    )
+    return (
+        "args",
+        given[0] if given is not None else f"{VLLM_KV_CACHE_FLAG}={kv_bytes}",
+        f"vLLM sets aside {kv_bytes / 1e9:.2f} GB of KV cache on each GPU, and on pool {name} it may use at most "
+        f"{math.floor(room * 100) / 100:g} GB of each ({how}) for the weights and the KV cache together; {advice}, "
+        f"or leave it out and let vLLM size the KV cache from {VLLM_UTILIZATION_FLAG}",
+    )
+
+
+def _pool_named(pools: Sequence[tuple[str, GpuPoolSpec, _Pool]], name: str) -> GpuPoolSpec:
+    return next(p for n, p, _ in pools if n == name)
 
 
 def selector_admits(cloud: str, region: str, name: str, pool: GpuPoolSpec, selector: Mapping[str, str]) -> bool:
@@ -343,7 +401,9 @@ def _advice(pool: GpuPoolSpec) -> str:
 def share_fraction(whole_gb: float, clients: int) -> float:
     """The largest fraction of a whole GPU of ``whole_gb`` that fits one pod's share when ``clients`` pods share it
     by MPS or time-slicing: 1/clients less one CUDA context (:data:`CUDA_CONTEXT_GB`), rounded down to hundredths,
-    the advice given (rev16f D5)."""
+    the advice given (rev16f D5); with ``clients`` 1 (a whole GPU or MIG device), the whole less the context
+    (rev16g defect 3: vLLM 0.24.0 takes its memory snapshot after its own CUDA context exists,
+    vllm/v1/worker/gpu_worker.py ``init_device``, so ``request_memory`` finds less than the whole free)."""
     return math.floor((1 / clients - CUDA_CONTEXT_GB / whole_gb) * 100) / 100
 
 
@@ -351,11 +411,18 @@ def _utilization_problem(
     args: Sequence[str], utilization: float, pools: Sequence[tuple[str, GpuPoolSpec, _Pool]]
 ) -> tuple[str, str, str] | None:
     """vLLM's fraction of the whole GPU over the pod's share (1/clients less a CUDA context) on a pool whose GPU it
-    shares by MPS or time-slicing (rev16e N1, N2; rev16f D5): the pool with the smallest share decides."""
-    shared = [(n, p, m) for n, p, m in pools if m.clients is not None and utilization * m.total > m.seen]
-    if not shared:
+    shares by MPS or time-slicing (rev16e N1, N2; rev16f D5), or over a whole GPU or MIG device less vLLM's own CUDA
+    context (rev16g defect 3): vLLM 0.24.0 measures the free memory after creating its context
+    (vllm/v1/worker/gpu_worker.py ``init_device``) and ``request_memory`` (vllm/v1/worker/utils.py) raises when it is
+    below the fraction of the total. The pool with the smallest share decides."""
+
+    def room(memory: _Pool) -> float:
+        return memory.seen if memory.clients is not None else memory.seen - CUDA_CONTEXT_GB
+
+    over = [(n, p, m) for n, p, m in pools if utilization * m.total > room(m)]
+    if not over:
         return None
-    name, pool, memory = min(shared, key=lambda t: t[2].seen / t[2].total)
+    name, pool, memory = min(over, key=lambda t: room(t[2]) / t[2].total)
     clients = memory.clients or 1
     given = _option(args, VLLM_UTILIZATION_FLAG, len("--gp"))
     value = (
@@ -363,6 +430,16 @@ def _utilization_problem(
         if given is not None
         else (f"no {VLLM_UTILIZATION_FLAG} (vLLM's default {VLLM_DEFAULT_UTILIZATION:g})")
     )
+    most = share_fraction(memory.total, clients)
+    if memory.clients is None:
+        kind = f"one MIG {pool.sharing.mig_profile} device" if memory.mig else "a whole GPU"
+        return (
+            "args",
+            value,
+            f"pool {name} gives vLLM {kind} of {memory.total:.2f} GB, which holds vLLM's own CUDA context "
+            f"({CUDA_CONTEXT_GB:g} GB) before vLLM asks for its fraction of the total at start (vllm/v1/worker/"
+            f"utils.py request_memory); give {VLLM_UTILIZATION_FLAG} at most {most:g}",
+        )
     if pool.sharing.strategy == "mps":
         why = (
             f"pool {name} shares each GPU by MPS among {clients} clients: CUDA reports the whole GPU to vLLM, which "
@@ -373,7 +450,6 @@ def _utilization_problem(
             f"pool {name} shares each GPU by time-slicing among {clients} pods: each vLLM pod asks for that fraction "
             f"of the whole GPU at start, beside the others' and their CUDA contexts"
         )
-    most = share_fraction(memory.total, clients)
     return (
         "args",
         value,
@@ -428,6 +504,11 @@ def gpu_memory_problem(
     if utilization is not None and (problem := _utilization_problem(server_args, utilization, pools)):
         return problem
     size = model.model_size_gb
+    kv_problem = None
+    if utilization is not None and kv_bytes is not None:
+        kv_problem = _kv_cache_problem(server_args, utilization, kv_bytes, size, pools)
+    if kv_problem is not None:
+        return kv_problem
     if size is None:
         return None
     worst: tuple[float, str, str, GpuPoolSpec] | None = None
@@ -439,9 +520,10 @@ def gpu_memory_problem(
         return None
     gb, how, pool_name, pool = worst
     shown = math.floor(gb * 100) / 100
+    kv_advice = f"give a smaller {VLLM_KV_CACHE_FLAG}, or " if kv_bytes is not None else ""
     return (
         "modelSizeGb",
         size_text(size),
         f"the weights must fit in the GPU memory one replica gets on every pool it may land on: at most {shown:g} GB "
-        f"on pool {pool_name} ({how}); {_advice(pool)}",
+        f"on pool {pool_name} ({how}); {kv_advice}{_advice(pool)}",
     )

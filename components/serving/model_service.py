@@ -22,6 +22,7 @@ Children (every one on the cluster's provider, after ``platform.ready``, named `
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,7 +38,7 @@ from components.outputs import ModelServiceOutputs
 from components.platform.handles import PlatformHandles
 from components.serving import _auth, _kcomponents, _monitoring, _netpol, _runtime, llm_scaling, server_args
 from components.serving.namespace import create_namespace
-from components.serving.spec import ModelSpec, check_model_name, platform_problems
+from components.serving.spec import ModelSpec, check_model_name, platform_problems, size_text
 from components.serving.stack_runtime import RuntimeSpec, agent_port_problem, model_runtime_problem, namespaced
 
 ISVC_TOKEN = f"kubernetes:{_runtime.ISVC_API_VERSION}:InferenceService"
@@ -175,6 +176,8 @@ def check(
                     spec.node_selector[key],
                     f"the GPU pool's selector sets {key}={value} for {res.accelerator}; remove it or give that value",
                 )
+    if problem := cold_start_cap_problem(spec, platform, stack_runtimes):
+        raise SpecError(*problem)
     if spec.timeout is not None and spec.scaling.min_replicas == 0 and platform.deployment_mode == "Knative":
         facts = coldstart.cluster_facts(platform.cluster.cloud, platform.cluster.gpu)
         need = _runtime.cold_start_budget_seconds(spec, facts, coldstart.stack_runtimes(stack_runtimes, spec.namespace))
@@ -219,6 +222,52 @@ def check(
             spec.llm.huggingface_token_key,
             "pass the token's value as ModelServiceArgs.hf_token (a secret Output)",
         )
+
+
+def cold_start_cap_problem(
+    spec: ModelSpec, platform: PlatformHandles, stack_runtimes: Mapping[str, RuntimeSpec]
+) -> tuple[str, object, str] | None:
+    """A GPU model at zero replicas (Knative mode, ``minReplicas: 0``) whose cold start at the slow end of every step
+    (components/serving/_runtime.py ``cold_start_budget_seconds``) is longer than Knative's
+    ``max-revision-timeout-seconds`` (components/platform/knative.py ``MAX_REVISION_TIMEOUT``, 1800 s): the request
+    timeout is capped there (``request_timeout_seconds``; Knative's webhook refuses more, pkg/apis/serving/v1/
+    revision_validation.go ``validateTimeoutSeconds``), so the first request after zero is cut before the model
+    answers (rev16g defect 4: three ``timeouts-cover-cold-start`` lines at plan, none naming the key). Refused at
+    ``modelSizeGb`` with the largest size that fits, when the model gives one, else at ``scaling.minReplicas``."""
+    from components.platform.knative import MAX_REVISION_TIMEOUT
+
+    cap = int(MAX_REVISION_TIMEOUT)
+    if not spec.resources.gpus or spec.scaling.min_replicas != 0 or platform.deployment_mode != "Knative":
+        return None
+    facts = coldstart.cluster_facts(platform.cluster.cloud, platform.cluster.gpu)
+    stack = coldstart.stack_runtimes(stack_runtimes, spec.namespace)
+
+    def need(size: float | None) -> int:
+        return _runtime.cold_start_budget_seconds(spec.model_copy(update={"model_size_gb": size}), facts, stack)
+
+    seconds = need(spec.model_size_gb)
+    if seconds <= cap:
+        return None
+    warm = "or keep a replica up (scaling.minReplicas >= 1), which no request then waits for"
+    if spec.model_size_gb is None:
+        return (
+            "scaling.minReplicas",
+            0,
+            f"the model's cold start from zero at the slow end of every step is {seconds} s, longer than the "
+            f"{cap} s a request may wait (Knative's max-revision-timeout-seconds); give minReplicas >= 1",
+        )
+    low, high = 0, math.floor(spec.model_size_gb * 10)  # tenths of a GB
+    while low < high:  # the largest size in tenths whose cold start is within the cap
+        mid = (low + high + 1) // 2
+        low, high = (mid, high) if need(mid / 10) <= cap else (low, mid - 1)
+    size = f"at most {low / 10:g} GB of weights, " if low > 0 else ""
+    return (
+        "modelSizeGb",
+        size_text(spec.model_size_gb),
+        f"the model's cold start from zero at the slow end of every step is {seconds} s, "
+        f"longer than the {cap} s a request may wait (Knative's max-revision-timeout-seconds); give "
+        f"{size}{warm}",
+    )
 
 
 def needs_identity(spec: ModelSpec) -> bool:

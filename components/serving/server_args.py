@@ -119,6 +119,29 @@ KSERVE_OPTIONS: Mapping[str, bool] = {
 transformers'), which adds ``-h``/``--help``. A component's own parser may add options, never take these away (KServe
 passes ``--model_name``, ``--predictor_host`` and ``--http_port`` to every transformer and explainer)."""
 
+HF_SERVER_OPTIONS = (
+    "--model_dir",
+    "--model_id",
+    "--model_revision",
+    "--tokenizer_revision",
+    "--max_length",
+    "--max_model_len",
+    "--disable_lower_case",
+    "--disable_special_tokens",
+    "--trust_remote_code",
+    "--tensor_input_names",
+    "--backend",
+    "--return_token_type_ids",
+    "--return_offsets_mapping",
+    "--return_probabilities",
+    "--return_raw_logits",
+    "--disable_log_requests",
+)
+"""KServe's Hugging Face server's own options, spelled with ``_``, which its parser registers whatever the backend
+(kserve v0.20.0 python/huggingfaceserver/huggingfaceserver/__main__.py:80-165); with vLLM it adds vLLM's options,
+every one spelled with ``-`` (vllm 0.24.0 vllm/engine/arg_utils.py ``EngineArgs.add_cli_args``, e.g.
+``--gpu-memory-utilization`` :1148; vllm/entrypoints/openai/cli_args.py ``make_arg_parser``)."""
+
 KSERVE_INT_OPTIONS = frozenset(
     (
         "--http_port",
@@ -378,6 +401,79 @@ def runtime_server_problems(model: ModelSpec) -> list[tuple[str, object, str]]:
                     "KServe's Service and Knative route to; remove it",
                 )
             )
+    return problems
+
+
+def runs_vllm(model: ModelSpec) -> bool:
+    """Whether KServe's Hugging Face server runs ``model`` with vLLM's options: a huggingface model on GPUs with that
+    server's runtime or none named, which components/serving/_runtime.py ``runtime_args`` gives ``--backend=vllm``."""
+    from components.serving.spec import HF_SERVER_RUNTIMES
+
+    return (
+        model.container is None
+        and model.format == "huggingface"
+        and bool(model.resources.gpus)
+        and model.runtime in (None, *HF_SERVER_RUNTIMES)
+    )
+
+
+def dropped_arg_problems(model: ModelSpec) -> list[tuple[str, object, str]]:
+    """``args`` a KServe Python model server never reads (rev16g defect 1), each (key path, value, accepted).
+
+    Every KServe Python server reads its command line with ``parse_known_args`` and drops what it does not know
+    (kserve v0.20.0 python/huggingfaceserver/huggingfaceserver/__main__.py:168 and :213, python/kserve/kserve/
+    model_server.py:208, python/sklearnserver/sklearnserver/__main__.py:28 and the other ``<name>server``'s), so:
+
+    - one argument holding an option and its value with a space (``"--max-model-len 4096"``) is read as a value, not
+      an option (CPython 3.11-3.13 Lib/argparse.py ``_parse_optional``: "if it contains a space, it was meant to be
+      a positional"), and the servers have no positional argument: it is dropped. Skipped after an option without
+      ``=``, which may take it as its value;
+    - with vLLM (:func:`runs_vllm`), an option spelled with ``_`` that is not one of the server's own
+      (:data:`KSERVE_OPTIONS`, :data:`HF_SERVER_OPTIONS`, whole or abbreviated): vLLM registers its options with
+      ``-``, and its ``FlexibleArgumentParser`` turns ``_`` into ``-`` only in ``parse_args`` (vllm 0.24.0
+      vllm/utils/argparse_utils.py:301-321); its ``parse_known_args`` (:139-147) does not, so
+      ``--gpu_memory_utilization=0.4`` is dropped and vLLM runs at its default 0.92."""
+    if serving_runtime(model) not in KSERVE_MODEL_SERVERS:
+        return []
+    vllm = runs_vllm(model)
+    own = (*KSERVE_OPTIONS, *HF_SERVER_OPTIONS)
+    problems: list[tuple[str, object, str]] = []
+    from components.credentials import arg_credential
+
+    for i, arg in enumerate(model.args):
+        if arg == "--":
+            break  # argparse: every argument after it is a value
+        if not arg.startswith("-") or arg == "-" or "\0" in arg or arg_credential(model.args, i):
+            continue  # a credential's value is never quoted (container_text_problems refuses it)
+        given, eq, value = arg.partition("=")
+        if " " in given:
+            before = model.args[i - 1] if i else ""
+            if before.startswith("-") and "=" not in before and " " not in before:
+                continue  # the value of the option before it
+            option, _, rest = given.partition(" ")
+            spelled = f"{option}={rest.strip()}{eq}{value}" if rest.strip() else option
+            problems.append(
+                (
+                    f"args.{i}",
+                    arg,
+                    "one argument with a space is read as a value, not an option (Python's argparse: "
+                    "_parse_optional), and the server's parse_known_args drops it (kserve v0.20.0 "
+                    f"huggingfaceserver/__main__.py:213, model_server.py:208); give {spelled} or two arguments",
+                )
+            )
+            continue
+        if not vllm or not given.startswith("--") or "_" not in given or any(o.startswith(given) for o in own):
+            continue
+        dashed = "--" + given[2:].replace("_", "-")
+        problems.append(
+            (
+                f"args.{i}",
+                arg,
+                f"KServe's Hugging Face server reads vLLM's options with parse_known_args (huggingfaceserver/"
+                "__main__.py:213, v0.20.0), which does not turn _ into - (vllm 0.24.0 argparse_utils.py: only "
+                f"parse_args does), so it drops {given} and vLLM never sees it; write {dashed}{eq}{value}",
+            )
+        )
     return problems
 
 

@@ -979,6 +979,7 @@ def model_problems(model: ModelSpec) -> list[tuple[str, object, str]]:
         if not arg_credential(model.args, i) and "\0" not in arg and (why := _overridden_flag(model, arg)):
             problems.append((f"args.{i}", arg, why))
     problems.extend(server_args.runtime_server_problems(model))
+    problems.extend(server_args.dropped_arg_problems(model))
     problems.extend(served_name_problems(model))
     problems.extend(_kserve_field_problems(model))
     problems.extend(batcher_problems(model))

@@ -361,11 +361,13 @@ v0.20.0's huggingfaceserver pins, python/kserve/pyproject.toml ``vllm==0.24.0``)
 
 def _last_option(args: Sequence[Any], name: str, shortest: int) -> str | None:
     """The last value of option ``name`` in a server's ``args`` as Python's argparse reads them (``=`` or the next
-    argument; vLLM's parser takes ``_`` for ``-``; abbreviations down to ``shortest`` characters)."""
+    argument; abbreviations down to ``shortest`` characters). ``--gpu_memory_utilization`` is not it: KServe's Hugging
+    Face server reads vLLM's options with ``parse_known_args``, which turns no ``_`` into ``-``
+    (:func:`_dropped_arg`)."""
     found: str | None = None
     for i, arg in enumerate(args):
         given, eq, value = str(arg).partition("=")
-        key = given.replace("_", "-")
+        key = given
         if len(key) >= shortest and name.startswith(key):
             found = value if eq else (str(args[i + 1]) if i + 1 < len(args) else None)
     return found
@@ -425,6 +427,33 @@ context" (pytorch/pytorch#42080), the largest of the figures found (~300 MB sinc
 300-400 MB, pytorch/pytorch#20532); restated from components/serving/gpumem.py (rev16f D5)."""
 
 
+def _dropped_arg(args: Sequence[Any]) -> str | None:
+    """An argument of a vLLM model that KServe's Hugging Face server drops (rev16g defect 1): it reads its args with
+    ``parse_known_args`` (kserve v0.20.0 python/huggingfaceserver/huggingfaceserver/__main__.py:168, :213), so an
+    option spelled with ``_`` that is not the server's own (components/serving/server_args.py ``KSERVE_OPTIONS``,
+    ``HF_SERVER_OPTIONS``, whole or abbreviated) is unknown (vLLM registers ``-`` spellings, and its
+    ``FlexibleArgumentParser`` turns ``_`` into ``-`` only in ``parse_args``, vllm 0.24.0
+    vllm/utils/argparse_utils.py:301-321), and one argument with a space before any ``=`` is read as a value
+    (CPython Lib/argparse.py ``_parse_optional``) that no positional takes."""
+    from components.serving.server_args import HF_SERVER_OPTIONS, KSERVE_OPTIONS
+
+    own = (*KSERVE_OPTIONS, *HF_SERVER_OPTIONS)
+    for i, arg in enumerate(args):
+        text = str(arg)
+        if text == "--":
+            break
+        given = text.partition("=")[0]
+        if not text.startswith("-"):
+            continue
+        if " " in given:
+            before = str(args[i - 1]) if i else ""
+            if not (before.startswith("-") and "=" not in before and " " not in before):
+                return f"{given.partition(' ')[0]} in one argument with a space, which the server drops unread"
+        elif given.startswith("--") and "_" in given and not any(o.startswith(given) for o in own):
+            return f"{given}, which the server drops unread (vLLM reads {'--' + given[2:].replace('_', '-')})"
+    return None
+
+
 def _refused_args(model: Mapping[str, Any]) -> str | None:
     """A vLLM option value vLLM 0.24.0 refuses, as the args give it (rev16f D8): a ``--gpu-memory-utilization``
     outside (0, 1] (vllm/config/cache.py ``Field(gt=0, le=1)``) or a ``--kv-cache-memory-bytes`` its
@@ -432,6 +461,8 @@ def _refused_args(model: Mapping[str, Any]) -> str | None:
     args = model.get("args")
     if not isinstance(args, list) or _last_option(args, "--backend", len("--backend")) != "vllm":
         return None
+    if dropped := _dropped_arg(args):
+        return dropped
     given = _last_option(args, "--gpu-memory-utilization", len("--gp"))
     if given is not None:
         try:
@@ -439,10 +470,12 @@ def _refused_args(model: Mapping[str, Any]) -> str | None:
         except ValueError:
             fine = False
         if not fine:
-            return f"--gpu-memory-utilization {given!r}, which vLLM refuses (a fraction in (0, 1])"
+            return (
+                f"--gpu-memory-utilization {given!r}, which vLLM refuses (a fraction in (0, 1]): the model never starts"
+            )
     given = _last_option(args, "--kv-cache-memory-bytes", len("--kv-cache-mem"))
     if given is not None and _human_int(given) is None:
-        return f"--kv-cache-memory-bytes {given!r}, which vLLM's human_readable_int refuses"
+        return f"--kv-cache-memory-bytes {given!r}, which vLLM's human_readable_int refuses: the model never starts"
     return None
 
 
@@ -510,7 +543,7 @@ def _gpu_memory(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding
         if not gpus:
             continue
         if isinstance(model, Mapping) and (refused := _refused_args(model)):
-            yield Finding(res.urn, f"models/{res.k8s_name}: {refused}: the model never starts")
+            yield Finding(res.urn, f"models/{res.k8s_name}: {refused}")
             continue
         fraction = _vllm_fraction(model) if isinstance(model, Mapping) else None
         kv = _kv_cache_bytes(model) if isinstance(model, Mapping) else None
@@ -531,6 +564,21 @@ def _gpu_memory(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding
         shared = [p for p in landing if p.clients is not None]
         if fraction is not None:
             yield from _share_findings(res, shared, gb, fraction)
+            if fraction * gb > gb - CUDA_CONTEXT_GB:  # rev16g defect 3: vLLM's own context on a whole GPU
+                most = math.floor((1 - CUDA_CONTEXT_GB / gb) * 100) / 100
+                yield Finding(
+                    res.urn,
+                    f"models/{res.k8s_name}: vLLM's --gpu-memory-utilization {fraction:g} of a whole {accelerator} "
+                    f"({gb:.2f} GB): vLLM's own CUDA context ({CUDA_CONTEXT_GB:g} GB) is in use when it asks for "
+                    f"that fraction at start ({most:g} at most); the model never starts",
+                )
+        if kv is not None and kv / 1e9 >= gb - CUDA_CONTEXT_GB:  # rev16g defect 5: the KV cache alone
+            yield Finding(
+                res.urn,
+                f"models/{res.k8s_name}: vLLM's --kv-cache-memory-bytes {kv} on each {accelerator} ({gb:.2f} GB less "
+                f"a CUDA context, {CUDA_CONTEXT_GB:g} GB): the KV cache alone does not fit; the model never starts",
+            )
+            continue
         if MODEL_SIZE not in annotations:
             continue
         try:
@@ -538,10 +586,11 @@ def _gpu_memory(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding
         except ValueError:
             yield Finding(res.urn, f"models/{res.k8s_name}: {MODEL_SIZE} {annotations[MODEL_SIZE]!r} is not a number")
             continue
-        limit = gpus * gb * (fraction if fraction is not None else 1)
-        of = f" x vLLM's --gpu-memory-utilization {fraction:g}" if fraction is not None else ""
+        limit = gpus * (gb * fraction if fraction is not None else gb - CUDA_CONTEXT_GB)
+        of = f" x vLLM's --gpu-memory-utilization {fraction:g}" if fraction is not None else " less a CUDA context"
         if kv is not None:
-            limit, of = gpus * (gb - kv / 1e9), f" less vLLM's --kv-cache-memory-bytes {kv}"
+            limit = gpus * (gb - CUDA_CONTEXT_GB - kv / 1e9)
+            of = f" less a CUDA context and vLLM's --kv-cache-memory-bytes {kv}"
         if size > limit:
             yield Finding(
                 res.urn,
@@ -642,10 +691,13 @@ RULES = [
         description=(
             "A GPU InferenceService's model size (mlplatform.io/model-size-gb, from modelSizeGb) fits in the memory of "
             "the GPUs it asks for (nvidia.com/gpu x the memory its mlplatform.io/accelerator reports, the catalog's "
-            "nvidia-smi figure in GB), times vLLM's --gpu-memory-utilization (the last in the model's args, 0.92 when "
-            "absent) when the model's args run KServe's Hugging Face server with --backend=vllm, or less its "
-            "--kv-cache-memory-bytes per GPU when given: weights larger than that never load, and the revision never "
-            "becomes Ready. On each pool of the accelerator whose GPUs pods share by time-slicing or MPS, each pod "
+            "nvidia-smi figure in GB, less the server's CUDA context, 0.56 GB, on each), times vLLM's "
+            "--gpu-memory-utilization (the last in the model's args, 0.92 when absent; at most the whole GPU less its "
+            "CUDA context) when the model's args run KServe's Hugging Face server with --backend=vllm, or less the "
+            "context and its --kv-cache-memory-bytes per GPU when given (a KV cache alone over that fails): weights "
+            "larger than that never load, and the revision never becomes Ready. A vLLM option spelled with _ that is "
+            "not KServe's own, or an option and its value in one argument, fails: the server's parse_known_args "
+            "drops it. On each pool of the accelerator whose GPUs pods share by time-slicing or MPS, each pod "
             "gets 1/clients of the GPU less a CUDA context (0.56 GB): the weights of a server that is not vLLM, "
             "vLLM's fraction of the whole GPU (vLLM 0.24.0 asks for it at start), and with --kv-cache-memory-bytes "
             "vLLM's weights and KV cache within the smaller of the fraction and that share. vLLM over more than one "
@@ -659,8 +711,10 @@ RULES = [
         remediation=(
             "Ask for more GPUs (resources.gpus, with a pool of that many per node), a larger accelerator, a larger "
             "--gpu-memory-utilization for vLLM (on a shared GPU at most 1/clients less a CUDA context: 0.47 on an L4 "
-            "shared two ways), or serve a smaller (quantised) model; modelSizeGb is the size of the weights in GB. "
-            "Give vLLM over several GPUs a pool of whole GPUs, not MIG."
+            "shared two ways; on a whole L4 0.97), a smaller --kv-cache-memory-bytes, or serve a smaller (quantised) "
+            "model; modelSizeGb is the size of the weights in GB. Spell vLLM's options with - "
+            "(--gpu-memory-utilization=0.45), one option=value per argument. Give vLLM over several GPUs a pool of "
+            "whole GPUs, not MIG."
         ),
         unknown=reading({"InferenceService": ("metadata.annotations.*", "spec.predictor")}),
     ),

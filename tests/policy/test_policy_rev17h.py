@@ -130,11 +130,12 @@ def _gpu_memory_failures(change: Callable[[dict[str, Any]], None]) -> list[str]:
     ]
 
 
-@pytest.mark.parametrize(("size", "ok"), [("20", False), ("17.2", False), ("16", True)])
+@pytest.mark.parametrize(("size", "ok"), [("20", False), ("17.2", False), ("16", False), ("15.5", True)])
 def test_a_custom_containers_gpus_are_judged(size: str, ok: bool) -> None:
     """rev17h r10: one nvidia-t4 holds 16 GiB (components/catalog.yaml; 17.18 GB, or the 15360 MiB = 16.11 GB
-    nvidia-smi reports once the catalog gives it): 16 GB of weights load, 17.2 GB and 20 GB do not, whether the GPU
-    is asked by ``model`` or by a custom container."""
+    nvidia-smi reports once the catalog gives it), less the server's CUDA context (0.56 GB, rev16g defect 3):
+    15.5 GB of weights load, 16, 17.2 and 20 GB do not, whether the GPU is asked by ``model`` or by a custom
+    container."""
     failed = _gpu_memory_failures(_custom_container(size))
     if ok:
         assert failed == [], failed
