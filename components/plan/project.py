@@ -86,15 +86,15 @@ class _StackLoader(yaml.SafeLoader):
                 raise yaml.constructor.ConstructorError(None, None, f"{key} is given twice", key_node.start_mark)
             seen.add(key)
         own_text = all(k.tag == "tag:yaml.org,2002:merge" or self._is_text(k) for k, _ in node.value)
-        self.flatten_mapping(node)  # merged keys first, then the map's own: its own win, as in go-yaml
+        pairs = self._merged_pairs(node, own_text)
         # A merged key overrides (or is overridden by) another only when go-yaml reads both as the same value (v3.0.1
         # decode.go ``merge`` assigns into the map by Go value): in a map whose own keys are not all text
         # (``isStringMap``: a map[interface{}]interface{}, not a map[string]interface{}, where every key becomes
         # text), a text "1" and the number 1 are two keys, which the CLI writes back as "1" and 1 and, decoding again
         # (loaders.go LoadProjectStackBytes), refuses: decode.go ``mapping`` compares the keys' text, "mapping key
-        # "1" already defined" (red14k break 8)
+        # "1" already defined" (red14k break 8; red14l break 1: across the maps of a merge list too)
         is_text: dict[str, bool] = {}
-        for key_node, _ in [] if own_text else node.value:
+        for key_node, _ in [] if own_text else pairs:
             text = self._key(key_node)
             kind = self._is_text(key_node)
             if is_text.setdefault(text, kind) != kind:
@@ -104,12 +104,70 @@ class _StackLoader(yaml.SafeLoader):
                     f"{text} is given twice: the Pulumi CLI writes the merged map back with a text and a number or "
                     f'true/false key that both read "{text}", and refuses it (go-yaml v3: mapping key "{text}" '
                     "already defined): quote both keys or neither",
-                    key_node.start_mark,
+                    node.start_mark,  # the map that merges: where the two keys meet
                 )
         mapping: dict[str, Any] = {}
-        for key_node, value_node in node.value:
+        for key_node, value_node in pairs:
             mapping[self._key(key_node)] = self.construct_object(value_node, deep=deep)  # type: ignore[no-untyped-call]
         return mapping
+
+    def _merged_pairs(self, node: yaml.MappingNode, own_text: bool) -> list[tuple[yaml.Node, yaml.Node]]:
+        """The keys and values of ``node`` with its merge keys resolved as go-yaml v3.0.1 resolves them, not as
+        PyYAML's ``flatten_mapping`` (red14l break 1: it let the last map of ``<<: [*a, *b]`` win for keys of two
+        or more characters, and hid a text/number key pair; it also rewrites the anchored nodes in place).
+
+        go-yaml/yaml@v3.0.1 decode.go ``mapping`` sets the map's own keys, then calls ``merge`` on the ``<<`` value;
+        ``merge`` records every key already set (``mergedFields``, by Go value) and decodes each merged map in turn
+        (a sequence in its order) into the same map, where ``mapping`` skips a key already recorded and records the
+        others: the map's own keys win, then the first merged map, then its own ``<<`` (depth first), then the next.
+        A key is one Go value: in a map whose own keys are all text (``isStringMap``) every key is its text;
+        otherwise a text and a number or boolean reading the same text are two keys (refused by the caller)."""
+        merge_tag = "tag:yaml.org,2002:merge"
+
+        def identity(key: yaml.Node) -> Any:
+            return self._key(key) if own_text else (self._is_text(key), self._key(key))
+
+        pairs: list[tuple[yaml.Node, yaml.Node]] = [(k, v) for k, v in node.value if k.tag != merge_tag]
+        recorded = {identity(k) for k, _ in pairs}
+
+        def merge(value: yaml.Node) -> None:
+            items = value.value if isinstance(value, yaml.SequenceNode) else [value]
+            for item in items:
+                if not isinstance(item, yaml.MappingNode):  # decode.go failWantMap
+                    raise yaml.constructor.ConstructorError(
+                        None,
+                        None,
+                        "a merge (<<) takes a map or a list of maps (go-yaml v3: map merge requires map or sequence "
+                        "of maps as the value)",
+                        item.start_mark,
+                    )
+                if id(item) in active:  # go-yaml: "anchor 'a' value contains itself"
+                    raise yaml.constructor.ConstructorError(
+                        None, None, "a map merges (<<) itself; merge another map", item.start_mark
+                    )
+                if id(item) in done:
+                    continue  # its keys are all recorded already: merging it again adds none (go-yaml decodes it
+                    # again, to the same effect)
+                done.add(id(item))
+                active.add(id(item))
+                nested = None
+                for key, val in item.value:
+                    if key.tag == merge_tag:
+                        nested = val
+                        continue
+                    if (ident := identity(key)) not in recorded:
+                        recorded.add(ident)
+                        pairs.append((key, val))
+                if nested is not None:
+                    merge(nested)
+                active.discard(id(item))
+
+        active: set[int] = {id(node)}
+        done: set[int] = set()
+        for key, value in node.value:
+            if key.tag == merge_tag:
+                merge(value)
+        return pairs
 
     @staticmethod
     def _is_text(node: yaml.Node) -> bool:
