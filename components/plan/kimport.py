@@ -1234,11 +1234,49 @@ CONTAINER_ROWS: dict[str, Row] = {
     "livenessProbe": _probe("livenessProbe"),
     "startupProbe": _probe("startupProbe"),
     "imagePullPolicy": _ignored("the image is pulled by Kubernetes' default policy for its tag"),
-    "securityContext": _ignored(
-        "the platform's security context applies (non-root, no privilege escalation, all capabilities dropped)"
-    ),
+    "securityContext": lambda ctx, path, value: _security_context(ctx, path, value),
 }
 """A custom container (``spec.predictor.containers[0]``)."""
+
+NAMED_USER_NOTE = (
+    "the container runs with runAsNonRoot: true (the platform's restricted security context): if its image's USER is "
+    "a name, not a number, the kubelet refuses to start it; give container.runAsUser (the user's number)"
+)
+"""The note for a container without a ``runAsUser`` (red14l breaks 4, 9): plain KServe sets no ``runAsNonRoot`` on
+an InferenceService's own container, the platform does, and the kubelet refuses an image whose ``USER`` is a name
+("container has runAsNonRoot and image has non-numeric user", kubernetes pkg/kubelet/kuberuntime/
+security_context_others.go)."""
+
+
+def _run_as_user(value: Any) -> int | None:
+    """A container ``securityContext``'s ``runAsUser`` the platform keeps: an integer 1 to 2147483647."""
+    from components.serving.kspec import MAX_USER_ID
+
+    user = value.get("runAsUser") if isinstance(value, dict) else None
+    if isinstance(user, int) and not isinstance(user, bool) and 1 <= user <= MAX_USER_ID:
+        return user
+    return None
+
+
+def _security_context(ctx: _Ctx, path: Path_, value: Any) -> None:
+    """A container's ``securityContext``: its ``runAsUser`` is kept (``container.runAsUser``), the rest is the
+    platform's (non-root, no privilege escalation, all capabilities dropped)."""
+    user = _run_as_user(value)
+    if user is not None:
+        ctx.sub("container")["runAsUser"] = user
+        ctx.keep((*path, "runAsUser"))
+    if not isinstance(value, dict) or set(value) - {"runAsUser"} or user is None:
+        ctx.note(
+            path,
+            "the platform's security context applies (non-root, no privilege escalation, all capabilities dropped)"
+            + ("; its runAsUser is kept" if user is not None else ""),
+        )
+
+
+def _note_named_user(ctx: _Ctx, where: Path_, container: Any) -> None:
+    """:data:`NAMED_USER_NOTE` for a container without a kept ``runAsUser``."""
+    if not isinstance(container, dict) or _run_as_user(container.get("securityContext")) is None:
+        ctx.note((*where, "image"), NAMED_USER_NOTE)
 
 
 def _model(ctx: _Ctx, path: Path_, value: Any) -> None:
@@ -1306,6 +1344,7 @@ def _containers(ctx: _Ctx, path: Path_, value: Any) -> None:
         _rebase(ctx, before, where, ("spec", "predictor", "containers", "0"))
         if "image" not in ctx.entry["container"]:
             raise _refuse((*where, "image"), "give the container's image")
+        _note_named_user(ctx, where, value[servers[0]])
     if sides:
         _collocated(ctx, (*path, str(sides[0])), value[sides[0]], (*path, str(servers[0])) if servers else None)
     if servers:
@@ -1325,6 +1364,7 @@ def _collocated(ctx: _Ctx, where: Path_, value: dict[str, Any], server: Path_ | 
     _rebase(ctx, before, where, rendered)
     if "image" not in sub.entry["container"]:
         raise _refuse((*where, "image"), "give the container's image")
+    _note_named_user(ctx, where, value)
     _probe_actions(where, value, sub.entry["container"])
     box = ctx.entry.get("container")
     if server is None or box is None:
@@ -1354,6 +1394,7 @@ def _component_containers(ctx: _Ctx, path: Path_, value: Any) -> None:
     _walk(ctx, (*path, "0"), value[0], CONTAINER_ROWS, "container")
     if "image" not in ctx.entry["container"]:
         raise _refuse((*path, "0", "image"), "give the container's image")
+    _note_named_user(ctx, (*path, "0"), value[0])
     _probe_actions((*path, "0"), value[0], ctx.entry["container"])
 
 
@@ -2270,10 +2311,19 @@ def _runtime_container(out: ImportedRuntime, path: Path_, value: Any) -> None:
                 amounts.setdefault(res, amount)
         if amounts:
             entry["resources"] = amounts
+    user = _run_as_user(c.get("securityContext"))
+    if user is not None:
+        container["runAsUser"] = user  # the runtime's user (KServe's own runtimes set 1000 where the image's is a name)
     if "securityContext" in c:
         out.notes.append(
-            ((*here, "securityContext"), "the platform's restricted security context replaces the runtime's")
+            (
+                (*here, "securityContext"),
+                "the platform's restricted security context replaces the runtime's"
+                + ("; its runAsUser is kept" if user is not None else ""),
+            )
         )
+    if user is None:
+        out.notes.append(((*here, "image"), NAMED_USER_NOTE))
     if "imagePullPolicy" in c:
         out.notes.append(((*here, "imagePullPolicy"), "Kubernetes' default pull policy for the image's tag applies"))
 
