@@ -1,0 +1,49 @@
+"""Red team #14l break 7 (/work/wt/red14l-report.md): importing a KServe sample into a GCP stack granted the model's
+identity IAM on KServe's public bucket gs://kfserving-examples, another project's, so ``pulumi up`` failed (403).
+KServe's sample buckets are imported as ``publicStorage: true`` on every stack, with a note."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from components.plan.cli import main as cli
+from support import ROOT, write_manifest
+
+
+def _doc(uri: str) -> dict[str, object]:
+    return {
+        "apiVersion": "serving.kserve.io/v1beta1",
+        "kind": "InferenceService",
+        "metadata": {"name": "sample", "namespace": "models"},
+        "spec": {"predictor": {"model": {"modelFormat": {"name": "sklearn"}, "storageUri": uri}}},
+    }
+
+
+@pytest.mark.parametrize("uri", ["gs://kfserving-examples/models/sklearn/1.0/model", "gs://seldon-models/sklearn/iris"])
+def test_kserves_public_buckets_are_public_storage_on_a_gcp_stack(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], uri: str
+) -> None:
+    # main (01fc987): no publicStorage, "read with the model's own cloud identity, which the stack grants read access"
+    code = cli(["import", str(write_manifest(tmp_path, _doc(uri))), "--project", str(ROOT), "--stack", "gcp-prod"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert yaml.safe_load(out)["sample"]["publicStorage"] is True
+    bucket = uri.split("/")[2]
+    assert (
+        f"sample: {uri} is KServe's public example bucket gs://{bucket}, read anonymously (publicStorage: true): no "
+        "IAM grant is rendered on another project's bucket"
+    ) in err
+
+
+def test_a_bucket_of_the_stacks_project_keeps_the_model_identity(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    uri = "gs://mlplatform-prod-models/sklearn/iris"
+    code = cli(["import", str(write_manifest(tmp_path, _doc(uri))), "--project", str(ROOT), "--stack", "gcp-prod"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "publicStorage" not in yaml.safe_load(out)["sample"]
+    assert f"{uri} is read with the model's own cloud identity" in err
