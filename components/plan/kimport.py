@@ -229,6 +229,13 @@ def read_documents(path: Path) -> list[Any]:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise _line(f"{path}: not UTF-8 text; give a YAML manifest") from None
+    from components.plan.project import go_refused_text
+
+    # kubectl's reader, sigs.k8s.io/yaml's go-yaml v2 fork, has go-yaml v3's directive and escape rules (v2.4.0
+    # scannerc.go yaml_parser_scan_flow_scalar: no \/, no surrogate escape): refused as the stack loader refuses them
+    # (red14l break 6: \ud83d\ude00 was imported as two lone surrogates and printed back as escapes the CLI refuses)
+    if (problem := go_refused_text(text)) is not None:
+        raise _line(f"{path}: {problem.replace('the Pulumi CLI', 'kubectl').replace('go-yaml v3', 'go-yaml v2')}")
     try:
         fast = _fast_documents(text)
         docs = _python_documents(text) if fast is None else fast

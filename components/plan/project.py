@@ -701,6 +701,8 @@ def parse_stack_text(data: bytes, rel: str) -> dict[str, Any]:
             f"{rel}: line {line}: a byte-order mark (U+FEFF) past the start of the file is not allowed; the Pulumi "
             "CLI's reader (go-yaml v3) keeps it as text where this plan cannot tell: delete it"
         )
+    if (problem := go_refused_text(text)) is not None:
+        raise ProjectError(f"{rel}: {problem}")
     if _FAST_LOADER is not None and not _libyaml_may_differ(text):
         try:
             return _checked(_read_yaml(_FAST_LOADER, text, rel), rel)
@@ -728,6 +730,56 @@ def parse_stack_text(data: bytes, rel: str) -> dict[str, Any]:
         # and never its text, which may quote a secret (red14j break 1)
         raise ProjectError(f"{rel}: a value cannot be read ({type(e).__name__}); write it plain or quoted") from None
     return _checked(doc, rel)
+
+
+_DIRECTIVE_LINE = re.compile(r"^%", re.M)
+_ESCAPE = re.compile(r"\\(?:(/)|u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|.)", re.S)
+
+
+def go_refused_text(text: str) -> str | None:
+    r"""``line N: ...`` where go-yaml v3.0.1, the Pulumi CLI's reader, refuses what PyYAML reads (red14l break 6), or
+    None: a ``%YAML`` directive other than 1.1 (parserc.go ``yaml_parser_process_directives``: "found incompatible
+    YAML document"), a directive other than ``%YAML`` and ``%TAG`` (scannerc.go ``yaml_parser_scan_directive``:
+    "found unknown directive name"; PyYAML skips it), and in a double-quoted scalar the escape ``\/`` (not among
+    go-yaml's escapes, scannerc.go ``yaml_parser_scan_flow_scalar``; YAML 1.2's, which PyYAML reads) or a ``\u``/
+    ``\U`` escape of a surrogate, U+D800 to U+DFFF ("found invalid Unicode character escape code"; PyYAML makes a
+    lone surrogate of it). Found with PyYAML's scanner (tokens only, nothing constructed); a text it cannot scan is
+    left to the loader's refusal."""
+    if _DIRECTIVE_LINE.search(text) is None and not ("\\" in text and '"' in text):
+        return None
+    try:
+        for token in yaml.scan(text, Loader=yaml.SafeLoader):
+            line = token.start_mark.line + 1
+            if isinstance(token, yaml.DirectiveToken):
+                if token.name == "YAML" and token.value != (1, 1):
+                    major, minor = token.value
+                    return (
+                        f"line {line}: %YAML {major}.{minor} is not allowed; the Pulumi CLI's reader (go-yaml v3) "
+                        "reads %YAML 1.1 documents only: remove the directive"
+                    )
+                if token.name not in ("YAML", "TAG"):
+                    return (
+                        f"line {line}: the directive %{escape_line(str(token.name))} is not allowed; the Pulumi "
+                        "CLI's reader (go-yaml v3) refuses unknown directives: remove it"
+                    )
+            elif isinstance(token, yaml.ScalarToken) and token.style == '"':
+                raw = text[token.start_mark.index : token.end_mark.index]
+                for m in _ESCAPE.finditer(raw):
+                    if m[1]:
+                        return (
+                            f'line {line}: the escape \\/ in a "quoted" value is not allowed; the Pulumi CLI\'s '
+                            "reader (go-yaml v3) refuses it: write / alone"
+                        )
+                    code = int(m[2] or m[3] or "0", 16)
+                    if 0xD800 <= code <= 0xDFFF:
+                        return (
+                            f"line {line}: the escape {escape_line(m[0])} (a UTF-16 surrogate) is not allowed; the "
+                            "Pulumi CLI's reader (go-yaml v3) refuses it: write the character itself, or \\U and "
+                            "its 8-digit code point (\\U0001F600)"
+                        )
+    except (yaml.YAMLError, ValueError, OverflowError):  # PyYAML's chr() of a code past U+10FFFF: the loader
+        return None  # refuses it in one line ("a value cannot be read"), as go-yaml refuses it
+    return None
 
 
 def _checked(doc: Any, rel: str) -> dict[str, Any]:

@@ -47,3 +47,35 @@ def test_a_bucket_of_the_stacks_project_keeps_the_model_identity(
     assert code == 0, err
     assert "publicStorage" not in yaml.safe_load(out)["sample"]
     assert f"{uri} is read with the model's own cloud identity" in err
+
+
+# red14l break 6: kubectl's reader (go-yaml v2, the same escape and directive rules) refuses these; main imported
+# "\ud83d\ude00" as two lone surrogates and printed them back as escapes the Pulumi CLI refuses
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        (
+            '"gs:\\/\\/kfserving-examples\\/models"',
+            'the escape \\/ in a "quoted" value is not allowed; kubectl\'s reader (go-yaml v2) refuses it: write / '
+            "alone",
+        ),
+        (
+            '"\\ud83d\\ude00"',
+            "the escape \\ud83d (a UTF-16 surrogate) is not allowed; kubectl's reader (go-yaml v2) refuses it: write "
+            "the character itself, or \\U and its 8-digit code point (\\U0001F600)",
+        ),
+    ],
+)
+def test_an_escape_kubectl_refuses_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], value: str, problem: str
+) -> None:
+    path = tmp_path / "isvc.yaml"
+    path.write_text(
+        "apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\nmetadata: {name: e}\nspec:\n  predictor:\n"
+        f"    model:\n      modelFormat: {{name: sklearn}}\n      storageUri: {value}\n"
+    )
+    code = cli(["import", str(path), "--project", str(ROOT), "--stack", "local"])
+    out, err = capsys.readouterr()
+    assert (code, out, err) == (2, "", f"{path}: line 8: {problem}\n")

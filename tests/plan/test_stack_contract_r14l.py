@@ -109,3 +109,56 @@ def test_a_text_and_a_number_key_across_a_merge_list_are_refused() -> None:
 )
 def test_merges_go_yaml_refuses_are_refused(text: str, line: int, problem: str) -> None:
     assert refusal(text) == f"{FILE}: line {line}: YAML syntax error: {problem}"
+
+
+# ------------------------------------------------------------------ break 6: what go-yaml refuses is refused
+
+GO = "the Pulumi CLI's reader (go-yaml v3)"
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        # go-yaml v3.0.1: found incompatible YAML document / found unknown directive name / found unknown escape
+        # character / found invalid Unicode character escape code (each planned by main, 01fc987)
+        (
+            "%YAML 1.2\n---\na: 1\n",
+            f"line 1: %YAML 1.2 is not allowed; {GO} reads %YAML 1.1 documents only: remove the directive",
+        ),
+        (
+            "%FOO bar\n---\na: 1\n",
+            f"line 1: the directive %FOO is not allowed; {GO} refuses unknown directives: remove it",
+        ),
+        (
+            'a:\n  b: "gs:\\/\\/x"\n',
+            f'line 2: the escape \\/ in a "quoted" value is not allowed; {GO} refuses it: write / alone',
+        ),
+        (
+            'a: "hi \\ud83d\\ude00"\n',
+            f"line 1: the escape \\ud83d (a UTF-16 surrogate) is not allowed; {GO} refuses it: write the character "
+            "itself, or \\U and its 8-digit code point (\\U0001F600)",
+        ),
+        (
+            'a: ["\\U0000D800"]\n',
+            f"line 1: the escape \\U0000D800 (a UTF-16 surrogate) is not allowed; {GO} refuses it: write the "
+            "character itself, or \\U and its 8-digit code point (\\U0001F600)",
+        ),
+    ],
+)
+def test_text_go_yaml_refuses_is_refused(text: str, line: str) -> None:
+    assert refusal(text) == f"{FILE}: {line}"
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("%YAML 1.1\n---\na: 1\n", {"a": 1}),
+        ('a: "x\\\\/y"\n', {"a": "x\\/y"}),  # an escaped backslash, then /
+        ("a: 'x\\/y'\n", {"a": "x\\/y"}),  # no escapes in single quotes or plain scalars
+        ("a: x\\/y\n", {"a": "x\\/y"}),
+        ('# "\\/"\na: 1\n', {"a": 1}),
+        ('a: "\\U0001F600"\n', {"a": "\U0001f600"}),
+    ],
+)
+def test_text_go_yaml_reads_is_read(text: str, value: object) -> None:
+    assert parse_stack_text(text.encode(), FILE) == value
