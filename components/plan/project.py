@@ -790,7 +790,39 @@ def _checked(doc: Any, rel: str) -> dict[str, Any]:
         raise ProjectError(f"{rel}: the file is not a YAML map; give `config:` with mlplatform: keys under it")
     if nesting_depth(doc) > MAX_DEPTH:
         raise ProjectError(_too_deep(rel))
+    if (problem := _rewritten_value(doc)) is not None:
+        raise ProjectError(f"{rel}: {problem}")
     return doc
+
+
+def _rewritten_value(doc: Any) -> str | None:
+    """``path: ...`` for the first text value the Pulumi CLI changes or refuses when it writes the file back and reads
+    it again (pulumi/pulumi sdk/go/common/workspace/loaders.go ``LoadProjectStackBytes``: decode, Marshal, decode),
+    or None (red14l break 5). go-yaml v3.0.1 writes a multi-line value as a literal block scalar (``|-``); one whose
+    first character is a line break is read back without it (``"\nhello"`` becomes ``"hello"``, ``"\n"`` ``""``),
+    and one starting with a tab that holds a line break is refused ("found a tab character where an indentation
+    space is expected"). Checked with go-yaml v3.0.1 (Unmarshal, Marshal, Unmarshal) on 13 values: a leading space,
+    a line break inside or at the end, ``\r\n`` are kept."""
+    todo: list[tuple[Any, tuple[str, ...]]] = [(doc, ())]
+    while todo:
+        value, path = todo.pop()
+        if isinstance(value, dict):
+            todo.extend((v, (*path, str(k))) for k, v in reversed(list(value.items())))
+        elif isinstance(value, list):
+            todo.extend((v, (*path, str(i))) for i, v in reversed(list(enumerate(value))))
+        elif isinstance(value, str) and value.startswith("\n"):
+            return (
+                f"{_where(path)}: a value starting with a line break is not allowed; the Pulumi CLI drops that line "
+                "break (go-yaml v3 writes the value back as a block scalar and reads it again without it): start "
+                "it with another character"
+            )
+        elif isinstance(value, str) and value.startswith("\t") and "\n" in value:
+            return (
+                f"{_where(path)}: a value starting with a tab and holding a line break is not allowed; the Pulumi "
+                "CLI refuses it (go-yaml v3 writes it back as a block scalar indented by a tab: found a tab "
+                "character where an indentation space is expected): start it with another character"
+            )
+    return None
 
 
 _ALIAS_RATIO_LOW, _ALIAS_RATIO_HIGH = 400_000, 4_000_000

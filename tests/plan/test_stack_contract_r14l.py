@@ -162,3 +162,41 @@ def test_text_go_yaml_refuses_is_refused(text: str, line: str) -> None:
 )
 def test_text_go_yaml_reads_is_read(text: str, value: object) -> None:
     assert parse_stack_text(text.encode(), FILE) == value
+
+
+# ------------------------------------------------------------------ break 5: values the CLI's round trip changes
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        # go-yaml v3.0.1 round trip: "\nhello" -> "hello", "\n" -> ""; main planned both as written
+        (
+            'config:\n  m:models:\n    a:\n      env: {GREETING: "\\nhello"}\n',
+            "m:models.a.env.GREETING: a value starting with a line break is not allowed; the Pulumi CLI drops that "
+            "line break (go-yaml v3 writes the value back as a block scalar and reads it again without it): start it "
+            "with another character",
+        ),
+        (
+            'config:\n  m:args: ["x", "\\n"]\n',
+            "m:args.1: a value starting with a line break is not allowed; the Pulumi CLI drops that line break "
+            "(go-yaml v3 writes the value back as a block scalar and reads it again without it): start it with "
+            "another character",
+        ),
+        # go-yaml v3.0.1: found a tab character where an indentation space is expected (the second decode)
+        (
+            'config:\n  m:banner: "\\tfirst\\nsecond"\n',
+            "m:banner: a value starting with a tab and holding a line break is not allowed; the Pulumi CLI refuses it "
+            "(go-yaml v3 writes it back as a block scalar indented by a tab: found a tab character where an "
+            "indentation space is expected): start it with another character",
+        ),
+    ],
+)
+def test_a_value_the_round_trip_changes_is_refused(text: str, problem: str) -> None:
+    assert refusal(text) == f"{FILE}: {problem}"
+
+
+@pytest.mark.parametrize("value", ["a\\n", "hello\\n\\n", "x\\n\\ty", " \\nhello", "\\r\\nx", "\\tno break"])
+def test_values_the_round_trip_keeps_are_read(value: str) -> None:
+    text = f'config:\n  m:v: "{value}"\n'
+    assert parse_stack_text(text.encode(), FILE)["config"]["m:v"] == value.encode().decode("unicode_escape")
