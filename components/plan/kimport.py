@@ -1841,6 +1841,19 @@ def convert(doc: Mapping[str, Any], stack: StackFacts, source: str = "") -> Impo
             f"scaleTarget: not given; mlplatform's default is 10 requests in flight per replica (Knative's own "
             f"default, which plain KServe keeps, is {KNATIVE_CONCURRENCY_TARGET})",
         )
+    if stack.deployment_mode == "Knative" and "scaleDownDelay" not in scaling:
+        # red14l break 9: the platform's defaults that differ from plain KServe each get a note
+        ctx.note(
+            None,
+            "scaleDownDelay: not given; mlplatform keeps a replica 5m after the traffic for it is gone "
+            "(autoscaling.knative.dev/scale-down-delay; plain KServe sets none, and Knative's default is 0s)",
+        )
+    if stack.deployment_mode == "Knative" and "timeout" not in entry:
+        ctx.note(
+            None,
+            "timeout: not given; mlplatform gives the predictor its cold-start budget plus the request's time, at "
+            "most 1800 s (plain KServe leaves Knative's revision timeout, 300 s); give timeout to set it",
+        )
     access = entry.get("access")
     if access is not None:
         namespace = entry.get("namespace", "models")

@@ -79,3 +79,22 @@ def test_an_escape_kubectl_refuses_is_refused(
     code = cli(["import", str(path), "--project", str(ROOT), "--stack", "local"])
     out, err = capsys.readouterr()
     assert (code, out, err) == (2, "", f"{path}: line 8: {problem}\n")
+
+
+# red14l break 9: the platform's defaults that differ from plain KServe each get a note (Knative stacks)
+
+
+def test_scale_down_delay_and_timeout_defaults_are_noted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # main (01fc987): neither note; the imported transformer sample then warned about a 900 s timeout nobody gave
+    uri = "gs://kfserving-examples/models/sklearn/1.0/model"
+    code = cli(["import", str(write_manifest(tmp_path, _doc(uri))), "--project", str(ROOT), "--stack", "local"])
+    _, err = capsys.readouterr()
+    assert code == 0, err
+    assert (
+        "sample: scaleDownDelay: not given; mlplatform keeps a replica 5m after the traffic for it is gone "
+        "(autoscaling.knative.dev/scale-down-delay; plain KServe sets none, and Knative's default is 0s)"
+    ) in err
+    assert (
+        "sample: timeout: not given; mlplatform gives the predictor its cold-start budget plus the request's time, "
+        "at most 1800 s (plain KServe leaves Knative's revision timeout, 300 s); give timeout to set it"
+    ) in err
