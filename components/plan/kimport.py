@@ -2035,17 +2035,10 @@ def _moved_predictor_host(host: str, name: str, namespace: str) -> str | None:
     return ".".join([labels[0], namespace, *labels[2:]]) + colon + port
 
 
-KSERVE_PUBLIC_BUCKETS = ("kfserving-examples", "seldon-models")
-"""The GCS buckets KServe's samples read (kserve v0.20.0 docs/samples: gs://kfserving-examples 122 times,
-gs://seldon-models 15), public and read anonymously by KServe's storage initializer when it has no credentials
-(python/storage/kserve_storage/kserve_storage.py ``_download_gcs``: ``storage.Client.create_anonymous_client()``).
-They belong to other projects: a model reading one is ``publicStorage: true`` on a GCP stack too (elsewhere it is
-anyway: no identity on that cloud), never an IAM grant."""
-
-
 def _storage_identity(ctx: _Ctx) -> None:
     """Who reads the model's storage: the model's cloud identity (storage on the stack's cloud, ``storageUri``), else
     nobody (``publicStorage: true``), as plain KServe reads it without credentials."""
+    from components import clouds
     from components.storage import parse_storage_uri
 
     entry, stack = ctx.entry, ctx.stack
@@ -2071,14 +2064,14 @@ def _storage_identity(ctx: _Ctx) -> None:
     if cloud is None:
         return
     bucket = parse_storage_uri(str(uri)).bucket if uri else ""
-    if cloud == "gcp" and bucket in KSERVE_PUBLIC_BUCKETS and cloud == stack.cloud and stack.managed:
-        # red14l break 7: on a GCP stack main granted the model's identity IAM on the bucket, another project's,
-        # so pulumi up failed (403)
+    if cloud == stack.cloud and stack.managed and bucket in clouds.get(cloud).public_sample_buckets:
+        # red14l break 7: on a GCP stack main granted the model's identity IAM on gs://kfserving-examples, another
+        # project's bucket, so pulumi up failed (403); components/clouds.py public_sample_buckets
         entry["publicStorage"] = True
         ctx.note(
             None,
-            f"{uri} is KServe's public example bucket gs://{bucket}, read anonymously (publicStorage: true): no IAM "
-            "grant is rendered on another project's bucket",
+            f"{uri} is in {bucket}, a public bucket of KServe's samples, read anonymously (publicStorage: true): no "
+            "IAM grant is rendered on another project's bucket",
         )
         return
     if cloud == stack.cloud and stack.managed:

@@ -33,8 +33,8 @@ def test_kserves_public_buckets_are_public_storage_on_a_gcp_stack(
     assert yaml.safe_load(out)["sample"]["publicStorage"] is True
     bucket = uri.split("/")[2]
     assert (
-        f"sample: {uri} is KServe's public example bucket gs://{bucket}, read anonymously (publicStorage: true): no "
-        "IAM grant is rendered on another project's bucket"
+        f"sample: {uri} is in {bucket}, a public bucket of KServe's samples, read anonymously (publicStorage: true): "
+        "no IAM grant is rendered on another project's bucket"
     ) in err
 
 
