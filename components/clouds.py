@@ -176,6 +176,9 @@ class Cloud:
     """Schemes of ``components.storage`` whose buckets this cloud's identity can grant."""
     storage_kind: str = ""
     """How messages name its storage."""
+    public_sample_buckets: tuple[str, ...] = ()
+    """Buckets of this cloud that KServe's samples read, public and in other accounts: ``mlplatform import`` makes a
+    model reading one ``publicStorage: true`` (no grant on another account's bucket; red14l break 7)."""
     cluster_tag: str | None = None
     """The tag naming the cluster on every cloud resource."""
     cluster_types: tuple[str, ...] = ()
@@ -532,6 +535,10 @@ GCP = register(
         "not several GPUs",
         storage_schemes=("gs",),
         storage_kind="gs://",
+        # The buckets of kserve v0.20.0's docs/samples (gs://kfserving-examples 122 times, gs://seldon-models 15),
+        # public, which KServe's storage initializer reads anonymously without credentials
+        # (python/storage/kserve_storage/kserve_storage.py _download_gcs: storage.Client.create_anonymous_client())
+        public_sample_buckets=("kfserving-examples", "seldon-models"),
         storage=(
             # Bucket names: 3-63 of a-z 0-9 . - _ and "cannot be represented as an IP address in dotted-decimal
             # notation" (https://cloud.google.com/storage/docs/buckets#naming). The "goog" prefix rule is not checked:

@@ -6,7 +6,8 @@ stack config loader, so a Python caller and a stack file are refused with the sa
 What counts as a credential is deliberately narrow, to keep false positives low (docs/configuration.md, "What is
 refused, and why"):
 
-- a value whose name says it is one (``TOKEN``, ``SECRET``, ``PASSWORD``, ``API_KEY`` ... in an env name);
+- a value whose env name or flag ends with a word that says it is one (``TOKEN``, ``SECRET``, ``PASSWORD``,
+  ``API_KEY`` ...: :func:`credential_name`), unless it is a ``$(NAME)`` reference to another variable;
 - a value, or a word inside it, shaped like a vendor token with a fixed prefix: Hugging Face ``hf_``, AWS access key
   ids ``AKIA``/``ASIA``, GitHub ``ghp_``/``gho_``/``ghu_``/``ghs_``/``ghr_`` and ``github_pat_``, GitLab ``glpat-``,
   Google API keys ``AIza`` + 35 characters, OpenAI-style ``sk-``, Slack ``xox?-``, a PEM private key;
@@ -167,9 +168,46 @@ def looks_like_credential(value: str) -> bool:
     return _TOKEN.search(text) is not None or _TOKEN_ANY_CASE.search(text) is not None
 
 
+_CREDENTIAL_ENDINGS = (
+    ("TOKEN",), ("PASSWORD",), ("PASSWD",), ("PASS",), ("SECRET",), ("CREDENTIAL",), ("CREDENTIALS",), ("APIKEY",),
+    ("API", "KEY"), ("ACCESSKEY",), ("ACCESS", "KEY"), ("ACCESS", "KEY", "ID"), ("SECRETKEY",), ("SECRET", "KEY"),
+    ("PRIVATEKEY",), ("PRIVATE", "KEY"),
+)  # fmt: skip
+"""The words a credential's name ends with (:func:`credential_name`)."""
+_NAME_WORD_BREAK = re.compile(r"(?<=[a-z0-9])(?=[A-Z])", re.ASCII)
+
+
+def credential_name(name: str) -> bool:
+    """Whether an env name or a flag (without its dashes) says its value is a credential, which is then refused in
+    plain text: the name split into words at ``_``, ``-``, ``.`` and camelCase (``hf-token``, ``HF_TOKEN``,
+    ``apiKey`` alike) ends with the words TOKEN, PASSWORD, PASSWD, PASS, SECRET, CREDENTIAL(S), API KEY (or APIKEY),
+    ACCESS KEY (or ACCESSKEY), ACCESS KEY ID, SECRET KEY (or SECRETKEY) or PRIVATE KEY (or PRIVATEKEY), in any case.
+
+    Whole trailing words, not a search in the name (red14l break 2: ``TOKEN`` inside ``MAX_NUM_BATCHED_TOKENS``
+    refused vLLM's ``--max-num-batched-tokens=8192``, and so were ``--tokenizer``, ``--tokenizer-mode``,
+    ``--max-tokens``, KServe's ``--tokenizer_revision`` and the env ``TOKENIZERS_PARALLELISM``): ``--hf-token``,
+    ``--token``, ``--api-key``, ``--password``, ``DB_PASSWORD``, ``OPENAI_API_KEY``, ``AWS_SECRET_ACCESS_KEY`` are
+    credentials; ``--max-tokens``, ``--tokenizer``, ``TOKENIZERS_PARALLELISM``, ``--token-file`` (a path) are not.
+    Masking in error lines is wider (:func:`secret_name`)."""
+    words = tuple(w for w in re.split(r"[_.\-]+", _NAME_WORD_BREAK.sub("_", name).upper()) if w)
+    return any(words[-len(ending) :] == ending for ending in _CREDENTIAL_ENDINGS)
+
+
+_ENV_REFERENCE = re.compile(r"\A\$\([^()$=\s]+\)\Z")
+"""A whole value ``$(NAME)``: Kubernetes replaces it with the container's variable NAME ("Use environment variables
+to define arguments", kubernetes.io/docs/tasks/inject-data-application/define-command-argument-container/: "you can
+define an argument for a Pod using any of the techniques available for defining environment variables, including
+ConfigMaps and Secrets"; the same ``$(VAR_NAME)`` form in env values: .../define-interdependent-environment-
+variables/), so ``--api-key $(API_KEY)`` with ``API_KEY`` from ``secretEnv`` holds no credential in plain text."""
+
+
 def env_credential(name: str, value: str) -> bool:
-    """Whether the environment variable ``name=value`` carries a credential: by its name or its value's shape."""
-    return bool(_CREDENTIAL_NAME.search(name)) or looks_like_credential(value)
+    """Whether the environment variable ``name=value`` carries a credential: by its name (:func:`credential_name`),
+    unless the value is a ``$(NAME)`` reference to another variable (:data:`_ENV_REFERENCE`), or by its value's
+    shape (:func:`looks_like_credential`)."""
+    if _ENV_REFERENCE.match(value.strip()):
+        return False
+    return credential_name(name) or looks_like_credential(value)
 
 
 _FLAG = re.compile(r"\A-{1,2}([A-Za-z0-9][A-Za-z0-9_.-]*)(=(.*))?\Z", re.ASCII | re.S)
@@ -177,8 +215,9 @@ _FLAG = re.compile(r"\A-{1,2}([A-Za-z0-9][A-Za-z0-9_.-]*)(=(.*))?\Z", re.ASCII |
 
 def arg_credential(args: Sequence[str], i: int) -> bool:
     """Whether ``args[i]`` carries a credential, by the env rule (:func:`env_credential`) applied to flags: a value of
-    a known token shape, ``--NAME=value`` with a credential name (``--password=...``, ``--api-key=...``, as an env
-    ``NAME`` is judged), or the value after a ``--NAME`` flag with one (``--password hunter2``)."""
+    a known token shape, ``--NAME=value`` with a credential name (:func:`credential_name`: ``--password=...``,
+    ``--api-key=...``, ``--hf-token=...``, as an env ``NAME`` is judged), or the value after a ``--NAME`` flag with
+    one (``--password hunter2``); a ``$(NAME)`` reference (``--api-key $(API_KEY)``) is none."""
     if looks_like_credential(args[i]):
         return True
     # a flag's dashes are an env name's underscores: --api-key as API_KEY

@@ -87,6 +87,7 @@ def _cluster_and_platform(loaded: LoadedConfig, name: str) -> tuple[KubernetesCl
             slo_alerts=[k for k, m in cfg.models.items() if m.slo.latency_p95_ms or m.slo.error_rate_percent],
             keda_models=[k for k, m in cfg.models.items() if llm_scaling.is_llm(m.scaling.metric)],
             request_log_namespaces=sorted({m.namespace for m in cfg.models.values() if m.logs}),
+            init_container_models=[k for k, m in cfg.models.items() if m.storage_uris],
             warm_images=warm_images(cfg.models, cfg.runtimes),
         ),
     )

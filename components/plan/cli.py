@@ -401,6 +401,16 @@ def _check_outputs(args: argparse.Namespace, project: Project, stacks: list[str]
         manifests = Path(args.manifests)
         if manifests.exists() and not manifests.is_dir():
             raise OutputError("--manifests", manifests, "is a file; give a folder (it is created when missing)")
+        for stack in stacks:
+            if stack in (".", ".."):
+                # red14l break 8: --manifests writes DIR/<stack>/..., and a stack named .. (a valid Pulumi stack
+                # name: pulumi/pulumi sdk/go/common/tokens/stack_name.go) put the files in DIR's parent
+                raise OutputError(
+                    "--manifests",
+                    manifests,
+                    f"the stack {stack} cannot name a folder inside it (DIR/{stack} is "
+                    f"{'DIR itself' if stack == '.' else 'its parent'}); rename the stack, or leave --manifests out",
+                )
 
 
 ENVIRONMENT_FILES = ("uv.lock", "pyproject.toml", "requirements.txt")

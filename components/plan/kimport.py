@@ -229,6 +229,13 @@ def read_documents(path: Path) -> list[Any]:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise _line(f"{path}: not UTF-8 text; give a YAML manifest") from None
+    from components.plan.project import go_refused_text
+
+    # kubectl's reader, sigs.k8s.io/yaml's go-yaml v2 fork, has go-yaml v3's directive and escape rules (v2.4.0
+    # scannerc.go yaml_parser_scan_flow_scalar: no \/, no surrogate escape): refused as the stack loader refuses them
+    # (red14l break 6: \ud83d\ude00 was imported as two lone surrogates and printed back as escapes the CLI refuses)
+    if (problem := go_refused_text(text)) is not None:
+        raise _line(f"{path}: {problem.replace('the Pulumi CLI', 'kubectl').replace('go-yaml v3', 'go-yaml v2')}")
     try:
         fast = _fast_documents(text)
         docs = _python_documents(text) if fast is None else fast
@@ -1234,11 +1241,49 @@ CONTAINER_ROWS: dict[str, Row] = {
     "livenessProbe": _probe("livenessProbe"),
     "startupProbe": _probe("startupProbe"),
     "imagePullPolicy": _ignored("the image is pulled by Kubernetes' default policy for its tag"),
-    "securityContext": _ignored(
-        "the platform's security context applies (non-root, no privilege escalation, all capabilities dropped)"
-    ),
+    "securityContext": lambda ctx, path, value: _security_context(ctx, path, value),
 }
 """A custom container (``spec.predictor.containers[0]``)."""
+
+NAMED_USER_NOTE = (
+    "the container runs with runAsNonRoot: true (the platform's restricted security context): if its image's USER is "
+    "a name, not a number, the kubelet refuses to start it; give container.runAsUser (the user's number)"
+)
+"""The note for a container without a ``runAsUser`` (red14l breaks 4, 9): plain KServe sets no ``runAsNonRoot`` on
+an InferenceService's own container, the platform does, and the kubelet refuses an image whose ``USER`` is a name
+("container has runAsNonRoot and image has non-numeric user", kubernetes pkg/kubelet/kuberuntime/
+security_context_others.go)."""
+
+
+def _run_as_user(value: Any) -> int | None:
+    """A container ``securityContext``'s ``runAsUser`` the platform keeps: an integer 1 to 2147483647."""
+    from components.serving.kspec import MAX_USER_ID
+
+    user = value.get("runAsUser") if isinstance(value, dict) else None
+    if isinstance(user, int) and not isinstance(user, bool) and 1 <= user <= MAX_USER_ID:
+        return user
+    return None
+
+
+def _security_context(ctx: _Ctx, path: Path_, value: Any) -> None:
+    """A container's ``securityContext``: its ``runAsUser`` is kept (``container.runAsUser``), the rest is the
+    platform's (non-root, no privilege escalation, all capabilities dropped)."""
+    user = _run_as_user(value)
+    if user is not None:
+        ctx.sub("container")["runAsUser"] = user
+        ctx.keep((*path, "runAsUser"))
+    if not isinstance(value, dict) or set(value) - {"runAsUser"} or user is None:
+        ctx.note(
+            path,
+            "the platform's security context applies (non-root, no privilege escalation, all capabilities dropped)"
+            + ("; its runAsUser is kept" if user is not None else ""),
+        )
+
+
+def _note_named_user(ctx: _Ctx, where: Path_, container: Any) -> None:
+    """:data:`NAMED_USER_NOTE` for a container without a kept ``runAsUser``."""
+    if not isinstance(container, dict) or _run_as_user(container.get("securityContext")) is None:
+        ctx.note((*where, "image"), NAMED_USER_NOTE)
 
 
 def _model(ctx: _Ctx, path: Path_, value: Any) -> None:
@@ -1306,6 +1351,7 @@ def _containers(ctx: _Ctx, path: Path_, value: Any) -> None:
         _rebase(ctx, before, where, ("spec", "predictor", "containers", "0"))
         if "image" not in ctx.entry["container"]:
             raise _refuse((*where, "image"), "give the container's image")
+        _note_named_user(ctx, where, value[servers[0]])
     if sides:
         _collocated(ctx, (*path, str(sides[0])), value[sides[0]], (*path, str(servers[0])) if servers else None)
     if servers:
@@ -1325,6 +1371,7 @@ def _collocated(ctx: _Ctx, where: Path_, value: dict[str, Any], server: Path_ | 
     _rebase(ctx, before, where, rendered)
     if "image" not in sub.entry["container"]:
         raise _refuse((*where, "image"), "give the container's image")
+    _note_named_user(ctx, where, value)
     _probe_actions(where, value, sub.entry["container"])
     box = ctx.entry.get("container")
     if server is None or box is None:
@@ -1354,6 +1401,7 @@ def _component_containers(ctx: _Ctx, path: Path_, value: Any) -> None:
     _walk(ctx, (*path, "0"), value[0], CONTAINER_ROWS, "container")
     if "image" not in ctx.entry["container"]:
         raise _refuse((*path, "0", "image"), "give the container's image")
+    _note_named_user(ctx, (*path, "0"), value[0])
     _probe_actions((*path, "0"), value[0], ctx.entry["container"])
 
 
@@ -1793,6 +1841,19 @@ def convert(doc: Mapping[str, Any], stack: StackFacts, source: str = "") -> Impo
             f"scaleTarget: not given; mlplatform's default is 10 requests in flight per replica (Knative's own "
             f"default, which plain KServe keeps, is {KNATIVE_CONCURRENCY_TARGET})",
         )
+    if stack.deployment_mode == "Knative" and "scaleDownDelay" not in scaling:
+        # red14l break 9: the platform's defaults that differ from plain KServe each get a note
+        ctx.note(
+            None,
+            "scaleDownDelay: not given; mlplatform keeps a replica 5m after the traffic for it is gone "
+            "(autoscaling.knative.dev/scale-down-delay; plain KServe sets none, and Knative's default is 0s)",
+        )
+    if stack.deployment_mode == "Knative" and "timeout" not in entry:
+        ctx.note(
+            None,
+            "timeout: not given; mlplatform gives the predictor its cold-start budget plus the request's time, at "
+            "most 1800 s (plain KServe leaves Knative's revision timeout, 300 s); give timeout to set it",
+        )
     access = entry.get("access")
     if access is not None:
         namespace = entry.get("namespace", "models")
@@ -1977,6 +2038,7 @@ def _moved_predictor_host(host: str, name: str, namespace: str) -> str | None:
 def _storage_identity(ctx: _Ctx) -> None:
     """Who reads the model's storage: the model's cloud identity (storage on the stack's cloud, ``storageUri``), else
     nobody (``publicStorage: true``), as plain KServe reads it without credentials."""
+    from components import clouds
     from components.storage import parse_storage_uri
 
     entry, stack = ctx.entry, ctx.stack
@@ -2000,6 +2062,17 @@ def _storage_identity(ctx: _Ctx) -> None:
     uri = entry.get("storageUri")
     cloud = cloud_of(uri) if uri else None
     if cloud is None:
+        return
+    bucket = parse_storage_uri(str(uri)).bucket if uri else ""
+    if cloud == stack.cloud and stack.managed and bucket in clouds.get(cloud).public_sample_buckets:
+        # red14l break 7: on a GCP stack main granted the model's identity IAM on gs://kfserving-examples, another
+        # project's bucket, so pulumi up failed (403); components/clouds.py public_sample_buckets
+        entry["publicStorage"] = True
+        ctx.note(
+            None,
+            f"{uri} is in {bucket}, a public bucket of KServe's samples, read anonymously (publicStorage: true): no "
+            "IAM grant is rendered on another project's bucket",
+        )
         return
     if cloud == stack.cloud and stack.managed:
         ctx.note(None, f"{uri} is read with the model's own cloud identity, which the stack grants read access to it")
@@ -2270,10 +2343,19 @@ def _runtime_container(out: ImportedRuntime, path: Path_, value: Any) -> None:
                 amounts.setdefault(res, amount)
         if amounts:
             entry["resources"] = amounts
+    user = _run_as_user(c.get("securityContext"))
+    if user is not None:
+        container["runAsUser"] = user  # the runtime's user (KServe's own runtimes set 1000 where the image's is a name)
     if "securityContext" in c:
         out.notes.append(
-            ((*here, "securityContext"), "the platform's restricted security context replaces the runtime's")
+            (
+                (*here, "securityContext"),
+                "the platform's restricted security context replaces the runtime's"
+                + ("; its runAsUser is kept" if user is not None else ""),
+            )
         )
+    if user is None:
+        out.notes.append(((*here, "image"), NAMED_USER_NOTE))
     if "imagePullPolicy" in c:
         out.notes.append(((*here, "imagePullPolicy"), "Kubernetes' default pull policy for the image's tag applies"))
 

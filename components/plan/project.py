@@ -86,15 +86,15 @@ class _StackLoader(yaml.SafeLoader):
                 raise yaml.constructor.ConstructorError(None, None, f"{key} is given twice", key_node.start_mark)
             seen.add(key)
         own_text = all(k.tag == "tag:yaml.org,2002:merge" or self._is_text(k) for k, _ in node.value)
-        self.flatten_mapping(node)  # merged keys first, then the map's own: its own win, as in go-yaml
+        pairs = self._merged_pairs(node, own_text)
         # A merged key overrides (or is overridden by) another only when go-yaml reads both as the same value (v3.0.1
         # decode.go ``merge`` assigns into the map by Go value): in a map whose own keys are not all text
         # (``isStringMap``: a map[interface{}]interface{}, not a map[string]interface{}, where every key becomes
         # text), a text "1" and the number 1 are two keys, which the CLI writes back as "1" and 1 and, decoding again
         # (loaders.go LoadProjectStackBytes), refuses: decode.go ``mapping`` compares the keys' text, "mapping key
-        # "1" already defined" (red14k break 8)
+        # "1" already defined" (red14k break 8; red14l break 1: across the maps of a merge list too)
         is_text: dict[str, bool] = {}
-        for key_node, _ in [] if own_text else node.value:
+        for key_node, _ in [] if own_text else pairs:
             text = self._key(key_node)
             kind = self._is_text(key_node)
             if is_text.setdefault(text, kind) != kind:
@@ -104,12 +104,70 @@ class _StackLoader(yaml.SafeLoader):
                     f"{text} is given twice: the Pulumi CLI writes the merged map back with a text and a number or "
                     f'true/false key that both read "{text}", and refuses it (go-yaml v3: mapping key "{text}" '
                     "already defined): quote both keys or neither",
-                    key_node.start_mark,
+                    node.start_mark,  # the map that merges: where the two keys meet
                 )
         mapping: dict[str, Any] = {}
-        for key_node, value_node in node.value:
+        for key_node, value_node in pairs:
             mapping[self._key(key_node)] = self.construct_object(value_node, deep=deep)  # type: ignore[no-untyped-call]
         return mapping
+
+    def _merged_pairs(self, node: yaml.MappingNode, own_text: bool) -> list[tuple[yaml.Node, yaml.Node]]:
+        """The keys and values of ``node`` with its merge keys resolved as go-yaml v3.0.1 resolves them, not as
+        PyYAML's ``flatten_mapping`` (red14l break 1: it let the last map of ``<<: [*a, *b]`` win for keys of two
+        or more characters, and hid a text/number key pair; it also rewrites the anchored nodes in place).
+
+        go-yaml/yaml@v3.0.1 decode.go ``mapping`` sets the map's own keys, then calls ``merge`` on the ``<<`` value;
+        ``merge`` records every key already set (``mergedFields``, by Go value) and decodes each merged map in turn
+        (a sequence in its order) into the same map, where ``mapping`` skips a key already recorded and records the
+        others: the map's own keys win, then the first merged map, then its own ``<<`` (depth first), then the next.
+        A key is one Go value: in a map whose own keys are all text (``isStringMap``) every key is its text;
+        otherwise a text and a number or boolean reading the same text are two keys (refused by the caller)."""
+        merge_tag = "tag:yaml.org,2002:merge"
+
+        def identity(key: yaml.Node) -> Any:
+            return self._key(key) if own_text else (self._is_text(key), self._key(key))
+
+        pairs: list[tuple[yaml.Node, yaml.Node]] = [(k, v) for k, v in node.value if k.tag != merge_tag]
+        recorded = {identity(k) for k, _ in pairs}
+
+        def merge(value: yaml.Node) -> None:
+            items = value.value if isinstance(value, yaml.SequenceNode) else [value]
+            for item in items:
+                if not isinstance(item, yaml.MappingNode):  # decode.go failWantMap
+                    raise yaml.constructor.ConstructorError(
+                        None,
+                        None,
+                        "a merge (<<) takes a map or a list of maps (go-yaml v3: map merge requires map or sequence "
+                        "of maps as the value)",
+                        item.start_mark,
+                    )
+                if id(item) in active:  # go-yaml: "anchor 'a' value contains itself"
+                    raise yaml.constructor.ConstructorError(
+                        None, None, "a map merges (<<) itself; merge another map", item.start_mark
+                    )
+                if id(item) in done:
+                    continue  # its keys are all recorded already: merging it again adds none (go-yaml decodes it
+                    # again, to the same effect)
+                done.add(id(item))
+                active.add(id(item))
+                nested = None
+                for key, val in item.value:
+                    if key.tag == merge_tag:
+                        nested = val
+                        continue
+                    if (ident := identity(key)) not in recorded:
+                        recorded.add(ident)
+                        pairs.append((key, val))
+                if nested is not None:
+                    merge(nested)
+                active.discard(id(item))
+
+        active: set[int] = {id(node)}
+        done: set[int] = set()
+        for key, value in node.value:
+            if key.tag == merge_tag:
+                merge(value)
+        return pairs
 
     @staticmethod
     def _is_text(node: yaml.Node) -> bool:
@@ -643,6 +701,8 @@ def parse_stack_text(data: bytes, rel: str) -> dict[str, Any]:
             f"{rel}: line {line}: a byte-order mark (U+FEFF) past the start of the file is not allowed; the Pulumi "
             "CLI's reader (go-yaml v3) keeps it as text where this plan cannot tell: delete it"
         )
+    if (problem := go_refused_text(text)) is not None:
+        raise ProjectError(f"{rel}: {problem}")
     if _FAST_LOADER is not None and not _libyaml_may_differ(text):
         try:
             return _checked(_read_yaml(_FAST_LOADER, text, rel), rel)
@@ -672,6 +732,56 @@ def parse_stack_text(data: bytes, rel: str) -> dict[str, Any]:
     return _checked(doc, rel)
 
 
+_DIRECTIVE_LINE = re.compile(r"^%", re.M)
+_ESCAPE = re.compile(r"\\(?:(/)|u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|.)", re.S)
+
+
+def go_refused_text(text: str) -> str | None:
+    r"""``line N: ...`` where go-yaml v3.0.1, the Pulumi CLI's reader, refuses what PyYAML reads (red14l break 6), or
+    None: a ``%YAML`` directive other than 1.1 (parserc.go ``yaml_parser_process_directives``: "found incompatible
+    YAML document"), a directive other than ``%YAML`` and ``%TAG`` (scannerc.go ``yaml_parser_scan_directive``:
+    "found unknown directive name"; PyYAML skips it), and in a double-quoted scalar the escape ``\/`` (not among
+    go-yaml's escapes, scannerc.go ``yaml_parser_scan_flow_scalar``; YAML 1.2's, which PyYAML reads) or a ``\u``/
+    ``\U`` escape of a surrogate, U+D800 to U+DFFF ("found invalid Unicode character escape code"; PyYAML makes a
+    lone surrogate of it). Found with PyYAML's scanner (tokens only, nothing constructed); a text it cannot scan is
+    left to the loader's refusal."""
+    if _DIRECTIVE_LINE.search(text) is None and not ("\\" in text and '"' in text):
+        return None
+    try:
+        for token in yaml.scan(text, Loader=yaml.SafeLoader):
+            line = token.start_mark.line + 1
+            if isinstance(token, yaml.DirectiveToken):
+                if token.name == "YAML" and token.value != (1, 1):
+                    major, minor = token.value
+                    return (
+                        f"line {line}: %YAML {major}.{minor} is not allowed; the Pulumi CLI's reader (go-yaml v3) "
+                        "reads %YAML 1.1 documents only: remove the directive"
+                    )
+                if token.name not in ("YAML", "TAG"):
+                    return (
+                        f"line {line}: the directive %{escape_line(str(token.name))} is not allowed; the Pulumi "
+                        "CLI's reader (go-yaml v3) refuses unknown directives: remove it"
+                    )
+            elif isinstance(token, yaml.ScalarToken) and token.style == '"':
+                raw = text[token.start_mark.index : token.end_mark.index]
+                for m in _ESCAPE.finditer(raw):
+                    if m[1]:
+                        return (
+                            f'line {line}: the escape \\/ in a "quoted" value is not allowed; the Pulumi CLI\'s '
+                            "reader (go-yaml v3) refuses it: write / alone"
+                        )
+                    code = int(m[2] or m[3] or "0", 16)
+                    if 0xD800 <= code <= 0xDFFF:
+                        return (
+                            f"line {line}: the escape {escape_line(m[0])} (a UTF-16 surrogate) is not allowed; the "
+                            "Pulumi CLI's reader (go-yaml v3) refuses it: write the character itself, or \\U and "
+                            "its 8-digit code point (\\U0001F600)"
+                        )
+    except (yaml.YAMLError, ValueError, OverflowError):  # PyYAML's chr() of a code past U+10FFFF: the loader
+        return None  # refuses it in one line ("a value cannot be read"), as go-yaml refuses it
+    return None
+
+
 def _checked(doc: Any, rel: str) -> dict[str, Any]:
     """The read document as the stack file's map, or the :class:`ProjectError` refusing it."""
     if doc is None:
@@ -680,7 +790,39 @@ def _checked(doc: Any, rel: str) -> dict[str, Any]:
         raise ProjectError(f"{rel}: the file is not a YAML map; give `config:` with mlplatform: keys under it")
     if nesting_depth(doc) > MAX_DEPTH:
         raise ProjectError(_too_deep(rel))
+    if (problem := _rewritten_value(doc)) is not None:
+        raise ProjectError(f"{rel}: {problem}")
     return doc
+
+
+def _rewritten_value(doc: Any) -> str | None:
+    """``path: ...`` for the first text value the Pulumi CLI changes or refuses when it writes the file back and reads
+    it again (pulumi/pulumi sdk/go/common/workspace/loaders.go ``LoadProjectStackBytes``: decode, Marshal, decode),
+    or None (red14l break 5). go-yaml v3.0.1 writes a multi-line value as a literal block scalar (``|-``); one whose
+    first character is a line break is read back without it (``"\nhello"`` becomes ``"hello"``, ``"\n"`` ``""``),
+    and one starting with a tab that holds a line break is refused ("found a tab character where an indentation
+    space is expected"). Checked with go-yaml v3.0.1 (Unmarshal, Marshal, Unmarshal) on 13 values: a leading space,
+    a line break inside or at the end, ``\r\n`` are kept."""
+    todo: list[tuple[Any, tuple[str, ...]]] = [(doc, ())]
+    while todo:
+        value, path = todo.pop()
+        if isinstance(value, dict):
+            todo.extend((v, (*path, str(k))) for k, v in reversed(list(value.items())))
+        elif isinstance(value, list):
+            todo.extend((v, (*path, str(i))) for i, v in reversed(list(enumerate(value))))
+        elif isinstance(value, str) and value.startswith("\n"):
+            return (
+                f"{_where(path)}: a value starting with a line break is not allowed; the Pulumi CLI drops that line "
+                "break (go-yaml v3 writes the value back as a block scalar and reads it again without it): start "
+                "it with another character"
+            )
+        elif isinstance(value, str) and value.startswith("\t") and "\n" in value:
+            return (
+                f"{_where(path)}: a value starting with a tab and holding a line break is not allowed; the Pulumi "
+                "CLI refuses it (go-yaml v3 writes it back as a block scalar indented by a tab: found a tab "
+                "character where an indentation space is expected): start it with another character"
+            )
+    return None
 
 
 _ALIAS_RATIO_LOW, _ALIAS_RATIO_HIGH = 400_000, 4_000_000

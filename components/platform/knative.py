@@ -4,6 +4,8 @@ The resource turns on what GPU models need and what a GPU cold start takes:
 
 - ``kubernetes.podspec-nodeselector``, ``-tolerations`` and ``-affinity``: without them Knative's webhook rejects
   the node selector and GPU toleration of a GPU model (kserve#1425).
+- ``kubernetes.podspec-init-containers`` when a model has ``storageUris``: KServe puts its storage initializer into
+  the Knative Service then (:func:`features`).
 - ``progress-deadline`` 30 min (:data:`PROGRESS_DEADLINE`): a revision that scales a GPU pool from zero needs the
   node (2-11 min), the image (0.3-4 min), the weights and the engine start: 3-20 min end to end (research:
   performance.md). Knative's default 10 min fails such revisions (kserve#1247, ai-accelerator#22).
@@ -48,6 +50,7 @@ UNMESHED = ("controller", "webhook", "autoscaler-hpa", "net-istio-controller", "
 MIGRATION_JOB = "storage-version-migration-serving-"
 """The operator's post-install Job (matched by ``generateName``): no sidecar, or the Job would never complete."""
 SECURE_POD_DEFAULTS = "secure-pod-defaults"
+INIT_CONTAINERS = "kubernetes.podspec-init-containers"
 GPU_FEATURES = ("kubernetes.podspec-nodeselector", "kubernetes.podspec-tolerations", "kubernetes.podspec-affinity")
 SKIP_TAG_RESOLUTION = ("kind.local", "ko.local", "dev.local", "nvcr.io", "index.docker.io")
 """Registries whose image tags Knative does not resolve to digests when it creates a revision: Knative 1.21's
@@ -82,8 +85,9 @@ def activators(ctx: AddonContext) -> int:
     return HA_ACTIVATORS if ctx.ha else 1
 
 
-def serving_spec(ctx: AddonContext, tls_secret: str) -> dict[str, Any]:
-    """The KnativeServing spec (see the module docstring for each choice)."""
+def serving_spec(ctx: AddonContext, tls_secret: str, *, init_containers: bool = False) -> dict[str, Any]:
+    """The KnativeServing spec (see the module docstring for each choice); ``init_containers``: see
+    :func:`features`."""
     domain = ctx.settings.domain
     workloads: list[dict[str, Any]] = []
     for name in (*MESHED, *UNMESHED):
@@ -114,7 +118,7 @@ def serving_spec(ctx: AddonContext, tls_secret: str) -> dict[str, Any]:
         "config": {
             "domain": {domain: ""},
             "network": {"domain-template": DOMAIN_TEMPLATE},
-            "features": features(ctx),
+            "features": features(ctx, init_containers=init_containers),
             "deployment": {
                 "progress-deadline": PROGRESS_DEADLINE,
                 "registries-skipping-tag-resolving": ",".join(SKIP_TAG_RESOLUTION),
@@ -130,13 +134,28 @@ def serving_spec(ctx: AddonContext, tls_secret: str) -> dict[str, Any]:
     }
 
 
-def features(ctx: AddonContext) -> dict[str, str]:
+def features(ctx: AddonContext, *, init_containers: bool = False) -> dict[str, str]:
     """Knative feature flags: the GPU pod-spec flags, and with Istio CNI (model namespaces then enforce the
     ``restricted`` Pod Security level) ``secure-pod-defaults: enabled``, which gives the queue-proxy sidecar the
-    RuntimeDefault seccomp profile ``restricted`` requires (Knative's secure-pod-defaults docs)."""
+    RuntimeDefault seccomp profile ``restricted`` requires (Knative's secure-pod-defaults docs).
+
+    ``init_containers`` (a model has ``storageUris``): ``kubernetes.podspec-init-containers: enabled``
+    (:data:`INIT_CONTAINERS`). For ``storageUris`` KServe v0.20.0 writes its storage initializer into the Knative
+    Service's pod template itself (pkg/controller/v1beta1/inferenceservice/reconcilers/knative/ksvc_reconciler.go:
+    ``CommonStorageInitialization`` appends to ``PodSpec.InitContainers``), and Knative v1.21's webhook refuses a
+    pod template with init containers unless that feature is on (knative/serving@knative-v1.21.3
+    pkg/apis/serving/k8s_validation.go ``validateInitContainers``: "pod spec support for init-containers is off";
+    pkg/apis/config/features.go: ``PodSpecInitContainers: Disabled`` by default), so the InferenceService never
+    becomes Ready (red14l break 3). KServe's page says so: "For Knative deployments, the Knative init container
+    feature flag must be enabled" (kserve.github.io/website/docs/model-serving/storage/multiple-storage-uris, "Before
+    you begin"). A single ``storageUri`` needs none: KServe's pod webhook adds that initializer to the pod, after
+    Knative validated the template (pkg/webhook/admission/pod/storage_initializer_injector.go), so the flag stays
+    off (Knative's default) for stacks without ``storageUris``."""
     out = {flag: "enabled" for flag in GPU_FEATURES}
     if ctx.settings.istio_cni:
         out[SECURE_POD_DEFAULTS] = "enabled"
+    if init_containers:
+        out[INIT_CONTAINERS] = "enabled"
     return out
 
 
@@ -148,6 +167,7 @@ def install(
     istio_base: pulumi.Resource,
     injection: Sequence[pulumi.Resource],
     tls_secret: str,
+    init_containers: bool = False,
 ) -> Knative:
     """The operator, then KnativeServing, which waits until it is Ready.
 
@@ -181,7 +201,7 @@ def install(
         name="knative-serving",
         namespace=NAMESPACE,
         annotations={"pulumi.com/waitFor": "condition=Ready", "pulumi.com/timeoutSeconds": "900"},
-        spec=serving_spec(ctx, tls_secret),
+        spec=serving_spec(ctx, tls_secret, init_containers=init_containers),
         depends_on=[operator, serving_namespace, *injection],
     )
     for name in MESHED:

@@ -68,6 +68,10 @@ class PlatformArgs:
     request_log_namespaces: Sequence[str] = ()
     """Namespaces of the models with a ``logger``: the request-log collector is installed when any model (or
     ``settings.request_logs``) asks for it, and admits posts only from model pods in these namespaces."""
+    init_container_models: Sequence[str] = ()
+    """Models with ``storageUris``: on Knative, KServe puts their storage initializer into the Knative Service's pod
+    template, which Knative accepts only with ``kubernetes.podspec-init-containers`` on
+    (:func:`components.platform.knative.features`)."""
     warm_images: Mapping[str, Sequence[str]] = field(default_factory=dict)
     """Accelerator -> the serving images of the GPU models that ask for it: warm capacity on a pool of that
     accelerator pre-pulls them (components/platform/warm.py). Default: none."""
@@ -178,6 +182,7 @@ class Platform(pulumi.ComponentResource):
                 istio_base=mesh.base,
                 injection=mesh.injection,
                 tls_secret=istio.TLS_SECRET,
+                init_containers=bool(args.init_container_models),
             )
             gateway = knative.GATEWAY
             controller_needs: list[pulumi.Resource] = [kn.serving, mesh.base]

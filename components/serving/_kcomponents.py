@@ -65,9 +65,10 @@ def service_account_principal(name: str, namespace: str) -> str:
     return _auth.principal(namespace, child_name(name, "sa"))
 
 
-def _security_context(spec: ModelSpec) -> dict[str, Any]:
-    """The predictor's security context, with ``runAsNonRoot`` always (no runtime decides a component's user)."""
-    return _runtime.security_context(spec, enforce_restricted=True)
+def _security_context(run_as_user: int | None = None) -> dict[str, Any]:
+    """A component's security context: the platform's restricted one, with ``runAsNonRoot`` always (no runtime
+    decides a component's user) and its container's ``runAsUser`` when it gives one."""
+    return _runtime.hardened_context(run_as_non_root=True, run_as_user=run_as_user)
 
 
 def _env(c: ComponentSpec | ExplainerSpec, protocol: str | None) -> list[dict[str, Any]]:
@@ -108,7 +109,7 @@ def _container(spec: ModelSpec, c: ComponentSpec | ExplainerSpec, protocol: str 
         if probe is not None:
             out[key] = _runtime._probe(probe, box.port)
     out["resources"] = _resources(c)
-    out["securityContext"] = _security_context(spec)
+    out["securityContext"] = _security_context(box.run_as_user)
     return out
 
 
@@ -231,7 +232,7 @@ def explainer(spec: ModelSpec, given: _runtime.PredictorInputs) -> dict[str, Any
     if variables:
         art["env"] = variables
     art["resources"] = _resources(e)
-    art["securityContext"] = _security_context(spec)
+    art["securityContext"] = _security_context()
     out["art"] = art
     return out
 

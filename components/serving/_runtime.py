@@ -208,13 +208,24 @@ def security_context(spec: ModelSpec, enforce_restricted: bool = False) -> dict[
     ``runAsNonRoot: true`` on each); for an explicit ``runtime`` we cannot know, so ``runAsNonRoot`` is left to
     that runtime's own definition, unless the namespace enforces ``restricted`` (``enforce_restricted``): then a
     root image fails at the kubelet with a clear reason instead of being rejected at admission.
+
+    A model's own ``container`` gets its ``runAsUser`` when it gives one. A model served by a runtime gets none: KServe
+    v0.20.0 merges the model's container over the runtime's with a strategic merge patch
+    (pkg/controller/v1beta1/inferenceservice/utils/utils.go ``MergeRuntimeContainers`` -> pkg/utils/container_merge.go
+    ``MergeContainerWithPatch``), which keeps the runtime's ``runAsUser`` (kserve-torchserve, kserve-tritonserver
+    and kserve-tensorflow-serving set 1000, their images' users being names or unset: kserve-runtime-configs
+    v0.20.0 values) and a stack runtime's ``container.runAsUser``.
     """
-    return hardened_context(run_as_non_root=spec.runtime is None or enforce_restricted)
+    user = spec.container.run_as_user if spec.container is not None else None
+    return hardened_context(run_as_non_root=spec.runtime is None or enforce_restricted, run_as_user=user)
 
 
-def hardened_context(run_as_non_root: bool) -> dict[str, Any]:
+def hardened_context(run_as_non_root: bool, run_as_user: int | None = None) -> dict[str, Any]:
     """The PSS ``restricted`` container security context the platform gives the containers it defines (a model's
-    server, a custom container, a stack runtime's ``kserve-container``), with ``runAsNonRoot`` when asked."""
+    server, a custom container, a stack runtime's ``kserve-container``), with ``runAsNonRoot`` when asked and the
+    container's ``runAsUser`` when it gives one (red14l break 4: with ``runAsNonRoot`` and no numeric user, the kubelet
+    refuses an image whose ``USER`` is a name, "container has runAsNonRoot and image has non-numeric user ...,
+    cannot verify user is non-root", kubernetes pkg/kubelet/kuberuntime/security_context_others.go)."""
     ctx: dict[str, Any] = {
         "allowPrivilegeEscalation": False,
         "capabilities": {"drop": ["ALL"]},
@@ -222,6 +233,8 @@ def hardened_context(run_as_non_root: bool) -> dict[str, Any]:
     }
     if run_as_non_root:
         ctx["runAsNonRoot"] = True
+    if run_as_user is not None:
+        ctx["runAsUser"] = run_as_user
     return ctx
 
 

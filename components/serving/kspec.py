@@ -223,6 +223,12 @@ _IMAGE = re.compile(
 grammar: the OCI repository name components, a tag of at most 128 word characters, '.' and '-')."""
 
 
+MAX_USER_ID = 2**31 - 1
+"""The largest user id Kubernetes accepts for ``runAsUser`` (kubernetes/apimachinery v0.34.9
+pkg/util/validation/validation.go ``IsValidUserID``: 0 to ``math.MaxInt32``); 0 (root) is refused here, as
+``runAsNonRoot: true`` refuses it."""
+
+
 class ContainerSpec(Spec):
     """A custom model server (KServe's custom predictor): the pod's ``kserve-container``."""
 
@@ -238,6 +244,13 @@ class ContainerSpec(Spec):
     """When the container is restarted. Default: none."""
     startup_probe: ProbeSpec | None = None
     """How long the container may take to start (slow model loads). Default: none."""
+    run_as_user: int | None = Field(default=None, ge=1, le=MAX_USER_ID)
+    (
+        "The numeric user the container runs as (``securityContext.runAsUser``), 1 to 2147483647. The platform "
+        "runs it with ``runAsNonRoot: true``: an image whose ``USER`` is a name (``USER model-server``) needs its "
+        "number here, or the kubelet refuses to start it (it cannot verify that a named user is not root). Default: "
+        "the image's user."
+    )
 
     @field_validator("port", mode="before")
     @classmethod

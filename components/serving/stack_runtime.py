@@ -382,7 +382,7 @@ def container(spec: RuntimeSpec) -> dict[str, Any]:
             out[key] = _runtime._probe(probe, c.port)
     amounts = {"cpu": spec.resources.cpu, "memory": spec.resources.memory}
     out["resources"] = {"requests": dict(amounts), "limits": dict(amounts)}
-    out["securityContext"] = _runtime.hardened_context(run_as_non_root=True)
+    out["securityContext"] = _runtime.hardened_context(run_as_non_root=True, run_as_user=c.run_as_user)
     return out
 
 

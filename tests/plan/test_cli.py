@@ -417,3 +417,22 @@ def test_a_project_or_stack_file_that_is_a_pipe_or_device_is_one_line(
         2,
         f"{shown}: is not a regular file (a pipe, socket or device); {what}\n",
     )
+
+
+# red14l break 8: a stack named . or .. (valid Pulumi stack names) would write --manifests DIR/<stack> outside DIR
+
+
+@pytest.mark.parametrize(("stack", "where"), [("..", "its parent"), (".", "DIR itself")])
+def test_manifests_of_a_dot_stack_are_refused(
+    tiny: Path, capsys: pytest.CaptureFixture[str], stack: str, where: str
+) -> None:
+    # main (01fc987): plan --stack .. --manifests pj3/out rc=0, the files written into pj3
+    (tiny / "stacks" / f"Pulumi.{stack}.yaml").write_text("config: {}\n")
+    out = tiny / "out"
+    code = main(["plan", "--project", str(tiny), "--stack", stack, "--manifests", str(out), "--no-tree"])
+    assert (code, capsys.readouterr().err) == (
+        2,
+        f"--manifests: {out}: the stack {stack} cannot name a folder inside it (DIR/{stack} is {where}); rename the "
+        "stack, or leave --manifests out\n",
+    )
+    assert not out.exists() and sorted(p.name for p in tiny.iterdir()) == ["Pulumi.yaml", "prog", "stacks"]

@@ -1054,7 +1054,8 @@ def test_a_serving_runtime_in_the_file_becomes_a_runtimes_entry(
         "pytorch-collocation": {
             "formats": [{"name": "pytorch", "version": "1", "autoSelect": True, "priority": 1}],
             "protocols": ["v1"],
-            "container": {"image": "pytorch/torchserve:0.9.0-cpu"},
+            # the runtime's runAsUser is kept (red14l break 4: main dropped it, and the image's USER is a name)
+            "container": {"image": "pytorch/torchserve:0.9.0-cpu", "runAsUser": 1000},
             "args": [
                 "torchserve",
                 "--start",
@@ -1068,7 +1069,7 @@ def test_a_serving_runtime_in_the_file_becomes_a_runtimes_entry(
     assert printed["mlplatform:models"]["torch-own-runtime"]["runtime"] == "pytorch-collocation"
     assert (
         f"note: {tmp_path / 'isvc.yaml'}#1: pytorch-collocation: spec.containers.0.securityContext: the platform's "
-        "restricted security context replaces the runtime's"
+        "restricted security context replaces the runtime's; its runAsUser is kept"
     ) in err
     assert f"note: {tmp_path / 'isvc.yaml'}#1: pytorch-collocation: spec.annotations: {kimport.AGGREGATION_NOTE}" in err
     # planned together: the ServingRuntime (strict against the CRD) and the model on it
@@ -1082,6 +1083,7 @@ def test_a_serving_runtime_in_the_file_becomes_a_runtimes_entry(
     container = runtime["spec"]["containers"][0]
     assert (container["image"], container["args"][0]) == ("pytorch/torchserve:0.9.0-cpu", "torchserve")
     assert container["securityContext"]["runAsNonRoot"] is True
+    assert container["securityContext"]["runAsUser"] == 1000
     isvc = kimport.rendered_isvcs(PROJECT, "aws-dev", result.imported, result.runtimes)[("models", "torch-own-runtime")]
     assert kimport.round_trip_problems(ON_OWN_RUNTIME, result.imported[0], isvc) == []
 
