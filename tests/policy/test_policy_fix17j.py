@@ -1,0 +1,112 @@
+"""fix17j: the plan's policies catch rev17j's platform-side slips j11, j12, j13, j18 and j25 (issue #17).
+
+Each over a shipped stack's plan (tests/support.py ``rules_plan``, fake outputs) mutated as the slip renders it, with
+the boundary on both sides; benchmarks/policy_mutations.py measures the slips themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from policy.rules import Resource, run_rules
+from support import mutated_resources, rules_named, rules_plan
+
+
+def _failures(
+    stack: str, rule: str, pick: Callable[[Resource], bool], change: Callable[[dict[str, Any]], None]
+) -> list[str]:
+    resources, settings = rules_plan(stack)
+    mutated = mutated_resources(resources, pick, change, exactly=1)
+    return [e["message"] for e in run_rules(mutated, settings, rules=rules_named(rule)) if not e["passed"]]
+
+
+# ------------------------------------------------------------------------------- j25: a CPU model's progress deadline
+
+TIMEOUTS = "timeouts-cover-cold-start"
+
+
+def _sklearn(r: Resource) -> bool:
+    return r.type.endswith(":InferenceService") and r.name == "sklearn-iris-isvc"
+
+
+def _deadline(value: str) -> Callable[[dict[str, Any]], None]:
+    def change(p: dict[str, Any]) -> None:
+        p["metadata"]["annotations"]["serving.knative.dev/progress-deadline"] = value
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("deadline", "expected"),
+    [
+        ("600s", []),
+        ("10m", []),
+        ("599s", ["models/sklearn-iris: progress deadline 599s < cold start 600s"]),
+        ("10s", ["models/sklearn-iris: progress deadline 10s < cold start 600s"]),
+    ],
+)
+def test_a_cpu_models_progress_deadline_covers_knatives_default(deadline: str, expected: list[str]) -> None:
+    """A CPU model starts within Knative's default progress deadline, 600 s (knative-v1.21.3
+    config/core/configmaps/deployment.yaml): the local stack's sklearn-iris (Knative, CPU) with its annotation."""
+    assert _failures("local", TIMEOUTS, _sklearn, _deadline(deadline)) == expected
+
+
+def test_the_rule_keeps_its_own_cpu_requirement(monkeypatch: pytest.MonkeyPatch) -> None:
+    """rev17j j25: ``CPU_READY_SECONDS = 10`` in components/serving/_runtime.py renders a 10 s progress deadline; the
+    rule took the CPU model's requirement from the same constant (components/serving/timeouts.py ``budget``) and
+    passed. It keeps its own (policy/rules/timeouts.py ``CPU_READY_SECONDS``)."""
+    from components.serving import _runtime
+
+    monkeypatch.setattr(_runtime, "CPU_READY_SECONDS", 10)
+    assert _failures("local", TIMEOUTS, _sklearn, _deadline("10s")) == [
+        "models/sklearn-iris: progress deadline 10s < cold start 600s"
+    ]
+
+
+# ------------------------------------------------------------------------------- j11: the KServe controller's HPA
+
+REPLICAS = "prod-mesh-replicas"
+
+
+def _kserve_hpa(r: Resource) -> bool:
+    return r.type.endswith(":HorizontalPodAutoscaler") and r.props["metadata"]["namespace"] == "kserve"
+
+
+def _target(**ref: str) -> Callable[[dict[str, Any]], None]:
+    def change(p: dict[str, Any]) -> None:
+        p["spec"]["scaleTargetRef"] = {**p["spec"]["scaleTargetRef"], **ref}
+
+    return change
+
+
+def _no_controller_hpa(targets: str) -> list[str]:
+    return [
+        "Helm release kserve (kserve-resources): no HorizontalPodAutoscaler in namespace kserve targets apps/v1 "
+        f"Deployment kserve-controller-manager on prod (targets: {targets}): the chart sets no replicas, so KServe's "
+        "controller and its webhook run single"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("ref", "expected"),
+    [
+        ({}, []),
+        ({"name": "kserve"}, _no_controller_hpa("Deployment kserve")),  # rev17j j11: name=RELEASE
+        ({"name": "kserve-controller"}, _no_controller_hpa("Deployment kserve-controller")),
+        ({"kind": "StatefulSet"}, _no_controller_hpa("StatefulSet kserve-controller-manager")),
+        ({"apiVersion": "apps/v1beta2"}, _no_controller_hpa("Deployment kserve-controller-manager")),
+    ],
+)
+def test_the_prod_kserve_controller_hpa_targets_the_charts_deployment(ref: dict[str, str], expected: list[str]) -> None:
+    """KServe v0.20.0's kserve-resources chart renders the controller as apps/v1 Deployment kserve-controller-manager
+    (charts/kserve-resources/files/kserve/resources.yaml) with no replica setting: gcp-prod's HPA must target it."""
+    assert _failures("gcp-prod", REPLICAS, _kserve_hpa, _target(**ref)) == expected
+
+
+def test_a_dev_stack_needs_no_kserve_controller_hpa() -> None:
+    resources, settings = rules_plan("aws-dev")
+    assert not [r for r in resources if r.type.endswith(":HorizontalPodAutoscaler") and r.namespace == "kserve"]
+    assert [e["message"] for e in run_rules(resources, settings, rules=rules_named(REPLICAS)) if not e["passed"]] == []
