@@ -110,3 +110,50 @@ def test_a_dev_stack_needs_no_kserve_controller_hpa() -> None:
     resources, settings = rules_plan("aws-dev")
     assert not [r for r in resources if r.type.endswith(":HorizontalPodAutoscaler") and r.namespace == "kserve"]
     assert [e["message"] for e in run_rules(resources, settings, rules=rules_named(REPLICAS)) if not e["passed"]] == []
+
+
+# ------------------------------------------------------------------------------- j18: the gateway certificate's names
+
+HTTPS = "gateway-https-only"
+
+
+def _gateway_certificate(r: Resource) -> bool:
+    return r.type.endswith(":Certificate") and r.name == "mlplatform-gateway-certificate"
+
+
+def _dns_names(names: list[str]) -> Callable[[dict[str, Any]], None]:
+    def change(p: dict[str, Any]) -> None:
+        p["spec"]["dnsNames"] = names
+
+    return change
+
+
+def _not_valid(domain: str, names: list[str], missing: str) -> list[str]:
+    return [
+        f"Certificate istio-system/mlplatform-gateway-tls (Secret mlplatform-gateway-tls, served by KnativeServing "
+        f"knative-serving/knative-serving knative-ingress-gateway) lists dnsNames {names}: not valid for {missing}; "
+        "every such host fails TLS"
+    ]
+
+
+D = "models.example.com"
+
+
+@pytest.mark.parametrize(
+    ("names", "missing"),
+    [
+        ([D, f"*.{D}"], None),
+        ([f"*.{D}", D], None),
+        ([f"*.{D}", D.upper()], None),  # DNS names compare without case
+        ([D], f"*.{D}, m-ns.{D}"),  # rev17j j18: the wildcard dropped, every model host fails TLS
+        ([f"*.{D}"], D),
+        ([D, f"*.example.com"], f"*.{D}, m-ns.{D}"),  # a wildcard covers one label only (RFC 6125 6.4.3)
+        ([D, f"m-ns.{D}", f"*.{D}x"], f"*.{D}"),
+    ],
+)
+def test_the_gateway_certificate_is_valid_for_every_model_host(names: list[str], missing: str | None) -> None:
+    """gcp-prod's gateway serves ``models.example.com`` and ``*.models.example.com`` (the Knative ingress gateway's
+    HTTPS server) and every model at ``<name>-<namespace>.models.example.com`` (the KnativeServing's
+    domain-template): the Certificate behind its credentialName lists names valid for all of them."""
+    got = _failures("gcp-prod", HTTPS, _gateway_certificate, _dns_names(names))
+    assert got == ([] if missing is None else _not_valid(D, names, missing))
