@@ -1699,7 +1699,7 @@ MUTATIONS = (
         'rev17f-r11-rule-router-start',
         'policy',
         'components/serving/timeouts.py',
-        '        wait += _runtime.CPU_READY_SECONDS if router_zero else 0',
+        '        wait += router_start if router_zero else 0',
         '        wait += 0',
         'timeouts-cover-cold-start leaves a router at zero its own start (the rule side; graph_wait, which rev17f r11 '
         'slipped, is now shared by the rendering and the rule: its slip is s09)',
@@ -3079,6 +3079,11 @@ MUTATIONS = (
         "the NVIDIA device plugin DaemonSet does not tolerate the GPU taint, so it runs on no GPU node (its "
         "affinity picks only them): no node advertises nvidia.com/gpu (EKS, AKS)",
         "node-selectors-match-pools",
+        # fix17j: not a weakening on any stack here: without the key the chart's own tolerations apply
+        # (NVIDIA/k8s-device-plugin v0.20.0 deployments/helm/nvidia-device-plugin/values.yaml lines 86-93:
+        # nvidia.com/gpu Exists NoSchedule), which tolerate every GPU pool's only taint nvidia.com/gpu=present:
+        # NoSchedule; the rule now judges the release's tolerations (chart defaults included) and affinity
+        weakens=False,
     ),
     Mutation(
         "rev17j-j13-gpu-operator-no-tolerations",
@@ -3090,6 +3095,9 @@ MUTATIONS = (
         "advertises nvidia.com/gpu",
         "node-selectors-match-pools",
         platform=GPU_OPERATOR,
+        # fix17j: not a weakening: Helm merges {} with the chart's daemonsets.tolerations (gpu-operator v26.7.0
+        # values.yaml lines 45-48: nvidia.com/gpu Exists NoSchedule), which tolerate every GPU pool's taint
+        weakens=False,
     ),
     Mutation(
         "rev17j-j14-activator-permissive",

@@ -675,7 +675,8 @@ def graph_problems(
         if why := graph_shape_problem(graph_nodes):
             raise Unreadable(f"spec.nodes: {why}")
         wait, _ = graph_wait(graph_nodes, member)
-        wait += (_runtime.CPU_READY_SECONDS if cpu_ready is None else cpu_ready) if router_zero else 0
+        router_start = _runtime.CPU_READY_SECONDS if cpu_ready is None else cpu_ready
+        wait += router_start if router_zero else 0
         if wait == 0:
             return []
         timeout = spec.get("timeout")

@@ -147,7 +147,7 @@ D = "models.example.com"
         ([f"*.{D}", D.upper()], None),  # DNS names compare without case
         ([D], f"*.{D}, m-ns.{D}"),  # rev17j j18: the wildcard dropped, every model host fails TLS
         ([f"*.{D}"], D),
-        ([D, f"*.example.com"], f"*.{D}, m-ns.{D}"),  # a wildcard covers one label only (RFC 6125 6.4.3)
+        ([D, "*.example.com"], f"*.{D}, m-ns.{D}"),  # a wildcard covers one label only (RFC 6125 6.4.3)
         ([D, f"m-ns.{D}", f"*.{D}x"], f"*.{D}"),
     ],
 )
@@ -157,3 +157,93 @@ def test_the_gateway_certificate_is_valid_for_every_model_host(names: list[str],
     domain-template): the Certificate behind its credentialName lists names valid for all of them."""
     got = _failures("gcp-prod", HTTPS, _gateway_certificate, _dns_names(names))
     assert got == ([] if missing is None else _not_valid(D, names, missing))
+
+
+# ------------------------------------------------------------------------ j12, j13: the release advertising GPUs
+
+POOLS = "node-selectors-match-pools"
+
+
+def _plugin(r: Resource) -> bool:
+    return r.type.endswith("helm.sh/v3:Release") and r.props.get("name") == "nvidia-device-plugin"
+
+
+def _values(change: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any]], None]:
+    def apply(p: dict[str, Any]) -> None:
+        change(p["values"])
+
+    return apply
+
+
+def _untolerated(release: str, base: str, pool: str) -> list[str]:
+    return [
+        f"Helm release {release} {base}.tolerations do not tolerate GPU pool {pool}'s taints "
+        f"(nvidia.com/gpu=present:NoSchedule): it advertises no nvidia.com/gpu there, and every GPU pod for that pool "
+        "stays Pending"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda v: None, []),
+        # rev17j j12 as rendered: the key dropped, so the chart's own tolerations (nvidia.com/gpu Exists NoSchedule,
+        # k8s-device-plugin v0.20.0 values.yaml) still tolerate the pool's only taint: not a weakening here
+        (lambda v: v.pop("tolerations"), []),
+        (lambda v: v.update(tolerations=[]), _untolerated("nvidia-device-plugin", "values", "gpu-l4")),
+        (
+            lambda v: v.update(tolerations=[{"key": "nvidia.com/gpu", "operator": "Equal", "value": "true"}]),
+            _untolerated("nvidia-device-plugin", "values", "gpu-l4"),
+        ),
+        (lambda v: v.update(tolerations=[{"key": "nvidia.com/gpu", "operator": "Exists"}]), []),
+        (lambda v: v.update(tolerations=[{"operator": "Exists"}]), []),
+        (
+            lambda v: v["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"][
+                "nodeSelectorTerms"
+            ][0]["matchExpressions"].append({"key": "mlplatform.io/accelerator", "operator": "In", "values": ["x"]}),
+            [
+                "Helm release nvidia-device-plugin values.affinity (mlplatform.io/accelerator Exists and "
+                "mlplatform.io/accelerator In [x]) admits no node of GPU pool gpu-l4: it advertises no nvidia.com/gpu "
+                "there, and every GPU pod for that pool stays Pending"
+            ],
+        ),
+    ],
+)
+def test_the_device_plugin_runs_on_every_gpu_pool(
+    change: Callable[[dict[str, Any]], None], expected: list[str]
+) -> None:
+    """aws-dev's device plugin release tolerates the GPU pool's taint nvidia.com/gpu=present:NoSchedule and its
+    required node affinity (mlplatform.io/accelerator Exists) admits the pool: a GPU pool it does not run on
+    advertises no GPU (rev17j j12)."""
+    assert _failures("aws-dev", POOLS, _plugin, _values(change)) == expected
+
+
+def _as_operator(daemonsets: dict[str, Any] | None) -> Callable[[dict[str, Any]], None]:
+    """aws-dev's device plugin release turned into a GPU operator release with ``daemonsets`` (None: not given)."""
+
+    def change(p: dict[str, Any]) -> None:
+        p["chart"] = "gpu-operator"
+        p["values"] = {"driver": {"enabled": False}, **({"daemonsets": daemonsets} if daemonsets is not None else {})}
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("daemonsets", "expected"),
+    [
+        ({"tolerations": [{"key": "nvidia.com/gpu", "operator": "Equal", "value": "present"}]}, []),
+        ({}, []),  # rev17j j13 as rendered: the chart's daemonsets.tolerations (gpu-operator v26.7.0) apply
+        (None, []),
+        ({"tolerations": []}, _untolerated("nvidia-device-plugin", "values.daemonsets", "gpu-l4")),
+        (
+            {"tolerations": [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoExecute"}]},
+            _untolerated("nvidia-device-plugin", "values.daemonsets", "gpu-l4"),
+        ),
+    ],
+)
+def test_the_gpu_operators_operands_tolerate_every_gpu_pool(
+    daemonsets: dict[str, Any] | None, expected: list[str]
+) -> None:
+    """The GPU operator's operand DaemonSets (its device plugin among them) tolerate each GPU pool's taints
+    (``daemonsets.tolerations``, else the chart's nvidia.com/gpu Exists NoSchedule): rev17j j13."""
+    assert _failures("aws-dev", POOLS, _plugin, _as_operator(daemonsets)) == expected
