@@ -473,6 +473,22 @@ VLLM_A100_41GB = "gcp-prod:" + json.dumps({"mlplatform:models": {**_GCP_PROD["ml
 40960 MiB (39.5 GB), under the whole GPU (42.9 GB): refused unless vLLM's default fraction is misread (rev17i i26)."""
 
 
+_GCP_CLUSTER = _GCP_PROD["mlplatform:cluster"]
+TWO_GPU_GKE = "gcp-prod:" + json.dumps({
+    "mlplatform:cluster": {**_GCP_CLUSTER, "gpuPools": {
+        **_GCP_CLUSTER["gpuPools"],
+        "l4x2": {"accelerator": "nvidia-l4", "gpusPerNode": 2, "minNodes": 0, "maxNodes": 2}}},
+    "mlplatform:models": {**_GCP_PROD["mlplatform:models"], "resnet-triton": {
+        **_GCP_PROD["mlplatform:models"]["resnet-triton"],
+        "resources": {**_GCP_PROD["mlplatform:models"]["resnet-triton"]["resources"], "gpus": 2}}},
+})  # fmt: skip
+"""gcp-prod with a whole two-L4 pool beside its time-sliced l4 pool, resnet-triton asking 2 GPUs (rev17j j22): GKE's
+device plugin refuses more than one nvidia.com/gpu on a time-shared node, so the predictor must be kept off l4."""
+AWS_ON_DEMAND = "aws-dev:" + json.dumps({"mlplatform:cluster": {**_AWS_CLUSTER, "gpuPools": {
+    "l4": {**_AWS_CLUSTER["gpuPools"]["l4"], "spot": False}}}})  # fmt: skip
+"""aws-dev with its l4 pool on-demand (rev17j j09): the shipped pool is spot."""
+
+
 MUTATIONS = (
     Mutation("irsa-no-sub", "clusters", "components/clusters/_aws_iam.py", SUB, "", "IRSA trust without its sub",
              TRUST),
@@ -1683,7 +1699,7 @@ MUTATIONS = (
         'rev17f-r11-rule-router-start',
         'policy',
         'components/serving/timeouts.py',
-        '        wait += _runtime.CPU_READY_SECONDS if router_zero else 0',
+        '        wait += router_start if router_zero else 0',
         '        wait += 0',
         'timeouts-cover-cold-start leaves a router at zero its own start (the rule side; graph_wait, which rev17f r11 '
         'slipped, is now shared by the rendering and the rule: its slip is s09)',
@@ -2939,6 +2955,320 @@ MUTATIONS = (
         "if isinstance(n, int) and n < PROD_MIN_REPLICAS:",
         "prod-model-replicas accepts an unset minReplicas (KServe's default 1)",
     ),
+    # rev17j: tenth fresh round (issue #17)
+    Mutation(
+        "rev17j-j01-gke-gpu-driver-disabled",
+        "clusters",
+        "components/clusters/gke.py",
+        'GPU_DRIVER_VERSION = "LATEST"',
+        'GPU_DRIVER_VERSION = "INSTALLATION_DISABLED"',
+        "GKE GPU pools install no NVIDIA driver (GPUDriverInstallationConfig INSTALLATION_DISABLED): the platform "
+        "installs none on GKE, so the nodes advertise no nvidia.com/gpu and every GPU model stays Pending",
+        "gpu-pool-taint-label",
+    ),
+    Mutation(
+        "rev17j-j02-gke-webhook-ports-inverted",
+        "clusters",
+        "components/clusters/gke.py",
+        "WEBHOOK_PORTS: Mapping[str, int] = {w.name: w.port for w in WEBHOOKS "
+        "if w.port not in AUTOMATIC_WEBHOOK_PORTS}",
+        "WEBHOOK_PORTS: Mapping[str, int] = {w.name: w.port for w in WEBHOOKS if w.port in AUTOMATIC_WEBHOOK_PORTS}",
+        "the GKE control plane's firewall rule opens 443/10250 (already open) instead of the webhooks' own ports: "
+        "Istio's injector (15017), KServe's (9443) and Knative's (8443) webhooks time out, every model create fails",
+        "cluster-hardening",
+    ),
+    Mutation(
+        "rev17j-j03-aks-api-any-ip",
+        "clusters",
+        "components/clusters/aks.py",
+        "authorized_ip_ranges=cidrs or None,",
+        "authorized_ip_ranges=None,",
+        "the AKS public API server takes no authorized IP ranges: open to the whole internet",
+        "api-endpoint-restricted",
+    ),
+    Mutation(
+        "rev17j-j04-aks-no-azure-rbac",
+        "clusters",
+        "components/clusters/aks.py",
+        "managed=True, enable_azure_rbac=True",
+        "managed=True, enable_azure_rbac=False",
+        "AKS authorizes Entra users by Kubernetes RBAC only (no Azure RBAC): the platform's Azure role assignments "
+        "(RBAC Cluster Admin for the deployer) stop meaning anything and access is governed by in-cluster bindings",
+        "aks-entra-only",
+    ),
+    Mutation(
+        "rev17j-j05-eks-vpc-no-dns-hostnames",
+        "clusters",
+        "components/clusters/eks.py",
+        "enable_dns_hostnames=True,",
+        "enable_dns_hostnames=False,",
+        "the EKS VPC has no DNS hostnames: with the private endpoint nodes cannot resolve the API server and never "
+        "join (EKS User Guide network-reqs: the VPC must have DNS hostnames and DNS resolution)",
+        "cluster-hardening",
+    ),
+    Mutation(
+        "rev17j-j06-eks-log-bucket-public-policy",
+        "clusters",
+        "components/clusters/eks.py",
+        "block_public_policy=True,",
+        "block_public_policy=False,",
+        "the request-log bucket's public access block lets a bucket policy make it public (request payloads)",
+        "object-store-private",
+        platform=RL_AWS,
+    ),
+    Mutation(
+        "rev17j-j07-karpenter-lt-any-owner",
+        "clusters",
+        "components/clusters/_karpenter.py",
+        '"Resource": ec2("launch-template/*"),\n            "Action": ["ec2:RunInstances", "ec2:CreateFleet"],\n'
+        '            "Condition": {"StringEquals": owned, "StringLike": nodepool_tagged},',
+        '"Resource": ec2("launch-template/*"),\n            "Action": ["ec2:RunInstances", "ec2:CreateFleet"],\n'
+        '            "Condition": {"StringLike": nodepool_tagged},',
+        "Karpenter may launch from any launch template tagged karpenter.sh/nodepool in the account, another "
+        "cluster's included (its user data joins this cluster's nodes there, or theirs here)",
+        "aws-controller-grants-scoped",
+    ),
+    Mutation(
+        "rev17j-j08-karpenter-ssm-any-parameter",
+        "clusters",
+        "components/clusters/_karpenter.py",
+        'arn(partition, "ssm", region, "", "parameter/aws/service/*")',
+        'arn(partition, "ssm", region, "", "parameter/*")',
+        "Karpenter's role may read every SSM parameter of the region (application config and String secrets), "
+        "not only AWS's public AMI parameters",
+        "iam-least-privilege",
+    ),
+    Mutation(
+        "rev17j-j09-karpenter-capacity-swapped",
+        "clusters",
+        "components/clusters/_karpenter.py",
+        'return "spot" if pool.spot else "on-demand"',
+        'return "on-demand" if pool.spot else "spot"',
+        "an on-demand GPU pool's NodePool asks spot capacity: its model pods are reclaimed with two minutes' "
+        "notice and may find no capacity at all",
+        "karpenter-spot-interruptions",
+        config=AWS_ON_DEMAND,
+    ),
+    Mutation(
+        "rev17j-j10-alertmanager-one-replica",
+        "platform",
+        "components/platform/monitoring.py",
+        '"alertmanagerSpec": {"replicas": ctx.replicas,',
+        '"alertmanagerSpec": {"replicas": 1,',
+        "prod Alertmanager runs one replica under a minAvailable 1 PDB: no alert is sent while it restarts, and "
+        "a node drain never evicts it",
+        "pdb-allows-eviction",
+    ),
+    Mutation(
+        "rev17j-j11-kserve-hpa-wrong-target",
+        "platform",
+        "components/platform/kserve.py",
+        'api_version="apps/v1", kind="Deployment", name=CONTROLLER',
+        'api_version="apps/v1", kind="Deployment", name=RELEASE',
+        "the HPA that keeps two KServe controllers targets a Deployment named kserve, which does not exist: prod "
+        "runs one controller, whose webhook is then a single point of failure for every InferenceService write",
+        "prod-mesh-replicas",
+    ),
+    Mutation(
+        "rev17j-j12-device-plugin-no-tolerations",
+        "platform",
+        "components/platform/gpu.py",
+        'return drop_empty({"affinity": affinity, "tolerations": ctx.gpu_tolerations(), '
+        '"config": device_plugin_config(ctx)})',
+        'return drop_empty({"affinity": affinity, "config": device_plugin_config(ctx)})',
+        "the NVIDIA device plugin DaemonSet does not tolerate the GPU taint, so it runs on no GPU node (its "
+        "affinity picks only them): no node advertises nvidia.com/gpu (EKS, AKS)",
+        "node-selectors-match-pools",
+        # fix17j: not a weakening on any stack here: without the key the chart's own tolerations apply
+        # (NVIDIA/k8s-device-plugin v0.20.0 deployments/helm/nvidia-device-plugin/values.yaml lines 86-93:
+        # nvidia.com/gpu Exists NoSchedule), which tolerate every GPU pool's only taint nvidia.com/gpu=present:
+        # NoSchedule; the rule now judges the release's tolerations (chart defaults included) and affinity
+        weakens=False,
+    ),
+    Mutation(
+        "rev17j-j13-gpu-operator-no-tolerations",
+        "platform",
+        "components/platform/gpu.py",
+        '"daemonsets": {"tolerations": ctx.gpu_tolerations()},',
+        '"daemonsets": {},',
+        "the GPU operator's operand DaemonSets (device plugin, DCGM) do not tolerate the GPU taint: no GPU node "
+        "advertises nvidia.com/gpu",
+        "node-selectors-match-pools",
+        platform=GPU_OPERATOR,
+        # fix17j: not a weakening: Helm merges {} with the chart's daemonsets.tolerations (gpu-operator v26.7.0
+        # values.yaml lines 45-48: nvidia.com/gpu Exists NoSchedule), which tolerate every GPU pool's taint
+        weakens=False,
+    ),
+    Mutation(
+        "rev17j-j14-activator-permissive",
+        "platform",
+        "components/platform/knative.py",
+        '"mtls": {"mode": "STRICT"},\n                "portLevelMtls": {str(METRICS_PORT)',
+        '"mtls": {"mode": "PERMISSIVE"},\n                "portLevelMtls": {str(METRICS_PORT)',
+        "Knative's activator and autoscaler accept plain text on every port, not only metrics: any pod can send "
+        "requests to the activator without a mesh identity",
+        "mesh-mtls-strict",
+    ),
+    Mutation(
+        "rev17j-j15-keda-webhooks-one",
+        "platform",
+        "components/platform/keda.py",
+        '"webhooks": {"replicaCount": ctx.replicas},',
+        '"webhooks": {"replicaCount": 1},',
+        "prod KEDA admission webhooks at one replica under a minAvailable 1 PDB: drains block, and a restart "
+        "fails every ScaledObject write",
+        "pdb-allows-eviction",
+        platform=KEDA_GCP,
+    ),
+    Mutation(
+        "rev17j-j16-requestlog-graph-label",
+        "platform",
+        "components/platform/requestlog.py",
+        'MODEL_POD_LABEL = "serving.kserve.io/inferenceservice"',
+        'MODEL_POD_LABEL = "serving.kserve.io/inferencegraph"',
+        "the collector admits pods labelled as pipeline routers instead of model pods: every model's request log "
+        "is refused, and router pods may write into the log",
+        "request-log-collector-ingress",
+        platform=RL_AWS,
+        config=RL_LOGGING_AWS,
+    ),
+    Mutation(
+        "rev17j-j17-istio-seccomp-inverted",
+        "platform",
+        "components/platform/istio.py",
+        'proxy = {"seccompProfile": {"type": "RuntimeDefault"}} if ctx.settings.istio_cni else {}',
+        'proxy = {"seccompProfile": {"type": "RuntimeDefault"}} if not ctx.settings.istio_cni else {}',
+        "sidecars get no RuntimeDefault seccomp profile with Istio CNI on (every shipped stack): model pods no "
+        "longer meet restricted",
+        "pod-restricted-hardening",
+    ),
+    Mutation(
+        "rev17j-j18-gateway-cert-no-wildcard",
+        "platform",
+        "components/platform/certmanager.py",
+        '"dnsNames": [domain, f"*.{domain}"],',
+        '"dnsNames": [domain],',
+        "the gateway certificate covers the bare domain only: every model host <name>-<ns>.<domain> fails TLS",
+        "gateway-https-only",
+    ),
+    Mutation(
+        "rev17j-j19-warm-no-tolerations",
+        "platform",
+        "components/platform/warm.py",
+        '"tolerations": ctx.gpu_tolerations(),\n        "affinity": {',
+        '"affinity": {',
+        "warm-capacity placeholders do not tolerate the GPU taint: they never run, no GPU node is kept warm and "
+        "every scale-up pays the node's cold start",
+        "node-selectors-match-pools",
+        platform=WARM_AWS,
+    ),
+    Mutation(
+        "rev17j-j20-authz-graph-label",
+        "serving",
+        "components/serving/_auth.py",
+        'return {"matchLabels": {ISVC_LABEL: name}}',
+        'return {"matchLabels": {"serving.kserve.io/inferencegraph": name}}',
+        "the model's AuthorizationPolicy and RequestAuthentication select router pods, not the model's: a JWT model "
+        "is open to token-less callers, an internal one to every namespace",
+        "model-endpoint-auth",
+    ),
+    Mutation(
+        "rev17j-j21-netpol-selector-key",
+        "serving",
+        "components/serving/_netpol.py",
+        'k8s.meta.v1.LabelSelectorArgs(match_labels=sel.get("matchLabels"))',
+        'k8s.meta.v1.LabelSelectorArgs(match_labels=sel.get("matchlabels"))',
+        "the metrics peer's namespace and pod selectors render empty: every pod of every namespace reads the "
+        "model's metrics ports",
+        "model-metrics-prometheus-only",
+    ),
+    Mutation(
+        "rev17j-j22-gke-timesharing-not-one-share",
+        "serving",
+        "components/clouds.py",
+        '        # GPU sharing strategies in GKE", '
+        'cloud.google.com/kubernetes-engine/docs/concepts/timesharing-gpus).\n'
+        '        one_share_strategies=("time-slicing", "mps"),',
+        '        # GPU sharing strategies in GKE", '
+        'cloud.google.com/kubernetes-engine/docs/concepts/timesharing-gpus).\n'
+        '        one_share_strategies=("mps",),',
+        "GKE's time-shared pools are not counted as one-share: a 2-GPU model gets no affinity keeping it off the "
+        "time-sliced pool and fails there with UnexpectedAdmissionError",
+        "multi-gpu-avoids-shared-pools",
+        config=TWO_GPU_GKE,
+    ),
+    Mutation(
+        "rev17j-j23-vllm-fraction-dropped",
+        "serving",
+        "components/serving/gpumem.py",
+        'return pool.count * pool.seen * utilization, f"{pool.how} x {fraction}"',
+        'return pool.count * pool.seen, f"{pool.how} x {fraction}"',
+        "the GPU memory bound of a vLLM model on whole GPUs drops vLLM's --gpu-memory-utilization: a 41 GB model is "
+        "accepted on a 40 GiB A100, where vLLM (0.92 of it) cannot hold its weights and never starts",
+        "gpu-memory-fits",
+        config=VLLM_A100_41GB,
+    ),
+    Mutation(
+        "rev17j-j24-ns-enforce-typo",
+        "serving",
+        "components/serving/namespace.py",
+        '"pod-security.kubernetes.io/enforce": enforce_level(platform),',
+        '"pod-security.kubernetes.io/enforced": enforce_level(platform),',
+        "model namespaces carry no Pod Security enforce label (a typo): privileged pods are admitted",
+        "model-namespace-pod-security",
+    ),
+    Mutation(
+        "rev17j-j25-cpu-ready-minutes",
+        "serving",
+        "components/serving/_runtime.py",
+        "CPU_READY_SECONDS = 600",
+        "CPU_READY_SECONDS = 10",
+        "the CPU models' readiness budget in minutes taken as seconds: a CPU model's progress deadline is 10 s, "
+        "so a revision whose image pull takes longer fails",
+        "timeouts-cover-cold-start",
+    ),
+    Mutation(
+        "rev17j-r01-budget-yearly",
+        "policy",
+        "policy/rules/budget.py",
+        "if ceiling > budget:",
+        "if ceiling > budget * 12:",
+        "the budget rule compares the monthly ceiling with twelve budgets (a yearly figure)",
+        weakens=False,
+    ),
+    Mutation(
+        "rev17j-r02-audiences-subset",
+        "policy",
+        "policy/rules/audiences.py",
+        "if rendered != sorted(set(declared)):",
+        "if not set(declared) <= set(rendered):",
+        "jwt-audiences-rendered accepts extra audiences in the RequestAuthentication (tokens for another service)",
+    ),
+    Mutation(
+        "rev17j-r03-world-cidr-full-only",
+        "policy",
+        "policy/rules/cluster.py",
+        "if covered > 1 << (bits - 8):",
+        "if covered >= 1 << bits:",
+        "the API endpoint check flags only CIDRs covering the whole internet (0.0.0.0/1 + 128.0.0.0/2 pass)",
+    ),
+    Mutation(
+        "rev17j-r04-credential-name-case",
+        "policy",
+        "policy/rules/ingress.py",
+        'if k == "credentialName" and isinstance(v, str):',
+        'if k == "credentialname" and isinstance(v, str):',
+        "gateway-key-rotation finds no gateway credential (key typo) and so judges no Certificate",
+    ),
+    Mutation(
+        "rev17j-r05-audiences-any-namespace",
+        "policy",
+        "policy/rules/audiences.py",
+        "if ra.namespace == ns and as_map(labels).get(label) == name:",
+        "if as_map(labels).get(label) == name:",
+        "jwt-audiences-rendered takes a RequestAuthentication of another namespace selecting a same-named model as the "
+        "model's own",
+    ),
 )  # fmt: skip
 EVALUATOR = "components/serving/requestpath.py"
 EVALUATOR_TESTS = ("tests/serving/test_requestpath.py",)
@@ -2974,6 +3304,12 @@ RULE_TESTS = (
     "tests/policy/test_policy_shared_pools.py",
     "tests/policy/test_policy_rev17i.py",
     "tests/policy/test_policy_fix17h.py",
+    # rev17j finding 4: files outside the list that catch rule slips the list misses (r01 test_cost.py check_budget,
+    # r02 test_policy_rev17e.py audiences, r03 test_policy_check_red17b.py the API CIDR spellings). Measured one after
+    # another at load 8: 65 s, 105 s and 93 s more for a slip none of them catches.
+    "tests/policy/test_policy_rev17e.py",
+    "tests/policy/test_policy_check_red17b.py",
+    "tests/test_cost.py",
 )
 
 PLAN_SCRIPT = r"""
@@ -3082,8 +3418,10 @@ def rule_tests_fail(root: Path, path: str = "") -> tuple[bool, str]:
     tests = (*RULE_TESTS, *(EVALUATOR_TESTS if path == EVALUATOR else ()))
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *tests],
-        cwd=root, env=_env(root), capture_output=True, text=True, timeout=1200,
+        cwd=root, env=_env(root), capture_output=True, text=True, timeout=3600,
     )  # fmt: skip
+    # fix17j: 3600 s, not 1200: with the 31 files a rule slip none catches ran past 1200 s at load 8-15 (rev17j r01;
+    # r02 took 1113 s) and TimeoutExpired ended the whole run
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("FAILED")]
     return proc.returncode != 0, (lines[0][:160] if lines else proc.stdout.strip().splitlines()[-1][:160])
 

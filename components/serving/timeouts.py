@@ -113,21 +113,23 @@ def _server(predictor: Mapping[str, Any], path: str) -> Mapping[str, Any]:
     return _map(containers[0], f"{path}.containers.0")
 
 
-def budget(isvc: Mapping[str, Any]) -> int:
+def budget(isvc: Mapping[str, Any], cpu_ready: int | None = None) -> int:
     """The cold-start budget of a rendered InferenceService: a GPU model's estimate from zero GPU nodes, which
     :mod:`_runtime` renders in ``mlplatform.io/cold-start-seconds`` (components/coldstart.py, per cloud, runtime
     image, model size and storage); a CPU model's progress deadline otherwise.
 
     A GPU model without the annotation was not rendered by us: its budget is unknown, so it is taken as the
     platform's ``max-revision-timeout-seconds`` (the longest any hop may be) rather than a guess. A field of a shape
-    the rendered object never has raises :class:`Unreadable`."""
+    the rendered object never has raises :class:`Unreadable`. ``cpu_ready``: a CPU model's requirement when the
+    caller keeps its own (the policy rule: a slip in :data:`_runtime.CPU_READY_SECONDS` must not move what the rule
+    demands with what the platform renders, rev17j j25); :data:`_runtime.CPU_READY_SECONDS` without it."""
     predictor = _map(_map(isvc.get("spec"), "spec").get("predictor"), "spec.predictor")
     model = _server(predictor, "spec.predictor")
     where = "spec.predictor.model" if predictor.get("model") else "spec.predictor.containers.0"
     limits = _map(_map(model.get("resources"), f"{where}.resources").get("limits"), f"{where}.resources.limits")
     gpus = _whole(limits.get(_runtime.GPU_RESOURCE, 0), f"{where}.resources.limits.{_runtime.GPU_RESOURCE}")
     if gpus == 0:
-        return _runtime.CPU_READY_SECONDS
+        return _runtime.CPU_READY_SECONDS if cpu_ready is None else cpu_ready
     value = _annotations(isvc).get(_runtime.COLD_START_ANNOTATION)
     if value is None:
         return int(MAX_REVISION_TIMEOUT)
@@ -285,6 +287,7 @@ def problems(
     isvc: Mapping[str, Any],
     objects: Sequence[Mapping[str, Any]] = (),
     load_balancer: LoadBalancerIdle | None = None,
+    cpu_ready: int | None = None,
 ) -> list[str]:
     """Where the chain of a rendered Knative-mode InferenceService (with the other rendered ``objects`` and the load
     balancer's idle timeout, when the cloud has one) is shorter than the model's cold-start budget. The load balancer
@@ -292,14 +295,15 @@ def problems(
     where the cloud's longest idle timeout is itself shorter than the cold start, the message says so. The request
     hops and the load balancer only when the predictor can be at zero (:func:`can_be_at_zero`); the progress
     deadline and ``pulumi up``'s wait always, as every revision's first pod starts cold; a hop longer than
-    ``max-revision-timeout-seconds`` always (Knative's webhook refuses it)."""
+    ``max-revision-timeout-seconds`` always (Knative's webhook refuses it). ``cpu_ready``: a CPU server's start
+    from zero, as :func:`budget` takes it."""
     meta = isvc.get("metadata")
     name = f"{meta.get('namespace')}/{meta.get('name')}" if isinstance(meta, Mapping) else "(no metadata)"
     try:
-        need = budget(isvc)
+        need = budget(isvc, cpu_ready)
         cold_on_request = can_be_at_zero(isvc)
         hops = chain(isvc, objects)
-        components = _component_problems(isvc, name, need, cold_on_request)
+        components = _component_problems(isvc, name, need, cold_on_request, cpu_ready)
     except Unreadable as e:
         return [f"{name}: {e}: the timeout chain cannot be judged against the cold start"]
     out = []
@@ -338,7 +342,9 @@ def problems(
     return out
 
 
-def _component_problems(isvc: Mapping[str, Any], name: str, budget_: int, predictor_at_zero: bool) -> list[str]:
+def _component_problems(
+    isvc: Mapping[str, Any], name: str, budget_: int, predictor_at_zero: bool, cpu_ready: int | None = None
+) -> list[str]:
     """A transformer or explainer whose ``timeout`` does not cover what its request may wait for from zero
     (:func:`_runtime.component_cold_start_seconds`): its own pod when it can be at zero (rev14e defect 8) and the
     predictor's cold start (``budget_``) when the predictor can be at zero, since the component's request to
@@ -347,8 +353,10 @@ def _component_problems(isvc: Mapping[str, Any], name: str, budget_: int, predic
     min-scale from its own ``minReplicas`` (pkg/controller/v1alpha1/utils/utils.go ``SetAutoScalingAnnotations``);
     without a ``timeout`` Knative's 300 s defaults apply, which are judged like a given value. Held like the
     predictor's activator hops: at least the cold start, and the cold start plus a request unless the timeout is
-    ``max-revision-timeout-seconds``."""
+    ``max-revision-timeout-seconds``. ``cpu_ready``: the component's own start from zero (a CPU server), as
+    :func:`budget` takes it."""
     out = []
+    own_start = _runtime.CPU_READY_SECONDS if cpu_ready is None else cpu_ready
     spec = _map(isvc.get("spec"), "spec")
     for key in ("transformer", "explainer"):
         component = spec.get(key)
@@ -357,12 +365,12 @@ def _component_problems(isvc: Mapping[str, Any], name: str, budget_: int, predic
         component = _map(component, f"spec.{key}")
         given = component.get("minReplicas")
         replicas = _whole(given, f"spec.{key}.minReplicas") if given is not None else DEFAULT_MIN_REPLICAS
-        cold = _runtime.component_cold_start_seconds(replicas, 0 if predictor_at_zero else 1, budget_)
+        cold = _cold(replicas, 0 if predictor_at_zero else 1, budget_, own_start)
         if cold == 0:
             continue
         timeout = component.get("timeout")
         limit = _whole(timeout, f"spec.{key}.timeout") if timeout is not None else KNATIVE_DEFAULT_TIMEOUT
-        parts = ([f"its own {_runtime.CPU_READY_SECONDS}s"] if replicas == 0 else []) + (
+        parts = ([f"its own {own_start}s"] if replicas == 0 else []) + (
             [f"the predictor's {budget_}s"] if predictor_at_zero else []
         )
         what = f"cold start {cold}s ({' + '.join(parts)})"
@@ -371,6 +379,12 @@ def _component_problems(isvc: Mapping[str, Any], name: str, budget_: int, predic
         if limit < cold:
             out.append(f"{name}: {key} timeout {limit}s < {what}")
     return out
+
+
+def _cold(component_replicas: int, predictor_replicas: int, predictor_budget: int, own_start: int) -> int:
+    """:func:`_runtime.component_cold_start_seconds` with the component's own start from zero ``own_start``."""
+    own = own_start if component_replicas == 0 else 0
+    return own + (predictor_budget if predictor_replicas == 0 else 0)
 
 
 ROUTER_WRITE_DEFAULT = 60
@@ -557,16 +571,17 @@ def _step_host(step: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _member_wait(isvc: Mapping[str, Any], host: str) -> int:
+def _member_wait(isvc: Mapping[str, Any], host: str, cpu_ready: int | None = None) -> int:
     """What a router's call to ``host`` of ``isvc`` (its transformer's or predictor's Service, or the model's own)
     may wait for from zero: the transformer's :func:`_runtime.component_cold_start_seconds` when the call reaches a
     transformer of its own, else the predictor's cold start when it can be at zero."""
-    need, predictor_zero = budget(isvc), can_be_at_zero(isvc)
+    need, predictor_zero = budget(isvc, cpu_ready), can_be_at_zero(isvc)
     transformer = _map(isvc.get("spec"), "spec").get("transformer")
     if transformer is not None and not host.split(".")[0].endswith("-predictor"):
         given = _map(transformer, "spec.transformer").get("minReplicas")
         replicas = _whole(given, "spec.transformer.minReplicas") if given is not None else DEFAULT_MIN_REPLICAS
-        return _runtime.component_cold_start_seconds(replicas, 0 if predictor_zero else 1, need)
+        own_start = _runtime.CPU_READY_SECONDS if cpu_ready is None else cpu_ready
+        return _cold(replicas, 0 if predictor_zero else 1, need, own_start)
     return need if predictor_zero else 0
 
 
@@ -611,7 +626,10 @@ def _member_window(isvc: Mapping[str, Any], autoscaler: Mapping[str, int]) -> in
 
 
 def graph_problems(
-    graph: Mapping[str, Any], isvcs: Sequence[Mapping[str, Any]], objects: Sequence[Mapping[str, Any]] = ()
+    graph: Mapping[str, Any],
+    isvcs: Sequence[Mapping[str, Any]],
+    objects: Sequence[Mapping[str, Any]] = (),
+    cpu_ready: int | None = None,
 ) -> list[str]:
     """Where a Knative-mode InferenceGraph's router cuts a request that waits for pods from zero: its own start when
     ``minReplicas`` is 0 (KServe's default 1: inference_graph.go), then the rendered members' (``isvcs``, matched by
@@ -625,7 +643,8 @@ def graph_problems(
     timeout may be longer (Knative's webhook), so the request would be cut (components/serving/pipeline.py
     ``wait_problem`` refuses the same chain when the platform renders it). A member called again counts again when it
     may be back at zero (:func:`graph_wait`), by its idle window (:func:`_member_window`), whose cluster defaults are
-    read from the rendered KnativeServing among ``objects``."""
+    read from the rendered KnativeServing among ``objects``. ``cpu_ready``: a CPU server's start from zero (the
+    router's own, a CPU member's), as :func:`budget` takes it."""
     meta = graph.get("metadata")
     name = f"{meta.get('namespace')}/{meta.get('name')}" if isinstance(meta, Mapping) else "(no metadata)"
     try:
@@ -649,14 +668,15 @@ def graph_problems(
                     f"{iname}-predictor",
                     f"{iname}-transformer",
                 ):
-                    return f"{ns}/{iname}", _member_wait(isvc, host), _member_window(isvc, autoscaler)
+                    return f"{ns}/{iname}", _member_wait(isvc, host, cpu_ready), _member_window(isvc, autoscaler)
             return None
 
         graph_nodes = _map(spec.get("nodes"), "spec.nodes")
         if why := graph_shape_problem(graph_nodes):
             raise Unreadable(f"spec.nodes: {why}")
         wait, _ = graph_wait(graph_nodes, member)
-        wait += _runtime.CPU_READY_SECONDS if router_zero else 0
+        router_start = _runtime.CPU_READY_SECONDS if cpu_ready is None else cpu_ready
+        wait += router_start if router_zero else 0
         if wait == 0:
             return []
         timeout = spec.get("timeout")

@@ -754,6 +754,50 @@ def _prod_mesh_replicas(res: Resource, facts: Facts) -> Iterator[str]:
         yield f"Helm release {release} ({chart}) renders no PodDisruptionBudget on prod: a drain may evict them all"
 
 
+KSERVE_CHART = "kserve-resources"
+KSERVE_CONTROLLER = ("apps/v1", "Deployment", "kserve-controller-manager")
+"""The Deployment the kserve-resources chart renders for KServe's controller (and its admission webhook): KServe
+v0.20.0 charts/kserve-resources/files/kserve/resources.yaml (``apiVersion: apps/v1``, ``kind: Deployment``, ``name:
+kserve-controller-manager``) and files/kserve/deployment-patch.yaml. The chart has no replica setting, so on prod a
+HorizontalPodAutoscaler must target it by this name (components/platform/kserve.py); one naming another Deployment
+scales nothing and prod runs one controller (rev17j j11: ``name=RELEASE``, ``kserve``, planned clean). The rule's own
+copy of the chart's fact, not components/platform/kserve.py ``CONTROLLER``."""
+
+
+def _prod_kserve_controller(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    """On prod, each kserve-resources release's controller Deployment (:data:`KSERVE_CONTROLLER`, in the release's
+    namespace) is the target of a HorizontalPodAutoscaler (whose floor :func:`_prod_mesh_replicas` judges)."""
+    if facts.environment != "prod":
+        return
+    hpas = [r for r in resources if is_k8s(r, "HorizontalPodAutoscaler")]
+    if any(r.props.get("spec") is UNKNOWN or r.get("spec.scaleTargetRef") is UNKNOWN for r in hpas):
+        return  # known only after deploy: not judged
+    for release in resources:
+        if release.type not in HELM_TYPES:
+            continue
+        if str(release.props.get("chart", "")).rstrip("/").rsplit("/", 1)[-1] != KSERVE_CHART:
+            continue
+        namespace = release.props.get("namespace")
+        if namespace is UNKNOWN:
+            continue
+        targets = [
+            as_map(r.get("spec.scaleTargetRef"))
+            for r in hpas
+            if r.namespace == namespace or (not r.namespace and namespace == "default")
+        ]
+        wanted = dict(zip(("apiVersion", "kind", "name"), KSERVE_CONTROLLER, strict=True))
+        if any({k: t.get(k) for k in wanted} == wanted for t in targets):
+            continue
+        shown = ", ".join(f"{t.get('kind')} {t.get('name')}" for t in targets) or "none"
+        yield Finding(
+            release.urn,
+            f"Helm release {release.props.get('name', release.name)} ({KSERVE_CHART}): no HorizontalPodAutoscaler "
+            f"in namespace {namespace} targets {KSERVE_CONTROLLER[0]} {KSERVE_CONTROLLER[1]} {KSERVE_CONTROLLER[2]} "
+            f"on prod (targets: {shown}): the chart sets no replicas, so KServe's controller and its webhook run "
+            "single",
+        )
+
+
 KNATIVE_PDB_WORKLOADS = {"activator-pdb": "activator", "webhook-pdb": "webhook"}
 """The PodDisruptionBudgets Knative Serving ships (knative/serving config/core/deployments/activator.yaml
 ``activator-pdb`` and webhook.yaml ``webhook-pdb``) and the Deployment each selects. The Knative operator's
@@ -1018,13 +1062,15 @@ RULES = [
         description=(
             "On prod stacks the Istio ingress gateway and istiod keep at least 2 replicas (the autoscaler's floor "
             "included) and render their PodDisruptionBudget; Knative's HA control plane and activator and every "
-            "HorizontalPodAutoscaler keep at least 2; every add-on spread the platform promises is given, not empty, "
+            "HorizontalPodAutoscaler keep at least 2; KServe's controller Deployment (kserve-controller-manager) is "
+            "the target of a HorizontalPodAutoscaler; every add-on spread the platform promises is given, not empty, "
             "and includes the zone."
         ),
         enforcement="mandatory",
         area="kubernetes",
         applies_to=(*HELM_TYPES, "KnativeServing", "HorizontalPodAutoscaler"),
         check_resource=_prod_mesh_replicas,
+        check_stack=_prod_kserve_controller,
         unknown=_replicas_unknown,
     ),
     Rule(

@@ -253,6 +253,7 @@ def _https_only(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding
             yield from (Finding(res.urn, m) for m in _tls_servers(as_list(res.get("spec.servers")), where))
         elif is_k8s(res, "Gateway") and res.type.startswith("kubernetes:gateway.networking"):
             yield from _gateway_api_listeners(res, routes)
+    yield from _certificate_hosts(resources)
 
 
 def _gateway_api_listeners(gateway: Resource, routes: Sequence[Resource]) -> Iterator[Finding]:
@@ -317,11 +318,97 @@ def _redirects_all(route: Resource) -> bool:
     return True
 
 
+CERTIFICATE = "kubernetes:cert-manager.io/v1:Certificate"
+KNATIVE_DEFAULT_DOMAIN_TEMPLATE = "{{.Name}}.{{.Namespace}}.{{.Domain}}"
+"""Knative's ``domain-template`` when config-network sets none: knative/serving knative-v1.21.3
+vendor/knative.dev/networking/pkg/config/config.go ``DefaultDomainTemplate``. A model's host is the template over its
+name, namespace and each ``config.domain`` key (the platform renders ``{{.Name}}-{{.Namespace}}.{{.Domain}}``:
+components/platform/knative.py)."""
+
+
+def _covers(dns_names: Sequence[object], host: str) -> bool:
+    """Whether a certificate for ``dns_names`` is valid for ``host``: the name itself, or a wildcard ``*.<rest>``
+    covering exactly one leftmost label (RFC 6125 section 6.4.3; a wildcard host needs the same wildcard)."""
+    host = host.lower().rstrip(".")
+    names = {str(n).lower().rstrip(".") for n in dns_names}
+    if host in names:
+        return True
+    first, _, rest = host.partition(".")
+    return bool(rest) and first != "*" and f"*.{rest}" in names
+
+
+def _model_hosts(knative: Resource) -> list[str]:
+    """A model host of each Knative domain (``config.domain`` keys) under the KnativeServing's ``domain-template``
+    (:data:`KNATIVE_DEFAULT_DOMAIN_TEMPLATE` without one), for a model ``m`` in namespace ``ns``; none when the
+    template reads more than the name, namespace and domain (not judged)."""
+    config = as_map(knative.get("spec.config"))
+    template = as_map(config.get("network")).get("domain-template", KNATIVE_DEFAULT_DOMAIN_TEMPLATE)
+    if not isinstance(template, str):
+        return []
+    filled = template.replace("{{.Name}}", "m").replace("{{.Namespace}}", "ns")
+    if "{{" in filled.replace("{{.Domain}}", ""):
+        return []
+    return [filled.replace("{{.Domain}}", d) for d in as_map(config.get("domain")) if isinstance(d, str)]
+
+
+def _tls_hosts(resources: Sequence[Resource]) -> Iterator[tuple[str, str | None, str, list[str]]]:
+    """(where, namespace or None, credentialName, hosts) of every HTTPS server of the Knative ingress gateway (its
+    servers' ``hosts`` and a model host of each Knative domain) and of each Istio Gateway."""
+    for res in resources:
+        if is_k8s(res, KNATIVE_SERVING):
+            istio = as_map(res.get("spec.ingress.istio"))
+            if istio.get("enabled") is not True:
+                continue
+            models = _model_hosts(res)
+            for gname, gateway in istio.items():
+                for server in as_list(as_map(gateway).get("servers")):
+                    tls = as_map(as_map(server).get("tls"))
+                    credential = tls.get("credentialName")
+                    hosts = as_list(as_map(server).get("hosts"))
+                    if not isinstance(credential, str) or UNKNOWN in hosts:
+                        continue
+                    where = f"KnativeServing {res.namespace}/{res.k8s_name} {gname}"
+                    extra = models if gname == "knative-ingress-gateway" else []
+                    yield where, None, credential, [str(h) for h in hosts if h != "*"] + extra
+        elif is_k8s(res, "Gateway") and res.type.startswith("kubernetes:networking.istio.io"):
+            for server in as_list(res.get("spec.servers")):
+                tls = as_map(as_map(server).get("tls"))
+                credential = tls.get("credentialName")
+                hosts = as_list(as_map(server).get("hosts"))
+                if isinstance(credential, str) and UNKNOWN not in hosts:
+                    where = f"Istio Gateway {res.namespace}/{res.k8s_name}"
+                    yield where, res.namespace, credential, [str(h).split("/")[-1] for h in hosts if h != "*"]
+
+
+def _certificate_hosts(resources: Sequence[Resource]) -> Iterator[Finding]:
+    """The cert-manager Certificate behind an HTTPS server's ``credentialName`` (its ``secretName``) is valid for
+    every host the server takes (the server's ``hosts`` and, for the Knative ingress gateway, each model host): a
+    host it does not cover fails TLS for every client (rev17j j18: ``dnsNames: [domain]`` without ``*.<domain>``
+    planned clean, and every model host ``<name>-<namespace>.<domain>`` failed)."""
+    certificates = [r for r in resources if r.type == CERTIFICATE]
+    for where, namespace, credential, hosts in _tls_hosts(resources):
+        for cert in certificates:
+            if cert.get("spec.secretName") != credential or namespace not in (None, cert.namespace):
+                continue
+            names = cert.get("spec.dnsNames")
+            if names is UNKNOWN or (isinstance(names, list) and UNKNOWN in names):
+                continue
+            listed = [n for n in as_list(names) if isinstance(n, str)]
+            missing = [h for h in dict.fromkeys(hosts) if not _covers(listed, h)]
+            if missing:
+                yield Finding(
+                    cert.urn,
+                    f"Certificate {cert.namespace}/{cert.k8s_name} (Secret {credential}, served by {where}) lists "
+                    f"dnsNames {listed}: not valid for {', '.join(missing)}; every such host fails TLS",
+                )
+
+
 _HTTPS_READS = reading(
     {
         KNATIVE_SERVING: ("spec.ingress.istio.*",),
         "Gateway": ("spec.servers.*", "spec.listeners.*"),
         "HTTPRoute": ("spec.parentRefs.*", "spec.rules.*"),
+        "Certificate": ("spec.secretName", "spec.dnsNames.*"),
     }
 )
 
@@ -332,11 +419,18 @@ RULES.append(
             "The public gateway serves models over HTTPS only: every plain-text server of the Knative ingress gateway "
             "(or any Istio Gateway) sets tls.httpsRedirect: true, every HTTPS server terminates TLS (tls.mode SIMPLE, "
             "MUTUAL or OPTIONAL_MUTUAL with a credentialName: not PASSTHROUGH, where HTTP routes never match), and a "
-            "Gateway API HTTP listener admits only its own namespace's routes, each redirecting to https."
+            "Gateway API HTTP listener admits only its own namespace's routes, each redirecting to https; the "
+            "Certificate behind each HTTPS server's credentialName is valid for the server's hosts and every model "
+            "host (Knative's domain-template over each domain)."
         ),
         enforcement="mandatory",
         area="mesh",
-        applies_to=("KnativeServing", "networking.istio.io Gateway", "gateway.networking.k8s.io Gateway, HTTPRoute"),
+        applies_to=(
+            "KnativeServing",
+            "networking.istio.io Gateway",
+            "gateway.networking.k8s.io Gateway, HTTPRoute",
+            "cert-manager.io Certificate",
+        ),
         check_stack=_https_only,
         unknown=_HTTPS_READS,
         remediation="set tls.httpsRedirect: true on the HTTP server (components/platform/istio.py gateway_servers)",

@@ -479,6 +479,7 @@ def _selectors_met(resources: Sequence[Resource], facts: Facts) -> Iterator[Find
     known = pools(resources)
     if not known or any(p.labels is UNKNOWN for p in known):
         return
+    yield from _advertiser_findings(resources, known)
     for r in resources:
         specs = pod_specs(r)
         if specs:
@@ -503,6 +504,86 @@ def _selectors_met(resources: Sequence[Resource], facts: Facts) -> Iterator[Find
                     f"{r.name} {where} ({shown}) is met only by node pools whose taints its pods do not tolerate "
                     f"({tainted}): its pods stay Pending",
                 )
+
+
+# ------------------------------------------------------------------------ the release that advertises nvidia.com/gpu
+
+DEVICE_PLUGIN_CHART = "nvidia-device-plugin"
+GPU_OPERATOR_CHART = "gpu-operator"
+DEVICE_PLUGIN_DEFAULT_TOLERATIONS = (
+    {"key": "CriticalAddonsOnly", "operator": "Exists"},
+    {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"},
+)
+"""The device plugin DaemonSet's tolerations when the values give none: NVIDIA/k8s-device-plugin v0.20.0
+deployments/helm/nvidia-device-plugin/values.yaml lines 86-93 (templates/daemonset-device-plugin.yml line 272 ``with
+.Values.tolerations``); a list in the values replaces them."""
+GPU_OPERATOR_DEFAULT_TOLERATIONS = ({"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"},)
+"""The GPU operator's operand DaemonSets' tolerations (device plugin, DCGM, validator) when ``daemonsets.tolerations``
+is not given: gpu-operator v26.7.0 values.yaml ``daemonsets.tolerations``
+(shared/upstream/chart-values/gpu-operator-v26.7.0.yaml lines 45-48)."""
+OS_DEVICE_PLUGIN = ("mlplatform.io/os-device-plugin", "true")
+"""The label of a GPU pool whose OS runs the device plugin itself (Bottlerocket: components/clusters/base.py
+``OS_DEVICE_PLUGIN_LABEL``, bottlerocket.dev/en/os/1.34.x/api/settings/kubelet-device-plugins), where the platform's
+DaemonSet is kept off on purpose: not judged here."""
+
+
+def _gpu_pool(pool: PoolLabels) -> bool:
+    labels = as_map(pool.labels)
+    if labels.get(OS_DEVICE_PLUGIN[0]) == OS_DEVICE_PLUGIN[1]:
+        return False
+    tainted = pool.taints is not UNKNOWN and any(k == GPU_RESOURCE for k, _, _ in pool.taints)
+    return bool(pool.gpus) or tainted
+
+
+def _advertisers(res: Resource) -> list[tuple[str, Mapping[str, Any]]]:
+    """The pod spec (tolerations, and the device plugin's required node affinity) of the DaemonSet a release runs on
+    every GPU node to advertise ``nvidia.com/gpu``, with where: the chart defaults where the values give none."""
+    if not (res.type.startswith("kubernetes:helm.sh/") and res.type.endswith(":Release")):
+        return []
+    chart = str(res.props.get("chart", "")).rstrip("/").rsplit("/", 1)[-1]
+    values = res.props.get("values")
+    if not isinstance(values, Mapping):
+        return []
+    if chart == DEVICE_PLUGIN_CHART:
+        pod = {"tolerations": values.get("tolerations", list(DEVICE_PLUGIN_DEFAULT_TOLERATIONS))}
+        if "affinity" in values:
+            pod["affinity"] = values.get("affinity")
+        return [("values", pod)]
+    if chart == GPU_OPERATOR_CHART:
+        daemonsets = values.get("daemonsets")
+        given = as_map(daemonsets).get("tolerations", list(GPU_OPERATOR_DEFAULT_TOLERATIONS))
+        return [("values.daemonsets", {"tolerations": given})]
+    return []
+
+
+def _advertiser_findings(resources: Sequence[Resource], known: Sequence[PoolLabels]) -> Iterator[Finding]:
+    """The release that advertises ``nvidia.com/gpu`` (the NVIDIA device plugin, or the GPU operator's operands) runs
+    on every GPU pool: it tolerates each GPU pool's ``NoSchedule``/``NoExecute`` taints and its required node
+    affinity admits each (rev17j j12, j13: a GPU pool it does not run on advertises no GPU, so every GPU pod there
+    stays Pending; judged only on taints and affinity, not on the GPU operator's own node labelling)."""
+    gpu_pools = [p for p in known if _gpu_pool(p)]
+    for res in resources:
+        for base, pod in _advertisers(res):
+            tolerations = pod.get("tolerations")
+            if tolerations is UNKNOWN or any(v is UNKNOWN for t in as_list(tolerations) for v in as_map(t).values()):
+                continue
+            name = res.props.get("name", res.name)
+            for pool in gpu_pools:
+                untolerated = _untolerated(pool, tolerations or [])
+                if untolerated:
+                    yield Finding(
+                        res.urn,
+                        f"Helm release {name} {base}.tolerations do not tolerate GPU pool {pool.name}'s taints "
+                        f"({', '.join(untolerated)}): it advertises no nvidia.com/gpu there, and every GPU pod for "
+                        "that pool stays Pending",
+                    )
+                elif "affinity" in pod and not affinity_admits(pod, pool):
+                    yield Finding(
+                        res.urn,
+                        f"Helm release {name} {base}.affinity ({_affinity_shown(pod)}) admits no node of GPU pool "
+                        f"{pool.name}: it advertises no nvidia.com/gpu there, and every GPU pod for that pool stays "
+                        "Pending",
+                    )
 
 
 def _unknown_labels(res: Resource) -> str | None:
@@ -534,7 +615,9 @@ RULES = [
             "the values it allows (instance types, architecture), else the kubelet's kubernetes.io/os and "
             "kubernetes.io/arch; a workload's or component's required node affinity (In, NotIn, Exists, "
             "DoesNotExist, Gt, Lt) admits such a pool, and one of them grants the nvidia.com/gpu it asks (no more "
-            "than a node advertises, one per container where GPUs are shared): {clouds}."
+            "than a node advertises, one per container where GPUs are shared); the release that advertises "
+            "nvidia.com/gpu (the device plugin, the GPU operator's operands) tolerates every GPU pool's taints and "
+            "its required node affinity admits each: {clouds}."
         ),
         enforcement="mandatory",
         area="cluster",

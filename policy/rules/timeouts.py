@@ -72,6 +72,14 @@ use for the revision's per-request timeout, if none is specified"), and ``revisi
 43-62; the platform's Knative serving is 1.21, components/versions.py). Kept here, not read from
 components/serving/timeouts.py: a slip in the serving module's constant must not move the rule with it (rev17i i30,
 as rev17c p10 for the load balancer)."""
+CPU_READY_SECONDS = 600
+"""What the rule demands of a CPU server's start from zero (a CPU model's cold-start budget, a CPU transformer's or
+router's own start): Knative's default progress deadline, ``progress-deadline: "600s"`` (knative/serving
+knative-v1.21.3 config/core/configmaps/deployment.yaml line 53; pkg/deployment/config.go ``ProgressDeadlineDefault =
+600 * time.Second``), the deadline the platform renders for a CPU model (components/serving/_runtime.py
+``CPU_READY_SECONDS``). The rule's own copy, passed to components/serving/timeouts.py: taking the serving module's
+constant let a slip there (rev17j j25: ``CPU_READY_SECONDS = 10``, a 10 s progress deadline) set both the rendered
+deadline and what the rule demands, so the plan passed (as rev17i i30, rev17h h15/h20)."""
 _COMPONENTS = ("predictor", "transformer", "explainer")
 ROUTER_WRITE_DEFAULT_SECONDS = 60
 """A pipeline router's ``http.Server`` ``WriteTimeout`` without ``routerTimeouts.serverWrite``: KServe v0.20.0
@@ -248,7 +256,7 @@ def _check(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
         isvc = _object(res)
         if _has_unknown(isvc.get("metadata")) or _has_unknown(isvc.get("spec")):
             continue  # known only after deploy: not judged
-        for problem in timeouts.problems(_with_knative_defaults(isvc), objects, shortest):
+        for problem in timeouts.problems(_with_knative_defaults(isvc), objects, shortest, CPU_READY_SECONDS):
             yield Finding(res.urn, problem)
     # A pipeline's router holds a request while its members start from zero (components/serving/timeouts.py
     # graph_problems: KServe v0.20.0 router WriteTimeout and the graph's Knative revision timeout).
@@ -265,7 +273,7 @@ def _check(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
         graph = _object(res)
         if _has_unknown(graph.get("metadata")) or _has_unknown(graph.get("spec")):
             continue  # known only after deploy: not judged
-        for problem in timeouts.graph_problems(_with_knative_defaults(graph), isvcs, objects):
+        for problem in timeouts.graph_problems(_with_knative_defaults(graph), isvcs, objects, CPU_READY_SECONDS):
             yield Finding(res.urn, problem)
 
 
