@@ -247,7 +247,7 @@ def _webhooks_reached(resources: Sequence[Resource], facts: Facts) -> Iterator[F
     """rev17j j02: the control plane of a private GKE cluster reaches every admission webhook the plan installs
     (policy/rules/webhooks.py ``installed``: the webhooks of the charts of its Helm releases) on every node pool.
     GKE's own rule opens :data:`GKE_AUTOMATIC_PORTS`; any other port needs an enabled INGRESS firewall whose
-    ``sourceRanges`` hold the cluster's ``privateClusterConfig.masterIpv4CidrBlock`` and whose targets cover the
+    ``sourceRanges`` overlap the cluster's ``privateClusterConfig.masterIpv4CidrBlock`` and whose targets cover the
     pool (no ``targetTags``, the platform's pools carry none; ``targetServiceAccounts`` naming the pool's
     ``nodeConfig.serviceAccount``, or none), allowing tcp on the port. A closed port times out sidecar injection
     (istiod 15017), InferenceService admission (KServe 9443) and Knative's webhooks (8443): every model create fails.
@@ -305,14 +305,15 @@ def _webhooks_reached(resources: Sequence[Resource], facts: Facts) -> Iterator[F
 
 
 def _holds(source: Any, master: Any) -> bool:
-    """Whether a firewall source range holds the control plane's range."""
+    """Whether a firewall source range admits the control plane: it overlaps the control plane's range (a sub-range
+    is taken as admitting it, as ``_webhook_firewalls`` accepts one)."""
     if source is UNKNOWN:
         return True
     try:
         net = ipaddress.ip_network(str(source), strict=False)
     except ValueError:
         return False
-    return bool(net.version == master.version and master.subnet_of(net))
+    return bool(net.version == master.version and net.overlaps(master))
 
 
 def _hardening_stack(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
@@ -840,8 +841,10 @@ def _gpu_driver_installed(resources: Sequence[Resource], facts: Facts) -> Iterat
     ``gpuDriverInstallationConfig.gpuDriverVersion`` is not one with which GKE installs the driver
     (:data:`GKE_DRIVER_INSTALLED`) gets none from GKE: pulumi_gcp 10.2.0 container/_inputs.py ``gpu_driver_version``:
     "INSTALLATION_DISABLED: Disable GPU driver auto installation and needs manual installation";
-    "GPU_DRIVER_VERSION_UNSPECIFIED: ... Before GKE 1.30.1-gke.1156000, the default value is to not install any GPU
-    driver" (so neither it nor an absent config is taken as installing one). Unless a gpu-operator release installs
+    "GPU_DRIVER_VERSION_UNSPECIFIED: Default value is to install the "Default" GPU driver. Before GKE
+    1.30.1-gke.1156000, the default value is to not install any GPU driver". Unset and UNSPECIFIED are not judged
+    (they install GKE's default driver from that version on; the cluster's version was not read here): only
+    ``INSTALLATION_DISABLED`` fails. Unless a gpu-operator release installs
     the driver (the platform's does not on GKE: components/platform/gpu.py ``driver.enabled: False``), the nodes
     advertise no ``nvidia.com/gpu`` and every GPU model stays Pending."""
     operator = operator_installs_driver(resources)
@@ -852,7 +855,7 @@ def _gpu_driver_installed(resources: Sequence[Resource], facts: Facts) -> Iterat
             if acc is UNKNOWN or as_map(acc).get("gpuDriverInstallationConfig") is UNKNOWN:
                 continue
             version = as_map(as_map(acc).get("gpuDriverInstallationConfig")).get("gpuDriverVersion")
-            if version is UNKNOWN or version in GKE_DRIVER_INSTALLED or operator:
+            if version is UNKNOWN or version != "INSTALLATION_DISABLED" or operator:
                 continue
             yield Finding(
                 res.urn,
@@ -1236,8 +1239,8 @@ POLICY = CloudPolicy(
             Rule(
                 name="gke-gpu-driver-installed",
                 description=(
-                    "A GKE GPU node pool's gpuDriverVersion is DEFAULT or LATEST (GKE installs the driver), unless a "
-                    "gpu-operator release installs the driver (else its nodes advertise no GPU)."
+                    "A GKE GPU node pool's gpuDriverVersion is not INSTALLATION_DISABLED (GKE installs the driver), "
+                    "unless a gpu-operator release installs the driver (else its nodes advertise no GPU)."
                 ),
                 enforcement="mandatory",
                 area="gpu",
