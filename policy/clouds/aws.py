@@ -338,6 +338,32 @@ def _hardening(res: Resource, facts: Facts) -> Iterator[str]:
         ]
         if bad := _ebs_unencrypted(fresh, "ebs"):
             yield f"EC2NodeClass {res.k8s_name} volumes not encrypted: {', '.join(bad)} (ebs.encrypted true)"
+    elif res.type in VPC_TYPES:
+        yield from _vpc_dns(res)
+
+
+VPC_TYPES = ("awsx:ec2:Vpc", "aws:ec2/vpc:Vpc")
+VPC_DNS_DEFAULTS = {"enableDnsHostnames": False, "enableDnsSupport": True}
+"""Each VPC DNS attribute and its value when unset: pulumi_aws 7.51.1 ec2/vpc.py "enable_dns_hostnames: Whether to
+enable DNS hostnames in the VPC. Defaults to `false`", "enable_dns_support: ... Defaults to `true`"; pulumi_awsx 3.11.0
+ec2/vpc.py says the same ("Defaults false", "Defaults to true")."""
+
+
+def _vpc_dns(res: Resource) -> Iterator[str]:
+    """rev17j j05: the cluster's VPC has DNS hostnames and DNS resolution on. EKS User Guide, "View Amazon EKS
+    networking requirements for VPC and subnets": "The VPC must have DNS hostname and DNS resolution support.
+    Otherwise, nodes can't register to your cluster" (awsdocs/amazon-eks-user-guide@101184ec
+    latest/ug/networking/network-reqs.adoc, "VPC requirements and considerations"). Unset takes the provider's
+    default (:data:`VPC_DNS_DEFAULTS`): hostnames off."""
+    for key, default in VPC_DNS_DEFAULTS.items():
+        value = res.props.get(key, default)
+        if value is UNKNOWN or value is True:
+            continue
+        shown = "unset (false)" if key not in res.props else repr(value)
+        yield (
+            f"VPC {res.name} {key} is {shown}: EKS nodes can't register without DNS hostnames and DNS resolution "
+            "in the VPC; set it true"
+        )
 
 
 # ------------------------------------------------------------------------------------------------ node access entries
@@ -859,7 +885,28 @@ def permission_problems(doc: Mapping[str, Any]) -> list[str]:
                     f"{where} allows iam:PassRole on {', '.join(wide)}: any role (an admin one included) may be "
                     "handed to a service; pass the one role by its ARN"
                 )
+        reads = [a for a in SSM_READS if any(action_matches(p, a) for p in actions)]
+        if reads:
+            wide = [r for r in resources if not _SSM_PUBLIC.fullmatch(r)] + (
+                ["NotResource"] if "NotResource" in st else []
+            )
+            if wide:
+                problems.append(
+                    f"{where} allows {', '.join(reads)} on {', '.join(wide)}: parameters beyond AWS's public "
+                    "parameter/aws/service/* (the AMI ids) are the account's own configuration and secrets"
+                )
     return problems
+
+
+SSM_READS = ("ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath")
+"""The SSM parameter reads (Service Authorization Reference, AWS Systems Manager: ``GetParameter`` "Grants permission
+to view information about a specified parameter", ``GetParameters``, ``GetParametersByPath``)."""
+_SSM_PUBLIC = re.compile(r"arn:aws[a-z-]*:ssm:[a-z0-9-*]*::parameter/aws/service/[^*?]*\*?", re.ASCII)
+"""rev17j j08: where a controller may read SSM parameters: AWS's public parameters only, as Karpenter's v1.14 reference
+policy's ``AllowSSMReadActions`` grants ``ssm:GetParameter`` on ``arn:${AWS::Partition}:ssm:${AWS::Region}::parameter/
+aws/service/*`` (/work/shared/upstream/reference/karpenter-v1.14-cloudformation.yaml lines 355-360; Karpenter resolves
+its AMI aliases from /aws/service/eks/optimized-ami/...). A path not under ``/aws/service/`` (``parameter/*``, ``*``)
+reads the account's own parameters, String and SecureString ones included."""
 
 
 def _trusts_ec2(role: Resource) -> bool:
@@ -1122,7 +1169,9 @@ def _gateway_idle(res: Resource) -> IdleTimeout | None:
 # - ``aws-controller-grants-scoped``: compared with Karpenter's v1.14 reference policy
 #   (/work/shared/upstream/reference/karpenter-v1.14-cloudformation.yaml): ``ec2:TerminateInstances`` /
 #   ``ec2:DeleteLaunchTemplate`` only under ``StringEquals`` ``aws:ResourceTag/kubernetes.io/cluster/<this
-#   cluster>: owned`` (``AllowScopedDeletion``, lines 149-166); ``iam:PassRole`` only under ``StringEquals``
+#   cluster>: owned`` (``AllowScopedDeletion``, lines 149-166); ``ec2:RunInstances``/``ec2:CreateFleet`` on
+#   ``launch-template/*`` under the same condition (``AllowScopedEC2LaunchTemplateAccessActions``, lines 54-69, rev17j
+#   j07); ``iam:PassRole`` only under ``StringEquals``
 #   ``iam:PassedToService`` ``ec2.amazonaws.com``/``ec2.amazonaws.com.cn`` (``AllowPassingInstanceRole``, lines
 #   182-193). cluster-autoscaler's ``autoscaling:SetDesiredCapacity``/``TerminateInstanceInAutoScalingGroup``/
 #   ``UpdateAutoScalingGroup`` only on named ASG ARNs or under ``StringEquals`` ``aws:ResourceTag/
@@ -1333,6 +1382,30 @@ def _owned(condition: Any, prefix: str, clusters: set[str]) -> bool:
     return False
 
 
+LAUNCH_ACTIONS = ("ec2:RunInstances", "ec2:CreateFleet")
+_SAMPLE_TEMPLATE = "arn:aws:ec2:us-east-1:111122223333:launch-template/lt-0123456789abcdef0"
+"""rev17j j07: Karpenter's v1.14 reference policy grants ``ec2:RunInstances``/``ec2:CreateFleet`` on
+``launch-template/*`` only under ``StringEquals aws:ResourceTag/kubernetes.io/cluster/${ClusterName}: owned`` (and
+``StringLike aws:ResourceTag/karpenter.sh/nodepool: *``): ``AllowScopedEC2LaunchTemplateAccessActions``,
+/work/shared/upstream/reference/karpenter-v1.14-cloudformation.yaml lines 54-69. A statement reaches launch templates
+when one of its ``Resource`` patterns matches a launch template ARN (this sample, in any partition and region). The
+same policy's ``AllowScopedEC2InstanceActionsWithTags`` (lines 71-95) also names ``launch-template/*`` for
+``ec2:RunInstances``/``ec2:CreateFleet``/``ec2:CreateLaunchTemplate``, under ``StringEquals
+aws:RequestTag/kubernetes.io/cluster/${ClusterName}: owned``: a request carrying this cluster's tag, so that condition
+is taken as scoping the statement to the cluster too."""
+
+
+def _on_launch_templates(st: Mapping[str, Any]) -> bool:
+    """Whether an Allow statement's resources cover a launch template (``NotResource``: taken as covering)."""
+    if "NotResource" in st:
+        return True
+    for pattern in _strings(st.get("Resource")):
+        p = re.sub(r"^arn:aws[a-z-]*:ec2:[^:]*:", "arn:aws:ec2:us-east-1:", pattern)
+        if fnmatch.fnmatchcase(_SAMPLE_TEMPLATE, p.replace("[", "[[]")):
+            return True
+    return False
+
+
 def controller_problems(doc: Mapping[str, Any], clusters: set[str]) -> list[str]:
     """Why a permission document lets a controller act beyond this cluster's resources (see the module doc)."""
     problems = []
@@ -1344,6 +1417,18 @@ def controller_problems(doc: Mapping[str, Any], clusters: set[str]) -> list[str]
             problems.append(
                 f"{where} allows {', '.join(deletes)} without StringEquals aws:ResourceTag/kubernetes.io/cluster/"
                 f"<{'|'.join(sorted(clusters)) or 'cluster'}>: owned: other clusters' instances may be terminated"
+            )
+        launches = _allows(st, LAUNCH_ACTIONS)
+        if (
+            launches
+            and _on_launch_templates(st)
+            and not _owned(cond, "aws:ResourceTag/kubernetes.io/cluster/", clusters)
+            and not _owned(cond, "aws:RequestTag/kubernetes.io/cluster/", clusters)
+        ):
+            problems.append(
+                f"{where} allows {', '.join(launches)} on launch templates without StringEquals "
+                f"aws:ResourceTag/kubernetes.io/cluster/<{'|'.join(sorted(clusters)) or 'cluster'}>: owned: another "
+                "cluster's launch templates (their user data joins their cluster) may be launched"
             )
         if _allows(st, ("iam:PassRole",)):
             passed = _strings(as_map(as_map(cond).get("StringEquals")).get("iam:PassedToService"))
@@ -1534,6 +1619,55 @@ interruption events" (aws/karpenter-provider-aws v1.14.1 website/content/en/prev
 the rule the warning never reaches the queue and a spot GPU node dies with its pods on it."""
 
 
+CAPACITY_KEY = "karpenter.sh/capacity-type"
+POOL_KEY = "mlplatform.io/pool"
+"""The label the platform puts on a GPU pool's nodes (the NodePool's ``spec.template.metadata.labels``) naming the
+stack's pool (components/clusters/base.py ``POOL_LABEL``; policy/rules/gpu.py reads the same key)."""
+
+
+def _capacity_declared(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    """rev17j j09: a GPU NodePool's ``karpenter.sh/capacity-type`` requirement is exactly the capacity its stack pool
+    declares (:attr:`Facts.gpu_capacity`: ``spot`` for ``spot: true``, else ``on-demand``). Karpenter's "Capacity
+    Type": key ``karpenter.sh/capacity-type``, values ``spot``, ``on-demand``, ``reserved``; "If a NodePool is
+    compatible with multiple capacity types, Karpenter will prioritize ``reserved`` capacity, followed by ``spot``,
+    then finally ``on-demand``" (aws/karpenter-provider-aws v1.14.1 website/content/en/preview/concepts/nodepools.md):
+    an on-demand pool rendered spot (or with the requirement dropped or widened) is reclaimed with two minutes'
+    notice and may find no spot capacity; a spot pool rendered on-demand bills on-demand prices the budget did not
+    count. So only ``In [<declared>]`` passes. Only NodePools whose pool label names a declared pool are judged;
+    requirements known only after deploy are named by the rule's ``unknown``."""
+    if facts.gpu_capacity is None:
+        return
+    declared = dict(facts.gpu_capacity)
+    for res in resources:
+        if res.type != KARPENTER_POOL:
+            continue
+        pool = as_map(res.get("spec.template.metadata.labels")).get(POOL_KEY)
+        if not isinstance(pool, str) or pool not in declared:
+            continue
+        if res.get("spec.template.spec.requirements") is UNKNOWN:
+            continue
+        req = _requirement(res, CAPACITY_KEY)
+        values = [] if req is None else as_list(req.get("values"))
+        operator = None if req is None else req.get("operator")
+        if UNKNOWN in values or operator is UNKNOWN:
+            continue
+        if operator == "In" and values == [declared[pool]]:
+            continue
+        shown = "unset (any capacity type)" if req is None else f"{operator} {values}"
+        yield Finding(
+            res.urn,
+            f"NodePool {res.k8s_name} asks {CAPACITY_KEY} {shown} but its pool {pool} declares "
+            f"{declared[pool]} (gpuPools.{pool}.spot {declared[pool] == 'spot'}): render In [{declared[pool]}]",
+        )
+
+
+def _spot_stack(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    """``karpenter-spot-interruptions``: each GPU NodePool asks the capacity its pool declares, and spot ones get the
+    interruption warning."""
+    yield from _capacity_declared(resources, facts)
+    yield from _spot_interruptions(resources, facts)
+
+
 def _matches_spot_warning(pattern: Any) -> bool:
     """Whether an EventBridge ``eventPattern`` (JSON text) admits the spot interruption warning."""
     try:
@@ -1618,9 +1752,10 @@ SCOPED_RULES: tuple[tuple[str, Rule], ...] = (
         Rule(
             name="aws-controller-grants-scoped",
             description=(
-                "Controller grants stay on this cluster: instance and launch-template deletion under the owned "
-                "kubernetes.io/cluster tag, iam:PassRole only to EC2, ASG scaling under the owned "
-                "cluster-autoscaler tag (Karpenter v1.14 reference policy; cluster-autoscaler AWS README)."
+                "Controller grants stay on this cluster: instance and launch-template deletion, and launches from "
+                "launch templates, under the owned kubernetes.io/cluster tag, iam:PassRole only to EC2, ASG "
+                "scaling under the owned cluster-autoscaler tag (Karpenter v1.14 reference policy; cluster-autoscaler "
+                "AWS README)."
             ),
             enforcement="mandatory",
             area="identity",
@@ -1694,13 +1829,14 @@ SCOPED_RULES: tuple[tuple[str, Rule], ...] = (
         Rule(
             name="karpenter-spot-interruptions",
             description=(
-                "With Karpenter's interruption queue and a spot NodePool, an EventBridge rule sends the EC2 Spot "
-                "Instance Interruption Warning to the queue (Karpenter drains the node in its 2 minutes)."
+                "A GPU NodePool's capacity-type is the one its pool declares (spot or on-demand); with Karpenter's "
+                "interruption queue and a spot NodePool, an EventBridge rule sends the EC2 Spot Instance "
+                "Interruption Warning to the queue (Karpenter drains the node in its 2 minutes)."
             ),
             enforcement="mandatory",
             area="cluster",
             applies_to=(RELEASE, KARPENTER_POOL, EVENT_RULE, EVENT_TARGET),
-            check_stack=_spot_interruptions,
+            check_stack=_spot_stack,
             unknown=reading(
                 {
                     EVENT_RULE: ("eventPattern",),
@@ -2175,10 +2311,11 @@ POLICY = CloudPolicy(
             },
         ),
         "cluster-hardening": Part(
-            types=(*_CLUSTERS, LAUNCH_TEMPLATE, EC2_NODE_CLASS, STORAGE_CLASS, ACCESS_ENTRY),
+            types=(*_CLUSTERS, LAUNCH_TEMPLATE, EC2_NODE_CLASS, STORAGE_CLASS, ACCESS_ENTRY, *VPC_TYPES),
             summary=(
                 "no public IPs and encrypted volumes on EKS and Karpenter nodes; EKS authenticationMode API; EBS "
-                "StorageClasses encrypted; node roles' access entries of type EC2_LINUX or EC2_WINDOWS"
+                "StorageClasses encrypted; node roles' access entries of type EC2_LINUX or EC2_WINDOWS; VPC DNS "
+                "hostnames and DNS resolution on"
             ),
             check=_hardening,
             stack=_node_access_entries,
@@ -2191,6 +2328,7 @@ POLICY = CloudPolicy(
                     "blockDeviceMappings[].ebs.encrypted",
                 ),
                 EC2_NODE_CLASS: ("spec.associatePublicIPAddress", "spec.blockDeviceMappings[].ebs.encrypted"),
+                **{t: tuple(VPC_DNS_DEFAULTS) for t in VPC_TYPES},
             },
         ),
         "kms-key-rotation": Part(

@@ -19,7 +19,7 @@ from policy.rules.gpu import (
     Preinstalled,
     gpus_of,
     int_of,
-    operator_releases,
+    operator_installs_driver,
     taints_of_list,
 )
 from policy.rules.identity import K8S_SUBJECT, Subject, ksa_bindings, paired_bindings
@@ -624,19 +624,6 @@ def _gpu_profiles(res: Resource) -> list[tuple[str, Any]]:
     return []
 
 
-def _operator_installs_driver(resources: Sequence[Resource]) -> bool:
-    """A gpu-operator release of the stack installs the driver itself (``driver.enabled`` not false: the chart's
-    default is true, policy/rules/gpu.py OPERATOR_COMPONENTS)."""
-    for rel in operator_releases(resources):
-        values = rel.props.get("values")
-        if values is UNKNOWN:
-            return True
-        enabled = as_map(as_map(values).get("driver")).get("enabled", True)
-        if enabled is not False:
-            return True
-    return False
-
-
 def _gpu_driver_installed(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
     """rev17i i09: an AKS GPU pool whose ``gpuProfile.driver`` is ``None`` gets no NVIDIA driver from AKS ("set the
     API field --gpu-driver to none ... to skip the automatic GPU driver installation", learn.microsoft.com/azure/aks/
@@ -644,7 +631,7 @@ def _gpu_driver_installed(resources: Sequence[Resource], facts: Facts) -> Iterat
     GPU drivers. When it's not specified, default is Install", values ``Install`` and ``None``. Unless a gpu-operator
     release installs the driver (the platform's does not: components/platform/gpu.py ``driver.enabled: False``), no
     GPU is ever advertised and every GPU model stays Pending."""
-    operator = _operator_installs_driver(resources)
+    operator = operator_installs_driver(resources)
     for res in resources:
         for label, profile in _gpu_profiles(res):
             if profile is UNKNOWN:

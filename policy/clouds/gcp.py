@@ -11,17 +11,17 @@ from decimal import Decimal
 from typing import Any
 
 from components import catalog
-from components.clusters.reachability import WEBHOOKS, ports
-from policy.rules.base import UNKNOWN, Facts, Finding, Resource, as_list, as_map, dig, is_set
+from policy.rules.base import UNKNOWN, Facts, Finding, Resource, Rule, as_list, as_map, dig, is_set, reading
 from policy.rules.cluster import world
 from policy.rules.disk import PoolDisk, node_slots
-from policy.rules.gpu import Pool, Preinstalled, int_of, taints_of_list
+from policy.rules.gpu import HELM_TYPES, Pool, Preinstalled, int_of, operator_installs_driver, taints_of_list
 from policy.rules.identity import K8S_NAME, Subject, ksa_bindings, paired_bindings
 from policy.rules.nodefit import MIB, kube_reserved_cpu
 from policy.rules.nodepools import PoolLabels, with_gpus
 from policy.rules.percloud import RENDERED, CloudPolicy, Part
 from policy.rules.requestlog import is_log_writer
 from policy.rules.timeouts import BackendTracking
+from policy.rules.webhooks import WEBHOOKS, installed, port_set
 
 GKE = "gcp:container/cluster:Cluster"
 GKE_POOL = "gcp:container/nodePool:NodePool"
@@ -175,8 +175,13 @@ docs/how-to/node-auto-repair)."""
 
 FIREWALL = "gcp:compute/firewall:Firewall"
 WEBHOOK_PORTS = frozenset(w.port for w in WEBHOOKS)
-"""The ports of the platform's admission webhooks (components/clusters/reachability.py ``WEBHOOKS``, each cited
-there): a firewall opening one to the nodes is the control plane's way in."""
+"""The ports of the platform's admission webhooks (policy/rules/webhooks.py ``WEBHOOKS``, each cited there): a
+firewall opening one to the nodes is the control plane's way in."""
+GKE_AUTOMATIC_PORTS = frozenset({443, 10250})
+"""What the firewall rule GKE creates for a private cluster opens from the control plane to the nodes: "the default
+ports 443 (HTTPS) and 10250 (kubelet)" (cloud.google.com/service-mesh/v1.7/docs/private-cluster-open-port; "To add a
+firewall rule ... from the control plane's CIDR block", cloud.google.com/kubernetes-engine/docs/how-to/
+private-clusters#add_firewall_rules). Restated here, not read from components/clusters/gke.py."""
 
 
 def _opened_webhook_ports(rule: Resource) -> set[int]:
@@ -185,7 +190,7 @@ def _opened_webhook_ports(rule: Resource) -> set[int]:
         allow = as_map(allow)
         if allow.get("protocol") in ("tcp", "all", "6"):
             given = allow.get("ports")
-            out |= (ports(as_list(given)) if given not in (None, UNKNOWN, []) else set(range(1, 65536))) & set(
+            out |= (port_set(as_list(given)) if given not in (None, UNKNOWN, []) else set(range(1, 65536))) & set(
                 WEBHOOK_PORTS
             )
     return out
@@ -236,6 +241,86 @@ def _webhook_firewalls(resources: Sequence[Resource], facts: Facts) -> Iterator[
                 f"firewall {r.name} opens webhook ports {sorted(opened)} to the nodes from {wide}, beyond the GKE "
                 f"control plane's range ({', '.join(map(str, masters)) or 'none: no masterIpv4CidrBlock'})",
             )
+
+
+def _webhooks_reached(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    """rev17j j02: the control plane of a private GKE cluster reaches every admission webhook the plan installs
+    (policy/rules/webhooks.py ``installed``: the webhooks of the charts of its Helm releases) on every node pool.
+    GKE's own rule opens :data:`GKE_AUTOMATIC_PORTS`; any other port needs an enabled INGRESS firewall whose
+    ``sourceRanges`` overlap the cluster's ``privateClusterConfig.masterIpv4CidrBlock`` and whose targets cover the
+    pool (no ``targetTags``, the platform's pools carry none; ``targetServiceAccounts`` naming the pool's
+    ``nodeConfig.serviceAccount``, or none), allowing tcp on the port. A closed port times out sidecar injection
+    (istiod 15017), InferenceService admission (KServe 9443) and Knative's webhooks (8443): every model create fails.
+    The ports are the policy's own table, not the firewall's list (components/clusters/gke.py ``WEBHOOK_PORTS``)
+    nor the component's model (components/clusters/reachability.py), which a slip there would move too. Values known
+    only after deploy are taken as covering (the share's ``reads`` name them for ``check --strict``)."""
+    needed = installed(resources)
+    if not needed:
+        return
+    for cluster in (r for r in resources if r.type == GKE):
+        private = cluster.props.get("privateClusterConfig")
+        cidr = as_map(private).get("masterIpv4CidrBlock")
+        if private is UNKNOWN or cidr is UNKNOWN or not isinstance(cidr, str):
+            continue  # no control-plane range: _webhook_firewalls fails closed on it
+        try:
+            master = ipaddress.ip_network(cidr, strict=False)
+        except ValueError:
+            continue
+        open_from_master: list[tuple[Resource, set[int]]] = []
+        for fw in resources:
+            if fw.type != FIREWALL or fw.props.get("direction", "INGRESS") != "INGRESS":
+                continue
+            if fw.props.get("disabled") is True or fw.props.get("targetTags"):
+                continue
+            sources = fw.props.get("sourceRanges")
+            if sources is UNKNOWN or fw.props.get("allows") is UNKNOWN:
+                open_from_master.append((fw, set(range(1, 65536))))
+                continue
+            if not any(_holds(s, master) for s in as_list(sources)):
+                continue
+            opened: set[int] = set()
+            for allow in as_list(fw.props.get("allows")):
+                allow = as_map(allow)
+                if allow.get("protocol") in ("tcp", "all", "6"):
+                    given = allow.get("ports")
+                    opened |= port_set(as_list(given)) if given not in (None, UNKNOWN, []) else set(range(1, 65536))
+            open_from_master.append((fw, opened))
+        for pool in (r for r in resources if r.type == GKE_POOL):
+            account = dig(pool.props, "nodeConfig.serviceAccount")
+            reach = set(GKE_AUTOMATIC_PORTS)
+            for fw, opened in open_from_master:
+                targets = fw.props.get("targetServiceAccounts")
+                named = as_list(targets) if targets is not UNKNOWN else [UNKNOWN]
+                if not named or account is UNKNOWN or account in named or UNKNOWN in named:
+                    reach |= opened
+            closed = [w for w in needed if w.port not in reach]
+            if closed:
+                shown = ", ".join(f"{w.name} {w.port}" for w in closed)
+                yield Finding(
+                    pool.urn,
+                    f"GKE node pool {pool.name}: the control plane ({master}) cannot reach the webhooks {shown}: no "
+                    "enabled INGRESS firewall from it opens those tcp ports to the pool's nodes (GKE's own rule opens "
+                    "only 443 and 10250)",
+                )
+
+
+def _holds(source: Any, master: Any) -> bool:
+    """Whether a firewall source range admits the control plane: it overlaps the control plane's range (a sub-range
+    is taken as admitting it, as ``_webhook_firewalls`` accepts one)."""
+    if source is UNKNOWN:
+        return True
+    try:
+        net = ipaddress.ip_network(str(source), strict=False)
+    except ValueError:
+        return False
+    return bool(net.version == master.version and net.overlaps(master))
+
+
+def _hardening_stack(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    """The stack-wide part of GKE's ``cluster-hardening``: webhook firewalls from the control plane only, and open
+    to every installed webhook."""
+    yield from _webhook_firewalls(resources, facts)
+    yield from _webhooks_reached(resources, facts)
 
 
 # ------------------------------------------------------------------------------------------------ GPU pools
@@ -751,6 +836,35 @@ def _preinstalled(res: Resource) -> Any:
     return None
 
 
+def _gpu_driver_installed(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    """rev17j j01, the GKE share of AKS's ``aks-gpu-driver-installed``: a GKE NodePool with GPUs whose
+    ``gpuDriverInstallationConfig.gpuDriverVersion`` is not one with which GKE installs the driver
+    (:data:`GKE_DRIVER_INSTALLED`) gets none from GKE: pulumi_gcp 10.2.0 container/_inputs.py ``gpu_driver_version``:
+    "INSTALLATION_DISABLED: Disable GPU driver auto installation and needs manual installation";
+    "GPU_DRIVER_VERSION_UNSPECIFIED: Default value is to install the "Default" GPU driver. Before GKE
+    1.30.1-gke.1156000, the default value is to not install any GPU driver". Unset and UNSPECIFIED are not judged
+    (they install GKE's default driver from that version on; the cluster's version was not read here): only
+    ``INSTALLATION_DISABLED`` fails. Unless a gpu-operator release installs
+    the driver (the platform's does not on GKE: components/platform/gpu.py ``driver.enabled: False``), the nodes
+    advertise no ``nvidia.com/gpu`` and every GPU model stays Pending."""
+    operator = operator_installs_driver(resources)
+    for res in resources:
+        if res.type != GKE_POOL:
+            continue
+        for acc in as_list(dig(res.props, "nodeConfig.guestAccelerators")):
+            if acc is UNKNOWN or as_map(acc).get("gpuDriverInstallationConfig") is UNKNOWN:
+                continue
+            version = as_map(as_map(acc).get("gpuDriverInstallationConfig")).get("gpuDriverVersion")
+            if version is UNKNOWN or version != "INSTALLATION_DISABLED" or operator:
+                continue
+            yield Finding(
+                res.urn,
+                f"GKE GPU NodePool {res.name} has gpuDriverVersion {version or 'unset'} and no gpu-operator release "
+                "installs the driver: its nodes advertise no nvidia.com/gpu, GPU models stay Pending; use "
+                f"{' or '.join(GKE_DRIVER_INSTALLED)}",
+            )
+
+
 # ------------------------------------------------------------------------------------------------ gateway idle timeout
 
 
@@ -1020,10 +1134,11 @@ POLICY = CloudPolicy(
             types=(GKE, GKE_POOL, FIREWALL),
             summary=(
                 "GKE no legacy ABAC, no client certificate, private nodes, Shielded Nodes and Secure Boot, node "
-                "auto-repair and auto-upgrade, webhook firewalls from the control plane's range only"
+                "auto-repair and auto-upgrade, webhook firewalls from the control plane's range only and opening "
+                "every installed webhook's port (policy/rules/webhooks.py) to every node pool"
             ),
             check=_hardening,
-            stack=_webhook_firewalls,
+            stack=_hardening_stack,
             reads={
                 GKE: (
                     "enableLegacyAbac",
@@ -1038,7 +1153,7 @@ POLICY = CloudPolicy(
                     "management.autoRepair",
                     "management.autoUpgrade",
                 ),
-                FIREWALL: ("direction", "disabled", "allows", "sourceRanges"),
+                FIREWALL: ("direction", "disabled", "allows", "sourceRanges", "targetServiceAccounts"),
             },
         ),
         "kms-key-rotation": Part(types=(CRYPTO_KEY,), summary="Cloud KMS period", check=_key_rotation),
@@ -1118,6 +1233,26 @@ POLICY = CloudPolicy(
             reads={GCS_BUCKET: ("publicAccessPrevention", "uniformBucketLevelAccess")},
         ),
     },
+    rules=(
+        (
+            "gpu-pool-taint-label",
+            Rule(
+                name="gke-gpu-driver-installed",
+                description=(
+                    "A GKE GPU node pool's gpuDriverVersion is not INSTALLATION_DISABLED (GKE installs the driver), "
+                    "unless a gpu-operator release installs the driver (else its nodes advertise no GPU)."
+                ),
+                enforcement="mandatory",
+                area="gpu",
+                applies_to=(GKE_POOL, *HELM_TYPES),
+                check_stack=_gpu_driver_installed,
+                unknown=reading(
+                    {GKE_POOL: ("nodeConfig.guestAccelerators[].gpuDriverInstallationConfig.gpuDriverVersion",)}
+                ),
+                remediation='gpu_driver_installation_config={"gpu_driver_version": "LATEST"}',
+            ),
+        ),
+    ),
     stateful=(CRYPTO_KEY, GSA),
     sa_annotations=(GKE_SA_ANNOTATION,),
     tag_paths={GKE: "resourceLabels", GKE_POOL: "nodeConfig.resourceLabels"},

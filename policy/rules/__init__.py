@@ -181,6 +181,7 @@ class StackSettings:
             zones=zones_fact(cfg),
             jwt_audiences=declared_audiences(cfg),
             image_caches=image_caches_fact(cfg),
+            gpu_capacity=gpu_capacity_fact(cfg),
         )
         overrides = {k: Override(o.enforcement, o.reason) for k, o in cfg.policy.overrides.items()}
         models = {f"{m.namespace}/{name}": model_objects(name, m) for name, m in sorted(cfg.models.items())}
@@ -218,6 +219,7 @@ class StackSettings:
             "zones": f.zones,
             "jwtAudiences": audiences_to_json(f.jwt_audiences),
             "imageCaches": None if f.image_caches is None else [[a, list(i)] for a, i in f.image_caches],
+            "gpuCapacity": None if f.gpu_capacity is None else [list(e) for e in f.gpu_capacity],
         }
 
     @classmethod
@@ -237,7 +239,7 @@ class StackSettings:
         known = {
             "environment", "requiredTags", "maxGpus", "allowPublicApi", "anonymousModels", "networkPolicy", "budget",
             "overrides", "models", "pipelines", "modelSecrets", "zones", "jwtAudiences",
-            "imageCaches",
+            "imageCaches", "gpuCapacity",
         }  # fmt: skip
         extra = sorted(set(doc) - known)
         if extra:
@@ -298,6 +300,7 @@ class StackSettings:
             zones,
             audiences_from_json(doc.get("jwtAudiences", {})),
             image_caches_from_json(doc.get("imageCaches")),
+            gpu_capacity_from_json(doc.get("gpuCapacity")),
         )
         overrides = {k: Override(o.enforcement, o.reason) for k, o in policy.overrides.items()}
         for key, declared in declared_by.items():
@@ -411,6 +414,35 @@ def image_caches_from_json(doc: Any) -> tuple[tuple[str, tuple[str, ...]], ...] 
     ):
         raise SpecError("settings.imageCaches", doc, "give a list of [accelerator, [image, ...]] pairs, or null")
     return tuple((e[0], tuple(e[1])) for e in doc)
+
+
+GPU_CAPACITY = ("spot", "on-demand")
+
+
+def gpu_capacity_fact(cfg: StackConfig) -> tuple[tuple[str, str], ...] | None:
+    """Per GPU pool, ``spot`` or ``on-demand`` as its ``spot`` key says (components/clusters/spec.py: "Run the pool on
+    spot (preemptible) capacity instead of on-demand"), where the package builds the cluster; None on an existing
+    one."""
+    from components import clouds
+
+    if not clouds.get(cfg.cloud).managed:
+        return None
+    return tuple(
+        (name, GPU_CAPACITY[0] if p.spot else GPU_CAPACITY[1]) for name, p in sorted(cfg.cluster.gpu_pools.items())
+    )
+
+
+def gpu_capacity_from_json(doc: Any) -> tuple[tuple[str, str], ...] | None:
+    """:attr:`Facts.gpu_capacity` from a saved plan's ``settings.gpuCapacity`` (absent or null: not known)."""
+    from components.errors import SpecError
+
+    if doc is None:
+        return None
+    if not isinstance(doc, list) or not all(
+        isinstance(e, list) and len(e) == 2 and isinstance(e[0], str) and e[1] in GPU_CAPACITY for e in doc
+    ):
+        raise SpecError("settings.gpuCapacity", doc, "give a list of [pool, spot|on-demand] pairs, or null")
+    return tuple((e[0], e[1]) for e in doc)
 
 
 def validated_config(

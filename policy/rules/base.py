@@ -120,6 +120,10 @@ class Facts:
     """Per GPU pool, its accelerator and the images its ``imageCache`` preloads (the saved plan's
     ``settings.imageCaches``); None: not known (a plan saved before the key, an existing cluster):
     ``cold-start-from-zero-pulls`` then takes every pinned image as cached."""
+    gpu_capacity: tuple[tuple[str, str], ...] | None = None
+    """Per GPU pool (its name in ``cluster.gpuPools``), the capacity the stack declares for it: ``spot`` when the
+    pool sets ``spot: true``, else ``on-demand`` (the saved plan's ``settings.gpuCapacity``); None: not known (a plan
+    saved before the key, an existing cluster). Each cloud's node-provisioner rule ties it to the rendered pool."""
 
 
 @dataclass(frozen=True)

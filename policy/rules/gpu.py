@@ -191,6 +191,21 @@ def operator_releases(resources: Sequence[Resource]) -> list[Resource]:
     ]
 
 
+def operator_installs_driver(resources: Sequence[Resource]) -> bool:
+    """A gpu-operator release of the stack installs the NVIDIA driver itself (``driver.enabled`` not false: the
+    chart's default is true, :data:`OPERATOR_COMPONENTS`; values known only after deploy are taken as installing it).
+    Each cloud's rule that a GPU pool gets a driver (AKS ``gpuProfile.driver``, GKE ``gpuDriverVersion``) accepts a
+    pool without the cloud's driver when this holds."""
+    for rel in operator_releases(resources):
+        values = rel.props.get("values")
+        if values is UNKNOWN:
+            return True
+        enabled = as_map(as_map(values).get("driver")).get("enabled", True)
+        if enabled is not False:
+            return True
+    return False
+
+
 def _no_second_driver(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
     """The GPU operator release turns off each operand whose software a GPU pool's node image already carries, as each
     cloud's share says (EKS accelerated AMIs, AKS GPU pools with the driver installed, GKE pools whose driver GKE

@@ -458,6 +458,7 @@ SECURITY_RULES = {
     "karpenter-arch-admits-types": "mandatory",  # availability: a NodePool no instance type satisfies (rev17i i13)
     "karpenter-spot-interruptions": "mandatory",  # availability: spot GPU nodes reclaimed undrained (rev17i i12)
     "aks-gpu-driver-installed": "mandatory",  # availability: GPU nodes without a driver advertise no GPU (rev17i i09)
+    "gke-gpu-driver-installed": "mandatory",  # availability: the same on GKE (rev17j j01)
 }
 """The enforcement level of every security, isolation and availability rule, pinned here (not only in the docs)."""
 

@@ -466,6 +466,10 @@ SPOT_LINE = (
 def _spot_failures(edit: Callable[[list[Resource]], list[Resource]], outputs: Any = "fake") -> list[str]:
     resources, settings = rules_plan("aws-dev", outputs=outputs)
     changed = edit(list(resources))
+    if not any("spot" in str(r.props) for r in changed if r.type == NODEPOOL):
+        # fix17i (rev17j j09): the rule also holds a NodePool to its pool's declared capacity: an on-demand NodePool
+        # is the stack's pool declared on-demand
+        settings = replace(settings, facts=replace(settings.facts, gpu_capacity=(("l4", "on-demand"),)))
     return [e["message"] for e in run_rules(changed, settings, rules=rules_named(SPOT)) if not e["passed"]]
 
 
