@@ -2964,7 +2964,7 @@ MUTATIONS = (
         'GPU_DRIVER_VERSION = "INSTALLATION_DISABLED"',
         "GKE GPU pools install no NVIDIA driver (GPUDriverInstallationConfig INSTALLATION_DISABLED): the platform "
         "installs none on GKE, so the nodes advertise no nvidia.com/gpu and every GPU model stays Pending",
-        "gpu-pool-taint-label",
+        "gke-gpu-driver-installed",
     ),
     Mutation(
         "rev17j-j02-gke-webhook-ports-inverted",
