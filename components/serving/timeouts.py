@@ -365,7 +365,7 @@ def _component_problems(
         component = _map(component, f"spec.{key}")
         given = component.get("minReplicas")
         replicas = _whole(given, f"spec.{key}.minReplicas") if given is not None else DEFAULT_MIN_REPLICAS
-        cold = _cold(replicas, 0 if predictor_at_zero else 1, budget_, own_start)
+        cold = _runtime.component_cold_start_seconds(replicas, 0 if predictor_at_zero else 1, budget_, own_start)
         if cold == 0:
             continue
         timeout = component.get("timeout")
@@ -379,12 +379,6 @@ def _component_problems(
         if limit < cold:
             out.append(f"{name}: {key} timeout {limit}s < {what}")
     return out
-
-
-def _cold(component_replicas: int, predictor_replicas: int, predictor_budget: int, own_start: int) -> int:
-    """:func:`_runtime.component_cold_start_seconds` with the component's own start from zero ``own_start``."""
-    own = own_start if component_replicas == 0 else 0
-    return own + (predictor_budget if predictor_replicas == 0 else 0)
 
 
 ROUTER_WRITE_DEFAULT = 60
@@ -581,7 +575,7 @@ def _member_wait(isvc: Mapping[str, Any], host: str, cpu_ready: int | None = Non
         given = _map(transformer, "spec.transformer").get("minReplicas")
         replicas = _whole(given, "spec.transformer.minReplicas") if given is not None else DEFAULT_MIN_REPLICAS
         own_start = _runtime.CPU_READY_SECONDS if cpu_ready is None else cpu_ready
-        return _cold(replicas, 0 if predictor_zero else 1, need, own_start)
+        return _runtime.component_cold_start_seconds(replicas, 0 if predictor_zero else 1, need, own_start)
     return need if predictor_zero else 0
 
 

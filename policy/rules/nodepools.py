@@ -425,6 +425,15 @@ def pod_specs(res: Resource) -> list[tuple[str, Mapping[str, Any]]]:
     return []
 
 
+def _no_pool(r: Resource, where: str, shown: str, known: Sequence[PoolLabels]) -> Finding:
+    """The finding for a nodeSelector (at ``where``, shown as ``shown``) no pool in ``known`` meets."""
+    return Finding(
+        r.urn,
+        f"{r.name} {where} ({shown}) matches no node pool's labels "
+        f"({'; '.join(f'{p.name}: {dict(as_map(p.labels))}' for p in known)}): its pods stay Pending",
+    )
+
+
 def _pod_lands(r: Resource, base: str, pod: Mapping[str, Any], known: Sequence[PoolLabels]) -> Iterator[Finding]:
     """A pod spec's findings: no pool's labels meet its nodeSelector, its required node affinity excludes every pool
     they meet, every pool left taints it away, or none of those grants the GPUs it asks."""
@@ -436,11 +445,7 @@ def _pod_lands(r: Resource, base: str, pod: Mapping[str, Any], known: Sequence[P
     shown = ", ".join(f"{k}={v}" for k, v in sel.items()) or "none"
     matching = [p for p in known if _met(sel, as_map(p.labels), p)]
     if not matching:
-        yield Finding(
-            r.urn,
-            f"{r.name} {where} ({shown}) matches no node pool's labels "
-            f"({'; '.join(f'{p.name}: {dict(as_map(p.labels))}' for p in known)}): its pods stay Pending",
-        )
+        yield _no_pool(r, where, shown, known)
         return
     affine = [p for p in matching if affinity_admits(pod, p)]
     if not affine:
@@ -492,11 +497,7 @@ def _selectors_met(resources: Sequence[Resource], facts: Facts) -> Iterator[Find
             shown = ", ".join(f"{k}={v}" for k, v in sel.items())
             matching = [p for p in known if _met(sel, as_map(p.labels), p)]
             if not matching:
-                yield Finding(
-                    r.urn,
-                    f"{r.name} {where} ({shown}) matches no node pool's labels "
-                    f"({'; '.join(f'{p.name}: {dict(as_map(p.labels))}' for p in known)}): its pods stay Pending",
-                )
+                yield _no_pool(r, where, shown, known)
             elif all(_untolerated(p, tolerations) for p in matching):
                 tainted = "; ".join(f"{p.name}: {', '.join(_untolerated(p, tolerations))}" for p in matching)
                 yield Finding(
