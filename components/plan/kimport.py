@@ -788,6 +788,25 @@ def _model_size(ctx: _Ctx, path: Path_, value: Any) -> None:
         ctx.note(path, f"{show(value)}: written as {written!r}")
 
 
+def _tag_routing(ctx: _Ctx, path: Path_, value: Any) -> None:
+    """``serving.kserve.io/enable-tag-routing``: ``tagRouting: true``. KServe v0.20.0 reads it in Knative mode only
+    and only as ``"true"`` (reconcilers/knative/ksvc_reconciler.go: ``value == "true"`` tags the newest revision
+    ``latest``), so another text turns nothing on."""
+    if not isinstance(value, str):
+        raise _refuse(path, _not_text(value))
+    if ctx.stack.deployment_mode != "Knative":
+        raise _refuse(
+            path,
+            f"{value}: KServe tags revisions in Knative mode only, and the stack {ctx.stack.name} serves every model "
+            "in Standard mode",
+        )
+    if value == "true":
+        ctx.entry["tagRouting"] = True
+        ctx.keep(path)
+    else:
+        ctx.note(path, f'{value}: KServe turns tag routing on for "true" only; left out')
+
+
 MAX_MODEL_SIZE_GB = 10000
 """``ModelSpec.modelSizeGb``'s bound (components/serving/spec.py)."""
 
@@ -804,6 +823,7 @@ ANNOTATION_ROWS: dict[str, Row] = {
     "autoscaling.knative.dev/class": _knative_class,
     "sidecar.istio.io/inject": _istio_inject,
     "mlplatform.io/model-size-gb": _model_size,
+    "serving.kserve.io/enable-tag-routing": _tag_routing,
     "serving.kserve.io/enable-prometheus-scraping": _ignored(
         "the platform's PodMonitor scrapes the model's metrics (monitoring on)"
     ),

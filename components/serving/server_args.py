@@ -482,11 +482,19 @@ def agent_port_flag(args: Sequence[str], flags: Sequence[str] = (HTTP_PORT_FLAG,
     port (``--http_port=9081``, ``--grpc_port 9081``, an abbreviation or the dashed spelling), or None."""
     from components.serving.kcomponents import AGENT_PORT
 
+    return port_flag(args, (AGENT_PORT,), flags)
+
+
+def port_flag(
+    args: Sequence[str], ports: Sequence[int], flags: Sequence[str] = (HTTP_PORT_FLAG, GRPC_PORT_FLAG)
+) -> int | None:
+    """The index of the argument in ``args`` that puts a kserve model server's port given by ``flags`` on one of
+    ``ports`` (``--grpc_port=8081``, ``--grpc_port 8081``, an abbreviation or the dashed spelling), or None."""
     for i, arg in enumerate(args):
         if not any(_same(flag, arg) for flag in flags):
             continue
         value = _value(args, i)
-        if value is not None and argparse_int(value) == AGENT_PORT:
+        if value is not None and argparse_int(value) in ports:
             return i
     return None
 

@@ -1,0 +1,184 @@
+"""``mlplatform import`` of KServe's collocation beside a runtime's model server and of tag routing (issue #14,
+fix14n).
+
+KServe v0.20.0's own end-to-end test of it (test/e2e/transformer/test_collocation.py
+``test_transformer_collocation_runtime``): the pytorch runtime (kserve-torchserve) with a ``transformer-container``
+on 8090 (``--http_port=8090 --grpc_port=8091``), calling TorchServe at ``localhost:8085``. It imports, plans with
+every field kept and passes every mandatory policy. The collocation page's first tab (kserve/website
+versioned_docs/version-0.20/.../transformers/collocation/collocation.md, "With Predictor Model") puts the transformer
+on 8080 and 8081 instead, which kserve-torchserve's KServe wrapper takes in the same pod (``ModelServer(http_port=8080,
+grpc_port=8081)``, pytorch/serve v0.9.0 kubernetes/kserve/kserve_wrapper/__main__.py, the image
+pytorch/torchserve-kfs:0.9.0 the runtime runs): it is refused with one line naming the port.
+
+Tag routing: the canary page's "Route traffic using a tag" example (kserve/website versioned_docs/version-0.20/
+model-serving/predictive-inference/rollout-strategies/canary-example.md) imports as ``tagRouting: true`` and plans
+with every field kept."""
+
+from __future__ import annotations
+
+import copy
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from components.plan import kimport
+from components.plan.project import load_project
+from support import ROOT
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import import_docs
+
+E2E = {
+    "apiVersion": "serving.kserve.io/v1beta1",
+    "kind": "InferenceService",
+    "metadata": {"name": "trans-collocation-runtime"},
+    "spec": {
+        "predictor": {
+            "minReplicas": 1,
+            "model": {
+                "modelFormat": {"name": "pytorch"},
+                "storageUri": "gs://kfserving-examples/models/torchserve/image_classifier/v1",
+                "protocolVersion": "v1",
+                "resources": {"requests": {"cpu": "1", "memory": "4Gi"}, "limits": {"cpu": "1", "memory": "4Gi"}},
+            },
+            "containers": [
+                {
+                    "name": "transformer-container",
+                    "image": "kserve/image-transformer:v0.20.0",
+                    "args": [
+                        "--model_name=mnist",
+                        "--http_port=8090",
+                        "--grpc_port=8091",
+                        "--predictor_host=localhost:8085",
+                        "--enable_predictor_health_check",
+                    ],
+                    "ports": [{"containerPort": 8090, "protocol": "TCP"}],
+                    "resources": {
+                        "requests": {"cpu": "100m", "memory": "1Gi"},
+                        "limits": {"cpu": "100m", "memory": "1Gi"},
+                    },
+                    "readinessProbe": {"httpGet": {"path": "/v1/models/mnist", "port": 8090}},
+                }
+            ],
+        }
+    },
+}
+
+
+TAGGED = {
+    "apiVersion": "serving.kserve.io/v1beta1",
+    "kind": "InferenceService",
+    "metadata": {
+        "name": "sklearn-iris",
+        "namespace": "kserve-test",
+        "annotations": {"serving.kserve.io/enable-tag-routing": "true"},
+    },
+    "spec": {
+        "predictor": {
+            "model": {
+                "modelFormat": {"name": "sklearn"},
+                "storageUri": "gs://kserve-examples/models/sklearn/1.0/model-2",
+                "resources": {
+                    "requests": {"cpu": "100m", "memory": "256Mi"},
+                    "limits": {"cpu": "100m", "memory": "256Mi"},
+                },
+            },
+            "canaryTrafficPercent": 10,
+        }
+    },
+}
+
+
+def _doc_tab() -> dict[str, Any]:
+    """The collocation page's first tab: the same, with the transformer on 8080 and 8081."""
+    doc = copy.deepcopy(E2E)
+    doc["metadata"]["name"] = "transformer-collocation"
+    side = doc["spec"]["predictor"]["containers"][0]
+    side["args"] = ["--model_name=mnist", "--predictor_protocol=v1", "--http_port=8080", "--grpc_port=8081",
+                    "--predictor_host=localhost:8085", "--enable_predictor_health_check"]  # fmt: skip
+    side["ports"] = [{"containerPort": 8080, "protocol": "TCP"}]
+    side["readinessProbe"] = {"httpGet": {"path": "/v1/models/mnist", "port": 8080}}
+    return doc
+
+
+def test_runtime_collocation_and_tag_routing_import_and_plan_and_the_pages_port_8080_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    docs = tmp_path / "site" / "versioned_docs" / "version-0.20"
+    docs.mkdir(parents=True)
+    for name, doc in (("a-e2e.md", E2E), ("b-page.md", _doc_tab()), ("c-canary.md", TAGGED)):
+        (docs / name).write_text(f"# {name}\n\n```yaml\n{yaml.safe_dump(doc)}```\n")
+    out = tmp_path / "rows.json"
+    assert import_docs.main([str(tmp_path / "site"), "--json", str(out)]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[1] == "2 import and plan with every field kept (66%)"
+    rows = yaml.safe_load(out.read_text())
+    kept, page, tagged = rows
+    assert (tagged["name"], tagged["round_trip"], tagged["policy_failed"]) == ("d2-sklearn-iris", [], [])
+    assert (kept["name"], kept["round_trip"], kept["policy_failed"]) == ("d0-trans-collocation-runtime", [], [])
+    assert page["refused"].split(": InferenceService ", 1)[1] == (
+        "d1-transformer-collocation: as an mlplatform model: "
+        "stacks/Pulumi.aws-dev.yaml: mlplatform:models.d1-transformer-collocation.transformer.container.port.number: "
+        "8080 is not allowed; kserve-torchserve's model server listens on 8080, 8081 in the same pod (KServe does not "
+        "move it); give the transformer another port with --http_port=<port> in its args and container.port.number, "
+        "and call the server at --predictor_host=localhost:8080"
+    )
+
+
+PROJECT = load_project(ROOT)
+
+
+def _imported(tmp_path: Path, doc: dict[str, Any], stack: str = "aws-dev") -> kimport.ImportResult:
+    path = tmp_path / "isvc.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    return kimport.import_files([path], PROJECT if stack == "aws-dev" else _standard(tmp_path), stack)
+
+
+def _standard(tmp_path: Path) -> Any:
+    from test_kimport import STANDARD_STACK
+
+    root = tmp_path / "project"
+    (root / "stacks").mkdir(parents=True)
+    (root / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
+    (root / "infra").symlink_to(ROOT / "infra")
+    (root / "stacks" / "Pulumi.std.yaml").write_text(STANDARD_STACK)
+    return load_project(root)
+
+
+def _with_annotation(value: Any) -> dict[str, Any]:
+    doc = copy.deepcopy(TAGGED)
+    doc["metadata"]["annotations"]["serving.kserve.io/enable-tag-routing"] = value
+    return doc
+
+
+def test_the_tag_routing_entry_and_its_rendered_annotation(tmp_path: Path) -> None:
+    result = _imported(tmp_path, TAGGED)
+    assert result.refused == []
+    (imported,) = result.imported
+    assert imported.entry["tagRouting"] is True
+    isvc = kimport.rendered_isvcs(PROJECT, "aws-dev", [imported])[("kserve-test", "sklearn-iris")]
+    assert isvc["metadata"]["annotations"]["serving.kserve.io/enable-tag-routing"] == "true"
+    assert kimport.round_trip_problems(TAGGED, imported, isvc) == []
+
+
+def test_tag_routing_off_is_a_note_and_not_text_or_standard_mode_is_one_line(tmp_path: Path) -> None:
+    result = _imported(tmp_path, _with_annotation("false"))
+    (imported,) = result.imported
+    assert "tagRouting" not in imported.entry
+    assert (
+        ("metadata", "annotations", "serving.kserve.io/enable-tag-routing"),
+        'false: KServe turns tag routing on for "true" only; left out',
+    ) in imported.notes
+    (line,) = _imported(tmp_path, _with_annotation(True)).refused
+    assert line.endswith(
+        "metadata.annotations.serving.kserve.io/enable-tag-routing: give the value as text (quote it: YAML reads "
+        "true, yes and on as a boolean)"
+    ), line
+    (line,) = _imported(tmp_path, _with_annotation("true"), "std").refused
+    assert line.endswith(
+        "metadata.annotations.serving.kserve.io/enable-tag-routing: true: KServe tags revisions in Knative mode only, "
+        "and the stack std serves every model in Standard mode"
+    ), line
