@@ -132,6 +132,7 @@ PROJECT = load_project(ROOT)
 
 
 def _imported(tmp_path: Path, doc: dict[str, Any], stack: str = "aws-dev") -> kimport.ImportResult:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     path = tmp_path / "isvc.yaml"
     path.write_text(yaml.safe_dump(doc))
     return kimport.import_files([path], PROJECT if stack == "aws-dev" else _standard(tmp_path), stack)
@@ -181,4 +182,126 @@ def test_tag_routing_off_is_a_note_and_not_text_or_standard_mode_is_one_line(tmp
     assert line.endswith(
         "metadata.annotations.serving.kserve.io/enable-tag-routing: true: KServe tags revisions in Knative mode only, "
         "and the stack std serves every model in Standard mode"
+    ), line
+
+
+# ------------------------------------------------------------------------------------------------ storage, KEDA
+
+
+def _readonly(value: Any) -> dict[str, Any]:
+    doc = copy.deepcopy(TAGGED)
+    doc["metadata"]["annotations"] = {"storage.kserve.io/readonly": value}
+    del doc["spec"]["predictor"]["canaryTrafficPercent"]
+    return doc
+
+
+def test_storage_readonly_is_kserves_default_and_false_is_one_line(tmp_path: Path) -> None:
+    # kserve/website versioned_docs/version-0.20/model-serving/storage/providers/pvc.md gives "false"; KServe mounts
+    # a pvc:// model read-only unless "false" (storage_initializer_injector.go GetStorageInitializerReadOnlyFlag)
+    (imported,) = _imported(tmp_path, _readonly("true")).imported
+    assert (
+        ("metadata", "annotations", "storage.kserve.io/readonly"),
+        'true: KServe mounts a pvc:// model read-only unless "false", as mlplatform leaves it',
+    ) in imported.notes
+    isvc = kimport.rendered_isvcs(PROJECT, "aws-dev", [imported])[("kserve-test", "sklearn-iris")]
+    assert kimport.round_trip_problems(_readonly("true"), imported, isvc) == []
+    (line,) = _imported(tmp_path, _readonly("false")).refused
+    assert line.endswith(
+        "metadata.annotations.storage.kserve.io/readonly: false: mlplatform mounts a model's pvc:// storage "
+        "read-only, KServe's default (a model reads its storage and never writes it); leave it out"
+    ), line
+
+
+def _keda(external: dict[str, Any]) -> dict[str, Any]:
+    from test_kimport import KEDA_LLM
+
+    doc = copy.deepcopy(KEDA_LLM)
+    doc["spec"]["predictor"]["autoScaling"]["metrics"][0]["external"].update(external)
+    return doc
+
+
+def test_a_keda_trigger_authentication_is_not_needed_by_the_platforms_prometheus(tmp_path: Path) -> None:
+    # the v0.20.0 CRD's form (ExtMetricAuthentication): authModes and authenticationRef.name, which KServe's KEDA
+    # reconciler puts on the trigger (keda_reconciler.go); the platform's Prometheus answers without credentials
+    auth = {"authenticationRef": {"authModes": "bearer", "authenticationRef": {"name": "keda-prom-creds"}}}
+    doc = _keda(auth)
+    result = _imported(tmp_path, doc, "std")
+    assert result.refused == []
+    (imported,) = result.imported
+    assert imported.entry["scaling"]["metric"] == "llm-running"
+    assert (
+        ("spec", "predictor", "autoScaling", "metrics", "0", "external", "authenticationRef"),
+        "the platform's Prometheus (http://kube-prometheus-stack-prometheus.monitoring.svc:9090) answers without "
+        "credentials; the TriggerAuthentication keda-prom-creds is not used",
+    ) in imported.notes
+    isvc = kimport.rendered_isvcs(_standard(tmp_path / "again"), "std", [imported])[("models", imported.name)]
+    assert kimport.round_trip_problems(doc, imported, isvc) == []
+
+
+@pytest.mark.parametrize(
+    ("external", "field", "why"),
+    [
+        (
+            # kserve/website versioned_docs/version-0.20/.../autoscaling/keda-autoscaler.md: authModes in the metric
+            {"metric": {"backend": "prometheus", "query": "vllm:num_requests_running", "authModes": "bearer"}},
+            "external.metric.authModes",
+            "not a field of KServe v0.20.0's metric, so the API server refuses it (its CRD puts authModes in "
+            "external.authenticationRef)",
+        ),
+        (
+            {"authenticationRef": {"name": "keda-prom-creds"}},
+            "external.authenticationRef.name",
+            "not a field of KServe v0.20.0's authenticationRef, so the API server refuses it (its CRD: "
+            "authenticationRef: {authModes, authenticationRef: {name}})",
+        ),
+    ],
+    ids=["page-authModes", "page-authenticationRef"],
+)
+def test_the_keda_pages_authentication_is_not_the_crds_and_is_one_line(
+    tmp_path: Path, external: dict[str, Any], field: str, why: str
+) -> None:
+    (line,) = _imported(tmp_path, _keda(external), "std").refused
+    assert line.endswith(f"spec.predictor.autoScaling.metrics.0.{field}: {why}"), line
+
+
+def _fixed(**predictor: Any) -> dict[str, Any]:
+    from test_kimport import HPA
+
+    doc = copy.deepcopy(HPA)
+    doc["metadata"]["annotations"]["serving.kserve.io/autoscalerClass"] = "none"
+    doc["spec"]["predictor"].update(predictor)
+    return doc
+
+
+def test_no_autoscaler_is_a_fixed_count(tmp_path: Path) -> None:
+    # KServe v0.20.0 with autoscalerClass none: no HPA (shouldCreateHPA), the Deployment's replicas = minReplicas
+    # (createRawDefaultDeployment); maxReplicas is read by no one
+    doc = _fixed(minReplicas=2, maxReplicas=5)
+    result = _imported(tmp_path, doc, "std")
+    assert result.refused == []
+    (imported,) = result.imported
+    assert {k: imported.entry["scaling"][k] for k in ("minReplicas", "maxReplicas")} == {
+        "minReplicas": 2,
+        "maxReplicas": 2,
+    }
+    assert (
+        ("metadata", "annotations", "serving.kserve.io/autoscalerClass"),
+        "none: KServe runs no autoscaler and keeps minReplicas pods (2); mlplatform keeps 2 with minReplicas = "
+        "maxReplicas = 2 (KServe's HPA cannot change the count)",
+    ) in imported.notes
+    assert (
+        ("spec", "predictor", "maxReplicas"),
+        "5: KServe reads no maxReplicas without an autoscaler (none)",
+    ) in imported.notes
+    isvc = kimport.rendered_isvcs(_standard(tmp_path / "again"), "std", [imported])[("models", imported.name)]
+    assert (isvc["spec"]["predictor"]["minReplicas"], isvc["spec"]["predictor"]["maxReplicas"]) == (2, 2)
+    assert kimport.round_trip_problems(doc, imported, isvc) == []
+    # without minReplicas: Kubernetes' default, one pod
+    (one,) = _imported(tmp_path / "one", _fixed(), "std").imported
+    assert {k: one.entry["scaling"][k] for k in ("minReplicas", "maxReplicas")} == {"minReplicas": 1, "maxReplicas": 1}
+    # with a vLLM metric the class is KEDA's
+    (line,) = _imported(tmp_path / "llm", _keda({}) | {"metadata": _fixed()["metadata"]}, "std").refused
+    assert line.endswith(
+        "metadata.annotations.serving.kserve.io/autoscalerClass: none: a vLLM metric scales through KEDA "
+        "(autoscalerClass: keda)"
     ), line
