@@ -1693,10 +1693,12 @@ def _external(**metric: Any) -> dict[str, Any]:
     ("doc", "says"),
     [
         (
-            # keda-autoscaler.md, the example with a TriggerAuthentication
+            # keda-autoscaler.md, the example with a TriggerAuthentication, in the page's form, which is not the
+            # v0.20.0 CRD's (fix14n: the CRD's form imports with a note, tests/plan/test_kimport_fix14n.py)
             _predictor(KEDA_LLM, autoScaling=_external(authenticationRef={"name": "keda-prom-creds"})),
-            "spec.predictor.autoScaling.metrics.0.external.authenticationRef: mlplatform has no equivalent of this "
-            "external metric field",
+            "spec.predictor.autoScaling.metrics.0.external.authenticationRef.name: not a field of KServe v0.20.0's "
+            "authenticationRef, so the API server refuses it (its CRD: authenticationRef: {authModes, "
+            "authenticationRef: {name}})",
         ),
         (
             _predictor(
