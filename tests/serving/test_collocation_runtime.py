@@ -189,3 +189,15 @@ def test_every_installed_runtime_but_the_hugging_face_servers_has_its_ports() ->
     missing = {r.name for r in runtimes.RUNTIMES} - set(runtimes.SERVER_PORTS)
     assert missing == {"kserve-huggingfaceserver", "kserve-huggingfaceserver-multinode"}
     assert all(8080 in ports for ports in runtimes.SERVER_PORTS.values())
+
+
+def test_a_collocated_transformer_calls_the_runtimes_server_by_the_name_it_serves() -> None:
+    # kserve-sklearnserver registers the model under the InferenceService's name (--model_name={{.Name}}), and KServe
+    # appends no --model_name to a transformer-container: the transformer's own must be that name
+    side = {**SIDE, "args": ["--model_name=mnist", *SIDE["args"]]}
+    assert _error(transformer=side).endswith(
+        "transformer.args.0: --model_name=mnist is not allowed; the transformer calls the predictor by its "
+        "--model_name (argparse keeps the last one, an abbreviation too), and kserve-sklearnserver serves the model as "
+        "iris (KServe passes nothing to a collocated transformer-container); give --model_name=iris"
+    )
+    plan(model(transformer={**SIDE, "args": ["--model_name=iris", *SIDE["args"]]}), deployment_mode="Knative")
