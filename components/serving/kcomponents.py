@@ -681,8 +681,22 @@ def _runtime_collocation_problems(
             )
         ]
     ports = runtimes.SERVER_PORTS.get(runtime or "")
+    if ports is None and runtime is not None and runtime not in runtimes.BY_NAME:
+        # a ServingRuntime the platform does not install, named by the model: the stack's own (an auto-selected one
+        # is stack_runtime.collocated_runtime_problem's) or the cluster owner's, whose server's ports mlplatform
+        # cannot see, and whose own transformer-container KServe would merge with this one (predictor.go
+        # buildPodSpec: MergeRuntimeContainers), so the pod that runs is not the one the platform's policies judge
+        return [
+            (
+                "transformer.collocated",
+                True,
+                f"runtime {runtime} is not one the platform installs, so the ports its server takes in the pod (and "
+                "a transformer-container of its own, which KServe would merge with this one) are unknown; give the "
+                "transformer pods of its own (collocated: false) or use an installed runtime",
+            )
+        ]
     if ports is None:
-        return []  # no runtime (spec.runtimes_problem says why) or the stack's own (stack_runtime.py refuses it)
+        return []  # no runtime: spec.runtimes_problem says why
     taken = ", ".join(str(p) for p in ports)
     where = f"{runtime}'s model server listens on {taken} in the same pod (KServe does not move it)"
     port = transformer.container.port.number

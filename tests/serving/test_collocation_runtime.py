@@ -201,3 +201,22 @@ def test_a_collocated_transformer_calls_the_runtimes_server_by_the_name_it_serve
         "iris (KServe passes nothing to a collocated transformer-container); give --model_name=iris"
     )
     plan(model(transformer={**SIDE, "args": ["--model_name=iris", *SIDE["args"]]}), deployment_mode="Knative")
+
+
+def test_a_runtime_the_platform_does_not_install_keeps_its_ports_unknown() -> None:
+    # kserve/website versioned_docs/version-0.20/.../collocation/collocation.md, "Defining Collocation In
+    # ServingRuntime": the model names pytorch-collocation, a ServingRuntime with a transformer-container of its own,
+    # which KServe merges with the InferenceService's (MergeRuntimeContainers); mlplatform sees neither its ports
+    # nor that container
+    got = _error(
+        format="pytorch",
+        storageUri="gs://kfserving-examples/models/torchserve/image_classifier/v1",
+        runtime="pytorch-collocation",
+        transformer=SIDE,
+    )
+    assert got.endswith(
+        "transformer.collocated: true is not allowed; runtime pytorch-collocation is not one the platform installs, "
+        "so the ports its server takes in the pod (and a transformer-container of its own, which KServe would merge "
+        "with this one) are unknown; give the transformer pods of its own (collocated: false) or use an installed "
+        "runtime"
+    ), got
