@@ -252,9 +252,9 @@ class TransformerSpec(ComponentSpec):
     (
         "Run the transformer in the predictor's pods (KServe's ``transformer-container``) instead of its own, "
         "beside a custom ``container`` predictor on another port or the model server of a runtime the platform "
-        "installs (not the Hugging Face server), whose ports it must leave free (``runtimes.SERVER_PORTS``: 8080 for every runtime, so give "
-        "``--http_port=<port>`` in its args); it calls the server on localhost (``--predictor_host=localhost:<port>`` "
-        "in its args). No own scaling, timeout or containerConcurrency."
+        "installs (not the Hugging Face server), whose ports it must leave free (``runtimes.SERVER_PORTS``: 8080 "
+        "for every runtime, so give ``--http_port=<port>`` in its args); it calls the server on localhost "
+        "(``--predictor_host=localhost:<port>`` in its args). No own scaling, timeout or containerConcurrency."
     )
 
     storage_uri: str | None = None
