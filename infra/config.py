@@ -41,6 +41,7 @@ from components.serving.spec import (  # noqa: F401 - reserved_namespaces, MAX_A
 from components.serving.stack_runtime import (
     RuntimeSpec,
     agent_port_problem,
+    collocated_runtime_problem,
     model_runtime_problem,
     namespaced,
     stack_problems,
@@ -379,6 +380,7 @@ class StackConfig(Spec):
             dashboards[dashboard] = name
             reach = model_runtime_problem(model.runtime, model.namespace, self.runtimes)
             reach = reach or agent_port_problem(model, self.runtimes)
+            reach = reach or collocated_runtime_problem(model, self.runtimes)
             if reach is not None:
                 raise field_error(f"{base}.{reach[0]}", reach[1], reach[2])
             for path, value, accepted in platform_problems(

@@ -694,14 +694,21 @@ def _autoscaler_class(ctx: _Ctx, path: Path_, value: Any) -> None:
     # (components/serving/_runtime.py isvc_annotations); whether keda fits is decided once the predictor is read
     # (_check_scaling). KServe reads the class in Standard mode only (inference_service_validation.go
     # validateAutoScalingCompExtension, v0.20.0).
-    if value in ("hpa", KEDA) and ctx.stack.deployment_mode == "Standard":
+    if value in ("hpa", KEDA, NO_AUTOSCALER) and ctx.stack.deployment_mode == "Standard":
         ctx.out.autoscaler_class = (path, str(value))
         return
     raise _refuse(
         path,
         f"{value}: mlplatform scales with Knative's autoscaler (Knative mode), the HPA or, on vLLM's metrics, KEDA "
-        "(Standard)",
+        "(Standard; none there too: a fixed count)",
     )
+
+
+NO_AUTOSCALER = "none"
+"""``constants.AutoscalerClassNone``: KServe v0.20.0 makes no HPA (reconcilers/hpa/hpa_reconciler.go
+``shouldCreateHPA``) and sets the Deployment's ``replicas`` to the predictor's ``minReplicas``
+(reconcilers/deployment/deployment_reconciler.go ``createRawDefaultDeployment``), Kubernetes' default 1 without it.
+mlplatform keeps that count with ``minReplicas`` = ``maxReplicas`` (its HPA then cannot change it)."""
 
 
 def _knative_target(ctx: _Ctx, path: Path_, value: Any) -> None:
@@ -788,6 +795,41 @@ def _model_size(ctx: _Ctx, path: Path_, value: Any) -> None:
         ctx.note(path, f"{show(value)}: written as {written!r}")
 
 
+def _tag_routing(ctx: _Ctx, path: Path_, value: Any) -> None:
+    """``serving.kserve.io/enable-tag-routing``: ``tagRouting: true``. KServe v0.20.0 reads it in Knative mode only
+    and only as ``"true"`` (reconcilers/knative/ksvc_reconciler.go: ``value == "true"`` tags the newest revision
+    ``latest``), so another text turns nothing on."""
+    if not isinstance(value, str):
+        raise _refuse(path, _not_text(value))
+    if ctx.stack.deployment_mode != "Knative":
+        raise _refuse(
+            path,
+            f"{value}: KServe tags revisions in Knative mode only, and the stack {ctx.stack.name} serves every model "
+            "in Standard mode",
+        )
+    if value == "true":
+        ctx.entry["tagRouting"] = True
+        ctx.keep(path)
+    else:
+        ctx.note(path, f'{value}: KServe turns tag routing on for "true" only; left out')
+
+
+def _storage_readonly(ctx: _Ctx, path: Path_, value: Any) -> None:
+    """``storage.kserve.io/readonly``: how KServe mounts a ``pvc://`` model, read-only unless ``"false"``
+    (pkg/webhook/admission/pod/storage_initializer_injector.go ``GetStorageInitializerReadOnlyFlag``, v0.20.0).
+    mlplatform leaves KServe's default: a model reads its storage and never writes it, as its cloud identity only
+    reads (a writable claim would let one model change what another serves)."""
+    if not isinstance(value, str):
+        raise _refuse(path, _not_text(value))
+    if value == "false":
+        raise _refuse(
+            path,
+            "false: mlplatform mounts a model's pvc:// storage read-only, KServe's default (a model reads its "
+            "storage and never writes it); leave it out",
+        )
+    ctx.note(path, f'{value}: KServe mounts a pvc:// model read-only unless "false", as mlplatform leaves it')
+
+
 MAX_MODEL_SIZE_GB = 10000
 """``ModelSpec.modelSizeGb``'s bound (components/serving/spec.py)."""
 
@@ -804,6 +846,8 @@ ANNOTATION_ROWS: dict[str, Row] = {
     "autoscaling.knative.dev/class": _knative_class,
     "sidecar.istio.io/inject": _istio_inject,
     "mlplatform.io/model-size-gb": _model_size,
+    "serving.kserve.io/enable-tag-routing": _tag_routing,
+    "storage.kserve.io/readonly": _storage_readonly,
     "serving.kserve.io/enable-prometheus-scraping": _ignored(
         "the platform's PodMonitor scrapes the model's metrics (monitoring on)"
     ),
@@ -1520,7 +1564,18 @@ def _external_metric(ctx: _Ctx, where: Path_, metric: dict[str, Any]) -> None:
     from components.serving.spec import MAX_SCALING_TARGET
 
     _only(where, metric, {"type", "external"}, "autoScaling metric")
-    ext = _only((*where, "external"), metric.get("external"), {"metric", "target"}, "external metric")
+    ext = _only(
+        (*where, "external"), metric.get("external"), {"metric", "target", "authenticationRef"}, "external metric"
+    )
+    if isinstance(ext.get("metric"), dict) and "authModes" in ext["metric"]:
+        # kserve/website .../autoscaling/keda-autoscaler.md writes it here; the v0.20.0 CRD's metric has backend,
+        # namespace, query and serverAddress only (additionalProperties: false), and authModes under
+        # external.authenticationRef (ExtMetricAuthentication)
+        raise _refuse(
+            (*where, "external", "metric", "authModes"),
+            "not a field of KServe v0.20.0's metric, so the API server refuses it (its CRD puts authModes in "
+            "external.authenticationRef)",
+        )
     source = _only(
         (*where, "external", "metric"), ext.get("metric"), {"backend", "serverAddress", "query"}, "external metric"
     )
@@ -1577,6 +1632,36 @@ def _external_metric(ctx: _Ctx, where: Path_, metric: dict[str, Any]) -> None:
             (*where, "external", "metric", "serverAddress"),
             f"the platform's Prometheus ({prometheus_url()}) answers the query",
         )
+    if "authenticationRef" in ext:
+        _keda_authentication(ctx, (*where, "external", "authenticationRef"), ext["authenticationRef"])
+
+
+def _keda_authentication(ctx: _Ctx, path: Path_, value: Any) -> None:
+    """``external.authenticationRef`` (KServe v0.20.0 ``ExtMetricAuthentication``: ``authModes`` and
+    ``authenticationRef.name``, which reconcilers/keda/keda_reconciler.go puts on the KEDA trigger): the credentials
+    of the manifest's own Prometheus. mlplatform's query goes to the platform's Prometheus, which serves its API
+    without credentials (kube-prometheus-stack 88.5.3 ``prometheus.prometheusSpec.web: {}``: no web config), so the
+    TriggerAuthentication is not used: said in a note. The page's form (``authenticationRef: {name}``) is not the
+    CRD's, and the API server refuses it."""
+    from components.serving.llm_scaling import prometheus_url
+
+    if not isinstance(value, dict):
+        raise _refuse(path, "give a map (authModes, authenticationRef)")
+    if "name" in value:
+        raise _refuse(
+            (*path, "name"),
+            "not a field of KServe v0.20.0's authenticationRef, so the API server refuses it (its CRD: "
+            "authenticationRef: {authModes, authenticationRef: {name}})",
+        )
+    _only(path, value, {"authModes", "authenticationRef"}, "authentication")
+    ref = value.get("authenticationRef")
+    if not isinstance(ref, dict) or set(ref) != {"name"} or not isinstance(ref["name"], str):
+        raise _refuse((*path, "authenticationRef"), "give authenticationRef: {name: <TriggerAuthentication>}")
+    ctx.note(
+        path,
+        f"the platform's Prometheus ({prometheus_url()}) answers without credentials; the TriggerAuthentication "
+        f"{ref['name']} is not used",
+    )
 
 
 def _resource_metric(ctx: _Ctx, where: Path_, metric: dict[str, Any]) -> None:
@@ -1615,6 +1700,23 @@ def _check_scaling(ctx: _Ctx) -> None:
 
     llm = is_llm(ctx.out.entry.get("scaling", {}).get("metric"))
     given = ctx.out.autoscaler_class
+    if given is not None and given[1] == NO_AUTOSCALER:
+        path, value = given
+        if llm:
+            raise _refuse(path, f"{value}: a vLLM metric scales through KEDA (autoscalerClass: keda)")
+        scaling = ctx.out.entry.setdefault("scaling", {})
+        count = scaling.get("minReplicas", 1)
+        if scaling.get("maxReplicas", count) != count:
+            at = ("spec", "predictor", "maxReplicas")
+            ctx.out.kept = [(s, r) for s, r in ctx.out.kept if s != at]
+            ctx.note(at, f"{scaling['maxReplicas']}: KServe reads no maxReplicas without an autoscaler (none)")
+        scaling.update(minReplicas=count, maxReplicas=count)
+        ctx.note(
+            path,
+            f"none: KServe runs no autoscaler and keeps minReplicas pods ({count}); mlplatform keeps {count} with "
+            f"minReplicas = maxReplicas = {count} (KServe's HPA cannot change the count)",
+        )
+        given = None
     if given is not None:
         path, value = given
         if value == KEDA and not llm and ctx.out.entry.get("scaling", {}).get("metric") == "cpu":

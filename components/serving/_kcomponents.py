@@ -252,10 +252,17 @@ def isvc_spec(spec: ModelSpec, given: _runtime.PredictorInputs, predictor: dict[
     out: dict[str, Any] = {"predictor": predictor}
     if spec.transformer is not None and spec.transformer.collocated:
         # KServe's collocation: transformer-container beside kserve-container, the only one declaring a port
-        # (Knative serves one port per pod; predictor.go buildPodSpec, kserve/website collocation.md)
-        server = {k: v for k, v in predictor["containers"][0].items() if k != "ports"}
+        # (Knative serves one port per pod; predictor.go buildPodSpec, kserve/website collocation.md). Beside a
+        # runtime's server (the predictor's model), the transformer-container is the predictor's one container:
+        # buildPodSpec puts it after the runtime's kserve-container, which declares no port in the runtimes we
+        # install (upstream/reference/kserve-v0.20.0-clusterservingruntimes.yaml), and GetImplementations still
+        # finds the model alone (no container is named kserve-container: predictor.go, v0.20.0)
         side = {**_container(spec, spec.transformer, spec.transformer.protocol), "name": TRANSFORMER_CONTAINER}
-        predictor["containers"] = [server, side]
+        if "model" in predictor:
+            predictor["containers"] = [side]
+        else:
+            server = {k: v for k, v in predictor["containers"][0].items() if k != "ports"}
+            predictor["containers"] = [server, side]
     elif spec.transformer is not None:
         out["transformer"] = transformer(spec, given)
     if spec.explainer is not None:

@@ -26,7 +26,7 @@ from components.platform.knative import MAX_REVISION_TIMEOUT
 from components.serving import llm_scaling, runtimes
 from components.serving.kspec import PortSpec, ProbeSpec
 from components.serving.logger_spec import REQUEST_ID_HEADER, VERSION_ANNOTATION, served_fingerprint
-from components.serving.spec import HF_SERVER_RUNTIMES, ModelSpec, _same_option, size_text
+from components.serving.spec import HF_SERVER_RUNTIMES, TAG_ROUTING_ANNOTATION, ModelSpec, _same_option, size_text
 
 CPU_READY_SECONDS = 600
 """The progress deadline of a CPU model (Knative's own default), set per revision so it does not depend on the
@@ -107,6 +107,9 @@ def isvc_annotations(
         out[KSERVE_AUTOSCALER_CLASS] = llm_scaling.KEDA_CLASS if llm_scaling.is_llm(scaling.metric) else "hpa"
         return out
     out[SCALE_DOWN_DELAY] = scaling.scale_down_delay
+    if spec.tag_routing:
+        # KServe tags the newest revision "latest" (ksvc_reconciler.go, v0.20.0; spec.LATEST_TAG)
+        out[TAG_ROUTING_ANNOTATION] = "true"
     if scaling.resolved_metric(deployment_mode) in ("cpu", "memory"):
         # KServe admits cpu and memory in Knative mode only with Knative's HPA class (validateAutoScalingCompExtension
         # -> validateScalingHPACompExtension when autoscaling.knative.dev/class is hpa; else only concurrency and

@@ -250,8 +250,10 @@ class TransformerSpec(ComponentSpec):
     """The inference protocol callers speak to the transformer (its ``PROTOCOL``; KServe's default ``v1``)."""
     collocated: bool = False
     (
-        "Run the transformer in the predictor's pods (KServe's ``transformer-container``) instead of its own; needs "
-        "a custom ``container`` predictor on another port, which the transformer calls on localhost "
+        "Run the transformer in the predictor's pods (KServe's ``transformer-container``) instead of its own, "
+        "beside a custom ``container`` predictor on another port or the model server of a runtime the platform "
+        "installs (not the Hugging Face server), whose ports it must leave free (``runtimes.SERVER_PORTS``: 8080 "
+        "for every runtime, so give ``--http_port=<port>`` in its args); it calls the server on localhost "
         "(``--predictor_host=localhost:<port>`` in its args). No own scaling, timeout or containerConcurrency."
     )
 
@@ -622,22 +624,22 @@ def components_platform_problems(
 
 
 def collocation_problems(
-    transformer: TransformerSpec | None, predictor: ContainerSpec | None
+    transformer: TransformerSpec | None,
+    predictor: ContainerSpec | None,
+    runtime: str | None = None,
+    fmt: str | None = None,
+    protocol: str | None = None,
 ) -> list[tuple[str, object, str]]:
     """What KServe's collocation needs of the predictor (kserve/website versioned_docs/version-0.20
-    .../transformers/collocation/collocation.md): the model server is a custom container (a runtime's server keeps
-    port 8080, which the transformer serves on), on another port than the transformer's."""
+    .../transformers/collocation/collocation.md): the ``transformer-container`` and the model server listen on
+    different ports of the one pod. A custom container (``predictor``) serves on its own port; a runtime's server
+    (``predictor`` None: ``runtime``, the runtime KServe serves format ``fmt`` with, at ``protocol``) on the ports
+    :data:`runtimes.SERVER_PORTS` lists, which KServe does not move (components/predictor.go ``buildPodSpec``
+    v0.20.0 appends the transformer-container beside the runtime's ``kserve-container`` unchanged)."""
     if transformer is None or not transformer.collocated:
         return []
     if predictor is None:
-        return [
-            (
-                "transformer.collocated",
-                True,
-                "needs a custom container predictor (container) serving on another port: a runtime's model server "
-                "keeps 8080, the transformer's",
-            )
-        ]
+        return _runtime_collocation_problems(transformer, runtime, fmt, protocol)
     if predictor.port.number == transformer.container.port.number:
         return [
             (
@@ -647,6 +649,69 @@ def collocation_problems(
                 "such as 8085",
             )
         ]
+    return []
+
+
+def _runtime_collocation_problems(
+    transformer: TransformerSpec, runtime: str | None, fmt: str | None, protocol: str | None
+) -> list[tuple[str, object, str]]:
+    """A collocated transformer beside a runtime's model server (:func:`collocation_problems`)."""
+    from components.serving import runtimes, server_args
+
+    if fmt == "huggingface":
+        # callers would reach the transformer, while the platform's LLM settings (the OpenAI routes admitted to
+        # callers, vLLM's options, KEDA on vLLM's metrics) are made for the Hugging Face server itself
+        return [
+            (
+                "transformer.collocated",
+                True,
+                "not offered before the Hugging Face server (its OpenAI routes and LLM settings are the server's); "
+                "give the transformer pods of its own (collocated: false)",
+            )
+        ]
+    if protocol == "grpc-v2":
+        # the runtime's gRPC port would be the pod's second declared port (_runtime.model_container renders it as
+        # model.ports), and Knative serves one port per pod: the transformer's, which serves HTTP
+        return [
+            (
+                "protocol",
+                protocol,
+                "with a collocated transformer callers reach the transformer, which serves HTTP (the pod's one port); "
+                "give v1 or v2",
+            )
+        ]
+    ports = runtimes.SERVER_PORTS.get(runtime or "")
+    if ports is None and runtime is not None and runtime not in runtimes.BY_NAME:
+        # a ServingRuntime the platform does not install, named by the model: the stack's own (an auto-selected one
+        # is stack_runtime.collocated_runtime_problem's) or the cluster owner's, whose server's ports mlplatform
+        # cannot see, and whose own transformer-container KServe would merge with this one (predictor.go
+        # buildPodSpec: MergeRuntimeContainers), so the pod that runs is not the one the platform's policies judge
+        return [
+            (
+                "transformer.collocated",
+                True,
+                f"runtime {runtime} is not one the platform installs, so the ports its server takes in the pod (and "
+                "a transformer-container of its own, which KServe would merge with this one) are unknown; give the "
+                "transformer pods of its own (collocated: false) or use an installed runtime",
+            )
+        ]
+    if ports is None:
+        return []  # no runtime: spec.runtimes_problem says why
+    taken = ", ".join(str(p) for p in ports)
+    where = f"{runtime}'s model server listens on {taken} in the same pod (KServe does not move it)"
+    port = transformer.container.port.number
+    if port in ports:
+        return [
+            (
+                "transformer.container.port.number",
+                port,
+                f"{where}; give the transformer another port with --http_port=<port> in its args and "
+                "container.port.number, and call the server at --predictor_host=localhost:8080",
+            )
+        ]
+    flagged = server_args.port_flag(transformer.args, ports, (server_args.GRPC_PORT_FLAG,))
+    if flagged is not None:
+        return [(f"transformer.args.{flagged}", transformer.args[flagged], f"{where}; give another port")]
     return []
 
 

@@ -39,7 +39,13 @@ from components.platform.handles import PlatformHandles
 from components.serving import _auth, _kcomponents, _monitoring, _netpol, _runtime, llm_scaling, server_args
 from components.serving.namespace import create_namespace
 from components.serving.spec import ModelSpec, check_model_name, platform_problems, size_text
-from components.serving.stack_runtime import RuntimeSpec, agent_port_problem, model_runtime_problem, namespaced
+from components.serving.stack_runtime import (
+    RuntimeSpec,
+    agent_port_problem,
+    collocated_runtime_problem,
+    model_runtime_problem,
+    namespaced,
+)
 
 ISVC_TOKEN = f"kubernetes:{_runtime.ISVC_API_VERSION}:InferenceService"
 ISTIO_SECURITY = "security.istio.io/v1"
@@ -123,6 +129,7 @@ def check(
     stack_runtimes = stack_runtimes or {}
     reach = model_runtime_problem(spec.runtime, spec.namespace, stack_runtimes)
     reach = reach or agent_port_problem(spec, stack_runtimes)
+    reach = reach or collocated_runtime_problem(spec, stack_runtimes)
     if reach is not None:
         raise SpecError(*reach)
     for path, value, accepted in platform_problems(

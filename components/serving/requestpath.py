@@ -1155,10 +1155,11 @@ def inference_requests(isvc: Mapping[str, Any]) -> list[tuple[str, str]]:
     name = isvc["metadata"]["name"]
     predictor = isvc["spec"].get("transformer") or isvc["spec"]["predictor"]  # callers speak to the entry
     model = predictor.get("model")
-    if model is None:  # a custom container: its protocol is its PROTOCOL variable (predictor_custom.go GetProtocol)
-        containers = predictor.get("containers") or [{}]
-        # CustomPredictor.GetProtocol: a collocated transformer-container's PROTOCOL first (predictor_custom.go)
-        side = [c for c in containers if c.get("name") == "transformer-container"]
+    containers = predictor.get("containers") or [{}]
+    # a collocated transformer-container is what callers reach in the pod, beside a custom container or a runtime's
+    # server: its PROTOCOL (CustomPredictor.GetProtocol reads it first, predictor_custom.go v0.20.0)
+    side = [c for c in containers if c.get("name") == "transformer-container"]
+    if model is None or side:  # a custom container: its protocol is its PROTOCOL variable (GetProtocol)
         env = (side or containers)[0].get("env") or []
         protocol = next((e.get("value") for e in env if e.get("name") == _runtime.PROTOCOL_ENV), "v1")
         return [("POST", f"/v2/models/{name}/infer" if protocol == "v2" else f"/v1/models/{name}:predict")]

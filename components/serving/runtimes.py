@@ -263,6 +263,47 @@ not list (pkg/controller/v1beta1/inferenceservice/components/predictor.go, "does
 version"). kserve-huggingfaceserver is left out (its server may not be the kserve ModelServer: the vLLM backend)."""
 
 
+SERVER_PORTS: dict[str, tuple[int, ...]] = {
+    **dict.fromkeys(
+        (
+            "kserve-autogluonserver",
+            "kserve-lgbserver",
+            "kserve-paddleserver",
+            "kserve-pmmlserver",
+            "kserve-predictiveserver",
+            "kserve-sklearnserver",
+            "kserve-xgbserver",
+        ),
+        (8080, 8081),
+    ),
+    "kserve-mlserver": (8080, 9000, 8082),
+    "kserve-tensorflow-serving": (8080, 9000),
+    "kserve-tritonserver": (8080, 9000, 8002),
+    "kserve-torchserve": (8080, 8081),
+    "kserve-vllmserver": (8080,),
+}
+"""The pod ports each installed runtime's model server listens on, which a collocated ``transformer-container`` in
+the same pod cannot take (KServe v0.20.0 sets no port of its own for it: components/predictor.go ``buildPodSpec``
+appends the transformer-container beside the runtime's ``kserve-container`` unchanged). From the runtime's container
+(upstream/reference/kserve-v0.20.0-clusterservingruntimes.yaml) and its server's defaults:
+
+- the kserve Python servers: ``--http_port=8080`` in the runtime's args and the gRPC server on 8081 by default
+  (:data:`V2_GRPC_PORTS`);
+- kserve-mlserver: ``MLSERVER_HTTP_PORT=8080``, ``MLSERVER_GRPC_PORT=9000`` in its env, and MLServer's metrics server
+  on ``metrics_port`` 8082 by default (SeldonIO/MLServer mlserver/settings.py ``metrics_port: int = 8082``);
+- kserve-tensorflow-serving: ``--rest_api_port=8080`` and ``--port=9000`` (gRPC) in its args;
+- kserve-tritonserver: ``--http-port=8080``, ``--grpc-port=9000`` in its args and the metrics server on 8002 by
+  default (triton-inference-server/server src/main.cc ``metrics_port_ = 8002``);
+- kserve-torchserve (image ``pytorch/torchserve-kfs:0.9.0``): the image's entrypoint starts TorchServe, then KServe's
+  wrapper ``ModelServer(http_port=8080, grpc_port=8081)`` (pytorch/serve v0.9.0 kubernetes/kserve/
+  dockerd-entrypoint.sh, kserve_wrapper/__main__.py); TorchServe's own addresses come from the model's
+  ``config/config.properties`` (8085 in KServe's examples), which mlplatform cannot read;
+- kserve-vllmserver: ``--port=8080`` in its args.
+
+kserve-huggingfaceserver is left out: a collocated transformer is not offered before it
+(:func:`components.serving.kcomponents.collocation_problems`)."""
+
+
 def grpc_serving(fmt: str, runtime: str | None = None, version: str | None = None) -> tuple[str, str, int] | None:
     """How a ``grpc-v2`` model is served: (runtime, the predictor's ``protocolVersion``, gRPC port), or None.
 

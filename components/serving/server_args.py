@@ -482,11 +482,19 @@ def agent_port_flag(args: Sequence[str], flags: Sequence[str] = (HTTP_PORT_FLAG,
     port (``--http_port=9081``, ``--grpc_port 9081``, an abbreviation or the dashed spelling), or None."""
     from components.serving.kcomponents import AGENT_PORT
 
+    return port_flag(args, (AGENT_PORT,), flags)
+
+
+def port_flag(
+    args: Sequence[str], ports: Sequence[int], flags: Sequence[str] = (HTTP_PORT_FLAG, GRPC_PORT_FLAG)
+) -> int | None:
+    """The index of the argument in ``args`` that puts a kserve model server's port given by ``flags`` on one of
+    ``ports`` (``--grpc_port=8081``, ``--grpc_port 8081``, an abbreviation or the dashed spelling), or None."""
     for i, arg in enumerate(args):
         if not any(_same(flag, arg) for flag in flags):
             continue
         value = _value(args, i)
-        if value is not None and argparse_int(value) == AGENT_PORT:
+        if value is not None and argparse_int(value) in ports:
             return i
     return None
 
@@ -521,25 +529,34 @@ def component_model_name_problems(
     served = served_model_name(name, model)
     problems: list[tuple[str, object, str]] = []
     for key, part in parts.items():
-        if part is None or getattr(part, "collocated", False):
+        if part is None:
             continue
+        # a collocated transformer beside the runtime's server (a custom container's is the container's to match,
+        # and the runtime is None then) calls it on localhost by its own --model_name: KServe appends nothing to a
+        # transformer-container's args (predictor.go buildPodSpec, v0.20.0)
+        collocated = getattr(part, "collocated", False)
         # the name it calls the predictor by: KServe's appended --model_name <isvc> when its args have no arg
         # starting with --model_name, else the last one argparse reads (an abbreviation too, --model_n=other),
         # else model_server.py's default
-        at, value = component_value(part.args, MODEL_NAME_PREFIX, name)
+        at, value = component_value(part.args, MODEL_NAME_PREFIX, None if collocated else name)
         if (value if value is not None else MODEL_NAME_DEFAULT) == served:
             continue
         if at is None:
             at = next((i for i, arg in enumerate(part.args) if arg.startswith(MODEL_NAME_PREFIX)), None)
             if at is None:
                 continue  # KServe's own --model_name: the model's --model_name is served_name_problems'
+        passes = (
+            "KServe passes nothing to a collocated transformer-container); give --model_name=" + served
+            if collocated
+            else f"KServe passes --model_name {served} when no arg starts with --model_name); give "
+            f"--model_name={served} or remove it"
+        )
         problems.append(
             (
                 f"{key}.args.{at}",
                 part.args[at],
                 f"the {key} calls the predictor by its --model_name (argparse keeps the last one, an abbreviation "
-                f"too), and {runtime} serves the model as {served} (KServe passes --model_name {served} when no arg "
-                f"starts with --model_name); give --model_name={served} or remove it",
+                f"too), and {runtime} serves the model as {served} ({passes}",
             )
         )
     return problems

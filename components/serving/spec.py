@@ -479,6 +479,13 @@ class ModelSpec(Spec):
     """Replica counts and the autoscaling metric."""
     canary_traffic_percent: int | None = Field(default=None, ge=0, le=100)
     """Percent of traffic (0-100) for the newest revision; Knative mode only."""
+    tag_routing: bool = False
+    (
+        "Also serve the newest revision on a host of its own, ``latest-<name>-predictor-<namespace>.<domain>`` "
+        "(``...svc.cluster.local`` for an internal model), beside the ``prev-`` host KServe gives the previous one "
+        "while a canary takes less than 100 percent: KServe's ``serving.kserve.io/enable-tag-routing``. Each tagged "
+        "host reaches the same pods with the same access rules. Knative mode only. Default: false."
+    )
     rollout: RolloutSpec | None = None
     """How new pods replace old ones in Standard mode (maxSurge, maxUnavailable). Default: KServe's."""
     container_concurrency: int | None = Field(default=None, ge=0, le=1000)
@@ -757,6 +764,12 @@ def platform_problems(
                 "canary rollouts need revisions (platform.deploymentMode: Knative); remove it in Standard mode",
             )
         )
+    if spec.tag_routing:
+        # only KServe's Knative reconciler reads serving.kserve.io/enable-tag-routing (reconcilers/knative/
+        # ksvc_reconciler.go, v0.20.0): Standard mode has no revisions to tag
+        problems.append(
+            ("tagRouting", True, "tags name revisions (platform.deploymentMode: Knative); remove it in Standard mode")
+        )
     if "scale_down_delay" in scaling.model_fields_set:
         # red14h break 7: only Knative's autoscaler reads autoscaling.knative.dev/scale-down-delay; KServe v0.20.0's
         # Standard-mode autoscalers set no delay from it (pkg/controller/v1beta1/inferenceservice/reconcilers/hpa/
@@ -824,6 +837,17 @@ domain template, and refuses the route when any label of the host exceeds 63 cha
 every label with ``IsDNS1123Label``; knative/serving knative-v1.21.3)."""
 
 
+LATEST_TAG = "latest"
+"""The tag KServe v0.20.0 gives the newest revision's traffic target when the InferenceService has
+``serving.kserve.io/enable-tag-routing: "true"`` (:data:`TAG_ROUTING_ANNOTATION`; reconcilers/knative/
+ksvc_reconciler.go: ``latestTarget.Tag = "latest"``, with or without a canary); Knative serves it on
+``latest-<name>-predictor-<namespace>``, as :data:`CANARY_TAG`."""
+TAG_ROUTING_ANNOTATION = "serving.kserve.io/enable-tag-routing"
+"""``constants.EnableRoutingTagAnnotationKey`` (pkg/constants/constants.go v0.20.0); KServe reads the value
+``"true"`` only, from the predictor's annotations, which take the InferenceService's (predictor.go
+``buildObjectMeta``; not in the default ``ServiceAnnotationDisallowedList``, constants.go)."""
+
+
 def check_model_name(name: str, namespace: str, spec: ModelSpec | None = None) -> str | None:
     """Why ``name`` cannot be a model name in ``namespace``, or None when it can.
 
@@ -841,6 +865,13 @@ def check_model_name(name: str, namespace: str, spec: ModelSpec | None = None) -
     host = f"{name}-predictor-{namespace}"
     if len(host) > 63:
         return f"'{host}' is {len(host)} characters; keep <name>-predictor-<namespace> within 63"
+    if spec is not None and spec.tag_routing:
+        tagged = f"{LATEST_TAG}-{host}"
+        if len(tagged) > 63:
+            return (
+                f"with tagRouting the newest revision is served at '{tagged}', {len(tagged)} characters; keep "
+                "latest-<name>-predictor-<namespace> within 63 (Knative's host label limit)"
+            )
     percent = spec.canary_traffic_percent if spec is not None else None
     if percent is not None and percent < 100:
         tagged = f"{CANARY_TAG}-{host}"
@@ -991,7 +1022,15 @@ def model_problems(model: ModelSpec) -> list[tuple[str, object, str]]:
         # the transformer-container is in the predictor's pod, where the model's logger or batcher puts the agent
         problems.append(("transformer.container.port.number", AGENT_PORT, f"{AGENT_PORT_USER}; give another"))
     problems.extend(_agent_flag_problems(model, agent))
-    problems.extend(collocation_problems(model.transformer, model.container))
+    problems.extend(
+        collocation_problems(
+            model.transformer,
+            model.container,
+            server_args.serving_runtime(model),
+            model.format,
+            model.effective_protocol,
+        )
+    )
     problems.extend(
         explainer_storage_problems(model.explainer, model.public_storage, model.storage_secret, model.transformer)
     )

@@ -361,6 +361,32 @@ def agent_port_problem(model: ModelSpec, stack_runtimes: Mapping[str, RuntimeSpe
     )
 
 
+def collocated_runtime_problem(
+    model: ModelSpec, stack_runtimes: Mapping[str, RuntimeSpec]
+) -> tuple[str, object, str] | None:
+    """A collocated transformer beside a stack runtime's server: the runtime's container declares its one port
+    (:func:`container`), so the pod would declare two (the transformer-container's too, KServe v0.20.0 predictor.go
+    ``buildPodSpec``), and Knative serves one port per pod (knative/serving pkg/apis/serving/k8s_validation.go: "more
+    than one container port is set", "Only a single port is allowed across all containers"); in Standard mode KServe's
+    Service would target the transformer's and the runtime's server would keep a port the platform's policies do not
+    describe. The runtime is the one KServe uses: named, or auto-selected with the namespace's runtimes first."""
+    if model.container is not None or model.transformer is None or not model.transformer.collocated:
+        return None
+    protocol = None if model.effective_protocol == "openai" else model.effective_protocol
+    used, _ = runtimes.select(
+        model.format or "", protocol, model.runtime, model.format_version, namespaced(stack_runtimes, model.namespace)
+    )
+    spec = stack_runtimes.get(used or "")
+    if spec is None or used in runtimes.BY_NAME or spec.namespace != model.namespace:
+        return None
+    return (
+        "transformer.collocated",
+        True,
+        f"runtime {used} is the stack's own, whose container declares port {spec.container.port.number}, and the pod "
+        "may declare one port (the transformer's); give the transformer pods of its own (collocated: false)",
+    )
+
+
 def container(spec: RuntimeSpec) -> dict[str, Any]:
     """The runtime's ``kserve-container``: image, command, args, one port, env, probes, resources and the platform's
     restricted security context."""

@@ -419,9 +419,12 @@ def test_a_collocated_transformer_keeps_the_models_access_promise(access: dict[s
     ("overrides", "line"),
     [
         (
+            # beside a runtime's server (tests/serving/test_collocation_runtime.py): its port 8080 is the server's
             {"transformer": COLLOCATED},
-            "transformer.collocated: true is not allowed; needs a custom container predictor (container) serving on "
-            "another port: a runtime's model server keeps 8080, the transformer's",
+            "transformer.container.port.number: 8080 is not allowed; kserve-sklearnserver's model server listens on "
+            "8080, 8081 in the same pod (KServe does not move it); give the transformer another port with "
+            "--http_port=<port> in its args and container.port.number, and call the server at "
+            "--predictor_host=localhost:8080",
         ),
         (
             {"format": None, "container": {"image": "ghcr.io/acme/s:1"}, "transformer": COLLOCATED},
