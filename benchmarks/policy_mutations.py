@@ -458,6 +458,22 @@ qwen-chat asking two L4s: GKE's device plugin refuses more than one share a cont
 (container-engine-accelerators gpusharing.go ``ValidateRequest``), so the program refuses it (fix17h, the GKE case of
 rev17i i25: every pool of the accelerator shares its GPUs)."""
 _LOCAL_MODELS = _LOCAL["mlplatform:models"]
+_QUICK_IDLE = {"minReplicas": 0, "maxReplicas": 3, "scaleDownDelay": "0s"}
+TWICE_CALLED = "local:" + json.dumps({
+    "mlplatform:models": {
+        **_LOCAL_MODELS,
+        "sklearn-iris": {**_LOCAL_MODELS["sklearn-iris"], "scaling": _QUICK_IDLE},
+        "iris-b": {**_LOCAL_MODELS["sklearn-iris"], "scaling": _QUICK_IDLE}},
+    "mlplatform:pipelines": {"twice": {
+        "access": PIPELINES["front"]["access"], "scaling": {"minReplicas": 1},
+        "nodes": {"root": {"routerType": "Sequence", "steps": [
+            {"serviceName": "iris-b"}, {"serviceName": "sklearn-iris", "data": "$response"},
+            {"serviceName": "iris-b", "data": "$response"}]}}}},
+})  # fmt: skip
+"""The local stack with a pipeline calling iris-b, then sklearn-iris, then iris-b again, both CPU models at zero with
+no scale-down delay: iris-b's idle window (0 s + Knative's 60 s stable window + the platform's 10 min retention) is
+shorter than sklearn-iris's cold start plus a request, so it may start from zero twice: 1800 s of cold starts, which
+with a request exceed max-revision-timeout-seconds (the program refuses it: pipeline.py ``wait_problem``)."""
 STANDARD_INNER_PIPELINE = "local:" + json.dumps({
     "mlplatform:pipelines": {"inner": PIPELINES["inner"]},
     "mlplatform:models": {**_LOCAL_MODELS, "sklearn-iris": {**_LOCAL_MODELS["sklearn-iris"], "scaling": {
@@ -1699,7 +1715,7 @@ MUTATIONS = (
         'rev17f-r11-rule-router-start',
         'policy',
         'components/serving/timeouts.py',
-        '        wait += router_start if router_zero else 0',
+        '        wait += f.cpu_ready if router_zero else 0',
         '        wait += 0',
         'timeouts-cover-cold-start leaves a router at zero its own start (the rule side; graph_wait, which rev17f r11 '
         'slipped, is now shared by the rendering and the rule: its slip is s09)',
@@ -3268,6 +3284,39 @@ MUTATIONS = (
         "if as_map(labels).get(label) == name:",
         "jwt-audiences-rendered takes a RequestAuthentication of another namespace selecting a same-named model as the "
         "model's own",
+    ),
+    # ---- fix17k: rules that read a verdict-deciding figure from the code they judge (issue #17) ----
+    Mutation(
+        "fix17k-01-request-seconds-30",
+        "serving",
+        "components/serving/_runtime.py",
+        "REQUEST_SECONDS = 300",
+        "REQUEST_SECONDS = 30",
+        "every model's timeout is its cold start plus 30 s, not Knative's 300 s request: a request to a model at zero "
+        "is cut 30 s after its pod is up (the rule took its demand from the same constant)",
+        "timeouts-cover-cold-start",
+    ),
+    Mutation(
+        "fix17k-02-max-revision-timeout-600",
+        "platform",
+        "components/platform/knative.py",
+        'MAX_REVISION_TIMEOUT = "1800"',
+        'MAX_REVISION_TIMEOUT = "600"',
+        "max-revision-timeout-seconds 600, not the platform's 1800 s: every model's timeout is capped at 600 s, so a "
+        "CPU model at zero has no time left for its request once its pod is up (the rule took the same cap)",
+        "timeouts-cover-cold-start",
+    ),
+    Mutation(
+        "fix17k-03-stable-window-600",
+        "serving",
+        "components/serving/timeouts.py",
+        "STABLE_WINDOW_SECONDS = 60",
+        "STABLE_WINDOW_SECONDS = 600",
+        "Knative's stable window taken as 600 s, not 60 s: a pipeline member called again after another member's cold "
+        "start is counted warm, so the platform accepts a router whose revision timeout cannot cover both cold starts "
+        "and a request",
+        "timeouts-cover-cold-start",
+        config=TWICE_CALLED,
     ),
 )  # fmt: skip
 EVALUATOR = "components/serving/requestpath.py"

@@ -1,0 +1,140 @@
+"""fix17k: rules that do not share the blind spots of the code they judge (issue #17).
+
+A rule that reads a verdict-deciding constant or helper from the code it judges passes a slip there: the rendering
+and the rule's expectation move together (rev17h h15/h20, rev17i i30, rev17j j25). Each rule here keeps its own copy
+(from the upstream source or the platform's documented promise) and a test pins that copy to the components' value,
+so a slip on either side fails something: in components, the rule in the plan (benchmarks/policy_mutations.py
+``fix17k-*``, and the monkeypatched tests below); in the policy's copy, the pin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from policy.rules import Resource, run_rules
+from support import mutated_resources, rules_named, rules_plan
+
+TIMEOUTS = "timeouts-cover-cold-start"
+
+
+def _failures(
+    stack: str, rule: str, pick: Callable[[Resource], bool], change: Callable[[dict[str, Any]], None]
+) -> list[str]:
+    resources, settings = rules_plan(stack)
+    mutated = mutated_resources(resources, pick, change, exactly=1)
+    return [e["message"] for e in run_rules(mutated, settings, rules=rules_named(rule)) if not e["passed"]]
+
+
+# ------------------------------------------------------------------------------- timeouts-cover-cold-start's figures
+
+
+def test_the_rules_figures_are_the_platforms() -> None:
+    """Every figure timeouts-cover-cold-start holds the chain to is the rule's own (policy/rules/timeouts.py
+    ``figures``) and equal to the one the platform renders with (components/serving/timeouts.py
+    ``platform_figures``: _runtime.CPU_READY_SECONDS, _runtime.REQUEST_SECONDS, knative.MAX_REVISION_TIMEOUT, the
+    Knative and KServe defaults); the platform's longest request is one figure on every side."""
+    from components.platform import istio, knative
+    from components.serving import timeouts
+    from policy.rules import timeouts as rule
+
+    assert rule.figures() == timeouts.platform_figures()
+    assert rule.LONGEST_REQUEST_SECONDS == istio.LONGEST_REQUEST_SECONDS == int(knative.MAX_REVISION_TIMEOUT) == 1800
+    assert rule.REQUEST_SECONDS == rule.KNATIVE_REVISION_TIMEOUT == 300
+
+
+def _sklearn(r: Resource) -> bool:
+    return r.type.endswith(":InferenceService") and r.name == "sklearn-iris-isvc"
+
+
+def _timeout(seconds: int) -> Callable[[dict[str, Any]], None]:
+    def change(p: dict[str, Any]) -> None:
+        p["spec"]["predictor"]["timeout"] = seconds
+
+    return change
+
+
+def _short(timeout: int) -> list[str]:
+    return [
+        f"models/sklearn-iris: activator timeoutSeconds {timeout}s < cold start 600s + request 300s",
+        f"models/sklearn-iris: activator responseStartTimeoutSeconds {timeout}s < cold start 600s + request 300s",
+    ]
+
+
+@pytest.mark.parametrize(("timeout", "expected"), [(900, []), (899, _short(899)), (630, _short(630))])
+def test_a_request_after_a_cold_start_keeps_knatives_300s(timeout: int, expected: list[str]) -> None:
+    """The local stack's sklearn-iris (Knative, CPU, minReplicas 0) needs its 600 s start plus a request, 300 s
+    (Knative's revision-timeout-seconds, knative-v1.21.0 config/core/configmaps/defaults.yaml)."""
+    assert _failures("local", TIMEOUTS, _sklearn, _timeout(timeout)) == expected
+
+
+def test_the_rule_keeps_its_own_request_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """fix17k: ``REQUEST_SECONDS = 30`` in components/serving/_runtime.py renders sklearn-iris's timeout 630 s; the
+    rule took its demand from the same constant and passed. It keeps its own (policy/rules/timeouts.py
+    ``REQUEST_SECONDS``)."""
+    from components.serving import _runtime
+
+    monkeypatch.setattr(_runtime, "REQUEST_SECONDS", 30)
+    assert _failures("local", TIMEOUTS, _sklearn, _timeout(630)) == _short(630)
+
+
+def test_the_rule_keeps_its_own_revision_timeout_cap(monkeypatch: pytest.MonkeyPatch) -> None:
+    """fix17k: ``MAX_REVISION_TIMEOUT = "600"`` in components/platform/knative.py caps every rendered timeout at 600 s,
+    and the rule, taking the same constant as the cap, let a timeout at it pass (a CPU model's first request then has
+    0 s once its pod is up). The rule's cap is the platform's longest request, 1800 s, its own; a timeout above it
+    still fails (Knative's webhook refuses it, and the load balancer cuts it)."""
+    from components.serving import timeouts
+
+    monkeypatch.setattr(timeouts, "MAX_REVISION_TIMEOUT", "600")
+    assert _failures("local", TIMEOUTS, _sklearn, _timeout(600)) == _short(600)
+    assert _failures("local", TIMEOUTS, _sklearn, _timeout(1801)) == [
+        "models/sklearn-iris: activator timeoutSeconds 1801s > max-revision-timeout-seconds 1800",
+        "models/sklearn-iris: activator responseStartTimeoutSeconds 1801s > max-revision-timeout-seconds 1800",
+    ]
+
+
+def _with_transformer(timeout: int) -> dict[str, Any]:
+    """A rendered Knative-mode CPU model at zero behind a transformer at zero (no GPU: a 600 s budget each)."""
+    return {
+        "kind": "InferenceService",
+        "metadata": {"name": "m", "namespace": "models", "annotations": {}},
+        "spec": {
+            "predictor": {"minReplicas": 0, "timeout": 900, "model": {"resources": {"limits": {}}}},
+            "transformer": {"minReplicas": 0, "timeout": timeout},
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("timeout", "expected"),
+    [
+        (1500, []),
+        (1499, ["models/m: transformer timeout 1499s < cold start 1200s (its own 600s + the predictor's 600s) + "
+                "request 300s"]),
+    ],
+)  # fmt: skip
+def test_the_judge_adds_up_a_transformers_wait_on_its_own(
+    monkeypatch: pytest.MonkeyPatch, timeout: int, expected: list[str]
+) -> None:
+    """fix17k: the judge sums a transformer's wait itself (components/serving/timeouts.py ``_component_cold``), not
+    with components/serving/_runtime.py ``component_cold_start_seconds``, which renders the components' timeouts (the
+    review of 9c2eedb merged them, and a slip there then moved both): with that helper broken, the verdict holds."""
+    from components.serving import _runtime, timeouts
+    from policy.rules import timeouts as rule
+
+    monkeypatch.setattr(_runtime, "component_cold_start_seconds", lambda *args, **kwargs: 0)
+    assert timeouts.problems(_with_transformer(timeout), figures=rule.figures()) == expected
+
+
+@pytest.mark.parametrize("component_min", [0, 1])
+@pytest.mark.parametrize("predictor_min", [0, 1])
+@pytest.mark.parametrize("budget", [0, 600, 1290])
+def test_the_judges_sum_is_the_renderers(component_min: int, predictor_min: int, budget: int) -> None:
+    """The judge's own sum and the one the platform renders with agree (a slip on either side fails here)."""
+    from components.serving import _runtime, timeouts
+    from policy.rules import timeouts as rule
+
+    judged = timeouts._component_cold(component_min == 0, predictor_min == 0, budget, rule.CPU_READY_SECONDS)
+    assert judged == _runtime.component_cold_start_seconds(component_min, predictor_min, budget)
