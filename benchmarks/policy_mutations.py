@@ -3318,6 +3318,17 @@ MUTATIONS = (
         "timeouts-cover-cold-start",
         config=TWICE_CALLED,
     ),
+    Mutation(
+        "fix17k-04-activator-sa-controller",
+        "serving",
+        "components/serving/_auth.py",
+        'ACTIVATOR_SERVICE_ACCOUNT = "activator"',
+        'ACTIVATOR_SERVICE_ACCOUNT = "controller"',
+        "every model's AuthorizationPolicy admits the activator's readiness probe from sa/controller (the autoscaler, "
+        "and the activator's account before Knative 1.x split them), not sa/activator: the activator never counts a "
+        "pod ready and a request to a model at zero waits until it times out",
+        "model-inference-api-only",
+    ),
 )  # fmt: skip
 EVALUATOR = "components/serving/requestpath.py"
 EVALUATOR_TESTS = ("tests/serving/test_requestpath.py",)

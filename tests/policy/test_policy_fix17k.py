@@ -138,3 +138,77 @@ def test_the_judges_sum_is_the_renderers(component_min: int, predictor_min: int,
 
     judged = timeouts._component_cold(component_min == 0, predictor_min == 0, budget, rule.CPU_READY_SECONDS)
     assert judged == _runtime.component_cold_start_seconds(component_min, predictor_min, budget)
+
+
+# ------------------------------------------------------------------------------- model-inference-api-only's principals
+
+INFERENCE_ONLY = "model-inference-api-only"
+
+
+def test_the_rules_principals_are_the_platforms() -> None:
+    """The identities model-inference-api-only judges Knative's and Istio's callers by are the rule's own
+    (policy/rules/network.py, from knative/serving knative-v1.21.3 config/core/deployments/activator.yaml and
+    autoscaler.yaml, the Istio gateway chart's service account) and equal to the ones the platform renders in every
+    model's AuthorizationPolicy (components/serving/_auth.py)."""
+    from components.serving import _auth
+    from policy.rules import network
+
+    assert network.KNATIVE_ACTIVATOR == _auth.ACTIVATOR == "cluster.local/ns/knative-serving/sa/activator"
+    assert network.KNATIVE_AUTOSCALER == _auth.AUTOSCALER == "cluster.local/ns/knative-serving/sa/controller"
+    assert network.INGRESS_GATEWAY == _auth.GATEWAY == "cluster.local/ns/istio-system/sa/istio-ingressgateway"
+    assert network.KNATIVE_ACTIVATOR_LABELS == _auth.ACTIVATOR_LABELS
+    assert dict(network.ACTIVATOR_PROBE[2])["User-Agent"] == _auth.ACTIVATOR_PROBE_AGENT
+    assert set(network._known_principals()) == {_auth.ACTIVATOR, _auth.AUTOSCALER, _auth.GATEWAY}
+
+
+def _sklearn_policy(r: Resource) -> bool:
+    return r.type.endswith(":AuthorizationPolicy") and r.name.startswith("sklearn-iris")
+
+
+def _probe_rule(**change: Any) -> Callable[[dict[str, Any]], None]:
+    """Change the activator's probe rule of the model's AuthorizationPolicy (components/serving/_auth.py
+    ``knative_rules``): its ``principals`` or its User-Agent ``values``."""
+
+    def edit(p: dict[str, Any]) -> None:
+        (rule,) = [r for r in p["spec"]["rules"] if "sa/activator" in str(r.get("from"))]
+        if "principals" in change:
+            rule["from"] = [{"source": {"principals": change["principals"]}}]
+        if "agents" in change:
+            rule["when"] = [{"key": "request.headers[User-Agent]", "values": change["agents"]}]
+
+    return edit
+
+
+NO_PROBE = (
+    "model models/sklearn-iris: Knative's activator (cluster.local/ns/knative-serving/sa/activator) may not probe the "
+    "queue-proxy (GET /healthz, K-Network-Probe: queue, User-Agent: Knative-Activator-Probe): it never counts the "
+    "model's pods ready, so a request it holds (the model at zero, a burst) waits until it times out (admit that "
+    "principal for its probe)"
+)
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"principals": ["cluster.local/ns/knative-serving/sa/activator"]}, []),
+        ({"agents": ["Knative-Activator-Probe"]}, []),
+        ({"principals": ["cluster.local/ns/knative-serving/sa/controller"]}, [NO_PROBE]),  # fix17k-04
+        ({"principals": ["cluster.local/ns/knative-serving/sa/knative-activator"]}, [NO_PROBE]),
+        ({"agents": ["Knative-Autoscaling-Probe"]}, [NO_PROBE]),
+    ],
+)
+def test_knatives_activator_may_probe_every_knative_model(change: dict[str, Any], expected: list[str]) -> None:
+    """The activator probes a revision's pods (GET /healthz, ``K-Network-Probe: queue``, ``User-Agent:
+    Knative-Activator-Probe``: knative-v1.21.3 pkg/activator/net/revision_backends.go) and, refused with a 403, counts
+    none ready: the local stack's sklearn-iris (Knative, minReplicas 0) must admit it by its own identity."""
+    assert _failures("local", INFERENCE_ONLY, _sklearn_policy, _probe_rule(**change)) == expected
+
+
+def test_the_rule_keeps_its_own_activator(monkeypatch: pytest.MonkeyPatch) -> None:
+    """fix17k-04: ``ACTIVATOR_SERVICE_ACCOUNT = "controller"`` in components/serving/_auth.py renders the probe rule
+    for sa/controller; the rule judges the activator by its own identity, whatever _auth says."""
+    from components.serving import _auth
+
+    monkeypatch.setattr(_auth, "ACTIVATOR", "cluster.local/ns/knative-serving/sa/controller")
+    wrong = {"principals": ["cluster.local/ns/knative-serving/sa/controller"]}
+    assert _failures("local", INFERENCE_ONLY, _sklearn_policy, _probe_rule(**wrong)) == [NO_PROBE]
