@@ -3329,6 +3329,18 @@ MUTATIONS = (
         "pod ready and a request to a model at zero waits until it times out",
         "model-inference-api-only",
     ),
+    Mutation(
+        "fix17k-05-torchserve-no-gpu-tag",
+        "serving",
+        "components/serving/runtimes.py",
+        '    "kserve-tensorflow-serving",\n    "kserve-torchserve",\n)',
+        '    "kserve-tensorflow-serving",\n)',
+        "kserve-torchserve is no longer taken as a runtime whose GPU build is the -gpu tag: warm capacity pre-pulls "
+        "the CPU image a GPU model never runs, so every scale-up still pulls the GPU image (the rule took its "
+        "expectation from the same table)",
+        "warm-capacity-preemptible",
+        platform=WARM_AWS,
+    ),
 )  # fmt: skip
 EVALUATOR = "components/serving/requestpath.py"
 EVALUATOR_TESTS = ("tests/serving/test_requestpath.py",)

@@ -212,3 +212,54 @@ def test_the_rule_keeps_its_own_activator(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(_auth, "ACTIVATOR", "cluster.local/ns/knative-serving/sa/controller")
     wrong = {"principals": ["cluster.local/ns/knative-serving/sa/controller"]}
     assert _failures("local", INFERENCE_ONLY, _sklearn_policy, _probe_rule(**wrong)) == [NO_PROBE]
+
+
+# ------------------------------------------------------------------------------- warm pre-pulls: the -gpu tag
+
+WARM = "warm-capacity-preemptible"
+
+
+def test_the_gpu_tag_runtimes_are_upstreams_and_the_platforms() -> None:
+    """policy/rules/coldpulls.py ``GPU_TAG_RUNTIMES`` is every ClusterServingRuntime of KServe v0.20.0 whose
+    ``serving.kserve.io/server-type`` is one ``UpdateImageTag`` appends ``-gpu`` for (``GPU_TAG_SERVER_TYPES``), and
+    the platform's table (components/serving/runtimes.py) is the same."""
+    import yaml
+
+    from components.serving import runtimes
+    from policy.rules import coldpulls
+    from support import upstream_dir
+
+    path = upstream_dir() / "reference" / "kserve-v0.20.0-clusterservingruntimes.yaml"
+    upstream = sorted(
+        doc["metadata"]["name"]
+        for doc in yaml.safe_load_all(path.read_text())
+        if doc and doc["metadata"]["annotations"]["serving.kserve.io/server-type"] in coldpulls.GPU_TAG_SERVER_TYPES
+    )
+    assert list(coldpulls.GPU_TAG_RUNTIMES) == upstream == sorted(runtimes.GPU_TAG_RUNTIMES)
+
+
+def _warm_l4(r: Resource) -> bool:
+    return r.name == "mlplatform-warm-l4"
+
+
+def _cpu_tag(p: dict[str, Any]) -> None:
+    for c in p["spec"]["template"]["spec"]["containers"]:
+        c["image"] = c["image"].removesuffix("-gpu")
+
+
+def test_a_placeholder_pre_pulling_the_cpu_tag_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    """fix17k-05: kserve-torchserve dropped from components/serving/runtimes.py ``GPU_TAG_RUNTIMES`` makes the
+    placeholders of cover-aws-node-groups' l4 pool pre-pull ``pytorch/torchserve-kfs:0.9.0``, while resnet50 (a
+    PyTorch model on an L4) runs the ``-gpu`` tag: the rule expects it by its own table, whatever the platform's."""
+    from components.serving import runtimes
+    from support import cover_plan
+
+    resources, settings = cover_plan("cover-aws-node-groups")  # planned as shipped; the slip is then judged
+    monkeypatch.setattr(runtimes, "GPU_TAG_RUNTIMES", ("kserve-huggingfaceserver", "kserve-tensorflow-serving"))
+    assert [e["message"] for e in run_rules(resources, settings, rules=rules_named(WARM)) if not e["passed"]] == []
+    mutated = mutated_resources(resources, _warm_l4, _cpu_tag, exactly=1)
+    assert [e["message"] for e in run_rules(mutated, settings, rules=rules_named(WARM)) if not e["passed"]] == [
+        "warm-capacity Deployment mlplatform-warm-capacity/warm-l4: pre-pulls ['ghcr.io/acme/onnx-server:1.2', "
+        "'pytorch/torchserve-kfs:0.9.0'], not 'pytorch/torchserve-kfs:0.9.0-gpu', the image GPU model resnet50 of "
+        "nvidia-l4 pulls (the runtime KServe selects for it, or its oci:// image): the warm node still pulls it"
+    ]
