@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -3347,7 +3348,7 @@ EVALUATOR_TESTS = ("tests/serving/test_requestpath.py",)
 """Tests with hand-written verdicts, run (besides :data:`RULE_TESTS`) for a slip in the request-path model the rules
 judge with: a slip there blinds the rule and the serving code's own checks at once, so only verdicts written by hand
 can catch it."""
-RULE_TESTS = (
+RULE_TESTS_FIRST = (
     "tests/policy/test_policy_rules.py",
     "tests/policy/test_policy_identity_bounds.py",
     "tests/policy/test_policy_vacuous.py",
@@ -3383,6 +3384,36 @@ RULE_TESTS = (
     "tests/policy/test_policy_check_red17b.py",
     "tests/test_cost.py",
 )
+"""The test files a rule slip runs first, in this order: together they catch nearly every rule slip measured so far,
+and ``pytest -x`` stops at the first failure, so a caught slip costs what it did. :data:`RULE_TESTS` adds every other
+file that exercises the policy pack."""
+RULE_TEST_MARKERS = re.compile(
+    r"\bpolicy\.(?:rules|clouds|checkov_checks)\b|\bfrom policy import\b"
+    r"|\b(?:run_rules|rules_named|rule_entries|rules_plan|cover_plan|saved_plan)\b"
+)
+"""What marks a test file as exercising the policy pack: it imports the rules (or a cloud's share of them), or uses
+tests/support.py's helpers that run them (``run_rules``, ``rules_named``, ``rule_entries``, a plan as the rules see
+it, a saved plan for ``mlplatform check``)."""
+
+
+def rule_tests(root: Path = ROOT) -> tuple[str, ...]:
+    """Every test file a rule slip runs: :data:`RULE_TESTS_FIRST`, then every other ``tests/policy/test_*.py`` and
+    every ``tests/**/test_*.py`` that :data:`RULE_TEST_MARKERS` marks, sorted. Derived, not listed by hand (fix17k,
+    issue #17: rev17j found three files that caught rule slips outside the hand list), so a new rule test cannot be
+    forgotten."""
+    tests = root / "tests"
+    found = {p.relative_to(root).as_posix() for p in (tests / "policy").glob("test_*.py")}
+    found |= {
+        p.relative_to(root).as_posix()
+        for p in tests.rglob("test_*.py")
+        if RULE_TEST_MARKERS.search(p.read_text(encoding="utf-8"))
+    }
+    return (*RULE_TESTS_FIRST, *sorted(found - set(RULE_TESTS_FIRST)))
+
+
+RULE_TESTS = rule_tests()
+"""Every test file a rule slip runs (:func:`rule_tests`)."""
+
 
 PLAN_SCRIPT = r"""
 import json, sys
