@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -458,6 +459,22 @@ qwen-chat asking two L4s: GKE's device plugin refuses more than one share a cont
 (container-engine-accelerators gpusharing.go ``ValidateRequest``), so the program refuses it (fix17h, the GKE case of
 rev17i i25: every pool of the accelerator shares its GPUs)."""
 _LOCAL_MODELS = _LOCAL["mlplatform:models"]
+_QUICK_IDLE = {"minReplicas": 0, "maxReplicas": 3, "scaleDownDelay": "0s"}
+TWICE_CALLED = "local:" + json.dumps({
+    "mlplatform:models": {
+        **_LOCAL_MODELS,
+        "sklearn-iris": {**_LOCAL_MODELS["sklearn-iris"], "scaling": _QUICK_IDLE},
+        "iris-b": {**_LOCAL_MODELS["sklearn-iris"], "scaling": _QUICK_IDLE}},
+    "mlplatform:pipelines": {"twice": {
+        "access": PIPELINES["front"]["access"], "scaling": {"minReplicas": 1},
+        "nodes": {"root": {"routerType": "Sequence", "steps": [
+            {"serviceName": "iris-b"}, {"serviceName": "sklearn-iris", "data": "$response"},
+            {"serviceName": "iris-b", "data": "$response"}]}}}},
+})  # fmt: skip
+"""The local stack with a pipeline calling iris-b, then sklearn-iris, then iris-b again, both CPU models at zero with
+no scale-down delay: iris-b's idle window (0 s + Knative's 60 s stable window + the platform's 10 min retention) is
+shorter than sklearn-iris's cold start plus a request, so it may start from zero twice: 1800 s of cold starts, which
+with a request exceed max-revision-timeout-seconds (the program refuses it: pipeline.py ``wait_problem``)."""
 STANDARD_INNER_PIPELINE = "local:" + json.dumps({
     "mlplatform:pipelines": {"inner": PIPELINES["inner"]},
     "mlplatform:models": {**_LOCAL_MODELS, "sklearn-iris": {**_LOCAL_MODELS["sklearn-iris"], "scaling": {
@@ -1699,7 +1716,7 @@ MUTATIONS = (
         'rev17f-r11-rule-router-start',
         'policy',
         'components/serving/timeouts.py',
-        '        wait += router_start if router_zero else 0',
+        '        wait += f.cpu_ready if router_zero else 0',
         '        wait += 0',
         'timeouts-cover-cold-start leaves a router at zero its own start (the rule side; graph_wait, which rev17f r11 '
         'slipped, is now shared by the rendering and the rule: its slip is s09)',
@@ -3577,13 +3594,69 @@ MUTATIONS = (
         "the gateway's *.<domain> certificate does not cover (TLS fails for every model)",
         "gateway-https-only",
     ),
+    # ---- fix17k: rules that read a verdict-deciding figure from the code they judge (issue #17) ----
+    Mutation(
+        "fix17k-01-request-seconds-30",
+        "serving",
+        "components/serving/_runtime.py",
+        "REQUEST_SECONDS = 300",
+        "REQUEST_SECONDS = 30",
+        "every model's timeout is its cold start plus 30 s, not Knative's 300 s request: a request to a model at zero "
+        "is cut 30 s after its pod is up (the rule took its demand from the same constant)",
+        "timeouts-cover-cold-start",
+    ),
+    Mutation(
+        "fix17k-02-max-revision-timeout-600",
+        "platform",
+        "components/platform/knative.py",
+        'MAX_REVISION_TIMEOUT = "1800"',
+        'MAX_REVISION_TIMEOUT = "600"',
+        "max-revision-timeout-seconds 600, not the platform's 1800 s: every model's timeout is capped at 600 s, so a "
+        "CPU model at zero has no time left for its request once its pod is up (the rule took the same cap)",
+        "timeouts-cover-cold-start",
+    ),
+    Mutation(
+        "fix17k-03-stable-window-600",
+        "serving",
+        "components/serving/timeouts.py",
+        "STABLE_WINDOW_SECONDS = 60",
+        "STABLE_WINDOW_SECONDS = 600",
+        "Knative's stable window taken as 600 s, not 60 s: a pipeline member called again after another member's cold "
+        "start is counted warm, so the platform accepts a router whose revision timeout cannot cover both cold starts "
+        "and a request",
+        "timeouts-cover-cold-start",
+        config=TWICE_CALLED,
+    ),
+    Mutation(
+        "fix17k-04-activator-sa-controller",
+        "serving",
+        "components/serving/_auth.py",
+        'ACTIVATOR_SERVICE_ACCOUNT = "activator"',
+        'ACTIVATOR_SERVICE_ACCOUNT = "controller"',
+        "every model's AuthorizationPolicy admits the activator's readiness probe from sa/controller (the autoscaler, "
+        "and the activator's account before Knative 1.x split them), not sa/activator: the activator never counts a "
+        "pod ready and a request to a model at zero waits until it times out",
+        "model-inference-api-only",
+    ),
+    Mutation(
+        "fix17k-05-torchserve-no-gpu-tag",
+        "serving",
+        "components/serving/runtimes.py",
+        '    "kserve-tensorflow-serving",\n    "kserve-torchserve",\n)',
+        '    "kserve-tensorflow-serving",\n)',
+        "kserve-torchserve is no longer taken as a runtime whose GPU build is the -gpu tag: warm capacity pre-pulls "
+        "the CPU image a GPU model never runs, so every scale-up still pulls the GPU image (the rule took its "
+        "expectation from the same table)",
+        "warm-capacity-preemptible",
+        platform=WARM_AWS,
+    ),
 )  # fmt: skip
 EVALUATOR = "components/serving/requestpath.py"
 EVALUATOR_TESTS = ("tests/serving/test_requestpath.py",)
 """Tests with hand-written verdicts, run (besides :data:`RULE_TESTS`) for a slip in the request-path model the rules
 judge with: a slip there blinds the rule and the serving code's own checks at once, so only verdicts written by hand
 can catch it."""
-RULE_TESTS = (
+RULE_TESTS_FIRST = (
     "tests/policy/test_policy_rules.py",
     "tests/policy/test_policy_identity_bounds.py",
     "tests/policy/test_policy_vacuous.py",
@@ -3619,6 +3692,36 @@ RULE_TESTS = (
     "tests/policy/test_policy_check_red17b.py",
     "tests/test_cost.py",
 )
+"""The test files a rule slip runs first, in this order: together they catch nearly every rule slip measured so far,
+and ``pytest -x`` stops at the first failure, so a caught slip costs what it did. :data:`RULE_TESTS` adds every other
+file that exercises the policy pack."""
+RULE_TEST_MARKERS = re.compile(
+    r"\bpolicy\.(?:rules|clouds|checkov_checks)\b|\bfrom policy import\b"
+    r"|\b(?:run_rules|rules_named|rule_entries|rules_plan|cover_plan|saved_plan)\b"
+)
+"""What marks a test file as exercising the policy pack: it imports the rules (or a cloud's share of them), or uses
+tests/support.py's helpers that run them (``run_rules``, ``rules_named``, ``rule_entries``, a plan as the rules see
+it, a saved plan for ``mlplatform check``)."""
+
+
+def rule_tests(root: Path = ROOT) -> tuple[str, ...]:
+    """Every test file a rule slip runs: :data:`RULE_TESTS_FIRST`, then every other ``tests/policy/test_*.py`` and
+    every ``tests/**/test_*.py`` that :data:`RULE_TEST_MARKERS` marks, sorted. Derived, not listed by hand (fix17k,
+    issue #17: rev17j found three files that caught rule slips outside the hand list), so a new rule test cannot be
+    forgotten."""
+    tests = root / "tests"
+    found = {p.relative_to(root).as_posix() for p in (tests / "policy").glob("test_*.py")}
+    found |= {
+        p.relative_to(root).as_posix()
+        for p in tests.rglob("test_*.py")
+        if RULE_TEST_MARKERS.search(p.read_text(encoding="utf-8"))
+    }
+    return (*RULE_TESTS_FIRST, *sorted(found - set(RULE_TESTS_FIRST)))
+
+
+RULE_TESTS = rule_tests()
+"""Every test file a rule slip runs (:func:`rule_tests`)."""
+
 
 PLAN_SCRIPT = r"""
 import json, sys

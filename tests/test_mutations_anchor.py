@@ -62,3 +62,18 @@ def test_the_bypass_applies(mutation: object) -> None:
     """A slip's ``bypass`` edits (another guard dropped, baseline and mutant alike) still apply (fix17h)."""
     for path, old, _ in mutation.bypass:  # type: ignore[attr-defined]
         assert (ROOT / path).read_text(encoding="utf-8").count(old) == 1, f"{mutation.id}: {old!r} in {path}"  # type: ignore[attr-defined]
+
+
+def test_a_rule_slip_runs_every_test_of_the_policy_pack() -> None:
+    """A rule slip runs every test file that exercises the rules (fix17k: derived, not a hand list that rev17j found
+    three files missing from): every tests/policy file, the hand-ordered first ones once each, and the files outside
+    tests/policy that run rules (rev17j finding 4: tests/test_cost.py's check_budget caught r01)."""
+    tests = list(MODULE.RULE_TESTS)  # type: ignore[attr-defined]
+    assert len(tests) == len(set(tests))
+    assert all((ROOT / t).is_file() for t in tests)
+    assert tests[: len(MODULE.RULE_TESTS_FIRST)] == list(MODULE.RULE_TESTS_FIRST)  # type: ignore[attr-defined]
+    policy = {p.relative_to(ROOT).as_posix() for p in (ROOT / "tests" / "policy").glob("test_*.py")}
+    assert policy <= set(tests)
+    outside = {"tests/test_cost.py", "tests/test_clouds.py", "tests/serving/test_stack_runtime.py"}
+    assert outside <= set(tests)
+    assert "tests/test_mutations_anchor.py" not in tests  # a benchmark test, not a rule test

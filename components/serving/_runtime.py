@@ -163,7 +163,7 @@ def request_timeout_seconds(spec: ModelSpec, cluster: coldstart.ClusterFacts, st
 
 
 def component_cold_start_seconds(
-    component_min_replicas: int, predictor_min_replicas: int, predictor_budget: int, own_start: int | None = None
+    component_min_replicas: int, predictor_min_replicas: int, predictor_budget: int
 ) -> int:
     """How long a request through a transformer or explainer (its own pods, Knative mode) may wait for pods before
     it is answered: the component's own start from zero when it can be at zero (a CPU server,
@@ -177,9 +177,9 @@ def component_cold_start_seconds(
     ``timeout`` (reconcilers/knative/ksvc_reconciler.go: ``TimeoutSeconds: componentExtension.TimeoutSeconds``), and
     the component's activator and queue-proxy hold the whole request, the wait for the predictor included, to it.
 
-    ``own_start``: the component's own start from zero when the caller keeps its own figure (the policy rule,
-    rev17j j25); :data:`CPU_READY_SECONDS` without it."""
-    start = CPU_READY_SECONDS if own_start is None else own_start
+    The policy rule sums the same with its own figures (components/serving/timeouts.py ``_component_cold``, rev17j
+    j25, fix17k): a slip here must not move the judge with the rendering."""
+    start = CPU_READY_SECONDS
     own = start if component_min_replicas == 0 else 0
     return own + (predictor_budget if predictor_min_replicas == 0 else 0)
 

@@ -41,7 +41,7 @@ replicas: the first pod of every revision starts from nothing.
 A transformer or explainer with pods of its own is a hop of its own with its own revision timeout (KServe v0.20.0
 ksvc_reconciler.go, per component): a request through it waits for its pod when it can be at zero, then for the
 predictor's cold start when the predictor can be at zero (its call to ``--predictor_host``), so its ``timeout`` is held
-to both (:func:`_component_problems`, :func:`_runtime.component_cold_start_seconds`).
+to both (:func:`_component_problems`, :func:`_component_cold`).
 """
 
 from __future__ import annotations
@@ -76,6 +76,45 @@ def _seconds(value: str) -> int:
         if value.endswith(unit):
             return int(float(value[: -len(unit)]) * factor)
     return int(value)
+
+
+@dataclass(frozen=True)
+class Figures:
+    """The figures the chain is held to: the serving code's own (:func:`platform_figures`) when a caller gives none;
+    the policy rule gives its own copies (policy/rules/timeouts.py ``figures``), each from its upstream source or the
+    platform's documented promise, so that a slip in a constant the platform renders with does not move what the rule
+    demands with it (issue #17: rev17h h20, rev17i i30, rev17j j25; fix17k for the rest). A test pins the two equal
+    (tests/policy/test_policy_fix17k.py)."""
+
+    cpu_ready: int
+    """A CPU server's start from zero (a CPU model's cold-start budget, a CPU transformer's or router's own start)."""
+    request_seconds: int
+    """What a request may take once a pod answers."""
+    max_revision_timeout: int
+    """``max-revision-timeout-seconds``: the longest any revision timeout may be, the longest request served."""
+    default_progress_deadline: int
+    """config-deployment ``progress-deadline`` when the cluster sets none (Knative's default)."""
+    default_min_replicas: int
+    """A component's or router's min-scale without ``minReplicas`` (KServe's default)."""
+    router_write_default: int
+    """A router's ``http.Server`` ``WriteTimeout`` without ``routerTimeouts.serverWrite`` (KServe's default)."""
+    stable_window: int
+    """Knative's ``stable-window`` when neither the revision nor the cluster sets one."""
+
+
+def platform_figures() -> Figures:
+    """The serving code's figures: components/serving/_runtime.py ``CPU_READY_SECONDS``, ``REQUEST_SECONDS``,
+    components/platform/knative.py ``MAX_REVISION_TIMEOUT`` and this module's Knative and KServe defaults (read when
+    called)."""
+    return Figures(
+        cpu_ready=_runtime.CPU_READY_SECONDS,
+        request_seconds=_runtime.REQUEST_SECONDS,
+        max_revision_timeout=int(MAX_REVISION_TIMEOUT),
+        default_progress_deadline=KNATIVE_DEFAULT_PROGRESS_DEADLINE,
+        default_min_replicas=DEFAULT_MIN_REPLICAS,
+        router_write_default=ROUTER_WRITE_DEFAULT,
+        stable_window=STABLE_WINDOW_SECONDS,
+    )
 
 
 class Unreadable(ValueError):
@@ -113,26 +152,27 @@ def _server(predictor: Mapping[str, Any], path: str) -> Mapping[str, Any]:
     return _map(containers[0], f"{path}.containers.0")
 
 
-def budget(isvc: Mapping[str, Any], cpu_ready: int | None = None) -> int:
+def budget(isvc: Mapping[str, Any], figures: Figures | None = None) -> int:
     """The cold-start budget of a rendered InferenceService: a GPU model's estimate from zero GPU nodes, which
     :mod:`_runtime` renders in ``mlplatform.io/cold-start-seconds`` (components/coldstart.py, per cloud, runtime
     image, model size and storage); a CPU model's progress deadline otherwise.
 
     A GPU model without the annotation was not rendered by us: its budget is unknown, so it is taken as the
     platform's ``max-revision-timeout-seconds`` (the longest any hop may be) rather than a guess. A field of a shape
-    the rendered object never has raises :class:`Unreadable`. ``cpu_ready``: a CPU model's requirement when the
-    caller keeps its own (the policy rule: a slip in :data:`_runtime.CPU_READY_SECONDS` must not move what the rule
-    demands with what the platform renders, rev17j j25); :data:`_runtime.CPU_READY_SECONDS` without it."""
+    the rendered object never has raises :class:`Unreadable`. ``figures``: the caller's (:class:`Figures`; the
+    policy rule's own: a slip in :data:`_runtime.CPU_READY_SECONDS` must not move what the rule demands with what the
+    platform renders, rev17j j25), :func:`platform_figures` without them."""
+    f = figures or platform_figures()
     predictor = _map(_map(isvc.get("spec"), "spec").get("predictor"), "spec.predictor")
     model = _server(predictor, "spec.predictor")
     where = "spec.predictor.model" if predictor.get("model") else "spec.predictor.containers.0"
     limits = _map(_map(model.get("resources"), f"{where}.resources").get("limits"), f"{where}.resources.limits")
     gpus = _whole(limits.get(_runtime.GPU_RESOURCE, 0), f"{where}.resources.limits.{_runtime.GPU_RESOURCE}")
     if gpus == 0:
-        return _runtime.CPU_READY_SECONDS if cpu_ready is None else cpu_ready
+        return f.cpu_ready
     value = _annotations(isvc).get(_runtime.COLD_START_ANNOTATION)
     if value is None:
-        return int(MAX_REVISION_TIMEOUT)
+        return f.max_revision_timeout
     return _whole(value, f"metadata.annotations.{_runtime.COLD_START_ANNOTATION}")
 
 
@@ -162,10 +202,13 @@ def go_duration_seconds(value: object) -> int | None:
     return int(total) if total > 0 else None
 
 
-def platform_progress_deadline(objects: Sequence[Mapping[str, Any]]) -> tuple[int | None, str]:
+def platform_progress_deadline(
+    objects: Sequence[Mapping[str, Any]], figures: Figures | None = None
+) -> tuple[int | None, str]:
     """The cluster's config-deployment ``progress-deadline`` in seconds, as the rendered KnativeServing sets it
     (the shortest when several do), else Knative's default (:data:`KNATIVE_DEFAULT_PROGRESS_DEADLINE`); with where
-    it was read, for messages. None (with the value) when a KnativeServing sets one Knative cannot read."""
+    it was read, for messages. None (with the value) when a KnativeServing sets one Knative cannot read.
+    ``figures``: whose default (:class:`Figures`, :func:`platform_figures` without them)."""
     found: list[tuple[int | None, str]] = []
     for o in objects:
         if o.get("kind") != "KnativeServing" or not str(o.get("apiVersion", "")).startswith(KNATIVE_SERVING_API):
@@ -182,12 +225,15 @@ def platform_progress_deadline(objects: Sequence[Mapping[str, Any]]) -> tuple[in
         where += f" {value!r}"
         found.append((go_duration_seconds(value), where))
     if not found:
-        return KNATIVE_DEFAULT_PROGRESS_DEADLINE, "Knative's default config-deployment progress-deadline"
+        default = (figures or platform_figures()).default_progress_deadline
+        return default, "Knative's default config-deployment progress-deadline"
     bad = [f for f in found if f[0] is None]
     return bad[0] if bad else min(found, key=lambda f: int(f[0] or 0))
 
 
-def progress_deadline(isvc: Mapping[str, Any], objects: Sequence[Mapping[str, Any]] = ()) -> tuple[int | None, str]:
+def progress_deadline(
+    isvc: Mapping[str, Any], objects: Sequence[Mapping[str, Any]] = (), figures: Figures | None = None
+) -> tuple[int | None, str]:
     """The progress deadline of the predictor's revisions in seconds and where it comes from: the InferenceService's
     ``serving.knative.dev/progress-deadline`` annotation (KServe v0.20.0 puts the component's annotations on the
     Knative Service's revision template: reconcilers/knative/ksvc_reconciler.go), else the cluster's
@@ -200,7 +246,7 @@ def progress_deadline(isvc: Mapping[str, Any], objects: Sequence[Mapping[str, An
         # validateProgressDeadlineAnnotation, knative-v1.21.3); an empty value passes it and deploy.go's
         # ParseDuration error leaves a 0 s deadline: refused here as unreadable.
         return go_duration_seconds(value), f"annotation {_runtime.PROGRESS_DEADLINE} {value!r}"
-    seconds, where = platform_progress_deadline(objects)
+    seconds, where = platform_progress_deadline(objects, figures)
     return seconds, f"no annotation {_runtime.PROGRESS_DEADLINE}: {where}"
 
 
@@ -209,11 +255,12 @@ DEFAULT_MIN_REPLICAS = 1
 ``minReplicas``."""
 
 
-def can_be_at_zero(isvc: Mapping[str, Any]) -> bool:
+def can_be_at_zero(isvc: Mapping[str, Any], figures: Figures | None = None) -> bool:
     """Whether the predictor of a rendered InferenceService may scale to zero replicas, so that a request can wait
     for its cold start (module docstring): ``minReplicas`` 0, KServe's default being 1."""
+    default = (figures or platform_figures()).default_min_replicas
     value = _map(_map(isvc.get("spec"), "spec").get("predictor"), "spec.predictor").get("minReplicas")
-    return (_whole(value, "spec.predictor.minReplicas") if value is not None else DEFAULT_MIN_REPLICAS) == 0
+    return (_whole(value, "spec.predictor.minReplicas") if value is not None else default) == 0
 
 
 def _hosts(isvc: Mapping[str, Any]) -> set[str]:
@@ -255,7 +302,9 @@ def gateway_route_timeout(isvc: Mapping[str, Any], objects: Sequence[Mapping[str
     return min(limits) if limits else None
 
 
-def chain(isvc: Mapping[str, Any], objects: Sequence[Mapping[str, Any]] = ()) -> dict[str, int | None]:
+def chain(
+    isvc: Mapping[str, Any], objects: Sequence[Mapping[str, Any]] = (), figures: Figures | None = None
+) -> dict[str, int | None]:
     """Each hop's limit in seconds (None: unbounded) for a rendered InferenceService in Knative mode, with the
     rendered ``objects`` its routes are read from."""
     ann = _annotations(isvc)
@@ -276,7 +325,7 @@ def chain(isvc: Mapping[str, Any], objects: Sequence[Mapping[str, Any]] = ()) ->
         "gateway route": gateway_route_timeout(isvc, objects),
         "activator timeoutSeconds": revision,
         "activator responseStartTimeoutSeconds": revision if timeout is not None else KNATIVE_DEFAULT_TIMEOUT,
-        "progress deadline": progress_deadline(isvc, objects)[0],
+        "progress deadline": progress_deadline(isvc, objects, figures)[0],
         "pulumi timeoutSeconds": _whole(wait, "metadata.annotations.pulumi.com/timeoutSeconds")
         if wait is not None
         else None,
@@ -287,7 +336,7 @@ def problems(
     isvc: Mapping[str, Any],
     objects: Sequence[Mapping[str, Any]] = (),
     load_balancer: LoadBalancerIdle | None = None,
-    cpu_ready: int | None = None,
+    figures: Figures | None = None,
 ) -> list[str]:
     """Where the chain of a rendered Knative-mode InferenceService (with the other rendered ``objects`` and the load
     balancer's idle timeout, when the cloud has one) is shorter than the model's cold-start budget. The load balancer
@@ -295,37 +344,39 @@ def problems(
     where the cloud's longest idle timeout is itself shorter than the cold start, the message says so. The request
     hops and the load balancer only when the predictor can be at zero (:func:`can_be_at_zero`); the progress
     deadline and ``pulumi up``'s wait always, as every revision's first pod starts cold; a hop longer than
-    ``max-revision-timeout-seconds`` always (Knative's webhook refuses it). ``cpu_ready``: a CPU server's start
-    from zero, as :func:`budget` takes it."""
+    ``max-revision-timeout-seconds`` always (Knative's webhook refuses it). ``figures``: what the chain is held to
+    (:class:`Figures`), as :func:`budget` takes them."""
+    f = figures or platform_figures()
+    request, cap = f.request_seconds, f.max_revision_timeout
     meta = isvc.get("metadata")
     name = f"{meta.get('namespace')}/{meta.get('name')}" if isinstance(meta, Mapping) else "(no metadata)"
     try:
-        need = budget(isvc, cpu_ready)
-        cold_on_request = can_be_at_zero(isvc)
-        hops = chain(isvc, objects)
-        components = _component_problems(isvc, name, need, cold_on_request, cpu_ready)
+        need = budget(isvc, f)
+        cold_on_request = can_be_at_zero(isvc, f)
+        hops = chain(isvc, objects, f)
+        components = _component_problems(isvc, name, need, cold_on_request, f)
     except Unreadable as e:
         return [f"{name}: {e}: the timeout chain cannot be judged against the cold start"]
     out = []
     for hop in ("gateway route", "activator timeoutSeconds", "activator responseStartTimeoutSeconds"):
         limit = hops[hop]
         if limit is not None and cold_on_request:
-            if limit < need + _runtime.REQUEST_SECONDS and limit < int(MAX_REVISION_TIMEOUT):
-                out.append(f"{name}: {hop} {limit}s < cold start {need}s + request {_runtime.REQUEST_SECONDS}s")
+            if limit < need + request and limit < cap:
+                out.append(f"{name}: {hop} {limit}s < cold start {need}s + request {request}s")
             if limit < need:
                 out.append(f"{name}: {hop} {limit}s < cold start {need}s")
-        if limit is not None and limit > int(MAX_REVISION_TIMEOUT):
-            out.append(f"{name}: {hop} {limit}s > max-revision-timeout-seconds {MAX_REVISION_TIMEOUT}")
+        if limit is not None and limit > cap:
+            out.append(f"{name}: {hop} {limit}s > max-revision-timeout-seconds {cap}")
     if load_balancer is not None and cold_on_request:
         idle, longest = load_balancer.seconds, load_balancer.longest
         hop = f"load balancer idle timeout {idle}s ({load_balancer.source})"
-        if idle < need + _runtime.REQUEST_SECONDS and idle < min(int(MAX_REVISION_TIMEOUT), longest):
-            out.append(f"{name}: {hop} < cold start {need}s + request {_runtime.REQUEST_SECONDS}s")
+        if idle < need + request and idle < min(cap, longest):
+            out.append(f"{name}: {hop} < cold start {need}s + request {request}s")
         if idle < need:
-            cap = f": the cloud's load balancer allows at most {longest}s" if longest < need else ""
-            out.append(f"{name}: {hop} < cold start {need}s{cap}")
+            most = f": the cloud's load balancer allows at most {longest}s" if longest < need else ""
+            out.append(f"{name}: {hop} < cold start {need}s{most}")
     out.extend(components)
-    deadline, source = progress_deadline(isvc, objects)
+    deadline, source = progress_deadline(isvc, objects, f)
     annotated = _runtime.PROGRESS_DEADLINE in _annotations(isvc)
     if deadline is None:
         out.append(f"{name}: progress deadline unreadable ({source}): not a duration Knative reads")
@@ -343,20 +394,21 @@ def problems(
 
 
 def _component_problems(
-    isvc: Mapping[str, Any], name: str, budget_: int, predictor_at_zero: bool, cpu_ready: int | None = None
+    isvc: Mapping[str, Any], name: str, budget_: int, predictor_at_zero: bool, figures: Figures | None = None
 ) -> list[str]:
     """A transformer or explainer whose ``timeout`` does not cover what its request may wait for from zero
-    (:func:`_runtime.component_cold_start_seconds`): its own pod when it can be at zero (rev14e defect 8) and the
+    (:func:`_component_cold`): its own pod when it can be at zero (rev14e defect 8) and the
     predictor's cold start (``budget_``) when the predictor can be at zero, since the component's request to
     ``--predictor_host`` waits for it. KServe v0.20.0 sets each component's revision ``timeoutSeconds`` and
     ``responseStartTimeoutSeconds`` from its own ``timeout`` (reconcilers/knative/ksvc_reconciler.go) and its
     min-scale from its own ``minReplicas`` (pkg/controller/v1alpha1/utils/utils.go ``SetAutoScalingAnnotations``);
     without a ``timeout`` Knative's 300 s defaults apply, which are judged like a given value. Held like the
     predictor's activator hops: at least the cold start, and the cold start plus a request unless the timeout is
-    ``max-revision-timeout-seconds``. ``cpu_ready``: the component's own start from zero (a CPU server), as
-    :func:`budget` takes it."""
+    ``max-revision-timeout-seconds``. ``figures``: the component's own start from zero (a CPU server) and the rest,
+    as :func:`budget` takes them."""
     out = []
-    own_start = _runtime.CPU_READY_SECONDS if cpu_ready is None else cpu_ready
+    f = figures or platform_figures()
+    own_start, request, cap = f.cpu_ready, f.request_seconds, f.max_revision_timeout
     spec = _map(isvc.get("spec"), "spec")
     for key in ("transformer", "explainer"):
         component = spec.get(key)
@@ -364,8 +416,8 @@ def _component_problems(
             continue
         component = _map(component, f"spec.{key}")
         given = component.get("minReplicas")
-        replicas = _whole(given, f"spec.{key}.minReplicas") if given is not None else DEFAULT_MIN_REPLICAS
-        cold = _runtime.component_cold_start_seconds(replicas, 0 if predictor_at_zero else 1, budget_, own_start)
+        replicas = _whole(given, f"spec.{key}.minReplicas") if given is not None else f.default_min_replicas
+        cold = _component_cold(replicas == 0, predictor_at_zero, budget_, own_start)
         if cold == 0:
             continue
         timeout = component.get("timeout")
@@ -374,11 +426,21 @@ def _component_problems(
             [f"the predictor's {budget_}s"] if predictor_at_zero else []
         )
         what = f"cold start {cold}s ({' + '.join(parts)})"
-        if limit < cold + _runtime.REQUEST_SECONDS and limit < int(MAX_REVISION_TIMEOUT):
-            out.append(f"{name}: {key} timeout {limit}s < {what} + request {_runtime.REQUEST_SECONDS}s")
+        if limit < cold + request and limit < cap:
+            out.append(f"{name}: {key} timeout {limit}s < {what} + request {request}s")
         if limit < cold:
             out.append(f"{name}: {key} timeout {limit}s < {what}")
     return out
+
+
+def _component_cold(own_at_zero: bool, predictor_at_zero: bool, predictor_budget: int, own_start: int) -> int:
+    """What a request through a transformer or explainer may wait for from zero: its own start when it can be at
+    zero, then the predictor's cold start when the predictor can be at zero (the two add up: Knative scales the
+    predictor only when the component's call reaches it). The judge's own sum, deliberately not
+    :func:`_runtime.component_cold_start_seconds`, which renders the components' timeouts: sharing it let a slip there
+    move the rendered timeout and the demand together (issue #17, fix17k; the review of 9c2eedb had merged them).
+    tests/policy/test_policy_fix17k.py holds the two equal."""
+    return (own_start if own_at_zero else 0) + (predictor_budget if predictor_at_zero else 0)
 
 
 ROUTER_WRITE_DEFAULT = 60
@@ -413,11 +475,13 @@ def idle_window(delay: int, stable: int, retention: int) -> int:
     return delay + stable + retention
 
 
-def _revisited(window: int | None, idle: int) -> bool:
+def _revisited(window: int | None, idle: int, request: int | None = None) -> bool:
     """Whether a member called again after waiting ``idle`` seconds of cold starts since its last call may be at zero
     again (rev14g defect 7): the request's own time (:data:`_runtime.REQUEST_SECONDS`) may all be spent in the steps
-    between, so the longest it may have been idle is ``idle`` plus that; past its :func:`idle_window` it is gone."""
-    return window is not None and idle + _runtime.REQUEST_SECONDS > window
+    between, so the longest it may have been idle is ``idle`` plus that; past its :func:`idle_window` it is gone.
+    ``request``: the caller's figure for a request (:attr:`Figures.request_seconds`), the platform's without it."""
+    spent = _runtime.REQUEST_SECONDS if request is None else request
+    return window is not None and idle + spent > window
 
 
 MAX_GRAPH_DEPTH = 32
@@ -487,7 +551,9 @@ def graph_shape_problem(nodes: Mapping[str, Any]) -> str | None:
     return None
 
 
-def graph_wait(nodes: Mapping[str, Any], member: Callable[[Mapping[str, Any]], Member | None]) -> Wait:
+def graph_wait(
+    nodes: Mapping[str, Any], member: Callable[[Mapping[str, Any]], Member | None], request: int | None = None
+) -> Wait:
     """The longest a request through a router may wait for members starting from zero, walking the graph from
     ``root`` as KServe v0.20.0's router runs it (cmd/router/main.go ``routeStep``): a ``Sequence`` calls its steps one
     after the other, so their waits add up; an ``Ensemble`` calls them at once (a goroutine per step), so it waits for
@@ -549,7 +615,7 @@ def graph_wait(nodes: Mapping[str, Any], member: Callable[[Mapping[str, Any]], M
         if found is None:
             return 0, [], started
         key, seconds, window = found
-        if key in started and not _revisited(window, clock - started[key]):
+        if key in started and not _revisited(window, clock - started[key], request):
             return 0, [], {**started, key: clock}
         return seconds, [(key, seconds)] if seconds else [], {**started, key: clock + seconds}
 
@@ -565,17 +631,17 @@ def _step_host(step: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _member_wait(isvc: Mapping[str, Any], host: str, cpu_ready: int | None = None) -> int:
+def _member_wait(isvc: Mapping[str, Any], host: str, figures: Figures | None = None) -> int:
     """What a router's call to ``host`` of ``isvc`` (its transformer's or predictor's Service, or the model's own)
-    may wait for from zero: the transformer's :func:`_runtime.component_cold_start_seconds` when the call reaches a
+    may wait for from zero: the transformer's :func:`_component_cold` when the call reaches a
     transformer of its own, else the predictor's cold start when it can be at zero."""
-    need, predictor_zero = budget(isvc, cpu_ready), can_be_at_zero(isvc)
+    f = figures or platform_figures()
+    need, predictor_zero = budget(isvc, f), can_be_at_zero(isvc, f)
     transformer = _map(isvc.get("spec"), "spec").get("transformer")
     if transformer is not None and not host.split(".")[0].endswith("-predictor"):
         given = _map(transformer, "spec.transformer").get("minReplicas")
-        replicas = _whole(given, "spec.transformer.minReplicas") if given is not None else DEFAULT_MIN_REPLICAS
-        own_start = _runtime.CPU_READY_SECONDS if cpu_ready is None else cpu_ready
-        return _runtime.component_cold_start_seconds(replicas, 0 if predictor_zero else 1, need, own_start)
+        replicas = _whole(given, "spec.transformer.minReplicas") if given is not None else f.default_min_replicas
+        return _component_cold(replicas == 0, predictor_zero, need, f.cpu_ready)
     return need if predictor_zero else 0
 
 
@@ -599,7 +665,7 @@ def _autoscaler_config(objects: Sequence[Mapping[str, Any]]) -> dict[str, int]:
     return out
 
 
-def _member_window(isvc: Mapping[str, Any], autoscaler: Mapping[str, int]) -> int:
+def _member_window(isvc: Mapping[str, Any], autoscaler: Mapping[str, int], stable_window: int | None = None) -> int:
     """The :func:`idle_window` of a rendered InferenceService's revisions: its annotations
     ``autoscaling.knative.dev/scale-down-delay``, ``window`` and ``scale-to-zero-pod-retention-period`` (KServe
     passes them on to its Knative revisions), else the cluster's config-autoscaler (``autoscaler``,
@@ -614,7 +680,7 @@ def _member_window(isvc: Mapping[str, Any], autoscaler: Mapping[str, int]) -> in
 
     return idle_window(
         seconds(_runtime.SCALE_DOWN_DELAY, "scale-down-delay", 0),
-        seconds(WINDOW, "stable-window", STABLE_WINDOW_SECONDS),
+        seconds(WINDOW, "stable-window", STABLE_WINDOW_SECONDS if stable_window is None else stable_window),
         seconds(_runtime.RETENTION, "scale-to-zero-pod-retention-period", 0),
     )
 
@@ -623,7 +689,7 @@ def graph_problems(
     graph: Mapping[str, Any],
     isvcs: Sequence[Mapping[str, Any]],
     objects: Sequence[Mapping[str, Any]] = (),
-    cpu_ready: int | None = None,
+    figures: Figures | None = None,
 ) -> list[str]:
     """Where a Knative-mode InferenceGraph's router cuts a request that waits for pods from zero: its own start when
     ``minReplicas`` is 0 (KServe's default 1: inference_graph.go), then the rendered members' (``isvcs``, matched by
@@ -637,14 +703,15 @@ def graph_problems(
     timeout may be longer (Knative's webhook), so the request would be cut (components/serving/pipeline.py
     ``wait_problem`` refuses the same chain when the platform renders it). A member called again counts again when it
     may be back at zero (:func:`graph_wait`), by its idle window (:func:`_member_window`), whose cluster defaults are
-    read from the rendered KnativeServing among ``objects``. ``cpu_ready``: a CPU server's start from zero (the
+    read from the rendered KnativeServing among ``objects``. ``figures``: a CPU server's start from zero (the
     router's own, a CPU member's), as :func:`budget` takes it."""
+    f = figures or platform_figures()
     meta = graph.get("metadata")
     name = f"{meta.get('namespace')}/{meta.get('name')}" if isinstance(meta, Mapping) else "(no metadata)"
     try:
         spec = _map(graph.get("spec"), "spec")
         given = spec.get("minReplicas")
-        router_zero = (_whole(given, "spec.minReplicas") if given is not None else DEFAULT_MIN_REPLICAS) == 0
+        router_zero = (_whole(given, "spec.minReplicas") if given is not None else f.default_min_replicas) == 0
         namespace = meta.get("namespace") if isinstance(meta, Mapping) else None
         autoscaler = _autoscaler_config(objects)
 
@@ -662,15 +729,15 @@ def graph_problems(
                     f"{iname}-predictor",
                     f"{iname}-transformer",
                 ):
-                    return f"{ns}/{iname}", _member_wait(isvc, host, cpu_ready), _member_window(isvc, autoscaler)
+                    wait = _member_wait(isvc, host, f)
+                    return f"{ns}/{iname}", wait, _member_window(isvc, autoscaler, f.stable_window)
             return None
 
         graph_nodes = _map(spec.get("nodes"), "spec.nodes")
         if why := graph_shape_problem(graph_nodes):
             raise Unreadable(f"spec.nodes: {why}")
-        wait, _ = graph_wait(graph_nodes, member)
-        router_start = _runtime.CPU_READY_SECONDS if cpu_ready is None else cpu_ready
-        wait += router_start if router_zero else 0
+        wait, _ = graph_wait(graph_nodes, member, f.request_seconds)
+        wait += f.cpu_ready if router_zero else 0
         if wait == 0:
             return []
         timeout = spec.get("timeout")
@@ -680,24 +747,24 @@ def graph_problems(
             "router timeout": _whole(timeout, "spec.timeout") if timeout is not None else KNATIVE_DEFAULT_TIMEOUT,
             "router serverWrite": _whole(write, "spec.routerTimeouts.serverWrite")
             if write is not None
-            else ROUTER_WRITE_DEFAULT,
+            else f.router_write_default,
         }
     except Unreadable as e:
         return [f"{name}: {e}: the router's timeouts cannot be judged against the cold starts"]
     out = []
-    cap = int(MAX_REVISION_TIMEOUT)
-    if wait + _runtime.REQUEST_SECONDS > cap:
+    cap, request = f.max_revision_timeout, f.request_seconds
+    if wait + request > cap:
         # rev14f defect 9: the router's revision timeout cannot exceed max-revision-timeout-seconds (Knative's
         # webhook, pkg/apis/serving/v1/revision_validation.go validateTimeoutSeconds), so a timeout at the cap passes
         # the hops below while the members' cold starts leave less than a request's time in it
         out.append(
-            f"{name}: cold starts {wait}s + request {_runtime.REQUEST_SECONDS}s > max-revision-timeout-seconds "
+            f"{name}: cold starts {wait}s + request {request}s > max-revision-timeout-seconds "
             f"{cap}s, the longest the router's timeout may be: keep members warm (minReplicas >= 1) or shorten the "
             "chain"
         )
     for hop, limit in hops.items():
-        if limit < wait + _runtime.REQUEST_SECONDS and limit < int(MAX_REVISION_TIMEOUT):
-            out.append(f"{name}: {hop} {limit}s < cold starts {wait}s + request {_runtime.REQUEST_SECONDS}s")
+        if limit < wait + request and limit < cap:
+            out.append(f"{name}: {hop} {limit}s < cold starts {wait}s + request {request}s")
         if limit < wait:
             out.append(f"{name}: {hop} {limit}s < cold starts {wait}s")
     return out

@@ -50,6 +50,22 @@ GPU = "nvidia.com/gpu"
 OCI = "oci://"
 SERVER_CONTAINER = "kserve-container"
 """Restated from the platform (components/serving/_runtime.py, components/naming.py) so a slip there is caught."""
+GPU_TAG_SERVER_TYPES = ("tensorflow-serving", "torchserve", "huggingfaceserver")
+"""The server types whose GPU build is the same image with a ``-gpu`` tag suffix: KServe v0.20.0
+pkg/controller/v1beta1/inferenceservice/utils/utils.go ``UpdateImageTag`` lines 358-379 (the runtime's
+``serving.kserve.io/server-type`` annotation; ``ServerTypeTensorflowServing``, ``ServerTypeTorchServe``,
+``ServerTypeHuggingFaceServer``, pkg/constants/constants.go lines 612-619)."""
+GPU_TAG_RUNTIMES = (
+    "kserve-huggingfaceserver",
+    "kserve-huggingfaceserver-multinode",
+    "kserve-tensorflow-serving",
+    "kserve-torchserve",
+)
+"""The ClusterServingRuntimes of :data:`GPU_TAG_SERVER_TYPES` (their annotation in
+../shared/upstream/reference/kserve-v0.20.0-clusterservingruntimes.yaml). The rule's own copy, not
+components/serving/runtimes.py ``GPU_TAG_RUNTIMES``: the platform's warm-capacity pre-pulls and the rule's
+expectation of them both came from that constant, so a runtime dropped there pre-pulled the CPU tag while the rule
+expected the same (fix17k). tests/policy/test_policy_fix17k.py pins it to the upstream file and to the platform's."""
 
 
 def pinned(image: str) -> bool:
@@ -166,16 +182,14 @@ def _spellings(image: str, model: Mapping[str, Any]) -> set[str]:
 def pod_image(image: str, runtime: str | None, model: Mapping[str, Any]) -> str:
     """The image KServe v0.20.0 ``UpdateImageTag`` (pkg/controller/v1beta1/inferenceservice/utils/utils.go) runs for a
     GPU model: a digest kept; ``runtimeVersion`` in place of the tag; else ``-gpu`` appended to the tag of the runtimes
-    whose GPU build is so named (components/serving/runtimes.py ``GPU_TAG_RUNTIMES``; a stack runtime has none)."""
-    from components.serving import runtimes
-
+    whose GPU build is so named (:data:`GPU_TAG_RUNTIMES`; a stack runtime has none)."""
     if "@sha256:" in image:
         return image
     version = model.get("runtimeVersion")
     if isinstance(version, str) and version:
         name, sep, tag = image.rpartition(":")
         return f"{name if sep and '/' not in tag else image}:{version}"
-    if runtime in runtimes.GPU_TAG_RUNTIMES and not image.endswith("-gpu"):
+    if runtime in GPU_TAG_RUNTIMES and not image.endswith("-gpu"):
         return image + "-gpu"
     return image
 

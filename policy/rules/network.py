@@ -304,14 +304,14 @@ def _named_principals(istio: list[dict[str, Any]]) -> list[str]:
 
 def _known_principals() -> dict[str, tuple[str, Mapping[str, str]]]:
     """The principals the platform's policies name (components/serving/_auth.py ``knative_rules``) with the pod
-    labels of the workload that holds each: Knative's autoscaler and activator (config/core/deployments/
-    autoscaler.yaml, activator.yaml, knative/serving 1.21.3) and the Istio ingress gateway (:data:`GATEWAY_LABELS`)."""
-    from components.serving import _auth
-
+    labels of the workload that holds each: Knative's autoscaler and activator (:data:`KNATIVE_AUTOSCALER`,
+    :data:`KNATIVE_ACTIVATOR`) and the Istio ingress gateway (:data:`INGRESS_GATEWAY`, :data:`GATEWAY_LABELS`). The
+    rule's own table, not components/serving/_auth.py's principals: a slip there renders a principal the table then
+    named too (fix17k); tests/policy/test_policy_fix17k.py pins the two equal."""
     return {
-        _auth.AUTOSCALER: ("Knative's autoscaler", {"app": "autoscaler"}),
-        _auth.ACTIVATOR: ("Knative's activator", _auth.ACTIVATOR_LABELS),
-        _auth.GATEWAY: ("the ingress gateway", GATEWAY_LABELS),
+        KNATIVE_AUTOSCALER: ("Knative's autoscaler", dict(KNATIVE_AUTOSCALER_LABELS)),
+        KNATIVE_ACTIVATOR: ("Knative's activator", dict(KNATIVE_ACTIVATOR_LABELS)),
+        INGRESS_GATEWAY: ("the ingress gateway", dict(GATEWAY_LABELS)),
     }
 
 
@@ -385,6 +385,44 @@ a principal no pod holds, and the rule, reading the same constant, judged them r
 KNATIVE_AUTOSCALER_METRICS_PORT = "9090"
 """The queue-proxy's autoscaler metrics port, which the autoscaler scrapes (knative/serving knative-v1.21.0
 pkg/networking/constants.go ``AutoscalingQueueMetricsPort``)."""
+KNATIVE_AUTOSCALER_LABELS = {"app": "autoscaler"}
+"""The autoscaler's pod label (knative/serving knative-v1.21.3 config/core/deployments/autoscaler.yaml line 36)."""
+KNATIVE_ACTIVATOR = "cluster.local/ns/knative-serving/sa/activator"
+"""The mTLS identity of Knative's activator: its Deployment runs in ``knative-serving`` as ``serviceAccountName:
+activator`` (knative/serving knative-v1.21.3 config/core/deployments/activator.yaml lines 19, 49), in Istio's default
+trust domain. The rule's own copy, not components/serving/_auth.py ``ACTIVATOR`` (fix17k)."""
+KNATIVE_ACTIVATOR_LABELS = {"app": "activator"}
+"""The activator's pod label (activator.yaml line 32, knative-v1.21.3)."""
+ACTIVATOR_PROBE = ("GET", "/healthz", (("K-Network-Probe", "queue"), ("User-Agent", "Knative-Activator-Probe")))
+"""The activator's readiness probe of a revision's pods (method, path, headers): knative/serving knative-v1.21.3
+pkg/activator/net/revision_backends.go ``revisionWatcher.probe`` (lines 175-191: ``GET http://<pod>/`` +
+``nethttp.HealthCheckPath``, ``netheader.ProbeKey`` = ``queue.Name``, pkg/queue/constants.go ``Name = "queue"``, and
+``netheader.UserAgentKey`` = ``netheader.ActivatorUserAgent``, knative.dev/networking pkg/http/header
+``ActivatorUserAgent = "Knative-Activator-Probe"``). Refused by the sidecar (403, not a mesh error:
+knative.dev/networking ``IsPotentialMeshErrorResponse``), the activator counts no pod ready and does not fall back
+to the ClusterIP (same file, ``checkDests`` lines 370-375: "we know the mesh is not enabled ... we don't want to fall
+back"; the platform sets no ``mesh-compatibility-mode``, so Knative's ``auto``): it holds the requests it buffers (a
+model at zero) until they time out."""
+INGRESS_GATEWAY = "cluster.local/ns/istio-system/sa/istio-ingressgateway"
+"""The ingress gateway pods' identity: the Istio gateway chart names its service account after the release
+(manifests/charts/gateway/templates/_helpers.tpl, Istio 1.30.3), which the platform installs as
+``istio-ingressgateway`` in ``istio-system`` (components/platform/istio.py ``GATEWAY_RELEASE``, ``NAMESPACE``). The
+rule's own copy, pinned to components/serving/_auth.py ``GATEWAY`` (fix17k)."""
+
+
+def _activator_probes(objects: Any, isvc: Mapping[str, Any]) -> bool:
+    """Whether Knative's activator (:data:`KNATIVE_ACTIVATOR`, its own pod labels) may send its readiness probe
+    (:data:`ACTIVATOR_PROBE`) to the model's queue-proxy: the model's NetworkPolicies admit it on the serving port and
+    its AuthorizationPolicies allow the request."""
+    from components.serving import requestpath as rp
+
+    m = rp.model_of(isvc)
+    namespace = KNATIVE_ACTIVATOR.split("/")[2]
+    if not rp.admits(objects, m.pods, rp.source(namespace, KNATIVE_ACTIVATOR_LABELS), m.port).allowed:
+        return False
+    method, path, headers = ACTIVATOR_PROBE
+    req = rp.Request(host=m.predictor_host, port=m.port, path=path, method=method, headers=headers)
+    return rp.decide(objects, m.pods, rp.Peer(KNATIVE_ACTIVATOR, namespace), req).allowed
 
 
 def _autoscaler_scrapes(model: Resource, objects: Sequence[Mapping[str, Any]], isvc: Mapping[str, Any]) -> bool:
@@ -393,7 +431,9 @@ def _autoscaler_scrapes(model: Resource, objects: Sequence[Mapping[str, Any]], i
 
     namespace = KNATIVE_AUTOSCALER.split("/")[2]
     scraper = rp.Caller(
-        "Knative's autoscaler", rp.Peer(KNATIVE_AUTOSCALER, namespace), src=rp.source(namespace, {"app": "autoscaler"})
+        "Knative's autoscaler",
+        rp.Peer(KNATIVE_AUTOSCALER, namespace),
+        src=rp.source(namespace, KNATIVE_AUTOSCALER_LABELS),
     )
     return bool(rp.metrics_scrapers(objects, isvc, scraper).get(KNATIVE_AUTOSCALER_METRICS_PORT))
 
@@ -440,6 +480,15 @@ def _inference_only_model(model: Resource, default: str, found: list[dict[str, A
                 f"{where}: Knative's autoscaler ({KNATIVE_AUTOSCALER}) may not GET /metrics on the queue-proxy's "
                 f"port {KNATIVE_AUTOSCALER_METRICS_PORT}: it cannot read the model's load and scales it on the "
                 "activator's data only (admit that principal there)",
+            )
+        if mode == "Knative" and not _activator_probes(objects, isvc):
+            method, path, headers = ACTIVATOR_PROBE
+            sent = ", ".join(f"{k}: {v}" for k, v in headers)
+            yield Finding(
+                model.urn,
+                f"{where}: Knative's activator ({KNATIVE_ACTIVATOR}) may not probe the queue-proxy ({method} {path}, "
+                f"{sent}): it never counts the model's pods ready, so a request it holds (the model at zero, a "
+                "burst) waits until it times out (admit that principal for its probe)",
             )
         leaks: dict[str, None] = {}
         for who, caller, token, at_zero in judged:
@@ -596,7 +645,9 @@ RULES = [
             "Every caller that reaches a model's inference API (the internet with or without a token, pods of the "
             "namespaces its policies name) reaches nothing else of the model server (repository load/unload, "
             "/metrics, Triton's admin paths, also encoded) by any route, and some caller reaches the inference API; "
-            "in Knative mode Knative's autoscaler (sa/controller) may GET /metrics on the queue-proxy's 9090."
+            "in Knative mode Knative's autoscaler (sa/controller) may GET /metrics on the queue-proxy's 9090, and "
+            "Knative's activator (sa/activator) may send its readiness probe (GET /healthz, K-Network-Probe: queue, "
+            "User-Agent: Knative-Activator-Probe) to the serving port."
         ),
         enforcement="mandatory",
         area="network",

@@ -39,10 +39,13 @@ import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from policy.rules import percloud
 from policy.rules.base import UNKNOWN, Facts, Finding, Resource, Rule, as_map, is_k8s, reading, unknown_path, who
+
+if TYPE_CHECKING:
+    from components.serving.timeouts import Figures
 
 ISVC = "kubernetes:serving.kserve.io/v1beta1:InferenceService"
 DEPLOYMENT_MODE = "serving.kserve.io/deploymentMode"
@@ -90,6 +93,43 @@ LONGEST_REQUEST_SECONDS = 1800
 (docs/configuration.md ``models.<name>.timeout``; components/platform/knative.py, components/platform/istio.py). In
 Standard mode a pipeline's router must keep writing that long, or it cuts an answer its member's timeout allows
 (rev14h defect 1; rev17i i28: ``serverRead`` rendered instead of ``serverWrite`` left the 60 s default)."""
+REQUEST_SECONDS = KNATIVE_REVISION_TIMEOUT
+"""What a request may take once a pod answers, on top of a cold start: Knative's default revision timeout, 300 s
+(:data:`KNATIVE_REVISION_TIMEOUT`), the figure the platform adds to each cold start for a model's ``timeout``
+(docs/configuration.md ``models.<name>.timeout``). The rule's own: it took components/serving/_runtime.py
+``REQUEST_SECONDS`` (through components/serving/timeouts.py), so ``REQUEST_SECONDS = 30`` there rendered every
+model's timeout as its cold start plus 30 s and set the rule's demand to the same (fix17k)."""
+KNATIVE_PROGRESS_DEADLINE_DEFAULT = CPU_READY_SECONDS
+"""config-deployment ``progress-deadline`` when the cluster sets none: 600 s (the source of
+:data:`CPU_READY_SECONDS`). The rule's own, not components/serving/timeouts.py ``KNATIVE_DEFAULT_PROGRESS_DEADLINE``."""
+KSERVE_DEFAULT_MIN_REPLICAS = 1
+"""A component's or a graph's min-scale without ``minReplicas``: KServe v0.20.0 pkg/constants/constants.go
+``DefaultMinReplicas = 1`` (as policy/rules/pipeline.py ``DEFAULT_MIN_REPLICAS``)."""
+KNATIVE_STABLE_WINDOW_SECONDS = 60
+"""Knative's ``stable-window`` default, ``"60s"`` (knative/serving knative-v1.21.3 config/core/configmaps/
+autoscaler.yaml), when neither a revision nor the cluster sets one: how long a member stays up after its last request
+before it may be at zero again. The rule's own, not components/serving/timeouts.py ``STABLE_WINDOW_SECONDS``, which
+components/serving/pipeline.py also renders a router's timeout with."""
+
+
+def figures() -> Figures:
+    """What the rule holds each hop to (a components/serving/timeouts.py ``Figures``), every figure the rule's own:
+    :data:`CPU_READY_SECONDS`, :data:`REQUEST_SECONDS`, the platform's longest request :data:`LONGEST_REQUEST_SECONDS`
+    as ``max-revision-timeout-seconds`` (a rendered timeout at that cap passes; components/platform/knative.py
+    ``MAX_REVISION_TIMEOUT = "600"`` rendered 600 s timeouts the rule then took as the cap, fix17k), and Knative's and
+    KServe's defaults. tests/policy/test_policy_fix17k.py pins them equal to the platform's
+    (``timeouts.platform_figures()``): a slip on either side fails something."""
+    from components.serving.timeouts import Figures
+
+    return Figures(
+        cpu_ready=CPU_READY_SECONDS,
+        request_seconds=REQUEST_SECONDS,
+        max_revision_timeout=LONGEST_REQUEST_SECONDS,
+        default_progress_deadline=KNATIVE_PROGRESS_DEADLINE_DEFAULT,
+        default_min_replicas=KSERVE_DEFAULT_MIN_REPLICAS,
+        router_write_default=ROUTER_WRITE_DEFAULT_SECONDS,
+        stable_window=KNATIVE_STABLE_WINDOW_SECONDS,
+    )
 
 
 def _with_knative_defaults(obj: dict[str, Any]) -> dict[str, Any]:
@@ -243,6 +283,7 @@ def _check(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
     # tests/serving/test_timeouts.py holds to the upstream sources.
     from components.serving import timeouts
 
+    own = figures()
     idles, bad = load_balancer_idle(resources)
     yield from bad
     shortest = min(idles, key=lambda i: i.seconds) if idles else None
@@ -256,7 +297,7 @@ def _check(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
         isvc = _object(res)
         if _has_unknown(isvc.get("metadata")) or _has_unknown(isvc.get("spec")):
             continue  # known only after deploy: not judged
-        for problem in timeouts.problems(_with_knative_defaults(isvc), objects, shortest, CPU_READY_SECONDS):
+        for problem in timeouts.problems(_with_knative_defaults(isvc), objects, shortest, own):
             yield Finding(res.urn, problem)
     # A pipeline's router holds a request while its members start from zero (components/serving/timeouts.py
     # graph_problems: KServe v0.20.0 router WriteTimeout and the graph's Knative revision timeout).
@@ -273,7 +314,7 @@ def _check(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
         graph = _object(res)
         if _has_unknown(graph.get("metadata")) or _has_unknown(graph.get("spec")):
             continue  # known only after deploy: not judged
-        for problem in timeouts.graph_problems(_with_knative_defaults(graph), isvcs, objects, CPU_READY_SECONDS):
+        for problem in timeouts.graph_problems(_with_knative_defaults(graph), isvcs, objects, own):
             yield Finding(res.urn, problem)
 
 

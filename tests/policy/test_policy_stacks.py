@@ -293,6 +293,12 @@ def k8s_stack(good: bool) -> Callable[[], None]:
                         "from": [{"source": {"principals": ["cluster.local/ns/knative-serving/sa/controller"]}}],
                         "to": [{"operation": {"ports": ["9090"], "methods": ["GET"], "paths": ["/metrics"]}}],
                     },
+                    # Knative's activator probes the pods (model-inference-api-only, fix17k)
+                    {
+                        "from": [{"source": {"principals": ["cluster.local/ns/knative-serving/sa/activator"]}}],
+                        "to": [{"operation": {"ports": ["8012", "8013"], "methods": ["GET"]}}],
+                        "when": [{"key": "request.headers[User-Agent]", "values": ["Knative-Activator-Probe"]}],
+                    },
                 ]
                 if good
                 else [{}],
