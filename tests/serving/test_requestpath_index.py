@@ -186,3 +186,29 @@ def test_memoised_arguments_are_positional() -> None:
     """A keyword argument is refused by the memo (no default can stand in for a value the key lacks)."""
     with pytest.raises(TypeError, match="positional only"):
         rp._admits(rp.PolicyIndex(NEIGHBOURS), A, rp.source("apps"), port=8080, protocol="TCP")
+
+
+def test_a_workload_keeps_an_immutable_copy_of_its_labels() -> None:
+    """A workload hashes by its labels (so the memo keys take it whole): they are copied when it is made, cannot be
+    edited afterwards, and two workloads are equal (and hash alike) exactly when namespace, every label and name are;
+    a label value that does not hash (a malformed plan's) still makes a workload."""
+    given = {"app": "a"}
+    w = rp.Workload("models", given, "m")
+    given["app"] = "b"
+    assert dict(w.labels) == {"app": "a"} and w.labels == {"app": "a"}
+    with pytest.raises(TypeError):
+        w.labels["app"] = "b"  # type: ignore[index]
+    with pytest.raises(AttributeError):
+        w.labels._items = {}  # type: ignore[misc]
+    assert w == rp.Workload("models", {"app": "a"}, "m") and hash(w) == hash(rp.Workload("models", {"app": "a"}, "m"))
+    for other in (
+        rp.Workload("models", {"app": "b"}, "m"),
+        rp.Workload("models", {"app": "a", "x": "y"}, "m"),
+        rp.Workload("other", {"app": "a"}, "m"),
+        rp.Workload("models", {"app": "a"}, "n"),
+    ):
+        assert w != other
+    odd = rp.Workload("models", {"app": ["a"]}, "m")  # type: ignore[dict-item]
+    assert odd == rp.Workload("models", {"app": ["a"]}, "m")  # type: ignore[dict-item]
+    assert odd != rp.Workload("models", {"app": ["b"]}, "m")  # type: ignore[dict-item]
+    assert rp._frozen(w) is w  # keyed whole, no walk of its labels
