@@ -15,7 +15,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from policy.rules.base import UNKNOWN, Facts, Finding, Resource, Rule, as_list, as_map, reading
-from policy.rules.podlabels import selector_misses
 
 HELM_TYPES = ("kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart")
 NAMESPACE = "kubernetes:core/v1:Namespace"
@@ -81,13 +80,23 @@ def _spread_selects(constraint: Any, pod: Mapping[str, Any]) -> str | None:
     """Why a topology spread constraint's ``labelSelector`` does not select the component's pods (None when it does):
     "Pods that match this label selector are counted to determine the number of pods in their corresponding topology
     domain" (Kubernetes API TopologySpreadConstraint.labelSelector); a selector that matches none of the component's
-    pods counts nothing and never binds. The shared reading (:func:`policy.rules.podlabels.selector_misses`, which
-    ``prod-mesh-replicas`` uses for the other add-ons): only ``matchLabels`` is read, ``matchExpressions`` fail
-    closed."""
-    why = selector_misses(as_map(constraint).get("labelSelector"), pod)
-    if why is None:
+    pods counts nothing and never binds. Only ``matchLabels`` is read; ``matchExpressions`` fail closed."""
+    selector = as_map(constraint).get("labelSelector")
+    if selector is UNKNOWN:
         return None
-    return "no labelSelector.matchLabels (it counts no pod)" if why == "no matchLabels" else f"labelSelector.{why}"
+    selector = as_map(selector)
+    if selector.get("matchExpressions"):
+        return f"labelSelector.matchExpressions {selector.get('matchExpressions')!r} (the rule reads matchLabels only)"
+    labels = selector.get("matchLabels")
+    if labels is UNKNOWN:
+        return None
+    labels = as_map(labels)
+    if not labels:
+        return "no labelSelector.matchLabels (it counts no pod)"
+    wrong = {k: v for k, v in labels.items() if v is not UNKNOWN and pod.get(k) != v}
+    if wrong:
+        return f"labelSelector.matchLabels {wrong} that the component's pods do not carry (they carry {dict(pod)})"
+    return None
 
 
 def _truthy(value: Any) -> bool:
