@@ -3475,9 +3475,8 @@ MUTATIONS = (
         "max_unavailable=1, selector=k8s.meta.v1.LabelSelectorArgs(match_labels=dict(CONTROLLER_LABELS))",
         'max_unavailable=1, selector=k8s.meta.v1.LabelSelectorArgs(match_labels={"app": CONTROLLER})',
         "the KServe controller's PodDisruptionBudget selects app=kserve-controller-manager, a label its pods do not "
-        "carry: it protects nothing (a drain may evict both replicas; no rule names this PDB, closest "
-        "prod-mesh-replicas)",
-        "prod-mesh-replicas",
+        "carry: it protects nothing (a drain may evict both replicas; fix17m: pdb-protects-pods)",
+        "pdb-protects-pods",
     ),
     Mutation(
         "rev17k-20-certmanager-webhook-spread-selector",
@@ -3517,8 +3516,8 @@ MUTATIONS = (
         'pdb = {"enabled": True, "minAvailable": 1} if ctx.ha else {"enabled": False}',
         'pdb = {"enabled": True, "minAvailable": 0} if ctx.ha else {"enabled": False}',
         "on HA stacks the Prometheus and Alertmanager PodDisruptionBudgets keep minAvailable 0: a drain evicts every "
-        "replica at once (no rule names these PDBs, closest prod-mesh-replicas)",
-        "prod-mesh-replicas",
+        "replica at once (fix17m: pdb-protects-pods)",
+        "pdb-protects-pods",
     ),
     # --- serving ---
     Mutation(
@@ -3546,8 +3545,9 @@ MUTATIONS = (
         "components/serving/model_service.py",
         "                    max_unavailable=1,\n",
         "                    max_unavailable=2,\n",
-        "a model with minReplicas 2 gets a PDB allowing 2 unavailable: a drain may evict both replicas",
-        "model-pdb",
+        "a model with minReplicas 2 gets a PDB allowing 2 unavailable: a drain may evict both replicas (fix17m: "
+        "pdb-protects-pods)",
+        "pdb-protects-pods",
     ),
     Mutation(
         "rev17k-27-pipeline-jwt-principals",

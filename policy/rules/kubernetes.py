@@ -25,6 +25,7 @@ from policy.rules.base import (
     unknown_within,
     who,
 )
+from policy.rules.podlabels import KNATIVE_PODS, chart_pods, keeps_one, selector_misses
 
 HELM_TYPES = ("kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart")
 SERVICE = "kubernetes:core/v1:Service"
@@ -498,14 +499,22 @@ def _generic_pdbs(values: Any, path: str = "") -> Iterator[tuple[str, Mapping[st
             yield from _generic_pdbs(sub, here)
 
 
-CHART_PDB_DEFAULTS: Mapping[str, tuple[Mapping[str, Any], int]] = {"cert-manager": ({"minAvailable": 1}, 1)}
+CHART_PDB_DEFAULTS: Mapping[str, tuple[Mapping[str, Any], int]] = {
+    "cert-manager": ({"minAvailable": 1}, 1),
+    "kube-prometheus-stack": ({"minAvailable": 1}, 1),
+}
 """Charts whose enabled PodDisruptionBudget has a spec even when the values give neither bound, and the replicas a
 component runs when the values give none. cert-manager v1.21.1 (deploy/charts/cert-manager/templates/
 poddisruptionbudget.yaml, webhook- and cainjector-poddisruptionbudget.yaml, read at the v1.21.1 tag): "minAvailable:
 1 # Default value because minAvailable and maxUnavailable are not set"; values (shared/upstream/chart-values/
 cert-manager-v1.21.1.yaml): ``podDisruptionBudget.enabled: false`` and ``replicaCount: 1`` for the controller, the
 webhook and the cainjector ("the PodDisruptionBudget will block `kubectl drain` if it is used on the Node where the
-only remaining cert-manager Pod is currently running")."""
+only remaining cert-manager Pod is currently running"). kube-prometheus-stack 88.5.3
+(prometheus-community/helm-charts tag kube-prometheus-stack-88.5.3, templates/prometheus/podDisruptionBudget.yaml and
+alertmanager/podDisruptionBudget.yaml): rendered ``if ... .podDisruptionBudget.enabled``, its spec ``toYaml (omit
+.Values.<component>.podDisruptionBudget "enabled")`` over the chart's defaults (shared/upstream/chart-values/
+kube-prometheus-stack-88.5.3.yaml: ``enabled: false``, ``minAvailable: 1``), so the values' ``minAvailable`` is
+written as given (0 included); ``prometheusSpec.replicas`` and ``alertmanagerSpec.replicas`` default 1."""
 
 
 KEDA_PDBS = (
@@ -523,7 +532,7 @@ top-level bounds and then the component's (the component's judged as winning whe
 ``metricServer``, the replicas' ``metricsServer``)."""
 
 
-def _keda_pdbs(release: Any, values: Mapping[str, Any]) -> Iterator[str]:
+def _keda_pdbs(release: Any, values: Mapping[str, Any]) -> Iterator[Budget]:
     top = {k: values["podDisruptionBudget"][k] for k in ("minAvailable", "maxUnavailable") if _pdb_top(values, k)}
     for key, replicas_path, enabled_path in KEDA_PDBS:
         if enabled_path is not None and _value(values, enabled_path, {enabled_path: True}) is False:
@@ -533,19 +542,36 @@ def _keda_pdbs(release: Any, values: Mapping[str, Any]) -> Iterator[str]:
             continue  # the chart renders no PodDisruptionBudget for this component
         spec = {**top, **{k: v for k, v in own.items() if k in ("minAvailable", "maxUnavailable") and v}}
         replicas = _int_or_none(_value(values, replicas_path, {replicas_path: 1}))
-        why = _blocks(spec, replicas)
-        if why:
-            yield (
-                f"Helm release {release} (keda) values podDisruptionBudget.{key} with {replicas_path} renders a "
-                f"PodDisruptionBudget with {why}: drains would hang"
-            )
+        where = f"Helm release {release} (keda) values podDisruptionBudget.{key} with {replicas_path}"
+        yield Budget(where, spec, replicas, f"{where} renders a PodDisruptionBudget with {{why}}: drains would hang")
 
 
 def _pdb_top(values: Mapping[str, Any], key: str) -> bool:
     return bool(as_map(values.get("podDisruptionBudget")).get(key))
 
 
-def _helm_pdbs(res: Resource) -> Iterator[str]:
+@dataclass(frozen=True)
+class Budget:
+    """One PodDisruptionBudget a Helm release's values or a KnativeServing override renders: where (for messages),
+    its bounds as the chart writes them, the replicas of the workload it guards (None: not known) and the
+    ``pdb-allows-eviction`` message when it blocks (``{why}`` filled in)."""
+
+    where: str
+    spec: Mapping[str, Any]
+    replicas: int | None
+    blocked: str
+
+
+def rendered_budgets(res: Resource) -> Iterator[Budget]:
+    """Every PodDisruptionBudget ``res`` renders from its values (Helm) or overrides (KnativeServing), read with the
+    chart's template semantics (:class:`HelmPdb`, :data:`KEDA_PDBS`, :data:`CHART_PDB_DEFAULTS`,
+    :data:`KNATIVE_PDB_WORKLOADS`): the one enumeration ``pdb-allows-eviction`` (blocks every eviction) and
+    ``pdb-protects-pods`` (keeps no pod) judge."""
+    if is_k8s(res, "KnativeServing"):
+        yield from _knative_budgets(res)
+        return
+    if res.type not in HELM_TYPES:
+        return
     values = res.props.get("values")
     if not isinstance(values, Mapping):
         return
@@ -565,9 +591,13 @@ def _helm_pdbs(res: Resource) -> Iterator[str]:
             if known.chart == "istiod" and "maxUnavailable" in spec:
                 # the template writes maxUnavailable only when it is truthy, and then no minAvailable
                 spec = {"maxUnavailable": spec["maxUnavailable"]} if spec["maxUnavailable"] else {}
-            why = _blocks(spec, replicas)
-            if why:
-                yield f"Helm release {release} ({chart}) renders a PodDisruptionBudget with {why}: drains would hang"
+            where = f"Helm release {release} ({chart}) values {known.spec_path}"
+            yield Budget(
+                where,
+                spec,
+                replicas,
+                f"Helm release {release} ({chart}) renders a PodDisruptionBudget with {{why}}: drains would hang",
+            )
         return
     chart_default = CHART_PDB_DEFAULTS.get(chart)
     for path, found, count in _generic_pdbs(values):
@@ -577,9 +607,15 @@ def _helm_pdbs(res: Resource) -> Iterator[str]:
             if "minAvailable" not in found and "maxUnavailable" not in found:
                 found = {**found, **chart_default[0]}
             count = chart_default[1] if count is None else count
-        why = _blocks(found, count)
+        where = f"Helm release {release} ({chart}) values {path}"
+        yield Budget(where, found, count, f"{where}: {{why}}; drains would hang")
+
+
+def _helm_pdbs(res: Resource) -> Iterator[str]:
+    for budget in rendered_budgets(res):
+        why = _blocks(budget.spec, budget.replicas)
         if why:
-            yield f"Helm release {release} ({chart}) values {path}: {why}; drains would hang"
+            yield budget.blocked.replace("{why}", why)
 
 
 PROD_MIN_MESH_REPLICAS = 2
@@ -640,13 +676,18 @@ def _promised_spread(res: Resource) -> Iterator[str]:
         values = res.props.get("values")
         if not isinstance(values, Mapping):
             return
+        release = str(res.props.get("name", res.name))
         for path in SPREAD_PROMISED.get(_chart(res), ()):
             given = _value(values, path, {})
             if given is not UNKNOWN and not (isinstance(given, list) and given):
                 yield (
-                    f"Helm release {res.props.get('name', res.name)} values {path} is {given!r} on prod: its "
+                    f"Helm release {release} values {path} is {given!r} on prod: its "
                     f"replicas may all land on one node of one zone; give the zone ({ZONE_KEY}) and node spread"
                 )
+            pods = next((p for p in chart_pods(_chart(res)) if p.spread_path == path), None)
+            if pods is not None and isinstance(given, list):
+                where = f"Helm release {release} values {path}"
+                yield from _spread_selects(where, given, pods.labels(values, release), pods.workload)
     elif is_k8s(res, "KnativeServing"):
         workloads = res.get("spec.workloads")
         if workloads is UNKNOWN:
@@ -660,6 +701,25 @@ def _promised_spread(res: Resource) -> Iterator[str]:
                     f"on prod ({given!r}): its replicas may all land on one node of one zone; give the zone "
                     f"({ZONE_KEY}) and node spread"
                 )
+            if isinstance(given, list) and name in KNATIVE_PODS:
+                where = f"KnativeServing {res.namespace}/{res.k8s_name} workload {name} topologySpreadConstraints"
+                yield from _spread_selects(where, given, KNATIVE_PODS[name], f"Knative's {name}")
+
+
+def _spread_selects(where: str, constraints: list[Any], pods: Mapping[str, Any], whose: str) -> Iterator[str]:
+    """Each constraint's ``labelSelector`` selects the pods of the workload the spread is on (:data:`CHART_PODS`,
+    :data:`KNATIVE_PODS`): a selector matching none of them counts none, and the replicas may share one zone
+    (rev17k 20: the cert-manager webhook's spread selecting the controller's pods). The check ``keda-ha-values``
+    makes for KEDA's components, for every spread the platform promises."""
+    for i, constraint in enumerate(constraints):
+        if constraint is UNKNOWN or as_map(constraint).get("labelSelector") is UNKNOWN:
+            continue
+        why = selector_misses(as_map(constraint).get("labelSelector"), pods)
+        if why:
+            yield (
+                f"{where}[{i}] labelSelector has {why}: the spread counts none of {whose}'s pods, so they may all "
+                "land in one zone on prod"
+            )
 
 
 def _zone_spread(res: Resource) -> Iterator[str]:
@@ -808,8 +868,8 @@ the control plane will be scaled to"): knative/operator knative-v1.21.4 KnativeS
 shared/upstream/crd-schemas/operator.knative.dev/knativeserving_v1beta1.json."""
 
 
-def _knative_pdbs(res: Resource) -> Iterator[str]:
-    """Each KnativeServing PodDisruptionBudget override judged against the replicas of the Deployment it selects: the
+def _knative_budgets(res: Resource) -> Iterator[Budget]:
+    """Each KnativeServing PodDisruptionBudget override with the replicas of the Deployment it selects: the
     workload's own ``replicas``, else ``high-availability.replicas`` (unknown otherwise: not judged)."""
     ha = _int_or_none(as_map(res.get("spec.high-availability")).get("replicas"))
     replicas = {
@@ -819,12 +879,16 @@ def _knative_pdbs(res: Resource) -> Iterator[str]:
         pdb = as_map(pdb)
         workload = KNATIVE_PDB_WORKLOADS.get(str(pdb.get("name")))
         n = (replicas.get(workload) or ha) if workload else None
-        why = _blocks(pdb, n)
+        where = f"KnativeServing {res.namespace}/{res.k8s_name} podDisruptionBudgets[{i}] ({pdb.get('name')})"
+        yield Budget(where, pdb, n, f"{where} sets {{why}}: drains would hang")
+
+
+def _knative_pdbs(res: Resource) -> Iterator[str]:
+    """Each KnativeServing PodDisruptionBudget override judged against the replicas of the Deployment it selects."""
+    for budget in _knative_budgets(res):
+        why = _blocks(budget.spec, budget.replicas)
         if why:
-            yield (
-                f"KnativeServing {res.namespace}/{res.k8s_name} podDisruptionBudgets[{i}] ({pdb.get('name')}) "
-                f"sets {why}: drains would hang"
-            )
+            yield budget.blocked.replace("{why}", why)
 
 
 def _pdb_allows_eviction(res: Resource, facts: Facts) -> Iterator[str]:
@@ -871,6 +935,138 @@ def _model_pdbs(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding
                     f"{model.k8s_name}, whose minReplicas is {n}: at its minimum no pod may be evicted and node "
                     f"drains hang; give minAvailable {n - 1} or less (or maxUnavailable 1)",
                 )
+
+
+# ------------------------------------------------------------------------------------------------ budgets protect
+
+WORKLOAD_KINDS = ("Deployment", "StatefulSet", "ReplicaSet")
+"""Kinds whose pods a declared PodDisruptionBudget may guard (their ``spec.template.metadata.labels`` and
+``spec.replicas``, Kubernetes' default 1)."""
+
+
+ROUTER_POD_LABEL = "serving.kserve.io/inferencegraph"
+"""The label KServe puts on an InferenceGraph's router pods, the graph's name (kserve/kserve v0.20.0
+pkg/constants/constants.go ``InferenceGraphLabel``, set by pkg/controller/v1alpha1/inferencegraph/raw_ig.go and
+knative_reconciler.go)."""
+
+
+@dataclass(frozen=True)
+class Workload:
+    """Pods the plan renders: whose (for messages), their namespace, their labels (:data:`UNKNOWN` when known only
+    after deploy) and how many at least."""
+
+    whose: str
+    namespace: Any
+    labels: Any
+    replicas: int | None
+
+
+def _hpa_floor(resources: Sequence[Resource], namespace: Any, kind: str, name: str) -> int | None:
+    """The ``minReplicas`` (Kubernetes' default 1) of a HorizontalPodAutoscaler in ``namespace`` scaling ``kind``
+    ``name``, None when none does (or it is unknown)."""
+    for r in resources:
+        if not is_k8s(r, "HorizontalPodAutoscaler") or r.namespace != namespace:
+            continue
+        target = as_map(r.get("spec.scaleTargetRef"))
+        if target.get("kind") == kind and target.get("name") == name:
+            floor = r.get("spec.minReplicas")
+            return None if floor is UNKNOWN else (_int_or_none(floor) or 1)
+    return None
+
+
+def rendered_workloads(resources: Sequence[Resource]) -> Iterator[Workload]:
+    """The pods a declared PodDisruptionBudget may be for: each Helm release's workloads whose pod labels the charts'
+    sources give (:data:`policy.rules.podlabels.CHART_PODS`; replicas from the values, else the HorizontalPodAutoscaler
+    scaling the Deployment, else 1), each InferenceService's predictor pods (KServe's labels and the
+    InferenceService's own, which KServe copies; ``minReplicas``, default 1), each InferenceGraph's router pods
+    (:data:`ROUTER_POD_LABEL`; ``minReplicas``), and the Deployments, StatefulSets and ReplicaSets the plan
+    declares."""
+    from policy.rules.models import ISVC_POD_LABEL, PREDICTOR_POD_LABELS, _isvcs
+
+    for r in resources:
+        if r.type in HELM_TYPES and isinstance(r.props.get("values"), Mapping):
+            release = str(r.props.get("name", r.name))
+            namespace = r.props.get("namespace", r.namespace)
+            for pods in chart_pods(_chart(r)):
+                n = _int_or_none(_value(r.props["values"], pods.replicas_path, {})) if pods.replicas_path else None
+                if n is None and pods.deployment:
+                    n = _hpa_floor(resources, namespace, "Deployment", pods.deployment)
+                labels = pods.labels(r.props["values"], release)
+                yield Workload(f"{pods.workload} of Helm release {release}", namespace, labels, n or 1)
+        elif any(is_k8s(r, kind) for kind in WORKLOAD_KINDS):
+            labels = r.get("spec.template.metadata.labels")
+            n = _int_or_none(r.get("spec.replicas"))
+            floor = _hpa_floor(resources, r.namespace, r.type.rsplit(":", 1)[-1], r.k8s_name)
+            yield Workload(
+                f"{r.type.rsplit(':', 1)[-1]} {r.k8s_name}",
+                r.namespace,
+                labels if labels is UNKNOWN else as_map(labels),
+                floor or n or 1,
+            )
+    for model in _isvcs(resources):
+        n = model.get("spec.predictor.minReplicas")
+        labels = {
+            **{str(k): v for k, v in as_map(model.metadata.get("labels")).items()},
+            ISVC_POD_LABEL: model.k8s_name,
+            PREDICTOR_POD_LABELS[0]: PREDICTOR_POD_LABELS[1],
+        }
+        yield Workload(
+            f"model {model.k8s_name}", model.namespace, labels, None if n is UNKNOWN else (_int_or_none(n) or 1)
+        )
+    for graph in (r for r in resources if is_k8s(r, "InferenceGraph")):
+        n = graph.get("spec.minReplicas")
+        labels = {ROUTER_POD_LABEL: graph.k8s_name}
+        yield Workload(
+            f"pipeline {graph.k8s_name}'s router",
+            graph.namespace,
+            labels,
+            None if n is UNKNOWN else (_int_or_none(n) or 1),
+        )
+
+
+def _declared_budgets(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    """Each PodDisruptionBudget the plan declares selects the pods of a workload the plan renders in its namespace
+    (:func:`rendered_workloads`), and keeps at least one of them when it runs more than one (:func:`keeps_one`)."""
+    workloads = list(rendered_workloads(resources))
+    for pdb in (r for r in resources if r.type == PDB or is_k8s(r, "PodDisruptionBudget")):
+        spec = pdb.props.get("spec")
+        if spec is UNKNOWN or as_map(spec).get("selector") is UNKNOWN:
+            continue
+        spec = as_map(spec)
+        name = f"PodDisruptionBudget {pdb.namespace}/{pdb.k8s_name}"
+        here = [w for w in workloads if w.namespace == pdb.namespace]
+        if any(w.labels is UNKNOWN for w in here) or any(w.namespace is UNKNOWN for w in workloads):
+            continue  # some pods' labels are known only after deploy: not judged
+        selected = [w for w in here if selector_misses(spec.get("selector"), w.labels) is None]
+        if not selected:
+            shown = "; ".join(f"{w.whose}: {dict(w.labels)}" for w in here) or "none"
+            yield Finding(
+                pdb.urn,
+                f"{name} selects {dict(as_map(as_map(spec.get('selector')).get('matchLabels')))}, which none of the "
+                f"pods the platform renders in {pdb.namespace} carry (their labels: {shown}): it protects nothing, "
+                "a drain may evict every replica; select the workload's pod template labels",
+            )
+            continue
+        for w in selected:
+            why = keeps_one(spec, w.replicas)
+            if why:
+                yield Finding(
+                    pdb.urn,
+                    f"{name} for {w.whose} sets {why}: it protects nothing; keep maxUnavailable below the replicas "
+                    "(or minAvailable at least 1)",
+                )
+
+
+def _budgets_keep_one(res: Resource, facts: Facts) -> Iterator[str]:
+    """Each PodDisruptionBudget rendered from Helm values or a KnativeServing override (:func:`rendered_budgets`, the
+    chart's own selector) keeps at least one pod of its workload when it runs more than one."""
+    for budget in rendered_budgets(res):
+        why = keeps_one(budget.spec, budget.replicas)
+        if why:
+            yield (
+                f"{budget.where} renders a PodDisruptionBudget with {why}: it protects nothing; keep minAvailable at "
+                "least 1 (or maxUnavailable below the replicas)"
+            )
 
 
 # ------------------------------------------------------------------------------------------------ unknown reads
@@ -1058,13 +1254,36 @@ RULES = [
         unknown=_pdb_unknown,
     ),
     Rule(
+        name="pdb-protects-pods",
+        description=(
+            "Every PodDisruptionBudget the platform renders protects its workload: a declared one selects the pod "
+            "template labels of a workload the plan renders in its namespace (a chart's pods as its templates label "
+            "them, a model's predictor pods, a pipeline's router pods, a declared Deployment or StatefulSet), and "
+            "every budget, declared or rendered from Helm values or KnativeServing overrides, keeps at least one pod "
+            "available when the workload runs more than one (minAvailable at least 1, maxUnavailable below the "
+            "replicas); "
+            "pdb-allows-eviction is the other bound."
+        ),
+        enforcement="mandatory",
+        area="kubernetes",
+        applies_to=(PDB, *HELM_TYPES, "KnativeServing"),
+        check_resource=_budgets_keep_one,
+        check_stack=_declared_budgets,
+        remediation=(
+            "select the pods by the labels the workload's template gives (components/platform/kserve.py "
+            "CONTROLLER_LABELS, components/serving/model_service.py); keep maxUnavailable 1 or minAvailable 1"
+        ),
+        unknown=_pdb_unknown,
+    ),
+    Rule(
         name="prod-mesh-replicas",
         description=(
             "On prod stacks the Istio ingress gateway and istiod keep at least 2 replicas (the autoscaler's floor "
             "included) and render their PodDisruptionBudget; Knative's HA control plane and activator and every "
             "HorizontalPodAutoscaler keep at least 2; KServe's controller Deployment (kserve-controller-manager) is "
             "the target of a HorizontalPodAutoscaler; every add-on spread the platform promises is given, not empty, "
-            "and includes the zone."
+            "includes the zone, and its labelSelector selects the pods of the workload it is on (as the chart labels "
+            "them)."
         ),
         enforcement="mandatory",
         area="kubernetes",

@@ -528,14 +528,29 @@ def test_standard_mode_internal_model_labelled_for_knative() -> None:
 # ------------------------------------------------------------------------------------------------ prod mesh replicas
 
 MESH = "prod-mesh-replicas"
-SPREAD = [{"maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "ScheduleAnyway"}]
-"""The zone spread the platform gives its HA add-ons on prod (components/platform/common.py ``AddonContext.spread``),
-which prod-mesh-replicas requires where the platform promises it (tests/policy/test_policy_prod_spread.py)."""
+
+
+def _zone(labels: dict[str, str]) -> list[dict[str, Any]]:
+    """The zone spread the platform gives its HA add-ons on prod (components/platform/common.py
+    ``AddonContext.spread``), which prod-mesh-replicas requires where the platform promises it
+    (tests/policy/test_policy_prod_spread.py), selecting the pods it is on (fix17m)."""
+    return [
+        {
+            "maxSkew": 1,
+            "topologyKey": "topology.kubernetes.io/zone",
+            "whenUnsatisfiable": "ScheduleAnyway",
+            "labelSelector": {"matchLabels": labels},
+        }
+    ]
+
+
+SPREAD = _zone({"app": "istiod"})
+GATEWAY_SPREAD = _zone({"istio": "gateway"})  # the release is named gateway here: its pods carry istio=gateway
 HA_GATEWAY = {
     "replicaCount": 2,
     "autoscaling": {"minReplicas": 2},
     "podDisruptionBudget": {"minAvailable": 1},
-    "topologySpreadConstraints": SPREAD,
+    "topologySpreadConstraints": GATEWAY_SPREAD,
 }
 
 
@@ -562,7 +577,7 @@ def _mesh_messages(resource: Resource, environment: str = "prod") -> list[str]:
                     "replicaCount": 2,
                     "autoscaling": {"enabled": False},
                     "podDisruptionBudget": {"a": 1},
-                    "topologySpreadConstraints": SPREAD,
+                    "topologySpreadConstraints": GATEWAY_SPREAD,
                 },
             ),
             None,
@@ -578,7 +593,12 @@ def _mesh_messages(resource: Resource, environment: str = "prod") -> list[str]:
         (
             _mesh(
                 "kube-prometheus-stack",
-                {"replicaCount": 1, "prometheus": {"prometheusSpec": {"topologySpreadConstraints": SPREAD}}},
+                {
+                    "replicaCount": 1,
+                    "prometheus": {
+                        "prometheusSpec": {"topologySpreadConstraints": _zone({"app.kubernetes.io/name": "prometheus"})}
+                    },
+                },
             ),
             None,
         ),

@@ -321,13 +321,24 @@ def test_istiod_pdb_in_helm_values_blocks_drains_gcp_prod() -> None:
 
 
 def test_model_pdb_selects_nothing_gcp_prod() -> None:
+    """The PDB's selector misspelt: the model has no budget (model-pdb), and the budget protects no pod the plan
+    renders (pdb-protects-pods, fix17m)."""
+
     def typo(props: dict[str, Any]) -> None:
         props["spec"]["selector"]["matchLabels"] = {"serving.kserve.io/inferenceservices": "qwen-chat"}
 
-    assert_caught(
-        "gcp-prod", "model-pdb", named("PodDisruptionBudget", "qwen-chat-pdb"), typo,
-        "model models/qwen-chat keeps 2 replicas but no PodDisruptionBudget selects its pods",
-    )  # fmt: skip
+    resources, settings = shipped("gcp-prod")
+    found = failed(mutate(resources, named("PodDisruptionBudget", "qwen-chat-pdb"), typo), settings, "gcp-prod")
+    assert sorted(found) == ["model-pdb", "pdb-protects-pods"], found
+    assert any(
+        "model models/qwen-chat keeps 2 replicas but no PodDisruptionBudget selects its pods" in m
+        for m in found["model-pdb"]
+    )
+    assert any(
+        "PodDisruptionBudget models/qwen-chat-pdb selects {'serving.kserve.io/inferenceservices': 'qwen-chat'}" in m
+        and "it protects nothing" in m
+        for m in found["pdb-protects-pods"]
+    ), found
 
 
 def test_chart_version_shortened_aws_dev() -> None:
@@ -387,6 +398,7 @@ SECURITY_RULES = {
     "no-privileged-containers": "mandatory",
     "privileged-namespaces-listed": "mandatory",
     "pdb-allows-eviction": "mandatory",
+    "pdb-protects-pods": "mandatory",
     "no-load-balancer-services": "mandatory",
     "isvc-gpu-scheduling": "mandatory",
     "model-endpoint-auth": "mandatory",

@@ -17,7 +17,12 @@ from support import saved_plan
 
 RULE = next(r for r in ALL_RULES if r.name == "prod-mesh-replicas")
 PROD, DEV = Facts(environment="prod"), Facts(environment="dev")
-ZONE = {"maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "ScheduleAnyway"}
+ZONE = {
+    "maxSkew": 1,
+    "topologyKey": "topology.kubernetes.io/zone",
+    "whenUnsatisfiable": "ScheduleAnyway",
+    "labelSelector": {"matchLabels": {"app": "istiod"}},  # istiod's pods (fix17m: a spread selects its own pods)
+}
 NODE = {**ZONE, "topologyKey": "kubernetes.io/hostname"}
 
 

@@ -350,7 +350,16 @@ def k8s_stack(good: bool) -> Callable[[], None]:
             values={
                 "grafana": {"service": {"type": "ClusterIP" if good else "LoadBalancer"}},
                 # the zone spread the platform gives Prometheus on prod (prod-mesh-replicas)
-                "prometheus": {"prometheusSpec": {"topologySpreadConstraints": [{"topologyKey": ZONE_KEY}]}},
+                "prometheus": {
+                    "prometheusSpec": {
+                        "topologySpreadConstraints": [
+                            {
+                                "topologyKey": ZONE_KEY,
+                                "labelSelector": {"matchLabels": {"app.kubernetes.io/name": "prometheus"}},
+                            }
+                        ]
+                    }
+                },
             },
         )
         k8s.policy.v1.PodDisruptionBudget(

@@ -76,8 +76,9 @@ SLIPS = [
     ("gcp-prod", "qwen-chat-pdb", "spec.maxUnavailable", "pdb-allows-eviction", "qwen-chat-pdb spec.maxUnavailable"),
 ]
 
-ALSO = {"pdb-allows-eviction": {"pdb-allows-eviction", "model-pdb"}}
-"""model-pdb reads the same PodDisruptionBudget bound (a model's PDB keeps an eviction possible)."""
+ALSO = {"pdb-allows-eviction": {"pdb-allows-eviction", "model-pdb", "pdb-protects-pods"}}
+"""model-pdb reads the same PodDisruptionBudget bound (a model's PDB keeps an eviction possible), and so does
+pdb-protects-pods (it keeps a pod)."""
 
 
 @pytest.mark.parametrize(("stack", "name", "path", "rule", "named"), SLIPS, ids=[s[3] for s in SLIPS])
