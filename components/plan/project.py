@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import decimal
 import json
 import math
 import re
@@ -421,12 +422,22 @@ _StackLoader.add_implicit_resolver(_YAML11_BOOL, _V3_BOOL, list("tTfF"))
 _StackLoader.add_implicit_resolver(_GO_NUMBER_TAG, re.compile(r"\A[-+.0-9].*\Z", re.S), list("-+.0123456789"))
 
 
+def go_json_whole(value: float) -> int:
+    """The integer Go's encoding/json writes for the whole float64 ``value`` below 1e21: ``floatEncoder`` formats it
+    with ``strconv.AppendFloat(b, f, 'f', -1, 64)``, the shortest digits that read back as ``value``, then zeros
+    (golang/go src/encoding/json/encode.go), which is Python's ``repr`` digits (shortest round trip), not the float's
+    exact binary value: 123456789012345678901 (a float64 past uint64 for go-yaml) reaches the program as
+    123456789012345680000, not 123456789012345683968 (red14m low finding; go-yaml v3.0.1 ``yc rt`` prints the
+    former)."""
+    return int(decimal.Decimal(repr(value)))
+
+
 def _construct_go_number(loader: _StackLoader, node: yaml.ScalarNode) -> float | int | str:
     """The value the program gets: Go's encoding/json writes a float64 below 1e21 without an exponent or a fraction
     when it is whole (``floatEncoder``: 'f' format unless abs < 1e-6 or >= 1e21), so ``1e3`` reaches it as 1000."""
     value = go_yaml_number(str(loader.construct_scalar(node)))
     if isinstance(value, float) and math.isfinite(value) and value.is_integer() and abs(value) < 1e21:
-        return int(value)
+        return go_json_whole(value)
     return value
 
 
@@ -545,7 +556,7 @@ def go_yaml_v3_key(node: yaml.ScalarNode) -> str | None:
                 return "the number NaN"
             if math.isinf(value):
                 return f"the number {'+' if value > 0 else '-'}Inf"
-            return f"the number {int(value) if value.is_integer() and abs(value) < 1e21 else value}"
+            return f"the number {go_json_whole(value) if value.is_integer() and abs(value) < 1e21 else value}"
     return None
 
 
@@ -799,7 +810,7 @@ def _go_json(value: Any) -> Any:
     >= 1e21), so ``maxGpus: 8.0`` in a stack file reaches the
     program as ``8``, an integer, under ``pulumi up``; the offline plan hands it over the same way."""
     if isinstance(value, float) and math.isfinite(value) and value.is_integer() and abs(value) < 1e21:
-        return int(value)
+        return go_json_whole(value)
     if isinstance(value, dict):
         return {k: _go_json(v) for k, v in value.items()}
     if isinstance(value, list):

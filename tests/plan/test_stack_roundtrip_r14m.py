@@ -15,7 +15,7 @@ import json
 import pytest
 
 from components.errors import SpecError
-from components.plan.project import cli_round_trip_text, parse_stack_text
+from components.plan.project import _cli_string, cli_round_trip_text, parse_stack_text
 
 FILE = "stacks/Pulumi.t.yaml"
 
@@ -239,3 +239,27 @@ def test_a_tab_is_read_where_go_yaml_reads_it(text: str, cli: object) -> None:
 )
 def test_a_tab_is_refused_where_go_yaml_refuses_it(text: str, line: str) -> None:
     assert refusal(text) == f"{FILE}: {line}"
+
+
+# ------------------------------------------------------------------ _go_json: a whole float's digits
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        # yc rt (go-yaml v3.0.1, then encoding/json): {"a":123456789012345680000}; main gave 123456789012345683968
+        ("a: 123456789012345678901\n", 123456789012345680000),
+        # yc rt: {"a":9007199254740992}, {"a":100000000000000000000}, {"a":1e+21}
+        ("a: 9007199254740993.0\n", 9007199254740992),
+        ("a: 1e20\n", 100000000000000000000),
+        ("a: 1e21\n", 1e21),
+    ],
+)
+def test_a_whole_float_reaches_the_program_with_go_jsons_digits(text: str, value: object) -> None:
+    doc = read(text)
+    assert doc == {"a": value} and type(doc["a"]) is type(value)  # type: ignore[index]
+
+
+def test_a_whole_float_in_a_config_value_is_written_as_go_writes_it() -> None:
+    # the CLI passes a map value as encoding/json text (config/plaintext.go marshalText): yc rt -> 123456789012345680000
+    assert _cli_string({"n": 1.2345678901234568e20}) == '{"n": 123456789012345680000}'
