@@ -1001,7 +1001,8 @@ def cli_round_trip_text(text: str, *, indent_ok: bool = True) -> str | None:
       with ``#`` as a comment: None (misread) either way.
 
     Checked against go-yaml v3.0.1 built from source (Unmarshal, Marshal, Unmarshal) on 2,400 random texts as keys and
-    values, and on lists and maps nested up to 4 deep (tests/plan/test_stack_roundtrip.py)."""
+    values and 3,600 random maps and lists nested up to 4 deep, with no difference (fixr14mb); go-yaml's answers for
+    27 texts in 5 places are tests/plan/test_stack_roundtrip_r14m.py's table."""
     if not go_literal_block(text):
         return text
     if text[0] == "\t":
