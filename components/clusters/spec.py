@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -14,6 +15,7 @@ from components import catalog, clouds
 from components.clouds import TagRule
 from components.clusters import mig
 from components.credentials import PLAIN_TEXT, redact_uri
+from components.errors import escape_line
 from components.spec import Spec, field_error, value_error
 from components.versions import CLUSTER_CHARTS, KUBERNETES_VERSION, cluster_chart_version_problem
 
@@ -711,6 +713,14 @@ def _shown(text: str) -> str:
     return text if len(text) <= 24 else f"{text[:24]}... ({len(text)} characters)"
 
 
+def _letter_number_or_separator(c: str) -> bool:
+    """Whether ``c`` is in ``\\p{L}``, ``\\p{N}`` or ``\\p{Z}``, the classes of the AWS tagging APIs' pattern
+    ``^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$`` (components/clouds.py cites it): a Unicode general category starting with L
+    (letters), N (numbers) or Z (Zs space separators, Zl U+2028, Zp U+2029). Not ``str.isspace`` (red14m W4: it admits
+    the control characters tab, line feed and U+001C-U+001F, category Cc, which the pattern refuses)."""
+    return unicodedata.category(c)[0] in "LNZ"
+
+
 def tag_problem(cloud: str, key: str, value: str) -> tuple[str, str, str] | None:
     """Why ``key: value`` cannot be a tag on ``cloud``: (key path under ``tags``, value shown, what is accepted)."""
     entry = clouds.get(cloud)
@@ -728,9 +738,9 @@ def tag_problem(cloud: str, key: str, value: str) -> tuple[str, str, str] | None
         return "tags", key, f"{cloud} tag names may not contain {' '.join(bad)}{where}"
     if rule.allowed_symbols is not None:
         for text, path in ((key, "tags"), (value, f"tags.{key}")):
-            if bad := sorted({c for c in text if not (c.isalnum() or c.isspace() or c in rule.allowed_symbols)}):
+            if bad := sorted({c for c in text if not (_letter_number_or_separator(c) or c in rule.allowed_symbols)}):
                 what = f"{cloud} tags hold letters, digits, spaces and {rule.allowed_symbols} only"
-                return path, text, f"{what}, not {' '.join(bad)}{where}"
+                return path, text, f"{what}, not {' '.join(escape_line(c) for c in bad)}{where}"
     if rule.labels and not _gcp_label(key)[:1].isalpha():
         return "tags", key, f"{entry.title} label keys must start with a letter{where}"
     return None

@@ -27,7 +27,7 @@ from typing import Any
 import yaml
 
 from components.errors import MAX_DIGITS, SpecError, show
-from components.plan.project import go_yaml_number, plain_reads_as_text
+from components.plan.project import GO_ESCAPE_REPLACEMENTS, GoTabsScanner, go_yaml_number, plain_reads_as_text
 from components.spec import MAX_DEPTH, nesting_depth
 
 KeyPath = tuple[str, ...]
@@ -137,7 +137,7 @@ _GO_NUMBER = "tag:mlplatform,2026:kubectl-number"
 _YN = {"y": True, "Y": True, "n": False, "N": False}
 
 
-class _ManifestLoader(yaml.SafeLoader):
+class _ManifestLoader(GoTabsScanner, yaml.SafeLoader):
     """A safe loader that refuses aliases (a YAML bomb expands through them) and counts nodes, and reads plain
     scalars as kubectl does (red14h break 9).
 
@@ -154,6 +154,7 @@ class _ManifestLoader(yaml.SafeLoader):
     reference/using-api/api-concepts/#field-validation, Strict: "if any duplicate fields are present")."""
 
     nodes = 0
+    ESCAPE_REPLACEMENTS = GO_ESCAPE_REPLACEMENTS  # type: ignore[misc]  # \' is ' (go-yaml v2.4.0 scannerc.go:2401; red14m M1)
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
         tag = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
@@ -2226,8 +2227,16 @@ def _with_runtimes(config: dict[str, Any], runtimes: Sequence[ImportedRuntime]) 
 def _check_in_stack(cfg: Any, name: str | None, entry: dict[str, Any], runtimes: Sequence[ImportedRuntime] = ()) -> Any:
     """Validate the stack with ``entry`` as model ``name`` (none: the runtimes alone) and the imported
     ``runtimes`` added to its own (the stack's own checks, one line on failure); the loaded config."""
+    from components.plan.project import stack_round_trip_problem
     from infra.config import load
 
+    # the entries as they sit in the stack file once pasted: the Pulumi CLI's round trip (decode, Marshal, decode)
+    # must read them back unchanged, as the stack loader requires (red14m I3: "\nbar" was printed, then refused)
+    pasted: dict[str, Any] = {"mlplatform:runtimes": {r.name: r.entry for r in runtimes}}
+    if name is not None:
+        pasted["mlplatform:models"] = {name: entry}
+    if (problem := stack_round_trip_problem({"config": pasted})) is not None:
+        raise _line(problem)
     config = dict(cfg.config)
     _with_runtimes(config, runtimes)
     if name is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import decimal
 import json
 import math
 import re
@@ -34,7 +35,143 @@ class ProjectError(SpecError):
         return self._line
 
 
-class _StackLoader(yaml.SafeLoader):
+GO_ESCAPE_REPLACEMENTS = {**yaml.scanner.Scanner.ESCAPE_REPLACEMENTS, "'": "'"}
+"""PyYAML's escapes in a double-quoted scalar plus ``\'``, which go-yaml reads as ``'`` (go-yaml/yaml v3.0.1
+scannerc.go ``yaml_parser_scan_flow_scalar`` ``case '\''``, line 2522; v2.4.0, kubectl's, line 2401; red14m M1).
+``\\/`` stays in (YAML 1.2's) for :func:`go_refused_text` to refuse it with its own line."""
+
+
+_BLANK_END = "\0 \t\r\n\x85\u2028\u2029"
+
+
+class GoTabsScanner(yaml.scanner.Scanner):
+    r"""PyYAML's Python scanner reading tabs where go-yaml's scanner does (red14m M3; go-yaml/yaml v3.0.1, the Pulumi
+    CLI's, and v2.4.0, kubectl's, have the same rules in scannerc.go):
+
+    - ``yaml_parser_scan_to_next_token`` skips a tab between tokens "in the flow context" and where a simple key is
+      not allowed (after a key's ``:``): ``a:\tb``, ``[1,\t2]`` (PyYAML skips spaces only);
+    - ``yaml_parser_scan_plain_scalar`` keeps blanks, tabs too, between the words of a plain value (``a: b\tc`` is
+      ``b\tc``) and refuses a tab in the indentation of its next line ("found a tab character that violates
+      indentation");
+    - ``yaml_parser_scan_block_scalar_breaks`` refuses a tab where a block scalar's indentation is read ("found a
+      tab character where an indentation space is expected"; PyYAML reads it as text)."""
+
+    def scan_to_next_token(self) -> None:
+        """As PyYAML's, skipping a tab where go-yaml does."""
+        if self.index == 0 and self.peek() == "\ufeff":  # type: ignore[attr-defined]
+            self.forward()  # type: ignore[attr-defined]
+        while True:
+            while self.peek() == " " or (  # type: ignore[attr-defined]
+                self.peek() == "\t" and (self.flow_level or not self.allow_simple_key)  # type: ignore[attr-defined]
+            ):
+                self.forward()  # type: ignore[attr-defined]
+            if self.peek() == "#":  # type: ignore[attr-defined]
+                while self.peek() not in "\0\r\n\x85\u2028\u2029":  # type: ignore[attr-defined]
+                    self.forward()  # type: ignore[attr-defined]
+            if not self.scan_line_break():  # type: ignore[no-untyped-call]
+                return
+            if not self.flow_level:
+                self.allow_simple_key = True
+
+    def scan_plain_spaces(self, indent: int, start_mark: Any) -> list[str] | None:
+        """As PyYAML's, with a tab a blank as a space is (go-yaml ``yaml_parser_scan_plain_scalar``)."""
+        chunks: list[str] = []
+        length = 0
+        while self.peek(length) in " \t":  # type: ignore[attr-defined]
+            length += 1
+        whitespaces = self.prefix(length)  # type: ignore[attr-defined]
+        self.forward(length)  # type: ignore[attr-defined]
+        if self.peek() not in "\r\n\x85\u2028\u2029":  # type: ignore[attr-defined]
+            return [whitespaces] if whitespaces else chunks
+        line_break = self.scan_line_break()  # type: ignore[no-untyped-call]
+        self.allow_simple_key = True
+        if self._document_marker():
+            return None
+        breaks: list[str] = []
+        while self.peek() in " \t\r\n\x85\u2028\u2029":  # type: ignore[attr-defined]
+            if self.peek() == "\t" and self.column < indent:  # type: ignore[attr-defined]
+                raise yaml.scanner.ScannerError(
+                    "while scanning a plain scalar",
+                    start_mark,
+                    "found a tab character that violates indentation",
+                    self.get_mark(),  # type: ignore[attr-defined]
+                )
+            if self.peek() in " \t":  # type: ignore[attr-defined]
+                self.forward()  # type: ignore[attr-defined]
+            else:
+                breaks.append(self.scan_line_break())  # type: ignore[no-untyped-call]
+                if self._document_marker():
+                    return None
+        if line_break != "\n":
+            chunks.append(line_break)
+        elif not breaks:
+            chunks.append(" ")
+        chunks.extend(breaks)
+        return chunks
+
+    def scan_plain(self) -> Any:
+        """As PyYAML's, but a ``:`` ends a plain value only before a blank or a line break, in a flow collection too
+        (go-yaml ``yaml_parser_scan_plain_scalar``: ``[x:,y]`` holds the text ``x:``; PyYAML reads a key ``x``, and
+        libyaml refuses it)."""
+        chunks: list[str] = []
+        start_mark = self.get_mark()  # type: ignore[attr-defined]
+        end_mark = start_mark
+        indent = self.indent + 1
+        spaces: list[str] | None = []
+        while True:
+            length = 0
+            if self.peek() == "#":  # type: ignore[attr-defined]
+                break
+            while True:
+                ch = self.peek(length)  # type: ignore[attr-defined]
+                if (
+                    ch in _BLANK_END
+                    or (ch == ":" and self.peek(length + 1) in _BLANK_END)  # type: ignore[attr-defined]
+                    or (self.flow_level and ch in ",?[]{}")
+                ):
+                    break
+                length += 1
+            if length == 0:
+                break
+            self.allow_simple_key = False
+            chunks.extend(spaces or ())
+            chunks.append(self.prefix(length))  # type: ignore[attr-defined]
+            self.forward(length)  # type: ignore[attr-defined]
+            end_mark = self.get_mark()  # type: ignore[attr-defined]
+            spaces = self.scan_plain_spaces(indent, start_mark)
+            if not spaces or self.peek() == "#" or (not self.flow_level and self.column < indent):  # type: ignore[attr-defined]
+                break
+        return yaml.tokens.ScalarToken("".join(chunks), True, start_mark, end_mark)  # type: ignore[no-untyped-call]
+
+    def _document_marker(self) -> bool:
+        """Whether a ``---`` or ``...`` line starts here."""
+        return self.prefix(3) in ("---", "...") and self.peek(3) in _BLANK_END  # type: ignore[attr-defined]
+
+    def scan_block_scalar_indentation(self) -> Any:
+        """As PyYAML's, refusing a tab where the indentation is found (go-yaml ``yaml_parser_scan_block_scalar_breaks``
+        with no indentation yet)."""
+        found = super().scan_block_scalar_indentation()  # type: ignore[no-untyped-call]
+        self._no_tab_indent()
+        return found
+
+    def scan_block_scalar_breaks(self, indent: int) -> Any:
+        """As PyYAML's, refusing a tab inside a line's indentation (go-yaml: ``parser.mark.column < *indent``)."""
+        found = super().scan_block_scalar_breaks(indent)  # type: ignore[no-untyped-call]
+        if self.column < indent:  # type: ignore[attr-defined]
+            self._no_tab_indent()
+        return found
+
+    def _no_tab_indent(self) -> None:
+        if self.peek() == "\t":  # type: ignore[attr-defined]
+            raise yaml.scanner.ScannerError(
+                "while scanning a block scalar",
+                None,
+                "found a tab character where an indentation space is expected",
+                self.get_mark(),  # type: ignore[attr-defined]
+            )
+
+
+class _StackLoader(GoTabsScanner, yaml.SafeLoader):
     """A safe loader for stack files that reads what the Pulumi CLI reads, or refuses it with a marked error.
 
     - A key given twice in one map is refused: PyYAML keeps the last silently, the Pulumi CLI refuses the file (and a
@@ -50,6 +187,8 @@ class _StackLoader(yaml.SafeLoader):
     - Values that are no JSON type (``!!binary``, ``!!set``, ``!!omap``, ``!!pairs``, any other tag) are refused:
       config reaches a program as JSON text.
     """
+
+    ESCAPE_REPLACEMENTS = GO_ESCAPE_REPLACEMENTS  # type: ignore[misc]  # PyYAML types it Final; go-yaml reads \'
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         """An anchor defined again names the new node from there on, as in go-yaml v3.0.1 (parser.go ``anchor``:
@@ -283,12 +422,22 @@ _StackLoader.add_implicit_resolver(_YAML11_BOOL, _V3_BOOL, list("tTfF"))
 _StackLoader.add_implicit_resolver(_GO_NUMBER_TAG, re.compile(r"\A[-+.0-9].*\Z", re.S), list("-+.0123456789"))
 
 
+def go_json_whole(value: float) -> int:
+    """The integer Go's encoding/json writes for the whole float64 ``value`` below 1e21: ``floatEncoder`` formats it
+    with ``strconv.AppendFloat(b, f, 'f', -1, 64)``, the shortest digits that read back as ``value``, then zeros
+    (golang/go src/encoding/json/encode.go), which is Python's ``repr`` digits (shortest round trip), not the float's
+    exact binary value: 123456789012345678901 (a float64 past uint64 for go-yaml) reaches the program as
+    123456789012345680000, not 123456789012345683968 (red14m low finding; go-yaml v3.0.1 ``yc rt`` prints the
+    former)."""
+    return int(decimal.Decimal(repr(value)))
+
+
 def _construct_go_number(loader: _StackLoader, node: yaml.ScalarNode) -> float | int | str:
     """The value the program gets: Go's encoding/json writes a float64 below 1e21 without an exponent or a fraction
     when it is whole (``floatEncoder``: 'f' format unless abs < 1e-6 or >= 1e21), so ``1e3`` reaches it as 1000."""
     value = go_yaml_number(str(loader.construct_scalar(node)))
     if isinstance(value, float) and math.isfinite(value) and value.is_integer() and abs(value) < 1e21:
-        return int(value)
+        return go_json_whole(value)
     return value
 
 
@@ -322,8 +471,10 @@ def _libyaml_may_differ(text: str) -> bool:
     r"""Texts libyaml 0.2.5 may read where PyYAML (the Python loader, whose values and messages are the reference)
     reads them otherwise. Found by comparing both loaders on mutated stack files (tests/plan/test_stack_loader.py):
 
-    - a tab where PyYAML's scanner allows only spaces (``a:\tb``, ``a b\tc``: PyYAML "found character '\t' that
-      cannot start any token", libyaml reads them);
+    - a tab: :class:`GoTabsScanner` reads tabs as go-yaml does, libyaml reads a block scalar's first line indented
+      by a tab, which go-yaml refuses (red14m M3);
+    - a ``:`` before a flow indicator (``[x:,y]``): go-yaml's plain scalar holds it (:meth:`GoTabsScanner.scan_plain`),
+      libyaml refuses it;
     - a ``?`` in a flow collection: it ends a plain scalar in PyYAML (scanner.py ``scan_plain``: ``self.flow_level and
       ch in ',?[]{}'``), not in libyaml (``[x?]``: PyYAML "expected ',' or ']', but got '?'", libyaml the text "x?");
     - a tag (``!``, ``!!str``, ``!foo``): the non-specific tag ``!`` on an empty value is null in PyYAML and "" in
@@ -338,7 +489,14 @@ def _libyaml_may_differ(text: str) -> bool:
     A plain scalar holds ``!`` as text, and ends only at ``: ``/``#``/a blank or, in flow, ``, ? [ ] { }``
     (``yaml_parser_scan_plain``), each of which is in the set.
     """
-    return "\t" in text or ("?" in text and ("[" in text or "{" in text)) or _TAG_START.search(text) is not None
+    return (
+        "\t" in text
+        or (("[" in text or "{" in text) and ("?" in text or _COLON_FLOW.search(text) is not None))
+        or _TAG_START.search(text) is not None
+    )
+
+
+_COLON_FLOW = re.compile(r":[,\[\]{}]")
 
 
 _TAG_START = re.compile(r"(?:^|[\s\ufeff\[\]{},?:\"'])!", re.M)
@@ -398,7 +556,7 @@ def go_yaml_v3_key(node: yaml.ScalarNode) -> str | None:
                 return "the number NaN"
             if math.isinf(value):
                 return f"the number {'+' if value > 0 else '-'}Inf"
-            return f"the number {int(value) if value.is_integer() and abs(value) < 1e21 else value}"
+            return f"the number {go_json_whole(value) if value.is_integer() and abs(value) < 1e21 else value}"
     return None
 
 
@@ -652,7 +810,7 @@ def _go_json(value: Any) -> Any:
     >= 1e21), so ``maxGpus: 8.0`` in a stack file reaches the
     program as ``8``, an integer, under ``pulumi up``; the offline plan hands it over the same way."""
     if isinstance(value, float) and math.isfinite(value) and value.is_integer() and abs(value) < 1e21:
-        return int(value)
+        return go_json_whole(value)
     if isinstance(value, dict):
         return {k: _go_json(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -705,9 +863,11 @@ def parse_stack_text(data: bytes, rel: str) -> dict[str, Any]:
         raise ProjectError(f"{rel}: {problem}")
     if _FAST_LOADER is not None and not _libyaml_may_differ(text):
         try:
-            return _checked(_read_yaml(_FAST_LOADER, text, rel), rel)
+            fast = _read_yaml(_FAST_LOADER, text, rel)
         except Exception:  # refused: the Python loader below words the refusal, with its line
             pass
+        else:
+            return _checked(fast, rel)
     try:
         doc = _read_yaml(_StackLoader, text, rel)
     except yaml.reader.ReaderError as e:  # a control character: the reader has a position, not a mark
@@ -719,8 +879,6 @@ def parse_stack_text(data: bytes, rel: str) -> dict[str, Any]:
         mark = getattr(e, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""
         problem = getattr(e, "problem", None) or _one_line(e)
-        if "'\\t'" in problem:  # go-yaml v3 reads a:\tb, a: b\tc, [1,\t2] (red14j break 9): say so
-            problem += " (the Pulumi CLI's go-yaml reads some tabs this plan's reader refuses: write spaces)"
         raise ProjectError(f"{rel}: {where}YAML syntax error: {problem}") from None
     except RecursionError:  # deeper than the parser follows: refused like any file deeper than MAX_DEPTH
         raise ProjectError(_too_deep(rel)) from None
@@ -748,7 +906,7 @@ def go_refused_text(text: str) -> str | None:
     if _DIRECTIVE_LINE.search(text) is None and not ("\\" in text and '"' in text):
         return None
     try:
-        for token in yaml.scan(text, Loader=yaml.SafeLoader):
+        for token in yaml.scan(text, Loader=_StackLoader):
             line = token.start_mark.line + 1
             if isinstance(token, yaml.DirectiveToken):
                 if token.name == "YAML" and token.value != (1, 1):
@@ -790,39 +948,173 @@ def _checked(doc: Any, rel: str) -> dict[str, Any]:
         raise ProjectError(f"{rel}: the file is not a YAML map; give `config:` with mlplatform: keys under it")
     if nesting_depth(doc) > MAX_DEPTH:
         raise ProjectError(_too_deep(rel))
-    if (problem := _rewritten_value(doc)) is not None:
+    doc, problem = _rewritten_value(doc)
+    if problem is not None:
         raise ProjectError(f"{rel}: {problem}")
-    return doc
+    return doc  # type: ignore[no-any-return]
 
 
-def _rewritten_value(doc: Any) -> str | None:
-    """``path: ...`` for the first text value the Pulumi CLI changes or refuses when it writes the file back and reads
-    it again (pulumi/pulumi sdk/go/common/workspace/loaders.go ``LoadProjectStackBytes``: decode, Marshal, decode),
-    or None (red14l break 5). go-yaml v3.0.1 writes a multi-line value as a literal block scalar (``|-``); one whose
-    first character is a line break is read back without it (``"\nhello"`` becomes ``"hello"``, ``"\n"`` ``""``),
-    and one starting with a tab that holds a line break is refused ("found a tab character where an indentation
-    space is expected"). Checked with go-yaml v3.0.1 (Unmarshal, Marshal, Unmarshal) on 13 values: a leading space,
-    a line break inside or at the end, ``\r\n`` are kept."""
-    todo: list[tuple[Any, tuple[str, ...]]] = [(doc, ())]
-    while todo:
-        value, path = todo.pop()
-        if isinstance(value, dict):
-            todo.extend((v, (*path, str(k))) for k, v in reversed(list(value.items())))
-        elif isinstance(value, list):
-            todo.extend((v, (*path, str(i))) for i, v in reversed(list(enumerate(value))))
-        elif isinstance(value, str) and value.startswith("\n"):
-            return (
-                f"{_where(path)}: a value starting with a line break is not allowed; the Pulumi CLI drops that line "
-                "break (go-yaml v3 writes the value back as a block scalar and reads it again without it): start "
-                "it with another character"
+_GO_BREAKS = "\n\u2028\u2029"
+"""The line breaks a literal block scalar go-yaml v3 writes can start with (CR and NEL are not printable for its
+emitter, so a text holding one is written double-quoted): yamlprivateh.go ``is_break``."""
+_GO_SPACE_BREAK = re.compile(" [\r\n\x85\u2028\u2029]")
+
+
+def _go_printable(c: str) -> bool:
+    """go-yaml v3.0.1 yamlprivateh.go ``is_printable`` on the UTF-8 of ``c``: LF, printable ASCII, U+00A0-U+D7FF and
+    U+E000-U+FFFD but U+FEFF (a character past U+FFFF, 4 UTF-8 bytes, is not printable there)."""
+    o = ord(c)
+    return o == 0x0A or 0x20 <= o <= 0x7E or 0xA0 <= o <= 0xD7FF or (0xE000 <= o <= 0xFFFD and o != 0xFEFF)
+
+
+def go_literal_block(text: str) -> bool:
+    """Whether go-yaml v3.0.1's Marshal writes the text value or key ``text`` as a literal block scalar (``|``): it
+    holds a ``\n`` (encode.go ``stringv``: ``strings.Contains(s, "\n")`` asks for the literal style) and the emitter
+    allows a block for it (emitterc.go ``yaml_emitter_analyze_scalar``: not ``block_allowed`` when it ends with a
+    space, has a space before a line break, or holds a character other than a tab that is not printable; then
+    ``yaml_emitter_select_scalar_style`` writes it double-quoted, which reads back unchanged)."""
+    return (
+        "\n" in text
+        and not text.endswith(" ")
+        and _GO_SPACE_BREAK.search(text) is None
+        and all(c == "\t" or _go_printable(c) for c in text)
+    )
+
+
+def cli_round_trip_text(text: str, *, indent_ok: bool = True) -> str | None:
+    r"""The text the Pulumi CLI reads back for the text value or key ``text`` (loaders.go ``LoadProjectStackBytes``:
+    go-yaml v3.0.1 decode, Marshal, decode), or None where that second decode refuses the file. Only a literal block
+    (:func:`go_literal_block`) can change:
+
+    - one starting with a tab is refused: the block has no indentation indicator (emitterc.go
+      ``yaml_emitter_write_block_scalar_hints`` writes one only before a space or a line break), so the reader takes
+      the first line's tab as indentation (scannerc.go ``yaml_parser_scan_block_scalar_breaks``: "found a tab
+      character where an indentation space is expected");
+    - one starting with a line break loses it: ``yaml_emitter_write_literal_scalar`` writes that break as the end of
+      the ``|4-`` header line (``"\nhello"`` is read back ``"hello"``, ``"\u2028x\ny"`` ``"x\ny"``);
+    - one starting with a space or a line break has the indentation indicator 4 (``best_indent``), which the reader
+      adds to the indentation of the map or list holding it (``yaml_parser_scan_block_scalar``: ``indent =
+      parser.indent + increment``), while the emitter writes its lines at its own indentation
+      (``yaml_emitter_increase_indent``: 2 past a list's ``-``, or rounded up to the next multiple of 4): where they
+      differ (``indent_ok`` False, :func:`_go_indent_ok`) and a line has text, the reader meets it less indented and
+      refuses the file ("did not find expected '-' indicator", "did not find expected key"), or reads a line starting
+      with ``#`` as a comment: None (misread) either way.
+
+    Checked against go-yaml v3.0.1 built from source (Unmarshal, Marshal, Unmarshal) on 2,400 random texts as keys and
+    values and 3,600 random maps and lists nested up to 4 deep, with no difference (fixr14mb); go-yaml's answers for
+    27 texts in 5 places are tests/plan/test_stack_roundtrip_r14m.py's table."""
+    if not go_literal_block(text):
+        return text
+    if text[0] == "\t":
+        return None
+    read = text[1:] if text[0] in _GO_BREAKS else text
+    if not indent_ok and text[0] in _GO_BREAKS + " " and read.strip(_GO_BREAKS):
+        return None
+    return read
+
+
+def _go_indent_ok(in_list: bool, indent: int) -> bool:
+    """Whether a block scalar with an indentation indicator, held by a list (``in_list``) or a map written at column
+    ``indent``, is written where go-yaml's reader looks for it (see :func:`cli_round_trip_text`): in a map whose
+    column is a multiple of 4 only."""
+    return not in_list and indent % 4 == 0
+
+
+def _go_child_indent(in_list: bool, indent: int) -> int:
+    """The column go-yaml v3.0.1's emitter writes a map or list at inside a list (``in_list``) or a map written at
+    column ``indent`` (emitterc.go ``yaml_emitter_increase_indent``: 2 past the ``-`` of a list item, else the next
+    multiple of ``best_indent`` 4)."""
+    if indent < 0:
+        return 0  # the root: increase_indent from -1 (not flow) is 0
+    return indent + 2 if in_list else 4 * ((indent + 4) // 4)
+
+
+class _RoundTripRefused(Exception):
+    """The Pulumi CLI's round trip changes or refuses a text: ``line`` is the refusal (``path: ...``)."""
+
+    def __init__(self, line: str) -> None:
+        super().__init__(line)
+        self.line = line
+
+
+def _rewritten_value(doc: Any, *, keys_may_change: bool = True) -> tuple[Any, str | None]:
+    r"""``doc`` as the Pulumi CLI reads it after writing the file back and reading it again (pulumi/pulumi
+    sdk/go/common/workspace/loaders.go ``LoadProjectStackBytes``: decode, Marshal, decode), and ``path: ...`` for the
+    first text it changes or refuses, or None (red14l break 5; red14m M2 narrowed it to exactly
+    :func:`cli_round_trip_text`). A value that changes or is refused is refused; a map key is read as the CLI reads
+    it (``"\nowner"`` is the tag ``owner``, red14m W5), and refused where the CLI refuses it, or where two keys of one
+    map become the same key (go-yaml v3 decode.go ``mapping``: "mapping key ... already defined"); without
+    ``keys_may_change`` (``mlplatform import``'s entries, printed for a stack file) a key that changes is refused too.
+    Maps are copied where a key changes: an aliased map may sit at two places."""
+    try:
+        return _round_trip(doc, (), False, -1, keys_may_change), None
+    except _RoundTripRefused as e:
+        return doc, e.line
+
+
+def _round_trip(value: Any, path: tuple[str, ...], in_list: bool, parent: int, keys_may_change: bool) -> Any:
+    """:func:`_rewritten_value` on ``value``, held by a list (``in_list``) or a map written at column ``parent`` (-1:
+    the document's root, written at column 0)."""
+    if isinstance(value, dict):
+        indent = _go_child_indent(in_list, parent)
+        keys = _renamed_keys(value, path, _go_indent_ok(False, indent), keys_may_change)
+        items = [
+            (new, _round_trip(v, (*path, str(k)), False, indent, keys_may_change))
+            for (k, v), new in zip(value.items(), keys, strict=True)
+        ]
+        if keys == list(value) and all(a is b for (_, a), b in zip(items, value.values(), strict=True)):
+            return value
+        return dict(items)
+    if isinstance(value, list):
+        indent = _go_child_indent(in_list, parent)
+        items_list = [_round_trip(v, (*path, str(i)), True, indent, keys_may_change) for i, v in enumerate(value)]
+        return value if all(a is b for a, b in zip(items_list, value, strict=True)) else items_list
+    indent_ok = _go_indent_ok(in_list, parent)
+    if isinstance(value, str) and (read := cli_round_trip_text(value, indent_ok=indent_ok)) != value:
+        raise _RoundTripRefused(f"{_where(path)}: {_round_trip_problem(value, read)}")
+    return value
+
+
+def _round_trip_problem(text: str, read: str | None, what: str = "value") -> str:
+    """Why the text ``text`` (a ``what``), which the Pulumi CLI reads back as ``read`` (None: refuses), is refused."""
+    if read is not None:
+        return (
+            f"a {what} starting with a line break is not allowed; the Pulumi CLI drops that line break (go-yaml v3 "
+            f"writes the {what} back as a block scalar and reads it again without it): start it with another "
+            "character"
+        )
+    if text[0] == "\t":
+        return (
+            f"a {what} starting with a tab and holding a line break is not allowed; the Pulumi CLI refuses it "
+            "(go-yaml v3 writes it back as a block scalar indented by a tab: found a tab character where an "
+            "indentation space is expected): start it with another character"
+        )
+    return (
+        f"a {what} starting with a space or a line break and holding another line is not allowed in a list or in "
+        "a map inside a list; the Pulumi CLI misreads it (go-yaml v3 writes it back as a block scalar less indented "
+        "than its indentation indicator says, then refuses the file or reads its lines as comments): start it with "
+        "another character"
+    )
+
+
+def _renamed_keys(mapping: dict[str, Any], path: tuple[str, ...], indent_ok: bool, may_change: bool) -> list[str]:
+    """The keys of ``mapping`` in order as the Pulumi CLI reads them back (:func:`cli_round_trip_text`); raises
+    :class:`_RoundTripRefused` where it refuses one (or, without ``may_change``, changes one)."""
+    keys: list[str] = []
+    for key in mapping:
+        read = cli_round_trip_text(key, indent_ok=indent_ok)
+        if read is None or (read != key and not may_change):
+            raise _RoundTripRefused(f"{_where(path, key)}: {_round_trip_problem(key, read, 'key')}")
+        keys.append(read)
+    for key, read in zip(mapping, keys, strict=True):
+        if read != key and keys.count(read) > 1:
+            raise _RoundTripRefused(
+                f"{_where(path, key)}: the Pulumi CLI reads this key as {json.dumps(read)} (go-yaml v3 writes a key "
+                "starting with a line break back as a block scalar and drops that line break), which the map "
+                f"already holds, and refuses the file (mapping key {json.dumps(read)} already defined): give each "
+                "key once, without the line break"
             )
-        elif isinstance(value, str) and value.startswith("\t") and "\n" in value:
-            return (
-                f"{_where(path)}: a value starting with a tab and holding a line break is not allowed; the Pulumi "
-                "CLI refuses it (go-yaml v3 writes it back as a block scalar indented by a tab: found a tab "
-                "character where an indentation space is expected): start it with another character"
-            )
-    return None
+    return keys
 
 
 _ALIAS_RATIO_LOW, _ALIAS_RATIO_HIGH = 400_000, 4_000_000
@@ -944,3 +1236,10 @@ def read_stack_file(project: Project, stack: str, secret_values: dict[str, str] 
                 stripped = secret_values[key]
         flat[key] = _cli_string(stripped)
     return StackConfigFile(stack, rel, flat, secret_keys, dict(secret_values or {}), [])
+
+
+def stack_round_trip_problem(doc: Any) -> str | None:
+    """``path: ...`` where the Pulumi CLI's round trip (:func:`_rewritten_value`) would change or refuse a text of
+    ``doc``, a stack file's content (``{"config": {...}}``) as printed for the user to paste, keys included; or None.
+    ``mlplatform import`` checks its entries with it (red14m I3), so it never prints one the stack then refuses."""
+    return _rewritten_value(doc, keys_may_change=False)[1]

@@ -153,7 +153,9 @@ def test_every_alias_names_a_flag_its_runtime_sets() -> None:
         ("-0", 0),
         ("9223372036854775807", 2**63 - 1),
         ("18446744073709551615", 2**64 - 1),  # past int64: ParseUint
-        ("18446744073709551616", 2**64),  # past uint64: the float 2^64, which Go's JSON writes whole
+        # past uint64: the float 2^64, which Go's JSON writes whole with its shortest digits (go-yaml v3.0.1 round
+        # trip, red14m's yc rt: {"a":18446744073709552000}; 2**64 exactly until red14m's _go_json finding)
+        ("18446744073709551616", 18446744073709552000),
         ("1.5e3", 1500),  # yamlStyleFloat needs no sign in the exponent (YAML 1.1 does)
         ("1.", 1),
         ("-.5", -0.5),

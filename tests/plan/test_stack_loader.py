@@ -64,8 +64,9 @@ def test_the_shipped_stacks_are_read_by_libyaml() -> None:
 # Texts libyaml reads otherwise than PyYAML (found by comparing both loaders on mutated stack files); each goes to the
 # Python loader, so the result is PyYAML's.
 DIFFERING = {
-    "a tab after a colon": "config:\n  mlplatform:region:\tus-east-1\n",
-    "a tab inside a plain key": "config:\n  mlplatform:re\tgion: us-east-1\n",
+    # (a tab after a colon or inside a plain key was here: GoTabsScanner now reads tabs as go-yaml and libyaml do,
+    # red14m M3; a text with a tab still goes to the Python loader)
+    "a : before a flow indicator": "config:\n  mlplatform:zones: [us-east-1a:, b]\n",
     "a ? inside a flow list": "config:\n  mlplatform:zones: [us-east-1a?]\n",
     "a ? inside a flow map": "config:\n  mlplatform:tags: {own?er: ml}\n",
     "the non-specific tag on an empty value": "config:\n  mlplatform:region: !\n  mlplatform:cloud: aws\n",
