@@ -587,8 +587,12 @@ def _iam(res: Resource, facts: Facts) -> Iterator[str]:
 
 
 def _iam_unknown(res: Resource) -> str | None:
-    judged = (*WIDE_AZURE_ROLES, ROLE_DNS_ZONE_CONTRIBUTOR)
-    if res.type == AZ_ROLE_ASSIGNMENT and _role_id(res) in judged and res.props.get("scope") is UNKNOWN:
+    """Every role assignment's role and scope are read (the scope of any role: :func:`_above_resource_group`)."""
+    if res.type != AZ_ROLE_ASSIGNMENT:
+        return None
+    if res.props.get("roleDefinitionId") is UNKNOWN:
+        return f"role of {res.name}"
+    if res.props.get("scope") is UNKNOWN:
         return f"scope of {res.name}"
     return None
 

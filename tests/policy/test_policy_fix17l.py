@@ -24,7 +24,7 @@ import yaml
 
 from components.errors import SpecError
 from policy.clouds import aws as aws_policy
-from policy.rules import Resource, StackSettings, run_rules
+from policy.rules import UNKNOWN, Resource, StackSettings, run_rules
 from support import mutated_resources, rules_named, rules_plan, upstream_dir
 
 HARDENING, IAM, OBJECT_STORE = "cluster-hardening", "iam-least-privilege", "object-store-private"
@@ -429,3 +429,34 @@ def test_the_shipped_settings_carry_the_aks_tier() -> None:
         StackSettings.from_json({**doc, "controlPlaneTier": "Gold"})
     for stack in ("aws-dev", "gcp-prod", "local"):
         assert rules_plan(stack)[1].facts.control_plane_tier is None
+
+
+# ---------------------------------------------------------------------------------------------- provider functions
+
+SERVICE_AGENT = "serviceAccount:service-123456789012@container-engine-robot.iam.gserviceaccount.com"
+
+
+def test_a_provider_functions_answer_is_unknown_in_the_plain_plan() -> None:
+    """rev17k's plan artefact: GKE's service agent is formatted from the project number (an invoke). The plain plan
+    showed ``service-None@...``, a wrong principal; it now shows the value unknown, and the placeholder rendering
+    gives the principal its shape."""
+    plain, _ = rules_plan("gcp-prod", outputs="unknown")
+    fake, _ = rules_plan("gcp-prod")
+    assert next(r for r in plain if r.name == KMS_MEMBER).props["member"] is UNKNOWN
+    assert next(r for r in fake if r.name == KMS_MEMBER).props["member"] == SERVICE_AGENT
+    for stack in ("gcp-prod", "azure-staging", "aws-dev"):
+        resources, _ = rules_plan(stack, outputs="unknown")
+        formatted = [r.name for r in resources if any(n in json.dumps(r.props, default=str) for n in NONE_FORMATTED)]
+        assert formatted == [], stack
+
+
+NONE_FORMATTED = ("-None@", "/None/", '/None"')
+"""How a None formatted into an id showed (``service-None@...``, ``/subscriptions/None/...``)."""
+
+
+def test_azure_role_assignments_unknown_in_the_plain_plan_are_judged_over_placeholders() -> None:
+    """The subscription is a provider function's answer: every role id and most scopes are unknown in the plain plan,
+    so the Azure share of iam-least-privilege names them (``mlplatform plan`` then judges the placeholder rendering,
+    where rev17k-15's subscription scope fails)."""
+    (entry,) = _entries("azure-staging", IAM, "unknown")
+    assert entry["passed"] and "role of mlplatform-control-plane-kms" in entry["unchecked"]
