@@ -306,7 +306,14 @@ class RecordingMonitor(pmocks.MockMonitor):
             return _invoke_response(ret_proto)
         ret, _ = self.mocks.call(pmocks.MockCallArgs(token=request.tok, args=args, provider=request.provider))
         ret_proto = _sync_await(rpc.serialize_properties(ret, {}))
-        return _invoke_response(ret_proto)
+        resp = _invoke_response(ret_proto)
+        # In a plan the answer is wholly unknown, as the engine marks an invoke it does not serve
+        # (``ResourceInvokeResponse.unknown``: pulumi/runtime/invoke.py ``_invoke`` then resolves the output unknown, so
+        # no ``apply`` runs on it). Before, the answer was a known map without the field: the field read as None and
+        # was formatted into strings (rev17k: ``service-None@container-engine-robot...`` as GKE's service agent,
+        # ``/subscriptions/None/...`` in Azure scopes and role ids).
+        resp.unknown = isinstance(self.mocks, PlanMocks) and self.mocks.mode == "unknown"
+        return resp
 
 
 def _aliases(request: Any) -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@ import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from components import catalog
@@ -399,6 +400,124 @@ def _node_access_entries(resources: Sequence[Resource], facts: Facts) -> Iterato
                 f"access entry {r.name} of a node role has type {kind or 'unset (STANDARD)'}: EKS grants the nodes "
                 f"nothing and they never register; give {' or '.join(NODE_ENTRY_TYPES)}",
             )
+
+
+# ------------------------------------------------------------------------------------------------ private subnets
+
+NODE_SUBNETS = {"eks:index:ManagedNodeGroup": "subnetIds", "aws:eks/nodeGroup:NodeGroup": "subnetIds",
+                "eks:index:NodeGroupV2": "nodeSubnetIds", "eks:index:NodeGroup": "nodeSubnetIds"}  # fmt: skip
+"""Where each node group type names its subnets (pulumi_eks 4.4.0 ``ManagedNodeGroup.subnet_ids``,
+``NodeGroupV2``/``NodeGroup`` ``node_subnet_ids``; pulumi_aws 7.51 ``eks.NodeGroup.subnet_ids``)."""
+AWSX_SUBNET_TYPES = ("Private", "Public", "Isolated")
+
+
+def awsx_subnet_tags(vpc: Resource) -> list[tuple[str, str, dict[str, Any]]] | None:
+    """Per subnet spec of an awsx Vpc, its type, its name and the tags awsx puts on its subnets; None when unknown.
+
+    pulumi/pulumi-awsx awsx/ec2/vpc.ts (8b224114, the 3.11.0 source; pulumi_awsx 3.11.0 carries its
+    ``subnet_name_tag_strategy``): each subnet is ``new aws.ec2.Subnet(..., {mapPublicIpOnLaunch:
+    spec.type.toLowerCase() === "public", tags: {...sharedTags, ...spec.tags, Name: spec.nameTag, SubnetType:
+    spec.type}})`` with ``sharedTags = { Name: name, ...args.tags }``; ``Name`` is ``<vpc>-<spec name or type in lower
+    case>-<n>`` (awsx/ec2/subnetNaming.ts ``subnetName``). No spec given: one Private and one Public spec per zone
+    (vpc.ts's defaults)."""
+    specs = vpc.props.get("subnetSpecs")
+    if specs is UNKNOWN or not isinstance(vpc.props.get("tags", {}), Mapping):
+        return None
+    shared = {k: v for k, v in as_map(vpc.props.get("tags")).items()}
+    out = []
+    for spec in as_list(specs) or [{"type": "Private"}, {"type": "Public"}]:
+        s = as_map(spec)
+        kind, tags = s.get("type"), s.get("tags", {})
+        if not isinstance(kind, str) or not isinstance(tags, Mapping):
+            return None
+        name = s.get("name") if isinstance(s.get("name"), str) else kind.lower()
+        out.append((kind, f"{vpc.name}-{name}-1", {**shared, **tags, "SubnetType": kind}))
+    return out
+
+
+def _term_selects(term: Mapping[str, Any], tags: Mapping[str, Any], name: str) -> bool | None:
+    """Whether a Karpenter ``subnetSelectorTerms`` entry's ``tags`` select a subnet carrying ``tags`` (every key
+    present, each value equal or matching, ``*`` any value: "Specifying '*' for a value selects all values for a given
+    tag key", shared/upstream/crd-schemas/karpenter.k8s.aws/ec2nodeclass_v1.json); None when a value is unknown."""
+    for key, want in as_map(term.get("tags")).items():
+        have = name if key == "Name" else tags.get(key)
+        if want is UNKNOWN or have is UNKNOWN:
+            return None
+        if not isinstance(have, str) or not isinstance(want, str) or not fnmatch.fnmatchcase(have, want):
+            return False
+    return True
+
+
+def _private_subnets(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    """rev17k 03/04: nodes launch only in the VPC's private subnets. awsx maps a public IP on launch in its public
+    subnets (:func:`awsx_subnet_tags`), and a node without one there has no route out (the public route table's
+    only default route is the internet gateway), so ECR pulls fail.
+
+    - a node group's subnets are among the EKS cluster's ``privateSubnetIds`` (pulumi-eks: "The set of private
+      subnets to use for the worker node groups") and none of its ``publicSubnetIds``; the cluster's two lists share
+      no subnet;
+    - an EC2NodeClass ``subnetSelectorTerms`` term by ``id`` names a private subnet; a term by ``tags`` selects the
+      subnets of some Private spec of the stack's awsx Vpc and of no other spec (a term no Private spec carries
+      selects only other VPCs' subnets, or none)."""
+    clusters = [r for r in resources if r.type == EKS]
+    private = {i for c in clusters for i in as_list(c.props.get("privateSubnetIds")) if isinstance(i, str)}
+    public = {i for c in clusters for i in as_list(c.props.get("publicSubnetIds")) if isinstance(i, str)}
+    for c in clusters:
+        both = sorted(set(as_list(c.props.get("privateSubnetIds"))) & public - {UNKNOWN})
+        if both:
+            yield Finding(c.urn, f"EKS cluster {c.name} lists public subnets as private: {', '.join(both)}")
+    for r in resources:
+        key = NODE_SUBNETS.get(r.type)
+        if key is None or not private:
+            continue
+        ids = r.props.get(key)
+        if ids is UNKNOWN or not isinstance(ids, list):
+            continue
+        wrong = [i for i in ids if isinstance(i, str) and (i in public or i not in private)]
+        if wrong:
+            yield Finding(
+                r.urn,
+                f"node group {r.name} uses subnets that are not the VPC's private ones: {', '.join(wrong)} (the "
+                "public subnets map a public IP on launch); give the EKS cluster's privateSubnetIds",
+            )
+    vpcs = [s for v in resources if v.type == AWSX_VPC and (s := awsx_subnet_tags(v)) is not None]
+    for r in resources:
+        if r.type != EC2_NODE_CLASS:
+            continue
+        terms = as_map(r.props.get("spec")).get("subnetSelectorTerms")
+        if terms is UNKNOWN:
+            continue
+        for i, term in enumerate(as_list(terms)):
+            t = as_map(term)
+            where = f"EC2NodeClass {r.k8s_name} subnetSelectorTerms[{i}]"
+            if "id" in t:
+                sid = t["id"]
+                if sid is not UNKNOWN and private and (sid in public or sid not in private):
+                    yield Finding(r.urn, f"{where} id {sid} is not one of the VPC's private subnets")
+                continue
+            if not vpcs or not isinstance(t.get("tags"), Mapping):
+                continue
+            chosen = [(kind, _term_selects(t, tags, name)) for specs in vpcs for kind, name, tags in specs]
+            if any(hit is None for _, hit in chosen):
+                continue
+            others = sorted({kind for kind, hit in chosen if hit and kind != "Private"})
+            if others:
+                yield Finding(
+                    r.urn,
+                    f"{where} tags {dict(t['tags'])} select the VPC's {'/'.join(others)} subnets (awsx tags them so; "
+                    "public ones map a public IP on launch): select only the Private subnets' tags",
+                )
+            elif not any(hit for _, hit in chosen):
+                yield Finding(
+                    r.urn,
+                    f"{where} tags {dict(t['tags'])} select none of the VPC's Private subnets: only another VPC's "
+                    "subnets, or none; select the Private subnets' tags",
+                )
+
+
+def _hardening_stack(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    yield from _node_access_entries(resources, facts)
+    yield from _private_subnets(resources, facts)
 
 
 # ------------------------------------------------------------------------------------------------ GPU pools
@@ -1450,11 +1569,97 @@ def controller_problems(doc: Mapping[str, Any], clusters: set[str]) -> list[str]
     return problems
 
 
+KARPENTER_REFERENCE = json.loads((Path(__file__).parent / "karpenter_scoped.json").read_text())["statements"]
+"""rev17k 05: every statement of Karpenter's v1.14 reference controller policy that carries a ``Condition``
+(policy/clouds/karpenter_scoped.json, restated from /work/shared/upstream/reference/karpenter-v1.14-cloudformation.yaml
+with the template's ``${...}``; tests/policy/test_policy_fix17l.py compares it with that file)."""
+_OWNED_MARK = "kubernetes.io/cluster/${ClusterName}"
+KARPENTER_MARKS = tuple(
+    sorted({a for st in KARPENTER_REFERENCE if _OWNED_MARK in json.dumps(st["Condition"]) for a in st["Action"]})
+)
+"""The actions the reference grants only under the owned cluster tag: a document granting one is judged as
+Karpenter's controller policy (whatever its Sids)."""
+
+
+def _template_regex(template: str, clusters: set[str]) -> re.Pattern[str]:
+    """``template`` (a reference key, value or ARN) as a regex: ``${ClusterName}`` one of ``clusters`` (any name
+    without wildcards when the stack names none), any other ``${...}`` (partition, region, account) any text without
+    wildcards."""
+    out = []
+    for i, part in enumerate(re.split(r"\$\{([^}]+)\}", template)):
+        if i % 2 == 0:
+            out.append(re.escape(part))
+        elif part == "ClusterName" and clusters:
+            out.append("(?:" + "|".join(re.escape(c) for c in sorted(clusters)) + ")")
+        else:
+            out.append(r"[^*?\s]+")
+    return re.compile("".join(out))
+
+
+def _keeps_condition(cond: Any, ref: Mapping[str, Any], clusters: set[str]) -> bool:
+    """Whether a rendered ``Condition`` holds every operator/key/value of the reference's ``ref`` (values as a set;
+    the rendered one may add conditions)."""
+    have = as_map(cond)
+    for op, entries in ref.items():
+        given = as_map(have.get(op))
+        for key, want in as_map(entries).items():
+            key_re = _template_regex(key, clusters)
+            wants = [_template_regex(w, clusters) for w in _strings(want)]
+            if not any(
+                isinstance(k, str)
+                and key_re.fullmatch(k)
+                and len(vals := _strings(v)) == len(wants)
+                and all(any(w.fullmatch(x) for x in vals) for w in wants)
+                and all(any(w.fullmatch(x) for w in wants) for x in vals)
+                for k, v in given.items()
+            ):
+                return False
+    return True
+
+
+def _overlaps(resource: str, template: str) -> bool:
+    """Whether a rendered ``Resource`` pattern and a reference ARN (``${...}`` any text) can name the same ARN."""
+    glob = re.sub(r"\$\{[^}]+\}", "*", template)
+    return fnmatch.fnmatchcase(resource, glob.replace("[", "[[]")) or fnmatch.fnmatchcase(
+        glob, resource.replace("[", "[[]")
+    )
+
+
+def reference_problems(doc: Mapping[str, Any], clusters: set[str]) -> list[str]:
+    """rev17k 05: in a document that grants one of :data:`KARPENTER_MARKS`, every Allow statement that grants an
+    action on a resource some conditioned reference statement covers keeps all of that statement's conditions (of
+    one of them, when several cover it: Karpenter's RunInstances on launch templates is granted under the resource's
+    owned tag or the request's). A statement beyond the reference's actions is other rules' business."""
+    sts = statements(doc)
+    if not any(_allows(st, KARPENTER_MARKS) for st in sts):
+        return []
+    problems = []
+    for i, st in enumerate(sts):
+        if st.get("Effect", "Allow") != "Allow":
+            continue
+        resources = ["*"] if "NotResource" in st else _strings(st.get("Resource"))
+        covering = [
+            ref
+            for ref in KARPENTER_REFERENCE
+            if _allows(st, ref["Action"]) and any(_overlaps(r, t) for r in resources for t in ref["Resource"])
+        ]
+        if covering and not any(_keeps_condition(st.get("Condition"), ref["Condition"], clusters) for ref in covering):
+            sids = " or ".join(ref["Sid"] for ref in covering)
+            actions = sorted({a for ref in covering for a in _allows(st, ref["Action"])})
+            problems.append(
+                f"Statement[{i}] ({st.get('Sid', 'no Sid')}) allows {', '.join(actions)} without the conditions "
+                f"Karpenter's reference policy puts on them ({sids}: "
+                f"{json.dumps(covering[0]['Condition'], sort_keys=True)}): it reaches resources the reference keeps "
+                "out (other clusters' instances, profiles, templates or regions)"
+            )
+    return problems
+
+
 def _controllers_scoped(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
     clusters = cluster_names(resources)
     for r in resources:
         for doc in _permission_docs(r):
-            for problem in controller_problems(doc, clusters):
+            for problem in [*controller_problems(doc, clusters), *reference_problems(doc, clusters)]:
                 yield Finding(r.urn, f"{r.name}: {problem}")
 
 
@@ -1755,7 +1960,8 @@ SCOPED_RULES: tuple[tuple[str, Rule], ...] = (
                 "Controller grants stay on this cluster: instance and launch-template deletion, and launches from "
                 "launch templates, under the owned kubernetes.io/cluster tag, iam:PassRole only to EC2, ASG "
                 "scaling under the owned cluster-autoscaler tag (Karpenter v1.14 reference policy; cluster-autoscaler "
-                "AWS README)."
+                "AWS README); in Karpenter's policy every statement keeps every condition the reference puts on the "
+                "same actions and resources."
             ),
             enforcement="mandatory",
             area="identity",
@@ -2311,24 +2517,36 @@ POLICY = CloudPolicy(
             },
         ),
         "cluster-hardening": Part(
-            types=(*_CLUSTERS, LAUNCH_TEMPLATE, EC2_NODE_CLASS, STORAGE_CLASS, ACCESS_ENTRY, *VPC_TYPES),
+            types=(*_CLUSTERS, LAUNCH_TEMPLATE, EC2_NODE_CLASS, STORAGE_CLASS, ACCESS_ENTRY, *VPC_TYPES, *NODE_SUBNETS),
             summary=(
                 "no public IPs and encrypted volumes on EKS and Karpenter nodes; EKS authenticationMode API; EBS "
                 "StorageClasses encrypted; node roles' access entries of type EC2_LINUX or EC2_WINDOWS; VPC DNS "
-                "hostnames and DNS resolution on"
+                "hostnames and DNS resolution on; node groups and Karpenter subnet selectors only on the VPC's private "
+                "subnets"
             ),
             check=_hardening,
-            stack=_node_access_entries,
+            stack=_hardening_stack,
             reads={
-                EKS: ("nodeAssociatePublicIpAddress", "authenticationMode", "deletionProtection"),
+                EKS: (
+                    "nodeAssociatePublicIpAddress",
+                    "authenticationMode",
+                    "deletionProtection",
+                    "privateSubnetIds.*",
+                    "publicSubnetIds.*",
+                ),
                 AWS_EKS: ("accessConfig.authenticationMode", "deletionProtection"),
                 STORAGE_CLASS: ("provisioner", "parameters"),
                 LAUNCH_TEMPLATE: (
                     "networkInterfaces[].associatePublicIpAddress",
                     "blockDeviceMappings[].ebs.encrypted",
                 ),
-                EC2_NODE_CLASS: ("spec.associatePublicIPAddress", "spec.blockDeviceMappings[].ebs.encrypted"),
+                EC2_NODE_CLASS: (
+                    "spec.associatePublicIPAddress",
+                    "spec.blockDeviceMappings[].ebs.encrypted",
+                    "spec.subnetSelectorTerms.*",
+                ),
                 **{t: tuple(VPC_DNS_DEFAULTS) for t in VPC_TYPES},
+                **{t: (f"{key}.*",) for t, key in NODE_SUBNETS.items()},
             },
         ),
         "kms-key-rotation": Part(

@@ -172,6 +172,26 @@ def _network_policy(res: Resource, facts: Facts) -> Iterator[str]:
         yield f"{off}: networkPolicy cilium needs networkProfile.networkDataplane cilium, not {dataplane}"
 
 
+def _tier(res: Resource, facts: Facts) -> Iterator[str]:
+    """rev17k 17: the ManagedCluster's ``sku.tier`` is the tier the stack asks for (:attr:`Facts.control_plane_tier`,
+    ``cluster.azure.tier``), and never Free on prod. Unset is Free ("The tier of a managed cluster SKU. If not
+    specified, the default is 'Free'", pulumi_azure_native 3.x containerservice/_inputs.py ``ManagedClusterSKUArgs``);
+    the Free tier has no uptime SLA and is "for experimenting, learning, simple testing, or workloads with fewer than
+    10 nodes" (learn.microsoft.com/azure/aks/free-standard-pricing-tiers, linked from that docstring)."""
+    sku = res.props.get("sku")
+    tier = UNKNOWN if sku is UNKNOWN else as_map(sku).get("tier", "Free")
+    if tier is UNKNOWN:
+        return
+    shown = str(tier)
+    if facts.control_plane_tier is not None and shown.lower() != facts.control_plane_tier:
+        yield (
+            f"AKS cluster {res.name} sku.tier is {shown}, the stack asks for {facts.control_plane_tier} "
+            "(cluster.azure.tier)"
+        )
+    if facts.environment == "prod" and shown.lower() == "free":
+        yield f"AKS cluster {res.name} is on the Free tier on a prod stack: no uptime SLA; use Standard or Premium"
+
+
 def _hardening(res: Resource, facts: Facts) -> Iterator[str]:
     """AKS: no node pool with ``enableNodePublicIP`` true ("Whether each node is allocated its own public IP ... The
     default is false", pulumi_azure_native 3.29 containerservice/_inputs.py); the Key Vault the platform creates
@@ -187,6 +207,7 @@ def _hardening(res: Resource, facts: Facts) -> Iterator[str]:
     Local accounts are ``aks-entra-only``'s; secrets encryption, audit logs and the API endpoint have their rules."""
     p = res.props
     if res.type == AKS:
+        yield from _tier(res, facts)
         for pool in as_list(p.get("agentPoolProfiles")):
             if as_map(pool).get("enableNodePublicIP") is True:
                 yield f"AKS pool {as_map(pool).get('name')} gives each node a public IP (enableNodePublicIP)"
@@ -525,6 +546,21 @@ def _scope_is_wide(scope: str) -> bool:
     )
 
 
+_ABOVE_RG = re.compile(r"(/subscriptions/[^/]+)?/?", re.ASCII | re.IGNORECASE)
+
+
+def _above_resource_group(scope: str) -> bool:
+    """rev17k 15: a scope above any resource group: the root (``/``), a management group or a subscription. Azure
+    RBAC scopes nest management group > subscription > resource group > resource, and "lower levels inherit role
+    permissions from higher levels" (learn.microsoft.com/azure/role-based-access-control/scope-overview): an
+    assignment there, whatever the role (Reader included: every resource's configuration), reaches every resource
+    group of the subscription. Every assignment the platform makes (components/clusters/aks.py) is at a resource group
+    (external-dns's Reader on the zone's group), a resource or a container."""
+    return scope.lower().startswith("/providers/microsoft.management/managementgroups/") or bool(
+        _ABOVE_RG.fullmatch(scope)
+    )
+
+
 def _iam(res: Resource, facts: Facts) -> Iterator[str]:
     if res.type != AZ_ROLE_ASSIGNMENT:
         return
@@ -537,6 +573,11 @@ def _iam(res: Resource, facts: Facts) -> Iterator[str]:
             f"{res.name} assigns DNS Zone Contributor at {scope!r}, not one Azure DNS zone "
             "(.../providers/Microsoft.Network/dnszones/<zone>): every zone under that scope, present and future"
         )
+    if isinstance(scope, str) and _above_resource_group(scope):
+        yield (
+            f"{res.name} assigns role {_role_id(res) or '?'} at {scope!r} (a subscription, management group or the "
+            "root): it reaches every resource group under it; the platform assigns at its resource group or below"
+        )
     role = WIDE_AZURE_ROLES.get(_role_id(res))
     if role is not None and (not isinstance(scope, str) or _scope_is_wide(scope)):
         yield (
@@ -546,8 +587,12 @@ def _iam(res: Resource, facts: Facts) -> Iterator[str]:
 
 
 def _iam_unknown(res: Resource) -> str | None:
-    judged = (*WIDE_AZURE_ROLES, ROLE_DNS_ZONE_CONTRIBUTOR)
-    if res.type == AZ_ROLE_ASSIGNMENT and _role_id(res) in judged and res.props.get("scope") is UNKNOWN:
+    """Every role assignment's role and scope are read (the scope of any role: :func:`_above_resource_group`)."""
+    if res.type != AZ_ROLE_ASSIGNMENT:
+        return None
+    if res.props.get("roleDefinitionId") is UNKNOWN:
+        return f"role of {res.name}"
+    if res.props.get("scope") is UNKNOWN:
         return f"scope of {res.name}"
     return None
 
@@ -716,16 +761,22 @@ STORAGE_ACCOUNT_PRIVATE: dict[str, Any] = {
     # learn.microsoft.com/azure/storage/common/transport-layer-security-configure-minimum-version (not retrieved in
     # this session).
     "minimumTlsVersion": "TLS1_2",
+    # rev17k 13: azure-native 3.x storage ``StorageAccount.enable_https_traffic_only``: "Allows https traffic only to
+    # storage service if sets to true. The default value is true since API version 2019-04-01"; false accepts plain
+    # HTTP (request bodies and SAS tokens in the clear). Unset (the default, true) passes.
+    "enableHttpsTrafficOnly": True,
 }
 """What an Azure storage account the plan creates must say (azure-native ``storage:StorageAccount`` inputs)."""
+STORAGE_ACCOUNT_DEFAULTS: dict[str, Any] = {"enableHttpsTrafficOnly": True}
+"""The keys of :data:`STORAGE_ACCOUNT_PRIVATE` whose unset value is already the safe one (see each key's source)."""
 
 
 def _account_private(res: Resource, facts: Facts) -> Iterator[str]:
-    """A storage account the plan creates: no Shared Key, no anonymous blob access, TLS 1.2 at least."""
+    """A storage account the plan creates: no Shared Key, no anonymous blob access, TLS 1.2 at least, HTTPS only."""
     if res.type != STORAGE_ACCOUNT:
         return
     for key, want in STORAGE_ACCOUNT_PRIVATE.items():
-        got = res.props.get(key)
+        got = res.props.get(key, STORAGE_ACCOUNT_DEFAULTS.get(key))
         if got is not UNKNOWN and got != want:
             shown = "unset (the service's default allows it)" if got is None else repr(got)
             yield f"storage account {res.name}: {key} is {shown}, not {want!r}"
@@ -1046,7 +1097,7 @@ POLICY = CloudPolicy(
             types=(AKS, AKS_POOL, AKS_VAULT),
             summary="no public IPs on AKS nodes, AKS node OS patches (NodeImage or SecurityPatch) and Kubernetes "
             "patches (upgradeChannel patch, stable or rapid), the Azure Policy add-on on, osDiskSizeGB on AKS GPU "
-            "pools; Key Vault RBAC and purge protection",
+            "pools, sku.tier the stack's cluster.azure.tier (never Free on prod); Key Vault RBAC and purge protection",
             check=_hardening,
             reads={
                 AKS: (
@@ -1057,6 +1108,7 @@ POLICY = CloudPolicy(
                     "autoUpgradeProfile.nodeOSUpgradeChannel",
                     "autoUpgradeProfile.upgradeChannel",
                     "addonProfiles.azurepolicy.enabled",
+                    "sku.tier",
                 ),
                 AKS_POOL: ("enableNodePublicIP", "osDiskSizeGB", "vmSize", "nodeLabels"),
                 AKS_VAULT: ("properties.enableRbacAuthorization", "properties.enablePurgeProtection"),
@@ -1102,8 +1154,9 @@ POLICY = CloudPolicy(
         "iam-least-privilege": Part(
             types=(AZ_ROLE_ASSIGNMENT,),
             summary=(
-                "no Azure Owner/Contributor/User Access Administrator at subscription or resource-group scope, DNS "
-                "Zone Contributor on one DNS zone"
+                "no Azure role assignment above a resource group (subscription, management group, root) whatever "
+                "the role, no Owner/Contributor/User Access Administrator at subscription or resource-group scope, "
+                "DNS Zone Contributor on one DNS zone"
             ),
             check=_iam,
             unknown=_iam_unknown,
@@ -1125,7 +1178,9 @@ POLICY = CloudPolicy(
         ),
         "object-store-private": Part(
             types=(STORAGE_ACCOUNT,),
-            summary="Azure storage accounts without Shared Key or anonymous blob access, TLS 1.2 at least",
+            summary=(
+                "Azure storage accounts without Shared Key or anonymous blob access, TLS 1.2 at least, HTTPS only"
+            ),
             check=_account_private,
             reads={STORAGE_ACCOUNT: tuple(STORAGE_ACCOUNT_PRIVATE)},
         ),

@@ -619,12 +619,46 @@ have at minimum" it, on the project), and ``roles/dns.reader`` for external-dns 
 (kubernetes-sigs/external-dns docs/tutorials/gke.md, narrowed in gke.py ``dns_access``)."""
 
 
+RESOURCE_ROLES: dict[str, tuple[str, ...]] = {
+    "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember": ("roles/cloudkms.cryptoKeyEncrypterDecrypter",),
+    "gcp:storage/bucketIAMMember:BucketIAMMember": ("roles/storage.objectViewer", "roles/storage.objectCreator"),
+    "gcp:storage/bucketIAMBinding:BucketIAMBinding": ("roles/storage.objectViewer", "roles/storage.objectCreator"),
+    "gcp:serviceaccount/iAMMember:IAMMember": ("roles/iam.workloadIdentityUser",),
+    "gcp:serviceaccount/iAMBinding:IAMBinding": ("roles/iam.workloadIdentityUser",),
+    "gcp:dns/dnsManagedZoneIamMember:DnsManagedZoneIamMember": ("roles/dns.admin",),
+}
+"""rev17k 07: per resource-level IAM type, the exact roles the platform grants on such a resource (components/clusters/
+gke.py), each what its job needs:
+
+- a KMS key: the GKE service agent's ``roles/cloudkms.cryptoKeyEncrypterDecrypter`` for application-layer Secrets
+  encryption; Cloud KMS roles (cloud.google.com/iam/docs/roles-permissions/cloudkms): Encrypter/Decrypter "Provides
+  ability to use Cloud KMS resources for encrypt and decrypt operations only", while ``roles/cloudkms.admin`` holds
+  ``cloudkms.cryptoKeyVersions.destroy`` and ``cloudkms.cryptoKeys.setIamPolicy`` (destroying the key's versions
+  bricks every Secret; setting its policy hands the key to anyone);
+- a bucket: ``roles/storage.objectViewer`` (a model's reads) and ``roles/storage.objectCreator`` (request-log
+  writes: creates objects, never overwrites or deletes them);
+- a Google service account: ``roles/iam.workloadIdentityUser`` (Workload Identity's binding of a Kubernetes
+  ServiceAccount);
+- a Cloud DNS managed zone: ``roles/dns.admin`` on that zone only (external-dns and cert-manager's DNS-01 change
+  records: kubernetes-sigs/external-dns docs/tutorials/gke.md, cert-manager docs/configuration/acme/dns01/
+  google.md, narrowed from the project to the zone in gke.py ``dns_access``).
+
+Another role on such a resource (an admin-class role above all) is refused: the list is of what the platform
+needs, not of what is dangerous."""
+
+
 def _iam(res: Resource, facts: Facts) -> Iterator[str]:
     if res.type not in GCP_MEMBER_TYPES:
         return
     role = res.props.get("role")
     if role in BASIC_ROLES:
         yield f"{res.name} grants the basic role {role}: give a predefined role for what it does"
+    elif isinstance(role, str) and (allowed := RESOURCE_ROLES.get(res.type)) and role not in allowed:
+        kind = res.type.rsplit(":", 1)[-1]
+        yield (
+            f"{res.name} grants {role} on its resource ({kind}): the platform grants only {', '.join(allowed)} "
+            "there; give the role the job needs"
+        )
     elif (
         res.type in (PROJECT_MEMBER, PROJECT_BINDING)
         and isinstance(role, str)
@@ -1206,8 +1240,9 @@ POLICY = CloudPolicy(
         "iam-least-privilege": Part(
             types=(*GCP_MEMBER_TYPES, GKE_POOL),
             summary=(
-                "no GCP basic role nor project-wide role beyond the design's, GKE nodes running as a service account "
-                "of the plan"
+                "no GCP basic role nor project-wide role beyond the design's, on a KMS key, bucket, service account "
+                "or DNS zone only the role the platform grants there, GKE nodes running as a service account of the "
+                "plan"
             ),
             check=_iam,
             stack=_node_service_accounts,

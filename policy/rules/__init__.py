@@ -182,6 +182,7 @@ class StackSettings:
             jwt_audiences=declared_audiences(cfg),
             image_caches=image_caches_fact(cfg),
             gpu_capacity=gpu_capacity_fact(cfg),
+            control_plane_tier=control_plane_tier_fact(cfg),
         )
         overrides = {k: Override(o.enforcement, o.reason) for k, o in cfg.policy.overrides.items()}
         models = {f"{m.namespace}/{name}": model_objects(name, m) for name, m in sorted(cfg.models.items())}
@@ -220,6 +221,7 @@ class StackSettings:
             "jwtAudiences": audiences_to_json(f.jwt_audiences),
             "imageCaches": None if f.image_caches is None else [[a, list(i)] for a, i in f.image_caches],
             "gpuCapacity": None if f.gpu_capacity is None else [list(e) for e in f.gpu_capacity],
+            "controlPlaneTier": f.control_plane_tier,
         }
 
     @classmethod
@@ -239,7 +241,7 @@ class StackSettings:
         known = {
             "environment", "requiredTags", "maxGpus", "allowPublicApi", "anonymousModels", "networkPolicy", "budget",
             "overrides", "models", "pipelines", "modelSecrets", "zones", "jwtAudiences",
-            "imageCaches", "gpuCapacity",
+            "imageCaches", "gpuCapacity", "controlPlaneTier",
         }  # fmt: skip
         extra = sorted(set(doc) - known)
         if extra:
@@ -301,6 +303,7 @@ class StackSettings:
             audiences_from_json(doc.get("jwtAudiences", {})),
             image_caches_from_json(doc.get("imageCaches")),
             gpu_capacity_from_json(doc.get("gpuCapacity")),
+            control_plane_tier_from_json(doc.get("controlPlaneTier")),
         )
         overrides = {k: Override(o.enforcement, o.reason) for k, o in policy.overrides.items()}
         for key, declared in declared_by.items():
@@ -443,6 +446,46 @@ def gpu_capacity_from_json(doc: Any) -> tuple[tuple[str, str], ...] | None:
     ):
         raise SpecError("settings.gpuCapacity", doc, "give a list of [pool, spot|on-demand] pairs, or null")
     return tuple((e[0], e[1]) for e in doc)
+
+
+CONTROL_PLANE_TIERS = ("free", "standard", "premium")
+"""components/clusters/spec.py ``AzureClusterSpec.tier``."""
+
+
+def control_plane_tier_fact(cfg: StackConfig) -> str | None:
+    """The control-plane tier the stack asks for where the package builds the cluster: the ``tier`` of the cloud's
+    own settings (:attr:`components.clouds.Cloud.spec_field`; AKS's ``cluster.azure.tier``, its default when the
+    section is absent, as components/clusters/aks.py reads ``spec.azure or AzureSpec()``); None for a cloud whose
+    settings have no tier (EKS, GKE) or an existing cluster."""
+    import typing
+
+    from components import clouds
+
+    cloud = clouds.get(cfg.cloud)
+    if not cloud.managed or cloud.spec_field is None:
+        return None
+    own = getattr(cfg.cluster, cloud.spec_field, None)
+    if own is not None:
+        tier = getattr(own, "tier", None)
+        return None if tier is None else str(tier)
+    declared = type(cfg.cluster).model_fields.get(cloud.spec_field)
+    for kind in typing.get_args(declared.annotation) if declared is not None else ():
+        field = getattr(kind, "model_fields", {}).get("tier")
+        if field is not None:
+            return str(field.default)
+    return None
+
+
+def control_plane_tier_from_json(doc: Any) -> str | None:
+    """:attr:`Facts.control_plane_tier` from a saved plan's ``settings.controlPlaneTier`` (absent or null: not
+    known)."""
+    from components.errors import SpecError
+
+    if doc is None:
+        return None
+    if doc not in CONTROL_PLANE_TIERS:
+        raise SpecError("settings.controlPlaneTier", doc, f"give one of {', '.join(CONTROL_PLANE_TIERS)}, or null")
+    return str(doc)
 
 
 def validated_config(

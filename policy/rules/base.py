@@ -124,6 +124,10 @@ class Facts:
     """Per GPU pool (its name in ``cluster.gpuPools``), the capacity the stack declares for it: ``spot`` when the
     pool sets ``spot: true``, else ``on-demand`` (the saved plan's ``settings.gpuCapacity``); None: not known (a plan
     saved before the key, an existing cluster). Each cloud's node-provisioner rule ties it to the rendered pool."""
+    control_plane_tier: str | None = None
+    """The control-plane pricing tier the stack asks for (``cluster.azure.tier``: free, standard or premium; the saved
+    plan's ``settings.controlPlaneTier``), None where the stack has no such setting (EKS, GKE, an existing cluster) or
+    the plan predates the key: ``cluster-hardening`` ties the rendered AKS ``sku.tier`` to it (rev17k 17)."""
 
 
 @dataclass(frozen=True)

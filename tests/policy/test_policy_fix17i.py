@@ -250,6 +250,7 @@ def _sid(sts: list[dict[str, Any]], sid: str) -> dict[str, Any]:
 
 
 LT = "AllowScopedEC2LaunchTemplateAccessActions"
+REFERENCE = "Karpenter's reference policy puts on them"
 LT_LINE = (
     "mlplatform-karpenter-controller-policy: Statement[1] allows ec2:RunInstances, ec2:CreateFleet on launch templates "
     "without StringEquals aws:ResourceTag/kubernetes.io/cluster/<mlp-aws-dev>: owned: another cluster's launch "
@@ -277,7 +278,9 @@ def test_launches_from_launch_templates_stay_on_this_cluster(
     edit: Callable[[list[dict[str, Any]]], None], ok: bool
 ) -> None:
     failed = _failures("aws-dev", SCOPED, _controller_policy, _statements(edit))
-    assert failed == ([] if ok else [LT_LINE])
+    # fix17l: the comparison with Karpenter's reference policy (test_policy_fix17l.py) reports every edited statement
+    # that lost a reference condition, the request-tag one included; here the launch-template check's own line
+    assert [f for f in failed if REFERENCE not in f] == ([] if ok else [LT_LINE])
 
 
 def test_a_wildcard_resource_reaches_launch_templates() -> None:
@@ -286,7 +289,9 @@ def test_a_wildcard_resource_reaches_launch_templates() -> None:
         st["Resource"] = "*"
         st.pop("Condition")
 
-    assert _failures("aws-dev", SCOPED, _controller_policy, _statements(edit)) == [LT_LINE]
+    assert [f for f in _failures("aws-dev", SCOPED, _controller_policy, _statements(edit)) if REFERENCE not in f] == [
+        LT_LINE
+    ]
 
 
 SSM = "AllowSSMReadActions"

@@ -165,6 +165,19 @@ def test_the_txt_only_condition_and_external_dns_without_it_pass() -> None:
 # ------------------------------------------------------------------------------------- controllers (c05 c06 c09)
 
 KARPENTER_POLICY = _named(":RolePolicy", "mlplatform-karpenter-controller-policy")
+REFERENCE = "Karpenter's reference policy puts on them"
+"""fix17l: aws-controller-grants-scoped also compares each Karpenter statement with the reference policy (rev17k 05);
+its lines are tested in test_policy_fix17l.py. Here the rule's own scoping lines are read, and a slip that alters a
+reference condition must be reported by the comparison too."""
+
+
+def _own(found: list[str], *, reference: bool = True) -> list[str]:
+    """The rule's lines other than the reference comparison's; asserts the comparison reported one when
+    ``reference``."""
+    assert sum(REFERENCE in m for m in found) == (1 if reference else 0), found
+    return [m for m in found if REFERENCE not in m]
+
+
 CA_POLICY = _named(":RolePolicy", "mlplatform-cluster-autoscaler-policy")
 
 
@@ -196,9 +209,8 @@ def _condition(op: str, key: str | None, value: Any) -> Callable[[dict[str, Any]
     ids=["dropped (c05)", "other cluster", "shared", "wildcard"],
 )
 def test_c05_karpenter_deletion_beyond_the_owned_cluster_fails(fn: Callable[[dict[str, Any]], None]) -> None:
-    (msg,) = _caught(
-        "aws-dev", "fake", "aws-controller-grants-scoped", KARPENTER_POLICY, _statement("ec2:TerminateInstances", fn)
-    )
+    change = _statement("ec2:TerminateInstances", fn)
+    (msg,) = _own(_caught("aws-dev", "fake", "aws-controller-grants-scoped", KARPENTER_POLICY, change))
     assert "ec2:TerminateInstances" in msg and "mlp-aws-dev" in msg
 
 
@@ -209,8 +221,8 @@ def test_c05_karpenter_deletion_beyond_the_owned_cluster_fails(fn: Callable[[dic
 )
 def test_c06_passrole_to_other_services_fails(passed: Any) -> None:
     fn = _condition("StringEquals", "iam:PassedToService", passed)
-    (msg,) = _caught(
-        "aws-dev", "fake", "aws-controller-grants-scoped", KARPENTER_POLICY, _statement("iam:PassRole", fn)
+    (msg,) = _own(
+        _caught("aws-dev", "fake", "aws-controller-grants-scoped", KARPENTER_POLICY, _statement("iam:PassRole", fn))
     )
     assert "iam:PassedToService" in msg
 

@@ -174,6 +174,14 @@ def _scope_to_rg(props: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("outputs", OUTPUTS)
 def test_c17_dns_zone_contributor_on_the_resource_group_fails(outputs: str) -> None:
+    if outputs == "unknown":
+        # fix17l: the scope and role id start with the subscription, a provider function's answer, unknown in the plain
+        # plan (it showed /subscriptions/None/...): the rule names the assignment unchecked, and mlplatform plan
+        # judges it over the placeholder rendering (the fake case)
+        resources, settings = plan("azure-staging+dns", outputs)
+        (entry,) = entries(resources, settings)["iam-least-privilege"]
+        assert entry["passed"] and "mlplatform-external-dns-dns-zone-contributor" in entry["unchecked"]
+        return
     found = caught(
         "azure-staging+dns",
         outputs,

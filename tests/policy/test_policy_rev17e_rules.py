@@ -254,9 +254,12 @@ def test_r05_the_models_own_pods_pass() -> None:
 )
 def test_r07_karpenter_deletion_for_owned_or_shared_fails(values: list[str]) -> None:
     fn = _condition("StringEquals", "aws:ResourceTag/kubernetes.io/cluster/mlp-aws-dev", values)
-    (msg,) = _caught(
+    found = _caught(
         "aws-dev", "fake", "aws-controller-grants-scoped", KARPENTER_POLICY, _statement("ec2:TerminateInstances", fn)
     )
+    # fix17l: the comparison with Karpenter's reference policy reports the statement too (test_policy_fix17l.py)
+    (msg,) = [m for m in found if "Karpenter's reference policy puts on them" not in m]
+    assert len(found) == 2
     assert "ec2:TerminateInstances" in msg and "owned" in msg
 
 

@@ -199,6 +199,8 @@ def azure_stack(good: bool) -> Callable[[], None]:
             network_profile={"network_policy": "cilium" if good else "none", "network_dataplane": "cilium"},
             auto_upgrade_profile={"upgrade_channel": "patch" if good else "none"},
             addon_profiles={"azurepolicy": {"enabled": good}},
+            # unset is Free, refused on prod (fix17l, rev17k-17)
+            sku={"name": "Base", "tier": "Standard" if good else "Free"},
             opts=pulumi.ResourceOptions(protect=good),
         )
         azure.containerservice.AgentPool(
