@@ -235,6 +235,8 @@ DATA_FILES: dict[str, str] = {
     "documentation does (docs/extending.md, step 6)",
     "policy/rules/policy_sources.json": "each rule's upstream sources, cloud documentation among them "
     "(docs/extending.md, step 6)",
+    "policy/clouds/karpenter_scoped.json": "the AWS policy module's data (policy/clouds/aws.py reads it): Karpenter's "
+    "conditioned controller statements, pinned to the reference template by tests/policy/test_policy_fix17l.py",
 }
 """The data files under components/, infra/ and policy/ that code reads and that name a cloud, and why each may."""
 
