@@ -184,6 +184,16 @@ def _parse(uri: str, path: str, accepted: str) -> StorageLocation:
             "give oci://<registry>/<repository>[:tag]: the repository is lowercase letters, digits and . _ __ - "
             "separators, in / parts (OCI distribution spec, spec.md, the <name> pattern)",
         )
+    if scheme == "hf" and "/" in (m["path"] or ""):
+        # red14m W6: KServe v0.20.0's storage initializer splits what follows hf:// on "/" and raises "Invalid Hugging
+        # Face URI format. Expected 'hf://owner/model[:revision]'" unless there are exactly two parts (a trailing
+        # slash makes a third, empty one): python/storage/kserve_storage/kserve_storage.py ``_download_hf``.
+        raise SpecError(
+            path,
+            uri,
+            "give hf://<organisation>/<model>[:<revision>] with nothing after the model: KServe's storage initializer "
+            "splits the rest on '/' and needs exactly two parts (kserve_storage.py _download_hf, v0.20.0)",
+        )
     if scheme == "hf" and prefix and not _HF_REPO_ID.match(f"{bucket}/{prefix.split('/')[0].split(':')[0]}"):
         raise SpecError(
             path,

@@ -47,6 +47,9 @@ MONITORING = "monitoring.coreos.com/v1"
 HOST_ANNOTATION = "mlplatform.io/host"
 ACCESS_ANNOTATION = "mlplatform.io/access"
 ANONYMOUS_ANNOTATION = "mlplatform.io/allow-anonymous"
+S3_ANONYMOUS_ANNOTATION = "serving.kserve.io/s3-useanoncredential"
+"""KServe v0.20.0 ``InferenceServiceS3UseAnonymousCredential`` (pkg/credentials/s3/s3_secret.go): on a Secret with S3
+keys, it sets the storage initializer's ``awsAnonymousCredential`` variable (unsigned S3 requests)."""
 """Where the model answers, shown by ``mlplatform plan``."""
 
 
@@ -499,7 +502,28 @@ class ModelService(pulumi.ComponentResource):
         # serving.kserve.io/s3-endpoint, -region, -usehttps, -verifyssl annotations the endpoint settings of an
         # S3-compatible store: pkg/credentials/service_account_credentials.go ``mountSecretCredential``,
         # pkg/credentials/s3/s3_secret.go, v0.20.0).
-        sa_secrets = [n for n in (spec.storage_secret, hf_secret_name) if n is not None]
+        anon_secret_name: str | None = None
+        if spec.anonymous_s3:
+            # publicStorage on s3:// (red14m W1): the storage initializer signs S3 requests unless the variable
+            # awsAnonymousCredential is "true" (python/storage/kserve_storage/kserve_storage.py ``get_S3_config``),
+            # and with no AWS credentials in the pod botocore raises NoCredentialsError. KServe sets that variable
+            # only from a Secret the ServiceAccount lists that has an awsSecretAccessKey key, through its
+            # serving.kserve.io/s3-useanoncredential annotation (service_account_credentials.go
+            # ``mountSecretCredential``, s3_secret.go ``BuildSecretEnvs``, s3/utils.go ``BuildS3EnvVars``; the
+            # ServiceAccount's own annotation is read only beside eks.amazonaws.com/role-arn), all v0.20.0. The keys
+            # are empty: botocore's EnvProvider.load takes an empty AWS_ACCESS_KEY_ID as no credentials, and
+            # unsigned requests use none.
+            anon_secret_name = child_name(name, "s3-anon")
+            isvc_deps.append(
+                k8s.core.v1.Secret(
+                    anon_secret_name,
+                    metadata=meta("s3-anon", annotations={S3_ANONYMOUS_ANNOTATION: "true"}),
+                    type="Opaque",
+                    string_data={"awsAccessKeyID": "", "awsSecretAccessKey": ""},
+                    opts=opts_(),
+                )
+            )
+        sa_secrets = [n for n in (spec.storage_secret, hf_secret_name, anon_secret_name) if n is not None]
         sa = k8s.core.v1.ServiceAccount(
             sa_name,
             metadata=meta("sa", access.service_account_labels, access.service_account_annotations),

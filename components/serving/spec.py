@@ -430,9 +430,9 @@ class ModelSpec(Spec):
     storage_uri: str | None = None
     (
         "Where the model is: ``s3://``, ``gs://``, ``https://<account>.blob.core.windows.net/``, any other "
-        "``https://`` URL, ``hf://<org>/<model>``, ``pvc://<claim>/<path>`` or ``oci://``. Required unless "
-        "``container`` or ``storageUris``. A private bucket must be on the stack's cloud unless ``storageSecret`` "
-        "gives its credentials."
+        "``https://`` URL, ``hf://<org>/<model>[:<revision>]`` (nothing after the model), ``pvc://<claim>/<path>`` "
+        "or ``oci://``. Required unless ``container`` or ``storageUris``. A private bucket must be on the stack's "
+        "cloud unless ``storageSecret`` gives its credentials."
     )
     storage_uris: list[StorageUriSpec] = []
     (
@@ -457,7 +457,9 @@ class ModelSpec(Spec):
     public_storage: bool = False
     (
         "The bucket is readable anonymously: no cloud identity is created, so it may be on another cloud or serve an "
-        "existing cluster."
+        "existing cluster. On ``s3://``, the model's ServiceAccount lists a Secret ``<model>-s3-anon`` (annotation "
+        '``serving.kserve.io/s3-useanoncredential: "true"``, empty keys) so that KServe\'s storage initializer '
+        "sends unsigned requests."
     )
     protocol: Literal["v1", "v2", "grpc-v2", "openai"] | None = None
     (
@@ -627,6 +629,17 @@ class ModelSpec(Spec):
         if self.storage_uri is None or self.public_storage or self.storage_secret is not None:
             return None
         return self.storage_uri if parse_storage_uri(self.storage_uri).cloud is not None else None
+
+    @property
+    def anonymous_s3(self) -> bool:
+        """True when the model reads ``s3://`` storage anonymously (``publicStorage``): KServe's storage initializer
+        signs every S3 request unless its ``awsAnonymousCredential`` variable is ``true`` (kserve_storage.py
+        ``get_S3_config``, v0.20.0), so the model's ServiceAccount lists a Secret that sets it (red14m W1)."""
+        if not self.public_storage:
+            return False
+        uris = [self.storage_uri, *(u.uri for u in self.storage_uris)]
+        uris += [c.storage_uri for c in (self.transformer, self.explainer) if c is not None]
+        return any(u is not None and parse_storage_uri(u).scheme == "s3" for u in uris)
 
     @property
     def effective_protocol(self) -> str:
