@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from components import catalog, clouds
+from components import catalog, clouds, envrefs
 from components.credentials import (
     PLAIN_TEXT,
     arg_credential,
@@ -1198,6 +1198,8 @@ def _kserve_field_problems(model: ModelSpec) -> list[tuple[str, object, str]]:
             problems.append(
                 (f"secretEnv.{name}", model.secret_env[name], f"env already sets {name}; give it in one of them")
             )
+    if cycle := envrefs.cycle_problem(model.env, model.secret_env):
+        problems.append((f"env.{cycle[0]}", cycle[1], cycle[2]))
     for kind, mapping in (("labels", model.labels), ("annotations", model.annotations)):
         for key, value in mapping.items():
             if why := qualified_key_problem(key) or platform_key_problem(key):
