@@ -706,11 +706,23 @@ def _autoscaler_class(ctx: _Ctx, path: Path_, value: Any) -> None:
     )
 
 
+_DECIMAL = re.compile(r"\A[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\Z", re.ASCII)
+"""A decimal number as Go's strconv.ParseFloat reads it (hex floats and Inf/NaN left out)."""
+
+
 def _knative_target(ctx: _Ctx, path: Path_, value: Any) -> None:
-    try:
-        target = int(str(value))
-    except ValueError:
-        raise _refuse(path, "give a whole number") from None
+    # red14m: Knative reads the target as a float (pkg/apis/autoscaling/annotation_validation.go validateFloats,
+    # strconv.ParseFloat, knative-v1.21.0), so "1e2" is 100
+    text = str(value)
+    number = float(text) if _DECIMAL.match(text) else None
+    if number is None:
+        raise _refuse(path, "give a whole number")
+    if not number.is_integer() or abs(number) >= 1e21:
+        raise _refuse(
+            path,
+            f"{text}: Knative reads a fractional target, but mlplatform's scaling.target is a whole number; give one",
+        )
+    target = int(number)
     if "target" in ctx.entry.get("scaling", {}):
         raise _refuse(path, "spec.predictor.scaleTarget gives the target too; give one")
     ctx.sub("scaling")["target"] = target
@@ -1888,6 +1900,17 @@ def convert(doc: Mapping[str, Any], stack: StackFacts, source: str = "") -> Impo
             f"modelSizeGb: not given, and a huggingface model on GPUs needs it: add modelSizeGb: <size of the model's "
             f"files in GB> to mlplatform:models.{out.name} (the plan fails the mandatory policy llm-model-size-given "
             "without it)",
+        )
+    scaling = entry.get("scaling", {})
+    given_class = out.autoscaler_class[1] if out.autoscaler_class is not None else None
+    if stack.deployment_mode == "Standard" and scaling.get("minReplicas") == 0 and given_class != KEDA:
+        # red14m: KServe's HPA never goes below constants.DefaultMinReplicas, 1 (hpa_reconciler.go createHPA,
+        # v0.20.0), so plain KServe runs 1 replica; mlplatform refuses 0 outside Knative mode
+        scaling["minReplicas"] = 1
+        out.kept = [(src, dst) for src, dst in out.kept if src != ("spec", "predictor", "minReplicas")]
+        ctx.note(
+            ("spec", "predictor", "minReplicas"),
+            "0 in Standard mode: KServe's HPA keeps at least 1 replica (hpa_reconciler.go createHPA); imported as 1",
         )
     replicas = entry.get("scaling", {}).get("minReplicas", 1)  # KServe's default, 1 (as ModelSpec's)
     if isinstance(replicas, int) and replicas < stack.min_replicas:

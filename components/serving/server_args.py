@@ -30,6 +30,7 @@ replace it, are refused here, each in one line:
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -465,13 +466,22 @@ def dropped_arg_problems(model: ModelSpec) -> list[tuple[str, object, str]]:
         if not vllm or not given.startswith("--") or "_" not in given or any(o.startswith(given) for o in own):
             continue
         dashed = "--" + given[2:].replace("_", "-")
+        # red14m M5: --return_logits is no vLLM option misspelled but a near miss of KServe's own --return_raw_logits
+        # (huggingfaceserver/__main__.py output_format_group, v0.20.0): name that one, and never promise that vLLM
+        # reads the dashed spelling (the rule does not know vLLM's options)
+        near = difflib.get_close_matches(given, own, n=1, cutoff=0.8)
+        advice = (
+            f"KServe's own option is {near[0]}"
+            if near
+            else f"vLLM spells its options with '-' ({dashed}{eq}{value}, if vLLM has that option)"
+        )
         problems.append(
             (
                 f"args.{i}",
                 arg,
                 f"KServe's Hugging Face server reads vLLM's options with parse_known_args (huggingfaceserver/"
                 "__main__.py:213, v0.20.0), which does not turn _ into - (vllm 0.24.0 argparse_utils.py: only "
-                f"parse_args does), so it drops {given} and vLLM never sees it; write {dashed}{eq}{value}",
+                f"parse_args does), so it drops {given}; {advice}",
             )
         )
     return problems

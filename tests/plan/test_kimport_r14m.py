@@ -164,3 +164,59 @@ def test_an_optional_secret_key_ref_names_what_is_refused(tmp_path: Path, capsys
         f"{path}: InferenceService m: spec.predictor.model.env.0.valueFrom.secretKeyRef.optional: mlplatform's "
         "secretEnv needs the Secret key (no optional form); remove optional: true"
     )
+
+
+def test_a_knative_target_written_as_a_float_is_read_as_knative_reads_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # main: "give a whole number" for "1e2"; Knative reads the target with strconv.ParseFloat (knative-v1.21.0
+    # pkg/apis/autoscaling/annotation_validation.go validateFloats)
+    entry, _ = _import(tmp_path, capsys, _doc({"model": SKLEARN}, {"autoscaling.knative.dev/target": "1e2"}))
+    assert entry["scaling"]["target"] == 100
+
+
+def test_a_fractional_knative_target_is_refused_naming_why(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write_manifest(tmp_path, _doc({"model": SKLEARN}, {"autoscaling.knative.dev/target": "0.5"}))
+    assert import_refusal_line(capsys, path) == (
+        f"{path}: InferenceService m: metadata.annotations.autoscaling.knative.dev/target: 0.5: Knative reads a "
+        "fractional target, but mlplatform's scaling.target is a whole number; give one"
+    )
+
+
+STANDARD_STACK = """\
+config:
+  mlplatform:cloud: aws
+  mlplatform:region: us-east-1
+  mlplatform:cluster:
+    name: mlp-std
+    apiAccess:
+      publicCidrs: [203.0.113.0/24]
+      deployFrom: [203.0.113.0/24]
+  mlplatform:platform:
+    deploymentMode: Standard
+    domain: models.example.com
+  mlplatform:tags:
+    owner: platform-team
+"""
+
+
+def test_standard_mode_min_replicas_zero_imports_as_kserves_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # main: refused ("scale to zero needs platform.deploymentMode: Knative"); KServe's HPA keeps at least
+    # constants.DefaultMinReplicas, 1 (pkg/controller/v1beta1/inferenceservice/reconcilers/hpa/hpa_reconciler.go
+    # createHPA, v0.20.0)
+    root = tmp_path / "project"
+    (root / "stacks").mkdir(parents=True)
+    (root / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
+    (root / "infra").symlink_to(ROOT / "infra")
+    (root / "stacks" / "Pulumi.std.yaml").write_text(STANDARD_STACK)
+    doc = _doc({"minReplicas": 0, "model": SKLEARN}, {"serving.kserve.io/deploymentMode": "Standard"})
+    code = cli(["import", str(write_manifest(tmp_path, doc)), "--project", str(root), "--stack", "std"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert yaml.safe_load(out)["m"]["scaling"]["minReplicas"] == 1
+    assert (
+        "m: spec.predictor.minReplicas: 0 in Standard mode: KServe's HPA keeps at least 1 replica (hpa_reconciler.go "
+        "createHPA); imported as 1"
+    ) in err
