@@ -76,3 +76,19 @@ def test_a_self_reference_is_refused() -> None:
 def test_an_escaped_reference_orders_nothing() -> None:
     env = _env(plan(model(env={"A": "$$(Z)", "Z": "1"})))
     assert [e["name"] for e in env] == ["A", "Z"]
+
+
+def test_a_stack_runtimes_env_is_ordered_and_a_cycle_refused() -> None:
+    from test_stack_runtime import ACME
+
+    from components.serving.stack_runtime import RuntimeSpec, rendered
+
+    spec = RuntimeSpec.model_validate({**ACME, "env": {"AREA": "$(ZONE)-west", "ZONE": "eu"}})
+    container = rendered("acme", spec)["spec"]["containers"][0]
+    assert container["env"] == [{"name": "ZONE", "value": "eu"}, {"name": "AREA", "value": "$(ZONE)-west"}]
+    with pytest.raises(SpecError) as e:
+        RuntimeSpec.model_validate({**ACME, "env": {"PATH": "$(PATH):/opt/bin"}})
+    assert str(e.value) == (
+        "RuntimeSpec.env.PATH: $(PATH):/opt/bin is not allowed; it references itself, $(PATH); Kubernetes expands a "
+        "reference only to a variable defined earlier in the list, so it would stay as written"
+    )
