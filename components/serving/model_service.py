@@ -47,9 +47,6 @@ MONITORING = "monitoring.coreos.com/v1"
 HOST_ANNOTATION = "mlplatform.io/host"
 ACCESS_ANNOTATION = "mlplatform.io/access"
 ANONYMOUS_ANNOTATION = "mlplatform.io/allow-anonymous"
-S3_ANONYMOUS_ANNOTATION = "serving.kserve.io/s3-useanoncredential"
-"""KServe v0.20.0 ``InferenceServiceS3UseAnonymousCredential`` (pkg/credentials/s3/s3_secret.go): on a Secret with S3
-keys, it sets the storage initializer's ``awsAnonymousCredential`` variable (unsigned S3 requests)."""
 """Where the model answers, shown by ``mlplatform plan``."""
 
 
@@ -503,23 +500,16 @@ class ModelService(pulumi.ComponentResource):
         # S3-compatible store: pkg/credentials/service_account_credentials.go ``mountSecretCredential``,
         # pkg/credentials/s3/s3_secret.go, v0.20.0).
         anon_secret_name: str | None = None
-        if spec.anonymous_s3:
-            # publicStorage on s3:// (red14m W1): the storage initializer signs S3 requests unless the variable
-            # awsAnonymousCredential is "true" (python/storage/kserve_storage/kserve_storage.py ``get_S3_config``),
-            # and with no AWS credentials in the pod botocore raises NoCredentialsError. KServe sets that variable
-            # only from a Secret the ServiceAccount lists that has an awsSecretAccessKey key, through its
-            # serving.kserve.io/s3-useanoncredential annotation (service_account_credentials.go
-            # ``mountSecretCredential``, s3_secret.go ``BuildSecretEnvs``, s3/utils.go ``BuildS3EnvVars``; the
-            # ServiceAccount's own annotation is read only beside eks.amazonaws.com/role-arn), all v0.20.0. The keys
-            # are empty: botocore's EnvProvider.load takes an empty AWS_ACCESS_KEY_ID as no credentials, and
-            # unsigned requests use none.
-            anon_secret_name = child_name(name, "s3-anon")
+        if (anonymous := spec.anonymous_read) is not None:
+            # publicStorage on storage whose initializer signs its requests unless told not to (red14m W1; the
+            # storage form's anonymous_read in components/clouds.py says how KServe v0.20.0 reads it)
+            anon_secret_name = child_name(name, "storage-anon")
             isvc_deps.append(
                 k8s.core.v1.Secret(
                     anon_secret_name,
-                    metadata=meta("s3-anon", annotations={S3_ANONYMOUS_ANNOTATION: "true"}),
+                    metadata=meta("storage-anon", annotations=anonymous.annotations),
                     type="Opaque",
-                    string_data={"awsAccessKeyID": "", "awsSecretAccessKey": ""},
+                    string_data=dict(anonymous.string_data),
                     opts=opts_(),
                 )
             )

@@ -30,7 +30,6 @@ replace it, are refused here, each in one line:
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -469,7 +468,7 @@ def dropped_arg_problems(model: ModelSpec) -> list[tuple[str, object, str]]:
         # red14m M5: --return_logits is no vLLM option misspelled but a near miss of KServe's own --return_raw_logits
         # (huggingfaceserver/__main__.py output_format_group, v0.20.0): name that one, and never promise that vLLM
         # reads the dashed spelling (the rule does not know vLLM's options)
-        near = difflib.get_close_matches(given, own, n=1, cutoff=0.8)
+        near = [o for o in own if _one_word_short(given, o)]
         advice = (
             f"KServe's own option is {near[0]}"
             if near
@@ -485,6 +484,13 @@ def dropped_arg_problems(model: ModelSpec) -> list[tuple[str, object, str]]:
             )
         )
     return problems
+
+
+def _one_word_short(given: str, option: str) -> bool:
+    """Whether ``given`` is ``option`` with one ``_`` word left out (``--return_logits`` of ``--return_raw_logits``;
+    not ``--disable_log_stats`` of ``--disable_log_requests``, a different word)."""
+    have, full = given[2:].split("_"), option[2:].split("_")
+    return len(full) == len(have) + 1 and any(full[:i] + full[i + 1 :] == have for i in range(len(full)))
 
 
 def agent_port_flag(args: Sequence[str], flags: Sequence[str] = (HTTP_PORT_FLAG, GRPC_PORT_FLAG)) -> int | None:

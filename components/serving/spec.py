@@ -457,9 +457,9 @@ class ModelSpec(Spec):
     public_storage: bool = False
     (
         "The bucket is readable anonymously: no cloud identity is created, so it may be on another cloud or serve an "
-        "existing cluster. On ``s3://``, the model's ServiceAccount lists a Secret ``<model>-s3-anon`` (annotation "
-        '``serving.kserve.io/s3-useanoncredential: "true"``, empty keys) so that KServe\'s storage initializer '
-        "sends unsigned requests."
+        "existing cluster. On ``s3://``, the model's ServiceAccount lists a Secret ``<model>-storage-anon`` "
+        '(annotation ``serving.kserve.io/s3-useanoncredential: "true"``, empty keys) so that KServe\'s storage '
+        "initializer sends unsigned requests."
     )
     protocol: Literal["v1", "v2", "grpc-v2", "openai"] | None = None
     (
@@ -631,15 +631,18 @@ class ModelSpec(Spec):
         return self.storage_uri if parse_storage_uri(self.storage_uri).cloud is not None else None
 
     @property
-    def anonymous_s3(self) -> bool:
-        """True when the model reads ``s3://`` storage anonymously (``publicStorage``): KServe's storage initializer
-        signs every S3 request unless its ``awsAnonymousCredential`` variable is ``true`` (kserve_storage.py
-        ``get_S3_config``, v0.20.0), so the model's ServiceAccount lists a Secret that sets it (red14m W1)."""
+    def anonymous_read(self) -> clouds.AnonymousRead | None:
+        """The Secret that tells KServe's storage initializer to read the model's public storage anonymously
+        (``publicStorage`` on a storage form that needs one: :attr:`components.clouds.StorageForm.anonymous_read`,
+        red14m W1), or None."""
         if not self.public_storage:
-            return False
+            return None
         uris = [self.storage_uri, *(u.uri for u in self.storage_uris)]
         uris += [c.storage_uri for c in (self.transformer, self.explainer) if c is not None]
-        return any(u is not None and parse_storage_uri(u).scheme == "s3" for u in uris)
+        schemes = {parse_storage_uri(u).scheme for u in uris if u is not None}
+        return next(
+            (f.anonymous_read for f in clouds.storage_forms() if f.scheme in schemes and f.anonymous_read), None
+        )
 
     @property
     def effective_protocol(self) -> str:

@@ -14,11 +14,11 @@ def test_public_s3_storage_lists_a_secret_that_turns_on_anonymous_s3_reads() -> 
     # main (9c2eedb): no Secret, the ServiceAccount lists none; KServe v0.20.0's storage initializer then signs its S3
     # requests (kserve_storage.py get_S3_config reads awsAnonymousCredential) and fails with NoCredentialsError.
     p = plan(model(storageUri="s3://public-models/iris", publicStorage=True))
-    secret = p.one(SECRET, "iris-s3-anon")
+    secret = p.one(SECRET, "iris-storage-anon")
     assert secret.plain_inputs()["metadata"]["annotations"] == {"serving.kserve.io/s3-useanoncredential": "true"}
     # mountSecretCredential reads a Secret as S3 credentials only when it has the awsSecretAccessKey key
     assert secret.plain_inputs()["stringData"] == {"awsAccessKeyID": "", "awsSecretAccessKey": ""}
-    assert p.inputs(SA)["secrets"] == [{"name": "iris-s3-anon"}]
+    assert p.inputs(SA)["secrets"] == [{"name": "iris-storage-anon"}]
     assert secret.urn in p.one(ISVC).depends_on
     assert secret.urn in p.one(SA).depends_on
 
@@ -32,7 +32,7 @@ def test_public_s3_storage_uris_get_the_anonymous_secret_too() -> None:
             publicStorage=True,
         )
     )
-    assert p.inputs(SA)["secrets"] == [{"name": "iris-s3-anon"}]
+    assert p.inputs(SA)["secrets"] == [{"name": "iris-storage-anon"}]
 
 
 def test_public_gcs_storage_needs_no_secret() -> None:
