@@ -85,6 +85,18 @@ class StorageForm:
     """With :attr:`url`: https URLs whose host ends so are this form, never a plain https download."""
     query_credential: tuple[str, str] | None = None
     """(query parameter, what it is) that is a credential of this storage in a URI's query (``sig=``, a SAS token)."""
+    anonymous_read: AnonymousRead | None = None
+    """How KServe's storage initializer is told to read this storage anonymously (``publicStorage``); None when it
+    falls back to anonymous reads by itself."""
+
+
+@dataclass(frozen=True)
+class AnonymousRead:
+    """A Secret the model's ServiceAccount lists so that KServe's storage initializer reads a public bucket without
+    credentials: its annotations and (non-secret) keys."""
+
+    annotations: Mapping[str, str]
+    string_data: Mapping[str, str]
 
 
 JsonSchema = Mapping[str, object]
@@ -456,6 +468,20 @@ AWS = register(
                     reserved_by="S3",
                     reserved_prefixes=("xn--", "sthree-", "amzn-s3-demo-"),
                     reserved_suffixes=("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"),
+                ),
+                # red14m W1: the storage initializer signs S3 requests unless its awsAnonymousCredential variable is
+                # "true" (python/storage/kserve_storage/kserve_storage.py get_S3_config), and with no AWS credentials
+                # in the pod botocore raises NoCredentialsError. KServe sets that variable only from a Secret the
+                # ServiceAccount lists with an awsSecretAccessKey key, through its annotation
+                # serving.kserve.io/s3-useanoncredential (pkg/credentials/service_account_credentials.go
+                # mountSecretCredential, s3/s3_secret.go BuildSecretEnvs, s3/utils.go BuildS3EnvVars; the
+                # ServiceAccount's own annotation is read only beside eks.amazonaws.com/role-arn), all v0.20.0.
+                # The keys are empty: botocore's EnvProvider.load takes an empty AWS_ACCESS_KEY_ID as no
+                # credentials, and unsigned requests use none. gs:// and Azure fall back to anonymous reads by
+                # themselves (kserve_storage.py _download_gcs, _download_azure_blob).
+                anonymous_read=AnonymousRead(
+                    annotations={"serving.kserve.io/s3-useanoncredential": "true"},
+                    string_data={"awsAccessKeyID": "", "awsSecretAccessKey": ""},
                 ),
             ),
         ),

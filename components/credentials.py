@@ -30,7 +30,7 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 from urllib.parse import unquote
 
-from components import clouds
+from components import clouds, envrefs
 
 PLAIN_TEXT = "[plain text]"
 """What an error line shows instead of a credential."""
@@ -207,7 +207,9 @@ def env_credential(name: str, value: str) -> bool:
     shape (:func:`looks_like_credential`)."""
     if _ENV_REFERENCE.match(value.strip()):
         return False
-    return credential_name(name) or looks_like_credential(value)
+    # red14m W3: postgres://app:$(DB_PASS)@db holds a reference to a Secret's variable, not a password; what is
+    # written around the references is judged (kubernetes third_party/forked/golang/expansion/expand.go syntax)
+    return credential_name(name) or looks_like_credential(envrefs.without_references(value))
 
 
 _FLAG = re.compile(r"\A-{1,2}([A-Za-z0-9][A-Za-z0-9_.-]*)(=(.*))?\Z", re.ASCII | re.S)

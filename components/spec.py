@@ -2,7 +2,8 @@
 
 Specs are pydantic models with camelCase aliases (the stack file's spelling) that also accept the snake_case
 field names from Python. Unknown keys are errors. Types are strict, as YAML gives them: ``true`` is not a count,
-``"1"`` is not a boolean, ``8.0`` is not an integer, and ``.inf``/``.nan`` are not numbers. A check that needs two
+``"1"`` is not a boolean, ``8.5`` is not an integer (a whole ``8.0`` is 8, as Go's encoding/json hands a stack file's
+value to the program: :func:`go_numbers`), and ``.inf``/``.nan`` are not numbers. A check that needs two
 fields raises :func:`field_error`, which names the offending field so the message points at the right key. A string
 right below a field is its description: it appears in the generated key reference of docs/configuration.md.
 
@@ -13,6 +14,7 @@ A Python caller (``ClusterSpec(...)``, ``ModelSpec(...)``) gets the same one lin
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -57,7 +59,7 @@ class Spec(BaseModel):
 
     def __init__(self, /, **data: Any) -> None:
         try:
-            super().__init__(**data)
+            super().__init__(**go_numbers(data))
         except ValidationError as e:
             raise SpecInvalid(format_validation_error(e, f"{type(self).__name__}.", type(self))) from None
 
@@ -68,7 +70,7 @@ class Spec(BaseModel):
     @classmethod
     def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: D102 - pydantic's, one line on error
         try:
-            return super().model_validate(obj, *args, **kwargs)
+            return super().model_validate(go_numbers(obj), *args, **kwargs)
         except ValidationError as e:
             raise SpecInvalid(format_validation_error(e, f"{cls.__name__}.", cls)) from None
 
@@ -85,6 +87,20 @@ class Spec(BaseModel):
             return super().model_validate_strings(obj, *args, **kwargs)
         except ValidationError as e:
             raise SpecInvalid(format_validation_error(e, f"{cls.__name__}.", cls)) from None
+
+
+def go_numbers(value: Any) -> Any:
+    """``value`` with each whole float as the stack file's path delivers it (red14m): the Pulumi CLI hands the program
+    its config as JSON from Go's encoding/json, which writes a whole float64 below 1e21 without a fraction
+    (``floatEncoder``), so ``minReplicas: 2.0`` in a stack file reaches the program as 2; a Python caller's
+    ``minReplicas=2.0`` is read the same way. Maps and lists are walked; anything else is returned as is."""
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer() and abs(value) < 1e21:
+        return int(value)
+    if isinstance(value, dict):
+        return {k: go_numbers(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(go_numbers(v) for v in value)
+    return value
 
 
 def validate_as(model: type[Spec], data: Any) -> Any:

@@ -63,6 +63,16 @@ _OCI_REPOSITORY = re.compile(r"\A[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\
 _HF_REPO_ID = re.compile(r"\A(?=\w)[\w.-]+(?<=\w)/(?=\w)[\w.-]{1,96}(?<=\w)\Z", re.A)
 """huggingface_hub's ``REPO_ID_REGEX`` (utils/_validators.py: ``(\\b[\\w\\-.]+\\b/)?\\b[\\w\\-.]{1,96}\\b``) for
 ``<org>/<name>``, in ASCII; the word boundaries make each part start and end with a letter, digit or '_'."""
+_OCI_TAG = re.compile(r"\A[\w][\w.-]{0,127}\Z", re.ASCII)
+r"""An image tag (distribution/reference regexp.go ``tag``: ``[\w][\w.-]{0,127}``)."""
+
+
+def _oci_tag(prefix: str) -> str | None:
+    """The tag of an ``oci://`` URI's repository path (after the last ``/``, before any ``@digest``), or None."""
+    last = prefix.rsplit("@", 1)[0].rsplit("/", 1)[-1]
+    return last.split(":", 1)[1] if ":" in last else None
+
+
 _IPV4 = re.compile(r"\A[0-9]{1,3}(\.[0-9]{1,3}){3}\Z", re.ASCII)
 
 
@@ -183,6 +193,24 @@ def _parse(uri: str, path: str, accepted: str) -> StorageLocation:
             uri,
             "give oci://<registry>/<repository>[:tag]: the repository is lowercase letters, digits and . _ __ - "
             "separators, in / parts (OCI distribution spec, spec.md, the <name> pattern)",
+        )
+    if scheme == "oci" and prefix and (tag := _oci_tag(prefix)) is not None and not _OCI_TAG.match(tag):
+        # red14m: the modelcar image "ghcr.io/a/b:" is no image reference; the kubelet reports InvalidImageName
+        raise SpecError(
+            path,
+            uri,
+            "give the tag after ':' as 1-128 letters, digits, '_', '.' and '-', not starting with '.' or '-' "
+            "(distribution/reference: [\\w][\\w.-]{0,127}), or leave ':' out",
+        )
+    if scheme == "hf" and "/" in (m["path"] or ""):
+        # red14m W6: KServe v0.20.0's storage initializer splits what follows hf:// on "/" and raises "Invalid Hugging
+        # Face URI format. Expected 'hf://owner/model[:revision]'" unless there are exactly two parts (a trailing
+        # slash makes a third, empty one): python/storage/kserve_storage/kserve_storage.py ``_download_hf``.
+        raise SpecError(
+            path,
+            uri,
+            "give hf://<organisation>/<model>[:<revision>] with nothing after the model: KServe's storage initializer "
+            "splits the rest on '/' and needs exactly two parts (kserve_storage.py _download_hf, v0.20.0)",
         )
     if scheme == "hf" and prefix and not _HF_REPO_ID.match(f"{bucket}/{prefix.split('/')[0].split(':')[0]}"):
         raise SpecError(

@@ -154,9 +154,9 @@ def test_python_api_errors_read_like_the_stack_ones() -> None:
         ),
         (
             lambda: __import__("components.clusters.spec", fromlist=["GpuPoolSpec"]).GpuPoolSpec.model_validate(
-                {"accelerator": "nvidia-l4", "maxNodes": 8.0}
+                {"accelerator": "nvidia-l4", "maxNodes": 8.5}
             ),
-            "GpuPoolSpec.maxNodes: 8.0 is not allowed; give a whole number",
+            "GpuPoolSpec.maxNodes: 8.5 is not allowed; give a whole number",
         ),
     ],
 )

@@ -97,6 +97,8 @@ class Imported:
     """``serving.kserve.io/autoscalerClass`` as given (its path, its value), checked once the predictor is read."""
     scrape: list[KeyPath] = field(default_factory=list)
     """The ``prometheus.io/*`` annotations given, kept only with a vLLM metric (see :func:`_prometheus_annotation`)."""
+    knative_hpa: KeyPath | None = None
+    """Where ``autoscaling.knative.dev/class: hpa.autoscaling.knative.dev`` was given (see :func:`_check_scaling`)."""
 
 
 @dataclass
@@ -712,11 +714,23 @@ NO_AUTOSCALER = "none"
 mlplatform keeps that count with ``minReplicas`` = ``maxReplicas`` (its HPA then cannot change it)."""
 
 
+_DECIMAL = re.compile(r"\A[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\Z", re.ASCII)
+"""A decimal number as Go's strconv.ParseFloat reads it (hex floats and Inf/NaN left out)."""
+
+
 def _knative_target(ctx: _Ctx, path: Path_, value: Any) -> None:
-    try:
-        target = int(str(value))
-    except ValueError:
-        raise _refuse(path, "give a whole number") from None
+    # red14m: Knative reads the target as a float (pkg/apis/autoscaling/annotation_validation.go validateFloats,
+    # strconv.ParseFloat, knative-v1.21.0), so "1e2" is 100
+    text = str(value)
+    number = float(text) if _DECIMAL.match(text) else None
+    if number is None:
+        raise _refuse(path, "give a whole number")
+    if not number.is_integer() or abs(number) >= 1e21:
+        raise _refuse(
+            path,
+            f"{text}: Knative reads a fractional target, but mlplatform's scaling.target is a whole number; give one",
+        )
+    target = int(number)
     if "target" in ctx.entry.get("scaling", {}):
         raise _refuse(path, "spec.predictor.scaleTarget gives the target too; give one")
     ctx.sub("scaling")["target"] = target
@@ -734,8 +748,9 @@ def _knative_metric(ctx: _Ctx, path: Path_, value: Any) -> None:
 
 def _knative_class(ctx: _Ctx, path: Path_, value: Any) -> None:
     if value == "hpa.autoscaling.knative.dev":
-        # rendered when the metric is cpu or memory (components/serving/_runtime.py isvc_annotations)
-        ctx.note(path, "Knative's HPA class is set when scaling.metric is cpu or memory")
+        # rendered when the metric is cpu or memory (components/serving/_runtime.py isvc_annotations); without a
+        # metric it becomes cpu in _check_scaling
+        ctx.out.knative_hpa = path
         return
     if value == "kpa.autoscaling.knative.dev":
         ctx.note(path, "KPA is Knative's default class, used for concurrency and rps")
@@ -931,6 +946,13 @@ def _env(ctx: _Ctx, path: Path_, value: Any) -> None:
             raise _refuse((*where, "valueFrom"), "give value or valueFrom, not both (Kubernetes refuses both)")
         if "valueFrom" in item:
             ref = item["valueFrom"].get("secretKeyRef") if isinstance(item["valueFrom"], dict) else None
+            if isinstance(ref, dict) and ref.get("optional") is True:
+                # red14m: a secretKeyRef, but optional (the container starts without the variable when the Secret or
+                # key is missing); mlplatform's secretEnv has no optional form
+                raise _refuse(
+                    (*where, "valueFrom", "secretKeyRef", "optional"),
+                    "mlplatform's secretEnv needs the Secret key (no optional form); remove optional: true",
+                )
             if isinstance(ref, dict) and ref.get("optional") is False:
                 # core/v1 SecretKeySelector.optional, "Specify whether the Secret or its key must be defined"
                 # (kubernetes.io/docs/reference/kubernetes-api/workload-resources/pod-v1/#environment-variables):
@@ -962,10 +984,31 @@ def _env(ctx: _Ctx, path: Path_, value: Any) -> None:
         for leaf in leaves(item):
             if leaf != ("valueFrom", "secretKeyRef", "optional"):
                 ctx.keep((*where, *leaf), (*rendered, *leaf))
+    _env_order_note(ctx, path, value)
     if env:
         ctx.set("env", env)
     if secret_env:
         ctx.set("secretEnv", secret_env)
+
+
+def _env_order_note(ctx: _Ctx, path: Path_, items: list[Any]) -> None:
+    """red14m W3: Kubernetes expands ``$(NAME)`` only to a variable defined earlier in the list, and mlplatform
+    renders each variable after those it references (components/envrefs.py); a reference the manifest's order left
+    as written therefore changes meaning, which is noted."""
+    from components import envrefs
+
+    names = [str(item.get("name")) for item in items if isinstance(item, dict)]
+    for i, item in enumerate(items):
+        value = item.get("value") if isinstance(item, dict) else None
+        if not isinstance(value, str):
+            continue
+        later = [r for r in envrefs.references(value) if r in names[i + 1 :]]
+        if later:
+            ctx.note(
+                (*path, str(i), "value"),
+                f"$({later[0]}) names a variable defined later in the list, which Kubernetes leaves "
+                "as written; mlplatform renders each variable after the ones it references, so it expands",
+            )
 
 
 def _rendered_container(ctx: _Ctx, path: Path_) -> Path_:
@@ -1005,9 +1048,11 @@ def _resources(ctx: _Ctx, path: Path_, value: Any) -> None:
         if limit is not None:
             out[name] = str(limit)
             ctx.keep((*path, "limits", name), (*rendered, "limits", name))
-            if request is None or str(request) == str(limit):
-                if request is not None:
-                    ctx.keep((*path, "requests", name), (*rendered, "requests", name))
+            if request is None:
+                ctx.note((*path, "limits", name), _default_request_note(name, limit))
+                continue
+            if str(request) == str(limit):
+                ctx.keep((*path, "requests", name), (*rendered, "requests", name))
                 continue
             ctx.note(
                 (*path, "requests", name),
@@ -1031,6 +1076,21 @@ def _resources(ctx: _Ctx, path: Path_, value: Any) -> None:
         if count:
             out["gpus"] = count
             out["accelerator"] = _accelerator(ctx, (*path, "limits", "nvidia.com/gpu"), count)
+
+
+KSERVE_DEFAULT_REQUESTS = {"cpu": "1", "memory": "2Gi"}
+"""The requests KServe's webhook gives a container without them: its config's ``inferenceService.resource``
+(pkg/apis/serving/v1beta1/inference_service_defaults.go ``setResourceRequirementDefaults``), from the kserve-resources
+chart v0.20.0's ``kserve.inferenceservice.resources.requests``."""
+
+
+def _default_request_note(name: str, limit: Any) -> str:
+    """red14m I1: a limit without a request. KServe fills the request from its config before Kubernetes would copy
+    the limit, so plain KServe requests its default; mlplatform requests the limit."""
+    return (
+        f"no {name} request: KServe's webhook would request {KSERVE_DEFAULT_REQUESTS[name]} (its "
+        f"inferenceservice.resources default); mlplatform requests the limit, {limit}"
+    )
 
 
 def _accelerator(ctx: _Ctx, path: Path_, gpus: int) -> str:
@@ -1305,14 +1365,35 @@ def _run_as_user(value: Any) -> int | None:
     from components.serving.kspec import MAX_USER_ID
 
     user = value.get("runAsUser") if isinstance(value, dict) else None
-    if isinstance(user, int) and not isinstance(user, bool) and 1 <= user <= MAX_USER_ID:
-        return user
-    return None
+    try:
+        # red14m I4: a whole float (1e3, 1000.0) is the int64 kubectl sends (see _whole)
+        whole = _whole(user)
+    except ValueError:
+        return None
+    return whole if 1 <= whole <= MAX_USER_ID else None
 
 
 def _security_context(ctx: _Ctx, path: Path_, value: Any) -> None:
     """A container's ``securityContext``: its ``runAsUser`` is kept (``container.runAsUser``), the rest is the
     platform's (non-root, no privilege escalation, all capabilities dropped)."""
+    from components.serving.kspec import MAX_USER_ID
+
+    given = value.get("runAsUser") if isinstance(value, dict) else None
+    if given is not None:
+        # red14m I4: the API server reads runAsUser as an int64 and refuses text ("1000") or a fraction; Kubernetes
+        # takes 0 to 2147483647 (apimachinery pkg/util/validation IsValidUserID)
+        try:
+            whole = _whole(given)
+        except ValueError:
+            raise _refuse(
+                (*path, "runAsUser"),
+                f"{json.dumps(given) if isinstance(given, str) else show(given)}: give the user's number unquoted (an "
+                "int64; the API server refuses text)",
+            ) from None
+        if not 0 <= whole <= MAX_USER_ID:
+            raise _refuse(
+                (*path, "runAsUser"), f"{show(given)}: give a user id from 0 to {MAX_USER_ID} (Kubernetes' range)"
+            )
     user = _run_as_user(value)
     if user is not None:
         ctx.sub("container")["runAsUser"] = user
@@ -1346,6 +1427,13 @@ def _framework(name: str) -> Row:
         ctx.keep((*path, FORMAT_KEY), ("spec", "predictor", "model", "modelFormat", "name"))
         before = len(ctx.out.kept)
         _walk(ctx, path, value, MODEL_ROWS, f"predictor {name}")
+        if name == "huggingface" and "protocol" not in ctx.entry:
+            # red14m I2: KServe gives the old form v2 when it names no protocol (inference_service_defaults.go
+            # assignHuggingFaceRuntime, v0.20.0), where mlplatform's huggingface default is openai
+            ctx.set("protocol", "v2")
+            ctx.note(
+                path, "no protocolVersion: KServe serves the old huggingface form with v2; imported as protocol: v2"
+            )
         _finish_model(ctx)
         # the old form is rendered as the predictor's model (pkg/apis/serving/v1beta1/predictor.go)
         model = ("spec", "predictor", "model")
@@ -1699,6 +1787,19 @@ def _check_scaling(ctx: _Ctx) -> None:
     (mlplatform scrapes the server's own metrics for its scaling only)."""
     from components.serving.llm_scaling import is_llm
 
+    if ctx.out.knative_hpa is not None:
+        if "metric" not in ctx.out.entry.get("scaling", {}):
+            # red14m W2: KServe passes the class through (SetAutoScalingAnnotations, pkg/controller/v1alpha1/utils/
+            # utils.go, v0.20.0), and Knative's PodAutoscaler defaults the HPA class's metric to cpu
+            # (pkg/apis/autoscaling/v1alpha1/pa_defaults.go defaultMetric, knative/serving knative-v1.21.0)
+            ctx.out.entry.setdefault("scaling", {})["metric"] = "cpu"
+            ctx.note(
+                ctx.out.knative_hpa,
+                "no metric given: Knative's HPA class scales on cpu by default (pa_defaults.go defaultMetric); "
+                "imported as scaling.metric: cpu",
+            )
+        else:
+            ctx.note(ctx.out.knative_hpa, "Knative's HPA class is set when scaling.metric is cpu or memory")
     llm = is_llm(ctx.out.entry.get("scaling", {}).get("metric"))
     given = ctx.out.autoscaler_class
     if given is not None and given[1] == NO_AUTOSCALER:
@@ -1902,6 +2003,17 @@ def convert(doc: Mapping[str, Any], stack: StackFacts, source: str = "") -> Impo
             f"modelSizeGb: not given, and a huggingface model on GPUs needs it: add modelSizeGb: <size of the model's "
             f"files in GB> to mlplatform:models.{out.name} (the plan fails the mandatory policy llm-model-size-given "
             "without it)",
+        )
+    scaling = entry.get("scaling", {})
+    given_class = out.autoscaler_class[1] if out.autoscaler_class is not None else None
+    if stack.deployment_mode == "Standard" and scaling.get("minReplicas") == 0 and given_class != KEDA:
+        # red14m: KServe's HPA never goes below constants.DefaultMinReplicas, 1 (hpa_reconciler.go createHPA,
+        # v0.20.0), so plain KServe runs 1 replica; mlplatform refuses 0 outside Knative mode
+        scaling["minReplicas"] = 1
+        out.kept = [(src, dst) for src, dst in out.kept if src != ("spec", "predictor", "minReplicas")]
+        ctx.note(
+            ("spec", "predictor", "minReplicas"),
+            "0 in Standard mode: KServe's HPA keeps at least 1 replica (hpa_reconciler.go createHPA); imported as 1",
         )
     replicas = entry.get("scaling", {}).get("minReplicas", 1)  # KServe's default, 1 (as ModelSpec's)
     if isinstance(replicas, int) and replicas < stack.min_replicas:

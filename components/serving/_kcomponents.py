@@ -72,11 +72,7 @@ def _security_context(run_as_user: int | None = None) -> dict[str, Any]:
 
 
 def _env(c: ComponentSpec | ExplainerSpec, protocol: str | None) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = [{"name": k, "value": v} for k, v in sorted(c.env.items())]
-    out += [
-        {"name": k, "valueFrom": {"secretKeyRef": {"name": ref.secret, "key": ref.key}}}
-        for k, ref in sorted(c.secret_env.items())
-    ]
+    out = _runtime.env_entries(c.env, c.secret_env)
     if protocol is not None:
         out.append({"name": _runtime.PROTOCOL_ENV, "value": protocol})
     return out

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from components import coldstart
+from components import coldstart, envrefs
 from components.clusters.base import GpuScheduling
 from components.platform.knative import MAX_REVISION_TIMEOUT
 from components.serving import llm_scaling, runtimes
@@ -305,14 +305,24 @@ CONTAINER_NAME = "kserve-container"
 """``constants.InferenceServiceContainerName``: the name KServe looks the model server up by."""
 
 
+def env_entries(plain: Mapping[str, str], secret: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The user's variables and Secret references (``ref.secret``, ``ref.key``), each after the variables its value
+    references (Kubernetes expands ``$(NAME)`` only from one defined earlier in the list), else in name order, plain
+    before Secret ones (:func:`components.envrefs.ordered`; red14m W3)."""
+    out: list[dict[str, Any]] = []
+    for k in envrefs.ordered(plain, secret):
+        if k in plain:
+            out.append({"name": k, "value": plain[k]})
+        else:
+            ref = secret[k]
+            out.append({"name": k, "valueFrom": {"secretKeyRef": {"name": ref.secret, "key": ref.key}}})
+    return out
+
+
 def env(spec: ModelSpec, hf_secret_name: str | None) -> list[dict[str, Any]]:
     """Container environment: the user's variables and Secret references, a custom container's ``STORAGE_URI`` and
     ``PROTOCOL``, then the Hugging Face token from its Secret."""
-    out: list[dict[str, Any]] = [{"name": k, "value": v} for k, v in sorted(spec.env.items())]
-    out += [
-        {"name": k, "valueFrom": {"secretKeyRef": {"name": ref.secret, "key": ref.key}}}
-        for k, ref in sorted(spec.secret_env.items())
-    ]
+    out = env_entries(spec.env, spec.secret_env)
     if spec.container is not None:
         if spec.storage_uri is not None:
             out.append({"name": STORAGE_URI_ENV, "value": spec.storage_uri})

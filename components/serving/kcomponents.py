@@ -28,6 +28,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from components import envrefs
 from components.credentials import PLAIN_TEXT, arg_credential, env_credential, looks_like_credential, redact_uri
 from components.serving.kspec import (
     ContainerSpec,
@@ -495,6 +496,8 @@ def component_problems(c: ComponentSpec | ExplainerSpec) -> list[tuple[str, obje
                 problems.append(
                     (f"secretEnv.{name}", c.secret_env[name], f"env already sets {name}; give it in one of them")
                 )
+    if cycle := envrefs.cycle_problem(c.env, c.secret_env):
+        problems.append((f"env.{cycle[0]}", cycle[1], cycle[2]))
     for name, value in c.env.items():
         if env_credential(name, value):
             problems.append(

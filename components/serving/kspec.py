@@ -377,6 +377,13 @@ class RolloutSpec(Spec):
             return v
         if isinstance(v, str) and re.fullmatch(r"(100|[1-9]?[0-9])%", v, re.ASCII):
             return v
+        if isinstance(v, str) and re.fullmatch(r"[0-9]+", v, re.ASCII):
+            # red14m M4: "0" is text, which an IntOrString reads as a percent; Kubernetes refuses it without '%'
+            # (apimachinery pkg/api/validation ValidatePositiveIntOrPercent, IsValidPercent)
+            raise value_error(
+                f"give {v} unquoted: quoted, it is read as a percent, which needs '%' (Kubernetes' IntOrString)",
+                f'"{v}"',
+            )
         raise value_error("give a whole number from 0 to 2147483647 or a percent from 0% to 100%")
 
     @model_validator(mode="after")

@@ -506,7 +506,21 @@ class ModelService(pulumi.ComponentResource):
         # serving.kserve.io/s3-endpoint, -region, -usehttps, -verifyssl annotations the endpoint settings of an
         # S3-compatible store: pkg/credentials/service_account_credentials.go ``mountSecretCredential``,
         # pkg/credentials/s3/s3_secret.go, v0.20.0).
-        sa_secrets = [n for n in (spec.storage_secret, hf_secret_name) if n is not None]
+        anon_secret_name: str | None = None
+        if (anonymous := spec.anonymous_read) is not None:
+            # publicStorage on storage whose initializer signs its requests unless told not to (red14m W1; the
+            # storage form's anonymous_read in components/clouds.py says how KServe v0.20.0 reads it)
+            anon_secret_name = child_name(name, "storage-anon")
+            isvc_deps.append(
+                k8s.core.v1.Secret(
+                    anon_secret_name,
+                    metadata=meta("storage-anon", annotations=anonymous.annotations),
+                    type="Opaque",
+                    string_data=dict(anonymous.string_data),
+                    opts=opts_(),
+                )
+            )
+        sa_secrets = [n for n in (spec.storage_secret, hf_secret_name, anon_secret_name) if n is not None]
         sa = k8s.core.v1.ServiceAccount(
             sa_name,
             metadata=meta("sa", access.service_account_labels, access.service_account_annotations),

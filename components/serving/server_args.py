@@ -465,16 +465,32 @@ def dropped_arg_problems(model: ModelSpec) -> list[tuple[str, object, str]]:
         if not vllm or not given.startswith("--") or "_" not in given or any(o.startswith(given) for o in own):
             continue
         dashed = "--" + given[2:].replace("_", "-")
+        # red14m M5: --return_logits is no vLLM option misspelled but a near miss of KServe's own --return_raw_logits
+        # (huggingfaceserver/__main__.py output_format_group, v0.20.0): name that one, and never promise that vLLM
+        # reads the dashed spelling (the rule does not know vLLM's options)
+        near = [o for o in own if _one_word_short(given, o)]
+        advice = (
+            f"KServe's own option is {near[0]}"
+            if near
+            else f"vLLM spells its options with '-' ({dashed}{eq}{value}, if vLLM has that option)"
+        )
         problems.append(
             (
                 f"args.{i}",
                 arg,
                 f"KServe's Hugging Face server reads vLLM's options with parse_known_args (huggingfaceserver/"
                 "__main__.py:213, v0.20.0), which does not turn _ into - (vllm 0.24.0 argparse_utils.py: only "
-                f"parse_args does), so it drops {given} and vLLM never sees it; write {dashed}{eq}{value}",
+                f"parse_args does), so it drops {given}; {advice}",
             )
         )
     return problems
+
+
+def _one_word_short(given: str, option: str) -> bool:
+    """Whether ``given`` is ``option`` with one ``_`` word left out (``--return_logits`` of ``--return_raw_logits``;
+    not ``--disable_log_stats`` of ``--disable_log_requests``, a different word)."""
+    have, full = given[2:].split("_"), option[2:].split("_")
+    return len(full) == len(have) + 1 and any(full[:i] + full[i + 1 :] == have for i in range(len(full)))
 
 
 def agent_port_flag(args: Sequence[str], flags: Sequence[str] = (HTTP_PORT_FLAG, GRPC_PORT_FLAG)) -> int | None:

@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from components import catalog, clouds
+from components import catalog, clouds, envrefs
 from components.credentials import (
     PLAIN_TEXT,
     arg_credential,
@@ -430,9 +430,9 @@ class ModelSpec(Spec):
     storage_uri: str | None = None
     (
         "Where the model is: ``s3://``, ``gs://``, ``https://<account>.blob.core.windows.net/``, any other "
-        "``https://`` URL, ``hf://<org>/<model>``, ``pvc://<claim>/<path>`` or ``oci://``. Required unless "
-        "``container`` or ``storageUris``. A private bucket must be on the stack's cloud unless ``storageSecret`` "
-        "gives its credentials."
+        "``https://`` URL, ``hf://<org>/<model>[:<revision>]`` (nothing after the model), ``pvc://<claim>/<path>`` "
+        "or ``oci://``. Required unless ``container`` or ``storageUris``. A private bucket must be on the stack's "
+        "cloud unless ``storageSecret`` gives its credentials."
     )
     storage_uris: list[StorageUriSpec] = []
     (
@@ -457,7 +457,9 @@ class ModelSpec(Spec):
     public_storage: bool = False
     (
         "The bucket is readable anonymously: no cloud identity is created, so it may be on another cloud or serve an "
-        "existing cluster."
+        "existing cluster. On ``s3://``, the model's ServiceAccount lists a Secret ``<model>-storage-anon`` "
+        '(annotation ``serving.kserve.io/s3-useanoncredential: "true"``, empty keys) so that KServe\'s storage '
+        "initializer sends unsigned requests."
     )
     protocol: Literal["v1", "v2", "grpc-v2", "openai"] | None = None
     (
@@ -634,6 +636,20 @@ class ModelSpec(Spec):
         if self.storage_uri is None or self.public_storage or self.storage_secret is not None:
             return None
         return self.storage_uri if parse_storage_uri(self.storage_uri).cloud is not None else None
+
+    @property
+    def anonymous_read(self) -> clouds.AnonymousRead | None:
+        """The Secret that tells KServe's storage initializer to read the model's public storage anonymously
+        (``publicStorage`` on a storage form that needs one: :attr:`components.clouds.StorageForm.anonymous_read`,
+        red14m W1), or None."""
+        if not self.public_storage:
+            return None
+        uris = [self.storage_uri, *(u.uri for u in self.storage_uris)]
+        uris += [c.storage_uri for c in (self.transformer, self.explainer) if c is not None]
+        schemes = {parse_storage_uri(u).scheme for u in uris if u is not None}
+        return next(
+            (f.anonymous_read for f in clouds.storage_forms() if f.scheme in schemes and f.anonymous_read), None
+        )
 
     @property
     def effective_protocol(self) -> str:
@@ -1224,6 +1240,8 @@ def _kserve_field_problems(model: ModelSpec) -> list[tuple[str, object, str]]:
             problems.append(
                 (f"secretEnv.{name}", model.secret_env[name], f"env already sets {name}; give it in one of them")
             )
+    if cycle := envrefs.cycle_problem(model.env, model.secret_env):
+        problems.append((f"env.{cycle[0]}", cycle[1], cycle[2]))
     for kind, mapping in (("labels", model.labels), ("annotations", model.annotations)):
         for key, value in mapping.items():
             if why := qualified_key_problem(key) or platform_key_problem(key):

@@ -34,6 +34,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from components import envrefs
 from components.naming import is_dns_label, standard_labels
 from components.serving import _runtime, runtimes
 from components.serving.kcomponents import AGENT_PORT, AGENT_PORT_USER, ComponentResourcesSpec, blocked_env_problem
@@ -181,6 +182,8 @@ class RuntimeSpec(Spec):
         for name in v:
             if blocked := blocked_env_problem(name):
                 raise value_error(blocked, name)
+        if cycle := envrefs.cycle_problem(v):
+            raise field_error(cycle[0], cycle[1], cycle[2])
         return v
 
     @model_validator(mode="after")
@@ -398,7 +401,7 @@ def container(spec: RuntimeSpec) -> dict[str, Any]:
         out["args"] = list(spec.args)
     out["ports"] = [{"name": c.port.name, "containerPort": c.port.number, "protocol": "TCP"}]
     if spec.env:
-        out["env"] = [{"name": k, "value": v} for k, v in sorted(spec.env.items())]
+        out["env"] = [{"name": k, "value": spec.env[k]} for k in envrefs.ordered(spec.env)]  # red14m W3
     for key, probe in (
         ("readinessProbe", c.readiness_probe),
         ("livenessProbe", c.liveness_probe),

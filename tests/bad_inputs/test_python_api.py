@@ -130,8 +130,8 @@ def refused(make: Callable[[], Any]) -> str:
          "the pool's maxNodes"),
         (lambda: PlatformSettings(warm_capacity={"l4": True}),
          "PlatformSettings.warmCapacity.l4: true is not allowed; give an integer"),
-        (lambda: PlatformSettings(warm_capacity={"l4": 1.0}),
-         "PlatformSettings.warmCapacity.l4: 1.0 is not allowed; give a whole number"),
+        (lambda: PlatformSettings(warm_capacity={"l4": 1.5}),
+         "PlatformSettings.warmCapacity.l4: 1.5 is not allowed; give a whole number"),
         # issue #14: transformer, explainer, batcher
         (lambda: TransformerSpec(container=ContainerSpec(image="kserve/t:1", port=PortSpec(number=9000))),
          "TransformerSpec.container.port.number: 9000 is not allowed; give 8080, the port the transformer serves on "

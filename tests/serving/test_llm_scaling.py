@@ -316,8 +316,8 @@ def test_the_network_policy_admits_the_platforms_prometheus_on_the_merged_stats_
             {},
             "ModelSpec.args.0: --disable_log_stats is not allowed; KServe's Hugging Face server reads vLLM's options "
             "with parse_known_args (huggingfaceserver/__main__.py:213, v0.20.0), which does not turn _ into - (vllm "
-            "0.24.0 argparse_utils.py: only parse_args does), so it drops --disable_log_stats and vLLM never sees it; "
-            "write --disable-log-stats",
+            "0.24.0 argparse_utils.py: only parse_args does), so it drops --disable_log_stats; vLLM spells its options "
+            "with '-' (--disable-log-stats, if vLLM has that option)",
         ),
         (
             {**LLM, "args": ["--disable-log-st"]},

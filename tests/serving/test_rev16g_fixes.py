@@ -25,8 +25,8 @@ from tests.serving.test_gpumem import FILE, MIG10, _error, _isvc, _rule_failures
 
 _DROPPED = (
     "KServe's Hugging Face server reads vLLM's options with parse_known_args (huggingfaceserver/__main__.py:213, "
-    "v0.20.0), which does not turn _ into - (vllm 0.24.0 argparse_utils.py: only parse_args does), so it drops {given} "
-    "and vLLM never sees it; write {dashed}"
+    "v0.20.0), which does not turn _ into - (vllm 0.24.0 argparse_utils.py: only parse_args does), so it drops "
+    "{given}; vLLM spells its options with '-' ({dashed}, if vLLM has that option)"
 )
 
 
@@ -286,3 +286,14 @@ def test_the_plan_does_not_give_a_pinned_model_the_warm_figure(tmp_path: Any) ->
     plan = plan_with(tmp_path, "aws-dev", edit)
     resnet = next(e for e in cold_start(plan) if e.model == "resnet50")
     assert resnet.warm is None and resnet.expected_case == "fromZero", json.dumps(resnet.to_json())
+
+
+def test_a_near_miss_of_kserves_own_option_names_it() -> None:
+    # red14m M5 (fill-mask.md example d69): main advised --return-logits, which neither vLLM nor KServe reads; KServe
+    # v0.20.0's option is --return_raw_logits (huggingfaceserver/__main__.py output_format_group)
+    line = f"{FILE}: mlplatform:models.m.args.0: --return_logits is not allowed; " + (
+        "KServe's Hugging Face server reads vLLM's options with parse_known_args (huggingfaceserver/__main__.py:213, "
+        "v0.20.0), which does not turn _ into - (vllm 0.24.0 argparse_utils.py: only parse_args does), so it drops "
+        "--return_logits; KServe's own option is --return_raw_logits"
+    )
+    assert _error(_stack(3, 1, None, llm_args=["--return_logits"])) == line
