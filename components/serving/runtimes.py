@@ -236,17 +236,21 @@ itself (no port rewriting for ``protocolVersion: grpc-v2`` under pkg/controller)
 ``model.ports`` as ``h2c``, the one port Knative then routes to. kserve-torchserve lists grpc-v2 too, but no port of
 it is in its ClusterServingRuntime, so it is not offered."""
 
+KSERVE_PYTHON_SERVERS = (
+    "kserve-autogluonserver",
+    "kserve-lgbserver",
+    "kserve-paddleserver",
+    "kserve-pmmlserver",
+    "kserve-predictiveserver",
+    "kserve-sklearnserver",
+    "kserve-xgbserver",
+)
+"""The installed ClusterServingRuntimes whose server is kserve's Python ModelServer on its defaults (HTTP 8080, gRPC
+8081; see :data:`V2_GRPC_PORTS`), the Hugging Face server aside (its vLLM backend is not that server)."""
+
 V2_GRPC_PORTS: dict[str, int] = {
     **dict.fromkeys(
-        (
-            "kserve-autogluonserver",
-            "kserve-lgbserver",
-            "kserve-paddleserver",
-            "kserve-pmmlserver",
-            "kserve-predictiveserver",
-            "kserve-sklearnserver",
-            "kserve-xgbserver",
-        ),
+        KSERVE_PYTHON_SERVERS,
         8081,
     ),
     "kserve-mlserver": 9000,
@@ -265,15 +269,7 @@ version"). kserve-huggingfaceserver is left out (its server may not be the kserv
 
 SERVER_PORTS: dict[str, tuple[int, ...]] = {
     **dict.fromkeys(
-        (
-            "kserve-autogluonserver",
-            "kserve-lgbserver",
-            "kserve-paddleserver",
-            "kserve-pmmlserver",
-            "kserve-predictiveserver",
-            "kserve-sklearnserver",
-            "kserve-xgbserver",
-        ),
+        KSERVE_PYTHON_SERVERS,
         (8080, 8081),
     ),
     "kserve-mlserver": (8080, 9000, 8082),

@@ -338,6 +338,19 @@ def model_runtime_problem(
     )
 
 
+def _used_stack_runtime(model: ModelSpec, stack_runtimes: Mapping[str, RuntimeSpec]) -> tuple[str, RuntimeSpec] | None:
+    """The stack runtime KServe serves ``model`` with, and its spec: named, or auto-selected with the namespace's
+    runtimes first (:func:`components.serving.runtimes.select`); None when that is an installed runtime or none."""
+    protocol = None if model.effective_protocol == "openai" else model.effective_protocol
+    used, _ = runtimes.select(
+        model.format or "", protocol, model.runtime, model.format_version, namespaced(stack_runtimes, model.namespace)
+    )
+    spec = stack_runtimes.get(used or "")
+    if used is None or spec is None or used in runtimes.BY_NAME or spec.namespace != model.namespace:
+        return None
+    return used, spec
+
+
 def agent_port_problem(model: ModelSpec, stack_runtimes: Mapping[str, RuntimeSpec]) -> tuple[str, object, str] | None:
     """A model with a logger or batcher served by a stack runtime whose container port is KServe's agent port
     (red team #17d S2): KServe v0.20.0 injects the agent container on 9081 into the predictor's pod for a logger or a
@@ -346,13 +359,9 @@ def agent_port_problem(model: ModelSpec, stack_runtimes: Mapping[str, RuntimeSpe
     auto-selected with the namespace's runtimes first (:func:`components.serving.runtimes.select`)."""
     if model.container is not None or (model.logger is None and model.batcher is None):
         return None
-    protocol = None if model.effective_protocol == "openai" else model.effective_protocol
-    used, _ = runtimes.select(
-        model.format or "", protocol, model.runtime, model.format_version, namespaced(stack_runtimes, model.namespace)
-    )
-    spec = stack_runtimes.get(used or "")
-    if spec is None or used in runtimes.BY_NAME or spec.namespace != model.namespace:
+    if (found := _used_stack_runtime(model, stack_runtimes)) is None:
         return None
+    used, spec = found
     if spec.container.port.number != AGENT_PORT:
         return None
     key, given = ("logger", model.logger) if model.logger is not None else ("batcher", model.batcher)
@@ -375,13 +384,9 @@ def collocated_runtime_problem(
     describe. The runtime is the one KServe uses: named, or auto-selected with the namespace's runtimes first."""
     if model.container is not None or model.transformer is None or not model.transformer.collocated:
         return None
-    protocol = None if model.effective_protocol == "openai" else model.effective_protocol
-    used, _ = runtimes.select(
-        model.format or "", protocol, model.runtime, model.format_version, namespaced(stack_runtimes, model.namespace)
-    )
-    spec = stack_runtimes.get(used or "")
-    if spec is None or used in runtimes.BY_NAME or spec.namespace != model.namespace:
+    if (found := _used_stack_runtime(model, stack_runtimes)) is None:
         return None
+    used, spec = found
     return (
         "transformer.collocated",
         True,
