@@ -3650,6 +3650,29 @@ MUTATIONS = (
         "warm-capacity-preemptible",
         platform=WARM_AWS,
     ),
+    # fix17n (#17): S3 request-log bucket denies plain HTTP
+    Mutation(
+        "fix17n-01-s3-tls-deny-reads-only",
+        "clusters",
+        "components/clusters/_aws_iam.py",
+        '"Action": "s3:*",\n                "Resource": [bucket_arn, _objects_of(bucket_arn)],',
+        '"Action": "s3:GetObject",\n                "Resource": [bucket_arn, _objects_of(bucket_arn)],',
+        "the request-log bucket's TLS-only policy denies only reads over plain HTTP: the collector's PutObject "
+        "(request payloads) may still travel in the clear",
+        "object-store-private",
+        platform=RL_AWS,
+    ),
+    Mutation(
+        "fix17n-02-s3-tls-condition-inverted",
+        "clusters",
+        "components/clusters/_aws_iam.py",
+        '"Condition": {"Bool": {"aws:SecureTransport": "false"}},',
+        '"Condition": {"Bool": {"aws:SecureTransport": "true"}},',
+        "the request-log bucket's policy denies requests sent over TLS instead of those sent without it: plain HTTP "
+        "is the one way left in",
+        "object-store-private",
+        platform=RL_AWS,
+    ),
 )  # fmt: skip
 EVALUATOR = "components/serving/requestpath.py"
 EVALUATOR_TESTS = ("tests/serving/test_requestpath.py",)
