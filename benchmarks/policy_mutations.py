@@ -3673,6 +3673,69 @@ MUTATIONS = (
         "object-store-private",
         platform=RL_AWS,
     ),
+    # fix17n (#17): a slip in a rendering constant the request-path model restated (components/serving/requestpath.py
+    # keeps its own copies of the upstream identities, labels, headers, keys and ports it judges by)
+    Mutation(
+        "fix17n-03-ingress-probe-value",
+        "serving",
+        "components/serving/_auth.py",
+        'NETWORK_PROBE_VALUE = "probe"',
+        'NETWORK_PROBE_VALUE = "queue"',
+        "the models' ingress-probe rule admits K-Network-Probe: queue (the activator's value), not probe: Knative's "
+        "ingress prober is refused and no route is ever Ready (the request-path model read the same constant)",
+        "model-inference-api-only",
+    ),
+    Mutation(
+        "fix17n-05-prometheus-pod-label",
+        "platform",
+        "components/platform/monitoring.py",
+        '    "app.kubernetes.io/name": "prometheus",\n',
+        '    "app.kubernetes.io/name": "kube-prometheus-stack",\n',
+        "NetworkPolicies admit pods labelled app.kubernetes.io/name: kube-prometheus-stack to the metrics ports; the "
+        "operator labels Prometheus prometheus, so nothing is scraped (the request-path model's Prometheus carried "
+        "the same labels)",
+        "model-metrics-prometheus-only",
+    ),
+    Mutation(
+        "fix17n-06-cluster-local-value",
+        "serving",
+        "components/serving/_runtime.py",
+        'CLUSTER_LOCAL = "cluster-local"',
+        'CLUSTER_LOCAL = "cluster_local"',
+        "internal models are labelled visibility cluster_local, which KServe does not compare equal to cluster-local: "
+        "they get a route on the public gateway (the request-path model compared with the same value)",
+        "internal-model-cluster-local",
+    ),
+    Mutation(
+        "fix17n-07-target-burst-capacity-key",
+        "serving",
+        "components/serving/_runtime.py",
+        'TARGET_BURST_CAPACITY = f"{KNATIVE}/target-burst-capacity"',
+        'TARGET_BURST_CAPACITY = f"{KNATIVE}/burst-capacity"',
+        "internal models' annotation keeping the activator off the path is under a key Knative does not read: the "
+        "activator proxies their calls as itself and the callers' namespaces no longer reach them",
+        "internal-model-callers",
+    ),
+    Mutation(
+        "fix17n-08-isvc-pod-label",
+        "serving",
+        "components/serving/_runtime.py",
+        'ISVC_LABEL = "serving.kserve.io/inferenceservice"',
+        'ISVC_LABEL = "serving.kserve.io/inference-service"',
+        "model policies select pods by serving.kserve.io/inference-service, a label KServe never sets: the models' "
+        "AuthorizationPolicies and NetworkPolicies select nothing",
+        "model-inference-api-only",
+    ),
+    Mutation(
+        "fix17n-09-knative-visibility-label",
+        "serving",
+        "components/serving/_runtime.py",
+        'KNATIVE_VISIBILITY_LABEL = "networking.knative.dev/visibility"',
+        'KNATIVE_VISIBILITY_LABEL = "networking.kserve.io/visibility"',
+        "Knative-mode internal models carry the Standard-mode visibility label, which KServe's Knative ingress "
+        "reconciler does not read: they get a route on the public gateway",
+        "internal-model-cluster-local",
+    ),
 )  # fmt: skip
 EVALUATOR = "components/serving/requestpath.py"
 EVALUATOR_TESTS = ("tests/serving/test_requestpath.py",)
