@@ -3736,6 +3736,32 @@ MUTATIONS = (
         "reconciler does not read: they get a route on the public gateway",
         "internal-model-cluster-local",
     ),
+    # fix17n (#17): a placeholder's other hard scheduling terms select only its own pool's placeholders
+    Mutation(
+        "fix17n-10-warm-anti-affinity-every-pod",
+        "platform",
+        "components/platform/warm.py",
+        '{"labelSelector": {"matchLabels": labels}, "topologyKey": HOSTNAME_KEY}\n',
+        '{"labelSelector": {"matchLabels": labels}, "topologyKey": HOSTNAME_KEY},\n'
+        '                    {"labelSelector": {}, "namespaceSelector": {}, "topologyKey": HOSTNAME_KEY},\n',
+        "a second anti-affinity term meant to keep placeholders off busy nodes selects every pod of every namespace: "
+        "every node runs DaemonSet pods, so no placeholder schedules and no node stays warm",
+        "warm-capacity-preemptible",
+        platform=WARM_AWS,
+    ),
+    Mutation(
+        "fix17n-11-warm-anti-affinity-models",
+        "platform",
+        "components/platform/warm.py",
+        '{"labelSelector": {"matchLabels": labels}, "topologyKey": HOSTNAME_KEY}\n',
+        '{"labelSelector": {"matchLabels": labels}, "topologyKey": HOSTNAME_KEY},\n'
+        '                    {"labelSelector": {"matchExpressions": [{"key": "serving.kserve.io/inferenceservice", '
+        '"operator": "Exists"}]}, "namespaceSelector": {}, "topologyKey": HOSTNAME_KEY},\n',
+        "a second anti-affinity term keeps placeholders off every node any model runs on: a pool node that serves a "
+        "model on part of its GPUs is never kept warm for the next one, fewer spare GPUs than warmCapacity promises",
+        "warm-capacity-preemptible",
+        platform=WARM_AWS,
+    ),
 )  # fmt: skip
 EVALUATOR = "components/serving/requestpath.py"
 EVALUATOR_TESTS = ("tests/serving/test_requestpath.py",)

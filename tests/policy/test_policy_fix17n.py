@@ -158,3 +158,106 @@ def test_a_refused_ingress_probe_fails(stack: str, value: str | None) -> None:
         "cluster.local/ns/istio-system/sa/istio-ingressgateway) is refused at its pods" in m
         for m in found
     ), found
+
+
+# ------------------------------------------------------------------------------------------------ warm placeholders
+# warm-capacity-preemptible now judges every hard pod-affinity term of a placeholder, not only the one-per-node term it
+# looks for (policy/rules/warm.py _other_term_problems): a second required anti-affinity term reaching beyond the
+# placeholders' namespace without requiring the pool label (every pod, the models' pods), or any required pod
+# affinity, keeps placeholders off nodes (or pending) while the one-per-node check still passed.
+
+WARM_RULE = "warm-capacity-preemptible"
+POOL_LABEL = "mlplatform.io/warm-capacity-pool"
+HOSTNAME = "kubernetes.io/hostname"
+WARM_STACKS = [("cover-aws-node-groups", "l4"), ("cover-gcp-standard", "a100")]
+
+
+def _pod(p: dict[str, Any]) -> dict[str, Any]:
+    spec: dict[str, Any] = p["spec"]["template"]["spec"]
+    return spec
+
+
+def _add_anti(term: Callable[[str], dict[str, Any]]) -> Callable[[dict[str, Any]], None]:
+    def change(p: dict[str, Any]) -> None:
+        own = p["spec"]["template"]["metadata"]["labels"][POOL_LABEL]
+        _pod(p)["affinity"]["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"].append(term(own))
+
+    return change
+
+
+def _pod_affinity(p: dict[str, Any]) -> None:
+    own = p["spec"]["template"]["metadata"]["labels"][POOL_LABEL]
+    _pod(p)["affinity"]["podAffinity"] = {
+        "requiredDuringSchedulingIgnoredDuringExecution": [
+            {"labelSelector": {"matchLabels": {POOL_LABEL: own}}, "topologyKey": HOSTNAME}
+        ]
+    }
+
+
+MODELS = {"matchExpressions": [{"key": "serving.kserve.io/inferenceservice", "operator": "Exists"}]}
+ANTI = "required podAntiAffinity term [1] selects"
+WARM_CASES: dict[str, tuple[Callable[[dict[str, Any]], None], str | None]] = {
+    "as-rendered": (lambda p: None, None),
+    "every-pod-of-every-namespace": (
+        _add_anti(lambda own: {"labelSelector": {}, "namespaceSelector": {}, "topologyKey": HOSTNAME}),
+        f"{ANTI} {{}} in {{'namespaceSelector': {{}}}}, pods other than placeholders",
+    ),
+    "the-models-pods-everywhere": (
+        _add_anti(lambda own: {"labelSelector": MODELS, "namespaceSelector": {}, "topologyKey": HOSTNAME}),
+        f"{ANTI} {MODELS!r} in {{'namespaceSelector': {{}}}}",
+    ),
+    "every-pod-of-a-models-namespace": (
+        _add_anti(lambda own: {"labelSelector": {}, "namespaces": ["default"], "topologyKey": HOSTNAME}),
+        f"{ANTI} {{}} in {{'namespaces': ['default']}}",
+    ),
+    "own-namespace-and-another": (
+        _add_anti(lambda own: {"labelSelector": {}, "namespaces": ["mlplatform-warm-capacity", "default"],
+                               "topologyKey": HOSTNAME}),
+        ANTI,
+    ),
+    "every-pod-of-its-own-namespace": (
+        _add_anti(lambda own: {"labelSelector": {}, "topologyKey": HOSTNAME}),
+        None,
+    ),
+    "the-models-pods-in-its-own-namespace": (
+        _add_anti(lambda own: {"labelSelector": MODELS, "namespaces": ["mlplatform-warm-capacity"],
+                               "topologyKey": HOSTNAME}),
+        None,
+    ),
+    "any-placeholder-everywhere": (
+        _add_anti(lambda own: {"labelSelector": {"matchExpressions": [{"key": POOL_LABEL, "operator": "Exists"}]},
+                               "namespaceSelector": {}, "topologyKey": HOSTNAME}),
+        None,
+    ),
+    "own-pool-everywhere-by-zone": (
+        _add_anti(lambda own: {"labelSelector": {"matchLabels": {POOL_LABEL: own}}, "namespaceSelector": {},
+                               "topologyKey": "topology.kubernetes.io/zone"}),
+        None,
+    ),
+    "pod-affinity": (_pod_affinity, "required podAffinity"),
+}  # fmt: skip
+
+
+def _warm_failures(stack: str, pool: str, change: Callable[[dict[str, Any]], None]) -> list[str]:
+    from support import cover_plan
+
+    resources, settings = cover_plan(stack)
+    mutated = mutated_resources(
+        resources,
+        lambda r: r.type == "kubernetes:apps/v1:Deployment" and r.k8s_name == f"warm-{pool}",
+        change,
+        exactly=1,
+    )
+    return [e["message"] for e in run_rules(mutated, settings, rules=rules_named(WARM_RULE)) if not e["passed"]]
+
+
+@pytest.mark.parametrize("case", list(WARM_CASES))
+@pytest.mark.parametrize(("stack", "pool"), WARM_STACKS)
+def test_a_placeholders_other_scheduling_terms_select_only_its_pool(case: str, stack: str, pool: str) -> None:
+    change, says = WARM_CASES[case]
+    failed = _warm_failures(stack, pool, change)
+    if says is None:
+        assert failed == [], failed
+    else:
+        assert len(failed) == 1 and says in failed[0], failed
+        assert f"warm-capacity Deployment mlplatform-warm-capacity/warm-{pool}: " in failed[0], failed
