@@ -11,7 +11,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from decimal import Decimal
-from typing import Annotated, Any, TypedDict
+from typing import Annotated, Any, TypedDict, cast
 
 import pulumi
 import pulumi_aws as aws
@@ -884,7 +884,10 @@ class EksCluster(ManagedCluster):
                 aws.s3.BucketPolicy(
                     child_name(name, "bucket-tls-only"),
                     bucket=created.id,
-                    policy=s3_tls_only_policy(created.arn),
+                    # a map with an Output inside, in the document's wire names (pulumi-aws 7.51.1 iam/_inputs.py
+                    # PolicyDocumentArgs/PolicyStatementArgs getters: Version, Statement, Effect, Principal, Action,
+                    # Resource, Condition), which the SDK's snake_case TypedDict does not type; cast, as warm.py does
+                    policy=cast(Any, s3_tls_only_policy(created.arn)),
                     opts=child_opts(parent, depends_on=[public_access]),
                 ),
                 aws.s3.BucketServerSideEncryptionConfiguration(

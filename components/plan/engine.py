@@ -140,7 +140,7 @@ def _policy_text(doc: Mapping[str, Any]) -> Any:
             return all(known(v) for v in value.values())
         if isinstance(value, list):
             return all(known(v) for v in value)
-        return value != rpc.UNKNOWN
+        return bool(value != rpc.UNKNOWN)
 
     return json.dumps(doc, sort_keys=True) if known(doc) else rpc.UNKNOWN
 
