@@ -1837,10 +1837,11 @@ MUTATIONS = (
     Mutation(
         'rev17f-r10-keda-spread-keys-only',
         'policy',
-        'policy/rules/slipguards.py',
-        'wrong = {k: v for k, v in labels.items() if v is not UNKNOWN and pod.get(k) != v}',
-        'wrong = {k: v for k, v in labels.items() if v is not UNKNOWN and k not in pod}',
-        "keda-ha-values reads a spread selector's label keys only",
+        'policy/rules/podlabels.py',
+        'wrong = {k: v for k, v in labels.items() if v is not UNKNOWN and pods.get(k) != v}',
+        'wrong = {k: v for k, v in labels.items() if v is not UNKNOWN and k not in pods}',
+        "keda-ha-values (and every rule reading a selector through podlabels.selector_misses since fix17n merged "
+        "slipguards' copy into it) reads a spread selector's label keys only",
     ),
     Mutation(
         'rev17f-r11-wi-label-any-value',
@@ -1964,11 +1965,12 @@ MUTATIONS = (
     Mutation(
         'rev17g-r13-keda-spread-any-label',
         'policy',
-        'policy/rules/slipguards.py',
-        '    wrong = {k: v for k, v in labels.items() if v is not UNKNOWN and pod.get(k) != v}\n    if wrong:',
-        '    wrong = {k: v for k, v in labels.items() if v is not UNKNOWN and pod.get(k) != v}\n    if len(wrong) '
+        'policy/rules/podlabels.py',
+        '    wrong = {k: v for k, v in labels.items() if v is not UNKNOWN and pods.get(k) != v}\n    if wrong:',
+        '    wrong = {k: v for k, v in labels.items() if v is not UNKNOWN and pods.get(k) != v}\n    if len(wrong) '
         '== len(labels):',
-        'keda-ha-values accepts a spread selector when any one of its labels matches (they are ANDed)',
+        'keda-ha-values (through podlabels.selector_misses since fix17n) accepts a spread selector when any one of '
+        'its labels matches (they are ANDed)',
     ),
     Mutation(
         'rev17g-g16-eks-pods-min',
