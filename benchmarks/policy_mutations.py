@@ -1837,10 +1837,11 @@ MUTATIONS = (
     Mutation(
         'rev17f-r10-keda-spread-keys-only',
         'policy',
-        'policy/rules/slipguards.py',
-        'wrong = {k: v for k, v in labels.items() if v is not UNKNOWN and pod.get(k) != v}',
-        'wrong = {k: v for k, v in labels.items() if v is not UNKNOWN and k not in pod}',
-        "keda-ha-values reads a spread selector's label keys only",
+        'policy/rules/podlabels.py',
+        'wrong = {k: v for k, v in labels.items() if v is not UNKNOWN and pods.get(k) != v}',
+        'wrong = {k: v for k, v in labels.items() if v is not UNKNOWN and k not in pods}',
+        "keda-ha-values (and every rule reading a selector through podlabels.selector_misses since fix17n merged "
+        "slipguards' copy into it) reads a spread selector's label keys only",
     ),
     Mutation(
         'rev17f-r11-wi-label-any-value',
@@ -1964,11 +1965,12 @@ MUTATIONS = (
     Mutation(
         'rev17g-r13-keda-spread-any-label',
         'policy',
-        'policy/rules/slipguards.py',
-        '    wrong = {k: v for k, v in labels.items() if v is not UNKNOWN and pod.get(k) != v}\n    if wrong:',
-        '    wrong = {k: v for k, v in labels.items() if v is not UNKNOWN and pod.get(k) != v}\n    if len(wrong) '
+        'policy/rules/podlabels.py',
+        '    wrong = {k: v for k, v in labels.items() if v is not UNKNOWN and pods.get(k) != v}\n    if wrong:',
+        '    wrong = {k: v for k, v in labels.items() if v is not UNKNOWN and pods.get(k) != v}\n    if len(wrong) '
         '== len(labels):',
-        'keda-ha-values accepts a spread selector when any one of its labels matches (they are ANDed)',
+        'keda-ha-values (through podlabels.selector_misses since fix17n) accepts a spread selector when any one of '
+        'its labels matches (they are ANDed)',
     ),
     Mutation(
         'rev17g-g16-eks-pods-min',
@@ -3955,6 +3957,118 @@ MUTATIONS = (
         "the SLO alerts' destination_workload matches Standard mode's workload only: in Knative mode "
         "(<name>-predictor-00001-deployment) no latency or error alert ever fires",
         "slo-alert-expr",
+    ),
+    # fix17n (#17): S3 request-log bucket denies plain HTTP
+    Mutation(
+        "fix17n-01-s3-tls-deny-reads-only",
+        "clusters",
+        "components/clusters/_aws_iam.py",
+        '"Action": "s3:*",\n                "Resource": [bucket_arn, _objects_of(bucket_arn)],',
+        '"Action": "s3:GetObject",\n                "Resource": [bucket_arn, _objects_of(bucket_arn)],',
+        "the request-log bucket's TLS-only policy denies only reads over plain HTTP: the collector's PutObject "
+        "(request payloads) may still travel in the clear",
+        "object-store-private",
+        platform=RL_AWS,
+    ),
+    Mutation(
+        "fix17n-02-s3-tls-condition-inverted",
+        "clusters",
+        "components/clusters/_aws_iam.py",
+        '"Condition": {"Bool": {"aws:SecureTransport": "false"}},',
+        '"Condition": {"Bool": {"aws:SecureTransport": "true"}},',
+        "the request-log bucket's policy denies requests sent over TLS instead of those sent without it: plain HTTP "
+        "is the one way left in",
+        "object-store-private",
+        platform=RL_AWS,
+    ),
+    # fix17n (#17): a slip in a rendering constant the request-path model restated (components/serving/requestpath.py
+    # keeps its own copies of the upstream identities, labels, headers, keys and ports it judges by)
+    Mutation(
+        "fix17n-03-ingress-probe-value",
+        "serving",
+        "components/serving/_auth.py",
+        'NETWORK_PROBE_VALUE = "probe"',
+        'NETWORK_PROBE_VALUE = "queue"',
+        "the models' ingress-probe rule admits K-Network-Probe: queue (the activator's value), not probe: Knative's "
+        "ingress prober is refused and no route is ever Ready (the request-path model read the same constant)",
+        "model-inference-api-only",
+    ),
+    Mutation(
+        "fix17n-05-prometheus-pod-label",
+        "platform",
+        "components/platform/monitoring.py",
+        '    "app.kubernetes.io/name": "prometheus",\n',
+        '    "app.kubernetes.io/name": "kube-prometheus-stack",\n',
+        "NetworkPolicies admit pods labelled app.kubernetes.io/name: kube-prometheus-stack to the metrics ports; the "
+        "operator labels Prometheus prometheus, so nothing is scraped (the request-path model's Prometheus carried "
+        "the same labels)",
+        "model-metrics-prometheus-only",
+    ),
+    Mutation(
+        "fix17n-06-cluster-local-value",
+        "serving",
+        "components/serving/_runtime.py",
+        'CLUSTER_LOCAL = "cluster-local"',
+        'CLUSTER_LOCAL = "cluster_local"',
+        "internal models are labelled visibility cluster_local, which KServe does not compare equal to cluster-local: "
+        "they get a route on the public gateway (the request-path model compared with the same value)",
+        "internal-model-cluster-local",
+    ),
+    Mutation(
+        "fix17n-07-target-burst-capacity-key",
+        "serving",
+        "components/serving/_runtime.py",
+        'TARGET_BURST_CAPACITY = f"{KNATIVE}/target-burst-capacity"',
+        'TARGET_BURST_CAPACITY = f"{KNATIVE}/burst-capacity"',
+        "internal models' annotation keeping the activator off the path is under a key Knative does not read: the "
+        "activator proxies their calls as itself and the callers' namespaces no longer reach them",
+        "internal-model-callers",
+    ),
+    Mutation(
+        "fix17n-08-isvc-pod-label",
+        "serving",
+        "components/serving/_runtime.py",
+        'ISVC_LABEL = "serving.kserve.io/inferenceservice"',
+        'ISVC_LABEL = "serving.kserve.io/inference-service"',
+        "model policies select pods by serving.kserve.io/inference-service, a label KServe never sets: the models' "
+        "AuthorizationPolicies and NetworkPolicies select nothing",
+        "model-inference-api-only",
+    ),
+    Mutation(
+        "fix17n-09-knative-visibility-label",
+        "serving",
+        "components/serving/_runtime.py",
+        'KNATIVE_VISIBILITY_LABEL = "networking.knative.dev/visibility"',
+        'KNATIVE_VISIBILITY_LABEL = "networking.kserve.io/visibility"',
+        "Knative-mode internal models carry the Standard-mode visibility label, which KServe's Knative ingress "
+        "reconciler does not read: they get a route on the public gateway",
+        "internal-model-cluster-local",
+    ),
+    # fix17n (#17): a placeholder's other hard scheduling terms select only its own pool's placeholders
+    Mutation(
+        "fix17n-10-warm-anti-affinity-every-pod",
+        "platform",
+        "components/platform/warm.py",
+        '{"labelSelector": {"matchLabels": labels}, "topologyKey": HOSTNAME_KEY}\n',
+        '{"labelSelector": {"matchLabels": labels}, "topologyKey": HOSTNAME_KEY},\n'
+        '                    {"labelSelector": {}, "namespaceSelector": {}, "topologyKey": HOSTNAME_KEY},\n',
+        "a second anti-affinity term meant to keep placeholders off busy nodes selects every pod of every namespace: "
+        "every node runs DaemonSet pods, so no placeholder schedules and no node stays warm",
+        "warm-capacity-preemptible",
+        platform=WARM_AWS,
+    ),
+    Mutation(
+        "fix17n-11-warm-anti-affinity-models",
+        "platform",
+        "components/platform/warm.py",
+        '{"labelSelector": {"matchLabels": labels}, "topologyKey": HOSTNAME_KEY}\n',
+        '{"labelSelector": {"matchLabels": labels}, "topologyKey": HOSTNAME_KEY},\n'
+        '                    {"labelSelector": {"matchExpressions": [{"key": "serving.kserve.io/inferenceservice", '
+        '"operator": "Exists"}]}, "namespaceSelector": {}, "topologyKey": HOSTNAME_KEY},\n',
+        "a second anti-affinity term keeps placeholders off every node any model runs on: a pool node that serves a "
+        "model on part of its GPUs is never kept warm for the next one, fewer spare GPUs than warmCapacity promises",
+        "warm-capacity-preemptible",
+        platform=WARM_AWS,
     ),
 )  # fmt: skip
 EVALUATOR = "components/serving/requestpath.py"

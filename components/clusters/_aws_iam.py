@@ -194,6 +194,43 @@ def s3_write_policy(bucket: str, prefix: str, partition: str = "aws") -> str:
     )
 
 
+def s3_tls_only_policy(bucket_arn: object) -> dict[str, object]:
+    """A bucket policy that denies every request to the bucket and its objects not sent over TLS.
+
+    Amazon S3 accepts plain HTTP as well as HTTPS (docs.aws.amazon.com/AmazonS3/latest/userguide/
+    UsingEncryptionInTransit.html: "Amazon S3 supports both HTTP and HTTPS protocols ... While HTTP traffic is
+    accepted"); ``aws:SecureTransport`` is the global condition key that says whether the request was sent over TLS
+    (docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-securetransport),
+    and the bucket policy AWS gives for HTTPS only is this one statement: ``Deny``, ``Principal: *``, ``s3:*`` on
+    the bucket and ``<bucket>/*``, ``"Bool": {"aws:SecureTransport": "false"}`` (repost.aws/knowledge-center/
+    s3-bucket-policy-for-config-rule, the policy that complies with the ``s3-bucket-ssl-requests-only`` Config rule;
+    an Allow conditioned on ``"true"`` instead does not). A Deny allows nothing, so the bucket's
+    ``BlockPublicPolicy``, which rejects "calls to PUT Bucket policy if the specified bucket policy allows public
+    access" (docs.aws.amazon.com/AmazonS3/latest/API/API_PublicAccessBlockConfiguration.html), accepts it.
+
+    A map, not JSON text, so a plan that does not know the bucket's ARN yet still shows every other field
+    (pulumi-aws 7.51.1 ``s3.BucketPolicy`` ``policy: Input[str | iam.PolicyDocumentArgs]``)."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": [bucket_arn, _objects_of(bucket_arn)],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            }
+        ],
+    }
+
+
+def _objects_of(bucket_arn: object) -> object:
+    """``<bucket ARN>/*`` for a plain ARN or a Pulumi output holding one."""
+    apply = getattr(bucket_arn, "apply", None)
+    return apply(lambda a: f"{a}/*") if apply is not None else f"{bucket_arn}/*"
+
+
 def route53_zone_policy(zone_id: str, record_types: Sequence[str] = (), *, list_zones: bool = True) -> str:
     """Record changes in the hosted zone ``zone_id`` only, plus the read-only calls that cannot be scoped.
 

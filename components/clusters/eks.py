@@ -11,7 +11,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from decimal import Decimal
-from typing import Annotated, Any, TypedDict
+from typing import Annotated, Any, TypedDict, cast
 
 import pulumi
 import pulumi_aws as aws
@@ -31,6 +31,7 @@ from components.clusters._aws_iam import (
     partition_of,
     route53_zone_policy,
     s3_read_policy,
+    s3_tls_only_policy,
     s3_write_policy,
 )
 from components.clusters._common import (
@@ -843,9 +844,10 @@ class EksCluster(ManagedCluster):
     def request_log_store(
         self, name: str, namespace: str, service_account: str, request: LogStoreRequest, parent: pulumi.Resource
     ) -> LogStore:
-        """An S3 bucket for the records (unless ``request.bucket`` names one) that blocks public access, encrypts
-        at rest (SSE-S3) and expires objects under the prefix after ``retention_days`` (an S3 lifecycle rule:
-        ``Expiration.Days`` with ``Filter.Prefix``; AWS S3 API reference, PutBucketLifecycleConfiguration); and
+        """An S3 bucket for the records (unless ``request.bucket`` names one) that blocks public access, denies
+        requests not sent over TLS (a bucket policy), encrypts at rest (SSE-S3) and expires objects under the prefix
+        after ``retention_days`` (an S3 lifecycle rule: ``Expiration.Days`` with ``Filter.Prefix``; AWS S3 API
+        reference, PutBucketLifecycleConfiguration); and
         an IRSA role for ``namespace/service_account`` allowed only ``s3:PutObject`` under ``<prefix>/``
         (:func:`s3_write_policy`).
 
@@ -863,16 +865,30 @@ class EksCluster(ManagedCluster):
                 tags=self._tags,
                 opts=child_opts(parent),
             )
+            public_access = aws.s3.BucketPublicAccessBlock(
+                child_name(name, "bucket-public-access"),
+                bucket=created.id,
+                block_public_acls=True,
+                block_public_policy=True,
+                ignore_public_acls=True,
+                restrict_public_buckets=True,
+                opts=child_opts(parent),
+            )
             resources += [
                 created,
-                aws.s3.BucketPublicAccessBlock(
-                    child_name(name, "bucket-public-access"),
+                public_access,
+                # S3 accepts plain HTTP; this bucket policy denies every request not sent over TLS
+                # (:func:`s3_tls_only_policy`). After the public access block: applied together they may fail
+                # with OperationAborted, "A conflicting conditional operation is currently in progress"
+                # (hashicorp/terraform-provider-aws issue 7628, the provider pulumi-aws bridges).
+                aws.s3.BucketPolicy(
+                    child_name(name, "bucket-tls-only"),
                     bucket=created.id,
-                    block_public_acls=True,
-                    block_public_policy=True,
-                    ignore_public_acls=True,
-                    restrict_public_buckets=True,
-                    opts=child_opts(parent),
+                    # a map with an Output inside, in the document's wire names (pulumi-aws 7.51.1 iam/_inputs.py
+                    # PolicyDocumentArgs/PolicyStatementArgs getters: Version, Statement, Effect, Principal, Action,
+                    # Resource, Condition), which the SDK's snake_case TypedDict does not type; cast, as warm.py does
+                    policy=cast(Any, s3_tls_only_policy(created.arn)),
+                    opts=child_opts(parent, depends_on=[public_access]),
                 ),
                 aws.s3.BucketServerSideEncryptionConfiguration(
                     child_name(name, "bucket-encryption"),

@@ -72,10 +72,83 @@ from dataclasses import dataclass, field, fields, is_dataclass, replace
 from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 from components.platform import istio, monitoring
-from components.serving import _auth, _netpol, _runtime, runtimes
+from components.serving import _auth, _runtime, runtimes
 
 COMPONENT_LABEL = "component"
 """KServe's component label on every pod of an InferenceService (``constants.KServiceComponentLabel``, v0.20.0)."""
+
+# ------------------------------------------------------------------------------------------------ upstream facts
+# The identities, labels, headers, keys and ports this model judges by, restated from their upstream sources rather
+# than imported from the modules that render with them (fix17n, issue #17): the policy rules call this module, and a
+# slip in a rendering constant moved the rendering and the judgement together, so nothing failed. A test
+# (tests/policy/test_policy_fix17n.py) pins each copy to the rendering's, so a deliberate change touches both. What
+# the platform chooses (the Istio and monitoring namespaces, the gateway's release name, the mesh's path
+# normalization) stays imported: those are the rendering's to decide, not facts about another project.
+
+ISVC_LABEL = "serving.kserve.io/inferenceservice"
+"""The label KServe puts on every pod of an InferenceService: ``constants.InferenceServicePodLabelKey`` (kserve/kserve
+v0.20.0 pkg/constants/constants.go); components/serving/_runtime.py ``ISVC_LABEL`` renders selectors with it."""
+DEPLOYMENT_MODE_ANNOTATION = "serving.kserve.io/deploymentMode"
+"""KServe's deployment-mode annotation (``constants.DeploymentMode``, kserve/kserve v0.20.0 pkg/constants)."""
+KNATIVE_VISIBILITY_LABEL = "networking.knative.dev/visibility"
+"""What KServe v0.20.0 reads in Knative mode (``constants.VisibilityLabel``, ingress_reconciler.go)."""
+STANDARD_VISIBILITY_LABEL = "networking.kserve.io/visibility"
+"""What KServe v0.20.0 reads in Standard mode (``constants.NetworkVisibility``, kube_ingress_reconciler.go,
+httproute_reconciler.go)."""
+CLUSTER_LOCAL = "cluster-local"
+"""The visibility value that keeps a model off the public gateway: ``constants.ClusterLocalVisibility``, compared by
+KServe v0.20.0's ingress reconcilers (``val == constants.ClusterLocalVisibility``)."""
+TARGET_BURST_CAPACITY = "autoscaling.knative.dev/target-burst-capacity"
+"""Knative's per-revision annotation key for target burst capacity, ``0`` meaning "the Activator is only in path when
+scaled to 0" (knative.dev/docs/serving/load-balancing/target-burst-capacity/, "Setting the target burst capacity")."""
+PROTOCOL_ENV = "PROTOCOL"
+"""A custom container's protocol variable, ``v1`` when absent: ``CustomSpecProtocolEnvVarKey`` (kserve/kserve v0.20.0
+predictor_custom.go ``GetProtocol``)."""
+
+KNATIVE_NAMESPACE = "knative-serving"
+"""Where Knative Serving's control plane runs (knative/serving knative-v1.21.3 config/core/deployments/activator.yaml
+and autoscaler.yaml ``namespace: knative-serving``)."""
+ACTIVATOR_LABELS: Mapping[str, str] = {"app": "activator"}
+"""The activator pods' label (activator.yaml line 32, knative-v1.21.3)."""
+AUTOSCALER_LABELS: Mapping[str, str] = {"app": "autoscaler"}
+"""The autoscaler pods' label (autoscaler.yaml line 36, knative-v1.21.3)."""
+ACTIVATOR_PRINCIPAL = "cluster.local/ns/knative-serving/sa/activator"
+"""The activator's mTLS identity: ``serviceAccountName: activator`` (activator.yaml line 49) in Istio's default trust
+domain ``cluster.local`` (istio.io/latest/docs/reference/config/security/authorization-policy/ ``principals``:
+``<TRUST_DOMAIN>/ns/<NAMESPACE>/sa/<SERVICE_ACCOUNT>``)."""
+AUTOSCALER_PRINCIPAL = "cluster.local/ns/knative-serving/sa/controller"
+"""The autoscaler's mTLS identity: ``serviceAccountName: controller`` (autoscaler.yaml line 52, knative-v1.21.0)."""
+ACTIVATOR_PROBE_AGENT = "Knative-Activator-Probe"
+"""``header.ActivatorUserAgent`` (knative.dev/networking pkg/http/header, at serving knative-v1.21.3)."""
+NAMESPACE_HEADER = "Knative-Serving-Namespace"
+REVISION_HEADER = "Knative-Serving-Revision"
+"""How the activator finds the revision (knative/serving 1.21.3 pkg/activator/handler/context_handler.go; knative.dev/
+networking pkg/http/header ``RevisionHeaderName``/``NamespaceHeaderName``)."""
+K_NETWORK_PROBE = ("K-Network-Probe", "probe")
+"""Knative's ingress readiness probe header (knative.dev/networking pkg/status/status.go, vendored by net-istio
+knative-v1.21.3), which the queue-proxy answers itself (knative.dev/pkg network/handlers/drain.go ``isKProbe``)."""
+AUTOSCALER_METRICS_PORT = 9090
+USER_METRICS_PORT = 9091
+"""The queue-proxy's metrics ports: ``AutoscalingQueueMetricsPort = 9090`` (scraped by the autoscaler) and
+``UserQueueMetricsPort = 9091`` (request metrics, scraped by Prometheus): knative/serving 1.21 pkg/networking/
+constants.go."""
+AGENT_STATUS_PORT = 15020
+ENVOY_STATS_PORT = 15090
+"""Istio's sidecar ports for merged Prometheus telemetry (pilot-agent, 15020) and Envoy's Prometheus stats (15090):
+istio.io/latest/docs/ops/deployment/application-requirements/ "Ports used by Istio" (Istio 1.30)."""
+PROMETHEUS_POD_LABELS: Mapping[str, str] = {
+    "app.kubernetes.io/name": "prometheus",
+    "operator.prometheus.io/name": "kube-prometheus-stack-prometheus",
+}
+"""The labels the Prometheus operator puts on the pods of the platform's kube-prometheus-stack release (sources at
+components/platform/monitoring.py ``PROMETHEUS_POD_LABELS``: chart 88.5.3 templates/prometheus/networkpolicy.yaml,
+operator v0.93 ``makeSelectorLabels``; the CR is ``<release>-prometheus``)."""
+
+
+def visibility_label(deployment_mode: str) -> str:
+    """The label KServe reads for a model's visibility in ``deployment_mode`` (each mode reads only its own)."""
+    return KNATIVE_VISIBILITY_LABEL if deployment_mode == "Knative" else STANDARD_VISIBILITY_LABEL
+
 
 ROOT_NAMESPACE = istio.NAMESPACE
 GATEWAY_NAMESPACE = istio.NAMESPACE
@@ -87,7 +160,7 @@ PUBLIC_GATEWAY_PORT = 443
 """The gateway chart's https port (targetPort 443, manifests/charts/gateway/values.yaml)."""
 LOCAL_GATEWAY_PORT = 8081
 ENVOY_METRICS_PORT = 15090
-PROBE_AGENTS = (_auth.ACTIVATOR_PROBE_AGENT, "Knative-Autoscaling-Probe", "kube-probe/")
+PROBE_AGENTS = (ACTIVATOR_PROBE_AGENT, "Knative-Autoscaling-Probe", "kube-probe/")
 """User-agent prefixes the queue-proxy answers itself, whatever the path: ``HealthCheckUAPrefixes``
 (``ActivatorUserAgent``, ``AutoscalingUserAgent``: pkg/queue/sharedmain/handlers.go, knative/serving 1.21.3) and
 kubelet probes (``network.IsKubeletProbe``: ``KubeProbeUAPrefix``), in knative.dev/pkg network/handlers/drain.go
@@ -609,8 +682,8 @@ def probe(request: Request) -> bool:
 
 def activator_target(request: Request) -> tuple[str, str]:
     """(namespace, revision) the activator serves ``request`` for (context_handler.go ``ServeHTTP``)."""
-    namespace = go_header(request, _auth.NAMESPACE_HEADER)
-    name = go_header(request, _auth.REVISION_HEADER)
+    namespace = go_header(request, NAMESPACE_HEADER)
+    name = go_header(request, REVISION_HEADER)
     if name == "" or namespace == "":
         parts = request.host.split(".", 3)
         if len(parts) == 4 and parts[2] == "svc" and parts[3].split(":", 1)[0] == "cluster.local":
@@ -809,7 +882,7 @@ class Model:
     def pods(self) -> Workload:
         """The component's pods (KServe labels them with the InferenceService and the component)."""
         suffix = "" if self.component == "predictor" else f" ({self.component})"
-        labels = {_runtime.ISVC_LABEL: self.name, COMPONENT_LABEL: self.component}
+        labels = {ISVC_LABEL: self.name, COMPONENT_LABEL: self.component}
         return Workload(self.namespace, labels, f"{self.namespace}/{self.name}{suffix}")
 
     @property
@@ -821,9 +894,9 @@ class Model:
         return int(_auth.serving_ports(self.mode)[0])
 
 
-ACTIVATOR = Workload(_auth.KNATIVE_NAMESPACE, dict(_auth.ACTIVATOR_LABELS), "activator")
+ACTIVATOR = Workload(KNATIVE_NAMESPACE, dict(ACTIVATOR_LABELS), "activator")
 GATEWAY = Workload(GATEWAY_NAMESPACE, GATEWAY_LABELS, "gateway")
-ACTIVATOR_SOURCE = source(_auth.KNATIVE_NAMESPACE, _auth.ACTIVATOR_LABELS)
+ACTIVATOR_SOURCE = source(KNATIVE_NAMESPACE, ACTIVATOR_LABELS)
 GATEWAY_SOURCE = source(GATEWAY_NAMESPACE, GATEWAY_LABELS)
 
 
@@ -831,8 +904,8 @@ def model_of(isvc: Mapping[str, Any]) -> Model:
     """The :class:`Model` of a rendered InferenceService (mode, visibility as that mode's KServe reads it)."""
     meta = isvc["metadata"]
     ann = meta.get("annotations", {})
-    mode = ann.get(_runtime.DEPLOYMENT_MODE, "Knative")
-    local = meta.get("labels", {}).get(_runtime.visibility_label(mode)) == _runtime.CLUSTER_LOCAL
+    mode = ann.get(DEPLOYMENT_MODE_ANNOTATION, "Knative")
+    local = meta.get("labels", {}).get(visibility_label(mode)) == CLUSTER_LOCAL
     spec = isvc["spec"]
 
     def component(key: str) -> Model | None:
@@ -856,7 +929,7 @@ def model_of(isvc: Mapping[str, Any]) -> Model:
             mode=mode,
             public_host=None if local else ann.get("mlplatform.io/host"),
             min_replicas=int(given.get("minReplicas", 1)),
-            activator_when_running=merged.get(_runtime.TARGET_BURST_CAPACITY) != "0",
+            activator_when_running=merged.get(TARGET_BURST_CAPACITY) != "0",
             container_port=port if key == "predictor" else port or 8080,
             component=key,
             service_account=given.get("serviceAccountName") or "default",
@@ -903,13 +976,13 @@ def in_namespace(namespace: str, labels: Mapping[str, str] | None = None) -> Cal
     return Caller(f"pod in {namespace}", pod(namespace), src=source(namespace, labels))
 
 
-PROMETHEUS = Caller("prometheus", PLAINTEXT, src=source(monitoring.NAMESPACE, _netpol.PROMETHEUS_POD_LABELS))
+PROMETHEUS = Caller("prometheus", PLAINTEXT, src=source(monitoring.NAMESPACE, PROMETHEUS_POD_LABELS))
 """The platform's Prometheus: no sidecar (plaintext to Istio), in the monitoring namespace, with the labels
-kube-prometheus-stack gives its pods (:data:`components.serving._netpol.PROMETHEUS_POD_LABELS`)."""
+kube-prometheus-stack gives its pods (:data:`PROMETHEUS_POD_LABELS`)."""
 AUTOSCALER = Caller(
     "autoscaler",
-    Peer(_auth.AUTOSCALER, _auth.KNATIVE_NAMESPACE),
-    src=source(_auth.KNATIVE_NAMESPACE, {"app": "autoscaler"}),
+    Peer(AUTOSCALER_PRINCIPAL, KNATIVE_NAMESPACE),
+    src=source(KNATIVE_NAMESPACE, AUTOSCALER_LABELS),
 )
 """Knative's autoscaler (``sa/controller``; pod label ``app: autoscaler``, config/core/deployments/autoscaler.yaml,
 knative/serving 1.21.3)."""
@@ -957,7 +1030,7 @@ def _through_activator(
 
 
 def _auth_peer_activator() -> Peer:
-    return Peer(_auth.ACTIVATOR, _auth.KNATIVE_NAMESPACE)
+    return Peer(ACTIVATOR_PRINCIPAL, KNATIVE_NAMESPACE)
 
 
 def _revision(
@@ -965,8 +1038,8 @@ def _revision(
 ) -> list[Outcome]:
     """The revision's endpoints: the activator at zero (or while it buffers), else the pods."""
     # the route's ``set``: whatever the caller sent under these names (any case, any number) is replaced
-    headers = set_header(req.headers, _auth.REVISION_HEADER, m.revision)
-    req = replace(req, headers=set_header(headers, _auth.NAMESPACE_HEADER, m.namespace))
+    headers = set_header(req.headers, REVISION_HEADER, m.revision)
+    req = replace(req, headers=set_header(headers, NAMESPACE_HEADER, m.namespace))
     out = []
     if at_zero or m.activator_when_running:
         hops: list[str] = []
@@ -1104,13 +1177,13 @@ def routes(
         out["activator"] = []
         for comp in (m, *others):
             rev_host = f"{comp.revision}.{comp.namespace}.svc.cluster.local"
-            rev, ns = (_auth.REVISION_HEADER, comp.revision), (_auth.NAMESPACE_HEADER, comp.namespace)
+            rev, ns = (REVISION_HEADER, comp.revision), (NAMESPACE_HEADER, comp.namespace)
             forged = replace(base, host=rev_host, headers=(*base.headers, rev, ns))
             bare = replace(base, host=rev_host)
             # Envoy matches "<ns>,<ns>", Go reads "<ns>"; an empty header is "present" to Envoy, absent to the
             # activator
             twice = replace(base, host=rev_host, headers=(*base.headers, rev, ns, ns))
-            empty = replace(base, host=rev_host, headers=(*base.headers, (_auth.REVISION_HEADER, ""), ns))
+            empty = replace(base, host=rev_host, headers=(*base.headers, (REVISION_HEADER, ""), ns))
             suffix = "" if comp is m else f" ({comp.component})"
             for label, req in (
                 ("activator", forged),
@@ -1180,8 +1253,8 @@ def metrics_scrapers(objects: Sequence[Mapping[str, Any]], isvc: Mapping[str, An
     """
     objects = indexed(objects)
     m = model_of(isvc)
-    plain = (_netpol.AGENT_STATUS_PORT, _netpol.ENVOY_STATS_PORT)
-    meshed = (int(_auth.AUTOSCALER_METRICS_PORT), _netpol.QUEUE_USER_METRICS_PORT) if m.mode == "Knative" else ()
+    plain = (AGENT_STATUS_PORT, ENVOY_STATS_PORT)
+    meshed = (AUTOSCALER_METRICS_PORT, USER_METRICS_PORT) if m.mode == "Knative" else ()
     src = caller.src
     if caller.internet or src is None:
         return {str(p): False for p in (*plain, *meshed)}
@@ -1211,7 +1284,7 @@ def inference_requests(isvc: Mapping[str, Any]) -> list[tuple[str, str]]:
     side = [c for c in containers if c.get("name") == "transformer-container"]
     if model is None or side:  # a custom container: its protocol is its PROTOCOL variable (GetProtocol)
         env = (side or containers)[0].get("env") or []
-        protocol = next((e.get("value") for e in env if e.get("name") == _runtime.PROTOCOL_ENV), "v1")
+        protocol = next((e.get("value") for e in env if e.get("name") == PROTOCOL_ENV), "v1")
         return [("POST", f"/v2/models/{name}/infer" if protocol == "v2" else f"/v1/models/{name}:predict")]
     protocol = model.get("protocolVersion")
     # gRPC: protocolVersion grpc-v2, or v2 on the one port named h2c, a runtime's gRPC port beside its HTTP one
@@ -1237,7 +1310,7 @@ def inference_requests(isvc: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 INGRESS_PROBE_HEADERS: Headers = (
     ("User-Agent", "Knative-Ingress-Probe"),
-    (_auth.NETWORK_PROBE_HEADER, _auth.NETWORK_PROBE_VALUE),
+    K_NETWORK_PROBE,
     ("K-Network-Hash", "override"),
 )
 """What Knative's ingress prober sends (knative.dev/networking pkg/status/status.go ``processWorkItem``, vendored by
@@ -1297,7 +1370,7 @@ def gateway_metrics_scrapers(objects: Sequence[Mapping[str, Any]], caller: Calle
     sidecar policy) ``caller`` can connect to; the internet comes as an external address (through a load balancer
     that forwarded the port, which ours do not)."""
     src = EXTERNAL if caller.internet or caller.src is None else caller.src
-    return {str(p): admits(objects, GATEWAY, src, p).allowed for p in istio.GATEWAY_METRICS_PORTS}
+    return {str(p): admits(objects, GATEWAY, src, p).allowed for p in (AGENT_STATUS_PORT, ENVOY_STATS_PORT)}
 
 
 # ------------------------------------------------------------------------------------------------ pipelines
@@ -1350,8 +1423,8 @@ def router_of(graph: Mapping[str, Any]) -> Router:
     """The :class:`Router` of a rendered InferenceGraph."""
     meta = graph["metadata"]
     ann = meta.get("annotations", {})
-    mode = ann.get(_runtime.DEPLOYMENT_MODE, "Knative")
-    local = meta.get("labels", {}).get(_runtime.visibility_label(mode)) == _runtime.CLUSTER_LOCAL
+    mode = ann.get(DEPLOYMENT_MODE_ANNOTATION, "Knative")
+    local = meta.get("labels", {}).get(visibility_label(mode)) == CLUSTER_LOCAL
     spec = graph["spec"]
     return Router(
         name=meta["name"],
@@ -1360,7 +1433,7 @@ def router_of(graph: Mapping[str, Any]) -> Router:
         # KServe v0.20.0 makes no gateway route for a graph in Standard mode (raw_ig.go)
         public_host=None if local or mode != "Knative" else ann.get("mlplatform.io/host"),
         min_replicas=int(spec.get("minReplicas", 1)),
-        activator_when_running=ann.get(_runtime.TARGET_BURST_CAPACITY) != "0",
+        activator_when_running=ann.get(TARGET_BURST_CAPACITY) != "0",
         service_account=spec.get("serviceAccountName") or "default",
     )
 

@@ -17,7 +17,19 @@ from pathlib import Path
 from typing import Any
 
 from components import catalog
-from policy.rules.base import UNKNOWN, Facts, Finding, Resource, Rule, as_list, as_map, dig, is_set, reading
+from policy.rules.base import (
+    UNKNOWN,
+    Facts,
+    Finding,
+    Resource,
+    Rule,
+    as_list,
+    as_map,
+    dig,
+    is_set,
+    reading,
+    unknown_path,
+)
 from policy.rules.cluster import world
 from policy.rules.disk import PoolDisk, machine_gpus, node_slots
 from policy.rules.gpu import (
@@ -1179,6 +1191,110 @@ def _buckets_blocked(resources: Sequence[Resource], facts: Facts) -> Iterator[Fi
             )
 
 
+S3_BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
+S3_TLS_READS = (
+    "policy",
+    "policy.Statement",
+    "policy.Statement[].Effect",
+    "policy.Statement[].Principal.*",
+    "policy.Statement[].Action.*",
+    "policy.Statement[].Condition.*",
+    "policy.Statement[].Resource.*",
+)
+"""What of a bucket policy the transport check reads. The document is a map whose bucket ARN is known only after
+deploy in a plain plan (AWS picks the bucket's name from its prefix): the statement's other fields are judged there and
+the resource is named as unchecked."""
+_S3_TAIL = re.compile(r"arn:[^:]*:s3:::(?P<name>.+)", re.ASCII)
+
+
+def _covers(patterns: Sequence[str], target: str) -> bool:
+    """True when one ``Resource`` pattern (IAM wildcards ``*`` and ``?``, after ``arn:<partition>:s3:::``) matches
+    ``target``."""
+    return any(fnmatch.fnmatchcase(target, p) for p in patterns)
+
+
+def _resource_gap(resources: Sequence[str], bucket: str | None) -> str | None:
+    """Why ``Resource`` does not cover both the bucket (``arn:<partition>:s3:::<bucket>``) and its objects
+    (``<bucket ARN>/*``): a deny on the objects alone leaves bucket calls (listing, the policy) open to plain HTTP, one
+    on the bucket alone every object read and write."""
+    if "*" in resources:
+        return None
+    tails = [m["name"] for r in resources if (m := _S3_TAIL.fullmatch(r))]
+    candidates = [bucket] if bucket else sorted({t.split("/", 1)[0] for t in tails})
+    if any(_covers(tails, name) and _covers(tails, f"{name}/any/object/key") for name in candidates):
+        return None
+    return f"Resource {list(resources)!r} does not cover both the bucket and its objects (<bucket ARN>, <bucket ARN>/*)"
+
+
+def _tls_deny_gap(st: Mapping[str, Any], bucket: str | None) -> str | None:
+    """Why one statement of a bucket policy is not the deny-without-TLS statement, None when it is (or when a field it
+    needs is unknown: the rule's ``unknown`` hook names it). The statement AWS gives (components/clusters/_aws_iam.py
+    ``s3_tls_only_policy``, whose sources are cited there): ``Deny`` to ``Principal *`` of every S3 action (``s3:*``
+    or ``*``, no ``NotAction``), on the bucket and its objects, conditioned exactly on :data:`TLS_ONLY` (a second
+    condition key would narrow the deny: conditions in one statement are ANDed)."""
+    for field in ("Effect", "Principal.*", "NotPrincipal.*", "Action.*", "Condition.*"):
+        if unknown_path(dict(st), field):
+            return None
+    if st.get("Effect") != "Deny":
+        return f"Effect is {st.get('Effect')!r}, not 'Deny'"
+    if "NotPrincipal" in st or not _principal_everyone(st.get("Principal")):
+        return f"Principal is {st.get('Principal', st.get('NotPrincipal'))!r}, not '*' (every caller)"
+    if "NotAction" in st:
+        return "NotAction: the actions it lists stay open to plain HTTP"
+    if not {"*", "s3:*"} & {a.lower() for a in _strings(st.get("Action"))}:
+        return f"Action {st.get('Action')!r} leaves the other S3 actions open to plain HTTP (deny s3:*)"
+    if not _tls_only(st.get("Condition")):
+        return f"Condition {st.get('Condition')!r} is not exactly {TLS_ONLY!r}"
+    if "NotResource" in st:
+        return "NotResource: the resources it lists stay open to plain HTTP"
+    if unknown_path(dict(st), "Resource.*"):
+        return None
+    return _resource_gap(_strings(st.get("Resource")), bucket)
+
+
+def _buckets_tls_only(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    """Every S3 bucket the plan creates has a bucket policy (tied like its public access block) whose statements
+    include the deny-without-TLS one (:func:`_tls_deny_gap`); S3 accepts plain HTTP otherwise
+    (docs.aws.amazon.com/AmazonS3/latest/userguide/UsingEncryptionInTransit.html). A bucket holds one policy
+    (PutBucketPolicy replaces it), so every policy tied to the bucket must carry the statement."""
+    policies = [r for r in resources if r.type == S3_BUCKET_POLICY]
+    for b in resources:
+        if b.type != S3_BUCKET:
+            continue
+        own = b.props.get("bucket")
+        tied = [
+            p
+            for p in policies
+            if b.urn in p.depends_on or (isinstance(own, str) and own and p.props.get("bucket") == own)
+        ]
+        if not tied:
+            yield Finding(
+                b.urn,
+                f"S3 bucket {b.name} has no bucket policy denying requests not sent over TLS: S3 accepts plain HTTP, "
+                f"so objects and credentials may cross the network in the clear (add Deny, Principal *, s3:* on the "
+                f"bucket and its objects, Condition {TLS_ONLY!r})",
+            )
+        for p in tied:
+            doc = policy_document(p.props.get("policy"))
+            if doc is None or unknown_path(dict(doc), "Statement"):
+                continue
+            named = p.props.get("bucket")
+            bucket = named if isinstance(named, str) and named else (own if isinstance(own, str) and own else None)
+            gaps = [(i, _tls_deny_gap(st, bucket)) for i, st in enumerate(statements(doc))]
+            if gaps and any(g is None for _, g in gaps):
+                continue
+            why = "; ".join(f"Statement[{i}]: {g}" for i, g in gaps) or "it has no statement"
+            yield Finding(
+                p.urn, f"S3 bucket policy {p.name} (bucket {b.name}) does not deny requests sent without TLS: {why}"
+            )
+
+
+def _buckets_private(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    """AWS's share of ``object-store-private`` over the stack: public access blocked, plain HTTP denied."""
+    yield from _buckets_blocked(resources, facts)
+    yield from _buckets_tls_only(resources, facts)
+
+
 # ------------------------------------------------------------------------------------------------ GPU images
 
 EKS_PREINSTALLED = frozenset({"driver", "toolkit"})
@@ -2088,6 +2204,7 @@ KNOWN: dict[str, str] = {
     "aws:kms/key:Key": RENDERED,
     "aws:s3/bucket:Bucket": RENDERED,
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": RENDERED,
+    "aws:s3/bucketPolicy:BucketPolicy": RENDERED,
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": RENDERED,
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": RENDERED,
     "aws:sqs/queue:Queue": RENDERED,
@@ -2626,11 +2743,14 @@ POLICY = CloudPolicy(
             types=_CLUSTERS, summary="EKS: the Classic ELB's, in seconds", read=_gateway_idle
         ),
         "object-store-private": Part(
-            types=(S3_BUCKET, S3_PUBLIC_ACCESS_BLOCK),
-            summary="S3 buckets each with a BucketPublicAccessBlock whose four flags are true",
+            types=(S3_BUCKET, S3_PUBLIC_ACCESS_BLOCK, S3_BUCKET_POLICY),
+            summary=(
+                "S3 buckets each with a BucketPublicAccessBlock whose four flags are true and a BucketPolicy that "
+                "denies s3:* on the bucket and its objects to Principal * when aws:SecureTransport is false"
+            ),
             check=_public_access_block,
-            stack=_buckets_blocked,
-            reads={S3_PUBLIC_ACCESS_BLOCK: S3_BLOCK_FLAGS},
+            stack=_buckets_private,
+            reads={S3_PUBLIC_ACCESS_BLOCK: S3_BLOCK_FLAGS, S3_BUCKET_POLICY: S3_TLS_READS},
         ),
     },
     rules=(

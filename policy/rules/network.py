@@ -490,6 +490,15 @@ def _inference_only_model(model: Resource, default: str, found: list[dict[str, A
                 f"{sent}): it never counts the model's pods ready, so a request it holds (the model at zero, a "
                 "burst) waits until it times out (admit that principal for its probe)",
             )
+        if mode == "Knative" and not rp.ingress_probe(objects, isvc, at_zero=False):
+            probe_header, probe_value = rp.K_NETWORK_PROBE
+            yield Finding(
+                model.urn,
+                f"{where}: the ingress gateway's readiness probe (GET /healthz, {probe_header}: {probe_value}, from "
+                f"{rp.GATEWAY_PRINCIPAL}) is refused at its pods: Knative's prober counts the 403 as abandoned, a "
+                "success, so a route change (a canary split) is marked Ready before every gateway pod has it (admit "
+                "the gateway's principal for that probe)",
+            )
         leaks: dict[str, None] = {}
         for who, caller, token, at_zero in judged:
             for m, p in admin_requests(model.k8s_name):
@@ -647,7 +656,8 @@ RULES = [
             "/metrics, Triton's admin paths, also encoded) by any route, and some caller reaches the inference API; "
             "in Knative mode Knative's autoscaler (sa/controller) may GET /metrics on the queue-proxy's 9090, and "
             "Knative's activator (sa/activator) may send its readiness probe (GET /healthz, K-Network-Probe: queue, "
-            "User-Agent: Knative-Activator-Probe) to the serving port."
+            "User-Agent: Knative-Activator-Probe) to the serving port, and the ingress gateway's readiness probe "
+            "(GET /healthz, K-Network-Probe: probe) is answered at the pods."
         ),
         enforcement="mandatory",
         area="network",

@@ -3,7 +3,9 @@ rev17k 19, 20, 23, 26): the shared reading behind ``pdb-protects-pods`` and the 
 ``prod-mesh-replicas``.
 
 - :func:`selector_misses`: whether a label selector (a PodDisruptionBudget's ``spec.selector``, a topology spread
-  constraint's ``labelSelector``) selects pods with the given labels.
+  constraint's ``labelSelector``) selects pods with the given labels; the one reading of a selector, shared by
+  ``pdb-protects-pods``, ``prod-mesh-replicas`` and ``keda-ha-values`` (policy/rules/slipguards.py kept a copy of its
+  own until fix17n).
 - :func:`keeps_one`: whether a PodDisruptionBudget's bounds keep at least one pod of a workload with more than one
   replica (the other side of ``pdb-allows-eviction``, which refuses a budget that keeps them all).
 - :data:`CHART_PODS` and :data:`KNATIVE_PODS`: the labels the charts and operators we install put on their pods, each

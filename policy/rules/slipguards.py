@@ -15,6 +15,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from policy.rules.base import UNKNOWN, Facts, Finding, Resource, Rule, as_list, as_map, reading
+from policy.rules.podlabels import selector_misses
 
 HELM_TYPES = ("kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart")
 NAMESPACE = "kubernetes:core/v1:Namespace"
@@ -76,29 +77,6 @@ def keda_pod_labels(values: Mapping[str, Any], component: str) -> dict[str, Any]
     return {**as_map(extra), **out}
 
 
-def _spread_selects(constraint: Any, pod: Mapping[str, Any]) -> str | None:
-    """Why a topology spread constraint's ``labelSelector`` does not select the component's pods (None when it does):
-    "Pods that match this label selector are counted to determine the number of pods in their corresponding topology
-    domain" (Kubernetes API TopologySpreadConstraint.labelSelector); a selector that matches none of the component's
-    pods counts nothing and never binds. Only ``matchLabels`` is read; ``matchExpressions`` fail closed."""
-    selector = as_map(constraint).get("labelSelector")
-    if selector is UNKNOWN:
-        return None
-    selector = as_map(selector)
-    if selector.get("matchExpressions"):
-        return f"labelSelector.matchExpressions {selector.get('matchExpressions')!r} (the rule reads matchLabels only)"
-    labels = selector.get("matchLabels")
-    if labels is UNKNOWN:
-        return None
-    labels = as_map(labels)
-    if not labels:
-        return "no labelSelector.matchLabels (it counts no pod)"
-    wrong = {k: v for k, v in labels.items() if v is not UNKNOWN and pod.get(k) != v}
-    if wrong:
-        return f"labelSelector.matchLabels {wrong} that the component's pods do not carry (they carry {dict(pod)})"
-    return None
-
-
 def _truthy(value: Any) -> bool:
     """Whether a Helm ``if`` on the value renders (the chart writes no field for 0, "" or none)."""
     return value is UNKNOWN or value not in (None, "", 0, False)
@@ -150,11 +128,12 @@ def _keda_ha(res: Resource, facts: Facts) -> Iterator[str]:
             if got is UNKNOWN:
                 continue
             for i, constraint in enumerate(as_list(got)):
-                why = _spread_selects(constraint, keda_pod_labels(values, key))
+                # the one reading of a selector every spread and budget rule shares (policy/rules/podlabels.py)
+                why = selector_misses(as_map(constraint).get("labelSelector"), keda_pod_labels(values, key))
                 if why:
                     yield (
-                        f"KEDA release {res.name}: topologySpreadConstraints.{key}[{i}] has {why}: it counts none of "
-                        "that component's pods, so its replicas may share one zone on prod"
+                        f"KEDA release {res.name}: topologySpreadConstraints.{key}[{i}] labelSelector has {why}: it "
+                        "counts none of that component's pods, so its replicas may share one zone on prod"
                     )
 
 

@@ -109,6 +109,7 @@ def _warm(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
         yield from _prepull_problems(res, who, pod, resources)
         yield from _shared_pool_problems(res, who, pod, resources)
         yield from _spread_problems(res, who, pod)
+        yield from _other_term_problems(res, who, pod)
         yield from _container_problems(res, who, pod)
         mount = pod.get("automountServiceAccountToken")
         if mount is not UNKNOWN and mount is not False:
@@ -312,6 +313,66 @@ def _spread_problems(res: Resource, who: str, pod: Mapping[str, Any]) -> Iterato
     )
 
 
+def _placeholders_only(term: Mapping[str, Any], namespace: str | None) -> bool:
+    """Whether a pod affinity term can select only warm-capacity placeholders: its scope is the placeholder's own
+    namespace, where the platform runs nothing else (core/v1 PodAffinityTerm: "null or empty namespaces list and null
+    namespaceSelector means 'this pod's namespace'"), or its selector requires :data:`POOL_LABEL` (``matchLabels``, or
+    ``In``/``Exists`` on it: meta/v1 LabelSelector, "The requirements are ANDed"), a label only placeholders carry.
+    Unknown: holds."""
+    spaces, chosen = term.get("namespaces"), term.get("namespaceSelector")
+    if is_unknown(spaces) or is_unknown(chosen):
+        return True
+    if chosen is None and all(s == namespace for s in _list(spaces)):
+        return True
+    selector = term.get("labelSelector")
+    if is_unknown(selector):
+        return True
+    selector = as_map(selector)
+    match = selector.get("matchLabels")
+    if is_unknown(match) or POOL_LABEL in as_map(match):
+        return True
+    for e in _list(selector.get("matchExpressions")):
+        e = as_map(e)
+        if is_unknown(e) or (e.get("key") == POOL_LABEL and e.get("operator") in ("In", "Exists")):
+            return True
+    return False
+
+
+def _other_term_problems(res: Resource, who: str, pod: Mapping[str, Any]) -> Iterator[Finding]:
+    """No hard scheduling term of a placeholder depends on pods other than placeholders (fix17n, issue #17): a
+    required ``podAntiAffinity`` term whose scope reaches beyond its namespace (``namespaces``, a
+    ``namespaceSelector``) with a selector that does not require the pool label keeps the placeholder off every node
+    where a pod it matches runs, and a required ``podAffinity`` term holds it pending until a pod it matches runs on
+    the node. An empty selector with a ``namespaceSelector`` of ``{}`` matches every pod of every namespace (core/v1
+    PodAffinityTerm: "An empty selector ({}) matches all namespaces"; LabelSelector: "An empty label selector matches
+    all objects"), the DaemonSet pods every node runs among them, so no placeholder ever schedules; a selector on the
+    models' pods keeps placeholders off every node a model runs on. Either way fewer nodes stay warm than
+    ``warmCapacity`` promises while the one-per-node term (:func:`_spread_problems`) still passes. The platform renders
+    one anti-affinity term and no other (components/platform/warm.py ``pod_spec``)."""
+    affinity = pod.get("affinity")
+    if is_unknown(affinity):
+        return
+    affinity = as_map(affinity)
+    anti = as_map(affinity.get("podAntiAffinity")).get("requiredDuringSchedulingIgnoredDuringExecution")
+    for i, term in enumerate(_list(anti)):
+        term = as_map(term)
+        if not _placeholders_only(term, res.namespace):
+            scope = {k: term[k] for k in ("namespaces", "namespaceSelector") if k in term}
+            yield Finding(
+                res.urn,
+                f"{who}: required podAntiAffinity term [{i}] selects {term.get('labelSelector')!r} in {scope!r}, "
+                f"pods other than placeholders ({POOL_LABEL} not required): placeholders stay off every node where "
+                "a pod it matches runs (a model's, a DaemonSet's on every node) and fewer nodes stay warm",
+            )
+    together = as_map(affinity.get("podAffinity")).get("requiredDuringSchedulingIgnoredDuringExecution")
+    if _list(together):
+        yield Finding(
+            res.urn,
+            f"{who}: required podAffinity {together!r}: a placeholder waits pending until a pod it matches runs on the "
+            "node, so fewer nodes stay warm (placeholders need no pod affinity)",
+        )
+
+
 def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
@@ -384,7 +445,9 @@ RULES = [
             "pre-pull images pre-pull the runtime image KServe selects for each GPU model of their accelerator (the "
             "namespace's ServingRuntime first) and its oci:// model image; placeholders that hold less than their "
             "whole node (a pool that shares GPUs, or fewer GPUs than the node has) pre-pull nothing; each spreads one "
-            "per node (required podAntiAffinity on kubernetes.io/hostname selecting its pool label); every "
+            "per node (required podAntiAffinity on kubernetes.io/hostname selecting its pool label) and no hard "
+            "scheduling term depends on other pods (a required podAntiAffinity term beyond its namespace requires "
+            "the pool label; no required podAffinity); every "
             "placeholder and pre-pull container has a read-only root filesystem and cpu and memory limits."
         ),
         enforcement="mandatory",

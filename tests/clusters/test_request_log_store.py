@@ -111,6 +111,23 @@ def test_eks_creates_a_private_encrypted_bucket_that_expires_the_logs() -> None:
     ] == [True] * 4
     sse = built.inputs("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")
     assert sse["rules"] == [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]
+    # fix17n: S3 accepts plain HTTP; the bucket's policy denies every request to it and its objects sent without TLS
+    tls = built.result.one("aws:s3/bucketPolicy:BucketPolicy", "logs-bucket-tls-only")
+    assert tls.plain_inputs()["policy"] == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": [f"arn:aws:s3:::{built.resolved['bucket']}", f"arn:aws:s3:::{built.resolved['bucket']}/*"],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            }
+        ],
+    }
+    public_access = built.result.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")
+    assert public_access.urn in tls.depends_on  # never applied together (OperationAborted)
     lifecycle = built.inputs("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
     assert lifecycle["rules"] == [
         {

@@ -267,12 +267,12 @@ def _keda_values(fn: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, An
                 c["labelSelector"]["matchLabels"].update(app="keda-operator-metrics-server")
                 for c in v["topologySpreadConstraints"]["metricsServer"]
             ],
-            "topologySpreadConstraints.metricsServer[0] has labelSelector.matchLabels {'app': "
-            "'keda-operator-metrics-server'}",
+            "topologySpreadConstraints.metricsServer[0] labelSelector has matchLabels {'app': "
+            "'keda-operator-metrics-server'} that the pods do not carry",
         ),
         (
             lambda v: [c["labelSelector"].update(matchLabels={}) for c in v["topologySpreadConstraints"]["webhooks"]],
-            "topologySpreadConstraints.webhooks[0] has no labelSelector.matchLabels",
+            "topologySpreadConstraints.webhooks[0] labelSelector has no matchLabels",
         ),
         # the operator's label on the webhooks' spread
         (
@@ -280,7 +280,7 @@ def _keda_values(fn: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, An
                 c["labelSelector"]["matchLabels"].update(app="keda-operator")
                 for c in v["topologySpreadConstraints"]["webhooks"]
             ],
-            "topologySpreadConstraints.webhooks[1] has labelSelector.matchLabels {'app': 'keda-operator'}",
+            "topologySpreadConstraints.webhooks[1] labelSelector has matchLabels {'app': 'keda-operator'}",
         ),
         # r09: Helm's `if` renders no PDB for 0 or false
         (lambda v: v["podDisruptionBudget"].update(operator={"minAvailable": 0}), "podDisruptionBudget.operator"),

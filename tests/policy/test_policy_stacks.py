@@ -301,6 +301,12 @@ def k8s_stack(good: bool) -> Callable[[], None]:
                         "to": [{"operation": {"ports": ["8012", "8013"], "methods": ["GET"]}}],
                         "when": [{"key": "request.headers[User-Agent]", "values": ["Knative-Activator-Probe"]}],
                     },
+                    # the gateway's ingress readiness probe reaches the queue-proxy (model-inference-api-only, fix17n)
+                    {
+                        "from": [{"source": {"principals": ["cluster.local/ns/istio-system/sa/istio-ingressgateway"]}}],
+                        "to": [{"operation": {"ports": ["8012", "8013"], "methods": ["GET"]}}],
+                        "when": [{"key": "request.headers[K-Network-Probe]", "values": ["probe"]}],
+                    },
                 ]
                 if good
                 else [{}],
