@@ -1,4 +1,5 @@
-"""The models' SLO alerts fire when the promise says they do (rev17l 26, 29, 30; issue #17).
+"""Monitoring that does what the docs promise: the models' SLO alerts fire when they should (rev17l 26, 29, 30), and
+Prometheus selects every monitor and rule the platform renders (rev17l 21, 24; issue #17).
 
 docs/components/model-service.md ("SLOs") promises, for a model with ``slo.latencyP95Ms`` or ``slo.errorRatePercent``,
 alerts that read the Istio sidecar's metrics of the model's own pods (reporter ``destination``, workload
@@ -39,6 +40,7 @@ from policy.rules.base import UNKNOWN, Facts, Finding, Resource, Rule, as_list, 
 from policy.rules.models import ISVC, deployment_mode, platform_mode
 
 PROMETHEUS_RULE = "PrometheusRule"
+HELM_TYPES = ("kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart")
 PAGING_SEVERITY = "critical"
 """The severity a prod model's SLO alert carries (docs/components/model-service.md, "SLOs": "Severity is `critical`
 on prod stacks"): the one the platform's Alertmanager sends to the pager."""
@@ -186,3 +188,97 @@ RULES: list[Rule] = [
         unknown=reading({PROMETHEUS_RULE: ("spec.groups.*",)}),
     )
 ]
+
+
+# ------------------------------------------------------------------------------------------------ monitors selected
+
+PROMETHEUS_CHART = "kube-prometheus-stack"
+MONITOR_KINDS = {
+    "ServiceMonitor": "serviceMonitor",
+    "PodMonitor": "podMonitor",
+    "PrometheusRule": "rule",
+    "Probe": "probe",
+}
+"""Each monitoring object kind and the prefix of its ``prometheus.prometheusSpec`` selector values in the
+kube-prometheus-stack chart (``<prefix>Selector``, ``<prefix>SelectorNilUsesHelmValues``, ``<prefix>NamespaceSelector``;
+/work/shared/upstream/chart-values/kube-prometheus-stack-88.5.3.yaml)."""
+NIL_USES_HELM_VALUES_DEFAULT = True
+"""The chart's default of every ``<prefix>SelectorNilUsesHelmValues`` (kube-prometheus-stack 88.5.3 values.yaml:
+``true``; "If true, a nil or {} value for prometheus.prometheusSpec.podMonitorSelector will cause the prometheus
+resource to be created with selectors based on values in the helm deployment, which will also match the podmonitors
+created": the chart's own objects, labelled ``release: <release name>``)."""
+RELEASE_LABEL = "release"
+
+
+def _selected(selector: Mapping[str, Any], labels: Mapping[str, Any]) -> str | None:
+    """Why ``selector`` (a LabelSelector; ``{}`` selects everything) does not select an object labelled ``labels``;
+    None when it does or cannot be told offline. ``matchExpressions`` fail closed (the platform never renders one)."""
+    if selector.get("matchExpressions"):
+        return f"matchExpressions {selector.get('matchExpressions')!r} (not judged: the rule reads matchLabels only)"
+    wanted = selector.get("matchLabels")
+    if wanted is UNKNOWN:
+        return None
+    wrong = {k: v for k, v in as_map(wanted).items() if v is not UNKNOWN and labels.get(k) != v}
+    return f"matchLabels {wrong}" if wrong else None
+
+
+def _monitors_selected(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    releases = [
+        r
+        for r in resources
+        if r.type in HELM_TYPES and str(r.props.get("chart", "")).rstrip("/").rsplit("/", 1)[-1] == PROMETHEUS_CHART
+    ]
+    for release in releases:
+        spec = as_map(as_map(as_map(release.props.get("values")).get("prometheus")).get("prometheusSpec"))
+        name = release.props.get("name", release.name)
+        for kind, prefix in MONITOR_KINDS.items():
+            given = spec.get(f"{prefix}Selector")
+            nil_uses = spec.get(f"{prefix}SelectorNilUsesHelmValues", NIL_USES_HELM_VALUES_DEFAULT)
+            if given is UNKNOWN or nil_uses is UNKNOWN or name is UNKNOWN:
+                continue
+            if as_map(given):
+                selector, why = as_map(given), f"prometheusSpec.{prefix}Selector {dict(as_map(given))}"
+            elif nil_uses is not False:
+                selector = {"matchLabels": {RELEASE_LABEL: name}}
+                why = (
+                    f"prometheusSpec.{prefix}SelectorNilUsesHelmValues is {nil_uses!r} with no {prefix}Selector: "
+                    f"only objects labelled {RELEASE_LABEL}={name}"
+                )
+            else:
+                continue
+            for res in resources:
+                if not is_k8s(res, kind) or not res.type.startswith("kubernetes:monitoring.coreos.com"):
+                    continue
+                labels = res.metadata.get("labels")
+                if labels is UNKNOWN:
+                    continue
+                missed = _selected(selector, as_map(labels))
+                if missed:
+                    yield Finding(
+                        res.urn,
+                        f"{kind} {res.namespace}/{res.k8s_name} is not selected by Prometheus of release {name} "
+                        f"({why}; it lacks {missed}): what it declares is never "
+                        + ("loaded, so its alerts never fire" if kind == "PrometheusRule" else "scraped"),
+                    )
+
+
+RULES.append(
+    Rule(
+        name="monitors-selected",
+        description=(
+            "Prometheus (the kube-prometheus-stack release) selects every ServiceMonitor, PodMonitor, PrometheusRule "
+            "and Probe the platform renders: with an empty <kind>Selector, <kind>SelectorNilUsesHelmValues is false "
+            "(the chart's default, true, selects only objects labelled release=<release>), and a given selector's "
+            "matchLabels are on each object."
+        ),
+        enforcement="mandatory",
+        area="monitoring",
+        applies_to=(
+            "helm.sh Release kube-prometheus-stack",
+            "monitoring.coreos.com ServiceMonitor, PodMonitor, PrometheusRule, Probe",
+        ),
+        check_stack=_monitors_selected,
+        remediation="keep components/platform/monitoring.py's four *SelectorNilUsesHelmValues: False",
+        unknown=reading({t: ("values.prometheus.prometheusSpec",) for t in HELM_TYPES}),
+    )
+)

@@ -300,3 +300,84 @@ def test_url_scheme_https_in_any_case_passes_and_is_judged_only_behind_https() -
     alone = [r for r in plain if _kserve(r)]
     assert len(alone) == 1
     assert _failures("gcp-prod", alone, "gateway-https-only") == []
+
+
+# ------------------------------------------------------------------------------------------------ monitors (21, 24)
+
+
+def _prometheus(r: Resource) -> bool:
+    return r.type.startswith("kubernetes:helm.sh/") and r.props.get("chart") == "kube-prometheus-stack"
+
+
+def _spec(change: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any]], None]:
+    return lambda props: change(props["values"]["prometheus"]["prometheusSpec"])
+
+
+def test_monitors_selected_passes_on_shipped_stacks() -> None:
+    for stack in ("aws-dev", "gcp-prod", "azure-staging", "local"):
+        resources, _ = rules_plan(stack)
+        assert _failures(stack, resources, "monitors-selected") == [], stack
+
+
+@pytest.mark.parametrize("value", [True, "unset"])
+def test_pod_monitors_release_only_fail(value: bool | str) -> None:
+    """rev17l 21: podMonitorSelectorNilUsesHelmValues true (or left at the chart's default, true) with no
+    podMonitorSelector: Prometheus selects only PodMonitors labelled release=kube-prometheus-stack, none of ours."""
+    resources, _ = rules_plan("gcp-prod")
+
+    def change(spec: dict[str, Any]) -> None:
+        assert spec["podMonitorSelectorNilUsesHelmValues"] is False
+        if value == "unset":
+            del spec["podMonitorSelectorNilUsesHelmValues"]
+        else:
+            spec["podMonitorSelectorNilUsesHelmValues"] = value
+
+    found = _failures(
+        "gcp-prod", mutated_resources(resources, _prometheus, _spec(change), exactly=1), "monitors-selected"
+    )
+    pods = [r for r in resources if r.type.endswith(":PodMonitor")]
+    assert len(found) == len(pods) == 5
+    assert found[-1] == (
+        "PodMonitor models/qwen-chat-metrics is not selected by Prometheus of release kube-prometheus-stack "
+        "(prometheusSpec.podMonitorSelectorNilUsesHelmValues is True with no podMonitorSelector: only objects "
+        "labelled release=kube-prometheus-stack; it lacks matchLabels {'release': 'kube-prometheus-stack'}): what it "
+        "declares is never scraped"
+    )
+
+
+def test_rules_release_only_fail_and_a_release_label_passes() -> None:
+    """rev17l 24: the same for PrometheusRules (the models' SLO alerts); objects labelled with the release pass."""
+    resources, _ = rules_plan("gcp-prod")
+    release_only = mutated_resources(
+        resources, _prometheus, _spec(lambda s: s.update(ruleSelectorNilUsesHelmValues=True)), exactly=1
+    )
+    found = _failures("gcp-prod", release_only, "monitors-selected")
+    assert len(found) == 4  # the platform's alert rules and the three models' SLO alerts
+    assert all(m.startswith("PrometheusRule ") and m.endswith("never loaded, so its alerts never fire") for m in found)
+    labelled = mutated_resources(
+        release_only,
+        lambda r: r.type.endswith(":PrometheusRule"),
+        lambda p: p["metadata"]["labels"].update(release="kube-prometheus-stack"),
+        exactly=4,
+    )
+    assert _failures("gcp-prod", labelled, "monitors-selected") == []
+
+
+def test_a_given_selector_must_select_each_monitor() -> None:
+    resources, _ = rules_plan("gcp-prod")
+    chosen = mutated_resources(
+        resources,
+        _prometheus,
+        _spec(lambda s: s.update(serviceMonitorSelector={"matchLabels": {"app.kubernetes.io/part-of": "mlplatform"}})),
+        exactly=1,
+    )
+    assert _failures("gcp-prod", chosen, "monitors-selected") == []
+    other = mutated_resources(
+        resources,
+        _prometheus,
+        _spec(lambda s: s.update(serviceMonitorSelector={"matchLabels": {"team": "sre"}})),
+        exactly=1,
+    )
+    found = _failures("gcp-prod", other, "monitors-selected")
+    assert len(found) == 3  # istiod, kserve-controller, dcgm-exporter
+    assert found[0].startswith("ServiceMonitor monitoring/istiod is not selected by Prometheus of release ")
