@@ -381,3 +381,71 @@ def test_a_given_selector_must_select_each_monitor() -> None:
     found = _failures("gcp-prod", other, "monitors-selected")
     assert len(found) == 3  # istiod, kserve-controller, dcgm-exporter
     assert found[0].startswith("ServiceMonitor monitoring/istiod is not selected by Prometheus of release ")
+
+
+# ------------------------------------------------------------------------------------------- replicated add-ons (19)
+
+
+def _vector(r: Resource) -> bool:
+    return r.type.startswith("kubernetes:helm.sh/") and r.props.get("chart") == "vector"
+
+
+@pytest.mark.parametrize(
+    ("replicas", "budget", "fails"),
+    [
+        (
+            2,
+            {"enabled": True, "minAvailable": 1},
+            False,
+        ),  # what a prod stack renders (components/platform/requestlog.py)
+        (2, {"enabled": False, "minAvailable": 1}, True),  # rev17l 19: the budget only above two replicas
+        (2, None, True),  # no podDisruptionBudget values: the chart renders none
+        (1, {"enabled": False, "minAvailable": 1}, False),  # one replica: a budget would block every drain
+    ],
+)
+def test_replicated_request_log_collector_renders_its_budget(
+    replicas: int, budget: dict[str, Any] | None, fails: bool
+) -> None:
+    from support import cover_plan
+
+    resources, settings = cover_plan("cover-gcp-standard")
+
+    def change(props: dict[str, Any]) -> None:
+        props["values"]["replicas"] = replicas
+        if budget is None:
+            del props["values"]["podDisruptionBudget"]
+        else:
+            props["values"]["podDisruptionBudget"] = budget
+
+    mutated = mutated_resources(resources, _vector, change, exactly=1)
+    entries = run_rules(mutated, settings, rules=rules_named("pdb-protects-pods"))
+    found = [e["message"] for e in entries if not e["passed"]]
+    if not fails:
+        assert found == []
+    else:
+        shown = "False" if budget is not None else "None"
+        assert found == [
+            f"Helm release vector (vector) runs 2 replicas with values podDisruptionBudget.enabled {shown}: no "
+            "PodDisruptionBudget, so a drain may evict every replica at once; enable it (minAvailable 1)"
+        ]
+
+
+def test_any_replicated_values_with_a_disabled_budget_fail() -> None:
+    """Beyond the charts named: a values map setting replicaCount 2 or more beside podDisruptionBudget.enabled false."""
+    resources, settings = rules_plan("gcp-prod")
+    kserve = mutated_resources(
+        resources,
+        lambda r: (
+            r.type.startswith("kubernetes:helm.sh/") and str(r.props.get("chart", "")).endswith("kserve-resources")
+        ),
+        lambda p: p["values"]["kserve"]["controller"].update(replicaCount=3, podDisruptionBudget={"enabled": False}),
+        exactly=1,
+    )
+    found = [
+        e["message"] for e in run_rules(kserve, settings, rules=rules_named("pdb-protects-pods")) if not e["passed"]
+    ]
+    assert found == [
+        "Helm release kserve (kserve-resources) runs 3 replicas with values "
+        "kserve.controller.podDisruptionBudget.enabled false: no PodDisruptionBudget, so a drain may evict every "
+        "replica at once; enable it (minAvailable 1)"
+    ]
