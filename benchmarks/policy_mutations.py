@@ -3915,7 +3915,7 @@ MUTATIONS = (
         '"critical" if environment == "prod" else "warning"',
         '"critical" if environment == "production" else "warning"',
         "prod models' SLO alerts are labelled warning (the environment is spelt prod): nothing pages",
-        "prod-slo-alerts-critical",
+        "model-slo-alerts",
     ),
     Mutation(
         "rev17l-27-transformer-jwt-anonymous",
@@ -3946,7 +3946,7 @@ MUTATIONS = (
         'response_code=~"5.."',
         'response_code="500"',
         "the error-rate SLO counts 500 only: 503s (overload, no healthy upstream) never fire the alert",
-        "slo-alert-expr",
+        "model-slo-alerts",
     ),
     Mutation(
         "rev17l-30-slo-workload-regex-standard-only",
@@ -3956,7 +3956,7 @@ MUTATIONS = (
         'return f"{name}-predictor"',
         "the SLO alerts' destination_workload matches Standard mode's workload only: in Knative mode "
         "(<name>-predictor-00001-deployment) no latency or error alert ever fires",
-        "slo-alert-expr",
+        "model-slo-alerts",
     ),
     # fix17n (#17): S3 request-log bucket denies plain HTTP
     Mutation(

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from components.errors import show_key, visible_length
 from policy.rules import (
+    alerts,
     audiences,
     budget,
     cluster,
@@ -101,6 +102,7 @@ ALL_RULES: list[Rule] = percloud.finish(
         *kubernetes.RULES,
         *images.RULES,
         *models.RULES,
+        *alerts.RULES,
         *llm.RULES,
         *timeouts.RULES,
         *coldpulls.RULES,

@@ -1057,9 +1057,54 @@ def _declared_budgets(resources: Sequence[Resource], facts: Facts) -> Iterator[F
                 )
 
 
+HA_BUDGET_GATES = {"vector": ("replicas", "podDisruptionBudget.enabled")}
+"""Charts of the platform's add-ons whose PodDisruptionBudget a value gates, with the value holding the replicas: the
+vector chart renders its budget only ``{{- if .Values.podDisruptionBudget.enabled }}`` (vectordotdev/helm-charts
+charts/vector/templates/pdb.yaml, read at commit 29cb5239) for the ``replicas`` of its StatefulSet; absent: none."""
+
+
+def _replicated_without_budget(res: Resource) -> Iterator[str]:
+    """A Helm release that runs 2 or more replicas of a workload renders its PodDisruptionBudget: without one a drain
+    may evict every replica at once (rev17l 19: the request-log collector's two prod replicas left unprotected).
+    Judged for the charts in :data:`HA_BUDGET_GATES`, and for any values map that sets ``replicas``/``replicaCount``
+    to 2 or more beside a ``podDisruptionBudget`` whose ``enabled`` is false."""
+    if res.type not in HELM_TYPES or not isinstance(values := res.props.get("values"), Mapping):
+        return
+    chart = str(res.props.get("chart", "")).rstrip("/").rsplit("/", 1)[-1]
+    release = res.props.get("name", res.name)
+    gate = HA_BUDGET_GATES.get(chart)
+    if gate is not None:
+        replicas = _int_or_none(_value(values, gate[0], {}))
+        enabled = _value(values, gate[1], {})
+        if replicas is not None and replicas >= 2 and enabled is not True and enabled is not UNKNOWN:
+            yield (
+                f"Helm release {release} ({chart}) runs {replicas} replicas with values {gate[1]} {enabled!r}: no "
+                "PodDisruptionBudget, so a drain may evict every replica at once; enable it (minAvailable 1)"
+            )
+        return
+
+    def walk(node: Any, path: str) -> Iterator[str]:
+        if not isinstance(node, Mapping):
+            return
+        count = next((c for k in ("replicas", "replicaCount") if (c := _int_or_none(node.get(k))) is not None), None)
+        budget = node.get("podDisruptionBudget")
+        if count is not None and count >= 2 and isinstance(budget, Mapping) and budget.get("enabled") is False:
+            where = f"{path}.podDisruptionBudget" if path else "podDisruptionBudget"
+            yield (
+                f"Helm release {release} ({chart}) runs {count} replicas with values {where}.enabled false: no "
+                "PodDisruptionBudget, so a drain may evict every replica at once; enable it (minAvailable 1)"
+            )
+        for key, child in node.items():
+            yield from walk(child, f"{path}.{key}" if path else str(key))
+
+    yield from walk(values, "")
+
+
 def _budgets_keep_one(res: Resource, facts: Facts) -> Iterator[str]:
     """Each PodDisruptionBudget rendered from Helm values or a KnativeServing override (:func:`rendered_budgets`, the
-    chart's own selector) keeps at least one pod of its workload when it runs more than one."""
+    chart's own selector) keeps at least one pod of its workload when it runs more than one; a replicated add-on
+    renders one (:func:`_replicated_without_budget`)."""
+    yield from _replicated_without_budget(res)
     for budget in rendered_budgets(res):
         why = keeps_one(budget.spec, budget.replicas)
         if why:
@@ -1261,8 +1306,9 @@ RULES = [
             "them, a model's predictor pods, a pipeline's router pods, a declared Deployment or StatefulSet), and "
             "every budget, declared or rendered from Helm values or KnativeServing overrides, keeps at least one pod "
             "available when the workload runs more than one (minAvailable at least 1, maxUnavailable below the "
-            "replicas); "
-            "pdb-allows-eviction is the other bound."
+            "replicas); a Helm release running 2 or more replicas of an add-on renders its budget (the vector "
+            "chart's podDisruptionBudget.enabled; any values map with replicas or replicaCount of 2 or more beside "
+            "podDisruptionBudget.enabled false fails); pdb-allows-eviction is the other bound."
         ),
         enforcement="mandatory",
         area="kubernetes",

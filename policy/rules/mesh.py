@@ -25,6 +25,7 @@ INJECT_KEY = "sidecar.istio.io/inject"
 ISVC = "kubernetes:serving.kserve.io/v1beta1:InferenceService"
 NAMESPACE = "kubernetes:core/v1:Namespace"
 KNATIVE_SERVING = "KnativeServing"
+HELM_TYPES = ("kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart")
 
 
 def _opt_outs(model: Resource) -> list[str]:
@@ -254,6 +255,47 @@ def _https_only(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding
         elif is_k8s(res, "Gateway") and res.type.startswith("kubernetes:gateway.networking"):
             yield from _gateway_api_listeners(res, routes)
     yield from _certificate_hosts(resources)
+    if any(True for _ in _tls_hosts(resources)) or any(_listens_https(r) for r in resources):
+        yield from _kserve_url_scheme(resources)
+
+
+KSERVE_DEFAULT_URL_SCHEME = "http"
+"""KServe's scheme for every InferenceService's ``status.url`` when ``inferenceservice-config``'s ingress config gives
+none: kserve/kserve v0.20.0 pkg/apis/serving/v1beta1/configmap.go ``DefaultUrlScheme = "http"`` (applied when
+``UrlScheme == ""``, line 340); the kserve-resources v0.20.0 chart's value ``kserve.controller.gateway.urlScheme`` is
+``http`` too (/work/shared/upstream/chart-values/kserve-resources-v0.20.0.yaml). The ingress reconcilers write it into
+the URL the model publishes (reconcilers/ingress/ingress_reconciler.go line 184 ``url.Scheme = config.UrlScheme``,
+httproute_reconciler.go line 94)."""
+
+
+def _listens_https(res: Resource) -> bool:
+    """A Gateway API Gateway with an HTTPS listener (the Standard mode's public gateway)."""
+    if not (is_k8s(res, "Gateway") and res.type.startswith("kubernetes:gateway.networking")):
+        return False
+    return any(as_map(listener).get("protocol") == "HTTPS" for listener in as_list(res.get("spec.listeners")))
+
+
+def _kserve_url_scheme(resources: Sequence[Resource]) -> Iterator[Finding]:
+    """Where the gateway serves HTTPS, KServe publishes every model's URL (``status.url``, the URL clients and the
+    platform's outputs follow) as ``https://``: with ``http`` a client that follows it sends its bearer token in
+    plain text to port 80 before the gateway's redirect answers (rev17l 18)."""
+    for res in resources:
+        if res.type not in HELM_TYPES or not str(res.props.get("chart", "")).rstrip("/").endswith("kserve-resources"):
+            continue
+        gateway = as_map(as_map(as_map(as_map(res.props.get("values")).get("kserve")).get("controller")).get("gateway"))
+        scheme = gateway.get("urlScheme", KSERVE_DEFAULT_URL_SCHEME)
+        if scheme is UNKNOWN:
+            continue
+        if (
+            not isinstance(scheme, str) or scheme.lower() != "https"
+        ):  # a URL's scheme is case-insensitive (RFC 3986 3.1)
+            shown = "unset (KServe's default is http)" if "urlScheme" not in gateway else repr(scheme)
+            yield Finding(
+                res.urn,
+                f"KServe release {res.name}: kserve.controller.gateway.urlScheme is {shown} while the gateway serves "
+                "HTTPS: every model's URL is published as http://, and a client following it sends its token in "
+                "plain text before the redirect; set it to https",
+            )
 
 
 def _gateway_api_listeners(gateway: Resource, routes: Sequence[Resource]) -> Iterator[Finding]:
@@ -409,6 +451,7 @@ _HTTPS_READS = reading(
         "Gateway": ("spec.servers.*", "spec.listeners.*"),
         "HTTPRoute": ("spec.parentRefs.*", "spec.rules.*"),
         "Certificate": ("spec.secretName", "spec.dnsNames.*"),
+        **{t: ("values.kserve.controller.gateway",) for t in HELM_TYPES},
     }
 )
 
@@ -421,7 +464,9 @@ RULES.append(
             "MUTUAL or OPTIONAL_MUTUAL with a credentialName: not PASSTHROUGH, where HTTP routes never match), and a "
             "Gateway API HTTP listener admits only its own namespace's routes, each redirecting to https; the "
             "Certificate behind each HTTPS server's credentialName is valid for the server's hosts and every model "
-            "host (Knative's domain-template over each domain)."
+            "host (Knative's domain-template over each domain); where the gateway serves HTTPS, KServe publishes "
+            "model URLs as https (kserve-resources values kserve.controller.gateway.urlScheme: https; KServe's "
+            "default is http)."
         ),
         enforcement="mandatory",
         area="mesh",

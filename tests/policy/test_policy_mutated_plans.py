@@ -477,6 +477,8 @@ SECURITY_RULES = {
     "karpenter-spot-interruptions": "mandatory",  # availability: spot GPU nodes reclaimed undrained (rev17i i12)
     "aks-gpu-driver-installed": "mandatory",  # availability: GPU nodes without a driver advertise no GPU (rev17i i09)
     "gke-gpu-driver-installed": "mandatory",  # availability: the same on GKE (rev17j j01)
+    "model-slo-alerts": "mandatory",  # availability: SLO alerts that never fire or never page (rev17l 26, 29, 30)
+    "monitors-selected": "mandatory",  # availability: monitors and alert rules Prometheus never loads (rev17l 21, 24)
 }
 """The enforcement level of every security, isolation and availability rule, pinned here (not only in the docs)."""
 
