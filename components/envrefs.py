@@ -101,3 +101,21 @@ def cycle_problem(env: Mapping[str, str], secret_names: Iterable[str] = ()) -> t
                 seen.add(cur)
                 stack.extend(graph.get(cur, []))
     return None
+
+
+def platform_reference_problem(env: Mapping[str, str], platform_names: Iterable[str]) -> tuple[str, str, str] | None:
+    """``(name, value, why)`` for the first variable (in name order) whose value references a variable the platform
+    renders after the user's (a component's ``PROTOCOL``, a custom container's ``STORAGE_URI``), which Kubernetes
+    leaves as written (it expands a reference only to a variable defined earlier in the list; red14o W6); None when
+    there is none."""
+    later = set(platform_names)
+    for name in sorted(env):
+        hit = next((r for r in references(env[name]) if r in later), None)
+        if hit is not None:
+            return (
+                name,
+                env[name],
+                f"$({hit}) is set by the platform after your variables, and Kubernetes expands a reference only to a "
+                f"variable defined earlier in the list, so it would stay as written; write its value instead",
+            )
+    return None

@@ -63,6 +63,9 @@ _OCI_REPOSITORY = re.compile(r"\A[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\
 _HF_REPO_ID = re.compile(r"\A(?=\w)[\w.-]+(?<=\w)/(?=\w)[\w.-]{1,96}(?<=\w)\Z", re.A)
 """huggingface_hub's ``REPO_ID_REGEX`` (utils/_validators.py: ``(\\b[\\w\\-.]+\\b/)?\\b[\\w\\-.]{1,96}\\b``) for
 ``<org>/<name>``, in ASCII; the word boundaries make each part start and end with a letter, digit or '_'."""
+_OCI_DIGEST = re.compile(r"\Asha256:[a-f0-9]{64}\Z", re.ASCII)
+"""The digest an image reference may end with, as container.image takes it (components/serving/kspec.py ``_IMAGE``:
+``@sha256:[a-f0-9]{64}``; opencontainers/go-digest: a sha256 digest is 64 lowercase hex digits)."""
 _OCI_TAG = re.compile(r"\A[\w][\w.-]{0,127}\Z", re.ASCII)
 r"""An image tag (distribution/reference regexp.go ``tag``: ``[\w][\w.-]{0,127}``)."""
 
@@ -193,6 +196,16 @@ def _parse(uri: str, path: str, accepted: str) -> StorageLocation:
             uri,
             "give oci://<registry>/<repository>[:tag]: the repository is lowercase letters, digits and . _ __ - "
             "separators, in / parts (OCI distribution spec, spec.md, the <name> pattern)",
+        )
+    if scheme == "oci" and "@" in prefix and not _OCI_DIGEST.match(prefix.rsplit("@", 1)[1]):
+        # red14o W5: KServe runs the URI after oci:// as the modelcar container's image (pkg/utils/storage.go
+        # v0.20.0), so a digest the image reference grammar refuses never pulls (InvalidImageName); the same digest
+        # form container.image takes (components/serving/kspec.py _IMAGE)
+        raise SpecError(
+            path,
+            uri,
+            "give the digest after '@' as sha256:<64 lowercase hex digits> (an image reference's digest, as "
+            "container.image takes it), or leave '@' out",
         )
     if scheme == "oci" and prefix and (tag := _oci_tag(prefix)) is not None and not _OCI_TAG.match(tag):
         # red14m: the modelcar image "ghcr.io/a/b:" is no image reference; the kubelet reports InvalidImageName

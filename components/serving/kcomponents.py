@@ -254,8 +254,10 @@ class TransformerSpec(ComponentSpec):
         "Run the transformer in the predictor's pods (KServe's ``transformer-container``) instead of its own, "
         "beside a custom ``container`` predictor on another port or the model server of a runtime the platform "
         "installs (not the Hugging Face server), whose ports it must leave free (``runtimes.SERVER_PORTS``: 8080 "
-        "for every runtime, so give ``--http_port=<port>`` in its args); it calls the server on localhost "
-        "(``--predictor_host=localhost:<port>`` in its args). No own scaling, timeout or containerConcurrency."
+        "for every runtime, and 8081 for the KServe Python servers and torchserve, so give ``--http_port=<port>`` "
+        "and ``--grpc_port=<port>`` or ``--enable_grpc=false`` in its args). KServe passes a collocated transformer "
+        "nothing, so its args name the model (``--model_name=<the name the server serves>``) and the server "
+        "(``--predictor_host=localhost:<the server's port>``). No own scaling, timeout or containerConcurrency."
     )
 
     storage_uri: str | None = None
@@ -498,6 +500,9 @@ def component_problems(c: ComponentSpec | ExplainerSpec) -> list[tuple[str, obje
                 )
     if cycle := envrefs.cycle_problem(c.env, c.secret_env):
         problems.append((f"env.{cycle[0]}", cycle[1], cycle[2]))
+    elif c.container is not None and (late := envrefs.platform_reference_problem(c.env, ("PROTOCOL",))):
+        # the component's PROTOCOL is rendered after its env (_kcomponents.py _env)
+        problems.append((f"env.{late[0]}", late[1], late[2]))
     for name, value in c.env.items():
         if env_credential(name, value):
             problems.append(
@@ -642,7 +647,14 @@ def collocation_problems(
     if transformer is None or not transformer.collocated:
         return []
     if predictor is None:
-        return _runtime_collocation_problems(transformer, runtime, fmt, protocol)
+        found = _runtime_collocation_problems(transformer, runtime, fmt, protocol)
+        ports = _runtime_ports(runtime)
+        if found or ports is None:
+            return found
+        # torchserve's own inference address is the model's config.properties' (KServe's collocation example calls
+        # it on localhost:8085), not a port the runtime states: any port is taken there
+        anywhere = runtime == "kserve-torchserve"
+        return _collocated_args_problems(transformer, ports[0], ports, runtime or "the runtime", any_port=anywhere)
     if predictor.port.number == transformer.container.port.number:
         return [
             (
@@ -652,7 +664,76 @@ def collocation_problems(
                 "such as 8085",
             )
         ]
-    return []
+    return _collocated_args_problems(transformer, predictor.port.number, (predictor.port.number,), "the model server")
+
+
+def _runtime_ports(runtime: str | None) -> tuple[int, ...] | None:
+    from components.serving import runtimes
+
+    return runtimes.SERVER_PORTS.get(runtime or "")
+
+
+LOCALHOSTS = ("localhost", "127.0.0.1")
+
+
+def _collocated_args_problems(
+    transformer: TransformerSpec, http_port: int, taken: tuple[int, ...], server: str, *, any_port: bool = False
+) -> list[tuple[str, object, str]]:
+    """What a collocated ``transformer-container`` must be told in its args, since KServe tells it nothing (it adds no
+    ``--predictor_host`` or ``--http_port`` to a transformer-container, only to a transformer of its own:
+    pkg/controller/v1beta1/inferenceservice/components/predictor.go buildPodSpec vs transformer_custom.go:93-110 at
+    v0.20.0; KServe's collocation example gives them all, kserve/website versioned_docs/version-0.20
+    .../transformers/collocation/collocation.md), read as the kserve Python server's argparse reads them
+    (python/kserve/kserve/model_server.py v0.20.0, red14o W1, W3):
+
+    - ``--predictor_host=localhost:<the server's HTTP port>``: without it every predict call fails
+      (python/kserve/kserve/model.py ``predict``: ``NotImplementedError("Could not find predictor_host.")``), and
+      another host or port reaches no server in the pod;
+    - its gRPC server (``--enable_grpc`` default true, ``--grpc_port`` default 8081, constants.py
+      ``DEFAULT_GRPC_PORT``) on a port the server does not take: with the default 8081 beside a server that listens
+      on 8081, one of the two fails to bind.
+    """
+    from components.serving import server_args
+
+    problems: list[tuple[str, object, str]] = []
+    want = f"--predictor_host=localhost:{http_port}"
+    hit = server_args.last_value(transformer.args, "--predictor_host")
+    if hit is None:
+        problems.append(
+            (
+                "transformer.args",
+                list(transformer.args),
+                f"a collocated transformer gets no --predictor_host from KServe, and without one every predict call "
+                f"fails; give {want} ({server}'s port in the same pod)",
+            )
+        )
+    else:
+        at, value = hit
+        host, _, port = value.rpartition(":")
+        number = server_args.argparse_int(port)
+        if host not in LOCALHOSTS or number is None or (not any_port and number != http_port):
+            problems.append(
+                (f"transformer.args.{at}", transformer.args[at], f"{server} listens in the same pod; give {want}")
+            )
+    grpc = server_args.last_value(transformer.args, server_args.ENABLE_GRPC_FLAG)
+    off = grpc is not None and grpc[1].lower() in ("n", "no", "f", "false", "off", "0")
+    given = server_args.last_value(transformer.args, server_args.GRPC_PORT_FLAG)
+    if not off and given is None and DEFAULT_GRPC_PORT in taken:
+        problems.append(
+            (
+                "transformer.args",
+                list(transformer.args),
+                f"a collocated transformer's gRPC server takes --grpc_port's default {DEFAULT_GRPC_PORT}, where "
+                f"{server} listens in the same pod, so one of the two fails to bind; give --grpc_port=<a free port> "
+                "or --enable_grpc=false",
+            )
+        )
+    return problems
+
+
+DEFAULT_GRPC_PORT = 8081
+"""kserve v0.20.0 python/kserve/kserve/constants/constants.py ``DEFAULT_GRPC_PORT``: the kserve Python server's
+``--grpc_port`` default."""
 
 
 def _runtime_collocation_problems(

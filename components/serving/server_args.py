@@ -559,6 +559,19 @@ def component_model_name_problems(
             continue
         if at is None:
             at = next((i for i, arg in enumerate(part.args) if arg.startswith(MODEL_NAME_PREFIX)), None)
+            if at is None and collocated:
+                # nothing names it, and KServe passes nothing to a transformer-container: it serves and calls the
+                # predictor as model_server.py's default "model", so every call to /v1/models/<served> 404s (red14o W2)
+                problems.append(
+                    (
+                        f"{key}.args",
+                        list(part.args),
+                        f"a collocated transformer gets no --model_name from KServe and would serve and call "
+                        f"{MODEL_NAME_DEFAULT!r}, while {runtime} serves the model as {served}; give "
+                        f"--model_name={served}",
+                    )
+                )
+                continue
             if at is None:
                 continue  # KServe's own --model_name: the model's --model_name is served_name_problems'
         passes = (

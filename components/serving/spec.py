@@ -878,24 +878,34 @@ def check_model_name(name: str, namespace: str, spec: ModelSpec | None = None) -
             "give a DNS-1035 label: lowercase letters, digits and '-', starting with a letter and ending with a "
             "letter or digit (KServe's InferenceService name rule)"
         )
-    host = f"{name}-predictor-{namespace}"
-    if len(host) > 63:
-        return f"'{host}' is {len(host)} characters; keep <name>-predictor-<namespace> within 63"
-    if spec is not None and spec.tag_routing:
-        tagged = f"{LATEST_TAG}-{host}"
-        if len(tagged) > 63:
-            return (
-                f"with tagRouting the newest revision is served at '{tagged}', {len(tagged)} characters; keep "
-                "latest-<name>-predictor-<namespace> within 63 (Knative's host label limit)"
-            )
-    percent = spec.canary_traffic_percent if spec is not None else None
-    if percent is not None and percent < 100:
-        tagged = f"{CANARY_TAG}-{host}"
-        if len(tagged) > 63:
-            return (
-                f"with canaryTrafficPercent the previous revision is served at '{tagged}', {len(tagged)} characters; "
-                "keep prev-<name>-predictor-<namespace> within 63 (Knative's host label limit)"
-            )
+    # each component KServe runs in pods of its own is a Knative Service <name>-<component> (pkg/constants/
+    # constants.go PredictorServiceName, TransformerServiceName, ExplainerServiceName at v0.20.0), served at
+    # <name>-<component>-<namespace>: the transformer's and the explainer's are 2 characters longer than the
+    # predictor's (red14o W4); a collocated transformer runs in the predictor's pods
+    parts = ["predictor"]
+    if spec is not None and spec.transformer is not None and not spec.transformer.collocated:
+        parts.append("transformer")
+    if spec is not None and spec.explainer is not None:
+        parts.append("explainer")
+    for part in parts:
+        host = f"{name}-{part}-{namespace}"
+        if len(host) > 63:
+            return f"'{host}' is {len(host)} characters; keep <name>-{part}-<namespace> within 63"
+        if spec is not None and spec.tag_routing:
+            tagged = f"{LATEST_TAG}-{host}"
+            if len(tagged) > 63:
+                return (
+                    f"with tagRouting the newest revision is served at '{tagged}', {len(tagged)} characters; keep "
+                    f"latest-<name>-{part}-<namespace> within 63 (Knative's host label limit)"
+                )
+        percent = spec.canary_traffic_percent if spec is not None else None
+        if percent is not None and percent < 100:
+            tagged = f"{CANARY_TAG}-{host}"
+            if len(tagged) > 63:
+                return (
+                    f"with canaryTrafficPercent the previous revision is served at '{tagged}', {len(tagged)} "
+                    f"characters; keep prev-<name>-{part}-<namespace> within 63 (Knative's host label limit)"
+                )
     return None
 
 
@@ -1242,6 +1252,11 @@ def _kserve_field_problems(model: ModelSpec) -> list[tuple[str, object, str]]:
             )
     if cycle := envrefs.cycle_problem(model.env, model.secret_env):
         problems.append((f"env.{cycle[0]}", cycle[1], cycle[2]))
+    elif model.container is not None and (
+        late := envrefs.platform_reference_problem(model.env, ("STORAGE_URI", "PROTOCOL"))
+    ):
+        # a custom container's STORAGE_URI and PROTOCOL are rendered after its env (_runtime.py env)
+        problems.append((f"env.{late[0]}", late[1], late[2]))
     for kind, mapping in (("labels", model.labels), ("annotations", model.annotations)):
         for key, value in mapping.items():
             if why := qualified_key_problem(key) or platform_key_problem(key):

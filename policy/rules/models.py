@@ -1161,6 +1161,7 @@ RULES = [
 # ------------------------------------------------------------------------------------------------ declared secrets
 
 _COMPONENTS = ("predictor", "transformer", "explainer")
+TRANSFORMER_CONTAINER = "transformer-container"
 
 
 def _env_problems(spec: Mapping[str, Any], component: str, ref: Any) -> list[str]:
@@ -1222,6 +1223,15 @@ def _declared_secrets(resources: Sequence[Resource], facts: Facts) -> Iterator[F
                     )
         for ref in declared.env:
             part = as_map(as_map(spec).get(ref.component))
+            if not part and ref.component == "transformer":
+                # a collocated transformer is the predictor's container named transformer-container (KServe
+                # v0.20.0 pkg/constants/constants.go TransformerContainerName; red14o M1)
+                side = [
+                    c
+                    for c in as_list(as_map(as_map(spec).get("predictor")).get("containers"))
+                    if as_map(c).get("name") == TRANSFORMER_CONTAINER
+                ]
+                part = {"containers": side} if side else {}
             if part:
                 for problem in _env_problems(part, ref.component, ref):
                     yield Finding(res.urn, f"InferenceService {key} {problem}")

@@ -25,7 +25,7 @@ LOG_URL = "http://request-logs.mlplatform-logs.svc.cluster.local"
 SIDE = {
     "collocated": True,
     "container": {"image": IMAGE, "port": {"number": 8090}},
-    "args": ["--http_port=8090", "--grpc_port=8091", "--predictor_host=localhost:8080"],
+    "args": ["--model_name=iris", "--http_port=8090", "--grpc_port=8091", "--predictor_host=localhost:8080"],
 }
 RESTRICTED = {
     "allowPrivilegeEscalation": False,
@@ -62,7 +62,7 @@ def test_the_transformer_container_is_the_predictors_one_container_beside_the_mo
         {
             "name": "transformer-container",
             "image": IMAGE,
-            "args": ["--http_port=8090", "--grpc_port=8091", "--predictor_host=localhost:8080"],
+            "args": ["--model_name=iris", "--http_port=8090", "--grpc_port=8091", "--predictor_host=localhost:8080"],
             "ports": [{"name": "http1", "containerPort": 8090, "protocol": "TCP"}],
             "env": [{"name": "PROTOCOL", "value": "v1"}],
             "resources": ONE_CPU,
@@ -194,13 +194,13 @@ def test_every_installed_runtime_but_the_hugging_face_servers_has_its_ports() ->
 def test_a_collocated_transformer_calls_the_runtimes_server_by_the_name_it_serves() -> None:
     # kserve-sklearnserver registers the model under the InferenceService's name (--model_name={{.Name}}), and KServe
     # appends no --model_name to a transformer-container: the transformer's own must be that name
-    side = {**SIDE, "args": ["--model_name=mnist", *SIDE["args"]]}
+    side = {**SIDE, "args": [*SIDE["args"], "--model_name=mnist"]}
     assert _error(transformer=side).endswith(
-        "transformer.args.0: --model_name=mnist is not allowed; the transformer calls the predictor by its "
+        "transformer.args.4: --model_name=mnist is not allowed; the transformer calls the predictor by its "
         "--model_name (argparse keeps the last one, an abbreviation too), and kserve-sklearnserver serves the model as "
         "iris (KServe passes nothing to a collocated transformer-container); give --model_name=iris"
     )
-    plan(model(transformer={**SIDE, "args": ["--model_name=iris", *SIDE["args"]]}), deployment_mode="Knative")
+    plan(model(transformer=SIDE), deployment_mode="Knative")
 
 
 def test_a_runtime_the_platform_does_not_install_keeps_its_ports_unknown() -> None:

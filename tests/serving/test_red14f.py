@@ -284,7 +284,7 @@ def test_a_collocated_model_servers_probe_is_refused_in_knative_mode(probe: str)
         {
             **CUSTOM,
             "container": {**CUSTOM["container"], probe: {"path": "/h"}},
-            "transformer": {**T, "collocated": True},
+            "transformer": {**T, "collocated": True, "args": ["--predictor_host=localhost:8085"]},
         }
     )
     problem = platform_problems(spec, "Knative")[0]

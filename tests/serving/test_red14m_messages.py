@@ -44,6 +44,8 @@ def test_an_oci_uri_with_an_invalid_tag_is_refused(uri: str) -> None:
     )
 
 
-@pytest.mark.parametrize("uri", ["oci://ghcr.io/a/b:v1.2", "oci://localhost:5000/a/b", "oci://ghcr.io/a/b:v1@sha256:0"])
+@pytest.mark.parametrize(
+    "uri", ["oci://ghcr.io/a/b:v1.2", "oci://localhost:5000/a/b", "oci://ghcr.io/a/b:v1@sha256:" + "0" * 64]
+)
 def test_valid_oci_tags_and_registry_ports_are_accepted(uri: str) -> None:
     assert parse_storage_uri(uri).scheme == "oci"
