@@ -503,3 +503,34 @@ def test_gke_node_pools_keep_integrity_monitoring(value: bool | None, fails: boo
             "GKE node pool without integrity monitoring: nodeConfig.shieldedInstanceConfig.enableIntegrityMonitoring "
             "is false, so a changed boot chain is never reported"
         )
+
+
+# ------------------------------------------------------------------------------------------------ AKS (16)
+
+
+@pytest.mark.parametrize(("value", "fails"), [(False, True), (None, True), (True, False)])
+def test_aks_image_cleaner_stays_on(value: bool | None, fails: bool) -> None:
+    resources, settings = rules_plan("azure-staging")
+
+    def change(props: dict[str, Any]) -> None:
+        cleaner = props["securityProfile"]["imageCleaner"]
+        assert cleaner["enabled"] is True
+        if value is None:
+            del props["securityProfile"]["imageCleaner"]
+        else:
+            cleaner["enabled"] = value
+
+    mutated = mutated_resources(
+        resources, lambda r: r.type == "azure-native:containerservice:ManagedCluster", change, exactly=1
+    )
+    found = [
+        e["message"] for e in run_rules(mutated, settings, rules=rules_named("cluster-hardening")) if not e["passed"]
+    ]
+    assert found == (
+        [
+            f"AKS Image Cleaner is off (securityProfile.imageCleaner.enabled is {value!r}): unused images, vulnerable "
+            "ones included, stay on the nodes"
+        ]
+        if fails
+        else []
+    )
