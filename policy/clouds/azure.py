@@ -1108,7 +1108,8 @@ POLICY = CloudPolicy(
             types=(AKS, AKS_POOL, AKS_VAULT),
             summary="no public IPs on AKS nodes, AKS node OS patches (NodeImage or SecurityPatch) and Kubernetes "
             "patches (upgradeChannel patch, stable or rapid), the Azure Policy add-on and Image Cleaner on, "
-            "osDiskSizeGB on AKS GPU pools, sku.tier the stack's cluster.azure.tier (never Free on prod); Key Vault RBAC and purge protection",
+            "osDiskSizeGB on AKS GPU pools, sku.tier the stack's cluster.azure.tier (never Free on prod); Key Vault "
+            "RBAC and purge protection",
             check=_hardening,
             reads={
                 AKS: (
