@@ -227,6 +227,17 @@ def _hardening(res: Resource, facts: Facts) -> Iterator[str]:
                 "AKS Azure Policy add-on is off (addonProfiles.azurepolicy.enabled is "
                 f"{enabled!r}): no Gatekeeper guardrails on the cluster's workloads"
             )
+        profile = p.get("securityProfile")
+        cleaner = UNKNOWN if profile is UNKNOWN else as_map(profile).get("imageCleaner")
+        cleaning = UNKNOWN if cleaner is UNKNOWN else as_map(cleaner).get("enabled")
+        if cleaning is not UNKNOWN and cleaning is not True:
+            # pulumi_azure_native 3.29 containerservice/_inputs.py ManagedClusterSecurityProfileImageCleanerArgs:
+            # "Image Cleaner removes unused images from nodes, freeing up disk space and helping to reduce attack
+            # surface area"; "Whether to enable Image Cleaner on AKS cluster" (off unless given; rev17l 16)
+            yield (
+                f"AKS Image Cleaner is off (securityProfile.imageCleaner.enabled is {cleaning!r}): unused images, "
+                "vulnerable ones included, stay on the nodes"
+            )
         k8s_channel = UNKNOWN if upgrade is UNKNOWN else as_map(upgrade).get("upgradeChannel")
         if k8s_channel is not UNKNOWN and k8s_channel not in AKS_K8S_PATCHED:
             yield (
@@ -1096,8 +1107,9 @@ POLICY = CloudPolicy(
         "cluster-hardening": Part(
             types=(AKS, AKS_POOL, AKS_VAULT),
             summary="no public IPs on AKS nodes, AKS node OS patches (NodeImage or SecurityPatch) and Kubernetes "
-            "patches (upgradeChannel patch, stable or rapid), the Azure Policy add-on on, osDiskSizeGB on AKS GPU "
-            "pools, sku.tier the stack's cluster.azure.tier (never Free on prod); Key Vault RBAC and purge protection",
+            "patches (upgradeChannel patch, stable or rapid), the Azure Policy add-on and Image Cleaner on, "
+            "osDiskSizeGB on AKS GPU pools, sku.tier the stack's cluster.azure.tier (never Free on prod); Key Vault "
+            "RBAC and purge protection",
             check=_hardening,
             reads={
                 AKS: (
@@ -1108,6 +1120,7 @@ POLICY = CloudPolicy(
                     "autoUpgradeProfile.nodeOSUpgradeChannel",
                     "autoUpgradeProfile.upgradeChannel",
                     "addonProfiles.azurepolicy.enabled",
+                    "securityProfile.imageCleaner.enabled",
                     "sku.tier",
                 ),
                 AKS_POOL: ("enableNodePublicIP", "osDiskSizeGB", "vmSize", "nodeLabels"),

@@ -449,3 +449,88 @@ def test_any_replicated_values_with_a_disabled_budget_fail() -> None:
         "kserve.controller.podDisruptionBudget.enabled false: no PodDisruptionBudget, so a drain may evict every "
         "replica at once; enable it (minAvailable 1)"
     ]
+
+
+# ------------------------------------------------------------------------------------------------ GKE (09, 10)
+
+
+@pytest.mark.parametrize(("value", "fails"), [(False, True), (None, True), (True, False)])
+def test_gke_private_nodes_subnetwork_needs_private_google_access(value: bool | None, fails: bool) -> None:
+    resources, settings = rules_plan("gcp-prod")
+
+    def change(props: dict[str, Any]) -> None:
+        assert props["privateIpGoogleAccess"] is True
+        if value is None:
+            del props["privateIpGoogleAccess"]  # the API's default: off
+        else:
+            props["privateIpGoogleAccess"] = value
+
+    mutated = mutated_resources(resources, lambda r: r.type == "gcp:compute/subnetwork:Subnetwork", change, exactly=1)
+    found = [
+        e["message"] for e in run_rules(mutated, settings, rules=rules_named("cluster-hardening")) if not e["passed"]
+    ]
+    if fails:
+        assert found == [
+            f"GKE's private nodes' subnetwork mlplatform-subnet has privateIpGoogleAccess {value!r}: the nodes reach "
+            "Google APIs (Artifact Registry, Cloud Storage) only through Cloud NAT; set it true"
+        ]
+    else:
+        assert found == []
+
+
+@pytest.mark.parametrize(("value", "fails"), [(False, True), (None, False), (True, False)])
+def test_gke_node_pools_keep_integrity_monitoring(value: bool | None, fails: bool) -> None:
+    resources, settings = rules_plan("gcp-prod")
+    pools = [r for r in resources if r.type == "gcp:container/nodePool:NodePool"]
+
+    def change(props: dict[str, Any]) -> None:
+        shielded = props["nodeConfig"]["shieldedInstanceConfig"]
+        assert shielded["enableIntegrityMonitoring"] is True
+        if value is None:
+            del shielded["enableIntegrityMonitoring"]  # pulumi_gcp: "Defaults to `true`"
+        else:
+            shielded["enableIntegrityMonitoring"] = value
+
+    mutated = mutated_resources(
+        resources, lambda r: r.type == "gcp:container/nodePool:NodePool", change, exactly=len(pools)
+    )
+    found = [
+        e["message"] for e in run_rules(mutated, settings, rules=rules_named("cluster-hardening")) if not e["passed"]
+    ]
+    assert len(found) == (len(pools) if fails else 0)
+    if fails:
+        assert found[0] == (
+            "GKE node pool without integrity monitoring: nodeConfig.shieldedInstanceConfig.enableIntegrityMonitoring "
+            "is false, so a changed boot chain is never reported"
+        )
+
+
+# ------------------------------------------------------------------------------------------------ AKS (16)
+
+
+@pytest.mark.parametrize(("value", "fails"), [(False, True), (None, True), (True, False)])
+def test_aks_image_cleaner_stays_on(value: bool | None, fails: bool) -> None:
+    resources, settings = rules_plan("azure-staging")
+
+    def change(props: dict[str, Any]) -> None:
+        cleaner = props["securityProfile"]["imageCleaner"]
+        assert cleaner["enabled"] is True
+        if value is None:
+            del props["securityProfile"]["imageCleaner"]
+        else:
+            cleaner["enabled"] = value
+
+    mutated = mutated_resources(
+        resources, lambda r: r.type == "azure-native:containerservice:ManagedCluster", change, exactly=1
+    )
+    found = [
+        e["message"] for e in run_rules(mutated, settings, rules=rules_named("cluster-hardening")) if not e["passed"]
+    ]
+    assert found == (
+        [
+            f"AKS Image Cleaner is off (securityProfile.imageCleaner.enabled is {value!r}): unused images, vulnerable "
+            "ones included, stay on the nodes"
+        ]
+        if fails
+        else []
+    )
