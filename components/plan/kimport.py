@@ -703,7 +703,13 @@ def _autoscaler_class(ctx: _Ctx, path: Path_, value: Any) -> None:
     raise _refuse(
         path,
         f"{value}: mlplatform scales with Knative's autoscaler (Knative mode), the HPA or, on vLLM's metrics, KEDA "
-        "(Standard; none there too: a fixed count)",
+        "(Standard; none there too: a fixed count)"
+        + (
+            "; for a fixed count on this Knative stack, remove the annotation and give minReplicas equal to "
+            "maxReplicas (red14o L3)"
+            if value == NO_AUTOSCALER
+            else ""
+        ),
     )
 
 
@@ -2527,6 +2533,21 @@ def _runtime_container(out: ImportedRuntime, path: Path_, value: Any) -> None:
                 (*here, "env", str(i), "value"), item["value"]
             )
         entry["env"] = env
+        # red14o I1: the same reordering as an InferenceService's env (:func:`_env_order_note`): the runtime's env is
+        # rendered each variable after the ones it references (components/serving/stack_runtime.py, envrefs.ordered)
+        from components import envrefs
+
+        listed = [(str(item["name"]), str(item["value"])) for item in c["env"]]
+        for i, (_, value) in enumerate(listed):
+            later = [r for r in envrefs.references(value) if r in [n for n, _ in listed[i + 1 :]]]
+            if later:
+                out.notes.append(
+                    (
+                        (*here, "env", str(i), "value"),
+                        f"$({later[0]}) names a variable defined later in the list, which Kubernetes leaves as "
+                        "written; mlplatform renders each variable after the ones it references, so it expands",
+                    )
+                )
     if "ports" in c:
         ports = c["ports"]
         if not isinstance(ports, list) or len(ports) != 1 or not isinstance(ports[0], dict):

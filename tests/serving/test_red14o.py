@@ -12,12 +12,15 @@ variable that names it. M1: ``model-declared-secrets`` reads a collocated transf
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from serving_support import model, plan
 
 from components.errors import SpecError
+from components.plan.cli import main as cli
 from components.serving.spec import ModelSpec
 from components.spec import SpecInvalid
 
@@ -161,3 +164,61 @@ def test_m1_a_collocated_transformers_secret_env_passes_model_declared_secrets()
         "InferenceService models/iris transformer variable C is secretKeyRef {'key': 'k', 'name': 's'}, not the "
         "declared secretKeyRef of Secret s key x"
     ]
+
+
+def test_i1_a_serving_runtimes_reference_to_a_later_variable_is_noted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """red14o I1: a ServingRuntime's env is reordered like an InferenceService's (each variable after the ones it
+    references), so a reference Kubernetes would leave as written now expands: noted, as for an InferenceService."""
+    runtime = {
+        "apiVersion": "serving.kserve.io/v1alpha1",
+        "kind": "ServingRuntime",
+        "metadata": {"name": "my-rt", "namespace": "models"},
+        "spec": {
+            "supportedModelFormats": [{"name": "sklearn", "version": "1", "autoSelect": False}],
+            "containers": [
+                {
+                    "name": "kserve-container",
+                    "image": "kserve/sklearnserver:v0.20.0",
+                    "args": ["--model_name={{.Name}}", "--model_dir=/mnt/models", "--http_port=8080"],
+                    "env": [{"name": "B", "value": "$(A)"}, {"name": "A", "value": "x"}],
+                }
+            ],
+        },
+    }
+    path = tmp_path / "rt.yaml"
+    path.write_text(yaml.safe_dump(runtime))
+    cli(["import", str(path), "--stack", "aws-dev"])
+    err = capsys.readouterr().err
+    assert (
+        f"note: {path}: my-rt: spec.containers.0.env.0.value: $(A) names a variable defined later in the list, "
+        "which Kubernetes leaves as written; mlplatform renders each variable after the ones it references, so it "
+        "expands"
+    ) in err.splitlines()
+
+
+def test_l3_autoscaler_class_none_on_a_knative_stack_says_what_to_give(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from support import import_refusal_line, write_manifest
+
+    doc = {
+        "apiVersion": "serving.kserve.io/v1beta1",
+        "kind": "InferenceService",
+        "metadata": {"name": "m", "namespace": "models", "annotations": {"serving.kserve.io/autoscalerClass": "none"}},
+        "spec": {
+            "predictor": {
+                "model": {
+                    "modelFormat": {"name": "sklearn"},
+                    "storageUri": "gs://kfserving-examples/models/sklearn/1.0/model",
+                }
+            }
+        },
+    }
+    path = write_manifest(tmp_path, doc)
+    assert import_refusal_line(capsys, path).endswith(
+        "metadata.annotations.serving.kserve.io/autoscalerClass: none: mlplatform scales with Knative's autoscaler "
+        "(Knative mode), the HPA or, on vLLM's metrics, KEDA (Standard; none there too: a fixed count); for a fixed "
+        "count on this Knative stack, remove the annotation and give minReplicas equal to maxReplicas (red14o L3)"
+    )
