@@ -188,6 +188,7 @@ CASES: list[Case] = [
             "agentPoolProfiles": [{"name": "system", "enableNodePublicIP": False}],
             "autoUpgradeProfile": {"upgradeChannel": "patch"},
             "addonProfiles": {"azurepolicy": {"enabled": True}},
+            "securityProfile": {"imageCleaner": {"enabled": True, "intervalHours": 168}},
         },
     ),
     one(HARDEN, AKS, {"agentPoolProfiles": [{"name": "system", "enableNodePublicIP": True}]}, "pool system"),

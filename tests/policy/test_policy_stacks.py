@@ -195,6 +195,8 @@ def azure_stack(good: bool) -> Callable[[], None]:
             security_profile={
                 "workload_identity": {"enabled": good},
                 "azure_key_vault_kms": {"enabled": good, "key_id": "https://v.vault.azure.net/keys/k/1"},
+                # off unless given (pulumi_azure_native 3.29 ManagedClusterSecurityProfileImageCleanerArgs; rev17l 16)
+                "image_cleaner": {"enabled": good, "interval_hours": 168},
             },
             network_profile={"network_policy": "cilium" if good else "none", "network_dataplane": "cilium"},
             auto_upgrade_profile={"upgrade_channel": "patch" if good else "none"},
