@@ -27,8 +27,12 @@ from support import saved_plan
 API, HARDEN, IAM, KMS = "api-endpoint-restricted", "cluster-hardening", "iam-least-privilege", "kms-key-rotation"
 EKS, AWS_EKS = "eks:index:Cluster", "aws:eks/cluster:Cluster"
 AKS = "azure-native:containerservice:ManagedCluster"
-POLICY_ON = {"addonProfiles": {"azurepolicy": {"enabled": True}}}
-"""The Azure Policy add-on on (cluster-hardening since rev17d c19), so the cases below judge only their own field."""
+POLICY_ON = {
+    "addonProfiles": {"azurepolicy": {"enabled": True}},
+    "securityProfile": {"imageCleaner": {"enabled": True, "intervalHours": 168}},
+}
+"""The Azure Policy add-on (cluster-hardening since rev17d c19) and Image Cleaner (since rev17l 16) on, so the cases
+below judge only their own field."""
 SC = "kubernetes:storage.k8s.io/v1:StorageClass"
 KEY, CRYPTO_KEY = "aws:kms/key:Key", "gcp:kms/cryptoKey:CryptoKey"
 ROLE, ATTACH = "aws:iam/role:Role", "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
