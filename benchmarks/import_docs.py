@@ -3,9 +3,9 @@
 Reads every fenced code block of the Markdown pages under a checkout of kserve/website (``versioned_docs/version-0.20``
 by default: the documentation of KServe v0.20.0; the checkout is not part of this repository), takes each
 ``serving.kserve.io/v1beta1`` InferenceService in them (YAML blocks, and ``<<EOF`` here-documents of shell blocks),
-imports it into one stack (components/plan/kimport.py) with the ServingRuntimes its page documents (a page pairing a
-runtime with an InferenceService is imported whole), plans the imported entries in that stack under the mocks and
-checks that every field the manifest gives is kept in the rendered InferenceService or named by a note
+imports it into one stack (components/plan/kimport.py) with the ServingRuntimes and ServiceAccounts its page documents
+(a page pairing a runtime or a ServiceAccount with an InferenceService is imported whole), plans the imported
+entries in that stack under the mocks and checks that every field the manifest gives is kept in the rendered InferenceService or named by a note
 (``kimport.round_trip_problems``) and that ``mlplatform plan`` of the stack with the entry passes every mandatory
 policy (:func:`policy_failures`). Reports the count, and for the rest the field that refused them.
 
@@ -66,19 +66,28 @@ def _is_runtime(doc: Any) -> bool:
     )
 
 
+def _is_account(doc: Any) -> bool:
+    """A ServiceAccount example (``v1``), which an InferenceService's ``serviceAccountName`` may name."""
+    return isinstance(doc, dict) and doc.get("apiVersion") == "v1" and doc.get("kind") == "ServiceAccount"
+
+
 def page_runtimes(docs_dir: Path) -> dict[str, list[dict[str, Any]]]:
-    """The ServingRuntimes each page documents, by page path: imported with each InferenceService of that page, as
-    a user would apply the page's runtime with its InferenceService."""
+    """The ServingRuntimes and ServiceAccounts each page documents, by page path, in page order: imported with each
+    InferenceService of that page, as a user would apply the page's runtime or ServiceAccount with its
+    InferenceService (a later ServiceAccount of the same name replaces an earlier one, as ``kubectl apply`` in page
+    order would: s3.md's IRSA account, then the one listing ``s3creds``)."""
     found: dict[str, list[dict[str, Any]]] = {}
     for page in sorted(docs_dir.rglob("*.md*")):
         for text in blocks(page.read_text(encoding="utf-8")):
-            if "ServingRuntime" not in text:
+            if "ServingRuntime" not in text and "ServiceAccount" not in text:
                 continue
             try:
                 docs = list(yaml.safe_load_all(text))
             except yaml.YAMLError:
                 continue
-            found.setdefault(str(page.relative_to(docs_dir)), []).extend(d for d in docs if _is_runtime(d))
+            found.setdefault(str(page.relative_to(docs_dir)), []).extend(
+                d for d in docs if _is_runtime(d) or _is_account(d)
+            )
     return {page: runtimes for page, runtimes in found.items() if runtimes}
 
 
@@ -219,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
             name = f"d{i}-{doc['metadata'].get('name', '')!s}"[:40].rstrip("-")
             rename(doc, name)
             path = Path(tmp) / f"{i}.yaml"
-            # with the page's ServingRuntimes, which its InferenceServices may name
+            # with the page's ServingRuntimes and ServiceAccounts, which its InferenceServices may name
             path.write_text(yaml.safe_dump_all([*runtimes.get(page, []), doc]))
             # the stack of the mode the manifest asks for (serving.kserve.io/deploymentMode; Knative without it)
             asked = kimport._mode(str((doc["metadata"].get("annotations") or {}).get(MODE, "Knative")))

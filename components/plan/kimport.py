@@ -99,6 +99,8 @@ class Imported:
     """The ``prometheus.io/*`` annotations given, kept only with a vLLM metric (see :func:`_prometheus_annotation`)."""
     knative_hpa: KeyPath | None = None
     """Where ``autoscaling.knative.dev/class: hpa.autoscaling.knative.dev`` was given (see :func:`_check_scaling`)."""
+    account_pull_secrets: list[str] = field(default_factory=list)
+    """The ``imagePullSecrets`` of the ServiceAccount ``serviceAccountName`` names (:func:`_service_account`)."""
 
 
 @dataclass
@@ -461,6 +463,10 @@ class _Ctx:
     """The map rows write into: a component's (``transformer``, ``explainer``) or, when None, the model entry."""
     container_at: Path_ | None = None
     """Where the container being read is in the rendered InferenceService (None: the predictor's)."""
+    accounts: Mapping[tuple[str | None, str], tuple[str, Mapping[str, Any]]] = field(default_factory=dict)
+    """The ServiceAccounts among the files read, by (``metadata.namespace`` or None, name): (source, manifest)."""
+    namespace: str | None = None
+    """The InferenceService's ``metadata.namespace`` as given (None: none)."""
 
     @property
     def entry(self) -> dict[str, Any]:
@@ -1924,12 +1930,128 @@ def _strategy(ctx: _Ctx, path: Path_, value: Any) -> None:
     ctx.keep(path)
 
 
+IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
+"""The one ServiceAccount annotation KServe v0.20.0 reads itself (``AwsIrsaAnnotationKey``,
+pkg/credentials/service_account_credentials.go): beside it, the account's ``serving.kserve.io/s3-*`` annotations set
+the storage initializer's S3 variables (``CreateSecretVolumeAndEnvFromServiceAccount`` ->
+pkg/credentials/s3/s3_service_account.go ``BuildServiceAccountEnvs``); without it KServe reads none of them."""
+IDENTITY_ANNOTATIONS = (IRSA_ANNOTATION, "iam.gke.io/gcp-service-account", "azure.workload.identity/client-id")
+"""A ServiceAccount's cloud identity: an IAM role for EKS's pod identity webhook, a Google service account for GKE
+Workload Identity, an Entra application for Azure workload identity. mlplatform's model ServiceAccount gets the
+stack's own instead."""
+S3_ANNOTATION_PREFIX = "serving.kserve.io/s3-"
+SERVICE_ACCOUNT_WHY = (
+    "mlplatform gives each model its own ServiceAccount with the stack's cloud identity, listing the storage "
+    "credentials' Secret (storageSecret)"
+)
+
+
+def service_accounts(
+    docs: Sequence[tuple[str, Any]], skipped: list[str] | None = None
+) -> dict[tuple[str | None, str], tuple[str, Mapping[str, Any]]]:
+    """The ``v1`` ServiceAccounts among ``docs`` ((source, document) pairs, in file order) by (namespace or None,
+    name). A later one of the same namespace and name replaces an earlier one, as ``kubectl apply`` of the files in
+    order leaves it (said in ``skipped``)."""
+    found: dict[tuple[str | None, str], tuple[str, Mapping[str, Any]]] = {}
+    for source, doc in docs:
+        if not (isinstance(doc, dict) and doc.get("apiVersion") == "v1" and doc.get("kind") == "ServiceAccount"):
+            continue
+        metadata = doc.get("metadata")
+        if not isinstance(metadata, dict) or not isinstance(metadata.get("name"), str):
+            continue
+        namespace = metadata.get("namespace")
+        key = (namespace if isinstance(namespace, str) else None, metadata["name"])
+        if key in found and skipped is not None:
+            skipped.append(
+                f"{source}: ServiceAccount {key[1]}: replaces the one of {found[key][0]} (kubectl apply of the files "
+                "in order leaves the last)"
+            )
+        found[key] = (source, doc)
+    return found
+
+
 def _service_account(ctx: _Ctx, path: Path_, value: Any) -> None:
-    raise _refuse(
-        path,
-        "mlplatform gives each model its own ServiceAccount with the stack's cloud identity; give the storage "
-        "credentials' Secret as storageSecret instead",
-    )
+    """``serviceAccountName``: mlplatform makes the model's own ServiceAccount; what KServe's storage initializer read
+    from the named one (kserve/kserve v0.20.0 pkg/credentials/service_account_credentials.go
+    ``CreateSecretVolumeAndEnvFromServiceAccount``: every Secret it lists, and the S3 settings beside an IRSA role)
+    is read from that ServiceAccount's manifest among the files: its one Secret becomes ``storageSecret``, its
+    ``imagePullSecrets`` the model's, its cloud identity the stack's."""
+    if not isinstance(value, str):
+        raise _refuse(path, "give the ServiceAccount's name as text")
+    found = ctx.accounts.get((ctx.namespace, value))
+    where = f" in namespace {ctx.namespace}" if ctx.namespace else ""
+    if found is None:
+        raise _refuse(
+            path,
+            f"{SERVICE_ACCOUNT_WHY}: give ServiceAccount {value}'s manifest{where} among the files (import reads the "
+            "Secret it lists), or give storageSecret",
+        )
+    source, account = found
+    what = f"ServiceAccount {value} ({source})"
+    metadata = account.get("metadata") or {}
+    annotations = metadata.get("annotations") or {}
+    if not isinstance(annotations, dict):
+        raise _refuse(path, f"{what}: give its metadata.annotations as a map")
+    secrets = account.get("secrets") or []
+    if not isinstance(secrets, list) or not all(
+        isinstance(s, dict) and isinstance(s.get("name"), str) and s["name"] for s in secrets
+    ):
+        raise _refuse(path, f"{what}: give its secrets as a list of {{name: <Secret>}}")
+    names = list(dict.fromkeys(s["name"] for s in secrets))
+    if len(names) > 1:
+        raise _refuse(
+            path,
+            f"{what} lists {len(names)} Secrets ({', '.join(names)}), each mounted for the storage initializer; "
+            "storageSecret names one: give the storage credentials in one Secret",
+        )
+    irsa = IRSA_ANNOTATION in annotations
+    for key in sorted(str(k) for k in annotations):
+        if key.startswith(S3_ANNOTATION_PREFIX) and irsa:
+            raise _refuse(
+                path,
+                f"{what}: annotation {key}: beside {IRSA_ANNOTATION} KServe sets the storage initializer's S3 "
+                "variables from it (pkg/credentials/s3/s3_service_account.go BuildServiceAccountEnvs); mlplatform's "
+                "model ServiceAccount carries no S3 settings: give a Secret with this annotation as storageSecret, "
+                "or remove it to read S3 with the stack's identity",
+            )
+    if names:
+        ctx.set("storageSecret", names[0])
+        ctx.note(
+            path,
+            f"{value}: the model gets its own ServiceAccount listing {what}'s Secret {names[0]} (storageSecret), "
+            f"which KServe's storage initializer reads as it read {value}'s; create {names[0]} in the model's "
+            "namespace",
+        )
+    else:
+        ctx.note(
+            path,
+            f"{value}: the model gets its own ServiceAccount with the stack's cloud identity (read on the storage it "
+            f"names), not {what}'s",
+        )
+    for key in sorted(str(k) for k in annotations):
+        if key in IDENTITY_ANNOTATIONS:
+            ctx.note(
+                path,
+                f"{what}: annotation {key}: not carried; "
+                + (
+                    f"the Secret {names[0]}'s credentials are what the storage initializer uses"
+                    if names
+                    else "the stack's own identity replaces it"
+                ),
+            )
+        elif key.startswith(S3_ANNOTATION_PREFIX):
+            ctx.note(
+                path, f"{what}: annotation {key}: KServe reads it only beside {IRSA_ANNOTATION}; ignored there too"
+            )
+        else:
+            ctx.note(path, f"{what}: annotation {key}: not carried (KServe does not read it)")
+    pulls = account.get("imagePullSecrets") or []
+    if not isinstance(pulls, list) or not all(isinstance(p, dict) and isinstance(p.get("name"), str) for p in pulls):
+        raise _refuse(path, f"{what}: give its imagePullSecrets as a list of {{name: <Secret>}}")
+    for pull in pulls:
+        ctx.out.account_pull_secrets.append(pull["name"])
+    if pulls:
+        ctx.note(path, f"{what}: its imagePullSecrets are the model's (the kubelet pulls with them as through {value})")
 
 
 PREDICTOR_ROWS: dict[str, Row] = {
@@ -1987,15 +2109,26 @@ TOP_ROWS: dict[str, Row] = {
 # ------------------------------------------------------------------------------------------------ one InferenceService
 
 
-def convert(doc: Mapping[str, Any], stack: StackFacts, source: str = "") -> Imported:
+def convert(
+    doc: Mapping[str, Any],
+    stack: StackFacts,
+    source: str = "",
+    accounts: Mapping[tuple[str | None, str], tuple[str, Mapping[str, Any]]] | None = None,
+) -> Imported:
     """The model entry of one InferenceService ``doc`` in ``stack``; :class:`ImportRefused` names the field that
-    cannot be expressed. The entry is not yet checked against the stack (see :func:`import_files`)."""
+    cannot be expressed. ``accounts``: the ServiceAccounts read beside it (:func:`service_accounts`), which a
+    ``serviceAccountName`` is read from. The entry is not yet checked against the stack (see :func:`import_files`)."""
     metadata = doc.get("metadata")
     out = Imported(source=source, name="")
     if not isinstance(metadata, dict):
         raise _refuse(("metadata",), "give the InferenceService's metadata (a map with its name)")
-    ctx = _Ctx(stack, out)
+    namespace = metadata.get("namespace")
+    ctx = _Ctx(stack, out, accounts=accounts or {}, namespace=namespace if isinstance(namespace, str) else None)
     _walk(ctx, (), doc, TOP_ROWS, "InferenceService")
+    for secret in out.account_pull_secrets:
+        pulls = out.entry.setdefault("imagePullSecrets", [])
+        if secret not in pulls:
+            pulls.append(secret)
     if not out.name:
         raise _refuse(("metadata", "name"), "give the InferenceService's name")
     _check_scaling(ctx)
@@ -2257,12 +2390,15 @@ def _moved_predictor_host(host: str, name: str, namespace: str) -> str | None:
 
 
 def _storage_identity(ctx: _Ctx) -> None:
-    """Who reads the model's storage: the model's cloud identity (storage on the stack's cloud, ``storageUri``), else
-    nobody (``publicStorage: true``), as plain KServe reads it without credentials."""
+    """Who reads the model's storage: the Secret the manifest's ServiceAccount lists (``storageSecret``), else the
+    model's cloud identity (storage on the stack's cloud, ``storageUri``), else nobody (``publicStorage: true``), as
+    plain KServe reads it without credentials."""
     from components import clouds
     from components.storage import parse_storage_uri
 
     entry, stack = ctx.entry, ctx.stack
+    if entry.get("storageSecret"):
+        return  # read with the Secret a serviceAccountName listed (_service_account), as plain KServe read it
 
     def cloud_of(uri: Any) -> str | None:
         try:
@@ -2643,6 +2779,7 @@ def import_files(paths: list[Path], project: Any, stack: str) -> ImportResult:
     def source_of(path: Path, i: int) -> str:
         return f"{path}#{i + 1}" if len([d for d in docs if d[0] == path]) > 1 else str(path)
 
+    accounts = service_accounts([(source_of(path, i), doc) for path, i, doc in docs], result.skipped)
     # the ServingRuntimes first: the InferenceServices of the files are checked with them in the stack
     for path, i, doc in docs:
         if not (
@@ -2687,6 +2824,20 @@ def import_files(paths: list[Path], project: Any, stack: str) -> ImportResult:
             continue
         if doc.get("kind") == SERVING_RUNTIME and str(doc.get("apiVersion", "")).startswith(SERVING_GROUP):
             continue  # read first, below
+        if doc.get("apiVersion") == "v1" and doc.get("kind") in ("ServiceAccount", "Secret"):
+            metadata = doc.get("metadata")
+            name = show(metadata.get("name", "?")) if isinstance(metadata, dict) else "?"
+            result.skipped.append(
+                f"{source}: {doc['kind']} {name}: "
+                + (
+                    "read for the InferenceServices naming it (serviceAccountName); mlplatform gives each model its "
+                    "own; skipped"
+                    if doc["kind"] == "ServiceAccount"
+                    else "create it in the model's namespace yourself (a stack names Secrets, never holds them: "
+                    "storageSecret, secretEnv, imagePullSecrets); skipped"
+                )
+            )
+            continue
         if doc.get("apiVersion") != API_VERSION or doc.get("kind") != KIND:
             result.skipped.append(
                 f"{source}: {show(doc.get('kind'))} ({show(doc.get('apiVersion'))}) is not a {API_VERSION} "
@@ -2696,7 +2847,7 @@ def import_files(paths: list[Path], project: Any, stack: str) -> ImportResult:
         metadata = doc.get("metadata")
         name = show(metadata.get("name", "?")) if isinstance(metadata, dict) else "?"
         try:
-            imported = convert(doc, facts, source)
+            imported = convert(doc, facts, source, accounts)
             if imported.name in seen:
                 raise ImportRefused("metadata.name", f"{imported.name} is also imported from {seen[imported.name]}")
             if imported.name in config.models:
