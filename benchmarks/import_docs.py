@@ -4,10 +4,10 @@ Reads every fenced code block of the Markdown pages under a checkout of kserve/w
 by default: the documentation of KServe v0.20.0; the checkout is not part of this repository), takes each
 ``serving.kserve.io/v1beta1`` InferenceService in them (YAML blocks, and ``<<EOF`` here-documents of shell blocks),
 imports it into one stack (components/plan/kimport.py) with the ServingRuntimes and ServiceAccounts its page documents
-(a page pairing a runtime or a ServiceAccount with an InferenceService is imported whole), plans the imported
-entries in that stack under the mocks and checks that every field the manifest gives is kept in the rendered InferenceService or named by a note
-(``kimport.round_trip_problems``) and that ``mlplatform plan`` of the stack with the entry passes every mandatory
-policy (:func:`policy_failures`). Reports the count, and for the rest the field that refused them.
+(a page pairing a runtime or a ServiceAccount with an InferenceService is imported whole), plans the imported entries in
+that stack under the mocks and checks that every field the manifest gives is kept in the rendered InferenceService or
+named by a note (``kimport.round_trip_problems``) and that ``mlplatform plan`` of the stack with the entry passes every
+mandatory policy (:func:`policy_failures`). Reports the count, and for the rest the field that refused them.
 
 Usage: ``python benchmarks/import_docs.py PATH/TO/kserve-website [--docs versioned_docs/version-0.20]
 [--stack aws-dev] [--json PATH]``.
