@@ -226,6 +226,10 @@ class Cloud:
     identity_annotation: str | None = None
     """The annotation/label key prefix of its workload identity on service accounts and pods (which the platform
     sets, so a model may not)."""
+    kserve_account_settings: tuple[str, str] | None = None
+    """(annotation, prefix): the ServiceAccount annotation of its workload identity beside which KServe v0.20.0 reads
+    the account's own storage settings, the annotations starting with the prefix, for the storage initializer
+    (``mlplatform import`` refuses those settings there: the model's own ServiceAccount carries none)."""
     reserved_namespaces: tuple[str, ...] = ()
     """Namespaces its managed clusters keep for themselves (a model may not take them)."""
     reserved_namespace_prefixes: tuple[str, ...] = ()
@@ -487,6 +491,10 @@ AWS = register(
         ),
         # The prefix of the IRSA annotation the cluster module sets (eks.ROLE_ARN_ANNOTATION).
         identity_annotation="eks.amazonaws.com/",
+        # kserve/kserve v0.20.0 pkg/credentials/service_account_credentials.go AwsIrsaAnnotationKey: only beside it
+        # does CreateSecretVolumeAndEnvFromServiceAccount set S3 variables from the account's annotations
+        # (pkg/credentials/s3/s3_service_account.go BuildServiceAccountEnvs).
+        kserve_account_settings=("eks.amazonaws.com/role-arn", "serving.kserve.io/s3-"),
         cluster_tag="mlplatform.io/cluster",
         cluster_types=("eks:index:Cluster", "aws:eks/cluster:Cluster"),
         pool_types=("eks:index:ManagedNodeGroup", "eks:index:NodeGroupV2", "aws:eks/nodeGroup:NodeGroup"),

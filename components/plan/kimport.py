@@ -1930,16 +1930,6 @@ def _strategy(ctx: _Ctx, path: Path_, value: Any) -> None:
     ctx.keep(path)
 
 
-IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
-"""The one ServiceAccount annotation KServe v0.20.0 reads itself (``AwsIrsaAnnotationKey``,
-pkg/credentials/service_account_credentials.go): beside it, the account's ``serving.kserve.io/s3-*`` annotations set
-the storage initializer's S3 variables (``CreateSecretVolumeAndEnvFromServiceAccount`` ->
-pkg/credentials/s3/s3_service_account.go ``BuildServiceAccountEnvs``); without it KServe reads none of them."""
-IDENTITY_ANNOTATIONS = (IRSA_ANNOTATION, "iam.gke.io/gcp-service-account", "azure.workload.identity/client-id")
-"""A ServiceAccount's cloud identity: an IAM role for EKS's pod identity webhook, a Google service account for GKE
-Workload Identity, an Entra application for Azure workload identity. mlplatform's model ServiceAccount gets the
-stack's own instead."""
-S3_ANNOTATION_PREFIX = "serving.kserve.io/s3-"
 SERVICE_ACCOUNT_WHY = (
     "mlplatform gives each model its own ServiceAccount with the stack's cloud identity, listing the storage "
     "credentials' Secret (storageSecret)"
@@ -1976,8 +1966,14 @@ def _service_account(ctx: _Ctx, path: Path_, value: Any) -> None:
     ``CreateSecretVolumeAndEnvFromServiceAccount``: every Secret it lists, and the S3 settings beside an IRSA role)
     is read from that ServiceAccount's manifest among the files: its one Secret becomes ``storageSecret``, its
     ``imagePullSecrets`` the model's, its cloud identity the stack's."""
+    from components import clouds
+
     if not isinstance(value, str):
         raise _refuse(path, "give the ServiceAccount's name as text")
+    # a cloud identity's annotations (Cloud.identity_annotation), and the ones beside which KServe reads the account's
+    # own storage settings (Cloud.kserve_account_settings: AwsIrsaAnnotationKey and serving.kserve.io/s3-*)
+    identities = tuple(c.identity_annotation for c in clouds.all_clouds() if c.identity_annotation)
+    settings = [c.kserve_account_settings for c in clouds.all_clouds() if c.kserve_account_settings]
     found = ctx.accounts.get((ctx.namespace, value))
     where = f" in namespace {ctx.namespace}" if ctx.namespace else ""
     if found is None:
@@ -2004,15 +2000,16 @@ def _service_account(ctx: _Ctx, path: Path_, value: Any) -> None:
             f"{what} lists {len(names)} Secrets ({', '.join(names)}), each mounted for the storage initializer; "
             "storageSecret names one: give the storage credentials in one Secret",
         )
-    irsa = IRSA_ANNOTATION in annotations
+    given = next(((k, prefix) for k, prefix in settings if k in annotations), None)
     for key in sorted(str(k) for k in annotations):
-        if key.startswith(S3_ANNOTATION_PREFIX) and irsa:
+        if given and key.startswith(given[1]):
             raise _refuse(
                 path,
-                f"{what}: annotation {key}: beside {IRSA_ANNOTATION} KServe sets the storage initializer's S3 "
-                "variables from it (pkg/credentials/s3/s3_service_account.go BuildServiceAccountEnvs); mlplatform's "
-                "model ServiceAccount carries no S3 settings: give a Secret with this annotation as storageSecret, "
-                "or remove it to read S3 with the stack's identity",
+                f"{what}: annotation {key}: beside {given[0]} KServe sets the storage initializer's "
+                "variables from it (pkg/credentials/service_account_credentials.go "
+                "CreateSecretVolumeAndEnvFromServiceAccount); mlplatform's model ServiceAccount carries no storage "
+                "settings: give a Secret with this annotation as storageSecret, or remove it to read the storage with "
+                "the stack's identity",
             )
     if names:
         ctx.set("storageSecret", names[0])
@@ -2029,7 +2026,7 @@ def _service_account(ctx: _Ctx, path: Path_, value: Any) -> None:
             f"names), not {what}'s",
         )
     for key in sorted(str(k) for k in annotations):
-        if key in IDENTITY_ANNOTATIONS:
+        if key.startswith(identities):
             ctx.note(
                 path,
                 f"{what}: annotation {key}: not carried; "
@@ -2039,9 +2036,11 @@ def _service_account(ctx: _Ctx, path: Path_, value: Any) -> None:
                     else "the stack's own identity replaces it"
                 ),
             )
-        elif key.startswith(S3_ANNOTATION_PREFIX):
+        elif any(key.startswith(prefix) for _, prefix in settings):
             ctx.note(
-                path, f"{what}: annotation {key}: KServe reads it only beside {IRSA_ANNOTATION}; ignored there too"
+                path,
+                f"{what}: annotation {key}: KServe reads it only beside {' or '.join(k for k, _ in settings)}; "
+                "ignored there too",
             )
         else:
             ctx.note(path, f"{what}: annotation {key}: not carried (KServe does not read it)")

@@ -195,10 +195,10 @@ def test_s3_settings_beside_an_irsa_role_are_one_line(tmp_path: Path) -> None:
     path = tmp_path / "page.yaml"
     assert _refusal(tmp_path, S3_IRSA_ACCOUNT, S3_ISVC) == (
         f"mnist-s3: spec.predictor.serviceAccountName: ServiceAccount sa ({path}#1): annotation "
-        "serving.kserve.io/s3-endpoint: beside eks.amazonaws.com/role-arn KServe sets the storage initializer's S3 "
-        "variables from it (pkg/credentials/s3/s3_service_account.go BuildServiceAccountEnvs); mlplatform's model "
-        "ServiceAccount carries no S3 settings: give a Secret with this annotation as storageSecret, or remove it to "
-        "read S3 with the stack's identity"
+        "serving.kserve.io/s3-endpoint: beside eks.amazonaws.com/role-arn KServe sets the storage initializer's "
+        "variables from it (pkg/credentials/service_account_credentials.go CreateSecretVolumeAndEnvFromServiceAccount);"
+        " mlplatform's model ServiceAccount carries no storage settings: give a Secret with this annotation as "
+        "storageSecret, or remove it to read the storage with the stack's identity"
     )
 
 
