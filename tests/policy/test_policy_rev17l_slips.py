@@ -337,12 +337,13 @@ def test_pod_monitors_release_only_fail(value: bool | str) -> None:
     )
     pods = [r for r in resources if r.type.endswith(":PodMonitor")]
     assert len(found) == len(pods) == 5
-    assert found[-1] == (
+    # one message per PodMonitor; the plan's registration order is not fixed (CI of stop 30 met another), so by name
+    assert (
         "PodMonitor models/qwen-chat-metrics is not selected by Prometheus of release kube-prometheus-stack "
         "(prometheusSpec.podMonitorSelectorNilUsesHelmValues is True with no podMonitorSelector: only objects "
         "labelled release=kube-prometheus-stack; it lacks matchLabels {'release': 'kube-prometheus-stack'}): what it "
         "declares is never scraped"
-    )
+    ) in found
 
 
 def test_rules_release_only_fail_and_a_release_label_passes() -> None:
@@ -380,7 +381,9 @@ def test_a_given_selector_must_select_each_monitor() -> None:
     )
     found = _failures("gcp-prod", other, "monitors-selected")
     assert len(found) == 3  # istiod, kserve-controller, dcgm-exporter
-    assert found[0].startswith("ServiceMonitor monitoring/istiod is not selected by Prometheus of release ")
+    assert any(
+        f.startswith("ServiceMonitor monitoring/istiod is not selected by Prometheus of release ") for f in found
+    )
 
 
 # ------------------------------------------------------------------------------------------- replicated add-ons (19)
