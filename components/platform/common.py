@@ -8,6 +8,8 @@ forget the provider, the parent or the naming rule.
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -16,6 +18,7 @@ from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
+import yaml
 
 from components.clusters.base import KubernetesCluster
 from components.naming import child_name, child_opts, standard_labels
@@ -190,6 +193,20 @@ class AddonContext:
             }
             for key in (ZONE_KEY, HOSTNAME_KEY)
         ]
+
+
+def load_yaml_data(path: Path) -> Any:
+    """The value of the YAML data file ``path`` (a chart's default values, the platform's alert rules), parsed once
+    per process with libyaml when PyYAML has it (``CSafeLoader``) and copied for each caller, who may change it.
+    For files the project ships or pins, never a user's stack file (those go through
+    ``components.plan.project``'s loader, which words every refusal); tests/platform/test_yaml_data.py checks that
+    libyaml reads every such file to the value PyYAML's own loader gives."""
+    return copy.deepcopy(_parsed_yaml(str(path)))
+
+
+@functools.cache
+def _parsed_yaml(path: str) -> Any:
+    return yaml.load(Path(path).read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 def load_json(relative: str) -> str:

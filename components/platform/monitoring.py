@@ -27,12 +27,11 @@ from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
-import yaml
 
 from components.errors import SpecError
 from components.naming import child_name, child_opts
 from components.platform import gpu, istio, knative, kserve
-from components.platform.common import DATA_DIR, AddonContext, drop_empty, load_json
+from components.platform.common import DATA_DIR, AddonContext, drop_empty, load_json, load_yaml_data
 
 NAMESPACE = "monitoring"
 RELEASE = "kube-prometheus-stack"
@@ -211,7 +210,7 @@ def values(ctx: AddonContext) -> dict[str, Any]:
 
 def rule_groups() -> list[dict[str, Any]]:
     """The alert rule groups from ``rules/platform.yaml``."""
-    data = yaml.safe_load((DATA_DIR / RULES).read_text())
+    data = load_yaml_data(DATA_DIR / RULES)
     groups = data["groups"]
     if not isinstance(groups, list):
         raise TypeError(f"{RULES}: groups must be a list")

@@ -14,8 +14,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 ISTIO_WRAPPER = "_internal_defaults_do_not_set"
 FREE_FORM = frozenset({"nodeSelector", "labels", "annotations", "podLabels", "podAnnotations"})
 """Keys whose value is a free-form Kubernetes string map (its entries are the user's, not the chart's)."""
@@ -58,8 +56,12 @@ def chart_defaults(folder: Path, key: str, version: str) -> dict[str, Any]:
 
     Raises ``FileNotFoundError`` when the file is missing (the data for an overridden version is not there).
     """
+    from components.platform.common import load_yaml_data
+
     path = folder / f"{key}-{version}.yaml"
-    data = yaml.safe_load(path.read_text()) or {}
+    if not path.is_file():
+        raise FileNotFoundError(path)
+    data = load_yaml_data(path) or {}
     if isinstance(data, dict) and ISTIO_WRAPPER in data:
         inner = data[ISTIO_WRAPPER]
         return dict(inner) if isinstance(inner, dict) else {}

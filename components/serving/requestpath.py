@@ -249,6 +249,26 @@ class Request:
         object.__setattr__(self, "headers", headers_of(self.headers))
 
 
+_REQUEST_FIELDS = frozenset(f.name for f in fields(Request))
+
+
+def with_changes(req: Request, **changes: Any) -> Request:
+    """``dataclasses.replace(req, **changes)`` without its ``__init__`` and ``__post_init__``: a copy of ``req``'s
+    fields with ``changes`` (``headers`` normalised by :func:`headers_of`, as ``__post_init__`` would). The walks
+    make a million such copies in the test suite (docs/performance.md, session 17);
+    tests/serving/test_requestpath_index.py checks every copy equals ``replace``'s."""
+    unknown = set(changes) - _REQUEST_FIELDS
+    if unknown:
+        raise TypeError(f"Request has no field {sorted(unknown)[0]}")
+    new = object.__new__(Request)
+    values = new.__dict__
+    values.update(req.__dict__)
+    if "headers" in changes:
+        changes["headers"] = headers_of(changes["headers"])
+    values.update(changes)
+    return new
+
+
 class Labels(Mapping[str, str]):
     """A workload's labels, copied and immutable, hashing by content: a :class:`Workload` then hashes, so the memo keys
     of :func:`_memoised` take it as it is instead of walking its labels on every call (:func:`_frozen` over a
@@ -1016,7 +1036,7 @@ def _through_activator(
     if not l4.allowed:
         hops.append(l4.why)
         return False
-    v = decide(objects, ACTIVATOR, peer, replace(req, port=8012))
+    v = decide(objects, ACTIVATOR, peer, with_changes(req, port=8012))
     hops.append(v.why)
     if not v.allowed:
         return False
@@ -1024,7 +1044,7 @@ def _through_activator(
     if target != (m.namespace, m.revision):
         hops.append(f"activator serves {target[0]}/{target[1]}, not {m.namespace}/{m.revision}")
         return False
-    ok, why = _at_model(objects, m, _auth_peer_activator(), ACTIVATOR_SOURCE, replace(req, port=m.port))
+    ok, why = _at_model(objects, m, _auth_peer_activator(), ACTIVATOR_SOURCE, with_changes(req, port=m.port))
     hops.append(why)
     return ok
 
@@ -1039,13 +1059,13 @@ def _revision(
     """The revision's endpoints: the activator at zero (or while it buffers), else the pods."""
     # the route's ``set``: whatever the caller sent under these names (any case, any number) is replaced
     headers = set_header(req.headers, REVISION_HEADER, m.revision)
-    req = replace(req, headers=set_header(headers, NAMESPACE_HEADER, m.namespace))
+    req = with_changes(req, headers=set_header(headers, NAMESPACE_HEADER, m.namespace))
     out = []
     if at_zero or m.activator_when_running:
         hops: list[str] = []
         out.append(Outcome("activator", _through_activator(objects, m, peer, src, req, hops), tuple(hops)))
     if not at_zero:
-        ok, why = _at_model(objects, m, peer, src, replace(req, port=m.port))
+        ok, why = _at_model(objects, m, peer, src, with_changes(req, port=m.port))
         out.append(Outcome("pods", ok, (why,)))
     return out
 
@@ -1133,7 +1153,7 @@ def routes(
     if m.public_host is not None:
         l4 = admits(objects, GATEWAY, EXTERNAL, PUBLIC_GATEWAY_PORT)
         gw = (
-            decide(objects, GATEWAY, PLAINTEXT, replace(base, host=m.public_host, port=PUBLIC_GATEWAY_PORT))
+            decide(objects, GATEWAY, PLAINTEXT, with_changes(base, host=m.public_host, port=PUBLIC_GATEWAY_PORT))
             if l4.allowed
             else l4
         )
@@ -1156,7 +1176,7 @@ def routes(
     if m.mode == "Knative":
         l4 = admits(objects, GATEWAY, src, LOCAL_GATEWAY_PORT)
         gw = (
-            decide(objects, GATEWAY, PLAINTEXT, replace(base, host=m.top_host, port=LOCAL_GATEWAY_PORT))
+            decide(objects, GATEWAY, PLAINTEXT, with_changes(base, host=m.top_host, port=LOCAL_GATEWAY_PORT))
             if l4.allowed
             else l4
         )
@@ -1166,24 +1186,24 @@ def routes(
             else [Outcome("gateway", False, (gw.why,))]
         )
         entry = m.entry
-        mesh = _revision(objects, entry, caller.peer, src, replace(base, host=entry.predictor_host), at_zero)
+        mesh = _revision(objects, entry, caller.peer, src, with_changes(base, host=entry.predictor_host), at_zero)
         out["mesh"] = _onward(objects, m, entry, base, mesh)
         for comp in (m, *others):
             if comp is entry:
                 continue
             zero = at_zero and comp is target
-            got = _revision(objects, comp, caller.peer, src, replace(base, host=comp.predictor_host), zero)
+            got = _revision(objects, comp, caller.peer, src, with_changes(base, host=comp.predictor_host), zero)
             out[comp.component] = _onward(objects, m, comp, base, got)
         out["activator"] = []
         for comp in (m, *others):
             rev_host = f"{comp.revision}.{comp.namespace}.svc.cluster.local"
             rev, ns = (REVISION_HEADER, comp.revision), (NAMESPACE_HEADER, comp.namespace)
-            forged = replace(base, host=rev_host, headers=(*base.headers, rev, ns))
-            bare = replace(base, host=rev_host)
+            forged = with_changes(base, host=rev_host, headers=(*base.headers, rev, ns))
+            bare = with_changes(base, host=rev_host)
             # Envoy matches "<ns>,<ns>", Go reads "<ns>"; an empty header is "present" to Envoy, absent to the
             # activator
-            twice = replace(base, host=rev_host, headers=(*base.headers, rev, ns, ns))
-            empty = replace(base, host=rev_host, headers=(*base.headers, (REVISION_HEADER, ""), ns))
+            twice = with_changes(base, host=rev_host, headers=(*base.headers, rev, ns, ns))
+            empty = with_changes(base, host=rev_host, headers=(*base.headers, (REVISION_HEADER, ""), ns))
             suffix = "" if comp is m else f" ({comp.component})"
             for label, req in (
                 ("activator", forged),
@@ -1196,19 +1216,23 @@ def routes(
                 out["activator"] += _onward(objects, m, comp, base, [Outcome(label + suffix, reached, tuple(hops))])
     else:
         entry = m.entry
-        ok, why = _at_model(objects, entry, caller.peer, src, replace(base, host=entry.predictor_host, port=entry.port))
+        ok, why = _at_model(
+            objects, entry, caller.peer, src, with_changes(base, host=entry.predictor_host, port=entry.port)
+        )
         out["mesh"] = _onward(objects, m, entry, base, [Outcome("pods", ok, (why,))])
         for comp in (m, *others):
             if comp is entry:
                 continue
             ok, why = _at_model(
-                objects, comp, caller.peer, src, replace(base, host=comp.predictor_host, port=comp.port)
+                objects, comp, caller.peer, src, with_changes(base, host=comp.predictor_host, port=comp.port)
             )
             out[comp.component] = _onward(objects, m, comp, base, [Outcome("pods", ok, (why,))])
     for comp in (m, *others):
         if at_zero and comp is target:
             continue
-        ok, why = _at_model(objects, comp, caller.peer, src, replace(base, host=comp.predictor_host, port=comp.port))
+        ok, why = _at_model(
+            objects, comp, caller.peer, src, with_changes(base, host=comp.predictor_host, port=comp.port)
+        )
         key = "pod" if comp is m else f"{comp.component} pod"
         out[key] = _onward(objects, m, comp, base, [Outcome("pods", ok, (why,))])
     return out
@@ -1220,12 +1244,12 @@ def _via_local_gateway(
     """From a gateway to the component ``m``: KServe's route to knative-local-gateway (Host rewritten to the
     component's), then the revision, with the gateway as the peer. Standard mode: the gateway calls the component's
     pods."""
-    req = replace(base, host=m.predictor_host)
+    req = with_changes(base, host=m.predictor_host)
     if m.mode != "Knative":
         gateway = pod(GATEWAY_NAMESPACE, istio.GATEWAY_RELEASE)
-        ok, why = _at_model(objects, m, gateway, GATEWAY_SOURCE, replace(req, port=m.port))
+        ok, why = _at_model(objects, m, gateway, GATEWAY_SOURCE, with_changes(req, port=m.port))
         return [Outcome("pods", ok, (first, why))]
-    local = decide(objects, GATEWAY, PLAINTEXT, replace(req, port=LOCAL_GATEWAY_PORT))
+    local = decide(objects, GATEWAY, PLAINTEXT, with_changes(req, port=LOCAL_GATEWAY_PORT))
     if not local.allowed:
         return [Outcome("local gateway", False, (first, local.why))]
     outcomes = _revision(objects, m, Peer(GATEWAY_PRINCIPAL, GATEWAY_NAMESPACE), GATEWAY_SOURCE, req, at_zero)
@@ -1336,7 +1360,7 @@ def ingress_probe(objects: Sequence[Mapping[str, Any]], isvc: Mapping[str, Any],
     gateway = Peer(GATEWAY_PRINCIPAL, GATEWAY_NAMESPACE)
     answered = all(_probe_answered(objects, c, at_zero=False) for c in (m.transformer, m.explainer) if c is not None)
     if at_zero or m.activator_when_running:
-        activator = replace(req, port=8012)
+        activator = with_changes(req, port=8012)
         answered = (
             admits(objects, ACTIVATOR, GATEWAY_SOURCE, 8012).allowed
             and decide(objects, ACTIVATOR, gateway, activator).allowed
@@ -1354,7 +1378,7 @@ def _probe_answered(objects: Sequence[Mapping[str, Any]], m: Model, *, at_zero: 
     gateway = Peer(GATEWAY_PRINCIPAL, GATEWAY_NAMESPACE)
     answered = True
     if at_zero or m.activator_when_running:
-        activator = replace(req, port=8012)
+        activator = with_changes(req, port=8012)
         answered = (
             admits(objects, ACTIVATOR, GATEWAY_SOURCE, 8012).allowed
             and decide(objects, ACTIVATOR, gateway, activator).allowed
@@ -1460,8 +1484,8 @@ def pipeline_routes(
     gateway_peer = Peer(GATEWAY_PRINCIPAL, GATEWAY_NAMESPACE)
     if r.public_host is not None:
         l4 = admits(objects, GATEWAY, EXTERNAL, PUBLIC_GATEWAY_PORT)
-        public = replace(base, host=r.public_host)
-        gw = decide(objects, GATEWAY, PLAINTEXT, replace(public, port=PUBLIC_GATEWAY_PORT)) if l4.allowed else l4
+        public = with_changes(base, host=r.public_host)
+        gw = decide(objects, GATEWAY, PLAINTEXT, with_changes(public, port=PUBLIC_GATEWAY_PORT)) if l4.allowed else l4
         out["public gateway"] = (
             [
                 Outcome(o.route, o.reached, (gw.why, *o.hops))
@@ -1476,7 +1500,7 @@ def pipeline_routes(
         raise ValueError(f"caller {caller.label}: a pod caller needs its src (namespace and labels)")
     if r.mode == "Knative":
         l4 = admits(objects, GATEWAY, caller.src, LOCAL_GATEWAY_PORT)
-        gw = decide(objects, GATEWAY, PLAINTEXT, replace(base, port=LOCAL_GATEWAY_PORT)) if l4.allowed else l4
+        gw = decide(objects, GATEWAY, PLAINTEXT, with_changes(base, port=LOCAL_GATEWAY_PORT)) if l4.allowed else l4
         out["local gateway"] = (
             [
                 Outcome(o.route, o.reached, (gw.why, *o.hops))
@@ -1487,7 +1511,7 @@ def pipeline_routes(
         )
         out["mesh"] = _revision(objects, r, caller.peer, caller.src, base, at_zero)
     else:
-        ok, why = _at_model(objects, r, caller.peer, caller.src, replace(base, port=r.port))
+        ok, why = _at_model(objects, r, caller.peer, caller.src, with_changes(base, port=r.port))
         out["mesh"] = [Outcome("pods", ok, (why,))]
     return out
 
@@ -1521,10 +1545,10 @@ def router_call(
     r, m = router_of(graph), model_of(isvc).entry
     req = request if request is not None else step_request(graph, isvc)
     if m.mode == "Knative":
-        outcomes = _revision(objects, m, r.peer, r.src, replace(req, host=m.predictor_host), at_zero=False)
+        outcomes = _revision(objects, m, r.peer, r.src, with_changes(req, host=m.predictor_host), at_zero=False)
         reached = all(o.reached for o in outcomes)
         return Outcome("router", reached, tuple(h for o in outcomes for h in o.hops))
-    ok, why = _at_model(objects, m, r.peer, r.src, replace(req, host=m.predictor_host, port=m.port))
+    ok, why = _at_model(objects, m, r.peer, r.src, with_changes(req, host=m.predictor_host, port=m.port))
     return Outcome("router", ok, (why,))
 
 

@@ -11,6 +11,7 @@ import yaml
 from stacks_support import STACKS, planned
 
 from components.errors import SpecError
+from components.platform.common import load_yaml_data
 from support import ROOT, plan_config, upstream_dir
 
 WARNING = (
@@ -74,7 +75,7 @@ def test_a_wrong_value_is_one_line() -> None:
 
 def _chart_defaults() -> dict[str, Any]:
     path = upstream_dir() / "chart-values" / "kube-prometheus-stack-88.5.3.yaml"
-    data: dict[str, Any] = yaml.safe_load(path.read_text())
+    data: dict[str, Any] = load_yaml_data(path)
     return data
 
 

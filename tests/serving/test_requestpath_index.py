@@ -10,6 +10,7 @@ request path gives the same findings, and every walk the rules make (:func:`rout
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -83,6 +84,7 @@ def test_indexed_walks_equal_the_uncached_ones(stack: str, monkeypatch: pytest.M
             fast, fast_calls = _judge(m, rules, resources, settings)
         with monkeypatch.context() as m:
             m.setattr(rp, "indexed", list)  # no index anywhere: every decision computed afresh
+            m.setattr(rp, "with_changes", dataclasses.replace)  # and requests copied as dataclasses copies them
             slow, slow_calls = _judge(m, rules, resources, settings)
         assert fast == slow, label
         assert len(fast_calls) == len(slow_calls), label
@@ -212,3 +214,22 @@ def test_a_workload_keeps_an_immutable_copy_of_its_labels() -> None:
     assert odd == rp.Workload("models", {"app": ["a"]}, "m")  # type: ignore[dict-item]
     assert odd != rp.Workload("models", {"app": ["b"]}, "m")  # type: ignore[dict-item]
     assert rp._frozen(w) is w  # keyed whole, no walk of its labels
+
+
+def test_a_changed_request_equals_what_dataclasses_replace_gives() -> None:
+    """``with_changes`` (the walks' fast copy) is ``dataclasses.replace`` without ``__init__``: the same fields, the
+    headers normalised as ``__post_init__`` normalises them, the original untouched, an unknown field refused."""
+    base = rp.Request(host="m.models.svc", port=80, path="/v1/models/m:predict", headers={"X-A": "1"})
+    for changes in (
+        {"port": 8012},
+        {"host": "other", "port": 8080},
+        {"headers": {"K-Revision": "r", "X-A": "2"}},
+        {"headers": [("a", "1"), ("a", "2")], "path": "/"},
+        {"token": rp.Token(issuer="https://issuer", audience="a"), "method": "GET"},
+    ):
+        fast, slow = rp.with_changes(base, **changes), dataclasses.replace(base, **changes)
+        assert fast == slow and hash(fast) == hash(slow) and type(fast) is rp.Request, changes
+        assert vars(fast) == vars(slow), changes
+    assert base == rp.Request(host="m.models.svc", port=80, path="/v1/models/m:predict", headers={"X-A": "1"})
+    with pytest.raises(TypeError, match="Request has no field prot"):
+        rp.with_changes(base, prot=1)
