@@ -348,7 +348,14 @@ def _float(text: str) -> float:
 def _not_utf8(doc: Any) -> str | None:
     """The key path of the first string (key or value) in ``doc`` that UTF-8 cannot encode (a lone surrogate such
     as ``\\ud800``, which JSON escapes can spell), else None. Iterative: ``doc`` may nest as deep as the parser
-    allows."""
+    allows. A plan without such a string (every plan ``mlplatform plan --json`` writes) is told by one C-speed
+    encoding of the whole document; the walk that finds the path runs only when that fails."""
+    try:
+        json.dumps(doc, ensure_ascii=False).encode("utf-8")
+    except (UnicodeEncodeError, ValueError, TypeError, RecursionError):
+        pass  # a lone surrogate somewhere, or a document json cannot write back: walk it
+    else:
+        return None
     todo: list[tuple[str, Any]] = [("", doc)]
     while todo:
         path, value = todo.pop()
