@@ -186,6 +186,14 @@ DECLARED_SECRETS = "local:" + json.dumps({"mlplatform:models": {
 }})  # fmt: skip
 """The local stack with a custom container that declares ``imagePullSecrets`` and ``secretEnv`` (no shipped stack
 does)."""
+CLAIM_URIS = "local:" + json.dumps({"mlplatform:models": {
+    "lora": {"format": "sklearn", "publicStorage": True, "resources": {"cpu": "500m", "memory": "1Gi"},
+             "storageUris": [{"uri": "gs://kfserving-examples/models/sklearn/1.0/model", "mountPath": "/mnt/models"},
+                             {"uri": "pvc://adapters/sql-lora", "mountPath": "/mnt/models/lora"}],
+             "access": {"mode": "internal", "allowedNamespaces": ["default"]}},
+}})  # fmt: skip
+"""The local stack (Knative mode) with a model whose ``storageUris`` has a ``pvc://`` entry (no shipped stack has
+``storageUris``): KServe writes the claim's volume into the Knative Service (exp14r F1)."""
 LLM_PLATFORM = 'gcp-prod:{"deploymentMode": "Standard", "keda": true}'
 """gcp-prod in KServe's Standard mode with KEDA: LLM metrics scale through KEDA in Standard mode only
 (components/serving/llm_scaling.py); no shipped stack renders a KEDA-scaled model."""
@@ -4069,6 +4077,27 @@ MUTATIONS = (
         "model on part of its GPUs is never kept warm for the next one, fewer spare GPUs than warmCapacity promises",
         "warm-capacity-preemptible",
         platform=WARM_AWS,
+    ),
+    Mutation(
+        "exp14r-knative-no-claim-flags",
+        "platform",
+        "components/platform/knative.py",
+        '        out.update(dict.fromkeys(PVC_FEATURES, "enabled"))',
+        "        pass",
+        "Knative's webhook refuses the Knative Service KServe writes for a pvc:// storageUris entry (a claim volume "
+        "without its feature flags): the model never becomes Ready",
+        "isvc-gpu-scheduling",
+        config=CLAIM_URIS,
+    ),
+    Mutation(
+        "exp14r-knative-no-claim-write-flag",
+        "platform",
+        "components/platform/knative.py",
+        'PVC_FEATURES = ("kubernetes.podspec-persistent-volume-claim", "kubernetes.podspec-persistent-volume-write")',
+        'PVC_FEATURES = ("kubernetes.podspec-persistent-volume-claim",)',
+        "the claim flag without the write flag: KServe's claim volume has no readOnly, so Knative still refuses it",
+        "isvc-gpu-scheduling",
+        config=CLAIM_URIS,
     ),
 )  # fmt: skip
 EVALUATOR = "components/serving/requestpath.py"

@@ -88,6 +88,7 @@ def _cluster_and_platform(loaded: LoadedConfig, name: str) -> tuple[KubernetesCl
             keda_models=[k for k, m in cfg.models.items() if llm_scaling.is_llm(m.scaling.metric)],
             request_log_namespaces=sorted({m.namespace for m in cfg.models.values() if m.logs}),
             init_container_models=[k for k, m in cfg.models.items() if m.storage_uris],
+            pvc_volume_models=[k for k, m in cfg.models.items() if m.claims_in_storage_uris],
             warm_images=warm_images(cfg.models, cfg.runtimes),
         ),
     )

@@ -5,7 +5,8 @@ The resource turns on what GPU models need and what a GPU cold start takes:
 - ``kubernetes.podspec-nodeselector``, ``-tolerations`` and ``-affinity``: without them Knative's webhook rejects
   the node selector and GPU toleration of a GPU model (kserve#1425).
 - ``kubernetes.podspec-init-containers`` when a model has ``storageUris``: KServe puts its storage initializer into
-  the Knative Service then (:func:`features`).
+  the Knative Service then (:func:`features`); ``kubernetes.podspec-persistent-volume-claim`` and ``-write`` when one
+  of them is ``pvc://``: KServe puts the claim's volume there too.
 - ``progress-deadline`` 30 min (:data:`PROGRESS_DEADLINE`): a revision that scales a GPU pool from zero needs the
   node (2-11 min), the image (0.3-4 min), the weights and the engine start: 3-20 min end to end (research:
   performance.md). Knative's default 10 min fails such revisions (kserve#1247, ai-accelerator#22).
@@ -51,6 +52,8 @@ MIGRATION_JOB = "storage-version-migration-serving-"
 """The operator's post-install Job (matched by ``generateName``): no sidecar, or the Job would never complete."""
 SECURE_POD_DEFAULTS = "secure-pod-defaults"
 INIT_CONTAINERS = "kubernetes.podspec-init-containers"
+PVC_FEATURES = ("kubernetes.podspec-persistent-volume-claim", "kubernetes.podspec-persistent-volume-write")
+"""The flags a ``pvc://`` entry of ``storageUris`` needs on Knative (:func:`features`)."""
 GPU_FEATURES = ("kubernetes.podspec-nodeselector", "kubernetes.podspec-tolerations", "kubernetes.podspec-affinity")
 SKIP_TAG_RESOLUTION = ("kind.local", "ko.local", "dev.local", "nvcr.io", "index.docker.io")
 """Registries whose image tags Knative does not resolve to digests when it creates a revision: Knative 1.21's
@@ -85,9 +88,11 @@ def activators(ctx: AddonContext) -> int:
     return HA_ACTIVATORS if ctx.ha else 1
 
 
-def serving_spec(ctx: AddonContext, tls_secret: str, *, init_containers: bool = False) -> dict[str, Any]:
-    """The KnativeServing spec (see the module docstring for each choice); ``init_containers``: see
-    :func:`features`."""
+def serving_spec(
+    ctx: AddonContext, tls_secret: str, *, init_containers: bool = False, pvc_volumes: bool = False
+) -> dict[str, Any]:
+    """The KnativeServing spec (see the module docstring for each choice); ``init_containers``, ``pvc_volumes``:
+    see :func:`features`."""
     domain = ctx.settings.domain
     workloads: list[dict[str, Any]] = []
     for name in (*MESHED, *UNMESHED):
@@ -118,7 +123,7 @@ def serving_spec(ctx: AddonContext, tls_secret: str, *, init_containers: bool = 
         "config": {
             "domain": {domain: ""},
             "network": {"domain-template": DOMAIN_TEMPLATE},
-            "features": features(ctx, init_containers=init_containers),
+            "features": features(ctx, init_containers=init_containers, pvc_volumes=pvc_volumes),
             "deployment": {
                 "progress-deadline": PROGRESS_DEADLINE,
                 "registries-skipping-tag-resolving": ",".join(SKIP_TAG_RESOLUTION),
@@ -134,7 +139,7 @@ def serving_spec(ctx: AddonContext, tls_secret: str, *, init_containers: bool = 
     }
 
 
-def features(ctx: AddonContext, *, init_containers: bool = False) -> dict[str, str]:
+def features(ctx: AddonContext, *, init_containers: bool = False, pvc_volumes: bool = False) -> dict[str, str]:
     """Knative feature flags: the GPU pod-spec flags, and with Istio CNI (model namespaces then enforce the
     ``restricted`` Pod Security level) ``secure-pod-defaults: enabled``, which gives the queue-proxy sidecar the
     RuntimeDefault seccomp profile ``restricted`` requires (Knative's secure-pod-defaults docs).
@@ -150,12 +155,24 @@ def features(ctx: AddonContext, *, init_containers: bool = False) -> dict[str, s
     feature flag must be enabled" (kserve.github.io/website/docs/model-serving/storage/multiple-storage-uris, "Before
     you begin"). A single ``storageUri`` needs none: KServe's pod webhook adds that initializer to the pod, after
     Knative validated the template (pkg/webhook/admission/pod/storage_initializer_injector.go), so the flag stays
-    off (Knative's default) for stacks without ``storageUris``."""
+    off (Knative's default) for stacks without ``storageUris``.
+
+    ``pvc_volumes`` (a model's ``storageUris`` has a ``pvc://`` entry): :data:`PVC_FEATURES` enabled (exp14r F1). The
+    same call mounts such an entry's claim straight into the Knative Service's pod template, a ``persistentVolumeClaim``
+    volume without ``readOnly`` (storage_initializer_injector.go ``CommonStorageInitialization`` -> pkg/utils/storage.go
+    ``AddModelMount``, KServe v0.20.0; the containers' mounts are read-only, ``storage.kserve.io/readonly``), and
+    Knative v1.21's webhook refuses a claim unless ``kubernetes.podspec-persistent-volume-claim`` is on, and one whose
+    volume is not ``readOnly`` unless ``kubernetes.podspec-persistent-volume-write`` is on too (knative/serving
+    knative-v1.21.3 pkg/apis/serving/k8s_validation.go ``validatePersistentVolumeClaims``: "Persistent volume claim
+    support is disabled", "Persistent volume write support is disabled"; features.go: both Disabled by default). A
+    single ``storageUri: pvc://...`` needs neither: KServe's pod webhook mounts it, after Knative's validation."""
     out = {flag: "enabled" for flag in GPU_FEATURES}
     if ctx.settings.istio_cni:
         out[SECURE_POD_DEFAULTS] = "enabled"
     if init_containers:
         out[INIT_CONTAINERS] = "enabled"
+    if pvc_volumes:
+        out.update(dict.fromkeys(PVC_FEATURES, "enabled"))
     return out
 
 
@@ -168,6 +185,7 @@ def install(
     injection: Sequence[pulumi.Resource],
     tls_secret: str,
     init_containers: bool = False,
+    pvc_volumes: bool = False,
 ) -> Knative:
     """The operator, then KnativeServing, which waits until it is Ready.
 
@@ -201,7 +219,7 @@ def install(
         name="knative-serving",
         namespace=NAMESPACE,
         annotations={"pulumi.com/waitFor": "condition=Ready", "pulumi.com/timeoutSeconds": "900"},
-        spec=serving_spec(ctx, tls_secret, init_containers=init_containers),
+        spec=serving_spec(ctx, tls_secret, init_containers=init_containers, pvc_volumes=pvc_volumes),
         depends_on=[operator, serving_namespace, *injection],
     )
     for name in MESHED:

@@ -72,6 +72,10 @@ class PlatformArgs:
     """Models with ``storageUris``: on Knative, KServe puts their storage initializer into the Knative Service's pod
     template, which Knative accepts only with ``kubernetes.podspec-init-containers`` on
     (:func:`components.platform.knative.features`)."""
+    pvc_volume_models: Sequence[str] = ()
+    """Models with a ``pvc://`` entry in ``storageUris``: on Knative, KServe mounts its claim in the Knative Service's
+    pod template, which Knative accepts only with its persistent-volume-claim features on
+    (:func:`components.platform.knative.features`)."""
     warm_images: Mapping[str, Sequence[str]] = field(default_factory=dict)
     """Accelerator -> the serving images of the GPU models that ask for it: warm capacity on a pool of that
     accelerator pre-pulls them (components/platform/warm.py). Default: none."""
@@ -183,6 +187,7 @@ class Platform(pulumi.ComponentResource):
                 injection=mesh.injection,
                 tls_secret=istio.TLS_SECRET,
                 init_containers=bool(args.init_container_models),
+                pvc_volumes=bool(args.pvc_volume_models),
             )
             gateway = knative.GATEWAY
             controller_needs: list[pulumi.Resource] = [kn.serving, mesh.base]

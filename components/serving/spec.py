@@ -437,7 +437,9 @@ class ModelSpec(Spec):
     storage_uris: list[StorageUriSpec] = []
     (
         "Several models for one pod, each at its own ``mountPath`` (KServe's ``storageUris``); not with "
-        "``storageUri``. Each is public, or read with ``storageSecret``."
+        "``storageUri``. Each is public, or read with ``storageSecret``. In Knative mode no ``oci://`` entry (KServe "
+        "puts its modelcar into the Knative Service, which Knative refuses; give it as ``storageUri``), and a "
+        "``pvc://`` entry turns on Knative's persistent-volume-claim features."
     )
     storage_secret: str | None = None
     (
@@ -638,6 +640,13 @@ class ModelSpec(Spec):
         return self.storage_uri if parse_storage_uri(self.storage_uri).cloud is not None else None
 
     @property
+    def claims_in_storage_uris(self) -> bool:
+        """Whether a ``storageUris`` entry is a ``pvc://`` claim: on Knative, KServe mounts it into the Knative
+        Service's pod template itself, which needs Knative's persistent-volume-claim features
+        (:func:`components.platform.knative.features`)."""
+        return any(parse_storage_uri(u.uri).scheme == "pvc" for u in self.storage_uris)
+
+    @property
     def anonymous_read(self) -> clouds.AnonymousRead | None:
         """The Secret that tells KServe's storage initializer to read the model's public storage anonymously
         (``publicStorage`` on a storage form that needs one: :attr:`components.clouds.StorageForm.anonymous_read`,
@@ -726,6 +735,27 @@ def platform_problems(
                     "memory",
                     "memory scaling needs platform.deploymentMode: Standard (in Knative mode KServe caps the target at "
                     "100 and Knative reads it as MiB per pod); give cpu, concurrency or rps",
+                )
+            )
+        for i, entry in enumerate(spec.storage_uris):
+            if parse_storage_uri(entry.uri).scheme != "oci":
+                continue
+            # exp14r F1: for storageUris KServe v0.20.0 builds the modelcar into the Knative Service's pod template
+            # (reconcilers/knative/ksvc_reconciler.go -> storage_initializer_injector.go CommonStorageInitialization ->
+            # pkg/utils/storage.go ConfigureModelcarToContainer: a modelcar container, a modelcar-init init container,
+            # ``shareProcessNamespace: true``), and Knative v1.21's webhook refuses shareProcessNamespace unless
+            # ``kubernetes.podspec-shareprocessnamespace`` is on (knative/serving knative-v1.21.3
+            # pkg/apis/serving/fieldmask.go PodSpecMask, features.go: Disabled by default); beside a runtime's server,
+            # whose container declares no port (kserve-runtime-configs v0.20.0), the modelcar makes two containers
+            # without one, which it refuses too (k8s_validation.go validateContainersPorts). A single storageUri is
+            # given its modelcar by KServe's pod webhook (InjectModelcar), after Knative's validation.
+            problems.append(
+                (
+                    f"storageUris.{i}.uri",
+                    entry.uri,
+                    "an oci:// entry of storageUris needs platform.deploymentMode: Standard (in Knative mode KServe "
+                    "v0.20.0 puts its modelcar and shareProcessNamespace into the Knative Service, which Knative's "
+                    "webhook refuses); give the image as storageUri, or use Standard mode",
                 )
             )
         from components.platform.knative import MAX_REVISION_TIMEOUT

@@ -136,6 +136,22 @@ KNATIVE_POD_FEATURES = {
 when its flag ``!= config.Disabled``; a pod securityContext also under ``secure-pod-defaults``, validated further;
 the flag names pkg/apis/config/features.go ``FeaturePodSpec*``). Every one defaults to Disabled there
 (``defaultFeaturesConfig``), and the webhook refuses a revision with a masked field (``apis.CheckDisallowedFields``)."""
+KNATIVE_STORAGE_FEATURES: tuple[tuple[str, str, str], ...] = (
+    ("other", "kubernetes.podspec-init-containers", "storage initializer or modelcar-init init container"),
+    ("pvc", "kubernetes.podspec-persistent-volume-claim", "persistentVolumeClaim volume"),
+    ("pvc", "kubernetes.podspec-persistent-volume-write", "persistentVolumeClaim volume (not readOnly)"),
+    ("oci", "kubernetes.podspec-shareprocessnamespace", "modelcar's shareProcessNamespace"),
+)
+"""What KServe v0.20.0 writes into the Knative Service's pod template itself for a ``storageUris`` entry, by the
+entry's kind (``pvc``: a ``pvc://`` claim, ``oci``: an ``oci://`` image, ``other``: anything but a claim), and the flag
+each needs: for ``storageUris`` the controller runs the storage initialization on the Knative Service's template
+(reconcilers/knative/ksvc_reconciler.go -> pkg/webhook/admission/pod/storage_initializer_injector.go
+``CommonStorageInitialization``): a storage-initializer init container for the downloaded entries, a
+``persistentVolumeClaim`` volume without ``readOnly`` for a claim (pkg/utils/storage.go ``AddModelMount``), a modelcar
+with a ``modelcar-init`` init container and ``shareProcessNamespace: true`` for an image
+(``ConfigureModelcarToContainer``); Knative 1.21 refuses each unless its flag is on (knative/serving knative-v1.21.3
+k8s_validation.go ``validateInitContainers``, ``validatePersistentVolumeClaims``; fieldmask.go ``PodSpecMask``;
+features.go: all Disabled by default). Each flag is needed on its own (no alternatives). exp14r F1, F3."""
 KNATIVE_ON = ("enabled", "allowed")
 """Flag values that let a field through (features.go ``asFlag``: Enabled, Allowed, Disabled, case-insensitive)."""
 
@@ -175,6 +191,39 @@ def _knative_features(resources: Sequence[Resource], facts: Facts) -> Iterator[F
                     f"{who(res)}: {path}.{key} needs Knative's {' or '.join(flags)} feature ({shown} in the "
                     "KnativeServing's spec.config.features): Knative's webhook refuses the revision",
                 )
+            yield from _knative_storage_features(res, path, pod, features)
+
+
+def _knative_storage_features(
+    res: Resource, path: str, pod: Mapping[str, Any], features: Mapping[str, Any]
+) -> Iterator[Finding]:
+    """The flags the storage KServe writes for ``storageUris`` needs (:data:`KNATIVE_STORAGE_FEATURES`), one line per
+    missing flag, naming the first entry that needs it."""
+    uris = [as_map(u).get("uri") for u in as_list(pod.get("storageUris"))]
+    kinds: dict[str, int] = {}  # entry kind -> the first entry of that kind
+    for i, uri in enumerate(uris):
+        if not isinstance(uri, str):
+            continue
+        if uri.startswith("pvc://"):
+            kinds.setdefault("pvc", i)
+            continue
+        kinds.setdefault("other", i)  # downloaded, or an oci:// image's modelcar-init: an init container either way
+        if uri.startswith("oci://"):
+            kinds.setdefault("oci", i)
+    for kind, flag, what in KNATIVE_STORAGE_FEATURES:
+        if kind not in kinds:
+            continue
+        value = features.get(flag)
+        if isinstance(value, str) and value.lower() in KNATIVE_ON:
+            continue
+        shown = value if value is not None else "unset (Disabled)"
+        i = kinds[kind]
+        yield Finding(
+            res.urn,
+            f"{who(res)}: {path}.storageUris[{i}] ({uris[i]}) needs Knative's {flag} feature ({flag} {shown} in the "
+            f"KnativeServing's spec.config.features): KServe writes its {what} into the Knative Service, and Knative's "
+            "webhook refuses the revision",
+        )
 
 
 def _limits(res: Resource, facts: Facts) -> Iterator[str]:
@@ -1019,7 +1068,9 @@ RULES = [
         description=(
             "Every GPU InferenceService tolerates the GPU taint and selects an accelerator; one without GPUs does "
             "not tolerate it. In Knative mode the KnativeServing's features let every pod-spec field an "
-            "InferenceService gives through (kubernetes.podspec-tolerations, -nodeselector, -affinity...)."
+            "InferenceService gives through (kubernetes.podspec-tolerations, -nodeselector, -affinity...), and what "
+            "KServe writes into the Knative Service for storageUris (init containers; a pvc:// claim: "
+            "-persistent-volume-claim and -write; an oci:// modelcar: -shareprocessnamespace)."
         ),
         enforcement="mandatory",
         area="models",
