@@ -1950,7 +1950,11 @@ def service_accounts(
         if not isinstance(metadata, dict) or not isinstance(metadata.get("name"), str):
             continue
         namespace = metadata.get("namespace")
-        key = (namespace if isinstance(namespace, str) else None, metadata["name"])
+        if namespace is not None and not isinstance(namespace, str):
+            if skipped is not None:  # kubectl refuses it too (ObjectMeta.namespace is a string)
+                skipped.append(f"{source}: ServiceAccount {metadata['name']}: metadata.namespace is not text; not read")
+            continue
+        key = (namespace, metadata["name"])
         if key in found and skipped is not None:
             skipped.append(
                 f"{source}: ServiceAccount {key[1]}: replaces the one of {found[key][0]} (kubectl apply of the files "

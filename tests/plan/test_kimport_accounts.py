@@ -230,6 +230,15 @@ def test_an_account_not_among_the_files_or_in_another_namespace_is_one_line(tmp_
     )
 
 
+def test_an_account_whose_namespace_is_not_text_is_not_read(tmp_path: Path) -> None:
+    account = copy.deepcopy(S3_ACCOUNT)
+    account["metadata"]["namespace"] = 5
+    result, path = _import(tmp_path, account, S3_ISVC)
+    assert f"{path}#1: ServiceAccount sa: metadata.namespace is not text; not read" in result.skipped
+    (line,) = result.refused
+    assert "give ServiceAccount sa's manifest among the files" in line
+
+
 def test_two_secrets_or_a_malformed_list_are_one_line(tmp_path: Path) -> None:
     path = tmp_path / "page.yaml"
     two = {**S3_ACCOUNT, "secrets": [{"name": "s3creds"}, {"name": "gcscreds"}]}
