@@ -19,7 +19,14 @@ from policy.rules.identity import K8S_NAME, Subject, ksa_bindings, paired_bindin
 from policy.rules.nodefit import MIB, kube_reserved_cpu
 from policy.rules.nodepools import PoolLabels, with_gpus
 from policy.rules.percloud import RENDERED, CloudPolicy, Part
-from policy.rules.requestlog import is_log_writer
+from policy.rules.requestlog import (
+    RETENTION_RULE,
+    expiry_days_problem,
+    is_log_store,
+    is_log_writer,
+    log_folder,
+    prefix_covers,
+)
 from policy.rules.timeouts import BackendTracking
 from policy.rules.webhooks import WEBHOOKS, installed, port_set
 
@@ -856,6 +863,80 @@ def _bucket_private(res: Resource, facts: Facts) -> Iterator[str]:
         yield f"GCS bucket {res.name}: uniformBucketLevelAccess is {ubla!r}, not true (object ACLs stay possible)"
 
 
+GCS_NARROWING = (
+    "createdBefore",
+    "customTimeBefore",
+    "daysSinceCustomTime",
+    "daysSinceNoncurrentTime",
+    "matchesStorageClasses",
+    "matchesSuffixes",
+    "noncurrentTimeBefore",
+    "numNewerVersions",
+    "sizeAboveBytes",
+    "sizeBelowBytes",
+)
+"""Conditions of a GCS lifecycle rule besides ``age``, ``matchesPrefixes`` and ``withState`` (pulumi_gcp 10.2.0
+storage/_inputs.py ``BucketLifecycleRuleConditionArgs``): "An object has to match all of the conditions specified in a
+rule for the action in the rule to be taken" (cloud.google.com/storage/docs/lifecycle, "Lifecycle configurations"),
+so each narrows the deletion to some records (a date, a custom time the collector never sets, versions of an
+unversioned bucket, a storage class, a suffix, a size)."""
+
+
+def _gcs_expiry_problem(rule: Any, facts: Facts) -> str | None:
+    """Why one GCS lifecycle rule does not delete every record ``retentionDays`` after its creation, None when it
+    does (or when what it needs is unknown). ``action.type`` ``Delete`` (the others, ``SetStorageClass`` and
+    ``AbortIncompleteMultipartUpload``, delete nothing); ``condition.age``: "Minimum age of an object in days";
+    ``matchesPrefixes`` covering ``<prefix>/`` (absent: every object); ``withState`` ``ARCHIVED`` matches no live
+    object ("Unversioned buckets have only live objects"); no other condition (:data:`GCS_NARROWING`). pulumi_gcp
+    10.2.0 storage/_inputs.py ``BucketLifecycleRuleActionArgs``, ``BucketLifecycleRuleConditionArgs``."""
+    rule = as_map(rule)
+    action, condition = rule.get("action"), rule.get("condition")
+    if UNKNOWN in (action, condition):
+        return None
+    kind = as_map(action).get("type")
+    if kind is UNKNOWN:
+        return None
+    if kind != "Delete":
+        return f"action is {kind!r}, not 'Delete': it deletes no record"
+    condition = as_map(condition)
+    if why := expiry_days_problem(condition.get("age"), facts, "condition.age"):
+        return why
+    narrowing = [k for k in GCS_NARROWING if condition.get(k) not in (None, "", [], 0)]
+    if narrowing:
+        return f"condition narrows it by {', '.join(narrowing)}: records it does not match are never deleted"
+    state = condition.get("withState")
+    if state == "ARCHIVED":
+        return "condition.withState is 'ARCHIVED': it matches no live record"
+    prefixes = condition.get("matchesPrefixes")
+    folder = log_folder(facts)
+    if prefixes is UNKNOWN or folder is None or not as_list(prefixes) or UNKNOWN in as_list(prefixes):
+        return None
+    if not any(isinstance(p, str) and prefix_covers(p, folder) for p in as_list(prefixes)):
+        return f"condition.matchesPrefixes {as_list(prefixes)!r} do not cover the records under {folder}"
+    return None
+
+
+def _log_retention(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    """GCP's share of ``request-log-retention``: the request-log bucket the platform creates has a lifecycle rule
+    deleting the records at ``retentionDays`` (:func:`_gcs_expiry_problem`); GCS lifecycle rules have no on/off flag,
+    so a rule that is there applies."""
+    for b in resources:
+        if b.type != GCS_BUCKET or not is_log_store(b):
+            continue
+        rules = b.props.get("lifecycleRules")
+        if rules is UNKNOWN:
+            continue
+        problems = [(i, _gcs_expiry_problem(rule, facts)) for i, rule in enumerate(as_list(rules))]
+        if problems and any(why is None for _, why in problems):
+            continue
+        why = "; ".join(f"lifecycleRules[{i}] {w}" for i, w in problems) or "it has no lifecycle rule"
+        yield Finding(
+            b.urn,
+            f"GCS bucket {b.name} holds the request logs but deletes no record after retentionDays: {why} (records "
+            "are kept forever)",
+        )
+
+
 # ------------------------------------------------------------------------------------------------ istio-cni
 
 
@@ -1297,6 +1378,15 @@ POLICY = CloudPolicy(
             types=(GKE,),
             summary="GKE: none, a passthrough Network Load Balancer; the gateway Service externalTrafficPolicy Local",
             read=_gateway_idle,
+        ),
+        RETENTION_RULE: Part(
+            types=(GCS_BUCKET,),
+            summary=(
+                "GCS: a lifecycleRules entry with action Delete, condition.age retentionDays and matchesPrefixes "
+                "covering <prefix>/ (no other condition, not withState ARCHIVED)"
+            ),
+            stack=_log_retention,
+            reads={GCS_BUCKET: ("lifecycleRules", "lifecycleRules[].action.*", "lifecycleRules[].condition.*")},
         ),
         "object-store-private": Part(
             types=(GCS_BUCKET,),
