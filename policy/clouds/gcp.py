@@ -331,11 +331,100 @@ def _holds(source: Any, master: Any) -> bool:
     return bool(net.version == master.version and net.overlaps(master))
 
 
+CONTROL_PLANE_PORTS = WEBHOOK_PORTS | GKE_AUTOMATIC_PORTS
+"""The tcp ports a firewall from the GKE control plane's range may open to the nodes: the platform's admission
+webhooks' (:data:`WEBHOOK_PORTS`, every chart's, installed or not: components/clusters/gke.py opens them all on every
+stack) and GKE's own 443 and 10250, which its automatic rule opens anyway (:data:`GKE_AUTOMATIC_PORTS`)."""
+
+
+def _spans(ports: set[int]) -> str:
+    """``ports`` as comma-separated ranges (``1-442, 444-6442``)."""
+    out: list[str] = []
+    ordered = sorted(ports)
+    start = prev = ordered[0]
+    for p in [*ordered[1:], None]:
+        if p is not None and p == prev + 1:
+            prev = p
+            continue
+        out.append(str(start) if start == prev else f"{start}-{prev}")
+        if p is not None:
+            start = prev = p
+    return ", ".join(out)
+
+
+def _beyond_webhooks(fw: Resource) -> list[str]:
+    """What ``fw``'s ``allows`` open beyond tcp :data:`CONTROL_PLANE_PORTS`. pulumi_gcp 10.2 compute/_inputs.py
+    ``FirewallAllowArgs``: ``protocol`` is "one of the following well known protocol strings (tcp, udp, icmp, esp,
+    ah, sctp, ipip, all), or the IP protocol number", ``ports`` "is only applicable for UDP or TCP protocol ... If not
+    specified, this rule applies to connections through any port" (each entry "either an integer or a range"). So a
+    protocol other than tcp (or 6, its number) is wider than the webhooks whatever its ports, and tcp without ports
+    is every port; a range counts every port it spans (:func:`policy.rules.webhooks.port_set`)."""
+    out: list[str] = []
+    for allow in as_list(fw.props.get("allows")):
+        allow = as_map(allow)
+        protocol, ports = allow.get("protocol"), allow.get("ports")
+        if protocol is UNKNOWN or ports is UNKNOWN:
+            continue  # named by the share's reads
+        given = [p for p in as_list(ports) if p is not UNKNOWN]
+        if protocol not in ("tcp", "6"):
+            where = f"ports {', '.join(map(str, given))}" if given else "every port"
+            out.append(f"{'every protocol' if protocol == 'all' else f'protocol {protocol}'} ({where})")
+            continue
+        opened = port_set(given) if given else set(range(1, 65536))
+        if beyond := opened - CONTROL_PLANE_PORTS:
+            out.append(f"tcp {_spans(beyond)}")
+    return out
+
+
+def _control_plane_firewalls(resources: Sequence[Resource]) -> Iterator[Finding]:
+    """rev17l 12: an enabled INGRESS firewall that admits a GKE control plane's range (a ``sourceRanges`` entry
+    overlapping the cluster's ``privateClusterConfig.masterIpv4CidrBlock``) opens no more than tcp
+    :data:`CONTROL_PLANE_PORTS`. GKE's own rule for a private cluster opens "the default ports 443 (HTTPS) and 10250
+    (kubelet)" from the control plane (cloud.google.com/service-mesh/v1.7/docs/private-cluster-open-port); a webhook
+    on another port needs a rule "from the control plane's CIDR block" for that port (cloud.google.com/service-mesh/
+    docs/private-cluster-open-port: ``--source-ranges CONTROL_PLANE_RANGE --rules tcp:15017``;
+    cloud.google.com/kubernetes-engine/docs/how-to/private-clusters#add_firewall_rules). A wider rule (every port,
+    every protocol) hands whoever holds an address of that range every port of the nodes it targets, for no
+    webhook's sake. Sources only by tag or service account (no ``sourceRanges``) are not
+    the control plane's; none of the three at all is taken as every source. Values known only after deploy are not
+    judged here (the share's ``reads`` name them)."""
+    masters = []
+    for cluster in (r for r in resources if r.type == GKE):
+        private = cluster.props.get("privateClusterConfig")
+        cidr = as_map(private).get("masterIpv4CidrBlock")
+        if private is UNKNOWN or cidr is UNKNOWN or not isinstance(cidr, str):
+            continue
+        try:
+            masters.append(ipaddress.ip_network(cidr, strict=False))
+        except ValueError:
+            continue
+    for fw in resources:
+        if fw.type != FIREWALL or fw.props.get("direction", "INGRESS") != "INGRESS" or fw.props.get("disabled") is True:
+            continue
+        sources = fw.props.get("sourceRanges")
+        if sources is UNKNOWN or fw.props.get("allows") is UNKNOWN:
+            continue
+        ranges = as_list(sources)
+        if not ranges and not (fw.props.get("sourceTags") or fw.props.get("sourceServiceAccounts")):
+            ranges = ["0.0.0.0/0", "::/0"]
+        admitted = [m for m in masters if any(_holds(s, m) for s in ranges if s is not UNKNOWN)]
+        if not admitted or not (beyond := _beyond_webhooks(fw)):
+            continue
+        yield Finding(
+            fw.urn,
+            f"firewall {fw.name} admits the GKE control plane ({', '.join(map(str, admitted))}) on "
+            f"{'; '.join(beyond)}: beyond the admission webhooks' ports and GKE's own 443 and 10250; open only tcp "
+            f"{', '.join(map(str, sorted(CONTROL_PLANE_PORTS - GKE_AUTOMATIC_PORTS)))} (the webhooks GKE's rule "
+            "does not reach)",
+        )
+
+
 def _hardening_stack(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
-    """The stack-wide part of GKE's ``cluster-hardening``: webhook firewalls from the control plane only, and open
-    to every installed webhook."""
+    """The stack-wide part of GKE's ``cluster-hardening``: webhook firewalls from the control plane only, open to
+    every installed webhook, and a firewall from the control plane opening nothing beyond the webhooks' ports."""
     yield from _webhook_firewalls(resources, facts)
     yield from _webhooks_reached(resources, facts)
+    yield from _control_plane_firewalls(resources)
     yield from _private_google_access(resources)
 
 
@@ -1285,7 +1374,8 @@ POLICY = CloudPolicy(
                 "GKE no legacy ABAC, no client certificate, private nodes on subnetworks with Private Google Access, "
                 "Shielded Nodes, Secure Boot and integrity monitoring, node "
                 "auto-repair and auto-upgrade, webhook firewalls from the control plane's range only and opening "
-                "every installed webhook's port (policy/rules/webhooks.py) to every node pool"
+                "every installed webhook's port (policy/rules/webhooks.py) to every node pool, a firewall from the "
+                "control plane's range opening no port beyond the webhooks' and GKE's own 443 and 10250"
             ),
             check=_hardening,
             stack=_hardening_stack,
@@ -1305,7 +1395,15 @@ POLICY = CloudPolicy(
                     "management.autoRepair",
                     "management.autoUpgrade",
                 ),
-                FIREWALL: ("direction", "disabled", "allows", "sourceRanges", "targetServiceAccounts"),
+                FIREWALL: (
+                    "direction",
+                    "disabled",
+                    "allows",
+                    "allows[].protocol",
+                    "allows[].ports",
+                    "sourceRanges",
+                    "targetServiceAccounts",
+                ),
             },
         ),
         "kms-key-rotation": Part(types=(CRYPTO_KEY,), summary="Cloud KMS period", check=_key_rotation),

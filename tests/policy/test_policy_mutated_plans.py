@@ -480,6 +480,7 @@ SECURITY_RULES = {
     "gke-gpu-driver-installed": "mandatory",  # availability: the same on GKE (rev17j j01)
     "model-slo-alerts": "mandatory",  # availability: SLO alerts that never fire or never page (rev17l 26, 29, 30)
     "monitors-selected": "mandatory",  # availability: monitors and alert rules Prometheus never loads (rev17l 21, 24)
+    "system-workload-limits": "mandatory",  # availability: a system pod without a memory limit (rev17l 23)
 }
 """The enforcement level of every security, isolation and availability rule, pinned here (not only in the docs)."""
 
