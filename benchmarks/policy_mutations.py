@@ -191,6 +191,7 @@ LLM_PLATFORM = 'gcp-prod:{"deploymentMode": "Standard", "keda": true}'
 (components/serving/llm_scaling.py); no shipped stack renders a KEDA-scaled model."""
 LLM_GCP = "gcp-prod:" + json.dumps({"mlplatform:models": {
     "chat": {"format": "huggingface", "storageUri": "hf://Qwen/Qwen2.5-0.5B-Instruct", "modelSizeGb": 0.98,
+             "args": ["--gpu-memory-utilization=0.45"],
              "resources": {"cpu": "3", "memory": "12Gi", "gpus": 1, "accelerator": "nvidia-l4"},
              "scaling": {"minReplicas": 2, "maxReplicas": 3, "metric": "llm-queue", "target": 4},
              "llm": {"huggingfaceTokenKey": "hfToken"},
@@ -199,13 +200,16 @@ LLM_GCP = "gcp-prod:" + json.dumps({"mlplatform:models": {
                  "jwksUri": "https://auth.example.com/realms/models/protocol/openid-connect/certs",
                  "audiences": ["models"]}}},
     "chat-kv": {"format": "huggingface", "storageUri": "hf://Qwen/Qwen2.5-0.5B-Instruct", "modelSizeGb": 0.98,
+                "args": ["--gpu-memory-utilization=0.45"],
                 "resources": {"cpu": "3", "memory": "12Gi", "gpus": 1, "accelerator": "nvidia-l4"},
                 "scaling": {"minReplicas": 2, "maxReplicas": 3, "metric": "llm-kv-cache", "target": 80},
                 "access": {"mode": "internal", "allowedNamespaces": ["apps"]}},
 }})  # fmt: skip
 """gcp-prod's models replaced by two LLMs (as tests/golden_stacks/Pulumi.cover-gcp-standard.yaml's chat and chat-kv):
 one scales on vLLM's queue, one on its KV-cache share; chat reads the stack's ``hfToken`` secret, as qwen-chat did
-(the program refuses a secret key no model names)."""
+(the program refuses a secret key no model names). Each asks --gpu-memory-utilization=0.45, as gcp-prod's
+qwen-chat does: the l4 pool time-slices two ways and the program refuses vLLM's default fraction there (gpumem, since
+4ae9e65; without it every entry planned with this config was refused by the program, rev17m)."""
 PIPELINE_PDB = "local:" + json.dumps(
     {"mlplatform:pipelines": {**PIPELINES, "inner": {**PIPELINES["inner"], "scaling": {"minReplicas": 2}}}}
 )
@@ -289,6 +293,17 @@ def _resources(config: dict[str, object], name: str, **changes: object) -> dict[
     return {**config["mlplatform:models"][name]["resources"], **changes}  # type: ignore[index]
 
 
+STANDARD_GCP = 'gcp-prod:{"deploymentMode": "Standard"}'
+"""gcp-prod in KServe's Standard mode (the Gateway API Gateway, its http listener and redirect route)."""
+STANDARD_GCP_MODELS = _model_changed(
+    "gcp-prod",
+    _GCP_PROD,
+    "qwen-chat",
+    scaling={k: v for k, v in _GCP_PROD["mlplatform:models"]["qwen-chat"]["scaling"].items() if k != "scaleDownDelay"},  # type: ignore[index]
+)
+"""gcp-prod's models with qwen-chat's scaleDownDelay left out, planned with :data:`STANDARD_GCP`: the program refuses
+a Knative-only field in Standard mode (red14h #7, cd5c11a), so without it every Standard-mode gcp-prod entry was
+refused by the program (rev17m)."""
 FIT_AWS_14000 = _model_changed(
     "aws-dev", _AWS_DEV, "resnet50", resources=_resources(_AWS_DEV, "resnet50", memory="14000Mi")
 )
@@ -871,11 +886,11 @@ MUTATIONS = (
              HTTP_LISTENER + '"allowedRoutes": {"namespaces": {"from": "Same"}},',
              HTTP_LISTENER + '"allowedRoutes": {"namespaces": {"from": "All"}},',
              "Standard mode: the Gateway's http listener admits the models' routes (plain HTTP)",
-             "gateway-https-only", platform='gcp-prod:{"deploymentMode": "Standard"}'),
+             "gateway-https-only", platform=STANDARD_GCP, config=STANDARD_GCP_MODELS),
     Mutation("standard-redirect-scheme-http", "platform", "components/platform/istio.py",
              '{"scheme": "https", "statusCode": 301}', '{"scheme": "http", "statusCode": 301}',
              "Standard mode: the redirect route sends clients to http", "gateway-https-only",
-             platform='gcp-prod:{"deploymentMode": "Standard"}'),
+             platform=STANDARD_GCP, config=STANDARD_GCP_MODELS),
     Mutation("model-escalation-allowed", "serving", "components/serving/_runtime.py",
              '        "allowPrivilegeEscalation": False,\n', "",
              "model container loses allowPrivilegeEscalation: false",
@@ -1145,7 +1160,7 @@ MUTATIONS = (
     Mutation("standard-no-gateway-api", "platform", "components/platform/kserve.py",
              'return {"enableGatewayApi": True,', 'return {"enableGatewayApi": False,',
              "Standard mode: KServe publishes Ingresses Istio ignores (every public model unreachable)",
-             "standard-gateway-api", platform='gcp-prod:{"deploymentMode": "Standard"}'),
+             "standard-gateway-api", platform=STANDARD_GCP, config=STANDARD_GCP_MODELS),
     Mutation("cpu-model-tolerates-gpu", "serving", "components/serving/_runtime.py",
              "out: list[dict[str, Any]] = list(gpu.tolerations()) if spec.resources.gpus and spec.resources.accelerator"
              " else []",
@@ -4192,7 +4207,8 @@ MUTATIONS = (
         "Standard mode: the Gateway API HTTPS listener passes TLS through instead of terminating it (an HTTPS "
         "listener must terminate): the listener is refused, no model is served over HTTPS",
         "gateway-https-only",
-        platform='gcp-prod:{"deploymentMode": "Standard"}',
+        platform=STANDARD_GCP,
+        config=STANDARD_GCP_MODELS,
     ),
     Mutation(
         "rev17m-12-request-log-netpol-egress",
@@ -4282,7 +4298,7 @@ MUTATIONS = (
         + json.dumps(
             {
                 "mlplatform:models": {
-                    **_LOCAL["mlplatform:models"],
+                    **_LOCAL["mlplatform:models"],  # type: ignore[dict-item]
                     "iris-jwt": {
                         "format": "sklearn",
                         "storageUri": "gs://kfserving-examples/models/sklearn/1.0/model",
@@ -4291,7 +4307,7 @@ MUTATIONS = (
                         "scaling": {"minReplicas": 1, "maxReplicas": 2},
                         "access": {
                             "mode": "public",
-                            "jwt": {**PIPELINES["front"]["access"]["jwt"], "audiences": ["iris"]},
+                            "jwt": {**PIPELINES["front"]["access"]["jwt"], "audiences": ["iris"]},  # type: ignore[index]
                         },
                     },
                 },
@@ -4305,9 +4321,13 @@ MUTATIONS = (
         "components/serving/_auth.py",
         '"from": [{"source": {"principals": [ACTIVATOR]}}],\n            "to": _to(ports, methods=["GET"]),',
         '"from": [{"source": {"principals": [ACTIVATOR]}}],\n            "to": _to(ports),',
-        "the activator's probe rule admits every method: a caller that sends User-Agent Knative-Activator-Probe "
-        "through the activator may POST to (or load/unload on) any model whatever its access",
+        "NOT a weakening (rev17m's own error): the activator's probe rule admits every method, but a request "
+        "whose User-Agent starts with Knative-Activator-Probe never reaches the model server: the queue-proxy's "
+        "drainer answers it itself whatever its method and path (knative.dev/pkg network/handlers/drain.go "
+        "``ServeHTTP``, HealthCheckUAPrefixes; components/serving/requestpath.py PROBE_AGENTS); "
+        "model-inference-api-only rightly passes",
         "model-inference-api-only",
+        weakens=False,
     ),
     Mutation(
         "rev17m-21-transformer-may-run-as-root",
@@ -4336,8 +4356,9 @@ MUTATIONS = (
         "components/serving/_runtime.py",
         '"metadataHeaders": [REQUEST_ID_HEADER],',
         '"metadataHeaders": [REQUEST_ID_HEADER, "Authorization"],',
-        "a logging model's records carry the caller's Authorization header: every bearer token is written to the "
-        "request-log bucket and kept for retentionDays",
+        "a logging model's agent sends the caller's Authorization header (ce-metadata) with every record to the "
+        "request-log collector, which has no sidecar, so each bearer token crosses the cluster network in plain text "
+        "(the collector's remap keeps only X-Request-Id of the metadata, so the stored record drops it)",
         "model-jwt-rules",
         platform=RL_AWS,
         config=_model_changed("aws-dev", _AWS_DEV, "resnet50", logger={"mode": "all"}),
@@ -4406,7 +4427,8 @@ MUTATIONS = (
         "not cached by clients); plain HTTP still never reaches a model",
         "gateway-https-only",
         weakens=False,
-        platform='gcp-prod:{"deploymentMode": "Standard"}',
+        platform=STANDARD_GCP,
+        config=STANDARD_GCP_MODELS,
     ),
     Mutation(
         "rev17m-30-keda-pod-run-as-non-root-off",
