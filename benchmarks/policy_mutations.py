@@ -199,6 +199,7 @@ LLM_PLATFORM = 'gcp-prod:{"deploymentMode": "Standard", "keda": true}'
 (components/serving/llm_scaling.py); no shipped stack renders a KEDA-scaled model."""
 LLM_GCP = "gcp-prod:" + json.dumps({"mlplatform:models": {
     "chat": {"format": "huggingface", "storageUri": "hf://Qwen/Qwen2.5-0.5B-Instruct", "modelSizeGb": 0.98,
+             "args": ["--gpu-memory-utilization=0.45"],
              "resources": {"cpu": "3", "memory": "12Gi", "gpus": 1, "accelerator": "nvidia-l4"},
              "scaling": {"minReplicas": 2, "maxReplicas": 3, "metric": "llm-queue", "target": 4},
              "llm": {"huggingfaceTokenKey": "hfToken"},
@@ -207,13 +208,16 @@ LLM_GCP = "gcp-prod:" + json.dumps({"mlplatform:models": {
                  "jwksUri": "https://auth.example.com/realms/models/protocol/openid-connect/certs",
                  "audiences": ["models"]}}},
     "chat-kv": {"format": "huggingface", "storageUri": "hf://Qwen/Qwen2.5-0.5B-Instruct", "modelSizeGb": 0.98,
+                "args": ["--gpu-memory-utilization=0.45"],
                 "resources": {"cpu": "3", "memory": "12Gi", "gpus": 1, "accelerator": "nvidia-l4"},
                 "scaling": {"minReplicas": 2, "maxReplicas": 3, "metric": "llm-kv-cache", "target": 80},
                 "access": {"mode": "internal", "allowedNamespaces": ["apps"]}},
 }})  # fmt: skip
 """gcp-prod's models replaced by two LLMs (as tests/golden_stacks/Pulumi.cover-gcp-standard.yaml's chat and chat-kv):
 one scales on vLLM's queue, one on its KV-cache share; chat reads the stack's ``hfToken`` secret, as qwen-chat did
-(the program refuses a secret key no model names)."""
+(the program refuses a secret key no model names). Each asks --gpu-memory-utilization=0.45, as gcp-prod's
+qwen-chat does: the l4 pool time-slices two ways and the program refuses vLLM's default fraction there (gpumem, since
+4ae9e65; without it every entry planned with this config was refused by the program, rev17m)."""
 PIPELINE_PDB = "local:" + json.dumps(
     {"mlplatform:pipelines": {**PIPELINES, "inner": {**PIPELINES["inner"], "scaling": {"minReplicas": 2}}}}
 )
@@ -297,6 +301,17 @@ def _resources(config: dict[str, object], name: str, **changes: object) -> dict[
     return {**config["mlplatform:models"][name]["resources"], **changes}  # type: ignore[index]
 
 
+STANDARD_GCP = 'gcp-prod:{"deploymentMode": "Standard"}'
+"""gcp-prod in KServe's Standard mode (the Gateway API Gateway, its http listener and redirect route)."""
+STANDARD_GCP_MODELS = _model_changed(
+    "gcp-prod",
+    _GCP_PROD,
+    "qwen-chat",
+    scaling={k: v for k, v in _GCP_PROD["mlplatform:models"]["qwen-chat"]["scaling"].items() if k != "scaleDownDelay"},  # type: ignore[index]
+)
+"""gcp-prod's models with qwen-chat's scaleDownDelay left out, planned with :data:`STANDARD_GCP`: the program refuses
+a Knative-only field in Standard mode (red14h #7, cd5c11a), so without it every Standard-mode gcp-prod entry was
+refused by the program (rev17m)."""
 FIT_AWS_14000 = _model_changed(
     "aws-dev", _AWS_DEV, "resnet50", resources=_resources(_AWS_DEV, "resnet50", memory="14000Mi")
 )
@@ -879,11 +894,11 @@ MUTATIONS = (
              HTTP_LISTENER + '"allowedRoutes": {"namespaces": {"from": "Same"}},',
              HTTP_LISTENER + '"allowedRoutes": {"namespaces": {"from": "All"}},',
              "Standard mode: the Gateway's http listener admits the models' routes (plain HTTP)",
-             "gateway-https-only", platform='gcp-prod:{"deploymentMode": "Standard"}'),
+             "gateway-https-only", platform=STANDARD_GCP, config=STANDARD_GCP_MODELS),
     Mutation("standard-redirect-scheme-http", "platform", "components/platform/istio.py",
              '{"scheme": "https", "statusCode": 301}', '{"scheme": "http", "statusCode": 301}',
              "Standard mode: the redirect route sends clients to http", "gateway-https-only",
-             platform='gcp-prod:{"deploymentMode": "Standard"}'),
+             platform=STANDARD_GCP, config=STANDARD_GCP_MODELS),
     Mutation("model-escalation-allowed", "serving", "components/serving/_runtime.py",
              '        "allowPrivilegeEscalation": False,\n', "",
              "model container loses allowPrivilegeEscalation: false",
@@ -1153,7 +1168,7 @@ MUTATIONS = (
     Mutation("standard-no-gateway-api", "platform", "components/platform/kserve.py",
              'return {"enableGatewayApi": True,', 'return {"enableGatewayApi": False,',
              "Standard mode: KServe publishes Ingresses Istio ignores (every public model unreachable)",
-             "standard-gateway-api", platform='gcp-prod:{"deploymentMode": "Standard"}'),
+             "standard-gateway-api", platform=STANDARD_GCP, config=STANDARD_GCP_MODELS),
     Mutation("cpu-model-tolerates-gpu", "serving", "components/serving/_runtime.py",
              "out: list[dict[str, Any]] = list(gpu.tolerations()) if spec.resources.gpus and spec.resources.accelerator"
              " else []",
@@ -4121,6 +4136,363 @@ MUTATIONS = (
         "not retentionDays",
         "request-log-retention",
         platform=RL_AZURE,
+    ),
+    # --- rev17m: the thirteenth fresh round (issue #17) ---
+    # clusters: Azure (AKS, Key Vault)
+    Mutation(
+        "rev17m-01-aks-kms-crypto-officer",
+        "clusters",
+        "components/clusters/aks.py",
+        "role_definition_id=self._subscription.apply(lambda s: role_definition(s, ROLE_KV_CRYPTO_USER)),",
+        'role_definition_id=self._subscription.apply(lambda s: role_definition(s, "14b46e9e-c2b7-41b4-b07b-48a6ebf'
+        '60603")),',
+        "the AKS control-plane identity gets Key Vault Crypto Officer (create, rotate, delete keys) on the vault "
+        "instead of Crypto User (wrap/unwrap): anything acting as it may delete the etcd key and make every Secret "
+        "unreadable",
+        IAM,
+    ),
+    Mutation(
+        "rev17m-02-aks-vault-soft-delete-7",
+        "clusters",
+        "components/clusters/aks.py",
+        "soft_delete_retention_in_days=90,",
+        "soft_delete_retention_in_days=7,",
+        "the Key Vault holding the AKS etcd key keeps a deleted vault or key for 7 days, not 90: a deletion that goes "
+        "unnoticed for a week loses the key and every Secret of the cluster",
+        HARDEN,
+    ),
+    # clusters: AWS (EKS, S3, cluster-autoscaler)
+    Mutation(
+        "rev17m-03-s3-restrict-public-buckets-off",
+        "clusters",
+        "components/clusters/eks.py",
+        "restrict_public_buckets=True,",
+        "restrict_public_buckets=False,",
+        "the request-log bucket's public access block no longer restricts access granted by a public bucket policy "
+        "(only AWS principals and the bucket owner otherwise): request payloads may be served to anyone",
+        "object-store-private",
+        platform=RL_AWS,
+    ),
+    Mutation(
+        "rev17m-04-autoscaler-update-any-asg",
+        "clusters",
+        "components/clusters/eks.py",
+        '"ec2:GetInstanceTypesFromInstanceRequirements",',
+        '"ec2:GetInstanceTypesFromInstanceRequirements",\n'
+        '                        "autoscaling:UpdateAutoScalingGroup",',
+        "cluster-autoscaler may update every Auto Scaling group of the account (min, max, desired, launch template) in "
+        "its unconditioned read statement, not only this cluster's tagged groups",
+        "aws-controller-grants-scoped",
+        config=AWS_NODE_GROUPS,
+    ),
+    Mutation(
+        "rev17m-05-ebs-csi-addon-no-role",
+        "clusters",
+        "components/clusters/eks.py",
+        "            service_account_role_arn=self.ebs_csi_role.arn,\n",
+        "",
+        "the EBS CSI add-on is created without its IRSA role: the controller falls back to the node role, which holds "
+        "no EBS permission, so no volume is ever provisioned (Prometheus's storage stays Pending), and the usual fix "
+        "puts volume rights on every node",
+        "workload-identity",
+    ),
+    # clusters: GCP (GKE)
+    Mutation(
+        "rev17m-06-gke-secrets-decrypted",
+        "clusters",
+        "components/clusters/gke.py",
+        'state="ENCRYPTED", key_name=self.secrets_key.id',
+        'state="DECRYPTED", key_name=self.secrets_key.id',
+        "GKE application-layer Secrets encryption is off (state DECRYPTED): the Cloud KMS key exists but etcd holds "
+        "Secrets under Google's default encryption only",
+        "secrets-encryption",
+    ),
+    Mutation(
+        "rev17m-07-gke-ubuntu-nodes",
+        "clusters",
+        "components/clusters/gke.py",
+        'image_type="COS_CONTAINERD",',
+        'image_type="UBUNTU_CONTAINERD",',
+        "GKE nodes run Ubuntu instead of Container-Optimized OS (read-only root filesystem, minimal package set, "
+        "verified boot): a general-purpose OS on every node",
+        HARDEN,
+    ),
+    Mutation(
+        "rev17m-08-gke-dns-admin-project",
+        "clusters",
+        "components/clusters/gke.py",
+        'role="roles/dns.reader",',
+        'role="roles/dns.admin",',
+        "external-dns's Google service account gets dns.admin on the whole project (every managed zone, every "
+        "record), not dns.reader to list zones",
+        IAM,
+        platform='gcp-prod:{"dns": {"zone": "example.com", "id": "example-zone"}, "tls": {"issuer": "acme", '
+        '"acmeEmail": "platform@mlplatform-prod.dev"}}',
+    ),
+    # platform: Knative, KServe, Istio, request logs, namespaces, cert-manager
+    Mutation(
+        "rev17m-09-knative-gateway-selector",
+        "platform",
+        "components/platform/knative.py",
+        '"selector": dict(istio.GATEWAY_SELECTOR),',
+        '"selector": {"istio": "ingress-gateway"},',
+        "Knative's public Gateway selects pods labelled istio: ingress-gateway, which no gateway pod carries: no "
+        "server binds on the ingress gateway, every public model is unreachable (no HTTPS, no redirect)",
+        "gateway-https-only",
+    ),
+    Mutation(
+        "rev17m-10-kserve-ingress-local-gateway",
+        "platform",
+        "components/platform/kserve.py",
+        'return {"gateway": gateway, "className": "istio"}',
+        'return {"gateway": "knative-serving/knative-local-gateway", "className": "istio"}',
+        "KServe binds its top-level routes (<name>-<namespace>.<domain>, the URL the platform publishes) to "
+        "knative-local-gateway (the localGateway value copied): no public model answers on its published URL",
+        "model-inference-api-only",
+    ),
+    Mutation(
+        "rev17m-11-standard-https-passthrough",
+        "platform",
+        "components/platform/istio.py",
+        '"tls": {"mode": "Terminate", "certificateRefs": [{"kind": "Secret", "name": secret_name}]},',
+        '"tls": {"mode": "Passthrough", "certificateRefs": [{"kind": "Secret", "name": secret_name}]},',
+        "Standard mode: the Gateway API HTTPS listener passes TLS through instead of terminating it (an HTTPS "
+        "listener must terminate): the listener is refused, no model is served over HTTPS",
+        "gateway-https-only",
+        platform=STANDARD_GCP,
+        config=STANDARD_GCP_MODELS,
+    ),
+    Mutation(
+        "rev17m-12-request-log-netpol-egress",
+        "platform",
+        "components/platform/requestlog.py",
+        '"policyTypes": ["Ingress"],',
+        '"policyTypes": ["Egress"],',
+        "the request-log collector's NetworkPolicy isolates egress, not ingress: its ingress rules are ignored and "
+        "every pod of the cluster may post records (forged request logs) to the collector",
+        "request-log-collector-ingress",
+        platform=RL_AWS,
+        config=RL_LOGGING_AWS,
+    ),
+    Mutation(
+        "rev17m-13-vector-writable-root",
+        "platform",
+        "components/platform/requestlog.py",
+        '"readOnlyRootFilesystem": True,',
+        '"readOnlyRootFilesystem": False,',
+        "the request-log collector (request payloads, the store's write identity) gets a writable root filesystem",
+        "pod-restricted-hardening",
+        platform=RL_AWS,
+    ),
+    Mutation(
+        "rev17m-14-platform-namespaces-no-enforce",
+        "platform",
+        "components/platform/common.py",
+        'for mode in ("enforce", "audit", "warn")',
+        'for mode in ("audit", "warn")',
+        "the platform's own namespaces (keda, request-logs, kserve, cert-manager...) only audit and warn about their "
+        "Pod Security level: nothing enforces it, privileged pods are admitted there",
+        "privileged-namespaces-listed",
+        platform=KEDA_GCP,
+    ),
+    Mutation(
+        "rev17m-15-storage-initializer-escalation",
+        "platform",
+        "components/platform/kserve.py",
+        '    "allowPrivilegeEscalation": False,\n    "privileged": False,',
+        '    "allowPrivilegeEscalation": True,\n    "privileged": False,',
+        "KServe's storage-initializer (it holds the model's storage credentials) may escalate privileges",
+        "pod-restricted-hardening",
+    ),
+    Mutation(
+        "rev17m-16-gateway-cert-self-signed",
+        "platform",
+        "components/platform/certmanager.py",
+        '"issuerRef": {"name": cm.issuer_name, "kind": "ClusterIssuer", "group": "cert-manager.io"},',
+        '"issuerRef": {"name": SELF_SIGNED_ISSUER, "kind": "ClusterIssuer", "group": "cert-manager.io"},',
+        "the public gateway's certificate is self-signed on an ACME stack: every client fails TLS verification (or "
+        "is told to skip it)",
+        "gateway-https-only",
+        platform=AWS_DNS,
+    ),
+    Mutation(
+        "rev17m-17-gateway-cert-ecdsa-2048",
+        "platform",
+        "components/platform/certmanager.py",
+        '"privateKey": {"algorithm": "ECDSA", "size": 256, "rotationPolicy": "Always"},',
+        '"privateKey": {"algorithm": "ECDSA", "size": 2048, "rotationPolicy": "Always"},',
+        "the gateway certificate asks an ECDSA key of 2048 bits (an RSA size): cert-manager's webhook refuses the "
+        "Certificate, the gateway never gets its TLS Secret and serves no model over HTTPS",
+        "gateway-https-only",
+    ),
+    # serving: identity, pipelines, Knative probes, transformers, request logging
+    Mutation(
+        "rev17m-18-model-pods-no-identity-label",
+        "serving",
+        "components/serving/model_service.py",
+        "pod_labels={**labels, **access.pod_labels},",
+        "pod_labels=dict(labels),",
+        "model pods lose the cloud identity's pod labels (AKS azure.workload.identity/use): Azure Workload Identity "
+        "injects no token, the storage initializer cannot read a private model and the model never starts",
+        BINDING,
+    ),
+    Mutation(
+        "rev17m-19-pipeline-jwt-namespace-wide",
+        "serving",
+        "components/serving/pipeline.py",
+        "return _auth.jwt_authentication(spec.access, selector(name))",
+        "return _auth.jwt_authentication(spec.access, {})",
+        "a public jwt pipeline's RequestAuthentication has an empty selector (every workload of the namespace): its "
+        "audience-less JWT rule validates tokens minted for any audience at the namespace's audience-restricted "
+        "models",
+        "jwt-audiences-rendered",
+        config="local:"
+        + json.dumps(
+            {
+                "mlplatform:models": {
+                    **_LOCAL["mlplatform:models"],  # type: ignore[dict-item]
+                    "iris-jwt": {
+                        "format": "sklearn",
+                        "storageUri": "gs://kfserving-examples/models/sklearn/1.0/model",
+                        "publicStorage": True,
+                        "resources": {"cpu": "500m", "memory": "1Gi"},
+                        "scaling": {"minReplicas": 1, "maxReplicas": 2},
+                        "access": {
+                            "mode": "public",
+                            "jwt": {**PIPELINES["front"]["access"]["jwt"], "audiences": ["iris"]},  # type: ignore[index]
+                        },
+                    },
+                },
+                "mlplatform:pipelines": {"front": PIPELINES["front"]},
+            }
+        ),
+    ),
+    Mutation(
+        "rev17m-20-activator-probe-any-method",
+        "serving",
+        "components/serving/_auth.py",
+        '"from": [{"source": {"principals": [ACTIVATOR]}}],\n            "to": _to(ports, methods=["GET"]),',
+        '"from": [{"source": {"principals": [ACTIVATOR]}}],\n            "to": _to(ports),',
+        "NOT a weakening (rev17m's own error): the activator's probe rule admits every method, but a request "
+        "whose User-Agent starts with Knative-Activator-Probe never reaches the model server: the queue-proxy's "
+        "drainer answers it itself whatever its method and path (knative.dev/pkg network/handlers/drain.go "
+        "``ServeHTTP``, HealthCheckUAPrefixes; components/serving/requestpath.py PROBE_AGENTS); "
+        "model-inference-api-only rightly passes",
+        "model-inference-api-only",
+        weakens=False,
+    ),
+    Mutation(
+        "rev17m-21-transformer-may-run-as-root",
+        "serving",
+        "components/serving/_kcomponents.py",
+        "return _runtime.hardened_context(run_as_non_root=True, run_as_user=run_as_user)",
+        "return _runtime.hardened_context(run_as_non_root=False, run_as_user=run_as_user)",
+        "transformers and explainers lose runAsNonRoot: their images (no runtime sets a user) may run as root",
+        "pod-restricted-hardening",
+        config=TRANSFORMER_LOCAL,
+    ),
+    Mutation(
+        "rev17m-22-transformer-default-sa",
+        "serving",
+        "components/serving/_kcomponents.py",
+        '"serviceAccountName": given.service_account,',
+        "",
+        "a model's transformer and explainer run as the namespace's default ServiceAccount, not the model's: the "
+        "predictor's policy no longer admits them, or a default-SA principal is admitted in their place",
+        "model-service-account",
+        config=TRANSFORMER_LOCAL,
+    ),
+    Mutation(
+        "rev17m-23-logger-authorization-header",
+        "serving",
+        "components/serving/_runtime.py",
+        '"metadataHeaders": [REQUEST_ID_HEADER],',
+        '"metadataHeaders": [REQUEST_ID_HEADER, "Authorization"],',
+        "a logging model's agent sends the caller's Authorization header (ce-metadata) with every record to the "
+        "request-log collector, which has no sidecar, so each bearer token crosses the cluster network in plain text "
+        "(the collector's remap keeps only X-Request-Id of the metadata, so the stored record drops it)",
+        "model-jwt-rules",
+        platform=RL_AWS,
+        config=_model_changed("aws-dev", _AWS_DEV, "resnet50", logger={"mode": "all"}),
+    ),
+    Mutation(
+        "rev17m-24-internal-url-top-level-host",
+        "serving",
+        "components/serving/model_service.py",
+        'return f"http://{name}-{entry}.{spec.namespace}.svc.cluster.local"',
+        'return f"http://{name}.{spec.namespace}.svc.cluster.local"',
+        "internal models publish KServe's top-level host as their URL (and host annotation): callers that use it go "
+        "through knative-local-gateway, which the model refuses (403)",
+        "internal-model-callers",
+    ),
+    Mutation(
+        "rev17m-25-model-jwt-namespace-wide",
+        "serving",
+        "components/serving/_auth.py",
+        "return jwt_authentication(spec.access, selector(name))",
+        "return jwt_authentication(spec.access, {})",
+        "each public jwt model's RequestAuthentication applies to every workload of its namespace: a token for "
+        "models reaches qwen-chat (audiences [qwen-chat]) through sklearn-iris's rule",
+        "jwt-audiences-rendered",
+    ),
+    Mutation(
+        "rev17m-26-hf-token-key",
+        "serving",
+        "components/serving/_runtime.py",
+        '"key": HF_TOKEN_KEY',
+        '"key": "token"',
+        "the Hugging Face token env var names key token of the model's Secret, which holds HF_TOKEN: the pod fails "
+        "with CreateContainerConfigError and the LLM never starts",
+        "model-declared-secrets",
+    ),
+    Mutation(
+        "rev17m-27-predictor-admits-namespace",
+        "serving",
+        "components/serving/_kcomponents.py",
+        '"from": [{"source": {"principals": [service_account_principal(name, spec.namespace)]}}],',
+        '"from": [{"source": {"namespaces": [spec.namespace]}}],',
+        "the predictor behind a transformer admits every pod of its namespace, not only the model's ServiceAccount: "
+        "any pod there calls the public jwt model's predictor without a token, past the transformer",
+        "model-service-account",
+        config=TRANSFORMER_LOCAL,
+    ),
+    Mutation(
+        "rev17m-28-llm-prometheus-https",
+        "serving",
+        "components/serving/llm_scaling.py",
+        'return f"http://{monitoring.RELEASE}-prometheus.{monitoring.NAMESPACE}.svc:9090"',
+        'return f"https://{monitoring.RELEASE}-prometheus.{monitoring.NAMESPACE}.svc:9090"',
+        "KEDA asks the platform's Prometheus over https, which it does not serve: every LLM scaler errors, the "
+        "models stay at minReplicas under load",
+        "llm-query-scoped",
+        platform=LLM_PLATFORM,
+        config=LLM_GCP,
+    ),
+    # controls: behaviour changes that weaken nothing
+    Mutation(
+        "rev17m-29-standard-redirect-302",
+        "platform",
+        "components/platform/istio.py",
+        '"requestRedirect": {"scheme": "https", "statusCode": 301}',
+        '"requestRedirect": {"scheme": "https", "statusCode": 302}',
+        "NOT a weakening: the Standard mode's http listener redirects to https with 302 instead of 301 (temporary, "
+        "not cached by clients); plain HTTP still never reaches a model",
+        "gateway-https-only",
+        weakens=False,
+        platform=STANDARD_GCP,
+        config=STANDARD_GCP_MODELS,
+    ),
+    Mutation(
+        "rev17m-30-keda-pod-run-as-non-root-off",
+        "platform",
+        "components/platform/keda.py",
+        'POD_SECURITY_CONTEXT: dict[str, Any] = {"runAsNonRoot": True,',
+        'POD_SECURITY_CONTEXT: dict[str, Any] = {"runAsNonRoot": False,',
+        "NOT a weakening: KEDA's pod-level runAsNonRoot false while every container's securityContext keeps "
+        "runAsNonRoot true, which takes precedence over the pod's (Kubernetes API, PodSecurityContext.runAsNonRoot)",
+        "pod-restricted-hardening",
+        weakens=False,
+        platform=KEDA_GCP,
     ),
 )  # fmt: skip
 EVALUATOR = "components/serving/requestpath.py"
