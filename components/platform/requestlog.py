@@ -27,7 +27,8 @@ S3 one is a HeadBucket (s3:ListBucket), and the collector's identity may only wr
 
 In transit and attribution (issue #14, exp14r F2). The collector runs in the mesh like the models: its namespace has
 ``istio-injection: enabled`` and a STRICT PeerAuthentication, so each record crosses the network inside mTLS (without
-a sidecar on the collector, Istio's auto mTLS has the model's sidecar send it plain text). Who sends: KServe's agent,
+a sidecar on the collector, Istio's auto mTLS has the model's sidecar "send plain text traffic to workloads without
+sidecars": istio.io/v1.4/docs/tasks/security/authentication/auto-mtls). Who sends: KServe's agent,
 a container KServe v0.20.0 adds to the model's own pod (pkg/webhook/admission/pod/agent_injector.go ``InjectAgent``:
 ``pod.Spec.Containers = append(..., *agentContainer)``, in Knative mode beside the queue-proxy), so its post leaves
 through the model pod's sidecar with the model's ServiceAccount as mTLS identity. An Istio AuthorizationPolicy on the
