@@ -47,7 +47,9 @@ source/extensions/filters/network/http_connection_manager/config.cc; read at env
 reads it anchored at the end of the header (what a client prepends cannot reach there), drops the event when there is
 none or when ``ce-namespace`` names another namespace, and records the sender's ServiceAccount. Within one namespace
 the model name is still the sender's word (the platform admits namespaces, not each model's ServiceAccount: it is
-built before the models and knows only their namespaces).
+built before the models and knows only their namespaces). The collector's own writes to the store (and its cloud
+credential calls) leave through its sidecar too, passed through as they are: Istio's default outbound policy is
+``ALLOW_ANY`` (istio/istio 1.30.3 pkg/config/mesh/mesh.go ``DefaultMeshConfig``), which the platform keeps.
 """
 
 from __future__ import annotations
