@@ -4137,6 +4137,29 @@ MUTATIONS = (
         platform=RL_AWS,
         config=RL_LOGGING_AWS,
     ),
+    # fix17q (#17): rev17l 04's disabled expiry on the other two clouds' request-log stores
+    Mutation(
+        "fix17q-01-gcs-request-log-retention-storage-class",
+        "clusters",
+        "components/clusters/gke.py",
+        'action=gcp.storage.BucketLifecycleRuleActionArgs(type="Delete"),',
+        'action=gcp.storage.BucketLifecycleRuleActionArgs(type="SetStorageClass", storage_class="COLDLINE"),',
+        "the request-log bucket's lifecycle rule moves records to Coldline instead of deleting them: request bodies "
+        "are kept forever, not retentionDays",
+        "request-log-retention",
+        platform=RL_GCP,
+    ),
+    Mutation(
+        "fix17q-02-azure-request-log-retention-disabled",
+        "clusters",
+        "components/clusters/aks.py",
+        'type="Lifecycle",\n                        enabled=True,',
+        'type="Lifecycle",\n                        enabled=False,',
+        "the request-log storage account's lifecycle rule is disabled: records (request bodies) are kept forever, "
+        "not retentionDays",
+        "request-log-retention",
+        platform=RL_AZURE,
+    ),
 )  # fmt: skip
 EVALUATOR = "components/serving/requestpath.py"
 EVALUATOR_TESTS = ("tests/serving/test_requestpath.py",)

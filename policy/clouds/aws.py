@@ -47,7 +47,14 @@ from policy.rules.identity import K8S_SUBJECT, annotated_service_accounts
 from policy.rules.nodefit import kube_reserved_cpu
 from policy.rules.nodepools import PoolLabels, with_gpus
 from policy.rules.percloud import RENDERED, CloudPolicy, Part
-from policy.rules.requestlog import is_log_writer
+from policy.rules.requestlog import (
+    RETENTION_RULE,
+    expiry_days_problem,
+    is_log_store,
+    is_log_writer,
+    log_folder,
+    prefix_covers,
+)
 from policy.rules.timeouts import IdleTimeout
 
 EKS = "eks:index:Cluster"
@@ -185,6 +192,35 @@ def _key_rotation(res: Resource, facts: Facts) -> Iterator[str]:
     rotated" (docs.aws.amazon.com/kms/latest/developerguide/rotating-keys-enable.md)."""
     if res.type == KMS_KEY and res.props.get("enableKeyRotation") not in (True, UNKNOWN):
         yield "KMS key rotation is off: set enableKeyRotation: true (pulumi_aws defaults it to false)"
+    if res.type == KMS_KEY and (why := _deletion_window_problem(res.props.get("deletionWindowInDays"))):
+        yield f"KMS key {res.name} {why}"
+
+
+KMS_DELETION_WINDOW_DAYS = 30
+"""The waiting period, in days, before AWS KMS deletes a key whose deletion is scheduled, that every KMS key the
+platform creates keeps: the longest AWS allows, and its default. "If you specify a value, it must be between 7 and 30,
+inclusive. If you do not specify a value, it defaults to 30" (pulumi_aws 7.51.1 kms/key.py ``deletion_window_in_days``;
+the KMS API's ``PendingWindowInDays``, "The range is 7-30 days and the default value is 30 days",
+docs.aws.amazon.com/kms/latest/cryptographic-details/key-deletion.html). During the window the key is unusable
+("All calls to use the key for cryptographic operations will fail", the same page) and the deletion can be cancelled
+(``CancelKeyDeletion``); after it, "all data that was encrypted under the CMK is unrecoverable" (the KMS API reference
+of ScheduleKeyDeletion): every Secret the key envelope-encrypts. The platform promises the 30-day window on
+every stack (docs/components/eks-cluster.md, the secrets key row) and the threshold is the same on every environment:
+a dev or staging cluster's Secrets are lost as surely, and the longer notice costs nothing but a later deletion. A
+value below it is a slip (rev17l 03: 7 days, AWS's minimum)."""
+
+
+def _deletion_window_problem(days: Any) -> str | None:
+    """Why a KMS key's ``deletionWindowInDays`` is shorter than :data:`KMS_DELETION_WINDOW_DAYS` (unset: AWS's default,
+    30; unknown: judged after deploy)."""
+    if days is None or days is UNKNOWN:
+        return None
+    if isinstance(days, bool) or not isinstance(days, int | float) or days < KMS_DELETION_WINDOW_DAYS:
+        return (
+            f"deletionWindowInDays is {days!r}: keep {KMS_DELETION_WINDOW_DAYS} (AWS's longest and default), "
+            "so a deletion scheduled by mistake can be noticed and cancelled before the cluster's Secrets are lost"
+        )
+    return None
 
 
 # ------------------------------------------------------------------------------------------------ network policy
@@ -855,6 +891,74 @@ def _trust(res: Resource, facts: Facts) -> Iterator[str]:
             yield f"IAM role {res.name} trust policy: {problem}"
 
 
+ADDON_SERVICE_ACCOUNTS: Mapping[str, tuple[str, str]] = {
+    "aws-ebs-csi-driver": ("kube-system", "ebs-csi-controller-sa"),
+}
+"""The ServiceAccount an EKS add-on gives the IAM role passed as its ``serviceAccountRoleArn``, by add-on name: the
+role's trust must name exactly that one (IRSA: the token's ``sub`` is ``system:serviceaccount:<ns>:<name>``).
+
+``aws-ebs-csi-driver``: the controller's ServiceAccount, ``controller.serviceAccount.name: ebs-csi-controller-sa``, not
+the node DaemonSet's ``node.serviceAccount.name: ebs-csi-node-sa`` (kubernetes-sigs/aws-ebs-csi-driver
+charts/aws-ebs-csi-driver/values.yaml, the chart the add-on packages; its templates/serviceaccount-csi-controller.yaml
+creates ``.Values.serviceAccount.controller.name``), in ``kube-system``; the EKS User Guide's IAM role for the add-on
+trusts ``system:serviceaccount:kube-system:ebs-csi-controller-sa`` (``latest/ug/storage/ebs-csi.adoc``, "Step 1:
+Create an IAM role", as components/clusters/eks.py ``EBS_CSI_SA`` cites it). The rule keeps its own table, so a slip in
+the component's constant does not move it. An add-on with a role that is not listed fails: the rule cannot tell
+which ServiceAccount it must trust (rev17l 05)."""
+
+
+def _addon_role(addon: Resource, roles: Sequence[Resource]) -> Resource | None:
+    """The IAM role an add-on's ``serviceAccountRoleArn`` names: by the role's ``name`` at the end of a known ARN, else
+    the one IAM role the add-on depends on (the ARN is the role's output, known after deploy in a plain plan)."""
+    arn = addon.props.get("serviceAccountRoleArn")
+    if isinstance(arn, str) and "role/" in arn:
+        named = [r for r in roles if r.props.get("name") == arn.rsplit("/", 1)[-1]]
+        if len(named) == 1:
+            return named[0]
+    tied = [r for r in roles if r.urn in addon.depends_on]
+    return tied[0] if len(tied) == 1 else None
+
+
+def _addon_trust(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    """AWS's share of ``workload-identity-trust`` over the stack: the role each EKS add-on runs as trusts the add-on's
+    own ServiceAccount (:data:`ADDON_SERVICE_ACCOUNTS`), and no other."""
+    roles = [r for r in resources if r.type == IAM_ROLE]
+    for addon in resources:
+        if addon.type != EKS_ADDON or addon.props.get("serviceAccountRoleArn") in (None, ""):
+            continue
+        name = addon.props.get("addonName")
+        if name is UNKNOWN:
+            continue
+        owner = ADDON_SERVICE_ACCOUNTS.get(name) if isinstance(name, str) else None
+        if owner is None:
+            yield Finding(
+                addon.urn,
+                f"EKS add-on {addon.name} ({name!r}) runs as an IAM role, but the rule does not know the "
+                f"ServiceAccount that add-on gives it (known: {', '.join(sorted(ADDON_SERVICE_ACCOUNTS))}): its trust "
+                "cannot be judged",
+            )
+            continue
+        role = _addon_role(addon, roles)
+        if role is None:
+            yield Finding(
+                addon.urn,
+                f"EKS add-on {addon.name} runs as a role that is not in the plan: its trust cannot be judged",
+            )
+            continue
+        doc = policy_document(role.props.get("assumeRolePolicy"))
+        if doc is None:
+            continue  # unknown in a plain plan: the unknown hook names it, the placeholder rendering judges it
+        want = f"system:serviceaccount:{owner[0]}:{owner[1]}"
+        got = irsa_subject(doc)
+        # no single sub: the role's own trust check (:func:`_trust`) fails it already
+        if got is not None and got != want:
+            yield Finding(
+                role.urn,
+                f"IAM role {role.name} of EKS add-on {name} trusts {got}, not {want}, the ServiceAccount the add-on "
+                "runs its controller as",
+            )
+
+
 def _storage(r: Resource, facts: Facts) -> Iterator[str]:
     """One S3 grant on its own (a CrossGuard ResourceValidationPolicy); the request-log writer's grant is
     ``request-log-write-only``'s (:func:`_log_write`)."""
@@ -1289,6 +1393,84 @@ def _buckets_tls_only(resources: Sequence[Resource], facts: Facts) -> Iterator[F
             )
 
 
+S3_LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+S3_FILTER_NARROWING = ("and", "tag", "objectSizeGreaterThan", "objectSizeLessThan")
+"""Filter fields that narrow an S3 lifecycle rule beyond a prefix (pulumi_aws 7.51.1 s3/_inputs.py
+``BucketLifecycleConfigurationRuleFilterArgs``: ``and`` "The Lifecycle Rule will apply to any object matching all the
+predicates", ``tag``, ``object_size_greater_than``, ``object_size_less_than``): the records the collector writes carry
+no tag, so such a rule may skip them."""
+
+
+def _s3_expiry_problem(rule: Any, facts: Facts) -> str | None:
+    """Why one S3 lifecycle rule does not expire every record ``retentionDays`` after its creation, None when it does
+    (or when what it needs is unknown: the unknown hook names it). ``status``: "Whether the rule is currently being
+    applied. Valid values: ``Enabled`` or ``Disabled``"; ``expiration.days``: "Lifetime, in days, of the objects that
+    are subject to the rule" (``date`` expires on one day, whatever the record's age); ``filter.prefix``: "Defaults to
+    an empty string" (every object); the rule's own ``prefix`` is its deprecated spelling (pulumi_aws 7.51.1
+    s3/_inputs.py ``BucketLifecycleConfigurationRule*Args``)."""
+    rule = as_map(rule)
+    status = rule.get("status")
+    if status is UNKNOWN:
+        return None
+    if status != "Enabled":
+        return f"status is {status!r}, not 'Enabled': the rule is not applied"
+    expiration = rule.get("expiration")
+    if expiration is UNKNOWN:
+        return None
+    if why := expiry_days_problem(as_map(expiration).get("days"), facts, "expiration.days"):
+        return why
+    flt = rule.get("filter")
+    if flt is UNKNOWN:
+        return None
+    flt = as_map(flt)
+    narrowing = [k for k in S3_FILTER_NARROWING if flt.get(k) not in (None, {}, [])]
+    if narrowing:
+        return f"filter narrows it by {', '.join(narrowing)}: records the filter does not match are never deleted"
+    prefix = flt.get("prefix", rule.get("prefix"))
+    folder = log_folder(facts)
+    if prefix is UNKNOWN or folder is None or prefix in (None, ""):
+        return None
+    if not isinstance(prefix, str) or not prefix_covers(prefix, folder):
+        return f"filter prefix {prefix!r} does not cover the records under {folder}"
+    return None
+
+
+def _log_retention(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    """AWS's share of ``request-log-retention``: the request-log bucket the platform creates has a lifecycle
+    configuration (tied like its public access block: its ``bucket`` input or its dependency on the bucket) with an
+    enabled rule expiring the records (:func:`_s3_expiry_problem`). A bucket holds one lifecycle configuration
+    (PutBucketLifecycleConfiguration replaces it), so each one tied to it must carry such a rule."""
+    configs = [r for r in resources if r.type == S3_LIFECYCLE]
+    for b in resources:
+        if b.type != S3_BUCKET or not is_log_store(b):
+            continue
+        own = b.props.get("bucket")
+        tied = [
+            c
+            for c in configs
+            if b.urn in c.depends_on or (isinstance(own, str) and own and c.props.get("bucket") == own)
+        ]
+        if not tied:
+            yield Finding(
+                b.urn,
+                f"S3 bucket {b.name} holds the request logs but has no BucketLifecycleConfiguration: every record "
+                "(request and response bodies) is kept forever, not retentionDays",
+            )
+        for c in tied:
+            rules = c.props.get("rules")
+            if rules is UNKNOWN:
+                continue
+            problems = [(i, _s3_expiry_problem(rule, facts)) for i, rule in enumerate(as_list(rules))]
+            if problems and any(why is None for _, why in problems):
+                continue
+            why = "; ".join(f"rules[{i}] {w}" for i, w in problems) or "it has no rule"
+            yield Finding(
+                c.urn,
+                f"S3 lifecycle configuration {c.name} of request-log bucket {b.name} expires no record after "
+                f"retentionDays: {why}",
+            )
+
+
 def _buckets_private(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
     """AWS's share of ``object-store-private`` over the stack: public access blocked, plain HTTP denied."""
     yield from _buckets_blocked(resources, facts)
@@ -1400,7 +1582,9 @@ def _gateway_idle(res: Resource) -> IdleTimeout | None:
 #   (the ServiceAccount of the ``external-dns`` chart, which writes A/CNAME/TXT records) carries exactly
 #   ``ForAllValues:StringEquals`` ``route53:ChangeResourceRecordSetsRecordTypes`` [``TXT``], the same page's condition:
 #   ``ForAnyValue`` is true when at least one record of the batch is TXT, ``ForAllValues`` only when every one is (AWS
-#   IAM User Guide, reference_policies_condition-single-vs-multi-valued-context-keys).
+#   IAM User Guide, reference_policies_condition-single-vs-multi-valued-context-keys). The zone reads beside it
+#   (``ListResourceRecordSets``, ``ListTagsForResources``) name the same zone: they take a hosted zone resource, and on
+#   ``*`` they read every zone of the account (fix17q, rev17l 06; :data:`ZONE_READS`).
 # - ``aws-controller-grants-scoped``: compared with Karpenter's v1.14 reference policy
 #   (/work/shared/upstream/reference/karpenter-v1.14-cloudformation.yaml): ``ec2:TerminateInstances`` /
 #   ``ec2:DeleteLaunchTemplate`` only under ``StringEquals`` ``aws:ResourceTag/kubernetes.io/cluster/<this
@@ -1579,6 +1763,49 @@ def zone_problems(doc: Mapping[str, Any], zones: set[str], *, any_type: bool) ->
                 f"{where} grants {CHANGE_RECORDS} without ForAllValues:StringEquals {RECORD_TYPES_KEY} "
                 f"{list(CHALLENGE_TYPES)}: every record type of the zone may be changed"
             )
+    return problems + _zone_read_problems(doc, zones)
+
+
+ZONE_READS = (
+    "route53:ListResourceRecordSets",
+    "route53:ListTagsForResources",
+    "route53:ListTagsForResource",
+    "route53:GetHostedZone",
+)
+"""The Route 53 reads of one hosted zone that cert-manager and external-dns use (components/clusters/_aws_iam.py
+``route53_zone_policy``: ``ListResourceRecordSets`` and ``ListTagsForResources`` on the zone). Each takes a hosted
+zone in its Resource (the Service Authorization Reference for Route 53, docs.aws.amazon.com/service-authorization/
+latest/reference/list_amazonroute53.html, as generated into udondan/iam-floyd lib/generated/policy-statements/
+route53.ts: ``ListResourceRecordSets`` ``hostedzone`` required; ``ListTagsForResources`` and ``ListTagsForResource``
+``healthcheck`` or ``hostedzone``; ``GetHostedZone`` ``hostedzone`` required), so none needs ``*``: on ``*`` or
+``hostedzone/*`` they read every zone of the account. Only ``ListHostedZones`` and ``ListHostedZonesByName`` take no
+resource type (the same table) and stay on ``*``; this list leaves them out."""
+
+
+def _zone_read_problems(doc: Mapping[str, Any], zones: set[str]) -> list[str]:
+    """Why a document's zone reads (:data:`ZONE_READS`) reach more than the stack's hosted zone: every Resource of an
+    Allow statement granting one is ``arn:<partition>:route53:::hostedzone/<id>`` of a zone the stack names (any one
+    zone when it names none); ``*``, ``hostedzone/*`` or a NotResource read the account's other zones."""
+    problems = []
+    for i, st in enumerate(statements(doc)):
+        reads = _allows(st, ZONE_READS)
+        if not reads:
+            continue
+        where, shown = f"Statement[{i}]", ", ".join(reads)
+        resources = _strings(st.get("Resource"))
+        if "NotResource" in st or not resources:
+            problems.append(f"{where} grants {shown} without naming the hosted zone")
+        for arn in resources:
+            m = ZONE_ARN.fullmatch(arn)
+            if m is None:
+                problems.append(
+                    f"{where} grants {shown} on {arn!r}: name the stack's hosted zone by its id (these reads take a "
+                    "hosted zone; only ListHostedZones and ListHostedZonesByName need '*')"
+                )
+            elif zones and m["id"] not in zones:
+                problems.append(
+                    f"{where} grants {shown} on hosted zone {m['id']}, not the stack's ({', '.join(sorted(zones))})"
+                )
     return problems
 
 
@@ -2057,8 +2284,9 @@ SCOPED_RULES: tuple[tuple[str, Rule], ...] = (
         Rule(
             name="aws-dns-records-scoped",
             description=(
-                "Route 53 record changes name exactly the stack's hosted zone, and only external-dns may change "
-                "other records than TXT (ForAllValues:StringEquals ChangeResourceRecordSetsRecordTypes [TXT])."
+                "Route 53 record changes and zone reads (ListResourceRecordSets, ListTagsForResources) name exactly "
+                "the stack's hosted zone, and only external-dns may change other records than TXT "
+                "(ForAllValues:StringEquals ChangeResourceRecordSetsRecordTypes [TXT])."
             ),
             enforcement="mandatory",
             area="identity",
@@ -2668,9 +2896,9 @@ POLICY = CloudPolicy(
         ),
         "kms-key-rotation": Part(
             types=(KMS_KEY,),
-            summary="AWS KMS enableKeyRotation",
+            summary=f"AWS KMS enableKeyRotation and a {KMS_DELETION_WINDOW_DAYS}-day deletionWindowInDays",
             check=_key_rotation,
-            reads={KMS_KEY: ("enableKeyRotation",)},
+            reads={KMS_KEY: ("enableKeyRotation", "deletionWindowInDays")},
         ),
         "gpu-pools": Part(
             types=(*_CLUSTERS, *_POOLS),
@@ -2690,9 +2918,13 @@ POLICY = CloudPolicy(
             },
         ),
         "workload-identity-trust": Part(
-            types=(IAM_ROLE,),
-            summary="IRSA StringEquals sub and aud on the provider's issuer",
+            types=(IAM_ROLE, EKS_ADDON),
+            summary=(
+                "IRSA StringEquals sub and aud on the provider's issuer (an EKS add-on's role: the add-on's own "
+                "ServiceAccount, aws-ebs-csi-driver kube-system:ebs-csi-controller-sa)"
+            ),
             check=_trust,
+            stack=_addon_trust,
             unknown=lambda r: _unknown_doc(r) if r.type == IAM_ROLE else None,
         ),
         "request-log-write-only": Part(
@@ -2741,6 +2973,23 @@ POLICY = CloudPolicy(
         ),
         "timeouts-cover-cold-start": Part(
             types=_CLUSTERS, summary="EKS: the Classic ELB's, in seconds", read=_gateway_idle
+        ),
+        RETENTION_RULE: Part(
+            types=(S3_BUCKET, S3_LIFECYCLE),
+            summary=(
+                "S3: the bucket's BucketLifecycleConfiguration has a rule with status Enabled, expiration.days "
+                "retentionDays and a filter prefix covering <prefix>/ (no tag or size filter)"
+            ),
+            stack=_log_retention,
+            reads={
+                S3_LIFECYCLE: (
+                    "rules",
+                    "rules[].status",
+                    "rules[].expiration.*",
+                    "rules[].filter.*",
+                    "rules[].prefix",
+                )
+            },
         ),
         "object-store-private": Part(
             types=(S3_BUCKET, S3_PUBLIC_ACCESS_BLOCK, S3_BUCKET_POLICY),

@@ -25,7 +25,14 @@ from policy.rules.gpu import (
 from policy.rules.identity import K8S_SUBJECT, Subject, ksa_bindings, paired_bindings
 from policy.rules.nodepools import PoolLabels, with_gpus
 from policy.rules.percloud import RENDERED, CloudPolicy, Part
-from policy.rules.requestlog import is_log_writer
+from policy.rules.requestlog import (
+    RETENTION_RULE,
+    expiry_days_problem,
+    is_log_store,
+    is_log_writer,
+    log_folder,
+    prefix_covers,
+)
 from policy.rules.timeouts import IdleTimeout
 
 AKS = "azure-native:containerservice:ManagedCluster"
@@ -84,17 +91,71 @@ def _secrets_encryption(res: Resource, facts: Facts) -> Iterator[str]:
             yield "Key Vault KMS encryption of Secrets is off: set securityProfile.azureKeyVaultKms.enabled"
 
 
+WORKSPACE = "azure-native:operationalinsights:Workspace"
+AUDIT_RETENTION_DAYS = {"prod": 90}
+"""Days the AKS audit logs are kept, by environment (:data:`AUDIT_RETENTION_DEFAULT` on the others): what
+docs/components/aks-cluster.md promises of the ``<name>-logs`` workspace the diagnostic setting writes to, "(30 days;
+90 in prod)". Restated here, not read from components/clusters/aks.py (a slip there must not move the rule)."""
+AUDIT_RETENTION_DEFAULT = 30
+LOG_ANALYTICS_DEFAULT_RETENTION = 30
+"""A workspace without ``retentionInDays``: "The default interactive retention period of all tables in a Log
+Analytics workspace is 30 days" (learn.microsoft.com/azure/azure-monitor/logs/data-retention-configure);
+pulumi_azure_native 3.29 operationalinsights/workspace.py ``retention_in_days``: "The workspace data retention in
+days"."""
+
+
+def _audit_destinations(ds: Resource, workspaces: Sequence[Resource]) -> list[Resource]:
+    """The plan's Log Analytics workspaces a diagnostic setting writes to: its ``workspaceId`` is taken from one (the
+    setting depends on it, the plan's ``dependsOn``; in a plain plan the id is known only after deploy) or names it
+    (an ARM id ending ``/workspaces/<workspaceName>``). A workspace outside the plan keeps its owner's retention."""
+    target = ds.props.get("workspaceId")
+    out = []
+    for ws in workspaces:
+        name = ws.props.get("workspaceName")
+        named = (
+            isinstance(target, str) and isinstance(name, str) and target.lower().endswith(f"/workspaces/{name}".lower())
+        )
+        if ws.urn in ds.depends_on or named:
+            out.append(ws)
+    return out
+
+
+def _audit_retention(ds: Resource, workspaces: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    """rev17l 17: the workspace an AKS audit diagnostic setting writes to keeps the logs the promised days
+    (:data:`AUDIT_RETENTION_DAYS`). The other clouds' plans hold no store of their control-plane logs (the EKS
+    cluster's ``enabledClusterLogTypes`` and the GKE cluster's ``loggingConfig`` say which logs, not where they are
+    kept or for how long), so only AKS's workspace is judged (a retention of theirs is not in the plan to judge)."""
+    promised = AUDIT_RETENTION_DAYS.get(facts.environment, AUDIT_RETENTION_DEFAULT)
+    for ws in _audit_destinations(ds, workspaces):
+        days = ws.props.get("retentionInDays")
+        if days is UNKNOWN:
+            continue  # named by the share's reads
+        shown = f"{days} days" if days is not None else f"{LOG_ANALYTICS_DEFAULT_RETENTION} days (no retentionInDays)"
+        kept = days if days is not None else LOG_ANALYTICS_DEFAULT_RETENTION
+        if not isinstance(kept, int) or isinstance(kept, bool) or kept < promised:
+            yield Finding(
+                ws.urn,
+                f"Log Analytics workspace {ws.name}, where diagnostic setting {ds.name} sends the AKS audit logs, "
+                f"keeps them {shown}: a {facts.environment} stack keeps them {promised} days "
+                f"(docs/components/aks-cluster.md); set retentionInDays to at least {promised}",
+            )
+
+
 def _aks_audit(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
     clusters = [r for r in resources if r.type == AKS]
     if not clusters:
         return
     ok = False
+    workspaces = [r for r in resources if r.type == WORKSPACE]
     for ds in (r for r in resources if r.type in DIAGNOSTIC_SETTINGS):
+        audit = False
         for log in as_list(ds.props.get("logs")):
             if not isinstance(log, dict) or log.get("enabled") is False:
                 continue
             if log.get("category") in AKS_AUDIT or log.get("categoryGroup") in ("audit", "allLogs"):
-                ok = True
+                ok = audit = True
+        if audit:
+            yield from _audit_retention(ds, workspaces, facts)
     if not ok:
         for c in clusters:
             yield Finding(
@@ -793,6 +854,118 @@ def _account_private(res: Resource, facts: Facts) -> Iterator[str]:
             yield f"storage account {res.name}: {key} is {shown}, not {want!r}"
 
 
+MANAGEMENT_POLICY = "azure-native:storage:ManagementPolicy"
+BLOB_CONTAINER = "azure-native:storage:BlobContainer"
+BLOCK_BLOB = "blockBlob"
+"""The blob type of every record: the collector's sink uploads each batch with Put Block Blob (vectordotdev/vector
+src/sinks/azure_blob.rs ``put_block_blob``, an early version of the sink, not v0.56.0), and the writer's role grants
+only blob writes (components/clusters/aks.py ``BLOB_WRITE_DATA_ACTIONS``). A lifecycle filter's ``blobTypes`` must
+include it ("An array of predefined enum values. Currently blockBlob supports all tiering and delete actions",
+pulumi_azure_native 3.29.0 storage/_inputs.py ``ManagementPolicyFilterArgs``)."""
+
+
+def _blob_expiry_problem(rule: Any, facts: Facts, folders: Sequence[str]) -> str | None:
+    """Why one rule of a storage account's lifecycle management policy does not delete every record
+    ``retentionDays`` after it was written, None when it does (or when what it needs is unknown). ``enabled``: "An
+    optional boolean to allow a rule to be temporarily disabled. Default value is true if not set" (Microsoft Learn,
+    "Discover Blob storage lifecycle policies", learn.microsoft.com/training/modules/manage-azure-blob-storage-
+    lifecycle/3-blob-storage-lifecycle-policies); ``type`` ``Lifecycle``; ``definition.actions.baseBlob.delete``
+    ``daysAfterModificationGreaterThan`` or ``daysAfterCreationGreaterThan`` (a record is written once: both count
+    from the write; ``daysAfterLastAccessTimeGreaterThan`` restarts at each read); ``filters``: "If multiple filters
+    are defined, a logical AND is performed on all filters", so ``blobTypes`` includes :data:`BLOCK_BLOB`, a
+    ``prefixMatch`` entry covers ``<container>/<prefix>/`` (absent: every blob) and no ``blobIndexMatch`` narrows it
+    (pulumi_azure_native 3.29.0 storage/_inputs.py ``ManagementPolicyRuleArgs``, ``DateAfterModificationArgs``,
+    ``ManagementPolicyFilterArgs``)."""
+    rule = as_map(rule)
+    enabled = rule.get("enabled")
+    if enabled is UNKNOWN:
+        return None
+    if enabled is not None and enabled is not True:
+        return f"enabled is {enabled!r}: the rule is not applied"
+    kind = rule.get("type")
+    if kind is not UNKNOWN and kind != "Lifecycle":
+        return f"type is {kind!r}, not 'Lifecycle'"
+    definition = rule.get("definition")
+    if definition is UNKNOWN:
+        return None
+    definition = as_map(definition)
+    delete = _reach(definition, "actions.baseBlob.delete")
+    if delete is UNKNOWN:
+        return None
+    delete = as_map(delete)
+    days = delete.get("daysAfterModificationGreaterThan", delete.get("daysAfterCreationGreaterThan"))
+    if days is None and delete.get("daysAfterLastAccessTimeGreaterThan") is not None:
+        return "deletes after daysAfterLastAccessTimeGreaterThan: each read of a record restarts its count"
+    if why := expiry_days_problem(days, facts, "actions.baseBlob.delete.daysAfterModificationGreaterThan"):
+        return why
+    filters = definition.get("filters")
+    if filters is UNKNOWN:
+        return None
+    filters = as_map(filters)
+    types = filters.get("blobTypes")
+    if types is not UNKNOWN and BLOCK_BLOB not in as_list(types) and UNKNOWN not in as_list(types):
+        return f"filters.blobTypes {as_list(types)!r} leave out {BLOCK_BLOB}, the records' type"
+    if filters.get("blobIndexMatch") not in (None, []):
+        return "filters.blobIndexMatch narrows it: the records carry no index tags, so none is deleted"
+    prefixes = filters.get("prefixMatch")
+    if prefixes is UNKNOWN or not folders or not as_list(prefixes) or UNKNOWN in as_list(prefixes):
+        return None
+    if not any(isinstance(p, str) and prefix_covers(p, f) for p in as_list(prefixes) for f in folders):
+        return f"filters.prefixMatch {as_list(prefixes)!r} do not cover the records under {' or '.join(folders)}"
+    return None
+
+
+def _reach(value: Any, path: str) -> Any:
+    """``value[a][b]...`` for ``path`` ``a.b...``: UNKNOWN when a step on the way is unknown, None when one is
+    missing."""
+    for part in path.split("."):
+        if value is UNKNOWN:
+            return UNKNOWN
+        value = as_map(value).get(part)
+    return value
+
+
+def _tied_to(account: Resource, res: Resource) -> bool:
+    """Whether ``res`` names ``account`` (its ``accountName`` equal to the account's, or its dependency on it: the
+    name is the account's output, known after deploy in a plain plan)."""
+    own = account.props.get("accountName")
+    return account.urn in res.depends_on or (isinstance(own, str) and bool(own) and res.props.get("accountName") == own)
+
+
+def _log_retention(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    """Azure's share of ``request-log-retention``: the request-log storage account the platform creates has a
+    lifecycle management policy (one per account: its name is always ``default``) with a rule deleting the records
+    (:func:`_blob_expiry_problem`) under ``<container>/<prefix>/`` of each of its containers."""
+    folder = log_folder(facts)
+    for account in resources:
+        if account.type != STORAGE_ACCOUNT or not is_log_store(account):
+            continue
+        containers = [
+            c.props.get("containerName") for c in resources if c.type == BLOB_CONTAINER and _tied_to(account, c)
+        ]
+        folders = [f"{c}/{folder}" for c in containers if isinstance(c, str)] if folder else []
+        policies = [p for p in resources if p.type == MANAGEMENT_POLICY and _tied_to(account, p)]
+        if not policies:
+            yield Finding(
+                account.urn,
+                f"storage account {account.name} holds the request logs but has no lifecycle management policy: every "
+                "record (request and response bodies) is kept forever, not retentionDays",
+            )
+        for p in policies:
+            rules = _reach(p.props, "policy.rules")
+            if rules is UNKNOWN:
+                continue
+            problems = [(i, _blob_expiry_problem(rule, facts, folders)) for i, rule in enumerate(as_list(rules))]
+            if problems and any(why is None for _, why in problems):
+                continue
+            why = "; ".join(f"rules[{i}] {w}" for i, w in problems) or "it has no rule"
+            yield Finding(
+                p.urn,
+                f"lifecycle management policy {p.name} of request-log storage account {account.name} deletes no "
+                f"record after retentionDays: {why}",
+            )
+
+
 KNOWN: dict[str, str] = {
     "azure-native:authorization:RoleAssignment": RENDERED,
     "azure-native:keyvault:Key": RENDERED,
@@ -810,7 +983,8 @@ KNOWN: dict[str, str] = {
     ),
     "azure-native:storage:BlobContainer": "made with request logs on (components/clusters/aks.py: the log container)",
     "azure-native:storage:ManagementPolicy": (
-        "made with request logs on (components/clusters/aks.py: the log retention policy)"
+        "made with request logs on (components/clusters/aks.py: the log retention policy); read by "
+        "request-log-retention"
     ),
     "azure-native:authorization:RoleDefinition": (
         "read by the IAM rules (AZ_ROLE_DEFINITION): a custom role a stack may define"
@@ -1085,11 +1259,15 @@ POLICY = CloudPolicy(
             types=(AKS,), check=_secrets_encryption, reads={AKS: ("securityProfile.azureKeyVaultKms.enabled",)}
         ),
         "audit-logs": Part(
-            types=(AKS, *DIAGNOSTIC_SETTINGS),
-            summary="AKS kube-audit",
+            types=(AKS, *DIAGNOSTIC_SETTINGS, WORKSPACE),
+            summary="AKS kube-audit to a workspace keeping it 90 days on prod, 30 elsewhere",
             stack=_aks_audit,
             reads={
-                t: ("logs", "logs[].enabled", "logs[].category", "logs[].categoryGroup") for t in DIAGNOSTIC_SETTINGS
+                **{
+                    t: ("logs", "logs[].enabled", "logs[].category", "logs[].categoryGroup")
+                    for t in DIAGNOSTIC_SETTINGS
+                },
+                WORKSPACE: ("retentionInDays",),
             },
         ),
         "workload-identity": Part(
@@ -1188,6 +1366,23 @@ POLICY = CloudPolicy(
         ),
         "timeouts-cover-cold-start": Part(
             types=(AKS,), summary="AKS: the Azure Load Balancer's, in minutes", read=_gateway_idle
+        ),
+        RETENTION_RULE: Part(
+            types=(STORAGE_ACCOUNT, MANAGEMENT_POLICY),
+            summary=(
+                "Azure: the account's lifecycle management policy has a rule not disabled, deleting base blobs "
+                "retentionDays after their last modification, filtered to blockBlob and a prefixMatch covering "
+                "<container>/<prefix>/ (no blob index filter)"
+            ),
+            stack=_log_retention,
+            reads={
+                MANAGEMENT_POLICY: (
+                    "policy.rules",
+                    "policy.rules[].enabled",
+                    "policy.rules[].definition.actions.baseBlob.delete.*",
+                    "policy.rules[].definition.filters.*",
+                )
+            },
         ),
         "object-store-private": Part(
             types=(STORAGE_ACCOUNT,),

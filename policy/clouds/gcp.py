@@ -19,7 +19,14 @@ from policy.rules.identity import K8S_NAME, Subject, ksa_bindings, paired_bindin
 from policy.rules.nodefit import MIB, kube_reserved_cpu
 from policy.rules.nodepools import PoolLabels, with_gpus
 from policy.rules.percloud import RENDERED, CloudPolicy, Part
-from policy.rules.requestlog import is_log_writer
+from policy.rules.requestlog import (
+    RETENTION_RULE,
+    expiry_days_problem,
+    is_log_store,
+    is_log_writer,
+    log_folder,
+    prefix_covers,
+)
 from policy.rules.timeouts import BackendTracking
 from policy.rules.webhooks import WEBHOOKS, installed, port_set
 
@@ -324,11 +331,100 @@ def _holds(source: Any, master: Any) -> bool:
     return bool(net.version == master.version and net.overlaps(master))
 
 
+CONTROL_PLANE_PORTS = WEBHOOK_PORTS | GKE_AUTOMATIC_PORTS
+"""The tcp ports a firewall from the GKE control plane's range may open to the nodes: the platform's admission
+webhooks' (:data:`WEBHOOK_PORTS`, every chart's, installed or not: components/clusters/gke.py opens them all on every
+stack) and GKE's own 443 and 10250, which its automatic rule opens anyway (:data:`GKE_AUTOMATIC_PORTS`)."""
+
+
+def _spans(ports: set[int]) -> str:
+    """``ports`` as comma-separated ranges (``1-442, 444-6442``)."""
+    out: list[str] = []
+    ordered = sorted(ports)
+    start = prev = ordered[0]
+    for p in [*ordered[1:], None]:
+        if p is not None and p == prev + 1:
+            prev = p
+            continue
+        out.append(str(start) if start == prev else f"{start}-{prev}")
+        if p is not None:
+            start = prev = p
+    return ", ".join(out)
+
+
+def _beyond_webhooks(fw: Resource) -> list[str]:
+    """What ``fw``'s ``allows`` open beyond tcp :data:`CONTROL_PLANE_PORTS`. pulumi_gcp 10.2 compute/_inputs.py
+    ``FirewallAllowArgs``: ``protocol`` is "one of the following well known protocol strings (tcp, udp, icmp, esp,
+    ah, sctp, ipip, all), or the IP protocol number", ``ports`` "is only applicable for UDP or TCP protocol ... If not
+    specified, this rule applies to connections through any port" (each entry "either an integer or a range"). So a
+    protocol other than tcp (or 6, its number) is wider than the webhooks whatever its ports, and tcp without ports
+    is every port; a range counts every port it spans (:func:`policy.rules.webhooks.port_set`)."""
+    out: list[str] = []
+    for allow in as_list(fw.props.get("allows")):
+        allow = as_map(allow)
+        protocol, ports = allow.get("protocol"), allow.get("ports")
+        if protocol is UNKNOWN or ports is UNKNOWN:
+            continue  # named by the share's reads
+        given = [p for p in as_list(ports) if p is not UNKNOWN]
+        if protocol not in ("tcp", "6"):
+            where = f"ports {', '.join(map(str, given))}" if given else "every port"
+            out.append(f"{'every protocol' if protocol == 'all' else f'protocol {protocol}'} ({where})")
+            continue
+        opened = port_set(given) if given else set(range(1, 65536))
+        if beyond := opened - CONTROL_PLANE_PORTS:
+            out.append(f"tcp {_spans(beyond)}")
+    return out
+
+
+def _control_plane_firewalls(resources: Sequence[Resource]) -> Iterator[Finding]:
+    """rev17l 12: an enabled INGRESS firewall that admits a GKE control plane's range (a ``sourceRanges`` entry
+    overlapping the cluster's ``privateClusterConfig.masterIpv4CidrBlock``) opens no more than tcp
+    :data:`CONTROL_PLANE_PORTS`. GKE's own rule for a private cluster opens "the default ports 443 (HTTPS) and 10250
+    (kubelet)" from the control plane (cloud.google.com/service-mesh/v1.7/docs/private-cluster-open-port); a webhook
+    on another port needs a rule "from the control plane's CIDR block" for that port (cloud.google.com/service-mesh/
+    docs/private-cluster-open-port: ``--source-ranges CONTROL_PLANE_RANGE --rules tcp:15017``;
+    cloud.google.com/kubernetes-engine/docs/how-to/private-clusters#add_firewall_rules). A wider rule (every port,
+    every protocol) hands whoever holds an address of that range every port of the nodes it targets, for no
+    webhook's sake. Sources only by tag or service account (no ``sourceRanges``) are not
+    the control plane's; none of the three at all is taken as every source. Values known only after deploy are not
+    judged here (the share's ``reads`` name them)."""
+    masters = []
+    for cluster in (r for r in resources if r.type == GKE):
+        private = cluster.props.get("privateClusterConfig")
+        cidr = as_map(private).get("masterIpv4CidrBlock")
+        if private is UNKNOWN or cidr is UNKNOWN or not isinstance(cidr, str):
+            continue
+        try:
+            masters.append(ipaddress.ip_network(cidr, strict=False))
+        except ValueError:
+            continue
+    for fw in resources:
+        if fw.type != FIREWALL or fw.props.get("direction", "INGRESS") != "INGRESS" or fw.props.get("disabled") is True:
+            continue
+        sources = fw.props.get("sourceRanges")
+        if sources is UNKNOWN or fw.props.get("allows") is UNKNOWN:
+            continue
+        ranges = as_list(sources)
+        if not ranges and not (fw.props.get("sourceTags") or fw.props.get("sourceServiceAccounts")):
+            ranges = ["0.0.0.0/0", "::/0"]
+        admitted = [m for m in masters if any(_holds(s, m) for s in ranges if s is not UNKNOWN)]
+        if not admitted or not (beyond := _beyond_webhooks(fw)):
+            continue
+        yield Finding(
+            fw.urn,
+            f"firewall {fw.name} admits the GKE control plane ({', '.join(map(str, admitted))}) on "
+            f"{'; '.join(beyond)}: beyond the admission webhooks' ports and GKE's own 443 and 10250; open only tcp "
+            f"{', '.join(map(str, sorted(CONTROL_PLANE_PORTS - GKE_AUTOMATIC_PORTS)))} (the webhooks GKE's rule "
+            "does not reach)",
+        )
+
+
 def _hardening_stack(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
-    """The stack-wide part of GKE's ``cluster-hardening``: webhook firewalls from the control plane only, and open
-    to every installed webhook."""
+    """The stack-wide part of GKE's ``cluster-hardening``: webhook firewalls from the control plane only, open to
+    every installed webhook, and a firewall from the control plane opening nothing beyond the webhooks' ports."""
     yield from _webhook_firewalls(resources, facts)
     yield from _webhooks_reached(resources, facts)
+    yield from _control_plane_firewalls(resources)
     yield from _private_google_access(resources)
 
 
@@ -856,6 +952,80 @@ def _bucket_private(res: Resource, facts: Facts) -> Iterator[str]:
         yield f"GCS bucket {res.name}: uniformBucketLevelAccess is {ubla!r}, not true (object ACLs stay possible)"
 
 
+GCS_NARROWING = (
+    "createdBefore",
+    "customTimeBefore",
+    "daysSinceCustomTime",
+    "daysSinceNoncurrentTime",
+    "matchesStorageClasses",
+    "matchesSuffixes",
+    "noncurrentTimeBefore",
+    "numNewerVersions",
+    "sizeAboveBytes",
+    "sizeBelowBytes",
+)
+"""Conditions of a GCS lifecycle rule besides ``age``, ``matchesPrefixes`` and ``withState`` (pulumi_gcp 10.2.0
+storage/_inputs.py ``BucketLifecycleRuleConditionArgs``): "An object has to match all of the conditions specified in a
+rule for the action in the rule to be taken" (cloud.google.com/storage/docs/lifecycle, "Lifecycle configurations"),
+so each narrows the deletion to some records (a date, a custom time the collector never sets, versions of an
+unversioned bucket, a storage class, a suffix, a size)."""
+
+
+def _gcs_expiry_problem(rule: Any, facts: Facts) -> str | None:
+    """Why one GCS lifecycle rule does not delete every record ``retentionDays`` after its creation, None when it
+    does (or when what it needs is unknown). ``action.type`` ``Delete`` (the others, ``SetStorageClass`` and
+    ``AbortIncompleteMultipartUpload``, delete nothing); ``condition.age``: "Minimum age of an object in days";
+    ``matchesPrefixes`` covering ``<prefix>/`` (absent: every object); ``withState`` ``ARCHIVED`` matches no live
+    object ("Unversioned buckets have only live objects"); no other condition (:data:`GCS_NARROWING`). pulumi_gcp
+    10.2.0 storage/_inputs.py ``BucketLifecycleRuleActionArgs``, ``BucketLifecycleRuleConditionArgs``."""
+    rule = as_map(rule)
+    action, condition = rule.get("action"), rule.get("condition")
+    if UNKNOWN in (action, condition):
+        return None
+    kind = as_map(action).get("type")
+    if kind is UNKNOWN:
+        return None
+    if kind != "Delete":
+        return f"action is {kind!r}, not 'Delete': it deletes no record"
+    condition = as_map(condition)
+    if why := expiry_days_problem(condition.get("age"), facts, "condition.age"):
+        return why
+    narrowing = [k for k in GCS_NARROWING if condition.get(k) not in (None, "", [], 0)]
+    if narrowing:
+        return f"condition narrows it by {', '.join(narrowing)}: records it does not match are never deleted"
+    state = condition.get("withState")
+    if state == "ARCHIVED":
+        return "condition.withState is 'ARCHIVED': it matches no live record"
+    prefixes = condition.get("matchesPrefixes")
+    folder = log_folder(facts)
+    if prefixes is UNKNOWN or folder is None or not as_list(prefixes) or UNKNOWN in as_list(prefixes):
+        return None
+    if not any(isinstance(p, str) and prefix_covers(p, folder) for p in as_list(prefixes)):
+        return f"condition.matchesPrefixes {as_list(prefixes)!r} do not cover the records under {folder}"
+    return None
+
+
+def _log_retention(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    """GCP's share of ``request-log-retention``: the request-log bucket the platform creates has a lifecycle rule
+    deleting the records at ``retentionDays`` (:func:`_gcs_expiry_problem`); GCS lifecycle rules have no on/off flag,
+    so a rule that is there applies."""
+    for b in resources:
+        if b.type != GCS_BUCKET or not is_log_store(b):
+            continue
+        rules = b.props.get("lifecycleRules")
+        if rules is UNKNOWN:
+            continue
+        problems = [(i, _gcs_expiry_problem(rule, facts)) for i, rule in enumerate(as_list(rules))]
+        if problems and any(why is None for _, why in problems):
+            continue
+        why = "; ".join(f"lifecycleRules[{i}] {w}" for i, w in problems) or "it has no lifecycle rule"
+        yield Finding(
+            b.urn,
+            f"GCS bucket {b.name} holds the request logs but deletes no record after retentionDays: {why} (records "
+            "are kept forever)",
+        )
+
+
 # ------------------------------------------------------------------------------------------------ istio-cni
 
 
@@ -1204,7 +1374,8 @@ POLICY = CloudPolicy(
                 "GKE no legacy ABAC, no client certificate, private nodes on subnetworks with Private Google Access, "
                 "Shielded Nodes, Secure Boot and integrity monitoring, node "
                 "auto-repair and auto-upgrade, webhook firewalls from the control plane's range only and opening "
-                "every installed webhook's port (policy/rules/webhooks.py) to every node pool"
+                "every installed webhook's port (policy/rules/webhooks.py) to every node pool, a firewall from the "
+                "control plane's range opening no port beyond the webhooks' and GKE's own 443 and 10250"
             ),
             check=_hardening,
             stack=_hardening_stack,
@@ -1224,7 +1395,15 @@ POLICY = CloudPolicy(
                     "management.autoRepair",
                     "management.autoUpgrade",
                 ),
-                FIREWALL: ("direction", "disabled", "allows", "sourceRanges", "targetServiceAccounts"),
+                FIREWALL: (
+                    "direction",
+                    "disabled",
+                    "allows",
+                    "allows[].protocol",
+                    "allows[].ports",
+                    "sourceRanges",
+                    "targetServiceAccounts",
+                ),
             },
         ),
         "kms-key-rotation": Part(types=(CRYPTO_KEY,), summary="Cloud KMS period", check=_key_rotation),
@@ -1297,6 +1476,15 @@ POLICY = CloudPolicy(
             types=(GKE,),
             summary="GKE: none, a passthrough Network Load Balancer; the gateway Service externalTrafficPolicy Local",
             read=_gateway_idle,
+        ),
+        RETENTION_RULE: Part(
+            types=(GCS_BUCKET,),
+            summary=(
+                "GCS: a lifecycleRules entry with action Delete, condition.age retentionDays and matchesPrefixes "
+                "covering <prefix>/ (no other condition, not withState ARCHIVED)"
+            ),
+            stack=_log_retention,
+            reads={GCS_BUCKET: ("lifecycleRules", "lifecycleRules[].action.*", "lifecycleRules[].condition.*")},
         ),
         "object-store-private": Part(
             types=(GCS_BUCKET,),

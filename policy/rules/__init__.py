@@ -185,6 +185,7 @@ class StackSettings:
             image_caches=image_caches_fact(cfg),
             gpu_capacity=gpu_capacity_fact(cfg),
             control_plane_tier=control_plane_tier_fact(cfg),
+            request_log_store=request_log_store_fact(cfg),
         )
         overrides = {k: Override(o.enforcement, o.reason) for k, o in cfg.policy.overrides.items()}
         models = {f"{m.namespace}/{name}": model_objects(name, m) for name, m in sorted(cfg.models.items())}
@@ -224,6 +225,9 @@ class StackSettings:
             "imageCaches": None if f.image_caches is None else [[a, list(i)] for a, i in f.image_caches],
             "gpuCapacity": None if f.gpu_capacity is None else [list(e) for e in f.gpu_capacity],
             "controlPlaneTier": f.control_plane_tier,
+            "requestLogStore": None
+            if f.request_log_store is None
+            else {"prefix": f.request_log_store[0], "retentionDays": f.request_log_store[1]},
         }
 
     @classmethod
@@ -243,7 +247,7 @@ class StackSettings:
         known = {
             "environment", "requiredTags", "maxGpus", "allowPublicApi", "anonymousModels", "networkPolicy", "budget",
             "overrides", "models", "pipelines", "modelSecrets", "zones", "jwtAudiences",
-            "imageCaches", "gpuCapacity", "controlPlaneTier",
+            "imageCaches", "gpuCapacity", "controlPlaneTier", "requestLogStore",
         }  # fmt: skip
         extra = sorted(set(doc) - known)
         if extra:
@@ -306,6 +310,7 @@ class StackSettings:
             image_caches_from_json(doc.get("imageCaches")),
             gpu_capacity_from_json(doc.get("gpuCapacity")),
             control_plane_tier_from_json(doc.get("controlPlaneTier")),
+            request_log_store_from_json(doc.get("requestLogStore")),
         )
         overrides = {k: Override(o.enforcement, o.reason) for k, o in policy.overrides.items()}
         for key, declared in declared_by.items():
@@ -488,6 +493,43 @@ def control_plane_tier_from_json(doc: Any) -> str | None:
     if doc not in CONTROL_PLANE_TIERS:
         raise SpecError("settings.controlPlaneTier", doc, f"give one of {', '.join(CONTROL_PLANE_TIERS)}, or null")
     return str(doc)
+
+
+def request_log_store_fact(cfg: StackConfig) -> tuple[str, int] | None:
+    """:attr:`Facts.request_log_store`: the ``prefix`` and the retention (``retentionDays``, else its default) of the
+    request-log store the platform creates, which it does where the package builds the cluster and the stack names no
+    ``bucket`` of its own (each managed cluster's ``request_log_store``, components/clusters/eks.py, gke.py, aks.py;
+    ``platform.requestLogs`` absent: its defaults, with which components/platform/requestlog.py ``wanted`` runs the
+    collector for a model's ``logger``); None otherwise."""
+    from components import clouds
+    from components.platform.requestlog_spec import RequestLogsSpec
+
+    logs = cfg.platform.request_logs or RequestLogsSpec()
+    if not clouds.get(cfg.cloud).managed or logs.bucket is not None:
+        return None
+    return (logs.prefix, logs.retention)
+
+
+def request_log_store_from_json(doc: Any) -> tuple[str, int] | None:
+    """:attr:`Facts.request_log_store` from a saved plan's ``settings.requestLogStore`` (absent or null: none, or not
+    known)."""
+    from components.errors import SpecError
+
+    if doc is None:
+        return None
+    if (
+        not isinstance(doc, Mapping)
+        or set(doc) != {"prefix", "retentionDays"}
+        or not isinstance(doc["prefix"], str)
+        or not doc["prefix"]
+        or isinstance(doc["retentionDays"], bool)
+        or not isinstance(doc["retentionDays"], int)
+        or doc["retentionDays"] < 1
+    ):
+        raise SpecError(
+            "settings.requestLogStore", doc, "give {prefix: <folder>, retentionDays: <whole days >= 1>}, or null"
+        )
+    return (doc["prefix"], doc["retentionDays"])
 
 
 def validated_config(

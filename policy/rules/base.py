@@ -128,6 +128,11 @@ class Facts:
     """The control-plane pricing tier the stack asks for (``cluster.azure.tier``: free, standard or premium; the saved
     plan's ``settings.controlPlaneTier``), None where the stack has no such setting (EKS, GKE, an existing cluster) or
     the plan predates the key: ``cluster-hardening`` ties the rendered AKS ``sku.tier`` to it (rev17k 17)."""
+    request_log_store: tuple[str, int] | None = None
+    """The ``prefix`` and ``retentionDays`` of the request-log store the platform creates (``platform.requestLogs``
+    without ``bucket``, defaults included, where the package builds the cluster; the saved plan's
+    ``settings.requestLogStore``), None where it creates none (the stack's own ``bucket``, an existing cluster) or the
+    plan predates the key: ``request-log-retention`` holds the store's expiry rule to it (fix17q, rev17l 04)."""
 
 
 @dataclass(frozen=True)

@@ -241,8 +241,12 @@ RULES = [
         enforcement="mandatory",
         area="identity",
         check_resource=percloud.check_resource("workload-identity-trust"),
+        check_stack=percloud.check_stack("workload-identity-trust"),
         unknown=percloud.unknown("workload-identity-trust"),
-        remediation="scope the trust to system:serviceaccount:<namespace>:<name> of the model's ServiceAccount",
+        remediation=(
+            "scope the trust to system:serviceaccount:<namespace>:<name> of the ServiceAccount that uses the identity "
+            "(a model's, or the one a cluster add-on runs as)"
+        ),
     ),
     Rule(
         name="storage-read-least-privilege",

@@ -1408,3 +1408,74 @@ RULES.append(
         remediation="components/platform/istio.py cni_values gives the cluster's cni_bin_dir",
     )
 )
+
+
+# ------------------------------------------------------------------------------------------------ system limits
+
+SYSTEM_LIMITS_RULE = "system-workload-limits"
+SIZED_VALUES: Mapping[str, tuple[tuple[str, str], ...]] = {
+    "vector": (("resources", "the request-log collector"),),
+    "karpenter": (("controller.resources", "the Karpenter controller"),),
+}
+"""Helm values our releases set that become a system container's ``resources`` (values path, whose container), each
+chart's default being ``{}`` (no requests, no limits): vector 0.56.0 (vectordotdev/helm-charts tag vector-0.56.0,
+charts/vector/templates/_pod.tpl: ``with .Values.resources`` -> the ``vector`` container's ``resources``;
+values.yaml ``resources: {}``), the request-log collector (components/platform/requestlog.py); karpenter 1.14.1
+(aws/karpenter-provider-aws charts/karpenter/templates/deployment.yaml: ``with .Values.controller.resources`` -> the
+``controller`` container's; /work/shared/upstream/chart-values/karpenter-1.14.1.yaml ``controller.resources: {}``),
+the node provisioner (components/clusters/_karpenter.py). Restated here, not read from the components."""
+
+
+def _system_limits(res: Resource, facts: Facts) -> Iterator[str]:
+    """rev17l 23: each system container whose resources our Helm values give (:data:`SIZED_VALUES`) keeps a memory
+    limit. "If you do not specify a memory limit for a Container ... The Container could use all of the memory
+    available on the Node where it is running which in turn could invoke the OOM Killer" (kubernetes.io/docs/tasks/
+    configure-pod-container/assign-memory-resource, "If you do not specify a memory limit"; the platform renders no
+    LimitRange that would give one): a burst of request records, or of Karpenter's work, then takes the memory of the
+    system node that runs the mesh's and KServe's controllers too."""
+    if res.type not in HELM_TYPES or _chart(res) not in SIZED_VALUES:
+        return
+    values = res.props.get("values")
+    if not isinstance(values, Mapping):
+        return  # unknown: named by the rule's unknown hook
+    release = res.props.get("name", res.name)
+    for path, whose in SIZED_VALUES[_chart(res)]:
+        given = _value(values, path, {})
+        if given is UNKNOWN:
+            continue
+        limits = as_map(given).get("limits")
+        memory = as_map(limits).get("memory")
+        if limits is UNKNOWN or memory is UNKNOWN:
+            continue
+        if memory is None:
+            yield (
+                f"Helm release {release} ({_chart(res)}) values {path} give no limits.memory: {whose} has no memory "
+                "limit and a burst can take its node's memory; set one"
+            )
+
+
+def _system_limits_unknown(res: Resource) -> str | None:
+    """The values path of :data:`SIZED_VALUES` (or the values) known only after deploy."""
+    if res.type not in HELM_TYPES or _chart(res) not in SIZED_VALUES:
+        return None
+    paths = tuple(f"values.{path}.limits.memory" for path, _ in SIZED_VALUES[_chart(res)])
+    return reading({res.type: ("values", *paths)})(res)
+
+
+RULES.append(
+    Rule(
+        name=SYSTEM_LIMITS_RULE,
+        description=(
+            "Every system container whose resources our Helm values give keeps a memory limit: the request-log "
+            "collector (vector resources) and the Karpenter controller (karpenter controller.resources)."
+        ),
+        enforcement="mandatory",
+        area="kubernetes",
+        applies_to=HELM_TYPES,
+        check_resource=_system_limits,
+        unknown=_system_limits_unknown,
+        remediation=(
+            "components/platform/requestlog.py and components/clusters/_karpenter.py: keep resources.limits.memory"
+        ),
+    )
+)

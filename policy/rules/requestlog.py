@@ -50,6 +50,50 @@ def _store_unknown(res: Resource) -> str | None:
     return percloud.unknown(STORE_RULE)(res)
 
 
+RETENTION_RULE = "request-log-retention"
+"""Every request-log store the platform creates deletes the records under its prefix after the stack's
+``retentionDays`` (docs/configuration.md ``platform.requestLogs.retentionDays``: "Days a record is kept in the bucket
+the platform creates"): each cloud's share reads its lifecycle rule (fix17q, rev17l 04)."""
+LOG_STORE_SUFFIXES = ("-request-logs-bucket", "-request-logs-account")
+"""Names of the store the platform creates for the records (``child_name(<platform>-request-logs, "bucket")``: the
+S3 and GCS bucket; ``"account"``: the Azure storage account; components/clusters/eks.py, gke.py, aks.py
+``request_log_store``)."""
+
+
+def is_log_store(res: Resource) -> bool:
+    """Whether ``res`` is the request-log store the platform created (its bucket or storage account)."""
+    return res.name.endswith(LOG_STORE_SUFFIXES)
+
+
+def prefix_covers(rule_prefix: str, folder: str) -> bool:
+    """Whether a lifecycle rule's name prefix matches every object under ``folder`` (``<prefix>/``): object keys
+    starting with ``folder`` start with ``rule_prefix`` exactly when ``folder`` starts with it (the empty prefix matches
+    every object)."""
+    return folder.startswith(rule_prefix)
+
+
+def expiry_days_problem(days: Any, facts: Facts, field: str) -> str | None:
+    """Why a lifecycle rule's age ``days`` (at ``field``) is not the stack's ``retentionDays`` (None when it is, when
+    it is unknown, or when the plan does not know the retention): a longer one keeps records beyond the promise, a
+    shorter one deletes them before it."""
+    if days is UNKNOWN:
+        return None
+    if days is None:
+        return f"has no {field}: it deletes no record after a number of days"
+    if isinstance(days, bool) or not isinstance(days, int | float) or days <= 0:
+        return f"{field} is {days!r}, not a number of days"
+    store = facts.request_log_store
+    if store is not None and days != store[1]:
+        return f"{field} is {days:g}, not the stack's retentionDays {store[1]}"
+    return None
+
+
+def log_folder(facts: Facts) -> str | None:
+    """``<prefix>/``, the folder every record's key starts with (components/platform/requestlog.py ``key_prefix``),
+    when the plan knows the store's prefix."""
+    return None if facts.request_log_store is None else f"{facts.request_log_store[0]}/"
+
+
 COLLECTOR_NAMESPACE = "request-logs"
 """The collector's namespace (components/platform/requestlog.py ``NAMESPACE``, restated: a slip there must not move
 the rule with it)."""
@@ -361,6 +405,21 @@ RULES = [
         check_stack=percloud.check_stack(STORE_RULE),
         unknown=_store_unknown,
         remediation="keep the settings the platform gives its request-log store (rev17c c04, c05, c08)",
+    ),
+    Rule(
+        name=RETENTION_RULE,
+        description=(
+            "Every request-log store the platform creates deletes the records under its prefix after the stack's "
+            "retentionDays: {clouds; }."
+        ),
+        enforcement="mandatory",
+        area="identity",
+        check_stack=percloud.check_stack(RETENTION_RULE),
+        unknown=percloud.unknown(RETENTION_RULE),
+        remediation=(
+            "keep the lifecycle rule the platform gives its request-log store: on, deleting <prefix>/ after "
+            "retentionDays, no other condition"
+        ),
     ),
     Rule(
         name="request-log-collector-ingress",

@@ -130,6 +130,15 @@ def _closed(hooks: str) -> list[str]:
     return [CLOSED.format(pool=p, hooks=hooks) for p in POOLS]
 
 
+def _beyond(what: str) -> str:
+    """The control-plane firewall opening more than the webhooks' ports (tests/policy/test_policy_fix17r.py)."""
+    return (
+        f"firewall mlplatform-webhooks admits the GKE control plane (172.16.0.32/28) on {what}: beyond the admission "
+        "webhooks' ports and GKE's own 443 and 10250; open only tcp 6443, 8443, 9443, 15017 (the webhooks GKE's rule "
+        "does not reach)"
+    )
+
+
 @pytest.mark.parametrize(
     ("change", "lines"),
     [
@@ -138,9 +147,13 @@ def _closed(hooks: str) -> list[str]:
         (lambda p: p["allows"][0].update(ports=["443", "10250"]), _closed(ISTIO_KSERVE_KNATIVE)),
         (lambda p: p["allows"][0].update(ports=["15017"]), _closed(
             "kserve 9443, knative-serving 8443, net-istio 8443, knative-operator 8443")),
-        (lambda p: p["allows"][0].update(ports=["8000-16000"]), []),  # a range holding them all
-        (lambda p: p["allows"][0].pop("ports"), []),  # every tcp port
-        (lambda p: p["allows"][0].update(protocol="udp"), _closed(ISTIO_KSERVE_KNATIVE)),
+        # a range holding them all, every tcp port: reached, but wider than the webhooks (fix17r, rev17l 12)
+        (lambda p: p["allows"][0].update(ports=["8000-16000"]), [_beyond(
+            "tcp 8000-8442, 8444-9442, 9444-10249, 10251-15016, 15018-16000")]),
+        (lambda p: p["allows"][0].pop("ports"), [_beyond(
+            "tcp 1-442, 444-6442, 6444-8442, 8444-9442, 9444-10249, 10251-15016, 15018-65535")]),
+        (lambda p: p["allows"][0].update(protocol="udp"), [*_closed(ISTIO_KSERVE_KNATIVE), _beyond(
+            "protocol udp (ports 6443, 8443, 9443, 15017)")]),
         (lambda p: p.update(disabled=True), _closed(ISTIO_KSERVE_KNATIVE)),
         (lambda p: p.update(direction="EGRESS"), _closed(ISTIO_KSERVE_KNATIVE)),
         (lambda p: p.update(targetServiceAccounts=["other@mlplatform-prod.iam.gserviceaccount.com"]),

@@ -444,6 +444,7 @@ SECURITY_RULES = {
     "model-declared-secrets": "mandatory",  # a private image never pulls, a secret read as text (slips 13, 14)
     "object-store-private": "mandatory",  # a public or key-open request-log store (rev17c c04, c05, c08)
     "request-log-collector-ingress": "mandatory",  # any pod writes request records (rev17c p01)
+    "request-log-retention": "mandatory",  # request bodies kept forever, not retentionDays (rev17l 04, fix17q)
     "external-dns-owner-id": "mandatory",  # stacks on one zone delete each other's records (rev17c p09)
     "keda-ha-values": "mandatory",  # KEDA's PDBs under the chart's keys and zone spread on prod (rev17d p03, p05)
     "acme-production-directory": "mandatory",  # no Let's Encrypt staging issuer (rev17d p10)
@@ -479,6 +480,7 @@ SECURITY_RULES = {
     "gke-gpu-driver-installed": "mandatory",  # availability: the same on GKE (rev17j j01)
     "model-slo-alerts": "mandatory",  # availability: SLO alerts that never fire or never page (rev17l 26, 29, 30)
     "monitors-selected": "mandatory",  # availability: monitors and alert rules Prometheus never loads (rev17l 21, 24)
+    "system-workload-limits": "mandatory",  # availability: a system pod without a memory limit (rev17l 23)
 }
 """The enforcement level of every security, isolation and availability rule, pinned here (not only in the docs)."""
 
