@@ -67,7 +67,8 @@ class PlatformArgs:
     (:func:`components.platform.keda.wanted`)."""
     request_log_namespaces: Sequence[str] = ()
     """Namespaces of the models with a ``logger``: the request-log collector is installed when any model (or
-    ``settings.request_logs``) asks for it, and admits posts only from model pods in these namespaces."""
+    ``settings.request_logs``) asks for it, and admits posts only from model pods in these namespaces (its
+    NetworkPolicy) and from mTLS identities of these namespaces (its AuthorizationPolicy)."""
     init_container_models: Sequence[str] = ()
     """Models with ``storageUris``: on Knative, KServe puts their storage initializer into the Knative Service's pod
     template, which Knative accepts only with ``kubernetes.podspec-init-containers`` on
@@ -211,7 +212,13 @@ class Platform(pulumi.ComponentResource):
         gpu.install(ctx, ns_mon, mon.release if mon else None)
         warm.install(ctx, args.warm_images)
         dns.install(ctx)
-        logs = requestlog.install(ctx, args.request_log_namespaces)
+        logs = requestlog.install(
+            ctx,
+            args.request_log_namespaces,
+            pod_security=mesh_level,
+            istio_base=mesh.base,
+            injection=mesh.injection,
+        )
         if logs is not None and logs[1].retention_days is None:
             pulumi.log.warn(
                 "request logs are kept on the collector's volume and nothing deletes them; watch its size "

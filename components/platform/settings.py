@@ -490,7 +490,7 @@ class PlatformSettings(Spec):
     istio_cni: bool = True
     (
         "Use Istio CNI instead of privileged init containers, so model namespaces can enforce the ``restricted`` Pod "
-        "Security level. With ``false`` the model and knative-serving namespaces enforce ``privileged`` "
+        "Security level. With ``false`` the model, knative-serving and request-logs namespaces enforce ``privileged`` "
         "(``istio-init`` needs NET_ADMIN and NET_RAW), which the mandatory policies "
         "``model-namespace-pod-security`` and ``privileged-namespaces-listed`` refuse: such a stack records an "
         "override of both with its reason (``mlplatform:policy`` ``overrides``, docs/policies.md)."

@@ -14,11 +14,11 @@ plan; the rule says so).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from policy.rules import percloud
-from policy.rules.base import UNKNOWN, Facts, Finding, Resource, Rule, as_list, as_map, reading
+from policy.rules.base import UNKNOWN, Facts, Finding, Resource, Rule, as_list, as_map, is_k8s, reading
 
 RULE = "request-log-write-only"
 LOG_WRITE_SUFFIX = "-request-logs-write"
@@ -205,14 +205,183 @@ def _collector_ingress(resources: Sequence[Resource], facts: Facts) -> Iterator[
                     yield Finding(p.urn, f"NetworkPolicy {p.k8s_name} ingress[{i}].from[{j}] {why}")
 
 
+# ------------------------------------------------------------------------------------------------ in the mesh (#14)
+
+INJECTION_LABEL = "istio-injection"
+INJECT_KEY = "sidecar.istio.io/inject"
+MESH_ROOT = "istio-system"
+"""Istio's root namespace: an AuthorizationPolicy there applies to the workloads of every namespace (istio/api 1.30.3
+security/v1beta1/authorization_policy.proto, the ``version: v1`` example: "applies to workloads containing label
+``version: v1`` in all namespaces in the mesh")."""
+COLLECTOR_POD_LABELS = {"app.kubernetes.io/name": "vector", "app.kubernetes.io/instance": "vector"}
+"""The collector pods' selector labels (vectordotdev/helm-charts vector-0.56.0 templates/_helpers.tpl
+``vector.selectorLabels``, release ``vector``: components/platform/requestlog.py ``POD_SELECTOR``, restated)."""
+CHART_POD_LABELS = {"vector.dev/exclude": "true"}
+"""The chart's default ``podLabels`` (values.yaml, vector-0.56.0), on the pods unless the values give their own
+(templates/statefulset.yaml: ``vector.selectorLabels`` then ``with .Values.podLabels``)."""
+IDENTITY_FIELDS = ("namespaces", "principals", "serviceAccounts")
+"""The ``Source`` fields that name mTLS peer identities (istio/api 1.30.3 authorization_policy.proto ``Source``:
+"derived from the peer certificate", each "If not set, any ... is allowed"); a source's fields are ANDed, its
+``from`` entries ORed, so a source that names none of them admits every peer."""
+
+
+def _collector_releases(resources: Sequence[Resource]) -> list[Resource]:
+    return [r for r in resources if r.name.endswith("-request-logs") and r.type.endswith(":Release")]
+
+
+def _pod_labels(release: Resource | None) -> dict[str, object]:
+    values = as_map(release.props.get("values")) if release is not None else {}
+    given = values.get("podLabels")
+    return {**COLLECTOR_POD_LABELS, **(dict(as_map(given)) if given is not None else CHART_POD_LABELS)}
+
+
+def _peer_namespace(field: str, value: object, policy_namespace: str | None) -> object:
+    """The namespace one identity value of a ``Source`` field limits peers to (a value naming no single namespace is
+    returned as given, which is never a logging namespace). ``principals``: ``<trust domain>/ns/<ns>/sa/<sa>``;
+    ``serviceAccounts``: ``<ns>/<sa>``, or ``<sa>`` for the policy's own namespace (authorization_policy.proto)."""
+    if not isinstance(value, str):
+        return value
+    if field == "namespaces":
+        return value
+    if field == "serviceAccounts":
+        return value.split("/", 1)[0] if "/" in value else policy_namespace
+    if "/ns/" not in value or "/sa/" not in value.split("/ns/", 1)[1]:
+        return value
+    return value.split("/ns/", 1)[1].split("/sa/", 1)[0]
+
+
+def _rule_problems(rule: object, allowed: set[str], namespace: str | None) -> Iterator[str]:
+    """Why one rule of an ALLOW AuthorizationPolicy on the collector admits a peer outside the logging namespaces."""
+    peers = as_map(rule).get("from")
+    if peers is UNKNOWN:
+        return
+    if not as_list(peers):
+        yield "has no from: it admits every caller"
+        return
+    for j, peer in enumerate(as_list(peers)):
+        source = as_map(as_map(peer).get("source"))
+        if UNKNOWN in (source.get(f) for f in IDENTITY_FIELDS):
+            continue
+        given = {f: as_list(source.get(f)) for f in IDENTITY_FIELDS if as_list(source.get(f))}
+        if not given:
+            yield f"from[{j}] names no namespaces, principals or serviceAccounts: it admits every namespace's peers"
+            continue
+        outside = sorted(
+            {
+                str(ns)
+                for f, values in given.items()
+                for v in values
+                if v is not UNKNOWN and (ns := _peer_namespace(f, v, namespace)) not in allowed
+            }
+        )
+        if outside:
+            yield f"from[{j}] admits peers of {outside}, where no model logs requests (logging: {sorted(allowed)})"
+
+
+def _selects_collector(spec: Mapping[str, Any], labels: Mapping[str, object]) -> bool | None:
+    """Whether an AuthorizationPolicy applies to the collector's sidecar (None: not known before deploy). No
+    selector: every workload of its namespace (of the mesh in the root namespace); ``targetRef(s)`` attach it to
+    gateways and waypoints instead (authorization_policy.proto)."""
+    if spec.get("targetRef") or spec.get("targetRefs"):
+        return False
+    selector = spec.get("selector")
+    if selector is UNKNOWN:
+        return None
+    match = as_map(as_map(selector).get("matchLabels"))
+    if UNKNOWN in match.values():
+        return None
+    return all(labels.get(k) == v for k, v in match.items())
+
+
+def _collector_mesh(resources: Sequence[Resource], allowed: set[str]) -> Iterator[Finding]:
+    """The collector runs with an Istio sidecar (its namespace labelled ``istio-injection: enabled``, its pods not
+    opting out), and an ALLOW AuthorizationPolicy selecting it admits only mTLS peers of the logging namespaces.
+    Without the sidecar Istio's auto mTLS sends it the models' request and response bodies in plain text
+    ("send plain text traffic to workloads without sidecars": istio.io/v1.4/docs/tasks/security/authentication/
+    auto-mtls, an old release's page; Cloud Service Mesh's current docs say the same) and its AuthorizationPolicy
+    is never enforced; without an ALLOW policy Istio admits every caller (authorization_policy.proto rule 3: "If
+    there are no ALLOW policies for the workload, allow the request")."""
+    releases = _collector_releases(resources)
+    anchor = (releases or list(resources))[0]
+    ns = next((r for r in resources if is_k8s(r, "Namespace") and r.k8s_name == COLLECTOR_NAMESPACE), None)
+    if ns is None:
+        yield Finding(
+            anchor.urn,
+            f"the stack runs the request-log collector but declares no namespace {COLLECTOR_NAMESPACE}: nothing "
+            f"labels it {INJECTION_LABEL}: enabled, so the collector may run outside the mesh",
+        )
+    else:
+        label = as_map(ns.metadata.get("labels")).get(INJECTION_LABEL)
+        if label is not UNKNOWN and label != "enabled":
+            yield Finding(
+                ns.urn,
+                f"namespace {COLLECTOR_NAMESPACE} has {INJECTION_LABEL}={label!r}: the request-log collector runs "
+                "without an Istio sidecar, so the models' request and response bodies reach it in plain text and its "
+                f"AuthorizationPolicy is ignored; label it {INJECTION_LABEL}: enabled",
+            )
+    for rel in releases:
+        values = as_map(rel.props.get("values"))
+        for key in ("podLabels", "podAnnotations"):
+            value = as_map(values.get(key)).get(INJECT_KEY)
+            if value is not None and value is not UNKNOWN and str(value).lower() != "true":
+                yield Finding(
+                    rel.urn,
+                    f"the request-log collector's values set {key}.{INJECT_KEY}={value!r}: its pods run without a "
+                    "sidecar (records in plain text, no authorization)",
+                )
+    labels = _pod_labels(releases[0] if releases else None)
+    gates = 0
+    for pol in resources:
+        if not is_k8s(pol, "AuthorizationPolicy") or pol.namespace not in (COLLECTOR_NAMESPACE, MESH_ROOT):
+            continue
+        spec = as_map(pol.props.get("spec"))
+        action = spec.get("action") or "ALLOW"
+        if action is UNKNOWN or action != "ALLOW":
+            continue
+        selects = _selects_collector(spec, labels)
+        if selects is None:
+            gates += 1  # not judged: the unknown hook names it
+            continue
+        if not selects:
+            continue
+        gates += 1
+        rules = spec.get("rules")
+        if rules is UNKNOWN:
+            continue
+        for i, rule in enumerate(as_list(rules)):
+            for why in _rule_problems(rule, allowed, pol.namespace):
+                yield Finding(pol.urn, f"AuthorizationPolicy {pol.namespace}/{pol.k8s_name} rules[{i}] {why}")
+    if not gates:
+        yield Finding(
+            anchor.urn,
+            "no ALLOW AuthorizationPolicy selects the request-log collector: Istio admits every caller of the mesh "
+            "(no ALLOW policy means allow), so any workload can write records under any namespace",
+        )
+
+
+def _collector_all(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    yield from _collector_ingress(resources, facts)
+    if logging_namespaces(resources) or _collector_releases(resources):
+        yield from _collector_mesh(resources, logging_namespaces(resources))
+
+
 _COLLECTOR_READS = reading(
-    {NETWORK_POLICY: ("spec.policyTypes", "spec.ingress", "spec.ingress[].from", "spec.ingress[].from[].*")}
+    {
+        NETWORK_POLICY: ("spec.policyTypes", "spec.ingress", "spec.ingress[].from", "spec.ingress[].from[].*"),
+        "AuthorizationPolicy": ("spec.action", "spec.selector.*", "spec.targetRef", "spec.targetRefs", "spec.rules"),
+        "Namespace": ("metadata.labels.*",),
+    }
 )
 
 
 def _collector_unknown(res: Resource) -> str | None:
-    """A value of the collector's NetworkPolicy known only after deploy (the rule could not judge it)."""
-    if res.type == NETWORK_POLICY and res.namespace == COLLECTOR_NAMESPACE:
+    """A value of the collector's NetworkPolicy, its namespace's labels, or an AuthorizationPolicy that may select
+    it, known only after deploy (the rule could not judge it)."""
+    if res.namespace in (COLLECTOR_NAMESPACE, MESH_ROOT) and (
+        res.type == NETWORK_POLICY or is_k8s(res, "AuthorizationPolicy")
+    ):
+        return _COLLECTOR_READS(res)
+    if is_k8s(res, "Namespace") and res.k8s_name == COLLECTOR_NAMESPACE:
         return _COLLECTOR_READS(res)
     return None
 
@@ -257,12 +426,18 @@ RULES = [
         description=(
             "The request-log collector admits only the namespaces of the models that log requests: every "
             "NetworkPolicy in its namespace selects peers by kubernetes.io/metadata.name In [those namespaces] and "
-            "a podSelector requiring KServe's serving.kserve.io/inferenceservice label."
+            "a podSelector requiring KServe's serving.kserve.io/inferenceservice label; the collector runs in the "
+            "mesh (its namespace labelled istio-injection: enabled, no sidecar opt-out), so records travel in mTLS, "
+            "and an ALLOW AuthorizationPolicy selects it whose every rule admits only mTLS peers (namespaces, "
+            "principals, serviceAccounts) of those namespaces."
         ),
         enforcement="mandatory",
         area="network",
-        check_stack=_collector_ingress,
+        check_stack=_collector_all,
         unknown=_collector_unknown,
-        remediation="keep the collector's NetworkPolicy namespaceSelector kubernetes.io/metadata.name In [...]",
+        remediation=(
+            "keep the collector's NetworkPolicy namespaceSelector kubernetes.io/metadata.name In [...], its "
+            "namespace's istio-injection: enabled and its AuthorizationPolicy's source.namespaces (requestlog.py)"
+        ),
     ),
 ]

@@ -35,6 +35,8 @@ EDGES: dict[tuple[str, str], str] = {
     ): "ClusterServingRuntimes pass KServe's validating webhook (failurePolicy Fail)",
     ("<gateway-api-crds>", "<Gateway>"): "a custom resource after its CRD",
     ("kube-prometheus-stack", "gpu-operator"): "the operator's DCGM ServiceMonitor needs the Prometheus Operator CRDs",
+    ("istiod", "vector"): "the request-log collector is injected: outside the mesh its records travel in plain text",
+    ("istio-cni", "vector"): "injected pods started before the CNI agent are evicted (Istio CNI race repair)",
     (
         "karpenter-crd",
         "karpenter",
@@ -81,6 +83,14 @@ def _assert_documented_graph(result: PlanResult) -> None:
 )
 def test_every_variant_installs_along_the_documented_graph(variant: str) -> None:
     _assert_documented_graph(plan_variant(variant))
+
+
+@pytest.mark.parametrize("settings", [{}, {"istioCni": False, "monitoring": {"enabled": False}}])
+def test_the_request_log_collector_installs_along_the_documented_graph(settings: dict[str, object]) -> None:
+    """Issue #14: the collector joined the mesh, so it waits for istiod (and the CNI agent when there is one)."""
+    result = plan_platform({**settings, "requestLogs": {}}, request_log_namespaces=("models",))
+    _assert_documented_graph(result)
+    assert ("istiod", "vector") in step_edges(result)
 
 
 @pytest.mark.parametrize("stack", stack_names())
