@@ -2084,8 +2084,21 @@ PREDICTOR_ROWS: dict[str, Row] = {
 the pod fields mlplatform decides (affinity, volumes, securityContext ...)."""
 
 
+DEFAULT_ACCOUNT = "default"
+"""The ServiceAccount KServe v0.20.0 reads storage credentials from when the component names none
+(pkg/credentials/service_account_credentials.go ``CreateSecretVolumeAndEnv``: ``if serviceAccountName == ""
+{ serviceAccountName = "default" }``)."""
+
+
 def _predictor(ctx: _Ctx, path: Path_, value: Any) -> None:
+    unnamed = isinstance(value, dict) and value.get("serviceAccountName") in (None, "")
+    if unnamed and value.get("serviceAccountName") == "":
+        value = {k: v for k, v in value.items() if k != "serviceAccountName"}  # "" is no name: KServe reads default
     _walk(ctx, path, value, PREDICTOR_ROWS, "predictor")
+    if unnamed and (ctx.namespace, DEFAULT_ACCOUNT) in ctx.accounts:
+        # exp14t F1: plain KServe mounts the namespace's default ServiceAccount's Secrets; one among the files is read
+        # as if named (the model still gets its own ServiceAccount)
+        _service_account(ctx, path, DEFAULT_ACCOUNT)
 
 
 SPEC_ROWS: dict[str, Row] = {

@@ -270,3 +270,45 @@ def test_the_accounts_pull_secrets_are_the_models(tmp_path: Path) -> None:
     rendered = kimport.rendered_isvcs(PROJECT, "aws-dev", [imported])[("models", "mnist-s3")]
     assert rendered["spec"]["predictor"]["imagePullSecrets"] == [{"name": "own"}, {"name": "regcred"}]
     assert kimport.round_trip_problems(isvc, imported, rendered) == []
+
+
+def test_without_a_service_account_name_the_namespaces_default_account_is_read(tmp_path: Path) -> None:
+    """exp14t F1: plain KServe v0.20.0 reads the storage credentials of the namespace's ``default`` ServiceAccount when
+    the component names none (pkg/credentials/service_account_credentials.go ``CreateSecretVolumeAndEnv``:
+    ``if serviceAccountName == "" { serviceAccountName = "default" }``), so a ``default`` account among the files is
+    read as if named; without one (or in another namespace) nothing changes."""
+    default = {**S3_ACCOUNT, "metadata": {"name": "default"}}
+    unnamed: Any = copy.deepcopy(S3_ISVC)
+    del unnamed["spec"]["predictor"]["serviceAccountName"]
+    result, path = _import(tmp_path, default, unnamed)
+    (imported,) = result.imported
+    assert imported.entry["storageSecret"] == "s3creds"
+    assert (
+        ("spec", "predictor"),
+        f"default: the model gets its own ServiceAccount listing ServiceAccount default ({path}#1)'s Secret s3creds "
+        "(storageSecret), which KServe's storage initializer reads as it read default's; create s3creds in the "
+        "model's namespace",
+    ) in imported.notes
+    # what the storage initializer gets: the model's own ServiceAccount lists the Secret, every field round-trips
+    isvc = kimport.rendered_isvcs(PROJECT, "aws-dev", [imported])[("models", "mnist-s3")]
+    own = isvc["spec"]["predictor"]["serviceAccountName"]
+    accounts = kimport.rendered_isvcs(PROJECT, "aws-dev", [imported], kind="ServiceAccount")
+    assert accounts[("models", own)]["secrets"] == [{"name": "s3creds"}]
+    assert kimport.round_trip_problems(unnamed, imported, isvc) == []
+    empty: Any = copy.deepcopy(unnamed)
+    empty["spec"]["predictor"]["serviceAccountName"] = ""
+    result, _ = _import(tmp_path / "empty", default, empty)
+    (imported,) = result.imported
+    assert imported.entry["storageSecret"] == "s3creds"
+    # boundaries: no default account among the files, or one of another namespace: the stack's identity, as before
+    for docs in ((S3_ACCOUNT, unnamed), ({**default, "metadata": {"name": "default", "namespace": "team-a"}}, unnamed)):
+        result, _ = _import(tmp_path / "other", *docs)
+        (imported,) = result.imported
+        assert "storageSecret" not in imported.entry
+    # a named account is still the one read, not default
+    result, _ = _import(tmp_path / "named", default, {**S3_ACCOUNT, "secrets": [{"name": "other"}]}, S3_ISVC)
+    (imported,) = result.imported
+    assert imported.entry["storageSecret"] == "other"
+    # the default account's two Secrets are refused as a named one's
+    two = {**default, "secrets": [{"name": "s3creds"}, {"name": "gcscreds"}]}
+    assert _refusal(tmp_path / "two", two, unnamed).startswith("mnist-s3: spec.predictor: ServiceAccount default (")
