@@ -4532,6 +4532,19 @@ MUTATIONS = (
         weakens=False,
         platform=KEDA_GCP,
     ),
+    # exp14t F2 (#14, #17): the sidecars' XFCC mode lets a sender name its own namespace
+    Mutation(
+        "exp14t-mesh-xfcc-forward-only",
+        "platform",
+        "components/platform/istio.py",
+        '"meshConfig": {"pathNormalization": {"normalization": PATH_NORMALIZATION}},',
+        '"meshConfig": {"pathNormalization": {"normalization": PATH_NORMALIZATION}, "defaultConfig": '
+        '{"proxyHeaders": {"forwardedClientCert": "FORWARD_ONLY"}}},',
+        "every sidecar passes the client's own x-forwarded-client-cert through: a pod in a logging namespace files "
+        "request records under any namespace it names",
+        "request-log-collector-ingress",
+        platform=RL_AWS,
+    ),
 )  # fmt: skip
 EVALUATOR = "components/serving/requestpath.py"
 EVALUATOR_TESTS = ("tests/serving/test_requestpath.py",)

@@ -359,10 +359,61 @@ def _collector_mesh(resources: Sequence[Resource], allowed: set[str]) -> Iterato
         )
 
 
+XFCC_KEEPS_SENDER = ("APPEND_FORWARD", "SANITIZE_SET", "UNDEFINED")
+"""The ``proxyHeaders.forwardedClientCert`` values under which the last element of the ``x-forwarded-client-cert``
+header the collector reads is its own sidecar's account of the mTLS peer (components/platform/requestlog.py's VRL
+trusts only that element): Istio's default is APPEND_FORWARD, and UNDEFINED keeps it (istio 1.30.3
+pilot/pkg/networking/util/proxy_headers.go ``GetProxyHeadersFromProxyConfig``: the mesh's ``defaultConfig`` or the
+pod's ``proxy.istio.io/config``); SANITIZE_SET replaces the client's header with Envoy's own. FORWARD_ONLY and
+ALWAYS_FORWARD_ONLY pass the client's header through untouched, so any sender names any namespace; SANITIZE removes
+it, so every record is dropped (envoy ``ConnectionManagerUtility::mutateXfccRequestHeader``; exp14t F2)."""
+PROXY_CONFIG_ANNOTATION = "proxy.istio.io/config"
+
+
+def _xfcc_problem(proxy_config: Any) -> str | None:
+    """Why a ProxyConfig (a map) makes the collector's sidecar hand it a header the sender wrote, or none."""
+    value = as_map(as_map(proxy_config).get("proxyHeaders")).get("forwardedClientCert")
+    if value is None or value is UNKNOWN or value in XFCC_KEEPS_SENDER:
+        return None
+    return (
+        f"proxyHeaders.forwardedClientCert is {value!r}: the request-log collector files each record under the "
+        "namespace its sidecar appends to x-forwarded-client-cert, which only APPEND_FORWARD (Istio's default) or "
+        "SANITIZE_SET write (a FORWARD mode passes the sender's own header, SANITIZE drops every record)"
+    )
+
+
+def _collector_xfcc(resources: Sequence[Resource]) -> Iterator[Finding]:
+    """istiod's ``meshConfig.defaultConfig`` and the collector pods' ``proxy.istio.io/config`` keep the sidecar's
+    x-forwarded-client-cert mode one under which the sender's identity is the sidecar's word
+    (:data:`XFCC_KEEPS_SENDER`)."""
+    import yaml
+
+    for rel in resources:
+        chart = str(rel.props.get("chart", "")).rstrip("/").rsplit("/", 1)[-1]
+        if rel.type.endswith(":Release") and chart == "istiod":
+            default = as_map(as_map(rel.props.get("values")).get("meshConfig")).get("defaultConfig")
+            if (why := _xfcc_problem(default)) is not None:
+                yield Finding(rel.urn, f"istiod meshConfig.defaultConfig.{why}")
+    for rel in _collector_releases(resources):
+        given = as_map(as_map(rel.props.get("values")).get("podAnnotations")).get(PROXY_CONFIG_ANNOTATION)
+        if not isinstance(given, str):
+            continue
+        try:
+            config = yaml.safe_load(given)
+        except yaml.YAMLError:
+            yield Finding(
+                rel.urn, f"the request-log collector's {PROXY_CONFIG_ANNOTATION} is not YAML: istio-agent refuses it"
+            )
+            continue
+        if (why := _xfcc_problem(config)) is not None:
+            yield Finding(rel.urn, f"the request-log collector's {PROXY_CONFIG_ANNOTATION} {why}")
+
+
 def _collector_all(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
     yield from _collector_ingress(resources, facts)
     if logging_namespaces(resources) or _collector_releases(resources):
         yield from _collector_mesh(resources, logging_namespaces(resources))
+        yield from _collector_xfcc(resources)
 
 
 _COLLECTOR_READS = reading(
@@ -429,7 +480,9 @@ RULES = [
             "a podSelector requiring KServe's serving.kserve.io/inferenceservice label; the collector runs in the "
             "mesh (its namespace labelled istio-injection: enabled, no sidecar opt-out), so records travel in mTLS, "
             "and an ALLOW AuthorizationPolicy selects it whose every rule admits only mTLS peers (namespaces, "
-            "principals, serviceAccounts) of those namespaces."
+            "principals, serviceAccounts) of those namespaces; the sidecar's x-forwarded-client-cert mode (istiod "
+            "meshConfig.defaultConfig, the collector's proxy.istio.io/config) stays APPEND_FORWARD or SANITIZE_SET, "
+            "under which the namespace a record is filed under is the sidecar's account of the mTLS peer."
         ),
         enforcement="mandatory",
         area="network",

@@ -237,3 +237,47 @@ def test_a_collector_without_its_namespace_fails() -> None:
     e = entry([r for r in resources if not _is_namespace(r)], settings)
     assert not e["passed"]
     assert "declares no namespace request-logs" in e["message"], e["message"]
+
+
+def _is_istiod(r: Resource) -> bool:
+    return r.type.endswith(":Release") and str(r.props.get("chart", "")).rstrip("/").rsplit("/", 1)[-1] == "istiod"
+
+
+@pytest.mark.parametrize(
+    ("mode", "passes"),
+    [
+        ("APPEND_FORWARD", True),  # Istio's default: the sidecar appends its own element last
+        ("SANITIZE_SET", True),  # the client's header replaced by Envoy's own
+        ("UNDEFINED", True),  # keeps the default
+        ("FORWARD_ONLY", False),  # the sender's own header passed through: any namespace claimed
+        ("ALWAYS_FORWARD_ONLY", False),
+        ("SANITIZE", False),  # no header at all: every record dropped
+    ],
+)
+def test_the_sidecars_xfcc_mode_keeps_the_senders_identity_the_sidecars_word(mode: str, passes: bool) -> None:
+    """exp14t F2: the VRL trusts the last x-forwarded-client-cert element only under APPEND_FORWARD or SANITIZE_SET
+    (istio 1.30.3 pilot/pkg/networking/util/proxy_headers.go GetProxyHeadersFromProxyConfig reads the mesh's
+    defaultConfig or the pod's proxy.istio.io/config)."""
+    resources, settings = PLANS["aws"]()
+
+    def mesh_default(props: dict[str, Any]) -> None:
+        mesh = props["values"].setdefault("meshConfig", {})
+        mesh["defaultConfig"] = {"proxyHeaders": {"forwardedClientCert": mode}}
+
+    def pod_annotation(props: dict[str, Any]) -> None:
+        props["values"]["podAnnotations"] = {
+            **props["values"].get("podAnnotations", {}),
+            "proxy.istio.io/config": f"proxyHeaders:\n  forwardedClientCert: {mode}\n",
+        }
+
+    for pick, change, where in (
+        (_is_istiod, mesh_default, "istiod meshConfig.defaultConfig."),
+        (_is_release, pod_annotation, "the request-log collector's proxy.istio.io/config "),
+    ):
+        e = entry(mutated(resources, pick, change), settings)
+        assert e["passed"] is passes, (where, e["message"])
+        if not passes:
+            assert (
+                f"{where}proxyHeaders.forwardedClientCert is {mode!r}: the request-log collector files"
+                in (e["message"])
+            )
