@@ -153,3 +153,51 @@ def test_vault_soft_delete_unset_passes(mode: str) -> None:
     90`` when None)."""
     resources = _mutated("azure-staging", mode, _vault, _retention(None))
     assert _failures("azure-staging", resources, "cluster-hardening", mode) == []
+
+
+# ------------------------------------------------------------------------------------------------ 07 GKE node image
+
+GKE_POOL = "gcp:container/nodePool:NodePool"
+
+
+def _gpu_l4_pool(r: Resource) -> bool:
+    return r.type == GKE_POOL and r.name == "mlplatform-gpu-l4"
+
+
+def _image(image: str | None) -> Callable[[dict[str, Any]], None]:
+    def change(props: dict[str, Any]) -> None:
+        assert props["nodeConfig"]["imageType"] == "COS_CONTAINERD"
+        if image is None:
+            del props["nodeConfig"]["imageType"]
+        else:
+            props["nodeConfig"]["imageType"] = image
+
+    return change
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_gcp_prod_pools_run_cos_and_pass(mode: str) -> None:
+    resources, _ = rules_plan("gcp-prod", mode)  # type: ignore[arg-type]
+    pools = [r for r in resources if r.type == GKE_POOL]
+    assert {r.props["nodeConfig"]["imageType"] for r in pools} == {"COS_CONTAINERD"}
+    assert len(pools) == 3
+    assert _failures("gcp-prod", resources, "cluster-hardening", mode) == []
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(
+    ("image", "shown"), [("UBUNTU_CONTAINERD", "UBUNTU_CONTAINERD"), ("COS", "COS"), (None, "unset")]
+)
+def test_gke_pool_not_on_cos_containerd_fails(mode: str, image: str | None, shown: str) -> None:
+    resources = _mutated("gcp-prod", mode, _gpu_l4_pool, _image(image))
+    assert _failures("gcp-prod", resources, "cluster-hardening", mode) == [
+        f"GKE node pool mlplatform-gpu-l4 runs nodeConfig.imageType {shown}, not COS_CONTAINERD (Container-Optimized "
+        "OS): a general-purpose OS on its nodes"
+    ]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_gke_pool_image_type_lower_case_passes(mode: str) -> None:
+    """GKE's own pages spell the image ``cos_containerd``: the comparison ignores case."""
+    resources = _mutated("gcp-prod", mode, _gpu_l4_pool, _image("cos_containerd"))
+    assert _failures("gcp-prod", resources, "cluster-hardening", mode) == []
