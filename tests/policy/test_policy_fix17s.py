@@ -201,3 +201,82 @@ def test_gke_pool_image_type_lower_case_passes(mode: str) -> None:
     """GKE's own pages spell the image ``cos_containerd``: the comparison ignores case."""
     resources = _mutated("gcp-prod", mode, _gpu_l4_pool, _image("cos_containerd"))
     assert _failures("gcp-prod", resources, "cluster-hardening", mode) == []
+
+
+# ------------------------------------------------------------------------------------------------ 05 EBS CSI identity
+
+ADDON = "aws:eks/addon:Addon"
+POD_IDENTITY = "aws:eks/podIdentityAssociation:PodIdentityAssociation"
+
+
+def _ebs_addon(r: Resource) -> bool:
+    return r.type == ADDON and r.props.get("addonName") == "aws-ebs-csi-driver"
+
+
+def _drop_role(props: dict[str, Any]) -> None:
+    assert "serviceAccountRoleArn" in props
+    del props["serviceAccountRoleArn"]
+
+
+EBS_NO_ROLE = (
+    "EKS add-on mlplatform-ebs-csi-addon (aws-ebs-csi-driver) names no IAM role (serviceAccountRoleArn) or Pod "
+    "Identity association for kube-system/ebs-csi-controller-sa: its controller falls back to the node role's "
+    "permissions"
+)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_aws_dev_ebs_addon_has_its_role_and_passes(mode: str) -> None:
+    resources, _ = rules_plan("aws-dev", mode)  # type: ignore[arg-type]
+    assert _failures("aws-dev", resources, "workload-identity", mode) == []
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("empty", [None, ""])
+def test_ebs_addon_without_role_fails(mode: str, empty: str | None) -> None:
+    def change(props: dict[str, Any]) -> None:
+        _drop_role(props)
+        if empty is not None:
+            props["serviceAccountRoleArn"] = empty
+
+    resources = _mutated("aws-dev", mode, _ebs_addon, change)
+    assert _failures("aws-dev", resources, "workload-identity", mode) == [EBS_NO_ROLE]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_ebs_addon_with_pod_identity_instead_passes(mode: str) -> None:
+    """EKS Pod Identity is the add-on's other way to its own role: an inline association, or a separate
+    PodIdentityAssociation for the controller's ServiceAccount; one for another ServiceAccount does not count."""
+
+    def inline(props: dict[str, Any]) -> None:
+        _drop_role(props)
+        props["podIdentityAssociations"] = [{"roleArn": "arn:aws:iam::1:role/ebs", "serviceAccount": "x"}]
+
+    resources = _mutated("aws-dev", mode, _ebs_addon, inline)
+    assert _failures("aws-dev", resources, "workload-identity", mode) == []
+
+    base = _mutated("aws-dev", mode, _ebs_addon, _drop_role)
+    template = next(r for r in base if _ebs_addon(r))
+    from dataclasses import replace
+
+    def association(sa: str) -> Resource:
+        return replace(
+            template,
+            type=POD_IDENTITY,
+            name="ebs-pod-identity",
+            urn=template.urn.replace(ADDON, POD_IDENTITY) + "-pi",
+            props={"namespace": "kube-system", "serviceAccount": sa, "roleArn": "arn:aws:iam::1:role/ebs"},
+        )
+
+    ok = [*base, association("ebs-csi-controller-sa")]
+    assert _failures("aws-dev", ok, "workload-identity", mode) == []
+    wrong = [*base, association("ebs-csi-node-sa")]
+    assert _failures("aws-dev", wrong, "workload-identity", mode) == [EBS_NO_ROLE]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_addons_outside_the_table_need_no_role(mode: str) -> None:
+    """kube-proxy and vpc-cni run without a role of their own on every shipped EKS stack."""
+    resources, _ = rules_plan("aws-dev", mode)  # type: ignore[arg-type]
+    names = {r.props.get("addonName") for r in resources if r.type == ADDON and "serviceAccountRoleArn" not in r.props}
+    assert names == {"kube-proxy", "vpc-cni"}
