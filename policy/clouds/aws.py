@@ -2881,7 +2881,7 @@ POLICY = CloudPolicy(
         ),
         "workload-identity": Part(
             types=_CLUSTERS,
-            summary="IRSA, and an IAM role of its own for the EBS CSI add-on",
+            summary="IRSA with the EBS CSI add-on on its own IAM role",
             stack=_workload_identity,
             reads={EKS: ("createOidcProvider",)},
         ),
