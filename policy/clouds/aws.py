@@ -159,6 +159,37 @@ def _workload_identity(resources: Sequence[Resource], facts: Facts) -> Iterator[
             yield Finding(r.urn, "no IAM OIDC provider for IRSA: set createOidcProvider: true")
         elif r.type == AWS_EKS and not has_oidc and not any(x.type == EKS for x in resources):
             yield Finding(r.urn, "no IAM OIDC provider (IRSA) or EKS Pod Identity association in the stack")
+    yield from _addon_identities(resources)
+
+
+def _addon_identities(resources: Sequence[Resource]) -> Iterator[Finding]:
+    """rev17m 05: each EKS add-on of :data:`ADDON_SERVICE_ACCOUNTS` (a controller that calls AWS APIs as its own
+    ServiceAccount) gives its own identity: a ``serviceAccountRoleArn`` (IRSA), a ``podIdentityAssociations`` entry, or
+    an ``aws:eks/podIdentityAssociation`` for its ServiceAccount. pulumi_aws 7.51.1 eks/addon.py
+    ``service_account_role_arn``: "If you don't specify an existing IAM role, then the add-on uses the permissions
+    assigned to the node IAM role": the EBS CSI controller then holds no volume rights (the node roles carry only the
+    node policies) and no PersistentVolume is provisioned, and granting them on the node role hands them to every pod
+    on every node. (vpc-cni is not listed: it runs on the node role, to which the platform attaches
+    AmazonEKS_CNI_Policy, as the plan's node-role policy attachments show.)"""
+    associated = {
+        (r.props.get("namespace"), r.props.get("serviceAccount")) for r in resources if r.type == POD_IDENTITY
+    }
+    for addon in resources:
+        if addon.type != EKS_ADDON:
+            continue
+        name = addon.props.get("addonName")
+        owner = ADDON_SERVICE_ACCOUNTS.get(name) if isinstance(name, str) else None
+        if owner is None:
+            continue
+        role = addon.props.get("serviceAccountRoleArn")
+        pods = addon.props.get("podIdentityAssociations")
+        if role not in (None, "") or pods is UNKNOWN or as_list(pods) or owner in associated:
+            continue
+        yield Finding(
+            addon.urn,
+            f"EKS add-on {addon.name} ({name}) names no IAM role (serviceAccountRoleArn) or Pod Identity association "
+            f"for {owner[0]}/{owner[1]}: its controller falls back to the node role's permissions",
+        )
 
 
 # ------------------------------------------------------------------------------------------------ nodes and keys
@@ -2849,7 +2880,10 @@ POLICY = CloudPolicy(
             },
         ),
         "workload-identity": Part(
-            types=_CLUSTERS, summary="IRSA", stack=_workload_identity, reads={EKS: ("createOidcProvider",)}
+            types=_CLUSTERS,
+            summary="IRSA with the EBS CSI add-on on its own IAM role",
+            stack=_workload_identity,
+            reads={EKS: ("createOidcProvider",)},
         ),
         "cluster-network-policy": Part(
             types=(*_CLUSTERS, VPC_CNI, EKS_ADDON),

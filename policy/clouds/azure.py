@@ -253,12 +253,18 @@ def _tier(res: Resource, facts: Facts) -> Iterator[str]:
         yield f"AKS cluster {res.name} is on the Free tier on a prod stack: no uptime SLA; use Standard or Premium"
 
 
+KV_SOFT_DELETE_DAYS = 90
+"""The longest Key Vault soft-delete retention (``softDeleteRetentionInDays`` "accepts >=7 and <=90",
+pulumi_azure_native 3.29.0 keyvault/_inputs.py VaultPropertiesArgs), the one components/clusters/aks.py gives."""
+
+
 def _hardening(res: Resource, facts: Facts) -> Iterator[str]:
     """AKS: no node pool with ``enableNodePublicIP`` true ("Whether each node is allocated its own public IP ... The
     default is false", pulumi_azure_native 3.29 containerservice/_inputs.py); the Key Vault the platform creates
     authorizes data actions through Azure RBAC (``properties.enableRbacAuthorization`` true: "If null or not
     specified, the vault is created with the default value of false", keyvault/_inputs.py) and has purge protection
-    (``enablePurgeProtection`` true: "only the Key Vault service may initiate a hard, irrecoverable deletion").
+    (``enablePurgeProtection`` true: "only the Key Vault service may initiate a hard, irrecoverable deletion") for
+    the longest soft-delete window (``softDeleteRetentionInDays`` unset or :data:`KV_SOFT_DELETE_DAYS`).
     The cluster's ``autoUpgradeProfile.nodeOSUpgradeChannel`` is unset or one of :data:`AKS_OS_PATCHED`.
     The Azure Policy add-on is on (``addonProfiles.azurepolicy.enabled`` true; an add-on runs only when the cluster
     enables it: learn.microsoft.com/azure/aks/integrations "Add-ons"; Azure Policy is AKS's policy enforcement beside
@@ -318,6 +324,16 @@ def _hardening(res: Resource, facts: Facts) -> Iterator[str]:
             yield f"Key Vault {res.name} authorizes data actions by access policies: set enableRbacAuthorization true"
         if props.get("enablePurgeProtection") not in (True, UNKNOWN):
             yield f"Key Vault {res.name} has no purge protection (enablePurgeProtection true)"
+        retention = props.get("softDeleteRetentionInDays")
+        # rev17m 02: pulumi_azure_native 3.29.0 keyvault/_inputs.py VaultPropertiesArgs soft_delete_retention_in_days:
+        # "softDelete data retention days. It accepts >=7 and <=90" (90 when not given: the SDK sets 90); purge
+        # protection keeps a deleted vault or key only that long. The vault holds the AKS etcd key: anything short of
+        # the longest window shortens the time a deletion of the key can be undone.
+        if retention not in (None, UNKNOWN, KV_SOFT_DELETE_DAYS):
+            yield (
+                f"Key Vault {res.name} keeps a deleted vault or key {retention!r} days (softDeleteRetentionInDays), "
+                f"not {KV_SOFT_DELETE_DAYS}: a deletion of the etcd key unnoticed that long cannot be undone"
+            )
 
 
 def _gpu_os_disk(profile: Mapping[str, Any], name: str) -> Iterator[str]:
@@ -656,6 +672,57 @@ def _iam(res: Resource, facts: Facts) -> Iterator[str]:
             f"{res.name} assigns {role} at {scope!r} (a subscription, resource group or above): it reaches "
             "every resource under it; give a narrower role on the one resource"
         )
+
+
+ROLE_KV_CRYPTO_USER = "12338af0-0e69-4776-bea7-57ae8d297424"
+ROLE_KV_CRYPTO_SERVICE_ENCRYPTION_USER = "e147488a-f6f5-4113-8e2d-b22465e65bf6"
+KMS_VAULT_ROLES = {
+    ROLE_KV_CRYPTO_USER: "Key Vault Crypto User",
+    ROLE_KV_CRYPTO_SERVICE_ENCRYPTION_USER: "Key Vault Crypto Service Encryption User",
+}
+"""rev17m 01: the only roles an assignment on the Key Vault that holds the AKS etcd key may carry (the ids of
+components/clusters/aks.py ``ROLE_KV_CRYPTO_USER`` restated, so a slip there does not move the rule). MicrosoftDocs/
+azure-docs articles/key-vault/general/rbac-guide.md, "Azure built-in roles for Key Vault data plane operations":
+Key Vault Crypto User "Perform cryptographic operations using keys" (12338af0-...); Key Vault Crypto Service
+Encryption User "Read metadata of keys and perform wrap/unwrap operations" (e147488a-...); against Key Vault Crypto
+Officer "Perform any action on the keys of a key vault, except manage permissions" (14b46e9e-..., delete and rotate
+included) and Key Vault Administrator "Perform all data plane operations on a key vault and all objects in it"."""
+
+
+def _on_vault(vault: Resource, res: Resource) -> bool:
+    """Whether role assignment ``res`` is scoped to ``vault``: its scope is the vault's id (an output: the plan shows
+    the dependency on the vault) or an id under ``.../providers/Microsoft.KeyVault/vaults/<vaultName>``."""
+    if vault.urn in res.depends_on:
+        return True
+    scope, props = res.props.get("scope"), vault.props
+    name = props.get("vaultName")
+    return (
+        isinstance(scope, str)
+        and isinstance(name, str)
+        and f"/providers/microsoft.keyvault/vaults/{name.lower()}" in scope.lower()
+    )
+
+
+def _vault_roles(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    """rev17m 01: every role assignment on the platform's Key Vault (the AKS KMS key's) gives a role of
+    :data:`KMS_VAULT_ROLES`: the control plane wraps and unwraps etcd's keys with it and needs nothing more; a role
+    that may delete or rotate the key lets anything acting as that identity make every Secret of the cluster
+    unreadable."""
+    vaults = [r for r in resources if r.type == AKS_VAULT]
+    for res in resources:
+        if res.type != AZ_ROLE_ASSIGNMENT or res.props.get("roleDefinitionId") is UNKNOWN:
+            continue
+        role = _role_id(res)
+        if role in KMS_VAULT_ROLES:
+            continue
+        for vault in vaults:
+            if _on_vault(vault, res):
+                yield Finding(
+                    res.urn,
+                    f"{res.name} assigns role {role or '?'} on Key Vault {vault.name}, which holds the AKS etcd key: "
+                    f"only {' or '.join(KMS_VAULT_ROLES.values())} (wrap/unwrap), not a role that may delete or "
+                    "rotate the key",
+                )
 
 
 def _iam_unknown(res: Resource) -> str | None:
@@ -1287,7 +1354,7 @@ POLICY = CloudPolicy(
             summary="no public IPs on AKS nodes, AKS node OS patches (NodeImage or SecurityPatch) and Kubernetes "
             "patches (upgradeChannel patch, stable or rapid), the Azure Policy add-on and Image Cleaner on, "
             "osDiskSizeGB on AKS GPU pools, sku.tier the stack's cluster.azure.tier (never Free on prod); Key Vault "
-            "RBAC and purge protection",
+            "RBAC, purge protection and 90-day soft delete",
             check=_hardening,
             reads={
                 AKS: (
@@ -1302,7 +1369,11 @@ POLICY = CloudPolicy(
                     "sku.tier",
                 ),
                 AKS_POOL: ("enableNodePublicIP", "osDiskSizeGB", "vmSize", "nodeLabels"),
-                AKS_VAULT: ("properties.enableRbacAuthorization", "properties.enablePurgeProtection"),
+                AKS_VAULT: (
+                    "properties.enableRbacAuthorization",
+                    "properties.enablePurgeProtection",
+                    "properties.softDeleteRetentionInDays",
+                ),
             },
         ),
         "gpu-pools": Part(
@@ -1347,9 +1418,11 @@ POLICY = CloudPolicy(
             summary=(
                 "no Azure role assignment above a resource group (subscription, management group, root) whatever "
                 "the role, no Owner/Contributor/User Access Administrator at subscription or resource-group scope, "
-                "DNS Zone Contributor on one DNS zone"
+                "DNS Zone Contributor on one DNS zone, only Key Vault Crypto User (or Crypto Service Encryption User) "
+                "on the AKS KMS vault"
             ),
             check=_iam,
+            stack=_vault_roles,
             unknown=_iam_unknown,
         ),
         "gpu-operator-no-second-driver": Part(

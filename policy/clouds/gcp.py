@@ -137,7 +137,7 @@ def _hardening(res: Resource, facts: Facts) -> Iterator[str]:
     IP addresses only") true; ``enableShieldedNodes`` not false; each node pool's
     ``nodeConfig.shieldedInstanceConfig.enableSecureBoot`` ("Defines if the instance has Secure Boot enabled") true;
     on prod ``deletionProtection`` not false ("Deleting this cluster via ... ``pulumi up`` will only succeed if this
-    field is ``false``")."""
+    field is ``false``"); each node pool's ``nodeConfig.imageType`` :data:`GKE_IMAGE_TYPE`."""
     p = res.props
     prod = facts.environment == "prod"
     if res.type == GKE:
@@ -168,11 +168,28 @@ def _hardening(res: Resource, facts: Facts) -> Iterator[str]:
                 "GKE node pool without integrity monitoring: nodeConfig.shieldedInstanceConfig."
                 "enableIntegrityMonitoring is false, so a changed boot chain is never reported"
             )
+        image = UNKNOWN if config is UNKNOWN else as_map(config).get("imageType")
+        if image is not UNKNOWN and str(image).lower() != GKE_IMAGE_TYPE.lower():
+            yield (
+                f"GKE node pool {res.name} runs nodeConfig.imageType {image or 'unset'}, not {GKE_IMAGE_TYPE} "
+                "(Container-Optimized OS): a general-purpose OS on its nodes"
+            )
         management = p.get("management")
         for key in POOL_MANAGEMENT:
             got = UNKNOWN if management is UNKNOWN else as_map(management).get(key)
             if got is not UNKNOWN and got is not None and got is not True:
                 yield f"GKE node pool {res.name}: management.{key} is {got!r}, not true ({POOL_MANAGEMENT[key]})"
+
+
+GKE_IMAGE_TYPE = "COS_CONTAINERD"
+"""rev17m 07: the node image every GKE pool runs (components/clusters/gke.py sets it on every pool; compared
+case-insensitively, GKE's pages spell it ``cos_containerd``). GKE's node-images page
+(docs.cloud.google.com/kubernetes-engine/docs/concepts/node-images): ``cos_containerd`` "is the recommended node
+operating system"; Container-Optimized OS images "are optimized to enhance node security ... provide better support,
+security, and stability than other images" (Ubuntu and Windows Server are the others). The platform's istio-cni and
+NVIDIA driver paths and the pods-fit-nodes kernel share assume COS too. pulumi_gcp 10.2 container/_inputs.py
+NodePoolNodeConfigArgs ``image_type`` documents no default, so an unset image fails as well: the rule does not take
+GKE's choice for granted. (``COS``, the Docker variant, is "deprecated as of GKE 1.24", same file.)"""
 
 
 POOL_MANAGEMENT = {
@@ -1372,7 +1389,7 @@ POLICY = CloudPolicy(
             types=(GKE, GKE_POOL, FIREWALL, "gcp:compute/subnetwork:Subnetwork"),
             summary=(
                 "GKE no legacy ABAC, no client certificate, private nodes on subnetworks with Private Google Access, "
-                "Shielded Nodes, Secure Boot and integrity monitoring, node "
+                "Shielded Nodes, Secure Boot and integrity monitoring, COS_CONTAINERD node images, node "
                 "auto-repair and auto-upgrade, webhook firewalls from the control plane's range only and opening "
                 "every installed webhook's port (policy/rules/webhooks.py) to every node pool, a firewall from the "
                 "control plane's range opening no port beyond the webhooks' and GKE's own 443 and 10250"
@@ -1392,6 +1409,7 @@ POLICY = CloudPolicy(
                 GKE_POOL: (
                     "nodeConfig.shieldedInstanceConfig.enableSecureBoot",
                     "nodeConfig.shieldedInstanceConfig.enableIntegrityMonitoring",
+                    "nodeConfig.imageType",
                     "management.autoRepair",
                     "management.autoUpgrade",
                 ),

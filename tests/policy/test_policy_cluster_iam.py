@@ -80,7 +80,7 @@ def node_class(**spec: Any) -> dict[str, Any]:
     return {"metadata": {"name": "l4"}, "spec": {**base, **spec}}
 
 
-SECURE_POOL = {"nodeConfig": {"shieldedInstanceConfig": {"enableSecureBoot": True}}}
+SECURE_POOL = {"nodeConfig": {"shieldedInstanceConfig": {"enableSecureBoot": True}, "imageType": "COS_CONTAINERD"}}
 GKE_OK = {
     "datapathProvider": "ADVANCED_DATAPATH",
     "privateClusterConfig": {"enablePrivateNodes": True},

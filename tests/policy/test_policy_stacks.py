@@ -160,6 +160,8 @@ def gcp_stack(good: bool) -> Callable[[], None]:
                 "resource_labels": labels,
                 "workload_metadata_config": {"mode": "GKE_METADATA" if good else "GCE_METADATA"},
                 "shielded_instance_config": {"enable_secure_boot": good},
+                # cluster-hardening requires COS_CONTAINERD given on every pool (rev17m 07; unset fails too)
+                **({"image_type": "COS_CONTAINERD"} if good else {}),
                 **({"service_account": nodes.email} if nodes is not None else {}),
             },
         )
