@@ -255,6 +255,7 @@ def _https_only(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding
         elif is_k8s(res, "Gateway") and res.type.startswith("kubernetes:gateway.networking"):
             yield from _gateway_api_listeners(res, routes)
     yield from _certificate_hosts(resources)
+    yield from _certificate_issuance(resources)
     if any(True for _ in _tls_hosts(resources)) or any(_listens_https(r) for r in resources):
         yield from _kserve_url_scheme(resources)
 
@@ -310,6 +311,8 @@ def _gateway_api_listeners(gateway: Resource, routes: Sequence[Resource]) -> Ite
     for i, listener in enumerate(as_list(gateway.get("spec.listeners"))):
         lst = as_map(listener)
         protocol = lst.get("protocol")
+        if protocol == "HTTPS":
+            yield from _https_listener(gateway, lst, i)
         if protocol is UNKNOWN or protocol != "HTTP":
             continue
         where = f"Gateway {ns}/{name} listener {lst.get('name', i)!s} (port {lst.get('port')}, HTTP)"
@@ -334,6 +337,29 @@ def _gateway_api_listeners(gateway: Resource, routes: Sequence[Resource]) -> Ite
                 f"{where} has no HTTPRoute redirecting to https: plain HTTP gets no redirect (give one with a "
                 "RequestRedirect filter, scheme https)",
             )
+
+
+GATEWAY_API_TERMINATE = ("", "Terminate")
+"""The ``tls.mode`` values an HTTPS listener of a Gateway API Gateway may have: the Gateway CRD refuses any other
+(kubernetes-sigs/gateway-api apis/v1/gateway_types.go, ``Listeners``: XValidation "tls mode must be Terminate for
+protocol HTTPS", rule ``(l.protocol == 'HTTPS' && has(l.tls)) ? (l.tls.mode == '' || l.tls.mode == 'Terminate')``;
+an unset mode defaults to Terminate). A Passthrough listener is refused with the whole Gateway: no Standard-mode model
+is served (rev17m 11)."""
+
+
+def _https_listener(gateway: Resource, listener: dict[str, object] | object, index: int) -> Iterator[Finding]:
+    lst = as_map(listener)
+    mode = as_map(lst.get("tls")).get("mode", "")
+    if mode is UNKNOWN or mode in GATEWAY_API_TERMINATE:
+        return
+    name = lst.get("name", index)
+    where = f"Gateway {gateway.namespace}/{gateway.k8s_name} listener {name!s} (port {lst.get('port')}, HTTPS)"
+    yield Finding(
+        gateway.urn,
+        f"{where} has tls.mode {mode!r}: the Gateway API refuses an HTTPS listener that does not terminate TLS "
+        '("tls mode must be Terminate for protocol HTTPS"), so the Gateway is rejected and no model is served; '
+        "set tls.mode: Terminate",
+    )
 
 
 def _attaches(route: Resource, gateway: str, section: object) -> bool:
@@ -445,12 +471,133 @@ def _certificate_hosts(resources: Sequence[Resource]) -> Iterator[Finding]:
                 )
 
 
+CERT_MANAGER_GROUP = "cert-manager.io"
+RSA_KEY_SIZES = (2048, 8192)
+ECDSA_KEY_SIZES = (256, 384, 521)
+"""The private key sizes cert-manager's webhook admits for a Certificate (cert-manager/cert-manager
+internal/apis/certmanager/validation/certificate.go ``ValidateCertificateSpec``: for algorithm "" or RSA a size
+outside ``pki.MinRSAKeySize``..``pki.MaxRSAKeySize`` (2048..8192, pkg/util/pki) is "Invalid", for ECDSA any size but
+256, 384 and 521 is "NotSupported", Ed25519 takes no size, any other algorithm is "Invalid"; size 0 is the default,
+2048 or 256). The pinned v1.21.1 CRD says the same (/work/shared/upstream/crd-schemas/cert-manager.io/
+certificate_v1.json ``spec.privateKey.size``: "If `algorithm` is set to `ECDSA`, valid values are `256`, `384` or
+`521` ... No other values are allowed"; ``algorithm`` enum RSA, ECDSA, Ed25519). A refused Certificate is never
+created: the gateway's TLS Secret never exists and HTTPS serves nothing (rev17m 17)."""
+
+
+def _key_problem(private_key: object) -> str | None:
+    """Why cert-manager's webhook refuses a Certificate's ``spec.privateKey``, or None (see :data:`ECDSA_KEY_SIZES`)."""
+    key = as_map(private_key)
+    algorithm, size = key.get("algorithm", ""), key.get("size", 0)
+    if algorithm is UNKNOWN or size is UNKNOWN:
+        return None
+    if size is None:
+        size = 0
+    if not isinstance(size, int) or isinstance(size, bool):
+        return f"privateKey.size {size!r} is not a number"
+    if algorithm in ("", None, "RSA"):
+        low, high = RSA_KEY_SIZES
+        return (
+            f"an RSA privateKey.size must be between {low} and {high}, not {size}"
+            if size and not low <= size <= high
+            else None
+        )
+    if algorithm == "ECDSA":
+        return (
+            f"an ECDSA privateKey.size must be 256, 384 or 521, not {size}"
+            if size and size not in ECDSA_KEY_SIZES
+            else None
+        )
+    if algorithm == "Ed25519":
+        return None
+    return f"privateKey.algorithm {algorithm!r} is none of RSA, ECDSA, Ed25519"
+
+
+def _served_certificates(resources: Sequence[Resource]) -> Iterator[tuple[str, Resource]]:
+    """(where, Certificate) for every cert-manager Certificate whose Secret a public gateway serves: an HTTPS server's
+    ``credentialName`` (the Knative ingress gateway, an Istio Gateway) or a Gateway API HTTPS listener's
+    ``certificateRefs`` (a Secret of the Gateway's namespace unless the ref names one)."""
+    certificates = [r for r in resources if r.type == CERTIFICATE]
+    secrets: list[tuple[str, str | None, str]] = [(w, ns, cred) for w, ns, cred, _ in _tls_hosts(resources)]
+    for res in resources:
+        if not (is_k8s(res, "Gateway") and res.type.startswith("kubernetes:gateway.networking")):
+            continue
+        for listener in as_list(res.get("spec.listeners")):
+            lst = as_map(listener)
+            if lst.get("protocol") != "HTTPS":
+                continue
+            for ref in as_list(as_map(lst.get("tls")).get("certificateRefs")):
+                r = as_map(ref)
+                name, kind = r.get("name"), r.get("kind", "Secret")
+                if isinstance(name, str) and kind == "Secret" and r.get("group", "") in ("", "core"):
+                    namespace = r.get("namespace", res.namespace)
+                    where = f"Gateway {res.namespace}/{res.k8s_name} listener {lst.get('name')!s}"
+                    secrets.append((where, namespace if isinstance(namespace, str) else None, name))
+    seen: set[str] = set()
+    for where, namespace, secret in secrets:
+        for cert in certificates:
+            if cert.urn in seen or cert.get("spec.secretName") != secret or namespace not in (None, cert.namespace):
+                continue
+            seen.add(cert.urn)
+            yield where, cert
+
+
+def _certificate_issuance(resources: Sequence[Resource]) -> Iterator[Finding]:
+    """The Certificate a public gateway serves is one cert-manager issues, and one clients can trust: its
+    ``privateKey`` passes cert-manager's webhook (:data:`ECDSA_KEY_SIZES`), and its ``issuerRef`` names an Issuer (of
+    its namespace) or ClusterIssuer of the plan that is not a SelfSigned one. cert-manager docs, SelfSigned
+    (cert-manager.io/docs/configuration/selfsigned/): the SelfSigned issuer "doesn't represent a certificate authority
+    as such, but instead denotes that certificates will 'sign themselves'"; v1.0 docs: "Clients consuming these
+    certificates have no way to trust this certificate since there is no CA signer apart from itself" (rev17m 16: the
+    gateway certificate issued by mlplatform-selfsigned on an ACME stack). The platform signs the gateway certificate
+    with the stack's issuer: the CA ClusterIssuer (one CA clients trust) or the ACME one
+    (components/platform/certmanager.py). An issuerRef of another group (an external issuer) is not judged; an
+    unset kind is Issuer and an unset group cert-manager.io (the pinned CRD's ``issuerRef`` descriptions)."""
+    issuers = [r for r in resources if is_k8s(r, "Issuer", "ClusterIssuer") and r.type.startswith("kubernetes:cert-")]
+    for where, cert in _served_certificates(resources):
+        label = f"Certificate {cert.namespace}/{cert.k8s_name} (served by {where})"
+        problem = _key_problem(cert.get("spec.privateKey"))
+        if problem:
+            yield Finding(
+                cert.urn,
+                f"{label}: cert-manager's webhook refuses it ({problem}): the Certificate is never created and the "
+                "gateway has no TLS Secret to serve",
+            )
+        ref = as_map(cert.get("spec.issuerRef"))
+        group, kind, name = ref.get("group", CERT_MANAGER_GROUP), ref.get("kind", "Issuer"), ref.get("name")
+        if UNKNOWN in (group, kind, name) or group not in ("", CERT_MANAGER_GROUP):
+            continue
+        kind = kind or "Issuer"
+        match = [
+            i
+            for i in issuers
+            if i.k8s_name == name
+            and i.type.rsplit(":", 1)[-1] == kind
+            and (kind == "ClusterIssuer" or i.namespace == cert.namespace)
+        ]
+        if not match:
+            yield Finding(
+                cert.urn,
+                f"{label} names {kind} {name!r}, which the plan does not create: cert-manager never issues it and "
+                "the gateway has no TLS Secret to serve",
+            )
+            continue
+        spec = as_map(match[0].get("spec"))
+        if "selfSigned" in spec:
+            yield Finding(
+                cert.urn,
+                f"{label} is issued by {kind} {name!r}, a SelfSigned issuer: the certificate signs itself and no "
+                "client can trust it; name the stack's issuer (the CA or ACME ClusterIssuer)",
+            )
+
+
 _HTTPS_READS = reading(
     {
         KNATIVE_SERVING: ("spec.ingress.istio.*",),
         "Gateway": ("spec.servers.*", "spec.listeners.*"),
         "HTTPRoute": ("spec.parentRefs.*", "spec.rules.*"),
-        "Certificate": ("spec.secretName", "spec.dnsNames.*"),
+        "Certificate": ("spec.secretName", "spec.dnsNames.*", "spec.privateKey.*", "spec.issuerRef.*"),
+        "Issuer": ("spec.selfSigned",),
+        "ClusterIssuer": ("spec.selfSigned",),
         **{t: ("values.kserve.controller.gateway",) for t in HELM_TYPES},
     }
 )
@@ -462,11 +609,13 @@ RULES.append(
             "The public gateway serves models over HTTPS only: every plain-text server of the Knative ingress gateway "
             "(or any Istio Gateway) sets tls.httpsRedirect: true, every HTTPS server terminates TLS (tls.mode SIMPLE, "
             "MUTUAL or OPTIONAL_MUTUAL with a credentialName: not PASSTHROUGH, where HTTP routes never match), and a "
-            "Gateway API HTTP listener admits only its own namespace's routes, each redirecting to https; the "
-            "Certificate behind each HTTPS server's credentialName is valid for the server's hosts and every model "
-            "host (Knative's domain-template over each domain); where the gateway serves HTTPS, KServe publishes "
-            "model URLs as https (kserve-resources values kserve.controller.gateway.urlScheme: https; KServe's "
-            "default is http)."
+            "Gateway API HTTP listener admits only its own namespace's routes, each redirecting to https, and an "
+            "HTTPS listener terminates TLS (tls.mode Terminate, as the Gateway API requires); the Certificate behind "
+            "each HTTPS server's credentialName is valid for the server's hosts and every model host (Knative's "
+            "domain-template over each domain), has a private key cert-manager admits (RSA 2048-8192, ECDSA 256, "
+            "384 or 521, Ed25519) and names an issuer of the plan that is not SelfSigned; where the gateway serves "
+            "HTTPS, KServe publishes model URLs as https (kserve-resources values "
+            "kserve.controller.gateway.urlScheme: https; KServe's default is http)."
         ),
         enforcement="mandatory",
         area="mesh",
@@ -474,7 +623,7 @@ RULES.append(
             "KnativeServing",
             "networking.istio.io Gateway",
             "gateway.networking.k8s.io Gateway, HTTPRoute",
-            "cert-manager.io Certificate",
+            "cert-manager.io Certificate, Issuer, ClusterIssuer",
         ),
         check_stack=_https_only,
         unknown=_HTTPS_READS,
