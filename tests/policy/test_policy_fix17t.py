@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from policy.rules import Resource, StackSettings, run_rules
-from support import ROOT, mutated_resources, rules_named, rules_plan, shared_cache, without_knative_only
+from support import ROOT, cover_plan, mutated_resources, rules_named, rules_plan, shared_cache, without_knative_only
 
 CERT = "kubernetes:cert-manager.io/v1:Certificate"
 GATEWAY_API = "kubernetes:gateway.networking.k8s.io/v1:Gateway"
@@ -237,3 +237,88 @@ def test_standard_https_listener_terminates(tls: dict[str, Any], mode: str | Non
         ]
     )
     assert _failures(mutated, settings) == expected
+
+
+# ------------------------------------------------------------------------------------------------ 28: Prometheus URL
+
+ISVC = "kubernetes:serving.kserve.io/v1beta1:InferenceService"
+PROMETHEUS = "http://kube-prometheus-stack-prometheus.monitoring.svc:9090"
+
+
+def _llm_failures(resources: Any, settings: StackSettings) -> list[str]:
+    entries = run_rules(list(resources), settings, rules=rules_named("llm-query-scoped"))
+    return [e["message"] for e in entries if not e["passed"]]
+
+
+def _server(address: str) -> Callable[[dict[str, Any]], None]:
+    def change(props: dict[str, Any]) -> None:
+        metric = props["spec"]["predictor"]["autoScaling"]["metrics"][0]["external"]["metric"]
+        assert metric["serverAddress"] == PROMETHEUS
+        metric["serverAddress"] = address
+
+    return change
+
+
+def test_llm_cover_stack_asks_the_platform_prometheus() -> None:
+    """The plan the tests below mutate: cover-gcp-standard's two KEDA-scaled LLMs ask the shipped URL."""
+    resources, settings = cover_plan("cover-gcp-standard")
+    chat = next(r for r in resources if r.type == ISVC and r.k8s_name == "chat")
+    assert chat.props["spec"]["predictor"]["autoScaling"]["metrics"][0]["external"]["metric"]["serverAddress"] == (
+        PROMETHEUS
+    )
+    assert _llm_failures(resources, settings) == []
+
+
+WHERE = "InferenceService models/chat spec.predictor.autoScaling (KEDA): serverAddress "
+
+
+@pytest.mark.parametrize(
+    ("address", "expected"),
+    [
+        (
+            "https://kube-prometheus-stack-prometheus.monitoring.svc:9090",
+            f"{WHERE}'https://kube-prometheus-stack-prometheus.monitoring.svc:9090' asks https of the platform's "
+            f"Prometheus, which serves http ({PROMETHEUS}): every query fails and the model stays at minReplicas",
+        ),
+        (
+            "http://kube-prometheus-stack-prometheus.monitoring.svc:9091",
+            f"{WHERE}'http://kube-prometheus-stack-prometheus.monitoring.svc:9091' is not the platform's Prometheus "
+            f"({PROMETHEUS}): every query fails and the model stays at minReplicas",
+        ),
+        (
+            "http://prometheus.monitoring.svc:9090",
+            f"{WHERE}'http://prometheus.monitoring.svc:9090' is not the platform's Prometheus ({PROMETHEUS}): every "
+            "query fails and the model stays at minReplicas",
+        ),
+        (
+            "http://kube-prometheus-stack-prometheus.monitoring.svc",  # port 80
+            f"{WHERE}'http://kube-prometheus-stack-prometheus.monitoring.svc' is not the platform's Prometheus "
+            f"({PROMETHEUS}): every query fails and the model stays at minReplicas",
+        ),
+        (PROMETHEUS, None),
+        ("http://kube-prometheus-stack-prometheus.monitoring.svc.cluster.local:9090", None),  # the full name
+        ("HTTP://Kube-Prometheus-Stack-Prometheus.monitoring.svc:9090", None),  # scheme and host are case-insensitive
+    ],
+)
+def test_llm_server_address_is_the_platform_prometheus(address: str, expected: str | None) -> None:
+    """rev17m 28: KEDA asking the platform's Prometheus over https (it serves plain HTTP on 9090)."""
+    resources, settings = cover_plan("cover-gcp-standard")
+    mutated = mutated_resources(resources, lambda r: r.type == ISVC and r.k8s_name == "chat", _server(address))
+    assert _llm_failures(mutated, settings) == ([] if expected is None else [expected])
+
+
+def test_llm_https_passes_when_prometheus_serves_tls() -> None:
+    """The other side: a release that gives prometheusSpec.web.tlsConfig serves HTTPS, and https is then the one."""
+    resources, settings = cover_plan("cover-gcp-standard")
+
+    def tls(props: dict[str, Any]) -> None:
+        props["values"]["prometheus"]["prometheusSpec"]["web"] = {"tlsConfig": {"cert": {}}}
+
+    def monitoring(r: Resource) -> bool:
+        return r.type == "kubernetes:helm.sh/v3:Release" and r.props.get("chart") == "kube-prometheus-stack"
+
+    served = mutated_resources(resources, monitoring, tls, exactly=1)
+    https = "https://kube-prometheus-stack-prometheus.monitoring.svc:9090"
+    isvc = lambda r: r.type == ISVC and r.k8s_name in ("chat", "chat-kv")  # noqa: E731
+    assert _llm_failures(mutated_resources(served, isvc, _server(https), exactly=2), settings) == []
+    assert len(_llm_failures(served, settings)) == 2  # both still asking http of an HTTPS server
