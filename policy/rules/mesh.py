@@ -254,10 +254,84 @@ def _https_only(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding
             yield from (Finding(res.urn, m) for m in _tls_servers(as_list(res.get("spec.servers")), where))
         elif is_k8s(res, "Gateway") and res.type.startswith("kubernetes:gateway.networking"):
             yield from _gateway_api_listeners(res, routes)
+    yield from _gateway_selectors(resources)
+    yield from _kserve_public_gateway(resources)
     yield from _certificate_hosts(resources)
     yield from _certificate_issuance(resources)
     if any(True for _ in _tls_hosts(resources)) or any(_listens_https(r) for r in resources):
         yield from _kserve_url_scheme(resources)
+
+
+GATEWAY_CHART = "gateway"
+GATEWAY_DEFAULT_NAME = "istio-ingressgateway"
+
+
+def _gateway_pod_labels(release: Resource) -> dict[str, object] | None:
+    """The pod labels Istio's gateway chart gives a release's gateway pods, or None when its values are unknown:
+    istio/istio manifests/charts/gateway/templates/_helpers.tpl ``gateway.selectorLabels`` (``app``: ``labels.app``
+    or the gateway's name; ``istio``: ``labels.istio`` or the name without its ``istio-`` prefix; the name is
+    ``values.name``, else the release name, else istio-ingressgateway: ``gateway.name``) and ``gateway.labels`` (every
+    other key of ``values.labels``, "Labels to apply to all resources", chart values 1.30.3). Read from the stored
+    copy of the chart's helpers (not at the 1.30.3 tag)."""
+    values = as_map(release.props.get("values"))
+    labels = values.get("labels", {})
+    name = values.get("name") or release.props.get("name") or GATEWAY_DEFAULT_NAME
+    if labels is UNKNOWN or name is UNKNOWN or not isinstance(name, str):
+        return None
+    given = as_map(labels)
+    if UNKNOWN in given.values():
+        return None
+    return {
+        **given,
+        "app": given.get("app") or name,
+        "istio": given.get("istio") or name.removeprefix("istio-"),
+    }
+
+
+def _gateway_selectors(resources: Sequence[Resource]) -> Iterator[Finding]:
+    """Each gateway the KnativeServing configures (``spec.ingress.istio.<gateway>.selector``, which the operator
+    writes as the Istio Gateway's ``selector``: operator.knative.dev knativeserving_v1beta1.json "The selector for the
+    ingress-gateway") selects the pods of an Istio gateway release of the plan. An Istio Gateway's ``selector`` is
+    "One or more labels that indicate a specific set of pods/VMs on which this gateway configuration should be
+    applied" (networking.istio.io Gateway v1 CRD, /work/shared/upstream/crd-schemas/networking.istio.io/
+    gateway_v1.json): a selector no gateway pod carries binds no server, and every public model is unreachable, its
+    HTTPS server and redirect with it (rev17m 09: ``istio: ingress-gateway`` for the chart's ``istio:
+    ingressgateway``). Not judged without a gateway release in the plan, with one whose values are unknown, or for an
+    empty selector."""
+    releases = [
+        r
+        for r in resources
+        if r.type in HELM_TYPES and str(r.props.get("chart", "")).rstrip("/").rsplit("/", 1)[-1] == GATEWAY_CHART
+    ]
+    pods = [_gateway_pod_labels(r) for r in releases]
+    if not releases or None in pods:
+        return
+    for res in resources:
+        if not is_k8s(res, KNATIVE_SERVING):
+            continue
+        istio = as_map(res.get("spec.ingress.istio"))
+        if istio.get("enabled") is not True:
+            continue
+        for gname, gateway in istio.items():
+            if not isinstance(gateway, dict) or "selector" not in gateway:
+                continue
+            selector = gateway["selector"]
+            if selector is UNKNOWN or (isinstance(selector, dict) and UNKNOWN in selector.values()):
+                continue
+            wanted = as_map(selector)
+            if not wanted or any(all(p is not None and p.get(k) == v for k, v in wanted.items()) for p in pods):
+                continue
+            shown = ", ".join(
+                f"{r.props.get('name')} ({', '.join(f'{k}: {v}' for k, v in sorted(p.items()))})"
+                for r, p in zip(releases, pods, strict=True)
+                if p is not None
+            )
+            yield Finding(
+                res.urn,
+                f"KnativeServing {res.namespace}/{res.k8s_name} {gname} selects pods {dict(wanted)}, which no gateway "
+                f"pod carries ({shown}): no server binds, every model behind it is unreachable; select the gateway "
+                "release's labels (istio: ingressgateway)",
+            )
 
 
 KSERVE_DEFAULT_URL_SCHEME = "http"
@@ -297,6 +371,52 @@ def _kserve_url_scheme(resources: Sequence[Resource]) -> Iterator[Finding]:
                 "HTTPS: every model's URL is published as http://, and a client following it sends its token in "
                 "plain text before the redirect; set it to https",
             )
+
+
+KNATIVE_PUBLIC_GATEWAY = "knative-ingress-gateway"
+
+
+def _kserve_public_gateway(resources: Sequence[Resource]) -> Iterator[Finding]:
+    """In Knative mode KServe binds each public model's host (the URL it publishes) to the Istio Gateway
+    ``kserve.controller.gateway.ingressGateway.gateway`` names, and every model to ``localGateway.gateway``: kserve/
+    kserve pkg/controller/v1beta1/inferenceservice/reconcilers/ingress/ingress_reconciler.go ``createIngress``
+    (``gateways := []string{config.LocalGateway, constants.IstioMeshGateway}``; ``if !isInternal { ...
+    gateways = append(gateways, config.IngressGateway) }``), chart values ``ingressGateway.gateway:
+    knative-serving/knative-ingress-gateway``, ``localGateway.gateway: knative-serving/knative-local-gateway``
+    (/work/shared/upstream/chart-values/kserve-resources-v0.20.0.yaml). The public gateway this rule judges is the
+    KnativeServing's ``knative-ingress-gateway`` (in the KnativeServing's namespace) or an Istio Gateway of the plan;
+    any other value (rev17m 10: knative-local-gateway, the cluster-local one) leaves every public model's URL with no
+    route on the HTTPS gateway. Standard mode is standard-gateway-api's (``kserveGateway``)."""
+    knative = [
+        r
+        for r in resources
+        if is_k8s(r, KNATIVE_SERVING) and as_map(r.get("spec.ingress.istio")).get("enabled") is True
+    ]
+    public = {f"{r.namespace}/{KNATIVE_PUBLIC_GATEWAY}" for r in knative}
+    public |= {
+        f"{r.namespace}/{r.k8s_name}"
+        for r in resources
+        if is_k8s(r, "Gateway") and r.type.startswith("kubernetes:networking.istio.io")
+    }
+    if not knative:
+        return
+    for res in resources:
+        if res.type not in HELM_TYPES or not str(res.props.get("chart", "")).rstrip("/").endswith("kserve-resources"):
+            continue
+        controller = as_map(as_map(as_map(res.props.get("values")).get("kserve")).get("controller"))
+        if controller.get("deploymentMode", "Knative") == "Standard" or controller.get("deploymentMode") is UNKNOWN:
+            continue
+        gateway = as_map(as_map(controller.get("gateway")).get("ingressGateway")).get(
+            "gateway", f"knative-serving/{KNATIVE_PUBLIC_GATEWAY}"
+        )
+        if gateway is UNKNOWN or gateway in public:
+            continue
+        yield Finding(
+            res.urn,
+            f"KServe release {res.name}: kserve.controller.gateway.ingressGateway.gateway is {gateway!r}, not the "
+            f"public HTTPS gateway ({', '.join(sorted(public))}): KServe binds every public model's URL there, so "
+            "no public model answers on its published URL; name the public gateway",
+        )
 
 
 def _gateway_api_listeners(gateway: Resource, routes: Sequence[Resource]) -> Iterator[Finding]:
@@ -593,12 +713,12 @@ def _certificate_issuance(resources: Sequence[Resource]) -> Iterator[Finding]:
 _HTTPS_READS = reading(
     {
         KNATIVE_SERVING: ("spec.ingress.istio.*",),
+        **{t: ("values.kserve.controller.gateway", "values.labels.*", "values.name") for t in HELM_TYPES},
         "Gateway": ("spec.servers.*", "spec.listeners.*"),
         "HTTPRoute": ("spec.parentRefs.*", "spec.rules.*"),
         "Certificate": ("spec.secretName", "spec.dnsNames.*", "spec.privateKey.*", "spec.issuerRef.*"),
         "Issuer": ("spec.selfSigned",),
         "ClusterIssuer": ("spec.selfSigned",),
-        **{t: ("values.kserve.controller.gateway",) for t in HELM_TYPES},
     }
 )
 
@@ -606,7 +726,10 @@ RULES.append(
     Rule(
         name="gateway-https-only",
         description=(
-            "The public gateway serves models over HTTPS only: every plain-text server of the Knative ingress gateway "
+            "The public gateway serves models over HTTPS only: the KnativeServing's gateways select the Istio gateway "
+            "release's pods, and in Knative mode KServe binds public models to the public gateway "
+            "(ingressGateway.gateway: the knative-ingress-gateway or an Istio Gateway of the plan, not the local one); "
+            "every plain-text server of the Knative ingress gateway "
             "(or any Istio Gateway) sets tls.httpsRedirect: true, every HTTPS server terminates TLS (tls.mode SIMPLE, "
             "MUTUAL or OPTIONAL_MUTUAL with a credentialName: not PASSTHROUGH, where HTTP routes never match), and a "
             "Gateway API HTTP listener admits only its own namespace's routes, each redirecting to https, and an "
@@ -624,6 +747,7 @@ RULES.append(
             "networking.istio.io Gateway",
             "gateway.networking.k8s.io Gateway, HTTPRoute",
             "cert-manager.io Certificate, Issuer, ClusterIssuer",
+            "Helm releases gateway (Istio) and kserve-resources",
         ),
         check_stack=_https_only,
         unknown=_HTTPS_READS,

@@ -322,3 +322,122 @@ def test_llm_https_passes_when_prometheus_serves_tls() -> None:
     isvc = lambda r: r.type == ISVC and r.k8s_name in ("chat", "chat-kv")  # noqa: E731
     assert _llm_failures(mutated_resources(served, isvc, _server(https), exactly=2), settings) == []
     assert len(_llm_failures(served, settings)) == 2  # both still asking http of an HTTPS server
+
+
+# ------------------------------------------------------------------------------------------------ 09: gateway selector
+
+
+def _knative(r: Resource) -> bool:
+    return r.type.endswith(":KnativeServing")
+
+
+def _gateway_release(r: Resource) -> bool:
+    return r.type == "kubernetes:helm.sh/v3:Release" and r.props.get("chart") == "gateway"
+
+
+def _selector(selector: dict[str, str]) -> Callable[[dict[str, Any]], None]:
+    def change(props: dict[str, Any]) -> None:
+        gateway = props["spec"]["ingress"]["istio"]["knative-ingress-gateway"]
+        assert gateway["selector"] == {"istio": "ingressgateway"}
+        gateway["selector"] = selector
+
+    return change
+
+
+def _unselected(selector: dict[str, str], pods: str) -> str:
+    return (
+        f"KnativeServing knative-serving/knative-serving knative-ingress-gateway selects pods {selector}, which no "
+        f"gateway pod carries ({pods}): no server binds, every model behind it is unreachable; select the gateway "
+        "release's labels (istio: ingressgateway)"
+    )
+
+
+SHIPPED_PODS = "istio-ingressgateway (app: istio-ingressgateway, istio: ingressgateway)"
+
+
+@pytest.mark.parametrize(
+    ("selector", "fails"),
+    [
+        ({"istio": "ingress-gateway"}, True),  # rev17m 09
+        ({"istio": "ingressgateway", "app": "gateway"}, True),  # every label must match
+        ({"app": "ingressgateway"}, True),
+        ({"istio": "ingressgateway"}, False),  # the shipped selector
+        ({"app": "istio-ingressgateway"}, False),  # the chart's other selector label
+        ({"istio": "ingressgateway", "app": "istio-ingressgateway"}, False),
+    ],
+)
+def test_knative_gateway_selector_selects_the_gateway_pods(selector: dict[str, str], fails: bool) -> None:
+    """rev17m 09 on gcp-prod: Knative's public Gateway selecting pods no gateway release labels binds no server."""
+    resources, settings = rules_plan("gcp-prod")
+    mutated = mutated_resources(resources, _knative, _selector(selector), exactly=1)
+    assert _failures(mutated, settings) == ([_unselected(selector, SHIPPED_PODS)] if fails else [])
+
+
+def test_knative_gateway_selector_follows_the_release_labels() -> None:
+    """The gateway release's own ``labels.istio`` (or ``name``) moves its pods' labels: a selector following it
+    passes, the shipped one then fails."""
+    resources, settings = rules_plan("gcp-prod")
+
+    def labels(props: dict[str, Any]) -> None:
+        props["values"]["labels"] = {"istio": "ingress-gateway"}
+
+    relabelled = mutated_resources(resources, _gateway_release, labels, exactly=1)
+    pods = "istio-ingressgateway (app: istio-ingressgateway, istio: ingress-gateway)"
+    assert _failures(relabelled, settings) == [_unselected({"istio": "ingressgateway"}, pods)]
+    both = mutated_resources(relabelled, _knative, _selector({"istio": "ingress-gateway"}), exactly=1)
+    assert _failures(both, settings) == []
+
+    def named(props: dict[str, Any]) -> None:
+        props["values"]["name"] = "istio-public"
+
+    renamed = mutated_resources(resources, _gateway_release, named, exactly=1)
+    assert _failures(mutated_resources(renamed, _knative, _selector({"istio": "public"}), exactly=1), settings) == []
+
+
+# ------------------------------------------------------------------------------------------------ 10: KServe's gateway
+
+
+def _kserve(r: Resource) -> bool:
+    return r.type == "kubernetes:helm.sh/v3:Release" and str(r.props.get("chart")).endswith("/kserve-resources")
+
+
+def _ingress_gateway(gateway: str | None) -> Callable[[dict[str, Any]], None]:
+    def change(props: dict[str, Any]) -> None:
+        ingress = props["values"]["kserve"]["controller"]["gateway"]["ingressGateway"]
+        if gateway is None:
+            ingress.pop("gateway")
+        else:
+            ingress["gateway"] = gateway
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("gateway", "fails"),
+    [
+        ("knative-serving/knative-local-gateway", True),  # rev17m 10
+        ("istio-system/knative-ingress-gateway", True),  # the Gateway lives in the KnativeServing's namespace
+        ("knative-serving/knative-ingress-gateway", False),  # shipped
+        (None, False),  # the chart's default is knative-serving/knative-ingress-gateway
+    ],
+)
+def test_kserve_binds_public_models_to_the_public_gateway(gateway: str | None, fails: bool) -> None:
+    """rev17m 10 on gcp-prod (Knative mode): KServe's ingressGateway.gateway names the HTTPS gateway."""
+    resources, settings = rules_plan("gcp-prod")
+    mutated = mutated_resources(resources, _kserve, _ingress_gateway(gateway), exactly=1)
+    expected = [
+        f"KServe release mlplatform-kserve-resources: kserve.controller.gateway.ingressGateway.gateway is {gateway!r}, "
+        "not the public HTTPS gateway (knative-serving/knative-ingress-gateway): KServe binds every public model's "
+        "URL there, so no public model answers on its published URL; name the public gateway"
+    ]
+    assert _failures(mutated, settings) == (expected if fails else [])
+
+
+def test_kserve_gateway_in_standard_mode_not_judged_here() -> None:
+    """Standard mode publishes through Gateway API (kserveGateway, judged by standard-gateway-api): the Knative
+    ingressGateway.gateway is not read."""
+    resources, settings = _variant(*STANDARD_GCP)
+    release = next(r for r in resources if _kserve(r))
+    assert release.props["values"]["kserve"]["controller"]["deploymentMode"] == "Standard"
+    mutated = mutated_resources(resources, _kserve, _ingress_gateway("knative-serving/knative-local-gateway"))
+    assert _failures(mutated, settings) == []
