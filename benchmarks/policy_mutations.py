@@ -4286,7 +4286,10 @@ MUTATIONS = (
         'return {"gateway": "knative-serving/knative-local-gateway", "className": "istio"}',
         "KServe binds its top-level routes (<name>-<namespace>.<domain>, the URL the platform publishes) to "
         "knative-local-gateway (the localGateway value copied): no public model answers on its published URL",
-        "model-inference-api-only",
+        # fix17t: gateway-https-only, the report's second recommendation: the rule judges the public gateway's HTTPS
+        # servers, which say nothing of the model URLs unless KServe binds those hosts to that gateway
+        # (ingress_reconciler.go createIngress appends config.IngressGateway for a public model)
+        "gateway-https-only",
     ),
     Mutation(
         "rev17m-11-standard-https-passthrough",

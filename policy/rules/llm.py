@@ -192,6 +192,7 @@ class KedaQuery:
     component: str
     query: Any
     target: Any
+    server: Any = None
 
 
 def keda_queries(res: Resource) -> Iterator[KedaQuery]:
@@ -213,7 +214,8 @@ def keda_queries(res: Resource) -> Iterator[KedaQuery]:
                 continue
             target = as_map(ext.get("target"))
             value = target.get("value", target.get("averageValue"))
-            yield KedaQuery(component, as_map(ext.get("metric")).get("query"), value)
+            metric_spec = as_map(ext.get("metric"))
+            yield KedaQuery(component, metric_spec.get("query"), value, metric_spec.get("serverAddress"))
 
 
 _SUFFIX = {"m": 1e-3, "": 1.0, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "Ki": 1024.0, "Mi": 1024.0**2, "Gi": 1024.0**3}
@@ -277,9 +279,86 @@ def _scoped(res: Resource, facts: Facts) -> Iterator[str]:
                 )
 
 
+HELM_TYPES = ("kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart")
+PROMETHEUS_CHART = "kube-prometheus-stack"
+PROMETHEUS_PORT = 9090
+"""KEDA's prometheus scaler queries the trigger's ``serverAddress`` as written (keda.sh/docs/2.20/scalers/prometheus/,
+``serverAddress``: "Address of Prometheus server"), and KServe copies the metric's ``serverAddress`` into the trigger
+(keda_reconciler.go ``getKedaMetrics``). The platform's Prometheus is the kube-prometheus-stack release's: Service
+``<release>-prometheus`` (kube-prometheus-stack 88.5.3 templates/prometheus/service.yaml, as
+components/serving/llm_scaling.py ``prometheus_url`` cites; the chart's fullname is the release name when it holds
+the chart's name, the only case judged here) in the release's namespace, port ``prometheus.service.port`` (default
+9090) and plain HTTP unless ``prometheus.prometheusSpec.web.tlsConfig`` is given (chart values
+``prometheus.prometheusSpec.web: {}``, "WebTLSConfig defines the TLS parameters for HTTPS",
+/work/shared/upstream/chart-values/kube-prometheus-stack-88.5.3.yaml). A trigger asking https of an HTTP server, or
+another host or port, fails every query: the model stays at minReplicas under load (rev17m 28)."""
+
+
+def prometheus_servers(resources: Sequence[Resource]) -> list[tuple[str, str, int]] | None:
+    """(scheme, host, port) of each kube-prometheus-stack release's Prometheus (the host as ``<svc>.<ns>.svc``), or
+    None when a release's address cannot be told (unknown values, another release name)."""
+    out: list[tuple[str, str, int]] = []
+    for res in resources:
+        if res.type not in HELM_TYPES or not str(res.props.get("chart", "")).rstrip("/").endswith(PROMETHEUS_CHART):
+            continue
+        name, namespace = res.props.get("name"), res.props.get("namespace")
+        prometheus = as_map(as_map(res.props.get("values")).get("prometheus"))
+        port = as_map(prometheus.get("service")).get("port", PROMETHEUS_PORT)
+        tls = as_map(as_map(prometheus.get("prometheusSpec")).get("web")).get("tlsConfig")
+        if not (isinstance(name, str) and PROMETHEUS_CHART in name and isinstance(namespace, str)):
+            return None
+        if not isinstance(port, int) or tls is UNKNOWN:
+            return None
+        out.append(("https" if tls else "http", f"{name}-prometheus.{namespace}.svc", port))
+    return out
+
+
+def _server_problem(address: object, servers: Sequence[tuple[str, str, int]]) -> str | None:
+    """Why a KEDA trigger's ``serverAddress`` is not one of ``servers``' URLs (scheme, host and port), or None."""
+    from urllib.parse import urlsplit
+
+    if not isinstance(address, str):
+        return f"serverAddress {address!r} is not a URL"
+    url = urlsplit(address.strip())
+    scheme = url.scheme.lower()  # a URL's scheme and host are case-insensitive (RFC 3986 3.1, 3.2.2)
+    host = (url.hostname or "").rstrip(".").removesuffix(".cluster.local")
+    try:
+        port = url.port or {"http": 80, "https": 443}.get(scheme)
+    except ValueError:
+        port = None
+    if (scheme, host, port) in servers:
+        return None
+    shown = ", ".join(f"{s}://{h}:{p}" for s, h, p in servers)
+    same_host = [(s, p) for s, h, p in servers if h == host and p == port]
+    if same_host:
+        return (
+            f"serverAddress {address!r} asks {scheme} of the platform's Prometheus, which serves {same_host[0][0]} "
+            f"({shown}): every query fails and the model stays at minReplicas"
+        )
+    return (
+        f"serverAddress {address!r} is not the platform's Prometheus ({shown}): every query fails and the model "
+        "stays at minReplicas"
+    )
+
+
+def _server_addresses(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    servers = prometheus_servers(resources)
+    if not servers:
+        return
+    for res in resources:
+        for q in keda_queries(res):
+            if q.server is None or q.server is UNKNOWN:
+                continue
+            problem = _server_problem(q.server, servers)
+            if problem:
+                yield Finding(res.urn, f"{who(res)} spec.{q.component}.autoScaling (KEDA): {problem}")
+
+
 def _scoped_unknown(res: Resource) -> str | None:
+    if res.type in HELM_TYPES and str(res.props.get("chart", "")).rstrip("/").endswith(PROMETHEUS_CHART):
+        return reading({res.type: ("values.prometheus.service", "values.prometheus.prometheusSpec.web")})(res)
     for q in keda_queries(res):
-        if q.query is UNKNOWN or q.target is UNKNOWN:
+        if q.query is UNKNOWN or q.target is UNKNOWN or q.server is UNKNOWN:
             return f"{who(res)} spec.{q.component}.autoScaling.metrics"
     return None
 
@@ -572,12 +651,15 @@ RULES = [
         description=(
             "Every KEDA-scaled InferenceService's Prometheus query pins its own series (exact namespace= and "
             "inferenceservice= matchers in every selector, no !=, =~ or !~ on them), and a query of "
-            "vllm:kv_cache_usage_perc (a fraction) has a threshold of at most 1."
+            "vllm:kv_cache_usage_perc (a fraction) has a threshold of at most 1; its serverAddress is the platform's "
+            "Prometheus (the kube-prometheus-stack Service <release>-prometheus.<namespace>.svc, its port, http "
+            "unless the release gives web.tlsConfig)."
         ),
         enforcement="mandatory",
         area="models",
-        applies_to=(ISVC,),
+        applies_to=(ISVC, "kube-prometheus-stack Helm release"),
         check_resource=_scoped,
+        check_stack=_server_addresses,
         remediation="Keep components/serving/llm_scaling.py query() and threshold() as shipped.",
         unknown=_scoped_unknown,
     ),

@@ -254,9 +254,84 @@ def _https_only(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding
             yield from (Finding(res.urn, m) for m in _tls_servers(as_list(res.get("spec.servers")), where))
         elif is_k8s(res, "Gateway") and res.type.startswith("kubernetes:gateway.networking"):
             yield from _gateway_api_listeners(res, routes)
+    yield from _gateway_selectors(resources)
+    yield from _kserve_public_gateway(resources)
     yield from _certificate_hosts(resources)
+    yield from _certificate_issuance(resources)
     if any(True for _ in _tls_hosts(resources)) or any(_listens_https(r) for r in resources):
         yield from _kserve_url_scheme(resources)
+
+
+GATEWAY_CHART = "gateway"
+GATEWAY_DEFAULT_NAME = "istio-ingressgateway"
+
+
+def _gateway_pod_labels(release: Resource) -> dict[str, object] | None:
+    """The pod labels Istio's gateway chart gives a release's gateway pods, or None when its values are unknown:
+    istio/istio manifests/charts/gateway/templates/_helpers.tpl ``gateway.selectorLabels`` (``app``: ``labels.app``
+    or the gateway's name; ``istio``: ``labels.istio`` or the name without its ``istio-`` prefix; the name is
+    ``values.name``, else the release name, else istio-ingressgateway: ``gateway.name``) and ``gateway.labels`` (every
+    other key of ``values.labels``, "Labels to apply to all resources", chart values 1.30.3). Read from the stored
+    copy of the chart's helpers (not at the 1.30.3 tag)."""
+    values = as_map(release.props.get("values"))
+    labels = values.get("labels", {})
+    name = values.get("name") or release.props.get("name") or GATEWAY_DEFAULT_NAME
+    if labels is UNKNOWN or name is UNKNOWN or not isinstance(name, str):
+        return None
+    given = as_map(labels)
+    if UNKNOWN in given.values():
+        return None
+    return {
+        **given,
+        "app": given.get("app") or name,
+        "istio": given.get("istio") or name.removeprefix("istio-"),
+    }
+
+
+def _gateway_selectors(resources: Sequence[Resource]) -> Iterator[Finding]:
+    """Each gateway the KnativeServing configures (``spec.ingress.istio.<gateway>.selector``, which the operator
+    writes as the Istio Gateway's ``selector``: operator.knative.dev knativeserving_v1beta1.json "The selector for the
+    ingress-gateway") selects the pods of an Istio gateway release of the plan. An Istio Gateway's ``selector`` is
+    "One or more labels that indicate a specific set of pods/VMs on which this gateway configuration should be
+    applied" (networking.istio.io Gateway v1 CRD, /work/shared/upstream/crd-schemas/networking.istio.io/
+    gateway_v1.json): a selector no gateway pod carries binds no server, and every public model is unreachable, its
+    HTTPS server and redirect with it (rev17m 09: ``istio: ingress-gateway`` for the chart's ``istio:
+    ingressgateway``). Not judged without a gateway release in the plan, with one whose values are unknown, or for an
+    empty selector."""
+    releases = [
+        r
+        for r in resources
+        if r.type in HELM_TYPES and str(r.props.get("chart", "")).rstrip("/").rsplit("/", 1)[-1] == GATEWAY_CHART
+    ]
+    pods = [_gateway_pod_labels(r) for r in releases]
+    if not releases or None in pods:
+        return
+    for res in resources:
+        if not is_k8s(res, KNATIVE_SERVING):
+            continue
+        istio = as_map(res.get("spec.ingress.istio"))
+        if istio.get("enabled") is not True:
+            continue
+        for gname, gateway in istio.items():
+            if not isinstance(gateway, dict) or "selector" not in gateway:
+                continue
+            selector = gateway["selector"]
+            if selector is UNKNOWN or (isinstance(selector, dict) and UNKNOWN in selector.values()):
+                continue
+            wanted = as_map(selector)
+            if not wanted or any(all(p is not None and p.get(k) == v for k, v in wanted.items()) for p in pods):
+                continue
+            shown = ", ".join(
+                f"{r.props.get('name')} ({', '.join(f'{k}: {v}' for k, v in sorted(p.items()))})"
+                for r, p in zip(releases, pods, strict=True)
+                if p is not None
+            )
+            yield Finding(
+                res.urn,
+                f"KnativeServing {res.namespace}/{res.k8s_name} {gname} selects pods {dict(wanted)}, which no gateway "
+                f"pod carries ({shown}): no server binds, every model behind it is unreachable; select the gateway "
+                "release's labels (istio: ingressgateway)",
+            )
 
 
 KSERVE_DEFAULT_URL_SCHEME = "http"
@@ -298,6 +373,52 @@ def _kserve_url_scheme(resources: Sequence[Resource]) -> Iterator[Finding]:
             )
 
 
+KNATIVE_PUBLIC_GATEWAY = "knative-ingress-gateway"
+
+
+def _kserve_public_gateway(resources: Sequence[Resource]) -> Iterator[Finding]:
+    """In Knative mode KServe binds each public model's host (the URL it publishes) to the Istio Gateway
+    ``kserve.controller.gateway.ingressGateway.gateway`` names, and every model to ``localGateway.gateway``: kserve/
+    kserve pkg/controller/v1beta1/inferenceservice/reconcilers/ingress/ingress_reconciler.go ``createIngress``
+    (``gateways := []string{config.LocalGateway, constants.IstioMeshGateway}``; ``if !isInternal { ...
+    gateways = append(gateways, config.IngressGateway) }``), chart values ``ingressGateway.gateway:
+    knative-serving/knative-ingress-gateway``, ``localGateway.gateway: knative-serving/knative-local-gateway``
+    (/work/shared/upstream/chart-values/kserve-resources-v0.20.0.yaml). The public gateway this rule judges is the
+    KnativeServing's ``knative-ingress-gateway`` (in the KnativeServing's namespace) or an Istio Gateway of the plan;
+    any other value (rev17m 10: knative-local-gateway, the cluster-local one) leaves every public model's URL with no
+    route on the HTTPS gateway. Standard mode is standard-gateway-api's (``kserveGateway``)."""
+    knative = [
+        r
+        for r in resources
+        if is_k8s(r, KNATIVE_SERVING) and as_map(r.get("spec.ingress.istio")).get("enabled") is True
+    ]
+    public = {f"{r.namespace}/{KNATIVE_PUBLIC_GATEWAY}" for r in knative}
+    public |= {
+        f"{r.namespace}/{r.k8s_name}"
+        for r in resources
+        if is_k8s(r, "Gateway") and r.type.startswith("kubernetes:networking.istio.io")
+    }
+    if not knative:
+        return
+    for res in resources:
+        if res.type not in HELM_TYPES or not str(res.props.get("chart", "")).rstrip("/").endswith("kserve-resources"):
+            continue
+        controller = as_map(as_map(as_map(res.props.get("values")).get("kserve")).get("controller"))
+        if controller.get("deploymentMode", "Knative") == "Standard" or controller.get("deploymentMode") is UNKNOWN:
+            continue
+        gateway = as_map(as_map(controller.get("gateway")).get("ingressGateway")).get(
+            "gateway", f"knative-serving/{KNATIVE_PUBLIC_GATEWAY}"
+        )
+        if gateway is UNKNOWN or gateway in public:
+            continue
+        yield Finding(
+            res.urn,
+            f"KServe release {res.name}: kserve.controller.gateway.ingressGateway.gateway is {gateway!r}, not the "
+            f"public HTTPS gateway ({', '.join(sorted(public))}): KServe binds every public model's URL there, so "
+            "no public model answers on its published URL; name the public gateway",
+        )
+
+
 def _gateway_api_listeners(gateway: Resource, routes: Sequence[Resource]) -> Iterator[Finding]:
     """A Gateway API Gateway's plain listeners (protocol HTTP) serve nothing but the redirect: they admit only routes
     of the Gateway's own namespace (``allowedRoutes.namespaces.from: Same``, the API's default: kubernetes-sigs/
@@ -310,6 +431,8 @@ def _gateway_api_listeners(gateway: Resource, routes: Sequence[Resource]) -> Ite
     for i, listener in enumerate(as_list(gateway.get("spec.listeners"))):
         lst = as_map(listener)
         protocol = lst.get("protocol")
+        if protocol == "HTTPS":
+            yield from _https_listener(gateway, lst, i)
         if protocol is UNKNOWN or protocol != "HTTP":
             continue
         where = f"Gateway {ns}/{name} listener {lst.get('name', i)!s} (port {lst.get('port')}, HTTP)"
@@ -334,6 +457,29 @@ def _gateway_api_listeners(gateway: Resource, routes: Sequence[Resource]) -> Ite
                 f"{where} has no HTTPRoute redirecting to https: plain HTTP gets no redirect (give one with a "
                 "RequestRedirect filter, scheme https)",
             )
+
+
+GATEWAY_API_TERMINATE = ("", "Terminate")
+"""The ``tls.mode`` values an HTTPS listener of a Gateway API Gateway may have: the Gateway CRD refuses any other
+(kubernetes-sigs/gateway-api apis/v1/gateway_types.go, ``Listeners``: XValidation "tls mode must be Terminate for
+protocol HTTPS", rule ``(l.protocol == 'HTTPS' && has(l.tls)) ? (l.tls.mode == '' || l.tls.mode == 'Terminate')``;
+an unset mode defaults to Terminate). A Passthrough listener is refused with the whole Gateway: no Standard-mode model
+is served (rev17m 11)."""
+
+
+def _https_listener(gateway: Resource, listener: dict[str, object] | object, index: int) -> Iterator[Finding]:
+    lst = as_map(listener)
+    mode = as_map(lst.get("tls")).get("mode", "")
+    if mode is UNKNOWN or mode in GATEWAY_API_TERMINATE:
+        return
+    name = lst.get("name", index)
+    where = f"Gateway {gateway.namespace}/{gateway.k8s_name} listener {name!s} (port {lst.get('port')}, HTTPS)"
+    yield Finding(
+        gateway.urn,
+        f"{where} has tls.mode {mode!r}: the Gateway API refuses an HTTPS listener that does not terminate TLS "
+        '("tls mode must be Terminate for protocol HTTPS"), so the Gateway is rejected and no model is served; '
+        "set tls.mode: Terminate",
+    )
 
 
 def _attaches(route: Resource, gateway: str, section: object) -> bool:
@@ -445,13 +591,134 @@ def _certificate_hosts(resources: Sequence[Resource]) -> Iterator[Finding]:
                 )
 
 
+CERT_MANAGER_GROUP = "cert-manager.io"
+RSA_KEY_SIZES = (2048, 8192)
+ECDSA_KEY_SIZES = (256, 384, 521)
+"""The private key sizes cert-manager's webhook admits for a Certificate (cert-manager/cert-manager
+internal/apis/certmanager/validation/certificate.go ``ValidateCertificateSpec``: for algorithm "" or RSA a size
+outside ``pki.MinRSAKeySize``..``pki.MaxRSAKeySize`` (2048..8192, pkg/util/pki) is "Invalid", for ECDSA any size but
+256, 384 and 521 is "NotSupported", Ed25519 takes no size, any other algorithm is "Invalid"; size 0 is the default,
+2048 or 256). The pinned v1.21.1 CRD says the same (/work/shared/upstream/crd-schemas/cert-manager.io/
+certificate_v1.json ``spec.privateKey.size``: "If `algorithm` is set to `ECDSA`, valid values are `256`, `384` or
+`521` ... No other values are allowed"; ``algorithm`` enum RSA, ECDSA, Ed25519). A refused Certificate is never
+created: the gateway's TLS Secret never exists and HTTPS serves nothing (rev17m 17)."""
+
+
+def _key_problem(private_key: object) -> str | None:
+    """Why cert-manager's webhook refuses a Certificate's ``spec.privateKey``, or None (see :data:`ECDSA_KEY_SIZES`)."""
+    key = as_map(private_key)
+    algorithm, size = key.get("algorithm", ""), key.get("size", 0)
+    if algorithm is UNKNOWN or size is UNKNOWN:
+        return None
+    if size is None:
+        size = 0
+    if not isinstance(size, int) or isinstance(size, bool):
+        return f"privateKey.size {size!r} is not a number"
+    if algorithm in ("", None, "RSA"):
+        low, high = RSA_KEY_SIZES
+        return (
+            f"an RSA privateKey.size must be between {low} and {high}, not {size}"
+            if size and not low <= size <= high
+            else None
+        )
+    if algorithm == "ECDSA":
+        return (
+            f"an ECDSA privateKey.size must be 256, 384 or 521, not {size}"
+            if size and size not in ECDSA_KEY_SIZES
+            else None
+        )
+    if algorithm == "Ed25519":
+        return None
+    return f"privateKey.algorithm {algorithm!r} is none of RSA, ECDSA, Ed25519"
+
+
+def _served_certificates(resources: Sequence[Resource]) -> Iterator[tuple[str, Resource]]:
+    """(where, Certificate) for every cert-manager Certificate whose Secret a public gateway serves: an HTTPS server's
+    ``credentialName`` (the Knative ingress gateway, an Istio Gateway) or a Gateway API HTTPS listener's
+    ``certificateRefs`` (a Secret of the Gateway's namespace unless the ref names one)."""
+    certificates = [r for r in resources if r.type == CERTIFICATE]
+    secrets: list[tuple[str, str | None, str]] = [(w, ns, cred) for w, ns, cred, _ in _tls_hosts(resources)]
+    for res in resources:
+        if not (is_k8s(res, "Gateway") and res.type.startswith("kubernetes:gateway.networking")):
+            continue
+        for listener in as_list(res.get("spec.listeners")):
+            lst = as_map(listener)
+            if lst.get("protocol") != "HTTPS":
+                continue
+            for ref in as_list(as_map(lst.get("tls")).get("certificateRefs")):
+                r = as_map(ref)
+                name, kind = r.get("name"), r.get("kind", "Secret")
+                if isinstance(name, str) and kind == "Secret" and r.get("group", "") in ("", "core"):
+                    namespace = r.get("namespace", res.namespace)
+                    where = f"Gateway {res.namespace}/{res.k8s_name} listener {lst.get('name')!s}"
+                    secrets.append((where, namespace if isinstance(namespace, str) else None, name))
+    seen: set[str] = set()
+    for where, namespace, secret in secrets:
+        for cert in certificates:
+            if cert.urn in seen or cert.get("spec.secretName") != secret or namespace not in (None, cert.namespace):
+                continue
+            seen.add(cert.urn)
+            yield where, cert
+
+
+def _certificate_issuance(resources: Sequence[Resource]) -> Iterator[Finding]:
+    """The Certificate a public gateway serves is one cert-manager issues, and one clients can trust: its
+    ``privateKey`` passes cert-manager's webhook (:data:`ECDSA_KEY_SIZES`), and its ``issuerRef`` names an Issuer (of
+    its namespace) or ClusterIssuer of the plan that is not a SelfSigned one. cert-manager docs, SelfSigned
+    (cert-manager.io/docs/configuration/selfsigned/): the SelfSigned issuer "doesn't represent a certificate authority
+    as such, but instead denotes that certificates will 'sign themselves'"; v1.0 docs: "Clients consuming these
+    certificates have no way to trust this certificate since there is no CA signer apart from itself" (rev17m 16: the
+    gateway certificate issued by mlplatform-selfsigned on an ACME stack). The platform signs the gateway certificate
+    with the stack's issuer: the CA ClusterIssuer (one CA clients trust) or the ACME one
+    (components/platform/certmanager.py). An issuerRef of another group (an external issuer) is not judged; an
+    unset kind is Issuer and an unset group cert-manager.io (the pinned CRD's ``issuerRef`` descriptions)."""
+    issuers = [r for r in resources if is_k8s(r, "Issuer", "ClusterIssuer") and r.type.startswith("kubernetes:cert-")]
+    for where, cert in _served_certificates(resources):
+        label = f"Certificate {cert.namespace}/{cert.k8s_name} (served by {where})"
+        problem = _key_problem(cert.get("spec.privateKey"))
+        if problem:
+            yield Finding(
+                cert.urn,
+                f"{label}: cert-manager's webhook refuses it ({problem}): the Certificate is never created and the "
+                "gateway has no TLS Secret to serve",
+            )
+        ref = as_map(cert.get("spec.issuerRef"))
+        group, kind, name = ref.get("group", CERT_MANAGER_GROUP), ref.get("kind", "Issuer"), ref.get("name")
+        if UNKNOWN in (group, kind, name) or group not in ("", CERT_MANAGER_GROUP):
+            continue
+        kind = kind or "Issuer"
+        match = [
+            i
+            for i in issuers
+            if i.k8s_name == name
+            and i.type.rsplit(":", 1)[-1] == kind
+            and (kind == "ClusterIssuer" or i.namespace == cert.namespace)
+        ]
+        if not match:
+            yield Finding(
+                cert.urn,
+                f"{label} names {kind} {name!r}, which the plan does not create: cert-manager never issues it and "
+                "the gateway has no TLS Secret to serve",
+            )
+            continue
+        spec = as_map(match[0].get("spec"))
+        if "selfSigned" in spec:
+            yield Finding(
+                cert.urn,
+                f"{label} is issued by {kind} {name!r}, a SelfSigned issuer: the certificate signs itself and no "
+                "client can trust it; name the stack's issuer (the CA or ACME ClusterIssuer)",
+            )
+
+
 _HTTPS_READS = reading(
     {
         KNATIVE_SERVING: ("spec.ingress.istio.*",),
+        **{t: ("values.kserve.controller.gateway", "values.labels.*", "values.name") for t in HELM_TYPES},
         "Gateway": ("spec.servers.*", "spec.listeners.*"),
         "HTTPRoute": ("spec.parentRefs.*", "spec.rules.*"),
-        "Certificate": ("spec.secretName", "spec.dnsNames.*"),
-        **{t: ("values.kserve.controller.gateway",) for t in HELM_TYPES},
+        "Certificate": ("spec.secretName", "spec.dnsNames.*", "spec.privateKey.*", "spec.issuerRef.*"),
+        "Issuer": ("spec.selfSigned",),
+        "ClusterIssuer": ("spec.selfSigned",),
     }
 )
 
@@ -459,14 +726,19 @@ RULES.append(
     Rule(
         name="gateway-https-only",
         description=(
-            "The public gateway serves models over HTTPS only: every plain-text server of the Knative ingress gateway "
+            "The public gateway serves models over HTTPS only: the KnativeServing's gateways select the Istio gateway "
+            "release's pods, and in Knative mode KServe binds public models to the public gateway "
+            "(ingressGateway.gateway: the knative-ingress-gateway or an Istio Gateway of the plan, not the local one); "
+            "every plain-text server of the Knative ingress gateway "
             "(or any Istio Gateway) sets tls.httpsRedirect: true, every HTTPS server terminates TLS (tls.mode SIMPLE, "
             "MUTUAL or OPTIONAL_MUTUAL with a credentialName: not PASSTHROUGH, where HTTP routes never match), and a "
-            "Gateway API HTTP listener admits only its own namespace's routes, each redirecting to https; the "
-            "Certificate behind each HTTPS server's credentialName is valid for the server's hosts and every model "
-            "host (Knative's domain-template over each domain); where the gateway serves HTTPS, KServe publishes "
-            "model URLs as https (kserve-resources values kserve.controller.gateway.urlScheme: https; KServe's "
-            "default is http)."
+            "Gateway API HTTP listener admits only its own namespace's routes, each redirecting to https, and an "
+            "HTTPS listener terminates TLS (tls.mode Terminate, as the Gateway API requires); the Certificate behind "
+            "each HTTPS server's credentialName is valid for the server's hosts and every model host (Knative's "
+            "domain-template over each domain), has a private key cert-manager admits (RSA 2048-8192, ECDSA 256, "
+            "384 or 521, Ed25519) and names an issuer of the plan that is not SelfSigned; where the gateway serves "
+            "HTTPS, KServe publishes model URLs as https (kserve-resources values "
+            "kserve.controller.gateway.urlScheme: https; KServe's default is http)."
         ),
         enforcement="mandatory",
         area="mesh",
@@ -474,7 +746,8 @@ RULES.append(
             "KnativeServing",
             "networking.istio.io Gateway",
             "gateway.networking.k8s.io Gateway, HTTPRoute",
-            "cert-manager.io Certificate",
+            "cert-manager.io Certificate, Issuer, ClusterIssuer",
+            "Helm releases gateway (Istio) and kserve-resources",
         ),
         check_stack=_https_only,
         unknown=_HTTPS_READS,
