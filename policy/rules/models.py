@@ -1290,18 +1290,72 @@ def _declared_secrets(resources: Sequence[Resource], facts: Facts) -> Iterator[F
                 yield Finding(res.urn, f"InferenceService {key} has no {ref.component} for its secretEnv {ref.name}")
 
 
+def _secret_keys(resources: Sequence[Resource]) -> dict[tuple[str, str], frozenset[str] | None]:
+    """The Secrets the plan renders, by namespace and name: the keys of their ``data`` and ``stringData`` (None when
+    either is known only after deploy)."""
+    out: dict[tuple[str, str], frozenset[str] | None] = {}
+    for r in resources:
+        if not is_k8s(r, "Secret"):
+            continue
+        parts = [r.props.get("data"), r.props.get("stringData")]
+        if any(p is UNKNOWN for p in parts):
+            out[(r.namespace, r.k8s_name)] = None
+        else:
+            out[(r.namespace, r.k8s_name)] = frozenset(str(k) for p in parts for k in as_map(p))
+    return out
+
+
+def _rendered_secret_keys(resources: Sequence[Resource]) -> Iterator[Finding]:
+    """Every ``secretKeyRef`` of an InferenceService container (any component, declared or the platform's own, such
+    as the Hugging Face token, components/serving/_runtime.py) that names a Secret the plan renders in the model's
+    namespace names a key that Secret holds (rev17m-26). core/v1 SecretKeySelector ``optional``: "Specify whether the
+    Secret or its key must be defined" (pulumi_kubernetes 4.34.2 core/v1/_inputs.py ``SecretKeySelectorArgs``;
+    absent: must be), and the kubelet then refuses to start the container: kubernetes pkg/kubelet/kubelet_pods.go
+    ``makeEnvironmentVariables``, ``if !ok { if optional { continue }; return ..., fmt.Errorf("couldn't find key %v in
+    Secret %v/%v", ...) }`` (CreateContainerConfigError). A Secret the plan does not render (created outside the
+    stack) is the declared ``secretEnv``'s check above."""
+    secrets = _secret_keys(resources)
+    for res in resources:
+        if not is_k8s(res, "InferenceService"):
+            continue
+        spec = as_map(res.props.get("spec"))
+        for component in _COMPONENTS:
+            for cpath, c in containers(as_map(spec.get(component))):
+                for e in as_list(c.get("env")):
+                    ref = as_map(as_map(as_map(e).get("valueFrom")).get("secretKeyRef"))
+                    name, key = ref.get("name"), ref.get("key")
+                    if not ref or ref.get("optional") is True or UNKNOWN in (name, key, ref.get("optional")):
+                        continue
+                    keys = secrets.get((res.namespace, str(name)))
+                    if keys is None or key in keys:
+                        continue
+                    yield Finding(
+                        res.urn,
+                        f"InferenceService {res.namespace}/{res.k8s_name} {component} {c.get('name', cpath)} variable "
+                        f"{as_map(e).get('name')} reads key {key!r} of Secret {name}, which holds "
+                        f"{sorted(keys) or 'no keys'}: the kubelet refuses to start the container "
+                        "(CreateContainerConfigError)",
+                    )
+
+
+def _model_secrets(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    yield from _declared_secrets(resources, facts)
+    yield from _rendered_secret_keys(resources)
+
+
 RULES.append(
     Rule(
         name="model-declared-secrets",
         description=(
             "Each model renders the Secrets its stack entry declares: exactly its imagePullSecrets on every component "
-            "of its InferenceService, and each secretEnv entry as a secretKeyRef to the named Secret and key."
+            "of its InferenceService, and each secretEnv entry as a secretKeyRef to the named Secret and key; every "
+            "secretKeyRef of a model's containers to a Secret the plan renders names a key that Secret holds."
         ),
         enforcement="mandatory",
         area="models",
-        applies_to=(ISVC,),
-        check_stack=_declared_secrets,
-        unknown=reading({ISVC: ("spec",)}),
+        applies_to=(ISVC, "Secret"),
+        check_stack=_model_secrets,
+        unknown=reading({ISVC: ("spec",), "Secret": ("data", "stringData")}),
         remediation="components/serving/_runtime.py predictor and env render the declared Secrets",
     )
 )

@@ -1,6 +1,7 @@
 """rev17m's serving and request-log misses (/work/wt/rev17m-report.md, issue #17), caught on real plans.
 
 - 13: the request-log collector's container with a writable root filesystem (``pod-restricted-hardening``);
+- 26: a model container's secretKeyRef naming a key the rendered Secret lacks (``model-declared-secrets``);
 
 Each test mutates a real plan the way the slip renders it (benchmarks/policy_mutations.py holds the slips in the
 source; the benchmark shows them caught in a plan of the mutated program), and the boundary cases on either side.
@@ -61,3 +62,50 @@ def test_13_collector_with_a_writable_root_fails(value: object, shown: str) -> N
         f"Helm release {name} (vector) values securityContext.readOnlyRootFilesystem is {shown} (the request-log "
         "collector): its container may write its root filesystem (the Kubernetes default is false); set it to true"
     ]
+
+
+# ------------------------------------------------------------------------------------------------ 26: HF token key
+
+
+def _qwen(r: Resource) -> bool:
+    return r.type == ISVC and r.k8s_name == "qwen-chat"
+
+
+def _hf_ref(change: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any]], None]:
+    def apply(props: dict[str, Any]) -> None:
+        (env,) = [e for e in props["spec"]["predictor"]["model"]["env"] if e["name"] == "HF_TOKEN"]
+        assert env["valueFrom"]["secretKeyRef"] == {"name": "qwen-chat-hf-token", "key": "HF_TOKEN"}
+        change(env["valueFrom"]["secretKeyRef"])
+
+    return apply
+
+
+def test_gcp_prod_renders_the_hf_token_secret_and_its_ref() -> None:
+    plan = rules_plan("gcp-prod")
+    (secret,) = [r for r in plan[0] if r.type == "kubernetes:core/v1:Secret" and r.k8s_name == "qwen-chat-hf-token"]
+    assert list(secret.props["stringData"]) == ["HF_TOKEN"]
+    assert _failures(plan, plan[0], "model-declared-secrets") == []
+
+
+def test_26_hf_token_names_a_key_the_secret_lacks() -> None:
+    plan = rules_plan("gcp-prod")
+    resources = mutated_resources(plan[0], _qwen, _hf_ref(lambda ref: ref.update(key="token")), exactly=1)
+    assert _failures(plan, resources, "model-declared-secrets") == [
+        "InferenceService models/qwen-chat predictor model variable HF_TOKEN reads key 'token' of Secret "
+        "qwen-chat-hf-token, which holds ['HF_TOKEN']: the kubelet refuses to start the container "
+        "(CreateContainerConfigError)"
+    ]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(lambda ref: ref.update(key="token", optional=True), id="optional-key"),
+        pytest.param(lambda ref: ref.update(name="hf-from-outside", key="token"), id="secret-not-in-plan"),
+    ],
+)
+def test_26_boundaries_pass(change: Callable[[dict[str, Any]], None]) -> None:
+    """An optional ref the kubelet skips, and a Secret the plan does not render (created outside the stack)."""
+    plan = rules_plan("gcp-prod")
+    resources = mutated_resources(plan[0], _qwen, _hf_ref(change), exactly=1)
+    assert _failures(plan, resources, "model-declared-secrets") == []
