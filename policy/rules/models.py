@@ -950,6 +950,9 @@ def _jwt_rules(res: Resource, facts: Facts) -> Iterator[str]:
     different document: a rule whose issuer is its key set URL matches no token, so every call is refused), and
     ``forwardOriginalToken`` "If set to true, the original token will be kept for the upstream request" (the
     model's container then holds every caller's bearer token, replayable against whatever else accepts it)."""
+    if is_k8s(res, "InferenceService"):
+        yield from _logged_credentials(res)
+        return
     if not is_k8s(res, "RequestAuthentication"):
         return
     for i, rule in enumerate(as_list(res.get("spec.jwtRules"))):
@@ -966,6 +969,30 @@ def _jwt_rules(res: Resource, facts: Facts) -> Iterator[str]:
             yield f"{where} issuer is its key set URL {issuer!r}: no token carries that iss, every call is refused"
         if rule.get("forwardOriginalToken") is True:
             yield f"{where} forwards the caller's token to the model (forwardOriginalToken true): leave it false"
+
+
+CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
+"""Request headers that carry the caller's credentials (bearer token, proxy credentials, session cookie)."""
+
+
+def _logged_credentials(res: Resource) -> Iterator[str]:
+    """No component's ``logger.metadataHeaders`` names a credential header (:data:`CREDENTIAL_HEADERS`, compared
+    case-insensitively: HTTP header names are). KServe v0.20.0's agent sends every header named there with each record
+    as the CloudEvent extension ``metadata`` (pkg/logger/worker.go ``MetadataAttr``; components/serving/logger_spec.py
+    ``REQUEST_ID_HEADER``) to the request-log collector, which runs without a sidecar, "model sidecars reach it in
+    plain text inside the cluster" (docs/components/platform.md, Request logs): each caller's token would cross the
+    node network in clear text to a component that needs none (rev17m-23). The same promise as forwardOriginalToken
+    below: the caller's token stays at the sidecar."""
+    spec = as_map(res.props.get("spec"))
+    for component in _COMPONENTS:
+        headers = as_map(as_map(spec.get(component)).get("logger")).get("metadataHeaders")
+        for h in as_list(headers):
+            if isinstance(h, str) and h.lower() in CREDENTIAL_HEADERS:
+                yield (
+                    f"InferenceService {res.namespace}/{res.k8s_name} {component} logger.metadataHeaders names {h}: "
+                    "the agent sends the caller's credentials with every record to the request-log collector; "
+                    "log only non-secret headers"
+                )
 
 
 POD_SECURITY = "pod-security.kubernetes.io/enforce"
@@ -1032,7 +1059,8 @@ _JWT_READS = reading(
             "spec.jwtRules[].issuer",
             "spec.jwtRules[].jwksUri",
             "spec.jwtRules[].forwardOriginalToken",
-        )
+        ),
+        ISVC: tuple(f"spec.{c}.logger.metadataHeaders" for c in ("predictor", "transformer", "explainer")),
     }
 )
 _SA_READS_ISVC = _isvc_unknown(
@@ -1105,11 +1133,13 @@ RULES = [
         name="model-jwt-rules",
         description=(
             "Every JWT rule of a RequestAuthentication names an https issuer and key set that differ (the issuer is "
-            "the token's iss, not its JWKS URL) and does not forward the caller's token to the model."
+            "the token's iss, not its JWKS URL) and does not forward the caller's token to the model; no model's "
+            "logger sends a credential header (Authorization, Proxy-Authorization, Cookie) to the request-log "
+            "collector (metadataHeaders)."
         ),
         enforcement="mandatory",
         area="models",
-        applies_to=("RequestAuthentication",),
+        applies_to=("RequestAuthentication", ISVC),
         check_resource=_jwt_rules,
         unknown=_JWT_READS,
     ),

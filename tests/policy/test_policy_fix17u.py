@@ -1,6 +1,7 @@
 """rev17m's serving and request-log misses (/work/wt/rev17m-report.md, issue #17), caught on real plans.
 
 - 13: the request-log collector's container with a writable root filesystem (``pod-restricted-hardening``);
+- 23: a model's logger sending the caller's Authorization header to the collector (``model-jwt-rules``);
 - 26: a model container's secretKeyRef naming a key the rendered Secret lacks (``model-declared-secrets``);
 
 Each test mutates a real plan the way the slip renders it (benchmarks/policy_mutations.py holds the slips in the
@@ -109,3 +110,46 @@ def test_26_boundaries_pass(change: Callable[[dict[str, Any]], None]) -> None:
     plan = rules_plan("gcp-prod")
     resources = mutated_resources(plan[0], _qwen, _hf_ref(change), exactly=1)
     assert _failures(plan, resources, "model-declared-secrets") == []
+
+
+# ------------------------------------------------------------------------------------------------ 23: logger headers
+
+
+def _logging_isvcs(resources: Sequence[Resource]) -> list[Resource]:
+    return [r for r in resources if r.type == ISVC and r.props["spec"]["predictor"].get("logger")]
+
+
+def _headers(headers: list[str]) -> Callable[[dict[str, Any]], None]:
+    def change(props: dict[str, Any]) -> None:
+        logger = props["spec"]["predictor"]["logger"]
+        assert logger["metadataHeaders"] == ["X-Request-Id"]
+        logger["metadataHeaders"] = headers
+
+    return change
+
+
+def test_the_logging_plan_sends_only_the_request_id() -> None:
+    plan = cover_plan("cover-aws-node-groups")
+    assert _logging_isvcs(plan[0])
+    assert _failures(plan, plan[0], "model-jwt-rules") == []
+
+
+@pytest.mark.parametrize("header", ["Authorization", "authorization", "Cookie", "Proxy-Authorization"])
+def test_23_logger_sends_a_credential_header(header: str) -> None:
+    plan = cover_plan("cover-aws-node-groups")
+    first = _logging_isvcs(plan[0])[0]
+    pick = lambda r: r.urn == first.urn  # noqa: E731
+    resources = mutated_resources(plan[0], pick, _headers(["X-Request-Id", header]), exactly=1)
+    assert _failures(plan, resources, "model-jwt-rules") == [
+        f"InferenceService {first.namespace}/{first.k8s_name} predictor logger.metadataHeaders names {header}: the "
+        "agent sends the caller's credentials with every record to the request-log collector; log only non-secret "
+        "headers"
+    ]
+
+
+@pytest.mark.parametrize("header", ["X-B3-Traceid", "Authorization-Hint", "X-Cookie-Id"])
+def test_23_other_headers_pass(header: str) -> None:
+    plan = cover_plan("cover-aws-node-groups")
+    first = _logging_isvcs(plan[0])[0]
+    resources = mutated_resources(plan[0], lambda r: r.urn == first.urn, _headers(["X-Request-Id", header]), exactly=1)
+    assert _failures(plan, resources, "model-jwt-rules") == []
