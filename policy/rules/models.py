@@ -716,6 +716,9 @@ def _internal_callers(resources: Sequence[Resource], facts: Facts) -> Iterator[F
         on_path = _activator_on_path(model, default)
         if on_path:
             yield Finding(model.urn, on_path)
+        wrong_host = _internal_host(model)
+        if wrong_host:
+            yield Finding(model.urn, wrong_host)
         allow = [
             p for p in policies if _covers(p, model) and as_map(p.props.get("spec")).get("action", "ALLOW") == "ALLOW"
         ]
@@ -736,6 +739,29 @@ def _internal_callers(resources: Sequence[Resource], facts: Facts) -> Iterator[F
                         f"AuthorizationPolicy {p.namespace}/{p.k8s_name} rules[{i}] admits {why} to internal model "
                         f"{where}: name the calling namespaces",
                     )
+
+
+def _internal_host(model: Resource) -> str | None:
+    """An internal model publishes (``mlplatform.io/host``, what ``mlplatform plan`` shows and the stack exports as its
+    internal URL: components/serving/model_service.py ``host``/``cluster_url``) the host of its entry component:
+    ``<name>-predictor.<ns>.svc.cluster.local``, or ``<name>-transformer...`` when it has a transformer of its own
+    (``spec.transformer``). KServe v0.20.0's top-level host ``<name>.<ns>.svc.cluster.local`` is an ExternalName to
+    knative-local-gateway whose VirtualService sends the call through that gateway (pkg/controller/v1beta1/
+    inferenceservice/reconcilers/ingress/ingress_reconciler.go ``reconcileExternalService``, cited at ``cluster_url``):
+    the model then sees the gateway's principal, not its caller's, and its ALLOW policy (callers by namespace)
+    answers 403 to every caller that uses it (rev17m-24). The same promise pipeline-step-predictor-host holds for
+    pipeline steps."""
+    given = as_map(model.metadata.get("annotations")).get(HOST_ANNOTATION)
+    if given is UNKNOWN or model.get("spec.transformer") is UNKNOWN:
+        return None
+    entry = "transformer" if isinstance(model.get("spec.transformer"), Mapping) else "predictor"
+    want = f"{model.k8s_name}-{entry}.{model.namespace}.svc.cluster.local"
+    if given == want:
+        return None
+    return (
+        f"internal model {model.namespace}/{model.k8s_name} publishes host {given!r}, not its {entry} host {want!r}: "
+        "KServe's top-level host goes through knative-local-gateway, whose principal the model refuses (403)"
+    )
 
 
 def _service_account_name(model: Resource) -> Any:
@@ -1179,7 +1205,8 @@ RULES = [
             "Every internal model is covered by an ALLOW AuthorizationPolicy whose rules each name their callers by "
             "namespace or principal, without wildcards and without the forwarding namespaces knative-serving and "
             'istio-system (no rule open to the whole mesh); in Knative mode it carries target-burst-capacity "0" '
-            "(the activator, which the model refuses, leaves its path)."
+            "(the activator, which the model refuses, leaves its path); it publishes its predictor's (or separate "
+            "transformer's) host, not KServe's top-level host."
         ),
         enforcement="mandatory",
         area="models",

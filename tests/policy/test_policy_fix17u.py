@@ -2,6 +2,7 @@
 
 - 13: the request-log collector's container with a writable root filesystem (``pod-restricted-hardening``);
 - 23: a model's logger sending the caller's Authorization header to the collector (``model-jwt-rules``);
+- 24: an internal model publishing KServe's top-level host (``internal-model-callers``);
 - 26: a model container's secretKeyRef naming a key the rendered Secret lacks (``model-declared-secrets``);
 
 Each test mutates a real plan the way the slip renders it (benchmarks/policy_mutations.py holds the slips in the
@@ -153,3 +154,65 @@ def test_23_other_headers_pass(header: str) -> None:
     first = _logging_isvcs(plan[0])[0]
     resources = mutated_resources(plan[0], lambda r: r.urn == first.urn, _headers(["X-Request-Id", header]), exactly=1)
     assert _failures(plan, resources, "model-jwt-rules") == []
+
+
+# ------------------------------------------------------------------------------------------------ 24: internal host
+
+
+def _xgb(r: Resource) -> bool:
+    return r.type == ISVC and r.k8s_name == "xgboost-iris"
+
+
+def _host(value: str) -> Callable[[dict[str, Any]], None]:
+    def change(props: dict[str, Any]) -> None:
+        ann = props["metadata"]["annotations"]
+        assert ann["mlplatform.io/host"] == "xgboost-iris-predictor.models.svc.cluster.local"
+        ann["mlplatform.io/host"] = value
+
+    return change
+
+
+def test_local_renders_the_internal_model_on_its_predictor_host() -> None:
+    plan = rules_plan("local")
+    (model,) = [r for r in plan[0] if _xgb(r)]
+    assert model.metadata["annotations"]["mlplatform.io/access"] == "internal"
+    assert _failures(plan, plan[0], "internal-model-callers") == []
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["xgboost-iris.models.svc.cluster.local", "xgboost-iris-transformer.models.svc.cluster.local"],
+)
+def test_24_internal_model_publishes_another_host(value: str) -> None:
+    plan = rules_plan("local")
+    resources = mutated_resources(plan[0], _xgb, _host(value), exactly=1)
+    assert _failures(plan, resources, "internal-model-callers") == [
+        f"internal model models/xgboost-iris publishes host {value!r}, not its predictor host "
+        "'xgboost-iris-predictor.models.svc.cluster.local': KServe's top-level host goes through "
+        "knative-local-gateway, whose principal the model refuses (403)"
+    ]
+
+
+def test_24_a_separate_transformer_is_the_entry() -> None:
+    """With a transformer of its own, the transformer's host is the right one and the predictor's is not."""
+    plan = rules_plan("local")
+
+    def with_transformer(host: str) -> Callable[[dict[str, Any]], None]:
+        def change(props: dict[str, Any]) -> None:
+            _host(host)(props)
+            props["spec"]["transformer"] = {"containers": [{"name": "kserve-container", "image": "t:1"}]}
+
+        return change
+
+    good = mutated_resources(
+        plan[0], _xgb, with_transformer("xgboost-iris-transformer.models.svc.cluster.local"), exactly=1
+    )
+    assert [m for m in _failures(plan, good, "internal-model-callers") if "publishes host" in m] == []
+    bad = mutated_resources(
+        plan[0], _xgb, with_transformer("xgboost-iris-predictor.models.svc.cluster.local"), exactly=1
+    )
+    assert [m for m in _failures(plan, bad, "internal-model-callers") if "publishes host" in m] == [
+        "internal model models/xgboost-iris publishes host 'xgboost-iris-predictor.models.svc.cluster.local', not its "
+        "transformer host 'xgboost-iris-transformer.models.svc.cluster.local': KServe's top-level host goes through "
+        "knative-local-gateway, whose principal the model refuses (403)"
+    ]
