@@ -1347,10 +1347,10 @@ def _declared_secrets(resources: Sequence[Resource], facts: Facts) -> Iterator[F
                 yield Finding(res.urn, f"InferenceService {key} has no {ref.component} for its secretEnv {ref.name}")
 
 
-def _secret_keys(resources: Sequence[Resource]) -> dict[tuple[str, str], frozenset[str] | None]:
+def _secret_keys(resources: Sequence[Resource]) -> dict[tuple[str | None, str], frozenset[str] | None]:
     """The Secrets the plan renders, by namespace and name: the keys of their ``data`` and ``stringData`` (None when
     either is known only after deploy)."""
-    out: dict[tuple[str, str], frozenset[str] | None] = {}
+    out: dict[tuple[str | None, str], frozenset[str] | None] = {}
     for r in resources:
         if not is_k8s(r, "Secret"):
             continue

@@ -1,6 +1,7 @@
 """rev17m's serving and request-log misses (/work/wt/rev17m-report.md, issue #17), caught on real plans.
 
 - 13: the request-log collector's container with a writable root filesystem (``pod-restricted-hardening``);
+- 18: an Azure Workload Identity model's pods without azure.workload.identity/use (``workload-identity-binding``);
 - 23: a model's logger sending the caller's Authorization header to the collector (``model-jwt-rules``);
 - 24: an internal model publishing KServe's top-level host (``internal-model-callers``);
 - 26: a model container's secretKeyRef naming a key the rendered Secret lacks (``model-declared-secrets``);
@@ -215,4 +216,71 @@ def test_24_a_separate_transformer_is_the_entry() -> None:
         "internal model models/xgboost-iris publishes host 'xgboost-iris-predictor.models.svc.cluster.local', not its "
         "transformer host 'xgboost-iris-transformer.models.svc.cluster.local': KServe's top-level host goes through "
         "knative-local-gateway, whose principal the model refuses (403)"
+    ]
+
+
+# ------------------------------------------------------------------------------------------------ 18: identity label
+
+USE = "azure.workload.identity/use"
+
+
+def _bert(r: Resource) -> bool:
+    return r.type == ISVC and r.k8s_name == "bert-onnx"
+
+
+def _use_label(value: str | None) -> Callable[[dict[str, Any]], None]:
+    def change(props: dict[str, Any]) -> None:
+        labels = props["spec"]["predictor"]["labels"]
+        assert labels[USE] == "true"
+        if value is None:
+            del labels[USE]
+        else:
+            labels[USE] = value
+
+    return change
+
+
+def test_azure_staging_labels_the_identity_model() -> None:
+    plan = rules_plan("azure-staging")
+    (bert,) = [r for r in plan[0] if _bert(r)]
+    assert bert.props["spec"]["predictor"]["serviceAccountName"] == "bert-onnx-sa"
+    assert bert.props["spec"]["predictor"]["labels"][USE] == "true"
+    assert _failures(plan, plan[0], "workload-identity-binding") == []
+
+
+@pytest.mark.parametrize(("value", "shown"), [(None, "None"), ("false", "'false'"), ("True", "'True'")])
+def test_18_identity_model_without_the_use_label(value: str | None, shown: str) -> None:
+    plan = rules_plan("azure-staging")
+    resources = mutated_resources(plan[0], _bert, _use_label(value), exactly=1)
+    assert _failures(plan, resources, "workload-identity-binding") == [
+        "InferenceService models/bert-onnx predictor runs as ServiceAccount bert-onnx-sa "
+        f'(azure.workload.identity/client-id) but its pods\' label {USE} is {shown}, not "true": Azure Workload '
+        "Identity injects no token and the model cannot read its storage"
+    ]
+
+
+def test_18_a_model_without_an_identity_needs_no_label() -> None:
+    """sklearn-iris (public storage) runs as a ServiceAccount without client-id: no label asked."""
+    plan = rules_plan("azure-staging")
+    (iris,) = [r for r in plan[0] if r.type == ISVC and r.k8s_name == "sklearn-iris"]
+    assert USE not in iris.props["spec"]["predictor"]["labels"]
+    assert _failures(plan, plan[0], "workload-identity-binding") == []
+
+
+def test_18_a_transformer_running_as_the_identity_needs_the_label_too() -> None:
+    plan = rules_plan("azure-staging")
+
+    def add_transformer(labels: dict[str, str]) -> Callable[[dict[str, Any]], None]:
+        def change(props: dict[str, Any]) -> None:
+            props["spec"]["transformer"] = {"serviceAccountName": "bert-onnx-sa", "labels": labels, "containers": []}
+
+        return change
+
+    ok = mutated_resources(plan[0], _bert, add_transformer({USE: "true"}), exactly=1)
+    assert _failures(plan, ok, "workload-identity-binding") == []
+    bad = mutated_resources(plan[0], _bert, add_transformer({}), exactly=1)
+    assert _failures(plan, bad, "workload-identity-binding") == [
+        "InferenceService models/bert-onnx transformer runs as ServiceAccount bert-onnx-sa "
+        f'(azure.workload.identity/client-id) but its pods\' label {USE} is None, not "true": Azure Workload '
+        "Identity injects no token and the model cannot read its storage"
     ]
