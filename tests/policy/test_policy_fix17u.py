@@ -2,6 +2,7 @@
 
 - 13: the request-log collector's container with a writable root filesystem (``pod-restricted-hardening``);
 - 18: an Azure Workload Identity model's pods without azure.workload.identity/use (``workload-identity-binding``);
+- 19: a namespace- or mesh-wide RequestAuthentication accepting other audiences (``jwt-audiences-rendered``);
 - 23: a model's logger sending the caller's Authorization header to the collector (``model-jwt-rules``);
 - 24: an internal model publishing KServe's top-level host (``internal-model-callers``);
 - 26: a model container's secretKeyRef naming a key the rendered Secret lacks (``model-declared-secrets``);
@@ -284,3 +285,79 @@ def test_18_a_transformer_running_as_the_identity_needs_the_label_too() -> None:
         f'(azure.workload.identity/client-id) but its pods\' label {USE} is None, not "true": Azure Workload '
         "Identity injects no token and the model cannot read its storage"
     ]
+
+
+# ------------------------------------------------------------------------------------------------ 19: wide JWT rule
+
+RA = "kubernetes:security.istio.io/v1:RequestAuthentication"
+ISSUER = "https://auth.example.com/realms/models"
+
+
+def _with_wide_ra(namespace: str, spec: dict[str, Any]) -> list[Resource]:
+    """gcp-prod's plan plus a RequestAuthentication ``front-jwt`` (a pipeline's, say) in ``namespace`` with ``spec``."""
+    import copy
+    from dataclasses import replace
+
+    plan = rules_plan("gcp-prod")
+    (base,) = [r for r in plan[0] if r.type == RA and r.k8s_name == "sklearn-iris-jwt"]
+    props = copy.deepcopy(dict(base.props))
+    props["metadata"] = {**props["metadata"], "name": "front-jwt", "namespace": namespace}
+    props["spec"] = spec
+    extra = replace(base, urn=base.urn.replace("sklearn-iris-jwt", "front-jwt"), name="front-jwt", props=props)
+    assert extra.namespace == namespace and extra.k8s_name == "front-jwt"
+    return [*plan[0], extra]
+
+
+def _rule(**audiences: Any) -> dict[str, Any]:
+    return {"issuer": ISSUER, "jwksUri": "https://auth.example.com/realms/models/certs", **audiences}
+
+
+def _wide_message(
+    namespace: str, model: str, declared: list[str], shown: str = "none (any audience the issuer mints)"
+) -> str:
+    scope = "the mesh" if namespace == "istio-system" else "namespace models"
+    return (
+        f"RequestAuthentication {namespace}/front-jwt applies to every workload of {scope}, InferenceService/models/"
+        f"{model}'s pods included: its rule for issuer {ISSUER} accepts audiences {shown}, the stack declares "
+        f"{declared}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("namespace", "spec"),
+    [
+        ("models", {"selector": {}, "jwtRules": [_rule()]}),
+        ("models", {"selector": {"matchLabels": {}}, "jwtRules": [_rule()]}),
+        ("models", {"jwtRules": [_rule()]}),
+        ("istio-system", {"jwtRules": [_rule()]}),
+    ],
+)
+def test_19_a_wide_rule_without_audiences_reaches_every_declaring_model(namespace: str, spec: dict[str, Any]) -> None:
+    plan = rules_plan("gcp-prod")
+    assert sorted(_failures(plan, _with_wide_ra(namespace, spec), "jwt-audiences-rendered")) == [
+        _wide_message(namespace, "qwen-chat", ["qwen-chat"]),
+        _wide_message(namespace, "resnet-triton", ["models"]),
+        _wide_message(namespace, "sklearn-iris", ["models"]),
+    ]
+
+
+def test_19_a_wide_rule_with_one_models_audiences_fails_the_others() -> None:
+    plan = rules_plan("gcp-prod")
+    resources = _with_wide_ra("models", {"jwtRules": [_rule(audiences=["models"])]})
+    assert _failures(plan, resources, "jwt-audiences-rendered") == [
+        _wide_message("models", "qwen-chat", ["qwen-chat"], "['models']")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("namespace", "spec"),
+    [
+        pytest.param("models", {"selector": {"matchLabels": {"app": "front"}}, "jwtRules": [_rule()]}, id="selector"),
+        pytest.param("other", {"jwtRules": [_rule()]}, id="other-namespace"),
+        pytest.param("models", {"jwtRules": [{**_rule(), "issuer": "https://other.example.com"}]}, id="other-issuer"),
+        pytest.param("models", {"targetRefs": [{"kind": "Gateway", "name": "g"}], "jwtRules": [_rule()]}, id="target"),
+    ],
+)
+def test_19_boundaries_pass(namespace: str, spec: dict[str, Any]) -> None:
+    plan = rules_plan("gcp-prod")
+    assert _failures(plan, _with_wide_ra(namespace, spec), "jwt-audiences-rendered") == []
