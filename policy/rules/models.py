@@ -752,8 +752,8 @@ def _internal_host(model: Resource) -> str | None:
     answers 403 to every caller that uses it (rev17m-24). The same promise pipeline-step-predictor-host holds for
     pipeline steps."""
     given = as_map(model.metadata.get("annotations")).get(HOST_ANNOTATION)
-    if given is UNKNOWN or model.get("spec.transformer") is UNKNOWN:
-        return None
+    if given is None or given is UNKNOWN or model.get("spec.transformer") is UNKNOWN:
+        return None  # the platform always renders the annotation (model_service.py); judged where it is given
     entry = "transformer" if isinstance(model.get("spec.transformer"), Mapping) else "predictor"
     want = f"{model.k8s_name}-{entry}.{model.namespace}.svc.cluster.local"
     if given == want:

@@ -361,3 +361,14 @@ def test_19_a_wide_rule_with_one_models_audiences_fails_the_others() -> None:
 def test_19_boundaries_pass(namespace: str, spec: dict[str, Any]) -> None:
     plan = rules_plan("gcp-prod")
     assert _failures(plan, _with_wide_ra(namespace, spec), "jwt-audiences-rendered") == []
+
+
+def test_24_a_model_without_the_annotation_is_not_judged() -> None:
+    """The platform always renders ``mlplatform.io/host``; the rule judges the host where one is given."""
+    plan = rules_plan("local")
+
+    def drop(props: dict[str, Any]) -> None:
+        del props["metadata"]["annotations"]["mlplatform.io/host"]
+
+    resources = mutated_resources(plan[0], _xgb, drop, exactly=1)
+    assert [m for m in _failures(plan, resources, "internal-model-callers") if "publishes host" in m] == []
