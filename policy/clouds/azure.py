@@ -609,6 +609,47 @@ def _binding(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
     yield from ksa_bindings(resources, AZURE_SA_ANNOTATION, "federated credential", _subjects)
     yield from _fic_issuers(resources)
     yield from paired_bindings(resources, AZURE_SA_ANNOTATION, _owner, _pair)
+    yield from _model_pods_use_identity(resources)
+
+
+_ISVC_TYPE = "kubernetes:serving.kserve.io/v1beta1:InferenceService"
+_WI_COMPONENTS = ("predictor", "transformer", "explainer")
+
+
+def _model_pods_use_identity(resources: Sequence[Resource]) -> Iterator[Finding]:
+    """Every component of an InferenceService that runs as a ServiceAccount carrying ``azure.workload.identity/
+    client-id`` labels its pods ``azure.workload.identity/use: "true"`` (rev17m-18). Azure Workload Identity's
+    webhook injects the federated token only into pods with that label (the Pod labels table: ``azure.workload.
+    identity/use``, "Represents the pod is to be used for workload identity", required; MicrosoftDocs/azure-docs
+    articles/aks/workload-identity-overview.md, and Azure/azure-workload-identity docs/book/src/topics/
+    service-account-labels-and-annotations.md, cited at ``helm-workload-identity-pod-label`` below); KServe puts a
+    component's ``labels`` on its pods (v1beta1 ComponentExtensionSpec ``Labels``: "Labels that will be added to the
+    component pod", kserve pkg/apis/serving/v1beta1/component.go). Without it the storage initializer has no Azure
+    credential and a model in private blob storage never loads."""
+    annotated = {
+        (r.namespace, r.k8s_name)
+        for r in resources
+        if r.type == "kubernetes:core/v1:ServiceAccount"
+        and as_map(r.metadata.get("annotations")).get(AZURE_SA_ANNOTATION) not in (None, "")
+    }
+    for model in (r for r in resources if r.type == _ISVC_TYPE):
+        spec = as_map(model.props.get("spec"))
+        for component in _WI_COMPONENTS:
+            part = spec.get(component)
+            if not isinstance(part, Mapping) or (model.namespace, part.get("serviceAccountName")) not in annotated:
+                continue
+            labels = part.get("labels")
+            if labels is UNKNOWN or as_map(labels).get(_WI_USE_LABEL) is UNKNOWN:
+                continue
+            got = as_map(labels).get(_WI_USE_LABEL)
+            if got != "true":
+                yield Finding(
+                    model.urn,
+                    f"InferenceService {model.namespace}/{model.k8s_name} {component} runs as ServiceAccount "
+                    f"{part.get('serviceAccountName')} (azure.workload.identity/client-id) but its pods' label "
+                    f'{_WI_USE_LABEL} is {got!r}, not "true": Azure Workload Identity injects no token and the model '
+                    "cannot read its storage",
+                )
 
 
 # ------------------------------------------------------------------------------------------------ IAM beyond storage
@@ -1402,9 +1443,11 @@ POLICY = CloudPolicy(
             unknown=lambda r: _unknown_doc(r) if r.type == AZ_ROLE_ASSIGNMENT else None,
         ),
         "workload-identity-binding": Part(
-            types=(AZ_IDENTITY, AZ_FIC, AKS),
+            types=(AZ_IDENTITY, AZ_FIC, AKS, _ISVC_TYPE),
             summary=(
-                "an Azure federated credential trusts the AKS cluster's own OIDC issuer and an annotated ServiceAccount"
+                "an Azure federated credential trusts the AKS cluster's own OIDC issuer and an annotated "
+                "ServiceAccount, and each model component running as one labels its pods azure.workload.identity/use: "
+                '"true"'
             ),
             stack=_binding,
             unknown=lambda r: (

@@ -45,6 +45,7 @@ def _audiences(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]
                 continue
             if ra.namespace == ns and as_map(labels).get(label) == name:
                 mine.append(ra)
+        yield from _wide_rules(auths, key, ns, issuer, declared)
         if not mine:
             if not unknown:
                 yield Finding(
@@ -74,12 +75,68 @@ def _audiences(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]
                     )
 
 
+MESH_ROOT = "istio-system"
+"""Istio's root namespace (the default; the platform's istiod keeps it): "A policy in the root namespace ("istio-system"
+by default) applies to workloads in all namespaces in a mesh" (istio.io docs/reference/config/security/
+request_authentication, the ``req-authn-for-all`` example)."""
+
+
+def _applies_to_every_workload(ra: Resource, ns: str) -> bool | None:
+    """Whether ``ra`` applies to every workload of namespace ``ns`` (None: not known before deploy). A
+    RequestAuthentication without a selector (or with an empty ``matchLabels``, which Istio accepts with the warning
+    "workload selector specified without labels", istio/istio pkg/config/validation ``validateWorkloadSelector``)
+    applies to every workload of its namespace, and one in the root namespace (:data:`MESH_ROOT`) to every workload of
+    the mesh (istio.io docs/reference/config/security/request_authentication: ``selector`` is "Optional", the
+    ``req-authn-for-all`` example has none and applies to every workload; rev17m report, 19); ``targetRef(s)``
+    attach it to a gateway or service instead."""
+    if ra.namespace not in (ns, MESH_ROOT):
+        return False
+    spec = ra.props.get("spec")
+    if spec is UNKNOWN:
+        return None
+    spec = as_map(spec)
+    if spec.get("targetRef") or spec.get("targetRefs"):
+        return False
+    labels = as_map(spec.get("selector")).get("matchLabels")
+    if labels is UNKNOWN or spec.get("selector") is UNKNOWN:
+        return None
+    return not as_map(labels)
+
+
+def _wide_rules(
+    auths: Sequence[Resource], key: str, ns: str, issuer: str, declared: Sequence[str]
+) -> Iterator[Finding]:
+    """rev17m-19: a namespace-wide (or mesh-wide) RequestAuthentication also applies to the object's pods, and "When
+    more than one policy matches a workload, Istio combines all rules as if they were specified as a single policy"
+    (istio.io docs/concepts/security, Request authentication): its rule for the declared issuer with other audiences
+    (none: any audience) lets in tokens the object's own rule refuses."""
+    want = sorted(set(declared))
+    for ra in auths:
+        if not _applies_to_every_workload(ra, ns):
+            continue
+        scope = "the mesh" if ra.namespace == MESH_ROOT else f"namespace {ns}"
+        for r in (as_map(x) for x in as_list(ra.get("spec.jwtRules"))):
+            got = r.get("audiences")
+            if r.get("issuer") != issuer or got is UNKNOWN:
+                continue
+            rendered = sorted(str(a) for a in as_list(got))
+            if rendered != want:
+                shown = rendered or "none (any audience the issuer mints)"
+                yield Finding(
+                    ra.urn,
+                    f"RequestAuthentication {ra.namespace}/{ra.k8s_name} applies to every workload of {scope}, "
+                    f"{key}'s pods included: its rule for issuer {issuer} accepts audiences {shown}, the stack "
+                    f"declares {want}",
+                )
+
+
 RULES = [
     Rule(
         name="jwt-audiences-rendered",
         description=(
             "Each public model and pipeline that declares access.jwt.audiences renders a RequestAuthentication on "
-            "its pods whose JWT rules list exactly those audiences."
+            "its pods whose JWT rules list exactly those audiences, and no namespace-wide or mesh-wide "
+            "RequestAuthentication accepts other audiences of its issuer."
         ),
         enforcement="mandatory",
         area="ingress",

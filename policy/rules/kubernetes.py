@@ -224,6 +224,16 @@ webhooks/deployment.yaml): ``podSecurityContext.operator`` / ``.metricServer`` /
 (:data:`RESTRICTED_NAMESPACES`)."""
 
 
+READ_ONLY_ROOT_CHARTS = frozenset({"vector"})
+"""Charts whose container context must also keep ``readOnlyRootFilesystem: true``: the restricted Pod Security level
+does not ask it, the project promises it (docs/components/platform.md, Request logs: "Vector runs as user 65534 with a
+read-only root file system"; components/platform/requestlog.py). core/v1 SecurityContext ``readOnlyRootFilesystem``:
+"Whether this container has a read-only root filesystem. Default is false" (the Kubernetes API reference as
+pulumi_kubernetes core/v1 ``SecurityContextArgs`` documents it), so a value other than true leaves the collector,
+which holds request payloads and the store's write identity, a writable root (rev17m-13). KEDA's containers are held
+to it by keda-ha-values (policy/rules/slipguards.py)."""
+
+
 def _helm_pod_gaps(res: Resource, values: Mapping[str, Any], chart: str) -> Iterator[str]:
     release = res.props.get("name", res.name)
     for pod_path, c_path, whose in RESTRICTED_POD_VALUES[chart]:
@@ -235,6 +245,13 @@ def _helm_pod_gaps(res: Resource, values: Mapping[str, Any], chart: str) -> Iter
             continue
         for gap in restricted_gaps({"securityContext": as_map(pod_ctx)}, {"securityContext": c_ctx}):
             yield f"Helm release {release} ({chart}) values {pod_path}/{c_path} ({whose}): {gap}"
+        if chart in READ_ONLY_ROOT_CHARTS:
+            ro = c_ctx.get("readOnlyRootFilesystem")
+            if ro is not True and ro is not UNKNOWN:
+                yield (
+                    f"Helm release {release} ({chart}) values {c_path}.readOnlyRootFilesystem is {ro!r} ({whose}): "
+                    "its container may write its root filesystem (the Kubernetes default is false); set it to true"
+                )
 
 
 def _sidecar_seccomp(res: Resource) -> Iterator[str]:
@@ -1254,7 +1271,8 @@ RULES = [
             "container security context our Helm values set (KServe's storage-initializer, the request-log "
             "collector, KEDA's operator, metrics server and webhooks) keep allowPrivilegeEscalation: false, "
             "capabilities.drop ALL, a RuntimeDefault seccomp profile and runAsNonRoot: true, and are not privileged "
-            "(the restricted Pod Security level); with Istio CNI, Knative's secure-pod-defaults stays enabled (the "
+            "(the restricted Pod Security level), the request-log collector's container also with "
+            "readOnlyRootFilesystem: true; with Istio CNI, Knative's secure-pod-defaults stays enabled (the "
             "queue-proxy), and istiod's cni.enabled is true whenever the istio-cni agent is installed (no privileged "
             "istio-init)."
         ),

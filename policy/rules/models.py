@@ -716,6 +716,9 @@ def _internal_callers(resources: Sequence[Resource], facts: Facts) -> Iterator[F
         on_path = _activator_on_path(model, default)
         if on_path:
             yield Finding(model.urn, on_path)
+        wrong_host = _internal_host(model)
+        if wrong_host:
+            yield Finding(model.urn, wrong_host)
         allow = [
             p for p in policies if _covers(p, model) and as_map(p.props.get("spec")).get("action", "ALLOW") == "ALLOW"
         ]
@@ -736,6 +739,29 @@ def _internal_callers(resources: Sequence[Resource], facts: Facts) -> Iterator[F
                         f"AuthorizationPolicy {p.namespace}/{p.k8s_name} rules[{i}] admits {why} to internal model "
                         f"{where}: name the calling namespaces",
                     )
+
+
+def _internal_host(model: Resource) -> str | None:
+    """An internal model publishes (``mlplatform.io/host``, what ``mlplatform plan`` shows and the stack exports as its
+    internal URL: components/serving/model_service.py ``host``/``cluster_url``) the host of its entry component:
+    ``<name>-predictor.<ns>.svc.cluster.local``, or ``<name>-transformer...`` when it has a transformer of its own
+    (``spec.transformer``). KServe v0.20.0's top-level host ``<name>.<ns>.svc.cluster.local`` is an ExternalName to
+    knative-local-gateway whose VirtualService sends the call through that gateway (pkg/controller/v1beta1/
+    inferenceservice/reconcilers/ingress/ingress_reconciler.go ``reconcileExternalService``, cited at ``cluster_url``):
+    the model then sees the gateway's principal, not its caller's, and its ALLOW policy (callers by namespace)
+    answers 403 to every caller that uses it (rev17m-24). The same promise pipeline-step-predictor-host holds for
+    pipeline steps."""
+    given = as_map(model.metadata.get("annotations")).get(HOST_ANNOTATION)
+    if given is None or given is UNKNOWN or model.get("spec.transformer") is UNKNOWN:
+        return None  # the platform always renders the annotation (model_service.py); judged where it is given
+    entry = "transformer" if isinstance(model.get("spec.transformer"), Mapping) else "predictor"
+    want = f"{model.k8s_name}-{entry}.{model.namespace}.svc.cluster.local"
+    if given == want:
+        return None
+    return (
+        f"internal model {model.namespace}/{model.k8s_name} publishes host {given!r}, not its {entry} host {want!r}: "
+        "KServe's top-level host goes through knative-local-gateway, whose principal the model refuses (403)"
+    )
 
 
 def _service_account_name(model: Resource) -> Any:
@@ -950,6 +976,9 @@ def _jwt_rules(res: Resource, facts: Facts) -> Iterator[str]:
     different document: a rule whose issuer is its key set URL matches no token, so every call is refused), and
     ``forwardOriginalToken`` "If set to true, the original token will be kept for the upstream request" (the
     model's container then holds every caller's bearer token, replayable against whatever else accepts it)."""
+    if is_k8s(res, "InferenceService"):
+        yield from _logged_credentials(res)
+        return
     if not is_k8s(res, "RequestAuthentication"):
         return
     for i, rule in enumerate(as_list(res.get("spec.jwtRules"))):
@@ -966,6 +995,30 @@ def _jwt_rules(res: Resource, facts: Facts) -> Iterator[str]:
             yield f"{where} issuer is its key set URL {issuer!r}: no token carries that iss, every call is refused"
         if rule.get("forwardOriginalToken") is True:
             yield f"{where} forwards the caller's token to the model (forwardOriginalToken true): leave it false"
+
+
+CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
+"""Request headers that carry the caller's credentials (bearer token, proxy credentials, session cookie)."""
+
+
+def _logged_credentials(res: Resource) -> Iterator[str]:
+    """No component's ``logger.metadataHeaders`` names a credential header (:data:`CREDENTIAL_HEADERS`, compared
+    case-insensitively: HTTP header names are). KServe v0.20.0's agent sends every header named there with each record
+    as the CloudEvent extension ``metadata`` (pkg/logger/worker.go ``MetadataAttr``; components/serving/logger_spec.py
+    ``REQUEST_ID_HEADER``) to the request-log collector, which runs without a sidecar, "model sidecars reach it in
+    plain text inside the cluster" (docs/components/platform.md, Request logs): each caller's token would cross the
+    node network in clear text to a component that needs none (rev17m-23). The same promise as forwardOriginalToken
+    below: the caller's token stays at the sidecar."""
+    spec = as_map(res.props.get("spec"))
+    for component in _COMPONENTS:
+        headers = as_map(as_map(spec.get(component)).get("logger")).get("metadataHeaders")
+        for h in as_list(headers):
+            if isinstance(h, str) and h.lower() in CREDENTIAL_HEADERS:
+                yield (
+                    f"InferenceService {res.namespace}/{res.k8s_name} {component} logger.metadataHeaders names {h}: "
+                    "the agent sends the caller's credentials with every record to the request-log collector; "
+                    "log only non-secret headers"
+                )
 
 
 POD_SECURITY = "pod-security.kubernetes.io/enforce"
@@ -1032,7 +1085,8 @@ _JWT_READS = reading(
             "spec.jwtRules[].issuer",
             "spec.jwtRules[].jwksUri",
             "spec.jwtRules[].forwardOriginalToken",
-        )
+        ),
+        ISVC: tuple(f"spec.{c}.logger.metadataHeaders" for c in ("predictor", "transformer", "explainer")),
     }
 )
 _SA_READS_ISVC = _isvc_unknown(
@@ -1105,11 +1159,13 @@ RULES = [
         name="model-jwt-rules",
         description=(
             "Every JWT rule of a RequestAuthentication names an https issuer and key set that differ (the issuer is "
-            "the token's iss, not its JWKS URL) and does not forward the caller's token to the model."
+            "the token's iss, not its JWKS URL) and does not forward the caller's token to the model; no model's "
+            "logger sends a credential header (Authorization, Proxy-Authorization, Cookie) to the request-log "
+            "collector (metadataHeaders)."
         ),
         enforcement="mandatory",
         area="models",
-        applies_to=("RequestAuthentication",),
+        applies_to=("RequestAuthentication", ISVC),
         check_resource=_jwt_rules,
         unknown=_JWT_READS,
     ),
@@ -1149,7 +1205,8 @@ RULES = [
             "Every internal model is covered by an ALLOW AuthorizationPolicy whose rules each name their callers by "
             "namespace or principal, without wildcards and without the forwarding namespaces knative-serving and "
             'istio-system (no rule open to the whole mesh); in Knative mode it carries target-burst-capacity "0" '
-            "(the activator, which the model refuses, leaves its path)."
+            "(the activator, which the model refuses, leaves its path); it publishes its predictor's (or separate "
+            "transformer's) host, not KServe's top-level host."
         ),
         enforcement="mandatory",
         area="models",
@@ -1290,18 +1347,72 @@ def _declared_secrets(resources: Sequence[Resource], facts: Facts) -> Iterator[F
                 yield Finding(res.urn, f"InferenceService {key} has no {ref.component} for its secretEnv {ref.name}")
 
 
+def _secret_keys(resources: Sequence[Resource]) -> dict[tuple[str | None, str], frozenset[str] | None]:
+    """The Secrets the plan renders, by namespace and name: the keys of their ``data`` and ``stringData`` (None when
+    either is known only after deploy)."""
+    out: dict[tuple[str | None, str], frozenset[str] | None] = {}
+    for r in resources:
+        if not is_k8s(r, "Secret"):
+            continue
+        parts = [r.props.get("data"), r.props.get("stringData")]
+        if any(p is UNKNOWN for p in parts):
+            out[(r.namespace, r.k8s_name)] = None
+        else:
+            out[(r.namespace, r.k8s_name)] = frozenset(str(k) for p in parts for k in as_map(p))
+    return out
+
+
+def _rendered_secret_keys(resources: Sequence[Resource]) -> Iterator[Finding]:
+    """Every ``secretKeyRef`` of an InferenceService container (any component, declared or the platform's own, such
+    as the Hugging Face token, components/serving/_runtime.py) that names a Secret the plan renders in the model's
+    namespace names a key that Secret holds (rev17m-26). core/v1 SecretKeySelector ``optional``: "Specify whether the
+    Secret or its key must be defined" (pulumi_kubernetes 4.34.2 core/v1/_inputs.py ``SecretKeySelectorArgs``;
+    absent: must be), and the kubelet then refuses to start the container: kubernetes pkg/kubelet/kubelet_pods.go
+    ``makeEnvironmentVariables``, ``if !ok { if optional { continue }; return ..., fmt.Errorf("couldn't find key %v in
+    Secret %v/%v", ...) }`` (CreateContainerConfigError). A Secret the plan does not render (created outside the
+    stack) is the declared ``secretEnv``'s check above."""
+    secrets = _secret_keys(resources)
+    for res in resources:
+        if not is_k8s(res, "InferenceService"):
+            continue
+        spec = as_map(res.props.get("spec"))
+        for component in _COMPONENTS:
+            for cpath, c in containers(as_map(spec.get(component))):
+                for e in as_list(c.get("env")):
+                    ref = as_map(as_map(as_map(e).get("valueFrom")).get("secretKeyRef"))
+                    name, key = ref.get("name"), ref.get("key")
+                    if not ref or ref.get("optional") is True or UNKNOWN in (name, key, ref.get("optional")):
+                        continue
+                    keys = secrets.get((res.namespace, str(name)))
+                    if keys is None or key in keys:
+                        continue
+                    yield Finding(
+                        res.urn,
+                        f"InferenceService {res.namespace}/{res.k8s_name} {component} {c.get('name', cpath)} variable "
+                        f"{as_map(e).get('name')} reads key {key!r} of Secret {name}, which holds "
+                        f"{sorted(keys) or 'no keys'}: the kubelet refuses to start the container "
+                        "(CreateContainerConfigError)",
+                    )
+
+
+def _model_secrets(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
+    yield from _declared_secrets(resources, facts)
+    yield from _rendered_secret_keys(resources)
+
+
 RULES.append(
     Rule(
         name="model-declared-secrets",
         description=(
             "Each model renders the Secrets its stack entry declares: exactly its imagePullSecrets on every component "
-            "of its InferenceService, and each secretEnv entry as a secretKeyRef to the named Secret and key."
+            "of its InferenceService, and each secretEnv entry as a secretKeyRef to the named Secret and key; every "
+            "secretKeyRef of a model's containers to a Secret the plan renders names a key that Secret holds."
         ),
         enforcement="mandatory",
         area="models",
-        applies_to=(ISVC,),
-        check_stack=_declared_secrets,
-        unknown=reading({ISVC: ("spec",)}),
+        applies_to=(ISVC, "Secret"),
+        check_stack=_model_secrets,
+        unknown=reading({ISVC: ("spec",), "Secret": ("data", "stringData")}),
         remediation="components/serving/_runtime.py predictor and env render the declared Secrets",
     )
 )

@@ -181,7 +181,9 @@ def _sa(name: str, ns: str = "models", key: str | None = "azure.workload.identit
 
 
 def _isvc(sa: str, name: str = "m", ns: str = "models") -> Resource:
-    props = {"metadata": {"name": name, "namespace": ns}, "spec": {"predictor": {"serviceAccountName": sa}}}
+    # the pod label Azure Workload Identity injects by (workload-identity-binding's Azure share, rev17m-18)
+    predictor = {"serviceAccountName": sa, "labels": {"azure.workload.identity/use": "true"}}
+    props = {"metadata": {"name": name, "namespace": ns}, "spec": {"predictor": predictor}}
     return Resource(ISVC, name, f"urn:isvc:{name}", props)
 
 
