@@ -1005,10 +1005,9 @@ def _logged_credentials(res: Resource) -> Iterator[str]:
     """No component's ``logger.metadataHeaders`` names a credential header (:data:`CREDENTIAL_HEADERS`, compared
     case-insensitively: HTTP header names are). KServe v0.20.0's agent sends every header named there with each record
     as the CloudEvent extension ``metadata`` (pkg/logger/worker.go ``MetadataAttr``; components/serving/logger_spec.py
-    ``REQUEST_ID_HEADER``) to the request-log collector, which runs without a sidecar, "model sidecars reach it in
-    plain text inside the cluster" (docs/components/platform.md, Request logs): each caller's token would cross the
-    node network in clear text to a component that needs none (rev17m-23). The same promise as forwardOriginalToken
-    below: the caller's token stays at the sidecar."""
+    ``REQUEST_ID_HEADER``) to the request-log collector: each caller's token would reach a component that needs none,
+    over the mesh's mTLS since the collector runs with a sidecar (fix14s), and wherever Vector writes its records
+    (rev17m-23). The same promise as forwardOriginalToken below: the caller's token stays at the sidecar."""
     spec = as_map(res.props.get("spec"))
     for component in _COMPONENTS:
         headers = as_map(as_map(spec.get(component)).get("logger")).get("metadataHeaders")
