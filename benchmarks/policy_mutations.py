@@ -1873,8 +1873,8 @@ MUTATIONS = (
         'rev17f-r11-wi-label-any-value',
         'policy',
         'policy/clouds/azure.py',
-        'if got != "true":',
-        'if got is None:',
+        'if got != "true":\n        shown = "absent"',
+        'if got is None:\n        shown = "absent"',
         'helm-workload-identity-pod-label accepts azure.workload.identity/use: "false"',
     ),
     # rev17g (#17): the seventh round's uncaught slips; the plan now catches the source slips on the stacks below
