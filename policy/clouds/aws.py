@@ -53,6 +53,7 @@ from policy.rules.requestlog import (
     is_log_store,
     is_log_writer,
     log_folder,
+    none_expires,
     prefix_covers,
 )
 from policy.rules.timeouts import IdleTimeout
@@ -1491,10 +1492,9 @@ def _log_retention(resources: Sequence[Resource], facts: Facts) -> Iterator[Find
             rules = c.props.get("rules")
             if rules is UNKNOWN:
                 continue
-            problems = [(i, _s3_expiry_problem(rule, facts)) for i, rule in enumerate(as_list(rules))]
-            if problems and any(why is None for _, why in problems):
+            why = none_expires(rules, lambda rule: _s3_expiry_problem(rule, facts), "rules", "it has no rule")
+            if why is None:
                 continue
-            why = "; ".join(f"rules[{i}] {w}" for i, w in problems) or "it has no rule"
             yield Finding(
                 c.urn,
                 f"S3 lifecycle configuration {c.name} of request-log bucket {b.name} expires no record after "

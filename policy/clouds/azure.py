@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 from policy.rules.base import UNKNOWN, Facts, Finding, Resource, Rule, as_list, as_map, dig, reading, who
@@ -31,6 +32,7 @@ from policy.rules.requestlog import (
     is_log_store,
     is_log_writer,
     log_folder,
+    none_expires,
     prefix_covers,
 )
 from policy.rules.timeouts import IdleTimeout
@@ -1063,10 +1065,11 @@ def _log_retention(resources: Sequence[Resource], facts: Facts) -> Iterator[Find
             rules = _reach(p.props, "policy.rules")
             if rules is UNKNOWN:
                 continue
-            problems = [(i, _blob_expiry_problem(rule, facts, folders)) for i, rule in enumerate(as_list(rules))]
-            if problems and any(why is None for _, why in problems):
+            why = none_expires(
+                rules, partial(_blob_expiry_problem, facts=facts, folders=folders), "rules", "it has no rule"
+            )
+            if why is None:
                 continue
-            why = "; ".join(f"rules[{i}] {w}" for i, w in problems) or "it has no rule"
             yield Finding(
                 p.urn,
                 f"lifecycle management policy {p.name} of request-log storage account {account.name} deletes no "

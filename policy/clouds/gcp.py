@@ -25,6 +25,7 @@ from policy.rules.requestlog import (
     is_log_store,
     is_log_writer,
     log_folder,
+    none_expires,
     prefix_covers,
 )
 from policy.rules.timeouts import BackendTracking
@@ -1032,10 +1033,11 @@ def _log_retention(resources: Sequence[Resource], facts: Facts) -> Iterator[Find
         rules = b.props.get("lifecycleRules")
         if rules is UNKNOWN:
             continue
-        problems = [(i, _gcs_expiry_problem(rule, facts)) for i, rule in enumerate(as_list(rules))]
-        if problems and any(why is None for _, why in problems):
+        why = none_expires(
+            rules, lambda rule: _gcs_expiry_problem(rule, facts), "lifecycleRules", "it has no lifecycle rule"
+        )
+        if why is None:
             continue
-        why = "; ".join(f"lifecycleRules[{i}] {w}" for i, w in problems) or "it has no lifecycle rule"
         yield Finding(
             b.urn,
             f"GCS bucket {b.name} holds the request logs but deletes no record after retentionDays: {why} (records "

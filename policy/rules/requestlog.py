@@ -14,7 +14,7 @@ plan; the rule says so).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from policy.rules import percloud
@@ -86,6 +86,16 @@ def expiry_days_problem(days: Any, facts: Facts, field: str) -> str | None:
     if store is not None and days != store[1]:
         return f"{field} is {days:g}, not the stack's retentionDays {store[1]}"
     return None
+
+
+def none_expires(rules: Any, check: Callable[[Any], str | None], label: str, empty: str) -> str | None:
+    """None when some rule of ``rules`` (a list) expires the records (``check`` gives None for it), else why none does:
+    each rule's problem, ``label[i] why``, joined, or ``empty`` when there is no rule (each cloud's share of
+    ``request-log-retention``)."""
+    problems = [(i, check(rule)) for i, rule in enumerate(as_list(rules))]
+    if problems and any(why is None for _, why in problems):
+        return None
+    return "; ".join(f"{label}[{i}] {w}" for i, w in problems) or empty
 
 
 def log_folder(facts: Facts) -> str | None:
