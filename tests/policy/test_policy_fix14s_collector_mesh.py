@@ -15,7 +15,7 @@ import pytest
 from test_policy_object_store import PLANS
 
 from policy.rules import Resource, StackSettings
-from support import rule_entries
+from support import mutated_resources, rule_entries
 
 RULE = "request-log-collector-ingress"
 
@@ -39,16 +39,7 @@ def _is_release(r: Resource) -> bool:
 def mutated(
     resources: tuple[Resource, ...], pick: Callable[[Resource], bool], change: Callable[[dict[str, Any]], None]
 ) -> list[Resource]:
-    out, hit = [], 0
-    for r in resources:
-        if pick(r):
-            props = copy.deepcopy(dict(r.props))
-            change(props)
-            r = replace(r, props=props)
-            hit += 1
-        out.append(r)
-    assert hit == 1, "the collector's object moved"
-    return out
+    return mutated_resources(resources, pick, change, exactly=1)
 
 
 def test_the_plans_render_the_collector_in_the_mesh() -> None:
