@@ -1306,6 +1306,18 @@ def _public_access_block(res: Resource, facts: Facts) -> Iterator[str]:
         yield f"S3 public access block {res.name}: {', '.join(off)} not true"
 
 
+def _tied_to_bucket(bucket: Resource, objects: Sequence[Resource]) -> list[Resource]:
+    """The bucket's sub-resources among ``objects`` (public access block, bucket policy, lifecycle configuration):
+    tied by their ``bucket`` input (equal to the bucket's name) or by their dependency on the bucket (their ``bucket``
+    is the bucket's id, known after deploy)."""
+    own = bucket.props.get("bucket")
+    return [
+        o
+        for o in objects
+        if bucket.urn in o.depends_on or (isinstance(own, str) and own and o.props.get("bucket") == own)
+    ]
+
+
 def _buckets_blocked(resources: Sequence[Resource], facts: Facts) -> Iterator[Finding]:
     """Every S3 bucket the plan creates has a public access block on it: tied by the block's ``bucket`` input (equal
     to the bucket's name) or by its dependency on the bucket (its ``bucket`` is the bucket's id, known after deploy)."""
@@ -1313,12 +1325,7 @@ def _buckets_blocked(resources: Sequence[Resource], facts: Facts) -> Iterator[Fi
     for b in resources:
         if b.type != S3_BUCKET:
             continue
-        own = b.props.get("bucket")
-        tied = [
-            p
-            for p in blocks
-            if b.urn in p.depends_on or (isinstance(own, str) and own and p.props.get("bucket") == own)
-        ]
+        tied = _tied_to_bucket(b, blocks)
         if not tied:
             yield Finding(
                 b.urn,
@@ -1398,11 +1405,7 @@ def _buckets_tls_only(resources: Sequence[Resource], facts: Facts) -> Iterator[F
         if b.type != S3_BUCKET:
             continue
         own = b.props.get("bucket")
-        tied = [
-            p
-            for p in policies
-            if b.urn in p.depends_on or (isinstance(own, str) and own and p.props.get("bucket") == own)
-        ]
+        tied = _tied_to_bucket(b, policies)
         if not tied:
             yield Finding(
                 b.urn,
@@ -1476,12 +1479,7 @@ def _log_retention(resources: Sequence[Resource], facts: Facts) -> Iterator[Find
     for b in resources:
         if b.type != S3_BUCKET or not is_log_store(b):
             continue
-        own = b.props.get("bucket")
-        tied = [
-            c
-            for c in configs
-            if b.urn in c.depends_on or (isinstance(own, str) and own and c.props.get("bucket") == own)
-        ]
+        tied = _tied_to_bucket(b, configs)
         if not tied:
             yield Finding(
                 b.urn,
