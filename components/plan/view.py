@@ -9,6 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 from rich.tree import Tree
 
 from components.outputs import cluster_outputs
@@ -158,7 +159,12 @@ def safe_text(text: object) -> str:
 
 
 def policy_table(plan: StackPlan) -> Table:
-    """Policy results: failures, then warnings, then one row per rule that passed (or was disabled)."""
+    """Policy results: failures, then warnings, then one row per rule that passed (or was disabled).
+
+    Each cell is a :class:`rich.text.Text` (plain text with a style), never Rich markup: what a rule or a saved plan
+    says is shown as written (no ``[...]`` read as a style), and Rich has no markup to parse per cell (the table is
+    drawn for every stack of every ``mlplatform plan`` and ``check``; the same characters as the markup it replaced,
+    tests/plan/test_view.py)."""
 
     failed = [p for p in plan.policies if not p.get("passed") and p.get("enforcement") == "mandatory"]
     warned = [p for p in plan.policies if not p.get("passed") and p.get("enforcement") != "mandatory"]
@@ -170,19 +176,27 @@ def policy_table(plan: StackPlan) -> Table:
         t.add_row("-", "-", "no policies ran", "-", "-")
     for p in [*failed, *warned, *(p for p in plan.policies if p.get("passed"))]:
         if p.get("passed"):
-            result = "[dim]disabled[/]" if p.get("enforcement") == "disabled" else "[green]pass[/]"
+            result = (
+                Text.assemble(("disabled", "dim"))
+                if p.get("enforcement") == "disabled"
+                else Text.assemble(("pass", "green"))
+            )
             message = p.get("reason", "") if p.get("enforcement") == "disabled" or p.get("reason") else ""
             message = message or p.get("unchecked", "")
         else:
-            result = "[red]FAIL[/]" if p.get("enforcement") == "mandatory" else "[yellow]warn[/]"
+            result = (
+                Text.assemble(("FAIL", "red"))
+                if p.get("enforcement") == "mandatory"
+                else Text.assemble(("warn", "yellow"))
+            )
             message = p.get("message", "") + (f" (override: {p['reason']})" if p.get("reason") else "")
         resource = _resource_label(p.get("urn")) if not p.get("passed") else "-"
         t.add_row(
-            escape(safe_text(p.get("policy", ""))),
-            escape(safe_text(p.get("enforcement", ""))),
+            Text(safe_text(p.get("policy", ""))),
+            Text(safe_text(p.get("enforcement", ""))),
             result,
-            escape(safe_text(resource)),
-            escape(safe_text(message)),
+            Text(safe_text(resource)),
+            Text(safe_text(message)),
         )
     return t
 

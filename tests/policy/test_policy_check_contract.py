@@ -375,6 +375,38 @@ def test_the_policy_table_escapes_control_characters() -> None:
     assert safe_text("Größe — ok") == "Größe — ok"
 
 
+def test_the_policy_table_shows_markup_from_a_plan_as_written() -> None:
+    """What a saved plan says is shown as written: Rich markup in a message, a resource or a rule name is text, not a
+    style (a ``[/]`` of a message would otherwise raise MarkupError or hide text); the result column keeps its style."""
+    import io
+
+    from rich.console import Console
+
+    from components.plan.report import StackPlan
+    from components.plan.view import policy_table
+    from components.records import PlanResult
+
+    entries = [
+        {
+            "policy": "r[bold]x",
+            "enforcement": "mandatory",
+            "passed": False,
+            "message": "a [red]b[/] c\\[d]",
+            "urn": "urn:pulumi:s::p::kubernetes:core/v1:Namespace::n[/]s",
+        },
+        {"policy": "ok", "enforcement": "advisory", "passed": True, "message": "m", "urn": None},
+    ]
+    plan = StackPlan("s", "local", PlanResult("", "s", [], {}), policies=entries)
+    plain = Console(file=io.StringIO(), width=200, color_system=None)
+    plain.print(policy_table(plan))
+    text = plain.file.getvalue()  # type: ignore[attr-defined]
+    assert "r[bold]x" in text and "a [red]b[/] c\\[d]" in text and "n[/]s" in text, text
+    coloured = Console(file=io.StringIO(), width=200, color_system="standard", force_terminal=True)
+    coloured.print(policy_table(plan))
+    shown = coloured.file.getvalue()  # type: ignore[attr-defined]
+    assert "\x1b[31mFAIL\x1b[0m" in shown and "\x1b[32mpass\x1b[0m" in shown, repr(shown)
+
+
 # ------------------------------------------------------------------------------------------------ 10. ambiguity
 
 
