@@ -37,7 +37,7 @@ from typing import Any
 
 from components.errors import SpecError, show, show_key
 from policy.judged import judge_unknown_documents
-from policy.rules import UNKNOWN, Resource, StackSettings, rule_names, run_rules
+from policy.rules import UNKNOWN, Resource, StackSettings, rule_names, rules_called, run_rules
 from policy.rules.base import as_list, unknown_within
 from policy.rules.budget import with_budget
 
@@ -677,7 +677,7 @@ def check(stack: SavedStack, *, no_overrides: bool = False) -> list[dict[str, An
     # as mlplatform plan does: the mandatory rules left unchecked judged over the saved placeholder rendering, but
     # only where the plan did not know the value: every known value of ``resources`` stays as written
     merged = filled(stack.resources, judged)
-    return judge_unknown_documents(entries, lambda: run_rules(merged, settings))
+    return judge_unknown_documents(entries, lambda names: run_rules(merged, settings, rules_called(names)))
 
 
 def filled(resources: list[Resource], judged: list[Resource]) -> list[Resource]:

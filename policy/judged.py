@@ -56,13 +56,17 @@ def merge_judged(plain: Sequence[dict[str, Any]], fake: Sequence[dict[str, Any]]
 
 
 def judge_unknown_documents(
-    plain: Sequence[dict[str, Any]], rerun: Callable[[], Sequence[dict[str, Any]]]
+    plain: Sequence[dict[str, Any]], rerun: Callable[[Sequence[str]], Sequence[dict[str, Any]]]
 ) -> list[dict[str, Any]]:
     """The plan's entries with unchecked mandatory rules judged over a placeholder rendering (``rerun``).
 
-    ``rerun`` is called only when some mandatory rule reported unchecked documents: it plans the stack again with
-    ``outputs="fake"`` and returns that run's policies entries.
+    ``rerun(names)`` is called only when some mandatory rule reported unchecked documents, with the names of those
+    rules (:func:`unchecked_mandatory`): it judges the placeholder rendering (``outputs="fake"``) with those rules and
+    returns their entries. Only those rules: :func:`merge_judged` keeps no other rule's entry of that run, and each
+    rule judges the resources on its own (policy/rules ``run_rules``), so judging the others too would give the same
+    plan at several times the cost (the network rules' request-path walks are most of a judgement).
     """
-    if not unchecked_mandatory(plain):
+    names = unchecked_mandatory(plain)
+    if not names:
         return list(plain)
-    return merge_judged(plain, rerun())
+    return merge_judged(plain, rerun(names))

@@ -14,7 +14,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -69,7 +69,7 @@ def plan_stack(
         if not placeholders:
             # documents built from outputs are unknown here: judge them over a placeholder rendering (policy/judged.py)
             plan.policies = judge_unknown_documents(
-                plan.policies, lambda: _placeholder_policies(project, stack, cfg, facts, plan)
+                plan.policies, lambda names: _placeholder_policies(project, stack, cfg, facts, plan, names)
             )
     return plan
 
@@ -98,20 +98,20 @@ class _Once(argparse.Action):
 
 
 def _placeholder_policies(
-    project: Project, stack: str, cfg: StackConfigFile, facts: Facts, plan: StackPlan
+    project: Project, stack: str, cfg: StackConfigFile, facts: Facts, plan: StackPlan, names: Sequence[str]
 ) -> list[dict[str, Any]]:
-    """The policies entries of the stack planned again with typed placeholders (``outputs="fake"``); the rendering
-    is kept on ``plan`` (``judged``) so the saved plan carries what these entries were judged over (policy/judged.py).
-    """
+    """The entries of the rules ``names`` over the stack planned again with typed placeholders (``outputs="fake"``);
+    the rendering is kept on ``plan`` (``judged``) so the saved plan carries what these entries were judged over
+    (policy/judged.py)."""
     from components.plan.engine import run_program
-    from policy.rules import StackSettings, evaluate
+    from policy.rules import StackSettings, evaluate, rules_called
 
     result = run_program(
         project.root, stack, cfg.config, cfg.secret_keys, main=project.main, project=project.name, outputs="fake"
     )
     plan.judged = result
     settings = StackSettings.from_config(cfg.config, namespace=project.name)
-    return evaluate(result, replace(settings, facts=facts))
+    return evaluate(result, replace(settings, facts=facts), rules_called(names))
 
 
 def _ascii_int(text: str) -> int:

@@ -13,7 +13,7 @@ zero-width spaces and other invisible characters do not count) is not applied (t
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -80,6 +80,7 @@ __all__ = [
     "evaluate",
     "resources_from_plan",
     "rule_names",
+    "rules_called",
     "run_rules",
     "validated_config",
 ]
@@ -588,6 +589,15 @@ def run_rules(
     return out
 
 
+def rules_called(names: Collection[str]) -> list[Rule]:
+    """The rules of :data:`ALL_RULES` called ``names``, in its order; a name no rule has is refused (ValueError)."""
+    chosen = [r for r in ALL_RULES if r.name in names]
+    missing = set(names) - {r.name for r in chosen}
+    if missing:
+        raise ValueError(f"no rule called {', '.join(sorted(missing))}")
+    return chosen
+
+
 def _entry(
     rule: Rule, enforcement: str, urn: str | None, message: str, passed: bool, extra: Mapping[str, str]
 ) -> dict[str, Any]:
@@ -635,9 +645,11 @@ def resources_from_plan(result: PlanResult) -> list[Resource]:
 
 
 def evaluate(
-    result: PlanResult, stack_settings: StackSettings | Mapping[str, Any] | None = None
+    result: PlanResult,
+    stack_settings: StackSettings | Mapping[str, Any] | None = None,
+    rules: Iterable[Rule] | None = None,
 ) -> list[dict[str, Any]]:
-    """Every rule over a recorded plan.
+    """Every rule (or ``rules``) over a recorded plan.
 
     ``stack_settings``: a :class:`StackSettings`, or the stack's flat config; default ``result.context["config"]``.
     """
@@ -647,7 +659,7 @@ def evaluate(
         stack_settings if isinstance(stack_settings, StackSettings) else StackSettings.from_config(stack_settings)
     )
     result.context[SETTINGS_KEY] = settings.to_json()
-    return run_rules(resources_from_plan(result), settings)
+    return run_rules(resources_from_plan(result), settings, rules)
 
 
 def declared_secrets(cfg: StackConfig) -> tuple[tuple[str, DeclaredSecrets], ...]:

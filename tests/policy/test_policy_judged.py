@@ -68,3 +68,44 @@ def test_plain_plan_catches_irsa_trust_without_sub_aws_dev(monkeypatch: pytest.M
     assert all(e["enforcement"] == "mandatory" for e in failed)
     assert any("has no StringEquals" in e["message"] and ":sub" in e["message"] for e in failed), failed
     assert any(e in plan.mandatory_failures for e in failed)
+
+
+_RERUNS: list[int] = []
+
+
+def _every_rule_rerun(plain: list[dict[str, Any]], rerun: Any) -> list[dict[str, Any]]:
+    """judge_unknown_documents as it was: the placeholder run judged with EVERY rule."""
+    from policy.rules import rule_names
+
+    names = unchecked_mandatory(plain)
+    if not names:
+        return list(plain)
+    fake = rerun(rule_names())
+    _RERUNS.append(len({e["policy"] for e in fake}))
+    return merge_judged(plain, fake)
+
+
+@pytest.mark.parametrize("stack", ["aws-dev", "gcp-prod", "azure-staging"])
+def test_judging_only_the_unchecked_rules_gives_the_plan_every_rule_would(
+    stack: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """The placeholder run judges only the rules the plain plan left unchecked (policy/judged.py, issue #15): the
+    plan's entries, and ``mlplatform check``'s over its saved plan, are the ones judging every rule there gave."""
+    import policy.check
+    import policy.judged
+    from components.plan.cli import main
+    from policy.check import check, load_plan
+    from policy.rules import rule_names
+
+    plan = shipped_plan(stack)
+    assert any(e.get(JUDGED_KEY) == "placeholders" for e in plan.policies), "nothing was judged over placeholders"
+    out = tmp_path / "plan.json"
+    assert main(["plan", "--project", str(ROOT), "--stack", stack, "--no-tree", "--json", str(out)]) == 0
+    saved = load_plan(out)
+    quick = [check(s) for s in saved]
+    monkeypatch.setattr(policy.judged, "judge_unknown_documents", _every_rule_rerun)
+    monkeypatch.setattr(policy.check, "judge_unknown_documents", _every_rule_rerun)
+    _RERUNS.clear()
+    assert plan_stack(PROJECT, stack).policies == plan.policies
+    assert [check(s) for s in saved] == quick
+    assert len(_RERUNS) == 2 and set(_RERUNS) == {len(rule_names())}  # both judged every rule over the placeholders
