@@ -4548,6 +4548,334 @@ MUTATIONS = (
         "request-log-collector-ingress",
         platform=RL_AWS,
     ),
+    # --- rev17n: the fourteenth fresh round (issue #17) ---
+    # clusters: AWS (Karpenter, S3), GCP (GKE, GCS), Azure (AKS, Blob)
+    Mutation(
+        "rev17n-01-karpenter-interruption-any-queue",
+        "clusters",
+        "components/clusters/_karpenter.py",
+        '"Resource": queue_arn,\n            "Action": ["sqs:DeleteMessage", "sqs:GetQueueUrl", "sqs:ReceiveMessage"],',
+        '"Resource": "*",\n            "Action": ["sqs:DeleteMessage", "sqs:GetQueueUrl", "sqs:ReceiveMessage"],',
+        "the Karpenter controller may receive and delete the messages of every SQS queue of the account, not only its "
+        "own interruption queue: anything acting as it drains other applications' queues",
+        "aws-controller-grants-scoped",
+    ),
+    Mutation(
+        "rev17n-02-aks-network-contributor-vnet",
+        "clusters",
+        "components/clusters/aks.py",
+        "            scope=subnet.id,\n",
+        "            scope=vnet.id,\n",
+        "the AKS control-plane identity holds Network Contributor on the whole virtual network (every subnet, peering "
+        "and route) instead of the node subnet only",
+        IAM,
+    ),
+    Mutation(
+        "rev17n-03-gcs-request-log-custom-time",
+        "clusters",
+        "components/clusters/gke.py",
+        'age=request.retention_days, matches_prefixes=[f"{request.prefix}/"]',
+        'days_since_custom_time=request.retention_days, matches_prefixes=[f"{request.prefix}/"]',
+        "the request-log bucket's Delete rule counts days since each object's customTime, which Vector never sets: "
+        "the condition never matches and records (request bodies) are kept forever, not retentionDays",
+        "request-log-retention",
+        platform=RL_GCP,
+    ),
+    Mutation(
+        "rev17n-04-aks-request-log-append-blob",
+        "clusters",
+        "components/clusters/aks.py",
+        'blob_types=["blockBlob"], prefix_match=',
+        'blob_types=["appendBlob"], prefix_match=',
+        "the request-log storage account's lifecycle rule deletes append blobs only; Vector's azure_blob sink writes "
+        "block blobs, so records are kept forever",
+        "request-log-retention",
+        platform=RL_AZURE,
+    ),
+    Mutation(
+        "rev17n-05-s3-request-log-size-filter",
+        "clusters",
+        "components/clusters/eks.py",
+        'filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=f"{request.prefix}/"),',
+        "filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(object_size_greater_than=1048576),",
+        "the request-log bucket's expiration applies to objects over 1 MiB only: Vector's gzipped 60-second batches "
+        "are smaller and are never deleted",
+        "request-log-retention",
+        platform=RL_AWS,
+    ),
+    Mutation(
+        "rev17n-06-gke-gateway-api-managed-crds",
+        "clusters",
+        "components/clusters/gke.py",
+        'gateway_api_config=gcp.container.ClusterGatewayApiConfigArgs(channel="CHANNEL_DISABLED"),',
+        'gateway_api_config=gcp.container.ClusterGatewayApiConfigArgs(channel="CHANNEL_STANDARD"),',
+        "GKE installs and manages its own Gateway API CRDs next to the ones the platform installs (Standard mode): two "
+        "owners of the same CRDs, the platform's release fails or GKE reverts the version KServe needs",
+        "standard-gateway-api",
+        platform=STANDARD_GCP,
+        config=STANDARD_GCP_MODELS,
+    ),
+    Mutation(
+        "rev17n-07-gke-gpu-pool-upgrade-unavailable",
+        "clusters",
+        "components/clusters/gke.py",
+        "upgrade_settings=gcp.container.NodePoolUpgradeSettingsArgs(max_surge=1, max_unavailable=0),\n"
+        "            node_config=self._node_config(\n                pool.instance_type,",
+        "upgrade_settings=gcp.container.NodePoolUpgradeSettingsArgs(max_surge=0, max_unavailable=1),\n"
+        "            node_config=self._node_config(\n                pool.instance_type,",
+        "GKE upgrades a GPU pool by draining a node before its replacement exists (surge 0, one unavailable): every "
+        "node upgrade takes GPU capacity away and the models on it wait for a new node and a cold start",
+        "gpu-pool-disruption",
+    ),
+    Mutation(
+        "rev17n-08-aks-request-log-pods-unlabelled",
+        "clusters",
+        "components/clusters/aks.py",
+        'pod_labels={USE_LABEL: "true"},\n            identity=identity.client_id,\n            resources=(account,',
+        "pod_labels={},\n            identity=identity.client_id,\n            resources=(account,",
+        "the request-log collector's pods lose azure.workload.identity/use: the webhook injects no token, Vector "
+        "cannot authenticate to the storage account and every record is lost",
+        "helm-workload-identity-pod-label",
+        platform=RL_AZURE,
+    ),
+    Mutation(
+        "rev17n-09-gke-authorized-network-label",
+        "clusters",
+        "components/clusters/gke.py",
+        'cidr_block=cidr, display_name=f"allowed-{i}"',
+        'cidr_block=cidr, display_name=f"authorized-{i}"',
+        "NOT a weakening: the master authorized networks' display names change; the CIDRs are the same",
+        "api-endpoint-restricted",
+        weakens=False,
+    ),
+    # platform: request logs, external-dns, monitoring, cert-manager, KServe, Knative, Istio
+    Mutation(
+        "rev17n-10-request-log-drop-on-error-off",
+        "platform",
+        "components/platform/requestlog.py",
+        '"drop_on_error": True,',
+        '"drop_on_error": False,',
+        "a record on which the collector's remap program fails is passed on unmodified (Vector remap drop_on_error "
+        "false) instead of dropped: records whose identity was not established reach the store",
+        "request-log-collector-ingress",
+        platform=RL_AWS,
+    ),
+    Mutation(
+        "rev17n-11-request-log-mtls-permissive",
+        "platform",
+        "components/platform/requestlog.py",
+        'return {"mtls": {"mode": "STRICT"}}',
+        'return {"mtls": {"mode": "PERMISSIVE"}}',
+        "the request-log namespace's PeerAuthentication accepts plain text: records (request bodies) may travel "
+        "unencrypted to the collector",
+        "mesh-mtls-strict",
+        platform=RL_AWS,
+    ),
+    Mutation(
+        "rev17n-12-vector-memory-limit-512Gi",
+        "platform",
+        "components/platform/requestlog.py",
+        '"limits": {"memory": "512Mi"}},',
+        '"limits": {"memory": "512Gi"}},',
+        "the request-log collector's memory limit is 512Gi (a unit typo), larger than any node: in effect no limit, a "
+        "burst of records takes the system node's memory",
+        "system-workload-limits",
+        platform=RL_AWS,
+    ),
+    Mutation(
+        "rev17n-13-external-dns-virtualservice-source",
+        "platform",
+        "components/platform/dns.py",
+        '"sources": ["service"],',
+        '"sources": ["service", "istio-virtualservice"],',
+        "external-dns also publishes the hosts of every Istio VirtualService: any namespace that may create one "
+        "publishes records in the stack's zone",
+        "aws-dns-records-scoped",
+        platform=AWS_DNS,
+    ),
+    Mutation(
+        "rev17n-14-alertmanager-silences-warnings",
+        "platform",
+        "components/platform/monitoring.py",
+        """NULL_ROUTES = ('alertname = "Watchdog"', 'alertname = "InfoInhibitor"', 'severity = "info"')""",
+        """NULL_ROUTES = ('alertname = "Watchdog"', 'alertname = "InfoInhibitor"', 'severity =~ "info|warning"')""",
+        "Alertmanager routes every warning to the null receiver: the models' SLO alerts on dev and staging (severity "
+        "warning) and the platform's warnings are never delivered",
+        "model-slo-alerts",
+    ),
+    Mutation(
+        "rev17n-15-ca-key-rsa-1024",
+        "platform",
+        "components/platform/certmanager.py",
+        '"privateKey": {"algorithm": "ECDSA", "size": 256},',
+        '"privateKey": {"algorithm": "RSA", "size": 1024},',
+        "the platform CA's key is RSA 1024, below cert-manager's 2048 minimum: the CA Certificate is refused and the "
+        "CA issuer behind the gateway's certificate never becomes ready",
+        "gateway-https-only",
+    ),
+    Mutation(
+        "rev17n-16-kserve-storage-initializer-chart-context",
+        "platform",
+        "components/platform/kserve.py",
+        '"storage": {"containerSecurityContext": STORAGE_INITIALIZER_SECURITY_CONTEXT},',
+        '"storage": {},',
+        "KServe's storage initializer keeps the chart's container securityContext, which has no seccompProfile: the "
+        "init container of every model runs without RuntimeDefault seccomp",
+        "pod-restricted-hardening",
+    ),
+    Mutation(
+        "rev17n-17-knative-skip-tag-resolution-ghcr",
+        "platform",
+        "components/platform/knative.py",
+        'SKIP_TAG_RESOLUTION = ("kind.local", "ko.local", "dev.local", "nvcr.io", "index.docker.io")',
+        'SKIP_TAG_RESOLUTION = ("kind.local", "ko.local", "dev.local", "nvcr.io", "index.docker.io", "ghcr.io")',
+        "Knative stops resolving ghcr.io tags to digests: a revision's pods pull whatever the tag points to when they "
+        "start, so a re-pushed tag changes a running model's code without a new revision",
+        "images-tagged",
+    ),
+    Mutation(
+        "rev17n-18-request-log-authz-any-method",
+        "platform",
+        "components/platform/requestlog.py",
+        '"to": [{"operation": {"ports": [str(PORT)], "methods": ["POST"]}}],',
+        '"to": [{"operation": {"ports": [str(PORT)]}}],',
+        "NOT a weakening: the collector's AuthorizationPolicy admits any method from the logging namespaces, but its "
+        'http_server source accepts only POST ("method": "POST" in the same file)',
+        "request-log-collector-ingress",
+        weakens=False,
+        platform=RL_AWS,
+    ),
+    Mutation(
+        "rev17n-19-gateway-netpol-envoy-admin",
+        "platform",
+        "components/platform/istio.py",
+        "GATEWAY_TRAFFIC_PORTS = (80, 443, 8081, 8444, 15021)",
+        "GATEWAY_TRAFFIC_PORTS = (80, 443, 8081, 8444, 15021, 15000)",
+        "NOT a weakening: the gateway's NetworkPolicy also opens 15000, Envoy's admin port, which Istio binds to "
+        "localhost only: nothing off the pod reaches it",
+        "gateway-metrics-prometheus-only",
+        weakens=False,
+    ),
+    # serving: ModelService, transformers, request logging, identity, LLM scaling, pipelines
+    Mutation(
+        "rev17n-20-transformer-no-limits",
+        "serving",
+        "components/serving/_kcomponents.py",
+        'return {"requests": dict(amounts), "limits": dict(amounts)}',
+        'return {"requests": dict(amounts)}',
+        "transformer and explainer containers have requests but no limits: one can take its node's memory and CPU",
+        "model-container-limits",
+        config=TRANSFORMER_LOCAL,
+    ),
+    Mutation(
+        "rev17n-21-logger-mode-ignored",
+        "serving",
+        "components/serving/_runtime.py",
+        '"mode": spec.logger.mode,',
+        '"mode": "all",',
+        "a model that asks to log requests only (logger.mode request) logs its responses too: predictions (personal "
+        "data) are stored in the request-log store against the stack's declaration",
+        "request-log-collector-ingress",
+        platform=RL_AWS,
+        config=RL_LOGGING_AWS.replace('"logger": {"mode": "all"}', '"logger": {"mode": "request"}'),
+    ),
+    Mutation(
+        "rev17n-22-model-sa-no-identity-annotation",
+        "serving",
+        "components/serving/model_service.py",
+        'metadata=meta("sa", access.service_account_labels, access.service_account_annotations),',
+        'metadata=meta("sa", access.service_account_labels),',
+        "a model's ServiceAccount loses its workload-identity annotation (role-arn, GSA, client-id): the cloud "
+        "identity made for it is bound to nothing, and the model cannot read its private storage",
+        BINDING,
+    ),
+    Mutation(
+        "rev17n-23-model-netpol-merged-metrics-closed",
+        "serving",
+        "components/serving/_netpol.py",
+        "ports = [AGENT_STATUS_PORT, ENVOY_STATS_PORT]",
+        "ports = [ENVOY_STATS_PORT]",
+        "the models' NetworkPolicy no longer admits Prometheus on 15020 (Istio's merged metrics): the vLLM series KEDA "
+        "scales on are never scraped and the LLMs stay at minReplicas under load",
+        "llm-scrape-merged-stats",
+        platform=LLM_PLATFORM,
+        config=LLM_GCP,
+    ),
+    Mutation(
+        "rev17n-24-llm-podmonitor-app-port",
+        "serving",
+        "components/serving/llm_scaling.py",
+        '"replacement": f"${{1}}:{MERGED_STATS_PORT}",',
+        '"replacement": f"${{1}}:{APP_METRICS_PORT}",',
+        "the LLM PodMonitor scrapes /stats/prometheus on the model's own port 8080 instead of Istio's merged port: "
+        "no vllm: series, KEDA never scales the LLMs",
+        "llm-scrape-merged-stats",
+        platform=LLM_PLATFORM,
+        config=LLM_GCP,
+    ),
+    Mutation(
+        "rev17n-25-model-sa-no-secrets",
+        "serving",
+        "components/serving/model_service.py",
+        "secrets=[k8s.core.v1.ObjectReferenceArgs(name=n) for n in sa_secrets] or None,",
+        "secrets=None,",
+        "a model's ServiceAccount lists no Secrets: KServe's storage initializer gets no HF token, storage secret or "
+        "anonymous-read setting, and gated or private models never load",
+        "model-declared-secrets",
+    ),
+    Mutation(
+        "rev17n-26-pipeline-router-write-timeout-dropped",
+        "serving",
+        "components/serving/pipeline.py",
+        '        out["routerTimeouts"] = {"serverWrite": timeout}\n',
+        "",
+        "a Knative-mode pipeline's router keeps its default write timeout while its members cold-start: requests that "
+        "wait for a member at zero are cut by the router",
+        "timeouts-cover-cold-start",
+        config=WITH_PIPELINES,
+    ),
+    Mutation(
+        "rev17n-27-model-min-replicas-capped-1",
+        "serving",
+        "components/serving/_runtime.py",
+        '"minReplicas": scaling.min_replicas,',
+        '"minReplicas": min(scaling.min_replicas, 1),',
+        "every model's predictor keeps at most one warm replica: prod models lose their second replica",
+        "prod-model-replicas",
+    ),
+    Mutation(
+        "rev17n-28-eks-gpu-groups-public-subnets",
+        "clusters",
+        "components/clusters/eks.py",
+        "                subnet_ids=self.vpc.private_subnet_ids,\n                labels=gpu_node_labels(",
+        "                subnet_ids=self.vpc.public_subnet_ids,\n                labels=gpu_node_labels(",
+        "the managed GPU node groups (gpuProvisioner node-groups) are placed in the public subnets, where awsx maps a "
+        "public IP on launch: GPU nodes reachable from the internet",
+        HARDEN,
+        config=AWS_NODE_GROUPS,
+    ),
+    Mutation(
+        "rev17n-29-request-log-batch-hour",
+        "platform",
+        "components/platform/requestlog.py",
+        '"batch": {"timeout_secs": 60},',
+        '"batch": {"timeout_secs": 3600},',
+        "the collector holds up to an hour of records in memory before writing them: a restart or OOM loses an hour "
+        "of request logs",
+        "request-log-retention",
+        platform=RL_AWS,
+    ),
+    Mutation(
+        "rev17n-30-model-namespace-warn-baseline",
+        "serving",
+        "components/serving/namespace.py",
+        '"pod-security.kubernetes.io/warn": POD_SECURITY_AUDIT,',
+        '"pod-security.kubernetes.io/warn": "baseline",',
+        "NOT a weakening: model namespaces warn (kubectl warnings only) at baseline instead of restricted; enforce "
+        "and audit are unchanged",
+        "model-namespace-pod-security",
+        weakens=False,
+    ),
 )  # fmt: skip
 EVALUATOR = "components/serving/requestpath.py"
 EVALUATOR_TESTS = ("tests/serving/test_requestpath.py",)
