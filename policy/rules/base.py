@@ -199,39 +199,43 @@ def remembered_each(fn: Callable[[Resource], _T], resources: Iterable[Resource])
     """``[fn(r) for r in resources]`` for a pure function ``fn`` of a resource, each answer remembered per resource
     OBJECT (:data:`_UNKNOWNS`): the rules' ``unknown`` hooks (:meth:`Rule.unchecked`, every rule over every resource
     of a plan) and the request-path rules' "known before deploy?" (policy/rules/models.py ``props_known``). One loop
-    for all the resources: the registry's version is read once per call, not once per resource."""
+    for all the resources, over ``fn``'s own memo (one lookup per resource: about 12 million a suite run); the
+    registry's version is read once per call, not once per resource."""
     from components import clouds
 
     if _UNKNOWNS_VERSION[0] != (version := clouds.version()):
         _UNKNOWNS.clear()
         _UNKNOWNS_VERSION[0] = version
+    memo = _UNKNOWNS.get(fn)
+    if memo is None:
+        memo = _UNKNOWNS[fn] = {}
     out: list[_T] = []
     for res in resources:
-        held = _UNKNOWNS.get(id(res))
-        if held is None or held[0] is not res:
-            if len(_UNKNOWNS) >= _UNKNOWNS_SIZE:
-                _UNKNOWNS.clear()
-            held = _UNKNOWNS[id(res)] = (res, {})
-        answers = held[1]
-        if fn not in answers:
-            answers[fn] = fn(res)
-        elif _VERIFY_MEMO:
-            again = fn(res)
-            if again != answers[fn]:
-                raise AssertionError(f"stale answer of {fn.__name__} for {res.urn}: {answers[fn]!r}, now {again!r}")
-        out.append(answers[fn])
+        held = memo.get(id(res))
+        if held is not None and held[0] is res:
+            if _VERIFY_MEMO:
+                again = fn(res)
+                if again != held[1]:
+                    raise AssertionError(f"stale answer of {fn.__name__} for {res.urn}: {held[1]!r}, now {again!r}")
+            out.append(held[1])
+            continue
+        if len(memo) >= _UNKNOWNS_SIZE:
+            memo.clear()
+        answer = fn(res)
+        memo[id(res)] = (res, answer)
+        out.append(answer)
     return out
 
 
-_UNKNOWNS: dict[int, tuple[Resource, dict[Callable[[Resource], Any], Any]]] = {}
-"""Each ``unknown`` hook's answer (and each :func:`remembered_each` function's) per resource OBJECT (by id, the resource
+_UNKNOWNS: dict[Callable[[Resource], Any], dict[int, tuple[Resource, Any]]] = {}
+"""Per ``unknown`` hook (and :func:`remembered_each` function), its answer per resource OBJECT (by id, the resource
 kept alive here so the id stays its own), for :meth:`Rule.unchecked`: every rule asks every resource of a plan, and
 the tests judge hundreds of plans that share all but one resource object with a shipped or cover stack's plan
 (tests/support.py ``mutated_resources`` copies only the resources it changes). Sound because nothing edits a
 resource's props once it is judged: the plan's resources are built per plan (``resources_from_plan``, the pack's
 per-call resources) and a mutated plan is a copy; running the suite with ``MLPLATFORM_VERIFY_MEMO=1`` asks again on
 every remembered answer and fails on a different one (docs/performance.md, Set-up). Emptied when the cloud registry
-changes (percloud hooks read it, :func:`components.clouds.version`) and when full."""
+changes (percloud hooks read it, :func:`components.clouds.version`); each function's memo when it is full."""
 _UNKNOWNS_VERSION: list[int] = [-1]
 _UNKNOWNS_SIZE = 20_000
 _VERIFY_MEMO = os.environ.get("MLPLATFORM_VERIFY_MEMO") == "1"
