@@ -178,8 +178,8 @@ class Rule:
         """Every finding of this rule over ``resources``."""
         found: list[Finding] = []
         if self.check_resource is not None:
-            for res in resources:
-                found.extend(Finding(res.urn, msg) for msg in self.check_resource(res, facts))
+            for res, messages in zip(resources, _judged_each(self.check_resource, resources, facts), strict=True):
+                found.extend(Finding(res.urn, msg) for msg in messages)
         if self.check_stack is not None:
             found.extend(self.check_stack(resources, facts))
         return found
@@ -225,6 +225,56 @@ def remembered_each(fn: Callable[[Resource], _T], resources: Iterable[Resource])
         memo[id(res)] = (res, answer)
         out.append(answer)
     return out
+
+
+def _judged_each(check: ResourceCheck, resources: Sequence[Resource], facts: Facts) -> list[tuple[str, ...]]:
+    """``[tuple(check(r, facts)) for r in resources]``, each answer remembered per resource OBJECT and facts
+    (:data:`_FINDINGS`), as :func:`remembered_each` does for the ``unknown`` hooks: a ``check_resource`` is a function
+    of the resource and the stack's facts alone, and the tests judge hundreds of plans that share all but one resource
+    object (and the settings) with a shipped or cover stack's plan."""
+    from components import clouds
+
+    if _UNKNOWNS_VERSION[0] != (version := clouds.version()):
+        _UNKNOWNS.clear()
+        _FINDINGS.clear()
+        _UNKNOWNS_VERSION[0] = version
+    memo = _FINDINGS.get(check)
+    if memo is None:
+        memo = _FINDINGS[check] = {}
+    out: list[tuple[str, ...]] = []
+    for res in resources:
+        held = memo.get(id(res))
+        if held is not None and held[0] is res and (held[1] is facts or held[1] == facts):
+            if _VERIFY_MEMO and (again := tuple(check(res, facts))) != held[2]:
+                raise AssertionError(f"stale findings of {check.__name__} for {res.urn}: {held[2]!r}, now {again!r}")
+            out.append(held[2])
+            continue
+        if len(memo) >= _FINDINGS_SIZE:
+            memo.clear()
+        messages = tuple(check(res, facts))
+        memo[id(res)] = (res, facts, messages)
+        out.append(messages)
+    return out
+
+
+_FINDINGS: dict[ResourceCheck, dict[int, tuple[Resource, Facts, tuple[str, ...]]]] = {}
+"""Per ``check_resource``, its messages per resource OBJECT (by id, the resource kept alive here) with the facts they
+were judged under (:func:`_judged_each`); the same soundness as :data:`_UNKNOWNS` (nothing edits a judged resource;
+``MLPLATFORM_VERIFY_MEMO=1`` judges again and fails on a difference), emptied with it, and by :func:`forget`."""
+_FINDINGS_SIZE = 10_000
+
+
+def forget() -> None:
+    """Empty every remembered judgement (:data:`_UNKNOWNS`, :data:`_FINDINGS`, the network and pipeline rules' walks,
+    the cloud readers' memos): for a test that replaces a rule's constant or function (tests/conftest.py calls it on
+    every ``monkeypatch`` change and undo), so no answer given before the change is reused after it."""
+    from policy.rules import network, percloud, pipeline
+
+    _UNKNOWNS.clear()
+    _FINDINGS.clear()
+    network._INFERENCE_ONLY.clear()
+    pipeline._WIDER.clear()
+    percloud.forget()
 
 
 _UNKNOWNS: dict[Callable[[Resource], Any], dict[int, tuple[Resource, Any]]] = {}

@@ -126,6 +126,12 @@ _MEMO_VERSION = [-1]
 _P = ParamSpec("_P")
 
 
+def forget() -> None:
+    """Empty every :func:`_memoised` function's memo (policy/rules/base.py ``forget``)."""
+    for held in _MEMOS:
+        held.clear()
+
+
 def _memoised(make: Callable[_P, _T]) -> Callable[_P, _T]:
     """``make(*args)``, computed once per state of the cloud registry (:func:`components.clouds.version`, which every
     registration and the end of every ``clouds.registered`` block change) and per ``args``: what the registered

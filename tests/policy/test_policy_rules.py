@@ -1706,6 +1706,7 @@ def test_patches_are_judged_on_what_they_set() -> None:
     )
     assert rule.run([patch], Facts()) == []
     pod["template"]["spec"]["containers"][0]["securityContext"] = {"privileged": True}
+    patch = replace(patch)  # a judged resource is never edited in place (policy/rules/base.py _FINDINGS): a new one
     assert [f.message for f in rule.run([patch], Facts())] == [
         "container c (spec.template.spec.containers[0]) is privileged"
     ]

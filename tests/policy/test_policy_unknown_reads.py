@@ -269,6 +269,7 @@ def test_a_nan_in_helm_pdb_values_fails(
         as_set = as_set[k]
     as_set[key] = math.nan  # given beside the shipped bound (gateway) or where the values give none (cert-manager)
     why = f"{key} NaN (not a number Kubernetes takes)"
+    release = Resource(r["type"], r["name"], r["urn"], props)  # a judged resource is never edited in place: a new one
     assert [f.message for f in rule.run([release], Facts())] == [f"Helm release {props['name']} {named} {why}{tail}"]
 
 
